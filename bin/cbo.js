@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Entry for the `cbo` / `clawdbot-orchestrator` commands. Node >= 24 runs src/ directly
+// (type stripping), so there is no build step; this file only checks the runtime first.
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 24) {
+  process.stderr.write(
+    `error ERR_NODE_VERSION: Clawdbot Orchestrator needs Node.js 24 or newer (this is ${process.versions.node}).\n` +
+      "hint: run it through npm (`npm start`), which uses the Node 24 that `npm install` fetched, or install Node 24 LTS.\n",
+  );
+  process.exit(2);
+}
+const { main } = await import("../src/cli/main.ts");
+process.exitCode = await main(process.argv.slice(2));

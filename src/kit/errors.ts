@@ -1,0 +1,92 @@
+// The one error type of the project. Every code is listed once below with whether it is the
+// user's to fix (4xx, CLI exit 1) or ours/the environment's (5xx, CLI exit 2), and whether trying
+// again later can succeed. Runtime-neutral: edge code imports this too.
+
+export const ERROR_CODES = {
+  // --- user errors -------------------------------------------------------------------------
+  /** A command line that does not parse: unknown command or flag, missing argument. */
+  ERR_USAGE: { status: 400, user: true, retryable: false },
+  /** Input (file, flag value, HTTP body) fails its schema; details name the path. */
+  ERR_VALIDATION: { status: 400, user: true, retryable: false },
+  /** A named thing (worker, version, region, key) does not exist. */
+  ERR_NOT_FOUND: { status: 404, user: true, retryable: false },
+  /** The request contradicts current state (duplicate name, stale version). */
+  ERR_CONFLICT: { status: 409, user: true, retryable: false },
+  /** No or wrong credentials. */
+  ERR_UNAUTHORIZED: { status: 401, user: true, retryable: false },
+  /** Credentials are valid but not allowed to do this. */
+  ERR_FORBIDDEN: { status: 403, user: true, retryable: false },
+  /** Cloudflare refused the request as malformed or not allowed (a 4xx other than 429). */
+  ERR_CF_REQUEST: { status: 400, user: true, retryable: false },
+  /** The Node.js running us is too old. */
+  ERR_NODE_VERSION: { status: 400, user: true, retryable: false },
+  // --- system errors -----------------------------------------------------------------------
+  /** Cloudflare kept answering 429 until our retries ran out. */
+  ERR_CF_RATE_LIMITED: { status: 503, user: false, retryable: true },
+  /** Cloudflare was unreachable or answered 5xx until our retries ran out. */
+  ERR_CF_UNAVAILABLE: { status: 503, user: false, retryable: true },
+  /** A request would have waited longer than allowed for room in the API request budget. */
+  ERR_CF_BUDGET: { status: 503, user: false, retryable: true },
+  /** Cloudflare answered something that does not match the API's documented shape. */
+  ERR_CF_RESPONSE: { status: 502, user: false, retryable: false },
+  /** The local edge (workerd through Miniflare) could not start or load a Worker. */
+  ERR_EDGE_RUNTIME: { status: 500, user: false, retryable: true },
+  /** A port could not be bound, a data directory could not be written. */
+  ERR_IO: { status: 500, user: false, retryable: true },
+  /** A bug: something that should not happen did. */
+  ERR_INTERNAL: { status: 500, user: false, retryable: false },
+} as const satisfies Record<string, { status: number; user: boolean; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class CboError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  readonly hint: string | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { details?: Record<string, unknown>; hint?: string; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "CboError";
+    this.code = code;
+    this.details = opts.details;
+    this.hint = opts.hint;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get isUserError(): boolean {
+    return ERROR_CODES[this.code].user;
+  }
+
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+
+  /** The API's error body: `{ error: { code, message, details } }`. Never includes a stack. */
+  toJSON(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+export function isCboError(e: unknown): e is CboError {
+  return e instanceof CboError;
+}
+
+/** Wraps anything thrown into a CboError, keeping CboErrors as they are. */
+export function toCboError(e: unknown): CboError {
+  if (e instanceof CboError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new CboError("ERR_INTERNAL", message, { cause: e });
+}

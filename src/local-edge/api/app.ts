@@ -1,0 +1,123 @@
+// The Cloudflare API v4 subset at /client/v4 (CLOUDFLARE-API.md), plus the local edge's own
+// admin endpoints at /__edge. Every failure is Cloudflare's envelope with a code: a bug answers
+// 500 in the envelope rather than crash the edge.
+import { Hono, type Context, type Next } from "hono";
+import { timingSafeEqual } from "node:crypto";
+import type { AccountStore } from "../state/accounts.ts";
+import type { ScriptStore } from "../state/scripts.ts";
+import type { KvStore } from "../state/kv.ts";
+import type { TunnelStore } from "../state/tunnels.ts";
+import type { Faults } from "../faults.ts";
+import { FaultSchema, type Fault } from "../types.ts";
+import { CF_CODES, CfApiError, errorResponse } from "./envelope.ts";
+import type { Ops } from "./operations.ts";
+import { workersRoutes, type EdgeEnv } from "./routes-workers.ts";
+import { kvRoutes } from "./routes-kv.ts";
+import { accountRoutes, identityRoutes } from "./routes-account.ts";
+import { sleep } from "../../kit/backoff.ts";
+
+export type ApiDeps = {
+  token: string;
+  accounts: AccountStore;
+  scripts: ScriptStore;
+  kv: KvStore;
+  tunnels: TunnelStore;
+  ops: Ops;
+  faults: Faults;
+  setFault: (region: string, fault: Fault | null) => Promise<void>;
+  info: () => unknown;
+  countRequest: (accountId: string) => void;
+  log?: (line: string) => void;
+};
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function createApiApp(deps: ApiDeps) {
+  const app = new Hono<EdgeEnv>();
+
+  app.onError((err) => {
+    if (err instanceof CfApiError) return errorResponse(err);
+    deps.log?.(`local-edge: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    return errorResponse(new CfApiError(500, CF_CODES.INTERNAL, "The local edge hit an internal error; see its log."));
+  });
+  app.notFound((c) =>
+    errorResponse(new CfApiError(404, CF_CODES.NO_ROUTE, `Could not route to ${new URL(c.req.url).pathname}, perhaps your object identifier is invalid?`)),
+  );
+
+  const authorized = (h: (name: string) => string | undefined) => {
+    const auth = h("authorization");
+    if (auth?.startsWith("Bearer ")) return sameToken(auth.slice(7).trim(), deps.token);
+    const key = h("x-auth-key");
+    return key !== undefined && sameToken(key, deps.token);
+  };
+
+  app.use("/client/v4/*", async (c, next) => {
+    if (!authorized((n) => c.req.header(n))) throw new CfApiError(401, CF_CODES.AUTH, "Authentication error");
+    await next();
+  });
+  app.use("/__edge/*", async (c, next) => {
+    if (!authorized((n) => c.req.header(n))) throw new CfApiError(401, CF_CODES.AUTH, "Authentication error");
+    await next();
+  });
+
+  const perAccount = async (c: Context<EdgeEnv>, next: Next) => {
+    const account = deps.accounts.get(c.req.param("acct") ?? "");
+    if (!account) {
+      throw new CfApiError(404, CF_CODES.NO_ROUTE, `Could not route to ${new URL(c.req.url).pathname}, perhaps your object identifier is invalid?`);
+    }
+    deps.countRequest(account.id);
+    const fault = deps.faults.get(account.region);
+    const wait = deps.faults.rateLimited(account.region);
+    if (wait !== undefined) {
+      throw new CfApiError(429, CF_CODES.RATE_LIMITED, "Please wait and consider throttling your request speed", { "retry-after": String(Math.ceil(wait / 1000)) });
+    }
+    if (fault.latencyMs) await sleep(fault.latencyMs);
+    if (fault.outage) throw new CfApiError(503, CF_CODES.UNAVAILABLE, `Region ${account.region} is unavailable (injected outage).`);
+    c.set("account", account);
+    await next();
+  };
+  app.use("/client/v4/accounts/:acct", perAccount);
+  app.use("/client/v4/accounts/:acct/*", perAccount);
+
+  const identity = identityRoutes({ accounts: deps.accounts });
+  app.route("/client/v4", identity.app);
+  app.route("/client/v4/accounts/:acct", workersRoutes(deps));
+  app.route("/client/v4/accounts/:acct", kvRoutes(deps));
+  app.route("/client/v4/accounts/:acct", accountRoutes({ tunnels: deps.tunnels, accountJson: identity.accountJson }));
+
+  // --- admin: fault injection and info (same token) ---
+  app.get("/__edge/info", (c) => c.json(deps.info()));
+  app.get("/__edge/faults/:region", (c) => {
+    const a = deps.accounts.byRegion(c.req.param("region"));
+    if (!a) throw new CfApiError(404, CF_CODES.NO_ROUTE, `No region named "${c.req.param("region")}".`);
+    return c.json({ region: a.region, fault: deps.faults.get(a.region) });
+  });
+  app.put("/__edge/faults/:region", async (c) => {
+    const a = deps.accounts.byRegion(c.req.param("region"));
+    if (!a) throw new CfApiError(404, CF_CODES.NO_ROUTE, `No region named "${c.req.param("region")}".`);
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new CfApiError(400, CF_CODES.BAD_REQUEST, "The fault must be a JSON object.");
+    }
+    const parsed = FaultSchema.safeParse(body);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      throw new CfApiError(400, CF_CODES.BAD_REQUEST, `fault.${i.path.join(".")}: ${i.message}`);
+    }
+    await deps.setFault(a.region, parsed.data);
+    return c.json({ region: a.region, fault: deps.faults.get(a.region) });
+  });
+  app.delete("/__edge/faults/:region", async (c) => {
+    const a = deps.accounts.byRegion(c.req.param("region"));
+    if (!a) throw new CfApiError(404, CF_CODES.NO_ROUTE, `No region named "${c.req.param("region")}".`);
+    await deps.setFault(a.region, null);
+    return c.json({ region: a.region, fault: {} });
+  });
+  return app;
+}

@@ -1,0 +1,105 @@
+// Cloudflare's v4 envelope and the error codes the local edge answers with. Codes marked
+// "(real)" are Cloudflare's own and wrangler branches on several of them; codes marked "(ours)"
+// stand where the real API's code was not observed (see CLOUDFLARE-API.md §6).
+import type { Context } from "hono";
+
+export const CF_CODES = {
+  /** (real) authentication error: missing or wrong token. */
+  AUTH: 10000,
+  /** (real) route not found. */
+  NO_ROUTE: 7003,
+  /** (real) script / worker not found. */
+  SCRIPT_NOT_FOUND: 10007,
+  /** (real) KV key not found. */
+  KV_KEY_NOT_FOUND: 10009,
+  /** (real) KV namespace with this title exists. */
+  KV_DUPLICATE_TITLE: 10014,
+  /** (real) upload validation / script startup error. */
+  SCRIPT_INVALID: 10021,
+  /** (real) KV namespace not found. */
+  KV_NAMESPACE_NOT_FOUND: 10013,
+  /** (real) KV binding to a namespace that does not exist. */
+  KV_BINDING_INVALID: 10041,
+  /** (real) service / environment not found. */
+  SERVICE_NOT_FOUND: 10090,
+  /** (real) secret change refused while the latest version is not deployed at 100%. */
+  LATEST_NOT_DEPLOYED: 10215,
+  /** (real) rate limited. */
+  RATE_LIMITED: 971,
+  /** (ours) secret not found. */
+  SECRET_NOT_FOUND: 10056,
+  /** (ours) version not found for this script. */
+  VERSION_NOT_FOUND: 10235,
+  /** (ours) deployment body invalid: strategy, version count or percentages not adding to 100. */
+  DEPLOYMENT_INVALID: 10236,
+  /** (ours) deployment not found, or the live one cannot be deleted. */
+  DEPLOYMENT_NOT_FOUND: 10237,
+  /** (ours) the request body is not valid JSON or misses required fields. */
+  BAD_REQUEST: 10001,
+  /** (ours) tunnel not found. */
+  TUNNEL_NOT_FOUND: 1003,
+  /** (ours) the region is in an injected outage. */
+  UNAVAILABLE: 10503,
+  /** (ours) a bug in the local edge: it answers in the envelope rather than crash. */
+  INTERNAL: 10500,
+} as const;
+
+/** An API failure with Cloudflare's status and code; the app's error handler renders it. */
+export class CfApiError extends Error {
+  readonly status: number;
+  readonly code: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, code: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
+  }
+}
+
+export const notFoundScript = (name: string) =>
+  new CfApiError(404, CF_CODES.SCRIPT_NOT_FOUND, `This Worker does not exist on your account. [workers.api.error.script_not_found] (${name})`);
+
+export const badRequest = (message: string, code: number = CF_CODES.BAD_REQUEST) => new CfApiError(400, code, message);
+
+export type ResultInfo = Record<string, unknown>;
+
+export function envelope(result: unknown, resultInfo?: ResultInfo): Record<string, unknown> {
+  return { success: true, errors: [], messages: [], result, ...(resultInfo ? { result_info: resultInfo } : {}) };
+}
+
+export function ok(c: Context, result: unknown, resultInfo?: ResultInfo): Response {
+  return c.json(envelope(result, resultInfo));
+}
+
+export function errorBody(code: number, message: string): Record<string, unknown> {
+  return { success: false, errors: [{ code, message }], messages: [], result: null };
+}
+
+export function errorResponse(err: CfApiError): Response {
+  return new Response(JSON.stringify(errorBody(err.code, err.message)), {
+    status: err.status,
+    headers: { "content-type": "application/json", ...err.headers },
+  });
+}
+
+/** page/per_page pagination; past the end it answers an empty page, which ends SDK iterators. */
+export function pageParams(c: Context, defaultPerPage = 20, maxPerPage = 1000): { page: number; perPage: number; offset: number } {
+  const page = Math.max(1, Math.floor(Number(c.req.query("page") ?? 1)) || 1);
+  const perPage = Math.min(maxPerPage, Math.max(1, Math.floor(Number(c.req.query("per_page") ?? defaultPerPage)) || defaultPerPage));
+  return { page, perPage, offset: (page - 1) * perPage };
+}
+
+export function pageInfo(page: number, perPage: number, count: number, total: number): ResultInfo {
+  return { page, per_page: perPage, count, total_count: total, total_pages: Math.max(1, Math.ceil(total / perPage)) };
+}
+
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") throw badRequest("Request body is empty; a JSON body is required.");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest("Request body is not valid JSON.");
+  }
+}

@@ -1,0 +1,237 @@
+// What the Workers endpoints do to state, shared by the routes: versions from uploads (with
+// keep_bindings and inherit), deployments, and secret edits that create a version and deploy it
+// at 100% as the real API does. Each runs in one transaction; `notify` tells the region's runtime
+// what it now serves.
+import { hexId, uuid } from "../../kit/ids.ts";
+import { transaction, type EdgeDb } from "../state/db.ts";
+import type { ScriptStore } from "../state/scripts.ts";
+import type { KvStore } from "../state/kv.ts";
+import type { Binding, Deployment, DeploymentEntry, Script, StoredModule, Version } from "../state/model.ts";
+import { CF_CODES, CfApiError, notFoundScript } from "./envelope.ts";
+import { checkBindings, type ParsedUpload } from "./multipart.ts";
+
+export type OpsDeps = { db: EdgeDb; scripts: ScriptStore; kv: KvStore; notify: (accountId: string) => Promise<void>; now?: () => Date };
+
+const AUTHOR = "local-edge@localhost";
+
+export const LATEST_NOT_DEPLOYED_MESSAGE =
+  "Secret edit failed. You attempted to modify a secret, but the latest version of your Worker isn't currently deployed. " +
+  "Please ensure that the latest version of your Worker is fully deployed (wrangler versions deploy) before modifying secrets. " +
+  "Alternatively, you can use the Cloudflare dashboard to modify secrets and deploy the version.";
+
+export function createOps(deps: OpsDeps) {
+  const { db, scripts, kv } = deps;
+  const now = () => (deps.now ?? (() => new Date()))().toISOString();
+
+  function ensureScript(accountId: string, name: string): Script {
+    const existing = scripts.get(accountId, name);
+    if (existing) return existing;
+    const ts = now();
+    const s: Script = {
+      account_id: accountId, name, tag: hexId(), created_on: ts, modified_on: ts,
+      settings: {}, schedules: [], subdomain_enabled: true, previews_enabled: true,
+    };
+    scripts.insert(s);
+    return s;
+  }
+
+  function resolveBindings(accountId: string, upload: ParsedUpload, previous: Version | undefined, strictInherit: boolean): Binding[] {
+    const named = new Map<string, Binding>();
+    for (const b of upload.metadata.bindings as Binding[]) {
+      if (b.type === "inherit") {
+        const prev = previous?.bindings.find((p) => p.name === b.name);
+        if (!prev) {
+          if (strictInherit) throw new CfApiError(400, CF_CODES.SCRIPT_INVALID, `Binding "${b.name}" asks to inherit from the previous version, which has no binding of that name.`);
+          continue;
+        }
+        named.set(b.name, prev);
+        continue;
+      }
+      named.set(b.name, b);
+    }
+    // keep_bindings: carry bindings of the listed types from the previous version unless redefined.
+    const keep = new Set(upload.metadata.keep_bindings);
+    for (const p of previous?.bindings ?? []) if (keep.has(p.type) && !named.has(p.name)) named.set(p.name, p);
+    const out = [...named.values()];
+    checkBindings(out);
+    for (const b of out) {
+      if (b.type === "kv_namespace" && !kv.getNamespace(accountId, b.namespace_id as string)) {
+        throw new CfApiError(400, CF_CODES.KV_BINDING_INVALID, `KV namespace '${String(b.namespace_id)}' is not valid. [code: 10041] (binding ${b.name})`);
+      }
+    }
+    return out;
+  }
+
+  function insertVersion(accountId: string, script: string, fields: Omit<Version, "id" | "account_id" | "script" | "number" | "created_on" | "etag">, modules: StoredModule[]): Version {
+    const number = (scripts.latestVersion(accountId, script)?.number ?? 0) + 1;
+    const v: Version = { id: uuid(), account_id: accountId, script, number, created_on: now(), etag: hexId(), ...fields };
+    scripts.insertVersion(v, modules);
+    return v;
+  }
+
+  function insertDeployment(accountId: string, script: string, versions: DeploymentEntry[], annotations: Record<string, string>, source = "wrangler"): Deployment {
+    const d = scripts.insertDeployment({ id: uuid(), account_id: accountId, script, created_on: now(), source, author_email: AUTHOR, annotations, versions });
+    const s = scripts.get(accountId, script);
+    if (s) scripts.update({ ...s, modified_on: d.created_on });
+    return d;
+  }
+
+  function assertLatestDeployed(accountId: string, script: string): Version {
+    const latest = scripts.latestVersion(accountId, script);
+    const current = scripts.currentDeployment(accountId, script);
+    if (!latest) throw notFoundScript(script);
+    const live = current?.versions.length === 1 && current.versions[0]!.percentage === 100 ? current.versions[0]!.version_id : undefined;
+    if (live !== latest.id) throw new CfApiError(400, CF_CODES.LATEST_NOT_DEPLOYED, LATEST_NOT_DEPLOYED_MESSAGE);
+    return latest;
+  }
+
+  /** A new version that copies the latest with its bindings edited, deployed at 100% (secret edits). */
+  function editBindingsAndDeploy(accountId: string, script: string, edit: (bindings: Binding[]) => Binding[], triggeredBy: string): Version {
+    const latest = assertLatestDeployed(accountId, script);
+    const bindings = edit(latest.bindings.map((b) => ({ ...b })));
+    checkBindings(bindings);
+    const v = insertVersion(accountId, script, {
+      source: "api", author_email: AUTHOR, annotations: { "workers/triggered_by": triggeredBy },
+      main_module: latest.main_module, compatibility_date: latest.compatibility_date,
+      compatibility_flags: latest.compatibility_flags, bindings,
+    }, scripts.modules(latest.id));
+    insertDeployment(accountId, script, [{ version_id: v.id, percentage: 100 }], { "workers/triggered_by": triggeredBy }, "api");
+    return v;
+  }
+
+  return {
+    ensureScript,
+
+    /** POST /versions: a new version, not deployed. PUT /scripts/:name: a new version deployed at 100%. */
+    async upload(accountId: string, name: string, upload: ParsedUpload, opts: { deploy: boolean; strictInherit: boolean }): Promise<{ version: Version; deployment?: Deployment }> {
+      const out = transaction(db, () => {
+        ensureScript(accountId, name);
+        const previous = scripts.latestVersion(accountId, name);
+        const bindings = resolveBindings(accountId, upload, previous, opts.strictInherit);
+        const annotations: Record<string, string> = { "workers/triggered_by": opts.deploy ? "upload" : "version_upload", ...upload.metadata.annotations };
+        const version = insertVersion(accountId, name, {
+          source: "wrangler", author_email: AUTHOR, annotations, main_module: upload.mainModule,
+          compatibility_date: upload.metadata.compatibility_date ?? "2021-11-02",
+          compatibility_flags: upload.metadata.compatibility_flags, bindings,
+        }, upload.modules);
+        const deployment = opts.deploy
+          ? insertDeployment(accountId, name, [{ version_id: version.id, percentage: 100 }], { "workers/triggered_by": "upload" })
+          : undefined;
+        return { version, deployment };
+      });
+      if (out.deployment) await deps.notify(accountId);
+      return out;
+    },
+
+    async deploy(accountId: string, name: string, body: unknown): Promise<Deployment> {
+      const d = transaction(db, () => {
+        if (!scripts.get(accountId, name)) throw notFoundScript(name);
+        const b = (body ?? {}) as { strategy?: unknown; versions?: unknown; annotations?: unknown };
+        if (b.strategy !== undefined && b.strategy !== "percentage") {
+          throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, `Deployment strategy "${String(b.strategy)}" is not supported; use "percentage".`);
+        }
+        if (!Array.isArray(b.versions) || b.versions.length === 0 || b.versions.length > 2) {
+          throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, "A deployment needs `versions`: one or two entries of {version_id, percentage}.");
+        }
+        const entries: DeploymentEntry[] = [];
+        for (const e of b.versions as Array<Record<string, unknown>>) {
+          const id = e?.version_id;
+          const pct = e?.percentage;
+          if (typeof id !== "string" || typeof pct !== "number" || !Number.isFinite(pct) || pct < 0 || pct > 100) {
+            throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, "Each deployment entry needs a string version_id and a percentage between 0 and 100.");
+          }
+          const v = scripts.getVersion(id);
+          if (!v || v.account_id !== accountId || v.script !== name) {
+            throw new CfApiError(404, CF_CODES.VERSION_NOT_FOUND, `Version ${id} does not exist for Worker ${name}.`);
+          }
+          if (entries.some((x) => x.version_id === id)) throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, `Version ${id} is listed twice.`);
+          entries.push({ version_id: id, percentage: pct });
+        }
+        const total = entries.reduce((s, e) => s + e.percentage, 0);
+        if (Math.abs(total - 100) > 1e-6) {
+          throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, `Deployment percentages must add up to 100; these add up to ${total}.`);
+        }
+        const raw = (b.annotations ?? {}) as Record<string, unknown>;
+        const annotations: Record<string, string> = { "workers/triggered_by": "deployment" };
+        for (const [k, v] of Object.entries(raw)) if (typeof v === "string" && v !== "") annotations[k] = v;
+        return insertDeployment(accountId, name, entries, annotations);
+      });
+      await deps.notify(accountId);
+      return d;
+    },
+
+    async deleteDeployment(accountId: string, name: string, id: string): Promise<void> {
+      transaction(db, () => {
+        const d = scripts.getDeployment(id);
+        if (!d || d.account_id !== accountId || d.script !== name) throw new CfApiError(404, CF_CODES.DEPLOYMENT_NOT_FOUND, `Deployment ${id} does not exist.`);
+        if (scripts.currentDeployment(accountId, name)?.id === id) throw new CfApiError(400, CF_CODES.DEPLOYMENT_NOT_FOUND, "The live deployment cannot be deleted.");
+        scripts.deleteDeployment(id);
+      });
+    },
+
+    async putSecret(accountId: string, name: string, secret: { name: string; text: string; type: string }): Promise<void> {
+      transaction(db, () => {
+        if (!scripts.get(accountId, name)) throw notFoundScript(name);
+        editBindingsAndDeploy(accountId, name, (bs) => [...bs.filter((b) => b.name !== secret.name), { type: "secret_text", name: secret.name, text: secret.text }], "secret");
+      });
+      await deps.notify(accountId);
+    },
+
+    async deleteSecret(accountId: string, name: string, secretName: string): Promise<void> {
+      transaction(db, () => {
+        if (!scripts.get(accountId, name)) throw notFoundScript(name);
+        const latest = scripts.latestVersion(accountId, name);
+        if (!latest?.bindings.some((b) => b.type === "secret_text" && b.name === secretName)) {
+          throw new CfApiError(404, CF_CODES.SECRET_NOT_FOUND, `Secret "${secretName}" does not exist on Worker ${name}.`);
+        }
+        editBindingsAndDeploy(accountId, name, (bs) => bs.filter((b) => b.name !== secretName), "secret");
+      });
+      await deps.notify(accountId);
+    },
+
+    /** Merge-patch of secrets: `{A: {name,text,type}}` sets, `{B: null}` deletes. */
+    async bulkSecrets(accountId: string, name: string, patch: Record<string, { text: string; type?: string } | null>): Promise<void> {
+      transaction(db, () => {
+        if (!scripts.get(accountId, name)) throw notFoundScript(name);
+        editBindingsAndDeploy(accountId, name, (bs) => {
+          let out = bs;
+          for (const [key, value] of Object.entries(patch)) {
+            out = out.filter((b) => b.name !== key);
+            if (value !== null) out.push({ type: "secret_text", name: key, text: value.text });
+          }
+          return out;
+        }, "secret");
+      });
+      await deps.notify(accountId);
+    },
+
+    /** PATCH /settings (multipart `settings`): bindings given as {type,name} only mean "keep as is". */
+    async patchSettings(accountId: string, name: string, settings: { bindings?: Binding[] }): Promise<void> {
+      transaction(db, () => {
+        if (!scripts.get(accountId, name)) throw notFoundScript(name);
+        if (!settings.bindings) return;
+        editBindingsAndDeploy(accountId, name, (bs) => {
+          const out: Binding[] = [];
+          for (const b of settings.bindings!) {
+            const keys = Object.keys(b).filter((k) => k !== "type" && k !== "name");
+            if (keys.length === 0) {
+              const prev = bs.find((p) => p.name === b.name);
+              if (prev) out.push(prev);
+            } else out.push(b);
+          }
+          return out;
+        }, "secret");
+      });
+      await deps.notify(accountId);
+    },
+
+    async deleteScript(accountId: string, name: string): Promise<void> {
+      transaction(db, () => {
+        if (!scripts.get(accountId, name)) throw notFoundScript(name);
+        scripts.delete(accountId, name);
+      });
+      await deps.notify(accountId);
+    },
+  };
+}
+export type Ops = ReturnType<typeof createOps>;

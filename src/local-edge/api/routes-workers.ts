@@ -1,0 +1,219 @@
+// /accounts/:acct/workers/*: scripts, versions, deployments, secrets, settings, subdomains.
+import { Hono } from "hono";
+import type { AccountStore } from "../state/accounts.ts";
+import type { ScriptStore } from "../state/scripts.ts";
+import type { Account, Binding } from "../state/model.ts";
+import { CF_CODES, CfApiError, badRequest, notFoundScript, ok, pageInfo, pageParams, readJson } from "./envelope.ts";
+import { parseUpload } from "./multipart.ts";
+import type { Ops } from "./operations.ts";
+import { deploymentJson, publicBindings, scriptJson, scriptSettingsJson, serviceJson, versionJson, workerJson } from "./present.ts";
+
+export type EdgeEnv = { Variables: { account: Account } };
+
+export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptStore; ops: Ops }) {
+  const { accounts, scripts, ops } = deps;
+  const app = new Hono<EdgeEnv>();
+  const script = (acct: string, name: string) => {
+    const s = scripts.get(acct, name);
+    if (!s) throw notFoundScript(name);
+    return s;
+  };
+
+  app.get("/workers/subdomain", (c) => ok(c, { subdomain: c.var.account.subdomain }));
+  app.put("/workers/subdomain", async (c) => {
+    const body = (await readJson(c)) as { subdomain?: unknown };
+    if (typeof body.subdomain !== "string" || !/^[a-z0-9-]{1,63}$/.test(body.subdomain)) throw badRequest("subdomain must be a lowercase DNS label.");
+    accounts.setSubdomain(c.var.account.id, body.subdomain);
+    return ok(c, { subdomain: body.subdomain });
+  });
+  app.get("/workers/subdomains/:candidate", (c) =>
+    c.var.account.subdomain === c.req.param("candidate")
+      ? (() => { throw new CfApiError(409, 10031, "Subdomain is unavailable."); })()
+      : (() => { throw new CfApiError(404, 10032, "Subdomain is available."); })(),
+  );
+
+  app.get("/workers/services/:name", (c) => {
+    const s = scripts.get(c.var.account.id, c.req.param("name"));
+    if (!s) throw new CfApiError(404, CF_CODES.SERVICE_NOT_FOUND, "This Worker does not exist on your account. [code: 10090]");
+    return ok(c, serviceJson(s, scripts.latestVersion(s.account_id, s.name)));
+  });
+  app.get("/workers/workers/:name", (c) => ok(c, workerJson(script(c.var.account.id, c.req.param("name")), c.var.account)));
+  app.get("/workers/workers", (c) => {
+    const all = scripts.list(c.var.account.id);
+    const { page, perPage, offset } = pageParams(c);
+    const items = all.slice(offset, offset + perPage);
+    return ok(c, items.map((s) => workerJson(s, c.var.account)), pageInfo(page, perPage, items.length, all.length));
+  });
+
+  app.get("/workers/scripts", (c) => ok(c, scripts.list(c.var.account.id).map((s) => scriptJson(s, scripts.latestVersion(s.account_id, s.name)))));
+
+  app.put("/workers/scripts/:name", async (c) => {
+    const upload = await parseUpload(c.req.raw);
+    const { version } = await ops.upload(c.var.account.id, c.req.param("name"), upload, { deploy: true, strictInherit: c.req.query("bindings_inherit") === "strict" });
+    const s = script(c.var.account.id, c.req.param("name"));
+    return ok(c, { ...scriptJson(s, version), startup_time_ms: 1, deployment_id: version.id });
+  });
+  app.get("/workers/scripts/:name", (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    return mainModule(c.var.account.id, s.name);
+  });
+  app.get("/workers/scripts/:name/content/v2", (c) => mainModule(c.var.account.id, script(c.var.account.id, c.req.param("name")).name));
+  app.delete("/workers/scripts/:name", async (c) => {
+    await ops.deleteScript(c.var.account.id, c.req.param("name"));
+    return ok(c, null);
+  });
+  function mainModule(acct: string, name: string): Response {
+    const latest = scripts.currentDeployment(acct, name)?.versions[0]?.version_id ?? scripts.latestVersion(acct, name)?.id;
+    const v = latest ? scripts.getVersion(latest) : undefined;
+    const m = v ? scripts.modules(v.id).find((x) => x.name === v.main_module) : undefined;
+    if (!m) throw notFoundScript(name);
+    return new Response(m.content, { headers: { "content-type": "application/javascript" } });
+  }
+
+  // --- versions ---
+  app.post("/workers/scripts/:name/versions", async (c) => {
+    const upload = await parseUpload(c.req.raw);
+    const { version } = await ops.upload(c.var.account.id, c.req.param("name"), upload, { deploy: false, strictInherit: c.req.query("bindings_inherit") === "strict" });
+    return ok(c, versionJson(version));
+  });
+  app.get("/workers/scripts/:name/versions", (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    const { page, perPage, offset } = pageParams(c, 10, 100);
+    const total = scripts.countVersions(s.account_id, s.name);
+    const items = scripts.listVersions(s.account_id, s.name, perPage, offset).map((v) => versionJson(v));
+    return ok(c, { items }, pageInfo(page, perPage, items.length, total));
+  });
+  app.get("/workers/scripts/:name/versions/:id", (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    const v = scripts.getVersion(c.req.param("id"));
+    if (!v || v.account_id !== s.account_id || v.script !== s.name) throw new CfApiError(404, CF_CODES.VERSION_NOT_FOUND, `Version ${c.req.param("id")} does not exist for Worker ${s.name}.`);
+    return ok(c, versionJson(v));
+  });
+
+  // --- deployments ---
+  app.get("/workers/scripts/:name/deployments", (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    return ok(c, { deployments: scripts.listDeployments(s.account_id, s.name).map(deploymentJson) });
+  });
+  app.post("/workers/scripts/:name/deployments", async (c) => {
+    const d = await ops.deploy(c.var.account.id, c.req.param("name"), await readJson(c));
+    return ok(c, deploymentJson(d));
+  });
+  app.get("/workers/scripts/:name/deployments/:id", (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    const d = scripts.getDeployment(c.req.param("id"));
+    if (!d || d.account_id !== s.account_id || d.script !== s.name) throw new CfApiError(404, CF_CODES.DEPLOYMENT_NOT_FOUND, `Deployment ${c.req.param("id")} does not exist.`);
+    return ok(c, deploymentJson(d));
+  });
+  app.delete("/workers/scripts/:name/deployments/:id", async (c) => {
+    await ops.deleteDeployment(c.var.account.id, c.req.param("name"), c.req.param("id"));
+    return ok(c, null);
+  });
+
+  // --- secrets ---
+  const secretsOf = (acct: string, name: string) =>
+    (scripts.latestVersion(acct, name)?.bindings ?? []).filter((b) => b.type === "secret_text" || b.type === "secret_key");
+  app.get("/workers/scripts/:name/secrets", (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    return ok(c, secretsOf(s.account_id, s.name).map((b) => ({ name: b.name, type: b.type })));
+  });
+  app.get("/workers/scripts/:name/secrets/:secret", (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    const name = decodeURIComponent(c.req.param("secret"));
+    const b = secretsOf(s.account_id, s.name).find((x) => x.name === name);
+    if (!b) throw new CfApiError(404, CF_CODES.SECRET_NOT_FOUND, `Secret "${name}" does not exist on Worker ${s.name}.`);
+    return ok(c, { name: b.name, type: b.type });
+  });
+  app.put("/workers/scripts/:name/secrets", async (c) => {
+    const body = (await readJson(c)) as { name?: unknown; text?: unknown; type?: unknown };
+    if (typeof body.name !== "string" || body.name === "" || typeof body.text !== "string") throw badRequest("A secret needs a string `name` and `text`.");
+    if (body.type !== undefined && body.type !== "secret_text") throw badRequest(`Secret type "${String(body.type)}" is not supported; use secret_text.`);
+    await ops.putSecret(c.var.account.id, c.req.param("name"), { name: body.name, text: body.text, type: "secret_text" });
+    return ok(c, { name: body.name, type: "secret_text" });
+  });
+  app.delete("/workers/scripts/:name/secrets/:secret", async (c) => {
+    // wrangler sends ?url_encoded=true; Hono has decoded the path once already.
+    await ops.deleteSecret(c.var.account.id, c.req.param("name"), c.req.param("secret"));
+    return ok(c, null);
+  });
+  app.patch("/workers/scripts/:name/secrets-bulk", async (c) => {
+    const body = (await readJson(c)) as { secrets?: unknown };
+    if (!body.secrets || typeof body.secrets !== "object") throw badRequest("The body needs `secrets`: an object of name -> {name,text,type} or null.");
+    const patch: Record<string, { text: string } | null> = {};
+    for (const [k, v] of Object.entries(body.secrets as Record<string, unknown>)) {
+      if (v === null) patch[k] = null;
+      else if (typeof v === "object" && typeof (v as { text?: unknown }).text === "string") patch[k] = { text: (v as { text: string }).text };
+      else throw badRequest(`Secret "${k}" needs a string \`text\` (or null to delete it).`);
+    }
+    await ops.bulkSecrets(c.var.account.id, c.req.param("name"), patch);
+    return ok(c, null);
+  });
+
+  // --- settings ---
+  const versionSettings = (acct: string, name: string) => {
+    const v = scripts.latestVersion(acct, name);
+    const s = script(acct, name);
+    return {
+      bindings: publicBindings(v?.bindings ?? []),
+      compatibility_date: v?.compatibility_date,
+      compatibility_flags: v?.compatibility_flags ?? [],
+      logpush: Boolean(s.settings.logpush),
+      placement: {},
+      tail_consumers: s.settings.tail_consumers ?? [],
+      usage_model: "standard",
+      observability: s.settings.observability ?? { enabled: false },
+    };
+  };
+  app.get("/workers/scripts/:name/settings", (c) => ok(c, versionSettings(c.var.account.id, c.req.param("name"))));
+  app.patch("/workers/scripts/:name/settings", async (c) => {
+    script(c.var.account.id, c.req.param("name"));
+    let settings: { bindings?: Binding[] };
+    try {
+      const form = await c.req.raw.formData();
+      const raw = form.get("settings");
+      settings = JSON.parse(typeof raw === "string" ? raw : raw ? await raw.text() : "{}");
+    } catch {
+      throw badRequest("Settings must be multipart/form-data with a JSON `settings` part.", CF_CODES.SCRIPT_INVALID);
+    }
+    await ops.patchSettings(c.var.account.id, c.req.param("name"), settings);
+    return ok(c, versionSettings(c.var.account.id, c.req.param("name")));
+  });
+  app.get("/workers/scripts/:name/script-settings", (c) => ok(c, scriptSettingsJson(script(c.var.account.id, c.req.param("name")))));
+  app.patch("/workers/scripts/:name/script-settings", async (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    const body = (await readJson(c)) as Record<string, unknown>;
+    const settings = { ...s.settings };
+    for (const k of ["logpush", "observability", "tags", "tail_consumers"]) if (k in body) settings[k] = body[k];
+    scripts.update({ ...s, settings, modified_on: new Date().toISOString() });
+    return ok(c, scriptSettingsJson({ ...s, settings }));
+  });
+
+  // --- workers.dev subdomain and cron schedules ---
+  app.get("/workers/scripts/:name/subdomain", (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    return ok(c, { enabled: s.subdomain_enabled, previews_enabled: s.previews_enabled });
+  });
+  app.post("/workers/scripts/:name/subdomain", async (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    const body = (await readJson(c)) as { enabled?: unknown; previews_enabled?: unknown };
+    const next = { ...s, subdomain_enabled: body.enabled === undefined ? s.subdomain_enabled : Boolean(body.enabled), previews_enabled: body.previews_enabled === undefined ? s.previews_enabled : Boolean(body.previews_enabled) };
+    scripts.update(next);
+    return ok(c, { enabled: next.subdomain_enabled, previews_enabled: next.previews_enabled });
+  });
+  app.delete("/workers/scripts/:name/subdomain", (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    scripts.update({ ...s, subdomain_enabled: false, previews_enabled: false });
+    return ok(c, { enabled: false, previews_enabled: false });
+  });
+  app.get("/workers/scripts/:name/schedules", (c) => ok(c, { schedules: script(c.var.account.id, c.req.param("name")).schedules }));
+  app.put("/workers/scripts/:name/schedules", async (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    const body = await readJson(c);
+    if (!Array.isArray(body) || !body.every((x) => x && typeof x.cron === "string")) throw badRequest('Schedules must be an array of {"cron": "<expression>"}.');
+    const schedules = (body as Array<{ cron: string }>).map((x) => ({ cron: x.cron }));
+    scripts.update({ ...s, schedules });
+    return ok(c, { schedules });
+  });
+  app.get("/workers/scripts/:name/routes", (c) => ok(c, (script(c.var.account.id, c.req.param("name")), [])));
+  return app;
+}

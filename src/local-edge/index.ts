@@ -1,0 +1,165 @@
+// startLocalEdge: the embedded Cloudflare-API-compatible edge. One API server on 127.0.0.1 for
+// every region account, and one workerd per region serving that region's Workers on its own port.
+import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
+import { CboError } from "../kit/errors.ts";
+import { hexId } from "../kit/ids.ts";
+import { openEdgeDb } from "./state/db.ts";
+import { createAccountStore } from "./state/accounts.ts";
+import { createScriptStore } from "./state/scripts.ts";
+import { createKvStore } from "./state/kv.ts";
+import { createTunnelStore } from "./state/tunnels.ts";
+import { createFaults } from "./faults.ts";
+import { createOps } from "./api/operations.ts";
+import { createApiApp } from "./api/app.ts";
+import { buildTable, createControlHandler } from "./runtime/control.ts";
+import { startRegionRuntime, type RegionRuntime } from "./runtime/region-runtime.ts";
+import type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
+
+export type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
+export const DEFAULT_REGIONS = ["eu", "us", "ap"];
+const REGION_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
+function loadOrCreateToken(dataDir: string): string {
+  const file = join(dataDir, "token");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const token = `cbo_edge_${hexId(20)}`;
+  writeFileSync(file, token + "\n", { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return token;
+}
+
+function listen(app: { fetch: (r: Request) => Response | Promise<Response> }, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => resolve(server));
+    server.once("error", (e) =>
+      reject(new CboError("ERR_IO", `The local edge API could not listen on 127.0.0.1:${port}: ${(e as Error).message}`, { hint: "Pick another port with --port.", cause: e })),
+    );
+  });
+}
+
+export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge> {
+  const regionNames = opts.regions ?? DEFAULT_REGIONS;
+  if (regionNames.length === 0) throw new CboError("ERR_VALIDATION", "The local edge needs at least one region.");
+  for (const r of regionNames) {
+    if (!REGION_NAME.test(r)) throw new CboError("ERR_VALIDATION", `Region name "${r}" is not valid: use lowercase letters, digits and dashes, starting with a letter.`);
+  }
+  if (new Set(regionNames).size !== regionNames.length) throw new CboError("ERR_VALIDATION", "Region names must be unique.");
+  mkdirSync(opts.dataDir, { recursive: true });
+  const log = (line: string) => process.stderr.write(line.endsWith("\n") ? line : line + "\n");
+
+  const db = openEdgeDb(opts.dataDir);
+  const accounts = createAccountStore(db);
+  const scripts = createScriptStore(db);
+  const kv = createKvStore(db);
+  const tunnels = createTunnelStore(db);
+  const faults = createFaults();
+  const token = opts.token ?? loadOrCreateToken(opts.dataDir);
+
+  for (const region of regionNames) {
+    if (!accounts.byRegion(region)) {
+      accounts.insert({ id: hexId(), name: `Local edge (${region})`, region, subdomain: `${region}-local`, created_on: new Date().toISOString() });
+    }
+  }
+
+  const runtimes = new Map<string, RegionRuntime>();
+  const pushChains = new Map<string, Promise<void>>();
+  const requestCounts = new Map<string, number>();
+
+  /** Pushes the region's current table; chained per region so tables never arrive out of order. */
+  const pushRegion = (region: string): Promise<void> => {
+    const runtime = runtimes.get(region);
+    const account = accounts.byRegion(region);
+    if (!runtime || !account) return Promise.resolve();
+    const next = (pushChains.get(region) ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => runtime.push(buildTable(scripts, account.id, faults.get(region), account.subdomain)));
+    pushChains.set(region, next);
+    return next;
+  };
+  const notify = async (accountId: string) => {
+    const a = accounts.get(accountId);
+    if (a) await pushRegion(a.region);
+  };
+  const setFault = async (region: string, fault: Fault | null) => {
+    if (!accounts.byRegion(region) || !regionNames.includes(region)) throw new CboError("ERR_NOT_FOUND", `No region named "${region}".`);
+    faults.set(region, fault);
+    await pushRegion(region);
+  };
+
+  const ops = createOps({ db, scripts, kv, notify });
+  let regionInfos: RegionInfo[] = [];
+  const app = createApiApp({
+    token, accounts, scripts, kv, tunnels, ops, faults, setFault, log,
+    info: () => ({ regions: regionInfos }),
+    countRequest: (id) => requestCounts.set(id, (requestCounts.get(id) ?? 0) + 1),
+  });
+
+  const server = await listen(app, opts.port ?? 0);
+  const apiPort = (server.address() as AddressInfo).port;
+  try {
+    const started = await Promise.all(
+      regionNames.map(async (region, i) => {
+        const account = accounts.byRegion(region)!;
+        const port = opts.regionPorts?.[region] ?? (opts.port ? opts.port + i + 1 : 0);
+        const runtime = await startRegionRuntime({
+          region,
+          port,
+          log,
+          control: createControlHandler({ accountId: account.id, scripts, kv, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain) }),
+        });
+        runtimes.set(region, runtime);
+        return {
+          name: region, accountId: account.id, accountName: account.name, subdomain: account.subdomain,
+          port: runtime.port, publicUrl: `http://localhost:${runtime.port}/`,
+        } satisfies RegionInfo;
+      }),
+    );
+    regionInfos = started;
+  } catch (e) {
+    await Promise.all([...runtimes.values()].map((r) => r.dispose().catch(() => {})));
+    server.close();
+    db.close();
+    throw e;
+  }
+  await Promise.all(regionNames.map(pushRegion));
+
+  const apiUrl = `http://127.0.0.1:${apiPort}/client/v4`;
+  const adminUrl = `http://127.0.0.1:${apiPort}/__edge`;
+  writeFileSync(join(opts.dataDir, "edge.json"), JSON.stringify({ apiUrl, adminUrl, pid: process.pid, regions: regionInfos }, null, 2) + "\n");
+
+  let closed = false;
+  return {
+    apiUrl,
+    adminUrl,
+    token,
+    regions: regionInfos,
+    region(name) {
+      const r = regionInfos.find((x) => x.name === name);
+      if (!r) throw new CboError("ERR_NOT_FOUND", `No region named "${name}" (regions: ${regionNames.join(", ")}).`);
+      return r;
+    },
+    setFault(region, fault) {
+      void setFault(region, fault).catch((e) => log(`local-edge: fault push failed: ${(e as Error).message}`));
+    },
+    getFault: (region) => faults.get(region),
+    apiRequestCount(accountId) {
+      if (accountId !== undefined) return requestCounts.get(accountId) ?? 0;
+      let n = 0;
+      for (const v of requestCounts.values()) n += v;
+      return n;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await Promise.all([...runtimes.values()].map((r) => r.dispose().catch(() => {})));
+      db.close();
+    },
+  };
+}

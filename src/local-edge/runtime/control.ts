@@ -1,0 +1,99 @@
+// The Node side of a region's router: what the router Worker asks for through its CONTROL
+// binding. The routing table, a version's code and bindings, and KV reads/writes, all answered
+// from the edge's SQLite state and scoped to the region's account.
+import type { ScriptStore } from "../state/scripts.ts";
+import type { KvStore } from "../state/kv.ts";
+import type { Fault } from "../types.ts";
+
+export type RouterTable = {
+  scripts: Record<string, Array<{ version_id: string; percentage: number }>>;
+  fault: Fault;
+  subdomain: string;
+};
+
+export type ControlDeps = {
+  accountId: string;
+  scripts: ScriptStore;
+  kv: KvStore;
+  table: () => RouterTable;
+};
+
+const json = (v: unknown, status = 200) => new Response(JSON.stringify(v), { status, headers: { "content-type": "application/json" } });
+
+export function buildTable(scripts: ScriptStore, accountId: string, fault: Fault, subdomain: string): RouterTable {
+  const out: RouterTable["scripts"] = {};
+  for (const d of scripts.liveDeployments(accountId)) out[d.script] = d.versions;
+  return { scripts: out, fault: { outage: fault.outage, latencyMs: fault.latencyMs, errorRate: fault.errorRate }, subdomain };
+}
+
+export function createControlHandler(deps: ControlDeps) {
+  const { accountId, scripts, kv } = deps;
+  return async function control(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const parts = url.pathname.split("/").filter(Boolean);
+    try {
+      if (parts[0] === "table") return json(deps.table());
+      if (parts[0] === "version" && parts[1]) {
+        const v = scripts.getVersion(parts[1]);
+        if (!v || v.account_id !== accountId) return json({ error: "no such version" }, 404);
+        const modules = scripts.modules(v.id)
+          .filter((m) => m.type !== "sourcemap")
+          .map((m) =>
+            m.type === "data" || m.type === "wasm"
+              ? { name: m.name, type: m.type, base64: Buffer.from(m.content).toString("base64") }
+              : { name: m.name, type: m.type, text: new TextDecoder().decode(m.content) },
+          );
+        return json({
+          versionId: v.id, createdOn: v.created_on, compatibilityDate: v.compatibility_date,
+          compatibilityFlags: v.compatibility_flags, mainModule: v.main_module, modules, bindings: v.bindings,
+        });
+      }
+      if (parts[0] === "kv" && parts[1]) {
+        const ns = kv.getNamespace(accountId, parts[1]);
+        if (!ns) return json({ error: `KV namespace ${parts[1]} does not exist in this account` }, 400);
+        const key = url.searchParams.get("key") ?? "";
+        if (parts[2] === "value") {
+          if (request.method === "GET") {
+            const e = kv.get(ns.id, key);
+            if (!e) return new Response(null, { status: 404 });
+            const headers: Record<string, string> = {};
+            if (e.metadata != null) headers["x-kv-metadata"] = encodeURIComponent(JSON.stringify(e.metadata));
+            return new Response(e.value, { headers });
+          }
+          if (key === "") return json({ error: "KV keys must not be empty" }, 400);
+          if (request.method === "PUT") {
+            const value = new Uint8Array(await request.arrayBuffer());
+            const exp = url.searchParams.get("expiration");
+            const ttl = url.searchParams.get("expiration_ttl");
+            const meta = url.searchParams.get("metadata");
+            const expiration = exp ? Number(exp) : ttl ? kv.nowSec() + Number(ttl) : null;
+            kv.put(ns.id, { key, value, metadata: meta ? JSON.parse(meta) : null, expiration });
+            return new Response(null, { status: 204 });
+          }
+          if (request.method === "DELETE") {
+            kv.delete(ns.id, key);
+            return new Response(null, { status: 204 });
+          }
+        }
+        if (parts[2] === "list") {
+          const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get("limit") ?? 1000) || 1000));
+          const prefix = url.searchParams.get("prefix") ?? "";
+          const cursor = url.searchParams.get("cursor");
+          const after = cursor ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+          const rows = kv.list(ns.id, prefix, after, limit + 1);
+          const page = rows.slice(0, limit);
+          const complete = rows.length <= limit;
+          return json({
+            keys: page.map((e) => ({ name: e.key, ...(e.expiration !== null ? { expiration: e.expiration } : {}), ...(e.metadata != null ? { metadata: e.metadata } : {}) })),
+            list_complete: complete,
+            ...(complete ? {} : { cursor: Buffer.from(page[page.length - 1]!.key, "utf8").toString("base64url") }),
+            cacheStatus: null,
+          });
+        }
+      }
+      return json({ error: `no control route ${url.pathname}` }, 404);
+    } catch (e) {
+      return json({ error: e instanceof Error ? e.message : String(e) }, 500);
+    }
+  };
+}

@@ -1,0 +1,89 @@
+// One region's workerd (through Miniflare): a single router Worker on the region's public port.
+// Its Miniflare options never change after start (setOptions would restart workerd and drop
+// requests to every Worker in the region); deployments reach it as pushed routing tables.
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { transform } from "esbuild";
+import { Miniflare, NoOpLog } from "miniflare";
+import { hexId } from "../../kit/ids.ts";
+import { CboError } from "../../kit/errors.ts";
+import type { RouterTable } from "./control.ts";
+
+let routerCode: Promise<string> | undefined;
+
+/** The router Worker, TypeScript stripped once per process. */
+function loadRouterCode(): Promise<string> {
+  routerCode ??= (async () => {
+    const path = fileURLToPath(new URL("../workers/router.worker.ts", import.meta.url));
+    const out = await transform(await readFile(path, "utf8"), { loader: "ts", format: "esm", target: "es2022" });
+    return out.code;
+  })();
+  return routerCode;
+}
+
+export type RegionRuntime = {
+  port: number;
+  url: string;
+  push(table: RouterTable): Promise<void>;
+  dispose(): Promise<void>;
+};
+
+export async function startRegionRuntime(opts: {
+  region: string;
+  port: number;
+  control: (request: Request) => Promise<Response>;
+  log?: (line: string) => void;
+}): Promise<RegionRuntime> {
+  const adminSecret = hexId();
+  const name = `router-${opts.region}`;
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    log: new NoOpLog(),
+    telemetry: { enabled: false },
+    enableDevRegistry: false,
+    // Workers' console output goes to our log (stderr), never to stdout, which `cbo edge` keeps
+    // for its one JSON line.
+    handleStructuredLogs: (entry) => opts.log?.(`[${opts.region}] ${entry.message}`),
+    workers: [
+      {
+        config: {
+          name,
+          compatibilityDate: "2025-09-01",
+          compatibilityFlags: ["enable_ctx_exports"],
+          manifest: { mainModule: "router.js", modules: { "router.js": { type: "esm", contents: await loadRouterCode() } } },
+          env: {
+            LOADER: { type: "worker-loader" },
+            CONTROL: { type: "fetcher", handler: (req) => opts.control(req as unknown as Request) as never },
+            ADMIN_SECRET: { type: "text", value: adminSecret },
+          },
+        },
+        dev: { unsafeDirectSockets: [{ host: "127.0.0.1", port: opts.port }] },
+      },
+    ],
+  });
+  try {
+    await mf.ready;
+  } catch (e) {
+    await mf.dispose().catch(() => {});
+    throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} could not start workerd on port ${opts.port}: ${e instanceof Error ? e.message : String(e)}`, {
+      hint: "Is the port already in use? Pick others with --port.",
+      cause: e,
+    });
+  }
+  const url = (await mf.unsafeGetDirectURL(name)).href;
+  return {
+    port: Number(new URL(url).port),
+    url,
+    async push(table) {
+      const res = await fetch(new URL("/__cbo/table", url), {
+        method: "POST",
+        headers: { "x-cbo-admin": adminSecret, "content-type": "application/json" },
+        body: JSON.stringify(table),
+      });
+      if (!res.ok) throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused its routing table (${res.status}).`);
+      await res.arrayBuffer();
+    },
+    dispose: () => mf.dispose(),
+  };
+}

@@ -1,0 +1,84 @@
+// The local edge's state: one SQLite file (node:sqlite, WAL) holding what Cloudflare would hold
+// for the region accounts. Forward-only numbered migrations; workerd holds no state of its own,
+// so a restart rebuilds every region from this file.
+import { DatabaseSync } from "node:sqlite";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const MIGRATIONS: string[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, region TEXT NOT NULL UNIQUE, subdomain TEXT NOT NULL,
+    created_on TEXT NOT NULL
+  );
+  CREATE TABLE scripts (
+    account_id TEXT NOT NULL, name TEXT NOT NULL, tag TEXT NOT NULL,
+    created_on TEXT NOT NULL, modified_on TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}', schedules TEXT NOT NULL DEFAULT '[]',
+    subdomain_enabled INTEGER NOT NULL DEFAULT 1, previews_enabled INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (account_id, name)
+  );
+  CREATE TABLE versions (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, script TEXT NOT NULL, number INTEGER NOT NULL,
+    created_on TEXT NOT NULL, source TEXT NOT NULL, author_email TEXT NOT NULL,
+    annotations TEXT NOT NULL, main_module TEXT NOT NULL, compatibility_date TEXT NOT NULL,
+    compatibility_flags TEXT NOT NULL, bindings TEXT NOT NULL, etag TEXT NOT NULL
+  );
+  CREATE INDEX versions_by_script ON versions (account_id, script, number);
+  CREATE TABLE modules (
+    version_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, content BLOB NOT NULL,
+    PRIMARY KEY (version_id, name)
+  );
+  CREATE TABLE deployments (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, account_id TEXT NOT NULL, script TEXT NOT NULL,
+    created_on TEXT NOT NULL, source TEXT NOT NULL, author_email TEXT NOT NULL,
+    annotations TEXT NOT NULL, versions TEXT NOT NULL
+  );
+  CREATE INDEX deployments_by_script ON deployments (account_id, script, seq);
+  CREATE TABLE kv_namespaces (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, title TEXT NOT NULL, created_on TEXT NOT NULL,
+    UNIQUE (account_id, title)
+  );
+  CREATE TABLE kv_values (
+    namespace_id TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, metadata TEXT,
+    expiration INTEGER, PRIMARY KEY (namespace_id, key)
+  );
+  CREATE TABLE tunnels (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL, secret TEXT NOT NULL,
+    config_src TEXT NOT NULL, created_at TEXT NOT NULL, deleted_at TEXT,
+    config TEXT, config_version INTEGER NOT NULL DEFAULT 0
+  );
+  `,
+];
+
+export type EdgeDb = DatabaseSync;
+
+export function openEdgeDb(dataDir: string): EdgeDb {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new DatabaseSync(join(dataDir, "edge.sqlite"));
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");
+  const row = db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as { v: number | null };
+  const current = row.v ?? 0;
+  for (let i = current; i < MIGRATIONS.length; i++) {
+    transaction(db, () => {
+      db.exec(MIGRATIONS[i]!);
+      db.prepare("INSERT INTO schema_migrations (version) VALUES (?)").run(i + 1);
+    });
+  }
+  return db;
+}
+
+/** Runs fn in one transaction: every API mutation is all-or-nothing. */
+export function transaction<T>(db: EdgeDb, fn: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const out = fn();
+    db.exec("COMMIT");
+    return out;
+  } catch (e) {
+    db.exec("ROLLBACK");
+    throw e;
+  }
+}

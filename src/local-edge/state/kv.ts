@@ -1,0 +1,69 @@
+// KV namespaces and values. One table for every namespace: the API and the Workers read the same
+// rows, so a value written through the API is what the Worker reads, at once.
+import type { EdgeDb } from "./db.ts";
+import type { KvEntry, KvNamespace } from "./model.ts";
+
+type Row = Record<string, unknown>;
+
+function toEntry(r: Row): KvEntry {
+  return {
+    key: r.key as string,
+    value: r.value as Uint8Array,
+    metadata: r.metadata == null ? null : JSON.parse(r.metadata as string),
+    expiration: r.expiration == null ? null : Number(r.expiration),
+  };
+}
+
+export function createKvStore(db: EdgeDb, now: () => number = () => Date.now()) {
+  const nowSec = () => Math.floor(now() / 1000);
+  return {
+    getNamespace(accountId: string, id: string): KvNamespace | undefined {
+      return db.prepare("SELECT * FROM kv_namespaces WHERE account_id = ? AND id = ?").get(accountId, id) as KvNamespace | undefined;
+    },
+    namespaceByTitle(accountId: string, title: string): KvNamespace | undefined {
+      return db.prepare("SELECT * FROM kv_namespaces WHERE account_id = ? AND title = ?").get(accountId, title) as KvNamespace | undefined;
+    },
+    listNamespaces(accountId: string, order: "id" | "title", desc: boolean, limit: number, offset: number): KvNamespace[] {
+      const col = order === "title" ? "title" : "id";
+      return db.prepare(`SELECT * FROM kv_namespaces WHERE account_id = ? ORDER BY ${col} ${desc ? "DESC" : "ASC"} LIMIT ? OFFSET ?`)
+        .all(accountId, limit, offset) as KvNamespace[];
+    },
+    countNamespaces(accountId: string): number {
+      return Number((db.prepare("SELECT COUNT(*) AS n FROM kv_namespaces WHERE account_id = ?").get(accountId) as Row).n);
+    },
+    insertNamespace(ns: KvNamespace): void {
+      db.prepare("INSERT INTO kv_namespaces (id, account_id, title, created_on) VALUES (?, ?, ?, ?)").run(ns.id, ns.account_id, ns.title, ns.created_on);
+    },
+    renameNamespace(id: string, title: string): void {
+      db.prepare("UPDATE kv_namespaces SET title = ? WHERE id = ?").run(title, id);
+    },
+    deleteNamespace(id: string): void {
+      db.prepare("DELETE FROM kv_values WHERE namespace_id = ?").run(id);
+      db.prepare("DELETE FROM kv_namespaces WHERE id = ?").run(id);
+    },
+
+    get(nsId: string, key: string): KvEntry | undefined {
+      const r = db.prepare("SELECT * FROM kv_values WHERE namespace_id = ? AND key = ? AND (expiration IS NULL OR expiration > ?)")
+        .get(nsId, key, nowSec()) as Row | undefined;
+      return r && toEntry(r);
+    },
+    put(nsId: string, e: KvEntry): void {
+      db.prepare(
+        `INSERT INTO kv_values (namespace_id, key, value, metadata, expiration) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (namespace_id, key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata, expiration = excluded.expiration`,
+      ).run(nsId, e.key, e.value, e.metadata == null ? null : JSON.stringify(e.metadata), e.expiration);
+    },
+    delete(nsId: string, key: string): void {
+      db.prepare("DELETE FROM kv_values WHERE namespace_id = ? AND key = ?").run(nsId, key);
+    },
+    /** Keys in byte order after `after` (exclusive), like Cloudflare's cursor listing. */
+    list(nsId: string, prefix: string, after: string, limit: number): KvEntry[] {
+      return (db.prepare(
+        `SELECT * FROM kv_values WHERE namespace_id = ? AND substr(key, 1, ?) = ? AND key > ?
+           AND (expiration IS NULL OR expiration > ?) ORDER BY key LIMIT ?`,
+      ).all(nsId, prefix.length, prefix, after, nowSec(), limit) as Row[]).map(toEntry);
+    },
+    nowSec,
+  };
+}
+export type KvStore = ReturnType<typeof createKvStore>;

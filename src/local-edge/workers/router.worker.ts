@@ -1,0 +1,217 @@
+// Runs inside each region's workerd, bound to the region's public port. It is the only Worker
+// workerd is configured with, so deploying never restarts workerd: each Worker version is loaded
+// on first use through the Worker Loader binding (cached by version id, which is immutable), and
+// the routing table (live deployments + injected faults) is pushed in by the local edge.
+//
+// Request path: Host -> script name -> version (override header, else weighted random over the
+// live deployment's percentages) -> loaded isolate of that version.
+// Bindings of a version: plain/json/secret values; KV as an RPC stub (KvBinding) reading the
+// edge's own store; service bindings as an RPC stub (ServiceBinding) that routes like this router.
+import { WorkerEntrypoint } from "cloudflare:workers";
+
+type Entry = { version_id: string; percentage: number };
+type Fault = { outage?: boolean; latencyMs?: number; errorRate?: number };
+type Table = { scripts: Record<string, Entry[]>; fault: Fault; subdomain: string };
+type Binding = { type: string; name: string; [k: string]: unknown };
+type VersionSpec = {
+  versionId: string;
+  createdOn: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  mainModule: string;
+  modules: Array<{ name: string; type: string; text?: string; base64?: string }>;
+  bindings: Binding[];
+};
+type Env = {
+  LOADER: { get(id: string, load: () => Promise<unknown>): { getEntrypoint(): { fetch(r: Request): Promise<Response> } } };
+  CONTROL: Fetcher;
+  ADMIN_SECRET: string;
+};
+// ctx.exports (loopback stubs with props) is not in every version of the workers types yet.
+type Ctx = ExecutionContext & { exports: Record<string, (opts: { props: Record<string, unknown> }) => unknown> };
+
+let table: Table | null = null;
+let loadingTable: Promise<Table> | null = null;
+
+async function getTable(env: Env): Promise<Table> {
+  if (table) return table;
+  loadingTable ??= env.CONTROL.fetch("http://control/table")
+    .then((r) => r.json() as Promise<Table>)
+    .then((t) => {
+      table = t;
+      loadingTable = null;
+      return t;
+    });
+  return loadingTable;
+}
+
+function scriptFromHost(host: string, subdomain: string): { script: string; preview?: string } | undefined {
+  const h = host.toLowerCase().replace(/:\d+$/, "");
+  let label: string | undefined;
+  if (h.endsWith(".localhost")) label = h.slice(0, -".localhost".length).split(".").pop();
+  else if (h.endsWith(`.${subdomain}.workers.dev`)) label = h.slice(0, -`.${subdomain}.workers.dev`.length);
+  else if (h.endsWith(".workers.dev")) label = h.split(".")[0];
+  if (!label) return undefined;
+  const preview = /^([0-9a-f]{8})-(.+)$/.exec(label);
+  return preview ? { script: preview[2]!, preview: preview[1]! } : { script: label };
+}
+
+/** `Cloudflare-Workers-Version-Overrides: my-worker="<version id>"` (a structured-header dictionary). */
+function overrideFor(header: string | null, script: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(",")) {
+    const m = /^\s*([^=\s]+)\s*=\s*"([^"]*)"\s*$/.exec(part);
+    if (m && m[1] === script) return m[2];
+  }
+  return undefined;
+}
+
+function pick(entries: Entry[]): string {
+  let r = Math.random() * 100;
+  for (const e of entries) {
+    r -= e.percentage;
+    if (r < 0) return e.version_id;
+  }
+  return entries.filter((e) => e.percentage > 0).pop()?.version_id ?? entries[0]!.version_id;
+}
+
+function fromBase64(b64: string): ArrayBuffer {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out.buffer;
+}
+
+async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unknown> {
+  const res = await env.CONTROL.fetch(`http://control/version/${versionId}`);
+  if (!res.ok) throw new Error(`version ${versionId} could not be loaded (${res.status})`);
+  const spec = (await res.json()) as VersionSpec;
+  const modules: Record<string, unknown> = {};
+  for (const m of spec.modules) {
+    if (m.type === "esm") modules[m.name] = { js: m.text };
+    else if (m.type === "cjs") modules[m.name] = { cjs: m.text };
+    else if (m.type === "text") modules[m.name] = { text: m.text };
+    else if (m.type === "json") modules[m.name] = { json: JSON.parse(m.text ?? "null") };
+    else if (m.type === "data") modules[m.name] = { data: fromBase64(m.base64 ?? "") };
+    else if (m.type === "wasm") modules[m.name] = { wasm: fromBase64(m.base64 ?? "") };
+  }
+  const workerEnv: Record<string, unknown> = {};
+  for (const b of spec.bindings) {
+    if (b.type === "plain_text" || b.type === "secret_text") workerEnv[b.name] = b.text;
+    else if (b.type === "json") workerEnv[b.name] = b.json;
+    else if (b.type === "kv_namespace") workerEnv[b.name] = ctx.exports.KvBinding!({ props: { ns: b.namespace_id } });
+    else if (b.type === "service") workerEnv[b.name] = ctx.exports.ServiceBinding!({ props: { script: b.service } });
+    else if (b.type === "version_metadata") workerEnv[b.name] = { id: spec.versionId, tag: "", timestamp: spec.createdOn };
+  }
+  return {
+    compatibilityDate: spec.compatibilityDate,
+    compatibilityFlags: spec.compatibilityFlags,
+    mainModule: spec.mainModule,
+    modules,
+    env: workerEnv,
+  };
+}
+
+async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, preview?: string): Promise<Response> {
+  const t = await getTable(env);
+  const entries = t.scripts[script];
+  if (!entries || entries.length === 0) {
+    return new Response(`There is nothing here yet: no Worker named "${script}" is deployed in this region.`, { status: 404 });
+  }
+  const override = overrideFor(request.headers.get("Cloudflare-Workers-Version-Overrides"), script);
+  let versionId: string;
+  if (preview) {
+    const hit = entries.find((e) => e.version_id.startsWith(preview));
+    if (!hit) return new Response(`No live version of "${script}" starts with ${preview}.`, { status: 404 });
+    versionId = hit.version_id;
+  } else if (override && entries.some((e) => e.version_id === override)) versionId = override;
+  else versionId = pick(entries);
+  try {
+    const stub = env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId));
+    return await stub.getEntrypoint().fetch(request);
+  } catch (e) {
+    return new Response(`Error 1101: Worker threw exception (${script}@${versionId}): ${e instanceof Error ? e.message : String(e)}`, {
+      status: 500,
+    });
+  }
+}
+
+export class KvBinding extends WorkerEntrypoint<Env> {
+  private path(op: string, params: Record<string, string | undefined> = {}): string {
+    const ns = (this.ctx as unknown as { props: { ns: string } }).props.ns;
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
+    return `http://control/kv/${ns}/${op}?${q}`;
+  }
+  private async read(key: string, type: string): Promise<{ value: unknown; metadata: unknown } | null> {
+    const r = await this.env.CONTROL.fetch(this.path("value", { key }));
+    if (r.status === 404) return null;
+    if (!r.ok) throw new Error(`KV get failed: ${await r.text()}`);
+    const meta = r.headers.get("x-kv-metadata");
+    const metadata = meta ? JSON.parse(decodeURIComponent(meta)) : null;
+    let value: unknown;
+    if (type === "json") value = await r.json();
+    else if (type === "arrayBuffer") value = await r.arrayBuffer();
+    else if (type === "stream") value = r.body;
+    else value = await r.text();
+    return { value, metadata };
+  }
+  async get(key: string, opts?: string | { type?: string }): Promise<unknown> {
+    const type = typeof opts === "string" ? opts : (opts?.type ?? "text");
+    return (await this.read(key, type))?.value ?? null;
+  }
+  async getWithMetadata(key: string, opts?: string | { type?: string }): Promise<{ value: unknown; metadata: unknown }> {
+    const type = typeof opts === "string" ? opts : (opts?.type ?? "text");
+    return (await this.read(key, type)) ?? { value: null, metadata: null };
+  }
+  async put(key: string, value: string | ArrayBuffer | ArrayBufferView | ReadableStream, opts?: { expiration?: number; expirationTtl?: number; metadata?: unknown }): Promise<void> {
+    const body = typeof value === "string" || value instanceof ArrayBuffer || ArrayBuffer.isView(value) || value instanceof ReadableStream ? value : String(value);
+    const r = await this.env.CONTROL.fetch(
+      this.path("value", {
+        key,
+        expiration: opts?.expiration?.toString(),
+        expiration_ttl: opts?.expirationTtl?.toString(),
+        metadata: opts?.metadata === undefined ? undefined : JSON.stringify(opts.metadata),
+      }),
+      { method: "PUT", body: body as BodyInit },
+    );
+    if (!r.ok) throw new Error(`KV put failed: ${await r.text()}`);
+  }
+  async delete(key: string): Promise<void> {
+    const r = await this.env.CONTROL.fetch(this.path("value", { key }), { method: "DELETE" });
+    if (!r.ok) throw new Error(`KV delete failed: ${await r.text()}`);
+  }
+  async list(opts?: { prefix?: string; limit?: number; cursor?: string }): Promise<unknown> {
+    const r = await this.env.CONTROL.fetch(this.path("list", { prefix: opts?.prefix, limit: opts?.limit?.toString(), cursor: opts?.cursor }));
+    if (!r.ok) throw new Error(`KV list failed: ${await r.text()}`);
+    return r.json();
+  }
+}
+
+export class ServiceBinding extends WorkerEntrypoint<Env> {
+  override async fetch(request: Request): Promise<Response> {
+    const script = (this.ctx as unknown as { props: { script: string } }).props.script;
+    return dispatch(this.env, this.ctx as Ctx, script, request);
+  }
+}
+
+export default {
+  async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/__cbo/table" && request.method === "POST") {
+      if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
+      table = (await request.json()) as Table;
+      return new Response("ok");
+    }
+    const t = await getTable(env);
+    const fault = t.fault;
+    if (fault.outage) return new Response("Region unavailable (injected outage).", { status: 503, headers: { connection: "close" } });
+    if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
+    if (fault.errorRate && Math.random() < fault.errorRate) return new Response("Injected error.", { status: 500 });
+    const target = scriptFromHost(request.headers.get("host") ?? url.host, t.subdomain);
+    if (!target) {
+      return new Response(`This is a local edge region. Address a Worker by host: http://<worker>.localhost:${url.port}/`, { status: 404 });
+    }
+    return dispatch(env, ctx, target.script, request, target.preview);
+  },
+} satisfies ExportedHandler<Env>;
