@@ -105,6 +105,8 @@ export function createOps(deps: OpsDeps) {
     /** POST /versions: a new version, not deployed. PUT /scripts/:name: a new version deployed at 100%. */
     async upload(accountId: string, name: string, upload: ParsedUpload, opts: { deploy: boolean; strictInherit: boolean }): Promise<{ version: Version; deployment?: Deployment }> {
       const out = transaction(db, () => {
+        // Like the real API: a version upload needs the Worker to exist (first deploys PUT the script).
+        if (!opts.deploy && !scripts.get(accountId, name)) throw notFoundScript(name);
         ensureScript(accountId, name);
         const previous = scripts.latestVersion(accountId, name);
         const bindings = resolveBindings(accountId, upload, previous, opts.strictInherit);

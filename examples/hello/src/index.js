@@ -1,0 +1,16 @@
+// The example Worker that `npm start` deploys to every local region. It shows the three kinds of
+// binding the local edge runs: a plain variable, a KV namespace and the version metadata.
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === "/health") return Response.json({ ok: true, version: env.VERSION?.id ?? null });
+    const visits = Number((await env.HELLO_KV.get("visits")) ?? "0") + 1;
+    await env.HELLO_KV.put("visits", String(visits));
+    return Response.json({
+      message: `${env.GREETING} from region ${env.REGION}`,
+      motd: await env.HELLO_KV.get("motd"),
+      visits,
+      version: env.VERSION?.id ?? null,
+    });
+  },
+};

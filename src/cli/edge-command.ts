@@ -1,0 +1,107 @@
+// `cbo edge`: run the local edge until stopped. `cbo edge fault …`: inject or clear a fault in a
+// running edge through its admin endpoint.
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { CboError } from "../kit/errors.ts";
+import { startLocalEdge } from "../local-edge/index.ts";
+import type { Fault } from "../local-edge/types.ts";
+import { intFlag, parse } from "./args.ts";
+import { printJsonLine, untilSignal } from "./output.ts";
+
+export const EDGE_USAGE = `usage: cbo edge [--port N] [--data DIR] [--regions eu,us,ap]
+       cbo edge fault <region> outage|latency <ms>|errors <rate>|ratelimit <n>/<seconds>|clear [--data DIR]`;
+export const DEFAULT_EDGE_DATA = ".cbo/edge";
+export const DEFAULT_EDGE_PORT = 8780;
+
+export function regionsFlag(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(",").map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new CboError("ERR_USAGE", "--regions needs at least one region name, e.g. --regions eu,us,ap");
+  return list;
+}
+
+export async function edgeCommand(args: string[]): Promise<number> {
+  if (args[0] === "fault") return faultCommand(args.slice(1));
+  const { values, positionals } = parse(args, { port: { type: "string" }, data: { type: "string" }, regions: { type: "string" } }, EDGE_USAGE);
+  if (values.help) {
+    process.stdout.write(EDGE_USAGE + "\n");
+    return 0;
+  }
+  if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: EDGE_USAGE });
+  const port = intFlag(values.port, "port", 1, 65_000) ?? DEFAULT_EDGE_PORT;
+  const dataDir = resolve(values.data ?? DEFAULT_EDGE_DATA);
+  const regions = regionsFlag(values.regions);
+  const edge = await startLocalEdge({ port, dataDir, ...(regions ? { regions } : {}) });
+  printJsonLine({
+    apiUrl: edge.apiUrl,
+    adminUrl: edge.adminUrl,
+    tokenFile: join(dataDir, "token"),
+    regions: edge.regions.map((r) => ({ name: r.name, accountId: r.accountId, publicUrl: r.publicUrl, workerUrl: `http://<worker>.localhost:${r.port}/` })),
+  });
+  await untilSignal();
+  await edge.close();
+  return 0;
+}
+
+/** Parses `outage | latency <ms> | errors <rate> | ratelimit <n>/<seconds> | clear`. Null = clear. */
+export function parseFault(words: string[]): Fault | null {
+  const [kind, arg] = words;
+  const needArg = (what: string) => {
+    if (arg === undefined) throw new CboError("ERR_USAGE", `"${kind}" needs ${what}.`, { hint: EDGE_USAGE });
+    return arg;
+  };
+  switch (kind) {
+    case "clear":
+      return null;
+    case "outage":
+      return { outage: true };
+    case "latency": {
+      const ms = Number(needArg("a delay in ms"));
+      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) throw new CboError("ERR_USAGE", "latency must be a whole number of ms from 0 to 60000.");
+      return { latencyMs: ms };
+    }
+    case "errors": {
+      const rate = Number(needArg("a rate between 0 and 1"));
+      if (!Number.isFinite(rate) || rate < 0 || rate > 1) throw new CboError("ERR_USAGE", "errors takes a rate between 0 and 1, e.g. 0.3 for 30%.");
+      return { errorRate: rate };
+    }
+    case "ratelimit": {
+      const m = /^(\d+)\/(\d+)s?$/.exec(needArg("<n>/<seconds>, e.g. 10/60"));
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 3600) throw new CboError("ERR_USAGE", "ratelimit takes <n>/<seconds>, e.g. 10/60 (1 to 3600 seconds).");
+      return { rateLimit: { limit: Number(m[1]), windowSec: Number(m[2]) } };
+    }
+    default:
+      throw new CboError("ERR_USAGE", kind === undefined ? "Name a fault." : `Unknown fault "${kind}".`, { hint: EDGE_USAGE });
+  }
+}
+
+async function faultCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { data: { type: "string" } }, EDGE_USAGE);
+  const [region, ...words] = positionals;
+  if (!region) throw new CboError("ERR_USAGE", "Name the region, e.g. `cbo edge fault eu outage`.", { hint: EDGE_USAGE });
+  const fault = parseFault(words);
+  const dataDir = resolve(values.data ?? DEFAULT_EDGE_DATA);
+  let adminUrl: string;
+  let token: string;
+  try {
+    adminUrl = JSON.parse(readFileSync(join(dataDir, "edge.json"), "utf8")).adminUrl;
+    token = readFileSync(join(dataDir, "token"), "utf8").trim();
+  } catch {
+    throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dataDir}.`, { hint: "Start one with `cbo edge` (or `npm start`), or point at its data with --data DIR." });
+  }
+  let res: Response;
+  try {
+    res = await fetch(`${adminUrl}/faults/${encodeURIComponent(region)}`, {
+      method: fault === null ? "DELETE" : "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(fault === null ? {} : { body: JSON.stringify(fault) }),
+    });
+  } catch (e) {
+    throw new CboError("ERR_IO", `The local edge at ${adminUrl} is not answering.`, { hint: "Is `cbo edge` still running?", cause: e });
+  }
+  const body = (await res.json().catch(() => ({}))) as { errors?: Array<{ message: string }> };
+  if (!res.ok) throw new CboError(res.status === 404 ? "ERR_NOT_FOUND" : "ERR_VALIDATION", body.errors?.[0]?.message ?? `The edge answered ${res.status}.`);
+  if (values.json) printJsonLine(body);
+  else process.stdout.write(fault === null ? `cleared faults in ${region}\n` : `${region}: ${JSON.stringify((body as { fault?: unknown }).fault)}\n`);
+  return 0;
+}
