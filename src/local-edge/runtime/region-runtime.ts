@@ -1,9 +1,8 @@
 // One region's workerd (through Miniflare): a single router Worker on the region's public port.
 // Its Miniflare options never change after start (setOptions would restart workerd and drop
 // requests to every Worker in the region); deployments reach it as pushed routing tables.
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { transform } from "esbuild";
+import { build } from "esbuild";
 import { Miniflare, NoOpLog } from "miniflare";
 import { hexId } from "../../kit/ids.ts";
 import { CboError } from "../../kit/errors.ts";
@@ -11,12 +10,15 @@ import type { RouterTable } from "./control.ts";
 
 let routerCode: Promise<string> | undefined;
 
-/** The router Worker, TypeScript stripped once per process. */
+/** The router Worker bundled (with its routing module) once per process. */
 function loadRouterCode(): Promise<string> {
   routerCode ??= (async () => {
-    const path = fileURLToPath(new URL("../workers/router.worker.ts", import.meta.url));
-    const out = await transform(await readFile(path, "utf8"), { loader: "ts", format: "esm", target: "es2022" });
-    return out.code;
+    const entry = fileURLToPath(new URL("../workers/router.worker.ts", import.meta.url));
+    const out = await build({
+      entryPoints: [entry], bundle: true, format: "esm", target: "es2022", platform: "neutral",
+      external: ["cloudflare:*"], write: false, logLevel: "silent",
+    });
+    return out.outputFiles[0]!.text;
   })();
   return routerCode;
 }

@@ -8,8 +8,8 @@
 // Bindings of a version: plain/json/secret values; KV as an RPC stub (KvBinding) reading the
 // edge's own store; service bindings as an RPC stub (ServiceBinding) that routes like this router.
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { chooseVersion, overrideFor, scriptFromHost, type Entry } from "./routing.ts";
 
-type Entry = { version_id: string; percentage: number };
 type Fault = { outage?: boolean; latencyMs?: number; errorRate?: number };
 type Table = { scripts: Record<string, Entry[]>; fault: Fault; subdomain: string };
 type Binding = { type: string; name: string; [k: string]: unknown };
@@ -43,36 +43,6 @@ async function getTable(env: Env): Promise<Table> {
       return t;
     });
   return loadingTable;
-}
-
-function scriptFromHost(host: string, subdomain: string): { script: string; preview?: string } | undefined {
-  const h = host.toLowerCase().replace(/:\d+$/, "");
-  let label: string | undefined;
-  if (h.endsWith(".localhost")) label = h.slice(0, -".localhost".length).split(".").pop();
-  else if (h.endsWith(`.${subdomain}.workers.dev`)) label = h.slice(0, -`.${subdomain}.workers.dev`.length);
-  else if (h.endsWith(".workers.dev")) label = h.split(".")[0];
-  if (!label) return undefined;
-  const preview = /^([0-9a-f]{8})-(.+)$/.exec(label);
-  return preview ? { script: preview[2]!, preview: preview[1]! } : { script: label };
-}
-
-/** `Cloudflare-Workers-Version-Overrides: my-worker="<version id>"` (a structured-header dictionary). */
-function overrideFor(header: string | null, script: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(",")) {
-    const m = /^\s*([^=\s]+)\s*=\s*"([^"]*)"\s*$/.exec(part);
-    if (m && m[1] === script) return m[2];
-  }
-  return undefined;
-}
-
-function pick(entries: Entry[]): string {
-  let r = Math.random() * 100;
-  for (const e of entries) {
-    r -= e.percentage;
-    if (r < 0) return e.version_id;
-  }
-  return entries.filter((e) => e.percentage > 0).pop()?.version_id ?? entries[0]!.version_id;
 }
 
 function fromBase64(b64: string): ArrayBuffer {
@@ -119,13 +89,8 @@ async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, pr
     return new Response(`There is nothing here yet: no Worker named "${script}" is deployed in this region.`, { status: 404 });
   }
   const override = overrideFor(request.headers.get("Cloudflare-Workers-Version-Overrides"), script);
-  let versionId: string;
-  if (preview) {
-    const hit = entries.find((e) => e.version_id.startsWith(preview));
-    if (!hit) return new Response(`No live version of "${script}" starts with ${preview}.`, { status: 404 });
-    versionId = hit.version_id;
-  } else if (override && entries.some((e) => e.version_id === override)) versionId = override;
-  else versionId = pick(entries);
+  const versionId = chooseVersion(entries, { override, random: Math.random(), ...(preview ? { preview } : {}) });
+  if (!versionId) return new Response(`No live version of "${script}" starts with ${preview}.`, { status: 404 });
   try {
     const stub = env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId));
     return await stub.getEntrypoint().fetch(request);
