@@ -141,9 +141,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
       if (!r) throw new CboError("ERR_NOT_FOUND", `No region named "${name}" (regions: ${regionNames.join(", ")}).`);
       return r;
     },
-    setFault(region, fault) {
-      void setFault(region, fault).catch((e) => log(`local-edge: fault push failed: ${(e as Error).message}`));
-    },
+    setFault: (region, fault) => setFault(region, fault),
     getFault: (region) => faults.get(region),
     apiRequestCount(accountId) {
       if (accountId !== undefined) return requestCounts.get(accountId) ?? 0;
@@ -154,6 +152,8 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     async close() {
       if (closed) return;
       closed = true;
+      // Let routing-table pushes in flight land before workerd goes away.
+      await Promise.all([...pushChains.values()].map((p) => p.catch(() => {})));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

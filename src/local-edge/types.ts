@@ -52,7 +52,8 @@ export type LocalEdge = {
   token: string;
   regions: RegionInfo[];
   region(name: string): RegionInfo;
-  setFault(region: string, fault: Fault | null): void;
+  /** Resolves once the region's workerd applies it (API-side faults apply at once). */
+  setFault(region: string, fault: Fault | null): Promise<void>;
   getFault(region: string): Fault;
   /** Number of API requests received per account id since start (rate-limited ones included). */
   apiRequestCount(accountId?: string): number;

@@ -1,0 +1,83 @@
+// The Cloudflare API client: a plain object of async methods over one transport (budget +
+// retries) that both the official SDK and our raw calls go through.
+//
+// Methods (see each group's file for arguments):
+//   workers   uploadVersion, uploadScript, listVersions, getVersion, createDeployment,
+//             listDeployments, deploy, rollback, listScripts, deleteScript, getSubdomain
+//   secrets   putSecret, listSecrets, deleteSecret, bulkSecrets
+//   kv        createKvNamespace, listKvNamespaces, deleteKvNamespace, putKvValue, getKvValue,
+//             getKvText, listKvKeys, deleteKvValue, bulkPutKv, bulkDeleteKv
+//   tunnels   createTunnel, listTunnels, deleteTunnel, putTunnelConfig, getTunnelToken
+//   accounts  verifyToken, listAccounts, listMemberships
+//   misc      accountId(), forAccount(id), budget
+import Cloudflare from "cloudflare";
+import { createAccountsApi } from "./accounts.ts";
+import { getBudgetFor, type RequestBudget } from "./budget.ts";
+import { createApiContext } from "./context.ts";
+import { createKvApi } from "./kv.ts";
+import { createSecretsApi } from "./secrets.ts";
+import { createTransport, type Transport, type TransportOptions } from "./transport.ts";
+import { createTunnelsApi } from "./tunnels.ts";
+import { createWorkersApi } from "./workers.ts";
+
+export const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
+
+export type CloudflareClientOptions = Omit<TransportOptions, "baseUrl" | "budget"> & {
+  /** Default `https://api.cloudflare.com/client/v4`; the local edge's `apiUrl` works the same. */
+  baseUrl?: string;
+  /** Account for account-scoped calls; without it, the token's only account is used. */
+  accountId?: string;
+  /** Default: the process-wide budget of this token (960 requests per 5 minutes). */
+  budget?: RequestBudget;
+};
+
+export type CloudflareClient = ReturnType<typeof createWorkersApi> &
+  ReturnType<typeof createSecretsApi> &
+  ReturnType<typeof createKvApi> &
+  ReturnType<typeof createTunnelsApi> &
+  ReturnType<typeof createAccountsApi> & {
+    /** The account that account-scoped calls use. */
+    accountId(): Promise<string>;
+    /** The same client (same transport, budget and SDK) bound to another account. */
+    forAccount(accountId: string): CloudflareClient;
+    budget: RequestBudget;
+  };
+
+// Budget waits and our retries may take longer than the SDK's default 60 s request timeout,
+// which would abort them; the transport applies its own timeout per attempt instead.
+const MAX_TIMER_MS = 2_147_483_647;
+
+export function createCloudflareClient(opts: CloudflareClientOptions): CloudflareClient {
+  const { accountId, budget: givenBudget, baseUrl = DEFAULT_BASE_URL, ...transportOptions } = opts;
+  const budget = givenBudget ?? getBudgetFor(opts.apiToken);
+  const transport = createTransport({ ...transportOptions, baseUrl, budget });
+  const sdk = new Cloudflare({
+    baseURL: baseUrl.replace(/\/+$/, ""),
+    apiToken: opts.apiToken,
+    // Explicit nulls keep the SDK from picking up other credentials from the environment.
+    apiKey: null,
+    apiEmail: null,
+    userServiceKey: null,
+    maxRetries: 0,
+    timeout: MAX_TIMER_MS,
+    logLevel: "off",
+    fetch: transport,
+  });
+  return bind({ sdk, transport, budget }, accountId);
+}
+
+type Shared = { sdk: Cloudflare; transport: Transport; budget: RequestBudget };
+
+function bind(shared: Shared, accountId: string | undefined): CloudflareClient {
+  const ctx = createApiContext({ sdk: shared.sdk, transport: shared.transport, ...(accountId === undefined ? {} : { accountId }) });
+  return {
+    ...createWorkersApi(ctx),
+    ...createSecretsApi(ctx),
+    ...createKvApi(ctx),
+    ...createTunnelsApi(ctx),
+    ...createAccountsApi(ctx),
+    accountId: () => ctx.accountId(),
+    forAccount: (id: string) => bind(shared, id),
+    budget: shared.budget,
+  };
+}

@@ -1,0 +1,105 @@
+// Cloudflare failures as CboErrors: our code from the HTTP status, Cloudflare's own codes (which is
+// what callers branch on, e.g. 10215 or 10007) in `details.cloudflareErrors`.
+import Cloudflare from "cloudflare";
+import { z } from "zod";
+import { CboError, type ErrorCode } from "../kit/errors.ts";
+import { responseInfo } from "./transport.ts";
+
+export type CloudflareErrorItem = { code: number; message: string };
+
+export type RequestContext = { method: string; path: string; attempts?: number };
+
+const ErrorItemSchema = z.looseObject({
+  code: z.union([z.number(), z.string()]).optional(),
+  message: z.string().optional(),
+});
+const FailedEnvelopeSchema = z.looseObject({ errors: z.array(z.unknown()).nullish() });
+
+// Hints for the codes callers meet most; the rest speak for themselves.
+const HINTS: Record<number, string> = {
+  10007: "The Worker (or a resource it names) does not exist in this account.",
+  10214: "The latest version is not the one deployed at 100%: deploy it first, then change secrets.",
+  10215: "The latest version is not the one deployed at 100%: deploy it first, then change secrets.",
+  10220: "Secrets changed since that version; repeat the deployment with force to go ahead.",
+};
+
+/** Our code for a failed HTTP status. */
+export function codeForStatus(status: number | undefined): ErrorCode {
+  if (status === 429) return "ERR_CF_RATE_LIMITED";
+  if (status === undefined || status >= 500) return "ERR_CF_UNAVAILABLE";
+  return "ERR_CF_REQUEST";
+}
+
+/** The `errors` of a failed envelope, tolerating odd shapes (string codes, missing messages). */
+export function cloudflareErrorsOf(body: unknown): CloudflareErrorItem[] {
+  const envelope = FailedEnvelopeSchema.safeParse(body);
+  if (!envelope.success || !envelope.data.errors) return [];
+  return envelope.data.errors.flatMap((raw) => {
+    const item = ErrorItemSchema.safeParse(raw);
+    if (!item.success) return [];
+    const code = Number(item.data.code ?? 0);
+    return [{ code: Number.isFinite(code) ? code : 0, message: item.data.message ?? "" }];
+  });
+}
+
+/** A failed API answer (non-2xx status, or `success: false`) as a CboError. */
+export function cloudflareApiError(
+  args: RequestContext & { status: number | undefined; errors: CloudflareErrorItem[]; bodySnippet?: string },
+): CboError {
+  const { status, method, path, errors } = args;
+  const first = errors[0];
+  const where = `${method} ${path}${status === undefined ? "" : `, HTTP ${status}`}`;
+  const message = first
+    ? `Cloudflare API error ${first.code}: ${first.message} (${where})`
+    : `Cloudflare API request failed (${where})`;
+  const hint = first ? HINTS[first.code] : undefined;
+  return new CboError(codeForStatus(status), message, {
+    details: {
+      status,
+      method,
+      path,
+      cloudflareErrors: errors,
+      ...(args.attempts === undefined ? {} : { attempts: args.attempts }),
+      ...(args.bodySnippet === undefined ? {} : { body: args.bodySnippet }),
+    },
+    ...(hint === undefined ? {} : { hint }),
+  });
+}
+
+/** A 2xx answer we cannot use: not JSON, or not the documented shape. */
+export function responseShapeError(context: RequestContext & { problem: string; status?: number }): CboError {
+  return new CboError(
+    "ERR_CF_RESPONSE",
+    `Cloudflare API answered ${context.method} ${context.path} with ${context.problem}`,
+    { details: { ...context } },
+  );
+}
+
+/**
+ * Anything the SDK threw, as a CboError. The transport's own errors (budget, unreachable) come
+ * back wrapped in APIConnectionError and are unwrapped; HTTP errors keep `.status` and `.errors`.
+ */
+export function fromSdkError(e: unknown, fallback: RequestContext): CboError {
+  if (e instanceof CboError) return e;
+  if (e instanceof Cloudflare.APIConnectionError) {
+    if (e.cause instanceof CboError) return e.cause;
+    return new CboError("ERR_CF_UNAVAILABLE", `Cloudflare API unreachable: ${fallback.method} ${fallback.path}: ${e.message}`, {
+      details: { method: fallback.method, path: fallback.path },
+      cause: e,
+    });
+  }
+  if (e instanceof Cloudflare.APIError) {
+    const info = e.headers ? responseInfo(e.headers) : undefined;
+    const errors = cloudflareErrorsOf({ errors: e.errors });
+    return cloudflareApiError({
+      status: e.status,
+      method: info?.method ?? fallback.method,
+      path: info?.path ?? fallback.path,
+      errors,
+      ...(info ? { attempts: info.attempts } : {}),
+    });
+  }
+  return new CboError("ERR_INTERNAL", `Cloudflare client failed on ${fallback.method} ${fallback.path}: ${String(e)}`, {
+    cause: e,
+  });
+}

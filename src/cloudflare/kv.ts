@@ -1,0 +1,147 @@
+// Workers KV: namespaces, single values (raw bytes, not JSON) and bulk writes/deletes.
+import { z } from "zod";
+import type { ApiContext } from "./context.ts";
+import { cloudflareErrorsOf } from "./errors.ts";
+import { KvKeySchema, type KvKey, KvNamespaceSchema, type KvNamespace } from "./schemas.ts";
+import { toBlobPart } from "./upload.ts";
+
+export type KvValue = string | Uint8Array | ArrayBuffer;
+
+export type KvWriteOptions = {
+  /** Stored beside the value; sends the write as multipart (`value` + `metadata`). */
+  metadata?: unknown;
+  /** Seconds from now (at least 60 on Cloudflare). */
+  expirationTtl?: number;
+  /** Absolute expiry, seconds since the epoch. */
+  expiration?: number;
+};
+
+export type KvBulkEntry = {
+  key: string;
+  value: string;
+  /** The value is base64 of the bytes to store. */
+  base64?: boolean;
+  expiration?: number;
+  expirationTtl?: number;
+  metadata?: unknown;
+};
+
+/** Cloudflare's code for a key that does not exist. */
+export const KV_KEY_NOT_FOUND = 10009;
+
+export function createKvApi(ctx: ApiContext) {
+  const account = () => ctx.accountId();
+  const nsPath = async (namespaceId: string) =>
+    `/accounts/${encodeURIComponent(await account())}/storage/kv/namespaces/${encodeURIComponent(namespaceId)}`;
+  const valuePath = async (namespaceId: string, key: string) =>
+    `${await nsPath(namespaceId)}/values/${encodeURIComponent(key)}`;
+
+  const api = {
+    /** SDK. A duplicate title is refused with code 10014. */
+    async createKvNamespace(title: string): Promise<KvNamespace> {
+      const account_id = await account();
+      return ctx.viaSdk({ method: "POST", path: `/accounts/${account_id}/storage/kv/namespaces` }, KvNamespaceSchema, (s) =>
+        s.kv.namespaces.create({ account_id, title }),
+      );
+    },
+
+    /** Every namespace. SDK: it pages to the empty page, as wrangler does. */
+    async listKvNamespaces(): Promise<KvNamespace[]> {
+      const account_id = await account();
+      return ctx.viaSdkPages({ method: "GET", path: `/accounts/${account_id}/storage/kv/namespaces` }, KvNamespaceSchema, (s) =>
+        s.kv.namespaces.list({ account_id }),
+      );
+    },
+
+    /** SDK. */
+    async deleteKvNamespace(namespaceId: string): Promise<void> {
+      const account_id = await account();
+      await ctx.viaSdk({ method: "DELETE", path: await nsPath(namespaceId) }, z.unknown(), (s) =>
+        s.kv.namespaces.delete(namespaceId, { account_id }),
+      );
+    },
+
+    /** Raw: the body is the value itself; SDK 7 always sends multipart with bracket-flattened metadata. */
+    async putKvValue(namespaceId: string, key: string, value: KvValue, opts: KvWriteOptions = {}): Promise<void> {
+      const query = { expiration_ttl: opts.expirationTtl, expiration: opts.expiration };
+      if (opts.metadata === undefined) {
+        const type = typeof value === "string" ? "text/plain;charset=UTF-8" : "application/octet-stream";
+        await ctx.json("PUT", await valuePath(namespaceId, key), z.unknown(), {
+          query,
+          body: toBlobPart(value),
+          headers: { "content-type": type },
+        });
+        return;
+      }
+      const form = new FormData();
+      form.set("value", typeof value === "string" ? value : new Blob([toBlobPart(value)]));
+      form.set("metadata", JSON.stringify(opts.metadata));
+      await ctx.json("PUT", await valuePath(namespaceId, key), z.unknown(), { query, body: form });
+    },
+
+    /** The stored bytes, or null for a missing key. Raw: the answer is the value, not an envelope. */
+    async getKvValue(namespaceId: string, key: string): Promise<Uint8Array | null> {
+      const path = await valuePath(namespaceId, key);
+      const response = await ctx.raw("GET", path, { headers: { accept: "*/*" } });
+      if (response.ok) return new Uint8Array(await response.arrayBuffer());
+      if (response.status === 404) {
+        const text = await response.clone().text().catch(() => "");
+        const codes = cloudflareErrorsOf(safeJson(text)).map((e) => e.code);
+        if (codes.length === 0 || codes.includes(KV_KEY_NOT_FOUND)) return null;
+      }
+      throw await ctx.failure(response, "GET", path);
+    },
+
+    /** `getKvValue` decoded as UTF-8. */
+    async getKvText(namespaceId: string, key: string): Promise<string | null> {
+      const bytes = await api.getKvValue(namespaceId, key);
+      return bytes === null ? null : new TextDecoder().decode(bytes);
+    },
+
+    /** Every key (optionally under a prefix). SDK: it follows `result_info.cursor` to the end. */
+    async listKvKeys(namespaceId: string, opts: { prefix?: string } = {}): Promise<KvKey[]> {
+      const account_id = await account();
+      return ctx.viaSdkPages({ method: "GET", path: `${await nsPath(namespaceId)}/keys` }, KvKeySchema, (s) =>
+        s.kv.namespaces.keys.list(namespaceId, { account_id, ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }) }),
+      );
+    },
+
+    /** Raw: same key encoding as put/get (the SDK's path encoder leaves some characters bare). */
+    async deleteKvValue(namespaceId: string, key: string): Promise<void> {
+      await ctx.json("DELETE", await valuePath(namespaceId, key), z.unknown());
+    },
+
+    /** Up to 10,000 writes in one request. SDK (JSON array). */
+    async bulkPutKv(namespaceId: string, entries: KvBulkEntry[]): Promise<void> {
+      const account_id = await account();
+      const body = entries.map((e) => ({
+        key: e.key,
+        value: e.value,
+        ...(e.base64 === undefined ? {} : { base64: e.base64 }),
+        ...(e.expiration === undefined ? {} : { expiration: e.expiration }),
+        ...(e.expirationTtl === undefined ? {} : { expiration_ttl: e.expirationTtl }),
+        ...(e.metadata === undefined ? {} : { metadata: e.metadata as Record<string, unknown> }),
+      }));
+      await ctx.viaSdk({ method: "PUT", path: `${await nsPath(namespaceId)}/bulk` }, z.unknown(), (s) =>
+        s.kv.namespaces.bulkUpdate(namespaceId, { account_id, body }),
+      );
+    },
+
+    /** Up to 10,000 deletes in one request. SDK (JSON array of keys). */
+    async bulkDeleteKv(namespaceId: string, keys: string[]): Promise<void> {
+      const account_id = await account();
+      await ctx.viaSdk({ method: "POST", path: `${await nsPath(namespaceId)}/bulk/delete` }, z.unknown(), (s) =>
+        s.kv.namespaces.bulkDelete(namespaceId, { account_id, body: keys }),
+      );
+    },
+  };
+  return api;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,145 @@
+// The one place where requests to the Cloudflare API leave the process: a fetch-compatible
+// function that the SDK and our raw calls both use, so budget and retries are applied once.
+//
+// Per request:  attempt n ── acquire a budget slot ── fetch
+//   ├─ 2xx..4xx except 429 ──> return the response
+//   ├─ 429 / 5xx ── retries left ──> wait max(retry-after, jittered backoff) ──> attempt n+1
+//   │            └─ none left, or retry-after beyond maxRetryAfterMs ──> return the response
+//   └─ network error / attempt timeout ── retries left ──> wait backoff ──> attempt n+1
+//                                       └─ none left ──> throw ERR_CF_UNAVAILABLE
+// A caller's abort ends it at once with the abort reason.
+import { backoffDelay, parseRetryAfter, sleep } from "../kit/backoff.ts";
+import { CboError } from "../kit/errors.ts";
+import type { RequestBudget } from "./budget.ts";
+
+export type TransportRequestInfo = {
+  method: string;
+  /** API path below the base URL, without the query. */
+  path: string;
+  /** 0 for the first attempt. */
+  attempt: number;
+  /** When the budget let this attempt start (budget clock). */
+  startedAt: number;
+};
+
+export type TransportOptions = {
+  /** e.g. `https://api.cloudflare.com/client/v4`; paths starting with `/` are resolved against it. */
+  baseUrl: string;
+  apiToken: string;
+  budget: RequestBudget;
+  /** Retries after the first attempt. Default 5. */
+  maxRetries?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** A 429/5xx asking us to wait longer than this is returned as it is. Default 5 minutes. */
+  maxRetryAfterMs?: number;
+  /** Per attempt. Default 60 s. */
+  timeoutMs?: number;
+  fetch?: typeof globalThis.fetch;
+  /** Called as each attempt starts (after its budget slot is granted). */
+  onRequest?: (info: TransportRequestInfo) => void;
+  /** For tests: the jitter source. */
+  random?: () => number;
+};
+
+export type Transport = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** What the transport knows about a response it returned: the SDK keeps only headers, hence both keys. */
+export type ResponseInfo = { method: string; path: string; attempts: number };
+
+const responseInfos = new WeakMap<object, ResponseInfo>();
+
+export function responseInfo(of: Response | Headers): ResponseInfo | undefined {
+  return responseInfos.get(of);
+}
+
+export function createTransport(opts: TransportOptions): Transport {
+  const baseUrl = opts.baseUrl.replace(/\/+$/, "");
+  const basePath = new URL(baseUrl).pathname.replace(/\/+$/, "");
+  const maxRetries = opts.maxRetries ?? 5;
+  const backoff = { baseMs: opts.baseDelayMs ?? 250, maxMs: opts.maxDelayMs ?? 20_000, random: opts.random };
+  const maxRetryAfterMs = opts.maxRetryAfterMs ?? 300_000;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const doFetch = opts.fetch ?? globalThis.fetch;
+
+  return async function transport(input, init) {
+    const req = await normalize(input, init, baseUrl);
+    const method = (req.init.method ?? "GET").toUpperCase();
+    const url = new URL(req.url);
+    const path = url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) || "/" : url.pathname;
+    const headers = new Headers(req.init.headers);
+    if (!headers.has("authorization")) headers.set("authorization", `Bearer ${opts.apiToken}`);
+    const callerSignal = req.init.signal ?? undefined;
+
+    for (let attempt = 0; ; attempt++) {
+      const startedAt = await opts.budget.acquire(callerSignal);
+      opts.onRequest?.({ method, path, attempt, startedAt });
+      const signal = callerSignal
+        ? AbortSignal.any([callerSignal, AbortSignal.timeout(timeoutMs)])
+        : AbortSignal.timeout(timeoutMs);
+      let response: Response;
+      try {
+        response = await doFetch(req.url, { ...req.init, method, headers, signal });
+      } catch (e) {
+        if (callerSignal?.aborted) throw e;
+        if (attempt >= maxRetries) {
+          throw new CboError(
+            "ERR_CF_UNAVAILABLE",
+            `Cloudflare API unreachable: ${method} ${path} failed after ${attempt + 1} attempt(s): ${describe(e)}`,
+            { details: { attempts: attempt + 1, method, path }, cause: e },
+          );
+        }
+        await sleep(backoffDelay(attempt, backoff), callerSignal);
+        continue;
+      }
+      const retryable = response.status === 429 || response.status >= 500;
+      const retryAfter = retryable ? parseRetryAfter(response.headers) : undefined;
+      if (!retryable || attempt >= maxRetries || (retryAfter ?? 0) > maxRetryAfterMs) {
+        const info = { method, path, attempts: attempt + 1 };
+        responseInfos.set(response, info);
+        responseInfos.set(response.headers, info);
+        return response;
+      }
+      await response.body?.cancel().catch(() => {});
+      await sleep(Math.max(retryAfter ?? 0, backoffDelay(attempt, backoff)), callerSignal);
+    }
+  };
+}
+
+type Normalized = { url: string; init: RequestInit };
+
+// Every attempt re-sends the body, so one-shot bodies (streams, a Request's body) are buffered
+// first. Strings, bytes, Blobs, URLSearchParams and FormData can be sent again as they are.
+async function normalize(input: string | URL | Request, init: RequestInit | undefined, baseUrl: string): Promise<Normalized> {
+  if (input instanceof Request) {
+    const merged: RequestInit = {
+      method: input.method,
+      headers: input.headers,
+      signal: input.signal,
+      ...init,
+    };
+    if (init?.body === undefined && input.body !== null) merged.body = await input.arrayBuffer();
+    return { url: input.url, init: await replayable(merged) };
+  }
+  const raw = String(input);
+  const url = raw.startsWith("/") ? baseUrl + raw : raw;
+  return { url, init: await replayable({ ...init }) };
+}
+
+async function replayable(init: RequestInit): Promise<RequestInit> {
+  const body = init.body;
+  if (body === undefined || body === null) return init;
+  const oneShot =
+    body instanceof ReadableStream ||
+    (typeof body === "object" && Symbol.asyncIterator in body && !(body instanceof Blob));
+  if (!oneShot) return init;
+  const { duplex: _duplex, ...rest } = init as RequestInit & { duplex?: string };
+  return { ...rest, body: await new Response(body as ReadableStream).arrayBuffer() };
+}
+
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = e.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail = cause && typeof cause === "object" ? (cause.code ?? cause.message) : undefined;
+  return detail === undefined ? e.message : `${e.message} (${String(detail)})`;
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { buildUploadForm, uploadMetadata, type WorkerUpload } from "./upload.ts";
+
+const upload: WorkerUpload = {
+  mainModule: "index.js",
+  modules: [
+    { name: "index.js", content: 'import t from "./data/words.txt"; export default { fetch() { return new Response(t) } }' },
+    { name: "lib/legacy.cjs", content: "module.exports = 1" },
+    { name: "add.wasm", content: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]) },
+    { name: "data/words.txt", content: "hello" },
+    { name: "blob.bin", content: new Uint8Array([1, 2, 3]).buffer },
+  ],
+  compatibilityDate: "2025-01-01",
+  compatibilityFlags: ["nodejs_compat"],
+  bindings: [
+    { type: "plain_text", name: "GREETING", text: "hi there" },
+    { type: "kv_namespace", name: "MY_KV", namespace_id: "0123456789abcdef0123456789abcdef" },
+  ],
+  annotations: { "workers/message": "first", "workers/tag": "v1" },
+};
+
+describe("upload form", () => {
+  it("has a string metadata field and one part per module named by its path", async () => {
+    const form = buildUploadForm(upload);
+    // parse it back exactly as a server would
+    const parsed = await new Response(form).formData();
+    const metadata = parsed.get("metadata");
+    expect(typeof metadata).toBe("string");
+    expect(JSON.parse(metadata as string)).toEqual({
+      main_module: "index.js",
+      bindings: upload.bindings,
+      compatibility_date: "2025-01-01",
+      compatibility_flags: ["nodejs_compat"],
+      keep_bindings: ["secret_text", "secret_key"],
+      annotations: { "workers/message": "first", "workers/tag": "v1" },
+    });
+    const parts = [...parsed.keys()];
+    expect(parts).toEqual(["metadata", "index.js", "lib/legacy.cjs", "add.wasm", "data/words.txt", "blob.bin"]);
+    const expectTypes: Record<string, string> = {
+      "index.js": "application/javascript+module",
+      "lib/legacy.cjs": "application/javascript",
+      "add.wasm": "application/wasm",
+      "data/words.txt": "text/plain",
+      "blob.bin": "application/octet-stream",
+    };
+    for (const [name, type] of Object.entries(expectTypes)) {
+      const file = parsed.get(name) as File;
+      expect(file).toBeInstanceOf(File);
+      expect(file.name).toBe(name);
+      expect(file.type).toBe(type);
+    }
+    expect(new Uint8Array(await (parsed.get("add.wasm") as File).arrayBuffer())).toEqual(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    expect(await (parsed.get("data/words.txt") as File).text()).toBe("hello");
+  });
+
+  it("names a CommonJS entry as body_part", () => {
+    const meta = uploadMetadata({
+      mainModule: "worker.js",
+      modules: [{ name: "worker.js", content: "addEventListener('fetch', () => {})", type: "cjs" }],
+      compatibilityDate: "2025-01-01",
+    });
+    expect(meta).toMatchObject({ body_part: "worker.js", bindings: [], compatibility_flags: [] });
+    expect(meta).not.toHaveProperty("main_module");
+  });
+
+  it("keeps an explicit keepBindings (even empty) and passes extra metadata through", () => {
+    const meta = uploadMetadata({ ...upload, keepBindings: [], extraMetadata: { logpush: false } });
+    expect(meta).toMatchObject({ keep_bindings: [], logpush: false });
+  });
+
+  it("refuses a main module that is not uploaded, and duplicate names", () => {
+    expect(() => buildUploadForm({ ...upload, mainModule: "missing.js" })).toThrow(/missing\.js/);
+    expect(() => buildUploadForm({ ...upload, modules: [...upload.modules, { name: "index.js", content: "" }] })).toThrow(/twice/);
+  });
+});

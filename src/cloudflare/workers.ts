@@ -1,0 +1,204 @@
+// Workers scripts, versions and deployments, plus `deploy` and `rollback` built from them the way
+// wrangler does. Each call notes why it goes through the SDK or the raw transport.
+import { z } from "zod";
+import { CboError, isCboError } from "../kit/errors.ts";
+import { type ApiContext, seg } from "./context.ts";
+import { responseShapeError } from "./errors.ts";
+import {
+  DeploymentListSchema,
+  DeploymentSchema,
+  type Deployment,
+  ScriptSchema,
+  type Script,
+  ScriptUploadSchema,
+  type ScriptUpload,
+  SubdomainSchema,
+  VersionSchema,
+  type Version,
+} from "./schemas.ts";
+import { buildUploadForm, moduleTypeOf, type WorkerUpload } from "./upload.ts";
+
+/** One entry of a deployment: a version and its share of traffic (0..100, fractions allowed). */
+export type SplitEntry = { versionId: string; percentage: number };
+
+export type DeploymentOptions = {
+  /** Becomes the `workers/message` annotation. */
+  message?: string;
+  /** Deploy even if secrets changed since the version (Cloudflare code 10220). */
+  force?: boolean;
+};
+
+export type DeployResult = {
+  versionId: string;
+  deployment: Deployment;
+  /** True when the script did not exist and was created with a PUT. */
+  created: boolean;
+};
+
+/** Codes meaning "no such Worker" (scripts and legacy services). */
+export const MISSING_SCRIPT_CODES = [10007, 10090];
+
+/** Percentages must each lie in 0..100 and add up to 100; version ids must be distinct. */
+export function validateSplit(versions: SplitEntry[]): void {
+  const fail = (message: string): never => {
+    throw new CboError("ERR_VALIDATION", message, { details: { versions } });
+  };
+  if (versions.length === 0) fail("a deployment needs at least one version");
+  const ids = new Set<string>();
+  let sum = 0;
+  for (const v of versions) {
+    if (typeof v.versionId !== "string" || v.versionId === "") fail("every deployment entry needs a version id");
+    if (ids.has(v.versionId)) fail(`version ${v.versionId} is listed twice`);
+    ids.add(v.versionId);
+    if (!Number.isFinite(v.percentage) || v.percentage < 0 || v.percentage > 100) {
+      fail(`percentage ${v.percentage} of version ${v.versionId} is not within 0..100`);
+    }
+    sum += v.percentage;
+  }
+  if (Math.abs(sum - 100) > 1e-6) fail(`percentages add up to ${sum}, not 100`);
+}
+
+export function isMissingScript(e: unknown): boolean {
+  if (!isCboError(e) || e.details?.status !== 404) return false;
+  const codes = ((e.details.cloudflareErrors as { code: number }[] | undefined) ?? []).map((c) => c.code);
+  return codes.length === 0 || codes.some((c) => MISSING_SCRIPT_CODES.includes(c));
+}
+
+export function createWorkersApi(ctx: ApiContext) {
+  const account = () => ctx.accountId();
+  const scriptPath = async (script: string) => `/accounts/${seg(await account())}/workers/scripts/${seg(script)}`;
+
+  const api = {
+    /** New version, not deployed (`POST …/versions`). Raw + FormData: SDK 7 multipart is broken. */
+    async uploadVersion(script: string, upload: WorkerUpload): Promise<Version> {
+      return ctx.json("POST", `${await scriptPath(script)}/versions`, VersionSchema, {
+        query: { bindings_inherit: "strict" },
+        body: buildUploadForm(upload),
+      });
+    },
+
+    /** Create or replace a script and deploy it (`PUT …/scripts/:name`), as wrangler's first deploy. Raw + FormData. */
+    async uploadScript(script: string, upload: WorkerUpload): Promise<ScriptUpload> {
+      return ctx.json("PUT", await scriptPath(script), ScriptUploadSchema, {
+        query: { excludeScript: "true", bindings_inherit: "strict" },
+        body: buildUploadForm(upload),
+      });
+    },
+
+    /** All versions, newest first as the API lists them. SDK: its page loop runs to the empty page. */
+    async listVersions(script: string, opts: { deployable?: boolean } = {}): Promise<Version[]> {
+      const account_id = await account();
+      return ctx.viaSdkPages({ method: "GET", path: `/accounts/${account_id}/workers/scripts/${script}/versions` }, VersionSchema, (s) =>
+        s.workers.scripts.versions.list(script, { account_id, ...(opts.deployable === undefined ? {} : { deployable: opts.deployable }) }),
+      );
+    },
+
+    /** SDK. */
+    async getVersion(script: string, versionId: string): Promise<Version> {
+      const account_id = await account();
+      return ctx.viaSdk({ method: "GET", path: `/accounts/${account_id}/workers/scripts/${script}/versions/${versionId}` }, VersionSchema, (s) =>
+        s.workers.scripts.versions.get(versionId, { account_id, script_name: script }),
+      );
+    },
+
+    /** Route traffic to versions by percentage (validated before sending). SDK. */
+    async createDeployment(script: string, versions: SplitEntry[], opts: DeploymentOptions = {}): Promise<Deployment> {
+      validateSplit(versions);
+      const account_id = await account();
+      return ctx.viaSdk({ method: "POST", path: `/accounts/${account_id}/workers/scripts/${script}/deployments` }, DeploymentSchema, (s) =>
+        s.workers.scripts.deployments.create(script, {
+          account_id,
+          strategy: "percentage",
+          versions: versions.map((v) => ({ version_id: v.versionId, percentage: v.percentage })),
+          annotations: opts.message === undefined ? {} : { "workers/message": opts.message },
+          ...(opts.force ? { force: true } : {}),
+        }),
+      );
+    },
+
+    /** Newest first; `[0]` is live. Raw: the SDK's pager reads `result.items`, but this result is `{deployments}`. */
+    async listDeployments(script: string): Promise<Deployment[]> {
+      const list = await ctx.json("GET", `${await scriptPath(script)}/deployments`, DeploymentListSchema);
+      return list.deployments;
+    },
+
+    /**
+     * Upload a version and deploy it at 100%. A script that does not exist yet (or a CommonJS
+     * one, which versions cannot carry) gets the first-deploy PUT instead, as wrangler does; the
+     * PUT deploys on Cloudflare, and a deployment is created only if the API did not make one.
+     */
+    async deploy(script: string, upload: WorkerUpload, opts: DeploymentOptions = {}): Promise<DeployResult> {
+      const main = upload.modules.find((m) => m.name === upload.mainModule);
+      if (main && moduleTypeOf(main) === "esm") {
+        try {
+          const version = await api.uploadVersion(script, upload);
+          const deployment = await api.createDeployment(script, [{ versionId: version.id, percentage: 100 }], opts);
+          return { versionId: version.id, deployment, created: false };
+        } catch (e) {
+          if (!isMissingScript(e)) throw e;
+        }
+      }
+      const put = await api.uploadScript(script, upload);
+      const versionId = put.deployment_id;
+      if (!versionId) {
+        throw responseShapeError({ method: "PUT", path: await scriptPath(script), problem: "a result without deployment_id" });
+      }
+      const [live] = await api.listDeployments(script);
+      if (live && live.versions.length === 1 && live.versions[0]!.version_id === versionId && live.versions[0]!.percentage === 100) {
+        return { versionId, deployment: live, created: true };
+      }
+      const deployment = await api.createDeployment(script, [{ versionId, percentage: 100 }], opts);
+      return { versionId, deployment, created: true };
+    },
+
+    /**
+     * Deploy an earlier version at 100%. Without `versionId`, wrangler's rule: newest deployment
+     * first, skip the live one, take the first that had a version at 100%.
+     */
+    async rollback(script: string, opts: DeploymentOptions & { versionId?: string } = {}): Promise<Deployment> {
+      let versionId = opts.versionId;
+      if (versionId === undefined) {
+        const deployments = [...(await api.listDeployments(script))].sort((a, b) =>
+          String(b.created_on ?? "").localeCompare(String(a.created_on ?? "")),
+        );
+        versionId = deployments
+          .slice(1)
+          .flatMap((d) => d.versions)
+          .find((v) => v.percentage === 100)?.version_id;
+        if (versionId === undefined) {
+          throw new CboError("ERR_NOT_FOUND", `Worker ${script} has no earlier deployment at 100% to roll back to`);
+        }
+      }
+      return api.createDeployment(script, [{ versionId, percentage: 100 }], {
+        message: opts.message ?? "Rollback",
+        ...(opts.force === undefined ? {} : { force: opts.force }),
+      });
+    },
+
+    /** SDK (single page). */
+    async listScripts(): Promise<Script[]> {
+      const account_id = await account();
+      return ctx.viaSdkPages({ method: "GET", path: `/accounts/${account_id}/workers/scripts` }, ScriptSchema, (s) =>
+        s.workers.scripts.list({ account_id }),
+      );
+    },
+
+    /** SDK. `force` also deletes a script other resources still refer to. */
+    async deleteScript(script: string, opts: { force?: boolean } = {}): Promise<void> {
+      const account_id = await account();
+      await ctx.viaSdk({ method: "DELETE", path: `/accounts/${account_id}/workers/scripts/${script}` }, z.unknown(), (s) =>
+        s.workers.scripts.delete(script, { account_id, ...(opts.force ? { force: true } : {}) }),
+      );
+    },
+
+    /** The account's workers.dev subdomain (`<sub>` in `<script>.<sub>.workers.dev`). SDK. */
+    async getSubdomain(): Promise<string> {
+      const account_id = await account();
+      const result = await ctx.viaSdk({ method: "GET", path: `/accounts/${account_id}/workers/subdomain` }, SubdomainSchema, (s) =>
+        s.workers.subdomains.get({ account_id }),
+      );
+      return result.subdomain;
+    },
+  };
+  return api;
+}
