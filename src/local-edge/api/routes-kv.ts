@@ -1,7 +1,7 @@
 // /accounts/:acct/storage/kv/*: namespaces, values (raw bytes, not the envelope), keys, bulk.
 import { Hono, type Context } from "hono";
 import { hexId } from "../../kit/ids.ts";
-import type { KvStore } from "../state/kv.ts";
+import { kvKeyJson, type KvStore } from "../state/kv.ts";
 import type { KvEntry } from "../state/model.ts";
 import { CF_CODES, CfApiError, badRequest, ok, pageInfo, pageParams, readJson } from "./envelope.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
@@ -114,19 +114,8 @@ export function kvRoutes(deps: { kv: KvStore }) {
     const found = ns(c);
     const limit = Math.min(1000, Math.max(10, Number(c.req.query("limit") ?? 1000) || 1000));
     const prefix = c.req.query("prefix") ?? "";
-    const cursor = c.req.query("cursor") ?? "";
-    let after = "";
-    if (cursor) {
-      try {
-        after = Buffer.from(cursor, "base64url").toString("utf8");
-      } catch {
-        throw badRequest("Invalid cursor.");
-      }
-    }
-    const rows = kv.list(found.id, prefix, after, limit + 1);
-    const page = rows.slice(0, limit);
-    const next = rows.length > limit ? Buffer.from(page[page.length - 1]!.key, "utf8").toString("base64url") : "";
-    const result = page.map((e) => ({ name: e.key, ...(e.expiration !== null ? { expiration: e.expiration } : {}), ...(e.metadata != null ? { metadata: e.metadata } : {}) }));
+    const { entries: page, cursor: next } = kv.listPage(found.id, prefix, c.req.query("cursor") ?? "", limit);
+    const result = page.map(kvKeyJson);
     return ok(c, result, { count: result.length, cursor: next });
   });
 

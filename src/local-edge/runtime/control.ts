@@ -2,7 +2,7 @@
 // binding. The routing table, a version's code and bindings, and KV reads/writes, all answered
 // from the edge's SQLite state and scoped to the region's account.
 import type { ScriptStore } from "../state/scripts.ts";
-import type { KvStore } from "../state/kv.ts";
+import { kvKeyJson, type KvStore } from "../state/kv.ts";
 import type { Fault } from "../types.ts";
 
 export type RouterTable = {
@@ -78,15 +78,12 @@ export function createControlHandler(deps: ControlDeps) {
         if (parts[2] === "list") {
           const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get("limit") ?? 1000) || 1000));
           const prefix = url.searchParams.get("prefix") ?? "";
-          const cursor = url.searchParams.get("cursor");
-          const after = cursor ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-          const rows = kv.list(ns.id, prefix, after, limit + 1);
-          const page = rows.slice(0, limit);
-          const complete = rows.length <= limit;
+          const { entries: page, cursor } = kv.listPage(ns.id, prefix, url.searchParams.get("cursor") ?? "", limit);
+          const complete = cursor === "";
           return json({
-            keys: page.map((e) => ({ name: e.key, ...(e.expiration !== null ? { expiration: e.expiration } : {}), ...(e.metadata != null ? { metadata: e.metadata } : {}) })),
+            keys: page.map(kvKeyJson),
             list_complete: complete,
-            ...(complete ? {} : { cursor: Buffer.from(page[page.length - 1]!.key, "utf8").toString("base64url") }),
+            ...(complete ? {} : { cursor }),
             cacheStatus: null,
           });
         }

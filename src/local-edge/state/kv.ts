@@ -14,6 +14,11 @@ function toEntry(r: Row): KvEntry {
   };
 }
 
+/** A key as both the API and the Workers' KV list return it. */
+export function kvKeyJson(e: KvEntry): { name: string; expiration?: number; metadata?: unknown } {
+  return { name: e.key, ...(e.expiration !== null ? { expiration: e.expiration } : {}), ...(e.metadata != null ? { metadata: e.metadata } : {}) };
+}
+
 export function createKvStore(db: EdgeDb, now: () => number = () => Date.now()) {
   const nowSec = () => Math.floor(now() / 1000);
   return {
@@ -62,6 +67,14 @@ export function createKvStore(db: EdgeDb, now: () => number = () => Date.now()) 
         `SELECT * FROM kv_values WHERE namespace_id = ? AND substr(key, 1, ?) = ? AND key > ?
            AND (expiration IS NULL OR expiration > ?) ORDER BY key LIMIT ?`,
       ).all(nsId, prefix.length, prefix, after, nowSec(), limit) as Row[]).map(toEntry);
+    },
+    /** One page of keys after an opaque cursor; `cursor` is "" on the last page (wrangler loops on it). */
+    listPage(nsId: string, prefix: string, cursor: string, limit: number): { entries: KvEntry[]; cursor: string } {
+      const after = cursor ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+      const rows = this.list(nsId, prefix, after, limit + 1);
+      const entries = rows.slice(0, limit);
+      const next = rows.length > limit ? Buffer.from(entries[entries.length - 1]!.key, "utf8").toString("base64url") : "";
+      return { entries, cursor: next };
     },
     nowSec,
   };
