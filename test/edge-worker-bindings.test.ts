@@ -26,7 +26,7 @@ export default {
         return Response.json({ first, second });
       }
       case "/svc": return new Response(await (await env.BACKEND.fetch("http://backend/hello")).text());
-      default: return Response.json({ cfg: env.CFG, plain: env.PLAIN, version: env.VERSION, note });
+      default: return Response.json({ cfg: env.CFG, plain: env.PLAIN, version: env.VERSION, note, colo: req.cf?.colo ?? null });
     }
   },
 };`;
@@ -68,12 +68,13 @@ describe("Worker bindings on the local edge", () => {
   });
   afterAll(async () => t?.dispose());
 
-  it("binds json and plain vars, version metadata and text modules", async () => {
+  it("binds json and plain vars, version metadata, text modules and request.cf", async () => {
     const body = JSON.parse(await get("/"));
     expect(body.cfg).toEqual({ flags: ["a", "b"], n: 3 });
     expect(body.plain).toBe("plain value");
     expect(body.version.id).toBe(versionId);
     expect(body.note).toBe("a text module");
+    expect(body.colo).toBe("FRA"); // request.cf of the eu region
   });
 
   it("reads what the API wrote, in every value type", async () => {

@@ -23,6 +23,16 @@ function loadRouterCode(): Promise<string> {
   return routerCode;
 }
 
+/** What `request.cf` says in a region, loosely like the colo a request would land on. */
+function regionCf(region: string): Record<string, unknown> {
+  const known: Record<string, Record<string, string>> = {
+    eu: { colo: "FRA", country: "DE", continent: "EU", timezone: "Europe/Berlin" },
+    us: { colo: "IAD", country: "US", continent: "NA", timezone: "America/New_York" },
+    ap: { colo: "SIN", country: "SG", continent: "AS", timezone: "Asia/Singapore" },
+  };
+  return { asn: 395747, asOrganization: "Local Edge", httpProtocol: "HTTP/1.1", ...(known[region] ?? { colo: "LCL", country: "XX" }) };
+}
+
 export type RegionRuntime = {
   port: number;
   url: string;
@@ -44,6 +54,9 @@ export async function startRegionRuntime(opts: {
     log: new NoOpLog(),
     telemetry: { enabled: false },
     enableDevRegistry: false,
+    // A fixed request.cf; without one Miniflare downloads cf.json from the internet. (The router
+    // gives Workers the region's own cf object, since direct sockets bypass Miniflare's entry.)
+    cf: regionCf(opts.region),
     // Workers' console output goes to our log (stderr), never to stdout, which `cbo edge` keeps
     // for its one JSON line.
     handleStructuredLogs: (entry) => opts.log?.(`[${opts.region}] ${entry.message}`),
@@ -58,6 +71,7 @@ export async function startRegionRuntime(opts: {
             LOADER: { type: "worker-loader" },
             CONTROL: { type: "fetcher", handler: (req) => opts.control(req as unknown as Request) as never },
             ADMIN_SECRET: { type: "text", value: adminSecret },
+            CF: { type: "json", value: regionCf(opts.region) as never },
           },
         },
         dev: { unsafeDirectSockets: [{ host: "127.0.0.1", port: opts.port }] },

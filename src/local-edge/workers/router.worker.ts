@@ -26,6 +26,8 @@ type Env = {
   LOADER: { get(id: string, load: () => Promise<unknown>): { getEntrypoint(): { fetch(r: Request): Promise<Response> } } };
   CONTROL: Fetcher;
   ADMIN_SECRET: string;
+  /** The region's request.cf (colo, country, …): direct sockets get none from Miniflare. */
+  CF: Record<string, unknown>;
 };
 // ctx.exports (loopback stubs with props) is not in every version of the workers types yet.
 type Ctx = ExecutionContext & { exports: Record<string, (opts: { props: Record<string, unknown> }) => unknown> };
@@ -93,7 +95,8 @@ async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, pr
   if (!versionId) return new Response(`No live version of "${script}" starts with ${preview}.`, { status: 404 });
   try {
     const stub = env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId));
-    return await stub.getEntrypoint().fetch(request);
+    const withCf = request.cf ? request : new Request(request, { cf: env.CF } as RequestInit);
+    return await stub.getEntrypoint().fetch(withCf);
   } catch (e) {
     return new Response(`Error 1101: Worker threw exception (${script}@${versionId}): ${e instanceof Error ? e.message : String(e)}`, {
       status: 500,

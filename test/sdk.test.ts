@@ -1,0 +1,141 @@
+// The official `cloudflare` SDK (7.3.0) against the local edge: its list iterators must see every
+// item and stop. Each loop runs under a request budget, so a server that ignores `page` (which
+// sends the SDK into an endless loop) fails the test instead of hanging it.
+import Cloudflare, { AuthenticationError, NotFoundError } from "cloudflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKvNamespace, deployVersions, putScript, uploadVersion } from "./support/api.ts";
+import { startTestEdge, type TestEdge } from "./support/edge.ts";
+import { workerSource } from "./support/worker-source.ts";
+
+const WORKER = "sdk-worker";
+const VERSIONS = 12;
+const NAMESPACES = 30;
+const TUNNELS = 5;
+const MAX_REQUESTS = 50;
+
+describe("cloudflare SDK 7.3.0 against the local edge", () => {
+  let t: TestEdge;
+  let client: Cloudflare;
+  let acct = "";
+  const versionIds: string[] = [];
+  const deploymentIds: string[] = [];
+  const namespaceIds: string[] = [];
+  const tunnelIds: string[] = [];
+
+  /** Drains an SDK iterator, failing once it has cost more than MAX_REQUESTS API calls. */
+  async function drain<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; requests: number }> {
+    const start = t.edge.apiRequestCount(acct);
+    const items: T[] = [];
+    for await (const item of iterable) {
+      items.push(item);
+      const used = t.edge.apiRequestCount(acct) - start;
+      if (used > MAX_REQUESTS) throw new Error(`pagination did not end: ${used} requests, ${items.length} items so far`);
+    }
+    return { items, requests: t.edge.apiRequestCount(acct) - start };
+  }
+
+  beforeAll(async () => {
+    t = await startTestEdge({ regions: ["eu"] });
+    acct = t.region.accountId;
+    client = new Cloudflare({ baseURL: t.edge.apiUrl, apiToken: t.edge.token, maxRetries: 0, timeout: 20_000 });
+
+    versionIds.push(await putScript(t.edge, acct, WORKER, { code: workerSource("sdk-1") }));
+    for (let i = 2; i <= VERSIONS; i++) {
+      versionIds.push(await uploadVersion(t.edge, acct, WORKER, { code: workerSource(`sdk-${i}`) }));
+    }
+    for (const [a, b] of [
+      [3, 100],
+      [7, 100],
+    ] as const) {
+      deploymentIds.push((await deployVersions(t.edge, acct, WORKER, [{ version_id: versionIds[a]!, percentage: b }])).id);
+    }
+    const split = await deployVersions(t.edge, acct, WORKER, [
+      { version_id: versionIds[10]!, percentage: 70 },
+      { version_id: versionIds[11]!, percentage: 30 },
+    ]);
+    deploymentIds.push(split.id);
+
+    for (let i = 0; i < NAMESPACES; i++) namespaceIds.push(await createKvNamespace(t.edge, acct, `ns-${String(i).padStart(2, "0")}`));
+    for (let i = 0; i < TUNNELS; i++) {
+      const tunnel = await client.zeroTrust.tunnels.cloudflared.create({ account_id: acct, name: `tun-${i}`, config_src: "cloudflare" });
+      tunnelIds.push(tunnel.id!);
+    }
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it("versions.list pages through every version and stops", async () => {
+    const { items, requests } = await drain(client.workers.scripts.versions.list(WORKER, { account_id: acct, per_page: 5 }));
+    const ids = items.map((v) => v.id!);
+    expect(new Set(ids).size, "no version repeated across pages").toBe(ids.length);
+    expect([...ids].sort()).toEqual([...versionIds].sort());
+    // 12 versions at 5 per page: pages 1..3 plus the empty page 4 that ends the loop.
+    expect(requests).toBeGreaterThanOrEqual(3);
+
+    const all = await drain(client.workers.scripts.versions.list(WORKER, { account_id: acct }));
+    expect(all.items.map((v) => v.id!).sort()).toEqual([...versionIds].sort());
+  });
+
+  it("versions.get returns one version with its resources", async () => {
+    const v = await client.workers.scripts.versions.get(versionIds[5]!, { account_id: acct, script_name: WORKER });
+    expect(v.id).toBe(versionIds[5]);
+    expect(v.resources?.script_runtime?.compatibility_date).toBe("2025-01-01");
+  });
+
+  it("deployments.list returns every deployment, the live one first", async () => {
+    const page = await client.workers.scripts.deployments.list(WORKER, { account_id: acct });
+    const { deployments } = page.result as unknown as { deployments: { id: string; versions: { version_id: string; percentage: number }[] }[] };
+    // The first upload (PUT script) deployed too, so there is one more than the explicit ones.
+    expect(deployments.length).toBeGreaterThanOrEqual(deploymentIds.length);
+    for (const id of deploymentIds) expect(deployments.map((d) => d.id)).toContain(id);
+    expect(deployments[0]!.id).toBe(deploymentIds.at(-1));
+    expect(deployments[0]!.versions).toEqual(
+      expect.arrayContaining([
+        { version_id: versionIds[10], percentage: 70 },
+        { version_id: versionIds[11], percentage: 30 },
+      ]),
+    );
+    // Iterating the same list (its items live under `deployments`, not `items`) must also end.
+    await drain(client.workers.scripts.deployments.list(WORKER, { account_id: acct }));
+  });
+
+  it("kv.namespaces.list pages through all 30 namespaces and stops", async () => {
+    const { items, requests } = await drain(client.kv.namespaces.list({ account_id: acct, per_page: 7 }));
+    const ids = items.map((n) => n.id);
+    expect(new Set(ids).size, "no namespace repeated across pages").toBe(ids.length);
+    expect([...ids].sort()).toEqual([...namespaceIds].sort());
+    // 30 at 7 per page: 5 pages with items, then an empty one.
+    expect(requests).toBeGreaterThanOrEqual(5);
+
+    const byDefault = await drain(client.kv.namespaces.list({ account_id: acct }));
+    expect(byDefault.items.map((n) => n.id).sort()).toEqual([...namespaceIds].sort());
+  });
+
+  it("kv.namespaces.list honours order=title&direction=desc across pages", async () => {
+    const sorted = await drain(client.kv.namespaces.list({ account_id: acct, per_page: 10, order: "title", direction: "desc" }));
+    expect(sorted.items.map((n) => n.title)).toEqual(
+      Array.from({ length: NAMESPACES }, (_, i) => `ns-${String(NAMESPACES - 1 - i).padStart(2, "0")}`),
+    );
+  });
+
+  it("zeroTrust.tunnels.cloudflared.list pages through the tunnels and stops", async () => {
+    const { items, requests } = await drain(client.zeroTrust.tunnels.cloudflared.list({ account_id: acct, per_page: 2, is_deleted: false }));
+    expect(items.map((x) => x.id).sort()).toEqual([...tunnelIds].sort());
+    expect(requests).toBeGreaterThanOrEqual(3);
+
+    const named = await drain(client.zeroTrust.tunnels.cloudflared.list({ account_id: acct, name: "tun-3", is_deleted: false }));
+    expect(named.items.map((x) => x.name)).toEqual(["tun-3"]);
+  });
+
+  it("errors arrive as typed SDK errors carrying Cloudflare's codes", async () => {
+    const missing = await client.workers.scripts.versions.list("no-such-worker", { account_id: acct }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect((missing as NotFoundError).errors[0]).toMatchObject({ code: 10007 });
+
+    const stranger = new Cloudflare({ baseURL: t.edge.apiUrl, apiToken: "not-the-token", maxRetries: 0, timeout: 20_000 });
+    const denied = await drain(stranger.kv.namespaces.list({ account_id: acct })).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(AuthenticationError);
+    expect((denied as AuthenticationError).errors[0]).toMatchObject({ code: 10000 });
+  });
+});
