@@ -39,7 +39,9 @@ const RULES: Record<string, Rule> = {
   // Runs inside Workers: kit and its own files, no Node built-ins.
   edge: { may: ["kit"], nodeBuiltins: false },
   deploy: { may: ["kit", "config", "store", "audit", "vault", "cloudflare"] },
-  api: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "deploy"] },
+  // Probes and health: beside deploy, sharing its target types only.
+  monitor: { may: ["kit", "config", "store", "cloudflare"], typesFrom: ["deploy"] },
+  api: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "deploy", "monitor"] },
   dashboard: { may: ["kit"], typesFrom: ["api"] },
   // The top: the `cbo` command (it may start the local edge) and the composition root(s).
   cli: { may: "*" },

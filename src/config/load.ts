@@ -1,0 +1,99 @@
+// Loads orchestrator.yaml into a resolved spec: YAML parsed, validated (errors name the file,
+// the path and the fix), wrangler configs read, rollouts merged and waves fixed per worker.
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { CboError } from "../kit/errors.ts";
+import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target } from "./schema.ts";
+import { readWranglerConfig } from "./wrangler.ts";
+
+export type ResolvedWorker = {
+  tenant: string;
+  name: string;
+  /** Absolute path of the entry module. */
+  entry: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  vars: Record<string, string>;
+  kv: Record<string, string>;
+  services: Record<string, string>;
+  /** Target names, in release order (waves flattened). */
+  targets: string[];
+  waves: string[][];
+  steps: number[];
+  gate: Gate;
+};
+
+export type ResolvedSpec = { tenant: string; file: string; targets: Target[]; workers: ResolvedWorker[] };
+
+const DEFAULT_COMPAT_DATE = "2025-01-01";
+
+/** `orchestrator.yaml: workers[1].rollout.steps: steps must increase…` — one line per problem. */
+export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 10)
+    .map((i) => {
+      const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+      const msg = i.code === "unrecognized_keys" ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")} (check the spelling)` : i.message;
+      return `${file}: ${path || "(root)"}: ${msg}`;
+    })
+    .join("\n");
+}
+
+export function parseSpec(text: string, file: string): Spec {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new CboError("ERR_VALIDATION", `${file}:${e.linePos?.[0]?.line ?? "?"}: ${e.message.split("\n")[0]}`, { hint: "Fix the YAML syntax at that line." });
+  }
+  const parsed = SpecSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    throw new CboError("ERR_VALIDATION", formatIssues(file, parsed.error.issues), {
+      details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
+      hint: "Fix the keys named above; see README (orchestrator.yaml) for every key.",
+    });
+  }
+  return parsed.data;
+}
+
+export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
+  const base = dirname(resolve(file));
+  const workers = spec.workers.map((w): ResolvedWorker => {
+    const fromWrangler = w.wrangler ? readWranglerConfig(resolve(base, w.wrangler)) : undefined;
+    const targets = w.targets ?? spec.targets.map((t) => t.name);
+    const rollout: Rollout = RolloutSchema.parse({ ...spec.rollout, ...(w.rollout ?? {}) });
+    const waves = (rollout.waves ?? [targets.slice(0, 1), targets.slice(1)])
+      .map((wave) => wave.filter((t) => targets.includes(t)))
+      .filter((wave) => wave.length > 0);
+    const placed = new Set(waves.flat());
+    const rest = targets.filter((t) => !placed.has(t));
+    if (rest.length > 0) waves.push(rest);
+    const vars = { ...(fromWrangler?.vars ?? {}), ...(w.vars ?? {}) };
+    return {
+      tenant: spec.tenant,
+      name: w.name,
+      entry: w.main ? resolve(base, w.main) : fromWrangler!.main,
+      compatibilityDate: w.compatibility_date ?? fromWrangler?.compatibilityDate ?? DEFAULT_COMPAT_DATE,
+      compatibilityFlags: w.compatibility_flags ?? fromWrangler?.compatibilityFlags ?? [],
+      vars: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])),
+      kv: { ...(fromWrangler?.kv ?? {}), ...(w.kv ?? {}) },
+      services: { ...(fromWrangler?.services ?? {}), ...(w.services ?? {}) },
+      targets: waves.flat(),
+      waves,
+      steps: rollout.steps,
+      gate: rollout.gate,
+    };
+  });
+  return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers };
+}
+
+export function loadSpec(file: string): ResolvedSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new CboError("ERR_NOT_FOUND", `Cannot read ${file}.`, { hint: "Create orchestrator.yaml, or point at one with --config FILE." });
+  }
+  return resolveSpec(parseSpec(text, file), file);
+}

@@ -1,0 +1,120 @@
+// The desired state, `orchestrator.yaml`. Strict objects: a misspelt key fails with its path.
+// Names follow Cloudflare's rules so that a spec that validates can be released.
+import { z } from "zod";
+
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const BINDING = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export const GateSchema = z
+  .object({
+    /** Path probed on the new version (pinned with Cloudflare-Workers-Version-Overrides). */
+    probe_path: z.string().startsWith("/", "must start with /").default("/"),
+    interval_ms: z.number().int().min(20).max(60_000).default(200),
+    timeout_ms: z.number().int().min(50).max(60_000).default(2_000),
+    /** Consecutive failed probes that fail the gate at once. */
+    failure_limit: z.number().int().min(1).max(1_000).default(3),
+    /** Share of failed probes over the bake that fails the gate. */
+    max_error_rate: z.number().min(0).max(1).default(0.05),
+    /** How long each step is watched before it passes. */
+    bake_ms: z.number().int().min(0).max(3_600_000).default(2_000),
+    /** Probes needed before the error rate is judged. */
+    min_samples: z.number().int().min(1).max(100_000).default(8),
+  })
+  .strict();
+export type Gate = z.infer<typeof GateSchema>;
+
+export const RolloutSchema = z
+  .object({
+    /** Target names per wave, canary wave first. Default: the first target, then all the others. */
+    waves: z.array(z.array(z.string().regex(NAME)).min(1)).min(1).optional(),
+    /** Traffic percentages per step within a target; increasing, ending at 100. */
+    steps: z.array(z.number().gt(0).max(100)).min(1).default([10, 50, 100]),
+    gate: GateSchema.default(GateSchema.parse({})),
+  })
+  .strict();
+export type Rollout = z.infer<typeof RolloutSchema>;
+
+export const TargetSchema = z
+  .object({
+    name: z.string().regex(NAME, "use lowercase letters, digits and dashes, starting with a letter"),
+    /** `local` (the embedded local edge) or a Cloudflare API base URL. */
+    api: z.union([z.literal("local"), z.url()]).default("local"),
+    /** Required for a Cloudflare target; for `local` it is looked up from the region. */
+    account_id: z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters").optional(),
+    /** Local edge region; default: the target's name. */
+    region: z.string().regex(NAME).optional(),
+    /** Data-sovereignty tag, e.g. `eu`. */
+    jurisdiction: z.string().min(1).optional(),
+    /** KV namespace title used for this target's config (created when missing). */
+    kv_namespace: z.string().min(1).optional(),
+  })
+  .strict();
+export type Target = z.infer<typeof TargetSchema>;
+
+export const WorkerSpecSchema = z
+  .object({
+    name: z.string().regex(NAME, "use lowercase letters, digits and dashes, starting with a letter"),
+    /** Entry module (bundled with esbuild), relative to orchestrator.yaml. */
+    main: z.string().min(1).optional(),
+    /** An existing wrangler.toml / wrangler.json(c), relative to orchestrator.yaml. */
+    wrangler: z.string().min(1).optional(),
+    compatibility_date: z.string().regex(DATE, "use YYYY-MM-DD").optional(),
+    compatibility_flags: z.array(z.string()).optional(),
+    vars: z.record(z.string().regex(BINDING), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    /** Binding name -> KV namespace title (created per target when missing). */
+    kv: z.record(z.string().regex(BINDING), z.string().min(1)).optional(),
+    /** Binding name -> Worker name in the same target. */
+    services: z.record(z.string().regex(BINDING), z.string().regex(NAME)).optional(),
+    routes: z.array(z.string()).optional(),
+    /** Targets this Worker runs in; default: all. */
+    targets: z.array(z.string().regex(NAME)).min(1).optional(),
+    rollout: RolloutSchema.partial().optional(),
+  })
+  .strict();
+export type WorkerSpec = z.infer<typeof WorkerSpecSchema>;
+
+export const SpecSchema = z
+  .object({
+    version: z.literal(1).default(1),
+    tenant: z.string().regex(NAME).default("default"),
+    targets: z.array(TargetSchema).min(1, "declare at least one target"),
+    workers: z.array(WorkerSpecSchema).default([]),
+    rollout: RolloutSchema.default(RolloutSchema.parse({})),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    const targets = new Set<string>();
+    spec.targets.forEach((t, i) => {
+      if (targets.has(t.name)) ctx.addIssue({ code: "custom", path: ["targets", i, "name"], message: `target "${t.name}" is declared twice` });
+      targets.add(t.name);
+      if (t.api !== "local" && !t.account_id) ctx.addIssue({ code: "custom", path: ["targets", i, "account_id"], message: "a Cloudflare target needs account_id" });
+    });
+    const workers = new Set<string>();
+    spec.workers.forEach((w, i) => {
+      if (workers.has(w.name)) ctx.addIssue({ code: "custom", path: ["workers", i, "name"], message: `worker "${w.name}" is declared twice` });
+      workers.add(w.name);
+      if (!w.main === !w.wrangler) ctx.addIssue({ code: "custom", path: ["workers", i], message: "give exactly one of `main` (an entry file) or `wrangler` (a wrangler config file)" });
+      w.targets?.forEach((t, j) => {
+        if (!targets.has(t)) ctx.addIssue({ code: "custom", path: ["workers", i, "targets", j], message: `unknown target "${t}" (declared: ${[...targets].join(", ")})` });
+      });
+      if (w.rollout) checkRollout(w.rollout, ["workers", i, "rollout"], targets, ctx);
+    });
+    checkRollout(spec.rollout, ["rollout"], targets, ctx);
+  });
+export type Spec = z.infer<typeof SpecSchema>;
+
+function checkRollout(r: Partial<Rollout>, path: (string | number)[], targets: Set<string>, ctx: z.RefinementCtx): void {
+  if (r.steps) {
+    const ok = r.steps.every((s, i) => i === 0 || s > r.steps![i - 1]!) && r.steps[r.steps.length - 1] === 100;
+    if (!ok) ctx.addIssue({ code: "custom", path: [...path, "steps"], message: "steps must increase and end at 100, e.g. [10, 50, 100]" });
+  }
+  const seen = new Set<string>();
+  r.waves?.forEach((wave, i) =>
+    wave.forEach((t, j) => {
+      if (!targets.has(t)) ctx.addIssue({ code: "custom", path: [...path, "waves", i, j], message: `unknown target "${t}"` });
+      if (seen.has(t)) ctx.addIssue({ code: "custom", path: [...path, "waves", i, j], message: `target "${t}" is in more than one wave` });
+      seen.add(t);
+    }),
+  );
+}

@@ -1,0 +1,74 @@
+// The release engine's contract: what the daemon hands it, and what the API and CLI call.
+// Implementations live beside this file; the API depends on this shape only.
+import type { CloudflareClient } from "../cloudflare/index.ts";
+import type { ResolvedSpec } from "../config/load.ts";
+import type { Gate } from "../config/schema.ts";
+import type { Release, Store } from "../store/index.ts";
+
+/** Where one target's Workers are reached over HTTP, for probes. */
+export type Endpoint = { url: string; host?: string };
+
+/** One target as the engine drives it: a Cloudflare client bound to the target's account. */
+export type TargetRuntime = {
+  name: string;
+  accountId: string;
+  client: CloudflareClient;
+  /** e.g. `{url: "http://127.0.0.1:8781/", host: "hello.localhost"}` on the local edge. */
+  endpoint(worker: string): Endpoint;
+};
+
+/** What a target runs now, read from the edge (not from our records). */
+export type ObservedTarget = {
+  target: string;
+  /** Live deployment, newest first as the API returns it; empty when the Worker is not deployed. */
+  deployment: Array<{ versionId: string; percentage: number }>;
+  /** Versions known on the edge for this Worker, newest first (up to 100). */
+  versions: string[];
+};
+
+export type PlannedAction =
+  | { kind: "upload"; target: string }
+  | { kind: "deploy"; target: string; percent: number }
+  | { kind: "gate"; target: string; percent: number };
+
+/** The pure result of planning a release: shown by `cbo plan`, stored with the release. */
+export type ReleasePlan = {
+  worker: string;
+  tenant: string;
+  bundleHash: string;
+  waves: string[][];
+  steps: number[];
+  gate: Gate;
+  targets: Array<{ name: string; accountId: string; previousVersionId: string | null; live: ObservedTarget["deployment"] }>;
+  actions: PlannedAction[];
+  /** Cloudflare API requests the release will spend when every gate passes (retries excluded). */
+  apiCalls: number;
+};
+
+export type EngineDeps = {
+  store: Store;
+  /** The current desired state (re-read on every call: reconcile is level-based). */
+  spec: () => ResolvedSpec;
+  targets: () => Map<string, TargetRuntime>;
+  log?: (line: string) => void;
+};
+
+export type Engine = {
+  /** What a release of this worker would do, from the spec and what the edge runs now. */
+  plan(worker: string): Promise<ReleasePlan>;
+  /** Starts a release and returns its record at once (status `running`); it proceeds in the background. */
+  release(worker: string, opts?: { by?: string }): Promise<Release>;
+  /** Stops a running release and rolls back every touched target. */
+  abort(releaseId: string, opts?: { by?: string }): Promise<Release>;
+  /**
+   * Fast-track every target of the worker to an earlier version, without gates. `to` is a
+   * release id or a version id; default: the version live before the newest release.
+   */
+  rollback(worker: string, opts?: { to?: string; by?: string }): Promise<Release>;
+  /** Resolves when the release is in a terminal status. */
+  wait(releaseId: string): Promise<Release>;
+  /** On start: finish or roll back every release the journal shows unfinished. */
+  recover(): Promise<void>;
+  /** Stops background work (does not abort releases: the journal lets the next start recover). */
+  close(): Promise<void>;
+};

@@ -1,0 +1,45 @@
+// Targets, workers and the versions the orchestrator knows per target: the registry side of
+// the store (small tables, one function each).
+import { nowIso, type Db } from "./db.ts";
+
+export type TargetRow = { tenant: string; name: string; api: string; account_id: string; region: string | null; jurisdiction: string | null; kv_namespace: string | null; updated_at: string };
+export type WorkerRow = { tenant: string; name: string; spec: Record<string, unknown>; updated_at: string };
+export type VersionRow = { tenant: string; worker: string; target: string; version_id: string; release_id: string | null; bundle_hash: string | null; created_at: string };
+
+export function createCatalogStore(db: Db) {
+  return {
+    upsertTarget(t: Omit<TargetRow, "updated_at">): void {
+      db.prepare(
+        `INSERT INTO targets (tenant, name, api, account_id, region, jurisdiction, kv_namespace, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, name) DO UPDATE SET api = excluded.api, account_id = excluded.account_id, region = excluded.region,
+           jurisdiction = excluded.jurisdiction, kv_namespace = excluded.kv_namespace, updated_at = excluded.updated_at`,
+      ).run(t.tenant, t.name, t.api, t.account_id, t.region, t.jurisdiction, t.kv_namespace, nowIso());
+    },
+    targets(tenant = "default"): TargetRow[] {
+      return db.prepare("SELECT * FROM targets WHERE tenant = ? ORDER BY name").all(tenant) as TargetRow[];
+    },
+    upsertWorker(tenant: string, name: string, spec: Record<string, unknown>): void {
+      db.prepare(
+        `INSERT INTO workers (tenant, name, spec, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (tenant, name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at`,
+      ).run(tenant, name, JSON.stringify(spec), nowIso());
+    },
+    workers(tenant = "default"): WorkerRow[] {
+      return (db.prepare("SELECT * FROM workers WHERE tenant = ? ORDER BY name").all(tenant) as Array<Record<string, unknown>>).map((r) => ({
+        tenant: r.tenant as string, name: r.name as string, spec: JSON.parse(r.spec as string), updated_at: r.updated_at as string,
+      }));
+    },
+    recordVersion(v: Omit<VersionRow, "created_at">): void {
+      db.prepare(
+        "INSERT OR IGNORE INTO versions (tenant, worker, target, version_id, release_id, bundle_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ).run(v.tenant, v.worker, v.target, v.version_id, v.release_id, v.bundle_hash, nowIso());
+    },
+    /** Newest first. */
+    versions(tenant: string, worker: string, target?: string, limit = 100): VersionRow[] {
+      return target
+        ? (db.prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? AND target = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").all(tenant, worker, target, limit) as VersionRow[])
+        : (db.prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").all(tenant, worker, limit) as VersionRow[]);
+    },
+  };
+}
+export type CatalogStore = ReturnType<typeof createCatalogStore>;

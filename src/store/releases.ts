@@ -1,0 +1,81 @@
+// Releases and their write-ahead journal. A release's status changes only here, and every
+// journal entry is appended in order, so a restart can replay exactly what was done.
+import { z } from "zod";
+import { nowIso, tx, type Db } from "./db.ts";
+
+export const RELEASE_STATUSES = ["running", "rolling_back", "succeeded", "rolled_back", "failed", "aborted"] as const;
+export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
+export const TERMINAL: ReadonlySet<ReleaseStatus> = new Set(["succeeded", "rolled_back", "failed", "aborted"]);
+
+export const ReleaseSchema = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  worker: z.string(),
+  kind: z.enum(["release", "rollback"]),
+  status: z.enum(RELEASE_STATUSES),
+  reason: z.string().nullable(),
+  plan: z.record(z.string(), z.unknown()),
+  created_by: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type Release = z.infer<typeof ReleaseSchema>;
+
+export const JournalEntrySchema = z.object({
+  release_id: z.string(),
+  seq: z.number().int(),
+  kind: z.string(),
+  target: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()),
+  at: z.string(),
+});
+export type JournalEntry = z.infer<typeof JournalEntrySchema>;
+
+type Row = Record<string, unknown>;
+const toRelease = (r: Row): Release => ReleaseSchema.parse({ ...r, plan: JSON.parse(r.plan as string) });
+const toEntry = (r: Row): JournalEntry => JournalEntrySchema.parse({ ...r, data: JSON.parse(r.data as string) });
+
+export function createReleaseStore(db: Db) {
+  return {
+    insert(r: Omit<Release, "created_at" | "updated_at">): Release {
+      const at = nowIso();
+      db.prepare("INSERT INTO releases (id, tenant, worker, kind, status, reason, plan, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").run(
+        r.id, r.tenant, r.worker, r.kind, r.status, r.reason, JSON.stringify(r.plan), r.created_by, at, at,
+      );
+      return { ...r, created_at: at, updated_at: at };
+    },
+    get(id: string): Release | undefined {
+      const r = db.prepare("SELECT * FROM releases WHERE id = ?").get(id) as Row | undefined;
+      return r && toRelease(r);
+    },
+    /** Newest first. */
+    list(opts: { worker?: string; tenant?: string; limit?: number } = {}): Release[] {
+      const where: string[] = [];
+      const args: Array<string | number> = [];
+      if (opts.worker) (where.push("worker = ?"), args.push(opts.worker));
+      if (opts.tenant) (where.push("tenant = ?"), args.push(opts.tenant));
+      args.push(Math.min(opts.limit ?? 100, 1000));
+      return (db.prepare(`SELECT * FROM releases ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY created_at DESC, rowid DESC LIMIT ?`).all(...args) as Row[]).map(toRelease);
+    },
+    /** Releases that were not finished: what a restart must resume or roll back. */
+    unfinished(): Release[] {
+      return (db.prepare("SELECT * FROM releases WHERE status IN ('running', 'rolling_back') ORDER BY created_at").all() as Row[]).map(toRelease);
+    },
+    setStatus(id: string, status: ReleaseStatus, reason: string | null = null): void {
+      db.prepare("UPDATE releases SET status = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ?").run(status, reason, nowIso(), id);
+    },
+    /** Appends to the journal; the entry is durable when this returns. */
+    journal(releaseId: string, kind: string, target: string | null, data: Record<string, unknown> = {}): JournalEntry {
+      return tx(db, () => {
+        const seq = Number((db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM release_journal WHERE release_id = ?").get(releaseId) as Row).s);
+        const at = nowIso();
+        db.prepare("INSERT INTO release_journal (release_id, seq, kind, target, data, at) VALUES (?, ?, ?, ?, ?, ?)").run(releaseId, seq, kind, target, JSON.stringify(data), at);
+        return { release_id: releaseId, seq, kind, target, data, at };
+      });
+    },
+    entries(releaseId: string): JournalEntry[] {
+      return (db.prepare("SELECT * FROM release_journal WHERE release_id = ? ORDER BY seq").all(releaseId) as Row[]).map(toEntry);
+    },
+  };
+}
+export type ReleaseStore = ReturnType<typeof createReleaseStore>;
