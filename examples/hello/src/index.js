@@ -1,5 +1,6 @@
 // The example Worker that `npm start` deploys to every local region. It shows the three kinds of
-// binding the local edge runs: a plain variable, a KV namespace and the version metadata.
+// binding the local edge runs: a plain variable, a KV namespace and the version metadata, and it
+// reports the region it runs in from request.cf.
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -7,7 +8,7 @@ export default {
     const visits = Number((await env.HELLO_KV.get("visits")) ?? "0") + 1;
     await env.HELLO_KV.put("visits", String(visits));
     return Response.json({
-      message: `${env.GREETING} from region ${env.REGION}`,
+      message: `${env.GREETING} from ${request.cf?.colo ?? "an unknown colo"}`,
       motd: await env.HELLO_KV.get("motd"),
       visits,
       version: env.VERSION?.id ?? null,

@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CboError } from "../kit/errors.ts";
+import { loadSpec, parseSpec, resolveSpec } from "./load.ts";
+
+const BASE = `
+targets:
+  - { name: eu }
+  - { name: us }
+  - { name: ap }
+workers:
+  - { name: api, main: src/index.js }
+`;
+
+function refusal(text: string): CboError {
+  try {
+    parseSpec(text, "orchestrator.yaml");
+  } catch (e) {
+    expect(e).toBeInstanceOf(CboError);
+    expect((e as CboError).code).toBe("ERR_VALIDATION");
+    return e as CboError;
+  }
+  throw new Error("expected the spec to be refused");
+}
+
+describe("orchestrator.yaml", () => {
+  it("fills defaults and resolves canary-first waves", () => {
+    const spec = resolveSpec(parseSpec(BASE, "/tmp/x/orchestrator.yaml"), "/tmp/x/orchestrator.yaml");
+    const w = spec.workers[0]!;
+    expect(spec.tenant).toBe("default");
+    expect(w.entry).toBe("/tmp/x/src/index.js");
+    expect(w.waves).toEqual([["eu"], ["us", "ap"]]);
+    expect(w.targets).toEqual(["eu", "us", "ap"]);
+    expect(w.steps).toEqual([10, 50, 100]);
+    expect(w.gate.max_error_rate).toBe(0.05);
+    expect(spec.targets[0]!.api).toBe("local");
+  });
+
+  it("lets a worker narrow its targets and override the rollout; waves follow", () => {
+    const text = BASE.replace("{ name: api, main: src/index.js }", "{ name: api, main: a.js, targets: [us, ap], rollout: { steps: [25, 100], waves: [[ap]] } }");
+    const w = resolveSpec(parseSpec(text, "o.yaml"), "o.yaml").workers[0]!;
+    expect(w.waves).toEqual([["ap"], ["us"]]);
+    expect(w.steps).toEqual([25, 100]);
+  });
+
+  it("names the file, the path and the fix for a misspelt key", () => {
+    const e = refusal(BASE.replace("{ name: api, main: src/index.js }", "{ name: api, main: a.js, varz: { A: 1 } }"));
+    expect(e.message).toBe('orchestrator.yaml: workers[0]: unknown key "varz" (check the spelling)');
+  });
+
+  it("refuses steps that do not end at 100, unknown targets, duplicates and main+wrangler together", () => {
+    expect(refusal(BASE + "rollout: { steps: [50, 10] }\n").message).toContain("rollout.steps: steps must increase and end at 100");
+    expect(refusal(BASE.replace("main: src/index.js", "main: a.js, targets: [mars]")).message).toContain('workers[0].targets[0]: unknown target "mars"');
+    expect(refusal(BASE + "  - { name: api, main: b.js }\n").message).toContain('worker "api" is declared twice');
+    expect(refusal(BASE.replace("main: src/index.js", "main: a.js, wrangler: w.toml")).message).toContain("exactly one of `main`");
+    expect(refusal("targets: []\n").message).toContain("targets: declare at least one target");
+    expect(refusal(BASE.replace("{ name: us }", "{ name: us, api: 'https://api.cloudflare.com/client/v4' }")).message).toContain("targets[1].account_id: a Cloudflare target needs account_id");
+  });
+
+  it("reports YAML syntax errors with the line", () => {
+    const e = refusal("targets:\n  - { name: eu\nworkers: [");
+    expect(e.message).toMatch(/^orchestrator\.yaml:\d+: /);
+  });
+
+  it("reads workers from wrangler.toml and wrangler.jsonc", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
+    mkdirSync(join(dir, "w1"));
+    writeFileSync(join(dir, "w1", "wrangler.toml"), 'name = "w1"\nmain = "src/main.ts"\ncompatibility_date = "2025-03-01"\n[vars]\nA = "x"\n[[kv_namespaces]]\nbinding = "CACHE"\nid = "abc"\n[[services]]\nbinding = "UP"\nservice = "w2"\n');
+    writeFileSync(join(dir, "w2.jsonc"), '// comment\n{ "name": "w2", "main": "m.js", "vars": { "B": 2 }, }');
+    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w1, wrangler: w1/wrangler.toml, vars: { A: y } }\n  - { name: w2, wrangler: w2.jsonc }\n");
+    const spec = loadSpec(join(dir, "orchestrator.yaml"));
+    const [w1, w2] = spec.workers;
+    expect(w1).toMatchObject({ entry: join(dir, "w1", "src", "main.ts"), compatibilityDate: "2025-03-01", vars: { A: "y" }, kv: { CACHE: "cache" }, services: { UP: "w2" } });
+    expect(w2).toMatchObject({ entry: join(dir, "m.js"), vars: { B: "2" } });
+  });
+
+  it("says which file is missing", () => {
+    expect(() => loadSpec("/nonexistent/orchestrator.yaml")).toThrowError(/Cannot read \/nonexistent\/orchestrator\.yaml/);
+  });
+});
