@@ -10,7 +10,8 @@
 //   tunnels   createTunnel, listTunnels, deleteTunnel, putTunnelConfig, getTunnelToken
 //   accounts  verifyToken, listAccounts, listMemberships
 //   misc      accountId(), forAccount(id), budget
-import Cloudflare from "cloudflare";
+import type Cloudflare from "cloudflare";
+import { lazySdk } from "./sdk.ts";
 import { createAccountsApi } from "./accounts.ts";
 import { getBudgetFor, type RequestBudget } from "./budget.ts";
 import { createApiContext } from "./context.ts";
@@ -51,7 +52,7 @@ export function createCloudflareClient(opts: CloudflareClientOptions): Cloudflar
   const { accountId, budget: givenBudget, baseUrl = DEFAULT_BASE_URL, ...transportOptions } = opts;
   const budget = givenBudget ?? getBudgetFor(opts.apiToken);
   const transport = createTransport({ ...transportOptions, baseUrl, budget });
-  const sdk = new Cloudflare({
+  const sdk = lazySdk({
     baseURL: baseUrl.replace(/\/+$/, ""),
     apiToken: opts.apiToken,
     // Explicit nulls keep the SDK from picking up other credentials from the environment.
@@ -66,7 +67,7 @@ export function createCloudflareClient(opts: CloudflareClientOptions): Cloudflar
   return bind({ sdk, transport, budget }, accountId);
 }
 
-type Shared = { sdk: Cloudflare; transport: Transport; budget: RequestBudget };
+type Shared = { sdk: () => Promise<Cloudflare>; transport: Transport; budget: RequestBudget };
 
 function bind(shared: Shared, accountId: string | undefined): CloudflareClient {
   const ctx = createApiContext({ sdk: shared.sdk, transport: shared.transport, ...(accountId === undefined ? {} : { accountId }) });

@@ -20,7 +20,8 @@ export type RawInit = {
 export type SdkPageList = PromiseLike<{ iterPages(): AsyncIterable<{ getPaginatedItems(): unknown[] }> }>;
 
 export type ApiContext = {
-  sdk: Cloudflare;
+  /** The SDK client, loaded on first use. */
+  sdk: () => Promise<Cloudflare>;
   /** The configured account, or the token's only account. */
   accountId(): Promise<string>;
   /** Raw call; answers of any status come back as they are. */
@@ -41,7 +42,7 @@ export type ApiContext = {
 const MAX_PAGES = 10_000;
 
 export function createApiContext(opts: {
-  sdk: Cloudflare;
+  sdk: () => Promise<Cloudflare>;
   transport: Transport;
   accountId?: string;
 }): ApiContext {
@@ -110,7 +111,7 @@ export function createApiContext(opts: {
   async function viaSdk<T>(where: RequestContext, schema: z.ZodType<T>, call: (s: Cloudflare) => PromiseLike<unknown>): Promise<T> {
     let result: unknown;
     try {
-      result = await call(sdk);
+      result = await call(await sdk());
     } catch (e) {
       throw fromSdkError(e, where);
     }
@@ -122,7 +123,7 @@ export function createApiContext(opts: {
     try {
       let pages = 0;
       let previous: string | undefined;
-      for await (const page of (await call(sdk)).iterPages()) {
+      for await (const page of (await call(await sdk())).iterPages()) {
         const pageItems = page.getPaginatedItems();
         const fingerprint = pageItems.length > 0 ? JSON.stringify(pageItems) : undefined;
         if (++pages > MAX_PAGES || (fingerprint !== undefined && fingerprint === previous)) {

@@ -1,11 +1,16 @@
 import Cloudflare from "cloudflare";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CboError } from "../kit/errors.ts";
 import { cloudflareApiError, cloudflareErrorsOf, codeForStatus, fromSdkError } from "./errors.ts";
+import { loadSdk } from "./sdk.ts";
 
 const where = { method: "PUT", path: "/accounts/a/workers/scripts/w/secrets" };
 
 describe("Cloudflare error mapping", () => {
+  // The client loads the SDK on its first SDK call; an SDK error in hand implies it is loaded.
+  beforeAll(async () => {
+    await loadSdk();
+  });
   it("maps status to our code: 429 rate limited, 5xx unavailable, other 4xx request", () => {
     expect(codeForStatus(429)).toBe("ERR_CF_RATE_LIMITED");
     expect(codeForStatus(500)).toBe("ERR_CF_UNAVAILABLE");

@@ -1,9 +1,9 @@
 // Cloudflare failures as CboErrors: our code from the HTTP status, Cloudflare's own codes (which is
 // what callers branch on, e.g. 10215 or 10007) in `details.cloudflareErrors`.
-import Cloudflare from "cloudflare";
 import { z } from "zod";
 import { CboError, type ErrorCode } from "../kit/errors.ts";
 import { responseInfo } from "./transport.ts";
+import { loadedSdk } from "./sdk.ts";
 
 export type CloudflareErrorItem = { code: number; message: string };
 
@@ -81,14 +81,15 @@ export function responseShapeError(context: RequestContext & { problem: string; 
  */
 export function fromSdkError(e: unknown, fallback: RequestContext): CboError {
   if (e instanceof CboError) return e;
-  if (e instanceof Cloudflare.APIConnectionError) {
+  const Cloudflare = loadedSdk()?.default;
+  if (Cloudflare && e instanceof Cloudflare.APIConnectionError) {
     if (e.cause instanceof CboError) return e.cause;
     return new CboError("ERR_CF_UNAVAILABLE", `Cloudflare API unreachable: ${fallback.method} ${fallback.path}: ${e.message}`, {
       details: { method: fallback.method, path: fallback.path },
       cause: e,
     });
   }
-  if (e instanceof Cloudflare.APIError) {
+  if (Cloudflare && e instanceof Cloudflare.APIError) {
     const info = e.headers ? responseInfo(e.headers) : undefined;
     const errors = cloudflareErrorsOf({ errors: e.errors });
     return cloudflareApiError({

@@ -24,6 +24,8 @@ export type ObservedTarget = {
   deployment: Array<{ versionId: string; percentage: number }>;
   /** Versions known on the edge for this Worker, newest first (up to 100). */
   versions: string[];
+  /** KV namespace titles in the target's account, when they were read (for the API-call estimate). */
+  kvNamespaces?: string[];
 };
 
 export type PlannedAction =
@@ -62,7 +64,7 @@ export type Engine = {
   abort(releaseId: string, opts?: { by?: string }): Promise<Release>;
   /**
    * Fast-track every target of the worker to an earlier version, without gates. `to` is a
-   * release id or a version id; default: the version live before the newest release.
+   * release id or a version id; default: the versions live before the newest succeeded release.
    */
   rollback(worker: string, opts?: { to?: string; by?: string }): Promise<Release>;
   /** Resolves when the release is in a terminal status. */

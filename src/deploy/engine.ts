@@ -1,0 +1,218 @@
+// The release engine: the plain object of async methods the API, the CLI and the daemon call.
+// It re-reads the spec and the targets on every call (level-based), allows one unfinished
+// release (or rollback) per worker, and runs releases in the background; the journal, not
+// memory, is the source of truth after a restart.
+//
+// Per worker:  idle ──release()/rollback()──> claimed (bundling, reading the edge)
+//              claimed ──error──> idle (nothing recorded, the caller gets the error)
+//              claimed ──record inserted──> active ──terminal status──> idle
+//              active ──abort()──> rolling back ──> idle;  close() halts it (journal keeps it)
+import type { ResolvedWorker } from "../config/load.ts";
+import { sleep } from "../kit/backoff.ts";
+import { CboError } from "../kit/errors.ts";
+import { uuid } from "../kit/ids.ts";
+import { TERMINAL } from "../store/releases.ts";
+import type { Release } from "../store/index.ts";
+import { applyRelease, ReleaseStop } from "./apply.ts";
+import { bundleWorker } from "./bundle.ts";
+import { observeTarget } from "./observe.ts";
+import { plan as planRelease } from "./plan.ts";
+import { createRecorder, describeError } from "./record.ts";
+import { recoverRelease } from "./recover.ts";
+import { applyRollback, planRollback } from "./rollback.ts";
+import type { Engine, EngineDeps, ReleasePlan, TargetRuntime } from "./types.ts";
+
+type Active = { id: string; key: string; abort: AbortController; done: Promise<Release> };
+
+export function createEngine(deps: EngineDeps): Engine {
+  const { store } = deps;
+  const log = deps.log ?? (() => {});
+  const claimed = new Set<string>();
+  const active = new Map<string, Active>();
+  const halt = new AbortController();
+  let closed = false;
+
+  const keyOf = (tenant: string, worker: string) => `${tenant}/${worker}`;
+
+  function findWorker(name: string): ResolvedWorker {
+    const spec = deps.spec();
+    const worker = spec.workers.find((w) => w.name === name);
+    if (!worker) {
+      throw new CboError("ERR_NOT_FOUND", `No worker named "${name}" in ${spec.file}.`, {
+        details: { worker: name, known: spec.workers.map((w) => w.name) },
+        hint: spec.workers.length > 0 ? `Known workers: ${spec.workers.map((w) => w.name).join(", ")}.` : "Declare it under `workers:` in orchestrator.yaml.",
+      });
+    }
+    return worker;
+  }
+
+  function runtimesFor(worker: ResolvedWorker): Map<string, TargetRuntime> {
+    const all = deps.targets();
+    const missing = worker.targets.filter((t) => !all.has(t));
+    if (missing.length > 0) throw new CboError("ERR_VALIDATION", `Worker ${worker.name} needs target(s) ${missing.join(", ")}, which are not configured.`);
+    return new Map(worker.targets.map((t) => [t, all.get(t)!]));
+  }
+
+  /** Reserves the worker for one release or rollback; the returned function gives it back. */
+  function claim(worker: ResolvedWorker): () => void {
+    if (closed) throw new CboError("ERR_CONFLICT", "The engine is shutting down.");
+    const key = keyOf(worker.tenant, worker.name);
+    const running = store.releases.unfinished().find((r) => r.tenant === worker.tenant && r.worker === worker.name);
+    if (claimed.has(key) || running) {
+      throw new CboError("ERR_CONFLICT", `Worker ${worker.name} already has a release in progress${running ? ` (${running.id}, ${running.status})` : ""}.`, {
+        details: { worker: worker.name, ...(running ? { releaseId: running.id } : {}) },
+        hint: running ? `Wait for it, or abort it: cbo release abort ${running.id}.` : "Wait for it to finish.",
+      });
+    }
+    claimed.add(key);
+    return () => claimed.delete(key);
+  }
+
+  async function computePlan(worker: ResolvedWorker, runtimes: Map<string, TargetRuntime>, bundleHash: string, full: boolean): Promise<ReleasePlan> {
+    const kv = full && Object.keys(worker.kv).length > 0;
+    const observed = await Promise.all(worker.targets.map((t) => observeTarget(runtimes.get(t)!, worker.name, { versions: full, kv })));
+    return planRelease(worker, bundleHash, new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId }])), observed);
+  }
+
+  /** Runs `work` in the background as the release `record`, settling the claim when it ends. */
+  function start(record: Release, unclaim: () => void, work: (signal: AbortSignal) => Promise<Release>): void {
+    const abort = new AbortController();
+    const signal = AbortSignal.any([abort.signal, halt.signal]);
+    const done = work(signal)
+      .catch((e: unknown) => {
+        // A bug or a store failure: record it rather than leave the release running forever.
+        const reason = `internal error: ${describeError(e)}`;
+        log(`${record.worker} ${record.id}: ${reason}`);
+        try {
+          const rec = createRecorder(store, record, log);
+          const r = rec.finish("failed", reason);
+          rec.emit(record.kind === "rollback" ? "rollback.failed" : "release.failed", null, { reason });
+          return r;
+        } catch {
+          return store.releases.get(record.id) ?? record;
+        }
+      })
+      .finally(() => {
+        active.delete(record.id);
+        unclaim();
+      });
+    active.set(record.id, { id: record.id, key: keyOf(record.tenant, record.worker), abort, done });
+  }
+
+  const engine: Engine = {
+    async plan(name) {
+      const worker = findWorker(name);
+      const runtimes = runtimesFor(worker);
+      const bundle = await bundleWorker(worker);
+      return computePlan(worker, runtimes, bundle.hash, true);
+    },
+
+    async release(name, opts = {}) {
+      const worker = findWorker(name);
+      const unclaim = claim(worker);
+      let record: Release;
+      let context: { plan: ReleasePlan; runtimes: Map<string, TargetRuntime>; bundle: Awaited<ReturnType<typeof bundleWorker>> };
+      try {
+        const runtimes = runtimesFor(worker);
+        const bundle = await bundleWorker(worker);
+        const plan = await computePlan(worker, runtimes, bundle.hash, false);
+        context = { plan, runtimes, bundle };
+        record = store.releases.insert({
+          id: uuid(), tenant: worker.tenant, worker: worker.name, kind: "release", status: "running", reason: null,
+          plan: plan as unknown as Record<string, unknown>, created_by: opts.by ?? null,
+        });
+      } catch (e) {
+        unclaim();
+        throw e;
+      }
+      const rec = createRecorder(store, record, log);
+      rec.emit("release.created", null, {
+        by: opts.by ?? null, bundleHash: context.plan.bundleHash, waves: context.plan.waves, steps: context.plan.steps, apiCalls: context.plan.apiCalls,
+        targets: context.plan.targets.map((t) => ({ target: t.name, previousVersionId: t.previousVersionId })),
+      });
+      rec.log(`release of ${context.plan.bundleHash.slice(0, 12)} to ${context.plan.waves.map((w) => w.join("+")).join(" -> ")}`);
+      start(record, unclaim, (signal) => applyRelease({ store, rec, release: record, plan: context.plan, worker, bundle: context.bundle, runtimes: context.runtimes, signal }));
+      return record;
+    },
+
+    async abort(id, opts = {}) {
+      const record = store.releases.get(id);
+      if (!record) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
+      const running = active.get(id);
+      if (!running) {
+        if (TERMINAL.has(record.status)) throw new CboError("ERR_CONFLICT", `Release ${id} already ended (${record.status}).`, { details: { releaseId: id, status: record.status } });
+        throw new CboError("ERR_CONFLICT", `Release ${id} is not running in this daemon; it is rolled back when the daemon that ran it starts again.`, { details: { releaseId: id } });
+      }
+      if (record.kind === "rollback") throw new CboError("ERR_CONFLICT", `Rollback ${id} cannot be aborted; it takes seconds.`);
+      createRecorder(store, record, log).log(`abort requested${opts.by ? ` by ${opts.by}` : ""}`);
+      running.abort.abort(new ReleaseStop("abort", `aborted${opts.by ? ` by ${opts.by}` : ""}`));
+      return running.done;
+    },
+
+    async rollback(name, opts = {}) {
+      const worker = findWorker(name);
+      const unclaim = claim(worker);
+      let record: Release;
+      let runtimes: Map<string, TargetRuntime>;
+      let plan: Awaited<ReturnType<typeof planRollback>>;
+      try {
+        runtimes = runtimesFor(worker);
+        plan = await planRollback(store, worker, runtimes, opts.to);
+        record = store.releases.insert({
+          id: uuid(), tenant: worker.tenant, worker: worker.name, kind: "rollback", status: "running", reason: null,
+          plan: plan as unknown as Record<string, unknown>, created_by: opts.by ?? null,
+        });
+      } catch (e) {
+        unclaim();
+        throw e;
+      }
+      const rec = createRecorder(store, record, log);
+      rec.emit("rollback.started", null, { by: opts.by ?? null, to: plan.to, resolved: plan.resolved, targets: plan.targets, skipped: plan.skipped });
+      start(record, unclaim, () => applyRollback({ rec, plan, runtimes, checkFirst: false }));
+      return record;
+    },
+
+    async wait(id) {
+      const running = active.get(id);
+      if (running) return running.done;
+      // Not ours (another process, or before recovery): watch the record.
+      for (;;) {
+        const r = store.releases.get(id);
+        if (!r) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
+        if (TERMINAL.has(r.status)) return r;
+        const again = active.get(id);
+        if (again) return again.done;
+        await sleep(100);
+      }
+    },
+
+    async recover() {
+      const runtimes = deps.targets();
+      for (const r of store.releases.unfinished()) {
+        if (active.has(r.id)) continue;
+        const key = keyOf(r.tenant, r.worker);
+        if (claimed.has(key)) continue;
+        claimed.add(key);
+        try {
+          log(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
+          await recoverRelease(store, r, runtimes, log);
+        } catch (e) {
+          const reason = `recovery failed: ${describeError(e)}`;
+          const rec = createRecorder(store, r, log);
+          rec.finish("failed", reason);
+          rec.emit("release.failed", null, { reason });
+        } finally {
+          claimed.delete(key);
+        }
+      }
+    },
+
+    async close() {
+      closed = true;
+      halt.abort(new ReleaseStop("halt", "the engine is closing"));
+      await Promise.all([...active.values()].map((a) => a.done.catch(() => {})));
+    },
+  };
+  return engine;
+}
+

@@ -1,0 +1,10 @@
+// The release engine's public surface: the factory the daemon calls, the pure planner and gate
+// judge (for `cbo plan`, tests and benchmarks), and the contract types.
+export { createEngine } from "./engine.ts";
+export { plan, previousVersionOf, plannedSteps, splitFor, stepsFor } from "./plan.ts";
+export { judgeGate, explainGate, summarize, graceMs, type Sample, type Verdict, type GateSummary } from "./gate.ts";
+export { runGate, probeOnce, type GateResult } from "./probe.ts";
+export { bundleWorker, bundleHash, type Bundle } from "./bundle.ts";
+export { replay, touched, type TargetReplay } from "./journal.ts";
+export type { RollbackPlan } from "./stored.ts";
+export type * from "./types.ts";

@@ -1,0 +1,139 @@
+// `cbo rollback <worker> [--to <release|version>]`: every target of the worker straight to an
+// earlier version at 100%, in parallel, without gates. Resolving `to` reads our records (and the
+// edge's version lists for versions we did not upload); applying it is one deployment per target.
+//
+//   to = a release id   succeeded release        -> the versions it shipped, per target
+//                       failed/rolled back one   -> the versions that served before it
+//                       a rollback               -> the versions it rolled to
+//   to = a version id   the target holding it gets it; the other targets get their newest version
+//                       of the same bundle (a release uploads one bundle to every target)
+//   no to               the versions that served before the newest succeeded release
+// Targets with nothing to go to are left as they are and named in the plan's `skipped`.
+import type { ResolvedWorker } from "../config/load.ts";
+import { CboError } from "../kit/errors.ts";
+import type { Release, Store } from "../store/index.ts";
+import { replay, J } from "./journal.ts";
+import { listVersionIds } from "./observe.ts";
+import { describeError, type Recorder } from "./record.ts";
+import { restoreTarget } from "./restore.ts";
+import { releasePlanOf, rollbackPlanOf, type RollbackPlan } from "./stored.ts";
+import type { TargetRuntime } from "./types.ts";
+
+type Resolved = { resolved: string; targets: Array<{ name: string; versionId: string }>; skipped: RollbackPlan["skipped"] };
+
+export async function planRollback(store: Store, worker: ResolvedWorker, runtimes: Map<string, TargetRuntime>, to: string | undefined): Promise<RollbackPlan> {
+  const names = worker.targets.filter((t) => runtimes.has(t));
+  const r = await resolve(store, worker, names, runtimes, to);
+  const targets = r.targets.filter((t) => names.includes(t.name)).map((t) => ({ ...t, accountId: runtimes.get(t.name)!.accountId }));
+  if (targets.length === 0) {
+    throw new CboError("ERR_NOT_FOUND", `Nothing to roll ${worker.name} back to (${r.resolved}): ${r.skipped.map((s) => `${s.name}: ${s.why}`).join("; ") || "no target"}.`, {
+      hint: "Name a version with --to (see `cbo versions`).",
+    });
+  }
+  return { kind: "rollback", worker: worker.name, tenant: worker.tenant, to: to ?? null, resolved: r.resolved, targets, skipped: r.skipped };
+}
+
+async function resolve(store: Store, worker: ResolvedWorker, names: string[], runtimes: Map<string, TargetRuntime>, to: string | undefined): Promise<Resolved> {
+  if (to === undefined) {
+    const last = store.releases.list({ worker: worker.name, tenant: worker.tenant, limit: 1000 }).find((r) => r.kind === "release" && r.status === "succeeded");
+    if (!last) throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no succeeded release to roll back from.`, { hint: "Name a version with --to." });
+    return before(store, last);
+  }
+  const release = store.releases.get(to);
+  if (release) {
+    if (release.worker !== worker.name || release.tenant !== worker.tenant) {
+      throw new CboError("ERR_VALIDATION", `Release ${to} is a release of ${release.worker}, not ${worker.name}.`);
+    }
+    if (release.status === "running" || release.status === "rolling_back") throw new CboError("ERR_CONFLICT", `Release ${to} has not finished.`, { details: { releaseId: to } });
+    if (release.kind === "rollback") {
+      const p = rollbackPlanOf(release);
+      return { resolved: `the versions rollback ${to} went to`, targets: p.targets, skipped: [] };
+    }
+    return release.status === "succeeded" ? shipped(store, release) : before(store, release);
+  }
+  return byVersion(store, worker, names, runtimes, to);
+}
+
+function before(store: Store, release: Release): Resolved {
+  const plan = releasePlanOf(release);
+  const journal = replay(store.releases.entries(release.id));
+  const out: Resolved = { resolved: `the versions serving before release ${release.id}`, targets: [], skipped: [] };
+  for (const t of plan.targets) {
+    const prev = journal.get(t.name)?.previousVersionId ?? t.previousVersionId;
+    if (prev) out.targets.push({ name: t.name, versionId: prev });
+    else out.skipped.push({ name: t.name, why: "nothing served there before that release" });
+  }
+  return out;
+}
+
+function shipped(store: Store, release: Release): Resolved {
+  const plan = releasePlanOf(release);
+  const journal = replay(store.releases.entries(release.id));
+  const out: Resolved = { resolved: `the versions release ${release.id} shipped`, targets: [], skipped: [] };
+  for (const t of plan.targets) {
+    const v = journal.get(t.name)?.versionId;
+    if (v) out.targets.push({ name: t.name, versionId: v });
+    else out.skipped.push({ name: t.name, why: "that release uploaded nothing there" });
+  }
+  return out;
+}
+
+async function byVersion(store: Store, worker: ResolvedWorker, names: string[], runtimes: Map<string, TargetRuntime>, versionId: string): Promise<Resolved> {
+  const known = new Map(names.map((n) => [n, store.catalog.versions(worker.tenant, worker.name, n, 100)]));
+  const row = [...known.values()].flat().find((v) => v.version_id === versionId);
+  const out: Resolved = { resolved: `version ${versionId}`, targets: [], skipped: [] };
+  if (row) {
+    out.resolved = row.bundle_hash ? `version ${versionId} (bundle ${row.bundle_hash.slice(0, 12)} on every target)` : `version ${versionId}`;
+    for (const name of names) {
+      const match = name === row.target ? row : row.bundle_hash ? known.get(name)!.find((v) => v.bundle_hash === row.bundle_hash) : undefined;
+      if (match) out.targets.push({ name, versionId: match.version_id });
+      else out.skipped.push({ name, why: "no version of the same bundle there" });
+    }
+    return out;
+  }
+  // Not uploaded by us (or older than our records): ask the edge which targets hold it.
+  const lists = await Promise.all(names.map(async (name) => ({ name, ids: await listVersionIds(runtimes.get(name)!, worker.name) })));
+  for (const { name, ids } of lists) {
+    if (ids.includes(versionId)) out.targets.push({ name, versionId });
+    else out.skipped.push({ name, why: "not among its last 100 versions" });
+  }
+  if (out.targets.length === 0) {
+    throw new CboError("ERR_NOT_FOUND", `Version ${versionId} is neither a release id nor among the last 100 versions of ${worker.name} on any target.`, {
+      hint: "List them with `cbo versions " + worker.name + "`.",
+    });
+  }
+  return out;
+}
+
+/** Every planned target to its version, in parallel. `checkFirst` on recovery (level-based). */
+export async function applyRollback(ctx: { rec: Recorder; plan: RollbackPlan; runtimes: Map<string, TargetRuntime>; checkFirst: boolean; prefix?: string }): Promise<Release> {
+  const { rec, plan } = ctx;
+  const outcomes = await Promise.all(
+    plan.targets.map(async (t) => {
+      const runtime = ctx.runtimes.get(t.name);
+      rec.journal(J.rollbackIntent, t.name, { versionId: t.versionId });
+      try {
+        if (!runtime) throw new CboError("ERR_NOT_FOUND", `target ${t.name} is no longer configured`);
+        const r = await restoreTarget(runtime, plan.worker, t.versionId, { checkFirst: ctx.checkFirst, message: `cbo rollback ${rec.id}` });
+        rec.journal(J.rollbackDone, t.name, { versionId: t.versionId, changed: r.changed });
+        return { target: t.name, versionId: t.versionId, ok: true as const };
+      } catch (e) {
+        rec.journal(J.rollbackFailed, t.name, { versionId: t.versionId, error: describeError(e) });
+        return { target: t.name, versionId: t.versionId, ok: false as const, error: describeError(e) };
+      }
+    }),
+  );
+  const done = outcomes.filter((o) => o.ok).map((o) => `${o.target} on ${o.versionId}`);
+  const failed = outcomes.filter((o) => !o.ok).map((o) => `${o.target} not rolled back to ${o.versionId}: ${"error" in o ? o.error : ""}`);
+  const skipped = plan.skipped.map((s) => `${s.name} unchanged (${s.why})`);
+  const reason = [ctx.prefix, `to ${plan.resolved}`, [...done, ...failed, ...skipped].join(", ")].filter(Boolean).join("; ");
+  const data = { reason, targets: outcomes, skipped: plan.skipped };
+  if (failed.length > 0) {
+    const release = rec.finish("failed", reason);
+    rec.emit("rollback.failed", null, data);
+    return release;
+  }
+  const release = rec.finish("succeeded", reason);
+  rec.emit("rollback.completed", null, data);
+  return release;
+}

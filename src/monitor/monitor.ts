@@ -1,0 +1,134 @@
+// The monitor: probes every Worker of the spec in every one of its targets on an interval, keeps
+// the current health per worker/target in the store, and appends `health.changed` on transitions.
+//
+// The loop, one per monitor:
+//   idle ── start() ──> probing
+//   probing ── pass settled ──> sleeping (interval ± jitter)
+//   sleeping ── timer ──> probing
+//   probing | sleeping ── stop() ──> stopping ── the pass in flight settles ──> idle
+// checkNow() runs one extra pass in any state. Passes never overlap (they are chained), so two
+// observations of one worker/target are never written out of order. Each pass re-reads spec()
+// and targets(): a changed orchestrator.yaml is picked up without a restart.
+import { sleep } from "../kit/backoff.ts";
+import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
+import type { TargetRuntime } from "../deploy/types.ts";
+import type { Store } from "../store/index.ts";
+import { jitteredDelay } from "./jitter.ts";
+import { forEachBounded } from "./pool.ts";
+import { probe } from "./probe.ts";
+import { decideHealth } from "./status.ts";
+
+export type MonitorOptions = {
+  store: Store;
+  spec: () => ResolvedSpec;
+  targets: () => Map<string, TargetRuntime>;
+  /** Pause between passes, before jitter. */
+  intervalMs?: number;
+  /** Per probe, for the whole exchange. */
+  timeoutMs?: number;
+  /** Share of the interval by which each pause may move either way (0..1). */
+  jitter?: number;
+  /** Probes in flight at once. */
+  concurrency?: number;
+  log?: (line: string) => void;
+  /** For tests: the jitter source. */
+  random?: () => number;
+};
+
+export type Monitor = {
+  start(): void;
+  /** Ends the loop and resolves once the pass in flight (if any) has been recorded. */
+  stop(): Promise<void>;
+  /** Runs one pass now (after the one in flight) and resolves when it is recorded. */
+  checkNow(): Promise<void>;
+};
+
+type Job = { worker: ResolvedWorker; target: TargetRuntime };
+
+export function createMonitor(opts: MonitorOptions): Monitor {
+  const { store, intervalMs = 1000, timeoutMs = 2000, jitter = 0.2, concurrency = 16, log = () => {} } = opts;
+  let passes: Promise<void> = Promise.resolve();
+  let loop: { abort: AbortController; done: Promise<void> } | undefined;
+
+  function jobs(): Job[] {
+    const targets = opts.targets();
+    const out: Job[] = [];
+    for (const worker of opts.spec().workers) {
+      for (const name of worker.targets) {
+        const target = targets.get(name);
+        if (target) out.push({ worker, target });
+      }
+    }
+    return out;
+  }
+
+  async function check({ worker, target }: Job): Promise<void> {
+    const result = await probe(target.endpoint(worker.name), worker.gate.probe_path, timeoutMs);
+    const known = store.catalog.versions(worker.tenant, worker.name, target.name, 1).length > 0;
+    const verdict = decideHealth(result, { known });
+    // The live version is not visible to a plain probe (Cloudflare adds no version header and a
+    // split deployment answers from either version), so health is per worker/target here.
+    const versionId = null;
+    const previous = store.health.observe({
+      tenant: worker.tenant,
+      worker: worker.name,
+      target: target.name,
+      status: verdict.status,
+      versionId,
+      latencyMs: verdict.latencyMs,
+      detail: verdict.detail,
+    });
+    if (previous === undefined) return;
+    const from = previous === "new" ? "unknown" : previous;
+    if (from === verdict.status) return;
+    store.events.append({
+      tenant: worker.tenant,
+      type: "health.changed",
+      worker: worker.name,
+      target: target.name,
+      data: { from, to: verdict.status, versionId, latencyMs: verdict.latencyMs, detail: verdict.detail },
+    });
+    log(`health ${worker.name}@${target.name}: ${from} -> ${verdict.status} (${verdict.detail})`);
+  }
+
+  async function pass(): Promise<void> {
+    try {
+      await forEachBounded(jobs(), concurrency, check);
+    } catch (e) {
+      // A broken spec() or store write must not end the loop: the next pass tries again.
+      log(`monitor pass failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  function checkNow(): Promise<void> {
+    passes = passes.then(pass);
+    return passes;
+  }
+
+  async function run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await checkNow();
+      try {
+        await sleep(jitteredDelay(intervalMs, jitter, opts.random), signal);
+      } catch {
+        return; // stopped while sleeping
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (loop) return;
+      const abort = new AbortController();
+      loop = { abort, done: run(abort.signal) };
+    },
+    async stop() {
+      const current = loop;
+      loop = undefined;
+      current?.abort.abort();
+      await current?.done;
+      await passes;
+    },
+    checkNow,
+  };
+}

@@ -1,0 +1,111 @@
+// The release engine's test rig: target runtimes over a real local edge (built as the daemon
+// builds them for `api: local` targets), a fleet written to a temp dir as orchestrator.yaml plus
+// entry files, and reads of what each region serves, through the API and over HTTP.
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { createCloudflareClient } from "../../src/cloudflare/index.ts";
+import { parseSpec, resolveSpec, type ResolvedSpec } from "../../src/config/load.ts";
+import type { TargetRuntime } from "../../src/deploy/types.ts";
+import type { LocalEdge } from "../../src/local-edge/types.ts";
+import { httpGet } from "./http.ts";
+
+/** What a child process needs to reach the edge (the token travels in an env var, never argv). */
+export type EdgeInfo = { apiUrl: string; token: string; regions: Array<{ name: string; accountId: string; port: number }> };
+
+export function edgeInfo(edge: LocalEdge): EdgeInfo {
+  return { apiUrl: edge.apiUrl, token: edge.token, regions: edge.regions.map((r) => ({ name: r.name, accountId: r.accountId, port: r.port })) };
+}
+
+/** One runtime per spec target: a client bound to the region's account, and its public port. */
+export function localRuntimes(info: EdgeInfo, spec: ResolvedSpec): Map<string, TargetRuntime> {
+  return new Map(
+    spec.targets.map((t) => {
+      const region = info.regions.find((r) => r.name === (t.region ?? t.name));
+      if (!region) throw new Error(`no region ${t.region ?? t.name} on the test edge`);
+      const client = createCloudflareClient({ baseUrl: info.apiUrl, apiToken: info.token, accountId: region.accountId });
+      return [t.name, { name: t.name, accountId: region.accountId, client, endpoint: (w: string) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${w}.localhost` }) }];
+    }),
+  );
+}
+
+/**
+ * A Worker answering `{"v": tag}`. `failRate` 1 answers 500 always; between 0 and 1, that share of
+ * requests (Math.random per request) answers 500.
+ */
+export function versionSource(tag: string, opts: { failRate?: number } = {}): string {
+  const rate = opts.failRate ?? 0;
+  return `export default {
+  fetch() {
+    if (${rate} > 0 && Math.random() < ${rate}) return new Response("broken " + ${JSON.stringify(tag)}, { status: 500 });
+    return new Response(JSON.stringify({ v: ${JSON.stringify(tag)} }), { headers: { "content-type": "application/json" } });
+  },
+};
+`;
+}
+
+export type Fleet = { dir: string; file: string; spec: ResolvedSpec; setSource(worker: string, source: string): Promise<void> };
+
+/** Writes orchestrator.yaml and one entry file per worker (`<name>.js`), and resolves the spec. */
+export async function writeFleet(dir: string, yaml: string, sources: Record<string, string>): Promise<Fleet> {
+  const file = join(dir, "orchestrator.yaml");
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, yaml);
+  const setSource = async (worker: string, source: string) => {
+    const path = join(dir, `${worker}.js`);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, source);
+  };
+  for (const [w, s] of Object.entries(sources)) await setSource(w, s);
+  return { dir, file, spec: resolveSpec(parseSpec(yaml, file), file), setSource };
+}
+
+/** orchestrator.yaml for the three test regions with one rollout for every worker. */
+export function fleetYaml(opts: {
+  workers: string[];
+  steps: number[];
+  waves?: string[][];
+  gate: Record<string, number | string>;
+  /** Extra keys per worker (vars, kv, rollout…), written as JSON flow values. */
+  perWorker?: Record<string, Record<string, unknown>>;
+}): string {
+  const lines = [
+    "version: 1",
+    "targets:",
+    "  - { name: eu, api: local }",
+    "  - { name: us, api: local }",
+    "  - { name: ap, api: local }",
+    "rollout:",
+    ...(opts.waves ? [`  waves: ${JSON.stringify(opts.waves)}`] : []),
+    `  steps: ${JSON.stringify(opts.steps)}`,
+    `  gate: ${JSON.stringify(opts.gate)}`,
+    "workers:",
+    ...opts.workers.flatMap((w) => [
+      `  - name: ${w}`,
+      `    main: ${w}.js`,
+      '    compatibility_date: "2025-01-01"',
+      ...Object.entries(opts.perWorker?.[w] ?? {}).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
+    ]),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/** The live deployment of a worker on a target, read through the API. */
+export async function liveOf(runtime: TargetRuntime, worker: string): Promise<Array<{ versionId: string; percentage: number }>> {
+  const [d] = await runtime.client.listDeployments(worker);
+  return (d?.versions ?? []).map((v) => ({ versionId: v.version_id, percentage: v.percentage }));
+}
+
+export async function versionIdsOf(runtime: TargetRuntime, worker: string): Promise<string[]> {
+  return (await runtime.client.listVersions(worker)).map((v) => v.id);
+}
+
+/** The tags `n` plain requests to a region were answered with (status != 200 shows as `HTTP <status>`). */
+export async function servedTags(port: number, worker: string, n = 20): Promise<Set<string>> {
+  const tags = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const r = await httpGet(port, `${worker}.localhost`, { timeoutMs: 5_000 });
+    if (r.status !== 200) tags.add(`HTTP ${r.status}`);
+    else tags.add((JSON.parse(r.body) as { v: string }).v);
+  }
+  return tags;
+}
