@@ -1,80 +1,94 @@
-// `cbo up` (what `npm start` runs): the local edge with its regions and the example Worker
-// deployed to each through our Cloudflare client, exactly as it would go to Cloudflare.
-// (The orchestrator daemon joins this command in the next milestone.)
+// `cbo up` (what `npm start` runs): the local edge with its regions, the orchestrator daemon on
+// it, and every Worker of the spec released through the engine (gated, canary first). Prints the
+// API URL and, on the first start, the admin token (kept in <data>/admin-token, mode 0600).
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
-import { build } from "esbuild";
 import { CboError } from "../kit/errors.ts";
-import { startLocalEdge, type LocalEdge } from "../local-edge/index.ts";
-import { createCloudflareClient } from "../cloudflare/index.ts";
+import { startLocalEdge } from "../local-edge/index.ts";
+import { startDaemon } from "../daemon.ts";
 import { intFlag, parse } from "./args.ts";
-import { DEFAULT_EDGE_DATA, DEFAULT_EDGE_PORT, regionsFlag } from "./edge-command.ts";
+import { DEFAULT_EDGE_PORT, regionsFlag } from "./edge-command.ts";
 import { printJsonLine, untilSignal } from "./output.ts";
 
-const USAGE = "usage: cbo up [--port N] [--data DIR] [--regions eu,us,ap] [--json]";
-const EXAMPLE_ENTRY = fileURLToPath(new URL("../../examples/hello/src/index.js", import.meta.url));
+const USAGE = "usage: cbo up [--config orchestrator.yaml] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap] [--json]";
+export const EXAMPLE_SPEC = fileURLToPath(new URL("../../examples/orchestrator.yaml", import.meta.url));
+export const DEFAULT_DATA = ".cbo";
+export const DEFAULT_DAEMON_PORT = 8700;
 
-async function bundleExample(): Promise<string> {
-  const out = await build({ entryPoints: [EXAMPLE_ENTRY], bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent" });
-  return out.outputFiles[0]!.text;
-}
-
-export async function deployExample(edge: LocalEdge): Promise<Array<{ region: string; url: string; versionId: string }>> {
-  const code = await bundleExample();
-  const client = createCloudflareClient({ baseUrl: edge.apiUrl, apiToken: edge.token });
-  return Promise.all(
-    edge.regions.map(async (r) => {
-      const cf = client.forAccount(r.accountId);
-      const ns = (await cf.listKvNamespaces()).find((n) => n.title === "hello-kv") ?? (await cf.createKvNamespace("hello-kv"));
-      await cf.putKvValue(ns.id, "motd", `Served from the local edge's ${r.name} region`);
-      const result = await cf.deploy("hello", {
-        mainModule: "index.js",
-        modules: [{ name: "index.js", content: code, type: "esm" }],
-        compatibilityDate: "2025-01-01",
-        bindings: [
-          { type: "plain_text", name: "GREETING", text: "Hello" },
-          { type: "plain_text", name: "REGION", text: r.name },
-          { type: "kv_namespace", name: "HELLO_KV", namespace_id: ns.id },
-          { type: "version_metadata", name: "VERSION" },
-        ],
-        annotations: { "workers/message": "cbo up: example fleet" },
-      });
-      return { region: r.name, url: `http://hello.localhost:${r.port}/`, versionId: result.versionId };
-    }),
-  );
+/** orchestrator.yaml in the working directory if there is one, else the bundled example fleet. */
+export function defaultConfig(): string {
+  return existsSync("orchestrator.yaml") ? resolve("orchestrator.yaml") : EXAMPLE_SPEC;
 }
 
 export async function upCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { port: { type: "string" }, data: { type: "string" }, regions: { type: "string" } }, USAGE);
+  const { values, positionals } = parse(
+    args,
+    { config: { type: "string" }, data: { type: "string" }, port: { type: "string" }, "edge-port": { type: "string" }, regions: { type: "string" } },
+    USAGE,
+  );
   if (values.help) {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
-  const port = intFlag(values.port, "port", 1, 65_000) ?? DEFAULT_EDGE_PORT;
-  const dataDir = resolve(values.data ?? DEFAULT_EDGE_DATA);
+  const port = intFlag(values.port, "port", 0, 65_000) ?? DEFAULT_DAEMON_PORT;
+  const edgePort = intFlag(values["edge-port"], "edge-port", 1, 65_000) ?? DEFAULT_EDGE_PORT;
+  const dataDir = resolve(values.data ?? DEFAULT_DATA);
+  const configFile = resolve(values.config ?? defaultConfig());
   const regions = regionsFlag(values.regions);
-  const edge = await startLocalEdge({ port, dataDir, ...(regions ? { regions } : {}) });
+  const say = (line: string) => process.stderr.write(line + "\n");
+
+  const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}) });
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   try {
-    const workers = await deployExample(edge);
+    daemon = await startDaemon({ dataDir, configFile, port, edge, log: say });
+    say(`cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`);
+    const off = daemon.store.events.subscribe((e) => {
+      if (e.type === "release.step.passed" || e.type === "release.step.failed" || e.type.startsWith("release.") && !e.type.includes("step") && e.type !== "release.target.uploaded") {
+        const pct = e.data.percent === undefined ? "" : ` ${String(e.data.percent)}%`;
+        say(`  ${e.type.padEnd(20)} ${e.worker ?? ""}${e.target ? " @ " + e.target : ""}${pct}${e.data.reason ? " — " + String(e.data.reason) : ""}`);
+      }
+    });
+    const results = [];
+    for (const w of daemon.spec.workers) {
+      const started = await daemon.engine.release(w.name, { by: "cbo up" });
+      const done = await daemon.engine.wait(started.id);
+      results.push({ worker: w.name, release: done.id, status: done.status, reason: done.reason });
+    }
+    off();
+    const workerUrls = daemon.spec.workers.flatMap((w) =>
+      w.targets.map((t) => {
+        const region = edge.regions.find((r) => r.name === (daemon!.spec.targets.find((x) => x.name === t)?.region ?? t));
+        return { worker: w.name, target: t, url: region ? `http://${w.name}.localhost:${region.port}/` : null };
+      }),
+    );
     if (values.json) {
-      printJsonLine({ apiUrl: edge.apiUrl, tokenFile: join(dataDir, "token"), regions: edge.regions, workers });
+      printJsonLine({ apiUrl: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}), edgeApiUrl: edge.apiUrl, releases: results, workers: workerUrls });
     } else {
-      const lines = [
-        "Clawdbot Orchestrator: local edge running",
-        `  Cloudflare API  ${edge.apiUrl}   (token in ${join(dataDir, "token")})`,
-        ...edge.regions.map((r) => `  region ${r.name.padEnd(4)} account ${r.accountId}   http://<worker>.localhost:${r.port}/`),
-        "Example Worker `hello` deployed:",
-        ...workers.map((w) => `  ${w.region.padEnd(4)} ${w.url}   version ${w.versionId}`),
-        "Try: curl http://hello.localhost:" + edge.regions[0]!.port + "/   (Ctrl-C stops)",
-      ];
-      process.stdout.write(lines.join("\n") + "\n");
+      process.stdout.write(
+        [
+          "Clawdbot Orchestrator is up",
+          `  API          ${new URL("/v1/", daemon.url).href}   (OpenAPI: ${new URL("/v1/openapi.json", daemon.url).href})`,
+          daemon.initialAdminToken
+            ? `  admin token  ${daemon.initialAdminToken}   (shown once; also in ${daemon.adminTokenFile}, mode 0600)`
+            : `  admin token  in ${daemon.adminTokenFile}`,
+          `  local edge   ${edge.apiUrl}   regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")}`,
+          "Releases:",
+          ...results.map((r) => `  ${r.worker.padEnd(10)} ${r.status}${r.reason ? ` (${r.reason})` : ""}   ${r.release}`),
+          "Workers:",
+          ...workerUrls.map((w) => `  ${w.worker.padEnd(10)} ${w.target.padEnd(4)} ${w.url}`),
+          "Try: cbo status   (Ctrl-C stops)",
+        ].join("\n") + "\n",
+      );
     }
   } catch (e) {
+    await daemon?.close().catch(() => {});
     await edge.close();
     throw e;
   }
   await untilSignal();
+  await daemon.close();
   await edge.close();
   return 0;
 }

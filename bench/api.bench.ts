@@ -1,0 +1,100 @@
+// The daemon's API. Figure (d) of issue 3: from an event being recorded to 1,000 subscribed
+// WebSocket clients receiving it (goal p95 <= 50 ms). The API runs here on a real SQLite store;
+// the clients run in a child process (bench/api-ws-clients.ts) so they do not share its event loop.
+// Latency per (client, event) = receive time in the child - the time just before the append here,
+// both on performance.timeOrigin + performance.now() (the same system clock).
+import { fork } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createApi, startApiServer } from "../src/api/index.ts";
+import type { ResolvedSpec } from "../src/config/load.ts";
+import type { Engine } from "../src/deploy/types.ts";
+import { createStore } from "../src/store/index.ts";
+import { atMost, percentile, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
+
+const CLIENTS = 1_000;
+const EVENTS = 50;
+const WARMUP_EVENTS = 5;
+const SPACING_MS = 50;
+
+/** The stream needs no engine; every call says so rather than pretend. */
+const noEngine: Engine = new Proxy({} as Engine, {
+  get: (_, method) => () => Promise.reject(new Error(`the api benchmark does not use the engine (${String(method)})`)),
+});
+
+const spec: ResolvedSpec = { tenant: "default", file: "bench/orchestrator.yaml", targets: [{ name: "eu", api: "local" }], workers: [] };
+
+async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), "cbo-bench-api-"));
+  const store = createStore(join(dir, "orchestrator.sqlite"));
+  const api = createApi({ store, engine: noEngine, spec: () => spec, log: (l) => ctx.log(l) });
+  const server = await startApiServer({ api });
+  const token = store.tokens.create({ name: "bench", role: "viewer" }).token;
+  const after = store.events.lastId();
+  const child = fork(fileURLToPath(new URL("./api-ws-clients.ts", import.meta.url)), [JSON.stringify({ url: server.url, clients: CLIENTS, after, events: EVENTS })], {
+    env: { ...process.env, CBO_BENCH_TOKEN: token },
+    // The child's stdout is not ours: result lines only go to our stdout.
+    stdio: ["ignore", 2, 2, "ipc"],
+  });
+  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`client process exited early (${code})`))));
+  const next = <T>(key: string, timeoutMs: number) =>
+    Promise.race([
+      exited,
+      new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`client process: no ${key} within ${timeoutMs} ms`)), timeoutMs);
+        const on = (m: Record<string, unknown>) => {
+          if (!(key in m)) return;
+          clearTimeout(timer);
+          child.off("message", on);
+          resolve(m as T);
+        };
+        child.on("message", on);
+      }),
+    ]);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    const started = performance.now();
+    await next("ready", 60_000);
+    ctx.log(`api.ws_fanout: ${CLIENTS} clients connected in ${(performance.now() - started).toFixed(0)} ms`);
+    const complete = next("complete", 30_000 + EVENTS * SPACING_MS);
+    // How long the append itself takes: the insert plus handing the event to every socket
+    // (the fan-out is synchronous); the rest of the latency is the network and the clients.
+    const appendMs: number[] = [];
+    for (let seq = -WARMUP_EVENTS; seq < EVENTS; seq++) {
+      const t = performance.timeOrigin + performance.now();
+      store.events.append({ type: "health.changed", worker: "bench", target: "eu", data: { seq, t, from: "unknown", to: "healthy" } });
+      if (seq >= 0) appendMs.push(performance.timeOrigin + performance.now() - t);
+      await sleep(SPACING_MS);
+    }
+    let missing = 0;
+    await complete.catch((e: Error) => ctx.log(`api.ws_fanout: ${e.message}`));
+    const report = next<{ latencies: number[]; perClient: number[] }>("latencies", 30_000);
+    child.send({ report: true });
+    const { latencies, perClient } = await report;
+    missing = perClient.reduce((sum, n) => sum + (EVENTS - n), 0);
+    const p95 = percentile(latencies, 95);
+    const result = atMost("api.ws_fanout_p95_ms", p95, "ms", 50, {
+      clients: CLIENTS,
+      events: EVENTS,
+      samples: latencies.length,
+      missing,
+      p50: round(percentile(latencies, 50)),
+      p99: round(percentile(latencies, 99)),
+      max: round(Math.max(...latencies)),
+      min: round(Math.min(...latencies)),
+      appendAndFanoutP50: round(percentile(appendMs, 50)),
+      appendAndFanoutMax: round(Math.max(...appendMs)),
+    });
+    return [{ ...result, pass: result.pass && missing === 0 }];
+  } finally {
+    if (child.exitCode === null) child.kill();
+    exited.catch(() => {});
+    await server.close();
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export const benchmarks: Benchmark[] = [{ name: "api.ws_fanout_p95_ms", run: wsFanout }];

@@ -1,0 +1,116 @@
+// The daemon's HTTP API: the route list (routes-*.ts) mounted on Hono with bearer auth, input
+// validation and one error shape, plus the WebSocket event stream for a node:http server.
+import type { Server } from "node:http";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { z } from "zod";
+import { CboError } from "../kit/errors.ts";
+import { authorize, bearerToken, principalFor } from "./auth.ts";
+import type { RouteContext } from "./context.ts";
+import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
+import { createEventStream, type EventStream } from "./events-ws.ts";
+import { createObserver } from "./observe.ts";
+import { buildOpenApi } from "./openapi.ts";
+import type { RouteDef } from "./route.ts";
+import { catalogRoutes } from "./routes-catalog.ts";
+import { eventRoutes } from "./routes-events.ts";
+import { metaRoutes } from "./routes-meta.ts";
+import { releaseRoutes } from "./routes-releases.ts";
+import type { ApiDeps } from "./types.ts";
+
+export const API_VERSION = "0.1.0";
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export type Api = {
+  app: Hono;
+  routes: RouteDef[];
+  /** Serves the WebSocket event stream on `server`'s upgrade requests. */
+  attach(server: Server): EventStream;
+  /** Closes the event streams attached so far. */
+  close(): Promise<void>;
+};
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw validationError(where, r.error);
+  return r.data;
+}
+
+/** The JSON body; an empty body is `{}` so that a missing field is reported by name. */
+async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CboError("ERR_VALIDATION", "The request body is not valid JSON.", { hint: "Send a JSON object with content-type application/json." });
+  }
+}
+
+export function createApi(deps: ApiDeps): Api {
+  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let openapi: Record<string, unknown> | undefined;
+  const ctx: RouteContext = {
+    deps,
+    observed: createObserver(deps),
+    openapi: () => (openapi ??= buildOpenApi(routes, { title: "Clawdbot Orchestrator API", version: API_VERSION })),
+  };
+  const routes: RouteDef[] = [...metaRoutes(ctx), ...catalogRoutes(ctx), ...releaseRoutes(ctx), ...eventRoutes(ctx)];
+
+  const app = new Hono();
+  app.onError((err) => toErrorResponse(err, log));
+  app.notFound((c) => errorResponse(new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." })));
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      // The rest of the body is not read, so the connection cannot carry another request.
+      onError: () => {
+        const res = errorResponse(new CboError("ERR_VALIDATION", `The request body is larger than ${MAX_BODY_BYTES} bytes.`));
+        res.headers.set("connection", "close");
+        return res;
+      },
+    }),
+  );
+
+  for (const r of routes) {
+    app.on(r.method.toUpperCase(), r.path, async (c) => {
+      const tenant = deps.spec().tenant;
+      // Who asks comes first: an unauthenticated request learns nothing about its input.
+      const principal = r.role ? principalFor(deps.store.tokens, bearerToken(c.req.header("authorization"))) : null;
+      if (principal && r.role) authorize(principal, r.role, tenant);
+      const input = {
+        params: r.params ? parse(r.params, c.req.param(), "params") : undefined,
+        query: r.query ? parse(r.query, c.req.query(), "query") : undefined,
+        body: r.body ? parse(r.body, await readJson(c), "body") : undefined,
+        principal,
+        tenant,
+      };
+      let out = await r.handle(input);
+      if (deps.checkResponses) {
+        const checked = r.response.safeParse(out);
+        if (!checked.success) throw new Error(`response of ${r.id} does not match its schema: ${JSON.stringify(checked.error.issues.slice(0, 3))}`);
+        out = checked.data;
+      }
+      return c.json(out as object, r.status);
+    });
+  }
+
+  const streams: EventStream[] = [];
+  return {
+    app,
+    routes,
+    attach(server) {
+      const stream = createEventStream({ store: deps.store, tenant: () => deps.spec().tenant, log, ...(deps.stream ? { options: deps.stream } : {}) });
+      streams.push(stream);
+      server.on("upgrade", (req, socket, head) => {
+        if (stream.handleUpgrade(req, socket, head)) return;
+        socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      });
+      return stream;
+    },
+    async close() {
+      await Promise.all(streams.splice(0).map((s) => s.close()));
+    },
+  };
+}

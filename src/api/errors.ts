@@ -1,0 +1,35 @@
+// Every failure leaves the API as `{"error": {"code", "message", "details"}}` with the code's HTTP
+// status. Our own CboErrors keep their message; anything else is a bug, logged here in full and
+// answered with a generic message so that no internals (paths, SQL, stacks) reach the caller.
+import type { z } from "zod";
+import { CboError } from "../kit/errors.ts";
+
+export function errorResponse(err: CboError): Response {
+  return new Response(JSON.stringify(err.toJSON()), {
+    status: err.status,
+    headers: { "content-type": "application/json; charset=UTF-8" },
+  });
+}
+
+/** Maps anything thrown by a route to its response; `log` receives what the caller is not told. */
+export function toErrorResponse(err: unknown, log: (line: string) => void): Response {
+  if (err instanceof CboError) {
+    if (!err.isUserError) log(`api: ${err.code}: ${err.message}`);
+    return errorResponse(err);
+  }
+  log(`api: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  return errorResponse(new CboError("ERR_INTERNAL", "The orchestrator hit an internal error; the daemon's log has the details."));
+}
+
+/** `body.worker`, `query.after`, `params.name`: where a zod issue sits in the request. */
+export function issuePath(where: string, path: PropertyKey[]): string {
+  return [where, ...path.map((p) => (typeof p === "number" ? `[${p}]` : String(p)))].join(".").replace(/\.\[/g, "[");
+}
+
+/** ERR_VALIDATION naming the path of every problem (the first ones in the message, all in details). */
+export function validationError(where: string, error: z.ZodError): CboError {
+  const issues = error.issues.map((i) => ({ path: issuePath(where, i.path), message: i.message }));
+  const shown = issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join("; ");
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
+  return new CboError("ERR_VALIDATION", `Invalid request: ${shown}${more}`, { details: { issues } });
+}

@@ -1,0 +1,197 @@
+// WS /v1/events/stream: every stored event with id > after, then live ones, with no gap and no
+// duplicate at the boundary. One store subscription feeds every client (each event is serialised
+// once, however many clients listen).
+//
+// A client's states:  replaying --(caught up with the store)--> live --(close | too slow | missed ping)--> gone
+//  - replaying: pages are read from the store and sent, waiting for each page to be written out
+//    before the next (backpressure); events recorded meanwhile are buffered.
+//  - caught up: the buffer is flushed, skipping ids already sent by the replay; from then on each
+//    new event is sent as it is recorded.
+// A client that lets more than maxBufferedBytes pile up unsent is dropped (close 1013); it can
+// resume from the last id it received. Auth failures close with 1008, a bad query with 4400.
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { CboError } from "../kit/errors.ts";
+import type { StoredEvent, Store } from "../store/index.ts";
+import { authorize, bearerToken, principalFor } from "./auth.ts";
+import { validationError } from "./errors.ts";
+import { STREAM_PATH } from "./routes-events.ts";
+import { StreamQuerySchema } from "./schemas.ts";
+import type { StreamOptions } from "./types.ts";
+
+export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tryAgainLater: 1013, badQuery: 4400 } as const;
+
+type Filter = { tenant: string; releaseId: string | undefined };
+type Client = {
+  ws: WebSocket;
+  filter: Filter;
+  phase: "replaying" | "live";
+  /** Events recorded while replaying, to send once caught up. */
+  pending: Array<{ id: number; payload: Buffer }>;
+  lastSent: number;
+  alive: boolean;
+  closed: Promise<void>;
+};
+
+export type EventStream = {
+  /** Handles an upgrade request; false when the path is not the stream's. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  clientCount(): number;
+  close(): Promise<void>;
+};
+
+const matches = (f: Filter, e: StoredEvent) => e.tenant === f.tenant && (f.releaseId === undefined || e.release_id === f.releaseId);
+const MAX_PENDING = 100_000;
+
+export function createEventStream(deps: { store: Store; tenant: () => string; log: (line: string) => void; options?: StreamOptions }): EventStream {
+  const { store, log } = deps;
+  const heartbeatMs = deps.options?.heartbeatMs ?? 30_000;
+  const maxBufferedBytes = deps.options?.maxBufferedBytes ?? 8 * 1024 * 1024;
+  const pageSize = deps.options?.pageSize ?? 500;
+  // Clients send nothing but pongs and close frames.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
+  const clients = new Set<Client>();
+
+  /** Sends or drops a client that cannot keep up; false when the client is gone. */
+  function send(c: Client, payload: Buffer, done?: () => void): boolean {
+    if (c.ws.readyState !== c.ws.OPEN) return false;
+    if (c.ws.bufferedAmount > maxBufferedBytes) {
+      drop(c, CLOSE.tryAgainLater, "too slow: reconnect with ?after=<last id received>");
+      return false;
+    }
+    c.ws.send(payload, { binary: false }, done);
+    return true;
+  }
+
+  function drop(c: Client, code: number, reason: string): void {
+    clients.delete(c);
+    // Its buffer is full, so a close frame would wait behind it: cut the connection, but tell the
+    // peer why when the socket still takes data.
+    c.ws.close(code, reason);
+    setTimeout(() => c.ws.terminate(), 1_000).unref();
+  }
+
+  function fanOut(e: StoredEvent): void {
+    if (clients.size === 0) return;
+    let payload: Buffer | undefined;
+    for (const c of clients) {
+      if (!matches(c.filter, e)) continue;
+      payload ??= Buffer.from(JSON.stringify(e));
+      if (c.phase === "replaying") {
+        c.pending.push({ id: e.id, payload });
+        if (c.pending.length > MAX_PENDING) drop(c, CLOSE.tryAgainLater, "too slow: reconnect with ?after=<last id received>");
+      } else if (e.id > c.lastSent && send(c, payload)) {
+        c.lastSent = e.id;
+      }
+    }
+  }
+
+  // The listener runs inside whoever appended the event (the engine, the monitor): a failure here
+  // must not become theirs.
+  const unsubscribe = store.events.subscribe((e) => {
+    try {
+      fanOut(e);
+    } catch (err) {
+      log(`api: event stream fan-out failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+
+  async function replay(c: Client): Promise<void> {
+    for (;;) {
+      const page = store.events.list({ after: c.lastSent, limit: pageSize, tenant: c.filter.tenant, ...(c.filter.releaseId ? { releaseId: c.filter.releaseId } : {}) });
+      let written: Promise<unknown> = Promise.resolve();
+      for (let i = 0; i < page.length; i++) {
+        const e = page[i]!;
+        let done: (() => void) | undefined;
+        if (i === page.length - 1) written = new Promise<void>((resolve) => (done = resolve));
+        if (!send(c, Buffer.from(JSON.stringify(e)), done)) return;
+        c.lastSent = e.id;
+      }
+      if (page.length < pageSize) break;
+      // Backpressure: the next page is read once this one is written out (or the client is gone).
+      await Promise.race([written, c.closed]);
+      if (!clients.has(c)) return;
+    }
+    // Caught up. Everything recorded since the subscription is in `pending`; what the replay
+    // already sent is skipped by id.
+    for (const p of c.pending) {
+      if (p.id <= c.lastSent) continue;
+      if (!send(c, p.payload)) return;
+      c.lastSent = p.id;
+    }
+    c.pending = [];
+    c.phase = "live";
+  }
+
+  function accept(ws: WebSocket, req: IncomingMessage): void {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const tenant = deps.tenant();
+    try {
+      const token = bearerToken(req.headers.authorization) ?? url.searchParams.get("token");
+      authorize(principalFor(store.tokens, token), "viewer", tenant);
+    } catch (e) {
+      const code = e instanceof CboError ? e.code : "ERR_UNAUTHORIZED";
+      ws.close(CLOSE.policy, `${code}: ${e instanceof CboError ? e.message : "not allowed"}`.slice(0, 120));
+      return;
+    }
+    const query = StreamQuerySchema.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) {
+      ws.close(CLOSE.badQuery, `ERR_VALIDATION: ${validationError("query", query.error).message}`.slice(0, 120));
+      return;
+    }
+    const c: Client = {
+      ws,
+      filter: { tenant, releaseId: query.data.release },
+      phase: "replaying",
+      pending: [],
+      lastSent: query.data.after ?? 0,
+      alive: true,
+      closed: new Promise((resolve) => ws.once("close", () => resolve())),
+    };
+    clients.add(c);
+    ws.on("pong", () => (c.alive = true));
+    ws.on("close", () => clients.delete(c));
+    ws.on("error", () => clients.delete(c));
+    replay(c).catch((err: unknown) => {
+      log(`api: event stream replay failed: ${err instanceof Error ? err.message : String(err)}`);
+      drop(c, 1011, "internal error");
+    });
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const c of clients) {
+      if (!c.alive) {
+        clients.delete(c);
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (path !== STREAM_PATH) return false;
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+      return true;
+    },
+    clientCount: () => clients.size,
+    async close() {
+      clearInterval(heartbeat);
+      unsubscribe();
+      const open = [...wss.clients];
+      for (const ws of open) ws.close(CLOSE.goingAway, "daemon shutting down");
+      await Promise.race([
+        Promise.all(open.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once("close", r))))),
+        new Promise((r) => setTimeout(r, 1_000).unref()),
+      ]);
+      for (const ws of wss.clients) ws.terminate();
+      clients.clear();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

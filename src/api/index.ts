@@ -1,0 +1,5 @@
+// Public surface of the API: the app factory and the server that serves it.
+export { createApi, API_VERSION, type Api } from "./app.ts";
+export { startApiServer, isLoopback, type ApiServer } from "./server.ts";
+export { CLOSE as STREAM_CLOSE_CODES } from "./events-ws.ts";
+export type { ApiDeps, ApiMonitor, Principal, StreamOptions } from "./types.ts";

@@ -1,0 +1,91 @@
+// The OpenAPI document against the app it describes: every route of the Hono app appears in it
+// (and nothing else), with its role, inputs, success and error responses, and every $ref resolves.
+import { describe, expect, it } from "vitest";
+import { createStore } from "../store/index.ts";
+import { fakeEngineForApiTests, testSpec } from "../../test/support/api-fixtures.ts";
+import { createApi } from "./app.ts";
+import { openApiPath } from "./openapi.ts";
+
+type Json = Record<string, any>;
+
+function makeApi() {
+  const store = createStore(":memory:");
+  const spec = testSpec();
+  return { store, api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), spec: () => spec, log: () => {} }) };
+}
+
+function refs(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) node.forEach((n) => refs(n, out));
+  else if (node && typeof node === "object") {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === "$ref" && typeof v === "string") out.push(v);
+      else refs(v, out);
+    }
+  }
+  return out;
+}
+
+describe("OpenAPI document", () => {
+  it("lists exactly the app's routes, served at /v1/openapi.json", async () => {
+    const { store, api } = makeApi();
+    const res = await api.app.request("/v1/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as Json;
+    expect(doc.openapi).toBe("3.1.0");
+
+    const inApp = api.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method.toLowerCase()} ${openApiPath(r.path)}`);
+    const inDoc = Object.entries(doc.paths as Json).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    expect([...inDoc].sort()).toEqual([...new Set(inApp)].sort());
+    // The contract's routes, by name: a route dropped from the app fails here, not only in the CLI.
+    for (const route of [
+      "get /v1/health", "get /v1/openapi.json", "get /v1/status", "get /v1/targets", "get /v1/workers",
+      "get /v1/workers/{name}/versions", "get /v1/workers/{name}/plan", "post /v1/releases", "get /v1/releases",
+      "get /v1/releases/{id}", "post /v1/releases/{id}/abort", "post /v1/workers/{name}/rollback", "get /v1/events",
+      "get /v1/events/stream", "get /v1/health/workers",
+    ]) expect(inDoc).toContain(route);
+    store.close();
+  });
+
+  it("describes auth, inputs and responses of every operation, and every $ref resolves", async () => {
+    const { store, api } = makeApi();
+    const doc = (await (await api.app.request("/v1/openapi.json")).json()) as Json;
+    const schemas = doc.components.schemas as Json;
+    for (const ref of refs(doc)) {
+      expect(ref).toMatch(/^#\/components\/schemas\//);
+      expect(schemas, ref).toHaveProperty(ref.split("/").pop()!);
+    }
+    for (const r of api.routes) {
+      const op = doc.paths[openApiPath(r.path)][r.method] as Json;
+      expect(op.operationId).toBe(r.id);
+      if (r.role) {
+        expect(op.security).toEqual([{ bearer: [] }]);
+        expect(op["x-required-role"]).toBe(r.role);
+        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["401", "403"]));
+      } else expect(op.security).toEqual([]);
+      expect(op.responses).toHaveProperty(r.websocket ? "101" : String(r.status));
+      expect(op.responses["500"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+      if (r.body) expect(op.requestBody.content["application/json"].schema.$ref).toMatch(/Body$/);
+      const pathParams = [...r.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
+      expect(op.parameters.filter((p: Json) => p.in === "path").map((p: Json) => p.name)).toEqual(pathParams);
+    }
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+    store.close();
+  });
+
+  it("generates component schemas from the zod schemas the routes validate with", async () => {
+    const { store, api } = makeApi();
+    const doc = (await (await api.app.request("/v1/openapi.json")).json()) as Json;
+    const s = doc.components.schemas as Json;
+    expect(s.Release.properties.status.enum).toEqual(["running", "rolling_back", "succeeded", "rolled_back", "failed", "aborted"]);
+    expect(s.StoredEvent.properties.type.enum).toContain("release.step.failed");
+    expect(s.CreateReleaseBody).toMatchObject({ required: ["worker"], additionalProperties: false });
+    expect(s.Error.properties.error.properties.code.enum).toContain("ERR_FORBIDDEN");
+    expect(s.ReleasePlan.properties.gate).toEqual({ $ref: "#/components/schemas/Gate" });
+    expect(s.ListReleasesResponse).toEqual({ type: "array", items: { $ref: "#/components/schemas/Release" } });
+    const events = doc.paths["/v1/events"].get as Json;
+    expect(events.parameters.find((p: Json) => p.name === "after")).toMatchObject({ in: "query", required: false, schema: { type: "integer", minimum: 0 } });
+    const stream = doc.paths["/v1/events/stream"].get as Json;
+    expect(stream.responses["101"]["x-websocket-message"]).toEqual({ $ref: "#/components/schemas/StoredEvent" });
+    store.close();
+  });
+});

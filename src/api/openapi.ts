@@ -1,0 +1,121 @@
+// The OpenAPI 3.1 document, generated from the route list and the same zod schemas the routes
+// validate with (z.toJSONSchema, JSON Schema 2020-12 as OpenAPI 3.1 uses). Named schemas become
+// components; a route's other schemas get a component named after the route.
+import { z } from "zod";
+import type { RouteDef } from "./route.ts";
+import { ErrorBodySchema, NAMED_SCHEMAS } from "./schemas.ts";
+
+type Json = Record<string, unknown>;
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Invalid input (ERR_VALIDATION, details.issues name the path)",
+  401: "Missing or invalid bearer token (ERR_UNAUTHORIZED)",
+  403: "The token's role or tenant does not allow this (ERR_FORBIDDEN)",
+  404: "Unknown worker or release (ERR_NOT_FOUND)",
+  409: "Conflicts with current state (ERR_CONFLICT)",
+  500: "Internal error (ERR_INTERNAL); the daemon's log has the details",
+  503: "Cloudflare (or the local edge) unavailable or rate limiting until retries ran out",
+};
+
+/** `/v1/workers/:name/plan` -> `/v1/workers/{name}/plan` */
+export const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const upper = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Converts every schema of a registry at once so that they refer to each other by $ref. */
+function components(entries: Array<[string, z.ZodType]>, io: "input" | "output"): Record<string, Json> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of entries) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { io, target: "draft-2020-12", unrepresentable: "any", uri: (id) => `#/components/schemas/${id}` });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, s]) => {
+      const { $schema: _s, $id: _i, ...rest } = s as Json;
+      return [id, rest];
+    }),
+  );
+}
+
+function parameters(where: "path" | "query", schema: RouteDef["params"]): Json[] {
+  if (!schema) return [];
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const f = field as z.ZodType;
+    const { $schema: _s, description, ...json } = z.toJSONSchema(f, { io: "input", unrepresentable: "any" }) as Json;
+    return {
+      name,
+      in: where,
+      required: where === "path" || !f.safeParse(undefined).success,
+      ...(description ? { description } : {}),
+      schema: json,
+    };
+  });
+}
+
+export function buildOpenApi(routes: RouteDef[], info: { title: string; version: string }): Json {
+  const named = new Map<z.ZodType, string>(Object.entries(NAMED_SCHEMAS).map(([id, s]) => [s, id]));
+  const idOf = (schema: z.ZodType, fallback: string) => named.get(schema) ?? fallback;
+
+  // Request bodies are described as accepted (input), responses as sent (output).
+  const outputs = new Map<string, z.ZodType>(Object.entries(NAMED_SCHEMAS).filter(([id]) => !id.endsWith("Body")));
+  const inputs = new Map<string, z.ZodType>();
+  for (const r of routes) {
+    if (r.websocket) outputs.set(idOf(r.websocket.message, `${upper(r.id)}Message`), r.websocket.message);
+    else outputs.set(idOf(r.response, `${upper(r.id)}Response`), r.response);
+    if (r.body) inputs.set(idOf(r.body, `${upper(r.id)}Body`), r.body);
+  }
+
+  const paths: Record<string, Record<string, Json>> = {};
+  for (const r of routes) {
+    const errors = new Set([500, ...r.errors]);
+    if (r.params || r.query || r.body) errors.add(400);
+    if (r.role) (errors.add(401), errors.add(403));
+    const responses: Record<string, Json> = {};
+    if (r.websocket) {
+      responses["101"] = {
+        description: `Switching Protocols. Each message is one ${idOf(r.websocket.message, "event")} as JSON.`,
+        "x-websocket-message": ref(idOf(r.websocket.message, `${upper(r.id)}Message`)),
+      };
+    } else {
+      responses[String(r.status)] = {
+        description: r.status === 202 ? "Accepted: the work continues in the background" : "OK",
+        content: { "application/json": { schema: ref(idOf(r.response, `${upper(r.id)}Response`)) } },
+      };
+    }
+    for (const status of [...errors].sort()) {
+      responses[String(status)] = {
+        description: ERROR_DESCRIPTIONS[status] ?? "Error",
+        content: { "application/json": { schema: ref(named.get(ErrorBodySchema)!) } },
+      };
+    }
+    const op: Json = {
+      operationId: r.id,
+      summary: r.summary,
+      ...(r.websocket ? { description: r.websocket.description } : {}),
+      security: r.role ? [{ bearer: [] }] : [],
+      ...(r.role ? { "x-required-role": r.role } : {}),
+      parameters: [...parameters("path", r.params), ...parameters("query", r.query)],
+      ...(r.body
+        ? { requestBody: { required: !r.body.safeParse({}).success, content: { "application/json": { schema: ref(idOf(r.body, `${upper(r.id)}Body`)) } } } }
+        : {}),
+      responses,
+    };
+    (paths[openApiPath(r.path)] ??= {})[r.method] = op;
+  }
+
+  return {
+    openapi: "3.1.0",
+    info: {
+      ...info,
+      description:
+        "The orchestrator daemon's API. Bearer tokens carry a role: admin > deployer > viewer (agent acts as deployer). " +
+        'Errors are `{"error": {"code", "message", "details"}}`.',
+    },
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API token (cbo_<role>_…), shown once when created" } },
+      schemas: { ...components([...outputs], "output"), ...components([...inputs], "input") },
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// One route = one plain object: method, path, role, the zod schemas of its inputs and output, and
+// a handler. app.ts turns the list into Hono routes (auth, parsing, errors) and openapi.ts into the
+// OpenAPI document, so a route cannot exist in one and not the other.
+import type { z } from "zod";
+import type { Role } from "../store/index.ts";
+import type { Principal } from "./types.ts";
+
+type Obj = z.ZodObject<z.ZodRawShape>;
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export type RouteInput<P, Q, B> = {
+  params: P;
+  query: Q;
+  body: B;
+  /** null only on routes without a role (public). */
+  principal: Principal | null;
+  /** The tenant the request acts in (the spec's). */
+  tenant: string;
+};
+
+export type RouteDef = {
+  /** OpenAPI operationId. */
+  id: string;
+  method: "get" | "post";
+  /** Hono syntax: `/v1/workers/:name/versions`. */
+  path: string;
+  summary: string;
+  /** Lowest role allowed; null = no token needed. */
+  role: Role | null;
+  params?: Obj;
+  query?: Obj;
+  body?: z.ZodType;
+  /** Success status. */
+  status: 200 | 202;
+  response: z.ZodType;
+  /** Error statuses this route answers besides 400 (bad input), 401/403 (role) and 500. */
+  errors: number[];
+  /** A WebSocket endpoint: served by the upgrade handler; the HTTP route only explains that. */
+  websocket?: { message: z.ZodType; description: string };
+  handle(input: RouteInput<unknown, unknown, unknown>): unknown;
+};
+
+/** Types the handler from the schemas; the result is an untyped RouteDef for the route list. */
+export function route<
+  R extends z.ZodType,
+  P extends Obj | undefined = undefined,
+  Q extends Obj | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(def: {
+  id: string;
+  method: "get" | "post";
+  path: string;
+  summary: string;
+  role: Role | null;
+  params?: P;
+  query?: Q;
+  body?: B;
+  status?: 200 | 202;
+  response: R;
+  errors?: number[];
+  websocket?: { message: z.ZodType; description: string };
+  handle(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Promise<z.input<R>> | z.input<R>;
+}): RouteDef {
+  return { ...def, status: def.status ?? 200, errors: def.errors ?? [], handle: def.handle as RouteDef["handle"] };
+}

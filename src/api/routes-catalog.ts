@@ -1,0 +1,93 @@
+// What runs where: status, targets, workers, their versions, and what a release would do.
+import { z } from "zod";
+import { requireWorker, type RouteContext } from "./context.ts";
+import { route, type RouteDef } from "./route.ts";
+import {
+  ReleasePlanSchema,
+  StatusSchema,
+  TargetSummarySchema,
+  VersionEntrySchema,
+  WorkerParamsSchema,
+  WorkerSummarySchema,
+} from "./schemas.ts";
+import { buildStatus, targetSummaries, workerSummary } from "./status.ts";
+
+export function catalogRoutes(ctx: RouteContext): RouteDef[] {
+  const { store, engine } = ctx.deps;
+  return [
+    route({
+      id: "getStatus",
+      method: "get",
+      path: "/v1/status",
+      summary: "Every target and worker: what each target serves (read from the edge), health, last release",
+      role: "viewer",
+      response: StatusSchema,
+      async handle({ tenant }) {
+        const spec = ctx.deps.spec();
+        const observations = new Map(await Promise.all(spec.workers.map(async (w) => [w.name, await ctx.observed(w.name)] as const)));
+        return buildStatus({
+          spec,
+          catalogTargets: store.catalog.targets(tenant),
+          health: store.health.list(tenant),
+          lastRelease: (worker) => store.releases.list({ worker, tenant, limit: 1 })[0] ?? null,
+          observations,
+        });
+      },
+    }),
+    route({
+      id: "listTargets",
+      method: "get",
+      path: "/v1/targets",
+      summary: "The targets of orchestrator.yaml, with their resolved account ids",
+      role: "viewer",
+      response: z.array(TargetSummarySchema),
+      handle: ({ tenant }) => targetSummaries(ctx.deps.spec(), store.catalog.targets(tenant)),
+    }),
+    route({
+      id: "listWorkers",
+      method: "get",
+      path: "/v1/workers",
+      summary: "The workers of orchestrator.yaml with their targets, waves, steps and gate",
+      role: "viewer",
+      response: z.array(WorkerSummarySchema),
+      handle: () => ctx.deps.spec().workers.map(workerSummary),
+    }),
+    route({
+      id: "listVersions",
+      method: "get",
+      path: "/v1/workers/:name/versions",
+      summary: "Versions the orchestrator uploaded, newest first, and whether each is in its target's live deployment",
+      role: "viewer",
+      params: WorkerParamsSchema,
+      response: z.array(VersionEntrySchema),
+      errors: [404],
+      async handle({ params, tenant }) {
+        const rows = store.catalog.versions(tenant, params.name);
+        // A worker removed from the spec keeps its history; a name never seen anywhere is unknown.
+        if (rows.length === 0 && !ctx.deps.spec().workers.some((w) => w.name === params.name)) requireWorker(ctx.deps.spec(), params.name);
+        const seen = rows.length ? await ctx.observed(params.name) : undefined;
+        return rows.map((r) => ({
+          target: r.target,
+          versionId: r.version_id,
+          releaseId: r.release_id,
+          createdAt: r.created_at,
+          live: seen?.live.get(r.target)?.some((d) => d.versionId === r.version_id && d.percentage > 0) ?? false,
+        }));
+      },
+    }),
+    route({
+      id: "planRelease",
+      method: "get",
+      path: "/v1/workers/:name/plan",
+      summary: "What releasing this worker would do now: targets, versions, steps and the API calls it will spend",
+      role: "deployer",
+      params: WorkerParamsSchema,
+      response: ReleasePlanSchema,
+      errors: [404, 503],
+      async handle({ params }) {
+        requireWorker(ctx.deps.spec(), params.name);
+        return engine.plan(params.name);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,48 @@
+// Serves an API on a node:http server: REST through Hono's node adapter, the event stream through
+// the server's upgrade requests. Loopback only unless the caller opts in: the daemon is meant to be
+// reached from outside through Cloudflare Tunnel, never by binding a public address.
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { CboError } from "../kit/errors.ts";
+import type { Api } from "./app.ts";
+
+export type ApiServer = { url: string; port: number; close(): Promise<void> };
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+export async function startApiServer(opts: { api: Api; host?: string; port?: number; allowPublic?: boolean }): Promise<ApiServer> {
+  const host = opts.host ?? "127.0.0.1";
+  if (!isLoopback(host) && opts.allowPublic !== true) {
+    throw new CboError("ERR_VALIDATION", `Refusing to serve the API on ${host}: it binds to loopback only.`, {
+      hint: "Use 127.0.0.1 and reach the daemon from outside through Cloudflare Tunnel, or pass allowPublic: true deliberately.",
+    });
+  }
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: opts.api.app.fetch, hostname: host.replace(/^\[|\]$/g, ""), port: opts.port ?? 0 }) as Server;
+    s.once("listening", () => resolve(s));
+    s.once("error", (e: NodeJS.ErrnoException) =>
+      reject(new CboError("ERR_IO", `The API could not listen on ${host}:${opts.port ?? 0} (${e.code ?? e.message}).`, { cause: e })),
+    );
+  });
+  const stream = opts.api.attach(server);
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close() {
+      closed ??= (async () => {
+        await stream.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closed;
+    },
+  };
+}

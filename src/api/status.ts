@@ -1,0 +1,62 @@
+// The shapes /v1/status, /v1/targets and /v1/workers answer with, assembled from the spec (what
+// should run), the catalog (resolved account ids), health, releases and what the edge reports.
+// Pure: the routes gather the inputs.
+import type { z } from "zod";
+import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
+import type { HealthRow, Release, TargetRow } from "../store/index.ts";
+import type { Observation } from "./observe.ts";
+import type { StatusSchema, TargetSummarySchema, WorkerSummarySchema } from "./schemas.ts";
+
+export type Status = z.output<typeof StatusSchema>;
+export type TargetSummary = z.output<typeof TargetSummarySchema>;
+export type WorkerSummary = z.output<typeof WorkerSummarySchema>;
+
+/** Spec targets in spec order; the catalog adds the account id resolved at start (local targets have none in the spec). */
+export function targetSummaries(spec: ResolvedSpec, catalog: TargetRow[]): TargetSummary[] {
+  const rows = new Map(catalog.map((r) => [r.name, r]));
+  return spec.targets.map((t) => {
+    const row = rows.get(t.name);
+    return {
+      name: t.name,
+      api: t.api,
+      accountId: row?.account_id ?? t.account_id ?? null,
+      region: row?.region ?? t.region ?? null,
+      jurisdiction: t.jurisdiction ?? row?.jurisdiction ?? null,
+    };
+  });
+}
+
+export function workerSummary(w: ResolvedWorker): WorkerSummary {
+  return { name: w.name, tenant: w.tenant, targets: w.targets, waves: w.waves, steps: w.steps, gate: w.gate, compatibilityDate: w.compatibilityDate };
+}
+
+export function buildStatus(input: {
+  spec: ResolvedSpec;
+  catalogTargets: TargetRow[];
+  health: HealthRow[];
+  lastRelease: (worker: string) => Release | null;
+  observations: Map<string, Observation>;
+}): Status {
+  const health = new Map(input.health.map((h) => [`${h.worker}\u0000${h.target}`, h]));
+  return {
+    tenant: input.spec.tenant,
+    targets: targetSummaries(input.spec, input.catalogTargets),
+    workers: input.spec.workers.map((w) => {
+      const seen = input.observations.get(w.name);
+      return {
+        name: w.name,
+        targets: w.targets.map((target) => {
+          const h = health.get(`${w.name}\u0000${target}`);
+          const live = seen?.live.get(target);
+          return {
+            target,
+            live: live?.map((d) => ({ versionId: d.versionId, percentage: d.percentage })) ?? [],
+            liveError: live ? null : (seen?.errors.get(target) ?? "This target's deployment was not read."),
+            health: h ? { status: h.status, versionId: h.version_id, latencyMs: h.latency_ms, checkedAt: h.checked_at } : null,
+          };
+        }),
+        lastRelease: input.lastRelease(w.name),
+      };
+    }),
+  };
+}

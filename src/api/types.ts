@@ -1,0 +1,43 @@
+// What the API is built from (handed in by daemon.ts) and who is calling it. The engine and the
+// monitor are used through their contracts only; nothing here knows how a release is carried out.
+import type { ResolvedSpec } from "../config/load.ts";
+import type { Engine, TargetRuntime } from "../deploy/types.ts";
+import type { Role, Store } from "../store/index.ts";
+
+/** What the routes need of the monitor: a probe pass on demand. */
+export type ApiMonitor = { checkNow(): Promise<void> };
+
+export type ApiDeps = {
+  store: Store;
+  engine: Engine;
+  monitor?: ApiMonitor;
+  /** The current desired state, re-read on every request. */
+  spec: () => ResolvedSpec;
+  /**
+   * The target runtimes (as the engine gets them), to read what each target serves now for
+   * /v1/status and the versions list. Without them `live` is empty and `liveError` says why.
+   */
+  targets?: () => Map<string, TargetRuntime>;
+  /** How long one observation of a worker is reused (ms): /v1/status must not spend the Cloudflare API budget on every poll. */
+  observeCacheMs?: number;
+  /** How long /v1/status waits for the edge before answering without `live` (ms). */
+  observeTimeoutMs?: number;
+  /** Where unexpected errors are written (never returned to the caller). */
+  log?: (line: string) => void;
+  /** Parse every response with its schema before sending it (tests): the OpenAPI document then cannot drift from what is sent. */
+  checkResponses?: boolean;
+  /** WebSocket stream tuning (tests and benchmarks). */
+  stream?: StreamOptions;
+};
+
+export type StreamOptions = {
+  /** Ping interval; a client that has not answered the previous ping is dropped. Default 30 s. */
+  heartbeatMs?: number;
+  /** A client whose unsent data exceeds this is dropped as too slow. Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** Events read from the store per replay page. Default 500. */
+  pageSize?: number;
+};
+
+/** The caller, from its bearer token. `tenant` null: the token is not scoped to one tenant. */
+export type Principal = { id: string; name: string; role: Role; tenant: string | null };

@@ -1,0 +1,42 @@
+// `cbo daemon`: the orchestrator daemon alone, driving Cloudflare targets, or the regions of a
+// local edge started separately with `cbo edge` (found through its data directory).
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { CboError } from "../kit/errors.ts";
+import type { RegionInfo } from "../local-edge/types.ts";
+import { startDaemon } from "../daemon.ts";
+import { intFlag, parse } from "./args.ts";
+import { DEFAULT_EDGE_DATA } from "./edge-command.ts";
+import { printJsonLine, untilSignal } from "./output.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, defaultConfig } from "./up-command.ts";
+
+const USAGE = "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--edge EDGE_DATA_DIR]";
+
+function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
+  try {
+    const info = JSON.parse(readFileSync(join(dir, "edge.json"), "utf8")) as { apiUrl: string; regions: RegionInfo[] };
+    return { apiUrl: info.apiUrl, regions: info.regions, token: readFileSync(join(dir, "token"), "utf8").trim() };
+  } catch {
+    throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dir}.`, { hint: "Start one with `cbo edge --data DIR`, or use `cbo up`." });
+  }
+}
+
+export async function daemonCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { config: { type: "string" }, data: { type: "string" }, port: { type: "string" }, edge: { type: "string" } }, USAGE);
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
+  const daemon = await startDaemon({
+    dataDir: resolve(values.data ?? DEFAULT_DATA),
+    configFile: resolve(values.config ?? defaultConfig()),
+    port: intFlag(values.port, "port", 0, 65_000) ?? DEFAULT_DAEMON_PORT,
+    edge: readEdge(resolve(values.edge ?? DEFAULT_EDGE_DATA)),
+    ...(process.env.CLOUDFLARE_API_TOKEN ? { cloudflareToken: process.env.CLOUDFLARE_API_TOKEN } : {}),
+  });
+  printJsonLine({ url: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}) });
+  await untilSignal();
+  await daemon.close();
+  return 0;
+}

@@ -1,0 +1,30 @@
+// What every command that talks to the daemon shares: the --url/--token/--data flags, the client
+// built from them, and whether to print JSON or coloured text.
+import { CboError } from "../kit/errors.ts";
+import { createApiClient, type ApiClient } from "./api-client.ts";
+import { discoverDaemon } from "./discover.ts";
+import { createPaint, useColour, type Paint } from "./table.ts";
+
+export const DAEMON_FLAGS = { url: { type: "string" }, token: { type: "string" }, data: { type: "string" } } as const;
+export const DAEMON_FLAGS_USAGE = "[--url URL] [--token TOKEN] [--data DIR] [--json]";
+
+export function connect(values: { url?: string | undefined; token?: string | undefined; data?: string | undefined }): ApiClient {
+  const address = discoverDaemon(values);
+  return createApiClient({ url: address.url, token: address.token });
+}
+
+export function stdoutPaint(): Paint {
+  return createPaint(useColour(process.stdout));
+}
+
+/** The positional arguments a command takes, by name; anything more or less is a usage error. */
+export function positionalsAs<N extends string>(positionals: string[], names: readonly N[], usage: string): Record<N, string> {
+  if (positionals.length < names.length) throw new CboError("ERR_USAGE", `Missing <${names[positionals.length]}>.`, { hint: usage });
+  if (positionals.length > names.length) throw new CboError("ERR_USAGE", `Unexpected argument "${positionals[names.length]}".`, { hint: usage });
+  return Object.fromEntries(names.map((n, i) => [n, positionals[i]!])) as Record<N, string>;
+}
+
+export function printUsage(usage: string): number {
+  process.stdout.write(usage + "\n");
+  return 0;
+}

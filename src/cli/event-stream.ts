@@ -1,0 +1,121 @@
+// The daemon's event stream (WS /v1/events/stream?after=N) as an async iterator. One connection
+// yields every stored event with id > after, then live ones. `followEvents` survives a dropped
+// connection (daemon restart, network blip) by reconnecting from the last id it yielded, so a
+// follower sees every event once, in order: the stream is resumable by design.
+//
+// States of followEvents: connecting -> streaming -> (server closed | error) -> waiting (backoff)
+// -> connecting … A first connection that fails is reported at once (the daemon is down or the
+// token is bad); after one success, only `giveUpMs` without any connection ends the follow.
+import WebSocket from "ws";
+import { backoffDelay, sleep } from "../kit/backoff.ts";
+import { CboError, toCboError } from "../kit/errors.ts";
+import { EventSchema, type ApiEvent } from "./api-schemas.ts";
+import { daemonDown, errorFromResponse } from "./api-client.ts";
+
+export type StreamSource = { url: string; token?: string | undefined };
+
+/** One connection; ends when the server closes it or `signal` aborts. `onOpen` fires once connected. */
+export async function* streamEvents(src: StreamSource, after: number, opts: { signal?: AbortSignal; onOpen?: () => void } = {}): AsyncGenerator<ApiEvent> {
+  const wsUrl = `${src.url.replace(/^http/, "ws")}/v1/events/stream?after=${after}`;
+  const ws = new WebSocket(wsUrl, { headers: src.token ? { authorization: `Bearer ${src.token}` } : {}, handshakeTimeout: 10_000 });
+  const queue: ApiEvent[] = [];
+  let ended = false;
+  let failure: CboError | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const fail = (err: CboError) => {
+    failure ??= err;
+    ended = true;
+    notify();
+  };
+  ws.on("open", () => opts.onOpen?.());
+  ws.on("message", (raw) => {
+    let parsed;
+    try {
+      parsed = EventSchema.safeParse(JSON.parse(raw.toString()));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success) {
+      fail(new CboError("ERR_INTERNAL", "The daemon's event stream sent a message that is not an event.", { hint: "are the cbo CLI and the daemon the same version?" }));
+      ws.terminate();
+      return;
+    }
+    queue.push(parsed.data);
+    notify();
+  });
+  // A refused upgrade (401, 403, 400) arrives as an HTTP answer: read its error body.
+  ws.on("unexpected-response", (_req, res) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.on("end", () => fail(errorFromResponse(res.statusCode ?? 500, Buffer.concat(chunks).toString("utf8"))));
+    res.on("error", () => fail(errorFromResponse(res.statusCode ?? 500, "")));
+  });
+  ws.on("error", (e) => fail(daemonDown(src.url, e)));
+  ws.on("close", () => {
+    ended = true;
+    notify();
+  });
+  const onAbort = () => {
+    ended = true;
+    ws.terminate();
+    notify();
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        yield queue.shift()!;
+        continue;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    if (failure && !opts.signal?.aborted) throw failure;
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.terminate();
+  }
+}
+
+export type FollowOptions = {
+  signal?: AbortSignal;
+  /** Give up after this long without a connection (once one has succeeded). */
+  giveUpMs?: number;
+  /** Called on every (re)connection after the first, e.g. to re-check state missed meanwhile. */
+  onReconnect?: () => void;
+};
+
+/** Every event with id > after, across reconnections, without duplicates, until `signal` aborts. */
+export async function* followEvents(src: StreamSource, after: number, opts: FollowOptions = {}): AsyncGenerator<ApiEvent> {
+  const giveUpMs = opts.giveUpMs ?? 30_000;
+  let last = after;
+  let everConnected = false;
+  let lastConnectedAt = Date.now();
+  let attempt = 0;
+  while (!opts.signal?.aborted) {
+    try {
+      const onOpen = () => {
+        if (everConnected) opts.onReconnect?.();
+        everConnected = true;
+        attempt = 0;
+        lastConnectedAt = Date.now();
+      };
+      for await (const e of streamEvents(src, last, { ...(opts.signal ? { signal: opts.signal } : {}), onOpen })) {
+        if (e.id <= last) continue;
+        last = e.id;
+        yield e;
+      }
+      lastConnectedAt = Date.now();
+    } catch (e) {
+      const err = toCboError(e);
+      // Refusals (bad token, bad `after`) and a daemon that was never there are final.
+      if (err.isUserError || !everConnected || Date.now() - lastConnectedAt > giveUpMs) throw err;
+    }
+    if (opts.signal?.aborted) break;
+    await sleep(backoffDelay(attempt++, { baseMs: 200, maxMs: 2_000 }) + 50, opts.signal).catch(() => undefined);
+  }
+}

@@ -1,0 +1,56 @@
+// `cbo plan` for people: what a release will do before it does it: targets and what they run now,
+// waves, steps and gate, every action in order, and the Cloudflare API requests it will spend.
+import type { ApiPlan } from "./api-schemas.ts";
+import { liveText } from "./format-status.ts";
+import { percent, table } from "./table.ts";
+
+export function gateText(gate: Record<string, unknown> | undefined): string {
+  if (!gate) return "none";
+  const g = gate as Partial<Record<string, number | string>>;
+  const parts = [
+    g.probe_path !== undefined ? `probe ${g.probe_path}` : "",
+    g.interval_ms !== undefined ? `every ${g.interval_ms} ms` : "",
+    g.timeout_ms !== undefined ? `timeout ${g.timeout_ms} ms` : "",
+    g.failure_limit !== undefined ? `fail after ${g.failure_limit} in a row` : "",
+    typeof g.max_error_rate === "number" ? `max error rate ${percent(Math.round(g.max_error_rate * 1000) / 10)}` : "",
+    g.bake_ms !== undefined ? `bake ${g.bake_ms} ms` : "",
+    g.min_samples !== undefined ? `min ${g.min_samples} samples` : "",
+  ];
+  return parts.filter(Boolean).join(", ");
+}
+
+export function actionText(a: ApiPlan["actions"][number]): string {
+  const at = a.percent === undefined ? "" : ` ${percent(a.percent)}`;
+  switch (a.kind) {
+    case "upload":
+      return `upload a new version to ${a.target}`;
+    case "deploy":
+      return `deploy ${a.target} at${at}`;
+    case "gate":
+      return `gate ${a.target} at${at}`;
+    default:
+      return `${a.kind} ${a.target}${at}`;
+  }
+}
+
+export function formatPlan(plan: ApiPlan): string {
+  const lines: string[] = [];
+  lines.push(`plan: release ${plan.worker}${plan.tenant ? ` (tenant ${plan.tenant})` : ""}${plan.bundleHash ? `, bundle ${plan.bundleHash.slice(0, 12)}` : ""}`);
+  lines.push("");
+  lines.push(
+    table(
+      plan.targets.map((t) => [t.name, t.accountId ?? "-", liveText(t.live), t.previousVersionId ?? "-"]),
+      ["TARGET", "ACCOUNT", "LIVE NOW", "ROLLBACK TO"],
+    ),
+  );
+  lines.push("");
+  lines.push(`waves:  ${plan.waves.map((w, i) => `${i + 1}) ${w.join(", ")}`).join("   ")}${plan.waves.length > 1 ? "   (canary first)" : ""}`);
+  lines.push(`steps:  ${plan.steps.map(percent).join(" -> ")} per target`);
+  lines.push(`gate:   ${gateText(plan.gate)}`);
+  lines.push("");
+  lines.push(`actions (${plan.actions.length}):`);
+  plan.actions.forEach((a, i) => lines.push(`  ${String(i + 1).padStart(3)}. ${actionText(a)}`));
+  lines.push("");
+  lines.push(`Cloudflare API calls: ${plan.apiCalls} when every gate passes (retries excluded)`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,173 @@
+import { describe, expect, it } from "vitest";
+import type { ApiEvent, ApiPlan, ApiRelease, ApiStatus } from "./api-schemas.ts";
+import { describeEvent, gateFigures } from "./describe-event.ts";
+import { formatEventLine } from "./format-event.ts";
+import { actionText, formatPlan, gateText } from "./format-plan.ts";
+import { formatStatus, liveText } from "./format-status.ts";
+import { formatVersions, lastPerTarget } from "./format-versions.ts";
+import { endLine, progressLine, startLine } from "./release-command.ts";
+import { ago, createPaint, table, useColour, visibleLength } from "./table.ts";
+
+const plain = createPaint(false);
+const colour = createPaint(true);
+const NOW = Date.parse("2026-01-01T12:00:00.000Z");
+
+const release = (over: Partial<ApiRelease> = {}): ApiRelease => ({
+  id: "rel_1", tenant: "default", worker: "hello", kind: "release", status: "succeeded", reason: null, plan: {},
+  created_by: "admin", created_at: "2026-01-01T11:58:00.000Z", updated_at: "2026-01-01T11:58:05.000Z", ...over,
+});
+const event = (type: string, data: Record<string, unknown> = {}, over: Partial<ApiEvent> = {}): ApiEvent => ({
+  id: 7, tenant: "default", type, release_id: "rel_1", worker: "hello", target: "eu", data, at: "2026-01-01T11:58:01.000Z", ...over,
+});
+
+describe("tables and colour", () => {
+  it("aligns columns by visible width, even with colour codes", () => {
+    const out = table([[colour.ok("ok"), "x"], ["longer", "y"]], ["A", "B"]);
+    const lines = out.split("\n").map((l) => l.replace(/\x1b\[[0-9;]*m/g, ""));
+    expect(lines).toEqual(["A       B", "ok      x", "longer  y"]);
+    expect(visibleLength(colour.bad("abc"))).toBe(3);
+  });
+  it("colours only a terminal without NO_COLOR", () => {
+    expect(useColour({ isTTY: true }, {})).toBe(true);
+    expect(useColour({ isTTY: false }, {})).toBe(false);
+    expect(useColour({}, {})).toBe(false);
+    expect(useColour({ isTTY: true }, { NO_COLOR: "1" })).toBe(false);
+    expect(plain.bad("x")).toBe("x");
+    expect(colour.bad("x")).not.toBe("x");
+  });
+  it("says how long ago", () => {
+    expect(ago("2026-01-01T11:59:57.000Z", NOW)).toBe("3 s ago");
+    expect(ago("2026-01-01T11:55:00.000Z", NOW)).toBe("5 min ago");
+    expect(ago("2026-01-01T09:00:00.000Z", NOW)).toBe("3 h ago");
+    expect(ago(null, NOW)).toBe("-");
+  });
+});
+
+describe("events in words", () => {
+  it("describes steps with their gate figures and reasons", () => {
+    expect(describeEvent(event("release.step.started", { percent: 10 }))).toBe("step 10% started");
+    expect(describeEvent(event("release.step.passed", { percent: 50, samples: 12, errors: 0 }))).toBe("step 50% passed (12 samples, 0 errors)");
+    expect(describeEvent(event("release.step.failed", { percent: 10, reason: "3 probes failed in a row", samples: 5, errors: 3, errorRate: 0.6 }))).toBe(
+      "step 10% FAILED: 3 probes failed in a row (5 samples, 3 errors, 60% error rate)",
+    );
+    expect(describeEvent(event("release.rolling_back", { targets: ["eu", "us"], reason: "gate failed" }))).toBe("rolling back eu, us: gate failed");
+    expect(describeEvent(event("release.target.uploaded", { versionId: "v-2" }))).toBe("uploaded version v-2");
+    expect(describeEvent(event("release.created", { apiCalls: 21 }))).toBe("release created (21 Cloudflare API calls planned)");
+    expect(describeEvent(event("rollback.started", { to: "v-1", resolved: "version v-1" }))).toBe("rollback to version v-1 started");
+    expect(describeEvent(event("rollback.completed", { reason: "to version v-1; eu on v-1" }))).toBe("rollback completed: to version v-1; eu on v-1");
+    expect(describeEvent(event("health.changed", { from: "healthy", to: "unhealthy", versionId: "v-2", latencyMs: 4, detail: "HTTP 500" }))).toBe(
+      "health healthy -> unhealthy (version v-2, 4 ms): HTTP 500",
+    );
+  });
+  it("reads gate figures nested under gate/result, and leaves out what is absent", () => {
+    expect(gateFigures({ gate: { samples: 1, errors: 1 } })).toBe(" (1 sample, 1 error)");
+    expect(gateFigures({})).toBe("");
+    expect(describeEvent(event("release.step.passed"))).toBe("step passed");
+  });
+  it("keeps unknown event types readable instead of failing", () => {
+    expect(describeEvent(event("release.paused", { why: "x" }))).toBe('release.paused {"why":"x"}');
+  });
+  it("formats an event line with id, time, place and release", () => {
+    expect(formatEventLine(event("release.succeeded"), plain)).toBe("#7 11:58:01 hello/eu rel_1  release succeeded");
+    expect(formatEventLine(event("health.changed", { from: "new", to: "healthy" }, { release_id: null, target: "us" }), plain)).toBe(
+      "#7 11:58:01 hello/us  health new -> healthy",
+    );
+  });
+});
+
+describe("status", () => {
+  const status: ApiStatus = {
+    tenant: "default",
+    targets: [{ name: "eu" }, { name: "us" }],
+    workers: [
+      {
+        name: "hello",
+        targets: [
+          { target: "eu", live: [{ versionId: "v2", percentage: 90 }, { versionId: "v1", percentage: 10 }], health: { status: "healthy", versionId: "v2", latencyMs: 3, checkedAt: "x" } },
+          { target: "us", live: [], liveError: "edge unreachable", health: null },
+        ],
+        lastRelease: release({ status: "rolled_back", reason: "gate failed on eu at 10%" }),
+      },
+    ],
+  };
+  it("shows live splits, health and the last release per worker and target", () => {
+    const out = formatStatus(status, plain, NOW);
+    const lines = out.trimEnd().split("\n");
+    expect(lines[0]).toBe("tenant default: 2 targets (eu, us), 1 worker");
+    expect(lines[2]).toMatch(/^WORKER\s+TARGET\s+LIVE\s+HEALTH$/);
+    expect(lines[3]).toMatch(/^hello\s+eu\s+v2 90% \+ v1 10%\s+healthy 3 ms$/);
+    expect(lines[4]).toMatch(/^\s+us\s+\(not observed\)\s+unknown$/);
+    expect(lines[5]).toBe("live versions not observed: edge unreachable");
+    expect(lines.slice(7)).toEqual(["last release:", "  hello  release rel_1 rolled_back 2 min ago: gate failed on eu at 10%"]);
+  });
+  it("says when nothing is deployed", () => {
+    expect(liveText([])).toBe("(not deployed)");
+    expect(formatStatus({ tenant: "t", targets: [], workers: [] }, plain)).toBe("tenant t: 0 targets (none), 0 workers\n");
+    const idle = formatStatus({ tenant: "t", targets: [{ name: "eu" }], workers: [{ name: "w", targets: [{ target: "eu", live: [], health: null }], lastRelease: null }] }, plain);
+    expect(idle).toMatch(/^w\s+eu\s+\(not deployed\)\s+unknown$/m);
+    expect(idle).toContain("  w  no release yet");
+  });
+});
+
+describe("plan", () => {
+  const plan: ApiPlan = {
+    worker: "hello", tenant: "default", bundleHash: "abcdef0123456789",
+    waves: [["eu"], ["us", "ap"]], steps: [10, 100],
+    gate: { probe_path: "/health", interval_ms: 100, timeout_ms: 1000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 600, min_samples: 5 },
+    targets: [
+      { name: "eu", accountId: "acc-eu", previousVersionId: "v1", live: [{ versionId: "v1", percentage: 100 }] },
+      { name: "us", accountId: "acc-us", previousVersionId: null, live: [] },
+    ],
+    actions: [{ kind: "upload", target: "eu" }, { kind: "deploy", target: "eu", percent: 10 }, { kind: "gate", target: "eu", percent: 10 }],
+    apiCalls: 17,
+  };
+  it("lists targets, waves, steps, gate, actions and API calls", () => {
+    const out = formatPlan(plan);
+    expect(out).toContain("plan: release hello (tenant default), bundle abcdef012345");
+    expect(out).toMatch(/eu\s+acc-eu\s+v1 100%\s+v1/);
+    expect(out).toMatch(/us\s+acc-us\s+\(not deployed\)\s+-/);
+    expect(out).toContain("waves:  1) eu   2) us, ap   (canary first)");
+    expect(out).toContain("steps:  10% -> 100% per target");
+    expect(out).toContain("gate:   probe /health, every 100 ms, timeout 1000 ms, fail after 3 in a row, max error rate 5%, bake 600 ms, min 5 samples");
+    expect(out).toContain("actions (3):\n    1. upload a new version to eu\n    2. deploy eu at 10%\n    3. gate eu at 10%");
+    expect(out).toContain("Cloudflare API calls: 17 when every gate passes");
+  });
+  it("words each action", () => {
+    expect(actionText({ kind: "deploy", target: "us", percent: 50 })).toBe("deploy us at 50%");
+    expect(actionText({ kind: "warm", target: "us" })).toBe("warm us");
+    expect(gateText(undefined)).toBe("none");
+  });
+});
+
+describe("versions", () => {
+  const versions = [
+    { target: "eu", versionId: "v3", releaseId: "rel_3", createdAt: "t3", live: false },
+    { target: "eu", versionId: "v2", releaseId: "rel_2", createdAt: "t2", live: true },
+    { target: "eu", versionId: "v1", releaseId: null, createdAt: "t1", live: false },
+    { target: "us", versionId: "u1", releaseId: "rel_2", createdAt: "t2", live: true },
+  ];
+  it("keeps the newest N per target", () => {
+    expect(lastPerTarget(versions, 2).map((v) => v.versionId)).toEqual(["v3", "v2", "u1"]);
+  });
+  it("marks the live version", () => {
+    const lines = formatVersions("hello", versions, plain).trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^TARGET\s+VERSION\s+LIVE\s+RELEASE\s+CREATED$/);
+    expect(lines[2]).toMatch(/^eu\s+v2\s+live\s+rel_2\s+t2$/);
+    expect(lines[3]).toMatch(/^eu\s+v1\s+-\s+t1$/);
+    expect(formatVersions("hello", [], plain)).toContain("no versions recorded yet");
+  });
+});
+
+describe("release progress", () => {
+  it("opens with waves and steps from the stored plan, and ends with the outcome", () => {
+    expect(startLine(release({ status: "running", plan: { worker: "hello", waves: [["eu"], ["us"]], steps: [10, 100], targets: [], actions: [], apiCalls: 3 } }))).toBe(
+      "release rel_1 of hello started: waves [eu] -> [us], steps 10% -> 100%",
+    );
+    expect(startLine(release({ kind: "rollback" }))).toBe("rollback rel_1 of hello started");
+    expect(startLine(release({ kind: "rollback", plan: { resolved: "version v1" } }))).toBe("rollback rel_1 of hello to version v1 started");
+    expect(progressLine(event("release.step.started", { percent: 10 }), plain)).toBe("  11:58:01  eu     step 10% started");
+    const startedAt = NOW - 4200;
+    expect(endLine(release({ status: "rolled_back", reason: "gate failed" }), startedAt, plain, NOW)).toBe("release rel_1 rolled back after 4.2 s: gate failed");
+    expect(endLine(release({ kind: "rollback" }), startedAt, plain, NOW)).toBe("rollback rel_1 succeeded after 4.2 s");
+  });
+});

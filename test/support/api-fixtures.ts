@@ -1,0 +1,161 @@
+// Fixtures for the API tests: a real SQLite store in a temporary directory, one token per role,
+// and the API served on real HTTP on 127.0.0.1.
+//
+// fakeEngineForApiTests is a TEST DOUBLE of the release engine (src/deploy/types.ts `Engine`),
+// backed by the real store: a release is recorded as `running` and its events appended exactly as
+// the contract says, but nothing is bundled or deployed. It lets the REST tests check auth, input
+// validation and error mapping without workerd; test/api-release.test.ts runs the real engine on
+// the real local edge.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ResolvedSpec } from "../../src/config/load.ts";
+import { GateSchema } from "../../src/config/schema.ts";
+import type { Engine, ReleasePlan } from "../../src/deploy/types.ts";
+import { CboError } from "../../src/kit/errors.ts";
+import { uuid } from "../../src/kit/ids.ts";
+import { createStore, type Release, type Role, type Store } from "../../src/store/index.ts";
+import { TERMINAL } from "../../src/store/releases.ts";
+import { createApi, startApiServer, type Api, type ApiDeps, type ApiServer } from "../../src/api/index.ts";
+
+export function testSpec(): ResolvedSpec {
+  const targets = ["eu", "us", "ap"];
+  return {
+    tenant: "default",
+    file: "/test/orchestrator.yaml",
+    targets: [
+      { name: "eu", api: "local", jurisdiction: "eu" },
+      { name: "us", api: "local" },
+      { name: "ap", api: "local" },
+    ],
+    workers: [
+      {
+        tenant: "default", name: "hello", entry: "/test/hello.ts", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
+        targets, waves: [["eu"], ["us", "ap"]], steps: [10, 50, 100], gate: GateSchema.parse({}),
+      },
+    ],
+  };
+}
+
+export type FakeEngine = Engine & {
+  /** Makes the next plan() throw this (once). */
+  failNextPlan(err: unknown): void;
+};
+
+export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): FakeEngine {
+  let planFailure: unknown;
+  const worker = (name: string) => {
+    const w = spec().workers.find((x) => x.name === name);
+    if (!w) throw new CboError("ERR_NOT_FOUND", `No worker named "${name}".`);
+    return w;
+  };
+  const plan = (name: string): ReleasePlan => {
+    const w = worker(name);
+    const accounts = new Map(store.catalog.targets(w.tenant).map((t) => [t.name, t.account_id]));
+    return {
+      worker: w.name, tenant: w.tenant, bundleHash: "0".repeat(64), waves: w.waves, steps: w.steps, gate: w.gate,
+      targets: w.targets.map((t) => ({ name: t, accountId: accounts.get(t) ?? "0".repeat(32), previousVersionId: null, live: [] })),
+      actions: w.targets.flatMap((t) => [{ kind: "upload" as const, target: t }, { kind: "deploy" as const, target: t, percent: 100 }, { kind: "gate" as const, target: t, percent: 100 }]),
+      apiCalls: w.targets.length * 3,
+    };
+  };
+  const start = (name: string, kind: Release["kind"], by: string | undefined, extra: Record<string, unknown> = {}): Release => {
+    const w = worker(name);
+    if (store.releases.unfinished().some((r) => r.worker === name)) throw new CboError("ERR_CONFLICT", `A release of ${name} is already running.`);
+    const r = store.releases.insert({ id: uuid(), tenant: w.tenant, worker: name, kind, status: "running", reason: null, plan: { ...plan(name), ...extra }, created_by: by ?? null });
+    store.releases.journal(r.id, "created", null, {});
+    store.events.append({ tenant: w.tenant, type: kind === "release" ? "release.created" : "rollback.started", release_id: r.id, worker: name });
+    return r;
+  };
+  return {
+    failNextPlan(err) {
+      planFailure = err;
+    },
+    async plan(name) {
+      if (planFailure !== undefined) {
+        const e = planFailure;
+        planFailure = undefined;
+        throw e;
+      }
+      return plan(name);
+    },
+    async release(name, opts = {}) {
+      return start(name, "release", opts.by);
+    },
+    async abort(id) {
+      const r = store.releases.get(id);
+      if (!r) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
+      if (TERMINAL.has(r.status)) throw new CboError("ERR_CONFLICT", `Release ${id} has ended.`);
+      store.releases.setStatus(id, "aborted", "aborted by request");
+      store.events.append({ tenant: r.tenant, type: "release.aborted", release_id: id, worker: r.worker });
+      return store.releases.get(id)!;
+    },
+    async rollback(name, opts = {}) {
+      return start(name, "rollback", opts.by, opts.to ? { to: opts.to } : {});
+    },
+    async wait(id) {
+      return store.releases.get(id)!;
+    },
+    async recover() {},
+    async close() {},
+  };
+}
+
+export type ApiFixture = {
+  dir: string;
+  store: Store;
+  spec: ResolvedSpec;
+  engine: FakeEngine;
+  api: Api;
+  server: ApiServer;
+  url: string;
+  tokens: Record<Role, string>;
+  /** Lines the API logged (unexpected errors). */
+  logged: string[];
+  close(): Promise<void>;
+};
+
+export async function startApiFixture(opts: Partial<Pick<ApiDeps, "stream" | "targets" | "monitor">> & { engine?: (store: Store, spec: () => ResolvedSpec) => FakeEngine } = {}): Promise<ApiFixture> {
+  const dir = await mkdtemp(join(tmpdir(), "cbo-api-"));
+  const store = createStore(join(dir, "orchestrator.sqlite"));
+  const spec = testSpec();
+  for (const t of spec.targets) {
+    store.catalog.upsertTarget({ tenant: spec.tenant, name: t.name, api: t.api, account_id: `${t.name}`.padEnd(32, "0"), region: t.name, jurisdiction: t.jurisdiction ?? null, kv_namespace: null });
+  }
+  const { engine: makeEngine, ...deps } = opts;
+  const engine = (makeEngine ?? fakeEngineForApiTests)(store, () => spec);
+  const tokens = Object.fromEntries(
+    (["admin", "deployer", "viewer", "agent"] as const).map((role) => [role, store.tokens.create({ name: `test ${role}`, role }).token]),
+  ) as Record<Role, string>;
+  const logged: string[] = [];
+  const api = createApi({ store, engine, spec: () => spec, log: (l) => logged.push(l), checkResponses: true, ...deps });
+  const server = await startApiServer({ api, port: 0 });
+  return {
+    dir, store, spec, engine, api, server, url: server.url, tokens, logged,
+    async close() {
+      await server.close();
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Answer = { status: number; body: any; text: string };
+
+/** A request to the API with an optional bearer token and a raw or JSON body. */
+export async function call(url: string, method: string, path: string, opts: { token?: string; json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers["authorization"] = `Bearer ${opts.token}`;
+  let body = opts.body;
+  if (opts.json !== undefined) body = JSON.stringify(opts.json);
+  if (body !== undefined) headers["content-type"] ??= "application/json";
+  const res = await fetch(url + path, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, body: parsed, text };
+}
