@@ -172,6 +172,13 @@ describe("cbo against the real daemon parts", () => {
     expect(badToken.code).toBe(1);
     expect(badToken.stderr).toMatch(/^error ERR_UNAUTHORIZED: /);
     expect(badToken.stderr).not.toContain("cbo_not_a_real_token");
-    for (const out of [unknown, badToken]) expect(out.stderr).not.toMatch(/\n\s+at /);
+    // The event stream refuses a bad token after the upgrade (close 1008): final, no reconnect loop.
+    const t0 = Date.now();
+    const badStream = await runCbo(["events", "--follow"], { cwd: dir, env: { CBO_URL: server.url, CBO_TOKEN: "cbo_not_a_real_token" }, timeoutMs: 20_000 });
+    expect(badStream.code).toBe(1);
+    expect(badStream.stderr).toMatch(/^error ERR_UNAUTHORIZED: /);
+    expect(badStream.stderr).not.toContain("cbo_not_a_real_token");
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    for (const out of [unknown, badToken, badStream]) expect(out.stderr).not.toMatch(/\n\s+at /);
   });
 });

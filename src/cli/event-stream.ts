@@ -8,7 +8,7 @@
 // token is bad); after one success, only `giveUpMs` without any connection ends the follow.
 import WebSocket from "ws";
 import { backoffDelay, sleep } from "../kit/backoff.ts";
-import { CboError, toCboError } from "../kit/errors.ts";
+import { CboError, ERROR_CODES, toCboError } from "../kit/errors.ts";
 import { EventSchema, type ApiEvent } from "./api-schemas.ts";
 import { daemonDown, errorFromResponse } from "./api-client.ts";
 
@@ -55,7 +55,18 @@ export async function* streamEvents(src: StreamSource, after: number, opts: { si
     res.on("error", () => fail(errorFromResponse(res.statusCode ?? 500, "")));
   });
   ws.on("error", (e) => fail(daemonDown(src.url, e)));
-  ws.on("close", () => {
+  // The daemon refuses a stream after the upgrade with close code 1008 (token or role) or 4400
+  // (bad query); its reason starts with our error code. Those are final: reconnecting cannot help.
+  ws.on("close", (code, reasonBuf) => {
+    if (code === 1008 || code === 4400) {
+      const reason = reasonBuf.toString("utf8");
+      const m = /^(ERR_[A-Z_]+):\s*(.*)$/s.exec(reason);
+      const errCode = (m?.[1] ?? (code === 1008 ? "ERR_UNAUTHORIZED" : "ERR_VALIDATION")) as ConstructorParameters<typeof CboError>[0];
+      fail(new CboError(errCode in ERROR_CODES ? errCode : "ERR_UNAUTHORIZED", m?.[2] || reason || "The daemon refused the event stream.", {
+        ...(code === 1008 ? { hint: "check the token (--token, CBO_TOKEN or <data>/admin-token)" } : {}),
+      }));
+      return;
+    }
     ended = true;
     notify();
   });

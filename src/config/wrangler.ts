@@ -3,8 +3,8 @@
 // wrangler owns that file's schema.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parse as parseToml } from "smol-toml";
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
+import { createRequire } from "node:module";
+import type { ParseError } from "jsonc-parser";
 import { z } from "zod";
 import { CboError } from "../kit/errors.ts";
 
@@ -32,6 +32,12 @@ export type WranglerWorker = {
   services: Record<string, string>;
 };
 
+// The TOML and JSONC parsers load only when a wrangler config is read (synchronously: Node 24
+// can require ES modules), keeping them out of a daemon whose spec names no wrangler file.
+const requireLazy = createRequire(import.meta.url);
+const toml = () => requireLazy("smol-toml") as typeof import("smol-toml");
+const jsonc = () => requireLazy("jsonc-parser") as typeof import("jsonc-parser");
+
 export function readWranglerConfig(file: string): WranglerWorker {
   let text: string;
   try {
@@ -42,17 +48,17 @@ export function readWranglerConfig(file: string): WranglerWorker {
   let raw: unknown;
   if (file.endsWith(".toml")) {
     try {
-      raw = parseToml(text);
+      raw = toml().parse(text);
     } catch (e) {
       throw new CboError("ERR_VALIDATION", `${file}: ${(e as Error).message.split("\n")[0]}`);
     }
   } else {
     const errors: ParseError[] = [];
-    raw = parseJsonc(text, errors, { allowTrailingComma: true });
+    raw = jsonc().parse(text, errors, { allowTrailingComma: true });
     if (errors.length > 0) {
       const e = errors[0]!;
       const line = text.slice(0, e.offset).split("\n").length;
-      throw new CboError("ERR_VALIDATION", `${file}:${line}: ${printParseErrorCode(e.error)}`);
+      throw new CboError("ERR_VALIDATION", `${file}:${line}: ${jsonc().printParseErrorCode(e.error)}`);
     }
   }
   const parsed = WranglerSchema.safeParse(raw);

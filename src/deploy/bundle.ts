@@ -4,7 +4,8 @@
 // and the bindings spec), so two releases with the same hash upload the same thing.
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import { build, type BuildFailure, type Message } from "esbuild";
+// esbuild is imported on the first bundle: an idle daemon does not need it in memory.
+import type { BuildFailure, Message } from "esbuild";
 import type { ResolvedWorker } from "../config/load.ts";
 import { CboError } from "../kit/errors.ts";
 
@@ -37,7 +38,7 @@ export function bundleHash(code: string, worker: ResolvedWorker): string {
 export async function bundleWorker(worker: ResolvedWorker): Promise<Bundle> {
   let code: string;
   try {
-    const out = await build({
+    const out = await (await import("esbuild")).build({
       entryPoints: [worker.entry],
       bundle: true,
       write: false,
