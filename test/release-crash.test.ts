@@ -1,8 +1,10 @@
-// kill -9 at 20 random moments of a release. The engine runs in a child process (the daemon's
-// stand-in, test/support/release-child.ts) against a real 3-region local edge; after each SIGKILL
-// a fresh engine on the same SQLite file recovers, and then every region must serve exactly one
+// kill -9 at 20 random moments of a release. The real daemon runs in a child process
+// (test/support/release-child.ts) against a real 3-region local edge; after each SIGKILL the
+// daemon is started again on the same data directory and recovers, and then every region must serve exactly one
 // version at 100%, the one the release record says, for the reason it gives.
 import { spawn } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { startDaemon } from "../src/daemon.ts";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -60,7 +62,8 @@ describe("kill -9 during a release", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("crash");
-    storeFile = join(dir, "state.db");
+    storeFile = join(dir, "data", "orchestrator.sqlite");
+    await mkdir(join(dir, "data"), { recursive: true });
     fleet = await writeFleet(dir, fleetYaml({ workers: [WORKER], steps: [50, 100], gate: GATE }), { [WORKER]: versionSource("seed") });
     info = edgeInfo(t.edge);
     runtimes = localRuntimes(info, fleet.spec);
@@ -95,12 +98,14 @@ describe("kill -9 during a release", () => {
       child.kill();
       const exit = await child.exited;
 
-      const store = createStore(storeFile);
+      let store = createStore(storeFile);
       try {
         const wasUnfinished = store.releases.unfinished().some((r) => r.id === child.id);
-        const engine = createEngine({ store, spec: () => fleet.spec, targets: () => runtimes });
-        await engine.recover();
-        await engine.close();
+        store.close();
+        // Restarting the daemon is what recovers: startDaemon runs engine.recover() before serving.
+        const daemon = await startDaemon({ dataDir: join(dir, "data"), configFile: fleet.file, port: 0, edge: t.edge, log: () => {} });
+        await daemon.close();
+        store = createStore(storeFile);
         if (wasUnfinished) recovered++;
 
         const record = store.releases.get(child.id)!;
