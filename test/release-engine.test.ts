@@ -27,7 +27,7 @@ describe("release engine on a 3-region local edge", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("release");
-    const workers = ["good", "bad", "flaky", "outage", "back", "misc", "bound", "fresh"];
+    const workers = ["good", "bad", "flaky", "outage", "back", "misc", "bound", "fresh", "firstbad"];
     const perWorker = {
       // 30% failures need enough probes to be seen for sure: 0.7^40 ≈ 6e-7 that 40 probes all pass.
       flaky: { rollout: { gate: { ...GATE, interval_ms: 25, bake_ms: 1000 } } },
@@ -349,5 +349,18 @@ describe("release engine on a 3-region local edge", () => {
     expect(f.reason).toContain("us serves nothing");
     expect(await liveOf(runtimes.get("us")!, "fresh").catch(() => [])).toEqual([]);
     expect(await servedTags(port("eu"), "fresh")).toEqual(new Set(["f1"]));
+  });
+
+  it("a first-ever deploy that fails its gate is `failed`, not `rolled_back`: there is nothing earlier to serve", { timeout: 60_000 }, async () => {
+    await fleet.setSource("firstbad", versionSource("fb1", { failRate: 1 }));
+    const r = await releaseAndWait("firstbad");
+    expect(r.status, r.reason ?? "").toBe("failed");
+    expect(r.reason).toContain("no previous version");
+    expect(eventsOf(r.id).map((e) => e.type)).toContain("release.failed");
+    // The canary region keeps the only version it has; the later waves were never touched.
+    expect(await liveOf(runtimes.get("eu")!, "firstbad")).toHaveLength(1);
+    for (const region of ["us", "ap"]) {
+      await expect(versionIdsOf(runtimes.get(region)!, "firstbad"), region).rejects.toMatchObject({ details: { cloudflareErrors: [{ code: 10007 }] } });
+    }
   });
 });

@@ -177,16 +177,16 @@ async function rollBackTouched(ctx: ApplyContext, stop: ReleaseStop, touched: Ma
         // The first upload's answer never came: whatever it created is all there is to serve.
         const live = await observeDeployment(ctx.runtimes.get(name)!, worker.name).catch(() => undefined);
         const serving = live?.[0]?.versionId;
-        return { name, ok: live !== undefined, text: serving ? `${name} serves ${serving} (first upload, nothing earlier)` : `${name} serves nothing (first upload did not complete)` };
+        return { name, ok: live !== undefined, kept: serving !== undefined, text: serving ? `${name} serves ${serving} (first upload, nothing earlier)` : `${name} serves nothing (first upload did not complete)` };
       }
       rec.journal(J.rollbackIntent, name, { versionId: to, from: p.versionId });
       try {
         await restoreTarget(ctx.runtimes.get(name)!, worker.name, to, { checkFirst: p.previousVersionId === null, message: `cbo rollback of release ${ctx.release.id}` });
         rec.journal(J.rollbackDone, name, { versionId: to, ...(note ? { note } : {}) });
-        return { name, ok: true, text: note ? `${name} stays on ${to} (${note})` : `${name} back on ${to}` };
+        return { name, ok: true, kept: note !== undefined, text: note ? `${name} stays on ${to} (${note})` : `${name} back on ${to}` };
       } catch (e) {
         rec.journal(J.rollbackFailed, name, { versionId: to, error: describeError(e) });
-        return { name, ok: false, text: `${name} could not be rolled back to ${to}: ${describeError(e)}` };
+        return { name, ok: false, kept: false, text: `${name} could not be rolled back to ${to}: ${describeError(e)}` };
       }
     }),
   );
@@ -197,7 +197,10 @@ async function rollBackTouched(ctx: ApplyContext, stop: ReleaseStop, touched: Ma
   ].join("; ");
   const reason = `${stop.message}; ${summary}`;
   const data = { reason, targets: outcomes.map((o) => ({ target: o.name, ok: o.ok })), untouched };
-  if (outcomes.some((o) => !o.ok)) {
+  // A target that could not go back, or had nothing to go back to (its first deploy failed its
+  // gate and still serves the new version), makes the release `failed`, never `rolled_back`:
+  // that status promises every touched target serves what it served before.
+  if (outcomes.some((o) => !o.ok || o.kept)) {
     const release = rec.finish("failed", reason);
     rec.emit("release.failed", null, data);
     return release;
