@@ -33,7 +33,7 @@ describe("release engine on a 3-region local edge", () => {
       flaky: { rollout: { gate: { ...GATE, interval_ms: 25, bake_ms: 1000 } } },
       // One region per wave, so that "the region not yet reached" is well defined.
       outage: { rollout: { waves: [["eu"], ["us"], ["ap"]] } },
-      bound: { vars: { GREETING: "hello" }, kv: { MY_KV: "bound-config" } },
+      bound: { vars: { GREETING: "hello" }, kv: { MY_KV: "bound-config" }, version_metadata: "VM" },
     };
     const sources = Object.fromEntries(workers.map((w) => [w, versionSource("v1")]));
     fleet = await writeFleet(dir, fleetYaml({ workers, steps: [10, 50, 100], gate: GATE, perWorker }), sources);
@@ -271,7 +271,7 @@ describe("release engine on a 3-region local edge", () => {
     expect(store.releases.list({ worker: "misc" }).length, "nothing recorded").toBe(count);
     await expectServes("misc", v1, "v1");
   });
-  it("binds vars and KV per region, creating each namespace once in every region's account", { timeout: 60_000 }, async () => {
+  it("binds vars, KV and version metadata per region, creating each namespace once in every region's account", { timeout: 60_000 }, async () => {
     await fleet.setSource("bound", workerSource("b1"));
     const first = await releaseAndWait("bound");
     expect(first.status, first.reason ?? "").toBe("succeeded");
@@ -291,6 +291,9 @@ describe("release engine on a 3-region local edge", () => {
       expect((await runtimes.get(region)!.client.listKvNamespaces()).filter((n) => n.title === "bound-config"), region).toHaveLength(1);
       const reply = await getWorker(port(region), "bound");
       expect(reply).toMatchObject({ v: "b2", greeting: "hello", kv: `kv-${region}` });
+      const live = await liveOf(runtimes.get(region)!, "bound");
+      const version = await runtimes.get(region)!.client.getVersion("bound", live[0]!.versionId);
+      expect(version.resources?.bindings, region).toContainEqual({ type: "version_metadata", name: "VM" });
     }
   });
   it("recover() rolls back a release halted mid-step, completes one whose every gate passed, and keeps a first deploy", { timeout: 60_000 }, async () => {

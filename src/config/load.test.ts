@@ -68,12 +68,12 @@ describe("orchestrator.yaml", () => {
     const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
     mkdirSync(join(dir, "w1"));
     writeFileSync(join(dir, "w1", "wrangler.toml"), 'name = "w1"\nmain = "src/main.ts"\ncompatibility_date = "2025-03-01"\n[vars]\nA = "x"\n[[kv_namespaces]]\nbinding = "CACHE"\nid = "abc"\n[[services]]\nbinding = "UP"\nservice = "w2"\n');
-    writeFileSync(join(dir, "w2.jsonc"), '// comment\n{ "name": "w2", "main": "m.js", "vars": { "B": 2 }, }');
+    writeFileSync(join(dir, "w2.jsonc"), '// comment\n{ "name": "w2", "main": "m.js", "vars": { "B": 2 }, "version_metadata": { "binding": "VM" }, }');
     writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w1, wrangler: w1/wrangler.toml, vars: { A: y } }\n  - { name: w2, wrangler: w2.jsonc }\n");
     const spec = loadSpec(join(dir, "orchestrator.yaml"));
     const [w1, w2] = spec.workers;
     expect(w1).toMatchObject({ entry: join(dir, "w1", "src", "main.ts"), compatibilityDate: "2025-03-01", vars: { A: "y" }, kv: { CACHE: "cache" }, services: { UP: "w2" } });
-    expect(w2).toMatchObject({ entry: join(dir, "m.js"), vars: { B: "2" } });
+    expect(w2).toMatchObject({ entry: join(dir, "m.js"), vars: { B: "2" }, versionMetadata: "VM" });
   });
 
   it("says which file is missing", () => {

@@ -18,6 +18,8 @@ export type ResolvedWorker = {
   vars: Record<string, string>;
   kv: Record<string, string>;
   services: Record<string, string>;
+  /** Binding for the version metadata, when asked for. */
+  versionMetadata?: string;
   /** Target names, in release order (waves flattened). */
   targets: string[];
   waves: string[][];
@@ -79,6 +81,7 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       vars: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])),
       kv: { ...(fromWrangler?.kv ?? {}), ...(w.kv ?? {}) },
       services: { ...(fromWrangler?.services ?? {}), ...(w.services ?? {}) },
+      ...((w.version_metadata ?? fromWrangler?.versionMetadata) ? { versionMetadata: (w.version_metadata ?? fromWrangler?.versionMetadata)! } : {}),
       targets: waves.flat(),
       waves,
       steps: rollout.steps,

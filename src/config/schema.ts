@@ -66,6 +66,8 @@ export const WorkerSpecSchema = z
     kv: z.record(z.string().regex(BINDING), z.string().min(1)).optional(),
     /** Binding name -> Worker name in the same target. */
     services: z.record(z.string().regex(BINDING), z.string().regex(NAME)).optional(),
+    /** Binding name under which the Worker reads its own version id ({id, tag, timestamp}). */
+    version_metadata: z.string().regex(BINDING).optional(),
     routes: z.array(z.string()).optional(),
     /** Targets this Worker runs in; default: all. */
     targets: z.array(z.string().regex(NAME)).min(1).optional(),

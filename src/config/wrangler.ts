@@ -17,6 +17,7 @@ const WranglerSchema = z
     vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     kv_namespaces: z.array(z.object({ binding: z.string(), id: z.string().optional() }).loose()).optional(),
     services: z.array(z.object({ binding: z.string(), service: z.string() }).loose()).optional(),
+    version_metadata: z.object({ binding: z.string() }).loose().optional(),
   })
   .loose();
 
@@ -30,6 +31,7 @@ export type WranglerWorker = {
   /** Binding -> KV namespace title. Wrangler's ids are per account, so each target gets a namespace titled by the binding. */
   kv: Record<string, string>;
   services: Record<string, string>;
+  versionMetadata?: string;
 };
 
 // The TOML and JSONC parsers load only when a wrangler config is read (synchronously: Node 24
@@ -75,5 +77,6 @@ export function readWranglerConfig(file: string): WranglerWorker {
     vars: w.vars ?? {},
     kv: Object.fromEntries((w.kv_namespaces ?? []).map((k) => [k.binding, k.binding.toLowerCase()])),
     services: Object.fromEntries((w.services ?? []).map((s) => [s.binding, s.service])),
+    ...(w.version_metadata ? { versionMetadata: w.version_metadata.binding } : {}),
   };
 }

@@ -36,5 +36,6 @@ export async function bindingsFor(worker: ResolvedWorker, runtime: TargetRuntime
     ...Object.entries(worker.vars).map(([name, text]) => ({ type: "plain_text", name, text })),
     ...Object.entries(worker.kv).map(([name, title]) => ({ type: "kv_namespace", name, namespace_id: kvIds.get(title)! })),
     ...Object.entries(worker.services).map(([name, service]) => ({ type: "service", name, service })),
+    ...(worker.versionMetadata ? [{ type: "version_metadata", name: worker.versionMetadata }] : []),
   ];
 }
