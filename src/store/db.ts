@@ -4,6 +4,7 @@ import { DatabaseSync } from "node:sqlite";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { transaction as tx } from "../kit/transaction.ts";
 
 export type Db = DatabaseSync;
 
@@ -31,16 +32,7 @@ export function migrate(db: Db): void {
   }
 }
 
-export function tx<T>(db: Db, fn: () => T): T {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const out = fn();
-    db.exec("COMMIT");
-    return out;
-  } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
-  }
-}
+/** One transaction: all-or-nothing. */
+export { transaction as tx } from "../kit/transaction.ts";
 
 export const nowIso = () => new Date().toISOString();

@@ -4,6 +4,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { transaction } from "../../kit/transaction.ts";
 
 const MIGRATIONS: string[] = [
   // 1: initial schema
@@ -71,14 +72,4 @@ export function openEdgeDb(dataDir: string): EdgeDb {
 }
 
 /** Runs fn in one transaction: every API mutation is all-or-nothing. */
-export function transaction<T>(db: EdgeDb, fn: () => T): T {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const out = fn();
-    db.exec("COMMIT");
-    return out;
-  } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
-  }
-}
+export { transaction } from "../../kit/transaction.ts";
