@@ -31,8 +31,14 @@ export const ERROR_CODES = {
   ERR_CF_RESPONSE: { status: 502, user: false, retryable: false },
   /** The local edge (workerd through Miniflare) could not start or load a Worker. */
   ERR_EDGE_RUNTIME: { status: 500, user: false, retryable: true },
+  /** An audit entry or checkpoint could not be written (or the log fails its own check), so the
+   *  change it records is refused: the audit path fails closed. */
+  ERR_AUDIT_UNAVAILABLE: { status: 503, user: false, retryable: true },
   /** A port could not be bound, a data directory could not be written. */
   ERR_IO: { status: 500, user: false, retryable: true },
+  /** Vault data does not authenticate: a ciphertext, wrapped key or vault record was altered or
+   *  moved, or the master key is not the one that sealed it. Retrying cannot fix it. */
+  ERR_VAULT_INTEGRITY: { status: 500, user: false, retryable: false },
   /** A bug: something that should not happen did. */
   ERR_INTERNAL: { status: 500, user: false, retryable: false },
 } as const satisfies Record<string, { status: number; user: boolean; retryable: boolean }>;
