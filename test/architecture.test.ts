@@ -39,6 +39,8 @@ const RULES: Record<string, Rule> = {
   // Runs inside Workers: kit and its own files, no Node built-ins.
   edge: { may: ["kit"], nodeBuiltins: false },
   deploy: { may: ["kit", "config", "store", "audit", "vault", "cloudflare"] },
+  // Encrypted, integrity-checked archives of the store, vault and audit; restore verifies the chain.
+  backup: { may: ["kit", "config", "store", "audit", "vault"] },
   // Probes and health: beside deploy, sharing its target types only.
   monitor: { may: ["kit", "config", "store", "cloudflare"], typesFrom: ["deploy"] },
   api: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "deploy", "monitor"] },
