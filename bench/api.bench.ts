@@ -8,7 +8,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
 import { createApi, startApiServer } from "../src/api/index.ts";
+import { openSecurity } from "../src/api/security.ts";
+import { MasterKey } from "../src/vault/index.ts";
 import type { ResolvedSpec } from "../src/config/load.ts";
 import type { Engine } from "../src/deploy/types.ts";
 import { createStore } from "../src/store/index.ts";
@@ -29,7 +32,8 @@ const spec: ResolvedSpec = { tenant: "default", file: "bench/orchestrator.yaml",
 async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), "cbo-bench-api-"));
   const store = createStore(join(dir, "orchestrator.sqlite"));
-  const api = createApi({ store, engine: noEngine, spec: () => spec, log: (l) => ctx.log(l) });
+  const security = await openSecurity({ db: store.db, masterKey: new MasterKey(randomBytes(32), "bytes"), log: (l) => ctx.log(l) });
+  const api = createApi({ store, engine: noEngine, security, spec: () => spec, log: (l) => ctx.log(l) });
   const server = await startApiServer({ api });
   const token = store.tokens.create({ name: "bench", role: "viewer" }).token;
   const after = store.events.lastId();
@@ -92,6 +96,7 @@ async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
     if (child.exitCode === null) child.kill();
     exited.catch(() => {});
     await server.close();
+    await security.stop();
     store.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -439,7 +439,7 @@ async function daemonIdleRss(ctx: BenchContext): Promise<BenchResult[]> {
     if (missing.length === 0) {
       const code = `const { startDaemon } = await import(${JSON.stringify(url("src/daemon.ts"))});
 const edge = JSON.parse(process.env.CBO_BENCH_EDGE);
-const daemon = await startDaemon({ dataDir: process.env.CBO_BENCH_DIR, configFile: ${JSON.stringify(configFile)}, edge, log: () => {} });
+const daemon = await startDaemon({ dataDir: process.env.CBO_BENCH_DIR, configFile: ${JSON.stringify(configFile)}, edge, log: () => {}, fallbackMasterKeyFile: process.env.CBO_BENCH_DIR + "/master.key" });
 ${MEASURE}
 await daemon.close();
 process.exit(0);`;

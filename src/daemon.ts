@@ -1,18 +1,26 @@
-// The composition root: the one place that wires config, store, Cloudflare clients, the release
-// engine, the monitor and the API together. Nothing here runs at import time; `startDaemon` is
-// called by `cbo up` / `cbo daemon` (and tests) with everything passed in.
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { CboError } from "./kit/errors.ts";
+// The composition root: the one place that wires config, store, vault, audit log, Cloudflare
+// clients, the release engine, the monitor and the API together. Nothing here runs at import
+// time; `startDaemon` is called by `cbo up` / `cbo daemon` (and tests) with everything passed in.
+//
+// Start order: store -> master key -> vault, signing key, audit log (openSecurity) -> engine
+// (recovery is audited) -> monitor -> first admin token (audited) -> API -> checkpoint timer ->
+// backup schedule. close() stops them in reverse and signs a last checkpoint before the store closes.
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { CboError, isCboError } from "./kit/errors.ts";
+import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
 import type { Target } from "./config/schema.ts";
 import { createStore, type Store } from "./store/index.ts";
+import type { Db } from "./store/db.ts";
 import { createCloudflareClient } from "./cloudflare/index.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine, TargetRuntime } from "./deploy/types.ts";
 import { createEngine } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
-import { createApi, startApiServer } from "./api/index.ts";
+import { generateKeyFile, loadMasterKey, type MasterKey } from "./vault/index.ts";
+import { createApi, openSecurity, startApiServer, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
+import { startBackupSchedule } from "./backup/index.ts";
 
 export type DaemonOptions = {
   dataDir: string;
@@ -25,6 +33,26 @@ export type DaemonOptions = {
   cloudflareToken?: string;
   monitorIntervalMs?: number;
   log?: (line: string) => void;
+  /**
+   * The vault's master key. Without it, exactly one source is read: CBO_MASTER_KEY (env), a key
+   * file (`masterKeyFile`, else CBO_MASTER_KEY_FILE), or `passphrase`. When none is configured,
+   * `fallbackMasterKeyFile` is used, and created (0600) if missing: `cbo up`'s local convenience.
+   * Without any, startDaemon fails with ERR_VALIDATION.
+   */
+  masterKey?: MasterKey;
+  masterKeyFile?: string;
+  passphrase?: string;
+  fallbackMasterKeyFile?: string;
+  /** Where CBO_MASTER_KEY and CBO_MASTER_KEY_FILE are read (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Where signed audit checkpoints are shipped: a file (appended) or an http(s) URL (POSTed). Default <data>/audit-checkpoints.jsonl. */
+  auditExport?: string;
+  /** Checkpoint cadence (default every 1,000 entries or 60 s). */
+  auditCheckpointEvery?: { entries?: number; ms?: number };
+  /** Failed-authentication limit (default: 10 failures in 60 s lock the client or token prefix for 60 s). */
+  authLimits?: RateLimitOptions;
+  /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
+  backup?: { everyMs: number; keep: number; dir?: string };
 };
 
 export type Daemon = {
@@ -32,6 +60,14 @@ export type Daemon = {
   spec: ResolvedSpec;
   store: Store;
   engine: Engine;
+  /** The vault, the audit log and the orchestrator's signing key. */
+  security: Security;
+  /** The orchestrator's public key (also written to <data>/orchestrator-key.json). */
+  orchestratorKey: OrchestratorKeyInfo;
+  /** The master key in use (it prints as its id only); backups are encrypted under it. */
+  masterKey: MasterKey;
+  /** Where checkpoints are shipped (file path or URL). */
+  auditExport: string;
   /** Set only on the first start: the admin token, to be shown once. */
   initialAdminToken?: string;
   adminTokenFile: string;
@@ -77,7 +113,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const spec = loadSpec(opts.configFile);
   const targets = buildTargets(spec, opts);
   const store = createStore(join(dataDir, "orchestrator.sqlite"));
+  let security: Security | undefined;
   try {
+    const masterKey = resolveMasterKey(opts, store.db, log);
+    const auditExport = opts.auditExport ?? join(dataDir, "audit-checkpoints.jsonl");
+    const sec = (security = await openSecurity({
+      db: store.db, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
+    }));
+    // Offline verifiers (cbo audit verify) find the public key beside the data; it is public.
+    writeFileSync(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
+    // Before the engine recovers anything: its lifecycle events go into the audit log too.
+    const unfollow = sec.followEngine(store.events);
+
     for (const t of spec.targets) {
       store.catalog.upsertTarget({
         tenant: spec.tenant, name: t.name, api: t.api, account_id: targets.get(t.name)!.accountId,
@@ -94,15 +141,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // First start: one admin token, shown once by the caller and kept in a 0600 file for the CLI.
     let initialAdminToken: string | undefined;
     if (store.tokens.count() === 0) {
-      initialAdminToken = store.tokens.create({ name: "initial admin", role: "admin" }).token;
+      initialAdminToken = transaction(store.db, () => {
+        const { token, row } = store.tokens.create({ name: "initial admin", role: "admin" });
+        sec.trail.record({ actor: "daemon", action: "token.create", target: `token:${row.id}`, tenant: spec.tenant, outcome: "ok", details: { name: row.name, role: row.role, scope: null, expiresAt: null } });
+        return token;
+      });
       writeFileSync(adminTokenFile, initialAdminToken + "\n", { mode: 0o600 });
       chmodSync(adminTokenFile, 0o600);
     }
 
-    const api = createApi({ store, engine, monitor, spec: () => spec, targets: () => targets, log });
+    const api = createApi({ store, engine, monitor, security: sec, spec: () => spec, targets: () => targets, log, ...(opts.authLimits ? { authLimits: opts.authLimits } : {}) });
     const server = await startApiServer({ api, host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
     writeFileSync(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
     monitor.start();
+    sec.start();
+    const backups = opts.backup
+      ? startBackupSchedule({
+          dataDir, db: store.db, masterKey, every: opts.backup.everyMs, keep: opts.backup.keep, log, ...(opts.backup.dir ? { dir: opts.backup.dir } : {}),
+          onBackup: (b) => sec.trail.note({
+            actor: "daemon", action: "backup.create", target: `backup:${basename(b.file)}`, tenant: spec.tenant, outcome: "ok",
+            details: { bytes: b.bytes, masterKeyId: b.masterKeyId, entries: b.audit.entries, checkpoints: b.audit.checkpoints, pruned: b.removed.length },
+          }),
+          onError: (e) => sec.trail.note({ actor: "daemon", action: "backup.create", target: null, tenant: spec.tenant, outcome: "error", details: { code: e.code } }),
+        })
+      : undefined;
 
     let closed = false;
     return {
@@ -110,19 +172,66 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       spec,
       store,
       engine,
+      security: sec,
+      orchestratorKey: sec.orchestratorKey,
+      masterKey,
+      auditExport,
       adminTokenFile,
       ...(initialAdminToken ? { initialAdminToken } : {}),
       async close() {
         if (closed) return;
         closed = true;
+        await backups?.stop();
         await monitor.stop();
         await engine.close();
         await server.close();
+        unfollow();
+        // A last signed checkpoint over everything recorded, shipped like the others.
+        await sec.stop().catch((e: unknown) => log(`audit: last checkpoint failed: ${e instanceof Error ? e.message : String(e)}`));
         store.close();
       },
     };
   } catch (e) {
+    await security?.stop({ checkpoint: false }).catch(() => {});
     store.close();
+    throw e;
+  }
+}
+
+/** The master key from the one configured source (see DaemonOptions); ERR_VALIDATION with a hint otherwise. */
+function vaultExists(db: Db): boolean {
+  const row = db.prepare("SELECT COUNT(*) AS n FROM vault_meta").get() as { n: number };
+  return Number(row.n) > 0;
+}
+
+function resolveMasterKey(opts: DaemonOptions, db: Db, log: (line: string) => void): MasterKey {
+  if (opts.masterKey) return opts.masterKey;
+  const env = opts.env ?? process.env;
+  const fromEnv = env.CBO_MASTER_KEY ? { CBO_MASTER_KEY: env.CBO_MASTER_KEY } : {};
+  const keyFile = opts.masterKeyFile ?? (env.CBO_MASTER_KEY_FILE || undefined);
+  const configured = "CBO_MASTER_KEY" in fromEnv || keyFile !== undefined || opts.passphrase !== undefined;
+  if (!configured && opts.fallbackMasterKeyFile) {
+    const file = resolve(opts.fallbackMasterKeyFile);
+    if (existsSync(file)) return loadMasterKey({ keyFile: file });
+    // A new key only for a new vault: a vault that exists (e.g. restored from a backup) was sealed
+    // with another key, and a fresh one would only leave a useless file behind.
+    if (vaultExists(db)) {
+      throw new CboError("ERR_VALIDATION", `This data directory holds a vault, but its master key is not configured (no ${file}).`, {
+        hint: "Give the key it was created with: CBO_MASTER_KEY, CBO_MASTER_KEY_FILE, or copy the key file to that path (mode 0600).",
+      });
+    }
+    const key = generateKeyFile(file);
+    log(`cbo: created master key file ${file} (mode 0600). Keep it apart from backups: without it the vault cannot be opened.`);
+    return key;
+  }
+  try {
+    return loadMasterKey({ env: fromEnv, ...(keyFile === undefined ? {} : { keyFile }), ...(opts.passphrase === undefined ? {} : { passphrase: opts.passphrase }), db });
+  } catch (e) {
+    if (isCboError(e) && e.code === "ERR_USAGE") {
+      throw new CboError("ERR_VALIDATION", `The daemon needs the vault's master key, and ${e.message}.`, {
+        hint: "Set CBO_MASTER_KEY (openssl rand -base64 32), or CBO_MASTER_KEY_FILE naming a 0600 file that holds it; `cbo up` creates <data>/master.key for local use.",
+      });
+    }
     throw e;
   }
 }

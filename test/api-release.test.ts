@@ -8,7 +8,8 @@ import { createApi, startApiServer, type ApiServer } from "../src/api/index.ts";
 import { createEngine } from "../src/deploy/index.ts";
 import type { Engine, TargetRuntime } from "../src/deploy/types.ts";
 import { createStore, type StoredEvent, type Store } from "../src/store/index.ts";
-import { call } from "./support/api-fixtures.ts";
+import type { Security } from "../src/api/security.ts";
+import { call, openTestSecurity } from "./support/api-fixtures.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
 
@@ -24,6 +25,7 @@ describe("API + real engine + local edge", () => {
   let engine: Engine;
   let server: ApiServer;
   let deployer: string;
+  let security: Security;
   const logged: string[] = [];
 
   beforeAll(async () => {
@@ -37,13 +39,16 @@ describe("API + real engine + local edge", () => {
       store.catalog.upsertTarget({ tenant: "default", name: target.name, api: "local", account_id: runtimes.get(target.name)!.accountId, region: target.name, jurisdiction: null, kv_namespace: null });
     }
     engine = createEngine({ store, spec: () => fleet.spec, targets: () => runtimes });
-    const api = createApi({ store, engine, spec: () => fleet.spec, targets: () => runtimes, observeCacheMs: 500, observeTimeoutMs: 1_500, checkResponses: true, log: (l) => logged.push(l) });
+    security = await openTestSecurity(store, { log: (l) => logged.push(l) });
+    security.followEngine(store.events);
+    const api = createApi({ store, engine, security, spec: () => fleet.spec, targets: () => runtimes, observeCacheMs: 500, observeTimeoutMs: 1_500, checkResponses: true, log: (l) => logged.push(l) });
     server = await startApiServer({ api });
     deployer = store.tokens.create({ name: "ci", role: "deployer" }).token;
   });
   afterAll(async () => {
     await server?.close();
     await engine?.close();
+    await security?.stop();
     store?.close();
     await t?.dispose();
   });
@@ -116,6 +121,13 @@ describe("API + real engine + local edge", () => {
     });
     expect(events.at(-1)!.type).toBe("release.rolled_back");
     expect(events.some((e) => e.type === "release.step.failed" && e.target === "eu")).toBe(true);
+    // The audit log has the request (who) and the engine's own account of it, failure included.
+    const audited = security.audit.search({ limit: 1000 });
+    expect(audited.find((e) => e.action === "release.create" && e.details.releaseId === id)).toMatchObject({ actor: expect.stringMatching(/^token:ci:/), outcome: "ok" });
+    const engineSide = audited.filter((e) => e.target === `release:${id}` && e.actor === "engine");
+    expect(engineSide.map((e) => e.action)).toEqual(events.map((e) => e.type));
+    expect(engineSide.find((e) => e.action === "release.step.failed")).toMatchObject({ outcome: "error", details: { edgeTarget: "eu", reason: expect.any(String) } });
+    expect(engineSide.at(-1)).toMatchObject({ action: "release.rolled_back", outcome: "ok" });
     expect(events.some((e) => e.type === "release.step.started" && e.target !== "eu")).toBe(false);
     const detail = await call(server.url, "GET", `/v1/releases/${id}`, { token: deployer });
     expect(detail.body.release.status).toBe("rolled_back");

@@ -13,6 +13,8 @@ import { createStore, type Store } from "../src/store/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, servedTags, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
 import { runCbo, type CboRun } from "./support/run-cbo.ts";
+import type { Security } from "../src/api/security.ts";
+import { openTestSecurity } from "./support/api-fixtures.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const GATE = { probe_path: "/", interval_ms: 50, timeout_ms: 1000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 300, min_samples: 4 };
@@ -30,6 +32,7 @@ describe("cbo against the real daemon parts", () => {
   let engine: Engine;
   let monitor: Monitor;
   let server: ApiServer;
+  let security: Security;
   const port = (region: string) => t.edge.region(region).port;
   // The CLI finds the daemon as users do: through the files the daemon writes into its data directory.
   const cbo = (args: string[]): Promise<CboRun> => runCbo([...args, "--data", join(dir, "data")], { cwd: dir, timeoutMs: 60_000 });
@@ -47,7 +50,8 @@ describe("cbo against the real daemon parts", () => {
     }
     engine = createEngine({ store, spec: () => spec, targets: () => runtimes });
     monitor = createMonitor({ store, spec: () => spec, targets: () => runtimes, intervalMs: 200, timeoutMs: 1000 });
-    const api = createApi({ store, engine, monitor, spec: () => spec, targets: () => runtimes, observeCacheMs: 0 });
+    security = await openTestSecurity(store);
+    const api = createApi({ store, engine, monitor, security, spec: () => spec, targets: () => runtimes, observeCacheMs: 0 });
     server = await startApiServer({ api, port: 0 });
     const { token } = store.tokens.create({ name: "cli e2e admin", role: "admin" });
     writeFileSync(join(dir, "data", "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }));
@@ -57,6 +61,7 @@ describe("cbo against the real daemon parts", () => {
     monitor?.stop();
     await engine?.close();
     await server?.close();
+    await security?.stop();
     store?.close();
     await t?.dispose();
     if (dir) await rm(dir, { recursive: true, force: true });

@@ -103,7 +103,7 @@ describe("kill -9 during a release", () => {
         const wasUnfinished = store.releases.unfinished().some((r) => r.id === child.id);
         store.close();
         // Restarting the daemon is what recovers: startDaemon runs engine.recover() before serving.
-        const daemon = await startDaemon({ dataDir: join(dir, "data"), configFile: fleet.file, port: 0, edge: t.edge, log: () => {} });
+        const daemon = await startDaemon({ dataDir: join(dir, "data"), configFile: fleet.file, port: 0, edge: t.edge, log: () => {}, fallbackMasterKeyFile: join(dir, "data", "master.key") });
         await daemon.close();
         store = createStore(storeFile);
         if (wasUnfinished) recovered++;

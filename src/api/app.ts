@@ -1,11 +1,15 @@
 // The daemon's HTTP API: the route list (routes-*.ts) mounted on Hono with bearer auth, input
 // validation and one error shape, plus the WebSocket event stream for a node:http server.
-import type { Server } from "node:http";
+// Every request with a role goes through the auth gate (rate limit, token, role; refusals are
+// audited), and a mutation that fails is recorded under its route's audit action; its success is
+// recorded by the change itself, fail closed (see audit-trail.ts).
+import type { IncomingMessage, Server } from "node:http";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
 import { CboError } from "../kit/errors.ts";
-import { authorize, bearerToken, principalFor } from "./auth.ts";
+import { actorOf } from "./audit-trail.ts";
+import { createAuthGate } from "./auth-gate.ts";
 import type { RouteContext } from "./context.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
@@ -16,6 +20,9 @@ import { catalogRoutes } from "./routes-catalog.ts";
 import { eventRoutes } from "./routes-events.ts";
 import { metaRoutes } from "./routes-meta.ts";
 import { releaseRoutes } from "./routes-releases.ts";
+import { auditRoutes } from "./routes-audit.ts";
+import { secretRoutes } from "./routes-secrets.ts";
+import { tokenRoutes } from "./routes-tokens.ts";
 import type { ApiDeps } from "./types.ts";
 
 export const API_VERSION = "0.1.0";
@@ -47,6 +54,11 @@ async function readJson(c: Context): Promise<unknown> {
   }
 }
 
+/** The socket's peer (Hono's node adapter passes the request as env.incoming); undefined in-process. */
+function clientAddress(c: Context): string | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
+}
+
 export function createApi(deps: ApiDeps): Api {
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let openapi: Record<string, unknown> | undefined;
@@ -55,7 +67,11 @@ export function createApi(deps: ApiDeps): Api {
     observed: createObserver(deps),
     openapi: () => (openapi ??= buildOpenApi(routes, { title: "Clawdbot Orchestrator API", version: API_VERSION })),
   };
-  const routes: RouteDef[] = [...metaRoutes(ctx), ...catalogRoutes(ctx), ...releaseRoutes(ctx), ...eventRoutes(ctx)];
+  const routes: RouteDef[] = [
+    ...metaRoutes(ctx), ...catalogRoutes(ctx), ...releaseRoutes(ctx), ...eventRoutes(ctx),
+    ...secretRoutes(ctx), ...tokenRoutes(ctx), ...auditRoutes(ctx),
+  ];
+  const gate = createAuthGate({ tokens: deps.store.tokens, trail: deps.security.trail, ...(deps.authLimits ? { limits: deps.authLimits } : {}) });
 
   const app = new Hono();
   app.onError((err) => toErrorResponse(err, log));
@@ -76,9 +92,10 @@ export function createApi(deps: ApiDeps): Api {
   for (const r of routes) {
     app.on(r.method.toUpperCase(), r.path, async (c) => {
       const tenant = deps.spec().tenant;
+      const label = `${r.method.toUpperCase()} ${r.path}`;
       // Who asks comes first: an unauthenticated request learns nothing about its input.
-      const principal = r.role ? principalFor(deps.store.tokens, bearerToken(c.req.header("authorization"))) : null;
-      if (principal && r.role) authorize(principal, r.role, tenant);
+      const principal = r.role ? gate.authenticate({ header: c.req.header("authorization"), client: clientAddress(c), route: label }, tenant) : null;
+      if (principal && r.role) gate.authorize(principal, r.role, tenant, label);
       const input = {
         params: r.params ? parse(r.params, c.req.param(), "params") : undefined,
         query: r.query ? parse(r.query, c.req.query(), "query") : undefined,
@@ -86,12 +103,19 @@ export function createApi(deps: ApiDeps): Api {
         principal,
         tenant,
       };
-      let out = await r.handle(input);
+      let out: unknown;
+      try {
+        out = await r.handle(input);
+      } catch (e) {
+        if (r.audit && principal) deps.security.trail.failed(r.audit.action, actorOf(principal), r.audit.target?.(input) ?? null, tenant, e);
+        throw e;
+      }
       if (deps.checkResponses) {
         const checked = r.response.safeParse(out);
         if (!checked.success) throw new Error(`response of ${r.id} does not match its schema: ${JSON.stringify(checked.error.issues.slice(0, 3))}`);
         out = checked.data;
       }
+      if (r.contentType) return c.body(out as string, r.status, { "content-type": r.contentType });
       return c.json(out as object, r.status);
     });
   }
@@ -101,7 +125,7 @@ export function createApi(deps: ApiDeps): Api {
     app,
     routes,
     attach(server) {
-      const stream = createEventStream({ store: deps.store, tenant: () => deps.spec().tenant, log, ...(deps.stream ? { options: deps.stream } : {}) });
+      const stream = createEventStream({ store: deps.store, gate, tenant: () => deps.spec().tenant, log, ...(deps.stream ? { options: deps.stream } : {}) });
       streams.push(stream);
       server.on("upgrade", (req, socket, head) => {
         if (stream.handleUpgrade(req, socket, head)) return;

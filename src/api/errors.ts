@@ -5,10 +5,11 @@ import type { z } from "zod";
 import { CboError } from "../kit/errors.ts";
 
 export function errorResponse(err: CboError): Response {
-  return new Response(JSON.stringify(err.toJSON()), {
-    status: err.status,
-    headers: { "content-type": "application/json; charset=UTF-8" },
-  });
+  const headers: Record<string, string> = { "content-type": "application/json; charset=UTF-8" };
+  // A 429 says when to come back (seconds), as HTTP clients expect.
+  const retryAfter = err.code === "ERR_RATE_LIMITED" ? err.details?.retryAfter : undefined;
+  if (typeof retryAfter === "number") headers["retry-after"] = String(retryAfter);
+  return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
 }
 
 /** Maps anything thrown by a route to its response; `log` receives what the caller is not told. */

@@ -14,7 +14,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CboError } from "../kit/errors.ts";
 import type { StoredEvent, Store } from "../store/index.ts";
-import { authorize, bearerToken, principalFor } from "./auth.ts";
+import type { AuthGate } from "./auth-gate.ts";
 import { validationError } from "./errors.ts";
 import { STREAM_PATH } from "./routes-events.ts";
 import { StreamQuerySchema } from "./schemas.ts";
@@ -44,7 +44,7 @@ export type EventStream = {
 const matches = (f: Filter, e: StoredEvent) => e.tenant === f.tenant && (f.releaseId === undefined || e.release_id === f.releaseId);
 const MAX_PENDING = 100_000;
 
-export function createEventStream(deps: { store: Store; tenant: () => string; log: (line: string) => void; options?: StreamOptions }): EventStream {
+export function createEventStream(deps: { store: Store; gate: AuthGate; tenant: () => string; log: (line: string) => void; options?: StreamOptions }): EventStream {
   const { store, log } = deps;
   const heartbeatMs = deps.options?.heartbeatMs ?? 30_000;
   const maxBufferedBytes = deps.options?.maxBufferedBytes ?? 8 * 1024 * 1024;
@@ -128,8 +128,10 @@ export function createEventStream(deps: { store: Store; tenant: () => string; lo
     const url = new URL(req.url ?? "/", "http://localhost");
     const tenant = deps.tenant();
     try {
-      const token = bearerToken(req.headers.authorization) ?? url.searchParams.get("token");
-      authorize(principalFor(store.tokens, token), "viewer", tenant);
+      // The same gate as REST: rate limit, token, role, and the audit entries for refusals.
+      const route = `GET ${STREAM_PATH}`;
+      const principal = deps.gate.authenticate({ header: req.headers.authorization, fallbackToken: url.searchParams.get("token"), client: req.socket.remoteAddress, route }, tenant);
+      deps.gate.authorize(principal, "viewer", tenant, route);
     } catch (e) {
       const code = e instanceof CboError ? e.code : "ERR_UNAUTHORIZED";
       ws.close(CLOSE.policy, `${code}: ${e instanceof CboError ? e.message : "not allowed"}`.slice(0, 120));

@@ -2,16 +2,17 @@
 // (and nothing else), with its role, inputs, success and error responses, and every $ref resolves.
 import { describe, expect, it } from "vitest";
 import { createStore } from "../store/index.ts";
-import { fakeEngineForApiTests, testSpec } from "../../test/support/api-fixtures.ts";
+import { fakeEngineForApiTests, openTestSecurity, testSpec } from "../../test/support/api-fixtures.ts";
 import { createApi } from "./app.ts";
 import { openApiPath } from "./openapi.ts";
 
 type Json = Record<string, any>;
 
-function makeApi() {
+async function makeApi() {
   const store = createStore(":memory:");
   const spec = testSpec();
-  return { store, api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), spec: () => spec, log: () => {} }) };
+  const security = await openTestSecurity(store);
+  return { store, api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: () => {} }) };
 }
 
 function refs(node: unknown, out: string[] = []): string[] {
@@ -27,7 +28,7 @@ function refs(node: unknown, out: string[] = []): string[] {
 
 describe("OpenAPI document", () => {
   it("lists exactly the app's routes, served at /v1/openapi.json", async () => {
-    const { store, api } = makeApi();
+    const { store, api } = await makeApi();
     const res = await api.app.request("/v1/openapi.json");
     expect(res.status).toBe(200);
     const doc = (await res.json()) as Json;
@@ -42,12 +43,16 @@ describe("OpenAPI document", () => {
       "get /v1/workers/{name}/versions", "get /v1/workers/{name}/plan", "post /v1/releases", "get /v1/releases",
       "get /v1/releases/{id}", "post /v1/releases/{id}/abort", "post /v1/workers/{name}/rollback", "get /v1/events",
       "get /v1/events/stream", "get /v1/health/workers",
+      "get /v1/secrets", "get /v1/secrets/{name}/versions", "put /v1/secrets/{name}", "get /v1/secrets/{name}/value",
+      "post /v1/secrets/{name}/rollback", "delete /v1/secrets/{name}", "post /v1/secrets/{name}/undelete", "post /v1/secrets/{name}/destroy",
+      "get /v1/tokens", "post /v1/tokens", "delete /v1/tokens/{id}",
+      "get /v1/audit", "get /v1/audit/checkpoints", "get /v1/audit/export", "post /v1/audit/verify", "get /v1/keys/orchestrator",
     ]) expect(inDoc).toContain(route);
     store.close();
   });
 
   it("describes auth, inputs and responses of every operation, and every $ref resolves", async () => {
-    const { store, api } = makeApi();
+    const { store, api } = await makeApi();
     const doc = (await (await api.app.request("/v1/openapi.json")).json()) as Json;
     const schemas = doc.components.schemas as Json;
     for (const ref of refs(doc)) {
@@ -60,7 +65,7 @@ describe("OpenAPI document", () => {
       if (r.role) {
         expect(op.security).toEqual([{ bearer: [] }]);
         expect(op["x-required-role"]).toBe(r.role);
-        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["401", "403"]));
+        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["401", "403", "429"]));
       } else expect(op.security).toEqual([]);
       expect(op.responses).toHaveProperty(r.websocket ? "101" : String(r.status));
       expect(op.responses["500"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
@@ -73,7 +78,7 @@ describe("OpenAPI document", () => {
   });
 
   it("generates component schemas from the zod schemas the routes validate with", async () => {
-    const { store, api } = makeApi();
+    const { store, api } = await makeApi();
     const doc = (await (await api.app.request("/v1/openapi.json")).json()) as Json;
     const s = doc.components.schemas as Json;
     expect(s.Release.properties.status.enum).toEqual(["running", "rolling_back", "succeeded", "rolled_back", "failed", "aborted"]);
@@ -84,6 +89,12 @@ describe("OpenAPI document", () => {
     expect(s.ListReleasesResponse).toEqual({ type: "array", items: { $ref: "#/components/schemas/Release" } });
     const events = doc.paths["/v1/events"].get as Json;
     expect(events.parameters.find((p: Json) => p.name === "after")).toMatchObject({ in: "query", required: false, schema: { type: "integer", minimum: 0 } });
+    // The secret value appears in one response schema only, and the export is JSON lines.
+    expect(s.PutSecretBody).toMatchObject({ required: ["value"], additionalProperties: false });
+    const withValue = Object.entries(s).filter(([, schema]) => JSON.stringify(schema).includes('"value":')).map(([id]) => id);
+    expect(withValue.sort()).toEqual(["PutSecretBody", "SecretValue"]);
+    expect(doc.paths["/v1/audit/export"].get.responses["200"].content).toHaveProperty(["application/x-ndjson"]);
+    expect(doc.paths["/v1/secrets/{name}/value"].get["x-required-role"]).toBe("admin");
     const stream = doc.paths["/v1/events/stream"].get as Json;
     expect(stream.responses["101"]["x-websocket-message"]).toEqual({ $ref: "#/components/schemas/StoredEvent" });
     store.close();

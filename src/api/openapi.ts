@@ -12,9 +12,10 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: "Missing or invalid bearer token (ERR_UNAUTHORIZED)",
   403: "The token's role or tenant does not allow this (ERR_FORBIDDEN)",
   404: "Unknown worker or release (ERR_NOT_FOUND)",
-  409: "Conflicts with current state (ERR_CONFLICT)",
+  409: "Conflicts with current state (ERR_CONFLICT; a stale check-and-set version has details.current_version)",
+  429: "Too many failed authentication attempts from this client or with this token prefix (ERR_RATE_LIMITED); see retry-after",
   500: "Internal error (ERR_INTERNAL); the daemon's log has the details",
-  503: "Cloudflare (or the local edge) unavailable or rate limiting until retries ran out",
+  503: "Refused, nothing changed: the audit log could not record it (ERR_AUDIT_UNAVAILABLE), or Cloudflare (or the local edge) was unavailable or rate limiting until retries ran out",
 };
 
 /** `/v1/workers/:name/plan` -> `/v1/workers/{name}/plan` */
@@ -68,7 +69,7 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
   for (const r of routes) {
     const errors = new Set([500, ...r.errors]);
     if (r.params || r.query || r.body) errors.add(400);
-    if (r.role) (errors.add(401), errors.add(403));
+    if (r.role) (errors.add(401), errors.add(403), errors.add(429));
     const responses: Record<string, Json> = {};
     if (r.websocket) {
       responses["101"] = {
@@ -78,7 +79,7 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
     } else {
       responses[String(r.status)] = {
         description: r.status === 202 ? "Accepted: the work continues in the background" : "OK",
-        content: { "application/json": { schema: ref(idOf(r.response, `${upper(r.id)}Response`)) } },
+        content: { [r.contentType ?? "application/json"]: { schema: ref(idOf(r.response, `${upper(r.id)}Response`)) } },
       };
     }
     for (const status of [...errors].sort()) {

@@ -6,6 +6,13 @@ import type { Role } from "../store/index.ts";
 import type { Principal } from "./types.ts";
 
 type Obj = z.ZodObject<z.ZodRawShape>;
+type Method = "get" | "post" | "put" | "delete";
+
+/**
+ * A mutation's audit action. The success entry is written by the change itself (inside its
+ * transaction, or before it starts); app.ts records a failed attempt with `action` and `target`.
+ */
+export type RouteAudit<I> = { action: string; target?: (input: I) => string };
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export type RouteInput<P, Q, B> = {
@@ -21,7 +28,7 @@ export type RouteInput<P, Q, B> = {
 export type RouteDef = {
   /** OpenAPI operationId. */
   id: string;
-  method: "get" | "post";
+  method: Method;
   /** Hono syntax: `/v1/workers/:name/versions`. */
   path: string;
   summary: string;
@@ -37,6 +44,9 @@ export type RouteDef = {
   errors: number[];
   /** A WebSocket endpoint: served by the upgrade handler; the HTTP route only explains that. */
   websocket?: { message: z.ZodType; description: string };
+  /** The handler returns text of this type instead of a JSON value. */
+  contentType?: string;
+  audit?: RouteAudit<RouteInput<unknown, unknown, unknown>>;
   handle(input: RouteInput<unknown, unknown, unknown>): unknown;
 };
 
@@ -48,7 +58,7 @@ export function route<
   B extends z.ZodType | undefined = undefined,
 >(def: {
   id: string;
-  method: "get" | "post";
+  method: Method;
   path: string;
   summary: string;
   role: Role | null;
@@ -59,7 +69,16 @@ export function route<
   response: R;
   errors?: number[];
   websocket?: { message: z.ZodType; description: string };
+  contentType?: string;
+  audit?: RouteAudit<RouteInput<Out<P>, Out<Q>, Out<B>>>;
   handle(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Promise<z.input<R>> | z.input<R>;
 }): RouteDef {
-  return { ...def, status: def.status ?? 200, errors: def.errors ?? [], handle: def.handle as RouteDef["handle"] };
+  const { audit, handle, ...rest } = def;
+  return {
+    ...rest,
+    status: def.status ?? 200,
+    errors: def.errors ?? [],
+    handle: handle as RouteDef["handle"],
+    ...(audit ? { audit: audit as unknown as RouteDef["audit"] } : {}),
+  };
 }

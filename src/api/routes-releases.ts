@@ -1,8 +1,13 @@
 // Releases: start one, follow it, abort it, roll a worker back. The engine does the work and
-// keeps the records; these routes check who asks and for what, then hand over.
+// keeps the records; these routes check who asks and for what, then hand over. The engine's work
+// is long and async, so it cannot share a transaction with its audit entry: the request is
+// recorded first (fail closed: no entry, no release), its result after (best effort), and the
+// engine's own lifecycle events follow in the log (security.followEngine).
 import { z } from "zod";
 import { CboError } from "../kit/errors.ts";
+import type { Release } from "../store/index.ts";
 import { TERMINAL } from "../store/releases.ts";
+import { actorOf } from "./audit-trail.ts";
 import { requireRelease, requireWorker, type RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
@@ -14,9 +19,19 @@ import {
   RollbackBodySchema,
   WorkerParamsSchema,
 } from "./schemas.ts";
+import type { Principal } from "./types.ts";
 
 export function releaseRoutes(ctx: RouteContext): RouteDef[] {
   const { store, engine } = ctx.deps;
+  const { trail } = ctx.deps.security;
+  /** Records the request (throws when it cannot), runs it, records what it started. */
+  async function audited(p: Principal, action: string, target: string, tenant: string, run: () => Promise<Release>): Promise<Release> {
+    const actor = actorOf(p);
+    trail.record({ actor, action, target, tenant, outcome: "ok", details: { stage: "requested" } });
+    const r = await run();
+    trail.note({ actor, action, target, tenant, outcome: "ok", details: { stage: "started", releaseId: r.id, status: r.status } });
+    return r;
+  }
   return [
     route({
       id: "createRelease",
@@ -28,9 +43,10 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       status: 202,
       response: ReleaseSchema,
       errors: [404, 409, 503],
-      handle({ body, principal }) {
+      audit: { action: "release.create", target: ({ body }) => `worker:${body.worker}` },
+      handle({ body, principal, tenant }) {
         requireWorker(ctx.deps.spec(), body.worker);
-        return engine.release(body.worker, { by: principal!.name });
+        return audited(principal!, "release.create", `worker:${body.worker}`, tenant, () => engine.release(body.worker, { by: principal!.name }));
       },
     }),
     route({
@@ -66,6 +82,7 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       params: ReleaseParamsSchema,
       response: ReleaseSchema,
       errors: [404, 409, 503],
+      audit: { action: "release.abort", target: ({ params }) => `release:${params.id}` },
       handle({ params, tenant, principal }) {
         const release = requireRelease(store, params.id, tenant);
         if (TERMINAL.has(release.status)) {
@@ -73,7 +90,7 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
             details: { release: release.id, status: release.status },
           });
         }
-        return engine.abort(release.id, { by: principal!.name });
+        return audited(principal!, "release.abort", `release:${release.id}`, tenant, () => engine.abort(release.id, { by: principal!.name }));
       },
     }),
     route({
@@ -87,9 +104,11 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       status: 202,
       response: ReleaseSchema,
       errors: [404, 409, 503],
-      handle({ params, body, principal }) {
+      audit: { action: "rollback.create", target: ({ params }) => `worker:${params.name}` },
+      handle({ params, body, principal, tenant }) {
         requireWorker(ctx.deps.spec(), params.name);
-        return engine.rollback(params.name, { ...(body.to === undefined ? {} : { to: body.to }), by: principal!.name });
+        const opts = { ...(body.to === undefined ? {} : { to: body.to }), by: principal!.name };
+        return audited(principal!, "rollback.create", `worker:${params.name}`, tenant, () => engine.rollback(params.name, opts));
       },
     }),
   ];

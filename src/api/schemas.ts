@@ -8,6 +8,7 @@ import { ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
 import { EventSchema } from "../store/events.ts";
 import { JournalEntrySchema, ReleaseSchema } from "../store/releases.ts";
 import type { HealthRow } from "../store/index.ts";
+import { SECURITY_SCHEMAS } from "./schemas-security.ts";
 
 export { EventSchema, JournalEntrySchema, ReleaseSchema };
 
@@ -160,6 +161,7 @@ export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   Gate: GateSchema,
   CreateReleaseBody: CreateReleaseBodySchema,
   RollbackBody: RollbackBodySchema,
+  ...SECURITY_SCHEMAS,
 };
 
 // The engine's and the store's plain types must stay what these schemas describe: a change on

@@ -2,14 +2,15 @@
 import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createStore } from "../store/index.ts";
-import { fakeEngineForApiTests, testSpec } from "../../test/support/api-fixtures.ts";
+import { fakeEngineForApiTests, openTestSecurity, testSpec } from "../../test/support/api-fixtures.ts";
 import { createApi } from "./app.ts";
 import { isLoopback, startApiServer } from "./server.ts";
 
-function makeApi() {
+async function makeApi() {
   const store = createStore(":memory:");
   const spec = testSpec();
-  return { store, api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), spec: () => spec, log: () => {} }) };
+  const security = await openTestSecurity(store);
+  return { store, api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: () => {} }) };
 }
 
 describe("startApiServer", () => {
@@ -19,7 +20,7 @@ describe("startApiServer", () => {
   });
 
   it("refuses a public address unless allowPublic is set", async () => {
-    const { store, api } = makeApi();
+    const { store, api } = await makeApi();
     await expect(startApiServer({ api, host: "0.0.0.0" })).rejects.toMatchObject({ code: "ERR_VALIDATION" });
     const open = await startApiServer({ api, host: "0.0.0.0", allowPublic: true });
     expect(open.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
@@ -28,7 +29,7 @@ describe("startApiServer", () => {
   });
 
   it("serves on 127.0.0.1 by default, REST and the event stream on the same port, and closes both", async () => {
-    const { store, api } = makeApi();
+    const { store, api } = await makeApi();
     const server = await startApiServer({ api });
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
     expect(await (await fetch(`${server.url}/v1/health`)).json()).toEqual({ ok: true });
@@ -43,7 +44,7 @@ describe("startApiServer", () => {
   });
 
   it("reports a port in use as ERR_IO", async () => {
-    const { store, api } = makeApi();
+    const { store, api } = await makeApi();
     const first = await startApiServer({ api });
     await expect(startApiServer({ api, port: first.port })).rejects.toMatchObject({ code: "ERR_IO" });
     await first.close();

@@ -3,6 +3,8 @@
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Engine, TargetRuntime } from "../deploy/types.ts";
 import type { Role, Store } from "../store/index.ts";
+import type { RateLimitOptions } from "./rate-limit.ts";
+import type { Security } from "./security.ts";
 
 /** What the routes need of the monitor: a probe pass on demand. */
 export type ApiMonitor = { checkNow(): Promise<void> };
@@ -10,6 +12,13 @@ export type ApiMonitor = { checkNow(): Promise<void> };
 export type ApiDeps = {
   store: Store;
   engine: Engine;
+  /**
+   * The vault, the audit log and the orchestrator's key (openSecurity over the same store). Required:
+   * there is no API without an audit log, since every mutation through it is recorded.
+   */
+  security: Security;
+  /** Failed-authentication limit (default: 10 failures in 60 s lock for 60 s). */
+  authLimits?: RateLimitOptions;
   monitor?: ApiMonitor;
   /** The current desired state, re-read on every request. */
   spec: () => ResolvedSpec;

@@ -10,7 +10,7 @@ import { DEFAULT_EDGE_DATA } from "./edge-command.ts";
 import { printJsonLine, untilSignal } from "./output.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, defaultConfig } from "./up-command.ts";
 
-const USAGE = "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--edge EDGE_DATA_DIR]";
+const USAGE = "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--edge EDGE_DATA_DIR] [--master-key-file FILE]";
 
 function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
   try {
@@ -22,7 +22,7 @@ function readEdge(dir: string): { apiUrl: string; token: string; regions: Region
 }
 
 export async function daemonCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { config: { type: "string" }, data: { type: "string" }, port: { type: "string" }, edge: { type: "string" } }, USAGE);
+  const { values, positionals } = parse(args, { config: { type: "string" }, data: { type: "string" }, port: { type: "string" }, edge: { type: "string" }, "master-key-file": { type: "string" } }, USAGE);
   if (values.help) {
     process.stdout.write(USAGE + "\n");
     return 0;
@@ -34,6 +34,8 @@ export async function daemonCommand(args: string[]): Promise<number> {
     port: intFlag(values.port, "port", 0, 65_000) ?? DEFAULT_DAEMON_PORT,
     edge: readEdge(resolve(values.edge ?? DEFAULT_EDGE_DATA)),
     ...(process.env.CLOUDFLARE_API_TOKEN ? { cloudflareToken: process.env.CLOUDFLARE_API_TOKEN } : {}),
+    // The master key: --master-key-file, else CBO_MASTER_KEY / CBO_MASTER_KEY_FILE (startDaemon reads them).
+    ...(values["master-key-file"] ? { masterKeyFile: resolve(values["master-key-file"]) } : {}),
   });
   printJsonLine({ url: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}) });
   await untilSignal();

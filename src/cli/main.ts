@@ -28,10 +28,33 @@ commands:
   edge      run the local edge: a Cloudflare-API-compatible server on real workerd
             cbo edge [--port N] [--data DIR] [--regions eu,us,ap]
             cbo edge fault <region> outage|latency <ms>|errors <rate>|ratelimit <n>/<seconds>|clear
+  secrets   secrets in the vault; the value comes from stdin or --from-file, never the command line
+            (stdin loses one trailing newline, a file is taken byte for byte); get prints only the value
+            cbo secrets set <name> [--from-file F] [--cas N] [--mode binding|relay] [--jurisdiction eu ...]
+            cbo secrets get <name> [--version N]     (admin; audited)
+            cbo secrets list | versions <name> | undelete <name>
+            cbo secrets rollback <name> --to N [--cas N] | delete <name> [--cas N]
+            cbo secrets destroy <name> [--version N ...] --yes
+  tokens    API tokens: create prints the new token once (stdout), list never shows one
+            cbo tokens create --name N --role admin|deployer|viewer|agent [--tenant T] [--expires 30d|ISO]
+            cbo tokens list | revoke <id>
+  audit     the hash-chained audit log
+            cbo audit tail [-n N] | search [--actor A] [--action A|secret.*] [--target T] [--since 1h|ISO]
+                           [--until ISO] [--text S] [--limit N]
+            cbo audit verify [--data DIR] [--db FILE] [--checkpoint FILE] [--public-key B64URL ...|--key-url URL]
+            verify works offline (the SQLite file, read-only, never the daemon); exit 1 names the first bad entry
+  backup    one encrypted, integrity-checked archive of the store, vault and audit log; works
+            while the daemon runs (SQLite online backup); --keep N prunes --dir to the N newest
+            cbo backup [--out FILE | --dir DIR [--keep N]] [--data DIR] [--master-key-file FILE]
+  restore   an archive onto an empty or new data directory: decrypts, checks integrity and the
+            audit chain against the last signed checkpoint, leaves nothing if any check fails
+            cbo restore <archive> --data DIR [--master-key-file FILE] [--checkpoint FILE] [--public-key B64URL]
 
 flags: --json (machine-readable output), --debug (stack traces), -h/--help
 daemon: --url URL (or CBO_URL), --token TOKEN (or CBO_TOKEN), --data DIR (default .cbo: the
         daemon writes daemon.json and admin-token there)
+master key (daemon, backup, restore): CBO_MASTER_KEY, --master-key-file FILE (or CBO_MASTER_KEY_FILE),
+        or CBO_MASTER_PASSPHRASE; cbo up creates <data>/master.key (0600) for local use
 `;
 
 type Command = (args: string[]) => Promise<number>;
@@ -52,6 +75,11 @@ const COMMANDS: Record<string, Command> = {
   versions: lazy(() => import("./versions-command.ts"), (m) => m.versionsCommand),
   events: lazy(() => import("./events-command.ts"), (m) => m.eventsCommand),
   edge: lazy(() => import("./edge-command.ts"), (m) => m.edgeCommand),
+  secrets: lazy(() => import("./secrets-command.ts"), (m) => m.secretsCommand),
+  tokens: lazy(() => import("./tokens-command.ts"), (m) => m.tokensCommand),
+  audit: lazy(() => import("./audit-command.ts"), (m) => m.auditCommand),
+  backup: lazy(() => import("./backup-command.ts"), (m) => m.backupCommand),
+  restore: lazy(() => import("./restore-command.ts"), (m) => m.restoreCommand),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -42,7 +42,9 @@ export async function upCommand(args: string[]): Promise<number> {
   const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}) });
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   try {
-    daemon = await startDaemon({ dataDir, configFile, port, edge, log: say });
+    // Local use: without CBO_MASTER_KEY / CBO_MASTER_KEY_FILE the vault's master key is
+    // <data>/master.key (0600, created on first start). Production keeps it outside the data dir.
+    daemon = await startDaemon({ dataDir, configFile, port, edge, log: say, fallbackMasterKeyFile: join(dataDir, "master.key") });
     say(`cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`);
     const off = daemon.store.events.subscribe((e) => {
       if (e.type === "release.step.passed" || e.type === "release.step.failed" || e.type.startsWith("release.") && !e.type.includes("step") && e.type !== "release.target.uploaded") {

@@ -20,6 +20,9 @@ export const ERROR_CODES = {
   ERR_CF_REQUEST: { status: 400, user: true, retryable: false },
   /** The Node.js running us is too old. */
   ERR_NODE_VERSION: { status: 400, user: true, retryable: false },
+  /** Too many failed authentication attempts from this client address or with this token
+   *  prefix; refused for a while (retry-after says how long). */
+  ERR_RATE_LIMITED: { status: 429, user: true, retryable: true },
   // --- system errors -----------------------------------------------------------------------
   /** Cloudflare kept answering 429 until our retries ran out. */
   ERR_CF_RATE_LIMITED: { status: 503, user: false, retryable: true },

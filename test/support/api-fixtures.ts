@@ -16,7 +16,18 @@ import { CboError } from "../../src/kit/errors.ts";
 import { uuid } from "../../src/kit/ids.ts";
 import { createStore, type Release, type Role, type Store } from "../../src/store/index.ts";
 import { TERMINAL } from "../../src/store/releases.ts";
+import { randomBytes } from "node:crypto";
 import { createApi, startApiServer, type Api, type ApiDeps, type ApiServer } from "../../src/api/index.ts";
+import { openSecurity, type Security, type SecurityOptions } from "../../src/api/security.ts";
+import { MasterKey } from "../../src/vault/index.ts";
+
+/** A random master key (what CBO_MASTER_KEY would hold). */
+export const testMasterKey = () => new MasterKey(randomBytes(32), "bytes");
+
+/** The vault, audit log and signing key over `store`, as the daemon opens them (call stop() before store.close()). */
+export function openTestSecurity(store: Store, opts: Partial<SecurityOptions> = {}): Promise<Security> {
+  return openSecurity({ db: store.db, masterKey: testMasterKey(), log: () => {}, ...opts });
+}
 
 export function testSpec(): ResolvedSpec {
   const targets = ["eu", "us", "ap"];
@@ -104,6 +115,7 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
 export type ApiFixture = {
   dir: string;
   store: Store;
+  security: Security;
   spec: ResolvedSpec;
   engine: FakeEngine;
   api: Api;
@@ -115,25 +127,31 @@ export type ApiFixture = {
   close(): Promise<void>;
 };
 
-export async function startApiFixture(opts: Partial<Pick<ApiDeps, "stream" | "targets" | "monitor">> & { engine?: (store: Store, spec: () => ResolvedSpec) => FakeEngine } = {}): Promise<ApiFixture> {
+export async function startApiFixture(
+  opts: Partial<Pick<ApiDeps, "stream" | "targets" | "monitor" | "authLimits">> & { engine?: (store: Store, spec: () => ResolvedSpec) => FakeEngine; security?: Partial<SecurityOptions> } = {},
+): Promise<ApiFixture> {
   const dir = await mkdtemp(join(tmpdir(), "cbo-api-"));
   const store = createStore(join(dir, "orchestrator.sqlite"));
   const spec = testSpec();
   for (const t of spec.targets) {
     store.catalog.upsertTarget({ tenant: spec.tenant, name: t.name, api: t.api, account_id: `${t.name}`.padEnd(32, "0"), region: t.name, jurisdiction: t.jurisdiction ?? null, kv_namespace: null });
   }
-  const { engine: makeEngine, ...deps } = opts;
+  const { engine: makeEngine, security: securityOpts, ...deps } = opts;
+  const logged: string[] = [];
+  const security = await openTestSecurity(store, { log: (l) => logged.push(l), ...securityOpts });
+  const unfollow = security.followEngine(store.events);
   const engine = (makeEngine ?? fakeEngineForApiTests)(store, () => spec);
   const tokens = Object.fromEntries(
     (["admin", "deployer", "viewer", "agent"] as const).map((role) => [role, store.tokens.create({ name: `test ${role}`, role }).token]),
   ) as Record<Role, string>;
-  const logged: string[] = [];
-  const api = createApi({ store, engine, spec: () => spec, log: (l) => logged.push(l), checkResponses: true, ...deps });
+  const api = createApi({ store, engine, security, spec: () => spec, log: (l) => logged.push(l), checkResponses: true, ...deps });
   const server = await startApiServer({ api, port: 0 });
   return {
-    dir, store, spec, engine, api, server, url: server.url, tokens, logged,
+    dir, store, security, spec, engine, api, server, url: server.url, tokens, logged,
     async close() {
       await server.close();
+      unfollow();
+      await security.stop();
       store.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -2,7 +2,7 @@
 // one release and waiting for it. Prints one JSON line when the release
 // record exists (`{"started": id}`) and one when it ends (`{"done": id, "status": …}`).
 // Input: env CBO_TEST_CHILD = JSON {edge: EdgeInfo, specFile, storeFile, worker}.
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { startDaemon } from "../../src/daemon.ts";
 import type { RegionInfo } from "../../src/local-edge/types.ts";
 import type { EdgeInfo } from "./orchestrator.ts";
@@ -18,6 +18,8 @@ const daemon = await startDaemon({
   port: 0,
   edge: { apiUrl: input.edge.apiUrl, token: input.edge.token, regions: input.edge.regions as RegionInfo[] },
   log: () => {},
+  // The same key file as the test's restart of the daemon on this data directory.
+  fallbackMasterKeyFile: join(dirname(input.storeFile), "master.key"),
 });
 const started = await daemon.engine.release(input.worker, { by: "crash-test" });
 process.stdout.write(JSON.stringify({ started: started.id }) + "\n");

@@ -1,0 +1,77 @@
+// Ships every new audit checkpoint out of the database as it is signed: appended to a JSON-lines
+// file (default <data>/audit-checkpoints.jsonl) or POSTed to a URL. The file stands in for "a place
+// the VPS cannot rewrite" (point it at a mount or sync it away); a URL is that place. Each line is
+// a checkpoint line of the export format (src/audit/FORMAT.md), so readAuditExport reads the file
+// and `cbo audit verify --checkpoint <file>` checks the log against it.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { canonicalJson, parseAuditExport, type AuditCheckpoint, type AuditLog } from "../audit/index.ts";
+import { CboError } from "../kit/errors.ts";
+
+export type CheckpointExport = {
+  /** Where checkpoints go: a file path or an http(s) URL. */
+  dest: string;
+  isUrl: boolean;
+  /** The audit log's onCheckpoint hook. */
+  onCheckpoint(cp: AuditCheckpoint): Promise<void>;
+  /** Appends stored checkpoints the file lacks (after a crash between signing and writing). */
+  catchUp(audit: AuditLog): void;
+  /** The checkpoints in the file ([] for a URL). */
+  read(): ReturnType<typeof parseAuditExport>["checkpoints"];
+};
+
+export function createCheckpointExport(opts: { dest: string; audit: () => AuditLog | undefined; fetch?: typeof fetch }): CheckpointExport {
+  const isUrl = /^https?:\/\//i.test(opts.dest);
+  let shipped = -1;
+
+  function appendLines(cps: AuditCheckpoint[]): void {
+    if (cps.length === 0) return;
+    const text = cps.map((cp) => canonicalJson({ ...cp, kind: "checkpoint" }) + "\n").join("");
+    let fd: number | undefined;
+    try {
+      fd = openSync(opts.dest, "a", 0o644);
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } catch (e) {
+      throw new CboError("ERR_IO", `The audit checkpoint could not be appended to ${opts.dest}.`, { cause: e });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  function lastInFile(): number {
+    if (!existsSync(opts.dest)) return -1;
+    let last = -1;
+    for (const cp of read()) if (!("unreadable" in cp)) last = Math.max(last, cp.tree_size);
+    return last;
+  }
+
+  function read() {
+    if (isUrl || !existsSync(opts.dest)) return [];
+    return parseAuditExport(readFileSync(opts.dest, "utf8")).checkpoints;
+  }
+
+  return {
+    dest: opts.dest,
+    isUrl,
+    read,
+    async onCheckpoint(cp) {
+      if (cp.tree_size <= shipped) return;
+      if (isUrl) {
+        const audit = opts.audit();
+        if (!audit) return;
+        // Incremental: the receiver appends what it gets (POST), so nothing it holds is resent.
+        await audit.exportTo(opts.dest, { include: "checkpoints", sinceTreeSize: shipped, method: "POST", ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+      } else {
+        appendLines([cp]);
+      }
+      shipped = cp.tree_size;
+    },
+    catchUp(audit) {
+      if (isUrl) return;
+      const last = lastInFile();
+      const missing = audit.checkpoints({ sinceTreeSize: last });
+      appendLines(missing);
+      shipped = Math.max(last, ...missing.map((c) => c.tree_size));
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// The audit log for admins (search, checkpoints, the export, verification) and the orchestrator's
+// public key for anyone with a token (Workers and auditors check signatures with it).
+import { z } from "zod";
+import { actorOf } from "./audit-trail.ts";
+import type { RouteContext } from "./context.ts";
+import { route, type RouteDef } from "./route.ts";
+import {
+  AuditCheckpointSchema,
+  AuditEntryResponseSchema,
+  AuditExportQuerySchema,
+  AuditQuerySchema,
+  AuditVerifySchema,
+  OrchestratorKeySchema,
+} from "./schemas-security.ts";
+
+export const NDJSON = "application/x-ndjson";
+
+export function auditRoutes(ctx: RouteContext): RouteDef[] {
+  const security = ctx.deps.security;
+  const { audit, trail } = security;
+  return [
+    route({
+      id: "searchAudit",
+      method: "get",
+      path: "/v1/audit",
+      summary: "Audit entries matching the filters, newest first (page back with beforeSeq)",
+      role: "admin",
+      query: AuditQuerySchema,
+      response: z.array(AuditEntryResponseSchema),
+      handle: ({ query }) => audit.search({ ...query, limit: query.limit ?? 100 }).reverse(),
+    }),
+    route({
+      id: "listAuditCheckpoints",
+      method: "get",
+      path: "/v1/audit/checkpoints",
+      summary: "Signed checkpoints (tree size, Merkle root, Ed25519 signature), oldest first",
+      role: "admin",
+      response: z.array(AuditCheckpointSchema),
+      handle: () => audit.checkpoints(),
+    }),
+    route({
+      id: "exportAudit",
+      method: "get",
+      path: "/v1/audit/export",
+      summary: "The log as JSON lines (src/audit/FORMAT.md), verifiable offline with the public key",
+      role: "admin",
+      query: AuditExportQuerySchema,
+      response: z.string(),
+      contentType: NDJSON,
+      handle: ({ query }) => audit.exportCheckpoints({ include: query.include ?? "all" }),
+    }),
+    route({
+      id: "verifyAudit",
+      method: "post",
+      path: "/v1/audit/verify",
+      summary: "Verifies the chain against the stored checkpoints and the shipped ones; names the first bad entry",
+      role: "admin",
+      response: AuditVerifySchema,
+      async handle({ principal, tenant }) {
+        const r = await security.verify();
+        trail.note({
+          actor: actorOf(principal!), action: "audit.verify", target: "audit", tenant, outcome: r.ok ? "ok" : "error",
+          details: { checked: r.checked, checkpoints: r.checkpoints, ...(r.firstBad ? { firstBadSeq: r.firstBad.seq, reason: r.firstBad.reason } : {}) },
+        });
+        return r;
+      },
+    }),
+    route({
+      id: "getOrchestratorKey",
+      method: "get",
+      path: "/v1/keys/orchestrator",
+      summary: "The orchestrator's Ed25519 public key: it signs audit checkpoints (and config bundles)",
+      role: "viewer",
+      response: OrchestratorKeySchema,
+      handle: () => security.orchestratorKey,
+    }),
+  ];
+}

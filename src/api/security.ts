@@ -1,0 +1,69 @@
+// The vault, the orchestrator's signing key and the audit log, opened together over the store's
+// connection and wired to each other. Order matters: the vault opens first (its events are held
+// until the log exists), the signing key comes out of the vault, the log signs with it, and its
+// checkpoints are shipped out as they are signed. The daemon opens this once; tests open it over a
+// store of their own.
+import { createAuditLog, type AuditLog, type VerifyResult } from "../audit/index.ts";
+import type { Db } from "../store/db.ts";
+import type { Store } from "../store/index.ts";
+import { createVault, type MasterKey, type Vault } from "../vault/index.ts";
+import { createAuditTrail, type AuditTrail } from "./audit-trail.ts";
+import { createCheckpointExport, type CheckpointExport } from "./checkpoint-export.ts";
+import { loadOrchestratorKey, type OrchestratorKeyInfo } from "./orchestrator-key.ts";
+
+export type SecurityOptions = {
+  db: Db;
+  masterKey: MasterKey;
+  /** Where checkpoints are shipped: a file (appended) or an http(s) URL (POSTed); none when absent. */
+  checkpointExport?: string;
+  checkpointEvery?: { entries?: number; ms?: number };
+  keepVersions?: number;
+  log?: (line: string) => void;
+  fetch?: typeof fetch;
+};
+
+export type Security = {
+  vault: Vault;
+  audit: AuditLog;
+  trail: AuditTrail;
+  orchestratorKey: OrchestratorKeyInfo;
+  checkpointExport: CheckpointExport | undefined;
+  /** The log against its own checkpoints and the shipped ones (the file's, when a file). */
+  verify(): Promise<VerifyResult>;
+  /** Feeds the engine's lifecycle events (store.events) into the log; returns the unsubscribe. */
+  followEngine(events: Store["events"]): () => void;
+  /** Starts the checkpoint timer. */
+  start(): void;
+  /** Stops it and signs a last checkpoint over what is not yet covered. Call before closing the store. */
+  stop(opts?: { checkpoint?: boolean }): Promise<void>;
+};
+
+export async function openSecurity(opts: SecurityOptions): Promise<Security> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const trail = createAuditTrail({ log });
+  const vault = createVault({ db: opts.db, masterKey: opts.masterKey, log, onEvent: (e) => trail.onVaultEvent(e), ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}) });
+  const key = await loadOrchestratorKey(vault);
+  let audit: AuditLog | undefined;
+  const shipping = opts.checkpointExport ? createCheckpointExport({ dest: opts.checkpointExport, audit: () => audit, ...(opts.fetch ? { fetch: opts.fetch } : {}) }) : undefined;
+  audit = createAuditLog({
+    db: opts.db,
+    signer: key.signer,
+    log,
+    ...(opts.checkpointEvery ? { checkpointEvery: opts.checkpointEvery } : {}),
+    ...(shipping ? { onCheckpoint: (cp) => shipping.onCheckpoint(cp) } : {}),
+  });
+  trail.attach(audit);
+  shipping?.catchUp(audit);
+  const log_ = audit;
+  return {
+    vault,
+    audit: log_,
+    trail,
+    orchestratorKey: key.info,
+    checkpointExport: shipping,
+    verify: () => log_.verify({ checkpoints: shipping?.read() ?? [] }),
+    followEngine: (events) => events.subscribe((e) => trail.onStoreEvent(e)),
+    start: () => log_.start(),
+    stop: (o) => log_.stop(o),
+  };
+}

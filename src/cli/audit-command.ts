@@ -1,0 +1,60 @@
+// `cbo audit tail|search|verify`. tail and search ask the daemon (GET /v1/audit, admin); verify
+// never does: it checks the SQLite file itself, offline (audit-verify.ts), because a verifier that
+// asks the system under suspicion whether it was tampered with proves nothing.
+import { parse, intFlag } from "./args.ts";
+import { connectTo } from "./api-request.ts";
+import { processIo, type CliIo } from "./cli-io.ts";
+import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
+import { timeFlag } from "./durations.ts";
+import { formatAuditEntries, oldestFirst } from "./format-audit.ts";
+import { createSecurityClient, type AuditQuery } from "./security-client.ts";
+import { AUDIT_USAGE } from "./audit-usage.ts";
+import { dispatch, hinted, positionals, writeJson, type Subcommand } from "./subcommand.ts";
+
+const ADMIN_HINT = "reading the audit log needs an admin token";
+const MAX = Number.MAX_SAFE_INTEGER;
+
+const tail: Subcommand = async (args, io) => {
+  const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS, n: { type: "string", short: "n" } }, AUDIT_USAGE);
+  positionals(given, [], AUDIT_USAGE);
+  const limit = intFlag(values.n, "n", 1, 10_000) ?? 20;
+  const entries = oldestFirst(await hinted(createSecurityClient(connectTo(values)).audit({ limit }), { ERR_FORBIDDEN: ADMIN_HINT }));
+  if (values.json) writeJson(io, entries);
+  else io.stdout.write(formatAuditEntries(entries, "the audit log is empty"));
+  return 0;
+};
+
+const search: Subcommand = async (args, io) => {
+  const { values, positionals: given } = parse(
+    args,
+    {
+      ...DAEMON_FLAGS, actor: { type: "string" }, action: { type: "string" }, target: { type: "string" }, since: { type: "string" },
+      until: { type: "string" }, text: { type: "string" }, limit: { type: "string" }, before: { type: "string" },
+    },
+    AUDIT_USAGE,
+  );
+  positionals(given, [], AUDIT_USAGE);
+  const q: AuditQuery = {
+    ...(values.actor ? { actor: values.actor } : {}),
+    ...(values.action ? { action: values.action } : {}),
+    ...(values.target ? { target: values.target } : {}),
+    ...(values.since ? { since: timeFlag(values.since, "since", -1) } : {}),
+    ...(values.until ? { until: timeFlag(values.until, "until", -1) } : {}),
+    ...(values.text ? { text: values.text } : {}),
+  };
+  const limit = intFlag(values.limit, "limit", 1, 10_000);
+  const beforeSeq = intFlag(values.before, "before", 1, MAX);
+  if (limit !== undefined) q.limit = limit;
+  if (beforeSeq !== undefined) q.beforeSeq = beforeSeq;
+  const entries = oldestFirst(await hinted(createSecurityClient(connectTo(values)).audit(q), { ERR_FORBIDDEN: ADMIN_HINT }));
+  if (values.json) writeJson(io, entries);
+  else io.stdout.write(formatAuditEntries(entries, "no matching entries"));
+  return 0;
+};
+
+const verify: Subcommand = async (args, io) => (await import("./audit-verify.ts")).auditVerify(args, io);
+
+export async function auditCommand(args: string[], io: CliIo = processIo()): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) return (io.stdout.write(AUDIT_USAGE + "\n"), 0);
+  return dispatch("audit", args, io, { tail, search, verify }, AUDIT_USAGE);
+}

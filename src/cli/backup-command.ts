@@ -1,0 +1,79 @@
+// `cbo backup`: one encrypted archive of the data directory's state, taken with SQLite's online
+// backup, so it works while the daemon runs. Reads the files directly (no API): the master key
+// stays with whoever runs it, and a backup does not depend on the daemon being up.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { archiveName, createBackup, DB_FILE, DEFAULT_BACKUP_DIR, passphraseKeyForDatabase, pruneArchives } from "../backup/index.ts";
+import { CboError } from "../kit/errors.ts";
+import { loadMasterKey, type MasterKey } from "../vault/index.ts";
+import { intFlag, parse } from "./args.ts";
+import { DEFAULT_DATA_DIR } from "./discover.ts";
+import { printJsonLine } from "./output.ts";
+
+export const MASTER_KEY_USAGE = `master key: CBO_MASTER_KEY, --master-key-file FILE (or CBO_MASTER_KEY_FILE), or the passphrase in CBO_MASTER_PASSPHRASE`;
+export const BACKUP_USAGE = `usage: cbo backup [--out FILE | --dir DIR [--keep N]] [--data DIR] [--master-key-file FILE] [--json]
+  writes one encrypted archive of the store, vault and audit log (default: --dir <data>/${DEFAULT_BACKUP_DIR});
+  --keep N removes all but the N newest archives in --dir
+  ${MASTER_KEY_USAGE}; default <data>/master.key when none is given and it exists`;
+
+const nonEmpty = (s: string | undefined) => (s === undefined || s === "" ? undefined : s);
+
+/**
+ * The master key from exactly one configured source: CBO_MASTER_KEY, a key file (flag, then
+ * CBO_MASTER_KEY_FILE, then `fallbackKeyFile` if it exists), or CBO_MASTER_PASSPHRASE (derived by
+ * `fromPassphrase`, which knows where the vault's salt is). Two sources are a usage error.
+ */
+export function cliMasterKey(o: {
+  env: Record<string, string | undefined>;
+  keyFile: string | undefined;
+  fallbackKeyFile?: string;
+  fromPassphrase(passphrase: string): MasterKey;
+}): MasterKey {
+  const fromEnv = nonEmpty(o.env.CBO_MASTER_KEY);
+  const passphrase = nonEmpty(o.env.CBO_MASTER_PASSPHRASE);
+  let keyFile = o.keyFile ?? nonEmpty(o.env.CBO_MASTER_KEY_FILE);
+  if (fromEnv === undefined && keyFile === undefined && passphrase === undefined && o.fallbackKeyFile && existsSync(o.fallbackKeyFile)) keyFile = o.fallbackKeyFile;
+  if (passphrase !== undefined && fromEnv === undefined && keyFile === undefined) return o.fromPassphrase(passphrase);
+  // loadMasterKey refuses two sources (a passphrase included) and explains when there is none.
+  return loadMasterKey({ env: fromEnv === undefined ? {} : { CBO_MASTER_KEY: fromEnv }, ...(keyFile === undefined ? {} : { keyFile: resolve(keyFile) }), ...(passphrase === undefined ? {} : { passphrase }) });
+}
+
+export async function backupCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { out: { type: "string" }, dir: { type: "string" }, keep: { type: "string" }, data: { type: "string" }, "master-key-file": { type: "string" } },
+    BACKUP_USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(BACKUP_USAGE + "\n");
+    return 0;
+  }
+  if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unexpected argument "${positionals[0]}".`, { hint: BACKUP_USAGE });
+  if (values.out !== undefined && (values.dir !== undefined || values.keep !== undefined)) {
+    throw new CboError("ERR_USAGE", "--out names one archive; --dir and --keep manage a directory of them. Use one or the other.", { hint: BACKUP_USAGE });
+  }
+  const keep = intFlag(values.keep, "keep", 1, 10_000);
+  const dataDir = resolve(values.data ?? DEFAULT_DATA_DIR);
+  const masterKey = cliMasterKey({
+    env: process.env, keyFile: values["master-key-file"], fallbackKeyFile: join(dataDir, "master.key"),
+    fromPassphrase: (p) => passphraseKeyForDatabase(join(dataDir, DB_FILE), p),
+  });
+  const dir = values.out === undefined ? resolve(values.dir ?? join(dataDir, DEFAULT_BACKUP_DIR)) : undefined;
+  const out = values.out === undefined ? join(dir!, archiveName(new Date())) : resolve(values.out);
+
+  const result = await createBackup({ dataDir, masterKey, out });
+  const removed = dir !== undefined && keep !== undefined ? pruneArchives(dir, keep) : [];
+  if (values.json) {
+    printJsonLine({ ...result, removed });
+    return 0;
+  }
+  const lines = [
+    `backup written: ${result.file} (${result.bytes} bytes)`,
+    ...result.files.map((f) => `  ${f.name.padEnd(24)} ${f.bytes} bytes`),
+    `  audit log: ${result.audit.entries} entries, ${result.audit.checkpoints} signed checkpoint(s)`,
+    `  sealed with master key ${result.masterKeyId}: keep that key apart from the archive; without it nothing can be restored`,
+    ...(removed.length > 0 ? [`  removed ${removed.length} older archive(s), keeping the ${keep} newest in ${dir}`] : []),
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+  return 0;
+}

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterAll, describe, expect, it } from "vitest";
+import { CboError } from "../kit/errors.ts";
+import { readSecretInput } from "./read-secret-input.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "cbo-read-secret-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const stdin = (...chunks: Array<string | Buffer>) => Object.assign(Readable.from(chunks.map((c) => Buffer.from(c))), { isTTY: false });
+const fails = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (e) {
+    return e as CboError;
+  }
+  throw new Error("expected a failure");
+};
+
+describe("readSecretInput", () => {
+  it("stdin: drops exactly one trailing \\n, keeps every other byte (CR, spaces, inner newlines)", async () => {
+    const cases: Array<[string, string]> = [
+      ["v\n", "v"], ["v\n\n", "v\n"], ["v\r\n", "v\r"], [" v ", " v "], ["a\nb", "a\nb"], ["\uFEFFbom\n", "\uFEFFbom"],
+    ];
+    for (const [given, kept] of cases) expect(await readSecretInput({ stdin: stdin(given) })).toEqual({ value: kept, encoding: "utf8", bytes: Buffer.byteLength(kept) });
+    // Split across chunks, as a pipe delivers it.
+    expect((await readSecretInput({ stdin: stdin("pa", "rt", "s\n") })).value).toBe("parts");
+  });
+
+  it("a file: byte for byte, final newline included", async () => {
+    writeFileSync(join(dir, "v.txt"), "line\n");
+    expect(await readSecretInput({ fromFile: join(dir, "v.txt"), stdin: stdin("ignored") })).toEqual({ value: "line\n", encoding: "utf8", bytes: 5 });
+  });
+
+  it("bytes that are not UTF-8 go as base64, unchanged", async () => {
+    const bytes = Buffer.from([0xff, 0x00, 0x0a, 0xc3, 0x28]);
+    writeFileSync(join(dir, "b.bin"), bytes);
+    const got = await readSecretInput({ fromFile: join(dir, "b.bin"), stdin: stdin() });
+    expect(got.encoding).toBe("base64");
+    expect(Buffer.from(got.value, "base64").equals(bytes)).toBe(true);
+  });
+
+  it("refuses a terminal, nothing, too much; errors never hold the bytes", async () => {
+    const tty = Object.assign(Readable.from([]), { isTTY: true });
+    expect((await fails(readSecretInput({ stdin: tty }))).code).toBe("ERR_USAGE");
+    expect((await fails(readSecretInput({ stdin: stdin("\n") }))).code).toBe("ERR_VALIDATION");
+    const big = "s3cr3t".repeat(12_000);
+    const e = await fails(readSecretInput({ stdin: stdin(big) }));
+    expect(e.code).toBe("ERR_VALIDATION");
+    expect(JSON.stringify([e.message, e.hint, e.details])).not.toContain("s3cr3t");
+    writeFileSync(join(dir, "big"), big);
+    expect((await fails(readSecretInput({ fromFile: join(dir, "big"), stdin: stdin() }))).message).toMatch(/larger than 65536 bytes/);
+    writeFileSync(join(dir, "empty"), "");
+    expect((await fails(readSecretInput({ fromFile: join(dir, "empty"), stdin: stdin() }))).message).toBe(`The value is empty (${join(dir, "empty")} is empty).`);
+    expect((await fails(readSecretInput({ fromFile: join(dir, "missing"), stdin: stdin() }))).code).toBe("ERR_NOT_FOUND");
+  });
+
+  it("exactly the limit passes, with one trailing newline on stdin on top", async () => {
+    const max = "x".repeat(64 * 1024);
+    expect((await readSecretInput({ stdin: stdin(max + "\n") })).bytes).toBe(64 * 1024);
+  });
+});

@@ -1,0 +1,65 @@
+// `cbo restore <archive> --data DIR`: an archive onto an empty or new data directory, verified
+// (integrity, master key, audit chain against the last signed checkpoint) before it is kept. The
+// daemon started on DIR then reconciles with what the edge runs.
+import { resolve } from "node:path";
+import { passphraseKeyFor, readArchiveHeader, restoreBackup, type RestoreResult } from "../backup/index.ts";
+import { readAuditExport, type VerifyCheckpoint } from "../audit/index.ts";
+import { CboError } from "../kit/errors.ts";
+import { base64urlToBytes } from "../kit/signing/index.ts";
+import { parse } from "./args.ts";
+import { cliMasterKey, MASTER_KEY_USAGE } from "./backup-command.ts";
+import { printJsonLine } from "./output.ts";
+
+export const RESTORE_USAGE = `usage: cbo restore <archive> --data DIR [--master-key-file FILE] [--checkpoint FILE ...] [--public-key B64URL] [--json]
+  DIR must be empty or not exist; nothing is left in it unless every check passes
+  --checkpoint: signed checkpoints kept outside the VPS, checked too; --public-key: the orchestrator's
+  public key (default: the one in the restored vault)
+  ${MASTER_KEY_USAGE}`;
+
+export async function restoreCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { data: { type: "string" }, "master-key-file": { type: "string" }, checkpoint: { type: "string", multiple: true }, "public-key": { type: "string" } },
+    RESTORE_USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(RESTORE_USAGE + "\n");
+    return 0;
+  }
+  if (positionals.length !== 1) throw new CboError("ERR_USAGE", positionals.length === 0 ? "Missing <archive>." : `Unexpected argument "${positionals[1]}".`, { hint: RESTORE_USAGE });
+  // No default: a restore goes into a directory the operator names.
+  if (values.data === undefined) throw new CboError("ERR_USAGE", "Missing --data DIR: the (empty or new) directory to restore into.", { hint: RESTORE_USAGE });
+  const archive = resolve(positionals[0]!);
+  const dataDir = resolve(values.data);
+  const masterKey = cliMasterKey({ env: process.env, keyFile: values["master-key-file"], fromPassphrase: (p) => passphraseKeyFor(readArchiveHeader(archive), p) });
+  const checkpoints: VerifyCheckpoint[] = (values.checkpoint ?? []).flatMap((f) => readAuditExport(resolve(f)).checkpoints);
+  const result = await restoreBackup({ archive, dataDir, masterKey, ...(checkpoints.length ? { checkpoints } : {}), ...(values["public-key"] ? { publicKey: publicKey(values["public-key"]) } : {}) });
+  if (values.json) printJsonLine(result);
+  else process.stdout.write(describe(archive, result));
+  return 0;
+}
+
+function publicKey(b64url: string): Uint8Array {
+  let raw: Uint8Array;
+  try {
+    raw = base64urlToBytes(b64url);
+  } catch {
+    throw new CboError("ERR_USAGE", "--public-key is not base64url.");
+  }
+  if (raw.length !== 32) throw new CboError("ERR_USAGE", `--public-key must be a raw 32-byte Ed25519 key (it decodes to ${raw.length} bytes).`, { hint: "GET /v1/keys/orchestrator gives it as publicKey" });
+  return raw;
+}
+
+function describe(archive: string, r: RestoreResult): string {
+  const a = r.audit;
+  const unfinished = r.releases.unfinished;
+  return [
+    `restored ${archive} (made ${r.createdAt}) into ${r.dataDir}`,
+    `  audit log   ${a.entries} entries verified against ${a.checkpoints} signed checkpoint(s), head ${a.head.seq} ${a.head.hash.slice(0, 16)}…` +
+      (a.uncovered > 0 ? `; the last ${a.uncovered} are covered by the hash chain only (after the newest checkpoint)` : ""),
+    `  releases    ${r.releases.total}` + (unfinished.length ? `; ${unfinished.length} unfinished (${unfinished.map((u) => `${u.worker} ${u.id} ${u.status}`).join(", ")}): the daemon resumes or rolls them back` : ""),
+    `  secrets     ${r.secrets} (sealed with master key ${r.masterKeyId}); API tokens restored as they were (the admin-token file is not in a backup)`,
+    "next: start the daemon on it with the same master key; on start it reconciles with what the edge runs:",
+    `  CBO_MASTER_KEY_FILE=<key file> cbo daemon --data ${r.dataDir}    (or put the key file at ${r.dataDir}/master.key, mode 0600, for cbo up)`,
+  ].join("\n") + "\n";
+}

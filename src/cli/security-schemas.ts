@@ -1,0 +1,56 @@
+// What the CLI reads from the daemon's secrets, tokens and audit routes (issue 4's REST contract),
+// validated where it enters the process. Loose like api-schemas.ts: extra fields pass through.
+// None of the list shapes has a place for a value; only SecretValueSchema carries one.
+import { z } from "zod";
+
+const Iso = z.string();
+
+export const SecretSummarySchema = z.looseObject({
+  name: z.string(),
+  version: z.number().int(),
+  mode: z.string(),
+  jurisdictions: z.array(z.string()).default([]),
+  deleted: z.boolean(),
+  updatedAt: Iso.nullable().optional(),
+});
+export type ApiSecretSummary = z.infer<typeof SecretSummarySchema>;
+
+export const SecretVersionSchema = z.looseObject({
+  version: z.number().int(),
+  createdAt: Iso.nullable().optional(),
+  createdBy: z.string().nullable().optional(),
+  destroyed: z.boolean(),
+  current: z.boolean().optional(),
+});
+export type ApiSecretVersion = z.infer<typeof SecretVersionSchema>;
+
+export const SecretWrittenSchema = z.looseObject({ name: z.string(), version: z.number().int() });
+export const SecretValueSchema = z.looseObject({ name: z.string(), version: z.number().int(), value: z.string(), encoding: z.enum(["utf8", "base64"]).default("utf8") });
+export const SecretDeletedSchema = z.looseObject({ name: z.string(), deleted: z.boolean() });
+export const SecretDestroyedSchema = z.looseObject({ name: z.string(), destroyed: z.array(z.number().int()) });
+
+export const TokenSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  role: z.string(),
+  tenant: z.string().nullable().optional(),
+  createdAt: Iso.nullable().optional(),
+  expiresAt: Iso.nullable().optional(),
+  revokedAt: Iso.nullable().optional(),
+});
+export type ApiToken = z.infer<typeof TokenSchema>;
+export const NewTokenSchema = TokenSchema.extend({ token: z.string().min(1) });
+export const TokenRevokedSchema = z.looseObject({ id: z.string(), revoked: z.boolean() });
+
+export const AuditEntrySchema = z.looseObject({
+  seq: z.number().int(),
+  at: Iso,
+  actor: z.string(),
+  action: z.string(),
+  target: z.string().nullable().optional(),
+  tenant: z.string().nullable().optional(),
+  outcome: z.string(),
+  details: z.record(z.string(), z.unknown()).default({}),
+  hash: z.string().optional(),
+});
+export type ApiAuditEntry = z.infer<typeof AuditEntrySchema>;
