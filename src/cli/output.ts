@@ -15,17 +15,29 @@ export function printJsonLine(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + "\n");
 }
 
-/** Resolves on SIGINT/SIGTERM: long-running commands serve until then, then clean up. */
+/**
+ * Resolves on the first SIGINT/SIGTERM: long-running commands serve until then, then clean up.
+ * A long-running command owns its process, so it takes these signals over: Miniflare's exit hook
+ * answers them with an immediate process.exit, which would skip our cleanup (the audit log's last
+ * signed checkpoint, the WAL checkpoint). Miniflare's `exit` hook stays, so workerd still stops
+ * if we exit abnormally. The handlers stay installed until the process ends; a second signal
+ * during cleanup exits at once.
+ */
 export function untilSignal(): Promise<string> {
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
   return new Promise((resolve) => {
-    const done = (sig: string) => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
+    let received = false;
+    const handler = (sig: string) => {
+      if (received) {
+        process.stderr.write(`cbo: ${sig} again: exiting without finishing cleanup\n`);
+        process.exit(sig === "SIGINT" ? 130 : 143);
+      }
+      received = true;
+      process.stderr.write(`cbo: ${sig}: shutting down\n`);
       resolve(sig);
     };
-    const onInt = () => done("SIGINT");
-    const onTerm = () => done("SIGTERM");
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
+    process.on("SIGINT", handler);
+    process.on("SIGTERM", handler);
   });
 }

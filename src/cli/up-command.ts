@@ -33,7 +33,7 @@ export async function upCommand(args: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
   const port = intFlag(values.port, "port", 0, 65_000) ?? DEFAULT_DAEMON_PORT;
-  const edgePort = intFlag(values["edge-port"], "edge-port", 1, 65_000) ?? DEFAULT_EDGE_PORT;
+  const edgePort = intFlag(values["edge-port"], "edge-port", 0, 65_000) ?? DEFAULT_EDGE_PORT;
   const dataDir = resolve(values.data ?? DEFAULT_DATA);
   const configFile = resolve(values.config ?? defaultConfig());
   const regions = regionsFlag(values.regions);

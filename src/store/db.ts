@@ -1,7 +1,7 @@
 // The orchestrator's SQLite file (node:sqlite, WAL). Migrations are the numbered .sql files in
 // ./migrations, applied forward-only in order; each in one transaction.
 import { DatabaseSync } from "node:sqlite";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { transaction as tx } from "../kit/transaction.ts";
@@ -13,6 +13,9 @@ const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
 export function openDb(file: string): Db {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const db = new DatabaseSync(file);
+  // The file holds the vault, token hashes and the audit log: owner only. SQLite gives its -wal
+  // and -shm files the database file's permissions.
+  if (file !== ":memory:") chmodSync(file, 0o600);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
   migrate(db);
   return db;

@@ -1,0 +1,52 @@
+// `cbo up` stops cleanly on SIGTERM: the daemon's cleanup runs (Miniflare's own signal handler
+// would exit at once), so the audit log gets its last signed checkpoint, shipped to the checkpoint
+// file, and the log then verifies offline. Runs the real binary with its own edge and daemon.
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTempDir } from "./support/edge.ts";
+import { runCbo, startCbo } from "./support/run-cbo.ts";
+
+const SPEC = `version: 1
+targets:
+  - { name: eu, api: local }
+rollout:
+  steps: [100]
+  gate: { probe_path: /, interval_ms: 50, bake_ms: 0, min_samples: 1 }
+workers:
+  - { name: tiny, main: tiny.js }
+`;
+
+describe("cbo up shutdown", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeTempDir("up-shutdown");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
+    writeFileSync(join(dir, "tiny.js"), 'export default { fetch() { return new Response("tiny") } }');
+  });
+  afterAll(() => {});
+
+  it("finishes its cleanup on SIGTERM: exit 0, a last checkpoint shipped, the log verifies", { timeout: 90_000 }, async () => {
+    const data = join(dir, "data");
+    const up = startCbo(["up", "--config", join(dir, "orchestrator.yaml"), "--data", data, "--port", "0", "--edge-port", "0", "--regions", "eu"], { cwd: dir });
+    const deadline = Date.now() + 60_000;
+    while (!up.output.stdout.includes("Clawdbot Orchestrator is up")) {
+      if (up.exitCode !== null || Date.now() > deadline) throw new Error(`cbo up did not come up:\n${up.output.stdout}\n${up.output.stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(up.output.stdout).toMatch(/tiny\s+succeeded/);
+    up.kill("SIGTERM");
+    const run = await up.done;
+    expect({ code: run.code, signal: run.signal }, run.stderr).toEqual({ code: 0, signal: null });
+    expect(run.stderr).toContain("SIGTERM: shutting down");
+
+    const shipped = join(data, "audit-checkpoints.jsonl");
+    expect(existsSync(shipped)).toBe(true);
+    expect(readFileSync(shipped, "utf8").trim().split("\n").length).toBeGreaterThanOrEqual(1);
+    const verify = await runCbo(["audit", "verify", "--data", data], { cwd: dir });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/^ok: /);
+    expect(verify.stdout).not.toMatch(/no checkpoint covers any entry/);
+  });
+});
