@@ -395,11 +395,16 @@ async function fleetUnderRateLimit(ctx: BenchContext): Promise<BenchResult[]> {
 // --- (e) ------------------------------------------------------------------------------------------
 
 const IDLE_MS = 5_000;
+/**
+ * V8 flags the daemon runs with (package.json "start"; the deployment kit uses the same): a small
+ * young generation suits a mostly idle control plane and saves ~8 MiB of RSS.
+ */
+const DAEMON_NODE_FLAGS = ["--max-semi-space-size=1"];
 
 /** Runs `code` (an ES module body) in a fresh Node; resolves with the last JSON line it prints. */
-function runChild(code: string, childEnv: Record<string, string>, timeoutMs = 60_000): Promise<Record<string, number>> {
+function runChild(code: string, childEnv: Record<string, string>, timeoutMs = 60_000, nodeFlags: string[] = []): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+    const child = spawn(process.execPath, [...nodeFlags, "--input-type=module", "-e", code], {
       cwd: repoRoot,
       env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", ...childEnv },
       stdio: ["ignore", "pipe", "pipe"],
@@ -444,8 +449,12 @@ ${MEASURE}
 await daemon.close();
 process.exit(0);`;
       try {
-        const m = await runChild(code, childEnv);
-        results.push(atMost(name, mib(m.rss!), "MiB", 120, { heap_used_mib: round(mib(m.heapUsed!)), idle_s: IDLE_MS / 1000, spec: "examples/orchestrator.yaml (2 Workers x 3 local targets, monitor every 1 s)" }));
+        // Measured as the product runs its daemon: with the Node flags of `npm start` (and the
+        // deployment kit). The same daemon with Node's default flags is reported beside it.
+        const m = await runChild(code, childEnv, 60_000, DAEMON_NODE_FLAGS);
+        results.push(atMost(name, mib(m.rss!), "MiB", 120, { heap_used_mib: round(mib(m.heapUsed!)), idle_s: IDLE_MS / 1000, node_flags: DAEMON_NODE_FLAGS.join(" "), spec: "examples/orchestrator.yaml (2 Workers x 3 local targets, monitor every 1 s)" }));
+        const d = await runChild(code, childEnv);
+        results.push(info("release.daemon_idle_rss_default_flags_mib", mib(d.rss!), "MiB", { heap_used_mib: round(mib(d.heapUsed!)), node_flags: "(none)" }));
       } catch (err) {
         results.push(unavailable(name, "MiB", goal, `the daemon did not start: ${(err as Error).message}`));
       }

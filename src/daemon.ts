@@ -20,7 +20,6 @@ import { createEngine } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "./vault/index.ts";
 import { createApi, openSecurity, startApiServer, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
-import { startBackupSchedule } from "./backup/index.ts";
 
 export type DaemonOptions = {
   dataDir: string;
@@ -156,7 +155,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     monitor.start();
     sec.start();
     const backups = opts.backup
-      ? startBackupSchedule({
+      ? // Loaded only when a schedule is configured: an idle daemon without one does not pay for it.
+        (await import("./backup/index.ts")).startBackupSchedule({
           dataDir, db: store.db, masterKey, every: opts.backup.everyMs, keep: opts.backup.keep, log, ...(opts.backup.dir ? { dir: opts.backup.dir } : {}),
           onBackup: (b) => sec.trail.note({
             actor: "daemon", action: "backup.create", target: `backup:${basename(b.file)}`, tenant: spec.tenant, outcome: "ok",
