@@ -109,7 +109,7 @@ describe("cbo audit verify (the binary, offline)", () => {
 
   it("--json, --db, --checkpoint and --public-key name everything explicitly", async () => {
     const dir = cloneTo("explicit");
-    const r = await verify(["--db", join(dir, "orchestrator.sqlite"), "--checkpoint", join(dir, "audit-checkpoints.jsonl"), "--public-key", b64url(signer.publicKey), "--data", join(root, "nowhere"), "--json"]);
+    const r = await verify(["--db", join(dir, "orchestrator.sqlite"), "--checkpoint", join(dir, "audit-checkpoints.jsonl"), `--public-key=${b64url(signer.publicKey)}`, "--data", join(root, "nowhere"), "--json"]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ ok: true, checked: 25, checkpoints: 4, storedCheckpoints: 2, coveredBySignature: 20, head: { seq: 25 }, keys: [{ source: "--public-key" }] });
@@ -157,7 +157,7 @@ describe("cbo audit verify (the binary, offline)", () => {
     ]);
     // Without the file (another data dir, key passed explicitly) the forgery passes the chain: that
     // is what the warning says, and why the file belongs off the VPS.
-    const blind = await verify(["--db", join(dir, "orchestrator.sqlite"), "--data", join(root, "nowhere"), "--public-key", b64url(signer.publicKey)]);
+    const blind = await verify(["--db", join(dir, "orchestrator.sqlite"), "--data", join(root, "nowhere"), `--public-key=${b64url(signer.publicKey)}`]);
     expect(blind.code).toBe(0);
     expect(blind.stdout).toContain("no checkpoint file: only checkpoints stored beside the log were used");
     expect(blind.stdout).toContain("no checkpoint covers any entry: the hash chain alone cannot show a recomputed rewrite or a cut tail");
@@ -182,7 +182,7 @@ describe("cbo audit verify (the binary, offline)", () => {
     expect(JSON.parse(flipped.stdout).firstBad).toMatchObject({ seq: 10, reason: "bad checkpoint signature", checkpoint: 10 });
 
     const other = await generateEd25519Signer();
-    const wrongKey = await verify(["--data", cloneTo("wrongkey"), "--public-key", b64url(other.publicKey), "--json"]);
+    const wrongKey = await verify(["--data", cloneTo("wrongkey"), `--public-key=${b64url(other.publicKey)}`, "--json"]);
     expect(wrongKey.code).toBe(1);
     expect(JSON.parse(wrongKey.stdout).firstBad).toMatchObject({ reason: "bad checkpoint signature", checkpoint: 10 });
   });
