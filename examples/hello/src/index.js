@@ -9,7 +9,8 @@ export default {
     await env.HELLO_KV.put("visits", String(visits));
     return Response.json({
       message: `${env.GREETING} from ${request.cf?.colo ?? "an unknown colo"}`,
-      motd: await env.HELLO_KV.get("motd"),
+      // Change it without a redeploy: PUT a "motd" key into the hello-kv namespace of a region.
+      motd: (await env.HELLO_KV.get("motd")) ?? "no message of the day yet: put a `motd` key in the hello-kv namespace",
       visits,
       version: env.VERSION?.id ?? null,
     });
