@@ -16,7 +16,7 @@ import type { Db } from "./store/db.ts";
 import { createCloudflareClient } from "./cloudflare/index.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine, TargetRuntime } from "./deploy/types.ts";
-import { createEngine } from "./deploy/index.ts";
+import { createEngine, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "./vault/index.ts";
 import { createApi, openSecurity, startApiServer, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
@@ -25,6 +25,8 @@ export type DaemonOptions = {
   dataDir: string;
   configFile: string;
   host?: string;
+  /** The URL Workers reach the orchestrator at (relay, heartbeats); default: where the API listens. */
+  orchestratorUrl?: string;
   port?: number;
   /** The local edge (embedded, or a running `cbo edge`), required when a target has `api: local`. */
   edge?: Pick<LocalEdge, "apiUrl" | "token" | "regions">;
@@ -132,7 +134,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     for (const w of spec.workers) store.catalog.upsertWorker(spec.tenant, w.name, { ...w });
 
-    const engine = createEngine({ store, spec: () => spec, targets: () => targets, log });
+    // Known once the server listens; Workers get it with their relay secrets (a tunnel URL later).
+    let listening: string | undefined;
+    const engine = createEngine({
+      store, spec: () => spec, targets: () => targets, log,
+      secrets: vaultSecretSource(sec.vault, sec.workerKeys),
+      orchestratorUrl: () => opts.orchestratorUrl ?? listening,
+    });
     await engine.recover();
     const monitor = createMonitor({ store, spec: () => spec, targets: () => targets, intervalMs: opts.monitorIntervalMs ?? 1000, log });
 
@@ -151,6 +159,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     const api = createApi({ store, engine, monitor, security: sec, spec: () => spec, targets: () => targets, log, ...(opts.authLimits ? { authLimits: opts.authLimits } : {}) });
     const server = await startApiServer({ api, host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
+    listening = server.url;
     writeFileSync(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
     monitor.start();
     sec.start();

@@ -21,6 +21,8 @@ import { eventRoutes } from "./routes-events.ts";
 import { metaRoutes } from "./routes-meta.ts";
 import { releaseRoutes } from "./routes-releases.ts";
 import { auditRoutes } from "./routes-audit.ts";
+import { keyRoutes } from "./routes-keys.ts";
+import { relayRoutes } from "./routes-relay.ts";
 import { secretRoutes } from "./routes-secrets.ts";
 import { tokenRoutes } from "./routes-tokens.ts";
 import type { ApiDeps } from "./types.ts";
@@ -45,7 +47,10 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z
 
 /** The JSON body; an empty body is `{}` so that a missing field is reported by name. */
 async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  return jsonOf(await c.req.text());
+}
+
+function jsonOf(text: string): unknown {
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
@@ -69,7 +74,7 @@ export function createApi(deps: ApiDeps): Api {
   };
   const routes: RouteDef[] = [
     ...metaRoutes(ctx), ...catalogRoutes(ctx), ...releaseRoutes(ctx), ...eventRoutes(ctx),
-    ...secretRoutes(ctx), ...tokenRoutes(ctx), ...auditRoutes(ctx),
+    ...secretRoutes(ctx), ...tokenRoutes(ctx), ...auditRoutes(ctx), ...keyRoutes(ctx), ...relayRoutes(ctx),
   ];
   const gate = createAuthGate({ tokens: deps.store.tokens, trail: deps.security.trail, ...(deps.authLimits ? { limits: deps.authLimits } : {}) });
 
@@ -96,12 +101,14 @@ export function createApi(deps: ApiDeps): Api {
       // Who asks comes first: an unauthenticated request learns nothing about its input.
       const principal = r.role ? gate.authenticate({ header: c.req.header("authorization"), client: clientAddress(c), route: label }, tenant) : null;
       if (principal && r.role) gate.authorize(principal, r.role, tenant, label);
+      const raw = r.signatureHeader ? await c.req.text() : undefined;
       const input = {
         params: r.params ? parse(r.params, c.req.param(), "params") : undefined,
         query: r.query ? parse(r.query, c.req.query(), "query") : undefined,
-        body: r.body ? parse(r.body, await readJson(c), "body") : undefined,
+        body: r.body ? parse(r.body, raw === undefined ? await readJson(c) : jsonOf(raw), "body") : undefined,
         principal,
         tenant,
+        ...(raw === undefined ? {} : { signed: { raw, signature: c.req.header(r.signatureHeader!) } }),
       };
       let out: unknown;
       try {

@@ -94,7 +94,13 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       ...(r.websocket ? { description: r.websocket.description } : {}),
       security: r.role ? [{ bearer: [] }] : [],
       ...(r.role ? { "x-required-role": r.role } : {}),
-      parameters: [...parameters("path", r.params), ...parameters("query", r.query)],
+      parameters: [
+        ...parameters("path", r.params),
+        ...parameters("query", r.query),
+        ...(r.signatureHeader
+          ? [{ name: r.signatureHeader, in: "header", required: true, description: "`t=<unix seconds>,v1=<hex HMAC-SHA256 over t.body>` with the per-Worker key; 300 s window, each message accepted once", schema: { type: "string" } }]
+          : []),
+      ],
       ...(r.body
         ? { requestBody: { required: !r.body.safeParse({}).success, content: { "application/json": { schema: ref(idOf(r.body, `${upper(r.id)}Body`)) } } } }
         : {}),

@@ -23,6 +23,8 @@ export type RouteInput<P, Q, B> = {
   principal: Principal | null;
   /** The tenant the request acts in (the spec's). */
   tenant: string;
+  /** On `signed` routes: the body exactly as sent and its signature header (HMAC covers the bytes). */
+  signed?: { raw: string; signature: string | undefined };
 };
 
 export type RouteDef = {
@@ -46,6 +48,8 @@ export type RouteDef = {
   websocket?: { message: z.ZodType; description: string };
   /** The handler returns text of this type instead of a JSON value. */
   contentType?: string;
+  /** Authenticated by a signature over the raw body (header `signatureHeader`) instead of a token. */
+  signatureHeader?: string;
   audit?: RouteAudit<RouteInput<unknown, unknown, unknown>>;
   handle(input: RouteInput<unknown, unknown, unknown>): unknown;
 };
@@ -70,6 +74,7 @@ export function route<
   errors?: number[];
   websocket?: { message: z.ZodType; description: string };
   contentType?: string;
+  signatureHeader?: string;
   audit?: RouteAudit<RouteInput<Out<P>, Out<Q>, Out<B>>>;
   handle(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Promise<z.input<R>> | z.input<R>;
 }): RouteDef {

@@ -187,5 +187,30 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
         return { name, destroyed };
       },
     }),
+    route({
+      id: "deliverSecret",
+      method: "post",
+      path: "/v1/secrets/:name/deliver",
+      summary: "Starts a release of every worker that lists the secret, so each target ships its current version (through canary steps and gates)",
+      role: "deployer",
+      params: SecretParamsSchema,
+      status: 202,
+      response: z.object({ name: z.string(), version: z.number().int(), releases: z.array(z.object({ worker: z.string(), releaseId: z.string() })) }),
+      errors: [404, 409, 503],
+      audit: { action: "secret.deliver", target },
+      async handle({ params, tenant, principal }) {
+        const name = notReserved(params.name);
+        const info = vault.info(name, { tenant });
+        const users = ctx.deps.spec().workers.filter((w) => w.secrets.includes(name));
+        if (users.length === 0) throw new CboError("ERR_NOT_FOUND", `No worker lists secret ${name}.`, { hint: "Add it under the worker's `secrets:` in orchestrator.yaml." });
+        // All or none: a worker already releasing would ship a mix, so refuse before starting any.
+        const busy = users.filter((w) => ctx.deps.store.releases.unfinished().some((r) => r.tenant === tenant && r.worker === w.name));
+        if (busy.length > 0) throw new CboError("ERR_CONFLICT", `Worker(s) ${busy.map((w) => w.name).join(", ")} have a release in progress.`, { hint: "Deliver when it has finished." });
+        const by = actorOf(principal!);
+        const releases = [];
+        for (const w of users) releases.push({ worker: w.name, releaseId: (await ctx.deps.engine.release(w.name, { by })).id });
+        return { name, version: info.version, releases };
+      },
+    }),
   ];
 }

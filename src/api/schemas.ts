@@ -140,6 +140,10 @@ export const ReleasePlanSchema = z.object({
     z.object({ name: z.string(), accountId: z.string(), previousVersionId: z.string().nullable(), live: z.array(LiveSplitSchema) }),
   ),
   actions: z.array(PlannedActionSchema),
+  secrets: z
+    .array(z.object({ target: z.string(), name: z.string(), version: z.number().int(), mode: z.enum(["binding", "relay"]), delivered: z.boolean(), reason: z.string().optional() }))
+    .optional()
+    .describe("Secret versions each target ships with (names and versions only), or why one is withheld"),
   apiCalls: z.number().int(),
 });
 

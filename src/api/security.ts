@@ -7,6 +7,7 @@ import { createAuditLog, type AuditLog, type VerifyResult } from "../audit/index
 import type { Db } from "../store/db.ts";
 import type { Store } from "../store/index.ts";
 import { createVault, type MasterKey, type Vault } from "../vault/index.ts";
+import { createWorkerKeys, type WorkerKeys } from "../vault/worker-keys.ts";
 import { createAuditTrail, type AuditTrail } from "./audit-trail.ts";
 import { createCheckpointExport, type CheckpointExport } from "./checkpoint-export.ts";
 import { loadOrchestratorKey, type OrchestratorKeyInfo } from "./orchestrator-key.ts";
@@ -24,6 +25,8 @@ export type SecurityOptions = {
 
 export type Security = {
   vault: Vault;
+  /** Per-Worker keys (kept in the vault). */
+  workerKeys: WorkerKeys;
   audit: AuditLog;
   trail: AuditTrail;
   orchestratorKey: OrchestratorKeyInfo;
@@ -57,6 +60,7 @@ export async function openSecurity(opts: SecurityOptions): Promise<Security> {
   const log_ = audit;
   return {
     vault,
+    workerKeys: createWorkerKeys(opts.db, vault),
     audit: log_,
     trail,
     orchestratorKey: key.info,

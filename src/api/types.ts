@@ -37,6 +37,8 @@ export type ApiDeps = {
   checkResponses?: boolean;
   /** WebSocket stream tuning (tests and benchmarks). */
   stream?: StreamOptions;
+  /** How long a Worker may cache a relayed secret (s); default 300. */
+  relayTtlSec?: number;
 };
 
 export type StreamOptions = {

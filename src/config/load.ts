@@ -20,6 +20,8 @@ export type ResolvedWorker = {
   services: Record<string, string>;
   /** Binding for the version metadata, when asked for. */
   versionMetadata?: string;
+  /** Vault secrets the Worker uses (src/deploy/secrets.ts decides what reaches each target). */
+  secrets: string[];
   /** Target names, in release order (waves flattened). */
   targets: string[];
   waves: string[][];
@@ -83,6 +85,7 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       services: { ...(fromWrangler?.services ?? {}), ...(w.services ?? {}) },
       ...((w.version_metadata ?? fromWrangler?.versionMetadata) ? { versionMetadata: (w.version_metadata ?? fromWrangler?.versionMetadata)! } : {}),
       targets: waves.flat(),
+      secrets: [...(w.secrets ?? [])],
       waves,
       steps: rollout.steps,
       gate: rollout.gate,

@@ -66,6 +66,12 @@ export const WorkerSpecSchema = z
     kv: z.record(z.string().regex(BINDING), z.string().min(1)).optional(),
     /** Binding name -> Worker name in the same target. */
     services: z.record(z.string().regex(BINDING), z.string().regex(NAME)).optional(),
+    /**
+     * Vault secrets this Worker uses, by name. A `binding` secret ships inside each released version
+     * (as a Workers secret of the same name); a `relay` secret is fetched at run time. Either only
+     * reaches targets its jurisdiction tags allow.
+     */
+    secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, "a secret name has letters, digits, _ . or -, starting with a letter or _")).optional(),
     /** Binding name under which the Worker reads its own version id ({id, tag, timestamp}). */
     version_metadata: z.string().regex(BINDING).optional(),
     routes: z.array(z.string()).optional(),
@@ -101,6 +107,13 @@ export const SpecSchema = z
         if (!targets.has(t)) ctx.addIssue({ code: "custom", path: ["workers", i, "targets", j], message: `unknown target "${t}" (declared: ${[...targets].join(", ")})` });
       });
       if (w.rollout) checkRollout(w.rollout, ["workers", i, "rollout"], targets, ctx);
+      const names = new Set<string>();
+      w.secrets?.forEach((n, j) => {
+        if (names.has(n)) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `secret "${n}" is listed twice` });
+        if (n.startsWith("__") || n.startsWith("CBO_")) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `names starting with "__" or "CBO_" are reserved for the orchestrator` });
+        if (Object.hasOwn(w.vars ?? {}, n) || Object.hasOwn(w.kv ?? {}, n) || Object.hasOwn(w.services ?? {}, n)) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `"${n}" is already a binding of this worker` });
+        names.add(n);
+      });
     });
     checkRollout(spec.rollout, ["rollout"], targets, ctx);
   });

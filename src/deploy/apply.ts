@@ -28,7 +28,8 @@ import { plannedSteps, splitFor } from "./plan.ts";
 import { runGate } from "./probe.ts";
 import { describeError, type Recorder } from "./record.ts";
 import { restoreTarget } from "./restore.ts";
-import type { ReleasePlan, TargetRuntime } from "./types.ts";
+import { secretBindings } from "./secrets.ts";
+import type { ReleasePlan, SecretSource, TargetRuntime } from "./types.ts";
 
 /** Why a release stops before succeeding. Internal control flow, never shown as an API error. */
 export class ReleaseStop extends Error {
@@ -50,11 +51,13 @@ export type ApplyContext = {
   worker: ResolvedWorker;
   bundle: Bundle;
   runtimes: Map<string, TargetRuntime>;
+  secrets?: SecretSource;
+  orchestratorUrl?: string;
   /** Aborted with a ReleaseStop of kind "abort" (rolls back) or "halt" (leaves it to recovery). */
   signal: AbortSignal;
 };
 
-type Progress = { previousVersionId: string | null; versionId: string | null };
+type Progress = { previousVersionId: string | null; versionId: string | null; workerKey?: number };
 
 export async function applyRelease(ctx: ApplyContext): Promise<Release> {
   const { rec, plan } = ctx;
@@ -83,6 +86,8 @@ export async function applyRelease(ctx: ApplyContext): Promise<Release> {
     return rollBackTouched(ctx, stop, touched);
   }
   const versions = Object.fromEntries([...touched].map(([t, p]) => [t, p.versionId]));
+  // Every target now serves the new version at 100%: a key rotation it carried is complete there.
+  for (const [t, p] of touched) if (p.workerKey !== undefined) ctx.secrets?.shipped(ctx.release.tenant, ctx.worker.name, t, p.workerKey);
   const release = rec.finish("succeeded", `every step passed on ${plan.targets.map((t) => t.name).join(", ")}`);
   rec.emit("release.succeeded", null, { versions, bundleHash: plan.bundleHash });
   return release;
@@ -98,12 +103,16 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
   try {
     signal.throwIfAborted();
     rec.journal(J.uploadIntent, name, { previousVersionId, bundleHash: plan.bundleHash });
+    const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, { by: `release:${release.id}`, orchestratorUrl: ctx.orchestratorUrl });
     const upload: WorkerUpload = {
       mainModule: ctx.bundle.mainModule,
       modules: [{ name: ctx.bundle.mainModule, content: ctx.bundle.code, type: "esm" }],
       compatibilityDate: worker.compatibilityDate,
       compatibilityFlags: worker.compatibilityFlags,
-      bindings: await bindingsFor(worker, runtime),
+      bindings: [...(await bindingsFor(worker, runtime)), ...secrets.bindings],
+      // A Worker that uses vault secrets gets exactly the ones its plan ships: none carried over
+      // from the previous version (a withheld or removed secret must not linger there).
+      ...(worker.secrets.length > 0 ? { keepBindings: [] } : {}),
       annotations: { "workers/message": `cbo release ${release.id}` },
     };
     signal.throwIfAborted();
@@ -114,20 +123,20 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       const put = await runtime.client.uploadScript(worker.name, upload);
       if (!put.deployment_id) throw new CboError("ERR_CF_RESPONSE", `the first upload of ${worker.name} to ${name} returned no version id`);
       versionId = put.deployment_id;
-      touched.set(name, { previousVersionId, versionId });
+      touched.set(name, { previousVersionId, versionId, ...(secrets.pins?.workerKey ? { workerKey: secrets.pins.workerKey } : {}) });
     } else {
       versionId = (await runtime.client.uploadVersion(worker.name, upload)).id;
     }
     rec.journal(J.uploaded, name, { versionId, previousVersionId, created: previousVersionId === null });
-    ctx.store.catalog.recordVersion({ tenant: release.tenant, worker: worker.name, target: name, version_id: versionId, release_id: release.id, bundle_hash: plan.bundleHash });
-    rec.emit("release.target.uploaded", name, { versionId, previousVersionId });
+    ctx.store.catalog.recordVersion({ tenant: release.tenant, worker: worker.name, target: name, version_id: versionId, release_id: release.id, bundle_hash: plan.bundleHash, secrets: secrets.pins });
+    rec.emit("release.target.uploaded", name, { versionId, previousVersionId, ...(secrets.pins ? { secrets: secrets.pins } : {}) });
 
     for (const percent of plannedSteps(plan, name)) {
       signal.throwIfAborted();
       stage = `the ${percent}% step`;
       const split = splitFor(versionId, previousVersionId, percent);
       rec.journal(J.stepIntent, name, { percent, versionId, previousVersionId, split });
-      touched.set(name, { previousVersionId, versionId });
+      touched.set(name, { previousVersionId, versionId, ...(secrets.pins?.workerKey ? { workerKey: secrets.pins.workerKey } : {}) });
       await runtime.client.createDeployment(worker.name, split, { message: `cbo release ${release.id}: ${percent}%` });
       rec.journal(J.stepDeployed, name, { percent, versionId });
       rec.emit("release.step.started", name, { percent, versionId, previousVersionId, split });

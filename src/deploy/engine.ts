@@ -18,6 +18,7 @@ import { bundleWorker } from "./bundle.ts";
 import { observeTarget } from "./observe.ts";
 import { plan as planRelease } from "./plan.ts";
 import { createRecorder, describeError } from "./record.ts";
+import { planSecrets } from "./secrets.ts";
 import { recoverRelease } from "./recover.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
 import type { Engine, EngineDeps, ReleasePlan, TargetRuntime } from "./types.ts";
@@ -71,7 +72,12 @@ export function createEngine(deps: EngineDeps): Engine {
   async function computePlan(worker: ResolvedWorker, runtimes: Map<string, TargetRuntime>, bundleHash: string, full: boolean): Promise<ReleasePlan> {
     const kv = full && Object.keys(worker.kv).length > 0;
     const observed = await Promise.all(worker.targets.map((t) => observeTarget(runtimes.get(t)!, worker.name, { versions: full, kv })));
-    return planRelease(worker, bundleHash, new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId }])), observed);
+    const plan = planRelease(worker, bundleHash, new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId }])), observed);
+    if (worker.secrets.length === 0) return plan;
+    if (!deps.secrets) throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);
+    const jurisdictions = new Map(deps.spec().targets.map((t) => [t.name, t.jurisdiction]));
+    const targets = worker.targets.map((name) => ({ name, jurisdiction: jurisdictions.get(name) }));
+    return { ...plan, secrets: planSecrets(worker, targets, deps.secrets.describe(worker.tenant, worker.secrets)) };
   }
 
   /** Runs `work` in the background as the release `record`, settling the claim when it ends. */
@@ -131,7 +137,7 @@ export function createEngine(deps: EngineDeps): Engine {
         targets: context.plan.targets.map((t) => ({ target: t.name, previousVersionId: t.previousVersionId })),
       });
       rec.log(`release of ${context.plan.bundleHash.slice(0, 12)} to ${context.plan.waves.map((w) => w.join("+")).join(" -> ")}`);
-      start(record, unclaim, (signal) => applyRelease({ store, rec, release: record, plan: context.plan, worker, bundle: context.bundle, runtimes: context.runtimes, signal }));
+      start(record, unclaim, (signal) => applyRelease({ store, rec, release: record, plan: context.plan, worker, bundle: context.bundle, runtimes: context.runtimes, signal, ...(deps.secrets ? { secrets: deps.secrets } : {}), ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}) }));
       return record;
     },
 

@@ -8,3 +8,5 @@ export { bundleWorker, bundleHash, type Bundle } from "./bundle.ts";
 export { replay, touched, type TargetReplay } from "./journal.ts";
 export type { RollbackPlan } from "./stored.ts";
 export type * from "./types.ts";
+export { vaultSecretSource } from "./secret-source.ts";
+export { AGENT_BINDINGS, allowedIn, planSecrets } from "./secrets.ts";

@@ -33,6 +33,24 @@ export type PlannedAction =
   | { kind: "deploy"; target: string; percent: number }
   | { kind: "gate"; target: string; percent: number };
 
+/** A vault secret as planning needs it: never its value. */
+export type SecretPolicy = { version: number; mode: "binding" | "relay"; jurisdictions: string[] };
+
+/** One secret on one target in a release: the version it ships with, or why it is withheld. */
+export type PlannedSecret = { target: string; name: string; version: number; mode: SecretPolicy["mode"]; delivered: boolean; reason?: string };
+
+/** What the engine needs from the vault (src/deploy/secret-source.ts adapts the real one). */
+export type SecretSource = {
+  /** Current version and policy per name; undefined for a secret that is missing or deleted. */
+  describe(tenant: string, names: string[]): Map<string, SecretPolicy | undefined>;
+  /** A value to ship as a binding (audited as a delivery by `by`). */
+  read(tenant: string, name: string, version: number, by: string): string;
+  /** This Worker's key on this target, made on first use. */
+  workerKey(tenant: string, worker: string, target: string, by: string): { version: number; key: Uint8Array };
+  /** A release shipped key `version` to this target and it serves there: older keys stop verifying. */
+  shipped(tenant: string, worker: string, target: string, version: number): void;
+};
+
 /** The pure result of planning a release: shown by `cbo plan`, stored with the release. */
 export type ReleasePlan = {
   worker: string;
@@ -43,6 +61,8 @@ export type ReleasePlan = {
   gate: Gate;
   targets: Array<{ name: string; accountId: string; previousVersionId: string | null; live: ObservedTarget["deployment"] }>;
   actions: PlannedAction[];
+  /** Secret versions per target (absent: the worker uses no secrets, or the plan predates them). */
+  secrets?: PlannedSecret[];
   /** Cloudflare API requests the release will spend when every gate passes (retries excluded). */
   apiCalls: number;
 };
@@ -52,6 +72,10 @@ export type EngineDeps = {
   /** The current desired state (re-read on every call: reconcile is level-based). */
   spec: () => ResolvedSpec;
   targets: () => Map<string, TargetRuntime>;
+  /** The vault, for Workers that use secrets. */
+  secrets?: SecretSource;
+  /** Where Workers reach the orchestrator (relay, heartbeats), given to Workers that use relay secrets. */
+  orchestratorUrl?: () => string | undefined;
   log?: (line: string) => void;
 };
 

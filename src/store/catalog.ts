@@ -1,10 +1,17 @@
 // Targets, workers and the versions the orchestrator knows per target: the registry side of
 // the store (small tables, one function each).
+import { z } from "zod";
 import { nowIso, type Db } from "./db.ts";
 
 export type TargetRow = { tenant: string; name: string; api: string; account_id: string; region: string | null; jurisdiction: string | null; kv_namespace: string | null; updated_at: string };
 export type WorkerRow = { tenant: string; name: string; spec: Record<string, unknown>; updated_at: string };
-export type VersionRow = { tenant: string; worker: string; target: string; version_id: string; release_id: string | null; bundle_hash: string | null; created_at: string };
+/** Secret versions a Worker version shipped with (004_delivery.sql). */
+export type SecretPins = { secrets: Record<string, number>; workerKey?: number };
+export type VersionRow = { tenant: string; worker: string; target: string; version_id: string; release_id: string | null; bundle_hash: string | null; created_at: string; secrets?: SecretPins | null };
+
+const PinsSchema = z.object({ secrets: z.record(z.string(), z.number().int().min(1)), workerKey: z.number().int().min(1).optional() }).strict();
+type RawVersion = Omit<VersionRow, "secrets"> & { secrets: string | null };
+const toVersion = (r: RawVersion): VersionRow => ({ ...r, secrets: r.secrets === null ? null : PinsSchema.parse(JSON.parse(r.secrets)) });
 
 export function createCatalogStore(db: Db) {
   return {
@@ -31,14 +38,20 @@ export function createCatalogStore(db: Db) {
     },
     recordVersion(v: Omit<VersionRow, "created_at">): void {
       db.prepare(
-        "INSERT OR IGNORE INTO versions (tenant, worker, target, version_id, release_id, bundle_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ).run(v.tenant, v.worker, v.target, v.version_id, v.release_id, v.bundle_hash, nowIso());
+        "INSERT OR IGNORE INTO versions (tenant, worker, target, version_id, release_id, bundle_hash, created_at, secrets) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      ).run(v.tenant, v.worker, v.target, v.version_id, v.release_id, v.bundle_hash, nowIso(), v.secrets ? JSON.stringify(PinsSchema.parse(v.secrets)) : null);
+    },
+    /** One version we uploaded, with what it shipped; undefined for versions we did not upload. */
+    version(tenant: string, target: string, versionId: string): VersionRow | undefined {
+      const r = db.prepare("SELECT * FROM versions WHERE tenant = ? AND target = ? AND version_id = ?").get(tenant, target, versionId) as RawVersion | undefined;
+      return r && toVersion(r);
     },
     /** Newest first. */
     versions(tenant: string, worker: string, target?: string, limit = 100): VersionRow[] {
-      return target
-        ? (db.prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? AND target = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").all(tenant, worker, target, limit) as VersionRow[])
-        : (db.prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").all(tenant, worker, limit) as VersionRow[]);
+      const rows = target
+        ? (db.prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? AND target = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").all(tenant, worker, target, limit) as RawVersion[])
+        : (db.prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").all(tenant, worker, limit) as RawVersion[]);
+      return rows.map(toVersion);
     },
   };
 }
