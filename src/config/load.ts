@@ -5,7 +5,7 @@ import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { CboError } from "../kit/errors.ts";
-import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target } from "./schema.ts";
+import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
 import { readWranglerConfig } from "./wrangler.ts";
 
 export type ResolvedWorker = {
@@ -22,6 +22,11 @@ export type ResolvedWorker = {
   versionMetadata?: string;
   /** Vault secrets the Worker uses (src/deploy/secrets.ts decides what reaches each target). */
   secrets: string[];
+  /** Runs the edge agent (gets its bindings). */
+  agent: boolean;
+  /** Signed agent configuration, when declared. */
+  config?: WorkerConfig;
+  drift: "report" | "revert";
   /** Target names, in release order (waves flattened). */
   targets: string[];
   waves: string[][];
@@ -86,6 +91,9 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       ...((w.version_metadata ?? fromWrangler?.versionMetadata) ? { versionMetadata: (w.version_metadata ?? fromWrangler?.versionMetadata)! } : {}),
       targets: waves.flat(),
       secrets: [...(w.secrets ?? [])],
+      agent: w.agent ?? (w.config !== undefined || (w.secrets ?? []).length > 0),
+      ...(w.config ? { config: w.config } : {}),
+      drift: w.drift,
       waves,
       steps: rollout.steps,
       gate: rollout.gate,

@@ -52,6 +52,22 @@ export const TargetSchema = z
   .strict();
 export type Target = z.infer<typeof TargetSchema>;
 
+const JsonObject = z.record(z.string(), z.json());
+
+/**
+ * Configuration the edge agent serves to the Worker, signed per target: `values`, then the
+ * override for the target's jurisdiction, then the target's own override (deep-merged, objects
+ * only; arrays and scalars replace).
+ */
+export const WorkerConfigSchema = z
+  .object({
+    values: JsonObject.default({}),
+    jurisdictions: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), JsonObject).optional(),
+    targets: z.record(z.string().regex(NAME), JsonObject).optional(),
+  })
+  .strict();
+export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+
 export const WorkerSpecSchema = z
   .object({
     name: z.string().regex(NAME, "use lowercase letters, digits and dashes, starting with a letter"),
@@ -75,6 +91,15 @@ export const WorkerSpecSchema = z
     /** Binding name under which the Worker reads its own version id ({id, tag, timestamp}). */
     version_metadata: z.string().regex(BINDING).optional(),
     routes: z.array(z.string()).optional(),
+    /** Signed configuration for the edge agent (cbo config publish). */
+    config: WorkerConfigSchema.optional(),
+    /**
+     * Does the Worker run the edge agent (clawdbot-orchestrator/edge)? It then gets the agent's
+     * bindings (identity, keys, the config KV namespace). Default: when it has `config` or secrets.
+     */
+    agent: z.boolean().optional(),
+    /** What to do when a target runs something other than what was released: report, or put it back. */
+    drift: z.enum(["report", "revert"]).default("report"),
     /** Targets this Worker runs in; default: all. */
     targets: z.array(z.string().regex(NAME)).min(1).optional(),
     rollout: RolloutSchema.partial().optional(),
@@ -107,6 +132,13 @@ export const SpecSchema = z
         if (!targets.has(t)) ctx.addIssue({ code: "custom", path: ["workers", i, "targets", j], message: `unknown target "${t}" (declared: ${[...targets].join(", ")})` });
       });
       if (w.rollout) checkRollout(w.rollout, ["workers", i, "rollout"], targets, ctx);
+      if (w.config) {
+        for (const t of Object.keys(w.config.targets ?? {})) {
+          if (!targets.has(t)) ctx.addIssue({ code: "custom", path: ["workers", i, "config", "targets", t], message: `unknown target "${t}"` });
+        }
+        const size = JSON.stringify(w.config).length;
+        if (size > 256 * 1024) ctx.addIssue({ code: "custom", path: ["workers", i, "config"], message: `config is ${size} bytes; keep it under 256 KiB (it is signed into every target's bundle)` });
+      }
       const names = new Set<string>();
       w.secrets?.forEach((n, j) => {
         if (names.has(n)) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `secret "${n}" is listed twice` });

@@ -13,7 +13,7 @@ const worker = (over: Partial<ResolvedWorker> = {}): ResolvedWorker => ({
   vars: {},
   kv: {},
   services: {},
-  secrets: [],
+  secrets: [], agent: false, drift: "report",
   targets: ["eu", "us", "ap"],
   waves: [["eu"], ["us", "ap"]],
   steps: [10, 50, 100],
