@@ -140,6 +140,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       store, spec: () => spec, targets: () => targets, log,
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
       orchestratorUrl: () => opts.orchestratorUrl ?? listening,
+      publicKey: () => sec.orchestratorKey.publicKey,
     });
     await engine.recover();
     const monitor = createMonitor({ store, spec: () => spec, targets: () => targets, intervalMs: opts.monitorIntervalMs ?? 1000, log });

@@ -143,7 +143,11 @@ describe("secret delivery through releases and the relay", () => {
     const us = await seen("us");
     expect(us.body).toEqual({ GLOBAL_KEY: sha(VALUES.GLOBAL_KEY[0]!), EU_KEY: null, RELAY_TOKEN: null, pins: { RELAY_TOKEN: 1 } });
     // Read back from the edge's own record of the live version: names and types only.
-    expect(await liveBindings("us")).toEqual(["json:CBO_SECRET_VERSIONS", "plain_text:CBO_ORCHESTRATOR_URL", "plain_text:CBO_TARGET", "plain_text:CBO_WORKER", "secret_text:CBO_WORKER_KEY", "secret_text:GLOBAL_KEY"]);
+    // (A Worker with secrets runs the edge agent by default: its identity, keys, config namespace.)
+    expect(await liveBindings("us")).toEqual([
+      "json:CBO_SECRET_VERSIONS", "kv_namespace:CBO_CONFIG", "plain_text:CBO_ORCHESTRATOR_URL", "plain_text:CBO_PUBLIC_KEY", "plain_text:CBO_TARGET",
+      "plain_text:CBO_WORKER", "secret_text:CBO_WORKER_KEY", "secret_text:GLOBAL_KEY", "version_metadata:CBO_VERSION",
+    ]);
     expect(await liveBindings("eu")).toContain("secret_text:EU_KEY");
   });
 

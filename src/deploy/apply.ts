@@ -21,14 +21,14 @@ import type { WorkerUpload } from "../cloudflare/index.ts";
 import { CboError } from "../kit/errors.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { Bundle } from "./bundle.ts";
-import { bindingsFor } from "./bindings.ts";
+import { bindingsFor, ensureKvNamespaces } from "./bindings.ts";
 import { J } from "./journal.ts";
 import { observeDeployment } from "./observe.ts";
 import { plannedSteps, splitFor } from "./plan.ts";
 import { runGate } from "./probe.ts";
 import { describeError, type Recorder } from "./record.ts";
 import { restoreTarget } from "./restore.ts";
-import { secretBindings } from "./secrets.ts";
+import { DEFAULT_CONFIG_NAMESPACE, secretBindings } from "./secrets.ts";
 import type { ReleasePlan, SecretSource, TargetRuntime } from "./types.ts";
 
 /** Why a release stops before succeeding. Internal control flow, never shown as an API error. */
@@ -51,8 +51,11 @@ export type ApplyContext = {
   worker: ResolvedWorker;
   bundle: Bundle;
   runtimes: Map<string, TargetRuntime>;
+  /** The spec's targets (for each target's config namespace title). */
+  spec?: { targets: Array<{ name: string; kv_namespace?: string | undefined }> };
   secrets?: SecretSource;
   orchestratorUrl?: string;
+  publicKey?: string;
   /** Aborted with a ReleaseStop of kind "abort" (rolls back) or "halt" (leaves it to recovery). */
   signal: AbortSignal;
 };
@@ -103,7 +106,8 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
   try {
     signal.throwIfAborted();
     rec.journal(J.uploadIntent, name, { previousVersionId, bundleHash: plan.bundleHash });
-    const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, { by: `release:${release.id}`, orchestratorUrl: ctx.orchestratorUrl });
+    const configNamespaceId = worker.agent ? await configNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace) : undefined;
+    const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, { by: `release:${release.id}`, orchestratorUrl: ctx.orchestratorUrl, publicKey: ctx.publicKey, configNamespaceId });
     const upload: WorkerUpload = {
       mainModule: ctx.bundle.mainModule,
       modules: [{ name: ctx.bundle.mainModule, content: ctx.bundle.code, type: "esm" }],
@@ -161,6 +165,12 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
     rec.emit("release.step.failed", name, { stage, reason: why });
     throw new ReleaseStop("edge", why, name);
   }
+}
+
+/** The id of the target's config namespace (created when missing). */
+async function configNamespace(runtime: TargetRuntime, title: string | undefined): Promise<string> {
+  const t = title ?? DEFAULT_CONFIG_NAMESPACE;
+  return (await ensureKvNamespaces(runtime, [t])).get(t)!;
 }
 
 function asStop(e: unknown, signal: AbortSignal): ReleaseStop {

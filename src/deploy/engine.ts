@@ -73,7 +73,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const kv = full && Object.keys(worker.kv).length > 0;
     const observed = await Promise.all(worker.targets.map((t) => observeTarget(runtimes.get(t)!, worker.name, { versions: full, kv })));
     const plan = planRelease(worker, bundleHash, new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId }])), observed);
-    if (worker.secrets.length === 0) return plan;
+    if (worker.secrets.length === 0 && !worker.agent) return plan;
     if (!deps.secrets) throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);
     const jurisdictions = new Map(deps.spec().targets.map((t) => [t.name, t.jurisdiction]));
     const targets = worker.targets.map((name) => ({ name, jurisdiction: jurisdictions.get(name) }));
@@ -137,7 +137,11 @@ export function createEngine(deps: EngineDeps): Engine {
         targets: context.plan.targets.map((t) => ({ target: t.name, previousVersionId: t.previousVersionId })),
       });
       rec.log(`release of ${context.plan.bundleHash.slice(0, 12)} to ${context.plan.waves.map((w) => w.join("+")).join(" -> ")}`);
-      start(record, unclaim, (signal) => applyRelease({ store, rec, release: record, plan: context.plan, worker, bundle: context.bundle, runtimes: context.runtimes, signal, ...(deps.secrets ? { secrets: deps.secrets } : {}), ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}) }));
+      start(record, unclaim, (signal) => applyRelease({ store, rec, release: record, plan: context.plan, worker, bundle: context.bundle, runtimes: context.runtimes, signal, spec: deps.spec(),
+        ...(deps.secrets ? { secrets: deps.secrets } : {}),
+        ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}),
+        ...(deps.publicKey?.() ? { publicKey: deps.publicKey()! } : {}),
+      }));
       return record;
     },
 

@@ -9,4 +9,4 @@ export { replay, touched, type TargetReplay } from "./journal.ts";
 export type { RollbackPlan } from "./stored.ts";
 export type * from "./types.ts";
 export { vaultSecretSource } from "./secret-source.ts";
-export { AGENT_BINDINGS, allowedIn, planSecrets } from "./secrets.ts";
+export { allowedIn, DEFAULT_CONFIG_NAMESPACE, planSecrets } from "./secrets.ts";

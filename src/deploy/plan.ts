@@ -53,6 +53,8 @@ export function plan(
       const known = seen.kvNamespaces === undefined ? undefined : new Set(seen.kvNamespaces);
       apiCalls += 1 + kvTitles.filter((t) => known === undefined || !known.has(t)).length;
     }
+    // The edge agent's config namespace: listed (created on the first release only).
+    if (worker.agent) apiCalls += 1;
     actions.push({ kind: "upload", target: name });
     apiCalls += 1;
     for (const percent of stepsFor(worker.steps, previousVersionId)) {

@@ -11,18 +11,13 @@
 import type { UploadBinding } from "../cloudflare/upload.ts";
 import type { ResolvedWorker } from "../config/load.ts";
 import { CboError } from "../kit/errors.ts";
+import { AGENT_BINDINGS } from "../kit/protocol/bindings.ts";
 import { bytesToBase64url } from "../kit/signing/index.ts";
 import type { SecretPins } from "../store/catalog.ts";
 import type { PlannedSecret, SecretPolicy, SecretSource } from "./types.ts";
 
-/** Bindings the orchestrator adds to a Worker that uses secrets (the edge agent reads them). */
-export const AGENT_BINDINGS = {
-  worker: "CBO_WORKER",
-  target: "CBO_TARGET",
-  orchestratorUrl: "CBO_ORCHESTRATOR_URL",
-  workerKey: "CBO_WORKER_KEY",
-  secretVersions: "CBO_SECRET_VERSIONS",
-} as const;
+/** The KV namespace title holding signed config when a target names none. */
+export const DEFAULT_CONFIG_NAMESPACE = "cbo-config";
 
 export function allowedIn(jurisdictions: string[], target: string | undefined): boolean {
   return jurisdictions.length === 0 || (target !== undefined && jurisdictions.includes(target));
@@ -63,26 +58,27 @@ export function pinsFor(planned: PlannedSecret[] | undefined, target: string, wo
 }
 
 /**
- * The secret bindings of one target's upload: binding secrets with their values (read from the
- * vault now, audited as deliveries), and for relay secrets the agent's key and pins.
+ * The secret and agent bindings of one target's upload: binding secrets with their values (read
+ * from the vault now, audited as deliveries), and for a Worker running the edge agent its
+ * identity, keys, relay pins and config namespace (AGENT_BINDINGS, shared with src/edge/).
  */
 export function secretBindings(
   worker: ResolvedWorker,
   target: string,
   planned: PlannedSecret[] | undefined,
   source: SecretSource | undefined,
-  ctx: { by: string; orchestratorUrl: string | undefined },
+  ctx: { by: string; orchestratorUrl: string | undefined; publicKey?: string | undefined; configNamespaceId?: string | undefined },
 ): { bindings: UploadBinding[]; pins: SecretPins | null } {
   const mine = (planned ?? []).filter((s) => s.target === target && s.delivered);
-  if (worker.secrets.length === 0) return { bindings: [], pins: null };
-  if (!source) throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);
+  if (worker.secrets.length === 0 && !worker.agent) return { bindings: [], pins: null };
+  if (!source) throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets or the edge agent, but this orchestrator runs without a vault.`);
   const bindings: UploadBinding[] = [];
   for (const s of mine.filter((x) => x.mode === "binding")) {
     bindings.push({ type: "secret_text", name: s.name, text: source.read(worker.tenant, s.name, s.version, ctx.by) });
   }
-  let workerKey: number | undefined;
   const relay = mine.filter((x) => x.mode === "relay");
-  if (relay.length > 0) {
+  let workerKey: number | undefined;
+  if (worker.agent || relay.length > 0) {
     const key = source.workerKey(worker.tenant, worker.name, target, ctx.by);
     workerKey = key.version;
     bindings.push(
@@ -92,6 +88,11 @@ export function secretBindings(
       { type: "json", name: AGENT_BINDINGS.secretVersions, json: Object.fromEntries(relay.map((s) => [s.name, s.version])) },
       ...(ctx.orchestratorUrl ? [{ type: "plain_text", name: AGENT_BINDINGS.orchestratorUrl, text: ctx.orchestratorUrl }] : []),
     );
+  }
+  if (worker.agent) {
+    if (ctx.publicKey) bindings.push({ type: "plain_text", name: AGENT_BINDINGS.publicKey, text: ctx.publicKey });
+    if (worker.versionMetadata !== AGENT_BINDINGS.version) bindings.push({ type: "version_metadata", name: AGENT_BINDINGS.version });
+    if (ctx.configNamespaceId) bindings.push({ type: "kv_namespace", name: AGENT_BINDINGS.config, namespace_id: ctx.configNamespaceId });
   }
   return { bindings, pins: pinsFor(planned, target, workerKey) };
 }

@@ -76,6 +76,8 @@ export type EngineDeps = {
   secrets?: SecretSource;
   /** Where Workers reach the orchestrator (relay, heartbeats), given to Workers that use relay secrets. */
   orchestratorUrl?: () => string | undefined;
+  /** The orchestrator's Ed25519 public key (base64url raw), given to Workers running the edge agent. */
+  publicKey?: () => string | undefined;
   log?: (line: string) => void;
 };
 
