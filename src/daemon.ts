@@ -18,8 +18,13 @@ import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine, TargetRuntime } from "./deploy/types.ts";
 import { createEngine, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
+import { specSource } from "./config/watch.ts";
+import { createDriftChecker } from "./monitor/drift-checker.ts";
+import { createConfigSync, createHeartbeatSink, type ConfigSync, type HeartbeatSink } from "./sync/index.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "./vault/index.ts";
-import { createApi, openSecurity, startApiServer, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
+import { completeKeyFileRotation } from "./vault/key-file-rotation.ts";
+import { API_VERSION, createApi, openSecurity, startApiServer, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
+import type { DaemonAdmin } from "./api/types.ts";
 
 export type DaemonOptions = {
   dataDir: string;
@@ -58,15 +63,19 @@ export type DaemonOptions = {
 
 export type Daemon = {
   url: string;
-  spec: ResolvedSpec;
+  /** The spec in use (re-read when orchestrator.yaml changes; see config/watch.ts). */
+  readonly spec: ResolvedSpec;
   store: Store;
   engine: Engine;
   /** The vault, the audit log and the orchestrator's signing key. */
   security: Security;
+  /** Config publishing and the agents' heartbeats (flush() stores the buffered ones now). */
+  configSync: ConfigSync;
+  heartbeats: HeartbeatSink;
   /** The orchestrator's public key (also written to <data>/orchestrator-key.json). */
   orchestratorKey: OrchestratorKeyInfo;
-  /** The master key in use (it prints as its id only); backups are encrypted under it. */
-  masterKey: MasterKey;
+  /** The master key in use (it prints as its id only; it changes when rotated online); backups are encrypted under it. */
+  readonly masterKey: MasterKey;
   /** Where checkpoints are shipped (file path or URL). */
   auditExport: string;
   /** Set only on the first start: the admin token, to be shown once. */
@@ -113,10 +122,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   mkdirSync(dataDir, { recursive: true });
   const spec = loadSpec(opts.configFile);
   const targets = buildTargets(spec, opts);
+  // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
+  const currentSpec = specSource(opts.configFile, spec, log);
   const store = createStore(join(dataDir, "orchestrator.sqlite"));
   let security: Security | undefined;
   try {
-    const masterKey = resolveMasterKey(opts, store.db, log);
+    const keyFile = configuredKeyFile(opts);
+    // A rotation interrupted between its commit and its rename is finished before the key is read.
+    if (keyFile) completeKeyFileRotation(keyFile, store.db, log);
+    let masterKey = resolveMasterKey(opts, store.db, log);
+    const startedAt = Date.now();
     const auditExport = opts.auditExport ?? join(dataDir, "audit-checkpoints.jsonl");
     const sec = (security = await openSecurity({
       db: store.db, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
@@ -134,16 +149,33 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     for (const w of spec.workers) store.catalog.upsertWorker(spec.tenant, w.name, { ...w });
 
+    // The agents' heartbeats, stored in batches; gates read a canary's own traffic from them.
+    const heartbeats = createHeartbeatSink({ store, log });
     // Known once the server listens; Workers get it with their relay secrets (a tunnel URL later).
     let listening: string | undefined;
     const engine = createEngine({
-      store, spec: () => spec, targets: () => targets, log,
+      store, spec: currentSpec, targets: () => targets, log,
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
       orchestratorUrl: () => opts.orchestratorUrl ?? listening,
       publicKey: () => sec.orchestratorKey.publicKey,
+      agentTraffic: (tenant, worker, target, versionId, sinceMs) => {
+        heartbeats.flush();
+        return store.agents.traffic(tenant, worker, versionId, sinceMs, target);
+      },
     });
     await engine.recover();
-    const monitor = createMonitor({ store, spec: () => spec, targets: () => targets, intervalMs: opts.monitorIntervalMs ?? 1000, log });
+    const monitor = createMonitor({ store, spec: currentSpec, targets: () => targets, intervalMs: opts.monitorIntervalMs ?? 1000, log });
+    // Drift: the store's desired versions against what the edge runs, on the monitor's interval
+    // (drift.* events reach the audit log through followEngine above).
+    const drift = createDriftChecker({
+      store, spec: currentSpec, targets: () => targets, intervalMs: opts.monitorIntervalMs ?? 1000, log,
+      // Config drift: a target whose agents have not reported running the latest published version.
+      configVersions: (worker, target) => {
+        const desired = store.configs.latest(spec.tenant, worker)?.version;
+        const given = store.configs.targets(spec.tenant, worker).find((x) => x.target === target);
+        return { ...(desired ? { desired } : {}), ...(given?.applied_at && given.version === desired ? { applied: given.version } : {}) };
+      },
+    });
 
     const adminTokenFile = join(dataDir, "admin-token");
     // First start: one admin token, shown once by the caller and kept in a 0600 file for the CLI.
@@ -158,16 +190,48 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       chmodSync(adminTokenFile, 0o600);
     }
 
-    const api = createApi({ store, engine, monitor, security: sec, spec: () => spec, targets: () => targets, log, ...(opts.authLimits ? { authLimits: opts.authLimits } : {}) });
+    // Config sync (signed bundles to each target's KV); the agents' heartbeats are above.
+    const configSync = createConfigSync({
+      store, spec: currentSpec, targets: () => targets, log,
+      signer: { privateKey: sec.signingKey, keyId: sec.orchestratorKey.keyId },
+      workerKeys: (tenant, worker, target) => sec.workerKeys.verifying({ tenant, worker, target }, "config-sync").map((k) => k.key),
+      audit: (e) => sec.trail.record({ actor: e.by, action: e.rollbackOf === null ? "config.publish" : "config.rollback", target: `worker:${e.worker}`, tenant: spec.tenant, outcome: "ok", details: { version: e.version, hash: e.hash, rollbackOf: e.rollbackOf, targets: e.targets } }),
+    });
+    // What the vault and backup routes need of the daemon: the master key (it follows an online
+    // rotation, and backups are sealed with the one in use) and a backup on request.
+    const admin: DaemonAdmin = {
+      masterKey: () => masterKey,
+      ...(keyFile && masterKey.source === "file" && !opts.masterKey ? { masterKeyFile: keyFile } : {}),
+      masterKeyRotated: (next) => void (masterKey = next),
+      async backup(o, written) {
+        // Loaded on first use, like the schedule: an idle daemon does not pay for it.
+        const { backupNow } = await import("./backup/index.ts");
+        const dir = o.dir ?? opts.backup?.dir;
+        return backupNow({ dataDir, db: store.db, masterKey, ...(o.out ? { out: o.out } : {}), ...(dir ? { dir } : {}), ...(o.keep ? { keep: o.keep } : {}), written });
+      },
+    };
+    const api = createApi({ admin, store, engine, monitor, security: sec, spec: currentSpec, targets: () => targets, log, configSync, heartbeats, ...(opts.authLimits ? { authLimits: opts.authLimits } : {}) });
     const server = await startApiServer({ api, host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
     listening = server.url;
+    // On the record before anyone is told where the daemon listens: a daemon whose start cannot be
+    // recorded does not serve (the audit path fails closed).
+    try {
+      sec.trail.record({
+        actor: "daemon", action: "daemon.start", target: "daemon", tenant: spec.tenant, outcome: "ok",
+        details: { version: API_VERSION, url: server.url, pid: process.pid, masterKeyId: masterKey.id },
+      });
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
     writeFileSync(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
     monitor.start();
+    drift.start();
     sec.start();
     const backups = opts.backup
       ? // Loaded only when a schedule is configured: an idle daemon without one does not pay for it.
         (await import("./backup/index.ts")).startBackupSchedule({
-          dataDir, db: store.db, masterKey, every: opts.backup.everyMs, keep: opts.backup.keep, log, ...(opts.backup.dir ? { dir: opts.backup.dir } : {}),
+          dataDir, db: store.db, masterKey: () => masterKey, every: opts.backup.everyMs, keep: opts.backup.keep, log, ...(opts.backup.dir ? { dir: opts.backup.dir } : {}),
           onBackup: (b) => sec.trail.note({
             actor: "daemon", action: "backup.create", target: `backup:${basename(b.file)}`, tenant: spec.tenant, outcome: "ok",
             details: { bytes: b.bytes, masterKeyId: b.masterKeyId, entries: b.audit.entries, checkpoints: b.audit.checkpoints, pruned: b.removed.length },
@@ -179,12 +243,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     let closed = false;
     return {
       url: server.url,
-      spec,
+      get spec() {
+        return currentSpec();
+      },
       store,
       engine,
       security: sec,
+      configSync,
+      heartbeats,
       orchestratorKey: sec.orchestratorKey,
-      masterKey,
+      get masterKey() {
+        return masterKey;
+      },
       auditExport,
       adminTokenFile,
       ...(initialAdminToken ? { initialAdminToken } : {}),
@@ -193,9 +263,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         closed = true;
         await backups?.stop();
         await monitor.stop();
+        await drift.stop();
         await engine.close();
         await server.close();
+        heartbeats.close();
         unfollow();
+        // Best effort: stopping cannot be refused; the last checkpoint below covers this entry.
+        sec.trail.note({
+          actor: "daemon", action: "daemon.stop", target: "daemon", tenant: spec.tenant, outcome: "ok",
+          details: { version: API_VERSION, url: server.url, pid: process.pid, uptimeS: Math.round((Date.now() - startedAt) / 1000) },
+        });
         // A last signed checkpoint over everything recorded, shipped like the others.
         await sec.stop().catch((e: unknown) => log(`audit: last checkpoint failed: ${e instanceof Error ? e.message : String(e)}`));
         store.close();
@@ -206,6 +283,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     store.close();
     throw e;
   }
+}
+
+/** The key file the master key is read from when it comes from one (what an online rotation rewrites). */
+function configuredKeyFile(opts: DaemonOptions): string | undefined {
+  if (opts.masterKey) return undefined;
+  const env = opts.env ?? process.env;
+  if (env.CBO_MASTER_KEY || opts.passphrase !== undefined) return undefined;
+  const file = opts.masterKeyFile ?? (env.CBO_MASTER_KEY_FILE || undefined) ?? opts.fallbackMasterKeyFile;
+  return file === undefined ? undefined : resolve(file);
 }
 
 /** The master key from the one configured source (see DaemonOptions); ERR_VALIDATION with a hint otherwise. */

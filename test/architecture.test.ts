@@ -43,7 +43,9 @@ const RULES: Record<string, Rule> = {
   backup: { may: ["kit", "config", "store", "audit", "vault"] },
   // Probes and health: beside deploy, sharing its target types only.
   monitor: { may: ["kit", "config", "store", "cloudflare"], typesFrom: ["deploy"] },
-  api: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "deploy", "monitor"] },
+  // Config sync and agent reports: beside deploy, using its bindings helpers and target types.
+  sync: { may: ["kit", "config", "store", "cloudflare", "deploy"] },
+  api: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "deploy", "monitor", "sync"] },
   dashboard: { may: ["kit"], typesFrom: ["api"] },
   // The top: the `cbo` command (it may start the local edge) and the composition root(s).
   cli: { may: "*" },

@@ -63,6 +63,8 @@ describe("restore drill against a real daemon and edge", () => {
     d1 = await start(data1);
     const token = d1.initialAdminToken!;
     expect(token).toBeTruthy();
+    // The example's API Worker relays its webhook secret: it must be in the vault to release.
+    await api(d1, token, "PUT", "/v1/secrets/SHOPIFY_WEBHOOK_SECRET", { value: PLANTED.DRILL_0, mode: "relay" });
     for (const w of d1.spec.workers) {
       const r = await api<Release>(d1, token, "POST", "/v1/releases", { worker: w.name });
       expect((await d1.engine.wait(r.id)).status).toBe("succeeded");
@@ -121,13 +123,13 @@ describe("restore drill against a real daemon and edge", () => {
     expect(verify.checked).toBeGreaterThanOrEqual(restored.audit.entries);
 
     // Reconciled with the edge: every region serves the version the restored store calls live.
-    const hello = status2.workers.find((w) => w.name === "hello")!;
+    const api2 = status2.workers.find((w) => w.name === "ads-api")!;
     for (const region of REGIONS) {
-      const live = hello.targets.find((x) => x.target === region)!.live;
+      const live = api2.targets.find((x) => x.target === region)!.live;
       expect(live).toHaveLength(1);
       expect(live[0]!.percentage).toBe(100);
       for (let i = 0; i < 5; i++) {
-        const r = await httpGet(t.edge.region(region).port, "hello.localhost", { path: "/health" });
+        const r = await httpGet(t.edge.region(region).port, "ads-api.localhost", { path: "/health" });
         expect(r.status).toBe(200);
         expect((JSON.parse(r.body) as { version: string }).version).toBe(live[0]!.versionId);
       }

@@ -183,7 +183,7 @@ describe("cbo secrets list/versions/rollback/delete/undelete/destroy", () => {
     expect(none.out).toMatch(/^usage: cbo secrets <command>/);
     expect((await runInProcess(secretsCommand, ["--help"])).code).toBe(0);
     const unknown = await runInProcess(secretsCommand, ["sett", "X"]);
-    expect(unknown.stderr).toMatch(/^error ERR_USAGE: Unknown secrets command: use one of set, get, list, versions, rollback, delete, undelete, destroy\.\n/);
+    expect(unknown.stderr).toMatch(/^error ERR_USAGE: Unknown secrets command: use one of set, get, list, versions, rollback, delete, undelete, destroy, deliver\.\n/);
   });
 });
 

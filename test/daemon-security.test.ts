@@ -79,6 +79,7 @@ describe("daemon security wiring", () => {
     expect(first.map((e) => [e.actor, e.action, e.target])).toEqual([
       ["daemon", "secret.put", "secret:__orchestrator_signing_key"],
       ["daemon", "token.create", expect.stringMatching(/^token:/)],
+      ["daemon", "daemon.start", "daemon"],
     ]);
   });
 
@@ -96,7 +97,8 @@ describe("daemon security wiring", () => {
     expect(shipped).toContain(head);
     await call(d!.url, "GET", "/v1/secrets/API_KEY/value", { token: adminToken() });
     const publicKey = d!.orchestratorKey.publicKey;
-    const headAtClose = d!.security.audit.head().seq;
+    // close() records daemon.stop, then signs the last checkpoint over it.
+    const headAtClose = d!.security.audit.head().seq + 1;
     await d!.close();
     d = undefined;
     const { result, head: stored, shipped: cps } = await verifyOffline(publicKey);

@@ -21,10 +21,14 @@ import { eventRoutes } from "./routes-events.ts";
 import { metaRoutes } from "./routes-meta.ts";
 import { releaseRoutes } from "./routes-releases.ts";
 import { auditRoutes } from "./routes-audit.ts";
+import { agentRoutes } from "./routes-agent.ts";
+import { configRoutes } from "./routes-config.ts";
 import { keyRoutes } from "./routes-keys.ts";
 import { relayRoutes } from "./routes-relay.ts";
 import { secretRoutes } from "./routes-secrets.ts";
 import { tokenRoutes } from "./routes-tokens.ts";
+import { backupRoutes } from "./routes-backup.ts";
+import { vaultRoutes } from "./routes-vault.ts";
 import type { ApiDeps } from "./types.ts";
 
 export const API_VERSION = "0.1.0";
@@ -74,7 +78,8 @@ export function createApi(deps: ApiDeps): Api {
   };
   const routes: RouteDef[] = [
     ...metaRoutes(ctx), ...catalogRoutes(ctx), ...releaseRoutes(ctx), ...eventRoutes(ctx),
-    ...secretRoutes(ctx), ...tokenRoutes(ctx), ...auditRoutes(ctx), ...keyRoutes(ctx), ...relayRoutes(ctx),
+    ...secretRoutes(ctx), ...tokenRoutes(ctx), ...auditRoutes(ctx), ...keyRoutes(ctx), ...relayRoutes(ctx), ...configRoutes(ctx), ...agentRoutes(ctx),
+    ...vaultRoutes(ctx), ...backupRoutes(ctx),
   ];
   const gate = createAuthGate({ tokens: deps.store.tokens, trail: deps.security.trail, ...(deps.authLimits ? { limits: deps.authLimits } : {}) });
 
@@ -116,6 +121,10 @@ export function createApi(deps: ApiDeps): Api {
       } catch (e) {
         if (r.audit && principal) deps.security.trail.failed(r.audit.action, actorOf(principal), r.audit.target?.(input) ?? null, tenant, e);
         throw e;
+      }
+      if (r.stream) {
+        if (!(out instanceof ReadableStream)) throw new Error(`route ${r.id} is a stream but its handler returned something else`);
+        return c.body(out, r.status, { "content-type": r.contentType ?? "application/octet-stream" });
       }
       if (deps.checkResponses) {
         const checked = r.response.safeParse(out);

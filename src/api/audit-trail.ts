@@ -88,7 +88,7 @@ export function createAuditTrail(opts: { log: (line: string) => void }) {
 
     /** The engine's lifecycle events (store.events): releases, steps, rollbacks, recovery. */
     onStoreEvent(e: StoredEvent): void {
-      if (!e.type.startsWith("release.") && !e.type.startsWith("rollback.")) return;
+      if (!AUDITED_EVENTS.some((p) => e.type.startsWith(p))) return;
       note(engineEntry(e));
     },
   };
@@ -131,6 +131,9 @@ export function vaultEntry(e: VaultEvent): NewAuditEntry & { details: Record<str
 // Scalar facts of an engine event worth keeping; the rest (plans, split tables) stays in the
 // event log, which the entry points to by id.
 const ENGINE_FIELDS = ["by", "reason", "status", "kind", "percent", "versionId", "previousVersionId", "bundleHash", "to", "recovered", "stage"] as const;
+
+/** Store events that go on the record as they happen (a publish is recorded by its route, fail closed). */
+const AUDITED_EVENTS = ["release.", "rollback.", "drift.", "config.rejected", "config.write_failed"];
 
 export function engineEntry(e: StoredEvent): NewAuditEntry {
   const details: Record<string, string | number | boolean | null> = { eventId: e.id };

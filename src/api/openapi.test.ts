@@ -47,6 +47,9 @@ describe("OpenAPI document", () => {
       "post /v1/secrets/{name}/rollback", "delete /v1/secrets/{name}", "post /v1/secrets/{name}/undelete", "post /v1/secrets/{name}/destroy",
       "get /v1/tokens", "post /v1/tokens", "delete /v1/tokens/{id}",
       "get /v1/audit", "get /v1/audit/checkpoints", "get /v1/audit/export", "post /v1/audit/verify", "get /v1/keys/orchestrator",
+      "post /v1/secrets/{name}/deliver", "get /v1/keys/workers", "post /v1/keys/workers/{worker}/rotate", "post /v1/relay",
+      "get /v1/workers/{name}/config/diff", "get /v1/workers/{name}/config/history", "post /v1/workers/{name}/config/publish",
+      "post /v1/workers/{name}/config/rollback", "post /v1/agent/heartbeat", "post /v1/vault/rotate-master-key", "post /v1/backups",
     ]) expect(inDoc).toContain(route);
     store.close();
   });

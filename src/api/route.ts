@@ -48,6 +48,11 @@ export type RouteDef = {
   websocket?: { message: z.ZodType; description: string };
   /** The handler returns text of this type instead of a JSON value. */
   contentType?: string;
+  /**
+   * With contentType: the handler returns a ReadableStream of that type's bytes, sent as it is
+   * read (the response schema still describes the whole body, for the OpenAPI document).
+   */
+  stream?: boolean;
   /** Authenticated by a signature over the raw body (header `signatureHeader`) instead of a token. */
   signatureHeader?: string;
   audit?: RouteAudit<RouteInput<unknown, unknown, unknown>>;
@@ -74,9 +79,10 @@ export function route<
   errors?: number[];
   websocket?: { message: z.ZodType; description: string };
   contentType?: string;
+  stream?: boolean;
   signatureHeader?: string;
   audit?: RouteAudit<RouteInput<Out<P>, Out<Q>, Out<B>>>;
-  handle(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Promise<z.input<R>> | z.input<R>;
+  handle(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Promise<z.input<R> | ReadableStream<Uint8Array>> | z.input<R> | ReadableStream<Uint8Array>;
 }): RouteDef {
   const { audit, handle, ...rest } = def;
   return {

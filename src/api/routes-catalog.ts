@@ -29,6 +29,7 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
           spec,
           catalogTargets: store.catalog.targets(tenant),
           health: store.health.list(tenant),
+          drift: store.drift.list(tenant),
           lastRelease: (worker) => store.releases.list({ worker, tenant, limit: 1 })[0] ?? null,
           observations,
         });

@@ -8,6 +8,7 @@ import { ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
 import { EventSchema } from "../store/events.ts";
 import { JournalEntrySchema, ReleaseSchema } from "../store/releases.ts";
 import type { HealthRow } from "../store/index.ts";
+import { DRIFT_STATUSES } from "../store/drift.ts";
 import { SECURITY_SCHEMAS } from "./schemas-security.ts";
 
 export { EventSchema, JournalEntrySchema, ReleaseSchema };
@@ -95,6 +96,21 @@ export const HealthRowSchema = z.object({
   changed_at: z.string(),
 });
 
+/** Desired (the store's newest finished release or rollback) against observed (the edge), per worker and target: src/monitor/drift-checker.ts. */
+export const DriftSchema = z.object({
+  status: z.enum(DRIFT_STATUSES).describe("in_sync | drifted | pending (a release or rollback is moving the worker: no verdict) | unknown (nothing desired yet, or unreadable: see note)"),
+  drifted: z.boolean().describe("The last definite verdict (kept through pending and unknown passes)"),
+  kinds: z.array(z.string()).describe("What differs: code, unknown_version, bindings, secrets, settings, config"),
+  detail: z.string().describe("What differs, for people (binding names and types, never values)"),
+  desired: z.array(LiveSplitSchema).nullable(),
+  observed: z.array(LiveSplitSchema).nullable(),
+  differences: z.array(z.record(z.string(), z.unknown())).describe("Each difference, structured by kind"),
+  note: z.string().nullable().describe("Why the last pass gave no verdict"),
+  revert: z.string().nullable().describe("What the last revert of this drift did (policy `revert`)"),
+  since: z.string().nullable().describe("When the current drift began"),
+  checkedAt: z.string(),
+});
+
 export const StatusSchema = z.object({
   tenant: z.string(),
   targets: z.array(TargetSummarySchema),
@@ -108,6 +124,8 @@ export const StatusSchema = z.object({
           live: z.array(LiveSplitSchema),
           liveError: z.string().nullable(),
           health: HealthSchema.nullable(),
+          /** Null until the drift checker has looked at this worker and target. */
+          drift: DriftSchema.nullable().optional(),
         }),
       ),
       lastRelease: ReleaseSchema.nullable(),
@@ -158,6 +176,7 @@ export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   StoredEvent: EventSchema,
   ReleasePlan: ReleasePlanSchema,
   Status: StatusSchema,
+  Drift: DriftSchema,
   Target: TargetSummarySchema,
   Worker: WorkerSummarySchema,
   VersionEntry: VersionEntrySchema,

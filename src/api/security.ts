@@ -4,6 +4,7 @@
 // checkpoints are shipped out as they are signed. The daemon opens this once; tests open it over a
 // store of their own.
 import { createAuditLog, type AuditLog, type VerifyResult } from "../audit/index.ts";
+import type { CryptoKey } from "../kit/signing/index.ts";
 import type { Db } from "../store/db.ts";
 import type { Store } from "../store/index.ts";
 import { createVault, type MasterKey, type Vault } from "../vault/index.ts";
@@ -30,6 +31,8 @@ export type Security = {
   audit: AuditLog;
   trail: AuditTrail;
   orchestratorKey: OrchestratorKeyInfo;
+  /** Its private half, for signing config bundles (non-extractable). */
+  signingKey: CryptoKey;
   checkpointExport: CheckpointExport | undefined;
   /** The log against its own checkpoints and the shipped ones (the file's, when a file). */
   verify(): Promise<VerifyResult>;
@@ -64,6 +67,7 @@ export async function openSecurity(opts: SecurityOptions): Promise<Security> {
     audit: log_,
     trail,
     orchestratorKey: key.info,
+    signingKey: key.pair.privateKey,
     checkpointExport: shipping,
     verify: () => log_.verify({ checkpoints: shipping?.read() ?? [] }),
     followEngine: (events) => events.subscribe((e) => trail.onStoreEvent(e)),

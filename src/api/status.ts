@@ -3,13 +3,21 @@
 // Pure: the routes gather the inputs.
 import type { z } from "zod";
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
-import type { HealthRow, Release, TargetRow } from "../store/index.ts";
+import type { DriftRow, HealthRow, Release, TargetRow } from "../store/index.ts";
 import type { Observation } from "./observe.ts";
-import type { StatusSchema, TargetSummarySchema, WorkerSummarySchema } from "./schemas.ts";
+import type { DriftSchema, StatusSchema, TargetSummarySchema, WorkerSummarySchema } from "./schemas.ts";
 
 export type Status = z.output<typeof StatusSchema>;
 export type TargetSummary = z.output<typeof TargetSummarySchema>;
 export type WorkerSummary = z.output<typeof WorkerSummarySchema>;
+export type DriftSummary = z.output<typeof DriftSchema>;
+
+export function driftSummary(d: DriftRow): DriftSummary {
+  return {
+    status: d.status, drifted: d.drifted, kinds: d.kinds, detail: d.detail, desired: d.desired, observed: d.observed, differences: d.differences,
+    note: d.note, revert: d.revert, since: d.since, checkedAt: d.checked_at,
+  };
+}
 
 /** Spec targets in spec order; the catalog adds the account id resolved at start (local targets have none in the spec). */
 export function targetSummaries(spec: ResolvedSpec, catalog: TargetRow[]): TargetSummary[] {
@@ -36,8 +44,11 @@ export function buildStatus(input: {
   health: HealthRow[];
   lastRelease: (worker: string) => Release | null;
   observations: Map<string, Observation>;
+  /** The drift checker's rows (the route always passes them); without them targets carry no `drift` field. */
+  drift?: DriftRow[];
 }): Status {
   const health = new Map(input.health.map((h) => [`${h.worker}\u0000${h.target}`, h]));
+  const drift = input.drift && new Map(input.drift.map((d) => [`${d.worker}\u0000${d.target}`, d]));
   return {
     tenant: input.spec.tenant,
     targets: targetSummaries(input.spec, input.catalogTargets),
@@ -48,11 +59,13 @@ export function buildStatus(input: {
         targets: w.targets.map((target) => {
           const h = health.get(`${w.name}\u0000${target}`);
           const live = seen?.live.get(target);
+          const row = drift?.get(`${w.name}\u0000${target}`);
           return {
             target,
             live: live?.map((d) => ({ versionId: d.versionId, percentage: d.percentage })) ?? [],
             liveError: live ? null : (seen?.errors.get(target) ?? "This target's deployment was not read."),
             health: h ? { status: h.status, versionId: h.version_id, latencyMs: h.latency_ms, checkedAt: h.checked_at } : null,
+            ...(drift ? { drift: row ? driftSummary(row) : null } : {}),
           };
         }),
         lastRelease: input.lastRelease(w.name),

@@ -3,6 +3,8 @@
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Engine, TargetRuntime } from "../deploy/types.ts";
 import type { Role, Store } from "../store/index.ts";
+import type { ConfigSync, HeartbeatSink } from "../sync/index.ts";
+import type { MasterKey } from "../vault/index.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
 import type { Security } from "./security.ts";
 
@@ -39,6 +41,37 @@ export type ApiDeps = {
   stream?: StreamOptions;
   /** How long a Worker may cache a relayed secret (s); default 300. */
   relayTtlSec?: number;
+  /** Config publishing (src/sync); the config routes answer ERR_INTERNAL without it. */
+  configSync?: ConfigSync;
+  /** Where accepted heartbeats go (src/sync/heartbeats.ts). */
+  heartbeats?: HeartbeatSink;
+  /** The daemon's upkeep of its own state (master key, backups); without it those routes answer ERR_CONFLICT. */
+  admin?: DaemonAdmin;
+};
+
+/** What the vault and backup routes need of the daemon (daemon.ts provides it). */
+export type DaemonAdmin = {
+  /** The master key in use; it changes when it is rotated online. */
+  masterKey(): MasterKey;
+  /** The key file it was read from, when it came from one: only such a key can be rotated online. */
+  masterKeyFile?: string;
+  /** After an online rotation: from now on backups are sealed with `next`. */
+  masterKeyRotated(next: MasterKey): void;
+  /**
+   * One encrypted backup now (src/backup): into `out`, or a new archive in `dir` (default: the
+   * daemon's backup directory), then `written` (which may refuse it: the archive is removed), then
+   * all but the `keep` newest archives in that directory are removed.
+   */
+  backup(o: { out?: string; dir?: string; keep?: number }, written: (b: BackupWritten) => void): Promise<BackupWritten & { removed: string[] }>;
+};
+
+export type BackupWritten = {
+  file: string;
+  bytes: number;
+  createdAt: string;
+  masterKeyId: string;
+  files: Array<{ name: string; bytes: number }>;
+  audit: { entries: number; checkpoints: number };
 };
 
 export type StreamOptions = {

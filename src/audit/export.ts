@@ -14,7 +14,7 @@ import { CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
 import { canonicalJson } from "./canonical.ts";
 import { listCheckpoints, maxCheckpointSize } from "./checkpoints-table.ts";
-import { entrySql, iterateRows, readHead } from "./entries-table.ts";
+import { entrySql, readHead, type EntryRow } from "./entries-table.ts";
 
 export const EXPORT_FORMAT = "cbo.audit.export";
 
@@ -24,12 +24,30 @@ export type ExportOptions = {
   /** Only checkpoints with a larger tree size (incremental shipping). */
   sinceTreeSize?: number;
   now?: () => number;
+  /** Entries per read (default 1,000). */
+  pageRows?: number;
+  /** exportStream: bytes of lines per chunk (default 1 MiB). */
+  chunkBytes?: number;
 };
+
+/** Entries read per query: no statement stays open while a consumer (an HTTP client) is slow. */
+const PAGE_ROWS = 1000;
+const ENTRY_COLUMNS = "seq, at, actor, action, target, tenant, outcome, details, prev_hash, hash";
+const pageSql = new WeakMap<Db, ReturnType<Db["prepare"]>>();
+
+/** Rows with after < seq <= upTo, oldest first, at most `limit` of them. */
+function entryPage(db: Db, after: number, upTo: number, limit: number): EntryRow[] {
+  let stmt = pageSql.get(db);
+  if (!stmt) pageSql.set(db, (stmt = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`)));
+  return stmt.all(after, upTo, limit) as EntryRow[];
+}
 
 export function* exportLines(db: Db, opts: ExportOptions = {}): Generator<string> {
   const withEntries = opts.include === "all";
   // Bounds fixed up front so that the header's counts match the lines that follow, whatever is
-  // appended while the export runs (no transaction is held across the generator's yields).
+  // appended while the export runs. Entries are read a page at a time, each page a statement run
+  // to its end: the generator may be suspended for as long as its consumer likes (a streamed HTTP
+  // answer) without holding a read snapshot open on the daemon's connection meanwhile.
   const head = readHead(db)?.seq ?? 0;
   const maxCp = maxCheckpointSize(db);
   const checkpoints = listCheckpoints(db, { sinceTreeSize: opts.sinceTreeSize ?? -1, upTo: maxCp });
@@ -39,17 +57,66 @@ export function* exportLines(db: Db, opts: ExportOptions = {}): Generator<string
     format: EXPORT_FORMAT, kind: "header", v: 1,
   });
   if (withEntries) {
-    for (const row of iterateRows(db, Number.MIN_SAFE_INTEGER, head)) {
-      let details: unknown;
-      try {
-        details = JSON.parse(row.details);
-      } catch {
-        details = row.details; // exported as found: the verifier reports it, the evidence survives
+    const pageRows = opts.pageRows ?? PAGE_ROWS;
+    // From the lowest seq there is, so that a row planted below 1 is exported (and reported) too.
+    for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+      const page = entryPage(db, after, head, pageRows);
+      for (const row of page) {
+        let details: unknown;
+        try {
+          details = JSON.parse(row.details);
+        } catch {
+          details = row.details; // exported as found: the verifier reports it, the evidence survives
+        }
+        yield canonicalJson({ ...row, details, kind: "entry" });
       }
-      yield canonicalJson({ ...row, details, kind: "entry" });
+      if (page.length < pageRows) break;
+      after = page.at(-1)!.seq;
     }
   }
   for (const cp of checkpoints) yield canonicalJson({ ...cp, kind: "checkpoint" });
+}
+
+/**
+ * The export as a byte stream that reads the log as it is consumed (about 1 MiB of lines per
+ * chunk), for an HTTP answer: memory stays at one chunk however long the log. The header is read
+ * before this returns, so a log that cannot be read fails here (ERR_AUDIT_UNAVAILABLE), while an
+ * answer can still say so; a failure after that ends the stream with an error, and the header's
+ * counts tell the reader that the export is short.
+ */
+export function exportStream(db: Db, opts: ExportOptions = {}): ReadableStream<Uint8Array> {
+  const chunks = exportChunks(db, opts, opts.chunkBytes ?? 1 << 20);
+  const first = chunks.next();
+  const encoder = new TextEncoder();
+  let pending: IteratorResult<string> | undefined = first;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const next = pending ?? chunks.next();
+        pending = undefined;
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      },
+      cancel() {
+        chunks.return(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Lines joined into chunks of about `bytes`; read failures become ERR_AUDIT_UNAVAILABLE. */
+function* exportChunks(db: Db, opts: ExportOptions, bytes: number): Generator<string> {
+  let buf = "";
+  try {
+    for (const line of exportLines(db, opts)) {
+      buf += line + "\n";
+      if (buf.length >= bytes) (yield buf, (buf = ""));
+    }
+  } catch (e) {
+    throw new CboError("ERR_AUDIT_UNAVAILABLE", "The audit log could not be read for export.", { cause: e });
+  }
+  if (buf) yield buf;
 }
 
 export type ExportToOptions = ExportOptions & {
@@ -69,20 +136,10 @@ export async function exportTo(db: Db, dest: string | URL, opts: ExportToOptions
   const digest = createHash("sha256");
   let lines = 0;
   let bytes = 0;
-  const chunks = (function* () {
-    let buf = "";
-    try {
-      for (const line of exportLines(db, opts)) {
-        buf += line + "\n";
-        lines++;
-        if (buf.length >= 1 << 20) (yield buf, (buf = ""));
-      }
-    } catch (e) {
-      throw new CboError("ERR_AUDIT_UNAVAILABLE", "The audit log could not be read for export.", { cause: e });
-    }
-    if (buf) yield buf;
-  })();
+  const chunks = exportChunks(db, opts, 1 << 20);
   const count = (chunk: string) => {
+    // Canonical JSON escapes newlines inside strings: every "\n" ends a line.
+    for (let i = chunk.indexOf("\n"); i !== -1; i = chunk.indexOf("\n", i + 1)) lines++;
     digest.update(chunk);
     bytes += Buffer.byteLength(chunk);
     return chunk;

@@ -2,7 +2,8 @@
 // SQLite file with the store, vault and audit log, plus the audit checkpoint file). Format: format.ts.
 export { createBackup, type BackupOptions, type BackupResult } from "./create.ts";
 export { restoreBackup, type RestoreOptions, type RestoreResult } from "./restore.ts";
-export { startBackupSchedule, DEFAULT_BACKUP_DIR, type BackupSchedule, type BackupScheduleOptions } from "./schedule.ts";
+export { startBackupSchedule, type BackupSchedule, type BackupScheduleOptions } from "./schedule.ts";
+export { backupNow, DEFAULT_BACKUP_DIR, type BackupDone, type BackupNowOptions } from "./run.ts";
 export { archiveName, listArchives, pruneArchives } from "./retention.ts";
 export { readArchiveHeader } from "./open-archive.ts";
 export { passphraseKeyFor, passphraseKeyForDatabase } from "./passphrase.ts";

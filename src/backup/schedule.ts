@@ -12,14 +12,15 @@ import { z } from "zod";
 import { CboError, toCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
 import type { MasterKey } from "../vault/index.ts";
-import { createBackup, type BackupResult } from "./create.ts";
-import { archiveName, pruneArchives } from "./retention.ts";
+import type { BackupResult } from "./create.ts";
+import { backupNow, DEFAULT_BACKUP_DIR } from "./run.ts";
 
 export type BackupScheduleOptions = {
   dataDir: string;
   /** The daemon's open connection (only its file name is used: the copy reads through its own). */
   db?: Db;
-  masterKey: MasterKey;
+  /** The key that seals each archive; a function when it can change (online master-key rotation). */
+  masterKey: MasterKey | (() => MasterKey);
   /** Milliseconds between backups. */
   every: number;
   /** How many archives to keep in `dir` (the newest). */
@@ -41,8 +42,6 @@ export type BackupSchedule = {
 
 const Settings = z.object({ every: z.number().int().min(1), keep: z.number().int().min(1).max(10_000) });
 
-export const DEFAULT_BACKUP_DIR = "backups";
-
 export function startBackupSchedule(opts: BackupScheduleOptions): BackupSchedule {
   const parsed = Settings.safeParse({ every: opts.every, keep: opts.keep });
   if (!parsed.success) {
@@ -58,12 +57,12 @@ export function startBackupSchedule(opts: BackupScheduleOptions): BackupSchedule
 
   async function once(): Promise<BackupResult & { removed: string[] }> {
     const at = now();
-    const result = await createBackup({ dataDir, ...(opts.db ? { db: opts.db } : {}), masterKey: opts.masterKey, out: join(dir, archiveName(at)), now: () => at });
-    const removed = pruneArchives(dir, opts.keep);
+    const masterKey = typeof opts.masterKey === "function" ? opts.masterKey() : opts.masterKey;
+    const result = await backupNow({ dataDir, ...(opts.db ? { db: opts.db } : {}), masterKey, dir, keep: opts.keep, now: () => at });
+    const { removed } = result;
     log(`backup: wrote ${result.file} (${result.bytes} bytes, ${result.audit.entries} audit entries)${removed.length ? `; removed ${removed.length} older archive(s), keeping ${opts.keep}` : ""}`);
-    const out = { ...result, removed };
-    await opts.onBackup?.(out);
-    return out;
+    await opts.onBackup?.(result);
+    return result;
   }
 
   function run(): Promise<BackupResult & { removed: string[] }> {

@@ -97,6 +97,10 @@ export const PlanSchema = z.looseObject({
     }),
   ),
   actions: z.array(ActionSchema),
+  /** The secret versions each target ships (names and versions only), or why one is withheld. */
+  secrets: z
+    .array(z.looseObject({ target: z.string(), name: z.string(), version: z.number().int(), mode: z.string(), delivered: z.boolean(), reason: z.string().optional() }))
+    .optional(),
   apiCalls: z.number(),
 });
 export type ApiPlan = z.infer<typeof PlanSchema>;

@@ -85,6 +85,18 @@ export function describeEvent(e: Pick<ApiEvent, "type" | "data">, paint?: Paint)
       const extra = [version ? `version ${version}` : "", latency !== undefined ? `${latency} ms` : ""].filter(Boolean).join(", ");
       return `health ${from} -> ${colour(to)}${extra ? ` (${extra})` : ""}${because}`;
     }
+    case "drift.detected": {
+      const kinds = Array.isArray(d.kinds) ? d.kinds.filter(isStr) : [];
+      return `${p.bad("drift detected")}${kinds.length ? ` (${kinds.join(", ")})` : ""}${because}`;
+    }
+    case "drift.resolved":
+      return `${p.ok("drift resolved")}${d.reverted === true ? " after a revert" : ""}`;
+    case "drift.reverted": {
+      const to = str(d, "to") ?? version;
+      return `${p.warn("drift reverted")}${to ? `: ${to} deployed again` : ""}`;
+    }
+    case "drift.revert.failed":
+      return `${p.bad("drift not reverted")}${because}`;
     default: {
       const keys = Object.keys(d);
       return `${e.type}${keys.length ? ` ${JSON.stringify(d)}` : ""}`;

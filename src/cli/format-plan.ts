@@ -33,6 +33,20 @@ export function actionText(a: ApiPlan["actions"][number]): string {
   }
 }
 
+/** How a secret reaches a target: inside the released version, from the relay, or not at all. */
+export function deliveryText(s: NonNullable<ApiPlan["secrets"]>[number]): string {
+  if (!s.delivered) return `withheld: ${s.reason ?? "not allowed on this target"}`;
+  return s.mode === "binding" ? "inside the version" : s.mode === "relay" ? "through the relay" : s.mode;
+}
+
+/** One row per target and secret: name@version, mode, and how it is delivered or why it is not. */
+export function secretsText(secrets: NonNullable<ApiPlan["secrets"]>): string {
+  return table(
+    secrets.map((s) => [s.target, `${s.name}@${s.version}`, s.mode, deliveryText(s)]),
+    ["TARGET", "SECRET", "MODE", "DELIVERY"],
+  );
+}
+
 export function formatPlan(plan: ApiPlan): string {
   const lines: string[] = [];
   lines.push(`plan: release ${plan.worker}${plan.tenant ? ` (tenant ${plan.tenant})` : ""}${plan.bundleHash ? `, bundle ${plan.bundleHash.slice(0, 12)}` : ""}`);
@@ -48,6 +62,12 @@ export function formatPlan(plan: ApiPlan): string {
   lines.push(`steps:  ${plan.steps.map(percent).join(" -> ")} per target`);
   lines.push(`gate:   ${gateText(plan.gate)}`);
   lines.push("");
+  if (plan.secrets && plan.secrets.length > 0) {
+    const withheld = plan.secrets.filter((x) => !x.delivered).length;
+    lines.push(`secrets (${plan.secrets.length - withheld} delivered${withheld ? `, ${withheld} withheld` : ""}; names and versions only):`);
+    lines.push(secretsText(plan.secrets).replace(/^/gm, "  "));
+    lines.push("");
+  }
   lines.push(`actions (${plan.actions.length}):`);
   plan.actions.forEach((a, i) => lines.push(`  ${String(i + 1).padStart(3)}. ${actionText(a)}`));
   lines.push("");

@@ -1,7 +1,41 @@
-// `cbo status` for people: one row per worker and target with what is live (and at what share)
-// and its health; then each worker's last release with its reason, which is too long for a column.
+// `cbo status` for people: one row per worker and target with what is live (and at what share),
+// its health and (when the daemon checks drift) its drift; then what each drift is, and each
+// worker's last release with its reason, which are too long for a column.
+import { z } from "zod";
 import type { ApiRelease, ApiStatus } from "./api-schemas.ts";
 import { ago, percent, table, type Paint } from "./table.ts";
+
+type ApiTarget = ApiStatus["workers"][number]["targets"][number];
+
+// Read defensively, like the rest of the answer: a daemon without drift checks sends no `drift`,
+// and one that adds fields or statuses still prints.
+const DriftSchema = z.looseObject({
+  status: z.string(),
+  kinds: z.array(z.string()).catch([]),
+  detail: z.string().catch(""),
+  note: z.string().nullish(),
+  revert: z.string().nullish(),
+  since: z.string().nullish(),
+});
+type Drift = z.infer<typeof DriftSchema>;
+
+function driftOf(t: ApiTarget): Drift | null | undefined {
+  if (t.drift === undefined) return undefined;
+  const parsed = DriftSchema.nullable().safeParse(t.drift);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function driftText(d: Drift | null | undefined, paint: Paint): string {
+  if (!d) return paint.dim("-");
+  switch (d.status) {
+    case "in_sync":
+      return paint.ok("in sync");
+    case "drifted":
+      return paint.bad(`DRIFT ${d.kinds.join(",")}`);
+    default:
+      return paint.dim(d.status);
+  }
+}
 
 export function liveText(live: Array<{ versionId: string; percentage: number }>): string {
   if (live.length === 0) return "(not deployed)";
@@ -27,23 +61,31 @@ export function formatStatus(s: ApiStatus, paint: Paint, now?: number): string {
   if (s.workers.length === 0) return `${head}\n`;
   const rows: string[][] = [];
   const unobserved = new Set<string>();
+  const withDrift = s.workers.some((w) => w.targets.some((t) => t.drift !== undefined));
+  const drifts: string[] = [];
   for (const w of s.workers) {
-    if (w.targets.length === 0) rows.push([w.name, "-", "-", "-"]);
+    if (w.targets.length === 0) rows.push([w.name, "-", "-", "-", ...(withDrift ? ["-"] : [])]);
     w.targets.forEach((t, i) => {
       let live = liveText(t.live);
       if (t.live.length === 0 && t.liveError) {
         live = paint.warn("(not observed)");
         unobserved.add(t.liveError);
       }
-      rows.push([i === 0 ? w.name : "", t.target, live, healthText(t.health, paint)]);
+      const drift = driftOf(t);
+      rows.push([i === 0 ? w.name : "", t.target, live, healthText(t.health, paint), ...(withDrift ? [driftText(drift, paint)] : [])]);
+      if (drift?.status === "drifted") {
+        const extra = [drift.since ? `since ${ago(drift.since, now)}` : "", drift.revert ?? ""].filter(Boolean).join("; ");
+        drifts.push(`  ${w.name}/${t.target}  ${drift.detail}${extra ? paint.dim(` (${extra})`) : ""}`);
+      }
     });
   }
   const width = Math.max(...s.workers.map((w) => w.name.length));
   const lines = [
     head,
     "",
-    table(rows, ["WORKER", "TARGET", "LIVE", "HEALTH"]),
+    table(rows, ["WORKER", "TARGET", "LIVE", "HEALTH", ...(withDrift ? ["DRIFT"] : [])]),
     ...[...unobserved].map((e) => paint.warn(`live versions not observed: ${e}`)),
+    ...(drifts.length > 0 ? ["", paint.bad("drift:"), ...drifts] : []),
     "",
     "last release:",
     ...s.workers.map((w) => `  ${w.name.padEnd(width)}  ${releaseText(w.lastRelease, paint, now)}`),

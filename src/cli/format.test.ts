@@ -137,6 +137,29 @@ describe("plan", () => {
     expect(actionText({ kind: "warm", target: "us" })).toBe("warm us");
     expect(gateText(undefined)).toBe("none");
   });
+  it("lists the secrets each target ships, and the withheld ones with the reason", () => {
+    const out = formatPlan({
+      ...plan,
+      secrets: [
+        { target: "eu", name: "STRIPE_KEY", version: 3, mode: "binding", delivered: true },
+        { target: "eu", name: "EU_TOKEN", version: 1, mode: "relay", delivered: true },
+        { target: "us", name: "STRIPE_KEY", version: 3, mode: "binding", delivered: true },
+        { target: "us", name: "EU_TOKEN", version: 1, mode: "relay", delivered: false, reason: "tagged eu; us is untagged" },
+      ],
+    });
+    const lines = out.split("\n");
+    const at = lines.indexOf("secrets (3 delivered, 1 withheld; names and versions only):");
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(/^ {2}TARGET\s+SECRET\s+MODE\s+DELIVERY$/);
+    expect(lines.slice(at + 2, at + 6).map((l) => l.trim().split(/\s{2,}/))).toEqual([
+      ["eu", "STRIPE_KEY@3", "binding", "inside the version"],
+      ["eu", "EU_TOKEN@1", "relay", "through the relay"],
+      ["us", "STRIPE_KEY@3", "binding", "inside the version"],
+      ["us", "EU_TOKEN@1", "relay", "withheld: tagged eu; us is untagged"],
+    ]);
+    // A plan without secrets says nothing about them.
+    expect(formatPlan(plan)).not.toContain("secrets");
+  });
 });
 
 describe("versions", () => {

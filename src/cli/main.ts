@@ -14,7 +14,8 @@ commands:
   daemon    the daemon alone, on a running "cbo edge" or Cloudflare targets
             cbo daemon [--config FILE] [--data DIR] [--port N] [--edge EDGE_DATA_DIR]
   status    per worker and target: live versions with percentages, health, last release
-  plan      what \`cbo release\` would do: targets, live versions, waves, steps, actions, API calls
+  plan      what \`cbo release\` would do: targets, live versions, waves, steps, actions, API calls,
+            and the secret versions each target ships (or why one is withheld)
             cbo plan <worker>
   release   release a worker (canary first, gated), following it live; exit 0 succeeded,
             1 rolled back (a gate failed) or aborted, 2 failed (system)
@@ -35,6 +36,13 @@ commands:
             cbo secrets list | versions <name> | undelete <name>
             cbo secrets rollback <name> --to N [--cas N] | delete <name> [--cas N]
             cbo secrets destroy <name> [--version N ...] --yes
+            cbo secrets deliver <name> [--wait]      release every worker that lists it (canary, gated)
+  config    the signed config each edge agent serves (the config: section of orchestrator.yaml)
+            cbo config diff <worker> | publish <worker> [--force] | history <worker> | rollback <worker> --to N
+  keys      per-Worker keys (versions only, never a key)
+            cbo keys list
+            cbo keys rotate <worker> [--target T] [--no-release] [--wait]   (admin) both keys verify until
+            a release ships the new one; --wait follows it (exit 0 shipped, 1 rolled back, 2 failed)
   tokens    API tokens: create prints the new token once (stdout), list never shows one
             cbo tokens create --name N --role admin|deployer|viewer|agent [--tenant T] [--expires 30d|ISO]
             cbo tokens list | revoke <id>
@@ -43,8 +51,13 @@ commands:
                            [--until ISO] [--text S] [--limit N]
             cbo audit verify [--data DIR] [--db FILE] [--checkpoint FILE] [--public-key B64URL ...|--key-url URL]
             verify works offline (the SQLite file, read-only, never the daemon); exit 1 names the first bad entry
-  backup    one encrypted, integrity-checked archive of the store, vault and audit log; works
-            while the daemon runs (SQLite online backup); --keep N prunes --dir to the N newest
+  vault     the vault's master key, rotated by re-wrapping every data key
+            cbo vault rotate-master-key               (admin) online: the daemon rotates its key file,
+                                                      keeping the old key as <file>.retired-<id>
+            cbo vault rotate-master-key --data DIR --new-key-file F | --offline    with the daemon stopped
+  backup    one encrypted, integrity-checked archive of the store, vault and audit log; with a daemon
+            running, the daemon writes it and records it in the audit log (admin token); without one,
+            from the files (SQLite online backup); --keep N prunes --dir to the N newest
             cbo backup [--out FILE | --dir DIR [--keep N]] [--data DIR] [--master-key-file FILE]
   restore   an archive onto an empty or new data directory: decrypts, checks integrity and the
             audit chain against the last signed checkpoint, leaves nothing if any check fails
@@ -80,6 +93,9 @@ const COMMANDS: Record<string, Command> = {
   audit: lazy(() => import("./audit-command.ts"), (m) => m.auditCommand),
   backup: lazy(() => import("./backup-command.ts"), (m) => m.backupCommand),
   restore: lazy(() => import("./restore-command.ts"), (m) => m.restoreCommand),
+  keys: lazy(() => import("./keys-command.ts"), (m) => m.keysCommand),
+  config: lazy(() => import("./config-command.ts"), (m) => m.configCommand),
+  vault: lazy(() => import("./vault-command.ts"), (m) => m.vaultCommand),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,11 +1,14 @@
 // `cbo restore <archive> --data DIR`: an archive onto an empty or new data directory, verified
 // (integrity, master key, audit chain against the last signed checkpoint) before it is kept. The
 // daemon started on DIR then reconciles with what the edge runs.
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { passphraseKeyFor, readArchiveHeader, restoreBackup, type RestoreResult } from "../backup/index.ts";
 import { readAuditExport, type VerifyCheckpoint } from "../audit/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { base64urlToBytes } from "../kit/signing/index.ts";
+import { masterKeyFromFile, type MasterKey } from "../vault/index.ts";
+import { retiredKeyFile } from "../vault/key-file-rotation.ts";
 import { parse } from "./args.ts";
 import { cliMasterKey, MASTER_KEY_USAGE } from "./backup-command.ts";
 import { printJsonLine } from "./output.ts";
@@ -31,12 +34,25 @@ export async function restoreCommand(args: string[]): Promise<number> {
   if (values.data === undefined) throw new CboError("ERR_USAGE", "Missing --data DIR: the (empty or new) directory to restore into.", { hint: RESTORE_USAGE });
   const archive = resolve(positionals[0]!);
   const dataDir = resolve(values.data);
-  const masterKey = cliMasterKey({ env: process.env, keyFile: values["master-key-file"], fromPassphrase: (p) => passphraseKeyFor(readArchiveHeader(archive), p) });
+  const header = readArchiveHeader(archive);
+  const given = cliMasterKey({ env: process.env, keyFile: values["master-key-file"], fromPassphrase: (p) => passphraseKeyFor(header, p) });
+  const { masterKey, retired } = keyForArchive(given, header.master_key_id, values["master-key-file"] ?? (process.env.CBO_MASTER_KEY_FILE || undefined));
   const checkpoints: VerifyCheckpoint[] = (values.checkpoint ?? []).flatMap((f) => readAuditExport(resolve(f)).checkpoints);
   const result = await restoreBackup({ archive, dataDir, masterKey, ...(checkpoints.length ? { checkpoints } : {}), ...(values["public-key"] ? { publicKey: publicKey(values["public-key"]) } : {}) });
-  if (values.json) printJsonLine(result);
-  else process.stdout.write(describe(archive, result));
+  if (values.json) printJsonLine({ ...result, ...(retired ? { retiredKeyFile: retired } : {}) });
+  else process.stdout.write(describe(archive, result, retired));
   return 0;
+}
+
+/**
+ * An archive made before an online master-key rotation is sealed with the key that is now retired;
+ * the rotation kept it beside the key file as <file>.retired-<key id>, where this finds it.
+ */
+function keyForArchive(given: MasterKey, archiveKeyId: string, keyFile: string | undefined): { masterKey: MasterKey; retired?: string } {
+  if (given.id === archiveKeyId || keyFile === undefined) return { masterKey: given };
+  const retired = retiredKeyFile(resolve(keyFile), archiveKeyId);
+  if (!existsSync(retired)) return { masterKey: given };
+  return { masterKey: masterKeyFromFile(retired), retired };
 }
 
 function publicKey(b64url: string): Uint8Array {
@@ -50,16 +66,18 @@ function publicKey(b64url: string): Uint8Array {
   return raw;
 }
 
-function describe(archive: string, r: RestoreResult): string {
+function describe(archive: string, r: RestoreResult, retired: string | undefined): string {
   const a = r.audit;
   const unfinished = r.releases.unfinished;
   return [
     `restored ${archive} (made ${r.createdAt}) into ${r.dataDir}`,
+    ...(retired ? [`  master key  ${r.masterKeyId} from ${retired}: the archive predates a master-key rotation`] : []),
     `  audit log   ${a.entries} entries verified against ${a.checkpoints} signed checkpoint(s), head ${a.head.seq} ${a.head.hash.slice(0, 16)}…` +
       (a.uncovered > 0 ? `; the last ${a.uncovered} are covered by the hash chain only (after the newest checkpoint)` : ""),
     `  releases    ${r.releases.total}` + (unfinished.length ? `; ${unfinished.length} unfinished (${unfinished.map((u) => `${u.worker} ${u.id} ${u.status}`).join(", ")}): the daemon resumes or rolls them back` : ""),
     `  secrets     ${r.secrets} (sealed with master key ${r.masterKeyId}); API tokens restored as they were (the admin-token file is not in a backup)`,
     "next: start the daemon on it with the same master key; on start it reconciles with what the edge runs:",
-    `  CBO_MASTER_KEY_FILE=<key file> cbo daemon --data ${r.dataDir}    (or put the key file at ${r.dataDir}/master.key, mode 0600, for cbo up)`,
+    `  CBO_MASTER_KEY_FILE=${retired ?? "<key file>"} cbo daemon --data ${r.dataDir}    (or put ${retired ? "a copy of it" : "the key file"} at ${r.dataDir}/master.key, mode 0600, for cbo up)`,
+    ...(retired ? ["  then rotate it (`cbo vault rotate-master-key`): the restored vault is sealed with a key that was retired"] : []),
   ].join("\n") + "\n";
 }

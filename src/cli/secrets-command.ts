@@ -9,6 +9,7 @@ import { processIo, type CliIo } from "./cli-io.ts";
 import { DAEMON_FLAGS } from "./daemon-flags.ts";
 import { readSecretInput } from "./read-secret-input.ts";
 import { createSecurityClient } from "./security-client.ts";
+import { deliver } from "./secrets-deliver.ts";
 import { SECRETS_MANAGE } from "./secrets-manage.ts";
 import { SECRETS_USAGE, VALUE_HINT, conflictHint } from "./secrets-usage.ts";
 import { dispatch, hinted, positionals, writeJson } from "./subcommand.ts";
@@ -73,5 +74,5 @@ async function getSecret(args: string[], io: CliIo): Promise<number> {
 export async function secretsCommand(args: string[], io: CliIo = processIo()): Promise<number> {
   refuseValueFlags(args);
   if (args.includes("--help") || args.includes("-h")) return (io.stdout.write(SECRETS_USAGE + "\n"), 0);
-  return dispatch("secrets", args, io, { set: setSecret, get: getSecret, ...SECRETS_MANAGE }, SECRETS_USAGE, { echoUnknown: false });
+  return dispatch("secrets", args, io, { set: setSecret, get: getSecret, ...SECRETS_MANAGE, deliver }, SECRETS_USAGE, { echoUnknown: false });
 }

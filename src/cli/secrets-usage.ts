@@ -12,7 +12,9 @@ export const SECRETS_USAGE = `usage: cbo secrets <command> ${DAEMON_FLAGS_USAGE}
   rollback <name> --to N [--cas N]  a new version holding version N's value
   delete <name> [--cas N]         soft delete (undelete brings it back)
   undelete <name>                 (admin)
-  destroy <name> [--version N ...] --yes   erase versions (all without --version) for good (admin)`;
+  destroy <name> [--version N ...] --yes   erase versions (all without --version) for good (admin)
+  deliver <name> [--wait]         release every worker that lists it, so each target ships the current
+                                  version (canary steps and gates); --wait follows those releases`;
 
 export const VALUE_HINT = "pipe the value in (`printf %s \"$VALUE\" | cbo secrets set NAME`) or pass --from-file FILE";
 

@@ -1,7 +1,7 @@
 // The daemon's secrets, tokens and audit routes as typed calls (issue 4's REST contract).
 import { query, requestJson, type Connection } from "./api-request.ts";
 import {
-  AuditEntrySchema, NewTokenSchema, SecretDeletedSchema, SecretDestroyedSchema, SecretSummarySchema, SecretValueSchema,
+  AuditEntrySchema, BackupSchema, DeliverySchema, KeyRotationSchema, MasterKeyRotationSchema, NewTokenSchema, WorkerKeySchema, SecretDeletedSchema, SecretDestroyedSchema, SecretSummarySchema, SecretValueSchema,
   SecretVersionSchema, SecretWrittenSchema, TokenRevokedSchema, TokenSchema,
 } from "./security-schemas.ts";
 
@@ -29,6 +29,17 @@ export function createSecurityClient(conn: Connection) {
     listTokens: () => requestJson(conn, "GET", "/v1/tokens", TokenSchema.array()),
     createToken: (body: TokenCreate) => requestJson(conn, "POST", "/v1/tokens", NewTokenSchema, body),
     revokeToken: (id: string) => requestJson(conn, "DELETE", `/v1/tokens/${enc(id)}`, TokenRevokedSchema),
+
+    deliverSecret: (name: string) => requestJson(conn, "POST", `${secret(name)}/deliver`, DeliverySchema, {}),
+
+    listWorkerKeys: () => requestJson(conn, "GET", "/v1/keys/workers", WorkerKeySchema.array()),
+    rotateWorkerKey: (worker: string, body: { target?: string; release: boolean }) =>
+      requestJson(conn, "POST", `/v1/keys/workers/${enc(worker)}/rotate`, KeyRotationSchema, body),
+
+    rotateMasterKey: () => requestJson(conn, "POST", "/v1/vault/rotate-master-key", MasterKeyRotationSchema, {}),
+    /** Paths are on the daemon's host. A backup of a large store takes a while: a long timeout. */
+    createBackup: (body: { out?: string; dir?: string; keep?: number }) =>
+      requestJson({ ...conn, timeoutMs: Math.max(conn.timeoutMs ?? 0, 30 * 60_000) }, "POST", "/v1/backups", BackupSchema, body),
 
     /** Newest first, as the daemon answers. */
     audit: (q: AuditQuery = {}) => requestJson(conn, "GET", `/v1/audit${query(q)}`, AuditEntrySchema.array()),

@@ -2,6 +2,7 @@
 // validated where it enters the process. Loose like api-schemas.ts: extra fields pass through.
 // None of the list shapes has a place for a value; only SecretValueSchema carries one.
 import { z } from "zod";
+import { ReleaseSchema } from "./api-schemas.ts";
 
 const Iso = z.string();
 
@@ -54,3 +55,39 @@ export const AuditEntrySchema = z.looseObject({
   hash: z.string().optional(),
 });
 export type ApiAuditEntry = z.infer<typeof AuditEntrySchema>;
+
+/** Per-Worker keys: versions only. There is no field for key material, and none is printed. */
+export const WorkerKeySchema = z.looseObject({
+  worker: z.string(),
+  target: z.string(),
+  current: z.number().int(),
+  accepted: z.array(z.number().int()),
+  updatedAt: Iso.optional(),
+});
+export type ApiWorkerKey = z.infer<typeof WorkerKeySchema>;
+export const KeyRotationSchema = z.looseObject({ keys: z.array(WorkerKeySchema), release: ReleaseSchema.nullable() });
+
+export const DeliverySchema = z.looseObject({
+  name: z.string(),
+  version: z.number().int(),
+  releases: z.array(z.looseObject({ worker: z.string(), releaseId: z.string() })),
+});
+
+export const MasterKeyRotationSchema = z.looseObject({
+  fromKeyId: z.string(),
+  toKeyId: z.string(),
+  rewrapped: z.number().int(),
+  keyFile: z.string(),
+  retiredKeyFile: z.string(),
+});
+
+export const BackupSchema = z.looseObject({
+  file: z.string(),
+  bytes: z.number().int(),
+  createdAt: Iso,
+  masterKeyId: z.string(),
+  files: z.array(z.looseObject({ name: z.string(), bytes: z.number().int() })),
+  audit: z.looseObject({ entries: z.number().int(), checkpoints: z.number().int() }),
+  removed: z.array(z.string()).default([]),
+});
+export type ApiBackup = z.infer<typeof BackupSchema>;

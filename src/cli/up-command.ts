@@ -4,7 +4,8 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
-import { CboError } from "../kit/errors.ts";
+import { randomBytes } from "node:crypto";
+import { CboError, isCboError } from "../kit/errors.ts";
 import { startLocalEdge } from "../local-edge/index.ts";
 import { startDaemon } from "../daemon.ts";
 import { intFlag, parse } from "./args.ts";
@@ -45,6 +46,7 @@ export async function upCommand(args: string[]): Promise<number> {
     // Local use: without CBO_MASTER_KEY / CBO_MASTER_KEY_FILE the vault's master key is
     // <data>/master.key (0600, created on first start). Production keeps it outside the data dir.
     daemon = await startDaemon({ dataDir, configFile, port, edge, log: say, fallbackMasterKeyFile: join(dataDir, "master.key") });
+    if (configFile === EXAMPLE_SPEC) seedExampleSecrets(daemon, say);
     say(`cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`);
     const off = daemon.store.events.subscribe((e) => {
       if (e.type === "release.step.passed" || e.type === "release.step.failed" || e.type.startsWith("release.") && !e.type.includes("step") && e.type !== "release.target.uploaded") {
@@ -52,13 +54,29 @@ export async function upCommand(args: string[]): Promise<number> {
         say(`  ${e.type.padEnd(20)} ${e.worker ?? ""}${e.target ? " @ " + e.target : ""}${pct}${e.data.reason ? " — " + String(e.data.reason) : ""}`);
       }
     });
-    const results = [];
+    const results: Array<{ worker: string; release: string; status: string; reason: string | null }> = [];
     for (const w of daemon.spec.workers) {
-      const started = await daemon.engine.release(w.name, { by: "cbo up" });
-      const done = await daemon.engine.wait(started.id);
-      results.push({ worker: w.name, release: done.id, status: done.status, reason: done.reason });
+      try {
+        const started = await daemon.engine.release(w.name, { by: "cbo up" });
+        const done = await daemon.engine.wait(started.id);
+        results.push({ worker: w.name, release: done.id, status: done.status, reason: done.reason });
+      } catch (e) {
+        // A worker that cannot be planned (e.g. a secret not set yet) does not stop the others.
+        results.push({ worker: w.name, release: "-", status: "not started", reason: e instanceof Error ? e.message : String(e) });
+      }
     }
     off();
+    // The whole loop: signed config to every agent, which reports applying it in its heartbeats.
+    const configs: Array<{ worker: string; version: number | null; written?: string[]; error?: string }> = [];
+    for (const w of daemon.spec.workers.filter((x) => x.config && results.find((r) => r.worker === x.name)?.status === "succeeded")) {
+      try {
+        const p = await daemon.configSync.publish(w.name, { by: "cbo up" });
+        configs.push({ worker: w.name, version: p.version, written: p.targets.filter((t) => t.written).map((t) => t.target) });
+      } catch (e) {
+        if (isCboError(e) && e.code === "ERR_CONFLICT") continue; // unchanged since the last start
+        configs.push({ worker: w.name, version: null, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
     const workerUrls = daemon.spec.workers.flatMap((w) =>
       w.targets.map((t) => {
         const region = edge.regions.find((r) => r.name === (daemon!.spec.targets.find((x) => x.name === t)?.region ?? t));
@@ -66,7 +84,7 @@ export async function upCommand(args: string[]): Promise<number> {
       }),
     );
     if (values.json) {
-      printJsonLine({ apiUrl: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}), edgeApiUrl: edge.apiUrl, releases: results, workers: workerUrls });
+      printJsonLine({ apiUrl: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}), edgeApiUrl: edge.apiUrl, releases: results, configs, workers: workerUrls });
     } else {
       process.stdout.write(
         [
@@ -77,9 +95,10 @@ export async function upCommand(args: string[]): Promise<number> {
             : `  admin token  in ${daemon.adminTokenFile}`,
           `  local edge   ${edge.apiUrl}   regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")}`,
           "Releases:",
-          ...results.map((r) => `  ${r.worker.padEnd(10)} ${r.status}${r.reason ? ` (${r.reason})` : ""}   ${r.release}`),
+          ...results.map((r) => `  ${r.worker.padEnd(16)} ${r.status}${r.reason ? ` (${r.reason})` : ""}   ${r.release}`),
+          ...(configs.length > 0 ? ["Config:", ...configs.map((c) => `  ${c.worker.padEnd(16)} ${c.version ? `v${c.version} published to ${(c.written ?? []).join(", ")}` : `not published (${c.error})`}`)] : []),
           "Workers:",
-          ...workerUrls.map((w) => `  ${w.worker.padEnd(10)} ${w.target.padEnd(4)} ${w.url}`),
+          ...workerUrls.map((w) => `  ${w.worker.padEnd(16)} ${w.target.padEnd(4)} ${w.url}`),
           "Try: cbo status   (Ctrl-C stops)",
         ].join("\n") + "\n",
       );
@@ -93,4 +112,16 @@ export async function upCommand(args: string[]): Promise<number> {
   await daemon.close();
   await edge.close();
   return 0;
+}
+
+/**
+ * The bundled example's webhook secret, made on first start so that the fleet releases at once
+ * (a random value: nothing to leak). Replace it with your shop's through `cbo secrets set`.
+ */
+function seedExampleSecrets(daemon: { security: { vault: { list(): Array<{ name: string }>; put(n: string, v: Uint8Array | string, o: Record<string, unknown>): unknown } } }, say: (line: string) => void): void {
+  const have = new Set(daemon.security.vault.list().map((s) => s.name));
+  if (have.has("SHOPIFY_WEBHOOK_SECRET")) return;
+  const value = randomBytes(32).toString("base64url");
+  daemon.security.vault.put("SHOPIFY_WEBHOOK_SECRET", value, { cas: 0, mode: "relay", by: "cbo up" });
+  say("cbo: set SHOPIFY_WEBHOOK_SECRET (relay) to a random value; replace it with: cbo secrets set SHOPIFY_WEBHOOK_SECRET --from-file <file>");
 }

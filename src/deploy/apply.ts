@@ -29,7 +29,7 @@ import { runGate } from "./probe.ts";
 import { describeError, type Recorder } from "./record.ts";
 import { restoreTarget } from "./restore.ts";
 import { DEFAULT_CONFIG_NAMESPACE, secretBindings } from "./secrets.ts";
-import type { ReleasePlan, SecretSource, TargetRuntime } from "./types.ts";
+import type { EngineDeps, ReleasePlan, SecretSource, TargetRuntime } from "./types.ts";
 
 /** Why a release stops before succeeding. Internal control flow, never shown as an API error. */
 export class ReleaseStop extends Error {
@@ -56,6 +56,7 @@ export type ApplyContext = {
   secrets?: SecretSource;
   orchestratorUrl?: string;
   publicKey?: string;
+  agentTraffic?: EngineDeps["agentTraffic"];
   /** Aborted with a ReleaseStop of kind "abort" (rolls back) or "halt" (leaves it to recovery). */
   signal: AbortSignal;
 };
@@ -146,8 +147,13 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       rec.emit("release.step.started", name, { percent, versionId, previousVersionId, split });
       signal.throwIfAborted();
       stage = `the ${percent}% gate`;
-      const gate = await runGate({ endpoint: runtime.endpoint(worker.name), worker: worker.name, versionId, gate: plan.gate, signal });
-      const data = { percent, versionId, samples: gate.summary.samples, errors: gate.summary.failures, errorRate: gate.summary.errorRate, durationMs: gate.durationMs, reason: gate.reason };
+      const stepStart = Date.now();
+      const traffic = ctx.agentTraffic && worker.agent ? () => ctx.agentTraffic!(release.tenant, worker.name, name, versionId, stepStart) : undefined;
+      const gate = await runGate({ endpoint: runtime.endpoint(worker.name), worker: worker.name, versionId, gate: plan.gate, signal, ...(traffic ? { traffic } : {}) });
+      const data = {
+        percent, versionId, samples: gate.summary.samples, errors: gate.summary.failures, errorRate: gate.summary.errorRate, durationMs: gate.durationMs, reason: gate.reason,
+        ...(gate.traffic ? { agentRequests: gate.traffic.requests, agentErrors: gate.traffic.errors } : {}),
+      };
       if (gate.verdict === "pass") {
         rec.journal(J.gatePassed, name, data);
         rec.emit("release.step.passed", name, data);

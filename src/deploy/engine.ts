@@ -141,6 +141,7 @@ export function createEngine(deps: EngineDeps): Engine {
         ...(deps.secrets ? { secrets: deps.secrets } : {}),
         ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}),
         ...(deps.publicKey?.() ? { publicKey: deps.publicKey()! } : {}),
+        ...(deps.agentTraffic ? { agentTraffic: deps.agentTraffic } : {}),
       }));
       return record;
     },

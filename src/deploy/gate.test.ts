@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GateSchema } from "../config/schema.ts";
-import { explainGate, graceMs, judgeGate, summarize, type Sample } from "./gate.ts";
+import { explainGate, explainTraffic, graceMs, judgeGate, judgeTraffic, summarize, type Sample } from "./gate.ts";
 
 const gate = GateSchema.parse({ interval_ms: 50, bake_ms: 500, min_samples: 5, failure_limit: 3, max_error_rate: 0.05, timeout_ms: 1000 });
 const ok: Sample = { ok: true, status: 200, latencyMs: 3 };
@@ -66,5 +66,16 @@ describe("summarize and explainGate", () => {
     expect(explainGate("fail", run("x...."), gate)).toMatch(/error rate 20\.0% above 5\.0%/);
     expect(explainGate("fail", run(".."), gate)).toMatch(/only 2 of 5 probes/);
     expect(explainGate("pass", run("....."), gate)).toMatch(/0\/5 probes failed/);
+  });
+});
+
+describe("judgeTraffic", () => {
+  const gate = GateSchema.parse({ min_samples: 8, max_error_rate: 0.05 });
+  it("fails on the agents' reported error rate once there are enough requests", () => {
+    expect(judgeTraffic({ requests: 100, errors: 30 }, gate)).toBe("fail");
+    expect(judgeTraffic({ requests: 100, errors: 5 }, gate)).toBe("ok");
+    expect(judgeTraffic({ requests: 4, errors: 4 }, gate)).toBe("ok");
+    expect(judgeTraffic({ requests: 0, errors: 0 }, gate)).toBe("ok");
+    expect(explainTraffic({ requests: 100, errors: 30 }, gate)).toBe("its own traffic (agent heartbeats): 30/100 requests failed (30.0%), above 5.0%");
   });
 });

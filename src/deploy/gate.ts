@@ -71,3 +71,20 @@ export function explainGate(verdict: Verdict, samples: Sample[], gate: Gate): st
   }
   return `only ${s.samples} of ${gate.min_samples} probes answered after the bake`;
 }
+
+/** What the edge agents of one version reported since the step began (heartbeats). */
+export type Traffic = { requests: number; errors: number };
+
+/**
+ * The version's own traffic, as its agents report it: the same error-rate rule as the probes, on
+ * real requests. Too few requests says nothing (a Worker without the agent reports none), so it
+ * only ever fails a gate, never passes one.
+ */
+export function judgeTraffic(t: Traffic, gate: Gate): "fail" | "ok" {
+  return t.requests >= gate.min_samples && t.errors / t.requests > gate.max_error_rate ? "fail" : "ok";
+}
+
+export function explainTraffic(t: Traffic, gate: Gate): string {
+  const rate = t.requests === 0 ? 0 : t.errors / t.requests;
+  return `its own traffic (agent heartbeats): ${t.errors}/${t.requests} requests failed (${(rate * 100).toFixed(1)}%), above ${(gate.max_error_rate * 100).toFixed(1)}%`;
+}

@@ -6,10 +6,10 @@ import http from "node:http";
 import https from "node:https";
 import type { Gate } from "../config/schema.ts";
 import { sleep } from "../kit/backoff.ts";
-import { explainGate, judgeGate, summarize, type GateSummary, type Sample, type Verdict } from "./gate.ts";
+import { explainGate, explainTraffic, judgeGate, judgeTraffic, summarize, type GateSummary, type Sample, type Traffic, type Verdict } from "./gate.ts";
 import type { Endpoint } from "./types.ts";
 
-export type GateResult = { verdict: Exclude<Verdict, "continue">; reason: string; summary: GateSummary; durationMs: number };
+export type GateResult = { verdict: Exclude<Verdict, "continue">; reason: string; summary: GateSummary; durationMs: number; traffic?: Traffic };
 
 export type ProbeRequest = { endpoint: Endpoint; path: string; worker: string; versionId: string; timeoutMs: number; agent?: http.Agent };
 
@@ -51,7 +51,11 @@ export function probeOnce(req: ProbeRequest): Promise<Sample> {
  * `onSample` lets the caller watch progress.
  */
 export async function runGate(
-  opts: { endpoint: Endpoint; worker: string; versionId: string; gate: Gate; signal?: AbortSignal; onSample?: (s: Sample) => void },
+  opts: {
+    endpoint: Endpoint; worker: string; versionId: string; gate: Gate; signal?: AbortSignal; onSample?: (s: Sample) => void;
+    /** The version's traffic reported by its agents since the step began (heartbeats), if any. */
+    traffic?: () => Traffic;
+  },
 ): Promise<GateResult> {
   const { gate } = opts;
   const agent = new (opts.endpoint.url.startsWith("https:") ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 1 });
@@ -67,6 +71,12 @@ export async function runGate(
       opts.signal?.throwIfAborted();
       const elapsed = performance.now() - start;
       const verdict = judgeGate(samples, gate, elapsed);
+      // Probes can pass while real requests fail (another path, real data): the agents' reports
+      // of this version's own traffic fail the step too, at every probe and before it passes.
+      const traffic = verdict !== "fail" ? opts.traffic?.() : undefined;
+      if (traffic && judgeTraffic(traffic, gate) === "fail") {
+        return { verdict: "fail", reason: explainTraffic(traffic, gate), summary: summarize(samples), durationMs: Math.round(elapsed), traffic };
+      }
       if (verdict !== "continue") {
         return { verdict, reason: explainGate(verdict, samples, gate), summary: summarize(samples), durationMs: Math.round(elapsed) };
       }

@@ -19,6 +19,16 @@ export const EVENT_TYPES = [
   "rollback.completed",
   "rollback.failed",
   "health.changed",
+  "config.published",
+  "config.applied",
+  "config.rejected",
+  "config.write_failed",
+  // Drift (src/monitor/drift-checker.ts), on transitions only: a drift begins or changes, it is
+  // gone, a revert put the desired versions back, a revert could not be made.
+  "drift.detected",
+  "drift.resolved",
+  "drift.reverted",
+  "drift.revert.failed",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

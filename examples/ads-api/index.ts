@@ -1,0 +1,89 @@
+// The example fleet's public API, AdsEngineer-style: an existing Hono Workers app that mounts the
+// orchestrator's edge agent. It takes Shopify-style order webhooks (HMAC-verified with a secret
+// relayed from the orchestrator, never stored at Cloudflare), records ad clicks on a tracking
+// endpoint, and asks a second Worker (ads-attribution, a service binding) which campaign an order
+// came from. What it may do is in signed config the orchestrator publishes (`cbo config publish`).
+import { Hono } from "hono";
+import { z } from "zod";
+import { createEdgeAgent, type AgentVariables } from "clawdbot-orchestrator/edge";
+
+/** The config this app accepts; a signed bundle that does not fit is refused (invalid_config). */
+const Config = z.object({
+  currency: z.string().length(3),
+  tracking: z.object({ enabled: z.boolean(), campaigns: z.array(z.string()) }),
+  consentRequired: z.boolean().default(false),
+  motd: z.string().default(""),
+});
+type Config = z.infer<typeof Config>;
+
+type Env = {
+  EVENTS: KVNamespace;
+  ATTRIBUTION: Fetcher;
+  CBO_TARGET?: string;
+  CBO_VERSION?: { id: string };
+};
+
+const agent = createEdgeAgent<Config>({ configSchema: Config });
+const app = new Hono<{ Bindings: Env; Variables: AgentVariables<Config> }>();
+app.use(agent.middleware);
+app.route("/orchestrator", agent.app);
+
+/** Until the first signed config arrives the app runs in its safest mode: tracking off. */
+const SAFE: Config = { currency: "USD", tracking: { enabled: false, campaigns: [] }, consentRequired: true, motd: "" };
+const configOf = (c: { var: AgentVariables<Config> }): Config => c.var.cboConfig ?? SAFE;
+
+app.get("/health", (c) => c.json({ ok: true, version: c.env.CBO_VERSION?.id ?? null, configVersion: agent.configVersion() }));
+
+app.get("/", (c) => {
+  const cfg = configOf(c);
+  return c.json({ service: "ads-api", target: c.env.CBO_TARGET ?? null, configVersion: agent.configVersion(), currency: cfg.currency, tracking: cfg.tracking.enabled, motd: cfg.motd });
+});
+
+// Tracking pixel / redirect: /t?c=<campaign>&u=<landing url>&id=<click id>
+app.get("/t", async (c) => {
+  const cfg = configOf(c);
+  const campaign = c.req.query("c") ?? "";
+  const landing = c.req.query("u");
+  if (!cfg.tracking.enabled) return c.json({ tracked: false, reason: "tracking is off in this region's config" }, 202);
+  if (cfg.consentRequired && c.req.header("x-consent") !== "granted") return c.json({ tracked: false, reason: "consent required" }, 202);
+  if (!cfg.tracking.campaigns.includes(campaign)) return c.json({ tracked: false, reason: `unknown campaign ${campaign}` }, 404);
+  const click = c.req.query("id") ?? crypto.randomUUID();
+  await c.env.EVENTS.put(`click:${click}`, JSON.stringify({ campaign, at: new Date().toISOString() }), { expirationTtl: 30 * 86400 });
+  if (landing && /^https:\/\//.test(landing)) return c.redirect(landing, 302);
+  return c.json({ tracked: true, click, campaign });
+});
+
+// Shopify-style order webhook: X-Shopify-Hmac-Sha256 = base64(HMAC-SHA256(secret, raw body)).
+app.post("/webhooks/shopify/orders", async (c) => {
+  const raw = await c.req.text();
+  const given = c.req.header("x-shopify-hmac-sha256") ?? "";
+  const secret = await agent.secret("SHOPIFY_WEBHOOK_SECRET");
+  if (!(await validHmac(secret, raw, given))) return c.json({ error: "invalid webhook signature" }, 401);
+  let order: { id?: unknown; total_price?: unknown; note_attributes?: Array<{ name: string; value: string }> };
+  try {
+    order = JSON.parse(raw);
+  } catch {
+    return c.json({ error: "the body is not JSON" }, 400);
+  }
+  if (typeof order.id !== "number" && typeof order.id !== "string") return c.json({ error: "an order needs an id" }, 400);
+  const click = order.note_attributes?.find((a) => a.name === "click_id")?.value ?? null;
+  const attribution = (await (await c.env.ATTRIBUTION.fetch("https://attribution/attribute", {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ click }),
+  })).json()) as { campaign: string | null };
+  const record = { order: String(order.id), total: String(order.total_price ?? "0"), currency: configOf(c).currency, campaign: attribution.campaign };
+  await c.env.EVENTS.put(`order:${record.order}`, JSON.stringify(record));
+  return c.json({ accepted: true, ...record });
+});
+
+/** Constant-time comparison of the expected and given signatures. */
+async function validHmac(secret: string, body: string, given: string): Promise<boolean> {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
+  const expected = btoa(String.fromCharCode(...mac));
+  if (expected.length !== given.length) return false;
+  let diff = 0;
+  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ given.charCodeAt(i);
+  return diff === 0;
+}
+
+export default { fetch: app.fetch, scheduled: agent.scheduled };

@@ -1,0 +1,61 @@
+// Backups taken by the daemon on request (`cbo backup` while the daemon runs), so that each one is
+// on the audit record: an archive holds every secret (encrypted), and who took one and when is an
+// auditor's question. The archive is written on the daemon's host, sealed with the master key the
+// daemon holds now (after an online rotation, the new one); paths in the request are paths there.
+import { basename, isAbsolute } from "node:path";
+import { z } from "zod";
+import { CboError } from "../kit/errors.ts";
+import { actorOf } from "./audit-trail.ts";
+import type { RouteContext } from "./context.ts";
+import { route, type RouteDef } from "./route.ts";
+
+const AbsolutePath = z.string().min(1).max(4096).refine(isAbsolute, "an absolute path on the daemon's host");
+
+const BackupBodySchema = z
+  .object({
+    out: AbsolutePath.optional().describe("The archive to write (must not exist); default: a new name in `dir`"),
+    dir: AbsolutePath.optional().describe("Where a generated archive name goes; default: the daemon's backup directory (<data>/backups)"),
+    keep: z.number().int().min(1).max(10_000).optional().describe("Afterwards keep only the newest N archives in `dir`"),
+  })
+  .strict()
+  .refine((b) => b.out === undefined || (b.dir === undefined && b.keep === undefined), { message: "out names one archive; dir and keep manage a directory of them: use one or the other", path: ["out"] });
+
+const BackupSchema = z.object({
+  file: z.string(),
+  bytes: z.number().int(),
+  createdAt: z.string(),
+  masterKeyId: z.string().describe("The master key that seals it (its public fingerprint): keep that key to restore it"),
+  files: z.array(z.object({ name: z.string(), bytes: z.number().int() })),
+  audit: z.object({ entries: z.number().int(), checkpoints: z.number().int() }),
+  removed: z.array(z.string()).describe("Older archives removed by `keep`"),
+});
+
+export function backupRoutes(ctx: RouteContext): RouteDef[] {
+  const { trail } = ctx.deps.security;
+  return [
+    route({
+      id: "createBackup",
+      method: "post",
+      path: "/v1/backups",
+      summary: "One encrypted, integrity-checked archive of the store, vault and audit log, written by the daemon and recorded as backup.create",
+      role: "admin",
+      body: BackupBodySchema,
+      response: BackupSchema,
+      errors: [409, 503],
+      audit: { action: "backup.create", target: () => "backup" },
+      async handle({ body, principal, tenant }) {
+        const admin = ctx.deps.admin;
+        if (!admin) throw new CboError("ERR_CONFLICT", "This daemon was started without backups.", { hint: "run `cbo backup --data DIR` with the daemon stopped" });
+        const actor = actorOf(principal!);
+        // Fail closed: an archive whose entry cannot be written is removed again (admin.backup does
+        // that when `written` throws), and the request fails.
+        return admin.backup(body, (b) =>
+          trail.record({
+            actor, action: "backup.create", target: `backup:${basename(b.file)}`, tenant, outcome: "ok",
+            details: { file: b.file, bytes: b.bytes, masterKeyId: b.masterKeyId, entries: b.audit.entries, checkpoints: b.audit.checkpoints, via: "api" },
+          }),
+        );
+      },
+    }),
+  ];
+}

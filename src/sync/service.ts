@@ -1,0 +1,140 @@
+// Config sync: publish signed, versioned config bundles to every target of a worker, poke the
+// Workers, and record what each one reports applying.
+//
+//   publish(worker): desired configs (merge.ts) ──new version N──> per target: sign bundle
+//     {worker, target, version N, config} ──KV put config/<worker>──> config_targets(N, written)
+//     ──poke──> agent re-reads KV ──heartbeat {configVersion: N}──> config_targets.applied_at
+//   A target whose write failed keeps its old bundle; the next publish (even with no change)
+//   writes it again. A failed poke changes nothing: the agent's polling picks N up.
+//   rollback(worker, K): K's configs again, as version N+1 marked rollback (agents accept it even
+//     though it may not be "newer" in content; a later publish moves on from N+1).
+import { createHash } from "node:crypto";
+import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
+import { ensureKvNamespaces } from "../deploy/bindings.ts";
+import { DEFAULT_CONFIG_NAMESPACE } from "../deploy/secrets.ts";
+import type { TargetRuntime } from "../deploy/types.ts";
+import { CboError } from "../kit/errors.ts";
+import { canonicalJson } from "../kit/protocol/canonical-json.ts";
+import { configKvKey } from "../kit/protocol/bindings.ts";
+import { signConfigBundle } from "../kit/protocol/config-bundle.ts";
+import type { CryptoKey } from "../kit/signing/index.ts";
+import type { ConfigVersionRow, Store } from "../store/index.ts";
+import { configsFor } from "./merge.ts";
+import { sendPoke } from "./poke.ts";
+
+export type ConfigSyncDeps = {
+  store: Store;
+  spec: () => ResolvedSpec;
+  targets: () => Map<string, TargetRuntime>;
+  signer: { privateKey: CryptoKey; keyId: string };
+  /** Keys that verify for this Worker on this target now (a poke is signed with all of them). */
+  workerKeys: (tenant: string, worker: string, target: string) => Uint8Array[];
+  /** Records the publish on the audit log; throwing refuses it before anything is written. */
+  audit?: (entry: { by: string; worker: string; version: number; rollbackOf: number | null; hash: string; targets: string[] }) => void;
+  log?: (line: string) => void;
+};
+
+export type TargetOutcome = { target: string; version: number; written: boolean; poke: string; error?: string };
+export type PublishResult = { worker: string; version: number; hash: string; rollbackOf: number | null; targets: TargetOutcome[] };
+export type DiffEntry = { target: string; published: { version: number; config: Record<string, unknown> } | null; desired: Record<string, unknown>; changed: boolean; written: number | null; applied: boolean };
+
+const hashOf = (configs: Record<string, unknown>) => createHash("sha256").update(canonicalJson(configs)).digest("hex");
+
+export function createConfigSync(deps: ConfigSyncDeps) {
+  const { store } = deps;
+  const log = deps.log ?? (() => {});
+
+  function workerOf(name: string): ResolvedWorker {
+    const spec = deps.spec();
+    const w = spec.workers.find((x) => x.name === name);
+    if (!w) throw new CboError("ERR_NOT_FOUND", `No worker named "${name}" in ${spec.file}.`, { details: { known: spec.workers.map((x) => x.name) } });
+    if (!w.agent) throw new CboError("ERR_VALIDATION", `Worker ${name} does not run the edge agent, so it has no config to publish.`, { hint: "Give it a `config:` section (or `agent: true`) in orchestrator.yaml, and release it." });
+    return w;
+  }
+
+  async function writeTarget(w: ResolvedWorker, target: string, version: number, config: Record<string, unknown>, rollback: boolean): Promise<TargetOutcome> {
+    const runtime = deps.targets().get(target);
+    const spec = deps.spec();
+    if (!runtime) return { target, version, written: false, poke: "skipped", error: `target ${target} is not configured` };
+    const issuedAt = new Date().toISOString();
+    try {
+      const title = spec.targets.find((t) => t.name === target)?.kv_namespace ?? DEFAULT_CONFIG_NAMESPACE;
+      const ns = (await ensureKvNamespaces(runtime, [title])).get(title)!;
+      const bundle = await signConfigBundle({ worker: w.name, target, version, config, rollback, issuedAt }, deps.signer.privateKey, { keyId: deps.signer.keyId });
+      await runtime.client.putKvValue(ns, configKvKey(w.name), JSON.stringify(bundle));
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      store.events.append({ tenant: w.tenant, type: "config.write_failed", worker: w.name, target, data: { version, error } });
+      return { target, version, written: false, poke: "skipped", error };
+    }
+    store.configs.setTarget({ tenant: w.tenant, worker: w.name, target, version, issued_at: issuedAt, written_at: new Date().toISOString() });
+    const poke = await sendPoke(runtime.endpoint(w.name), { worker: w.name, target, configVersion: version }, deps.workerKeys(w.tenant, w.name, target));
+    store.configs.setPoke(w.tenant, w.name, target, version, poke);
+    if (poke !== "ok") log(`config ${w.name}@${target} v${version}: poke ${poke}; the agent's polling will pick it up`);
+    return { target, version, written: true, poke };
+  }
+
+  async function publishConfigs(w: ResolvedWorker, configs: Record<string, Record<string, unknown>>, by: string, rollbackOf: number | null, only: string[]): Promise<PublishResult> {
+    const hash = hashOf(configs);
+    const version = store.configs.nextVersion(w.tenant, w.name);
+    // On the record first: a publish that cannot be audited does not happen.
+    deps.audit?.({ by, worker: w.name, version, rollbackOf, hash, targets: only });
+    store.configs.insertVersion({ tenant: w.tenant, worker: w.name, version, hash, configs, rollback_of: rollbackOf, created_by: by });
+    const targets = await Promise.all(only.map((t) => writeTarget(w, t, version, configs[t] ?? {}, rollbackOf !== null)));
+    store.events.append({ tenant: w.tenant, type: "config.published", worker: w.name, data: { version, hash, by, rollbackOf, targets: targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke })) } });
+    return { worker: w.name, version, hash, rollbackOf, targets };
+  }
+
+  const sync = {
+    /** Per target: what was published last, what the spec wants now, and whether an agent runs it. */
+    diff(worker: string): DiffEntry[] {
+      const w = workerOf(worker);
+      const desired = configsFor(w, deps.spec().targets);
+      const latest = store.configs.latest(w.tenant, w.name);
+      const given = new Map(store.configs.targets(w.tenant, w.name).map((t) => [t.target, t]));
+      return w.targets.map((target) => {
+        const pub = latest && target in latest.configs ? { version: latest.version, config: latest.configs[target]! } : null;
+        const g = given.get(target);
+        return {
+          target, published: pub, desired: desired[target]!,
+          changed: pub === null || canonicalJson(pub.config) !== canonicalJson(desired[target]),
+          written: g?.version ?? null, applied: g?.applied_at != null && g.version === latest?.version,
+        };
+      });
+    },
+
+    /**
+     * Publishes the spec's config as a new version when it changed (or `force`); with no change,
+     * writes only to targets that do not hold the latest version yet (a failed earlier write).
+     */
+    async publish(worker: string, opts: { by: string; force?: boolean }): Promise<PublishResult> {
+      const w = workerOf(worker);
+      const diff = sync.diff(worker);
+      const latest = store.configs.latest(w.tenant, w.name);
+      if (!opts.force && latest && diff.every((d) => !d.changed)) {
+        const lagging = diff.filter((d) => d.written !== latest.version).map((d) => d.target);
+        if (lagging.length === 0) {
+          throw new CboError("ERR_CONFLICT", `Config of ${worker} is unchanged since version ${latest.version}, and every target holds it.`, { details: { version: latest.version }, hint: "Edit `config:` in orchestrator.yaml, or pass --force to re-sign and re-send it." });
+        }
+        const targets = await Promise.all(lagging.map((t) => writeTarget(w, t, latest.version, latest.configs[t] ?? {}, latest.rollback_of !== null)));
+        return { worker: w.name, version: latest.version, hash: latest.hash, rollbackOf: latest.rollback_of, targets };
+      }
+      return publishConfigs(w, Object.fromEntries(diff.map((d) => [d.target, d.desired])), opts.by, null, w.targets);
+    },
+
+    /** Sends an earlier version's configs again, as a new version that agents accept as a rollback. */
+    async rollback(worker: string, to: number, opts: { by: string }): Promise<PublishResult> {
+      const w = workerOf(worker);
+      const old = store.configs.version(w.tenant, w.name, to);
+      if (!old) throw new CboError("ERR_NOT_FOUND", `Worker ${worker} has no config version ${to}.`, { hint: `cbo config history ${worker} lists them.` });
+      return publishConfigs(w, old.configs, opts.by, to, w.targets.filter((t) => t in old.configs));
+    },
+
+    history(worker: string, limit = 100): ConfigVersionRow[] {
+      const w = workerOf(worker);
+      return store.configs.history(w.tenant, w.name, limit);
+    },
+  };
+  return sync;
+}
+export type ConfigSync = ReturnType<typeof createConfigSync>;

@@ -1,0 +1,166 @@
+// Config sync on the orchestrator's side, against a real daemon and a real two-region local edge:
+// publish signs one bundle per target (jurisdiction and target overrides merged) into each
+// target's KV, where it verifies with the orchestrator's public key; an unchanged config is not
+// re-published; rollback sends an earlier version as a signed rollback bundle; heartbeats signed
+// with the per-Worker key record what each target applied (config.applied), carry rejections
+// (config.rejected, on the audit record), and unsigned or replayed ones are refused. The Worker
+// here does not run the agent (test/edge-agent*.test.ts covers that side): its pokes are refused,
+// which a publish reports without failing.
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCloudflareClient } from "../src/cloudflare/index.ts";
+import { startDaemon, type Daemon } from "../src/daemon.ts";
+import { createHeartbeatRequest, type Heartbeat } from "../src/kit/protocol/heartbeat.ts";
+import { verifyConfigBundle } from "../src/kit/protocol/config-bundle.ts";
+import { importEd25519PublicKey } from "../src/kit/signing/index.ts";
+import { generateKeyFile } from "../src/vault/index.ts";
+import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+
+const spec = (bid: number) => `version: 1
+targets:
+  - { name: eu, api: local, jurisdiction: eu }
+  - { name: us, api: local }
+rollout: { steps: [100], gate: { bake_ms: 0, min_samples: 1, interval_ms: 20 } }
+workers:
+  - name: ads
+    main: ads.js
+    config:
+      values: { bid: ${bid}, motd: hello }
+      jurisdictions: { eu: { consent: required } }
+      targets: { us: { motd: howdy } }
+`;
+
+describe("config sync and heartbeats", () => {
+  let t: TestEdge;
+  let dir: string;
+  let d: Daemon;
+  let token: string;
+  const logs: string[] = [];
+
+  const api = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const res = await fetch(new URL(path, d.url), {
+      method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const kvBundle = async (region: string) => {
+    const info = t.edge.regions.find((r) => r.name === region)!;
+    const client = createCloudflareClient({ baseUrl: t.edge.apiUrl, apiToken: t.edge.token, accountId: info.accountId });
+    const ns = (await client.listKvNamespaces()).find((n) => n.title === "cbo-config")!;
+    return client.getKvText(ns.id, "config/ads");
+  };
+  const verify = async (raw: string, target: string) =>
+    verifyConfigBundle(raw, await importEd25519PublicKey(d.orchestratorKey.publicKey), { worker: "ads", target });
+  const heartbeat = (target: string, over: Partial<Heartbeat> = {}): Heartbeat => ({
+    worker: "ads", target, versionId: "v-test", configVersion: null, isolate: `iso-${target}`, sentAt: new Date().toISOString(), uptimeMs: 1000,
+    totals: { requests: 10, errors: 1 }, window: { sinceMs: Date.now() - 1000, requests: 10, errors: 1 }, rejections: [], ...over,
+  });
+  const send = async (hb: Heartbeat, key?: Uint8Array) => {
+    const k = key ?? d.security.workerKeys.current({ tenant: "default", worker: "ads", target: hb.target }, "test").key;
+    const req = await createHeartbeatRequest(hb, k);
+    const res = await fetch(new URL("/v1/agent/heartbeat", d.url), { method: "POST", headers: req.headers, body: req.body });
+    return { status: res.status, body: await res.json(), req };
+  };
+  const events = (type: string) => d.store.events.list({ limit: 1000 }).filter((e) => e.type === type);
+  const settle = async () => {
+    d.heartbeats.flush();
+    await new Promise((r) => setTimeout(r, 10));
+  };
+
+  beforeAll(async () => {
+    t = await startTestEdge({ regions: ["eu", "us"] });
+    dir = await makeTempDir("config-sync");
+    writeFileSync(join(dir, "orchestrator.yaml"), spec(1));
+    writeFileSync(join(dir, "ads.js"), "export default { fetch: () => new Response('ads') };\n");
+    const keyFile = join(dir, "master.key");
+    generateKeyFile(keyFile);
+    d = await startDaemon({ dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 60_000, log: (l) => logs.push(l) });
+    token = d.initialAdminToken!;
+    const r = await api<{ id: string }>("POST", "/v1/releases", { worker: "ads" });
+    expect(r.status).toBe(202);
+    expect(await d.engine.wait(r.body.id)).toMatchObject({ status: "succeeded" });
+  }, 60_000);
+  afterAll(async () => {
+    await d?.close();
+    await t?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("publish signs one merged bundle per target into its KV", async () => {
+    const diff = await api<Array<{ target: string; changed: boolean; desired: unknown }>>("GET", "/v1/workers/ads/config/diff");
+    expect(diff.body).toEqual([
+      expect.objectContaining({ target: "eu", changed: true, desired: { bid: 1, motd: "hello", consent: "required" } }),
+      expect.objectContaining({ target: "us", changed: true, desired: { bid: 1, motd: "howdy" } }),
+    ]);
+    const pub = await api<{ version: number; targets: Array<{ target: string; written: boolean; poke: string }> }>("POST", "/v1/workers/ads/config/publish", {});
+    expect(pub.status).toBe(200);
+    expect(pub.body.version).toBe(1);
+    // Written everywhere; the Worker has no agent, so its poke is refused, which is reported, not fatal.
+    expect(pub.body.targets.map((x) => [x.target, x.written])).toEqual([["eu", true], ["us", true]]);
+    expect(pub.body.targets.every((x) => x.poke !== "ok")).toBe(true);
+    const eu = await verify((await kvBundle("eu"))!, "eu");
+    expect(eu).toMatchObject({ ok: true, payload: { worker: "ads", target: "eu", version: 1, rollback: false, config: { bid: 1, motd: "hello", consent: "required" } } });
+    expect(await verify((await kvBundle("us"))!, "us")).toMatchObject({ ok: true, payload: { version: 1, config: { bid: 1, motd: "howdy" } } });
+    // eu's bundle is no good for us.
+    expect(await verify((await kvBundle("eu"))!, "us")).toMatchObject({ ok: false, reason: "wrong_worker" });
+    expect(d.security.audit.search({ action: "config.publish", limit: 10 })).toHaveLength(1);
+    expect(events("config.published")).toHaveLength(1);
+  });
+
+  it("an unchanged config is not published again; a changed one gets the next version; rollback re-sends an old one", async () => {
+    const again = await api<{ error: { code: string; hint: string } }>("POST", "/v1/workers/ads/config/publish", {});
+    expect([again.status, again.body.error.code]).toEqual([409, "ERR_CONFLICT"]);
+    writeFileSync(join(dir, "orchestrator.yaml"), spec(2));
+    // The daemon reads its spec once at start; config edits go through a restart (or `cbo config publish` after it).
+    const keyFile = join(dir, "master.key");
+    await d.close();
+    d = await startDaemon({ dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 60_000, log: (l) => logs.push(l) });
+    const second = await api<{ version: number }>("POST", "/v1/workers/ads/config/publish", {});
+    expect(second.body, JSON.stringify(second.body)).toMatchObject({ version: 2 });
+    expect(await verify((await kvBundle("us"))!, "us")).toMatchObject({ ok: true, payload: { version: 2, config: { bid: 2 } } });
+    const back = await api<{ version: number; rollbackOf: number }>("POST", "/v1/workers/ads/config/rollback", { to: 1 });
+    expect(back.body).toMatchObject({ version: 3, rollbackOf: 1 });
+    expect(await verify((await kvBundle("eu"))!, "eu")).toMatchObject({ ok: true, payload: { version: 3, rollback: true, config: { bid: 1 } } });
+    const history = await api<Array<{ version: number; rollbackOf: number | null }>>("GET", "/v1/workers/ads/config/history");
+    expect(history.body.map((h) => [h.version, h.rollbackOf])).toEqual([[3, 1], [2, null], [1, null]]);
+    const missing = await api<{ error: { code: string } }>("POST", "/v1/workers/ads/config/rollback", { to: 9 });
+    expect([missing.status, missing.body.error.code]).toEqual([404, "ERR_NOT_FOUND"]);
+  });
+
+  it("heartbeats record what each target applied and report rejections", async () => {
+    const first = await send(heartbeat("eu", { configVersion: 3 }));
+    expect([first.status, first.body]).toEqual([202, { configVersion: 3 }]);
+    await settle();
+    expect(events("config.applied").map((e) => [e.target, e.data.version])).toEqual([["eu", 3]]);
+    const diff = await api<Array<{ target: string; applied: boolean }>>("GET", "/v1/workers/ads/config/diff");
+    expect(diff.body.map((x) => [x.target, x.applied])).toEqual([["eu", true], ["us", false]]);
+    // A second isolate on the same version is not a new transition.
+    await send(heartbeat("eu", { configVersion: 3, isolate: "iso-2" }));
+    const rejected = await send(heartbeat("us", { configVersion: 2, rejections: [{ reason: "bad_signature", version: 7, at: new Date().toISOString() }] }));
+    expect(rejected.status).toBe(202);
+    await settle();
+    expect(events("config.applied")).toHaveLength(1);
+    expect(events("config.rejected").map((e) => [e.target, e.data.reason, e.data.version])).toEqual([["us", "bad_signature", 7]]);
+    expect(d.security.audit.search({ action: "config.rejected", limit: 10 })).toHaveLength(1);
+    expect(d.store.agents.traffic("default", "ads", "v-test", 0)).toEqual({ requests: 30, errors: 3 });
+  });
+
+  it("refuses unsigned, wrong-key and replayed heartbeats, storing nothing", async () => {
+    const before = d.store.agents.isolates("default", "ads").length;
+    const hb = heartbeat("us", { isolate: "iso-evil" });
+    expect((await send(hb, new Uint8Array(32).fill(7))).status).toBe(401);
+    const ok = await send(heartbeat("us", { isolate: "iso-good" }));
+    const replay = await fetch(new URL("/v1/agent/heartbeat", d.url), { method: "POST", headers: ok.req.headers, body: ok.req.body });
+    expect([ok.status, replay.status]).toEqual([202, 401]);
+    const unsigned = await fetch(new URL("/v1/agent/heartbeat", d.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(hb) });
+    expect(unsigned.status).toBe(401);
+    const stranger = await send({ ...hb, worker: "nobody" }, new Uint8Array(32).fill(1));
+    expect(stranger.status).toBe(401);
+    await settle();
+    expect(d.store.agents.isolates("default", "ads").map((i) => i.isolate)).not.toContain("iso-evil");
+    expect(d.store.agents.isolates("default", "ads").length).toBe(before + 1);
+    expect(d.security.audit.search({ action: "agent.denied", limit: 10 }).length).toBe(4);
+  });
+});
