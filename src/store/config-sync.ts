@@ -13,6 +13,9 @@ type Raw = Omit<ConfigVersionRow, "configs"> & { configs: string };
 const toRow = (r: Raw): ConfigVersionRow => ({ ...r, configs: ConfigsSchema.parse(JSON.parse(r.configs)) });
 
 export function createConfigSyncStore(db: Db) {
+  // Asked on every heartbeat: prepared once.
+  const targetsOf = db.prepare("SELECT * FROM config_targets WHERE tenant = ? AND worker = ? ORDER BY target");
+  const markApplied = db.prepare("UPDATE config_targets SET applied_at = ? WHERE tenant = ? AND worker = ? AND target = ? AND version = ? AND applied_at IS NULL");
   return {
     /** The next version number of a worker's config (versions never repeat, rollbacks included). */
     nextVersion(tenant: string, worker: string): number {
@@ -48,11 +51,11 @@ export function createConfigSyncStore(db: Db) {
     },
     /** The first report of `version` running on the target; true when this call recorded it. */
     markApplied(tenant: string, worker: string, target: string, version: number, at: string): boolean {
-      return db.prepare("UPDATE config_targets SET applied_at = ? WHERE tenant = ? AND worker = ? AND target = ? AND version = ? AND applied_at IS NULL").run(at, tenant, worker, target, version).changes > 0;
+      return markApplied.run(at, tenant, worker, target, version).changes > 0;
     },
     targets(tenant: string, worker?: string): ConfigTargetRow[] {
       return worker
-        ? (db.prepare("SELECT * FROM config_targets WHERE tenant = ? AND worker = ? ORDER BY target").all(tenant, worker) as ConfigTargetRow[])
+        ? (targetsOf.all(tenant, worker) as ConfigTargetRow[])
         : (db.prepare("SELECT * FROM config_targets WHERE tenant = ? ORDER BY worker, target").all(tenant) as ConfigTargetRow[]);
     },
   };

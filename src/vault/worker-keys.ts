@@ -26,18 +26,26 @@ export function createWorkerKeys(db: Db, vault: Vault) {
   const cache = new Map<string, Uint8Array>();
   const cacheKey = (r: Ref, v: number) => `${r.tenant}/${workerKeySecret(r.worker, r.target)}@${v}`;
 
-  const row = (r: Ref) =>
-    db.prepare("SELECT accepted, updated_at FROM worker_keys WHERE tenant = ? AND worker = ? AND target = ?").get(r.tenant, r.worker, r.target) as
-      | { accepted: string; updated_at: string }
-      | undefined;
+  const selectRow = db.prepare("SELECT accepted, updated_at FROM worker_keys WHERE tenant = ? AND worker = ? AND target = ?");
+  const row = (r: Ref) => selectRow.get(r.tenant, r.worker, r.target) as { accepted: string; updated_at: string } | undefined;
+  // Which versions verify, asked on every signed request: remembered for a second (rotations in
+  // this process update it at once; another process's shows within the second).
+  const acceptedCache = new Map<string, { at: number; versions: number[] | undefined }>();
+  const refKey = (r: Ref) => `${r.tenant}/${r.worker}/${r.target}`;
   const accepted = (r: Ref): number[] | undefined => {
+    const hit = acceptedCache.get(refKey(r));
+    if (hit && Date.now() - hit.at < 1000) return hit.versions;
     const found = row(r);
-    return found && AcceptedSchema.parse(JSON.parse(found.accepted));
+    const versions = found && AcceptedSchema.parse(JSON.parse(found.accepted));
+    acceptedCache.set(refKey(r), { at: Date.now(), versions });
+    return versions;
   };
-  const setAccepted = (r: Ref, versions: number[]) =>
-    db
+  const setAccepted = (r: Ref, versions: number[]) => {
+    acceptedCache.delete(refKey(r));
+    return db
       .prepare("INSERT INTO worker_keys (tenant, worker, target, accepted, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, worker, target) DO UPDATE SET accepted = excluded.accepted, updated_at = excluded.updated_at")
       .run(r.tenant, r.worker, r.target, JSON.stringify(versions), nowIso());
+  };
 
   function read(r: Ref, version: number, by: string): Uint8Array {
     const k = cacheKey(r, version);
