@@ -25,11 +25,18 @@ import { generateKeyFile, loadMasterKey, type MasterKey } from "./vault/index.ts
 import { completeKeyFileRotation } from "./vault/key-file-rotation.ts";
 import { API_VERSION, createApi, openSecurity, startApiServer, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
 import type { DaemonAdmin } from "./api/types.ts";
+import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
 
 export type DaemonOptions = {
   dataDir: string;
   configFile: string;
   host?: string;
+  /** Required (and warned about on every start) to listen on a host that is not loopback, e.g. 0.0.0.0. */
+  allowPublic?: boolean;
+  /** The cloudflared to supervise for the tunnel: a path, or false for none (it runs elsewhere); default CBO_CLOUDFLARED, else PATH. */
+  cloudflared?: string | false;
+  /** Restart backoff of the supervised cloudflared (default 1 s doubling to 60 s; a 60 s run resets it). */
+  cloudflaredRestart?: { baseMs?: number; maxMs?: number; stableMs?: number };
   /** The URL Workers reach the orchestrator at (relay, heartbeats); default: where the API listens. */
   orchestratorUrl?: string;
   port?: number;
@@ -81,6 +88,8 @@ export type Daemon = {
   /** Set only on the first start: the admin token, to be shown once. */
   initialAdminToken?: string;
   adminTokenFile: string;
+  /** The daemon's Cloudflare Tunnel and its cloudflared (src/tunnel). */
+  tunnel: TunnelManager;
   close(): Promise<void>;
 };
 
@@ -118,6 +127,9 @@ function targetRuntime(t: Target, opts: DaemonOptions): TargetRuntime {
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  // Loopback only unless told otherwise: refused before anything is opened.
+  const bind = checkBind(opts.host ?? "127.0.0.1", opts.allowPublic === true);
+  if (bind.warning) log(bind.warning);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const spec = loadSpec(opts.configFile);
@@ -153,10 +165,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const heartbeats = createHeartbeatSink({ store, log });
     // Known once the server listens; Workers get it with their relay secrets (a tunnel URL later).
     let listening: string | undefined;
+    // Cloudflare Tunnel: once created, Workers reach the daemon at its public hostname (the local
+    // edge routes it like Cloudflare would); cloudflared is supervised when it is installed.
+    const tunnel = createTunnelManager({
+      dataDir, log, env: opts.env ?? process.env,
+      accounts: () => spec.targets.map((t) => ({ target: t.name, accountId: targets.get(t.name)!.accountId, client: targets.get(t.name)!.client, local: t.api === "local" })),
+      ...(opts.cloudflared === undefined ? {} : { cloudflared: opts.cloudflared }),
+      ...(opts.cloudflaredRestart ? { restartPolicy: opts.cloudflaredRestart } : {}),
+    });
     const engine = createEngine({
       store, spec: currentSpec, targets: () => targets, log,
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
-      orchestratorUrl: () => opts.orchestratorUrl ?? listening,
+      orchestratorUrl: () => opts.orchestratorUrl ?? tunnel.workersUrl() ?? listening,
       publicKey: () => sec.orchestratorKey.publicKey,
       agentTraffic: (tenant, worker, target, versionId, sinceMs) => {
         heartbeats.flush();
@@ -210,8 +230,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         return backupNow({ dataDir, db: store.db, masterKey, ...(o.out ? { out: o.out } : {}), ...(dir ? { dir } : {}), ...(o.keep ? { keep: o.keep } : {}), written });
       },
     };
-    const api = createApi({ admin, store, engine, monitor, security: sec, spec: currentSpec, targets: () => targets, log, configSync, heartbeats, ...(opts.authLimits ? { authLimits: opts.authLimits } : {}) });
-    const server = await startApiServer({ api, host: opts.host ?? "127.0.0.1", port: opts.port ?? 0 });
+    const api = createApi({ admin, store, engine, monitor, security: sec, spec: currentSpec, targets: () => targets, log, configSync, heartbeats, tunnel, daemonUrl: () => listening, ...(opts.authLimits ? { authLimits: opts.authLimits } : {}) });
+    const server = await startApiServer({ api, host: opts.host ?? "127.0.0.1", port: opts.port ?? 0, allowPublic: opts.allowPublic === true });
     listening = server.url;
     // On the record before anyone is told where the daemon listens: a daemon whose start cannot be
     // recorded does not serve (the audit path fails closed).
@@ -226,6 +246,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     writeFileSync(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
     monitor.start();
+    await tunnel.start(server.url);
     drift.start();
     sec.start();
     const backups = opts.backup
@@ -257,6 +278,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
       auditExport,
       adminTokenFile,
+      tunnel,
       ...(initialAdminToken ? { initialAdminToken } : {}),
       async close() {
         if (closed) return;
@@ -266,6 +288,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await drift.stop();
         await engine.close();
         await server.close();
+        await tunnel.stop();
         heartbeats.close();
         unfollow();
         // Best effort: stopping cannot be refused; the last checkpoint below covers this entry.

@@ -231,7 +231,7 @@ describe("tokens", () => {
 });
 
 describe("audit and the orchestrator key", () => {
-  it("searches newest first with filters; admins only", async () => {
+  it("searches newest first with filters; deployers and admins only", async () => {
     const r = await call(f.url, "GET", "/v1/audit?action=secret.*&limit=5", as("admin"));
     expect(r.status).toBe(200);
     expect(r.body).toHaveLength(5);
@@ -242,8 +242,11 @@ describe("audit and the orchestrator key", () => {
     expect(Math.max(...older.body.map((e: AuditEntry) => e.seq))).toBeLessThan(seqs.at(-1));
     expect((await call(f.url, "GET", `/v1/audit?actor=${encodeURIComponent(actor("admin"))}&action=token.create`, as("admin"))).body.length).toBeGreaterThan(0);
     expect((await call(f.url, "GET", "/v1/audit?since=yesterday", as("admin"))).status).toBe(400);
+    // Searching is for deployers (and agents) too; checkpoints, export and verify stay admin's.
+    expect((await call(f.url, "GET", "/v1/audit", as("viewer"))).status).toBe(403);
+    expect((await call(f.url, "GET", "/v1/audit", as("deployer"))).status).toBe(200);
     for (const role of ["viewer", "deployer"] as const) {
-      for (const path of ["/v1/audit", "/v1/audit/checkpoints", "/v1/audit/export"]) expect((await call(f.url, "GET", path, as(role))).status).toBe(403);
+      for (const path of ["/v1/audit/checkpoints", "/v1/audit/export"]) expect((await call(f.url, "GET", path, as(role))).status).toBe(403);
       expect((await call(f.url, "POST", "/v1/audit/verify", as(role))).status).toBe(403);
     }
   });

@@ -45,7 +45,15 @@ const RULES: Record<string, Rule> = {
   monitor: { may: ["kit", "config", "store", "cloudflare"], typesFrom: ["deploy"] },
   // Config sync and agent reports: beside deploy, using its bindings helpers and target types.
   sync: { may: ["kit", "config", "store", "cloudflare", "deploy"] },
-  api: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "deploy", "monitor", "sync"] },
+  // The setup wizard's engine: steps, checks and files; `cbo init` and GET /v1/setup drive it.
+  setup: { may: ["kit", "config", "store", "vault", "cloudflare"], typesFrom: ["deploy"] },
+  // Cloudflare Tunnel: tunnel + ingress through the client, cloudflared's files and process, bind policy.
+  tunnel: { may: ["kit", "config", "cloudflare"] },
+  // The deployment kit: Dockerfile, Compose, PM2, systemd, setup script, README from the spec (no secrets in, none out).
+  deploykit: { may: ["kit", "config"] },
+  api: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "deploy", "monitor", "sync", "setup", "tunnel", "deploykit"] },
+  // The MCP server for AI agents: talks to the daemon's REST API only, like the CLI.
+  mcp: { may: ["kit"], typesFrom: ["api"] },
   dashboard: { may: ["kit"], typesFrom: ["api"] },
   // The top: the `cbo` command (it may start the local edge) and the composition root(s).
   cli: { may: "*" },

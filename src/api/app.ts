@@ -8,7 +8,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
 import { CboError } from "../kit/errors.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf, viaOf } from "./audit-trail.ts";
 import { createAuthGate } from "./auth-gate.ts";
 import type { RouteContext } from "./context.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
@@ -29,7 +29,17 @@ import { secretRoutes } from "./routes-secrets.ts";
 import { tokenRoutes } from "./routes-tokens.ts";
 import { backupRoutes } from "./routes-backup.ts";
 import { vaultRoutes } from "./routes-vault.ts";
+import { tunnelRoutes } from "./routes-tunnel.ts";
+import { setupRoutes } from "./routes-setup.ts";
+import { kitRoutes } from "./routes-kit.ts";
 import type { ApiDeps } from "./types.ts";
+// Dashboard: its page and session routes, and what a session-authenticated request must show.
+import { createDashboardAssets } from "./dashboard-assets.ts";
+import { baseSecurityHeaders } from "./dashboard-headers.ts";
+import { mountDashboard, siteOf } from "./dashboard-routes.ts";
+import { createSessionStore } from "./session.ts";
+import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie } from "./session-cookie.ts";
+import { guardSession } from "./session-guard.ts";
 
 export const API_VERSION = "0.1.0";
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -79,12 +89,22 @@ export function createApi(deps: ApiDeps): Api {
   const routes: RouteDef[] = [
     ...metaRoutes(ctx), ...catalogRoutes(ctx), ...releaseRoutes(ctx), ...eventRoutes(ctx),
     ...secretRoutes(ctx), ...tokenRoutes(ctx), ...auditRoutes(ctx), ...keyRoutes(ctx), ...relayRoutes(ctx), ...configRoutes(ctx), ...agentRoutes(ctx),
-    ...vaultRoutes(ctx), ...backupRoutes(ctx),
+    ...vaultRoutes(ctx), ...backupRoutes(ctx), ...tunnelRoutes(ctx),
+    ...setupRoutes(ctx),
+    ...kitRoutes(ctx),
   ];
-  const gate = createAuthGate({ tokens: deps.store.tokens, trail: deps.security.trail, ...(deps.authLimits ? { limits: deps.authLimits } : {}) });
+  const sessions = createSessionStore(deps.dashboard?.sessions);
+  const gate = createAuthGate({ tokens: deps.store.tokens, trail: deps.security.trail, sessions, ...(deps.authLimits ? { limits: deps.authLimits } : {}) });
 
   const app = new Hono();
-  app.onError((err) => toErrorResponse(err, log));
+  app.onError((err, c) => {
+    const res = toErrorResponse(err, log);
+    // A session cookie the server no longer knows: drop it, so the browser stops sending it.
+    if (res.status === 401 && !c.req.header("authorization") && readSessionCookie(c.req.header("cookie")) !== undefined) {
+      res.headers.append("set-cookie", clearSessionCookie(isHttps(c.req.url, c.req.header("x-forwarded-proto"))));
+    }
+    return res;
+  });
   app.notFound((c) => errorResponse(new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." })));
   app.use(
     "*",
@@ -98,13 +118,25 @@ export function createApi(deps: ApiDeps): Api {
       },
     }),
   );
+  app.use("*", baseSecurityHeaders());
+  mountDashboard(app, {
+    gate, sessions, trail: deps.security.trail, tenant: () => deps.spec().tenant, lastEventId: () => deps.store.events.lastId(),
+    assets: createDashboardAssets({ log, ...(deps.dashboard?.dir ? { dir: deps.dashboard.dir } : {}) }), client: clientAddress, log,
+  });
 
   for (const r of routes) {
     app.on(r.method.toUpperCase(), r.path, async (c) => {
       const tenant = deps.spec().tenant;
       const label = `${r.method.toUpperCase()} ${r.path}`;
-      // Who asks comes first: an unauthenticated request learns nothing about its input.
-      const principal = r.role ? gate.authenticate({ header: c.req.header("authorization"), client: clientAddress(c), route: label }, tenant) : null;
+      // Who asks comes first: an unauthenticated request learns nothing about its input. Without
+      // a bearer token, a dashboard session cookie may stand in (with its CSRF token on mutations).
+      const who = r.role ? gate.identify({ header: c.req.header("authorization"), session: readSessionCookie(c.req.header("cookie")), client: clientAddress(c), route: label }, tenant) : null;
+      const principal = who?.principal ?? null;
+      const session = who?.session;
+      if (principal && session) {
+        const check = { kind: "route" as const, routeId: r.id, mutation: r.method !== "get", csrfHeader: c.req.header(CSRF_HEADER), csrfOk: (g: string | undefined) => sessions.csrfMatches(session, g), site: siteOf(c) };
+        guardSession(deps.security.trail, principal, check, label, tenant);
+      }
       if (principal && r.role) gate.authorize(principal, r.role, tenant, label);
       const raw = r.signatureHeader ? await c.req.text() : undefined;
       const input = {
@@ -116,10 +148,13 @@ export function createApi(deps: ApiDeps): Api {
         ...(raw === undefined ? {} : { signed: { raw, signature: c.req.header(r.signatureHeader!) } }),
       };
       let out: unknown;
+      // `x-cbo-via` (e.g. `mcp:rollback` from `cbo mcp`): a detail on the caller's audit entries.
+      const via = principal ? (session ? "dashboard" : viaOf(c.req.header("x-cbo-via"))) : undefined;
+      const by = via && principal ? { actor: actorOf(principal), via } : undefined;
       try {
-        out = await r.handle(input);
+        out = await deps.security.trail.within(by, () => r.handle(input));
       } catch (e) {
-        if (r.audit && principal) deps.security.trail.failed(r.audit.action, actorOf(principal), r.audit.target?.(input) ?? null, tenant, e);
+        if (r.audit && principal) deps.security.trail.within(by, () => deps.security.trail.failed(r.audit!.action, actorOf(principal), r.audit!.target?.(input) ?? null, tenant, e));
         throw e;
       }
       if (r.stream) {
@@ -141,7 +176,7 @@ export function createApi(deps: ApiDeps): Api {
     app,
     routes,
     attach(server) {
-      const stream = createEventStream({ store: deps.store, gate, tenant: () => deps.spec().tenant, log, ...(deps.stream ? { options: deps.stream } : {}) });
+      const stream = createEventStream({ store: deps.store, gate, trail: deps.security.trail, sessions, tenant: () => deps.spec().tenant, log, ...(deps.stream ? { options: deps.stream } : {}) });
       streams.push(stream);
       server.on("upgrade", (req, socket, head) => {
         if (stream.handleUpgrade(req, socket, head)) return;

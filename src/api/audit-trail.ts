@@ -6,6 +6,7 @@
 // The vault's change events arrive through onVaultEvent inside the vault's own transaction, so a
 // failing append rolls the change back. Secret values never get here: the vault reports a written
 // value as its keyed hash only, and a value read through the API is recorded as its keyed hash.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { CboError, isCboError, toCboError } from "../kit/errors.ts";
 import type { AuditLog, NewAuditEntry } from "../audit/index.ts";
 import type { StoredEvent } from "../store/index.ts";
@@ -20,13 +21,29 @@ export const ENGINE_ACTOR = "engine";
 
 export type AuditTrail = ReturnType<typeof createAuditTrail>;
 
+/**
+ * What a client says it acts through, from its `x-cbo-via` header (`mcp:rollback`, `skill`): kept
+ * as a `via` detail on the entries the request's own principal writes. It is the client's claim,
+ * recorded for the reader and never used for access; anything not shaped like one is ignored.
+ */
+const VIA = /^[a-z][a-z0-9_-]{0,31}(?::[a-z][a-z0-9_.-]{0,63})?$/;
+export function viaOf(header: string | undefined): string | undefined {
+  return header !== undefined && VIA.test(header) ? header : undefined;
+}
+type RequestVia = { actor: string; via: string };
+
 export function createAuditTrail(opts: { log: (line: string) => void }) {
   let audit: AuditLog | undefined;
   // Before attach(): the daemon's own vault work at start (its signing key), appended on attach.
   const early: NewAuditEntry[] = [];
   let captureRead: ((e: Extract<VaultEvent, { type: "secret.read" }>) => void) | undefined;
+  // The request being handled (within()): only its principal's entries get its `via`, not the
+  // engine's, whose background work inherits the async context of the request that started it.
+  const requests = new AsyncLocalStorage<RequestVia>();
 
   function record(entry: NewAuditEntry): void {
+    const ctx = requests.getStore();
+    if (ctx && entry.actor === ctx.actor) entry = { ...entry, details: { ...entry.details, via: ctx.via } };
     if (audit) audit.append(entry);
     else early.push(entry);
   }
@@ -48,6 +65,10 @@ export function createAuditTrail(opts: { log: (line: string) => void }) {
     },
     record,
     note,
+    /** Runs `fn` (a request's handling) so that entries written by `ctx.actor` carry `via: ctx.via`. */
+    within<T>(ctx: RequestVia | undefined, fn: () => T): T {
+      return ctx ? requests.run(ctx, fn) : fn();
+    },
 
     /** The vault's onEvent hook: runs inside the vault's transaction; a throw refuses the change. */
     onVaultEvent(e: VaultEvent): void {

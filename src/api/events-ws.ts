@@ -9,15 +9,23 @@
 //    new event is sent as it is recorded.
 // A client that lets more than maxBufferedBytes pile up unsent is dropped (close 1013); it can
 // resume from the last id it received. Auth failures close with 1008, a bad query with 4400.
+// A browser on the dashboard authenticates with its session cookie instead of a token; such a
+// socket must come from a page of this same host (Origin), or any site could open it, and it is
+// closed (1008) when its session ends: at once on logout, at the next ping after an expiry or a
+// revoked token.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CboError } from "../kit/errors.ts";
 import type { StoredEvent, Store } from "../store/index.ts";
+import type { AuditTrail } from "./audit-trail.ts";
 import type { AuthGate } from "./auth-gate.ts";
 import { validationError } from "./errors.ts";
 import { STREAM_PATH } from "./routes-events.ts";
 import { StreamQuerySchema } from "./schemas.ts";
+import { readSessionCookie } from "./session-cookie.ts";
+import { guardSession } from "./session-guard.ts";
+import type { SessionStore } from "./session.ts";
 import type { StreamOptions } from "./types.ts";
 
 export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tryAgainLater: 1013, badQuery: 4400 } as const;
@@ -31,6 +39,8 @@ type Client = {
   pending: Array<{ id: number; payload: Buffer }>;
   lastSent: number;
   alive: boolean;
+  /** The dashboard session it was opened with, if any. */
+  session: string | undefined;
   closed: Promise<void>;
 };
 
@@ -44,7 +54,9 @@ export type EventStream = {
 const matches = (f: Filter, e: StoredEvent) => e.tenant === f.tenant && (f.releaseId === undefined || e.release_id === f.releaseId);
 const MAX_PENDING = 100_000;
 
-export function createEventStream(deps: { store: Store; gate: AuthGate; tenant: () => string; log: (line: string) => void; options?: StreamOptions }): EventStream {
+export function createEventStream(deps: {
+  store: Store; gate: AuthGate; trail?: AuditTrail; sessions?: SessionStore; tenant: () => string; log: (line: string) => void; options?: StreamOptions;
+}): EventStream {
   const { store, log } = deps;
   const heartbeatMs = deps.options?.heartbeatMs ?? 30_000;
   const maxBufferedBytes = deps.options?.maxBufferedBytes ?? 8 * 1024 * 1024;
@@ -87,6 +99,11 @@ export function createEventStream(deps: { store: Store; gate: AuthGate; tenant: 
     }
   }
 
+  const SESSION_ENDED = "ERR_UNAUTHORIZED: the dashboard session has ended";
+  const unsubscribeSessions = deps.sessions?.onEnd((id) => {
+    for (const c of clients) if (c.session === id) drop(c, CLOSE.policy, SESSION_ENDED);
+  });
+
   // The listener runs inside whoever appended the event (the engine, the monitor): a failure here
   // must not become theirs.
   const unsubscribe = store.events.subscribe((e) => {
@@ -127,11 +144,20 @@ export function createEventStream(deps: { store: Store; gate: AuthGate; tenant: 
   function accept(ws: WebSocket, req: IncomingMessage): void {
     const url = new URL(req.url ?? "/", "http://localhost");
     const tenant = deps.tenant();
+    let session: string | undefined;
     try {
       // The same gate as REST: rate limit, token, role, and the audit entries for refusals.
       const route = `GET ${STREAM_PATH}`;
-      const principal = deps.gate.authenticate({ header: req.headers.authorization, fallbackToken: url.searchParams.get("token"), client: req.socket.remoteAddress, route }, tenant);
-      deps.gate.authorize(principal, "viewer", tenant, route);
+      const who = deps.gate.identify(
+        { header: req.headers.authorization, fallbackToken: url.searchParams.get("token"), session: readSessionCookie(req.headers.cookie), client: req.socket.remoteAddress, route },
+        tenant,
+      );
+      if (who.session) {
+        if (!deps.trail) throw new CboError("ERR_FORBIDDEN", "This stream takes bearer tokens only.");
+        guardSession(deps.trail, who.principal, { kind: "socket", site: { origin: req.headers.origin, secFetchSite: undefined, host: req.headers.host } }, route, tenant);
+      }
+      deps.gate.authorize(who.principal, "viewer", tenant, route);
+      session = who.session?.id;
     } catch (e) {
       const code = e instanceof CboError ? e.code : "ERR_UNAUTHORIZED";
       ws.close(CLOSE.policy, `${code}: ${e instanceof CboError ? e.message : "not allowed"}`.slice(0, 120));
@@ -149,6 +175,7 @@ export function createEventStream(deps: { store: Store; gate: AuthGate; tenant: 
       pending: [],
       lastSent: query.data.after ?? 0,
       alive: true,
+      session,
       closed: new Promise((resolve) => ws.once("close", () => resolve())),
     };
     clients.add(c);
@@ -168,6 +195,10 @@ export function createEventStream(deps: { store: Store; gate: AuthGate; tenant: 
         c.ws.terminate();
         continue;
       }
+      if (c.session !== undefined && !deps.gate.resumeSession(c.session, false)) {
+        drop(c, CLOSE.policy, SESSION_ENDED);
+        continue;
+      }
       c.alive = false;
       c.ws.ping();
     }
@@ -185,6 +216,7 @@ export function createEventStream(deps: { store: Store; gate: AuthGate; tenant: 
     async close() {
       clearInterval(heartbeat);
       unsubscribe();
+      unsubscribeSessions?.();
       const open = [...wss.clients];
       for (const ws of open) ws.close(CLOSE.goingAway, "daemon shutting down");
       await Promise.race([

@@ -2,6 +2,7 @@
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 import { OkSchema, OpenApiDocumentSchema } from "./schemas.ts";
+import { TunnelHealthSchema } from "./routes-tunnel.ts";
 
 export function metaRoutes(ctx: RouteContext): RouteDef[] {
   return [
@@ -9,10 +10,10 @@ export function metaRoutes(ctx: RouteContext): RouteDef[] {
       id: "health",
       method: "get",
       path: "/v1/health",
-      summary: "Liveness of the daemon",
+      summary: "Liveness of the daemon, and its tunnel's connector process (no hostnames or ids: this route is public)",
       role: null,
-      response: OkSchema,
-      handle: () => ({ ok: true as const }),
+      response: OkSchema.extend({ tunnel: TunnelHealthSchema.optional() }),
+      handle: () => ({ ok: true as const, ...(ctx.deps.tunnel ? { tunnel: ctx.deps.tunnel.health() } : {}) }),
     }),
     route({
       id: "openapi",

@@ -70,6 +70,7 @@ export const TargetSummarySchema = z.object({
 export const WorkerSummarySchema = z.object({
   name: z.string(),
   tenant: z.string(),
+  agent: z.boolean().describe("Runs the edge agent (signed config, heartbeats)"),
   targets: z.array(z.string()),
   waves: z.array(z.array(z.string())),
   steps: z.array(z.number()),

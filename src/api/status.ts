@@ -35,7 +35,7 @@ export function targetSummaries(spec: ResolvedSpec, catalog: TargetRow[]): Targe
 }
 
 export function workerSummary(w: ResolvedWorker): WorkerSummary {
-  return { name: w.name, tenant: w.tenant, targets: w.targets, waves: w.waves, steps: w.steps, gate: w.gate, compatibilityDate: w.compatibilityDate };
+  return { name: w.name, tenant: w.tenant, agent: w.agent, targets: w.targets, waves: w.waves, steps: w.steps, gate: w.gate, compatibilityDate: w.compatibilityDate };
 }
 
 export function buildStatus(input: {

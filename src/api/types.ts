@@ -7,6 +7,8 @@ import type { ConfigSync, HeartbeatSink } from "../sync/index.ts";
 import type { MasterKey } from "../vault/index.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
 import type { Security } from "./security.ts";
+import type { TunnelManager } from "../tunnel/index.ts";
+import type { SessionOptions } from "./session.ts";
 
 /** What the routes need of the monitor: a probe pass on demand. */
 export type ApiMonitor = { checkNow(): Promise<void> };
@@ -47,6 +49,12 @@ export type ApiDeps = {
   heartbeats?: HeartbeatSink;
   /** The daemon's upkeep of its own state (master key, backups); without it those routes answer ERR_CONFLICT. */
   admin?: DaemonAdmin;
+  /** The daemon's Cloudflare Tunnel (src/tunnel); without it the tunnel routes answer ERR_CONFLICT. */
+  tunnel?: TunnelManager;
+  /** The URL the API listens at, once it does (the deployment kit takes the daemon's port from it). */
+  daemonUrl?: () => string | undefined;
+  /** Dashboard sessions (expiry, how many) and where its files are (tests); defaults otherwise. */
+  dashboard?: { sessions?: SessionOptions; dir?: string };
 };
 
 /** What the vault and backup routes need of the daemon (daemon.ts provides it). */

@@ -1,6 +1,6 @@
 // `cbo daemon`: the orchestrator daemon alone, driving Cloudflare targets, or the regions of a
 // local edge started separately with `cbo edge` (found through its data directory).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CboError } from "../kit/errors.ts";
 import type { RegionInfo } from "../local-edge/types.ts";
@@ -10,7 +10,7 @@ import { DEFAULT_EDGE_DATA } from "./edge-command.ts";
 import { printJsonLine, untilSignal } from "./output.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, defaultConfig } from "./up-command.ts";
 
-const USAGE = "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--edge EDGE_DATA_DIR] [--master-key-file FILE]";
+const USAGE = "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]";
 
 function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
   try {
@@ -22,7 +22,7 @@ function readEdge(dir: string): { apiUrl: string; token: string; regions: Region
 }
 
 export async function daemonCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { config: { type: "string" }, data: { type: "string" }, port: { type: "string" }, edge: { type: "string" }, "master-key-file": { type: "string" } }, USAGE);
+  const { values, positionals } = parse(args, { config: { type: "string" }, data: { type: "string" }, port: { type: "string" }, host: { type: "string" }, "allow-public": { type: "boolean" }, edge: { type: "string" }, "master-key-file": { type: "string" } }, USAGE);
   if (values.help) {
     process.stdout.write(USAGE + "\n");
     return 0;
@@ -32,12 +32,19 @@ export async function daemonCommand(args: string[]): Promise<number> {
     dataDir: resolve(values.data ?? DEFAULT_DATA),
     configFile: resolve(values.config ?? defaultConfig()),
     port: intFlag(values.port, "port", 0, 65_000) ?? DEFAULT_DAEMON_PORT,
-    edge: readEdge(resolve(values.edge ?? DEFAULT_EDGE_DATA)),
+    ...(values.host ? { host: values.host } : {}),
+    ...(values["allow-public"] ? { allowPublic: true } : {}),
+    // A spec with Cloudflare targets only needs no local edge: read it when named or running.
+    ...(values.edge !== undefined || existsSync(join(resolve(DEFAULT_EDGE_DATA), "edge.json")) ? { edge: readEdge(resolve(values.edge ?? DEFAULT_EDGE_DATA)) } : {}),
+    ...(process.env.CBO_MASTER_PASSPHRASE ? { passphrase: process.env.CBO_MASTER_PASSPHRASE } : {}),
     ...(process.env.CLOUDFLARE_API_TOKEN ? { cloudflareToken: process.env.CLOUDFLARE_API_TOKEN } : {}),
     // The master key: --master-key-file, else CBO_MASTER_KEY / CBO_MASTER_KEY_FILE (startDaemon reads them).
     ...(values["master-key-file"] ? { masterKeyFile: resolve(values["master-key-file"]) } : {}),
   });
-  printJsonLine({ url: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}) });
+  // The first admin token is shown only to a person at a terminal: under PM2, systemd or Compose
+  // stdout ends up in log files, and the token is in <data>/admin-token (0600) anyway.
+  const showToken = daemon.initialAdminToken !== undefined && process.stdout.isTTY === true;
+  printJsonLine({ url: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(showToken ? { adminToken: daemon.initialAdminToken } : {}) });
   await untilSignal();
   await daemon.close();
   return 0;

@@ -11,6 +11,9 @@ commands:
   up        the local edge (three regions), the daemon, and the fleet of orchestrator.yaml
             (or the bundled example) released through the engine
             cbo up [--config FILE] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap]
+  init      the setup wizard: data dir, master key, the local edge or a Cloudflare token and accounts,
+            targets, tunnel, orchestrator.yaml with an example worker, and a first release
+            cbo init [--data DIR] [--local | --account-id ID --api-token-file FILE] [--no-release] [--serve] [--yes] [--json]
   daemon    the daemon alone, on a running "cbo edge" or Cloudflare targets
             cbo daemon [--config FILE] [--data DIR] [--port N] [--edge EDGE_DATA_DIR]
   status    per worker and target: live versions with percentages, health, last release
@@ -63,6 +66,18 @@ commands:
             audit chain against the last signed checkpoint, leaves nothing if any check fails
             cbo restore <archive> --data DIR [--master-key-file FILE] [--checkpoint FILE] [--public-key B64URL]
 
+  mcp       a stdio MCP server for AI agents, acting with the agent's own token (CBO_TOKEN or
+            --token-file, never the admin token by default); mutating tools need confirm: true
+            cbo mcp [--url URL] [--data DIR] [--token-file FILE]
+
+  tunnel    the daemon's Cloudflare Tunnel: ingress to the daemon (catch-all 404 last), cloudflared's config
+            and token file (0600) in <data>/tunnel, cloudflared supervised when installed
+            cbo tunnel create [--hostname H] [--agent-hostname H] [--target T] | config [--apply] | status
+
+  kit       the deployment kit (.tar.gz): Dockerfile, compose.yaml with cloudflared, PM2 ecosystem, systemd
+            units, setup-vps.sh, .env.example, README and the product; no secret (through the daemon when one runs)
+            cbo kit [--out FILE] [--force] [--config FILE] [--port N] [--data-dir DIR] [--install-dir DIR] [--tunnel-hostname H]
+
 flags: --json (machine-readable output), --debug (stack traces), -h/--help
 daemon: --url URL (or CBO_URL), --token TOKEN (or CBO_TOKEN), --data DIR (default .cbo: the
         daemon writes daemon.json and admin-token there)
@@ -96,6 +111,10 @@ const COMMANDS: Record<string, Command> = {
   keys: lazy(() => import("./keys-command.ts"), (m) => m.keysCommand),
   config: lazy(() => import("./config-command.ts"), (m) => m.configCommand),
   vault: lazy(() => import("./vault-command.ts"), (m) => m.vaultCommand),
+  tunnel: lazy(() => import("./tunnel-command.ts"), (m) => m.tunnelCommand),
+  mcp: lazy(() => import("./mcp-command.ts"), (m) => m.mcpCommand),
+  init: lazy(() => import("./init-command.ts"), (m) => m.initCommand),
+  kit: lazy(() => import("./kit-command.ts"), (m) => m.kitCommand),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -45,7 +45,10 @@ export async function upCommand(args: string[]): Promise<number> {
   try {
     // Local use: without CBO_MASTER_KEY / CBO_MASTER_KEY_FILE the vault's master key is
     // <data>/master.key (0600, created on first start). Production keeps it outside the data dir.
-    daemon = await startDaemon({ dataDir, configFile, port, edge, log: say, fallbackMasterKeyFile: join(dataDir, "master.key") });
+    daemon = await startDaemon({
+      dataDir, configFile, port, edge, log: say, fallbackMasterKeyFile: join(dataDir, "master.key"),
+      ...(process.env.CBO_MASTER_PASSPHRASE ? { passphrase: process.env.CBO_MASTER_PASSPHRASE } : {}),
+    });
     if (configFile === EXAMPLE_SPEC) seedExampleSecrets(daemon, say);
     say(`cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`);
     const off = daemon.store.events.subscribe((e) => {
@@ -84,12 +87,13 @@ export async function upCommand(args: string[]): Promise<number> {
       }),
     );
     if (values.json) {
-      printJsonLine({ apiUrl: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}), edgeApiUrl: edge.apiUrl, releases: results, configs, workers: workerUrls });
+      printJsonLine({ apiUrl: daemon.url, dashboardUrl: new URL("/ui/", daemon.url).href, adminTokenFile: daemon.adminTokenFile, ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}), edgeApiUrl: edge.apiUrl, releases: results, configs, workers: workerUrls });
     } else {
       process.stdout.write(
         [
           "Clawdbot Orchestrator is up",
           `  API          ${new URL("/v1/", daemon.url).href}   (OpenAPI: ${new URL("/v1/openapi.json", daemon.url).href})`,
+          `  dashboard    ${new URL("/ui/", daemon.url).href}   (log in with the admin token)`,
           daemon.initialAdminToken
             ? `  admin token  ${daemon.initialAdminToken}   (shown once; also in ${daemon.adminTokenFile}, mode 0600)`
             : `  admin token  in ${daemon.adminTokenFile}`,

@@ -16,6 +16,7 @@ import { createOps } from "./api/operations.ts";
 import { createApiApp } from "./api/app.ts";
 import { buildTable, createControlHandler } from "./runtime/control.ts";
 import { startRegionRuntime, type RegionRuntime } from "./runtime/region-runtime.ts";
+import { createTunnelRoutes } from "./runtime/tunnel-routes.ts";
 import type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
 
 export type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
@@ -108,7 +109,11 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
           region,
           port,
           log,
-          control: createControlHandler({ accountId: account.id, scripts, kv, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain) }),
+          control: createControlHandler({
+            accountId: account.id, scripts, kv, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain),
+            // Tunnel hostnames are global, like DNS: any account's tunnel routes any region's Workers.
+            tunnelRoute: createTunnelRoutes(() => accounts.list().flatMap((a) => tunnels.list(a.id))),
+          }),
         });
         runtimes.set(region, runtime);
         return {

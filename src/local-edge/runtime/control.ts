@@ -4,6 +4,7 @@
 import type { ScriptStore } from "../state/scripts.ts";
 import { kvKeyJson, type KvStore } from "../state/kv.ts";
 import type { Fault } from "../types.ts";
+import type { TunnelRoute } from "../workers/tunnel-ingress.ts";
 
 export type RouterTable = {
   scripts: Record<string, Array<{ version_id: string; percentage: number }>>;
@@ -16,6 +17,8 @@ export type ControlDeps = {
   scripts: ScriptStore;
   kv: KvStore;
   table: () => RouterTable;
+  /** Which tunnel ingress service a Worker's outbound request to host + path goes to (tunnel-routes.ts). */
+  tunnelRoute?: (host: string, path: string) => TunnelRoute | undefined;
 };
 
 const json = (v: unknown, status = 200) => new Response(JSON.stringify(v), { status, headers: { "content-type": "application/json" } });
@@ -33,6 +36,10 @@ export function createControlHandler(deps: ControlDeps) {
     const parts = url.pathname.split("/").filter(Boolean);
     try {
       if (parts[0] === "table") return json(deps.table());
+      if (parts[0] === "tunnel") {
+        const route = deps.tunnelRoute?.(url.searchParams.get("host") ?? "", url.searchParams.get("path") ?? "/");
+        return route ? json(route) : new Response(null, { status: 204 });
+      }
       if (parts[0] === "version" && parts[1]) {
         const v = scripts.getVersion(parts[1]);
         if (!v || v.account_id !== accountId) return json({ error: "no such version" }, 404);

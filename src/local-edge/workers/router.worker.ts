@@ -7,8 +7,11 @@
 // live deployment's percentages) -> loaded isolate of that version.
 // Bindings of a version: plain/json/secret values; KV as an RPC stub (KvBinding) reading the
 // edge's own store; service bindings as an RPC stub (ServiceBinding) that routes like this router.
+// A version's outbound fetch() goes through TunnelOutbound, which plays Cloudflare Tunnel for the
+// edge's tunnel hostnames and lets everything else out unchanged.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { chooseVersion, overrideFor, scriptFromHost, type Entry } from "./routing.ts";
+import { mayBeTunnelHost, type TunnelRoute } from "./tunnel-ingress.ts";
 
 type Fault = { outage?: boolean; latencyMs?: number; errorRate?: number };
 type Table = { scripts: Record<string, Entry[]>; fault: Fault; subdomain: string };
@@ -81,6 +84,7 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unkno
     mainModule: spec.mainModule,
     modules,
     env: workerEnv,
+    globalOutbound: ctx.exports.TunnelOutbound!({ props: {} }) as Fetcher,
   };
 }
 
@@ -153,6 +157,39 @@ export class KvBinding extends WorkerEntrypoint<Env> {
     const r = await this.env.CONTROL.fetch(this.path("list", { prefix: opts?.prefix, limit: opts?.limit?.toString(), cursor: opts?.cursor }));
     if (!r.ok) throw new Error(`KV list failed: ${await r.text()}`);
     return r.json();
+  }
+}
+
+/**
+ * Every loaded version's globalOutbound. A request whose host is a tunnel hostname (a rule of a
+ * tunnel's ingress names it, see tunnel-ingress.ts) goes to the matching rule's service, as
+ * cloudflared would send it: same method, path, query, headers and body, with X-Forwarded-Host
+ * and -Proto saying what the Worker asked for. `http_status:N` answers N. Anything else goes out
+ * as it came, so Workers reach the orchestrator by its tunnel URL exactly as at Cloudflare.
+ */
+export class TunnelOutbound extends WorkerEntrypoint<Env> {
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (!mayBeTunnelHost(url.host)) return fetch(request);
+    const lookup = await this.env.CONTROL.fetch(`http://control/tunnel?${new URLSearchParams({ host: url.host, path: url.pathname })}`);
+    if (lookup.status === 204) return fetch(request);
+    if (!lookup.ok) return new Response(`The local edge could not look up tunnel routes (${lookup.status}).`, { status: 502 });
+    const route = (await lookup.json()) as TunnelRoute;
+    const status = /^http_status:(\d{3})$/.exec(route.service);
+    if (status) return new Response(null, { status: Number(status[1]) });
+    if (!/^https?:\/\//.test(route.service)) {
+      return new Response(`The local edge forwards tunnel traffic to http(s) services only, not "${route.service}".`, { status: 502 });
+    }
+    const origin = new URL(route.service);
+    const headers = new Headers(request.headers);
+    headers.set("x-forwarded-host", url.host);
+    headers.set("x-forwarded-proto", url.protocol.slice(0, -1));
+    try {
+      return await fetch(new URL(url.pathname + url.search, origin), { method: request.method, headers, body: request.body, redirect: "manual" });
+    } catch {
+      // What cloudflared answers when its origin is down.
+      return new Response(`Bad gateway: the tunnel's origin ${origin.origin} did not answer.`, { status: 502 });
+    }
   }
 }
 

@@ -1,0 +1,102 @@
+// The dashboard's shell: the session (or the login form), the navigation, the one live event
+// stream, and the page on screen (hash routes: #/architecture, #/releases[/<id>], #/config,
+// #/secrets, #/audit, #/setup). Every page gets each live event while it is shown.
+import { createApi } from "./api.ts";
+import { architecturePage } from "./architecture.ts";
+import { auditPage } from "./audit.ts";
+import { doc, loc, win, type El } from "./browser.ts";
+import { configPage } from "./config.ts";
+import { h, put } from "./dom.ts";
+import { featuresOf, NO_FEATURES, type Features } from "./features.ts";
+import { connectLive, type Live, type LiveState } from "./live.ts";
+import { showLogin } from "./login.ts";
+import type { Page, PageCtx, PageHandle } from "./page.ts";
+import { releaseDetailPage } from "./release-detail.ts";
+import { releasesPage } from "./releases.ts";
+import { secretsPage } from "./secrets.ts";
+import { setupPage } from "./setup.ts";
+import { allows, type SessionInfo } from "./types.ts";
+
+type Nav = { id: string; title: string; page: Page; shown?: (f: Features) => boolean };
+const NAV: Nav[] = [
+  { id: "architecture", title: "Architecture", page: architecturePage },
+  { id: "releases", title: "Releases", page: releasesPage },
+  { id: "config", title: "Config", page: configPage },
+  { id: "secrets", title: "Secrets", page: secretsPage },
+  { id: "audit", title: "Audit", page: auditPage },
+  { id: "setup", title: "Setup", page: setupPage, shown: (f) => f.setup },
+];
+const LIVE_WORDS: Record<LiveState, string> = { connecting: "connecting…", live: "live", retrying: "reconnecting…", ended: "offline" };
+
+export async function boot(): Promise<void> {
+  const app = doc().getElementById("app")!;
+  const [session, features] = await Promise.all([
+    fetch("/ui/session", { credentials: "same-origin" }).then((r) => r.json() as Promise<SessionInfo | { authenticated: false }>),
+    fetch("/v1/openapi.json").then((r) => r.json()).then(featuresOf, () => NO_FEATURES),
+  ]);
+  const start = (s: SessionInfo) => startApp(app, s, features);
+  if (session.authenticated) start(session);
+  else showLogin(app, start);
+}
+
+function startApp(app: El, session: SessionInfo, features: Features): void {
+  let current: PageHandle | undefined;
+  let ended = false;
+  const end = (why: string) => {
+    if (ended) return;
+    ended = true;
+    live.close();
+    current?.dispose?.();
+    win().removeEventListener("hashchange", route);
+    showLogin(app, (s) => startApp(app, s, features), why);
+  };
+  const api = createApi({ csrf: () => session.csrf, onUnauthorized: () => end("Your session has ended; log in again.") });
+  const live: Live = connectLive({ after: session.eventsAfter, onEnded: () => end("Your session has ended; log in again.") });
+  const main = h("main", { id: "main", tabindex: -1 });
+  const liveBadge = h("span", { class: "live", role: "status", "data-state": live.state() }, LIVE_WORDS[live.state()]);
+  live.onState((s) => {
+    liveBadge.setAttribute("data-state", s);
+    put(liveBadge, LIVE_WORDS[s]);
+  });
+  const links = NAV.filter((n) => n.shown?.(features) ?? true).map((n) => h("a", { href: `#/${n.id}`, "data-nav": n.id }, n.title));
+  const logout = async () => {
+    await fetch("/ui/logout", { method: "POST", headers: { "x-csrf-token": session.csrf }, credentials: "same-origin" }).catch(() => {});
+    end("Logged out.");
+  };
+  put(
+    app,
+    h("a", { class: "skip", href: "#main" }, "Skip to content"),
+    h(
+      "header",
+      { class: "top" },
+      h("span", { class: "brand" }, "Clawdbot Orchestrator"),
+      h("nav", { "aria-label": "Pages" }, ...links),
+      h(
+        "div",
+        { class: "who" },
+        features.kit && allows(session.role, "admin") ? h("a", { href: "/v1/kit", download: true, class: "kit" }, "Download kit") : null,
+        liveBadge,
+        h("span", {}, `${session.name} (${session.role})`),
+        h("button", { type: "button", class: "secondary", onclick: () => void logout() }, "Log out"),
+      ),
+    ),
+    main,
+  );
+
+  const ctx: PageCtx = { api, session, features, go: (hash) => void (loc().hash = hash), can: (role) => allows(session.role, role) };
+  function route(): void {
+    const [path = "", q = ""] = loc().hash.replace(/^#\/?/, "").split("?");
+    const [name = "architecture", param] = path.split("/");
+    const nav = NAV.find((n) => n.id === name && (n.shown?.(features) ?? true)) ?? NAV[0]!;
+    const page = nav.id === "releases" && param ? releaseDetailPage : nav.page;
+    current?.dispose?.();
+    for (const a of links) a.getAttribute("data-nav") === nav.id ? a.setAttribute("aria-current", "page") : a.removeAttribute("aria-current");
+    doc().title = `${nav.title} · Clawdbot Orchestrator`;
+    const root = h("div", { class: `page page-${nav.id}`, "data-page": param ? `${nav.id}-detail` : nav.id });
+    put(main, root);
+    current = page(root, ctx, { param: param ? decodeURIComponent(param) : undefined, query: new URLSearchParams(q) });
+  }
+  live.on((e) => current?.onEvent?.(e));
+  win().addEventListener("hashchange", route);
+  route();
+}

@@ -1,0 +1,72 @@
+// Config versions of a worker (history and, per target, what is published, written and applied)
+// and drift for every worker and target (the status' drift field: desired against observed).
+import { ApiError, enc } from "./api.ts";
+import type { Field } from "./browser.ts";
+import { badge, failure, h, put, short, table, when } from "./dom.ts";
+import { debounce, type Page } from "./page.ts";
+import type { Status, WorkerSummary } from "./types.ts";
+
+type History = Array<{ version: number; hash: string; rollbackOf: number | null; createdAt: string; createdBy: string | null; targets: string[] }>;
+type Diff = Array<{ target: string; published: { version: number } | null; changed: boolean; written: number | null; applied: boolean }>;
+
+const RELOAD_ON = /^(config\.|drift\.|release\.succeeded|rollback\.completed)/;
+
+export const configPage: Page = (root, ctx, route) => {
+  const workerSel = h("select", { id: "config-worker", onchange: () => void loadWorker() }) as Field;
+  const history = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const diff = h("div", {});
+  const drift = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  put(
+    root,
+    h("div", { class: "page-head" }, h("h1", {}, "Config and drift"), h("label", { for: "config-worker" }, "Worker ", workerSel)),
+    h("section", { "aria-labelledby": "cfg-diff-h" }, h("h2", { id: "cfg-diff-h" }, "Per target"), diff),
+    h("section", { "aria-labelledby": "cfg-hist-h" }, h("h2", { id: "cfg-hist-h" }, "Config versions"), history),
+    h("section", { "aria-labelledby": "drift-h" }, h("h2", { id: "drift-h" }, "Drift (desired against what the edge runs)"), drift),
+  );
+
+  async function loadWorker(): Promise<void> {
+    const w = workerSel.value;
+    if (!w) return;
+    try {
+      const [hist, d] = await Promise.all([ctx.api.get<History>(`/v1/workers/${enc(w)}/config/history`), ctx.api.get<Diff>(`/v1/workers/${enc(w)}/config/diff`)]);
+      put(
+        history,
+        hist.length === 0
+          ? h("p", { class: "muted" }, "No config published yet.")
+          : table("Config versions, newest first", ["Version", "Hash", "Rollback of", "Published", "By", "Targets"], hist.map((v) => [`v${v.version}`, h("code", {}, short(v.hash)), v.rollbackOf ? `v${v.rollbackOf}` : "", when(v.createdAt), v.createdBy ?? "—", v.targets.join(", ")]), { class: "data" }),
+      );
+      put(
+        diff,
+        table("Config per target", ["Target", "Published", "Spec differs", "In KV", "Applied by agents"], d.map((t) => [t.target, t.published ? `v${t.published.version}` : "none", t.changed ? badge("changed") : "no", t.written ? `v${t.written}` : "—", t.applied ? badge("applied") : badge("pending")]), { class: "data" }),
+      );
+    } catch (e) {
+      // A worker without the edge agent has no signed config: a fact about it, not a failure.
+      put(history, e instanceof ApiError && e.code === "ERR_VALIDATION" ? h("p", { class: "muted" }, `${w} does not run the edge agent, so it has no signed config.`) : failure(e));
+      put(diff);
+    }
+  }
+
+  async function loadDrift(): Promise<void> {
+    try {
+      const s = await ctx.api.get<Status>("/v1/status");
+      const rows = s.workers.flatMap((w) =>
+        w.targets.map((t) => [w.name, t.target, badge(t.drift?.status ?? "unknown"), (t.drift?.kinds ?? []).join(", "), t.drift?.detail ?? t.drift?.note ?? "", when(t.drift?.since), when(t.drift?.checkedAt)]),
+      );
+      put(drift, table("Drift per worker and target", ["Worker", "Target", "Drift", "What", "Detail", "Since", "Checked"], rows, { class: "data" }));
+    } catch (e) {
+      put(drift, failure(e));
+    }
+  }
+
+  void ctx.api.get<Array<WorkerSummary & { agent?: boolean }>>("/v1/workers").then((ws) => {
+    // Workers that run the edge agent first (when the daemon says which): only they have config.
+    const ordered = [...ws.filter((w) => w.agent !== false), ...ws.filter((w) => w.agent === false)];
+    put(workerSel, ...ordered.map((w) => h("option", { value: w.name }, w.agent === false ? `${w.name} (no agent)` : w.name)));
+    const wanted = route.query.get("worker");
+    if (wanted && ws.some((w) => w.name === wanted)) workerSel.value = wanted;
+    void loadWorker();
+  }, (e: unknown) => put(history, failure(e)));
+  void loadDrift();
+  const reload = debounce(() => (void loadWorker(), void loadDrift()), 300);
+  return { onEvent: (e) => RELOAD_ON.test(e.type) && reload(), dispose: () => reload.cancel() };
+};

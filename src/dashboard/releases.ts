@@ -1,0 +1,137 @@
+// Releases: the list (new ones appear as they start), and rollback of a worker to a version it
+// ran before, chosen from its versions and confirmed in a dialog.
+import { enc, query } from "./api.ts";
+import type { El, Field } from "./browser.ts";
+import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
+import { debounce, type Page, type PageCtx } from "./page.ts";
+import type { Release, VersionEntry, WorkerSummary } from "./types.ts";
+
+const LIST_ON = /^(release\.(created|succeeded|rolled_back|failed|aborted|rolling_back|recovered)|rollback\.)/;
+
+export const releasesPage: Page = (root, ctx, route) => {
+  let worker = route.query.get("worker") ?? "";
+  const list = h("div", { class: "releases-list" }, h("p", { class: "muted" }, "Loading…"));
+  const filter = h("select", { id: "release-filter", onchange: () => ((worker = filter.value), void load()) }, h("option", { value: "" }, "all workers")) as Field;
+  put(
+    root,
+    h("div", { class: "page-head" }, h("h1", {}, "Releases"), h("label", { for: "release-filter" }, "Show ", filter)),
+    ctx.can("deployer") ? rollbackForm(ctx, () => worker) : null,
+    h("section", { "aria-labelledby": "releases-h" }, h("h2", { id: "releases-h" }, "Releases and rollbacks"), list),
+  );
+
+  async function load(): Promise<void> {
+    try {
+      const rows = await ctx.api.get<Release[]>(`/v1/releases${query({ worker, limit: 50 })}`);
+      put(
+        list,
+        rows.length === 0
+          ? h("p", { class: "muted" }, "No releases yet.")
+          : table(
+              "Releases, newest first",
+              ["Release", "Worker", "Kind", "Status", "By", "Started", "Reason"],
+              rows.map((r) => [h("a", { href: `#/releases/${r.id}`, "data-release": r.id }, short(r.id)), r.worker, r.kind, badge(r.status), r.created_by ?? "—", when(r.created_at), r.reason ?? ""]),
+              { class: "data" },
+            ),
+      );
+    } catch (e) {
+      put(list, failure(e));
+    }
+  }
+  void ctx.api.get<WorkerSummary[]>("/v1/workers").then((ws) => {
+    filter.append(...ws.map((w) => h("option", { value: w.name }, w.name)));
+    filter.value = worker;
+  }, () => {});
+  const reload = debounce(() => void load(), 150);
+  void load();
+  return { onEvent: (e) => LIST_ON.test(e.type) && reload(), dispose: () => reload.cancel() };
+};
+
+type Choice = { value: string; label: string; live: boolean; versions: VersionEntry[] };
+
+/** Versions grouped by the release that uploaded them: rolling back to a release id restores every target at once. */
+export function rollbackChoices(versions: VersionEntry[], releases: Release[]): Choice[] {
+  const status = new Map(releases.map((r) => [r.id, r.status]));
+  const groups = new Map<string, VersionEntry[]>();
+  for (const v of versions) {
+    // Only a succeeded release's id means "the versions it shipped"; other versions go by their own id.
+    const k = v.releaseId && status.get(v.releaseId) === "succeeded" ? v.releaseId : `version:${v.versionId}`;
+    groups.set(k, [...(groups.get(k) ?? []), v]);
+  }
+  return [...groups].map(([k, vs]) => {
+    const live = vs.every((v) => v.live);
+    const where = vs.map((v) => `${v.target} ${short(v.versionId)}`).join(", ");
+    const label = k.startsWith("version:") ? `version ${short(vs[0]!.versionId)} · ${when(vs[0]!.createdAt)} · ${where}` : `release ${short(k)} · ${when(vs[0]!.createdAt)} · ${where}`;
+    return { value: k.startsWith("version:") ? vs[0]!.versionId : k, label: live ? `${label} (live)` : label, live, versions: vs };
+  });
+}
+
+function rollbackForm(ctx: PageCtx, current: () => string): El {
+  const workerSel = h("select", { id: "rollback-worker", name: "worker", required: true }) as Field;
+  const toSel = h("select", { id: "rollback-to", name: "to", required: true, disabled: true }) as Field;
+  const button = h("button", { type: "submit", disabled: true }, "Roll back…") as Field;
+  const note = h("p", { class: "muted", "aria-live": "polite" });
+  let choices: Choice[] = [];
+
+  async function loadChoices(): Promise<void> {
+    const w = workerSel.value;
+    toSel.disabled = button.disabled = true;
+    put(toSel);
+    if (!w) return;
+    try {
+      const [versions, releases] = await Promise.all([ctx.api.get<VersionEntry[]>(`/v1/workers/${enc(w)}/versions`), ctx.api.get<Release[]>(`/v1/releases${query({ worker: w, limit: 1000 })}`)]);
+      choices = rollbackChoices(versions, releases);
+      put(toSel, ...choices.map((c) => h("option", { value: c.value }, c.label)));
+      const firstOld = choices.find((c) => !c.live);
+      if (firstOld) toSel.value = firstOld.value;
+      toSel.disabled = button.disabled = choices.length === 0;
+      put(note, choices.length === 0 ? "No earlier versions to go back to." : "");
+    } catch (e) {
+      put(note, failure(e));
+    }
+  }
+
+  async function submit(): Promise<void> {
+    const w = workerSel.value;
+    const choice = choices.find((c) => c.value === toSel.value);
+    if (!w || !choice) return;
+    const ok = await confirmDialog(
+      `Roll back ${w}?`,
+      [
+        h("p", {}, `Every target of ${w} moves at once to:`),
+        h("ul", {}, ...choice.versions.map((v) => h("li", {}, `${v.target}: `, h("code", {}, v.versionId)))),
+        h("p", {}, "A rollback skips the canary steps and gates."),
+      ],
+      "Roll back",
+    );
+    if (!ok) return;
+    button.disabled = true;
+    try {
+      const r = await ctx.api.post<Release>(`/v1/workers/${enc(w)}/rollback`, { to: choice.value });
+      ctx.go(`#/releases/${r.id}`);
+    } catch (e) {
+      put(note, failure(e));
+      button.disabled = false;
+    }
+  }
+
+  workerSel.addEventListener("change", () => void loadChoices());
+  void ctx.api.get<WorkerSummary[]>("/v1/workers").then((ws) => {
+    put(workerSel, h("option", { value: "" }, "choose a worker"), ...ws.map((w) => h("option", { value: w.name }, w.name)));
+    workerSel.value = ws.some((w) => w.name === current()) ? current() : "";
+    void loadChoices();
+  }, (e: unknown) => put(note, failure(e)));
+
+  return h(
+    "section",
+    { "aria-labelledby": "rollback-h", class: "panel" },
+    h("h2", { id: "rollback-h" }, "Roll back"),
+    h(
+      "form",
+      { class: "inline", onsubmit: (e) => (e.preventDefault(), void submit()) },
+      h("label", { for: "rollback-worker" }, "Worker"), workerSel,
+      h("label", { for: "rollback-to" }, "to"), toSel,
+      button,
+    ),
+    note,
+  );
+}

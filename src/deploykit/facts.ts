@@ -1,0 +1,115 @@
+// What a deployment kit is tailored from: the spec's targets and workers, where the product is
+// installed on the VPS, its data directory and port, and whether a tunnel is configured. Every
+// value that ends up in a shell script, a unit file or a YAML file passes a strict pattern here, so
+// that a kit can never carry a command someone slipped into a path or a name. Secrets are never an
+// input: the kit is built from names, paths and numbers only.
+import { dirname, isAbsolute, relative, sep } from "node:path";
+import { z } from "zod";
+import type { ResolvedSpec } from "../config/load.ts";
+
+/** An absolute POSIX path of plain characters: safe unquoted in sh, systemd and YAML. */
+export const SafePathSchema = z
+  .string()
+  // Each segment starts with "/": no nested quantifier that could backtrack.
+  .regex(/^(?:\/[A-Za-z0-9._-]+)+\/?$/, "use an absolute path of letters, digits, . _ - and /")
+  .refine((p) => !p.split("/").includes(".."), "must not contain ..")
+  .transform((p) => (p.length > 1 ? p.replace(/\/+$/, "") : p));
+
+export const HostnameSchema = z
+  .string()
+  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "use a DNS hostname such as cbo.example.com");
+
+/** What the operator chooses about the VPS (CLI flags, query parameters); everything else comes from the spec. */
+export const KitOptionsSchema = z
+  .object({
+    /** The daemon's loopback port on the VPS. */
+    port: z.coerce.number().int().min(1).max(65_535).default(8700),
+    /** The local edge's API port (only used when a target has `api: local`). */
+    edgePort: z.coerce.number().int().min(1).max(65_000).default(8780),
+    /** The daemon's data directory (store, vault, audit log). */
+    dataDir: SafePathSchema.default("/var/lib/cbo"),
+    /** Where the product and its config are installed. */
+    installDir: SafePathSchema.default("/opt/cbo"),
+    /** Master key, environment file and tunnel token: outside the data directory, so never in a backup. */
+    etcDir: SafePathSchema.default("/etc/cbo"),
+    /** The public hostname of a configured Cloudflare Tunnel, if any. */
+    tunnelHostname: HostnameSchema.optional(),
+  })
+  .strict();
+export type KitOptions = z.input<typeof KitOptionsSchema>;
+
+/** The same choices, each optional and without defaults: what a request or a flag may override. */
+export const KitOverridesSchema = z
+  .object({
+    port: z.coerce.number().int().min(1).max(65_535).optional(),
+    edgePort: z.coerce.number().int().min(1).max(65_000).optional(),
+    dataDir: SafePathSchema.optional(),
+    installDir: SafePathSchema.optional(),
+    etcDir: SafePathSchema.optional(),
+    tunnelHostname: HostnameSchema.optional(),
+  })
+  .strict();
+
+export type KitTarget = { name: string; local: boolean; api: string; accountId: string | null; region: string | null; jurisdiction: string | null };
+export type KitWorker = { name: string; source: string; insideConfig: boolean; targets: string[]; secrets: string[]; agent: boolean };
+
+export type KitFacts = {
+  product: { name: string; version: string };
+  tenant: string;
+  port: number;
+  edgePort: number;
+  dataDir: string;
+  installDir: string;
+  etcDir: string;
+  /** orchestrator.yaml on the VPS. */
+  configFile: string;
+  /** The system user the daemon runs as. */
+  user: string;
+  targets: KitTarget[];
+  /** Regions the local edge must serve (empty: every target is on Cloudflare). */
+  localRegions: string[];
+  workers: KitWorker[];
+  tunnel: { hostname: string } | null;
+};
+
+export const KIT_USER = "cbo";
+
+/** The facts of a kit, from the resolved spec and the operator's options (pure). */
+export function kitFacts(spec: ResolvedSpec, product: { name: string; version: string }, options: KitOptions = {}): KitFacts {
+  const o = KitOptionsSchema.parse(options);
+  const specDir = dirname(spec.file);
+  const targets: KitTarget[] = spec.targets.map((t) => ({
+    name: t.name,
+    local: t.api === "local",
+    api: t.api,
+    accountId: t.account_id ?? null,
+    region: t.api === "local" ? (t.region ?? t.name) : null,
+    jurisdiction: t.jurisdiction ?? null,
+  }));
+  const workers: KitWorker[] = spec.workers.map((w) => {
+    const rel = relative(specDir, w.entry).split(sep).join("/");
+    return { name: w.name, source: rel, insideConfig: !rel.startsWith("../") && !isAbsolute(rel), targets: w.targets, secrets: w.secrets, agent: w.agent };
+  });
+  return {
+    product,
+    tenant: spec.tenant,
+    port: o.port,
+    edgePort: o.edgePort,
+    dataDir: o.dataDir,
+    installDir: o.installDir,
+    etcDir: o.etcDir,
+    configFile: `${o.installDir}/config/orchestrator.yaml`,
+    user: KIT_USER,
+    targets,
+    localRegions: [...new Set(targets.filter((t) => t.local).map((t) => t.region!))],
+    workers,
+    tunnel: o.tunnelHostname ? { hostname: o.tunnelHostname } : null,
+  };
+}
+
+export const usesLocalEdge = (f: KitFacts) => f.localRegions.length > 0;
+export const cloudflareTargets = (f: KitFacts) => f.targets.filter((t) => !t.local);
+export const keyFile = (f: KitFacts) => `${f.etcDir}/master.key`;
+export const envFile = (f: KitFacts) => `${f.etcDir}/cbo.env`;
+export const tunnelTokenFile = (f: KitFacts) => `${f.etcDir}/tunnel-token`;
+export const edgeDataDir = (f: KitFacts) => `${f.dataDir}/edge`;

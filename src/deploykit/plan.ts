@@ -1,0 +1,40 @@
+// Which files a kit holds, with their modes: pure, from the facts, the product files and the
+// spec's text. Nothing here reads the environment, the vault or the data directory, which is what
+// keeps secrets out of a kit by construction (the planted-secret test checks it end to end).
+import type { KitFacts } from "./facts.ts";
+import { usesLocalEdge } from "./facts.ts";
+import type { Product } from "./product.ts";
+import type { TarEntry } from "./tar.ts";
+import { renderCompose } from "./render-compose.ts";
+import { renderDockerfile, renderDockerignore } from "./render-dockerfile.ts";
+import { renderEcosystem } from "./render-ecosystem.ts";
+import { renderEnvExample } from "./render-env.ts";
+import { renderReadme } from "./render-readme.ts";
+import { renderSetup } from "./render-setup.ts";
+import { DAEMON_UNIT, EDGE_UNIT, renderDaemonUnit, renderEdgeUnit } from "./render-systemd.ts";
+
+const text = (path: string, content: string, mode = 0o644): TarEntry => ({ path, data: new TextEncoder().encode(content), mode });
+
+/** The kit's own files (without the product), by path. */
+export function deploymentFiles(f: KitFacts, o: { setupTemplate: string; specText: string; generatedAt: string; productPaths: string[] }): TarEntry[] {
+  const files = [
+    text("Dockerfile", renderDockerfile(f)),
+    text(".dockerignore", renderDockerignore()),
+    text("compose.yaml", renderCompose(f)),
+    text("ecosystem.config.cjs", renderEcosystem(f)),
+    text(`systemd/${DAEMON_UNIT}`, renderDaemonUnit(f)),
+    ...(usesLocalEdge(f) ? [text(`systemd/${EDGE_UNIT}`, renderEdgeUnit(f))] : []),
+    text("setup-vps.sh", renderSetup(f, o.setupTemplate), 0o755),
+    text(".env.example", renderEnvExample(f)),
+    text("config/orchestrator.yaml", o.specText),
+  ];
+  const readme = renderReadme(f, { generatedAt: o.generatedAt, files: [...o.productPaths, ...files.map((x) => x.path)] });
+  return [text("README.md", readme), ...files];
+}
+
+/** Every file of the kit: the deployment files, then the product's (the kit's README replaces the product's). */
+export function kitEntries(f: KitFacts, product: Product, o: { setupTemplate: string; specText: string; generatedAt: string }): TarEntry[] {
+  const own = deploymentFiles(f, { ...o, productPaths: [...product.specFiles, ...product.files].map((p) => p.path) });
+  const taken = new Set(own.map((e) => e.path));
+  return [...own, ...[...product.specFiles, ...product.files].filter((p) => !taken.has(p.path))];
+}

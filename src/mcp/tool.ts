@@ -1,0 +1,39 @@
+// One MCP tool = one plain object: name, description, strict zod input, and a handler over the
+// daemon's API. server.ts registers the list; a misspelt argument (`confirmed` for `confirm`) is
+// refused by the strict schema instead of being dropped silently.
+import { z } from "zod";
+import type { DaemonApi } from "./daemon-api.ts";
+
+/** What a handler returns: a sentence for the agent, and the data behind it. */
+export type ToolOutcome =
+  | { kind: "done"; summary: string; data?: unknown }
+  /** A mutation called without `confirm: true`: nothing was done; `wouldDo` says what would be. */
+  | { kind: "needs_confirmation"; wouldDo: string; preview?: unknown };
+
+export type ToolContext = { api: DaemonApi };
+
+export type ToolDef<S extends z.ZodObject> = {
+  name: string;
+  title: string;
+  description: string;
+  input: S;
+  /** Changes the fleet or the vault: needs `confirm: true` (see confirm.ts). */
+  mutating: boolean;
+  run(args: z.output<S>, ctx: ToolContext): Promise<ToolOutcome>;
+};
+
+export type AnyTool = ToolDef<z.ZodObject>;
+
+export function defineTool<S extends z.ZodObject>(def: ToolDef<S>): AnyTool {
+  return def as unknown as AnyTool;
+}
+
+export const WorkerName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).describe("Worker name, as in orchestrator.yaml (see the status tool)");
+
+export const Confirm = z
+  .boolean()
+  .optional()
+  .describe("true only after the user explicitly confirmed this exact action in the conversation; without it nothing is done and the answer says what would happen");
+
+export const done = (summary: string, data?: unknown): ToolOutcome => ({ kind: "done", summary, ...(data === undefined ? {} : { data }) });
+export const needsConfirmation = (wouldDo: string, preview?: unknown): ToolOutcome => ({ kind: "needs_confirmation", wouldDo, ...(preview === undefined ? {} : { preview }) });

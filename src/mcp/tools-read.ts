@@ -1,0 +1,96 @@
+// The read-only tools: status, plan, config diff, audit search. They change nothing, so they need
+// no confirmation; the agent uses them to show the user what a mutation would do.
+import { z } from "zod";
+import { CboError } from "../kit/errors.ts";
+import { AnyJson, ConfigDiffSchema, PlanSchema, StatusSchema } from "./schemas.ts";
+import { defineTool, done, WorkerName, type AnyTool } from "./tool.ts";
+
+const enc = encodeURIComponent;
+const short = (id: string) => id.slice(0, 8);
+type Live = Array<{ versionId: string; percentage: number }>;
+export const liveText = (live: Live) => (live.length === 0 ? "not deployed" : live.map((l) => `${short(l.versionId)} ${l.percentage}%`).join(" + "));
+
+export const status = defineTool({
+  name: "status",
+  title: "Fleet status",
+  description: "Per worker and target: the versions live now with their traffic percentages, health, drift, and the last release. Read-only.",
+  input: z.object({ worker: WorkerName.optional().describe("Only this worker (default: all)") }).strict(),
+  mutating: false,
+  async run({ worker }, { api }) {
+    const raw = await api.get("status", "/v1/status", AnyJson);
+    const parsed = StatusSchema.parse(raw);
+    const workers = worker ? parsed.workers.filter((w) => w.name === worker) : parsed.workers;
+    if (worker && workers.length === 0) {
+      throw new CboError("ERR_NOT_FOUND", `No worker named "${worker}".`, { hint: `Known workers: ${parsed.workers.map((w) => w.name).join(", ") || "none"}.` });
+    }
+    const lines = workers.flatMap((w) => [
+      `${w.name}: last release ${w.lastRelease ? `${w.lastRelease.id} ${w.lastRelease.kind} ${w.lastRelease.status}` : "none"}`,
+      ...w.targets.map((t) => `  ${t.target}: ${liveText(t.live)}${healthText(t)}`),
+    ]);
+    return done(lines.join("\n") || "No workers are declared.", { ...parsed, workers });
+  },
+});
+
+function healthText(t: Record<string, unknown>): string {
+  const h = t.health as { status?: unknown } | null | undefined;
+  return h && typeof h.status === "string" ? `, health ${h.status}` : "";
+}
+
+export const plan = defineTool({
+  name: "plan",
+  title: "Preview a release",
+  description: "What releasing a worker would do: targets and what they run now, waves (canary first), traffic steps, the gate, API calls, and the secret versions each target ships. Read-only: show it to the user before asking to release.",
+  input: z.object({ worker: WorkerName }).strict(),
+  mutating: false,
+  async run({ worker }, { api }) {
+    const raw = await api.get("plan", `/v1/workers/${enc(worker)}/plan`, AnyJson);
+    return done(planText(PlanSchema.parse(raw)), raw);
+  },
+});
+
+export function planText(p: z.output<typeof PlanSchema>): string {
+  return [
+    `Release ${p.worker} in ${p.waves.length} wave(s): ${p.waves.map((w) => `[${w.join(", ")}]`).join(" then ")}, steps ${p.steps.join("% → ")}%, each step gated.`,
+    ...p.targets.map((t) => `  ${t.name}: now ${liveText(t.live)}`),
+    ...(p.apiCalls === undefined ? [] : [`  about ${p.apiCalls} Cloudflare API calls`]),
+  ].join("\n");
+}
+
+export const configDiff = defineTool({
+  name: "config_diff",
+  title: "Edge config diff",
+  description: "Per target: the signed config last published, the one orchestrator.yaml wants, whether it changed, and whether the agents run it. Read-only.",
+  input: z.object({ worker: WorkerName }).strict(),
+  mutating: false,
+  async run({ worker }, { api }) {
+    const raw = await api.get("config_diff", `/v1/workers/${enc(worker)}/config/diff`, AnyJson);
+    const diff = ConfigDiffSchema.parse(raw);
+    const changed = diff.filter((d) => d.changed).map((d) => d.target);
+    return done(changed.length ? `Config of ${worker} differs from the published one on ${changed.join(", ")}.` : `Config of ${worker} is published as desired on every target.`, raw);
+  },
+});
+
+export const auditSearch = defineTool({
+  name: "audit_search",
+  title: "Search the audit log",
+  description: "Audit entries matching the filters, newest first: who changed what, when, with what outcome. Read-only (the token's role must allow reading the log).",
+  input: z
+    .object({
+      actor: z.string().min(1).optional().describe('Exact actor, e.g. "token:clawdbot:<id>"'),
+      action: z.string().min(1).optional().describe('Exact action, or a prefix ending in "*": "release.*"'),
+      target: z.string().min(1).optional().describe('e.g. "worker:ads-api", "secret:STRIPE_KEY"'),
+      outcome: z.enum(["ok", "denied", "error"]).optional(),
+      since: z.iso.datetime({ offset: true }).optional().describe("ISO 8601, inclusive"),
+      until: z.iso.datetime({ offset: true }).optional().describe("ISO 8601, inclusive"),
+      text: z.string().min(1).max(200).optional().describe("Case-insensitive substring of actor, action, target or details"),
+      limit: z.number().int().min(1).max(500).optional().describe("At most this many (default 50)"),
+    })
+    .strict(),
+  mutating: false,
+  async run(q, { api }) {
+    const entries = await api.get("audit_search", "/v1/audit", z.array(z.looseObject({ seq: z.number(), actor: z.string(), action: z.string() })), { ...q, limit: q.limit ?? 50 });
+    return done(`${entries.length} audit entr${entries.length === 1 ? "y" : "ies"}, newest first.`, entries);
+  },
+});
+
+export const READ_TOOLS: AnyTool[] = [status, plan, configDiff, auditSearch];

@@ -1,0 +1,147 @@
+// The mutating tools: release, rollback, config publish, secret rotation. Each does nothing unless
+// called with `confirm: true`; without it, it reads what the change would touch and answers with
+// that (needs_confirmation), so the agent can put it to the user. The daemon records each change
+// under the agent's token, with `via: mcp:<tool>` (daemon-api.ts sends the header).
+import { z } from "zod";
+import { CboError } from "../kit/errors.ts";
+import type { DaemonApi } from "./daemon-api.ts";
+import { AnyJson, ConfigDiffSchema, DeliverSchema, PlanSchema, ReleaseSchema, SecretsSchema, SecretWrittenSchema, VersionsSchema, type Release } from "./schemas.ts";
+import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
+import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool } from "./tool.ts";
+import { planText } from "./tools-read.ts";
+
+const enc = encodeURIComponent;
+const TERMINAL = new Set(["succeeded", "rolled_back", "failed", "aborted"]);
+const Wait = z.number().int().min(0).max(600).optional().describe("Seconds to wait for the release to end before answering (default 45; 0 answers at once)");
+
+/** Polls the release until it ends or `waitS` pass; a release still running is reported as such. */
+async function follow(api: DaemonApi, tool: string, started: Release, waitS: number): Promise<Release> {
+  const until = Date.now() + waitS * 1000;
+  let r = started;
+  while (!TERMINAL.has(r.status) && Date.now() < until) {
+    await new Promise((res) => setTimeout(res, 300));
+    r = (await api.get(tool, `/v1/releases/${enc(r.id)}`, z.looseObject({ release: ReleaseSchema }))).release;
+  }
+  return r;
+}
+
+const outcome = (r: Release, what: string) =>
+  TERMINAL.has(r.status)
+    ? `${what} ${r.id} of ${r.worker} ended: ${r.status}${r.reason ? ` (${r.reason})` : ""}.`
+    : `${what} ${r.id} of ${r.worker} is still ${r.status}; call status to follow it.`;
+
+export const release = defineTool({
+  name: "release",
+  title: "Release a worker",
+  description: "Releases a worker to its targets: canary wave first, traffic in steps, each step gated on the new version's health, automatic rollback of every touched target on failure. Mutating: needs confirm: true after the user agreed to the plan.",
+  input: z.object({ worker: WorkerName, confirm: Confirm, wait_seconds: Wait }).strict(),
+  mutating: true,
+  async run({ worker, confirm, wait_seconds }, { api }) {
+    if (confirm !== true) {
+      const raw = await api.get("release", `/v1/workers/${enc(worker)}/plan`, AnyJson);
+      return needsConfirmation(planText(PlanSchema.parse(raw)), raw);
+    }
+    const started = await api.send("release", "POST", "/v1/releases", ReleaseSchema, { worker });
+    const r = await follow(api, "release", started, wait_seconds ?? 45);
+    return done(outcome(r, "Release"), r);
+  },
+});
+
+export const rollback = defineTool({
+  name: "rollback",
+  title: "Roll a worker back",
+  description: "Moves every target of a worker at once (no gates) to an earlier version, restoring the secret and config versions that release shipped with. Mutating: needs confirm: true after the user agreed.",
+  input: z
+    .object({
+      worker: WorkerName,
+      to: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/).optional().describe("A release id or version id; default: the versions live before the newest release"),
+      confirm: Confirm,
+      wait_seconds: Wait,
+    })
+    .strict(),
+  mutating: true,
+  async run({ worker, to, confirm, wait_seconds }, { api }) {
+    if (confirm !== true) {
+      const versions = await api.get("rollback", `/v1/workers/${enc(worker)}/versions`, VersionsSchema);
+      const live = versions.filter((v) => v.live);
+      return needsConfirmation(
+        [
+          `Would roll ${worker} back on every target at once, without gates, to ${to ? `"${to}"` : "the versions live before its newest release"}.`,
+          ...live.map((v) => `  ${v.target}: now ${v.versionId}`),
+        ].join("\n"),
+        { worker, to: to ?? null, live, versions },
+      );
+    }
+    const started = await api.send("rollback", "POST", `/v1/workers/${enc(worker)}/rollback`, ReleaseSchema, to === undefined ? {} : { to });
+    const r = await follow(api, "rollback", started, wait_seconds ?? 45);
+    return done(outcome(r, "Rollback"), r);
+  },
+});
+
+export const configPublish = defineTool({
+  name: "config_publish",
+  title: "Publish edge config",
+  description: "Signs the config orchestrator.yaml declares for a worker into a new version per target, writes it to each target's KV and tells the Workers to refresh. Mutating: needs confirm: true after the user saw the diff.",
+  input: z.object({ worker: WorkerName, force: z.boolean().optional().describe("Publish even when nothing changed"), confirm: Confirm }).strict(),
+  mutating: true,
+  async run({ worker, force, confirm }, { api }) {
+    if (confirm !== true) {
+      const diff = ConfigDiffSchema.parse(await api.get("config_publish", `/v1/workers/${enc(worker)}/config/diff`, AnyJson));
+      const changed = diff.filter((d) => d.changed).map((d) => d.target);
+      const what = changed.length ? `the changed config on ${changed.join(", ")}` : force ? "the unchanged config again (force)" : "nothing (no target's config changed; force: true publishes anyway)";
+      return needsConfirmation(`Would sign and publish ${what} for ${worker}, then poke its Workers to refresh.`, diff);
+    }
+    const r = await api.send("config_publish", "POST", `/v1/workers/${enc(worker)}/config/publish`, z.looseObject({ version: z.number(), targets: z.array(z.looseObject({ target: z.string(), written: z.boolean() })) }), { force: force ?? false });
+    return done(`Published config version ${r.version} of ${worker} to ${r.targets.filter((t) => t.written).map((t) => t.target).join(", ") || "no target"}.`, r);
+  },
+});
+
+export const secretRotate = defineTool({
+  name: "secret_rotate",
+  title: "Rotate a secret",
+  description: `Writes a new version of a vault secret from a file on the orchestrator's machine (from_file, byte for byte, at most ${MAX_SECRET_BYTES} bytes) or a freshly generated random value (generate_bytes). The value is never returned, shown or logged. deliver: true then starts a gated release of every worker that uses it. Mutating: needs confirm: true after the user agreed.`,
+  input: z
+    .object({
+      name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/).describe("Secret name"),
+      from_file: z.string().min(1).optional().describe("Absolute path of a file holding the new value (the user names it; never the value itself)"),
+      generate_bytes: z.number().int().min(16).max(256).optional().describe("Generate a random value of this many bytes (base64url text) instead of reading a file"),
+      deliver: z.boolean().optional().describe("Then release every worker that uses the secret (canary first, gated)"),
+      confirm: Confirm,
+    })
+    .strict(),
+  mutating: true,
+  async run({ name, from_file, generate_bytes, deliver, confirm }, { api }) {
+    if ((from_file === undefined) === (generate_bytes === undefined)) {
+      throw new CboError("ERR_VALIDATION", "Give exactly one of from_file (a path) or generate_bytes (a length).", { hint: "Never pass a secret value itself: it would stay in the conversation." });
+    }
+    const current = (await api.get("secret_rotate", "/v1/secrets", SecretsSchema)).find((s) => s.name === name);
+    if (!current || current.deleted) {
+      throw new CboError("ERR_NOT_FOUND", `No secret named "${name}" in the vault${current?.deleted ? " (it is deleted)" : ""}.`, { hint: "Rotation replaces an existing secret; the operator creates new ones with `cbo secrets set`." });
+    }
+    const source = from_file !== undefined ? fileSource(from_file) : `a new random value (${generate_bytes} bytes, base64url)`;
+    if (confirm !== true) {
+      return needsConfirmation(
+        `Would write version ${current.version + 1} of ${name} (${current.mode}) from ${source}${deliver ? ", then start a gated release of every worker that uses it" : "; Workers get it with their next release (deliver: true releases them now)"}.`,
+        { name, currentVersion: current.version, mode: current.mode, deliver: deliver ?? false },
+      );
+    }
+    const value = from_file !== undefined ? readSecretFile(from_file) : generateSecret(generate_bytes!);
+    let written: { name: string; version: number };
+    try {
+      // cas: a concurrent change between the read above and this write is refused, not overwritten.
+      written = await api.send("secret_rotate", "PUT", `/v1/secrets/${enc(name)}`, SecretWrittenSchema, { value: value.toString("base64"), encoding: "base64", cas: current.version });
+    } finally {
+      value.fill(0);
+    }
+    if (!deliver) return done(`${name} is now at version ${written.version}; Workers get it with their next release.`, { name, version: written.version });
+    const d = await api.send("secret_rotate", "POST", `/v1/secrets/${enc(name)}/deliver`, DeliverSchema, {});
+    return done(`${name} is now at version ${written.version}; delivering through release(s) ${d.releases.map((r) => `${r.releaseId} (${r.worker})`).join(", ")}.`, { name, version: written.version, releases: d.releases });
+  },
+});
+
+function fileSource(path: string): string {
+  const f = inspectSecretFile(path);
+  return `${path} (${f.bytes} bytes${f.readableByOthers ? "; warning: other users can read this file" : ""})`;
+}
+
+export const WRITE_TOOLS: AnyTool[] = [release, rollback, configPublish, secretRotate];

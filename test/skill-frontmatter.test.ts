@@ -1,0 +1,73 @@
+// The OpenClaw/Clawdbot skill (skills/cf-orchestrator/SKILL.md): its frontmatter parses as YAML
+// with the fields OpenClaw reads (name, description, metadata.openclaw.requires.env), it ships no
+// scripts and no secrets, and every API call it teaches exists in the daemon's route list with a
+// role an `agent` token has (the audit log, admin-only today, is flagged in the text as such).
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ROLE_RANK } from "../src/api/auth.ts";
+import { startApiFixture, type ApiFixture } from "./support/api-fixtures.ts";
+
+const DIR = fileURLToPath(new URL("../skills/cf-orchestrator/", import.meta.url));
+const text = readFileSync(`${DIR}SKILL.md`, "utf8");
+
+function frontmatter(md: string): Record<string, any> {
+  const m = /^---\n([^]*?)\n---\n/.exec(md);
+  if (!m) throw new Error("SKILL.md has no frontmatter");
+  return parse(m[1]!) as Record<string, any>;
+}
+
+/** `api [-X METHOD] "$CBO_URL/v1/…"` calls in the skill's shell blocks. */
+function calls(md: string): Array<{ method: string; path: string }> {
+  const out: Array<{ method: string; path: string }> = [];
+  for (const m of md.matchAll(/\bapi (?:-X (GET|POST|PUT|DELETE) )?"\$CBO_URL(\/v1\/[^"?]*)[^"]*"/g)) out.push({ method: m[1] ?? "GET", path: m[2]! });
+  return out;
+}
+
+describe("skills/cf-orchestrator/SKILL.md", () => {
+  it("has OpenClaw frontmatter: name, description, required env with the agent token as primary", () => {
+    const fm = frontmatter(text);
+    expect(fm.name).toBe("cf-orchestrator");
+    expect(typeof fm.description).toBe("string");
+    expect(fm.description.length).toBeGreaterThan(50);
+    expect(fm.metadata.openclaw.requires.env).toEqual(expect.arrayContaining(["CBO_URL", "CBO_TOKEN"]));
+    expect(fm.metadata.openclaw.primaryEnv).toBe("CBO_TOKEN");
+    expect(fm.metadata.openclaw.requires.bins).toEqual(["curl"]);
+  });
+
+  it("is script-free and holds no secret", () => {
+    expect(readdirSync(DIR)).toEqual(["SKILL.md"]);
+    expect(text).not.toMatch(/cbo_(admin|deployer|viewer|agent)_[A-Za-z0-9_-]{8,}/);
+    expect(text).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+    expect(text).not.toMatch(/Bearer [A-Za-z0-9_-]{16,}/);
+    // Values travel through pipes, never on a command line, and never from the value endpoint.
+    expect(text).not.toMatch(/"value": ?"[A-Za-z0-9+/=_-]{4,}/);
+    expect(text).not.toMatch(/api [^\n]*\/v1\/secrets\/[A-Z_]+\/value/);
+  });
+
+  describe("its API calls", () => {
+    let f: ApiFixture;
+    beforeAll(async () => {
+      f = await startApiFixture();
+    });
+    afterAll(async () => {
+      await f?.close();
+    });
+
+    it("exist, and an agent token may make them (audit search is flagged as possibly forbidden)", () => {
+      const used = calls(text);
+      expect(used.length).toBeGreaterThan(15);
+      const toRegex = (p: string) => new RegExp(`^${p.replace(/:[a-z]+/gi, "[^/]+")}$`);
+      for (const c of used) {
+        const route = f.api.routes.find((r) => r.method.toUpperCase() === c.method && toRegex(r.path).test(c.path));
+        expect(route, `${c.method} ${c.path}`).toBeDefined();
+        if (c.path === "/v1/audit") {
+          expect(text).toContain("Reading the audit log may need a higher role than `agent`");
+          continue;
+        }
+        expect(ROLE_RANK[route!.role ?? "viewer"], `${c.method} ${c.path} needs ${route!.role}`).toBeLessThanOrEqual(ROLE_RANK.agent);
+      }
+    });
+  });
+});
