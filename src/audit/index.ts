@@ -17,3 +17,4 @@ export {
   type AuditCheckpoint, type AuditEntry, type AuditSigner, type NewAuditEntry, type Outcome,
   type Unreadable, type VerifyCheckpoint, type VerifyEntry,
 } from "./schema.ts";
+export { verifyStoredLog, PARALLEL_FROM, type StoredVerification, type StoredVerifyOptions } from "./verify-stored.ts";

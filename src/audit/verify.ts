@@ -47,7 +47,8 @@ export type VerifyInput = {
   publicKey: Uint8Array | Record<string, Uint8Array>;
 };
 
-type Item = { size: number; cp: VerifyCheckpoint; sigOk: boolean };
+/** A checkpoint with its signature checked, as the walk meets them: by tree size. */
+export type CheckedCheckpoint = { size: number; cp: VerifyCheckpoint; sigOk: boolean };
 
 export async function verifyAuditLog(input: VerifyInput): Promise<VerifyResult> {
   const items = await checkSignatures(input);
@@ -107,11 +108,11 @@ export async function verifyAuditLog(input: VerifyInput): Promise<VerifyResult> 
   return result();
 }
 
-async function checkSignatures(input: VerifyInput): Promise<Item[]> {
+export async function checkSignatures(input: Pick<VerifyInput, "checkpoints" | "publicKey">): Promise<CheckedCheckpoint[]> {
   const list: readonly VerifyCheckpoint[] = input.checkpoints === undefined ? [] : Array.isArray(input.checkpoints) ? input.checkpoints : [input.checkpoints as VerifyCheckpoint];
   const check = createSignatureChecker(input.publicKey);
   const items = await Promise.all(
-    list.map(async (cp): Promise<Item> => {
+    list.map(async (cp): Promise<CheckedCheckpoint> => {
       if (isUnreadable(cp)) return { size: cp.tree_size ?? 0, cp, sigOk: false };
       return { size: cp.tree_size, cp, sigOk: await check(cp).catch(() => false) };
     }),
