@@ -52,7 +52,7 @@ export function createConfigSync(deps: ConfigSyncDeps) {
     return w;
   }
 
-  async function writeTarget(w: ResolvedWorker, target: string, version: number, config: Record<string, unknown>, rollback: boolean): Promise<TargetOutcome> {
+  async function writeTarget(w: ResolvedWorker, target: string, version: number, config: Record<string, unknown>, rollback: boolean, poke = true): Promise<TargetOutcome> {
     const runtime = deps.targets().get(target);
     const spec = deps.spec();
     if (!runtime) return { target, version, written: false, poke: "skipped", error: `target ${target} is not configured` };
@@ -68,19 +68,20 @@ export function createConfigSync(deps: ConfigSyncDeps) {
       return { target, version, written: false, poke: "skipped", error };
     }
     store.configs.setTarget({ tenant: w.tenant, worker: w.name, target, version, issued_at: issuedAt, written_at: new Date().toISOString() });
-    const poke = await sendPoke(runtime.endpoint(w.name), { worker: w.name, target, configVersion: version }, deps.workerKeys(w.tenant, w.name, target));
-    store.configs.setPoke(w.tenant, w.name, target, version, poke);
-    if (poke !== "ok") log(`config ${w.name}@${target} v${version}: poke ${poke}; the agent's polling will pick it up`);
-    return { target, version, written: true, poke };
+    if (!poke) return { target, version, written: true, poke: "skipped: polling only" };
+    const poked = await sendPoke(runtime.endpoint(w.name), { worker: w.name, target, configVersion: version }, deps.workerKeys(w.tenant, w.name, target));
+    store.configs.setPoke(w.tenant, w.name, target, version, poked);
+    if (poked !== "ok") log(`config ${w.name}@${target} v${version}: poke ${poked}; the agent's polling will pick it up`);
+    return { target, version, written: true, poke: poked };
   }
 
-  async function publishConfigs(w: ResolvedWorker, configs: Record<string, Record<string, unknown>>, by: string, rollbackOf: number | null, only: string[]): Promise<PublishResult> {
+  async function publishConfigs(w: ResolvedWorker, configs: Record<string, Record<string, unknown>>, by: string, rollbackOf: number | null, only: string[], poke = true): Promise<PublishResult> {
     const hash = hashOf(configs);
     const version = store.configs.nextVersion(w.tenant, w.name);
     // On the record first: a publish that cannot be audited does not happen.
     deps.audit?.({ by, worker: w.name, version, rollbackOf, hash, targets: only });
     store.configs.insertVersion({ tenant: w.tenant, worker: w.name, version, hash, configs, rollback_of: rollbackOf, created_by: by });
-    const targets = await Promise.all(only.map((t) => writeTarget(w, t, version, configs[t] ?? {}, rollbackOf !== null)));
+    const targets = await Promise.all(only.map((t) => writeTarget(w, t, version, configs[t] ?? {}, rollbackOf !== null, poke)));
     store.events.append({ tenant: w.tenant, type: "config.published", worker: w.name, data: { version, hash, by, rollbackOf, targets: targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke })) } });
     return { worker: w.name, version, hash, rollbackOf, targets };
   }
@@ -107,7 +108,7 @@ export function createConfigSync(deps: ConfigSyncDeps) {
      * Publishes the spec's config as a new version when it changed (or `force`); with no change,
      * writes only to targets that do not hold the latest version yet (a failed earlier write).
      */
-    async publish(worker: string, opts: { by: string; force?: boolean }): Promise<PublishResult> {
+    async publish(worker: string, opts: { by: string; force?: boolean; /** false: write only, leave it to the agents' polling (benchmarks, lost pokes). */ poke?: boolean }): Promise<PublishResult> {
       const w = workerOf(worker);
       const diff = sync.diff(worker);
       const latest = store.configs.latest(w.tenant, w.name);
@@ -119,7 +120,7 @@ export function createConfigSync(deps: ConfigSyncDeps) {
         const targets = await Promise.all(lagging.map((t) => writeTarget(w, t, latest.version, latest.configs[t] ?? {}, latest.rollback_of !== null)));
         return { worker: w.name, version: latest.version, hash: latest.hash, rollbackOf: latest.rollback_of, targets };
       }
-      return publishConfigs(w, Object.fromEntries(diff.map((d) => [d.target, d.desired])), opts.by, null, w.targets);
+      return publishConfigs(w, Object.fromEntries(diff.map((d) => [d.target, d.desired])), opts.by, null, w.targets, opts.poke ?? true);
     },
 
     /** Sends an earlier version's configs again, as a new version that agents accept as a rollback. */
