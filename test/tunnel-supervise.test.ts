@@ -106,7 +106,10 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
     const dir = join(rig.dataDir, "tunnel");
     expect(first!.args).toEqual(["tunnel", "--no-autoupdate", "--config", join(dir, "cloudflared.yml"), "run", "--token-file", join(dir, "token")]);
     expect(first!.hash).toBe(createHash("sha256").update(readFileSync(join(dir, "token"))).digest("hex"));
-    const env = readFileSync(join(bin, `env-${first!.pid}.txt`), "utf8").split(" ").filter(Boolean);
+    // The stand-in writes its environment's names after its arguments: wait for the whole list.
+    const envFile = join(bin, `env-${first!.pid}.txt`);
+    const envText = await until("its environment", () => (existsSync(envFile) && readFileSync(envFile, "utf8").includes("PATH") ? readFileSync(envFile, "utf8") : undefined));
+    const env = envText.split(" ").filter(Boolean);
     expect(env).toContain("PATH");
     expect(env).not.toContain("CLOUDFLARE_API_TOKEN");
     const s = await until("running", async () => ((await proc()).state === "running" ? proc() : undefined));
