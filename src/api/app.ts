@@ -106,6 +106,23 @@ export function createApi(deps: ApiDeps): Api {
     return res;
   });
   app.notFound((c) => errorResponse(new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." })));
+  // Hot, token-less, signed routes (heartbeats: every isolate of every Worker, every interval) are
+  // registered before the general middleware: no session, CSRF or request-context work applies to
+  // them, and their body limit is their own (the handler refuses more than it reads).
+  for (const r of routes.filter((x) => x.hot)) {
+    app.on(r.method.toUpperCase(), r.path, async (c) => {
+      const declared = Number(c.req.header("content-length") ?? "0");
+      if (declared > MAX_BODY_BYTES) throw new CboError("ERR_VALIDATION", `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+      const raw = await c.req.text();
+      const input = {
+        params: undefined, query: undefined,
+        body: r.body ? parse(r.body, jsonOf(raw), "body") : undefined,
+        principal: null, tenant: deps.spec().tenant,
+        signed: { raw, signature: r.signatureHeader ? c.req.header(r.signatureHeader) : undefined },
+      };
+      return c.json((await r.handle(input)) as object, r.status);
+    });
+  }
   app.use(
     "*",
     bodyLimit({
@@ -124,7 +141,7 @@ export function createApi(deps: ApiDeps): Api {
     assets: createDashboardAssets({ log, ...(deps.dashboard?.dir ? { dir: deps.dashboard.dir } : {}) }), client: clientAddress, log,
   });
 
-  for (const r of routes) {
+  for (const r of routes.filter((x) => !x.hot)) {
     app.on(r.method.toUpperCase(), r.path, async (c) => {
       const tenant = deps.spec().tenant;
       const label = `${r.method.toUpperCase()} ${r.path}`;

@@ -55,6 +55,8 @@ export type RouteDef = {
   stream?: boolean;
   /** Authenticated by a signature over the raw body (header `signatureHeader`) instead of a token. */
   signatureHeader?: string;
+  /** A high-rate, token-less signed route: served ahead of the general middleware (app.ts). */
+  hot?: boolean;
   audit?: RouteAudit<RouteInput<unknown, unknown, unknown>>;
   handle(input: RouteInput<unknown, unknown, unknown>): unknown;
 };
@@ -81,6 +83,7 @@ export function route<
   contentType?: string;
   stream?: boolean;
   signatureHeader?: string;
+  hot?: boolean;
   audit?: RouteAudit<RouteInput<Out<P>, Out<Q>, Out<B>>>;
   handle(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Promise<z.input<R> | ReadableStream<Uint8Array>> | z.input<R> | ReadableStream<Uint8Array>;
 }): RouteDef {

@@ -19,6 +19,17 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
   const { workerKeys, trail } = ctx.deps.security;
   const nonces = createNonceCache({ maxEntries: 200_000 });
   const imported = new Map<string, CryptoKey>();
+  // The version each target was last given, for the answer: re-read at most every 250 ms (a
+  // publish shows in the next answers; a poke has told the agents already).
+  const given = new Map<string, { at: number; version: number | null }>();
+  const givenVersion = (tenant: string, worker: string, target: string): number | null => {
+    const k = `${tenant}/${worker}/${target}`;
+    const hit = given.get(k);
+    if (hit && Date.now() - hit.at < 250) return hit.version;
+    const version = store.configs.targets(tenant, worker).find((t) => t.target === target)?.version ?? null;
+    given.set(k, { at: Date.now(), version });
+    return version;
+  };
 
   async function keysFor(tenant: string, worker: string, target: string): Promise<Array<{ id: string; key: CryptoKey }>> {
     const out = [];
@@ -39,6 +50,7 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
       summary: "An edge agent's heartbeat: versions it runs and its traffic (signed with its per-Worker key, no token)",
       role: null,
       signatureHeader: SIGNATURE_HEADER,
+      hot: true,
       body: HeartbeatSchema,
       status: 202,
       response: z.object({ configVersion: z.number().int().nullable().describe("The config version this target was last given") }),
@@ -61,8 +73,7 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
         if (!check.ok) deny(check.reason, signatureFailureError(check.reason));
         if (!ctx.deps.heartbeats) throw new CboError("ERR_INTERNAL", "heartbeats are not wired");
         ctx.deps.heartbeats.add(tenant, hb);
-        const given = store.configs.targets(tenant, hb.worker).find((t) => t.target === hb.target);
-        return { configVersion: given?.version ?? null };
+        return { configVersion: givenVersion(tenant, hb.worker, hb.target) };
       },
     }),
   ];

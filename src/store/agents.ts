@@ -18,6 +18,14 @@ export function createAgentStore(db: Db) {
      ON CONFLICT (tenant, worker, target, version_id, second) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors`,
   );
   return {
+    /** The newest state of one isolate. */
+    upsertIsolate(h: AgentIsolateRow): void {
+      upsertIsolate.run(h.tenant, h.worker, h.target, h.isolate, h.version_id, h.config_version, h.uptime_ms, h.requests, h.errors, h.received_at);
+    },
+    /** Requests and errors added to one version's bucket (`second`: epoch seconds of arrival). */
+    addTraffic(t: { tenant: string; worker: string; target: string; version_id: string; second: number; requests: number; errors: number }): void {
+      addTraffic.run(t.tenant, t.worker, t.target, t.version_id, t.second, t.requests, t.errors);
+    },
     /** One heartbeat: the isolate's state, and its window's traffic added to its version's bucket. */
     record(h: AgentIsolateRow & { window: { requests: number; errors: number } }): void {
       upsertIsolate.run(h.tenant, h.worker, h.target, h.isolate, h.version_id, h.config_version, h.uptime_ms, h.requests, h.errors, h.received_at);

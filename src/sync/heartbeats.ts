@@ -6,7 +6,7 @@
 // (config.rejected, which is also a security event on the audit record).
 import type { Heartbeat } from "../kit/protocol/heartbeat.ts";
 import { transaction } from "../kit/transaction.ts";
-import type { Store } from "../store/index.ts";
+import type { AgentIsolateRow, Store } from "../store/index.ts";
 
 type Received = { tenant: string; hb: Heartbeat; at: string };
 
@@ -23,18 +23,40 @@ export function createHeartbeatSink(deps: { store: Store; flushMs?: number; maxB
     const batch = queue;
     queue = [];
     const events: Array<Parameters<Store["events"]["append"]>[0]> = [];
+    // A batch holds many heartbeats of the same isolates and versions: fold them first, so that a
+    // flush writes one row per isolate, one per (version, second) and checks each applied
+    // version once, whatever the rate.
+    const isolates = new Map<string, AgentIsolateRow>();
+    const traffic = new Map<string, { tenant: string; worker: string; target: string; version_id: string; second: number; requests: number; errors: number }>();
+    const appliedSeen = new Map<string, { tenant: string; hb: Heartbeat; at: string }>();
+    for (const { tenant, hb, at } of batch) {
+      isolates.set(`${tenant}/${hb.worker}/${hb.target}/${hb.isolate}`, {
+        tenant, worker: hb.worker, target: hb.target, isolate: hb.isolate, version_id: hb.versionId, config_version: hb.configVersion,
+        uptime_ms: hb.uptimeMs, requests: hb.totals.requests, errors: hb.totals.errors, received_at: at,
+      });
+      if (hb.versionId !== null && hb.window.requests + hb.window.errors > 0) {
+        const second = Math.floor(Date.parse(at) / 1000);
+        const k = `${tenant}/${hb.worker}/${hb.target}/${hb.versionId}/${second}`;
+        const t = traffic.get(k) ?? { tenant, worker: hb.worker, target: hb.target, version_id: hb.versionId, second, requests: 0, errors: 0 };
+        t.requests += hb.window.requests;
+        t.errors += hb.window.errors;
+        traffic.set(k, t);
+      }
+      if (hb.configVersion !== null) {
+        const k = `${tenant}/${hb.worker}/${hb.target}/${hb.configVersion}`;
+        if (!appliedSeen.has(k)) appliedSeen.set(k, { tenant, hb, at });
+      }
+      for (const r of hb.rejections) {
+        events.push({ tenant, type: "config.rejected", worker: hb.worker, target: hb.target, data: { reason: r.reason, ...(r.version ? { version: r.version } : {}), at: r.at, isolate: hb.isolate, applied: hb.configVersion } });
+      }
+    }
     try {
       transaction(store.db, () => {
-        for (const { tenant, hb, at } of batch) {
-          store.agents.record({
-            tenant, worker: hb.worker, target: hb.target, isolate: hb.isolate, version_id: hb.versionId, config_version: hb.configVersion,
-            uptime_ms: hb.uptimeMs, requests: hb.totals.requests, errors: hb.totals.errors, received_at: at, window: hb.window,
-          });
-          if (hb.configVersion !== null && store.configs.markApplied(tenant, hb.worker, hb.target, hb.configVersion, at)) {
-            events.push({ tenant, type: "config.applied", worker: hb.worker, target: hb.target, data: { version: hb.configVersion, isolate: hb.isolate, versionId: hb.versionId } });
-          }
-          for (const r of hb.rejections) {
-            events.push({ tenant, type: "config.rejected", worker: hb.worker, target: hb.target, data: { reason: r.reason, ...(r.version ? { version: r.version } : {}), at: r.at, isolate: hb.isolate, applied: hb.configVersion } });
+        for (const row of isolates.values()) store.agents.upsertIsolate(row);
+        for (const t of traffic.values()) store.agents.addTraffic(t);
+        for (const { tenant, hb, at } of appliedSeen.values()) {
+          if (store.configs.markApplied(tenant, hb.worker, hb.target, hb.configVersion!, at)) {
+            events.unshift({ tenant, type: "config.applied", worker: hb.worker, target: hb.target, data: { version: hb.configVersion, isolate: hb.isolate, versionId: hb.versionId } });
           }
         }
       });
