@@ -3,7 +3,7 @@
 // the edge runs (drift-read.ts), keeps the verdict in the store and appends drift.* events on
 // transitions only. Level-based: every pass re-reads desired and observed state.
 //
-// The loop is the monitor's (drift-loop.ts): chained passes, a jittered pause between them.
+// The loop is the monitor's (pass-loop.ts): chained passes, a jittered pause between them.
 // Per worker and target, each pass:
 //   a release/rollback of the worker unfinished ──> pending (no verdict: the engine is moving it)
 //   nothing desired yet, or the journal left it uncertain, or the edge unreadable ──> unknown
@@ -21,7 +21,7 @@ import { desiredState, type DesiredTarget, type Split } from "./drift-desired.ts
 import { createPace } from "./drift-pace.ts";
 import { createVersionFactsCache, readLiveSplit } from "./drift-read.ts";
 import { cannotRevert, revertTarget } from "./drift-revert.ts";
-import { createPassLoop, type PassLoop } from "./drift-loop.ts";
+import { createPassLoop, type PassLoop } from "./pass-loop.ts";
 import { forEachBounded } from "./pool.ts";
 
 export type DriftCheckerOptions = {

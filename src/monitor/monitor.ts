@@ -7,13 +7,13 @@
 //   sleeping ── timer ──> probing
 //   probing | sleeping ── stop() ──> stopping ── the pass in flight settles ──> idle
 // checkNow() runs one extra pass in any state. Passes never overlap (they are chained), so two
-// observations of one worker/target are never written out of order. Each pass re-reads spec()
+// observations of one worker/target are never written out of order (the loop: pass-loop.ts,
+// shared with the drift checker). Each pass re-reads spec()
 // and targets(): a changed orchestrator.yaml is picked up without a restart.
-import { sleep } from "../kit/backoff.ts";
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import type { TargetRuntime } from "../deploy/types.ts";
 import type { Store } from "../store/index.ts";
-import { jitteredDelay } from "./jitter.ts";
+import { createPassLoop } from "./pass-loop.ts";
 import { forEachBounded } from "./pool.ts";
 import { probe } from "./probe.ts";
 import { decideHealth } from "./status.ts";
@@ -47,8 +47,6 @@ type Job = { worker: ResolvedWorker; target: TargetRuntime };
 
 export function createMonitor(opts: MonitorOptions): Monitor {
   const { store, intervalMs = 1000, timeoutMs = 2000, jitter = 0.2, concurrency = 16, log = () => {} } = opts;
-  let passes: Promise<void> = Promise.resolve();
-  let loop: { abort: AbortController; done: Promise<void> } | undefined;
 
   function jobs(): Job[] {
     const targets = opts.targets();
@@ -100,35 +98,5 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     }
   }
 
-  function checkNow(): Promise<void> {
-    passes = passes.then(pass);
-    return passes;
-  }
-
-  async function run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await checkNow();
-      try {
-        await sleep(jitteredDelay(intervalMs, jitter, opts.random), signal);
-      } catch {
-        return; // stopped while sleeping
-      }
-    }
-  }
-
-  return {
-    start() {
-      if (loop) return;
-      const abort = new AbortController();
-      loop = { abort, done: run(abort.signal) };
-    },
-    async stop() {
-      const current = loop;
-      loop = undefined;
-      current?.abort.abort();
-      await current?.done;
-      await passes;
-    },
-    checkNow,
-  };
+  return createPassLoop(pass, { intervalMs, jitter, ...(opts.random ? { random: opts.random } : {}) });
 }

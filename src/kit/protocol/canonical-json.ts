@@ -1,7 +1,7 @@
-// Canonical JSON for signed config payloads: one spelling per value, so the bytes the orchestrator
-// signs are the bytes any verifier rebuilds from the same data. Members sorted by key (UTF-16
-// code units, as RFC 8785 "JCS" does), no whitespace, finite numbers only, plain objects only.
-// The same rules as the audit log's canonical form (src/audit/canonical.ts), which kit cannot import.
+// Canonical JSON for what is hashed or signed (config bundles, audit entries and checkpoints): one
+// spelling per value, so the bytes the signer signs are the bytes any verifier rebuilds. Members
+// sorted by key (UTF-16 code units, as RFC 8785 "JCS" does), no whitespace, finite numbers only,
+// plain objects only.
 import { CboError } from "../errors.ts";
 
 export function canonicalJson(value: unknown): string {
@@ -31,4 +31,4 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
-const notCanonical = (what: string) => new CboError("ERR_VALIDATION", `Signed config must be plain JSON; found ${what}.`);
+const notCanonical = (what: string) => new CboError("ERR_VALIDATION", `Signed or hashed data must be plain JSON; found ${what}.`);

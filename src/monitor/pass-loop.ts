@@ -1,9 +1,8 @@
-// The monitor's loop, for the drift checker: passes chained so they never overlap (two
+// The loop of the monitor and of the drift checker: passes chained so they never overlap (two
 // observations of one target are never written out of order), a jittered pause between them.
 //   idle ── start() ──> running a pass ── settled ──> sleeping (interval ± jitter) ── timer ──> running
 //   running | sleeping ── stop() ──> the pass in flight settles ──> idle
-// checkNow() adds one pass in any state. (src/monitor/monitor.ts runs the same loop inline; the
-// two could share this file.)
+// checkNow() adds one pass in any state.
 import { sleep } from "../kit/backoff.ts";
 import { jitteredDelay } from "./jitter.ts";
 
