@@ -12,15 +12,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { relayWorkerSource } from "./support/relay-worker.ts";
 import { httpGet } from "./support/http.ts";
 import { runCbo, type CboRun } from "./support/run-cbo.ts";
 
-const KIT = fileURLToPath(new URL("../src/kit/", import.meta.url));
 const sha = (v: string) => createHash("sha256").update(v).digest("hex");
 const plant = (tag: string) => `pl4nted-${tag}-${randomBytes(12).toString("hex")}`;
 const SECRETS = {
@@ -41,27 +40,7 @@ const forms = (v: string) => {
 const leaks = (haystack: string | Buffer, only: (s: (typeof ALL)[number]) => boolean = () => true) =>
   ALL.filter(only).filter((s) => forms(s.value).some((f) => haystack.includes(f))).map((s) => s.label);
 
-const WORKER = `
-import { createRelayRequest, openRelayResponse } from ${JSON.stringify(join(KIT, "relay.ts"))};
-import { base64urlToBytes } from ${JSON.stringify(join(KIT, "signing/index.ts"))};
-const sha = async (v) => v === undefined ? null : [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(v)))].map((b) => b.toString(16).padStart(2, "0")).join("");
-export default {
-  async fetch(req, env) {
-    const url = new URL(req.url);
-    if (url.pathname === "/relay") {
-      const secret = url.searchParams.get("secret");
-      const key = base64urlToBytes(env.CBO_WORKER_KEY);
-      const who = { worker: env.CBO_WORKER, target: env.CBO_TARGET, secret };
-      const r = await createRelayRequest({ ...who, version: env.CBO_SECRET_VERSIONS[secret] }, key);
-      const res = await fetch(env.CBO_ORCHESTRATOR_URL + "/v1/relay", { method: "POST", headers: r.headers, body: r.body });
-      if (!res.ok) return new Response(await res.text(), { status: 502 });
-      const open = await openRelayResponse(await res.json(), who, key);
-      return Response.json({ version: open.version, hash: await sha(open.value) });
-    }
-    return Response.json({ DB_PASSWORD: await sha(env.DB_PASSWORD), STRIPE_KEY: await sha(env.STRIPE_KEY), EU_SIGNING_SEED: await sha(env.EU_SIGNING_SEED) });
-  },
-};
-`;
+const WORKER = relayWorkerSource("{ DB_PASSWORD: await sha(env.DB_PASSWORD), STRIPE_KEY: await sha(env.STRIPE_KEY), EU_SIGNING_SEED: await sha(env.EU_SIGNING_SEED) }");
 
 const SPEC = `version: 1
 targets:
@@ -139,18 +118,18 @@ describe("planted secrets: release, rollback, relay, audit export and backup lea
     expect((await cbo(["release", "shop"])).code).toBe(0);
     expect(await worker("eu")).toEqual({ DB_PASSWORD: sha(SECRETS.DB_PASSWORD.values[0]), STRIPE_KEY: sha(SECRETS.STRIPE_KEY.values[0]), EU_SIGNING_SEED: sha(SECRETS.EU_SIGNING_SEED.values[0]) });
     expect(await worker("us")).toMatchObject({ EU_SIGNING_SEED: null });
-    expect(await worker("us", "/relay?secret=WEBHOOK_SECRET")).toEqual({ version: 1, hash: sha(SECRETS.WEBHOOK_SECRET.values[0]) });
+    expect(await worker("us", "/relay?secret=WEBHOOK_SECRET")).toMatchObject({ version: 1, hash: sha(SECRETS.WEBHOOK_SECRET.values[0]) });
 
     await setAll(1);
     expect((await cbo(["release", "shop"])).code).toBe(0);
     expect(await worker("us")).toMatchObject({ DB_PASSWORD: sha(SECRETS.DB_PASSWORD.values[1]) });
-    expect(await worker("eu", "/relay?secret=OAUTH_CLIENT")).toEqual({ version: 2, hash: sha(SECRETS.OAUTH_CLIENT.values[1]) });
+    expect(await worker("eu", "/relay?secret=OAUTH_CLIENT")).toMatchObject({ version: 2, hash: sha(SECRETS.OAUTH_CLIENT.values[1]) });
 
     const back = await cbo(["rollback", "shop"]);
     expect(back.code, back.stderr).toBe(0);
     for (const region of ["eu", "us"]) {
       expect(await worker(region)).toMatchObject({ DB_PASSWORD: sha(SECRETS.DB_PASSWORD.values[0]), STRIPE_KEY: sha(SECRETS.STRIPE_KEY.values[0]) });
-      expect(await worker(region, "/relay?secret=WEBHOOK_SECRET")).toEqual({ version: 1, hash: sha(SECRETS.WEBHOOK_SECRET.values[0]) });
+      expect(await worker(region, "/relay?secret=WEBHOOK_SECRET")).toMatchObject({ version: 1, hash: sha(SECRETS.WEBHOOK_SECRET.values[0]) });
     }
 
     for (const args of [["secrets", "list"], ["secrets", "versions", "DB_PASSWORD", "--json"], ["plan", "shop"], ["status"], ["audit", "tail", "--json"], ["audit", "search", "--action", "secret.read", "--json"], ["versions", "shop"]]) {

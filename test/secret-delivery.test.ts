@@ -10,7 +10,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
@@ -18,9 +17,9 @@ import { createRelayRequest } from "../src/kit/relay.ts";
 import { signPayload } from "../src/kit/signing/index.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { relayWorkerSource } from "./support/relay-worker.ts";
 import { httpGet } from "./support/http.ts";
 
-const KIT = fileURLToPath(new URL("../src/kit/", import.meta.url));
 const sha = (v: string) => createHash("sha256").update(v).digest("hex");
 const VALUES = {
   GLOBAL_KEY: [`global-v1-${randomBytes(8).toString("hex")}`, `global-v2-${randomBytes(8).toString("hex")}`],
@@ -29,28 +28,7 @@ const VALUES = {
   EU_RELAY: [`eu-relay-${randomBytes(8).toString("hex")}`],
 };
 
-const WORKER = `
-import { createRelayRequest, openRelayResponse } from ${JSON.stringify(join(KIT, "relay.ts"))};
-import { base64urlToBytes } from ${JSON.stringify(join(KIT, "signing/index.ts"))};
-const sha = async (v) => v === undefined ? null : [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(v)))].map((b) => b.toString(16).padStart(2, "0")).join("");
-export default {
-  async fetch(req, env) {
-    const url = new URL(req.url);
-    if (url.pathname === "/relay") {
-      const secret = url.searchParams.get("secret");
-      const key = base64urlToBytes(env.CBO_WORKER_KEY);
-      const who = { worker: env.CBO_WORKER, target: env.CBO_TARGET, secret };
-      const version = (env.CBO_SECRET_VERSIONS ?? {})[secret];
-      const r = await createRelayRequest({ ...who, ...(version ? { version } : {}) }, key);
-      const res = await fetch(env.CBO_ORCHESTRATOR_URL + "/v1/relay", { method: "POST", headers: r.headers, body: r.body });
-      if (!res.ok) return Response.json({ status: res.status, code: (await res.json()).error.code }, { status: 502 });
-      const open = await openRelayResponse(await res.json(), who, key);
-      return Response.json({ version: open.version, hash: await sha(open.value), ttlMs: open.expiresAt - Date.now() });
-    }
-    return Response.json({ GLOBAL_KEY: await sha(env.GLOBAL_KEY), EU_KEY: await sha(env.EU_KEY), RELAY_TOKEN: env.RELAY_TOKEN ?? null, pins: env.CBO_SECRET_VERSIONS ?? null });
-  },
-};
-`;
+const WORKER = relayWorkerSource("{ GLOBAL_KEY: await sha(env.GLOBAL_KEY), EU_KEY: await sha(env.EU_KEY), RELAY_TOKEN: env.RELAY_TOKEN ?? null, pins: env.CBO_SECRET_VERSIONS ?? null }");
 
 const SPEC = `version: 1
 targets:

@@ -1,12 +1,35 @@
-// Following a release another command started (`cbo keys rotate --wait`, `cbo secrets deliver
-// --wait`), printed the way `cbo release` prints its own: a start line, each event, an end line.
+// Following a started release or rollback (`cbo release`, `cbo rollback`, `cbo keys rotate --wait`,
+// `cbo secrets deliver --wait`): a start line, each event, an end line.
 // Ctrl-C stops following, not the release: it goes on in the daemon.
 import type { ApiClient } from "./api-client.ts";
-import type { ApiEvent, ApiRelease } from "./api-schemas.ts";
+import { PlanSchema, type ApiEvent, type ApiRelease } from "./api-schemas.ts";
 import type { CliIo } from "./cli-io.ts";
+import { describeEvent } from "./describe-event.ts";
 import { TERMINAL_STATUSES, exitCodeFor, followRelease, type FollowResult } from "./follow-release.ts";
-import { endLine, progressLine, startLine } from "./release-command.ts";
-import { createPaint, useColour } from "./table.ts";
+import { clock, createPaint, percent, useColour, type Paint } from "./table.ts";
+
+/** First line of the live view: what is being released where, from the plan stored with it. */
+export function startLine(r: ApiRelease): string {
+  const plan = PlanSchema.safeParse(r.plan);
+  if (r.kind === "rollback") {
+    const to = typeof r.plan?.resolved === "string" ? ` to ${r.plan.resolved}` : "";
+    return `rollback ${r.id} of ${r.worker}${to} started`;
+  }
+  if (!plan.success) return `release ${r.id} of ${r.worker} started`;
+  const waves = plan.data.waves.map((w) => `[${w.join(", ")}]`).join(" -> ");
+  return `release ${r.id} of ${r.worker} started: waves ${waves}, steps ${plan.data.steps.map(percent).join(" -> ")}`;
+}
+
+export function progressLine(e: ApiEvent, paint: Paint): string {
+  return `  ${paint.dim(clock(e.at))}  ${(e.target ?? "").padEnd(6)} ${describeEvent(e, paint)}`;
+}
+
+export function endLine(r: ApiRelease, startedAt: number, paint: Paint, now: number = Date.now()): string {
+  const secs = ((now - startedAt) / 1000).toFixed(1);
+  const what = r.kind === "rollback" ? "rollback" : "release";
+  const colour = r.status === "succeeded" ? paint.ok : r.status === "rolled_back" || r.status === "aborted" ? paint.warn : paint.bad;
+  return `${what} ${r.id} ${colour(r.status.replace("_", " "))} after ${secs} s${r.reason ? `: ${r.reason}` : ""}`;
+}
 
 export type Followed = FollowResult & { code: number };
 
