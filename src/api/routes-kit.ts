@@ -3,7 +3,7 @@
 // secret: it is built from the spec and the daemon's port and tunnel, never from the vault or the
 // environment. Each download is on the audit record with the archive's hash.
 import { z } from "zod";
-import { buildKit, KitOverridesSchema, type KitOptions } from "../deploykit/index.ts";
+import { KitOverridesSchema, type KitOptions } from "../deploykit/facts.ts";
 import { actorOf } from "./audit-trail.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
@@ -34,7 +34,9 @@ export function kitRoutes(ctx: RouteContext): RouteDef[] {
       response: z.string().describe("a gzipped tar archive"),
       contentType: KIT_CONTENT_TYPE,
       stream: true,
-      handle({ query, principal, tenant }) {
+      async handle({ query, principal, tenant }) {
+        // Loaded on first download: the kit's renderers and tar writer stay out of an idle daemon.
+        const { buildKit } = await import("../deploykit/index.ts");
         // The daemon's own port and tunnel first; what the request names wins.
         const defined = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
         const kit = buildKit({ spec: ctx.deps.spec(), options: { ...daemonFacts(ctx), ...defined } });
