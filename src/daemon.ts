@@ -12,6 +12,8 @@ import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
 import type { Target } from "./config/schema.ts";
 import { createStore, type Store } from "./store/index.ts";
+import { refuseLostStore } from "./store/lost-store.ts";
+import { listArchives } from "./backup/retention.ts";
 import type { Db } from "./store/db.ts";
 import { createCloudflareClient } from "./cloudflare/index.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
@@ -66,6 +68,8 @@ export type DaemonOptions = {
   authLimits?: RateLimitOptions;
   /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
   backup?: { everyMs: number; keep: number; dir?: string };
+  /** A full disk: room wanted beyond the WAL before writing again (default 8 MiB), and how often it is looked at (default 2 s). */
+  storage?: { headroomBytes?: number; probeMs?: number };
 };
 
 export type Daemon = {
@@ -136,17 +140,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const targets = buildTargets(spec, opts);
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
   const currentSpec = specSource(opts.configFile, spec, log);
-  const store = createStore(join(dataDir, "orchestrator.sqlite"));
+  const dbFile = join(dataDir, "orchestrator.sqlite");
+  const auditExport = opts.auditExport ?? join(dataDir, "audit-checkpoints.jsonl");
+  const backupDir = opts.backup?.dir ?? join(dataDir, "backups");
+  // Never a silent reset: a lost database in a directory that held one is refused (store/lost-store.ts).
+  // The master key file is not a trace: `cbo init` and deployment kits create it before the first start.
+  refuseLostStore({
+    file: dbFile,
+    traces: ["admin-token", "daemon.json", "orchestrator-key.json", "audit-checkpoints.jsonl", "tunnel", "backups"].map((f) => join(dataDir, f))
+      .concat(/^https?:\/\//i.test(auditExport) ? [] : [auditExport]),
+    newestBackup: listArchives(backupDir).at(-1),
+    checkpointFile: /^https?:\/\//i.test(auditExport) ? undefined : auditExport,
+  });
+  const store = createStore(dbFile, { check: true, storage: { log, ...opts.storage } });
   let security: Security | undefined;
   try {
+    // A WAL that a full disk kept from its checkpoint is folded in first, or the room it needs named.
+    store.storage.settle();
     const keyFile = configuredKeyFile(opts);
     // A rotation interrupted between its commit and its rename is finished before the key is read.
     if (keyFile) completeKeyFileRotation(keyFile, store.db, log);
     let masterKey = resolveMasterKey(opts, store.db, log);
     const startedAt = Date.now();
-    const auditExport = opts.auditExport ?? join(dataDir, "audit-checkpoints.jsonl");
     const sec = (security = await openSecurity({
-      db: store.db, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
+      db: store.db, storage: store.storage, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
     }));
     // Offline verifiers (cbo audit verify) find the public key beside the data; it is public.
     writeFileSync(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
@@ -227,7 +244,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // Loaded on first use, like the schedule: an idle daemon does not pay for it.
         const { backupNow } = await import("./backup/index.ts");
         const dir = o.dir ?? opts.backup?.dir;
-        return backupNow({ dataDir, db: store.db, masterKey, ...(o.out ? { out: o.out } : {}), ...(dir ? { dir } : {}), ...(o.keep ? { keep: o.keep } : {}), written });
+        // A signed checkpoint at the archive's head, in the archive and in the checkpoint file.
+        return backupNow({ dataDir, db: store.db, masterKey, checkpoint: () => sec.audit.checkpoint(), ...(o.out ? { out: o.out } : {}), ...(dir ? { dir } : {}), ...(o.keep ? { keep: o.keep } : {}), written });
       },
     };
     const api = createApi({ admin, store, engine, monitor, security: sec, spec: currentSpec, targets: () => targets, log, configSync, heartbeats, tunnel, daemonUrl: () => listening, ...(opts.authLimits ? { authLimits: opts.authLimits } : {}) });
@@ -253,6 +271,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ? // Loaded only when a schedule is configured: an idle daemon without one does not pay for it.
         (await import("./backup/index.ts")).startBackupSchedule({
           dataDir, db: store.db, masterKey: () => masterKey, every: opts.backup.everyMs, keep: opts.backup.keep, log, ...(opts.backup.dir ? { dir: opts.backup.dir } : {}),
+          checkpoint: () => sec.audit.checkpoint(), paused: () => store.storage.paused(),
           onBackup: (b) => sec.trail.note({
             actor: "daemon", action: "backup.create", target: `backup:${basename(b.file)}`, tenant: spec.tenant, outcome: "ok",
             details: { bytes: b.bytes, masterKeyId: b.masterKeyId, entries: b.audit.entries, checkpoints: b.audit.checkpoints, pruned: b.removed.length },
@@ -303,8 +322,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     };
   } catch (e) {
     await security?.stop({ checkpoint: false }).catch(() => {});
+    // A full disk or a damaged file met on the way is named as such, not as the write it broke.
+    const named = store.storage.classify(e);
     store.close();
-    throw e;
+    throw named;
   }
 }
 

@@ -1,0 +1,164 @@
+// The disk under the store, watched, so that a full disk is named once and waited out instead of
+// written into over and over. A full disk in WAL mode has a trap: the WAL's checkpoint must grow
+// the database file, cannot, and so the WAL keeps every frame and grows with each write that
+// still finds a few free bytes, eating whatever space an operator frees. So:
+//
+//   ok ──(a write fails: SQLITE_FULL, ENOSPC, EDQUOT; classify() sees it)──> full
+//        logged once; paused() is true and the background loops skip their writes
+//   full ──(probe every probeMs: free ≥ WAL size + headroom, then wal_checkpoint(TRUNCATE))──> ok
+//        logged; the WAL is folded into the database and truncated to 0 bytes
+//
+// Requests are not refused up front while full: a write that finds room succeeds, one that does
+// not fails with ERR_DISK_FULL (classify()), and nothing is half-applied (transactions roll back).
+// settle() at open does the same checkpoint, so a daemon starts again as soon as the WAL a full
+// disk left behind fits, and says how much room that takes when it does not.
+import { existsSync, statSync } from "node:fs";
+import { CboError, isCboError } from "../kit/errors.ts";
+import type { Db } from "./db.ts";
+import { classifyStorageError, DEFAULT_HEADROOM_BYTES, diskFullError, formatBytes, freeBytes } from "./storage-errors.ts";
+
+export { DEFAULT_HEADROOM_BYTES };
+
+export type StorageOptions = {
+  db: Db;
+  /** The database file (its -wal sits beside it). */
+  file: string;
+  headroomBytes?: number;
+  /** How often a full disk is looked at again (default 2 s). */
+  probeMs?: number;
+  log?: (line: string) => void;
+};
+
+export type StorageState =
+  | { full: false }
+  | { full: true; since: string; path: string; freeBytes: number | null; neededBytes: number };
+
+export type Storage = {
+  /** The named error (ERR_DISK_FULL, ERR_STORE_CORRUPT, ERR_IO) for a storage failure, else `e` itself; a full disk pauses writers. */
+  classify(e: unknown): unknown;
+  /** True while the disk is full: background writers skip their work. */
+  paused(): boolean;
+  /** ERR_DISK_FULL as things stand (for a writer that refuses up front). */
+  refusal(): CboError;
+  state(): StorageState;
+  /** Looks at the disk now (what the probe timer does); true when writes may go ahead. */
+  probe(): boolean;
+  /** At open: folds a WAL left behind into the database (TRUNCATE), or ERR_DISK_FULL saying how much room that needs. */
+  settle(): void;
+  /** Runs `fn` when the disk has room again (once). */
+  onResume(fn: () => void): () => void;
+  close(): void;
+};
+
+export function createStorage(o: StorageOptions): Storage {
+  const headroom = o.headroomBytes ?? DEFAULT_HEADROOM_BYTES;
+  const probeMs = o.probeMs ?? 2000;
+  const log = o.log ?? (() => {});
+  const memory = o.file === ":memory:" || o.file === "";
+  const wal = `${o.file}-wal`;
+  let full: { since: string; error: CboError } | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const resumed = new Set<() => void>();
+
+  const walBytes = () => (!memory && existsSync(wal) ? statSync(wal).size : 0);
+  const where = () => ({ path: o.file, neededBytes: walBytes() + headroom });
+
+  function enterFull(err: CboError): void {
+    if (full) {
+      full.error = err;
+      return;
+    }
+    full = { since: new Date().toISOString(), error: err };
+    const d = err.details as { freeBytes?: number | null; neededBytes?: number } | undefined;
+    log(`storage: the disk is full (${err.message}); background writes pause and resume once ${formatBytes(d?.neededBytes ?? headroom)} is free (checked every ${probeMs / 1000} s)`);
+    arm();
+  }
+
+  function arm(): void {
+    if (timer || !full) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (!probe()) arm();
+    }, probeMs);
+    timer.unref();
+  }
+
+  function classify(e: unknown): unknown {
+    if (memory) return e;
+    const err = classifyStorageError(e, where());
+    if (!err) return e;
+    if (err.code === "ERR_DISK_FULL") enterFull(err);
+    return err;
+  }
+
+  /** wal_checkpoint(TRUNCATE); throws what classify() names. */
+  function checkpoint(): { busy: boolean } {
+    try {
+      const r = o.db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number } | undefined;
+      return { busy: r !== undefined && Number(r.busy) !== 0 };
+    } catch (e) {
+      throw classify(e);
+    }
+  }
+
+  function probe(): boolean {
+    if (!full) return true;
+    const need = where().neededBytes;
+    const free = freeBytes(o.file);
+    // Too little room: a checkpoint now would only grow the file into the space just freed.
+    if (free === undefined || free < need || o.db.isTransaction) return false;
+    try {
+      const { busy } = checkpoint();
+      full = undefined;
+      log(`storage: ${formatBytes(free)} free again on the disk of ${o.file}; the WAL was checkpointed${busy ? " (a reader still holds part of it)" : " and truncated"}, writes resume`);
+    } catch (e) {
+      if (!isCboError(e) || e.code !== "ERR_DISK_FULL") log(`storage: checkpoint after the disk filled failed: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
+    }
+    for (const fn of [...resumed]) {
+      resumed.delete(fn);
+      try {
+        fn();
+      } catch (e) {
+        log(`storage: resume hook failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return true;
+  }
+
+  return {
+    classify,
+    paused: () => full !== undefined,
+    refusal: () => diskFullError(where()),
+    state(): StorageState {
+      if (!full) return { full: false };
+      const free = freeBytes(o.file);
+      return { full: true, since: full.since, path: o.file, freeBytes: free ?? null, neededBytes: where().neededBytes };
+    },
+    probe,
+    settle(): void {
+      if (memory || walBytes() === 0) return;
+      const before = walBytes();
+      try {
+        checkpoint();
+      } catch (e) {
+        if (isCboError(e) && e.code === "ERR_DISK_FULL") {
+          full = undefined; // at open nothing waits on the probe: the caller refuses to start
+          if (timer) clearTimeout(timer), (timer = undefined);
+          throw diskFullError(where(), e.cause);
+        }
+        throw e;
+      }
+      if (before > headroom) log(`storage: folded a ${formatBytes(before)} WAL into ${o.file}`);
+    },
+    onResume(fn) {
+      resumed.add(fn);
+      return () => resumed.delete(fn);
+    },
+    close(): void {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      resumed.clear();
+    },
+  };
+}
