@@ -323,7 +323,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   } catch (e) {
     await security?.stop({ checkpoint: false }).catch(() => {});
     // A full disk or a damaged file met on the way is named as such, not as the write it broke.
-    const named = store.storage.classify(e);
+    const named = store.storage.name(e);
     store.close();
     throw named;
   }

@@ -17,8 +17,9 @@ import { printJsonLine } from "./output.ts";
 
 export const RESTORE_USAGE = `usage: cbo restore <archive> --data DIR [--master-key-file FILE] [--checkpoint FILE ...] [--public-key B64URL] [--json]
   DIR must be empty or not exist; nothing is left in it unless every check passes
-  --checkpoint: signed checkpoints kept outside the VPS, checked too; --public-key: the orchestrator's
-  public key (default: the one in the restored vault)
+  --checkpoint: signed checkpoints kept outside the VPS, checked as far as the archive's log reaches
+  (later ones cover entries written after the backup: they are counted, not held against it);
+  --public-key: the orchestrator's public key (default: the one in the restored vault)
   ${MASTER_KEY_USAGE}`;
 
 export async function restoreCommand(args: string[]): Promise<number> {

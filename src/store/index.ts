@@ -1,4 +1,5 @@
 // The store: one SQLite file, one small module per table or aggregate.
+import { existsSync, statSync } from "node:fs";
 import { openDb, type Db } from "./db.ts";
 import { createStorage, type StorageOptions } from "./storage.ts";
 import { createAgentStore } from "./agents.ts";
@@ -18,8 +19,9 @@ export type StoreOptions = {
 };
 
 export function createStore(file: string, opts: StoreOptions = {}) {
+  const walAtOpen = file === ":memory:" || !existsSync(`${file}-wal`) ? 0 : statSync(`${file}-wal`).size;
   const db: Db = openDb(file, { ...(opts.check ? { check: true } : {}) });
-  const storage = createStorage({ db, file, ...opts.storage });
+  const storage = createStorage({ db, file, walAtOpen, ...opts.storage });
   return {
     db,
     /** The disk under the file: storage errors named, writers paused while it is full. */

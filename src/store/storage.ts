@@ -27,6 +27,8 @@ export type StorageOptions = {
   /** How often a full disk is looked at again (default 2 s). */
   probeMs?: number;
   log?: (line: string) => void;
+  /** Bytes of WAL found before the file was opened (one the last run left behind). */
+  walAtOpen?: number;
 };
 
 export type StorageState =
@@ -36,6 +38,8 @@ export type StorageState =
 export type Storage = {
   /** The named error (ERR_DISK_FULL, ERR_STORE_CORRUPT, ERR_IO) for a storage failure, else `e` itself; a full disk pauses writers. */
   classify(e: unknown): unknown;
+  /** The same naming without pausing anything (for a daemon that is not going to run). */
+  name(e: unknown): unknown;
   /** True while the disk is full: background writers skip their work. */
   paused(): boolean;
   /** ERR_DISK_FULL as things stand (for a writer that refuses up front). */
@@ -69,8 +73,9 @@ export function createStorage(o: StorageOptions): Storage {
       return;
     }
     full = { since: new Date().toISOString(), error: err };
-    const d = err.details as { freeBytes?: number | null; neededBytes?: number } | undefined;
-    log(`storage: the disk is full (${err.message}); background writes pause and resume once ${formatBytes(d?.neededBytes ?? headroom)} is free (checked every ${probeMs / 1000} s)`);
+    const d = err.details as { path?: string; freeBytes?: number | null; neededBytes?: number } | undefined;
+    const free = typeof d?.freeBytes === "number" ? ` (${formatBytes(d.freeBytes)} free)` : "";
+    log(`storage: the disk holding ${d?.path ?? o.file} is full${free}; background writes pause until ${formatBytes(d?.neededBytes ?? headroom)} is free (checked every ${probeMs / 1000} s)`);
     arm();
   }
 
@@ -83,21 +88,21 @@ export function createStorage(o: StorageOptions): Storage {
     timer.unref();
   }
 
+  const name = (e: unknown): unknown => (memory ? e : (classifyStorageError(e, where()) ?? e));
+
   function classify(e: unknown): unknown {
-    if (memory) return e;
-    const err = classifyStorageError(e, where());
-    if (!err) return e;
-    if (err.code === "ERR_DISK_FULL") enterFull(err);
+    const err = name(e);
+    if (isCboError(err) && err.code === "ERR_DISK_FULL") enterFull(err);
     return err;
   }
 
-  /** wal_checkpoint(TRUNCATE); throws what classify() names. */
+  /** wal_checkpoint(TRUNCATE); throws what name() names. */
   function checkpoint(): { busy: boolean } {
     try {
       const r = o.db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number } | undefined;
       return { busy: r !== undefined && Number(r.busy) !== 0 };
     } catch (e) {
-      throw classify(e);
+      throw name(e);
     }
   }
 
@@ -128,6 +133,7 @@ export function createStorage(o: StorageOptions): Storage {
 
   return {
     classify,
+    name,
     paused: () => full !== undefined,
     refusal: () => diskFullError(where()),
     state(): StorageState {
@@ -139,17 +145,8 @@ export function createStorage(o: StorageOptions): Storage {
     settle(): void {
       if (memory || walBytes() === 0) return;
       const before = walBytes();
-      try {
-        checkpoint();
-      } catch (e) {
-        if (isCboError(e) && e.code === "ERR_DISK_FULL") {
-          full = undefined; // at open nothing waits on the probe: the caller refuses to start
-          if (timer) clearTimeout(timer), (timer = undefined);
-          throw diskFullError(where(), e.cause);
-        }
-        throw e;
-      }
-      if (before > headroom) log(`storage: folded a ${formatBytes(before)} WAL into ${o.file}`);
+      checkpoint(); // a full disk throws ERR_DISK_FULL naming the room it takes: WAL + headroom
+      if (o.walAtOpen) log(`storage: folded the ${formatBytes(before)} WAL the last run left into ${o.file}`);
     },
     onResume(fn) {
       resumed.add(fn);
