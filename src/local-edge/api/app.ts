@@ -14,6 +14,15 @@ import type { Ops } from "./operations.ts";
 import { workersRoutes, type EdgeEnv } from "./routes-workers.ts";
 import { kvRoutes } from "./routes-kv.ts";
 import { accountRoutes, identityRoutes } from "./routes-account.ts";
+import { createD1Transfers, d1Routes, d1TransferRoutes } from "./routes-d1.ts";
+import { r2Routes } from "./routes-r2.ts";
+import { queueRoutes } from "./routes-queues.ts";
+import { triggerRoutes } from "./routes-triggers.ts";
+import type { D1Store } from "../state/d1.ts";
+import type { D1Pool } from "../d1/pool.ts";
+import type { R2Store } from "../state/r2.ts";
+import type { QueueStore } from "../state/queues.ts";
+import type { EventOutcome } from "../runtime/region-runtime.ts";
 import { sleep } from "../../kit/backoff.ts";
 
 export type ApiDeps = {
@@ -28,6 +37,19 @@ export type ApiDeps = {
   info: () => unknown;
   countRequest: (accountId: string) => void;
   log?: (line: string) => void;
+  /** D1, R2, queues and cron triggers. */
+  data?: DataApiDeps;
+};
+
+export type DataApiDeps = {
+  d1: D1Store;
+  d1Pool: D1Pool;
+  r2: R2Store;
+  queues: QueueStore;
+  /** Queues or consumers changed: wake the delivery loop. */
+  queuesChanged: () => void;
+  /** Fires a scheduled event on a Worker's live version in a region. */
+  fire: (region: string, script: string, cron: string, scheduledTime: number) => Promise<EventOutcome>;
 };
 
 function sameToken(given: string, expected: string): boolean {
@@ -88,6 +110,14 @@ export function createApiApp(deps: ApiDeps) {
   app.route("/client/v4/accounts/:acct", workersRoutes(deps));
   app.route("/client/v4/accounts/:acct", kvRoutes(deps));
   app.route("/client/v4/accounts/:acct", accountRoutes({ tunnels: deps.tunnels, accountJson: identity.accountJson }));
+  if (deps.data) {
+    const transfers = createD1Transfers();
+    app.route("/", d1TransferRoutes(transfers));
+    app.route("/client/v4/accounts/:acct", d1Routes(deps.data, transfers));
+    app.route("/client/v4/accounts/:acct", r2Routes(deps.data));
+    app.route("/client/v4/accounts/:acct", queueRoutes({ queues: deps.data.queues, scripts: deps.scripts, changed: deps.data.queuesChanged }));
+    app.route("/", triggerRoutes({ accounts: deps.accounts, scripts: deps.scripts, fire: deps.data.fire }));
+  }
 
   // --- admin: fault injection and info (same token) ---
   app.get("/__edge/info", (c) => c.json(deps.info()));

@@ -119,7 +119,7 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
   return { metadata, mainModule: main.name, modules };
 }
 
-export const SUPPORTED_BINDINGS = new Set(["plain_text", "json", "secret_text", "kv_namespace", "service", "version_metadata", "inherit"]);
+export const SUPPORTED_BINDINGS = new Set(["plain_text", "json", "secret_text", "kv_namespace", "service", "version_metadata", "inherit", "d1", "r2_bucket", "queue"]);
 
 export function checkBindings(bindings: Binding[]): void {
   const seen = new Set<string>();

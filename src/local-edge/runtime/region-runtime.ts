@@ -7,20 +7,30 @@ import { Miniflare, NoOpLog } from "miniflare";
 import { hexId } from "../../kit/ids.ts";
 import { CboError } from "../../kit/errors.ts";
 import type { RouterTable } from "./control.ts";
+import type { EventRequest } from "../workers/events.ts";
 
 let routerCode: Promise<string> | undefined;
+let shimCode: Promise<string> | undefined;
+
+async function bundle(rel: string): Promise<string> {
+  const entry = fileURLToPath(new URL(rel, import.meta.url));
+  const out = await build({
+    entryPoints: [entry], bundle: true, format: "esm", target: "es2022", platform: "neutral",
+    external: ["cloudflare:*"], write: false, logLevel: "silent",
+  });
+  return out.outputFiles[0]!.text;
+}
 
 /** The router Worker bundled (with its routing module) once per process. */
 function loadRouterCode(): Promise<string> {
-  routerCode ??= (async () => {
-    const entry = fileURLToPath(new URL("../workers/router.worker.ts", import.meta.url));
-    const out = await build({
-      entryPoints: [entry], bundle: true, format: "esm", target: "es2022", platform: "neutral",
-      external: ["cloudflare:*"], write: false, logLevel: "silent",
-    });
-    return out.outputFiles[0]!.text;
-  })();
+  routerCode ??= bundle("../workers/router.worker.ts");
   return routerCode;
+}
+
+/** The env shim's runtime module (workers/env-shim/shim.ts), added to versions that need it. */
+function loadShimCode(): Promise<string> {
+  shimCode ??= bundle("../workers/env-shim/shim.ts");
+  return shimCode;
 }
 
 /** What `request.cf` says in a region, loosely like the colo a request would land on. */
@@ -37,8 +47,13 @@ export type RegionRuntime = {
   port: number;
   url: string;
   push(table: RouterTable): Promise<void>;
+  /** Delivers an event the edge starts (a queue batch, a scheduled event) to a Worker (workers/events.ts). */
+  event(request: EventRequest): Promise<EventOutcome>;
   dispose(): Promise<void>;
 };
+
+/** The router's answer to an event: `deployed: false` when no version of the script is live. */
+export type EventOutcome = { ok: boolean; deployed: boolean; result?: unknown; error?: string };
 
 export async function startRegionRuntime(opts: {
   region: string;
@@ -65,13 +80,15 @@ export async function startRegionRuntime(opts: {
         config: {
           name,
           compatibilityDate: "2025-09-01",
-          compatibilityFlags: ["enable_ctx_exports"],
+          // service_binding_extra_handlers: the loaded Workers' queue() and scheduled() (events.ts).
+          compatibilityFlags: ["enable_ctx_exports", "service_binding_extra_handlers"],
           manifest: { mainModule: "router.js", modules: { "router.js": { type: "esm", contents: await loadRouterCode() } } },
           env: {
             LOADER: { type: "worker-loader" },
             CONTROL: { type: "fetcher", handler: (req) => opts.control(req as unknown as Request) as never },
             ADMIN_SECRET: { type: "text", value: adminSecret },
             CF: { type: "json", value: regionCf(opts.region) as never },
+            SHIM_RUNTIME: { type: "text", value: await loadShimCode() },
           },
         },
         dev: { unsafeDirectSockets: [{ host: "127.0.0.1", port: opts.port }] },
@@ -99,6 +116,15 @@ export async function startRegionRuntime(opts: {
       });
       if (!res.ok) throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused its routing table (${res.status}).`);
       await res.arrayBuffer();
+    },
+    async event(request) {
+      const res = await fetch(new URL("/__cbo/event", url), {
+        method: "POST",
+        headers: { "x-cbo-admin": adminSecret, "content-type": "application/json" },
+        body: JSON.stringify(request),
+      });
+      if (!res.ok) throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused an event (${res.status}).`);
+      return (await res.json()) as EventOutcome;
     },
     dispose: () => mf.dispose(),
   };

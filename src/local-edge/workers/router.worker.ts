@@ -12,6 +12,12 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { chooseVersion, overrideFor, scriptFromHost, type Entry } from "./routing.ts";
 import { mayBeTunnelHost, type TunnelRoute } from "./tunnel-ingress.ts";
+import { dataBinding } from "./data-bindings.ts";
+import { installEnvShim } from "./env-shim/install.ts";
+import type { ShimSpec } from "./env-shim/shim.ts";
+import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
+
+export { D1Binding, R2Binding, QueueBinding } from "./data-bindings.ts";
 
 type Fault = { outage?: boolean; latencyMs?: number; errorRate?: number };
 type Table = { scripts: Record<string, Entry[]>; fault: Fault; subdomain: string };
@@ -31,6 +37,8 @@ type Env = {
   ADMIN_SECRET: string;
   /** The region's request.cf (colo, country, …): direct sockets get none from Miniflare. */
   CF: Record<string, unknown>;
+  /** The env shim's runtime module (env-shim/shim.ts bundled), for versions with shimmed bindings. */
+  SHIM_RUNTIME: string;
 };
 // ctx.exports (loopback stubs with props) is not in every version of the workers types yet.
 type Ctx = ExecutionContext & { exports: Record<string, (opts: { props: Record<string, unknown> }) => unknown> };
@@ -71,17 +79,29 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unkno
     else if (m.type === "wasm") modules[m.name] = { wasm: fromBase64(m.base64 ?? "") };
   }
   const workerEnv: Record<string, unknown> = {};
+  const shims: Record<string, ShimSpec> = {};
   for (const b of spec.bindings) {
     if (b.type === "plain_text" || b.type === "secret_text") workerEnv[b.name] = b.text;
     else if (b.type === "json") workerEnv[b.name] = b.json;
     else if (b.type === "kv_namespace") workerEnv[b.name] = ctx.exports.KvBinding!({ props: { ns: b.namespace_id } });
     else if (b.type === "service") workerEnv[b.name] = ctx.exports.ServiceBinding!({ props: { script: b.service } });
     else if (b.type === "version_metadata") workerEnv[b.name] = { id: spec.versionId, tag: "", timestamp: spec.createdOn };
+    else {
+      const data = dataBinding(b, spec, ctx);
+      if (data) {
+        workerEnv[b.name] = data.value;
+        shims[b.name] = data.shim;
+      }
+    }
   }
+  // Bindings that cannot be plain RPC stubs get a real object inside the Worker (env-shim/).
+  const mainModule = Object.keys(shims).length === 0
+    ? spec.mainModule
+    : await installEnvShim({ control: env.CONTROL, versionId, mainModule: spec.mainModule, modules, shims, runtime: env.SHIM_RUNTIME });
   return {
     compatibilityDate: spec.compatibilityDate,
     compatibilityFlags: spec.compatibilityFlags,
-    mainModule: spec.mainModule,
+    mainModule,
     modules,
     env: workerEnv,
     globalOutbound: ctx.exports.TunnelOutbound!({ props: {} }) as Fetcher,
@@ -106,6 +126,14 @@ async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, pr
       status: 500,
     });
   }
+}
+
+/** The live version's default entrypoint for a queue batch or scheduled event (chosen by percentage). */
+async function eventTarget(env: Env, ctx: Ctx, script: string): Promise<EventTarget | undefined> {
+  const entries = (await getTable(env)).scripts[script];
+  if (!entries || entries.length === 0) return undefined;
+  const versionId = chooseVersion(entries, { random: Math.random() })!;
+  return env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId)).getEntrypoint() as unknown as EventTarget;
 }
 
 export class KvBinding extends WorkerEntrypoint<Env> {
@@ -207,6 +235,10 @@ export default {
       if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
       table = (await request.json()) as Table;
       return new Response("ok");
+    }
+    if (url.pathname === "/__cbo/event" && request.method === "POST") {
+      if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
+      return handleEvent((await request.json()) as EventRequest, (script) => eventTarget(env, ctx, script));
     }
     const t = await getTable(env);
     const fault = t.fault;
