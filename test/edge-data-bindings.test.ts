@@ -153,14 +153,19 @@ describe("D1, R2 and queue bindings in Workers", () => {
     expect(bad.body).toBe("D1_TYPE_ERROR: Type 'undefined' not supported for value 'undefined'");
   });
 
-  it("the env shim reaches exported classes: a WorkerEntrypoint's this.env.DB is the D1 binding", async () => {
-    // A second Worker whose default export is a class, so workerd constructs it with env.
+  it("the env shim reaches exported classes (this.env) and modules that import env from cloudflare:workers", async () => {
+    // A Worker whose default export is a class, so workerd constructs it with env, and whose
+    // helper module reads the module-level env.
     await cf.deploy("stats", {
-      mainModule: "index.js", compatibilityDate: "2025-01-01", bindings: [{ type: "d1", name: "DB", id: dbId }],
-      modules: [{ name: "index.js", content: `import { WorkerEntrypoint } from "cloudflare:workers";
-        export default class extends WorkerEntrypoint { async fetch() { return Response.json(await this.env.DB.prepare("SELECT count(*) AS n FROM notes").first()); } }` }],
+      mainModule: "src/index.js", compatibilityDate: "2025-01-01", bindings: [{ type: "d1", name: "DB", id: dbId }],
+      modules: [
+        { name: "src/index.js", content: `import { WorkerEntrypoint } from "cloudflare:workers"; import { titles } from "./lib/titles.js";
+          export default class extends WorkerEntrypoint { async fetch() { return Response.json({ ...(await this.env.DB.prepare("SELECT count(*) AS n FROM notes").first()), titles: await titles() }); } }` },
+        { name: "src/lib/titles.js", content: `import { env } from "cloudflare:workers";
+          export const titles = async () => (await env.DB.prepare("SELECT body FROM notes ORDER BY id").raw()).flat();` },
+      ],
     });
-    expect(await get("stats", "/")).toEqual({ n: 2 });
+    expect(await get("stats", "/")).toEqual({ n: 2, titles: ["hello", "from-rest"] });
   });
 
   it("R2: put/get (with range)/head/list/delete from the Worker, and REST reads what the Worker wrote", async () => {

@@ -159,7 +159,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
             accountId: account.id, scripts, kv, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain),
             // Tunnel hostnames are global, like DNS: any account's tunnel routes any region's Workers.
             tunnelRoute: createTunnelRoutes(() => accounts.list().flatMap((a) => tunnels.list(a.id))),
-            data: createDataControl({ accountId: account.id, scripts, d1, d1Pool, r2, queues, queued: () => dispatcher.poke() }),
+            data: createDataControl({ accountId: account.id, d1, d1Pool, r2, queues, queued: () => dispatcher.poke() }),
           }),
         });
         runtimes.set(region, runtime);

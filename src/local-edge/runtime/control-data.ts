@@ -1,18 +1,15 @@
-// The Node side of the router's D1, R2 and queue bindings (workers/data-bindings.ts) and of the
-// env shim's export lookup: what a Worker's env.DB / env.BUCKET / env.QUEUE calls end up as,
-// answered from the edge's state and scoped to the region's account.
+// The Node side of the router's D1, R2 and queue bindings (workers/data-bindings.ts): what a
+// Worker's env.DB / env.BUCKET / env.QUEUE calls end up as, answered from the edge's state and
+// scoped to the region's account.
 import { hexId } from "../../kit/ids.ts";
 import type { D1Pool } from "../d1/pool.ts";
 import { D1SqlError, type StatementResult } from "../d1/engine.ts";
 import type { D1Store } from "../state/d1.ts";
 import type { R2ObjectRow, R2Store } from "../state/r2.ts";
 import type { QueueStore } from "../state/queues.ts";
-import type { ScriptStore } from "../state/scripts.ts";
-import { mainExports } from "./module-exports.ts";
 
 export type DataControlDeps = {
   accountId: string;
-  scripts: ScriptStore;
   d1: D1Store;
   d1Pool: D1Pool;
   r2: R2Store;
@@ -52,7 +49,6 @@ const lastOfEach = (groups: StatementResult[][]) => groups.map((g) => g.at(-1)!)
 
 export function createDataControl(deps: DataControlDeps) {
   const { accountId } = deps;
-  const exportsCache = new Map<string, Promise<string[]>>();
 
   async function d1(parts: string[], request: Request): Promise<Response> {
     const db = deps.d1.byId(parts[1] ?? "");
@@ -160,25 +156,10 @@ export function createDataControl(deps: DataControlDeps) {
     return fail(`no queue operation ${op}`, 404);
   }
 
-  /** Answers /exports, /d1, /r2 and /queue control calls; undefined for any other path. */
+  /** Answers /d1, /r2 and /queue control calls; undefined for any other path. */
   return async function dataControl(request: Request): Promise<Response | undefined> {
     const url = new URL(request.url);
     const parts = url.pathname.split("/").filter(Boolean);
-    if (parts[0] === "exports" && parts[1]) {
-      const v = deps.scripts.getVersion(parts[1]);
-      if (!v || v.account_id !== accountId) return fail("no such version", 404);
-      let names = exportsCache.get(v.id);
-      if (!names) {
-        names = mainExports(deps.scripts.modules(v.id), v.main_module);
-        exportsCache.set(v.id, names);
-        names.catch(() => exportsCache.delete(v.id));
-      }
-      try {
-        return json({ exports: await names });
-      } catch (e) {
-        return fail(e instanceof Error ? e.message : String(e), 500);
-      }
-    }
     if (parts[0] === "d1") return d1(parts, request);
     if (parts[0] === "r2" && parts[1]) return r2(parts[1], url, request);
     if (parts[0] === "queue" && parts[1]) return queue(parts[1], url, request);

@@ -19,11 +19,11 @@ export type ControlDeps = {
   table: () => RouterTable;
   /** Which tunnel ingress service a Worker's outbound request to host + path goes to (tunnel-routes.ts). */
   tunnelRoute?: (host: string, path: string) => TunnelRoute | undefined;
-  /** D1/R2/queue bindings and the env shim's export lookup (control-data.ts). */
+  /** D1/R2/queue bindings (control-data.ts). */
   data?: (request: Request) => Promise<Response | undefined>;
 };
 
-const DATA_PATHS = new Set(["exports", "d1", "r2", "queue"]);
+const DATA_PATHS = new Set(["d1", "r2", "queue"]);
 
 const json = (v: unknown, status = 200) => new Response(JSON.stringify(v), { status, headers: { "content-type": "application/json" } });
 

@@ -27,7 +27,7 @@ function loadRouterCode(): Promise<string> {
   return routerCode;
 }
 
-/** The env shim's runtime module (workers/env-shim/shim.ts), added to versions that need it. */
+/** The env shim (workers/env-shim/shim.ts), the first module of versions that need it. */
 function loadShimCode(): Promise<string> {
   shimCode ??= bundle("../workers/env-shim/shim.ts");
   return shimCode;
@@ -88,7 +88,7 @@ export async function startRegionRuntime(opts: {
             CONTROL: { type: "fetcher", handler: (req) => opts.control(req as unknown as Request) as never },
             ADMIN_SECRET: { type: "text", value: adminSecret },
             CF: { type: "json", value: regionCf(opts.region) as never },
-            SHIM_RUNTIME: { type: "text", value: await loadShimCode() },
+            SHIM_CODE: { type: "text", value: await loadShimCode() },
           },
         },
         dev: { unsafeDirectSockets: [{ host: "127.0.0.1", port: opts.port }] },

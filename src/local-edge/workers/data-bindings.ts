@@ -1,10 +1,10 @@
 // Router side of the D1, R2 and queue bindings. For each such binding of a version the router
-// puts a raw RPC stub (one of the entrypoints below, with the resource in its props) into the
-// Worker's env, and marks the binding for the env shim, which turns the stub into the real
-// binding object inside the Worker (env-shim/shim.ts). The entrypoints answer from the edge's own
+// puts an env shim descriptor into the Worker's env, holding a raw RPC stub (one of the
+// entrypoints below, with the resource in its props); the shim turns it into the real binding
+// object inside the Worker (env-shim/shim.ts). The entrypoints answer from the edge's own
 // state through the CONTROL binding (runtime/control-data.ts), scoped to the region's account.
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type { ShimSpec } from "./env-shim/shim.ts";
+import type { ShimDescriptor } from "./env-shim/shim.ts";
 import type { EncodedMessage } from "./env-shim/queue.ts";
 import type { R2Meta } from "./env-shim/r2.ts";
 
@@ -19,24 +19,23 @@ function queuesJsonDefault(compatibilityDate: string, flags: string[]): boolean 
   return flags.includes("queues_json_messages") || compatibilityDate >= "2024-03-18";
 }
 
-/** The env value and shim mark of a D1/R2/queue binding; undefined for other kinds. */
+/** The env shim descriptor of a D1/R2/queue binding (a raw RPC stub inside); undefined for other kinds. */
 export function dataBinding(
   b: Binding,
   version: { compatibilityDate: string; compatibilityFlags: string[] },
   ctx: Ctx,
-): { value: unknown; shim: ShimSpec } | undefined {
-  if (b.type === "d1") return { value: ctx.exports.D1Binding!({ props: { id: String(b.id) } }), shim: { kind: "d1" } };
+): ShimDescriptor | undefined {
+  if (b.type === "d1") return { kind: "d1", raw: ctx.exports.D1Binding!({ props: { id: String(b.id) } }) };
   if (b.type === "r2_bucket") {
-    return {
-      value: ctx.exports.R2Binding!({ props: { bucket: String(b.bucket_name), jurisdiction: typeof b.jurisdiction === "string" ? b.jurisdiction : "" } }),
-      shim: { kind: "r2_bucket" },
-    };
+    const jurisdiction = typeof b.jurisdiction === "string" ? b.jurisdiction : "";
+    return { kind: "r2_bucket", raw: ctx.exports.R2Binding!({ props: { bucket: String(b.bucket_name), jurisdiction } }) };
   }
   if (b.type === "queue") {
     const delay = typeof b.delivery_delay === "number" ? b.delivery_delay : undefined;
     return {
-      value: ctx.exports.QueueBinding!({ props: { queue: String(b.queue_name), ...(delay !== undefined ? { delay } : {}) } }),
-      shim: { kind: "queue", jsonDefault: queuesJsonDefault(version.compatibilityDate, version.compatibilityFlags) },
+      kind: "queue",
+      raw: ctx.exports.QueueBinding!({ props: { queue: String(b.queue_name), ...(delay !== undefined ? { delay } : {}) } }),
+      jsonDefault: queuesJsonDefault(version.compatibilityDate, version.compatibilityFlags),
     };
   }
   return undefined;

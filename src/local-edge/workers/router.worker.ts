@@ -14,7 +14,7 @@ import { chooseVersion, overrideFor, scriptFromHost, type Entry } from "./routin
 import { mayBeTunnelHost, type TunnelRoute } from "./tunnel-ingress.ts";
 import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
-import type { ShimSpec } from "./env-shim/shim.ts";
+import type { ShimDescriptor } from "./env-shim/shim.ts";
 import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
 
 export { D1Binding, R2Binding, QueueBinding } from "./data-bindings.ts";
@@ -37,8 +37,8 @@ type Env = {
   ADMIN_SECRET: string;
   /** The region's request.cf (colo, country, …): direct sockets get none from Miniflare. */
   CF: Record<string, unknown>;
-  /** The env shim's runtime module (env-shim/shim.ts bundled), for versions with shimmed bindings. */
-  SHIM_RUNTIME: string;
+  /** The env shim (env-shim/shim.ts bundled): the first module of every version whose bindings need it. */
+  SHIM_CODE: string;
 };
 // ctx.exports (loopback stubs with props) is not in every version of the workers types yet.
 type Ctx = ExecutionContext & { exports: Record<string, (opts: { props: Record<string, unknown> }) => unknown> };
@@ -79,7 +79,8 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unkno
     else if (m.type === "wasm") modules[m.name] = { wasm: fromBase64(m.base64 ?? "") };
   }
   const workerEnv: Record<string, unknown> = {};
-  const shims: Record<string, ShimSpec> = {};
+  // Env shim descriptors: bindings rebuilt as JS objects inside the Worker (env-shim/shim.ts).
+  const shim: Record<string, ShimDescriptor> = {};
   for (const b of spec.bindings) {
     if (b.type === "plain_text" || b.type === "secret_text") workerEnv[b.name] = b.text;
     else if (b.type === "json") workerEnv[b.name] = b.json;
@@ -87,17 +88,11 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unkno
     else if (b.type === "service") workerEnv[b.name] = ctx.exports.ServiceBinding!({ props: { script: b.service } });
     else if (b.type === "version_metadata") workerEnv[b.name] = { id: spec.versionId, tag: "", timestamp: spec.createdOn };
     else {
-      const data = dataBinding(b, spec, ctx);
-      if (data) {
-        workerEnv[b.name] = data.value;
-        shims[b.name] = data.shim;
-      }
+      const descriptor = dataBinding(b, spec, ctx);
+      if (descriptor) shim[b.name] = descriptor;
     }
   }
-  // Bindings that cannot be plain RPC stubs get a real object inside the Worker (env-shim/).
-  const mainModule = Object.keys(shims).length === 0
-    ? spec.mainModule
-    : await installEnvShim({ control: env.CONTROL, versionId, mainModule: spec.mainModule, modules, shims, runtime: env.SHIM_RUNTIME });
+  const mainModule = installEnvShim({ mainModule: spec.mainModule, modules, env: workerEnv, descriptors: shim, code: env.SHIM_CODE });
   return {
     compatibilityDate: spec.compatibilityDate,
     compatibilityFlags: spec.compatibilityFlags,

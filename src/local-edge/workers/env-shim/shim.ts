@@ -1,92 +1,49 @@
-// The env shim's runtime: bundled once into the module "__cbo_shim.js" that the router adds to
-// every Worker version with a shimmed binding (see entry.ts for the generated main module that
-// imports it). Some bindings cannot be RPC stubs, because part of their API is synchronous
-// (env.DB.prepare()) or hands out objects with methods (R2's get()). For those, the router puts
-// a raw RPC stub into env, and this module swaps it for a real JS object built by a factory, in
-// the Worker's own isolate, before the Worker's code sees env:
+// The env shim. Runs INSIDE a loaded Worker version, as its first module: the router adds it as
+// `__cbo_env.js` beside the main module and prepends `import "./__cbo_env.js";` to the main module,
+// so it evaluates before any user code (install.ts).
 //
-//   - the default export's handlers (fetch, scheduled, queue, …) get the wrapped env as their
-//     second argument;
-//   - every exported class (WorkerEntrypoint, DurableObject, or a plain class used as one) is
-//     subclassed so that its constructor receives the wrapped env (this.env is then the wrapped
-//     one too).
+// Why: a Worker Loader env can only carry values and RPC stubs, but some bindings are neither.
+// D1's prepare() is synchronous; R2's get() hands out objects with methods (text(),
+// writeHttpMetadata()); a queue producer encodes bodies by content type. For such a binding the
+// router puts a descriptor {kind, …} under env.__CBO_SHIM[<binding name>], usually carrying a raw
+// RPC stub to the router, and this module replaces each with the real binding object built by
+// FACTORIES[kind]. It patches the env object of `cloudflare:workers`, which is the env every
+// handler (fetch, queue, scheduled, …), every WorkerEntrypoint and Durable Object constructor and
+// every `import { env }` sees, so patching it once, before user code runs, covers them all.
 //
-// One wrapped env per raw env object (a WeakMap), so objects such as a D1 session keep identity
-// across requests. Bindings with no shim pass through untouched. To shim another binding kind,
-// add a factory to FACTORIES and have the router mark the binding with that kind.
+// To shim another binding kind: add a factory to FACTORIES, and have the router's loadVersion put
+// a descriptor with that kind under __CBO_SHIM (see data-bindings.ts for the D1/R2/queue ones).
+import { env } from "cloudflare:workers";
 import { D1Database, type D1RawStub } from "./d1.ts";
 import { R2Bucket, type R2RawStub } from "./r2.ts";
 import { Queue, type QueueRawStub } from "./queue.ts";
+import { SHIM_ENV_KEY } from "./install.ts";
 
-/** What the router says about one shimmed binding: its kind, plus whatever the factory needs. */
-export type ShimSpec = { kind: string; [key: string]: unknown };
-export type ShimFactory = (raw: unknown, spec: ShimSpec) => unknown;
+/** What the router puts under env.__CBO_SHIM for one binding: its kind, plus what the factory needs. */
+export type ShimDescriptor = { kind: string; [key: string]: unknown };
+/** Builds the binding object a Worker sees from its descriptor; `binding` is the env key (for messages). */
+export type ShimFactory = (descriptor: ShimDescriptor, binding: string) => unknown;
 
 export const FACTORIES: Record<string, ShimFactory> = {
-  d1: (raw) => new D1Database(raw as D1RawStub),
-  r2_bucket: (raw) => new R2Bucket(raw as R2RawStub),
-  queue: (raw, spec) => new Queue(raw as QueueRawStub, spec.jsonDefault === true),
+  d1: (d) => new D1Database(d.raw as D1RawStub),
+  r2_bucket: (d) => new R2Bucket(d.raw as R2RawStub),
+  queue: (d) => new Queue(d.raw as QueueRawStub, d.jsonDefault === true),
 };
 
-/** Handlers of an exported handler object whose second argument is env. */
-const HANDLERS = ["fetch", "scheduled", "queue", "tail", "trace", "tailStream", "email", "test"];
-
-function isClass(v: unknown): v is new (...args: unknown[]) => object {
-  return typeof v === "function" && /^class[\s{]/.test(Function.prototype.toString.call(v));
-}
-
-export function createEnvWrapper(shims: Record<string, ShimSpec>, factories: Record<string, ShimFactory> = FACTORIES) {
-  for (const [name, spec] of Object.entries(shims)) {
-    if (!factories[spec.kind]) throw new Error(`The local edge has no shim for binding ${name} of kind "${spec.kind}".`);
+/** Replaces every descriptor under env.__CBO_SHIM by its binding object, then removes the key. */
+export function applyShims(target: Record<string, unknown>, factories: Record<string, ShimFactory> = FACTORIES): void {
+  const descriptors = target[SHIM_ENV_KEY] as Record<string, ShimDescriptor> | undefined;
+  if (!descriptors) return;
+  for (const [name, d] of Object.entries(descriptors)) {
+    const factory = factories[d.kind];
+    if (!factory) throw new Error(`The local edge has no shim for binding ${name} of kind "${d.kind}".`);
+    target[name] = factory(d, name);
   }
-  const cache = new WeakMap<object, Record<string, unknown>>();
-  return function wrapEnv<E>(env: E): E {
-    if (env === null || typeof env !== "object") return env;
-    let wrapped = cache.get(env as object);
-    if (!wrapped) {
-      wrapped = { ...(env as Record<string, unknown>) };
-      for (const [name, spec] of Object.entries(shims)) {
-        if (name in wrapped) wrapped[name] = factories[spec.kind]!(wrapped[name], spec);
-      }
-      cache.set(env as object, wrapped);
-    }
-    return wrapped as E;
-  };
+  try {
+    delete target[SHIM_ENV_KEY];
+  } catch {
+    // a frozen env keeps the descriptors; they do no harm
+  }
 }
 
-function wrapExport(value: unknown, wrapEnv: <E>(env: E) => E): unknown {
-  if (isClass(value)) {
-    const Base = value;
-    const Wrapped = class extends Base {
-      constructor(...args: unknown[]) {
-        // (ctx, env) for WorkerEntrypoint and DurableObject alike.
-        if (args.length >= 2) args[1] = wrapEnv(args[1]);
-        super(...args);
-      }
-    };
-    Object.defineProperty(Wrapped, "name", { value: Base.name });
-    return Wrapped;
-  }
-  if (value !== null && typeof value === "object") {
-    const original = value as Record<string, unknown>;
-    const handlers = HANDLERS.filter((h) => typeof original[h] === "function");
-    if (handlers.length === 0) return value;
-    const out = Object.create(original) as Record<string, unknown>;
-    for (const h of handlers) {
-      const fn = original[h] as (...args: unknown[]) => unknown;
-      out[h] = function (this: unknown, event: unknown, env: unknown, ...rest: unknown[]) {
-        return fn.call(this, event, wrapEnv(env), ...rest);
-      };
-    }
-    return out;
-  }
-  return value;
-}
-
-/** The user's module namespace with env wrapped in every export workerd may call. */
-export function wrapModule(mod: Record<string, unknown>, shims: Record<string, ShimSpec>): Record<string, unknown> {
-  const wrapEnv = createEnvWrapper(shims);
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(mod)) out[key] = wrapExport(mod[key], wrapEnv);
-  return out;
-}
+applyShims(env as unknown as Record<string, unknown>);
