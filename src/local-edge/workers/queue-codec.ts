@@ -13,6 +13,8 @@ const TYPED: Record<string, new (b: ArrayBuffer) => ArrayBufferView> = {
   DataView: DataView as unknown as new (b: ArrayBuffer) => ArrayBufferView,
 };
 
+const ERRORS: Record<string, ErrorConstructor> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+
 function toB64(bytes: Uint8Array): string {
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -96,8 +98,9 @@ export function decodeV8(text: string): unknown {
         return keep(new Ctor(fromB64(rest[2] as string)));
       }
       case "E": {
-        const err = keep(new Error(rest[2] as string));
-        err.name = rest[1] as string;
+        const Ctor = ERRORS[rest[1] as string];
+        const err = keep(new (Ctor ?? Error)(rest[2] as string));
+        if (!Ctor) err.name = rest[1] as string;
         if (rest[3]) err.stack = rest[3] as string;
         return err;
       }
