@@ -14,7 +14,7 @@
 // never replays an unbounded chain; entries older than the retention window are pruned behind a
 // snapshot. The wal file format: https://www.sqlite.org/fileformat2.html#walformat.
 import { DatabaseSync } from "node:sqlite";
-import { chmodSync, closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 
 const WAL_HEADER = 32;
 const FRAME_HEADER = 24;
@@ -80,21 +80,26 @@ export function openHistory(path: string, walPath: string) {
     bytesSinceSnapshot = r.b;
   }
 
-  function head(): HistoryEntry {
+  // The newest entry, kept in memory: every query answers with its bookmark.
+  let current: HistoryEntry = (() => {
     const r = headStmt.get() as Row;
     return { seq: Number(r.seq), atMs: Number(r.at_ms) };
-  }
+  })();
+  const head = (): HistoryEntry => current;
 
   function append(kind: "pages" | "full", dbPages: number, pageSize: number, data: Uint8Array, atMs: number): HistoryEntry {
-    const seq = head().seq + 1;
+    const seq = current.seq + 1;
     insert.run(seq, atMs, kind, dbPages, pageSize, data);
     bytesSinceSnapshot = kind === "full" ? 0 : bytesSinceSnapshot + data.byteLength;
-    return { seq, atMs };
+    current = { seq, atMs };
+    return current;
   }
 
   /** Reads the wal from `from` to its end: the header's page size and salts, and the raw bytes. */
   function readWal(): { pageSize: number; salts: string; bytes: Uint8Array; start: number } | undefined {
-    if (!existsSync(walPath)) return undefined;
+    // Most calls only read: one stat tells that nothing was appended since the last capture.
+    const size = statSync(walPath, { throwIfNoEntry: false })?.size ?? 0;
+    if (size < WAL_HEADER || (salts !== "" && size <= walOffset)) return undefined;
     const fd = openSync(walPath, "r");
     try {
       const size = fstatSync(fd).size;

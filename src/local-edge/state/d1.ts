@@ -13,6 +13,8 @@ export type D1Database = {
 
 export function createD1Store(db: EdgeDb) {
   const row = (r: unknown) => r as D1Database | undefined;
+  // byId runs on every D1 query a Worker makes: prepared once.
+  const byIdStmt = db.prepare("SELECT * FROM d1_databases WHERE uuid = ?");
   return {
     insert(d: D1Database): void {
       db.prepare("INSERT INTO d1_databases (uuid, account_id, name, created_at, jurisdiction, location) VALUES (?, ?, ?, ?, ?, ?)")
@@ -26,7 +28,7 @@ export function createD1Store(db: EdgeDb) {
       );
     },
     byId(uuid: string): D1Database | undefined {
-      return row(db.prepare("SELECT * FROM d1_databases WHERE uuid = ?").get(uuid));
+      return row(byIdStmt.get(uuid));
     },
     list(accountId: string, opts: { name?: string; limit: number; offset: number }): D1Database[] {
       return opts.name !== undefined
