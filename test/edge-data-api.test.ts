@@ -131,18 +131,21 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
     const cf = createCloudflareClient({ baseUrl: t.edge.apiUrl, apiToken: t.edge.token, accountId: t.region.accountId });
     const work = (await call("POST", "/queues", { queue_name: "work" })).body.result;
     const dead = (await call("POST", "/queues", { queue_name: "dead" })).body.result;
+    await call("POST", "/queues", { queue_name: "held" });
     const log = (await call("POST", "/d1/database", { name: "log" })).body.result.uuid;
-    await call("POST", `/d1/database/${log}/query`, { sql: "CREATE TABLE seen (queue TEXT, body TEXT, attempts INTEGER)" });
+    await call("POST", `/d1/database/${log}/query`, { sql: "CREATE TABLE seen (queue TEXT, body TEXT, attempts INTEGER, at INTEGER)" });
     await cf.deploy("worker", {
       mainModule: "index.js", compatibilityDate: "2025-01-01",
-      bindings: [{ type: "queue", name: "WORK", queue_name: "work" }, { type: "d1", name: "LOG", id: log }],
+      bindings: [{ type: "queue", name: "WORK", queue_name: "work" }, { type: "queue", name: "HELD", queue_name: "held" }, { type: "d1", name: "LOG", id: log }],
       modules: [{ name: "index.js", content: `export default {
         async fetch(req, env) {
-          if (new URL(req.url).pathname === "/send") { await env.WORK.send("doomed", { contentType: "text" }); return new Response("sent"); }
-          return Response.json((await env.LOG.prepare("SELECT * FROM seen").all()).results);
+          const p = new URL(req.url).pathname;
+          if (p === "/send") { await env.WORK.send("doomed", { contentType: "text" }); return new Response("sent"); }
+          if (p === "/send-held") { await env.HELD.send("held", { contentType: "text", delaySeconds: 1 }); return new Response("sent"); }
+          return Response.json((await env.LOG.prepare("SELECT queue, body, attempts, at FROM seen").all()).results);
         },
         async queue(batch, env) {
-          for (const m of batch.messages) await env.LOG.prepare("INSERT INTO seen VALUES (?, ?, ?)").bind(batch.queue, m.body, m.attempts).run();
+          for (const m of batch.messages) await env.LOG.prepare("INSERT INTO seen VALUES (?, ?, ?, ?)").bind(batch.queue, m.body, m.attempts, Date.now()).run();
           if (batch.queue === "work") throw new Error("always fails");
         },
       }` }],
@@ -156,12 +159,29 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
       expect(rows.some((r) => r.queue === "dead")).toBe(true);
       return rows;
     }, 15_000);
-    expect(seen).toEqual([
+    expect(seen.map(({ at: _, ...r }: { at?: number }) => r)).toEqual([
       { queue: "work", body: "doomed", attempts: 1 },
       { queue: "work", body: "doomed", attempts: 2 },
       { queue: "work", body: "doomed", attempts: 3 },
       { queue: "dead", body: "doomed", attempts: 1 },
     ]);
+
+    // A region in an injected outage delivers nothing; the message waits, uncounted, until it ends.
+    const held = (await call("GET", "/queues?name=held")).body.result[0];
+    await call("POST", `/queues/${held.queue_id}/consumers`, { type: "worker", script_name: "worker", settings });
+    expect((await httpGet(t.region.port, "worker.localhost", { path: "/send-held" })).body).toBe("sent");
+    await t.edge.setFault("eu", { outage: true });
+    await new Promise((r) => setTimeout(r, 2500));
+    const cleared = Date.now();
+    await t.edge.setFault("eu", null);
+    const row = await eventually(async () => {
+      const rows = JSON.parse((await httpGet(t.region.port, "worker.localhost")).body) as Array<{ queue: string; attempts: number; at: number }>;
+      const r = rows.find((x) => x.queue === "held");
+      expect(r).toBeDefined();
+      return r!;
+    }, 15_000);
+    expect(row.attempts).toBe(1);
+    expect(row.at).toBeGreaterThanOrEqual(cleared);
   });
 
   it("crons: PUT schedules validates and replaces, GET answers them with timestamps, an invalid cron is 10100", async () => {

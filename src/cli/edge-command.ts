@@ -109,7 +109,7 @@ async function triggerCommand(args: string[]): Promise<number> {
   }
   const body = (await res.json().catch(() => ({}))) as { errors?: Array<{ message: string }>; cron?: string; outcome?: string; error?: string };
   if (!res.ok) {
-    const code = res.status === 404 ? "ERR_NOT_FOUND" : res.status === 409 ? "ERR_CONFLICT" : "ERR_VALIDATION";
+    const code = res.status === 404 ? "ERR_NOT_FOUND" : res.status === 409 ? "ERR_CONFLICT" : res.status >= 500 ? "ERR_EDGE_RUNTIME" : "ERR_VALIDATION";
     throw new CboError(code, body.errors?.[0]?.message ?? `The edge answered ${res.status}.`);
   }
   if (values.json) printJsonLine(body);

@@ -65,6 +65,7 @@ export function triggerRoutes(deps: {
     }
     const scheduledTime = Date.now();
     const outcome = await deps.fire(region, name, cron, scheduledTime);
+    if (outcome.unavailable) throw new CfApiError(503, CF_CODES.UNAVAILABLE, `Region ${region} is unavailable (injected outage).`);
     if (!outcome.deployed) throw new CfApiError(409, CF_CODES.DEPLOYMENT_NOT_FOUND, `Worker ${name} has no live deployment in region ${region}.`);
     const result = (outcome.result ?? {}) as { outcome?: string; noRetry?: boolean };
     return c.json({

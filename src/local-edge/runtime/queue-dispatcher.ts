@@ -17,6 +17,8 @@ import type { EventRequest } from "../workers/events.ts";
 import type { EventOutcome } from "./region-runtime.ts";
 
 const LEASE_MS = 15 * 60_000;
+/** How long a consumer is left alone after its region could not take a batch (outage, undeployed). */
+const UNREACHABLE_BACKOFF_MS = 1000;
 
 type QueueResult = {
   outcome: string;
@@ -39,6 +41,7 @@ export function createQueueDispatcher(deps: QueueDispatcherDeps) {
   const { queues } = deps;
   const now = deps.now ?? Date.now;
   const inFlight = new Map<string, number>();
+  const backoffUntil = new Map<string, number>();
   const running = new Set<Promise<void>>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt = Infinity;
@@ -71,6 +74,11 @@ export function createQueueDispatcher(deps: QueueDispatcherDeps) {
     const t = now();
     for (const { queue, consumer } of queues.workerConsumers()) {
       if (queue.settings.delivery_paused || !deps.isLive(queue.account_id, consumer.script!)) continue;
+      const resume = backoffUntil.get(consumer.id) ?? 0;
+      if (resume > t) {
+        wakeAt(resume);
+        continue;
+      }
       queues.expire(queue.id, t - queue.settings.message_retention_period * 1000);
       const max = consumer.settings.max_concurrency ?? 1;
       while ((inFlight.get(consumer.id) ?? 0) < max) {
@@ -114,8 +122,9 @@ export function createQueueDispatcher(deps: QueueDispatcherDeps) {
   }
 
   function settle(queue: Queue, consumer: QueueConsumer, batch: QueueMessage[], outcome: EventOutcome): void {
-    if (!outcome.deployed) {
+    if (!outcome.deployed || outcome.unavailable) {
       queues.release(batch.map((m) => m.id));
+      backoffUntil.set(consumer.id, now() + UNREACHABLE_BACKOFF_MS);
       return;
     }
     if (!outcome.ok) deps.log?.(`local-edge: queue ${queue.name}: consumer ${consumer.script} failed: ${outcome.error}`);

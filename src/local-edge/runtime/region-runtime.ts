@@ -52,8 +52,11 @@ export type RegionRuntime = {
   dispose(): Promise<void>;
 };
 
-/** The router's answer to an event: `deployed: false` when no version of the script is live. */
-export type EventOutcome = { ok: boolean; deployed: boolean; result?: unknown; error?: string };
+/**
+ * The router's answer to an event: `deployed: false` when no version of the script is live,
+ * `unavailable` when the region is in an injected outage (neither counts as a delivery attempt).
+ */
+export type EventOutcome = { ok: boolean; deployed: boolean; unavailable?: boolean; result?: unknown; error?: string };
 
 export async function startRegionRuntime(opts: {
   region: string;

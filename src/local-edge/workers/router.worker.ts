@@ -233,6 +233,8 @@ export default {
     }
     if (url.pathname === "/__cbo/event" && request.method === "POST") {
       if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
+      // A region in an injected outage runs no queue consumers and no crons either.
+      if ((await getTable(env)).fault.outage) return Response.json({ ok: false, deployed: true, unavailable: true, error: "Region unavailable (injected outage)." });
       return handleEvent((await request.json()) as EventRequest, (script) => eventTarget(env, ctx, script));
     }
     const t = await getTable(env);
