@@ -17,7 +17,7 @@ import { accountRoutes, identityRoutes } from "./routes-account.ts";
 import { createD1Transfers, d1Routes, d1TransferRoutes } from "./routes-d1.ts";
 import { r2Routes } from "./routes-r2.ts";
 import { queueRoutes } from "./routes-queues.ts";
-import { triggerRoutes } from "./routes-triggers.ts";
+import { cronRoutes } from "./routes-crons.ts";
 import type { D1Store } from "../state/d1.ts";
 import type { D1Pool } from "../d1/pool.ts";
 import type { R2Store } from "../state/r2.ts";
@@ -116,7 +116,7 @@ export function createApiApp(deps: ApiDeps) {
     app.route("/client/v4/accounts/:acct", d1Routes(deps.data, transfers));
     app.route("/client/v4/accounts/:acct", r2Routes(deps.data));
     app.route("/client/v4/accounts/:acct", queueRoutes({ queues: deps.data.queues, scripts: deps.scripts, changed: deps.data.queuesChanged }));
-    app.route("/", triggerRoutes({ accounts: deps.accounts, scripts: deps.scripts, fire: deps.data.fire }));
+    app.route("/", cronRoutes({ accounts: deps.accounts, scripts: deps.scripts, fire: deps.data.fire }));
   }
 
   // --- admin: fault injection and info (same token) ---

@@ -6,7 +6,7 @@ import type { Account, Binding } from "../state/model.ts";
 import { CF_CODES, CfApiError, badRequest, notFoundScript, ok, pageInfo, pageParams, readJson } from "./envelope.ts";
 import { parseUpload } from "./multipart.ts";
 import type { Ops } from "./operations.ts";
-import { parseSchedules } from "./routes-triggers.ts";
+import { parseSchedules } from "./routes-crons.ts";
 import { deploymentJson, publicBindings, scriptJson, scriptSettingsJson, serviceJson, versionJson, workerJson } from "./present.ts";
 
 export type EdgeEnv = { Variables: { account: Account } };

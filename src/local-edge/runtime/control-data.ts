@@ -51,7 +51,7 @@ export function createDataControl(deps: DataControlDeps) {
   const { accountId } = deps;
 
   async function d1(parts: string[], request: Request): Promise<Response> {
-    const db = deps.d1.byId(parts[1] ?? "");
+    const db = deps.d1.byId((parts[1] ?? "").toLowerCase());
     if (!db || db.account_id !== accountId) return json({ ok: false, error: `D1 database ${parts[1]} does not exist in this account` }, 400);
     const body = (await request.json()) as { queries?: Array<{ sql: string; params?: unknown[] }>; mode?: string };
     const queries = (body.queries ?? []).map((q) => ({ sql: String(q.sql ?? ""), params: Array.isArray(q.params) ? q.params : [] }));
@@ -97,15 +97,16 @@ export function createDataControl(deps: DataControlDeps) {
     if (op === "put") {
       if (new TextEncoder().encode(key).byteLength > 1024) return fail("put: The specified object name is too long (10017)");
       const o = opts as { httpMetadata?: Record<string, string>; customMetadata?: Record<string, string>; onlyIf?: OnlyIf; storageClass?: string; md5?: string };
+      let md5Mismatch = false;
       const row = await deps.r2.putObject(
         bucket, key, request.body,
         { httpMetadata: o.httpMetadata ?? {}, customMetadata: o.customMetadata ?? {}, ...(o.storageClass ? { storageClass: o.storageClass } : {}) },
         (existing, etag) => {
-          if (o.md5 !== undefined && o.md5 !== etag) throw new Error("put: The Content-MD5 you specified did not match what we received. (10037)");
-          return preconditionHolds(existing, o.onlyIf);
+          md5Mismatch = o.md5 !== undefined && o.md5 !== etag;
+          return !md5Mismatch && preconditionHolds(existing, o.onlyIf);
         },
-      ).catch((e: unknown) => (e instanceof Error && e.message.includes("(10037)") ? e : Promise.reject(e)));
-      if (row instanceof Error) return fail(row.message);
+      );
+      if (md5Mismatch) return fail("put: The Content-MD5 you specified did not match what we received. (10037)");
       return row ? json(r2Meta(row)) : new Response(null, { status: 412 });
     }
     if (op === "delete") {

@@ -31,7 +31,7 @@ export function parseSchedules(body: unknown, previous: Array<{ cron: string; cr
   return out;
 }
 
-export function triggerRoutes(deps: {
+export function cronRoutes(deps: {
   accounts: AccountStore;
   scripts: ScriptStore;
   fire: (region: string, script: string, cron: string, scheduledTime: number) => Promise<EventOutcome>;
