@@ -64,6 +64,11 @@ export type DaemonOptions = {
   auditCheckpointEvery?: { entries?: number; ms?: number };
   /** Failed-authentication limit (default: 10 failures in 60 s lock the client or token prefix for 60 s). */
   authLimits?: RateLimitOptions;
+  /**
+   * More paths no Worker bundle may read (e.g. a separate local edge's data directory). The data
+   * directory, the master key file(s) and the backup directory are always protected.
+   */
+  protectedPaths?: string[];
   /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
   backup?: { everyMs: number; keep: number; dir?: string };
 };
@@ -175,6 +180,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     const engine = createEngine({
       store, spec: currentSpec, targets: () => targets, log,
+      protectedPaths: protectedPaths(opts, dataDir),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
       orchestratorUrl: () => opts.orchestratorUrl ?? tunnel.workersUrl() ?? listening,
       publicKey: () => sec.orchestratorKey.publicKey,
@@ -306,6 +312,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     store.close();
     throw e;
   }
+}
+
+/** What no Worker bundle may read (src/deploy/confine.ts): the daemon's own files and keys. */
+function protectedPaths(opts: DaemonOptions, dataDir: string): string[] {
+  const env = opts.env ?? process.env;
+  const files = [opts.masterKeyFile, env.CBO_MASTER_KEY_FILE || undefined, opts.fallbackMasterKeyFile, opts.backup?.dir, ...(opts.protectedPaths ?? [])];
+  return [dataDir, ...files.filter((f): f is string => f !== undefined).map((f) => resolve(f))];
 }
 
 /** The key file the master key is read from when it comes from one (what an online rotation rewrites). */
