@@ -3,6 +3,7 @@
 // parts named by their path, or all named `files` and told apart by filename (CLOUDFLARE-API §3).
 import { z } from "zod";
 import { transform } from "esbuild";
+import { withChildEnv } from "../../config/child-env.ts";
 import { CF_CODES, CfApiError } from "./envelope.ts";
 import type { Binding, ModuleType, StoredModule } from "../state/model.ts";
 
@@ -110,7 +111,8 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
   for (const m of modules) {
     if (m.type !== "esm" && m.type !== "cjs") continue;
     try {
-      await transform(new TextDecoder().decode(m.content), { loader: "js", format: m.type === "esm" ? "esm" : "cjs", logLevel: "silent" });
+      const code = new TextDecoder().decode(m.content);
+      await withChildEnv(() => transform(code, { loader: "js", format: m.type === "esm" ? "esm" : "cjs", logLevel: "silent" }));
     } catch (e) {
       const msg = (e as { errors?: Array<{ text: string; location?: { line: number; column: number } }> }).errors?.[0];
       throw invalid(`Uncaught SyntaxError in ${m.name}${msg?.location ? `:${msg.location.line}:${msg.location.column}` : ""}: ${msg?.text ?? String(e)}`);
