@@ -5,6 +5,8 @@ import { z } from "zod";
 import { transform } from "esbuild";
 import { withChildEnv } from "../../config/child-env.ts";
 import { CF_CODES, CfApiError } from "./envelope.ts";
+import { parseJson } from "./json-body.ts";
+import { checkScriptName } from "./limits.ts";
 import type { Binding, ModuleType, StoredModule } from "../state/model.ts";
 
 const BindingSchema = z.object({ type: z.string().min(1), name: z.string().min(1) }).passthrough();
@@ -84,12 +86,8 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
   }
 
   if (metadataText === undefined) throw invalid("The upload has no `metadata` part.");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(metadataText);
-  } catch {
-    throw invalid("The `metadata` part is not valid JSON.");
-  }
+  // Not JSON, or nested deeper than the edge can store and serve (a 5,000-deep `json` binding): 10021.
+  const raw = parseJson(metadataText, "The `metadata` part", CF_CODES.SCRIPT_INVALID);
   const parsed = UploadMetadataSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -135,5 +133,12 @@ export function checkBindings(bindings: Binding[]): void {
     if (b.type === "secret_text" && typeof b.text !== "string") throw invalid(`Binding "${b.name}" (secret_text) needs a string "text".`);
     if (b.type === "kv_namespace" && typeof b.namespace_id !== "string") throw invalid(`Binding "${b.name}" (kv_namespace) needs "namespace_id".`);
     if (b.type === "service" && typeof b.service !== "string") throw invalid(`Binding "${b.name}" (service) needs "service".`);
+    if (b.type === "service") {
+      try {
+        checkScriptName(b.service as string);
+      } catch {
+        throw invalid(`Binding "${b.name}" (service) names "${String(b.service)}", which is not a valid Worker name.`);
+      }
+    }
   }
 }
