@@ -110,6 +110,8 @@ export async function initCommand(args: string[]): Promise<number> {
       if (!worker) return { status: "skipped", detail: `${spec!.file} declares no workers yet` };
       daemon = await startDaemon({
         dataDir: choices.dataDir, configFile: choices.configFile, port, log, env, ...(edge ? { edge } : {}), ...(cfToken ? { cloudflareToken: cfToken } : {}),
+        // The Cloudflare token's file may sit in the project: no Worker bundle may read it.
+        ...(choices.apiTokenFile ? { protectedPaths: [choices.apiTokenFile] } : {}),
         ...(choices.masterKey.kind === "file" ? { masterKeyFile: choices.masterKey.file } : choices.masterKey.kind === "passphrase" ? { passphrase: choices.masterKey.passphrase } : {}),
       });
       const r = await firstRelease(daemon.engine, worker.name, "cbo init");
