@@ -116,6 +116,17 @@ describe("bundle confinement", () => {
     expect(noPlanted(JSON.stringify({ m: r.error?.message, d: r.error?.details }))).toEqual([]);
   });
 
+  it("a tsconfig.json extending a key is refused without quoting it", async () => {
+    mkdirSync(join(app, "tsdir"));
+    writeFileSync(join(app, "tsdir", "tsconfig.json"), JSON.stringify({ extends: join(data, "admin-token") }));
+    writeFileSync(join(app, "tsdir", "index.ts"), `export default { fetch() { return new Response("x"); } };`);
+    const err = await bundleWorker(worker("tsdir/index.ts"), { protect }).catch((e: unknown) => e as CboError);
+    expect(err).toBeInstanceOf(CboError);
+    expect((err as CboError).code).toBe("ERR_BUNDLE_CONFINED");
+    expect((err as CboError).message).toContain("its error is withheld");
+    expect(noPlanted(JSON.stringify({ m: (err as CboError).message, d: (err as CboError).details }))).toEqual([]);
+  });
+
   it("refuses a main module outside the project, given as an absolute path or through ../", async () => {
     for (const entry of [join(top, "secret.txt"), "../secret.txt"]) {
       const w = { ...worker("x.js"), entry: entry.startsWith("/") ? entry : join(app, entry) };

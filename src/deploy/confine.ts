@@ -100,11 +100,17 @@ export function createConfinement(opts: ConfineOptions): Confinement {
   };
 }
 
-function confinedError(rule: Rule, file: string, root: string, via: { importer?: string; specifier?: string; entry?: boolean; worker?: string }): CboError {
+function confinedError(rule: Rule, file: string, root: string, via: { importer?: string; specifier?: string; entry?: boolean; worker?: string; screened?: boolean }): CboError {
   const real = realish(file);
   const shown = real === resolve(file) ? real : `${resolve(file)} (really ${real})`;
   const who = via.worker ? `Worker ${via.worker}` : "The Worker";
-  const how = via.entry ? `${who}'s main module ${shown}` : via.importer ? `${shown}, imported as "${via.specifier}" by ${via.importer},` : shown;
+  const how = via.entry
+    ? `${who}'s main module ${shown}`
+    : via.importer
+      ? `${shown}, imported as "${via.specifier}" by ${via.importer},`
+      : via.screened
+        ? `${shown} (read by esbuild while resolving imports, e.g. as a package.json or tsconfig.json; its error is withheld)`
+        : shown;
   const why = rule === "protected"
     ? "is the orchestrator's own data (its data directory, a key file or the local edge's state), which no Worker may bundle"
     : `is outside the Worker's project root ${root}`;
@@ -166,7 +172,7 @@ export function screenMessages(c: Confinement, messages: Message[], workingDir: 
       if (!loc || (loc.namespace && loc.namespace !== "file")) continue;
       const file = resolve(workingDir, loc.file);
       const broken = c.rule(file);
-      if (broken) return confinedError(broken, file, c.root, worker ? { worker } : {});
+      if (broken) return confinedError(broken, file, c.root, { screened: true, ...(worker ? { worker } : {}) });
     }
   }
   return undefined;
