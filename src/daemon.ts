@@ -5,11 +5,12 @@
 // Start order: store -> master key -> vault, signing key, audit log (openSecurity) -> engine
 // (recovery is audited) -> monitor -> first admin token (audited) -> API -> checkpoint timer ->
 // backup schedule. close() stops them in reverse and signs a last checkpoint before the store closes.
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CboError, isCboError } from "./kit/errors.ts";
 import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
+import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
 import type { Target } from "./config/schema.ts";
 import { createStore, type Store } from "./store/index.ts";
 import type { Db } from "./store/db.ts";
@@ -64,6 +65,11 @@ export type DaemonOptions = {
   auditCheckpointEvery?: { entries?: number; ms?: number };
   /** Failed-authentication limit (default: 10 failures in 60 s lock the client or token prefix for 60 s). */
   authLimits?: RateLimitOptions;
+  /**
+   * More paths no Worker bundle may read (e.g. a separate local edge's data directory). The data
+   * directory, the master key file(s) and the backup directory are always protected.
+   */
+  protectedPaths?: string[];
   /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
   backup?: { everyMs: number; keep: number; dir?: string };
 };
@@ -131,7 +137,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const bind = checkBind(opts.host ?? "127.0.0.1", opts.allowPublic === true);
   if (bind.warning) log(bind.warning);
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
+  if (ensurePrivateDir(dataDir)) log(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);
   const targets = buildTargets(spec, opts);
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
@@ -145,11 +152,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     let masterKey = resolveMasterKey(opts, store.db, log);
     const startedAt = Date.now();
     const auditExport = opts.auditExport ?? join(dataDir, "audit-checkpoints.jsonl");
+    // Signed checkpoints are public, but an older file left 0644 is tightened like the rest.
+    if (opts.auditExport === undefined && existsSync(auditExport)) tighten(auditExport, 0o600);
     const sec = (security = await openSecurity({
       db: store.db, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
     }));
     // Offline verifiers (cbo audit verify) find the public key beside the data; it is public.
-    writeFileSync(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
+    writePrivateFile(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
     // Before the engine recovers anything: its lifecycle events go into the audit log too.
     const unfollow = sec.followEngine(store.events);
 
@@ -175,6 +184,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     const engine = createEngine({
       store, spec: currentSpec, targets: () => targets, log,
+      protectedPaths: protectedPaths(opts, dataDir),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
       orchestratorUrl: () => opts.orchestratorUrl ?? tunnel.workersUrl() ?? listening,
       publicKey: () => sec.orchestratorKey.publicKey,
@@ -244,7 +254,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await server.close();
       throw e;
     }
-    writeFileSync(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
+    writePrivateFile(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
     monitor.start();
     await tunnel.start(server.url);
     drift.start();
@@ -306,6 +316,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     store.close();
     throw e;
   }
+}
+
+/** What no Worker bundle may read (src/deploy/confine.ts): the daemon's own files and keys. */
+function protectedPaths(opts: DaemonOptions, dataDir: string): string[] {
+  const env = opts.env ?? process.env;
+  const files = [opts.masterKeyFile, env.CBO_MASTER_KEY_FILE || undefined, opts.fallbackMasterKeyFile, opts.backup?.dir, ...(opts.protectedPaths ?? [])];
+  return [dataDir, ...files.filter((f): f is string => f !== undefined).map((f) => resolve(f))];
 }
 
 /** The key file the master key is read from when it comes from one (what an online rotation rewrites). */

@@ -76,6 +76,18 @@ describe("orchestrator.yaml", () => {
     expect(w2).toMatchObject({ entry: join(dir, "m.js"), vars: { B: "2" }, versionMetadata: "VM" });
   });
 
+  it("gives each worker a project root: the directory of orchestrator.yaml, or a wrangler file's own directory outside it", () => {
+    const top = mkdtempSync(join(tmpdir(), "cbo-root-"));
+    const dir = join(top, "ops");
+    mkdirSync(join(dir, "apps", "api"), { recursive: true });
+    mkdirSync(join(top, "elsewhere"));
+    writeFileSync(join(dir, "apps", "api", "wrangler.toml"), 'name = "api"\nmain = "src/index.ts"\n');
+    writeFileSync(join(top, "elsewhere", "wrangler.toml"), 'name = "far"\nmain = "index.ts"\n');
+    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: plain, main: plain/index.js }\n  - { name: api, wrangler: apps/api/wrangler.toml }\n  - { name: far, wrangler: ../elsewhere/wrangler.toml }\n");
+    const roots = Object.fromEntries(loadSpec(join(dir, "orchestrator.yaml")).workers.map((w) => [w.name, w.root]));
+    expect(roots).toEqual({ plain: dir, api: dir, far: join(top, "elsewhere") });
+  });
+
   it("says which file is missing", () => {
     expect(() => loadSpec("/nonexistent/orchestrator.yaml")).toThrowError(/Cannot read \/nonexistent\/orchestrator\.yaml/);
   });

@@ -1,7 +1,7 @@
 // Loads orchestrator.yaml into a resolved spec: YAML parsed, validated (errors name the file,
 // the path and the fix), wrangler configs read, rollouts merged and waves fixed per worker.
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve, isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { CboError } from "../kit/errors.ts";
@@ -13,6 +13,12 @@ export type ResolvedWorker = {
   name: string;
   /** Absolute path of the entry module. */
   entry: string;
+  /**
+   * The Worker's project root: every file its bundle reads must be inside it, or in an installed
+   * package (src/deploy/confine.ts). The directory of orchestrator.yaml; for a `wrangler:` worker
+   * whose file lies outside that directory, the wrangler file's directory.
+   */
+  root: string;
   compatibilityDate: string;
   compatibilityFlags: string[];
   vars: Record<string, string>;
@@ -69,7 +75,8 @@ export function parseSpec(text: string, file: string): Spec {
 export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
   const base = dirname(resolve(file));
   const workers = spec.workers.map((w): ResolvedWorker => {
-    const fromWrangler = w.wrangler ? readWranglerConfig(resolve(base, w.wrangler)) : undefined;
+    const wranglerFile = w.wrangler ? resolve(base, w.wrangler) : undefined;
+    const fromWrangler = wranglerFile ? readWranglerConfig(wranglerFile) : undefined;
     const targets = w.targets ?? spec.targets.map((t) => t.name);
     const rollout: Rollout = RolloutSchema.parse({ ...spec.rollout, ...(w.rollout ?? {}) });
     const waves = (rollout.waves ?? [targets.slice(0, 1), targets.slice(1)])
@@ -83,6 +90,7 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       tenant: spec.tenant,
       name: w.name,
       entry: w.main ? resolve(base, w.main) : fromWrangler!.main,
+      root: wranglerFile && !within(dirname(wranglerFile), base) ? dirname(wranglerFile) : base,
       compatibilityDate: w.compatibility_date ?? fromWrangler?.compatibilityDate ?? DEFAULT_COMPAT_DATE,
       compatibilityFlags: w.compatibility_flags ?? fromWrangler?.compatibilityFlags ?? [],
       vars: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])),
@@ -100,6 +108,12 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
     };
   });
   return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers };
+}
+
+/** Is `dir` the directory `base` or below it (lexically)? */
+function within(dir: string, base: string): boolean {
+  const rel = relative(base, dir);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
 export function loadSpec(file: string): ResolvedSpec {

@@ -20,6 +20,9 @@ export const ERROR_CODES = {
   ERR_CF_REQUEST: { status: 400, user: true, retryable: false },
   /** The Node.js running us is too old. */
   ERR_NODE_VERSION: { status: 400, user: true, retryable: false },
+  /** A Worker's bundle would read a file it may not: outside the Worker's project root (an
+   *  absolute path, `../` or a symlink out), or the orchestrator's own data and key files. */
+  ERR_BUNDLE_CONFINED: { status: 400, user: true, retryable: false },
   /** Too many failed authentication attempts from this client address or with this token
    *  prefix; refused for a while (retry-after says how long). */
   ERR_RATE_LIMITED: { status: 429, user: true, retryable: true },

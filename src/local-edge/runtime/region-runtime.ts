@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare, NoOpLog } from "miniflare";
 import { hexId } from "../../kit/ids.ts";
+import { blankForChildren, withChildEnv } from "../../config/child-env.ts";
 import { CboError } from "../../kit/errors.ts";
 import type { RouterTable } from "./control.ts";
 
@@ -14,10 +15,11 @@ let routerCode: Promise<string> | undefined;
 function loadRouterCode(): Promise<string> {
   routerCode ??= (async () => {
     const entry = fileURLToPath(new URL("../workers/router.worker.ts", import.meta.url));
-    const out = await build({
+    // The esbuild service process starts here when the edge is the first to bundle: no secrets.
+    const out = await withChildEnv(() => build({
       entryPoints: [entry], bundle: true, format: "esm", target: "es2022", platform: "neutral",
       external: ["cloudflare:*"], write: false, logLevel: "silent",
-    });
+    }));
     return out.outputFiles[0]!.text;
   })();
   return routerCode;
@@ -53,6 +55,10 @@ export async function startRegionRuntime(opts: {
     port: 0,
     log: new NoOpLog(),
     telemetry: { enabled: false },
+    // workerd is spawned with process.env merged with this (and Miniflare takes strings only):
+    // everything but the allowlist of src/config/child-env.ts is emptied, so no value of the
+    // daemon's environment (a key, a token) reaches workerd's /proc/<pid>/environ.
+    unsafeRuntimeEnv: blankForChildren(),
     enableDevRegistry: false,
     // A fixed request.cf; without one Miniflare downloads cf.json from the internet. (The router
     // gives Workers the region's own cf object, since direct sockets bypass Miniflare's entry.)
