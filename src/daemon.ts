@@ -24,7 +24,7 @@ import { createDriftChecker } from "./monitor/drift-checker.ts";
 import { createConfigSync, createHeartbeatSink, type ConfigSync, type HeartbeatSink } from "./sync/index.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "./vault/index.ts";
 import { completeKeyFileRotation } from "./vault/key-file-rotation.ts";
-import { API_VERSION, createApi, openSecurity, parseAllowedHosts, startApiServer, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
+import { API_VERSION, createApi, openSecurity, parseAllowedHosts, startApiServer, type DenialOptions, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
 import type { DaemonAdmin } from "./api/types.ts";
 import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
 
@@ -76,6 +76,8 @@ export type DaemonOptions = {
    * allowed as well.
    */
   allowedHosts?: string[];
+  /** How refused requests are grouped and counted in the audit log (default: 10 in full per client and kind per 60 s, then counted). */
+  denials?: DenialOptions;
   /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
   backup?: { everyMs: number; keep: number; dir?: string };
 };
@@ -161,7 +163,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Signed checkpoints are public, but an older file left 0644 is tightened like the rest.
     if (opts.auditExport === undefined && existsSync(auditExport)) tighten(auditExport, 0o600);
     const sec = (security = await openSecurity({
-      db: store.db, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
+      db: store.db, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}), ...(opts.denials ? { denials: opts.denials } : {}),
     }));
     // Offline verifiers (cbo audit verify) find the public key beside the data; it is public.
     writePrivateFile(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");

@@ -12,11 +12,11 @@ import { startApiFixture, type ApiFixture } from "./support/api-fixtures.ts";
 type Reply = { status: number; headers: http.IncomingHttpHeaders; text: string; body: any };
 
 /** GET path from a chosen local address. */
-function get(url: string, path: string, from: string, token?: string): Promise<Reply> {
+function get(url: string, path: string, from: string, token?: string, headers: Record<string, string> = {}): Promise<Reply> {
   const u = new URL(path, url);
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, localAddress: from, headers: token ? { authorization: `Bearer ${token}` } : {}, agent: false },
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, localAddress: from, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }, agent: false },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -94,6 +94,13 @@ describe("auth failures: audited and rate-limited", () => {
     expect((await get(f.url, "/v1/targets", from, fake())).status).toBe(401);
     expect((await get(f.url, "/v1/targets", from, fake())).status).toBe(429);
     expect((await get(f.url, "/v1/targets", from, f.tokens.viewer)).status).toBe(200);
+  });
+
+  it("believes no CF-Connecting-IP while no tunnel is configured: a changing header does not escape the lock", async () => {
+    const from = "127.0.0.8";
+    for (let i = 0; i < 10; i++) expect((await get(f.url, "/v1/targets", from, fake(), { "cf-connecting-ip": `203.0.113.${i}` })).status).toBe(401);
+    expect((await get(f.url, "/v1/targets", from, fake(), { "cf-connecting-ip": "203.0.113.200" })).status).toBe(429);
+    expect(f.security.audit.search({ action: "auth.failed", limit: 1000 }).filter((e) => e.details.client === from)).toHaveLength(10);
   });
 
   it("the WebSocket stream goes through the same gate", async () => {
