@@ -13,12 +13,11 @@ import { CboError } from "../kit/errors.ts";
 import { actorOf, viaOf } from "./audit-trail.ts";
 import { createAuthGate } from "./auth-gate.ts";
 import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
-import { CF_CONNECTING_IP, clientAddress, limitKeyOf } from "./client-address.ts";
-import { createHostPolicy } from "./host-allowlist.ts";
 import type { RouteContext } from "./context.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
 import { createObserver } from "./observe.ts";
+import { createRequestOrigin } from "./request-origin.ts";
 import { buildOpenApi } from "./openapi.ts";
 import type { RouteDef } from "./route.ts";
 import { catalogRoutes } from "./routes-catalog.ts";
@@ -76,36 +75,13 @@ function jsonOf(text: string): unknown {
 /** The node:http request (Hono's node adapter passes it as env.incoming); undefined in-process. */
 const incomingOf = (c: Context): IncomingMessage | undefined => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 
-function hostRefused(): CboError {
-  return new CboError("ERR_HOST_NOT_ALLOWED", "This daemon does not answer for that Host.", {
-    hint: "Use http://127.0.0.1:<port> or the tunnel's hostname; add other names the daemon is reached by to CBO_ALLOWED_HOSTS.",
-  });
-}
-
 export function createApi(deps: ApiDeps): Api {
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let openapi: Record<string, unknown> | undefined;
   const sessions = createSessionStore(deps.dashboard?.sessions);
   const gate = createAuthGate({ tokens: deps.store.tokens, trail: deps.security.trail, sessions, ...(deps.authLimits ? { limits: deps.authLimits } : {}) });
-  const tunnelHosts = () => deps.tunnel?.hostnames() ?? [];
-  const hosts = createHostPolicy({ tunnelHosts, extraHosts: deps.allowedHosts ?? [] });
-  /** The client's address: the tunnel's CF-Connecting-IP when it comes from the tunnel's connection, else the peer. */
-  const clientOfIncoming = (req: IncomingMessage | undefined): string | undefined => {
-    if (!req) return undefined;
-    const cf = req.headers[CF_CONNECTING_IP];
-    return clientAddress(req.socket?.remoteAddress, typeof cf === "string" ? cf : undefined, tunnelHosts().length > 0);
-  };
-  const clientOf = (c: Context) => clientOfIncoming(incomingOf(c));
-  /** Refuses (421, recorded as host.denied) a request over a socket whose Host the daemon does not go by. */
-  const checkHost = (req: IncomingMessage | undefined, route: string): void => {
-    if (!req || hosts.allows(req.headers.host)) return;
-    const client = clientOfIncoming(req) ?? "in-process";
-    deps.security.trail.denied(
-      { actor: `client:${client}`, action: "host.denied", target: route, tenant: deps.spec().tenant, outcome: "denied", details: { reason: "host not allowed", host: String(req.headers.host ?? "").slice(0, 200), client } },
-      `client:${limitKeyOf(client)}`,
-    );
-    throw hostRefused();
-  };
+  const origin = createRequestOrigin({ tunnelHosts: () => deps.tunnel?.hostnames() ?? [], extraHosts: deps.allowedHosts ?? [], trail: deps.security.trail, tenant: () => deps.spec().tenant });
+  const clientOf = (c: Context) => origin.clientOf(incomingOf(c));
   const ctx: RouteContext = {
     deps,
     gate,
@@ -138,21 +114,21 @@ export function createApi(deps: ApiDeps): Api {
     const label = `${r.method.toUpperCase()} ${r.path}`;
     app.on(r.method.toUpperCase(), r.path, async (c) => {
       const req = incomingOf(c);
-      checkHost(req, label);
+      origin.checkHost(req, label);
       const raw = await readBody(c, limit);
       const input = {
         params: undefined, query: undefined,
         body: r.body ? parse(r.body, jsonOf(raw), "body") : undefined,
         principal: null, tenant: deps.spec().tenant,
         signed: { raw, signature: r.signatureHeader ? c.req.header(r.signatureHeader) : undefined },
-        client: () => clientOfIncoming(req),
+        client: () => origin.clientOf(req),
       };
       return c.json((await r.handle(input)) as object, r.status);
     });
   }
   app.use("*", baseSecurityHeaders());
   app.use("*", async (c, next) => {
-    checkHost(incomingOf(c), `${c.req.method} ${c.req.path}`.slice(0, 300));
+    origin.checkHost(incomingOf(c), `${c.req.method} ${c.req.path}`.slice(0, 300));
     await next();
   });
 
@@ -226,7 +202,7 @@ export function createApi(deps: ApiDeps): Api {
     attach(server) {
       const stream = createEventStream({
         store: deps.store, gate, trail: deps.security.trail, sessions, tenant: () => deps.spec().tenant, log, ...(deps.stream ? { options: deps.stream } : {}),
-        clientOf: clientOfIncoming, hosts,
+        origin,
       });
       streams.push(stream);
       server.on("upgrade", (req, socket, head) => {

@@ -27,7 +27,7 @@ import type { AuthGate } from "./auth-gate.ts";
 import { actorOf } from "./audit-trail.ts";
 import { limitKeyOf } from "./client-address.ts";
 import { validationError } from "./errors.ts";
-import type { HostPolicy } from "./host-allowlist.ts";
+import type { RequestOrigin } from "./request-origin.ts";
 import { STREAM_PATH } from "./routes-events.ts";
 import { StreamQuerySchema } from "./schemas.ts";
 import { readSessionCookie } from "./session-cookie.ts";
@@ -66,9 +66,8 @@ const MAX_PENDING = 100_000;
 
 export function createEventStream(deps: {
   store: Store; gate: AuthGate; trail?: AuditTrail; sessions?: SessionStore; tenant: () => string; log: (line: string) => void; options?: StreamOptions;
-  /** The client's address of an upgrade request (client-address.ts). */
-  clientOf?: (req: IncomingMessage) => string | undefined;
-  hosts?: HostPolicy;
+  /** The client's address and the Host check of an upgrade request (request-origin.ts). */
+  origin?: RequestOrigin;
 }): EventStream {
   const { store, log } = deps;
   const heartbeatMs = deps.options?.heartbeatMs ?? 30_000;
@@ -98,7 +97,8 @@ export function createEventStream(deps: {
     bump(perAddress, c.addressKey, -1);
     bump(perPrincipal, c.principalKey, -1);
   }
-  const addressKeyOf = (req: IncomingMessage) => limitKeyOf(deps.clientOf?.(req) ?? req.socket.remoteAddress ?? "in-process");
+  const clientOf = (req: IncomingMessage) => deps.origin?.clientOf(req) ?? req.socket.remoteAddress;
+  const addressKeyOf = (req: IncomingMessage) => limitKeyOf(clientOf(req) ?? "in-process");
   const tooMany = (what: string, limit: number) =>
     new CboError("ERR_TOO_MANY_STREAMS", `Too many open event streams for this ${what} (at most ${limit}).`, { details: { limit }, hint: "Close streams you no longer read (each dashboard tab and each `--follow` holds one)." });
 
@@ -188,7 +188,7 @@ export function createEventStream(deps: {
       // The same gate as REST: rate limit, token, role, and the audit entries for refusals.
       const route = `GET ${STREAM_PATH}`;
       const who = deps.gate.identify(
-        { header: req.headers.authorization, fallbackToken: url.searchParams.get("token"), session: readSessionCookie(req.headers.cookie), client: deps.clientOf?.(req) ?? req.socket.remoteAddress, route },
+        { header: req.headers.authorization, fallbackToken: url.searchParams.get("token"), session: readSessionCookie(req.headers.cookie), client: clientOf(req), route },
         tenant,
       );
       if (who.session) {
@@ -256,13 +256,10 @@ export function createEventStream(deps: {
       if (path !== STREAM_PATH) return false;
       // Refused before upgrading (nothing is allocated for them): a Host the daemon does not go
       // by, and an address that holds its whole share of streams already.
-      if (deps.hosts && !deps.hosts.allows(req.headers.host)) {
-        const client = deps.clientOf?.(req) ?? req.socket.remoteAddress ?? "in-process";
-        deps.trail?.denied(
-          { actor: `client:${client}`, action: "host.denied", target: `GET ${STREAM_PATH}`, tenant: deps.tenant(), outcome: "denied", details: { reason: "host not allowed", host: String(req.headers.host ?? "").slice(0, 200), client } },
-          `client:${limitKeyOf(client)}`,
-        );
-        refuseUpgrade(socket, new CboError("ERR_HOST_NOT_ALLOWED", "This daemon does not answer for that Host.", { hint: "Use http://127.0.0.1:<port> or the tunnel's hostname; add other names to CBO_ALLOWED_HOSTS." }));
+      try {
+        deps.origin?.checkHost(req, `GET ${STREAM_PATH}`);
+      } catch (e) {
+        refuseUpgrade(socket, e as CboError);
         return true;
       }
       if ((perAddress.get(addressKeyOf(req)) ?? 0) >= maxPerAddress) {
