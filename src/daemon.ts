@@ -24,7 +24,7 @@ import { createDriftChecker } from "./monitor/drift-checker.ts";
 import { createConfigSync, createHeartbeatSink, type ConfigSync, type HeartbeatSink } from "./sync/index.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "./vault/index.ts";
 import { completeKeyFileRotation } from "./vault/key-file-rotation.ts";
-import { API_VERSION, createApi, openSecurity, startApiServer, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
+import { API_VERSION, createApi, openSecurity, parseAllowedHosts, startApiServer, type DenialOptions, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
 import type { DaemonAdmin } from "./api/types.ts";
 import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
 
@@ -57,7 +57,7 @@ export type DaemonOptions = {
   masterKeyFile?: string;
   passphrase?: string;
   fallbackMasterKeyFile?: string;
-  /** Where CBO_MASTER_KEY and CBO_MASTER_KEY_FILE are read (default process.env). */
+  /** Where CBO_MASTER_KEY, CBO_MASTER_KEY_FILE and CBO_ALLOWED_HOSTS are read (default process.env). */
   env?: Record<string, string | undefined>;
   /** Where signed audit checkpoints are shipped: a file (appended) or an http(s) URL (POSTed). Default <data>/audit-checkpoints.jsonl. */
   auditExport?: string;
@@ -70,6 +70,14 @@ export type DaemonOptions = {
    * directory, the master key file(s) and the backup directory are always protected.
    */
   protectedPaths?: string[];
+  /**
+   * Host names the API answers besides loopback and the tunnel's hostnames (DNS-rebinding guard),
+   * added to those in CBO_ALLOWED_HOSTS (comma-separated). A non-loopback `host` it listens on is
+   * allowed as well.
+   */
+  allowedHosts?: string[];
+  /** How refused requests are grouped and counted in the audit log (default: 10 in full per client and kind per 60 s, then counted). */
+  denials?: DenialOptions;
   /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
   backup?: { everyMs: number; keep: number; dir?: string };
 };
@@ -155,7 +163,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Signed checkpoints are public, but an older file left 0644 is tightened like the rest.
     if (opts.auditExport === undefined && existsSync(auditExport)) tighten(auditExport, 0o600);
     const sec = (security = await openSecurity({
-      db: store.db, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
+      db: store.db, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}), ...(opts.denials ? { denials: opts.denials } : {}),
     }));
     // Offline verifiers (cbo audit verify) find the public key beside the data; it is public.
     writePrivateFile(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
@@ -235,12 +243,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       masterKeyRotated: (next) => void (masterKey = next),
       async backup(o, written) {
         // Loaded on first use, like the schedule: an idle daemon does not pay for it.
-        const { backupNow } = await import("./backup/index.ts");
+        const { backupNow, DEFAULT_BACKUP_DIR } = await import("./backup/index.ts");
+        const { checkArchivePlace } = await import("./backup/paths.ts");
+        // Only where the daemon keeps its own things (its backup directory, or its user's), before anything is created.
+        checkArchivePlace({ ...o, dataDir, backupDir: opts.backup?.dir ?? join(dataDir, DEFAULT_BACKUP_DIR) });
         const dir = o.dir ?? opts.backup?.dir;
         return backupNow({ dataDir, db: store.db, masterKey, ...(o.out ? { out: o.out } : {}), ...(dir ? { dir } : {}), ...(o.keep ? { keep: o.keep } : {}), written });
       },
     };
-    const api = createApi({ admin, store, engine, monitor, security: sec, spec: currentSpec, targets: () => targets, log, configSync, heartbeats, tunnel, daemonUrl: () => listening, ...(opts.authLimits ? { authLimits: opts.authLimits } : {}) });
+    const env = opts.env ?? process.env;
+    const listenHost = opts.host ?? "127.0.0.1";
+    const allowedHosts = [...parseAllowedHosts(env.CBO_ALLOWED_HOSTS), ...(opts.allowedHosts ?? []), ...(["0.0.0.0", "::", "[::]"].includes(listenHost) ? [] : [listenHost])];
+    const api = createApi({
+      admin, store, engine, monitor, security: sec, spec: currentSpec, targets: () => targets, log, configSync, heartbeats, tunnel, daemonUrl: () => listening, allowedHosts,
+      ...(opts.authLimits ? { authLimits: opts.authLimits } : {}),
+    });
     const server = await startApiServer({ api, host: opts.host ?? "127.0.0.1", port: opts.port ?? 0, allowPublic: opts.allowPublic === true });
     listening = server.url;
     // On the record before anyone is told where the daemon listens: a daemon whose start cannot be

@@ -5,6 +5,7 @@ import { dirname, relative, resolve, isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { CboError } from "../kit/errors.ts";
+import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
 import { readWranglerConfig } from "./wrangler.ts";
 
@@ -57,12 +58,21 @@ export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
 }
 
 export function parseSpec(text: string, file: string): Spec {
+  checkTextSize(text, file);
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw new CboError("ERR_VALIDATION", `${file}:${e.linePos?.[0]?.line ?? "?"}: ${e.message.split("\n")[0]}`, { hint: "Fix the YAML syntax at that line." });
   }
-  const parsed = SpecSchema.safeParse(doc.toJS());
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (e) {
+    // e.g. too many aliases (the yaml library's guard against alias bombs)
+    throw new CboError("ERR_VALIDATION", `${file}: ${(e as Error).message.split("\n")[0]}`, { hint: "Write the values out instead of through many aliases." });
+  }
+  checkValueSizes(data, file);
+  const parsed = SpecSchema.safeParse(data);
   if (!parsed.success) {
     throw new CboError("ERR_VALIDATION", formatIssues(file, parsed.error.issues), {
       details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
@@ -117,6 +127,7 @@ function within(dir: string, base: string): boolean {
 }
 
 export function loadSpec(file: string): ResolvedSpec {
+  checkFileSize(file);
   let text: string;
   try {
     text = readFileSync(file, "utf8");

@@ -26,6 +26,14 @@ export const ERROR_CODES = {
   /** Too many failed authentication attempts from this client address or with this token
    *  prefix; refused for a while (retry-after says how long). */
   ERR_RATE_LIMITED: { status: 429, user: true, retryable: true },
+  /** A request body larger than its route takes (counted while it streams in, whatever the
+   *  content-length says); details say the limit. */
+  ERR_PAYLOAD_TOO_LARGE: { status: 413, user: true, retryable: false },
+  /** The Host header names no host this daemon answers for (DNS rebinding): only loopback, the
+   *  tunnel's hostnames and the configured extra hosts. */
+  ERR_HOST_NOT_ALLOWED: { status: 421, user: true, retryable: false },
+  /** Too many open event streams for this token, session or client address; close one first. */
+  ERR_TOO_MANY_STREAMS: { status: 429, user: true, retryable: true },
   // --- system errors -----------------------------------------------------------------------
   /** Cloudflare kept answering 429 until our retries ran out. */
   ERR_CF_RATE_LIMITED: { status: 503, user: false, retryable: true },
