@@ -9,6 +9,8 @@ export function errorResponse(err: CboError): Response {
   // A 429 says when to come back (seconds), as HTTP clients expect.
   const retryAfter = err.code === "ERR_RATE_LIMITED" ? err.details?.retryAfter : undefined;
   if (typeof retryAfter === "number") headers["retry-after"] = String(retryAfter);
+  // The rest of an oversized body is never read: the connection cannot carry another request.
+  if (err.code === "ERR_PAYLOAD_TOO_LARGE") headers["connection"] = "close";
   return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
 }
 

@@ -13,7 +13,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: "The token's role or tenant does not allow this (ERR_FORBIDDEN)",
   404: "Unknown worker or release (ERR_NOT_FOUND)",
   409: "Conflicts with current state (ERR_CONFLICT; a stale check-and-set version has details.current_version)",
-  429: "Too many failed authentication attempts from this client or with this token prefix (ERR_RATE_LIMITED); see retry-after",
+  413: "The body is larger than this route takes (ERR_PAYLOAD_TOO_LARGE; details.limit in bytes)",
+  421: "The Host header names no host this daemon answers for (ERR_HOST_NOT_ALLOWED)",
+  429: "Too many failed authentication attempts from this client or with this token prefix (ERR_RATE_LIMITED); see retry-after. A valid token or signature is never refused by it",
   500: "Internal error (ERR_INTERNAL); the daemon's log has the details",
   503: "Refused, nothing changed: the audit log could not record it (ERR_AUDIT_UNAVAILABLE), or Cloudflare (or the local edge) was unavailable or rate limiting until retries ran out",
 };
@@ -69,6 +71,8 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
   for (const r of routes) {
     const errors = new Set([500, ...r.errors]);
     if (r.params || r.query || r.body) errors.add(400);
+    if (r.body) errors.add(413);
+    errors.add(421);
     if (r.role) (errors.add(401), errors.add(403), errors.add(429));
     const responses: Record<string, Json> = {};
     if (r.websocket) {

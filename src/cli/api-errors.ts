@@ -20,6 +20,7 @@ const FALLBACK_BY_STATUS: Record<number, ErrorCode> = {
 const HINTS: Partial<Record<ErrorCode, string>> = {
   ERR_UNAUTHORIZED: "pass a valid token with --token or CBO_TOKEN (the daemon writes its admin token to <data>/admin-token)",
   ERR_FORBIDDEN: "this token's role is too low; use a deployer or admin token",
+  ERR_BUNDLE_CONFINED: "a Worker's bundle reads only files inside its project (the directory of orchestrator.yaml) and installed packages; move the file into the project, and keep secrets in the vault (cbo secrets set)",
 };
 
 /** Maps a non-2xx answer to the CboError it stands for: the daemon's code when it sent one. */

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CboError } from "../kit/errors.ts";
+import { takeSecretEnv } from "../config/child-env.ts";
 import { startLocalEdge } from "../local-edge/index.ts";
 import type { Fault } from "../local-edge/types.ts";
 import { intFlag, parse } from "./args.ts";
@@ -33,6 +34,8 @@ export async function edgeCommand(args: string[]): Promise<number> {
   const port = intFlag(values.port, "port", 1, 65_000) ?? DEFAULT_EDGE_PORT;
   const dataDir = resolve(values.data ?? DEFAULT_EDGE_DATA);
   const regions = regionsFlag(values.regions);
+  // The edge needs none of the daemon's secrets; its workerd children must not inherit them.
+  takeSecretEnv();
   // Due cron triggers fire while `cbo edge` runs, as at Cloudflare, unless --no-crons.
   const edge = await startLocalEdge({ port, dataDir, ...(regions ? { regions } : {}), crons: !values["no-crons"] });
   printJsonLine({

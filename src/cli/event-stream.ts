@@ -63,7 +63,7 @@ export async function* streamEvents(src: StreamSource, after: number, opts: { si
       const m = /^(ERR_[A-Z_]+):\s*(.*)$/s.exec(reason);
       const errCode = (m?.[1] ?? (code === 1008 ? "ERR_UNAUTHORIZED" : "ERR_VALIDATION")) as ConstructorParameters<typeof CboError>[0];
       fail(new CboError(errCode in ERROR_CODES ? errCode : "ERR_UNAUTHORIZED", m?.[2] || reason || "The daemon refused the event stream.", {
-        ...(code === 1008 ? { hint: "check the token (--token, CBO_TOKEN or <data>/admin-token)" } : {}),
+        ...(code === 1008 && (errCode === "ERR_UNAUTHORIZED" || errCode === "ERR_FORBIDDEN") ? { hint: "check the token (--token, CBO_TOKEN or <data>/admin-token)" } : {}),
       }));
       return;
     }

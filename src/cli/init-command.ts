@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { CboError } from "../kit/errors.ts";
+import { takeSecretEnv } from "../config/child-env.ts";
 import type { ResolvedSpec } from "../config/load.ts";
 import { createCloudflareClient } from "../cloudflare/index.ts";
 import type { LocalEdge } from "../local-edge/types.ts";
@@ -55,9 +56,11 @@ export async function initCommand(args: string[]): Promise<number> {
   };
   const interactive = !flags.yes && !json && process.stdin.isTTY === true && process.stderr.isTTY === true;
   const terminal = interactive ? terminalAsk() : undefined;
+  // Out of process.env before anything starts a child (esbuild, workerd): passed on explicitly.
+  const env = { ...process.env, ...takeSecretEnv() };
   let choices: InitChoices;
   try {
-    choices = await decide(flags, process.env, terminal?.ask);
+    choices = await decide(flags, env, terminal?.ask);
   } finally {
     terminal?.close();
   }
@@ -77,7 +80,7 @@ export async function initCommand(args: string[]): Promise<number> {
   let served: Array<{ target: string; url: string }> = [];
 
   const actions: StepActions = {
-    "master-key": async () => prepareMasterKey(choices.dataDir, choices.masterKey, process.env),
+    "master-key": async () => prepareMasterKey(choices.dataDir, choices.masterKey, env),
     async cloudflare() {
       if (choices.targets.kind === "local") {
         const { startLocalEdge } = await import("../local-edge/index.ts");
@@ -106,7 +109,9 @@ export async function initCommand(args: string[]): Promise<number> {
       if (!choices.release) return { status: "skipped", detail: "not run (--no-release); later: cbo up (or cbo daemon), then cbo release <worker>" };
       if (!worker) return { status: "skipped", detail: `${spec!.file} declares no workers yet` };
       daemon = await startDaemon({
-        dataDir: choices.dataDir, configFile: choices.configFile, port, log, ...(edge ? { edge } : {}), ...(cfToken ? { cloudflareToken: cfToken } : {}),
+        dataDir: choices.dataDir, configFile: choices.configFile, port, log, env, ...(edge ? { edge } : {}), ...(cfToken ? { cloudflareToken: cfToken } : {}),
+        // The Cloudflare token's file may sit in the project: no Worker bundle may read it.
+        ...(choices.apiTokenFile ? { protectedPaths: [choices.apiTokenFile] } : {}),
         ...(choices.masterKey.kind === "file" ? { masterKeyFile: choices.masterKey.file } : choices.masterKey.kind === "passphrase" ? { passphrase: choices.masterKey.passphrase } : {}),
       });
       const r = await firstRelease(daemon.engine, worker.name, "cbo init");

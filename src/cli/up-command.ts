@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { CboError, isCboError } from "../kit/errors.ts";
+import { takeSecretEnv } from "../config/child-env.ts";
 import { startLocalEdge } from "../local-edge/index.ts";
 import { startDaemon } from "../daemon.ts";
 import { intFlag, parse } from "./args.ts";
@@ -39,6 +40,8 @@ export async function upCommand(args: string[]): Promise<number> {
   const configFile = resolve(values.config ?? defaultConfig());
   const regions = regionsFlag(values.regions);
   const say = (line: string) => process.stderr.write(line + "\n");
+  // Out of process.env before anything starts a child (esbuild, workerd): passed on explicitly.
+  const secrets = takeSecretEnv();
 
   // The embedded edge fires due cron triggers, as Cloudflare would for the released Workers.
   const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}), crons: true });
@@ -47,8 +50,9 @@ export async function upCommand(args: string[]): Promise<number> {
     // Local use: without CBO_MASTER_KEY / CBO_MASTER_KEY_FILE the vault's master key is
     // <data>/master.key (0600, created on first start). Production keeps it outside the data dir.
     daemon = await startDaemon({
-      dataDir, configFile, port, edge, log: say, fallbackMasterKeyFile: join(dataDir, "master.key"),
-      ...(process.env.CBO_MASTER_PASSPHRASE ? { passphrase: process.env.CBO_MASTER_PASSPHRASE } : {}),
+      dataDir, configFile, port, edge, log: say, fallbackMasterKeyFile: join(dataDir, "master.key"), env: { ...process.env, ...secrets },
+      ...(secrets.CBO_MASTER_PASSPHRASE ? { passphrase: secrets.CBO_MASTER_PASSPHRASE } : {}),
+      ...(secrets.CLOUDFLARE_API_TOKEN ? { cloudflareToken: secrets.CLOUDFLARE_API_TOKEN } : {}),
     });
     if (configFile === EXAMPLE_SPEC) seedExampleSecrets(daemon, say);
     say(`cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`);

@@ -109,7 +109,7 @@ export function createEngine(deps: EngineDeps): Engine {
     async plan(name) {
       const worker = findWorker(name);
       const runtimes = runtimesFor(worker);
-      const bundle = await bundleWorker(worker);
+      const bundle = await bundleWorker(worker, { protect: deps.protectedPaths ?? [] });
       return computePlan(worker, runtimes, bundle.hash, true);
     },
 
@@ -120,7 +120,7 @@ export function createEngine(deps: EngineDeps): Engine {
       let context: { plan: ReleasePlan; runtimes: Map<string, TargetRuntime>; bundle: Awaited<ReturnType<typeof bundleWorker>> };
       try {
         const runtimes = runtimesFor(worker);
-        const bundle = await bundleWorker(worker);
+        const bundle = await bundleWorker(worker, { protect: deps.protectedPaths ?? [] });
         const plan = await computePlan(worker, runtimes, bundle.hash, false);
         context = { plan, runtimes, bundle };
         record = store.releases.insert({

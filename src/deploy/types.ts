@@ -80,6 +80,11 @@ export type EngineDeps = {
   agentTraffic?: (tenant: string, worker: string, target: string, versionId: string, sinceMs: number) => { requests: number; errors: number };
   /** The orchestrator's Ed25519 public key (base64url raw), given to Workers running the edge agent. */
   publicKey?: () => string | undefined;
+  /**
+   * Paths no Worker bundle may read, even inside its project: the daemon's data directory, the
+   * master key file, the local edge's state (src/deploy/confine.ts).
+   */
+  protectedPaths?: string[];
   log?: (line: string) => void;
 };
 

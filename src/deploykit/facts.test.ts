@@ -10,11 +10,11 @@ function specFor(targets: ResolvedSpec["targets"], file = "/srv/project/orchestr
     targets,
     workers: [
       {
-        tenant: "acme", name: "api", entry: "/srv/project/api/src/index.ts", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
+        tenant: "acme", name: "api", entry: "/srv/project/api/src/index.ts", root: "/srv/project", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
         secrets: ["STRIPE_KEY"], agent: true, drift: "report", targets: targets.map((t) => t.name), waves: [targets.map((t) => t.name)], steps: [100], gate: GateSchema.parse({}),
       },
       {
-        tenant: "acme", name: "elsewhere", entry: "/opt/other/index.ts", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
+        tenant: "acme", name: "elsewhere", entry: "/opt/other/index.ts", root: "/opt/other", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
         secrets: [], agent: false, drift: "report", targets: [targets[0]!.name], waves: [[targets[0]!.name]], steps: [100], gate: GateSchema.parse({}),
       },
     ],

@@ -19,7 +19,7 @@ function facts(targets: ResolvedSpec["targets"], options: KitOptions = {}): KitF
   const spec: ResolvedSpec = {
     tenant: "acme", file: "/srv/p/orchestrator.yaml", targets,
     workers: [{
-      tenant: "acme", name: "api", entry: "/srv/p/api/index.ts", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
+      tenant: "acme", name: "api", entry: "/srv/p/api/index.ts", root: "/srv/p", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
       secrets: ["STRIPE_KEY"], agent: true, drift: "report", targets: targets.map((t) => t.name), waves: [targets.map((t) => t.name)], steps: [100], gate: GateSchema.parse({}),
     }],
   };

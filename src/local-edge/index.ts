@@ -1,11 +1,12 @@
 // startLocalEdge: the embedded Cloudflare-API-compatible edge. One API server on 127.0.0.1 for
 // every region account, and one workerd per region serving that region's Workers on its own port.
-import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { CboError } from "../kit/errors.ts";
 import { hexId } from "../kit/ids.ts";
+import { ensurePrivateDir, tighten, writePrivateFile } from "../config/private-fs.ts";
 import { openEdgeDb } from "./state/db.ts";
 import { createAccountStore } from "./state/accounts.ts";
 import { createScriptStore } from "./state/scripts.ts";
@@ -33,7 +34,10 @@ const REGION_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
 function loadOrCreateToken(dataDir: string): string {
   const file = join(dataDir, "token");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  if (existsSync(file)) {
+    tighten(file, 0o600);
+    return readFileSync(file, "utf8").trim();
+  }
   const token = `cbo_edge_${hexId(20)}`;
   writeFileSync(file, token + "\n", { mode: 0o600 });
   chmodSync(file, 0o600);
@@ -56,8 +60,10 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     if (!REGION_NAME.test(r)) throw new CboError("ERR_VALIDATION", `Region name "${r}" is not valid: use lowercase letters, digits and dashes, starting with a letter.`);
   }
   if (new Set(regionNames).size !== regionNames.length) throw new CboError("ERR_VALIDATION", "Region names must be unique.");
-  mkdirSync(opts.dataDir, { recursive: true });
   const log = (line: string) => process.stderr.write(line.endsWith("\n") ? line : line + "\n");
+  // What it holds is what Cloudflare would hold for these accounts (per-Worker keys, binding
+  // secrets, the API token): its owner's only.
+  if (ensurePrivateDir(opts.dataDir)) log(`local-edge: ${opts.dataDir} was open to other users; it is 0700 now`);
 
   const db = openEdgeDb(opts.dataDir);
   const accounts = createAccountStore(db);
@@ -184,7 +190,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
 
   const apiUrl = `http://127.0.0.1:${apiPort}/client/v4`;
   const adminUrl = `http://127.0.0.1:${apiPort}/__edge`;
-  writeFileSync(join(opts.dataDir, "edge.json"), JSON.stringify({ apiUrl, adminUrl, pid: process.pid, regions: regionInfos }, null, 2) + "\n");
+  writePrivateFile(join(opts.dataDir, "edge.json"), JSON.stringify({ apiUrl, adminUrl, pid: process.pid, regions: regionInfos }, null, 2) + "\n");
 
   let closed = false;
   return {

@@ -2,6 +2,7 @@
 // admin endpoints at /__edge. Every failure is Cloudflare's envelope with a code: a bug answers
 // 500 in the envelope rather than crash the edge.
 import { Hono, type Context, type Next } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { timingSafeEqual } from "node:crypto";
 import type { AccountStore } from "../state/accounts.ts";
 import type { ScriptStore } from "../state/scripts.ts";
@@ -10,6 +11,7 @@ import type { TunnelStore } from "../state/tunnels.ts";
 import type { Faults } from "../faults.ts";
 import { FaultSchema, type Fault } from "../types.ts";
 import { CF_CODES, CfApiError, errorResponse } from "./envelope.ts";
+import { LIMITS } from "./limits.ts";
 import type { Ops } from "./operations.ts";
 import { workersRoutes, type EdgeEnv } from "./routes-workers.ts";
 import { kvRoutes } from "./routes-kv.ts";
@@ -85,6 +87,16 @@ export function createApiApp(deps: ApiDeps) {
     if (!authorized((n) => c.req.header(n))) throw new CfApiError(401, CF_CODES.AUTH, "Authentication error");
     await next();
   });
+  // Refused from Content-Length alone when it says too much, else counted as it streams in: a
+  // 110 MB bulk write is a 413 before it is held in memory.
+  const limit = bodyLimit({
+    maxSize: LIMITS.requestBytes,
+    onError: () => {
+      throw new CfApiError(413, CF_CODES.REQUEST_TOO_LARGE, `Request body is larger than ${LIMITS.requestBytes / 1024 / 1024} MiB.`);
+    },
+  });
+  app.use("/client/v4/*", limit);
+  app.use("/__edge/*", limit);
 
   const perAccount = async (c: Context<EdgeEnv>, next: Next) => {
     const account = deps.accounts.get(c.req.param("acct") ?? "");

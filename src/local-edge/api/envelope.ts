@@ -26,6 +26,15 @@ export const CF_CODES = {
   LATEST_NOT_DEPLOYED: 10215,
   /** (real) rate limited. */
   RATE_LIMITED: 971,
+  /** (real) the Worker (script) name breaks the naming rule (workers.api.error.invalid_script_name). */
+  INVALID_SCRIPT_NAME: 10016,
+  /** (real) a bulk KV request with too many items ("received N key/value pairs, but max allowed per request is: 10000"). */
+  KV_BULK_LIMIT: 10012,
+  /** (ours) a KV value or its metadata is larger than KV allows (25 MiB, 1024 bytes); status 413. */
+  KV_VALUE_TOO_LARGE: 10033,
+  KV_METADATA_TOO_LARGE: 10033,
+  /** (ours) the request body is larger than the API accepts (100 MiB); status 413. */
+  REQUEST_TOO_LARGE: 10413,
   /** (ours) secret not found. */
   SECRET_NOT_FOUND: 10056,
   /** (ours) version not found for this script. */
@@ -126,14 +135,4 @@ export function pageParams(c: Context, defaultPerPage = 20, maxPerPage = 1000): 
 
 export function pageInfo(page: number, perPage: number, count: number, total: number): ResultInfo {
   return { page, per_page: perPage, count, total_count: total, total_pages: Math.max(1, Math.ceil(total / perPage)) };
-}
-
-export async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === "") throw badRequest("Request body is empty; a JSON body is required.");
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw badRequest("Request body is not valid JSON.");
-  }
 }

@@ -3,7 +3,10 @@
 // parts named by their path, or all named `files` and told apart by filename (CLOUDFLARE-API §3).
 import { z } from "zod";
 import { transform } from "esbuild";
+import { withChildEnv } from "../../config/child-env.ts";
 import { CF_CODES, CfApiError } from "./envelope.ts";
+import { parseJson } from "./json-body.ts";
+import { checkScriptName } from "./limits.ts";
 import type { Binding, ModuleType, StoredModule } from "../state/model.ts";
 
 const BindingSchema = z.object({ type: z.string().min(1), name: z.string().min(1) }).passthrough();
@@ -83,12 +86,8 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
   }
 
   if (metadataText === undefined) throw invalid("The upload has no `metadata` part.");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(metadataText);
-  } catch {
-    throw invalid("The `metadata` part is not valid JSON.");
-  }
+  // Not JSON, or nested deeper than the edge can store and serve (a 5,000-deep `json` binding): 10021.
+  const raw = parseJson(metadataText, "The `metadata` part", CF_CODES.SCRIPT_INVALID);
   const parsed = UploadMetadataSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -110,7 +109,8 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
   for (const m of modules) {
     if (m.type !== "esm" && m.type !== "cjs") continue;
     try {
-      await transform(new TextDecoder().decode(m.content), { loader: "js", format: m.type === "esm" ? "esm" : "cjs", logLevel: "silent" });
+      const code = new TextDecoder().decode(m.content);
+      await withChildEnv(() => transform(code, { loader: "js", format: m.type === "esm" ? "esm" : "cjs", logLevel: "silent" }));
     } catch (e) {
       const msg = (e as { errors?: Array<{ text: string; location?: { line: number; column: number } }> }).errors?.[0];
       throw invalid(`Uncaught SyntaxError in ${m.name}${msg?.location ? `:${msg.location.line}:${msg.location.column}` : ""}: ${msg?.text ?? String(e)}`);
@@ -133,5 +133,12 @@ export function checkBindings(bindings: Binding[]): void {
     if (b.type === "secret_text" && typeof b.text !== "string") throw invalid(`Binding "${b.name}" (secret_text) needs a string "text".`);
     if (b.type === "kv_namespace" && typeof b.namespace_id !== "string") throw invalid(`Binding "${b.name}" (kv_namespace) needs "namespace_id".`);
     if (b.type === "service" && typeof b.service !== "string") throw invalid(`Binding "${b.name}" (service) needs "service".`);
+    if (b.type === "service") {
+      try {
+        checkScriptName(b.service as string);
+      } catch {
+        throw invalid(`Binding "${b.name}" (service) names "${String(b.service)}", which is not a valid Worker name.`);
+      }
+    }
   }
 }

@@ -6,7 +6,8 @@ import { CronSyntaxError, parseCron } from "../cron/expression.ts";
 import type { AccountStore } from "../state/accounts.ts";
 import type { ScriptStore } from "../state/scripts.ts";
 import type { EventOutcome } from "../runtime/region-runtime.ts";
-import { CF_CODES, CfApiError, notFoundScript, readJson } from "./envelope.ts";
+import { CF_CODES, CfApiError, notFoundScript } from "./envelope.ts";
+import { readJson } from "./json-body.ts";
 
 export type Schedule = { cron: string; created_on: string; modified_on: string };
 

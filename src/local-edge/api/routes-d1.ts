@@ -11,7 +11,8 @@ import { dumpSql, type DumpOptions } from "../d1/dump.ts";
 import { RETENTION_MS } from "../d1/history.ts";
 import type { D1Database, D1Store } from "../state/d1.ts";
 import type { Account } from "../state/model.ts";
-import { CF_CODES, CfApiError, ok, pageInfo, readJson } from "./envelope.ts";
+import { CF_CODES, CfApiError, ok, pageInfo } from "./envelope.ts";
+import { readJson } from "./json-body.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
 
 const LOCATIONS = ["weur", "eeur", "apac", "oc", "wnam", "enam"];
@@ -254,6 +255,7 @@ export function d1TransferRoutes(transfers: D1Transfers) {
     transfers.sweep();
     const upload = transfers.uploads.get(c.req.param("token"));
     if (!upload) return c.text("No such upload, or it expired: start again with init.", 404);
+    if (Number(c.req.header("content-length") ?? 0) > MAX_IMPORT_BYTES) return c.text("The file is over the local edge's 512 MiB import limit.", 413);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (bytes.byteLength > MAX_IMPORT_BYTES) return c.text("The file is over the local edge's 512 MiB import limit.", 413);
     const md5 = createHash("md5").update(bytes).digest("hex");

@@ -5,7 +5,8 @@ import { Hono, type Context } from "hono";
 import { hexId } from "../../kit/ids.ts";
 import { DEFAULT_QUEUE_SETTINGS, type ConsumerSettings, type Queue, type QueueConsumer, type QueueSettings, type QueueStore } from "../state/queues.ts";
 import type { ScriptStore } from "../state/scripts.ts";
-import { CF_CODES, CfApiError, ok, pageInfo, readJson } from "./envelope.ts";
+import { CF_CODES, CfApiError, ok, pageInfo } from "./envelope.ts";
+import { readJson } from "./json-body.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
 
 const NAME = /^[A-Za-z0-9_-]{1,63}$/;

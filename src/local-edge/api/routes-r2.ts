@@ -5,7 +5,8 @@
 import { Hono, type Context } from "hono";
 import { hexId } from "../../kit/ids.ts";
 import type { R2Bucket, R2Store } from "../state/r2.ts";
-import { CF_CODES, CfApiError, ok, readJson } from "./envelope.ts";
+import { CF_CODES, CfApiError, ok } from "./envelope.ts";
+import { readJson } from "./json-body.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
 
 const LOCATIONS = ["weur", "eeur", "apac", "wnam", "enam", "oc"];

@@ -1,9 +1,11 @@
 // /accounts/:acct/workers/*: scripts, versions, deployments, secrets, settings, subdomains.
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { AccountStore } from "../state/accounts.ts";
 import type { ScriptStore } from "../state/scripts.ts";
 import type { Account, Binding } from "../state/model.ts";
-import { CF_CODES, CfApiError, badRequest, notFoundScript, ok, pageInfo, pageParams, readJson } from "./envelope.ts";
+import { CF_CODES, CfApiError, badRequest, notFoundScript, ok, pageInfo, pageParams } from "./envelope.ts";
+import { parseJson, readJson, readJsonObject } from "./json-body.ts";
+import { checkScriptName } from "./limits.ts";
 import { parseUpload } from "./multipart.ts";
 import type { Ops } from "./operations.ts";
 import { parseSchedules } from "./routes-crons.ts";
@@ -14,6 +16,14 @@ export type EdgeEnv = { Variables: { account: Account } };
 export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptStore; ops: Ops }) {
   const { accounts, scripts, ops } = deps;
   const app = new Hono<EdgeEnv>();
+  // Cloudflare refuses a name outside its rule (e.g. `../../etc`, `<img src=x>`) with 10016, on
+  // every route that names a Worker, before anything is looked up or stored.
+  const nameRule: MiddlewareHandler<EdgeEnv> = async (c, next) => {
+    checkScriptName(c.req.param("name") ?? "");
+    await next();
+  };
+  for (const path of ["/workers/scripts/:name", "/workers/scripts/:name/*", "/workers/services/:name", "/workers/workers/:name"]) app.use(path, nameRule);
+
   const script = (acct: string, name: string) => {
     const s = scripts.get(acct, name);
     if (!s) throw notFoundScript(name);
@@ -22,7 +32,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
 
   app.get("/workers/subdomain", (c) => ok(c, { subdomain: c.var.account.subdomain }));
   app.put("/workers/subdomain", async (c) => {
-    const body = (await readJson(c)) as { subdomain?: unknown };
+    const body = (await readJsonObject(c)) as { subdomain?: unknown };
     if (typeof body.subdomain !== "string" || !/^[a-z0-9-]{1,63}$/.test(body.subdomain)) throw badRequest("subdomain must be a lowercase DNS label.");
     accounts.setSubdomain(c.var.account.id, body.subdomain);
     return ok(c, { subdomain: body.subdomain });
@@ -126,7 +136,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     return ok(c, { name: b.name, type: b.type });
   });
   app.put("/workers/scripts/:name/secrets", async (c) => {
-    const body = (await readJson(c)) as { name?: unknown; text?: unknown; type?: unknown };
+    const body = (await readJsonObject(c)) as { name?: unknown; text?: unknown; type?: unknown };
     if (typeof body.name !== "string" || body.name === "" || typeof body.text !== "string") throw badRequest("A secret needs a string `name` and `text`.");
     if (body.type !== undefined && body.type !== "secret_text") throw badRequest(`Secret type "${String(body.type)}" is not supported; use secret_text.`);
     await ops.putSecret(c.var.account.id, c.req.param("name"), { name: body.name, text: body.text, type: "secret_text" });
@@ -138,7 +148,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     return ok(c, null);
   });
   app.patch("/workers/scripts/:name/secrets-bulk", async (c) => {
-    const body = (await readJson(c)) as { secrets?: unknown };
+    const body = (await readJsonObject(c)) as { secrets?: unknown };
     if (!body.secrets || typeof body.secrets !== "object") throw badRequest("The body needs `secrets`: an object of name -> {name,text,type} or null.");
     const patch: Record<string, { text: string } | null> = {};
     for (const [k, v] of Object.entries(body.secrets as Record<string, unknown>)) {
@@ -172,17 +182,19 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     try {
       const form = await c.req.raw.formData();
       const raw = form.get("settings");
-      settings = JSON.parse(typeof raw === "string" ? raw : raw ? await raw.text() : "{}");
-    } catch {
+      settings = parseJson(typeof raw === "string" ? raw : raw ? await raw.text() : "{}", "The `settings` part", CF_CODES.SCRIPT_INVALID) as typeof settings;
+    } catch (e) {
+      if (e instanceof CfApiError) throw e;
       throw badRequest("Settings must be multipart/form-data with a JSON `settings` part.", CF_CODES.SCRIPT_INVALID);
     }
+    if (settings === null || typeof settings !== "object") throw badRequest("The `settings` part must be a JSON object.", CF_CODES.SCRIPT_INVALID);
     await ops.patchSettings(c.var.account.id, c.req.param("name"), settings);
     return ok(c, versionSettings(c.var.account.id, c.req.param("name")));
   });
   app.get("/workers/scripts/:name/script-settings", (c) => ok(c, scriptSettingsJson(script(c.var.account.id, c.req.param("name")))));
   app.patch("/workers/scripts/:name/script-settings", async (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
-    const body = (await readJson(c)) as Record<string, unknown>;
+    const body = (await readJsonObject(c)) as Record<string, unknown>;
     const settings = { ...s.settings };
     for (const k of ["logpush", "observability", "tags", "tail_consumers"]) if (k in body) settings[k] = body[k];
     scripts.update({ ...s, settings, modified_on: new Date().toISOString() });
@@ -196,7 +208,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   });
   app.post("/workers/scripts/:name/subdomain", async (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
-    const body = (await readJson(c)) as { enabled?: unknown; previews_enabled?: unknown };
+    const body = (await readJsonObject(c)) as { enabled?: unknown; previews_enabled?: unknown };
     const next = { ...s, subdomain_enabled: body.enabled === undefined ? s.subdomain_enabled : Boolean(body.enabled), previews_enabled: body.previews_enabled === undefined ? s.previews_enabled : Boolean(body.previews_enabled) };
     scripts.update(next);
     return ok(c, { enabled: next.subdomain_enabled, previews_enabled: next.previews_enabled });

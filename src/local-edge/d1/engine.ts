@@ -7,11 +7,12 @@
 // call is already a transaction; use batch()), no VACUUM, and only the PRAGMAs D1 documents. The
 // authorizer enforces it; the edge's own statements run with `internal` set.
 import { DatabaseSync, constants } from "node:sqlite";
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { splitSql } from "./split-sql.ts";
 import { openHistory, type History, type HistoryEntry } from "./history.ts";
 import { formatBookmark, parseBookmark } from "./bookmark.ts";
+import { ensurePrivateDir, ensurePrivateFile, tighten } from "../../config/private-fs.ts";
 
 export type D1Query = { sql: string; params?: unknown[] };
 
@@ -84,7 +85,7 @@ export function openD1Engine(opts: D1EngineOptions) {
   const dbPath = join(opts.dir, "db.sqlite");
   const walPath = `${dbPath}-wal`;
   const now = opts.now ?? Date.now;
-  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(opts.dir);
 
   let internal = false;
   let denied: string | undefined;
@@ -121,9 +122,10 @@ export function openD1Engine(opts: D1EngineOptions) {
   }
 
   function open(): void {
-    const fresh = !existsSync(dbPath);
+    // Workers' data: 0600 before SQLite opens it, so the -wal and -shm it creates are 0600 too.
+    ensurePrivateFile(dbPath);
+    for (const extra of [walPath, `${dbPath}-shm`]) if (existsSync(extra)) tighten(extra, 0o600);
     db = new DatabaseSync(dbPath);
-    if (fresh) chmodSync(dbPath, 0o600);
     db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
     db.enableDefensive(true);
     pageSize = Number((db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size);

@@ -14,7 +14,8 @@
 // never replays an unbounded chain; entries older than the retention window are pruned behind a
 // snapshot. The wal file format: https://www.sqlite.org/fileformat2.html#walformat.
 import { DatabaseSync } from "node:sqlite";
-import { chmodSync, closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { ensurePrivateFile, tighten } from "../../config/private-fs.ts";
 
 const WAL_HEADER = 32;
 const FRAME_HEADER = 24;
@@ -54,9 +55,9 @@ function resized(image: Uint8Array, size: number): Uint8Array {
 }
 
 export function openHistory(path: string, walPath: string) {
-  const isNew = !existsSync(path);
+  ensurePrivateFile(path);
+  for (const extra of [`${path}-wal`, `${path}-shm`]) if (existsSync(extra)) tighten(extra, 0o600);
   const db = new DatabaseSync(path);
-  if (isNew) chmodSync(path, 0o600);
   db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
     CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, kind TEXT NOT NULL,
       db_pages INTEGER NOT NULL, page_size INTEGER NOT NULL, data BLOB NOT NULL);

@@ -5,33 +5,34 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare, NoOpLog } from "miniflare";
 import { hexId } from "../../kit/ids.ts";
+import { blankForChildren, withChildEnv } from "../../config/child-env.ts";
 import { CboError } from "../../kit/errors.ts";
 import type { RouterTable } from "./control.ts";
 import type { EventRequest } from "../workers/events.ts";
 
-let routerCode: Promise<string> | undefined;
-let shimCode: Promise<string> | undefined;
+const bundles = new Map<string, Promise<string>>();
 
-async function bundle(rel: string): Promise<string> {
-  const entry = fileURLToPath(new URL(rel, import.meta.url));
-  const out = await build({
-    entryPoints: [entry], bundle: true, format: "esm", target: "es2022", platform: "neutral",
-    external: ["cloudflare:*"], write: false, logLevel: "silent",
-  });
-  return out.outputFiles[0]!.text;
+/** A file of ../workers bundled into one ES module, once per process. */
+function bundleWorkerFile(file: string): Promise<string> {
+  let code = bundles.get(file);
+  if (!code) {
+    code = (async () => {
+      const entry = fileURLToPath(new URL(`../workers/${file}`, import.meta.url));
+      // The esbuild service process starts here when the edge is the first to bundle: no secrets.
+      const out = await withChildEnv(() => build({
+        entryPoints: [entry], bundle: true, format: "esm", target: "es2022", platform: "neutral",
+        external: ["cloudflare:*"], write: false, logLevel: "silent",
+      }));
+      return out.outputFiles[0]!.text;
+    })();
+    bundles.set(file, code);
+  }
+  return code;
 }
-
-/** The router Worker bundled (with its routing module) once per process. */
-function loadRouterCode(): Promise<string> {
-  routerCode ??= bundle("../workers/router.worker.ts");
-  return routerCode;
-}
-
+/** The router Worker (with its routing module). */
+const loadRouterCode = () => bundleWorkerFile("router.worker.ts");
 /** The env shim (workers/env-shim/shim.ts), the first module of versions that need it. */
-function loadShimCode(): Promise<string> {
-  shimCode ??= bundle("../workers/env-shim/shim.ts");
-  return shimCode;
-}
+const loadShimCode = () => bundleWorkerFile("env-shim/shim.ts");
 
 /** What `request.cf` says in a region, loosely like the colo a request would land on. */
 function regionCf(region: string): Record<string, unknown> {
@@ -71,6 +72,10 @@ export async function startRegionRuntime(opts: {
     port: 0,
     log: new NoOpLog(),
     telemetry: { enabled: false },
+    // workerd is spawned with process.env merged with this (and Miniflare takes strings only):
+    // everything but the allowlist of src/config/child-env.ts is emptied, so no value of the
+    // daemon's environment (a key, a token) reaches workerd's /proc/<pid>/environ.
+    unsafeRuntimeEnv: blankForChildren(),
     enableDevRegistry: false,
     // A fixed request.cf; without one Miniflare downloads cf.json from the internet. (The router
     // gives Workers the region's own cf object, since direct sockets bypass Miniflare's entry.)

@@ -2,8 +2,9 @@
 // for the region accounts. Forward-only numbered migrations; workerd holds no state of its own,
 // so a restart rebuilds every region from this file.
 import { DatabaseSync } from "node:sqlite";
-import { mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { ensurePrivateDir, ensurePrivateFile, tighten } from "../../config/private-fs.ts";
 import { transaction } from "../../kit/transaction.ts";
 
 const MIGRATIONS: string[] = [
@@ -89,8 +90,13 @@ const MIGRATIONS: string[] = [
 export type EdgeDb = DatabaseSync;
 
 export function openEdgeDb(dataDir: string): EdgeDb {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new DatabaseSync(join(dataDir, "edge.sqlite"));
+  ensurePrivateDir(dataDir);
+  // It holds per-Worker keys and binding secrets: 0600 before SQLite opens it, since SQLite gives
+  // the -wal and -shm files it creates the main file's mode; ones left wider earlier are tightened.
+  const file = join(dataDir, "edge.sqlite");
+  ensurePrivateFile(file);
+  for (const extra of [`${file}-wal`, `${file}-shm`]) if (existsSync(extra)) tighten(extra, 0o600);
+  const db = new DatabaseSync(file);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");
   const row = db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as { v: number | null };

@@ -3,12 +3,13 @@
 // streams to a temporary file, hashing as it goes, and only then replaces the row and the old
 // file, so readers never see half an object and a failed upload leaves the old one in place.
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, mkdirSync, rmSync } from "node:fs";
+import { createReadStream, createWriteStream, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { hexId } from "../../kit/ids.ts";
 import type { EdgeDb } from "./db.ts";
+import { ensurePrivateDir } from "../../config/private-fs.ts";
 
 export type R2Bucket = {
   id: string;
@@ -95,7 +96,7 @@ export function createR2Store(db: EdgeDb, root: string) {
       check?: (existing: R2ObjectRow | undefined, etag: string) => boolean,
     ): Promise<R2ObjectRow | undefined> {
       const dir = dirOf(bucket.id);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      ensurePrivateDir(dir);
       const blob = hexId(16);
       const path = join(dir, blob);
       const md5 = createHash("md5");
