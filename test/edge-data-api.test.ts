@@ -155,11 +155,11 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
     await call("POST", `/queues/${dead.queue_id}/consumers`, { type: "worker", script_name: "worker", settings });
     expect((await httpGet(t.region.port, "worker.localhost", { path: "/send" })).body).toBe("sent");
     const seen = await eventually(async () => {
-      const rows = JSON.parse((await httpGet(t.region.port, "worker.localhost")).body) as Array<{ queue: string; attempts: number }>;
+      const rows = JSON.parse((await httpGet(t.region.port, "worker.localhost")).body) as Array<{ queue: string; body: string; attempts: number; at: number }>;
       expect(rows.some((r) => r.queue === "dead")).toBe(true);
       return rows;
     }, 15_000);
-    expect(seen.map(({ at: _, ...r }: { at?: number }) => r)).toEqual([
+    expect(seen.map(({ at: _, ...r }) => r)).toEqual([
       { queue: "work", body: "doomed", attempts: 1 },
       { queue: "work", body: "doomed", attempts: 2 },
       { queue: "work", body: "doomed", attempts: 3 },
