@@ -167,6 +167,16 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     const res = await httpGet(t.region.port, "api.localhost", { path: "/send?n=hello-queue" });
     expect(res.body).toBe("sent");
     await eventually(async () => expect(await serve("consumer", "/")).toEqual(["hello-queue"]), 15_000);
+    // A redeploy with other batch settings updates the same consumer (wrangler's PUT path).
+    await consumer.writeConfig({
+      name: "consumer", main: "src/index.js", compatibility_date: "2025-01-01", d1_databases: d1Config(),
+      queues: { consumers: [{ queue: "jobs", max_batch_size: 3, max_batch_timeout: 1, max_retries: 5 }] },
+    });
+    await consumer.ok(["deploy"]);
+    const q = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/queues?name=jobs`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+    const consumers = ((await q.json()) as { result: Array<{ consumers: Array<{ script: string; settings: Record<string, unknown> }> }> }).result[0]!.consumers;
+    expect(consumers).toHaveLength(1);
+    expect(consumers[0]).toMatchObject({ script: "consumer", settings: { batch_size: 3, max_wait_time_ms: 1000, max_retries: 5 } });
   });
 
   it("cbo edge trigger fires a cron on the live version; a bad cron is refused", async () => {
