@@ -179,6 +179,31 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     expect(consumers[0]).toMatchObject({ script: "consumer", settings: { batch_size: 3, max_wait_time_ms: 1000, max_retries: 5 } });
   });
 
+  it("deploy provisions the D1 database and R2 bucket it names but that do not exist (and, since 4.1xx, the queue)", async () => {
+    const prov = await createWranglerProject(path.join(t.dataDir, "prov"), t.edge, t.region.accountId, { wrangler: version });
+    const provisionsQueues = version !== "4.86";
+    await prov.writeConfig({
+      name: "prov", main: "src/index.js", compatibility_date: "2025-01-01",
+      d1_databases: [{ binding: "DB", database_name: "auto-db" }],
+      r2_buckets: [{ binding: "FILES", bucket_name: "auto-bucket" }],
+      ...(provisionsQueues ? { queues: { producers: [{ binding: "JOBS", queue: "auto-queue" }] } } : {}),
+    });
+    await prov.writeSource(`export default { async fetch(req, env) {
+      await env.DB.exec("CREATE TABLE IF NOT EXISTS t (x)");
+      await env.FILES.put("k", "v");
+      ${provisionsQueues ? 'await env.JOBS.send("m");' : ""}
+      return Response.json({ d1: (await env.DB.prepare("SELECT count(*) AS n FROM t").first("n")), r2: await (await env.FILES.get("k")).text() });
+    } };`);
+    await prov.ok(["deploy"]);
+    expect(await serve("prov", "/")).toEqual({ d1: 0, r2: "v" });
+    const list = parseJsonOutput<Array<{ name: string }>>(await api.ok(["d1", "list", "--json"]));
+    expect(list.map((d) => d.name)).toContain("auto-db");
+    if (provisionsQueues) {
+      const q = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/queues?name=auto-queue`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+      expect(((await q.json()) as { result: unknown[] }).result).toHaveLength(1);
+    }
+  });
+
   it("cbo edge trigger fires a cron on the live version; a bad cron is refused", async () => {
     const r = await runCbo(["edge", "trigger", "eu", "api", "--cron", "*/5 * * * *", "--data", t.dataDir]);
     expect(r.code, r.stderr).toBe(0);
