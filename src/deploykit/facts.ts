@@ -4,7 +4,7 @@
 // that a kit can never carry a command someone slipped into a path or a name. Secrets are never an
 // input: the kit is built from names, paths and numbers only.
 import { dirname, isAbsolute, relative, sep } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import type { ResolvedSpec } from "../config/load.ts";
 import { CboError } from "../kit/errors.ts";
 
