@@ -124,7 +124,7 @@ describe("the kit's files", () => {
       const units = names.map((u) => {
         const text = readFileSync(join(dir, "systemd", u), "utf8");
         expect(text.match(/\/usr\/bin\/node/g), u).toEqual(["/usr/bin/node"]);
-        expect(text, u).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/cbo\/bin\/cbo\.js /m);
+        expect(text, u).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 \/opt\/cbo\/bin\/cbo\.js /m);
         writeFileSync(join(verified, u), text.replace("ExecStart=/usr/bin/node ", `ExecStart=${process.execPath} `));
         return join(verified, u);
       });
