@@ -1,5 +1,5 @@
 // What runs where: status, targets, workers, their versions, and what a release would do.
-import { z } from "zod";
+import * as z from "zod";
 import { requireWorker, type RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 import {

@@ -1,7 +1,7 @@
 // Every request and response body of the API, once. The routes validate with these, and the
 // OpenAPI document is generated from these same objects (openapi.ts), so the two cannot disagree.
 // Records read back from the store reuse the store's own schemas.
-import { z } from "zod";
+import * as z from "zod";
 import { GateSchema } from "../config/schema.ts";
 import type { ReleasePlan } from "../deploy/types.ts";
 import { ERROR_CODES, type ErrorCode } from "../kit/errors.ts";

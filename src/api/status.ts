@@ -1,7 +1,7 @@
 // The shapes /v1/status, /v1/targets and /v1/workers answer with, assembled from the spec (what
 // should run), the catalog (resolved account ids), health, releases and what the edge reports.
 // Pure: the routes gather the inputs.
-import type { z } from "zod";
+import type * as z from "zod";
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import type { DriftRow, HealthRow, Release, TargetRow } from "../store/index.ts";
 import type { Observation } from "./observe.ts";

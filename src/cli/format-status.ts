@@ -1,7 +1,7 @@
 // `cbo status` for people: one row per worker and target with what is live (and at what share),
 // its health and (when the daemon checks drift) its drift; then what each drift is, and each
 // worker's last release with its reason, which are too long for a column.
-import { z } from "zod";
+import * as z from "zod";
 import type { ApiRelease, ApiStatus } from "./api-schemas.ts";
 import { ago, percent, table, type Paint } from "./table.ts";
 

@@ -23,6 +23,7 @@ import type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts"
 export type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
 export const DEFAULT_REGIONS = ["eu", "us", "ap"];
 const REGION_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const MAX_PORT = 65_535;
 
 function loadOrCreateToken(dataDir: string): string {
   const file = join(dataDir, "token");
@@ -52,6 +53,13 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     if (!REGION_NAME.test(r)) throw new CboError("ERR_VALIDATION", `Region name "${r}" is not valid: use lowercase letters, digits and dashes, starting with a letter.`);
   }
   if (new Set(regionNames).size !== regionNames.length) throw new CboError("ERR_VALIDATION", "Region names must be unique.");
+  // Regions take the ports right after the API's (unless given); the last must still be a port.
+  const lastPort = (opts.port ?? 0) + regionNames.length;
+  if (opts.port && lastPort > MAX_PORT && regionNames.some((r) => opts.regionPorts?.[r] === undefined)) {
+    throw new CboError("ERR_VALIDATION", `Port ${opts.port} leaves no room for the ${regionNames.length} region port(s) after it (up to ${lastPort}; ports end at ${MAX_PORT}).`, {
+      hint: `Use a port up to ${MAX_PORT - regionNames.length}, or 0 for free ports.`,
+    });
+  }
   const log = (line: string) => process.stderr.write(line.endsWith("\n") ? line : line + "\n");
   // What it holds is what Cloudflare would hold for these accounts (per-Worker keys, binding
   // secrets, the API token): its owner's only.

@@ -12,7 +12,7 @@
 //   recovery after a restart  what the `recovered` entry says each target serves
 // A target the record never changed (untouched by a release stopped early, skipped by a rollback)
 // is decided by an older record; one no record changed has no desired state at all.
-import { z } from "zod";
+import * as z from "zod";
 import type { J as DeployJournal } from "../deploy/journal.ts";
 import { TERMINAL } from "../store/releases.ts";
 import type { JournalEntry, Release } from "../store/index.ts";

@@ -1,6 +1,6 @@
 // The event log and the typed map of every lifecycle event: the single list the engine emits,
 // the API streams over WebSocket (resumable by id) and the CLI follows.
-import { z } from "zod";
+import * as z from "zod";
 import { nowIso, type Db } from "./db.ts";
 
 export const EVENT_TYPES = [

@@ -1,7 +1,7 @@
 // Parses a Worker upload (PUT /scripts/:name, POST /scripts/:name/versions) in the forms wrangler
 // and SDK 5/6 send: `metadata` as a string field or an application/json file part, and modules as
 // parts named by their path, or all named `files` and told apart by filename (CLOUDFLARE-API §3).
-import { z } from "zod";
+import * as z from "zod";
 import { transform } from "esbuild";
 import { withChildEnv } from "../../config/child-env.ts";
 import { CF_CODES, CfApiError } from "./envelope.ts";
