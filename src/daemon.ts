@@ -64,6 +64,8 @@ export type DaemonOptions = {
   auditCheckpointEvery?: { entries?: number; ms?: number };
   /** Failed-authentication limit (default: 10 failures in 60 s lock the client or token prefix for 60 s). */
   authLimits?: RateLimitOptions;
+  /** Between attempts at a rollback that did not land (a region out, a full disk): default 1 s doubling to 30 s, jittered. */
+  restoreBackoff?: { baseMs: number; maxMs: number };
   /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
   backup?: { everyMs: number; keep: number; dir?: string };
 };
@@ -175,6 +177,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     const engine = createEngine({
       store, spec: currentSpec, targets: () => targets, log,
+      ...(opts.restoreBackoff ? { restoreBackoff: opts.restoreBackoff } : {}),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
       orchestratorUrl: () => opts.orchestratorUrl ?? tunnel.workersUrl() ?? listening,
       publicKey: () => sec.orchestratorKey.publicKey,
