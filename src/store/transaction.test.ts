@@ -1,7 +1,7 @@
 // A transaction that SQLite rolls back by itself (a full disk) reports why, not "cannot rollback".
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
-import { transaction } from "./transaction.ts";
+import { transaction } from "../kit/transaction.ts";
 
 describe("transaction", () => {
   it("commits, rolls back on a throw, and keeps the first error when SQLite already rolled back", () => {
