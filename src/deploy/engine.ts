@@ -16,9 +16,9 @@ import { sleep } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
 import { uuid } from "../kit/ids.ts";
 import { TERMINAL } from "../store/releases.ts";
-import type { Release } from "../store/index.ts";
+import type { EventType, Release } from "../store/index.ts";
 import { applyRelease, ReleaseStop } from "./apply.ts";
-import { createRestoreBoard } from "./owed.ts";
+import { createRestoreBoard, finishRecorded } from "./owed.ts";
 import { bundleWorker } from "./bundle.ts";
 import { observeTarget } from "./observe.ts";
 import { plan as planRelease } from "./plan.ts";
@@ -92,17 +92,12 @@ export function createEngine(deps: EngineDeps): Engine {
     const signal = AbortSignal.any([abort.signal, halt.signal]);
     const done = work(signal)
       .catch((e: unknown) => {
-        // A bug: record it rather than leave the release running forever.
+        // A bug: record it rather than leave the release running forever (once the store takes it).
         const reason = `${failure}: ${describeError(e)}`;
         log(`${record.worker} ${record.id}: ${reason}`);
-        try {
-          const rec = createRecorder(store, record, log);
-          const r = rec.finish("failed", reason);
-          rec.emit(record.kind === "rollback" ? "rollback.failed" : "release.failed", null, { reason });
-          return r;
-        } catch {
-          return store.releases.get(record.id) ?? record;
-        }
+        const rec = createRecorder(store, record, log);
+        const events: Array<[EventType, Record<string, unknown>]> = [[record.kind === "rollback" ? "rollback.failed" : "release.failed", { reason }]];
+        return finishRecorded({ rec, halt: halt.signal, ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}) }, { status: "failed", reason, events }, () => store.releases.get(record.id) ?? record);
       })
       .finally(() => {
         active.delete(record.id);
@@ -196,7 +191,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       const rec = createRecorder(store, record, log);
       rec.emit("rollback.started", null, { by: opts.by ?? null, to: plan.to, resolved: plan.resolved, targets: plan.targets, skipped: plan.skipped });
-      start(record, unclaim, () => applyRollback({ rec, plan, runtimes, checkFirst: false }));
+      start(record, unclaim, () => applyRollback({ rec, plan, runtimes, checkFirst: false, halt: halt.signal, read: () => store.releases.get(record.id)! }));
       return record;
     },
 

@@ -44,7 +44,7 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
   const { store, release, runtimes } = ctx;
   const rec = createRecorder(store, release, ctx.log);
   if (release.kind === "rollback") {
-    return applyRollback({ rec, plan: rollbackPlanOf(release), runtimes, checkFirst: true, prefix: "daemon restarted during the rollback; completed" });
+    return applyRollback({ rec, plan: rollbackPlanOf(release), runtimes, checkFirst: true, prefix: "daemon restarted during the rollback; completed", halt: ctx.halt, read: () => store.releases.get(release.id)! });
   }
   const plan = releasePlanOf(release);
   const journal = replay(store.releases.entries(release.id));
