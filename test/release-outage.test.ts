@@ -107,6 +107,7 @@ describe("a region outage during a release", () => {
       expect((await targetStatus("split", "us")).restore).toBeNull();
       // The release is not over, and it cannot be aborted into a second rollback meanwhile.
       await expect(daemon!.engine.abort(id)).rejects.toThrow(/restore pending on eu/);
+      await expect(daemon!.engine.release("split")).rejects.toThrow(/already has a release in progress .*restore pending on eu/);
 
       // `cbo status`, the real binary.
       const cli = await runCbo(["status", "--url", daemon!.url, "--token", token()]);

@@ -66,9 +66,11 @@ export function createEngine(deps: EngineDeps): Engine {
     const key = keyOf(worker.tenant, worker.name);
     const running = store.releases.unfinished().find((r) => r.tenant === worker.tenant && r.worker === worker.name);
     if (claimed.has(key) || running) {
-      throw new CboError("ERR_CONFLICT", `Worker ${worker.name} already has a release in progress${running ? ` (${running.id}, ${running.status})` : ""}.`, {
-        details: { worker: worker.name, ...(running ? { releaseId: running.id } : {}) },
-        hint: running ? `Wait for it, or abort it: cbo release abort ${running.id}.` : "Wait for it to finish.",
+      const owed = running ? board.of(running.id).map((p) => p.target) : [];
+      throw new CboError("ERR_CONFLICT", `Worker ${worker.name} already has a release in progress${running ? ` (${running.id}, ${running.status}${owed.length > 0 ? `, restore pending on ${owed.join(", ")}` : ""})` : ""}.`, {
+        details: { worker: worker.name, ...(running ? { releaseId: running.id } : {}), ...(owed.length > 0 ? { restorePending: owed } : {}) },
+        hint:
+          owed.length > 0 ? "Its rollback ends once the region answers again (see cbo status)." : running ? `Wait for it, or abort it: cbo release abort ${running.id}.` : "Wait for it to finish.",
       });
     }
     claimed.add(key);
@@ -190,7 +192,7 @@ export function createEngine(deps: EngineDeps): Engine {
         throw e;
       }
       const rec = createRecorder(store, record, log);
-      rec.emit("rollback.started", null, { by: opts.by ?? null, to: plan.to, resolved: plan.resolved, targets: plan.targets, skipped: plan.skipped });
+      rec.tryTo(() => rec.emit("rollback.started", null, { by: opts.by ?? null, to: plan.to, resolved: plan.resolved, targets: plan.targets, skipped: plan.skipped }));
       start(record, unclaim, () => applyRollback({ rec, plan, runtimes, checkFirst: false, halt: halt.signal, read: () => store.releases.get(record.id)! }));
       return record;
     },
