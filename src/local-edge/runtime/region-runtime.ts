@@ -9,21 +9,29 @@ import { blankForChildren, withChildEnv } from "../../config/child-env.ts";
 import { CboError } from "../../kit/errors.ts";
 import type { RouterTable } from "./control.ts";
 
-let routerCode: Promise<string> | undefined;
+const bundles = new Map<string, Promise<string>>();
 
-/** The router Worker bundled (with its routing module) once per process. */
-function loadRouterCode(): Promise<string> {
-  routerCode ??= (async () => {
-    const entry = fileURLToPath(new URL("../workers/router.worker.ts", import.meta.url));
-    // The esbuild service process starts here when the edge is the first to bundle: no secrets.
-    const out = await withChildEnv(() => build({
-      entryPoints: [entry], bundle: true, format: "esm", target: "es2022", platform: "neutral",
-      external: ["cloudflare:*"], write: false, logLevel: "silent",
-    }));
-    return out.outputFiles[0]!.text;
-  })();
-  return routerCode;
+/** A file of ../workers bundled into one ES module, once per process. */
+function bundleWorkerFile(file: string): Promise<string> {
+  let code = bundles.get(file);
+  if (!code) {
+    code = (async () => {
+      const entry = fileURLToPath(new URL(`../workers/${file}`, import.meta.url));
+      // The esbuild service process starts here when the edge is the first to bundle: no secrets.
+      const out = await withChildEnv(() => build({
+        entryPoints: [entry], bundle: true, format: "esm", target: "es2022", platform: "neutral",
+        external: ["cloudflare:*"], write: false, logLevel: "silent",
+      }));
+      return out.outputFiles[0]!.text;
+    })();
+    bundles.set(file, code);
+  }
+  return code;
 }
+/** The router Worker (with its routing module). */
+const loadRouterCode = () => bundleWorkerFile("router.worker.ts");
+/** What loaded Worker versions import first when their bindings need JS objects (loaded-env.ts). */
+const loadShimCode = () => bundleWorkerFile("loaded-env.ts");
 
 /** What `request.cf` says in a region, loosely like the colo a request would land on. */
 function regionCf(region: string): Record<string, unknown> {
@@ -45,6 +53,8 @@ export type RegionRuntime = {
 export async function startRegionRuntime(opts: {
   region: string;
   port: number;
+  /** Where workerd keeps the region's Durable Object storage (Miniflare persistence); in memory if unset. */
+  persistDir?: string;
   control: (request: Request) => Promise<Response>;
   log?: (line: string) => void;
 }): Promise<RegionRuntime> {
@@ -66,6 +76,7 @@ export async function startRegionRuntime(opts: {
     // Workers' console output goes to our log (stderr), never to stdout, which `cbo edge` keeps
     // for its one JSON line.
     handleStructuredLogs: (entry) => opts.log?.(`[${opts.region}] ${entry.message}`),
+    ...(opts.persistDir ? { resourcePersistencePath: opts.persistDir } : {}),
     workers: [
       {
         config: {
@@ -73,8 +84,12 @@ export async function startRegionRuntime(opts: {
           compatibilityDate: "2025-09-01",
           compatibilityFlags: ["enable_ctx_exports"],
           manifest: { mainModule: "router.js", modules: { "router.js": { type: "esm", contents: await loadRouterCode() } } },
+          // One host object per (namespace, object id); the user's class runs as its facet.
+          exports: { DoHost: { type: "durable-object", storage: "sqlite" } },
           env: {
             LOADER: { type: "worker-loader" },
+            DO_HOST: { type: "durable-object", worker: name, exportName: "DoHost" },
+            SHIM_CODE: { type: "text", value: await loadShimCode() },
             CONTROL: { type: "fetcher", handler: (req) => opts.control(req as unknown as Request) as never },
             ADMIN_SECRET: { type: "text", value: adminSecret },
             CF: { type: "json", value: regionCf(opts.region) as never },
