@@ -55,7 +55,10 @@ type VersionSpec = {
 };
 type Env = {
   LOADER: {
-    get(id: string, load: () => Promise<unknown>): { getEntrypoint(): { fetch(r: Request): Promise<Response> }; getDurableObjectClass(name: string): unknown };
+    get(id: string, load: () => Promise<unknown>): {
+      getEntrypoint(name?: string): { fetch(r: Request): Promise<Response> } & Record<string, unknown>;
+      getDurableObjectClass(name: string): unknown;
+    };
   };
   CONTROL: Fetcher;
   ADMIN_SECRET: string;
@@ -97,6 +100,15 @@ function fromBase64(b64: string): ArrayBuffer {
   return out.buffer;
 }
 
+/**
+ * KV, Durable Object, rate-limit and other bindings are RPC stubs here, and a Worker calls RPC
+ * methods only from compatibility date 2024-04-03 on (or with the `rpc` flag); at Cloudflare those
+ * bindings are native objects that work at any date, so older Workers get the flag.
+ */
+function withRpc(date: string, flags: string[]): string[] {
+  return date >= "2024-04-03" || flags.includes("rpc") || flags.includes("no_rpc") ? flags : [...flags, "rpc"];
+}
+
 async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unknown> {
   const res = await env.CONTROL.fetch(`http://control/version/${versionId}`);
   if (!res.ok) throw new Error(`version ${versionId} could not be loaded (${res.status})`);
@@ -117,7 +129,7 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unkno
     if (b.type === "plain_text" || b.type === "secret_text") workerEnv[b.name] = b.text;
     else if (b.type === "json") workerEnv[b.name] = b.json;
     else if (b.type === "kv_namespace") workerEnv[b.name] = ctx.exports.KvBinding!({ props: { ns: b.namespace_id } });
-    else if (b.type === "service") workerEnv[b.name] = ctx.exports.ServiceBinding!({ props: { script: b.service } });
+    else if (b.type === "service") workerEnv[b.name] = ctx.exports.ServiceBinding!({ props: { script: b.service, ...(b.entrypoint ? { entrypoint: b.entrypoint } : {}) } });
     else if (b.type === "version_metadata") workerEnv[b.name] = { id: spec.versionId, tag: spec.tag, timestamp: spec.createdOn };
     else if (b.type === "durable_object_namespace") {
       shim[b.name] = {
@@ -146,7 +158,7 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unkno
   };
   return {
     compatibilityDate: spec.compatibilityDate,
-    compatibilityFlags: spec.compatibilityFlags,
+    compatibilityFlags: withRpc(spec.compatibilityDate, spec.compatibilityFlags),
     mainModule,
     modules,
     env: workerEnv,
@@ -160,7 +172,7 @@ configureDurableObjects({
   loadVersion: (env, ctx, versionId) => loadVersion(env as Env, ctx as Ctx, versionId),
 });
 
-async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, preview?: string): Promise<Response> {
+async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, preview?: string, entrypoint?: string): Promise<Response> {
   const t = await getTable(env);
   const entries = t.scripts[script];
   if (!entries || entries.length === 0) {
@@ -173,7 +185,7 @@ async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, pr
     try {
       const stub = env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId));
       const withCf = request.cf ? request : new Request(request, { cf: env.CF } as RequestInit);
-      return await stub.getEntrypoint().fetch(withCf);
+      return await stub.getEntrypoint(entrypoint).fetch(withCf);
     } catch (e) {
       return new Response(`Error 1101: Worker threw exception (${script}@${versionId}): ${e instanceof Error ? e.message : String(e)}`, {
         status: 500,
@@ -268,10 +280,37 @@ export class TunnelOutbound extends WorkerEntrypoint<Env> {
   }
 }
 
+type ServiceProps = { script: string; entrypoint?: string };
+
+/** An RPC call over a service binding: the target's live version (weighted), its named or default entrypoint. */
+async function callService(env: Env, ctx: Ctx, props: ServiceProps, method: string, args: unknown[]): Promise<unknown> {
+  const entries = (await getTable(env)).scripts[props.script];
+  if (!entries || entries.length === 0) throw new Error(`No Worker named "${props.script}" is deployed in this region.`);
+  const versionId = chooseVersion(entries, { random: Math.random() })!;
+  const target = env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId)).getEntrypoint(props.entrypoint) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  // Called as a method of the stub: anything else (fn.apply…) would itself be an RPC property.
+  return await target[method]!(...args);
+}
+
+/**
+ * A service binding: fetch() routes like the public router (assets included), and any other
+ * method is forwarded as an RPC call to the target's entrypoint. The instance is wrapped in a
+ * Proxy so that workerd's RPC finds every method name, not only those this class declares.
+ */
 export class ServiceBinding extends WorkerEntrypoint<Env> {
+  constructor(ctx: ExecutionContext, env: Env) {
+    super(ctx, env);
+    return new Proxy(this, {
+      get(t, p, r) {
+        if (typeof p === "symbol" || p in t) return Reflect.get(t, p, r);
+        const props = (t.ctx as unknown as { props: ServiceProps }).props;
+        return (...args: unknown[]) => callService(t.env, t.ctx as Ctx, props, p, args);
+      },
+    });
+  }
   override async fetch(request: Request): Promise<Response> {
-    const script = (this.ctx as unknown as { props: { script: string } }).props.script;
-    return dispatch(this.env, this.ctx as Ctx, script, request);
+    const props = (this.ctx as unknown as { props: ServiceProps }).props;
+    return dispatch(this.env, this.ctx as Ctx, props.script, request, undefined, props.entrypoint);
   }
 }
 
