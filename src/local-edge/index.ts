@@ -58,6 +58,8 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   // What it holds is what Cloudflare would hold for these accounts (per-Worker keys, binding
   // secrets, the API token): its owner's only.
   if (ensurePrivateDir(opts.dataDir)) log(`local-edge: ${opts.dataDir} was open to other users; it is 0700 now`);
+  // Durable Object storage, one directory per region (runtime/region-runtime.ts keeps it private too).
+  ensurePrivateDir(join(opts.dataDir, "workerd"));
 
   const db = openEdgeDb(opts.dataDir);
   const accounts = createAccountStore(db);

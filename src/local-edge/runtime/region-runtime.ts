@@ -1,11 +1,14 @@
 // One region's workerd (through Miniflare): a single router Worker on the region's public port.
 // Its Miniflare options never change after start (setOptions would restart workerd and drop
 // requests to every Worker in the region); deployments reach it as pushed routing tables.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare, NoOpLog } from "miniflare";
 import { hexId } from "../../kit/ids.ts";
 import { blankForChildren, withChildEnv } from "../../config/child-env.ts";
+import { ensurePrivateDir, tighten } from "../../config/private-fs.ts";
 import { CboError } from "../../kit/errors.ts";
 import type { RouterTable } from "./control.ts";
 
@@ -30,8 +33,8 @@ function bundleWorkerFile(file: string): Promise<string> {
 }
 /** The router Worker (with its routing module). */
 const loadRouterCode = () => bundleWorkerFile("router.worker.ts");
-/** What loaded Worker versions import first when their bindings need JS objects (loaded-env.ts). */
-const loadShimCode = () => bundleWorkerFile("loaded-env.ts");
+/** The env shim (workers/env-shim/shim.ts), the first module of versions that need it. */
+const loadShimCode = () => bundleWorkerFile("env-shim/shim.ts");
 
 /** What `request.cf` says in a region, loosely like the colo a request would land on. */
 function regionCf(region: string): Record<string, unknown> {
@@ -41,6 +44,31 @@ function regionCf(region: string): Record<string, unknown> {
     ap: { colo: "SIN", country: "SG", continent: "AS", timezone: "Asia/Singapore" },
   };
   return { asn: 395747, asOrganization: "Local Edge", httpProtocol: "HTTP/1.1", ...(known[region] ?? { colo: "LCL", country: "XX" }) };
+}
+
+/**
+ * Durable Object storage holds Workers' data, so it is the owner's only like the rest of the edge's
+ * state. workerd creates those files itself, with the umask it inherits when Miniflare spawns it:
+ * the process umask is 077 while any region starts (counted, as regions start concurrently).
+ */
+let umaskHolders = 0;
+let savedUmask = 0o022;
+function holdPrivateUmask(): () => void {
+  if (umaskHolders++ === 0) savedUmask = process.umask(0o077);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--umaskHolders === 0) process.umask(savedUmask);
+  };
+}
+
+/** Creates `dir` 0700 and tightens what an earlier run left wider inside it. */
+function privateTree(dir: string): void {
+  ensurePrivateDir(dir);
+  for (const f of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    tighten(join(f.parentPath, f.name), f.isDirectory() ? 0o700 : 0o600);
+  }
 }
 
 export type RegionRuntime = {
@@ -60,6 +88,8 @@ export async function startRegionRuntime(opts: {
 }): Promise<RegionRuntime> {
   const adminSecret = hexId();
   const name = `router-${opts.region}`;
+  if (opts.persistDir) privateTree(opts.persistDir);
+  const releaseUmask = holdPrivateUmask();
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
@@ -107,6 +137,8 @@ export async function startRegionRuntime(opts: {
       hint: "Is the port already in use? Pick others with --port.",
       cause: e,
     });
+  } finally {
+    releaseUmask();
   }
   const url = (await mf.unsafeGetDirectURL(name)).href;
   return {

@@ -7,7 +7,7 @@
 // new class: the object keeps its storage and runs the new code, as at Cloudflare.
 //
 // Loaded Workers reach their objects through DoGateway (an RPC entrypoint handed to them in place
-// of the namespace binding; see loaded-env.ts), which picks the object's version from the live
+// of the namespace binding; see env-shim/durable-objects.ts), which picks the object's version from the live
 // deployment and forwards fetch() and RPC calls to the host.
 import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
 import { versionForObject, type Entry } from "./routing.ts";

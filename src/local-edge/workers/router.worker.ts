@@ -12,13 +12,15 @@
 // Hosts other than workers.dev/localhost reach a Worker through its custom domains and routes.
 // Durable Objects run as facets of DoHost (durable-objects.ts); static assets are served per the
 // version's assets config before or after the Worker (assets.ts); binding kinds a Worker Loader
-// env cannot carry as JS objects are rebuilt inside the Worker by loaded-env.ts (the "shim").
+// env cannot carry as JS objects are rebuilt inside the Worker by the env shim (env-shim/).
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { chooseVersion, compileRoutes, matchRoute, overrideFor, scriptFromHost, type CompiledRoute, type Entry } from "./routing.ts";
 import { mayBeTunnelHost, type TunnelRoute } from "./tunnel-ingress.ts";
 import { configureDurableObjects } from "./durable-objects.ts";
 import { serveWithAssets } from "./assets.ts";
-import { UNAVAILABLE_KINDS } from "./binding-kinds.ts";
+import { shimBinding } from "./shim-bindings.ts";
+import { installEnvShim } from "./env-shim/install.ts";
+import type { ShimDescriptor } from "./env-shim/shim.ts";
 
 export { DoHost, DoGateway } from "./durable-objects.ts";
 export { AssetsBinding } from "./assets.ts";
@@ -63,7 +65,7 @@ type Env = {
   CONTROL: Fetcher;
   ADMIN_SECRET: string;
   DO_HOST: DurableObjectNamespace;
-  /** loaded-env.ts, bundled: the first module of every version whose bindings need it. */
+  /** The env shim (env-shim/shim.ts bundled): the first module of every version whose bindings need it. */
   SHIM_CODE: string;
   /** The region's request.cf (colo, country, …): direct sockets get none from Miniflare. */
   CF: Record<string, unknown>;
@@ -123,35 +125,24 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unkno
     else if (m.type === "wasm") modules[m.name] = { wasm: fromBase64(m.base64 ?? "") };
   }
   const workerEnv: Record<string, unknown> = {};
-  // Descriptors that loaded-env.ts turns into JS objects inside the Worker.
-  const shim: Record<string, unknown> = {};
+  // Env shim descriptors: bindings rebuilt as JS objects inside the Worker (env-shim/shim.ts).
+  const shim: Record<string, ShimDescriptor> = {};
   for (const b of spec.bindings) {
     if (b.type === "plain_text" || b.type === "secret_text") workerEnv[b.name] = b.text;
     else if (b.type === "json") workerEnv[b.name] = b.json;
     else if (b.type === "kv_namespace") workerEnv[b.name] = ctx.exports.KvBinding!({ props: { ns: b.namespace_id } });
     else if (b.type === "service") workerEnv[b.name] = ctx.exports.ServiceBinding!({ props: { script: b.service, ...(b.entrypoint ? { entrypoint: b.entrypoint } : {}) } });
     else if (b.type === "version_metadata") workerEnv[b.name] = { id: spec.versionId, tag: spec.tag, timestamp: spec.createdOn };
-    else if (b.type === "durable_object_namespace") {
-      shim[b.name] = {
-        kind: "durable_object_namespace", ns: (b.namespace_id as string | undefined) ?? null, className: b.class_name,
-        script: (b.script_name as string | undefined) ?? spec.script, gateway: ctx.exports.DoGateway!({ props: {} }),
-      };
-    } else if (b.type === "analytics_engine") {
-      shim[b.name] = { kind: "analytics_engine", dataset: (b.dataset as string | undefined) ?? b.name, sink: ctx.exports.AnalyticsSink!({ props: { script: spec.script } }) };
-    } else if (b.type === "ratelimit") {
+    else if (b.type === "ratelimit") {
       const simple = b.simple as { limit: number; period: number };
       workerEnv[b.name] = ctx.exports.RateLimitBinding!({ props: { ns: b.namespace_id, limit: simple.limit, period: simple.period } });
     } else if (b.type === "assets") workerEnv[b.name] = ctx.exports.AssetsBinding!({ props: { versionId: spec.versionId } });
-    else if (b.type in UNAVAILABLE_KINDS) shim[b.name] = { kind: "unavailable", type: b.type, product: UNAVAILABLE_KINDS[b.type] };
+    else {
+      const descriptor = shimBinding(b, spec, ctx);
+      if (descriptor) shim[b.name] = descriptor;
+    }
   }
-  let mainModule = spec.mainModule;
-  if (Object.keys(shim).length > 0) {
-    // The shim module sits beside the main module, which imports it first (so before user code).
-    workerEnv.__CBO_SHIM = shim;
-    const dir = mainModule.includes("/") ? mainModule.slice(0, mainModule.lastIndexOf("/") + 1) : "";
-    modules[`${dir}__cbo_env.js`] = { js: env.SHIM_CODE };
-    modules[mainModule] = { js: `import "./__cbo_env.js";\n${(modules[mainModule] as { js: string }).js}` };
-  }
+  const mainModule = installEnvShim({ mainModule: spec.mainModule, modules, env: workerEnv, descriptors: shim, code: env.SHIM_CODE });
   const limits = spec.limits && {
     ...(spec.limits.cpu_ms !== undefined ? { cpuMs: spec.limits.cpu_ms } : {}),
     ...(spec.limits.subrequests !== undefined ? { subRequests: spec.limits.subrequests } : {}),
