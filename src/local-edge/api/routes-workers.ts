@@ -188,7 +188,6 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
       tail_consumers: s.settings.tail_consumers ?? [],
       usage_model: own.usage_model ?? "standard",
       observability: s.settings.observability ?? { enabled: false },
-      ...(tagOf(acct, name) !== undefined ? { migrations: { tag: tagOf(acct, name) } } : {}),
     };
   };
   app.get("/workers/scripts/:name/settings", (c) => ok(c, versionSettings(c.var.account.id, c.req.param("name"))));
