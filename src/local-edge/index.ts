@@ -12,6 +12,8 @@ import { createAccountStore } from "./state/accounts.ts";
 import { createScriptStore } from "./state/scripts.ts";
 import { createKvStore } from "./state/kv.ts";
 import { createTunnelStore } from "./state/tunnels.ts";
+import { createWorkerStores } from "./state/worker-stores.ts";
+import { createAssetTokens } from "./api/asset-tokens.ts";
 import { createFaults } from "./faults.ts";
 import { createOps } from "./api/operations.ts";
 import { createApiApp } from "./api/app.ts";
@@ -64,14 +66,18 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   // What it holds is what Cloudflare would hold for these accounts (per-Worker keys, binding
   // secrets, the API token): its owner's only.
   if (ensurePrivateDir(opts.dataDir)) log(`local-edge: ${opts.dataDir} was open to other users; it is 0700 now`);
+  // Durable Object storage, one directory per region (runtime/region-runtime.ts keeps it private too).
+  ensurePrivateDir(join(opts.dataDir, "workerd"));
 
   const db = openEdgeDb(opts.dataDir);
   const accounts = createAccountStore(db);
   const scripts = createScriptStore(db);
   const kv = createKvStore(db);
   const tunnels = createTunnelStore(db);
+  const stores = createWorkerStores(db);
   const faults = createFaults();
   const token = opts.token ?? loadOrCreateToken(opts.dataDir);
+  const assetTokens = createAssetTokens(token);
 
   for (const region of regionNames) {
     if (!accounts.byRegion(region)) {
@@ -90,7 +96,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     if (!runtime || !account) return Promise.resolve();
     const next = (pushChains.get(region) ?? Promise.resolve())
       .catch(() => {})
-      .then(() => runtime.push(buildTable(scripts, account.id, faults.get(region), account.subdomain)));
+      .then(() => runtime.push(buildTable(scripts, account.id, faults.get(region), account.subdomain, stores)));
     pushChains.set(region, next);
     return next;
   };
@@ -104,10 +110,10 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     await pushRegion(region);
   };
 
-  const ops = createOps({ db, scripts, kv, notify });
+  const ops = createOps({ db, scripts, kv, notify, stores, assetTokens });
   let regionInfos: RegionInfo[] = [];
   const app = createApiApp({
-    token, accounts, scripts, kv, tunnels, ops, faults, setFault, log,
+    token, accounts, scripts, kv, tunnels, ops, faults, setFault, log, stores, assetTokens, db,
     info: () => ({ regions: regionInfos }),
     countRequest: (id) => requestCounts.set(id, (requestCounts.get(id) ?? 0) + 1),
   });
@@ -123,8 +129,9 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
           region,
           port,
           log,
+          persistDir: join(opts.dataDir, "workerd", region),
           control: createControlHandler({
-            accountId: account.id, scripts, kv, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain),
+            accountId: account.id, scripts, kv, stores, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain, stores),
             // Tunnel hostnames are global, like DNS: any account's tunnel routes any region's Workers.
             tunnelRoute: createTunnelRoutes(() => accounts.list().flatMap((a) => tunnels.list(a.id))),
           }),
