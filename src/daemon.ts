@@ -78,6 +78,8 @@ export type DaemonOptions = {
   allowedHosts?: string[];
   /** How refused requests are grouped and counted in the audit log (default: 10 in full per client and kind per 60 s, then counted). */
   denials?: DenialOptions;
+  /** Between attempts at a rollback that did not land (a region out, a full disk): default 1 s doubling to 30 s, jittered. */
+  restoreBackoff?: { baseMs: number; maxMs: number };
   /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
   backup?: { everyMs: number; keep: number; dir?: string };
 };
@@ -193,6 +195,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const engine = createEngine({
       store, spec: currentSpec, targets: () => targets, log,
       protectedPaths: protectedPaths(opts, dataDir),
+      ...(opts.restoreBackoff ? { restoreBackoff: opts.restoreBackoff } : {}),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
       orchestratorUrl: () => opts.orchestratorUrl ?? tunnel.workersUrl() ?? listening,
       publicKey: () => sec.orchestratorKey.publicKey,

@@ -8,7 +8,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { z } from "zod";
+import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { actorOf, viaOf } from "./audit-trail.ts";
 import { createAuthGate } from "./auth-gate.ts";

@@ -6,7 +6,7 @@
 // a failed login is a failed authentication like any other (auth-gate.ts: audited, and counted
 // against the rate limit of its client address and token prefix).
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError, isCboError } from "../kit/errors.ts";
 import { actorOf, type AuditTrail } from "./audit-trail.ts";
 import type { AuthGate } from "./auth-gate.ts";

@@ -1,7 +1,7 @@
 // Every failure leaves the API as `{"error": {"code", "message", "details"}}` with the code's HTTP
 // status. Our own CboErrors keep their message; anything else is a bug, logged here in full and
 // answered with a generic message so that no internals (paths, SQL, stacks) reach the caller.
-import type { z } from "zod";
+import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 
 export function errorResponse(err: CboError): Response {

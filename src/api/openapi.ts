@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the route list and the same zod schemas the routes
 // validate with (z.toJSONSchema, JSON Schema 2020-12 as OpenAPI 3.1 uses). Named schemas become
 // components; a route's other schemas get a component named after the route.
-import { z } from "zod";
+import * as z from "zod";
 import type { RouteDef } from "./route.ts";
 import { ErrorBodySchema, NAMED_SCHEMAS } from "./schemas.ts";
 

@@ -1,7 +1,7 @@
 // One route = one plain object: method, path, role, the zod schemas of its inputs and output, and
 // a handler. app.ts turns the list into Hono routes (auth, parsing, errors) and openapi.ts into the
 // OpenAPI document, so a route cannot exist in one and not the other.
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Role } from "../store/index.ts";
 import type { Principal } from "./types.ts";
 

@@ -13,7 +13,7 @@
 // tokens: while it is locked they are answered 429. Every heartbeat is still verified, so a
 // correctly signed one always gets in, even from an address others abuse (all Workers reach the
 // daemon from the same few addresses).
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { HEARTBEAT_PATH, SIGNATURE_HEADER } from "../kit/protocol/bindings.ts";
 import { HeartbeatSchema, MAX_HEARTBEAT_BODY_BYTES } from "../kit/protocol/heartbeat.ts";

@@ -6,7 +6,7 @@
 // then where they lead by the daemon (src/backup/paths.ts: its backup directory, or a directory of
 // its own user, never elsewhere in the data directory). Both refuse with 4xx and create nothing.
 import { basename, isAbsolute } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { actorOf } from "./audit-trail.ts";
 import type { RouteContext } from "./context.ts";

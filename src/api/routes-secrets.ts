@@ -3,7 +3,7 @@
 // transaction (audit-trail.ts), so it happens only if its entry is written. A value enters only
 // through PUT and leaves only through GET …/value; no other answer, error or entry carries it.
 import { isUtf8 } from "node:buffer";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { MAX_VALUE_BYTES, type Vault } from "../vault/index.ts";
 import { actorOf } from "./audit-trail.ts";

@@ -8,7 +8,7 @@
 // it is logged (and passed to onError) and the next run comes `every` ms later. The timer is
 // unref'd, so it never keeps a process alive on its own.
 import { join, resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError, toCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
 import type { MasterKey } from "../vault/index.ts";

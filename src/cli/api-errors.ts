@@ -1,5 +1,5 @@
 // How the daemon's answers become CboErrors in the CLI: the daemon's own code when it sent one.
-import type { z } from "zod";
+import type * as z from "zod";
 import { CboError, ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
 import { ErrorBodySchema } from "./api-schemas.ts";
 

@@ -1,15 +1,15 @@
 // `cbo daemon`: the orchestrator daemon alone, driving Cloudflare targets, or the regions of a
-// local edge started separately with `cbo edge` (found through its data directory).
+// local edge started separately with `cbo edge` (found through its data directory). It never loads
+// the local edge's code (Miniflare, workerd): a production install may leave those packages out.
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CboError } from "../kit/errors.ts";
 import { takeSecretEnv } from "../config/child-env.ts";
 import type { RegionInfo } from "../local-edge/types.ts";
 import { startDaemon } from "../daemon.ts";
-import { intFlag, parse } from "./args.ts";
-import { DEFAULT_EDGE_DATA } from "./edge-command.ts";
+import { parse, portFlag } from "./args.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_DATA, defaultConfig } from "./defaults.ts";
 import { printJsonLine, untilSignal } from "./output.ts";
-import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, defaultConfig } from "./up-command.ts";
 
 const USAGE = "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]";
 
@@ -35,7 +35,7 @@ export async function daemonCommand(args: string[]): Promise<number> {
   const daemon = await startDaemon({
     dataDir: resolve(values.data ?? DEFAULT_DATA),
     configFile: resolve(values.config ?? defaultConfig()),
-    port: intFlag(values.port, "port", 0, 65_000) ?? DEFAULT_DAEMON_PORT,
+    port: portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT,
     ...(values.host ? { host: values.host } : {}),
     ...(values["allow-public"] ? { allowPublic: true } : {}),
     // A spec with Cloudflare targets only needs no local edge: read it when named or running.

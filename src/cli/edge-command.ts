@@ -1,26 +1,19 @@
 // `cbo edge`: run the local edge until stopped. `cbo edge fault …`: inject or clear a fault in a
-// running edge through its admin endpoint. `cbo edge trigger …`: fire a Worker's cron now.
+// running edge through its admin endpoint, and `cbo edge trigger …` fires a Worker's cron now
+// (neither needs Miniflare: the edge is loaded only to run).
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CboError } from "../kit/errors.ts";
 import { takeSecretEnv } from "../config/child-env.ts";
-import { startLocalEdge } from "../local-edge/index.ts";
 import type { Fault } from "../local-edge/types.ts";
-import { intFlag, parse } from "./args.ts";
+import { parse, portFlag, regionsFlag } from "./args.ts";
+import { DEFAULT_EDGE_DATA, DEFAULT_EDGE_PORT } from "./defaults.ts";
 import { printJsonLine, untilSignal } from "./output.ts";
 
 export const EDGE_USAGE = `usage: cbo edge [--port N] [--data DIR] [--regions eu,us,ap] [--no-crons]
        cbo edge fault <region> outage|latency <ms>|errors <rate>|ratelimit <n>/<seconds>|clear [--data DIR]
-       cbo edge trigger <region> <worker> [--cron "<expr>"] [--data DIR]`;
-export const DEFAULT_EDGE_DATA = ".cbo/edge";
-export const DEFAULT_EDGE_PORT = 8780;
-
-export function regionsFlag(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const list = value.split(",").map((s) => s.trim()).filter(Boolean);
-  if (list.length === 0) throw new CboError("ERR_USAGE", "--regions needs at least one region name, e.g. --regions eu,us,ap");
-  return list;
-}
+       cbo edge trigger <region> <worker> [--cron "<expr>"] [--data DIR]
+--port 0 takes free ports for the API and every region; the JSON line printed on start names them.`;
 
 export async function edgeCommand(args: string[]): Promise<number> {
   if (args[0] === "fault") return faultCommand(args.slice(1));
@@ -31,11 +24,12 @@ export async function edgeCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: EDGE_USAGE });
-  const port = intFlag(values.port, "port", 1, 65_000) ?? DEFAULT_EDGE_PORT;
+  const port = portFlag(values.port, "port") ?? DEFAULT_EDGE_PORT;
   const dataDir = resolve(values.data ?? DEFAULT_EDGE_DATA);
   const regions = regionsFlag(values.regions);
   // The edge needs none of the daemon's secrets; its workerd children must not inherit them.
   takeSecretEnv();
+  const { startLocalEdge } = await import("../local-edge/index.ts");
   // Due cron triggers fire while `cbo edge` runs, as at Cloudflare, unless --no-crons.
   const edge = await startLocalEdge({ port, dataDir, ...(regions ? { regions } : {}), crons: !values["no-crons"] });
   printJsonLine({

@@ -19,10 +19,10 @@ import type { SetupStep } from "../setup/steps.ts";
 import { tunnelStep, which } from "../setup/tunnel-check.ts";
 import { tunnelFiles } from "../tunnel/files.ts";
 import { runWizard, type StepActions } from "../setup/wizard.ts";
-import { intFlag, parse } from "./args.ts";
-import { DEFAULT_EDGE_PORT, regionsFlag } from "./edge-command.ts";
+import { parse, portFlag, regionsFlag } from "./args.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT } from "./defaults.ts";
 import { printJsonLine, untilSignal } from "./output.ts";
-import { DEFAULT_DAEMON_PORT, DEFAULT_DATA } from "./up-command.ts";
+import { EXIT, exitForError } from "./exit-codes.ts";
 
 const USAGE = `usage: cbo init [--data DIR] [--config FILE] [--master-key-file FILE] [--yes] [--json]
                 [--local [--regions eu,us,ap] | --account-id [NAME=]ID ... --api-token-file FILE [--api-url URL]]
@@ -47,8 +47,8 @@ export async function initCommand(args: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", "cbo init takes no arguments.", { hint: USAGE });
   const json = values.json === true;
-  const port = intFlag(values.port, "port", 0, 65_000) ?? DEFAULT_DAEMON_PORT;
-  const edgePort = intFlag(values["edge-port"], "edge-port", 0, 65_000) ?? DEFAULT_EDGE_PORT;
+  const port = portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT;
+  const edgePort = portFlag(values["edge-port"], "edge-port") ?? DEFAULT_EDGE_PORT;
   const flags = {
     data: values.data ?? DEFAULT_DATA, config: values.config ?? "orchestrator.yaml", local: values.local === true, accountIds: values["account-id"] ?? [],
     apiTokenFile: values["api-token-file"], apiUrl: values["api-url"], regions: regionsFlag(values.regions), masterKeyFile: values["master-key-file"],
@@ -138,7 +138,7 @@ export async function initCommand(args: string[]): Promise<number> {
     };
     if (json) printJsonLine(summary);
     else process.stdout.write(nextSteps(result.ok, choices, Boolean(daemon && choices.serve)) + "\n");
-    if (!result.ok) code = result.error?.isUserError ? 1 : 2;
+    if (!result.ok) code = result.error ? exitForError(result.error) : EXIT.systemError;
     if (result.ok && daemon && choices.serve) {
       if (!json) say(`serving: API ${daemon.url} (admin token in ${daemon.adminTokenFile}); Ctrl-C stops`);
       await untilSignal();

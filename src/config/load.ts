@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, relative, resolve, isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
-import type { z } from "zod";
+import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createRequire } from "node:module";
 import type { ParseError } from "jsonc-parser";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 

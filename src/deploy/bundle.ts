@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 // esbuild is imported on the first bundle: an idle daemon does not need it in memory.
-import type { BuildFailure, Message } from "esbuild";
+import type { BuildFailure, BuildOptions, Message } from "esbuild";
 import type { ResolvedWorker } from "../config/load.ts";
 import { withChildEnv } from "../config/child-env.ts";
 import { CboError } from "../kit/errors.ts";
@@ -22,6 +22,22 @@ export type Bundle = {
 };
 
 export const MAIN_MODULE = "index.js";
+
+/** How a release bundles a Worker (also what bench/edge-agent.bench.ts measures the agent's size with). */
+export const WORKER_BUILD_OPTIONS = {
+  bundle: true,
+  write: false,
+  format: "esm",
+  platform: "neutral",
+  target: "es2024",
+  conditions: ["workerd", "worker", "browser"],
+  mainFields: ["browser", "module", "main"],
+  // Provided by workerd at run time (and by nodejs_compat for node:*).
+  external: ["cloudflare:*", "node:*"],
+  minify: false,
+  sourcemap: false,
+  logLevel: "silent",
+} as const satisfies BuildOptions;
 
 /** What goes into the hash besides the code: the spec side of the version. */
 export function bindingSpec(worker: ResolvedWorker): Record<string, unknown> {
@@ -53,21 +69,13 @@ export async function bundleWorker(worker: ResolvedWorker, opts: BundleOptions =
   try {
     // The esbuild service is a child process started on first use: it gets no secrets.
     const out = await withChildEnv(() => esbuild.build({
+      ...WORKER_BUILD_OPTIONS,
+      conditions: [...WORKER_BUILD_OPTIONS.conditions],
+      mainFields: [...WORKER_BUILD_OPTIONS.mainFields],
+      external: [...WORKER_BUILD_OPTIONS.external],
       // Paths in the output and the metafile are relative to the project, not the daemon's cwd.
       absWorkingDir: confinement.root,
       entryPoints: [worker.entry],
-      bundle: true,
-      write: false,
-      format: "esm",
-      platform: "neutral",
-      target: "es2024",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["browser", "module", "main"],
-      // Provided by workerd at run time (and by nodejs_compat for node:*).
-      external: ["cloudflare:*", "node:*"],
-      minify: false,
-      sourcemap: false,
-      logLevel: "silent",
       outfile: MAIN_MODULE,
       metafile: true,
       // First, so that it sees every import and every load, whatever other plugins come later.

@@ -10,7 +10,12 @@ export function transaction<T>(db: SqlExec, fn: () => T): T {
     db.exec("COMMIT");
     return out;
   } catch (e) {
-    db.exec("ROLLBACK");
+    try {
+      db.exec("ROLLBACK");
+    } catch {
+      // SQLite has rolled it back itself (SQLITE_FULL, SQLITE_IOERR…): "no transaction is active"
+      // would hide the error that says what happened, e.g. "database or disk is full".
+    }
     throw e;
   }
 }

@@ -12,6 +12,8 @@ import { createAccountStore } from "./state/accounts.ts";
 import { createScriptStore } from "./state/scripts.ts";
 import { createKvStore } from "./state/kv.ts";
 import { createTunnelStore } from "./state/tunnels.ts";
+import { createWorkerStores } from "./state/worker-stores.ts";
+import { createAssetTokens } from "./api/asset-tokens.ts";
 import { createFaults } from "./faults.ts";
 import { createOps } from "./api/operations.ts";
 import { createApiApp } from "./api/app.ts";
@@ -31,6 +33,7 @@ import type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts"
 export type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
 export const DEFAULT_REGIONS = ["eu", "us", "ap"];
 const REGION_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const MAX_PORT = 65_535;
 
 function loadOrCreateToken(dataDir: string): string {
   const file = join(dataDir, "token");
@@ -60,16 +63,26 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     if (!REGION_NAME.test(r)) throw new CboError("ERR_VALIDATION", `Region name "${r}" is not valid: use lowercase letters, digits and dashes, starting with a letter.`);
   }
   if (new Set(regionNames).size !== regionNames.length) throw new CboError("ERR_VALIDATION", "Region names must be unique.");
+  // Regions take the ports right after the API's (unless given); the last must still be a port.
+  const lastPort = (opts.port ?? 0) + regionNames.length;
+  if (opts.port && lastPort > MAX_PORT && regionNames.some((r) => opts.regionPorts?.[r] === undefined)) {
+    throw new CboError("ERR_VALIDATION", `Port ${opts.port} leaves no room for the ${regionNames.length} region port(s) after it (up to ${lastPort}; ports end at ${MAX_PORT}).`, {
+      hint: `Use a port up to ${MAX_PORT - regionNames.length}, or 0 for free ports.`,
+    });
+  }
   const log = (line: string) => process.stderr.write(line.endsWith("\n") ? line : line + "\n");
   // What it holds is what Cloudflare would hold for these accounts (per-Worker keys, binding
   // secrets, the API token): its owner's only.
   if (ensurePrivateDir(opts.dataDir)) log(`local-edge: ${opts.dataDir} was open to other users; it is 0700 now`);
+  // Durable Object storage, one directory per region (runtime/region-runtime.ts keeps it private too).
+  ensurePrivateDir(join(opts.dataDir, "workerd"));
 
   const db = openEdgeDb(opts.dataDir);
   const accounts = createAccountStore(db);
   const scripts = createScriptStore(db);
   const kv = createKvStore(db);
   const tunnels = createTunnelStore(db);
+  const stores = createWorkerStores(db);
   const d1 = createD1Store(db);
   const r2 = createR2Store(db, join(opts.dataDir, "r2"));
   const queues = createQueueStore(db);
@@ -79,6 +92,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   });
   const faults = createFaults();
   const token = opts.token ?? loadOrCreateToken(opts.dataDir);
+  const assetTokens = createAssetTokens(token);
 
   for (const region of regionNames) {
     if (!accounts.byRegion(region)) {
@@ -97,7 +111,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     if (!runtime || !account) return Promise.resolve();
     const next = (pushChains.get(region) ?? Promise.resolve())
       .catch(() => {})
-      .then(() => runtime.push(buildTable(scripts, account.id, faults.get(region), account.subdomain)));
+      .then(() => runtime.push(buildTable(scripts, account.id, faults.get(region), account.subdomain, stores)));
     pushChains.set(region, next);
     return next;
   };
@@ -141,10 +155,10 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     await pushRegion(region);
   };
 
-  const ops = createOps({ db, scripts, kv, notify, checkBindings: createDataBindingCheck({ d1, r2, queues }) });
+  const ops = createOps({ db, scripts, kv, notify, stores, assetTokens, checkBindings: createDataBindingCheck({ d1, r2, queues }) });
   let regionInfos: RegionInfo[] = [];
   const app = createApiApp({
-    token, accounts, scripts, kv, tunnels, ops, faults, setFault, log,
+    token, accounts, scripts, kv, tunnels, ops, faults, setFault, log, stores, assetTokens, db,
     info: () => ({ regions: regionInfos }),
     countRequest: (id) => requestCounts.set(id, (requestCounts.get(id) ?? 0) + 1),
     data: { d1, d1Pool, r2, queues, queuesChanged: () => dispatcher.poke(), fire },
@@ -161,8 +175,9 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
           region,
           port,
           log,
+          persistDir: join(opts.dataDir, "workerd", region),
           control: createControlHandler({
-            accountId: account.id, scripts, kv, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain),
+            accountId: account.id, scripts, kv, stores, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain, stores),
             // Tunnel hostnames are global, like DNS: any account's tunnel routes any region's Workers.
             tunnelRoute: createTunnelRoutes(() => accounts.list().flatMap((a) => tunnels.list(a.id))),
             data: createDataControl({ accountId: account.id, d1, d1Pool, r2, queues, queued: () => dispatcher.poke() }),

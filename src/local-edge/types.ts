@@ -1,5 +1,5 @@
 // The local edge's public surface: what `cbo edge`, `cbo up`, tests and benchmarks hold.
-import { z } from "zod";
+import * as z from "zod";
 
 export const FaultSchema = z
   .object({

@@ -26,6 +26,13 @@ import type { R2Store } from "../state/r2.ts";
 import type { QueueStore } from "../state/queues.ts";
 import type { EventOutcome } from "../runtime/region-runtime.ts";
 import { sleep } from "../../kit/backoff.ts";
+import type { WorkerStores } from "../state/worker-stores.ts";
+import type { EdgeDb } from "../state/db.ts";
+import type { AssetTokens } from "./asset-tokens.ts";
+import { assetsRoutes } from "./routes-assets.ts";
+import { durableObjectRoutes } from "./routes-durable-objects.ts";
+import { triggersRoutes } from "./routes-triggers.ts";
+import { zoneRoutes } from "./routes-zones.ts";
 
 export type ApiDeps = {
   token: string;
@@ -39,6 +46,9 @@ export type ApiDeps = {
   info: () => unknown;
   countRequest: (accountId: string) => void;
   log?: (line: string) => void;
+  stores: WorkerStores;
+  assetTokens: AssetTokens;
+  db: EdgeDb;
   /** D1, R2, queues and cron triggers. */
   data?: DataApiDeps;
 };
@@ -53,6 +63,9 @@ export type DataApiDeps = {
   /** Fires a scheduled event on a Worker's live version in a region. */
   fire: (region: string, script: string, cron: string, scheduledTime: number) => Promise<EventOutcome>;
 };
+
+/** Asset uploads carry the upload session's JWT instead of the API token (routes-assets.ts checks it). */
+const ASSET_UPLOAD_PATH = /^\/client\/v4\/accounts\/[^/]+\/workers\/assets\/upload(\/[^/]+)?$/;
 
 function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -80,6 +93,7 @@ export function createApiApp(deps: ApiDeps) {
   };
 
   app.use("/client/v4/*", async (c, next) => {
+    if (ASSET_UPLOAD_PATH.test(c.req.path)) return next();
     if (!authorized((n) => c.req.header(n))) throw new CfApiError(401, CF_CODES.AUTH, "Authentication error");
     await next();
   });
@@ -122,6 +136,10 @@ export function createApiApp(deps: ApiDeps) {
   app.route("/client/v4/accounts/:acct", workersRoutes(deps));
   app.route("/client/v4/accounts/:acct", kvRoutes(deps));
   app.route("/client/v4/accounts/:acct", accountRoutes({ tunnels: deps.tunnels, accountJson: identity.accountJson }));
+  app.route("/client/v4/accounts/:acct", assetsRoutes(deps));
+  app.route("/client/v4/accounts/:acct", durableObjectRoutes(deps));
+  app.route("/client/v4/accounts/:acct", triggersRoutes(deps));
+  app.route("/client/v4", zoneRoutes(deps));
   if (deps.data) {
     const transfers = createD1Transfers();
     app.route("/", d1TransferRoutes(transfers));
@@ -133,6 +151,12 @@ export function createApiApp(deps: ApiDeps) {
 
   // --- admin: fault injection and info (same token) ---
   app.get("/__edge/info", (c) => c.json(deps.info()));
+  // What Workers wrote with Analytics Engine's writeDataPoint (the SQL API is not emulated).
+  app.get("/__edge/analytics-engine/:region/:dataset", (c) => {
+    const a = deps.accounts.byRegion(c.req.param("region"));
+    if (!a) throw new CfApiError(404, CF_CODES.NO_ROUTE, `No region named "${c.req.param("region")}".`);
+    return c.json({ dataset: c.req.param("dataset"), points: deps.stores.ae.list(a.id, c.req.param("dataset")) });
+  });
   app.get("/__edge/faults/:region", (c) => {
     const a = deps.accounts.byRegion(c.req.param("region"));
     if (!a) throw new CfApiError(404, CF_CODES.NO_ROUTE, `No region named "${c.req.param("region")}".`);

@@ -35,6 +35,26 @@ export const CF_CODES = {
   KV_METADATA_TOO_LARGE: 10033,
   /** (ours) the request body is larger than the API accepts (100 MiB); status 413. */
   REQUEST_TOO_LARGE: 10413,
+  /** (real) an `inherit` binding the previous version cannot satisfy (bindings_inherit=strict). */
+  INHERIT_INVALID: 10057,
+  /** (real) Durable Object binding to a class of this script that no migration created. */
+  DO_CLASS_NOT_MIGRATED: 10061,
+  /** (real) migrations' old_tag is not the script's current migration tag. */
+  MIGRATION_TAG_PRECONDITION: 10079,
+  /** (real) a versions upload (POST …/versions) that carries a Durable Object migration. */
+  VERSION_HAS_MIGRATION: 10211,
+  /** (real) PATCH …/settings while the latest version is not deployed at 100%. */
+  SETTINGS_LATEST_NOT_DEPLOYED: 10214,
+  /** (ours) a deployment naming a version older than the script's last Durable Object migration. */
+  DEPLOY_ACROSS_MIGRATION: 10238,
+  /** (ours) a route pattern or custom domain already belongs to another Worker. */
+  ROUTE_CONFLICT: 10239,
+  /** (ours) Durable Object namespace not found. */
+  DO_NAMESPACE_NOT_FOUND: 10240,
+  /** (ours) custom domain not found. */
+  DOMAIN_NOT_FOUND: 10241,
+  /** (ours) zone, or zone route, not found. */
+  ZONE_NOT_FOUND: 1001,
   /** (ours) secret not found. */
   SECRET_NOT_FOUND: 10056,
   /** (ours) version not found for this script. */
@@ -92,11 +112,14 @@ export class CfApiError extends Error {
   readonly status: number;
   readonly code: number;
   readonly headers: Record<string, string>;
-  constructor(status: number, code: number, message: string, headers: Record<string, string> = {}) {
+  /** Further errors of the same answer (Cloudflare lists one per offending item, e.g. per binding). */
+  readonly more: Array<{ code: number; message: string }>;
+  constructor(status: number, code: number, message: string, headers: Record<string, string> = {}, more: Array<{ code: number; message: string }> = []) {
     super(message);
     this.status = status;
     this.code = code;
     this.headers = headers;
+    this.more = more;
   }
 }
 
@@ -115,12 +138,12 @@ export function ok(c: Context, result: unknown, resultInfo?: ResultInfo): Respon
   return c.json(envelope(result, resultInfo));
 }
 
-export function errorBody(code: number, message: string): Record<string, unknown> {
-  return { success: false, errors: [{ code, message }], messages: [], result: null };
+export function errorBody(code: number, message: string, more: Array<{ code: number; message: string }> = []): Record<string, unknown> {
+  return { success: false, errors: [{ code, message }, ...more], messages: [], result: null };
 }
 
 export function errorResponse(err: CfApiError): Response {
-  return new Response(JSON.stringify(errorBody(err.code, err.message)), {
+  return new Response(JSON.stringify(errorBody(err.code, err.message, err.more)), {
     status: err.status,
     headers: { "content-type": "application/json", ...err.headers },
   });

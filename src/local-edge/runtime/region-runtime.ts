@@ -1,11 +1,14 @@
 // One region's workerd (through Miniflare): a single router Worker on the region's public port.
 // Its Miniflare options never change after start (setOptions would restart workerd and drop
 // requests to every Worker in the region); deployments reach it as pushed routing tables.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare, NoOpLog } from "miniflare";
 import { hexId } from "../../kit/ids.ts";
 import { blankForChildren, withChildEnv } from "../../config/child-env.ts";
+import { ensurePrivateDir, tighten } from "../../config/private-fs.ts";
 import { CboError } from "../../kit/errors.ts";
 import type { RouterTable } from "./control.ts";
 import type { EventRequest } from "../workers/events.ts";
@@ -44,6 +47,31 @@ function regionCf(region: string): Record<string, unknown> {
   return { asn: 395747, asOrganization: "Local Edge", httpProtocol: "HTTP/1.1", ...(known[region] ?? { colo: "LCL", country: "XX" }) };
 }
 
+/**
+ * Durable Object storage holds Workers' data, so it is the owner's only like the rest of the edge's
+ * state. workerd creates those files itself, with the umask it inherits when Miniflare spawns it:
+ * the process umask is 077 while any region starts (counted, as regions start concurrently).
+ */
+let umaskHolders = 0;
+let savedUmask = 0o022;
+function holdPrivateUmask(): () => void {
+  if (umaskHolders++ === 0) savedUmask = process.umask(0o077);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--umaskHolders === 0) process.umask(savedUmask);
+  };
+}
+
+/** Creates `dir` 0700 and tightens what an earlier run left wider inside it. */
+function privateTree(dir: string): void {
+  ensurePrivateDir(dir);
+  for (const f of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    tighten(join(f.parentPath, f.name), f.isDirectory() ? 0o700 : 0o600);
+  }
+}
+
 export type RegionRuntime = {
   port: number;
   url: string;
@@ -62,11 +90,15 @@ export type EventOutcome = { ok: boolean; deployed: boolean; unavailable?: boole
 export async function startRegionRuntime(opts: {
   region: string;
   port: number;
+  /** Where workerd keeps the region's Durable Object storage (Miniflare persistence); in memory if unset. */
+  persistDir?: string;
   control: (request: Request) => Promise<Response>;
   log?: (line: string) => void;
 }): Promise<RegionRuntime> {
   const adminSecret = hexId();
   const name = `router-${opts.region}`;
+  if (opts.persistDir) privateTree(opts.persistDir);
+  const releaseUmask = holdPrivateUmask();
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
@@ -83,6 +115,7 @@ export async function startRegionRuntime(opts: {
     // Workers' console output goes to our log (stderr), never to stdout, which `cbo edge` keeps
     // for its one JSON line.
     handleStructuredLogs: (entry) => opts.log?.(`[${opts.region}] ${entry.message}`),
+    ...(opts.persistDir ? { resourcePersistencePath: opts.persistDir } : {}),
     workers: [
       {
         config: {
@@ -91,12 +124,15 @@ export async function startRegionRuntime(opts: {
           // service_binding_extra_handlers: the loaded Workers' queue() and scheduled() (events.ts).
           compatibilityFlags: ["enable_ctx_exports", "service_binding_extra_handlers"],
           manifest: { mainModule: "router.js", modules: { "router.js": { type: "esm", contents: await loadRouterCode() } } },
+          // One host object per (namespace, object id); the user's class runs as its facet.
+          exports: { DoHost: { type: "durable-object", storage: "sqlite" } },
           env: {
             LOADER: { type: "worker-loader" },
+            DO_HOST: { type: "durable-object", worker: name, exportName: "DoHost" },
+            SHIM_CODE: { type: "text", value: await loadShimCode() },
             CONTROL: { type: "fetcher", handler: (req) => opts.control(req as unknown as Request) as never },
             ADMIN_SECRET: { type: "text", value: adminSecret },
             CF: { type: "json", value: regionCf(opts.region) as never },
-            SHIM_CODE: { type: "text", value: await loadShimCode() },
           },
         },
         dev: { unsafeDirectSockets: [{ host: "127.0.0.1", port: opts.port }] },
@@ -111,6 +147,8 @@ export async function startRegionRuntime(opts: {
       hint: "Is the port already in use? Pick others with --port.",
       cause: e,
     });
+  } finally {
+    releaseUmask();
   }
   const url = (await mf.unsafeGetDirectURL(name)).href;
   return {
