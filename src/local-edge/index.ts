@@ -20,6 +20,14 @@ import { createApiApp } from "./api/app.ts";
 import { buildTable, createControlHandler } from "./runtime/control.ts";
 import { startRegionRuntime, type RegionRuntime } from "./runtime/region-runtime.ts";
 import { createTunnelRoutes } from "./runtime/tunnel-routes.ts";
+import { createD1Store } from "./state/d1.ts";
+import { createR2Store } from "./state/r2.ts";
+import { createQueueStore } from "./state/queues.ts";
+import { createD1Pool } from "./d1/pool.ts";
+import { createDataBindingCheck } from "./api/data-bindings-check.ts";
+import { createDataControl } from "./runtime/control-data.ts";
+import { createQueueDispatcher } from "./runtime/queue-dispatcher.ts";
+import { createCronScheduler } from "./cron/scheduler.ts";
 import type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
 
 export type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
@@ -75,6 +83,13 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   const kv = createKvStore(db);
   const tunnels = createTunnelStore(db);
   const stores = createWorkerStores(db);
+  const d1 = createD1Store(db);
+  const r2 = createR2Store(db, join(opts.dataDir, "r2"));
+  const queues = createQueueStore(db);
+  const d1Pool = createD1Pool(join(opts.dataDir, "d1"), (id) => {
+    const region = accounts.get(d1.byId(id)?.account_id ?? "")?.region ?? "";
+    return ({ eu: "WEUR", us: "ENAM", ap: "APAC" } as Record<string, string>)[region] ?? "WNAM";
+  });
   const faults = createFaults();
   const token = opts.token ?? loadOrCreateToken(opts.dataDir);
   const assetTokens = createAssetTokens(token);
@@ -103,19 +118,50 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   const notify = async (accountId: string) => {
     const a = accounts.get(accountId);
     if (a) await pushRegion(a.region);
+    // A consumer Worker may just have gone live.
+    dispatcher.poke();
   };
+  const invoke = (accountId: string, request: Parameters<RegionRuntime["event"]>[0]) => {
+    const runtime = runtimes.get(accounts.get(accountId)?.region ?? "");
+    if (!runtime) return Promise.reject(new CboError("ERR_EDGE_RUNTIME", `No runtime for account ${accountId}.`));
+    return runtime.event(request);
+  };
+  const dispatcher = createQueueDispatcher({
+    queues,
+    isLive: (accountId, script) => (scripts.currentDeployment(accountId, script)?.versions.length ?? 0) > 0,
+    invoke,
+    log,
+  });
+  const fire = (region: string, script: string, cron: string, scheduledTime: number) =>
+    invoke(accounts.byRegion(region)?.id ?? "", { type: "scheduled", script, cron, scheduledTime });
+  const crons = createCronScheduler({
+    targets: () =>
+      accounts.list().flatMap((a) =>
+        scripts.liveDeployments(a.id).flatMap((d) => {
+          const s = scripts.get(a.id, d.script);
+          return s && s.schedules.length > 0 ? [{ accountId: a.id, script: s.name, crons: s.schedules.map((x) => x.cron) }] : [];
+        }),
+      ),
+    fire: async (t, cron, time) => {
+      const out = await invoke(t.accountId, { type: "scheduled", script: t.script, cron, scheduledTime: time });
+      if (out.ok && (out.result as { outcome?: string } | undefined)?.outcome !== "ok") log(`local-edge: cron "${cron}" of ${t.script}: ${JSON.stringify(out.result)}`);
+      if (!out.ok && out.deployed) log(`local-edge: cron "${cron}" of ${t.script} failed: ${out.error}`);
+    },
+    log,
+  });
   const setFault = async (region: string, fault: Fault | null) => {
     if (!accounts.byRegion(region) || !regionNames.includes(region)) throw new CboError("ERR_NOT_FOUND", `No region named "${region}".`);
     faults.set(region, fault);
     await pushRegion(region);
   };
 
-  const ops = createOps({ db, scripts, kv, notify, stores, assetTokens });
+  const ops = createOps({ db, scripts, kv, notify, stores, assetTokens, checkBindings: createDataBindingCheck({ d1, r2, queues }) });
   let regionInfos: RegionInfo[] = [];
   const app = createApiApp({
     token, accounts, scripts, kv, tunnels, ops, faults, setFault, log, stores, assetTokens, db,
     info: () => ({ regions: regionInfos }),
     countRequest: (id) => requestCounts.set(id, (requestCounts.get(id) ?? 0) + 1),
+    data: { d1, d1Pool, r2, queues, queuesChanged: () => dispatcher.poke(), fire },
   });
 
   const server = await listen(app, opts.port ?? 0);
@@ -134,6 +180,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
             accountId: account.id, scripts, kv, stores, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain, stores),
             // Tunnel hostnames are global, like DNS: any account's tunnel routes any region's Workers.
             tunnelRoute: createTunnelRoutes(() => accounts.list().flatMap((a) => tunnels.list(a.id))),
+            data: createDataControl({ accountId: account.id, d1, d1Pool, r2, queues, queued: () => dispatcher.poke() }),
           }),
         });
         runtimes.set(region, runtime);
@@ -147,10 +194,14 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   } catch (e) {
     await Promise.all([...runtimes.values()].map((r) => r.dispose().catch(() => {})));
     server.close();
+    d1Pool.closeAll();
     db.close();
     throw e;
   }
   await Promise.all(regionNames.map(pushRegion));
+  // Messages queued before a restart are delivered now; crons fire from the next minute on.
+  dispatcher.poke();
+  if (opts.crons) crons.start();
 
   const apiUrl = `http://127.0.0.1:${apiPort}/client/v4`;
   const adminUrl = `http://127.0.0.1:${apiPort}/__edge`;
@@ -178,6 +229,8 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     async close() {
       if (closed) return;
       closed = true;
+      crons.stop();
+      await dispatcher.stop();
       // Let routing-table pushes in flight land before workerd goes away.
       await Promise.all([...pushChains.values()].map((p) => p.catch(() => {})));
       await new Promise<void>((resolve) => {
@@ -185,6 +238,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await Promise.all([...runtimes.values()].map((r) => r.dispose().catch(() => {})));
+      d1Pool.closeAll();
       db.close();
     },
   };

@@ -16,6 +16,15 @@ import type { Ops } from "./operations.ts";
 import { workersRoutes, type EdgeEnv } from "./routes-workers.ts";
 import { kvRoutes } from "./routes-kv.ts";
 import { accountRoutes, identityRoutes } from "./routes-account.ts";
+import { createD1Transfers, d1Routes, d1TransferRoutes } from "./routes-d1.ts";
+import { r2Routes } from "./routes-r2.ts";
+import { queueRoutes } from "./routes-queues.ts";
+import { cronRoutes } from "./routes-crons.ts";
+import type { D1Store } from "../state/d1.ts";
+import type { D1Pool } from "../d1/pool.ts";
+import type { R2Store } from "../state/r2.ts";
+import type { QueueStore } from "../state/queues.ts";
+import type { EventOutcome } from "../runtime/region-runtime.ts";
 import { sleep } from "../../kit/backoff.ts";
 import type { WorkerStores } from "../state/worker-stores.ts";
 import type { EdgeDb } from "../state/db.ts";
@@ -40,6 +49,19 @@ export type ApiDeps = {
   stores: WorkerStores;
   assetTokens: AssetTokens;
   db: EdgeDb;
+  /** D1, R2, queues and cron triggers. */
+  data?: DataApiDeps;
+};
+
+export type DataApiDeps = {
+  d1: D1Store;
+  d1Pool: D1Pool;
+  r2: R2Store;
+  queues: QueueStore;
+  /** Queues or consumers changed: wake the delivery loop. */
+  queuesChanged: () => void;
+  /** Fires a scheduled event on a Worker's live version in a region. */
+  fire: (region: string, script: string, cron: string, scheduledTime: number) => Promise<EventOutcome>;
 };
 
 /** Asset uploads carry the upload session's JWT instead of the API token (routes-assets.ts checks it). */
@@ -118,6 +140,14 @@ export function createApiApp(deps: ApiDeps) {
   app.route("/client/v4/accounts/:acct", durableObjectRoutes(deps));
   app.route("/client/v4/accounts/:acct", triggersRoutes(deps));
   app.route("/client/v4", zoneRoutes(deps));
+  if (deps.data) {
+    const transfers = createD1Transfers();
+    app.route("/", d1TransferRoutes(transfers));
+    app.route("/client/v4/accounts/:acct", d1Routes(deps.data, transfers));
+    app.route("/client/v4/accounts/:acct", r2Routes(deps.data));
+    app.route("/client/v4/accounts/:acct", queueRoutes({ queues: deps.data.queues, scripts: deps.scripts, changed: deps.data.queuesChanged }));
+    app.route("/", cronRoutes({ accounts: deps.accounts, scripts: deps.scripts, fire: deps.data.fire }));
+  }
 
   // --- admin: fault injection and info (same token) ---
   app.get("/__edge/info", (c) => c.json(deps.info()));

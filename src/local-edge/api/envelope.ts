@@ -71,6 +71,40 @@ export const CF_CODES = {
   UNAVAILABLE: 10503,
   /** (ours) a bug in the local edge: it answers in the envelope rather than crash. */
   INTERNAL: 10500,
+
+  // --- D1, R2, Queues, crons (CLOUDFLARE-API-FLEET.md §11, §12) ---
+  /** (real) D1 database not found (HTTP 404; wrangler branches on the status and the code). */
+  D1_NOT_FOUND: 7404,
+  /** (real) D1 create: a database with that name already exists. */
+  D1_NAME_TAKEN: 7502,
+  /** (ours, commonly seen) D1 query failed: the message is SQLite's, with its SQLITE_* code. */
+  D1_QUERY_FAILED: 7500,
+  /** (ours) D1 request invalid: name, location, jurisdiction, bookmark, timestamp or body. */
+  D1_BAD_REQUEST: 7400,
+  /** (real) R2 NoSuchBucket. */
+  R2_NO_SUCH_BUCKET: 10006,
+  /** (real) R2 NoSuchKey. */
+  R2_NO_SUCH_KEY: 10007,
+  /** (real) R2 BucketNotEmpty. */
+  R2_BUCKET_NOT_EMPTY: 10008,
+  /** (real) R2 InvalidBucketName. */
+  R2_INVALID_BUCKET_NAME: 10005,
+  /** (real) R2 BucketConflict: the name is taken. */
+  R2_BUCKET_EXISTS: 10073,
+  /** (ours) R2 request invalid (storage class, location hint, object key). */
+  R2_BAD_REQUEST: 10040,
+  /** (ours) queue not found. */
+  QUEUE_NOT_FOUND: 11000,
+  /** (ours) a queue with that name exists. */
+  QUEUE_EXISTS: 11009,
+  /** (ours) queue consumer not found. */
+  QUEUE_CONSUMER_NOT_FOUND: 11001,
+  /** (real) invalid queue consumer settings. */
+  QUEUE_INVALID_CONSUMER: 100127,
+  /** (real) invalid queue settings. */
+  QUEUE_INVALID_SETTINGS: 100128,
+  /** (ours) a cron schedule that does not parse. */
+  CRON_INVALID: 10100,
 } as const;
 
 /** An API failure with Cloudflare's status and code; the app's error handler renders it. */

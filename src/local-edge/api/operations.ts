@@ -18,6 +18,8 @@ import type { AssetTokens } from "./asset-tokens.ts";
 export type OpsDeps = {
   db: EdgeDb; scripts: ScriptStore; kv: KvStore; notify: (accountId: string) => Promise<void>; now?: () => Date;
   stores: WorkerStores; assetTokens: AssetTokens;
+  /** Refuses bindings to D1/R2/queue resources the account does not have (data-bindings-check.ts). */
+  checkBindings?: (accountId: string, bindings: Binding[]) => void;
 };
 
 /** Metadata keys a version keeps as its settings (GET …/settings answers them). */
@@ -84,6 +86,7 @@ export function createOps(deps: OpsDeps) {
     for (const p of previous?.bindings ?? []) if (keep.has(p.type) && !named.has(p.name)) named.set(p.name, p);
     const out = [...named.values()];
     checkBindings(out);
+    deps.checkBindings?.(accountId, out);
     for (const b of out) {
       if (b.type === "kv_namespace" && !kv.getNamespace(accountId, b.namespace_id as string)) {
         throw new CfApiError(400, CF_CODES.KV_BINDING_INVALID, `KV namespace '${String(b.namespace_id)}' is not valid. [code: 10041] (binding ${b.name})`);

@@ -8,6 +8,7 @@ import { parseJson, readJson, readJsonObject } from "./json-body.ts";
 import { checkScriptName } from "./limits.ts";
 import { parseUpload } from "./multipart.ts";
 import type { Ops } from "./operations.ts";
+import { parseSchedules } from "./routes-crons.ts";
 import { deploymentJson, publicBindings, scriptJson, scriptSettingsJson, serviceJson, versionJson, workerJson } from "./present.ts";
 import type { WorkerStores } from "../state/worker-stores.ts";
 import type { Version } from "../state/model.ts";
@@ -242,9 +243,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   app.get("/workers/scripts/:name/schedules", (c) => ok(c, { schedules: script(c.var.account.id, c.req.param("name")).schedules }));
   app.put("/workers/scripts/:name/schedules", async (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
-    const body = await readJson(c);
-    if (!Array.isArray(body) || !body.every((x) => x && typeof x.cron === "string")) throw badRequest('Schedules must be an array of {"cron": "<expression>"}.');
-    const schedules = (body as Array<{ cron: string }>).map((x) => ({ cron: x.cron }));
+    const schedules = parseSchedules(await readJson(c), s.schedules);
     scripts.update({ ...s, schedules });
     return ok(c, { schedules });
   });

@@ -27,7 +27,11 @@ export type ControlDeps = {
   table: () => RouterTable;
   /** Which tunnel ingress service a Worker's outbound request to host + path goes to (tunnel-routes.ts). */
   tunnelRoute?: (host: string, path: string) => TunnelRoute | undefined;
+  /** D1/R2/queue bindings (control-data.ts). */
+  data?: (request: Request) => Promise<Response | undefined>;
 };
+
+const DATA_PATHS = new Set(["d1", "r2", "queue"]);
 
 const json = (v: unknown, status = 200) => new Response(JSON.stringify(v), { status, headers: { "content-type": "application/json" } });
 
@@ -64,6 +68,10 @@ export function createControlHandler(deps: ControlDeps) {
     const parts = url.pathname.split("/").filter(Boolean);
     try {
       if (parts[0] === "table") return json(deps.table());
+      if (deps.data && DATA_PATHS.has(parts[0] ?? "")) {
+        const answer = await deps.data(request);
+        if (answer) return answer;
+      }
       if (parts[0] === "tunnel") {
         const route = deps.tunnelRoute?.(url.searchParams.get("host") ?? "", url.searchParams.get("path") ?? "/");
         return route ? json(route) : new Response(null, { status: 204 });

@@ -11,6 +11,7 @@ import { blankForChildren, withChildEnv } from "../../config/child-env.ts";
 import { ensurePrivateDir, tighten } from "../../config/private-fs.ts";
 import { CboError } from "../../kit/errors.ts";
 import type { RouterTable } from "./control.ts";
+import type { EventRequest } from "../workers/events.ts";
 
 const bundles = new Map<string, Promise<string>>();
 
@@ -75,8 +76,16 @@ export type RegionRuntime = {
   port: number;
   url: string;
   push(table: RouterTable): Promise<void>;
+  /** Delivers an event the edge starts (a queue batch, a scheduled event) to a Worker (workers/events.ts). */
+  event(request: EventRequest): Promise<EventOutcome>;
   dispose(): Promise<void>;
 };
+
+/**
+ * The router's answer to an event: `deployed: false` when no version of the script is live,
+ * `unavailable` when the region is in an injected outage (neither counts as a delivery attempt).
+ */
+export type EventOutcome = { ok: boolean; deployed: boolean; unavailable?: boolean; result?: unknown; error?: string };
 
 export async function startRegionRuntime(opts: {
   region: string;
@@ -112,7 +121,8 @@ export async function startRegionRuntime(opts: {
         config: {
           name,
           compatibilityDate: "2025-09-01",
-          compatibilityFlags: ["enable_ctx_exports"],
+          // service_binding_extra_handlers: the loaded Workers' queue() and scheduled() (events.ts).
+          compatibilityFlags: ["enable_ctx_exports", "service_binding_extra_handlers"],
           manifest: { mainModule: "router.js", modules: { "router.js": { type: "esm", contents: await loadRouterCode() } } },
           // One host object per (namespace, object id); the user's class runs as its facet.
           exports: { DoHost: { type: "durable-object", storage: "sqlite" } },
@@ -152,6 +162,15 @@ export async function startRegionRuntime(opts: {
       });
       if (!res.ok) throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused its routing table (${res.status}).`);
       await res.arrayBuffer();
+    },
+    async event(request) {
+      const res = await fetch(new URL("/__cbo/event", url), {
+        method: "POST",
+        headers: { "x-cbo-admin": adminSecret, "content-type": "application/json" },
+        body: JSON.stringify(request),
+      });
+      if (!res.ok) throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused an event (${res.status}).`);
+      return (await res.json()) as EventOutcome;
     },
     dispose: () => mf.dispose(),
   };

@@ -19,12 +19,15 @@ import { mayBeTunnelHost, type TunnelRoute } from "./tunnel-ingress.ts";
 import { configureDurableObjects } from "./durable-objects.ts";
 import { serveWithAssets } from "./assets.ts";
 import { shimBinding } from "./shim-bindings.ts";
+import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
 import type { ShimDescriptor } from "./env-shim/shim.ts";
+import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
 
 export { DoHost, DoGateway } from "./durable-objects.ts";
 export { AssetsBinding } from "./assets.ts";
 export { RateLimitBinding, AnalyticsSink } from "./local-bindings.ts";
+export { D1Binding, R2Binding, QueueBinding } from "./data-bindings.ts";
 
 type Fault = { outage?: boolean; latencyMs?: number; errorRate?: number };
 type Table = {
@@ -138,7 +141,8 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unkno
       workerEnv[b.name] = ctx.exports.RateLimitBinding!({ props: { ns: b.namespace_id, limit: simple.limit, period: simple.period } });
     } else if (b.type === "assets") workerEnv[b.name] = ctx.exports.AssetsBinding!({ props: { versionId: spec.versionId } });
     else {
-      const descriptor = shimBinding(b, spec, ctx);
+      // D1, R2 and queues (data-bindings.ts); Durable Objects, Analytics Engine, unavailable products (shim-bindings.ts).
+      const descriptor = dataBinding(b, spec, ctx) ?? shimBinding(b, spec, ctx);
       if (descriptor) shim[b.name] = descriptor;
     }
   }
@@ -184,6 +188,14 @@ async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, pr
     }
   };
   return t.assets?.[versionId] ? serveWithAssets(env, versionId, request, runWorker) : runWorker();
+}
+
+/** The live version's default entrypoint for a queue batch or scheduled event (chosen by percentage). */
+async function eventTarget(env: Env, ctx: Ctx, script: string): Promise<EventTarget | undefined> {
+  const entries = (await getTable(env)).scripts[script];
+  if (!entries || entries.length === 0) return undefined;
+  const versionId = chooseVersion(entries, { random: Math.random() })!;
+  return env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId)).getEntrypoint() as unknown as EventTarget;
 }
 
 export class KvBinding extends WorkerEntrypoint<Env> {
@@ -312,6 +324,12 @@ export default {
       if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
       table = (await request.json()) as Table;
       return new Response("ok");
+    }
+    if (url.pathname === "/__cbo/event" && request.method === "POST") {
+      if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
+      // A region in an injected outage runs no queue consumers and no crons either.
+      if ((await getTable(env)).fault.outage) return Response.json({ ok: false, deployed: true, unavailable: true, error: "Region unavailable (injected outage)." });
+      return handleEvent((await request.json()) as EventRequest, (script) => eventTarget(env, ctx, script));
     }
     const t = await getTable(env);
     const fault = t.fault;
