@@ -33,7 +33,9 @@ async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), "cbo-bench-api-"));
   const store = createStore(join(dir, "orchestrator.sqlite"));
   const security = await openSecurity({ db: store.db, masterKey: new MasterKey(randomBytes(32), "bytes"), log: (l) => ctx.log(l) });
-  const api = createApi({ store, engine: noEngine, security, spec: () => spec, log: (l) => ctx.log(l) });
+  // One viewer token on one address opens all 1,000: the per-token and per-address caps (32 and
+  // 128 by default) are raised for this measurement of fan-out.
+  const api = createApi({ store, engine: noEngine, security, spec: () => spec, log: (l) => ctx.log(l), stream: { maxPerPrincipal: CLIENTS, maxPerAddress: CLIENTS } });
   const server = await startApiServer({ api });
   const token = store.tokens.create({ name: "bench", role: "viewer" }).token;
   const after = store.events.lastId();

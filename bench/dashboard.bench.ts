@@ -23,6 +23,7 @@
 //                                   Workers unhealthy, clearing it turns them back, region by region.
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { TEST_TOOLS } from "../scripts/test-tools.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import type { LocalEdge } from "../src/local-edge/types.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
@@ -31,7 +32,8 @@ import { atMost, info, median, percentile, round, type BenchContext, type Benchm
 
 const WORKERS = 50;
 const WARM_LOADS = 5;
-const CHROMIUM = "/usr/bin/chromium";
+/** Debian's Chromium (scripts/ensure-test-tools.ts installs it before the benchmarks). */
+const CHROMIUM = TEST_TOOLS.chromium.path;
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 type Fleet = { edge: LocalEdge; daemon: Daemon; browser: Browser; cookie: { name: string; value: string }; names: string[] };

@@ -6,12 +6,14 @@
 // the agent's share of each request is not hidden behind I/O.
 import http from "node:http";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { Miniflare, NoOpLog } from "miniflare";
+import { WORKER_BUILD_OPTIONS } from "../src/deploy/bundle.ts";
 import { configKvKey, signConfigBundle } from "../src/kit/protocol/index.ts";
 import { bytesToBase64url, exportEd25519PublicKey, generateEd25519KeyPair, generateHmacKey } from "../src/kit/signing/index.ts";
 import { measureLoad, type LoadResult } from "./load.ts";
-import { atLeast, info, median, round, type Benchmark } from "./types.ts";
+import { atLeast, atMost, info, median, round, type Benchmark } from "./types.ts";
 
 // Many short rounds rather than a few long runs: this machine has 2 cores shared with whatever
 // else runs, and neighbouring runs see nearly the same background load, so the ratio is taken
@@ -116,7 +118,44 @@ async function standInOrchestrator(): Promise<{ url: string; heartbeats: () => n
   };
 }
 
+// The smallest Worker that runs the agent, written as the README shows it (the package's own
+// `clawdbot-orchestrator/edge` export), bundled as a release bundles it, then minified.
+const MINIMAL_AGENT_WORKER = `
+import { Hono } from "hono";
+import { createEdgeAgent } from "clawdbot-orchestrator/edge";
+const agent = createEdgeAgent();
+const app = new Hono();
+app.route("/orchestrator", agent.app);
+app.get("/", (c) => c.text("ok"));
+export default agent.wrap(app);
+`;
+
+async function bundleSize(): Promise<Array<ReturnType<typeof atMost>>> {
+  const out = await build({
+    ...WORKER_BUILD_OPTIONS,
+    conditions: [...WORKER_BUILD_OPTIONS.conditions],
+    mainFields: [...WORKER_BUILD_OPTIONS.mainFields],
+    external: [...WORKER_BUILD_OPTIONS.external],
+    stdin: { contents: MINIMAL_AGENT_WORKER, resolveDir: ROOT, loader: "ts" },
+    minify: true,
+    metafile: true,
+  });
+  const code = out.outputFiles[0]!.contents;
+  const inputs = Object.values(out.metafile.outputs)[0]!.inputs;
+  const share = (re: RegExp) => Object.entries(inputs).filter(([path]) => re.test(path)).reduce((n, [, i]) => n + i.bytesInOutput, 0) / 1024;
+  return [
+    atMost("edge-agent.bundle_kb", code.length / 1024, "KB", 150, {
+      gzip_kb: round(gzipSync(code, { level: 9 }).length / 1024, 1),
+      zod_kb: round(share(/node_modules\/zod\//), 1),
+      hono_kb: round(share(/node_modules\/hono\//), 1),
+      agent_kb: round(share(/^src\//), 1),
+      measured: "minified esbuild bundle (release options + minify) of a Hono Worker mounting the agent",
+    }),
+  ];
+}
+
 export const benchmarks: Benchmark[] = [
+  { name: "edge-agent.bundle_kb", run: bundleSize },
   {
     name: "edge-agent.rps_ratio_with_vs_without",
     async run(ctx) {

@@ -2,17 +2,14 @@
 //   (a) release.parallel_vs_wrangler_ratio        one Worker to 3 regions vs 3 sequential `wrangler deploy`
 //   (b) release.rollback_after_failed_gate_p95_s  failed gate -> every region serves the previous version
 //   (c) release.fleet_under_ratelimit             a fleet released while the edge rate-limits the API
-//   (e) release.daemon_idle_rss_mib               idle daemon memory, the local edge in another process
+//   (e) release.daemon_idle_rss_mib               idle `cbo daemon` memory on the released example fleet
 // (d), the WebSocket fan-out, belongs to the API's benchmarks.
 // Each uses the release engine (src/deploy/index.ts) when it exists; where a figure needs it and
 // it is missing, the line says so (value null, `error`) instead of measuring something else.
 // Env knobs: BENCH_RATIO_REPS (3), BENCH_ROLLBACK_SAMPLES (20), BENCH_FLEET_WORKERS (50),
 // BENCH_VERBOSE (engine log lines on stderr).
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { createRequestBudget } from "../src/cloudflare/index.ts";
 import type { ResolvedSpec } from "../src/config/load.ts";
 import type { Engine, EngineDeps, TargetRuntime } from "../src/deploy/types.ts";
@@ -32,7 +29,8 @@ import {
   untilServing,
   writeSource,
 } from "./release-support.ts";
-import { atMost, info, median, percentile, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
+import { daemonIdleRss } from "./daemon-rss.ts";
+import { atMost, median, percentile, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
 
 const envNumber = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -393,98 +391,7 @@ async function fleetUnderRateLimit(ctx: BenchContext): Promise<BenchResult[]> {
 }
 
 // --- (e) ------------------------------------------------------------------------------------------
-
-const IDLE_MS = 5_000;
-/**
- * V8 flags the daemon runs with (package.json "start"; the deployment kit uses the same): a small
- * young generation suits a mostly idle control plane and saves ~8 MiB of RSS.
- */
-const DAEMON_NODE_FLAGS = ["--max-semi-space-size=1"];
-
-/** Runs `code` (an ES module body) in a fresh Node; resolves with the last JSON line it prints. */
-function runChild(code: string, childEnv: Record<string, string>, timeoutMs = 60_000, nodeFlags: string[] = []): Promise<Record<string, number>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, "--input-type=module", "-e", code], {
-      cwd: repoRoot,
-      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", ...childEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d));
-    child.stderr.on("data", (d: Buffer) => (err += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      const last = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
-      if (status !== 0 || last === undefined) return reject(new Error(`child exited ${status}: ${(err || out).trim().split("\n").slice(-8).join(" | ")}`));
-      resolve(JSON.parse(last) as Record<string, number>);
-    });
-  });
-}
-
-const MEASURE = `await new Promise((r) => setTimeout(r, ${IDLE_MS}));
-const m = process.memoryUsage();
-process.stdout.write(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed }) + "\\n");`;
-
-async function daemonIdleRss(ctx: BenchContext): Promise<BenchResult[]> {
-  const name = "release.daemon_idle_rss_mib";
-  const goal = "<= 120 MiB";
-  const edge = await sharedReleaseEdge(ctx);
-  const dir = await tempDir("daemon-rss");
-  const configFile = join(repoRoot, "examples", "orchestrator.yaml");
-  // The edge's token goes to the child through its environment, never its argv.
-  const childEnv = { CBO_BENCH_EDGE: JSON.stringify({ apiUrl: edge.apiUrl, token: edge.token, regions: edge.regions }), CBO_BENCH_DIR: dir };
-  const url = (rel: string) => pathToFileURL(join(repoRoot, rel)).href;
-  const mib = (bytes: number) => bytes / 1024 / 1024;
-  try {
-    const baseline = await runChild(MEASURE, {});
-    const results: BenchResult[] = [];
-    const missing = ["src/daemon.ts", "src/deploy/index.ts", "src/api/index.ts"].filter((f) => !existsSync(join(repoRoot, f)));
-    if (missing.length === 0) {
-      const code = `const { startDaemon } = await import(${JSON.stringify(url("src/daemon.ts"))});
-const edge = JSON.parse(process.env.CBO_BENCH_EDGE);
-const daemon = await startDaemon({ dataDir: process.env.CBO_BENCH_DIR, configFile: ${JSON.stringify(configFile)}, edge, log: () => {}, fallbackMasterKeyFile: process.env.CBO_BENCH_DIR + "/master.key" });
-${MEASURE}
-await daemon.close();
-process.exit(0);`;
-      try {
-        // Measured as the product runs its daemon: with the Node flags of `npm start` (and the
-        // deployment kit). The same daemon with Node's default flags is reported beside it.
-        const m = await runChild(code, childEnv, 60_000, DAEMON_NODE_FLAGS);
-        results.push(atMost(name, mib(m.rss!), "MiB", 120, { heap_used_mib: round(mib(m.heapUsed!)), idle_s: IDLE_MS / 1000, node_flags: DAEMON_NODE_FLAGS.join(" "), spec: "examples/orchestrator.yaml (2 Workers x 3 local targets, monitor every 1 s)" }));
-        const d = await runChild(code, childEnv);
-        results.push(info("release.daemon_idle_rss_default_flags_mib", mib(d.rss!), "MiB", { heap_used_mib: round(mib(d.heapUsed!)), node_flags: "(none)" }));
-      } catch (err) {
-        results.push(unavailable(name, "MiB", goal, `the daemon did not start: ${(err as Error).message}`));
-      }
-    } else {
-      results.push(unavailable(name, "MiB", goal, `the daemon cannot start yet: ${missing.join(", ")} missing`));
-      // A stand-in until then, reported under its own name: store + monitor probing the same fleet.
-      const code = `const { createStore } = await import(${JSON.stringify(url("src/store/index.ts"))});
-const { loadSpec } = await import(${JSON.stringify(url("src/config/load.ts"))});
-const { createCloudflareClient } = await import(${JSON.stringify(url("src/cloudflare/index.ts"))});
-const { createMonitor } = await import(${JSON.stringify(url("src/monitor/index.ts"))});
-const edge = JSON.parse(process.env.CBO_BENCH_EDGE);
-const spec = loadSpec(${JSON.stringify(configFile)});
-const store = createStore(process.env.CBO_BENCH_DIR + "/state.db");
-const client = createCloudflareClient({ baseUrl: edge.apiUrl, apiToken: edge.token });
-const targets = new Map(edge.regions.map((r) => [r.name, { name: r.name, accountId: r.accountId, client: client.forAccount(r.accountId), endpoint: (w) => ({ url: "http://127.0.0.1:" + r.port + "/", host: w + ".localhost" }) }]));
-const monitor = createMonitor({ store, spec: () => spec, targets: () => targets });
-monitor.start();
-${MEASURE}
-await monitor.stop();
-store.close();
-process.exit(0);`;
-      const m = await runChild(code, childEnv);
-      results.push(info("release.daemon_idle_rss_proxy_mib", mib(m.rss!), "MiB", { measured: "store + Cloudflare client + monitor probing examples/orchestrator.yaml (no engine, no API yet)", heap_used_mib: round(mib(m.heapUsed!)) }));
-    }
-    results.push(info("release.node_baseline_rss_mib", mib(baseline.rss!), "MiB", { measured: "an empty Node process, same wait" }));
-    return results;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+// In bench/daemon-rss.ts: the real `cbo daemon` process idling on the released example fleet.
 
 export const benchmarks: Benchmark[] = [
   { name: "release.parallel_vs_wrangler_ratio", run: parallelVsWrangler },

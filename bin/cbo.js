@@ -9,5 +9,11 @@ if (major < 24) {
   );
   process.exit(2);
 }
+// Node's compile cache keeps the stripped TypeScript and V8's code cache between runs (in
+// NODE_COMPILE_CACHE, else <tmpdir>/node-compile-cache): later starts neither load the type stripper
+// nor compile every module again, which saves the daemon about 25 MiB and cuts start-up time.
+// It is an optimisation only: when the directory cannot be used, Node carries on without it.
+const { enableCompileCache } = await import("node:module");
+enableCompileCache?.();
 const { main } = await import("../src/cli/main.ts");
 process.exitCode = await main(process.argv.slice(2));

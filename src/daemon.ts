@@ -5,11 +5,12 @@
 // Start order: store -> master key -> vault, signing key, audit log (openSecurity) -> engine
 // (recovery is audited) -> monitor -> first admin token (audited) -> API -> checkpoint timer ->
 // backup schedule. close() stops them in reverse and signs a last checkpoint before the store closes.
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CboError, isCboError } from "./kit/errors.ts";
 import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
+import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
 import type { Target } from "./config/schema.ts";
 import { createStore, type Store } from "./store/index.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
@@ -25,7 +26,7 @@ import { createDriftChecker } from "./monitor/drift-checker.ts";
 import { createConfigSync, createHeartbeatSink, type ConfigSync, type HeartbeatSink } from "./sync/index.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "./vault/index.ts";
 import { completeKeyFileRotation } from "./vault/key-file-rotation.ts";
-import { API_VERSION, createApi, openSecurity, startApiServer, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
+import { API_VERSION, createApi, openSecurity, parseAllowedHosts, startApiServer, type DenialOptions, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
 import type { DaemonAdmin } from "./api/types.ts";
 import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
 
@@ -58,7 +59,7 @@ export type DaemonOptions = {
   masterKeyFile?: string;
   passphrase?: string;
   fallbackMasterKeyFile?: string;
-  /** Where CBO_MASTER_KEY and CBO_MASTER_KEY_FILE are read (default process.env). */
+  /** Where CBO_MASTER_KEY, CBO_MASTER_KEY_FILE and CBO_ALLOWED_HOSTS are read (default process.env). */
   env?: Record<string, string | undefined>;
   /** Where signed audit checkpoints are shipped: a file (appended) or an http(s) URL (POSTed). Default <data>/audit-checkpoints.jsonl. */
   auditExport?: string;
@@ -66,6 +67,21 @@ export type DaemonOptions = {
   auditCheckpointEvery?: { entries?: number; ms?: number };
   /** Failed-authentication limit (default: 10 failures in 60 s lock the client or token prefix for 60 s). */
   authLimits?: RateLimitOptions;
+  /**
+   * More paths no Worker bundle may read (e.g. a separate local edge's data directory). The data
+   * directory, the master key file(s) and the backup directory are always protected.
+   */
+  protectedPaths?: string[];
+  /**
+   * Host names the API answers besides loopback and the tunnel's hostnames (DNS-rebinding guard),
+   * added to those in CBO_ALLOWED_HOSTS (comma-separated). A non-loopback `host` it listens on is
+   * allowed as well.
+   */
+  allowedHosts?: string[];
+  /** How refused requests are grouped and counted in the audit log (default: 10 in full per client and kind per 60 s, then counted). */
+  denials?: DenialOptions;
+  /** Between attempts at a rollback that did not land (a region out, a full disk): default 1 s doubling to 30 s, jittered. */
+  restoreBackoff?: { baseMs: number; maxMs: number };
   /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
   backup?: { everyMs: number; keep: number; dir?: string };
   /** A full disk: room wanted beyond the WAL before writing again (default 8 MiB), and how often it is looked at (default 2 s). */
@@ -135,7 +151,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const bind = checkBind(opts.host ?? "127.0.0.1", opts.allowPublic === true);
   if (bind.warning) log(bind.warning);
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
+  if (ensurePrivateDir(dataDir)) log(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);
   const targets = buildTargets(spec, opts);
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
@@ -162,11 +179,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (keyFile) completeKeyFileRotation(keyFile, store.db, log);
     let masterKey = resolveMasterKey(opts, store.db, log);
     const startedAt = Date.now();
+    // Signed checkpoints are public, but an older file left 0644 is tightened like the rest.
+    if (opts.auditExport === undefined && existsSync(auditExport)) tighten(auditExport, 0o600);
     const sec = (security = await openSecurity({
-      db: store.db, storage: store.storage, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
+      db: store.db, storage: store.storage, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}), ...(opts.denials ? { denials: opts.denials } : {}),
     }));
     // Offline verifiers (cbo audit verify) find the public key beside the data; it is public.
-    writeFileSync(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
+    writePrivateFile(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
     // Before the engine recovers anything: its lifecycle events go into the audit log too.
     const unfollow = sec.followEngine(store.events);
 
@@ -192,6 +211,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     const engine = createEngine({
       store, spec: currentSpec, targets: () => targets, log,
+      protectedPaths: protectedPaths(opts, dataDir),
+      ...(opts.restoreBackoff ? { restoreBackoff: opts.restoreBackoff } : {}),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
       orchestratorUrl: () => opts.orchestratorUrl ?? tunnel.workersUrl() ?? listening,
       publicKey: () => sec.orchestratorKey.publicKey,
@@ -242,13 +263,22 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       masterKeyRotated: (next) => void (masterKey = next),
       async backup(o, written) {
         // Loaded on first use, like the schedule: an idle daemon does not pay for it.
-        const { backupNow } = await import("./backup/index.ts");
+        const { backupNow, DEFAULT_BACKUP_DIR } = await import("./backup/index.ts");
+        const { checkArchivePlace } = await import("./backup/paths.ts");
+        // Only where the daemon keeps its own things (its backup directory, or its user's), before anything is created.
+        checkArchivePlace({ ...o, dataDir, backupDir: opts.backup?.dir ?? join(dataDir, DEFAULT_BACKUP_DIR) });
         const dir = o.dir ?? opts.backup?.dir;
         // A signed checkpoint at the archive's head, in the archive and in the checkpoint file.
         return backupNow({ dataDir, db: store.db, masterKey, checkpoint: () => sec.audit.checkpoint(), ...(o.out ? { out: o.out } : {}), ...(dir ? { dir } : {}), ...(o.keep ? { keep: o.keep } : {}), written });
       },
     };
-    const api = createApi({ admin, store, engine, monitor, security: sec, spec: currentSpec, targets: () => targets, log, configSync, heartbeats, tunnel, daemonUrl: () => listening, ...(opts.authLimits ? { authLimits: opts.authLimits } : {}) });
+    const env = opts.env ?? process.env;
+    const listenHost = opts.host ?? "127.0.0.1";
+    const allowedHosts = [...parseAllowedHosts(env.CBO_ALLOWED_HOSTS), ...(opts.allowedHosts ?? []), ...(["0.0.0.0", "::", "[::]"].includes(listenHost) ? [] : [listenHost])];
+    const api = createApi({
+      admin, store, engine, monitor, security: sec, spec: currentSpec, targets: () => targets, log, configSync, heartbeats, tunnel, daemonUrl: () => listening, allowedHosts,
+      ...(opts.authLimits ? { authLimits: opts.authLimits } : {}),
+    });
     const server = await startApiServer({ api, host: opts.host ?? "127.0.0.1", port: opts.port ?? 0, allowPublic: opts.allowPublic === true });
     listening = server.url;
     // On the record before anyone is told where the daemon listens: a daemon whose start cannot be
@@ -262,7 +292,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await server.close();
       throw e;
     }
-    writeFileSync(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
+    writePrivateFile(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
     monitor.start();
     await tunnel.start(server.url);
     drift.start();
@@ -327,6 +357,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     store.close();
     throw named;
   }
+}
+
+/** What no Worker bundle may read (src/deploy/confine.ts): the daemon's own files and keys. */
+function protectedPaths(opts: DaemonOptions, dataDir: string): string[] {
+  const env = opts.env ?? process.env;
+  const files = [opts.masterKeyFile, env.CBO_MASTER_KEY_FILE || undefined, opts.fallbackMasterKeyFile, opts.backup?.dir, ...(opts.protectedPaths ?? [])];
+  return [dataDir, ...files.filter((f): f is string => f !== undefined).map((f) => resolve(f))];
 }
 
 /** The key file the master key is read from when it comes from one (what an online rotation rewrites). */

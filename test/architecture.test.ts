@@ -62,26 +62,28 @@ const RULES: Record<string, Rule> = {
 
 type Violation = { file: string; specifier: string; rule: string };
 
-type ImportRef = { specifier: string; typeOnly: boolean; line: number };
+type ImportRef = { specifier: string; typeOnly: boolean; line: number; dynamic: boolean; namedZ: boolean };
 
 /** Every module specifier a source file refers to, with whether the reference is erased. */
 function findImports(fileName: string, source: string): ImportRef[] {
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const refs: ImportRef[] = [];
-  const add = (node: ts.Node, spec: ts.Node | undefined, typeOnly: boolean) => {
+  const add = (node: ts.Node, spec: ts.Node | undefined, typeOnly: boolean, dynamic = false, namedZ = false) => {
     if (spec === undefined || !(ts.isStringLiteral(spec) || ts.isNoSubstitutionTemplateLiteral(spec))) return;
     const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
-    refs.push({ specifier: spec.text, typeOnly, line });
+    refs.push({ specifier: spec.text, typeOnly, line, dynamic, namedZ });
   };
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node)) {
-      add(node, node.moduleSpecifier, node.importClause?.isTypeOnly ?? false);
+      const bindings = node.importClause?.namedBindings;
+      const namedZ = bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.some((e) => (e.propertyName ?? e.name).text === "z");
+      add(node, node.moduleSpecifier, node.importClause?.isTypeOnly ?? false, false, namedZ);
     } else if (ts.isExportDeclaration(node)) {
       add(node, node.moduleSpecifier, node.isTypeOnly);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       add(node, node.moduleReference.expression, node.isTypeOnly);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
-      add(node, node.arguments[0], false);
+      add(node, node.arguments[0], false, true);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
       add(node, node.argument.literal, true);
     }
@@ -155,6 +157,28 @@ function listTs(dir: string): string[] {
 }
 
 const srcDir = join(dirname(fileURLToPath(import.meta.url)), "..", "src");
+
+const packageOf = (spec: string) => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!);
+
+/**
+ * What `root` loads as soon as it is imported: src/ files and npm packages reached through static,
+ * non-type imports (a dynamic `import()` loads only when it runs, a type import never).
+ */
+function staticClosure(root: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (srcPath: string) => {
+    if (files.has(srcPath)) return;
+    files.add(srcPath);
+    for (const ref of findImports(srcPath, readFileSync(join(srcDir, srcPath), "utf8"))) {
+      if (ref.typeOnly || ref.dynamic) continue;
+      if (ref.specifier.startsWith(".")) visit(posix.normalize(posix.join(posix.dirname(srcPath), ref.specifier)));
+      else if (!ref.specifier.startsWith("node:") && !isBuiltin(ref.specifier)) packages.add(packageOf(ref.specifier));
+    }
+  };
+  visit(root);
+  return { files, packages };
+}
 const format = (v: Violation) => `${v.file} imports "${v.specifier}": ${v.rule}`;
 
 describe("architecture", () => {
@@ -165,6 +189,36 @@ describe("architecture", () => {
       checkSource(relative(srcDir, f).split(sep).join("/"), readFileSync(f, "utf8")),
     );
     expect(violations.map(format), "import rules broken (see RULES in test/architecture.test.ts)").toEqual([]);
+  });
+
+  it("run-time code never imports the cloudflare SDK, and only the local edge imports Miniflare", () => {
+    const offenders = listTs(srcDir).flatMap((f) => {
+      const srcPath = relative(srcDir, f).split(sep).join("/");
+      if (isTestFile(srcPath)) return [];
+      return findImports(srcPath, readFileSync(f, "utf8"))
+        .filter((r) => (r.specifier === "cloudflare" || r.specifier.startsWith("cloudflare/")) || (["miniflare", "workerd"].includes(packageOf(r.specifier)) && layerOf(srcPath) !== "local-edge"))
+        .map((r) => `src/${srcPath}:${r.line} imports ${r.specifier}`);
+    });
+    expect(offenders).toEqual([]);
+  });
+
+  it("the daemon (startDaemon, cbo daemon) loads neither the local edge nor the SDK; cbo up and cbo edge load the edge only when run", () => {
+    for (const root of ["daemon.ts", "cli/daemon-command.ts", "cli/main.ts", "cli/up-command.ts", "cli/edge-command.ts", "cli/init-command.ts"]) {
+      const { files, packages } = staticClosure(root);
+      expect([...files].filter((f) => f.startsWith("local-edge/")), root).toEqual([]);
+      expect([...packages].filter((p) => ["miniflare", "workerd", "cloudflare", "esbuild"].includes(p)), root).toEqual([]);
+    }
+  });
+
+  it("kit/ and edge/ (bundled into Workers) import zod as a namespace, which lets the bundler drop what is unused", () => {
+    // `import { z } from "zod"` keeps all of zod's locales in a bundle (colinhacks/zod#6597).
+    const named = listTs(srcDir).flatMap((f) => {
+      const srcPath = relative(srcDir, f).split(sep).join("/");
+      if (!["kit", "edge"].includes(layerOf(srcPath))) return [];
+      return findImports(srcPath, readFileSync(f, "utf8")).filter((r) => r.namedZ && packageOf(r.specifier) === "zod").map((r) => `src/${srcPath}:${r.line}`);
+    });
+    expect(named).toEqual([]);
+    expect(findImports("kit/x.ts", `import { z } from "zod";\nimport * as y from "zod";\nimport { z as zz } from "zod/mini";`).map((r) => r.namedZ)).toEqual([true, false, true]);
   });
 
   it("the checker reports synthetic violations and passes allowed imports", () => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_TOOLS } from "../scripts/test-tools.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -20,8 +21,8 @@ const EXAMPLE = fileURLToPath(new URL("../examples/orchestrator.yaml", import.me
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard/", import.meta.url));
 const REGIONS = ["eu", "us", "ap"];
 const WORKERS = ["ads-api", "ads-attribution"];
-/** Debian's Chromium, never a downloaded one. */
-const CHROMIUM = "/usr/bin/chromium";
+/** Debian's Chromium, never a downloaded one (scripts/ensure-test-tools.ts installs it). */
+const CHROMIUM = TEST_TOOLS.chromium.path;
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 type Release = { id: string; status: string };

@@ -33,7 +33,7 @@ const HOUR = 3_600_000;
 // An example-style Hono Worker with the agent mounted; its config must have a `greeting`.
 const HONO_WORKER = `
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { createEdgeAgent } from "./src/edge/index.ts";
 const agent = createEdgeAgent({ configSchema: z.object({ greeting: z.string() }).loose(), heartbeatIntervalMs: ${HOUR}, configRefreshMs: ${HOUR} });
 const app = new Hono();

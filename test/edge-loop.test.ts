@@ -9,16 +9,15 @@
 //   config.rejected.
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { sendPoke } from "../src/sync/poke.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { writeExampleProject } from "./support/example-project.ts";
 import { createKeepAliveAgent, httpGet } from "./support/http.ts";
 
-const EXAMPLES = fileURLToPath(new URL("../examples/", import.meta.url));
 const REGIONS = ["eu", "us", "ap"];
 
 const spec = (motd: string, usTracking: boolean) => `version: 1
@@ -30,9 +29,9 @@ rollout:
   steps: [100]
   gate: { probe_path: /health, bake_ms: 200, min_samples: 3, interval_ms: 30 }
 workers:
-  - { name: ads-attribution, main: ${join(EXAMPLES, "ads-attribution/index.ts")} }
+  - { name: ads-attribution, main: ads-attribution/index.ts }
   - name: ads-api
-    main: ${join(EXAMPLES, "ads-api/index.ts")}
+    main: ads-api/index.ts
     kv: { EVENTS: ads-events }
     services: { ATTRIBUTION: ads-attribution }
     secrets: [SHOPIFY_WEBHOOK_SECRET]
@@ -98,6 +97,7 @@ describe("the edge loop: config sync, last known good, tampering", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("edge-loop");
+    writeExampleProject(dir);
     writeFileSync(join(dir, "orchestrator.yaml"), spec("first", true));
     keyFile = join(dir, "master.key");
     generateKeyFile(keyFile);

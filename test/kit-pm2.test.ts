@@ -15,6 +15,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_TOOLS } from "../scripts/test-tools.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { cboEnv, runCbo } from "./support/run-cbo.ts";
@@ -124,7 +125,7 @@ describe("the deployment kit under PM2", () => {
     const built = await runCbo(["kit", "--config", join(project, "orchestrator.yaml"), "--out", join(tmp, "kit.tar.gz"), "--port", String(port), "--data-dir", data, "--etc-dir", etc, "--json"], { cwd: tmp });
     expect(built.code, built.stderr).toBe(0);
     expect(JSON.parse(built.stdout)).toMatchObject({ audited: false, source: join(project, "orchestrator.yaml") });
-    await run("tar", ["-xzf", join(tmp, "kit.tar.gz"), "-C", tmp]);
+    await run(TEST_TOOLS.tar.path, ["-xzf", join(tmp, "kit.tar.gz"), "-C", tmp]);
     kitDir = join(tmp, KIT_DIR_NAME);
     // What setup-vps.sh does on a VPS, in miniature: dependencies, the Worker source, the master key, the env file.
     symlinkSync(join(ROOT, "node_modules"), join(kitDir, "node_modules"));
@@ -193,7 +194,7 @@ describe("the deployment kit under PM2", () => {
     for (const [archive, dataDir] of [["from-api", "/srv/cbo"], ["from-cli", "/var/lib/cbo"]] as const) {
       const out = join(tmp, archive);
       mkdirSync(out);
-      await run("tar", ["-xzf", join(tmp, `${archive}.tar.gz`), "-C", out]);
+      await run(TEST_TOOLS.tar.path, ["-xzf", join(tmp, `${archive}.tar.gz`), "-C", out]);
       const files = filesUnder(out);
       expect(files.length).toBeGreaterThan(100);
       expect(scan(files, needles), `secrets in ${archive}`).toEqual([]);

@@ -8,7 +8,12 @@
 // text, base64, base64url and hex: zero occurrences.
 //
 // The edge's own database is Cloudflare's stand-in: a `binding` secret rests there because the
-// operator chose binding (the trust model); `relay` values must never reach it, which is checked.
+// operator chose binding (the trust model); `relay` values must never reach it, which is checked,
+// and neither do the master key, the admin token or the Cloudflare token.
+//
+// The daemon's environment also holds CBO_MASTER_KEY and CLOUDFLARE_API_TOKEN while the edge and
+// the daemon start (which is when workerd and esbuild are spawned): no child process has any
+// planted value in its environment (/proc/<pid>/environ, `ps e`), and none is in `ps` output.
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { descendants, psOutput } from "./support/processes.ts";
 import { relayWorkerSource } from "./support/relay-worker.ts";
 import { httpGet } from "./support/http.ts";
 import { runCbo, type CboRun } from "./support/run-cbo.ts";
@@ -97,15 +103,24 @@ describe("planted secrets: release, rollback, relay, audit export and backup lea
     }
   };
 
+  /** Secrets of the daemon's own environment while it starts its children. */
+  const envPlanted = { CBO_MASTER_KEY: randomBytes(32).toString("base64"), CLOUDFLARE_API_TOKEN: plant("cftoken") };
+
   beforeAll(async () => {
-    t = await startTestEdge({ regions: ["eu", "us"] });
-    dir = await makeTempDir("planted");
-    data = join(dir, "data");
-    writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
-    writeFileSync(join(dir, "shop.js"), WORKER);
-    keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    d = await startDaemon({ dataDir: data, configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 200, auditCheckpointEvery: { entries: 20, ms: 60_000 }, log: (l) => logs.push(l) });
+    Object.assign(process.env, envPlanted);
+    try {
+      t = await startTestEdge({ regions: ["eu", "us"] });
+      dir = await makeTempDir("planted");
+      data = join(dir, "data");
+      writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
+      writeFileSync(join(dir, "shop.js"), WORKER);
+      keyFile = join(dir, "master.key");
+      generateKeyFile(keyFile);
+      d = await startDaemon({ dataDir: data, configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 200, auditCheckpointEvery: { entries: 20, ms: 60_000 }, log: (l) => logs.push(l) });
+    } finally {
+      // The CLI runs below get a clean environment of their own (one master-key source only).
+      for (const k of Object.keys(envPlanted)) delete process.env[k];
+    }
   }, 60_000);
   afterAll(async () => {
     await d?.close();
@@ -175,9 +190,28 @@ describe("planted secrets: release, rollback, relay, audit export and backup lea
 
   it("relay values never reach the edge; binding values rest there only where allowed", () => {
     const edgeFiles = readdirSync(t.dataDir, { recursive: true }).map(String).filter((f) => statSync(join(t.dataDir, f)).isFile());
+    expect(edgeFiles).toEqual(expect.arrayContaining(["edge.sqlite", "token"]));
     const bytes = Buffer.concat(edgeFiles.map((f) => readFileSync(join(t.dataDir, f))));
     expect(leaks(bytes, (s) => s.relay)).toEqual([]);
     // The binding values are there (the scan can find what it looks for).
     expect(leaks(bytes, (s) => !s.relay).length).toBeGreaterThan(0);
+    // Nothing of the orchestrator's own keys and tokens rests at Cloudflare's stand-in.
+    const own = { "master key file": readFileSync(keyFile, "utf8").trim(), "admin token": d.initialAdminToken!, ...envPlanted };
+    expect(Object.entries(own).filter(([, v]) => forms(v).some((f) => bytes.includes(f))).map(([k]) => k)).toEqual([]);
+  });
+
+  it("no planted value in a child process's environment (workerd, esbuild) or in ps output", () => {
+    const kids = descendants(process.pid);
+    // The children the scan is about are there: one workerd per region and esbuild's service.
+    expect(kids.filter((k) => /workerd/.test(k.command)).length).toBeGreaterThanOrEqual(2);
+    expect(kids.some((k) => /esbuild/.test(k.command))).toBe(true);
+    const own = { "master key file": readFileSync(keyFile, "utf8").trim(), "admin token": d.initialAdminToken!, ...envPlanted };
+    const ownLeaks = (text: string) => Object.entries(own).filter(([, v]) => forms(v).some((f) => text.includes(f))).map(([k]) => k);
+    const hits: string[] = [];
+    for (const k of kids) hits.push(...[...leaks(k.environ), ...ownLeaks(k.environ)].map((x) => `${x} in the environment of ${k.pid} ${k.command.slice(0, 80)}`));
+    const ps = psOutput(kids.map((k) => k.pid));
+    expect(ps).toContain("workerd");
+    hits.push(...[...leaks(ps), ...ownLeaks(ps)].map((x) => `${x} in ps output`));
+    expect(hits).toEqual([]);
   });
 });

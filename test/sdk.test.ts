@@ -1,5 +1,6 @@
 // The official `cloudflare` SDK (7.3.0) against the local edge: its list iterators must see every
-// item and stop. Each loop runs under a request budget, so a server that ignores `page` (which
+// item and stop, and the calls the orchestrator makes (through its own typed client at run time,
+// src/cloudflare) work through the SDK too, so that users' SDK code runs unchanged. Each loop runs under a request budget, so a server that ignores `page` (which
 // sends the SDK into an endless loop) fails the test instead of hanging it.
 import Cloudflare, { AuthenticationError, NotFoundError } from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -137,5 +138,43 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
     const denied = await drain(stranger.kv.namespaces.list({ account_id: acct })).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(AuthenticationError);
     expect((denied as AuthenticationError).errors[0]).toMatchObject({ code: 10000 });
+  });
+  it("the orchestrator's calls, made through the SDK: whoami, scripts, deployments, secrets, KV, tunnels", async () => {
+    expect(await client.user.tokens.verify()).toMatchObject({ status: "active" });
+    expect((await drain(client.accounts.list())).items.map((a) => a.id)).toContain(acct);
+    expect((await drain(client.memberships.list())).items.map((m) => m.account?.id)).toContain(acct);
+    expect((await client.workers.subdomains.get({ account_id: acct })).subdomain).toBe(t.region.subdomain);
+
+    // A Worker deployed at 100% by its first upload, so that secrets may change.
+    const name = "sdk-calls";
+    const first = await putScript(t.edge, acct, name, { code: workerSource("calls-1") });
+    expect((await drain(client.workers.scripts.list({ account_id: acct }))).items.map((x) => x.id)).toContain(name);
+    await client.workers.scripts.secrets.update(name, { account_id: acct, name: "ONE", text: "1", type: "secret_text" });
+    await client.workers.scripts.secrets.bulkUpdate(
+      name,
+      { account_id: acct, secrets: { TWO: { name: "TWO", text: "2", type: "secret_text" } } },
+      { headers: { "content-type": "application/merge-patch+json" } },
+    );
+    await client.workers.scripts.secrets.delete("ONE", { account_id: acct, script_name: name, url_encoded: true });
+    expect((await drain(client.workers.scripts.secrets.list(name, { account_id: acct }))).items.map((x) => x.name)).toEqual(["TWO"]);
+    const deployment = await client.workers.scripts.deployments.create(name, {
+      account_id: acct, strategy: "percentage", versions: [{ version_id: first, percentage: 100 }], annotations: { "workers/message": "back" },
+    });
+    expect(deployment.versions).toEqual([{ version_id: first, percentage: 100 }]);
+    await client.workers.scripts.delete(name, { account_id: acct, force: true });
+    expect((await drain(client.workers.scripts.list({ account_id: acct }))).items.map((x) => x.id)).not.toContain(name);
+
+    const ns = await client.kv.namespaces.create({ account_id: acct, title: "sdk-calls" });
+    await client.kv.namespaces.bulkUpdate(ns.id, { account_id: acct, body: [{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "c", value: "3" }] });
+    await client.kv.namespaces.bulkDelete(ns.id, { account_id: acct, body: ["b"] });
+    expect((await drain(client.kv.namespaces.keys.list(ns.id, { account_id: acct, limit: 1 }))).items.map((k) => k.name)).toEqual(["a", "c"]);
+    await client.kv.namespaces.delete(ns.id, { account_id: acct });
+
+    const tunnel = await client.zeroTrust.tunnels.cloudflared.create({ account_id: acct, name: "sdk-calls", config_src: "cloudflare" });
+    const ingress = [{ hostname: "x.example.com", service: "http://127.0.0.1:8700" }, { service: "http_status:404" }] as Array<{ hostname: string; service: string }>;
+    const config = await client.zeroTrust.tunnels.cloudflared.configurations.update(tunnel.id!, { account_id: acct, config: { ingress } });
+    expect(config.config?.ingress?.map((r) => r.service)).toEqual(["http://127.0.0.1:8700", "http_status:404"]);
+    expect(typeof (await client.zeroTrust.tunnels.cloudflared.token.get(tunnel.id!, { account_id: acct }))).toBe("string");
+    await client.zeroTrust.tunnels.cloudflared.delete(tunnel.id!, { account_id: acct });
   });
 });

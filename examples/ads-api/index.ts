@@ -4,7 +4,7 @@
 // endpoint, and asks a second Worker (ads-attribution, a service binding) which campaign an order
 // came from. What it may do is in signed config the orchestrator publishes (`cbo config publish`).
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { createEdgeAgent } from "clawdbot-orchestrator/edge";
 
 /** The config this app accepts; a signed bundle that does not fit is refused (invalid_config). */

@@ -2,18 +2,22 @@
 // validation and one error shape, plus the WebSocket event stream for a node:http server.
 // Every request with a role goes through the auth gate (rate limit, token, role; refusals are
 // audited), and a mutation that fails is recorded under its route's audit action; its success is
-// recorded by the change itself, fail closed (see audit-trail.ts).
+// recorded by the change itself, fail closed (see audit-trail.ts). Before any of that, a request
+// must name a host the daemon goes by (host-allowlist.ts), and every body is read with its route's
+// limit counted while it streams in (body-limit.ts).
 import type { IncomingMessage, Server } from "node:http";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { z } from "zod";
+import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { actorOf, viaOf } from "./audit-trail.ts";
 import { createAuthGate } from "./auth-gate.ts";
+import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
 import type { RouteContext } from "./context.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
 import { createObserver } from "./observe.ts";
+import { createRequestOrigin } from "./request-origin.ts";
 import { buildOpenApi } from "./openapi.ts";
 import type { RouteDef } from "./route.ts";
 import { catalogRoutes } from "./routes-catalog.ts";
@@ -42,7 +46,6 @@ import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie } from "./s
 import { guardSession } from "./session-guard.ts";
 
 export const API_VERSION = "0.1.0";
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export type Api = {
   app: Hono;
@@ -59,11 +62,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z
   return r.data;
 }
 
-/** The JSON body; an empty body is `{}` so that a missing field is reported by name. */
-async function readJson(c: Context): Promise<unknown> {
-  return jsonOf(await c.req.text());
-}
-
+/** A body's JSON; an empty body is `{}` so that a missing field is reported by name. */
 function jsonOf(text: string): unknown {
   if (text.trim() === "") return {};
   try {
@@ -73,16 +72,19 @@ function jsonOf(text: string): unknown {
   }
 }
 
-/** The socket's peer (Hono's node adapter passes the request as env.incoming); undefined in-process. */
-function clientAddress(c: Context): string | undefined {
-  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
-}
+/** The node:http request (Hono's node adapter passes it as env.incoming); undefined in-process. */
+const incomingOf = (c: Context): IncomingMessage | undefined => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 
 export function createApi(deps: ApiDeps): Api {
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let openapi: Record<string, unknown> | undefined;
+  const sessions = createSessionStore(deps.dashboard?.sessions);
+  const gate = createAuthGate({ tokens: deps.store.tokens, trail: deps.security.trail, sessions, ...(deps.authLimits ? { limits: deps.authLimits } : {}) });
+  const origin = createRequestOrigin({ tunnelHosts: () => deps.tunnel?.hostnames() ?? [], extraHosts: deps.allowedHosts ?? [], trail: deps.security.trail, tenant: () => deps.spec().tenant });
+  const clientOf = (c: Context) => origin.clientOf(incomingOf(c));
   const ctx: RouteContext = {
     deps,
+    gate,
     observed: createObserver(deps),
     openapi: () => (openapi ??= buildOpenApi(routes, { title: "Clawdbot Orchestrator API", version: API_VERSION })),
   };
@@ -93,8 +95,6 @@ export function createApi(deps: ApiDeps): Api {
     ...setupRoutes(ctx),
     ...kitRoutes(ctx),
   ];
-  const sessions = createSessionStore(deps.dashboard?.sessions);
-  const gate = createAuthGate({ tokens: deps.store.tokens, trail: deps.security.trail, sessions, ...(deps.authLimits ? { limits: deps.authLimits } : {}) });
 
   const app = new Hono();
   app.onError((err, c) => {
@@ -109,37 +109,28 @@ export function createApi(deps: ApiDeps): Api {
   app.notFound((c) => errorResponse(new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." })));
   // Hot, token-less, signed routes (heartbeats: every isolate of every Worker, every interval) are
   // registered before the general middleware: no session, CSRF or request-context work applies to
-  // them, and their body limit is their own (the handler refuses more than it reads).
+  // them. They check the Host and their body limit themselves.
   for (const r of routes.filter((x) => x.hot)) {
+    const limit = r.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const label = `${r.method.toUpperCase()} ${r.path}`;
     app.on(r.method.toUpperCase(), r.path, async (c) => {
-      const declared = Number(c.req.header("content-length") ?? "0");
-      if (declared > MAX_BODY_BYTES) throw new CboError("ERR_VALIDATION", `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
-      const raw = await c.req.text();
+      const req = incomingOf(c);
+      origin.checkHost(req, label);
+      const raw = await readBody(c, limit);
       const input = {
         params: undefined, query: undefined,
         body: r.body ? parse(r.body, jsonOf(raw), "body") : undefined,
         principal: null, tenant: deps.spec().tenant,
         signed: { raw, signature: r.signatureHeader ? c.req.header(r.signatureHeader) : undefined },
+        client: () => origin.clientOf(req),
       };
       return c.json((await r.handle(input)) as object, r.status);
     });
   }
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      // The rest of the body is not read, so the connection cannot carry another request.
-      onError: () => {
-        const res = errorResponse(new CboError("ERR_VALIDATION", `The request body is larger than ${MAX_BODY_BYTES} bytes.`));
-        res.headers.set("connection", "close");
-        return res;
-      },
-    }),
-  );
   app.use("*", baseSecurityHeaders());
-  mountDashboard(app, {
-    gate, sessions, trail: deps.security.trail, tenant: () => deps.spec().tenant, lastEventId: () => deps.store.events.lastId(),
-    assets: createDashboardAssets({ log, ...(deps.dashboard?.dir ? { dir: deps.dashboard.dir } : {}) }), client: clientAddress, log,
+  app.use("*", async (c, next) => {
+    origin.checkHost(incomingOf(c), `${c.req.method} ${c.req.path}`.slice(0, 300));
+    await next();
   });
 
   for (const r of routes.filter((x) => !x.hot)) {
@@ -148,7 +139,8 @@ export function createApi(deps: ApiDeps): Api {
       const label = `${r.method.toUpperCase()} ${r.path}`;
       // Who asks comes first: an unauthenticated request learns nothing about its input. Without
       // a bearer token, a dashboard session cookie may stand in (with its CSRF token on mutations).
-      const who = r.role ? gate.identify({ header: c.req.header("authorization"), session: readSessionCookie(c.req.header("cookie")), client: clientAddress(c), route: label }, tenant) : null;
+      const client = clientOf(c);
+      const who = r.role ? gate.identify({ header: c.req.header("authorization"), session: readSessionCookie(c.req.header("cookie")), client, route: label }, tenant) : null;
       const principal = who?.principal ?? null;
       const session = who?.session;
       if (principal && session) {
@@ -156,14 +148,18 @@ export function createApi(deps: ApiDeps): Api {
         guardSession(deps.security.trail, principal, check, label, tenant);
       }
       if (principal && r.role) gate.authorize(principal, r.role, tenant, label);
-      const raw = r.signatureHeader ? await c.req.text() : undefined;
+      // Only what the route takes is read, and no more than its limit; a route without a body
+      // still refuses a declared one over the default (an unread body is drained and dropped).
+      const raw = r.body || r.signatureHeader ? await readBody(c, r.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
+      if (raw === undefined && Number(c.req.header("content-length") ?? 0) > DEFAULT_MAX_BODY_BYTES) throw payloadTooLarge(DEFAULT_MAX_BODY_BYTES);
       const input = {
         params: r.params ? parse(r.params, c.req.param(), "params") : undefined,
         query: r.query ? parse(r.query, c.req.query(), "query") : undefined,
-        body: r.body ? parse(r.body, raw === undefined ? await readJson(c) : jsonOf(raw), "body") : undefined,
+        body: r.body ? parse(r.body, jsonOf(raw ?? ""), "body") : undefined,
         principal,
         tenant,
-        ...(raw === undefined ? {} : { signed: { raw, signature: c.req.header(r.signatureHeader!) } }),
+        ...(raw === undefined || !r.signatureHeader ? {} : { signed: { raw, signature: c.req.header(r.signatureHeader) } }),
+        client: () => client,
       };
       let out: unknown;
       // `x-cbo-via` (e.g. `mcp:rollback` from `cbo mcp`): a detail on the caller's audit entries.
@@ -190,12 +186,26 @@ export function createApi(deps: ApiDeps): Api {
     });
   }
 
+  // Everything else that reads a body (the dashboard's login and logout) takes the default limit,
+  // counted while it streams in. After the API routes: theirs are their own.
+  app.use(
+    "*",
+    bodyLimit({ maxSize: DEFAULT_MAX_BODY_BYTES, onError: () => errorResponse(payloadTooLarge(DEFAULT_MAX_BODY_BYTES)) }),
+  );
+  mountDashboard(app, {
+    gate, sessions, trail: deps.security.trail, tenant: () => deps.spec().tenant, lastEventId: () => deps.store.events.lastId(),
+    assets: createDashboardAssets({ log, ...(deps.dashboard?.dir ? { dir: deps.dashboard.dir } : {}) }), client: clientOf, log,
+  });
+
   const streams: EventStream[] = [];
   return {
     app,
     routes,
     attach(server) {
-      const stream = createEventStream({ store: deps.store, gate, trail: deps.security.trail, sessions, tenant: () => deps.spec().tenant, log, ...(deps.stream ? { options: deps.stream } : {}) });
+      const stream = createEventStream({
+        store: deps.store, gate, trail: deps.security.trail, sessions, tenant: () => deps.spec().tenant, log, ...(deps.stream ? { options: deps.stream } : {}),
+        origin,
+      });
       streams.push(stream);
       server.on("upgrade", (req, socket, head) => {
         if (stream.handleUpgrade(req, socket, head)) return;

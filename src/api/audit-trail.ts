@@ -6,11 +6,15 @@
 // The vault's change events arrive through onVaultEvent inside the vault's own transaction, so a
 // failing append rolls the change back. Secret values never get here: the vault reports a written
 // value as its keyed hash only, and a value read through the API is recorded as its keyed hash.
+// Refusals of requests anyone can send (a wrong token, an unsigned heartbeat) go through denied():
+// grouped per source and counted past the first few, so the log records them without anyone
+// being able to fill it (denials.ts).
 import { AsyncLocalStorage } from "node:async_hooks";
 import { CboError, isCboError, toCboError } from "../kit/errors.ts";
 import type { AuditLog, NewAuditEntry } from "../audit/index.ts";
 import type { StoredEvent } from "../store/index.ts";
 import type { Vault, VaultEvent } from "../vault/index.ts";
+import { createDenialLog, type DeniedEntry, type DenialOptions } from "./denials.ts";
 import type { Principal } from "./types.ts";
 
 /** How a token appears as an actor: its name and id (never the token). */
@@ -32,7 +36,7 @@ export function viaOf(header: string | undefined): string | undefined {
 }
 type RequestVia = { actor: string; via: string };
 
-export function createAuditTrail(opts: { log: (line: string) => void }) {
+export function createAuditTrail(opts: { log: (line: string) => void; denials?: DenialOptions }) {
   let audit: AuditLog | undefined;
   // Before attach(): the daemon's own vault work at start (its signing key), appended on attach.
   const early: NewAuditEntry[] = [];
@@ -57,6 +61,23 @@ export function createAuditTrail(opts: { log: (line: string) => void }) {
     }
   }
 
+  const denials = createDenialLog(note, opts.denials);
+  // Summaries of counted denials are written when their window ends, even if no request comes.
+  let sweep: NodeJS.Timeout | undefined;
+  function denied(entry: DeniedEntry, source: string): void {
+    denials.note(entry, source);
+    if (!sweep && denials.pending() > 0) {
+      sweep = setInterval(() => {
+        denials.flushDue();
+        if (denials.pending() === 0) {
+          clearInterval(sweep);
+          sweep = undefined;
+        }
+      }, Math.max(10, Math.min(denials.windowMs, 10_000)));
+      sweep.unref();
+    }
+  }
+
   return {
     /** Connects the log; entries recorded before it are appended now (all or none). */
     attach(log: AuditLog): void {
@@ -65,6 +86,18 @@ export function createAuditTrail(opts: { log: (line: string) => void }) {
     },
     record,
     note,
+    /**
+     * A refused request from `source` (`client:<address>`, or the actor of a valid token): best
+     * effort like note(), written in full for the first few per source and action in a window,
+     * then counted into one summary entry (denials.ts).
+     */
+    denied,
+    /** Writes the summaries of every denial counted so far (before the last checkpoint). */
+    flushDenials(): void {
+      if (sweep) clearInterval(sweep);
+      sweep = undefined;
+      denials.flushAll();
+    },
     /** Runs `fn` (a request's handling) so that entries written by `ctx.actor` carry `via: ctx.via`. */
     within<T>(ctx: RequestVia | undefined, fn: () => T): T {
       return ctx ? requests.run(ctx, fn) : fn();

@@ -6,10 +6,11 @@
 // a failed login is a failed authentication like any other (auth-gate.ts: audited, and counted
 // against the rate limit of its client address and token prefix).
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError, isCboError } from "../kit/errors.ts";
 import { actorOf, type AuditTrail } from "./audit-trail.ts";
 import type { AuthGate } from "./auth-gate.ts";
+import { limitKeyOf } from "./client-address.ts";
 import type { DashboardAssets } from "./dashboard-assets.ts";
 import { dashboardSecurityHeaders } from "./dashboard-headers.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
@@ -82,7 +83,7 @@ function dashboardApp(deps: DashboardDeps): Hono {
     try {
       const cross = crossSiteReason(siteOf(c));
       if (cross) {
-        trail.note({ actor: `client:${client ?? "in-process"}`, action: "auth.denied", target: route, tenant, outcome: "denied", details: { via: "dashboard", reason: cross } });
+        trail.denied({ actor: `client:${client ?? "in-process"}`, action: "auth.denied", target: route, tenant, outcome: "denied", details: { via: "dashboard", reason: cross } }, `client:${limitKeyOf(client ?? "in-process")}`);
         throw new CboError("ERR_FORBIDDEN", `Login refused: ${cross}.`, { hint: "Log in from the dashboard's own page." });
       }
       const raw = form ? Object.fromEntries(Object.entries(await c.req.parseBody()).filter(([, v]) => typeof v === "string")) : await c.req.json().catch(() => ({}));

@@ -1,7 +1,7 @@
 // Every failure leaves the API as `{"error": {"code", "message", "details"}}` with the code's HTTP
 // status. Our own CboErrors keep their message; anything else is a bug, logged here in full and
 // answered with a generic message so that no internals (paths, SQL, stacks) reach the caller.
-import type { z } from "zod";
+import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 
 export function errorResponse(err: CboError): Response {
@@ -9,6 +9,8 @@ export function errorResponse(err: CboError): Response {
   // A 429 says when to come back (seconds), as HTTP clients expect.
   const retryAfter = err.code === "ERR_RATE_LIMITED" ? err.details?.retryAfter : undefined;
   if (typeof retryAfter === "number") headers["retry-after"] = String(retryAfter);
+  // The rest of an oversized body is never read: the connection cannot carry another request.
+  if (err.code === "ERR_PAYLOAD_TOO_LARGE") headers["connection"] = "close";
   return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
 }
 

@@ -13,6 +13,10 @@
 // socket must come from a page of this same host (Origin), or any site could open it, and it is
 // closed (1008) when its session ends: at once on logout, at the next ping after an expiry or a
 // revoked token.
+// Caps: a client address may hold at most maxPerAddress open streams (an upgrade past it is
+// answered 429 ERR_TOO_MANY_STREAMS without upgrading), a token or session at most
+// maxPerPrincipal (closed 1008 with ERR_TOO_MANY_STREAMS once it is known who asks). An upgrade
+// whose Host the daemon does not go by is answered 421 ERR_HOST_NOT_ALLOWED (host-allowlist.ts).
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -20,7 +24,10 @@ import { CboError } from "../kit/errors.ts";
 import type { StoredEvent, Store } from "../store/index.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { AuthGate } from "./auth-gate.ts";
+import { actorOf } from "./audit-trail.ts";
+import { limitKeyOf } from "./client-address.ts";
 import { validationError } from "./errors.ts";
+import type { RequestOrigin } from "./request-origin.ts";
 import { STREAM_PATH } from "./routes-events.ts";
 import { StreamQuerySchema } from "./schemas.ts";
 import { readSessionCookie } from "./session-cookie.ts";
@@ -41,6 +48,9 @@ type Client = {
   alive: boolean;
   /** The dashboard session it was opened with, if any. */
   session: string | undefined;
+  /** What it counts under in the caps: its address key and its token or session. */
+  addressKey: string;
+  principalKey: string;
   closed: Promise<void>;
 };
 
@@ -56,6 +66,8 @@ const MAX_PENDING = 100_000;
 
 export function createEventStream(deps: {
   store: Store; gate: AuthGate; trail?: AuditTrail; sessions?: SessionStore; tenant: () => string; log: (line: string) => void; options?: StreamOptions;
+  /** The client's address and the Host check of an upgrade request (request-origin.ts). */
+  origin?: RequestOrigin;
 }): EventStream {
   const { store, log } = deps;
   const heartbeatMs = deps.options?.heartbeatMs ?? 30_000;
@@ -64,6 +76,31 @@ export function createEventStream(deps: {
   // Clients send nothing but pongs and close frames.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
   const clients = new Set<Client>();
+  const maxPerPrincipal = deps.options?.maxPerPrincipal ?? 32;
+  const maxPerAddress = deps.options?.maxPerAddress ?? 128;
+  // Open streams per address key and per token/session: the caps read these, kept with `clients`.
+  const perAddress = new Map<string, number>();
+  const perPrincipal = new Map<string, number>();
+  const bump = (m: Map<string, number>, k: string, by: number) => {
+    const n = (m.get(k) ?? 0) + by;
+    if (n <= 0) m.delete(k);
+    else m.set(k, n);
+  };
+  function register(c: Client): void {
+    clients.add(c);
+    bump(perAddress, c.addressKey, 1);
+    bump(perPrincipal, c.principalKey, 1);
+  }
+  /** Takes a client out of the set and the counts (once, whichever way it goes). */
+  function forget(c: Client): void {
+    if (!clients.delete(c)) return;
+    bump(perAddress, c.addressKey, -1);
+    bump(perPrincipal, c.principalKey, -1);
+  }
+  const clientOf = (req: IncomingMessage) => deps.origin?.clientOf(req) ?? req.socket.remoteAddress;
+  const addressKeyOf = (req: IncomingMessage) => limitKeyOf(clientOf(req) ?? "in-process");
+  const tooMany = (what: string, limit: number) =>
+    new CboError("ERR_TOO_MANY_STREAMS", `Too many open event streams for this ${what} (at most ${limit}).`, { details: { limit }, hint: "Close streams you no longer read (each dashboard tab and each `--follow` holds one)." });
 
   /** Sends or drops a client that cannot keep up; false when the client is gone. */
   function send(c: Client, payload: Buffer, done?: () => void): boolean {
@@ -77,7 +114,7 @@ export function createEventStream(deps: {
   }
 
   function drop(c: Client, code: number, reason: string): void {
-    clients.delete(c);
+    forget(c);
     // Its buffer is full, so a close frame would wait behind it: cut the connection, but tell the
     // peer why when the socket still takes data.
     c.ws.close(code, reason);
@@ -145,11 +182,13 @@ export function createEventStream(deps: {
     const url = new URL(req.url ?? "/", "http://localhost");
     const tenant = deps.tenant();
     let session: string | undefined;
+    let principalKey: string;
+    const addressKey = addressKeyOf(req);
     try {
       // The same gate as REST: rate limit, token, role, and the audit entries for refusals.
       const route = `GET ${STREAM_PATH}`;
       const who = deps.gate.identify(
-        { header: req.headers.authorization, fallbackToken: url.searchParams.get("token"), session: readSessionCookie(req.headers.cookie), client: req.socket.remoteAddress, route },
+        { header: req.headers.authorization, fallbackToken: url.searchParams.get("token"), session: readSessionCookie(req.headers.cookie), client: clientOf(req), route },
         tenant,
       );
       if (who.session) {
@@ -158,6 +197,10 @@ export function createEventStream(deps: {
       }
       deps.gate.authorize(who.principal, "viewer", tenant, route);
       session = who.session?.id;
+      // A session counts on its own (each browser login), a token with every stream it opened.
+      principalKey = session !== undefined ? `session:${session}` : actorOf(who.principal);
+      if ((perAddress.get(addressKey) ?? 0) >= maxPerAddress) throw tooMany("client address", maxPerAddress);
+      if ((perPrincipal.get(principalKey) ?? 0) >= maxPerPrincipal) throw tooMany(session !== undefined ? "dashboard session" : "token", maxPerPrincipal);
     } catch (e) {
       const code = e instanceof CboError ? e.code : "ERR_UNAUTHORIZED";
       ws.close(CLOSE.policy, `${code}: ${e instanceof CboError ? e.message : "not allowed"}`.slice(0, 120));
@@ -176,12 +219,14 @@ export function createEventStream(deps: {
       lastSent: query.data.after ?? 0,
       alive: true,
       session,
+      addressKey,
+      principalKey,
       closed: new Promise((resolve) => ws.once("close", () => resolve())),
     };
-    clients.add(c);
+    register(c);
     ws.on("pong", () => (c.alive = true));
-    ws.on("close", () => clients.delete(c));
-    ws.on("error", () => clients.delete(c));
+    ws.on("close", () => forget(c));
+    ws.on("error", () => forget(c));
     replay(c).catch((err: unknown) => {
       log(`api: event stream replay failed: ${err instanceof Error ? err.message : String(err)}`);
       drop(c, 1011, "internal error");
@@ -191,7 +236,7 @@ export function createEventStream(deps: {
   const heartbeat = setInterval(() => {
     for (const c of clients) {
       if (!c.alive) {
-        clients.delete(c);
+        forget(c);
         c.ws.terminate();
         continue;
       }
@@ -209,6 +254,18 @@ export function createEventStream(deps: {
     handleUpgrade(req, socket, head) {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
       if (path !== STREAM_PATH) return false;
+      // Refused before upgrading (nothing is allocated for them): a Host the daemon does not go
+      // by, and an address that holds its whole share of streams already.
+      try {
+        deps.origin?.checkHost(req, `GET ${STREAM_PATH}`);
+      } catch (e) {
+        refuseUpgrade(socket, e as CboError);
+        return true;
+      }
+      if ((perAddress.get(addressKeyOf(req)) ?? 0) >= maxPerAddress) {
+        refuseUpgrade(socket, tooMany("client address", maxPerAddress));
+        return true;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
       return true;
     },
@@ -225,7 +282,16 @@ export function createEventStream(deps: {
       ]);
       for (const ws of wss.clients) ws.terminate();
       clients.clear();
+      perAddress.clear();
+      perPrincipal.clear();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** An HTTP answer instead of the upgrade, with the API's error body. */
+function refuseUpgrade(socket: Duplex, err: CboError): void {
+  const body = JSON.stringify(err.toJSON());
+  const reason = err.status === 421 ? "Misdirected Request" : "Too Many Requests";
+  socket.end(`HTTP/1.1 ${err.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

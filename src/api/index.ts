@@ -7,4 +7,6 @@ export { openSecurity, type Security, type SecurityOptions } from "./security.ts
 export { actorOf } from "./audit-trail.ts";
 export { ORCHESTRATOR_KEY_SECRET, RESERVED_PREFIX, type OrchestratorKeyInfo } from "./orchestrator-key.ts";
 export type { RateLimitOptions } from "./rate-limit.ts";
+export { parseAllowedHosts } from "./host-allowlist.ts";
+export type { DenialOptions } from "./denials.ts";
 export type { ApiDeps, ApiMonitor, Principal, StreamOptions } from "./types.ts";

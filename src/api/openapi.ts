@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the route list and the same zod schemas the routes
 // validate with (z.toJSONSchema, JSON Schema 2020-12 as OpenAPI 3.1 uses). Named schemas become
 // components; a route's other schemas get a component named after the route.
-import { z } from "zod";
+import * as z from "zod";
 import type { RouteDef } from "./route.ts";
 import { ErrorBodySchema, NAMED_SCHEMAS } from "./schemas.ts";
 
@@ -13,7 +13,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: "The token's role or tenant does not allow this (ERR_FORBIDDEN)",
   404: "Unknown worker or release (ERR_NOT_FOUND)",
   409: "Conflicts with current state (ERR_CONFLICT; a stale check-and-set version has details.current_version)",
-  429: "Too many failed authentication attempts from this client or with this token prefix (ERR_RATE_LIMITED); see retry-after",
+  413: "The body is larger than this route takes (ERR_PAYLOAD_TOO_LARGE; details.limit in bytes)",
+  421: "The Host header names no host this daemon answers for (ERR_HOST_NOT_ALLOWED)",
+  429: "Too many failed authentication attempts from this client or with this token prefix (ERR_RATE_LIMITED); see retry-after. A valid token or signature is never refused by it",
   500: "Internal error (ERR_INTERNAL); the daemon's log has the details. ERR_STORE_CORRUPT: the daemon's database is damaged (restore a backup)",
   507: "Refused, nothing changed: the disk holding the daemon's data is full (ERR_DISK_FULL; details give path, freeBytes and neededBytes). Retry once there is room",
   503: "Refused, nothing changed: the audit log could not record it (ERR_AUDIT_UNAVAILABLE), or Cloudflare (or the local edge) was unavailable or rate limiting until retries ran out",
@@ -72,6 +74,8 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
     // Any write can meet a full disk.
     if (r.method !== "get") errors.add(507);
     if (r.params || r.query || r.body) errors.add(400);
+    if (r.body) errors.add(413);
+    errors.add(421);
     if (r.role) (errors.add(401), errors.add(403), errors.add(429));
     const responses: Record<string, Json> = {};
     if (r.websocket) {

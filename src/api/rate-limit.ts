@@ -1,6 +1,7 @@
 // Failed-authentication limiter. Each key (a client address, a token prefix) keeps the times of
-// its recent failures; `max` failures within `windowMs` lock the key for `lockMs`, and a locked
-// key is refused before its token is even looked at, so guessing stops there.
+// its recent failures; `max` failures within `windowMs` lock the key for `lockMs`. While locked, a
+// request of that key that fails is answered 429; one with valid credentials is still served
+// (auth-gate.ts), so nobody can lock anybody else out.
 //
 // Per key:  open --(failure; fewer than max in the window)--> open
 //           open --(max-th failure in the window)--> locked --(lockMs elapsed)--> open (history cleared)

@@ -1,7 +1,7 @@
 // One route = one plain object: method, path, role, the zod schemas of its inputs and output, and
 // a handler. app.ts turns the list into Hono routes (auth, parsing, errors) and openapi.ts into the
 // OpenAPI document, so a route cannot exist in one and not the other.
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Role } from "../store/index.ts";
 import type { Principal } from "./types.ts";
 
@@ -25,6 +25,8 @@ export type RouteInput<P, Q, B> = {
   tenant: string;
   /** On `signed` routes: the body exactly as sent and its signature header (HMAC covers the bytes). */
   signed?: { raw: string; signature: string | undefined };
+  /** The client's address (client-address.ts), worked out when asked; undefined in-process. */
+  client(): string | undefined;
 };
 
 export type RouteDef = {
@@ -57,6 +59,8 @@ export type RouteDef = {
   signatureHeader?: string;
   /** A high-rate, token-less signed route: served ahead of the general middleware (app.ts). */
   hot?: boolean;
+  /** The largest body it takes (bytes, counted while it streams in); default DEFAULT_MAX_BODY_BYTES (64 KiB). */
+  maxBodyBytes?: number;
   audit?: RouteAudit<RouteInput<unknown, unknown, unknown>>;
   handle(input: RouteInput<unknown, unknown, unknown>): unknown;
 };
@@ -84,6 +88,7 @@ export function route<
   stream?: boolean;
   signatureHeader?: string;
   hot?: boolean;
+  maxBodyBytes?: number;
   audit?: RouteAudit<RouteInput<Out<P>, Out<Q>, Out<B>>>;
   handle(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Promise<z.input<R> | ReadableStream<Uint8Array>> | z.input<R> | ReadableStream<Uint8Array>;
 }): RouteDef {

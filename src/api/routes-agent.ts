@@ -4,9 +4,16 @@
 // target was last given, so an agent that missed a poke refreshes at once.
 //
 // This is the busiest route (every isolate of every Worker, every interval), so it does the
-// minimum per request: the body is parsed once (by the route's schema), the Worker's keys are
-// imported as CryptoKeys once per key version, and storing is batched.
-import { z } from "zod";
+// minimum per request: the body is read straight off the socket with its 16 KiB limit
+// (body-limit.ts), parsed once (by the route's schema), the Worker's keys are imported as
+// CryptoKeys once per key version, and storing is batched.
+//
+// Refusals are recorded through the auth gate under the client's address (grouped and counted
+// past the first few, denials.ts), and signature failures count against that address like wrong
+// tokens: while it is locked they are answered 429. Every heartbeat is still verified, so a
+// correctly signed one always gets in, even from an address others abuse (all Workers reach the
+// daemon from the same few addresses).
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { HEARTBEAT_PATH, SIGNATURE_HEADER } from "../kit/protocol/bindings.ts";
 import { HeartbeatSchema, MAX_HEARTBEAT_BODY_BYTES } from "../kit/protocol/heartbeat.ts";
@@ -16,7 +23,7 @@ import { route, type RouteDef } from "./route.ts";
 
 export function agentRoutes(ctx: RouteContext): RouteDef[] {
   const { store } = ctx.deps;
-  const { workerKeys, trail } = ctx.deps.security;
+  const { workerKeys } = ctx.deps.security;
   const nonces = createNonceCache({ maxEntries: 200_000 });
   const imported = new Map<string, CryptoKey>();
   // The version each target was last given, for the answer: re-read at most every 250 ms (a
@@ -51,16 +58,17 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
       role: null,
       signatureHeader: SIGNATURE_HEADER,
       hot: true,
+      maxBodyBytes: MAX_HEARTBEAT_BODY_BYTES,
       body: HeartbeatSchema,
       status: 202,
       response: z.object({ configVersion: z.number().int().nullable().describe("The config version this target was last given") }),
-      errors: [401, 503],
-      async handle({ body: hb, signed, tenant }) {
-        const deny = (reason: string, e: CboError): never => {
-          trail.note({ actor: `worker:${hb.worker}@${hb.target}`, action: "agent.denied", target: "heartbeat", tenant, outcome: "denied", details: { reason } });
-          throw e;
-        };
-        if (signed!.raw.length > MAX_HEARTBEAT_BODY_BYTES) throw new CboError("ERR_VALIDATION", `A heartbeat is at most ${MAX_HEARTBEAT_BODY_BYTES} bytes.`);
+      errors: [401, 413, 429, 503],
+      async handle({ body: hb, signed, tenant, client }) {
+        const deny = (reason: string, e: CboError): never =>
+          ctx.gate.refuseSigned({
+            client: client(), error: e, failure: true,
+            entry: { actor: `worker:${hb.worker}@${hb.target}`, action: "agent.denied", target: "heartbeat", tenant, outcome: "denied", details: { reason } },
+          });
         const w = ctx.deps.spec().workers.find((x) => x.name === hb.worker);
         const keys = w && w.targets.includes(hb.target) ? await keysFor(tenant, hb.worker, hb.target) : [];
         if (keys.length === 0) deny("unknown_worker", new CboError("ERR_UNAUTHORIZED", "No key for this Worker on this target.", { details: { reason: "unknown_worker" } }));

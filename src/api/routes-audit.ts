@@ -1,6 +1,6 @@
 // The audit log for admins (search, checkpoints, the export, verification) and the orchestrator's
 // public key for anyone with a token (Workers and auditors check signatures with it).
-import { z } from "zod";
+import * as z from "zod";
 import { exportStream } from "../audit/export.ts";
 import { actorOf } from "./audit-trail.ts";
 import type { RouteContext } from "./context.ts";

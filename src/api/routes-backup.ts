@@ -2,14 +2,25 @@
 // on the audit record: an archive holds every secret (encrypted), and who took one and when is an
 // auditor's question. The archive is written on the daemon's host, sealed with the master key the
 // daemon holds now (after an online rotation, the new one); paths in the request are paths there.
+// The paths are checked twice: their shape here (absolute, no NUL, no .., Linux's length limits),
+// then where they lead by the daemon (src/backup/paths.ts: its backup directory, or a directory of
+// its own user, never elsewhere in the data directory). Both refuse with 4xx and create nothing.
 import { basename, isAbsolute } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { actorOf } from "./audit-trail.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 
-const AbsolutePath = z.string().min(1).max(4096).refine(isAbsolute, "an absolute path on the daemon's host");
+const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+const AbsolutePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.includes("\0"), "a path may not contain a NUL byte")
+  .refine((p) => bytes(p) <= 4096, "a path is at most 4096 bytes")
+  .refine(isAbsolute, "an absolute path on the daemon's host")
+  .refine((p) => !p.split("/").includes(".."), "a path may not contain .. (give it as the daemon should see it)")
+  .refine((p) => p.split("/").every((c) => bytes(c) <= 255), "each name in a path is at most 255 bytes");
 
 const BackupBodySchema = z
   .object({
@@ -42,6 +53,7 @@ export function backupRoutes(ctx: RouteContext): RouteDef[] {
       body: BackupBodySchema,
       response: BackupSchema,
       errors: [409, 503],
+      maxBodyBytes: 16 * 1024,
       audit: { action: "backup.create", target: () => "backup" },
       async handle({ body, principal, tenant }) {
         const admin = ctx.deps.admin;

@@ -1,7 +1,7 @@
 // Config sync (issue 5): diff, publish, history and rollback of each worker's signed agent config.
 // A publish is on the audit record before anything is written (fail closed); what each target
 // reports applying arrives with heartbeats (routes-agent.ts).
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { ConfigSync } from "../sync/index.ts";
 import { actorOf } from "./audit-trail.ts";

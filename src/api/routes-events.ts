@@ -1,5 +1,5 @@
 // The event log (paged, and as a WebSocket stream) and current health.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";

@@ -2,7 +2,7 @@
 // for each target of the worker, keeps the old one verifying, and starts a release that ships the
 // new one; when that release succeeds on a target the old key stops verifying there (the engine
 // calls SecretSource.shipped). If the release fails, both keep verifying until the next one.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { transaction } from "../kit/transaction.ts";
 import { actorOf } from "./audit-trail.ts";

@@ -2,7 +2,7 @@
 // Admin only: it describes the whole installation (targets, accounts, paths), though it holds no
 // secret: it is built from the spec and the daemon's port and tunnel, never from the vault or the
 // environment. Each download is on the audit record with the archive's hash.
-import { z } from "zod";
+import * as z from "zod";
 import { KitOverridesSchema, type KitOptions } from "../deploykit/facts.ts";
 import { actorOf } from "./audit-trail.ts";
 import type { RouteContext } from "./context.ts";

@@ -6,7 +6,10 @@
 //      relay secret whose jurisdiction tags allow the target
 //   3. version: the current one, or one a release of this worker pinned on this target
 // The read itself is audited by the vault (secret.read, purpose relay) in the same step: if that
-// entry cannot be written, no value leaves.
+// entry cannot be written, no value leaves. Refusals go through the auth gate under the client's
+// address (grouped and counted past the first few); a signature failure counts against the
+// address like a wrong token (429 while it is locked), a policy refusal of a correctly signed
+// request counts nothing and is answered as it is.
 import { CboError } from "../kit/errors.ts";
 import { RELAY_PATH, RELAY_TTL_DEFAULT_SEC, RelayRequestSchema, RelayResponseSchema, SIGNATURE_HEADER, sealRelayResponse } from "../kit/relay.ts";
 import { createNonceCache, signatureFailureError, verifySignature } from "../kit/signing/index.ts";
@@ -17,7 +20,7 @@ const allowedIn = (tags: string[], jurisdiction: string | undefined) => tags.len
 
 export function relayRoutes(ctx: RouteContext): RouteDef[] {
   const { store } = ctx.deps;
-  const { vault, workerKeys, trail } = ctx.deps.security;
+  const { vault, workerKeys } = ctx.deps.security;
   const ttlSec = ctx.deps.relayTtlSec ?? RELAY_TTL_DEFAULT_SEC;
   // Correctly signed messages only enter it; 100k covers ~330 relay fetches/s inside the window.
   const nonces = createNonceCache({ maxEntries: 100_000 });
@@ -32,14 +35,16 @@ export function relayRoutes(ctx: RouteContext): RouteDef[] {
       signatureHeader: SIGNATURE_HEADER,
       body: RelayRequestSchema,
       response: RelayResponseSchema,
-      errors: [401, 403, 404, 503],
-      async handle({ body, signed, tenant }) {
+      errors: [401, 403, 404, 413, 429, 503],
+      async handle({ body, signed, tenant, client }) {
         const who = { tenant, worker: body.worker, target: body.target };
         const actor = `worker:${body.worker}@${body.target}`;
-        const deny = (e: CboError, reason: string): never => {
-          trail.note({ actor, action: "relay.denied", target: `secret:${body.secret}`, tenant, outcome: "denied", details: { reason } });
-          throw e;
-        };
+        let signatureOk = false;
+        const deny = (e: CboError, reason: string): never =>
+          ctx.gate.refuseSigned({
+            client: client(), error: e, failure: !signatureOk,
+            entry: { actor, action: "relay.denied", target: `secret:${body.secret}`, tenant, outcome: "denied", details: { reason } },
+          });
 
         const keys = workerKeys.verifying(who, actor);
         if (keys.length === 0) deny(signatureFailureError("no_matching_signature"), "no_key");
@@ -48,6 +53,7 @@ export function relayRoutes(ctx: RouteContext): RouteDef[] {
           replayScope: `${tenant}/${body.worker}/${body.target}`,
         });
         if (!check.ok) return deny(signatureFailureError(check.reason), check.reason);
+        signatureOk = true;
 
         const spec = ctx.deps.spec();
         const worker = spec.workers.find((w) => w.name === body.worker);

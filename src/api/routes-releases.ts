@@ -3,7 +3,7 @@
 // is long and async, so it cannot share a transaction with its audit entry: the request is
 // recorded first (fail closed: no entry, no release), its result after (best effort), and the
 // engine's own lifecycle events follow in the log (security.followEngine).
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { Release } from "../store/index.ts";
 import { TERMINAL } from "../store/releases.ts";

@@ -3,9 +3,9 @@
 // transaction (audit-trail.ts), so it happens only if its entry is written. A value enters only
 // through PUT and leaves only through GET …/value; no other answer, error or entry carries it.
 import { isUtf8 } from "node:buffer";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import type { Vault } from "../vault/index.ts";
+import { MAX_VALUE_BYTES, type Vault } from "../vault/index.ts";
 import { actorOf } from "./audit-trail.ts";
 import type { RouteContext } from "./context.ts";
 import { RESERVED_PREFIX } from "./orchestrator-key.ts";
@@ -80,8 +80,11 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       role: "deployer",
       params: SecretParamsSchema,
       body: PutSecretBodySchema,
+      // The largest value, written as JSON at its worst (every byte a \u00XX escape), and the rest:
+      // a value over the vault's limit still gets the vault's own answer, naming that limit.
+      maxBodyBytes: 6 * MAX_VALUE_BYTES + 4096,
       response: SecretWrittenSchema,
-      errors: [409, 503],
+      errors: [409, 413, 503],
       audit: { action: "secret.put", target },
       handle({ params, body, tenant, principal }) {
         const value = decode(body.value, body.encoding);

@@ -2,7 +2,7 @@
 // way to run a step again. On a running daemon most steps only report (the key is in use, the
 // targets answer a verify call, a tunnel exists); "first-release" starts a release of the spec's
 // first worker (or the one given), recorded like any release request.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { createSetupState } from "../setup/daemon-state.ts";
 import { SetupStepSchema, STEP_IDS } from "../setup/steps.ts";

@@ -2,7 +2,7 @@
 // its hash), revoke. Each change and its audit entry commit in one transaction: a change whose entry
 // cannot be written does not happen. An admin scoped to a tenant sees and manages that tenant's
 // tokens only.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { transaction } from "../kit/transaction.ts";
 import type { TokenRow } from "../store/index.ts";

@@ -1,7 +1,7 @@
 // Cloudflare Tunnel: create the daemon's tunnel and its ingress, show and re-apply the ingress, and
 // the tunnel's state (Cloudflare's view and the local cloudflared process). The connector token
 // never leaves the daemon's host: it is written to a 0600 file and no answer carries it.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { nextSteps } from "../tunnel/next-steps.ts";
 import type { TunnelManager, TunnelRecord } from "../tunnel/index.ts";

@@ -6,7 +6,7 @@
 //
 // The handler runs start to end without awaiting: no other request runs in between, the ones
 // before it used the old key, the ones after it use the new one, and none is refused.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { rotateKeyFile } from "../vault/key-file-rotation.ts";
 import { actorOf } from "./audit-trail.ts";

@@ -1,6 +1,6 @@
 // Request and response bodies of the secrets, tokens, audit and key routes. A secret value appears
 // in exactly two of them: PutSecretBody (in) and SecretValue (out, admin only).
-import { z } from "zod";
+import * as z from "zod";
 import { AuditCheckpointSchema, AuditEntrySchema } from "../audit/index.ts";
 import { ROLES } from "../store/tokens.ts";
 import { JurisdictionSchema, SecretNameSchema } from "../vault/names.ts";

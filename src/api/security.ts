@@ -10,6 +10,7 @@ import type { Storage, Store } from "../store/index.ts";
 import { createVault, type MasterKey, type Vault } from "../vault/index.ts";
 import { createWorkerKeys, type WorkerKeys } from "../vault/worker-keys.ts";
 import { createAuditTrail, type AuditTrail } from "./audit-trail.ts";
+import type { DenialOptions } from "./denials.ts";
 import { createCheckpointExport, type CheckpointExport } from "./checkpoint-export.ts";
 import { loadOrchestratorKey, type OrchestratorKeyInfo } from "./orchestrator-key.ts";
 
@@ -24,6 +25,8 @@ export type SecurityOptions = {
   keepVersions?: number;
   log?: (line: string) => void;
   fetch?: typeof fetch;
+  /** How refused requests are grouped and counted in the log (denials.ts); defaults otherwise. */
+  denials?: DenialOptions;
 };
 
 export type Security = {
@@ -48,7 +51,7 @@ export type Security = {
 
 export async function openSecurity(opts: SecurityOptions): Promise<Security> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
-  const trail = createAuditTrail({ log });
+  const trail = createAuditTrail({ log, ...(opts.denials ? { denials: opts.denials } : {}) });
   const vault = createVault({ db: opts.db, masterKey: opts.masterKey, log, onEvent: (e) => trail.onVaultEvent(e), ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}) });
   const key = await loadOrchestratorKey(vault);
   let audit: AuditLog | undefined;
@@ -75,6 +78,10 @@ export async function openSecurity(opts: SecurityOptions): Promise<Security> {
     verify: () => log_.verify({ checkpoints: shipping?.read() ?? [] }),
     followEngine: (events) => events.subscribe((e) => trail.onStoreEvent(e)),
     start: () => log_.start(),
-    stop: (o) => log_.stop(o),
+    stop: (o) => {
+      // The counted refusals go on the record before the last checkpoint covers it.
+      trail.flushDenials();
+      return log_.stop(o);
+    },
   };
 }

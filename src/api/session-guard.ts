@@ -58,7 +58,7 @@ export function sessionRefusal(c: SessionCheck): string | undefined {
 export function guardSession(trail: AuditTrail, p: Principal, check: SessionCheck, route: string, tenant: string): void {
   const reason = sessionRefusal(check);
   if (reason === undefined) return;
-  trail.note({ actor: actorOf(p), action: "auth.denied", target: route, tenant, outcome: "denied", details: { via: "dashboard", reason } });
+  trail.denied({ actor: actorOf(p), action: "auth.denied", target: route, tenant, outcome: "denied", details: { via: "dashboard", reason } }, actorOf(p));
   throw new CboError("ERR_FORBIDDEN", `Refused for a dashboard session: ${reason}.`, {
     details: { reason },
     hint: check.kind === "route" && SESSION_DENIED.has(check.routeId) ? "Use the CLI with a bearer token." : "Reload the dashboard; it sends the CSRF token it got at login.",

@@ -23,6 +23,11 @@ export type ApiDeps = {
   security: Security;
   /** Failed-authentication limit (default: 10 failures in 60 s lock for 60 s). */
   authLimits?: RateLimitOptions;
+  /**
+   * Host names the API answers besides loopback and the tunnel's hostnames (host-allowlist.ts):
+   * CBO_ALLOWED_HOSTS, e.g. the name of a public interface the daemon listens on with allowPublic.
+   */
+  allowedHosts?: string[];
   monitor?: ApiMonitor;
   /** The current desired state, re-read on every request. */
   spec: () => ResolvedSpec;
@@ -89,6 +94,10 @@ export type StreamOptions = {
   maxBufferedBytes?: number;
   /** Events read from the store per replay page. Default 500. */
   pageSize?: number;
+  /** Open streams per token or dashboard session. Default 32. */
+  maxPerPrincipal?: number;
+  /** Open streams per client address (an IPv6 client by its /64). Default 128. */
+  maxPerAddress?: number;
 };
 
 /** The caller, from its bearer token. `tenant` null: the token is not scoped to one tenant. */

@@ -1,6 +1,6 @@
 // SQL for audit_checkpoints (migration 003). The frontier column is the writer's cache for the
 // next checkpoint (merkle.ts); it is not signed and never exported.
-import { z } from "zod";
+import * as z from "zod";
 import type { Db } from "../store/db.ts";
 import type { Frontier } from "./merkle.ts";
 import { AuditCheckpointSchema, HexHash, type AuditCheckpoint, type VerifyCheckpoint } from "./schema.ts";

@@ -3,7 +3,7 @@
 // that the verifier reports at its position. Which of the two it is comes from the header's
 // counts (entries come first); without a readable header, from the checkpoint-only field names.
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 import { EXPORT_FORMAT } from "./export.ts";
 import { AuditCheckpointSchema, AuditEntrySchema, type AuditCheckpoint, type AuditEntry, type VerifyCheckpoint, type VerifyEntry } from "./schema.ts";
 

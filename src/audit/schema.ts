@@ -1,6 +1,6 @@
 // Shapes of audit entries and checkpoints: what callers pass in, what is stored and exported, and
 // what the verifier accepts (including lines it could not read, which it reports by position).
-import { z } from "zod";
+import * as z from "zod";
 import type { Json } from "./canonical.ts";
 
 export const OUTCOMES = ["ok", "denied", "error"] as const;

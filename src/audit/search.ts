@@ -1,6 +1,6 @@
 // Reading the log back: the last n entries, and a filtered search (newest matches first in the
 // query, returned oldest first so that output reads like a log). Page backwards with `beforeSeq`.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
 import { entrySql, toEntry, type EntryRow } from "./entries-table.ts";

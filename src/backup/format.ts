@@ -13,7 +13,7 @@
 // random per archive and stored only wrapped by the master key (MasterKey.wrap: AES-256-GCM under
 // the master key's HKDF-derived wrap key). Plaintext SHA-256 is checked after the tag.
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { KdfSchema } from "../vault/meta.ts";
 import { integrity } from "./errors.ts";
 

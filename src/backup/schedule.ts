@@ -9,7 +9,7 @@
 // unref'd, so it never keeps a process alive on its own. While the disk is full (paused()) a due
 // backup is skipped, not attempted.
 import { join, resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError, toCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
 import type { MasterKey } from "../vault/index.ts";

@@ -1,7 +1,7 @@
 // The CLI's only way to the orchestrator: a small typed client of the daemon's REST API (the event
 // stream is in event-stream.ts). Every answer is validated; every failure becomes a CboError with
 // the daemon's own code, so `cbo` exits 1 for what the user can fix and 2 for the rest.
-import type { z } from "zod";
+import type * as z from "zod";
 import { requestJson } from "./api-request.ts";
 import {
   EventSchema,

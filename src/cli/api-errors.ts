@@ -1,5 +1,5 @@
 // How the daemon's answers become CboErrors in the CLI: the daemon's own code when it sent one.
-import type { z } from "zod";
+import type * as z from "zod";
 import { CboError, ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
 import { ErrorBodySchema } from "./api-schemas.ts";
 
@@ -22,6 +22,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   ERR_FORBIDDEN: "this token's role is too low; use a deployer or admin token",
   ERR_DISK_FULL: "free that much space on the daemon's disk; it resumes writing by itself, then retry",
   ERR_STORE_CORRUPT: "stop the daemon, keep its database for investigation, and restore the newest backup with `cbo restore <archive> --data <new dir>`",
+  ERR_BUNDLE_CONFINED: "a Worker's bundle reads only files inside its project (the directory of orchestrator.yaml) and installed packages; move the file into the project, and keep secrets in the vault (cbo secrets set)",
 };
 
 /** Maps a non-2xx answer to the CboError it stands for: the daemon's code when it sent one. */

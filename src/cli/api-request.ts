@@ -1,6 +1,6 @@
 // One JSON request to the daemon, for every command. A body that is not JSON is never kept as an
 // error's cause, and schema failures name types, not values: the answer may hold a secret value.
-import type { z } from "zod";
+import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { daemonDown, errorFromResponse } from "./api-errors.ts";
 import { discoverDaemon, type DaemonFlags } from "./discover.ts";

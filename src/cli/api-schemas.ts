@@ -1,7 +1,7 @@
 // What the CLI reads from the daemon's API, validated where it enters the process. The schemas are
 // loose on purpose (extra fields pass through, unknown event types are kept): a CLI one version
 // behind the daemon should still print what it understands instead of refusing the answer.
-import { z } from "zod";
+import * as z from "zod";
 
 export const ReleaseSchema = z.looseObject({
   id: z.string(),
@@ -60,6 +60,8 @@ export const StatusSchema = z.looseObject({
             })
             .nullable()
             .optional(),
+          /** A rollback that has not landed here yet (read loosely by format-status.ts). */
+          restore: z.unknown().optional(),
         }),
       ),
       lastRelease: ReleaseSchema.nullable().optional(),

@@ -16,3 +16,15 @@ export function intFlag(value: string | undefined, name: string, min: number, ma
   if (!Number.isInteger(n) || n < min || n > max) throw new CboError("ERR_USAGE", `--${name} must be a whole number from ${min} to ${max} (got "${value}").`);
   return n;
 }
+
+/** A TCP port flag: 1..65535, or 0 for any free port (the one taken is printed). */
+export function portFlag(value: string | undefined, name: string): number | undefined {
+  return intFlag(value, name, 0, 65_535);
+}
+
+export function regionsFlag(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(",").map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new CboError("ERR_USAGE", "--regions needs at least one region name, e.g. --regions eu,us,ap");
+  return list;
+}

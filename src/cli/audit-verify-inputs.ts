@@ -7,7 +7,7 @@
 // "public_key"} names a public key. Public keys come as base64url (as GET /v1/keys/orchestrator
 // answers), base64 or hex of the 32 raw bytes, or as that route's JSON {keyId, publicKey, jwk}.
 import { existsSync, readFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 import { AuditCheckpointSchema, keyIdFor, type VerifyCheckpoint } from "../audit/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { ed25519KeyId, importEd25519PublicKey } from "../kit/signing/ed25519.ts";

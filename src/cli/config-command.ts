@@ -1,7 +1,7 @@
 // `cbo config diff|publish|history|rollback`: the signed agent config of each worker (issue 5).
 // diff shows, per target, what the spec wants against what was published, and whether an agent
 // there reported running it; publish signs and sends; rollback re-sends an earlier version.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { parse } from "./args.ts";
 import { connectTo, requestJson, type Connection } from "./api-request.ts";

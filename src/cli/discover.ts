@@ -3,7 +3,7 @@
 // (`<data>/daemon.json` {url, pid} and `<data>/admin-token`, mode 0600).
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { DAEMON_DOWN_HINT } from "./api-client.ts";
 

@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { CboError } from "../kit/errors.ts";
+import { takeSecretEnv } from "../config/child-env.ts";
 import type { ResolvedSpec } from "../config/load.ts";
 import { createCloudflareClient } from "../cloudflare/index.ts";
 import type { LocalEdge } from "../local-edge/types.ts";
@@ -18,10 +19,10 @@ import type { SetupStep } from "../setup/steps.ts";
 import { tunnelStep, which } from "../setup/tunnel-check.ts";
 import { tunnelFiles } from "../tunnel/files.ts";
 import { runWizard, type StepActions } from "../setup/wizard.ts";
-import { intFlag, parse } from "./args.ts";
-import { DEFAULT_EDGE_PORT, regionsFlag } from "./edge-command.ts";
+import { parse, portFlag, regionsFlag } from "./args.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT } from "./defaults.ts";
 import { printJsonLine, untilSignal } from "./output.ts";
-import { DEFAULT_DAEMON_PORT, DEFAULT_DATA } from "./up-command.ts";
+import { EXIT, exitForError } from "./exit-codes.ts";
 
 const USAGE = `usage: cbo init [--data DIR] [--config FILE] [--master-key-file FILE] [--yes] [--json]
                 [--local [--regions eu,us,ap] | --account-id [NAME=]ID ... --api-token-file FILE [--api-url URL]]
@@ -46,8 +47,8 @@ export async function initCommand(args: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", "cbo init takes no arguments.", { hint: USAGE });
   const json = values.json === true;
-  const port = intFlag(values.port, "port", 0, 65_000) ?? DEFAULT_DAEMON_PORT;
-  const edgePort = intFlag(values["edge-port"], "edge-port", 0, 65_000) ?? DEFAULT_EDGE_PORT;
+  const port = portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT;
+  const edgePort = portFlag(values["edge-port"], "edge-port") ?? DEFAULT_EDGE_PORT;
   const flags = {
     data: values.data ?? DEFAULT_DATA, config: values.config ?? "orchestrator.yaml", local: values.local === true, accountIds: values["account-id"] ?? [],
     apiTokenFile: values["api-token-file"], apiUrl: values["api-url"], regions: regionsFlag(values.regions), masterKeyFile: values["master-key-file"],
@@ -55,9 +56,11 @@ export async function initCommand(args: string[]): Promise<number> {
   };
   const interactive = !flags.yes && !json && process.stdin.isTTY === true && process.stderr.isTTY === true;
   const terminal = interactive ? terminalAsk() : undefined;
+  // Out of process.env before anything starts a child (esbuild, workerd): passed on explicitly.
+  const env = { ...process.env, ...takeSecretEnv() };
   let choices: InitChoices;
   try {
-    choices = await decide(flags, process.env, terminal?.ask);
+    choices = await decide(flags, env, terminal?.ask);
   } finally {
     terminal?.close();
   }
@@ -77,7 +80,7 @@ export async function initCommand(args: string[]): Promise<number> {
   let served: Array<{ target: string; url: string }> = [];
 
   const actions: StepActions = {
-    "master-key": async () => prepareMasterKey(choices.dataDir, choices.masterKey, process.env),
+    "master-key": async () => prepareMasterKey(choices.dataDir, choices.masterKey, env),
     async cloudflare() {
       if (choices.targets.kind === "local") {
         const { startLocalEdge } = await import("../local-edge/index.ts");
@@ -106,7 +109,9 @@ export async function initCommand(args: string[]): Promise<number> {
       if (!choices.release) return { status: "skipped", detail: "not run (--no-release); later: cbo up (or cbo daemon), then cbo release <worker>" };
       if (!worker) return { status: "skipped", detail: `${spec!.file} declares no workers yet` };
       daemon = await startDaemon({
-        dataDir: choices.dataDir, configFile: choices.configFile, port, log, ...(edge ? { edge } : {}), ...(cfToken ? { cloudflareToken: cfToken } : {}),
+        dataDir: choices.dataDir, configFile: choices.configFile, port, log, env, ...(edge ? { edge } : {}), ...(cfToken ? { cloudflareToken: cfToken } : {}),
+        // The Cloudflare token's file may sit in the project: no Worker bundle may read it.
+        ...(choices.apiTokenFile ? { protectedPaths: [choices.apiTokenFile] } : {}),
         ...(choices.masterKey.kind === "file" ? { masterKeyFile: choices.masterKey.file } : choices.masterKey.kind === "passphrase" ? { passphrase: choices.masterKey.passphrase } : {}),
       });
       const r = await firstRelease(daemon.engine, worker.name, "cbo init");
@@ -133,7 +138,7 @@ export async function initCommand(args: string[]): Promise<number> {
     };
     if (json) printJsonLine(summary);
     else process.stdout.write(nextSteps(result.ok, choices, Boolean(daemon && choices.serve)) + "\n");
-    if (!result.ok) code = result.error?.isUserError ? 1 : 2;
+    if (!result.ok) code = result.error ? exitForError(result.error) : EXIT.systemError;
     if (result.ok && daemon && choices.serve) {
       if (!json) say(`serving: API ${daemon.url} (admin token in ${daemon.adminTokenFile}); Ctrl-C stops`);
       await untilSignal();

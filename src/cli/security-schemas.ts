@@ -1,7 +1,7 @@
 // What the CLI reads from the daemon's secrets, tokens and audit routes (issue 4's REST contract),
 // validated where it enters the process. Loose like api-schemas.ts: extra fields pass through.
 // None of the list shapes has a place for a value; only SecretValueSchema carries one.
-import { z } from "zod";
+import * as z from "zod";
 import { ReleaseSchema } from "./api-schemas.ts";
 
 const Iso = z.string();

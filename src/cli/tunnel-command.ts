@@ -1,7 +1,7 @@
 // `cbo tunnel create|config|status`: the daemon's Cloudflare Tunnel, through the daemon's API (the
 // daemon holds the Cloudflare credentials, writes the files and runs cloudflared). The connector
 // token stays in its 0600 file on the daemon's host: no answer carries it and nothing here prints it.
-import { z } from "zod";
+import * as z from "zod";
 import { parse } from "./args.ts";
 import { connectTo, requestJson } from "./api-request.ts";
 import { processIo, type CliIo } from "./cli-io.ts";

@@ -1,26 +1,16 @@
 // `cbo up` (what `npm start` runs): the local edge with its regions, the orchestrator daemon on
 // it, and every Worker of the spec released through the engine (gated, canary first). Prints the
 // API URL and, on the first start, the admin token (kept in <data>/admin-token, mode 0600).
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { CboError, isCboError } from "../kit/errors.ts";
-import { startLocalEdge } from "../local-edge/index.ts";
+import { takeSecretEnv } from "../config/child-env.ts";
 import { startDaemon } from "../daemon.ts";
-import { intFlag, parse } from "./args.ts";
-import { DEFAULT_EDGE_PORT, regionsFlag } from "./edge-command.ts";
+import { parse, portFlag, regionsFlag } from "./args.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EXAMPLE_SPEC } from "./defaults.ts";
 import { printJsonLine, untilSignal } from "./output.ts";
 
 const USAGE = "usage: cbo up [--config orchestrator.yaml] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap] [--json]";
-export const EXAMPLE_SPEC = fileURLToPath(new URL("../../examples/orchestrator.yaml", import.meta.url));
-export const DEFAULT_DATA = ".cbo";
-export const DEFAULT_DAEMON_PORT = 8700;
-
-/** orchestrator.yaml in the working directory if there is one, else the bundled example fleet. */
-export function defaultConfig(): string {
-  return existsSync("orchestrator.yaml") ? resolve("orchestrator.yaml") : EXAMPLE_SPEC;
-}
 
 export async function upCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -33,21 +23,27 @@ export async function upCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
-  const port = intFlag(values.port, "port", 0, 65_000) ?? DEFAULT_DAEMON_PORT;
-  const edgePort = intFlag(values["edge-port"], "edge-port", 0, 65_000) ?? DEFAULT_EDGE_PORT;
+  const port = portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT;
+  const edgePort = portFlag(values["edge-port"], "edge-port") ?? DEFAULT_EDGE_PORT;
   const dataDir = resolve(values.data ?? DEFAULT_DATA);
   const configFile = resolve(values.config ?? defaultConfig());
   const regions = regionsFlag(values.regions);
   const say = (line: string) => process.stderr.write(line + "\n");
+  // Out of process.env before anything starts a child (esbuild, workerd): passed on explicitly.
+  const secrets = takeSecretEnv();
 
-  const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}) });
+  // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
+  const { startLocalEdge } = await import("../local-edge/index.ts");
+  // The embedded edge fires due cron triggers, as Cloudflare would for the released Workers.
+  const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}), crons: true });
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   try {
     // Local use: without CBO_MASTER_KEY / CBO_MASTER_KEY_FILE the vault's master key is
     // <data>/master.key (0600, created on first start). Production keeps it outside the data dir.
     daemon = await startDaemon({
-      dataDir, configFile, port, edge, log: say, fallbackMasterKeyFile: join(dataDir, "master.key"),
-      ...(process.env.CBO_MASTER_PASSPHRASE ? { passphrase: process.env.CBO_MASTER_PASSPHRASE } : {}),
+      dataDir, configFile, port, edge, log: say, fallbackMasterKeyFile: join(dataDir, "master.key"), env: { ...process.env, ...secrets },
+      ...(secrets.CBO_MASTER_PASSPHRASE ? { passphrase: secrets.CBO_MASTER_PASSPHRASE } : {}),
+      ...(secrets.CLOUDFLARE_API_TOKEN ? { cloudflareToken: secrets.CLOUDFLARE_API_TOKEN } : {}),
     });
     if (configFile === EXAMPLE_SPEC) seedExampleSecrets(daemon, say);
     say(`cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`);

@@ -1,4 +1,4 @@
-// The client's wiring (SDK over our transport, error mapping, paging, raw KV and uploads) against a
+// The client's wiring (our calls over the transport, error mapping, paging, raw KV and uploads) against a
 // small scripted HTTP peer on loopback. It stands in for api.cloudflare.com, which cannot be
 // reached here; test/cloudflare-client.test.ts runs the same client against the real local edge.
 import http from "node:http";
@@ -188,7 +188,7 @@ describe("Cloudflare client", () => {
     expect(seen).toHaveLength(2);
   });
 
-  it("pages SDK lists to the empty page", async () => {
+  it("pages lists to the empty page", async () => {
     const all = Array.from({ length: 5 }, (_, i) => ({ id: `ns${i}`, title: `t${i}` }));
     const { seen, baseUrl } = await peer((r) => {
       if (r.path !== `/accounts/${ACCOUNT}/storage/kv/namespaces`) return undefined;
@@ -198,6 +198,24 @@ describe("Cloudflare client", () => {
     const { client } = clientFor(baseUrl);
     expect((await client.listKvNamespaces()).map((n) => n.id)).toEqual(["ns0", "ns1", "ns2", "ns3", "ns4"]);
     expect(seen.map((s) => s.query.get("page"))).toEqual([null, "2", "3", "4"]);
+  });
+
+  it("pages Worker versions through result.items, and refuses a list result that is not a list", async () => {
+    const all = Array.from({ length: 3 }, (_, i) => ({ id: `v${i}`, number: 3 - i }));
+    const { seen, baseUrl } = await peer((r) => {
+      if (r.path === `${scripts}/w/versions`) {
+        const page = Number(r.query.get("page") ?? 1);
+        return ok({ items: all.slice((page - 1) * 2, page * 2) }, { result_info: { page, per_page: 2 } });
+      }
+      if (r.path === `${scripts}/w/secrets`) return ok({ name: "not a list" });
+      return undefined;
+    });
+    const { client } = clientFor(baseUrl);
+    expect((await client.listVersions("w", { deployable: true })).map((v) => v.id)).toEqual(["v0", "v1", "v2"]);
+    expect(seen.map((s) => [s.query.get("page"), s.query.get("deployable")])).toEqual([[null, "true"], ["2", "true"], ["3", "true"]]);
+    const err = await caught(client.listSecrets("w"));
+    expect(err.code).toBe("ERR_CF_RESPONSE");
+    expect(err.message).toMatch(/not an array/);
   });
 
   it("stops a list whose server ignores `page` instead of looping forever", async () => {
@@ -263,7 +281,7 @@ describe("Cloudflare client", () => {
     expect(seen).toHaveLength(3);
   });
 
-  it("surfaces a budget refusal through the SDK as ERR_CF_BUDGET", async () => {
+  it("surfaces a budget refusal as ERR_CF_BUDGET", async () => {
     const { baseUrl } = await peer(() => ok([]));
     const { client } = clientFor(baseUrl, { budget: createRequestBudget({ limit: 1, windowMs: 60_000, maxWaitMs: 0 }) });
     await client.listSecrets("w");

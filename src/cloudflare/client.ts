@@ -1,5 +1,5 @@
 // The Cloudflare API client: a plain object of async methods over one transport (budget +
-// retries) that both the official SDK and our raw calls go through.
+// retries) that every call goes through, typed and checked with our own schemas.
 //
 // Methods (see each group's file for arguments):
 //   workers   uploadVersion, uploadScript, listVersions, getVersion, createDeployment,
@@ -10,8 +10,6 @@
 //   tunnels   createTunnel, listTunnels, deleteTunnel, putTunnelConfig, getTunnelToken
 //   accounts  verifyToken, listAccounts, listMemberships
 //   misc      accountId(), forAccount(id), budget
-import type Cloudflare from "cloudflare";
-import { lazySdk } from "./sdk.ts";
 import { createAccountsApi } from "./accounts.ts";
 import { getBudgetFor, type RequestBudget } from "./budget.ts";
 import { createApiContext } from "./context.ts";
@@ -39,38 +37,22 @@ export type CloudflareClient = ReturnType<typeof createWorkersApi> &
   ReturnType<typeof createAccountsApi> & {
     /** The account that account-scoped calls use. */
     accountId(): Promise<string>;
-    /** The same client (same transport, budget and SDK) bound to another account. */
+    /** The same client (same transport and budget) bound to another account. */
     forAccount(accountId: string): CloudflareClient;
     budget: RequestBudget;
   };
-
-// Budget waits and our retries may take longer than the SDK's default 60 s request timeout,
-// which would abort them; the transport applies its own timeout per attempt instead.
-const MAX_TIMER_MS = 2_147_483_647;
 
 export function createCloudflareClient(opts: CloudflareClientOptions): CloudflareClient {
   const { accountId, budget: givenBudget, baseUrl = DEFAULT_BASE_URL, ...transportOptions } = opts;
   const budget = givenBudget ?? getBudgetFor(opts.apiToken);
   const transport = createTransport({ ...transportOptions, baseUrl, budget });
-  const sdk = lazySdk({
-    baseURL: baseUrl.replace(/\/+$/, ""),
-    apiToken: opts.apiToken,
-    // Explicit nulls keep the SDK from picking up other credentials from the environment.
-    apiKey: null,
-    apiEmail: null,
-    userServiceKey: null,
-    maxRetries: 0,
-    timeout: MAX_TIMER_MS,
-    logLevel: "off",
-    fetch: transport,
-  });
-  return bind({ sdk, transport, budget }, accountId);
+  return bind({ transport, budget }, accountId);
 }
 
-type Shared = { sdk: () => Promise<Cloudflare>; transport: Transport; budget: RequestBudget };
+type Shared = { transport: Transport; budget: RequestBudget };
 
 function bind(shared: Shared, accountId: string | undefined): CloudflareClient {
-  const ctx = createApiContext({ sdk: shared.sdk, transport: shared.transport, ...(accountId === undefined ? {} : { accountId }) });
+  const ctx = createApiContext({ transport: shared.transport, ...(accountId === undefined ? {} : { accountId }) });
   return {
     ...createWorkersApi(ctx),
     ...createSecretsApi(ctx),

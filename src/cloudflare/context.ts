@@ -1,9 +1,12 @@
-// What the API groups (workers, kv, tunnels, accounts) share: the SDK and the raw transport, both
-// over the same budget and retries, and the few ways of turning an answer into a checked value.
-import type Cloudflare from "cloudflare";
-import type { z } from "zod";
+// What the API groups (workers, secrets, kv, tunnels, accounts) share: one raw path over the
+// transport (budget and retries), the envelope check, paging, and the few ways of turning an answer
+// into a checked value. Every call of the client goes through here; the official SDK is not used at
+// run time (it cost the daemon ~40 MiB of memory for calls this covers; test/sdk.test.ts keeps
+// proving that the SDK itself works against the local edge).
+import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { cloudflareApiError, cloudflareErrorsOf, fromSdkError, responseShapeError, type RequestContext } from "./errors.ts";
+import { cloudflareApiError, cloudflareErrorsOf, responseShapeError, type RequestContext } from "./errors.ts";
+import { listPages, type Paging } from "./paging.ts";
 import { AccountSchema, EnvelopeSchema } from "./schemas.ts";
 import { responseInfo, type Transport } from "./transport.ts";
 
@@ -16,44 +19,35 @@ export type RawInit = {
   headers?: Record<string, string>;
 };
 
-/** Any SDK list: awaiting it gives the first page, which iterates the rest. */
-export type SdkPageList = PromiseLike<{ iterPages(): AsyncIterable<{ getPaginatedItems(): unknown[] }> }>;
+/** A successful v4 envelope: its `result` and `result_info` (paging), both still unchecked. */
+export type Envelope = { result: unknown; resultInfo: unknown; where: RequestContext & { status: number } };
 
 export type ApiContext = {
-  /** The SDK client, loaded on first use. */
-  sdk: () => Promise<Cloudflare>;
   /** The configured account, or the token's only account. */
   accountId(): Promise<string>;
   /** Raw call; answers of any status come back as they are. */
   raw(method: string, path: string, init?: RawInit): Promise<Response>;
   /** Raw call; non-2xx throws the mapped error. */
   send(method: string, path: string, init?: RawInit): Promise<Response>;
-  /** Raw JSON call: envelope checked, `result` validated. */
+  /** JSON call: non-2xx or `success: false` throws the mapped error; the envelope comes back. */
+  envelope(method: string, path: string, init?: RawInit): Promise<Envelope>;
+  /** JSON call: envelope checked, `result` validated. */
   json<T>(method: string, path: string, schema: z.ZodType<T>, init?: RawInit): Promise<T>;
+  /** Every item of a list, page after page as `paging` says (see paging.ts), each validated. */
+  list<T>(path: string, item: z.ZodType<T>, opts: { paging: Paging; query?: Query }): Promise<T[]>;
   /** The error a failed answer stands for (reads the body). */
   failure(response: Response, method: string, path: string): Promise<CboError>;
-  /** An SDK call with its errors mapped and its result validated. `where` names it in errors. */
-  viaSdk<T>(where: RequestContext, schema: z.ZodType<T>, call: (sdk: Cloudflare) => PromiseLike<unknown>): Promise<T>;
-  /** Every item of an SDK list, page after page, each validated. */
-  viaSdkPages<T>(where: RequestContext, item: z.ZodType<T>, call: (sdk: Cloudflare) => SdkPageList): Promise<T[]>;
 };
 
-/** A list that has not ended after this many pages is a server ignoring `page`/`cursor`. */
-const MAX_PAGES = 10_000;
-
-export function createApiContext(opts: {
-  sdk: () => Promise<Cloudflare>;
-  transport: Transport;
-  accountId?: string;
-}): ApiContext {
-  const { sdk, transport } = opts;
+export function createApiContext(opts: { transport: Transport; accountId?: string }): ApiContext {
+  const { transport } = opts;
 
   const configured = opts.accountId;
   const accountId =
     configured !== undefined
       ? () => Promise.resolve(configured)
       : once(async () => {
-          const accounts = await ctx.viaSdkPages({ method: "GET", path: "/accounts" }, AccountSchema, (s) => s.accounts.list());
+          const accounts = await ctx.list("/accounts", AccountSchema, { paging: "pages" });
           if (accounts.length === 1) return accounts[0]!.id;
           throw new CboError("ERR_VALIDATION", `an account id is needed: the API token sees ${accounts.length} accounts`, {
             details: { accounts: accounts.map((a) => a.id) },
@@ -94,51 +88,31 @@ export function createApiContext(opts: {
     return response;
   }
 
-  async function json<T>(method: string, path: string, schema: z.ZodType<T>, init?: RawInit): Promise<T> {
+  async function envelope(method: string, path: string, init?: RawInit): Promise<Envelope> {
     const response = await raw(method, path, init);
     if (!response.ok) throw await failure(response, method, path);
     const parsed = tryJson(await response.text());
     const where = { method, path, status: response.status };
     if (!parsed.ok) throw responseShapeError({ ...where, problem: "a body that is not JSON" });
-    const envelope = EnvelopeSchema.safeParse(parsed.value);
-    if (!envelope.success) throw responseShapeError({ ...where, problem: "JSON that is not a v4 envelope" });
-    if (!envelope.data.success) {
-      throw cloudflareApiError({ ...where, errors: cloudflareErrorsOf(envelope.data), attempts: responseInfo(response)?.attempts });
+    const checked = EnvelopeSchema.safeParse(parsed.value);
+    if (!checked.success) throw responseShapeError({ ...where, problem: "JSON that is not a v4 envelope" });
+    if (!checked.data.success) {
+      throw cloudflareApiError({ ...where, errors: cloudflareErrorsOf(checked.data), attempts: responseInfo(response)?.attempts });
     }
-    return validate(schema, envelope.data.result, where);
+    return { result: checked.data.result, resultInfo: checked.data.result_info, where };
   }
 
-  async function viaSdk<T>(where: RequestContext, schema: z.ZodType<T>, call: (s: Cloudflare) => PromiseLike<unknown>): Promise<T> {
-    let result: unknown;
-    try {
-      result = await call(await sdk());
-    } catch (e) {
-      throw fromSdkError(e, where);
-    }
-    return validate(schema, result, where);
+  async function json<T>(method: string, path: string, schema: z.ZodType<T>, init?: RawInit): Promise<T> {
+    const answer = await envelope(method, path, init);
+    return validate(schema, answer.result, answer.where);
   }
 
-  async function viaSdkPages<T>(where: RequestContext, item: z.ZodType<T>, call: (s: Cloudflare) => SdkPageList): Promise<T[]> {
-    const items: unknown[] = [];
-    try {
-      let pages = 0;
-      let previous: string | undefined;
-      for await (const page of (await call(await sdk())).iterPages()) {
-        const pageItems = page.getPaginatedItems();
-        const fingerprint = pageItems.length > 0 ? JSON.stringify(pageItems) : undefined;
-        if (++pages > MAX_PAGES || (fingerprint !== undefined && fingerprint === previous)) {
-          throw responseShapeError({ ...where, problem: "the same page again and again (is `page`/`cursor` ignored?)" });
-        }
-        previous = fingerprint;
-        items.push(...pageItems);
-      }
-    } catch (e) {
-      throw fromSdkError(e, where);
-    }
-    return items.map((value) => validate(item, value, where));
+  async function list<T>(path: string, item: z.ZodType<T>, o: { paging: Paging; query?: Query }): Promise<T[]> {
+    const items = await listPages(o.paging, o.query ?? {}, (query) => envelope("GET", path, { query }), { method: "GET", path });
+    return items.map((value) => validate(item, value, { method: "GET", path }));
   }
 
-  const ctx: ApiContext = { sdk, accountId, raw, send, json, failure, viaSdk, viaSdkPages };
+  const ctx: ApiContext = { accountId, raw, send, envelope, json, list, failure };
   return ctx;
 }
 

@@ -1,9 +1,7 @@
 // Cloudflare failures as CboErrors: our code from the HTTP status, Cloudflare's own codes (which is
 // what callers branch on, e.g. 10215 or 10007) in `details.cloudflareErrors`.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError, type ErrorCode } from "../kit/errors.ts";
-import { responseInfo } from "./transport.ts";
-import { loadedSdk } from "./sdk.ts";
 
 export type CloudflareErrorItem = { code: number; message: string };
 
@@ -73,34 +71,4 @@ export function responseShapeError(context: RequestContext & { problem: string; 
     `Cloudflare API answered ${context.method} ${context.path} with ${context.problem}`,
     { details: { ...context } },
   );
-}
-
-/**
- * Anything the SDK threw, as a CboError. The transport's own errors (budget, unreachable) come
- * back wrapped in APIConnectionError and are unwrapped; HTTP errors keep `.status` and `.errors`.
- */
-export function fromSdkError(e: unknown, fallback: RequestContext): CboError {
-  if (e instanceof CboError) return e;
-  const Cloudflare = loadedSdk()?.default;
-  if (Cloudflare && e instanceof Cloudflare.APIConnectionError) {
-    if (e.cause instanceof CboError) return e.cause;
-    return new CboError("ERR_CF_UNAVAILABLE", `Cloudflare API unreachable: ${fallback.method} ${fallback.path}: ${e.message}`, {
-      details: { method: fallback.method, path: fallback.path },
-      cause: e,
-    });
-  }
-  if (Cloudflare && e instanceof Cloudflare.APIError) {
-    const info = e.headers ? responseInfo(e.headers) : undefined;
-    const errors = cloudflareErrorsOf({ errors: e.errors });
-    return cloudflareApiError({
-      status: e.status,
-      method: info?.method ?? fallback.method,
-      path: info?.path ?? fallback.path,
-      errors,
-      ...(info ? { attempts: info.attempts } : {}),
-    });
-  }
-  return new CboError("ERR_INTERNAL", `Cloudflare client failed on ${fallback.method} ${fallback.path}: ${String(e)}`, {
-    cause: e,
-  });
 }

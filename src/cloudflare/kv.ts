@@ -1,5 +1,5 @@
 // Workers KV: namespaces, single values (raw bytes, not JSON) and bulk writes/deletes.
-import { z } from "zod";
+import * as z from "zod";
 import type { ApiContext } from "./context.ts";
 import { cloudflareErrorsOf } from "./errors.ts";
 import { KvKeySchema, type KvKey, KvNamespaceSchema, type KvNamespace } from "./schemas.ts";
@@ -31,37 +31,27 @@ export const KV_KEY_NOT_FOUND = 10009;
 
 export function createKvApi(ctx: ApiContext) {
   const account = () => ctx.accountId();
-  const nsPath = async (namespaceId: string) =>
-    `/accounts/${encodeURIComponent(await account())}/storage/kv/namespaces/${encodeURIComponent(namespaceId)}`;
+  const namespacesPath = async () => `/accounts/${encodeURIComponent(await account())}/storage/kv/namespaces`;
+  const nsPath = async (namespaceId: string) => `${await namespacesPath()}/${encodeURIComponent(namespaceId)}`;
   const valuePath = async (namespaceId: string, key: string) =>
     `${await nsPath(namespaceId)}/values/${encodeURIComponent(key)}`;
 
   const api = {
-    /** SDK. A duplicate title is refused with code 10014. */
+    /** A duplicate title is refused with code 10014. */
     async createKvNamespace(title: string): Promise<KvNamespace> {
-      const account_id = await account();
-      return ctx.viaSdk({ method: "POST", path: `/accounts/${account_id}/storage/kv/namespaces` }, KvNamespaceSchema, (s) =>
-        s.kv.namespaces.create({ account_id, title }),
-      );
+      return ctx.json("POST", await namespacesPath(), KvNamespaceSchema, { body: { title } });
     },
 
-    /** Every namespace. SDK: it pages to the empty page, as wrangler does. */
+    /** Every namespace: pages to the empty page, as wrangler does. */
     async listKvNamespaces(): Promise<KvNamespace[]> {
-      const account_id = await account();
-      return ctx.viaSdkPages({ method: "GET", path: `/accounts/${account_id}/storage/kv/namespaces` }, KvNamespaceSchema, (s) =>
-        s.kv.namespaces.list({ account_id }),
-      );
+      return ctx.list(await namespacesPath(), KvNamespaceSchema, { paging: "pages" });
     },
 
-    /** SDK. */
     async deleteKvNamespace(namespaceId: string): Promise<void> {
-      const account_id = await account();
-      await ctx.viaSdk({ method: "DELETE", path: await nsPath(namespaceId) }, z.unknown(), (s) =>
-        s.kv.namespaces.delete(namespaceId, { account_id }),
-      );
+      await ctx.json("DELETE", await nsPath(namespaceId), z.unknown());
     },
 
-    /** Raw: the body is the value itself; SDK 7 always sends multipart with bracket-flattened metadata. */
+    /** The body is the value itself; with metadata, multipart (`value` + `metadata` as JSON). */
     async putKvValue(namespaceId: string, key: string, value: KvValue, opts: KvWriteOptions = {}): Promise<void> {
       const query = { expiration_ttl: opts.expirationTtl, expiration: opts.expiration };
       if (opts.metadata === undefined) {
@@ -79,7 +69,7 @@ export function createKvApi(ctx: ApiContext) {
       await ctx.json("PUT", await valuePath(namespaceId, key), z.unknown(), { query, body: form });
     },
 
-    /** The stored bytes, or null for a missing key. Raw: the answer is the value, not an envelope. */
+    /** The stored bytes, or null for a missing key (the answer is the value, not an envelope). */
     async getKvValue(namespaceId: string, key: string): Promise<Uint8Array | null> {
       const path = await valuePath(namespaceId, key);
       const response = await ctx.raw("GET", path, { headers: { accept: "*/*" } });
@@ -98,41 +88,32 @@ export function createKvApi(ctx: ApiContext) {
       return bytes === null ? null : new TextDecoder().decode(bytes);
     },
 
-    /** Every key (optionally under a prefix). SDK: it follows `result_info.cursor` to the end. */
+    /** Every key (optionally under a prefix), following `result_info.cursor` to the end. */
     async listKvKeys(namespaceId: string, opts: { prefix?: string } = {}): Promise<KvKey[]> {
-      const account_id = await account();
-      return ctx.viaSdkPages({ method: "GET", path: `${await nsPath(namespaceId)}/keys` }, KvKeySchema, (s) =>
-        s.kv.namespaces.keys.list(namespaceId, { account_id, ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }) }),
-      );
+      return ctx.list(`${await nsPath(namespaceId)}/keys`, KvKeySchema, { paging: "cursor", query: { prefix: opts.prefix } });
     },
 
-    /** Raw: same key encoding as put/get (the SDK's path encoder leaves some characters bare). */
+    /** Same key encoding as put/get. */
     async deleteKvValue(namespaceId: string, key: string): Promise<void> {
       await ctx.json("DELETE", await valuePath(namespaceId, key), z.unknown());
     },
 
-    /** Up to 10,000 writes in one request. SDK (JSON array). */
+    /** Up to 10,000 writes in one request (a JSON array). */
     async bulkPutKv(namespaceId: string, entries: KvBulkEntry[]): Promise<void> {
-      const account_id = await account();
       const body = entries.map((e) => ({
         key: e.key,
         value: e.value,
         ...(e.base64 === undefined ? {} : { base64: e.base64 }),
         ...(e.expiration === undefined ? {} : { expiration: e.expiration }),
         ...(e.expirationTtl === undefined ? {} : { expiration_ttl: e.expirationTtl }),
-        ...(e.metadata === undefined ? {} : { metadata: e.metadata as Record<string, unknown> }),
+        ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
       }));
-      await ctx.viaSdk({ method: "PUT", path: `${await nsPath(namespaceId)}/bulk` }, z.unknown(), (s) =>
-        s.kv.namespaces.bulkUpdate(namespaceId, { account_id, body }),
-      );
+      await ctx.json("PUT", `${await nsPath(namespaceId)}/bulk`, z.unknown(), { body });
     },
 
-    /** Up to 10,000 deletes in one request. SDK (JSON array of keys). */
+    /** Up to 10,000 deletes in one request (a JSON array of keys). */
     async bulkDeleteKv(namespaceId: string, keys: string[]): Promise<void> {
-      const account_id = await account();
-      await ctx.viaSdk({ method: "POST", path: `${await nsPath(namespaceId)}/bulk/delete` }, z.unknown(), (s) =>
-        s.kv.namespaces.bulkDelete(namespaceId, { account_id, body: keys }),
-      );
+      await ctx.json("POST", `${await nsPath(namespaceId)}/bulk/delete`, z.unknown(), { body: keys });
     },
   };
   return api;

@@ -1,6 +1,6 @@
 // The response objects we read, checked where they enter the process. Loose on purpose: the API
 // adds fields over time, and only the fields named here are relied on.
-import { z } from "zod";
+import * as z from "zod";
 
 const Annotations = z.record(z.string(), z.unknown());
 

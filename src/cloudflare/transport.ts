@@ -1,5 +1,5 @@
 // The one place where requests to the Cloudflare API leave the process: a fetch-compatible
-// function that the SDK and our raw calls both use, so budget and retries are applied once.
+// function that every call of the client goes through, so budget and retries are applied once.
 //
 // Per request:  attempt n ── acquire a budget slot ── fetch
 //   ├─ 2xx..4xx except 429 ──> return the response
@@ -44,12 +44,12 @@ export type TransportOptions = {
 
 export type Transport = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** What the transport knows about a response it returned: the SDK keeps only headers, hence both keys. */
+/** What the transport knows about a response it returned. */
 export type ResponseInfo = { method: string; path: string; attempts: number };
 
-const responseInfos = new WeakMap<object, ResponseInfo>();
+const responseInfos = new WeakMap<Response, ResponseInfo>();
 
-export function responseInfo(of: Response | Headers): ResponseInfo | undefined {
+export function responseInfo(of: Response): ResponseInfo | undefined {
   return responseInfos.get(of);
 }
 
@@ -95,9 +95,7 @@ export function createTransport(opts: TransportOptions): Transport {
       const retryable = response.status === 429 || response.status >= 500;
       const retryAfter = retryable ? parseRetryAfter(response.headers) : undefined;
       if (!retryable || attempt >= maxRetries || (retryAfter ?? 0) > maxRetryAfterMs) {
-        const info = { method, path, attempts: attempt + 1 };
-        responseInfos.set(response, info);
-        responseInfos.set(response.headers, info);
+        responseInfos.set(response, { method, path, attempts: attempt + 1 });
         return response;
       }
       await response.body?.cancel().catch(() => {});

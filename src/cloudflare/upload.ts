@@ -1,7 +1,7 @@
 // The multipart body of a script or version upload, in wrangler's canonical form (the one the
 // real API accepts): a plain string field `metadata` holding JSON, then one part per module whose
 // part name and filename are the module path and whose content type says what kind it is.
-// SDK 7 flattens metadata into `metadata[...]` brackets, which the real API rejects.
+// (SDK 7 flattens metadata into `metadata[...]` brackets, which the real API rejects.)
 import { CboError } from "../kit/errors.ts";
 
 export type ModuleType = "esm" | "cjs" | "wasm" | "text" | "data" | "sourcemap";

@@ -1,6 +1,6 @@
 // Workers scripts, versions and deployments, plus `deploy` and `rollback` built from them the way
-// wrangler does. Each call notes why it goes through the SDK or the raw transport.
-import { z } from "zod";
+// wrangler does. Uploads are multipart in wrangler's form (upload.ts); the rest is JSON.
+import * as z from "zod";
 import { CboError, isCboError } from "../kit/errors.ts";
 import { type ApiContext, seg } from "./context.ts";
 import { responseShapeError } from "./errors.ts";
@@ -69,7 +69,7 @@ export function createWorkersApi(ctx: ApiContext) {
   const scriptPath = async (script: string) => `/accounts/${seg(await account())}/workers/scripts/${seg(script)}`;
 
   const api = {
-    /** New version, not deployed (`POST …/versions`). Raw + FormData: SDK 7 multipart is broken. */
+    /** New version, not deployed (`POST …/versions`), multipart. */
     async uploadVersion(script: string, upload: WorkerUpload): Promise<Version> {
       return ctx.json("POST", `${await scriptPath(script)}/versions`, VersionSchema, {
         query: { bindings_inherit: "strict" },
@@ -77,7 +77,7 @@ export function createWorkersApi(ctx: ApiContext) {
       });
     },
 
-    /** Create or replace a script and deploy it (`PUT …/scripts/:name`), as wrangler's first deploy. Raw + FormData. */
+    /** Create or replace a script and deploy it (`PUT …/scripts/:name`), as wrangler's first deploy. Multipart. */
     async uploadScript(script: string, upload: WorkerUpload): Promise<ScriptUpload> {
       return ctx.json("PUT", await scriptPath(script), ScriptUploadSchema, {
         query: { excludeScript: "true", bindings_inherit: "strict" },
@@ -85,38 +85,29 @@ export function createWorkersApi(ctx: ApiContext) {
       });
     },
 
-    /** All versions, newest first as the API lists them. SDK: its page loop runs to the empty page. */
+    /** All versions, newest first as the API lists them (`result.items`, paged to the empty page). */
     async listVersions(script: string, opts: { deployable?: boolean } = {}): Promise<Version[]> {
-      const account_id = await account();
-      return ctx.viaSdkPages({ method: "GET", path: `/accounts/${account_id}/workers/scripts/${script}/versions` }, VersionSchema, (s) =>
-        s.workers.scripts.versions.list(script, { account_id, ...(opts.deployable === undefined ? {} : { deployable: opts.deployable }) }),
-      );
+      return ctx.list(`${await scriptPath(script)}/versions`, VersionSchema, { paging: "page-items", query: { deployable: opts.deployable } });
     },
 
-    /** SDK. */
     async getVersion(script: string, versionId: string): Promise<Version> {
-      const account_id = await account();
-      return ctx.viaSdk({ method: "GET", path: `/accounts/${account_id}/workers/scripts/${script}/versions/${versionId}` }, VersionSchema, (s) =>
-        s.workers.scripts.versions.get(versionId, { account_id, script_name: script }),
-      );
+      return ctx.json("GET", `${await scriptPath(script)}/versions/${seg(versionId)}`, VersionSchema);
     },
 
-    /** Route traffic to versions by percentage (validated before sending). SDK. */
+    /** Route traffic to versions by percentage (validated before sending). */
     async createDeployment(script: string, versions: SplitEntry[], opts: DeploymentOptions = {}): Promise<Deployment> {
       validateSplit(versions);
-      const account_id = await account();
-      return ctx.viaSdk({ method: "POST", path: `/accounts/${account_id}/workers/scripts/${script}/deployments` }, DeploymentSchema, (s) =>
-        s.workers.scripts.deployments.create(script, {
-          account_id,
+      return ctx.json("POST", `${await scriptPath(script)}/deployments`, DeploymentSchema, {
+        query: { force: opts.force ? true : undefined },
+        body: {
           strategy: "percentage",
           versions: versions.map((v) => ({ version_id: v.versionId, percentage: v.percentage })),
           annotations: opts.message === undefined ? {} : { "workers/message": opts.message },
-          ...(opts.force ? { force: true } : {}),
-        }),
-      );
+        },
+      });
     },
 
-    /** Newest first; `[0]` is live. Raw: the SDK's pager reads `result.items`, but this result is `{deployments}`. */
+    /** Newest first; `[0]` is live. One answer: `{deployments}`, not a paged list. */
     async listDeployments(script: string): Promise<Deployment[]> {
       const list = await ctx.json("GET", `${await scriptPath(script)}/deployments`, DeploymentListSchema);
       return list.deployments;
@@ -175,28 +166,19 @@ export function createWorkersApi(ctx: ApiContext) {
       });
     },
 
-    /** SDK (single page). */
+    /** One page. */
     async listScripts(): Promise<Script[]> {
-      const account_id = await account();
-      return ctx.viaSdkPages({ method: "GET", path: `/accounts/${account_id}/workers/scripts` }, ScriptSchema, (s) =>
-        s.workers.scripts.list({ account_id }),
-      );
+      return ctx.list(`/accounts/${seg(await account())}/workers/scripts`, ScriptSchema, { paging: "single" });
     },
 
-    /** SDK. `force` also deletes a script other resources still refer to. */
+    /** `force` also deletes a script other resources still refer to. */
     async deleteScript(script: string, opts: { force?: boolean } = {}): Promise<void> {
-      const account_id = await account();
-      await ctx.viaSdk({ method: "DELETE", path: `/accounts/${account_id}/workers/scripts/${script}` }, z.unknown(), (s) =>
-        s.workers.scripts.delete(script, { account_id, ...(opts.force ? { force: true } : {}) }),
-      );
+      await ctx.json("DELETE", await scriptPath(script), z.unknown(), { query: { force: opts.force ? true : undefined } });
     },
 
-    /** The account's workers.dev subdomain (`<sub>` in `<script>.<sub>.workers.dev`). SDK. */
+    /** The account's workers.dev subdomain (`<sub>` in `<script>.<sub>.workers.dev`). */
     async getSubdomain(): Promise<string> {
-      const account_id = await account();
-      const result = await ctx.viaSdk({ method: "GET", path: `/accounts/${account_id}/workers/subdomain` }, SubdomainSchema, (s) =>
-        s.workers.subdomains.get({ account_id }),
-      );
+      const result = await ctx.json("GET", `/accounts/${seg(await account())}/workers/subdomain`, SubdomainSchema);
       return result.subdomain;
     },
   };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CboError } from "../kit/errors.ts";
 import { loadSpec, parseSpec, resolveSpec } from "./load.ts";
+import { MAX_SPEC_FILE_BYTES, MAX_SPEC_VALUE_BYTES } from "./size-limits.ts";
 
 const BASE = `
 targets:
@@ -74,6 +75,51 @@ describe("orchestrator.yaml", () => {
     const [w1, w2] = spec.workers;
     expect(w1).toMatchObject({ entry: join(dir, "w1", "src", "main.ts"), compatibilityDate: "2025-03-01", vars: { A: "y" }, kv: { CACHE: "cache" }, services: { UP: "w2" } });
     expect(w2).toMatchObject({ entry: join(dir, "m.js"), vars: { B: "2" }, versionMetadata: "VM" });
+  });
+
+  it("gives each worker a project root: the directory of orchestrator.yaml, or a wrangler file's own directory outside it", () => {
+    const top = mkdtempSync(join(tmpdir(), "cbo-root-"));
+    const dir = join(top, "ops");
+    mkdirSync(join(dir, "apps", "api"), { recursive: true });
+    mkdirSync(join(top, "elsewhere"));
+    writeFileSync(join(dir, "apps", "api", "wrangler.toml"), 'name = "api"\nmain = "src/index.ts"\n');
+    writeFileSync(join(top, "elsewhere", "wrangler.toml"), 'name = "far"\nmain = "index.ts"\n');
+    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: plain, main: plain/index.js }\n  - { name: api, wrangler: apps/api/wrangler.toml }\n  - { name: far, wrangler: ../elsewhere/wrangler.toml }\n");
+    const roots = Object.fromEntries(loadSpec(join(dir, "orchestrator.yaml")).workers.map((w) => [w.name, w.root]));
+    expect(roots).toEqual({ plain: dir, api: dir, far: join(top, "elsewhere") });
+  });
+
+  it("refuses a value or key over 64 KiB, naming its path and the limit", () => {
+    const big = "x".repeat(MAX_SPEC_VALUE_BYTES + 1);
+    const e = refusal(BASE.replace("{ name: api, main: src/index.js }", `{ name: api, main: a.js, vars: { BIG: "${big}" } }`));
+    expect(e.message).toBe(`orchestrator.yaml: workers[0].vars.BIG: the value is ${MAX_SPEC_VALUE_BYTES + 1} bytes; a value may be at most ${MAX_SPEC_VALUE_BYTES} bytes.`);
+    expect(e.details).toMatchObject({ path: "workers[0].vars.BIG", limit: MAX_SPEC_VALUE_BYTES });
+    // Counted in UTF-8 bytes: 22,000 three-byte characters are over the limit.
+    expect(refusal(BASE + `rollout: { gate: { probe_path: "/${"€".repeat(22_000)}" } }\n`).message).toContain("rollout.gate.probe_path: the value is 66001 bytes");
+    expect(refusal(BASE.replace("{ name: api, main: src/index.js }", `{ name: api, main: a.js, vars: { ? "${big}" : 1 } }`)).message).toContain(`the key is ${MAX_SPEC_VALUE_BYTES + 1} bytes`);
+    // Just under the limit is only the schema's business.
+    expect(() => parseSpec(BASE.replace("{ name: api, main: src/index.js }", `{ name: api, main: a.js, vars: { OK: "${"x".repeat(MAX_SPEC_VALUE_BYTES)}" } }`), "o.yaml")).not.toThrow();
+  });
+
+  it("refuses a file over 1 MiB before reading it, naming the file and the limit", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
+    const file = join(dir, "orchestrator.yaml");
+    // 50 MB of one value, as the attack had it; valid YAML otherwise.
+    writeFileSync(file, BASE + "# " + "x".repeat(50 * 1024 * 1024) + "\n");
+    let err: unknown;
+    try {
+      loadSpec(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CboError);
+    expect((err as CboError).code).toBe("ERR_VALIDATION");
+    expect((err as CboError).message).toMatch(new RegExp(`^${file}: the file is \\d+ bytes; it may be at most ${MAX_SPEC_FILE_BYTES} bytes\\.$`));
+    expect(refusal(BASE + "# " + "x".repeat(MAX_SPEC_FILE_BYTES)).message).toContain(`it may be at most ${MAX_SPEC_FILE_BYTES} bytes`);
+    // A wrangler config the spec names is held to the same limit.
+    writeFileSync(join(dir, "w.jsonc"), `{ "name": "w", "main": "m.js", "vars": { "A": "${"y".repeat(MAX_SPEC_VALUE_BYTES + 1)}" } }`);
+    writeFileSync(file, "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: w.jsonc }\n");
+    expect(() => loadSpec(file)).toThrowError(/w\.jsonc: vars\.A: the value is 65537 bytes; a value may be at most 65536 bytes/);
   });
 
   it("says which file is missing", () => {

@@ -1,10 +1,11 @@
 // Loads orchestrator.yaml into a resolved spec: YAML parsed, validated (errors name the file,
 // the path and the fix), wrangler configs read, rollouts merged and waves fixed per worker.
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve, isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
-import type { z } from "zod";
+import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
+import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
 import { readWranglerConfig } from "./wrangler.ts";
 
@@ -13,6 +14,12 @@ export type ResolvedWorker = {
   name: string;
   /** Absolute path of the entry module. */
   entry: string;
+  /**
+   * The Worker's project root: every file its bundle reads must be inside it, or in an installed
+   * package (src/deploy/confine.ts). The directory of orchestrator.yaml; for a `wrangler:` worker
+   * whose file lies outside that directory, the wrangler file's directory.
+   */
+  root: string;
   compatibilityDate: string;
   compatibilityFlags: string[];
   vars: Record<string, string>;
@@ -51,12 +58,21 @@ export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
 }
 
 export function parseSpec(text: string, file: string): Spec {
+  checkTextSize(text, file);
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw new CboError("ERR_VALIDATION", `${file}:${e.linePos?.[0]?.line ?? "?"}: ${e.message.split("\n")[0]}`, { hint: "Fix the YAML syntax at that line." });
   }
-  const parsed = SpecSchema.safeParse(doc.toJS());
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (e) {
+    // e.g. too many aliases (the yaml library's guard against alias bombs)
+    throw new CboError("ERR_VALIDATION", `${file}: ${(e as Error).message.split("\n")[0]}`, { hint: "Write the values out instead of through many aliases." });
+  }
+  checkValueSizes(data, file);
+  const parsed = SpecSchema.safeParse(data);
   if (!parsed.success) {
     throw new CboError("ERR_VALIDATION", formatIssues(file, parsed.error.issues), {
       details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
@@ -69,7 +85,8 @@ export function parseSpec(text: string, file: string): Spec {
 export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
   const base = dirname(resolve(file));
   const workers = spec.workers.map((w): ResolvedWorker => {
-    const fromWrangler = w.wrangler ? readWranglerConfig(resolve(base, w.wrangler)) : undefined;
+    const wranglerFile = w.wrangler ? resolve(base, w.wrangler) : undefined;
+    const fromWrangler = wranglerFile ? readWranglerConfig(wranglerFile) : undefined;
     const targets = w.targets ?? spec.targets.map((t) => t.name);
     const rollout: Rollout = RolloutSchema.parse({ ...spec.rollout, ...(w.rollout ?? {}) });
     const waves = (rollout.waves ?? [targets.slice(0, 1), targets.slice(1)])
@@ -83,6 +100,7 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       tenant: spec.tenant,
       name: w.name,
       entry: w.main ? resolve(base, w.main) : fromWrangler!.main,
+      root: wranglerFile && !within(dirname(wranglerFile), base) ? dirname(wranglerFile) : base,
       compatibilityDate: w.compatibility_date ?? fromWrangler?.compatibilityDate ?? DEFAULT_COMPAT_DATE,
       compatibilityFlags: w.compatibility_flags ?? fromWrangler?.compatibilityFlags ?? [],
       vars: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])),
@@ -102,7 +120,14 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
   return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers };
 }
 
+/** Is `dir` the directory `base` or below it (lexically)? */
+function within(dir: string, base: string): boolean {
+  const rel = relative(base, dir);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
 export function loadSpec(file: string): ResolvedSpec {
+  checkFileSize(file);
   let text: string;
   try {
     text = readFileSync(file, "utf8");

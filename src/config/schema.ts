@@ -1,6 +1,6 @@
 // The desired state, `orchestrator.yaml`. Strict objects: a misspelt key fails with its path.
 // Names follow Cloudflare's rules so that a spec that validates can be released.
-import { z } from "zod";
+import * as z from "zod";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const BINDING = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -5,8 +5,9 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createRequire } from "node:module";
 import type { ParseError } from "jsonc-parser";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
+import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 
 const WranglerSchema = z
   .object({
@@ -41,6 +42,7 @@ const toml = () => requireLazy("smol-toml") as typeof import("smol-toml");
 const jsonc = () => requireLazy("jsonc-parser") as typeof import("jsonc-parser");
 
 export function readWranglerConfig(file: string): WranglerWorker {
+  checkFileSize(file);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -63,6 +65,8 @@ export function readWranglerConfig(file: string): WranglerWorker {
       throw new CboError("ERR_VALIDATION", `${file}:${line}: ${jsonc().printParseErrorCode(e.error)}`);
     }
   }
+  checkTextSize(text, file);
+  checkValueSizes(raw, file);
   const parsed = WranglerSchema.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;

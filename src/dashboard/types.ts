@@ -1,7 +1,7 @@
 // The API's shapes, as the daemon's own schemas define them (types only: nothing of the API runs
 // in the browser). Routes owned by optional features (tunnel, setup) are typed loosely in their
 // pages, since the dashboard only shows what they send.
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Principal } from "../api/types.ts";
 import type {
   AuditEntryResponseSchema,

@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), "cbo-bundle-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const worker = (entry: string, over: Partial<ResolvedWorker> = {}): ResolvedWorker => ({
-  tenant: "default", name: "w", entry, compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {}, secrets: [], agent: false, drift: "report",
+  tenant: "default", name: "w", entry, root: dir, compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {}, secrets: [], agent: false, drift: "report",
   targets: ["eu"], waves: [["eu"]], steps: [100], gate: GateSchema.parse({}), ...over,
 });
 

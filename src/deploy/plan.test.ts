@@ -8,6 +8,7 @@ const worker = (over: Partial<ResolvedWorker> = {}): ResolvedWorker => ({
   tenant: "default",
   name: "api",
   entry: "/x/index.js",
+  root: "/x",
   compatibilityDate: "2025-01-01",
   compatibilityFlags: [],
   vars: {},

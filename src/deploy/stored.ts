@@ -1,6 +1,6 @@
 // The plans as stored in a release record, checked when read back from SQLite (a record written
 // by an older build, or edited by hand, fails here with its path rather than deep in recovery).
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { Release } from "../store/index.ts";
 import type { ReleasePlan } from "./types.ts";

@@ -10,11 +10,11 @@ function specFor(targets: ResolvedSpec["targets"], file = "/srv/project/orchestr
     targets,
     workers: [
       {
-        tenant: "acme", name: "api", entry: "/srv/project/api/src/index.ts", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
+        tenant: "acme", name: "api", entry: "/srv/project/api/src/index.ts", root: "/srv/project", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
         secrets: ["STRIPE_KEY"], agent: true, drift: "report", targets: targets.map((t) => t.name), waves: [targets.map((t) => t.name)], steps: [100], gate: GateSchema.parse({}),
       },
       {
-        tenant: "acme", name: "elsewhere", entry: "/opt/other/index.ts", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
+        tenant: "acme", name: "elsewhere", entry: "/opt/other/index.ts", root: "/opt/other", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
         secrets: [], agent: false, drift: "report", targets: [targets[0]!.name], waves: [[targets[0]!.name]], steps: [100], gate: GateSchema.parse({}),
       },
     ],
@@ -40,6 +40,10 @@ describe("kit facts", () => {
     for (const bad of [{ dataDir: "relative/dir" }, { dataDir: "/var/lib/cbo; rm -rf /" }, { dataDir: "/var/lib/$(id)" }, { installDir: "/opt/../etc" }, { etcDir: "/etc/c bo" }, { dataDir: "/var/lib/cbo\nExecStartPre=/bin/sh" }, { tunnelHostname: "evil.com\nx" }, { tunnelHostname: "https://cbo.example.com" }, { port: 0 }, { port: 70_000 }]) {
       expect(() => kitFacts(spec, product, bad as never), JSON.stringify(bad)).toThrow();
     }
+    // Ports end at 65535; the local edge's regions take the ports after its API port.
+    expect(kitFacts(spec, product, { port: 65_535, edgePort: 65_534 })).toMatchObject({ port: 65_535, edgePort: 65_534 });
+    expect(() => kitFacts(spec, product, { edgePort: 65_535 })).toThrow(/edgePort 65535 leaves no room for the 1 region port/);
+    expect(kitFacts(specFor([{ name: "cf", api: "https://api.cloudflare.com/client/v4", account_id: "a".repeat(32) }]), product, { edgePort: 65_535 }).edgePort).toBe(65_535);
     expect(KitOverridesSchema.safeParse({ port: "8701" }).data).toEqual({ port: 8701 });
     expect(KitOverridesSchema.safeParse({ secret: "x" }).success).toBe(false);
   });

@@ -4,8 +4,9 @@
 // that a kit can never carry a command someone slipped into a path or a name. Secrets are never an
 // input: the kit is built from names, paths and numbers only.
 import { dirname, isAbsolute, relative, sep } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import type { ResolvedSpec } from "../config/load.ts";
+import { CboError } from "../kit/errors.ts";
 
 /** An absolute POSIX path of plain characters: safe unquoted in sh, systemd and YAML. */
 export const SafePathSchema = z
@@ -25,7 +26,7 @@ export const KitOptionsSchema = z
     /** The daemon's loopback port on the VPS. */
     port: z.coerce.number().int().min(1).max(65_535).default(8700),
     /** The local edge's API port (only used when a target has `api: local`). */
-    edgePort: z.coerce.number().int().min(1).max(65_000).default(8780),
+    edgePort: z.coerce.number().int().min(1).max(65_535).default(8780),
     /** The daemon's data directory (store, vault, audit log). */
     dataDir: SafePathSchema.default("/var/lib/cbo"),
     /** Where the product and its config are installed. */
@@ -42,7 +43,7 @@ export type KitOptions = z.input<typeof KitOptionsSchema>;
 export const KitOverridesSchema = z
   .object({
     port: z.coerce.number().int().min(1).max(65_535).optional(),
-    edgePort: z.coerce.number().int().min(1).max(65_000).optional(),
+    edgePort: z.coerce.number().int().min(1).max(65_535).optional(),
     dataDir: SafePathSchema.optional(),
     installDir: SafePathSchema.optional(),
     etcDir: SafePathSchema.optional(),
@@ -74,6 +75,13 @@ export type KitFacts = {
 
 export const KIT_USER = "cbo";
 
+/**
+ * Node flags of every launcher the kit writes (systemd, PM2, Docker), as `npm start` uses them: a
+ * young generation of 1 MiB suits a mostly idle control plane and keeps ~14 MiB of RSS that V8
+ * would otherwise grow it to (bench/daemon-rss.ts measures both).
+ */
+export const NODE_FLAGS = ["--max-semi-space-size=1"];
+
 /** The facts of a kit, from the resolved spec and the operator's options (pure). */
 export function kitFacts(spec: ResolvedSpec, product: { name: string; version: string }, options: KitOptions = {}): KitFacts {
   const o = KitOptionsSchema.parse(options);
@@ -90,6 +98,13 @@ export function kitFacts(spec: ResolvedSpec, product: { name: string; version: s
     const rel = relative(specDir, w.entry).split(sep).join("/");
     return { name: w.name, source: rel, insideConfig: !rel.startsWith("../") && !isAbsolute(rel), targets: w.targets, secrets: w.secrets, agent: w.agent };
   });
+  const localRegions = [...new Set(targets.filter((t) => t.local).map((t) => t.region!))];
+  // The edge's regions listen on the ports right after its API port (cbo edge --port).
+  if (localRegions.length > 0 && o.edgePort + localRegions.length > 65_535) {
+    throw new CboError("ERR_VALIDATION", `edgePort ${o.edgePort} leaves no room for the ${localRegions.length} region port(s) after it (ports end at 65535).`, {
+      hint: `Use an edge port up to ${65_535 - localRegions.length}.`,
+    });
+  }
   return {
     product,
     tenant: spec.tenant,
@@ -101,7 +116,7 @@ export function kitFacts(spec: ResolvedSpec, product: { name: string; version: s
     configFile: `${o.installDir}/config/orchestrator.yaml`,
     user: KIT_USER,
     targets,
-    localRegions: [...new Set(targets.filter((t) => t.local).map((t) => t.region!))],
+    localRegions,
     workers,
     tunnel: o.tunnelHostname ? { hostname: o.tunnelHostname } : null,
   };

@@ -9,7 +9,7 @@ import { kitFacts, type KitFacts, type KitOptions } from "./facts.ts";
 import { kitEntries } from "./plan.ts";
 import { kitFileName, readProduct } from "./product.ts";
 import { readSetupTemplate } from "./render-setup.ts";
-import { tarGz } from "./tar.ts";
+import { byCodeUnits, tarGz } from "./tar.ts";
 
 export { KitOptionsSchema, KitOverridesSchema, type KitOptions, type KitFacts } from "./facts.ts";
 export { kitFileName, PRODUCT_ROOT, productInfo } from "./product.ts";
@@ -43,7 +43,7 @@ export function buildKit(req: { spec: ResolvedSpec; options?: KitOptions; now?: 
     root,
     bytes,
     sha256: createHash("sha256").update(bytes).digest("hex"),
-    files: entries.map((e) => ({ path: e.path, bytes: e.data.length, mode: e.mode })).sort((a, b) => a.path.localeCompare(b.path)),
+    files: entries.map((e) => ({ path: e.path, bytes: e.data.length, mode: e.mode })).sort((a, b) => byCodeUnits(a.path, b.path)),
     facts,
   };
 }

@@ -3,6 +3,7 @@
 // keeps secrets out of a kit by construction (the planted-secret test checks it end to end).
 import type { KitFacts } from "./facts.ts";
 import { usesLocalEdge } from "./facts.ts";
+import { kitPackageJson } from "./package-json.ts";
 import type { Product } from "./product.ts";
 import type { TarEntry } from "./tar.ts";
 import { renderCompose } from "./render-compose.ts";
@@ -32,9 +33,14 @@ export function deploymentFiles(f: KitFacts, o: { setupTemplate: string; specTex
   return [text("README.md", readme), ...files];
 }
 
-/** Every file of the kit: the deployment files, then the product's (the kit's README replaces the product's). */
+/**
+ * Every file of the kit: the deployment files, then the product's (the kit's README replaces the
+ * product's; its package.json is tailored, see package-json.ts).
+ */
 export function kitEntries(f: KitFacts, product: Product, o: { setupTemplate: string; specText: string; generatedAt: string }): TarEntry[] {
   const own = deploymentFiles(f, { ...o, productPaths: [...product.specFiles, ...product.files].map((p) => p.path) });
   const taken = new Set(own.map((e) => e.path));
-  return [...own, ...[...product.specFiles, ...product.files].filter((p) => !taken.has(p.path))];
+  const tailor = (p: TarEntry): TarEntry =>
+    p.path === "package.json" ? text(p.path, kitPackageJson(new TextDecoder().decode(p.data), { localEdge: usesLocalEdge(f) }), p.mode) : p;
+  return [...own, ...[...product.specFiles, ...product.files].filter((p) => !taken.has(p.path)).map(tailor)];
 }

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 
 export type ProductFile = { path: string; data: Uint8Array; mode: number };

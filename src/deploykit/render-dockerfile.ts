@@ -4,7 +4,7 @@
 // the tests ran. A bundling step would also break the local edge, which hands workerd its router
 // Worker by file path. So the builder stage only installs the production dependencies (npm ci),
 // and the runtime stage copies them beside the sources and runs as the image's non-root `node` user.
-import type { KitFacts } from "./facts.ts";
+import { NODE_FLAGS, type KitFacts } from "./facts.ts";
 
 /** Where the product lives inside the image; config is mounted at <APP>/config. */
 export const IMAGE_APP_DIR = "/app";
@@ -46,7 +46,7 @@ VOLUME ["${f.dataDir}"]
 # The daemon listens on 127.0.0.1 only; the health check runs inside the container's network namespace.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \\
   CMD ${JSON.stringify(["node", "-e", health])}
-ENTRYPOINT ["node", "${IMAGE_APP_DIR}/bin/cbo.js"]
+ENTRYPOINT ${JSON.stringify(["node", ...NODE_FLAGS, `${IMAGE_APP_DIR}/bin/cbo.js`])}
 CMD ${JSON.stringify(cmd)}
 `;
 }

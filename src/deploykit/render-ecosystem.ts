@@ -6,7 +6,7 @@
 // the Cloudflare token never lands in PM2's process list or in the dump `pm2 save` writes. The
 // daemon's stdout carries one line, its URL and (on the very first start) the initial admin token,
 // which is also in <data>/admin-token (0600): it goes to /dev/null instead of PM2's log files.
-import { edgeDataDir, envFile, keyFile, usesLocalEdge, type KitFacts } from "./facts.ts";
+import { edgeDataDir, envFile, keyFile, NODE_FLAGS, usesLocalEdge, type KitFacts } from "./facts.ts";
 
 export function renderEcosystem(f: KitFacts): string {
   const local = usesLocalEdge(f);
@@ -39,7 +39,7 @@ const cbo = path.join(appDir, "bin", "cbo.js");
 
 const common = {
   interpreter: env.CBO_NODE || "node",
-  node_args: ["--env-file-if-exists=" + envFile],
+  node_args: ["--env-file-if-exists=" + envFile, ...${JSON.stringify(NODE_FLAGS)}],
   // The install directory always exists; the data directory may not yet (the daemon creates it).
   cwd: appDir,
   // One process: the daemon owns its SQLite file and its audit chain (never cluster mode).

@@ -21,5 +21,10 @@ CLOUDFLARE_API_TOKEN=
 # \`cbo tunnel create\` writes to <data>/tunnel/token; 0400, uid 65532). With systemd or PM2 the
 # daemon runs cloudflared itself with <data>/tunnel/token.${f.tunnel ? ` Tunnel hostname: ${f.tunnel.hostname}.` : " No tunnel is configured yet."}
 TUNNEL_TOKEN_FILE=${tunnelTokenFile(f)}
+
+# Host names the daemon answers for besides loopback and the hostnames of the tunnel \`cbo tunnel
+# create\` made (a guard against DNS rebinding), comma-separated. Needed only for another name,
+# e.g. a tunnel created elsewhere${f.tunnel ? ` (then: ${f.tunnel.hostname})` : ""}.
+# CBO_ALLOWED_HOSTS=
 `;
 }

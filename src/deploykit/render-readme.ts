@@ -1,6 +1,6 @@
 // The customer's README: what this configuration runs, then the steps: copy the kit, run the
 // setup, start with one of PM2, systemd or Compose, verify with `cbo status`, keep the master key.
-import { cloudflareTargets, edgeDataDir, envFile, keyFile, tunnelTokenFile, usesLocalEdge, type KitFacts } from "./facts.ts";
+import { cloudflareTargets, edgeDataDir, envFile, keyFile, NODE_FLAGS, tunnelTokenFile, usesLocalEdge, type KitFacts } from "./facts.ts";
 import { DAEMON_UNIT, EDGE_UNIT } from "./render-systemd.ts";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -59,7 +59,10 @@ The product runs its TypeScript sources directly (Node 24 strips the types), in 
 the Docker image: there is no build output that could differ from what was tested, and the local
 edge loads its router Worker by file path, which a bundle would break. The image's builder stage
 only runs \`npm ci --omit=dev\`; the runtime stage copies the modules beside the sources and runs
-as the unprivileged \`node\` user.
+as the unprivileged \`node\` user. \`--omit=dev\` leaves out the development tools, including a second
+Node and the Cloudflare SDK${local ? "" : `, and, since no target is local, the local edge's Miniflare and workerd
+(this kit's \`package.json\` lists them as dev dependencies; the lockfile is the product's)`}. Every launcher runs
+Node with \`${NODE_FLAGS.join(" ")}\` (a small young generation for a mostly idle daemon).
 
 ## 1. Copy the kit to the VPS
 

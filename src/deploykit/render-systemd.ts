@@ -3,7 +3,7 @@
 // new key beside the old one); everything else is read-only or hidden. MemoryDenyWriteExecute is
 // left out on purpose: V8's JIT (and workerd's) needs writable executable memory.
 import { daemonArgs } from "./render-dockerfile.ts";
-import { edgeDataDir, envFile, keyFile, usesLocalEdge, type KitFacts } from "./facts.ts";
+import { edgeDataDir, envFile, keyFile, NODE_FLAGS, usesLocalEdge, type KitFacts } from "./facts.ts";
 
 export const DAEMON_UNIT = "cbo-daemon.service";
 export const EDGE_UNIT = "cbo-edge.service";
@@ -37,7 +37,12 @@ SystemCallErrorNumber=EPERM
 UMask=0077`;
 }
 
-const exec = (f: KitFacts, args: string[]) => `/usr/bin/node ${f.installDir}/bin/cbo.js ${args.join(" ")}`;
+const exec = (f: KitFacts, args: string[]) => `/usr/bin/node ${NODE_FLAGS.join(" ")} ${f.installDir}/bin/cbo.js ${args.join(" ")}`;
+
+// Node's compile cache (see bin/cbo.js) in /var/cache/cbo, which systemd creates for the service
+// and keeps across restarts: PrivateTmp's /tmp would start every run with an empty one.
+const COMPILE_CACHE = `CacheDirectory=cbo
+Environment=NODE_COMPILE_CACHE=/var/cache/cbo`;
 
 export function renderDaemonUnit(f: KitFacts): string {
   const local = usesLocalEdge(f);
@@ -58,6 +63,7 @@ Group=${f.user}
 WorkingDirectory=${f.dataDir}
 Environment=NODE_ENV=production
 Environment=CBO_MASTER_KEY_FILE=${keyFile(f)}
+${COMPILE_CACHE}
 # CLOUDFLARE_API_TOKEN and friends (0600, never in this unit).
 EnvironmentFile=-${envFile(f)}
 ExecStart=${exec(f, daemonArgs(f, f.installDir, local ? edgeDataDir(f) : null))}
@@ -87,6 +93,7 @@ Type=simple
 User=${f.user}
 Group=${f.user}
 WorkingDirectory=${f.dataDir}
+${COMPILE_CACHE}
 ExecStart=${exec(f, ["edge", "--data", edgeDataDir(f), "--port", String(f.edgePort), "--regions", f.localRegions.join(",")])}
 Restart=on-failure
 RestartSec=2

@@ -19,7 +19,7 @@ function facts(targets: ResolvedSpec["targets"], options: KitOptions = {}): KitF
   const spec: ResolvedSpec = {
     tenant: "acme", file: "/srv/p/orchestrator.yaml", targets,
     workers: [{
-      tenant: "acme", name: "api", entry: "/srv/p/api/index.ts", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
+      tenant: "acme", name: "api", entry: "/srv/p/api/index.ts", root: "/srv/p", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {},
       secrets: ["STRIPE_KEY"], agent: true, drift: "report", targets: targets.map((t) => t.name), waves: [targets.map((t) => t.name)], steps: [100], gate: GateSchema.parse({}),
     }],
   };
@@ -42,7 +42,7 @@ describe("kit files", () => {
     const d = cloud[0]!;
     expect(d).toMatchObject({ script: "/kit/bin/cbo.js", exec_mode: "fork", instances: 1, out_file: "/dev/null", cwd: "/kit", interpreter: "node" });
     expect(d.args).toEqual(["daemon", "--config", "/kit/config/orchestrator.yaml", "--data", "/var/lib/cbo", "--port", "9001"]);
-    expect(d.node_args).toEqual(["--env-file-if-exists=/etc/cbo/cbo.env"]);
+    expect(d.node_args).toEqual(["--env-file-if-exists=/etc/cbo/cbo.env", "--max-semi-space-size=1"]);
     expect(d.env).toEqual({ NODE_ENV: "production", CBO_MASTER_KEY_FILE: "/etc/cbo/master.key" });
 
     const local = ecosystem(facts(LOCAL), { CBO_DATA_DIR: "/tmp/d", CBO_EDGE_DIR: "/tmp/e", CBO_PORT: "7000", CBO_MASTER_KEY_FILE: "/tmp/k", CBO_NODE: "/opt/node24/bin/node" });
@@ -77,6 +77,7 @@ describe("kit files", () => {
     expect(d).toMatch(/RUN npm ci --omit=dev/);
     expect(d.indexOf("USER node")).toBeGreaterThan(d.indexOf("FROM ${NODE_IMAGE} AS runtime"));
     expect(d).toMatch(/HEALTHCHECK .*\n.*\/v1\/health/);
+    expect(JSON.parse(/^ENTRYPOINT (.*)$/m.exec(d)![1]!)).toEqual(["node", "--max-semi-space-size=1", "/app/bin/cbo.js"]);
     const cmd = JSON.parse(/^CMD (.*)$/m.exec(d)![1]!) as string[];
     expect(cmd).toEqual(["daemon", "--config", "/app/config/orchestrator.yaml", "--data", "/var/lib/cbo", "--port", "8123"]);
   });
@@ -86,7 +87,8 @@ describe("kit files", () => {
     for (const line of ["NoNewPrivileges=true", "ProtectSystem=strict", "ReadWritePaths=/srv/data /etc/cbo", "User=cbo", "EnvironmentFile=-/etc/cbo/cbo.env", "Requires=cbo-edge.service", "PrivateTmp=true", "CapabilityBoundingSet="]) {
       expect(unit.split("\n")).toContain(line);
     }
-    expect(unit).toContain("ExecStart=/usr/bin/node /opt/cbo/bin/cbo.js daemon --config /opt/cbo/config/orchestrator.yaml --data /srv/data --port 8700 --edge /srv/data/edge");
+    expect(unit).toContain("ExecStart=/usr/bin/node --max-semi-space-size=1 /opt/cbo/bin/cbo.js daemon --config /opt/cbo/config/orchestrator.yaml --data /srv/data --port 8700 --edge /srv/data/edge");
+    for (const u of [unit, renderEdgeUnit(facts(LOCAL))]) expect(u.split("\n")).toEqual(expect.arrayContaining(["CacheDirectory=cbo", "Environment=NODE_COMPILE_CACHE=/var/cache/cbo"]));
     expect(unit).not.toMatch(/^MemoryDenyWriteExecute/m); // V8's JIT needs it off
     expect(renderEdgeUnit(facts(LOCAL)).split("\n")).toContain("ReadWritePaths=/var/lib/cbo");
     expect(renderDaemonUnit(facts(CLOUD))).not.toContain("cbo-edge");

@@ -114,10 +114,12 @@ install_app() {
   log "product in $INSTALL_DIR"
 }
 
-# npm ci only when the lockfile changed since the last install.
+# npm ci only when package.json or the lockfile changed since the last install. --omit=dev leaves
+# out the second Node and the SDK (dev dependencies), and Miniflare and workerd too when no target
+# is local (the kit's package.json lists them as dev dependencies then).
 install_dependencies() {
   local stamp="$INSTALL_DIR/node_modules/.cbo-lock.sha256" want
-  want="$(sha256sum "$INSTALL_DIR/package-lock.json" | cut -d' ' -f1)"
+  want="$(cat "$INSTALL_DIR/package.json" "$INSTALL_DIR/package-lock.json" | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     log "dependencies up to date"
     return

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { tarGz } from "./tar.ts";
@@ -52,5 +54,22 @@ describe("tarGz", () => {
     const f = (path: string) => ({ path, data: new Uint8Array(), mode: 0o644 });
     for (const p of ["../x", "/etc/passwd", "a/../../x", "a//b", "./a"]) expect(() => tarGz("kit", [f(p)], 0), p).toThrow();
     expect(() => tarGz("kit", [f("a"), f("a")], 0)).toThrow(/two files/);
+  });
+
+  it("orders files by code units, so the same files give the same bytes whatever the host's locale", () => {
+    const names = ["z.txt", "ä.txt", "B.txt", "a.txt", "a/b.txt", "a-b.txt"];
+    const files = names.map((path) => ({ path, data: new TextEncoder().encode(path), mode: 0o644 }));
+    const order = readTar(tarGz("kit", files, 0)).entries.filter((e) => e.type === "0").map((e) => e.path.slice("kit/".length));
+    expect(order).toEqual(["B.txt", "a-b.txt", "a.txt", "a/b.txt", "z.txt", "ä.txt"]);
+    // In a Swedish locale "ä" sorts after "z", in an English one beside "a": the archive must not care.
+    const tar = fileURLToPath(new URL("./tar.ts", import.meta.url));
+    const script = `import { createHash } from "node:crypto"; const { tarGz } = await import(${JSON.stringify(tar)});
+      const files = ${JSON.stringify(names)}.map((path) => ({ path, data: new TextEncoder().encode(path), mode: 0o644 }));
+      process.stdout.write(["z", "ä"].sort((a, b) => a.localeCompare(b)).join("") + " " + createHash("sha256").update(tarGz("kit", files, 0)).digest("hex"));`;
+    const run = (locale: string) => execFileSync(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, LC_ALL: locale, LANG: locale }, encoding: "utf8" }).split(" ");
+    const [enOrder, enHash] = run("en_US.UTF-8");
+    const [svOrder, svHash] = run("sv_SE.UTF-8");
+    expect([enOrder, svOrder]).toEqual(["äz", "zä"]); // the two hosts do collate differently
+    expect(svHash).toBe(enHash);
   });
 });

@@ -46,7 +46,13 @@ function header(path: string, size: number, mode: number, type: "0" | "5", mtime
   return h;
 }
 
-/** The entries (files; their directories are added) under `root/`, gzipped. */
+/**
+ * Orders paths by UTF-16 code units: the same on every host. (`localeCompare` follows the host's
+ * locale, so the same kit would get different bytes in, say, a Swedish and an English shell.)
+ */
+export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The entries (files; their directories are added) under `root/`, gzipped, in code-unit order. */
 export function tarGz(root: string, entries: TarEntry[], mtimeMs: number): Uint8Array {
   const mtime = Math.floor(mtimeMs / 1000);
   const chunks: Uint8Array[] = [];
@@ -60,7 +66,7 @@ export function tarGz(root: string, entries: TarEntry[], mtimeMs: number): Uint8
   };
   addDir(root);
   const seen = new Set<string>();
-  for (const e of [...entries].sort((a, b) => a.path.localeCompare(b.path))) {
+  for (const e of [...entries].sort((a, b) => byCodeUnits(a.path, b.path))) {
     if (e.path.startsWith("/") || e.path.split("/").some((s) => s === ".." || s === "" || s === ".")) {
       throw new CboError("ERR_INTERNAL", `Refusing the tar path "${e.path}".`);
     }

@@ -20,9 +20,20 @@ export const ERROR_CODES = {
   ERR_CF_REQUEST: { status: 400, user: true, retryable: false },
   /** The Node.js running us is too old. */
   ERR_NODE_VERSION: { status: 400, user: true, retryable: false },
+  /** A Worker's bundle would read a file it may not: outside the Worker's project root (an
+   *  absolute path, `../` or a symlink out), or the orchestrator's own data and key files. */
+  ERR_BUNDLE_CONFINED: { status: 400, user: true, retryable: false },
   /** Too many failed authentication attempts from this client address or with this token
    *  prefix; refused for a while (retry-after says how long). */
   ERR_RATE_LIMITED: { status: 429, user: true, retryable: true },
+  /** A request body larger than its route takes (counted while it streams in, whatever the
+   *  content-length says); details say the limit. */
+  ERR_PAYLOAD_TOO_LARGE: { status: 413, user: true, retryable: false },
+  /** The Host header names no host this daemon answers for (DNS rebinding): only loopback, the
+   *  tunnel's hostnames and the configured extra hosts. */
+  ERR_HOST_NOT_ALLOWED: { status: 421, user: true, retryable: false },
+  /** Too many open event streams for this token, session or client address; close one first. */
+  ERR_TOO_MANY_STREAMS: { status: 429, user: true, retryable: true },
   // --- system errors -----------------------------------------------------------------------
   /** Cloudflare kept answering 429 until our retries ran out. */
   ERR_CF_RATE_LIMITED: { status: 503, user: false, retryable: true },

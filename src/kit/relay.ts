@@ -11,7 +11,7 @@
 // Sealing: AES-256-GCM under HKDF-SHA256(per-Worker key, salt "cbo-relay/1", info worker|target),
 // with every response field but the ciphertext as associated data, so a response cannot be
 // replayed for another secret, version, Worker or expiry.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "./errors.ts";
 import { base64urlToBytes, bytesToBase64url, signPayload, type CryptoKey } from "./signing/index.ts";
 

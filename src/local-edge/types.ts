@@ -1,5 +1,5 @@
 // The local edge's public surface: what `cbo edge`, `cbo up`, tests and benchmarks hold.
-import { z } from "zod";
+import * as z from "zod";
 
 export const FaultSchema = z
   .object({
@@ -42,6 +42,8 @@ export type LocalEdgeOptions = {
   regions?: string[];
   /** The API token clients must present; default: read from, or generated into, `<dataDir>/token`. */
   token?: string;
+  /** Fire due cron triggers of live Workers while the edge runs (default off; `cbo edge` turns it on). */
+  crons?: boolean;
 };
 
 export type LocalEdge = {

@@ -2,7 +2,7 @@
 // Every request says which tool made it (`x-cbo-via: mcp:<tool>`), which the daemon keeps as a
 // detail of the audit entries the token writes. Answers are validated where they enter; failures
 // become CboErrors with the daemon's code and message, never the token or a request body.
-import type { z } from "zod";
+import type * as z from "zod";
 import { CboError, ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 

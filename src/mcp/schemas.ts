@@ -1,6 +1,6 @@
 // What the MCP tools read from the daemon's answers, validated where they enter. Loose on purpose:
 // the tools pass most answers through to the agent and only rely on the fields named here.
-import { z } from "zod";
+import * as z from "zod";
 
 export const ErrorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),

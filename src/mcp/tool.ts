@@ -1,7 +1,7 @@
 // One MCP tool = one plain object: name, description, strict zod input, and a handler over the
 // daemon's API. server.ts registers the list; a misspelt argument (`confirmed` for `confirm`) is
 // refused by the strict schema instead of being dropped silently.
-import { z } from "zod";
+import * as z from "zod";
 import type { DaemonApi } from "./daemon-api.ts";
 
 /** What a handler returns: a sentence for the agent, and the data behind it. */

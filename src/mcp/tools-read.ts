@@ -1,6 +1,6 @@
 // The read-only tools: status, plan, config diff, audit search. They change nothing, so they need
 // no confirmation; the agent uses them to show the user what a mutation would do.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { AnyJson, ConfigDiffSchema, PlanSchema, StatusSchema } from "./schemas.ts";
 import { defineTool, done, WorkerName, type AnyTool } from "./tool.ts";

@@ -1,7 +1,7 @@
 // The confirmation gate of the mutating tools, over a TEST DOUBLE of the daemon's API that records
 // every request (test/mcp-server.test.ts runs them against a real daemon and local edge).
 import { describe, expect, it } from "vitest";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { DaemonApi } from "./daemon-api.ts";
 import { configPublish, release, rollback, secretRotate, WRITE_TOOLS } from "./tools-write.ts";
 

@@ -2,7 +2,7 @@
 // called with `confirm: true`; without it, it reads what the change would touch and answers with
 // that (needs_confirmation), so the agent can put it to the user. The daemon records each change
 // under the agent's token, with `via: mcp:<tool>` (daemon-api.ts sends the header).
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { DaemonApi } from "./daemon-api.ts";
 import { AnyJson, ConfigDiffSchema, DeliverSchema, PlanSchema, ReleaseSchema, SecretsSchema, SecretWrittenSchema, VersionsSchema, type Release } from "./schemas.ts";

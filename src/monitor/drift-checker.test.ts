@@ -53,7 +53,7 @@ function fakeTarget(name: string, budget: RequestBudget = createRequestBudget())
 
 function worker(drift: "report" | "revert"): ResolvedWorker {
   return {
-    tenant: "default", name: "w", entry: "/w.js", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {}, secrets: [], agent: false,
+    tenant: "default", name: "w", entry: "/w.js", root: "/", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {}, secrets: [], agent: false,
     drift, targets: ["eu"], waves: [["eu"]], steps: [100], gate: GateSchema.parse({}),
   };
 }

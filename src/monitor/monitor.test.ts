@@ -81,7 +81,10 @@ beforeEach(async () => {
   know("a", "one", "two");
   know("b", "one", "two");
 });
+/** Loops a test started: stopped after it whatever happened, so that a failed test leaves none probing the next one's targets. */
+const started: Array<{ stop(): Promise<void> }> = [];
 afterEach(async () => {
+  await Promise.all(started.splice(0).map((m) => m.stop()));
   store.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
@@ -170,10 +173,13 @@ describe("monitor passes", () => {
 describe("monitor loop", () => {
   it("repeats on its interval until stopped, and stop() waits for the pass in flight", async () => {
     const monitor = createMonitor({ store, spec: () => spec, targets: () => targets, intervalMs: 20, jitter: 0, timeoutMs: 1_000 });
+    started.push(monitor);
     monitor.start();
     monitor.start(); // a second start is a no-op, not a second loop
-    await new Promise((r) => setTimeout(r, 200));
+    // Three passes, however long a loaded machine takes for them (how fast is the benchmarks' business).
     const probesPerPass = 4;
+    const deadline = Date.now() + 10_000;
+    while (one.hits.length + two.hits.length < 3 * probesPerPass && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(one.hits.length + two.hits.length).toBeGreaterThanOrEqual(3 * probesPerPass);
 
     // Make the next pass slow, stop in the middle of it: the slow answer is still recorded.
@@ -202,6 +208,7 @@ describe("monitor loop", () => {
     spec = specWith(["a"]);
     targets = new Map([["one", runtime("one", one)]]);
     const monitor = createMonitor({ store, spec: () => spec, targets: () => targets, intervalMs: 300, jitter: 0.5, random });
+    started.push(monitor);
     monitor.start();
     while (one.times.length < 4) await new Promise((r) => setTimeout(r, 10));
     await monitor.stop();

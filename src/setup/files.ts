@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { CboError } from "../kit/errors.ts";
+import { ensurePrivateDir } from "../config/private-fs.ts";
 import { loadSpec, type ResolvedSpec } from "../config/load.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "../vault/index.ts";
 import { EXAMPLE_WORKER_FILE, EXAMPLE_WORKER_SOURCE, specYaml, type TargetChoice } from "./spec-template.ts";
@@ -16,7 +17,7 @@ export const MIN_PASSPHRASE = 12;
 
 export function ensureDataDir(dataDir: string): void {
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    ensurePrivateDir(dataDir);
   } catch (e) {
     throw new CboError("ERR_IO", `Cannot create the data directory ${dataDir} (${(e as NodeJS.ErrnoException).code ?? "error"}).`, { hint: "Pick a directory you can write: --data DIR." });
   }

@@ -3,7 +3,7 @@
 //
 // A step's status: pending -> running -> done | skipped | failed. A failed step carries a `fix`:
 // what the user does about it. Later steps stay pending until it is fixed.
-import { z } from "zod";
+import * as z from "zod";
 
 export const STEP_IDS = ["master-key", "cloudflare", "targets", "tunnel", "first-release"] as const;
 export type StepId = (typeof STEP_IDS)[number];

@@ -1,6 +1,6 @@
 // Targets, workers and the versions the orchestrator knows per target: the registry side of
 // the store (small tables, one function each).
-import { z } from "zod";
+import * as z from "zod";
 import { nowIso, type Db } from "./db.ts";
 
 export type TargetRow = { tenant: string; name: string; api: string; account_id: string; region: string | null; jurisdiction: string | null; kv_namespace: string | null; updated_at: string };

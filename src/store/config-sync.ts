@@ -1,5 +1,5 @@
 // Published config versions and what each target was given (006_config_sync.sql).
-import { z } from "zod";
+import * as z from "zod";
 import { nowIso, type Db } from "./db.ts";
 
 export type ConfigVersionRow = {

@@ -2,7 +2,7 @@
 // written with record(), which returns the row it replaced so that the checker emits events on
 // transitions only; a pass that can give no verdict (release unfinished, edge unreadable) uses
 // mark(), which keeps the last verdict and says why there is none now.
-import { z } from "zod";
+import * as z from "zod";
 import { nowIso, type Db } from "./db.ts";
 
 export const DRIFT_STATUSES = ["in_sync", "drifted", "pending", "unknown"] as const;

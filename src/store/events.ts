@@ -1,6 +1,6 @@
 // The event log and the typed map of every lifecycle event: the single list the engine emits,
 // the API streams over WebSocket (resumable by id) and the CLI follows.
-import { z } from "zod";
+import * as z from "zod";
 import { nowIso, type Db } from "./db.ts";
 
 export const EVENT_TYPES = [
@@ -15,6 +15,10 @@ export const EVENT_TYPES = [
   "release.failed",
   "release.aborted",
   "release.recovered",
+  // A touched target the rollback could not put back yet (its region out, a full disk): retried
+  // until it lands, the release still rolling_back; then it landed (src/deploy/owed.ts).
+  "release.restore.pending",
+  "release.restore.completed",
   "rollback.started",
   "rollback.completed",
   "rollback.failed",

@@ -1,6 +1,6 @@
 // Releases and their write-ahead journal. A release's status changes only here, and every
 // journal entry is appended in order, so a restart can replay exactly what was done.
-import { z } from "zod";
+import * as z from "zod";
 import { nowIso, tx, type Db } from "./db.ts";
 
 export const RELEASE_STATUSES = ["running", "rolling_back", "succeeded", "rolled_back", "failed", "aborted"] as const;

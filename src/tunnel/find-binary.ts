@@ -32,15 +32,9 @@ function isExecutable(file: string): boolean {
   }
 }
 
-// What cloudflared needs from the daemon's environment (locale, certificates, proxies, HOME), and
-// nothing else: the daemon's environment may hold CBO_MASTER_KEY or CLOUDFLARE_API_TOKEN.
-const PASSED = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"];
-
-export function childEnv(env: Env): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of PASSED) if (env[k] !== undefined) out[k] = env[k]!;
-  return out;
-}
+// What cloudflared gets of the daemon's environment: the allowlist every child gets (locale,
+// certificates, proxies, HOME), never CBO_MASTER_KEY or CLOUDFLARE_API_TOKEN.
+export { childEnv } from "../config/child-env.ts";
 
 export function installHint(): string {
   return [

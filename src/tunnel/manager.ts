@@ -49,6 +49,9 @@ export function createTunnelManager(o: TunnelManagerOptions) {
   let binary: string | null | "off" = null;
   let supervisor: Supervisor | undefined;
   let stopped = false;
+  // hostnames(), worked out again only when the record changes.
+  let hostnamesOf: TunnelRecord | null | undefined;
+  let hostnames: readonly string[] = [];
   // One create or apply at a time: both rewrite the same files and record.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -187,6 +190,18 @@ export function createTunnelManager(o: TunnelManagerOptions) {
     health(): TunnelHealth {
       const p = processStatus();
       return { configured: record !== null, process: p.state, restarts: p.restarts };
+    },
+
+    /**
+     * The tunnel's public hostnames (the API's, and the Workers' when separate); empty without a
+     * tunnel. Asked on every request (the API's Host allowlist and client address), so cheap.
+     */
+    hostnames(): readonly string[] {
+      if (hostnamesOf !== record) {
+        hostnamesOf = record;
+        hostnames = record ? [...new Set([record.hostname, ...(record.agentHostname ? [record.agentHostname] : [])].map((h) => h.toLowerCase()))] : [];
+      }
+      return hostnames;
     },
 
     /** CBO_ORCHESTRATOR_URL for Workers when a tunnel is configured. */

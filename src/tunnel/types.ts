@@ -1,6 +1,6 @@
 // The tunnel's record (what `cbo tunnel create` leaves in <data>/tunnel/tunnel.json) and the
 // shapes the manager reports. The record holds no secret: the connector token is a file of its own.
-import { z } from "zod";
+import * as z from "zod";
 import type { CloudflareClient } from "../cloudflare/index.ts";
 
 /** A DNS name cloudflared can route: lowercase labels, at least two of them, no port, no wildcard. */

@@ -1,7 +1,7 @@
 // The vault's errors. Messages name secrets, versions and key ids (all public metadata), never a
 // value, a key or a row's bytes.
 import { CboError } from "../kit/errors.ts";
-import type { z } from "zod";
+import type * as z from "zod";
 
 export function integrityError(message: string, details?: Record<string, unknown>): CboError {
   return new CboError("ERR_VAULT_INTEGRITY", message, {

@@ -1,5 +1,5 @@
 // vault_meta: the few vault-wide records, each a JSON document validated on read.
-import { z } from "zod";
+import * as z from "zod";
 import type { Db } from "../store/db.ts";
 import { integrityError, parseRow } from "./integrity.ts";
 

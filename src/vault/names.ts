@@ -1,6 +1,6 @@
 // What a secret is called and how it is delivered: the vault's input vocabulary, validated at the
 // vault's edge so that routes only pass things through.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 
 /** `relay`: fetched at run time through the tunnel, never stored at Cloudflare; the default, since

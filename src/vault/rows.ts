@@ -1,6 +1,6 @@
 // SQL for the secrets and secret_versions tables. Everything read back is parsed with zod; a row
 // that does not parse is an integrity failure (see parseRow). No SQL lives outside this file.
-import { z } from "zod";
+import * as z from "zod";
 import type { Db } from "../store/db.ts";
 import type { Identity, Sealed } from "./envelope.ts";
 import { parseRow } from "./integrity.ts";

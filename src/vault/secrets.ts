@@ -2,7 +2,7 @@
 // methods (routes call one method each); inputs are validated here, every write is a
 // check-and-set inside one transaction, and values leave only through readValue (read.ts).
 import { createHmac } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import type { Db } from "../store/db.ts";
 import { atomic } from "./atomic.ts";
 import { checkCas, mustExist, refuseDeleted, type VaultContext } from "./context.ts";

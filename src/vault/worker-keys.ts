@@ -6,7 +6,7 @@
 // Rotation:  accepted [v1] ──rotate──> [v2, v1]  (the next release ships v2; both verify meanwhile)
 //            [v2, v1] ──retire(v2) after the release shipped v2 everywhere──> [v2]
 // A Worker version rolled back to after its key was retired is refused until released again.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { HMAC_KEY_BYTES } from "../kit/signing/index.ts";
 import { nowIso, type Db } from "../store/db.ts";

@@ -41,7 +41,7 @@ export function testSpec(): ResolvedSpec {
     ],
     workers: [
       {
-        tenant: "default", name: "hello", entry: "/test/hello.ts", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {}, secrets: [], agent: false, drift: "report",
+        tenant: "default", name: "hello", entry: "/test/hello.ts", root: "/test", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {}, secrets: [], agent: false, drift: "report",
         targets, waves: [["eu"], ["us", "ap"]], steps: [10, 50, 100], gate: GateSchema.parse({}),
       },
     ],
@@ -108,6 +108,7 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
       return store.releases.get(id)!;
     },
     async recover() {},
+    restores: () => [],
     async close() {},
   };
 }

@@ -1,7 +1,7 @@
 // The fixed names both sides of the edge protocol agree on: the bindings the orchestrator gives
 // each Worker, the KV keys it writes signed config under, and the agent's HTTP paths. One list,
 // so that the deploy engine and the agent cannot drift apart on a spelling.
-import { z } from "zod";
+import * as z from "zod";
 
 /** Binding names on every Worker that runs the edge agent. */
 export const AGENT_BINDINGS = {

@@ -9,7 +9,7 @@
 // expected event at the edge (a bad KV write, a tampered value) that the agent reports and rides
 // out on its last known good bundle. Whether a valid bundle may replace the applied one is a
 // separate question (config-order.ts), since it needs the agent's state.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../errors.ts";
 import { base64urlToBytes, bytesToBase64url, bytesToHex, ed25519Sign, ed25519Verify, toBytes, utf8Decode } from "../signing/index.ts";
 import type { CryptoKey } from "../signing/index.ts";

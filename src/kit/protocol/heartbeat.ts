@@ -8,7 +8,7 @@
 // a canary version's error rate from the windows of the isolates running that version id.
 // `rejections` lists config bundles the agent refused since its previous delivered heartbeat, so
 // the orchestrator can raise an event for each.
-import { z } from "zod";
+import * as z from "zod";
 import { signPayload, verifySignature } from "../signing/index.ts";
 import type { HmacKey, NonceCache, SignatureFailureReason } from "../signing/index.ts";
 import { NameSchema, SIGNATURE_HEADER } from "./bindings.ts";

@@ -4,7 +4,7 @@
 // keeps a nonce cache, so a captured poke cannot be replayed inside its window; outside it the
 // timestamp check refuses it. A poke carries no config: at worst a forged one would make the agent
 // re-read KV, and it cannot even do that without the key. The body also carries a random nonce.
-import { z } from "zod";
+import * as z from "zod";
 import { bytesToBase64url, signPayload, verifySignature } from "../signing/index.ts";
 import type { HmacKey, NonceCache, SignatureFailureReason } from "../signing/index.ts";
 import { NameSchema, SIGNATURE_HEADER } from "./bindings.ts";

@@ -2,7 +2,7 @@
 // private half is kept in the vault as PKCS#8; Workers and auditors get the public half as raw
 // base64url or as a JWK. Node 24 and workerd both implement { name: "Ed25519" }.
 // Bad input (wrong length, not a key) is ERR_VALIDATION; messages never include key bytes.
-import { z } from "zod";
+import * as z from "zod";
 import { CboError } from "../errors.ts";
 import { base64urlToBytes, bytesToBase64url, toBytes } from "./encoding.ts";
 import type { CryptoKey, CryptoKeyPair } from "./webcrypto-types.ts";

@@ -1,10 +1,12 @@
 // Parses a Worker upload (PUT /scripts/:name, POST /scripts/:name/versions) in the forms wrangler
 // and SDK 5/6 send: `metadata` as a string field or an application/json file part, and modules as
 // parts named by their path, or all named `files` and told apart by filename (CLOUDFLARE-API §3).
-import { z } from "zod";
+import * as z from "zod";
 import { transform } from "esbuild";
+import { withChildEnv } from "../../config/child-env.ts";
 import { CF_CODES, CfApiError } from "./envelope.ts";
-import type { Binding, ModuleType, StoredModule } from "../state/model.ts";
+import { parseJson } from "./json-body.ts";
+import type { ModuleType, StoredModule } from "../state/model.ts";
 
 const BindingSchema = z.object({ type: z.string().min(1), name: z.string().min(1) }).passthrough();
 
@@ -83,12 +85,8 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
   }
 
   if (metadataText === undefined) throw invalid("The upload has no `metadata` part.");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(metadataText);
-  } catch {
-    throw invalid("The `metadata` part is not valid JSON.");
-  }
+  // Not JSON, or nested deeper than the edge can store and serve (a 5,000-deep `json` binding): 10021.
+  const raw = parseJson(metadataText, "The `metadata` part", CF_CODES.SCRIPT_INVALID);
   const parsed = UploadMetadataSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -98,6 +96,8 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
   if (metadata.body_part && !metadata.main_module) {
     throw invalid("Service-worker syntax (body_part) is not supported by the local edge; upload an ES module Worker (main_module).");
   }
+  // An assets-only Worker (no `main` in its wrangler config) uploads metadata with `assets` and no module.
+  if (!metadata.main_module && metadata.assets !== undefined && modules.length === 0) return { metadata, mainModule: "", modules };
   if (!metadata.main_module) throw invalid("metadata.main_module is required: name the part holding the entry module.");
   const main = modules.find((m) => m.name === metadata.main_module);
   if (!main) {
@@ -110,28 +110,12 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
   for (const m of modules) {
     if (m.type !== "esm" && m.type !== "cjs") continue;
     try {
-      await transform(new TextDecoder().decode(m.content), { loader: "js", format: m.type === "esm" ? "esm" : "cjs", logLevel: "silent" });
+      const code = new TextDecoder().decode(m.content);
+      await withChildEnv(() => transform(code, { loader: "js", format: m.type === "esm" ? "esm" : "cjs", logLevel: "silent" }));
     } catch (e) {
       const msg = (e as { errors?: Array<{ text: string; location?: { line: number; column: number } }> }).errors?.[0];
       throw invalid(`Uncaught SyntaxError in ${m.name}${msg?.location ? `:${msg.location.line}:${msg.location.column}` : ""}: ${msg?.text ?? String(e)}`);
     }
   }
   return { metadata, mainModule: main.name, modules };
-}
-
-export const SUPPORTED_BINDINGS = new Set(["plain_text", "json", "secret_text", "kv_namespace", "service", "version_metadata", "inherit"]);
-
-export function checkBindings(bindings: Binding[]): void {
-  const seen = new Set<string>();
-  for (const b of bindings) {
-    if (seen.has(b.name)) throw invalid(`Binding name "${b.name}" is used twice.`);
-    seen.add(b.name);
-    if (!SUPPORTED_BINDINGS.has(b.type)) {
-      throw invalid(`Binding "${b.name}" has type "${b.type}", which the local edge does not support (supported: ${[...SUPPORTED_BINDINGS].join(", ")}).`);
-    }
-    if (b.type === "plain_text" && typeof b.text !== "string") throw invalid(`Binding "${b.name}" (plain_text) needs a string "text".`);
-    if (b.type === "secret_text" && typeof b.text !== "string") throw invalid(`Binding "${b.name}" (secret_text) needs a string "text".`);
-    if (b.type === "kv_namespace" && typeof b.namespace_id !== "string") throw invalid(`Binding "${b.name}" (kv_namespace) needs "namespace_id".`);
-    if (b.type === "service" && typeof b.service !== "string") throw invalid(`Binding "${b.name}" (service) needs "service".`);
-  }
 }

@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import type { AccountStore } from "../state/accounts.ts";
 import type { TunnelStore } from "../state/tunnels.ts";
 import type { Account } from "../state/model.ts";
-import { CF_CODES, CfApiError, badRequest, ok, pageInfo, pageParams, readJson } from "./envelope.ts";
+import { CF_CODES, CfApiError, badRequest, ok, pageInfo, pageParams } from "./envelope.ts";
+import { readJsonObject } from "./json-body.ts";
 import { tunnelJson } from "./present.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
 
@@ -58,7 +59,7 @@ export function accountRoutes(deps: { tunnels: TunnelStore; accountJson: (a: Acc
   app.get("/cfd_tunnel", listTunnels);
   app.get("/tunnels", listTunnels);
   app.post("/cfd_tunnel", async (c) => {
-    const body = (await readJson(c)) as { name?: unknown; config_src?: unknown; tunnel_secret?: unknown };
+    const body = (await readJsonObject(c)) as { name?: unknown; config_src?: unknown; tunnel_secret?: unknown };
     if (typeof body.name !== "string" || body.name.trim() === "") throw badRequest("A tunnel needs a `name`.");
     if (tunnels.list(c.var.account.id).some((t) => t.name === body.name && t.deleted_at === null)) {
       throw new CfApiError(409, 1013, `A tunnel named "${body.name}" already exists.`);
@@ -76,7 +77,7 @@ export function accountRoutes(deps: { tunnels: TunnelStore; accountJson: (a: Acc
   app.get("/cfd_tunnel/:id", (c) => ok(c, tunnelJson(tunnel(c.var.account.id, c.req.param("id")))));
   app.patch("/cfd_tunnel/:id", async (c) => {
     const t = tunnel(c.var.account.id, c.req.param("id"));
-    const body = (await readJson(c)) as { name?: unknown };
+    const body = (await readJsonObject(c)) as { name?: unknown };
     const next = { ...t, name: typeof body.name === "string" && body.name ? body.name : t.name };
     tunnels.update(next);
     return ok(c, tunnelJson(next));
@@ -93,7 +94,7 @@ export function accountRoutes(deps: { tunnels: TunnelStore; accountJson: (a: Acc
   });
   app.put("/cfd_tunnel/:id/configurations", async (c) => {
     const t = tunnel(c.var.account.id, c.req.param("id"));
-    const body = (await readJson(c)) as { config?: { ingress?: unknown } };
+    const body = (await readJsonObject(c)) as { config?: { ingress?: unknown } };
     const ingress = body.config?.ingress;
     if (!Array.isArray(ingress) || ingress.length === 0) throw badRequest("config.ingress must be a non-empty array of rules.");
     for (const [i, rule] of (ingress as Array<Record<string, unknown>>).entries()) {

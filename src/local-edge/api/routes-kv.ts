@@ -3,10 +3,22 @@ import { Hono, type Context } from "hono";
 import { hexId } from "../../kit/ids.ts";
 import { kvKeyJson, type KvStore } from "../state/kv.ts";
 import type { KvEntry } from "../state/model.ts";
-import { CF_CODES, CfApiError, badRequest, ok, pageInfo, pageParams, readJson } from "./envelope.ts";
+import { CF_CODES, CfApiError, badRequest, ok, pageInfo, pageParams } from "./envelope.ts";
+import { deeperThan, parseJson, readJson, readJsonObject } from "./json-body.ts";
+import { LIMITS, checkBulkCount, checkKvKey, checkKvMetadata, checkKvTitle, checkKvValue } from "./limits.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
 
-const MAX_VALUE_BYTES = 25 * 1024 * 1024;
+/** A stored value asked for as JSON: one that is not JSON (or nests too deep to answer) is the caller's 400, as on Cloudflare. */
+function storedJson(text: string): unknown {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  if (v === undefined || deeperThan(v, LIMITS.jsonDepth)) throw badRequest("At least one of the requested keys corresponds to a non-json value.");
+  return v;
+}
 
 export function kvRoutes(deps: { kv: KvStore }) {
   const { kv } = deps;
@@ -19,12 +31,11 @@ export function kvRoutes(deps: { kv: KvStore }) {
   const nsJson = (n: { id: string; title: string }) => ({ id: n.id, title: n.title, supports_url_encoding: true });
 
   app.post("/storage/kv/namespaces", async (c) => {
-    const body = (await readJson(c)) as { title?: unknown };
-    if (typeof body.title !== "string" || body.title.trim() === "") throw badRequest("A namespace needs a non-empty `title`.");
-    if (kv.namespaceByTitle(c.var.account.id, body.title)) {
+    const title = checkKvTitle((await readJsonObject(c)).title);
+    if (kv.namespaceByTitle(c.var.account.id, title)) {
       throw new CfApiError(400, CF_CODES.KV_DUPLICATE_TITLE, "a namespace with this account ID and title already exists");
     }
-    const created = { id: hexId(), account_id: c.var.account.id, title: body.title, created_on: new Date().toISOString() };
+    const created = { id: hexId(), account_id: c.var.account.id, title, created_on: new Date().toISOString() };
     kv.insertNamespace(created);
     return ok(c, nsJson(created));
   });
@@ -37,9 +48,7 @@ export function kvRoutes(deps: { kv: KvStore }) {
   app.get("/storage/kv/namespaces/:ns", (c) => ok(c, nsJson(ns(c))));
   app.put("/storage/kv/namespaces/:ns", async (c) => {
     const found = ns(c);
-    const body = (await readJson(c)) as { title?: unknown };
-    if (typeof body.title !== "string" || body.title.trim() === "") throw badRequest("A namespace needs a non-empty `title`.");
-    kv.renameNamespace(found.id, body.title);
+    kv.renameNamespace(found.id, checkKvTitle((await readJsonObject(c)).title));
     return ok(c, null);
   });
   app.delete("/storage/kv/namespaces/:ns", (c) => {
@@ -64,7 +73,7 @@ export function kvRoutes(deps: { kv: KvStore }) {
   app.put("/storage/kv/namespaces/:ns/values/:key{.+}", async (c) => {
     const found = ns(c);
     const key = c.req.param("key");
-    if (key.length === 0 || new TextEncoder().encode(key).length > 512) throw badRequest("Keys must be 1 to 512 bytes long.");
+    checkKvKey(key);
     let value: Uint8Array;
     let metadata: unknown = null;
     const ct = c.req.header("content-type") ?? "";
@@ -80,21 +89,19 @@ export function kvRoutes(deps: { kv: KvStore }) {
       value = typeof v === "string" ? new TextEncoder().encode(v) : new Uint8Array(await v.arrayBuffer());
       const m = form.get("metadata");
       if (m !== null) {
-        try {
-          metadata = JSON.parse(typeof m === "string" ? m : await m.text());
-        } catch {
-          throw badRequest("`metadata` must be JSON.");
-        }
+        metadata = parseJson(typeof m === "string" ? m : await m.text(), "`metadata`");
       }
     } else {
       value = new Uint8Array(await c.req.arrayBuffer());
     }
-    if (value.byteLength > MAX_VALUE_BYTES) throw new CfApiError(413, 10033, "Value is larger than 25 MiB.");
+    checkKvValue(value.byteLength);
+    checkKvMetadata(metadata);
     const entry: KvEntry = { key, value, metadata, expiration: expirationFrom(c.req.query("expiration"), c.req.query("expiration_ttl")) };
     kv.put(found.id, entry);
     return ok(c, {});
   });
   app.get("/storage/kv/namespaces/:ns/values/:key{.+}", (c) => {
+    checkKvKey(c.req.param("key"));
     const e = kv.get(ns(c).id, c.req.param("key"));
     if (!e) throw new CfApiError(404, CF_CODES.KV_KEY_NOT_FOUND, "get: 'key not found'");
     const headers: Record<string, string> = { "content-type": "application/octet-stream" };
@@ -102,10 +109,12 @@ export function kvRoutes(deps: { kv: KvStore }) {
     return new Response(e.value, { headers });
   });
   app.delete("/storage/kv/namespaces/:ns/values/:key{.+}", (c) => {
+    checkKvKey(c.req.param("key"));
     kv.delete(ns(c).id, c.req.param("key"));
     return ok(c, null);
   });
   app.get("/storage/kv/namespaces/:ns/metadata/:key{.+}", (c) => {
+    checkKvKey(c.req.param("key"));
     const e = kv.get(ns(c).id, c.req.param("key"));
     if (!e) throw new CfApiError(404, CF_CODES.KV_KEY_NOT_FOUND, "metadata: 'key not found'");
     return ok(c, e.metadata);
@@ -124,10 +133,14 @@ export function kvRoutes(deps: { kv: KvStore }) {
     const found = ns(c);
     const body = await readJson(c);
     if (!Array.isArray(body)) throw badRequest("Bulk writes take an array of {key, value, base64?, expiration?, expiration_ttl?, metadata?}.");
-    if (body.length > 10_000) throw badRequest("At most 10,000 pairs per bulk write.");
+    checkBulkCount(body.length, LIMITS.kv.bulkWritePairs, "key/value pairs");
+    // Every pair is checked before any is written: a bad one leaves the namespace as it was.
     const entries: KvEntry[] = (body as BulkItem[]).map((item, i) => {
-      if (typeof item?.key !== "string" || item.key === "" || typeof item.value !== "string") throw badRequest(`Item ${i} needs a string key and a string value.`);
+      if (item === null || typeof item !== "object" || typeof item.key !== "string" || typeof item.value !== "string") throw badRequest(`Item ${i} needs a string key and a string value.`);
+      checkKvKey(item.key);
       const value = item.base64 === true ? new Uint8Array(Buffer.from(item.value, "base64")) : new TextEncoder().encode(item.value);
+      checkKvValue(value.byteLength);
+      checkKvMetadata(item.metadata);
       return { key: item.key, value, metadata: item.metadata ?? null, expiration: expirationFrom(item.expiration, item.expiration_ttl) };
     });
     for (const e of entries) kv.put(found.id, e);
@@ -137,6 +150,8 @@ export function kvRoutes(deps: { kv: KvStore }) {
     const found = ns(c);
     const body = await readJson(c);
     if (!Array.isArray(body) || !body.every((k) => typeof k === "string")) throw badRequest("Bulk deletes take an array of key names.");
+    checkBulkCount(body.length, LIMITS.kv.bulkDeleteKeys, "keys");
+    for (const k of body as string[]) checkKvKey(k);
     for (const k of body as string[]) kv.delete(found.id, k);
     return ok(c, { successful_key_count: body.length, unsuccessful_keys: [] });
   };
@@ -144,15 +159,19 @@ export function kvRoutes(deps: { kv: KvStore }) {
   app.post("/storage/kv/namespaces/:ns/bulk/delete", bulkDelete);
   app.post("/storage/kv/namespaces/:ns/bulk/get", async (c) => {
     const found = ns(c);
-    const body = (await readJson(c)) as { keys?: unknown; type?: unknown; withMetadata?: unknown };
+    const body = (await readJsonObject(c)) as { keys?: unknown; type?: unknown; withMetadata?: unknown };
     if (!Array.isArray(body.keys) || !body.keys.every((k) => typeof k === "string")) throw badRequest("Bulk gets take {keys: string[]}.");
+    if (body.keys.length === 0) throw badRequest("You must request a minimum of 1 key.");
+    checkBulkCount(body.keys.length, LIMITS.kv.bulkGetKeys, "keys");
+    if (body.type !== undefined && body.type !== "text" && body.type !== "json") throw badRequest(`"${String(body.type)}" is not a valid type. Use "json" or "text".`);
+    for (const k of body.keys as string[]) checkKvKey(k);
     const values: Record<string, unknown> = {};
     for (const k of body.keys as string[]) {
       const e = kv.get(found.id, k);
       let v: unknown = null;
       if (e) {
         const text = new TextDecoder().decode(e.value);
-        v = body.type === "json" ? JSON.parse(text) : text;
+        v = body.type === "json" ? storedJson(text) : text;
       }
       values[k] = body.withMetadata ? { value: v, metadata: e?.metadata ?? null } : v;
     }

@@ -1,0 +1,36 @@
+// The daemon's and the local edge's files are for their owner only: directories 0700, files 0600.
+// They hold the vault, tokens, per-Worker keys and binding secrets (what Cloudflare would hold for
+// the local edge's accounts). Modes given at creation are cut by the umask but never widened by
+// it; a file or directory left wider by an older version is tightened when it is opened again.
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from "node:fs";
+
+const ours = (uid: number) => typeof process.getuid !== "function" || uid === process.getuid();
+
+/** Creates `dir` (and missing parents) as 0700, or tightens it to 0700; true when it had to be tightened. */
+export function ensurePrivateDir(dir: string): boolean {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return tighten(dir, 0o700);
+}
+
+/** Tightens an existing file or directory to `mode` when group or others have any access and we own it; true when it did. */
+export function tighten(path: string, mode: number): boolean {
+  const st = statSync(path);
+  if ((st.mode & 0o077) === 0 || !ours(st.uid)) return false;
+  chmodSync(path, mode);
+  return true;
+}
+
+/** Creates `file` empty as 0600 when it is missing, or tightens it (SQLite files before they are opened: their -wal and -shm take the main file's mode). */
+export function ensurePrivateFile(file: string): void {
+  if (existsSync(file)) {
+    tighten(file, 0o600);
+    return;
+  }
+  closeSync(openSync(file, "a", 0o600));
+}
+
+/** Writes `file` as 0600 (a file that existed wider is tightened first). */
+export function writePrivateFile(file: string, content: string): void {
+  if (existsSync(file)) tighten(file, 0o600);
+  writeFileSync(file, content, { mode: 0o600 });
+}

@@ -1,0 +1,75 @@
+// How big orchestrator.yaml (and a wrangler config it names) may be, and each value in it. The
+// spec is re-read on every change and walked on requests (GET /v1/workers, plans, releases): a
+// 50 MB value once made one GET take 10 s and the daemon 2 GiB. Real specs are a few KiB; a value
+// is a name, a path, a var or a config entry, and the whole `config:` of a worker is capped at
+// 256 KiB by the schema already (it is signed into every target's bundle).
+import { statSync } from "node:fs";
+import { CboError } from "../kit/errors.ts";
+
+/** The file, in bytes. */
+export const MAX_SPEC_FILE_BYTES = 1024 * 1024;
+/** Any one string in it (a value or a key), in UTF-8 bytes. */
+export const MAX_SPEC_VALUE_BYTES = 64 * 1024;
+
+const hint = `Keep orchestrator.yaml under ${MAX_SPEC_FILE_BYTES} bytes and each value under ${MAX_SPEC_VALUE_BYTES} bytes; large data belongs in KV or a secret, not in the spec.`;
+
+/** ERR_VALIDATION when `file` is larger than the limit, before a byte of it is read. */
+export function checkFileSize(file: string): void {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return; // the read that follows says what is wrong with it
+  }
+  if (size > MAX_SPEC_FILE_BYTES) throw fileTooLarge(file, size);
+}
+
+export function checkTextSize(text: string, file: string): void {
+  const size = Buffer.byteLength(text, "utf8");
+  if (size > MAX_SPEC_FILE_BYTES) throw fileTooLarge(file, size);
+}
+
+function fileTooLarge(file: string, size: number): CboError {
+  return new CboError("ERR_VALIDATION", `${file}: the file is ${size} bytes; it may be at most ${MAX_SPEC_FILE_BYTES} bytes.`, {
+    details: { file, bytes: size, limit: MAX_SPEC_FILE_BYTES },
+    hint,
+  });
+}
+
+/** ERR_VALIDATION naming the path of the first string (value or key) in `data` over the limit. */
+export function checkValueSizes(data: unknown, file: string): void {
+  const found = oversized(data, []);
+  if (!found) return;
+  const where = found.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("").replace(/^\./, "") || "(root)";
+  throw new CboError("ERR_VALIDATION", `${file}: ${where}: ${found.what} is ${found.bytes} bytes; a value may be at most ${MAX_SPEC_VALUE_BYTES} bytes.`, {
+    details: { path: where, bytes: found.bytes, limit: MAX_SPEC_VALUE_BYTES },
+    hint,
+  });
+}
+
+type Found = { path: Array<string | number>; bytes: number; what: string };
+
+function oversized(v: unknown, path: Array<string | number>): Found | undefined {
+  if (typeof v === "string") {
+    // Cheap test first: a string of n UTF-16 units is at most 3n UTF-8 bytes.
+    if (v.length * 3 <= MAX_SPEC_VALUE_BYTES) return undefined;
+    const bytes = Buffer.byteLength(v, "utf8");
+    return bytes > MAX_SPEC_VALUE_BYTES ? { path, bytes, what: "the value" } : undefined;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const f = oversized(v[i], [...path, i]);
+      if (f) return f;
+    }
+    return undefined;
+  }
+  if (v !== null && typeof v === "object") {
+    for (const [k, child] of Object.entries(v)) {
+      const keyBytes = Buffer.byteLength(k, "utf8");
+      if (keyBytes > MAX_SPEC_VALUE_BYTES) return { path: [...path, `${k.slice(0, 32)}…`], bytes: keyBytes, what: "the key" };
+      const f = oversized(child, [...path, k]);
+      if (f) return f;
+    }
+  }
+  return undefined;
+}
