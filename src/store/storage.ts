@@ -7,6 +7,9 @@
 //        logged once; paused() is true and the background loops skip their writes
 //   full ──(probe every probeMs: free ≥ WAL size + headroom, then wal_checkpoint(TRUNCATE))──> ok
 //        logged; the WAL is folded into the database and truncated to 0 bytes
+//   ok ──(full again within a minute of resuming)──> full, quietly, probed at twice the last
+//        interval (up to a minute): a quota (EDQUOT) or a page limit that statfs cannot see
+//        would otherwise flip between the two states, and log both, every probe
 //
 // Requests are not refused up front while full: a write that finds room succeeds, one that does
 // not fails with ERR_DISK_FULL (classify()), and nothing is half-applied (transactions roll back).
@@ -33,7 +36,7 @@ export type StorageOptions = {
 
 export type StorageState =
   | { full: false }
-  | { full: true; since: string; path: string; freeBytes: number | null; neededBytes: number };
+  | { full: true; since: string; path: string; freeBytes: number | null; neededBytes: number; probeInMs: number };
 
 export type Storage = {
   /** The named error (ERR_DISK_FULL, ERR_STORE_CORRUPT, ERR_IO) for a storage failure, else `e` itself; a full disk pauses writers. */
@@ -49,8 +52,6 @@ export type Storage = {
   probe(): boolean;
   /** At open: folds a WAL left behind into the database (TRUNCATE), or ERR_DISK_FULL saying how much room that needs. */
   settle(): void;
-  /** Runs `fn` when the disk has room again (once). */
-  onResume(fn: () => void): () => void;
   close(): void;
 };
 
@@ -62,7 +63,10 @@ export function createStorage(o: StorageOptions): Storage {
   const wal = `${o.file}-wal`;
   let full: { since: string; error: CboError } | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const resumed = new Set<() => void>();
+  // Refills soon after resuming: each doubles the probe interval and is not logged again.
+  let streak = 0;
+  let resumedAt = Number.NEGATIVE_INFINITY;
+  const delay = () => Math.min(probeMs * 2 ** streak, Math.max(probeMs, 60_000));
 
   const walBytes = () => (!memory && existsSync(wal) ? statSync(wal).size : 0);
   const where = () => ({ path: o.file, neededBytes: walBytes() + headroom });
@@ -73,10 +77,15 @@ export function createStorage(o: StorageOptions): Storage {
       return;
     }
     full = { since: new Date().toISOString(), error: err };
+    streak = Date.now() - resumedAt < 60_000 ? streak + 1 : 0;
+    arm();
     const d = err.details as { path?: string; freeBytes?: number | null; neededBytes?: number } | undefined;
+    if (streak === 3 && (d?.freeBytes ?? 0) >= (d?.neededBytes ?? headroom)) {
+      log(`storage: writes keep failing for lack of room although ${formatBytes(d?.freeBytes ?? 0)} is free on the filesystem (a quota, or a size limit?); looking again every ${delay() / 1000} s`);
+    }
+    if (streak > 0) return;
     const free = typeof d?.freeBytes === "number" ? ` (${formatBytes(d.freeBytes)} free)` : "";
     log(`storage: the disk holding ${d?.path ?? o.file} is full${free}; background writes pause until ${formatBytes(d?.neededBytes ?? headroom)} is free (checked every ${probeMs / 1000} s)`);
-    arm();
   }
 
   function arm(): void {
@@ -84,7 +93,7 @@ export function createStorage(o: StorageOptions): Storage {
     timer = setTimeout(() => {
       timer = undefined;
       if (!probe()) arm();
-    }, probeMs);
+    }, delay());
     timer.unref();
   }
 
@@ -115,18 +124,11 @@ export function createStorage(o: StorageOptions): Storage {
     try {
       const { busy } = checkpoint();
       full = undefined;
-      log(`storage: ${formatBytes(free)} free again on the disk of ${o.file}; the WAL was checkpointed${busy ? " (a reader still holds part of it)" : " and truncated"}, writes resume`);
+      resumedAt = Date.now();
+      if (streak === 0) log(`storage: ${formatBytes(free)} free again on the disk of ${o.file}; the WAL was checkpointed${busy ? " (a reader still holds part of it)" : " and truncated"}, writes resume`);
     } catch (e) {
       if (!isCboError(e) || e.code !== "ERR_DISK_FULL") log(`storage: checkpoint after the disk filled failed: ${e instanceof Error ? e.message : String(e)}`);
       return false;
-    }
-    for (const fn of [...resumed]) {
-      resumed.delete(fn);
-      try {
-        fn();
-      } catch (e) {
-        log(`storage: resume hook failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
     }
     return true;
   }
@@ -139,7 +141,7 @@ export function createStorage(o: StorageOptions): Storage {
     state(): StorageState {
       if (!full) return { full: false };
       const free = freeBytes(o.file);
-      return { full: true, since: full.since, path: o.file, freeBytes: free ?? null, neededBytes: where().neededBytes };
+      return { full: true, since: full.since, path: o.file, freeBytes: free ?? null, neededBytes: where().neededBytes, probeInMs: delay() };
     },
     probe,
     settle(): void {
@@ -148,14 +150,9 @@ export function createStorage(o: StorageOptions): Storage {
       checkpoint(); // a full disk throws ERR_DISK_FULL naming the room it takes: WAL + headroom
       if (o.walAtOpen) log(`storage: folded the ${formatBytes(before)} WAL the last run left into ${o.file}`);
     },
-    onResume(fn) {
-      resumed.add(fn);
-      return () => resumed.delete(fn);
-    },
     close(): void {
       if (timer) clearTimeout(timer);
       timer = undefined;
-      resumed.clear();
     },
   };
 }
