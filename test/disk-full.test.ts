@@ -112,6 +112,9 @@ describe("a disk that fills under the daemon", () => {
     expect(failed).toBeLessThanOrEqual(6);
     expect(walBytes()).toBe(wal);
     expect(d!.store.storage.state()).toMatchObject({ full: true, path: db() });
+    // GET /v1/health (public) says so, without the path.
+    const health = await call(d!.url, "GET", "/v1/health");
+    expect(health.body.storage).toEqual({ full: true, since: expect.any(String), neededBytes: expect.any(Number) });
   });
 
   it("resumes by itself once there is room: not before, and with the WAL checkpointed", async () => {
@@ -127,6 +130,7 @@ describe("a disk that fills under the daemon", () => {
     const token = d!.initialAdminToken!;
     const r = await call(d!.url, "PUT", "/v1/secrets/AFTER", { token, json: { value: "room again" } });
     expect(r.status).toBe(200);
+    expect((await call(d!.url, "GET", "/v1/health")).body.storage).toEqual({ full: false });
     const before = d!.store.health.list()[0]!.checked_at;
     await until("the monitor to record again", () => d!.store.health.list()[0]!.checked_at !== before, 5_000);
     const backup = await call(d!.url, "POST", "/v1/backups", { token, json: { out: join(dir, "saved.cbobak") } });

@@ -18,7 +18,7 @@
 import { existsSync, statSync } from "node:fs";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "./db.ts";
-import { classifyStorageError, DEFAULT_HEADROOM_BYTES, diskFullError, formatBytes, freeBytes } from "./storage-errors.ts";
+import { classifyStorageError, DEFAULT_HEADROOM_BYTES, formatBytes, freeBytes } from "./storage-errors.ts";
 
 export { DEFAULT_HEADROOM_BYTES };
 
@@ -45,8 +45,6 @@ export type Storage = {
   name(e: unknown): unknown;
   /** True while the disk is full: background writers skip their work. */
   paused(): boolean;
-  /** ERR_DISK_FULL as things stand (for a writer that refuses up front). */
-  refusal(): CboError;
   state(): StorageState;
   /** Looks at the disk now (what the probe timer does); true when writes may go ahead. */
   probe(): boolean;
@@ -137,7 +135,6 @@ export function createStorage(o: StorageOptions): Storage {
     classify,
     name,
     paused: () => full !== undefined,
-    refusal: () => diskFullError(where()),
     state(): StorageState {
       if (!full) return { full: false };
       const free = freeBytes(o.file);
