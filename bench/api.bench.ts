@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { createApi, startApiServer } from "../src/api/index.ts";
-import { openSecurity } from "../src/api/security.ts";
+import { openSecurity } from "../src/security/open-security.ts";
 import { MasterKey } from "../src/vault/index.ts";
 import type { ResolvedSpec } from "../src/config/load.ts";
 import type { Engine } from "../src/deploy/types.ts";

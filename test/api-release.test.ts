@@ -8,7 +8,7 @@ import { createApi, startApiServer, type ApiServer } from "../src/api/index.ts";
 import { createEngine } from "../src/deploy/index.ts";
 import type { Engine, TargetRuntime } from "../src/deploy/types.ts";
 import { createStore, type StoredEvent, type Store } from "../src/store/index.ts";
-import type { Security } from "../src/api/security.ts";
+import type { Security } from "../src/security/open-security.ts";
 import { call, openTestSecurity } from "./support/api-fixtures.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";

@@ -31,6 +31,9 @@ const RULES: Record<string, Rule> = {
   store: { may: ["kit", "config"] },
   audit: { may: ["kit", "config", "store"] },
   vault: { may: ["kit", "config", "store", "audit"] },
+  // The vault, audit log and signing key opened together, the audit trail, principals, and the one
+  // decision of which master key opens the vault.
+  security: { may: ["kit", "config", "store", "audit", "vault"] },
   cloudflare: { may: ["kit", "config"] },
   // Cloudflare's stand-in: it must not depend on our own Cloudflare client.
   "local-edge": { may: ["kit", "config", "local-edge/workers"] },
@@ -46,12 +49,12 @@ const RULES: Record<string, Rule> = {
   // Config sync and agent reports: beside deploy, using its bindings helpers and target types.
   sync: { may: ["kit", "config", "store", "cloudflare", "deploy"] },
   // The setup wizard's engine: steps, checks and files; `cbo init` and GET /v1/setup drive it.
-  setup: { may: ["kit", "config", "store", "vault", "cloudflare"], typesFrom: ["deploy"] },
+  setup: { may: ["kit", "config", "store", "vault", "security", "cloudflare"], typesFrom: ["deploy"] },
   // Cloudflare Tunnel: tunnel + ingress through the client, cloudflared's files and process, bind policy.
   tunnel: { may: ["kit", "config", "cloudflare"] },
   // The deployment kit: Dockerfile, Compose, PM2, systemd, setup script, README from the spec (no secrets in, none out).
   deploykit: { may: ["kit", "config"] },
-  api: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "deploy", "monitor", "sync", "setup", "tunnel", "deploykit"] },
+  api: { may: ["kit", "config", "store", "audit", "vault", "security", "cloudflare", "deploy", "monitor", "sync", "setup", "tunnel", "deploykit"] },
   // The MCP server for AI agents: talks to the daemon's REST API only, like the CLI.
   mcp: { may: ["kit"], typesFrom: ["api"] },
   dashboard: { may: ["kit"], typesFrom: ["api"] },

@@ -13,7 +13,7 @@ import { createStore, type Store } from "../src/store/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, servedTags, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
 import { runCbo, type CboRun } from "./support/run-cbo.ts";
-import type { Security } from "../src/api/security.ts";
+import type { Security } from "../src/security/open-security.ts";
 import { openTestSecurity } from "./support/api-fixtures.ts";
 
 const REGIONS = ["eu", "us", "ap"];

@@ -10,7 +10,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { actorOf, viaOf } from "./audit-trail.ts";
+import { actorOf, viaOf } from "../security/index.ts";
 import { createAuthGate } from "./auth-gate.ts";
 import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
 import type { RouteContext } from "./context.ts";

@@ -26,10 +26,9 @@
 import { createHash } from "node:crypto";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Role, Store } from "../store/index.ts";
-import { actorOf, type AuditTrail } from "./audit-trail.ts";
+import { actorOf, type AuditTrail, type DeniedEntry } from "../security/index.ts";
 import { authorize, bearerToken, principalFor } from "./auth.ts";
 import { limitKeyOf } from "./client-address.ts";
-import type { DeniedEntry } from "./denials.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import type { Session, SessionStore } from "./session.ts";
 import type { Principal } from "./types.ts";

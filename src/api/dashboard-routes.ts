@@ -8,7 +8,7 @@
 import { Hono, type Context } from "hono";
 import * as z from "zod";
 import { CboError, isCboError } from "../kit/errors.ts";
-import { actorOf, type AuditTrail } from "./audit-trail.ts";
+import { actorOf, type AuditTrail } from "../security/index.ts";
 import type { AuthGate } from "./auth-gate.ts";
 import { limitKeyOf } from "./client-address.ts";
 import type { DashboardAssets } from "./dashboard-assets.ts";

@@ -2,7 +2,7 @@
 // public key for anyone with a token (Workers and auditors check signatures with it).
 import * as z from "zod";
 import { exportStream } from "../audit/export.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 import {

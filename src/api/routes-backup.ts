@@ -8,7 +8,7 @@
 import { basename, isAbsolute } from "node:path";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 

@@ -5,7 +5,7 @@
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { transaction } from "../kit/transaction.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import { requireWorker, type RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 import { ReleaseSchema } from "./schemas.ts";

@@ -4,7 +4,7 @@
 // environment. Each download is on the audit record with the archive's hash.
 import * as z from "zod";
 import { KitOverridesSchema, type KitOptions } from "../deploykit/facts.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 

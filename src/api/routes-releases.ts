@@ -7,7 +7,7 @@ import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { Release } from "../store/index.ts";
 import { TERMINAL } from "../store/releases.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import { requireRelease, requireWorker, type RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 import {

@@ -6,9 +6,8 @@ import { isUtf8 } from "node:buffer";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { MAX_VALUE_BYTES, type Vault } from "../vault/index.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf, RESERVED_PREFIX } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
-import { RESERVED_PREFIX } from "./orchestrator-key.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
   DeleteSecretQuerySchema,

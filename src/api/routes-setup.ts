@@ -6,7 +6,7 @@ import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { createSetupState } from "../setup/daemon-state.ts";
 import { SetupStepSchema, STEP_IDS } from "../setup/steps.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import { requireWorker, type RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 

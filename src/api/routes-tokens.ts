@@ -6,7 +6,7 @@ import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { transaction } from "../kit/transaction.ts";
 import type { TokenRow } from "../store/index.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 import { CreatedTokenSchema, CreateTokenBodySchema, TokenParamsSchema, TokenSchema } from "./schemas-security.ts";

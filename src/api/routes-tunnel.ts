@@ -5,7 +5,7 @@ import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { nextSteps } from "../tunnel/next-steps.ts";
 import type { TunnelManager, TunnelRecord } from "../tunnel/index.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 

@@ -9,7 +9,7 @@
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { rotateKeyFile } from "../vault/key-file-rotation.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 

@@ -10,7 +10,7 @@
 //    those; they need a bearer token, so that a script running in the dashboard can never read one.
 // Bearer-token requests need none of this: no browser attaches a bearer token by itself.
 import { CboError } from "../kit/errors.ts";
-import { actorOf, type AuditTrail } from "./audit-trail.ts";
+import { actorOf, type AuditTrail } from "../security/index.ts";
 import type { Principal } from "./types.ts";
 
 /** Route ids (route.ts) a session may not call. */

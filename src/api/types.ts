@@ -6,7 +6,7 @@ import type { Role, Store } from "../store/index.ts";
 import type { ConfigSync, HeartbeatSink } from "../sync/index.ts";
 import type { MasterKey } from "../vault/index.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
-import type { Security } from "./security.ts";
+import type { Security } from "../security/index.ts";
 import type { TunnelManager } from "../tunnel/index.ts";
 import type { SessionOptions } from "./session.ts";
 
@@ -100,5 +100,5 @@ export type StreamOptions = {
   maxPerAddress?: number;
 };
 
-/** The caller, from its bearer token. `tenant` null: the token is not scoped to one tenant. */
-export type Principal = { id: string; name: string; role: Role; tenant: string | null };
+/** The caller (src/security/principal.ts). */
+export type { Principal } from "../security/index.ts";

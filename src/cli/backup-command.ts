@@ -4,11 +4,11 @@
 // the CLI takes it from the files itself (SQLite online backup) under the master key it is given,
 // and says that this backup is not on the record: appending to the log is the daemon's job, and a
 // process we cannot see (a daemon without its daemon.json) may hold the log open.
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { archiveName, createBackup, DB_FILE, DEFAULT_BACKUP_DIR, passphraseKeyForDatabase, pruneArchives } from "../backup/index.ts";
 import { CboError } from "../kit/errors.ts";
-import { loadMasterKey, type MasterKey } from "../vault/index.ts";
+import { openMasterKey } from "../security/master-key.ts";
+import type { MasterKey } from "../vault/index.ts";
 import { intFlag, parse } from "./args.ts";
 import { DEFAULT_DATA_DIR } from "./discover.ts";
 import { liveDaemon } from "./live-daemon.ts";
@@ -26,12 +26,11 @@ export const BACKUP_USAGE = `usage: cbo backup [--out FILE | --dir DIR [--keep N
   none, this command reads the files
   (${MASTER_KEY_USAGE}; default <data>/master.key when none is given and it exists)`;
 
-const nonEmpty = (s: string | undefined) => (s === undefined || s === "" ? undefined : s);
-
 /**
- * The master key from exactly one configured source: CBO_MASTER_KEY, a key file (flag, then
- * CBO_MASTER_KEY_FILE, then `fallbackKeyFile` if it exists), or CBO_MASTER_PASSPHRASE (derived by
- * `fromPassphrase`, which knows where the vault's salt is). Two sources are a usage error.
+ * The master key from exactly one configured source (src/security/master-key.ts decides which):
+ * CBO_MASTER_KEY, a key file (flag, then CBO_MASTER_KEY_FILE, then `fallbackKeyFile` if it
+ * exists), or CBO_MASTER_PASSPHRASE (derived by `fromPassphrase`, which knows where the vault's
+ * salt is). Two sources are a usage error.
  */
 export function cliMasterKey(o: {
   env: Record<string, string | undefined>;
@@ -39,13 +38,7 @@ export function cliMasterKey(o: {
   fallbackKeyFile?: string;
   fromPassphrase(passphrase: string): MasterKey;
 }): MasterKey {
-  const fromEnv = nonEmpty(o.env.CBO_MASTER_KEY);
-  const passphrase = nonEmpty(o.env.CBO_MASTER_PASSPHRASE);
-  let keyFile = o.keyFile ?? nonEmpty(o.env.CBO_MASTER_KEY_FILE);
-  if (fromEnv === undefined && keyFile === undefined && passphrase === undefined && o.fallbackKeyFile && existsSync(o.fallbackKeyFile)) keyFile = o.fallbackKeyFile;
-  if (passphrase !== undefined && fromEnv === undefined && keyFile === undefined) return o.fromPassphrase(passphrase);
-  // loadMasterKey refuses two sources (a passphrase included) and explains when there is none.
-  return loadMasterKey({ env: fromEnv === undefined ? {} : { CBO_MASTER_KEY: fromEnv }, ...(keyFile === undefined ? {} : { keyFile: resolve(keyFile) }), ...(passphrase === undefined ? {} : { passphrase }) });
+  return openMasterKey({ env: o.env, keyFile: o.keyFile, fallbackKeyFile: o.fallbackKeyFile }, { fromPassphrase: o.fromPassphrase });
 }
 
 export async function backupCommand(args: string[]): Promise<number> {

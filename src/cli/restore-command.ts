@@ -12,6 +12,7 @@ import { base64urlToBytes } from "../kit/signing/index.ts";
 import { masterKeyFromFile, type MasterKey } from "../vault/index.ts";
 import { retiredKeyFile } from "../vault/key-file-rotation.ts";
 import { parse } from "./args.ts";
+import { masterKeyFile } from "../security/master-key.ts";
 import { cliMasterKey, MASTER_KEY_USAGE } from "./backup-command.ts";
 import { printJsonLine } from "./output.ts";
 
@@ -39,7 +40,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
   const dataDir = resolve(values.data);
   const header = readArchiveHeader(archive);
   const given = cliMasterKey({ env: process.env, keyFile: values["master-key-file"], fromPassphrase: (p) => passphraseKeyFor(header, p) });
-  const { masterKey, retired } = keyForArchive(given, header.master_key_id, values["master-key-file"] ?? (process.env.CBO_MASTER_KEY_FILE || undefined));
+  const { masterKey, retired } = keyForArchive(given, header.master_key_id, masterKeyFile({ env: process.env, keyFile: values["master-key-file"] }));
   const checkpoints: VerifyCheckpoint[] = (values.checkpoint ?? []).flatMap((f) => readAuditExport(resolve(f)).checkpoints);
   const result = await restoreBackup({ archive, dataDir, masterKey, ...(checkpoints.length ? { checkpoints } : {}), ...(values["public-key"] ? { publicKey: publicKey(values["public-key"]) } : {}) });
   if (values.json) printJsonLine({ ...result, ...(retired ? { retiredKeyFile: retired } : {}) });

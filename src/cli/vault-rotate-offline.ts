@@ -6,7 +6,8 @@
 import { existsSync, rmSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
-import { openSecurity } from "../api/security.ts";
+import { openSecurity } from "../security/index.ts";
+import { masterKeyFile } from "../security/master-key.ts";
 import { CHECKPOINTS_FILE, DB_FILE, passphraseKeyForDatabase } from "../backup/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { openDb } from "../store/db.ts";
@@ -48,7 +49,7 @@ export async function rotateOffline(values: Flags, io: CliIo): Promise<number> {
   }
   const env = process.env;
   const fallback = join(dataDir, "master.key");
-  const keyFile = values["master-key-file"] ?? (env.CBO_MASTER_KEY_FILE || undefined) ?? (!env.CBO_MASTER_KEY && !env.CBO_MASTER_PASSPHRASE && existsSync(fallback) ? fallback : undefined);
+  const keyFile = masterKeyFile({ env, keyFile: values["master-key-file"], ...(existsSync(fallback) ? { fallbackKeyFile: fallback } : {}) });
   const current = cliMasterKey({ env, keyFile: values["master-key-file"], fallbackKeyFile: fallback, fromPassphrase: (p) => passphraseKeyForDatabase(dbFile, p) });
   if (values.offline && (current.source !== "file" || keyFile === undefined)) {
     throw new CboError("ERR_USAGE", "--offline swaps a key file in place, and this master key does not come from one.", { hint: "use --new-key-file F: the vault is re-wrapped under the key in F" });

@@ -18,7 +18,7 @@ import { createStore, type Release, type Role, type Store } from "../../src/stor
 import { TERMINAL } from "../../src/store/releases.ts";
 import { randomBytes } from "node:crypto";
 import { createApi, startApiServer, type Api, type ApiDeps, type ApiServer } from "../../src/api/index.ts";
-import { openSecurity, type Security, type SecurityOptions } from "../../src/api/security.ts";
+import { openSecurity, type Security, type SecurityOptions } from "../../src/security/open-security.ts";
 import { MasterKey } from "../../src/vault/index.ts";
 
 /** A random master key (what CBO_MASTER_KEY would hold). */

@@ -15,13 +15,7 @@ import type { AuditLog, NewAuditEntry } from "../audit/index.ts";
 import type { StoredEvent } from "../store/index.ts";
 import type { Vault, VaultEvent } from "../vault/index.ts";
 import { createDenialLog, type DeniedEntry, type DenialOptions } from "./denials.ts";
-import type { Principal } from "./types.ts";
-
-/** How a token appears as an actor: its name and id (never the token). */
-export const actorOf = (p: Principal): string => `token:${p.name}:${p.id}`;
-/** The actor of what the daemon does by itself (its signing key, recovery). */
-export const DAEMON_ACTOR = "daemon";
-export const ENGINE_ACTOR = "engine";
+import { DAEMON_ACTOR, ENGINE_ACTOR } from "./principal.ts";
 
 export type AuditTrail = ReturnType<typeof createAuditTrail>;
 

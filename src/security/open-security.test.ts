@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseAuditExport } from "../audit/index.ts";
 import { createStore } from "../store/index.ts";
 import { MasterKey } from "../vault/index.ts";
-import { openSecurity } from "./security.ts";
+import { openSecurity } from "./open-security.ts";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -5,7 +5,7 @@ import { createEd25519Signer, type AuditSigner } from "../audit/index.ts";
 import { CboError, isCboError } from "../kit/errors.ts";
 import { exportEd25519PrivateKey, exportEd25519PublicJwk, exportEd25519PublicKey, generateEd25519KeyPair, importEd25519KeyPair, type Ed25519KeyPair, type Ed25519PublicJwk } from "../kit/signing/index.ts";
 import type { Vault } from "../vault/index.ts";
-import { DAEMON_ACTOR } from "./audit-trail.ts";
+import { DAEMON_ACTOR } from "./principal.ts";
 
 /** Names starting with this are the orchestrator's own; the API neither lists nor touches them. */
 export const RESERVED_PREFIX = "__";
