@@ -11,13 +11,12 @@ import { CboError } from "./kit/errors.ts";
 import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
 import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
-import type { Target } from "./config/schema.ts";
 import { createStore, type Store } from "./store/index.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
 import { listArchives } from "./backup/retention.ts";
-import { createCloudflareClient } from "./cloudflare/index.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
-import type { Engine, TargetRuntime } from "./deploy/types.ts";
+import type { Engine } from "./deploy/types.ts";
+import { buildTargets } from "./targets/index.ts";
 import { createEngine, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
 import { specSource } from "./config/watch.ts";
@@ -114,38 +113,6 @@ export type Daemon = {
   close(): Promise<void>;
 };
 
-function buildTargets(spec: ResolvedSpec, opts: DaemonOptions): Map<string, TargetRuntime> {
-  const map = new Map<string, TargetRuntime>();
-  for (const t of spec.targets) map.set(t.name, targetRuntime(t, opts));
-  return map;
-}
-
-function targetRuntime(t: Target, opts: DaemonOptions): TargetRuntime {
-  if (t.api === "local") {
-    const edge = opts.edge;
-    if (!edge) {
-      throw new CboError("ERR_VALIDATION", `Target "${t.name}" uses the local edge (api: local), but none is running.`, {
-        hint: "Start everything with `cbo up`, or point the target at Cloudflare (api: https://api.cloudflare.com/client/v4 with account_id).",
-      });
-    }
-    const region = edge.regions.find((r) => r.name === (t.region ?? t.name));
-    if (!region) {
-      throw new CboError("ERR_VALIDATION", `Target "${t.name}" names local region "${t.region ?? t.name}", which the local edge does not have (it has ${edge.regions.map((r) => r.name).join(", ")}).`, {
-        hint: "Set `region:` on the target to one of those, or start the edge with --regions.",
-      });
-    }
-    const client = createCloudflareClient({ baseUrl: edge.apiUrl, apiToken: edge.token, accountId: region.accountId });
-    return { name: t.name, accountId: region.accountId, client, endpoint: (worker) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${worker}.localhost` }) };
-  }
-  if (!opts.cloudflareToken) {
-    throw new CboError("ERR_VALIDATION", `Target "${t.name}" talks to ${t.api}, but no Cloudflare API token is set.`, { hint: "Set CLOUDFLARE_API_TOKEN for the daemon." });
-  }
-  const client = createCloudflareClient({ baseUrl: t.api, apiToken: opts.cloudflareToken, accountId: t.account_id! });
-  let subdomain: string | undefined;
-  void client.getSubdomain().then((s) => (subdomain = s), () => {});
-  return { name: t.name, accountId: t.account_id!, client, endpoint: (worker) => ({ url: `https://${worker}.${subdomain ?? "workers"}.workers.dev/` }) };
-}
-
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
   // Loopback only unless told otherwise: refused before anything is opened.
@@ -155,7 +122,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
   if (ensurePrivateDir(dataDir)) log(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);
-  const targets = buildTargets(spec, opts);
+  const targets = buildTargets(spec.targets, { edge: opts.edge, cloudflareToken: opts.cloudflareToken });
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
   const currentSpec = specSource(opts.configFile, spec, log);
   const dbFile = join(dataDir, "orchestrator.sqlite");

@@ -41,20 +41,23 @@ const RULES: Record<string, Rule> = {
   "local-edge/workers": { may: ["kit"] },
   // Runs inside Workers: kit and its own files, no Node built-ins.
   edge: { may: ["kit"], nodeBuiltins: false },
-  deploy: { may: ["kit", "config", "store", "audit", "vault", "cloudflare"] },
+  // The target port: target types, building targets from the spec, the one reader of what a
+  // target serves, the one HTTP client for calling Workers, KV namespaces in a target's account.
+  targets: { may: ["kit", "config", "cloudflare"] },
+  deploy: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "targets"] },
   // Encrypted, integrity-checked archives of the store, vault and audit; restore verifies the chain.
   backup: { may: ["kit", "config", "store", "audit", "vault"] },
   // Probes and health: beside deploy, sharing its target types only.
-  monitor: { may: ["kit", "config", "store", "cloudflare"], typesFrom: ["deploy"] },
-  // Config sync and agent reports: beside deploy, using its bindings helpers and target types.
-  sync: { may: ["kit", "config", "store", "cloudflare", "deploy"] },
+  monitor: { may: ["kit", "config", "store", "cloudflare", "targets"], typesFrom: ["deploy"] },
+  // Config sync and agent reports: beside deploy, on the target port.
+  sync: { may: ["kit", "config", "store", "cloudflare", "targets"] },
   // The setup wizard's engine: steps, checks and files; `cbo init` and GET /v1/setup drive it.
-  setup: { may: ["kit", "config", "store", "vault", "security", "cloudflare"], typesFrom: ["deploy"] },
+  setup: { may: ["kit", "config", "store", "vault", "security", "cloudflare", "targets"], typesFrom: ["deploy"] },
   // Cloudflare Tunnel: tunnel + ingress through the client, cloudflared's files and process, bind policy.
   tunnel: { may: ["kit", "config", "cloudflare"] },
   // The deployment kit: Dockerfile, Compose, PM2, systemd, setup script, README from the spec (no secrets in, none out).
   deploykit: { may: ["kit", "config"] },
-  api: { may: ["kit", "config", "store", "audit", "vault", "security", "cloudflare", "deploy", "monitor", "sync", "setup", "tunnel", "deploykit"] },
+  api: { may: ["kit", "config", "store", "audit", "vault", "security", "cloudflare", "targets", "deploy", "monitor", "sync", "setup", "tunnel", "deploykit"] },
   // The MCP server for AI agents: talks to the daemon's REST API only, like the CLI.
   mcp: { may: ["kit"], typesFrom: ["api"] },
   dashboard: { may: ["kit"], typesFrom: ["api"] },

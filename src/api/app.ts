@@ -16,7 +16,7 @@ import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.
 import type { RouteContext } from "./context.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
-import { createObserver } from "./observe.ts";
+import { createObserver } from "../targets/live-cache.ts";
 import { createRequestOrigin } from "./request-origin.ts";
 import { buildOpenApi } from "./openapi.ts";
 import type { RouteDef } from "./route.ts";

@@ -3,7 +3,7 @@ import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import { CboError } from "../kit/errors.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { AuthGate } from "./auth-gate.ts";
-import type { Observation } from "./observe.ts";
+import type { Observation } from "../targets/live-cache.ts";
 import type { ApiDeps } from "./types.ts";
 
 export type RouteContext = {

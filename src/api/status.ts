@@ -5,7 +5,7 @@ import type * as z from "zod";
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import type { PendingRestore } from "../deploy/types.ts";
 import type { DriftRow, HealthRow, Release, TargetRow } from "../store/index.ts";
-import type { Observation } from "./observe.ts";
+import type { Observation } from "../targets/live-cache.ts";
 import type { DriftSchema, RestorePendingSchema, StatusSchema, TargetSummarySchema, WorkerSummarySchema } from "./schemas.ts";
 
 export type Status = z.output<typeof StatusSchema>;

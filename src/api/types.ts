@@ -1,7 +1,8 @@
 // What the API is built from (handed in by daemon.ts) and who is calling it. The engine and the
 // monitor are used through their contracts only; nothing here knows how a release is carried out.
 import type { ResolvedSpec } from "../config/load.ts";
-import type { Engine, TargetRuntime } from "../deploy/types.ts";
+import type { Engine } from "../deploy/types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import type { Role, Store } from "../store/index.ts";
 import type { ConfigSync, HeartbeatSink } from "../sync/index.ts";
 import type { MasterKey } from "../vault/index.ts";

@@ -17,6 +17,7 @@ import { prepareMasterKey, readApiTokenFile, writeProject } from "../setup/files
 import { checkServing, firstRelease } from "../setup/first-release.ts";
 import type { SetupStep } from "../setup/steps.ts";
 import { tunnelStep, which } from "../setup/tunnel-check.ts";
+import { buildTargets } from "../targets/index.ts";
 import { tunnelFiles } from "../tunnel/files.ts";
 import { runWizard, type StepActions } from "../setup/wizard.ts";
 import { parse, portFlag, regionsFlag } from "./args.ts";
@@ -96,7 +97,16 @@ export async function initCommand(args: string[]): Promise<number> {
     async targets() {
       const project = writeProject(choices.configFile, choices.targets);
       spec = project.spec;
-      const checked = await checkTargets(spec.targets.map((t) => ({ name: t.name, client: clientFor(t, edge, cfToken) })));
+      // The daemon's own builder; it only checks the accounts here (no workers.dev lookup).
+      const built = buildTargets(spec.targets, {
+        edge, cloudflareToken: cfToken, subdomains: false,
+        hints: {
+          noEdge: "Run cbo init --local, or change the target in orchestrator.yaml.",
+          noRegion: "Pass --regions to match orchestrator.yaml.",
+          noToken: "Run cbo init --account-id ID --api-token-file FILE, or change the target.",
+        },
+      });
+      const checked = await checkTargets([...built.values()]);
       return { status: "done", detail: `${project.wrote.length ? `wrote ${project.wrote.join(", ")}` : `kept ${choices.configFile}`}; ${checked.detail}` };
     },
     // `cbo tunnel create` leaves its record in the data directory; this step only looks for it.
@@ -148,17 +158,6 @@ export async function initCommand(args: string[]): Promise<number> {
     await edge?.close().catch(() => {});
   }
   return code;
-}
-
-function clientFor(t: ResolvedSpec["targets"][number], edge: LocalEdge | undefined, cfToken: string | undefined) {
-  if (t.api === "local") {
-    if (!edge) throw new CboError("ERR_VALIDATION", `Target ${t.name} uses the local edge (api: local), but this init is for Cloudflare.`, { hint: "Run cbo init --local, or change the target in orchestrator.yaml." });
-    const region = edge.regions.find((r) => r.name === (t.region ?? t.name));
-    if (!region) throw new CboError("ERR_VALIDATION", `Target ${t.name} names region "${t.region ?? t.name}", which the local edge does not have (${edge.regions.map((r) => r.name).join(", ")}).`, { hint: "Pass --regions to match orchestrator.yaml." });
-    return createCloudflareClient({ baseUrl: edge.apiUrl, apiToken: edge.token, accountId: region.accountId });
-  }
-  if (!cfToken) throw new CboError("ERR_VALIDATION", `Target ${t.name} is on Cloudflare (${t.api}), but this init is for the local edge.`, { hint: "Run cbo init --account-id ID --api-token-file FILE, or change the target." });
-  return createCloudflareClient({ baseUrl: t.api, apiToken: cfToken, accountId: t.account_id! });
 }
 
 function line(s: SetupStep): string {

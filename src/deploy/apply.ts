@@ -26,16 +26,18 @@ import type { BackoffOptions } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { Bundle } from "./bundle.ts";
-import { bindingsFor, ensureKvNamespaces } from "./bindings.ts";
+import { bindingsFor } from "./bindings.ts";
 import { J } from "./journal.ts";
 import { finishRecorded, type RestoreBoard } from "./owed.ts";
 import { plannedSteps, splitFor } from "./plan.ts";
-import { runGate } from "./probe.ts";
+import { runGate } from "./gate-probes.ts";
 import { RecordFailure, describeError, recording, type Recorder } from "./record.ts";
 import { rollBackTouched } from "./rollback-touched.ts";
 import { ReleaseStop } from "./stop.ts";
-import { DEFAULT_CONFIG_NAMESPACE, secretBindings } from "./secrets.ts";
-import type { EngineDeps, ReleasePlan, SecretSource, TargetRuntime } from "./types.ts";
+import { secretBindings } from "./secrets.ts";
+import type { EngineDeps, ReleasePlan, SecretSource } from "./types.ts";
+import { ensureConfigNamespace } from "../targets/kv-namespaces.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 
 export { ReleaseStop };
 
@@ -108,7 +110,7 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
   try {
     signal.throwIfAborted();
     rec.journal(J.uploadIntent, name, { previousVersionId, bundleHash: plan.bundleHash });
-    const configNamespaceId = worker.agent ? await configNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace) : undefined;
+    const configNamespaceId = worker.agent ? await ensureConfigNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace) : undefined;
     const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, { by: `release:${release.id}`, orchestratorUrl: ctx.orchestratorUrl, publicKey: ctx.publicKey, configNamespaceId });
     const upload: WorkerUpload = {
       mainModule: ctx.bundle.mainModule,
@@ -179,12 +181,6 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
     rec.tryTo(() => rec.emit("release.step.failed", name, { stage, reason: why }));
     throw new ReleaseStop("edge", why, name);
   }
-}
-
-/** The id of the target's config namespace (created when missing). */
-async function configNamespace(runtime: TargetRuntime, title: string | undefined): Promise<string> {
-  const t = title ?? DEFAULT_CONFIG_NAMESPACE;
-  return (await ensureKvNamespaces(runtime, [t])).get(t)!;
 }
 
 function asStop(e: unknown, signal: AbortSignal): ReleaseStop {

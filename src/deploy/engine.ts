@@ -20,13 +20,14 @@ import type { EventType, Release } from "../store/index.ts";
 import { applyRelease, ReleaseStop } from "./apply.ts";
 import { createRestoreBoard, finishRecorded } from "./owed.ts";
 import { bundleWorker } from "./bundle.ts";
-import { observeTarget } from "./observe.ts";
+import { observeTarget } from "../targets/live-read.ts";
 import { plan as planRelease } from "./plan.ts";
 import { createRecorder, describeError } from "./record.ts";
 import { planSecrets } from "./secrets.ts";
 import { recoverRelease } from "./recover.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
-import type { Engine, EngineDeps, ReleasePlan, TargetRuntime } from "./types.ts";
+import type { Engine, EngineDeps, ReleasePlan } from "./types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 
 type Active = { id: string; key: string; abort: AbortController; done: Promise<Release> };
 

@@ -4,8 +4,8 @@
 // release's rollback, by `cbo rollback` and by recovery after a crash.
 import { backoffDelay, sleep } from "../kit/backoff.ts";
 import { isCboError } from "../kit/errors.ts";
-import { observeDeployment, servesOnly } from "./observe.ts";
-import type { TargetRuntime } from "./types.ts";
+import { readDeployment, servesOnly } from "../targets/live-read.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 
 export type RestoreOptions = {
   /** Read the live deployment before the first write (recovery, `cbo rollback`). */
@@ -25,7 +25,7 @@ export async function restoreTarget(runtime: TargetRuntime, worker: string, vers
   let check = opts.checkFirst ?? false;
   for (let attempt = 0; ; attempt++) {
     try {
-      if (check && servesOnly(await observeDeployment(runtime, worker), versionId)) return { changed: false, attempts: attempt + 1 };
+      if (check && servesOnly(await readDeployment(runtime, worker), versionId)) return { changed: false, attempts: attempt + 1 };
       await runtime.client.createDeployment(worker, [{ versionId, percentage: 100 }], { message: opts.message ?? "cbo rollback" });
       return { changed: true, attempts: attempt + 1 };
     } catch (e) {

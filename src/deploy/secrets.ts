@@ -16,9 +16,6 @@ import { bytesToBase64url } from "../kit/signing/index.ts";
 import type { SecretPins } from "../store/catalog.ts";
 import type { PlannedSecret, SecretPolicy, SecretSource } from "./types.ts";
 
-/** The KV namespace title holding signed config when a target names none. */
-export const DEFAULT_CONFIG_NAMESPACE = "cbo-config";
-
 export function allowedIn(jurisdictions: string[], target: string | undefined): boolean {
   return jurisdictions.length === 0 || (target !== undefined && jurisdictions.includes(target));
 }

@@ -1,32 +1,9 @@
 // The release engine's contract: what the daemon hands it, and what the API and CLI call.
 // Implementations live beside this file; the API depends on this shape only.
-import type { CloudflareClient } from "../cloudflare/index.ts";
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Gate } from "../config/schema.ts";
 import type { Release, Store } from "../store/index.ts";
-
-/** Where one target's Workers are reached over HTTP, for probes. */
-export type Endpoint = { url: string; host?: string };
-
-/** One target as the engine drives it: a Cloudflare client bound to the target's account. */
-export type TargetRuntime = {
-  name: string;
-  accountId: string;
-  client: CloudflareClient;
-  /** e.g. `{url: "http://127.0.0.1:8781/", host: "hello.localhost"}` on the local edge. */
-  endpoint(worker: string): Endpoint;
-};
-
-/** What a target runs now, read from the edge (not from our records). */
-export type ObservedTarget = {
-  target: string;
-  /** Live deployment, newest first as the API returns it; empty when the Worker is not deployed. */
-  deployment: Array<{ versionId: string; percentage: number }>;
-  /** Versions known on the edge for this Worker, newest first (up to 100). */
-  versions: string[];
-  /** KV namespace titles in the target's account, when they were read (for the API-call estimate). */
-  kvNamespaces?: string[];
-};
+import type { ObservedTarget, TargetRuntime } from "../targets/types.ts";
 
 export type PlannedAction =
   | { kind: "upload"; target: string }

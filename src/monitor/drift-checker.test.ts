@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createRequestBudget, type RequestBudget } from "../cloudflare/index.ts";
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import { GateSchema } from "../config/schema.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import { CboError } from "../kit/errors.ts";
 import { createStore, type Store } from "../store/index.ts";
 import { createDriftChecker, type DriftCheckerOptions } from "./drift-checker.ts";

@@ -15,12 +15,13 @@
 //     or drift.revert.failed (once per reason) when it cannot be put back
 import { toCboError } from "../kit/errors.ts";
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import type { DriftKey, NewEvent, Release, Store } from "../store/index.ts";
 import { compareTarget, mainVersion, sameSplit, splitText, transition, type CatalogFacts, type Verdict } from "./drift-compare.ts";
 import { desiredState, type DesiredTarget, type Split } from "./drift-desired.ts";
 import { createPace } from "./drift-pace.ts";
-import { createVersionFactsCache, readLiveSplit } from "./drift-read.ts";
+import { createVersionFactsCache } from "./drift-read.ts";
+import { readDeployment } from "../targets/live-read.ts";
 import { cannotRevert, revertTarget } from "./drift-revert.ts";
 import { createPassLoop, type PassLoop } from "./pass-loop.ts";
 import { forEachBounded } from "./pool.ts";
@@ -91,7 +92,7 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
     lastRead.set(keyOf(k), now());
     let observed: Split;
     try {
-      observed = await readLiveSplit(runtime, worker.name);
+      observed = await readDeployment(runtime, worker.name);
       // Bindings and settings are read only when the split differs: versions are immutable.
       if (!sameSplit(desired.split, observed)) {
         for (const id of new Set([...desired.split, ...observed].map((v) => v.versionId))) {

@@ -1,23 +1,12 @@
-// Drift's reads of the edge: the live deployment of a worker on a target (one request, every
-// check), and what a version is (one request per version, once: versions are immutable, so the
-// answer is cached for good). Only binding names and types are kept from a version, never a
+// What drift needs to know of a version (binding names and types, settings), read through the one
+// reader of the edge (src/targets/live-read.ts) once per version: versions are immutable, so the
+// answer is cached for good. Only binding names and types are kept from a version, never a
 // value (a plain_text binding's text, say).
-import { isCboError } from "../kit/errors.ts";
-import { isMissingScript, type Version } from "../cloudflare/index.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import type { Version } from "../cloudflare/index.ts";
+import { readVersion } from "../targets/live-read.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import type { Split } from "./drift-desired.ts";
 import type { VersionFacts } from "./drift-compare.ts";
-
-/** The live split (newest deployment); empty when the Worker is not deployed there (or was deleted). */
-export async function readLiveSplit(runtime: TargetRuntime, worker: string): Promise<Split> {
-  try {
-    const [live] = await runtime.client.listDeployments(worker);
-    return (live?.versions ?? []).map((v) => ({ versionId: v.version_id, percentage: v.percentage }));
-  } catch (e) {
-    if (isMissingScript(e)) return [];
-    throw e;
-  }
-}
 
 export function factsOf(v: Version): VersionFacts {
   const runtime = v.resources?.script_runtime;
@@ -27,8 +16,6 @@ export function factsOf(v: Version): VersionFacts {
     compatibilityFlags: runtime?.compatibility_flags ?? null,
   };
 }
-
-const isNotFound = (e: unknown) => isCboError(e) && e.details?.status === 404;
 
 export type VersionFactsCache = {
   /** Cached facts, or undefined when this version was not read yet. */
@@ -47,14 +34,9 @@ export function createVersionFactsCache(limit = 1000): VersionFactsCache {
       const k = key(runtime, worker, versionId);
       const hit = cache.get(k);
       if (hit !== undefined) return hit;
-      let facts: VersionFacts | "missing";
-      try {
-        facts = factsOf(await runtime.client.getVersion(worker, versionId));
-      } catch (e) {
-        // The version (or the whole Worker) is gone; it does not come back under the same id.
-        if (!isNotFound(e)) throw e;
-        facts = "missing";
-      }
+      // A version (or the whole Worker) that is gone does not come back under the same id.
+      const v = await readVersion(runtime, worker, versionId);
+      const facts: VersionFacts | "missing" = v === "missing" ? v : factsOf(v);
       cache.set(k, facts);
       if (cache.size > limit) cache.delete(cache.keys().next().value!);
       return facts;

@@ -2,7 +2,7 @@
 // `cbo drift revert`. The checker decides when (never while the engine moves the worker, at most
 // once per interval per target); this file only says whether it can and does it.
 import { toCboError } from "../kit/errors.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import type { Split } from "./drift-desired.ts";
 import type { VersionFacts } from "./drift-compare.ts";
 

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../cloudflare/index.ts";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../config/load.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import { createStore, type Store } from "../store/index.ts";
 import { createMonitor } from "./monitor.ts";
 

@@ -12,12 +12,12 @@
 // shared with the drift checker). Each pass re-reads spec()
 // and targets(): a changed orchestrator.yaml is picked up without a restart.
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import type { Store } from "../store/index.ts";
 import { createPassLoop } from "./pass-loop.ts";
 import { forEachBounded } from "./pool.ts";
-import { probe } from "./probe.ts";
-import { decideHealth } from "./status.ts";
+import { probe } from "./health-probe.ts";
+import { decideHealth } from "./health-verdict.ts";
 
 export type MonitorOptions = {
   store: Store;

@@ -3,26 +3,36 @@
 // budget as running releases, so one observation per worker is reused for a short while and
 // concurrent requests share it. A target that fails or does not answer in time gets an error text
 // instead of holding up the whole answer.
-import { observeDeployment } from "../deploy/observe.ts";
-import type { ObservedTarget } from "../deploy/types.ts";
+import type { ResolvedSpec } from "../config/load.ts";
 import { CboError } from "../kit/errors.ts";
-import type { ApiDeps } from "./types.ts";
+import { readDeployment } from "./live-read.ts";
+import type { Split, TargetRuntime } from "./types.ts";
 
 export type Observation = {
   /** The live deployment per target that could be read. */
-  live: Map<string, ObservedTarget["deployment"]>;
+  live: Map<string, Split>;
   /** Why a target could not be read. */
   errors: Map<string, string>;
 };
 
 export const NOT_OBSERVED = "Live deployments are not observed: the API was started without target runtimes.";
 
-export function createObserver(deps: Pick<ApiDeps, "spec" | "targets" | "observeCacheMs" | "observeTimeoutMs">): (worker: string) => Promise<Observation> {
+export type ObserverDeps = {
+  spec: () => ResolvedSpec;
+  /** Without them nothing is read, and every target's error says so. */
+  targets?: (() => Map<string, TargetRuntime>) | undefined;
+  /** How long one observation of a worker is reused (ms); default 1 s. */
+  observeCacheMs?: number | undefined;
+  /** How long a read may take before the target is answered without it (ms); default 3 s. */
+  observeTimeoutMs?: number | undefined;
+};
+
+export function createObserver(deps: ObserverDeps): (worker: string) => Promise<Observation> {
   const ttlMs = deps.observeCacheMs ?? 1_000;
   const timeoutMs = deps.observeTimeoutMs ?? 3_000;
   const cache = new Map<string, { value: Promise<Observation>; expires: number }>();
 
-  async function readTarget(worker: string, target: string): Promise<ObservedTarget["deployment"]> {
+  async function readTarget(worker: string, target: string): Promise<Split> {
     const runtime = deps.targets!().get(target);
     if (!runtime) throw new CboError("ERR_VALIDATION", `Target "${target}" is not configured in this daemon.`);
     let timer: NodeJS.Timeout | undefined;
@@ -30,7 +40,7 @@ export function createObserver(deps: Pick<ApiDeps, "spec" | "targets" | "observe
       timer = setTimeout(() => reject(new CboError("ERR_CF_UNAVAILABLE", `The edge did not answer within ${timeoutMs} ms.`)), timeoutMs);
     });
     try {
-      return await Promise.race([observeDeployment(runtime, worker), timeout]);
+      return await Promise.race([readDeployment(runtime, worker), timeout]);
     } finally {
       clearTimeout(timer);
     }

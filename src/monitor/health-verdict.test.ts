@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideHealth } from "./status.ts";
+import { decideHealth } from "./health-verdict.ts";
 
 const known = { known: true };
 

@@ -1,49 +1,34 @@
 // The gate's runner: probes the NEW version directly (pinned with
 // `Cloudflare-Workers-Version-Overrides`, so a 10% step is judged on the new version's answers,
-// not on the 90% still served by the previous one) every interval until the judge decides.
-// node:http rather than fetch: undici drops the Host header the local edge routes on.
-import http from "node:http";
-import https from "node:https";
+// not on the 90% still served by the previous one) every interval until the judge decides. The
+// probes go through the one HTTP client for Workers (src/targets/worker-http.ts), on one
+// keep-alive connection per gate.
+import type http from "node:http";
 import type { Gate } from "../config/schema.ts";
 import { sleep } from "../kit/backoff.ts";
+import type { Endpoint } from "../targets/types.ts";
+import { callWorker, workerAgent } from "../targets/worker-http.ts";
 import { explainGate, explainTraffic, judgeGate, judgeTraffic, summarize, type GateSummary, type Sample, type Traffic, type Verdict } from "./gate.ts";
-import type { Endpoint } from "./types.ts";
 
 export type GateResult = { verdict: Exclude<Verdict, "continue">; reason: string; summary: GateSummary; durationMs: number; traffic?: Traffic };
 
 export type ProbeRequest = { endpoint: Endpoint; path: string; worker: string; versionId: string; timeoutMs: number; agent?: http.Agent };
 
-/** One probe; never throws: every way of not getting a 2xx–4xx answer is a failed sample. */
-export function probeOnce(req: ProbeRequest): Promise<Sample> {
-  const started = performance.now();
-  const url = new URL(req.path, req.endpoint.url);
-  const lib = url.protocol === "https:" ? https : http;
-  return new Promise<Sample>((resolve) => {
-    let done = false;
-    const finish = (s: Omit<Sample, "latencyMs">) => {
-      if (done) return;
-      done = true;
-      resolve({ ...s, latencyMs: Math.round(performance.now() - started) });
-    };
-    const headers: Record<string, string> = {
-      "cloudflare-workers-version-overrides": `${req.worker}="${req.versionId}"`,
-      "user-agent": "cbo-gate",
-    };
-    if (req.endpoint.host) headers.host = req.endpoint.host;
-    const r = lib.request(url, { method: "GET", headers, agent: req.agent ?? false, timeout: req.timeoutMs }, (res) => {
-      const status = res.statusCode ?? 0;
-      // Drain the body: the answer counts once it is complete (a reset mid-body is a failure).
-      res.resume();
-      res.on("end", () => finish(status >= 500 || status === 0 ? { ok: false, status, error: `HTTP ${status}` } : { ok: true, status }));
-      res.on("error", (e) => finish({ ok: false, status: 0, error: `response error: ${e.message}` }));
-    });
-    r.on("timeout", () => {
-      finish({ ok: false, status: 0, error: `timeout after ${req.timeoutMs} ms` });
-      r.destroy();
-    });
-    r.on("error", (e) => finish({ ok: false, status: 0, error: `connection error: ${(e as NodeJS.ErrnoException).code ?? e.message}` }));
-    r.end();
+/** One probe; never throws: every way of not getting a 2xx–4xx answer in time is a failed sample. */
+export async function probeOnce(req: ProbeRequest): Promise<Sample> {
+  const a = await callWorker({
+    endpoint: req.endpoint, path: req.path, timeoutMs: req.timeoutMs, ...(req.agent ? { agent: req.agent } : {}),
+    headers: { "cloudflare-workers-version-overrides": `${req.worker}="${req.versionId}"`, "user-agent": "cbo-gate" },
   });
+  const latencyMs = Math.round(a.latencyMs);
+  switch (a.kind) {
+    case "response":
+      return a.status >= 500 || a.status === 0 ? { ok: false, status: a.status, error: `HTTP ${a.status}`, latencyMs } : { ok: true, status: a.status, latencyMs };
+    case "timeout":
+      return { ok: false, status: 0, error: `timeout after ${req.timeoutMs} ms`, latencyMs };
+    case "error":
+      return { ok: false, status: 0, error: a.during === "response" ? `response error: ${a.message}` : `connection error: ${a.code ?? a.message}`, latencyMs };
+  }
 }
 
 /**
@@ -58,7 +43,7 @@ export async function runGate(
   },
 ): Promise<GateResult> {
   const { gate } = opts;
-  const agent = new (opts.endpoint.url.startsWith("https:") ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 1 });
+  const agent = workerAgent(opts.endpoint);
   const samples: Sample[] = [];
   const start = performance.now();
   try {

@@ -2,7 +2,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { probe } from "./probe.ts";
+import { probe } from "./health-probe.ts";
 
 let server: http.Server;
 let base: string;
