@@ -47,8 +47,9 @@ const RULES: Record<string, Rule> = {
   deploy: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "targets"] },
   // Encrypted, integrity-checked archives of the store, vault and audit; restore verifies the chain.
   backup: { may: ["kit", "config", "store", "audit", "vault"] },
-  // Probes and health: beside deploy, sharing its target types only.
-  monitor: { may: ["kit", "config", "store", "cloudflare", "targets"], typesFrom: ["deploy"] },
+  // Health only: probes of every Worker on every target, health transitions. It never imports the
+  // engine (not even its types): what it shares with deploy is the target port.
+  monitor: { may: ["kit", "config", "store", "targets"] },
   // Config sync and agent reports: beside deploy, on the target port.
   sync: { may: ["kit", "config", "store", "cloudflare", "targets"] },
   // The setup wizard's engine: steps, checks and files; `cbo init` and GET /v1/setup drive it.

@@ -97,7 +97,7 @@ export const HealthRowSchema = z.object({
   changed_at: z.string(),
 });
 
-/** Desired (the store's newest finished release or rollback) against observed (the edge), per worker and target: src/monitor/drift-checker.ts. */
+/** Desired (the store's newest finished release or rollback) against observed (the edge), per worker and target: src/deploy/drift/checker.ts. */
 export const DriftSchema = z.object({
   status: z.enum(DRIFT_STATUSES).describe("in_sync | drifted | pending (a release or rollback is moving the worker: no verdict) | unknown (nothing desired yet, or unreadable: see note)"),
   drifted: z.boolean().describe("The last definite verdict (kept through pending and unknown passes)"),

@@ -20,51 +20,23 @@
 //   stops the release there (ReleaseStop "record"). Untouched targets are never written to. A
 //   failure in one target stops its wave's siblings at their next await point, and no later wave
 //   starts. Rolling back is rollback-touched.ts.
-import type { ResolvedWorker } from "../config/load.ts";
 import type { WorkerUpload } from "../cloudflare/index.ts";
-import type { BackoffOptions } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
-import type { Release, Store } from "../store/index.ts";
-import type { Bundle } from "./bundle.ts";
+import type { Release } from "../store/index.ts";
 import { bindingsFor } from "./bindings.ts";
 import { J } from "./journal.ts";
-import { finishRecorded, type RestoreBoard } from "./owed.ts";
+import { finishRecorded } from "./owed.ts";
 import { plannedSteps, splitFor } from "./plan.ts";
 import { runGate } from "./gate-probes.ts";
-import { RecordFailure, describeError, recording, type Recorder } from "./record.ts";
+import { RecordFailure, describeError, recording } from "./record.ts";
 import { rollBackTouched } from "./rollback-touched.ts";
 import { ReleaseStop } from "./stop.ts";
 import { secretBindings } from "./secrets.ts";
-import type { EngineDeps, ReleasePlan, SecretSource } from "./types.ts";
+import type { ApplyContext, Progress } from "./apply-context.ts";
 import { ensureConfigNamespace } from "../targets/kv-namespaces.ts";
-import type { TargetRuntime } from "../targets/types.ts";
 
 export { ReleaseStop };
-
-export type ApplyContext = {
-  store: Store;
-  rec: Recorder;
-  release: Release;
-  plan: ReleasePlan;
-  worker: ResolvedWorker;
-  bundle: Bundle;
-  runtimes: Map<string, TargetRuntime>;
-  /** The spec's targets (for each target's config namespace title). */
-  spec?: { targets: Array<{ name: string; kv_namespace?: string | undefined }> };
-  secrets?: SecretSource;
-  orchestratorUrl?: string;
-  publicKey?: string;
-  agentTraffic?: EngineDeps["agentTraffic"];
-  /** Aborted with a ReleaseStop of kind "abort" (rolls back) or "halt" (leaves it to recovery). */
-  signal: AbortSignal;
-  /** The daemon stopping (a part of `signal`): the only thing that interrupts a rollback. */
-  halt: AbortSignal;
-  /** Restores owed while rolling back ("restore pending"). */
-  board: RestoreBoard;
-  restoreBackoff?: BackoffOptions;
-};
-
-export type Progress = { previousVersionId: string | null; versionId: string | null; workerKey?: number };
+export type { ApplyContext, Progress };
 
 export async function applyRelease(ctx: ApplyContext): Promise<Release> {
   const { rec, plan } = ctx;

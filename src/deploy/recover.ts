@@ -17,7 +17,7 @@ import { readDeployment, servesOnly } from "../targets/live-read.ts";
 import { finishRecorded, untilRestored, type OwedContext, type RestoreBoard } from "./owed.ts";
 import { previousVersionOf } from "./plan.ts";
 import { createRecorder, describeError } from "./record.ts";
-import { restoreTarget } from "./restore.ts";
+import { restoreTarget } from "./restore-target.ts";
 import { applyRollback } from "./rollback.ts";
 import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
 import type { TargetRuntime } from "../targets/types.ts";

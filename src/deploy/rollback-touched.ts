@@ -6,12 +6,12 @@
 //   one refused for good, or a first deploy kept (nothing earlier to serve) ──> failed
 //   the daemon stops meanwhile                           ──> unchanged, for the next start's recovery
 import type { Release } from "../store/index.ts";
-import type { ApplyContext, Progress } from "./apply.ts";
+import type { ApplyContext, Progress } from "./apply-context.ts";
 import { J } from "./journal.ts";
 import { readDeployment } from "../targets/live-read.ts";
 import { finishRecorded, untilRestored, type OwedContext } from "./owed.ts";
 import { describeError } from "./record.ts";
-import { restoreTarget } from "./restore.ts";
+import { restoreTarget } from "./restore-target.ts";
 import { ReleaseStop } from "./stop.ts";
 
 type Outcome = { name: string; ok: boolean; kept: boolean; text: string };

@@ -16,7 +16,7 @@ import { replay, J } from "./journal.ts";
 import { readVersionIds } from "../targets/live-read.ts";
 import { finishRecorded } from "./owed.ts";
 import { describeError, type Recorder } from "./record.ts";
-import { restoreTarget } from "./restore.ts";
+import { restoreTarget } from "./restore-target.ts";
 import { releasePlanOf, rollbackPlanOf, type RollbackPlan } from "./stored.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 

@@ -27,7 +27,7 @@ export const EVENT_TYPES = [
   "config.applied",
   "config.rejected",
   "config.write_failed",
-  // Drift (src/monitor/drift-checker.ts), on transitions only: a drift begins or changes, it is
+  // Drift (src/deploy/drift/checker.ts), on transitions only: a drift begins or changes, it is
   // gone, a revert put the desired versions back, a revert could not be made.
   "drift.detected",
   "drift.resolved",

@@ -55,3 +55,9 @@ export async function readVersion(runtime: TargetRuntime, worker: string, versio
 export function servesOnly(deployment: Split, versionId: string): boolean {
   return deployment.length === 1 && deployment[0]!.versionId === versionId && deployment[0]!.percentage >= 100;
 }
+
+/** Same versions at the same shares, in any order. */
+export function sameSplit(a: Split, b: Split): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x) => b.some((y) => y.versionId === x.versionId && Math.abs(y.percentage - x.percentage) < 1e-6));
+}

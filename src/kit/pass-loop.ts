@@ -3,7 +3,7 @@
 //   idle ── start() ──> running a pass ── settled ──> sleeping (interval ± jitter) ── timer ──> running
 //   running | sleeping ── stop() ──> the pass in flight settles ──> idle
 // checkNow() adds one pass in any state.
-import { sleep } from "../kit/backoff.ts";
+import { sleep } from "./backoff.ts";
 import { jitteredDelay } from "./jitter.ts";
 
 export type PassLoop = { start(): void; stop(): Promise<void>; checkNow(): Promise<void> };

@@ -13,7 +13,8 @@
 //   config           the agent applied an older config version than published, for longer than
 //                    the grace (one interval)
 // Versions are immutable, so when the split matches, bindings and settings match too.
-import type { Split } from "./drift-desired.ts";
+import { sameSplit } from "../../targets/live-read.ts";
+import type { Split } from "../../targets/types.ts";
 
 export const DRIFT_KINDS = ["code", "unknown_version", "bindings", "secrets", "settings", "config"] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
@@ -46,16 +47,11 @@ export type CompareInput = {
 
 export type Verdict = { drifted: boolean; kinds: DriftKind[]; differences: Difference[]; detail: string; signature: string | null };
 
-const EPSILON = 1e-6;
 const short = (id: string) => id.slice(0, 8);
 const pct = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(1)}%`;
 export const splitText = (s: Split) => (s.length === 0 ? "nothing" : s.map((v) => `${short(v.versionId)} ${pct(v.percentage)}`).join(" + "));
 
-/** Same versions at the same shares, in any order. */
-export function sameSplit(a: Split, b: Split): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((x) => b.some((y) => y.versionId === x.versionId && Math.abs(y.percentage - x.percentage) < EPSILON));
-}
+export { sameSplit };
 
 /** The version carrying most of a split's traffic (what the others are compared with). */
 export function mainVersion(s: Split): string | undefined {

@@ -2,11 +2,11 @@
 // reader of the edge (src/targets/live-read.ts) once per version: versions are immutable, so the
 // answer is cached for good. Only binding names and types are kept from a version, never a
 // value (a plain_text binding's text, say).
-import type { Version } from "../cloudflare/index.ts";
-import { readVersion } from "../targets/live-read.ts";
-import type { TargetRuntime } from "../targets/types.ts";
-import type { Split } from "./drift-desired.ts";
-import type { VersionFacts } from "./drift-compare.ts";
+import type { Version } from "../../cloudflare/index.ts";
+import { readVersion } from "../../targets/live-read.ts";
+import type { TargetRuntime } from "../../targets/types.ts";
+import type { Split } from "../../targets/types.ts";
+import type { VersionFacts } from "./compare.ts";
 
 export function factsOf(v: Version): VersionFacts {
   const runtime = v.resources?.script_runtime;

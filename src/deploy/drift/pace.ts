@@ -7,7 +7,7 @@
 // burst and half refilled evenly, which bounds drift to `share` of any window (burst + refill).
 // While anyone waits for a budget slot (a release), drift reads none: they are the ones to wait.
 // A read that is refused is not lost: the checker reads the targets checked longest ago first.
-import type { RequestBudget } from "../cloudflare/index.ts";
+import type { RequestBudget } from "../../cloudflare/index.ts";
 
 export type Pace = {
   /** Takes one read for a target on this budget; false: not now. */

@@ -1,6 +1,6 @@
 // compareTarget and transition: desired against observed for one worker on one target.
 import { describe, expect, it } from "vitest";
-import { compareTarget, diffBindings, sameSplit, transition, type CatalogFacts, type CompareInput, type VersionFacts } from "./drift-compare.ts";
+import { compareTarget, diffBindings, sameSplit, transition, type CatalogFacts, type CompareInput, type VersionFacts } from "./compare.ts";
 
 const full = (versionId: string) => [{ versionId, percentage: 100 }];
 const ours: VersionFacts = {

@@ -1,7 +1,7 @@
 // The drift reads' share of a token's request budget, on a fake clock.
 import { describe, expect, it } from "vitest";
-import { createRequestBudget } from "../cloudflare/index.ts";
-import { createPace } from "./drift-pace.ts";
+import { createRequestBudget } from "../../cloudflare/index.ts";
+import { createPace } from "./pace.ts";
 
 describe("drift pace", () => {
   it("allows a burst of half its share, then refills evenly: never more than its share of a window", () => {

@@ -2,7 +2,7 @@
 // engine writes them (apply.ts, rollback.ts, recover.ts).
 import { describe, expect, it } from "vitest";
 import type { JournalEntry, Release } from "../store/index.ts";
-import { desiredState, leftOn } from "./drift-desired.ts";
+import { desiredState, leftOn } from "./journal.ts";
 
 type Step = [kind: string, target: string | null, data?: Record<string, unknown>];
 

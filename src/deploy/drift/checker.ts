@@ -1,30 +1,33 @@
 // The drift checker: on the monitor's interval (with its jitter), for every worker of the spec on
-// every one of its targets, compares what the store says should run (drift-desired.ts) with what
-// the edge runs (drift-read.ts), keeps the verdict in the store and appends drift.* events on
-// transitions only. Level-based: every pass re-reads desired and observed state.
+// every one of its targets, compares what the store says should run (the journal's desiredState,
+// ../journal.ts) with what the edge runs (src/targets/live-read.ts), keeps the verdict in the
+// store and appends drift.* events on transitions only. Level-based: every pass re-reads desired
+// and observed state.
 //
-// The loop is the monitor's (pass-loop.ts): chained passes, a jittered pause between them.
+// The loop is the monitor's (kit/pass-loop.ts): chained passes, a jittered pause between them.
 // No pass runs while the disk is full (store.storage.paused()): the first failed write pauses them.
 // Per worker and target, each pass:
 //   a release/rollback of the worker unfinished ──> pending (no verdict: the engine is moving it)
 //   nothing desired yet, or the journal left it uncertain, or the edge unreadable ──> unknown
-//   no read allowed by the budget (drift-pace.ts) ──> unchanged, read first next pass
+//   no read allowed by the budget (pace.ts) ──> unchanged, read first next pass
 //   otherwise ──> in_sync | drifted; drift.detected on a new drift, drift.resolved when it is gone
-//   drifted and `drift: revert` ──> the desired split deployed again (drift-revert.ts), at most
-//     once per interval per target, never while the engine moves the worker ──> drift.reverted,
-//     or drift.revert.failed (once per reason) when it cannot be put back
-import { toCboError } from "../kit/errors.ts";
-import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
-import type { TargetRuntime } from "../targets/types.ts";
-import type { DriftKey, NewEvent, Release, Store } from "../store/index.ts";
-import { compareTarget, mainVersion, sameSplit, splitText, transition, type CatalogFacts, type Verdict } from "./drift-compare.ts";
-import { desiredState, type DesiredTarget, type Split } from "./drift-desired.ts";
-import { createPace } from "./drift-pace.ts";
-import { createVersionFactsCache } from "./drift-read.ts";
-import { readDeployment } from "../targets/live-read.ts";
-import { cannotRevert, revertTarget } from "./drift-revert.ts";
-import { createPassLoop, type PassLoop } from "./pass-loop.ts";
-import { forEachBounded } from "./pool.ts";
+//   drifted and `drift: revert` ──> the desired split deployed again (revert.ts, through the
+//     engine's restore path), at most once per interval per target, never while the engine moves
+//     the worker ──> drift.reverted, or drift.revert.failed (once per reason) when it cannot be
+//     put back
+import { toCboError } from "../../kit/errors.ts";
+import type { ResolvedSpec, ResolvedWorker } from "../../config/load.ts";
+import type { TargetRuntime } from "../../targets/types.ts";
+import type { DriftKey, NewEvent, Release, Store } from "../../store/index.ts";
+import { compareTarget, mainVersion, sameSplit, splitText, transition, type CatalogFacts, type Verdict } from "./compare.ts";
+import { desiredState, type DesiredTarget } from "../journal.ts";
+import type { Split } from "../../targets/types.ts";
+import { createPace } from "./pace.ts";
+import { createVersionFactsCache } from "./version-facts.ts";
+import { readDeployment } from "../../targets/live-read.ts";
+import { cannotRevert, revertTarget } from "./revert.ts";
+import { createPassLoop, type PassLoop } from "../../kit/pass-loop.ts";
+import { forEachBounded } from "../../kit/pool.ts";
 
 export type DriftCheckerOptions = {
   store: Store;

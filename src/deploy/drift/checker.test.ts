@@ -2,13 +2,13 @@
 // events on transitions only, no verdict while a release is unfinished, the revert policy's rules,
 // the budget share and the config hook. The real edge and wrangler: test/drift-edge.test.ts.
 import { describe, expect, it } from "vitest";
-import { createRequestBudget, type RequestBudget } from "../cloudflare/index.ts";
-import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
-import { GateSchema } from "../config/schema.ts";
-import type { TargetRuntime } from "../targets/types.ts";
-import { CboError } from "../kit/errors.ts";
-import { createStore, type Store } from "../store/index.ts";
-import { createDriftChecker, type DriftCheckerOptions } from "./drift-checker.ts";
+import { createRequestBudget, type RequestBudget } from "../../cloudflare/index.ts";
+import type { ResolvedSpec, ResolvedWorker } from "../../config/load.ts";
+import { GateSchema } from "../../config/schema.ts";
+import type { TargetRuntime } from "../../targets/types.ts";
+import { CboError } from "../../kit/errors.ts";
+import { createStore, type Store } from "../../store/index.ts";
+import { createDriftChecker, type DriftCheckerOptions } from "./checker.ts";
 
 const INTERVAL = 1000;
 type Split = Array<{ versionId: string; percentage: number }>;

@@ -1,10 +1,11 @@
 // `drift: revert`: the desired split back on the target, as one deployment annotated
-// `cbo drift revert`. The checker decides when (never while the engine moves the worker, at most
-// once per interval per target); this file only says whether it can and does it.
-import { toCboError } from "../kit/errors.ts";
-import type { TargetRuntime } from "../targets/types.ts";
-import type { Split } from "./drift-desired.ts";
-import type { VersionFacts } from "./drift-compare.ts";
+// `cbo drift revert`, written through the same restore path as a rollback (restore-target.ts). The
+// checker decides when (never while the engine moves the worker, at most once per interval per
+// target); this file only says whether it can and does it.
+import { toCboError } from "../../kit/errors.ts";
+import type { Split, TargetRuntime } from "../../targets/types.ts";
+import { restoreSplit } from "../restore-target.ts";
+import type { VersionFacts } from "./compare.ts";
 
 export const REVERT_MESSAGE = "cbo drift revert";
 
@@ -18,9 +19,10 @@ export function cannotRevert(desired: Split, facts: (versionId: string) => Versi
 
 export async function revertTarget(runtime: TargetRuntime, worker: string, desired: Split): Promise<{ ok: true } | { ok: false; why: string }> {
   try {
-    // force: Cloudflare refuses (10220) to deploy a version whose secrets changed since unless
-    // forced; putting back the version with the secrets it shipped is exactly what revert is for.
-    await runtime.client.createDeployment(worker, desired, { message: REVERT_MESSAGE, force: true });
+    // Through the engine's own restore path, once (the checker retries next interval). force:
+    // Cloudflare refuses (10220) to deploy a version whose secrets changed since unless forced;
+    // putting back the version with the secrets it shipped is exactly what revert is for.
+    await restoreSplit(runtime, worker, desired, { attempts: 1, message: REVERT_MESSAGE, force: true });
     return { ok: true };
   } catch (e) {
     const err = toCboError(e);
