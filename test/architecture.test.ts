@@ -27,13 +27,18 @@ type Rule = {
 const RULES: Record<string, Rule> = {
   // Runtime-neutral helpers, used in Node and inside Workers: Web-standard APIs and zod only.
   kit: { may: [], nodeBuiltins: false, packages: ["zod"] },
+  // What the API says, runtime-neutral (Node, the browser, a Worker): statuses, the typed event map,
+  // request and response schemas. Every layer above may use its vocabulary.
+  contract: { may: ["kit"], nodeBuiltins: false, packages: ["zod"] },
+  // The one daemon client (CLI, MCP server, dashboard): fetch and an injected socket, browser-safe.
+  client: { may: ["kit", "contract"], nodeBuiltins: false, packages: ["zod"] },
   config: { may: ["kit"] },
-  store: { may: ["kit", "config"] },
-  audit: { may: ["kit", "config", "store"] },
-  vault: { may: ["kit", "config", "store", "audit"] },
+  store: { may: ["kit", "contract", "config"] },
+  audit: { may: ["kit", "contract", "config", "store"] },
+  vault: { may: ["kit", "contract", "config", "store", "audit"] },
   // The vault, audit log and signing key opened together, the audit trail, principals, and the one
   // decision of which master key opens the vault.
-  security: { may: ["kit", "config", "store", "audit", "vault"] },
+  security: { may: ["kit", "contract", "config", "store", "audit", "vault"] },
   cloudflare: { may: ["kit", "config"] },
   // Cloudflare's stand-in: it must not depend on our own Cloudflare client.
   "local-edge": { may: ["kit", "config", "local-edge/workers"] },
@@ -44,24 +49,24 @@ const RULES: Record<string, Rule> = {
   // The target port: target types, building targets from the spec, the one reader of what a
   // target serves, the one HTTP client for calling Workers, KV namespaces in a target's account.
   targets: { may: ["kit", "config", "cloudflare"] },
-  deploy: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "targets"] },
+  deploy: { may: ["kit", "contract", "config", "store", "audit", "vault", "cloudflare", "targets"] },
   // Encrypted, integrity-checked archives of the store, vault and audit; restore verifies the chain.
   backup: { may: ["kit", "config", "store", "audit", "vault"] },
   // Health only: probes of every Worker on every target, health transitions. It never imports the
   // engine (not even its types): what it shares with deploy is the target port.
-  monitor: { may: ["kit", "config", "store", "targets"] },
+  monitor: { may: ["kit", "contract", "config", "store", "targets"] },
   // Config sync and agent reports: beside deploy, on the target port.
-  sync: { may: ["kit", "config", "store", "cloudflare", "targets"] },
+  sync: { may: ["kit", "contract", "config", "store", "cloudflare", "targets"] },
   // The setup wizard's engine: steps, checks and files; `cbo init` and GET /v1/setup drive it.
-  setup: { may: ["kit", "config", "store", "vault", "security", "cloudflare", "targets"], typesFrom: ["deploy"] },
+  setup: { may: ["kit", "contract", "config", "store", "vault", "security", "cloudflare", "targets"], typesFrom: ["deploy"] },
   // Cloudflare Tunnel: tunnel + ingress through the client, cloudflared's files and process, bind policy.
   tunnel: { may: ["kit", "config", "cloudflare"] },
   // The deployment kit: Dockerfile, Compose, PM2, systemd, setup script, README from the spec (no secrets in, none out).
-  deploykit: { may: ["kit", "config"] },
-  api: { may: ["kit", "config", "store", "audit", "vault", "security", "cloudflare", "targets", "deploy", "monitor", "sync", "setup", "tunnel", "deploykit"] },
-  // The MCP server for AI agents: talks to the daemon's REST API only, like the CLI.
-  mcp: { may: ["kit"], typesFrom: ["api"] },
-  dashboard: { may: ["kit"], typesFrom: ["api"] },
+  deploykit: { may: ["kit", "contract", "config"] },
+  api: { may: ["kit", "contract", "config", "store", "audit", "vault", "security", "cloudflare", "targets", "deploy", "monitor", "sync", "setup", "tunnel", "deploykit"] },
+  // The MCP server for AI agents and the dashboard: the daemon's API through the one client only.
+  mcp: { may: ["kit", "contract", "client"] },
+  dashboard: { may: ["kit", "contract", "client"] },
   // The top: the `cbo` command (it may start the local edge) and the composition root(s).
   cli: { may: "*" },
   ".": { may: "*" },
@@ -259,8 +264,12 @@ describe("architecture", () => {
     expect(checkSource("config/load.ts", `import { p } from "../../test/support/x.ts";`)).toHaveLength(1);
     expect(checkSource("nowhere/x.ts", `import { k } from "../kit/ids.ts";`)[0]?.rule).toMatch(/has no rule/);
 
-    const dashboard = `import type { Api } from "../api/types.ts";\nimport { app } from "../api/app.ts";\nexport type T = import("../api/types.ts").Api;`;
-    expect(checkSource("dashboard/app.ts", dashboard).map((v) => v.specifier)).toEqual(["../api/app.ts"]);
+    // typesFrom: an erased import of deploy's types is allowed to setup, a value import is not.
+    const setup = `import type { Engine } from "../deploy/types.ts";\nimport { createEngine } from "../deploy/engine.ts";\nexport type T = import("../deploy/types.ts").Engine;`;
+    expect(checkSource("setup/first-release.ts", setup).map((v) => v.specifier)).toEqual(["../deploy/engine.ts"]);
+    // The dashboard talks to the daemon through the one client and reads the contract; not even the API's types.
+    const dashboard = `import type { Status } from "../contract/index.ts";\nimport { createDaemonClient } from "../client/index.ts";\nimport type { Api } from "../api/types.ts";\nimport { app } from "../api/app.ts";`;
+    expect(checkSource("dashboard/app.ts", dashboard).map((v) => v.specifier)).toEqual(["../api/types.ts", "../api/app.ts"]);
 
     expect(checkSource("deploy/apply.ts", `import { c } from "../cloudflare/client.ts";\nimport { z } from "zod";`)).toEqual([]);
     expect(checkSource("cli/up.ts", `const e = await import("../local-edge/index.ts");`)).toEqual([]);

@@ -257,7 +257,7 @@ describe("dashboard sessions over HTTP", () => {
           ws.close(1000);
         });
         let timer: ReturnType<typeof setTimeout> | undefined;
-        ws.once("open", () => (timer = setTimeout(() => ws.readyState === ws.OPEN && store.events.append({ type: "health.changed", worker: "hello", target: "eu", data: { from: "healthy", to: "unhealthy" } }), 50)));
+        ws.once("open", () => (timer = setTimeout(() => ws.readyState === ws.OPEN && store.events.append({ type: "health.changed", worker: "hello", target: "eu", data: { from: "healthy", to: "unhealthy", versionId: null, latencyMs: null, detail: "HTTP 503" } }), 50)));
         ws.once("close", (code, reason) => {
           clearTimeout(timer);
           resolve({ code, reason: reason.toString(), got });

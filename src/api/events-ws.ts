@@ -28,7 +28,7 @@ import { limitKeyOf } from "./client-address.ts";
 import { validationError } from "./errors.ts";
 import type { RequestOrigin } from "./request-origin.ts";
 import { STREAM_PATH } from "./routes-events.ts";
-import { StreamQuerySchema } from "./schemas.ts";
+import { StreamQuerySchema } from "../contract/index.ts";
 import { readSessionCookie } from "./session-cookie.ts";
 import { guardSession } from "./session-guard.ts";
 import type { SessionStore } from "./session.ts";

@@ -12,7 +12,7 @@ import {
   AuditQuerySchema,
   AuditVerifySchema,
   OrchestratorKeySchema,
-} from "./schemas-security.ts";
+} from "../contract/index.ts";
 
 export const NDJSON = "application/x-ndjson";
 

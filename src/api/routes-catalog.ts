@@ -9,7 +9,7 @@ import {
   VersionEntrySchema,
   WorkerParamsSchema,
   WorkerSummarySchema,
-} from "./schemas.ts";
+} from "../contract/index.ts";
 import { buildStatus, targetSummaries, workerSummary } from "./status.ts";
 
 export function catalogRoutes(ctx: RouteContext): RouteDef[] {

@@ -3,12 +3,11 @@
 // secret: it is built from the spec and the daemon's port and tunnel, never from the vault or the
 // environment. Each download is on the audit record with the archive's hash.
 import * as z from "zod";
-import { KitOverridesSchema, type KitOptions } from "../deploykit/facts.ts";
+import { KIT_CONTENT_TYPE, KitOverridesSchema } from "../contract/index.ts";
+import type { KitOptions } from "../deploykit/facts.ts";
 import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
-
-export const KIT_CONTENT_TYPE = "application/gzip";
 
 /** What the running daemon knows about itself: the port it listens on and its tunnel's hostname. */
 function daemonFacts(ctx: RouteContext): KitOptions {

@@ -6,7 +6,7 @@ import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import type { PendingRestore } from "../deploy/types.ts";
 import type { DriftRow, HealthRow, Release, TargetRow } from "../store/index.ts";
 import type { Observation } from "../targets/live-cache.ts";
-import type { DriftSchema, RestorePendingSchema, StatusSchema, TargetSummarySchema, WorkerSummarySchema } from "./schemas.ts";
+import type { DriftSchema, RestorePendingSchema, StatusSchema, TargetSummarySchema, WorkerSummarySchema } from "../contract/index.ts";
 
 export type Status = z.output<typeof StatusSchema>;
 export type TargetSummary = z.output<typeof TargetSummarySchema>;

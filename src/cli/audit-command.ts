@@ -2,12 +2,11 @@
 // never does: it checks the SQLite file itself, offline (audit-verify.ts), because a verifier that
 // asks the system under suspicion whether it was tampered with proves nothing.
 import { parse, intFlag } from "./args.ts";
-import { connectTo } from "./api-request.ts";
 import { processIo, type CliIo } from "./cli-io.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
+import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
 import { timeFlag } from "./durations.ts";
 import { formatAuditEntries, oldestFirst } from "./format-audit.ts";
-import { createSecurityClient, type AuditQuery } from "./security-client.ts";
+import type { AuditQuery } from "../contract/index.ts";
 import { AUDIT_USAGE } from "./audit-usage.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "./subcommand.ts";
 
@@ -18,7 +17,7 @@ const tail: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS, n: { type: "string", short: "n" } }, AUDIT_USAGE);
   positionals(given, [], AUDIT_USAGE);
   const limit = intFlag(values.n, "n", 1, 10_000) ?? 20;
-  const entries = oldestFirst(await hinted(createSecurityClient(connectTo(values)).audit({ limit }), { ERR_FORBIDDEN: ADMIN_HINT }));
+  const entries = oldestFirst(await hinted(connect(values).audit({ limit }), { ERR_FORBIDDEN: ADMIN_HINT }));
   if (values.json) writeJson(io, entries);
   else io.stdout.write(formatAuditEntries(entries, "the audit log is empty"));
   return 0;
@@ -46,7 +45,7 @@ const search: Subcommand = async (args, io) => {
   const beforeSeq = intFlag(values.before, "before", 1, MAX);
   if (limit !== undefined) q.limit = limit;
   if (beforeSeq !== undefined) q.beforeSeq = beforeSeq;
-  const entries = oldestFirst(await hinted(createSecurityClient(connectTo(values)).audit(q), { ERR_FORBIDDEN: ADMIN_HINT }));
+  const entries = oldestFirst(await hinted(connect(values).audit(q), { ERR_FORBIDDEN: ADMIN_HINT }));
   if (values.json) writeJson(io, entries);
   else io.stdout.write(formatAuditEntries(entries, "no matching entries"));
   return 0;

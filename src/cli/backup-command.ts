@@ -13,8 +13,8 @@ import { intFlag, parse } from "./args.ts";
 import { DEFAULT_DATA_DIR } from "./discover.ts";
 import { liveDaemon } from "./live-daemon.ts";
 import { printJsonLine } from "./output.ts";
-import { createSecurityClient } from "./security-client.ts";
-import type { ApiBackup } from "./security-schemas.ts";
+import type { Backup } from "../contract/index.ts";
+import { cliClient } from "./connect.ts";
 import { hinted } from "./subcommand.ts";
 
 export const MASTER_KEY_USAGE = `master key: CBO_MASTER_KEY, --master-key-file FILE (or CBO_MASTER_KEY_FILE), or the passphrase in CBO_MASTER_PASSPHRASE`;
@@ -63,7 +63,7 @@ export async function backupCommand(args: string[]): Promise<number> {
   const daemon = await liveDaemon({ url: values.url, token: values.token, data: values.data });
   if (daemon) {
     if (values["master-key-file"] !== undefined) process.stderr.write("cbo: --master-key-file is not used: the running daemon seals the backup with the master key it holds\n");
-    const client = createSecurityClient({ url: daemon.url, token: daemon.token });
+    const client = cliClient({ url: daemon.url, token: daemon.token });
     const body = { ...(values.out !== undefined ? { out: resolve(values.out) } : {}), ...(values.dir !== undefined ? { dir: resolve(values.dir) } : {}), ...(keep !== undefined ? { keep } : {}) };
     const result = await hinted(client.createBackup(body), { ERR_FORBIDDEN: "a backup through the daemon needs an admin token (<data>/admin-token)" });
     if (values.json) printJsonLine({ ...result, audited: true, daemon: daemon.url });
@@ -88,7 +88,7 @@ export async function backupCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-function describe(result: ApiBackup, keep: number | undefined, how: string): string {
+function describe(result: Backup, keep: number | undefined, how: string): string {
   const lines = [
     `backup written: ${result.file} (${result.bytes} bytes)`,
     ...result.files.map((f) => `  ${f.name.padEnd(24)} ${f.bytes} bytes`),

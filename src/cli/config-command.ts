@@ -1,12 +1,11 @@
 // `cbo config diff|publish|history|rollback`: the signed agent config of each worker (issue 5).
 // diff shows, per target, what the spec wants against what was published, and whether an agent
 // there reported running it; publish signs and sends; rollback re-sends an earlier version.
-import * as z from "zod";
+import type { ConfigPublish } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { parse } from "./args.ts";
-import { connectTo, requestJson, type Connection } from "./api-request.ts";
 import { processIo, type CliIo } from "./cli-io.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
+import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
 import { dispatch, positionals, writeJson, type Subcommand } from "./subcommand.ts";
 import { table as rowsTable } from "./table.ts";
 
@@ -18,23 +17,13 @@ export const CONFIG_USAGE = `usage: cbo config <command> ${DAEMON_FLAGS_USAGE}
   history <worker>             published versions, newest first
   rollback <worker> --to N     send version N again, as a signed rollback bundle`;
 
-const Json = z.record(z.string(), z.unknown());
-const DiffSchema = z.array(z.object({ target: z.string(), published: z.object({ version: z.number(), config: Json }).nullable(), desired: Json, changed: z.boolean(), written: z.number().nullable(), applied: z.boolean() }));
-const PublishSchema = z.object({
-  worker: z.string(), version: z.number(), hash: z.string(), rollbackOf: z.number().nullable(),
-  targets: z.array(z.object({ target: z.string(), version: z.number(), written: z.boolean(), poke: z.string(), error: z.string().optional() })),
-});
-const HistorySchema = z.array(z.object({ version: z.number(), hash: z.string(), rollbackOf: z.number().nullable(), createdAt: z.string(), createdBy: z.string().nullable(), targets: z.array(z.string()) }));
-
-const path = (worker: string, rest: string) => `/v1/workers/${encodeURIComponent(worker)}/config/${rest}`;
-
 /** Top-level keys whose values differ, for a one-line summary (the JSON output has everything). */
 function changedKeys(a: Record<string, unknown> | undefined, b: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b)]);
   return [...keys].filter((k) => JSON.stringify(a?.[k]) !== JSON.stringify(b[k])).sort();
 }
 
-function printPublish(io: CliIo, r: z.infer<typeof PublishSchema>): number {
+function printPublish(io: CliIo, r: ConfigPublish): number {
   io.stdout.write(`${r.worker}: config version ${r.version}${r.rollbackOf ? ` (rollback to ${r.rollbackOf})` : ""}, sha256 ${r.hash.slice(0, 12)}\n`);
   io.stdout.write(table(["TARGET", "WRITTEN", "POKE"], r.targets.map((t) => [t.target, t.written ? `v${t.version}` : `no: ${t.error ?? "?"}`, t.poke === "ok" ? "ok" : `${t.poke} (the agent's polling picks it up)`])));
   return r.targets.every((t) => t.written) ? 0 : 1;
@@ -43,12 +32,12 @@ function printPublish(io: CliIo, r: z.infer<typeof PublishSchema>): number {
 const conn = (args: string[], extra: Record<string, { type: "string" | "boolean" }> = {}) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS, ...extra }, CONFIG_USAGE);
   const { worker } = positionals(given, ["worker"], CONFIG_USAGE);
-  return { values: values as typeof values & Record<string, unknown>, worker, c: connectTo(values) as Connection };
+  return { values: values as typeof values & Record<string, unknown>, worker, c: connect(values) };
 };
 
 const diff: Subcommand = async (args, io) => {
   const { values, worker, c } = conn(args);
-  const d = await requestJson(c, "GET", path(worker, "diff"), DiffSchema);
+  const d = await c.configDiff(worker);
   if (values.json) return (writeJson(io, d), 0);
   io.stdout.write(table(["TARGET", "PUBLISHED", "IN KV", "APPLIED", "CHANGES"], d.map((t) => [
     t.target, t.published ? `v${t.published.version}` : "-", t.written ? `v${t.written}` : "-", t.applied ? "yes" : "no",
@@ -59,14 +48,14 @@ const diff: Subcommand = async (args, io) => {
 
 const publish: Subcommand = async (args, io) => {
   const { values, worker, c } = conn(args, { force: { type: "boolean" } });
-  const r = await requestJson(c, "POST", path(worker, "publish"), PublishSchema, { force: values.force === true });
+  const r = await c.configPublish(worker, { force: values.force === true });
   if (values.json) return (writeJson(io, r), r.targets.every((t) => t.written) ? 0 : 1);
   return printPublish(io, r);
 };
 
 const history: Subcommand = async (args, io) => {
   const { values, worker, c } = conn(args);
-  const h = await requestJson(c, "GET", path(worker, "history"), HistorySchema);
+  const h = await c.configHistory(worker);
   if (values.json) return (writeJson(io, h), 0);
   io.stdout.write(table(["VERSION", "CREATED", "BY", "SHA256", "NOTE"], h.map((v) => [String(v.version), v.createdAt, v.createdBy ?? "-", v.hash.slice(0, 12), v.rollbackOf ? `rollback to ${v.rollbackOf}` : ""])));
   return 0;
@@ -76,7 +65,7 @@ const rollback: Subcommand = async (args, io) => {
   const { values, worker, c } = conn(args, { to: { type: "string" } });
   const to = Number(values.to);
   if (!Number.isInteger(to) || to < 1) throw new CboError("ERR_USAGE", "--to takes a config version number (see cbo config history).", { hint: CONFIG_USAGE });
-  const r = await requestJson(c, "POST", path(worker, "rollback"), PublishSchema, { to });
+  const r = await c.configRollback(worker, to);
   if (values.json) return (writeJson(io, r), r.targets.every((t) => t.written) ? 0 : 1);
   return printPublish(io, r);
 };

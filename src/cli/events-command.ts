@@ -1,9 +1,8 @@
 // `cbo events [--follow] [--after N] [--release ID]`: the event log. Without --follow, one page
 // (GET /v1/events); with it, the live stream, resumable with --after, until Ctrl-C.
 import { parse, intFlag } from "./args.ts";
-import type { ApiEvent } from "./api-schemas.ts";
+import type { AnyEvent } from "../contract/index.ts";
 import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage, stdoutPaint } from "./daemon-flags.ts";
-import { followEvents } from "./event-stream.ts";
 import { formatEventLine } from "./format-event.ts";
 import { printJsonLine } from "./output.ts";
 
@@ -21,7 +20,7 @@ export async function eventsCommand(args: string[]): Promise<number> {
   const limit = intFlag(values.limit, "limit", 1, 10_000);
   const client = connect(values);
   const paint = stdoutPaint();
-  const print = (e: ApiEvent) => (values.json ? printJsonLine(e) : process.stdout.write(formatEventLine(e, paint) + "\n"));
+  const print = (e: AnyEvent) => (values.json ? printJsonLine(e) : process.stdout.write(formatEventLine(e, paint) + "\n"));
 
   if (!values.follow) {
     const events = await client.events({ after, ...(values.release ? { release: values.release } : {}), ...(limit ? { limit } : {}) });
@@ -36,7 +35,7 @@ export async function eventsCommand(args: string[]): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    for await (const e of followEvents(client, after, { signal: stop.signal })) {
+    for await (const e of client.followEvents(after, { signal: stop.signal })) {
       if (values.release && e.release_id !== values.release) continue;
       print(e);
     }

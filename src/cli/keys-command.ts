@@ -7,12 +7,10 @@
 // exits as `cbo release` does: 0 shipped, 1 rolled back (a gate failed) or aborted, 2 failed.
 import { CboError } from "../kit/errors.ts";
 import { parse } from "./args.ts";
-import { connectTo } from "./api-request.ts";
 import { processIo, type CliIo } from "./cli-io.ts";
 import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
 import { followStarted } from "./follow-started.ts";
-import { createSecurityClient } from "./security-client.ts";
-import type { ApiWorkerKey } from "./security-schemas.ts";
+import type { WorkerKey } from "../contract/index.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "./subcommand.ts";
 import { table } from "./table.ts";
 
@@ -26,13 +24,13 @@ export const KEYS_USAGE = `usage: cbo keys <command> ${DAEMON_FLAGS_USAGE}
 const ADMIN_HINT = "rotating keys needs an admin token";
 const v = (n: number) => `v${n}`;
 
-export function formatKeyList(keys: ApiWorkerKey[]): string {
+export function formatKeyList(keys: WorkerKey[]): string {
   if (keys.length === 0) return "no per-Worker keys yet (the first release of a worker that lists secrets makes them)\n";
   return table(keys.map((k) => [k.worker, k.target, v(k.current), k.accepted.map(v).join(", ")]), ["WORKER", "TARGET", "CURRENT", "ACCEPTED"]) + "\n";
 }
 
 /** "eu v3 (v2 still verifies)": the new version, and the ones kept verifying beside it. */
-export function rotatedText(k: ApiWorkerKey): string {
+export function rotatedText(k: WorkerKey): string {
   const old = k.accepted.filter((a) => a !== k.current);
   return `${k.target} ${v(k.current)}${old.length ? ` (${old.map(v).join(", ")} still verif${old.length === 1 ? "ies" : "y"})` : ""}`;
 }
@@ -40,7 +38,7 @@ export function rotatedText(k: ApiWorkerKey): string {
 const list: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS }, KEYS_USAGE);
   positionals(given, [], KEYS_USAGE);
-  const keys = await createSecurityClient(connectTo(values)).listWorkerKeys();
+  const keys = await connect(values).listWorkerKeys();
   io.stdout.write(values.json ? JSON.stringify(keys) + "\n" : formatKeyList(keys));
   return 0;
 };
@@ -51,7 +49,7 @@ const rotate: Subcommand = async (args, io) => {
   );
   const { worker } = positionals(given, ["worker"], KEYS_USAGE);
   if (values.wait && values["no-release"]) throw new CboError("ERR_USAGE", "--wait follows the release a rotation starts; with --no-release there is none.", { hint: KEYS_USAGE });
-  const security = createSecurityClient(connectTo(values));
+  const security = connect(values);
   const r = await hinted(security.rotateWorkerKey(worker, { ...(values.target ? { target: values.target } : {}), release: !values["no-release"] }), {
     ERR_FORBIDDEN: ADMIN_HINT,
     ERR_CONFLICT: `wait for the running release to end (\`cbo events --follow\`), then rotate`,

@@ -6,11 +6,11 @@ import { createHash } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadSpec } from "../config/load.ts";
-import { buildKit, kitFileName, KitOverridesSchema, PRODUCT_ROOT, productInfo } from "../deploykit/index.ts";
+import { KitOverridesSchema, type KitOverrides } from "../contract/index.ts";
+import { buildKit, kitFileName, PRODUCT_ROOT, productInfo } from "../deploykit/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { parse } from "./args.ts";
-import { daemonDown, errorFromResponse } from "./api-errors.ts";
-import { query } from "./api-request.ts";
+import { cliClient } from "./connect.ts";
 import { liveDaemon } from "./live-daemon.ts";
 import { printJsonLine } from "./output.ts";
 import { hinted } from "./subcommand.ts";
@@ -51,15 +51,9 @@ function overrides(v: Record<string, string | boolean | undefined>) {
   return r.data;
 }
 
-async function fromDaemon(url: string, token: string | undefined, q: Record<string, string | number | undefined>): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(`${url}/v1/kit${query(q)}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(60_000) });
-  } catch (e) {
-    throw daemonDown(url, e);
-  }
-  if (!res.ok) throw errorFromResponse(res.status, await res.text());
-  return new Uint8Array(await res.arrayBuffer());
+/** GET /v1/kit through the daemon client (a kit holds the whole product: a minute to build and send). */
+function fromDaemon(url: string, token: string | undefined, q: KitOverrides): Promise<Uint8Array> {
+  return cliClient({ url, token, timeoutMs: 60_000 }).downloadKit(q);
 }
 
 function write(file: string, bytes: Uint8Array, force: boolean): void {

@@ -2,7 +2,7 @@
 // agent's own token. stdout carries the protocol only: everything else goes to stderr.
 import { readFileSync } from "node:fs";
 import { CboError } from "../kit/errors.ts";
-import { createDaemonApi } from "../mcp/daemon-api.ts";
+import { mcpClient } from "../mcp/connect.ts";
 import { createMcpServer } from "../mcp/server.ts";
 import { agentToken } from "../mcp/token.ts";
 import { parse } from "./args.ts";
@@ -24,7 +24,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
   for (const w of agent.warnings) process.stderr.write(`cbo mcp: warning: ${w}\n`);
   // The token is given, so discovery only finds the URL: the data directory's admin-token is not read.
   const { url } = discoverDaemon({ url: values.url, data: values.data, token: agent.token });
-  const api = createDaemonApi({ url, token: agent.token });
+  const api = mcpClient({ url, token: agent.token });
 
   const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js");
   const server = createMcpServer({ api, version: packageVersion() });

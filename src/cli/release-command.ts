@@ -1,8 +1,8 @@
 // `cbo release <worker>` and `cbo rollback <worker> [--to <release|version>]`: start it through
 // the API, then follow its events live until it ends, and exit with its outcome's code
 // (exit-codes.ts: 0 succeeded, 1 rolled back or aborted, 2 failed or unknown), whoever finished it.
-import type { ApiClient } from "./api-client.ts";
-import type { ApiRelease } from "./api-schemas.ts";
+import type { DaemonClient } from "../client/index.ts";
+import type { Release } from "../contract/index.ts";
 import { parse } from "./args.ts";
 import { processIo } from "./cli-io.ts";
 import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage } from "./daemon-flags.ts";
@@ -14,7 +14,7 @@ export { endLine, progressLine, startLine } from "./follow-started.ts";
 export const RELEASE_USAGE = `usage: cbo release <worker> [--no-wait] ${DAEMON_FLAGS_USAGE}`;
 export const ROLLBACK_USAGE = `usage: cbo rollback <worker> [--to <release id|version id>] [--no-wait] ${DAEMON_FLAGS_USAGE}`;
 
-async function startAndFollow(start: () => Promise<ApiRelease>, client: ApiClient, values: { json?: boolean | undefined; "no-wait"?: boolean | undefined }): Promise<number> {
+async function startAndFollow(start: () => Promise<Release>, client: DaemonClient, values: { json?: boolean | undefined; "no-wait"?: boolean | undefined }): Promise<number> {
   const release = await start();
   if (values["no-wait"]) {
     if (values.json) printJsonLine({ release });

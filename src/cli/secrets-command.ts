@@ -4,11 +4,9 @@
 // argument of this command (a value typed on the command line by mistake stays out of logs).
 import { CboError } from "../kit/errors.ts";
 import { intFlag, parse } from "./args.ts";
-import { connectTo } from "./api-request.ts";
 import { processIo, type CliIo } from "./cli-io.ts";
-import { DAEMON_FLAGS } from "./daemon-flags.ts";
+import { connect, DAEMON_FLAGS } from "./daemon-flags.ts";
 import { readSecretInput } from "./read-secret-input.ts";
-import { createSecurityClient } from "./security-client.ts";
 import { deliver } from "./secrets-deliver.ts";
 import { SECRETS_MANAGE } from "./secrets-manage.ts";
 import { SECRETS_USAGE, VALUE_HINT, conflictHint } from "./secrets-usage.ts";
@@ -35,10 +33,9 @@ async function setSecret(args: string[], io: CliIo): Promise<number> {
     throw new CboError("ERR_USAGE", "--mode is binding or relay.", { hint: "binding: a Workers secret at Cloudflare; relay (default): fetched at run time, never stored at Cloudflare" });
   }
   const jurisdictions = values.jurisdiction?.flatMap((j) => j.split(",")).map((j) => j.trim()).filter(Boolean);
-  const conn = connectTo(values);
   const fromFile = values["from-file"] === "-" ? undefined : values["from-file"];
   const input = await readSecretInput({ fromFile, stdin: io.stdin });
-  const client = createSecurityClient(conn);
+  const client = connect(values);
   const written = await hinted(
     client.putSecret(name, {
       value: input.value, encoding: input.encoding,
@@ -55,7 +52,7 @@ async function getSecret(args: string[], io: CliIo): Promise<number> {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS, version: { type: "string" } }, SECRETS_USAGE);
   const { name } = positionals(given, ["name"], SECRETS_USAGE);
   const version = intFlag(values.version, "version", 1, Number.MAX_SAFE_INTEGER);
-  const client = createSecurityClient(connectTo(values));
+  const client = connect(values);
   const got = await hinted(client.getSecret(name, version), { ERR_FORBIDDEN: "reading a value needs an admin token (every read is audited)" });
   if (values.json) {
     writeJson(io, { name: got.name, version: got.version, value: got.value, encoding: got.encoding });

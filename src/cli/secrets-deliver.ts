@@ -3,17 +3,15 @@
 // --wait, follows them one after the other (they run side by side in the daemon) and exits with
 // the worst outcome: 0 all shipped, 1 one rolled back or was aborted, 2 one failed.
 import { parse } from "./args.ts";
-import { connectTo } from "./api-request.ts";
 import { connect, DAEMON_FLAGS } from "./daemon-flags.ts";
 import { followStarted } from "./follow-started.ts";
-import { createSecurityClient } from "./security-client.ts";
 import { SECRETS_USAGE } from "./secrets-usage.ts";
 import { hinted, positionals, writeJson, type Subcommand } from "./subcommand.ts";
 
 export const deliver: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS, wait: { type: "boolean" } }, SECRETS_USAGE);
   const { name } = positionals(given, ["name"], SECRETS_USAGE);
-  const d = await hinted(createSecurityClient(connectTo(values)).deliverSecret(name), {
+  const d = await hinted(connect(values).deliverSecret(name), {
     ERR_NOT_FOUND: "list the secret under a worker's `secrets:` in orchestrator.yaml (and `cbo secrets list` for the ones in the vault)",
     ERR_CONFLICT: "wait for the running release to end (`cbo events --follow`), then deliver",
     ERR_FORBIDDEN: "delivering needs a deployer or admin token",

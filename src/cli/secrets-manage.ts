@@ -2,11 +2,9 @@
 // of these calls returns a value, and none of them prints one.
 import { CboError } from "../kit/errors.ts";
 import { intFlag, parse } from "./args.ts";
-import { connectTo } from "./api-request.ts";
 import type { CliIo } from "./cli-io.ts";
-import { DAEMON_FLAGS } from "./daemon-flags.ts";
+import { connect, DAEMON_FLAGS } from "./daemon-flags.ts";
 import { formatSecretList, formatSecretVersions } from "./format-secrets.ts";
-import { createSecurityClient } from "./security-client.ts";
 import { SECRETS_USAGE as USAGE, conflictHint } from "./secrets-usage.ts";
 import { hinted, positionals, writeJson, type Subcommand } from "./subcommand.ts";
 
@@ -20,7 +18,7 @@ function flags<O extends Record<string, { type: "string" | "boolean"; multiple?:
 const list: Subcommand = async (args, io) => {
   const { values, positionals: given } = flags(args, {});
   positionals(given, [], USAGE);
-  const secrets = await createSecurityClient(connectTo(values)).listSecrets();
+  const secrets = await connect(values).listSecrets();
   io.stdout.write(values.json ? JSON.stringify(secrets) + "\n" : formatSecretList(secrets));
   return 0;
 };
@@ -28,7 +26,7 @@ const list: Subcommand = async (args, io) => {
 const versions: Subcommand = async (args, io) => {
   const { values, positionals: given } = flags(args, {});
   const { name } = positionals(given, ["name"], USAGE);
-  const kept = await createSecurityClient(connectTo(values)).secretVersions(name);
+  const kept = await connect(values).secretVersions(name);
   io.stdout.write(values.json ? JSON.stringify(kept) + "\n" : formatSecretVersions(name, kept));
   return 0;
 };
@@ -39,7 +37,7 @@ const rollback: Subcommand = async (args, io) => {
   const to = intFlag(values.to, "to", 1, MAX);
   if (to === undefined) throw new CboError("ERR_USAGE", "Missing --to N: the version whose value becomes current again.", { hint: `see \`cbo secrets versions ${name}\`` });
   const cas = intFlag(values.cas, "cas", 0, MAX);
-  const r = await hinted(createSecurityClient(connectTo(values)).rollbackSecret(name, to, cas), { ERR_CONFLICT: conflictHint });
+  const r = await hinted(connect(values).rollbackSecret(name, to, cas), { ERR_CONFLICT: conflictHint });
   if (values.json) writeJson(io, r);
   else io.stdout.write(`secret ${r.name} is at version ${r.version}, holding the value of version ${to}\n`);
   return 0;
@@ -49,7 +47,7 @@ const remove: Subcommand = async (args, io) => {
   const { values, positionals: given } = flags(args, { cas: { type: "string" } });
   const { name } = positionals(given, ["name"], USAGE);
   const cas = intFlag(values.cas, "cas", 0, MAX);
-  const r = await hinted(createSecurityClient(connectTo(values)).deleteSecret(name, cas), { ERR_CONFLICT: conflictHint });
+  const r = await hinted(connect(values).deleteSecret(name, cas), { ERR_CONFLICT: conflictHint });
   if (values.json) writeJson(io, r);
   else io.stdout.write(`secret ${r.name} deleted (\`cbo secrets undelete ${r.name}\` brings it back)\n`);
   return 0;
@@ -58,7 +56,7 @@ const remove: Subcommand = async (args, io) => {
 const undelete: Subcommand = async (args, io) => {
   const { values, positionals: given } = flags(args, {});
   const { name } = positionals(given, ["name"], USAGE);
-  const r = await hinted(createSecurityClient(connectTo(values)).undeleteSecret(name), { ERR_FORBIDDEN: ADMIN_HINT });
+  const r = await hinted(connect(values).undeleteSecret(name), { ERR_FORBIDDEN: ADMIN_HINT });
   if (values.json) writeJson(io, r);
   else io.stdout.write(`secret ${r.name} undeleted\n`);
   return 0;
@@ -73,7 +71,7 @@ const destroy: Subcommand = async (args, io) => {
       hint: "add --yes to go ahead; `cbo secrets delete` is the reversible kind",
     });
   }
-  const r = await hinted(createSecurityClient(connectTo(values)).destroySecret(name, which), { ERR_FORBIDDEN: ADMIN_HINT });
+  const r = await hinted(connect(values).destroySecret(name, which), { ERR_FORBIDDEN: ADMIN_HINT });
   if (values.json) writeJson(io, r);
   else io.stdout.write(r.destroyed.length ? `secret ${r.name}: destroyed version ${r.destroyed.join(", ")}\n` : `secret ${r.name}: nothing left to destroy\n`);
   return 0;

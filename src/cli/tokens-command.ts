@@ -2,14 +2,12 @@
 // is the one time a token is seen: it goes alone on stdout (`T=$(cbo tokens create …)` captures
 // exactly it) and what it is goes to stderr. `list` shows ids and names, never a token.
 import { CboError } from "../kit/errors.ts";
-import { ROLES } from "../store/tokens.ts";
+import { ROLES } from "../contract/index.ts";
 import { parse } from "./args.ts";
-import { connectTo } from "./api-request.ts";
 import { processIo, type CliIo } from "./cli-io.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
+import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
 import { expiresFlag } from "./durations.ts";
 import { formatTokenList } from "./format-secrets.ts";
-import { createSecurityClient } from "./security-client.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "./subcommand.ts";
 
 export const TOKENS_USAGE = `usage: cbo tokens <command> ${DAEMON_FLAGS_USAGE}
@@ -30,9 +28,9 @@ const create: Subcommand = async (args, io) => {
     throw new CboError("ERR_USAGE", `--role is one of ${ROLES.join(", ")}.`, { hint: "viewer reads, deployer also releases and writes secrets, admin also reads values and manages tokens; agent acts as deployer" });
   }
   const expiresAt = values.expires === undefined ? undefined : expiresFlag(values.expires);
-  const client = createSecurityClient(connectTo(values));
+  const client = connect(values);
   const t = await hinted(
-    client.createToken({ name: values.name, role: values.role, ...(values.tenant ? { tenant: values.tenant } : {}), ...(expiresAt ? { expiresAt } : {}) }),
+    client.createToken({ name: values.name, role: values.role as (typeof ROLES)[number], ...(values.tenant ? { tenant: values.tenant } : {}), ...(expiresAt ? { expiresAt } : {}) }),
     { ERR_FORBIDDEN: ADMIN_HINT },
   );
   if (values.json) {
@@ -48,7 +46,7 @@ const create: Subcommand = async (args, io) => {
 const list: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS }, TOKENS_USAGE);
   positionals(given, [], TOKENS_USAGE);
-  const tokens = await hinted(createSecurityClient(connectTo(values)).listTokens(), { ERR_FORBIDDEN: ADMIN_HINT });
+  const tokens = await hinted(connect(values).listTokens(), { ERR_FORBIDDEN: ADMIN_HINT });
   io.stdout.write(values.json ? JSON.stringify(tokens) + "\n" : formatTokenList(tokens));
   return 0;
 };
@@ -56,7 +54,7 @@ const list: Subcommand = async (args, io) => {
 const revoke: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS }, TOKENS_USAGE);
   const { id } = positionals(given, ["id"], TOKENS_USAGE);
-  const r = await hinted(createSecurityClient(connectTo(values)).revokeToken(id), { ERR_FORBIDDEN: ADMIN_HINT, ERR_NOT_FOUND: "see `cbo tokens list` for the ids" });
+  const r = await hinted(connect(values).revokeToken(id), { ERR_FORBIDDEN: ADMIN_HINT, ERR_NOT_FOUND: "see `cbo tokens list` for the ids" });
   if (values.json) writeJson(io, r);
   else io.stdout.write(`token ${r.id} revoked\n`);
   return 0;

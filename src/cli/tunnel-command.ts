@@ -1,11 +1,10 @@
 // `cbo tunnel create|config|status`: the daemon's Cloudflare Tunnel, through the daemon's API (the
 // daemon holds the Cloudflare credentials, writes the files and runs cloudflared). The connector
 // token stays in its 0600 file on the daemon's host: no answer carries it and nothing here prints it.
-import * as z from "zod";
+import type { TunnelConfig, TunnelStatus } from "../contract/index.ts";
 import { parse } from "./args.ts";
-import { connectTo, requestJson } from "./api-request.ts";
 import { processIo, type CliIo } from "./cli-io.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
+import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "./subcommand.ts";
 import { table } from "./table.ts";
 
@@ -18,23 +17,9 @@ export const TUNNEL_USAGE = `usage: cbo tunnel <command> ${DAEMON_FLAGS_USAGE}
           show the ingress (applied and desired); --apply re-applies it (idempotent, admin)
   status  Cloudflare's view of the tunnel (connections) and the local cloudflared process`;
 
-const Rule = z.object({ hostname: z.string().optional(), path: z.string().optional(), service: z.string() });
-const Process = z.looseObject({
-  state: z.string(), binary: z.string().nullable(), pid: z.number().nullable(), restarts: z.number(), attempt: z.number(),
-  nextRestartMs: z.number().nullable(), install: z.string().nullable(),
-});
-const Status = z.looseObject({
-  configured: z.boolean(),
-  tunnel: z.looseObject({ id: z.string(), name: z.string(), target: z.string(), hostname: z.string(), agentHostname: z.string().nullable(), publicUrl: z.string(), agentUrl: z.string(), local: z.boolean() }).nullable(),
-  remote: z.looseObject({ status: z.string().nullable(), connections: z.number(), error: z.string().nullable() }).nullable(),
-  process: Process,
-  files: z.looseObject({ config: z.string(), token: z.string() }).nullable(),
-  note: z.string().nullable(),
-});
-const Created = Status.extend({ adopted: z.boolean(), nextSteps: z.array(z.string()) });
-const Config = z.looseObject({ hostname: z.string(), agentHostname: z.string().nullable(), applied: z.array(Rule), desired: z.array(Rule), inSync: z.boolean(), configVersion: z.number().nullable(), appliedAt: z.string() });
-type StatusT = z.infer<typeof Status>;
-type ConfigT = z.infer<typeof Config>;
+type StatusT = TunnelStatus;
+type ConfigT = TunnelConfig;
+type Rule = TunnelConfig["applied"][number];
 
 const ADMIN = { ERR_FORBIDDEN: "creating or re-applying the tunnel needs an admin token" } as const;
 
@@ -50,7 +35,7 @@ export function formatProcess(p: StatusT["process"], brief = false): string {
   }
 }
 
-export function formatRules(rules: z.infer<typeof Rule>[]): string {
+export function formatRules(rules: Rule[]): string {
   return table(rules.map((r, i) => [String(i + 1), r.hostname ?? "*", r.path ?? "*", r.service]), ["#", "HOSTNAME", "PATH", "SERVICE"]);
 }
 
@@ -86,7 +71,7 @@ const create: Subcommand = async (args, io) => {
     ...(values.target ? { target: values.target } : {}),
     ...(values.name ? { name: values.name } : {}),
   };
-  const r = await hinted(requestJson(connectTo(values), "POST", "/v1/tunnel", Created, body), {
+  const r = await hinted(connect(values).createTunnel(body), {
     ...ADMIN, ERR_CONFLICT: "`cbo tunnel status` shows the tunnel there is; `cbo tunnel config --apply` re-applies it",
   });
   if (values.json) return (writeJson(io, r), 0);
@@ -103,14 +88,14 @@ const config: Subcommand = async (args, io) => {
   );
   positionals(given, [], TUNNEL_USAGE);
   const changes = values.hostname !== undefined || values["agent-hostname"] !== undefined || values["no-agent-hostname"];
-  const conn = connectTo(values);
+  const client = connect(values);
   const hints = { ...ADMIN, ERR_NOT_FOUND: "create the tunnel first: cbo tunnel create" };
   const c = values.apply || changes
-    ? await hinted(requestJson(conn, "PUT", "/v1/tunnel/config", Config, {
+    ? await hinted(client.applyTunnelConfig({
         ...(values.hostname ? { hostname: values.hostname } : {}),
         ...(values["agent-hostname"] ? { agentHostname: values["agent-hostname"] } : values["no-agent-hostname"] ? { agentHostname: null } : {}),
       }), hints)
-    : await hinted(requestJson(conn, "GET", "/v1/tunnel/config", Config), hints);
+    : await hinted(client.tunnelConfig(), hints);
   if (values.json) return (writeJson(io, c), 0);
   if (values.apply || changes) io.stdout.write("applied the ingress through the Cloudflare API and rewrote cloudflared's config\n");
   io.stdout.write(formatConfig(c));
@@ -120,7 +105,7 @@ const config: Subcommand = async (args, io) => {
 const status: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS }, TUNNEL_USAGE);
   positionals(given, [], TUNNEL_USAGE);
-  const s = await requestJson(connectTo(values), "GET", "/v1/tunnel/status", Status);
+  const s = await connect(values).tunnelStatus();
   io.stdout.write(values.json ? JSON.stringify(s) + "\n" : formatStatus(s));
   return 0;
 };

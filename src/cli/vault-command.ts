@@ -8,10 +8,8 @@
 //            swaps a key file in place, as the daemon would.
 import { CboError } from "../kit/errors.ts";
 import { parse } from "./args.ts";
-import { connectTo } from "./api-request.ts";
 import { processIo, type CliIo } from "./cli-io.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
-import { createSecurityClient } from "./security-client.ts";
+import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "./daemon-flags.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "./subcommand.ts";
 
 export const VAULT_USAGE = `usage: cbo vault rotate-master-key ${DAEMON_FLAGS_USAGE}
@@ -39,7 +37,7 @@ const rotateMasterKey: Subcommand = async (args, io) => {
   if (values["master-key-file"] !== undefined) {
     throw new CboError("ERR_USAGE", "--master-key-file is for the offline rotation: online, the daemon rotates the key it holds.", { hint: VAULT_USAGE });
   }
-  const r = await hinted(createSecurityClient(connectTo(values)).rotateMasterKey(), {
+  const r = await hinted(connect(values).rotateMasterKey(), {
     ERR_CONFLICT: (e) => (/cannot rewrite/.test(e.message) ? OFFLINE_HINT : undefined),
     ERR_FORBIDDEN: "rotating the master key needs an admin token",
   });

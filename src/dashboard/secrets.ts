@@ -1,7 +1,7 @@
 // Secrets by name, version, mode and jurisdictions: the API never sends a value here (a dashboard
 // session cannot even ask for one: session-guard.ts). API tokens for admins: names, roles,
 // scopes and dates, never a token.
-import { ApiError } from "./api.ts";
+import { isCboError } from "../kit/errors.ts";
 import { badge, failure, h, put, table, when } from "./dom.ts";
 import type { Page } from "./page.ts";
 import type { Secret, Token } from "./types.ts";
@@ -18,7 +18,7 @@ export const secretsPage: Page = (root, ctx) => {
 
   async function load(): Promise<void> {
     try {
-      const list = await ctx.api.get<Secret[]>("/v1/secrets");
+      const list: Secret[] = await ctx.api.listSecrets();
       put(
         secrets,
         list.length === 0
@@ -30,13 +30,13 @@ export const secretsPage: Page = (root, ctx) => {
     }
     if (!ctx.can("admin")) return;
     try {
-      const list = await ctx.api.get<Token[]>("/v1/tokens");
+      const list: Token[] = await ctx.api.listTokens();
       put(
         tokens,
         table("API tokens", ["Name", "Role", "Tenant", "Created", "Expires", "State"], list.map((t) => [t.name, t.role, t.tenant ?? "all", when(t.createdAt), t.expiresAt ? when(t.expiresAt) : "never", t.revokedAt ? badge("revoked") : badge("active")]), { class: "data", "data-table": "tokens" }),
       );
     } catch (e) {
-      put(tokens, e instanceof ApiError && e.status === 403 ? h("p", { class: "muted" }, "Tokens are shown to admins only.") : failure(e));
+      put(tokens, isCboError(e) && e.code === "ERR_FORBIDDEN" ? h("p", { class: "muted" }, "Tokens are shown to admins only.") : failure(e));
     }
   }
   void load();

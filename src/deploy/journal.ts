@@ -4,7 +4,7 @@
 // a kill -9 can leave); and the fold of finished records into what each target should serve now
 // (the drift checker's desired state).
 import * as z from "zod";
-import { TERMINAL } from "../store/releases.ts";
+import { TERMINAL_STATUSES } from "../contract/index.ts";
 import type { JournalEntry, Release } from "../store/index.ts";
 import type { Split } from "../targets/types.ts";
 
@@ -198,7 +198,7 @@ export function desiredState(records: Release[], entries: (releaseId: string) =>
   const out = new Map<string, DesiredTarget>();
   for (const r of records) {
     if (targets.every((t) => out.has(t))) break;
-    if (!TERMINAL.has(r.status)) continue;
+    if (!TERMINAL_STATUSES.has(r.status)) continue;
     const source: DesiredSource = { releaseId: r.id, kind: r.kind, status: r.status };
     for (const [target, left] of leftOn(entries(r.id))) {
       if (out.has(target) || !targets.includes(target)) continue;

@@ -5,20 +5,12 @@
 // input: the kit is built from names, paths and numbers only.
 import { dirname, isAbsolute, relative, sep } from "node:path";
 import * as z from "zod";
+import { HostnameSchema, KitOverridesSchema, SafePathSchema } from "../contract/index.ts";
 import type { ResolvedSpec } from "../config/load.ts";
 import { CboError } from "../kit/errors.ts";
 
-/** An absolute POSIX path of plain characters: safe unquoted in sh, systemd and YAML. */
-export const SafePathSchema = z
-  .string()
-  // Each segment starts with "/": no nested quantifier that could backtrack.
-  .regex(/^(?:\/[A-Za-z0-9._-]+)+\/?$/, "use an absolute path of letters, digits, . _ - and /")
-  .refine((p) => !p.split("/").includes(".."), "must not contain ..")
-  .transform((p) => (p.length > 1 ? p.replace(/\/+$/, "") : p));
-
-export const HostnameSchema = z
-  .string()
-  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "use a DNS hostname such as cbo.example.com");
+// The path and hostname rules and the overrides a request may give are the API's (src/contract/deployment-kit.ts).
+export { HostnameSchema, KitOverridesSchema, SafePathSchema };
 
 /** What the operator chooses about the VPS (CLI flags, query parameters); everything else comes from the spec. */
 export const KitOptionsSchema = z
@@ -38,18 +30,6 @@ export const KitOptionsSchema = z
   })
   .strict();
 export type KitOptions = z.input<typeof KitOptionsSchema>;
-
-/** The same choices, each optional and without defaults: what a request or a flag may override. */
-export const KitOverridesSchema = z
-  .object({
-    port: z.coerce.number().int().min(1).max(65_535).optional(),
-    edgePort: z.coerce.number().int().min(1).max(65_535).optional(),
-    dataDir: SafePathSchema.optional(),
-    installDir: SafePathSchema.optional(),
-    etcDir: SafePathSchema.optional(),
-    tunnelHostname: HostnameSchema.optional(),
-  })
-  .strict();
 
 export type KitTarget = { name: string; local: boolean; api: string; accountId: string | null; region: string | null; jurisdiction: string | null };
 export type KitWorker = { name: string; source: string; insideConfig: boolean; targets: string[]; secrets: string[]; agent: boolean };

@@ -18,7 +18,8 @@
 import { toCboError } from "../../kit/errors.ts";
 import type { ResolvedSpec, ResolvedWorker } from "../../config/load.ts";
 import type { TargetRuntime } from "../../targets/types.ts";
-import type { DriftKey, NewEvent, Release, Store } from "../../store/index.ts";
+import type { EventPayload, EventType, NewEvent } from "../../contract/index.ts";
+import type { DriftKey, Release, Store } from "../../store/index.ts";
 import { compareTarget, mainVersion, sameSplit, splitText, transition, type CatalogFacts, type Verdict } from "./compare.ts";
 import { desiredState, type DesiredTarget } from "../journal.ts";
 import type { Split } from "../../targets/types.ts";
@@ -52,6 +53,8 @@ export type DriftChecker = PassLoop;
 
 type Job = { worker: ResolvedWorker; runtime: TargetRuntime; desired: DesiredTarget | undefined; head: string };
 
+type DriftEvent = Extract<EventType, `drift.${string}`>;
+
 const headOf = (r: Release | undefined) => (r ? `${r.id}:${r.status}` : "none");
 
 export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
@@ -69,7 +72,7 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
   const keyOf = (k: DriftKey) => `${k.tenant}/${k.worker}/${k.target}`;
   const headNow = (w: ResolvedWorker) => headOf(store.releases.list({ worker: w.name, tenant: w.tenant, limit: 1 })[0]);
   const moved = (job: Job) => headNow(job.worker) !== job.head || (opts.busy?.(job.worker.tenant, job.worker.name) ?? false);
-  const emit = (k: DriftKey, type: NewEvent["type"], data: Record<string, unknown>) => store.events.append({ tenant: k.tenant, type, worker: k.worker, target: k.target, data });
+  const emit = <T extends DriftEvent>(k: DriftKey, type: T, data: EventPayload<T>) => store.events.append({ tenant: k.tenant, type, worker: k.worker, target: k.target, data } as NewEvent);
 
   function catalogFacts(k: DriftKey, versionId: string): CatalogFacts {
     const row = store.catalog.version(k.tenant, k.target, versionId);

@@ -13,11 +13,11 @@
 //   config           the agent applied an older config version than published, for longer than
 //                    the grace (one interval)
 // Versions are immutable, so when the split matches, bindings and settings match too.
+import { DRIFT_KINDS, type DriftKind } from "../../contract/index.ts";
 import { sameSplit } from "../../targets/live-read.ts";
 import type { Split } from "../../targets/types.ts";
 
-export const DRIFT_KINDS = ["code", "unknown_version", "bindings", "secrets", "settings", "config"] as const;
-export type DriftKind = (typeof DRIFT_KINDS)[number];
+export { DRIFT_KINDS, type DriftKind };
 
 export type BindingFact = { name: string; type: string };
 /** What a version is, read back from the edge (getVersion): binding names and types, settings. */

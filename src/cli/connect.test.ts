@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { errorFromResponse } from "./api-client.ts";
+// The CLI's words on the one daemon client's error mapping (src/client/request.ts).
+import { cliErrorFromResponse as errorFromResponse } from "./connect.ts";
 
 describe("daemon errors become CboErrors with the daemon's code", () => {
   it("keeps the code, message and details the daemon sent", () => {
