@@ -38,12 +38,12 @@ import { setupRoutes } from "./routes-setup.ts";
 import { kitRoutes } from "./routes-kit.ts";
 import type { ApiDeps } from "./types.ts";
 // Dashboard: its page and session routes, and what a session-authenticated request must show.
-import { createDashboardAssets } from "./dashboard-assets.ts";
-import { baseSecurityHeaders } from "./dashboard-headers.ts";
-import { mountDashboard, siteOf } from "./dashboard-routes.ts";
-import { createSessionStore } from "./session.ts";
-import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie } from "./session-cookie.ts";
-import { guardSession } from "./session-guard.ts";
+import { createDashboardAssets } from "./dashboard/assets.ts";
+import { baseSecurityHeaders } from "./dashboard/headers.ts";
+import { mountDashboard, siteOf } from "./dashboard/routes.ts";
+import { createSessionStore } from "./dashboard/session.ts";
+import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie } from "./dashboard/session-cookie.ts";
+import { guardSession } from "./dashboard/session-guard.ts";
 
 export const API_VERSION = "0.1.0";
 

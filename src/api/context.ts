@@ -10,7 +10,7 @@ export type RouteContext = {
   deps: ApiDeps;
   /** The auth gate: signed routes report their refusals through it (refuseSigned). */
   gate: AuthGate;
-  /** The cached observation of a worker's targets (observe.ts). */
+  /** The cached observation of a worker's targets (src/targets/live-cache.ts). */
   observed: (worker: string) => Promise<Observation>;
   /** The OpenAPI document of every route (built once, on first use). */
   openapi: () => Record<string, unknown>;

@@ -29,9 +29,9 @@ import { validationError } from "./errors.ts";
 import type { RequestOrigin } from "./request-origin.ts";
 import { STREAM_PATH } from "./routes-events.ts";
 import { StreamQuerySchema } from "../contract/index.ts";
-import { readSessionCookie } from "./session-cookie.ts";
-import { guardSession } from "./session-guard.ts";
-import type { SessionStore } from "./session.ts";
+import { readSessionCookie } from "./dashboard/session-cookie.ts";
+import { guardSession } from "./dashboard/session-guard.ts";
+import type { SessionStore } from "./dashboard/session.ts";
 import type { StreamOptions } from "./types.ts";
 
 export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tryAgainLater: 1013, badQuery: 4400 } as const;

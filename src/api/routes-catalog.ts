@@ -10,7 +10,7 @@ import {
   WorkerParamsSchema,
   WorkerSummarySchema,
 } from "../contract/index.ts";
-import { buildStatus, targetSummaries, workerSummary } from "./status.ts";
+import { buildStatus, targetSummaries, workerSummary } from "./status-view.ts";
 
 export function catalogRoutes(ctx: RouteContext): RouteDef[] {
   const { store, engine } = ctx.deps;

@@ -9,7 +9,7 @@ import type { MasterKey } from "../vault/index.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
 import type { Security } from "../security/index.ts";
 import type { TunnelManager } from "../tunnel/index.ts";
-import type { SessionOptions } from "./session.ts";
+import type { SessionOptions } from "./dashboard/session.ts";
 
 /** What the routes need of the monitor: a probe pass on demand. */
 export type ApiMonitor = { checkNow(): Promise<void> };

@@ -1,19 +1,19 @@
 // The dashboard on the daemon's own port: its page and assets under /ui/, and the session routes
 // (login with an API token, logout, who am I). The session acts with the token's role through the
-// same API routes as the CLI (app.ts), with a CSRF token on every mutation (session-guard.ts).
+// same API routes as the CLI (../app.ts), with a CSRF token on every mutation (session-guard.ts).
 //
 // Login and logout are on the audit record (session.login fail closed: no entry, no session);
 // a failed login is a failed authentication like any other (auth-gate.ts: audited, and counted
 // against the rate limit of its client address and token prefix).
 import { Hono, type Context } from "hono";
 import * as z from "zod";
-import { CboError, isCboError } from "../kit/errors.ts";
-import { actorOf, type AuditTrail } from "../security/index.ts";
-import type { AuthGate } from "./auth-gate.ts";
-import { limitKeyOf } from "./client-address.ts";
-import type { DashboardAssets } from "./dashboard-assets.ts";
-import { dashboardSecurityHeaders } from "./dashboard-headers.ts";
-import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
+import { CboError, isCboError } from "../../kit/errors.ts";
+import { actorOf, type AuditTrail } from "../../security/index.ts";
+import type { AuthGate } from "../auth-gate.ts";
+import { limitKeyOf } from "../client-address.ts";
+import type { DashboardAssets } from "./assets.ts";
+import { dashboardSecurityHeaders } from "./headers.ts";
+import { errorResponse, toErrorResponse, validationError } from "../errors.ts";
 import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie, sessionCookie } from "./session-cookie.ts";
 import { crossSiteReason, guardSession, type RequestSite } from "./session-guard.ts";
 import { sessionRef, type Session, type SessionStore } from "./session.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createSessionStore, sessionRef } from "./session.ts";
-import type { Principal } from "./types.ts";
+import type { Principal } from "../../security/index.ts";
 
 const admin: Principal = { id: "t1", name: "ops", role: "admin", tenant: null };
 

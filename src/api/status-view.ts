@@ -1,18 +1,11 @@
 // The shapes /v1/status, /v1/targets and /v1/workers answer with, assembled from the spec (what
 // should run), the catalog (resolved account ids), health, releases and what the edge reports.
 // Pure: the routes gather the inputs.
-import type * as z from "zod";
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import type { PendingRestore } from "../deploy/types.ts";
 import type { DriftRow, HealthRow, Release, TargetRow } from "../store/index.ts";
 import type { Observation } from "../targets/live-cache.ts";
-import type { DriftSchema, RestorePendingSchema, StatusSchema, TargetSummarySchema, WorkerSummarySchema } from "../contract/index.ts";
-
-export type Status = z.output<typeof StatusSchema>;
-export type TargetSummary = z.output<typeof TargetSummarySchema>;
-export type WorkerSummary = z.output<typeof WorkerSummarySchema>;
-export type DriftSummary = z.output<typeof DriftSchema>;
-export type RestoreSummary = z.output<typeof RestorePendingSchema>;
+import type { DriftSummary, RestoreSummary, Status, TargetSummary, WorkerSummary } from "../contract/index.ts";
 
 export function restoreSummary(p: PendingRestore): RestoreSummary {
   return { releaseId: p.releaseId, versionId: p.versionId, since: p.since, attempts: p.attempts, lastError: p.lastError, nextAttemptAt: p.nextAttemptAt };

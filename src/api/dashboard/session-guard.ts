@@ -9,9 +9,9 @@
 //  - a few routes hand out secret material (a secret's value, a new token): a session never gets
 //    those; they need a bearer token, so that a script running in the dashboard can never read one.
 // Bearer-token requests need none of this: no browser attaches a bearer token by itself.
-import { CboError } from "../kit/errors.ts";
-import { actorOf, type AuditTrail } from "../security/index.ts";
-import type { Principal } from "./types.ts";
+import { CboError } from "../../kit/errors.ts";
+import { actorOf, type AuditTrail } from "../../security/index.ts";
+import type { Principal } from "../../security/index.ts";
 
 /** Route ids (route.ts) a session may not call. */
 export const SESSION_DENIED: ReadonlySet<string> = new Set(["getSecretValue", "createToken"]);

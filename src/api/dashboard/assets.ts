@@ -6,9 +6,9 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CboError } from "../kit/errors.ts";
+import { CboError } from "../../kit/errors.ts";
 
-export const DASHBOARD_DIR = fileURLToPath(new URL("../dashboard/", import.meta.url));
+export const DASHBOARD_DIR = fileURLToPath(new URL("../../dashboard/", import.meta.url));
 
 export type Asset = { body: string; type: string; etag: string };
 

@@ -10,7 +10,7 @@
 // Sessions are keyed by a hash of their id: a lookup's timing then says nothing about how much of
 // a guessed id was right. Memory is bounded by maxSessions: the least recently used session goes first.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Principal } from "./types.ts";
+import type { Principal } from "../../security/index.ts";
 
 export type SessionOptions = {
   /** A session unused this long ends (default 30 min). */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { testSpec } from "../../test/support/api-fixtures.ts";
 import type { Release } from "../store/index.ts";
-import { buildStatus, targetSummaries } from "./status.ts";
+import { buildStatus, targetSummaries } from "./status-view.ts";
 
 describe("status", () => {
   it("shows each worker's targets in spec order with what they serve, their health and the last release", () => {
