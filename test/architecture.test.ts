@@ -67,8 +67,18 @@ const RULES: Record<string, Rule> = {
   // The MCP server for AI agents and the dashboard: the daemon's API through the one client only.
   mcp: { may: ["kit", "contract", "client"] },
   dashboard: { may: ["kit", "contract", "client"] },
-  // The top: the `cbo` command (it may start the local edge) and the composition root(s).
-  cli: { may: "*" },
+  // The `cbo` command. Its shared helpers (flags, output, tables, formatting, following a release,
+  // the daemon client set up for the CLI) reach the daemon through the client only.
+  cli: { may: ["kit", "contract", "client"] },
+  // The commands that talk to the daemon: through the one client only.
+  "cli/commands": { may: ["kit", "contract", "client", "cli"] },
+  // Tools on the data directory, with the daemon stopped (or asking it first): audit verify,
+  // restore, backup, offline vault rotation, the kit from the spec file.
+  "cli/offline": { may: "*" },
+  // What starts things in-process: up, daemon, edge, init, mcp.
+  "cli/launchers": { may: "*" },
+  // The dispatcher: the only part of the CLI root that reaches the command groups (lazily).
+  "cli/main.ts": { may: ["kit", "cli", "cli/commands", "cli/offline", "cli/launchers"] },
   ".": { may: "*" },
 };
 
@@ -105,12 +115,13 @@ function findImports(fileName: string, source: string): ImportRef[] {
   return refs;
 }
 
-/** The layer (key of RULES) owning a path relative to src/, POSIX separators. */
+/** The layer (key of RULES) owning a path relative to src/, POSIX separators. A key naming a file is its own layer. */
 function layerOf(srcPath: string): string {
   const parts = srcPath.split("/");
+  if (srcPath.endsWith(".ts") && Object.hasOwn(RULES, srcPath)) return srcPath;
   if (parts.length === 1) return ".";
   const candidates = Object.keys(RULES)
-    .filter((k) => k !== "." && (srcPath.startsWith(`${k}/`)))
+    .filter((k) => k !== "." && !k.endsWith(".ts") && srcPath.startsWith(`${k}/`))
     .sort((a, b) => b.length - a.length);
   return candidates[0] ?? parts[0]!;
 }
@@ -215,7 +226,7 @@ describe("architecture", () => {
   });
 
   it("the daemon (startDaemon, cbo daemon) loads neither the local edge nor the SDK; cbo up and cbo edge load the edge only when run", () => {
-    for (const root of ["daemon.ts", "cli/daemon-command.ts", "cli/main.ts", "cli/up-command.ts", "cli/edge-command.ts", "cli/init-command.ts"]) {
+    for (const root of ["daemon.ts", "cli/launchers/daemon-command.ts", "cli/main.ts", "cli/launchers/up-command.ts", "cli/launchers/edge-command.ts", "cli/launchers/init-command.ts"]) {
       const { files, packages } = staticClosure(root);
       expect([...files].filter((f) => f.startsWith("local-edge/")), root).toEqual([]);
       expect([...packages].filter((p) => ["miniflare", "workerd", "cloudflare", "esbuild"].includes(p)), root).toEqual([]);
@@ -272,7 +283,7 @@ describe("architecture", () => {
     expect(checkSource("dashboard/app.ts", dashboard).map((v) => v.specifier)).toEqual(["../api/types.ts", "../api/app.ts"]);
 
     expect(checkSource("deploy/apply.ts", `import { c } from "../cloudflare/client.ts";\nimport { z } from "zod";`)).toEqual([]);
-    expect(checkSource("cli/up.ts", `const e = await import("../local-edge/index.ts");`)).toEqual([]);
+    expect(checkSource("cli/launchers/up.ts", `const e = await import("../../local-edge/index.ts");`)).toEqual([]);
     expect(checkSource("daemon.ts", `import { createApi } from "./api/app.ts";`)).toEqual([]);
   });
 });

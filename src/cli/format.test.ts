@@ -5,7 +5,7 @@ import { formatEventLine } from "./format-event.ts";
 import { actionText, formatPlan, gateText } from "./format-plan.ts";
 import { formatStatus, liveText } from "./format-status.ts";
 import { formatVersions, lastPerTarget } from "./format-versions.ts";
-import { endLine, progressLine, startLine } from "./release-command.ts";
+import { endLine, progressLine, startLine } from "./follow-started.ts";
 import { ago, createPaint, table, useColour, visibleLength } from "./table.ts";
 
 const plain = createPaint(false);

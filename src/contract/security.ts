@@ -19,6 +19,9 @@ const WorkerName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/);
 
 // --- secrets --------------------------------------------------------------------------------------
 
+/** The most a secret value may hold (Cloudflare caps a Workers secret at 5 KiB; relay values may be larger, within reason). */
+export const MAX_SECRET_VALUE_BYTES = 64 * 1024;
+
 export const SecretParamsSchema = z.object({ name: SecretNameSchema.describe("Secret name") });
 
 export const PutSecretBodySchema = z

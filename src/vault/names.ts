@@ -1,7 +1,7 @@
 // What a secret is called and how it is delivered: the vault's input vocabulary, validated at the
 // vault's edge so that routes only pass things through.
 import * as z from "zod";
-import { JurisdictionSchema, SECRET_MODES, SecretNameSchema, type SecretMode } from "../contract/index.ts";
+import { JurisdictionSchema, MAX_SECRET_VALUE_BYTES, SECRET_MODES, SecretNameSchema, type SecretMode } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 
 /** `relay`: fetched at run time through the tunnel, never stored at Cloudflare; the default, since
@@ -17,8 +17,8 @@ const BINDING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export { JurisdictionSchema };
 export const JurisdictionsSchema = z.array(JurisdictionSchema).max(16).transform((js) => [...new Set(js)].sort());
 export const VersionSchema = z.number().int().min(1);
-/** Cloudflare caps a Workers secret at 5 KiB; relay values may be larger, within reason. */
-export const MAX_VALUE_BYTES = 64 * 1024;
+/** The most a secret value may hold (src/contract/security.ts). */
+export const MAX_VALUE_BYTES = MAX_SECRET_VALUE_BYTES;
 
 export const DEFAULT_TENANT = "default";
 
