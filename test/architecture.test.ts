@@ -61,9 +61,10 @@ const RULES: Record<string, Rule> = {
   setup: { may: ["kit", "contract", "config", "store", "vault", "security", "cloudflare", "targets"], typesFrom: ["deploy"] },
   // Cloudflare Tunnel: tunnel + ingress through the client, cloudflared's files and process, bind policy.
   tunnel: { may: ["kit", "config", "cloudflare"] },
-  // The deployment kit: Dockerfile, Compose, PM2, systemd, setup script, README from the spec (no secrets in, none out).
-  deploykit: { may: ["kit", "contract", "config"] },
-  api: { may: ["kit", "contract", "config", "store", "audit", "vault", "security", "cloudflare", "targets", "deploy", "monitor", "sync", "setup", "tunnel", "deploykit"] },
+  // The deployment kit (cbo kit, GET /v1/kit): Dockerfile, Compose, PM2, systemd, setup script, README
+  // from the spec (no secrets in, none out).
+  packaging: { may: ["kit", "contract", "config"] },
+  api: { may: ["kit", "contract", "config", "store", "audit", "vault", "security", "cloudflare", "targets", "deploy", "monitor", "sync", "setup", "tunnel", "packaging"] },
   // The MCP server for AI agents and the dashboard: the daemon's API through the one client only.
   mcp: { may: ["kit", "contract", "client"] },
   dashboard: { may: ["kit", "contract", "client"] },

@@ -35,7 +35,7 @@ import { backupRoutes } from "./routes-backup.ts";
 import { vaultRoutes } from "./routes-vault.ts";
 import { tunnelRoutes } from "./routes-tunnel.ts";
 import { setupRoutes } from "./routes-setup.ts";
-import { kitRoutes } from "./routes-kit.ts";
+import { deploymentKitRoutes } from "./routes-deployment-kit.ts";
 import type { ApiDeps } from "./types.ts";
 // Dashboard: its page and session routes, and what a session-authenticated request must show.
 import { createDashboardAssets } from "./dashboard/assets.ts";
@@ -93,7 +93,7 @@ export function createApi(deps: ApiDeps): Api {
     ...secretRoutes(ctx), ...tokenRoutes(ctx), ...auditRoutes(ctx), ...keyRoutes(ctx), ...relayRoutes(ctx), ...configRoutes(ctx), ...agentRoutes(ctx),
     ...vaultRoutes(ctx), ...backupRoutes(ctx), ...tunnelRoutes(ctx),
     ...setupRoutes(ctx),
-    ...kitRoutes(ctx),
+    ...deploymentKitRoutes(ctx),
   ];
 
   const app = new Hono();

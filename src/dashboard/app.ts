@@ -13,7 +13,7 @@ import { showLogin } from "./login.ts";
 import type { Page, PageCtx, PageHandle } from "./page.ts";
 import { releaseDetailPage } from "./release-detail.ts";
 import { releasesPage } from "./releases.ts";
-import { secretsPage } from "./secrets.ts";
+import { secretsPage } from "./secrets-page.ts";
 import { setupPage } from "./setup.ts";
 import { allows, type SessionInfo } from "./types.ts";
 

@@ -31,7 +31,7 @@ import { runGate } from "./gate-probes.ts";
 import { RecordFailure, describeError, recording } from "./record.ts";
 import { rollBackTouched } from "./rollback-touched.ts";
 import { ReleaseStop } from "./stop.ts";
-import { secretBindings } from "./secrets.ts";
+import { secretBindings } from "./secret-plan.ts";
 import type { ApplyContext, Progress } from "./apply-context.ts";
 import { ensureConfigNamespace } from "../targets/kv-namespaces.ts";
 

@@ -23,7 +23,7 @@ import { bundleWorker } from "./bundle.ts";
 import { observeTarget } from "../targets/live-read.ts";
 import { plan as planRelease } from "./plan.ts";
 import { createRecorder, describeError, type PendingEvent } from "./record.ts";
-import { planSecrets } from "./secrets.ts";
+import { planSecrets } from "./secret-plan.ts";
 import { recoverRelease } from "./recover.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
 import type { Engine, EngineDeps, ReleasePlan } from "./types.ts";

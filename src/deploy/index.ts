@@ -10,4 +10,4 @@ export { createDriftChecker, type DriftChecker, type DriftCheckerOptions } from 
 export type { RollbackPlan } from "./stored.ts";
 export type * from "./types.ts";
 export { vaultSecretSource } from "./secret-source.ts";
-export { allowedIn, planSecrets } from "./secrets.ts";
+export { allowedIn, planSecrets } from "./secret-plan.ts";

@@ -15,7 +15,7 @@ import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import type { Store } from "../store/index.ts";
 import { createPassLoop } from "../kit/pass-loop.ts";
-import { forEachBounded } from "../kit/pool.ts";
+import { forEachBounded } from "../kit/bounded-concurrency.ts";
 import { probe } from "./health-probe.ts";
 import { decideHealth } from "./health-verdict.ts";
 

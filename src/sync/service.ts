@@ -19,7 +19,7 @@ import { signConfigBundle } from "../kit/protocol/config-bundle.ts";
 import type { CryptoKey } from "../kit/signing/index.ts";
 import type { ConfigVersionRow, Store } from "../store/index.ts";
 import { configsFor } from "./merge.ts";
-import { sendPoke } from "./poke.ts";
+import { sendPoke } from "./send-poke.ts";
 
 export type ConfigSyncDeps = {
   store: Store;

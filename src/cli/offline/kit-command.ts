@@ -1,4 +1,4 @@
-// `cbo kit`: the deployment kit as a .tar.gz (src/deploykit). With a daemon running on the data
+// `cbo kit`: the deployment kit as a .tar.gz (src/packaging). With a daemon running on the data
 // directory (or at --url), the daemon builds it from its own configuration, port and tunnel
 // (GET /v1/kit, admin token; on the audit record as kit.download). With none, it is built here
 // from the spec file. Either way the kit holds names, paths and settings only, never a secret.
@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadSpec } from "../../config/load.ts";
 import { KitOverridesSchema, type KitOverrides } from "../../contract/index.ts";
-import { buildKit, kitFileName, PRODUCT_ROOT, productInfo } from "../../deploykit/index.ts";
+import { buildKit, kitFileName, PRODUCT_ROOT, productInfo } from "../../packaging/index.ts";
 import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
 import { cliClient } from "../connect.ts";

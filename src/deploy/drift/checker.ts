@@ -28,7 +28,7 @@ import { createVersionFactsCache } from "./version-facts.ts";
 import { readDeployment } from "../../targets/live-read.ts";
 import { cannotRevert, revertTarget } from "./revert.ts";
 import { createPassLoop, type PassLoop } from "../../kit/pass-loop.ts";
-import { forEachBounded } from "../../kit/pool.ts";
+import { forEachBounded } from "../../kit/bounded-concurrency.ts";
 
 export type DriftCheckerOptions = {
   store: Store;

@@ -10,7 +10,7 @@ import { CboError } from "../kit/errors.ts";
 export type ProductFile = { path: string; data: Uint8Array; mode: number };
 export type Product = { name: string; version: string; files: ProductFile[]; specFiles: ProductFile[] };
 
-/** The package's root: two levels above this file (src/deploykit/). */
+/** The package's root: two levels above this file (src/packaging/). */
 export const PRODUCT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 const PackageSchema = z.looseObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/), version: z.string().regex(/^[0-9A-Za-z.+-]+$/) });

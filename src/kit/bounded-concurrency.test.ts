@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { forEachBounded } from "./pool.ts";
+import { forEachBounded } from "./bounded-concurrency.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 

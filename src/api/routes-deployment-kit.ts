@@ -1,10 +1,10 @@
-// GET /v1/kit: the deployment kit (src/deploykit) for this daemon's configuration, as a .tar.gz.
+// GET /v1/kit: the deployment kit (src/packaging) for this daemon's configuration, as a .tar.gz.
 // Admin only: it describes the whole installation (targets, accounts, paths), though it holds no
 // secret: it is built from the spec and the daemon's port and tunnel, never from the vault or the
 // environment. Each download is on the audit record with the archive's hash.
 import * as z from "zod";
 import { KIT_CONTENT_TYPE, KitOverridesSchema } from "../contract/index.ts";
-import type { KitOptions } from "../deploykit/facts.ts";
+import type { KitOptions } from "../packaging/facts.ts";
 import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
@@ -20,7 +20,7 @@ function daemonFacts(ctx: RouteContext): KitOptions {
   };
 }
 
-export function kitRoutes(ctx: RouteContext): RouteDef[] {
+export function deploymentKitRoutes(ctx: RouteContext): RouteDef[] {
   return [
     route({
       id: "downloadKit",
@@ -35,7 +35,7 @@ export function kitRoutes(ctx: RouteContext): RouteDef[] {
       stream: true,
       async handle({ query, principal, tenant }) {
         // Loaded on first download: the kit's renderers and tar writer stay out of an idle daemon.
-        const { buildKit } = await import("../deploykit/index.ts");
+        const { buildKit } = await import("../packaging/index.ts");
         // The daemon's own port and tunnel first; what the request names wins.
         const defined = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
         const kit = buildKit({ spec: ctx.deps.spec(), options: { ...daemonFacts(ctx), ...defined } });
