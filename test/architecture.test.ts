@@ -20,9 +20,11 @@ type Rule = {
 };
 
 /**
- * The rule table. A layer is a top-level folder of src/ ("local-edge/workers" is a sub-layer with
- * its own rule: the longest matching prefix wins); "." is a file directly in src/. A layer may
- * always import its own files. A folder not listed here fails the test until it gets a rule.
+ * The rule table, lowest layers first. A layer is a top-level folder of src/; a sub-folder with a
+ * rule of its own ("local-edge/workers", "cli/commands") is a layer too (the longest matching
+ * prefix wins), and so is a single file named here ("cli/main.ts"); "." is a file directly in src/.
+ * A layer may always import its own files. A folder not listed here fails the test until it gets
+ * a rule.
  */
 const RULES: Record<string, Rule> = {
   // Runtime-neutral helpers, used in Node and inside Workers: Web-standard APIs and zod only.
@@ -64,6 +66,8 @@ const RULES: Record<string, Rule> = {
   // The deployment kit (cbo kit, GET /v1/kit): Dockerfile, Compose, PM2, systemd, setup script, README
   // from the spec (no secrets in, none out).
   packaging: { may: ["kit", "contract", "config"] },
+  // HTTP only (routes, auth, errors, the event WebSocket, OpenAPI from the contract, the
+  // dashboard's backend in api/dashboard/): it may import every layer below it.
   api: { may: ["kit", "contract", "config", "store", "audit", "vault", "security", "cloudflare", "targets", "deploy", "monitor", "sync", "setup", "tunnel", "packaging"] },
   // The MCP server for AI agents and the dashboard: the daemon's API through the one client only.
   mcp: { may: ["kit", "contract", "client"] },
@@ -205,6 +209,56 @@ function staticClosure(root: string): { files: Set<string>; packages: Set<string
 }
 const format = (v: Violation) => `${v.file} imports "${v.specifier}": ${v.rule}`;
 
+/**
+ * The import circles of a graph (file -> files it imports, every kind of import: type-only ones
+ * too, since a circle of types is still two files that cannot be read apart): its strongly
+ * connected components of more than one file, or of one file importing itself. Tarjan's algorithm.
+ */
+function importCircles(graph: Map<string, string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  let next = 0;
+  const connect = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    for (let w = stack.pop()!; ; w = stack.pop()!) {
+      onStack.delete(w);
+      component.push(w);
+      if (w === v) break;
+    }
+    if (component.length > 1 || (graph.get(v) ?? []).includes(v)) circles.push(component.sort());
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) connect(v);
+  return circles;
+}
+
+/** Every src/ file and the src/ files it imports (relative specifiers, resolved), POSIX paths relative to src/. */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const f of listTs(srcDir)) {
+    const srcPath = relative(srcDir, f).split(sep).join("/");
+    const targets = findImports(srcPath, readFileSync(f, "utf8"))
+      .filter((r) => r.specifier.startsWith("."))
+      .map((r) => posix.normalize(posix.join(posix.dirname(srcPath), r.specifier)));
+    graph.set(srcPath, [...new Set(targets)]);
+  }
+  return graph;
+}
+
 describe("architecture", () => {
   it("imports point one way (lower layers never import higher ones)", () => {
     const files = listTs(srcDir);
@@ -213,6 +267,13 @@ describe("architecture", () => {
       checkSource(relative(srcDir, f).split(sep).join("/"), readFileSync(f, "utf8")),
     );
     expect(violations.map(format), "import rules broken (see RULES in test/architecture.test.ts)").toEqual([]);
+  });
+
+  it("has no import circle anywhere: not inside a folder (api/, cli/, …) nor across folders", () => {
+    const graph = importGraph();
+    expect(graph.size).toBeGreaterThan(100);
+    const circles = importCircles(graph).map((c) => c.join(" -> "));
+    expect(circles, "import circles (two files that import each other, directly or through others)").toEqual([]);
   });
 
   it("run-time code never imports the cloudflare SDK, and only the local edge imports Miniflare", () => {
@@ -234,11 +295,11 @@ describe("architecture", () => {
     }
   });
 
-  it("kit/ and edge/ (bundled into Workers) import zod as a namespace, which lets the bundler drop what is unused", () => {
+  it("kit/, edge/ (bundled into Workers), contract/ and client/ (bundled into the dashboard) import zod as a namespace, which lets the bundler drop what is unused", () => {
     // `import { z } from "zod"` keeps all of zod's locales in a bundle (colinhacks/zod#6597).
     const named = listTs(srcDir).flatMap((f) => {
       const srcPath = relative(srcDir, f).split(sep).join("/");
-      if (!["kit", "edge"].includes(layerOf(srcPath))) return [];
+      if (!["kit", "edge", "contract", "client"].includes(layerOf(srcPath))) return [];
       return findImports(srcPath, readFileSync(f, "utf8")).filter((r) => r.namedZ && packageOf(r.specifier) === "zod").map((r) => `src/${srcPath}:${r.line}`);
     });
     expect(named).toEqual([]);
@@ -286,5 +347,17 @@ describe("architecture", () => {
     expect(checkSource("deploy/apply.ts", `import { c } from "../cloudflare/client.ts";\nimport { z } from "zod";`)).toEqual([]);
     expect(checkSource("cli/launchers/up.ts", `const e = await import("../../local-edge/index.ts");`)).toEqual([]);
     expect(checkSource("daemon.ts", `import { createApi } from "./api/app.ts";`)).toEqual([]);
+
+    // The circle finder: a three-file circle, a file importing itself, and a chain that is no circle.
+    const graph = new Map([
+      ["api/types.ts", ["security/open.ts"]],
+      ["security/open.ts", ["security/trail.ts", "kit/errors.ts"]],
+      ["security/trail.ts", ["api/types.ts"]],
+      ["kit/errors.ts", []],
+      ["cli/main.ts", ["cli/main.ts", "cli/args.ts"]],
+      ["cli/args.ts", ["kit/errors.ts"]],
+    ]);
+    expect(importCircles(graph)).toEqual([["api/types.ts", "security/open.ts", "security/trail.ts"], ["cli/main.ts"]]);
+    expect(importCircles(new Map([["a.ts", ["b.ts"]], ["b.ts", ["c.ts"]], ["c.ts", []]]))).toEqual([]);
   });
 });
