@@ -18,7 +18,7 @@ export type ResolvedWorker = {
   entry: string;
   /**
    * The Worker's project root: every file its bundle reads must be inside it, or in an installed
-   * package (src/deploy/confine.ts). The directory of orchestrator.yaml; for a `wrangler:` worker
+   * package (src/build/confine.ts). The directory of orchestrator.yaml; for a `wrangler:` worker
    * whose file lies outside that directory, the wrangler file's directory.
    */
   root: string;

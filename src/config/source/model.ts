@@ -169,7 +169,8 @@ export const BuildSettingsSchema = z
     alias: z.record(z.string(), z.string()),
     /** User module rules (wrangler's defaults are appended at build time). */
     rules: z.array(ModuleRuleSchema),
-    findAdditionalModules: z.boolean(),
+    /** Tri-state as in wrangler: unset is off when bundling and on with no_bundle. */
+    findAdditionalModules: z.boolean().optional(),
     /** Where additional modules are found and named from; default: the entry's directory. */
     baseDir: AbsPath.optional(),
     preserveFileNames: z.boolean(),
@@ -235,7 +236,7 @@ export type WorkerSource = z.infer<typeof WorkerSourceSchema>;
 export function defaultBuildSettings(): BuildSettings {
   return {
     noBundle: false, minify: false, keepNames: true, define: {}, alias: {}, rules: [],
-    findAdditionalModules: false, preserveFileNames: false, jsxFactory: "React.createElement", jsxFragment: "React.Fragment",
+    preserveFileNames: false, jsxFactory: "React.createElement", jsxFragment: "React.Fragment",
   };
 }
 

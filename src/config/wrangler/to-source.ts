@@ -138,7 +138,7 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
       define: get("define") ?? {},
       alias: get("alias") ?? {},
       rules: get("rules") ?? [],
-      findAdditionalModules: get("find_additional_modules") ?? b.findAdditionalModules,
+      ...(get("find_additional_modules") !== undefined ? { findAdditionalModules: get("find_additional_modules")! } : {}),
       ...(baseDir !== undefined ? { baseDir: resolve(dir, baseDir) } : {}),
       preserveFileNames: get("preserve_file_names") ?? b.preserveFileNames,
       ...(tsconfig ? { tsconfig: resolve(dir, tsconfig) } : {}),
