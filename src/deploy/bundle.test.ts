@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ResolvedWorker } from "../config/load.ts";
 import { GateSchema } from "../config/schema.ts";
 import { isCboError } from "../kit/errors.ts";
-import { bundleWorker } from "./bundle.ts";
+import { bindingSpec, bundleWorker } from "./bundle.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cbo-bundle-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,6 +42,14 @@ describe("bundleWorker", () => {
     expect((await bundleWorker(worker(entry, { vars: { A: "1" } }))).hash).not.toBe(a.hash);
     expect((await bundleWorker(worker(entry, { compatibilityDate: "2025-02-01" }))).hash).not.toBe(a.hash);
     expect((await bundleWorker(worker(entry, { kv: { K: "t" } }))).hash).not.toBe(a.hash);
+  });
+
+  it("orders the hashed bindings by code units, never by the host's locale", () => {
+    const spec = bindingSpec(worker("x.js", { vars: { b: "1", B: "1", a: "1", _: "1", é: "1" }, kv: { Z: "z", a: "a" }, compatibilityFlags: ["b", "A", "_"] }));
+    // localeCompare would give _ a B b é (or another order, by locale).
+    expect(Object.keys(spec["vars"] as object)).toEqual(["B", "_", "a", "b", "é"]);
+    expect(Object.keys(spec["kv"] as object)).toEqual(["Z", "a"]);
+    expect(spec["compatibilityFlags"]).toEqual(["A", "_", "b"]);
   });
 
   it("reports a syntax error as ERR_VALIDATION naming file:line", async () => {
