@@ -74,7 +74,8 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
   const limiters = [...(get("ratelimits") ?? [])];
   const unsafe = get("unsafe");
   (unsafe?.bindings ?? []).forEach((b, i) => {
-    const r = SHAPES.ratelimits.element.safeParse(b);
+    const { type: _type, ...limiter } = b;
+    const r = SHAPES.ratelimits.element.safeParse(limiter);
     if (r.success) limiters.push(r.data);
     else refusals.push(`${path("unsafe")}.bindings[${i}]: a ratelimit binding needs name, namespace_id and simple = { limit, period = 10 | 60 }`);
   });
