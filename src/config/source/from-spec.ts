@@ -85,7 +85,9 @@ export function applySpecKeys(base: WorkerSource, w: SpecWorkerKeys, ctx: SpecCo
   // bindings (ai, version_metadata, assets) replace the file's of that kind.
   const singles = new Set<string>(own.filter((b) => b.kind === "ai" || b.kind === "version_metadata" || b.kind === "assets").map((b) => b.kind));
   const names = new Set(own.map((b) => b.binding));
-  const vars = { ...base.vars, ...(w.vars ?? {}) };
+  // A spec binding replaces a file var of its name, a spec var a file binding of its name; a spec
+  // var and a spec binding sharing a name are refused below.
+  const vars = { ...Object.fromEntries(Object.entries(base.vars).filter(([k]) => !names.has(k))), ...(w.vars ?? {}) };
   const kept = base.bindings.filter((b) => !names.has(b.binding) && !singles.has(b.kind) && !Object.hasOwn(w.vars ?? {}, b.binding));
   const consumers: QueueConsumer[] | undefined = w.queues?.consumers?.map((c) => ({
     queue: specResource("queue", c.queue),
@@ -105,12 +107,11 @@ export function applySpecKeys(base: WorkerSource, w: SpecWorkerKeys, ctx: SpecCo
       hint: "Remove `build: true`, or give the command: build: { command: \"npm run build\", cwd: \".\" }.",
     });
   }
-  // Vars shadow bindings of the same name in wrangler too; here a var replacing a file binding is the user's explicit choice.
   const next: WorkerSource = {
     ...base,
     ...(w.compatibility_date ? { compatibilityDate: w.compatibility_date } : {}),
     ...(w.compatibility_flags ? { compatibilityFlags: [...w.compatibility_flags] } : {}),
-    vars: Object.fromEntries(Object.entries(vars).filter(([k]) => !own.some((x) => x.binding === k))),
+    vars,
     bindings: [...kept, ...own],
     migrations: w.migrations ?? base.migrations,
     queueConsumers: consumers ?? base.queueConsumers,
