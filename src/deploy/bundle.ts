@@ -9,6 +9,7 @@ import { buildWorker, byCodeUnits, type BuildOutput, type ModuleType } from "../
 import type { ModuleType as UploadModuleType, WorkerModule } from "../cloudflare/upload.ts";
 import { CboError } from "../kit/errors.ts";
 import { createHash } from "node:crypto";
+import { checkReleasable } from "./releasable.ts";
 
 export type Bundle = {
   /** The name of the entry module. */
@@ -80,6 +81,13 @@ export function legacySource(worker: ResolvedWorker): WorkerSource {
 
 export async function bundleWorker(worker: ResolvedWorker, opts: BundleOptions = {}): Promise<Bundle> {
   const source = worker.source ?? legacySource(worker);
+  checkReleasable(source);
+  const envs = [...new Set(Object.values(worker.sources ?? {}))];
+  if (envs.length > 1) {
+    throw new CboError("ERR_VALIDATION", `Worker ${worker.name} releases different wrangler environments per target (${envs.map((s) => s.origin.kind === "wrangler" ? s.origin.env ?? "top level" : "spec").join(", ")}), which this orchestrator reads but does not release yet.`, {
+      hint: "Use one `env:` for every target for now (the release path is gaining per-target environments, issue 13).",
+    });
+  }
   const build = await buildWorker(source, { root: worker.root, protect: opts.protect ?? [] });
   const main = build.modules[0];
   if (!build.mainModule || !main) {
