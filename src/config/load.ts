@@ -9,7 +9,7 @@ import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts"
 import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
 import type { WorkerSource } from "./source/model.ts";
 import { shareSameIds } from "./source/resources.ts";
-import { resolveWorkerSources } from "./source/resolve.ts";
+import { DEFAULT_COMPAT_DATE, resolveWorkerSources } from "./source/resolve.ts";
 
 export type ResolvedWorker = {
   tenant: string;
@@ -55,7 +55,6 @@ export type ResolvedWorker = {
 
 export type ResolvedSpec = { tenant: string; file: string; targets: Target[]; workers: ResolvedWorker[] };
 
-const DEFAULT_COMPAT_DATE = "2025-01-01";
 
 /** `orchestrator.yaml: workers[1].rollout.steps: steps must increase…` — one line per problem. */
 export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {

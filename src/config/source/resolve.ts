@@ -19,6 +19,8 @@ import type { WorkerSource } from "./model.ts";
 import { applyResourceOverrides } from "./resources.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/** The compatibility date of a worker that gives none (wrangler refuses to deploy without one). */
+export const DEFAULT_COMPAT_DATE = "2025-01-01";
 
 export type WorkerSources = {
   /** The name the orchestrator knows the worker by. */
@@ -50,6 +52,8 @@ export function resolveWorkerSources(w: WorkerSpec, index: number, targets: stri
     let s = raw && wranglerFile ? wranglerSourceFromRaw(raw, wranglerFile, env !== undefined ? { env } : {}) : emptySource(w.name!, w.main!, ctx);
     s = applySpecKeys(s, w, ctx);
     if (w.name) s = { ...s, name: w.name };
+    // The date the release uploads is the date the bundle is built for (nodejs_compat, navigator).
+    if (!s.compatibilityDate) s = { ...s, compatibilityDate: DEFAULT_COMPAT_DATE, warnings: [...s.warnings, `no compatibility_date: ${DEFAULT_COMPAT_DATE} is used (wrangler refuses to deploy without one)`] };
     s = applyResourceOverrides(s, w.resources ?? {}, `${ctx.file}: ${ctx.where}`);
     if (!NAME.test(s.name)) {
       throw new CboError("ERR_VALIDATION", `${ctx.file}: ${ctx.where}: the Worker name "${s.name}"${wranglerFile ? ` (from ${wranglerFile}${env ? `, env ${env}` : ""})` : ""} is not one the orchestrator takes: use lowercase letters, digits and dashes, starting with a letter.`, {
