@@ -13,6 +13,8 @@ import { loadSpec, type ResolvedSpec } from "./config/load.ts";
 import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
 import type { Target } from "./config/schema.ts";
 import { createStore, type Store } from "./store/index.ts";
+import { refuseLostStore } from "./store/lost-store.ts";
+import { listArchives } from "./backup/retention.ts";
 import type { Db } from "./store/db.ts";
 import { createCloudflareClient } from "./cloudflare/index.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
@@ -78,8 +80,12 @@ export type DaemonOptions = {
   allowedHosts?: string[];
   /** How refused requests are grouped and counted in the audit log (default: 10 in full per client and kind per 60 s, then counted). */
   denials?: DenialOptions;
+  /** Between attempts at a rollback that did not land (a region out, a full disk): default 1 s doubling to 30 s, jittered. */
+  restoreBackoff?: { baseMs: number; maxMs: number };
   /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
   backup?: { everyMs: number; keep: number; dir?: string };
+  /** A full disk: room wanted beyond the WAL before writing again (default 8 MiB), and how often it is looked at (default 2 s). */
+  storage?: { headroomBytes?: number; probeMs?: number };
 };
 
 export type Daemon = {
@@ -151,19 +157,32 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const targets = buildTargets(spec, opts);
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
   const currentSpec = specSource(opts.configFile, spec, log);
-  const store = createStore(join(dataDir, "orchestrator.sqlite"));
+  const dbFile = join(dataDir, "orchestrator.sqlite");
+  const auditExport = opts.auditExport ?? join(dataDir, "audit-checkpoints.jsonl");
+  const backupDir = opts.backup?.dir ?? join(dataDir, "backups");
+  // Never a silent reset: a lost database in a directory that held one is refused (store/lost-store.ts).
+  // The master key file is not a trace: `cbo init` and deployment kits create it before the first start.
+  refuseLostStore({
+    file: dbFile,
+    traces: ["admin-token", "daemon.json", "orchestrator-key.json", "audit-checkpoints.jsonl", "tunnel", "backups"].map((f) => join(dataDir, f))
+      .concat(/^https?:\/\//i.test(auditExport) ? [] : [auditExport]),
+    newestBackup: listArchives(backupDir).at(-1),
+    checkpointFile: /^https?:\/\//i.test(auditExport) ? undefined : auditExport,
+  });
+  const store = createStore(dbFile, { check: true, storage: { log, ...opts.storage } });
   let security: Security | undefined;
   try {
+    // A WAL that a full disk kept from its checkpoint is folded in first, or the room it needs named.
+    store.storage.settle();
     const keyFile = configuredKeyFile(opts);
     // A rotation interrupted between its commit and its rename is finished before the key is read.
     if (keyFile) completeKeyFileRotation(keyFile, store.db, log);
     let masterKey = resolveMasterKey(opts, store.db, log);
     const startedAt = Date.now();
-    const auditExport = opts.auditExport ?? join(dataDir, "audit-checkpoints.jsonl");
     // Signed checkpoints are public, but an older file left 0644 is tightened like the rest.
     if (opts.auditExport === undefined && existsSync(auditExport)) tighten(auditExport, 0o600);
     const sec = (security = await openSecurity({
-      db: store.db, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}), ...(opts.denials ? { denials: opts.denials } : {}),
+      db: store.db, storage: store.storage, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}), ...(opts.denials ? { denials: opts.denials } : {}),
     }));
     // Offline verifiers (cbo audit verify) find the public key beside the data; it is public.
     writePrivateFile(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
@@ -193,6 +212,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const engine = createEngine({
       store, spec: currentSpec, targets: () => targets, log,
       protectedPaths: protectedPaths(opts, dataDir),
+      ...(opts.restoreBackoff ? { restoreBackoff: opts.restoreBackoff } : {}),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
       orchestratorUrl: () => opts.orchestratorUrl ?? tunnel.workersUrl() ?? listening,
       publicKey: () => sec.orchestratorKey.publicKey,
@@ -248,7 +268,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // Only where the daemon keeps its own things (its backup directory, or its user's), before anything is created.
         checkArchivePlace({ ...o, dataDir, backupDir: opts.backup?.dir ?? join(dataDir, DEFAULT_BACKUP_DIR) });
         const dir = o.dir ?? opts.backup?.dir;
-        return backupNow({ dataDir, db: store.db, masterKey, ...(o.out ? { out: o.out } : {}), ...(dir ? { dir } : {}), ...(o.keep ? { keep: o.keep } : {}), written });
+        // A signed checkpoint at the archive's head, in the archive and in the checkpoint file.
+        return backupNow({ dataDir, db: store.db, masterKey, checkpoint: () => sec.audit.checkpoint(), ...(o.out ? { out: o.out } : {}), ...(dir ? { dir } : {}), ...(o.keep ? { keep: o.keep } : {}), written });
       },
     };
     const env = opts.env ?? process.env;
@@ -280,6 +301,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ? // Loaded only when a schedule is configured: an idle daemon without one does not pay for it.
         (await import("./backup/index.ts")).startBackupSchedule({
           dataDir, db: store.db, masterKey: () => masterKey, every: opts.backup.everyMs, keep: opts.backup.keep, log, ...(opts.backup.dir ? { dir: opts.backup.dir } : {}),
+          checkpoint: () => sec.audit.checkpoint(), paused: () => store.storage.paused(),
           onBackup: (b) => sec.trail.note({
             actor: "daemon", action: "backup.create", target: `backup:${basename(b.file)}`, tenant: spec.tenant, outcome: "ok",
             details: { bytes: b.bytes, masterKeyId: b.masterKeyId, entries: b.audit.entries, checkpoints: b.audit.checkpoints, pruned: b.removed.length },
@@ -330,8 +352,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     };
   } catch (e) {
     await security?.stop({ checkpoint: false }).catch(() => {});
+    // A full disk or a damaged file met on the way is named as such, not as the write it broke.
+    const named = store.storage.name(e);
     store.close();
-    throw e;
+    throw named;
   }
 }
 

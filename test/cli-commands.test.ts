@@ -173,9 +173,9 @@ describe("cbo against the daemon API (test double)", () => {
     expect(r.stdout).toMatch(/release rel_\d+ failed after .*: the Cloudflare API of eu is unreachable/);
   });
 
-  it("release rolled back because the edge failed (not the version) exits 2", async () => {
+  it("release rolled back because the edge failed (not the version) exits 1 like any rollback: the outcome decides", async () => {
     const r = await cbo(["release", "outage"]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/eu\s+step FAILED: eu: the 10% step failed: Cloudflare is unreachable/);
     expect(r.stdout.trimEnd().split("\n").at(-1)).toMatch(/^release rel_\d+ rolled back after \d+\.\d s: eu: the 10% step failed; eu back on outage-v1$/);
   });

@@ -49,7 +49,7 @@ describe("cbo tunnel create, config, status", () => {
     expect(r.out).toContain("apt-get install cloudflared");
     expect(r.out).toContain("cloudflare/cloudflared");
     const health = await rig.api<{ ok: boolean; tunnel: unknown }>("GET", "/v1/health");
-    expect(health).toEqual({ ok: true, tunnel: { configured: false, process: "not-installed", restarts: 0 } });
+    expect(health).toEqual({ ok: true, storage: { full: false }, tunnel: { configured: false, process: "not-installed", restarts: 0 } });
   });
 
   it("creates the tunnel and its ingress through the API and writes 0600 files with the catch-all last", async () => {

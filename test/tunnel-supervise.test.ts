@@ -96,7 +96,7 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
   });
 
   it("waits for a tunnel before running cloudflared", async () => {
-    expect(await rig.api("GET", "/v1/health")).toEqual({ ok: true, tunnel: { configured: false, process: "no-tunnel", restarts: 0 } });
+    expect(await rig.api("GET", "/v1/health")).toEqual({ ok: true, storage: { full: false }, tunnel: { configured: false, process: "no-tunnel", restarts: 0 } });
     expect(starts()).toEqual([]);
   });
 
@@ -114,7 +114,7 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
     expect(env).not.toContain("CLOUDFLARE_API_TOKEN");
     const s = await until("running", async () => ((await proc()).state === "running" ? proc() : undefined));
     expect(s.pid).toBe(first!.pid);
-    expect(await rig.api("GET", "/v1/health")).toEqual({ ok: true, tunnel: { configured: true, process: "running", restarts: 0 } });
+    expect(await rig.api("GET", "/v1/health")).toEqual({ ok: true, storage: { full: false }, tunnel: { configured: true, process: "running", restarts: 0 } });
     // Its output reaches the daemon's log, with the token it echoed redacted.
     const token = readFileSync(join(dir, "token"), "utf8").trim();
     const line = await until("its log line", () => rig.logs.find((l) => l.startsWith("cloudflared: stand-in cloudflared: starting")));

@@ -98,7 +98,8 @@ export function createApi(deps: ApiDeps): Api {
 
   const app = new Hono();
   app.onError((err, c) => {
-    const res = toErrorResponse(err, log);
+    // A full disk or a damaged database is named (ERR_DISK_FULL, ERR_STORE_CORRUPT), never ERR_INTERNAL.
+    const res = toErrorResponse(deps.store.storage.classify(err), log);
     // A session cookie the server no longer knows: drop it, so the browser stops sending it.
     if (res.status === 401 && !c.req.header("authorization") && readSessionCookie(c.req.header("cookie")) !== undefined) {
       res.headers.append("set-cookie", clearSessionCookie(isHttps(c.req.url, c.req.header("x-forwarded-proto"))));
@@ -167,8 +168,9 @@ export function createApi(deps: ApiDeps): Api {
       try {
         out = await deps.security.trail.within(by, () => r.handle(input));
       } catch (e) {
-        if (r.audit && principal) deps.security.trail.within(by, () => deps.security.trail.failed(r.audit!.action, actorOf(principal), r.audit!.target?.(input) ?? null, tenant, e));
-        throw e;
+        const named = deps.store.storage.classify(e);
+        if (r.audit && principal) deps.security.trail.within(by, () => deps.security.trail.failed(r.audit!.action, actorOf(principal), r.audit!.target?.(input) ?? null, tenant, named));
+        throw named;
       }
       if (r.stream) {
         if (!(out instanceof ReadableStream)) throw new Error(`route ${r.id} is a stream but its handler returned something else`);

@@ -136,7 +136,7 @@ export function createAuditTrail(opts: { log: (line: string) => void; denials?: 
     /** A refused or failed mutation (best effort): the error's code, never its details. */
     failed(action: string, actor: string, target: string | null, tenant: string, err: unknown): void {
       const code = isCboError(err) ? err.code : "ERR_INTERNAL";
-      if (code === "ERR_AUDIT_UNAVAILABLE") return; // it would fail the same way
+      if (code === "ERR_AUDIT_UNAVAILABLE" || code === "ERR_DISK_FULL" || code === "ERR_STORE_CORRUPT") return; // it would fail the same way
       note({ actor, action, target, tenant, outcome: code === "ERR_FORBIDDEN" ? "denied" : "error", details: { code } });
     },
 

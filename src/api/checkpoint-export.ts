@@ -3,9 +3,10 @@
 // the VPS cannot rewrite" (point it at a mount or sync it away); a URL is that place. Each line is
 // a checkpoint line of the export format (src/audit/FORMAT.md), so readAuditExport reads the file
 // and `cbo audit verify --checkpoint <file>` checks the log against it.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { canonicalJson, parseAuditExport, type AuditCheckpoint, type AuditLog } from "../audit/index.ts";
 import { CboError } from "../kit/errors.ts";
+import { classifyStorageError } from "../store/storage-errors.ts";
 
 export type CheckpointExport = {
   /** Where checkpoints go: a file path or an http(s) URL. */
@@ -27,12 +28,24 @@ export function createCheckpointExport(opts: { dest: string; audit: () => AuditL
     if (cps.length === 0) return;
     const text = cps.map((cp) => canonicalJson({ ...cp, kind: "checkpoint" }) + "\n").join("");
     let fd: number | undefined;
+    let size: number | undefined;
     try {
       fd = openSync(opts.dest, "a", 0o644);
+      size = fstatSync(fd).size;
       writeSync(fd, text);
       fsyncSync(fd);
     } catch (e) {
-      throw new CboError("ERR_IO", `The audit checkpoint could not be appended to ${opts.dest}.`, { cause: e });
+      // A line half written (the disk filled mid-line) would be unreadable forever after: cut it
+      // off, so that the file stays whole lines and the next append goes after the last good one.
+      if (fd !== undefined && size !== undefined) {
+        try {
+          ftruncateSync(fd, size);
+        } catch {
+          // the line stays; readers report it as unreadable, by position
+        }
+      }
+      throw classifyStorageError(e, { path: opts.dest, neededBytes: 1024 * 1024 }) ??
+        new CboError("ERR_IO", `The audit checkpoint could not be appended to ${opts.dest}.`, { cause: e });
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
@@ -62,7 +75,10 @@ export function createCheckpointExport(opts: { dest: string; audit: () => AuditL
         // Incremental: the receiver appends what it gets (POST), so nothing it holds is resent.
         await audit.exportTo(opts.dest, { include: "checkpoints", sinceTreeSize: shipped, method: "POST", ...(opts.fetch ? { fetch: opts.fetch } : {}) });
       } else {
-        appendLines([cp]);
+        // Every stored checkpoint the file lacks, not only this one: one that failed to ship (a
+        // full disk) goes out with the next.
+        const missed = opts.audit()?.checkpoints({ sinceTreeSize: shipped }).filter((c) => c.tree_size < cp.tree_size) ?? [];
+        appendLines([...missed, cp]);
       }
       shipped = cp.tree_size;
     },

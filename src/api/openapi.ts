@@ -16,7 +16,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: "The body is larger than this route takes (ERR_PAYLOAD_TOO_LARGE; details.limit in bytes)",
   421: "The Host header names no host this daemon answers for (ERR_HOST_NOT_ALLOWED)",
   429: "Too many failed authentication attempts from this client or with this token prefix (ERR_RATE_LIMITED); see retry-after. A valid token or signature is never refused by it",
-  500: "Internal error (ERR_INTERNAL); the daemon's log has the details",
+  500: "Internal error (ERR_INTERNAL); the daemon's log has the details. ERR_STORE_CORRUPT: the daemon's database is damaged (restore a backup)",
+  507: "Refused, nothing changed: the disk holding the daemon's data is full (ERR_DISK_FULL; details give path, freeBytes and neededBytes). Retry once there is room",
   503: "Refused, nothing changed: the audit log could not record it (ERR_AUDIT_UNAVAILABLE), or Cloudflare (or the local edge) was unavailable or rate limiting until retries ran out",
 };
 
@@ -70,6 +71,8 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
   const paths: Record<string, Record<string, Json>> = {};
   for (const r of routes) {
     const errors = new Set([500, ...r.errors]);
+    // Any write can meet a full disk.
+    if (r.method !== "get") errors.add(507);
     if (r.params || r.query || r.body) errors.add(400);
     if (r.body) errors.add(413);
     errors.add(421);

@@ -19,7 +19,7 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       id: "getStatus",
       method: "get",
       path: "/v1/status",
-      summary: "Every target and worker: what each target serves (read from the edge), health, last release",
+      summary: "Every target and worker: what each target serves (read from the edge), health, drift, a restore pending, last release",
       role: "viewer",
       response: StatusSchema,
       async handle({ tenant }) {
@@ -30,6 +30,7 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
           catalogTargets: store.catalog.targets(tenant),
           health: store.health.list(tenant),
           drift: store.drift.list(tenant),
+          restores: engine.restores().filter((p) => p.tenant === tenant),
           lastRelease: (worker) => store.releases.list({ worker, tenant, limit: 1 })[0] ?? null,
           observations,
         });

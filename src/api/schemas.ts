@@ -112,6 +112,18 @@ export const DriftSchema = z.object({
   checkedAt: z.string(),
 });
 
+/** A touched target whose rollback has not landed yet: the engine retries it until it does (src/deploy/owed.ts). */
+export const RestorePendingSchema = z
+  .object({
+    releaseId: z.string().describe("The release whose rollback owes this restore (rolling_back until it lands)"),
+    versionId: z.string().nullable().describe("The version the target goes back to (null: read from the edge when it answers)"),
+    since: z.string().describe("When the first attempt failed"),
+    attempts: z.number().int(),
+    lastError: z.string().describe("Why the last attempt did not land, e.g. ERR_CF_UNAVAILABLE: …"),
+    nextAttemptAt: z.string().nullable(),
+  })
+  .describe("restore pending: the target may still serve the release's version (a split) until it lands");
+
 export const StatusSchema = z.object({
   tenant: z.string(),
   targets: z.array(TargetSummarySchema),
@@ -127,6 +139,8 @@ export const StatusSchema = z.object({
           health: HealthSchema.nullable(),
           /** Null until the drift checker has looked at this worker and target. */
           drift: DriftSchema.nullable().optional(),
+          /** Set while a release owes this target its rollback ("restore pending"); null otherwise. */
+          restore: RestorePendingSchema.nullable().optional(),
         }),
       ),
       lastRelease: ReleaseSchema.nullable(),
@@ -178,6 +192,7 @@ export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   ReleasePlan: ReleasePlanSchema,
   Status: StatusSchema,
   Drift: DriftSchema,
+  RestorePending: RestorePendingSchema,
   Target: TargetSummarySchema,
   Worker: WorkerSummarySchema,
   VersionEntry: VersionEntrySchema,

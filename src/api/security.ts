@@ -6,7 +6,7 @@
 import { createAuditLog, type AuditLog, type VerifyResult } from "../audit/index.ts";
 import type { CryptoKey } from "../kit/signing/index.ts";
 import type { Db } from "../store/db.ts";
-import type { Store } from "../store/index.ts";
+import type { Storage, Store } from "../store/index.ts";
 import { createVault, type MasterKey, type Vault } from "../vault/index.ts";
 import { createWorkerKeys, type WorkerKeys } from "../vault/worker-keys.ts";
 import { createAuditTrail, type AuditTrail } from "./audit-trail.ts";
@@ -16,6 +16,8 @@ import { loadOrchestratorKey, type OrchestratorKeyInfo } from "./orchestrator-ke
 
 export type SecurityOptions = {
   db: Db;
+  /** The store's disk watch: a full disk is named and pauses checkpoints (store/storage.ts). */
+  storage?: Pick<Storage, "classify" | "paused">;
   masterKey: MasterKey;
   /** Where checkpoints are shipped: a file (appended) or an http(s) URL (POSTed); none when absent. */
   checkpointExport?: string;
@@ -58,6 +60,7 @@ export async function openSecurity(opts: SecurityOptions): Promise<Security> {
     db: opts.db,
     signer: key.signer,
     log,
+    ...(opts.storage ? { storage: opts.storage } : {}),
     ...(opts.checkpointEvery ? { checkpointEvery: opts.checkpointEvery } : {}),
     ...(shipping ? { onCheckpoint: (cp) => shipping.onCheckpoint(cp) } : {}),
   });

@@ -25,6 +25,16 @@ describe("status", () => {
     expect(status.workers[0]!.lastRelease).toBe(release);
   });
 
+  it("names a restore pending on the target that owes it, and null on the others", () => {
+    const status = buildStatus({
+      spec: testSpec(), catalogTargets: [], health: [], lastRelease: () => null, observations: new Map(),
+      restores: [{ releaseId: "r2", tenant: "default", worker: "hello", target: "us", versionId: "v1", since: "t0", attempts: 3, lastError: "ERR_CF_UNAVAILABLE: down", nextAttemptAt: "t9" }],
+    });
+    const [eu, us] = status.workers[0]!.targets;
+    expect(us!.restore).toEqual({ releaseId: "r2", versionId: "v1", since: "t0", attempts: 3, lastError: "ERR_CF_UNAVAILABLE: down", nextAttemptAt: "t9" });
+    expect(eu!.restore).toBeNull();
+  });
+
   it("targets keep spec order and take the jurisdiction from the spec", () => {
     expect(targetSummaries(testSpec(), []).map((t) => `${t.name}:${t.jurisdiction}`)).toEqual(["eu:eu", "us:null", "ap:null"]);
   });

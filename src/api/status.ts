@@ -3,14 +3,20 @@
 // Pure: the routes gather the inputs.
 import type * as z from "zod";
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
+import type { PendingRestore } from "../deploy/types.ts";
 import type { DriftRow, HealthRow, Release, TargetRow } from "../store/index.ts";
 import type { Observation } from "./observe.ts";
-import type { DriftSchema, StatusSchema, TargetSummarySchema, WorkerSummarySchema } from "./schemas.ts";
+import type { DriftSchema, RestorePendingSchema, StatusSchema, TargetSummarySchema, WorkerSummarySchema } from "./schemas.ts";
 
 export type Status = z.output<typeof StatusSchema>;
 export type TargetSummary = z.output<typeof TargetSummarySchema>;
 export type WorkerSummary = z.output<typeof WorkerSummarySchema>;
 export type DriftSummary = z.output<typeof DriftSchema>;
+export type RestoreSummary = z.output<typeof RestorePendingSchema>;
+
+export function restoreSummary(p: PendingRestore): RestoreSummary {
+  return { releaseId: p.releaseId, versionId: p.versionId, since: p.since, attempts: p.attempts, lastError: p.lastError, nextAttemptAt: p.nextAttemptAt };
+}
 
 export function driftSummary(d: DriftRow): DriftSummary {
   return {
@@ -46,8 +52,11 @@ export function buildStatus(input: {
   observations: Map<string, Observation>;
   /** The drift checker's rows (the route always passes them); without them targets carry no `drift` field. */
   drift?: DriftRow[];
+  /** The engine's owed restores (the route always passes them); without them targets carry no `restore` field. */
+  restores?: PendingRestore[];
 }): Status {
   const health = new Map(input.health.map((h) => [`${h.worker}\u0000${h.target}`, h]));
+  const restores = input.restores && new Map(input.restores.map((p) => [`${p.worker}\u0000${p.target}`, p]));
   const drift = input.drift && new Map(input.drift.map((d) => [`${d.worker}\u0000${d.target}`, d]));
   return {
     tenant: input.spec.tenant,
@@ -66,6 +75,7 @@ export function buildStatus(input: {
             liveError: live ? null : (seen?.errors.get(target) ?? "This target's deployment was not read."),
             health: h ? { status: h.status, versionId: h.version_id, latencyMs: h.latency_ms, checkedAt: h.checked_at } : null,
             ...(drift ? { drift: row ? driftSummary(row) : null } : {}),
+            ...(restores ? { restore: restores.has(`${w.name}\u0000${target}`) ? restoreSummary(restores.get(`${w.name}\u0000${target}`)!) : null } : {}),
           };
         }),
         lastRelease: input.lastRelease(w.name),

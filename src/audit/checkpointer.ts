@@ -8,6 +8,7 @@
 // the row written only while no transaction is open on the connection (never inside a caller's).
 import { CboError, isCboError, toCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
+import type { Storage } from "../store/storage.ts";
 import { checkpointBody, createSignatureChecker, toHex } from "./checkpoint-body.ts";
 import { insertCheckpoint, maxCheckpointSize, checkpointAt } from "./checkpoints-table.ts";
 import { entrySql, readHead } from "./entries-table.ts";
@@ -22,6 +23,8 @@ export type CheckpointerOptions = {
   pollMs: number;
   onCheckpoint?: (cp: AuditCheckpoint) => void | Promise<void>;
   log: (line: string) => void;
+  /** Names a full disk or a damaged file; while the disk is full, no checkpoint is due (none could be written). */
+  storage: Pick<Storage, "classify" | "paused">;
 };
 
 export function createCheckpointer(o: CheckpointerOptions) {
@@ -34,8 +37,13 @@ export function createCheckpointer(o: CheckpointerOptions) {
   let covered: number | undefined;
   let oldestUncoveredAt: number | undefined;
 
+  /** A full disk or a damaged database named as such; anything else as it is. */
+  const named = (e: unknown): unknown => {
+    const n = o.storage.classify(e);
+    return isCboError(n) && (n.code === "ERR_DISK_FULL" || n.code === "ERR_STORE_CORRUPT") ? n : e;
+  };
   const report = (e: unknown) => {
-    const err = toCboError(e);
+    const err = toCboError(named(e));
     o.log(`audit: checkpoint failed: ${err.code}: ${err.message}`);
   };
 
@@ -62,7 +70,9 @@ export function createCheckpointer(o: CheckpointerOptions) {
 
   /** A new checkpoint over everything committed; the last one when nothing was added since. */
   function checkpoint(): Promise<AuditCheckpoint> {
-    const run = queue.then(take);
+    const run = queue.then(take).catch((e: unknown) => {
+      throw named(e);
+    });
     queue = run.catch(() => undefined);
     return run;
   }
@@ -83,6 +93,8 @@ export function createCheckpointer(o: CheckpointerOptions) {
   /** Takes a checkpoint if one is due; resolves undefined otherwise. */
   function maybeCheckpoint(): Promise<AuditCheckpoint | undefined> {
     if (inflight) return inflight;
+    // Backs off while the disk is full: the storage watch says when there is room again.
+    if (o.storage.paused()) return Promise.resolve(undefined);
     let due: boolean;
     try {
       due = isDue();

@@ -9,6 +9,8 @@
 import { CboError, isCboError } from "../kit/errors.ts";
 import { transaction } from "../kit/transaction.ts";
 import type { Db } from "../store/db.ts";
+import type { Storage } from "../store/storage.ts";
+import { classifyStorageError, DEFAULT_HEADROOM_BYTES } from "../store/storage-errors.ts";
 import { canonicalJson } from "./canonical.ts";
 import { createCheckpointer, guard } from "./checkpointer.ts";
 import { checkpointsForVerify, listCheckpoints } from "./checkpoints-table.ts";
@@ -31,14 +33,28 @@ export type AuditLogOptions = {
   /** After each new checkpoint, e.g. to ship it off the VPS with exportTo(url, { sinceTreeSize }). */
   onCheckpoint?: (cp: AuditCheckpoint) => void | Promise<void>;
   log?: (line: string) => void;
+  /** The store's disk watch: names a full disk or a damaged file, and pauses checkpoints while the disk is full. */
+  storage?: Pick<Storage, "classify" | "paused">;
 };
 
 export function createAuditLog(opts: AuditLogOptions) {
   const { db, signer } = opts;
   const now = opts.now ?? Date.now;
   const every = { entries: opts.checkpointEvery?.entries ?? 1000, ms: opts.checkpointEvery?.ms ?? 60_000 };
+  // Without the store's watch (tests, offline tools): the same naming, without the pause.
+  const location = (() => {
+    try {
+      return db.location() ?? undefined;
+    } catch {
+      return undefined; // not open
+    }
+  })();
+  const storage = opts.storage ?? {
+    classify: (e: unknown) => (location === undefined ? e : (classifyStorageError(e, { path: location, neededBytes: DEFAULT_HEADROOM_BYTES }) ?? e)),
+    paused: () => false,
+  };
   const checkpointer = createCheckpointer({
-    db, signer, now, every, pollMs: opts.pollMs ?? Math.min(1000, every.ms), onCheckpoint: opts.onCheckpoint,
+    db, signer, now, every, pollMs: opts.pollMs ?? Math.min(1000, every.ms), onCheckpoint: opts.onCheckpoint, storage,
     log: opts.log ?? ((line) => process.stderr.write(line + "\n")),
   });
 
@@ -73,6 +89,9 @@ export function createAuditLog(opts: AuditLogOptions) {
       if (requireTx && !inTx) throw new CboError("ERR_INTERNAL", "appendIn(tx) needs a transaction open on that connection.");
       out = inTx ? valid.map((e) => write(conn, e)) : transaction(conn, () => valid.map((e) => write(conn, e)));
     } catch (e) {
+      // A full disk or a damaged database is named as such: the operator's fix depends on it.
+      const named = storage.classify(e);
+      if (isCboError(named) && (named.code === "ERR_DISK_FULL" || named.code === "ERR_STORE_CORRUPT")) throw named;
       if (isCboError(e)) throw e;
       throw new CboError("ERR_AUDIT_UNAVAILABLE", "The audit log could not be written, so the change was refused.", {
         cause: e, hint: "Check the data directory (disk space, permissions); the change can be retried.",

@@ -1,13 +1,15 @@
 // createBackup: one encrypted, integrity-checked archive of the store, vault and audit log (the
 // database file) and the audit checkpoint file, written atomically with mode 0600. The master key
 // and the edge's data are never inside.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
+import { classifyStorageError } from "../store/storage-errors.ts";
 import type { MasterKey } from "../vault/index.ts";
 import { sealArchive } from "./seal.ts";
 import { snapshot } from "./snapshot.ts";
+import { CHECKPOINTS_FILE, DB_FILE } from "./format.ts";
 
 export type BackupOptions = {
   dataDir: string;
@@ -17,6 +19,13 @@ export type BackupOptions = {
   /** The archive's path; it must not exist yet. */
   out: string;
   now?: () => Date;
+  /**
+   * Signs an audit checkpoint over everything committed (the daemon's audit.checkpoint, which also
+   * ships it to the checkpoint file) just before the copy, so the archive carries a signed
+   * checkpoint at its own head: a restore then checks the whole archived log, and an off-site
+   * checkpoint file's later checkpoints are recognisably after the backup. A failure fails the backup.
+   */
+  checkpoint?: () => Promise<unknown>;
 };
 
 export type BackupResult = {
@@ -34,6 +43,7 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
   if (existsSync(out)) throw new CboError("ERR_CONFLICT", `${out} already exists; a backup never overwrites a file.`, { hint: "Choose another --out, or --dir for generated names." });
   mkdirSync(dirname(out), { recursive: true, mode: 0o700 });
   // Beside the archive, so the copy lands where the operator made room, and private (0700).
+  if (opts.checkpoint) await opts.checkpoint();
   const tmpDir = mkdtempSync(join(dirname(out), `.${basename(out)}.tmp-`));
   try {
     const snap = await snapshot({ dataDir, ...(opts.db ? { db: opts.db } : {}), masterKey: opts.masterKey, tmpDir });
@@ -43,9 +53,20 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
     });
     return { file: out, bytes, createdAt, masterKeyId: opts.masterKey.id, files: header.files, audit: snap.audit };
   } catch (e) {
+    if (isCboError(e) && !(e.code === "ERR_IO" && e.cause !== undefined)) throw e;
+    // A full disk is named with what the archive needs: about the size of the database and checkpoint file.
+    const full = classifyStorageError(e, { path: out, neededBytes: archiveEstimate(dataDir) });
+    if (full) throw full;
     if (isCboError(e)) throw e;
     throw new CboError("ERR_IO", `The backup could not be written to ${out}.`, { cause: e });
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
+}
+
+/** Twice the bytes an archive of `dataDir` takes (the copy in the temp directory, then the archive), at least 1 MiB. */
+function archiveEstimate(dataDir: string): number {
+  const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+  const db = [DB_FILE, `${DB_FILE}-wal`, CHECKPOINTS_FILE].reduce((n, f) => n + size(join(dataDir, f)), 0);
+  return Math.max(2 * db, 1024 * 1024);
 }

@@ -17,7 +17,8 @@ import type { VerifyCheckpoint } from "../audit/index.ts";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { MasterKey } from "../vault/index.ts";
 import { fsyncDir } from "./files.ts";
-import { ARCHIVE_FILES, CHECKPOINTS_FILE, DB_FILE } from "./format.ts";
+import { classifyStorageError } from "../store/storage-errors.ts";
+import { ARCHIVE_FILES, bodyBytes, CHECKPOINTS_FILE, DB_FILE } from "./format.ts";
 import { openArchiveKeys } from "./keys.ts";
 import { decrypt, openArchive } from "./open-archive.ts";
 import { verifyRestored, type PublicKeys, type RestoredState } from "./verify-restored.ts";
@@ -69,6 +70,9 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     if (created) rmSync(dataDir, { recursive: true, force: true });
     else for (const f of WRITTEN) rmSync(join(dataDir, f), { force: true });
     if (isCboError(e)) throw e;
+    // A full disk is named with the room the restored files take.
+    const full = classifyStorageError(e, { path: dataDir, neededBytes: bodyBytes(archive.header) + 1024 * 1024 });
+    if (full) throw full;
     throw new CboError("ERR_IO", `The backup could not be restored into ${dataDir}.`, { cause: e, hint: "nothing was left in the data directory" });
   } finally {
     archive.close();

@@ -23,6 +23,8 @@ export type BackupNowOptions = {
   /** With `dir`: afterwards remove all but the newest `keep` archives there. */
   keep?: number;
   now?: () => Date;
+  /** Signs an audit checkpoint just before the copy (createBackup's `checkpoint`). */
+  checkpoint?: () => Promise<unknown>;
   written?: (r: BackupResult) => void | Promise<void>;
 };
 
@@ -33,7 +35,7 @@ export async function backupNow(o: BackupNowOptions): Promise<BackupDone> {
   const at = o.now?.() ?? new Date();
   const dir = o.out === undefined ? resolve(o.dir ?? join(dataDir, DEFAULT_BACKUP_DIR)) : undefined;
   const out = o.out === undefined ? join(dir!, archiveName(at)) : resolve(o.out);
-  const result = await createBackup({ dataDir, ...(o.db ? { db: o.db } : {}), masterKey: o.masterKey, out, now: () => at });
+  const result = await createBackup({ dataDir, ...(o.db ? { db: o.db } : {}), masterKey: o.masterKey, out, now: () => at, ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}) });
   try {
     await o.written?.(result);
   } catch (e) {

@@ -6,7 +6,8 @@
 //
 // Runs never overlap: runNow() during a run returns that run. A failure never stops the schedule:
 // it is logged (and passed to onError) and the next run comes `every` ms later. The timer is
-// unref'd, so it never keeps a process alive on its own.
+// unref'd, so it never keeps a process alive on its own. While the disk is full (paused()) a due
+// backup is skipped, not attempted.
 import { join, resolve } from "node:path";
 import * as z from "zod";
 import { CboError, toCboError } from "../kit/errors.ts";
@@ -32,6 +33,10 @@ export type BackupScheduleOptions = {
   onBackup?: (r: BackupResult & { removed: string[] }) => void | Promise<void>;
   onError?: (e: CboError) => void;
   now?: () => Date;
+  /** Signs an audit checkpoint just before each copy (createBackup's `checkpoint`). */
+  checkpoint?: () => Promise<unknown>;
+  /** True while the disk is full: a due backup is skipped (logged) and the next one comes `every` ms later. */
+  paused?: () => boolean;
 };
 
 export type BackupSchedule = {
@@ -58,7 +63,7 @@ export function startBackupSchedule(opts: BackupScheduleOptions): BackupSchedule
   async function once(): Promise<BackupResult & { removed: string[] }> {
     const at = now();
     const masterKey = typeof opts.masterKey === "function" ? opts.masterKey() : opts.masterKey;
-    const result = await backupNow({ dataDir, ...(opts.db ? { db: opts.db } : {}), masterKey, dir, keep: opts.keep, now: () => at });
+    const result = await backupNow({ dataDir, ...(opts.db ? { db: opts.db } : {}), masterKey, dir, keep: opts.keep, now: () => at, ...(opts.checkpoint ? { checkpoint: opts.checkpoint } : {}) });
     const { removed } = result;
     log(`backup: wrote ${result.file} (${result.bytes} bytes, ${result.audit.entries} audit entries)${removed.length ? `; removed ${removed.length} older archive(s), keeping ${opts.keep}` : ""}`);
     await opts.onBackup?.(result);
@@ -78,6 +83,11 @@ export function startBackupSchedule(opts: BackupScheduleOptions): BackupSchedule
   function arm(): void {
     if (stopped) return;
     timer = setTimeout(() => {
+      if (opts.paused?.()) {
+        log("backup: skipped, the disk is full; the next one is due in the usual interval");
+        timer = undefined;
+        return arm();
+      }
       run().catch((e: unknown) => {
         const err = toCboError(e);
         log(`backup: failed: ${err.code}: ${err.message}`);

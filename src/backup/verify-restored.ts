@@ -1,11 +1,13 @@
 // Checks a restored data directory before it is kept: the SQLite file is sound, the master key
-// opens its vault, and the audit chain verifies against every signed checkpoint (the database's
-// own, the restored checkpoint file's, and any the operator kept elsewhere). Reads only: every
+// opens its vault, and the audit chain verifies against every signed checkpoint it reaches (the
+// database's own, the restored checkpoint file's, and those the operator kept elsewhere; these may
+// go on beyond the archive, which is expected after a backup and reported as such). Reads only: every
 // statement runs in a transaction that is rolled back, so the restored file stays byte for byte
 // what was backed up. Also gathers what the daemon will reconcile with the edge when it starts.
 import { existsSync, readFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { auditSource, parseAuditExport, verifyAuditLog, type VerifyCheckpoint, type VerifyResult } from "../audit/index.ts";
+import { checkSignatures } from "../audit/verify.ts";
 import { CboError, isCboError } from "../kit/errors.ts";
 import { base64urlToBytes, exportEd25519PublicKey, importEd25519KeyPair } from "../kit/signing/index.ts";
 import { createReleaseStore } from "../store/releases.ts";
@@ -18,7 +20,13 @@ const SIGNING_KEY = { name: "__orchestrator_signing_key", tenant: "default" } as
 export type PublicKeys = Uint8Array | Record<string, Uint8Array>;
 
 export type RestoredState = {
-  audit: { entries: number; checkpoints: number; head: { seq: number; hash: string }; uncovered: number; publicKeyFrom: "option" | "vault" | "none" };
+  audit: {
+    entries: number; checkpoints: number; head: { seq: number; hash: string }; uncovered: number; publicKeyFrom: "option" | "vault" | "none";
+    /** Tree size of the newest checkpoint given from outside (`checkpoints`) that the archive reaches; it verified. */
+    externalCheckpoint: number | null;
+    /** Checkpoints given from outside beyond the archive's log: signed for entries written after the backup. */
+    afterArchive: { checkpoints: number; entries: number; upTo: number } | null;
+  };
   releases: { total: number; unfinished: Array<{ id: string; worker: string; status: string }> };
   /** Secrets in the vault, every tenant, the orchestrator's own key included. */
   secrets: number;
@@ -42,20 +50,38 @@ export async function verifyRestored(opts: {
       const publicKey = opts.publicKey ?? fromVault;
       const source = auditSource(db);
       const fileCheckpoints = existsSync(opts.checkpointsFile) ? parseAuditExport(readFileSync(opts.checkpointsFile, "utf8")).checkpoints : [];
-      const checkpoints = distinct([...source.checkpoints(), ...fileCheckpoints, ...(opts.checkpoints ?? [])]);
-      if (checkpoints.length > 0 && publicKey === undefined) {
+      // Checkpoints kept outside the VPS go on after the backup: the daemon signs more as it runs
+      // (and one when it stops). Those the archive's log reaches must match it, or it was altered;
+      // those beyond it are signed for entries written after the backup, which this archive cannot
+      // hold. They are reported, not held against it; their signatures must still verify.
+      const archived = Number((db.prepare("SELECT count(*) AS n FROM audit_entries").get() as { n: number }).n);
+      const external = opts.checkpoints ?? [];
+      const beyond = external.filter((c): c is Exclude<VerifyCheckpoint, { unreadable: true }> => !("unreadable" in c) && c.tree_size > archived);
+      const reached = external.filter((c) => !beyond.includes(c as never));
+      const checkpoints = distinct([...source.checkpoints(), ...fileCheckpoints, ...reached]);
+      if ((checkpoints.length > 0 || beyond.length > 0) && publicKey === undefined) {
         throw new CboError("ERR_VALIDATION", "The backup's audit log has signed checkpoints but no public key to check them with (the vault holds no orchestrator key).", {
           hint: "Pass the orchestrator's public key with --public-key (GET /v1/keys/orchestrator on the old daemon).",
         });
       }
       const result = await verifyAuditLog({ entries: source.entries(), checkpoints, publicKey: publicKey ?? {} });
       if (!result.ok) throw auditFailure(result);
+      const forged = (await checkSignatures({ checkpoints: beyond, publicKey: publicKey ?? {} })).find((c) => !c.sigOk);
+      if (forged) {
+        throw integrity(`is checked against a checkpoint file whose checkpoint at tree size ${forged.size} does not carry a valid signature`, { checkpoint: forged.size },
+          "that checkpoint file was altered, or it belongs to another orchestrator (pass its key with --public-key); nothing was restored");
+      }
+      const sizes = reached.flatMap((c) => ("unreadable" in c ? [] : [c.tree_size]));
+      const externalCheckpoint = sizes.length > 0 ? Math.max(...sizes) : null;
+      const upTo = Math.max(0, ...beyond.map((c) => c.tree_size));
       const covered = Math.max(0, ...checkpoints.filter((c) => !("unreadable" in c)).map((c) => (c as { tree_size: number }).tree_size));
       const releases = createReleaseStore(db);
       return {
         audit: {
           entries: result.checked, checkpoints: result.checkpoints, head: result.head, uncovered: result.head.seq - covered,
           publicKeyFrom: opts.publicKey ? "option" : fromVault ? "vault" : "none",
+          externalCheckpoint,
+          afterArchive: beyond.length > 0 ? { checkpoints: beyond.length, entries: upTo - result.head.seq, upTo } : null,
         },
         releases: { total: Number((db.prepare("SELECT count(*) AS n FROM releases").get() as { n: number }).n), unfinished: releases.unfinished().map((r) => ({ id: r.id, worker: r.worker, status: r.status })) },
         secrets: Number((db.prepare("SELECT count(*) AS n FROM secrets").get() as { n: number }).n),

@@ -20,6 +20,8 @@ const FALLBACK_BY_STATUS: Record<number, ErrorCode> = {
 const HINTS: Partial<Record<ErrorCode, string>> = {
   ERR_UNAUTHORIZED: "pass a valid token with --token or CBO_TOKEN (the daemon writes its admin token to <data>/admin-token)",
   ERR_FORBIDDEN: "this token's role is too low; use a deployer or admin token",
+  ERR_DISK_FULL: "free that much space on the daemon's disk; it resumes writing by itself, then retry",
+  ERR_STORE_CORRUPT: "stop the daemon, keep its database for investigation, and restore the newest backup with `cbo restore <archive> --data <new dir>`",
   ERR_BUNDLE_CONFINED: "a Worker's bundle reads only files inside its project (the directory of orchestrator.yaml) and installed packages; move the file into the project, and keep secrets in the vault (cbo secrets set)",
 };
 

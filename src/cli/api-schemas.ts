@@ -60,6 +60,8 @@ export const StatusSchema = z.looseObject({
             })
             .nullable()
             .optional(),
+          /** A rollback that has not landed here yet (read loosely by format-status.ts). */
+          restore: z.unknown().optional(),
         }),
       ),
       lastRelease: ReleaseSchema.nullable().optional(),

@@ -69,6 +69,12 @@ export function describeEvent(e: Pick<ApiEvent, "type" | "data">, paint?: Paint)
       return `${p.warn("release aborted")}${because}`;
     case "release.recovered":
       return `recovered after a restart${because}`;
+    case "release.restore.pending":
+      return `${p.warn("restore pending")}${version ? `: back to ${version} once it answers; retrying` : ": retrying until it answers"}${because}`;
+    case "release.restore.completed": {
+      const attempts = num(d, "attempts");
+      return `${p.ok("restored")}${version ? ` to ${version}` : ""}${attempts === undefined ? "" : ` after ${attempts} attempt${attempts === 1 ? "" : "s"}`}`;
+    }
     case "rollback.started": {
       const to = str(d, "resolved") ?? (version ? `version ${version}` : undefined);
       return `rollback${to ? ` to ${to}` : ""} started`;

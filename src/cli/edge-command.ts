@@ -1,5 +1,6 @@
 // `cbo edge`: run the local edge until stopped. `cbo edge fault …`: inject or clear a fault in a
-// running edge through its admin endpoint (which needs no Miniflare: the edge is loaded only to run).
+// running edge through its admin endpoint, and `cbo edge trigger …` fires a Worker's cron now
+// (neither needs Miniflare: the edge is loaded only to run).
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CboError } from "../kit/errors.ts";
@@ -9,13 +10,15 @@ import { parse, portFlag, regionsFlag } from "./args.ts";
 import { DEFAULT_EDGE_DATA, DEFAULT_EDGE_PORT } from "./defaults.ts";
 import { printJsonLine, untilSignal } from "./output.ts";
 
-export const EDGE_USAGE = `usage: cbo edge [--port N] [--data DIR] [--regions eu,us,ap]
+export const EDGE_USAGE = `usage: cbo edge [--port N] [--data DIR] [--regions eu,us,ap] [--no-crons]
        cbo edge fault <region> outage|latency <ms>|errors <rate>|ratelimit <n>/<seconds>|clear [--data DIR]
+       cbo edge trigger <region> <worker> [--cron "<expr>"] [--data DIR]
 --port 0 takes free ports for the API and every region; the JSON line printed on start names them.`;
 
 export async function edgeCommand(args: string[]): Promise<number> {
   if (args[0] === "fault") return faultCommand(args.slice(1));
-  const { values, positionals } = parse(args, { port: { type: "string" }, data: { type: "string" }, regions: { type: "string" } }, EDGE_USAGE);
+  if (args[0] === "trigger") return triggerCommand(args.slice(1));
+  const { values, positionals } = parse(args, { port: { type: "string" }, data: { type: "string" }, regions: { type: "string" }, "no-crons": { type: "boolean" } }, EDGE_USAGE);
   if (values.help) {
     process.stdout.write(EDGE_USAGE + "\n");
     return 0;
@@ -27,7 +30,8 @@ export async function edgeCommand(args: string[]): Promise<number> {
   // The edge needs none of the daemon's secrets; its workerd children must not inherit them.
   takeSecretEnv();
   const { startLocalEdge } = await import("../local-edge/index.ts");
-  const edge = await startLocalEdge({ port, dataDir, ...(regions ? { regions } : {}) });
+  // Due cron triggers fire while `cbo edge` runs, as at Cloudflare, unless --no-crons.
+  const edge = await startLocalEdge({ port, dataDir, ...(regions ? { regions } : {}), crons: !values["no-crons"] });
   printJsonLine({
     apiUrl: edge.apiUrl,
     adminUrl: edge.adminUrl,
@@ -71,20 +75,56 @@ export function parseFault(words: string[]): Fault | null {
   }
 }
 
+/** The admin URL and token of the edge running on `dataDir`. */
+function runningEdge(data: string | undefined): { adminUrl: string; token: string } {
+  const dataDir = resolve(data ?? DEFAULT_EDGE_DATA);
+  try {
+    return {
+      adminUrl: JSON.parse(readFileSync(join(dataDir, "edge.json"), "utf8")).adminUrl,
+      token: readFileSync(join(dataDir, "token"), "utf8").trim(),
+    };
+  } catch {
+    throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dataDir}.`, { hint: "Start one with `cbo edge` (or `npm start`), or point at its data with --data DIR." });
+  }
+}
+
+async function triggerCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { data: { type: "string" }, cron: { type: "string" } }, EDGE_USAGE);
+  const [region, worker, ...rest] = positionals;
+  if (!region || !worker) throw new CboError("ERR_USAGE", 'Name the region and the Worker, e.g. `cbo edge trigger eu api --cron "*/5 * * * *"`.', { hint: EDGE_USAGE });
+  if (rest.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${rest[0]}".`, { hint: 'Quote the cron expression: --cron "*/5 * * * *".' });
+  const { adminUrl, token } = runningEdge(values.data);
+  let res: Response;
+  try {
+    res = await fetch(`${adminUrl}/trigger/${encodeURIComponent(region)}/${encodeURIComponent(worker)}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(values.cron === undefined ? {} : { cron: values.cron }),
+    });
+  } catch (e) {
+    throw new CboError("ERR_IO", `The local edge at ${adminUrl} is not answering.`, { hint: "Is `cbo edge` still running?", cause: e });
+  }
+  const body = (await res.json().catch(() => ({}))) as { errors?: Array<{ message: string }>; cron?: string; outcome?: string; error?: string };
+  if (!res.ok) {
+    const code = res.status === 404 ? "ERR_NOT_FOUND" : res.status === 409 ? "ERR_CONFLICT" : res.status >= 500 ? "ERR_EDGE_RUNTIME" : "ERR_VALIDATION";
+    throw new CboError(code, body.errors?.[0]?.message ?? `The edge answered ${res.status}.`);
+  }
+  if (values.json) printJsonLine(body);
+  else process.stdout.write(`fired "${body.cron}" on ${worker} in ${region}: ${body.outcome}\n`);
+  if (body.outcome !== "ok") {
+    throw new CboError("ERR_EDGE_RUNTIME", `The scheduled() handler of ${worker} did not finish ok (outcome: ${body.outcome}${body.error ? `: ${body.error}` : ""}).`, {
+      hint: "The Worker's console output and exceptions are in the edge's log (stderr of `cbo edge`).",
+    });
+  }
+  return 0;
+}
+
 async function faultCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { data: { type: "string" } }, EDGE_USAGE);
   const [region, ...words] = positionals;
   if (!region) throw new CboError("ERR_USAGE", "Name the region, e.g. `cbo edge fault eu outage`.", { hint: EDGE_USAGE });
   const fault = parseFault(words);
-  const dataDir = resolve(values.data ?? DEFAULT_EDGE_DATA);
-  let adminUrl: string;
-  let token: string;
-  try {
-    adminUrl = JSON.parse(readFileSync(join(dataDir, "edge.json"), "utf8")).adminUrl;
-    token = readFileSync(join(dataDir, "token"), "utf8").trim();
-  } catch {
-    throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dataDir}.`, { hint: "Start one with `cbo edge` (or `npm start`), or point at its data with --data DIR." });
-  }
+  const { adminUrl, token } = runningEdge(values.data);
   let res: Response;
   try {
     res = await fetch(`${adminUrl}/faults/${encodeURIComponent(region)}`, {

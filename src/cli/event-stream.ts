@@ -5,7 +5,8 @@
 //
 // States of followEvents: connecting -> streaming -> (server closed | error) -> waiting (backoff)
 // -> connecting … A first connection that fails is reported at once (the daemon is down or the
-// token is bad); after one success, only `giveUpMs` without any connection ends the follow.
+// token is bad), unless the caller knows the daemon was there (`connected`: it just answered);
+// after that, only `giveUpMs` without any connection ends the follow.
 import WebSocket from "ws";
 import { backoffDelay, sleep } from "../kit/backoff.ts";
 import { CboError, ERROR_CODES, toCboError } from "../kit/errors.ts";
@@ -98,6 +99,12 @@ export type FollowOptions = {
   giveUpMs?: number;
   /** Called on every (re)connection after the first, e.g. to re-check state missed meanwhile. */
   onReconnect?: () => void;
+  /** The daemon answered the caller just now: a first connection that fails is not final either. */
+  connected?: boolean;
+  /** Called on every connection. */
+  onOpen?: () => void;
+  /** Called once per outage, when a connection after a working one fails (the daemon went away). */
+  onLost?: (err: CboError) => void;
 };
 
 /** Every event with id > after, across reconnections, without duplicates, until `signal` aborts. */
@@ -107,13 +114,16 @@ export async function* followEvents(src: StreamSource, after: number, opts: Foll
   let everConnected = false;
   let lastConnectedAt = Date.now();
   let attempt = 0;
+  let lost = false;
   while (!opts.signal?.aborted) {
     try {
       const onOpen = () => {
         if (everConnected) opts.onReconnect?.();
         everConnected = true;
+        lost = false;
         attempt = 0;
         lastConnectedAt = Date.now();
+        opts.onOpen?.();
       };
       for await (const e of streamEvents(src, last, { ...(opts.signal ? { signal: opts.signal } : {}), onOpen })) {
         if (e.id <= last) continue;
@@ -124,7 +134,11 @@ export async function* followEvents(src: StreamSource, after: number, opts: Foll
     } catch (e) {
       const err = toCboError(e);
       // Refusals (bad token, bad `after`) and a daemon that was never there are final.
-      if (err.isUserError || !everConnected || Date.now() - lastConnectedAt > giveUpMs) throw err;
+      if (err.isUserError || !(everConnected || opts.connected) || Date.now() - lastConnectedAt > giveUpMs) throw err;
+      if (!lost) {
+        lost = true;
+        opts.onLost?.(err);
+      }
     }
     if (opts.signal?.aborted) break;
     await sleep(backoffDelay(attempt++, { baseMs: 200, maxMs: 2_000 }) + 50, opts.signal).catch(() => undefined);

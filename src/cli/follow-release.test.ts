@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { EXIT, exitForOutcome } from "./exit-codes.ts";
 import { endStatus, exitCodeFor } from "./follow-release.ts";
 
 describe("the end of a release", () => {
@@ -7,12 +8,17 @@ describe("the end of a release", () => {
     expect(exitCodeFor({ status: "rolled_back" })).toBe(1);
     expect(exitCodeFor({ status: "aborted" })).toBe(1);
     expect(exitCodeFor({ status: "failed" })).toBe(2);
-    // Rolled back because the edge failed (not the version's gate): a system failure.
-    const rollingBack = (kind: string) => [{ type: "release.rolling_back", data: { kind, reason: "r" } }, { type: "release.rolled_back", data: {} }];
-    expect(exitCodeFor({ status: "rolled_back" }, rollingBack("gate"))).toBe(1);
-    expect(exitCodeFor({ status: "rolled_back" }, rollingBack("edge"))).toBe(2);
     // Not finished (the follow was cut short): not a success.
     expect(exitCodeFor({ status: "running" })).toBe(2);
+    expect(exitCodeFor({ status: "rolling_back" })).toBe(2);
+  });
+  it("gives a rolled-back release the same code whatever stopped it and whoever finished it", () => {
+    // The outcome alone decides: a rollback after an edge failure, or one a restarted daemon's
+    // recovery finished, is "rolled back" like one after a failed gate (README: 1 rolled back).
+    expect(exitForOutcome("rolled_back")).toBe(EXIT.userError);
+    expect(exitCodeFor({ status: "rolled_back" })).toBe(exitForOutcome("rolled_back"));
+    expect(exitForOutcome("no-such-status")).toBe(EXIT.systemError);
+    expect(exitForOutcome("toString")).toBe(EXIT.systemError);
   });
   it("knows which events end which kind of record", () => {
     expect(endStatus("release", "release.rolled_back")).toBe("rolled_back");

@@ -5,10 +5,15 @@
 // terminal-looking event arrived: read the record until its status is terminal) -> done.
 // A poll of the record while the stream is quiet is the safety net for an end whose event was
 // missed (say the daemon restarted and recovered the release under another event name).
+// The daemon may go away meanwhile (killed, restarted): the release is then finished by the next
+// daemon's recovery, so the follow waits for it to come back (up to `giveUpMs`) and ends with that
+// outcome, whoever finished it.
 import { sleep } from "../kit/backoff.ts";
+import { CboError, toCboError } from "../kit/errors.ts";
 import type { ApiClient } from "./api-client.ts";
 import type { ApiEvent, ApiRelease } from "./api-schemas.ts";
 import { followEvents } from "./event-stream.ts";
+import { exitForOutcome } from "./exit-codes.ts";
 
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(["succeeded", "rolled_back", "failed", "aborted"]);
 
@@ -29,26 +34,13 @@ export function endStatus(kind: string, eventType: string): string | undefined {
   return (ENDS[kind] ?? ENDS.release!)[eventType];
 }
 
-/**
- * Exit code for a finished record: 0 it did what was asked; 1 the version failed its gate and was
- * rolled back, or someone aborted it (the user's to look at); 2 the system failed: the edge
- * refused or was unreachable (the engine rolled back with `kind: "edge"`), a rollback failed, or
- * the record is somehow not finished.
- */
-export function exitCodeFor(r: Pick<ApiRelease, "status">, events: Array<Pick<ApiEvent, "type" | "data">> = []): number {
-  switch (r.status) {
-    case "succeeded":
-      return 0;
-    case "rolled_back": {
-      const why = events.findLast((e) => e.type === "release.rolling_back")?.data.kind;
-      return why === "edge" ? 2 : 1;
-    }
-    case "aborted":
-      return 1;
-    default:
-      return 2;
-  }
+/** Exit code for a record as the follow left it: its outcome's (exit-codes.ts), whoever finished it. */
+export function exitCodeFor(r: Pick<ApiRelease, "status">): number {
+  return exitForOutcome(r.status);
 }
+
+/** How long a follow waits for a daemon that went away (a restart, a crash and its supervisor). */
+export const DAEMON_AWAY_GIVE_UP_MS = 10 * 60_000;
 
 export type FollowResult = { release: ApiRelease; events: ApiEvent[] };
 
@@ -57,12 +49,19 @@ export type FollowReleaseOptions = {
   /** How often to re-read the record while no event arrives. */
   pollMs?: number;
   signal?: AbortSignal;
+  /** How long the daemon may stay away before the follow gives up (ERR_IO); default 10 min. */
+  giveUpMs?: number;
+  /** The daemon stopped answering ("lost"), or answers again ("back"). */
+  onConnection?: (state: "lost" | "back", err?: CboError) => void;
 };
 
+/** A daemon that does not answer (connection refused, reset, timed out): it may come back. */
+const away = (e: unknown) => toCboError(e).code === "ERR_IO";
+
 /** Id just before the release's first event: where its stream starts. 0 when it has none yet. */
-async function locate(client: ApiClient, releaseId: string): Promise<number> {
+async function locate(client: ApiClient, releaseId: string, patiently: <T>(read: () => Promise<T>) => Promise<T>): Promise<number> {
   for (let i = 0; i < 10; i++) {
-    const first = await client.events({ release: releaseId, limit: 1 });
+    const first = await patiently(() => client.events({ release: releaseId, limit: 1 }));
     if (first[0]) return first[0].id - 1;
     await sleep(100);
   }
@@ -78,9 +77,36 @@ export async function followRelease(client: ApiClient, start: ApiRelease, opts: 
   let lastActivity = Date.now();
   let polling = false;
   let grace: NodeJS.Timeout | undefined;
+  const giveUpMs = opts.giveUpMs ?? DAEMON_AWAY_GIVE_UP_MS;
+  let lostSince: number | undefined;
+  const lost = (err: CboError) => {
+    if (lostSince !== undefined) return;
+    lostSince = Date.now();
+    opts.onConnection?.("lost", err);
+  };
+  const back = () => {
+    if (lostSince === undefined) return;
+    lostSince = undefined;
+    opts.onConnection?.("back");
+  };
+  /** One read of the daemon, retried while it is away, for as long as the follow waits for it. */
+  const patiently = async <T>(read: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await read();
+        back();
+        return out;
+      } catch (e) {
+        if (!away(e) || stop.signal.aborted) throw e;
+        lost(toCboError(e));
+        if (Date.now() - lostSince! > giveUpMs) throw e;
+        await sleep(Math.min(2_000, 200 * 2 ** attempt), stop.signal).catch(() => undefined);
+      }
+    }
+  };
 
   const readTerminal = async (): Promise<ApiRelease | undefined> => {
-    const { release } = await client.getRelease(start.id);
+    const { release } = await patiently(() => client.getRelease(start.id));
     return TERMINAL_STATUSES.has(release.status) ? release : undefined;
   };
 
@@ -91,14 +117,19 @@ export async function followRelease(client: ApiClient, start: ApiRelease, opts: 
       if (done) return done;
       await sleep(100);
     }
-    const { release } = await client.getRelease(start.id);
+    const { release } = await patiently(() => client.getRelease(start.id));
     return { ...release, status: claimed };
   };
 
   const poll = setInterval(() => {
     if (polling || final || Date.now() - lastActivity < (opts.pollMs ?? 2_000)) return;
     polling = true;
-    readTerminal()
+    client
+      .getRelease(start.id)
+      .then(({ release }) => {
+        back();
+        return TERMINAL_STATUSES.has(release.status) ? release : undefined;
+      })
       .then((done) => {
         if (!done) return;
         // Give the stream a moment to deliver the end event before cutting it.
@@ -115,8 +146,16 @@ export async function followRelease(client: ApiClient, start: ApiRelease, opts: 
   }, 250);
 
   try {
-    const after = await locate(client, start.id);
-    for await (const e of followEvents(client, after, { signal: stop.signal, onReconnect: () => (lastActivity = 0) })) {
+    const after = await locate(client, start.id, patiently);
+    // The daemon answered just now: a stream that cannot connect yet means it went away, not that
+    // it was never there. Each reconnection re-reads the record (the poll) for an end it missed.
+    const stream = followEvents(client, after, {
+      signal: stop.signal, connected: true, giveUpMs,
+      onReconnect: () => (lastActivity = 0),
+      onLost: lost,
+      onOpen: back,
+    });
+    for await (const e of stream) {
       if (e.release_id !== start.id) continue;
       lastActivity = Date.now();
       events.push(e);
@@ -134,6 +173,6 @@ export async function followRelease(client: ApiClient, start: ApiRelease, opts: 
     opts.signal?.removeEventListener("abort", onOuterAbort);
     stop.abort();
   }
-  if (!final) final = (await client.getRelease(start.id)).release;
+  if (!final) final = (await patiently(() => client.getRelease(start.id))).release;
   return { release: final, events };
 }

@@ -1,11 +1,14 @@
 // Following a started release or rollback (`cbo release`, `cbo rollback`, `cbo keys rotate --wait`,
-// `cbo secrets deliver --wait`): a start line, each event, an end line.
-// Ctrl-C stops following, not the release: it goes on in the daemon.
+// `cbo secrets deliver --wait`): a start line, each event, an end line, and the outcome's exit
+// code (exit-codes.ts), whoever finished it. Ctrl-C stops following, not the release: it goes on
+// in the daemon. A daemon that goes away meanwhile is waited for (its next start finishes the
+// release); one that stays away longer than the follow waits is a system error: outcome unknown.
 import type { ApiClient } from "./api-client.ts";
 import { PlanSchema, type ApiEvent, type ApiRelease } from "./api-schemas.ts";
 import type { CliIo } from "./cli-io.ts";
 import { describeEvent } from "./describe-event.ts";
-import { TERMINAL_STATUSES, exitCodeFor, followRelease, type FollowResult } from "./follow-release.ts";
+import { CboError, toCboError } from "../kit/errors.ts";
+import { DAEMON_AWAY_GIVE_UP_MS, TERMINAL_STATUSES, exitCodeFor, followRelease, type FollowResult } from "./follow-release.ts";
 import { clock, createPaint, percent, useColour, type Paint } from "./table.ts";
 
 /** First line of the live view: what is being released where, from the plan stored with it. */
@@ -33,7 +36,7 @@ export function endLine(r: ApiRelease, startedAt: number, paint: Paint, now: num
 
 export type Followed = FollowResult & { code: number };
 
-export async function followStarted(client: ApiClient, release: ApiRelease, io: CliIo, opts: { json?: boolean | undefined }): Promise<Followed> {
+export async function followStarted(client: ApiClient, release: ApiRelease, io: CliIo, opts: { json?: boolean | undefined; giveUpMs?: number }): Promise<Followed> {
   const startedAt = Date.now();
   const paint = createPaint(useColour(io.stdout));
   if (!opts.json) io.stdout.write(startLine(release) + "\n");
@@ -42,10 +45,29 @@ export async function followStarted(client: ApiClient, release: ApiRelease, io: 
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   let result: FollowResult;
+  const giveUpMs = opts.giveUpMs ?? DAEMON_AWAY_GIVE_UP_MS;
   try {
     result = await followRelease(client, release, {
       signal: detach.signal,
+      giveUpMs,
       ...(opts.json ? {} : { onEvent: (e: ApiEvent) => io.stdout.write(progressLine(e, paint) + "\n") }),
+      onConnection: (state, err) =>
+        io.stderr.write(
+          state === "lost"
+            ? `the daemon is not answering (${err?.message ?? "connection lost"}); waiting up to ${Math.round(giveUpMs / 60_000)} min for it: when it starts again it finishes ${release.kind} ${release.id}\n`
+            : `the daemon answers again; following ${release.kind} ${release.id}\n`,
+        ),
+    });
+  } catch (e) {
+    const err = toCboError(e);
+    if (err.code !== "ERR_IO") throw e;
+    if (detach.signal.aborted) {
+      io.stderr.write(`${release.kind} ${release.id} goes on in the daemon; follow it with: cbo events --follow --release ${release.id}\n`);
+      return { release, events: [], code: exitCodeFor(release) };
+    }
+    throw new CboError("ERR_IO", `Lost the daemon while following ${release.kind} ${release.id}: ${err.message}`, {
+      cause: e,
+      hint: `its outcome is decided when the daemon runs again (it finishes or rolls back what was started); then: cbo events --follow --release ${release.id}`,
     });
   } finally {
     process.off("SIGINT", onSignal);
@@ -55,5 +77,5 @@ export async function followStarted(client: ApiClient, release: ApiRelease, io: 
   if (detach.signal.aborted && !TERMINAL_STATUSES.has(result.release.status)) {
     io.stderr.write(`${release.kind} ${release.id} goes on in the daemon; follow it with: cbo events --follow --release ${release.id}\n`);
   }
-  return { ...result, code: exitCodeFor(result.release, result.events) };
+  return { ...result, code: exitCodeFor(result.release) };
 }

@@ -1,6 +1,6 @@
 // `cbo status` for people: one row per worker and target with what is live (and at what share),
-// its health and (when the daemon checks drift) its drift; then what each drift is, and each
-// worker's last release with its reason, which are too long for a column.
+// its health and (when the daemon checks drift) its drift; then what each drift is, each restore
+// still pending, and each worker's last release with its reason, which are too long for a column.
 import * as z from "zod";
 import type { ApiRelease, ApiStatus } from "./api-schemas.ts";
 import { ago, percent, table, type Paint } from "./table.ts";
@@ -18,6 +18,30 @@ const DriftSchema = z.looseObject({
   since: z.string().nullish(),
 });
 type Drift = z.infer<typeof DriftSchema>;
+
+// A release's rollback that has not landed on this target yet (its region out, a full disk).
+const RestoreSchema = z.looseObject({
+  releaseId: z.string(),
+  versionId: z.string().nullable().catch(null),
+  since: z.string().nullish(),
+  attempts: z.number().catch(0),
+  lastError: z.string().catch(""),
+  nextAttemptAt: z.string().nullish(),
+});
+type Restore = z.infer<typeof RestoreSchema>;
+
+function restoreOf(t: ApiTarget): Restore | undefined {
+  const parsed = RestoreSchema.safeParse(t.restore);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** "hello/eu  back to v1 for release r2: 3 attempts since 2 min ago, next in 12 s; last: ERR_…". */
+export function restoreText(worker: string, target: string, r: Restore, paint: Paint, now: number = Date.now()): string {
+  const to = r.versionId ? `back to ${r.versionId}` : "back to its previous version";
+  const next = r.nextAttemptAt ? Math.max(0, Math.round((Date.parse(r.nextAttemptAt) - now) / 1000)) : undefined;
+  const when = [`${r.attempts} attempt${r.attempts === 1 ? "" : "s"} since ${ago(r.since, now)}`, ...(next !== undefined && Number.isFinite(next) ? [`next in ${next} s`] : [])].join(", ");
+  return `  ${worker}/${target}  ${to} for release ${r.releaseId}: ${when}${r.lastError ? paint.dim(`; last: ${r.lastError}`) : ""}`;
+}
 
 function driftOf(t: ApiTarget): Drift | null | undefined {
   if (t.drift === undefined) return undefined;
@@ -63,6 +87,7 @@ export function formatStatus(s: ApiStatus, paint: Paint, now?: number): string {
   const unobserved = new Set<string>();
   const withDrift = s.workers.some((w) => w.targets.some((t) => t.drift !== undefined));
   const drifts: string[] = [];
+  const restores: string[] = [];
   for (const w of s.workers) {
     if (w.targets.length === 0) rows.push([w.name, "-", "-", "-", ...(withDrift ? ["-"] : [])]);
     w.targets.forEach((t, i) => {
@@ -72,6 +97,11 @@ export function formatStatus(s: ApiStatus, paint: Paint, now?: number): string {
         unobserved.add(t.liveError);
       }
       const drift = driftOf(t);
+      const restore = restoreOf(t);
+      if (restore) {
+        live = `${live} ${paint.warn("(restore pending)")}`;
+        restores.push(restoreText(w.name, t.target, restore, paint, now));
+      }
       rows.push([i === 0 ? w.name : "", t.target, live, healthText(t.health, paint), ...(withDrift ? [driftText(drift, paint)] : [])]);
       if (drift?.status === "drifted") {
         const extra = [drift.since ? `since ${ago(drift.since, now)}` : "", drift.revert ?? ""].filter(Boolean).join("; ");
@@ -86,6 +116,7 @@ export function formatStatus(s: ApiStatus, paint: Paint, now?: number): string {
     table(rows, ["WORKER", "TARGET", "LIVE", "HEALTH", ...(withDrift ? ["DRIFT"] : [])]),
     ...[...unobserved].map((e) => paint.warn(`live versions not observed: ${e}`)),
     ...(drifts.length > 0 ? ["", paint.bad("drift:"), ...drifts] : []),
+    ...(restores.length > 0 ? ["", paint.warn("restore pending (the daemon retries until the region takes it; the release ends then):"), ...restores] : []),
     "",
     "last release:",
     ...s.workers.map((w) => `  ${w.name.padEnd(width)}  ${releaseText(w.lastRelease, paint, now)}`),

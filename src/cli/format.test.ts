@@ -64,6 +64,10 @@ describe("events in words", () => {
     expect(gateFigures({})).toBe("");
     expect(describeEvent(event("release.step.passed"))).toBe("step passed");
   });
+  it("says when a rollback is owed and when it lands", () => {
+    expect(describeEvent(event("release.restore.pending", { versionId: "v1", reason: "ERR_CF_UNAVAILABLE: down" }))).toBe("restore pending: back to v1 once it answers; retrying: ERR_CF_UNAVAILABLE: down");
+    expect(describeEvent(event("release.restore.completed", { versionId: "v1", attempts: 5 }))).toBe("restored to v1 after 5 attempts");
+  });
   it("keeps unknown event types readable instead of failing", () => {
     expect(describeEvent(event("release.paused", { why: "x" }))).toBe('release.paused {"why":"x"}');
   });
@@ -99,6 +103,22 @@ describe("status", () => {
     expect(lines[4]).toMatch(/^\s+us\s+\(not observed\)\s+unknown$/);
     expect(lines[5]).toBe("live versions not observed: edge unreachable");
     expect(lines.slice(7)).toEqual(["last release:", "  hello  release rel_1 rolled_back 2 min ago: gate failed on eu at 10%"]);
+  });
+  it("marks a target whose rollback is still owed as restore pending, and says what is retried", () => {
+    const at = (s: number) => new Date(NOW + s * 1000).toISOString();
+    const owed: ApiStatus = {
+      tenant: "default",
+      targets: [{ name: "eu" }],
+      workers: [{
+        name: "hello",
+        targets: [{ target: "eu", live: [{ versionId: "v2", percentage: 50 }, { versionId: "v1", percentage: 50 }], health: null, restore: { releaseId: "r9", versionId: "v1", since: at(-120), attempts: 4, lastError: "ERR_CF_UNAVAILABLE: down", nextAttemptAt: at(12) } }],
+        lastRelease: release({ status: "rolling_back", reason: "gate failed on eu at 50%" }),
+      }],
+    };
+    const out = formatStatus(owed, plain, NOW);
+    expect(out).toMatch(/^hello\s+eu\s+v2 50% \+ v1 50% \(restore pending\)\s+unknown$/m);
+    expect(out).toContain("  hello/eu  back to v1 for release r9: 4 attempts since 2 min ago, next in 12 s; last: ERR_CF_UNAVAILABLE: down");
+    expect(formatStatus(status, plain, NOW)).not.toContain("restore pending");
   });
   it("says when nothing is deployed", () => {
     expect(liveText([])).toBe("(not deployed)");

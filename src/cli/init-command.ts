@@ -22,6 +22,7 @@ import { runWizard, type StepActions } from "../setup/wizard.ts";
 import { parse, portFlag, regionsFlag } from "./args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT } from "./defaults.ts";
 import { printJsonLine, untilSignal } from "./output.ts";
+import { EXIT, exitForError } from "./exit-codes.ts";
 
 const USAGE = `usage: cbo init [--data DIR] [--config FILE] [--master-key-file FILE] [--yes] [--json]
                 [--local [--regions eu,us,ap] | --account-id [NAME=]ID ... --api-token-file FILE [--api-url URL]]
@@ -137,7 +138,7 @@ export async function initCommand(args: string[]): Promise<number> {
     };
     if (json) printJsonLine(summary);
     else process.stdout.write(nextSteps(result.ok, choices, Boolean(daemon && choices.serve)) + "\n");
-    if (!result.ok) code = result.error?.isUserError ? 1 : 2;
+    if (!result.ok) code = result.error ? exitForError(result.error) : EXIT.systemError;
     if (result.ok && daemon && choices.serve) {
       if (!json) say(`serving: API ${daemon.url} (admin token in ${daemon.adminTokenFile}); Ctrl-C stops`);
       await untilSignal();

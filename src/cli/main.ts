@@ -21,7 +21,7 @@ commands:
             and the secret versions each target ships (or why one is withheld)
             cbo plan <worker>
   release   release a worker (canary first, gated), following it live; exit 0 succeeded,
-            1 rolled back (a gate failed) or aborted, 2 failed (system)
+            1 rolled back or aborted, 2 failed or outcome unknown (whoever finished it)
             cbo release <worker> [--no-wait]
   rollback  every target back to an earlier version at once, without gates
             cbo rollback <worker> [--to <release id|version id>] [--no-wait]

@@ -1,6 +1,7 @@
 // How the CLI reports: results to stdout (JSON with --json), errors as `error ERR_X: message`
 // plus a hint on stderr; exit 1 for user errors, 2 for system errors; stacks only with --debug.
 import { toCboError } from "../kit/errors.ts";
+import { exitForError } from "./exit-codes.ts";
 
 export function printError(e: unknown, debug: boolean): number {
   const err = toCboError(e);
@@ -8,7 +9,7 @@ export function printError(e: unknown, debug: boolean): number {
   if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
   if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
   if (debug && err.cause instanceof Error && err.cause.stack) process.stderr.write(`cause: ${err.cause.stack}\n`);
-  return err.isUserError ? 1 : 2;
+  return exitForError(err);
 }
 
 export function printJsonLine(value: unknown): void {

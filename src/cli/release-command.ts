@@ -1,6 +1,6 @@
 // `cbo release <worker>` and `cbo rollback <worker> [--to <release|version>]`: start it through
-// the API, then follow its events live until it ends. Exit 0 when it succeeded, 1 when the
-// version failed a gate and was rolled back (or it was aborted), 2 when the system failed.
+// the API, then follow its events live until it ends, and exit with its outcome's code
+// (exit-codes.ts: 0 succeeded, 1 rolled back or aborted, 2 failed or unknown), whoever finished it.
 import type { ApiClient } from "./api-client.ts";
 import type { ApiRelease } from "./api-schemas.ts";
 import { parse } from "./args.ts";

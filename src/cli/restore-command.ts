@@ -1,6 +1,8 @@
 // `cbo restore <archive> --data DIR`: an archive onto an empty or new data directory, verified
 // (integrity, master key, audit chain against the last signed checkpoint) before it is kept. The
-// daemon started on DIR then reconciles with what the edge runs.
+// daemon started on DIR then reconciles with what the edge runs. Checkpoints kept off the VPS
+// (--checkpoint) are checked as far as the archive reaches; those beyond it were signed after the
+// backup, and the entries they cover are said to be missing from the archive, not held against it.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { passphraseKeyFor, readArchiveHeader, restoreBackup, type RestoreResult } from "../backup/index.ts";
@@ -15,8 +17,9 @@ import { printJsonLine } from "./output.ts";
 
 export const RESTORE_USAGE = `usage: cbo restore <archive> --data DIR [--master-key-file FILE] [--checkpoint FILE ...] [--public-key B64URL] [--json]
   DIR must be empty or not exist; nothing is left in it unless every check passes
-  --checkpoint: signed checkpoints kept outside the VPS, checked too; --public-key: the orchestrator's
-  public key (default: the one in the restored vault)
+  --checkpoint: signed checkpoints kept outside the VPS, checked as far as the archive's log reaches
+  (later ones cover entries written after the backup: they are counted, not held against it);
+  --public-key: the orchestrator's public key (default: the one in the restored vault)
   ${MASTER_KEY_USAGE}`;
 
 export async function restoreCommand(args: string[]): Promise<number> {
@@ -40,7 +43,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
   const checkpoints: VerifyCheckpoint[] = (values.checkpoint ?? []).flatMap((f) => readAuditExport(resolve(f)).checkpoints);
   const result = await restoreBackup({ archive, dataDir, masterKey, ...(checkpoints.length ? { checkpoints } : {}), ...(values["public-key"] ? { publicKey: publicKey(values["public-key"]) } : {}) });
   if (values.json) printJsonLine({ ...result, ...(retired ? { retiredKeyFile: retired } : {}) });
-  else process.stdout.write(describe(archive, result, retired));
+  else process.stdout.write(describe(archive, result, retired, checkpoints.length > 0));
   return 0;
 }
 
@@ -66,14 +69,23 @@ function publicKey(b64url: string): Uint8Array {
   return raw;
 }
 
-function describe(archive: string, r: RestoreResult, retired: string | undefined): string {
+function describe(archive: string, r: RestoreResult, retired: string | undefined, given: boolean): string {
   const a = r.audit;
+  const later = a.afterArchive;
+  const reached = a.externalCheckpoint === null ? "none of the given checkpoints is within the archive's log" : `the newest given checkpoint the archive reaches (tree size ${a.externalCheckpoint}) matches it`;
+  const external = !given
+    ? undefined
+    : reached +
+      (later
+        ? `; ${later.entries} later entr${later.entries === 1 ? "y is" : "ies are"} not in this archive (${a.head.seq + 1}..${later.upTo}, under ${later.checkpoints} later checkpoint(s)): written after the backup, which is expected and not tampering`
+        : "");
   const unfinished = r.releases.unfinished;
   return [
     `restored ${archive} (made ${r.createdAt}) into ${r.dataDir}`,
     ...(retired ? [`  master key  ${r.masterKeyId} from ${retired}: the archive predates a master-key rotation`] : []),
     `  audit log   ${a.entries} entries verified against ${a.checkpoints} signed checkpoint(s), head ${a.head.seq} ${a.head.hash.slice(0, 16)}…` +
       (a.uncovered > 0 ? `; the last ${a.uncovered} are covered by the hash chain only (after the newest checkpoint)` : ""),
+    ...(external ? [`  checkpoint  ${external}`] : []),
     `  releases    ${r.releases.total}` + (unfinished.length ? `; ${unfinished.length} unfinished (${unfinished.map((u) => `${u.worker} ${u.id} ${u.status}`).join(", ")}): the daemon resumes or rolls them back` : ""),
     `  secrets     ${r.secrets} (sealed with master key ${r.masterKeyId}); API tokens restored as they were (the admin-token file is not in a backup)`,
     "next: start the daemon on it with the same master key; on start it reconciles with what the edge runs:",

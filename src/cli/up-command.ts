@@ -34,7 +34,8 @@ export async function upCommand(args: string[]): Promise<number> {
 
   // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
   const { startLocalEdge } = await import("../local-edge/index.ts");
-  const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}) });
+  // The embedded edge fires due cron triggers, as Cloudflare would for the released Workers.
+  const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}), crons: true });
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   try {
     // Local use: without CBO_MASTER_KEY / CBO_MASTER_KEY_FILE the vault's master key is

@@ -1,6 +1,7 @@
 // The architecture view: the VPS (the daemon), the tunnel, each region/account, each Worker with
-// its live version, health and drift, drawn as SVG. A health.changed event recolours its Worker
-// at once (one attribute change, no reload); releases, rollbacks and drift reload the status.
+// its live version, health, drift and a restore still pending, drawn as SVG. A health.changed event
+// recolours its Worker at once (one attribute change, no reload); releases, rollbacks, owed
+// restores and drift reload the status.
 import type { El } from "./browser.ts";
 import { layoutArchitecture, linkPath, GEOMETRY } from "./architecture-layout.ts";
 import { badge, failure, h, put, short, svg, when } from "./dom.ts";
@@ -12,12 +13,16 @@ type Health = "healthy" | "unhealthy" | "unknown";
 type TunnelStatus = { configured?: boolean; tunnel?: { hostname?: string } | null; remote?: { status?: string | null; connections?: number } | null; process?: { state?: string } | null };
 type TunnelView = { state: "up" | "down" | "none"; line: string; host: string };
 
-const RELOAD_ON = /^(release\.(succeeded|rolled_back|failed|aborted|recovered|step\.passed)|rollback\.(completed|failed)|drift\.|config\.applied)/;
+const RELOAD_ON = /^(release\.(succeeded|rolled_back|failed|aborted|recovered|step\.passed|rolling_back|restore\.)|rollback\.(completed|failed)|drift\.|config\.applied)/;
 const key = (worker: string, target: string) => `${worker}\u0000${target}`;
 const HEALTHS: Health[] = ["healthy", "unhealthy", "unknown"];
 const healthOf = (t: StatusTarget | undefined): Health => t?.health?.status ?? "unknown";
 const versions = (t: StatusTarget) => (t.live.length === 0 ? (t.liveError ? "not deployed" : "—") : t.live.map((l) => `${short(l.versionId)} ${l.percentage}%`).join(" · "));
 const drifted = (t: StatusTarget) => t.drift?.status === "drifted" || (t.drift?.drifted ?? false);
+/** A release's rollback has not landed here yet: it may still serve that release's version. */
+const restorePending = (t: StatusTarget) => t.restore != null;
+/** Room the drift badge takes at the box's right edge, left of which the restore badge sits. */
+const restoreRight = (t: StatusTarget) => (drifted(t) ? 52 : 6);
 
 export const architecturePage: Page = (root, ctx) => {
   const picture = h("div", { class: "arch-picture" }, h("p", { class: "muted" }, "Loading…"));
@@ -36,7 +41,7 @@ export const architecturePage: Page = (root, ctx) => {
   const target = (worker: string, t: string) => status?.workers.find((w) => w.name === worker)?.targets.find((x) => x.target === t);
 
   function label(worker: string, t: StatusTarget): string {
-    return `${worker} in ${t.target}: ${healthOf(t)}, ${versions(t)}${drifted(t) ? ", drifted" : ""}`;
+    return `${worker} in ${t.target}: ${healthOf(t)}, ${versions(t)}${drifted(t) ? ", drifted" : ""}${restorePending(t) ? ", restore pending" : ""}`;
   }
 
   function draw(): void {
@@ -89,7 +94,7 @@ export const architecturePage: Page = (root, ctx) => {
     const g = svg(
       "g",
       {
-        class: `worker health-${health}`, "data-worker": worker, "data-target": t.target, "data-health": health, tabindex: 0, role: "button", "aria-label": label(worker, t),
+        class: `worker health-${health}`, "data-worker": worker, "data-target": t.target, "data-health": health, ...(restorePending(t) ? { "data-restore": "pending" } : {}), tabindex: 0, role: "button", "aria-label": label(worker, t),
         onclick: open, onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), open()),
       },
       svg("rect", { x: b.x, y: b.y, width: b.w, height: b.h, rx: 6, class: "worker-box" }),
@@ -97,6 +102,14 @@ export const architecturePage: Page = (root, ctx) => {
       svg("text", { x: b.x + 28, y: b.y + 13, class: "name" }, worker),
       svg("text", { x: b.x + 28, y: b.y + 27, class: "sub" }, versions(t)),
       drifted(t) ? svg("g", { class: "drift-badge" }, svg("rect", { x: b.x + b.w - 46, y: b.y + 7, width: 40, height: 18, rx: 9 }), svg("text", { x: b.x + b.w - 26, y: b.y + 20, "text-anchor": "middle" }, "drift")) : null,
+      restorePending(t)
+        ? svg(
+            "g",
+            { class: "restore-badge" },
+            svg("rect", { x: b.x + b.w - restoreRight(t) - 90, y: b.y + 7, width: 90, height: 18, rx: 9 }),
+            svg("text", { x: b.x + b.w - restoreRight(t) - 45, y: b.y + 20, "text-anchor": "middle" }, "restore pending"),
+          )
+        : null,
     );
     nodes.set(key(worker, t.target), g);
     return g;
@@ -120,6 +133,15 @@ export const architecturePage: Page = (root, ctx) => {
         ...row("Checked", when(t.health?.checkedAt)),
         ...row("Live", t.live.length ? h("ul", {}, ...t.live.map((l) => h("li", {}, h("code", {}, l.versionId), ` ${l.percentage}%`))) : (t.liveError ?? "—")),
         ...row("Drift", badge(t.drift?.status ?? "unknown"), t.drift?.detail ? ` ${t.drift.detail}` : ""),
+        ...(t.restore
+          ? row(
+              "Restore",
+              badge("restore pending"),
+              ` back to `, h("code", {}, t.restore.versionId ?? "its previous version"),
+              ` for release `, h("a", { href: `#/releases/${t.restore.releaseId}` }, short(t.restore.releaseId)),
+              `: ${t.restore.attempts} attempts since `, when(t.restore.since), `; last: ${t.restore.lastError}`,
+            )
+          : []),
         ...row("Region", `${spec?.region ?? "—"} (jurisdiction ${spec?.jurisdiction ?? "—"})`),
         ...row("Account", h("code", {}, spec?.accountId ?? "—")),
         ...row("Last release", last ? h("a", { href: `#/releases/${last.id}` }, `${short(last.id)} ${last.kind} ${last.status.replace("_", " ")}`) : "none"),

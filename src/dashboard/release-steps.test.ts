@@ -62,6 +62,23 @@ describe("release progress", () => {
     expect(p).toMatchObject({ phase: "rolled_back", ended: true });
   });
 
+  it("a target whose rollback is owed says restore pending until it lands, the release still rolling back", () => {
+    const events = [
+      ev("release.step.started", "eu", { percent: 50 }),
+      ev("release.step.failed", "eu", { percent: 50, reason: "gate" }),
+      ev("release.rolling_back", null, { targets: ["eu"], reason: "gate failed" }),
+      ev("release.restore.pending", "eu", { versionId: "v1abcdef99", reason: "ERR_CF_UNAVAILABLE: region out" }),
+    ];
+    const owed = releaseProgress(release({ status: "rolling_back" }), events);
+    expect(owed.targets.find((t) => t.target === "eu")!.note).toBe("restore pending (back to v1abcdef): ERR_CF_UNAVAILABLE: region out");
+    expect(owed).toMatchObject({ phase: "rolling back", ended: false });
+    const landed = [...events, ev("release.restore.completed", "eu", { versionId: "v1abcdef99", attempts: 6 })];
+    expect(releaseProgress(release({ status: "rolling_back" }), landed).targets.find((t) => t.target === "eu")!.note).toBe("restored to v1abcdef");
+    const ended = releaseProgress(release({ status: "rolled_back" }), [...landed, ev("release.rolled_back", null, {})]);
+    expect(ended.targets.find((t) => t.target === "eu")!.note).toBe("back on its previous version");
+    expect(describeEvent(events[3]!)).toBe("restore pending (back to v1abcdef): ERR_CF_UNAVAILABLE: region out");
+  });
+
   it("a rollback is one step per target, done when rollback.completed arrives", () => {
     const rb = release({ kind: "rollback", plan: { kind: "rollback", targets: [{ name: "eu", versionId: "v1" }, { name: "us", versionId: "v2" }] } });
     expect(releaseProgress(rb, []).targets.map((t) => [t.target, t.versionId, t.steps.map((s) => s.percent)])).toEqual([["eu", "v1", [100]], ["us", "v2", [100]]]);

@@ -84,6 +84,13 @@ export function releaseProgress(release: Release, events: StoredEvent[]): Progre
           if (x) x.note = "rolling back";
         }
         break;
+      case "release.restore.pending":
+        // The rollback could not put this target back yet: the engine retries until it lands.
+        if (t) t.note = `restore pending${strOf(d.versionId) ? ` (back to ${strOf(d.versionId)!.slice(0, 8)})` : ""}: ${strOf(d.reason) ?? "retrying"}`;
+        break;
+      case "release.restore.completed":
+        if (t) t.note = `restored${strOf(d.versionId) ? ` to ${strOf(d.versionId)!.slice(0, 8)}` : ""}`;
+        break;
       case "rollback.started":
         phase = "running";
         for (const x of all()) for (const s of x.steps) if (s.state === "pending") s.state = "running";
@@ -102,7 +109,7 @@ export function releaseProgress(release: Release, events: StoredEvent[]): Progre
       case "release.rolled_back":
       case "release.aborted":
         phase = e.type === "release.aborted" ? "aborted" : "rolled_back";
-        for (const x of all()) if (x.note === "rolling back") x.note = "back on its previous version";
+        for (const x of all()) if (x.note === "rolling back" || x.note?.startsWith("restored")) x.note = "back on its previous version";
         break;
       case "release.failed":
         phase = "failed";
@@ -133,6 +140,8 @@ export function describe(e: StoredEvent): string {
     case "release.step.failed": return `step${pct} FAILED${why}`;
     case "release.rolling_back": return `rolling back${why}`;
     case "rollback.started": return `rollback to ${strOf(d.resolved) ?? "the previous versions"} started`;
+    case "release.restore.pending": return `restore pending${strOf(d.versionId) ? ` (back to ${strOf(d.versionId)!.slice(0, 8)})` : ""}${why}`;
+    case "release.restore.completed": return `restored${strOf(d.versionId) ? ` to ${strOf(d.versionId)!.slice(0, 8)}` : ""}`;
     default: return `${e.type.replace(/^(release|rollback)\./, "").replace(/_/g, " ")}${why}`;
   }
 }

@@ -2,9 +2,11 @@
 //
 // Release states (store) and transitions:
 //   running ──every wave, every target, every step passed──> succeeded
-//   running ──gate failed | edge error | abort──> rolling_back
+//   running ──gate failed | edge error | a write the store refused | abort──> rolling_back
 //   rolling_back ──every touched target back on its previous version──> rolled_back (aborted, if aborted)
-//   rolling_back ──a rollback still failing after retries──> failed
+//   rolling_back ──a target the edge cannot take back yet (out, 5xx) or whose rollback cannot be
+//                  journaled yet (full disk)──> (unchanged: owed, retried with backoff; owed.ts)
+//   rolling_back ──the edge refused a rollback for good, or a first deploy has nothing earlier──> failed
 //   running | rolling_back ──daemon stopped or killed──> (unchanged; recover() finishes it at next start)
 //
 // Per target, within its wave (targets of one wave run in parallel; waves one after another):
@@ -13,35 +15,29 @@
 //                                                                              └> gate.failed (stop)
 //   A target is "touched" from its first step.intent (or, on a first deploy, from its upload:
 //   the script's creation serves the new version at once). Only touched targets are rolled back:
-//     rollback.intent ─createDeployment([prev 100])─> rollback.done | rollback.failed
-//   Untouched targets are never written to. A failure in one target stops its wave's siblings at
-//   their next await point, and no later wave starts.
+//     rollback.intent ─createDeployment([prev 100])─> rollback.done | restore.owed … rollback.done
+//   Nothing moves on the edge before its journal entry is written: a store that refuses the entry
+//   stops the release there (ReleaseStop "record"). Untouched targets are never written to. A
+//   failure in one target stops its wave's siblings at their next await point, and no later wave
+//   starts. Rolling back is rollback-touched.ts.
 import type { ResolvedWorker } from "../config/load.ts";
 import type { WorkerUpload } from "../cloudflare/index.ts";
+import type { BackoffOptions } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { Bundle } from "./bundle.ts";
 import { bindingsFor, ensureKvNamespaces } from "./bindings.ts";
 import { J } from "./journal.ts";
-import { observeDeployment } from "./observe.ts";
+import { finishRecorded, type RestoreBoard } from "./owed.ts";
 import { plannedSteps, splitFor } from "./plan.ts";
 import { runGate } from "./probe.ts";
-import { describeError, type Recorder } from "./record.ts";
-import { restoreTarget } from "./restore.ts";
+import { RecordFailure, describeError, recording, type Recorder } from "./record.ts";
+import { rollBackTouched } from "./rollback-touched.ts";
+import { ReleaseStop } from "./stop.ts";
 import { DEFAULT_CONFIG_NAMESPACE, secretBindings } from "./secrets.ts";
 import type { EngineDeps, ReleasePlan, SecretSource, TargetRuntime } from "./types.ts";
 
-/** Why a release stops before succeeding. Internal control flow, never shown as an API error. */
-export class ReleaseStop extends Error {
-  readonly kind: "gate" | "edge" | "abort" | "halt" | "sibling";
-  readonly target: string | undefined;
-  constructor(kind: ReleaseStop["kind"], message: string, target?: string) {
-    super(message);
-    this.name = "ReleaseStop";
-    this.kind = kind;
-    this.target = target;
-  }
-}
+export { ReleaseStop };
 
 export type ApplyContext = {
   store: Store;
@@ -59,9 +55,14 @@ export type ApplyContext = {
   agentTraffic?: EngineDeps["agentTraffic"];
   /** Aborted with a ReleaseStop of kind "abort" (rolls back) or "halt" (leaves it to recovery). */
   signal: AbortSignal;
+  /** The daemon stopping (a part of `signal`): the only thing that interrupts a rollback. */
+  halt: AbortSignal;
+  /** Restores owed while rolling back ("restore pending"). */
+  board: RestoreBoard;
+  restoreBackoff?: BackoffOptions;
 };
 
-type Progress = { previousVersionId: string | null; versionId: string | null; workerKey?: number };
+export type Progress = { previousVersionId: string | null; versionId: string | null; workerKey?: number };
 
 export async function applyRelease(ctx: ApplyContext): Promise<Release> {
   const { rec, plan } = ctx;
@@ -91,10 +92,10 @@ export async function applyRelease(ctx: ApplyContext): Promise<Release> {
   }
   const versions = Object.fromEntries([...touched].map(([t, p]) => [t, p.versionId]));
   // Every target now serves the new version at 100%: a key rotation it carried is complete there.
-  for (const [t, p] of touched) if (p.workerKey !== undefined) ctx.secrets?.shipped(ctx.release.tenant, ctx.worker.name, t, p.workerKey);
-  const release = rec.finish("succeeded", `every step passed on ${plan.targets.map((t) => t.name).join(", ")}`);
-  rec.emit("release.succeeded", null, { versions, bundleHash: plan.bundleHash });
-  return release;
+  // (Not marked when the vault cannot take it: the older key then keeps verifying a while longer.)
+  for (const [t, p] of touched) if (p.workerKey !== undefined) rec.tryTo(() => ctx.secrets?.shipped(ctx.release.tenant, ctx.worker.name, t, p.workerKey!));
+  const reason = `every step passed on ${plan.targets.map((t) => t.name).join(", ")}`;
+  return finishRecorded({ rec, halt: ctx.halt, ...(ctx.restoreBackoff ? { backoff: ctx.restoreBackoff } : {}) }, { status: "succeeded", reason, events: [["release.succeeded", { versions, bundleHash: plan.bundleHash }]] }, () => ctx.store.releases.get(ctx.release.id)!);
 }
 
 async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal, touched: Map<string, Progress>): Promise<void> {
@@ -133,7 +134,7 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       versionId = (await runtime.client.uploadVersion(worker.name, upload)).id;
     }
     rec.journal(J.uploaded, name, { versionId, previousVersionId, created: previousVersionId === null });
-    ctx.store.catalog.recordVersion({ tenant: release.tenant, worker: worker.name, target: name, version_id: versionId, release_id: release.id, bundle_hash: plan.bundleHash, secrets: secrets.pins });
+    recording("the version in the catalog", () => ctx.store.catalog.recordVersion({ tenant: release.tenant, worker: worker.name, target: name, version_id: versionId, release_id: release.id, bundle_hash: plan.bundleHash, secrets: secrets.pins }));
     rec.emit("release.target.uploaded", name, { versionId, previousVersionId, ...(secrets.pins ? { secrets: secrets.pins } : {}) });
 
     for (const percent of plannedSteps(plan, name)) {
@@ -159,16 +160,23 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
         rec.emit("release.step.passed", name, data);
         continue;
       }
-      rec.journal(J.gateFailed, name, data);
-      rec.emit("release.step.failed", name, data);
+      // The release stops either way: what the store cannot take here is only logged.
+      rec.tryTo(() => rec.journal(J.gateFailed, name, data));
+      rec.tryTo(() => rec.emit("release.step.failed", name, data));
       throw new ReleaseStop("gate", `gate failed on ${name} at ${percent}%: ${gate.reason}`, name);
     }
   } catch (e) {
     if (e instanceof ReleaseStop) throw e;
     if (signal.aborted && signal.reason instanceof ReleaseStop) throw signal.reason;
+    if (e instanceof RecordFailure) {
+      // Never shift traffic that could not be journaled: stop here and roll back what was touched.
+      const why = `${name}: ${stage} stopped: ${e.message}`;
+      rec.tryTo(() => rec.emit("release.step.failed", name, { stage, reason: why }));
+      throw new ReleaseStop("record", why, name);
+    }
     const why = `${name}: ${stage} failed: ${describeError(e)}`;
-    rec.journal(J.targetFailed, name, { stage, error: describeError(e) });
-    rec.emit("release.step.failed", name, { stage, reason: why });
+    rec.tryTo(() => rec.journal(J.targetFailed, name, { stage, error: describeError(e) }));
+    rec.tryTo(() => rec.emit("release.step.failed", name, { stage, reason: why }));
     throw new ReleaseStop("edge", why, name);
   }
 }
@@ -184,54 +192,4 @@ function asStop(e: unknown, signal: AbortSignal): ReleaseStop {
   if (signal.aborted && signal.reason instanceof ReleaseStop) return signal.reason;
   if (e instanceof ReleaseStop) return e;
   return new ReleaseStop("edge", `unexpected: ${describeError(e)}`);
-}
-
-/** Every touched target back on the version it served before, in parallel (seconds, not minutes). */
-async function rollBackTouched(ctx: ApplyContext, stop: ReleaseStop, touched: Map<string, Progress>): Promise<Release> {
-  const { rec, worker } = ctx;
-  const names = [...touched.keys()];
-  rec.status("rolling_back", stop.message);
-  rec.emit("release.rolling_back", null, { reason: stop.message, kind: stop.kind, targets: names });
-  const outcomes = await Promise.all(
-    names.map(async (name) => {
-      const p = touched.get(name)!;
-      // A first deploy has nothing earlier to serve: it stays on the new version, at 100%.
-      const to = p.previousVersionId ?? p.versionId;
-      const note = p.previousVersionId === null ? "no previous version: keeps serving the new version" : undefined;
-      if (to === null) {
-        // The first upload's answer never came: whatever it created is all there is to serve.
-        const live = await observeDeployment(ctx.runtimes.get(name)!, worker.name).catch(() => undefined);
-        const serving = live?.[0]?.versionId;
-        return { name, ok: live !== undefined, kept: serving !== undefined, text: serving ? `${name} serves ${serving} (first upload, nothing earlier)` : `${name} serves nothing (first upload did not complete)` };
-      }
-      rec.journal(J.rollbackIntent, name, { versionId: to, from: p.versionId });
-      try {
-        await restoreTarget(ctx.runtimes.get(name)!, worker.name, to, { checkFirst: p.previousVersionId === null, message: `cbo rollback of release ${ctx.release.id}` });
-        rec.journal(J.rollbackDone, name, { versionId: to, ...(note ? { note } : {}) });
-        return { name, ok: true, kept: note !== undefined, text: note ? `${name} stays on ${to} (${note})` : `${name} back on ${to}` };
-      } catch (e) {
-        rec.journal(J.rollbackFailed, name, { versionId: to, error: describeError(e) });
-        return { name, ok: false, kept: false, text: `${name} could not be rolled back to ${to}: ${describeError(e)}` };
-      }
-    }),
-  );
-  const untouched = ctx.plan.targets.map((t) => t.name).filter((n) => !touched.has(n));
-  const summary = [
-    outcomes.length === 0 ? "no target was changed" : outcomes.map((o) => o.text).join(", "),
-    ...(untouched.length > 0 ? [`untouched: ${untouched.join(", ")}`] : []),
-  ].join("; ");
-  const reason = `${stop.message}; ${summary}`;
-  const data = { reason, targets: outcomes.map((o) => ({ target: o.name, ok: o.ok })), untouched };
-  // A target that could not go back, or had nothing to go back to (its first deploy failed its
-  // gate and still serves the new version), makes the release `failed`, never `rolled_back`:
-  // that status promises every touched target serves what it served before.
-  if (outcomes.some((o) => !o.ok || o.kept)) {
-    const release = rec.finish("failed", reason);
-    rec.emit("release.failed", null, data);
-    return release;
-  }
-  const status = stop.kind === "abort" ? "aborted" : "rolled_back";
-  const release = rec.finish(status, reason);
-  rec.emit(status === "aborted" ? "release.aborted" : "release.rolled_back", null, data);
-  return release;
 }

@@ -7,13 +7,18 @@
 //              claimed ──error──> idle (nothing recorded, the caller gets the error)
 //              claimed ──record inserted──> active ──terminal status──> idle
 //              active ──abort()──> rolling back ──> idle;  close() halts it (journal keeps it)
+//              rolling back ──a touched target cannot be put back yet──> owed (retried until it
+//                lands: "restore pending" in restores()) ──> idle
+// recover() at start claims each unfinished release the same way and runs its recovery as an
+// active release, waiting for it until it ends or a restore in it is owed.
 import type { ResolvedWorker } from "../config/load.ts";
 import { sleep } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
 import { uuid } from "../kit/ids.ts";
 import { TERMINAL } from "../store/releases.ts";
-import type { Release } from "../store/index.ts";
+import type { EventType, Release } from "../store/index.ts";
 import { applyRelease, ReleaseStop } from "./apply.ts";
+import { createRestoreBoard, finishRecorded } from "./owed.ts";
 import { bundleWorker } from "./bundle.ts";
 import { observeTarget } from "./observe.ts";
 import { plan as planRelease } from "./plan.ts";
@@ -31,6 +36,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const claimed = new Set<string>();
   const active = new Map<string, Active>();
   const halt = new AbortController();
+  const board = createRestoreBoard();
   let closed = false;
 
   const keyOf = (tenant: string, worker: string) => `${tenant}/${worker}`;
@@ -60,9 +66,11 @@ export function createEngine(deps: EngineDeps): Engine {
     const key = keyOf(worker.tenant, worker.name);
     const running = store.releases.unfinished().find((r) => r.tenant === worker.tenant && r.worker === worker.name);
     if (claimed.has(key) || running) {
-      throw new CboError("ERR_CONFLICT", `Worker ${worker.name} already has a release in progress${running ? ` (${running.id}, ${running.status})` : ""}.`, {
-        details: { worker: worker.name, ...(running ? { releaseId: running.id } : {}) },
-        hint: running ? `Wait for it, or abort it: cbo release abort ${running.id}.` : "Wait for it to finish.",
+      const owed = running ? board.of(running.id).map((p) => p.target) : [];
+      throw new CboError("ERR_CONFLICT", `Worker ${worker.name} already has a release in progress${running ? ` (${running.id}, ${running.status}${owed.length > 0 ? `, restore pending on ${owed.join(", ")}` : ""})` : ""}.`, {
+        details: { worker: worker.name, ...(running ? { releaseId: running.id } : {}), ...(owed.length > 0 ? { restorePending: owed } : {}) },
+        hint:
+          owed.length > 0 ? "Its rollback ends once the region answers again (see cbo status)." : running ? `Wait for it, or abort it: cbo release abort ${running.id}.` : "Wait for it to finish.",
       });
     }
     claimed.add(key);
@@ -81,28 +89,24 @@ export function createEngine(deps: EngineDeps): Engine {
   }
 
   /** Runs `work` in the background as the release `record`, settling the claim when it ends. */
-  function start(record: Release, unclaim: () => void, work: (signal: AbortSignal) => Promise<Release>): void {
+  function start(record: Release, unclaim: () => void, work: (signal: AbortSignal) => Promise<Release>, failure = "internal error"): Promise<Release> {
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, halt.signal]);
     const done = work(signal)
       .catch((e: unknown) => {
-        // A bug or a store failure: record it rather than leave the release running forever.
-        const reason = `internal error: ${describeError(e)}`;
+        // A bug: record it rather than leave the release running forever (once the store takes it).
+        const reason = `${failure}: ${describeError(e)}`;
         log(`${record.worker} ${record.id}: ${reason}`);
-        try {
-          const rec = createRecorder(store, record, log);
-          const r = rec.finish("failed", reason);
-          rec.emit(record.kind === "rollback" ? "rollback.failed" : "release.failed", null, { reason });
-          return r;
-        } catch {
-          return store.releases.get(record.id) ?? record;
-        }
+        const rec = createRecorder(store, record, log);
+        const events: Array<[EventType, Record<string, unknown>]> = [[record.kind === "rollback" ? "rollback.failed" : "release.failed", { reason }]];
+        return finishRecorded({ rec, halt: halt.signal, ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}) }, { status: "failed", reason, events }, () => store.releases.get(record.id) ?? record);
       })
       .finally(() => {
         active.delete(record.id);
         unclaim();
       });
     active.set(record.id, { id: record.id, key: keyOf(record.tenant, record.worker), abort, done });
+    return done;
   }
 
   const engine: Engine = {
@@ -132,12 +136,15 @@ export function createEngine(deps: EngineDeps): Engine {
         throw e;
       }
       const rec = createRecorder(store, record, log);
-      rec.emit("release.created", null, {
+      // The record exists: from here the release runs, and ends, whatever the store takes (a write
+      // it refuses stops the release at its first journal entry, before anything moves).
+      rec.tryTo(() => rec.emit("release.created", null, {
         by: opts.by ?? null, bundleHash: context.plan.bundleHash, waves: context.plan.waves, steps: context.plan.steps, apiCalls: context.plan.apiCalls,
         targets: context.plan.targets.map((t) => ({ target: t.name, previousVersionId: t.previousVersionId })),
-      });
+      }));
       rec.log(`release of ${context.plan.bundleHash.slice(0, 12)} to ${context.plan.waves.map((w) => w.join("+")).join(" -> ")}`);
       start(record, unclaim, (signal) => applyRelease({ store, rec, release: record, plan: context.plan, worker, bundle: context.bundle, runtimes: context.runtimes, signal, spec: deps.spec(),
+        halt: halt.signal, board, ...(deps.restoreBackoff ? { restoreBackoff: deps.restoreBackoff } : {}),
         ...(deps.secrets ? { secrets: deps.secrets } : {}),
         ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}),
         ...(deps.publicKey?.() ? { publicKey: deps.publicKey()! } : {}),
@@ -155,6 +162,13 @@ export function createEngine(deps: EngineDeps): Engine {
         throw new CboError("ERR_CONFLICT", `Release ${id} is not running in this daemon; it is rolled back when the daemon that ran it starts again.`, { details: { releaseId: id } });
       }
       if (record.kind === "rollback") throw new CboError("ERR_CONFLICT", `Rollback ${id} cannot be aborted; it takes seconds.`);
+      const owed = board.of(id);
+      if (owed.length > 0) {
+        throw new CboError("ERR_CONFLICT", `Release ${id} is already rolling back; restore pending on ${owed.map((p) => p.target).join(", ")} (${owed[0]!.lastError}).`, {
+          details: { releaseId: id, pending: owed.map((p) => ({ target: p.target, versionId: p.versionId, attempts: p.attempts })) },
+          hint: "It ends by itself once the region answers again; `cbo status` shows the restore pending.",
+        });
+      }
       createRecorder(store, record, log).log(`abort requested${opts.by ? ` by ${opts.by}` : ""}`);
       running.abort.abort(new ReleaseStop("abort", `aborted${opts.by ? ` by ${opts.by}` : ""}`));
       return running.done;
@@ -178,8 +192,8 @@ export function createEngine(deps: EngineDeps): Engine {
         throw e;
       }
       const rec = createRecorder(store, record, log);
-      rec.emit("rollback.started", null, { by: opts.by ?? null, to: plan.to, resolved: plan.resolved, targets: plan.targets, skipped: plan.skipped });
-      start(record, unclaim, () => applyRollback({ rec, plan, runtimes, checkFirst: false }));
+      rec.tryTo(() => rec.emit("rollback.started", null, { by: opts.by ?? null, to: plan.to, resolved: plan.resolved, targets: plan.targets, skipped: plan.skipped }));
+      start(record, unclaim, () => applyRollback({ rec, plan, runtimes, checkFirst: false, halt: halt.signal, read: () => store.releases.get(record.id)! }));
       return record;
     },
 
@@ -204,19 +218,18 @@ export function createEngine(deps: EngineDeps): Engine {
         const key = keyOf(r.tenant, r.worker);
         if (claimed.has(key)) continue;
         claimed.add(key);
-        try {
-          log(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
-          await recoverRelease(store, r, runtimes, log);
-        } catch (e) {
-          const reason = `recovery failed: ${describeError(e)}`;
-          const rec = createRecorder(store, r, log);
-          rec.finish("failed", reason);
-          rec.emit("release.failed", null, { reason });
-        } finally {
-          claimed.delete(key);
-        }
+        log(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
+        let owed: () => void = () => {};
+        const owedOnce = new Promise<void>((resolve) => (owed = resolve));
+        const done = start(r, () => claimed.delete(key), () => recoverRelease({
+          store, release: r, runtimes, log, board, halt: halt.signal, onOwed: owed, ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}),
+        }), "recovery failed");
+        // A restore that does not land at once goes on in the background: the daemon starts anyway.
+        await Promise.race([done, owedOnce]);
       }
     },
+
+    restores: () => board.list(),
 
     async close() {
       closed = true;

@@ -14,6 +14,7 @@ export const J = {
   rollbackIntent: "rollback.intent", // {versionId, from}
   rollbackDone: "rollback.done", // {versionId, note?}
   rollbackFailed: "rollback.failed", // {versionId, error}
+  restoreOwed: "restore.owed", // {versionId, error}: could not be put back yet; retried until it is
   recovered: "recovered", // {targets}
   finished: "finished", // {status, reason}
 } as const;

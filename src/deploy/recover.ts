@@ -2,14 +2,19 @@
 // agrees with. Level-based: for each target it reads what the edge serves now, compares it with
 // what the journal says it should serve, and writes only the difference.
 //
-//   release, every target passed its 100% gate and the edge serves the new version ──> succeeded
+//   release, every target passed its 100% gate and the edge confirms the new version ──> succeeded
 //   release, otherwise: each touched target back on its previous version (a first deploy keeps
 //            the one version it has) ──> rolled_back, reason naming what every target serves
 //   rollback (kind) ──> finished: each target to its planned version ──> succeeded
-//   a target that cannot be read or written after retries ──> failed, reason naming it
+//   a target that cannot be read or written yet (its region out, a full disk) ──> owed: retried
+//            with backoff until it lands (owed.ts), the release unfinished meanwhile; the engine
+//            stops waiting for it at start (onOwed) and it goes on in the background
+//   a target the edge refuses for good ──> failed, reason naming it
+import type { BackoffOptions } from "../kit/backoff.ts";
 import type { Release, Store } from "../store/index.ts";
 import { J, replay, touched, type TargetReplay } from "./journal.ts";
 import { observeDeployment, servesOnly } from "./observe.ts";
+import { finishRecorded, untilRestored, type OwedContext, type RestoreBoard } from "./owed.ts";
 import { previousVersionOf } from "./plan.ts";
 import { createRecorder, describeError } from "./record.ts";
 import { restoreTarget } from "./restore.ts";
@@ -18,90 +23,122 @@ import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
 import type { TargetRuntime } from "./types.ts";
 
 const RESTART = "daemon restarted during the release";
+const NOT_READ = "not read: ";
 
 type Outcome = { target: string; action: "untouched" | "kept" | "rolled_back" | "already" | "completed"; serving: string | null; note?: string };
+type Failure = { target: string; error: string };
 
-export async function recoverRelease(store: Store, release: Release, runtimes: Map<string, TargetRuntime>, log: (line: string) => void): Promise<Release> {
-  const rec = createRecorder(store, release, log);
+export type RecoverContext = {
+  store: Store;
+  release: Release;
+  runtimes: Map<string, TargetRuntime>;
+  log: (line: string) => void;
+  board: RestoreBoard;
+  halt: AbortSignal;
+  backoff?: BackoffOptions;
+  /** Called when a target's restore did not land at once and goes on being retried. */
+  onOwed?: () => void;
+};
+
+export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
+  const { store, release, runtimes } = ctx;
+  const rec = createRecorder(store, release, ctx.log);
   if (release.kind === "rollback") {
-    return applyRollback({ rec, plan: rollbackPlanOf(release), runtimes, checkFirst: true, prefix: "daemon restarted during the rollback; completed" });
+    return applyRollback({ rec, plan: rollbackPlanOf(release), runtimes, checkFirst: true, prefix: "daemon restarted during the rollback; completed", halt: ctx.halt, read: () => store.releases.get(release.id)! });
   }
   const plan = releasePlanOf(release);
   const journal = replay(store.releases.entries(release.id));
   const state = (name: string): TargetReplay | undefined => journal.get(name);
-
-  let live: Map<string, Array<{ versionId: string; percentage: number }>>;
-  try {
-    live = new Map(
-      await Promise.all(
-        plan.targets.map(async (t) => {
-          const runtime = runtimes.get(t.name);
-          if (!runtime) throw new Error(`target ${t.name} is no longer configured`);
-          return [t.name, await observeDeployment(runtime, plan.worker)] as const;
-        }),
-      ),
-    );
-  } catch (e) {
-    const reason = `${RESTART}; could not read what the targets serve: ${describeError(e)}`;
-    const r = rec.finish("failed", reason);
-    rec.emit("release.failed", null, { reason });
-    return r;
-  }
+  const owed: OwedContext = { rec, release, board: ctx.board, halt: ctx.halt, ...(ctx.backoff ? { backoff: ctx.backoff } : {}), ...(ctx.onOwed ? { onOwed: ctx.onOwed } : {}) };
+  const read = () => store.releases.get(release.id)!;
+  const readLive = async (name: string) => {
+    const runtime = runtimes.get(name);
+    if (!runtime) throw new Error(`target ${name} is no longer configured`);
+    return observeDeployment(runtime, plan.worker);
+  };
 
   // Resume to success only when nothing is left to do: every gate passed and the edge agrees.
-  const completed =
-    release.status === "running" &&
-    plan.targets.every((t) => {
-      const s = state(t.name);
-      return s?.versionId && s.passed.includes(100) && servesOnly(live.get(t.name)!, s.versionId);
-    });
-  if (completed) {
-    const outcomes: Outcome[] = plan.targets.map((t) => ({ target: t.name, action: "completed", serving: state(t.name)!.versionId }));
-    const reason = `daemon restarted after every step had passed; ${outcomes.map((o) => `${o.target} serves ${o.serving}`).join(", ")}`;
-    rec.journal(J.recovered, null, { status: "succeeded", targets: outcomes });
-    const r = rec.finish("succeeded", reason);
-    rec.emit("release.recovered", null, { status: "succeeded", reason, targets: outcomes });
-    rec.emit("release.succeeded", null, { versions: Object.fromEntries(outcomes.map((o) => [o.target, o.serving])), recovered: true });
-    return r;
+  // A target that cannot be read now leaves it unconfirmed: the release is rolled back instead.
+  const passed = release.status === "running" && plan.targets.every((t) => state(t.name)?.versionId && state(t.name)!.passed.includes(100));
+  if (passed) {
+    const live = await Promise.all(plan.targets.map((t) => readLive(t.name).catch(() => undefined)));
+    if (live.every((now, i) => now !== undefined && servesOnly(now, state(plan.targets[i]!.name)!.versionId!))) {
+      const outcomes: Outcome[] = plan.targets.map((t) => ({ target: t.name, action: "completed", serving: state(t.name)!.versionId }));
+      const reason = `daemon restarted after every step had passed; ${outcomes.map((o) => `${o.target} serves ${o.serving}`).join(", ")}`;
+      return finishRecorded(owed, {
+        status: "succeeded", reason,
+        first: () => rec.journal(J.recovered, null, { status: "succeeded", targets: outcomes }),
+        events: [
+          ["release.recovered", { status: "succeeded", reason, targets: outcomes }],
+          ["release.succeeded", { versions: Object.fromEntries(outcomes.map((o) => [o.target, o.serving])), recovered: true }],
+        ],
+      }, read);
+    }
   }
 
-  const results = await Promise.all(
-    plan.targets.map(async (t): Promise<Outcome | { target: string; error: string }> => {
-      const s = state(t.name);
-      const now = live.get(t.name)!;
-      if (!s || !touched(s)) return { target: t.name, action: "untouched", serving: previousVersionOf(now) };
-      // First deploy: nothing earlier to go back to; keep the one version it has, at 100%.
-      const to = s.previousVersionId ?? s.versionId ?? previousVersionOf(now);
-      const note = s.previousVersionId === null ? "first release there: nothing earlier to serve" : undefined;
-      if (to === null) return { target: t.name, action: "untouched", serving: null, note: "the first upload never landed" };
-      if (servesOnly(now, to)) return { target: t.name, action: s.previousVersionId === null ? "kept" : "already", serving: to, ...(note ? { note } : {}) };
-      rec.journal(J.rollbackIntent, t.name, { versionId: to, from: now, recovery: true });
-      try {
-        await restoreTarget(runtimes.get(t.name)!, plan.worker, to, { checkFirst: true, message: `cbo recovery of release ${release.id}` });
-        rec.journal(J.rollbackDone, t.name, { versionId: to, recovery: true, ...(note ? { note } : {}) });
-        return { target: t.name, action: s.previousVersionId === null ? "kept" : "rolled_back", serving: to, ...(note ? { note } : {}) };
-      } catch (e) {
-        rec.journal(J.rollbackFailed, t.name, { versionId: to, error: describeError(e), recovery: true });
-        return { target: t.name, error: `${t.name} could not be set to ${to}: ${describeError(e)}` };
-      }
-    }),
-  );
-  const failures = results.filter((r): r is { target: string; error: string } => "error" in r);
-  const outcomes = results.filter((r): r is Outcome => !("error" in r));
+  const results = await Promise.allSettled(plan.targets.map((t) => settle(ctx, owed, t.name, state(t.name), plan.worker, readLive)));
+  if (ctx.halt.aborted) {
+    rec.log("halted during recovery; the next start resumes it");
+    return read();
+  }
+  const settled = results.map((r, i): Outcome | Failure => (r.status === "fulfilled" ? r.value : { target: plan.targets[i]!.name, error: `${plan.targets[i]!.name}: ${describeError(r.reason)}` }));
+  const failures = settled.filter((r): r is Failure => "error" in r);
+  const outcomes = settled.filter((r): r is Outcome => !("error" in r));
   const earlier = release.status === "rolling_back" && release.reason ? `${release.reason}; ` : "";
   const text = outcomes
-    .map((o) => (o.serving ? `${o.target} ${label(o.action)} ${o.serving}` : `${o.target} serves nothing`) + (o.note ? ` (${o.note})` : ""))
+    .map((o) => (o.serving ? `${o.target} ${label(o.action)} ${o.serving}` : `${o.target} ${o.note?.startsWith(NOT_READ) ? "untouched" : "serves nothing"}`) + (o.note ? ` (${o.note})` : ""))
     .concat(failures.map((f) => f.error))
     .join(", ");
   const status = failures.length > 0 ? "failed" : "rolled_back";
   const changed = outcomes.some((o) => o.action !== "untouched");
   const what = failures.length > 0 ? "rollback incomplete" : changed ? "rolled back" : "stopped before any region changed";
   const reason = `${earlier}${RESTART}; ${what}: ${text}`;
-  rec.journal(J.recovered, null, { status, targets: outcomes, failures });
-  const r = rec.finish(status, reason);
-  rec.emit("release.recovered", null, { status, reason, targets: outcomes, failures });
-  rec.emit(status === "failed" ? "release.failed" : "release.rolled_back", null, { reason, recovered: true });
-  return r;
+  return finishRecorded(owed, {
+    status, reason,
+    first: () => rec.journal(J.recovered, null, { status, targets: outcomes, failures }),
+    events: [
+      ["release.recovered", { status, reason, targets: outcomes, failures }],
+      [status === "failed" ? "release.failed" : "release.rolled_back", { reason, recovered: true }],
+    ],
+  }, read);
+}
+
+/** One target back where the journal says it belongs, retried while the edge or the store cannot take it. */
+async function settle(ctx: RecoverContext, owed: OwedContext, name: string, s: TargetReplay | undefined, worker: string, readLive: (name: string) => Promise<Array<{ versionId: string; percentage: number }>>): Promise<Outcome | Failure> {
+  const { rec } = owed;
+  if (!s || !touched(s)) {
+    // Never written to by this release: named with what it serves, when it can be read now.
+    const now = await readLive(name).catch((e: unknown) => e as Error);
+    if (now instanceof Error) return { target: name, action: "untouched", serving: null, note: `${NOT_READ}${describeError(now)}` };
+    return { target: name, action: "untouched", serving: previousVersionOf(now) };
+  }
+  const runtime = ctx.runtimes.get(name);
+  if (!runtime) return { target: name, error: `${name}: target is no longer configured` };
+  // First deploy: nothing earlier to go back to; keep the one version it has, at 100%.
+  const known = s.previousVersionId ?? s.versionId;
+  const first = s.previousVersionId === null;
+  const note = first ? "first release there: nothing earlier to serve" : undefined;
+  let intent = false;
+  const r = await untilRestored(owed, name, known, async (): Promise<Outcome> => {
+    const now = await readLive(name);
+    const to = known ?? previousVersionOf(now);
+    if (to === null) return { target: name, action: "untouched", serving: null, note: "the first upload never landed" };
+    if (servesOnly(now, to)) {
+      if (!intent) return { target: name, action: first ? "kept" : "already", serving: to, ...(note ? { note } : {}) };
+      rec.journal(J.rollbackDone, name, { versionId: to, recovery: true, ...(note ? { note } : {}) });
+      return { target: name, action: first ? "kept" : "rolled_back", serving: to, ...(note ? { note } : {}) };
+    }
+    if (!intent) {
+      rec.journal(J.rollbackIntent, name, { versionId: to, from: now, recovery: true });
+      intent = true;
+    }
+    await restoreTarget(runtime, worker, to, { attempts: 1, message: `cbo recovery of release ${ctx.release.id}` });
+    rec.journal(J.rollbackDone, name, { versionId: to, recovery: true, ...(note ? { note } : {}) });
+    return { target: name, action: first ? "kept" : "rolled_back", serving: to, ...(note ? { note } : {}) };
+  });
+  if (r.ok) return r.value;
+  rec.tryTo(() => rec.journal(J.rollbackFailed, name, { versionId: known, error: describeError(r.error), recovery: true }));
+  return { target: name, error: `${name} could not be set to ${known ?? "its previous version"}: ${describeError(r.error)}` };
 }
 
 function label(action: Outcome["action"]): string {

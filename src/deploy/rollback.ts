@@ -14,6 +14,7 @@ import { CboError } from "../kit/errors.ts";
 import type { Release, Store } from "../store/index.ts";
 import { replay, J } from "./journal.ts";
 import { listVersionIds } from "./observe.ts";
+import { finishRecorded } from "./owed.ts";
 import { describeError, type Recorder } from "./record.ts";
 import { restoreTarget } from "./restore.ts";
 import { releasePlanOf, rollbackPlanOf, type RollbackPlan } from "./stored.ts";
@@ -105,20 +106,24 @@ async function byVersion(store: Store, worker: ResolvedWorker, names: string[], 
   return out;
 }
 
-/** Every planned target to its version, in parallel. `checkFirst` on recovery (level-based). */
-export async function applyRollback(ctx: { rec: Recorder; plan: RollbackPlan; runtimes: Map<string, TargetRuntime>; checkFirst: boolean; prefix?: string }): Promise<Release> {
+/**
+ * Every planned target to its version, in parallel. `checkFirst` on recovery (level-based). A
+ * target whose intent the store refuses is not written to (and counts as not rolled back); the
+ * end is recorded once the store takes it (finishRecorded), unless `halt` fires first.
+ */
+export async function applyRollback(ctx: { rec: Recorder; plan: RollbackPlan; runtimes: Map<string, TargetRuntime>; checkFirst: boolean; prefix?: string; halt: AbortSignal; read: () => Release }): Promise<Release> {
   const { rec, plan } = ctx;
   const outcomes = await Promise.all(
     plan.targets.map(async (t) => {
       const runtime = ctx.runtimes.get(t.name);
-      rec.journal(J.rollbackIntent, t.name, { versionId: t.versionId });
       try {
+        rec.journal(J.rollbackIntent, t.name, { versionId: t.versionId });
         if (!runtime) throw new CboError("ERR_NOT_FOUND", `target ${t.name} is no longer configured`);
         const r = await restoreTarget(runtime, plan.worker, t.versionId, { checkFirst: ctx.checkFirst, message: `cbo rollback ${rec.id}` });
         rec.journal(J.rollbackDone, t.name, { versionId: t.versionId, changed: r.changed });
         return { target: t.name, versionId: t.versionId, ok: true as const };
       } catch (e) {
-        rec.journal(J.rollbackFailed, t.name, { versionId: t.versionId, error: describeError(e) });
+        rec.tryTo(() => rec.journal(J.rollbackFailed, t.name, { versionId: t.versionId, error: describeError(e) }));
         return { target: t.name, versionId: t.versionId, ok: false as const, error: describeError(e) };
       }
     }),
@@ -128,12 +133,6 @@ export async function applyRollback(ctx: { rec: Recorder; plan: RollbackPlan; ru
   const skipped = plan.skipped.map((s) => `${s.name} unchanged (${s.why})`);
   const reason = [ctx.prefix, `to ${plan.resolved}`, [...done, ...failed, ...skipped].join(", ")].filter(Boolean).join("; ");
   const data = { reason, targets: outcomes, skipped: plan.skipped };
-  if (failed.length > 0) {
-    const release = rec.finish("failed", reason);
-    rec.emit("rollback.failed", null, data);
-    return release;
-  }
-  const release = rec.finish("succeeded", reason);
-  rec.emit("rollback.completed", null, data);
-  return release;
+  const end = failed.length > 0 ? { status: "failed" as const, event: "rollback.failed" as const } : { status: "succeeded" as const, event: "rollback.completed" as const };
+  return finishRecorded({ rec, halt: ctx.halt }, { status: end.status, reason, events: [[end.event, data]] }, ctx.read);
 }

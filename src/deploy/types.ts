@@ -86,6 +86,24 @@ export type EngineDeps = {
    */
   protectedPaths?: string[];
   log?: (line: string) => void;
+  /** Between attempts at a restore that is owed (a region out, a full disk): jittered, capped. Default 1 s doubling to 30 s. */
+  restoreBackoff?: { baseMs: number; maxMs: number };
+};
+
+/** A touched target a release could not put back yet: the engine retries it until it lands. */
+export type PendingRestore = {
+  releaseId: string;
+  tenant: string;
+  worker: string;
+  target: string;
+  /** The version it goes back to; null while the edge must be read to know it. */
+  versionId: string | null;
+  /** When the first attempt failed (ISO). */
+  since: string;
+  attempts: number;
+  /** Why the last attempt did not land (`ERR_CF_UNAVAILABLE: …`). */
+  lastError: string;
+  nextAttemptAt: string | null;
 };
 
 export type Engine = {
@@ -102,8 +120,13 @@ export type Engine = {
   rollback(worker: string, opts?: { to?: string; by?: string }): Promise<Release>;
   /** Resolves when the release is in a terminal status. */
   wait(releaseId: string): Promise<Release>;
-  /** On start: finish or roll back every release the journal shows unfinished. */
+  /**
+   * On start: finish or roll back every release the journal shows unfinished. Resolves once each
+   * is finished or has a restore owed (which goes on in the background until it lands).
+   */
   recover(): Promise<void>;
+  /** The restores owed now ("restore pending"): what status and the dashboard show. */
+  restores(): PendingRestore[];
   /** Stops background work (does not abort releases: the journal lets the next start recover). */
   close(): Promise<void>;
 };

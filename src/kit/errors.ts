@@ -48,6 +48,17 @@ export const ERROR_CODES = {
   /** An audit entry or checkpoint could not be written (or the log fails its own check), so the
    *  change it records is refused: the audit path fails closed. */
   ERR_AUDIT_UNAVAILABLE: { status: 503, user: false, retryable: true },
+  /** The disk (or quota) holding the data directory is full: SQLITE_FULL, ENOSPC, EDQUOT. Nothing
+   *  was changed; details give the path, the bytes free and the bytes needed. The daemon's loops
+   *  pause their writes and resume by themselves once that much is free again. */
+  ERR_DISK_FULL: { status: 507, user: false, retryable: true },
+  /** The orchestrator's database is damaged (SQLITE_CORRUPT, SQLITE_NOTADB, a failed integrity
+   *  check): retrying cannot fix it; the way back is `cbo restore` from a backup. */
+  ERR_STORE_CORRUPT: { status: 500, user: false, retryable: false },
+  /** The database is missing or empty in a data directory that has held an orchestrator's state
+   *  (its admin token, audit checkpoints, daemon.json …): the daemon refuses to start afresh over
+   *  it (that would seal a new vault and issue a new admin token); `cbo restore` brings it back. */
+  ERR_STORE_LOST: { status: 500, user: false, retryable: false },
   /** A port could not be bound, a data directory could not be written. */
   ERR_IO: { status: 500, user: false, retryable: true },
   /** Vault data does not authenticate: a ciphertext, wrapped key or vault record was altered or

@@ -12,12 +12,22 @@ import { createAccountStore } from "./state/accounts.ts";
 import { createScriptStore } from "./state/scripts.ts";
 import { createKvStore } from "./state/kv.ts";
 import { createTunnelStore } from "./state/tunnels.ts";
+import { createWorkerStores } from "./state/worker-stores.ts";
+import { createAssetTokens } from "./api/asset-tokens.ts";
 import { createFaults } from "./faults.ts";
 import { createOps } from "./api/operations.ts";
 import { createApiApp } from "./api/app.ts";
 import { buildTable, createControlHandler } from "./runtime/control.ts";
 import { startRegionRuntime, type RegionRuntime } from "./runtime/region-runtime.ts";
 import { createTunnelRoutes } from "./runtime/tunnel-routes.ts";
+import { createD1Store } from "./state/d1.ts";
+import { createR2Store } from "./state/r2.ts";
+import { createQueueStore } from "./state/queues.ts";
+import { createD1Pool } from "./d1/pool.ts";
+import { createDataBindingCheck } from "./api/data-bindings-check.ts";
+import { createDataControl } from "./runtime/control-data.ts";
+import { createQueueDispatcher } from "./runtime/queue-dispatcher.ts";
+import { createCronScheduler } from "./cron/scheduler.ts";
 import type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
 
 export type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
@@ -64,14 +74,25 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   // What it holds is what Cloudflare would hold for these accounts (per-Worker keys, binding
   // secrets, the API token): its owner's only.
   if (ensurePrivateDir(opts.dataDir)) log(`local-edge: ${opts.dataDir} was open to other users; it is 0700 now`);
+  // Durable Object storage, one directory per region (runtime/region-runtime.ts keeps it private too).
+  ensurePrivateDir(join(opts.dataDir, "workerd"));
 
   const db = openEdgeDb(opts.dataDir);
   const accounts = createAccountStore(db);
   const scripts = createScriptStore(db);
   const kv = createKvStore(db);
   const tunnels = createTunnelStore(db);
+  const stores = createWorkerStores(db);
+  const d1 = createD1Store(db);
+  const r2 = createR2Store(db, join(opts.dataDir, "r2"));
+  const queues = createQueueStore(db);
+  const d1Pool = createD1Pool(join(opts.dataDir, "d1"), (id) => {
+    const region = accounts.get(d1.byId(id)?.account_id ?? "")?.region ?? "";
+    return ({ eu: "WEUR", us: "ENAM", ap: "APAC" } as Record<string, string>)[region] ?? "WNAM";
+  });
   const faults = createFaults();
   const token = opts.token ?? loadOrCreateToken(opts.dataDir);
+  const assetTokens = createAssetTokens(token);
 
   for (const region of regionNames) {
     if (!accounts.byRegion(region)) {
@@ -90,26 +111,57 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     if (!runtime || !account) return Promise.resolve();
     const next = (pushChains.get(region) ?? Promise.resolve())
       .catch(() => {})
-      .then(() => runtime.push(buildTable(scripts, account.id, faults.get(region), account.subdomain)));
+      .then(() => runtime.push(buildTable(scripts, account.id, faults.get(region), account.subdomain, stores)));
     pushChains.set(region, next);
     return next;
   };
   const notify = async (accountId: string) => {
     const a = accounts.get(accountId);
     if (a) await pushRegion(a.region);
+    // A consumer Worker may just have gone live.
+    dispatcher.poke();
   };
+  const invoke = (accountId: string, request: Parameters<RegionRuntime["event"]>[0]) => {
+    const runtime = runtimes.get(accounts.get(accountId)?.region ?? "");
+    if (!runtime) return Promise.reject(new CboError("ERR_EDGE_RUNTIME", `No runtime for account ${accountId}.`));
+    return runtime.event(request);
+  };
+  const dispatcher = createQueueDispatcher({
+    queues,
+    isLive: (accountId, script) => (scripts.currentDeployment(accountId, script)?.versions.length ?? 0) > 0,
+    invoke,
+    log,
+  });
+  const fire = (region: string, script: string, cron: string, scheduledTime: number) =>
+    invoke(accounts.byRegion(region)?.id ?? "", { type: "scheduled", script, cron, scheduledTime });
+  const crons = createCronScheduler({
+    targets: () =>
+      accounts.list().flatMap((a) =>
+        scripts.liveDeployments(a.id).flatMap((d) => {
+          const s = scripts.get(a.id, d.script);
+          return s && s.schedules.length > 0 ? [{ accountId: a.id, script: s.name, crons: s.schedules.map((x) => x.cron) }] : [];
+        }),
+      ),
+    fire: async (t, cron, time) => {
+      const out = await invoke(t.accountId, { type: "scheduled", script: t.script, cron, scheduledTime: time });
+      if (out.ok && (out.result as { outcome?: string } | undefined)?.outcome !== "ok") log(`local-edge: cron "${cron}" of ${t.script}: ${JSON.stringify(out.result)}`);
+      if (!out.ok && out.deployed) log(`local-edge: cron "${cron}" of ${t.script} failed: ${out.error}`);
+    },
+    log,
+  });
   const setFault = async (region: string, fault: Fault | null) => {
     if (!accounts.byRegion(region) || !regionNames.includes(region)) throw new CboError("ERR_NOT_FOUND", `No region named "${region}".`);
     faults.set(region, fault);
     await pushRegion(region);
   };
 
-  const ops = createOps({ db, scripts, kv, notify });
+  const ops = createOps({ db, scripts, kv, notify, stores, assetTokens, checkBindings: createDataBindingCheck({ d1, r2, queues }) });
   let regionInfos: RegionInfo[] = [];
   const app = createApiApp({
-    token, accounts, scripts, kv, tunnels, ops, faults, setFault, log,
+    token, accounts, scripts, kv, tunnels, ops, faults, setFault, log, stores, assetTokens, db,
     info: () => ({ regions: regionInfos }),
     countRequest: (id) => requestCounts.set(id, (requestCounts.get(id) ?? 0) + 1),
+    data: { d1, d1Pool, r2, queues, queuesChanged: () => dispatcher.poke(), fire },
   });
 
   const server = await listen(app, opts.port ?? 0);
@@ -123,10 +175,12 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
           region,
           port,
           log,
+          persistDir: join(opts.dataDir, "workerd", region),
           control: createControlHandler({
-            accountId: account.id, scripts, kv, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain),
+            accountId: account.id, scripts, kv, stores, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain, stores),
             // Tunnel hostnames are global, like DNS: any account's tunnel routes any region's Workers.
             tunnelRoute: createTunnelRoutes(() => accounts.list().flatMap((a) => tunnels.list(a.id))),
+            data: createDataControl({ accountId: account.id, d1, d1Pool, r2, queues, queued: () => dispatcher.poke() }),
           }),
         });
         runtimes.set(region, runtime);
@@ -140,10 +194,14 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   } catch (e) {
     await Promise.all([...runtimes.values()].map((r) => r.dispose().catch(() => {})));
     server.close();
+    d1Pool.closeAll();
     db.close();
     throw e;
   }
   await Promise.all(regionNames.map(pushRegion));
+  // Messages queued before a restart are delivered now; crons fire from the next minute on.
+  dispatcher.poke();
+  if (opts.crons) crons.start();
 
   const apiUrl = `http://127.0.0.1:${apiPort}/client/v4`;
   const adminUrl = `http://127.0.0.1:${apiPort}/__edge`;
@@ -171,6 +229,8 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     async close() {
       if (closed) return;
       closed = true;
+      crons.stop();
+      await dispatcher.stop();
       // Let routing-table pushes in flight land before workerd goes away.
       await Promise.all([...pushChains.values()].map((p) => p.catch(() => {})));
       await new Promise<void>((resolve) => {
@@ -178,6 +238,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await Promise.all([...runtimes.values()].map((r) => r.dispose().catch(() => {})));
+      d1Pool.closeAll();
       db.close();
     },
   };

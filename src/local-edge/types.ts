@@ -42,6 +42,8 @@ export type LocalEdgeOptions = {
   regions?: string[];
   /** The API token clients must present; default: read from, or generated into, `<dataDir>/token`. */
   token?: string;
+  /** Fire due cron triggers of live Workers while the edge runs (default off; `cbo edge` turns it on). */
+  crons?: boolean;
 };
 
 export type LocalEdge = {

@@ -4,6 +4,7 @@
 // transitions only. Level-based: every pass re-reads desired and observed state.
 //
 // The loop is the monitor's (pass-loop.ts): chained passes, a jittered pause between them.
+// No pass runs while the disk is full (store.storage.paused()): the first failed write pauses them.
 // Per worker and target, each pass:
 //   a release/rollback of the worker unfinished ──> pending (no verdict: the engine is moving it)
 //   nothing desired yet, or the journal left it uncertain, or the edge unreadable ──> unknown
@@ -182,6 +183,8 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
   }
 
   async function pass(): Promise<void> {
+    // Backs off while the disk is full: verdicts and reverts could not be recorded (store/storage.ts).
+    if (store.storage.paused()) return;
     try {
       const list = jobs();
       const wasDeferring = deferring;
@@ -191,7 +194,7 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
       if (wasDeferring && !deferring) log("drift: every target checked in one pass again");
     } catch (e) {
       // A broken spec() or store write must not end the loop: the next pass tries again.
-      log(`drift pass failed: ${describe(e)}`);
+      log(`drift pass failed: ${describe(store.storage.classify(e))}`);
     }
   }
 

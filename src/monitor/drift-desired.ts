@@ -7,7 +7,8 @@
 //   rolled_back / aborted     the version it served before, at 100% (rollback.done)
 //   failed                    whatever the last completed edge call left there: a rollback's
 //                             version, a step's split, the first upload; "uncertain" when the
-//                             last call's outcome was never recorded (rollback failed, intent only)
+//                             last call's outcome was never recorded (rollback failed or still
+//                             owed, intent only)
 //   rollback (kind)           each planned target's version at 100% (rollback.done)
 //   recovery after a restart  what the `recovered` entry says each target serves
 // A target the record never changed (untouched by a release stopped early, skipped by a rollback)
@@ -35,6 +36,7 @@ const J: typeof DeployJournal = {
   rollbackIntent: "rollback.intent",
   rollbackDone: "rollback.done",
   rollbackFailed: "rollback.failed",
+  restoreOwed: "restore.owed",
   recovered: "recovered",
   finished: "finished",
 };
@@ -99,6 +101,13 @@ export function leftOn(entries: JournalEntry[]): Map<string, Left> {
       case J.rollbackFailed: {
         const d = VersionData.safeParse(e.data);
         out.set(t, { uncertain: `the rollback${d.success ? ` to ${short(d.data.versionId)}` : ""} failed` });
+        break;
+      }
+      case J.restoreOwed: {
+        // Owed restores keep their release unfinished; a finished one that still ends on this
+        // entry (an older build's, or one edited by hand) left the target unknown.
+        const d = VersionData.safeParse(e.data);
+        out.set(t, { uncertain: `a restore${d.success ? ` to ${short(d.data.versionId)}` : ""} was still pending` });
         break;
       }
     }

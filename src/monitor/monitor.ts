@@ -6,7 +6,8 @@
 //   probing ── pass settled ──> sleeping (interval ± jitter)
 //   sleeping ── timer ──> probing
 //   probing | sleeping ── stop() ──> stopping ── the pass in flight settles ──> idle
-// checkNow() runs one extra pass in any state. Passes never overlap (they are chained), so two
+// checkNow() runs one extra pass in any state. While the disk is full (store.storage.paused())
+// passes are skipped: the first failed write pauses them, the storage watch resumes them. Passes never overlap (they are chained), so two
 // observations of one worker/target are never written out of order (the loop: pass-loop.ts,
 // shared with the drift checker). Each pass re-reads spec()
 // and targets(): a changed orchestrator.yaml is picked up without a restart.
@@ -90,11 +91,14 @@ export function createMonitor(opts: MonitorOptions): Monitor {
   }
 
   async function pass(): Promise<void> {
+    // Backs off while the disk is full: nothing it observes could be recorded (store/storage.ts).
+    if (store.storage.paused()) return;
     try {
       await forEachBounded(jobs(), concurrency, check);
     } catch (e) {
       // A broken spec() or store write must not end the loop: the next pass tries again.
-      log(`monitor pass failed: ${e instanceof Error ? e.message : String(e)}`);
+      const err = store.storage.classify(e);
+      log(`monitor pass failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

@@ -15,6 +15,10 @@ export const EVENT_TYPES = [
   "release.failed",
   "release.aborted",
   "release.recovered",
+  // A touched target the rollback could not put back yet (its region out, a full disk): retried
+  // until it lands, the release still rolling_back; then it landed (src/deploy/owed.ts).
+  "release.restore.pending",
+  "release.restore.completed",
   "rollback.started",
   "rollback.completed",
   "rollback.failed",

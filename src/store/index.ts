@@ -1,5 +1,7 @@
 // The store: one SQLite file, one small module per table or aggregate.
+import { existsSync, statSync } from "node:fs";
 import { openDb, type Db } from "./db.ts";
+import { createStorage, type StorageOptions } from "./storage.ts";
 import { createAgentStore } from "./agents.ts";
 import { createCatalogStore } from "./catalog.ts";
 import { createDriftStore } from "./drift.ts";
@@ -9,10 +11,21 @@ import { createHealthStore } from "./health.ts";
 import { createReleaseStore } from "./releases.ts";
 import { createTokenStore } from "./tokens.ts";
 
-export function createStore(file: string) {
-  const db: Db = openDb(file);
+export type StoreOptions = {
+  /** quick_check the file when it opens (the daemon does, at start). */
+  check?: boolean;
+  /** How a full disk is waited out (storage.ts). */
+  storage?: Pick<StorageOptions, "headroomBytes" | "probeMs" | "log">;
+};
+
+export function createStore(file: string, opts: StoreOptions = {}) {
+  const walAtOpen = file === ":memory:" || !existsSync(`${file}-wal`) ? 0 : statSync(`${file}-wal`).size;
+  const db: Db = openDb(file, { ...(opts.check ? { check: true } : {}) });
+  const storage = createStorage({ db, file, walAtOpen, ...opts.storage });
   return {
     db,
+    /** The disk under the file: storage errors named, writers paused while it is full. */
+    storage,
     catalog: createCatalogStore(db),
     releases: createReleaseStore(db),
     events: createEventStore(db),
@@ -21,10 +34,14 @@ export function createStore(file: string) {
     tokens: createTokenStore(db),
     configs: createConfigSyncStore(db),
     agents: createAgentStore(db),
-    close: () => db.close(),
+    close: () => {
+      storage.close();
+      db.close();
+    },
   };
 }
 export type Store = ReturnType<typeof createStore>;
+export type { Storage, StorageState } from "./storage.ts";
 export type { StoredEvent, EventType, NewEvent } from "./events.ts";
 export type { Release, ReleaseStatus, JournalEntry } from "./releases.ts";
 export type { Role, TokenRow } from "./tokens.ts";

@@ -3,7 +3,8 @@
 // every 100 ms (or 1,000 heartbeats) keeps ingest at the speed of signature checks instead of
 // one fsync per heartbeat. Transitions are derived at flush time: the first report of a
 // published config version on a target (config.applied), and each bundle an agent refused
-// (config.rejected, which is also a security event on the audit record).
+// (config.rejected, which is also a security event on the audit record). While the disk is full,
+// batches are dropped (counted) rather than written: the agents report again every interval.
 import type { Heartbeat } from "../kit/protocol/heartbeat.ts";
 import { transaction } from "../kit/transaction.ts";
 import type { AgentIsolateRow, Store } from "../store/index.ts";
@@ -16,12 +17,19 @@ export function createHeartbeatSink(deps: { store: Store; flushMs?: number; maxB
   const maxBatch = deps.maxBatch ?? 1_000;
   let queue: Received[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // Heartbeats dropped while the disk is full; each isolate reports again within its interval.
+  let dropped = 0;
 
   function flush(): void {
     if (timer) clearTimeout(timer), (timer = undefined);
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
+    // Backs off while the disk is full (store/storage.ts): a report is not worth a write that fails.
+    if (store.storage.paused()) {
+      dropped += batch.length;
+      return;
+    }
     const events: Array<Parameters<Store["events"]["append"]>[0]> = [];
     // A batch holds many heartbeats of the same isolates and versions: fold them first, so that a
     // flush writes one row per isolate, one per (version, second) and checks each applied
@@ -61,9 +69,12 @@ export function createHeartbeatSink(deps: { store: Store; flushMs?: number; maxB
         }
       });
     } catch (e) {
-      deps.log?.(`heartbeats: could not store ${batch.length}: ${e instanceof Error ? e.message : String(e)}`);
+      const err = store.storage.classify(e);
+      deps.log?.(`heartbeats: could not store ${batch.length}: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
+    if (dropped > 0) deps.log?.(`heartbeats: ${dropped} dropped while the disk was full; stored again from now on`);
+    dropped = 0;
     // After the commit, so subscribers (the event stream, the audit trail) see stored facts only.
     for (const e of events) store.events.append(e);
   }

@@ -14,8 +14,12 @@ export function atomic<T>(db: Db, fn: () => T): T {
     db.exec("RELEASE cbo_vault");
     return out;
   } catch (e) {
-    db.exec("ROLLBACK TO cbo_vault");
-    db.exec("RELEASE cbo_vault");
+    // SQLite may have ended the whole transaction itself (SQLITE_FULL …): nothing is left to undo,
+    // and the error that did it is the one to report.
+    if (db.isTransaction) {
+      db.exec("ROLLBACK TO cbo_vault");
+      db.exec("RELEASE cbo_vault");
+    }
     throw e;
   }
 }

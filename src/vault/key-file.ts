@@ -1,9 +1,10 @@
 // The master key from a file: refused unless only its owner can read and write it (the ssh rule),
 // since a key anyone on the box can read protects nothing.
-import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync, chmodSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, chmodSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
 import { CboError } from "../kit/errors.ts";
+import { classifyStorageError } from "../store/storage-errors.ts";
 import { KEY_BYTES } from "./gcm.ts";
 import { MasterKey, parseKeyText } from "./master-key.ts";
 
@@ -69,13 +70,17 @@ export function generateKeyFile(file: string): MasterKey {
         hint: "keep the existing key: replacing it would make every secret sealed with it unreadable",
       });
     }
-    throw new CboError("ERR_IO", `cannot create master key file ${file} (${code ?? "error"})`);
+    throw classifyStorageError(e, { path: file, neededBytes: 64 * 1024 }) ?? new CboError("ERR_IO", `cannot create master key file ${file} (${code ?? "error"})`);
   }
   try {
     chmodSync(file, 0o600); // the umask can only remove bits, but say it explicitly
     writeSync(fd, text);
     fsyncSync(fd);
     return new MasterKey(bytes, "file");
+  } catch (e) {
+    // An empty or half-written key file would be read as a broken key on the next start: remove it.
+    rmSync(file, { force: true });
+    throw classifyStorageError(e, { path: file, neededBytes: 64 * 1024 }) ?? new CboError("ERR_IO", `cannot write master key file ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`, { cause: e });
   } finally {
     closeSync(fd);
     bytes.fill(0);

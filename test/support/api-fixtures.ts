@@ -108,6 +108,7 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
       return store.releases.get(id)!;
     },
     async recover() {},
+    restores: () => [],
     async close() {},
   };
 }

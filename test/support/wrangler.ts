@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
 import type { LocalEdge } from "../../src/local-edge/types.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const wranglerBin = path.join(repoRoot, "node_modules", "wrangler", "bin", "wrangler.js");
+/** The wranglers the suite runs: the pinned latest, and 4.86 (the devDependency alias `wrangler-4.86`). */
+export const WRANGLER_VERSIONS = { latest: "wrangler", "4.86": "wrangler-4.86" } as const;
+export type WranglerVersion = keyof typeof WRANGLER_VERSIONS;
 
 export type WranglerRun = { args: string[]; code: number; stdout: string; stderr: string; timedOut: boolean };
 
@@ -32,13 +34,15 @@ export function describeRun(r: WranglerRun): string {
  * off the network twice over: WRANGLER_HIDE_BANNER skips the banner that runs it, and a fresh
  * cache entry in TMPDIR (`update-check/wrangler-latest.json`) answers it where it still runs.
  */
-export async function createWranglerProject(dir: string, edge: LocalEdge, accountId: string): Promise<WranglerProject> {
+export async function createWranglerProject(dir: string, edge: LocalEdge, accountId: string, opts: { wrangler?: WranglerVersion } = {}): Promise<WranglerProject> {
+  const pkgDir = path.join(repoRoot, "node_modules", WRANGLER_VERSIONS[opts.wrangler ?? "latest"]);
+  const wranglerBin = path.join(pkgDir, "bin", "wrangler.js");
   const home = path.join(dir, ".home");
   const tmp = path.join(dir, ".tmp");
   await fs.mkdir(path.join(dir, "src"), { recursive: true });
   await fs.mkdir(path.join(home, ".config"), { recursive: true });
   await fs.mkdir(path.join(tmp, "update-check"), { recursive: true });
-  const { version } = JSON.parse(await fs.readFile(path.join(repoRoot, "node_modules", "wrangler", "package.json"), "utf8")) as {
+  const { version } = JSON.parse(await fs.readFile(path.join(pkgDir, "package.json"), "utf8")) as {
     version: string;
   };
   await fs.writeFile(
@@ -88,6 +92,7 @@ export async function createWranglerProject(dir: string, edge: LocalEdge, accoun
       await fs.writeFile(path.join(dir, "src", "index.js"), source);
     },
     async writeFile(rel, content) {
+      await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
       await fs.writeFile(path.join(dir, rel), content);
     },
     run,

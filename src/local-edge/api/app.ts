@@ -16,7 +16,23 @@ import type { Ops } from "./operations.ts";
 import { workersRoutes, type EdgeEnv } from "./routes-workers.ts";
 import { kvRoutes } from "./routes-kv.ts";
 import { accountRoutes, identityRoutes } from "./routes-account.ts";
+import { createD1Transfers, d1Routes, d1TransferRoutes } from "./routes-d1.ts";
+import { r2Routes } from "./routes-r2.ts";
+import { queueRoutes } from "./routes-queues.ts";
+import { cronRoutes } from "./routes-crons.ts";
+import type { D1Store } from "../state/d1.ts";
+import type { D1Pool } from "../d1/pool.ts";
+import type { R2Store } from "../state/r2.ts";
+import type { QueueStore } from "../state/queues.ts";
+import type { EventOutcome } from "../runtime/region-runtime.ts";
 import { sleep } from "../../kit/backoff.ts";
+import type { WorkerStores } from "../state/worker-stores.ts";
+import type { EdgeDb } from "../state/db.ts";
+import type { AssetTokens } from "./asset-tokens.ts";
+import { assetsRoutes } from "./routes-assets.ts";
+import { durableObjectRoutes } from "./routes-durable-objects.ts";
+import { triggersRoutes } from "./routes-triggers.ts";
+import { zoneRoutes } from "./routes-zones.ts";
 
 export type ApiDeps = {
   token: string;
@@ -30,7 +46,26 @@ export type ApiDeps = {
   info: () => unknown;
   countRequest: (accountId: string) => void;
   log?: (line: string) => void;
+  stores: WorkerStores;
+  assetTokens: AssetTokens;
+  db: EdgeDb;
+  /** D1, R2, queues and cron triggers. */
+  data?: DataApiDeps;
 };
+
+export type DataApiDeps = {
+  d1: D1Store;
+  d1Pool: D1Pool;
+  r2: R2Store;
+  queues: QueueStore;
+  /** Queues or consumers changed: wake the delivery loop. */
+  queuesChanged: () => void;
+  /** Fires a scheduled event on a Worker's live version in a region. */
+  fire: (region: string, script: string, cron: string, scheduledTime: number) => Promise<EventOutcome>;
+};
+
+/** Asset uploads carry the upload session's JWT instead of the API token (routes-assets.ts checks it). */
+const ASSET_UPLOAD_PATH = /^\/client\/v4\/accounts\/[^/]+\/workers\/assets\/upload(\/[^/]+)?$/;
 
 function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -58,6 +93,7 @@ export function createApiApp(deps: ApiDeps) {
   };
 
   app.use("/client/v4/*", async (c, next) => {
+    if (ASSET_UPLOAD_PATH.test(c.req.path)) return next();
     if (!authorized((n) => c.req.header(n))) throw new CfApiError(401, CF_CODES.AUTH, "Authentication error");
     await next();
   });
@@ -100,9 +136,27 @@ export function createApiApp(deps: ApiDeps) {
   app.route("/client/v4/accounts/:acct", workersRoutes(deps));
   app.route("/client/v4/accounts/:acct", kvRoutes(deps));
   app.route("/client/v4/accounts/:acct", accountRoutes({ tunnels: deps.tunnels, accountJson: identity.accountJson }));
+  app.route("/client/v4/accounts/:acct", assetsRoutes(deps));
+  app.route("/client/v4/accounts/:acct", durableObjectRoutes(deps));
+  app.route("/client/v4/accounts/:acct", triggersRoutes(deps));
+  app.route("/client/v4", zoneRoutes(deps));
+  if (deps.data) {
+    const transfers = createD1Transfers();
+    app.route("/", d1TransferRoutes(transfers));
+    app.route("/client/v4/accounts/:acct", d1Routes(deps.data, transfers));
+    app.route("/client/v4/accounts/:acct", r2Routes(deps.data));
+    app.route("/client/v4/accounts/:acct", queueRoutes({ queues: deps.data.queues, scripts: deps.scripts, changed: deps.data.queuesChanged }));
+    app.route("/", cronRoutes({ accounts: deps.accounts, scripts: deps.scripts, fire: deps.data.fire }));
+  }
 
   // --- admin: fault injection and info (same token) ---
   app.get("/__edge/info", (c) => c.json(deps.info()));
+  // What Workers wrote with Analytics Engine's writeDataPoint (the SQL API is not emulated).
+  app.get("/__edge/analytics-engine/:region/:dataset", (c) => {
+    const a = deps.accounts.byRegion(c.req.param("region"));
+    if (!a) throw new CfApiError(404, CF_CODES.NO_ROUTE, `No region named "${c.req.param("region")}".`);
+    return c.json({ dataset: c.req.param("dataset"), points: deps.stores.ae.list(a.id, c.req.param("dataset")) });
+  });
   app.get("/__edge/faults/:region", (c) => {
     const a = deps.accounts.byRegion(c.req.param("region"));
     if (!a) throw new CfApiError(404, CF_CODES.NO_ROUTE, `No region named "${c.req.param("region")}".`);

@@ -35,6 +35,26 @@ export const CF_CODES = {
   KV_METADATA_TOO_LARGE: 10033,
   /** (ours) the request body is larger than the API accepts (100 MiB); status 413. */
   REQUEST_TOO_LARGE: 10413,
+  /** (real) an `inherit` binding the previous version cannot satisfy (bindings_inherit=strict). */
+  INHERIT_INVALID: 10057,
+  /** (real) Durable Object binding to a class of this script that no migration created. */
+  DO_CLASS_NOT_MIGRATED: 10061,
+  /** (real) migrations' old_tag is not the script's current migration tag. */
+  MIGRATION_TAG_PRECONDITION: 10079,
+  /** (real) a versions upload (POST …/versions) that carries a Durable Object migration. */
+  VERSION_HAS_MIGRATION: 10211,
+  /** (real) PATCH …/settings while the latest version is not deployed at 100%. */
+  SETTINGS_LATEST_NOT_DEPLOYED: 10214,
+  /** (ours) a deployment naming a version older than the script's last Durable Object migration. */
+  DEPLOY_ACROSS_MIGRATION: 10238,
+  /** (ours) a route pattern or custom domain already belongs to another Worker. */
+  ROUTE_CONFLICT: 10239,
+  /** (ours) Durable Object namespace not found. */
+  DO_NAMESPACE_NOT_FOUND: 10240,
+  /** (ours) custom domain not found. */
+  DOMAIN_NOT_FOUND: 10241,
+  /** (ours) zone, or zone route, not found. */
+  ZONE_NOT_FOUND: 1001,
   /** (ours) secret not found. */
   SECRET_NOT_FOUND: 10056,
   /** (ours) version not found for this script. */
@@ -51,6 +71,40 @@ export const CF_CODES = {
   UNAVAILABLE: 10503,
   /** (ours) a bug in the local edge: it answers in the envelope rather than crash. */
   INTERNAL: 10500,
+
+  // --- D1, R2, Queues, crons (CLOUDFLARE-API-FLEET.md §11, §12) ---
+  /** (real) D1 database not found (HTTP 404; wrangler branches on the status and the code). */
+  D1_NOT_FOUND: 7404,
+  /** (real) D1 create: a database with that name already exists. */
+  D1_NAME_TAKEN: 7502,
+  /** (ours, commonly seen) D1 query failed: the message is SQLite's, with its SQLITE_* code. */
+  D1_QUERY_FAILED: 7500,
+  /** (ours) D1 request invalid: name, location, jurisdiction, bookmark, timestamp or body. */
+  D1_BAD_REQUEST: 7400,
+  /** (real) R2 NoSuchBucket. */
+  R2_NO_SUCH_BUCKET: 10006,
+  /** (real) R2 NoSuchKey. */
+  R2_NO_SUCH_KEY: 10007,
+  /** (real) R2 BucketNotEmpty. */
+  R2_BUCKET_NOT_EMPTY: 10008,
+  /** (real) R2 InvalidBucketName. */
+  R2_INVALID_BUCKET_NAME: 10005,
+  /** (real) R2 BucketConflict: the name is taken. */
+  R2_BUCKET_EXISTS: 10073,
+  /** (ours) R2 request invalid (storage class, location hint, object key). */
+  R2_BAD_REQUEST: 10040,
+  /** (ours) queue not found. */
+  QUEUE_NOT_FOUND: 11000,
+  /** (ours) a queue with that name exists. */
+  QUEUE_EXISTS: 11009,
+  /** (ours) queue consumer not found. */
+  QUEUE_CONSUMER_NOT_FOUND: 11001,
+  /** (real) invalid queue consumer settings. */
+  QUEUE_INVALID_CONSUMER: 100127,
+  /** (real) invalid queue settings. */
+  QUEUE_INVALID_SETTINGS: 100128,
+  /** (ours) a cron schedule that does not parse. */
+  CRON_INVALID: 10100,
 } as const;
 
 /** An API failure with Cloudflare's status and code; the app's error handler renders it. */
@@ -58,11 +112,14 @@ export class CfApiError extends Error {
   readonly status: number;
   readonly code: number;
   readonly headers: Record<string, string>;
-  constructor(status: number, code: number, message: string, headers: Record<string, string> = {}) {
+  /** Further errors of the same answer (Cloudflare lists one per offending item, e.g. per binding). */
+  readonly more: Array<{ code: number; message: string }>;
+  constructor(status: number, code: number, message: string, headers: Record<string, string> = {}, more: Array<{ code: number; message: string }> = []) {
     super(message);
     this.status = status;
     this.code = code;
     this.headers = headers;
+    this.more = more;
   }
 }
 
@@ -81,12 +138,12 @@ export function ok(c: Context, result: unknown, resultInfo?: ResultInfo): Respon
   return c.json(envelope(result, resultInfo));
 }
 
-export function errorBody(code: number, message: string): Record<string, unknown> {
-  return { success: false, errors: [{ code, message }], messages: [], result: null };
+export function errorBody(code: number, message: string, more: Array<{ code: number; message: string }> = []): Record<string, unknown> {
+  return { success: false, errors: [{ code, message }, ...more], messages: [], result: null };
 }
 
 export function errorResponse(err: CfApiError): Response {
-  return new Response(JSON.stringify(errorBody(err.code, err.message)), {
+  return new Response(JSON.stringify(errorBody(err.code, err.message, err.more)), {
     status: err.status,
     headers: { "content-type": "application/json", ...err.headers },
   });

@@ -6,8 +6,7 @@ import { transform } from "esbuild";
 import { withChildEnv } from "../../config/child-env.ts";
 import { CF_CODES, CfApiError } from "./envelope.ts";
 import { parseJson } from "./json-body.ts";
-import { checkScriptName } from "./limits.ts";
-import type { Binding, ModuleType, StoredModule } from "../state/model.ts";
+import type { ModuleType, StoredModule } from "../state/model.ts";
 
 const BindingSchema = z.object({ type: z.string().min(1), name: z.string().min(1) }).passthrough();
 
@@ -97,6 +96,8 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
   if (metadata.body_part && !metadata.main_module) {
     throw invalid("Service-worker syntax (body_part) is not supported by the local edge; upload an ES module Worker (main_module).");
   }
+  // An assets-only Worker (no `main` in its wrangler config) uploads metadata with `assets` and no module.
+  if (!metadata.main_module && metadata.assets !== undefined && modules.length === 0) return { metadata, mainModule: "", modules };
   if (!metadata.main_module) throw invalid("metadata.main_module is required: name the part holding the entry module.");
   const main = modules.find((m) => m.name === metadata.main_module);
   if (!main) {
@@ -117,28 +118,4 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
     }
   }
   return { metadata, mainModule: main.name, modules };
-}
-
-export const SUPPORTED_BINDINGS = new Set(["plain_text", "json", "secret_text", "kv_namespace", "service", "version_metadata", "inherit"]);
-
-export function checkBindings(bindings: Binding[]): void {
-  const seen = new Set<string>();
-  for (const b of bindings) {
-    if (seen.has(b.name)) throw invalid(`Binding name "${b.name}" is used twice.`);
-    seen.add(b.name);
-    if (!SUPPORTED_BINDINGS.has(b.type)) {
-      throw invalid(`Binding "${b.name}" has type "${b.type}", which the local edge does not support (supported: ${[...SUPPORTED_BINDINGS].join(", ")}).`);
-    }
-    if (b.type === "plain_text" && typeof b.text !== "string") throw invalid(`Binding "${b.name}" (plain_text) needs a string "text".`);
-    if (b.type === "secret_text" && typeof b.text !== "string") throw invalid(`Binding "${b.name}" (secret_text) needs a string "text".`);
-    if (b.type === "kv_namespace" && typeof b.namespace_id !== "string") throw invalid(`Binding "${b.name}" (kv_namespace) needs "namespace_id".`);
-    if (b.type === "service" && typeof b.service !== "string") throw invalid(`Binding "${b.name}" (service) needs "service".`);
-    if (b.type === "service") {
-      try {
-        checkScriptName(b.service as string);
-      } catch {
-        throw invalid(`Binding "${b.name}" (service) names "${String(b.service)}", which is not a valid Worker name.`);
-      }
-    }
-  }
 }

@@ -8,9 +8,26 @@ import type { ScriptStore } from "../state/scripts.ts";
 import type { KvStore } from "../state/kv.ts";
 import type { Binding, Deployment, DeploymentEntry, Script, StoredModule, Version } from "../state/model.ts";
 import { CF_CODES, CfApiError, notFoundScript } from "./envelope.ts";
-import { checkBindings, type ParsedUpload } from "./multipart.ts";
+import type { ParsedUpload } from "./multipart.ts";
+import { checkBindings } from "./bindings.ts";
+import { applyMigrations, parseMigrations, VERSION_UPLOAD_MIGRATION_MESSAGE, type Migrations } from "./migrations.ts";
+import type { WorkerStores } from "../state/worker-stores.ts";
+import { NO_EXTRAS, type VersionExtras } from "../state/version-extras.ts";
+import type { AssetTokens } from "./asset-tokens.ts";
 
-export type OpsDeps = { db: EdgeDb; scripts: ScriptStore; kv: KvStore; notify: (accountId: string) => Promise<void>; now?: () => Date };
+export type OpsDeps = {
+  db: EdgeDb; scripts: ScriptStore; kv: KvStore; notify: (accountId: string) => Promise<void>; now?: () => Date;
+  stores: WorkerStores; assetTokens: AssetTokens;
+  /** Refuses bindings to D1/R2/queue resources the account does not have (data-bindings-check.ts). */
+  checkBindings?: (accountId: string, bindings: Binding[]) => void;
+};
+
+/** Metadata keys a version keeps as its settings (GET …/settings answers them). */
+const VERSIONED_SETTINGS = ["placement", "limits", "usage_model", "cache_options", "tail_consumers", "streaming_tail_consumers", "logpush", "observability"];
+/** Of those, the ones that are the script's (PATCH …/script-settings edits them too). */
+export const SCRIPT_LEVEL_SETTINGS = ["logpush", "observability", "tail_consumers", "streaming_tail_consumers", "tags"];
+
+const invalidUpload = (message: string) => new CfApiError(400, CF_CODES.SCRIPT_INVALID, message);
 
 const AUTHOR = "local-edge@localhost";
 
@@ -19,8 +36,14 @@ export const LATEST_NOT_DEPLOYED_MESSAGE =
   "Please ensure that the latest version of your Worker is fully deployed (wrangler versions deploy) before modifying secrets. " +
   "Alternatively, you can use the Cloudflare dashboard to modify secrets and deploy the version.";
 
+export const SETTINGS_NOT_DEPLOYED_MESSAGE =
+  "Script edit failed. You attempted to deploy the latest version with modified settings, but the latest version isn't currently deployed. " +
+  "Either upload a new version to edit the version settings, or use the script-level settings API (/workers/scripts/{script_name}/script-settings) " +
+  "to modify the settings without deploying a new version.";
+
 export function createOps(deps: OpsDeps) {
   const { db, scripts, kv } = deps;
+  const { dos, extras, assets } = deps.stores;
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
 
   function ensureScript(accountId: string, name: string): Script {
@@ -37,11 +60,12 @@ export function createOps(deps: OpsDeps) {
 
   function resolveBindings(accountId: string, upload: ParsedUpload, previous: Version | undefined, strictInherit: boolean): Binding[] {
     const named = new Map<string, Binding>();
+    const missing: string[] = [];
     for (const b of upload.metadata.bindings as Binding[]) {
       if (b.type === "inherit") {
         const prev = previous?.bindings.find((p) => p.name === b.name);
         if (!prev) {
-          if (strictInherit) throw new CfApiError(400, CF_CODES.SCRIPT_INVALID, `Binding "${b.name}" asks to inherit from the previous version, which has no binding of that name.`);
+          if (strictInherit) missing.push(b.name);
           continue;
         }
         named.set(b.name, prev);
@@ -49,11 +73,20 @@ export function createOps(deps: OpsDeps) {
       }
       named.set(b.name, b);
     }
+    if (missing.length > 0) {
+      // One error per binding, worded as Cloudflare does: wrangler reads the names back out of them.
+      const [first, ...rest] = missing.map((n) => ({
+        code: CF_CODES.INHERIT_INVALID,
+        message: `inherit binding '${n}' is invalid: the previous version has no binding of that name to inherit.`,
+      }));
+      throw new CfApiError(400, first!.code, first!.message, {}, rest);
+    }
     // keep_bindings: carry bindings of the listed types from the previous version unless redefined.
     const keep = new Set(upload.metadata.keep_bindings);
     for (const p of previous?.bindings ?? []) if (keep.has(p.type) && !named.has(p.name)) named.set(p.name, p);
     const out = [...named.values()];
     checkBindings(out);
+    deps.checkBindings?.(accountId, out);
     for (const b of out) {
       if (b.type === "kv_namespace" && !kv.getNamespace(accountId, b.namespace_id as string)) {
         throw new CfApiError(400, CF_CODES.KV_BINDING_INVALID, `KV namespace '${String(b.namespace_id)}' is not valid. [code: 10041] (binding ${b.name})`);
@@ -62,11 +95,61 @@ export function createOps(deps: OpsDeps) {
     return out;
   }
 
-  function insertVersion(accountId: string, script: string, fields: Omit<Version, "id" | "account_id" | "script" | "number" | "created_on" | "etag">, modules: StoredModule[]): Version {
+  function insertVersion(accountId: string, script: string, fields: Omit<Version, "id" | "account_id" | "script" | "number" | "created_on" | "etag">, modules: StoredModule[], more: VersionExtras = NO_EXTRAS): Version {
     const number = (scripts.latestVersion(accountId, script)?.number ?? 0) + 1;
     const v: Version = { id: uuid(), account_id: accountId, script, number, created_on: now(), etag: hexId(), ...fields };
     scripts.insertVersion(v, modules);
+    extras.put(v.id, more);
     return v;
+  }
+
+  /** 10061 for a binding to a class of this script that no migration has created (or one deleted). */
+  function checkDurableObjectBindings(accountId: string, script: string, bindings: Binding[]): void {
+    for (const b of bindings) {
+      if (b.type !== "durable_object_namespace") continue;
+      const owner = typeof b.script_name === "string" && b.script_name !== "" ? b.script_name : script;
+      if (owner !== script) continue; // another Worker's class: resolved when the version loads
+      if (!dos.byClass(accountId, script, b.class_name as string)) {
+        throw new CfApiError(400, CF_CODES.DO_CLASS_NOT_MIGRATED,
+          `Cannot create binding for class '${String(b.class_name)}' because it is not currently configured to implement Durable Objects. Ensure a --new-class migration has been applied to it.`);
+      }
+    }
+  }
+
+  /** The version's static assets: the completion token's session manifest, or the previous version's with keep_assets. */
+  function resolveAssets(accountId: string, meta: Record<string, unknown>, previous: Version | undefined): VersionExtras["assets"] {
+    const a = meta.assets as { jwt?: unknown; config?: unknown } | undefined;
+    if (meta.keep_assets === true && (a === undefined || a.jwt === undefined)) {
+      const kept = previous ? extras.get(previous.id).assets : null;
+      return kept && a?.config && typeof a.config === "object" ? { ...kept, config: a.config as Record<string, unknown> } : kept;
+    }
+    if (a === undefined) return null;
+    if (typeof a !== "object" || a === null || typeof a.jwt !== "string") throw invalidUpload("metadata.assets.jwt must be the completion token of an assets upload session.");
+    const token = deps.assetTokens.verify(a.jwt, "complete");
+    if (!token || token.acct !== accountId) throw invalidUpload("metadata.assets.jwt is not a valid (or is an expired) assets completion token for this account; start a new upload session.");
+    const session = assets.session(token.sid);
+    if (!session) throw invalidUpload("The assets upload session of metadata.assets.jwt no longer exists; start a new upload session.");
+    const missing = Object.entries(session.manifest).filter(([, e]) => !assets.has(accountId, e.hash));
+    if (missing.length > 0) throw invalidUpload(`${missing.length} asset(s) of the upload session were never uploaded (first: ${missing[0]![0]}).`);
+    const config = a.config === undefined ? {} : a.config;
+    if (typeof config !== "object" || config === null || Array.isArray(config)) throw invalidUpload("metadata.assets.config must be an object.");
+    return { config: config as Record<string, unknown>, manifest: session.manifest };
+  }
+
+  function versionSettingsOf(meta: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const k of VERSIONED_SETTINGS) if (meta[k] !== undefined) out[k] = meta[k];
+    return out;
+  }
+
+  /** Cloudflare does not let traffic go back past a Durable Object migration: one-way, like the migration. */
+  function assertNotAcrossMigration(accountId: string, script: string, version: Version): void {
+    const barrier = extras.migrationVersionNumbers(accountId, script)[0];
+    if (barrier !== undefined && version.number < barrier) {
+      throw new CfApiError(400, CF_CODES.DEPLOY_ACROSS_MIGRATION,
+        `Deployment failed. Version ${version.id} (#${version.number}) predates the Durable Object migration applied by version #${barrier} of ${script}; ` +
+        "a Worker cannot be rolled back or deployed to a version from before a Durable Object migration.");
+    }
   }
 
   function insertDeployment(accountId: string, script: string, versions: DeploymentEntry[], annotations: Record<string, string>, source = "wrangler"): Deployment {
@@ -76,25 +159,25 @@ export function createOps(deps: OpsDeps) {
     return d;
   }
 
-  function assertLatestDeployed(accountId: string, script: string): Version {
+  function assertLatestDeployed(accountId: string, script: string, refusal: { code: number; message: string } = { code: CF_CODES.LATEST_NOT_DEPLOYED, message: LATEST_NOT_DEPLOYED_MESSAGE }): Version {
     const latest = scripts.latestVersion(accountId, script);
     const current = scripts.currentDeployment(accountId, script);
     if (!latest) throw notFoundScript(script);
     const live = current?.versions.length === 1 && current.versions[0]!.percentage === 100 ? current.versions[0]!.version_id : undefined;
-    if (live !== latest.id) throw new CfApiError(400, CF_CODES.LATEST_NOT_DEPLOYED, LATEST_NOT_DEPLOYED_MESSAGE);
+    if (live !== latest.id) throw new CfApiError(400, refusal.code, refusal.message);
     return latest;
   }
 
   /** A new version that copies the latest with its bindings edited, deployed at 100% (secret edits). */
-  function editBindingsAndDeploy(accountId: string, script: string, edit: (bindings: Binding[]) => Binding[], triggeredBy: string): Version {
-    const latest = assertLatestDeployed(accountId, script);
+  function editBindingsAndDeploy(accountId: string, script: string, edit: (bindings: Binding[]) => Binding[], triggeredBy: string, refusal?: { code: number; message: string }): Version {
+    const latest = assertLatestDeployed(accountId, script, refusal);
     const bindings = edit(latest.bindings.map((b) => ({ ...b })));
     checkBindings(bindings);
     const v = insertVersion(accountId, script, {
       source: "api", author_email: AUTHOR, annotations: { "workers/triggered_by": triggeredBy },
       main_module: latest.main_module, compatibility_date: latest.compatibility_date,
       compatibility_flags: latest.compatibility_flags, bindings,
-    }, scripts.modules(latest.id));
+    }, scripts.modules(latest.id), { ...extras.get(latest.id), migrations: null });
     insertDeployment(accountId, script, [{ version_id: v.id, percentage: 100 }], { "workers/triggered_by": triggeredBy }, "api");
     return v;
   }
@@ -102,20 +185,34 @@ export function createOps(deps: OpsDeps) {
   return {
     ensureScript,
 
+    /** Tells the account's region what it now serves after a change outside versions (workers.dev, routes, domains). */
+    refresh: (accountId: string) => deps.notify(accountId),
+
     /** POST /versions: a new version, not deployed. PUT /scripts/:name: a new version deployed at 100%. */
     async upload(accountId: string, name: string, upload: ParsedUpload, opts: { deploy: boolean; strictInherit: boolean }): Promise<{ version: Version; deployment?: Deployment }> {
       const out = transaction(db, () => {
         // Like the real API: a version upload needs the Worker to exist (first deploys PUT the script).
         if (!opts.deploy && !scripts.get(accountId, name)) throw notFoundScript(name);
-        ensureScript(accountId, name);
+        const meta = upload.metadata as Record<string, unknown>;
+        const migrations: Migrations | undefined = meta.migrations === undefined ? undefined : parseMigrations(meta.migrations);
+        if (migrations && !opts.deploy) throw new CfApiError(400, CF_CODES.VERSION_HAS_MIGRATION, VERSION_UPLOAD_MIGRATION_MESSAGE);
+        const script = ensureScript(accountId, name);
         const previous = scripts.latestVersion(accountId, name);
         const bindings = resolveBindings(accountId, upload, previous, opts.strictInherit);
+        if (migrations) applyMigrations({ dos, now: now() }, accountId, name, migrations);
+        checkDurableObjectBindings(accountId, name, bindings);
+        const settings = versionSettingsOf(meta);
+        const more: VersionExtras = { migrations: migrations ?? null, settings, assets: resolveAssets(accountId, meta, previous) };
+        if (opts.deploy) {
+          const scriptLevel = Object.fromEntries(SCRIPT_LEVEL_SETTINGS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]]));
+          if (Object.keys(scriptLevel).length > 0) scripts.update({ ...script, settings: { ...script.settings, ...scriptLevel } });
+        }
         const annotations: Record<string, string> = { "workers/triggered_by": opts.deploy ? "upload" : "version_upload", ...upload.metadata.annotations };
         const version = insertVersion(accountId, name, {
           source: "wrangler", author_email: AUTHOR, annotations, main_module: upload.mainModule,
           compatibility_date: upload.metadata.compatibility_date ?? "2021-11-02",
           compatibility_flags: upload.metadata.compatibility_flags, bindings,
-        }, upload.modules);
+        }, upload.modules, more);
         const deployment = opts.deploy
           ? insertDeployment(accountId, name, [{ version_id: version.id, percentage: 100 }], { "workers/triggered_by": "upload" })
           : undefined;
@@ -146,6 +243,7 @@ export function createOps(deps: OpsDeps) {
           if (!v || v.account_id !== accountId || v.script !== name) {
             throw new CfApiError(404, CF_CODES.VERSION_NOT_FOUND, `Version ${id} does not exist for Worker ${name}.`);
           }
+          assertNotAcrossMigration(accountId, name, v);
           if (entries.some((x) => x.version_id === id)) throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, `Version ${id} is listed twice.`);
           entries.push({ version_id: id, percentage: pct });
         }
@@ -207,11 +305,24 @@ export function createOps(deps: OpsDeps) {
       await deps.notify(accountId);
     },
 
-    /** PATCH /settings (multipart `settings`): bindings given as {type,name} only mean "keep as is". */
-    async patchSettings(accountId: string, name: string, settings: { bindings?: Binding[] }): Promise<void> {
+    /**
+     * PATCH /settings (multipart `settings`), the versioned settings endpoint: bindings given as
+     * {type,name} only mean "keep as is"; refused with 10214 (not 10215) while the latest version
+     * is not the one deployed at 100%.
+     */
+    async patchSettings(accountId: string, name: string, settings: { bindings?: Binding[] } & Record<string, unknown>): Promise<void> {
       transaction(db, () => {
-        if (!scripts.get(accountId, name)) throw notFoundScript(name);
-        if (!settings.bindings) return;
+        const script = scripts.get(accountId, name);
+        if (!script) throw notFoundScript(name);
+        const scriptLevel = Object.fromEntries(SCRIPT_LEVEL_SETTINGS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]]));
+        if (!settings.bindings) {
+          if (Object.keys(scriptLevel).length > 0) {
+            assertLatestDeployed(accountId, name, { code: CF_CODES.SETTINGS_LATEST_NOT_DEPLOYED, message: SETTINGS_NOT_DEPLOYED_MESSAGE });
+            scripts.update({ ...script, settings: { ...script.settings, ...scriptLevel } });
+          }
+          return;
+        }
+        if (Object.keys(scriptLevel).length > 0) scripts.update({ ...script, settings: { ...script.settings, ...scriptLevel } });
         editBindingsAndDeploy(accountId, name, (bs) => {
           const out: Binding[] = [];
           for (const b of settings.bindings!) {
@@ -222,7 +333,7 @@ export function createOps(deps: OpsDeps) {
             } else out.push(b);
           }
           return out;
-        }, "secret");
+        }, "secret", { code: CF_CODES.SETTINGS_LATEST_NOT_DEPLOYED, message: SETTINGS_NOT_DEPLOYED_MESSAGE });
       });
       await deps.notify(accountId);
     },
@@ -230,6 +341,10 @@ export function createOps(deps: OpsDeps) {
     async deleteScript(accountId: string, name: string): Promise<void> {
       transaction(db, () => {
         if (!scripts.get(accountId, name)) throw notFoundScript(name);
+        extras.deleteOfScript(accountId, name);
+        dos.deleteOfScript(accountId, name);
+        deps.stores.routes.deleteRoutesOfScript(accountId, name);
+        deps.stores.routes.deleteDomainsOfScript(accountId, name);
         scripts.delete(accountId, name);
       });
       await deps.notify(accountId);

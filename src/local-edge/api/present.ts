@@ -6,7 +6,10 @@ export function publicBindings(bindings: Binding[]): Binding[] {
   return bindings.map((b) => (b.type === "secret_text" ? { type: b.type, name: b.name } : b));
 }
 
-export function versionJson(v: Version, handlers: string[] = ["fetch"]): Record<string, unknown> {
+/** What a version's JSON says beyond the version row: preview URL availability and its limits. */
+export type VersionJsonExtras = { hasPreview?: boolean; limits?: Record<string, unknown> };
+
+export function versionJson(v: Version, handlers: string[] = ["fetch"], more: VersionJsonExtras = {}): Record<string, unknown> {
   return {
     id: v.id,
     number: v.number,
@@ -16,7 +19,7 @@ export function versionJson(v: Version, handlers: string[] = ["fetch"]): Record<
       created_on: v.created_on,
       modified_on: v.created_on,
       source: v.source,
-      has_preview: false,
+      has_preview: more.hasPreview ?? false,
     },
     annotations: v.annotations,
     resources: {
@@ -26,7 +29,7 @@ export function versionJson(v: Version, handlers: string[] = ["fetch"]): Record<
         compatibility_date: v.compatibility_date,
         compatibility_flags: v.compatibility_flags,
         usage_model: "standard",
-        limits: { cpu_ms: 30000 },
+        limits: { cpu_ms: 30000, ...(more.limits ?? {}) },
       },
     },
     startup_time_ms: 1,
@@ -45,8 +48,11 @@ export function deploymentJson(d: Deployment): Record<string, unknown> {
   };
 }
 
-export function scriptJson(s: Script, latest: Version | undefined): Record<string, unknown> {
+export function scriptJson(s: Script, latest: Version | undefined, migrationTag?: string): Record<string, unknown> {
   return {
+    // wrangler reads the current Durable Object migration tag from here (4.86: the scripts list;
+    // 4.1xx: the services GET's default_environment.script) to choose which migrations to send.
+    ...(migrationTag !== undefined ? { migration_tag: migrationTag } : {}),
     id: s.name,
     tag: s.tag,
     etag: latest?.etag ?? s.tag,
@@ -64,8 +70,8 @@ export function scriptJson(s: Script, latest: Version | undefined): Record<strin
   };
 }
 
-export function serviceJson(s: Script, latest: Version | undefined): Record<string, unknown> {
-  const script = scriptJson(s, latest);
+export function serviceJson(s: Script, latest: Version | undefined, migrationTag?: string): Record<string, unknown> {
+  const script = scriptJson(s, latest, migrationTag);
   return {
     id: s.name,
     default_environment: { environment: "production", script: { ...script, tags: s.settings.tags ?? [] }, created_on: s.created_on, modified_on: s.modified_on },
@@ -101,6 +107,7 @@ export function scriptSettingsJson(s: Script): Record<string, unknown> {
     tail_consumers: s.settings.tail_consumers ?? [],
     observability: s.settings.observability ?? { enabled: false },
     tags: s.settings.tags ?? [],
+    ...(s.settings.streaming_tail_consumers !== undefined ? { streaming_tail_consumers: s.settings.streaming_tail_consumers } : {}),
   };
 }
 

@@ -8,12 +8,26 @@ import { parseJson, readJson, readJsonObject } from "./json-body.ts";
 import { checkScriptName } from "./limits.ts";
 import { parseUpload } from "./multipart.ts";
 import type { Ops } from "./operations.ts";
+import { parseSchedules } from "./routes-crons.ts";
 import { deploymentJson, publicBindings, scriptJson, scriptSettingsJson, serviceJson, versionJson, workerJson } from "./present.ts";
+import type { WorkerStores } from "../state/worker-stores.ts";
+import type { Version } from "../state/model.ts";
 
 export type EdgeEnv = { Variables: { account: Account } };
 
-export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptStore; ops: Ops }) {
+export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptStore; ops: Ops; stores: WorkerStores }) {
   const { accounts, scripts, ops } = deps;
+  const { dos, extras } = deps.stores;
+  const tagOf = (acct: string, name: string) => dos.migrationTag(acct, name);
+  /** Preview URLs exist while previews are on, and (as at Cloudflare) not for Workers implementing Durable Objects. */
+  const versionOut = (v: Version) => {
+    const s = scripts.get(v.account_id, v.script);
+    const limits = extras.get(v.id).settings.limits as Record<string, unknown> | undefined;
+    return versionJson(v, ["fetch"], {
+      hasPreview: Boolean(s?.previews_enabled) && dos.ofScript(v.account_id, v.script).length === 0,
+      ...(limits ? { limits } : {}),
+    });
+  };
   const app = new Hono<EdgeEnv>();
   // Cloudflare refuses a name outside its rule (e.g. `../../etc`, `<img src=x>`) with 10016, on
   // every route that names a Worker, before anything is looked up or stored.
@@ -45,7 +59,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   app.get("/workers/services/:name", (c) => {
     const s = scripts.get(c.var.account.id, c.req.param("name"));
     if (!s) throw new CfApiError(404, CF_CODES.SERVICE_NOT_FOUND, "This Worker does not exist on your account. [code: 10090]");
-    return ok(c, serviceJson(s, scripts.latestVersion(s.account_id, s.name)));
+    return ok(c, serviceJson(s, scripts.latestVersion(s.account_id, s.name), tagOf(s.account_id, s.name)));
   });
   app.get("/workers/workers/:name", (c) => ok(c, workerJson(script(c.var.account.id, c.req.param("name")), c.var.account)));
   app.get("/workers/workers", (c) => {
@@ -55,13 +69,14 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     return ok(c, items.map((s) => workerJson(s, c.var.account)), pageInfo(page, perPage, items.length, all.length));
   });
 
-  app.get("/workers/scripts", (c) => ok(c, scripts.list(c.var.account.id).map((s) => scriptJson(s, scripts.latestVersion(s.account_id, s.name)))));
+  app.get("/workers/scripts", (c) =>
+    ok(c, scripts.list(c.var.account.id).map((s) => scriptJson(s, scripts.latestVersion(s.account_id, s.name), tagOf(s.account_id, s.name)))));
 
   app.put("/workers/scripts/:name", async (c) => {
     const upload = await parseUpload(c.req.raw);
     const { version } = await ops.upload(c.var.account.id, c.req.param("name"), upload, { deploy: true, strictInherit: c.req.query("bindings_inherit") === "strict" });
     const s = script(c.var.account.id, c.req.param("name"));
-    return ok(c, { ...scriptJson(s, version), startup_time_ms: 1, deployment_id: version.id });
+    return ok(c, { ...scriptJson(s, version, tagOf(s.account_id, s.name)), startup_time_ms: 1, deployment_id: version.id });
   });
   app.get("/workers/scripts/:name", (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
@@ -84,20 +99,20 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   app.post("/workers/scripts/:name/versions", async (c) => {
     const upload = await parseUpload(c.req.raw);
     const { version } = await ops.upload(c.var.account.id, c.req.param("name"), upload, { deploy: false, strictInherit: c.req.query("bindings_inherit") === "strict" });
-    return ok(c, versionJson(version));
+    return ok(c, versionOut(version));
   });
   app.get("/workers/scripts/:name/versions", (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
     const { page, perPage, offset } = pageParams(c, 10, 100);
     const total = scripts.countVersions(s.account_id, s.name);
-    const items = scripts.listVersions(s.account_id, s.name, perPage, offset).map((v) => versionJson(v));
+    const items = scripts.listVersions(s.account_id, s.name, perPage, offset).map(versionOut);
     return ok(c, { items }, pageInfo(page, perPage, items.length, total));
   });
   app.get("/workers/scripts/:name/versions/:id", (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
     const v = scripts.getVersion(c.req.param("id"));
     if (!v || v.account_id !== s.account_id || v.script !== s.name) throw new CfApiError(404, CF_CODES.VERSION_NOT_FOUND, `Version ${c.req.param("id")} does not exist for Worker ${s.name}.`);
-    return ok(c, versionJson(v));
+    return ok(c, versionOut(v));
   });
 
   // --- deployments ---
@@ -163,14 +178,16 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   const versionSettings = (acct: string, name: string) => {
     const v = scripts.latestVersion(acct, name);
     const s = script(acct, name);
+    const own = v ? extras.get(v.id).settings : {};
     return {
       bindings: publicBindings(v?.bindings ?? []),
       compatibility_date: v?.compatibility_date,
       compatibility_flags: v?.compatibility_flags ?? [],
       logpush: Boolean(s.settings.logpush),
-      placement: {},
+      placement: own.placement ?? {},
+      ...(own.limits !== undefined ? { limits: own.limits } : {}),
       tail_consumers: s.settings.tail_consumers ?? [],
-      usage_model: "standard",
+      usage_model: own.usage_model ?? "standard",
       observability: s.settings.observability ?? { enabled: false },
     };
   };
@@ -195,7 +212,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     const s = script(c.var.account.id, c.req.param("name"));
     const body = (await readJsonObject(c)) as Record<string, unknown>;
     const settings = { ...s.settings };
-    for (const k of ["logpush", "observability", "tags", "tail_consumers"]) if (k in body) settings[k] = body[k];
+    for (const k of ["logpush", "observability", "tags", "tail_consumers", "streaming_tail_consumers"]) if (k in body) settings[k] = body[k];
     scripts.update({ ...s, settings, modified_on: new Date().toISOString() });
     return ok(c, scriptSettingsJson({ ...s, settings }));
   });
@@ -208,24 +225,27 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   app.post("/workers/scripts/:name/subdomain", async (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
     const body = (await readJsonObject(c)) as { enabled?: unknown; previews_enabled?: unknown };
-    const next = { ...s, subdomain_enabled: body.enabled === undefined ? s.subdomain_enabled : Boolean(body.enabled), previews_enabled: body.previews_enabled === undefined ? s.previews_enabled : Boolean(body.previews_enabled) };
+    const next = {
+      ...s,
+      subdomain_enabled: body.enabled === undefined ? s.subdomain_enabled : Boolean(body.enabled),
+      previews_enabled: body.previews_enabled === undefined || body.previews_enabled === null ? s.previews_enabled : Boolean(body.previews_enabled),
+    };
     scripts.update(next);
+    await ops.refresh(c.var.account.id);
     return ok(c, { enabled: next.subdomain_enabled, previews_enabled: next.previews_enabled });
   });
-  app.delete("/workers/scripts/:name/subdomain", (c) => {
+  app.delete("/workers/scripts/:name/subdomain", async (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
     scripts.update({ ...s, subdomain_enabled: false, previews_enabled: false });
+    await ops.refresh(c.var.account.id);
     return ok(c, { enabled: false, previews_enabled: false });
   });
   app.get("/workers/scripts/:name/schedules", (c) => ok(c, { schedules: script(c.var.account.id, c.req.param("name")).schedules }));
   app.put("/workers/scripts/:name/schedules", async (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
-    const body = await readJson(c);
-    if (!Array.isArray(body) || !body.every((x) => x && typeof x.cron === "string")) throw badRequest('Schedules must be an array of {"cron": "<expression>"}.');
-    const schedules = (body as Array<{ cron: string }>).map((x) => ({ cron: x.cron }));
+    const schedules = parseSchedules(await readJson(c), s.schedules);
     scripts.update({ ...s, schedules });
     return ok(c, { schedules });
   });
-  app.get("/workers/scripts/:name/routes", (c) => ok(c, (script(c.var.account.id, c.req.param("name")), [])));
   return app;
 }

@@ -5,37 +5,73 @@ import type { ScriptStore } from "../state/scripts.ts";
 import { kvKeyJson, type KvStore } from "../state/kv.ts";
 import type { Fault } from "../types.ts";
 import type { TunnelRoute } from "../workers/tunnel-ingress.ts";
+import type { WorkerStores } from "../state/worker-stores.ts";
 
 export type RouterTable = {
   scripts: Record<string, Array<{ version_id: string; percentage: number }>>;
   fault: Fault;
   subdomain: string;
+  routes?: Array<{ pattern: string; script: string }>;
+  domains?: Record<string, string>;
+  workersDevOff?: string[];
+  previewsOff?: string[];
+  namespaces?: Record<string, { script: string; class: string }>;
+  assets?: Record<string, true>;
 };
 
 export type ControlDeps = {
   accountId: string;
   scripts: ScriptStore;
   kv: KvStore;
+  stores: WorkerStores;
   table: () => RouterTable;
   /** Which tunnel ingress service a Worker's outbound request to host + path goes to (tunnel-routes.ts). */
   tunnelRoute?: (host: string, path: string) => TunnelRoute | undefined;
+  /** D1/R2/queue bindings (control-data.ts). */
+  data?: (request: Request) => Promise<Response | undefined>;
 };
+
+const DATA_PATHS = new Set(["d1", "r2", "queue"]);
 
 const json = (v: unknown, status = 200) => new Response(JSON.stringify(v), { status, headers: { "content-type": "application/json" } });
 
-export function buildTable(scripts: ScriptStore, accountId: string, fault: Fault, subdomain: string): RouterTable {
+export function buildTable(scripts: ScriptStore, accountId: string, fault: Fault, subdomain: string, stores?: WorkerStores): RouterTable {
   const out: RouterTable["scripts"] = {};
   for (const d of scripts.liveDeployments(accountId)) out[d.script] = d.versions;
-  return { scripts: out, fault: { outage: fault.outage, latencyMs: fault.latencyMs, errorRate: fault.errorRate }, subdomain };
+  const table: RouterTable = { scripts: out, fault: { outage: fault.outage, latencyMs: fault.latencyMs, errorRate: fault.errorRate }, subdomain };
+  if (!stores) return table;
+  // Only what differs from a plain Worker goes in, so the table of a plain fleet stays small.
+  const all = scripts.list(accountId);
+  const devOff = all.filter((s) => !s.subdomain_enabled).map((s) => s.name);
+  const previewsOff = all.filter((s) => !s.previews_enabled).map((s) => s.name);
+  if (devOff.length) table.workersDevOff = devOff;
+  if (previewsOff.length) table.previewsOff = previewsOff;
+  const routes = stores.routes.routesOfAccount(accountId).map((r) => ({ pattern: r.pattern, script: r.script! }));
+  if (routes.length) table.routes = routes;
+  const domains = stores.routes.domains(accountId).filter((d) => d.enabled);
+  if (domains.length) table.domains = Object.fromEntries(domains.map((d) => [d.hostname, d.service]));
+  const namespaces = stores.dos.list(accountId);
+  if (namespaces.length) table.namespaces = Object.fromEntries(namespaces.map((n) => [n.id, { script: n.script, class: n.class }]));
+  const withAssets = Object.values(out).flat().filter((e) => stores.extras.get(e.version_id).assets !== null);
+  if (withAssets.length) table.assets = Object.fromEntries(withAssets.map((e) => [e.version_id, true as const]));
+  return table;
 }
+
+/** Cloudflare serves navigations with not_found_handling first from this compatibility date on. */
+const NAVIGATION_PREFERS_ASSETS_DATE = "2025-04-01";
 
 export function createControlHandler(deps: ControlDeps) {
   const { accountId, scripts, kv } = deps;
+  const { dos, extras, assets, ae } = deps.stores;
   return async function control(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const parts = url.pathname.split("/").filter(Boolean);
     try {
       if (parts[0] === "table") return json(deps.table());
+      if (deps.data && DATA_PATHS.has(parts[0] ?? "")) {
+        const answer = await deps.data(request);
+        if (answer) return answer;
+      }
       if (parts[0] === "tunnel") {
         const route = deps.tunnelRoute?.(url.searchParams.get("host") ?? "", url.searchParams.get("path") ?? "/");
         return route ? json(route) : new Response(null, { status: 204 });
@@ -50,10 +86,48 @@ export function createControlHandler(deps: ControlDeps) {
               ? { name: m.name, type: m.type, base64: Buffer.from(m.content).toString("base64") }
               : { name: m.name, type: m.type, text: new TextDecoder().decode(m.content) },
           );
-        return json({
-          versionId: v.id, createdOn: v.created_on, compatibilityDate: v.compatibility_date,
-          compatibilityFlags: v.compatibility_flags, mainModule: v.main_module, modules, bindings: v.bindings,
+        // A binding to a Durable Object class carries its namespace's id, resolved now: the id is
+        // what object ids and storage hang off, and it outlives renames and transfers of the class.
+        const bindings = v.bindings.map((b) => {
+          if (b.type !== "durable_object_namespace") return b;
+          const owner = typeof b.script_name === "string" && b.script_name !== "" ? b.script_name : v.script;
+          return { ...b, script_name: owner, namespace_id: dos.byClass(accountId, owner, b.class_name as string)?.id };
         });
+        const limits = extras.get(v.id).settings.limits as { cpu_ms?: number; subrequests?: number } | undefined;
+        return json({
+          versionId: v.id, script: v.script, tag: v.annotations["workers/tag"] ?? "", createdOn: v.created_on,
+          compatibilityDate: v.compatibility_date, compatibilityFlags: v.compatibility_flags, mainModule: v.main_module,
+          modules, bindings, ...(limits ? { limits } : {}),
+        });
+      }
+      if (parts[0] === "assets" && parts[1]) {
+        const v = scripts.getVersion(parts[1]);
+        if (!v || v.account_id !== accountId) return json({ error: "no such version" }, 404);
+        const a = extras.get(v.id).assets;
+        const config = a?.config ?? {};
+        return json({
+          manifest: Object.fromEntries(Object.entries(a?.manifest ?? {}).map(([path, e]) => [path, e.hash])),
+          config: {
+            html_handling: config.html_handling ?? "auto-trailing-slash",
+            not_found_handling: config.not_found_handling ?? "none",
+            run_worker_first: config.run_worker_first ?? false,
+          },
+          hasWorker: v.main_module !== "",
+          navigationPrefersAssets: v.compatibility_date >= NAVIGATION_PREFERS_ASSETS_DATE || v.compatibility_flags.includes("assets_navigation_prefers_asset_serving"),
+        });
+      }
+      if (parts[0] === "asset" && parts[1]) {
+        const blob = assets.get(accountId, parts[1]);
+        if (!blob) return new Response(null, { status: 404 });
+        return new Response(blob.content, { headers: blob.content_type ? { "x-asset-type": blob.content_type } : {} });
+      }
+      if (parts[0] === "ae" && request.method === "POST") {
+        const point = (await request.json()) as { index1: string | null; blobs: Array<string | null>; doubles: number[] };
+        ae.write(accountId, {
+          dataset: url.searchParams.get("dataset") ?? "", script: url.searchParams.get("script") ?? "", timestamp: new Date().toISOString(),
+          index1: point.index1 ?? null, blobs: point.blobs ?? [], doubles: point.doubles ?? [],
+        });
+        return new Response(null, { status: 204 });
       }
       if (parts[0] === "kv" && parts[1]) {
         const ns = kv.getNamespace(accountId, parts[1]);

@@ -52,6 +52,77 @@ const MIGRATIONS: string[] = [
     config TEXT, config_version INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // 2: Workers beyond code: Durable Object namespaces and migration tags, what a version carries
+  // besides modules and bindings (migrations, settings, assets), content-addressed assets with
+  // their upload sessions, zones with routes and custom domains, Analytics Engine data points.
+  `
+  CREATE TABLE do_namespaces (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, script TEXT NOT NULL, class TEXT NOT NULL,
+    use_sqlite INTEGER NOT NULL, created_on TEXT NOT NULL, UNIQUE (account_id, script, class)
+  );
+  CREATE TABLE script_migration_tags (
+    account_id TEXT NOT NULL, script TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (account_id, script)
+  );
+  CREATE TABLE version_extras (
+    version_id TEXT PRIMARY KEY, migrations TEXT, settings TEXT NOT NULL DEFAULT '{}',
+    assets_config TEXT, assets_manifest TEXT
+  );
+  CREATE TABLE asset_blobs (
+    account_id TEXT NOT NULL, hash TEXT NOT NULL, content_type TEXT, content BLOB NOT NULL,
+    PRIMARY KEY (account_id, hash)
+  );
+  CREATE TABLE asset_sessions (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, script TEXT NOT NULL, manifest TEXT NOT NULL, created_on TEXT NOT NULL
+  );
+  CREATE TABLE zones (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (account_id, name));
+  CREATE TABLE worker_routes (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, zone_id TEXT NOT NULL, pattern TEXT NOT NULL, script TEXT,
+    UNIQUE (zone_id, pattern)
+  );
+  CREATE TABLE worker_domains (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, zone_id TEXT NOT NULL, zone_name TEXT NOT NULL,
+    hostname TEXT NOT NULL, service TEXT NOT NULL, environment TEXT NOT NULL, enabled INTEGER NOT NULL,
+    previews_enabled INTEGER NOT NULL, created_on TEXT NOT NULL, UNIQUE (account_id, hostname)
+  );
+  CREATE TABLE ae_datapoints (
+    account_id TEXT NOT NULL, dataset TEXT NOT NULL, script TEXT NOT NULL, timestamp TEXT NOT NULL,
+    index1 TEXT, blobs TEXT NOT NULL, doubles TEXT NOT NULL
+  );
+  CREATE INDEX ae_datapoints_by_dataset ON ae_datapoints (account_id, dataset, timestamp);
+  `,
+  // 3: D1 databases (their data lives in <data>/d1/<uuid>/), R2 buckets and object metadata
+  // (bytes in <data>/r2/), queues, consumers and queued messages
+  `
+  CREATE TABLE d1_databases (
+    uuid TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL,
+    jurisdiction TEXT, location TEXT, UNIQUE (account_id, name)
+  );
+  CREATE TABLE r2_buckets (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, jurisdiction TEXT NOT NULL, name TEXT NOT NULL,
+    created_at TEXT NOT NULL, location TEXT, storage_class TEXT NOT NULL,
+    UNIQUE (account_id, jurisdiction, name)
+  );
+  CREATE TABLE r2_objects (
+    bucket_id TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
+    etag TEXT NOT NULL, version TEXT NOT NULL, uploaded_ms INTEGER NOT NULL,
+    http_metadata TEXT NOT NULL, custom_metadata TEXT NOT NULL, storage_class TEXT NOT NULL,
+    PRIMARY KEY (bucket_id, key)
+  );
+  CREATE TABLE queues (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL, created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL, settings TEXT NOT NULL, UNIQUE (account_id, name)
+  );
+  CREATE TABLE queue_consumers (
+    id TEXT PRIMARY KEY, queue_id TEXT NOT NULL, type TEXT NOT NULL, script TEXT,
+    dead_letter_queue TEXT, settings TEXT NOT NULL, created_on TEXT NOT NULL
+  );
+  CREATE TABLE queue_messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, queue_id TEXT NOT NULL,
+    body BLOB NOT NULL, content_type TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL, visible_ms INTEGER NOT NULL, leased_until INTEGER
+  );
+  CREATE INDEX queue_messages_ready ON queue_messages (queue_id, visible_ms);
+  `,
 ];
 
 export type EdgeDb = DatabaseSync;

@@ -15,7 +15,7 @@ export type Script = {
   created_on: string;
   modified_on: string;
   settings: Record<string, unknown>;
-  schedules: Array<{ cron: string }>;
+  schedules: Array<{ cron: string; created_on?: string; modified_on?: string }>;
   subdomain_enabled: boolean;
   previews_enabled: boolean;
 };

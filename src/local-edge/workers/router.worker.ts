@@ -9,15 +9,48 @@
 // edge's own store; service bindings as an RPC stub (ServiceBinding) that routes like this router.
 // A version's outbound fetch() goes through TunnelOutbound, which plays Cloudflare Tunnel for the
 // edge's tunnel hostnames and lets everything else out unchanged.
+// Hosts other than workers.dev/localhost reach a Worker through its custom domains and routes.
+// Durable Objects run as facets of DoHost (durable-objects.ts); static assets are served per the
+// version's assets config before or after the Worker (assets.ts); binding kinds a Worker Loader
+// env cannot carry as JS objects are rebuilt inside the Worker by the env shim (env-shim/).
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { chooseVersion, overrideFor, scriptFromHost, type Entry } from "./routing.ts";
+import { chooseVersion, compileRoutes, matchRoute, overrideFor, scriptFromHost, type CompiledRoute, type Entry } from "./routing.ts";
 import { mayBeTunnelHost, type TunnelRoute } from "./tunnel-ingress.ts";
+import { configureDurableObjects } from "./durable-objects.ts";
+import { serveWithAssets } from "./assets.ts";
+import { shimBinding } from "./shim-bindings.ts";
+import { dataBinding } from "./data-bindings.ts";
+import { installEnvShim } from "./env-shim/install.ts";
+import type { ShimDescriptor } from "./env-shim/shim.ts";
+import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
+
+export { DoHost, DoGateway } from "./durable-objects.ts";
+export { AssetsBinding } from "./assets.ts";
+export { RateLimitBinding, AnalyticsSink } from "./local-bindings.ts";
+export { D1Binding, R2Binding, QueueBinding } from "./data-bindings.ts";
 
 type Fault = { outage?: boolean; latencyMs?: number; errorRate?: number };
-type Table = { scripts: Record<string, Entry[]>; fault: Fault; subdomain: string };
+type Table = {
+  scripts: Record<string, Entry[]>;
+  fault: Fault;
+  subdomain: string;
+  /** Workers routes of the account's zones and custom domains (hostname -> script). */
+  routes?: Array<{ pattern: string; script: string }>;
+  domains?: Record<string, string>;
+  /** Scripts whose workers.dev (and preview) URLs are turned off. */
+  workersDevOff?: string[];
+  previewsOff?: string[];
+  /** Durable Object namespace id -> the script and class that implement it. */
+  namespaces?: Record<string, { script: string; class: string }>;
+  /** Live versions that carry static assets. */
+  assets?: Record<string, true>;
+};
 type Binding = { type: string; name: string; [k: string]: unknown };
 type VersionSpec = {
   versionId: string;
+  script: string;
+  tag: string;
+  limits?: { cpu_ms?: number; subrequests?: number };
   createdOn: string;
   compatibilityDate: string;
   compatibilityFlags: string[];
@@ -26,9 +59,17 @@ type VersionSpec = {
   bindings: Binding[];
 };
 type Env = {
-  LOADER: { get(id: string, load: () => Promise<unknown>): { getEntrypoint(): { fetch(r: Request): Promise<Response> } } };
+  LOADER: {
+    get(id: string, load: () => Promise<unknown>): {
+      getEntrypoint(name?: string): { fetch(r: Request): Promise<Response> } & Record<string, unknown>;
+      getDurableObjectClass(name: string): unknown;
+    };
+  };
   CONTROL: Fetcher;
   ADMIN_SECRET: string;
+  DO_HOST: DurableObjectNamespace;
+  /** The env shim (env-shim/shim.ts bundled): the first module of every version whose bindings need it. */
+  SHIM_CODE: string;
   /** The region's request.cf (colo, country, …): direct sockets get none from Miniflare. */
   CF: Record<string, unknown>;
 };
@@ -37,6 +78,13 @@ type Ctx = ExecutionContext & { exports: Record<string, (opts: { props: Record<s
 
 let table: Table | null = null;
 let loadingTable: Promise<Table> | null = null;
+let compiled: { for: Table; routes: CompiledRoute[] } | null = null;
+
+/** The table's routes, compiled once per table. */
+function routesOf(t: Table): CompiledRoute[] {
+  if (compiled?.for !== t) compiled = { for: t, routes: compileRoutes(t.routes ?? []) };
+  return compiled.routes;
+}
 
 async function getTable(env: Env): Promise<Table> {
   if (table) return table;
@@ -57,6 +105,15 @@ function fromBase64(b64: string): ArrayBuffer {
   return out.buffer;
 }
 
+/**
+ * KV, Durable Object, rate-limit and other bindings are RPC stubs here, and a Worker calls RPC
+ * methods only from compatibility date 2024-04-03 on (or with the `rpc` flag); at Cloudflare those
+ * bindings are native objects that work at any date, so older Workers get the flag.
+ */
+function withRpc(date: string, flags: string[]): string[] {
+  return date >= "2024-04-03" || flags.includes("rpc") || flags.includes("no_rpc") ? flags : [...flags, "rpc"];
+}
+
 async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unknown> {
   const res = await env.CONTROL.fetch(`http://control/version/${versionId}`);
   if (!res.ok) throw new Error(`version ${versionId} could not be loaded (${res.status})`);
@@ -71,24 +128,46 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unkno
     else if (m.type === "wasm") modules[m.name] = { wasm: fromBase64(m.base64 ?? "") };
   }
   const workerEnv: Record<string, unknown> = {};
+  // Env shim descriptors: bindings rebuilt as JS objects inside the Worker (env-shim/shim.ts).
+  const shim: Record<string, ShimDescriptor> = {};
   for (const b of spec.bindings) {
     if (b.type === "plain_text" || b.type === "secret_text") workerEnv[b.name] = b.text;
     else if (b.type === "json") workerEnv[b.name] = b.json;
     else if (b.type === "kv_namespace") workerEnv[b.name] = ctx.exports.KvBinding!({ props: { ns: b.namespace_id } });
-    else if (b.type === "service") workerEnv[b.name] = ctx.exports.ServiceBinding!({ props: { script: b.service } });
-    else if (b.type === "version_metadata") workerEnv[b.name] = { id: spec.versionId, tag: "", timestamp: spec.createdOn };
+    else if (b.type === "service") workerEnv[b.name] = ctx.exports.ServiceBinding!({ props: { script: b.service, ...(b.entrypoint ? { entrypoint: b.entrypoint } : {}) } });
+    else if (b.type === "version_metadata") workerEnv[b.name] = { id: spec.versionId, tag: spec.tag, timestamp: spec.createdOn };
+    else if (b.type === "ratelimit") {
+      const simple = b.simple as { limit: number; period: number };
+      workerEnv[b.name] = ctx.exports.RateLimitBinding!({ props: { ns: b.namespace_id, limit: simple.limit, period: simple.period } });
+    } else if (b.type === "assets") workerEnv[b.name] = ctx.exports.AssetsBinding!({ props: { versionId: spec.versionId } });
+    else {
+      // D1, R2 and queues (data-bindings.ts); Durable Objects, Analytics Engine, unavailable products (shim-bindings.ts).
+      const descriptor = dataBinding(b, spec, ctx) ?? shimBinding(b, spec, ctx);
+      if (descriptor) shim[b.name] = descriptor;
+    }
   }
+  const mainModule = installEnvShim({ mainModule: spec.mainModule, modules, env: workerEnv, descriptors: shim, code: env.SHIM_CODE });
+  const limits = spec.limits && {
+    ...(spec.limits.cpu_ms !== undefined ? { cpuMs: spec.limits.cpu_ms } : {}),
+    ...(spec.limits.subrequests !== undefined ? { subRequests: spec.limits.subrequests } : {}),
+  };
   return {
     compatibilityDate: spec.compatibilityDate,
-    compatibilityFlags: spec.compatibilityFlags,
-    mainModule: spec.mainModule,
+    compatibilityFlags: withRpc(spec.compatibilityDate, spec.compatibilityFlags),
+    mainModule,
     modules,
     env: workerEnv,
     globalOutbound: ctx.exports.TunnelOutbound!({ props: {} }) as Fetcher,
+    ...(limits && Object.keys(limits).length > 0 ? { limits } : {}),
   };
 }
 
-async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, preview?: string): Promise<Response> {
+configureDurableObjects({
+  table: (env) => getTable(env as Env),
+  loadVersion: (env, ctx, versionId) => loadVersion(env as Env, ctx as Ctx, versionId),
+});
+
+async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, preview?: string, entrypoint?: string): Promise<Response> {
   const t = await getTable(env);
   const entries = t.scripts[script];
   if (!entries || entries.length === 0) {
@@ -97,15 +176,26 @@ async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, pr
   const override = overrideFor(request.headers.get("Cloudflare-Workers-Version-Overrides"), script);
   const versionId = chooseVersion(entries, { override, random: Math.random(), ...(preview ? { preview } : {}) });
   if (!versionId) return new Response(`No live version of "${script}" starts with ${preview}.`, { status: 404 });
-  try {
-    const stub = env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId));
-    const withCf = request.cf ? request : new Request(request, { cf: env.CF } as RequestInit);
-    return await stub.getEntrypoint().fetch(withCf);
-  } catch (e) {
-    return new Response(`Error 1101: Worker threw exception (${script}@${versionId}): ${e instanceof Error ? e.message : String(e)}`, {
-      status: 500,
-    });
-  }
+  const runWorker = async () => {
+    try {
+      const stub = env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId));
+      const withCf = request.cf ? request : new Request(request, { cf: env.CF } as RequestInit);
+      return await stub.getEntrypoint(entrypoint).fetch(withCf);
+    } catch (e) {
+      return new Response(`Error 1101: Worker threw exception (${script}@${versionId}): ${e instanceof Error ? e.message : String(e)}`, {
+        status: 500,
+      });
+    }
+  };
+  return t.assets?.[versionId] ? serveWithAssets(env, versionId, request, runWorker) : runWorker();
+}
+
+/** The live version's default entrypoint for a queue batch or scheduled event (chosen by percentage). */
+async function eventTarget(env: Env, ctx: Ctx, script: string): Promise<EventTarget | undefined> {
+  const entries = (await getTable(env)).scripts[script];
+  if (!entries || entries.length === 0) return undefined;
+  const versionId = chooseVersion(entries, { random: Math.random() })!;
+  return env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId)).getEntrypoint() as unknown as EventTarget;
 }
 
 export class KvBinding extends WorkerEntrypoint<Env> {
@@ -193,10 +283,37 @@ export class TunnelOutbound extends WorkerEntrypoint<Env> {
   }
 }
 
+type ServiceProps = { script: string; entrypoint?: string };
+
+/** An RPC call over a service binding: the target's live version (weighted), its named or default entrypoint. */
+async function callService(env: Env, ctx: Ctx, props: ServiceProps, method: string, args: unknown[]): Promise<unknown> {
+  const entries = (await getTable(env)).scripts[props.script];
+  if (!entries || entries.length === 0) throw new Error(`No Worker named "${props.script}" is deployed in this region.`);
+  const versionId = chooseVersion(entries, { random: Math.random() })!;
+  const target = env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId)).getEntrypoint(props.entrypoint) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  // Called as a method of the stub: anything else (fn.apply…) would itself be an RPC property.
+  return await target[method]!(...args);
+}
+
+/**
+ * A service binding: fetch() routes like the public router (assets included), and any other
+ * method is forwarded as an RPC call to the target's entrypoint. The instance is wrapped in a
+ * Proxy so that workerd's RPC finds every method name, not only those this class declares.
+ */
 export class ServiceBinding extends WorkerEntrypoint<Env> {
+  constructor(ctx: ExecutionContext, env: Env) {
+    super(ctx, env);
+    return new Proxy(this, {
+      get(t, p, r) {
+        if (typeof p === "symbol" || p in t) return Reflect.get(t, p, r);
+        const props = (t.ctx as unknown as { props: ServiceProps }).props;
+        return (...args: unknown[]) => callService(t.env, t.ctx as Ctx, props, p, args);
+      },
+    });
+  }
   override async fetch(request: Request): Promise<Response> {
-    const script = (this.ctx as unknown as { props: { script: string } }).props.script;
-    return dispatch(this.env, this.ctx as Ctx, script, request);
+    const props = (this.ctx as unknown as { props: ServiceProps }).props;
+    return dispatch(this.env, this.ctx as Ctx, props.script, request, undefined, props.entrypoint);
   }
 }
 
@@ -208,15 +325,29 @@ export default {
       table = (await request.json()) as Table;
       return new Response("ok");
     }
+    if (url.pathname === "/__cbo/event" && request.method === "POST") {
+      if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
+      // A region in an injected outage runs no queue consumers and no crons either.
+      if ((await getTable(env)).fault.outage) return Response.json({ ok: false, deployed: true, unavailable: true, error: "Region unavailable (injected outage)." });
+      return handleEvent((await request.json()) as EventRequest, (script) => eventTarget(env, ctx, script));
+    }
     const t = await getTable(env);
     const fault = t.fault;
     if (fault.outage) return new Response("Region unavailable (injected outage).", { status: 503, headers: { connection: "close" } });
     if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
     if (fault.errorRate && Math.random() < fault.errorRate) return new Response("Injected error.", { status: 500 });
-    const target = scriptFromHost(request.headers.get("host") ?? url.host, t.subdomain);
-    if (!target) {
-      return new Response(`This is a local edge region. Address a Worker by host: http://<worker>.localhost:${url.port}/`, { status: 404 });
+    const host = request.headers.get("host") ?? url.host;
+    const target = scriptFromHost(host, t.subdomain);
+    if (target) {
+      // x.localhost stands in for x.<subdomain>.workers.dev, so both follow the workers.dev switch.
+      if ((target.preview ? t.previewsOff : t.workersDevOff)?.includes(target.script)) {
+        return new Response(`There is nothing here yet: ${target.preview ? "preview URLs are" : "workers.dev is"} turned off for "${target.script}".`, { status: 404 });
+      }
+      return dispatch(env, ctx, target.script, request, target.preview);
     }
-    return dispatch(env, ctx, target.script, request, target.preview);
+    const hostname = host.toLowerCase().replace(/:\d+$/, "");
+    const routed = t.domains?.[hostname] ?? (t.routes?.length ? matchRoute(routesOf(t), hostname, url.pathname) : undefined);
+    if (routed) return dispatch(env, ctx, routed, request);
+    return new Response(`This is a local edge region. Address a Worker by host: http://<worker>.localhost:${url.port}/, or by one of its routes or custom domains.`, { status: 404 });
   },
 } satisfies ExportedHandler<Env>;

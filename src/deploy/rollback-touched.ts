@@ -1,0 +1,76 @@
+// A stopped release's rollback: every touched target back on the version it served before, in
+// parallel (seconds, not minutes). A target that cannot be put back yet (its region out, a 5xx, a
+// journal the store refuses) stays owed and is retried until it lands (owed.ts); the release stays
+// `rolling_back` meanwhile and ends only when every touched target has an answer:
+//   every one back on its previous version               ──> rolled_back (aborted, if aborted)
+//   one refused for good, or a first deploy kept (nothing earlier to serve) ──> failed
+//   the daemon stops meanwhile                           ──> unchanged, for the next start's recovery
+import type { Release } from "../store/index.ts";
+import type { ApplyContext, Progress } from "./apply.ts";
+import { J } from "./journal.ts";
+import { observeDeployment } from "./observe.ts";
+import { finishRecorded, untilRestored, type OwedContext } from "./owed.ts";
+import { describeError } from "./record.ts";
+import { restoreTarget } from "./restore.ts";
+import { ReleaseStop } from "./stop.ts";
+
+type Outcome = { name: string; ok: boolean; kept: boolean; text: string };
+
+export async function rollBackTouched(ctx: ApplyContext, stop: ReleaseStop, touched: Map<string, Progress>): Promise<Release> {
+  const { rec } = ctx;
+  const names = [...touched.keys()];
+  // What the store cannot take now does not hold the rollback up: the edge comes first.
+  rec.tryTo(() => rec.status("rolling_back", stop.message));
+  rec.tryTo(() => rec.emit("release.rolling_back", null, { reason: stop.message, kind: stop.kind, targets: names }));
+  const owed: OwedContext = { rec, release: ctx.release, board: ctx.board, halt: ctx.halt, ...(ctx.restoreBackoff ? { backoff: ctx.restoreBackoff } : {}) };
+  const settled = await Promise.allSettled(names.map((name) => rollBackOne(ctx, owed, name, touched.get(name)!)));
+  if (ctx.halt.aborted) {
+    rec.log("halted while rolling back; the next start recovers it from the journal");
+    return ctx.store.releases.get(ctx.release.id)!;
+  }
+  const outcomes = settled.map((s, i): Outcome => (s.status === "fulfilled" ? s.value : { name: names[i]!, ok: false, kept: false, text: `${names[i]}: ${describeError(s.reason)}` }));
+  const untouched = ctx.plan.targets.map((t) => t.name).filter((n) => !touched.has(n));
+  const summary = [
+    outcomes.length === 0 ? "no target was changed" : outcomes.map((o) => o.text).join(", "),
+    ...(untouched.length > 0 ? [`untouched: ${untouched.join(", ")}`] : []),
+  ].join("; ");
+  const reason = `${stop.message}; ${summary}`;
+  const data = { reason, targets: outcomes.map((o) => ({ target: o.name, ok: o.ok })), untouched };
+  const read = () => ctx.store.releases.get(ctx.release.id)!;
+  // A target that could not go back, or had nothing to go back to (its first deploy failed its
+  // gate and still serves the new version), makes the release `failed`, never `rolled_back`:
+  // that status promises every touched target serves what it served before.
+  if (outcomes.some((o) => !o.ok || o.kept)) return finishRecorded(owed, { status: "failed", reason, events: [["release.failed", data]] }, read);
+  const status = stop.kind === "abort" ? "aborted" : "rolled_back";
+  return finishRecorded(owed, { status, reason, events: [[status === "aborted" ? "release.aborted" : "release.rolled_back", data]] }, read);
+}
+
+async function rollBackOne(ctx: ApplyContext, owed: OwedContext, name: string, p: Progress): Promise<Outcome> {
+  const { rec, worker } = ctx;
+  const runtime = ctx.runtimes.get(name)!;
+  // A first deploy has nothing earlier to serve: it stays on the new version, at 100%.
+  const to = p.previousVersionId ?? p.versionId;
+  const note = p.previousVersionId === null ? "no previous version: keeps serving the new version" : undefined;
+  if (to === null) {
+    // The first upload's answer never came: whatever it created is all there is to serve.
+    const live = await observeDeployment(runtime, worker.name).catch(() => undefined);
+    const serving = live?.[0]?.versionId;
+    return { name, ok: live !== undefined, kept: serving !== undefined, text: serving ? `${name} serves ${serving} (first upload, nothing earlier)` : `${name} serves nothing (first upload did not complete)` };
+  }
+  let intent = false;
+  const settled = await untilRestored(owed, name, to, async (round) => {
+    // The intent goes down before the deployment, once; a retry reads the edge first (level-based).
+    if (!intent) {
+      rec.journal(J.rollbackIntent, name, { versionId: to, from: p.versionId });
+      intent = true;
+    }
+    await restoreTarget(runtime, worker.name, to, { checkFirst: round > 0 || p.previousVersionId === null, attempts: 1, message: `cbo rollback of release ${ctx.release.id}` });
+    rec.journal(J.rollbackDone, name, { versionId: to, ...(note ? { note } : {}) });
+  });
+  if (settled.ok) {
+    const after = settled.owed ? ` (after ${settled.attempts} attempts)` : "";
+    return { name, ok: true, kept: note !== undefined, text: note ? `${name} stays on ${to} (${note})` : `${name} back on ${to}${after}` };
+  }
+  rec.tryTo(() => rec.journal(J.rollbackFailed, name, { versionId: to, error: describeError(settled.error) }));
+  return { name, ok: false, kept: false, text: `${name} could not be rolled back to ${to}: ${describeError(settled.error)}` };
+}

@@ -1,0 +1,139 @@
+import { cpSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { D1SqlError, openD1Engine, type D1Engine } from "./engine.ts";
+import { splitSql } from "./split-sql.ts";
+import { dumpSql } from "./dump.ts";
+
+const dirs: string[] = [];
+const engines: D1Engine[] = [];
+function open(dir = mkdtempSync(join(tmpdir(), "cbo-d1-")), now?: () => number): D1Engine {
+  dirs.push(dir);
+  const e = openD1Engine({ id: "db-1", dir, region: "WEUR", ...(now ? { now } : {}) });
+  engines.push(e);
+  return e;
+}
+afterEach(() => {
+  for (const e of engines.splice(0)) {
+    try {
+      e.close();
+    } catch {
+      /* closed by the test */
+    }
+  }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const rows = (e: D1Engine, sql: string) => e.runAtomic([{ sql }]).results[0]!.at(-1)!.rows;
+
+describe("splitSql", () => {
+  it("splits on the semicolons SQLite would, not inside strings, comments or trigger bodies", () => {
+    const s = splitSql("select 'a;b'; -- x;\n/* ; */ CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET z = 1; END; ;; select [c;d]");
+    expect(s.map((x) => x.keyword)).toEqual(["select", "create", "select"]);
+    expect(s[1]!.sql).toContain("END");
+    expect(splitSql("  -- only a comment\n ; ")).toEqual([]);
+  });
+});
+
+describe("D1 engine", () => {
+  it("answers per statement with D1's meta, binds whole numbers as INTEGER and blobs as byte arrays", () => {
+    const e = open();
+    const r = e.runAtomic([{ sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB); INSERT INTO t (v) VALUES ('a'), ('b'); SELECT count(*) AS n FROM t" }]);
+    expect(r.results[0]).toHaveLength(3);
+    expect(r.results[0]![1]!.meta).toMatchObject({ changes: 2, last_row_id: 2, changed_db: true, rows_written: 2 });
+    expect(r.results[0]![2]!.rows).toEqual([[2]]);
+    expect(r.results[0]![2]!.meta.size_after).toBeGreaterThan(0);
+    const typed = e.runAtomic([{ sql: "SELECT typeof(?) AS a, typeof(?) AS b, ? AS c", params: [3, 1.5, [1, 2, 255]] }]).results[0]![0]!;
+    expect(typed.columns).toEqual(["a", "b", "c"]);
+    expect(typed.rows).toEqual([["integer", "real", [1, 2, 255]]]);
+  });
+
+  it("applies a body atomically: a failing statement leaves nothing behind, with SQLite's code in the message", () => {
+    const e = open();
+    e.runAtomic([{ sql: "CREATE TABLE t (id INTEGER PRIMARY KEY)" }]);
+    let err: unknown;
+    try {
+      e.runAtomic([{ sql: "INSERT INTO t VALUES (1)" }, { sql: "INSERT INTO t VALUES (2); INSERT INTO t VALUES (2)" }]);
+    } catch (x) {
+      err = x;
+    }
+    expect(err).toBeInstanceOf(D1SqlError);
+    expect((err as D1SqlError).message).toBe("UNIQUE constraint failed: t.id: SQLITE_CONSTRAINT");
+    expect((err as D1SqlError).index).toBe(1);
+    expect(rows(e, "SELECT count(*) FROM t")).toEqual([[0]]);
+  });
+
+  it("refuses what D1 refuses: ATTACH, transactions, VACUUM and undocumented PRAGMAs", () => {
+    const e = open();
+    const fails = (sql: string) => {
+      try {
+        e.runAtomic([{ sql }]);
+      } catch (x) {
+        return (x as Error).message;
+      }
+      return "ok";
+    };
+    expect(fails("ATTACH '/tmp/x.db' AS x")).toMatch(/ATTACH and DETACH are not allowed.*SQLITE_AUTH/);
+    expect(fails("BEGIN")).toMatch(/BEGIN, COMMIT.*not allowed/);
+    expect(fails("PRAGMA journal_mode = DELETE")).toMatch(/PRAGMA journal_mode is not allowed/);
+    expect(fails("VACUUM INTO '/tmp/cbo-vacuum.db'")).toMatch(/VACUUM is not allowed/);
+    expect(fails("PRAGMA table_list")).toBe("ok");
+  });
+
+  it("Time Travel: a bookmark at any moment restores exactly, including random() and CURRENT_TIMESTAMP values", () => {
+    let clock = 1_000_000;
+    const e = open(undefined, () => clock);
+    const created = e.bookmark();
+    clock += 1000;
+    e.runAtomic([{ sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, r INTEGER, at TEXT DEFAULT CURRENT_TIMESTAMP)" }]);
+    clock += 1000;
+    e.runAtomic([{ sql: "INSERT INTO t (r) VALUES (random()), (random())" }]);
+    const atTwo = e.bookmark();
+    const two = rows(e, "SELECT * FROM t ORDER BY id");
+    clock += 1000;
+    e.runAtomic([{ sql: "INSERT INTO t (r) VALUES (random()); DELETE FROM t WHERE id = 1" }]);
+    const later = rows(e, "SELECT * FROM t ORDER BY id");
+    expect(later).not.toEqual(two);
+    // The moment between the two writes maps to the first one's bookmark.
+    expect(e.bookmarkAt(1_002_500)).toBe(atTwo);
+    expect(e.bookmarkAt(0)).toBe(created);
+
+    const r = e.restore(atTwo);
+    expect(rows(e, "SELECT * FROM t ORDER BY id")).toEqual(two);
+    expect(r.previous_bookmark > atTwo).toBe(true);
+    expect(r.bookmark > r.previous_bookmark).toBe(true);
+    // Undoing the restore brings the later state back, exactly.
+    e.restore(r.previous_bookmark);
+    expect(rows(e, "SELECT * FROM t ORDER BY id")).toEqual(later);
+    // Back to creation: no tables at all.
+    e.restore(created);
+    expect(e.numTables()).toBe(0);
+    expect(e.knows("00000000-00000001-00000000-" + "0".repeat(32))).toBe(false);
+  });
+
+  it("survives a stop between a commit and its capture: the frames left in the wal become history", () => {
+    const e = open();
+    e.runAtomic([{ sql: "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('kept')" }]);
+    // A copy taken while the edge runs still holds the wal, as after a SIGKILL.
+    const copy = mkdtempSync(join(tmpdir(), "cbo-d1-copy-"));
+    cpSync(dirs[0]!, copy, { recursive: true });
+    expect(statSync(join(copy, "db.sqlite-wal")).size).toBeGreaterThan(0);
+    const again = open(copy);
+    expect(rows(again, "SELECT v FROM t")).toEqual([["kept"]]);
+    const b = again.bookmark();
+    again.runAtomic([{ sql: "DELETE FROM t" }]);
+    again.restore(b);
+    expect(rows(again, "SELECT v FROM t")).toEqual([["kept"]]);
+  });
+
+  it("dumps SQL that rebuilds the same database", () => {
+    const e = open();
+    e.runAtomic([{ sql: "CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, s TEXT, b BLOB); CREATE INDEX a_s ON a (s); INSERT INTO a (s, b) VALUES ('it''s', x'00ff'), (NULL, NULL)" }]);
+    const sql = e.read((db) => dumpSql(db, {}));
+    expect(sql).toContain(`INSERT INTO "a" ("id","s","b") VALUES(1,'it''s',X'00ff');`);
+    const other = open();
+    other.runAtomic([{ sql }]);
+    expect(rows(other, "SELECT id, s, b FROM a ORDER BY id")).toEqual(rows(e, "SELECT id, s, b FROM a ORDER BY id"));
+    expect(e.read((db) => dumpSql(db, { no_data: true }))).not.toContain("INSERT");
+  });
+});

@@ -1,0 +1,345 @@
+// One D1 database: a SQLite file (node:sqlite, WAL, mode 0600) in its own directory, plus its
+// Time Travel history (history.ts). Every call runs synchronously on the edge's one connection, so
+// calls never interleave; each call is one transaction (or one per group for exec), and the pages
+// it changed are captured into the history right after it commits.
+//
+// What a Worker's SQL may do is what D1 allows: no ATTACH/DETACH, no BEGIN/COMMIT/SAVEPOINT (a
+// call is already a transaction; use batch()), no VACUUM, and only the PRAGMAs D1 documents. The
+// authorizer enforces it; the edge's own statements run with `internal` set.
+import { DatabaseSync, constants } from "node:sqlite";
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { splitSql } from "./split-sql.ts";
+import { openHistory, type History, type HistoryEntry } from "./history.ts";
+import { formatBookmark, parseBookmark } from "./bookmark.ts";
+import { ensurePrivateDir, ensurePrivateFile, tighten } from "../../config/private-fs.ts";
+
+export type D1Query = { sql: string; params?: unknown[] };
+
+export type D1Meta = {
+  served_by: string;
+  served_by_region: string;
+  served_by_primary: boolean;
+  timings: { sql_duration_ms: number };
+  duration: number;
+  changes: number;
+  last_row_id: number;
+  changed_db: boolean;
+  size_after: number;
+  rows_read: number;
+  rows_written: number;
+};
+
+export type StatementResult = { columns: string[]; rows: unknown[][]; meta: D1Meta };
+
+/** A SQL failure, with D1's message shape (`<sqlite message>: SQLITE_<CODE>`). */
+export class D1SqlError extends Error {
+  /** Which group (query) failed. */
+  readonly index: number;
+  constructor(message: string, index: number) {
+    super(message);
+    this.index = index;
+  }
+}
+
+/** PRAGMAs D1 documents as supported (developers.cloudflare.com/d1/sql-api/sql-statements). */
+const ALLOWED_PRAGMAS = new Set([
+  "table_list", "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "quick_check",
+  "foreign_key_check", "foreign_key_list", "case_sensitive_like", "ignore_check_constraints", "foreign_keys",
+  "defer_foreign_keys", "legacy_alter_table", "recursive_triggers", "reverse_unordered_selects", "optimize",
+]);
+
+const SQLITE_CODES: Record<number, string> = {
+  1: "ERROR", 2: "INTERNAL", 3: "PERM", 4: "ABORT", 5: "BUSY", 6: "LOCKED", 7: "NOMEM", 8: "READONLY", 9: "INTERRUPT",
+  10: "IOERR", 11: "CORRUPT", 12: "NOTFOUND", 13: "FULL", 14: "CANTOPEN", 15: "PROTOCOL", 16: "EMPTY", 17: "SCHEMA",
+  18: "TOOBIG", 19: "CONSTRAINT", 20: "MISMATCH", 21: "MISUSE", 22: "NOLFS", 23: "AUTH", 24: "FORMAT", 25: "RANGE", 26: "NOTADB",
+};
+
+/** Checkpoint (and truncate) the wal once it grows past this; captures read only new frames. */
+const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
+const STATEMENT_CACHE = 200;
+
+type Stmt = ReturnType<DatabaseSync["prepare"]>;
+
+/** A D1 parameter as SQLite binds it: whole numbers as INTEGER (as D1 does), byte arrays as BLOB. */
+export function toSqlValue(v: unknown): null | number | bigint | string | Uint8Array {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "number") return Number.isSafeInteger(v) ? BigInt(v) : v;
+  if (typeof v === "string" || typeof v === "bigint") return v;
+  if (typeof v === "boolean") return v ? 1n : 0n;
+  if (v instanceof Uint8Array) return v;
+  if (Array.isArray(v) && v.every((b) => typeof b === "number" && b >= 0 && b < 256)) return Uint8Array.from(v as number[]);
+  throw new TypeError(`Type '${typeof v}' not supported for value '${String(v)}'`);
+}
+
+/** A SQLite value as D1 returns it: integers as numbers (lossy past 2^53, as D1), blobs as byte arrays. */
+function fromSqlValue(v: unknown): unknown {
+  if (typeof v === "bigint") return Number(v);
+  if (v instanceof Uint8Array) return Array.from(v);
+  return v;
+}
+
+export type D1EngineOptions = { id: string; dir: string; region: string; now?: () => number };
+
+export function openD1Engine(opts: D1EngineOptions) {
+  const dbPath = join(opts.dir, "db.sqlite");
+  const walPath = `${dbPath}-wal`;
+  const now = opts.now ?? Date.now;
+  ensurePrivateDir(opts.dir);
+
+  let internal = false;
+  let denied: string | undefined;
+  let db!: DatabaseSync;
+  let pageSize = 4096;
+  let cache = new Map<string, Stmt>();
+  let probe!: { changes: Stmt; pages: Stmt };
+
+  const asInternal = <T>(fn: () => T): T => {
+    const was = internal;
+    internal = true;
+    try {
+      return fn();
+    } finally {
+      internal = was;
+    }
+  };
+
+  function authorize(code: number, a1: string | null): number {
+    if (internal) return constants.SQLITE_OK;
+    if (code === constants.SQLITE_ATTACH || code === constants.SQLITE_DETACH) {
+      denied = "ATTACH and DETACH are not allowed in D1";
+      return constants.SQLITE_DENY;
+    }
+    if (code === constants.SQLITE_TRANSACTION || code === constants.SQLITE_SAVEPOINT) {
+      denied = "D1 runs each query (and each batch()) as one transaction: BEGIN, COMMIT, ROLLBACK and SAVEPOINT are not allowed; use batch() for several statements";
+      return constants.SQLITE_DENY;
+    }
+    if (code === constants.SQLITE_PRAGMA && !ALLOWED_PRAGMAS.has((a1 ?? "").toLowerCase())) {
+      denied = `PRAGMA ${a1} is not allowed in D1`;
+      return constants.SQLITE_DENY;
+    }
+    return constants.SQLITE_OK;
+  }
+
+  function open(): void {
+    // Workers' data: 0600 before SQLite opens it, so the -wal and -shm it creates are 0600 too.
+    ensurePrivateFile(dbPath);
+    for (const extra of [walPath, `${dbPath}-shm`]) if (existsSync(extra)) tighten(extra, 0o600);
+    db = new DatabaseSync(dbPath);
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+    db.enableDefensive(true);
+    pageSize = Number((db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size);
+    db.setAuthorizer((code, a1) => authorize(code, a1));
+    cache = new Map();
+    probe = asInternal(() => ({
+      changes: db.prepare("SELECT total_changes() AS t, last_insert_rowid() AS r"),
+      pages: db.prepare("PRAGMA page_count"),
+    }));
+    probe.changes.setReadBigInts(true);
+  }
+
+  function checkpoint(): void {
+    asInternal(() => db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    history.walReset();
+  }
+
+  open();
+  const history: History = openHistory(join(opts.dir, "history.sqlite"), walPath);
+  // A clean close checkpoints and removes the wal. One still holding frames means the edge
+  // stopped between a commit and its capture: record the state found as a whole image.
+  if (existsSync(walPath) && statSync(walPath).size > 0) {
+    history.capture(now());
+    checkpoint();
+  }
+  history.prune(now());
+
+  const sizeBytes = () => asInternal(() => Number((probe.pages.get() as { page_count: number }).page_count)) * pageSize;
+
+  function prepare(sql: string): Stmt {
+    let s = cache.get(sql);
+    if (s) {
+      cache.delete(sql);
+      cache.set(sql, s);
+      return s;
+    }
+    s = db.prepare(sql);
+    s.setReadBigInts(true);
+    s.setReturnArrays(true);
+    cache.set(sql, s);
+    if (cache.size > STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+    return s;
+  }
+
+  function sqlError(e: unknown, index: number): D1SqlError {
+    const err = e as { message?: string; errcode?: number };
+    const primary = typeof err.errcode === "number" ? err.errcode & 0xff : 1;
+    const reason = primary === 23 && denied ? denied : (err.message ?? String(e));
+    denied = undefined;
+    return new D1SqlError(`${reason}: SQLITE_${SQLITE_CODES[primary] ?? "ERROR"}`, index);
+  }
+
+  function runStatement(sql: string, keyword: string, params: unknown[]): StatementResult {
+    if (keyword === "vacuum") {
+      denied = "VACUUM is not allowed in D1";
+      throw Object.assign(new Error("not authorized"), { errcode: 23 });
+    }
+    const stmt = prepare(sql);
+    const values = params.map(toSqlValue);
+    const t0 = performance.now();
+    const before = probe.changes.get() as { t: bigint };
+    const columns = stmt.columns().map((c) => c.name);
+    let rows: unknown[][] = [];
+    if (columns.length > 0) rows = (stmt.all(...values) as unknown as unknown[][]).map((r) => r.map(fromSqlValue));
+    else stmt.run(...values);
+    const after = probe.changes.get() as { t: bigint; r: bigint };
+    const ms = performance.now() - t0;
+    const changes = Number(after.t - before.t);
+    const ddl = keyword === "create" || keyword === "drop" || keyword === "alter";
+    return {
+      columns,
+      rows,
+      meta: {
+        served_by: "local-edge",
+        served_by_region: opts.region,
+        served_by_primary: true,
+        timings: { sql_duration_ms: ms },
+        duration: ms,
+        changes,
+        last_row_id: Number(after.r),
+        changed_db: changes > 0 || ddl,
+        size_after: 0,
+        rows_read: columns.length > 0 ? rows.length : changes,
+        rows_written: changes,
+      },
+    };
+  }
+
+  /** Runs one group (a query body, maybe several statements) inside the current transaction. */
+  function runGroup(q: D1Query, index: number): StatementResult[] {
+    const statements = splitSql(q.sql);
+    if (statements.length === 0) throw new D1SqlError("No SQL statements detected.", index);
+    const params = q.params ?? [];
+    if (params.length > 0 && statements.length > 1) throw new D1SqlError("A query with parameters must be a single statement.", index);
+    const out: StatementResult[] = [];
+    for (const s of statements) {
+      try {
+        out.push(runStatement(s.sql, s.keyword, params));
+      } catch (e) {
+        if (e instanceof D1SqlError) throw e;
+        if (e instanceof TypeError && !(e as { errcode?: number }).errcode) throw new D1SqlError(`D1_TYPE_ERROR: ${e.message}`, index);
+        throw sqlError(e, index);
+      }
+    }
+    return out;
+  }
+
+  function inTransaction<T>(fn: () => T): T {
+    asInternal(() => db.exec("BEGIN"));
+    try {
+      const out = fn();
+      asInternal(() => db.exec("COMMIT"));
+      return out;
+    } catch (e) {
+      if (db.isTransaction) asInternal(() => db.exec("ROLLBACK"));
+      throw e;
+    }
+  }
+
+  /** After a call: capture what it committed, keep the wal short, snapshot when due. */
+  function settle(): HistoryEntry {
+    const entry = history.capture(now());
+    if (entry) {
+      if (history.snapshotDue()) history.snapshot(entry.seq, db.serialize());
+      if (existsSync(walPath) && statSync(walPath).size > WAL_CHECKPOINT_BYTES) checkpoint();
+    }
+    return history.head();
+  }
+
+  const bookmarkOf = (e: HistoryEntry) => formatBookmark(opts.id, e.seq, e.atMs);
+
+  function finish(results: StatementResult[][]) {
+    const head = settle();
+    const size = sizeBytes();
+    for (const g of results) for (const r of g) r.meta.size_after = size;
+    return { results, bookmark: bookmarkOf(head) };
+  }
+
+  return {
+    /**
+     * Runs `groups` in one transaction: all of them apply or none. Each group is one query body
+     * and may hold several statements; the result holds every statement's result, per group.
+     */
+    runAtomic(groups: D1Query[]): { results: StatementResult[][]; bookmark: string } {
+      try {
+        return finish(inTransaction(() => groups.map((g, i) => runGroup(g, i))));
+      } finally {
+        settle();
+      }
+    },
+
+    /** Runs each group in its own transaction, in order, stopping at the first failure (exec()). */
+    runEach(groups: D1Query[]): { results: StatementResult[][]; bookmark: string } {
+      const results: StatementResult[][] = [];
+      try {
+        for (const [i, g] of groups.entries()) results.push(inTransaction(() => runGroup(g, i)));
+        return finish(results);
+      } finally {
+        settle();
+      }
+    },
+
+    bookmark(): string {
+      return bookmarkOf(history.head());
+    },
+    /** The bookmark in force at `ms` (the creation bookmark for times before it). */
+    bookmarkAt(ms: number): string {
+      return bookmarkOf(history.at(ms));
+    },
+    /** Whether `bookmark` names a moment of this database still in its history. */
+    knows(bookmark: string): boolean {
+      const seq = parseBookmark(opts.id, bookmark);
+      return seq !== undefined && history.entry(seq) !== undefined;
+    },
+
+    /** Restores the database to `bookmark` (which knows() accepted); the restore is itself a new moment. */
+    restore(bookmark: string): { bookmark: string; previous_bookmark: string } {
+      const seq = parseBookmark(opts.id, bookmark);
+      if (seq === undefined || !history.entry(seq)) throw new Error(`Bookmark ${bookmark} is not in this database's history.`);
+      const previous = bookmarkOf(settle());
+      const image = history.image(seq);
+      checkpoint();
+      db.close();
+      const tmp = `${dbPath}.restore`;
+      writeFileSync(tmp, image, { mode: 0o600 });
+      renameSync(tmp, dbPath);
+      rmSync(walPath, { force: true });
+      rmSync(`${dbPath}-shm`, { force: true });
+      open();
+      history.walReset();
+      const entry = history.appendFull(image, pageSize, now());
+      return { bookmark: bookmarkOf(entry), previous_bookmark: previous };
+    },
+
+    sizeBytes,
+    numTables(): number {
+      return asInternal(() =>
+        Number((db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").get() as { n: number }).n),
+      );
+    },
+
+    /** Reads through the edge's own connection (for dumps): no authorizer limits, no capture. */
+    read<T>(fn: (db: DatabaseSync) => T): T {
+      return asInternal(() => fn(db));
+    },
+
+    close(): void {
+      try {
+        checkpoint();
+      } finally {
+        db.close();
+        history.close();
+      }
+    },
+  };
+}
+export type D1Engine = ReturnType<typeof openD1Engine>;

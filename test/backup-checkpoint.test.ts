@@ -1,0 +1,115 @@
+// The newest backup restores together with the off-site checkpoint file (issue 11, item 10). A real
+// daemon (startDaemon) on a real data directory takes a backup through POST /v1/backups while it
+// keeps writing; it stops (signing a last checkpoint, as it always does); the real `cbo restore`
+// then restores that archive with `--checkpoint <data>/audit-checkpoints.jsonl`:
+//   - the archive carries a signed checkpoint taken at the moment of the backup, so even the default
+//     restore checks the whole archived log;
+//   - the checkpoint file's later checkpoints are recognised as after the backup: the restore says
+//     plainly how many later entries are not in the archive, and succeeds;
+//   - a checkpoint the archive reaches but contradicts (validly signed with the daemon's own key,
+//     over another log) is still refused as tampering, and so is a later one with a bad signature.
+// The edge is never called: the spec has one local target and no workers.
+import { appendFileSync, copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canonicalJson, checkpointBody, readAuditExport, type AuditCheckpoint } from "../src/audit/index.ts";
+import { startDaemon, type Daemon } from "../src/daemon.ts";
+import type { RegionInfo } from "../src/local-edge/types.ts";
+import { generateKeyFile } from "../src/vault/index.ts";
+import { call } from "./support/api-fixtures.ts";
+import { makeTempDir } from "./support/edge.ts";
+import { runCbo } from "./support/run-cbo.ts";
+
+const EDGE = { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" } satisfies RegionInfo] };
+
+describe("a backup restored with the checkpoint file kept off the VPS", () => {
+  let dir: string;
+  let data: string;
+  let keyFile: string;
+  let archive: string;
+  let archiveHead: number;
+  let d: Daemon | undefined;
+  /** A checkpoint signed with the daemon's own key (the key that signs every checkpoint) over made-up fields. */
+  let forge: (fields: Omit<AuditCheckpoint, "signature" | "key_id" | "at">) => Promise<AuditCheckpoint>;
+  const restore = (target: string, ...more: string[]) => runCbo(["restore", archive, "--data", join(dir, target), "--master-key-file", keyFile, ...more], { cwd: dir, timeoutMs: 60_000 });
+  const checkpointFile = () => join(data, "audit-checkpoints.jsonl");
+
+  beforeAll(async () => {
+    dir = await makeTempDir("backup-checkpoint");
+    data = join(dir, "data");
+    keyFile = join(dir, "master.key");
+    generateKeyFile(keyFile);
+    writeFileSync(join(dir, "orchestrator.yaml"), "version: 1\ntargets:\n  - { name: eu, api: local }\n");
+    // The default cadence (1,000 entries or 60 s): no checkpoint falls due during the test by itself.
+    d = await startDaemon({ dataDir: data, configFile: join(dir, "orchestrator.yaml"), port: 0, edge: EDGE, log: () => {}, env: {}, masterKeyFile: keyFile, monitorIntervalMs: 60_000 });
+    const token = d.initialAdminToken!;
+    for (let i = 0; i < 5; i++) expect((await call(d.url, "PUT", `/v1/secrets/S${i}`, { token, json: { value: `value-${i}` } })).status).toBe(200);
+    const backup = await call(d.url, "POST", "/v1/backups", { token, json: { out: join(dir, "newest.cbobak") } });
+    expect(backup.status).toBe(200);
+    archive = backup.body.file;
+    archiveHead = backup.body.audit.entries;
+    // Taken at the moment of the backup and carried in the archive.
+    expect(backup.body.audit.checkpoints).toBeGreaterThanOrEqual(1);
+    // The daemon keeps writing after the backup (its own backup.create entry first of all).
+    for (let i = 0; i < 3; i++) expect((await call(d.url, "PUT", `/v1/secrets/LATER${i}`, { token, json: { value: `later-${i}` } })).status).toBe(200);
+    const key = d.security.signingKey;
+    const keyId = d.security.audit.keyId;
+    forge = async (fields) => {
+      const cp = { ...fields, key_id: keyId, at: new Date().toISOString() };
+      const sig = new Uint8Array(await crypto.subtle.sign("Ed25519", key, checkpointBody(cp)));
+      return { ...cp, signature: Buffer.from(sig).toString("hex") };
+    };
+    await d.close(); // signs a last checkpoint over everything, after the backup
+    d = undefined;
+  });
+  afterAll(async () => {
+    await d?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the checkpoint file goes on beyond the archive: its last checkpoint covers entries written after the backup", () => {
+    const sizes = readAuditExport(checkpointFile()).checkpoints.map((c) => ("unreadable" in c ? -1 : c.tree_size));
+    expect(sizes).toContain(archiveHead); // the backup's own checkpoint, shipped like every other
+    expect(Math.max(...sizes)).toBeGreaterThan(archiveHead + 3);
+  });
+
+  it("restores with --checkpoint, saying plainly that the later entries are not in the archive", async () => {
+    const r = await restore("restored", "--checkpoint", checkpointFile());
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const last = Math.max(...readAuditExport(checkpointFile()).checkpoints.map((c) => ("unreadable" in c ? -1 : c.tree_size)));
+    expect(r.stdout).toContain(`audit log   ${archiveHead} entries verified against`);
+    expect(r.stdout).toContain(`checkpoint  the newest given checkpoint the archive reaches (tree size ${archiveHead}) matches it; ${last - archiveHead} later entries are not in this archive (${archiveHead + 1}..${last}, under 1 later checkpoint(s)): written after the backup, which is expected and not tampering`);
+    const json = await restore("restored-json", "--checkpoint", checkpointFile(), "--json");
+    expect(JSON.parse(json.stdout).audit).toMatchObject({ entries: archiveHead, uncovered: 0, externalCheckpoint: archiveHead, afterArchive: { checkpoints: 1, entries: last - archiveHead, upTo: last } });
+  });
+
+  it("without --checkpoint, the archive's own checkpoint covers its whole log", async () => {
+    const r = await restore("restored-default", "--json");
+    expect(r.code).toBe(0);
+    const audit = JSON.parse(r.stdout).audit;
+    expect(audit.checkpoints).toBeGreaterThanOrEqual(1);
+    expect(audit).toMatchObject({ entries: archiveHead, uncovered: 0, afterArchive: null });
+  });
+
+  it("a signed checkpoint that the archive reaches but contradicts is tampering: refused, nothing left", async () => {
+    const file = join(dir, "contradicting.jsonl");
+    copyFileSync(checkpointFile(), file);
+    const cp = await forge({ tree_size: archiveHead, merkle_root: "ab".repeat(32), head_hash: "cd".repeat(32) });
+    appendFileSync(file, canonicalJson({ ...cp, kind: "checkpoint" }) + "\n");
+    const r = await restore("tampered", "--checkpoint", file);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split("\n")[0]).toMatch(new RegExp(`^error ERR_VAULT_INTEGRITY: This backup archive holds an audit log that does not verify: entry \\d+: checkpoint root mismatch`));
+    expect(() => readFileSync(join(dir, "tampered", "orchestrator.sqlite"))).toThrow(/ENOENT/);
+  });
+
+  it("a later checkpoint whose signature does not verify is refused too", async () => {
+    const file = join(dir, "forged-later.jsonl");
+    copyFileSync(checkpointFile(), file);
+    const cp = await forge({ tree_size: archiveHead + 50, merkle_root: "ab".repeat(32), head_hash: "cd".repeat(32) });
+    appendFileSync(file, canonicalJson({ ...cp, signature: "00".repeat(64), kind: "checkpoint" }) + "\n");
+    const r = await restore("forged", "--checkpoint", file);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(`error ERR_VAULT_INTEGRITY: This backup archive is checked against a checkpoint file whose checkpoint at tree size ${archiveHead + 50} does not carry a valid signature.`);
+  });
+});

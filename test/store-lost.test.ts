@@ -1,0 +1,131 @@
+// A lost or damaged database never resets the daemon (issue 11, item 9). The real daemon
+// (startDaemon) on a real data directory, with real files changed under it between starts:
+//   - orchestrator.sqlite emptied (0 bytes) or deleted while the directory holds the admin token,
+//     audit checkpoints and daemon.json: the start is refused with ERR_STORE_LOST pointing to
+//     `cbo restore` (and the newest backup), and nothing is written: no new vault, the admin token
+//     file untouched, the empty file still empty;
+//   - a new directory holding only the master key (what `cbo init` leaves before the first start)
+//     still starts as a new orchestrator;
+//   - pages overwritten in the middle of the file: ERR_STORE_CORRUPT naming the file and the way
+//     back, not "the audit log could not be written".
+// The edge is never called: the spec has one local target and no workers.
+import { randomBytes } from "node:crypto";
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDaemon, type DaemonOptions } from "../src/daemon.ts";
+import type { RegionInfo } from "../src/local-edge/types.ts";
+import { generateKeyFile } from "../src/vault/index.ts";
+import { call } from "./support/api-fixtures.ts";
+import { makeTempDir } from "./support/edge.ts";
+
+const EDGE = { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" } satisfies RegionInfo] };
+
+let dir: string;
+const start = (dataDir: string, more: Partial<DaemonOptions> = {}) =>
+  startDaemon({ dataDir, configFile: join(dir, "orchestrator.yaml"), port: 0, edge: EDGE, log: () => {}, env: {}, fallbackMasterKeyFile: join(dataDir, "master.key"), ...more });
+const failure = (p: Promise<{ close(): Promise<void> }>) =>
+  p.then(
+    async (d) => {
+      await d.close();
+      return { code: "started", message: "", hint: "", details: {} as Record<string, unknown> };
+    },
+    (e: { code: string; message: string; hint?: string; details?: Record<string, unknown> }) => ({ code: e.code, message: e.message, hint: e.hint ?? "", details: e.details ?? {} }),
+  );
+
+/** A data directory that a daemon has run in: a secret, a second token, a backup, a clean stop. */
+async function usedDataDir(name: string): Promise<string> {
+  const data = join(dir, name);
+  const d = await start(data, { auditCheckpointEvery: { entries: 5, ms: 60_000 } });
+  const token = d.initialAdminToken!;
+  expect((await call(d.url, "PUT", "/v1/secrets/KEEP_ME", { token, json: { value: "lost-store-test" } })).status).toBe(200);
+  expect((await call(d.url, "POST", "/v1/tokens", { token, json: { name: "ci", role: "deployer" } })).status).toBe(200);
+  expect((await call(d.url, "POST", "/v1/backups", { token, json: {} })).status).toBe(200);
+  await d.close();
+  return data;
+}
+
+beforeAll(async () => {
+  dir = await makeTempDir("store-lost");
+  writeFileSync(join(dir, "orchestrator.yaml"), "version: 1\ntargets:\n  - { name: eu, api: local }\n");
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("a data directory that has held state", () => {
+  it("with its database emptied (0 bytes): refused with ERR_STORE_LOST, nothing reset", async () => {
+    const data = await usedDataDir("emptied");
+    const adminToken = readFileSync(join(data, "admin-token"), "utf8");
+    const db = join(data, "orchestrator.sqlite");
+    truncateSync(db, 0);
+    for (const f of ["-wal", "-shm"]) rmSync(db + f, { force: true });
+    const logs: string[] = [];
+    const r = await failure(start(data, { log: (l) => logs.push(l) }));
+    expect(r.code).toBe("ERR_STORE_LOST");
+    expect(r.message).toContain(`${db} is empty, but ${data} has held an orchestrator's state (admin-token, daemon.json, orchestrator-key.json, audit-checkpoints.jsonl, backups)`);
+    expect(r.message).toContain("refuses to start");
+    // The way back: cbo restore with the newest backup and the checkpoint file.
+    expect(r.hint).toMatch(new RegExp(`cbo restore ${data}/backups/cbo-backup-\\d{8}T\\d{9}Z-[0-9a-f]{6}\\.cbobak --data <new dir> --checkpoint ${data}/audit-checkpoints.jsonl`));
+    expect(r.details).toMatchObject({ path: db, state: "empty" });
+    // Nothing was written: the token file is the old one, the database is still empty, no vault was sealed.
+    expect(readFileSync(join(data, "admin-token"), "utf8")).toBe(adminToken);
+    expect(statSync(db).size).toBe(0);
+    expect(logs.join("\n")).not.toMatch(/new vault sealed/);
+  });
+
+  it("with its database deleted: refused the same way, naming it missing", async () => {
+    const data = await usedDataDir("deleted");
+    const adminToken = readFileSync(join(data, "admin-token"), "utf8");
+    const db = join(data, "orchestrator.sqlite");
+    rmSync(db);
+    for (const f of ["-wal", "-shm"]) rmSync(db + f, { force: true });
+    const r = await failure(start(data));
+    expect(r.code).toBe("ERR_STORE_LOST");
+    expect(r.message).toMatch(new RegExp(`^${db} is missing, but ${data} has held an orchestrator's state \\(admin-token, `));
+    expect(existsSync(db)).toBe(false);
+    expect(readFileSync(join(data, "admin-token"), "utf8")).toBe(adminToken);
+  });
+
+  it("a new directory with only its master key (as `cbo init` leaves it) starts as a new orchestrator", async () => {
+    const data = join(dir, "fresh");
+    generateKeyFile(join(data, "master.key"));
+    const d = await start(data);
+    expect(d.initialAdminToken).toMatch(/^cbo_admin_/);
+    await d.close();
+    // And the second start of that directory is an ordinary one.
+    const again = await start(data);
+    expect(again.initialAdminToken).toBeUndefined();
+    await again.close();
+  });
+});
+
+describe("a damaged database", () => {
+  it("pages overwritten in the middle of the file: ERR_STORE_CORRUPT with the way back, not an audit error", async () => {
+    const data = await usedDataDir("damaged");
+    const db = join(data, "orchestrator.sqlite");
+    const pristine = join(dir, "pristine.sqlite");
+    copyFileSync(db, pristine);
+    const pages = Math.floor(statSync(db).size / 4096);
+    expect(pages).toBeGreaterThan(8);
+    const fd = openSync(db, "r+");
+    try {
+      for (let p = Math.floor(pages / 2) - 2; p < Math.floor(pages / 2) + 2; p++) writeSync(fd, randomBytes(4096), 0, 4096, p * 4096);
+    } finally {
+      closeSync(fd);
+    }
+    const r = await failure(start(data));
+    expect(r.code).toBe("ERR_STORE_CORRUPT");
+    expect(r.message).toMatch(new RegExp(`^The orchestrator's database ${db} is damaged \\(SQLite's quick_check: `));
+    expect(r.hint).toContain("cbo restore <archive> --data <new dir>");
+    // A file that is not a database at all is named the same way.
+    writeFileSync(db, randomBytes(64 * 1024));
+    const notADb = await failure(start(data));
+    expect([notADb.code, notADb.message]).toEqual(["ERR_STORE_CORRUPT", expect.stringMatching(/is damaged \(file is not a database\)/)]);
+    // The untouched copy opens: the refusal was about the damage, not the directory.
+    copyFileSync(pristine, db);
+    const d = await start(data);
+    await d.close();
+  });
+});

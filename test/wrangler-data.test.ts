@@ -1,0 +1,232 @@
+// Real wrangler (the latest pinned, and 4.86) against the local edge for D1, R2, Queues and cron
+// triggers: each command as a user runs it, then what the deployed Workers serve proves it took
+// effect (the D1 row, the R2 object, a queued message arriving at the consumer, the cron firing),
+// and that all of it survives an edge restart.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalEdge } from "../src/local-edge/index.ts";
+import { startTestEdge, type TestEdge } from "./support/edge.ts";
+import { eventually, httpGet } from "./support/http.ts";
+import { runCbo } from "./support/run-cbo.ts";
+import { createWranglerProject, describeRun, parseJsonOutput, type WranglerProject, type WranglerVersion } from "./support/wrangler.ts";
+
+const API_WORKER = `
+export default {
+  async fetch(req, env) {
+    const u = new URL(req.url);
+    if (u.pathname === "/notes") return Response.json((await env.DB.prepare("SELECT body FROM notes ORDER BY id").all()).results.map((r) => r.body));
+    if (u.pathname === "/file") { const o = await env.FILES.get("docs/a.txt"); return new Response(o ? await o.text() : "missing", { status: o ? 200 : 404 }); }
+    if (u.pathname === "/send") { await env.JOBS.send({ note: u.searchParams.get("n") }); return new Response("sent"); }
+    if (u.pathname === "/crons") return Response.json((await env.DB.prepare("SELECT cron FROM crons").all()).results.map((r) => r.cron));
+    return new Response("api");
+  },
+  async scheduled(controller, env) {
+    await env.DB.prepare("INSERT INTO crons (cron) VALUES (?)").bind(controller.cron).run();
+  },
+};`;
+
+const CONSUMER_WORKER = `
+export default {
+  async fetch(req, env) { return Response.json((await env.DB.prepare("SELECT note FROM received ORDER BY id").all()).results.map((r) => r.note)); },
+  async queue(batch, env) {
+    for (const m of batch.messages) await env.DB.prepare("INSERT INTO received (note) VALUES (?)").bind(m.body.note).run();
+  },
+};`;
+
+const MIGRATIONS: Record<string, string> = {
+  "0001_notes.sql": "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\nCREATE TABLE crons (cron TEXT);",
+  "0002_received.sql": "CREATE TABLE received (id INTEGER PRIMARY KEY, note TEXT);\nCREATE INDEX notes_body ON notes (body);",
+};
+
+describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues and crons against the local edge", (version) => {
+  let t: TestEdge;
+  let api: WranglerProject;
+  let consumer: WranglerProject;
+  let dbId = "";
+  let bookmark = "";
+
+  const d1Config = () => [{ binding: "DB", database_name: "notes-db", database_id: dbId, migrations_dir: "migrations" }];
+  const apiConfig = () => ({
+    name: "api", main: "src/index.js", compatibility_date: "2025-01-01",
+    d1_databases: d1Config(),
+    r2_buckets: [{ binding: "FILES", bucket_name: "files" }],
+    queues: { producers: [{ binding: "JOBS", queue: "jobs" }] },
+    triggers: { crons: ["*/5 * * * *", "0 3 * * mon"] },
+  });
+  const select = async (sql: string) => {
+    const r = await api.ok(["d1", "execute", "DB", "--remote", "--command", sql, "--json"]);
+    return parseJsonOutput<Array<{ results: Array<Record<string, unknown>> }>>(r)[0]!.results;
+  };
+  const serve = async (worker: string, p: string) => {
+    const res = await httpGet(t.region.port, `${worker}.localhost`, { path: p });
+    if (res.status !== 200) throw new Error(`${worker}${p} answered ${res.status}: ${res.body}`);
+    return JSON.parse(res.body) as unknown;
+  };
+
+  beforeAll(async () => {
+    t = await startTestEdge({ regions: ["eu"] });
+    api = await createWranglerProject(path.join(t.dataDir, "api"), t.edge, t.region.accountId, { wrangler: version });
+    consumer = await createWranglerProject(path.join(t.dataDir, "consumer"), t.edge, t.region.accountId, { wrangler: version });
+  });
+  afterAll(async () => t?.dispose());
+
+  it("d1 create, then d1 list shows it", async () => {
+    const r = await api.ok(["d1", "create", "notes-db"]);
+    dbId = /"?database_id"?\s*[:=]\s*"([0-9a-f-]{36})"/.exec(r.stdout)?.[1] ?? "";
+    expect(dbId, describeRun(r)).toMatch(/^[0-9a-f-]{36}$/);
+    const again = await api.run(["d1", "create", "notes-db"]);
+    expect(again.code, describeRun(again)).not.toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/already exists/);
+    const list = parseJsonOutput<Array<{ uuid: string; name: string }>>(await api.ok(["d1", "list", "--json"]));
+    expect(list).toContainEqual(expect.objectContaining({ uuid: dbId, name: "notes-db" }));
+  });
+
+  it("d1 migrations apply --remote applies both files; migrations list --remote has nothing pending", async () => {
+    await api.writeConfig(apiConfig());
+    for (const [name, sql] of Object.entries(MIGRATIONS)) await api.writeFile(`migrations/${name}`, sql);
+    const before = await api.ok(["d1", "migrations", "list", "DB", "--remote"]);
+    expect(before.stdout, describeRun(before)).toContain("0002_received.sql");
+    const r = await api.ok(["d1", "migrations", "apply", "DB", "--remote"]);
+    expect(r.stdout, describeRun(r)).toContain("0001_notes.sql");
+    const after = await api.ok(["d1", "migrations", "list", "DB", "--remote"]);
+    expect(after.stdout, describeRun(after)).toMatch(/No migrations to apply/);
+    expect((await select("SELECT name FROM d1_migrations ORDER BY id")).map((x) => x.name)).toEqual(["0001_notes.sql", "0002_received.sql"]);
+  });
+
+  it("d1 execute --remote writes, then reads back; --file goes through the import flow", async () => {
+    await api.ok(["d1", "execute", "DB", "--remote", "--command", "INSERT INTO notes (body) VALUES ('first'); INSERT INTO notes (body) VALUES ('second')"]);
+    expect((await select("SELECT body FROM notes ORDER BY id")).map((x) => x.body)).toEqual(["first", "second"]);
+    await api.writeFile("seed.sql", "INSERT INTO notes (body) VALUES ('from-file');\nINSERT INTO notes (body) VALUES ('it''s; fine');\n");
+    const r = await api.ok(["d1", "execute", "DB", "--remote", "--file", "seed.sql", "--yes"]);
+    expect(r.stdout, describeRun(r)).toMatch(/Executed 2 queries/);
+    expect((await select("SELECT body FROM notes ORDER BY id")).map((x) => x.body)).toEqual(["first", "second", "from-file", "it's; fine"]);
+    const bad = await api.run(["d1", "execute", "DB", "--remote", "--command", "INSERT INTO nope VALUES (1)"]);
+    expect(bad.code, describeRun(bad)).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toContain("no such table: nope");
+  });
+
+  it("d1 time-travel info gives a bookmark; restore to it brings back that moment's rows", async () => {
+    const info = parseJsonOutput<{ bookmark: string }>(await api.ok(["d1", "time-travel", "info", "DB", "--json"]));
+    bookmark = info.bookmark;
+    expect(bookmark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
+    await api.ok(["d1", "execute", "DB", "--remote", "--command", "DELETE FROM notes WHERE body = 'first'"]);
+    expect((await select("SELECT count(*) AS n FROM notes"))[0]!.n).toBe(3);
+    const restored = parseJsonOutput<{ bookmark: string; previous_bookmark: string }>(await api.ok(["d1", "time-travel", "restore", "DB", "--bookmark", bookmark, "--json"]));
+    expect(restored.previous_bookmark > bookmark).toBe(true);
+    expect((await select("SELECT body FROM notes ORDER BY id")).map((x) => x.body)).toEqual(["first", "second", "from-file", "it's; fine"]);
+  });
+
+  it("d1 export --remote writes SQL that holds the schema and the rows", async () => {
+    await api.ok(["d1", "export", "DB", "--remote", "--output", "dump.sql"]);
+    const dump = await readFile(path.join(api.dir, "dump.sql"), "utf8");
+    expect(dump).toContain("CREATE TABLE notes");
+    expect(dump).toContain(`INSERT INTO "notes" ("id","body") VALUES(4,'it''s; fine');`);
+  });
+
+  it("r2 bucket create and r2 object put/get --remote, with and without a jurisdiction", async () => {
+    await api.ok(["r2", "bucket", "create", "files"]);
+    const dup = await api.run(["r2", "bucket", "create", "files"]);
+    expect(dup.code, describeRun(dup)).not.toBe(0);
+    await api.writeFile("a.txt", "hello from wrangler r2");
+    await api.ok(["r2", "object", "put", "files/docs/a.txt", "--file", "a.txt", "--content-type", "text/plain", "--remote"]);
+    const got = await api.ok(["r2", "object", "get", "files/docs/a.txt", "--remote", "--pipe"]);
+    expect(got.stdout).toBe("hello from wrangler r2");
+    // The eu jurisdiction is its own namespace of buckets.
+    await api.ok(["r2", "bucket", "create", "files", "--jurisdiction", "eu"]);
+    await api.ok(["r2", "object", "put", "files/docs/a.txt", "--file", "a.txt", "--jurisdiction", "eu", "--remote"]);
+    const missing = await api.run(["r2", "object", "get", "files/none.txt", "--remote", "--pipe"]);
+    expect(missing.code, describeRun(missing)).not.toBe(0);
+  });
+
+  it("queues create", async () => {
+    await api.ok(["queues", "create", "jobs"]);
+    const dup = await api.run(["queues", "create", "jobs"]);
+    expect(dup.code, describeRun(dup)).not.toBe(0);
+  });
+
+  it("deploy of a Worker with D1 + R2 + queue producer + crons serves the D1 rows and the R2 object", async () => {
+    await api.writeConfig(apiConfig());
+    await api.writeSource(API_WORKER);
+    await api.ok(["deploy"]);
+    await eventually(async () => expect(await serve("api", "/notes")).toEqual(["first", "second", "from-file", "it's; fine"]));
+    const file = await httpGet(t.region.port, "api.localhost", { path: "/file" });
+    expect(file.body).toBe("hello from wrangler r2");
+    const res = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/workers/scripts/api/schedules`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+    const schedules = ((await res.json()) as { result: { schedules: Array<{ cron: string }> } }).result.schedules;
+    expect(schedules.map((s) => s.cron)).toEqual(["*/5 * * * *", "0 3 * * mon"]);
+  });
+
+  it("deploy of a queue consumer: a message the producer sends arrives at the consumer", async () => {
+    await consumer.writeConfig({
+      name: "consumer", main: "src/index.js", compatibility_date: "2025-01-01", d1_databases: d1Config(),
+      queues: { consumers: [{ queue: "jobs", max_batch_size: 2, max_batch_timeout: 1 }] },
+    });
+    await consumer.writeSource(CONSUMER_WORKER);
+    await consumer.ok(["deploy"]);
+    const res = await httpGet(t.region.port, "api.localhost", { path: "/send?n=hello-queue" });
+    expect(res.body).toBe("sent");
+    await eventually(async () => expect(await serve("consumer", "/")).toEqual(["hello-queue"]), 15_000);
+    // A redeploy with other batch settings updates the same consumer (wrangler's PUT path).
+    await consumer.writeConfig({
+      name: "consumer", main: "src/index.js", compatibility_date: "2025-01-01", d1_databases: d1Config(),
+      queues: { consumers: [{ queue: "jobs", max_batch_size: 3, max_batch_timeout: 1, max_retries: 5 }] },
+    });
+    await consumer.ok(["deploy"]);
+    const q = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/queues?name=jobs`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+    const consumers = ((await q.json()) as { result: Array<{ consumers: Array<{ script: string; settings: Record<string, unknown> }> }> }).result[0]!.consumers;
+    expect(consumers).toHaveLength(1);
+    expect(consumers[0]).toMatchObject({ script: "consumer", settings: { batch_size: 3, max_wait_time_ms: 1000, max_retries: 5 } });
+  });
+
+  it("deploy provisions the D1 database and R2 bucket it names but that do not exist (and, since 4.1xx, the queue)", async () => {
+    const prov = await createWranglerProject(path.join(t.dataDir, "prov"), t.edge, t.region.accountId, { wrangler: version });
+    const provisionsQueues = version !== "4.86";
+    await prov.writeConfig({
+      name: "prov", main: "src/index.js", compatibility_date: "2025-01-01",
+      d1_databases: [{ binding: "DB", database_name: "auto-db" }],
+      r2_buckets: [{ binding: "FILES", bucket_name: "auto-bucket" }],
+      ...(provisionsQueues ? { queues: { producers: [{ binding: "JOBS", queue: "auto-queue" }] } } : {}),
+    });
+    await prov.writeSource(`export default { async fetch(req, env) {
+      await env.DB.exec("CREATE TABLE IF NOT EXISTS t (x)");
+      await env.FILES.put("k", "v");
+      ${provisionsQueues ? 'await env.JOBS.send("m");' : ""}
+      return Response.json({ d1: (await env.DB.prepare("SELECT count(*) AS n FROM t").first("n")), r2: await (await env.FILES.get("k")).text() });
+    } };`);
+    await prov.ok(["deploy"]);
+    expect(await serve("prov", "/")).toEqual({ d1: 0, r2: "v" });
+    const list = parseJsonOutput<Array<{ name: string }>>(await api.ok(["d1", "list", "--json"]));
+    expect(list.map((d) => d.name)).toContain("auto-db");
+    if (provisionsQueues) {
+      const q = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/queues?name=auto-queue`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+      expect(((await q.json()) as { result: unknown[] }).result).toHaveLength(1);
+    }
+  });
+
+  it("cbo edge trigger fires a cron on the live version; a bad cron is refused", async () => {
+    const r = await runCbo(["edge", "trigger", "eu", "api", "--cron", "*/5 * * * *", "--data", t.dataDir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('fired "*/5 * * * *" on api in eu: ok');
+    expect(await serve("api", "/crons")).toEqual(["*/5 * * * *"]);
+    const bad = await runCbo(["edge", "trigger", "eu", "api", "--cron", "61 * * * *", "--data", t.dataDir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('"61" is not a valid minute');
+    const ambiguous = await runCbo(["edge", "trigger", "eu", "api", "--data", t.dataDir]);
+    expect(ambiguous.stderr).toContain("has 2 cron schedules");
+  });
+
+  it("everything survives an edge restart", async () => {
+    // Same ports again, so the wrangler projects' API URL still points at the edge.
+    const apiPort = Number(new URL(t.edge.apiUrl).port);
+    const regionPort = t.region.port;
+    await t.edge.close();
+    t.edge = await startLocalEdge({ dataDir: t.dataDir, regions: ["eu"], port: apiPort, regionPorts: { eu: regionPort } });
+    t.region = t.edge.regions[0]!;
+    expect(await serve("api", "/notes")).toEqual(["first", "second", "from-file", "it's; fine"]);
+    expect((await httpGet(t.region.port, "api.localhost", { path: "/file" })).body).toBe("hello from wrangler r2");
+    expect((await select("SELECT count(*) AS n FROM received"))[0]!.n).toBe(1);
+    await httpGet(t.region.port, "api.localhost", { path: "/send?n=after-restart" });
+    await eventually(async () => expect(await serve("consumer", "/")).toEqual(["hello-queue", "after-restart"]), 15_000);
+  });
+});
