@@ -38,7 +38,9 @@ const RULES: Record<string, Rule> = {
   "local-edge/workers": { may: ["kit"] },
   // Runs inside Workers: kit and its own files, no Node built-ins.
   edge: { may: ["kit"], nodeBuiltins: false },
-  deploy: { may: ["kit", "config", "store", "audit", "vault", "cloudflare"] },
+  // Bundling the way wrangler does: a WorkerSource in, the modules of a version upload out.
+  build: { may: ["kit", "config"] },
+  deploy: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "build"] },
   // Encrypted, integrity-checked archives of the store, vault and audit; restore verifies the chain.
   backup: { may: ["kit", "config", "store", "audit", "vault"] },
   // Probes and health: beside deploy, sharing its target types only.
