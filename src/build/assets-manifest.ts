@@ -11,8 +11,8 @@
 // Unlike wrangler, a symlink is followed only to a file inside the assets directory: one leading
 // out of it (or to the orchestrator's own data) refuses the release instead of uploading the file
 // it points at. Every file read goes through the build's confinement.
-import { lstat, readdir, readFile, stat } from "node:fs/promises";
-import { extname, join, relative, resolve, sep } from "node:path";
+import { lstat, readdir, readFile, readlink, stat } from "node:fs/promises";
+import { dirname, extname, join, relative, resolve, sep } from "node:path";
 import { CboError } from "../kit/errors.ts";
 import { createIgnorer, DEFAULT_ASSETS_IGNORE } from "./assets-ignore.ts";
 import { createConfinement, realish, type Confinement } from "./confine.ts";
@@ -89,7 +89,7 @@ export async function buildAssetManifest(directory: string, opts: AssetsBuildOpt
     if (link.isSymbolicLink()) {
       const real = realish(file);
       const target = await stat(file).catch(() => undefined);
-      if (target === undefined) throw new CboError("ERR_VALIDATION", `${who}'s asset ${file} is a symlink to ${real}, which does not exist.`, { hint: "Remove the broken symlink from the assets directory." });
+      if (target === undefined) throw new CboError("ERR_VALIDATION", `${who}'s asset ${file} is a symlink to ${resolve(dirname(file), await readlink(file))}, which does not exist.`, { hint: "Remove the broken symlink from the assets directory." });
       if (target.isDirectory()) continue; // wrangler's walk does not enter linked directories either
       if (real !== realDir && !real.startsWith(realDir + sep)) {
         throw new CboError("ERR_BUNDLE_CONFINED", `${who}'s asset ${file} is a symlink to ${real}, outside the assets directory ${dir}.`, {
