@@ -104,6 +104,22 @@ describe("Cloudflare client: D1", () => {
     expect(createMigrationsTableSql("x")).toContain('CREATE TABLE IF NOT EXISTS "x"(');
   });
 
+  it("an outage and a rate limit end, once retries run out, as retryable errors", async () => {
+    const once = recordingClient(t, t.region, { maxRetries: 1 });
+    await t.edge.setFault(t.region.name, { outage: true });
+    try {
+      const down = await failure(once.cf.queryD1(db.uuid, "SELECT 1"));
+      expect(summary(down)).toEqual({ code: "ERR_CF_UNAVAILABLE", retryable: true, status: 503, cf: 10503 });
+      expect(down.details?.attempts).toBe(2);
+      expect(once.endpoints).toEqual(["d1.query", "d1.query"]);
+      await t.edge.setFault(t.region.name, { rateLimit: { limit: 0, windowSec: 1 } });
+      expect(summary(await failure(once.cf.getD1Database(db.uuid)))).toEqual({ code: "ERR_CF_RATE_LIMITED", retryable: true, status: 429, cf: 971 });
+    } finally {
+      await t.edge.setFault(t.region.name, null);
+    }
+    expect(await c.cf.getD1Database(db.uuid)).not.toBeNull();
+  });
+
   it("a Worker bound to the database reads what the client wrote", async () => {
     const code = `export default { async fetch(req, env) { const r = await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first(); return Response.json(r); } };`;
     await c.cf.deploy("d1-reader", {

@@ -40,6 +40,7 @@ describe("cloudflare SDK 7.3.0 against the local edge: fleet endpoints", () => {
 
   it("D1: create, list (pages), get, query, raw, Time Travel, delete", async () => {
     const made = await sdk.d1.database.create({ account_id: acct, name: "sdk-db", primary_location_hint: "weur" });
+    const madeId = made.uuid!;
     expect((await cf.getD1Database("sdk-db"))?.uuid).toBe(made.uuid);
     const mine = await cf.createD1Database("client-db");
     for (let i = 0; i < 12; i++) await cf.createD1Database(`extra-${i}`);
@@ -57,9 +58,9 @@ describe("cloudflare SDK 7.3.0 against the local edge: fleet endpoints", () => {
     expect(raw[0]?.results).toEqual({ columns: ["x"], rows: [[1], ["2"]] }); // the SDK types params as strings
     await sdk.d1.database.timeTravel.restore(mine.uuid, { account_id: acct, bookmark });
     expect((await cf.queryD1(mine.uuid, "SELECT COUNT(*) AS n FROM t"))[0]!.results).toEqual([{ n: 1 }]);
-    await sdk.d1.database.delete(made.uuid, { account_id: acct });
-    expect(await cf.getD1Database(made.uuid)).toBeNull();
-    const missing = await sdk.d1.database.get(made.uuid, { account_id: acct }).catch((e: unknown) => e);
+    await sdk.d1.database.delete(madeId, { account_id: acct });
+    expect(await cf.getD1Database(madeId)).toBeNull();
+    const missing = await sdk.d1.database.get(madeId, { account_id: acct }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NotFoundError);
     expect((missing as NotFoundError).errors[0]).toMatchObject({ code: 7404 });
   });

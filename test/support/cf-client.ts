@@ -13,9 +13,10 @@ export type RecordingClient = {
   endpoints: string[];
 };
 
-export function recordingClient(t: TestEdge, region = t.region): RecordingClient {
+export function recordingClient(t: TestEdge, region = t.region, opts: { maxRetries?: number } = {}): RecordingClient {
   const endpoints: string[] = [];
   const cf = createCloudflareClient({
+    ...opts,
     baseUrl: t.edge.apiUrl,
     apiToken: t.edge.token,
     accountId: region.accountId,
