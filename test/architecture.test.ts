@@ -51,7 +51,9 @@ const RULES: Record<string, Rule> = {
   // The target port: target types, building targets from the spec, the one reader of what a
   // target serves, the one HTTP client for calling Workers, KV namespaces in a target's account.
   targets: { may: ["kit", "config", "cloudflare"] },
-  deploy: { may: ["kit", "contract", "config", "store", "audit", "vault", "cloudflare", "targets"] },
+  // Bundling the way wrangler does: a WorkerSource in, the modules of a version upload out.
+  build: { may: ["kit", "config"] },
+  deploy: { may: ["kit", "contract", "config", "store", "audit", "vault", "cloudflare", "build", "targets"] },
   // Encrypted, integrity-checked archives of the store, vault and audit; restore verifies the chain.
   backup: { may: ["kit", "config", "store", "audit", "vault"] },
   // Health only: probes of every Worker on every target, health transitions. It never imports the

@@ -68,7 +68,7 @@ workers:
 
   it("installs with the kit's own command and holds neither the second Node, the SDK, nor the local edge", async () => {
     // The command the Dockerfile and setup-vps.sh run, as they run it.
-    const command = "npm ci --omit=dev --no-audit --no-fund";
+    const command = "npm ci --omit=dev --legacy-peer-deps --no-audit --no-fund";
     expect(readFileSync(join(kitDir, "Dockerfile"), "utf8")).toContain(`RUN ${command}`);
     expect(readFileSync(join(kitDir, "setup-vps.sh"), "utf8")).toContain(command);
     const pkg = JSON.parse(readFileSync(join(kitDir, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };

@@ -7,15 +7,15 @@ export function createAccountsApi(ctx: ApiContext) {
   return {
     /** `GET /user/tokens/verify`: `{id, status}`; code 1000 means an account-owned token. */
     verifyToken(): Promise<TokenVerify> {
-      return ctx.json("GET", "/user/tokens/verify", TokenVerifySchema);
+      return ctx.json("GET", "/user/tokens/verify", TokenVerifySchema, { endpoint: "user.tokens.verify" });
     },
 
     listAccounts(): Promise<Account[]> {
-      return ctx.list("/accounts", AccountSchema, { paging: "pages" });
+      return ctx.list("/accounts", AccountSchema, { paging: "pages", endpoint: "accounts.list" });
     },
 
     listMemberships(): Promise<Membership[]> {
-      return ctx.list("/memberships", MembershipSchema, { paging: "pages" });
+      return ctx.list("/memberships", MembershipSchema, { paging: "pages", endpoint: "memberships.list" });
     },
   };
 }

@@ -9,8 +9,30 @@
 //             getKvText, listKvKeys, deleteKvValue, bulkPutKv, bulkDeleteKv
 //   tunnels   createTunnel, listTunnels, deleteTunnel, putTunnelConfig, getTunnelToken
 //   accounts  verifyToken, listAccounts, listMemberships
+//   d1        listD1Databases, getD1Database, createD1Database, deleteD1Database, queryD1, rawD1,
+//             getD1Bookmark, restoreD1, ensureD1MigrationsTable, listAppliedD1Migrations,
+//             applyD1Migration
+//   r2        listR2Buckets, getR2Bucket, createR2Bucket, deleteR2Bucket
+//   queues    listQueues, getQueueByName, getQueue, createQueue, deleteQueue, listQueueConsumers,
+//             createQueueConsumer, updateQueueConsumer, deleteQueueConsumer, upsertWorkerConsumer
+//   DOs       listDurableObjectNamespaces, getWorkerService, getMigrationTag
+//   triggers  getSchedules, putSchedules, getScriptRoutes, putScriptRoutes, findZone,
+//             listZoneRoutes, createZoneRoute, deleteZoneRoute, putCustomDomains,
+//             listCustomDomains, deleteCustomDomain, getScriptSubdomain, setScriptSubdomain
+//   settings  getScriptSettings, patchScriptSettings, getVersionSettings, patchVersionSettings
+//   assets    createAssetsUploadSession, uploadAssetsBucket, syncAssets
 //   misc      accountId(), forAccount(id), budget
+// Every request names its endpoint class (`d1.query`, `workers.versions.create`, …), which
+// TransportOptions.onRequest receives, for counting API requests per endpoint.
 import { createAccountsApi } from "./accounts.ts";
+import { createAssetsApi } from "./assets.ts";
+import { createD1Api } from "./d1.ts";
+import { createD1MigrationsApi } from "./d1-migrations.ts";
+import { createDurableObjectsApi } from "./durable-objects.ts";
+import { createQueuesApi } from "./queues.ts";
+import { createR2Api } from "./r2.ts";
+import { createScriptSettingsApi } from "./script-settings.ts";
+import { createTriggersApi } from "./triggers.ts";
 import { getBudgetFor, type RequestBudget } from "./budget.ts";
 import { createApiContext } from "./context.ts";
 import { createKvApi } from "./kv.ts";
@@ -34,7 +56,15 @@ export type CloudflareClient = ReturnType<typeof createWorkersApi> &
   ReturnType<typeof createSecretsApi> &
   ReturnType<typeof createKvApi> &
   ReturnType<typeof createTunnelsApi> &
-  ReturnType<typeof createAccountsApi> & {
+  ReturnType<typeof createAccountsApi> &
+  ReturnType<typeof createD1Api> &
+  ReturnType<typeof createD1MigrationsApi> &
+  ReturnType<typeof createR2Api> &
+  ReturnType<typeof createQueuesApi> &
+  ReturnType<typeof createDurableObjectsApi> &
+  ReturnType<typeof createTriggersApi> &
+  ReturnType<typeof createScriptSettingsApi> &
+  ReturnType<typeof createAssetsApi> & {
     /** The account that account-scoped calls use. */
     accountId(): Promise<string>;
     /** The same client (same transport and budget) bound to another account. */
@@ -59,6 +89,14 @@ function bind(shared: Shared, accountId: string | undefined): CloudflareClient {
     ...createKvApi(ctx),
     ...createTunnelsApi(ctx),
     ...createAccountsApi(ctx),
+    ...createD1Api(ctx),
+    ...createD1MigrationsApi(ctx),
+    ...createR2Api(ctx),
+    ...createQueuesApi(ctx),
+    ...createDurableObjectsApi(ctx),
+    ...createTriggersApi(ctx),
+    ...createScriptSettingsApi(ctx),
+    ...createAssetsApi(ctx),
     accountId: () => ctx.accountId(),
     forAccount: (id: string) => bind(shared, id),
     budget: shared.budget,

@@ -13,6 +13,8 @@ import { responseInfo, type Transport } from "./transport.ts";
 export type Query = Record<string, string | number | boolean | undefined>;
 
 export type RawInit = {
+  /** The endpoint class for metrics (see TransportRequestInfo.endpoint), e.g. `d1.query`. */
+  endpoint?: string;
   query?: Query;
   /** A plain object or array is sent as JSON; anything else (FormData, bytes, text) as it is. */
   body?: unknown;
@@ -34,7 +36,7 @@ export type ApiContext = {
   /** JSON call: envelope checked, `result` validated. */
   json<T>(method: string, path: string, schema: z.ZodType<T>, init?: RawInit): Promise<T>;
   /** Every item of a list, page after page as `paging` says (see paging.ts), each validated. */
-  list<T>(path: string, item: z.ZodType<T>, opts: { paging: Paging; query?: Query }): Promise<T[]>;
+  list<T>(path: string, item: z.ZodType<T>, opts: { paging: Paging; query?: Query; endpoint?: string }): Promise<T[]>;
   /** The error a failed answer stands for (reads the body). */
   failure(response: Response, method: string, path: string): Promise<CboError>;
 };
@@ -47,7 +49,7 @@ export function createApiContext(opts: { transport: Transport; accountId?: strin
     configured !== undefined
       ? () => Promise.resolve(configured)
       : once(async () => {
-          const accounts = await ctx.list("/accounts", AccountSchema, { paging: "pages" });
+          const accounts = await ctx.list("/accounts", AccountSchema, { paging: "pages", endpoint: "accounts.list" });
           if (accounts.length === 1) return accounts[0]!.id;
           throw new CboError("ERR_VALIDATION", `an account id is needed: the API token sees ${accounts.length} accounts`, {
             details: { accounts: accounts.map((a) => a.id) },
@@ -65,7 +67,7 @@ export function createApiContext(opts: { transport: Transport; accountId?: strin
       body = JSON.stringify(init.body);
       headers["content-type"] ??= "application/json";
     } else body = init.body as RequestInit["body"];
-    return transport(path + qs, { method, headers, ...(body === undefined ? {} : { body }) });
+    return transport(path + qs, { method, headers, ...(body === undefined ? {} : { body }), ...(init.endpoint === undefined ? {} : { endpoint: init.endpoint }) });
   }
 
   async function failure(response: Response, method: string, path: string): Promise<CboError> {
@@ -107,8 +109,8 @@ export function createApiContext(opts: { transport: Transport; accountId?: strin
     return validate(schema, answer.result, answer.where);
   }
 
-  async function list<T>(path: string, item: z.ZodType<T>, o: { paging: Paging; query?: Query }): Promise<T[]> {
-    const items = await listPages(o.paging, o.query ?? {}, (query) => envelope("GET", path, { query }), { method: "GET", path });
+  async function list<T>(path: string, item: z.ZodType<T>, o: { paging: Paging; query?: Query; endpoint?: string }): Promise<T[]> {
+    const items = await listPages(o.paging, o.query ?? {}, (query) => envelope("GET", path, { query, ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }) }), { method: "GET", path });
     return items.map((value) => validate(item, value, { method: "GET", path }));
   }
 

@@ -19,6 +19,14 @@ const HINTS: Record<number, string> = {
   10214: "The latest version is not the one deployed at 100%: deploy it first, then change secrets.",
   10215: "The latest version is not the one deployed at 100%: deploy it first, then change secrets.",
   10220: "Secrets changed since that version; repeat the deployment with force to go ahead.",
+  10061: "The Worker binds a Durable Object class of its own that no migration created: upload it with a migration (new_sqlite_classes) on a script PUT.",
+  10211: "A version upload cannot carry a Durable Object migration: apply migrations with a script PUT (a non-versioned deploy).",
+  10057: "An inherit binding names nothing in the previous version: send the binding in full.",
+  7404: "The D1 database does not exist in this account.",
+  7502: "A D1 database with that name already exists in this account.",
+  10006: "The R2 bucket does not exist in this account (and jurisdiction).",
+  10073: "An R2 bucket with that name already exists in this account (and jurisdiction).",
+  10008: "The R2 bucket still holds objects: empty it before deleting it.",
 };
 
 /** Our code for a failed HTTP status. */

@@ -39,16 +39,16 @@ export function createKvApi(ctx: ApiContext) {
   const api = {
     /** A duplicate title is refused with code 10014. */
     async createKvNamespace(title: string): Promise<KvNamespace> {
-      return ctx.json("POST", await namespacesPath(), KvNamespaceSchema, { body: { title } });
+      return ctx.json("POST", await namespacesPath(), KvNamespaceSchema, { endpoint: "kv.namespaces.create", body: { title } });
     },
 
     /** Every namespace: pages to the empty page, as wrangler does. */
     async listKvNamespaces(): Promise<KvNamespace[]> {
-      return ctx.list(await namespacesPath(), KvNamespaceSchema, { paging: "pages" });
+      return ctx.list(await namespacesPath(), KvNamespaceSchema, { paging: "pages", endpoint: "kv.namespaces.list" });
     },
 
     async deleteKvNamespace(namespaceId: string): Promise<void> {
-      await ctx.json("DELETE", await nsPath(namespaceId), z.unknown());
+      await ctx.json("DELETE", await nsPath(namespaceId), z.unknown(), { endpoint: "kv.namespaces.delete" });
     },
 
     /** The body is the value itself; with metadata, multipart (`value` + `metadata` as JSON). */
@@ -57,6 +57,7 @@ export function createKvApi(ctx: ApiContext) {
       if (opts.metadata === undefined) {
         const type = typeof value === "string" ? "text/plain;charset=UTF-8" : "application/octet-stream";
         await ctx.json("PUT", await valuePath(namespaceId, key), z.unknown(), {
+          endpoint: "kv.values.put",
           query,
           body: toBlobPart(value),
           headers: { "content-type": type },
@@ -66,13 +67,13 @@ export function createKvApi(ctx: ApiContext) {
       const form = new FormData();
       form.set("value", typeof value === "string" ? value : new Blob([toBlobPart(value)]));
       form.set("metadata", JSON.stringify(opts.metadata));
-      await ctx.json("PUT", await valuePath(namespaceId, key), z.unknown(), { query, body: form });
+      await ctx.json("PUT", await valuePath(namespaceId, key), z.unknown(), { endpoint: "kv.values.put", query, body: form });
     },
 
     /** The stored bytes, or null for a missing key (the answer is the value, not an envelope). */
     async getKvValue(namespaceId: string, key: string): Promise<Uint8Array | null> {
       const path = await valuePath(namespaceId, key);
-      const response = await ctx.raw("GET", path, { headers: { accept: "*/*" } });
+      const response = await ctx.raw("GET", path, { endpoint: "kv.values.get", headers: { accept: "*/*" } });
       if (response.ok) return new Uint8Array(await response.arrayBuffer());
       if (response.status === 404) {
         const text = await response.clone().text().catch(() => "");
@@ -90,12 +91,12 @@ export function createKvApi(ctx: ApiContext) {
 
     /** Every key (optionally under a prefix), following `result_info.cursor` to the end. */
     async listKvKeys(namespaceId: string, opts: { prefix?: string } = {}): Promise<KvKey[]> {
-      return ctx.list(`${await nsPath(namespaceId)}/keys`, KvKeySchema, { paging: "cursor", query: { prefix: opts.prefix } });
+      return ctx.list(`${await nsPath(namespaceId)}/keys`, KvKeySchema, { paging: "cursor", query: { prefix: opts.prefix }, endpoint: "kv.keys.list" });
     },
 
     /** Same key encoding as put/get. */
     async deleteKvValue(namespaceId: string, key: string): Promise<void> {
-      await ctx.json("DELETE", await valuePath(namespaceId, key), z.unknown());
+      await ctx.json("DELETE", await valuePath(namespaceId, key), z.unknown(), { endpoint: "kv.values.delete" });
     },
 
     /** Up to 10,000 writes in one request (a JSON array). */
@@ -108,12 +109,12 @@ export function createKvApi(ctx: ApiContext) {
         ...(e.expirationTtl === undefined ? {} : { expiration_ttl: e.expirationTtl }),
         ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
       }));
-      await ctx.json("PUT", `${await nsPath(namespaceId)}/bulk`, z.unknown(), { body });
+      await ctx.json("PUT", `${await nsPath(namespaceId)}/bulk`, z.unknown(), { endpoint: "kv.bulk.put", body });
     },
 
     /** Up to 10,000 deletes in one request (a JSON array of keys). */
     async bulkDeleteKv(namespaceId: string, keys: string[]): Promise<void> {
-      await ctx.json("POST", `${await nsPath(namespaceId)}/bulk/delete`, z.unknown(), { body: keys });
+      await ctx.json("POST", `${await nsPath(namespaceId)}/bulk/delete`, z.unknown(), { endpoint: "kv.bulk.delete", body: keys });
     },
   };
   return api;

@@ -64,6 +64,8 @@ export type ScriptUpload = z.infer<typeof ScriptUploadSchema>;
 
 export const ScriptSchema = z.looseObject({
   id: z.string(),
+  /** The Durable Object migration tag (wrangler 4.86 reads it from this list). */
+  migration_tag: z.string().nullish(),
   created_on: z.string().nullish(),
   modified_on: z.string().nullish(),
 });

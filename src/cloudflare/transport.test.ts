@@ -73,7 +73,17 @@ describe("transport", () => {
       ["GET", "/accounts/abc/workers/scripts", 2],
     ]);
     expect(budget.stats().started).toBe(3);
-    expect(responseInfo(res)).toEqual({ method: "GET", path: "/accounts/abc/workers/scripts", attempts: 3 });
+    expect(responseInfo(res)).toEqual({ method: "GET", path: "/accounts/abc/workers/scripts", attempts: 3, endpoint: "unclassified" });
+  });
+
+  it("labels every attempt with the endpoint class it was given, which never goes on the wire", async () => {
+    const { seen, baseUrl } = await scriptedServer([{ status: 503 }, { status: 200 }]);
+    const { transport, infos } = transportFor(baseUrl);
+    const res = await transport("/accounts/abc/d1/database/x/query", { method: "POST", body: "{}", endpoint: "d1.query" });
+    expect(res.status).toBe(200);
+    expect(infos.map((i) => [i.endpoint, i.attempt])).toEqual([["d1.query", 0], ["d1.query", 1]]);
+    expect(responseInfo(res)?.endpoint).toBe("d1.query");
+    expect(seen.every((s) => !JSON.stringify(s.headers).includes("d1.query") && !s.url.includes("endpoint"))).toBe(true);
   });
 
   it("waits at least what retry-after asks on a 429", async () => {

@@ -14,6 +14,12 @@ import type { RequestBudget } from "./budget.ts";
 
 export type TransportRequestInfo = {
   method: string;
+  /**
+   * The endpoint class: a stable, low-cardinality name of the call (`d1.query`,
+   * `workers.versions.create`), for counting API requests per endpoint; `unclassified` for a
+   * request made without one.
+   */
+  endpoint: string;
   /** API path below the base URL, without the query. */
   path: string;
   /** 0 for the first attempt. */
@@ -42,10 +48,16 @@ export type TransportOptions = {
   random?: () => number;
 };
 
-export type Transport = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+/** A fetch init that may name the endpoint class (never sent: it only labels the request). */
+export type TransportInit = RequestInit & { endpoint?: string };
+
+export type Transport = (input: string | URL | Request, init?: TransportInit) => Promise<Response>;
 
 /** What the transport knows about a response it returned. */
-export type ResponseInfo = { method: string; path: string; attempts: number };
+export type ResponseInfo = { method: string; path: string; attempts: number; endpoint: string };
+
+/** The class of a request made without one. */
+export const UNCLASSIFIED = "unclassified";
 
 const responseInfos = new WeakMap<Response, ResponseInfo>();
 
@@ -62,7 +74,8 @@ export function createTransport(opts: TransportOptions): Transport {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const doFetch = opts.fetch ?? globalThis.fetch;
 
-  return async function transport(input, init) {
+  return async function transport(input, given) {
+    const { endpoint = UNCLASSIFIED, ...init } = given ?? {};
     const req = await normalize(input, init, baseUrl);
     const method = (req.init.method ?? "GET").toUpperCase();
     const url = new URL(req.url);
@@ -73,7 +86,7 @@ export function createTransport(opts: TransportOptions): Transport {
 
     for (let attempt = 0; ; attempt++) {
       const startedAt = await opts.budget.acquire(callerSignal);
-      opts.onRequest?.({ method, path, attempt, startedAt });
+      opts.onRequest?.({ method, endpoint, path, attempt, startedAt });
       const signal = callerSignal
         ? AbortSignal.any([callerSignal, AbortSignal.timeout(timeoutMs)])
         : AbortSignal.timeout(timeoutMs);
@@ -95,7 +108,7 @@ export function createTransport(opts: TransportOptions): Transport {
       const retryable = response.status === 429 || response.status >= 500;
       const retryAfter = retryable ? parseRetryAfter(response.headers) : undefined;
       if (!retryable || attempt >= maxRetries || (retryAfter ?? 0) > maxRetryAfterMs) {
-        responseInfos.set(response, { method, path, attempts: attempt + 1 });
+        responseInfos.set(response, { method, path, attempts: attempt + 1, endpoint });
         return response;
       }
       await response.body?.cancel().catch(() => {});

@@ -73,3 +73,82 @@ describe("upload form", () => {
     expect(() => buildUploadForm({ ...upload, modules: [...upload.modules, { name: "index.js", content: "" }] })).toThrow(/twice/);
   });
 });
+
+describe("upload metadata for fleets", () => {
+  it("carries migrations, settings, assets and keep_assets in wrangler's keys", () => {
+    const meta = uploadMetadata({
+      ...upload,
+      migrations: { old_tag: "v1", new_tag: "v2", steps: [{ new_sqlite_classes: ["Room"] }] },
+      logpush: true,
+      placement: { mode: "smart" },
+      limits: { cpu_ms: 50 },
+      observability: { enabled: true },
+      tailConsumers: [{ service: "tail" }],
+      streamingTailConsumers: [{ service: "stream" }],
+      keepAssets: false,
+      assets: { jwt: "completion.jwt.token", config: { html_handling: "none", run_worker_first: ["/api/*"] } },
+      extraMetadata: { cache_options: { enabled: true } },
+    });
+    expect(meta).toEqual({
+      cache_options: { enabled: true },
+      main_module: "index.js",
+      bindings: upload.bindings,
+      compatibility_date: "2025-01-01",
+      compatibility_flags: ["nodejs_compat"],
+      migrations: { old_tag: "v1", new_tag: "v2", steps: [{ new_sqlite_classes: ["Room"] }] },
+      keep_bindings: ["secret_text", "secret_key"],
+      logpush: true,
+      placement: { mode: "smart" },
+      tail_consumers: [{ service: "tail" }],
+      streaming_tail_consumers: [{ service: "stream" }],
+      limits: { cpu_ms: 50 },
+      annotations: { "workers/message": "first", "workers/tag": "v1" },
+      keep_assets: false,
+      assets: { jwt: "completion.jwt.token", config: { html_handling: "none", run_worker_first: ["/api/*"] } },
+      observability: { enabled: true },
+    });
+    // wrangler's key order, so the metadata reads like wrangler's.
+    expect(Object.keys(meta).slice(1)).toEqual([
+      "main_module", "bindings", "compatibility_date", "compatibility_flags", "migrations", "keep_bindings", "logpush", "placement",
+      "tail_consumers", "streaming_tail_consumers", "limits", "annotations", "keep_assets", "assets", "observability",
+    ]);
+    expect(uploadMetadata({ ...upload, logpush: false, extraMetadata: { logpush: "a typed field wins" } })).toHaveProperty("logpush", false);
+  });
+
+  it("an assets-only Worker sends assets, annotations and compatibility, and no module part", async () => {
+    const form = buildUploadForm({ modules: [], compatibilityDate: "2025-04-01", assets: { jwt: "j.w.t" }, annotations: { "workers/message": "m" } });
+    const parsed = await new Response(form).formData();
+    expect([...parsed.keys()]).toEqual(["metadata"]);
+    expect(JSON.parse(parsed.get("metadata") as string)).toEqual({
+      assets: { jwt: "j.w.t", config: {} }, annotations: { "workers/message": "m" }, compatibility_date: "2025-04-01", compatibility_flags: [],
+    });
+    expect(() => uploadMetadata({ modules: [], compatibilityDate: "2025-04-01" })).toThrow(/assets-only/);
+  });
+
+  it("takes the build layer's module types and sends each with its content type, the source map included", async () => {
+    const form = buildUploadForm({
+      mainModule: "index.js",
+      compatibilityDate: "2025-01-01",
+      modules: [
+        { name: "index.js", content: "export default {}", type: "esm" },
+        { name: "legacy.js", content: "module.exports = 1", type: "commonjs" },
+        { name: "add.wasm", content: new Uint8Array([0, 97, 115, 109]), type: "compiled-wasm" },
+        { name: "blob", content: new Uint8Array([9]), type: "buffer" },
+        { name: "words", content: "hi", type: "text" },
+        { name: "index.js.map", content: "{}", type: "sourcemap" },
+      ],
+    });
+    const parsed = await new Response(form).formData();
+    const types = Object.fromEntries([...parsed.entries()].filter(([k]) => k !== "metadata").map(([k, v]) => [k, (v as File).type]));
+    expect(types).toEqual({
+      "index.js": "application/javascript+module",
+      "legacy.js": "application/javascript",
+      "add.wasm": "application/wasm",
+      blob: "application/octet-stream",
+      words: "text/plain",
+      "index.js.map": "application/source-map",
+    });
+    expect(uploadMetadata({ mainModule: "w.js", modules: [{ name: "w.js", content: "", type: "commonjs" }], compatibilityDate: "2025-01-01" })).toHaveProperty("body_part", "w.js");
+    expect(() => buildUploadForm({ mainModule: "metadata", modules: [{ name: "metadata", content: "" }], compatibilityDate: "2025-01-01" })).toThrow(/cannot be named "metadata"/);
+  });
+});

@@ -11,17 +11,17 @@ export function createSecretsApi(ctx: ApiContext) {
   return {
     /** Create or replace one secret (`PUT …/secrets`). */
     async putSecret(script: string, name: string, value: string): Promise<Secret> {
-      return ctx.json("PUT", await path(script), SecretSchema, { body: { name, text: value, type: "secret_text" } });
+      return ctx.json("PUT", await path(script), SecretSchema, { endpoint: "workers.secrets.put", body: { name, text: value, type: "secret_text" } });
     },
 
     /** Names and types only; values are never returned. One page. */
     async listSecrets(script: string): Promise<Secret[]> {
-      return ctx.list(await path(script), SecretSchema, { paging: "single" });
+      return ctx.list(await path(script), SecretSchema, { paging: "single", endpoint: "workers.secrets.list" });
     },
 
     /** With `url_encoded=true` as wrangler sends it. */
     async deleteSecret(script: string, name: string): Promise<void> {
-      await ctx.json("DELETE", await path(script, `/${seg(name)}`), z.unknown(), { query: { url_encoded: true } });
+      await ctx.json("DELETE", await path(script, `/${seg(name)}`), z.unknown(), { endpoint: "workers.secrets.delete", query: { url_encoded: true } });
     },
 
     /**
@@ -33,6 +33,7 @@ export function createSecretsApi(ctx: ApiContext) {
         Object.entries(changes).map(([name, text]) => [name, text === null ? null : { name, text, type: "secret_text" }]),
       );
       await ctx.json("PATCH", `${await path(script)}-bulk`, z.unknown(), {
+        endpoint: "workers.secrets.bulk",
         body: { secrets },
         headers: { "content-type": "application/merge-patch+json" },
       });

@@ -72,6 +72,7 @@ export function createWorkersApi(ctx: ApiContext) {
     /** New version, not deployed (`POST …/versions`), multipart. */
     async uploadVersion(script: string, upload: WorkerUpload): Promise<Version> {
       return ctx.json("POST", `${await scriptPath(script)}/versions`, VersionSchema, {
+        endpoint: "workers.versions.create",
         query: { bindings_inherit: "strict" },
         body: buildUploadForm(upload),
       });
@@ -80,6 +81,7 @@ export function createWorkersApi(ctx: ApiContext) {
     /** Create or replace a script and deploy it (`PUT …/scripts/:name`), as wrangler's first deploy. Multipart. */
     async uploadScript(script: string, upload: WorkerUpload): Promise<ScriptUpload> {
       return ctx.json("PUT", await scriptPath(script), ScriptUploadSchema, {
+        endpoint: "workers.scripts.put",
         query: { excludeScript: "true", bindings_inherit: "strict" },
         body: buildUploadForm(upload),
       });
@@ -87,17 +89,18 @@ export function createWorkersApi(ctx: ApiContext) {
 
     /** All versions, newest first as the API lists them (`result.items`, paged to the empty page). */
     async listVersions(script: string, opts: { deployable?: boolean } = {}): Promise<Version[]> {
-      return ctx.list(`${await scriptPath(script)}/versions`, VersionSchema, { paging: "page-items", query: { deployable: opts.deployable } });
+      return ctx.list(`${await scriptPath(script)}/versions`, VersionSchema, { paging: "page-items", query: { deployable: opts.deployable }, endpoint: "workers.versions.list" });
     },
 
     async getVersion(script: string, versionId: string): Promise<Version> {
-      return ctx.json("GET", `${await scriptPath(script)}/versions/${seg(versionId)}`, VersionSchema);
+      return ctx.json("GET", `${await scriptPath(script)}/versions/${seg(versionId)}`, VersionSchema, { endpoint: "workers.versions.get" });
     },
 
     /** Route traffic to versions by percentage (validated before sending). */
     async createDeployment(script: string, versions: SplitEntry[], opts: DeploymentOptions = {}): Promise<Deployment> {
       validateSplit(versions);
       return ctx.json("POST", `${await scriptPath(script)}/deployments`, DeploymentSchema, {
+        endpoint: "workers.deployments.create",
         query: { force: opts.force ? true : undefined },
         body: {
           strategy: "percentage",
@@ -109,18 +112,19 @@ export function createWorkersApi(ctx: ApiContext) {
 
     /** Newest first; `[0]` is live. One answer: `{deployments}`, not a paged list. */
     async listDeployments(script: string): Promise<Deployment[]> {
-      const list = await ctx.json("GET", `${await scriptPath(script)}/deployments`, DeploymentListSchema);
+      const list = await ctx.json("GET", `${await scriptPath(script)}/deployments`, DeploymentListSchema, { endpoint: "workers.deployments.list" });
       return list.deployments;
     },
 
     /**
      * Upload a version and deploy it at 100%. A script that does not exist yet (or a CommonJS
-     * one, which versions cannot carry) gets the first-deploy PUT instead, as wrangler does; the
-     * PUT deploys on Cloudflare, and a deployment is created only if the API did not make one.
+     * one, which versions cannot carry, or an upload with Durable Object migrations, which only a
+     * PUT may apply) gets the PUT instead, as wrangler does; the PUT deploys on Cloudflare, and a
+     * deployment is created only if the API did not make one.
      */
     async deploy(script: string, upload: WorkerUpload, opts: DeploymentOptions = {}): Promise<DeployResult> {
       const main = upload.modules.find((m) => m.name === upload.mainModule);
-      if (main && moduleTypeOf(main) === "esm") {
+      if (main && moduleTypeOf(main) === "esm" && upload.migrations === undefined) {
         try {
           const version = await api.uploadVersion(script, upload);
           const deployment = await api.createDeployment(script, [{ versionId: version.id, percentage: 100 }], opts);
@@ -168,17 +172,17 @@ export function createWorkersApi(ctx: ApiContext) {
 
     /** One page. */
     async listScripts(): Promise<Script[]> {
-      return ctx.list(`/accounts/${seg(await account())}/workers/scripts`, ScriptSchema, { paging: "single" });
+      return ctx.list(`/accounts/${seg(await account())}/workers/scripts`, ScriptSchema, { paging: "single", endpoint: "workers.scripts.list" });
     },
 
     /** `force` also deletes a script other resources still refer to. */
     async deleteScript(script: string, opts: { force?: boolean } = {}): Promise<void> {
-      await ctx.json("DELETE", await scriptPath(script), z.unknown(), { query: { force: opts.force ? true : undefined } });
+      await ctx.json("DELETE", await scriptPath(script), z.unknown(), { endpoint: "workers.scripts.delete", query: { force: opts.force ? true : undefined } });
     },
 
     /** The account's workers.dev subdomain (`<sub>` in `<script>.<sub>.workers.dev`). */
     async getSubdomain(): Promise<string> {
-      const result = await ctx.json("GET", `/accounts/${seg(await account())}/workers/subdomain`, SubdomainSchema);
+      const result = await ctx.json("GET", `/accounts/${seg(await account())}/workers/subdomain`, SubdomainSchema, { endpoint: "workers.account-subdomain.get" });
       return result.subdomain;
     },
   };

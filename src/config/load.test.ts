@@ -73,7 +73,7 @@ describe("orchestrator.yaml", () => {
     writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w1, wrangler: w1/wrangler.toml, vars: { A: y } }\n  - { name: w2, wrangler: w2.jsonc }\n");
     const spec = loadSpec(join(dir, "orchestrator.yaml"));
     const [w1, w2] = spec.workers;
-    expect(w1).toMatchObject({ entry: join(dir, "w1", "src", "main.ts"), compatibilityDate: "2025-03-01", vars: { A: "y" }, kv: { CACHE: "cache" }, services: { UP: "w2" } });
+    expect(w1).toMatchObject({ entry: join(dir, "w1", "src", "main.ts"), compatibilityDate: "2025-03-01", vars: { A: "y" }, kv: { CACHE: "w1-cache" }, services: { UP: "w2" } });
     expect(w2).toMatchObject({ entry: join(dir, "m.js"), vars: { B: "2" }, versionMetadata: "VM" });
   });
 

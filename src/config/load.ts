@@ -7,22 +7,26 @@ import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
-import { readWranglerConfig } from "./wrangler.ts";
+import type { WorkerSource } from "./source/model.ts";
+import { shareSameIds } from "./source/resources.ts";
+import { DEFAULT_COMPAT_DATE, resolveWorkerSources } from "./source/resolve.ts";
 
 export type ResolvedWorker = {
   tenant: string;
   name: string;
-  /** Absolute path of the entry module. */
+  /** Absolute path of the entry module (empty for an assets-only Worker). */
   entry: string;
   /**
    * The Worker's project root: every file its bundle reads must be inside it, or in an installed
-   * package (src/deploy/confine.ts). The directory of orchestrator.yaml; for a `wrangler:` worker
+   * package (src/build/confine.ts). The directory of orchestrator.yaml; for a `wrangler:` worker
    * whose file lies outside that directory, the wrangler file's directory.
    */
   root: string;
   compatibilityDate: string;
   compatibilityFlags: string[];
+  /** Plain-text vars as today's release uploads them (a JSON var as its JSON text); `source.vars` keeps the values. */
   vars: Record<string, string>;
+  /** Binding -> KV namespace logical name (`source` has every binding kind). */
   kv: Record<string, string>;
   services: Record<string, string>;
   /** Binding for the version metadata, when asked for. */
@@ -39,11 +43,18 @@ export type ResolvedWorker = {
   waves: string[][];
   steps: number[];
   gate: Gate;
+  /**
+   * The Worker as its default environment describes it (src/config/source/model.ts): every
+   * binding, resource, trigger, setting and build key. Set by resolveSpec; optional only so
+   * hand-made test workers need not carry it.
+   */
+  source?: WorkerSource;
+  /** Each target's source (a `wrangler:` worker's `env:` may pick a different environment per target). */
+  sources?: Record<string, WorkerSource>;
 };
 
 export type ResolvedSpec = { tenant: string; file: string; targets: Target[]; workers: ResolvedWorker[] };
 
-const DEFAULT_COMPAT_DATE = "2025-01-01";
 
 /** `orchestrator.yaml: workers[1].rollout.steps: steps must increase…` — one line per problem. */
 export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
@@ -84,9 +95,7 @@ export function parseSpec(text: string, file: string): Spec {
 
 export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
   const base = dirname(resolve(file));
-  const workers = spec.workers.map((w): ResolvedWorker => {
-    const wranglerFile = w.wrangler ? resolve(base, w.wrangler) : undefined;
-    const fromWrangler = wranglerFile ? readWranglerConfig(wranglerFile) : undefined;
+  const workers = spec.workers.map((w, i): ResolvedWorker => {
     const targets = w.targets ?? spec.targets.map((t) => t.name);
     const rollout: Rollout = RolloutSchema.parse({ ...spec.rollout, ...(w.rollout ?? {}) });
     const waves = (rollout.waves ?? [targets.slice(0, 1), targets.slice(1)])
@@ -95,18 +104,20 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
     const placed = new Set(waves.flat());
     const rest = targets.filter((t) => !placed.has(t));
     if (rest.length > 0) waves.push(rest);
-    const vars = { ...(fromWrangler?.vars ?? {}), ...(w.vars ?? {}) };
+    const { name, source, sources, wranglerFile } = resolveWorkerSources(w, i, waves.flat(), file);
+    const bindings = source.bindings;
+    const versionMetadata = bindings.find((b) => b.kind === "version_metadata")?.binding;
     return {
       tenant: spec.tenant,
-      name: w.name,
-      entry: w.main ? resolve(base, w.main) : fromWrangler!.main,
+      name,
+      entry: source.main ?? "",
       root: wranglerFile && !within(dirname(wranglerFile), base) ? dirname(wranglerFile) : base,
-      compatibilityDate: w.compatibility_date ?? fromWrangler?.compatibilityDate ?? DEFAULT_COMPAT_DATE,
-      compatibilityFlags: w.compatibility_flags ?? fromWrangler?.compatibilityFlags ?? [],
-      vars: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])),
-      kv: { ...(fromWrangler?.kv ?? {}), ...(w.kv ?? {}) },
-      services: { ...(fromWrangler?.services ?? {}), ...(w.services ?? {}) },
-      ...((w.version_metadata ?? fromWrangler?.versionMetadata) ? { versionMetadata: (w.version_metadata ?? fromWrangler?.versionMetadata)! } : {}),
+      compatibilityDate: source.compatibilityDate ?? DEFAULT_COMPAT_DATE,
+      compatibilityFlags: source.compatibilityFlags,
+      vars: Object.fromEntries(Object.entries(source.vars).map(([k, v]) => [k, typeof v === "string" ? v : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)])),
+      kv: Object.fromEntries(bindings.flatMap((b) => (b.kind === "kv" ? [[b.binding, b.resource.name]] : []))),
+      services: Object.fromEntries(bindings.flatMap((b) => (b.kind === "service" ? [[b.binding, b.service]] : []))),
+      ...(versionMetadata ? { versionMetadata } : {}),
       targets: waves.flat(),
       secrets: [...(w.secrets ?? [])],
       agent: w.agent ?? (w.config !== undefined || (w.secrets ?? []).length > 0),
@@ -115,8 +126,23 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       waves,
       steps: rollout.steps,
       gate: rollout.gate,
+      source,
+      sources,
     };
   });
+  const seen = new Map<string, number>();
+  workers.forEach((w, i) => {
+    const before = seen.get(w.name);
+    if (before !== undefined) {
+      throw new CboError("ERR_VALIDATION", `${file}: workers[${i}]: worker "${w.name}" is declared twice (also workers[${before}]).`, {
+        hint: "A wrangler file supplies its name; give one of them a different `name:` in orchestrator.yaml.",
+      });
+    }
+    seen.set(w.name, i);
+  });
+  // Resources named after the same wrangler id are one resource, whichever worker binds them.
+  shareSameIds(workers.flatMap((w) => [...new Set([w.source!, ...Object.values(w.sources!)])]));
+  for (const w of workers) w.kv = Object.fromEntries(w.source!.bindings.flatMap((b) => (b.kind === "kv" ? [[b.binding, b.resource.name]] : [])));
   return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers };
 }
 

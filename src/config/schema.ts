@@ -1,6 +1,7 @@
 // The desired state, `orchestrator.yaml`. Strict objects: a misspelt key fails with its path.
 // Names follow Cloudflare's rules so that a spec that validates can be released.
 import * as z from "zod";
+import { WorkerSourceSpecShape } from "./source/spec-keys.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const BINDING = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -70,27 +71,29 @@ export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 
 export const WorkerSpecSchema = z
   .object({
-    name: z.string().regex(NAME, "use lowercase letters, digits and dashes, starting with a letter"),
+    /**
+     * The Worker's name (its script name in every target). Optional with `wrangler:`: the file's
+     * name for the selected environment (`env.X.name`, or `<name>-<X>`) is used.
+     */
+    name: z.string().regex(NAME, "use lowercase letters, digits and dashes, starting with a letter").optional(),
     /** Entry module (bundled with esbuild), relative to orchestrator.yaml. */
     main: z.string().min(1).optional(),
     /** An existing wrangler.toml / wrangler.json(c), relative to orchestrator.yaml. */
     wrangler: z.string().min(1).optional(),
     compatibility_date: z.string().regex(DATE, "use YYYY-MM-DD").optional(),
     compatibility_flags: z.array(z.string()).optional(),
-    vars: z.record(z.string().regex(BINDING), z.union([z.string(), z.number(), z.boolean()])).optional(),
-    /** Binding name -> KV namespace title (created per target when missing). */
-    kv: z.record(z.string().regex(BINDING), z.string().min(1)).optional(),
-    /** Binding name -> Worker name in the same target. */
-    services: z.record(z.string().regex(BINDING), z.string().regex(NAME)).optional(),
+    /**
+     * Bindings, resources, triggers, script settings and bundling keys (vars, kv, d1, r2, queues,
+     * durable_objects, migrations, services, analytics_engine, ai, hyperdrive, ratelimits,
+     * version_metadata, assets, crons, routes, …, env, build, resources): source/spec-keys.ts.
+     */
+    ...WorkerSourceSpecShape,
     /**
      * Vault secrets this Worker uses, by name. A `binding` secret ships inside each released version
      * (as a Workers secret of the same name); a `relay` secret is fetched at run time. Either only
      * reaches targets its jurisdiction tags allow.
      */
     secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, "a secret name has letters, digits, _ . or -, starting with a letter or _")).optional(),
-    /** Binding name under which the Worker reads its own version id ({id, tag, timestamp}). */
-    version_metadata: z.string().regex(BINDING).optional(),
-    routes: z.array(z.string()).optional(),
     /** Signed configuration for the edge agent (cbo config publish). */
     config: WorkerConfigSchema.optional(),
     /**
@@ -125,9 +128,19 @@ export const SpecSchema = z
     });
     const workers = new Set<string>();
     spec.workers.forEach((w, i) => {
-      if (workers.has(w.name)) ctx.addIssue({ code: "custom", path: ["workers", i, "name"], message: `worker "${w.name}" is declared twice` });
-      workers.add(w.name);
+      // Names taken from wrangler files are checked once they are read (load.ts).
+      if (w.name !== undefined) {
+        if (workers.has(w.name)) ctx.addIssue({ code: "custom", path: ["workers", i, "name"], message: `worker "${w.name}" is declared twice` });
+        workers.add(w.name);
+      }
       if (!w.main === !w.wrangler) ctx.addIssue({ code: "custom", path: ["workers", i], message: "give exactly one of `main` (an entry file) or `wrangler` (a wrangler config file)" });
+      if (w.main && !w.name) ctx.addIssue({ code: "custom", path: ["workers", i, "name"], message: "a worker given by `main` needs a name" });
+      if (w.main && w.env !== undefined) ctx.addIssue({ code: "custom", path: ["workers", i, "env"], message: "`env` picks an environment of a wrangler file; this worker has none (it is given by `main`)" });
+      if (typeof w.env === "object") {
+        for (const t of Object.keys(w.env)) {
+          if (t !== "*" && !targets.has(t)) ctx.addIssue({ code: "custom", path: ["workers", i, "env", t], message: `unknown target "${t}" (use a target name, or "*" for the others)` });
+        }
+      }
       w.targets?.forEach((t, j) => {
         if (!targets.has(t)) ctx.addIssue({ code: "custom", path: ["workers", i, "targets", j], message: `unknown target "${t}" (declared: ${[...targets].join(", ")})` });
       });
@@ -143,13 +156,20 @@ export const SpecSchema = z
       w.secrets?.forEach((n, j) => {
         if (names.has(n)) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `secret "${n}" is listed twice` });
         if (n.startsWith("__") || n.startsWith("CBO_")) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `names starting with "__" or "CBO_" are reserved for the orchestrator` });
-        if (Object.hasOwn(w.vars ?? {}, n) || Object.hasOwn(w.kv ?? {}, n) || Object.hasOwn(w.services ?? {}, n)) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `"${n}" is already a binding of this worker` });
+        if (specBindingNames(w).has(n)) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `"${n}" is already a binding of this worker` });
         names.add(n);
       });
     });
     checkRollout(spec.rollout, ["rollout"], targets, ctx);
   });
 export type Spec = z.infer<typeof SpecSchema>;
+
+/** The binding names a worker declares in orchestrator.yaml (a wrangler file's are checked when read). */
+function specBindingNames(w: WorkerSpec): Set<string> {
+  const maps = [w.vars, w.kv, w.services, w.d1, w.r2, w.queues?.producers, w.durable_objects, w.analytics_engine, w.hyperdrive, w.ratelimits];
+  const singles = [w.ai, w.version_metadata, w.assets?.binding];
+  return new Set([...maps.flatMap((m) => Object.keys(m ?? {})), ...singles.filter((b): b is string => b !== undefined)]);
+}
 
 function checkRollout(r: Partial<Rollout>, path: (string | number)[], targets: Set<string>, ctx: z.RefinementCtx): void {
   if (r.steps) {

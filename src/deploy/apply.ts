@@ -86,7 +86,7 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
     const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, { by: `release:${release.id}`, orchestratorUrl: ctx.orchestratorUrl, publicKey: ctx.publicKey, configNamespaceId });
     const upload: WorkerUpload = {
       mainModule: ctx.bundle.mainModule,
-      modules: [{ name: ctx.bundle.mainModule, content: ctx.bundle.code, type: "esm" }],
+      modules: ctx.bundle.modules,
       compatibilityDate: worker.compatibilityDate,
       compatibilityFlags: worker.compatibilityFlags,
       bindings: [...(await bindingsFor(worker, runtime)), ...secrets.bindings],

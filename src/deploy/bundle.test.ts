@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ResolvedWorker } from "../config/load.ts";
 import { GateSchema } from "../config/schema.ts";
 import { isCboError } from "../kit/errors.ts";
-import { bundleWorker } from "./bundle.ts";
+import { loadSpec } from "../config/load.ts";
+import { bindingSpec, bundleWorker } from "./bundle.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cbo-bundle-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,6 +45,14 @@ describe("bundleWorker", () => {
     expect((await bundleWorker(worker(entry, { kv: { K: "t" } }))).hash).not.toBe(a.hash);
   });
 
+  it("orders the hashed bindings by code units, never by the host's locale", () => {
+    const spec = bindingSpec(worker("x.js", { vars: { b: "1", B: "1", a: "1", _: "1", é: "1" }, kv: { Z: "z", a: "a" }, compatibilityFlags: ["b", "A", "_"] }));
+    // localeCompare would give _ a B b é (or another order, by locale).
+    expect(Object.keys(spec["vars"] as object)).toEqual(["B", "_", "a", "b", "é"]);
+    expect(Object.keys(spec["kv"] as object)).toEqual(["Z", "a"]);
+    expect(spec["compatibilityFlags"]).toEqual(["A", "_", "b"]);
+  });
+
   it("reports a syntax error as ERR_VALIDATION naming file:line", async () => {
     const entry = join(dir, "broken.js");
     writeFileSync(entry, `export default {\n  fetch() {\n    return new Response("x";\n  },\n};\n`);
@@ -59,5 +68,20 @@ describe("bundleWorker", () => {
     expect(isCboError(err) && err.code).toBe("ERR_VALIDATION");
     expect((err as Error).message).toContain(`${entry}:2:`);
     expect((err as Error).message).toContain("nope.js");
+  });
+
+  it("refuses, by name, what the source has but today's release path does not upload yet (never releases without it)", async () => {
+    const p = join(dir, "later");
+    mkdirSync(p, { recursive: true });
+    writeFileSync(join(p, "index.js"), `export class Limiter {}\nexport default { fetch() { return new Response("x"); } };\n`);
+    writeFileSync(join(p, "wrangler.toml"), `name = "later"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "sites"\n[triggers]\ncrons = ["* * * * *"]\n`);
+    writeFileSync(join(p, "envs.toml"), `name = "envs"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n[env.production]\n[env.staging]\n`);
+    writeFileSync(join(p, "orchestrator.yaml"), "targets: [{ name: eu }, { name: us }]\nworkers:\n  - { wrangler: wrangler.toml }\n  - { name: plain, main: index.js, vars: { A: x, N: 1 }, kv: { K: k } }\n  - { wrangler: envs.toml, name: split, env: { eu: production, us: staging } }\n");
+    const [later, plain, split] = loadSpec(join(p, "orchestrator.yaml")).workers;
+    const err = await bundleWorker(later!).catch((e: unknown) => e);
+    expect(isCboError(err) && err.code).toBe("ERR_VALIDATION");
+    expect((err as Error).message).toBe("Worker later uses d1 binding DB, cron triggers, which this orchestrator reads but does not release yet.");
+    expect((await bundleWorker(plain!)).modules.map((m) => m.name)).toEqual(["index.js", "index.js.map"]);
+    expect(((await bundleWorker(split!).catch((e: unknown) => e)) as Error).message).toContain("releases different wrangler environments per target (production, staging)");
   });
 });

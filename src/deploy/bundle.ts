@@ -1,34 +1,36 @@
-// Bundles a Worker's entry with esbuild the way wrangler does for a modules Worker: one ESM file,
-// platform neutral, resolving the `workerd`/`worker`/`browser` export conditions first. The hash
-// covers the code and everything else that makes the version behave differently (compatibility
-// and the bindings spec), so two releases with the same hash upload the same thing.
-// Every file it reads is confined to the Worker's project (confine.ts): a Worker cannot bundle
-// the daemon's keys or any other file of the host.
-import { createHash } from "node:crypto";
-import { join, resolve } from "node:path";
-// esbuild is imported on the first bundle: an idle daemon does not need it in memory.
-import type { BuildFailure, BuildOptions, Message } from "esbuild";
+// Thin adapter for today's release path over the build layer (src/build/): a resolved worker in,
+// the modules a version upload carries out, in the Cloudflare client's vocabulary. Bundling
+// itself (wrangler's options, module rules, Node.js compatibility, confinement) is src/build.
+import { join } from "node:path";
+import type { BuildOptions } from "esbuild";
 import type { ResolvedWorker } from "../config/load.ts";
-import { withChildEnv } from "../config/child-env.ts";
+import { defaultBuildSettings, type WorkerBinding, type WorkerSource } from "../config/source/model.ts";
+import { buildWorker, byCodeUnits, type BuildOutput, type ModuleType } from "../build/index.ts";
+import type { ModuleType as UploadModuleType, WorkerModule } from "../cloudflare/upload.ts";
 import { CboError } from "../kit/errors.ts";
-import { checkMetafile, confinePlugin, createConfinement, screenMessages, type Confinement } from "./confine.ts";
+import { createHash } from "node:crypto";
+import { checkReleasable } from "./releasable.ts";
 
 export type Bundle = {
-  /** The name of the single module uploaded (the entry). */
+  /** The name of the entry module. */
   mainModule: string;
+  /** The entry module's code. */
   code: string;
-  /** sha256 hex of code + compatibility + bindings spec. */
+  /** Every part to upload: the entry, the rule-matched and additional modules, the source map. */
+  modules: WorkerModule[];
+  /** Release hash (src/build/hash.ts): modules, source map and the version's metadata. */
   hash: string;
+  /** The full build, for callers that need more (exports, warnings, outdir files). */
+  build: BuildOutput;
 };
 
 export const MAIN_MODULE = "index.js";
 
-/** How a release bundles a Worker (also what bench/edge-agent.bench.ts measures the agent's size with). */
+/** esbuild options close to a release's, for benches that bundle without plugins (bench/edge-agent.bench.ts). */
 export const WORKER_BUILD_OPTIONS = {
   bundle: true,
   write: false,
   format: "esm",
-  platform: "neutral",
   target: "es2024",
   conditions: ["workerd", "worker", "browser"],
   mainFields: ["browser", "module", "main"],
@@ -39,18 +41,21 @@ export const WORKER_BUILD_OPTIONS = {
   logLevel: "silent",
 } as const satisfies BuildOptions;
 
-/** What goes into the hash besides the code: the spec side of the version. */
+const UPLOAD_TYPE: Record<ModuleType, UploadModuleType> = { esm: "esm", commonjs: "cjs", "compiled-wasm": "wasm", text: "text", buffer: "data" };
+
+/** What goes into the legacy hash besides the code: compatibility and bindings, keys in code-unit order (never the host's locale). */
 export function bindingSpec(worker: ResolvedWorker): Record<string, unknown> {
-  const sorted = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+  const sorted = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => byCodeUnits(a, b)));
   return {
     compatibilityDate: worker.compatibilityDate,
-    compatibilityFlags: [...worker.compatibilityFlags].sort(),
+    compatibilityFlags: [...worker.compatibilityFlags].sort(byCodeUnits),
     vars: sorted(worker.vars),
     kv: sorted(worker.kv),
     services: sorted(worker.services),
   };
 }
 
+/** sha256 of code + bindingSpec (kept for callers of the old single-module hash). */
 export function bundleHash(code: string, worker: ResolvedWorker): string {
   return createHash("sha256").update(code).update("\0").update(JSON.stringify(bindingSpec(worker))).digest("hex");
 }
@@ -60,52 +65,37 @@ export type BundleOptions = {
   protect?: string[];
 };
 
-export async function bundleWorker(worker: ResolvedWorker, opts: BundleOptions = {}): Promise<Bundle> {
-  const confinement = createConfinement({ root: worker.root, protect: opts.protect ?? [], worker: worker.name });
-  // Refused before esbuild runs: the entry itself must be in the project.
-  confinement.check(worker.entry, { entry: true });
-  const esbuild = await import("esbuild");
-  let code: string;
-  try {
-    // The esbuild service is a child process started on first use: it gets no secrets.
-    const out = await withChildEnv(() => esbuild.build({
-      ...WORKER_BUILD_OPTIONS,
-      conditions: [...WORKER_BUILD_OPTIONS.conditions],
-      mainFields: [...WORKER_BUILD_OPTIONS.mainFields],
-      external: [...WORKER_BUILD_OPTIONS.external],
-      // Paths in the output and the metafile are relative to the project, not the daemon's cwd.
-      absWorkingDir: confinement.root,
-      entryPoints: [worker.entry],
-      outfile: MAIN_MODULE,
-      metafile: true,
-      // First, so that it sees every import and every load, whatever other plugins come later.
-      plugins: [confinePlugin(confinement)],
-    }));
-    checkMetafile(confinement, out.metafile, confinement.root);
-    // The entry's output; assets (the file/copy loaders) are other output files, never uploaded.
-    const main = out.outputFiles.find((f) => f.path === join(confinement.root, MAIN_MODULE));
-    if (!main) throw new CboError("ERR_INTERNAL", `esbuild produced no ${MAIN_MODULE} for worker ${worker.name}.`);
-    code = main.text;
-  } catch (e) {
-    throw bundleError(worker, confinement, e);
-  }
-  return { mainModule: MAIN_MODULE, code, hash: bundleHash(code, worker) };
+/** The source of a worker built by hand (tests): its legacy fields as a WorkerSource. */
+export function legacySource(worker: ResolvedWorker): WorkerSource {
+  const bindings: WorkerBinding[] = [
+    ...Object.entries(worker.kv).map(([binding, name]): WorkerBinding => ({ kind: "kv", binding, resource: { kind: "kv", name, nameFrom: "spec" } })),
+    ...Object.entries(worker.services).map(([binding, service]): WorkerBinding => ({ kind: "service", binding, service })),
+    ...(worker.versionMetadata ? [{ kind: "version_metadata" as const, binding: worker.versionMetadata }] : []),
+  ];
+  return {
+    name: worker.name, origin: { kind: "spec", file: join(worker.root, "orchestrator.yaml") }, projectRoot: worker.root, main: worker.entry,
+    compatibilityDate: worker.compatibilityDate, compatibilityFlags: worker.compatibilityFlags, vars: worker.vars, bindings, migrations: [], queueConsumers: [],
+    triggers: {}, routes: [], build: defaultBuildSettings(), settings: { keepVars: false }, requiredSecrets: [], warnings: [], ignored: [],
+  };
 }
 
-function bundleError(worker: ResolvedWorker, confinement: Confinement, e: unknown): CboError {
-  if (e instanceof CboError) return e;
-  const errors: Message[] = (e as Partial<BuildFailure>).errors ?? [];
-  // Before any message text is shown: it may quote a file the bundle must not read.
-  const confined = screenMessages(confinement, errors, confinement.root, worker.name);
-  if (confined) return confined;
-  if (errors.length === 0) {
-    return new CboError("ERR_VALIDATION", `Cannot bundle worker ${worker.name} (${worker.entry}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+export async function bundleWorker(worker: ResolvedWorker, opts: BundleOptions = {}): Promise<Bundle> {
+  const source = worker.source ?? legacySource(worker);
+  checkReleasable(source);
+  const envs = [...new Set(Object.values(worker.sources ?? {}))];
+  if (envs.length > 1) {
+    throw new CboError("ERR_VALIDATION", `Worker ${worker.name} releases different wrangler environments per target (${envs.map((s) => s.origin.kind === "wrangler" ? s.origin.env ?? "top level" : "spec").join(", ")}), which this orchestrator reads but does not release yet.`, {
+      hint: "Use one `env:` for every target for now (the release path is gaining per-target environments, issue 13).",
+    });
   }
-  const file = (m: Message) => (m.location ? resolve(confinement.root, m.location.file) : null);
-  const where = (m: Message) => (m.location ? `${file(m)}:${m.location.line}:${m.location.column + 1}` : worker.entry);
-  const lines = errors.slice(0, 5).map((m) => `${where(m)}: ${m.text}`);
-  return new CboError("ERR_VALIDATION", `Cannot bundle worker ${worker.name}:\n${lines.join("\n")}`, {
-    details: { worker: worker.name, errors: errors.slice(0, 20).map((m) => ({ file: file(m), line: m.location?.line ?? null, column: m.location ? m.location.column + 1 : null, message: m.text })) },
-    hint: "Fix the source at the place named above, then release again.",
-  });
+  const build = await buildWorker(source, { root: worker.root, protect: opts.protect ?? [] });
+  const main = build.modules[0];
+  if (!build.mainModule || !main) {
+    throw new CboError("ERR_VALIDATION", `Worker ${worker.name} has no main module (an assets-only Worker), which this release path does not upload yet.`, { hint: "Give the Worker a `main` entry module." });
+  }
+  const modules: WorkerModule[] = [
+    ...build.modules.map((m) => ({ name: m.name, content: m.content, type: UPLOAD_TYPE[m.type] })),
+    ...(build.sourceMap ? [{ name: build.sourceMap.name, content: build.sourceMap.content, type: "sourcemap" as const }] : []),
+  ];
+  return { mainModule: build.mainModule, code: String(main.content), modules, hash: build.hash, build };
 }

@@ -51,7 +51,10 @@ async function attempt(imports: string): Promise<{ code?: string; error?: CboErr
   const file = `entry-${++n}.js`;
   writeFileSync(join(app, file), `${imports}\nexport default { fetch() { return new Response("x"); } };\n`);
   try {
-    return { code: (await bundleWorker(worker(file), { protect })).code };
+    // Everything the upload would carry: the bundle, rule-matched modules (a .txt import is its
+    // own Text module, as with wrangler) and the source map.
+    const b = await bundleWorker(worker(file), { protect });
+    return { code: b.modules.map((m) => (typeof m.content === "string" ? m.content : new TextDecoder().decode(m.content as Uint8Array))).join("\n") };
   } catch (e) {
     return { error: e as CboError };
   }

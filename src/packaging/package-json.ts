@@ -6,6 +6,9 @@
 // Miniflare neither "peer" nor "optional" whatever the product declares, and `--omit=peer` or
 // `--omit=optional` would keep it (the latter would also drop esbuild's platform binary). Moving it
 // between dependency groups changes no version: `npm ci` accepts the same lockfile unchanged.
+// The kit runs `npm ci --legacy-peer-deps` too: npm installs an optional peer that the lockfile
+// holds, and the unenv preset (src/build) names workerd as one (checked with real npm in
+// test/kit-lean-install.test.ts). No production package relies on npm adding a peer for it.
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 

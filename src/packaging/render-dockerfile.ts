@@ -27,7 +27,7 @@ ARG NODE_IMAGE=node:24-slim
 FROM \${NODE_IMAGE} AS builder
 WORKDIR ${IMAGE_APP_DIR}
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --legacy-peer-deps --no-audit --no-fund && npm cache clean --force
 
 # --- runtime: the sources run as they are (Node 24 strips the types), as a non-root user ------
 FROM \${NODE_IMAGE} AS runtime

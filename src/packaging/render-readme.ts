@@ -58,10 +58,12 @@ ${configuration(f)}
 The product runs its TypeScript sources directly (Node 24 strips the types), in every mode and in
 the Docker image: there is no build output that could differ from what was tested, and the local
 edge loads its router Worker by file path, which a bundle would break. The image's builder stage
-only runs \`npm ci --omit=dev\`; the runtime stage copies the modules beside the sources and runs
+only runs \`npm ci --omit=dev --legacy-peer-deps\`; the runtime stage copies the modules beside the sources and runs
 as the unprivileged \`node\` user. \`--omit=dev\` leaves out the development tools, including a second
 Node and the Cloudflare SDK${local ? "" : `, and, since no target is local, the local edge's Miniflare and workerd
-(this kit's \`package.json\` lists them as dev dependencies; the lockfile is the product's)`}. Every launcher runs
+(this kit's \`package.json\` lists them as dev dependencies; the lockfile is the product's)`}.
+\`--legacy-peer-deps\` keeps npm from installing optional peers on its own: the unenv preset the bundler uses names
+workerd as one, which would otherwise bring it back. Every launcher runs
 Node with \`${NODE_FLAGS.join(" ")}\` (a small young generation for a mostly idle daemon).
 
 ## 1. Copy the kit to the VPS
@@ -82,7 +84,7 @@ sudo ./setup-vps.sh --mode systemd     # or --mode pm2, or --mode compose
 
 It creates the \`${f.user}\` system user and the directories (\`${f.dataDir}\` and \`${f.etcDir}\`, 0700),
 installs Node.js 24 when it is missing (NodeSource's signed apt repository), copies the product to
-\`${f.installDir}\` and runs \`npm ci --omit=dev\`, creates the master key \`${keyFile(f)}\` (0600) **only if there
+\`${f.installDir}\` and runs \`npm ci --omit=dev --legacy-peer-deps\`, creates the master key \`${keyFile(f)}\` (0600) **only if there
 is none** (an existing key is never replaced), and creates \`${envFile(f)}\` (0600) from \`.env.example\`.
 Run it again after copying a newer kit: it changes only what differs.
 

@@ -124,8 +124,8 @@ install_dependencies() {
     log "dependencies up to date"
     return
   fi
-  log "installing dependencies (npm ci --omit=dev)"
-  (cd "$INSTALL_DIR" && umask 022 && npm ci --omit=dev --no-audit --no-fund)
+  log "installing dependencies (npm ci --omit=dev --legacy-peer-deps)"
+  (cd "$INSTALL_DIR" && umask 022 && npm ci --omit=dev --legacy-peer-deps --no-audit --no-fund)
   echo "$want" >"$stamp"
   chmod -R u=rwX,go=rX "$INSTALL_DIR/node_modules"
 }
