@@ -5,11 +5,15 @@
 // one JSON text message, to every socket of a session whose filters it passes.
 //
 // Session: created -> (socket connects: streaming) -> deleted | expired (sockets closed, 1000).
+// A session whose client went away (its last socket closed, or none connected within a minute)
+// ends after a short grace: wrangler 4.86 does not get to delete its session on Ctrl-C, and
+// current wrangler opens a new session for every reconnect, so an orphan would otherwise keep
+// its Worker traced (and count against the ten) until it expires.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type WebSocket } from "ws";
 import { passes, type TailFilter } from "./filters.ts";
+import { acceptTailSocket, type TailSocket } from "./socket.ts";
 import { tailMessage, type TraceItem, type VersionInfo } from "./trace.ts";
 
 export const TAIL_PROTOCOL = "trace-v1";
@@ -20,6 +24,10 @@ export const TAIL_TTL_MS = 6 * 3600_000;
 /** A client this far behind loses messages rather than grow the edge's memory. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const PATH = /^\/__edge\/tail\/([0-9a-f]{32})$/;
+/** How long a session outlives its last socket. */
+export const ORPHAN_GRACE_MS = 5_000;
+/** How long a session may wait for its first socket. */
+export const CONNECT_GRACE_MS = 60_000;
 
 export type TailSession = {
   id: string;
@@ -30,7 +38,7 @@ export type TailSession = {
 };
 
 /** Sockets with the address each connected from (`--ip self`). */
-type Session = TailSession & { secret: string; sockets: Map<WebSocket, string> };
+type Session = TailSession & { secret: string; sockets: Map<TailSocket, string> };
 
 export type TailHubDeps = {
   /** The account's tailed scripts changed: the router must load (or stop loading) them with the tail Worker. */
@@ -48,11 +56,8 @@ export function createTailHub(deps: TailHubDeps) {
   const now = deps.now ?? (() => Date.now());
   const random = deps.random ?? Math.random;
   const sessions = new Map<string, Session>();
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: 64 * 1024,
-    handleProtocols: (protocols) => (protocols.has(TAIL_PROTOCOL) ? TAIL_PROTOCOL : false),
-  });
+  /** Every open socket, also those of sessions already ended, so that closing the edge ends them all. */
+  const sockets = new Set<TailSocket>();
   let sweeper: ReturnType<typeof setInterval> | undefined;
 
   const end = (s: Session, reason: string) => {
@@ -72,6 +77,17 @@ export function createTailHub(deps: TailHubDeps) {
 
   const refuse = (socket: Duplex, status: string) => {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // An upgraded socket is no longer the HTTP server's to close: one left open would hold its close.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
+
+  /** Ends the session if no socket is connected `graceMs` from now. */
+  const reapLater = (s: Session, graceMs: number) => {
+    setTimeout(() => {
+      if (sessions.get(s.id) !== s || s.sockets.size > 0) return;
+      end(s, "tail orphaned");
+      void deps.changed(s.accountId).catch((e) => deps.log?.(`local-edge: tail cleanup: ${e instanceof Error ? e.message : String(e)}`));
+    }, graceMs).unref();
   };
 
   return {
@@ -82,6 +98,7 @@ export function createTailHub(deps: TailHubDeps) {
       }
       const s: Session = { id: randomBytes(16).toString("hex"), secret: randomBytes(24).toString("hex"), accountId, script, filters, expiresAt: now() + TAIL_TTL_MS, sockets: new Map() };
       sessions.set(s.id, s);
+      reapLater(s, CONNECT_GRACE_MS);
       return s;
     },
     list(accountId: string, script: string): Array<TailSession & { secret: string }> {
@@ -108,7 +125,7 @@ export function createTailHub(deps: TailHubDeps) {
         for (const s of targets) {
           for (const [ws, clientIp] of s.sockets) {
             if (!s.filters.every((f) => passes(f, item, { versionId, clientIp, random }))) continue;
-            if (ws.readyState !== ws.OPEN || ws.bufferedAmount > MAX_BUFFERED_BYTES) continue;
+            if (!ws.open || ws.buffered() > MAX_BUFFERED_BYTES) continue;
             text ??= JSON.stringify(tailMessage(item, script, version));
             ws.send(text);
           }
@@ -122,22 +139,25 @@ export function createTailHub(deps: TailHubDeps) {
       const s = m ? sessions.get(m[1]!) : undefined;
       if (!s || s.expiresAt <= now() || !sameSecret(url.searchParams.get("key") ?? "", s.secret)) return refuse(socket, "404 Not Found");
       const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
-      if (!offered.includes(TAIL_PROTOCOL)) return refuse(socket, "400 Bad Request");
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        if (!sessions.has(s.id)) return ws.close(1000, "tail deleted");
-        s.sockets.set(ws, req.socket.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1");
-        // The client's only message is `{"debug": bool}`; debug mode is not emulated.
-        ws.on("message", () => {});
-        ws.on("close", () => s.sockets.delete(ws));
-        ws.on("error", () => s.sockets.delete(ws));
+      const key = req.headers["sec-websocket-key"];
+      if (!offered.includes(TAIL_PROTOCOL) || typeof key !== "string" || !/^[A-Za-z0-9+/]{22}==$/.test(key) || req.headers["upgrade"]?.toLowerCase() !== "websocket") {
+        return refuse(socket, "400 Bad Request");
+      }
+      const ws = acceptTailSocket(req, socket, head, TAIL_PROTOCOL);
+      s.sockets.set(ws, req.socket.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1");
+      sockets.add(ws);
+      ws.onClose(() => {
+        s.sockets.delete(ws);
+        sockets.delete(ws);
+        if (s.sockets.size === 0) reapLater(s, ORPHAN_GRACE_MS);
       });
     },
     close(): void {
       if (sweeper) clearInterval(sweeper);
       sweeper = undefined;
-      for (const s of sessions.values()) for (const ws of s.sockets.keys()) ws.terminate();
+      for (const ws of sockets) ws.terminate();
+      sockets.clear();
       sessions.clear();
-      wss.close();
     },
   };
 }
