@@ -16,6 +16,36 @@ const SERVING_SAMPLES = 20;
 const SERVING_TIMEOUT_MS = 15_000;
 const LOAD = { connections: 32, durationSec: 5, warmupSec: 1 };
 
+/** A second edge, the same but with invocation counting off: the baseline of the counting cost. */
+async function uncountedEdge(ctx: BenchContext): Promise<LocalEdge> {
+  const { edge } = await ctx.shared(
+    "local-edge-uncounted",
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), "cbo-bench-edge-uncounted-"));
+      return { edge: await startLocalEdge({ dataDir, regions: ["eu"], analytics: false }), dataDir };
+    },
+    async ({ edge, dataDir }) => {
+      await edge.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  );
+  return edge;
+}
+
+/** Requests the edge counted for a script (GraphQL workersInvocationsAdaptive, as the orchestrator reads it). */
+async function countedRequests(edge: LocalEdge, script: string): Promise<number> {
+  const query = `query($acct: string!, $script: string!) { viewer { accounts(filter: {accountTag: $acct}) {
+    workersInvocationsAdaptive(limit: 1, filter: {scriptName: $script}) { sum { requests } } } } }`;
+  const res = await fetch(`${edge.apiUrl}/graphql`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${edge.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ query, variables: { acct: edge.regions[0]!.accountId, script } }),
+  });
+  const body = (await res.json()) as { data?: { viewer: { accounts: Array<{ workersInvocationsAdaptive: Array<{ sum: { requests: number } }> }> } }; errors: unknown };
+  if (!res.ok || !body.data) throw new Error(`GraphQL answered ${res.status}: ${JSON.stringify(body.errors)}`);
+  return body.data.viewer.accounts[0]!.workersInvocationsAdaptive[0]?.sum.requests ?? 0;
+}
+
 async function sharedEdge(ctx: BenchContext): Promise<LocalEdge> {
   const { edge } = await ctx.shared(
     "local-edge",
@@ -153,6 +183,40 @@ const stats = (samples: number[]) => ({
 // --- benchmarks -------------------------------------------------------------------------------------
 
 export const benchmarks: Benchmark[] = [
+  {
+    // The cost of counting every invocation (issue 15): the same trivial Worker on an edge that
+    // counts and on one that does not, alternated so that drift hits both alike; best of each.
+    name: "edge.rps_counting_ratio",
+    async run(ctx) {
+      const counted = await sharedEdge(ctx);
+      const uncounted = await uncountedEdge(ctx);
+      const script = "bench-counting";
+      for (const edge of [counted, uncounted]) {
+        await createScript(edge, script, TRIVIAL_WORKER);
+        await waitForBody(edge.regions[0]!.port, hostOf(script), "ok", performance.now());
+      }
+      const target = (edge: LocalEdge) => ({ url: `http://127.0.0.1:${edge.regions[0]!.port}/`, host: hostOf(script) });
+      const runs: Record<"counting" | "without", LoadResult[]> = { counting: [], without: [] };
+      for (let lap = 0; lap < 3; lap++) {
+        for (const key of lap % 2 === 0 ? (["counting", "without"] as const) : (["without", "counting"] as const)) {
+          runs[key].push(await measureLoad({ ...LOAD, ...target(key === "counting" ? counted : uncounted), expectBody: "ok" }));
+          ctx.log(`${key}: ${runs[key].at(-1)!.rps.toFixed(0)} req/s`);
+        }
+      }
+      const best = (r: LoadResult[]) => r.reduce((a, b) => (b.rps > a.rps ? b : a));
+      // The counts are real: at least every 2xx the load generator saw (its warm-up adds more).
+      const served = runs.counting.reduce((n, r) => n + r.ok, 0);
+      const requests = await countedRequests(counted, script);
+      if (requests < served) throw new Error(`the edge counted ${requests} requests but served at least ${served}`);
+      const method = { connections: LOAD.connections, duration_sec: LOAD.durationSec, laps: 3 };
+      const detail = (r: LoadResult[]) => ({ ...method, runs: r.map((x) => round(x.rps, 1)), latency_p50_ms: best(r).latencyP50Ms, latency_p99_ms: best(r).latencyP99Ms });
+      return [
+        atLeast("edge.rps_counting_ratio", best(runs.counting).rps / best(runs.without).rps, "ratio", 0.95, { ...method, counted_requests: requests, served_2xx: served }),
+        info("edge.rps_counting", best(runs.counting).rps, "req/s", detail(runs.counting)),
+        info("edge.rps_without_counting", best(runs.without).rps, "req/s", detail(runs.without)),
+      ];
+    },
+  },
   {
     name: "edge.deploy_roundtrip",
     async run(ctx) {

@@ -27,7 +27,7 @@ import { workerSource } from "./support/worker-source.ts";
 const KIT_DIR_NAME = "clawdbot-orchestrator-kit";
 const RECORDER = fileURLToPath(new URL("./support/record-loads.ts", import.meta.url));
 /** Never in a Cloudflare-only production install, never loaded by its daemon. */
-const LOCAL_EDGE_ONLY = ["miniflare", "workerd", "@cloudflare/workerd-linux-64", "undici", "sharp", "youch"];
+const LOCAL_EDGE_ONLY = ["miniflare", "workerd", "@cloudflare/workerd-linux-64", "undici", "sharp", "youch", "graphql"];
 const DEV_ONLY = ["node", "cloudflare", "wrangler", "vitest", "typescript", "pm2", "playwright-core"];
 
 describe("a Cloudflare-only production install from the kit", () => {

@@ -18,7 +18,7 @@ import { createFaults } from "./faults.ts";
 import { createOps } from "./api/operations.ts";
 import { createApiApp } from "./api/app.ts";
 import { buildTable, createControlHandler } from "./runtime/control.ts";
-import { startRegionRuntime, type RegionRuntime } from "./runtime/region-runtime.ts";
+import { regionCf, startRegionRuntime, type RegionRuntime } from "./runtime/region-runtime.ts";
 import { createTunnelRoutes } from "./runtime/tunnel-routes.ts";
 import { createD1Store } from "./state/d1.ts";
 import { createR2Store } from "./state/r2.ts";
@@ -28,12 +28,17 @@ import { createDataBindingCheck } from "./api/data-bindings-check.ts";
 import { createDataControl } from "./runtime/control-data.ts";
 import { createQueueDispatcher } from "./runtime/queue-dispatcher.ts";
 import { createCronScheduler } from "./cron/scheduler.ts";
+import { createInvocationStore } from "./state/invocations.ts";
+import { createAnalyticsCollector } from "./runtime/analytics-collector.ts";
+import { createTailHub } from "./tail/hub.ts";
+import { TailPostSchema } from "./tail/trace.ts";
 import type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
 
 export type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
 export const DEFAULT_REGIONS = ["eu", "us", "ap"];
 const REGION_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const MAX_PORT = 65_535;
+const DAY_MS = 86_400_000;
 
 function loadOrCreateToken(dataDir: string): string {
   const file = join(dataDir, "token");
@@ -63,6 +68,10 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     if (!REGION_NAME.test(r)) throw new CboError("ERR_VALIDATION", `Region name "${r}" is not valid: use lowercase letters, digits and dashes, starting with a letter.`);
   }
   if (new Set(regionNames).size !== regionNames.length) throw new CboError("ERR_VALIDATION", "Region names must be unique.");
+  const retentionDays = opts.analyticsRetentionDays ?? 7;
+  if (!(retentionDays > 0 && retentionDays <= 90)) {
+    throw new CboError("ERR_VALIDATION", `analyticsRetentionDays must be more than 0 and at most 90 (Cloudflare keeps Workers metrics for three months), not ${retentionDays}.`);
+  }
   // Regions take the ports right after the API's (unless given); the last must still be a port.
   const lastPort = (opts.port ?? 0) + regionNames.length;
   if (opts.port && lastPort > MAX_PORT && regionNames.some((r) => opts.regionPorts?.[r] === undefined)) {
@@ -86,6 +95,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   const d1 = createD1Store(db);
   const r2 = createR2Store(db, join(opts.dataDir, "r2"));
   const queues = createQueueStore(db);
+  const invocations = createInvocationStore(db);
   const d1Pool = createD1Pool(join(opts.dataDir, "d1"), (id) => {
     const region = accounts.get(d1.byId(id)?.account_id ?? "")?.region ?? "";
     return ({ eu: "WEUR", us: "ENAM", ap: "APAC" } as Record<string, string>)[region] ?? "WNAM";
@@ -104,6 +114,19 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   const pushChains = new Map<string, Promise<void>>();
   const requestCounts = new Map<string, number>();
 
+  const tails = createTailHub({
+    changed: (accountId) => pushRegion(accounts.get(accountId)?.region ?? ""),
+    version: (id) => {
+      const annotations = scripts.getVersion(id)?.annotations ?? {};
+      const tag = annotations["workers/tag"];
+      const message = annotations["workers/message"];
+      return { id, ...(tag ? { tag } : {}), ...(message ? { message } : {}) };
+    },
+    log,
+  });
+  const tableOf = (region: string, account: { id: string; subdomain: string }) =>
+    buildTable(scripts, account.id, faults.get(region), account.subdomain, stores, { tailed: tails.tailedScripts(account.id), analytics: opts.analytics !== false });
+
   /** Pushes the region's current table; chained per region so tables never arrive out of order. */
   const pushRegion = (region: string): Promise<void> => {
     const runtime = runtimes.get(region);
@@ -111,10 +134,19 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     if (!runtime || !account) return Promise.resolve();
     const next = (pushChains.get(region) ?? Promise.resolve())
       .catch(() => {})
-      .then(() => runtime.push(buildTable(scripts, account.id, faults.get(region), account.subdomain, stores)));
+      .then(() => runtime.push(tableOf(region, account)));
     pushChains.set(region, next);
     return next;
   };
+  const collector = createAnalyticsCollector({
+    store: invocations,
+    drainers: () => [...runtimes].flatMap(([region, runtime]) => {
+      const account = accounts.byRegion(region);
+      return account ? [{ accountId: account.id, drain: () => runtime.drainAnalytics() }] : [];
+    }),
+    retentionMs: retentionDays * DAY_MS,
+    log,
+  });
   const notify = async (accountId: string) => {
     const a = accounts.get(accountId);
     if (a) await pushRegion(a.region);
@@ -162,9 +194,16 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     info: () => ({ regions: regionInfos }),
     countRequest: (id) => requestCounts.set(id, (requestCounts.get(id) ?? 0) + 1),
     data: { d1, d1Pool, r2, queues, queuesChanged: () => dispatcher.poke(), fire },
+    analytics: {
+      invocations, drain: (accountId) => collector.drain(accountId), retentionMs: retentionDays * DAY_MS,
+      coloCode: (region) => String(regionCf(region)["colo"]),
+    },
+    tails: { hub: tails, notify: (accountId) => pushRegion(accounts.get(accountId)?.region ?? "") },
   });
 
   const server = await listen(app, opts.port ?? 0);
+  // The only upgrades the API serves are tail sessions' WebSockets.
+  server.on("upgrade", (req, socket, head) => tails.upgrade(req, socket, head));
   const apiPort = (server.address() as AddressInfo).port;
   try {
     const started = await Promise.all(
@@ -177,7 +216,12 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
           log,
           persistDir: join(opts.dataDir, "workerd", region),
           control: createControlHandler({
-            accountId: account.id, scripts, kv, stores, table: () => buildTable(scripts, account.id, faults.get(region), account.subdomain, stores),
+            accountId: account.id, scripts, kv, stores, table: () => tableOf(region, account),
+            tail: (body) => {
+              const parsed = TailPostSchema.safeParse(body);
+              if (parsed.success) tails.publish(account.id, parsed.data.script, parsed.data.versionId, parsed.data.events);
+              else log(`local-edge: a traced invocation the edge cannot read: ${parsed.error.issues[0]?.message}`);
+            },
             // Tunnel hostnames are global, like DNS: any account's tunnel routes any region's Workers.
             tunnelRoute: createTunnelRoutes(() => accounts.list().flatMap((a) => tunnels.list(a.id))),
             data: createDataControl({ accountId: account.id, d1, d1Pool, r2, queues, queued: () => dispatcher.poke() }),
@@ -193,6 +237,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     regionInfos = started;
   } catch (e) {
     await Promise.all([...runtimes.values()].map((r) => r.dispose().catch(() => {})));
+    tails.close();
     server.close();
     d1Pool.closeAll();
     db.close();
@@ -202,6 +247,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   // Messages queued before a restart are delivered now; crons fire from the next minute on.
   dispatcher.poke();
   if (opts.crons) crons.start();
+  collector.start();
 
   const apiUrl = `http://127.0.0.1:${apiPort}/client/v4`;
   const adminUrl = `http://127.0.0.1:${apiPort}/__edge`;
@@ -231,6 +277,9 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
       closed = true;
       crons.stop();
       await dispatcher.stop();
+      // What the routers counted since the last drain is kept, and tail clients see a clean end.
+      await collector.stop();
+      tails.close();
       // Let routing-table pushes in flight land before workerd goes away.
       await Promise.all([...pushChains.values()].map((p) => p.catch(() => {})));
       await new Promise<void>((resolve) => {

@@ -9,6 +9,8 @@ export const FaultSchema = z
     latencyMs: z.number().int().min(0).max(60_000).optional(),
     /** Share (0..1) of Worker requests answered 500 instead of reaching the Worker. */
     errorRate: z.number().min(0).max(1).optional(),
+    /** GraphQL analytics of the region's account show a minute only this long after it ends (Cloudflare's lag). */
+    analyticsLagSec: z.number().int().min(0).max(3600).optional(),
     /** API calls of the region's account beyond `limit` per `windowSec` get 429, code 971. */
     rateLimit: z
       .object({ limit: z.number().int().min(0), windowSec: z.number().int().min(1).max(3600) })
@@ -44,6 +46,13 @@ export type LocalEdgeOptions = {
   token?: string;
   /** Fire due cron triggers of live Workers while the edge runs (default off; `cbo edge` turns it on). */
   crons?: boolean;
+  /**
+   * Count every Worker invocation for the GraphQL Analytics API (default on). Off, the routers
+   * count nothing and GraphQL answers no rows; `wrangler tail` works either way.
+   */
+  analytics?: boolean;
+  /** How long invocation counts are kept, in days (default 7); older minutes are pruned and refused. */
+  analyticsRetentionDays?: number;
 };
 
 export type LocalEdge = {

@@ -12,12 +12,14 @@ describe("the kit's package.json", () => {
     expect(kitPackageJson(product, { localEdge: true })).toBe(product);
   });
 
-  it("lists Miniflare as a dev dependency, same version, when every target is on Cloudflare; nothing else changes", () => {
+  it("lists the local edge's packages (Miniflare, graphql) as dev dependencies, same versions, when every target is on Cloudflare; nothing else changes", () => {
     const before = JSON.parse(product) as Pkg;
     const after = JSON.parse(kitPackageJson(product, { localEdge: false })) as Pkg;
-    expect(after.dependencies.miniflare).toBeUndefined();
-    expect(after.devDependencies.miniflare).toBe(before.dependencies.miniflare);
-    const { miniflare: _moved, ...rest } = before.dependencies;
+    for (const name of ["miniflare", "graphql"]) {
+      expect(after.dependencies[name]).toBeUndefined();
+      expect(after.devDependencies[name]).toBe(before.dependencies[name]);
+    }
+    const { miniflare: _moved, graphql: _moved2, ...rest } = before.dependencies;
     expect(after.dependencies).toEqual(rest);
     expect(Object.keys(after.devDependencies)).toEqual(Object.keys(after.devDependencies).sort());
     expect({ ...after, dependencies: undefined, devDependencies: undefined }).toEqual({ ...before, dependencies: undefined, devDependencies: undefined });

@@ -1,5 +1,5 @@
 // The kit's package.json: the product's, except that a kit whose targets are all on Cloudflare
-// lists the local edge's packages (Miniflare, and workerd through it) as dev dependencies, so that
+// lists the local edge's packages (Miniflare, and workerd through it; graphql for its analytics API) as dev dependencies, so that
 // the kit's `npm ci --omit=dev` leaves them out (about 200 MB, and never loaded by `cbo daemon`).
 //
 // Why this and not an npm flag: wrangler (a dev dependency) depends on Miniflare too, so npm marks
@@ -13,7 +13,7 @@ import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 
 /** Packages only the local edge (src/local-edge) needs at run time. */
-export const LOCAL_EDGE_PACKAGES = ["miniflare"];
+export const LOCAL_EDGE_PACKAGES = ["miniflare", "graphql"];
 
 const PackageJsonSchema = z.looseObject({
   dependencies: z.record(z.string(), z.string()).optional(),

@@ -1,6 +1,6 @@
 // Runs the project's pinned real wrangler against the local edge, in a throwaway project
 // directory, with a sealed environment: no metrics, no update check, no user config, no prompts.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,17 @@ export type WranglerVersion = keyof typeof WRANGLER_VERSIONS;
 
 export type WranglerRun = { args: string[]; code: number; stdout: string; stderr: string; timedOut: boolean };
 
+/** A wrangler command that keeps running (`wrangler tail`): its output so far, and its exit. */
+export type WranglerProcess = {
+  args: string[];
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or -1 when killed by a signal). */
+  exited: Promise<number>;
+  /** Sends a signal (Ctrl-C is SIGINT). */
+  signal(sig: NodeJS.Signals): void;
+};
+
 export type WranglerProject = {
   dir: string;
   /** Rewrites wrangler.jsonc. */
@@ -21,6 +32,8 @@ export type WranglerProject = {
   writeSource(source: string): Promise<void>;
   writeFile(rel: string, content: string): Promise<void>;
   run(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<WranglerRun>;
+  /** Starts a long-running command; the caller ends it (a signal) and awaits `exited`. */
+  start(args: string[]): WranglerProcess;
   /** Runs and throws (with both streams) unless wrangler exits 0. */
   ok(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<WranglerRun>;
 };
@@ -83,8 +96,18 @@ export async function createWranglerProject(dir: string, edge: LocalEdge, accoun
       );
       child.stdin?.end(opts.input ?? "");
     });
+  const start = (args: string[]): WranglerProcess => {
+    const child = spawn(process.execPath, [wranglerBin, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+    return { args, stdout: () => out, stderr: () => err, exited, signal: (sig) => void child.kill(sig) };
+  };
   const project: WranglerProject = {
     dir,
+    start,
     async writeConfig(config) {
       await fs.writeFile(path.join(dir, "wrangler.jsonc"), `// written by the test\n${JSON.stringify(config, null, 2)}\n`);
     },

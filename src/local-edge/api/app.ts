@@ -33,6 +33,10 @@ import { assetsRoutes } from "./routes-assets.ts";
 import { durableObjectRoutes } from "./routes-durable-objects.ts";
 import { triggersRoutes } from "./routes-triggers.ts";
 import { zoneRoutes } from "./routes-zones.ts";
+import { graphqlRoutes, type GraphqlDeps } from "./routes-graphql.ts";
+import { tailRoutes } from "./routes-tails.ts";
+import type { TailHub } from "../tail/hub.ts";
+import { GraphqlError, graphqlErrorResponse } from "../graphql/errors.ts";
 
 export type ApiDeps = {
   token: string;
@@ -51,6 +55,10 @@ export type ApiDeps = {
   db: EdgeDb;
   /** D1, R2, queues and cron triggers. */
   data?: DataApiDeps;
+  /** The GraphQL Analytics API over the invocations the routers counted. */
+  analytics?: Omit<GraphqlDeps, "accounts" | "faults" | "countRequest">;
+  /** Tail sessions, and how to push an account's routing table when they change. */
+  tails?: { hub: TailHub; notify: (accountId: string) => Promise<void> };
 };
 
 export type DataApiDeps = {
@@ -63,6 +71,9 @@ export type DataApiDeps = {
   /** Fires a scheduled event on a Worker's live version in a region. */
   fire: (region: string, script: string, cron: string, scheduledTime: number) => Promise<EventOutcome>;
 };
+
+/** GraphQL answers in its own shape, auth errors included (graphql/errors.ts). */
+const GRAPHQL_PATH = "/client/v4/graphql";
 
 /** Asset uploads carry the upload session's JWT instead of the API token (routes-assets.ts checks it). */
 const ASSET_UPLOAD_PATH = /^\/client\/v4\/accounts\/[^/]+\/workers\/assets\/upload(\/[^/]+)?$/;
@@ -94,7 +105,10 @@ export function createApiApp(deps: ApiDeps) {
 
   app.use("/client/v4/*", async (c, next) => {
     if (ASSET_UPLOAD_PATH.test(c.req.path)) return next();
-    if (!authorized((n) => c.req.header(n))) throw new CfApiError(401, CF_CODES.AUTH, "Authentication error");
+    if (!authorized((n) => c.req.header(n))) {
+      if (c.req.path === GRAPHQL_PATH) return graphqlErrorResponse(new GraphqlError("Unauthorized", 401));
+      throw new CfApiError(401, CF_CODES.AUTH, "Authentication error");
+    }
     await next();
   });
   app.use("/__edge/*", async (c, next) => {
@@ -140,6 +154,10 @@ export function createApiApp(deps: ApiDeps) {
   app.route("/client/v4/accounts/:acct", durableObjectRoutes(deps));
   app.route("/client/v4/accounts/:acct", triggersRoutes(deps));
   app.route("/client/v4", zoneRoutes(deps));
+  if (deps.analytics) {
+    app.route("/client/v4", graphqlRoutes({ ...deps.analytics, accounts: deps.accounts, faults: deps.faults, countRequest: deps.countRequest }));
+  }
+  if (deps.tails) app.route("/client/v4/accounts/:acct", tailRoutes({ scripts: deps.scripts, tails: deps.tails.hub, notify: deps.tails.notify }));
   if (deps.data) {
     const transfers = createD1Transfers();
     app.route("/", d1TransferRoutes(transfers));

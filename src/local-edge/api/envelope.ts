@@ -71,6 +71,10 @@ export const CF_CODES = {
   UNAVAILABLE: 10503,
   /** (ours) a bug in the local edge: it answers in the envelope rather than crash. */
   INTERNAL: 10500,
+  /** (ours) an eleventh tail session on one Worker (Cloudflare allows 10 viewers); status 429. */
+  TOO_MANY_TAILS: 10242,
+  /** (ours) no tail session with that id on this Worker. */
+  TAIL_NOT_FOUND: 10243,
 
   // --- D1, R2, Queues, crons (CLOUDFLARE-API-FLEET.md §11, §12) ---
   /** (real) D1 database not found (HTTP 404; wrangler branches on the status and the code). */

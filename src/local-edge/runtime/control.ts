@@ -17,6 +17,10 @@ export type RouterTable = {
   previewsOff?: string[];
   namespaces?: Record<string, { script: string; class: string }>;
   assets?: Record<string, true>;
+  /** Scripts with a tail session open. */
+  tails?: Record<string, true>;
+  /** `false`: the router counts no invocations. */
+  analytics?: boolean;
 };
 
 export type ControlDeps = {
@@ -29,16 +33,23 @@ export type ControlDeps = {
   tunnelRoute?: (host: string, path: string) => TunnelRoute | undefined;
   /** D1/R2/queue bindings (control-data.ts). */
   data?: (request: Request) => Promise<Response | undefined>;
+  /** Traced invocations from the router's tail Worker (unchecked JSON: the receiver validates). */
+  tail?: (body: unknown) => void;
 };
 
 const DATA_PATHS = new Set(["d1", "r2", "queue"]);
 
 const json = (v: unknown, status = 200) => new Response(JSON.stringify(v), { status, headers: { "content-type": "application/json" } });
 
-export function buildTable(scripts: ScriptStore, accountId: string, fault: Fault, subdomain: string, stores?: WorkerStores): RouterTable {
+/** What the table carries besides the account's Workers: observability switches. */
+export type TableExtras = { tailed?: string[]; analytics?: boolean };
+
+export function buildTable(scripts: ScriptStore, accountId: string, fault: Fault, subdomain: string, stores?: WorkerStores, extras: TableExtras = {}): RouterTable {
   const out: RouterTable["scripts"] = {};
   for (const d of scripts.liveDeployments(accountId)) out[d.script] = d.versions;
   const table: RouterTable = { scripts: out, fault: { outage: fault.outage, latencyMs: fault.latencyMs, errorRate: fault.errorRate }, subdomain };
+  if (extras.tailed?.length) table.tails = Object.fromEntries(extras.tailed.map((s) => [s, true as const]));
+  if (extras.analytics === false) table.analytics = false;
   if (!stores) return table;
   // Only what differs from a plain Worker goes in, so the table of a plain fleet stays small.
   const all = scripts.list(accountId);
@@ -68,6 +79,10 @@ export function createControlHandler(deps: ControlDeps) {
     const parts = url.pathname.split("/").filter(Boolean);
     try {
       if (parts[0] === "table") return json(deps.table());
+      if (parts[0] === "tail" && request.method === "POST") {
+        deps.tail?.(await request.json());
+        return new Response(null, { status: 204 });
+      }
       if (deps.data && DATA_PATHS.has(parts[0] ?? "")) {
         const answer = await deps.data(request);
         if (answer) return answer;

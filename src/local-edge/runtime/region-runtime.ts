@@ -38,7 +38,7 @@ const loadRouterCode = () => bundleWorkerFile("router.worker.ts");
 const loadShimCode = () => bundleWorkerFile("env-shim/shim.ts");
 
 /** What `request.cf` says in a region, loosely like the colo a request would land on. */
-function regionCf(region: string): Record<string, unknown> {
+export function regionCf(region: string): Record<string, unknown> {
   const known: Record<string, Record<string, string>> = {
     eu: { colo: "FRA", country: "DE", continent: "EU", timezone: "Europe/Berlin" },
     us: { colo: "IAD", country: "US", continent: "NA", timezone: "America/New_York" },
@@ -78,6 +78,8 @@ export type RegionRuntime = {
   push(table: RouterTable): Promise<void>;
   /** Delivers an event the edge starts (a queue batch, a scheduled event) to a Worker (workers/events.ts). */
   event(request: EventRequest): Promise<EventOutcome>;
+  /** What the router counted since the last drain (workers/invocation-counter.ts); unchecked JSON. */
+  drainAnalytics(): Promise<unknown>;
   dispose(): Promise<void>;
 };
 
@@ -171,6 +173,11 @@ export async function startRegionRuntime(opts: {
       });
       if (!res.ok) throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused an event (${res.status}).`);
       return (await res.json()) as EventOutcome;
+    },
+    async drainAnalytics() {
+      const res = await fetch(new URL("/__cbo/analytics", url), { method: "POST", headers: { "x-cbo-admin": adminSecret } });
+      if (!res.ok) throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused to hand over its invocation counts (${res.status}).`);
+      return await res.json();
     },
     dispose: () => mf.dispose(),
   };

@@ -123,6 +123,16 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX queue_messages_ready ON queue_messages (queue_id, visible_ms);
   `,
+  // 4: Workers invocation analytics (GraphQL workersInvocationsAdaptive): one row per account,
+  // minute, script, version and invocation status, with the wall-time histogram for quantiles
+  `
+  CREATE TABLE invocation_minutes (
+    account_id TEXT NOT NULL, minute INTEGER NOT NULL, script TEXT NOT NULL, version_id TEXT NOT NULL,
+    status TEXT NOT NULL, requests INTEGER NOT NULL, subrequests INTEGER NOT NULL,
+    wall_ms REAL NOT NULL, wall_hist TEXT NOT NULL,
+    PRIMARY KEY (account_id, minute, script, version_id, status)
+  );
+  `,
 ];
 
 export type EdgeDb = DatabaseSync;

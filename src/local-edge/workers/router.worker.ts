@@ -5,6 +5,10 @@
 //
 // Request path: Host -> script name -> version (override header, else weighted random over the
 // live deployment's percentages) -> loaded isolate of that version.
+// Every invocation it hands to a Worker (fetch, service-binding RPC, queue batch, scheduled event)
+// is counted in memory by script, version, minute and status (invocation-counter.ts); the edge
+// drains the counts in batches. A script with a tail session open has its versions loaded with a
+// tail Worker (tail-sink.ts) under a second cache key, so only tailed Workers pay for tracing.
 // Bindings of a version: plain/json/secret values; KV as an RPC stub (KvBinding) reading the
 // edge's own store; service bindings as an RPC stub (ServiceBinding) that routes like this router.
 // A version's outbound fetch() goes through TunnelOutbound, which plays Cloudflare Tunnel for the
@@ -23,11 +27,13 @@ import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
 import type { ShimDescriptor } from "./env-shim/shim.ts";
 import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
+import { countInvocation, countSubrequest, drainCells, statusOfError, statusOfOutcome, type InvocationStatus } from "./invocation-counter.ts";
 
 export { DoHost, DoGateway } from "./durable-objects.ts";
 export { AssetsBinding } from "./assets.ts";
 export { RateLimitBinding, AnalyticsSink } from "./local-bindings.ts";
 export { D1Binding, R2Binding, QueueBinding } from "./data-bindings.ts";
+export { TailSink } from "./tail-sink.ts";
 
 type Fault = { outage?: boolean; latencyMs?: number; errorRate?: number };
 type Table = {
@@ -44,6 +50,10 @@ type Table = {
   namespaces?: Record<string, { script: string; class: string }>;
   /** Live versions that carry static assets. */
   assets?: Record<string, true>;
+  /** Scripts with a tail session open: their versions load with the tail Worker attached. */
+  tails?: Record<string, true>;
+  /** `false`: count nothing (the edge was started with analytics off). */
+  analytics?: boolean;
 };
 type Binding = { type: string; name: string; [k: string]: unknown };
 type VersionSpec = {
@@ -114,7 +124,7 @@ function withRpc(date: string, flags: string[]): string[] {
   return date >= "2024-04-03" || flags.includes("rpc") || flags.includes("no_rpc") ? flags : [...flags, "rpc"];
 }
 
-async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unknown> {
+async function loadVersion(env: Env, ctx: Ctx, versionId: string, tailed = false): Promise<unknown> {
   const res = await env.CONTROL.fetch(`http://control/version/${versionId}`);
   if (!res.ok) throw new Error(`version ${versionId} could not be loaded (${res.status})`);
   const spec = (await res.json()) as VersionSpec;
@@ -157,9 +167,20 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string): Promise<unkno
     mainModule,
     modules,
     env: workerEnv,
-    globalOutbound: ctx.exports.TunnelOutbound!({ props: {} }) as Fetcher,
+    // Its fetch() calls are the version's subrequests (counted by TunnelOutbound).
+    globalOutbound: ctx.exports.TunnelOutbound!({ props: { script: spec.script, versionId } }) as Fetcher,
+    ...(tailed ? { tails: [ctx.exports.TailSink!({ props: { script: spec.script, versionId } })] } : {}),
     ...(limits && Object.keys(limits).length > 0 ? { limits } : {}),
   };
+}
+
+/**
+ * The loaded Worker of a version, for invocations the router counts. While the script has a tail
+ * session open the version runs in a second isolate, loaded with the tail Worker.
+ */
+function workerStub(env: Env, ctx: Ctx, t: Table, script: string, versionId: string) {
+  const tailed = t.tails?.[script] === true;
+  return env.LOADER.get(tailed ? `${versionId}+tail` : versionId, () => loadVersion(env, ctx, versionId, tailed));
 }
 
 configureDurableObjects({
@@ -177,14 +198,20 @@ async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, pr
   const versionId = chooseVersion(entries, { override, random: Math.random(), ...(preview ? { preview } : {}) });
   if (!versionId) return new Response(`No live version of "${script}" starts with ${preview}.`, { status: 404 });
   const runWorker = async () => {
+    // Wall time as the router sees it: until the response headers (workerd's clock moves on I/O).
+    const start = Date.now();
+    let status: InvocationStatus = "success";
     try {
-      const stub = env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId));
+      const stub = workerStub(env, ctx, t, script, versionId);
       const withCf = request.cf ? request : new Request(request, { cf: env.CF } as RequestInit);
       return await stub.getEntrypoint(entrypoint).fetch(withCf);
     } catch (e) {
+      status = statusOfError(e);
       return new Response(`Error 1101: Worker threw exception (${script}@${versionId}): ${e instanceof Error ? e.message : String(e)}`, {
         status: 500,
       });
+    } finally {
+      if (t.analytics !== false) countInvocation(script, versionId, start, Date.now() - start, status);
     }
   };
   return t.assets?.[versionId] ? serveWithAssets(env, versionId, request, runWorker) : runWorker();
@@ -192,10 +219,31 @@ async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, pr
 
 /** The live version's default entrypoint for a queue batch or scheduled event (chosen by percentage). */
 async function eventTarget(env: Env, ctx: Ctx, script: string): Promise<EventTarget | undefined> {
-  const entries = (await getTable(env)).scripts[script];
+  const t = await getTable(env);
+  const entries = t.scripts[script];
   if (!entries || entries.length === 0) return undefined;
   const versionId = chooseVersion(entries, { random: Math.random() })!;
-  return env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId)).getEntrypoint() as unknown as EventTarget;
+  const target = workerStub(env, ctx, t, script, versionId).getEntrypoint() as unknown as EventTarget;
+  if (t.analytics === false) return target;
+  // Crons and queue batches are invocations too; workerd reports their outcome in the result.
+  const counted = async <T>(run: () => Promise<T>): Promise<T> => {
+    const start = Date.now();
+    let status: InvocationStatus = "internalError";
+    try {
+      const result = await run();
+      status = statusOfOutcome((result as { outcome?: unknown } | undefined)?.outcome);
+      return result;
+    } catch (e) {
+      status = statusOfError(e);
+      throw e;
+    } finally {
+      countInvocation(script, versionId, start, Date.now() - start, status);
+    }
+  };
+  return {
+    queue: (queue, messages) => counted(() => target.queue(queue, messages)),
+    scheduled: (opts) => counted(() => target.scheduled(opts)),
+  };
 }
 
 export class KvBinding extends WorkerEntrypoint<Env> {
@@ -259,6 +307,8 @@ export class KvBinding extends WorkerEntrypoint<Env> {
  */
 export class TunnelOutbound extends WorkerEntrypoint<Env> {
   override async fetch(request: Request): Promise<Response> {
+    const props = (this.ctx as unknown as { props: { script?: string; versionId?: string } }).props;
+    if (props.script !== undefined && props.versionId !== undefined && table?.analytics !== false) countSubrequest(props.script, props.versionId, Date.now());
     const url = new URL(request.url);
     if (!mayBeTunnelHost(url.host)) return fetch(request);
     const lookup = await this.env.CONTROL.fetch(`http://control/tunnel?${new URLSearchParams({ host: url.host, path: url.pathname })}`);
@@ -287,12 +337,22 @@ type ServiceProps = { script: string; entrypoint?: string };
 
 /** An RPC call over a service binding: the target's live version (weighted), its named or default entrypoint. */
 async function callService(env: Env, ctx: Ctx, props: ServiceProps, method: string, args: unknown[]): Promise<unknown> {
-  const entries = (await getTable(env)).scripts[props.script];
+  const t = await getTable(env);
+  const entries = t.scripts[props.script];
   if (!entries || entries.length === 0) throw new Error(`No Worker named "${props.script}" is deployed in this region.`);
   const versionId = chooseVersion(entries, { random: Math.random() })!;
-  const target = env.LOADER.get(versionId, () => loadVersion(env, ctx, versionId)).getEntrypoint(props.entrypoint) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  // Called as a method of the stub: anything else (fn.apply…) would itself be an RPC property.
-  return await target[method]!(...args);
+  const target = workerStub(env, ctx, t, props.script, versionId).getEntrypoint(props.entrypoint) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const start = Date.now();
+  let status: InvocationStatus = "success";
+  try {
+    // Called as a method of the stub: anything else (fn.apply…) would itself be an RPC property.
+    return await target[method]!(...args);
+  } catch (e) {
+    status = statusOfError(e);
+    throw e;
+  } finally {
+    if (t.analytics !== false) countInvocation(props.script, versionId, start, Date.now() - start, status);
+  }
 }
 
 /**
@@ -324,6 +384,10 @@ export default {
       if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
       table = (await request.json()) as Table;
       return new Response("ok");
+    }
+    if (url.pathname === "/__cbo/analytics" && request.method === "POST") {
+      if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
+      return Response.json({ cells: drainCells() });
     }
     if (url.pathname === "/__cbo/event" && request.method === "POST") {
       if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });

@@ -1,0 +1,68 @@
+// POST /client/v4/graphql: Cloudflare's GraphQL Analytics API for the Workers invocations the
+// edge counted (graphql/). The account named by `accountTag` gets the same treatment as its REST
+// calls: counted, its region's injected faults applied (outage 503, latency, rate limit 429), plus
+// `analyticsLagSec`, the delay before a minute shows. Before reading, the region's router hands
+// over what it counted, so an answer includes every request served before the query.
+import { Hono } from "hono";
+import { sleep } from "../../kit/backoff.ts";
+import type { AccountStore } from "../state/accounts.ts";
+import type { InvocationStore } from "../state/invocations.ts";
+import type { Faults } from "../faults.ts";
+import { GraphqlError, graphqlErrorResponse } from "../graphql/errors.ts";
+import { executeGraphql, GraphqlRequestSchema, type AccountResolver } from "../graphql/execute.ts";
+import { deeperThan } from "./json-body.ts";
+import { LIMITS } from "./limits.ts";
+
+export type GraphqlDeps = {
+  accounts: AccountStore;
+  faults: Faults;
+  countRequest: (accountId: string) => void;
+  invocations: InvocationStore;
+  /** Drains the account's router into the store. */
+  drain: (accountId: string) => Promise<void>;
+  retentionMs: number;
+  coloCode: (region: string) => string;
+};
+
+export function graphqlRoutes(deps: GraphqlDeps) {
+  const app = new Hono();
+  const resolve: AccountResolver = async (tag, path) => {
+    const account = deps.accounts.get(tag);
+    if (!account) throw new GraphqlError("not authorized for that account", 403, path);
+    deps.countRequest(account.id);
+    if (deps.faults.rateLimited(account.region) !== undefined) throw new GraphqlError("rate limiter budget depleted, try again after 5 minutes", 429, path);
+    const fault = deps.faults.get(account.region);
+    if (fault.latencyMs) await sleep(fault.latencyMs);
+    if (fault.outage) throw new GraphqlError("unable to execute query, please try again later", 503, path);
+    await deps.drain(account.id);
+    return {
+      coloCode: deps.coloCode(account.region),
+      rows: (q) => deps.invocations.rows({ ...q, accountId: account.id }),
+      now: Date.now(),
+      retentionMs: deps.retentionMs,
+      lagMs: (fault.analyticsLagSec ?? 0) * 1000,
+    };
+  };
+
+  app.post("/graphql", async (c) => {
+    try {
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        throw new GraphqlError('the request body must be JSON: {"query": "…", "variables": {…}}');
+      }
+      if (deeperThan(body, LIMITS.jsonDepth)) throw new GraphqlError(`the request body nests deeper than ${LIMITS.jsonDepth} levels`);
+      const req = GraphqlRequestSchema.safeParse(body);
+      if (!req.success) {
+        const i = req.error.issues[0]!;
+        throw new GraphqlError(`the request body's ${i.path.join(".") || "value"} is not valid: ${i.message}`);
+      }
+      return c.json(await executeGraphql(req.data, resolve));
+    } catch (e) {
+      if (e instanceof GraphqlError) return graphqlErrorResponse(e);
+      throw e;
+    }
+  });
+  return app;
+}
