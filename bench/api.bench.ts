@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { createApi, startApiServer } from "../src/api/index.ts";
-import { openSecurity } from "../src/api/security.ts";
+import { openSecurity } from "../src/security/open-security.ts";
 import { MasterKey } from "../src/vault/index.ts";
 import type { ResolvedSpec } from "../src/config/load.ts";
 import type { Engine } from "../src/deploy/types.ts";
@@ -70,7 +70,7 @@ async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
     const appendMs: number[] = [];
     for (let seq = -WARMUP_EVENTS; seq < EVENTS; seq++) {
       const t = performance.timeOrigin + performance.now();
-      store.events.append({ type: "health.changed", worker: "bench", target: "eu", data: { seq, t, from: "unknown", to: "healthy" } });
+      store.events.append({ type: "health.changed", worker: "bench", target: "eu", data: { seq, t, from: "unknown", to: "healthy", versionId: null, latencyMs: 1, detail: "HTTP 200" } });
       if (seq >= 0) appendMs.push(performance.timeOrigin + performance.now() - t);
       await sleep(SPACING_MS);
     }

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAuditLog, generateEd25519Signer, type NewAuditEntry } from "../src/audit/index.ts";
-import { verifyDatabase } from "../src/cli/audit-verify-db.ts";
+import { verifyDatabase } from "../src/cli/offline/audit-verify-db.ts";
 import { createStore } from "../src/store/index.ts";
 import { atLeast, atMost, info, median, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
 

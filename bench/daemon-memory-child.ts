@@ -4,7 +4,7 @@
 //   parent -> {snapshot: file}   child -> {snapshot: file} (a V8 heap snapshot written there)
 // Its stdout is cbo up's (--json: one line with apiUrl and adminTokenFile).
 import { writeHeapSnapshot } from "node:v8";
-import { upCommand } from "../src/cli/up-command.ts";
+import { upCommand } from "../src/cli/launchers/up-command.ts";
 
 const gc = (globalThis as { gc?: (o?: { type: "major"; execution: "sync" }) => void }).gc;
 if (!gc) throw new Error("run with --expose-gc");

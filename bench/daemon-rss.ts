@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startDaemon } from "../src/daemon.ts";
-import { NODE_FLAGS } from "../src/deploykit/facts.ts";
+import { NODE_FLAGS } from "../src/packaging/facts.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { repoRoot, sharedReleaseEdge, tempDir } from "./release-support.ts";
 import { atMost, info, round, type BenchContext, type BenchResult } from "./types.ts";

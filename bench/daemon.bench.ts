@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { NODE_FLAGS } from "../src/deploykit/facts.ts";
+import { NODE_FLAGS } from "../src/packaging/facts.ts";
 import { atMost, info, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
 
 const ROUNDS = 10;

@@ -7,26 +7,25 @@
 // backup schedule. close() stops them in reverse and signs a last checkpoint before the store closes.
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { CboError, isCboError } from "./kit/errors.ts";
+import { CboError } from "./kit/errors.ts";
 import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
 import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
-import type { Target } from "./config/schema.ts";
 import { createStore, type Store } from "./store/index.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
 import { listArchives } from "./backup/retention.ts";
-import type { Db } from "./store/db.ts";
-import { createCloudflareClient } from "./cloudflare/index.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
-import type { Engine, TargetRuntime } from "./deploy/types.ts";
-import { createEngine, vaultSecretSource } from "./deploy/index.ts";
+import type { Engine } from "./deploy/types.ts";
+import { buildTargets } from "./targets/index.ts";
+import { createDriftChecker, createEngine, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
 import { specSource } from "./config/watch.ts";
-import { createDriftChecker } from "./monitor/drift-checker.ts";
 import { createConfigSync, createHeartbeatSink, type ConfigSync, type HeartbeatSink } from "./sync/index.ts";
-import { generateKeyFile, loadMasterKey, type MasterKey } from "./vault/index.ts";
+import type { MasterKey } from "./vault/index.ts";
 import { completeKeyFileRotation } from "./vault/key-file-rotation.ts";
-import { API_VERSION, createApi, openSecurity, parseAllowedHosts, startApiServer, type DenialOptions, type OrchestratorKeyInfo, type RateLimitOptions, type Security } from "./api/index.ts";
+import { API_VERSION, createApi, parseAllowedHosts, startApiServer, type RateLimitOptions } from "./api/index.ts";
+import { openSecurity, type DenialOptions, type OrchestratorKeyInfo, type Security } from "./security/index.ts";
+import { configuredDaemonMasterKey, openDaemonMasterKey } from "./security/master-key.ts";
 import type { DaemonAdmin } from "./api/types.ts";
 import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
 
@@ -113,38 +112,6 @@ export type Daemon = {
   close(): Promise<void>;
 };
 
-function buildTargets(spec: ResolvedSpec, opts: DaemonOptions): Map<string, TargetRuntime> {
-  const map = new Map<string, TargetRuntime>();
-  for (const t of spec.targets) map.set(t.name, targetRuntime(t, opts));
-  return map;
-}
-
-function targetRuntime(t: Target, opts: DaemonOptions): TargetRuntime {
-  if (t.api === "local") {
-    const edge = opts.edge;
-    if (!edge) {
-      throw new CboError("ERR_VALIDATION", `Target "${t.name}" uses the local edge (api: local), but none is running.`, {
-        hint: "Start everything with `cbo up`, or point the target at Cloudflare (api: https://api.cloudflare.com/client/v4 with account_id).",
-      });
-    }
-    const region = edge.regions.find((r) => r.name === (t.region ?? t.name));
-    if (!region) {
-      throw new CboError("ERR_VALIDATION", `Target "${t.name}" names local region "${t.region ?? t.name}", which the local edge does not have (it has ${edge.regions.map((r) => r.name).join(", ")}).`, {
-        hint: "Set `region:` on the target to one of those, or start the edge with --regions.",
-      });
-    }
-    const client = createCloudflareClient({ baseUrl: edge.apiUrl, apiToken: edge.token, accountId: region.accountId });
-    return { name: t.name, accountId: region.accountId, client, endpoint: (worker) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${worker}.localhost` }) };
-  }
-  if (!opts.cloudflareToken) {
-    throw new CboError("ERR_VALIDATION", `Target "${t.name}" talks to ${t.api}, but no Cloudflare API token is set.`, { hint: "Set CLOUDFLARE_API_TOKEN for the daemon." });
-  }
-  const client = createCloudflareClient({ baseUrl: t.api, apiToken: opts.cloudflareToken, accountId: t.account_id! });
-  let subdomain: string | undefined;
-  void client.getSubdomain().then((s) => (subdomain = s), () => {});
-  return { name: t.name, accountId: t.account_id!, client, endpoint: (worker) => ({ url: `https://${worker}.${subdomain ?? "workers"}.workers.dev/` }) };
-}
-
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
   // Loopback only unless told otherwise: refused before anything is opened.
@@ -154,7 +121,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
   if (ensurePrivateDir(dataDir)) log(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);
-  const targets = buildTargets(spec, opts);
+  const targets = buildTargets(spec.targets, { edge: opts.edge, cloudflareToken: opts.cloudflareToken });
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
   const currentSpec = specSource(opts.configFile, spec, log);
   const dbFile = join(dataDir, "orchestrator.sqlite");
@@ -174,10 +141,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   try {
     // A WAL that a full disk kept from its checkpoint is folded in first, or the room it needs named.
     store.storage.settle();
-    const keyFile = configuredKeyFile(opts);
+    // Which master key opens the vault is decided in one place (src/security/master-key.ts).
+    const keyConfig = { env: opts.env ?? process.env, key: opts.masterKey, keyFile: opts.masterKeyFile, passphrase: opts.passphrase, fallbackKeyFile: opts.fallbackMasterKeyFile };
+    const configured = configuredDaemonMasterKey(keyConfig);
+    const keyFile = configured.kind === "file" ? configured.file : undefined;
     // A rotation interrupted between its commit and its rename is finished before the key is read.
     if (keyFile) completeKeyFileRotation(keyFile, store.db, log);
-    let masterKey = resolveMasterKey(opts, store.db, log);
+    let masterKey = openDaemonMasterKey(keyConfig, store.db, log);
     const startedAt = Date.now();
     // Signed checkpoints are public, but an older file left 0644 is tightened like the rest.
     if (opts.auditExport === undefined && existsSync(auditExport)) tighten(auditExport, 0o600);
@@ -364,51 +334,4 @@ function protectedPaths(opts: DaemonOptions, dataDir: string): string[] {
   const env = opts.env ?? process.env;
   const files = [opts.masterKeyFile, env.CBO_MASTER_KEY_FILE || undefined, opts.fallbackMasterKeyFile, opts.backup?.dir, ...(opts.protectedPaths ?? [])];
   return [dataDir, ...files.filter((f): f is string => f !== undefined).map((f) => resolve(f))];
-}
-
-/** The key file the master key is read from when it comes from one (what an online rotation rewrites). */
-function configuredKeyFile(opts: DaemonOptions): string | undefined {
-  if (opts.masterKey) return undefined;
-  const env = opts.env ?? process.env;
-  if (env.CBO_MASTER_KEY || opts.passphrase !== undefined) return undefined;
-  const file = opts.masterKeyFile ?? (env.CBO_MASTER_KEY_FILE || undefined) ?? opts.fallbackMasterKeyFile;
-  return file === undefined ? undefined : resolve(file);
-}
-
-/** The master key from the one configured source (see DaemonOptions); ERR_VALIDATION with a hint otherwise. */
-function vaultExists(db: Db): boolean {
-  const row = db.prepare("SELECT COUNT(*) AS n FROM vault_meta").get() as { n: number };
-  return Number(row.n) > 0;
-}
-
-function resolveMasterKey(opts: DaemonOptions, db: Db, log: (line: string) => void): MasterKey {
-  if (opts.masterKey) return opts.masterKey;
-  const env = opts.env ?? process.env;
-  const fromEnv = env.CBO_MASTER_KEY ? { CBO_MASTER_KEY: env.CBO_MASTER_KEY } : {};
-  const keyFile = opts.masterKeyFile ?? (env.CBO_MASTER_KEY_FILE || undefined);
-  const configured = "CBO_MASTER_KEY" in fromEnv || keyFile !== undefined || opts.passphrase !== undefined;
-  if (!configured && opts.fallbackMasterKeyFile) {
-    const file = resolve(opts.fallbackMasterKeyFile);
-    if (existsSync(file)) return loadMasterKey({ keyFile: file });
-    // A new key only for a new vault: a vault that exists (e.g. restored from a backup) was sealed
-    // with another key, and a fresh one would only leave a useless file behind.
-    if (vaultExists(db)) {
-      throw new CboError("ERR_VALIDATION", `This data directory holds a vault, but its master key is not configured (no ${file}).`, {
-        hint: "Give the key it was created with: CBO_MASTER_KEY, CBO_MASTER_KEY_FILE, or copy the key file to that path (mode 0600).",
-      });
-    }
-    const key = generateKeyFile(file);
-    log(`cbo: created master key file ${file} (mode 0600). Keep it apart from backups: without it the vault cannot be opened.`);
-    return key;
-  }
-  try {
-    return loadMasterKey({ env: fromEnv, ...(keyFile === undefined ? {} : { keyFile }), ...(opts.passphrase === undefined ? {} : { passphrase: opts.passphrase }), db });
-  } catch (e) {
-    if (isCboError(e) && e.code === "ERR_USAGE") {
-      throw new CboError("ERR_VALIDATION", `The daemon needs the vault's master key, and ${e.message}.`, {
-        hint: "Set CBO_MASTER_KEY (openssl rand -base64 32), or CBO_MASTER_KEY_FILE naming a 0600 file that holds it; `cbo up` creates <data>/master.key for local use.",
-      });
-    }
-    throw e;
-  }
 }

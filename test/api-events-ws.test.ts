@@ -29,8 +29,10 @@ async function until(check: () => boolean, timeoutMs = 10_000, what = "condition
   }
 }
 
+/** A health.changed payload as the monitor writes it; the tests tell events apart by their extra fields. */
+const health = { from: "unknown", to: "healthy", versionId: null, latencyMs: 1, detail: "HTTP 200" } as const;
 const append = (f: ApiFixture, n: number, data: Record<string, unknown> = {}, release?: string) =>
-  Array.from({ length: n }, (_, i) => f.store.events.append({ type: "health.changed", worker: "hello", target: "eu", data: { i, ...data }, ...(release ? { release_id: release } : {}) }));
+  Array.from({ length: n }, (_, i) => f.store.events.append({ type: "health.changed", worker: "hello", target: "eu", data: { ...health, i, ...data }, ...(release ? { release_id: release } : {}) }));
 
 describe("event stream", () => {
   let f: ApiFixture;
@@ -73,7 +75,7 @@ describe("event stream", () => {
     let reads = 0;
     f.store.events.list = (opts) => {
       const page = list(opts);
-      if (opts?.after !== undefined && opts.after >= after && reads++ < 20) f.store.events.append({ type: "health.changed", data: { racing: reads } });
+      if (opts?.after !== undefined && opts.after >= after && reads++ < 20) f.store.events.append({ type: "health.changed", data: { ...health, racing: reads } });
       return page;
     };
     try {

@@ -2,8 +2,7 @@
 // double (see test/support/api-fixtures.ts). Every refusal must leave the store as it was.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CboError } from "../src/kit/errors.ts";
-import { EventSchema } from "../src/store/events.ts";
-import { ReleaseSchema } from "../src/store/releases.ts";
+import { EventSchema, ReleaseSchema } from "../src/contract/index.ts";
 import { call, startApiFixture, type ApiFixture } from "./support/api-fixtures.ts";
 
 let f: ApiFixture;

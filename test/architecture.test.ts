@@ -20,17 +20,27 @@ type Rule = {
 };
 
 /**
- * The rule table. A layer is a top-level folder of src/ ("local-edge/workers" is a sub-layer with
- * its own rule: the longest matching prefix wins); "." is a file directly in src/. A layer may
- * always import its own files. A folder not listed here fails the test until it gets a rule.
+ * The rule table, lowest layers first. A layer is a top-level folder of src/; a sub-folder with a
+ * rule of its own ("local-edge/workers", "cli/commands") is a layer too (the longest matching
+ * prefix wins), and so is a single file named here ("cli/main.ts"); "." is a file directly in src/.
+ * A layer may always import its own files. A folder not listed here fails the test until it gets
+ * a rule.
  */
 const RULES: Record<string, Rule> = {
   // Runtime-neutral helpers, used in Node and inside Workers: Web-standard APIs and zod only.
   kit: { may: [], nodeBuiltins: false, packages: ["zod"] },
+  // What the API says, runtime-neutral (Node, the browser, a Worker): statuses, the typed event map,
+  // request and response schemas. Every layer above may use its vocabulary.
+  contract: { may: ["kit"], nodeBuiltins: false, packages: ["zod"] },
+  // The one daemon client (CLI, MCP server, dashboard): fetch and an injected socket, browser-safe.
+  client: { may: ["kit", "contract"], nodeBuiltins: false, packages: ["zod"] },
   config: { may: ["kit"] },
-  store: { may: ["kit", "config"] },
-  audit: { may: ["kit", "config", "store"] },
-  vault: { may: ["kit", "config", "store", "audit"] },
+  store: { may: ["kit", "contract", "config"] },
+  audit: { may: ["kit", "contract", "config", "store"] },
+  vault: { may: ["kit", "contract", "config", "store", "audit"] },
+  // The vault, audit log and signing key opened together, the audit trail, principals, and the one
+  // decision of which master key opens the vault.
+  security: { may: ["kit", "contract", "config", "store", "audit", "vault"] },
   cloudflare: { may: ["kit", "config"] },
   // Cloudflare's stand-in: it must not depend on our own Cloudflare client.
   "local-edge": { may: ["kit", "config", "local-edge/workers"] },
@@ -38,27 +48,44 @@ const RULES: Record<string, Rule> = {
   "local-edge/workers": { may: ["kit"] },
   // Runs inside Workers: kit and its own files, no Node built-ins.
   edge: { may: ["kit"], nodeBuiltins: false },
+  // The target port: target types, building targets from the spec, the one reader of what a
+  // target serves, the one HTTP client for calling Workers, KV namespaces in a target's account.
+  targets: { may: ["kit", "config", "cloudflare"] },
   // Bundling the way wrangler does: a WorkerSource in, the modules of a version upload out.
   build: { may: ["kit", "config"] },
-  deploy: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "build"] },
+  deploy: { may: ["kit", "contract", "config", "store", "audit", "vault", "cloudflare", "build", "targets"] },
   // Encrypted, integrity-checked archives of the store, vault and audit; restore verifies the chain.
   backup: { may: ["kit", "config", "store", "audit", "vault"] },
-  // Probes and health: beside deploy, sharing its target types only.
-  monitor: { may: ["kit", "config", "store", "cloudflare"], typesFrom: ["deploy"] },
-  // Config sync and agent reports: beside deploy, using its bindings helpers and target types.
-  sync: { may: ["kit", "config", "store", "cloudflare", "deploy"] },
+  // Health only: probes of every Worker on every target, health transitions. It never imports the
+  // engine (not even its types): what it shares with deploy is the target port.
+  monitor: { may: ["kit", "contract", "config", "store", "targets"] },
+  // Config sync and agent reports: beside deploy, on the target port.
+  sync: { may: ["kit", "contract", "config", "store", "cloudflare", "targets"] },
   // The setup wizard's engine: steps, checks and files; `cbo init` and GET /v1/setup drive it.
-  setup: { may: ["kit", "config", "store", "vault", "cloudflare"], typesFrom: ["deploy"] },
+  setup: { may: ["kit", "contract", "config", "store", "vault", "security", "cloudflare", "targets"], typesFrom: ["deploy"] },
   // Cloudflare Tunnel: tunnel + ingress through the client, cloudflared's files and process, bind policy.
   tunnel: { may: ["kit", "config", "cloudflare"] },
-  // The deployment kit: Dockerfile, Compose, PM2, systemd, setup script, README from the spec (no secrets in, none out).
-  deploykit: { may: ["kit", "config"] },
-  api: { may: ["kit", "config", "store", "audit", "vault", "cloudflare", "deploy", "monitor", "sync", "setup", "tunnel", "deploykit"] },
-  // The MCP server for AI agents: talks to the daemon's REST API only, like the CLI.
-  mcp: { may: ["kit"], typesFrom: ["api"] },
-  dashboard: { may: ["kit"], typesFrom: ["api"] },
-  // The top: the `cbo` command (it may start the local edge) and the composition root(s).
-  cli: { may: "*" },
+  // The deployment kit (cbo kit, GET /v1/kit): Dockerfile, Compose, PM2, systemd, setup script, README
+  // from the spec (no secrets in, none out).
+  packaging: { may: ["kit", "contract", "config"] },
+  // HTTP only (routes, auth, errors, the event WebSocket, OpenAPI from the contract, the
+  // dashboard's backend in api/dashboard/): it may import every layer below it.
+  api: { may: ["kit", "contract", "config", "store", "audit", "vault", "security", "cloudflare", "targets", "deploy", "monitor", "sync", "setup", "tunnel", "packaging"] },
+  // The MCP server for AI agents and the dashboard: the daemon's API through the one client only.
+  mcp: { may: ["kit", "contract", "client"] },
+  dashboard: { may: ["kit", "contract", "client"] },
+  // The `cbo` command. Its shared helpers (flags, output, tables, formatting, following a release,
+  // the daemon client set up for the CLI) reach the daemon through the client only.
+  cli: { may: ["kit", "contract", "client"] },
+  // The commands that talk to the daemon: through the one client only.
+  "cli/commands": { may: ["kit", "contract", "client", "cli"] },
+  // Tools on the data directory, with the daemon stopped (or asking it first): audit verify,
+  // restore, backup, offline vault rotation, the kit from the spec file.
+  "cli/offline": { may: "*" },
+  // What starts things in-process: up, daemon, edge, init, mcp.
+  "cli/launchers": { may: "*" },
+  // The dispatcher: the only part of the CLI root that reaches the command groups (lazily).
+  "cli/main.ts": { may: ["kit", "cli", "cli/commands", "cli/offline", "cli/launchers"] },
   ".": { may: "*" },
 };
 
@@ -95,12 +122,13 @@ function findImports(fileName: string, source: string): ImportRef[] {
   return refs;
 }
 
-/** The layer (key of RULES) owning a path relative to src/, POSIX separators. */
+/** The layer (key of RULES) owning a path relative to src/, POSIX separators. A key naming a file is its own layer. */
 function layerOf(srcPath: string): string {
   const parts = srcPath.split("/");
+  if (srcPath.endsWith(".ts") && Object.hasOwn(RULES, srcPath)) return srcPath;
   if (parts.length === 1) return ".";
   const candidates = Object.keys(RULES)
-    .filter((k) => k !== "." && (srcPath.startsWith(`${k}/`)))
+    .filter((k) => k !== "." && !k.endsWith(".ts") && srcPath.startsWith(`${k}/`))
     .sort((a, b) => b.length - a.length);
   return candidates[0] ?? parts[0]!;
 }
@@ -183,6 +211,56 @@ function staticClosure(root: string): { files: Set<string>; packages: Set<string
 }
 const format = (v: Violation) => `${v.file} imports "${v.specifier}": ${v.rule}`;
 
+/**
+ * The import circles of a graph (file -> files it imports, every kind of import: type-only ones
+ * too, since a circle of types is still two files that cannot be read apart): its strongly
+ * connected components of more than one file, or of one file importing itself. Tarjan's algorithm.
+ */
+function importCircles(graph: Map<string, string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  let next = 0;
+  const connect = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    for (let w = stack.pop()!; ; w = stack.pop()!) {
+      onStack.delete(w);
+      component.push(w);
+      if (w === v) break;
+    }
+    if (component.length > 1 || (graph.get(v) ?? []).includes(v)) circles.push(component.sort());
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) connect(v);
+  return circles;
+}
+
+/** Every src/ file and the src/ files it imports (relative specifiers, resolved), POSIX paths relative to src/. */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const f of listTs(srcDir)) {
+    const srcPath = relative(srcDir, f).split(sep).join("/");
+    const targets = findImports(srcPath, readFileSync(f, "utf8"))
+      .filter((r) => r.specifier.startsWith("."))
+      .map((r) => posix.normalize(posix.join(posix.dirname(srcPath), r.specifier)));
+    graph.set(srcPath, [...new Set(targets)]);
+  }
+  return graph;
+}
+
 describe("architecture", () => {
   it("imports point one way (lower layers never import higher ones)", () => {
     const files = listTs(srcDir);
@@ -191,6 +269,13 @@ describe("architecture", () => {
       checkSource(relative(srcDir, f).split(sep).join("/"), readFileSync(f, "utf8")),
     );
     expect(violations.map(format), "import rules broken (see RULES in test/architecture.test.ts)").toEqual([]);
+  });
+
+  it("has no import circle anywhere: not inside a folder (api/, cli/, …) nor across folders", () => {
+    const graph = importGraph();
+    expect(graph.size).toBeGreaterThan(100);
+    const circles = importCircles(graph).map((c) => c.join(" -> "));
+    expect(circles, "import circles (two files that import each other, directly or through others)").toEqual([]);
   });
 
   it("run-time code never imports the cloudflare SDK, and only the local edge imports Miniflare", () => {
@@ -205,18 +290,18 @@ describe("architecture", () => {
   });
 
   it("the daemon (startDaemon, cbo daemon) loads neither the local edge nor the SDK; cbo up and cbo edge load the edge only when run", () => {
-    for (const root of ["daemon.ts", "cli/daemon-command.ts", "cli/main.ts", "cli/up-command.ts", "cli/edge-command.ts", "cli/init-command.ts"]) {
+    for (const root of ["daemon.ts", "cli/launchers/daemon-command.ts", "cli/main.ts", "cli/launchers/up-command.ts", "cli/launchers/edge-command.ts", "cli/launchers/init-command.ts"]) {
       const { files, packages } = staticClosure(root);
       expect([...files].filter((f) => f.startsWith("local-edge/")), root).toEqual([]);
       expect([...packages].filter((p) => ["miniflare", "workerd", "cloudflare", "esbuild"].includes(p)), root).toEqual([]);
     }
   });
 
-  it("kit/ and edge/ (bundled into Workers) import zod as a namespace, which lets the bundler drop what is unused", () => {
+  it("kit/, edge/ (bundled into Workers), contract/ and client/ (bundled into the dashboard) import zod as a namespace, which lets the bundler drop what is unused", () => {
     // `import { z } from "zod"` keeps all of zod's locales in a bundle (colinhacks/zod#6597).
     const named = listTs(srcDir).flatMap((f) => {
       const srcPath = relative(srcDir, f).split(sep).join("/");
-      if (!["kit", "edge"].includes(layerOf(srcPath))) return [];
+      if (!["kit", "edge", "contract", "client"].includes(layerOf(srcPath))) return [];
       return findImports(srcPath, readFileSync(f, "utf8")).filter((r) => r.namedZ && packageOf(r.specifier) === "zod").map((r) => `src/${srcPath}:${r.line}`);
     });
     expect(named).toEqual([]);
@@ -254,11 +339,27 @@ describe("architecture", () => {
     expect(checkSource("config/load.ts", `import { p } from "../../test/support/x.ts";`)).toHaveLength(1);
     expect(checkSource("nowhere/x.ts", `import { k } from "../kit/ids.ts";`)[0]?.rule).toMatch(/has no rule/);
 
-    const dashboard = `import type { Api } from "../api/types.ts";\nimport { app } from "../api/app.ts";\nexport type T = import("../api/types.ts").Api;`;
-    expect(checkSource("dashboard/app.ts", dashboard).map((v) => v.specifier)).toEqual(["../api/app.ts"]);
+    // typesFrom: an erased import of deploy's types is allowed to setup, a value import is not.
+    const setup = `import type { Engine } from "../deploy/types.ts";\nimport { createEngine } from "../deploy/engine.ts";\nexport type T = import("../deploy/types.ts").Engine;`;
+    expect(checkSource("setup/first-release.ts", setup).map((v) => v.specifier)).toEqual(["../deploy/engine.ts"]);
+    // The dashboard talks to the daemon through the one client and reads the contract; not even the API's types.
+    const dashboard = `import type { Status } from "../contract/index.ts";\nimport { createDaemonClient } from "../client/index.ts";\nimport type { Api } from "../api/types.ts";\nimport { app } from "../api/app.ts";`;
+    expect(checkSource("dashboard/app.ts", dashboard).map((v) => v.specifier)).toEqual(["../api/types.ts", "../api/app.ts"]);
 
     expect(checkSource("deploy/apply.ts", `import { c } from "../cloudflare/client.ts";\nimport { z } from "zod";`)).toEqual([]);
-    expect(checkSource("cli/up.ts", `const e = await import("../local-edge/index.ts");`)).toEqual([]);
+    expect(checkSource("cli/launchers/up.ts", `const e = await import("../../local-edge/index.ts");`)).toEqual([]);
     expect(checkSource("daemon.ts", `import { createApi } from "./api/app.ts";`)).toEqual([]);
+
+    // The circle finder: a three-file circle, a file importing itself, and a chain that is no circle.
+    const graph = new Map([
+      ["api/types.ts", ["security/open.ts"]],
+      ["security/open.ts", ["security/trail.ts", "kit/errors.ts"]],
+      ["security/trail.ts", ["api/types.ts"]],
+      ["kit/errors.ts", []],
+      ["cli/main.ts", ["cli/main.ts", "cli/args.ts"]],
+      ["cli/args.ts", ["kit/errors.ts"]],
+    ]);
+    expect(importCircles(graph)).toEqual([["api/types.ts", "security/open.ts", "security/trail.ts"], ["cli/main.ts"]]);
+    expect(importCircles(new Map([["a.ts", ["b.ts"]], ["b.ts", ["c.ts"]], ["c.ts", []]]))).toEqual([]);
   });
 });

@@ -24,8 +24,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, createAuditLog, generateEd25519Signer, type AuditSigner, type VerifyCheckpoint } from "../src/audit/index.ts";
 import { createChainWalker } from "../src/audit/chain.ts";
 import { iterateRowArrays, toVerifyEntry } from "../src/audit/entries-table.ts";
-import { verifyDatabase } from "../src/cli/audit-verify-db.ts";
-import { readCheckpointFile } from "../src/cli/audit-verify-inputs.ts";
+import { verifyDatabase } from "../src/cli/offline/audit-verify-db.ts";
+import { readCheckpointFile } from "../src/cli/offline/audit-verify-inputs.ts";
 import { createStore } from "../src/store/index.ts";
 import { runCbo } from "./support/run-cbo.ts";
 

@@ -114,8 +114,8 @@ export async function runBackupCli(args: string[], opts: { env?: Record<string, 
     const [command, ...rest] = process.argv.slice(1);
     let code;
     try {
-      code = command === "backup" ? await (await import(${url("../src/cli/backup-command.ts")})).backupCommand(rest)
-        : await (await import(${url("../src/cli/restore-command.ts")})).restoreCommand(rest);
+      code = command === "backup" ? await (await import(${url("../src/cli/offline/backup-command.ts")})).backupCommand(rest)
+        : await (await import(${url("../src/cli/offline/restore-command.ts")})).restoreCommand(rest);
     } catch (e) {
       code = printError(e, rest.includes("--debug"));
     }

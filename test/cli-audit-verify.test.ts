@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, createAuditLog, entryHash, generateEd25519Signer, type AuditEntry, type AuditSigner } from "../src/audit/index.ts";
-import { auditCommand } from "../src/cli/audit-command.ts";
+import { auditCommand } from "../src/cli/offline/audit-command.ts";
 import { createStore } from "../src/store/index.ts";
 import { runInProcess } from "./support/cli-in-process.ts";
 import { runCbo } from "./support/run-cbo.ts";

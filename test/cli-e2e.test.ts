@@ -7,13 +7,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApi, startApiServer, type ApiServer } from "../src/api/index.ts";
 import { createEngine } from "../src/deploy/index.ts";
-import type { Engine, TargetRuntime } from "../src/deploy/types.ts";
+import type { Engine } from "../src/deploy/types.ts";
+import type { TargetRuntime } from "../src/targets/types.ts";
 import { createMonitor, type Monitor } from "../src/monitor/index.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, servedTags, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
 import { runCbo, type CboRun } from "./support/run-cbo.ts";
-import type { Security } from "../src/api/security.ts";
+import type { Security } from "../src/security/open-security.ts";
 import { openTestSecurity } from "./support/api-fixtures.ts";
 
 const REGIONS = ["eu", "us", "ap"];

@@ -7,9 +7,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditCommand } from "../src/cli/audit-command.ts";
-import { secretsCommand } from "../src/cli/secrets-command.ts";
-import { tokensCommand } from "../src/cli/tokens-command.ts";
+import { auditCommand } from "../src/cli/offline/audit-command.ts";
+import { secretsCommand } from "../src/cli/commands/secrets-command.ts";
+import { tokensCommand } from "../src/cli/commands/tokens-command.ts";
 import { runInProcess, type InProcessRun } from "./support/cli-in-process.ts";
 import { FAKE_ADMIN, FAKE_DEPLOYER, FAKE_VIEWER, fakeSecurityDaemonForCliTests, type FakeSecurityDaemon } from "./support/fake-security-daemon-for-cli-tests.ts";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createApi, startApiServer, type ApiServer } from "../src/api/index.ts";
-import type { Security } from "../src/api/security.ts";
+import type { Security } from "../src/security/open-security.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import { fakeEngineForApiTests, openTestSecurity, testSpec } from "./support/api-fixtures.ts";
 
@@ -257,7 +257,7 @@ describe("dashboard sessions over HTTP", () => {
           ws.close(1000);
         });
         let timer: ReturnType<typeof setTimeout> | undefined;
-        ws.once("open", () => (timer = setTimeout(() => ws.readyState === ws.OPEN && store.events.append({ type: "health.changed", worker: "hello", target: "eu", data: { from: "healthy", to: "unhealthy" } }), 50)));
+        ws.once("open", () => (timer = setTimeout(() => ws.readyState === ws.OPEN && store.events.append({ type: "health.changed", worker: "hello", target: "eu", data: { from: "healthy", to: "unhealthy", versionId: null, latencyMs: null, detail: "HTTP 503" } }), 50)));
         ws.once("close", (code, reason) => {
           clearTimeout(timer);
           resolve({ code, reason: reason.toString(), got });

@@ -1,28 +1,29 @@
 // How `cbo status` and `cbo events` show drift (src/cli/format-status.ts, describe-event.ts).
 import { describe, expect, it } from "vitest";
-import type { ApiStatus } from "../src/cli/api-schemas.ts";
+import type { DriftSummary, Status, TargetSummary } from "../src/contract/index.ts";
 import { describeEvent } from "../src/cli/describe-event.ts";
 import { formatStatus } from "../src/cli/format-status.ts";
 import { createPaint } from "../src/cli/table.ts";
 
 const plain = createPaint(false);
 const NOW = Date.parse("2025-06-01T12:00:00Z");
-const drift = (status: string, extra: Record<string, unknown> = {}) => ({ status, drifted: status === "drifted", kinds: [], detail: "", note: null, revert: null, since: null, checkedAt: "t", ...extra });
+const drift = (status: DriftSummary["status"], extra: Partial<DriftSummary> = {}): DriftSummary => ({ status, drifted: status === "drifted", kinds: [], detail: "", desired: null, observed: null, differences: [], note: null, revert: null, since: null, checkedAt: "t", ...extra });
+const target = (name: string): TargetSummary => ({ name, api: "local", accountId: null, region: null, jurisdiction: null });
 
 describe("cbo status with drift", () => {
-  const status: ApiStatus = {
+  const status: Status = {
     tenant: "default",
-    targets: [{ name: "eu" }, { name: "us" }, { name: "ap" }],
+    targets: [target("eu"), target("us"), target("ap")],
     workers: [
       {
         name: "hello",
         targets: [
           {
-            target: "eu", live: [{ versionId: "x", percentage: 100 }], health: null,
+            target: "eu", live: [{ versionId: "x", percentage: 100 }], liveError: null, health: null,
             drift: drift("drifted", { kinds: ["code", "unknown_version"], detail: "serves x 100% instead of v2 100%", since: "2025-06-01T11:58:00Z", revert: "not reverted: gone" }),
           },
-          { target: "us", live: [{ versionId: "v2", percentage: 100 }], health: null, drift: drift("in_sync") },
-          { target: "ap", live: [], health: null, drift: null },
+          { target: "us", live: [{ versionId: "v2", percentage: 100 }], liveError: null, health: null, drift: drift("in_sync") },
+          { target: "ap", live: [], liveError: null, health: null, drift: null },
         ],
         lastRelease: null,
       },
@@ -39,9 +40,10 @@ describe("cbo status with drift", () => {
   });
 
   it("shows no DRIFT column for a daemon that sends no drift, and survives an unexpected shape", () => {
-    const none: ApiStatus = { ...status, workers: [{ ...status.workers[0]!, targets: status.workers[0]!.targets.map(({ drift: _d, ...t }) => t) }] };
+    const none: Status = { ...status, workers: [{ ...status.workers[0]!, targets: status.workers[0]!.targets.map(({ drift: _d, ...t }) => t) }] };
     expect(formatStatus(none, plain, NOW)).toMatch(/^WORKER\s+TARGET\s+LIVE\s+HEALTH$/m);
-    const odd: ApiStatus = { ...status, workers: [{ ...status.workers[0]!, targets: [{ target: "eu", live: [], health: null, drift: { status: 7 } }] }] };
+    // Not what the contract allows (the client would refuse it): formatting still prints, without a verdict.
+    const odd = { ...status, workers: [{ ...status.workers[0]!, targets: [{ target: "eu", live: [], liveError: null, health: null, drift: { status: 7 } }] }] } as unknown as Status;
     expect(formatStatus(odd, plain, NOW)).toMatch(/^hello\s+eu\s+\(not deployed\)\s+unknown\s+-$/m);
   });
 });

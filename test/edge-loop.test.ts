@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { sendPoke } from "../src/sync/poke.ts";
+import { sendPoke } from "../src/sync/send-poke.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { writeExampleProject } from "./support/example-project.ts";

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { TEST_TOOLS } from "../scripts/test-tools.ts";
 import { loadSpec } from "../src/config/load.ts";
-import { buildKit, type Kit } from "../src/deploykit/index.ts";
+import { buildKit, type Kit } from "../src/packaging/index.ts";
 import { makeTempDir } from "./support/edge.ts";
 
 const run = promisify(execFile);

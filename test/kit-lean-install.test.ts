@@ -145,7 +145,7 @@ workers:
     loads = readFileSync(record, "utf8").trim().split("\n");
     const inInstall = loads.filter((u) => u.startsWith(`file://${kitDir}/`));
     // The recorder saw the daemon's work: our client, the drift checker, esbuild for the bundle.
-    for (const part of ["/src/cloudflare/workers.ts", "/src/monitor/drift-checker.ts", "/node_modules/esbuild/"]) {
+    for (const part of ["/src/cloudflare/workers.ts", "/src/deploy/drift/checker.ts", "/node_modules/esbuild/"]) {
       expect(inInstall.some((u) => u.includes(part)), part).toBe(true);
     }
     // Everything it loaded came from the install (or Node itself), none of it from this checkout.

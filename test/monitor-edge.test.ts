@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../src/config/load.ts";
-import type { TargetRuntime } from "../src/deploy/types.ts";
+import type { TargetRuntime } from "../src/targets/types.ts";
 import type { LocalEdge } from "../src/local-edge/types.ts";
 import { createMonitor, type Monitor } from "../src/monitor/index.ts";
 import { createStore, type Store, type StoredEvent } from "../src/store/index.ts";

@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitForOutcome } from "../src/cli/exit-codes.ts";
-import type { TargetRuntime } from "../src/deploy/types.ts";
+import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually } from "./support/http.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";

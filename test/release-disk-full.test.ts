@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { replay } from "../src/deploy/index.ts";
-import type { TargetRuntime } from "../src/deploy/types.ts";
+import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually } from "./support/http.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, servedTags, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";

@@ -4,7 +4,8 @@
 // own records alone.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEngine } from "../src/deploy/index.ts";
-import type { Engine, TargetRuntime } from "../src/deploy/types.ts";
+import type { Engine } from "../src/deploy/types.ts";
+import type { TargetRuntime } from "../src/targets/types.ts";
 import { isCboError } from "../src/kit/errors.ts";
 import { createStore, type Release, type Store, type StoredEvent } from "../src/store/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";

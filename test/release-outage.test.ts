@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
-import type { TargetRuntime } from "../src/deploy/types.ts";
+import type { TargetRuntime } from "../src/targets/types.ts";
 import { createStore, type StoredEvent } from "../src/store/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually } from "./support/http.ts";

@@ -7,7 +7,7 @@ import { readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { tunnelCommand } from "../src/cli/tunnel-command.ts";
+import { tunnelCommand } from "../src/cli/commands/tunnel-command.ts";
 import { startDaemon } from "../src/daemon.ts";
 import { isCboError } from "../src/kit/errors.ts";
 import { runInProcess } from "./support/cli-in-process.ts";

@@ -10,13 +10,13 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { actorOf, viaOf } from "./audit-trail.ts";
+import { actorOf, viaOf } from "../security/index.ts";
 import { createAuthGate } from "./auth-gate.ts";
 import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
 import type { RouteContext } from "./context.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
-import { createObserver } from "./observe.ts";
+import { createObserver } from "../targets/live-cache.ts";
 import { createRequestOrigin } from "./request-origin.ts";
 import { buildOpenApi } from "./openapi.ts";
 import type { RouteDef } from "./route.ts";
@@ -35,15 +35,15 @@ import { backupRoutes } from "./routes-backup.ts";
 import { vaultRoutes } from "./routes-vault.ts";
 import { tunnelRoutes } from "./routes-tunnel.ts";
 import { setupRoutes } from "./routes-setup.ts";
-import { kitRoutes } from "./routes-kit.ts";
+import { deploymentKitRoutes } from "./routes-deployment-kit.ts";
 import type { ApiDeps } from "./types.ts";
 // Dashboard: its page and session routes, and what a session-authenticated request must show.
-import { createDashboardAssets } from "./dashboard-assets.ts";
-import { baseSecurityHeaders } from "./dashboard-headers.ts";
-import { mountDashboard, siteOf } from "./dashboard-routes.ts";
-import { createSessionStore } from "./session.ts";
-import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie } from "./session-cookie.ts";
-import { guardSession } from "./session-guard.ts";
+import { createDashboardAssets } from "./dashboard/assets.ts";
+import { baseSecurityHeaders } from "./dashboard/headers.ts";
+import { mountDashboard, siteOf } from "./dashboard/routes.ts";
+import { createSessionStore } from "./dashboard/session.ts";
+import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie } from "./dashboard/session-cookie.ts";
+import { guardSession } from "./dashboard/session-guard.ts";
 
 export const API_VERSION = "0.1.0";
 
@@ -93,7 +93,7 @@ export function createApi(deps: ApiDeps): Api {
     ...secretRoutes(ctx), ...tokenRoutes(ctx), ...auditRoutes(ctx), ...keyRoutes(ctx), ...relayRoutes(ctx), ...configRoutes(ctx), ...agentRoutes(ctx),
     ...vaultRoutes(ctx), ...backupRoutes(ctx), ...tunnelRoutes(ctx),
     ...setupRoutes(ctx),
-    ...kitRoutes(ctx),
+    ...deploymentKitRoutes(ctx),
   ];
 
   const app = new Hono();

@@ -19,19 +19,19 @@
 // against the same client key through refuseSigned(), and are held by it the same way: a valid
 // signature always gets through.
 //
-// A request without a token may instead carry a dashboard session cookie (session.ts): the session
-// acts with the principal of the token it logged in with, for as long as that token stays valid.
-// An unknown or ended session is a failed authentication like a wrong token. What else a session
-// request must show (CSRF token, same origin) is session-guard.ts's, checked by the caller.
+// A request without a token may instead carry a dashboard session cookie (dashboard/session.ts):
+// the session acts with the principal of the token it logged in with, for as long as that token
+// stays valid. An unknown or ended session is a failed authentication like a wrong token. What
+// else a session request must show (CSRF token, same origin) is dashboard/session-guard.ts's,
+// checked by the caller.
 import { createHash } from "node:crypto";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Role, Store } from "../store/index.ts";
-import { actorOf, type AuditTrail } from "./audit-trail.ts";
+import { actorOf, type AuditTrail, type DeniedEntry } from "../security/index.ts";
 import { authorize, bearerToken, principalFor } from "./auth.ts";
 import { limitKeyOf } from "./client-address.ts";
-import type { DeniedEntry } from "./denials.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
-import type { Session, SessionStore } from "./session.ts";
+import type { Session, SessionStore } from "./dashboard/session.ts";
 import type { Principal } from "./types.ts";
 
 /** Characters of a presented token that key its limit: enough to tell tokens apart, not to use one. */

@@ -3,14 +3,14 @@ import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import { CboError } from "../kit/errors.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { AuthGate } from "./auth-gate.ts";
-import type { Observation } from "./observe.ts";
+import type { Observation } from "../targets/live-cache.ts";
 import type { ApiDeps } from "./types.ts";
 
 export type RouteContext = {
   deps: ApiDeps;
   /** The auth gate: signed routes report their refusals through it (refuseSigned). */
   gate: AuthGate;
-  /** The cached observation of a worker's targets (observe.ts). */
+  /** The cached observation of a worker's targets (src/targets/live-cache.ts). */
   observed: (worker: string) => Promise<Observation>;
   /** The OpenAPI document of every route (built once, on first use). */
   openapi: () => Record<string, unknown>;

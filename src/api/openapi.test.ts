@@ -1,6 +1,7 @@
 // The OpenAPI document against the app it describes: every route of the Hono app appears in it
 // (and nothing else), with its role, inputs, success and error responses, and every $ref resolves.
 import { describe, expect, it } from "vitest";
+import { EVENT_TYPES } from "../contract/index.ts";
 import { createStore } from "../store/index.ts";
 import { fakeEngineForApiTests, openTestSecurity, testSpec } from "../../test/support/api-fixtures.ts";
 import { createApi } from "./app.ts";
@@ -85,7 +86,11 @@ describe("OpenAPI document", () => {
     const doc = (await (await api.app.request("/v1/openapi.json")).json()) as Json;
     const s = doc.components.schemas as Json;
     expect(s.Release.properties.status.enum).toEqual(["running", "rolling_back", "succeeded", "rolled_back", "failed", "aborted"]);
-    expect(s.StoredEvent.properties.type.enum).toContain("release.step.failed");
+    // Each event type with its own payload (the contract's typed event map), one branch per type.
+    const branches = s.StoredEvent.oneOf as Json[];
+    expect(branches.map((b) => b.properties.type.const)).toContain("release.step.failed");
+    expect(branches.map((b) => b.properties.type.const)).toEqual(EVENT_TYPES);
+    expect(branches.find((b) => b.properties.type.const === "health.changed")!.properties.data.required).toEqual(["from", "to", "versionId", "latencyMs", "detail"]);
     expect(s.CreateReleaseBody).toMatchObject({ required: ["worker"], additionalProperties: false });
     expect(s.Error.properties.error.properties.code.enum).toContain("ERR_FORBIDDEN");
     expect(s.ReleasePlan.properties.gate).toEqual({ $ref: "#/components/schemas/Gate" });

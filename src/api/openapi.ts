@@ -3,7 +3,7 @@
 // components; a route's other schemas get a component named after the route.
 import * as z from "zod";
 import type { RouteDef } from "./route.ts";
-import { ErrorBodySchema, NAMED_SCHEMAS } from "./schemas.ts";
+import { ErrorBodySchema, NAMED_SCHEMAS } from "../contract/index.ts";
 
 type Json = Record<string, unknown>;
 

@@ -5,7 +5,7 @@
 // (app.request: no socket, no browser) have no address and are not checked.
 import type { IncomingMessage } from "node:http";
 import { CboError } from "../kit/errors.ts";
-import type { AuditTrail } from "./audit-trail.ts";
+import type { AuditTrail } from "../security/index.ts";
 import { CF_CONNECTING_IP, clientAddress, limitKeyOf } from "./client-address.ts";
 import { createHostPolicy } from "./host-allowlist.ts";
 

@@ -13,7 +13,7 @@
 // tokens: while it is locked they are answered 429. Every heartbeat is still verified, so a
 // correctly signed one always gets in, even from an address others abuse (all Workers reach the
 // daemon from the same few addresses).
-import * as z from "zod";
+import { HeartbeatAcceptedSchema } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { HEARTBEAT_PATH, SIGNATURE_HEADER } from "../kit/protocol/bindings.ts";
 import { HeartbeatSchema, MAX_HEARTBEAT_BODY_BYTES } from "../kit/protocol/heartbeat.ts";
@@ -61,7 +61,7 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
       maxBodyBytes: MAX_HEARTBEAT_BODY_BYTES,
       body: HeartbeatSchema,
       status: 202,
-      response: z.object({ configVersion: z.number().int().nullable().describe("The config version this target was last given") }),
+      response: HeartbeatAcceptedSchema,
       errors: [401, 413, 429, 503],
       async handle({ body: hb, signed, tenant, client }) {
         const deny = (reason: string, e: CboError): never =>

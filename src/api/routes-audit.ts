@@ -2,7 +2,7 @@
 // public key for anyone with a token (Workers and auditors check signatures with it).
 import * as z from "zod";
 import { exportStream } from "../audit/export.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
@@ -12,7 +12,7 @@ import {
   AuditQuerySchema,
   AuditVerifySchema,
   OrchestratorKeySchema,
-} from "./schemas-security.ts";
+} from "../contract/index.ts";
 
 export const NDJSON = "application/x-ndjson";
 

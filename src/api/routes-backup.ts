@@ -5,41 +5,12 @@
 // The paths are checked twice: their shape here (absolute, no NUL, no .., Linux's length limits),
 // then where they lead by the daemon (src/backup/paths.ts: its backup directory, or a directory of
 // its own user, never elsewhere in the data directory). Both refuse with 4xx and create nothing.
-import { basename, isAbsolute } from "node:path";
-import * as z from "zod";
+import { basename } from "node:path";
+import { BackupBodySchema, BackupSchema } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
-
-const bytes = (s: string) => Buffer.byteLength(s, "utf8");
-const AbsolutePath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.includes("\0"), "a path may not contain a NUL byte")
-  .refine((p) => bytes(p) <= 4096, "a path is at most 4096 bytes")
-  .refine(isAbsolute, "an absolute path on the daemon's host")
-  .refine((p) => !p.split("/").includes(".."), "a path may not contain .. (give it as the daemon should see it)")
-  .refine((p) => p.split("/").every((c) => bytes(c) <= 255), "each name in a path is at most 255 bytes");
-
-const BackupBodySchema = z
-  .object({
-    out: AbsolutePath.optional().describe("The archive to write (must not exist); default: a new name in `dir`"),
-    dir: AbsolutePath.optional().describe("Where a generated archive name goes; default: the daemon's backup directory (<data>/backups)"),
-    keep: z.number().int().min(1).max(10_000).optional().describe("Afterwards keep only the newest N archives in `dir`"),
-  })
-  .strict()
-  .refine((b) => b.out === undefined || (b.dir === undefined && b.keep === undefined), { message: "out names one archive; dir and keep manage a directory of them: use one or the other", path: ["out"] });
-
-const BackupSchema = z.object({
-  file: z.string(),
-  bytes: z.number().int(),
-  createdAt: z.string(),
-  masterKeyId: z.string().describe("The master key that seals it (its public fingerprint): keep that key to restore it"),
-  files: z.array(z.object({ name: z.string(), bytes: z.number().int() })),
-  audit: z.object({ entries: z.number().int(), checkpoints: z.number().int() }),
-  removed: z.array(z.string()).describe("Older archives removed by `keep`"),
-});
 
 export function backupRoutes(ctx: RouteContext): RouteDef[] {
   const { trail } = ctx.deps.security;

@@ -9,8 +9,8 @@ import {
   VersionEntrySchema,
   WorkerParamsSchema,
   WorkerSummarySchema,
-} from "./schemas.ts";
-import { buildStatus, targetSummaries, workerSummary } from "./status.ts";
+} from "../contract/index.ts";
+import { buildStatus, targetSummaries, workerSummary } from "./status-view.ts";
 
 export function catalogRoutes(ctx: RouteContext): RouteDef[] {
   const { store, engine } = ctx.deps;

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
-import { ErrorBodySchema, EventSchema, EventsQuerySchema, HealthQuerySchema, HealthRowSchema, StreamQuerySchema } from "./schemas.ts";
+import { ErrorBodySchema, EventSchema, EventsQuerySchema, HealthQuerySchema, HealthRowSchema, StreamQuerySchema } from "../contract/index.ts";
 
 export const STREAM_PATH = "/v1/events/stream";
 

@@ -5,13 +5,10 @@
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { transaction } from "../kit/transaction.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import { requireWorker, type RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
-import { ReleaseSchema } from "./schemas.ts";
-
-const NAME = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/);
-const WorkerKeySchema = z.object({ worker: z.string(), target: z.string(), current: z.number().int(), accepted: z.array(z.number().int()), updatedAt: z.string() });
+import { KeyRotationSchema, RotateWorkerKeyBodySchema, WorkerKeyParamsSchema, WorkerKeySchema } from "../contract/index.ts";
 
 export function keyRoutes(ctx: RouteContext): RouteDef[] {
   const { store, engine } = ctx.deps;
@@ -32,15 +29,10 @@ export function keyRoutes(ctx: RouteContext): RouteDef[] {
       path: "/v1/keys/workers/:worker/rotate",
       summary: "New per-Worker keys (old ones verify until a release ships the new ones) and that release, started",
       role: "admin",
-      params: z.object({ worker: NAME }),
-      body: z
-        .object({
-          target: NAME.optional().describe("Only this target (default: every target with a key)"),
-          release: z.boolean().default(true).describe("Start the release that ships the new keys now (false: the next release ships them; both keys verify until then)"),
-        })
-        .strict(),
+      params: WorkerKeyParamsSchema,
+      body: RotateWorkerKeyBodySchema,
       status: 202,
-      response: z.object({ keys: z.array(WorkerKeySchema), release: ReleaseSchema.nullable() }),
+      response: KeyRotationSchema,
       errors: [404, 409, 503],
       audit: { action: "key.rotate", target: ({ params }) => `worker:${params.worker}` },
       async handle({ params, body, principal, tenant }) {

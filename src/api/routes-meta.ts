@@ -1,16 +1,7 @@
 // Routes that need no token: liveness and the API's own description.
 import type { RouteContext } from "./context.ts";
-import { z } from "zod";
 import { route, type RouteDef } from "./route.ts";
-import { OkSchema, OpenApiDocumentSchema } from "./schemas.ts";
-import { TunnelHealthSchema } from "./routes-tunnel.ts";
-
-/** Whether the disk under the data is full (store/storage.ts); no path, this route is public. */
-const StorageHealthSchema = z.object({
-  full: z.boolean().describe("True while writes fail for lack of room: background work is paused, writes answer 507 ERR_DISK_FULL"),
-  since: z.string().optional(),
-  neededBytes: z.number().int().optional().describe("Free space at which writing resumes by itself"),
-});
+import { DaemonHealthSchema, OpenApiDocumentSchema, type DaemonHealth } from "../contract/index.ts";
 
 export function metaRoutes(ctx: RouteContext): RouteDef[] {
   return [
@@ -20,7 +11,7 @@ export function metaRoutes(ctx: RouteContext): RouteDef[] {
       path: "/v1/health",
       summary: "Liveness of the daemon, its disk (full or not) and its tunnel's connector process (no paths, hostnames or ids: this route is public)",
       role: null,
-      response: OkSchema.extend({ storage: StorageHealthSchema, tunnel: TunnelHealthSchema.optional() }),
+      response: DaemonHealthSchema,
       handle: () => ({ ok: true as const, storage: storageHealth(ctx), ...(ctx.deps.tunnel ? { tunnel: ctx.deps.tunnel.health() } : {}) }),
     }),
     route({
@@ -35,7 +26,7 @@ export function metaRoutes(ctx: RouteContext): RouteDef[] {
   ];
 }
 
-function storageHealth(ctx: RouteContext): z.infer<typeof StorageHealthSchema> {
+function storageHealth(ctx: RouteContext): DaemonHealth["storage"] {
   const s = ctx.deps.store.storage.state();
   return s.full ? { full: true, since: s.since, neededBytes: s.neededBytes } : { full: false };
 }

@@ -6,8 +6,8 @@
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { Release } from "../store/index.ts";
-import { TERMINAL } from "../store/releases.ts";
-import { actorOf } from "./audit-trail.ts";
+import { TERMINAL_STATUSES } from "../contract/index.ts";
+import { actorOf } from "../security/index.ts";
 import { requireRelease, requireWorker, type RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
@@ -18,7 +18,7 @@ import {
   ReleasesQuerySchema,
   RollbackBodySchema,
   WorkerParamsSchema,
-} from "./schemas.ts";
+} from "../contract/index.ts";
 import type { Principal } from "./types.ts";
 
 export function releaseRoutes(ctx: RouteContext): RouteDef[] {
@@ -85,7 +85,7 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       audit: { action: "release.abort", target: ({ params }) => `release:${params.id}` },
       handle({ params, tenant, principal }) {
         const release = requireRelease(store, params.id, tenant);
-        if (TERMINAL.has(release.status)) {
+        if (TERMINAL_STATUSES.has(release.status)) {
           throw new CboError("ERR_CONFLICT", `Release ${release.id} has already ended (${release.status}).`, {
             details: { release: release.id, status: release.status },
           });

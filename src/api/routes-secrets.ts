@@ -6,12 +6,15 @@ import { isUtf8 } from "node:buffer";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { MAX_VALUE_BYTES, type Vault } from "../vault/index.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf, RESERVED_PREFIX } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
-import { RESERVED_PREFIX } from "./orchestrator-key.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
   DeleteSecretQuerySchema,
+  DeliverySchema,
+  SecretDeletedSchema,
+  SecretDestroyedSchema,
+  SecretUndeletedSchema,
   DestroySecretBodySchema,
   PutSecretBodySchema,
   RollbackSecretBodySchema,
@@ -21,7 +24,7 @@ import {
   SecretValueSchema,
   SecretVersionSchema,
   SecretWrittenSchema,
-} from "./schemas-security.ts";
+} from "../contract/index.ts";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const target = ({ params }: { params: { name: string } }) => `secret:${params.name}`;
@@ -148,7 +151,7 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       role: "deployer",
       params: SecretParamsSchema,
       query: DeleteSecretQuerySchema,
-      response: z.object({ name: z.string(), deleted: z.literal(true) }),
+      response: SecretDeletedSchema,
       errors: [404, 409, 503],
       audit: { action: "secret.delete", target },
       handle({ params, query, tenant, principal }) {
@@ -164,7 +167,7 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       summary: "Restores a soft-deleted secret",
       role: "admin",
       params: SecretParamsSchema,
-      response: z.object({ name: z.string(), deleted: z.literal(false) }),
+      response: SecretUndeletedSchema,
       errors: [404, 503],
       audit: { action: "secret.undelete", target },
       handle({ params, tenant, principal }) {
@@ -181,7 +184,7 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       role: "admin",
       params: SecretParamsSchema,
       body: DestroySecretBodySchema,
-      response: z.object({ name: z.string(), destroyed: z.array(z.number().int()) }),
+      response: SecretDestroyedSchema,
       errors: [404, 503],
       audit: { action: "secret.destroy", target },
       handle({ params, body, tenant, principal }) {
@@ -198,7 +201,7 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       role: "deployer",
       params: SecretParamsSchema,
       status: 202,
-      response: z.object({ name: z.string(), version: z.number().int(), releases: z.array(z.object({ worker: z.string(), releaseId: z.string() })) }),
+      response: DeliverySchema,
       errors: [404, 409, 503],
       audit: { action: "secret.deliver", target },
       async handle({ params, tenant, principal }) {

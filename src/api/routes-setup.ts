@@ -2,18 +2,12 @@
 // way to run a step again. On a running daemon most steps only report (the key is in use, the
 // targets answer a verify call, a tunnel exists); "first-release" starts a release of the spec's
 // first worker (or the one given), recorded like any release request.
-import * as z from "zod";
+import { RunSetupStepBodySchema, SetupSchema, SetupStepParamsSchema, SetupStepRunSchema } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { createSetupState } from "../setup/daemon-state.ts";
-import { SetupStepSchema, STEP_IDS } from "../setup/steps.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import { requireWorker, type RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
-
-const StepParams = z.object({ step: z.enum(STEP_IDS).describe("Step id") });
-const RunBody = z
-  .object({ input: z.object({ worker: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional().describe("first-release: the worker to release (default: the first in orchestrator.yaml)") }).strict().optional() })
-  .strict();
 
 export function setupRoutes(ctx: RouteContext): RouteDef[] {
   const { store, engine } = ctx.deps;
@@ -37,7 +31,7 @@ export function setupRoutes(ctx: RouteContext): RouteDef[] {
       path: "/v1/setup",
       summary: "The setup wizard's steps (master key, Cloudflare or the local edge, targets, tunnel, first release) with status, detail and a fix for a failed one",
       role: "viewer",
-      response: z.object({ steps: z.array(SetupStepSchema) }),
+      response: SetupSchema,
       handle: async () => ({ steps: await state.steps() }),
     }),
     route({
@@ -46,9 +40,9 @@ export function setupRoutes(ctx: RouteContext): RouteDef[] {
       path: "/v1/setup/:step",
       summary: "Checks a step again; first-release starts a release (canary first, gated) and answers at once with the step running",
       role: "admin",
-      params: StepParams,
-      body: RunBody,
-      response: z.object({ step: SetupStepSchema, releaseId: z.string().optional() }),
+      params: SetupStepParamsSchema,
+      body: RunSetupStepBodySchema,
+      response: SetupStepRunSchema,
       errors: [404, 409, 503],
       audit: { action: "setup.run", target: ({ params }) => `setup:${params.step}` },
       async handle({ params, body, principal, tenant }) {

@@ -6,10 +6,10 @@ import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { transaction } from "../kit/transaction.ts";
 import type { TokenRow } from "../store/index.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
-import { CreatedTokenSchema, CreateTokenBodySchema, TokenParamsSchema, TokenSchema } from "./schemas-security.ts";
+import { CreatedTokenSchema, CreateTokenBodySchema, TokenParamsSchema, TokenRevokedSchema, TokenSchema } from "../contract/index.ts";
 import type { Principal } from "./types.ts";
 
 const toApi = (t: TokenRow) => ({ id: t.id, name: t.name, role: t.role, tenant: t.tenant, createdAt: t.created_at, expiresAt: t.expires_at, revokedAt: t.revoked_at });
@@ -66,7 +66,7 @@ export function tokenRoutes(ctx: RouteContext): RouteDef[] {
       summary: "Revokes an API token at once (revoking a revoked token changes nothing)",
       role: "admin",
       params: TokenParamsSchema,
-      response: z.object({ id: z.string(), revoked: z.literal(true) }),
+      response: TokenRevokedSchema,
       errors: [404, 503],
       audit: { action: "token.revoke", target: ({ params }) => `token:${params.id}` },
       handle({ params, principal, tenant }) {

@@ -6,10 +6,10 @@
 //
 // The handler runs start to end without awaiting: no other request runs in between, the ones
 // before it used the old key, the ones after it use the new one, and none is refused.
-import * as z from "zod";
+import { MasterKeyRotationSchema, RotateMasterKeyBodySchema } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { rotateKeyFile } from "../vault/key-file-rotation.ts";
-import { actorOf } from "./audit-trail.ts";
+import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 
@@ -28,14 +28,8 @@ export function vaultRoutes(ctx: RouteContext): RouteDef[] {
       summary:
         "Rotates the vault's master key with no downtime: a new key file is written beside the old one, every data key is re-wrapped in one transaction, and the new file replaces the old, which is kept as <file>.retired-<key id> to restore older backups",
       role: "admin",
-      body: z.object({}).strict(),
-      response: z.object({
-        fromKeyId: z.string(),
-        toKeyId: z.string(),
-        rewrapped: z.number().int().describe("Data keys re-wrapped (values are never re-encrypted)"),
-        keyFile: z.string().describe("The key file that now holds the new key"),
-        retiredKeyFile: z.string().describe("Where the old key is kept: backups sealed before the rotation restore with it"),
-      }),
+      body: RotateMasterKeyBodySchema,
+      response: MasterKeyRotationSchema,
       errors: [409, 503],
       audit: { action: "vault.rotate_master_key", target: () => "vault" },
       handle({ principal, tenant }) {

@@ -1,14 +1,15 @@
 // What the API is built from (handed in by daemon.ts) and who is calling it. The engine and the
 // monitor are used through their contracts only; nothing here knows how a release is carried out.
 import type { ResolvedSpec } from "../config/load.ts";
-import type { Engine, TargetRuntime } from "../deploy/types.ts";
+import type { Engine } from "../deploy/types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import type { Role, Store } from "../store/index.ts";
 import type { ConfigSync, HeartbeatSink } from "../sync/index.ts";
 import type { MasterKey } from "../vault/index.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
-import type { Security } from "./security.ts";
+import type { Security } from "../security/index.ts";
 import type { TunnelManager } from "../tunnel/index.ts";
-import type { SessionOptions } from "./session.ts";
+import type { SessionOptions } from "./dashboard/session.ts";
 
 /** What the routes need of the monitor: a probe pass on demand. */
 export type ApiMonitor = { checkNow(): Promise<void> };
@@ -100,5 +101,5 @@ export type StreamOptions = {
   maxPerAddress?: number;
 };
 
-/** The caller, from its bearer token. `tenant` null: the token is not scoped to one tenant. */
-export type Principal = { id: string; name: string; role: Role; tenant: string | null };
+/** The caller (src/security/principal.ts). */
+export type { Principal } from "../security/index.ts";

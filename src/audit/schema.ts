@@ -1,12 +1,13 @@
 // Shapes of audit entries and checkpoints: what callers pass in, what is stored and exported, and
 // what the verifier accepts (including lines it could not read, which it reports by position).
 import * as z from "zod";
+import { AUDIT_OUTCOMES, AuditCheckpointSchema, AuditEntryResponseSchema, HexHash, type AuditCheckpoint, type AuditOutcome } from "../contract/index.ts";
 import type { Json } from "./canonical.ts";
 
-export const OUTCOMES = ["ok", "denied", "error"] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-
-export const HexHash = z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex characters");
+// The outcomes, the hash shape, the checkpoint and the entry's fields are the API's too (src/contract/audit.ts).
+export const OUTCOMES = AUDIT_OUTCOMES;
+export type Outcome = AuditOutcome;
+export { HexHash };
 /** prev_hash of entry 1, and head_hash of an empty log. */
 export const GENESIS_HASH = "0".repeat(64);
 
@@ -28,30 +29,11 @@ export const NewAuditEntrySchema = z.strictObject({
 export type NewAuditEntry = z.input<typeof NewAuditEntrySchema>;
 
 /** A stored entry. `hash` = SHA-256 of the canonical JSON of every other field (see hash.ts). */
-export const AuditEntrySchema = z.strictObject({
-  seq: z.number().int().min(1),
-  at: z.string(),
-  actor: z.string(),
-  action: z.string(),
-  target: z.string().nullable(),
-  tenant: z.string().nullable(),
-  outcome: z.enum(OUTCOMES),
-  details: DetailsSchema,
-  prev_hash: HexHash,
-  hash: HexHash,
-});
+export const AuditEntrySchema = AuditEntryResponseSchema.extend({ details: DetailsSchema });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
 /** A signed checkpoint. The signature covers the canonical body in checkpoint-body.ts. */
-export const AuditCheckpointSchema = z.strictObject({
-  tree_size: z.number().int().min(0),
-  merkle_root: HexHash,
-  head_hash: HexHash,
-  key_id: z.string().min(1),
-  at: z.string(),
-  signature: z.string().regex(/^[0-9a-f]{128}$/, "128 lowercase hex characters (64 bytes)"),
-});
-export type AuditCheckpoint = z.infer<typeof AuditCheckpointSchema>;
+export { AuditCheckpointSchema, type AuditCheckpoint };
 
 /** A line of an export file that could not be read as what its position says it is. */
 export type Unreadable = { unreadable: true; line: number; tree_size?: number };

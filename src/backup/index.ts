@@ -1,7 +1,7 @@
 // Backup and restore: one encrypted, integrity-checked archive of the data directory's state (the
 // SQLite file with the store, vault and audit log, plus the audit checkpoint file). Format: format.ts.
 export { createBackup, type BackupOptions, type BackupResult } from "./create.ts";
-export { restoreBackup, type RestoreOptions, type RestoreResult } from "./restore.ts";
+export { restoreBackup, type RestoreOptions, type RestoreResult } from "./restore-archive.ts";
 export { startBackupSchedule, type BackupSchedule, type BackupScheduleOptions } from "./schedule.ts";
 export { backupNow, DEFAULT_BACKUP_DIR, type BackupDone, type BackupNowOptions } from "./run.ts";
 export { archiveName, listArchives, pruneArchives } from "./retention.ts";

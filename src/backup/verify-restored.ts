@@ -14,7 +14,7 @@ import { createReleaseStore } from "../store/releases.ts";
 import { createVault, type MasterKey, type Vault } from "../vault/index.ts";
 import { integrity } from "./errors.ts";
 
-/** Where the daemon keeps the orchestrator's Ed25519 key (src/api/orchestrator-key.ts). */
+/** Where the daemon keeps the orchestrator's Ed25519 key (src/security/orchestrator-key.ts). */
 const SIGNING_KEY = { name: "__orchestrator_signing_key", tenant: "default" } as const;
 
 export type PublicKeys = Uint8Array | Record<string, Uint8Array>;

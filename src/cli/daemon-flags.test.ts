@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { CboError } from "../kit/errors.ts";
 import { parse } from "./args.ts";
 import { DAEMON_FLAGS, positionalsAs } from "./daemon-flags.ts";
-import { RELEASE_USAGE } from "./release-command.ts";
+
+/** A command's usage, as the hint of its argument errors (cbo release's, say). */
+const RELEASE_USAGE = "usage: cbo release <worker> [--no-wait] [--url URL] [--token TOKEN] [--data DIR] [--json]";
 
 describe("command arguments", () => {
   it("takes exactly the named positionals", () => {

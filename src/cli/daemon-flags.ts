@@ -1,17 +1,14 @@
 // What every command that talks to the daemon shares: the --url/--token/--data flags, the client
-// built from them, and whether to print JSON or coloured text.
+// built from them (connect.ts), and whether to print JSON or coloured text.
 import { CboError } from "../kit/errors.ts";
-import { createApiClient, type ApiClient } from "./api-client.ts";
-import { discoverDaemon } from "./discover.ts";
+import { connect } from "./connect.ts";
 import { createPaint, useColour, type Paint } from "./table.ts";
 
 export const DAEMON_FLAGS = { url: { type: "string" }, token: { type: "string" }, data: { type: "string" } } as const;
 export const DAEMON_FLAGS_USAGE = "[--url URL] [--token TOKEN] [--data DIR] [--json]";
 
-export function connect(values: { url?: string | undefined; token?: string | undefined; data?: string | undefined }): ApiClient {
-  const address = discoverDaemon(values);
-  return createApiClient({ url: address.url, token: address.token });
-}
+/** The daemon client for the daemon these flags name (connect.ts). */
+export { connect };
 
 export function stdoutPaint(): Paint {
   return createPaint(useColour(process.stdout));

@@ -1,7 +1,7 @@
 // One human line per event, for `cbo events` and the live progress of `cbo release`. The event
 // data is read defensively (a field the engine does not send is left out, never printed as
 // "undefined"), so a daemon that adds fields or event types does not break the CLI.
-import type { ApiEvent } from "./api-schemas.ts";
+import type { AnyEvent } from "../contract/index.ts";
 import { percent, type Paint } from "./table.ts";
 
 type Data = Record<string, unknown>;
@@ -34,7 +34,7 @@ const reasonOf = (d: Data) => str(d, "reason", "error", "message", "detail");
 const stepOf = (d: Data) => num(d, "percent", "percentage", "step");
 
 /** The event's meaning in a few words, without its target, worker or time. */
-export function describeEvent(e: Pick<ApiEvent, "type" | "data">, paint?: Paint): string {
+export function describeEvent(e: Pick<AnyEvent, "type" | "data">, paint?: Paint): string {
   const p = paint ?? { ok: String, bad: String, warn: String, dim: String, bold: String };
   const d = e.data ?? {};
   const step = stepOf(d);

@@ -5,9 +5,11 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { DAEMON_DOWN_HINT } from "./api-client.ts";
 
 export const DEFAULT_DATA_DIR = ".cbo";
+
+/** What to do when no daemon answers. */
+export const DAEMON_DOWN_HINT = "start it with `cbo up` or `npm start`";
 
 export type DaemonFlags = { url?: string | undefined; token?: string | undefined; data?: string | undefined };
 export type DaemonAddress = { url: string; token: string | undefined; dataDir: string };

@@ -10,15 +10,12 @@
 // outcome, whoever finished it.
 import { sleep } from "../kit/backoff.ts";
 import { CboError, toCboError } from "../kit/errors.ts";
-import type { ApiClient } from "./api-client.ts";
-import type { ApiEvent, ApiRelease } from "./api-schemas.ts";
-import { followEvents } from "./event-stream.ts";
+import type { DaemonClient } from "../client/index.ts";
+import { isTerminal, type AnyEvent, type Release, type ReleaseStatus } from "../contract/index.ts";
 import { exitForOutcome } from "./exit-codes.ts";
 
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(["succeeded", "rolled_back", "failed", "aborted"]);
-
 /** Events that end a record of this kind, with the status they stand for. */
-const ENDS: Record<string, Record<string, string>> = {
+const ENDS: Record<string, Record<string, ReleaseStatus>> = {
   release: { "release.succeeded": "succeeded", "release.rolled_back": "rolled_back", "release.failed": "failed", "release.aborted": "aborted" },
   rollback: {
     "rollback.completed": "succeeded",
@@ -30,22 +27,22 @@ const ENDS: Record<string, Record<string, string>> = {
 };
 
 /** The status an event claims for a record of this kind, when it is one of the kind's ends. */
-export function endStatus(kind: string, eventType: string): string | undefined {
+export function endStatus(kind: string, eventType: string): ReleaseStatus | undefined {
   return (ENDS[kind] ?? ENDS.release!)[eventType];
 }
 
 /** Exit code for a record as the follow left it: its outcome's (exit-codes.ts), whoever finished it. */
-export function exitCodeFor(r: Pick<ApiRelease, "status">): number {
+export function exitCodeFor(r: { status: string }): number {
   return exitForOutcome(r.status);
 }
 
 /** How long a follow waits for a daemon that went away (a restart, a crash and its supervisor). */
 export const DAEMON_AWAY_GIVE_UP_MS = 10 * 60_000;
 
-export type FollowResult = { release: ApiRelease; events: ApiEvent[] };
+export type FollowResult = { release: Release; events: AnyEvent[] };
 
 export type FollowReleaseOptions = {
-  onEvent?: (e: ApiEvent) => void;
+  onEvent?: (e: AnyEvent) => void;
   /** How often to re-read the record while no event arrives. */
   pollMs?: number;
   signal?: AbortSignal;
@@ -59,7 +56,7 @@ export type FollowReleaseOptions = {
 const away = (e: unknown) => toCboError(e).code === "ERR_IO";
 
 /** Id just before the release's first event: where its stream starts. 0 when it has none yet. */
-async function locate(client: ApiClient, releaseId: string, patiently: <T>(read: () => Promise<T>) => Promise<T>): Promise<number> {
+async function locate(client: DaemonClient, releaseId: string, patiently: <T>(read: () => Promise<T>) => Promise<T>): Promise<number> {
   for (let i = 0; i < 10; i++) {
     const first = await patiently(() => client.events({ release: releaseId, limit: 1 }));
     if (first[0]) return first[0].id - 1;
@@ -68,12 +65,12 @@ async function locate(client: ApiClient, releaseId: string, patiently: <T>(read:
   return 0;
 }
 
-export async function followRelease(client: ApiClient, start: ApiRelease, opts: FollowReleaseOptions = {}): Promise<FollowResult> {
-  const events: ApiEvent[] = [];
+export async function followRelease(client: DaemonClient, start: Release, opts: FollowReleaseOptions = {}): Promise<FollowResult> {
+  const events: AnyEvent[] = [];
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
   opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
-  let final: ApiRelease | undefined;
+  let final: Release | undefined;
   let lastActivity = Date.now();
   let polling = false;
   let grace: NodeJS.Timeout | undefined;
@@ -105,13 +102,13 @@ export async function followRelease(client: ApiClient, start: ApiRelease, opts: 
     }
   };
 
-  const readTerminal = async (): Promise<ApiRelease | undefined> => {
+  const readTerminal = async (): Promise<Release | undefined> => {
     const { release } = await patiently(() => client.getRelease(start.id));
-    return TERMINAL_STATUSES.has(release.status) ? release : undefined;
+    return isTerminal(release.status) ? release : undefined;
   };
 
   // The record may be written a moment after its end event: re-read it briefly, then trust the event.
-  const confirm = async (claimed: string): Promise<ApiRelease> => {
+  const confirm = async (claimed: ReleaseStatus): Promise<Release> => {
     for (let i = 0; i < 20; i++) {
       const done = await readTerminal();
       if (done) return done;
@@ -128,7 +125,7 @@ export async function followRelease(client: ApiClient, start: ApiRelease, opts: 
       .getRelease(start.id)
       .then(({ release }) => {
         back();
-        return TERMINAL_STATUSES.has(release.status) ? release : undefined;
+        return isTerminal(release.status) ? release : undefined;
       })
       .then((done) => {
         if (!done) return;
@@ -149,7 +146,7 @@ export async function followRelease(client: ApiClient, start: ApiRelease, opts: 
     const after = await locate(client, start.id, patiently);
     // The daemon answered just now: a stream that cannot connect yet means it went away, not that
     // it was never there. Each reconnection re-reads the record (the poll) for an end it missed.
-    const stream = followEvents(client, after, {
+    const stream = client.followEvents(after, {
       signal: stop.signal, connected: true, giveUpMs,
       onReconnect: () => (lastActivity = 0),
       onLost: lost,

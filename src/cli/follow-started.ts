@@ -3,19 +3,22 @@
 // code (exit-codes.ts), whoever finished it. Ctrl-C stops following, not the release: it goes on
 // in the daemon. A daemon that goes away meanwhile is waited for (its next start finishes the
 // release); one that stays away longer than the follow waits is a system error: outcome unknown.
-import type { ApiClient } from "./api-client.ts";
-import { PlanSchema, type ApiEvent, type ApiRelease } from "./api-schemas.ts";
+import type { DaemonClient } from "../client/index.ts";
+import { isTerminal, ReleasePlanSchema, type AnyEvent, type Release } from "../contract/index.ts";
 import type { CliIo } from "./cli-io.ts";
 import { describeEvent } from "./describe-event.ts";
 import { CboError, toCboError } from "../kit/errors.ts";
-import { DAEMON_AWAY_GIVE_UP_MS, TERMINAL_STATUSES, exitCodeFor, followRelease, type FollowResult } from "./follow-release.ts";
+import { DAEMON_AWAY_GIVE_UP_MS, exitCodeFor, followRelease, type FollowResult } from "./follow-release.ts";
 import { clock, createPaint, percent, useColour, type Paint } from "./table.ts";
 
+/** What the first line needs of a stored plan (read alone: the rest of the plan may be of another version). */
+const PlanHead = ReleasePlanSchema.pick({ waves: true, steps: true });
+
 /** First line of the live view: what is being released where, from the plan stored with it. */
-export function startLine(r: ApiRelease): string {
-  const plan = PlanSchema.safeParse(r.plan);
+export function startLine(r: Release): string {
+  const plan = PlanHead.safeParse(r.plan);
   if (r.kind === "rollback") {
-    const to = typeof r.plan?.resolved === "string" ? ` to ${r.plan.resolved}` : "";
+    const to = typeof r.plan.resolved === "string" ? ` to ${r.plan.resolved}` : "";
     return `rollback ${r.id} of ${r.worker}${to} started`;
   }
   if (!plan.success) return `release ${r.id} of ${r.worker} started`;
@@ -23,11 +26,11 @@ export function startLine(r: ApiRelease): string {
   return `release ${r.id} of ${r.worker} started: waves ${waves}, steps ${plan.data.steps.map(percent).join(" -> ")}`;
 }
 
-export function progressLine(e: ApiEvent, paint: Paint): string {
+export function progressLine(e: AnyEvent, paint: Paint): string {
   return `  ${paint.dim(clock(e.at))}  ${(e.target ?? "").padEnd(6)} ${describeEvent(e, paint)}`;
 }
 
-export function endLine(r: ApiRelease, startedAt: number, paint: Paint, now: number = Date.now()): string {
+export function endLine(r: Release, startedAt: number, paint: Paint, now: number = Date.now()): string {
   const secs = ((now - startedAt) / 1000).toFixed(1);
   const what = r.kind === "rollback" ? "rollback" : "release";
   const colour = r.status === "succeeded" ? paint.ok : r.status === "rolled_back" || r.status === "aborted" ? paint.warn : paint.bad;
@@ -36,7 +39,7 @@ export function endLine(r: ApiRelease, startedAt: number, paint: Paint, now: num
 
 export type Followed = FollowResult & { code: number };
 
-export async function followStarted(client: ApiClient, release: ApiRelease, io: CliIo, opts: { json?: boolean | undefined; giveUpMs?: number }): Promise<Followed> {
+export async function followStarted(client: DaemonClient, release: Release, io: CliIo, opts: { json?: boolean | undefined; giveUpMs?: number }): Promise<Followed> {
   const startedAt = Date.now();
   const paint = createPaint(useColour(io.stdout));
   if (!opts.json) io.stdout.write(startLine(release) + "\n");
@@ -50,7 +53,7 @@ export async function followStarted(client: ApiClient, release: ApiRelease, io: 
     result = await followRelease(client, release, {
       signal: detach.signal,
       giveUpMs,
-      ...(opts.json ? {} : { onEvent: (e: ApiEvent) => io.stdout.write(progressLine(e, paint) + "\n") }),
+      ...(opts.json ? {} : { onEvent: (e: AnyEvent) => io.stdout.write(progressLine(e, paint) + "\n") }),
       onConnection: (state, err) =>
         io.stderr.write(
           state === "lost"
@@ -74,7 +77,7 @@ export async function followStarted(client: ApiClient, release: ApiRelease, io: 
     process.off("SIGTERM", onSignal);
   }
   if (!opts.json) io.stdout.write(endLine(result.release, startedAt, paint) + "\n");
-  if (detach.signal.aborted && !TERMINAL_STATUSES.has(result.release.status)) {
+  if (detach.signal.aborted && !isTerminal(result.release.status)) {
     io.stderr.write(`${release.kind} ${release.id} goes on in the daemon; follow it with: cbo events --follow --release ${release.id}\n`);
   }
   return { ...result, code: exitCodeFor(result.release) };

@@ -1,6 +1,6 @@
 // `cbo plan` for people: what a release will do before it does it: targets and what they run now,
 // waves, steps and gate, every action in order, and the Cloudflare API requests it will spend.
-import type { ApiPlan } from "./api-schemas.ts";
+import type { ReleasePlan } from "../contract/index.ts";
 import { liveText } from "./format-status.ts";
 import { percent, table } from "./table.ts";
 
@@ -19,7 +19,8 @@ export function gateText(gate: Record<string, unknown> | undefined): string {
   return parts.filter(Boolean).join(", ");
 }
 
-export function actionText(a: ApiPlan["actions"][number]): string {
+/** Read loosely (a kind this CLI does not know is worded as it is). */
+export function actionText(a: { kind: string; target: string; percent?: number }): string {
   const at = a.percent === undefined ? "" : ` ${percent(a.percent)}`;
   switch (a.kind) {
     case "upload":
@@ -34,20 +35,20 @@ export function actionText(a: ApiPlan["actions"][number]): string {
 }
 
 /** How a secret reaches a target: inside the released version, from the relay, or not at all. */
-export function deliveryText(s: NonNullable<ApiPlan["secrets"]>[number]): string {
+export function deliveryText(s: NonNullable<ReleasePlan["secrets"]>[number]): string {
   if (!s.delivered) return `withheld: ${s.reason ?? "not allowed on this target"}`;
   return s.mode === "binding" ? "inside the version" : s.mode === "relay" ? "through the relay" : s.mode;
 }
 
 /** One row per target and secret: name@version, mode, and how it is delivered or why it is not. */
-export function secretsText(secrets: NonNullable<ApiPlan["secrets"]>): string {
+export function secretsText(secrets: NonNullable<ReleasePlan["secrets"]>): string {
   return table(
     secrets.map((s) => [s.target, `${s.name}@${s.version}`, s.mode, deliveryText(s)]),
     ["TARGET", "SECRET", "MODE", "DELIVERY"],
   );
 }
 
-export function formatPlan(plan: ApiPlan): string {
+export function formatPlan(plan: ReleasePlan): string {
   const lines: string[] = [];
   lines.push(`plan: release ${plan.worker}${plan.tenant ? ` (tenant ${plan.tenant})` : ""}${plan.bundleHash ? `, bundle ${plan.bundleHash.slice(0, 12)}` : ""}`);
   lines.push("");

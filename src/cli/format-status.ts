@@ -1,37 +1,17 @@
 // `cbo status` for people: one row per worker and target with what is live (and at what share),
 // its health and (when the daemon checks drift) its drift; then what each drift is, each restore
 // still pending, and each worker's last release with its reason, which are too long for a column.
-import * as z from "zod";
-import type { ApiRelease, ApiStatus } from "./api-schemas.ts";
+import { DriftSchema, RestorePendingSchema, type DriftSummary, type Release, type RestoreSummary, type Status } from "../contract/index.ts";
 import { ago, percent, table, type Paint } from "./table.ts";
 
-type ApiTarget = ApiStatus["workers"][number]["targets"][number];
+type StatusTarget = Status["workers"][number]["targets"][number];
+type Drift = DriftSummary;
+type Restore = RestoreSummary;
 
-// Read defensively, like the rest of the answer: a daemon without drift checks sends no `drift`,
-// and one that adds fields or statuses still prints.
-const DriftSchema = z.looseObject({
-  status: z.string(),
-  kinds: z.array(z.string()).catch([]),
-  detail: z.string().catch(""),
-  note: z.string().nullish(),
-  revert: z.string().nullish(),
-  since: z.string().nullish(),
-});
-type Drift = z.infer<typeof DriftSchema>;
-
-// A release's rollback that has not landed on this target yet (its region out, a full disk).
-const RestoreSchema = z.looseObject({
-  releaseId: z.string(),
-  versionId: z.string().nullable().catch(null),
-  since: z.string().nullish(),
-  attempts: z.number().catch(0),
-  lastError: z.string().catch(""),
-  nextAttemptAt: z.string().nullish(),
-});
-type Restore = z.infer<typeof RestoreSchema>;
-
-function restoreOf(t: ApiTarget): Restore | undefined {
-  const parsed = RestoreSchema.safeParse(t.restore);
+// Read again with the contract's schemas, defensively: formatting never trusts a shape it was
+// handed (a daemon without drift checks sends no `drift`; an odd one prints as "-").
+function restoreOf(t: StatusTarget): Restore | undefined {
+  const parsed = RestorePendingSchema.safeParse(t.restore);
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -43,7 +23,7 @@ export function restoreText(worker: string, target: string, r: Restore, paint: P
   return `  ${worker}/${target}  ${to} for release ${r.releaseId}: ${when}${r.lastError ? paint.dim(`; last: ${r.lastError}`) : ""}`;
 }
 
-function driftOf(t: ApiTarget): Drift | null | undefined {
+function driftOf(t: StatusTarget): Drift | null | undefined {
   if (t.drift === undefined) return undefined;
   const parsed = DriftSchema.nullable().safeParse(t.drift);
   return parsed.success ? parsed.data : undefined;
@@ -66,20 +46,20 @@ export function liveText(live: Array<{ versionId: string; percentage: number }>)
   return live.map((v) => `${v.versionId} ${percent(v.percentage)}`).join(" + ");
 }
 
-export function releaseText(r: ApiRelease | null | undefined, paint: Paint, now?: number): string {
+export function releaseText(r: Release | null | undefined, paint: Paint, now?: number): string {
   if (!r) return "no release yet";
   const colour = r.status === "succeeded" ? paint.ok : r.status === "running" || r.status === "rolling_back" ? paint.warn : paint.bad;
   const kind = r.kind === "release" ? "release" : r.kind;
   return `${kind} ${r.id} ${colour(r.status)} ${paint.dim(ago(r.created_at, now))}${r.reason ? `: ${r.reason}` : ""}`;
 }
 
-function healthText(h: ApiStatus["workers"][number]["targets"][number]["health"], paint: Paint): string {
+function healthText(h: Status["workers"][number]["targets"][number]["health"], paint: Paint): string {
   if (!h) return paint.dim("unknown");
   const status = h.status === "healthy" ? paint.ok(h.status) : h.status === "unhealthy" ? paint.bad(h.status) : paint.warn(h.status);
   return typeof h.latencyMs === "number" ? `${status} ${Math.round(h.latencyMs)} ms` : status;
 }
 
-export function formatStatus(s: ApiStatus, paint: Paint, now?: number): string {
+export function formatStatus(s: Status, paint: Paint, now?: number): string {
   const targets = s.targets.map((t) => t.name).join(", ") || "none";
   const head = `tenant ${s.tenant}: ${s.targets.length} target${s.targets.length === 1 ? "" : "s"} (${targets}), ${s.workers.length} worker${s.workers.length === 1 ? "" : "s"}`;
   if (s.workers.length === 0) return `${head}\n`;

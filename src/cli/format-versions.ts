@@ -1,10 +1,10 @@
 // `cbo versions` for people: the newest versions per target, the live one marked, so that
 // `cbo rollback <worker> --to <version>` has something to copy from.
-import type { ApiVersions } from "./api-schemas.ts";
+import type { VersionEntry } from "../contract/index.ts";
 import { table, type Paint } from "./table.ts";
 
 /** Keeps the newest `limit` versions of each target, in the API's order (newest first). */
-export function lastPerTarget(versions: ApiVersions, limit: number): ApiVersions {
+export function lastPerTarget(versions: VersionEntry[], limit: number): VersionEntry[] {
   const seen = new Map<string, number>();
   return versions.filter((v) => {
     const n = seen.get(v.target) ?? 0;
@@ -13,7 +13,7 @@ export function lastPerTarget(versions: ApiVersions, limit: number): ApiVersions
   });
 }
 
-export function formatVersions(worker: string, versions: ApiVersions, paint: Paint): string {
+export function formatVersions(worker: string, versions: VersionEntry[], paint: Paint): string {
   if (versions.length === 0) return `${worker}: no versions recorded yet (release it with \`cbo release ${worker}\`)\n`;
   // One block per target (the API lists newest first across targets).
   const order = [...new Set(versions.map((v) => v.target))];

@@ -1,22 +1,24 @@
 import { describe, expect, it } from "vitest";
-import type { ApiEvent, ApiPlan, ApiRelease, ApiStatus } from "./api-schemas.ts";
+import type { AnyEvent, Release, ReleasePlan, Status, TargetSummary } from "../contract/index.ts";
 import { describeEvent, gateFigures } from "./describe-event.ts";
 import { formatEventLine } from "./format-event.ts";
 import { actionText, formatPlan, gateText } from "./format-plan.ts";
 import { formatStatus, liveText } from "./format-status.ts";
 import { formatVersions, lastPerTarget } from "./format-versions.ts";
-import { endLine, progressLine, startLine } from "./release-command.ts";
+import { endLine, progressLine, startLine } from "./follow-started.ts";
 import { ago, createPaint, table, useColour, visibleLength } from "./table.ts";
 
 const plain = createPaint(false);
 const colour = createPaint(true);
 const NOW = Date.parse("2026-01-01T12:00:00.000Z");
 
-const release = (over: Partial<ApiRelease> = {}): ApiRelease => ({
+const release = (over: Partial<Release> = {}): Release => ({
   id: "rel_1", tenant: "default", worker: "hello", kind: "release", status: "succeeded", reason: null, plan: {},
   created_by: "admin", created_at: "2026-01-01T11:58:00.000Z", updated_at: "2026-01-01T11:58:05.000Z", ...over,
 });
-const event = (type: string, data: Record<string, unknown> = {}, over: Partial<ApiEvent> = {}): ApiEvent => ({
+/** A target as /v1/status lists it (only its name is shown). */
+const target = (name: string): TargetSummary => ({ name, api: "local", accountId: null, region: null, jurisdiction: null });
+const event = (type: string, data: Record<string, unknown> = {}, over: Partial<AnyEvent> = {}): AnyEvent => ({
   id: 7, tenant: "default", type, release_id: "rel_1", worker: "hello", target: "eu", data, at: "2026-01-01T11:58:01.000Z", ...over,
 });
 
@@ -80,14 +82,14 @@ describe("events in words", () => {
 });
 
 describe("status", () => {
-  const status: ApiStatus = {
+  const status: Status = {
     tenant: "default",
-    targets: [{ name: "eu" }, { name: "us" }],
+    targets: [target("eu"), target("us")],
     workers: [
       {
         name: "hello",
         targets: [
-          { target: "eu", live: [{ versionId: "v2", percentage: 90 }, { versionId: "v1", percentage: 10 }], health: { status: "healthy", versionId: "v2", latencyMs: 3, checkedAt: "x" } },
+          { target: "eu", live: [{ versionId: "v2", percentage: 90 }, { versionId: "v1", percentage: 10 }], liveError: null, health: { status: "healthy", versionId: "v2", latencyMs: 3, checkedAt: "x" } },
           { target: "us", live: [], liveError: "edge unreachable", health: null },
         ],
         lastRelease: release({ status: "rolled_back", reason: "gate failed on eu at 10%" }),
@@ -106,12 +108,12 @@ describe("status", () => {
   });
   it("marks a target whose rollback is still owed as restore pending, and says what is retried", () => {
     const at = (s: number) => new Date(NOW + s * 1000).toISOString();
-    const owed: ApiStatus = {
+    const owed: Status = {
       tenant: "default",
-      targets: [{ name: "eu" }],
+      targets: [target("eu")],
       workers: [{
         name: "hello",
-        targets: [{ target: "eu", live: [{ versionId: "v2", percentage: 50 }, { versionId: "v1", percentage: 50 }], health: null, restore: { releaseId: "r9", versionId: "v1", since: at(-120), attempts: 4, lastError: "ERR_CF_UNAVAILABLE: down", nextAttemptAt: at(12) } }],
+        targets: [{ target: "eu", live: [{ versionId: "v2", percentage: 50 }, { versionId: "v1", percentage: 50 }], liveError: null, health: null, restore: { releaseId: "r9", versionId: "v1", since: at(-120), attempts: 4, lastError: "ERR_CF_UNAVAILABLE: down", nextAttemptAt: at(12) } }],
         lastRelease: release({ status: "rolling_back", reason: "gate failed on eu at 50%" }),
       }],
     };
@@ -123,14 +125,14 @@ describe("status", () => {
   it("says when nothing is deployed", () => {
     expect(liveText([])).toBe("(not deployed)");
     expect(formatStatus({ tenant: "t", targets: [], workers: [] }, plain)).toBe("tenant t: 0 targets (none), 0 workers\n");
-    const idle = formatStatus({ tenant: "t", targets: [{ name: "eu" }], workers: [{ name: "w", targets: [{ target: "eu", live: [], health: null }], lastRelease: null }] }, plain);
+    const idle = formatStatus({ tenant: "t", targets: [target("eu")], workers: [{ name: "w", targets: [{ target: "eu", live: [], liveError: null, health: null }], lastRelease: null }] }, plain);
     expect(idle).toMatch(/^w\s+eu\s+\(not deployed\)\s+unknown$/m);
     expect(idle).toContain("  w  no release yet");
   });
 });
 
 describe("plan", () => {
-  const plan: ApiPlan = {
+  const plan: ReleasePlan = {
     worker: "hello", tenant: "default", bundleHash: "abcdef0123456789",
     waves: [["eu"], ["us", "ap"]], steps: [10, 100],
     gate: { probe_path: "/health", interval_ms: 100, timeout_ms: 1000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 600, min_samples: 5 },

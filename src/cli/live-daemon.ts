@@ -5,7 +5,7 @@
 // killed names a URL where nothing (or something else) answers, which is "not running".
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { daemonDown } from "./api-errors.ts";
+import { cliDaemonDown } from "./connect.ts";
 import { DEFAULT_DATA_DIR, discoverDaemon, type DaemonAddress, type DaemonFlags } from "./discover.ts";
 
 const HEALTH_TIMEOUT_MS = 2_000;
@@ -29,6 +29,6 @@ export async function liveDaemon(flags: DaemonFlags, env: NodeJS.ProcessEnv = pr
   if (!explicit && !existsSync(join(resolve(flags.data ?? DEFAULT_DATA_DIR), "daemon.json"))) return undefined;
   const address = discoverDaemon(flags, env);
   if (await answers(address.url)) return address;
-  if (explicit) throw daemonDown(address.url);
+  if (explicit) throw cliDaemonDown(address.url);
   return undefined;
 }

@@ -6,7 +6,7 @@
 // Valid UTF-8 travels as text, anything else as base64, so binary values survive unchanged.
 import { readFileSync, statSync } from "node:fs";
 import { CboError } from "../kit/errors.ts";
-import { MAX_VALUE_BYTES } from "../vault/names.ts";
+import { MAX_SECRET_VALUE_BYTES as MAX_VALUE_BYTES } from "../contract/index.ts";
 import type { CliIo } from "./cli-io.ts";
 
 export type SecretInput = { value: string; encoding: "utf8" | "base64"; bytes: number };

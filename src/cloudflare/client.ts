@@ -36,7 +36,7 @@ import { createTriggersApi } from "./triggers.ts";
 import { getBudgetFor, type RequestBudget } from "./budget.ts";
 import { createApiContext } from "./context.ts";
 import { createKvApi } from "./kv.ts";
-import { createSecretsApi } from "./secrets.ts";
+import { createSecretsApi } from "./worker-secrets.ts";
 import { createTransport, type Transport, type TransportOptions } from "./transport.ts";
 import { createTunnelsApi } from "./tunnels.ts";
 import { createWorkersApi } from "./workers.ts";

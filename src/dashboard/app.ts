@@ -1,7 +1,7 @@
 // The dashboard's shell: the session (or the login form), the navigation, the one live event
 // stream, and the page on screen (hash routes: #/architecture, #/releases[/<id>], #/config,
 // #/secrets, #/audit, #/setup). Every page gets each live event while it is shown.
-import { createApi } from "./api.ts";
+import { createDaemonClient, type DaemonClient } from "../client/index.ts";
 import { architecturePage } from "./architecture.ts";
 import { auditPage } from "./audit.ts";
 import { doc, loc, win, type El } from "./browser.ts";
@@ -13,7 +13,7 @@ import { showLogin } from "./login.ts";
 import type { Page, PageCtx, PageHandle } from "./page.ts";
 import { releaseDetailPage } from "./release-detail.ts";
 import { releasesPage } from "./releases.ts";
-import { secretsPage } from "./secrets.ts";
+import { secretsPage } from "./secrets-page.ts";
 import { setupPage } from "./setup.ts";
 import { allows, type SessionInfo } from "./types.ts";
 
@@ -50,8 +50,10 @@ function startApp(app: El, session: SessionInfo, features: Features): void {
     win().removeEventListener("hashchange", route);
     showLogin(app, (s) => startApp(app, s, features), why);
   };
-  const api = createApi({ csrf: () => session.csrf, onUnauthorized: () => end("Your session has ended; log in again.") });
-  const live: Live = connectLive({ after: session.eventsAfter, onEnded: () => end("Your session has ended; log in again.") });
+  // The one daemon client, on this page's origin and session: the cookie goes along, mutations
+  // carry the session's CSRF token, a 401 (the session ended) brings the login form back.
+  const api: DaemonClient = createDaemonClient({ url: `${loc().protocol}//${loc().host}`, csrf: () => session.csrf, onUnauthorized: () => end("Your session has ended; log in again.") });
+  const live: Live = connectLive(api, { after: session.eventsAfter, onEnded: () => end("Your session has ended; log in again.") });
   const main = h("main", { id: "main", tabindex: -1 });
   const liveBadge = h("span", { class: "live", role: "status", "data-state": live.state() }, LIVE_WORDS[live.state()]);
   live.onState((s) => {

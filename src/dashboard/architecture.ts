@@ -6,16 +6,16 @@ import type { El } from "./browser.ts";
 import { layoutArchitecture, linkPath, GEOMETRY } from "./architecture-layout.ts";
 import { badge, failure, h, put, short, svg, when } from "./dom.ts";
 import { debounce, type Page } from "./page.ts";
+import { HEALTH_STATUSES, type HealthStatus, type TunnelStatus } from "../contract/index.ts";
 import type { Status, StatusTarget, StoredEvent } from "./types.ts";
 
-type Health = "healthy" | "unhealthy" | "unknown";
-/** GET /v1/tunnel/status, loosely: only what the picture shows. */
-type TunnelStatus = { configured?: boolean; tunnel?: { hostname?: string } | null; remote?: { status?: string | null; connections?: number } | null; process?: { state?: string } | null };
+type Health = HealthStatus;
+/** What the picture shows of GET /v1/tunnel/status. */
 type TunnelView = { state: "up" | "down" | "none"; line: string; host: string };
 
 const RELOAD_ON = /^(release\.(succeeded|rolled_back|failed|aborted|recovered|step\.passed|rolling_back|restore\.)|rollback\.(completed|failed)|drift\.|config\.applied)/;
 const key = (worker: string, target: string) => `${worker}\u0000${target}`;
-const HEALTHS: Health[] = ["healthy", "unhealthy", "unknown"];
+const HEALTHS: readonly Health[] = HEALTH_STATUSES;
 const healthOf = (t: StatusTarget | undefined): Health => t?.health?.status ?? "unknown";
 const versions = (t: StatusTarget) => (t.live.length === 0 ? (t.liveError ? "not deployed" : "—") : t.live.map((l) => `${short(l.versionId)} ${l.percentage}%`).join(" · "));
 const drifted = (t: StatusTarget) => t.drift?.status === "drifted" || (t.drift?.drifted ?? false);
@@ -169,7 +169,7 @@ export const architecturePage: Page = (root, ctx) => {
 
   async function load(): Promise<void> {
     try {
-      const s = await ctx.api.get<Status>("/v1/status");
+      const s: Status = await ctx.api.status();
       for (const w of s.workers) {
         for (const t of w.targets) {
           const seen = latest.get(key(w.name, t.target));
@@ -185,7 +185,7 @@ export const architecturePage: Page = (root, ctx) => {
   async function loadTunnel(): Promise<void> {
     if (!ctx.features.tunnel) return;
     try {
-      tunnel = tunnelView(await ctx.api.get<TunnelStatus>("/v1/tunnel/status"));
+      tunnel = tunnelView(await ctx.api.tunnelStatus());
     } catch (e) {
       tunnel = { state: "down", line: `unreadable (${e instanceof Error ? e.message : String(e)})`.slice(0, 40), host: "" };
     }

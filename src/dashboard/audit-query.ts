@@ -1,5 +1,6 @@
 // The audit page's filter form as GET /v1/audit's query. Pure. Times typed in the browser's
 // datetime-local fields are local times; the API wants ISO 8601 with an offset.
+import type { AuditQuery } from "../contract/index.ts";
 export type AuditFilter = {
   action?: string;
   actor?: string;
@@ -12,7 +13,7 @@ export type AuditFilter = {
   beforeSeq?: number;
 };
 
-export function auditQuery(f: AuditFilter): Record<string, string | number | undefined> {
+export function auditQuery(f: AuditFilter): AuditQuery {
   const t = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
   return {
     action: t(f.action),

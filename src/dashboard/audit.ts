@@ -1,6 +1,5 @@
 // The audit log: search and filter (GET /v1/audit), page back to older entries, and verify the
 // hash chain against its signed checkpoints (POST /v1/audit/verify), with the result shown.
-import { query } from "./api.ts";
 import type { El, Field } from "./browser.ts";
 import { badge, failure, h, put, table, when } from "./dom.ts";
 import { auditQuery, detailLine, type AuditFilter } from "./audit-query.ts";
@@ -47,7 +46,7 @@ export const auditPage: Page = (root, ctx) => {
       ...(older && shown.length ? { beforeSeq: shown[shown.length - 1]!.seq } : {}),
     };
     try {
-      const page = await ctx.api.get<AuditEntry[]>(`/v1/audit${query(auditQuery(f))}`);
+      const page: AuditEntry[] = await ctx.api.audit(auditQuery(f));
       shown = older ? [...shown, ...page] : page;
       more.hidden = page.length < 100;
       put(
@@ -65,7 +64,7 @@ export const auditPage: Page = (root, ctx) => {
     verifyButton.disabled = true;
     put(verifyOut, h("p", { class: "muted" }, "Verifying…"));
     try {
-      const r = await ctx.api.post<AuditVerify>("/v1/audit/verify");
+      const r: AuditVerify = await ctx.api.verifyAudit();
       verifyOut.setAttribute("data-verify", r.ok ? "ok" : "failed");
       put(
         verifyOut,

@@ -1,13 +1,11 @@
 // Config versions of a worker (history and, per target, what is published, written and applied)
 // and drift for every worker and target (the status' drift field: desired against observed).
-import { ApiError, enc } from "./api.ts";
+import { isCboError } from "../kit/errors.ts";
 import type { Field } from "./browser.ts";
 import { badge, failure, h, put, short, table, when } from "./dom.ts";
 import { debounce, type Page } from "./page.ts";
 import type { Status, WorkerSummary } from "./types.ts";
 
-type History = Array<{ version: number; hash: string; rollbackOf: number | null; createdAt: string; createdBy: string | null; targets: string[] }>;
-type Diff = Array<{ target: string; published: { version: number } | null; changed: boolean; written: number | null; applied: boolean }>;
 
 const RELOAD_ON = /^(config\.|drift\.|release\.succeeded|rollback\.completed)/;
 
@@ -28,7 +26,7 @@ export const configPage: Page = (root, ctx, route) => {
     const w = workerSel.value;
     if (!w) return;
     try {
-      const [hist, d] = await Promise.all([ctx.api.get<History>(`/v1/workers/${enc(w)}/config/history`), ctx.api.get<Diff>(`/v1/workers/${enc(w)}/config/diff`)]);
+      const [hist, d] = await Promise.all([ctx.api.configHistory(w), ctx.api.configDiff(w)]);
       put(
         history,
         hist.length === 0
@@ -41,14 +39,14 @@ export const configPage: Page = (root, ctx, route) => {
       );
     } catch (e) {
       // A worker without the edge agent has no signed config: a fact about it, not a failure.
-      put(history, e instanceof ApiError && e.code === "ERR_VALIDATION" ? h("p", { class: "muted" }, `${w} does not run the edge agent, so it has no signed config.`) : failure(e));
+      put(history, isCboError(e) && e.code === "ERR_VALIDATION" ? h("p", { class: "muted" }, `${w} does not run the edge agent, so it has no signed config.`) : failure(e));
       put(diff);
     }
   }
 
   async function loadDrift(): Promise<void> {
     try {
-      const s = await ctx.api.get<Status>("/v1/status");
+      const s: Status = await ctx.api.status();
       const rows = s.workers.flatMap((w) =>
         w.targets.map((t) => [w.name, t.target, badge(t.drift?.status ?? "unknown"), (t.drift?.kinds ?? []).join(", "), t.drift?.detail ?? t.drift?.note ?? "", when(t.drift?.since), when(t.drift?.checkedAt)]),
       );
@@ -58,7 +56,7 @@ export const configPage: Page = (root, ctx, route) => {
     }
   }
 
-  void ctx.api.get<Array<WorkerSummary & { agent?: boolean }>>("/v1/workers").then((ws) => {
+  void ctx.api.workers().then((ws: WorkerSummary[]) => {
     // Workers that run the edge agent first (when the daemon says which): only they have config.
     const ordered = [...ws.filter((w) => w.agent !== false), ...ws.filter((w) => w.agent === false)];
     put(workerSel, ...ordered.map((w) => h("option", { value: w.name }, w.agent === false ? `${w.name} (no agent)` : w.name)));

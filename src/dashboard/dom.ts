@@ -1,5 +1,6 @@
 // Building the page: elements from a tag, attributes and children, text always as text nodes
 // (never innerHTML, so nothing the API returns can become markup), SVG in its namespace.
+import { isCboError } from "../kit/errors.ts";
 import { doc, type Dialog, type El, type Listener } from "./browser.ts";
 
 export type Child = El | string | number | null | undefined | false;
@@ -57,7 +58,7 @@ export function table(caption: string, head: string[], rows: Child[][], attrs: A
 }
 
 /** A message for a failed load, in a live region so that screen readers hear it. */
-export const failure = (e: unknown): El => h("p", { class: "error", role: "alert" }, e instanceof Error ? e.message : String(e));
+export const failure = (e: unknown): El => h("p", { class: "error", role: "alert" }, isCboError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
 
 /**
  * Asks before something that cannot be taken back: a modal <dialog> (focus stays in it, Escape

@@ -1,10 +1,11 @@
-// The daemon's event stream for the whole page: one WebSocket, authenticated by the session
-// cookie, resumed after the last event received so that a reconnect loses and repeats nothing.
+// The daemon's event stream for the whole page: one WebSocket (the one daemon client's, on the
+// browser's socket: the session cookie authenticates it), resumed after the last event received so
+// that a reconnect loses and repeats nothing.
 //
 // States: connecting --open--> live --close--> retrying --(backoff)--> connecting ...
-//         any --close 1008 (session ended or refused)--> ended (the page shows the login form)
+//         any --refused (session ended or refused: close 1008)--> ended (the page shows the login form)
+import type { DaemonClient } from "../client/index.ts";
 import { backoffDelay } from "../kit/backoff.ts";
-import { loc } from "./browser.ts";
 import type { StoredEvent } from "./types.ts";
 
 export type LiveState = "connecting" | "live" | "retrying" | "ended";
@@ -16,15 +17,13 @@ export type Live = {
   close(): void;
 };
 
-const POLICY_VIOLATION = 1008;
-
-export function connectLive(opts: { after: number; onEnded: () => void }): Live {
+export function connectLive(api: Pick<DaemonClient, "connectEvents">, opts: { after: number; onEnded: () => void }): Live {
   const listeners = new Set<(e: StoredEvent) => void>();
   const stateListeners = new Set<(s: LiveState) => void>();
   let state: LiveState = "connecting";
   let lastId = opts.after;
   let attempt = 0;
-  let ws: WebSocket | undefined;
+  let conn: { close(): void } | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
@@ -35,29 +34,28 @@ export function connectLive(opts: { after: number; onEnded: () => void }): Live 
 
   function open(): void {
     set("connecting");
-    const scheme = loc().protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${loc().host}/v1/events/stream?after=${lastId}`);
-    ws = socket;
-    socket.onopen = () => {
-      attempt = 0;
-      set("live");
-    };
-    socket.onmessage = (m) => {
-      const e = JSON.parse(String(m.data)) as StoredEvent;
-      if (e.id <= lastId) return;
-      lastId = e.id;
-      for (const fn of listeners) fn(e);
-    };
-    socket.onclose = (c) => {
-      if (closed) return;
-      if (c.code === POLICY_VIOLATION) {
-        set("ended");
-        opts.onEnded();
-        return;
-      }
-      set("retrying");
-      timer = setTimeout(open, 200 + backoffDelay(attempt++, { baseMs: 500, maxMs: 5_000 }));
-    };
+    conn = api.connectEvents(lastId, {
+      onOpen() {
+        attempt = 0;
+        set("live");
+      },
+      onEvent(e) {
+        if (e.id <= lastId) return;
+        lastId = e.id;
+        for (const fn of listeners) fn(e);
+      },
+      onEnd(error) {
+        if (closed) return;
+        // Refused (the session ended, or a stream it may not open): final.
+        if (error?.isUserError) {
+          set("ended");
+          opts.onEnded();
+          return;
+        }
+        set("retrying");
+        timer = setTimeout(open, 200 + backoffDelay(attempt++, { baseMs: 500, maxMs: 5_000 }));
+      },
+    });
   }
   open();
 
@@ -71,7 +69,7 @@ export function connectLive(opts: { after: number; onEnded: () => void }): Live 
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      ws?.close(1000, "page closed");
+      conn?.close();
     },
   };
 }

@@ -1,12 +1,13 @@
 // What every page gets and gives back. A page draws into its root at once (a skeleton), loads
 // what it shows, and receives each live event while it is on screen.
-import type { Api } from "./api.ts";
+import type { DaemonClient } from "../client/index.ts";
 import type { El } from "./browser.ts";
 import type { Features } from "./features.ts";
 import type { Role, SessionInfo, StoredEvent } from "./types.ts";
 
 export type PageCtx = {
-  api: Api;
+  /** The one daemon client, on this session (its cookie, its CSRF token on mutations). */
+  api: DaemonClient;
   session: SessionInfo;
   features: Features;
   /** Goes to another page (`#/releases/<id>`). */

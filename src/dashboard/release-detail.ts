@@ -1,6 +1,5 @@
 // One release, live: every target's steps as they start, pass or fail (release.* events), the
 // event log, and an abort button while it runs.
-import { enc, query } from "./api.ts";
 import type { Field } from "./browser.ts";
 import { badge, confirmDialog, failure, h, put, short, when } from "./dom.ts";
 import type { Page } from "./page.ts";
@@ -66,7 +65,7 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
   async function abort(): Promise<void> {
     if (!release || !(await confirmDialog(`Abort release ${short(release.id)}?`, [h("p", {}, "Every target it touched returns to its previous version.")], "Abort"))) return;
     try {
-      release = await ctx.api.post<Release>(`/v1/releases/${enc(release.id)}/abort`);
+      release = await ctx.api.abortRelease(release.id);
       draw();
     } catch (e) {
       summary.append(failure(e));
@@ -75,7 +74,7 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
 
   async function refresh(): Promise<void> {
     try {
-      const d = await ctx.api.get<ReleaseDetail>(`/v1/releases/${enc(id)}`);
+      const d: ReleaseDetail = await ctx.api.getRelease(id);
       release = d.release;
       draw();
     } catch (e) {
@@ -86,7 +85,7 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
   // Live events that arrive while the history loads are kept and merged by id: none is lost or doubled.
   void (async () => {
     try {
-      const [d, history] = await Promise.all([ctx.api.get<ReleaseDetail>(`/v1/releases/${enc(id)}`), ctx.api.get<StoredEvent[]>(`/v1/events${query({ release: id, limit: 10_000 })}`)]);
+      const [d, history]: [ReleaseDetail, StoredEvent[]] = await Promise.all([ctx.api.getRelease(id), ctx.api.events({ release: id, limit: 10_000 })]);
       release = d.release;
       for (const e of history) events.set(e.id, e);
       draw();

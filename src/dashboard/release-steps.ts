@@ -1,6 +1,7 @@
 // A release's progress, step by step, from its record and its events (the same events the CLI
 // follows). Pure: the detail page feeds it the events it has and redraws from the result; a
 // late or repeated event changes nothing (events are applied in id order, each id once).
+import { isTerminal } from "../contract/index.ts";
 import type { Release, StoredEvent } from "./types.ts";
 
 export type StepState = "pending" | "running" | "passed" | "failed";
@@ -17,7 +18,6 @@ export type Progress = { kind: Release["kind"]; phase: string; targets: TargetPr
 type Plan = { waves?: unknown; steps?: unknown; targets?: unknown; actions?: unknown };
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
-const TERMINAL = new Set(["succeeded", "rolled_back", "failed", "aborted"]);
 
 export function releaseProgress(release: Release, events: StoredEvent[]): Progress {
   const plan = release.plan as Plan;
@@ -119,8 +119,8 @@ export function releaseProgress(release: Release, events: StoredEvent[]): Progre
     }
   }
   // The record is the authority on how it ended (events may still be on their way).
-  if (TERMINAL.has(release.status)) phase = release.status;
-  return { kind: release.kind, phase, targets: all(), ended: TERMINAL.has(phase) };
+  if (isTerminal(release.status)) phase = release.status;
+  return { kind: release.kind, phase, targets: all(), ended: isTerminal(phase) };
 }
 
 function strOf(v: unknown): string | undefined {

@@ -1,6 +1,5 @@
 // Releases: the list (new ones appear as they start), and rollback of a worker to a version it
 // ran before, chosen from its versions and confirmed in a dialog.
-import { enc, query } from "./api.ts";
 import type { El, Field } from "./browser.ts";
 import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
 import { debounce, type Page, type PageCtx } from "./page.ts";
@@ -21,7 +20,7 @@ export const releasesPage: Page = (root, ctx, route) => {
 
   async function load(): Promise<void> {
     try {
-      const rows = await ctx.api.get<Release[]>(`/v1/releases${query({ worker, limit: 50 })}`);
+      const rows: Release[] = await ctx.api.releases({ ...(worker ? { worker } : {}), limit: 50 });
       put(
         list,
         rows.length === 0
@@ -37,7 +36,7 @@ export const releasesPage: Page = (root, ctx, route) => {
       put(list, failure(e));
     }
   }
-  void ctx.api.get<WorkerSummary[]>("/v1/workers").then((ws) => {
+  void ctx.api.workers().then((ws: WorkerSummary[]) => {
     filter.append(...ws.map((w) => h("option", { value: w.name }, w.name)));
     filter.value = worker;
   }, () => {});
@@ -78,7 +77,7 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
     put(toSel);
     if (!w) return;
     try {
-      const [versions, releases] = await Promise.all([ctx.api.get<VersionEntry[]>(`/v1/workers/${enc(w)}/versions`), ctx.api.get<Release[]>(`/v1/releases${query({ worker: w, limit: 1000 })}`)]);
+      const [versions, releases]: [VersionEntry[], Release[]] = await Promise.all([ctx.api.versions(w), ctx.api.releases({ worker: w, limit: 1000 })]);
       choices = rollbackChoices(versions, releases);
       put(toSel, ...choices.map((c) => h("option", { value: c.value }, c.label)));
       const firstOld = choices.find((c) => !c.live);
@@ -106,7 +105,7 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
     if (!ok) return;
     button.disabled = true;
     try {
-      const r = await ctx.api.post<Release>(`/v1/workers/${enc(w)}/rollback`, { to: choice.value });
+      const r: Release = await ctx.api.rollback(w, choice.value);
       ctx.go(`#/releases/${r.id}`);
     } catch (e) {
       put(note, failure(e));
@@ -115,7 +114,7 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
   }
 
   workerSel.addEventListener("change", () => void loadChoices());
-  void ctx.api.get<WorkerSummary[]>("/v1/workers").then((ws) => {
+  void ctx.api.workers().then((ws: WorkerSummary[]) => {
     put(workerSel, h("option", { value: "" }, "choose a worker"), ...ws.map((w) => h("option", { value: w.name }, w.name)));
     workerSel.value = ws.some((w) => w.name === current()) ? current() : "";
     void loadChoices();

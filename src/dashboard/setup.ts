@@ -1,13 +1,12 @@
 // The setup wizard for a running daemon (GET /v1/setup, POST /v1/setup/:step), shown only when
 // the daemon has those routes: each step with its live status, what it found, and the fix when it
 // failed. The deployment kit's download sits here too when the daemon offers it.
-import { enc } from "./api.ts";
+import type { SetupStep } from "../contract/index.ts";
 import type { Field } from "./browser.ts";
 import { badge, failure, h, put } from "./dom.ts";
 import type { Page } from "./page.ts";
 
-type Step = { id: string; title: string; status: string; detail?: string; fix?: string };
-type Setup = { steps: Step[] };
+type Step = SetupStep;
 
 const POLL_MS = 1_000;
 
@@ -30,7 +29,7 @@ export const setupPage: Page = (root, ctx) => {
 
   async function load(): Promise<void> {
     try {
-      const s = await ctx.api.get<Setup>("/v1/setup");
+      const s = await ctx.api.setup();
       put(
         list,
         ...s.steps.map((step) =>
@@ -52,11 +51,11 @@ export const setupPage: Page = (root, ctx) => {
     }
   }
 
-  async function run(id: string, button: Field): Promise<void> {
+  async function run(id: Step["id"], button: Field): Promise<void> {
     button.disabled = true;
     put(note);
     try {
-      await ctx.api.post(`/v1/setup/${enc(id)}`, { input: {} });
+      await ctx.api.runSetupStep(id, { input: {} });
     } catch (e) {
       put(note, failure(e));
     }

@@ -1,38 +1,25 @@
-// The API's shapes, as the daemon's own schemas define them (types only: nothing of the API runs
-// in the browser). Routes owned by optional features (tunnel, setup) are typed loosely in their
-// pages, since the dashboard only shows what they send.
-import type * as z from "zod";
-import type { Principal } from "../api/types.ts";
-import type {
-  AuditEntryResponseSchema,
-  AuditVerifySchema,
-  SecretSchema,
-  TokenSchema,
-} from "../api/schemas-security.ts";
-import type {
-  EventSchema,
-  JournalEntrySchema,
-  ReleaseDetailSchema,
-  ReleaseSchema,
-  StatusSchema,
-  VersionEntrySchema,
-  WorkerSummarySchema,
-} from "../api/schemas.ts";
+// The API's shapes, as the contract defines them (src/contract): the dashboard reads every answer
+// through the one daemon client, which validates it against the same schemas.
+import type { AnyEvent, Role } from "../contract/index.ts";
 
-export type Role = Principal["role"];
-export type Status = z.output<typeof StatusSchema>;
+export type {
+  AuditEntryResponse as AuditEntry,
+  AuditVerify,
+  JournalEntry,
+  Release,
+  ReleaseDetail,
+  Role,
+  Secret,
+  Status,
+  Token,
+  VersionEntry,
+  WorkerSummary,
+} from "../contract/index.ts";
+import type { Status } from "../contract/index.ts";
 export type StatusWorker = Status["workers"][number];
 export type StatusTarget = StatusWorker["targets"][number];
-export type Release = z.output<typeof ReleaseSchema>;
-export type ReleaseDetail = z.output<typeof ReleaseDetailSchema>;
-export type JournalEntry = z.output<typeof JournalEntrySchema>;
-export type StoredEvent = z.output<typeof EventSchema>;
-export type VersionEntry = z.output<typeof VersionEntrySchema>;
-export type WorkerSummary = z.output<typeof WorkerSummarySchema>;
-export type AuditEntry = z.output<typeof AuditEntryResponseSchema>;
-export type AuditVerify = z.output<typeof AuditVerifySchema>;
-export type Secret = z.output<typeof SecretSchema>;
-export type Token = z.output<typeof TokenSchema>;
+/** An event from the stream or GET /v1/events, of any type (narrow with eventOf). */
+export type StoredEvent = AnyEvent;
 
 /** GET /ui/session when logged in. */
 export type SessionInfo = { authenticated: true; name: string; role: Role; tenant: string | null; csrf: string; expiresAt: string; eventsAfter: number };

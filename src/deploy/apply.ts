@@ -20,49 +20,23 @@
 //   stops the release there (ReleaseStop "record"). Untouched targets are never written to. A
 //   failure in one target stops its wave's siblings at their next await point, and no later wave
 //   starts. Rolling back is rollback-touched.ts.
-import type { ResolvedWorker } from "../config/load.ts";
 import type { WorkerUpload } from "../cloudflare/index.ts";
-import type { BackoffOptions } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
-import type { Release, Store } from "../store/index.ts";
-import type { Bundle } from "./bundle.ts";
-import { bindingsFor, ensureKvNamespaces } from "./bindings.ts";
+import type { Release } from "../store/index.ts";
+import { bindingsFor } from "./bindings.ts";
 import { J } from "./journal.ts";
-import { finishRecorded, type RestoreBoard } from "./owed.ts";
+import { finishRecorded } from "./owed.ts";
 import { plannedSteps, splitFor } from "./plan.ts";
-import { runGate } from "./probe.ts";
-import { RecordFailure, describeError, recording, type Recorder } from "./record.ts";
+import { runGate } from "./gate-probes.ts";
+import { RecordFailure, describeError, recording } from "./record.ts";
 import { rollBackTouched } from "./rollback-touched.ts";
 import { ReleaseStop } from "./stop.ts";
-import { DEFAULT_CONFIG_NAMESPACE, secretBindings } from "./secrets.ts";
-import type { EngineDeps, ReleasePlan, SecretSource, TargetRuntime } from "./types.ts";
+import { secretBindings } from "./secret-plan.ts";
+import type { ApplyContext, Progress } from "./apply-context.ts";
+import { ensureConfigNamespace } from "../targets/kv-namespaces.ts";
 
 export { ReleaseStop };
-
-export type ApplyContext = {
-  store: Store;
-  rec: Recorder;
-  release: Release;
-  plan: ReleasePlan;
-  worker: ResolvedWorker;
-  bundle: Bundle;
-  runtimes: Map<string, TargetRuntime>;
-  /** The spec's targets (for each target's config namespace title). */
-  spec?: { targets: Array<{ name: string; kv_namespace?: string | undefined }> };
-  secrets?: SecretSource;
-  orchestratorUrl?: string;
-  publicKey?: string;
-  agentTraffic?: EngineDeps["agentTraffic"];
-  /** Aborted with a ReleaseStop of kind "abort" (rolls back) or "halt" (leaves it to recovery). */
-  signal: AbortSignal;
-  /** The daemon stopping (a part of `signal`): the only thing that interrupts a rollback. */
-  halt: AbortSignal;
-  /** Restores owed while rolling back ("restore pending"). */
-  board: RestoreBoard;
-  restoreBackoff?: BackoffOptions;
-};
-
-export type Progress = { previousVersionId: string | null; versionId: string | null; workerKey?: number };
+export type { ApplyContext, Progress };
 
 export async function applyRelease(ctx: ApplyContext): Promise<Release> {
   const { rec, plan } = ctx;
@@ -108,7 +82,7 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
   try {
     signal.throwIfAborted();
     rec.journal(J.uploadIntent, name, { previousVersionId, bundleHash: plan.bundleHash });
-    const configNamespaceId = worker.agent ? await configNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace) : undefined;
+    const configNamespaceId = worker.agent ? await ensureConfigNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace) : undefined;
     const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, { by: `release:${release.id}`, orchestratorUrl: ctx.orchestratorUrl, publicKey: ctx.publicKey, configNamespaceId });
     const upload: WorkerUpload = {
       mainModule: ctx.bundle.mainModule,
@@ -179,12 +153,6 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
     rec.tryTo(() => rec.emit("release.step.failed", name, { stage, reason: why }));
     throw new ReleaseStop("edge", why, name);
   }
-}
-
-/** The id of the target's config namespace (created when missing). */
-async function configNamespace(runtime: TargetRuntime, title: string | undefined): Promise<string> {
-  const t = title ?? DEFAULT_CONFIG_NAMESPACE;
-  return (await ensureKvNamespaces(runtime, [t])).get(t)!;
 }
 
 function asStop(e: unknown, signal: AbortSignal): ReleaseStop {

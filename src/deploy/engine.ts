@@ -15,18 +15,19 @@ import type { ResolvedWorker } from "../config/load.ts";
 import { sleep } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
 import { uuid } from "../kit/ids.ts";
-import { TERMINAL } from "../store/releases.ts";
-import type { EventType, Release } from "../store/index.ts";
+import { TERMINAL_STATUSES } from "../contract/index.ts";
+import type { Release } from "../store/index.ts";
 import { applyRelease, ReleaseStop } from "./apply.ts";
 import { createRestoreBoard, finishRecorded } from "./owed.ts";
 import { bundleWorker } from "./bundle.ts";
-import { observeTarget } from "./observe.ts";
+import { observeTarget } from "../targets/live-read.ts";
 import { plan as planRelease } from "./plan.ts";
-import { createRecorder, describeError } from "./record.ts";
-import { planSecrets } from "./secrets.ts";
+import { createRecorder, describeError, type PendingEvent } from "./record.ts";
+import { planSecrets } from "./secret-plan.ts";
 import { recoverRelease } from "./recover.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
-import type { Engine, EngineDeps, ReleasePlan, TargetRuntime } from "./types.ts";
+import type { Engine, EngineDeps, ReleasePlan } from "./types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 
 type Active = { id: string; key: string; abort: AbortController; done: Promise<Release> };
 
@@ -98,7 +99,7 @@ export function createEngine(deps: EngineDeps): Engine {
         const reason = `${failure}: ${describeError(e)}`;
         log(`${record.worker} ${record.id}: ${reason}`);
         const rec = createRecorder(store, record, log);
-        const events: Array<[EventType, Record<string, unknown>]> = [[record.kind === "rollback" ? "rollback.failed" : "release.failed", { reason }]];
+        const events: PendingEvent[] = [[record.kind === "rollback" ? "rollback.failed" : "release.failed", { reason }]];
         return finishRecorded({ rec, halt: halt.signal, ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}) }, { status: "failed", reason, events }, () => store.releases.get(record.id) ?? record);
       })
       .finally(() => {
@@ -158,7 +159,7 @@ export function createEngine(deps: EngineDeps): Engine {
       if (!record) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
       const running = active.get(id);
       if (!running) {
-        if (TERMINAL.has(record.status)) throw new CboError("ERR_CONFLICT", `Release ${id} already ended (${record.status}).`, { details: { releaseId: id, status: record.status } });
+        if (TERMINAL_STATUSES.has(record.status)) throw new CboError("ERR_CONFLICT", `Release ${id} already ended (${record.status}).`, { details: { releaseId: id, status: record.status } });
         throw new CboError("ERR_CONFLICT", `Release ${id} is not running in this daemon; it is rolled back when the daemon that ran it starts again.`, { details: { releaseId: id } });
       }
       if (record.kind === "rollback") throw new CboError("ERR_CONFLICT", `Rollback ${id} cannot be aborted; it takes seconds.`);
@@ -204,7 +205,7 @@ export function createEngine(deps: EngineDeps): Engine {
       for (;;) {
         const r = store.releases.get(id);
         if (!r) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
-        if (TERMINAL.has(r.status)) return r;
+        if (TERMINAL_STATUSES.has(r.status)) return r;
         const again = active.get(id);
         if (again) return again.done;
         await sleep(100);

@@ -14,9 +14,9 @@
 // cannot take yet is retried until it can, so a release never stays `running` for good.
 import { backoffDelay, sleep, type BackoffOptions } from "../kit/backoff.ts";
 import { isCboError, toCboError, type CboError } from "../kit/errors.ts";
-import type { EventType, Release, ReleaseStatus } from "../store/index.ts";
+import type { Release, ReleaseStatus } from "../store/index.ts";
 import { J } from "./journal.ts";
-import { RecordFailure, describeError, type Recorder } from "./record.ts";
+import { RecordFailure, describeError, type PendingEvent, type Recorder } from "./record.ts";
 import type { PendingRestore } from "./types.ts";
 
 export const DEFAULT_RESTORE_BACKOFF: BackoffOptions = { baseMs: 1_000, maxMs: 30_000 };
@@ -115,7 +115,7 @@ export async function untilRestored<T>(ctx: OwedContext, target: string, version
  */
 export async function finishRecorded(
   ctx: Pick<OwedContext, "rec" | "halt" | "backoff">,
-  end: { status: ReleaseStatus; reason: string; events: Array<[EventType, Record<string, unknown>]>; first?: () => void },
+  end: { status: ReleaseStatus; reason: string; events: PendingEvent[]; first?: () => void },
   read: () => Release,
 ): Promise<Release> {
   const backoff = ctx.backoff ?? DEFAULT_RESTORE_BACKOFF;
@@ -125,7 +125,7 @@ export async function finishRecorded(
       first?.();
       first = undefined;
       const r = ctx.rec.finish(end.status, end.reason);
-      for (const [type, data] of end.events) ctx.rec.tryTo(() => ctx.rec.emit(type, null, data));
+      for (const e of end.events) ctx.rec.tryTo(() => ctx.rec.emitPending(e));
       return r;
     } catch (e) {
       if (round === 0) ctx.rec.log(`the end (${end.status}) cannot be recorded yet: ${describeError(e)}; retrying`);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ResolvedWorker } from "../config/load.ts";
 import { GateSchema } from "../config/schema.ts";
 import { plan, plannedSteps, previousVersionOf, splitFor } from "./plan.ts";
-import type { ObservedTarget } from "./types.ts";
+import type { ObservedTarget } from "../targets/types.ts";
 
 const worker = (over: Partial<ResolvedWorker> = {}): ResolvedWorker => ({
   tenant: "default",

@@ -3,7 +3,8 @@
 // release will do and the plan can be stored with the release and replayed after a crash.
 import type { ResolvedWorker } from "../config/load.ts";
 import { CboError } from "../kit/errors.ts";
-import type { ObservedTarget, PlannedAction, ReleasePlan } from "./types.ts";
+import type { PlannedAction, ReleasePlan } from "./types.ts";
+import type { ObservedTarget } from "../targets/types.ts";
 
 /**
  * The version a target falls back to: the one at 100%, else the one with the largest share (a

@@ -5,11 +5,15 @@
 // A write the store refuses (a full disk, a broken file) throws a RecordFailure: the engine never
 // shifts traffic it could not journal first, so such a failure stops a release like a failed gate,
 // and its rollback waits until the journal can be written again (src/deploy/owed.ts).
-import type { EventType, Release, ReleaseStatus, Store } from "../store/index.ts";
+import type { EventPayload, EventType, NewEvent } from "../contract/index.ts";
+import type { Release, ReleaseStatus, Store } from "../store/index.ts";
 import { toCboError, type CboError } from "../kit/errors.ts";
 import { J } from "./journal.ts";
 
 export type Recorder = ReturnType<typeof createRecorder>;
+
+/** An event to emit later, its payload typed by its type (a release's end: owed.ts's finishRecorded). */
+export type PendingEvent = { [T in EventType]: [T, EventPayload<T>] }[EventType];
 
 /** The store refused a write of the engine's (journal entry, event, status, catalog row). */
 export class RecordFailure extends Error {
@@ -38,12 +42,17 @@ export function createRecorder(store: Store, release: Pick<Release, "id" | "tena
     journal(kind: string, target: string | null, data: Record<string, unknown> = {}): void {
       recording(`journal entry ${kind}`, () => store.releases.journal(release.id, kind, target, data));
     },
-    emit(type: EventType, target: string | null, data: Record<string, unknown> = {}): void {
-      recording(`event ${type}`, () => store.events.append({ tenant: release.tenant, type, release_id: release.id, worker: release.worker, ...(target === null ? {} : { target }), data }));
+    emit<T extends EventType>(type: T, target: string | null, data: EventPayload<T>): void {
+      const event = { tenant: release.tenant, type, release_id: release.id, worker: release.worker, ...(target === null ? {} : { target }), data } as NewEvent;
+      recording(`event ${type}`, () => store.events.append(event));
     },
     status(status: ReleaseStatus, reason: string | null): void {
       recording(`status ${status}`, () => store.releases.setStatus(release.id, status, reason));
       log(`${release.worker} ${release.id}: ${status}${reason ? ` (${reason})` : ""}`);
+    },
+    /** emit() of a PendingEvent (the pairing of type and payload is the PendingEvent's). */
+    emitPending([type, data]: PendingEvent): void {
+      rec.emit(type, null, data as never);
     },
     /** Terminal status, then the journal's last entry (a crash in between leaves a terminal record). */
     finish(status: ReleaseStatus, reason: string): Release {

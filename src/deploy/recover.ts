@@ -13,14 +13,14 @@
 import type { BackoffOptions } from "../kit/backoff.ts";
 import type { Release, Store } from "../store/index.ts";
 import { J, replay, touched, type TargetReplay } from "./journal.ts";
-import { observeDeployment, servesOnly } from "./observe.ts";
+import { readDeployment, servesOnly } from "../targets/live-read.ts";
 import { finishRecorded, untilRestored, type OwedContext, type RestoreBoard } from "./owed.ts";
 import { previousVersionOf } from "./plan.ts";
 import { createRecorder, describeError } from "./record.ts";
-import { restoreTarget } from "./restore.ts";
+import { restoreTarget } from "./restore-target.ts";
 import { applyRollback } from "./rollback.ts";
 import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
-import type { TargetRuntime } from "./types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 
 const RESTART = "daemon restarted during the release";
 const NOT_READ = "not read: ";
@@ -54,7 +54,7 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
   const readLive = async (name: string) => {
     const runtime = runtimes.get(name);
     if (!runtime) throw new Error(`target ${name} is no longer configured`);
-    return observeDeployment(runtime, plan.worker);
+    return readDeployment(runtime, plan.worker);
   };
 
   // Resume to success only when nothing is left to do: every gate passed and the edge agrees.

@@ -6,12 +6,12 @@
 //   one refused for good, or a first deploy kept (nothing earlier to serve) ──> failed
 //   the daemon stops meanwhile                           ──> unchanged, for the next start's recovery
 import type { Release } from "../store/index.ts";
-import type { ApplyContext, Progress } from "./apply.ts";
+import type { ApplyContext, Progress } from "./apply-context.ts";
 import { J } from "./journal.ts";
-import { observeDeployment } from "./observe.ts";
+import { readDeployment } from "../targets/live-read.ts";
 import { finishRecorded, untilRestored, type OwedContext } from "./owed.ts";
 import { describeError } from "./record.ts";
-import { restoreTarget } from "./restore.ts";
+import { restoreTarget } from "./restore-target.ts";
 import { ReleaseStop } from "./stop.ts";
 
 type Outcome = { name: string; ok: boolean; kept: boolean; text: string };
@@ -53,7 +53,7 @@ async function rollBackOne(ctx: ApplyContext, owed: OwedContext, name: string, p
   const note = p.previousVersionId === null ? "no previous version: keeps serving the new version" : undefined;
   if (to === null) {
     // The first upload's answer never came: whatever it created is all there is to serve.
-    const live = await observeDeployment(runtime, worker.name).catch(() => undefined);
+    const live = await readDeployment(runtime, worker.name).catch(() => undefined);
     const serving = live?.[0]?.versionId;
     return { name, ok: live !== undefined, kept: serving !== undefined, text: serving ? `${name} serves ${serving} (first upload, nothing earlier)` : `${name} serves nothing (first upload did not complete)` };
   }

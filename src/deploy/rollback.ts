@@ -13,12 +13,12 @@ import type { ResolvedWorker } from "../config/load.ts";
 import { CboError } from "../kit/errors.ts";
 import type { Release, Store } from "../store/index.ts";
 import { replay, J } from "./journal.ts";
-import { listVersionIds } from "./observe.ts";
+import { readVersionIds } from "../targets/live-read.ts";
 import { finishRecorded } from "./owed.ts";
 import { describeError, type Recorder } from "./record.ts";
-import { restoreTarget } from "./restore.ts";
+import { restoreTarget } from "./restore-target.ts";
 import { releasePlanOf, rollbackPlanOf, type RollbackPlan } from "./stored.ts";
-import type { TargetRuntime } from "./types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 
 type Resolved = { resolved: string; targets: Array<{ name: string; versionId: string }>; skipped: RollbackPlan["skipped"] };
 
@@ -93,7 +93,7 @@ async function byVersion(store: Store, worker: ResolvedWorker, names: string[], 
     return out;
   }
   // Not uploaded by us (or older than our records): ask the edge which targets hold it.
-  const lists = await Promise.all(names.map(async (name) => ({ name, ids: await listVersionIds(runtimes.get(name)!, worker.name) })));
+  const lists = await Promise.all(names.map(async (name) => ({ name, ids: await readVersionIds(runtimes.get(name)!, worker.name) })));
   for (const { name, ids } of lists) {
     if (ids.includes(versionId)) out.targets.push({ name, versionId });
     else out.skipped.push({ name, why: "not among its last 100 versions" });

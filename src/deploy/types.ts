@@ -1,43 +1,17 @@
 // The release engine's contract: what the daemon hands it, and what the API and CLI call.
 // Implementations live beside this file; the API depends on this shape only.
-import type { CloudflareClient } from "../cloudflare/index.ts";
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Gate } from "../config/schema.ts";
+import type { Gate as WireGate, PlannedAction, PlannedSecret, ReleasePlan, SecretMode } from "../contract/index.ts";
 import type { Release, Store } from "../store/index.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 
-/** Where one target's Workers are reached over HTTP, for probes. */
-export type Endpoint = { url: string; host?: string };
-
-/** One target as the engine drives it: a Cloudflare client bound to the target's account. */
-export type TargetRuntime = {
-  name: string;
-  accountId: string;
-  client: CloudflareClient;
-  /** e.g. `{url: "http://127.0.0.1:8781/", host: "hello.localhost"}` on the local edge. */
-  endpoint(worker: string): Endpoint;
-};
-
-/** What a target runs now, read from the edge (not from our records). */
-export type ObservedTarget = {
-  target: string;
-  /** Live deployment, newest first as the API returns it; empty when the Worker is not deployed. */
-  deployment: Array<{ versionId: string; percentage: number }>;
-  /** Versions known on the edge for this Worker, newest first (up to 100). */
-  versions: string[];
-  /** KV namespace titles in the target's account, when they were read (for the API-call estimate). */
-  kvNamespaces?: string[];
-};
-
-export type PlannedAction =
-  | { kind: "upload"; target: string }
-  | { kind: "deploy"; target: string; percent: number }
-  | { kind: "gate"; target: string; percent: number };
+// The plan is the contract's (src/contract/releases.ts): what `cbo plan` shows is what the engine
+// plans, and what a release stores.
+export type { PlannedAction, PlannedSecret, ReleasePlan };
 
 /** A vault secret as planning needs it: never its value. */
-export type SecretPolicy = { version: number; mode: "binding" | "relay"; jurisdictions: string[] };
-
-/** One secret on one target in a release: the version it ships with, or why it is withheld. */
-export type PlannedSecret = { target: string; name: string; version: number; mode: SecretPolicy["mode"]; delivered: boolean; reason?: string };
+export type SecretPolicy = { version: number; mode: SecretMode; jurisdictions: string[] };
 
 /** What the engine needs from the vault (src/deploy/secret-source.ts adapts the real one). */
 export type SecretSource = {
@@ -51,21 +25,10 @@ export type SecretSource = {
   shipped(tenant: string, worker: string, target: string, version: number): void;
 };
 
-/** The pure result of planning a release: shown by `cbo plan`, stored with the release. */
-export type ReleasePlan = {
-  worker: string;
-  tenant: string;
-  bundleHash: string;
-  waves: string[][];
-  steps: number[];
-  gate: Gate;
-  targets: Array<{ name: string; accountId: string; previousVersionId: string | null; live: ObservedTarget["deployment"] }>;
-  actions: PlannedAction[];
-  /** Secret versions per target (absent: the worker uses no secrets, or the plan predates them). */
-  secrets?: PlannedSecret[];
-  /** Cloudflare API requests the release will spend when every gate passes (retries excluded). */
-  apiCalls: number;
-};
+// orchestrator.yaml's gate (src/config) must stay what the plan says on the wire: a change on
+// either side fails the type check here instead of drifting from the OpenAPI document.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const gateMatchesContract: Same<Gate, WireGate> = true;
 
 export type EngineDeps = {
   store: Store;

@@ -6,7 +6,7 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { toCboError } from "../kit/errors.ts";
-import type { DaemonApi } from "./daemon-api.ts";
+import type { DaemonClient } from "../client/index.ts";
 import type { AnyTool, ToolOutcome } from "./tool.ts";
 import { READ_TOOLS } from "./tools-read.ts";
 import { WRITE_TOOLS } from "./tools-write.ts";
@@ -19,7 +19,7 @@ do nothing without confirm: true: call them without it to learn what they would 
 only after the user explicitly agreed to that exact action. Never pass or ask for a secret value: secret_rotate takes a
 file path or generates one. Everything is recorded in the audit log under this agent's token.`;
 
-export function createMcpServer(opts: { api: DaemonApi; version: string; tools?: AnyTool[] }): McpServer {
+export function createMcpServer(opts: { api: DaemonClient; version: string; tools?: AnyTool[] }): McpServer {
   const server = new McpServer({ name: "clawdbot-orchestrator", version: opts.version }, { instructions: INSTRUCTIONS });
   for (const tool of opts.tools ?? MCP_TOOLS) {
     server.registerTool(
@@ -34,7 +34,7 @@ export function createMcpServer(opts: { api: DaemonApi; version: string; tools?:
       },
       async (args: Record<string, unknown>): Promise<CallToolResult> => {
         try {
-          return render(tool, await tool.run(args, { api: opts.api }));
+          return render(tool, await tool.run(args, { api: opts.api.via(`mcp:${tool.name}`) }));
         } catch (e) {
           const err = toCboError(e);
           const lines = [`error ${err.code}: ${err.message}`, ...(err.hint ? [`hint: ${err.hint}`] : []), ...(err.details ? [JSON.stringify(err.details)] : [])];

@@ -2,7 +2,7 @@
 // daemon's API. server.ts registers the list; a misspelt argument (`confirmed` for `confirm`) is
 // refused by the strict schema instead of being dropped silently.
 import * as z from "zod";
-import type { DaemonApi } from "./daemon-api.ts";
+import type { DaemonClient } from "../client/index.ts";
 
 /** What a handler returns: a sentence for the agent, and the data behind it. */
 export type ToolOutcome =
@@ -10,7 +10,8 @@ export type ToolOutcome =
   /** A mutation called without `confirm: true`: nothing was done; `wouldDo` says what would be. */
   | { kind: "needs_confirmation"; wouldDo: string; preview?: unknown };
 
-export type ToolContext = { api: DaemonApi };
+/** The daemon client, acting as this tool (`x-cbo-via: mcp:<tool>`, server.ts). */
+export type ToolContext = { api: DaemonClient };
 
 export type ToolDef<S extends z.ZodObject> = {
   name: string;

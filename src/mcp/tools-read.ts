@@ -2,10 +2,9 @@
 // no confirmation; the agent uses them to show the user what a mutation would do.
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { AnyJson, ConfigDiffSchema, PlanSchema, StatusSchema } from "./schemas.ts";
+import type { ReleasePlan, Status } from "../contract/index.ts";
 import { defineTool, done, WorkerName, type AnyTool } from "./tool.ts";
 
-const enc = encodeURIComponent;
 const short = (id: string) => id.slice(0, 8);
 type Live = Array<{ versionId: string; percentage: number }>;
 export const liveText = (live: Live) => (live.length === 0 ? "not deployed" : live.map((l) => `${short(l.versionId)} ${l.percentage}%`).join(" + "));
@@ -17,8 +16,7 @@ export const status = defineTool({
   input: z.object({ worker: WorkerName.optional().describe("Only this worker (default: all)") }).strict(),
   mutating: false,
   async run({ worker }, { api }) {
-    const raw = await api.get("status", "/v1/status", AnyJson);
-    const parsed = StatusSchema.parse(raw);
+    const parsed = await api.status();
     const workers = worker ? parsed.workers.filter((w) => w.name === worker) : parsed.workers;
     if (worker && workers.length === 0) {
       throw new CboError("ERR_NOT_FOUND", `No worker named "${worker}".`, { hint: `Known workers: ${parsed.workers.map((w) => w.name).join(", ") || "none"}.` });
@@ -31,9 +29,8 @@ export const status = defineTool({
   },
 });
 
-function healthText(t: Record<string, unknown>): string {
-  const h = t.health as { status?: unknown } | null | undefined;
-  return h && typeof h.status === "string" ? `, health ${h.status}` : "";
+function healthText(t: Status["workers"][number]["targets"][number]): string {
+  return t.health ? `, health ${t.health.status}` : "";
 }
 
 export const plan = defineTool({
@@ -43,12 +40,12 @@ export const plan = defineTool({
   input: z.object({ worker: WorkerName }).strict(),
   mutating: false,
   async run({ worker }, { api }) {
-    const raw = await api.get("plan", `/v1/workers/${enc(worker)}/plan`, AnyJson);
-    return done(planText(PlanSchema.parse(raw)), raw);
+    const p = await api.plan(worker);
+    return done(planText(p), p);
   },
 });
 
-export function planText(p: z.output<typeof PlanSchema>): string {
+export function planText(p: Pick<ReleasePlan, "worker" | "waves" | "steps" | "targets"> & { apiCalls?: number }): string {
   return [
     `Release ${p.worker} in ${p.waves.length} wave(s): ${p.waves.map((w) => `[${w.join(", ")}]`).join(" then ")}, steps ${p.steps.join("% → ")}%, each step gated.`,
     ...p.targets.map((t) => `  ${t.name}: now ${liveText(t.live)}`),
@@ -63,10 +60,9 @@ export const configDiff = defineTool({
   input: z.object({ worker: WorkerName }).strict(),
   mutating: false,
   async run({ worker }, { api }) {
-    const raw = await api.get("config_diff", `/v1/workers/${enc(worker)}/config/diff`, AnyJson);
-    const diff = ConfigDiffSchema.parse(raw);
+    const diff = await api.configDiff(worker);
     const changed = diff.filter((d) => d.changed).map((d) => d.target);
-    return done(changed.length ? `Config of ${worker} differs from the published one on ${changed.join(", ")}.` : `Config of ${worker} is published as desired on every target.`, raw);
+    return done(changed.length ? `Config of ${worker} differs from the published one on ${changed.join(", ")}.` : `Config of ${worker} is published as desired on every target.`, diff);
   },
 });
 
@@ -88,7 +84,7 @@ export const auditSearch = defineTool({
     .strict(),
   mutating: false,
   async run(q, { api }) {
-    const entries = await api.get("audit_search", "/v1/audit", z.array(z.looseObject({ seq: z.number(), actor: z.string(), action: z.string() })), { ...q, limit: q.limit ?? 50 });
+    const entries = await api.audit({ ...q, limit: q.limit ?? 50 });
     return done(`${entries.length} audit entr${entries.length === 1 ? "y" : "ies"}, newest first.`, entries);
   },
 });

@@ -1,26 +1,26 @@
-// The confirmation gate of the mutating tools, over a TEST DOUBLE of the daemon's API that records
-// every request (test/mcp-server.test.ts runs them against a real daemon and local edge).
+// The confirmation gate of the mutating tools, over a TEST DOUBLE of the daemon's HTTP answers (a
+// fetch that records every request and answers what the contract says the daemon answers);
+// test/mcp-server.test.ts runs them against a real daemon and local edge.
 import { describe, expect, it } from "vitest";
-import type * as z from "zod";
-import type { DaemonApi } from "./daemon-api.ts";
+import { mcpClient } from "./connect.ts";
 import { configPublish, release, rollback, secretRotate, WRITE_TOOLS } from "./tools-write.ts";
 
-function fakeApi(answers: Record<string, unknown>): DaemonApi & { requests: string[] } {
+function fakeApi(answers: Record<string, unknown>) {
   const requests: string[] = [];
-  const answer = <S extends z.ZodType>(key: string, schema: S) => {
+  const bodies: Record<string, any> = {};
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const key = `${init?.method ?? "GET"} ${new URL(String(input)).pathname}`;
     requests.push(key);
+    if (typeof init?.body === "string") bodies[key] = JSON.parse(init.body);
     if (!(key in answers)) throw new Error(`unexpected request ${key}`);
-    return Promise.resolve(schema.parse(answers[key]));
+    return new Response(JSON.stringify(answers[key]), { status: 200, headers: { "content-type": "application/json" } });
   };
-  return {
-    url: "http://daemon",
-    requests,
-    get: (_tool, path, schema) => answer(`GET ${path}`, schema),
-    send: (_tool, method, path, schema) => answer(`${method} ${path}`, schema),
-  };
+  return { api: mcpClient({ url: "http://daemon", token: "cbo_agent_test", fetch }), requests, bodies };
 }
 
-const plan = { worker: "hello", waves: [["eu"], ["us"]], steps: [10, 100], targets: [{ name: "eu", previousVersionId: null, live: [] }], apiCalls: 12 };
+const gate = { probe_path: "/", interval_ms: 200, timeout_ms: 2000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 2000, min_samples: 8 };
+const plan = { worker: "hello", tenant: "default", bundleHash: "0".repeat(64), waves: [["eu"], ["us"]], steps: [10, 100], gate, targets: [{ name: "eu", accountId: "0".repeat(32), previousVersionId: null, live: [] }], actions: [], apiCalls: 12 };
+const secret = (name: string, version: number, mode: "binding" | "relay") => ({ name, version, mode, jurisdictions: [], deleted: false, updatedAt: "2026-01-01T00:00:00.000Z" });
 
 describe("mutating tools without confirm: true", () => {
   it("every one takes confirm", () => {
@@ -29,36 +29,37 @@ describe("mutating tools without confirm: true", () => {
 
   it("release reads the plan and changes nothing, with confirm absent or false", async () => {
     for (const confirm of [undefined, false]) {
-      const api = fakeApi({ "GET /v1/workers/hello/plan": plan });
+      const { api, requests } = fakeApi({ "GET /v1/workers/hello/plan": plan });
       const out = await release.run({ worker: "hello", ...(confirm === undefined ? {} : { confirm }) }, { api });
       expect(out.kind).toBe("needs_confirmation");
-      expect(api.requests).toEqual(["GET /v1/workers/hello/plan"]);
+      expect(requests).toEqual(["GET /v1/workers/hello/plan"]);
     }
   });
 
   it("rollback and config_publish only read", async () => {
-    const api = fakeApi({ "GET /v1/workers/hello/versions": [{ target: "eu", versionId: "v2", live: true }], "GET /v1/workers/hello/config/diff": [{ target: "eu", changed: true, published: null }] });
+    const { api, requests } = fakeApi({
+      "GET /v1/workers/hello/versions": [{ target: "eu", versionId: "v2", releaseId: null, createdAt: "2026-01-01T00:00:00.000Z", live: true }],
+      "GET /v1/workers/hello/config/diff": [{ target: "eu", published: null, desired: {}, changed: true, written: null, applied: false }],
+    });
     expect((await rollback.run({ worker: "hello" }, { api })).kind).toBe("needs_confirmation");
     expect((await configPublish.run({ worker: "hello" }, { api })).kind).toBe("needs_confirmation");
-    expect(api.requests.every((r) => r.startsWith("GET "))).toBe(true);
+    expect(requests.every((r) => r.startsWith("GET "))).toBe(true);
   });
 });
 
 describe("secret_rotate", () => {
   it("takes no value argument at all, and exactly one of from_file or generate_bytes", async () => {
     expect(secretRotate.input.safeParse({ name: "K", value: "s3cret" }).success).toBe(false);
-    const api = fakeApi({ "GET /v1/secrets": [{ name: "K", version: 1, mode: "relay" }] });
+    const { api, requests } = fakeApi({ "GET /v1/secrets": [secret("K", 1, "relay")] });
     await expect(secretRotate.run({ name: "K" }, { api })).rejects.toMatchObject({ code: "ERR_VALIDATION" });
     await expect(secretRotate.run({ name: "K", from_file: "/f", generate_bytes: 32 }, { api })).rejects.toMatchObject({ code: "ERR_VALIDATION" });
-    expect(api.requests).toEqual([]);
+    expect(requests).toEqual([]);
   });
 
   it("confirmed with a generated value: writes with check-and-set and never returns the value", async () => {
-    const api = fakeApi({ "GET /v1/secrets": [{ name: "K", version: 4, mode: "binding" }], "PUT /v1/secrets/K": { name: "K", version: 5 } });
-    let body: any;
-    const send = api.send;
-    api.send = (tool, method, path, schema, b) => ((body = b), send(tool, method, path, schema, b));
+    const { api, bodies } = fakeApi({ "GET /v1/secrets": [secret("K", 4, "binding")], "PUT /v1/secrets/K": { name: "K", version: 5 } });
     const out = await secretRotate.run({ name: "K", generate_bytes: 32, confirm: true }, { api });
+    const body = bodies["PUT /v1/secrets/K"];
     expect(body).toMatchObject({ encoding: "base64", cas: 4 });
     const value = Buffer.from(body.value, "base64").toString("utf8");
     expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -67,9 +68,9 @@ describe("secret_rotate", () => {
   });
 
   it("refuses a relative path and a missing secret", async () => {
-    const api = fakeApi({ "GET /v1/secrets": [] });
+    const { api } = fakeApi({ "GET /v1/secrets": [] });
     await expect(secretRotate.run({ name: "K", generate_bytes: 32 }, { api })).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
-    const api2 = fakeApi({ "GET /v1/secrets": [{ name: "K", version: 1, mode: "relay" }] });
+    const { api: api2 } = fakeApi({ "GET /v1/secrets": [secret("K", 1, "relay")] });
     await expect(secretRotate.run({ name: "K", from_file: "relative/file" }, { api: api2 })).rejects.toMatchObject({ code: "ERR_VALIDATION" });
   });
 });

@@ -1,32 +1,30 @@
 // The mutating tools: release, rollback, config publish, secret rotation. Each does nothing unless
 // called with `confirm: true`; without it, it reads what the change would touch and answers with
 // that (needs_confirmation), so the agent can put it to the user. The daemon records each change
-// under the agent's token, with `via: mcp:<tool>` (daemon-api.ts sends the header).
+// under the agent's token, with `via: mcp:<tool>` (server.ts binds the client to the tool).
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import type { DaemonApi } from "./daemon-api.ts";
-import { AnyJson, ConfigDiffSchema, DeliverSchema, PlanSchema, ReleaseSchema, SecretsSchema, SecretWrittenSchema, VersionsSchema, type Release } from "./schemas.ts";
+import type { DaemonClient } from "../client/index.ts";
+import { isTerminal, type Release } from "../contract/index.ts";
 import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
 import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool } from "./tool.ts";
 import { planText } from "./tools-read.ts";
 
-const enc = encodeURIComponent;
-const TERMINAL = new Set(["succeeded", "rolled_back", "failed", "aborted"]);
 const Wait = z.number().int().min(0).max(600).optional().describe("Seconds to wait for the release to end before answering (default 45; 0 answers at once)");
 
 /** Polls the release until it ends or `waitS` pass; a release still running is reported as such. */
-async function follow(api: DaemonApi, tool: string, started: Release, waitS: number): Promise<Release> {
+async function follow(api: DaemonClient, started: Release, waitS: number): Promise<Release> {
   const until = Date.now() + waitS * 1000;
   let r = started;
-  while (!TERMINAL.has(r.status) && Date.now() < until) {
+  while (!isTerminal(r.status) && Date.now() < until) {
     await new Promise((res) => setTimeout(res, 300));
-    r = (await api.get(tool, `/v1/releases/${enc(r.id)}`, z.looseObject({ release: ReleaseSchema }))).release;
+    r = (await api.getRelease(r.id)).release;
   }
   return r;
 }
 
 const outcome = (r: Release, what: string) =>
-  TERMINAL.has(r.status)
+  isTerminal(r.status)
     ? `${what} ${r.id} of ${r.worker} ended: ${r.status}${r.reason ? ` (${r.reason})` : ""}.`
     : `${what} ${r.id} of ${r.worker} is still ${r.status}; call status to follow it.`;
 
@@ -38,11 +36,11 @@ export const release = defineTool({
   mutating: true,
   async run({ worker, confirm, wait_seconds }, { api }) {
     if (confirm !== true) {
-      const raw = await api.get("release", `/v1/workers/${enc(worker)}/plan`, AnyJson);
-      return needsConfirmation(planText(PlanSchema.parse(raw)), raw);
+      const p = await api.plan(worker);
+      return needsConfirmation(planText(p), p);
     }
-    const started = await api.send("release", "POST", "/v1/releases", ReleaseSchema, { worker });
-    const r = await follow(api, "release", started, wait_seconds ?? 45);
+    const started = await api.release(worker);
+    const r = await follow(api, started, wait_seconds ?? 45);
     return done(outcome(r, "Release"), r);
   },
 });
@@ -62,7 +60,7 @@ export const rollback = defineTool({
   mutating: true,
   async run({ worker, to, confirm, wait_seconds }, { api }) {
     if (confirm !== true) {
-      const versions = await api.get("rollback", `/v1/workers/${enc(worker)}/versions`, VersionsSchema);
+      const versions = await api.versions(worker);
       const live = versions.filter((v) => v.live);
       return needsConfirmation(
         [
@@ -72,8 +70,8 @@ export const rollback = defineTool({
         { worker, to: to ?? null, live, versions },
       );
     }
-    const started = await api.send("rollback", "POST", `/v1/workers/${enc(worker)}/rollback`, ReleaseSchema, to === undefined ? {} : { to });
-    const r = await follow(api, "rollback", started, wait_seconds ?? 45);
+    const started = await api.rollback(worker, to);
+    const r = await follow(api, started, wait_seconds ?? 45);
     return done(outcome(r, "Rollback"), r);
   },
 });
@@ -86,12 +84,12 @@ export const configPublish = defineTool({
   mutating: true,
   async run({ worker, force, confirm }, { api }) {
     if (confirm !== true) {
-      const diff = ConfigDiffSchema.parse(await api.get("config_publish", `/v1/workers/${enc(worker)}/config/diff`, AnyJson));
+      const diff = await api.configDiff(worker);
       const changed = diff.filter((d) => d.changed).map((d) => d.target);
       const what = changed.length ? `the changed config on ${changed.join(", ")}` : force ? "the unchanged config again (force)" : "nothing (no target's config changed; force: true publishes anyway)";
       return needsConfirmation(`Would sign and publish ${what} for ${worker}, then poke its Workers to refresh.`, diff);
     }
-    const r = await api.send("config_publish", "POST", `/v1/workers/${enc(worker)}/config/publish`, z.looseObject({ version: z.number(), targets: z.array(z.looseObject({ target: z.string(), written: z.boolean() })) }), { force: force ?? false });
+    const r = await api.configPublish(worker, { force: force ?? false });
     return done(`Published config version ${r.version} of ${worker} to ${r.targets.filter((t) => t.written).map((t) => t.target).join(", ") || "no target"}.`, r);
   },
 });
@@ -114,7 +112,7 @@ export const secretRotate = defineTool({
     if ((from_file === undefined) === (generate_bytes === undefined)) {
       throw new CboError("ERR_VALIDATION", "Give exactly one of from_file (a path) or generate_bytes (a length).", { hint: "Never pass a secret value itself: it would stay in the conversation." });
     }
-    const current = (await api.get("secret_rotate", "/v1/secrets", SecretsSchema)).find((s) => s.name === name);
+    const current = (await api.listSecrets()).find((s) => s.name === name);
     if (!current || current.deleted) {
       throw new CboError("ERR_NOT_FOUND", `No secret named "${name}" in the vault${current?.deleted ? " (it is deleted)" : ""}.`, { hint: "Rotation replaces an existing secret; the operator creates new ones with `cbo secrets set`." });
     }
@@ -129,12 +127,12 @@ export const secretRotate = defineTool({
     let written: { name: string; version: number };
     try {
       // cas: a concurrent change between the read above and this write is refused, not overwritten.
-      written = await api.send("secret_rotate", "PUT", `/v1/secrets/${enc(name)}`, SecretWrittenSchema, { value: value.toString("base64"), encoding: "base64", cas: current.version });
+      written = await api.putSecret(name, { value: value.toString("base64"), encoding: "base64", cas: current.version });
     } finally {
       value.fill(0);
     }
     if (!deliver) return done(`${name} is now at version ${written.version}; Workers get it with their next release.`, { name, version: written.version });
-    const d = await api.send("secret_rotate", "POST", `/v1/secrets/${enc(name)}/deliver`, DeliverSchema, {});
+    const d = await api.deliverSecret(name);
     return done(`${name} is now at version ${written.version}; delivering through release(s) ${d.releases.map((r) => `${r.releaseId} (${r.worker})`).join(", ")}.`, { name, version: written.version, releases: d.releases });
   },
 });

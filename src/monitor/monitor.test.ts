@@ -6,9 +6,8 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createCloudflareClient } from "../cloudflare/index.ts";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../config/load.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import { buildTarget, type TargetRuntime } from "../targets/index.ts";
 import { createStore, type Store } from "../store/index.ts";
 import { createMonitor } from "./monitor.ts";
 
@@ -35,11 +34,11 @@ async function startTarget(): Promise<FakeTarget> {
   return t;
 }
 
-// Never called by the monitor; a target runtime just has to carry one.
-const client = createCloudflareClient({ baseUrl: "http://127.0.0.1:9/client/v4", apiToken: "unused-by-the-monitor" });
+// Built as the daemon builds a local-edge target (its client is never called by the monitor).
+const edge = (name: string, t: FakeTarget) => ({ apiUrl: "http://127.0.0.1:9/client/v4", token: "unused-by-the-monitor", regions: [{ name, accountId: "0".repeat(32), port: t.port }] });
 
 function runtime(name: string, t: FakeTarget): TargetRuntime {
-  return { name, accountId: "0".repeat(32), client, endpoint: (w) => ({ url: `http://127.0.0.1:${t.port}/`, host: `${w}.localhost` }) };
+  return buildTarget({ name, api: "local", region: name }, { edge: edge(name, t) });
 }
 
 let dir: string;

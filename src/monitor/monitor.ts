@@ -8,16 +8,16 @@
 //   probing | sleeping ── stop() ──> stopping ── the pass in flight settles ──> idle
 // checkNow() runs one extra pass in any state. While the disk is full (store.storage.paused())
 // passes are skipped: the first failed write pauses them, the storage watch resumes them. Passes never overlap (they are chained), so two
-// observations of one worker/target are never written out of order (the loop: pass-loop.ts,
-// shared with the drift checker). Each pass re-reads spec()
+// observations of one worker/target are never written out of order (the loop: kit/pass-loop.ts,
+// shared with the drift checker in src/deploy/drift). Each pass re-reads spec()
 // and targets(): a changed orchestrator.yaml is picked up without a restart.
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import type { Store } from "../store/index.ts";
-import { createPassLoop } from "./pass-loop.ts";
-import { forEachBounded } from "./pool.ts";
-import { probe } from "./probe.ts";
-import { decideHealth } from "./status.ts";
+import { createPassLoop } from "../kit/pass-loop.ts";
+import { forEachBounded } from "../kit/bounded-concurrency.ts";
+import { probe } from "./health-probe.ts";
+import { decideHealth } from "./health-verdict.ts";
 
 export type MonitorOptions = {
   store: Store;

@@ -5,6 +5,7 @@ import { createInterface } from "node:readline/promises";
 import { join, resolve } from "node:path";
 import { CboError } from "../kit/errors.ts";
 import { DEFAULT_BASE_URL } from "../cloudflare/index.ts";
+import { configuredMasterKey } from "../security/master-key.ts";
 import type { MasterKeyChoice } from "./files.ts";
 import type { TargetChoice } from "./spec-template.ts";
 
@@ -71,15 +72,15 @@ export async function decide(flags: InitFlags, env: Record<string, string | unde
     targets = { kind: "local", regions: flags.regions ?? DEFAULT_REGIONS };
   }
 
+  // Which source the master key comes from is decided in one place (src/security/master-key.ts).
   let masterKey: MasterKeyChoice;
-  const sources = [env.CBO_MASTER_KEY && "CBO_MASTER_KEY", env.CBO_MASTER_PASSPHRASE && "CBO_MASTER_PASSPHRASE", (flags.masterKeyFile ?? env.CBO_MASTER_KEY_FILE) && "a key file"].filter(Boolean);
-  if (sources.length > 1) throw new CboError("ERR_USAGE", `The master key is configured twice (${sources.join(" and ")}); use exactly one source.`);
-  if (env.CBO_MASTER_KEY) masterKey = { kind: "env" };
-  else if (env.CBO_MASTER_PASSPHRASE) masterKey = { kind: "passphrase", passphrase: env.CBO_MASTER_PASSPHRASE };
+  const configured = configuredMasterKey({ env, keyFile: flags.masterKeyFile });
+  if (configured.kind === "env") masterKey = { kind: "env" };
+  else if (configured.kind === "passphrase") masterKey = { kind: "passphrase", passphrase: configured.passphrase };
+  else if (configured.kind === "file") masterKey = { kind: "file", file: configured.file };
   else {
     const fallback = join(dataDir, "master.key");
-    const given = flags.masterKeyFile ?? env.CBO_MASTER_KEY_FILE;
-    masterKey = { kind: "file", file: resolve(given ?? (ask ? (await ask("Master key file (created with mode 0600 if missing)", fallback)).trim() || fallback : fallback)) };
+    masterKey = { kind: "file", file: resolve(ask ? (await ask("Master key file (created with mode 0600 if missing)", fallback)).trim() || fallback : fallback) };
   }
 
   let release = flags.release;

@@ -3,7 +3,7 @@
 // GET /v1/setup on a real daemon and local edge.
 import { describe, expect, it } from "vitest";
 import type { ResolvedSpec } from "../config/load.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import type { Release } from "../store/index.ts";
 import { createSetupState } from "./daemon-state.ts";
 

@@ -5,7 +5,7 @@
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Release } from "../store/index.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import { checkCloudflareToken, checkTargets } from "./cloudflare-check.ts";
 import { DEFAULT_FIXES, initialSteps, withStep, type SetupStep, type StepId } from "./steps.ts";
 import { tunnelStep, which, type TunnelState } from "./tunnel-check.ts";

@@ -1,8 +1,9 @@
 // The wizard's last step: release a worker through the engine (canary first, gated, as any
 // release) and, where it can be reached from here, check that it answers.
-import { request } from "node:http";
 import { CboError } from "../kit/errors.ts";
-import type { Engine, Endpoint } from "../deploy/types.ts";
+import type { Engine } from "../deploy/types.ts";
+import type { Endpoint } from "../targets/types.ts";
+import { callWorker, workerUrl } from "../targets/worker-http.ts";
 import type { StepOutcome } from "./wizard.ts";
 
 export async function firstRelease(engine: Pick<Engine, "release" | "wait">, worker: string, by: string): Promise<StepOutcome & { releaseId: string }> {
@@ -17,20 +18,12 @@ export async function firstRelease(engine: Pick<Engine, "release" | "wait">, wor
   return { status: "done", detail: `${worker} released (release ${r.id}, every target at 100%)`, releaseId: r.id };
 }
 
-/** GET `endpoint` (with its Host header, which fetch would drop); the status and body. */
-export function probe(endpoint: Endpoint, path = "/", timeoutMs = 10_000): Promise<{ status: number; body: string }> {
-  const url = new URL(path, endpoint.url);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: "GET", headers: endpoint.host ? { host: endpoint.host } : {}, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8").slice(0, 2000) }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new CboError("ERR_IO", `${url.href} did not answer within ${timeoutMs / 1000} s.`)));
-    req.on("error", reject);
-    req.end();
-  });
+/** GET `endpoint` through the one HTTP client for Workers (its Host header); the status and body. */
+export async function probe(endpoint: Endpoint, path = "/", timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+  const a = await callWorker({ endpoint, path, timeoutMs, maxBodyBytes: 2000 });
+  if (a.kind === "response") return { status: a.status, body: a.body };
+  if (a.kind === "timeout") throw new CboError("ERR_IO", `${workerUrl(endpoint, path).href} did not answer within ${timeoutMs / 1000} s.`);
+  throw new Error(a.message);
 }
 
 /** The worker answers 2xx on every target it can be reached on from here. */

@@ -3,22 +3,15 @@
 //
 // A step's status: pending -> running -> done | skipped | failed. A failed step carries a `fix`:
 // what the user does about it. Later steps stay pending until it is fixed.
-import * as z from "zod";
+// The step ids, statuses and the step's shape are the API's (src/contract/setup.ts): GET /v1/setup
+// sends these.
+import { SETUP_STEP_IDS, SETUP_STEP_STATUSES, SetupStepSchema, type SetupStep, type SetupStepId, type SetupStepStatus } from "../contract/index.ts";
 
-export const STEP_IDS = ["master-key", "cloudflare", "targets", "tunnel", "first-release"] as const;
-export type StepId = (typeof STEP_IDS)[number];
-
-export const STEP_STATUSES = ["pending", "running", "done", "skipped", "failed"] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
-
-export const SetupStepSchema = z.object({
-  id: z.enum(STEP_IDS),
-  title: z.string(),
-  status: z.enum(STEP_STATUSES),
-  detail: z.string(),
-  fix: z.string().optional().describe("What to do about a failed step"),
-});
-export type SetupStep = z.infer<typeof SetupStepSchema>;
+export const STEP_IDS = SETUP_STEP_IDS;
+export type StepId = SetupStepId;
+export const STEP_STATUSES = SETUP_STEP_STATUSES;
+export type StepStatus = SetupStepStatus;
+export { SetupStepSchema, type SetupStep };
 
 export const TITLES: Record<StepId, string> = {
   "master-key": "Master key",

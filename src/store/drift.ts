@@ -3,10 +3,10 @@
 // transitions only; a pass that can give no verdict (release unfinished, edge unreadable) uses
 // mark(), which keeps the last verdict and says why there is none now.
 import * as z from "zod";
+import { DRIFT_STATUSES, type DriftStatus } from "../contract/index.ts";
 import { nowIso, type Db } from "./db.ts";
 
-export const DRIFT_STATUSES = ["in_sync", "drifted", "pending", "unknown"] as const;
-export type DriftStatus = (typeof DRIFT_STATUSES)[number];
+export type { DriftStatus };
 
 const Split = z.array(z.object({ versionId: z.string(), percentage: z.number() }));
 

@@ -1,53 +1,11 @@
-// The event log and the typed map of every lifecycle event: the single list the engine emits,
-// the API streams over WebSocket (resumable by id) and the CLI follows.
-import * as z from "zod";
+// The event log: every lifecycle event the engine, the monitor, the drift checker and config sync
+// emit, streamed by the API over WebSocket (resumable by id) and followed by the clients. The
+// events and their payloads are the contract's typed event map (src/contract/events.ts): append()
+// takes a payload typed by its event's type, and rows read back are checked against it.
+import { EventSchema, type EventType, type NewEvent, type StoredEvent } from "../contract/index.ts";
 import { nowIso, type Db } from "./db.ts";
 
-export const EVENT_TYPES = [
-  "release.created",
-  "release.target.uploaded",
-  "release.step.started",
-  "release.step.passed",
-  "release.step.failed",
-  "release.rolling_back",
-  "release.succeeded",
-  "release.rolled_back",
-  "release.failed",
-  "release.aborted",
-  "release.recovered",
-  // A touched target the rollback could not put back yet (its region out, a full disk): retried
-  // until it lands, the release still rolling_back; then it landed (src/deploy/owed.ts).
-  "release.restore.pending",
-  "release.restore.completed",
-  "rollback.started",
-  "rollback.completed",
-  "rollback.failed",
-  "health.changed",
-  "config.published",
-  "config.applied",
-  "config.rejected",
-  "config.write_failed",
-  // Drift (src/monitor/drift-checker.ts), on transitions only: a drift begins or changes, it is
-  // gone, a revert put the desired versions back, a revert could not be made.
-  "drift.detected",
-  "drift.resolved",
-  "drift.reverted",
-  "drift.revert.failed",
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export const EventSchema = z.object({
-  id: z.number().int(),
-  tenant: z.string(),
-  type: z.enum(EVENT_TYPES),
-  release_id: z.string().nullable(),
-  worker: z.string().nullable(),
-  target: z.string().nullable(),
-  data: z.record(z.string(), z.unknown()),
-  at: z.string(),
-});
-export type StoredEvent = z.infer<typeof EventSchema>;
-export type NewEvent = { tenant?: string; type: EventType; release_id?: string; worker?: string; target?: string; data?: Record<string, unknown> };
+export type { EventType, NewEvent, StoredEvent };
 
 type Row = { id: number; tenant: string; type: string; release_id: string | null; worker: string | null; target: string | null; data: string; at: string };
 const toEvent = (r: Row): StoredEvent => EventSchema.parse({ ...r, data: JSON.parse(r.data) });
@@ -60,11 +18,13 @@ export function createEventStore(db: Db) {
       const at = nowIso();
       const res = db
         .prepare("INSERT INTO events (tenant, type, release_id, worker, target, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(e.tenant ?? "default", e.type, e.release_id ?? null, e.worker ?? null, e.target ?? null, JSON.stringify(e.data ?? {}), at);
-      const stored: StoredEvent = {
+        .run(e.tenant ?? "default", e.type, e.release_id ?? null, e.worker ?? null, e.target ?? null, JSON.stringify(e.data), at);
+      // The type and its payload go together (NewEvent is the same union): TypeScript cannot follow
+      // the pairing through the spread, hence the assertion.
+      const stored = {
         id: Number(res.lastInsertRowid), tenant: e.tenant ?? "default", type: e.type, release_id: e.release_id ?? null,
-        worker: e.worker ?? null, target: e.target ?? null, data: e.data ?? {}, at,
-      };
+        worker: e.worker ?? null, target: e.target ?? null, data: e.data, at,
+      } as StoredEvent;
       for (const l of listeners) l(stored);
       return stored;
     },

@@ -1,9 +1,10 @@
 // Current health per worker and target; a write reports whether the status changed, so the
 // monitor emits `health.changed` only on transitions.
+import type { HealthRow, HealthStatus } from "../contract/index.ts";
 import { nowIso, type Db } from "./db.ts";
 
-export type HealthStatus = "healthy" | "unhealthy" | "unknown";
-export type HealthRow = { tenant: string; worker: string; target: string; status: HealthStatus; version_id: string | null; latency_ms: number | null; detail: string | null; checked_at: string; changed_at: string };
+// A row is what GET /v1/health/workers sends (src/contract/fleet.ts).
+export type { HealthStatus, HealthRow };
 
 export function createHealthStore(db: Db) {
   return {

@@ -1,35 +1,11 @@
 // Releases and their write-ahead journal. A release's status changes only here, and every
 // journal entry is appended in order, so a restart can replay exactly what was done.
-import * as z from "zod";
+// The record and journal shapes are the contract's (src/contract/releases.ts): what is stored is
+// what the API sends, and rows read back are checked against it.
+import { JournalEntrySchema, ReleaseSchema, type JournalEntry, type Release, type ReleaseStatus } from "../contract/index.ts";
 import { nowIso, tx, type Db } from "./db.ts";
 
-export const RELEASE_STATUSES = ["running", "rolling_back", "succeeded", "rolled_back", "failed", "aborted"] as const;
-export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
-export const TERMINAL: ReadonlySet<ReleaseStatus> = new Set(["succeeded", "rolled_back", "failed", "aborted"]);
-
-export const ReleaseSchema = z.object({
-  id: z.string(),
-  tenant: z.string(),
-  worker: z.string(),
-  kind: z.enum(["release", "rollback"]),
-  status: z.enum(RELEASE_STATUSES),
-  reason: z.string().nullable(),
-  plan: z.record(z.string(), z.unknown()),
-  created_by: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
-export type Release = z.infer<typeof ReleaseSchema>;
-
-export const JournalEntrySchema = z.object({
-  release_id: z.string(),
-  seq: z.number().int(),
-  kind: z.string(),
-  target: z.string().nullable(),
-  data: z.record(z.string(), z.unknown()),
-  at: z.string(),
-});
-export type JournalEntry = z.infer<typeof JournalEntrySchema>;
+export type { JournalEntry, Release, ReleaseStatus };
 
 type Row = Record<string, unknown>;
 const toRelease = (r: Row): Release => ReleaseSchema.parse({ ...r, plan: JSON.parse(r.plan as string) });

@@ -22,15 +22,19 @@ describe("store", () => {
     const s = fresh();
     const seen: number[] = [];
     const off = s.events.subscribe((e) => seen.push(e.id));
-    const e1 = s.events.append({ type: "release.created", release_id: "r1", worker: "api", data: { n: 1 } });
-    const e2 = s.events.append({ type: "release.step.started", release_id: "r1", worker: "api", target: "eu", data: { percent: 10 } });
-    s.events.append({ type: "release.created", release_id: "r2", worker: "api" });
+    // Payloads as the engine writes them (the contract's typed event map), read back as written.
+    const created = { by: null, bundleHash: "h", waves: [["eu"]], steps: [10, 100], apiCalls: 3, targets: [{ target: "eu", previousVersionId: null }] };
+    const step = { percent: 10, versionId: "v2", previousVersionId: "v1", split: [{ versionId: "v1", percentage: 90 }, { versionId: "v2", percentage: 10 }] };
+    const succeeded = { versions: { eu: "v2" } };
+    const e1 = s.events.append({ type: "release.created", release_id: "r1", worker: "api", data: created });
+    const e2 = s.events.append({ type: "release.step.started", release_id: "r1", worker: "api", target: "eu", data: step });
+    s.events.append({ type: "release.created", release_id: "r2", worker: "api", data: created });
     off();
-    s.events.append({ type: "release.succeeded", release_id: "r1" });
+    s.events.append({ type: "release.succeeded", release_id: "r1", data: succeeded });
     expect(seen).toEqual([e1.id, e2.id, e2.id + 1]);
     expect(s.events.list({ after: e1.id, releaseId: "r1" }).map((e) => [e.type, e.data])).toEqual([
-      ["release.step.started", { percent: 10 }],
-      ["release.succeeded", {}],
+      ["release.step.started", step],
+      ["release.succeeded", succeeded],
     ]);
     expect(s.events.lastId()).toBe(e2.id + 2);
     s.close();

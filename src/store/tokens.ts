@@ -1,10 +1,10 @@
 // API tokens: stored as SHA-256 hashes (the token is random and long, so a plain hash is enough;
 // it is shown once at creation and never stored).
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { Role } from "../contract/index.ts";
 import { nowIso, type Db } from "./db.ts";
 
-export const ROLES = ["admin", "deployer", "viewer", "agent"] as const;
-export type Role = (typeof ROLES)[number];
+export type { Role };
 export type TokenRow = { id: string; tenant: string | null; name: string; role: Role; created_at: string; expires_at: string | null; revoked_at: string | null };
 
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");

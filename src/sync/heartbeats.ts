@@ -64,7 +64,7 @@ export function createHeartbeatSink(deps: { store: Store; flushMs?: number; maxB
         for (const t of traffic.values()) store.agents.addTraffic(t);
         for (const { tenant, hb, at } of appliedSeen.values()) {
           if (store.configs.markApplied(tenant, hb.worker, hb.target, hb.configVersion!, at)) {
-            events.unshift({ tenant, type: "config.applied", worker: hb.worker, target: hb.target, data: { version: hb.configVersion, isolate: hb.isolate, versionId: hb.versionId } });
+            events.unshift({ tenant, type: "config.applied", worker: hb.worker, target: hb.target, data: { version: hb.configVersion!, isolate: hb.isolate, versionId: hb.versionId } });
           }
         }
       });

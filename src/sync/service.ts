@@ -10,9 +10,8 @@
 //     though it may not be "newer" in content; a later publish moves on from N+1).
 import { createHash } from "node:crypto";
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
-import { ensureKvNamespaces } from "../deploy/bindings.ts";
-import { DEFAULT_CONFIG_NAMESPACE } from "../deploy/secrets.ts";
-import type { TargetRuntime } from "../deploy/types.ts";
+import { ensureConfigNamespace } from "../targets/kv-namespaces.ts";
+import type { TargetRuntime } from "../targets/types.ts";
 import { CboError } from "../kit/errors.ts";
 import { canonicalJson } from "../kit/protocol/canonical-json.ts";
 import { configKvKey } from "../kit/protocol/bindings.ts";
@@ -20,7 +19,7 @@ import { signConfigBundle } from "../kit/protocol/config-bundle.ts";
 import type { CryptoKey } from "../kit/signing/index.ts";
 import type { ConfigVersionRow, Store } from "../store/index.ts";
 import { configsFor } from "./merge.ts";
-import { sendPoke } from "./poke.ts";
+import { sendPoke } from "./send-poke.ts";
 
 export type ConfigSyncDeps = {
   store: Store;
@@ -58,8 +57,7 @@ export function createConfigSync(deps: ConfigSyncDeps) {
     if (!runtime) return { target, version, written: false, poke: "skipped", error: `target ${target} is not configured` };
     const issuedAt = new Date().toISOString();
     try {
-      const title = spec.targets.find((t) => t.name === target)?.kv_namespace ?? DEFAULT_CONFIG_NAMESPACE;
-      const ns = (await ensureKvNamespaces(runtime, [title])).get(title)!;
+      const ns = await ensureConfigNamespace(runtime, spec.targets.find((t) => t.name === target)?.kv_namespace);
       const bundle = await signConfigBundle({ worker: w.name, target, version, config, rollback, issuedAt }, deps.signer.privateKey, { keyId: deps.signer.keyId });
       await runtime.client.putKvValue(ns, configKvKey(w.name), JSON.stringify(bundle));
     } catch (e) {

@@ -1,5 +1,5 @@
 // The vault's public surface.
-export { createVault, type Vault, type VaultOptions, type SecretInfo, type VersionInfo } from "./secrets.ts";
+export { createVault, type Vault, type VaultOptions, type SecretInfo, type VersionInfo } from "./secret-store.ts";
 export { MasterKey, masterKeyFromEnv, parseKeyText, type MasterKeySource } from "./master-key.ts";
 export { masterKeyFromFile, generateKeyFile } from "./key-file.ts";
 export { masterKeyFromPassphrase, SCRYPT_DEFAULTS } from "./passphrase.ts";

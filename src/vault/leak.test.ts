@@ -12,7 +12,7 @@ import { openDb } from "../store/db.ts";
 import { masterKeyFromEnv, MasterKey } from "./master-key.ts";
 import { masterKeyFromFile } from "./key-file.ts";
 import { masterKeyFromPassphrase } from "./passphrase.ts";
-import { createVault } from "./secrets.ts";
+import { createVault } from "./secret-store.ts";
 
 const PLANTED = Array.from({ length: 5 }, (_, i) => `planted-${i}-${randomBytes(12).toString("hex")}`);
 const MASTER = randomBytes(32);

@@ -10,7 +10,7 @@ import { generateKeyFile, masterKeyFromFile } from "./key-file.ts";
 import { loadMasterKey } from "./load-master-key.ts";
 import { MasterKey, masterKeyFromEnv } from "./master-key.ts";
 import { masterKeyFromPassphrase } from "./passphrase.ts";
-import { createVault } from "./secrets.ts";
+import { createVault } from "./secret-store.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "cbo-vault-key-"));
 const caught = (fn: () => unknown): CboError => {

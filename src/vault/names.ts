@@ -1,23 +1,24 @@
 // What a secret is called and how it is delivered: the vault's input vocabulary, validated at the
 // vault's edge so that routes only pass things through.
 import * as z from "zod";
+import { JurisdictionSchema, MAX_SECRET_VALUE_BYTES, SECRET_MODES, SecretNameSchema, type SecretMode } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 
 /** `relay`: fetched at run time through the tunnel, never stored at Cloudflare; the default, since
  *  a secret should rest at Cloudflare only when the operator chooses `binding`. */
-export const MODES = ["binding", "relay"] as const;
-export type Mode = (typeof MODES)[number];
+export const MODES = SECRET_MODES;
+export type Mode = SecretMode;
 export const DEFAULT_MODE: Mode = "relay";
 
 export const TenantSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "use lowercase letters, digits and dashes, starting with a letter");
 /** Letters, digits, `_`, `.`, `-`; a `binding` secret must also be a Workers binding name. */
-export const SecretNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, "use letters, digits, _ . or -, starting with a letter or _ (at most 128)");
+export { SecretNameSchema };
 const BINDING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export const JurisdictionSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "a jurisdiction tag is lowercase, e.g. eu");
+export { JurisdictionSchema };
 export const JurisdictionsSchema = z.array(JurisdictionSchema).max(16).transform((js) => [...new Set(js)].sort());
 export const VersionSchema = z.number().int().min(1);
-/** Cloudflare caps a Workers secret at 5 KiB; relay values may be larger, within reason. */
-export const MAX_VALUE_BYTES = 64 * 1024;
+/** The most a secret value may hold (src/contract/security.ts). */
+export const MAX_VALUE_BYTES = MAX_SECRET_VALUE_BYTES;
 
 export const DEFAULT_TENANT = "default";
 

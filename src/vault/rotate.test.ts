@@ -9,7 +9,7 @@ import { openValue } from "./envelope.ts";
 import type { VaultEvent } from "./events.ts";
 import { MasterKey } from "./master-key.ts";
 import { VersionRowSchema, sealedOf, type LiveVersionRow } from "./rows.ts";
-import { createVault, type Vault } from "./secrets.ts";
+import { createVault, type Vault } from "./secret-store.ts";
 
 const newKey = () => new MasterKey(randomBytes(32), "bytes");
 

@@ -8,7 +8,7 @@ import { openDb, tx, type Db } from "../store/db.ts";
 import { createStore } from "../store/index.ts";
 import type { VaultEvent } from "./events.ts";
 import { MasterKey } from "./master-key.ts";
-import { createVault } from "./secrets.ts";
+import { createVault } from "./secret-store.ts";
 
 const newKey = () => new MasterKey(randomBytes(32), "bytes");
 const tmpFile = () => join(mkdtempSync(join(tmpdir(), "cbo-vault-")), "o.sqlite");

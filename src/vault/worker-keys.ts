@@ -10,7 +10,7 @@ import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { HMAC_KEY_BYTES } from "../kit/signing/index.ts";
 import { nowIso, type Db } from "../store/db.ts";
-import type { Vault } from "./secrets.ts";
+import type { Vault } from "./secret-store.ts";
 
 export const WORKER_KEY_PREFIX = "__worker_key.";
 export const workerKeySecret = (worker: string, target: string) => `${WORKER_KEY_PREFIX}${worker}.${target}`;

@@ -15,10 +15,10 @@ import type { Engine, ReleasePlan } from "../../src/deploy/types.ts";
 import { CboError } from "../../src/kit/errors.ts";
 import { uuid } from "../../src/kit/ids.ts";
 import { createStore, type Release, type Role, type Store } from "../../src/store/index.ts";
-import { TERMINAL } from "../../src/store/releases.ts";
+import { TERMINAL_STATUSES } from "../../src/contract/index.ts";
 import { randomBytes } from "node:crypto";
 import { createApi, startApiServer, type Api, type ApiDeps, type ApiServer } from "../../src/api/index.ts";
-import { openSecurity, type Security, type SecurityOptions } from "../../src/api/security.ts";
+import { openSecurity, type Security, type SecurityOptions } from "../../src/security/open-security.ts";
 import { MasterKey } from "../../src/vault/index.ts";
 
 /** A random master key (what CBO_MASTER_KEY would hold). */
@@ -75,7 +75,13 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
     if (store.releases.unfinished().some((r) => r.worker === name)) throw new CboError("ERR_CONFLICT", `A release of ${name} is already running.`);
     const r = store.releases.insert({ id: uuid(), tenant: w.tenant, worker: name, kind, status: "running", reason: null, plan: { ...plan(name), ...extra }, created_by: by ?? null });
     store.releases.journal(r.id, "created", null, {});
-    store.events.append({ tenant: w.tenant, type: kind === "release" ? "release.created" : "rollback.started", release_id: r.id, worker: name });
+    // The payloads the engine writes (src/contract/events.ts), with the plan's figures.
+    const p = plan(name);
+    if (kind === "release") {
+      store.events.append({ tenant: w.tenant, type: "release.created", release_id: r.id, worker: name, data: { by: by ?? null, bundleHash: p.bundleHash, waves: p.waves, steps: p.steps, apiCalls: p.apiCalls, targets: p.targets.map((t) => ({ target: t.name, previousVersionId: t.previousVersionId })) } });
+    } else {
+      store.events.append({ tenant: w.tenant, type: "rollback.started", release_id: r.id, worker: name, data: { by: by ?? null, to: typeof extra.to === "string" ? extra.to : null, resolved: "the versions before the newest release", targets: [], skipped: [] } });
+    }
     return r;
   };
   return {
@@ -96,9 +102,9 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
     async abort(id) {
       const r = store.releases.get(id);
       if (!r) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
-      if (TERMINAL.has(r.status)) throw new CboError("ERR_CONFLICT", `Release ${id} has ended.`);
+      if (TERMINAL_STATUSES.has(r.status)) throw new CboError("ERR_CONFLICT", `Release ${id} has ended.`);
       store.releases.setStatus(id, "aborted", "aborted by request");
-      store.events.append({ tenant: r.tenant, type: "release.aborted", release_id: id, worker: r.worker });
+      store.events.append({ tenant: r.tenant, type: "release.aborted", release_id: id, worker: r.worker, data: { reason: "aborted by request" } });
       return store.releases.get(id)!;
     },
     async rollback(name, opts = {}) {

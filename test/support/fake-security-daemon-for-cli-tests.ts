@@ -15,7 +15,7 @@ type Role = "admin" | "deployer" | "viewer" | "agent";
 type Version = { version: number; value: string; encoding: "utf8" | "base64"; createdAt: string; createdBy: string; destroyed: boolean };
 type Secret = { name: string; current: number; versions: Version[]; mode: string; jurisdictions: string[]; deleted: boolean; updatedAt: string };
 type Token = { id: string; token: string; name: string; role: Role; tenant: string | null; createdAt: string; expiresAt: string | null; revokedAt: string | null };
-type Entry = { seq: number; at: string; actor: string; action: string; target: string | null; tenant: string | null; outcome: string; details: Record<string, unknown>; hash: string };
+type Entry = { seq: number; at: string; actor: string; action: string; target: string | null; tenant: string | null; outcome: string; details: Record<string, unknown>; prev_hash: string; hash: string };
 
 export type FakeSecurityDaemon = {
   url: string;
@@ -40,7 +40,7 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
   let nextToken = tokens.length + 1;
 
   const record = (actor: Token, action: string, target: string | null, details: Record<string, unknown> = {}) =>
-    audit.push({ seq: audit.length + 1, at: now(), actor: `token:${actor.name}`, action, target, tenant: "default", outcome: "ok", details, hash: "0".repeat(64) });
+    audit.push({ seq: audit.length + 1, at: now(), actor: `token:${actor.name}`, action, target, tenant: "default", outcome: "ok", details, prev_hash: "0".repeat(64), hash: "0".repeat(64) });
 
   const server = http.createServer(async (req, res) => {
     const send = (status: number, body: unknown) => {

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createCloudflareClient } from "../../src/cloudflare/index.ts";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../../src/config/load.ts";
-import type { TargetRuntime } from "../../src/deploy/types.ts";
+import type { TargetRuntime } from "../../src/targets/types.ts";
 import type { LocalEdge } from "../../src/local-edge/types.ts";
 import { httpGet } from "./http.ts";
 

@@ -2,7 +2,7 @@
 // synchronous and returns nothing, so the point goes to the router's AnalyticsSink in the
 // background, kept alive past the response by waitUntil.
 import { waitUntil } from "cloudflare:workers";
-import type { ShimDescriptor } from "./shim.ts";
+import type { ShimDescriptor } from "./descriptor.ts";
 
 /** What the router puts under __CBO_SHIM for an analytics_engine binding. */
 export type AnalyticsEngineDescriptor = { kind: "analytics_engine"; dataset: string; sink: { write(dataset: string, point: unknown): Promise<void> } };

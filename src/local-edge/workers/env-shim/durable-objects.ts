@@ -2,7 +2,7 @@
 // synchronously, as at Cloudflare; stubs forward fetch() and RPC calls to the router's DoGateway,
 // which runs the object as a facet of its host (workers/durable-objects.ts).
 import { sha256Hex } from "./sha256.ts";
-import type { ShimDescriptor } from "./shim.ts";
+import type { ShimDescriptor } from "./descriptor.ts";
 
 type Gateway = {
   fetchObject(ns: string, id: string, request: Request): Promise<Response>;

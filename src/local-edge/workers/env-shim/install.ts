@@ -2,7 +2,7 @@
 // __CBO_SHIM, the bundled shim becomes the module `__cbo_env.js` beside the main module, and the
 // main module imports it first. Versions without shimmed bindings are loaded untouched, so they
 // pay nothing.
-import type { ShimDescriptor } from "./shim.ts";
+import type { ShimDescriptor } from "./descriptor.ts";
 
 export const SHIM_MODULE = "__cbo_env.js";
 export const SHIM_ENV_KEY = "__CBO_SHIM";

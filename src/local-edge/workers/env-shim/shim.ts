@@ -25,11 +25,9 @@ import { D1Database, type D1RawStub } from "./d1.ts";
 import { R2Bucket, type R2RawStub } from "./r2.ts";
 import { Queue, type QueueRawStub } from "./queue.ts";
 import { SHIM_ENV_KEY } from "./install.ts";
+import type { ShimDescriptor, ShimFactory } from "./descriptor.ts";
 
-/** What the router puts under env.__CBO_SHIM for one binding: its kind, plus what the factory needs. */
-export type ShimDescriptor = { kind: string; [key: string]: unknown };
-/** Builds the binding object a Worker sees from its descriptor; `binding` is the env key (for messages). */
-export type ShimFactory = (descriptor: ShimDescriptor, binding: string) => unknown;
+export type { ShimDescriptor, ShimFactory } from "./descriptor.ts";
 
 export const FACTORIES: Record<string, ShimFactory> = {
   durable_object_namespace: durableObjectNamespace,

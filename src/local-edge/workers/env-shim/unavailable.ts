@@ -1,7 +1,7 @@
 // A binding to a product the local edge does not run (Workers AI, Hyperdrive, …; the list is in
 // ../binding-kinds.ts): the Worker starts, and any use of the binding throws an error naming the
 // product and the binding, at the line that needs it.
-import type { ShimDescriptor } from "./shim.ts";
+import type { ShimDescriptor } from "./descriptor.ts";
 
 const INERT = new Set(["then", "toJSON", "constructor", "valueOf", "toString", "inspect", "$$typeof"]);
 export function unavailableBinding(descriptor: ShimDescriptor, binding: string) {

@@ -1,0 +1,76 @@
+// `cbo config diff|publish|history|rollback`: the signed agent config of each worker (issue 5).
+// diff shows, per target, what the spec wants against what was published, and whether an agent
+// there reported running it; publish signs and sends; rollback re-sends an earlier version.
+import type { ConfigPublish } from "../../contract/index.ts";
+import { CboError } from "../../kit/errors.ts";
+import { parse } from "../args.ts";
+import { processIo, type CliIo } from "../cli-io.ts";
+import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "../daemon-flags.ts";
+import { dispatch, positionals, writeJson, type Subcommand } from "../subcommand.ts";
+import { table as rowsTable } from "../table.ts";
+
+const table = (header: string[], rows: string[][]) => rowsTable(rows, header);
+
+export const CONFIG_USAGE = `usage: cbo config <command> ${DAEMON_FLAGS_USAGE}
+  diff <worker>                per target: published version, applied or not, and what would change
+  publish <worker> [--force]   sign the spec's config as a new version, write it to each target's KV, poke the Workers
+  history <worker>             published versions, newest first
+  rollback <worker> --to N     send version N again, as a signed rollback bundle`;
+
+/** Top-level keys whose values differ, for a one-line summary (the JSON output has everything). */
+function changedKeys(a: Record<string, unknown> | undefined, b: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b)]);
+  return [...keys].filter((k) => JSON.stringify(a?.[k]) !== JSON.stringify(b[k])).sort();
+}
+
+function printPublish(io: CliIo, r: ConfigPublish): number {
+  io.stdout.write(`${r.worker}: config version ${r.version}${r.rollbackOf ? ` (rollback to ${r.rollbackOf})` : ""}, sha256 ${r.hash.slice(0, 12)}\n`);
+  io.stdout.write(table(["TARGET", "WRITTEN", "POKE"], r.targets.map((t) => [t.target, t.written ? `v${t.version}` : `no: ${t.error ?? "?"}`, t.poke === "ok" ? "ok" : `${t.poke} (the agent's polling picks it up)`])));
+  return r.targets.every((t) => t.written) ? 0 : 1;
+}
+
+const conn = (args: string[], extra: Record<string, { type: "string" | "boolean" }> = {}) => {
+  const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS, ...extra }, CONFIG_USAGE);
+  const { worker } = positionals(given, ["worker"], CONFIG_USAGE);
+  return { values: values as typeof values & Record<string, unknown>, worker, c: connect(values) };
+};
+
+const diff: Subcommand = async (args, io) => {
+  const { values, worker, c } = conn(args);
+  const d = await c.configDiff(worker);
+  if (values.json) return (writeJson(io, d), 0);
+  io.stdout.write(table(["TARGET", "PUBLISHED", "IN KV", "APPLIED", "CHANGES"], d.map((t) => [
+    t.target, t.published ? `v${t.published.version}` : "-", t.written ? `v${t.written}` : "-", t.applied ? "yes" : "no",
+    t.changed ? changedKeys(t.published?.config, t.desired).join(", ") || "(new)" : "-",
+  ])));
+  return 0;
+};
+
+const publish: Subcommand = async (args, io) => {
+  const { values, worker, c } = conn(args, { force: { type: "boolean" } });
+  const r = await c.configPublish(worker, { force: values.force === true });
+  if (values.json) return (writeJson(io, r), r.targets.every((t) => t.written) ? 0 : 1);
+  return printPublish(io, r);
+};
+
+const history: Subcommand = async (args, io) => {
+  const { values, worker, c } = conn(args);
+  const h = await c.configHistory(worker);
+  if (values.json) return (writeJson(io, h), 0);
+  io.stdout.write(table(["VERSION", "CREATED", "BY", "SHA256", "NOTE"], h.map((v) => [String(v.version), v.createdAt, v.createdBy ?? "-", v.hash.slice(0, 12), v.rollbackOf ? `rollback to ${v.rollbackOf}` : ""])));
+  return 0;
+};
+
+const rollback: Subcommand = async (args, io) => {
+  const { values, worker, c } = conn(args, { to: { type: "string" } });
+  const to = Number(values.to);
+  if (!Number.isInteger(to) || to < 1) throw new CboError("ERR_USAGE", "--to takes a config version number (see cbo config history).", { hint: CONFIG_USAGE });
+  const r = await c.configRollback(worker, to);
+  if (values.json) return (writeJson(io, r), r.targets.every((t) => t.written) ? 0 : 1);
+  return printPublish(io, r);
+};
+
+export async function configCommand(args: string[], io: CliIo = processIo()): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) return (io.stdout.write(CONFIG_USAGE + "\n"), 0);
+  return dispatch("config", args, io, { diff, publish, history, rollback }, CONFIG_USAGE);
+}

@@ -1,0 +1,43 @@
+// `cbo release <worker>` and `cbo rollback <worker> [--to <release|version>]`: start it through
+// the API, then follow its events live until it ends, and exit with its outcome's code
+// (exit-codes.ts: 0 succeeded, 1 rolled back or aborted, 2 failed or unknown), whoever finished it.
+import type { DaemonClient } from "../../client/index.ts";
+import type { Release } from "../../contract/index.ts";
+import { parse } from "../args.ts";
+import { processIo } from "../cli-io.ts";
+import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage } from "../daemon-flags.ts";
+import { followStarted, startLine } from "../follow-started.ts";
+import { printJsonLine } from "../output.ts";
+
+export { endLine, progressLine, startLine } from "../follow-started.ts";
+
+export const RELEASE_USAGE = `usage: cbo release <worker> [--no-wait] ${DAEMON_FLAGS_USAGE}`;
+export const ROLLBACK_USAGE = `usage: cbo rollback <worker> [--to <release id|version id>] [--no-wait] ${DAEMON_FLAGS_USAGE}`;
+
+async function startAndFollow(start: () => Promise<Release>, client: DaemonClient, values: { json?: boolean | undefined; "no-wait"?: boolean | undefined }): Promise<number> {
+  const release = await start();
+  if (values["no-wait"]) {
+    if (values.json) printJsonLine({ release });
+    else process.stdout.write(`${startLine(release)}\nfollow it with: cbo events --follow --release ${release.id}\n`);
+    return 0;
+  }
+  const { code, ...result } = await followStarted(client, release, processIo(), { json: values.json });
+  if (values.json) printJsonLine(result);
+  return code;
+}
+
+export async function releaseCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...DAEMON_FLAGS, "no-wait": { type: "boolean" } }, RELEASE_USAGE);
+  if (values.help) return printUsage(RELEASE_USAGE);
+  const { worker } = positionalsAs(positionals, ["worker"], RELEASE_USAGE);
+  const client = connect(values);
+  return startAndFollow(() => client.release(worker), client, values);
+}
+
+export async function rollbackCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...DAEMON_FLAGS, to: { type: "string" }, "no-wait": { type: "boolean" } }, ROLLBACK_USAGE);
+  if (values.help) return printUsage(ROLLBACK_USAGE);
+  const { worker } = positionalsAs(positionals, ["worker"], ROLLBACK_USAGE);
+  const client = connect(values);
+  return startAndFollow(() => client.rollback(worker, values.to), client, values);
+}

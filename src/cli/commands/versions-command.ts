@@ -1,0 +1,18 @@
+// `cbo versions <worker>`: the newest versions per target, the live one marked.
+import { intFlag, parse } from "../args.ts";
+import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage, stdoutPaint } from "../daemon-flags.ts";
+import { formatVersions, lastPerTarget } from "../format-versions.ts";
+import { printJsonLine } from "../output.ts";
+
+export const VERSIONS_USAGE = `usage: cbo versions <worker> [--limit N (per target, default 10)] ${DAEMON_FLAGS_USAGE}`;
+
+export async function versionsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...DAEMON_FLAGS, limit: { type: "string" } }, VERSIONS_USAGE);
+  if (values.help) return printUsage(VERSIONS_USAGE);
+  const { worker } = positionalsAs(positionals, ["worker"], VERSIONS_USAGE);
+  const limit = intFlag(values.limit, "limit", 1, 100) ?? 10;
+  const versions = lastPerTarget(await connect(values).versions(worker), limit);
+  if (values.json) printJsonLine(versions);
+  else process.stdout.write(formatVersions(worker, versions, stdoutPaint()));
+  return 0;
+}

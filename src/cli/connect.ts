@@ -1,0 +1,47 @@
+// The CLI's way to the daemon: the one daemon client (src/client) with the CLI's words (its hints
+// name the flags), the Node socket for the event stream, and the daemon found from --url, --token
+// and --data (discover.ts). Every command that talks to the daemon gets its client here.
+import { createDaemonClient, daemonDown, errorFromResponse, type Connection, type DaemonClient } from "../client/index.ts";
+import type { CboError, ErrorCode } from "../kit/errors.ts";
+import { DAEMON_DOWN_HINT, discoverDaemon, type DaemonFlags } from "./discover.ts";
+import { nodeSocket } from "./node-socket.ts";
+
+export { DAEMON_DOWN_HINT };
+
+/** What to do about an error the daemon answered, in the CLI's words. */
+export const CLI_HINTS: Partial<Record<ErrorCode, string>> = {
+  ERR_UNAUTHORIZED: "pass a valid token with --token or CBO_TOKEN (the daemon writes its admin token to <data>/admin-token)",
+  ERR_FORBIDDEN: "this token's role is too low; use a deployer or admin token",
+  ERR_DISK_FULL: "free that much space on the daemon's disk; it resumes writing by itself, then retry",
+  ERR_STORE_CORRUPT: "stop the daemon, keep its database for investigation, and restore the newest backup with `cbo restore <archive> --data <new dir>`",
+  ERR_BUNDLE_CONFINED: "a Worker's bundle reads only files inside its project (the directory of orchestrator.yaml) and installed packages; move the file into the project, and keep secrets in the vault (cbo secrets set)",
+};
+
+const CLI_WORDS = {
+  label: "daemon",
+  hints: CLI_HINTS,
+  downHint: DAEMON_DOWN_HINT,
+  versionHint: "are the cbo CLI and the daemon the same version?",
+  refusedHint: "check the token (--token, CBO_TOKEN or <data>/admin-token)",
+} satisfies Partial<Connection> & { refusedHint: string };
+
+/** The daemon client for a daemon at `url`, with the CLI's words. */
+export function cliClient(o: { url: string; token: string | undefined; timeoutMs?: number }): DaemonClient {
+  return createDaemonClient({ ...CLI_WORDS, url: o.url, token: o.token, socket: nodeSocket, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+}
+
+/** The daemon client for the daemon the flags (or the environment, or the data directory) name. */
+export function connect(flags: DaemonFlags): DaemonClient {
+  const { url, token } = discoverDaemon(flags);
+  return cliClient({ url, token });
+}
+
+/** No daemon answers at `url`, in the CLI's words. */
+export function cliDaemonDown(url: string, cause?: unknown): CboError {
+  return daemonDown(CLI_WORDS, url, cause);
+}
+
+/** A non-2xx answer as the CboError the CLI reports (the daemon's code, the CLI's hint). */
+export function cliErrorFromResponse(status: number, text: string): CboError {
+  return errorFromResponse(CLI_WORDS, status, text);
+}

@@ -1,0 +1,181 @@
+// `cbo init`: the setup wizard in the terminal. Decides (flags, or questions on a terminal), then
+// runs the steps of src/setup in order, printing each one's state as it changes: master key →
+// the local edge or the Cloudflare token and accounts → orchestrator.yaml and its targets →
+// tunnel → first release (the daemon started here, the example worker released through the
+// engine and probed). Then it stops everything, or with --serve keeps serving until Ctrl-C.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { CboError } from "../../kit/errors.ts";
+import { takeSecretEnv } from "../../config/child-env.ts";
+import type { ResolvedSpec } from "../../config/load.ts";
+import { createCloudflareClient } from "../../cloudflare/index.ts";
+import type { LocalEdge } from "../../local-edge/types.ts";
+import { startDaemon, type Daemon } from "../../daemon.ts";
+import { checkCloudflareToken, checkTargets } from "../../setup/cloudflare-check.ts";
+import { decide, terminalAsk, type InitChoices } from "../../setup/choices.ts";
+import { prepareMasterKey, readApiTokenFile, writeProject } from "../../setup/files.ts";
+import { checkServing, firstRelease } from "../../setup/first-release.ts";
+import type { SetupStep } from "../../setup/steps.ts";
+import { tunnelStep, which } from "../../setup/tunnel-check.ts";
+import { buildTargets } from "../../targets/index.ts";
+import { tunnelFiles } from "../../tunnel/files.ts";
+import { runWizard, type StepActions } from "../../setup/wizard.ts";
+import { parse, portFlag, regionsFlag } from "../args.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT } from "../defaults.ts";
+import { printJsonLine, untilSignal } from "../output.ts";
+import { EXIT, exitForError } from "../exit-codes.ts";
+
+const USAGE = `usage: cbo init [--data DIR] [--config FILE] [--master-key-file FILE] [--yes] [--json]
+                [--local [--regions eu,us,ap] | --account-id [NAME=]ID ... --api-token-file FILE [--api-url URL]]
+                [--no-release] [--serve] [--port N] [--edge-port N]
+  On a terminal it asks what the flags do not say; --yes takes the defaults (the local edge).`;
+
+const MARK: Record<SetupStep["status"], string> = { pending: " ", running: "…", done: "✓", skipped: "–", failed: "✗" };
+
+export async function initCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      data: { type: "string" }, config: { type: "string" }, local: { type: "boolean" }, "account-id": { type: "string", multiple: true },
+      "api-token-file": { type: "string" }, "api-url": { type: "string" }, regions: { type: "string" }, "master-key-file": { type: "string" },
+      "no-release": { type: "boolean" }, serve: { type: "boolean" }, port: { type: "string" }, "edge-port": { type: "string" }, yes: { type: "boolean", short: "y" },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  if (positionals.length > 0) throw new CboError("ERR_USAGE", "cbo init takes no arguments.", { hint: USAGE });
+  const json = values.json === true;
+  const port = portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT;
+  const edgePort = portFlag(values["edge-port"], "edge-port") ?? DEFAULT_EDGE_PORT;
+  const flags = {
+    data: values.data ?? DEFAULT_DATA, config: values.config ?? "orchestrator.yaml", local: values.local === true, accountIds: values["account-id"] ?? [],
+    apiTokenFile: values["api-token-file"], apiUrl: values["api-url"], regions: regionsFlag(values.regions), masterKeyFile: values["master-key-file"],
+    release: values["no-release"] !== true, serve: values.serve === true, yes: values.yes === true,
+  };
+  const interactive = !flags.yes && !json && process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const terminal = interactive ? terminalAsk() : undefined;
+  // Out of process.env before anything starts a child (esbuild, workerd): passed on explicitly.
+  const env = { ...process.env, ...takeSecretEnv() };
+  let choices: InitChoices;
+  try {
+    choices = await decide(flags, env, terminal?.ask);
+  } finally {
+    terminal?.close();
+  }
+
+  const say = (line: string) => process.stderr.write(line + "\n");
+  // The daemon's own log: kept, and shown only when a step fails (or with --debug).
+  const daemonLog: string[] = [];
+  const log = (line: string) => {
+    if (values.debug) return say(`  daemon: ${line}`);
+    daemonLog.push(line);
+    if (daemonLog.length > 40) daemonLog.shift();
+  };
+  let edge: LocalEdge | undefined;
+  let daemon: Daemon | undefined;
+  let cfToken: string | undefined;
+  let spec: ResolvedSpec | undefined;
+  let served: Array<{ target: string; url: string }> = [];
+
+  const actions: StepActions = {
+    "master-key": async () => prepareMasterKey(choices.dataDir, choices.masterKey, env),
+    async cloudflare() {
+      if (choices.targets.kind === "local") {
+        const { startLocalEdge } = await import("../../local-edge/index.ts");
+        edge = await startLocalEdge({ port: edgePort, dataDir: join(choices.dataDir, "edge"), regions: choices.targets.regions }).catch((e: unknown) => {
+          throw new CboError("ERR_IO", `The local edge could not start: ${e instanceof Error ? e.message : String(e)}`, { hint: "Is `cbo up` already running on these ports? Stop it, or pass --edge-port N." });
+        });
+        return { status: "done", detail: `local edge at ${edge.apiUrl}, regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")} (no Cloudflare account needed)` };
+      }
+      cfToken = readApiTokenFile(choices.apiTokenFile!);
+      const client = createCloudflareClient({ baseUrl: choices.targets.apiUrl, apiToken: cfToken });
+      return checkCloudflareToken(client, choices.targets.accounts.map((a) => a.accountId), choices.targets.apiUrl);
+    },
+    async targets() {
+      const project = writeProject(choices.configFile, choices.targets);
+      spec = project.spec;
+      // The daemon's own builder; it only checks the accounts here (no workers.dev lookup).
+      const built = buildTargets(spec.targets, {
+        edge, cloudflareToken: cfToken, subdomains: false,
+        hints: {
+          noEdge: "Run cbo init --local, or change the target in orchestrator.yaml.",
+          noRegion: "Pass --regions to match orchestrator.yaml.",
+          noToken: "Run cbo init --account-id ID --api-token-file FILE, or change the target.",
+        },
+      });
+      const checked = await checkTargets([...built.values()]);
+      return { status: "done", detail: `${project.wrote.length ? `wrote ${project.wrote.join(", ")}` : `kept ${choices.configFile}`}; ${checked.detail}` };
+    },
+    // `cbo tunnel create` leaves its record in the data directory; this step only looks for it.
+    tunnel: async () => {
+      const record = tunnelFiles(choices.dataDir).record;
+      return tunnelStep({ cloudflared: which("cloudflared"), ...(existsSync(record) ? { tunnel: { configured: true, detail: `a tunnel is configured (${record}); cbo tunnel status shows it` } } : {}) });
+    },
+    async "first-release"() {
+      const worker = spec!.workers[0];
+      if (!choices.release) return { status: "skipped", detail: "not run (--no-release); later: cbo up (or cbo daemon), then cbo release <worker>" };
+      if (!worker) return { status: "skipped", detail: `${spec!.file} declares no workers yet` };
+      daemon = await startDaemon({
+        dataDir: choices.dataDir, configFile: choices.configFile, port, log, env, ...(edge ? { edge } : {}), ...(cfToken ? { cloudflareToken: cfToken } : {}),
+        // The Cloudflare token's file may sit in the project: no Worker bundle may read it.
+        ...(choices.apiTokenFile ? { protectedPaths: [choices.apiTokenFile] } : {}),
+        ...(choices.masterKey.kind === "file" ? { masterKeyFile: choices.masterKey.file } : choices.masterKey.kind === "passphrase" ? { passphrase: choices.masterKey.passphrase } : {}),
+      });
+      const r = await firstRelease(daemon.engine, worker.name, "cbo init");
+      // Reached from here only on the local edge; a Cloudflare release is judged by its gates.
+      const local = worker.targets.flatMap((name) => {
+        const t = spec!.targets.find((x) => x.name === name);
+        const region = t?.api === "local" ? edge?.regions.find((x) => x.name === (t.region ?? t.name)) : undefined;
+        return region ? [{ target: name, endpoint: { url: `http://127.0.0.1:${region.port}/`, host: `${worker.name}.localhost` }, publicUrl: `http://${worker.name}.localhost:${region.port}/` }] : [];
+      });
+      if (local.length === 0) return r;
+      const where = await checkServing(worker.name, local);
+      served = local.map((l) => ({ target: l.target, url: l.publicUrl }));
+      return { status: "done", detail: `${r.detail}; serving at ${where}` };
+    },
+  };
+
+  let code = 0;
+  try {
+    const result = await runWizard(actions, (_steps, s) => (json ? printJsonLine({ event: "step", step: s }) : say(line(s))));
+    if (!result.ok && daemonLog.length > 0 && !json) say(`daemon log (last lines):\n${daemonLog.map((l) => `  ${l}`).join("\n")}`);
+    const summary = {
+      event: "done", ok: result.ok, steps: result.steps, dataDir: choices.dataDir, configFile: choices.configFile,
+      ...(daemon ? { apiUrl: daemon.url, adminTokenFile: daemon.adminTokenFile } : {}), workers: served,
+    };
+    if (json) printJsonLine(summary);
+    else process.stdout.write(nextSteps(result.ok, choices, Boolean(daemon && choices.serve)) + "\n");
+    if (!result.ok) code = result.error ? exitForError(result.error) : EXIT.systemError;
+    if (result.ok && daemon && choices.serve) {
+      if (!json) say(`serving: API ${daemon.url} (admin token in ${daemon.adminTokenFile}); Ctrl-C stops`);
+      await untilSignal();
+    }
+  } finally {
+    await daemon?.close().catch((e: unknown) => say(`cbo init: stopping the daemon: ${e instanceof Error ? e.message : String(e)}`));
+    await edge?.close().catch(() => {});
+  }
+  return code;
+}
+
+function line(s: SetupStep): string {
+  const head = `  ${MARK[s.status]} ${s.title}${s.detail ? ` — ${s.detail}` : ""}`;
+  return s.fix ? `${head}\n      fix: ${s.fix}` : head;
+}
+
+function nextSteps(ok: boolean, c: InitChoices, serving: boolean): string {
+  if (!ok) return "Setup stopped at the failed step: apply its fix and run `cbo init` again (finished steps are kept).";
+  const data = `--data ${c.dataDir}`;
+  const config = `--config ${c.configFile}`;
+  const key = c.masterKey.kind === "file" && c.masterKey.file !== join(c.dataDir, "master.key") ? `CBO_MASTER_KEY_FILE=${c.masterKey.file} ` : c.masterKey.kind === "passphrase" ? "CBO_MASTER_PASSPHRASE=… " : "";
+  const start = c.targets.kind === "local" ? `${key}cbo up ${data} ${config}` : `${key}CLOUDFLARE_API_TOKEN="$(cat ${c.apiTokenFile})" cbo daemon ${data} ${config}`;
+  return [
+    "Setup complete.",
+    ...(serving ? [] : [`  start:       ${start}`]),
+    `  status:      cbo status ${data}`,
+    `  AI agent:    cbo tokens create --name clawdbot --role agent ${data}   (then CBO_TOKEN=… cbo mcp, or the skill in skills/cf-orchestrator)`,
+    `  tunnel:      cbo tunnel create   (optional: reach the orchestrator from outside through Cloudflare Tunnel)`,
+  ].join("\n");
+}

@@ -1,0 +1,150 @@
+// `cbo up` (what `npm start` runs): the local edge with its regions, the orchestrator daemon on
+// it, and every Worker of the spec released (gated, canary first). Prints the API URL and, on the
+// first start, the admin token (kept in <data>/admin-token, mode 0600).
+//
+// It starts the edge and the daemon in-process, then acts like any client: the releases, the
+// config publishes and the example's secret go through the daemon's API with the admin token (the
+// one daemon client), so they are on the audit record as requested, like `cbo release`'s.
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { DaemonClient } from "../../client/index.ts";
+import type { AnyEvent } from "../../contract/index.ts";
+import { CboError, isCboError } from "../../kit/errors.ts";
+import { takeSecretEnv } from "../../config/child-env.ts";
+import { startDaemon } from "../../daemon.ts";
+import { parse, portFlag, regionsFlag } from "../args.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EXAMPLE_SPEC } from "../defaults.ts";
+import { cliClient } from "../connect.ts";
+import { followRelease } from "../follow-release.ts";
+import { printJsonLine, untilSignal } from "../output.ts";
+
+const USAGE = "usage: cbo up [--config orchestrator.yaml] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap] [--json]";
+
+export async function upCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { config: { type: "string" }, data: { type: "string" }, port: { type: "string" }, "edge-port": { type: "string" }, regions: { type: "string" } },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
+  const port = portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT;
+  const edgePort = portFlag(values["edge-port"], "edge-port") ?? DEFAULT_EDGE_PORT;
+  const dataDir = resolve(values.data ?? DEFAULT_DATA);
+  const configFile = resolve(values.config ?? defaultConfig());
+  const regions = regionsFlag(values.regions);
+  const say = (line: string) => process.stderr.write(line + "\n");
+  // Out of process.env before anything starts a child (esbuild, workerd): passed on explicitly.
+  const secrets = takeSecretEnv();
+
+  // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
+  const { startLocalEdge } = await import("../../local-edge/index.ts");
+  // The embedded edge fires due cron triggers, as Cloudflare would for the released Workers.
+  const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}), crons: true });
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  try {
+    // Local use: without CBO_MASTER_KEY / CBO_MASTER_KEY_FILE the vault's master key is
+    // <data>/master.key (0600, created on first start). Production keeps it outside the data dir.
+    daemon = await startDaemon({
+      dataDir, configFile, port, edge, log: say, fallbackMasterKeyFile: join(dataDir, "master.key"), env: { ...process.env, ...secrets },
+      ...(secrets.CBO_MASTER_PASSPHRASE ? { passphrase: secrets.CBO_MASTER_PASSPHRASE } : {}),
+      ...(secrets.CLOUDFLARE_API_TOKEN ? { cloudflareToken: secrets.CLOUDFLARE_API_TOKEN } : {}),
+    });
+    // From here on, the daemon is used as any client uses it: through its API, with the admin token.
+    const client = cliClient({ url: daemon.url, token: daemon.initialAdminToken ?? adminToken(daemon.adminTokenFile) });
+    if (configFile === EXAMPLE_SPEC) {
+      // A failure here shows again, with its reason, as the release that needs the secret.
+      await seedExampleSecrets(client, say).catch((e: unknown) => say(`cbo: could not set SHOPIFY_WEBHOOK_SECRET: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    say(`cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`);
+    const progress = (e: AnyEvent) => {
+      if (e.type === "release.step.passed" || e.type === "release.step.failed" || e.type.startsWith("release.") && !e.type.includes("step") && e.type !== "release.target.uploaded") {
+        const pct = e.data.percent === undefined ? "" : ` ${String(e.data.percent)}%`;
+        say(`  ${e.type.padEnd(20)} ${e.worker ?? ""}${e.target ? " @ " + e.target : ""}${pct}${e.data.reason ? " — " + String(e.data.reason) : ""}`);
+      }
+    };
+    const results: Array<{ worker: string; release: string; status: string; reason: string | null }> = [];
+    for (const w of daemon.spec.workers) {
+      try {
+        // POST /v1/releases, then its events until it ends (as `cbo release` follows one).
+        const started = await client.release(w.name);
+        const { release: done } = await followRelease(client, started, { onEvent: progress });
+        results.push({ worker: w.name, release: done.id, status: done.status, reason: done.reason });
+      } catch (e) {
+        // A worker that cannot be planned (e.g. a secret not set yet) does not stop the others.
+        results.push({ worker: w.name, release: "-", status: "not started", reason: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    // The whole loop: signed config to every agent, which reports applying it in its heartbeats.
+    const configs: Array<{ worker: string; version: number | null; written?: string[]; error?: string }> = [];
+    for (const w of daemon.spec.workers.filter((x) => x.config && results.find((r) => r.worker === x.name)?.status === "succeeded")) {
+      try {
+        const p = await client.configPublish(w.name);
+        configs.push({ worker: w.name, version: p.version, written: p.targets.filter((t) => t.written).map((t) => t.target) });
+      } catch (e) {
+        if (isCboError(e) && e.code === "ERR_CONFLICT") continue; // unchanged since the last start
+        configs.push({ worker: w.name, version: null, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    const workerUrls = daemon.spec.workers.flatMap((w) =>
+      w.targets.map((t) => {
+        const region = edge.regions.find((r) => r.name === (daemon!.spec.targets.find((x) => x.name === t)?.region ?? t));
+        return { worker: w.name, target: t, url: region ? `http://${w.name}.localhost:${region.port}/` : null };
+      }),
+    );
+    if (values.json) {
+      printJsonLine({ apiUrl: daemon.url, dashboardUrl: new URL("/ui/", daemon.url).href, adminTokenFile: daemon.adminTokenFile, ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}), edgeApiUrl: edge.apiUrl, releases: results, configs, workers: workerUrls });
+    } else {
+      process.stdout.write(
+        [
+          "Clawdbot Orchestrator is up",
+          `  API          ${new URL("/v1/", daemon.url).href}   (OpenAPI: ${new URL("/v1/openapi.json", daemon.url).href})`,
+          `  dashboard    ${new URL("/ui/", daemon.url).href}   (log in with the admin token)`,
+          daemon.initialAdminToken
+            ? `  admin token  ${daemon.initialAdminToken}   (shown once; also in ${daemon.adminTokenFile}, mode 0600)`
+            : `  admin token  in ${daemon.adminTokenFile}`,
+          `  local edge   ${edge.apiUrl}   regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")}`,
+          "Releases:",
+          ...results.map((r) => `  ${r.worker.padEnd(16)} ${r.status}${r.reason ? ` (${r.reason})` : ""}   ${r.release}`),
+          ...(configs.length > 0 ? ["Config:", ...configs.map((c) => `  ${c.worker.padEnd(16)} ${c.version ? `v${c.version} published to ${(c.written ?? []).join(", ")}` : `not published (${c.error})`}`)] : []),
+          "Workers:",
+          ...workerUrls.map((w) => `  ${w.worker.padEnd(16)} ${w.target.padEnd(4)} ${w.url}`),
+          "Try: cbo status   (Ctrl-C stops)",
+        ].join("\n") + "\n",
+      );
+    }
+  } catch (e) {
+    await daemon?.close().catch(() => {});
+    await edge.close();
+    throw e;
+  }
+  await untilSignal();
+  await daemon.close();
+  await edge.close();
+  return 0;
+}
+
+/** The admin token the daemon keeps in its data directory (undefined when it is gone: the API then says so). */
+function adminToken(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The bundled example's webhook secret, made on first start so that the fleet releases at once
+ * (a random value: nothing to leak). Replace it with your shop's through `cbo secrets set`.
+ */
+async function seedExampleSecrets(client: DaemonClient, say: (line: string) => void): Promise<void> {
+  const have = new Set((await client.listSecrets()).map((s) => s.name));
+  if (have.has("SHOPIFY_WEBHOOK_SECRET")) return;
+  const value = randomBytes(32).toString("base64url");
+  await client.putSecret("SHOPIFY_WEBHOOK_SECRET", { value, cas: 0, mode: "relay" });
+  say("cbo: set SHOPIFY_WEBHOOK_SECRET (relay) to a random value; replace it with: cbo secrets set SHOPIFY_WEBHOOK_SECRET --from-file <file>");
+}

@@ -1,0 +1,119 @@
+// The one daemon client: every route of the daemon's REST API as a typed call, validated with the
+// contract's schemas, plus its event stream. The CLI, the MCP server, `cbo up` and the dashboard
+// all talk to the daemon through it (each with its own token, or the dashboard's session), so a
+// route, its shape and its errors are handled once. Browser-safe: fetch and an injected socket.
+import * as z from "zod";
+import {
+  AnyEventSchema, AuditCheckpointSchema, AuditEntryResponseSchema, AuditVerifySchema, BackupSchema, ConfigDiffSchema, ConfigHistorySchema,
+  ConfigPublishSchema, CreatedTokenSchema, DaemonHealthSchema, DeliverySchema, HealthRowSchema, KeyRotationSchema, MasterKeyRotationSchema,
+  OrchestratorKeySchema, ReleaseDetailSchema, ReleasePlanSchema, ReleaseSchema, SecretDeletedSchema, SecretDestroyedSchema, SecretSchema,
+  SecretUndeletedSchema, SecretValueSchema, SecretVersionSchema, SecretWrittenSchema, SetupSchema, SetupStepRunSchema, StatusSchema,
+  TargetSummarySchema, TokenRevokedSchema, TokenSchema, TunnelConfigSchema, TunnelCreatedSchema, TunnelStatusSchema, VersionEntrySchema,
+  WorkerKeySchema, WorkerSummarySchema,
+  type ApplyTunnelConfigBody, type AuditQuery, type BackupBody, type CreateTokenBody, type CreateTunnelBody, type KitOverrides, type PutSecretBody,
+  type SetupStepId,
+} from "../contract/index.ts";
+import { connectEvents, followEvents, globalSocket, streamEvents, type EventHandlers, type FollowOptions, type OpenSocket, type StreamSource } from "./event-stream.ts";
+import { query, requestJson, requestRaw, type Connection } from "./request.ts";
+
+export type DaemonClientOptions = Connection & {
+  /** How the event stream's socket is opened (default: the global WebSocket, authenticated by the session cookie). */
+  socket?: OpenSocket | undefined;
+  /** The hint when the daemon refuses the stream's token or role. */
+  refusedHint?: string | undefined;
+};
+
+/** A backup of a large store takes a while: its request waits this long at least. */
+const BACKUP_TIMEOUT_MS = 30 * 60_000;
+
+export function createDaemonClient(opts: DaemonClientOptions) {
+  const conn: Connection = { ...opts, url: opts.url.replace(/\/+$/, "") };
+  const get = <S extends z.ZodType>(path: string, schema: S) => requestJson(conn, "GET", path, schema);
+  const send = <S extends z.ZodType>(method: "POST" | "PUT" | "DELETE", path: string, schema: S, body?: unknown) => requestJson(conn, method, path, schema, body);
+  const enc = encodeURIComponent;
+  const worker = (name: string) => `/v1/workers/${enc(name)}`;
+  const secret = (name: string) => `/v1/secrets/${enc(name)}`;
+  const stream: StreamSource = { ...conn, socket: opts.socket ?? globalSocket, refusedHint: opts.refusedHint };
+
+  return {
+    url: conn.url,
+    token: conn.token,
+    /** The same client acting through `via` (`x-cbo-via`, e.g. `mcp:release`): a detail of its audit entries. */
+    via: (via: string) => createDaemonClient({ ...opts, via }),
+
+    // --- the daemon and its fleet ---------------------------------------------------------------
+    health: () => get("/v1/health", DaemonHealthSchema),
+    status: () => get("/v1/status", StatusSchema),
+    targets: () => get("/v1/targets", z.array(TargetSummarySchema)),
+    workers: () => get("/v1/workers", z.array(WorkerSummarySchema)),
+    versions: (name: string) => get(`${worker(name)}/versions`, z.array(VersionEntrySchema)),
+    plan: (name: string) => get(`${worker(name)}/plan`, ReleasePlanSchema),
+    healthRows: (q: { fresh?: boolean } = {}) => get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
+
+    // --- releases -----------------------------------------------------------------------------
+    release: (name: string) => send("POST", "/v1/releases", ReleaseSchema, { worker: name }),
+    releases: (q: { worker?: string; limit?: number } = {}) => get(`/v1/releases${query(q)}`, z.array(ReleaseSchema)),
+    getRelease: (id: string) => get(`/v1/releases/${enc(id)}`, ReleaseDetailSchema),
+    abortRelease: (id: string) => send("POST", `/v1/releases/${enc(id)}/abort`, ReleaseSchema),
+    rollback: (name: string, to?: string) => send("POST", `${worker(name)}/rollback`, ReleaseSchema, to === undefined ? {} : { to }),
+
+    // --- events -------------------------------------------------------------------------------
+    /** Events of any type (a daemon newer than this client may send new ones): narrow with eventOf(). */
+    events: (q: { after?: number; release?: string; limit?: number } = {}) => get(`/v1/events${query(q)}`, z.array(AnyEventSchema)),
+    /** One connection to the event stream from `after` (the dashboard's, with its own reconnects). */
+    connectEvents: (after: number, on: EventHandlers) => connectEvents(stream, after, on),
+    /** One connection as an async iterator. */
+    streamEvents: (after: number, o: { signal?: AbortSignal; onOpen?: () => void } = {}) => streamEvents(stream, after, o),
+    /** Every event after `after`, across reconnections, until `signal` aborts. */
+    followEvents: (after: number, o: FollowOptions = {}) => followEvents(stream, after, o),
+
+    // --- secrets ------------------------------------------------------------------------------
+    listSecrets: () => get("/v1/secrets", z.array(SecretSchema)),
+    secretVersions: (name: string) => get(`${secret(name)}/versions`, z.array(SecretVersionSchema)),
+    putSecret: (name: string, body: PutSecretBody) => send("PUT", secret(name), SecretWrittenSchema, body),
+    getSecret: (name: string, version?: number) => get(`${secret(name)}/value${query({ version })}`, SecretValueSchema),
+    rollbackSecret: (name: string, to: number, cas?: number) => send("POST", `${secret(name)}/rollback`, SecretWrittenSchema, { to, ...(cas === undefined ? {} : { cas }) }),
+    deleteSecret: (name: string, cas?: number) => send("DELETE", `${secret(name)}${query({ cas })}`, SecretDeletedSchema),
+    undeleteSecret: (name: string) => send("POST", `${secret(name)}/undelete`, SecretUndeletedSchema, {}),
+    destroySecret: (name: string, versions?: number[]) => send("POST", `${secret(name)}/destroy`, SecretDestroyedSchema, versions === undefined ? {} : { versions }),
+    deliverSecret: (name: string) => send("POST", `${secret(name)}/deliver`, DeliverySchema, {}),
+
+    // --- tokens, keys, the vault, backups -------------------------------------------------------
+    listTokens: () => get("/v1/tokens", z.array(TokenSchema)),
+    createToken: (body: CreateTokenBody) => send("POST", "/v1/tokens", CreatedTokenSchema, body),
+    revokeToken: (id: string) => send("DELETE", `/v1/tokens/${enc(id)}`, TokenRevokedSchema),
+    listWorkerKeys: () => get("/v1/keys/workers", z.array(WorkerKeySchema)),
+    rotateWorkerKey: (name: string, body: { target?: string; release: boolean }) => send("POST", `/v1/keys/workers/${enc(name)}/rotate`, KeyRotationSchema, body),
+    rotateMasterKey: () => send("POST", "/v1/vault/rotate-master-key", MasterKeyRotationSchema, {}),
+    /** Paths are on the daemon's host. */
+    createBackup: (body: BackupBody) =>
+      requestJson({ ...conn, timeoutMs: Math.max(conn.timeoutMs ?? 0, BACKUP_TIMEOUT_MS) }, "POST", "/v1/backups", BackupSchema, body),
+
+    // --- the audit log ------------------------------------------------------------------------
+    /** Newest first, as the daemon answers. */
+    audit: (q: AuditQuery = {}) => get(`/v1/audit${query(q as Record<string, string | number | undefined>)}`, z.array(AuditEntryResponseSchema)),
+    auditCheckpoints: () => get("/v1/audit/checkpoints", z.array(AuditCheckpointSchema)),
+    verifyAudit: () => send("POST", "/v1/audit/verify", AuditVerifySchema),
+    orchestratorKey: () => get("/v1/keys/orchestrator", OrchestratorKeySchema),
+
+    // --- config sync --------------------------------------------------------------------------
+    configDiff: (name: string) => get(`${worker(name)}/config/diff`, z.array(ConfigDiffSchema)),
+    configHistory: (name: string) => get(`${worker(name)}/config/history`, z.array(ConfigHistorySchema)),
+    configPublish: (name: string, body: { force?: boolean } = {}) => send("POST", `${worker(name)}/config/publish`, ConfigPublishSchema, body),
+    configRollback: (name: string, to: number) => send("POST", `${worker(name)}/config/rollback`, ConfigPublishSchema, { to }),
+
+    // --- the tunnel, setup, the deployment kit -------------------------------------------------
+    tunnelStatus: () => get("/v1/tunnel/status", TunnelStatusSchema),
+    createTunnel: (body: CreateTunnelBody) => send("POST", "/v1/tunnel", TunnelCreatedSchema, body),
+    tunnelConfig: () => get("/v1/tunnel/config", TunnelConfigSchema),
+    applyTunnelConfig: (body: ApplyTunnelConfigBody) => send("PUT", "/v1/tunnel/config", TunnelConfigSchema, body),
+    setup: () => get("/v1/setup", SetupSchema),
+    runSetupStep: (id: SetupStepId, body: { input?: { worker?: string } } = {}) => send("POST", `/v1/setup/${enc(id)}`, SetupStepRunSchema, body),
+    /** The deployment kit, a .tar.gz built by the daemon from its configuration. */
+    async downloadKit(q: KitOverrides = {}): Promise<Uint8Array> {
+      const res = await requestRaw(conn, "GET", `/v1/kit${query(q as Record<string, string | number | undefined>)}`);
+      return new Uint8Array(await res.arrayBuffer());
+    },
+  };
+}
+export type DaemonClient = ReturnType<typeof createDaemonClient>;

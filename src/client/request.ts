@@ -1,0 +1,126 @@
+// One JSON request to the daemon, for every client: the CLI and the MCP server (a bearer token) and
+// the dashboard (the session cookie, with its CSRF token on mutations). Browser-safe: fetch only.
+// Every answer is validated with the contract's schema; every failure becomes a CboError with the
+// daemon's own code, so a client exits or shows the same error whichever way it talks to it. A
+// body that is not JSON is never kept as an error's cause, and schema failures name types, not
+// values: an answer may hold a secret value.
+import type * as z from "zod";
+import { AnyErrorBodySchema } from "../contract/index.ts";
+import { CboError, ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
+
+export type Connection = {
+  /** The daemon's base URL; "" for the page's own origin (the dashboard). */
+  url: string;
+  /** A bearer token (CLI, MCP); without one, the browser's session cookie goes along (same origin). */
+  token?: string | undefined;
+  /** The session's CSRF token, sent on every mutation (the dashboard). */
+  csrf?: (() => string) | undefined;
+  /** `x-cbo-via`: what the caller acts through (`mcp:release`), a detail of its audit entries. */
+  via?: string | undefined;
+  /** Per request (default 30 s). */
+  timeoutMs?: number | undefined;
+  fetch?: typeof fetch | undefined;
+  /** How errors name the other side: "daemon" (the CLI) or "orchestrator" (an agent's MCP tools). */
+  label?: string | undefined;
+  /** What to do about an error, per code, in the caller's words. */
+  hints?: Partial<Record<ErrorCode, string>> | undefined;
+  /** The hints when the daemon does not answer, does not answer in time, and answers in an unexpected shape. */
+  downHint?: string | undefined;
+  timeoutHint?: string | undefined;
+  versionHint?: string | undefined;
+  /** Called on a 401 before it is thrown (the dashboard goes back to its login form). */
+  onUnauthorized?: (() => void) | undefined;
+};
+
+const FALLBACK_BY_STATUS: Record<number, ErrorCode> = {
+  400: "ERR_VALIDATION",
+  401: "ERR_UNAUTHORIZED",
+  403: "ERR_FORBIDDEN",
+  404: "ERR_NOT_FOUND",
+  409: "ERR_CONFLICT",
+  429: "ERR_RATE_LIMITED",
+};
+
+const The = (c: Pick<Connection, "label">) => `The ${c.label ?? "daemon"}`;
+
+/** The daemon does not answer at `url` (connection refused, reset, DNS): a system error it may recover from. */
+export function daemonDown(c: Pick<Connection, "label" | "downHint">, url: string, cause?: unknown): CboError {
+  return new CboError("ERR_IO", `${The(c)} at ${url} is not answering.`, { ...(c.downHint ? { hint: c.downHint } : {}), cause });
+}
+
+/** Maps a non-2xx answer to the CboError it stands for: the daemon's code when it sent one. */
+export function errorFromResponse(c: Pick<Connection, "label" | "hints">, status: number, text: string): CboError {
+  let body: z.output<typeof AnyErrorBodySchema> | undefined;
+  try {
+    const parsed = AnyErrorBodySchema.safeParse(JSON.parse(text));
+    if (parsed.success) body = parsed.data;
+  } catch {
+    body = undefined;
+  }
+  const sent = body?.error.code;
+  const code: ErrorCode =
+    sent !== undefined && Object.hasOwn(ERROR_CODES, sent)
+      ? (sent as ErrorCode)
+      : (FALLBACK_BY_STATUS[status] ?? (status >= 400 && status < 500 ? "ERR_VALIDATION" : "ERR_INTERNAL"));
+  const message = body?.error.message ?? `${The(c)} answered HTTP ${status}.`;
+  const hint = c.hints?.[code];
+  return new CboError(code, message, { ...(body?.error.details ? { details: body.error.details } : {}), ...(hint ? { hint } : {}) });
+}
+
+/** "?a=1&b=x" from the defined entries, "" when there are none. */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) qs.set(k, String(v));
+  const s = qs.toString();
+  return s ? `?${s}` : "";
+}
+
+/** The answer's bytes as they came (a non-JSON route: the deployment kit), after the same error handling. */
+export async function requestRaw(c: Connection, method: string, path: string, body?: unknown): Promise<Response> {
+  const base = c.url.replace(/\/+$/, "");
+  const timeoutMs = c.timeoutMs ?? 30_000;
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (c.token) headers["authorization"] = `Bearer ${c.token}`;
+  if (c.via) headers["x-cbo-via"] = c.via;
+  if (method !== "GET" && c.csrf) headers["x-csrf-token"] = c.csrf();
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let res: Response;
+  try {
+    res = await (c.fetch ?? fetch)(base + path, {
+      method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(timeoutMs),
+      ...(c.token ? {} : { credentials: "same-origin" as const }),
+    });
+  } catch (e) {
+    if ((e as Error).name === "TimeoutError") {
+      throw new CboError("ERR_IO", `${The(c)} at ${base} did not answer ${method} ${path} within ${timeoutMs / 1000} s.`, { ...(c.timeoutHint ? { hint: c.timeoutHint } : {}), cause: e });
+    }
+    throw daemonDown(c, base, e);
+  }
+  if (!res.ok) {
+    const text = await res.text();
+    if (res.status === 401) c.onUnauthorized?.();
+    throw errorFromResponse(c, res.status, text);
+  }
+  return res;
+}
+
+export async function requestJson<S extends z.ZodType>(c: Connection, method: string, path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+  const res = await requestRaw(c, method, path, body);
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // No cause: the text may be a secret value (GET …/value) and causes print with --debug.
+    throw new CboError("ERR_INTERNAL", `${The(c)} answered ${method} ${path} with something that is not JSON.`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    // Only the path and zod's message (which names types, not values) of the first issue.
+    const issue = parsed.error.issues[0];
+    throw new CboError("ERR_INTERNAL", `${The(c)}'s answer to ${method} ${path} has an unexpected shape (at ${issue?.path.join(".") || "the top"}: ${issue?.code ?? "invalid"}).`, {
+      ...(c.versionHint ? { hint: c.versionHint } : {}),
+    });
+  }
+  return parsed.data;
+}

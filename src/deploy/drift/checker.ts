@@ -1,0 +1,214 @@
+// The drift checker: on the monitor's interval (with its jitter), for every worker of the spec on
+// every one of its targets, compares what the store says should run (the journal's desiredState,
+// ../journal.ts) with what the edge runs (src/targets/live-read.ts), keeps the verdict in the
+// store and appends drift.* events on transitions only. Level-based: every pass re-reads desired
+// and observed state.
+//
+// The loop is the monitor's (kit/pass-loop.ts): chained passes, a jittered pause between them.
+// No pass runs while the disk is full (store.storage.paused()): the first failed write pauses them.
+// Per worker and target, each pass:
+//   a release/rollback of the worker unfinished ──> pending (no verdict: the engine is moving it)
+//   nothing desired yet, or the journal left it uncertain, or the edge unreadable ──> unknown
+//   no read allowed by the budget (pace.ts) ──> unchanged, read first next pass
+//   otherwise ──> in_sync | drifted; drift.detected on a new drift, drift.resolved when it is gone
+//   drifted and `drift: revert` ──> the desired split deployed again (revert.ts, through the
+//     engine's restore path), at most once per interval per target, never while the engine moves
+//     the worker ──> drift.reverted, or drift.revert.failed (once per reason) when it cannot be
+//     put back
+import { toCboError } from "../../kit/errors.ts";
+import type { ResolvedSpec, ResolvedWorker } from "../../config/load.ts";
+import type { TargetRuntime } from "../../targets/types.ts";
+import type { EventPayload, EventType, NewEvent } from "../../contract/index.ts";
+import type { DriftKey, Release, Store } from "../../store/index.ts";
+import { compareTarget, mainVersion, sameSplit, splitText, transition, type CatalogFacts, type Verdict } from "./compare.ts";
+import { desiredState, type DesiredTarget } from "../journal.ts";
+import type { Split } from "../../targets/types.ts";
+import { createPace } from "./pace.ts";
+import { createVersionFactsCache } from "./version-facts.ts";
+import { readDeployment } from "../../targets/live-read.ts";
+import { cannotRevert, revertTarget } from "./revert.ts";
+import { createPassLoop, type PassLoop } from "../../kit/pass-loop.ts";
+import { forEachBounded } from "../../kit/bounded-concurrency.ts";
+
+export type DriftCheckerOptions = {
+  store: Store;
+  spec: () => ResolvedSpec;
+  targets: () => Map<string, TargetRuntime>;
+  /** Pause between passes, before jitter: the monitor's interval. */
+  intervalMs?: number;
+  jitter?: number;
+  concurrency?: number;
+  /** Share (0..1) of each API token's request budget drift reads may use (default 0.5). */
+  budgetShare?: number;
+  /** True while something other than a stored release moves the worker; stored unfinished releases always count. */
+  busy?: (tenant: string, worker: string) => boolean;
+  /** Config versions published (desired) and applied by the agents, from config sync. */
+  configVersions?: (worker: string, target: string) => { desired?: number; applied?: number };
+  log?: (line: string) => void;
+  random?: () => number;
+  now?: () => number;
+};
+
+export type DriftChecker = PassLoop;
+
+type Job = { worker: ResolvedWorker; runtime: TargetRuntime; desired: DesiredTarget | undefined; head: string };
+
+type DriftEvent = Extract<EventType, `drift.${string}`>;
+
+const headOf = (r: Release | undefined) => (r ? `${r.id}:${r.status}` : "none");
+
+export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
+  const { store, intervalMs = 1000, jitter = 0.2, concurrency = 8, log = () => {} } = opts;
+  const now = opts.now ?? Date.now;
+  const pace = createPace({ share: opts.budgetShare ?? 0.5, now });
+  const facts = createVersionFactsCache();
+  const lastRead = new Map<string, number>();
+  const lastRevert = new Map<string, number>();
+  const reverted = new Set<string>();
+  const revertFailure = new Map<string, string>();
+  const configLagSince = new Map<string, { desired: number; at: number }>();
+  let deferring = false;
+
+  const keyOf = (k: DriftKey) => `${k.tenant}/${k.worker}/${k.target}`;
+  const headNow = (w: ResolvedWorker) => headOf(store.releases.list({ worker: w.name, tenant: w.tenant, limit: 1 })[0]);
+  const moved = (job: Job) => headNow(job.worker) !== job.head || (opts.busy?.(job.worker.tenant, job.worker.name) ?? false);
+  const emit = <T extends DriftEvent>(k: DriftKey, type: T, data: EventPayload<T>) => store.events.append({ tenant: k.tenant, type, worker: k.worker, target: k.target, data } as NewEvent);
+
+  function catalogFacts(k: DriftKey, versionId: string): CatalogFacts {
+    const row = store.catalog.version(k.tenant, k.target, versionId);
+    return { known: row !== undefined, secrets: row?.secrets?.secrets ?? null };
+  }
+
+  /** Applied < desired counts once it has lasted longer than one interval (the agents poll and apply). */
+  function configLag(k: DriftKey): { desired: number; applied: number | null } | undefined {
+    const v = opts.configVersions?.(k.worker, k.target);
+    const key = keyOf(k);
+    if (!v || v.desired === undefined || (v.applied ?? 0) >= v.desired) return void configLagSince.delete(key);
+    const since = configLagSince.get(key);
+    if (!since || since.desired !== v.desired) return void configLagSince.set(key, { desired: v.desired, at: now() });
+    return now() - since.at > intervalMs ? { desired: v.desired, applied: v.applied ?? null } : undefined;
+  }
+
+  async function check(job: Job): Promise<void> {
+    const { worker, runtime, desired } = job;
+    const k: DriftKey = { tenant: worker.tenant, worker: worker.name, target: runtime.name };
+    if (!desired) return void store.drift.mark(k, "unknown", "no release or rollback has put a version here yet");
+    if (desired.state === "uncertain") return void store.drift.mark(k, "unknown", desired.why);
+    if (!pace.take(runtime.client.budget)) return void (deferring = true);
+    lastRead.set(keyOf(k), now());
+    let observed: Split;
+    try {
+      observed = await readDeployment(runtime, worker.name);
+      // Bindings and settings are read only when the split differs: versions are immutable.
+      if (!sameSplit(desired.split, observed)) {
+        for (const id of new Set([...desired.split, ...observed].map((v) => v.versionId))) {
+          if (facts.peek(runtime, worker.name, id) !== undefined) continue;
+          pace.spend(runtime.client.budget, 1);
+          await facts.read(runtime, worker.name, id);
+        }
+      }
+    } catch (e) {
+      return void store.drift.mark(k, "unknown", `the edge could not be read: ${describe(e)}`);
+    }
+    const lag = configLag(k);
+    const verdict = compareTarget({
+      desired: desired.split,
+      observed,
+      facts: (id) => facts.peek(runtime, worker.name, id),
+      catalog: (id) => catalogFacts(k, id),
+      spec: worker,
+      ...(lag ? { configLag: lag } : {}),
+    });
+    // A release that started while this check read the edge would make the verdict stale.
+    if (moved(job)) return;
+    const { previous, row } = store.drift.record({ ...k, drifted: verdict.drifted, kinds: verdict.kinds, detail: verdict.detail, desired: desired.split, observed, differences: verdict.differences, signature: verdict.signature });
+    const event = transition(previous, verdict);
+    if (event === "detected") {
+      const versionId = observed.find((v) => !desired.split.some((d) => d.versionId === v.versionId))?.versionId ?? mainVersion(observed) ?? null;
+      emit(k, "drift.detected", { kinds: verdict.kinds, reason: verdict.detail, versionId, desired: desired.split, observed, differences: verdict.differences, policy: worker.drift, desiredFrom: desired.source.releaseId, since: row.since });
+      log(`drift ${k.worker}@${k.target}: detected (${verdict.kinds.join(", ")}): ${verdict.detail}`);
+    } else if (event === "resolved") {
+      const key = keyOf(k);
+      emit(k, "drift.resolved", { kinds: previous?.kinds ?? [], reason: "serves the desired versions again", versionId: mainVersion(desired.split) ?? null, reverted: reverted.has(key), since: previous?.since ?? null });
+      log(`drift ${k.worker}@${k.target}: resolved`);
+      reverted.delete(key);
+      revertFailure.delete(key);
+    }
+    if (verdict.drifted && worker.drift === "revert") await revert(job, k, desired.split, observed, verdict);
+  }
+
+  async function revert(job: Job, k: DriftKey, desired: Split, observed: Split, verdict: Verdict): Promise<void> {
+    // A config lag is the agents' to close; a deployment cannot revert it.
+    if (!verdict.kinds.some((kind) => kind !== "config")) return;
+    const key = keyOf(k);
+    const last = lastRevert.get(key);
+    if (last !== undefined && now() - last < intervalMs) return;
+    const cannot = cannotRevert(desired, (id) => facts.peek(job.runtime, k.worker, id));
+    if (cannot) return failed(k, cannot, desired);
+    if (moved(job)) return; // the last look before writing: never while the engine moves the worker
+    lastRevert.set(key, now());
+    const r = await revertTarget(job.runtime, k.worker, desired);
+    if (!r.ok) return failed(k, r.why, desired);
+    reverted.add(key);
+    store.drift.noteRevert(k, `reverted ${new Date(now()).toISOString()}: ${splitText(desired)} deployed again`);
+    emit(k, "drift.reverted", { reason: verdict.detail, versionId: mainVersion(desired) ?? null, to: splitText(desired), from: observed, desired });
+    log(`drift ${k.worker}@${k.target}: reverted to ${splitText(desired)}`);
+  }
+
+  function failed(k: DriftKey, why: string, desired: Split): void {
+    store.drift.noteRevert(k, `not reverted: ${why}`);
+    const key = keyOf(k);
+    if (revertFailure.get(key) === why) return;
+    revertFailure.set(key, why);
+    emit(k, "drift.revert.failed", { reason: why, desired });
+    log(`drift ${k.worker}@${k.target}: not reverted: ${why}`);
+  }
+
+  function jobs(): Job[] {
+    const spec = opts.spec();
+    const runtimes = opts.targets();
+    const out: Job[] = [];
+    const unfinished = store.releases.unfinished();
+    for (const worker of spec.workers) {
+      const names = worker.targets.filter((t) => runtimes.has(t));
+      const moving = unfinished.find((r) => r.tenant === worker.tenant && r.worker === worker.name);
+      if (moving || opts.busy?.(worker.tenant, worker.name)) {
+        const why = moving ? `${moving.kind} ${moving.id} is ${moving.status}: no verdict while the engine moves the worker` : "the engine is moving the worker: no verdict";
+        for (const target of names) store.drift.mark({ tenant: worker.tenant, worker: worker.name, target }, "pending", why);
+        continue;
+      }
+      // The newest few records decide almost always; older ones are read only when they do not.
+      const list = (limit: number) => store.releases.list({ worker: worker.name, tenant: worker.tenant, limit });
+      let records = list(5);
+      let desired = desiredState(records, (id) => store.releases.entries(id), names);
+      if (records.length === 5 && names.some((n) => !desired.has(n))) desired = desiredState((records = list(50)), (id) => store.releases.entries(id), names);
+      for (const name of names) out.push({ worker, runtime: runtimes.get(name)!, desired: desired.get(name), head: headOf(records[0]) });
+    }
+    // Checked longest ago first: when the budget allows only some reads, the others come next pass.
+    const at = (j: Job) => lastRead.get(keyOf({ tenant: j.worker.tenant, worker: j.worker.name, target: j.runtime.name })) ?? 0;
+    return out.sort((a, b) => at(a) - at(b));
+  }
+
+  async function pass(): Promise<void> {
+    // Backs off while the disk is full: verdicts and reverts could not be recorded (store/storage.ts).
+    if (store.storage.paused()) return;
+    try {
+      const list = jobs();
+      const wasDeferring = deferring;
+      deferring = false;
+      await forEachBounded(list, concurrency, check);
+      if (deferring && !wasDeferring) log("drift: its share of the API budget is in use; checks are spread over more passes");
+      if (wasDeferring && !deferring) log("drift: every target checked in one pass again");
+    } catch (e) {
+      // A broken spec() or store write must not end the loop: the next pass tries again.
+      log(`drift pass failed: ${describe(store.storage.classify(e))}`);
+    }
+  }
+
+  return createPassLoop(pass, { intervalMs, jitter, ...(opts.random ? { random: opts.random } : {}) });
+}
+
+function describe(e: unknown): string {
+  const err = toCboError(e);
+  return `${err.code}: ${err.message.split("\n")[0]}`;
+}

@@ -1,0 +1,7 @@
+// Public surface of the target port.
+export type { Endpoint, ObservedTarget, Split, TargetRuntime } from "./types.ts";
+export { buildTarget, buildTargets, type TargetSources } from "./build.ts";
+export { observeTarget, readDeployment, readVersion, readVersionIds, sameSplit, servesOnly } from "./live-read.ts";
+export { createObserver, NOT_OBSERVED, type Observation, type ObserverDeps } from "./live-cache.ts";
+export { callWorker, workerAgent, workerUrl, type WorkerAnswer, type WorkerRequest } from "./worker-http.ts";
+export { ensureConfigNamespace, DEFAULT_CONFIG_NAMESPACE, ensureKvNamespaces } from "./kv-namespaces.ts";
