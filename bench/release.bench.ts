@@ -24,7 +24,6 @@ import {
   localRuntimes,
   maxInWindow,
   NO_GATE,
-  repoRoot,
   sharedReleaseEdge,
   tempDir,
   untilServing,

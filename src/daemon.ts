@@ -7,7 +7,6 @@
 // backup schedule. close() stops them in reverse and signs a last checkpoint before the store closes.
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { CboError } from "./kit/errors.ts";
 import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
 import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";

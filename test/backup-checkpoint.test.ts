@@ -99,7 +99,7 @@ describe("a backup restored with the checkpoint file kept off the VPS", () => {
     appendFileSync(file, canonicalJson({ ...cp, kind: "checkpoint" }) + "\n");
     const r = await restore("tampered", "--checkpoint", file);
     expect(r.code).toBe(2);
-    expect(r.stderr.split("\n")[0]).toMatch(new RegExp(`^error ERR_VAULT_INTEGRITY: This backup archive holds an audit log that does not verify: entry \\d+: checkpoint root mismatch`));
+    expect(r.stderr.split("\n")[0]).toMatch(/^error ERR_VAULT_INTEGRITY: This backup archive holds an audit log that does not verify: entry \d+: checkpoint root mismatch/);
     expect(() => readFileSync(join(dir, "tampered", "orchestrator.sqlite"))).toThrow(/ENOENT/);
   });
 

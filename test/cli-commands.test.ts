@@ -58,7 +58,7 @@ describe("cbo against the daemon API (test double)", () => {
     expect(r.stdout).not.toMatch(/\x1b\[/);
     expect(r.stdout).toMatch(/^WORKER\s+TARGET\s+LIVE\s+HEALTH$/m);
     expect(r.stdout).toMatch(/^good\s+eu\s+good-v\d+ 100%\s+healthy 2 ms$/m);
-    expect(r.stdout).toMatch(/^last release:\n  good      /m);
+    expect(r.stdout).toMatch(/^last release:\n {2}good {6}/m);
   });
 
   it("a bad token exits 1 with ERR_UNAUTHORIZED, without the token or a stack", async () => {

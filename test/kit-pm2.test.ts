@@ -90,7 +90,7 @@ describe("the deployment kit under PM2", () => {
   let etc: string;
   let pm2Home: string;
   let port: number;
-  let pids: number[] = [];
+  const pids: number[] = [];
 
   const pm2 = async (args: string[]) => {
     const env = cboEnv({ PM2_HOME: pm2Home, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, CBO_EDGE_DIR: t.dataDir, CBO_NODE: process.execPath });

@@ -70,7 +70,7 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
             entry: { actor: `worker:${hb.worker}@${hb.target}`, action: "agent.denied", target: "heartbeat", tenant, outcome: "denied", details: { reason } },
           });
         const w = ctx.deps.spec().workers.find((x) => x.name === hb.worker);
-        const keys = w && w.targets.includes(hb.target) ? await keysFor(tenant, hb.worker, hb.target) : [];
+        const keys = w?.targets.includes(hb.target) ? await keysFor(tenant, hb.worker, hb.target) : [];
         if (keys.length === 0) deny("unknown_worker", new CboError("ERR_UNAUTHORIZED", "No key for this Worker on this target.", { details: { reason: "unknown_worker" } }));
         const check = await verifySignature(signed!.signature, signed!.raw, keys, {
           nonceCache: nonces, replayScope: `heartbeat:${hb.worker}/${hb.target}`,

@@ -58,7 +58,7 @@ export function relayRoutes(ctx: RouteContext): RouteDef[] {
         const spec = ctx.deps.spec();
         const worker = spec.workers.find((w) => w.name === body.worker);
         const forbidden = (message: string, reason: string) => deny(new CboError("ERR_FORBIDDEN", message, { details: { worker: body.worker, target: body.target, secret: body.secret } }), reason);
-        if (!worker || !worker.targets.includes(body.target)) forbidden(`Worker ${body.worker} does not run on ${body.target} in the spec.`, "not_in_spec");
+        if (!worker?.targets.includes(body.target)) forbidden(`Worker ${body.worker} does not run on ${body.target} in the spec.`, "not_in_spec");
         if (!worker!.secrets.includes(body.secret)) forbidden(`Worker ${body.worker} does not list secret ${body.secret} in the spec.`, "not_listed");
         const info = vault.list({ tenant }).find((s) => s.name === body.secret);
         if (!info || info.deleted || info.destroyed) return deny(new CboError("ERR_NOT_FOUND", `No secret ${body.secret}.`), "no_secret");

@@ -3,7 +3,7 @@
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Engine } from "../deploy/types.ts";
 import type { TargetRuntime } from "../targets/types.ts";
-import type { Role, Store } from "../store/index.ts";
+import type { Store } from "../store/index.ts";
 import type { ConfigSync, HeartbeatSink } from "../sync/index.ts";
 import type { MasterKey } from "../vault/index.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";

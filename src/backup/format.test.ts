@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { CboError } from "../kit/errors.ts";
+import type { CboError } from "../kit/errors.ts";
 import { MasterKey } from "../vault/index.ts";
 import { CHECK_BYTES, decodeHeader, encodePrefix, FORMAT, FORMAT_VERSION, headerLength, MAGIC, PLAIN_LEAD, TAG_BYTES, type Header } from "./format.ts";
 import { newArchiveKeys, openArchiveKeys } from "./keys.ts";

@@ -170,7 +170,7 @@ function extensionOf(path: string): string {
 
 function contentTypeOf(mime: { getType(path: string): string | null }, file: string): string | null {
   const type = mime.getType(file);
-  return type && type.startsWith("text/") && !type.includes("charset") ? `${type}; charset=utf-8` : type;
+  return type?.startsWith("text/") && !type.includes("charset") ? `${type}; charset=utf-8` : type;
 }
 
 /** Every entry below `dir` as a relative path with forward slashes; linked directories are not entered. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CboError } from "../kit/errors.ts";
+import type { CboError } from "../kit/errors.ts";
 import { discoverDaemon } from "./discover.ts";
 
 let dir: string;

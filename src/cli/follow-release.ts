@@ -9,7 +9,7 @@
 // daemon's recovery, so the follow waits for it to come back (up to `giveUpMs`) and ends with that
 // outcome, whoever finished it.
 import { sleep } from "../kit/backoff.ts";
-import { CboError, toCboError } from "../kit/errors.ts";
+import { type CboError, toCboError } from "../kit/errors.ts";
 import type { DaemonClient } from "../client/index.ts";
 import { isTerminal, type AnyEvent, type Release, type ReleaseStatus } from "../contract/index.ts";
 import { exitForOutcome } from "./exit-codes.ts";

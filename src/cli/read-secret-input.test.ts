@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { CboError } from "../kit/errors.ts";
+import type { CboError } from "../kit/errors.ts";
 import { readSecretInput } from "./read-secret-input.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cbo-read-secret-"));

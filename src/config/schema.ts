@@ -4,7 +4,6 @@ import * as z from "zod";
 import { WorkerSourceSpecShape } from "./source/spec-keys.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
-const BINDING = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export const GateSchema = z

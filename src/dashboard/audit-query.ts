@@ -14,7 +14,7 @@ export type AuditFilter = {
 };
 
 export function auditQuery(f: AuditFilter): AuditQuery {
-  const t = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
+  const t = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
   return {
     action: t(f.action),
     actor: t(f.actor),

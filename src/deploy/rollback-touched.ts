@@ -12,7 +12,7 @@ import { readDeployment } from "../targets/live-read.ts";
 import { finishRecorded, untilRestored, type OwedContext } from "./owed.ts";
 import { describeError } from "./record.ts";
 import { restoreTarget } from "./restore-target.ts";
-import { ReleaseStop } from "./stop.ts";
+import type { ReleaseStop } from "./stop.ts";
 
 type Outcome = { name: string; ok: boolean; kept: boolean; text: string };
 

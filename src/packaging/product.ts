@@ -52,7 +52,7 @@ export function readProduct(root: string = PRODUCT_ROOT, specFile?: string): Pro
   const files = rels.map((r) => read(root, r));
   let specFiles: ProductFile[] = [];
   const examples = join(root, "examples") + sep;
-  if (specFile && specFile.startsWith(examples)) {
+  if (specFile?.startsWith(examples)) {
     specFiles = walk(root, "examples")
       .filter((r) => r !== "examples/orchestrator.yaml")
       .sort()

@@ -16,7 +16,7 @@
 // settle() at open does the same checkpoint, so a daemon starts again as soon as the WAL a full
 // disk left behind fits, and says how much room that takes when it does not.
 import { existsSync, statSync } from "node:fs";
-import { CboError, isCboError } from "../kit/errors.ts";
+import { type CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "./db.ts";
 import { classifyStorageError, DEFAULT_HEADROOM_BYTES, formatBytes, freeBytes } from "./storage-errors.ts";
 

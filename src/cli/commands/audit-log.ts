@@ -1,7 +1,7 @@
 // `cbo audit tail|search`: the audit log as the daemon answers it (GET /v1/audit, admin token).
 // `cbo audit verify` is not here: it never asks the daemon (offline/audit-verify.ts).
 import { parse, intFlag } from "../args.ts";
-import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "../daemon-flags.ts";
+import { connect, DAEMON_FLAGS, } from "../daemon-flags.ts";
 import { timeFlag } from "../durations.ts";
 import { formatAuditEntries, oldestFirst } from "../format-audit.ts";
 import type { AuditQuery } from "../../contract/index.ts";

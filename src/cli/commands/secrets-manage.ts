@@ -2,7 +2,6 @@
 // of these calls returns a value, and none of them prints one.
 import { CboError } from "../../kit/errors.ts";
 import { intFlag, parse } from "../args.ts";
-import type { CliIo } from "../cli-io.ts";
 import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
 import { formatSecretList, formatSecretVersions } from "../format-secrets.ts";
 import { SECRETS_USAGE as USAGE, conflictHint } from "../secrets-usage.ts";

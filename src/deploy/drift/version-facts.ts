@@ -5,7 +5,6 @@
 import type { Version } from "../../cloudflare/index.ts";
 import { readVersion } from "../../targets/live-read.ts";
 import type { TargetRuntime } from "../../targets/types.ts";
-import type { Split } from "../../targets/types.ts";
 import type { VersionFacts } from "./compare.ts";
 
 export function factsOf(v: Version): VersionFacts {

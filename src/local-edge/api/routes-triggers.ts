@@ -71,7 +71,7 @@ export function triggersRoutes(deps: { db: EdgeDb; scripts: ScriptStore; ops: Op
       routes.deleteRoutesOfScript(acct, s.name);
       return wanted.map(({ pattern, zone }) => {
         const taken = routes.routeByPattern(zone.id, pattern);
-        if (taken && taken.script && taken.script !== s.name) {
+        if (taken?.script && taken.script !== s.name) {
           throw new CfApiError(409, CF_CODES.ROUTE_CONFLICT, `The route with pattern "${pattern}" is already associated with another worker called "${taken.script}".`);
         }
         const r: WorkerRoute = taken ? { ...taken, script: s.name } : { id: hexId(), account_id: acct, zone_id: zone.id, pattern, script: s.name };

@@ -131,7 +131,7 @@ export function createQueueDispatcher(deps: QueueDispatcherDeps) {
     const r = (outcome.ok ? outcome.result : undefined) as QueueResult | undefined;
     const acks = new Set(r?.explicitAcks ?? []);
     const retries = new Map((r?.retryMessages ?? []).map((x) => [x.msgId, x.delaySeconds]));
-    const failed = !r || r.outcome !== "ok";
+    const failed = r?.outcome !== "ok";
     const t = now();
     const toAck: string[] = [];
     for (const m of batch) {
