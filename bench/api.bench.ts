@@ -35,16 +35,29 @@ async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
   const security = await openSecurity({ db: store.db, masterKey: new MasterKey(randomBytes(32), "bytes"), log: (l) => ctx.log(l) });
   // One viewer token on one address opens all 1,000: the per-token and per-address caps (32 and
   // 128 by default) are raised for this measurement of fan-out.
-  const api = createApi({ store, engine: noEngine, security, spec: () => spec, log: (l) => ctx.log(l), stream: { maxPerPrincipal: CLIENTS, maxPerAddress: CLIENTS } });
+  const api = createApi({
+    store,
+    engine: noEngine,
+    security,
+    spec: () => spec,
+    log: (l) => ctx.log(l),
+    stream: { maxPerPrincipal: CLIENTS, maxPerAddress: CLIENTS },
+  });
   const server = await startApiServer({ api });
   const token = store.tokens.create({ name: "bench", role: "viewer" }).token;
   const after = store.events.lastId();
-  const child = fork(fileURLToPath(new URL("./api-ws-clients.ts", import.meta.url)), [JSON.stringify({ url: server.url, clients: CLIENTS, after, events: EVENTS })], {
-    env: { ...process.env, CBO_BENCH_TOKEN: token },
-    // The child's stdout is not ours: result lines only go to our stdout.
-    stdio: ["ignore", 2, 2, "ipc"],
-  });
-  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`client process exited early (${code})`))));
+  const child = fork(
+    fileURLToPath(new URL("./api-ws-clients.ts", import.meta.url)),
+    [JSON.stringify({ url: server.url, clients: CLIENTS, after, events: EVENTS })],
+    {
+      env: { ...process.env, CBO_BENCH_TOKEN: token },
+      // The child's stdout is not ours: result lines only go to our stdout.
+      stdio: ["ignore", 2, 2, "ipc"],
+    },
+  );
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`client process exited early (${code})`))),
+  );
   const next = <T>(key: string, timeoutMs: number) =>
     Promise.race([
       exited,
@@ -70,7 +83,12 @@ async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
     const appendMs: number[] = [];
     for (let seq = -WARMUP_EVENTS; seq < EVENTS; seq++) {
       const t = performance.timeOrigin + performance.now();
-      store.events.append({ type: "health.changed", worker: "bench", target: "eu", data: { seq, t, from: "unknown", to: "healthy", versionId: null, latencyMs: 1, detail: "HTTP 200" } });
+      store.events.append({
+        type: "health.changed",
+        worker: "bench",
+        target: "eu",
+        data: { seq, t, from: "unknown", to: "healthy", versionId: null, latencyMs: 1, detail: "HTTP 200" },
+      });
       if (seq >= 0) appendMs.push(performance.timeOrigin + performance.now() - t);
       await sleep(SPACING_MS);
     }

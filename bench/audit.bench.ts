@@ -20,11 +20,22 @@ const BATCH = 1_000;
 
 /** A realistic entry: the shape the API appends for a secret write. */
 const entry = (i: number): NewAuditEntry => ({
-  actor: `token:deploy-bot#tk_${i % 16}`, action: i % 2 ? "secret.put" : "release.create", target: `secret:API_KEY_${i % 100}`,
-  outcome: "ok", details: { version: i, valueHash: "ab".repeat(32), route: "PUT /v1/secrets/:name" },
+  actor: `token:deploy-bot#tk_${i % 16}`,
+  action: i % 2 ? "secret.put" : "release.create",
+  target: `secret:API_KEY_${i % 100}`,
+  outcome: "ok",
+  details: { version: i, valueHash: "ab".repeat(32), route: "PUT /v1/secrets/:name" },
 });
 
-async function withLog<T>(prefix: string, fn: (o: { dir: string; store: ReturnType<typeof createStore>; log: ReturnType<typeof createAuditLog>; publicKey: Uint8Array }) => Promise<T>): Promise<T> {
+async function withLog<T>(
+  prefix: string,
+  fn: (o: {
+    dir: string;
+    store: ReturnType<typeof createStore>;
+    log: ReturnType<typeof createAuditLog>;
+    publicKey: Uint8Array;
+  }) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const signer = await generateEd25519Signer();
   const store = createStore(join(dir, "orchestrator.sqlite"));
@@ -51,7 +62,15 @@ async function durableAppends(ctx: BenchContext): Promise<BenchResult[]> {
     for (const batch of batches) log.appendMany(batch);
     const seconds = (performance.now() - started) / 1000;
     ctx.log(`appended ${TOTAL} in ${seconds.toFixed(2)} s (journal_mode=${mode}, synchronous=${sync})`);
-    return [atLeast("audit.durable_appends_per_s", TOTAL / seconds, "entries/s", 50_000, { entries: TOTAL, batch: BATCH, journal_mode: mode, synchronous: sync === 2 ? "FULL" : sync, seconds: round(seconds) })];
+    return [
+      atLeast("audit.durable_appends_per_s", TOTAL / seconds, "entries/s", 50_000, {
+        entries: TOTAL,
+        batch: BATCH,
+        journal_mode: mode,
+        synchronous: sync === 2 ? "FULL" : sync,
+        seconds: round(seconds),
+      }),
+    ];
   });
 }
 
@@ -87,8 +106,16 @@ async function verifyMillion(ctx: BenchContext): Promise<BenchResult[]> {
     if (!sequential.result.ok || sequential.path !== "sequential") throw new Error("the sequential verifier did not pass the intact log");
     ctx.log(`sequential verifier: ${sequentialSeconds.toFixed(2)} s`);
     return [
-      atMost("audit.verify_1m_s", median(runs), "s", 2, { entries: checked, checkpoints, runs: runs.map((s) => round(s)), path: `verifyDatabase (cbo audit verify, offline), ${path} pass` }),
-      info("audit.verify_1m_sequential_s", sequentialSeconds, "s", { entries: sequential.result.checked, path: "verifyDatabase with the parallel pass off" }),
+      atMost("audit.verify_1m_s", median(runs), "s", 2, {
+        entries: checked,
+        checkpoints,
+        runs: runs.map((s) => round(s)),
+        path: `verifyDatabase (cbo audit verify, offline), ${path} pass`,
+      }),
+      info("audit.verify_1m_sequential_s", sequentialSeconds, "s", {
+        entries: sequential.result.checked,
+        path: "verifyDatabase with the parallel pass off",
+      }),
     ];
   });
 }

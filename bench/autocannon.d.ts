@@ -8,7 +8,11 @@ declare module "autocannon" {
     expectBody?: string;
     warmup?: { connections?: number; duration?: number };
     /** Each connection loops over these; setupRequest may rewrite each request before it is sent. */
-    requests?: Array<{ method?: string; path?: string; setupRequest?: (req: { body?: string; headers?: Record<string, string> }) => unknown }>;
+    requests?: Array<{
+      method?: string;
+      path?: string;
+      setupRequest?: (req: { body?: string; headers?: Record<string, string> }) => unknown;
+    }>;
   };
   type Histogram = { average: number; mean: number; p50: number; p99: number; total: number };
   type Result = {

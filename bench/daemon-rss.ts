@@ -31,8 +31,16 @@ async function rssOf(pid: number): Promise<{ rss: number; anon: number; file: nu
 }
 
 /** Starts `cbo daemon`, waits for its start line, lets it idle, reads its memory, stops it. */
-async function idleDaemon(o: { nodeFlags: string[]; env: Record<string, string>; args: string[] }): Promise<{ rss: number; anon: number; file: number }> {
-  const child = spawn(process.execPath, [...o.nodeFlags, CBO, "daemon", ...o.args], { cwd: repoRoot, env: o.env, stdio: ["ignore", "pipe", "pipe"] });
+async function idleDaemon(o: {
+  nodeFlags: string[];
+  env: Record<string, string>;
+  args: string[];
+}): Promise<{ rss: number; anon: number; file: number }> {
+  const child = spawn(process.execPath, [...o.nodeFlags, CBO, "daemon", ...o.args], {
+    cwd: repoRoot,
+    env: o.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d));
@@ -41,7 +49,8 @@ async function idleDaemon(o: { nodeFlags: string[]; env: Record<string, string>;
   try {
     const started = Date.now();
     while (!out.includes("\n")) {
-      if (child.exitCode !== null || Date.now() - started > 60_000) throw new Error(`cbo daemon did not start: ${err.trim().split("\n").slice(-5).join(" | ")}`);
+      if (child.exitCode !== null || Date.now() - started > 60_000)
+        throw new Error(`cbo daemon did not start: ${err.trim().split("\n").slice(-5).join(" | ")}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, IDLE_MS));
@@ -76,8 +85,11 @@ export async function daemonIdleRss(ctx: BenchContext): Promise<BenchResult[]> {
       await setup.close();
     }
     const env = {
-      PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "",
-      CBO_MASTER_KEY_FILE: keyFile, CBO_CLOUDFLARED: "off", NODE_COMPILE_CACHE: join(dir, "compile-cache"),
+      PATH: process.env["PATH"] ?? "",
+      HOME: process.env["HOME"] ?? "",
+      CBO_MASTER_KEY_FILE: keyFile,
+      CBO_CLOUDFLARED: "off",
+      NODE_COMPILE_CACHE: join(dir, "compile-cache"),
     };
     const run = async (nodeFlags: string[]) => {
       const data = join(dir, `data-${crypto.randomUUID()}`);
@@ -94,11 +106,33 @@ export async function daemonIdleRss(ctx: BenchContext): Promise<BenchResult[]> {
     const spec = "examples/orchestrator.yaml released (2 Workers x 3 local targets), monitor and drift every 1 s";
     const parts = (m: { anon: number; file: number }) => ({ anon_mib: mib(m.anon), file_mib: mib(m.file), idle_s: IDLE_MS / 1000 });
     return [
-      atMost("release.daemon_idle_rss_mib", flags.rss / 1024, "MiB", 120, { ...parts(flags), node_flags: DAEMON_NODE_FLAGS.join(" "), compile_cache: "warm", spec }),
-      atMost("release.daemon_idle_rss_default_flags_mib", plain.rss / 1024, "MiB", 80, { ...parts(plain), node_flags: "(none)", compile_cache: "warm", spec }),
-      info("release.daemon_idle_rss_cold_cache_mib", cold.rss / 1024, "MiB", { ...parts(cold), node_flags: "(none)", compile_cache: "empty (first start)" }),
-      info("release.node_baseline_rss_mib", baseline.rss / 1024, "MiB", { ...parts(baseline), measured: "an empty Node process, same wait; file_mib is mostly the node binary's own pages" }),
-      info("release.daemon_dependency_floor_rss_mib", floor.rss / 1024, "MiB", { ...parts(floor), node_flags: "(none)", measured: "bench/rss-floor-child.ts: the daemon's dependencies (sqlite, Hono server, ws, yaml, zod, fetch) polling, none of its code" }),
+      atMost("release.daemon_idle_rss_mib", flags.rss / 1024, "MiB", 120, {
+        ...parts(flags),
+        node_flags: DAEMON_NODE_FLAGS.join(" "),
+        compile_cache: "warm",
+        spec,
+      }),
+      atMost("release.daemon_idle_rss_default_flags_mib", plain.rss / 1024, "MiB", 80, {
+        ...parts(plain),
+        node_flags: "(none)",
+        compile_cache: "warm",
+        spec,
+      }),
+      info("release.daemon_idle_rss_cold_cache_mib", cold.rss / 1024, "MiB", {
+        ...parts(cold),
+        node_flags: "(none)",
+        compile_cache: "empty (first start)",
+      }),
+      info("release.node_baseline_rss_mib", baseline.rss / 1024, "MiB", {
+        ...parts(baseline),
+        measured: "an empty Node process, same wait; file_mib is mostly the node binary's own pages",
+      }),
+      info("release.daemon_dependency_floor_rss_mib", floor.rss / 1024, "MiB", {
+        ...parts(floor),
+        node_flags: "(none)",
+        measured:
+          "bench/rss-floor-child.ts: the daemon's dependencies (sqlite, Hono server, ws, yaml, zod, fetch) polling, none of its code",
+      }),
     ];
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -25,18 +25,40 @@ const ROUNDS = 10;
 const CLIENTS = 200;
 const GETS = 2_000;
 const CONCURRENCY = 50;
-const PATHS = ["/v1/status", "/v1/workers", "/v1/releases", "/v1/events?after=0", "/v1/health", "/v1/secrets", "/v1/audit?limit=50", "/v1/targets", "/v1/health/workers", "/v1/openapi.json",
-  "/v1/workers/ads-api/versions", "/v1/workers/ads-api/config/history", "/v1/keys/workers", "/v1/tunnel/status", "/v1/setup", "/ui/"];
+const PATHS = [
+  "/v1/status",
+  "/v1/workers",
+  "/v1/releases",
+  "/v1/events?after=0",
+  "/v1/health",
+  "/v1/secrets",
+  "/v1/audit?limit=50",
+  "/v1/targets",
+  "/v1/health/workers",
+  "/v1/openapi.json",
+  "/v1/workers/ads-api/versions",
+  "/v1/workers/ads-api/config/history",
+  "/v1/keys/workers",
+  "/v1/tunnel/status",
+  "/v1/setup",
+  "/ui/",
+];
 const MiB = 2 ** 20;
 
 type Memory = { rss: number; heapUsed: number; external: number };
 
 async function rssGrowth(ctx: BenchContext): Promise<BenchResult[]> {
   const data = mkdtempSync(join(tmpdir(), "cbo-bench-daemon-mem-"));
-  const child = fork(fileURLToPath(new URL("./daemon-memory-child.ts", import.meta.url)), ["--data", data, "--port", "0", "--edge-port", "0", "--json"], {
-    // The flags `npm start` and the kit's launchers run Node with (a small young generation).
-    execArgv: ["--expose-gc", ...NODE_FLAGS], cwd: data, stdio: ["ignore", "pipe", "pipe", "ipc"],
-  });
+  const child = fork(
+    fileURLToPath(new URL("./daemon-memory-child.ts", import.meta.url)),
+    ["--data", data, "--port", "0", "--edge-port", "0", "--json"],
+    {
+      // The flags `npm start` and the kit's launchers run Node with (a small young generation).
+      execArgv: ["--expose-gc", ...NODE_FLAGS],
+      cwd: data,
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    },
+  );
   child.stderr!.on("data", () => {}); // cbo up's progress; not ours to print
   try {
     const up = await new Promise<{ apiUrl: string; adminTokenFile: string }>((resolve, reject) => {
@@ -63,12 +85,17 @@ async function rssGrowth(ctx: BenchContext): Promise<BenchResult[]> {
 
     async function oneRound(): Promise<number> {
       const sockets = await Promise.all(
-        Array.from({ length: CLIENTS }, () =>
-          new Promise<WebSocket>((resolve) => {
-            const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/events/stream?after=0`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
-            ws.once("open", () => resolve(ws));
-            ws.once("error", () => resolve(ws));
-          }),
+        Array.from(
+          { length: CLIENTS },
+          () =>
+            new Promise<WebSocket>((resolve) => {
+              const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/events/stream?after=0`, {
+                headers: { authorization: `Bearer ${token}` },
+                perMessageDeflate: false,
+              });
+              ws.once("open", () => resolve(ws));
+              ws.once("error", () => resolve(ws));
+            }),
         ),
       );
       await new Promise((r) => setTimeout(r, 300));
@@ -93,12 +120,17 @@ async function rssGrowth(ctx: BenchContext): Promise<BenchResult[]> {
       const failed = await oneRound();
       const m = await memory();
       rounds.push({ round: i, rssMiB: round(m.rss / MiB, 1), heapMiB: round(m.heapUsed / MiB, 1), failed });
-      ctx.log(`daemon: round ${i}: rss ${(m.rss / MiB).toFixed(1)} MiB, heap ${(m.heapUsed / MiB).toFixed(1)} MiB${failed ? `, ${failed} GETs failed` : ""}`);
+      ctx.log(
+        `daemon: round ${i}: rss ${(m.rss / MiB).toFixed(1)} MiB, heap ${(m.heapUsed / MiB).toFixed(1)} MiB${failed ? `, ${failed} GETs failed` : ""}`,
+      );
     }
     const at = (n: number) => rounds[n - 1]!;
     const failed = rounds.reduce((s, r) => s + r.failed, 0);
     if (failed > 0) throw new Error(`${failed} GETs failed: the load did not run as designed`);
-    const extra = { rounds: rounds.map((r) => [r.rssMiB, r.heapMiB]), load: `${CLIENTS} WebSocket clients + ${GETS} GETs at ${CONCURRENCY} concurrent per round, full GC after each` };
+    const extra = {
+      rounds: rounds.map((r) => [r.rssMiB, r.heapMiB]),
+      load: `${CLIENTS} WebSocket clients + ${GETS} GETs at ${CONCURRENCY} concurrent per round, full GC after each`,
+    };
     return [
       atMost("daemon.rss_growth_rounds_mib", at(10).rssMiB - at(3).rssMiB, "MiB", 16, extra),
       atMost("daemon.heap_growth_rounds_mib", at(10).heapMiB - at(3).heapMiB, "MiB", 2),

@@ -34,7 +34,14 @@ const WORKERS = 50;
 const WARM_LOADS = 5;
 /** Debian's Chromium (scripts/ensure-test-tools.ts installs it before the benchmarks). */
 const CHROMIUM = TEST_TOOLS.chromium.path;
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 type Fleet = { edge: LocalEdge; daemon: Daemon; browser: Browser; cookie: { name: string; value: string }; names: string[] };
 
@@ -64,19 +71,47 @@ function fleet(ctx: BenchContext): Promise<Fleet> {
       await Promise.all(
         [...runtimes.values()].map(async (rt) => {
           for (const n of names) {
-            const put = await rt.client.uploadScript(n, { mainModule: "index.js", modules: [{ name: "index.js", content: source }], compatibilityDate: "2025-01-01" });
+            const put = await rt.client.uploadScript(n, {
+              mainModule: "index.js",
+              modules: [{ name: "index.js", content: source }],
+              compatibilityDate: "2025-01-01",
+            });
             uploaded.push({ worker: n, target: rt.name, versionId: put.deployment_id! });
           }
         }),
       );
-      ctx.log(`seeded ${names.length} workers x ${REGIONS.length} regions through the edge API in ${(performance.now() - started).toFixed(0)} ms`);
+      ctx.log(
+        `seeded ${names.length} workers x ${REGIONS.length} regions through the edge API in ${(performance.now() - started).toFixed(0)} ms`,
+      );
       const keyFile = join(dir, "master.key");
       generateKeyFile(keyFile);
-      const daemon = await startDaemon({ dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 1_000, log: () => {} });
-      for (const u of uploaded) daemon.store.catalog.recordVersion({ tenant: daemon.spec.tenant, worker: u.worker, target: u.target, version_id: u.versionId, release_id: null, bundle_hash: null, secrets: null });
+      const daemon = await startDaemon({
+        dataDir: join(dir, "data"),
+        configFile: join(dir, "orchestrator.yaml"),
+        edge,
+        masterKeyFile: keyFile,
+        env: {},
+        port: 0,
+        monitorIntervalMs: 1_000,
+        log: () => {},
+      });
+      for (const u of uploaded)
+        daemon.store.catalog.recordVersion({
+          tenant: daemon.spec.tenant,
+          worker: u.worker,
+          target: u.target,
+          version_id: u.versionId,
+          release_id: null,
+          bundle_hash: null,
+          secrets: null,
+        });
       const healthy = () => daemon.store.health.list(daemon.spec.tenant).filter((h) => h.status === "healthy").length;
       await until(() => healthy() === names.length * REGIONS.length, 60_000, "every seeded worker healthy");
-      const res = await fetch(new URL("/ui/login", daemon.url), { method: "POST", headers: { "content-type": "application/json", origin: daemon.url }, body: JSON.stringify({ token: daemon.initialAdminToken }) });
+      const res = await fetch(new URL("/ui/login", daemon.url), {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: daemon.url },
+        body: JSON.stringify({ token: daemon.initialAdminToken }),
+      });
       if (!res.ok) throw new Error(`login: HTTP ${res.status} ${await res.text()}`);
       const [name, value] = (res.headers.get("set-cookie") ?? "").split(";")[0]!.split("=") as [string, string];
       const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -102,7 +137,13 @@ async function loadArchitecture(page: Page, f: Fleet): Promise<number> {
   await page.goto("about:blank"); // a new document each time (the same URL would only move the hash)
   await page.goto(new URL("/ui/#/architecture", f.daemon.url).href);
   const expected = f.names.length * REGIONS.length;
-  await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll("g.worker").length === n, expected, { timeout: 60_000 });
+  await page.waitForFunction(
+    (n) =>
+      (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll("g.worker")
+        .length === n,
+    expected,
+    { timeout: 60_000 },
+  );
   return page.evaluate(() => performance.getEntriesByName("cbo:architecture:rendered")[0]!.startTime);
 }
 
@@ -116,8 +157,15 @@ async function firstRender(ctx: BenchContext) {
     ctx.log(`first render: cold ${cold.toFixed(0)} ms, warm ${warm.map((w) => w.toFixed(0)).join(", ")} ms`);
     const workers = f.names.length * REGIONS.length;
     return [
-      atMost("dashboard.first_render_ms", median(warm), "ms", 1_000, { samples: warm.map((w) => round(w, 1)), workers, seeded: "edge API uploads, not engine releases" }),
-      info("dashboard.first_render_cold_ms", cold, "ms", { workers, note: "first load after daemon start: script bundled on demand, 150 deployments read" }),
+      atMost("dashboard.first_render_ms", median(warm), "ms", 1_000, {
+        samples: warm.map((w) => round(w, 1)),
+        workers,
+        seeded: "edge API uploads, not engine releases",
+      }),
+      info("dashboard.first_render_cold_ms", cold, "ms", {
+        workers,
+        note: "first load after daemon start: script bundled on demand, 150 deployments read",
+      }),
     ];
   } finally {
     await page.context().close();
@@ -169,12 +217,22 @@ async function eventToScreen(ctx: BenchContext) {
         const t = performance.timeOrigin + performance.now();
         for (const r of records) {
           const el = r.target as unknown as { getAttribute(n: string): string | null };
-          w.__seen.push({ key: `${el.getAttribute("data-worker")}@${el.getAttribute("data-target")}`, health: el.getAttribute("data-health") ?? "", t });
+          w.__seen.push({
+            key: `${el.getAttribute("data-worker")}@${el.getAttribute("data-target")}`,
+            health: el.getAttribute("data-health") ?? "",
+            t,
+          });
         }
       }).observe(w.document.querySelector(".arch-picture"), { subtree: true, attributes: true, attributeFilter: ["data-health"] });
     });
     const shown = (health: string, region: string) =>
-      page.evaluate(([h, r]) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll(`g.worker[data-target="${r}"][data-health="${h}"]`).length, [health, region] as const);
+      page.evaluate(
+        ([h, r]) =>
+          (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll(
+            `g.worker[data-target="${r}"][data-health="${h}"]`,
+          ).length,
+        [health, region] as const,
+      );
     for (const region of REGIONS) {
       await f.edge.setFault(region, { outage: true });
       await until(async () => (await shown("unhealthy", region)) === f.names.length, 30_000, `${region} red`);
@@ -182,7 +240,10 @@ async function eventToScreen(ctx: BenchContext) {
       await until(async () => (await shown("healthy", region)) === f.names.length, 30_000, `${region} green`);
     }
     const clock = await clockOffset(page);
-    const seen = (await page.evaluate(() => (globalThis as unknown as { __seen: Stamp[] }).__seen)).map((x) => ({ ...x, t: x.t - clock.offset }));
+    const seen = (await page.evaluate(() => (globalThis as unknown as { __seen: Stamp[] }).__seen)).map((x) => ({
+      ...x,
+      t: x.t - clock.offset,
+    }));
     // Each event against the first DOM change to the same state of the same Worker after it
     // (within the clock's uncertainty).
     const latencies: number[] = [];
@@ -193,11 +254,18 @@ async function eventToScreen(ctx: BenchContext) {
       else unmatched++;
     }
     ctx.log(`page clock ${clock.offset.toFixed(2)} ms ahead of the daemon's (within ±${clock.within.toFixed(2)} ms)`);
-    ctx.log(`event to screen: ${latencies.length} events matched (${unmatched} not), median ${median(latencies).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(1)} ms`);
+    ctx.log(
+      `event to screen: ${latencies.length} events matched (${unmatched} not), median ${median(latencies).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+    );
     return [
       atMost("dashboard.event_to_screen_p95_ms", percentile(latencies, 95), "ms", 500, {
-        samples: latencies.length, unmatched, median_ms: round(median(latencies), 2), max_ms: round(Math.max(...latencies), 1), workers: f.names.length * REGIONS.length,
-        clock_offset_ms: round(clock.offset, 2), clock_uncertainty_ms: round(clock.within, 2),
+        samples: latencies.length,
+        unmatched,
+        median_ms: round(median(latencies), 2),
+        max_ms: round(Math.max(...latencies), 1),
+        workers: f.names.length * REGIONS.length,
+        clock_offset_ms: round(clock.offset, 2),
+        clock_uncertainty_ms: round(clock.within, 2),
         how: "outage injected per region (50 health.changed at once), then cleared; append time in the daemon vs MutationObserver time in the page",
       }),
     ];

@@ -32,7 +32,10 @@ export default { fetch: app.fetch };
 `;
 
 // For scale: what any one Hono middleware costs this handler, agent or not.
-const NOOP_MIDDLEWARE = WITHOUT_AGENT.replace("const app = new Hono();", "const app = new Hono();\napp.use(async (_c, next) => { await next(); });");
+const NOOP_MIDDLEWARE = WITHOUT_AGENT.replace(
+  "const app = new Hono();",
+  "const app = new Hono();\napp.use(async (_c, next) => { await next(); });",
+);
 
 const WITH_AGENT = `
 import { Hono } from "hono";
@@ -142,7 +145,10 @@ async function bundleSize(): Promise<Array<ReturnType<typeof atMost>>> {
   });
   const code = out.outputFiles[0]!.contents;
   const inputs = Object.values(out.metafile.outputs)[0]!.inputs;
-  const share = (re: RegExp) => Object.entries(inputs).filter(([path]) => re.test(path)).reduce((n, [, i]) => n + i.bytesInOutput, 0) / 1024;
+  const share = (re: RegExp) =>
+    Object.entries(inputs)
+      .filter(([path]) => re.test(path))
+      .reduce((n, [, i]) => n + i.bytesInOutput, 0) / 1024;
   return [
     atMost("edge-agent.bundle_kb", code.length / 1024, "KB", 150, {
       gzip_kb: round(gzipSync(code, { level: 9 }).length / 1024, 1),
@@ -161,7 +167,12 @@ export const benchmarks: Benchmark[] = [
     async run(ctx) {
       const orchestrator = await standInOrchestrator();
       const key = await generateEd25519KeyPair();
-      const [plainCode, noopCode, agentCode, wrapCode] = await Promise.all([bundle(WITHOUT_AGENT), bundle(NOOP_MIDDLEWARE), bundle(WITH_AGENT), bundle(WITH_AGENT_WRAP)]);
+      const [plainCode, noopCode, agentCode, wrapCode] = await Promise.all([
+        bundle(WITHOUT_AGENT),
+        bundle(NOOP_MIDDLEWARE),
+        bundle(WITH_AGENT),
+        bundle(WITH_AGENT_WRAP),
+      ]);
       const plainEnv = { GREETING: { type: "text", value: "Hello" }, CBO_VERSION: { type: "version-metadata" } };
       const without = await serve(plainCode, plainEnv);
       const noop = await serve(noopCode, plainEnv);
@@ -177,11 +188,18 @@ export const benchmarks: Benchmark[] = [
       };
       const withAgent = await serve(agentCode, agentEnv);
       const wrapped = await serve(wrapCode, agentEnv);
-      const bundleJson = JSON.stringify(await signConfigBundle({ worker: "hello", target: "eu", version: 1, config: { greeting: "Hello" } }, key.privateKey));
+      const bundleJson = JSON.stringify(
+        await signConfigBundle({ worker: "hello", target: "eu", version: 1, config: { greeting: "Hello" } }, key.privateKey),
+      );
       for (const s of [withAgent, wrapped]) await (await s.mf.getKVNamespace("CBO_CONFIG")).put(configKvKey("hello"), bundleJson);
 
       const runs: Record<"without" | "noop" | "with" | "wrap", LoadResult[]> = { without: [], noop: [], with: [], wrap: [] };
-      const variants = [["without", without], ["noop", noop], ["with", withAgent], ["wrap", wrapped]] as const;
+      const variants = [
+        ["without", without],
+        ["noop", noop],
+        ["with", withAgent],
+        ["wrap", wrapped],
+      ] as const;
       try {
         for (let round = 0; round < ROUNDS; round++) {
           for (let i = 0; i < variants.length; i++) {
@@ -190,8 +208,14 @@ export const benchmarks: Benchmark[] = [
           }
           ctx.log(`round ${round + 1}: ${variants.map(([name]) => `${name} ${runs[name].at(-1)!.rps.toFixed(0)}`).join(", ")} req/s`);
         }
-        const health = await (await fetch(new URL("/orchestrator/health", withAgent.url))).json() as { requests: unknown; heartbeat: unknown; problems: unknown };
-        ctx.log(`agent health after the runs: ${JSON.stringify({ requests: health.requests, heartbeat: health.heartbeat, problems: health.problems })}`);
+        const health = (await (await fetch(new URL("/orchestrator/health", withAgent.url))).json()) as {
+          requests: unknown;
+          heartbeat: unknown;
+          problems: unknown;
+        };
+        ctx.log(
+          `agent health after the runs: ${JSON.stringify({ requests: health.requests, heartbeat: health.heartbeat, problems: health.problems })}`,
+        );
       } finally {
         await without.close();
         await noop.close();
@@ -200,7 +224,12 @@ export const benchmarks: Benchmark[] = [
         await orchestrator.close();
       }
       const best = (r: LoadResult[]) => r.reduce((a, b) => (b.rps > a.rps ? b : a));
-      const method = { connections: LOAD.connections, duration_sec: LOAD.durationSec, rounds: ROUNDS, statistic: "median of per-round ratios" };
+      const method = {
+        connections: LOAD.connections,
+        duration_sec: LOAD.durationSec,
+        rounds: ROUNDS,
+        statistic: "median of per-round ratios",
+      };
       const detail = (r: LoadResult[]) => ({
         connections: LOAD.connections,
         duration_sec: LOAD.durationSec,
@@ -224,15 +253,28 @@ export const benchmarks: Benchmark[] = [
       const middlewareVsWithout = pairedRatio(runs.with, runs.without);
       const noopVsWithout = pairedRatio(runs.noop, runs.without);
       return [
-        atLeast("edge-agent.rps_ratio_with_vs_without", wrapVsWithout.value, "ratio", 0.95, { ...method, integration: "agent.wrap(app) + app.route('/orchestrator', agent.app)", per_round: wrapVsWithout.ratios }),
-        info("edge-agent.rps_ratio_middleware_vs_without", middlewareVsWithout.value, "ratio", { ...method, integration: "app.use(agent.middleware) + app.route('/orchestrator', agent.app)", per_round: middlewareVsWithout.ratios }),
+        atLeast("edge-agent.rps_ratio_with_vs_without", wrapVsWithout.value, "ratio", 0.95, {
+          ...method,
+          integration: "agent.wrap(app) + app.route('/orchestrator', agent.app)",
+          per_round: wrapVsWithout.ratios,
+        }),
+        info("edge-agent.rps_ratio_middleware_vs_without", middlewareVsWithout.value, "ratio", {
+          ...method,
+          integration: "app.use(agent.middleware) + app.route('/orchestrator', agent.app)",
+          per_round: middlewareVsWithout.ratios,
+        }),
         // For scale: any one Hono middleware, even an empty one, takes Hono off its fast path.
-        info("edge-agent.rps_ratio_noop_middleware_vs_without", noopVsWithout.value, "ratio", { ...method, per_round: noopVsWithout.ratios }),
+        info("edge-agent.rps_ratio_noop_middleware_vs_without", noopVsWithout.value, "ratio", {
+          ...method,
+          per_round: noopVsWithout.ratios,
+        }),
         info("edge-agent.rps_with_agent_wrap", best(runs.wrap).rps, "req/s", detail(runs.wrap)),
         info("edge-agent.rps_with_agent_middleware", best(runs.with).rps, "req/s", detail(runs.with)),
         info("edge-agent.rps_without_agent", best(runs.without).rps, "req/s", detail(runs.without)),
         info("edge-agent.rps_noop_middleware", best(runs.noop).rps, "req/s", detail(runs.noop)),
-        info("edge-agent.heartbeats_received", orchestrator.heartbeats(), "count", { note: "from the two agent Workers over all rounds, at most one per 30 s interval per isolate" }),
+        info("edge-agent.heartbeats_received", orchestrator.heartbeats(), "count", {
+          note: "from the two agent Workers over all rounds, at most one per 30 s interval per isolate",
+        }),
       ];
     },
   },

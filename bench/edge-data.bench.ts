@@ -43,7 +43,9 @@ async function setup(ctx: BenchContext): Promise<Setup> {
       const acct = edge.regions[0]!.accountId;
       const api = async (method: string, path: string, body?: unknown) => {
         const res = await fetch(`${edge.apiUrl}/accounts/${acct}${path}`, {
-          method, headers: { authorization: `Bearer ${edge.token}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          method,
+          headers: { authorization: `Bearer ${edge.token}` },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
         const env = (await res.json()) as { success: boolean; result: unknown; errors: unknown };
         if (!env.success) throw new Error(`${method} ${path}: ${JSON.stringify(env.errors)}`);
@@ -54,13 +56,27 @@ async function setup(ctx: BenchContext): Promise<Setup> {
         sql: "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT); INSERT INTO kv VALUES ('a', 'ok'); CREATE TABLE log (at INTEGER); CREATE TABLE lat (ms INTEGER); CREATE TABLE big (id INTEGER PRIMARY KEY, pad TEXT)",
       });
       const queue = (await api("POST", "/queues", { queue_name: "jobs" })) as { queue_id: string };
-      await api("POST", `/queues/${queue.queue_id}/consumers`, { type: "worker", script_name: "data", settings: { batch_size: 10, max_wait_time_ms: 0 } });
+      await api("POST", `/queues/${queue.queue_id}/consumers`, {
+        type: "worker",
+        script_name: "data",
+        settings: { batch_size: 10, max_wait_time_ms: 0 },
+      });
       const kvId = ((await api("POST", "/storage/kv/namespaces", { title: "bench" })) as { id: string }).id;
-      await fetch(`${edge.apiUrl}/accounts/${acct}/storage/kv/namespaces/${kvId}/values/a`, { method: "PUT", headers: { authorization: `Bearer ${edge.token}` }, body: "ok" });
+      await fetch(`${edge.apiUrl}/accounts/${acct}/storage/kv/namespaces/${kvId}/values/a`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${edge.token}` },
+        body: "ok",
+      });
       const cf = createCloudflareClient({ baseUrl: edge.apiUrl, apiToken: edge.token, accountId: acct });
       await cf.deploy("data", {
-        mainModule: "index.js", compatibilityDate: "2025-01-01", modules: [{ name: "index.js", content: WORKER }],
-        bindings: [{ type: "d1", name: "DB", id: dbId }, { type: "queue", name: "JOBS", queue_name: "jobs" }, { type: "kv_namespace", name: "KV", namespace_id: kvId }],
+        mainModule: "index.js",
+        compatibilityDate: "2025-01-01",
+        modules: [{ name: "index.js", content: WORKER }],
+        bindings: [
+          { type: "d1", name: "DB", id: dbId },
+          { type: "queue", name: "JOBS", queue_name: "jobs" },
+          { type: "kv_namespace", name: "KV", namespace_id: kvId },
+        ],
       });
       return { edge, dbId, api, dataDir };
     },
@@ -100,9 +116,16 @@ export const benchmarks: Benchmark[] = [
       }
       const best = (r: LoadResult[]) => r.reduce((a, b) => (b.rps > a.rps ? b : a));
       const [plain, kv, read] = [best(runs.plain), best(runs.kv), best(runs.read)];
-      const detail = (r: LoadResult) => ({ ...LOAD, latency_p50_ms: r.latencyP50Ms, latency_p99_ms: r.latencyP99Ms, bad: r.non2xx + r.mismatches + r.errors + r.timeouts });
+      const detail = (r: LoadResult) => ({
+        ...LOAD,
+        latency_p50_ms: r.latencyP50Ms,
+        latency_p99_ms: r.latencyP99Ms,
+        bad: r.non2xx + r.mismatches + r.errors + r.timeouts,
+      });
       return [
-        atLeast("edge-data.d1_vs_kv_read_rps_ratio", read.rps / kv.rps, "ratio", 0.6, { note: "requests doing one D1 SELECT / requests doing one KV get, same Worker" }),
+        atLeast("edge-data.d1_vs_kv_read_rps_ratio", read.rps / kv.rps, "ratio", 0.6, {
+          note: "requests doing one D1 SELECT / requests doing one KV get, same Worker",
+        }),
         info("edge-data.d1_read_rps", read.rps, "req/s", detail(read)),
         info("edge-data.kv_read_rps", kv.rps, "req/s", detail(kv)),
         info("edge-data.plain_rps", plain.rps, "req/s", detail(plain)),
@@ -120,7 +143,13 @@ export const benchmarks: Benchmark[] = [
         await get(port, "/write");
         samples.push(performance.now() - t0);
       }
-      return [info("edge-data.d1_write_ms", median(samples), "ms", { p95_ms: round(percentile(samples, 95)), samples: samples.length, note: "one INSERT through a Worker, request to response, with its Time Travel capture" })];
+      return [
+        info("edge-data.d1_write_ms", median(samples), "ms", {
+          p95_ms: round(percentile(samples, 95)),
+          samples: samples.length,
+          note: "one INSERT through a Worker, request to response, with its Time Travel capture",
+        }),
+      ];
     },
   },
   {
@@ -132,12 +161,21 @@ export const benchmarks: Benchmark[] = [
       for (let i = 0; i < n; i++) await get(port, "/send");
       let lat: number[] = [];
       for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-        const rows = (await api("POST", `/d1/database/${dbId}/query`, { sql: "SELECT ms FROM lat" })) as Array<{ results: Array<{ ms: number }> }>;
+        const rows = (await api("POST", `/d1/database/${dbId}/query`, { sql: "SELECT ms FROM lat" })) as Array<{
+          results: Array<{ ms: number }>;
+        }>;
         lat = rows[0]!.results.map((r) => r.ms);
         if (lat.length >= n) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      return [info("edge-data.queue_delivery_ms", median(lat), "ms", { p95_ms: round(percentile(lat, 95)), delivered: lat.length, sent: n, note: "send() in a producer to queue() in the consumer, max_wait_time_ms 0" })];
+      return [
+        info("edge-data.queue_delivery_ms", median(lat), "ms", {
+          p95_ms: round(percentile(lat, 95)),
+          delivered: lat.length,
+          sent: n,
+          note: "send() in a producer to queue() in the consumer, max_wait_time_ms 0",
+        }),
+      ];
     },
   },
   {
@@ -147,13 +185,17 @@ export const benchmarks: Benchmark[] = [
       const { bookmark } = (await api("GET", `/d1/database/${dbId}/time_travel/bookmark?`)) as { bookmark: string };
       // ~4 MB of rows written in 40 calls after the bookmark, then back to it.
       for (let i = 0; i < 40; i++) {
-        await api("POST", `/d1/database/${dbId}/query`, { sql: `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100) INSERT INTO big (pad) SELECT randomblob(1000) FROM c` });
+        await api("POST", `/d1/database/${dbId}/query`, {
+          sql: `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100) INSERT INTO big (pad) SELECT randomblob(1000) FROM c`,
+        });
       }
       const info0 = (await api("GET", `/d1/database/${dbId}`)) as { file_size: number };
       const t0 = performance.now();
       await api("POST", `/d1/database/${dbId}/time_travel/restore?bookmark=${bookmark}`);
       const ms = performance.now() - t0;
-      const after = (await api("POST", `/d1/database/${dbId}/query`, { sql: "SELECT count(*) AS n FROM big" })) as Array<{ results: Array<{ n: number }> }>;
+      const after = (await api("POST", `/d1/database/${dbId}/query`, { sql: "SELECT count(*) AS n FROM big" })) as Array<{
+        results: Array<{ n: number }>;
+      }>;
       if (after[0]!.results[0]!.n !== 0) throw new Error("the restore did not bring back the empty table");
       return [info("edge-data.d1_restore_ms", ms, "ms", { database_bytes_before: info0.file_size, writes_undone: 40 })];
     },

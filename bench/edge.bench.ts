@@ -41,7 +41,10 @@ async function countedRequests(edge: LocalEdge, script: string): Promise<number>
     headers: { authorization: `Bearer ${edge.token}`, "content-type": "application/json" },
     body: JSON.stringify({ query, variables: { acct: edge.regions[0]!.accountId, script } }),
   });
-  const body = (await res.json()) as { data?: { viewer: { accounts: Array<{ workersInvocationsAdaptive: Array<{ sum: { requests: number } }> }> } }; errors: unknown };
+  const body = (await res.json()) as {
+    data?: { viewer: { accounts: Array<{ workersInvocationsAdaptive: Array<{ sum: { requests: number } }> }> } };
+    errors: unknown;
+  };
   if (!res.ok || !body.data) throw new Error(`GraphQL answered ${res.status}: ${JSON.stringify(body.errors)}`);
   return body.data.viewer.accounts[0]!.workersInvocationsAdaptive[0]?.sum.requests ?? 0;
 }
@@ -66,8 +69,7 @@ async function sharedEdge(ctx: BenchContext): Promise<LocalEdge> {
 
 // --- the Cloudflare API, as wrangler calls it -----------------------------------------------------
 
-const workerCode = (body: string) =>
-  `export default { fetch() { return new Response(${JSON.stringify(body)}) } }`;
+const workerCode = (body: string) => `export default { fetch() { return new Response(${JSON.stringify(body)}) } }`;
 
 async function callApi(edge: LocalEdge, method: string, path: string, body: FormData | object): Promise<Record<string, unknown>> {
   const url = `${edge.apiUrl}${path}`;
@@ -170,7 +172,9 @@ async function waitForBody(
       last = `request failed: ${(err as Error).message}`;
     }
   }
-  throw new Error(`http://127.0.0.1:${port}/ (Host: ${host}) did not answer ${JSON.stringify(expected)} within ${SERVING_TIMEOUT_MS} ms; last: ${last}`);
+  throw new Error(
+    `http://127.0.0.1:${port}/ (Host: ${host}) did not answer ${JSON.stringify(expected)} within ${SERVING_TIMEOUT_MS} ms; last: ${last}`,
+  );
 }
 
 const hostOf = (script: string) => `${script}.localhost`;
@@ -209,9 +213,18 @@ export const benchmarks: Benchmark[] = [
       const requests = await countedRequests(counted, script);
       if (requests < served) throw new Error(`the edge counted ${requests} requests but served at least ${served}`);
       const method = { connections: LOAD.connections, duration_sec: LOAD.durationSec, laps: 3 };
-      const detail = (r: LoadResult[]) => ({ ...method, runs: r.map((x) => round(x.rps, 1)), latency_p50_ms: best(r).latencyP50Ms, latency_p99_ms: best(r).latencyP99Ms });
+      const detail = (r: LoadResult[]) => ({
+        ...method,
+        runs: r.map((x) => round(x.rps, 1)),
+        latency_p50_ms: best(r).latencyP50Ms,
+        latency_p99_ms: best(r).latencyP99Ms,
+      });
       return [
-        atLeast("edge.rps_counting_ratio", best(runs.counting).rps / best(runs.without).rps, "ratio", 0.95, { ...method, counted_requests: requests, served_2xx: served }),
+        atLeast("edge.rps_counting_ratio", best(runs.counting).rps / best(runs.without).rps, "ratio", 0.95, {
+          ...method,
+          counted_requests: requests,
+          served_2xx: served,
+        }),
         info("edge.rps_counting", best(runs.counting).rps, "req/s", detail(runs.counting)),
         info("edge.rps_without_counting", best(runs.without).rps, "req/s", detail(runs.without)),
       ];

@@ -14,10 +14,7 @@ export const benchmarks: Benchmark[] = [
       try {
         ctx.log(`bare Miniflare at ${mf.url} (started in ${startupMs.toFixed(0)} ms)`);
         const { rps, ...load } = await measureLoad({ url: mf.url, expectBody: "ok" });
-        return [
-          info("miniflare.bare_rps", rps, "req/s", load),
-          info("miniflare.bare_startup_ms", startupMs, "ms"),
-        ];
+        return [info("miniflare.bare_rps", rps, "req/s", load), info("miniflare.bare_startup_ms", startupMs, "ms")];
       } finally {
         await mf.close();
       }

@@ -55,12 +55,20 @@ export function benchWorkerSource(tag: string, opts: { bad?: boolean } = {}): st
  * A target runtime per region, as the daemon builds them for `api: local` targets. All share one
  * transport (one token, one budget) through forAccount.
  */
-export function localRuntimes(edge: LocalEdge, opts: Omit<CloudflareClientOptions, "apiToken" | "baseUrl"> = {}): Map<string, TargetRuntime> {
+export function localRuntimes(
+  edge: LocalEdge,
+  opts: Omit<CloudflareClientOptions, "apiToken" | "baseUrl"> = {},
+): Map<string, TargetRuntime> {
   const client = createCloudflareClient({ ...opts, baseUrl: edge.apiUrl, apiToken: edge.token });
   return new Map(
     edge.regions.map((r) => [
       r.name,
-      { name: r.name, accountId: r.accountId, client: client.forAccount(r.accountId), endpoint: (w: string) => ({ url: `http://127.0.0.1:${r.port}/`, host: `${w}.localhost` }) },
+      {
+        name: r.name,
+        accountId: r.accountId,
+        client: client.forAccount(r.accountId),
+        endpoint: (w: string) => ({ url: `http://127.0.0.1:${r.port}/`, host: `${w}.localhost` }),
+      },
     ]),
   );
 }
@@ -86,7 +94,15 @@ export async function writeSource(dir: string, worker: string, source: string): 
 }
 
 /** A gate that lets a good version through at once: no bake, one sample. */
-export const NO_GATE = { probe_path: "/", interval_ms: 20, timeout_ms: 1000, failure_limit: 1, max_error_rate: 1, bake_ms: 0, min_samples: 1 };
+export const NO_GATE = {
+  probe_path: "/",
+  interval_ms: 20,
+  timeout_ms: 1000,
+  failure_limit: 1,
+  max_error_rate: 1,
+  bake_ms: 0,
+  min_samples: 1,
+};
 
 /** The release engine (src/deploy/index.ts), or why it cannot be used yet. */
 export async function loadEngineFactory(): Promise<{ createEngine: (deps: EngineDeps) => Engine } | { missing: string }> {
@@ -129,7 +145,12 @@ export function served(port: number, worker: string, pinVersion?: string): Promi
  * Polls every region at once until each serves `tag` for `worker`; resolves with the moment the
  * last one did (performance.now()). `pin` sends the version-override header for that version.
  */
-export async function untilServing(edge: LocalEdge, worker: string, tag: string, opts: { pin?: string; timeoutMs?: number; pollMs?: number } = {}): Promise<number> {
+export async function untilServing(
+  edge: LocalEdge,
+  worker: string,
+  tag: string,
+  opts: { pin?: string; timeoutMs?: number; pollMs?: number } = {},
+): Promise<number> {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const deadline = performance.now() + timeoutMs;
   const times = await Promise.all(
@@ -142,7 +163,8 @@ export async function untilServing(edge: LocalEdge, worker: string, tag: string,
           last = (e as Error).message;
         }
         if (last === tag) return performance.now();
-        if (performance.now() > deadline) throw new Error(`${worker}: region ${r.name} did not serve ${tag} within ${timeoutMs} ms (last: ${last})`);
+        if (performance.now() > deadline)
+          throw new Error(`${worker}: region ${r.name} did not serve ${tag} within ${timeoutMs} ms (last: ${last})`);
         await new Promise((res) => setTimeout(res, opts.pollMs ?? 10));
       }
     }),

@@ -110,7 +110,11 @@ async function parallelVsWrangler(ctx: BenchContext): Promise<BenchResult[]> {
       const targets = [...localRuntimes(edge, { budget: createRequestBudget() }).values()];
       for (let i = 0; i <= reps; i++) {
         const tag = `ours-${i}-${crypto.randomUUID()}`;
-        const upload = { mainModule: "index.js", modules: [{ name: "index.js", content: benchWorkerSource(tag) }], compatibilityDate: "2025-01-01" };
+        const upload = {
+          mainModule: "index.js",
+          modules: [{ name: "index.js", content: benchWorkerSource(tag) }],
+          compatibilityDate: "2025-01-01",
+        };
         const t0 = performance.now();
         await Promise.all(targets.map((t) => t.client.deploy(worker, upload)));
         const ms = performance.now() - t0;
@@ -178,7 +182,8 @@ async function rollbackAfterFailedGate(ctx: BenchContext): Promise<BenchResult[]
   const uploaded = new Map<string, string>(); // release id -> the new version's id on the canary
   const unsubscribe = e.store.events.subscribe((ev: StoredEvent) => {
     if (!ev.release_id) return;
-    if (ev.type === "release.target.uploaded" && ev.target === "eu" && typeof ev.data["versionId"] === "string") uploaded.set(ev.release_id, ev.data["versionId"]);
+    if (ev.type === "release.target.uploaded" && ev.target === "eu" && typeof ev.data["versionId"] === "string")
+      uploaded.set(ev.release_id, ev.data["versionId"]);
     let m = seen.get(ev.release_id);
     if (!m) seen.set(ev.release_id, (m = new Map()));
     if (!m.has(ev.type)) m.set(ev.type, performance.now());
@@ -188,7 +193,10 @@ async function rollbackAfterFailedGate(ctx: BenchContext): Promise<BenchResult[]
     for (;;) {
       const t = seen.get(releaseId)?.get(type);
       if (t !== undefined) return t;
-      if (performance.now() > deadline) throw new Error(`release ${releaseId}: no ${type} event within ${timeoutMs} ms (saw ${[...(seen.get(releaseId)?.keys() ?? [])].join(", ")})`);
+      if (performance.now() > deadline)
+        throw new Error(
+          `release ${releaseId}: no ${type} event within ${timeoutMs} ms (saw ${[...(seen.get(releaseId)?.keys() ?? [])].join(", ")})`,
+        );
       await new Promise((r) => setTimeout(r, 2));
     }
   };
@@ -211,13 +219,17 @@ async function rollbackAfterFailedGate(ctx: BenchContext): Promise<BenchResult[]
       // longer in its live deployment (the override is ignored for versions not live).
       const servingAt = await untilServing(edge, worker, goodTag, { pin: badId, timeoutMs: 30_000, pollMs: 5 });
       const done = await e.engine.wait(started.id);
-      if (done.status !== "rolled_back") throw new Error(`bad release ${done.id} ended ${done.status}, want rolled_back: ${done.reason ?? ""}`);
+      if (done.status !== "rolled_back")
+        throw new Error(`bad release ${done.id} ended ${done.status}, want rolled_back: ${done.reason ?? ""}`);
       // The sample counts only if the bad version really took traffic on the canary before its
       // gate failed, and the other regions were never touched.
       const journal = e.store.releases.entries(started.id);
       const deployed = journal.some((j) => j.kind === "step.deployed" && j.target === "eu" && j.data["versionId"] === badId);
       const elsewhere = journal.filter((j) => j.kind === "uploaded" && j.target !== "eu").map((j) => j.target);
-      if (!deployed || elsewhere.length > 0) throw new Error(`release ${started.id}: bad version live on eu: ${deployed}; uploaded elsewhere: ${elsewhere.join(", ") || "none"}`);
+      if (!deployed || elsewhere.length > 0)
+        throw new Error(
+          `release ${started.id}: bad version live on eu: ${deployed}; uploaded elsewhere: ${elsewhere.join(", ") || "none"}`,
+        );
       const recordedAt = seen.get(started.id)?.get("release.rolled_back");
       toServing.push(servingAt - failedAt);
       if (recordedAt !== undefined) toRecord.push(recordedAt - failedAt);
@@ -279,7 +291,13 @@ async function fleetUnderRateLimit(ctx: BenchContext): Promise<BenchResult[]> {
   const names = (n: number) => Array.from({ length: n }, (_, i) => `fleet-${String(i + 1).padStart(3, "0")}`);
   const e =
     "createEngine" in factory
-      ? engineFor(factory.createEngine, dir, await fleetSpec(dir, names(requested), { waves: [edge.regions.map((r) => r.name)], steps: [100], gate: NO_GATE }), targets, ctx)
+      ? engineFor(
+          factory.createEngine,
+          dir,
+          await fleetSpec(dir, names(requested), { waves: [edge.regions.map((r) => r.name)], steps: [100], gate: NO_GATE }),
+          targets,
+          ctx,
+        )
       : undefined;
   try {
     // Requests per Worker (3 regions), to size the run before starting it.
@@ -296,8 +314,11 @@ async function fleetUnderRateLimit(ctx: BenchContext): Promise<BenchResult[]> {
     const workers = explicit ? requested : Math.min(requested, fits);
     const expectedRequests = workers * perWorker;
     const expectedS = Math.floor(Math.max(0, expectedRequests + starts.length - 1) / BUDGET.limit) * (BUDGET.windowMs / 1000);
-    ctx.log(`${via}: ${workers} Workers x ${edge.regions.length} regions, ~${perWorker} requests per Worker -> ~${expectedRequests} requests, expected >= ${expectedS} s at ${BUDGET.limit}/min`);
-    if (workers < requested) ctx.log(`scaled down from ${requested} to ${workers} Workers to stay near 3 minutes (set BENCH_FLEET_WORKERS=${requested} to force)`);
+    ctx.log(
+      `${via}: ${workers} Workers x ${edge.regions.length} regions, ~${perWorker} requests per Worker -> ~${expectedRequests} requests, expected >= ${expectedS} s at ${BUDGET.limit}/min`,
+    );
+    if (workers < requested)
+      ctx.log(`scaled down from ${requested} to ${workers} Workers to stay near 3 minutes (set BENCH_FLEET_WORKERS=${requested} to force)`);
 
     const fleet = names(workers);
     const tags = new Map(fleet.map((w) => [w, `${w}-${crypto.randomUUID()}`]));
@@ -332,7 +353,11 @@ async function fleetUnderRateLimit(ctx: BenchContext): Promise<BenchResult[]> {
           fleet.flatMap((w) =>
             [...targets.values()].map((t) =>
               t.client
-                .deploy(w, { mainModule: "index.js", modules: [{ name: "index.js", content: benchWorkerSource(tags.get(w)!) }], compatibilityDate: "2025-01-01" })
+                .deploy(w, {
+                  mainModule: "index.js",
+                  modules: [{ name: "index.js", content: benchWorkerSource(tags.get(w)!) }],
+                  compatibilityDate: "2025-01-01",
+                })
                 .catch((err: unknown) => noteFailure(`${w}@${t.name}`, err)),
             ),
           ),
@@ -354,7 +379,9 @@ async function fleetUnderRateLimit(ctx: BenchContext): Promise<BenchResult[]> {
       }
     }
     const maxWindow = maxInWindow(starts, BUDGET.windowMs);
-    const edgeReceived = Object.fromEntries(edge.regions.map((r) => [r.name, edge.apiRequestCount(r.accountId) - edgeCountBefore.get(r.name)!]));
+    const edgeReceived = Object.fromEntries(
+      edge.regions.map((r) => [r.name, edge.apiRequestCount(r.accountId) - edgeCountBefore.get(r.name)!]),
+    );
     const pass = released === workers && reached429 === 0 && failures.length === 0 && maxWindow <= BUDGET.limit;
     if (failures.length > 0) ctx.log(`failures:\n  ${failures.slice(0, 20).join("\n  ")}`);
     return [
@@ -366,7 +393,12 @@ async function fleetUnderRateLimit(ctx: BenchContext): Promise<BenchResult[]> {
         pass,
         via,
         workers,
-        ...(workers < requested ? { scaled_down_from: requested, why: `~${requested * perWorker} requests would take ${Math.floor((requested * perWorker) / BUDGET.limit)}+ min at ${BUDGET.limit}/min` } : {}),
+        ...(workers < requested
+          ? {
+              scaled_down_from: requested,
+              why: `~${requested * perWorker} requests would take ${Math.floor((requested * perWorker) / BUDGET.limit)}+ min at ${BUDGET.limit}/min`,
+            }
+          : {}),
         regions: edge.regions.length,
         released,
         failures: failures.length,

@@ -27,9 +27,12 @@ async function secretReads(ctx: BenchContext): Promise<BenchResult[]> {
   const audit = createAuditLog({ db: store.db, signer: await generateEd25519Signer(), log: () => {} });
   let audited = true;
   const vault = createVault({
-    db: store.db, masterKey: new MasterKey(randomBytes(32), "bytes"), log: () => {},
+    db: store.db,
+    masterKey: new MasterKey(randomBytes(32), "bytes"),
+    log: () => {},
     onEvent: (e) => {
-      if (audited) audit.append({ actor: "token:bench", action: e.type, target: "name" in e ? `secret:${e.name}` : "vault", outcome: "ok" });
+      if (audited)
+        audit.append({ actor: "token:bench", action: e.type, target: "name" in e ? `secret:${e.name}` : "vault", outcome: "ok" });
     },
   });
   try {
@@ -48,7 +51,9 @@ async function secretReads(ctx: BenchContext): Promise<BenchResult[]> {
     const withAudit = sample();
     audited = false;
     const bare = sample();
-    ctx.log(`reads: audited p50 ${median(withAudit).toFixed(3)} ms p99 ${percentile(withAudit, 99).toFixed(3)} ms; bare p99 ${percentile(bare, 99).toFixed(3)} ms`);
+    ctx.log(
+      `reads: audited p50 ${median(withAudit).toFixed(3)} ms p99 ${percentile(withAudit, 99).toFixed(3)} ms; bare p99 ${percentile(bare, 99).toFixed(3)} ms`,
+    );
     const stats = (ms: number[]) => ({ reads: READS, secrets: SECRETS, p50_ms: round(median(ms)), max_ms: round(Math.max(...ms)) });
     return [
       atMost("vault.secret_read_p99_ms", percentile(withAudit, 99), "ms", 5, { ...stats(withAudit), audited: true }),
@@ -68,13 +73,25 @@ workers:
   - { name: api, main: api.js, secrets: [DB_URL] }
 `;
 // The edge is never called: no release runs, the Worker's key is made directly.
-const NO_EDGE = { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }] };
+const NO_EDGE = {
+  apiUrl: "http://127.0.0.1:9",
+  token: "unused",
+  regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }],
+};
 
 async function relayRoundTrip(ctx: BenchContext): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), "cbo-bench-relay-"));
   writeFileSync(join(dir, "orchestrator.yaml"), RELAY_SPEC);
   writeFileSync(join(dir, "api.js"), "export default { fetch: () => new Response('ok') };\n");
-  const d = await startDaemon({ dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: NO_EDGE, env: { CBO_MASTER_KEY: randomBytes(32).toString("base64") }, port: 0, monitorIntervalMs: 3_600_000, log: () => {} });
+  const d = await startDaemon({
+    dataDir: join(dir, "data"),
+    configFile: join(dir, "orchestrator.yaml"),
+    edge: NO_EDGE,
+    env: { CBO_MASTER_KEY: randomBytes(32).toString("base64") },
+    port: 0,
+    monitorIntervalMs: 3_600_000,
+    log: () => {},
+  });
   try {
     d.security.vault.put("DB_URL", `postgres://bench:${randomBytes(16).toString("hex")}@db/app`, { mode: "relay", by: "bench" });
     const { key } = d.security.workerKeys.current({ tenant: "default", worker: "api", target: "eu" }, "bench");
@@ -94,7 +111,15 @@ async function relayRoundTrip(ctx: BenchContext): Promise<BenchResult[]> {
       ms.push(performance.now() - t);
     }
     ctx.log(`relay: p50 ${median(ms).toFixed(2)} ms, p99 ${percentile(ms, 99).toFixed(2)} ms`);
-    return [atMost("vault.relay_round_trip_p99_ms", percentile(ms, 99), "ms", 50, { requests: ms.length, p50_ms: round(median(ms)), max_ms: round(Math.max(...ms)), audited: true, transport: "HTTP/1.1 keep-alive on loopback" })];
+    return [
+      atMost("vault.relay_round_trip_p99_ms", percentile(ms, 99), "ms", 50, {
+        requests: ms.length,
+        p50_ms: round(median(ms)),
+        max_ms: round(Math.max(...ms)),
+        audited: true,
+        transport: "HTTP/1.1 keep-alive on loopback",
+      }),
+    ];
   } finally {
     await d.close();
     await rm(dir, { recursive: true, force: true });

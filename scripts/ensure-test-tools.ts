@@ -20,10 +20,7 @@ export function isExecutable(path: string): boolean {
   }
 }
 
-export type ToolPlan =
-  | { kind: "ready" }
-  | { kind: "install"; packages: string[]; commands: string[][] }
-  | { kind: "stop"; line: string };
+export type ToolPlan = { kind: "ready" } | { kind: "install"; packages: string[]; commands: string[][] } | { kind: "stop"; line: string };
 
 /** What to do about the missing tools, given who we are (pure, so that the choice is tested). */
 export function planTools(missing: TestTool[], env: { root: boolean; aptGet: boolean }): ToolPlan {
@@ -34,7 +31,14 @@ export function planTools(missing: TestTool[], env: { root: boolean; aptGet: boo
   if (env.root && env.aptGet) {
     // Wait for a dpkg lock held by another apt run instead of failing at once.
     const lock = ["-o", "DPkg::Lock::Timeout=600"];
-    return { kind: "install", packages, commands: [["apt-get", ...lock, "update"], [...install.slice(0, 1), ...lock, ...install.slice(1)]] };
+    return {
+      kind: "install",
+      packages,
+      commands: [
+        ["apt-get", ...lock, "update"],
+        [...install.slice(0, 1), ...lock, ...install.slice(1)],
+      ],
+    };
   }
   const command = `sudo apt-get update && sudo ${install.join(" ")}`;
   const line = env.aptGet

@@ -39,5 +39,10 @@ export const TEST_TOOLS = {
   },
   // Essential on every Debian system, listed so that a minimal image without them is told so too.
   bash: { name: "bash", path: "/bin/bash", debPackage: "bash", usedBy: ["test/kit-files.test.ts", "test/tunnel-supervise.test.ts"] },
-  tar: { name: "GNU tar", path: "/bin/tar", debPackage: "tar", usedBy: ["test/kit-files.test.ts", "test/kit-pm2.test.ts", "test/kit-lean-install.test.ts"] },
+  tar: {
+    name: "GNU tar",
+    path: "/bin/tar",
+    debPackage: "tar",
+    usedBy: ["test/kit-files.test.ts", "test/kit-pm2.test.ts", "test/kit-lean-install.test.ts"],
+  },
 } as const satisfies Record<string, TestTool>;

@@ -130,7 +130,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // The master key file is not a trace: `cbo init` and deployment kits create it before the first start.
   refuseLostStore({
     file: dbFile,
-    traces: ["admin-token", "daemon.json", "orchestrator-key.json", "audit-checkpoints.jsonl", "tunnel", "backups"].map((f) => join(dataDir, f))
+    traces: ["admin-token", "daemon.json", "orchestrator-key.json", "audit-checkpoints.jsonl", "tunnel", "backups"]
+      .map((f) => join(dataDir, f))
       .concat(/^https?:\/\//i.test(auditExport) ? [] : [auditExport]),
     newestBackup: listArchives(backupDir).at(-1),
     checkpointFile: /^https?:\/\//i.test(auditExport) ? undefined : auditExport,
@@ -141,7 +142,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // A WAL that a full disk kept from its checkpoint is folded in first, or the room it needs named.
     store.storage.settle();
     // Which master key opens the vault is decided in one place (src/security/master-key.ts).
-    const keyConfig = { env: opts.env ?? process.env, key: opts.masterKey, keyFile: opts.masterKeyFile, passphrase: opts.passphrase, fallbackKeyFile: opts.fallbackMasterKeyFile };
+    const keyConfig = {
+      env: opts.env ?? process.env,
+      key: opts.masterKey,
+      keyFile: opts.masterKeyFile,
+      passphrase: opts.passphrase,
+      fallbackKeyFile: opts.fallbackMasterKeyFile,
+    };
     const configured = configuredDaemonMasterKey(keyConfig);
     const keyFile = configured.kind === "file" ? configured.file : undefined;
     // A rotation interrupted between its commit and its rename is finished before the key is read.
@@ -151,7 +158,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Signed checkpoints are public, but an older file left 0644 is tightened like the rest.
     if (opts.auditExport === undefined && existsSync(auditExport)) tighten(auditExport, 0o600);
     const sec = (security = await openSecurity({
-      db: store.db, storage: store.storage, masterKey, log, checkpointExport: auditExport, ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}), ...(opts.denials ? { denials: opts.denials } : {}),
+      db: store.db,
+      storage: store.storage,
+      masterKey,
+      log,
+      checkpointExport: auditExport,
+      ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
+      ...(opts.denials ? { denials: opts.denials } : {}),
     }));
     // Offline verifiers (cbo audit verify) find the public key beside the data; it is public.
     writePrivateFile(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
@@ -160,8 +173,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     for (const t of spec.targets) {
       store.catalog.upsertTarget({
-        tenant: spec.tenant, name: t.name, api: t.api, account_id: targets.get(t.name)!.accountId,
-        region: t.api === "local" ? (t.region ?? t.name) : null, jurisdiction: t.jurisdiction ?? null, kv_namespace: t.kv_namespace ?? null,
+        tenant: spec.tenant,
+        name: t.name,
+        api: t.api,
+        account_id: targets.get(t.name)!.accountId,
+        region: t.api === "local" ? (t.region ?? t.name) : null,
+        jurisdiction: t.jurisdiction ?? null,
+        kv_namespace: t.kv_namespace ?? null,
       });
     }
     for (const w of spec.workers) store.catalog.upsertWorker(spec.tenant, w.name, { ...w });
@@ -173,13 +191,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Cloudflare Tunnel: once created, Workers reach the daemon at its public hostname (the local
     // edge routes it like Cloudflare would); cloudflared is supervised when it is installed.
     const tunnel = createTunnelManager({
-      dataDir, log, env: opts.env ?? process.env,
-      accounts: () => spec.targets.map((t) => ({ target: t.name, accountId: targets.get(t.name)!.accountId, client: targets.get(t.name)!.client, local: t.api === "local" })),
+      dataDir,
+      log,
+      env: opts.env ?? process.env,
+      accounts: () =>
+        spec.targets.map((t) => ({
+          target: t.name,
+          accountId: targets.get(t.name)!.accountId,
+          client: targets.get(t.name)!.client,
+          local: t.api === "local",
+        })),
       ...(opts.cloudflared === undefined ? {} : { cloudflared: opts.cloudflared }),
       ...(opts.cloudflaredRestart ? { restartPolicy: opts.cloudflaredRestart } : {}),
     });
     const engine = createEngine({
-      store, spec: currentSpec, targets: () => targets, log,
+      store,
+      spec: currentSpec,
+      targets: () => targets,
+      log,
       protectedPaths: protectedPaths(opts, dataDir),
       ...(opts.restoreBackoff ? { restoreBackoff: opts.restoreBackoff } : {}),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
@@ -195,7 +224,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Drift: the store's desired versions against what the edge runs, on the monitor's interval
     // (drift.* events reach the audit log through followEngine above).
     const drift = createDriftChecker({
-      store, spec: currentSpec, targets: () => targets, intervalMs: opts.monitorIntervalMs ?? 1000, log,
+      store,
+      spec: currentSpec,
+      targets: () => targets,
+      intervalMs: opts.monitorIntervalMs ?? 1000,
+      log,
       // Config drift: a target whose agents have not reported running the latest published version.
       configVersions: (worker, target) => {
         const desired = store.configs.latest(spec.tenant, worker)?.version;
@@ -210,7 +243,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (store.tokens.count() === 0) {
       initialAdminToken = transaction(store.db, () => {
         const { token, row } = store.tokens.create({ name: "initial admin", role: "admin" });
-        sec.trail.record({ actor: "daemon", action: "token.create", target: `token:${row.id}`, tenant: spec.tenant, outcome: "ok", details: { name: row.name, role: row.role, scope: null, expiresAt: null } });
+        sec.trail.record({
+          actor: "daemon",
+          action: "token.create",
+          target: `token:${row.id}`,
+          tenant: spec.tenant,
+          outcome: "ok",
+          details: { name: row.name, role: row.role, scope: null, expiresAt: null },
+        });
         return token;
       });
       writeFileSync(adminTokenFile, initialAdminToken + "\n", { mode: 0o600 });
@@ -219,10 +259,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     // Config sync (signed bundles to each target's KV); the agents' heartbeats are above.
     const configSync = createConfigSync({
-      store, spec: currentSpec, targets: () => targets, log,
+      store,
+      spec: currentSpec,
+      targets: () => targets,
+      log,
       signer: { privateKey: sec.signingKey, keyId: sec.orchestratorKey.keyId },
       workerKeys: (tenant, worker, target) => sec.workerKeys.verifying({ tenant, worker, target }, "config-sync").map((k) => k.key),
-      audit: (e) => sec.trail.record({ actor: e.by, action: e.rollbackOf === null ? "config.publish" : "config.rollback", target: `worker:${e.worker}`, tenant: spec.tenant, outcome: "ok", details: { version: e.version, hash: e.hash, rollbackOf: e.rollbackOf, targets: e.targets } }),
+      audit: (e) =>
+        sec.trail.record({
+          actor: e.by,
+          action: e.rollbackOf === null ? "config.publish" : "config.rollback",
+          target: `worker:${e.worker}`,
+          tenant: spec.tenant,
+          outcome: "ok",
+          details: { version: e.version, hash: e.hash, rollbackOf: e.rollbackOf, targets: e.targets },
+        }),
     });
     // What the vault and backup routes need of the daemon: the master key (it follows an online
     // rotation, and backups are sealed with the one in use) and a backup on request.
@@ -238,23 +289,57 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         checkArchivePlace({ ...o, dataDir, backupDir: opts.backup?.dir ?? join(dataDir, DEFAULT_BACKUP_DIR) });
         const dir = o.dir ?? opts.backup?.dir;
         // A signed checkpoint at the archive's head, in the archive and in the checkpoint file.
-        return backupNow({ dataDir, db: store.db, masterKey, checkpoint: () => sec.audit.checkpoint(), ...(o.out ? { out: o.out } : {}), ...(dir ? { dir } : {}), ...(o.keep ? { keep: o.keep } : {}), written });
+        return backupNow({
+          dataDir,
+          db: store.db,
+          masterKey,
+          checkpoint: () => sec.audit.checkpoint(),
+          ...(o.out ? { out: o.out } : {}),
+          ...(dir ? { dir } : {}),
+          ...(o.keep ? { keep: o.keep } : {}),
+          written,
+        });
       },
     };
     const env = opts.env ?? process.env;
     const listenHost = opts.host ?? "127.0.0.1";
-    const allowedHosts = [...parseAllowedHosts(env.CBO_ALLOWED_HOSTS), ...(opts.allowedHosts ?? []), ...(["0.0.0.0", "::", "[::]"].includes(listenHost) ? [] : [listenHost])];
+    const allowedHosts = [
+      ...parseAllowedHosts(env.CBO_ALLOWED_HOSTS),
+      ...(opts.allowedHosts ?? []),
+      ...(["0.0.0.0", "::", "[::]"].includes(listenHost) ? [] : [listenHost]),
+    ];
     const api = createApi({
-      admin, store, engine, monitor, security: sec, spec: currentSpec, targets: () => targets, log, configSync, heartbeats, tunnel, daemonUrl: () => listening, allowedHosts,
+      admin,
+      store,
+      engine,
+      monitor,
+      security: sec,
+      spec: currentSpec,
+      targets: () => targets,
+      log,
+      configSync,
+      heartbeats,
+      tunnel,
+      daemonUrl: () => listening,
+      allowedHosts,
       ...(opts.authLimits ? { authLimits: opts.authLimits } : {}),
     });
-    const server = await startApiServer({ api, host: opts.host ?? "127.0.0.1", port: opts.port ?? 0, allowPublic: opts.allowPublic === true });
+    const server = await startApiServer({
+      api,
+      host: opts.host ?? "127.0.0.1",
+      port: opts.port ?? 0,
+      allowPublic: opts.allowPublic === true,
+    });
     listening = server.url;
     // On the record before anyone is told where the daemon listens: a daemon whose start cannot be
     // recorded does not serve (the audit path fails closed).
     try {
       sec.trail.record({
-        actor: "daemon", action: "daemon.start", target: "daemon", tenant: spec.tenant, outcome: "ok",
+        actor: "daemon",
+        action: "daemon.start",
+        target: "daemon",
+        tenant: spec.tenant,
+        outcome: "ok",
         details: { version: API_VERSION, url: server.url, pid: process.pid, masterKeyId: masterKey.id },
       });
     } catch (e) {
@@ -269,13 +354,39 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const backups = opts.backup
       ? // Loaded only when a schedule is configured: an idle daemon without one does not pay for it.
         (await import("./backup/index.ts")).startBackupSchedule({
-          dataDir, db: store.db, masterKey: () => masterKey, every: opts.backup.everyMs, keep: opts.backup.keep, log, ...(opts.backup.dir ? { dir: opts.backup.dir } : {}),
-          checkpoint: () => sec.audit.checkpoint(), paused: () => store.storage.paused(),
-          onBackup: (b) => sec.trail.note({
-            actor: "daemon", action: "backup.create", target: `backup:${basename(b.file)}`, tenant: spec.tenant, outcome: "ok",
-            details: { bytes: b.bytes, masterKeyId: b.masterKeyId, entries: b.audit.entries, checkpoints: b.audit.checkpoints, pruned: b.removed.length },
-          }),
-          onError: (e) => sec.trail.note({ actor: "daemon", action: "backup.create", target: null, tenant: spec.tenant, outcome: "error", details: { code: e.code } }),
+          dataDir,
+          db: store.db,
+          masterKey: () => masterKey,
+          every: opts.backup.everyMs,
+          keep: opts.backup.keep,
+          log,
+          ...(opts.backup.dir ? { dir: opts.backup.dir } : {}),
+          checkpoint: () => sec.audit.checkpoint(),
+          paused: () => store.storage.paused(),
+          onBackup: (b) =>
+            sec.trail.note({
+              actor: "daemon",
+              action: "backup.create",
+              target: `backup:${basename(b.file)}`,
+              tenant: spec.tenant,
+              outcome: "ok",
+              details: {
+                bytes: b.bytes,
+                masterKeyId: b.masterKeyId,
+                entries: b.audit.entries,
+                checkpoints: b.audit.checkpoints,
+                pruned: b.removed.length,
+              },
+            }),
+          onError: (e) =>
+            sec.trail.note({
+              actor: "daemon",
+              action: "backup.create",
+              target: null,
+              tenant: spec.tenant,
+              outcome: "error",
+              details: { code: e.code },
+            }),
         })
       : undefined;
 
@@ -311,7 +422,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         unfollow();
         // Best effort: stopping cannot be refused; the last checkpoint below covers this entry.
         sec.trail.note({
-          actor: "daemon", action: "daemon.stop", target: "daemon", tenant: spec.tenant, outcome: "ok",
+          actor: "daemon",
+          action: "daemon.stop",
+          target: "daemon",
+          tenant: spec.tenant,
+          outcome: "ok",
           details: { version: API_VERSION, url: server.url, pid: process.pid, uptimeS: Math.round((Date.now() - startedAt) / 1000) },
         });
         // A last signed checkpoint over everything recorded, shipped like the others.
@@ -331,6 +446,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 /** What no Worker bundle may read (src/deploy/confine.ts): the daemon's own files and keys. */
 function protectedPaths(opts: DaemonOptions, dataDir: string): string[] {
   const env = opts.env ?? process.env;
-  const files = [opts.masterKeyFile, env.CBO_MASTER_KEY_FILE || undefined, opts.fallbackMasterKeyFile, opts.backup?.dir, ...(opts.protectedPaths ?? [])];
+  const files = [
+    opts.masterKeyFile,
+    env.CBO_MASTER_KEY_FILE || undefined,
+    opts.fallbackMasterKeyFile,
+    opts.backup?.dir,
+    ...(opts.protectedPaths ?? []),
+  ];
   return [dataDir, ...files.filter((f): f is string => f !== undefined).map((f) => resolve(f))];
 }

@@ -17,7 +17,9 @@ function connect(f: ApiFixture, query: string, headers: Record<string, string> =
     ws.once("open", () => resolve());
     ws.once("error", reject);
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   return { ws, got, opened, closed };
 }
 
@@ -32,7 +34,15 @@ async function until(check: () => boolean, timeoutMs = 10_000, what = "condition
 /** A health.changed payload as the monitor writes it; the tests tell events apart by their extra fields. */
 const health = { from: "unknown", to: "healthy", versionId: null, latencyMs: 1, detail: "HTTP 200" } as const;
 const append = (f: ApiFixture, n: number, data: Record<string, unknown> = {}, release?: string) =>
-  Array.from({ length: n }, (_, i) => f.store.events.append({ type: "health.changed", worker: "hello", target: "eu", data: { ...health, i, ...data }, ...(release ? { release_id: release } : {}) }));
+  Array.from({ length: n }, (_, i) =>
+    f.store.events.append({
+      type: "health.changed",
+      worker: "hello",
+      target: "eu",
+      data: { ...health, i, ...data },
+      ...(release ? { release_id: release } : {}),
+    }),
+  );
 
 describe("event stream", () => {
   let f: ApiFixture;
@@ -51,7 +61,7 @@ describe("event stream", () => {
     // Append while the server is still replaying (it waits for each page to be written), and after.
     let live = 0;
     const during = setInterval(() => {
-      if (live < 200) (append(f, 2), (live += 2));
+      if (live < 200) append(f, 2), (live += 2);
     }, 1);
     await c.opened;
     await until(() => live >= 200, 10_000, "appends");
@@ -75,7 +85,8 @@ describe("event stream", () => {
     let reads = 0;
     f.store.events.list = (opts) => {
       const page = list(opts);
-      if (opts?.after !== undefined && opts.after >= after && reads++ < 20) f.store.events.append({ type: "health.changed", data: { ...health, racing: reads } });
+      if (opts?.after !== undefined && opts.after >= after && reads++ < 20)
+        f.store.events.append({ type: "health.changed", data: { ...health, racing: reads } });
       return page;
     };
     try {
@@ -110,7 +121,11 @@ describe("event stream", () => {
   });
 
   it("closes with 1008 on a missing or bad token, sending no event", async () => {
-    for (const c of [connect(f, "?after=0"), connect(f, "?after=0&token=nope"), connect(f, "?after=0", { authorization: "Bearer nope-nope" })]) {
+    for (const c of [
+      connect(f, "?after=0"),
+      connect(f, "?after=0&token=nope"),
+      connect(f, "?after=0", { authorization: "Bearer nope-nope" }),
+    ]) {
       const { code, reason } = await c.closed;
       expect(code).toBe(1008);
       expect(reason).toMatch(/^ERR_UNAUTHORIZED: /);

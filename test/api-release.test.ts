@@ -37,12 +37,30 @@ describe("API + real engine + local edge", () => {
     store = createStore(`${dir}/orchestrator.sqlite`);
     // As the daemon does at start: the catalog knows each target's resolved account.
     for (const target of fleet.spec.targets) {
-      store.catalog.upsertTarget({ tenant: "default", name: target.name, api: "local", account_id: runtimes.get(target.name)!.accountId, region: target.name, jurisdiction: null, kv_namespace: null });
+      store.catalog.upsertTarget({
+        tenant: "default",
+        name: target.name,
+        api: "local",
+        account_id: runtimes.get(target.name)!.accountId,
+        region: target.name,
+        jurisdiction: null,
+        kv_namespace: null,
+      });
     }
     engine = createEngine({ store, spec: () => fleet.spec, targets: () => runtimes });
     security = await openTestSecurity(store, { log: (l) => logged.push(l) });
     security.followEngine(store.events);
-    const api = createApi({ store, engine, security, spec: () => fleet.spec, targets: () => runtimes, observeCacheMs: 500, observeTimeoutMs: 1_500, checkResponses: true, log: (l) => logged.push(l) });
+    const api = createApi({
+      store,
+      engine,
+      security,
+      spec: () => fleet.spec,
+      targets: () => runtimes,
+      observeCacheMs: 500,
+      observeTimeoutMs: 1_500,
+      checkResponses: true,
+      log: (l) => logged.push(l),
+    });
     server = await startApiServer({ api });
     deployer = store.tokens.create({ name: "ci", role: "deployer" }).token;
   });
@@ -56,7 +74,9 @@ describe("API + real engine + local edge", () => {
 
   /** Opens the stream after `after`, and resolves with the release's events once one is terminal. */
   async function follow(after: number, start: () => Promise<string>): Promise<{ id: string; events: StoredEvent[]; all: StoredEvent[] }> {
-    const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/v1/events/stream?after=${after}`, { headers: { authorization: `Bearer ${deployer}` } });
+    const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/v1/events/stream?after=${after}`, {
+      headers: { authorization: `Bearer ${deployer}` },
+    });
     const all: StoredEvent[] = [];
     await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
     let id = "";
@@ -65,7 +85,7 @@ describe("API + real engine + local edge", () => {
       ws.on("message", (raw) => {
         const e = JSON.parse(raw.toString()) as StoredEvent;
         all.push(e);
-        if (id && e.release_id === id && TERMINAL_EVENTS.has(e.type)) (clearTimeout(timer), resolve());
+        if (id && e.release_id === id && TERMINAL_EVENTS.has(e.type)) clearTimeout(timer), resolve();
       });
     });
     id = await start();
@@ -78,7 +98,10 @@ describe("API + real engine + local edge", () => {
   const status = async () => {
     const r = await call(server.url, "GET", "/v1/status", { token: deployer });
     expect(r.status).toBe(200);
-    return r.body.workers.find((w: { name: string }) => w.name === "hello") as { targets: Array<{ target: string; live: unknown[]; liveError: string | null }>; lastRelease: { id: string; status: string } };
+    return r.body.workers.find((w: { name: string }) => w.name === "hello") as {
+      targets: Array<{ target: string; live: unknown[]; liveError: string | null }>;
+      lastRelease: { id: string; status: string };
+    };
   };
 
   it("releases a good version through POST /v1/releases and follows it over the WebSocket to release.succeeded", async () => {
@@ -90,7 +113,12 @@ describe("API + real engine + local edge", () => {
       return r.body.id as string;
     });
     // The stream delivered every stored event after `after`, in order, once.
-    expect(all.map((e) => e.id)).toEqual(store.events.list({ after }).map((e) => e.id).slice(0, all.length));
+    expect(all.map((e) => e.id)).toEqual(
+      store.events
+        .list({ after })
+        .map((e) => e.id)
+        .slice(0, all.length),
+    );
     expect(events[0]!.type).toBe("release.created");
     expect(events.at(-1)!.type).toBe("release.succeeded");
     expect(events.filter((e) => e.type === "release.step.passed").map((e) => e.target)).toEqual(expect.arrayContaining(REGIONS));
@@ -108,7 +136,12 @@ describe("API + real engine + local edge", () => {
       expect(hello.targets.find((x) => x.target === region)).toMatchObject({ live, liveError: null });
     }
     const versions = await call(server.url, "GET", "/v1/workers/hello/versions", { token: deployer });
-    expect(versions.body.filter((v: { live: boolean }) => v.live).map((v: { target: string }) => v.target).sort()).toEqual([...REGIONS].sort());
+    expect(
+      versions.body
+        .filter((v: { live: boolean }) => v.live)
+        .map((v: { target: string }) => v.target)
+        .sort(),
+    ).toEqual([...REGIONS].sort());
   });
 
   it("a bad version is rolled back: stream, journal, status and versions agree that the previous version serves again", async () => {
@@ -124,10 +157,16 @@ describe("API + real engine + local edge", () => {
     expect(events.some((e) => e.type === "release.step.failed" && e.target === "eu")).toBe(true);
     // The audit log has the request (who) and the engine's own account of it, failure included.
     const audited = security.audit.search({ limit: 1000 });
-    expect(audited.find((e) => e.action === "release.create" && e.details.releaseId === id)).toMatchObject({ actor: expect.stringMatching(/^token:ci:/), outcome: "ok" });
+    expect(audited.find((e) => e.action === "release.create" && e.details.releaseId === id)).toMatchObject({
+      actor: expect.stringMatching(/^token:ci:/),
+      outcome: "ok",
+    });
     const engineSide = audited.filter((e) => e.target === `release:${id}` && e.actor === "engine");
     expect(engineSide.map((e) => e.action)).toEqual(events.map((e) => e.type));
-    expect(engineSide.find((e) => e.action === "release.step.failed")).toMatchObject({ outcome: "error", details: { edgeTarget: "eu", reason: expect.any(String) } });
+    expect(engineSide.find((e) => e.action === "release.step.failed")).toMatchObject({
+      outcome: "error",
+      details: { edgeTarget: "eu", reason: expect.any(String) },
+    });
     expect(engineSide.at(-1)).toMatchObject({ action: "release.rolled_back", outcome: "ok" });
     expect(events.some((e) => e.type === "release.step.started" && e.target !== "eu")).toBe(false);
     const detail = await call(server.url, "GET", `/v1/releases/${id}`, { token: deployer });
@@ -138,7 +177,11 @@ describe("API + real engine + local edge", () => {
     for (const region of REGIONS) {
       expect(hello.targets.find((x) => x.target === region)!.live).toEqual([{ versionId: before.get(region), percentage: 100 }]);
     }
-    const versions = (await call(server.url, "GET", "/v1/workers/hello/versions", { token: deployer })).body as Array<{ target: string; versionId: string; live: boolean }>;
+    const versions = (await call(server.url, "GET", "/v1/workers/hello/versions", { token: deployer })).body as Array<{
+      target: string;
+      versionId: string;
+      live: boolean;
+    }>;
     for (const v of versions) expect(v.live).toBe(v.versionId === before.get(v.target));
   });
 

@@ -56,8 +56,13 @@ describe("auth", () => {
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe("ERR_FORBIDDEN");
     expect(r.body.error.message).toMatch(/deployer/);
-    for (const [method, path] of [["POST", "/v1/workers/hello/rollback"], ["GET", "/v1/workers/hello/plan"]] as const) {
-      expect((await call(f.url, method, path, { token: f.tokens.viewer, ...(method === "POST" ? { json: {} } : {}) })).body.error.code).toBe("ERR_FORBIDDEN");
+    for (const [method, path] of [
+      ["POST", "/v1/workers/hello/rollback"],
+      ["GET", "/v1/workers/hello/plan"],
+    ] as const) {
+      expect(
+        (await call(f.url, method, path, { token: f.tokens.viewer, ...(method === "POST" ? { json: {} } : {}) })).body.error.code,
+      ).toBe("ERR_FORBIDDEN");
     }
     expect(snapshot()).toEqual(before);
     expect(f.store.releases.list()).toEqual([]);
@@ -151,7 +156,9 @@ describe("errors", () => {
     f.engine.failNextPlan(new CboError("ERR_CF_RATE_LIMITED", "Cloudflare kept answering 429.", { details: { target: "eu" } }));
     const r = await call(f.url, "GET", "/v1/workers/hello/plan", { token: f.tokens.deployer });
     expect(r.status).toBe(503);
-    expect(r.body).toEqual({ error: { code: "ERR_CF_RATE_LIMITED", message: "Cloudflare kept answering 429.", details: { target: "eu" } } });
+    expect(r.body).toEqual({
+      error: { code: "ERR_CF_RATE_LIMITED", message: "Cloudflare kept answering 429.", details: { target: "eu" } },
+    });
   });
 });
 
@@ -217,16 +224,38 @@ describe("catalog and status", () => {
   });
 
   it("versions are listed newest first", async () => {
-    f.store.catalog.recordVersion({ tenant: "default", worker: "hello", target: "eu", version_id: "v-old", release_id: null, bundle_hash: null });
+    f.store.catalog.recordVersion({
+      tenant: "default",
+      worker: "hello",
+      target: "eu",
+      version_id: "v-old",
+      release_id: null,
+      bundle_hash: null,
+    });
     await new Promise((r) => setTimeout(r, 5));
-    f.store.catalog.recordVersion({ tenant: "default", worker: "hello", target: "eu", version_id: "v-new", release_id: "r1", bundle_hash: "h" });
+    f.store.catalog.recordVersion({
+      tenant: "default",
+      worker: "hello",
+      target: "eu",
+      version_id: "v-new",
+      release_id: "r1",
+      bundle_hash: "h",
+    });
     const r = await call(f.url, "GET", "/v1/workers/hello/versions", { token: f.tokens.viewer });
     expect(r.body.map((v: { versionId: string }) => v.versionId)).toEqual(["v-new", "v-old"]);
     expect(r.body[0]).toMatchObject({ target: "eu", releaseId: "r1", live: false });
   });
 
   it("status has every target and worker with health and the last release; live is marked unobserved without target runtimes", async () => {
-    f.store.health.observe({ tenant: "default", worker: "hello", target: "us", status: "healthy", versionId: "v-new", latencyMs: 3.5, detail: null });
+    f.store.health.observe({
+      tenant: "default",
+      worker: "hello",
+      target: "us",
+      status: "healthy",
+      versionId: "v-new",
+      latencyMs: 3.5,
+      detail: null,
+    });
     const r = await call(f.url, "GET", "/v1/status", { token: f.tokens.viewer });
     expect(r.status).toBe(200);
     expect(r.body.tenant).toBe("default");

@@ -16,12 +16,21 @@ function get(url: string, path: string, from: string, token?: string, headers: R
   const u = new URL(path, url);
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, localAddress: from, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }, agent: false },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        localAddress: from,
+        headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        agent: false,
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (d: string) => (text += d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: text ? JSON.parse(text) : undefined }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: text ? JSON.parse(text) : undefined }),
+        );
       },
     );
     req.on("error", reject);
@@ -65,9 +74,16 @@ describe("auth failures: audited and rate-limited", () => {
     const added = f.security.audit.search({ limit: 1000 }).filter((e) => e.seq > headBefore);
     const failed = added.filter((e) => e.action === "auth.failed");
     expect(failed).toHaveLength(10);
-    expect(failed[0]).toMatchObject({ actor: `client:${from}`, outcome: "denied", target: "GET /v1/status", details: { reason: "unknown, revoked or expired token", client: from } });
+    expect(failed[0]).toMatchObject({
+      actor: `client:${from}`,
+      outcome: "denied",
+      target: "GET /v1/status",
+      details: { reason: "unknown, revoked or expired token", client: from },
+    });
     // The lock is recorded once, and each request refused while locked as auth.refused_locked.
-    expect(added.filter((e) => e.action === "auth.rate_limited")).toEqual([expect.objectContaining({ details: { reason: "locked", client: from, lockedClient: true, lockedPrefix: false } })]);
+    expect(added.filter((e) => e.action === "auth.rate_limited")).toEqual([
+      expect.objectContaining({ details: { reason: "locked", client: from, lockedClient: true, lockedPrefix: false } }),
+    ]);
     expect(added.filter((e) => e.action === "auth.refused_locked")).toHaveLength(2);
     expect(added.filter((e) => e.action.startsWith("auth.")).length).toBe(13);
     const everything = JSON.stringify(f.security.audit.search({ limit: 10_000 })) + f.logged.join("\n");
@@ -82,7 +98,10 @@ describe("auth failures: audited and rate-limited", () => {
     for (let i = 0; i < 10; i++) expect((await get(f.url, "/v1/targets", `127.0.1.${10 + i}`, fake(prefix))).status).toBe(401);
     const r = await get(f.url, "/v1/targets", "127.0.1.30", fake(prefix));
     expect(r.status).toBe(429);
-    expect(f.security.audit.search({ action: "auth.rate_limited" }).at(-1)!.details).toMatchObject({ lockedPrefix: true, lockedClient: false });
+    expect(f.security.audit.search({ action: "auth.rate_limited" }).at(-1)!.details).toMatchObject({
+      lockedPrefix: true,
+      lockedClient: false,
+    });
     // That address is not locked: a token with another prefix works from it.
     expect((await get(f.url, "/v1/targets", "127.0.1.30", f.tokens.admin)).status).toBe(200);
   });
@@ -98,7 +117,8 @@ describe("auth failures: audited and rate-limited", () => {
 
   it("believes no CF-Connecting-IP while no tunnel is configured: a changing header does not escape the lock", async () => {
     const from = "127.0.0.8";
-    for (let i = 0; i < 10; i++) expect((await get(f.url, "/v1/targets", from, fake(), { "cf-connecting-ip": `203.0.113.${i}` })).status).toBe(401);
+    for (let i = 0; i < 10; i++)
+      expect((await get(f.url, "/v1/targets", from, fake(), { "cf-connecting-ip": `203.0.113.${i}` })).status).toBe(401);
     expect((await get(f.url, "/v1/targets", from, fake(), { "cf-connecting-ip": "203.0.113.200" })).status).toBe(429);
     expect(f.security.audit.search({ action: "auth.failed", limit: 1000 }).filter((e) => e.details.client === from)).toHaveLength(10);
   });
@@ -107,7 +127,10 @@ describe("auth failures: audited and rate-limited", () => {
     const from = "127.0.0.5";
     const closeOf = (token: string) =>
       new Promise<{ code: number; reason: string }>((resolve, reject) => {
-        const ws = new WebSocket(`${f.url.replace(/^http/, "ws")}/v1/events/stream`, { headers: { authorization: `Bearer ${token}` }, localAddress: from });
+        const ws = new WebSocket(`${f.url.replace(/^http/, "ws")}/v1/events/stream`, {
+          headers: { authorization: `Bearer ${token}` },
+          localAddress: from,
+        });
         ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() }));
         ws.once("open", () => ws.close(1000));
         ws.once("error", reject);

@@ -13,7 +13,8 @@ afterAll(async () => {
   await f?.close();
 });
 
-const BREAK = "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'simulated: audit storage refuses writes'); END;";
+const BREAK =
+  "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'simulated: audit storage refuses writes'); END;";
 const MEND = "DROP TRIGGER audit_down";
 
 /** Everything a refused mutation must leave as it was. */

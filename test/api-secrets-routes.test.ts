@@ -55,7 +55,8 @@ describe("secrets: roles per route", () => {
         if (path.endsWith("/value") && r.status !== 200) expect(r.text).not.toContain("of R_PUT");
       }
       table[role] = row;
-      if (role === "viewer") expect(["R_PUT", "R_ROLL", "R_DEL", "R_UNDEL", "R_DESTROY"].map((n) => JSON.stringify(f.security.vault.info(n)))).toEqual(before);
+      if (role === "viewer")
+        expect(["R_PUT", "R_ROLL", "R_DEL", "R_UNDEL", "R_DESTROY"].map((n) => JSON.stringify(f.security.vault.info(n)))).toEqual(before);
     }
     expect(table).toEqual({
       viewer: ["200", "200", "403", "403", "403", "403", "403", "403"],
@@ -63,7 +64,8 @@ describe("secrets: roles per route", () => {
       deployer: ["200", "200", "200", "403", "200", "200", "403", "403"],
     });
     const admin: string[] = [];
-    for (const [method, path, json] of routes) admin.push(String((await call(f.url, method, path, { ...as("admin"), ...(json ? { json } : {}) })).status));
+    for (const [method, path, json] of routes)
+      admin.push(String((await call(f.url, method, path, { ...as("admin"), ...(json ? { json } : {}) })).status));
     // DELETE of R_DEL is idempotent for admin (already deleted by the deployer).
     expect(admin).toEqual(["200", "200", "200", "200", "200", "200", "200", "200"]);
     // Each role denial is on the record as auth.denied, with who and what it needed.
@@ -80,7 +82,14 @@ describe("secrets: values, versions, check-and-set", () => {
     expect(w).toMatchObject({ status: 200, body: { name: "DB_URL", version: 1 } });
     expect(w.text).not.toContain("pw-1");
     const list = await call(f.url, "GET", "/v1/secrets", as("viewer"));
-    expect(list.body.find((s: { name: string }) => s.name === "DB_URL")).toEqual({ name: "DB_URL", version: 1, mode: "relay", jurisdictions: ["eu"], deleted: false, updatedAt: expect.any(String) });
+    expect(list.body.find((s: { name: string }) => s.name === "DB_URL")).toEqual({
+      name: "DB_URL",
+      version: 1,
+      mode: "relay",
+      jurisdictions: ["eu"],
+      deleted: false,
+      updatedAt: expect.any(String),
+    });
     expect(list.text).not.toContain("pw-1");
     const versions = await call(f.url, "GET", "/v1/secrets/DB_URL/versions", as("viewer"));
     expect(versions.body).toEqual([{ version: 1, createdAt: expect.any(String), createdBy: actor("deployer"), destroyed: false }]);
@@ -126,13 +135,19 @@ describe("secrets: values, versions, check-and-set", () => {
   it("rollback, delete, undelete and destroy do what they say, each recorded with its actor", async () => {
     await put("LIFE", "one");
     await put("LIFE", "two");
-    expect((await call(f.url, "POST", "/v1/secrets/LIFE/rollback", { ...as("deployer"), json: { to: 1 } })).body).toEqual({ name: "LIFE", version: 3 });
+    expect((await call(f.url, "POST", "/v1/secrets/LIFE/rollback", { ...as("deployer"), json: { to: 1 } })).body).toEqual({
+      name: "LIFE",
+      version: 3,
+    });
     expect((await call(f.url, "GET", "/v1/secrets/LIFE/value", as("admin"))).body).toMatchObject({ version: 3, value: "one" });
     expect((await call(f.url, "DELETE", "/v1/secrets/LIFE?cas=3", as("deployer"))).body).toEqual({ name: "LIFE", deleted: true });
     expect((await call(f.url, "GET", "/v1/secrets/LIFE/value", as("admin"))).status).toBe(404);
     expect((await put("LIFE", "three")).status).toBe(409);
     expect((await call(f.url, "POST", "/v1/secrets/LIFE/undelete", as("admin"))).body).toEqual({ name: "LIFE", deleted: false });
-    expect((await call(f.url, "POST", "/v1/secrets/LIFE/destroy", { ...as("admin"), json: { versions: [1, 2] } })).body).toEqual({ name: "LIFE", destroyed: [1, 2] });
+    expect((await call(f.url, "POST", "/v1/secrets/LIFE/destroy", { ...as("admin"), json: { versions: [1, 2] } })).body).toEqual({
+      name: "LIFE",
+      destroyed: [1, 2],
+    });
     expect((await call(f.url, "GET", "/v1/secrets/LIFE/value?version=1", as("admin"))).status).toBe(404);
     expect((await call(f.url, "GET", "/v1/secrets/LIFE/value", as("admin"))).body.value).toBe("one");
 
@@ -180,7 +195,10 @@ describe("secrets: values, versions, check-and-set", () => {
 
 describe("tokens", () => {
   it("an admin creates a token (shown once), lists it without secrets, revokes it; each change is audited", async () => {
-    const created = await call(f.url, "POST", "/v1/tokens", { ...as("admin"), json: { name: "ci", role: "deployer", expiresAt: new Date(Date.now() + 86_400_000).toISOString() } });
+    const created = await call(f.url, "POST", "/v1/tokens", {
+      ...as("admin"),
+      json: { name: "ci", role: "deployer", expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+    });
     expect(created.status).toBe(200);
     const { token, id } = created.body;
     expect(token).toMatch(/^cbo_deployer_/);
@@ -189,7 +207,15 @@ describe("tokens", () => {
     expect((await call(f.url, "PUT", "/v1/secrets/FROM_CI", { token, json: { value: "w" } })).status).toBe(200);
 
     const list = await call(f.url, "GET", "/v1/tokens", as("admin"));
-    expect(list.body.find((t: { id: string }) => t.id === id)).toEqual({ id, name: "ci", role: "deployer", tenant: null, createdAt: expect.any(String), expiresAt: expect.any(String), revokedAt: null });
+    expect(list.body.find((t: { id: string }) => t.id === id)).toEqual({
+      id,
+      name: "ci",
+      role: "deployer",
+      tenant: null,
+      createdAt: expect.any(String),
+      expiresAt: expect.any(String),
+      revokedAt: null,
+    });
     expect(list.text).not.toContain(token);
     expect(list.text).not.toContain(createHash("sha256").update(token).digest("hex"));
     expect(list.text).not.toMatch(/cbo_(admin|deployer|viewer|agent)_/);
@@ -200,7 +226,10 @@ describe("tokens", () => {
     expect((await call(f.url, "DELETE", "/v1/tokens/no-such-id", as("admin"))).status).toBe(404);
 
     const log = entries({ target: `token:${id}` });
-    expect(log.map((e) => [e.action, e.actor, e.outcome])).toEqual([["token.create", actor("admin"), "ok"], ["token.revoke", actor("admin"), "ok"]]);
+    expect(log.map((e) => [e.action, e.actor, e.outcome])).toEqual([
+      ["token.create", actor("admin"), "ok"],
+      ["token.revoke", actor("admin"), "ok"],
+    ]);
     expect(log[0]!.details).toEqual({ name: "ci", role: "deployer", scope: null, expiresAt: expect.any(String) });
     expect(JSON.stringify(entries({}))).not.toContain(token);
   });
@@ -216,11 +245,14 @@ describe("tokens", () => {
       { name: "cbo_admin_lookalike", role: "viewer" },
       { name: "x", role: "root" },
       { name: "x", role: "viewer", extra: 1 },
-    ]) expect((await call(f.url, "POST", "/v1/tokens", { ...as("admin"), json })).status).toBe(400);
+    ])
+      expect((await call(f.url, "POST", "/v1/tokens", { ...as("admin"), json })).status).toBe(400);
     expect(f.store.tokens.count()).toBe(before);
 
     const scoped = f.store.tokens.create({ name: "tenant admin", role: "admin", tenant: "default" }).token;
-    expect((await call(f.url, "POST", "/v1/tokens", { token: scoped, json: { name: "u", role: "viewer", tenant: null } })).status).toBe(403);
+    expect((await call(f.url, "POST", "/v1/tokens", { token: scoped, json: { name: "u", role: "viewer", tenant: null } })).status).toBe(
+      403,
+    );
     const own = await call(f.url, "POST", "/v1/tokens", { token: scoped, json: { name: "u", role: "viewer" } });
     expect(own.body.tenant).toBe("default");
     const visible = (await call(f.url, "GET", "/v1/tokens", { token: scoped })).body as Array<{ tenant: string | null }>;
@@ -240,7 +272,9 @@ describe("audit and the orchestrator key", () => {
     expect(r.body.every((e: AuditEntry) => e.action.startsWith("secret."))).toBe(true);
     const older = await call(f.url, "GET", `/v1/audit?action=secret.*&limit=5&beforeSeq=${seqs.at(-1)}`, as("admin"));
     expect(Math.max(...older.body.map((e: AuditEntry) => e.seq))).toBeLessThan(seqs.at(-1));
-    expect((await call(f.url, "GET", `/v1/audit?actor=${encodeURIComponent(actor("admin"))}&action=token.create`, as("admin"))).body.length).toBeGreaterThan(0);
+    expect(
+      (await call(f.url, "GET", `/v1/audit?actor=${encodeURIComponent(actor("admin"))}&action=token.create`, as("admin"))).body.length,
+    ).toBeGreaterThan(0);
     expect((await call(f.url, "GET", "/v1/audit?since=yesterday", as("admin"))).status).toBe(400);
     // Searching is for deployers (and agents) too; checkpoints, export and verify stay admin's.
     expect((await call(f.url, "GET", "/v1/audit", as("viewer"))).status).toBe(403);
@@ -294,8 +328,15 @@ describe("releases are audited too", () => {
       [actor("deployer"), "error", "ERR_CONFLICT"],
     ]);
     expect(api[1]!.details.releaseId).toBe(r.body.id);
-    expect(entries({ action: "release.created" })).toEqual([expect.objectContaining({ actor: "engine", target: `release:${r.body.id}`, details: expect.objectContaining({ worker: "hello" }) })]);
+    expect(entries({ action: "release.created" })).toEqual([
+      expect.objectContaining({ actor: "engine", target: `release:${r.body.id}`, details: expect.objectContaining({ worker: "hello" }) }),
+    ]);
     expect((await call(f.url, "POST", `/v1/releases/${r.body.id}/abort`, as("deployer"))).status).toBe(200);
-    expect(entries({ target: `release:${r.body.id}` }).map((e) => e.action)).toEqual(["release.created", "release.abort", "release.aborted", "release.abort"]);
+    expect(entries({ target: `release:${r.body.id}` }).map((e) => e.action)).toEqual([
+      "release.created",
+      "release.abort",
+      "release.aborted",
+      "release.abort",
+    ]);
   });
 });

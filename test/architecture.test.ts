@@ -70,7 +70,25 @@ const RULES: Record<string, Rule> = {
   packaging: { may: ["kit", "contract", "config"] },
   // HTTP only (routes, auth, errors, the event WebSocket, OpenAPI from the contract, the
   // dashboard's backend in api/dashboard/): it may import every layer below it.
-  api: { may: ["kit", "contract", "config", "store", "audit", "vault", "security", "cloudflare", "targets", "deploy", "monitor", "sync", "setup", "tunnel", "packaging"] },
+  api: {
+    may: [
+      "kit",
+      "contract",
+      "config",
+      "store",
+      "audit",
+      "vault",
+      "security",
+      "cloudflare",
+      "targets",
+      "deploy",
+      "monitor",
+      "sync",
+      "setup",
+      "tunnel",
+      "packaging",
+    ],
+  },
   // The MCP server for AI agents and the dashboard: the daemon's API through the one client only.
   mcp: { may: ["kit", "contract", "client"] },
   dashboard: { may: ["kit", "contract", "client"] },
@@ -105,7 +123,8 @@ function findImports(fileName: string, source: string): ImportRef[] {
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node)) {
       const bindings = node.importClause?.namedBindings;
-      const namedZ = bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.some((e) => (e.propertyName ?? e.name).text === "z");
+      const namedZ =
+        bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.some((e) => (e.propertyName ?? e.name).text === "z");
       add(node, node.moduleSpecifier, node.importClause?.isTypeOnly ?? false, false, namedZ);
     } else if (ts.isExportDeclaration(node)) {
       add(node, node.moduleSpecifier, node.isTypeOnly);
@@ -140,8 +159,7 @@ function checkSource(srcPath: string, source: string): Violation[] {
   const layer = layerOf(srcPath);
   const rule = RULES[layer];
   const out: Violation[] = [];
-  const report = (ref: ImportRef, why: string) =>
-    out.push({ file: `src/${srcPath}:${ref.line}`, specifier: ref.specifier, rule: why });
+  const report = (ref: ImportRef, why: string) => out.push({ file: `src/${srcPath}:${ref.line}`, specifier: ref.specifier, rule: why });
   for (const ref of findImports(srcPath, source)) {
     if (rule === undefined) {
       report(ref, `folder "${layer}" has no rule: add it to RULES in test/architecture.test.ts`);
@@ -160,10 +178,7 @@ function checkSource(srcPath: string, source: string): Violation[] {
       if (rule.may.includes(targetLayer)) continue;
       if (ref.typeOnly && rule.typesFrom?.includes(targetLayer)) continue;
       const allowed = [...rule.may, ...(rule.typesFrom ?? []).map((l) => `${l} (types only)`)];
-      report(
-        ref,
-        `${layer} may import only ${allowed.length ? allowed.join(", ") : "its own files"}, not ${targetLayer}`,
-      );
+      report(ref, `${layer} may import only ${allowed.length ? allowed.join(", ") : "its own files"}, not ${targetLayer}`);
       continue;
     }
     const isNode = spec.startsWith("node:") || isBuiltin(spec);
@@ -265,9 +280,7 @@ describe("architecture", () => {
   it("imports point one way (lower layers never import higher ones)", () => {
     const files = listTs(srcDir);
     expect(files.length).toBeGreaterThan(0);
-    const violations = files.flatMap((f) =>
-      checkSource(relative(srcDir, f).split(sep).join("/"), readFileSync(f, "utf8")),
-    );
+    const violations = files.flatMap((f) => checkSource(relative(srcDir, f).split(sep).join("/"), readFileSync(f, "utf8")));
     expect(violations.map(format), "import rules broken (see RULES in test/architecture.test.ts)").toEqual([]);
   });
 
@@ -283,17 +296,35 @@ describe("architecture", () => {
       const srcPath = relative(srcDir, f).split(sep).join("/");
       if (isTestFile(srcPath)) return [];
       return findImports(srcPath, readFileSync(f, "utf8"))
-        .filter((r) => (r.specifier === "cloudflare" || r.specifier.startsWith("cloudflare/")) || (["miniflare", "workerd"].includes(packageOf(r.specifier)) && layerOf(srcPath) !== "local-edge"))
+        .filter(
+          (r) =>
+            r.specifier === "cloudflare" ||
+            r.specifier.startsWith("cloudflare/") ||
+            (["miniflare", "workerd"].includes(packageOf(r.specifier)) && layerOf(srcPath) !== "local-edge"),
+        )
         .map((r) => `src/${srcPath}:${r.line} imports ${r.specifier}`);
     });
     expect(offenders).toEqual([]);
   });
 
   it("the daemon (startDaemon, cbo daemon) loads neither the local edge nor the SDK; cbo up and cbo edge load the edge only when run", () => {
-    for (const root of ["daemon.ts", "cli/launchers/daemon-command.ts", "cli/main.ts", "cli/launchers/up-command.ts", "cli/launchers/edge-command.ts", "cli/launchers/init-command.ts"]) {
+    for (const root of [
+      "daemon.ts",
+      "cli/launchers/daemon-command.ts",
+      "cli/main.ts",
+      "cli/launchers/up-command.ts",
+      "cli/launchers/edge-command.ts",
+      "cli/launchers/init-command.ts",
+    ]) {
       const { files, packages } = staticClosure(root);
-      expect([...files].filter((f) => f.startsWith("local-edge/")), root).toEqual([]);
-      expect([...packages].filter((p) => ["miniflare", "workerd", "cloudflare", "esbuild"].includes(p)), root).toEqual([]);
+      expect(
+        [...files].filter((f) => f.startsWith("local-edge/")),
+        root,
+      ).toEqual([]);
+      expect(
+        [...packages].filter((p) => ["miniflare", "workerd", "cloudflare", "esbuild"].includes(p)),
+        root,
+      ).toEqual([]);
     }
   });
 
@@ -302,10 +333,16 @@ describe("architecture", () => {
     const named = listTs(srcDir).flatMap((f) => {
       const srcPath = relative(srcDir, f).split(sep).join("/");
       if (!["kit", "edge", "contract", "client"].includes(layerOf(srcPath))) return [];
-      return findImports(srcPath, readFileSync(f, "utf8")).filter((r) => r.namedZ && packageOf(r.specifier) === "zod").map((r) => `src/${srcPath}:${r.line}`);
+      return findImports(srcPath, readFileSync(f, "utf8"))
+        .filter((r) => r.namedZ && packageOf(r.specifier) === "zod")
+        .map((r) => `src/${srcPath}:${r.line}`);
     });
     expect(named).toEqual([]);
-    expect(findImports("kit/x.ts", `import { z } from "zod";\nimport * as y from "zod";\nimport { z as zz } from "zod/mini";`).map((r) => r.namedZ)).toEqual([true, false, true]);
+    expect(
+      findImports("kit/x.ts", `import { z } from "zod";\nimport * as y from "zod";\nimport { z as zz } from "zod/mini";`).map(
+        (r) => r.namedZ,
+      ),
+    ).toEqual([true, false, true]);
   });
 
   it("the checker reports synthetic violations and passes allowed imports", () => {
@@ -331,9 +368,7 @@ describe("architecture", () => {
     ]);
 
     const workers = `import { a } from "../index.ts";\nimport { b } from "../../kit/ids.ts";\nimport { c } from "./sibling.ts";`;
-    expect(checkSource("local-edge/workers/router.worker.ts", workers).map((v) => v.specifier)).toEqual([
-      "../index.ts",
-    ]);
+    expect(checkSource("local-edge/workers/router.worker.ts", workers).map((v) => v.specifier)).toEqual(["../index.ts"]);
     expect(checkSource("local-edge/server.ts", `import { c } from "../cloudflare/client.ts";`)).toHaveLength(1);
     expect(checkSource("edge/agent.ts", `import { c } from "node:crypto";`)).toHaveLength(1);
     expect(checkSource("config/load.ts", `import { p } from "../../test/support/x.ts";`)).toHaveLength(1);
@@ -360,6 +395,14 @@ describe("architecture", () => {
       ["cli/args.ts", ["kit/errors.ts"]],
     ]);
     expect(importCircles(graph)).toEqual([["api/types.ts", "security/open.ts", "security/trail.ts"], ["cli/main.ts"]]);
-    expect(importCircles(new Map([["a.ts", ["b.ts"]], ["b.ts", ["c.ts"]], ["c.ts", []]]))).toEqual([]);
+    expect(
+      importCircles(
+        new Map([
+          ["a.ts", ["b.ts"]],
+          ["b.ts", ["c.ts"]],
+          ["c.ts", []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });

@@ -51,7 +51,15 @@ describe("the audit export is streamed", () => {
   let publicKey: Uint8Array;
   const admin = () => ({ authorization: `Bearer ${f.tokens.admin}` });
   const appendBurst = (n: number, tag: string) =>
-    f.security.audit.appendMany(Array.from({ length: n }, (_, i) => ({ actor: "test", action: "test.fill", target: `item:${tag}-${i}`, outcome: "ok" as const, details: { i, pad: "x".repeat(200) } })));
+    f.security.audit.appendMany(
+      Array.from({ length: n }, (_, i) => ({
+        actor: "test",
+        action: "test.fill",
+        target: `item:${tag}-${i}`,
+        outcome: "ok" as const,
+        details: { i, pad: "x".repeat(200) },
+      })),
+    );
 
   beforeAll(async () => {
     f = await startApiFixture({ security: { checkpointEvery: { entries: 1_000_000, ms: 3_600_000 } } });
@@ -82,7 +90,10 @@ describe("the audit export is streamed", () => {
     const parsed = parseAuditExport(text);
     expect(parsed.header).toMatchObject({ entries: head, checkpoints: 1 });
     expect(parsed.entries.length).toBe(head);
-    expect(await verifyAuditLog({ entries: parsed.entries, checkpoints: parsed.checkpoints, publicKey })).toMatchObject({ ok: true, checked: head });
+    expect(await verifyAuditLog({ entries: parsed.entries, checkpoints: parsed.checkpoints, publicKey })).toMatchObject({
+      ok: true,
+      checked: head,
+    });
   });
 
   it("over HTTP: chunked, consistent while the log grows underneath, and it verifies", async () => {

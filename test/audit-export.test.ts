@@ -24,7 +24,14 @@ async function setup(n: number, checkpointsAt: number[]) {
   let t = Date.parse("2026-06-01T00:00:00.000Z");
   const audit = createAuditLog({ db: store.db, signer, now: () => (t += 1000), log: () => {} });
   for (let i = 1; i <= n; i++) {
-    audit.append({ actor: "token:ci", action: "release.create", target: `worker:w${i}`, tenant: i % 2 ? null : "acme", outcome: "ok", details: { i, note: "déploiement" } });
+    audit.append({
+      actor: "token:ci",
+      action: "release.create",
+      target: `worker:w${i}`,
+      tenant: i % 2 ? null : "acme",
+      outcome: "ok",
+      details: { i, note: "déploiement" },
+    });
     if (checkpointsAt.includes(i)) await audit.checkpoint();
   }
   return { dir, store, signer, audit };
@@ -56,7 +63,9 @@ describe("audit export", () => {
     rmSync(join(dir, "orchestrator.sqlite"));
 
     const text = readFileSync(file, "utf8");
-    expect(text.split("\n")[0]).toMatch(/^\{"checkpoints":3,"entries":25,"exported_at":"[^"]+","format":"cbo.audit.export","kind":"header","v":1\}$/);
+    expect(text.split("\n")[0]).toMatch(
+      /^\{"checkpoints":3,"entries":25,"exported_at":"[^"]+","format":"cbo.audit.export","kind":"header","v":1\}$/,
+    );
     const exported = readAuditExport(file);
     expect(exported.entries).toHaveLength(25);
     expect(await verifyAuditLog({ ...exported, publicKey })).toMatchObject({ ok: true, checked: 25, checkpoints: 3 });
@@ -65,12 +74,23 @@ describe("audit export", () => {
     const lines = text.split("\n");
     const swapped = [...lines];
     [swapped[4], swapped[5]] = [lines[5]!, lines[4]!];
-    expect((await verifyAuditLog({ ...parseAuditExport(swapped.join("\n")), publicKey })).firstBad).toMatchObject({ seq: 4, reason: "missing entry" });
+    expect((await verifyAuditLog({ ...parseAuditExport(swapped.join("\n")), publicKey })).firstBad).toMatchObject({
+      seq: 4,
+      reason: "missing entry",
+    });
     const without9 = lines.filter((_, i) => i !== 9).join("\n");
-    expect((await verifyAuditLog({ ...parseAuditExport(without9), publicKey })).firstBad).toMatchObject({ seq: 9, reason: "missing entry" });
+    expect((await verifyAuditLog({ ...parseAuditExport(without9), publicKey })).firstBad).toMatchObject({
+      seq: 9,
+      reason: "missing entry",
+    });
     // Cut after entry 12, checkpoints kept: the file is shorter than what was signed.
     const cut = [...lines.slice(0, 13), ...lines.slice(26)].join("\n");
-    expect((await verifyAuditLog({ ...parseAuditExport(cut), publicKey })).firstBad).toMatchObject({ seq: 13, reason: "truncated after checkpoint", checkpoint: 20, range: [13, 25] });
+    expect((await verifyAuditLog({ ...parseAuditExport(cut), publicKey })).firstBad).toMatchObject({
+      seq: 13,
+      reason: "truncated after checkpoint",
+      checkpoint: 20,
+      range: [13, 25],
+    });
   });
 
   it("exports only checkpoints by default, and incrementally with sinceTreeSize", async () => {
@@ -79,16 +99,23 @@ describe("audit export", () => {
     expect(all.header).toMatchObject({ entries: 0, checkpoints: 3 });
     expect(all.entries).toEqual([]);
     expect(all.checkpoints).toEqual(audit.checkpoints());
-    expect(parseAuditExport(audit.exportCheckpoints({ sinceTreeSize: 4 })).checkpoints.map((c) => ("tree_size" in c ? c.tree_size : -1))).toEqual([8, 12]);
+    expect(
+      parseAuditExport(audit.exportCheckpoints({ sinceTreeSize: 4 })).checkpoints.map((c) => ("tree_size" in c ? c.tree_size : -1)),
+    ).toEqual([8, 12]);
   });
 
   it("sends the export to a URL with PUT or POST; a refusal is ERR_IO naming only the origin", async () => {
     const { audit } = await setup(5, [5]);
     const got: Array<{ method?: string; type?: string; body: string }> = [];
-    const base = await listen((req, body) => (got.push({ method: req.method, type: req.headers["content-type"], body }), req.url?.startsWith("/fail") ? 500 : 201));
+    const base = await listen(
+      (req, body) => (got.push({ method: req.method, type: req.headers["content-type"], body }), req.url?.startsWith("/fail") ? 500 : 201),
+    );
     const put = await audit.exportTo(`${base}/audit/checkpoints.jsonl`);
     const post = await audit.exportTo(new URL(`${base}/audit/append`), { method: "POST", include: "all" });
-    expect(got.map((g) => [g.method, g.type])).toEqual([["PUT", "application/x-ndjson"], ["POST", "application/x-ndjson"]]);
+    expect(got.map((g) => [g.method, g.type])).toEqual([
+      ["PUT", "application/x-ndjson"],
+      ["POST", "application/x-ndjson"],
+    ]);
     expect(parseAuditExport(got[0]!.body).checkpoints).toEqual(audit.checkpoints());
     expect(parseAuditExport(got[1]!.body).entries).toHaveLength(5);
     expect(put.dest).toBe(base);
@@ -116,7 +143,7 @@ describe("audit export", () => {
     const bytes = Buffer.from(text, "utf8");
     const lineOf: number[] = [];
     let line = 0;
-    for (const b of bytes) (lineOf.push(line), b === 0x0a && line++);
+    for (const b of bytes) lineOf.push(line), b === 0x0a && line++;
     expect(line).toBe(1 + 12 + 2);
     let flips = 0;
     for (let i = 0; i < bytes.length; i++) {

@@ -31,7 +31,14 @@ async function setup(o: Partial<AuditLogOptions> = {}) {
   return { dir, file, store, signer, audit, lines };
 }
 
-const entry = (n: number, more: object = {}) => ({ actor: "token:t1", action: "config.publish", target: `worker:w${n}`, outcome: "ok" as const, details: { n }, ...more });
+const entry = (n: number, more: object = {}) => ({
+  actor: "token:t1",
+  action: "config.publish",
+  target: `worker:w${n}`,
+  outcome: "ok" as const,
+  details: { n },
+  ...more,
+});
 
 function caught(fn: () => unknown): CboError {
   try {
@@ -116,7 +123,9 @@ describe("audit log: fails closed", () => {
       const mutate = (fail: boolean) => {
         other.exec("BEGIN IMMEDIATE");
         try {
-          other.prepare("INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, 'x', 'viewer', ?, 'now')").run(`t${fail}`, `h${fail}`);
+          other
+            .prepare("INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, 'x', 'viewer', ?, 'now')")
+            .run(`t${fail}`, `h${fail}`);
           if (fail) other.exec("CREATE TEMP TRIGGER audit_down BEFORE INSERT ON main.audit_entries BEGIN SELECT RAISE(ABORT, 'no'); END;");
           audit.appendIn(other, entry(1));
           other.exec("COMMIT");
@@ -165,13 +174,31 @@ describe("audit log: secret values never stored", () => {
     const planted = ["sv-alpha-0a9f3c", "sv-bravo-5d2e81", "cbo_admin_" + "Q".repeat(30)];
     const auditKey = new Uint8Array(32).fill(9);
     for (const value of planted) {
-      const attempts = [{ value }, { secret: { plaintext: value } }, { note: value.startsWith("cbo_") ? value : undefined, password: value }];
+      const attempts = [
+        { value },
+        { secret: { plaintext: value } },
+        { note: value.startsWith("cbo_") ? value : undefined, password: value },
+      ];
       for (const details of attempts) {
-        const err = caught(() => audit.append({ actor: "admin", action: "secret.set", target: "secret:DB_URL", outcome: "ok", details: JSON.parse(JSON.stringify(details)) }));
+        const err = caught(() =>
+          audit.append({
+            actor: "admin",
+            action: "secret.set",
+            target: "secret:DB_URL",
+            outcome: "ok",
+            details: JSON.parse(JSON.stringify(details)),
+          }),
+        );
         expect(err.code).toBe("ERR_VALIDATION");
         expect(JSON.stringify(err.toJSON()) + err.message).not.toContain(value);
       }
-      audit.append({ actor: "admin", action: "secret.set", target: "secret:DB_URL", outcome: "ok", details: { version: 2, valueHash: keyedHash(auditKey, value) } });
+      audit.append({
+        actor: "admin",
+        action: "secret.set",
+        target: "secret:DB_URL",
+        outcome: "ok",
+        details: { version: 2, valueHash: keyedHash(auditKey, value) },
+      });
     }
     expect(audit.head().seq).toBe(3);
     await audit.checkpoint();
@@ -218,7 +245,11 @@ describe("audit log: checkpoints", () => {
     const t = Date.parse("2026-04-01T12:00:00.000Z");
     const { audit, signer } = await setup({ now: () => t, onCheckpoint: (cp) => void seen.push(cp.tree_size) });
     const empty = await audit.checkpoint();
-    expect(empty).toMatchObject({ tree_size: 0, merkle_root: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", key_id: signer.keyId });
+    expect(empty).toMatchObject({
+      tree_size: 0,
+      merkle_root: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+      key_id: signer.keyId,
+    });
     for (let i = 1; i <= 3; i++) audit.append(entry(i));
     const cp = await audit.checkpoint();
     expect(cp).toMatchObject({ tree_size: 3, head_hash: audit.head().hash, at: "2026-04-01T12:00:00.000Z" });

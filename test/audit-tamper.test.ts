@@ -7,7 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
-import { auditSource, createAuditLog, createEd25519Signer, entryHash, parseAuditExport, verifyAuditLog, type AuditEntry } from "../src/audit/index.ts";
+import {
+  auditSource,
+  createAuditLog,
+  createEd25519Signer,
+  entryHash,
+  parseAuditExport,
+  verifyAuditLog,
+  type AuditEntry,
+} from "../src/audit/index.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 
 const open: Array<{ close(): void; isOpen?: boolean }> = [];
@@ -28,13 +36,21 @@ async function build() {
   const signer = await newSigner();
   const audit = createAuditLog({ db: store.db, signer, log: () => {} });
   for (let i = 1; i <= 30; i++) {
-    audit.append({ actor: i % 2 ? "admin" : "token:ci", action: i % 3 ? "config.publish" : "secret.read", target: `worker:w${i}`, outcome: "ok", details: { i } });
+    audit.append({
+      actor: i % 2 ? "admin" : "token:ci",
+      action: i % 3 ? "config.publish" : "secret.read",
+      target: `worker:w${i}`,
+      outcome: "ok",
+      details: { i },
+    });
     if (i === 10 || i === 20) await audit.checkpoint();
   }
   // The attacker's connection: no triggers, no keys.
   const evil = new DatabaseSync(file);
   open.push(evil);
-  evil.exec("DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;");
+  evil.exec(
+    "DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;",
+  );
   const verify = (o: { publicKey?: Uint8Array; storedCheckpoints?: boolean } = {}) => audit.verify(o);
   return { store, signer, audit, evil, verify };
 }
@@ -82,8 +98,14 @@ describe("audit tampering in SQLite", () => {
   it("two rows swapped: named at the first of them", async () => {
     const { evil, verify } = await build();
     const [a, b] = [rows(evil)[4]!, rows(evil)[7]!]; // seq 5 and 8
-    const put = evil.prepare("UPDATE audit_entries SET at = ?, actor = ?, action = ?, target = ?, tenant = ?, outcome = ?, details = ?, prev_hash = ?, hash = ? WHERE seq = ?");
-    for (const [row, seq] of [[b, 5], [a, 8]] as const) put.run(row.at, row.actor, row.action, row.target, row.tenant, row.outcome, row.details, row.prev_hash, row.hash, seq);
+    const put = evil.prepare(
+      "UPDATE audit_entries SET at = ?, actor = ?, action = ?, target = ?, tenant = ?, outcome = ?, details = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+    );
+    for (const [row, seq] of [
+      [b, 5],
+      [a, 8],
+    ] as const)
+      put.run(row.at, row.actor, row.action, row.target, row.tenant, row.outcome, row.details, row.prev_hash, row.hash, seq);
     expect((await verify()).firstBad).toMatchObject({ seq: 5, reason: "broken link" });
   });
 

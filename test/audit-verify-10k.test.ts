@@ -36,7 +36,11 @@ const COLUMNS = ["action", "actor", "target", "details", "at", "prev_hash", "has
 type Column = (typeof COLUMNS)[number];
 /** What the verifier reports for a flipped byte in each column of entry seq: always seq itself. */
 const REASON: Record<Column, string> = {
-  action: "hash mismatch", actor: "hash mismatch", target: "hash mismatch", details: "hash mismatch", at: "hash mismatch",
+  action: "hash mismatch",
+  actor: "hash mismatch",
+  target: "hash mismatch",
+  details: "hash mismatch",
+  at: "hash mismatch",
   // The link check comes first; the entry does not recompute either, so it names itself, not its neighbour.
   prev_hash: "broken link",
   hash: "hash mismatch",
@@ -101,7 +105,9 @@ beforeAll(async () => {
   cpFile = join(dir, "audit-checkpoints.jsonl");
   writeFileSync(cpFile, "");
   const audit = createAuditLog({
-    db: store.db, signer, log: () => {},
+    db: store.db,
+    signer,
+    log: () => {},
     // Checkpoints are taken explicitly after each batch (one per 1,000 entries, as the daemon's count rule).
     checkpointEvery: { entries: Number.MAX_SAFE_INTEGER, ms: 3_600_000 },
     onCheckpoint: (cp) => appendFileSync(cpFile, canonicalJson({ ...cp, kind: "checkpoint" }) + "\n"),
@@ -126,9 +132,14 @@ beforeAll(async () => {
   }
   await audit.stop({ checkpoint: false });
   store.close();
-  writeFileSync(join(dir, "orchestrator-key.json"), JSON.stringify({ keyId: signer.keyId, publicKey: Buffer.from(signer.publicKey).toString("base64url") }));
+  writeFileSync(
+    join(dir, "orchestrator-key.json"),
+    JSON.stringify({ keyId: signer.keyId, publicKey: Buffer.from(signer.publicKey).toString("base64url") }),
+  );
   attacker = new DatabaseSync(dbFile);
-  attacker.exec("DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;");
+  attacker.exec(
+    "DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;",
+  );
   reader = new DatabaseSync(dbFile, { readOnly: true });
 }, 60_000);
 
@@ -158,7 +169,8 @@ describe("a 10,000-entry audit log with a checkpoint every 1,000 entries", () =>
         if (seq % STRIDE === 0 || seq === 1) {
           full++;
           const r = await verifyFull();
-          if (r.ok || r.firstBad?.seq !== seq || r.firstBad.reason !== REASON[column] || r.checked !== seq - 1) misses.push(`full #${seq} ${column}: ${JSON.stringify(r.firstBad)}`);
+          if (r.ok || r.firstBad?.seq !== seq || r.firstBad.reason !== REASON[column] || r.checked !== seq - 1)
+            misses.push(`full #${seq} ${column}: ${JSON.stringify(r.firstBad)}`);
         }
       } finally {
         undo();
@@ -181,25 +193,38 @@ describe("a 10,000-entry audit log with a checkpoint every 1,000 entries", () =>
         const line = lines[n]!;
         const valueStart = line.indexOf(`"${field}":`) + field.length + 3;
         const at = field === "tree_size" ? line.indexOf(",", valueStart) - 1 : valueStart + 1 + (n % 5);
-        const bad = line.slice(0, at) + (field === "tree_size" ? String(Number(line[at]) ^ 1) : flip(line[at]!, n + 1)) + line.slice(at + 1);
+        const bad =
+          line.slice(0, at) + (field === "tree_size" ? String(Number(line[at]) ^ 1) : flip(line[at]!, n + 1)) + line.slice(at + 1);
         writeFileSync(cpFile, [...lines.slice(0, n), bad, ...lines.slice(n + 1)].join("\n") + "\n");
         // A changed tree_size is a checkpoint for another size that no key signed: named at the size it claims.
         const claimed = field === "tree_size" ? Number(/"tree_size":(\d+)/.exec(bad)![1]) : size;
         const r = await verifyFull();
-        expect(r.firstBad, `file line ${n + 1} ${field}`).toMatchObject({ seq: claimed, checkpoint: claimed, reason: "bad checkpoint signature" });
+        expect(r.firstBad, `file line ${n + 1} ${field}`).toMatchObject({
+          seq: claimed,
+          checkpoint: claimed,
+          reason: "bad checkpoint signature",
+        });
         writeFileSync(cpFile, text);
 
         // The database row.
         const column = field;
-        const original = (attacker.prepare(`SELECT ${column} AS v FROM audit_checkpoints WHERE tree_size = ?`).get(size) as { v: string | number }).v;
+        const original = (
+          attacker.prepare(`SELECT ${column} AS v FROM audit_checkpoints WHERE tree_size = ?`).get(size) as { v: string | number }
+        ).v;
         const changed = typeof original === "number" ? original + 1 : flip(original, n + 3);
         attacker.prepare(`UPDATE audit_checkpoints SET ${column} = ? WHERE tree_size = ?`).run(changed, size);
         try {
           const rdb = await verifyFull();
           const named = typeof original === "number" ? (changed as number) : size;
-          expect(rdb.firstBad, `stored checkpoint ${size} ${field}`).toMatchObject({ seq: named, checkpoint: named, reason: "bad checkpoint signature" });
+          expect(rdb.firstBad, `stored checkpoint ${size} ${field}`).toMatchObject({
+            seq: named,
+            checkpoint: named,
+            reason: "bad checkpoint signature",
+          });
         } finally {
-          attacker.prepare(`UPDATE audit_checkpoints SET ${column} = ? WHERE tree_size = ?`).run(original, typeof original === "number" ? changed : size);
+          attacker
+            .prepare(`UPDATE audit_checkpoints SET ${column} = ? WHERE tree_size = ?`)
+            .run(original, typeof original === "number" ? changed : size);
         }
       }
     }

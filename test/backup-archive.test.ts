@@ -34,7 +34,15 @@ describe("backup round trip while another connection writes", () => {
   beforeAll(async () => {
     fx = await makeDataDir();
     // Some bulk, so that a copy takes long enough for writes to land during it.
-    for (let i = 0; i < 40; i++) fx.audit.appendMany(Array.from({ length: 250 }, (_, j) => ({ actor: "bulk", action: "bulk.entry", outcome: "ok" as const, details: { i, j, pad: "x".repeat(200) } })));
+    for (let i = 0; i < 40; i++)
+      fx.audit.appendMany(
+        Array.from({ length: 250 }, (_, j) => ({
+          actor: "bulk",
+          action: "bulk.entry",
+          outcome: "ok" as const,
+          details: { i, j, pad: "x".repeat(200) },
+        })),
+      );
     await fx.audit.checkpoint();
   });
   afterAll(() => fx.close());
@@ -54,7 +62,10 @@ describe("backup round trip while another connection writes", () => {
     const runs: Array<{ file: string; before: number; after: number }> = [];
     for (let i = 0; i < 5; i++) {
       const before = Atomics.load(progress, 0);
-      const r = await Promise.race([createBackup({ dataDir: fx.dataDir, masterKey: fx.masterKey, out: join(outDir, `b${i}.cbobak`) }), failed]);
+      const r = await Promise.race([
+        createBackup({ dataDir: fx.dataDir, masterKey: fx.masterKey, out: join(outDir, `b${i}.cbobak`) }),
+        failed,
+      ]);
       runs.push({ file: r.file, before, after: Atomics.load(progress, 0) });
       expect(statSync(r.file).mode & 0o777).toBe(0o600);
     }
@@ -170,7 +181,8 @@ describe("what restore refuses", () => {
       writeFileSync(join(dir, "flipped.cbobak"), copy);
       const e = await rejection(restoreBackup({ archive: join(dir, "flipped.cbobak"), dataDir: target, masterKey: fx.masterKey }));
       codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
-      if (e.code !== "ERR_VAULT_INTEGRITY" || existsSync(target)) throw new Error(`flipping byte ${pos} gave ${e.code} (${e.message}); target left: ${existsSync(target)}`);
+      if (e.code !== "ERR_VAULT_INTEGRITY" || existsSync(target))
+        throw new Error(`flipping byte ${pos} gave ${e.code} (${e.message}); target left: ${existsSync(target)}`);
     }
     expect([...codes.keys()]).toEqual(["ERR_VAULT_INTEGRITY"]);
     expect(positions.size).toBeGreaterThan(bodyStart);
@@ -179,9 +191,15 @@ describe("what restore refuses", () => {
   it("a cut-short or extended archive: an integrity error", async () => {
     const bytes = readFileSync(archive);
     const dir = tempDir("backup-cut");
-    for (const [name, variant] of [["short", bytes.subarray(0, bytes.length - 1)], ["long", Buffer.concat([bytes, Buffer.from([0])])], ["empty", Buffer.alloc(0)]] as const) {
+    for (const [name, variant] of [
+      ["short", bytes.subarray(0, bytes.length - 1)],
+      ["long", Buffer.concat([bytes, Buffer.from([0])])],
+      ["empty", Buffer.alloc(0)],
+    ] as const) {
       writeFileSync(join(dir, name), variant);
-      expect((await rejection(restoreBackup({ archive: join(dir, name), dataDir: join(dir, `t-${name}`), masterKey: fx.masterKey }))).code).toBe("ERR_VAULT_INTEGRITY");
+      expect(
+        (await rejection(restoreBackup({ archive: join(dir, name), dataDir: join(dir, `t-${name}`), masterKey: fx.masterKey }))).code,
+      ).toBe("ERR_VAULT_INTEGRITY");
       expect(isEmptyOrAbsent(join(dir, `t-${name}`))).toBe(true);
     }
   });
@@ -191,7 +209,10 @@ describe("what restore refuses", () => {
     const list = [...fx.planted.flatMap((p, i) => needles(`planted value ${i}`, p)), ...needles("master key", fx.keyBytes)];
     expect(found(bytes, list)).toEqual([]);
     // The database itself holds the marker in clear (so the archive hides more than the vault already does).
-    const inClear = [DB_FILE, `${DB_FILE}-wal`].map((f) => join(fx.dataDir, f)).filter(existsSync).some((f) => readFileSync(f).includes(fx.marker));
+    const inClear = [DB_FILE, `${DB_FILE}-wal`]
+      .map((f) => join(fx.dataDir, f))
+      .filter(existsSync)
+      .some((f) => readFileSync(f).includes(fx.marker));
     expect(inClear).toBe(true);
     expect(bytes.includes(fx.marker)).toBe(false);
     expect(bytes.includes("release.create")).toBe(false);
@@ -221,7 +242,13 @@ describe("audit tampering inside an archive is caught by restore", () => {
     db.close();
     const names = ([DB_FILE, CHECKPOINTS_FILE] as const).filter((n) => existsSync(join(dir, n)));
     const out = join(dir, "tampered.cbobak");
-    sealArchive({ files: names.map((name) => ({ name, path: join(dir, name), bytes: statSync(join(dir, name)).size })), masterKey: fx.masterKey, out, tmp: join(dir, "tmp"), createdAt: new Date().toISOString() });
+    sealArchive({
+      files: names.map((name) => ({ name, path: join(dir, name), bytes: statSync(join(dir, name)).size })),
+      masterKey: fx.masterKey,
+      out,
+      tmp: join(dir, "tmp"),
+      createdAt: new Date().toISOString(),
+    });
     return out;
   }
 
@@ -240,7 +267,17 @@ describe("audit tampering inside an archive is caught by restore", () => {
       const rows = db.prepare("SELECT * FROM audit_entries WHERE seq >= 17 ORDER BY seq").all() as Array<Record<string, unknown>>;
       let prev = String(rows[0]!.prev_hash);
       for (const r of rows) {
-        const fields = { seq: Number(r.seq), at: String(r.at), actor: r.seq === 17 ? "someone else" : String(r.actor), action: String(r.action), target: r.target as string | null, tenant: r.tenant as string | null, outcome: r.outcome as "ok", details: JSON.parse(String(r.details)) as Record<string, never>, prev_hash: prev };
+        const fields = {
+          seq: Number(r.seq),
+          at: String(r.at),
+          actor: r.seq === 17 ? "someone else" : String(r.actor),
+          action: String(r.action),
+          target: r.target as string | null,
+          tenant: r.tenant as string | null,
+          outcome: r.outcome as "ok",
+          details: JSON.parse(String(r.details)) as Record<string, never>,
+          prev_hash: prev,
+        };
         const hash = entryHash(fields);
         db.prepare("UPDATE audit_entries SET actor = ?, prev_hash = ?, hash = ? WHERE seq = ?").run(fields.actor, prev, hash, fields.seq);
         prev = hash;
@@ -281,6 +318,8 @@ describe("a passphrase vault", () => {
     const r = await restoreBackup({ archive, dataDir: join(tempDir("backup-pass-r"), "d"), masterKey: again });
     expect(r.secrets).toBe(6);
     const wrong = passphraseKeyFor(header, passphrase + "!");
-    expect((await rejection(restoreBackup({ archive, dataDir: join(tempDir("backup-pass-w"), "d"), masterKey: wrong }))).code).toBe("ERR_VAULT_INTEGRITY");
+    expect((await rejection(restoreBackup({ archive, dataDir: join(tempDir("backup-pass-w"), "d"), masterKey: wrong }))).code).toBe(
+      "ERR_VAULT_INTEGRITY",
+    );
   });
 });

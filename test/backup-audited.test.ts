@@ -18,14 +18,19 @@ import { generateKeyFile } from "../src/vault/index.ts";
 import { runCbo, type CboRun } from "./support/run-cbo.ts";
 
 const SPEC = "version: 1\ntargets:\n  - { name: eu, api: local }\nworkers: []\n";
-const EDGE = { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "acct-eu", accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }] };
+const EDGE = {
+  apiUrl: "http://127.0.0.1:9",
+  token: "unused",
+  regions: [{ name: "eu", accountId: "acct-eu", accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }],
+};
 
 describe("cbo backup through a running daemon", () => {
   let root: string;
   let data: string;
   let keyFile: string;
   let d: Daemon | undefined;
-  const cbo = (args: string[], env: Record<string, string> = {}): Promise<CboRun> => runCbo([...args, "--data", data], { cwd: root, env, timeoutMs: 60_000 });
+  const cbo = (args: string[], env: Record<string, string> = {}): Promise<CboRun> =>
+    runCbo([...args, "--data", data], { cwd: root, env, timeoutMs: 60_000 });
   const backups = () => d!.security.audit.search({ action: "backup.create", limit: 100 });
 
   beforeAll(async () => {
@@ -35,12 +40,22 @@ describe("cbo backup through a running daemon", () => {
     writeFileSync(join(root, "orchestrator.yaml"), SPEC);
     generateKeyFile(keyFile);
     d = await startDaemon({
-      dataDir: data, configFile: join(root, "orchestrator.yaml"), edge: EDGE, masterKeyFile: keyFile, env: {}, monitorIntervalMs: 60_000, log: () => {},
+      dataDir: data,
+      configFile: join(root, "orchestrator.yaml"),
+      edge: EDGE,
+      masterKeyFile: keyFile,
+      env: {},
+      monitorIntervalMs: 60_000,
+      log: () => {},
       // A schedule that runs often, to see which key it seals with after a rotation.
       // The CLI's backups go to the same directory by default (the daemon's backup directory).
       backup: { everyMs: 250, keep: 1000, dir: join(root, "scheduled") },
     });
-    const res = await fetch(`${d.url}/v1/secrets/ONE`, { method: "PUT", headers: { authorization: `Bearer ${d.initialAdminToken}`, "content-type": "application/json" }, body: JSON.stringify({ value: "backup-audited-value" }) });
+    const res = await fetch(`${d.url}/v1/secrets/ONE`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${d.initialAdminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ value: "backup-audited-value" }),
+    });
     expect(res.status).toBe(200);
   });
   afterAll(async () => {
@@ -58,12 +73,21 @@ describe("cbo backup through a running daemon", () => {
     expect(r.stdout).toContain(`written by the daemon at ${d!.url}; on the audit record as backup.create`);
     expect(r.stdout).toContain(`sealed with master key ${d!.masterKey.id}`);
     const entry = backups().find((e) => e.details.file === file);
-    expect(entry).toMatchObject({ actor: expect.stringMatching(/^token:initial admin:/), target: `backup:${basename(file)}`, outcome: "ok", details: { file, masterKeyId: d!.masterKey.id, via: "api" } });
+    expect(entry).toMatchObject({
+      actor: expect.stringMatching(/^token:initial admin:/),
+      target: `backup:${basename(file)}`,
+      outcome: "ok",
+      details: { file, masterKeyId: d!.masterKey.id, via: "api" },
+    });
     expect(readArchiveHeader(file).master_key_id).toBe(d!.masterKey.id);
   });
 
   it("--out (resolved where the CLI runs) and --json; --dir with --keep prunes through the daemon", async () => {
-    const j = JSON.parse((await cbo(["backup", "--out", "one.cbobak", "--json", "--master-key-file", keyFile])).stdout) as { file: string; audited: boolean; daemon: string };
+    const j = JSON.parse((await cbo(["backup", "--out", "one.cbobak", "--json", "--master-key-file", keyFile])).stdout) as {
+      file: string;
+      audited: boolean;
+      daemon: string;
+    };
     expect(j).toMatchObject({ file: join(root, "one.cbobak"), audited: true, daemon: d!.url });
     const dir = join(root, "kept");
     for (let i = 0; i < 3; i++) expect((await cbo(["backup", "--dir", dir, "--keep", "2"])).code).toBe(0);
@@ -72,16 +96,25 @@ describe("cbo backup through a running daemon", () => {
   });
 
   it("refuses a viewer token, and a backup whose entry cannot be written is not kept", async () => {
-    const res = await fetch(`${d!.url}/v1/tokens`, { method: "POST", headers: { authorization: `Bearer ${d!.initialAdminToken}`, "content-type": "application/json" }, body: JSON.stringify({ name: "v", role: "viewer" }) });
+    const res = await fetch(`${d!.url}/v1/tokens`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${d!.initialAdminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "v", role: "viewer" }),
+    });
     const viewer = ((await res.json()) as { token: string }).token;
     const denied = await cbo(["backup", "--token", viewer]);
     expect([denied.code, denied.stderr.split("\n")[0]]).toEqual([1, expect.stringMatching(/^error ERR_FORBIDDEN: /)]);
     // The audit log refuses backup.create entries (a trigger on the daemon's own connection).
     const dir = join(root, "refused");
-    d!.store.db.exec("CREATE TEMP TRIGGER refuse_backup_audit BEFORE INSERT ON audit_entries WHEN NEW.action = 'backup.create' AND NEW.outcome = 'ok' BEGIN SELECT RAISE(ABORT, 'planted'); END");
+    d!.store.db.exec(
+      "CREATE TEMP TRIGGER refuse_backup_audit BEFORE INSERT ON audit_entries WHEN NEW.action = 'backup.create' AND NEW.outcome = 'ok' BEGIN SELECT RAISE(ABORT, 'planted'); END",
+    );
     try {
       const r = await cbo(["backup", "--dir", dir]);
-      expect([r.code, r.stderr.split("\n")[0]]).toEqual([2, "error ERR_AUDIT_UNAVAILABLE: The audit log could not be written, so the change was refused."]);
+      expect([r.code, r.stderr.split("\n")[0]]).toEqual([
+        2,
+        "error ERR_AUDIT_UNAVAILABLE: The audit log could not be written, so the change was refused.",
+      ]);
     } finally {
       d!.store.db.exec("DROP TRIGGER refuse_backup_audit");
     }
@@ -89,7 +122,11 @@ describe("cbo backup through a running daemon", () => {
   });
 
   it("scheduled backups seal with the key the daemon holds after an online rotation", async () => {
-    const rotated = await fetch(`${d!.url}/v1/vault/rotate-master-key`, { method: "POST", headers: { authorization: `Bearer ${d!.initialAdminToken}`, "content-type": "application/json" }, body: "{}" });
+    const rotated = await fetch(`${d!.url}/v1/vault/rotate-master-key`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${d!.initialAdminToken}`, "content-type": "application/json" },
+      body: "{}",
+    });
     expect(rotated.status).toBe(200);
     const { toKeyId } = (await rotated.json()) as { toKeyId: string };
     // Wait for a scheduled archive sealed after the rotation (the schedule runs every 250 ms).

@@ -20,7 +20,20 @@ import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
 import { runCbo } from "./support/run-cbo.ts";
 
-const EDGE = { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" } satisfies RegionInfo] };
+const EDGE = {
+  apiUrl: "http://127.0.0.1:9",
+  token: "unused",
+  regions: [
+    {
+      name: "eu",
+      accountId: "e".repeat(32),
+      accountName: "eu",
+      subdomain: "eu",
+      port: 9,
+      publicUrl: "http://127.0.0.1:9",
+    } satisfies RegionInfo,
+  ],
+};
 
 describe("a backup restored with the checkpoint file kept off the VPS", () => {
   let dir: string;
@@ -31,7 +44,8 @@ describe("a backup restored with the checkpoint file kept off the VPS", () => {
   let d: Daemon | undefined;
   /** A checkpoint signed with the daemon's own key (the key that signs every checkpoint) over made-up fields. */
   let forge: (fields: Omit<AuditCheckpoint, "signature" | "key_id" | "at">) => Promise<AuditCheckpoint>;
-  const restore = (target: string, ...more: string[]) => runCbo(["restore", archive, "--data", join(dir, target), "--master-key-file", keyFile, ...more], { cwd: dir, timeoutMs: 60_000 });
+  const restore = (target: string, ...more: string[]) =>
+    runCbo(["restore", archive, "--data", join(dir, target), "--master-key-file", keyFile, ...more], { cwd: dir, timeoutMs: 60_000 });
   const checkpointFile = () => join(data, "audit-checkpoints.jsonl");
 
   beforeAll(async () => {
@@ -41,9 +55,19 @@ describe("a backup restored with the checkpoint file kept off the VPS", () => {
     generateKeyFile(keyFile);
     writeFileSync(join(dir, "orchestrator.yaml"), "version: 1\ntargets:\n  - { name: eu, api: local }\n");
     // The default cadence (1,000 entries or 60 s): no checkpoint falls due during the test by itself.
-    d = await startDaemon({ dataDir: data, configFile: join(dir, "orchestrator.yaml"), port: 0, edge: EDGE, log: () => {}, env: {}, masterKeyFile: keyFile, monitorIntervalMs: 60_000 });
+    d = await startDaemon({
+      dataDir: data,
+      configFile: join(dir, "orchestrator.yaml"),
+      port: 0,
+      edge: EDGE,
+      log: () => {},
+      env: {},
+      masterKeyFile: keyFile,
+      monitorIntervalMs: 60_000,
+    });
     const token = d.initialAdminToken!;
-    for (let i = 0; i < 5; i++) expect((await call(d.url, "PUT", `/v1/secrets/S${i}`, { token, json: { value: `value-${i}` } })).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await call(d.url, "PUT", `/v1/secrets/S${i}`, { token, json: { value: `value-${i}` } })).status).toBe(200);
     const backup = await call(d.url, "POST", "/v1/backups", { token, json: { out: join(dir, "newest.cbobak") } });
     expect(backup.status).toBe(200);
     archive = backup.body.file;
@@ -51,7 +75,8 @@ describe("a backup restored with the checkpoint file kept off the VPS", () => {
     // Taken at the moment of the backup and carried in the archive.
     expect(backup.body.audit.checkpoints).toBeGreaterThanOrEqual(1);
     // The daemon keeps writing after the backup (its own backup.create entry first of all).
-    for (let i = 0; i < 3; i++) expect((await call(d.url, "PUT", `/v1/secrets/LATER${i}`, { token, json: { value: `later-${i}` } })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await call(d.url, "PUT", `/v1/secrets/LATER${i}`, { token, json: { value: `later-${i}` } })).status).toBe(200);
     const key = d.security.signingKey;
     const keyId = d.security.audit.keyId;
     forge = async (fields) => {
@@ -79,9 +104,16 @@ describe("a backup restored with the checkpoint file kept off the VPS", () => {
     expect(r.code).toBe(0);
     const last = Math.max(...readAuditExport(checkpointFile()).checkpoints.map((c) => ("unreadable" in c ? -1 : c.tree_size)));
     expect(r.stdout).toContain(`audit log   ${archiveHead} entries verified against`);
-    expect(r.stdout).toContain(`checkpoint  the newest given checkpoint the archive reaches (tree size ${archiveHead}) matches it; ${last - archiveHead} later entries are not in this archive (${archiveHead + 1}..${last}, under 1 later checkpoint(s)): written after the backup, which is expected and not tampering`);
+    expect(r.stdout).toContain(
+      `checkpoint  the newest given checkpoint the archive reaches (tree size ${archiveHead}) matches it; ${last - archiveHead} later entries are not in this archive (${archiveHead + 1}..${last}, under 1 later checkpoint(s)): written after the backup, which is expected and not tampering`,
+    );
     const json = await restore("restored-json", "--checkpoint", checkpointFile(), "--json");
-    expect(JSON.parse(json.stdout).audit).toMatchObject({ entries: archiveHead, uncovered: 0, externalCheckpoint: archiveHead, afterArchive: { checkpoints: 1, entries: last - archiveHead, upTo: last } });
+    expect(JSON.parse(json.stdout).audit).toMatchObject({
+      entries: archiveHead,
+      uncovered: 0,
+      externalCheckpoint: archiveHead,
+      afterArchive: { checkpoints: 1, entries: last - archiveHead, upTo: last },
+    });
   });
 
   it("without --checkpoint, the archive's own checkpoint covers its whole log", async () => {
@@ -99,7 +131,9 @@ describe("a backup restored with the checkpoint file kept off the VPS", () => {
     appendFileSync(file, canonicalJson({ ...cp, kind: "checkpoint" }) + "\n");
     const r = await restore("tampered", "--checkpoint", file);
     expect(r.code).toBe(2);
-    expect(r.stderr.split("\n")[0]).toMatch(/^error ERR_VAULT_INTEGRITY: This backup archive holds an audit log that does not verify: entry \d+: checkpoint root mismatch/);
+    expect(r.stderr.split("\n")[0]).toMatch(
+      /^error ERR_VAULT_INTEGRITY: This backup archive holds an audit log that does not verify: entry \d+: checkpoint root mismatch/,
+    );
     expect(() => readFileSync(join(dir, "tampered", "orchestrator.sqlite"))).toThrow(/ENOENT/);
   });
 
@@ -110,6 +144,8 @@ describe("a backup restored with the checkpoint file kept off the VPS", () => {
     appendFileSync(file, canonicalJson({ ...cp, signature: "00".repeat(64), kind: "checkpoint" }) + "\n");
     const r = await restore("forged", "--checkpoint", file);
     expect(r.code).toBe(2);
-    expect(r.stderr.split("\n")[0]).toBe(`error ERR_VAULT_INTEGRITY: This backup archive is checked against a checkpoint file whose checkpoint at tree size ${archiveHead + 50} does not carry a valid signature.`);
+    expect(r.stderr.split("\n")[0]).toBe(
+      `error ERR_VAULT_INTEGRITY: This backup archive is checked against a checkpoint file whose checkpoint at tree size ${archiveHead + 50} does not carry a valid signature.`,
+    );
   });
 });

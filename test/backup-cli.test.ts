@@ -39,7 +39,9 @@ describe("cbo backup / cbo restore", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(new RegExp(`^backup written: ${fx.dataDir}/backups/cbo-backup-\\d{8}T\\d{9}Z-[0-9a-f]{6}\\.cbobak \\(\\d+ bytes\\)$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^backup written: ${fx.dataDir}/backups/cbo-backup-\\d{8}T\\d{9}Z-[0-9a-f]{6}\\.cbobak \\(\\d+ bytes\\)$`),
+    );
     expect(r.stdout).toMatch(/^ {2}orchestrator\.sqlite\s+\d+ bytes$/m);
     expect(r.stdout).toMatch(/^ {2}audit-checkpoints\.jsonl\s+\d+ bytes$/m);
     expect(r.stdout).toContain(`audit log: ${fx.audit.head().seq} entries`);
@@ -54,7 +56,12 @@ describe("cbo backup / cbo restore", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^restored ${archive} \\(made \\S+\\) into ${target}$`, "m"));
-    expect(r.stdout).toMatch(new RegExp(`^ {2}audit log {3}${fx.audit.head().seq} entries verified against [1-9]\\d* signed checkpoint\\(s\\), head ${fx.audit.head().seq} `, "m"));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^ {2}audit log {3}${fx.audit.head().seq} entries verified against [1-9]\\d* signed checkpoint\\(s\\), head ${fx.audit.head().seq} `,
+        "m",
+      ),
+    );
     expect(r.stdout).toMatch(/^ {2}releases {4}1$/m);
     expect(r.stdout).toMatch(/^ {2}secrets {5}6 \(sealed with master key [0-9a-f]{16}\)/m);
     expect(r.stdout).toContain(`cbo daemon --data ${target}`);
@@ -63,11 +70,16 @@ describe("cbo backup / cbo restore", () => {
 
   it("--json on both", async () => {
     const out = join(tempDir("backup-cli-json"), "x.cbobak");
-    const b = JSON.parse((await cli(["backup", "--data", fx.dataDir, "--out", out, "--json"], { CBO_MASTER_KEY_FILE: keyFile })).stdout) as { file: string; masterKeyId: string; removed: string[] };
+    const b = JSON.parse(
+      (await cli(["backup", "--data", fx.dataDir, "--out", out, "--json"], { CBO_MASTER_KEY_FILE: keyFile })).stdout,
+    ) as { file: string; masterKeyId: string; removed: string[] };
     expect(b).toMatchObject({ file: out, masterKeyId: fx.masterKey.id, removed: [] });
     expect(readdirSync(dirname(out))).toEqual(["x.cbobak"]); // no temp copy left beside it
     const target = join(tempDir("backup-cli-json-r"), "d");
-    const r = JSON.parse((await cli(["restore", out, "--data", target, "--json"], { CBO_MASTER_KEY: keyB64 })).stdout) as { dataDir: string; audit: { entries: number; publicKeyFrom: string } };
+    const r = JSON.parse((await cli(["restore", out, "--data", target, "--json"], { CBO_MASTER_KEY: keyB64 })).stdout) as {
+      dataDir: string;
+      audit: { entries: number; publicKeyFrom: string };
+    };
     expect(r).toMatchObject({ dataDir: target, audit: { publicKeyFrom: "vault" } });
   });
 
@@ -82,27 +94,48 @@ describe("cbo backup / cbo restore", () => {
 
   it("refusals: exit 1 for the operator's mistakes, 2 for an archive that does not authenticate", async () => {
     const noKey = await cli(["backup", "--data", tempDir("backup-cli-nokey")]);
-    expect([noKey.code, noKey.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: no master key: set CBO_MASTER_KEY, or configure a key file or a passphrase"]);
+    expect([noKey.code, noKey.stderr.split("\n")[0]]).toEqual([
+      1,
+      "error ERR_USAGE: no master key: set CBO_MASTER_KEY, or configure a key file or a passphrase",
+    ]);
     const both = await cli(["backup", "--data", fx.dataDir, "--out", "x", "--dir", "y"], { CBO_MASTER_KEY: keyB64 });
-    expect([both.code, both.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: --out names one archive; --dir and --keep manage a directory of them. Use one or the other."]);
+    expect([both.code, both.stderr.split("\n")[0]]).toEqual([
+      1,
+      "error ERR_USAGE: --out names one archive; --dir and --keep manage a directory of them. Use one or the other.",
+    ]);
     const twice = await cli(["backup", "--data", fx.dataDir, "--master-key-file", keyFile], { CBO_MASTER_KEY: keyB64 });
-    expect([twice.code, twice.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: the master key is configured twice (CBO_MASTER_KEY and a key file); use exactly one source"]);
+    expect([twice.code, twice.stderr.split("\n")[0]]).toEqual([
+      1,
+      "error ERR_USAGE: the master key is configured twice (CBO_MASTER_KEY and a key file); use exactly one source",
+    ]);
     const noData = await cli(["restore", archive], { CBO_MASTER_KEY: keyB64 });
-    expect([noData.code, noData.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: Missing --data DIR: the (empty or new) directory to restore into."]);
+    expect([noData.code, noData.stderr.split("\n")[0]]).toEqual([
+      1,
+      "error ERR_USAGE: Missing --data DIR: the (empty or new) directory to restore into.",
+    ]);
 
     const full = tempDir("backup-cli-full");
     writeFileSync(join(full, "x"), "");
     const conflict = await cli(["restore", archive, "--data", full], { CBO_MASTER_KEY: keyB64 });
     expect(conflict.code).toBe(1);
-    expect(conflict.stderr).toMatch(/^error ERR_CONFLICT: .* is not empty \(1 entry\); a restore never overwrites a data directory\.\nhint: /);
+    expect(conflict.stderr).toMatch(
+      /^error ERR_CONFLICT: .* is not empty \(1 entry\); a restore never overwrites a data directory\.\nhint: /,
+    );
 
     const target = join(tempDir("backup-cli-wrong"), "d");
     const wrong = await cli(["restore", archive, "--data", target], { CBO_MASTER_KEY: randomBytes(32).toString("base64") });
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(new RegExp(`^error ERR_VAULT_INTEGRITY: This backup archive was sealed with master key ${fx.masterKey.id}, not with this one \\([0-9a-f]{16}\\)\\.\\nhint: give the master key`));
+    expect(wrong.stderr).toMatch(
+      new RegExp(
+        `^error ERR_VAULT_INTEGRITY: This backup archive was sealed with master key ${fx.masterKey.id}, not with this one \\([0-9a-f]{16}\\)\\.\\nhint: give the master key`,
+      ),
+    );
     expect(existsSync(target)).toBe(false);
 
     const passphraseOnKeyVault = await cli(["restore", archive, "--data", target], { CBO_MASTER_PASSPHRASE: "a long enough passphrase" });
-    expect([passphraseOnKeyVault.code, passphraseOnKeyVault.stderr.split("\n")[0]]).toEqual([1, `error ERR_USAGE: The vault in this archive (sealed with master key ${fx.masterKey.id}) does not use a passphrase: give its master key instead.`]);
+    expect([passphraseOnKeyVault.code, passphraseOnKeyVault.stderr.split("\n")[0]]).toEqual([
+      1,
+      `error ERR_USAGE: The vault in this archive (sealed with master key ${fx.masterKey.id}) does not use a passphrase: give its master key instead.`,
+    ]);
   });
 });

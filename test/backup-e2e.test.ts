@@ -18,12 +18,19 @@ const EXAMPLE = fileURLToPath(new URL("../examples/orchestrator.yaml", import.me
 const REGIONS = ["eu", "us", "ap"];
 const PLANTED = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`DRILL_${i}`, `drill-planted-${i}-${crypto.randomUUID()}`]));
 
-type Status = { workers: Array<{ name: string; targets: Array<{ target: string; live: Array<{ versionId: string; percentage: number }> }>; lastRelease: { id: string; status: string } | null }> };
+type Status = {
+  workers: Array<{
+    name: string;
+    targets: Array<{ target: string; live: Array<{ versionId: string; percentage: number }> }>;
+    lastRelease: { id: string; status: string } | null;
+  }>;
+};
 type Release = { id: string; worker: string; kind: string; status: string; reason: string | null };
 
 async function api<T>(d: Daemon, token: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(new URL(path, d.url), {
-    method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -33,7 +40,11 @@ async function api<T>(d: Daemon, token: string, method: string, path: string, bo
 
 /** What must survive a restore: live versions per worker and target, and the last release. */
 const essentials = (s: Status) =>
-  s.workers.map((w) => ({ name: w.name, lastRelease: w.lastRelease && { id: w.lastRelease.id, status: w.lastRelease.status }, live: w.targets.map((t) => ({ target: t.target, live: t.live })) }));
+  s.workers.map((w) => ({
+    name: w.name,
+    lastRelease: w.lastRelease && { id: w.lastRelease.id, status: w.lastRelease.status },
+    live: w.targets.map((t) => ({ target: t.target, live: t.live })),
+  }));
 
 describe("restore drill against a real daemon and edge", () => {
   let t: TestEdge;
@@ -43,7 +54,17 @@ describe("restore drill against a real daemon and edge", () => {
   let d2: Daemon | undefined;
   const logs: string[] = [];
   const start = (dataDir: string) =>
-    startDaemon({ dataDir, configFile: EXAMPLE, edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 200, auditCheckpointEvery: { entries: 20, ms: 60_000 }, log: (l) => logs.push(l) });
+    startDaemon({
+      dataDir,
+      configFile: EXAMPLE,
+      edge: t.edge,
+      masterKeyFile: keyFile,
+      env: {},
+      port: 0,
+      monitorIntervalMs: 200,
+      auditCheckpointEvery: { entries: 20, ms: 60_000 },
+      log: (l) => logs.push(l),
+    });
 
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
@@ -102,7 +123,11 @@ describe("restore drill against a real daemon and edge", () => {
     const restore = await runBackupCli(["restore", archive, "--data", data2, "--json"], { env: { CBO_MASTER_KEY_FILE: keyFile } });
     expect(restore.stderr).toBe("");
     expect(restore.code).toBe(0);
-    const restored = JSON.parse(restore.stdout) as { masterKeyId: string; audit: { entries: number; checkpoints: number; publicKeyFrom: string }; releases: { total: number; unfinished: unknown[] } };
+    const restored = JSON.parse(restore.stdout) as {
+      masterKeyId: string;
+      audit: { entries: number; checkpoints: number; publicKeyFrom: string };
+      releases: { total: number; unfinished: unknown[] };
+    };
     expect(restored.audit).toMatchObject({ publicKeyFrom: "vault" });
     expect(restored.audit.checkpoints).toBeGreaterThan(0);
     expect(restored.releases).toEqual({ total: releases1.length, unfinished: [] });

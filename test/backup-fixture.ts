@@ -54,21 +54,42 @@ export async function makeDataDir(opts: { dataDir?: string; masterKey?: { key: M
   vault.put("__orchestrator_signing_key", pkcs8, { tenant: "default", cas: 0, mode: "relay", by: "daemon" });
   const signer = await createEd25519Signer(pair);
   audit = createAuditLog({
-    db: store.db, signer, checkpointEvery: { entries: 25, ms: 3_600_000 }, log: () => {},
+    db: store.db,
+    signer,
+    checkpointEvery: { entries: 25, ms: 3_600_000 },
+    log: () => {},
     onCheckpoint: (cp) => appendFileSync(join(dataDir, CHECKPOINTS_FILE), canonicalJson({ ...cp, kind: "checkpoint" }) + "\n"),
   });
   audit.appendMany(early.map(vaultEntry));
 
   const planted = Array.from({ length: 5 }, (_, i) => `planted-${i}-${randomBytes(16).toString("hex")}`);
   planted.forEach((value, i) => vault.put(`SECRET_${i}`, value, { cas: 0, mode: i % 2 ? "binding" : "relay", by: "token:admin:1" }));
-  for (let i = 0; i < 40; i++) audit.append({ actor: "token:deployer:2", action: "release.create", target: `hello`, outcome: "ok", details: { n: i } });
+  for (let i = 0; i < 40; i++)
+    audit.append({ actor: "token:deployer:2", action: "release.create", target: `hello`, outcome: "ok", details: { n: i } });
   const marker = `marker-${randomBytes(12).toString("hex")}`;
   audit.append({ actor: "test", action: "test.marker", outcome: "ok", details: { marker } });
-  store.releases.insert({ id: "rel_1", tenant: "default", worker: "hello", kind: "release", status: "succeeded", reason: null, plan: {}, created_by: "test" });
+  store.releases.insert({
+    id: "rel_1",
+    tenant: "default",
+    worker: "hello",
+    kind: "release",
+    status: "succeeded",
+    reason: null,
+    plan: {},
+    created_by: "test",
+  });
   await audit.checkpoint();
   const a = audit;
   return {
-    dataDir, keyBytes, masterKey, store, vault, audit: a, signer, planted, marker,
+    dataDir,
+    keyBytes,
+    masterKey,
+    store,
+    vault,
+    audit: a,
+    signer,
+    planted,
+    marker,
     async close() {
       await a.stop({ checkpoint: false });
       store.close();
@@ -79,12 +100,18 @@ export async function makeDataDir(opts: { dataDir?: string; masterKey?: { key: M
 /** A secret in clear, hex and base64, labelled so that a failing assertion never prints it. */
 export function needles(label: string, s: string | Buffer): Array<{ what: string; bytes: Buffer }> {
   const b = Buffer.isBuffer(s) ? s : Buffer.from(s, "utf8");
-  const forms = { hex: b.toString("hex"), base64: b.toString("base64"), base64url: b.toString("base64url"), ...(Buffer.isBuffer(s) ? {} : { clear: s }) };
+  const forms = {
+    hex: b.toString("hex"),
+    base64: b.toString("base64"),
+    base64url: b.toString("base64url"),
+    ...(Buffer.isBuffer(s) ? {} : { clear: s }),
+  };
   return Object.entries(forms).map(([form, text]) => ({ what: `${label} (${form})`, bytes: Buffer.from(text, "utf8") }));
 }
 
 /** Which needles occur in `haystack` (their labels only). */
-export const found = (haystack: Buffer, list: Array<{ what: string; bytes: Buffer }>) => list.filter((n) => haystack.includes(n.bytes)).map((n) => n.what);
+export const found = (haystack: Buffer, list: Array<{ what: string; bytes: Buffer }>) =>
+  list.filter((n) => haystack.includes(n.bytes)).map((n) => n.what);
 
 /** Test-only: an archive's files in clear, decrypted with the right key through the real reader. */
 export function extract(archive: string, masterKey: MasterKey): Record<string, Buffer> {
@@ -120,7 +147,11 @@ export async function runBackupCli(args: string[], opts: { env?: Record<string, 
       code = printError(e, rest.includes("--debug"));
     }
     process.exitCode = code;`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", shim, ...args], { cwd: opts.cwd ?? process.cwd(), env: cboEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", shim, ...args], {
+    cwd: opts.cwd ?? process.cwd(),
+    env: cboEnv(opts.env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const out: CboRun = { code: null, signal: null, stdout: "", stderr: "" };
   child.stdout.setEncoding("utf8").on("data", (s: string) => (out.stdout += s));
   child.stderr.setEncoding("utf8").on("data", (s: string) => (out.stderr += s));

@@ -30,7 +30,15 @@ describe("startBackupSchedule", () => {
     const dir = tempDir("backup-keep");
     writeFileSync(join(dir, "README"), "not an archive");
     let clock = Date.parse("2026-03-01T00:00:00Z");
-    const s = startBackupSchedule({ dataDir: fx.dataDir, db: fx.store.db, masterKey: fx.masterKey, every: 3_600_000, keep: 3, dir, now: () => new Date((clock += 60_000)) });
+    const s = startBackupSchedule({
+      dataDir: fx.dataDir,
+      db: fx.store.db,
+      masterKey: fx.masterKey,
+      every: 3_600_000,
+      keep: 3,
+      dir,
+      now: () => new Date((clock += 60_000)),
+    });
     schedules.push(s);
     const results = [];
     for (let i = 0; i < 5; i++) {
@@ -41,14 +49,25 @@ describe("startBackupSchedule", () => {
     expect(listArchives(dir)).toEqual(results.slice(2).map((r) => r.file));
     expect(readdirSync(dir)).toContain("README");
     expect(results.slice(0, 2).every((r) => !existsSync(r.file))).toBe(true);
-    const newest = await restoreBackup({ archive: results[4]!.file, dataDir: join(tempDir("backup-keep-r"), "d"), masterKey: fx.masterKey });
+    const newest = await restoreBackup({
+      archive: results[4]!.file,
+      dataDir: join(tempDir("backup-keep-r"), "d"),
+      masterKey: fx.masterKey,
+    });
     expect(newest.audit.entries).toBe(fx.audit.head().seq);
   });
 
   it("runs on its timer, never two at once, and stops", async () => {
     const dir = tempDir("backup-timer");
     const done: string[] = [];
-    const s = startBackupSchedule({ dataDir: fx.dataDir, masterKey: fx.masterKey, every: 40, keep: 2, dir, onBackup: (r) => void done.push(r.file) });
+    const s = startBackupSchedule({
+      dataDir: fx.dataDir,
+      masterKey: fx.masterKey,
+      every: 40,
+      keep: 2,
+      dir,
+      onBackup: (r) => void done.push(r.file),
+    });
     schedules.push(s);
     const [a, b] = [s.runNow(), s.runNow()];
     expect(a).toBe(b);
@@ -66,7 +85,15 @@ describe("startBackupSchedule", () => {
     const empty = tempDir("backup-nodb");
     const errors: CboError[] = [];
     const lines: string[] = [];
-    const s = startBackupSchedule({ dataDir: empty, masterKey: fx.masterKey, every: 30, keep: 1, dir: join(empty, "b"), log: (l) => lines.push(l), onError: (e) => errors.push(e) });
+    const s = startBackupSchedule({
+      dataDir: empty,
+      masterKey: fx.masterKey,
+      every: 30,
+      keep: 1,
+      dir: join(empty, "b"),
+      log: (l) => lines.push(l),
+      onError: (e) => errors.push(e),
+    });
     schedules.push(s);
     await until(() => errors.length >= 2);
     await s.stop();

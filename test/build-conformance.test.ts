@@ -52,7 +52,10 @@ function project(c: Case): string {
   made.push(dir);
   cpSync(join(fixtures, c.fixture), dir, { recursive: true });
   const file = existsSync(join(dir, "wrangler.toml")) ? "wrangler.toml" : "wrangler.jsonc";
-  writeFileSync(join(dir, "orchestrator.yaml"), `targets: [{ name: eu }]\nworkers:\n  - { wrangler: ${file}${c.env ? `, env: ${c.env}` : ""}${c.build ? ", build: true" : ""} }\n`);
+  writeFileSync(
+    join(dir, "orchestrator.yaml"),
+    `targets: [{ name: eu }]\nworkers:\n  - { wrangler: ${file}${c.env ? `, env: ${c.env}` : ""}${c.build ? ", build: true" : ""} }\n`,
+  );
   return dir;
 }
 
@@ -65,7 +68,9 @@ async function ours(spec: string, worker: number, outdir: string): Promise<Build
 function uploadParts(out: BuildOutput): Map<string, [string, Buffer]> {
   return new Map([
     ...out.modules.map((m): [string, [string, Buffer]] => [m.name, [m.contentType, bytes(m.content)]]),
-    ...(out.sourceMap ? [[out.sourceMap.name, [out.sourceMap.contentType, bytes(out.sourceMap.content)]] as [string, [string, Buffer]]] : []),
+    ...(out.sourceMap
+      ? [[out.sourceMap.name, [out.sourceMap.contentType, bytes(out.sourceMap.content)]] as [string, [string, Buffer]]]
+      : []),
   ]);
 }
 const theirParts = (d: DryRun) => new Map(d.parts.map((p): [string, [string, Buffer]] => [p.name, [p.contentType, Buffer.from(p.bytes)]]));
@@ -89,11 +94,16 @@ const PATHS_486: [RegExp, string][] = [
   [/node_modules\/wrangler-4\.86\/_virtual_unenv_global_polyfill-/g, "node_modules/wrangler/_virtual_unenv_global_polyfill-"],
 ];
 /** esbuild 0.28's __esm helper (it rethrows a failed lazy init) and 0.27's. */
-const ESM_HELPER_028 = "var __esm = (fn, res, err) => function __init() {\n  if (err) throw err[0];\n  try {\n    return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;\n  } catch (e) {\n    throw err = [e], e;\n  }\n};";
-const ESM_HELPER_027 = "var __esm = (fn, res) => function __init() {\n  return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;\n};";
+const ESM_HELPER_028 =
+  "var __esm = (fn, res, err) => function __init() {\n  if (err) throw err[0];\n  try {\n    return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;\n  } catch (e) {\n    throw err = [e], e;\n  }\n};";
+const ESM_HELPER_027 =
+  "var __esm = (fn, res) => function __init() {\n  return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;\n};";
 /** How each fixture's 4.86 bundle differs from ours: a rewrite of ours that must give 4.86's bytes. */
 const DIFF_486: Record<string, { why: string; bundle: (ours: string) => string; paths?: boolean }> = {
-  "ts-entry": { why: "esbuild 0.28 declares a TS parameter property as a class field; 0.27 does not", bundle: (s) => s.replace("    this.greeting = greeting;\n  }\n  greeting;\n", "    this.greeting = greeting;\n  }\n") },
+  "ts-entry": {
+    why: "esbuild 0.28 declares a TS parameter property as a class field; 0.27 does not",
+    bundle: (s) => s.replace("    this.greeting = greeting;\n  }\n  greeting;\n", "    this.greeting = greeting;\n  }\n"),
+  },
   additional: { why: "esbuild 0.28's __esm helper rethrows a failed lazy init", bundle: (s) => s.replace(ESM_HELPER_028, ESM_HELPER_027) },
   "node-v2": { why: "v2 polyfill paths", bundle: (s) => s, paths: true },
   "envs:production": { why: "v2 polyfill paths", bundle: (s) => s, paths: true },
@@ -174,7 +184,13 @@ describe("the example fleet's Workers bundle exactly as wrangler bundles them", 
         made.push(outdir);
         // orchestrator.yaml declares it with `main:`; wrangler gets the same as flags, run where orchestrator.yaml is.
         const rel = w.entry.slice(examples.length + 1);
-        const theirs = await wranglerDryRun(version, examples, outdir, [rel, "--name", w.name, "--compatibility-date", w.compatibilityDate]);
+        const theirs = await wranglerDryRun(version, examples, outdir, [
+          rel,
+          "--name",
+          w.name,
+          "--compatibility-date",
+          w.compatibilityDate,
+        ]);
         const mine = await ours(join(examples, "orchestrator.yaml"), i, outdir);
         expectSameFiles(outdirOf(mine), theirOutdir(theirs), `${w.name} ${version}`);
         const parts = uploadParts(mine);

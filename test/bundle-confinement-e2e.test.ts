@@ -26,7 +26,9 @@ describe("a Worker cannot bundle files from outside its project or the daemon's 
 
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(new URL(path, d.url), {
-      method, headers: { authorization: `Bearer ${d.initialAdminToken}`, ...(body ? { "content-type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+      method,
+      headers: { authorization: `Bearer ${d.initialAdminToken}`, ...(body ? { "content-type": "application/json" } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
     answers.push({ label: `${method} ${path}`, status: res.status, body: text });
@@ -57,9 +59,25 @@ describe("a Worker cannot bundle files from outside its project or the daemon's 
     writeFileSync(join(dir, "evil", "link.js"), leak("n", `import n from "./notes.txt" with { type: "text" };`));
     symlinkSync(join(data, "admin-token"), join(dir, "evil", "readme.txt"));
     writeFileSync(join(dir, "evil", "link-token.js"), leak("n", `import n from "./readme.txt";`));
-    writeFileSync(join(dir, "evil", "edge.js"), leak("e", `import e from "${join(t.dataDir, "edge.sqlite")}" with { type: "bytes" };\nimport k from "${join(t.dataDir, "token")}" with { type: "text" };`));
-    const evil = { "evil-key": "evil/key.js", "evil-token": "evil/exfil.js", "evil-passwd": "evil/passwd.js", "evil-link": "evil/link.js", "evil-link-token": "evil/link-token.js", "evil-main": join(outside, "worker.js"), "evil-edge": "evil/edge.js" };
-    writeFileSync(join(dir, "orchestrator.yaml"), `version: 1
+    writeFileSync(
+      join(dir, "evil", "edge.js"),
+      leak(
+        "e",
+        `import e from "${join(t.dataDir, "edge.sqlite")}" with { type: "bytes" };\nimport k from "${join(t.dataDir, "token")}" with { type: "text" };`,
+      ),
+    );
+    const evil = {
+      "evil-key": "evil/key.js",
+      "evil-token": "evil/exfil.js",
+      "evil-passwd": "evil/passwd.js",
+      "evil-link": "evil/link.js",
+      "evil-link-token": "evil/link-token.js",
+      "evil-main": join(outside, "worker.js"),
+      "evil-edge": "evil/edge.js",
+    };
+    writeFileSync(
+      join(dir, "orchestrator.yaml"),
+      `version: 1
 targets:
   - { name: eu, api: local }
 rollout:
@@ -67,11 +85,21 @@ rollout:
   gate: { probe_path: /, interval_ms: 20, bake_ms: 100, min_samples: 2 }
 workers:
   - { name: good, main: good/index.js }
-${Object.entries(evil).map(([name, main]) => `  - { name: ${name}, main: "${main}" }`).join("\n")}
-`);
+${Object.entries(evil)
+  .map(([name, main]) => `  - { name: ${name}, main: "${main}" }`)
+  .join("\n")}
+`,
+    );
     d = await startDaemon({
-      dataDir: data, configFile: join(dir, "orchestrator.yaml"), edge: t.edge, env: {}, port: 0, monitorIntervalMs: 60_000, log: (l) => logs.push(l),
-      fallbackMasterKeyFile: join(data, "master.key"), protectedPaths: [t.dataDir],
+      dataDir: data,
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: t.edge,
+      env: {},
+      port: 0,
+      monitorIntervalMs: 60_000,
+      log: (l) => logs.push(l),
+      fallbackMasterKeyFile: join(data, "master.key"),
+      protectedPaths: [t.dataDir],
     });
     planted.masterKey = readFileSync(join(data, "master.key"), "utf8").trim();
     planted.adminToken = d.initialAdminToken!;
@@ -106,7 +134,9 @@ ${Object.entries(evil).map(([name, main]) => `  - { name: ${name}, main: "${main
     }
     // No upload, no read: a refused bundle never reaches the edge.
     expect(t.edge.apiRequestCount()).toBe(before);
-    const scripts = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/workers/scripts`, { headers: { authorization: `Bearer ${t.edge.token}` } }).then((r) => r.json() as Promise<{ result: Array<{ id: string }> }>);
+    const scripts = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/workers/scripts`, {
+      headers: { authorization: `Bearer ${t.edge.token}` },
+    }).then((r) => r.json() as Promise<{ result: Array<{ id: string }> }>);
     expect(scripts.result.map((s) => s.id)).toEqual([]);
     expect(d.store.releases.list({ limit: 100 })).toEqual([]);
 

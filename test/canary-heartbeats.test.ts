@@ -81,7 +81,16 @@ describe("a canary's own heartbeats fail its gate", () => {
     writeFileSync(join(dir, "canary.js"), source(0));
     const keyFile = join(dir, "master.key");
     generateKeyFile(keyFile);
-    d = await startDaemon({ dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 60_000, log: () => {} });
+    d = await startDaemon({
+      dataDir: join(dir, "data"),
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: t.edge,
+      masterKeyFile: keyFile,
+      env: {},
+      port: 0,
+      monitorIntervalMs: 60_000,
+      log: () => {},
+    });
     expect((await release()).status).toBe("succeeded");
   }, 60_000);
   afterAll(async () => {

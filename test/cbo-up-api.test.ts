@@ -25,14 +25,35 @@ describe("cbo up", () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     writeFileSync(join(dir, "tiny.js"), 'export default { fetch() { return new Response("tiny") } }');
-    const up = startCbo(["up", "--json", "--config", join(dir, "orchestrator.yaml"), "--data", join(dir, "data"), "--port", "0", "--edge-port", "0", "--regions", "eu"], { cwd: dir });
+    const up = startCbo(
+      [
+        "up",
+        "--json",
+        "--config",
+        join(dir, "orchestrator.yaml"),
+        "--data",
+        join(dir, "data"),
+        "--port",
+        "0",
+        "--edge-port",
+        "0",
+        "--regions",
+        "eu",
+      ],
+      { cwd: dir },
+    );
     try {
       const deadline = Date.now() + 60_000;
       while (!up.output.stdout.includes("\n")) {
-        if (up.exitCode !== null || Date.now() > deadline) throw new Error(`cbo up did not come up:\n${up.output.stdout}\n${up.output.stderr}`);
+        if (up.exitCode !== null || Date.now() > deadline)
+          throw new Error(`cbo up did not come up:\n${up.output.stdout}\n${up.output.stderr}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      const out = JSON.parse(up.output.stdout.split("\n")[0]!) as { apiUrl: string; adminTokenFile: string; releases: Array<{ worker: string; release: string; status: string }> };
+      const out = JSON.parse(up.output.stdout.split("\n")[0]!) as {
+        apiUrl: string;
+        adminTokenFile: string;
+        releases: Array<{ worker: string; release: string; status: string }>;
+      };
       expect(out.releases).toMatchObject([{ worker: "tiny", status: "succeeded" }]);
       const token = readFileSync(out.adminTokenFile, "utf8").trim();
       const get = async <T>(path: string): Promise<T> => {

@@ -40,13 +40,17 @@ describe("cbo up on the host: children's environments, ps, file modes", () => {
     writeFileSync(join(dir, "tiny.js"), 'export default { fetch() { return new Response("tiny") } }');
     const saved = process.umask(0o022);
     try {
-      up = startCbo(["up", "--config", join(dir, "orchestrator.yaml"), "--data", data, "--port", "0", "--edge-port", "0", "--regions", "eu,us"], { cwd: dir, env: planted });
+      up = startCbo(
+        ["up", "--config", join(dir, "orchestrator.yaml"), "--data", data, "--port", "0", "--edge-port", "0", "--regions", "eu,us"],
+        { cwd: dir, env: planted },
+      );
     } finally {
       process.umask(saved);
     }
     const deadline = Date.now() + 60_000;
     while (!up.output.stdout.includes("Clawdbot Orchestrator is up")) {
-      if (up.exitCode !== null || Date.now() > deadline) throw new Error(`cbo up did not come up:\n${up.output.stdout}\n${up.output.stderr}`);
+      if (up.exitCode !== null || Date.now() > deadline)
+        throw new Error(`cbo up did not come up:\n${up.output.stdout}\n${up.output.stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(up.output.stdout).toMatch(/tiny\s+succeeded/);
@@ -65,7 +69,8 @@ describe("cbo up on the host: children's environments, ps, file modes", () => {
     expect(kids.some((k) => /esbuild/.test(k.command))).toBe(true);
     const hits: string[] = [];
     for (const k of kids) {
-      for (const [name, value] of Object.entries(planted)) if (k.environ.includes(value)) hits.push(`${name} in the environment of ${k.pid} ${k.command}`);
+      for (const [name, value] of Object.entries(planted))
+        if (k.environ.includes(value)) hits.push(`${name} in the environment of ${k.pid} ${k.command}`);
     }
     const ps = psOutput(kids.map((k) => k.pid));
     for (const [name, value] of Object.entries(planted)) if (ps.includes(value)) hits.push(`${name} in ps output`);
@@ -83,7 +88,9 @@ describe("cbo up on the host: children's environments, ps, file modes", () => {
       // Signed checkpoints are public and appended by src/api's shipper; not judged here.
       if (f !== "audit-checkpoints.jsonl" && (st.mode & 0o777) !== want) wrong.push(`${f || "."}: ${(st.mode & 0o777).toString(8)}`);
     }
-    expect(seen).toEqual(expect.arrayContaining(["edge", "edge/edge.sqlite", "edge/edge.sqlite-wal", "edge/token", "orchestrator.sqlite", "admin-token"]));
+    expect(seen).toEqual(
+      expect.arrayContaining(["edge", "edge/edge.sqlite", "edge/edge.sqlite-wal", "edge/token", "orchestrator.sqlite", "admin-token"]),
+    );
     expect(wrong).toEqual([]);
   });
 });

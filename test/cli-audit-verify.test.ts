@@ -30,15 +30,26 @@ async function buildLog(dir: string, s: AuditSigner): Promise<void> {
   const checkpoints = join(dir, "audit-checkpoints.jsonl");
   writeFileSync(checkpoints, "");
   const audit = createAuditLog({
-    db: store.db, signer: s, log: () => {},
+    db: store.db,
+    signer: s,
+    log: () => {},
     onCheckpoint: (cp) => appendFileSync(checkpoints, canonicalJson({ ...cp, kind: "checkpoint" }) + "\n"),
   });
   for (let i = 1; i <= ENTRIES; i++) {
-    audit.append({ actor: i % 2 ? "token:admin" : "token:ci", action: i % 3 ? "secret.put" : "secret.read", target: `secret:S${i}`, outcome: "ok", details: { version: i } });
+    audit.append({
+      actor: i % 2 ? "token:admin" : "token:ci",
+      action: i % 3 ? "secret.put" : "secret.read",
+      target: `secret:S${i}`,
+      outcome: "ok",
+      details: { version: i },
+    });
     if (i === 10 || i === 20) await audit.checkpoint();
   }
   store.close();
-  writeFileSync(join(dir, "orchestrator-key.json"), JSON.stringify({ keyId: s.keyId, publicKey: b64url(s.publicKey), jwk: { kty: "OKP", crv: "Ed25519", x: b64url(s.publicKey) } }));
+  writeFileSync(
+    join(dir, "orchestrator-key.json"),
+    JSON.stringify({ keyId: s.keyId, publicKey: b64url(s.publicKey), jwk: { kty: "OKP", crv: "Ed25519", x: b64url(s.publicKey) } }),
+  );
 }
 
 /** A fresh copy of the pristine data directory. */
@@ -46,14 +57,17 @@ function cloneTo(name: string): string {
   const dir = join(root, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir);
-  for (const f of ["orchestrator.sqlite", "audit-checkpoints.jsonl", "orchestrator-key.json"]) copyFileSync(join(pristine, f), join(dir, f));
+  for (const f of ["orchestrator.sqlite", "audit-checkpoints.jsonl", "orchestrator-key.json"])
+    copyFileSync(join(pristine, f), join(dir, f));
   return dir;
 }
 
 /** The attacker's connection: no triggers, no key. */
 function tamper(dir: string, sql: (db: DatabaseSync) => void): void {
   const db = new DatabaseSync(join(dir, "orchestrator.sqlite"));
-  db.exec("DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;");
+  db.exec(
+    "DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;",
+  );
   sql(db);
   db.close();
 }
@@ -97,10 +111,18 @@ describe("cbo audit verify (the binary, offline)", () => {
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       const lines = r.stdout.trimEnd().split("\n");
-      expect(lines[0]).toMatch(new RegExp(`^ok: the audit log in ${join(dir, "orchestrator.sqlite")} verifies: 25 entries, head #25 [0-9a-f]{16}$`));
-      expect(lines[1]).toBe(`checkpoints: 4 signed and matching (2 stored in the database, 2 from ${join(dir, "audit-checkpoints.jsonl")}); public key: ${signer.keyId} from ${join(dir, "orchestrator-key.json")}`);
-      expect(lines[2]).toBe("the public key was read from the data directory: compare its id with one kept elsewhere, or pass --public-key");
-      expect(lines[3]).toBe("entries 21..25 came after the newest checkpoint: the chain protects them, but a cut tail there would leave no trace");
+      expect(lines[0]).toMatch(
+        new RegExp(`^ok: the audit log in ${join(dir, "orchestrator.sqlite")} verifies: 25 entries, head #25 [0-9a-f]{16}$`),
+      );
+      expect(lines[1]).toBe(
+        `checkpoints: 4 signed and matching (2 stored in the database, 2 from ${join(dir, "audit-checkpoints.jsonl")}); public key: ${signer.keyId} from ${join(dir, "orchestrator-key.json")}`,
+      );
+      expect(lines[2]).toBe(
+        "the public key was read from the data directory: compare its id with one kept elsewhere, or pass --public-key",
+      );
+      expect(lines[3]).toBe(
+        "entries 21..25 came after the newest checkpoint: the chain protects them, but a cut tail there would leave no trace",
+      );
       expect(calls).toEqual([]);
     } finally {
       await new Promise<void>((r) => trap.close(() => r()));
@@ -109,15 +131,36 @@ describe("cbo audit verify (the binary, offline)", () => {
 
   it("--json, --db, --checkpoint and --public-key name everything explicitly", async () => {
     const dir = cloneTo("explicit");
-    const r = await verify(["--db", join(dir, "orchestrator.sqlite"), "--checkpoint", join(dir, "audit-checkpoints.jsonl"), `--public-key=${b64url(signer.publicKey)}`, "--data", join(root, "nowhere"), "--json"]);
+    const r = await verify([
+      "--db",
+      join(dir, "orchestrator.sqlite"),
+      "--checkpoint",
+      join(dir, "audit-checkpoints.jsonl"),
+      `--public-key=${b64url(signer.publicKey)}`,
+      "--data",
+      join(root, "nowhere"),
+      "--json",
+    ]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ ok: true, checked: 25, checkpoints: 4, storedCheckpoints: 2, coveredBySignature: 20, head: { seq: 25 }, keys: [{ source: "--public-key" }] });
+    expect(report).toMatchObject({
+      ok: true,
+      checked: 25,
+      checkpoints: 4,
+      storedCheckpoints: 2,
+      coveredBySignature: 20,
+      head: { seq: 25 },
+      keys: [{ source: "--public-key" }],
+    });
     expect(report.checkpointFiles).toEqual([{ file: join(dir, "audit-checkpoints.jsonl"), checkpoints: 2, unreadableLines: [] }]);
   });
 
   it("--key-url: the key document fetched from where the auditor keeps it", async () => {
-    const doc = JSON.stringify({ keyId: signer.keyId, publicKey: b64url(signer.publicKey), jwk: { kty: "OKP", crv: "Ed25519", x: b64url(signer.publicKey) } });
+    const doc = JSON.stringify({
+      keyId: signer.keyId,
+      publicKey: b64url(signer.publicKey),
+      jwk: { kty: "OKP", crv: "Ed25519", x: b64url(signer.publicKey) },
+    });
     const server = http.createServer((_req, res) => res.end(doc));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const dir = cloneTo("keyurl");
@@ -125,7 +168,11 @@ describe("cbo audit verify (the binary, offline)", () => {
     try {
       const r = await verify(["--data", dir, "--key-url", `http://127.0.0.1:${(server.address() as AddressInfo).port}/key.json`, "--json"]);
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, keyBesideLog: false, keys: [{ source: expect.stringMatching(/^--key-url http:\/\/127\.0\.0\.1:\d+$/), keyId: signer.keyId }] });
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        ok: true,
+        keyBesideLog: false,
+        keys: [{ source: expect.stringMatching(/^--key-url http:\/\/127\.0\.0\.1:\d+$/), keyId: signer.keyId }],
+      });
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
@@ -157,7 +204,13 @@ describe("cbo audit verify (the binary, offline)", () => {
     ]);
     // Without the file (another data dir, key passed explicitly) the forgery passes the chain: that
     // is what the warning says, and why the file belongs off the VPS.
-    const blind = await verify(["--db", join(dir, "orchestrator.sqlite"), "--data", join(root, "nowhere"), `--public-key=${b64url(signer.publicKey)}`]);
+    const blind = await verify([
+      "--db",
+      join(dir, "orchestrator.sqlite"),
+      "--data",
+      join(root, "nowhere"),
+      `--public-key=${b64url(signer.publicKey)}`,
+    ]);
     expect(blind.code).toBe(0);
     expect(blind.stdout).toContain("no checkpoint file: only checkpoints stored beside the log were used");
     expect(blind.stdout).toContain("no checkpoint covers any entry: the hash chain alone cannot show a recomputed rewrite or a cut tail");
@@ -189,7 +242,10 @@ describe("cbo audit verify (the binary, offline)", () => {
 
   it("refusals: no database (ERR_NOT_FOUND), no key for the checkpoints (ERR_USAGE), both exit 1 without a stack", async () => {
     const none = await verify(["--data", join(root, "nowhere")]);
-    expect([none.code, none.stderr.split("\n")[0]]).toEqual([1, `error ERR_NOT_FOUND: There is no database at ${join(root, "nowhere", "orchestrator.sqlite")}.`]);
+    expect([none.code, none.stderr.split("\n")[0]]).toEqual([
+      1,
+      `error ERR_NOT_FOUND: There is no database at ${join(root, "nowhere", "orchestrator.sqlite")}.`,
+    ]);
     const dir = cloneTo("nokey");
     rmSync(join(dir, "orchestrator-key.json"));
     const noKey = await verify(["--data", dir]);

@@ -28,7 +28,8 @@ afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
-const cbo = (args: string[], env: Record<string, string> = {}) => runCbo(args, { cwd, env: { CBO_URL: daemon.url, CBO_TOKEN: ADMIN_TOKEN, ...env } });
+const cbo = (args: string[], env: Record<string, string> = {}) =>
+  runCbo(args, { cwd, env: { CBO_URL: daemon.url, CBO_TOKEN: ADMIN_TOKEN, ...env } });
 const NO_STACK = /\n\s+at /;
 
 async function freePort(): Promise<number> {
@@ -91,7 +92,12 @@ describe("cbo against the daemon API (test double)", () => {
   });
 
   it("an unknown worker exits 1 with ERR_NOT_FOUND on every worker command", async () => {
-    for (const args of [["plan", "nope"], ["versions", "nope"], ["release", "nope"], ["rollback", "nope"]]) {
+    for (const args of [
+      ["plan", "nope"],
+      ["versions", "nope"],
+      ["release", "nope"],
+      ["rollback", "nope"],
+    ]) {
       const r = await cbo(args);
       expect(r.code, args.join(" ")).toBe(1);
       expect(r.stderr, args.join(" ")).toMatch(/^error ERR_NOT_FOUND: No worker "nope"/);
@@ -111,7 +117,10 @@ describe("cbo against the daemon API (test double)", () => {
     expect(url.code).toBe(1);
     expect(url.stderr).toMatch(/^error ERR_USAGE: --url must be an http/);
     const help = await cbo(["rollback", "--help"]);
-    expect([help.code, help.stdout.trim()]).toEqual([0, expect.stringMatching(/^usage: cbo rollback <worker> \[--to <release id\|version id>\]/)]);
+    expect([help.code, help.stdout.trim()]).toEqual([
+      0,
+      expect.stringMatching(/^usage: cbo rollback <worker> \[--to <release id\|version id>\]/),
+    ]);
   });
 
   it("a viewer token may read but not release (ERR_FORBIDDEN, exit 1)", async () => {
@@ -154,7 +163,9 @@ describe("cbo against the daemon API (test double)", () => {
     const progress = lines.slice(1, -1).map((l) => l.replace(/^\s+\d\d:\d\d:\d\d\s+/, ""));
     expect(progress).toContain("release created (9 Cloudflare API calls planned)");
     expect(progress.filter((l) => /step \d+% passed \(6 samples, 0 errors\)/.test(l))).toHaveLength(6);
-    expect(progress.findIndex((l) => l.startsWith("eu     step 10% passed"))).toBeLessThan(progress.findIndex((l) => l.startsWith("us     step 10% passed")));
+    expect(progress.findIndex((l) => l.startsWith("eu     step 10% passed"))).toBeLessThan(
+      progress.findIndex((l) => l.startsWith("us     step 10% passed")),
+    );
     expect(lines.at(-1)).toMatch(/^release rel_\d+ succeeded after \d+\.\d s$/);
   });
 
@@ -177,14 +188,18 @@ describe("cbo against the daemon API (test double)", () => {
     const r = await cbo(["release", "outage"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/eu\s+step FAILED: eu: the 10% step failed: Cloudflare is unreachable/);
-    expect(r.stdout.trimEnd().split("\n").at(-1)).toMatch(/^release rel_\d+ rolled back after \d+\.\d s: eu: the 10% step failed; eu back on outage-v1$/);
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toMatch(
+      /^release rel_\d+ rolled back after \d+\.\d s: eu: the 10% step failed; eu back on outage-v1$/,
+    );
   });
 
   it("a release that ends without an end event the CLI knows still ends, from its record", async () => {
     const r = await cbo(["release", "recovered"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/recovered after a restart: rolled back by recovery after a restart/);
-    expect(r.stdout.trimEnd().split("\n").at(-1)).toMatch(/^release rel_\d+ rolled back after \d+\.\d s: rolled back by recovery after a restart$/);
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toMatch(
+      /^release rel_\d+ rolled back after \d+\.\d s: rolled back by recovery after a restart$/,
+    );
   });
 
   it("Ctrl-C stops following a release, not the release: exit 2 with a hint to follow it again", async () => {
@@ -205,9 +220,20 @@ describe("cbo against the daemon API (test double)", () => {
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(1);
-    const doc = JSON.parse(lines[0]!) as { release: { id: string; status: string }; events: Array<{ id: number; type: string; release_id: string }> };
+    const doc = JSON.parse(lines[0]!) as {
+      release: { id: string; status: string };
+      events: Array<{ id: number; type: string; release_id: string }>;
+    };
     expect(doc.release.status).toBe("rolled_back");
-    expect(doc.events.map((e) => e.type)).toEqual(["release.created", "release.target.uploaded", "release.step.started", "release.step.failed", "release.rolling_back", "rollback.completed", "release.rolled_back"]);
+    expect(doc.events.map((e) => e.type)).toEqual([
+      "release.created",
+      "release.target.uploaded",
+      "release.step.started",
+      "release.step.failed",
+      "release.rolling_back",
+      "rollback.completed",
+      "release.rolled_back",
+    ]);
     expect(doc.events.every((e) => e.release_id === doc.release.id)).toBe(true);
     expect(doc.events.map((e) => e.id)).toEqual([...doc.events.map((e) => e.id)].sort((a, b) => a - b));
   });
@@ -232,7 +258,11 @@ describe("cbo against the daemon API (test double)", () => {
     expect(r.stdout).toMatch(/rollback completed: to version good-v1; eu on good-v1, us on good-v1, ap on good-v1/);
     expect(r.stdout.trimEnd().split("\n").at(-1)).toMatch(/^rollback rel_\d+ succeeded after \d+\.\d s: to version good-v1/);
     const status = JSON.parse((await cbo(["status", "--json"])).stdout);
-    expect(status.workers[0].targets.map((t: { live: Array<{ versionId: string }> }) => t.live[0]!.versionId)).toEqual(["good-v1", "good-v1", "good-v1"]);
+    expect(status.workers[0].targets.map((t: { live: Array<{ versionId: string }> }) => t.live[0]!.versionId)).toEqual([
+      "good-v1",
+      "good-v1",
+      "good-v1",
+    ]);
   });
 
   it("events lists the log (human and --json), filtered by release", async () => {
@@ -250,8 +280,15 @@ describe("cbo against the daemon API (test double)", () => {
 
   it("events --follow streams live events as JSON lines, resumes after a dropped connection, and stops on Ctrl-C", async () => {
     const start = daemon.events.length;
-    const child = startCbo(["events", "--follow", "--json", "--after", String(start)], { cwd, env: { CBO_URL: daemon.url, CBO_TOKEN: ADMIN_TOKEN } });
-    const lines = () => child.output.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: number; type: string });
+    const child = startCbo(["events", "--follow", "--json", "--after", String(start)], {
+      cwd,
+      env: { CBO_URL: daemon.url, CBO_TOKEN: ADMIN_TOKEN },
+    });
+    const lines = () =>
+      child.output.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { id: number; type: string });
     const until = async (check: () => boolean) => {
       for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
       expect(check(), child.output.stderr).toBe(true);
@@ -265,7 +302,14 @@ describe("cbo against the daemon API (test double)", () => {
     await until(() => lines().length > 0);
     // The daemon drops the stream after the next message; what is emitted meanwhile must still arrive, once.
     daemon.dropStreamsAfter(1);
-    for (let i = 0; i < 5; i++) daemon.emit({ type: "health.changed", release_id: null, worker: "bad", target: "us", data: { from: "healthy", to: "unhealthy", n: i } });
+    for (let i = 0; i < 5; i++)
+      daemon.emit({
+        type: "health.changed",
+        release_id: null,
+        worker: "bad",
+        target: "us",
+        data: { from: "healthy", to: "unhealthy", n: i },
+      });
     await until(() => lines().some((e) => e.id === daemon.events.at(-1)!.id));
     const ids = lines().map((e) => e.id);
     const expected = daemon.events.filter((e) => e.id > start && e.id <= ids.at(-1)!).map((e) => e.id);

@@ -20,7 +20,13 @@ import { openTestSecurity } from "./support/api-fixtures.ts";
 const REGIONS = ["eu", "us", "ap"];
 const GATE = { probe_path: "/", interval_ms: 50, timeout_ms: 1000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 300, min_samples: 4 };
 
-type Status = { workers: Array<{ name: string; targets: Array<{ target: string; live: Array<{ versionId: string; percentage: number }>; health: { status: string } | null }>; lastRelease: { id: string; status: string } | null }> };
+type Status = {
+  workers: Array<{
+    name: string;
+    targets: Array<{ target: string; live: Array<{ versionId: string; percentage: number }>; health: { status: string } | null }>;
+    lastRelease: { id: string; status: string } | null;
+  }>;
+};
 type Release = { id: string; status: string; kind: string; reason: string | null };
 type Event = { id: number; type: string; release_id: string; target: string | null };
 
@@ -37,17 +43,28 @@ describe("cbo against the real daemon parts", () => {
   const port = (region: string) => t.edge.region(region).port;
   // The CLI finds the daemon as users do: through the files the daemon writes into its data directory.
   const cbo = (args: string[]): Promise<CboRun> => runCbo([...args, "--data", join(dir, "data")], { cwd: dir, timeoutMs: 60_000 });
-  const liveById = async () => Object.fromEntries(await Promise.all(REGIONS.map(async (r) => [r, await liveOf(runtimes.get(r)!, "hello")] as const)));
+  const liveById = async () =>
+    Object.fromEntries(await Promise.all(REGIONS.map(async (r) => [r, await liveOf(runtimes.get(r)!, "hello")] as const)));
 
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("cli-e2e");
-    fleet = await writeFleet(dir, fleetYaml({ workers: ["hello"], steps: [50, 100], waves: [["eu"], ["us", "ap"]], gate: GATE }), { hello: versionSource("v1") });
+    fleet = await writeFleet(dir, fleetYaml({ workers: ["hello"], steps: [50, 100], waves: [["eu"], ["us", "ap"]], gate: GATE }), {
+      hello: versionSource("v1"),
+    });
     const spec = fleet.spec;
     runtimes = localRuntimes(edgeInfo(t.edge), spec);
     store = createStore(join(dir, "data", "orchestrator.sqlite"));
     for (const target of spec.targets) {
-      store.catalog.upsertTarget({ tenant: spec.tenant, name: target.name, api: "local", account_id: runtimes.get(target.name)!.accountId, region: target.name, jurisdiction: null, kv_namespace: null });
+      store.catalog.upsertTarget({
+        tenant: spec.tenant,
+        name: target.name,
+        api: "local",
+        account_id: runtimes.get(target.name)!.accountId,
+        region: target.name,
+        jurisdiction: null,
+        kv_namespace: null,
+      });
     }
     engine = createEngine({ store, spec: () => spec, targets: () => runtimes });
     monitor = createMonitor({ store, spec: () => spec, targets: () => runtimes, intervalMs: 200, timeoutMs: 1000 });
@@ -102,7 +119,8 @@ describe("cbo against the real daemon parts", () => {
     const before = await liveById();
     const r = await cbo(["plan", "hello"]);
     expect(r.code).toBe(0);
-    for (const region of REGIONS) expect(r.stdout).toMatch(new RegExp(`^${region}\\s+[0-9a-f]{32}\\s+${goodVersions[region]} 100%\\s+${goodVersions[region]}$`, "m"));
+    for (const region of REGIONS)
+      expect(r.stdout).toMatch(new RegExp(`^${region}\\s+[0-9a-f]{32}\\s+${goodVersions[region]} 100%\\s+${goodVersions[region]}$`, "m"));
     expect(r.stdout).toContain("waves:  1) eu   2) us, ap   (canary first)");
     expect(r.stdout).toMatch(/Cloudflare API calls: \d+ when every gate passes/);
     const json = JSON.parse((await cbo(["plan", "hello", "--json"])).stdout) as { apiCalls: number; actions: unknown[] };
@@ -124,15 +142,26 @@ describe("cbo against the real daemon parts", () => {
     const releaseId = /^release (\S+) rolled back/.exec(end)![1]!;
 
     for (const region of REGIONS) expect(await servedTags(port(region), "hello", 10)).toEqual(new Set(["v2"]));
-    expect(await liveById()).toEqual(Object.fromEntries(REGIONS.map((region) => [region, [{ versionId: goodVersions[region], percentage: 100 }]])));
+    expect(await liveById()).toEqual(
+      Object.fromEntries(REGIONS.map((region) => [region, [{ versionId: goodVersions[region], percentage: 100 }]])),
+    );
 
     const status = JSON.parse((await cbo(["status", "--json"])).stdout) as Status;
     const hello = status.workers.find((w) => w.name === "hello")!;
     expect(hello.lastRelease).toMatchObject({ id: releaseId, status: "rolled_back" });
-    expect(hello.targets.map((x) => [x.target, x.live])).toEqual(REGIONS.map((region) => [region, [{ versionId: goodVersions[region], percentage: 100 }]]));
+    expect(hello.targets.map((x) => [x.target, x.live])).toEqual(
+      REGIONS.map((region) => [region, [{ versionId: goodVersions[region], percentage: 100 }]]),
+    );
 
     const events = JSON.parse((await cbo(["events", "--json", "--release", releaseId])).stdout) as Event[];
-    expect(events.map((e) => e.type)).toEqual(["release.created", "release.target.uploaded", "release.step.started", "release.step.failed", "release.rolling_back", "release.rolled_back"]);
+    expect(events.map((e) => e.type)).toEqual([
+      "release.created",
+      "release.target.uploaded",
+      "release.step.started",
+      "release.step.failed",
+      "release.rolling_back",
+      "release.rolled_back",
+    ]);
     expect(events.filter((e) => e.target !== null).every((e) => e.target === "eu")).toBe(true);
     const journal = store.releases.entries(releaseId);
     expect(new Set(journal.flatMap((e) => (e.target ? [e.target] : [])))).toEqual(new Set(["eu"]));
@@ -144,8 +173,14 @@ describe("cbo against the real daemon parts", () => {
   });
 
   it("versions marks the live version of each region; rollback --to an earlier release returns every region to it (exit 0)", async () => {
-    const versions = JSON.parse((await cbo(["versions", "hello", "--json"])).stdout) as Array<{ target: string; versionId: string; live: boolean; releaseId: string | null }>;
-    for (const region of REGIONS) expect(versions.filter((v) => v.target === region && v.live).map((v) => v.versionId)).toEqual([goodVersions[region]]);
+    const versions = JSON.parse((await cbo(["versions", "hello", "--json"])).stdout) as Array<{
+      target: string;
+      versionId: string;
+      live: boolean;
+      releaseId: string | null;
+    }>;
+    for (const region of REGIONS)
+      expect(versions.filter((v) => v.target === region && v.live).map((v) => v.versionId)).toEqual([goodVersions[region]]);
     const human = await cbo(["versions", "hello"]);
     expect(human.stdout).toMatch(new RegExp(`^eu\\s+${goodVersions.eu}\\s+live\\s`, "m"));
     const firstIds = Object.fromEntries(versions.filter((v) => v.releaseId === firstRelease.id).map((v) => [v.target, v.versionId]));
@@ -180,7 +215,11 @@ describe("cbo against the real daemon parts", () => {
     expect(badToken.stderr).not.toContain("cbo_not_a_real_token");
     // The event stream refuses a bad token after the upgrade (close 1008): final, no reconnect loop.
     const t0 = Date.now();
-    const badStream = await runCbo(["events", "--follow"], { cwd: dir, env: { CBO_URL: server.url, CBO_TOKEN: "cbo_not_a_real_token" }, timeoutMs: 20_000 });
+    const badStream = await runCbo(["events", "--follow"], {
+      cwd: dir,
+      env: { CBO_URL: server.url, CBO_TOKEN: "cbo_not_a_real_token" },
+      timeoutMs: 20_000,
+    });
     expect(badStream.code).toBe(1);
     expect(badStream.stderr).toMatch(/^error ERR_UNAUTHORIZED: /);
     expect(badStream.stderr).not.toContain("cbo_not_a_real_token");

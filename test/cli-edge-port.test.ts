@@ -9,7 +9,12 @@ import { makeTempDir } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 import { runCbo, startCbo } from "./support/run-cbo.ts";
 
-type Printed = { apiUrl: string; adminUrl: string; tokenFile: string; regions: Array<{ name: string; accountId: string; publicUrl: string; workerUrl: string }> };
+type Printed = {
+  apiUrl: string;
+  adminUrl: string;
+  tokenFile: string;
+  regions: Array<{ name: string; accountId: string; publicUrl: string; workerUrl: string }>;
+};
 
 describe("cbo edge --port", () => {
   const dirs: string[] = [];
@@ -38,11 +43,16 @@ describe("cbo edge --port", () => {
       const token = readFileSync(printed.tokenFile, "utf8").trim();
       const accounts = await fetch(`${printed.apiUrl}/accounts`, { headers: { authorization: `Bearer ${token}` } });
       expect(accounts.status).toBe(200);
-      expect(((await accounts.json()) as { result: Array<{ id: string }> }).result.map((a) => a.id).sort()).toEqual(printed.regions.map((r) => r.accountId).sort());
+      expect(((await accounts.json()) as { result: Array<{ id: string }> }).result.map((a) => a.id).sort()).toEqual(
+        printed.regions.map((r) => r.accountId).sort(),
+      );
       // … and each region's workerd on its own: no such Worker there yet, answered by the region's router.
       for (const port of regionPorts) expect((await httpGet(port, "nothing-here.localhost")).status).toBe(404);
       // edge.json (what `cbo daemon --edge` reads) holds the same ports.
-      expect(JSON.parse(readFileSync(join(data, "edge.json"), "utf8"))).toMatchObject({ apiUrl: printed.apiUrl, regions: printed.regions.map((r, i) => ({ name: r.name, port: regionPorts[i] })) });
+      expect(JSON.parse(readFileSync(join(data, "edge.json"), "utf8"))).toMatchObject({
+        apiUrl: printed.apiUrl,
+        regions: printed.regions.map((r, i) => ({ name: r.name, port: regionPorts[i] })),
+      });
     } finally {
       child.kill("SIGINT");
     }
@@ -54,11 +64,13 @@ describe("cbo edge --port", () => {
     dirs.push(data);
     const tooBig = await runCbo(["edge", "--port", "65536", "--data", data]);
     expect(tooBig.code).toBe(1);
-    expect(tooBig.stderr).toContain("error ERR_USAGE: --port must be a whole number from 0 to 65535 (got \"65536\")");
+    expect(tooBig.stderr).toContain('error ERR_USAGE: --port must be a whole number from 0 to 65535 (got "65536")');
     // 65535 is a port, but three regions would need 65536..65538.
     const noRoom = await runCbo(["edge", "--port", "65535", "--data", data]);
     expect(noRoom.code).toBe(1);
-    expect(noRoom.stderr).toContain("error ERR_VALIDATION: Port 65535 leaves no room for the 3 region port(s) after it (up to 65538; ports end at 65535).");
+    expect(noRoom.stderr).toContain(
+      "error ERR_VALIDATION: Port 65535 leaves no room for the 3 region port(s) after it (up to 65538; ports end at 65535).",
+    );
     expect(noRoom.stderr).toContain("Use a port up to 65532, or 0 for free ports.");
     expect(noRoom.stdout).toBe("");
   });

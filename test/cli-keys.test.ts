@@ -41,16 +41,25 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
     return r;
   };
   const keyMaterial = () =>
-    ["eu", "us"].flatMap((target) => d.security.workerKeys.verifying({ tenant: "default", worker: "keyed", target }, "test").map((k) => Buffer.from(k.key)));
+    ["eu", "us"].flatMap((target) =>
+      d.security.workerKeys.verifying({ tenant: "default", worker: "keyed", target }, "test").map((k) => Buffer.from(k.key)),
+    );
   const seenKeys: Buffer[] = [];
   const put = async (name: string, value: string, extra: Record<string, unknown>) => {
     const res = await fetch(`${d.url}/v1/secrets/${name}`, {
-      method: "PUT", headers: { authorization: `Bearer ${d.initialAdminToken}`, "content-type": "application/json" }, body: JSON.stringify({ value, ...extra }),
+      method: "PUT",
+      headers: { authorization: `Bearer ${d.initialAdminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ value, ...extra }),
     });
     expect(res.status).toBe(200);
   };
   const accepted = async () =>
-    Object.fromEntries((JSON.parse((await cbo(["keys", "list", "--json"])).stdout) as Array<{ target: string; accepted: number[] }>).map((k) => [k.target, k.accepted]));
+    Object.fromEntries(
+      (JSON.parse((await cbo(["keys", "list", "--json"])).stdout) as Array<{ target: string; accepted: number[] }>).map((k) => [
+        k.target,
+        k.accepted,
+      ]),
+    );
 
   beforeAll(async () => {
     t = await startTestEdge({ regions: ["eu", "us"] });
@@ -59,7 +68,15 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     writeFileSync(join(dir, "keyed.js"), HEALTHY);
     generateKeyFile(join(dir, "master.key"));
-    d = await startDaemon({ dataDir: data, configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: join(dir, "master.key"), env: {}, monitorIntervalMs: 60_000, log: () => {} });
+    d = await startDaemon({
+      dataDir: data,
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: t.edge,
+      masterKeyFile: join(dir, "master.key"),
+      env: {},
+      monitorIntervalMs: 60_000,
+      log: () => {},
+    });
     await put("GLOBAL_KEY", `g-${randomBytes(8).toString("hex")}`, { mode: "binding" });
     await put("EU_KEY", `e-${randomBytes(8).toString("hex")}`, { mode: "binding", jurisdictions: ["eu"] });
     await put("RELAY_TOKEN", `r-${randomBytes(8).toString("hex")}`, { mode: "relay" });
@@ -70,7 +87,8 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
     // No key the daemon ever held for this Worker appears in anything the CLI printed.
     const printed = outputs.join("\n");
-    for (const k of seenKeys) for (const form of ["base64url", "base64", "hex"] as const) expect(printed.includes(k.toString(form))).toBe(false);
+    for (const k of seenKeys)
+      for (const form of ["base64url", "base64", "hex"] as const) expect(printed.includes(k.toString(form))).toBe(false);
   });
 
   it("plan shows each target's secrets as name@version with their mode, and the withheld one with its reason", async () => {
@@ -83,11 +101,18 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
   });
 
   it("keys list is empty before the first release, and shows versions after it", async () => {
-    expect((await cbo(["keys", "list"])).stdout).toBe("no per-Worker keys yet (the first release of a worker that lists secrets makes them)\n");
+    expect((await cbo(["keys", "list"])).stdout).toBe(
+      "no per-Worker keys yet (the first release of a worker that lists secrets makes them)\n",
+    );
     expect((await cbo(["release", "keyed"])).code).toBe(0);
     const r = await cbo(["keys", "list"]);
     expect(r.code).toBe(0);
-    expect(r.stdout.trimEnd().split("\n").map((l) => l.split(/\s{2,}/))).toEqual([
+    expect(
+      r.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.split(/\s{2,}/)),
+    ).toEqual([
       ["WORKER", "TARGET", "CURRENT", "ACCEPTED"],
       ["keyed", "eu", "v1", "v1"],
       ["keyed", "us", "v1", "v1"],
@@ -106,7 +131,10 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
     expect(await accepted()).toEqual({ eu: [2, 1], us: [2, 1] });
     seenKeys.push(...keyMaterial());
     const usage = await cbo(["keys", "rotate", "keyed", "--no-release", "--wait"]);
-    expect([usage.code, usage.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: --wait follows the release a rotation starts; with --no-release there is none."]);
+    expect([usage.code, usage.stderr.split("\n")[0]]).toEqual([
+      1,
+      "error ERR_USAGE: --wait follows the release a rotation starts; with --no-release there is none.",
+    ]);
   });
 
   it("rotate --target us --wait follows the release that ships the new key; then only it verifies", async () => {
@@ -128,11 +156,16 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
     const r = await cbo(["keys", "rotate", "keyed", "--wait"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^release \S+ rolled back after \d+\.\d s/m);
-    expect(r.stderr).toMatch(/^release \S+ rolled back: the new keys did not ship, and the old and new keys both verify until a release of keyed succeeds \(`cbo release keyed`\)$/m);
+    expect(r.stderr).toMatch(
+      /^release \S+ rolled back: the new keys did not ship, and the old and new keys both verify until a release of keyed succeeds \(`cbo release keyed`\)$/m,
+    );
     expect(await accepted()).toEqual({ eu: [3, 2], us: [4, 3] });
     seenKeys.push(...keyMaterial());
     const json = await cbo(["keys", "rotate", "keyed", "--target", "eu", "--no-release", "--json"]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ keys: [{ worker: "keyed", target: "eu", current: 4, accepted: [4, 3] }], release: null });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      keys: [{ worker: "keyed", target: "eu", current: 4, accepted: [4, 3] }],
+      release: null,
+    });
     writeFileSync(join(dir, "keyed.js"), HEALTHY);
   });
 
@@ -150,7 +183,9 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
     expect(started).toMatchObject({ name: "RELAY_TOKEN", version: 1, releases: [{ worker: "keyed" }] });
     // Let it finish before the next one (a worker releases one at a time).
     for (;;) {
-      const res = await fetch(`${d.url}/v1/releases/${started.releases[0]!.releaseId}`, { headers: { authorization: `Bearer ${d.initialAdminToken}` } });
+      const res = await fetch(`${d.url}/v1/releases/${started.releases[0]!.releaseId}`, {
+        headers: { authorization: `Bearer ${d.initialAdminToken}` },
+      });
       const { release } = (await res.json()) as { release: { status: string } };
       if (!["running", "rolling_back"].includes(release.status)) break;
       await new Promise((res2) => setTimeout(res2, 50));

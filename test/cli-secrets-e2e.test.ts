@@ -55,7 +55,11 @@ beforeAll(async () => {
     dataDir: data,
     configFile: join(dir, "orchestrator.yaml"),
     // No worker is declared, so the edge is never called: a descriptor is enough.
-    edge: { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "acct-eu", accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }] },
+    edge: {
+      apiUrl: "http://127.0.0.1:9",
+      token: "unused",
+      regions: [{ name: "eu", accountId: "acct-eu", accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }],
+    },
     masterKeyFile: join(dir, "master.key"),
     env: {},
     monitorIntervalMs: 60_000,
@@ -70,7 +74,11 @@ afterAll(async () => {
 
 describe("cbo secrets, tokens and audit against the real daemon", () => {
   it("set from a pipe: the binary reads stdin to the end and drops only echo's newline", async () => {
-    const child = spawn(process.execPath, [CBO_BIN, "secrets", "set", "E", "--data", data], { cwd: dir, env: cboEnv(), stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CBO_BIN, "secrets", "set", "E", "--data", data], {
+      cwd: dir,
+      env: cboEnv(),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
@@ -88,15 +96,36 @@ describe("cbo secrets, tokens and audit against the real daemon", () => {
   it("set from files, with check-and-set; a value typed as an argument is refused", async () => {
     const a1 = await cbo(["secrets", "set", "A", "--from-file", valueFile("a1", PLANTED.A1), "--cas", "0"]);
     expect([a1.code, a1.stderr, a1.stdout]).toEqual([0, "", "secret A is at version 1\n"]);
-    expect((await cbo(["secrets", "set", "A", "--from-file", valueFile("a2", PLANTED.A2), "--cas", "1", "--mode", "binding", "--jurisdiction", "eu"])).code).toBe(0);
+    expect(
+      (
+        await cbo([
+          "secrets",
+          "set",
+          "A",
+          "--from-file",
+          valueFile("a2", PLANTED.A2),
+          "--cas",
+          "1",
+          "--mode",
+          "binding",
+          "--jurisdiction",
+          "eu",
+        ])
+      ).code,
+    ).toBe(0);
     expect((await cbo(["secrets", "set", "B", "--from-file", valueFile("b", PLANTED.B)])).code).toBe(0);
     expect((await cbo(["secrets", "set", "C", "--from-file", valueFile("c", PLANTED.C)])).code).toBe(0);
     expect((await cbo(["secrets", "set", "D", "--from-file", valueFile("d", PLANTED.D)])).code).toBe(0);
     const stale = await cbo(["secrets", "set", "A", "--from-file", valueFile("a3", "pl4nted-loser"), "--cas", "1"]);
     expect(stale.code).toBe(1);
-    expect(stale.stderr).toMatch(/^error ERR_CONFLICT: secret A is at version 2, not 1: it changed since you read it\nhint: it is at version 2 now: .*--cas 2\n$/);
+    expect(stale.stderr).toMatch(
+      /^error ERR_CONFLICT: secret A is at version 2, not 1: it changed since you read it\nhint: it is at version 2 now: .*--cas 2\n$/,
+    );
     const typed = await cbo(["secrets", "set", "A", "pl4nted-typed"]);
-    expect([typed.code, typed.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: Unexpected second argument: this command takes <name>."]);
+    expect([typed.code, typed.stderr.split("\n")[0]]).toEqual([
+      1,
+      "error ERR_USAGE: Unexpected second argument: this command takes <name>.",
+    ]);
   });
 
   it("get prints exactly the stored bytes (text, binary, an earlier version)", async () => {
@@ -114,13 +143,18 @@ describe("cbo secrets, tokens and audit against the real daemon", () => {
     expect(list.stdout).toMatch(/^A\s+2\s+binding\s+eu\s+active\s+\d+ s ago$/m);
     expect(list.stdout).toMatch(/^D\s+1\s+relay\s+-\s+active\s/m);
     expect(list.stdout).not.toMatch(/__orchestrator/);
-    const versions = JSON.parse((await cbo(["secrets", "versions", "A", "--json"])).stdout) as Array<{ version: number; createdBy: string | null }>;
+    const versions = JSON.parse((await cbo(["secrets", "versions", "A", "--json"])).stdout) as Array<{
+      version: number;
+      createdBy: string | null;
+    }>;
     expect(versions.map((v) => v.version)).toEqual([1, 2]);
     expect((await cbo(["secrets", "versions", "A"])).stdout).toMatch(/^2\s+\S+\s+\S.*current$/m);
   });
 
   it("rollback, delete, undelete, destroy", async () => {
-    expect((await cbo(["secrets", "rollback", "A", "--to", "1", "--cas", "2"])).stdout).toBe("secret A is at version 3, holding the value of version 1\n");
+    expect((await cbo(["secrets", "rollback", "A", "--to", "1", "--cas", "2"])).stdout).toBe(
+      "secret A is at version 3, holding the value of version 1\n",
+    );
     expect((await cbo(["secrets", "get", "A"], { valueOut: true })).stdout).toBe(PLANTED.A1);
     expect((await cbo(["secrets", "delete", "B"])).code).toBe(0);
     const gone = await cbo(["secrets", "get", "B"], { valueOut: true });
@@ -188,7 +222,9 @@ describe("cbo secrets, tokens and audit against the real daemon", () => {
   });
 
   it("no planted value in any CLI output but get's stdout, the daemon's log, the checkpoint file or the SQLite files", () => {
-    const files = readdirSync(data).filter((f) => f.startsWith("orchestrator.sqlite") || f === "audit-checkpoints.jsonl").map((f) => readFileSync(join(data, f)));
+    const files = readdirSync(data)
+      .filter((f) => f.startsWith("orchestrator.sqlite") || f === "audit-checkpoints.jsonl")
+      .map((f) => readFileSync(join(data, f)));
     expect(files.length).toBeGreaterThanOrEqual(2);
     const haystacks = [...outputs, Buffer.from(daemonLog.join("\n")), ...files];
     expect(outputs.length).toBeGreaterThan(40);

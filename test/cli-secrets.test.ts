@@ -11,7 +11,13 @@ import { auditCommand } from "../src/cli/offline/audit-command.ts";
 import { secretsCommand } from "../src/cli/commands/secrets-command.ts";
 import { tokensCommand } from "../src/cli/commands/tokens-command.ts";
 import { runInProcess, type InProcessRun } from "./support/cli-in-process.ts";
-import { FAKE_ADMIN, FAKE_DEPLOYER, FAKE_VIEWER, fakeSecurityDaemonForCliTests, type FakeSecurityDaemon } from "./support/fake-security-daemon-for-cli-tests.ts";
+import {
+  FAKE_ADMIN,
+  FAKE_DEPLOYER,
+  FAKE_VIEWER,
+  fakeSecurityDaemonForCliTests,
+  type FakeSecurityDaemon,
+} from "./support/fake-security-daemon-for-cli-tests.ts";
 
 // Planted values: every one must reach the API exactly and show up in no output but `get`'s stdout.
 const PLANTED = {
@@ -21,7 +27,15 @@ const PLANTED = {
   binary: Buffer.from([0x00, 0xff, 0xfe, 0x50, 0x4c, 0x34, 0x0a, 0x80, 0xc3]),
   argv: "pl4nted-typed-on-the-command-line",
 };
-const NEEDLES = [PLANTED.line, "pl4nted-multi", "PL4NTED KEY", "QUJDREVGRzEyMzQ1Njc4OQ", PLANTED.argv, PLANTED.binary.toString("base64"), PLANTED.binary.toString("latin1")];
+const NEEDLES = [
+  PLANTED.line,
+  "pl4nted-multi",
+  "PL4NTED KEY",
+  "QUJDREVGRzEyMzQ1Njc4OQ",
+  PLANTED.argv,
+  PLANTED.binary.toString("base64"),
+  PLANTED.binary.toString("latin1"),
+];
 
 let daemon: FakeSecurityDaemon;
 let dir: string;
@@ -38,17 +52,31 @@ afterAll(async () => {
 
 type Cmd = typeof secretsCommand;
 /** Runs a command as `token`; everything it prints is kept for the leak scan unless it is get's stdout. */
-async function cbo(cmd: Cmd, args: string[], opts: { token?: string; stdin?: string | Uint8Array; stdinIsTTY?: boolean; valueOut?: boolean } = {}): Promise<InProcessRun> {
+async function cbo(
+  cmd: Cmd,
+  args: string[],
+  opts: { token?: string; stdin?: string | Uint8Array; stdinIsTTY?: boolean; valueOut?: boolean } = {},
+): Promise<InProcessRun> {
   const r = await runInProcess(cmd, [...args, "--url", daemon.url, "--token", opts.token ?? FAKE_ADMIN, "--data", dir], opts);
   scanned.push(r.stderr);
   if (!opts.valueOut) scanned.push(r.stdout.toString("latin1"), r.out);
   return r;
 }
-const lastPut = () => daemon.requests.filter((q) => q.method === "PUT").at(-1)!.body as { value: string; encoding: string; cas?: number; mode?: string; jurisdictions?: string[] };
+const lastPut = () =>
+  daemon.requests.filter((q) => q.method === "PUT").at(-1)!.body as {
+    value: string;
+    encoding: string;
+    cas?: number;
+    mode?: string;
+    jurisdictions?: string[];
+  };
 
 describe("cbo secrets set/get: the value only from stdin or a file, back byte for byte", () => {
   it("stdin: one trailing newline (what echo adds) is dropped, nothing else; get prints exactly the value", async () => {
-    const set = await cbo(secretsCommand, ["set", "API_KEY", "--mode", "binding", "--jurisdiction", "eu", "--jurisdiction", "ch,us"], { token: FAKE_DEPLOYER, stdin: PLANTED.line + "\n" });
+    const set = await cbo(secretsCommand, ["set", "API_KEY", "--mode", "binding", "--jurisdiction", "eu", "--jurisdiction", "ch,us"], {
+      token: FAKE_DEPLOYER,
+      stdin: PLANTED.line + "\n",
+    });
     expect([set.code, set.stderr, set.out]).toEqual([0, "", "secret API_KEY is at version 1\n"]);
     expect(lastPut()).toEqual({ value: PLANTED.line, encoding: "utf8", mode: "binding", jurisdictions: ["eu", "ch", "us"] });
     const get = await cbo(secretsCommand, ["get", "API_KEY"], { valueOut: true });
@@ -101,7 +129,10 @@ describe("cbo secrets set/get: the value only from stdin or a file, back byte fo
 
   it("refuses a terminal on stdin, an empty value and one that is too large", async () => {
     const tty = await cbo(secretsCommand, ["set", "T"], { stdinIsTTY: true });
-    expect([tty.code, tty.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: No value: stdin is a terminal, and a value is never read from the command line."]);
+    expect([tty.code, tty.stderr.split("\n")[0]]).toEqual([
+      1,
+      "error ERR_USAGE: No value: stdin is a terminal, and a value is never read from the command line.",
+    ]);
     for (const stdin of ["", "\n"]) {
       const empty = await cbo(secretsCommand, ["set", "E"], { stdin });
       expect([empty.code, empty.stderr.split("\n")[0]]).toEqual([1, "error ERR_VALIDATION: The value is empty."]);
@@ -147,7 +178,9 @@ describe("cbo secrets list/versions/rollback/delete/undelete/destroy", () => {
     const json = JSON.parse((await cbo(secretsCommand, ["list", "--json"], { token: FAKE_VIEWER })).out) as Array<Record<string, unknown>>;
     expect(json.find((s) => s.name === "API_KEY")).toMatchObject({ version: 2, mode: "binding", deleted: false });
     const versions = await cbo(secretsCommand, ["versions", "API_KEY"], { token: FAKE_VIEWER });
-    expect(versions.out).toMatch(/^VERSION\s+CREATED\s+BY\s+STATE\n1\s+\S+\s+token:fake deployer\s+-\n2\s+\S+\s+token:fake admin\s+current$/m);
+    expect(versions.out).toMatch(
+      /^VERSION\s+CREATED\s+BY\s+STATE\n1\s+\S+\s+token:fake deployer\s+-\n2\s+\S+\s+token:fake admin\s+current$/m,
+    );
   });
 
   it("rollback writes a new version holding the old value", async () => {
@@ -170,7 +203,10 @@ describe("cbo secrets list/versions/rollback/delete/undelete/destroy", () => {
     expect((await cbo(secretsCommand, ["get", "MULTI"], { valueOut: true })).out).toBe(PLANTED.multi);
 
     const noYes = await cbo(secretsCommand, ["destroy", "BLOB", "--version", "1"]);
-    expect([noYes.code, noYes.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: Destroying version 1 of secret BLOB cannot be undone."]);
+    expect([noYes.code, noYes.stderr.split("\n")[0]]).toEqual([
+      1,
+      "error ERR_USAGE: Destroying version 1 of secret BLOB cannot be undone.",
+    ]);
     expect(daemon.secrets.get("BLOB")!.versions[0]!.destroyed).toBe(false);
     const d = await cbo(secretsCommand, ["destroy", "BLOB", "--version", "1", "--yes", "--json"]);
     expect(JSON.parse(d.out)).toEqual({ name: "BLOB", destroyed: [1] });
@@ -183,7 +219,9 @@ describe("cbo secrets list/versions/rollback/delete/undelete/destroy", () => {
     expect(none.out).toMatch(/^usage: cbo secrets <command>/);
     expect((await runInProcess(secretsCommand, ["--help"])).code).toBe(0);
     const unknown = await runInProcess(secretsCommand, ["sett", "X"]);
-    expect(unknown.stderr).toMatch(/^error ERR_USAGE: Unknown secrets command: use one of set, get, list, versions, rollback, delete, undelete, destroy, deliver\.\n/);
+    expect(unknown.stderr).toMatch(
+      /^error ERR_USAGE: Unknown secrets command: use one of set, get, list, versions, rollback, delete, undelete, destroy, deliver\.\n/,
+    );
   });
 });
 
@@ -196,7 +234,9 @@ describe("cbo tokens", () => {
     expect(r.out).toMatch(/^cbo_deployer_\S+\n$/);
     const token = r.out.trim();
     const id = /created token (\S+) "ci"/.exec(r.stderr)![1]!;
-    expect(r.stderr).toMatch(/^created token \S+ "ci" \(role deployer, tenant acme, expires \d{4}-.*Z\); it is shown only this once: store it now\n$/);
+    expect(r.stderr).toMatch(
+      /^created token \S+ "ci" \(role deployer, tenant acme, expires \d{4}-.*Z\); it is shown only this once: store it now\n$/,
+    );
     const body = daemon.requests.at(-1)!.body as { expiresAt: string };
     expect(Date.parse(body.expiresAt) - Date.now()).toBeGreaterThan(29.9 * 86_400_000);
     created = { token, id };
@@ -234,7 +274,10 @@ describe("cbo audit tail/search", () => {
     const r = await cbo(auditCommand, ["tail", "-n", "3"]);
     expect(r.code).toBe(0);
     expect(daemon.requests.at(-1)!.path).toBe("/v1/audit?limit=3");
-    const seqs = r.out.trimEnd().split("\n").map((l) => Number(/^#(\d+)/.exec(l)![1]));
+    const seqs = r.out
+      .trimEnd()
+      .split("\n")
+      .map((l) => Number(/^#(\d+)/.exec(l)![1]));
     const last = daemon.audit.length;
     expect(seqs).toEqual([last - 2, last - 1, last]);
     const json = JSON.parse((await cbo(auditCommand, ["tail", "--json"])).out) as Array<{ seq: number }>;

@@ -29,10 +29,14 @@ describe("cbo up shutdown", () => {
 
   it("finishes its cleanup on SIGTERM: exit 0, a last checkpoint shipped, the log verifies", { timeout: 90_000 }, async () => {
     const data = join(dir, "data");
-    const up = startCbo(["up", "--config", join(dir, "orchestrator.yaml"), "--data", data, "--port", "0", "--edge-port", "0", "--regions", "eu"], { cwd: dir });
+    const up = startCbo(
+      ["up", "--config", join(dir, "orchestrator.yaml"), "--data", data, "--port", "0", "--edge-port", "0", "--regions", "eu"],
+      { cwd: dir },
+    );
     const deadline = Date.now() + 60_000;
     while (!up.output.stdout.includes("Clawdbot Orchestrator is up")) {
-      if (up.exitCode !== null || Date.now() > deadline) throw new Error(`cbo up did not come up:\n${up.output.stdout}\n${up.output.stderr}`);
+      if (up.exitCode !== null || Date.now() > deadline)
+        throw new Error(`cbo up did not come up:\n${up.output.stdout}\n${up.output.stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(up.output.stdout).toMatch(/tiny\s+succeeded/);

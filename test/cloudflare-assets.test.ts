@@ -42,7 +42,10 @@ describe("Cloudflare client: static assets", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: ["eu"] });
     cf = createCloudflareClient({
-      baseUrl: t.edge.apiUrl, apiToken: t.edge.token, accountId: t.region.accountId, budget: createRequestBudget(),
+      baseUrl: t.edge.apiUrl,
+      apiToken: t.edge.token,
+      accountId: t.region.accountId,
+      budget: createRequestBudget(),
       onRequest: (i) => endpoints.push(i.endpoint),
       fetch: (input, init) => {
         if (String(input).includes("/workers/assets/upload")) uploadAuth.push(new Headers(init?.headers).get("authorization") ?? "");
@@ -73,14 +76,27 @@ describe("Cloudflare client: static assets", () => {
     const sync = await cf.syncAssets("site", built.manifest, loader(built));
     expect(sync).toMatchObject({ uploaded: 123, skipped: 0, jwt: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/) });
     // One session, then one request per bucket (the edge's buckets hold 50 files).
-    expect(endpoints.slice(before)).toEqual(["workers.assets.upload-session", "workers.assets.upload", "workers.assets.upload", "workers.assets.upload"]);
+    expect(endpoints.slice(before)).toEqual([
+      "workers.assets.upload-session",
+      "workers.assets.upload",
+      "workers.assets.upload",
+      "workers.assets.upload",
+    ]);
     expect(uploadAuth.length).toBe(3);
     expect(uploadAuth.every((a) => a.startsWith("Bearer ") && !a.includes(t.edge.token))).toBe(true);
 
     await cf.deploy("site", {
-      mainModule: "index.js", modules: [{ name: "index.js", content: WORKER }], compatibilityDate: "2025-01-01",
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: WORKER }],
+      compatibilityDate: "2025-01-01",
       bindings: [{ type: "assets", name: "ASSETS" }],
-      assets: { jwt: sync.jwt, config: assetsConfigMetadata({ directory: dir, htmlHandling: "auto-trailing-slash" }, { ...(built.headers ? { headers: built.headers } : {}) }) },
+      assets: {
+        jwt: sync.jwt,
+        config: assetsConfigMetadata(
+          { directory: dir, htmlHandling: "auto-trailing-slash" },
+          { ...(built.headers ? { headers: built.headers } : {}) },
+        ),
+      },
     });
     await eventually(async () => expect((await get("/css/site.css")).body).toBe("body{color:red}"));
     expect((await get("/css/site.css")).headers["content-type"]).toBe("text/css; charset=utf-8");
@@ -100,8 +116,11 @@ describe("Cloudflare client: static assets", () => {
     const sync = await cf.syncAssets("site", built.manifest, loader(built));
     expect(sync).toMatchObject({ uploaded: 1, skipped: 122 });
     await cf.deploy("site", {
-      mainModule: "index.js", modules: [{ name: "index.js", content: WORKER }], compatibilityDate: "2025-01-01",
-      bindings: [{ type: "assets", name: "ASSETS" }], assets: { jwt: sync.jwt },
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: WORKER }],
+      compatibilityDate: "2025-01-01",
+      bindings: [{ type: "assets", name: "ASSETS" }],
+      assets: { jwt: sync.jwt },
     });
     await eventually(async () => expect((await get("/css/site.css")).body).toBe("body{color:blue}"));
     const again = await cf.syncAssets("site", built.manifest, loader(built));
@@ -110,8 +129,11 @@ describe("Cloudflare client: static assets", () => {
 
   it("keep_assets: a new version without an upload keeps serving the previous version's assets", async () => {
     await cf.deploy("site", {
-      mainModule: "index.js", modules: [{ name: "index.js", content: WORKER.replace("from the worker", "from v3") }], compatibilityDate: "2025-01-01",
-      bindings: [{ type: "assets", name: "ASSETS" }], keepAssets: true,
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: WORKER.replace("from the worker", "from v3") }],
+      compatibilityDate: "2025-01-01",
+      bindings: [{ type: "assets", name: "ASSETS" }],
+      keepAssets: true,
     });
     await eventually(async () => expect((await get("/api")).body).toBe("from v3"));
     expect((await get("/css/site.css")).body).toBe("body{color:blue}");
@@ -121,29 +143,44 @@ describe("Cloudflare client: static assets", () => {
     const built = await buildAssetManifest(dir, { root });
     const sync = await cf.syncAssets("static-only", built.manifest, loader(built));
     expect(sync.uploaded).toBe(0); // the account already holds every file
-    const result = await cf.deploy("static-only", { modules: [], compatibilityDate: "2025-04-01", assets: { jwt: sync.jwt, config: { html_handling: "auto-trailing-slash" } } });
+    const result = await cf.deploy("static-only", {
+      modules: [],
+      compatibilityDate: "2025-04-01",
+      assets: { jwt: sync.jwt, config: { html_handling: "auto-trailing-slash" } },
+    });
     expect(result.created).toBe(true);
     await eventually(async () => expect((await get("/", "static-only.localhost")).body).toBe("<h1>home</h1>"));
   });
 
   it("refusals: an upload token that is not a session's (401, 10000), and a version whose assets jwt is not a completion token (10021)", async () => {
-    const bad = await failure(cf.uploadAssetsBucket("not.a.token", [{ hash: "0".repeat(32), content: new Uint8Array([1]), contentType: "text/plain" }]));
+    const bad = await failure(
+      cf.uploadAssetsBucket("not.a.token", [{ hash: "0".repeat(32), content: new Uint8Array([1]), contentType: "text/plain" }]),
+    );
     expect(summary(bad)).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 401, cf: 10000 });
     expect(bad.message).not.toContain("not.a.token");
     writeFileSync(join(dir, "new.txt"), "new");
     const built = await buildAssetManifest(dir, { root });
     const session = await cf.createAssetsUploadSession("site", built.manifest);
     expect(session.buckets.flat()).toEqual([built.manifest["/new.txt"]!.hash]);
-    const e = await failure(cf.uploadVersion("site", {
-      mainModule: "index.js", modules: [{ name: "index.js", content: WORKER }], compatibilityDate: "2025-01-01", assets: { jwt: session.jwt },
-    }));
+    const e = await failure(
+      cf.uploadVersion("site", {
+        mainModule: "index.js",
+        modules: [{ name: "index.js", content: WORKER }],
+        compatibilityDate: "2025-01-01",
+        assets: { jwt: session.jwt },
+      }),
+    );
     expect(summary(e)).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 400, cf: 10021 });
   });
 
   it("names every request's endpoint class", () => {
     expectClassified(endpoints, [
-      "workers.assets.upload-session", "workers.assets.upload", "workers.versions.create", "workers.scripts.put",
-      "workers.deployments.list", "workers.deployments.create",
+      "workers.assets.upload-session",
+      "workers.assets.upload",
+      "workers.versions.create",
+      "workers.scripts.put",
+      "workers.deployments.list",
+      "workers.deployments.create",
     ]);
   });
 });

@@ -123,7 +123,10 @@ describe("our Cloudflare client against the local edge", () => {
 
   it("deploy: a first deploy creates the Worker, and workerd serves it", async () => {
     const kvBinding = { type: "kv_namespace", name: "MY_KV", namespace_id: kvId };
-    const first = await cf.deploy(WORKER, workerUpload("v1", { bindings: [{ type: "plain_text", name: "GREETING", text: "hi there" }, kvBinding] }));
+    const first = await cf.deploy(
+      WORKER,
+      workerUpload("v1", { bindings: [{ type: "plain_text", name: "GREETING", text: "hi there" }, kvBinding] }),
+    );
     expect(first.created).toBe(true);
     ids.v1 = first.versionId;
     expect(first.deployment.versions).toEqual([{ version_id: ids.v1, percentage: 100 }]);
@@ -132,7 +135,16 @@ describe("our Cloudflare client against the local edge", () => {
   });
 
   it("deploy: an existing Worker gets a new version deployed at 100%", async () => {
-    const second = await cf.deploy(WORKER, workerUpload("v2", { bindings: [{ type: "plain_text", name: "GREETING", text: "hi there" }, { type: "kv_namespace", name: "MY_KV", namespace_id: kvId }] }), { message: "second" });
+    const second = await cf.deploy(
+      WORKER,
+      workerUpload("v2", {
+        bindings: [
+          { type: "plain_text", name: "GREETING", text: "hi there" },
+          { type: "kv_namespace", name: "MY_KV", namespace_id: kvId },
+        ],
+      }),
+      { message: "second" },
+    );
     expect(second.created).toBe(false);
     ids.v2 = second.versionId;
     expect(second.deployment.annotations?.["workers/message"]).toBe("second");
@@ -158,7 +170,16 @@ describe("our Cloudflare client against the local edge", () => {
   });
 
   it("split deployment: an uploaded version shares traffic, and secret changes are refused with 10215", async () => {
-    const v3 = await cf.uploadVersion(WORKER, workerUpload("v3", { annotations: { "workers/message": "canary", "workers/tag": "t3" }, bindings: [{ type: "plain_text", name: "GREETING", text: "hi there" }, { type: "kv_namespace", name: "MY_KV", namespace_id: kvId }] }));
+    const v3 = await cf.uploadVersion(
+      WORKER,
+      workerUpload("v3", {
+        annotations: { "workers/message": "canary", "workers/tag": "t3" },
+        bindings: [
+          { type: "plain_text", name: "GREETING", text: "hi there" },
+          { type: "kv_namespace", name: "MY_KV", namespace_id: kvId },
+        ],
+      }),
+    );
     ids.v3 = v3.id;
     // uploaded, not deployed: still v2, and the secret survived the upload (keep_bindings)
     await expectAlwaysServes({ v: "v2" }, 10);
@@ -167,16 +188,22 @@ describe("our Cloudflare client against the local edge", () => {
     expect(refusal.details?.cloudflareErrors).toEqual([expect.objectContaining({ code: 10215 })]);
     expect(refusal.message).toMatch(/^Cloudflare API error 10215/);
 
-    const split = await cf.createDeployment(WORKER, [
-      { versionId: ids.v2!, percentage: 50 },
-      { versionId: ids.v3, percentage: 50 },
-    ], { message: "50/50" });
+    const split = await cf.createDeployment(
+      WORKER,
+      [
+        { versionId: ids.v2!, percentage: 50 },
+        { versionId: ids.v3, percentage: 50 },
+      ],
+      { message: "50/50" },
+    );
     expect(split.versions).toHaveLength(2);
     const [live] = await cf.listDeployments(WORKER);
     expect(live!.id).toBe(split.id);
     const seen = new Set((await hammer(60, 4, () => serve())).map((r) => r.v));
     expect(seen).toEqual(new Set(["v2", "v3"]));
-    expect((await caught(cf.bulkSecrets(WORKER, { OTHER: "x" }))).details?.cloudflareErrors).toEqual([expect.objectContaining({ code: 10215 })]);
+    expect((await caught(cf.bulkSecrets(WORKER, { OTHER: "x" }))).details?.cloudflareErrors).toEqual([
+      expect.objectContaining({ code: 10215 }),
+    ]);
     expect((await caught(cf.createDeployment(WORKER, [{ versionId: ids.v3, percentage: 70 }]))).code).toBe("ERR_VALIDATION");
   });
 
@@ -254,7 +281,12 @@ describe("our Cloudflare client against the local edge", () => {
       try {
         const { client, starts } = limitedClient(0);
         const outcomes = await Promise.all(
-          Array.from({ length: 20 }, () => client.listScripts().then(() => "ok", (e: unknown) => e)),
+          Array.from({ length: 20 }, () =>
+            client.listScripts().then(
+              () => "ok",
+              (e: unknown) => e,
+            ),
+          ),
         );
         const errors = outcomes.filter((o) => o !== "ok") as CboError[];
         expect(errors.length).toBeGreaterThan(0);
@@ -264,7 +296,12 @@ describe("our Cloudflare client against the local edge", () => {
           expect(e.details).toMatchObject({ status: 429, attempts: 1, cloudflareErrors: [expect.objectContaining({ code: 971 })] });
         }
         expect(starts).toHaveLength(20);
-        expect(maxInWindow(starts.map((s) => s.startedAt), budgetWindowMs)).toBeLessThanOrEqual(budgetLimit);
+        expect(
+          maxInWindow(
+            starts.map((s) => s.startedAt),
+            budgetWindowMs,
+          ),
+        ).toBeLessThanOrEqual(budgetLimit);
       } finally {
         t.edge.setFault(region, null);
       }
@@ -281,7 +318,12 @@ describe("our Cloudflare client against the local edge", () => {
         // the edge did rate-limit us (more attempts than calls), and saw exactly our attempts
         expect(starts.length).toBeGreaterThan(20);
         expect(t.edge.apiRequestCount(accountId) - before).toBe(starts.length);
-        expect(maxInWindow(starts.map((s) => s.startedAt), budgetWindowMs)).toBeLessThanOrEqual(budgetLimit);
+        expect(
+          maxInWindow(
+            starts.map((s) => s.startedAt),
+            budgetWindowMs,
+          ),
+        ).toBeLessThanOrEqual(budgetLimit);
         expect(client.budget.stats()).toMatchObject({ started: starts.length, queued: 0 });
       } finally {
         t.edge.setFault(region, null);

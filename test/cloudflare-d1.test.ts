@@ -39,21 +39,36 @@ describe("Cloudflare client: D1", () => {
   it("a missing database is null on get, 7404 on delete; a taken name is 7502; neither is retryable", async () => {
     expect(await c.cf.getD1Database("no-such-db")).toBeNull();
     expect(await c.cf.getD1Database("00000000-0000-4000-8000-000000000000")).toBeNull();
-    expect(summary(await failure(c.cf.deleteD1Database("00000000-0000-4000-8000-000000000000")))).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 404, cf: 7404 });
+    expect(summary(await failure(c.cf.deleteD1Database("00000000-0000-4000-8000-000000000000")))).toEqual({
+      code: "ERR_CF_REQUEST",
+      retryable: false,
+      status: 404,
+      cf: 7404,
+    });
     const taken = await failure(c.cf.createD1Database("orders"));
     expect(summary(taken)).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 400, cf: 7502 });
     expect(taken.hint).toMatch(/already exists/);
-    expect(summary(await failure(c.cf.createD1Database("bad name!")))).toMatchObject({ code: "ERR_CF_REQUEST", retryable: false, status: 400 });
+    expect(summary(await failure(c.cf.createD1Database("bad name!")))).toMatchObject({
+      code: "ERR_CF_REQUEST",
+      retryable: false,
+      status: 400,
+    });
   });
 
   it("query: multi-statement SQL answers one result per statement; params; a batch is one transaction", async () => {
-    const results = await c.cf.queryD1(db.uuid, "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);\nINSERT INTO items (name) VALUES ('a'), ('b');\nSELECT name FROM items ORDER BY id");
+    const results = await c.cf.queryD1(
+      db.uuid,
+      "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);\nINSERT INTO items (name) VALUES ('a'), ('b');\nSELECT name FROM items ORDER BY id",
+    );
     expect(results).toHaveLength(3);
     expect(results[2]!.results).toEqual([{ name: "a" }, { name: "b" }]);
     expect(results[1]!.meta?.changes).toBe(2);
     const [one] = await c.cf.queryD1(db.uuid, { sql: "SELECT id FROM items WHERE name = ?", params: ["b"] });
     expect(one!.results).toEqual([{ id: 2 }]);
-    const batch = await c.cf.queryD1(db.uuid, [{ sql: "INSERT INTO items (name) VALUES (?)", params: ["c"] }, { sql: "SELECT COUNT(*) AS n FROM items" }]);
+    const batch = await c.cf.queryD1(db.uuid, [
+      { sql: "INSERT INTO items (name) VALUES (?)", params: ["c"] },
+      { sql: "SELECT COUNT(*) AS n FROM items" },
+    ]);
     expect(batch[1]!.results).toEqual([{ n: 3 }]);
     // A failing statement undoes the whole batch.
     const broken = await failure(c.cf.queryD1(db.uuid, [{ sql: "INSERT INTO items (name) VALUES ('d')" }, { sql: "SELEC nonsense" }]));
@@ -64,7 +79,13 @@ describe("Cloudflare client: D1", () => {
 
   it("raw: columns apart from rows", async () => {
     const [r] = await c.cf.rawD1(db.uuid, { sql: "SELECT id, name FROM items WHERE id <= ? ORDER BY id", params: [2] });
-    expect(r!.results).toEqual({ columns: ["id", "name"], rows: [[1, "a"], [2, "b"]] });
+    expect(r!.results).toEqual({
+      columns: ["id", "name"],
+      rows: [
+        [1, "a"],
+        [2, "b"],
+      ],
+    });
     expect((await c.cf.rawD1(db.uuid, "SELECT 1 AS x; SELECT 2 AS y")).map((x) => x.results.columns)).toEqual([["x"], ["y"]]);
   });
 
@@ -75,12 +96,23 @@ describe("Cloudflare client: D1", () => {
     expect(await c.cf.getD1Bookmark(db.uuid, { at: new Date() })).not.toBe(before);
     const restored = await c.cf.restoreD1(db.uuid, before);
     expect(restored.bookmark).toBeTruthy();
-    expect((await c.cf.queryD1(db.uuid, "SELECT name FROM items ORDER BY id"))[0]!.results).toEqual([{ name: "a" }, { name: "b" }, { name: "c" }]);
+    expect((await c.cf.queryD1(db.uuid, "SELECT name FROM items ORDER BY id"))[0]!.results).toEqual([
+      { name: "a" },
+      { name: "b" },
+      { name: "c" },
+    ]);
     await c.cf.restoreD1(db.uuid, restored.previous_bookmark!);
     expect((await c.cf.queryD1(db.uuid, "SELECT name FROM items"))[0]!.results).toEqual([{ name: "after" }]);
-    expect(summary(await failure(c.cf.restoreD1(db.uuid, "00000000-00000000-00000000-" + "0".repeat(32))))).toMatchObject({ code: "ERR_CF_REQUEST", retryable: false, status: 400 });
+    expect(summary(await failure(c.cf.restoreD1(db.uuid, "00000000-00000000-00000000-" + "0".repeat(32))))).toMatchObject({
+      code: "ERR_CF_REQUEST",
+      retryable: false,
+      status: 400,
+    });
     await expect(c.cf.getD1Bookmark(db.uuid, { at: "not a time" })).rejects.toThrow(/not a moment in time/);
-    expect(summary(await failure(c.cf.getD1Bookmark(db.uuid, { at: new Date(Date.now() - 40 * 86_400_000) })))).toMatchObject({ code: "ERR_CF_REQUEST", status: 400 });
+    expect(summary(await failure(c.cf.getD1Bookmark(db.uuid, { at: new Date(Date.now() - 40 * 86_400_000) })))).toMatchObject({
+      code: "ERR_CF_REQUEST",
+      status: 400,
+    });
   });
 
   it("migrations: the table wrangler keeps, read without creating it, applied one file per request", async () => {
@@ -92,12 +124,18 @@ describe("Cloudflare client: D1", () => {
     await c.cf.applyD1Migration(db.uuid, { name: "0002_it's.sql", sql: "ALTER TABLE users ADD COLUMN email TEXT;" });
     expect(await c.cf.listAppliedD1Migrations(db.uuid)).toEqual(["0001_users.sql", "0002_it's.sql"]);
     // A failing migration leaves neither its change nor its row behind.
-    const failed = await failure(c.cf.applyD1Migration(db.uuid, { name: "0003_bad.sql", sql: "CREATE TABLE ok_part (x);\nCREATE TABLE users (id);" }));
+    const failed = await failure(
+      c.cf.applyD1Migration(db.uuid, { name: "0003_bad.sql", sql: "CREATE TABLE ok_part (x);\nCREATE TABLE users (id);" }),
+    );
     expect(summary(failed)).toMatchObject({ code: "ERR_CF_REQUEST", cf: 7500 });
     expect(await c.cf.listAppliedD1Migrations(db.uuid)).toEqual(["0001_users.sql", "0002_it's.sql"]);
     expect((await c.cf.queryD1(db.uuid, "SELECT name FROM sqlite_master WHERE name = 'ok_part'"))[0]!.results).toEqual([]);
     // The table is wrangler's own: its columns, and a custom table name quoted as wrangler quotes it.
-    expect((await c.cf.rawD1(db.uuid, listAppliedMigrationsSql("d1_migrations")))[0]!.results.columns).toEqual(["id", "name", "applied_at"]);
+    expect((await c.cf.rawD1(db.uuid, listAppliedMigrationsSql("d1_migrations")))[0]!.results.columns).toEqual([
+      "id",
+      "name",
+      "applied_at",
+    ]);
     await c.cf.ensureD1MigrationsTable(db.uuid, 'odd "name"');
     await c.cf.applyD1Migration(db.uuid, { name: "1.sql", sql: "SELECT 1;", table: 'odd "name"' });
     expect(await c.cf.listAppliedD1Migrations(db.uuid, 'odd "name"')).toEqual(["1.sql"]);
@@ -113,7 +151,12 @@ describe("Cloudflare client: D1", () => {
       expect(down.details?.attempts).toBe(2);
       expect(once.endpoints).toEqual(["d1.query", "d1.query"]);
       await t.edge.setFault(t.region.name, { rateLimit: { limit: 0, windowSec: 1 } });
-      expect(summary(await failure(once.cf.getD1Database(db.uuid)))).toEqual({ code: "ERR_CF_RATE_LIMITED", retryable: true, status: 429, cf: 971 });
+      expect(summary(await failure(once.cf.getD1Database(db.uuid)))).toEqual({
+        code: "ERR_CF_RATE_LIMITED",
+        retryable: true,
+        status: 429,
+        cf: 971,
+      });
     } finally {
       await t.edge.setFault(t.region.name, null);
     }
@@ -123,7 +166,9 @@ describe("Cloudflare client: D1", () => {
   it("a Worker bound to the database reads what the client wrote", async () => {
     const code = `export default { async fetch(req, env) { const r = await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first(); return Response.json(r); } };`;
     await c.cf.deploy("d1-reader", {
-      mainModule: "index.js", modules: [{ name: "index.js", content: code }], compatibilityDate: "2025-01-01",
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: code }],
+      compatibilityDate: "2025-01-01",
       bindings: [{ type: "d1", name: "DB", id: db.uuid }],
     });
     await c.cf.queryD1(db.uuid, "INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com')");
@@ -138,9 +183,18 @@ describe("Cloudflare client: D1", () => {
 
   it("names every request's endpoint class", () => {
     expectClassified(c.endpoints, [
-      "d1.databases.create", "d1.databases.get", "d1.databases.list", "d1.databases.delete", "d1.query", "d1.raw",
-      "d1.time-travel.bookmark", "d1.time-travel.restore", "workers.versions.create", "workers.scripts.put",
-      "workers.deployments.list", "workers.scripts.delete",
+      "d1.databases.create",
+      "d1.databases.get",
+      "d1.databases.list",
+      "d1.databases.delete",
+      "d1.query",
+      "d1.raw",
+      "d1.time-travel.bookmark",
+      "d1.time-travel.restore",
+      "workers.versions.create",
+      "workers.scripts.put",
+      "workers.deployments.list",
+      "workers.scripts.delete",
     ]);
   });
 });

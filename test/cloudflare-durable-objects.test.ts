@@ -18,11 +18,17 @@ export class ${cls} extends DurableObject {
 export default { async fetch(req, env) { return Response.json({ n: await env.COUNTER.get(env.COUNTER.idFromName("one")).bump() }); } };`;
 
 const upload = (cls: string, extra: Partial<WorkerUpload> = {}): WorkerUpload => ({
-  mainModule: "index.js", modules: [{ name: "index.js", content: code(cls) }], compatibilityDate: "2025-01-01",
-  bindings: [{ type: "durable_object_namespace", name: "COUNTER", class_name: cls }], ...extra,
+  mainModule: "index.js",
+  modules: [{ name: "index.js", content: code(cls) }],
+  compatibilityDate: "2025-01-01",
+  bindings: [{ type: "durable_object_namespace", name: "COUNTER", class_name: cls }],
+  ...extra,
 });
 
-const CONFIG: Migration[] = [{ tag: "v1", new_sqlite_classes: ["Counter"] }, { tag: "v2", renamed_classes: [{ from: "Counter", to: "Tally" }] }];
+const CONFIG: Migration[] = [
+  { tag: "v1", new_sqlite_classes: ["Counter"] },
+  { tag: "v2", renamed_classes: [{ from: "Counter", to: "Tally" }] },
+];
 
 describe("Cloudflare client: Durable Objects", () => {
   let t: TestEdge;
@@ -75,7 +81,9 @@ describe("Cloudflare client: Durable Objects", () => {
     await c.cf.deploy("do-worker", upload("Tally", { migrations: migrations! }));
     expect(await c.cf.getMigrationTag("do-worker")).toBe("v2");
     expect((await c.cf.getWorkerService("do-worker"))?.default_environment.script.migration_tag).toBe("v2");
-    expect(await c.cf.listDurableObjectNamespaces()).toEqual([expect.objectContaining({ id: before, class: "Tally", script: "do-worker" })]);
+    expect(await c.cf.listDurableObjectNamespaces()).toEqual([
+      expect.objectContaining({ id: before, class: "Tally", script: "do-worker" }),
+    ]);
     await eventually(async () => expect(await bump()).toEqual({ n: 3 }));
     // Without migrations, an existing Worker gets versions + a deployment.
     const plain = await c.cf.deploy("do-worker", upload("Tally"));
@@ -84,8 +92,13 @@ describe("Cloudflare client: Durable Objects", () => {
 
   it("names every request's endpoint class", () => {
     expectClassified(c.endpoints, [
-      "workers.services.get", "workers.scripts.put", "workers.scripts.list", "durable-objects.namespaces.list",
-      "workers.versions.create", "workers.deployments.list", "workers.deployments.create",
+      "workers.services.get",
+      "workers.scripts.put",
+      "workers.scripts.list",
+      "durable-objects.namespaces.list",
+      "workers.versions.create",
+      "workers.deployments.list",
+      "workers.deployments.create",
     ]);
   });
 });

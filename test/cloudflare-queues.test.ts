@@ -36,7 +36,11 @@ describe("Cloudflare client: Queues", () => {
 
   it("create with settings, get by name and by id, list through every page", async () => {
     jobs = await c.cf.createQueue("jobs", { settings: { deliveryDelay: 0, messageRetentionPeriod: 3600 } });
-    expect(jobs).toMatchObject({ queue_name: "jobs", queue_id: expect.stringMatching(/^[0-9a-f]{32}$/), settings: { message_retention_period: 3600 } });
+    expect(jobs).toMatchObject({
+      queue_name: "jobs",
+      queue_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      settings: { message_retention_period: 3600 },
+    });
     expect((await c.cf.getQueueByName("jobs"))?.queue_id).toBe(jobs.queue_id);
     expect(await c.cf.getQueueByName("job")).toBeNull();
     expect((await c.cf.getQueue(jobs.queue_id)).queue_name).toBe("jobs");
@@ -51,9 +55,19 @@ describe("Cloudflare client: Queues", () => {
 
   it("refusals: a taken name, bad queue settings (100128), bad consumer settings (100127), a missing queue", async () => {
     expect(summary(await failure(c.cf.createQueue("jobs")))).toMatchObject({ code: "ERR_CF_REQUEST", retryable: false, status: 409 });
-    expect(summary(await failure(c.cf.createQueue("late", { settings: { deliveryDelay: 90_000 } })))).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 400, cf: 100128 });
+    expect(summary(await failure(c.cf.createQueue("late", { settings: { deliveryDelay: 90_000 } })))).toEqual({
+      code: "ERR_CF_REQUEST",
+      retryable: false,
+      status: 400,
+      cf: 100128,
+    });
     const body = { ...workerConsumerBody("consumer", { queue: res("jobs"), maxBatchSize: 500 }) };
-    expect(summary(await failure(c.cf.createQueueConsumer(jobs.queue_id, body)))).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 400, cf: 100127 });
+    expect(summary(await failure(c.cf.createQueueConsumer(jobs.queue_id, body)))).toEqual({
+      code: "ERR_CF_REQUEST",
+      retryable: false,
+      status: 400,
+      cf: 100127,
+    });
     expect(summary(await failure(c.cf.getQueue("0".repeat(32))))).toMatchObject({ code: "ERR_CF_REQUEST", retryable: false, status: 404 });
     expect(summary(await failure(c.cf.deleteQueueConsumer(jobs.queue_id, "nope")))).toMatchObject({ code: "ERR_CF_REQUEST", status: 404 });
   });
@@ -62,17 +76,32 @@ describe("Cloudflare client: Queues", () => {
     const kv = await c.cf.createKvNamespace("seen");
     await c.cf.createQueue("dlq");
     await c.cf.deploy("consumer", {
-      mainModule: "index.js", modules: [{ name: "index.js", content: CONSUMER }], compatibilityDate: "2025-01-01",
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: CONSUMER }],
+      compatibilityDate: "2025-01-01",
       bindings: [{ type: "kv_namespace", name: "SEEN", namespace_id: kv.id }],
     });
     await c.cf.deploy("producer", {
-      mainModule: "index.js", modules: [{ name: "index.js", content: PRODUCER }], compatibilityDate: "2025-01-01",
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: PRODUCER }],
+      compatibilityDate: "2025-01-01",
       bindings: [{ type: "queue", name: "JOBS", queue_name: "jobs" }],
     });
-    const body = workerConsumerBody("consumer", { queue: res("jobs"), maxBatchSize: 2, maxBatchTimeout: 1, maxRetries: 1, deadLetterQueue: res("dlq"), retryDelay: 0 });
+    const body = workerConsumerBody("consumer", {
+      queue: res("jobs"),
+      maxBatchSize: 2,
+      maxBatchTimeout: 1,
+      maxRetries: 1,
+      deadLetterQueue: res("dlq"),
+      retryDelay: 0,
+    });
     const { consumer, created } = await c.cf.upsertWorkerConsumer((await c.cf.getQueueByName("jobs"))!, body);
     expect(created).toBe(true);
-    expect(consumer).toMatchObject({ script: "consumer", dead_letter_queue: "dlq", settings: { batch_size: 2, max_wait_time_ms: 1000, max_retries: 1, retry_delay: 0 } });
+    expect(consumer).toMatchObject({
+      script: "consumer",
+      dead_letter_queue: "dlq",
+      settings: { batch_size: 2, max_wait_time_ms: 1000, max_retries: 1, retry_delay: 0 },
+    });
     expect((await c.cf.listQueueConsumers(jobs.queue_id)).map((k) => k.consumer_id)).toEqual([consumer.consumer_id]);
     // The producer Worker lists as such on the queue.
     expect((await c.cf.getQueue(jobs.queue_id)).producers).toEqual([{ type: "worker", script: "producer" }]);
@@ -85,7 +114,10 @@ describe("Cloudflare client: Queues", () => {
     expect(batches.every((b) => b.length <= 2)).toBe(true);
 
     // The same upsert again updates the Worker's consumer rather than adding one.
-    const again = await c.cf.upsertWorkerConsumer((await c.cf.getQueueByName("jobs"))!, { ...body, settings: { ...body.settings, batch_size: 5 } });
+    const again = await c.cf.upsertWorkerConsumer((await c.cf.getQueueByName("jobs"))!, {
+      ...body,
+      settings: { ...body.settings, batch_size: 5 },
+    });
     expect(again.created).toBe(false);
     expect(again.consumer.consumer_id).toBe(consumer.consumer_id);
     expect((await c.cf.listQueueConsumers(jobs.queue_id)).map((k) => k.settings?.batch_size)).toEqual([5]);
@@ -104,8 +136,17 @@ describe("Cloudflare client: Queues", () => {
 
   it("names every request's endpoint class", () => {
     expectClassified(c.endpoints, [
-      "queues.create", "queues.list", "queues.get", "queues.delete", "queues.consumers.create", "queues.consumers.update",
-      "queues.consumers.list", "queues.consumers.delete", "kv.namespaces.create", "workers.versions.create", "workers.scripts.put",
+      "queues.create",
+      "queues.list",
+      "queues.get",
+      "queues.delete",
+      "queues.consumers.create",
+      "queues.consumers.update",
+      "queues.consumers.list",
+      "queues.consumers.delete",
+      "kv.namespaces.create",
+      "workers.versions.create",
+      "workers.scripts.put",
       "workers.deployments.list",
     ]);
   });

@@ -37,8 +37,18 @@ describe("Cloudflare client: R2", () => {
     const taken = await failure(c.cf.createR2Bucket("exports"));
     expect(summary(taken)).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 409, cf: 10073 });
     expect(taken.hint).toMatch(/already exists/);
-    expect(summary(await failure(c.cf.createR2Bucket("Bad_Name")))).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 400, cf: 10005 });
-    expect(summary(await failure(c.cf.deleteR2Bucket("nope")))).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 404, cf: 10006 });
+    expect(summary(await failure(c.cf.createR2Bucket("Bad_Name")))).toEqual({
+      code: "ERR_CF_REQUEST",
+      retryable: false,
+      status: 400,
+      cf: 10005,
+    });
+    expect(summary(await failure(c.cf.deleteR2Bucket("nope")))).toEqual({
+      code: "ERR_CF_REQUEST",
+      retryable: false,
+      status: 404,
+      cf: 10006,
+    });
     expect(summary(await failure(c.cf.deleteR2Bucket("images", { jurisdiction: "eu" })))).toMatchObject({ status: 404, cf: 10006 });
     expect(await c.cf.getR2Bucket("nope")).toBeNull();
   });
@@ -51,7 +61,9 @@ describe("Cloudflare client: R2", () => {
       return new Response("?");
     } };`;
     await c.cf.deploy("r2-writer", {
-      mainModule: "index.js", modules: [{ name: "index.js", content: code }], compatibilityDate: "2025-01-01",
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: code }],
+      compatibilityDate: "2025-01-01",
       bindings: [{ type: "r2_bucket", name: "FILES", bucket_name: "exports", jurisdiction: "eu" }],
     });
     await eventually(async () => expect((await httpGet(t.region.port, "r2-writer.localhost", { path: "/put" })).body).toBe("ok"));
@@ -68,8 +80,13 @@ describe("Cloudflare client: R2", () => {
 
   it("names every request's endpoint class", () => {
     expectClassified(c.endpoints, [
-      "r2.buckets.create", "r2.buckets.get", "r2.buckets.list", "r2.buckets.delete",
-      "workers.versions.create", "workers.scripts.put", "workers.deployments.list",
+      "r2.buckets.create",
+      "r2.buckets.get",
+      "r2.buckets.list",
+      "r2.buckets.delete",
+      "workers.versions.create",
+      "workers.scripts.put",
+      "workers.deployments.list",
     ]);
   });
 });

@@ -10,8 +10,11 @@ import { eventually, getWorker } from "./support/http.ts";
 import { workerSource } from "./support/worker-source.ts";
 
 const upload = (tag: string, extra: Partial<WorkerUpload> = {}): WorkerUpload => ({
-  mainModule: "index.js", modules: [{ name: "index.js", content: workerSource(tag) }], compatibilityDate: "2025-01-01",
-  bindings: [{ type: "plain_text", name: "GREETING", text: "hello" }], ...extra,
+  mainModule: "index.js",
+  modules: [{ name: "index.js", content: workerSource(tag) }],
+  compatibilityDate: "2025-01-01",
+  bindings: [{ type: "plain_text", name: "GREETING", text: "hello" }],
+  ...extra,
 });
 
 describe("Cloudflare client: script settings", () => {
@@ -22,7 +25,10 @@ describe("Cloudflare client: script settings", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: ["eu"] });
     c = recordingClient(t);
-    ids.push((await c.cf.deploy("settings-worker", upload("v1", { placement: { mode: "smart" }, limits: { cpu_ms: 50 }, logpush: false }))).versionId);
+    ids.push(
+      (await c.cf.deploy("settings-worker", upload("v1", { placement: { mode: "smart" }, limits: { cpu_ms: 50 }, logpush: false })))
+        .versionId,
+    );
   });
   afterAll(async () => t?.dispose());
 
@@ -35,38 +41,81 @@ describe("Cloudflare client: script settings", () => {
   });
 
   it("script settings: only the given keys change, with no new version", async () => {
-    expect(await c.cf.getScriptSettings("settings-worker")).toEqual({ logpush: false, tail_consumers: [], observability: { enabled: false }, tags: [] });
+    expect(await c.cf.getScriptSettings("settings-worker")).toEqual({
+      logpush: false,
+      tail_consumers: [],
+      observability: { enabled: false },
+      tags: [],
+    });
     const versions = (await c.cf.listVersions("settings-worker")).length;
     const patched = await c.cf.patchScriptSettings("settings-worker", {
-      logpush: true, observability: { enabled: true, head_sampling_rate: 0.25, logs: { enabled: true, invocation_logs: true } }, tail_consumers: [{ service: "tail-worker" }],
+      logpush: true,
+      observability: { enabled: true, head_sampling_rate: 0.25, logs: { enabled: true, invocation_logs: true } },
+      tail_consumers: [{ service: "tail-worker" }],
     });
-    expect(patched).toMatchObject({ logpush: true, observability: { enabled: true, head_sampling_rate: 0.25 }, tail_consumers: [{ service: "tail-worker" }] });
+    expect(patched).toMatchObject({
+      logpush: true,
+      observability: { enabled: true, head_sampling_rate: 0.25 },
+      tail_consumers: [{ service: "tail-worker" }],
+    });
     await c.cf.patchScriptSettings("settings-worker", { tags: ["cf:service=settings-worker", "team:ads"] });
-    expect(await c.cf.getScriptSettings("settings-worker")).toMatchObject({ logpush: true, tags: ["cf:service=settings-worker", "team:ads"], tail_consumers: [{ service: "tail-worker" }] });
+    expect(await c.cf.getScriptSettings("settings-worker")).toMatchObject({
+      logpush: true,
+      tags: ["cf:service=settings-worker", "team:ads"],
+      tail_consumers: [{ service: "tail-worker" }],
+    });
     expect((await c.cf.listVersions("settings-worker")).length).toBe(versions);
-    expect(summary(await failure(c.cf.patchScriptSettings("no-such-worker", { logpush: true })))).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 404, cf: 10007 });
+    expect(summary(await failure(c.cf.patchScriptSettings("no-such-worker", { logpush: true })))).toEqual({
+      code: "ERR_CF_REQUEST",
+      retryable: false,
+      status: 404,
+      cf: 10007,
+    });
   });
 
   it("during a split, script settings still change; the version settings PATCH is refused with 10214", async () => {
     ids.push((await c.cf.uploadVersion("settings-worker", upload("v2"))).id);
-    await c.cf.createDeployment("settings-worker", [{ versionId: ids[0]!, percentage: 50 }, { versionId: ids[1]!, percentage: 50 }]);
+    await c.cf.createDeployment("settings-worker", [
+      { versionId: ids[0]!, percentage: 50 },
+      { versionId: ids[1]!, percentage: 50 },
+    ]);
     expect((await c.cf.patchScriptSettings("settings-worker", { logpush: false })).logpush).toBe(false);
-    const refused = await failure(c.cf.patchVersionSettings("settings-worker", { bindings: [{ type: "plain_text", name: "GREETING", text: "changed" }] }));
+    const refused = await failure(
+      c.cf.patchVersionSettings("settings-worker", { bindings: [{ type: "plain_text", name: "GREETING", text: "changed" }] }),
+    );
     expect(summary(refused)).toEqual({ code: "ERR_CF_REQUEST", retryable: false, status: 400, cf: 10214 });
     expect(refused.hint).toMatch(/deployed at 100%/);
   });
 
   it("once the latest is deployed at 100%, the version settings PATCH makes a new version that serves", async () => {
     await c.cf.createDeployment("settings-worker", [{ versionId: ids[1]!, percentage: 100 }]);
-    const s = await c.cf.patchVersionSettings("settings-worker", { bindings: [{ type: "plain_text", name: "GREETING" }, { type: "plain_text", name: "OTHER", text: "added" }] });
-    expect(s.bindings).toEqual([{ type: "plain_text", name: "GREETING", text: "hello" }, { type: "plain_text", name: "OTHER", text: "added" }]);
-    await eventually(async () => expect(await getWorker(t.region.port, "settings-worker")).toMatchObject({ v: "v2", greeting: "hello", other: "added" }));
+    const s = await c.cf.patchVersionSettings("settings-worker", {
+      bindings: [
+        { type: "plain_text", name: "GREETING" },
+        { type: "plain_text", name: "OTHER", text: "added" },
+      ],
+    });
+    expect(s.bindings).toEqual([
+      { type: "plain_text", name: "GREETING", text: "hello" },
+      { type: "plain_text", name: "OTHER", text: "added" },
+    ]);
+    await eventually(async () =>
+      expect(await getWorker(t.region.port, "settings-worker")).toMatchObject({ v: "v2", greeting: "hello", other: "added" }),
+    );
   });
 
   it("names every request's endpoint class", () => {
     expectClassified(c.endpoints, [
-      "workers.versions.create", "workers.scripts.put", "workers.deployments.list", "workers.deployments.create", "workers.versions.list",
-      "workers.versions.get", "workers.settings.get", "workers.settings.patch", "workers.script-settings.get", "workers.script-settings.patch",
+      "workers.versions.create",
+      "workers.scripts.put",
+      "workers.deployments.list",
+      "workers.deployments.create",
+      "workers.versions.list",
+      "workers.versions.get",
+      "workers.settings.get",
+      "workers.settings.patch",
+      "workers.script-settings.get",
+      "workers.script-settings.patch",
     ]);
   });
 });

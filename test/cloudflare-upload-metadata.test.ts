@@ -9,7 +9,12 @@ import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { expectClassified, recordingClient, type RecordingClient } from "./support/cf-client.ts";
 import { eventually, httpGet } from "./support/http.ts";
 
-const res = (kind: Resource["kind"], name: string, more: Partial<Resource> = {}): Resource => ({ kind, name, nameFrom: "wrangler", ...more });
+const res = (kind: Resource["kind"], name: string, more: Partial<Resource> = {}): Resource => ({
+  kind,
+  name,
+  nameFrom: "wrangler",
+  ...more,
+});
 /** (module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)) */
 const ADD_WASM = Buffer.from("0061736d0100000001070160027f7f017f030201000707010361646400000a09010700200020016a0b", "hex");
 
@@ -69,7 +74,11 @@ describe("Cloudflare client: a version upload with every binding kind and module
     const db = await c.cf.createD1Database("main-db");
     await c.cf.createR2Bucket("exports", { jurisdiction: "eu" });
     await c.cf.createQueue("jobs");
-    await c.cf.deploy("billing", { mainModule: "index.js", modules: [{ name: "index.js", content: BILLING }], compatibilityDate: "2025-01-01" });
+    await c.cf.deploy("billing", {
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: BILLING }],
+      compatibilityDate: "2025-01-01",
+    });
 
     const bindings: WorkerBinding[] = [
       { kind: "kv", binding: "CACHE", resource: res("kv", "api-cache") },
@@ -104,13 +113,20 @@ describe("Cloudflare client: a version upload with every binding kind and module
       compatibilityDate: "2025-01-01",
       bindings: metadataBindings,
       migrations: { new_tag: "v1", steps: [{ new_sqlite_classes: ["Counter"] }] },
-      ...uploadSettingsFromSource({ keepVars: false, placement: { mode: "smart" }, limits: { cpuMs: 100 }, observability: { enabled: true } }),
+      ...uploadSettingsFromSource({
+        keepVars: false,
+        placement: { mode: "smart" },
+        limits: { cpuMs: 100 },
+        observability: { enabled: true },
+      }),
       annotations: { "workers/message": "every kind", "workers/tag": "t1" },
     };
     const put = await c.cf.uploadScript("probe", upload);
     const version = await c.cf.getVersion("probe", put.deployment_id!);
     // Stored as sent, secrets without their text.
-    expect(version.resources?.bindings).toEqual(metadataBindings.map((b) => (b.type === "secret_text" ? { type: b.type, name: b.name } : b)));
+    expect(version.resources?.bindings).toEqual(
+      metadataBindings.map((b) => (b.type === "secret_text" ? { type: b.type, name: b.name } : b)),
+    );
     expect(version.annotations).toMatchObject({ "workers/message": "every kind", "workers/tag": "t1" });
     expect(await c.cf.getVersionSettings("probe")).toMatchObject({ placement: { mode: "smart" }, limits: { cpu_ms: 100 } });
 
@@ -122,7 +138,14 @@ describe("Cloudflare client: a version upload with every binding kind and module
     expect(out).toMatchObject({
       modules: { legacy: { from: "commonjs" }, words: "some words", blob: [1, 2, 255], add: 5 },
       vars: { greeting: "hi", limits: { max: 3 }, token: "s3cret" },
-      kv: "kv-value", d1: 42, r2: "r2-value", do: 1, svc: 42, rl: true, vm: "string", assets: "function",
+      kv: "kv-value",
+      d1: 42,
+      r2: "r2-value",
+      do: 1,
+      svc: 42,
+      rl: true,
+      vm: "string",
+      assets: "function",
     });
     expect(out.ai).toMatch(/^error: .*Workers AI/);
     expect(out.hd).toMatch(/^error: .*Hyperdrive/);
@@ -133,8 +156,17 @@ describe("Cloudflare client: a version upload with every binding kind and module
 
   it("names every request's endpoint class", () => {
     expectClassified(c.endpoints, [
-      "kv.namespaces.create", "kv.values.get", "d1.databases.create", "d1.query", "r2.buckets.create", "queues.create",
-      "workers.versions.create", "workers.scripts.put", "workers.deployments.list", "workers.versions.get", "workers.settings.get",
+      "kv.namespaces.create",
+      "kv.values.get",
+      "d1.databases.create",
+      "d1.query",
+      "r2.buckets.create",
+      "queues.create",
+      "workers.versions.create",
+      "workers.scripts.put",
+      "workers.deployments.list",
+      "workers.versions.get",
+      "workers.settings.get",
     ]);
   });
 });

@@ -40,7 +40,8 @@ describe("config sync and heartbeats", () => {
 
   const api = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const res = await fetch(new URL(path, d.url), {
-      method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: res.status, body: (await res.json()) as T };
@@ -54,8 +55,17 @@ describe("config sync and heartbeats", () => {
   const verify = async (raw: string, target: string) =>
     verifyConfigBundle(raw, await importEd25519PublicKey(d.orchestratorKey.publicKey), { worker: "ads", target });
   const heartbeat = (target: string, over: Partial<Heartbeat> = {}): Heartbeat => ({
-    worker: "ads", target, versionId: "v-test", configVersion: null, isolate: `iso-${target}`, sentAt: new Date().toISOString(), uptimeMs: 1000,
-    totals: { requests: 10, errors: 1 }, window: { sinceMs: Date.now() - 1000, requests: 10, errors: 1 }, rejections: [], ...over,
+    worker: "ads",
+    target,
+    versionId: "v-test",
+    configVersion: null,
+    isolate: `iso-${target}`,
+    sentAt: new Date().toISOString(),
+    uptimeMs: 1000,
+    totals: { requests: 10, errors: 1 },
+    window: { sinceMs: Date.now() - 1000, requests: 10, errors: 1 },
+    rejections: [],
+    ...over,
   });
   const send = async (hb: Heartbeat, key?: Uint8Array) => {
     const k = key ?? d.security.workerKeys.current({ tenant: "default", worker: "ads", target: hb.target }, "test").key;
@@ -76,7 +86,16 @@ describe("config sync and heartbeats", () => {
     writeFileSync(join(dir, "ads.js"), "export default { fetch: () => new Response('ads') };\n");
     const keyFile = join(dir, "master.key");
     generateKeyFile(keyFile);
-    d = await startDaemon({ dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 60_000, log: (l) => logs.push(l) });
+    d = await startDaemon({
+      dataDir: join(dir, "data"),
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: t.edge,
+      masterKeyFile: keyFile,
+      env: {},
+      port: 0,
+      monitorIntervalMs: 60_000,
+      log: (l) => logs.push(l),
+    });
     token = d.initialAdminToken!;
     const r = await api<{ id: string }>("POST", "/v1/releases", { worker: "ads" });
     expect(r.status).toBe(202);
@@ -94,15 +113,28 @@ describe("config sync and heartbeats", () => {
       expect.objectContaining({ target: "eu", changed: true, desired: { bid: 1, motd: "hello", consent: "required" } }),
       expect.objectContaining({ target: "us", changed: true, desired: { bid: 1, motd: "howdy" } }),
     ]);
-    const pub = await api<{ version: number; targets: Array<{ target: string; written: boolean; poke: string }> }>("POST", "/v1/workers/ads/config/publish", {});
+    const pub = await api<{ version: number; targets: Array<{ target: string; written: boolean; poke: string }> }>(
+      "POST",
+      "/v1/workers/ads/config/publish",
+      {},
+    );
     expect(pub.status).toBe(200);
     expect(pub.body.version).toBe(1);
     // Written everywhere; the Worker has no agent, so its poke is refused, which is reported, not fatal.
-    expect(pub.body.targets.map((x) => [x.target, x.written])).toEqual([["eu", true], ["us", true]]);
+    expect(pub.body.targets.map((x) => [x.target, x.written])).toEqual([
+      ["eu", true],
+      ["us", true],
+    ]);
     expect(pub.body.targets.every((x) => x.poke !== "ok")).toBe(true);
     const eu = await verify((await kvBundle("eu"))!, "eu");
-    expect(eu).toMatchObject({ ok: true, payload: { worker: "ads", target: "eu", version: 1, rollback: false, config: { bid: 1, motd: "hello", consent: "required" } } });
-    expect(await verify((await kvBundle("us"))!, "us")).toMatchObject({ ok: true, payload: { version: 1, config: { bid: 1, motd: "howdy" } } });
+    expect(eu).toMatchObject({
+      ok: true,
+      payload: { worker: "ads", target: "eu", version: 1, rollback: false, config: { bid: 1, motd: "hello", consent: "required" } },
+    });
+    expect(await verify((await kvBundle("us"))!, "us")).toMatchObject({
+      ok: true,
+      payload: { version: 1, config: { bid: 1, motd: "howdy" } },
+    });
     // eu's bundle is no good for us.
     expect(await verify((await kvBundle("eu"))!, "us")).toMatchObject({ ok: false, reason: "wrong_worker" });
     expect(d.security.audit.search({ action: "config.publish", limit: 10 })).toHaveLength(1);
@@ -116,15 +148,31 @@ describe("config sync and heartbeats", () => {
     // The daemon reads its spec once at start; config edits go through a restart (or `cbo config publish` after it).
     const keyFile = join(dir, "master.key");
     await d.close();
-    d = await startDaemon({ dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 60_000, log: (l) => logs.push(l) });
+    d = await startDaemon({
+      dataDir: join(dir, "data"),
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: t.edge,
+      masterKeyFile: keyFile,
+      env: {},
+      port: 0,
+      monitorIntervalMs: 60_000,
+      log: (l) => logs.push(l),
+    });
     const second = await api<{ version: number }>("POST", "/v1/workers/ads/config/publish", {});
     expect(second.body, JSON.stringify(second.body)).toMatchObject({ version: 2 });
     expect(await verify((await kvBundle("us"))!, "us")).toMatchObject({ ok: true, payload: { version: 2, config: { bid: 2 } } });
     const back = await api<{ version: number; rollbackOf: number }>("POST", "/v1/workers/ads/config/rollback", { to: 1 });
     expect(back.body).toMatchObject({ version: 3, rollbackOf: 1 });
-    expect(await verify((await kvBundle("eu"))!, "eu")).toMatchObject({ ok: true, payload: { version: 3, rollback: true, config: { bid: 1 } } });
+    expect(await verify((await kvBundle("eu"))!, "eu")).toMatchObject({
+      ok: true,
+      payload: { version: 3, rollback: true, config: { bid: 1 } },
+    });
     const history = await api<Array<{ version: number; rollbackOf: number | null }>>("GET", "/v1/workers/ads/config/history");
-    expect(history.body.map((h) => [h.version, h.rollbackOf])).toEqual([[3, 1], [2, null], [1, null]]);
+    expect(history.body.map((h) => [h.version, h.rollbackOf])).toEqual([
+      [3, 1],
+      [2, null],
+      [1, null],
+    ]);
     const missing = await api<{ error: { code: string } }>("POST", "/v1/workers/ads/config/rollback", { to: 9 });
     expect([missing.status, missing.body.error.code]).toEqual([404, "ERR_NOT_FOUND"]);
   });
@@ -135,10 +183,15 @@ describe("config sync and heartbeats", () => {
     await settle();
     expect(events("config.applied").map((e) => [e.target, e.data.version])).toEqual([["eu", 3]]);
     const diff = await api<Array<{ target: string; applied: boolean }>>("GET", "/v1/workers/ads/config/diff");
-    expect(diff.body.map((x) => [x.target, x.applied])).toEqual([["eu", true], ["us", false]]);
+    expect(diff.body.map((x) => [x.target, x.applied])).toEqual([
+      ["eu", true],
+      ["us", false],
+    ]);
     // A second isolate on the same version is not a new transition.
     await send(heartbeat("eu", { configVersion: 3, isolate: "iso-2" }));
-    const rejected = await send(heartbeat("us", { configVersion: 2, rejections: [{ reason: "bad_signature", version: 7, at: new Date().toISOString() }] }));
+    const rejected = await send(
+      heartbeat("us", { configVersion: 2, rejections: [{ reason: "bad_signature", version: 7, at: new Date().toISOString() }] }),
+    );
     expect(rejected.status).toBe(202);
     await settle();
     expect(events("config.applied")).toHaveLength(1);
@@ -154,7 +207,11 @@ describe("config sync and heartbeats", () => {
     const ok = await send(heartbeat("us", { isolate: "iso-good" }));
     const replay = await fetch(new URL("/v1/agent/heartbeat", d.url), { method: "POST", headers: ok.req.headers, body: ok.req.body });
     expect([ok.status, replay.status]).toEqual([202, 401]);
-    const unsigned = await fetch(new URL("/v1/agent/heartbeat", d.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(hb) });
+    const unsigned = await fetch(new URL("/v1/agent/heartbeat", d.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(hb),
+    });
     expect(unsigned.status).toBe(401);
     const stranger = await send({ ...hb, worker: "nobody" }, new Uint8Array(32).fill(1));
     expect(stranger.status).toBe(401);

@@ -18,7 +18,11 @@ import { call, type Answer } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
 
 const CHILD = fileURLToPath(new URL("./support/daemon-child.ts", import.meta.url));
-const EDGE = { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }] };
+const EDGE = {
+  apiUrl: "http://127.0.0.1:9",
+  token: "unused",
+  regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }],
+};
 const NAMES = ["DB_PASSWORD", "STRIPE_KEY", "SIGNING_SEED", "WEBHOOK_SECRET", "OAUTH_CLIENT"];
 
 /** Unique values: v1 and v2 of each secret, and values only ever sent in refused requests. */
@@ -57,7 +61,12 @@ describe("planted secrets never leak from the daemon", () => {
       env: {
         ...process.env,
         CBO_MASTER_KEY: randomBytes(32).toString("base64"),
-        CBO_TEST_DAEMON: JSON.stringify({ dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: EDGE, checkpointEveryMs: 100 }),
+        CBO_TEST_DAEMON: JSON.stringify({
+          dataDir: join(dir, "data"),
+          configFile: join(dir, "orchestrator.yaml"),
+          edge: EDGE,
+          checkpointEveryMs: 100,
+        }),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -75,23 +84,35 @@ describe("planted secrets never leak from the daemon", () => {
       responses.push({ label: `${label} -> ${answer.status}`, answer });
       return answer;
     };
-    const deployer = (await req("create deployer token", "POST", "/v1/tokens", { token: admin, json: { name: "leak deployer", role: "deployer" } })).body.token as string;
-    const viewer = (await req("create viewer token", "POST", "/v1/tokens", { token: admin, json: { name: "leak viewer", role: "viewer" } })).body.token as string;
+    const deployer = (
+      await req("create deployer token", "POST", "/v1/tokens", { token: admin, json: { name: "leak deployer", role: "deployer" } })
+    ).body.token as string;
+    const viewer = (await req("create viewer token", "POST", "/v1/tokens", { token: admin, json: { name: "leak viewer", role: "viewer" } }))
+      .body.token as string;
 
     for (const [i, name] of NAMES.entries()) {
       // One secret goes in base64 (as the CLI sends a binary file), one as a binding tagged eu.
       const v1 = i === 2 ? { value: Buffer.from(planted.v1[i]!).toString("base64"), encoding: "base64" } : { value: planted.v1[i] };
-      await req(`put v1 ${i}`, "PUT", `/v1/secrets/${name}`, { token: deployer, json: { ...v1, cas: 0, ...(i === 1 ? { mode: "binding", jurisdictions: ["eu"] } : {}) } });
+      await req(`put v1 ${i}`, "PUT", `/v1/secrets/${name}`, {
+        token: deployer,
+        json: { ...v1, cas: 0, ...(i === 1 ? { mode: "binding", jurisdictions: ["eu"] } : {}) },
+      });
       await req(`put v2 ${i}`, "PUT", `/v1/secrets/${name}`, { token: deployer, json: { value: planted.v2[i], cas: 1 } });
     }
     // Refused on purpose, each carrying a value: stale cas, viewer, unknown key, bad base64, bad JSON, too large.
     await req("stale cas", "PUT", `/v1/secrets/${NAMES[0]}`, { token: deployer, json: { value: planted.refused[0], cas: 1 } });
     await req("viewer put", "PUT", `/v1/secrets/${NAMES[0]}`, { token: viewer, json: { value: planted.refused[1] } });
     await req("unknown key", "PUT", `/v1/secrets/${NAMES[0]}`, { token: deployer, json: { value: planted.refused[2], colour: "red" } });
-    await req("bad base64", "PUT", `/v1/secrets/${NAMES[0]}`, { token: deployer, json: { value: `${planted.refused[3]}!`, encoding: "base64" } });
+    await req("bad base64", "PUT", `/v1/secrets/${NAMES[0]}`, {
+      token: deployer,
+      json: { value: `${planted.refused[3]}!`, encoding: "base64" },
+    });
     await req("bad json", "PUT", `/v1/secrets/${NAMES[0]}`, { token: deployer, body: `{"value": "${planted.refused[4]}"` });
     await req("too large", "PUT", `/v1/secrets/${NAMES[0]}`, { token: deployer, json: { value: planted.refused[5].repeat(3000) } });
-    await req("bad token", "PUT", `/v1/secrets/${NAMES[0]}`, { token: `cbo_admin_${planted.refused[0]}`, json: { value: planted.refused[0] } });
+    await req("bad token", "PUT", `/v1/secrets/${NAMES[0]}`, {
+      token: `cbo_admin_${planted.refused[0]}`,
+      json: { value: planted.refused[0] },
+    });
 
     // The one read.
     readOnce = await call(url, "GET", `/v1/secrets/${NAMES[3]}/value`, { token: admin });
@@ -125,8 +146,20 @@ describe("planted secrets never leak from the daemon", () => {
   it("did the work it claims (the scan has something to find)", () => {
     const statuses = Object.fromEntries(responses.map((r) => [r.label.split(" -> ")[0], r.answer.status]));
     expect(statuses).toMatchObject({
-      "put v1 0": 200, "put v2 4": 200, "stale cas": 409, "viewer put": 403, "unknown key": 400, "bad base64": 400, "bad json": 400,
-      "too large": 400, "bad token": 401, "rollback 4": 200, "delete 4": 200, "read deleted 4": 404, "undelete 4": 200, "viewer read": 403,
+      "put v1 0": 200,
+      "put v2 4": 200,
+      "stale cas": 409,
+      "viewer put": 403,
+      "unknown key": 400,
+      "bad base64": 400,
+      "bad json": 400,
+      "too large": 400,
+      "bad token": 401,
+      "rollback 4": 200,
+      "delete 4": 200,
+      "read deleted 4": 404,
+      "undelete 4": 200,
+      "viewer read": 403,
     });
     // The read is the positive control: the scanner does find a value where one is.
     expect(readOnce!.body).toMatchObject({ name: NAMES[3], version: 2, encoding: "utf8" });
@@ -156,13 +189,34 @@ describe("planted secrets never leak from the daemon", () => {
   });
 
   it("the log says what happened, with keyed hashes only", () => {
-    const audit = responses.find((r) => r.label.startsWith("audit "))!.answer.body as Array<{ action: string; outcome: string; target: string; details: Record<string, unknown> }>;
-    const ok = (a: string) => audit.filter((e) => e.action === a && e.outcome === "ok" && e.target !== "secret:__orchestrator_signing_key").length;
-    expect({ put: ok("secret.put"), rollback: ok("secret.rollback"), del: ok("secret.delete"), undel: ok("secret.undelete") }).toEqual({ put: 10, rollback: 5, del: 5, undel: 5 });
+    const audit = responses.find((r) => r.label.startsWith("audit "))!.answer.body as Array<{
+      action: string;
+      outcome: string;
+      target: string;
+      details: Record<string, unknown>;
+    }>;
+    const ok = (a: string) =>
+      audit.filter((e) => e.action === a && e.outcome === "ok" && e.target !== "secret:__orchestrator_signing_key").length;
+    expect({ put: ok("secret.put"), rollback: ok("secret.rollback"), del: ok("secret.delete"), undel: ok("secret.undelete") }).toEqual({
+      put: 10,
+      rollback: 5,
+      del: 5,
+      undel: 5,
+    });
     // Refused writes that reached the vault's checks are on the record as errors (their values are not).
-    expect(audit.filter((e) => e.action === "secret.put" && e.outcome === "error").map((e) => e.details.code).sort()).toEqual(["ERR_CONFLICT", "ERR_VALIDATION", "ERR_VALIDATION"]);
+    expect(
+      audit
+        .filter((e) => e.action === "secret.put" && e.outcome === "error")
+        .map((e) => e.details.code)
+        .sort(),
+    ).toEqual(["ERR_CONFLICT", "ERR_VALIDATION", "ERR_VALIDATION"]);
     const reads = audit.filter((e) => e.action === "secret.read" && e.details.purpose === "get" && e.outcome === "ok");
-    expect(reads).toEqual([expect.objectContaining({ target: `secret:${NAMES[3]}`, details: { version: 2, purpose: "get", valueHash: expect.stringMatching(/^[0-9a-f]{64}$/) } })]);
+    expect(reads).toEqual([
+      expect.objectContaining({
+        target: `secret:${NAMES[3]}`,
+        details: { version: 2, purpose: "get", valueHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      }),
+    ]);
     expect(stderr).toMatch(/vault: new vault sealed/);
   });
 });

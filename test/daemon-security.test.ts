@@ -16,7 +16,20 @@ import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
 
 // A stand-in for the local edge's address book only: with no workers nothing ever calls it.
-const EDGE = { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" } satisfies RegionInfo] };
+const EDGE = {
+  apiUrl: "http://127.0.0.1:9",
+  token: "unused",
+  regions: [
+    {
+      name: "eu",
+      accountId: "e".repeat(32),
+      accountName: "eu",
+      subdomain: "eu",
+      port: 9,
+      publicUrl: "http://127.0.0.1:9",
+    } satisfies RegionInfo,
+  ],
+};
 
 let dir: string;
 const data = () => join(dir, "data");
@@ -25,7 +38,11 @@ const checkpointsFile = () => join(data(), "audit-checkpoints.jsonl");
 const start = (more: Partial<DaemonOptions> = {}) =>
   startDaemon({ dataDir: data(), configFile: join(dir, "orchestrator.yaml"), port: 0, edge: EDGE, log: () => {}, env: {}, ...more });
 const adminToken = () => readFileSync(join(data(), "admin-token"), "utf8").trim();
-const codeOf = async (p: Promise<unknown>) => p.then(() => "started", (e: { code?: string; message: string; hint?: string }) => e);
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => "started",
+    (e: { code?: string; message: string; hint?: string }) => e,
+  );
 
 beforeAll(async () => {
   dir = await makeTempDir("daemon-security");
@@ -41,7 +58,11 @@ async function verifyOffline(publicKey: string) {
   try {
     const shipped = readAuditExport(checkpointsFile()).checkpoints;
     const head = (db.prepare("SELECT MAX(seq) AS n FROM audit_entries").get() as { n: number }).n;
-    const result = await verifyAuditLog({ entries: auditSource(db).entries(), checkpoints: shipped, publicKey: Buffer.from(publicKey, "base64url") });
+    const result = await verifyAuditLog({
+      entries: auditSource(db).entries(),
+      checkpoints: shipped,
+      publicKey: Buffer.from(publicKey, "base64url"),
+    });
     return { result, head, shipped };
   } finally {
     db.close();
@@ -90,7 +111,9 @@ describe("daemon security wiring", () => {
     const deadline = Date.now() + 5_000;
     let shipped: number[] = [];
     while (Date.now() < deadline) {
-      shipped = existsSync(checkpointsFile()) ? readAuditExport(checkpointsFile()).checkpoints.map((c) => ("signature" in c ? c.tree_size : -1)) : [];
+      shipped = existsSync(checkpointsFile())
+        ? readAuditExport(checkpointsFile()).checkpoints.map((c) => ("signature" in c ? c.tree_size : -1))
+        : [];
       if (shipped.includes(head)) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -112,7 +135,10 @@ describe("daemon security wiring", () => {
     d = await start({ fallbackMasterKeyFile: keyFile() });
     expect(d.orchestratorKey).toEqual(before);
     expect((await call(d.url, "GET", "/v1/secrets/API_KEY/value", { token: adminToken() })).body.value).toBe("daemon-test-value-1");
-    expect(d.security.audit.search({ actor: "daemon", action: "secret.read" }).at(-1)).toMatchObject({ target: "secret:__orchestrator_signing_key", details: { purpose: "get", version: 1 } });
+    expect(d.security.audit.search({ actor: "daemon", action: "secret.read" }).at(-1)).toMatchObject({
+      target: "secret:__orchestrator_signing_key",
+      details: { purpose: "get", version: 1 },
+    });
     // No second admin token on a restart.
     expect(d.initialAdminToken).toBeUndefined();
     await d.close();
@@ -136,9 +162,14 @@ describe("daemon security wiring", () => {
   });
 
   it("another master key does not open the vault; a key file others can read is refused", async () => {
-    expect(await codeOf(start({ env: { CBO_MASTER_KEY: randomBytes(32).toString("base64") } }))).toMatchObject({ code: "ERR_VAULT_INTEGRITY" });
+    expect(await codeOf(start({ env: { CBO_MASTER_KEY: randomBytes(32).toString("base64") } }))).toMatchObject({
+      code: "ERR_VAULT_INTEGRITY",
+    });
     chmodSync(keyFile(), 0o644);
-    expect(await codeOf(start({ fallbackMasterKeyFile: keyFile() }))).toMatchObject({ code: "ERR_VALIDATION", message: expect.stringContaining("group or others") });
+    expect(await codeOf(start({ fallbackMasterKeyFile: keyFile() }))).toMatchObject({
+      code: "ERR_VALIDATION",
+      message: expect.stringContaining("group or others"),
+    });
     chmodSync(keyFile(), 0o600);
   });
 
@@ -160,14 +191,22 @@ describe("scheduled backups", () => {
     try {
       writeFileSync(join(bdir, "orchestrator.yaml"), "version: 1\ntargets:\n  - { name: eu, api: local }\n");
       const d = await startDaemon({
-        dataDir: join(bdir, "data"), configFile: join(bdir, "orchestrator.yaml"), port: 0, edge: EDGE, log: () => {},
-        env: { CBO_MASTER_KEY: randomBytes(32).toString("base64") }, backup: { everyMs: 150, keep: 2 },
+        dataDir: join(bdir, "data"),
+        configFile: join(bdir, "orchestrator.yaml"),
+        port: 0,
+        edge: EDGE,
+        log: () => {},
+        env: { CBO_MASTER_KEY: randomBytes(32).toString("base64") },
+        backup: { everyMs: 150, keep: 2 },
       });
       const deadline = Date.now() + 10_000;
-      while (d.security.audit.search({ action: "backup.create", outcome: "ok" }).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (d.security.audit.search({ action: "backup.create", outcome: "ok" }).length < 3 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
       await d.close();
       const db = new DatabaseSync(join(bdir, "data", "orchestrator.sqlite"), { readOnly: true });
-      const entries = db.prepare("SELECT details FROM audit_entries WHERE action = 'backup.create' AND outcome = 'ok'").all() as Array<{ details: string }>;
+      const entries = db.prepare("SELECT details FROM audit_entries WHERE action = 'backup.create' AND outcome = 'ok'").all() as Array<{
+        details: string;
+      }>;
       db.close();
       expect(entries.length).toBeGreaterThanOrEqual(3);
       expect(JSON.parse(entries[0]!.details)).toMatchObject({ bytes: expect.any(Number), entries: expect.any(Number) });

@@ -23,7 +23,14 @@ const REGIONS = ["eu", "us", "ap"];
 const WORKERS = ["ads-api", "ads-attribution"];
 /** Debian's Chromium, never a downloaded one (scripts/ensure-test-tools.ts installs it). */
 const CHROMIUM = TEST_TOOLS.chromium.path;
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 type Release = { id: string; status: string };
 type Version = { target: string; versionId: string; releaseId: string | null; live: boolean };
@@ -41,13 +48,16 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
 
   async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(new URL(path, daemon.url), {
-      method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as T;
   }
-  const served = async (region: string) => JSON.parse((await httpGet(t.edge.region(region).port, "ads-api.localhost", { path: "/health" })).body).version as string;
+  const served = async (region: string) =>
+    JSON.parse((await httpGet(t.edge.region(region).port, "ads-api.localhost", { path: "/health" })).body).version as string;
   const worker = (w: string, region: string) => page.locator(`g.worker[data-worker="${w}"][data-target="${region}"]`);
 
   beforeAll(async () => {
@@ -56,7 +66,16 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     dir = await makeTempDir("dashboard");
     const keyFile = join(dir, "master.key");
     generateKeyFile(keyFile);
-    daemon = await startDaemon({ dataDir: join(dir, "data"), configFile: EXAMPLE, edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 200, log: () => {} });
+    daemon = await startDaemon({
+      dataDir: join(dir, "data"),
+      configFile: EXAMPLE,
+      edge: t.edge,
+      masterKeyFile: keyFile,
+      env: {},
+      port: 0,
+      monitorIntervalMs: 200,
+      log: () => {},
+    });
     token = daemon.initialAdminToken!;
     // The example's API Worker relays its webhook secret: it must be in the vault to release.
     await api("PUT", "/v1/secrets/SHOPIFY_WEBHOOK_SECRET", { value: `dashboard-e2e-${crypto.randomUUID()}`, mode: "relay" });
@@ -74,7 +93,8 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     });
     // Refusals the tests provoke are 401 and 403; anything else the page asked for must succeed.
     page.on("response", (r) => {
-      if (r.status() >= 400 && r.status() !== 401 && r.status() !== 403) problems.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}${new URL(r.url()).search}`);
+      if (r.status() >= 400 && r.status() !== 401 && r.status() !== 403)
+        problems.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}${new URL(r.url()).search}`);
     });
   });
   afterAll(async () => {
@@ -159,10 +179,14 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
   });
 
   it("rolls back from the dashboard, after a confirmation: the edge serves the earlier version again", async () => {
-    const releases = (await api<Array<Release & { worker: string; kind: string }>>("GET", "/v1/releases?worker=ads-api")).filter((r) => r.kind === "release");
+    const releases = (await api<Array<Release & { worker: string; kind: string }>>("GET", "/v1/releases?worker=ads-api")).filter(
+      (r) => r.kind === "release",
+    );
     const first = releases.at(-1)!;
     const versions = await api<Version[]>("GET", "/v1/workers/ads-api/versions");
-    const earlier = Object.fromEntries(REGIONS.map((r) => [r, versions.find((v) => v.target === r && v.releaseId === first.id)!.versionId]));
+    const earlier = Object.fromEntries(
+      REGIONS.map((r) => [r, versions.find((v) => v.target === r && v.releaseId === first.id)!.versionId]),
+    );
     for (const r of REGIONS) expect(await served(r)).not.toBe(earlier[r]);
 
     await page.goto(new URL("/ui/#/releases?worker=ads-api", daemon.url).href);
@@ -194,7 +218,11 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     await page.locator("table[data-table=audit] tbody tr").first().waitFor();
     await page.fill("#audit-action", "rollback.*");
     await page.click("form.filters button[type=submit]");
-    await expect.poll(async () => (await page.locator("table[data-table=audit] tbody tr td:nth-child(4)").allTextContents()).every((a) => a.startsWith("rollback."))).toBe(true);
+    await expect
+      .poll(async () =>
+        (await page.locator("table[data-table=audit] tbody tr td:nth-child(4)").allTextContents()).every((a) => a.startsWith("rollback.")),
+      )
+      .toBe(true);
     expect(await page.locator("table[data-table=audit] tbody tr").count()).toBeGreaterThan(0);
     await page.click("#audit-verify");
     await page.locator('.verify-result[data-verify="ok"]').waitFor({ timeout: 20_000 });
@@ -218,7 +246,11 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     expect(await page.locator("table[data-table=tokens]").textContent()).toContain("initial admin");
     await shot("secrets");
     const setup = page.locator("nav a[data-nav=setup]");
-    const hasSetup = daemon && (await fetch(new URL("/v1/openapi.json", daemon.url)).then((r) => r.json() as Promise<{ paths: Record<string, unknown> }>)).paths["/v1/setup"] !== undefined;
+    const hasSetup =
+      daemon &&
+      (await fetch(new URL("/v1/openapi.json", daemon.url)).then((r) => r.json() as Promise<{ paths: Record<string, unknown> }>)).paths[
+        "/v1/setup"
+      ] !== undefined;
     expect(await setup.count()).toBe(hasSetup ? 1 : 0);
     if (hasSetup) {
       await setup.click();
@@ -238,7 +270,17 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
   it("mutations without the CSRF token or without a session are refused, from the browser too", async () => {
     const count = (await api<Release[]>("GET", "/v1/releases")).length;
     const post = (p: Page) =>
-      p.evaluate(async () => (await fetch("/v1/releases", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ worker: "ads-api" }), credentials: "same-origin" })).status);
+      p.evaluate(
+        async () =>
+          (
+            await fetch("/v1/releases", {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ worker: "ads-api" }),
+              credentials: "same-origin",
+            })
+          ).status,
+      );
     expect(await post(page)).toBe(403); // logged in, but no CSRF token
     const stranger = await browser.newPage();
     try {

@@ -27,20 +27,31 @@ function req(path: string, o: Req = {}): Promise<Reply> {
   if (o.json !== undefined) headers["content-type"] = "application/json";
   if (o.form) headers["content-type"] = "application/x-www-form-urlencoded";
   return new Promise((resolve, reject) => {
-    const r = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: o.method ?? "GET", headers, agent: false, ...(o.from ? { localAddress: o.from } : {}) }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (text += d));
-      res.on("end", () => {
-        let parsed: unknown;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parsed });
-      });
-    });
+    const r = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: o.method ?? "GET",
+        headers,
+        agent: false,
+        ...(o.from ? { localAddress: o.from } : {}),
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (text += d));
+        res.on("end", () => {
+          let parsed: unknown;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            parsed = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parsed });
+        });
+      },
+    );
     r.on("error", reject);
     r.end(body);
   });
@@ -71,13 +82,20 @@ describe("dashboard sessions over HTTP", () => {
     store = createStore(join(dir, "orchestrator.sqlite"));
     const spec = testSpec();
     security = await openTestSecurity(store);
-    tokens = Object.fromEntries((["admin", "deployer", "viewer"] as const).map((role) => {
-      const { token, row } = store.tokens.create({ name: `dash ${role}`, role });
-      return [role, { token, id: row.id }];
-    })) as typeof tokens;
+    tokens = Object.fromEntries(
+      (["admin", "deployer", "viewer"] as const).map((role) => {
+        const { token, row } = store.tokens.create({ name: `dash ${role}`, role });
+        return [role, { token, id: row.id }];
+      }),
+    ) as typeof tokens;
     security.vault.put("SHOPIFY_WEBHOOK_SECRET", "dashboard-test-secret-value", { mode: "relay" });
     const api = createApi({
-      store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: () => {}, checkResponses: true,
+      store,
+      engine: fakeEngineForApiTests(store, () => spec),
+      security,
+      spec: () => spec,
+      log: () => {},
+      checkResponses: true,
       authLimits: { max: 5, lockMs: 60_000 },
       stream: { heartbeatMs: 100 },
       // A clock the test moves: session expiry without waiting.
@@ -120,7 +138,12 @@ describe("dashboard sessions over HTTP", () => {
   });
 
   it("a wrong token does not log in, and is audited without the token", async () => {
-    const r = await req("/ui/login", { method: "POST", json: { token: "cbo_admin_not-a-real-token-000000000000" }, headers: same(), from: "127.0.0.21" });
+    const r = await req("/ui/login", {
+      method: "POST",
+      json: { token: "cbo_admin_not-a-real-token-000000000000" },
+      headers: same(),
+      from: "127.0.0.21",
+    });
     expect(r.status).toBe(401);
     expect(r.headers["set-cookie"]).toBeUndefined();
     const failed = audit("auth.failed").at(-1)!;
@@ -132,10 +155,20 @@ describe("dashboard sessions over HTTP", () => {
     const s = await login(tokens.deployer.token);
     expect(s.setCookie).toMatch(/^cbo_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
     expect(s.csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(audit("session.login").at(-1)).toMatchObject({ actor: `token:dash deployer:${tokens.deployer.id}`, outcome: "ok", details: { via: "dashboard", role: "deployer" } });
+    expect(audit("session.login").at(-1)).toMatchObject({
+      actor: `token:dash deployer:${tokens.deployer.id}`,
+      outcome: "ok",
+      details: { via: "dashboard", role: "deployer" },
+    });
     expect(JSON.stringify(audit("session.login"))).not.toContain(s.cookie.split("=")[1]);
-    const viaTunnel = await req("/ui/login", { method: "POST", json: { token: tokens.viewer.token }, headers: { ...same(), "x-forwarded-proto": "https" } });
-    expect(String(viaTunnel.headers["set-cookie"])).toMatch(/^__Host-cbo_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
+    const viaTunnel = await req("/ui/login", {
+      method: "POST",
+      json: { token: tokens.viewer.token },
+      headers: { ...same(), "x-forwarded-proto": "https" },
+    });
+    expect(String(viaTunnel.headers["set-cookie"])).toMatch(
+      /^__Host-cbo_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Secure$/,
+    );
     const who = await req("/ui/session", { headers: { cookie: s.cookie } });
     expect(who.body).toMatchObject({ authenticated: true, name: "dash deployer", role: "deployer", csrf: s.csrf });
     expect(who.headers["cache-control"]).toBe("no-store");
@@ -172,38 +205,64 @@ describe("dashboard sessions over HTTP", () => {
     // against their address's rate limit (the last test locks one on purpose).
     const none = await req("/v1/releases", { method: "POST", json: { worker: "hello" }, headers: same(), from: "127.0.0.31" });
     expect(none.status).toBe(401);
-    const ended = await req("/v1/releases", { method: "POST", json: { worker: "hello" }, headers: { ...same(), cookie: `cbo_session=${"z".repeat(43)}`, "x-csrf-token": "z".repeat(43) }, from: "127.0.0.32" });
+    const ended = await req("/v1/releases", {
+      method: "POST",
+      json: { worker: "hello" },
+      headers: { ...same(), cookie: `cbo_session=${"z".repeat(43)}`, "x-csrf-token": "z".repeat(43) },
+      from: "127.0.0.32",
+    });
     expect(ended.status).toBe(401);
     expect(String(ended.headers["set-cookie"])).toMatch(/^cbo_session=; .*Max-Age=0/); // the stale cookie is dropped
   });
 
   it("with the CSRF token from the same site the session's mutation goes through, audited as the token via the dashboard", async () => {
     const s = await login(tokens.deployer.token);
-    const r = await req("/v1/releases", { method: "POST", json: { worker: "hello" }, headers: { cookie: s.cookie, ...same(), "x-csrf-token": s.csrf } });
+    const r = await req("/v1/releases", {
+      method: "POST",
+      json: { worker: "hello" },
+      headers: { cookie: s.cookie, ...same(), "x-csrf-token": s.csrf },
+    });
     expect(r.status, r.text).toBe(202);
-    expect(audit("release.create").at(-1)).toMatchObject({ actor: `token:dash deployer:${tokens.deployer.id}`, details: { via: "dashboard", stage: expect.any(String) } });
+    expect(audit("release.create").at(-1)).toMatchObject({
+      actor: `token:dash deployer:${tokens.deployer.id}`,
+      details: { via: "dashboard", stage: expect.any(String) },
+    });
     // A bearer token needs no CSRF token (no browser sends one by itself).
     await req(`/v1/releases/${r.body.id}/abort`, { method: "POST", headers: { authorization: `Bearer ${tokens.deployer.token}` } });
-    const bearer = await req("/v1/releases", { method: "POST", json: { worker: "hello" }, headers: { authorization: `Bearer ${tokens.deployer.token}` } });
+    const bearer = await req("/v1/releases", {
+      method: "POST",
+      json: { worker: "hello" },
+      headers: { authorization: `Bearer ${tokens.deployer.token}` },
+    });
     expect(bearer.status, bearer.text).toBe(202);
   });
 
   it("a session acts with its token's role, and never gets a secret value or a new token", async () => {
     const viewer = await login(tokens.viewer.token);
-    const r = await req("/v1/releases", { method: "POST", json: { worker: "hello" }, headers: { cookie: viewer.cookie, ...same(), "x-csrf-token": viewer.csrf } });
+    const r = await req("/v1/releases", {
+      method: "POST",
+      json: { worker: "hello" },
+      headers: { cookie: viewer.cookie, ...same(), "x-csrf-token": viewer.csrf },
+    });
     expect(r.status).toBe(403);
     const admin = await login(tokens.admin.token);
     const value = await req("/v1/secrets/SHOPIFY_WEBHOOK_SECRET/value", { headers: { cookie: admin.cookie } });
     expect(value.status).toBe(403);
     expect(value.text).not.toContain("dashboard-test-secret-value");
-    const token = await req("/v1/tokens", { method: "POST", json: { name: "x", role: "viewer" }, headers: { cookie: admin.cookie, ...same(), "x-csrf-token": admin.csrf } });
+    const token = await req("/v1/tokens", {
+      method: "POST",
+      json: { name: "x", role: "viewer" },
+      headers: { cookie: admin.cookie, ...same(), "x-csrf-token": admin.csrf },
+    });
     expect(token.status).toBe(403);
     // Names, versions and modes are for the dashboard.
     const list = await req("/v1/secrets", { headers: { cookie: admin.cookie } });
     expect(list.body).toEqual([expect.objectContaining({ name: "SHOPIFY_WEBHOOK_SECRET", version: 1, mode: "relay" })]);
     expect(list.text).not.toContain("dashboard-test-secret-value");
     // The same admin with its bearer token may read it (that is the CLI's way).
-    expect((await req("/v1/secrets/SHOPIFY_WEBHOOK_SECRET/value", { headers: { authorization: `Bearer ${tokens.admin.token}` } })).status).toBe(200);
+    expect(
+      (await req("/v1/secrets/SHOPIFY_WEBHOOK_SECRET/value", { headers: { authorization: `Bearer ${tokens.admin.token}` } })).status,
+    ).toBe(200);
   });
 
   it("logout needs the CSRF token, ends the session and is audited; a new login replaces an old session", async () => {
@@ -217,7 +276,11 @@ describe("dashboard sessions over HTTP", () => {
     expect((await req("/ui/session", { headers: { cookie: s.cookie } })).body).toEqual({ authenticated: false });
 
     const first = await login(tokens.viewer.token);
-    const second = await req("/ui/login", { method: "POST", json: { token: tokens.viewer.token }, headers: { ...same(), cookie: first.cookie } });
+    const second = await req("/ui/login", {
+      method: "POST",
+      json: { token: tokens.viewer.token },
+      headers: { ...same(), cookie: first.cookie },
+    });
     expect(second.status).toBe(200);
     expect((await req("/v1/status", { headers: { cookie: first.cookie }, from: "127.0.0.34" })).status).toBe(401);
   });
@@ -234,7 +297,11 @@ describe("dashboard sessions over HTTP", () => {
   });
 
   it("login from another site is refused; a plain form login redirects to the dashboard", async () => {
-    const cross = await req("/ui/login", { method: "POST", json: { token: tokens.viewer.token }, headers: { origin: "http://evil.example" } });
+    const cross = await req("/ui/login", {
+      method: "POST",
+      json: { token: tokens.viewer.token },
+      headers: { origin: "http://evil.example" },
+    });
     expect(cross.status).toBe(403);
     expect(cross.headers["set-cookie"]).toBeUndefined();
     const form = await req("/ui/login", { method: "POST", form: { token: tokens.viewer.token }, headers: same() });
@@ -250,14 +317,31 @@ describe("dashboard sessions over HTTP", () => {
     const s = await login(tokens.viewer.token);
     const open = (headers: Record<string, string>, localAddress = "127.0.0.1") =>
       new Promise<{ code: number; reason: string; got: number }>((resolve, reject) => {
-        const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/events/stream?after=${store.events.lastId()}`, { headers, localAddress });
+        const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/events/stream?after=${store.events.lastId()}`, {
+          headers,
+          localAddress,
+        });
         let got = 0;
         ws.on("message", () => {
           got++;
           ws.close(1000);
         });
         let timer: ReturnType<typeof setTimeout> | undefined;
-        ws.once("open", () => (timer = setTimeout(() => ws.readyState === ws.OPEN && store.events.append({ type: "health.changed", worker: "hello", target: "eu", data: { from: "healthy", to: "unhealthy", versionId: null, latencyMs: null, detail: "HTTP 503" } }), 50)));
+        ws.once(
+          "open",
+          () =>
+            (timer = setTimeout(
+              () =>
+                ws.readyState === ws.OPEN &&
+                store.events.append({
+                  type: "health.changed",
+                  worker: "hello",
+                  target: "eu",
+                  data: { from: "healthy", to: "unhealthy", versionId: null, latencyMs: null, detail: "HTTP 503" },
+                }),
+              50,
+            )),
+        );
         ws.once("close", (code, reason) => {
           clearTimeout(timer);
           resolve({ code, reason: reason.toString(), got });
@@ -265,24 +349,38 @@ describe("dashboard sessions over HTTP", () => {
         ws.once("error", reject);
       });
     expect(await open({ cookie: s.cookie, origin: url })).toMatchObject({ code: 1000, got: 1 });
-    expect(await open({ cookie: s.cookie, origin: "http://evil.example" })).toMatchObject({ code: 1008, reason: expect.stringMatching(/^ERR_FORBIDDEN/), got: 0 });
+    expect(await open({ cookie: s.cookie, origin: "http://evil.example" })).toMatchObject({
+      code: 1008,
+      reason: expect.stringMatching(/^ERR_FORBIDDEN/),
+      got: 0,
+    });
     expect(await open({ cookie: s.cookie })).toMatchObject({ code: 1008, got: 0 });
-    expect(await open({ cookie: `cbo_session=${"q".repeat(43)}`, origin: url }, "127.0.0.37")).toMatchObject({ code: 1008, reason: expect.stringMatching(/^ERR_UNAUTHORIZED/), got: 0 });
+    expect(await open({ cookie: `cbo_session=${"q".repeat(43)}`, origin: url }, "127.0.0.37")).toMatchObject({
+      code: 1008,
+      reason: expect.stringMatching(/^ERR_UNAUTHORIZED/),
+      got: 0,
+    });
   });
 
   it("an open event stream ends with its session: at once on logout, at the next ping when the token is revoked", async () => {
     const { token, row } = store.tokens.create({ name: "stream-watcher", role: "viewer" });
     const stream = (s: Login) => {
-      const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/events/stream?after=${store.events.lastId()}`, { headers: { cookie: s.cookie, origin: url } });
+      const ws = new WebSocket(`${url.replace(/^http/, "ws")}/v1/events/stream?after=${store.events.lastId()}`, {
+        headers: { cookie: s.cookie, origin: url },
+      });
       const opened = new Promise<void>((resolve, reject) => (ws.once("open", () => resolve()), ws.once("error", reject)));
-      const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+      const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+        ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+      );
       return { opened, closed };
     };
     const a = await login(token);
     const first = stream(a);
     await first.opened;
     await new Promise((r) => setTimeout(r, 250)); // still open across pings
-    expect((await req("/ui/logout", { method: "POST", headers: { cookie: a.cookie, ...same(), "x-csrf-token": a.csrf } })).status).toBe(200);
+    expect((await req("/ui/logout", { method: "POST", headers: { cookie: a.cookie, ...same(), "x-csrf-token": a.csrf } })).status).toBe(
+      200,
+    );
     expect(await first.closed).toEqual({ code: 1008, reason: "ERR_UNAUTHORIZED: the dashboard session has ended" });
 
     const b = await login(token);
@@ -294,8 +392,23 @@ describe("dashboard sessions over HTTP", () => {
 
   it("failed logins count against the auth rate limit of their address: then a wrong token is refused 429, a good one still logs in", async () => {
     const from = "127.0.0.23";
-    for (let i = 0; i < 5; i++) expect((await req("/ui/login", { method: "POST", json: { token: `cbo_admin_guess${i}xxxxxxxxxxxxxxxxxxxxxxxxxxx` }, headers: same(), from })).status).toBe(401);
-    const locked = await req("/ui/login", { method: "POST", json: { token: "cbo_admin_guessZxxxxxxxxxxxxxxxxxxxxxxxxxxx" }, headers: same(), from });
+    for (let i = 0; i < 5; i++)
+      expect(
+        (
+          await req("/ui/login", {
+            method: "POST",
+            json: { token: `cbo_admin_guess${i}xxxxxxxxxxxxxxxxxxxxxxxxxxx` },
+            headers: same(),
+            from,
+          })
+        ).status,
+      ).toBe(401);
+    const locked = await req("/ui/login", {
+      method: "POST",
+      json: { token: "cbo_admin_guessZxxxxxxxxxxxxxxxxxxxxxxxxxxx" },
+      headers: same(),
+      from,
+    });
     expect(locked.status).toBe(429);
     expect(locked.headers["set-cookie"]).toBeUndefined();
     expect(audit("auth.rate_limited").at(-1)).toMatchObject({ target: "POST /ui/login", details: { client: from, lockedClient: true } });

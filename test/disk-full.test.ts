@@ -23,7 +23,20 @@ import { makeTempDir } from "./support/edge.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { fill, freeBytes, freeUp, mountTmpfs, unmount } from "./support/tmpfs.ts";
 
-const EDGE = { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" } satisfies RegionInfo] };
+const EDGE = {
+  apiUrl: "http://127.0.0.1:9",
+  token: "unused",
+  regions: [
+    {
+      name: "eu",
+      accountId: "e".repeat(32),
+      accountName: "eu",
+      subdomain: "eu",
+      port: 9,
+      publicUrl: "http://127.0.0.1:9",
+    } satisfies RegionInfo,
+  ],
+};
 const HEADROOM = 256 * 1024;
 const SPEC = `version: 1
 targets:
@@ -52,8 +65,16 @@ describe("a disk that fills under the daemon", () => {
   const walBytes = () => (existsSync(`${db()}-wal`) ? statSync(`${db()}-wal`).size : 0);
   const count = (re: RegExp) => logs.filter((l) => re.test(l)).length;
   const options = (): DaemonOptions => ({
-    dataDir: data, configFile: join(dir, "orchestrator.yaml"), port: 0, edge: EDGE, env: {}, masterKeyFile: keyFile, log: (l) => logs.push(l),
-    monitorIntervalMs: 50, auditCheckpointEvery: { ms: 100 }, storage: { headroomBytes: HEADROOM, probeMs: 100 },
+    dataDir: data,
+    configFile: join(dir, "orchestrator.yaml"),
+    port: 0,
+    edge: EDGE,
+    env: {},
+    masterKeyFile: keyFile,
+    log: (l) => logs.push(l),
+    monitorIntervalMs: 50,
+    auditCheckpointEvery: { ms: 100 },
+    storage: { headroomBytes: HEADROOM, probeMs: 100 },
   });
 
   beforeAll(async () => {
@@ -86,8 +107,13 @@ describe("a disk that fills under the daemon", () => {
       if (answer.status !== 200) break;
     }
     expect(answer!.status).toBe(507);
-    expect(answer!.body.error).toMatchObject({ code: "ERR_DISK_FULL", details: { path: db(), neededBytes: expect.any(Number), freeBytes: expect.any(Number) } });
-    expect(answer!.body.error.message).toMatch(new RegExp(`^The disk holding ${db()} is full \\(.* free, at least .* needed\\); nothing was changed\\.$`));
+    expect(answer!.body.error).toMatchObject({
+      code: "ERR_DISK_FULL",
+      details: { path: db(), neededBytes: expect.any(Number), freeBytes: expect.any(Number) },
+    });
+    expect(answer!.body.error.message).toMatch(
+      new RegExp(`^The disk holding ${db()} is full \\(.* free, at least .* needed\\); nothing was changed\\.$`),
+    );
     expect(answer!.body.error.details.neededBytes).toBeGreaterThanOrEqual(HEADROOM);
     await until("the storage watch to pause the writers", () => d!.store.storage.paused());
 
@@ -126,7 +152,9 @@ describe("a disk that fills under the daemon", () => {
     expect(count(/writes resume/)).toBe(0);
     freeUp(disk, need + 64 * 1024);
     await until("the writers to resume", () => !d!.store.storage.paused(), 5_000);
-    expect(logs.find((l) => /writes resume/.test(l))).toMatch(/^storage: .* free again on the disk of .*orchestrator\.sqlite; the WAL was checkpointed and truncated, writes resume$/);
+    expect(logs.find((l) => /writes resume/.test(l))).toMatch(
+      /^storage: .* free again on the disk of .*orchestrator\.sqlite; the WAL was checkpointed and truncated, writes resume$/,
+    );
     const token = d!.initialAdminToken!;
     const r = await call(d!.url, "PUT", "/v1/secrets/AFTER", { token, json: { value: "room again" } });
     expect(r.status).toBe(200);
@@ -142,7 +170,10 @@ describe("a disk that fills under the daemon", () => {
     rmSync(join(disk, "filler"));
     // New pages in the WAL (under the 4 MiB autocheckpoint): when the disk is full, the database
     // file cannot grow to take them, so the WAL outlives the daemon.
-    for (let i = 0; i < 30; i++) expect((await call(d!.url, "PUT", `/v1/secrets/WAL${i}`, { token, json: { value: randomBytes(48 * 1024).toString("base64") } })).status).toBe(200);
+    for (let i = 0; i < 30; i++)
+      expect(
+        (await call(d!.url, "PUT", `/v1/secrets/WAL${i}`, { token, json: { value: randomBytes(48 * 1024).toString("base64") } })).status,
+      ).toBe(200);
     fill(disk);
     for (let i = 0; i < 400; i++) {
       const r = await call(d!.url, "PUT", `/v1/secrets/AGAIN${i}`, { token, json: { value: randomBytes(48 * 1024).toString("base64") } });
@@ -151,8 +182,14 @@ describe("a disk that fills under the daemon", () => {
     await until("the storage watch to pause the writers", () => d!.store.storage.paused());
     // A restore onto the full disk: named, and nothing left behind.
     const restored = join(disk, "restored");
-    const r0 = await runCbo(["restore", join(dir, "saved.cbobak"), "--data", restored, "--master-key-file", keyFile], { cwd: dir, timeoutMs: 30_000 });
-    expect([r0.code, r0.stderr.split("\n")[0]]).toEqual([2, expect.stringMatching(new RegExp(`^error ERR_DISK_FULL: The disk holding ${restored} is full \\(`))]);
+    const r0 = await runCbo(["restore", join(dir, "saved.cbobak"), "--data", restored, "--master-key-file", keyFile], {
+      cwd: dir,
+      timeoutMs: 30_000,
+    });
+    expect([r0.code, r0.stderr.split("\n")[0]]).toEqual([
+      2,
+      expect.stringMatching(new RegExp(`^error ERR_DISK_FULL: The disk holding ${restored} is full \\(`)),
+    ]);
     expect(existsSync(restored)).toBe(false);
     await d!.close();
     d = undefined;

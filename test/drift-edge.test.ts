@@ -55,22 +55,34 @@ describe("drift against the real local edge and real wrangler", () => {
   const start = async (policy: "report" | "revert") => {
     writeFileSync(join(dir, "orchestrator.yaml"), spec(policy));
     d = await startDaemon({
-      dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: join(dir, "master.key"), env: {},
-      port: 0, monitorIntervalMs: INTERVAL_MS, log: () => {},
+      dataDir: join(dir, "data"),
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: t.edge,
+      masterKeyFile: join(dir, "master.key"),
+      env: {},
+      port: 0,
+      monitorIntervalMs: INTERVAL_MS,
+      log: () => {},
     });
     token ??= d.initialAdminToken!;
   };
-  const api = async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(new URL(path, d.url), {
-      method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
     leaks.push(text);
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return JSON.parse(text) as T;
   };
-  type StatusTarget = { target: string; drift: { status: string; kinds: string[]; detail: string; differences: Array<Record<string, unknown>> } | null };
-  const statusTargets = async () => (await api<{ workers: Array<{ name: string; targets: StatusTarget[] }> }>("GET", "/v1/status")).workers[0]!.targets;
+  type StatusTarget = {
+    target: string;
+    drift: { status: string; kinds: string[]; detail: string; differences: Array<Record<string, unknown>> } | null;
+  };
+  const statusTargets = async () =>
+    (await api<{ workers: Array<{ name: string; targets: StatusTarget[] }> }>("GET", "/v1/status")).workers[0]!.targets;
   const driftEvents = (after: number): StoredEvent[] => d.store.events.list({ after }).filter((e) => e.type.startsWith("drift."));
   const served = async (region: string) => {
     const port = t.edge.regions.find((r) => r.name === region)!.port;
@@ -80,11 +92,15 @@ describe("drift against the real local edge and real wrangler", () => {
   const accountOf = (region: string) => t.edge.regions.find((r) => r.name === region)!.accountId;
   /** Waits for a drift.detected of `target` after event `after`, at most DETECT_WITHIN_MS from now. */
   const detected = (after: number, target: string) =>
-    eventually(async () => {
-      const e = driftEvents(after).find((x) => x.type === "drift.detected" && x.target === target);
-      expect(e, `drift.detected for ${target}`).toBeDefined();
-      return e!;
-    }, DETECT_WITHIN_MS, 20);
+    eventually(
+      async () => {
+        const e = driftEvents(after).find((x) => x.type === "drift.detected" && x.target === target);
+        expect(e, `drift.detected for ${target}`).toBeDefined();
+        return e!;
+      },
+      DETECT_WITHIN_MS,
+      20,
+    );
 
   beforeAll(async () => {
     t = await startTestEdge({ regions: ["eu", "us", "ap"] });
@@ -103,9 +119,17 @@ describe("drift against the real local edge and real wrangler", () => {
   });
 
   it("after the release every target is in sync, without drift events", async () => {
-    await eventually(async () => {
-      expect((await statusTargets()).map((x) => [x.target, x.drift?.status])).toEqual([["eu", "in_sync"], ["us", "in_sync"], ["ap", "in_sync"]]);
-    }, 10_000, 50);
+    await eventually(
+      async () => {
+        expect((await statusTargets()).map((x) => [x.target, x.drift?.status])).toEqual([
+          ["eu", "in_sync"],
+          ["us", "in_sync"],
+          ["ap", "in_sync"],
+        ]);
+      },
+      10_000,
+      50,
+    );
     expect(driftEvents(0)).toEqual([]);
     for (const region of ["eu", "us", "ap"]) expect(await served(region)).toBe("ours");
   });
@@ -129,7 +153,11 @@ describe("drift against the real local edge and real wrangler", () => {
     await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS));
     expect(driftEvents(before).map((x) => `${x.type}:${x.target}`)).toEqual(["drift.detected:eu"]);
     const targets = await statusTargets();
-    expect(targets.map((x) => [x.target, x.drift?.status])).toEqual([["eu", "drifted"], ["us", "in_sync"], ["ap", "in_sync"]]);
+    expect(targets.map((x) => [x.target, x.drift?.status])).toEqual([
+      ["eu", "drifted"],
+      ["us", "in_sync"],
+      ["ap", "in_sync"],
+    ]);
     expect(targets[0]!.drift!.kinds).toEqual(["code", "unknown_version", "bindings", "settings"]);
 
     // On the record: the audit log has it, from the monitor's event.
@@ -142,7 +170,9 @@ describe("drift against the real local edge and real wrangler", () => {
     const json = await runCbo(["status", "--json", "--data", join(dir, "data")], { cwd: dir });
     expect(json.code, json.stderr).toBe(0);
     leaks.push(json.stdout, json.stderr);
-    const eu = (JSON.parse(json.stdout) as { workers: Array<{ targets: StatusTarget[] }> }).workers[0]!.targets.find((x) => x.target === "eu")!;
+    const eu = (JSON.parse(json.stdout) as { workers: Array<{ targets: StatusTarget[] }> }).workers[0]!.targets.find(
+      (x) => x.target === "eu",
+    )!;
     expect(eu.drift).toMatchObject({ status: "drifted", kinds: ["code", "unknown_version", "bindings", "settings"] });
     const text = await runCbo(["status", "--data", join(dir, "data")], { cwd: dir });
     expect(text.code, text.stderr).toBe(0);
@@ -178,13 +208,17 @@ describe("drift against the real local edge and real wrangler", () => {
   it("with `drift: revert`, the daemon puts the desired version back on eu and us; the original serves again", async () => {
     await d.close();
     await start("revert");
-    await eventually(async () => {
-      const types = driftEvents(0).map((x) => `${x.type}:${x.target}`);
-      for (const target of ["eu", "us"]) {
-        expect(types).toContain(`drift.reverted:${target}`);
-        expect(types).toContain(`drift.resolved:${target}`);
-      }
-    }, 10_000, 50);
+    await eventually(
+      async () => {
+        const types = driftEvents(0).map((x) => `${x.type}:${x.target}`);
+        for (const target of ["eu", "us"]) {
+          expect(types).toContain(`drift.reverted:${target}`);
+          expect(types).toContain(`drift.resolved:${target}`);
+        }
+      },
+      10_000,
+      50,
+    );
     for (const region of ["eu", "us", "ap"]) expect(await served(region)).toBe("ours");
     const all = driftEvents(0);
     // The restarted daemon found the same drifts in the store: no second drift.detected for them.
@@ -197,14 +231,32 @@ describe("drift against the real local edge and real wrangler", () => {
     const [live] = await runtimes.get("eu")!.client.listDeployments("drifty");
     expect(live!.annotations?.["workers/message"]).toBe("cbo drift revert");
     expect(live!.versions).toEqual([{ version_id: shipped, percentage: 100 }]);
-    await eventually(async () => {
-      expect((await statusTargets()).map((x) => [x.target, x.drift?.status])).toEqual([["eu", "in_sync"], ["us", "in_sync"], ["ap", "in_sync"]]);
-    }, 5_000, 50);
-    expect(d.security.audit.search({ limit: 10_000 }).filter((a) => a.action === "drift.reverted").map((a) => a.details.edgeTarget).sort()).toEqual(["eu", "us"]);
+    await eventually(
+      async () => {
+        expect((await statusTargets()).map((x) => [x.target, x.drift?.status])).toEqual([
+          ["eu", "in_sync"],
+          ["us", "in_sync"],
+          ["ap", "in_sync"],
+        ]);
+      },
+      5_000,
+      50,
+    );
+    expect(
+      d.security.audit
+        .search({ limit: 10_000 })
+        .filter((a) => a.action === "drift.reverted")
+        .map((a) => a.details.edgeTarget)
+        .sort(),
+    ).toEqual(["eu", "us"]);
   });
 
   it("never shows a var's or a secret's value: events, audit entries, API answers and CLI output", () => {
-    leaks.push(JSON.stringify(d.store.events.list({ limit: 10_000 })), JSON.stringify(d.security.audit.search({ limit: 10_000 })), JSON.stringify(d.store.drift.list()));
+    leaks.push(
+      JSON.stringify(d.store.events.list({ limit: 10_000 })),
+      JSON.stringify(d.security.audit.search({ limit: 10_000 })),
+      JSON.stringify(d.store.drift.list()),
+    );
     for (const text of leaks) {
       expect(text).not.toContain(GREETING);
       expect(text).not.toContain(HAND_SECRET);

@@ -8,8 +8,14 @@ import { createStore } from "../src/store/index.ts";
 
 const key = { tenant: "default", worker: "w", target: "eu" };
 const verdict = (drifted: boolean, signature: string | null = drifted ? "x@100|code" : null) => ({
-  ...key, drifted, kinds: drifted ? ["code"] : [], detail: drifted ? "serves x" : "serves the desired versions",
-  desired: [{ versionId: "v1", percentage: 100 }], observed: [{ versionId: drifted ? "x" : "v1", percentage: 100 }], differences: drifted ? [{ kind: "code" }] : [], signature,
+  ...key,
+  drifted,
+  kinds: drifted ? ["code"] : [],
+  detail: drifted ? "serves x" : "serves the desired versions",
+  desired: [{ versionId: "v1", percentage: 100 }],
+  observed: [{ versionId: drifted ? "x" : "v1", percentage: 100 }],
+  differences: drifted ? [{ kind: "code" }] : [],
+  signature,
 });
 
 describe("drift store", () => {
@@ -27,7 +33,13 @@ describe("drift store", () => {
 
     // A pass without a verdict keeps the last one and says why.
     const pending = s.drift.mark(key, "pending", "release r2 is running");
-    expect(pending).toMatchObject({ status: "pending", drifted: true, kinds: ["code"], note: "release r2 is running", since: first.row.since });
+    expect(pending).toMatchObject({
+      status: "pending",
+      drifted: true,
+      kinds: ["code"],
+      note: "release r2 is running",
+      since: first.row.since,
+    });
     s.close();
 
     // A restart reads the same row back.
@@ -42,7 +54,13 @@ describe("drift store", () => {
 
   it("a pass without a verdict on a new row starts it as not drifted", () => {
     const s = createStore(":memory:");
-    expect(s.drift.mark(key, "unknown", "no release yet")).toMatchObject({ status: "unknown", drifted: false, kinds: [], desired: null, note: "no release yet" });
+    expect(s.drift.mark(key, "unknown", "no release yet")).toMatchObject({
+      status: "unknown",
+      drifted: false,
+      kinds: [],
+      desired: null,
+      note: "no release yet",
+    });
     expect(s.drift.list("other")).toEqual([]);
     s.close();
   });

@@ -25,7 +25,15 @@ import {
   type HeartbeatCheck,
 } from "../src/kit/protocol/index.ts";
 import { RelayRequestSchema, sealRelayResponse, type RelayRequest } from "../src/kit/relay.ts";
-import { bytesToBase64url, createNonceCache, exportEd25519PublicKey, generateEd25519KeyPair, generateHmacKey, verifySignature, type CryptoKey } from "../src/kit/signing/index.ts";
+import {
+  bytesToBase64url,
+  createNonceCache,
+  exportEd25519PublicKey,
+  generateEd25519KeyPair,
+  generateHmacKey,
+  verifySignature,
+  type CryptoKey,
+} from "../src/kit/signing/index.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HOUR = 3_600_000;
@@ -102,7 +110,12 @@ let standInUrl: string;
 async function answerStandIn(req: http.IncomingMessage, body: string): Promise<{ status: number; json?: unknown }> {
   const header = req.headers[SIGNATURE_HEADER] as string | undefined;
   if (req.method === "POST" && req.url === HEARTBEAT_PATH) {
-    const check = await verifyHeartbeatRequest(header, body, ({ worker }) => (workerKeys.has(worker) ? [workerKeys.get(worker)!] : undefined), { nonceCache: standInNonces });
+    const check = await verifyHeartbeatRequest(
+      header,
+      body,
+      ({ worker }) => (workerKeys.has(worker) ? [workerKeys.get(worker)!] : undefined),
+      { nonceCache: standInNonces },
+    );
     const worker = (JSON.parse(body) as Heartbeat).worker;
     heartbeats.push({ ...check, worker });
     if (!check.ok) return { status: 401 };
@@ -138,7 +151,8 @@ function startStandIn(): Promise<void> {
     req.setEncoding("utf8").on("data", (d: string) => (body += d));
     req.on("end", () => {
       answerStandIn(req, body).then(
-        ({ status, json }) => res.writeHead(status, json ? { "content-type": "application/json" } : {}).end(json ? JSON.stringify(json) : undefined),
+        ({ status, json }) =>
+          res.writeHead(status, json ? { "content-type": "application/json" } : {}).end(json ? JSON.stringify(json) : undefined),
         (e: Error) => res.writeHead(500).end(e.message),
       );
     });
@@ -164,7 +178,12 @@ const T0 = Date.now();
 let issued = 0;
 
 /** A bundle signed by the orchestrator's key, each issued one second after the previous one. */
-async function signed(worker: string, version: number, config: Record<string, unknown>, over: { rollback?: boolean; key?: CryptoKey } = {}): Promise<string> {
+async function signed(
+  worker: string,
+  version: number,
+  config: Record<string, unknown>,
+  over: { rollback?: boolean; key?: CryptoKey } = {},
+): Promise<string> {
   const bundle = await signConfigBundle(
     { worker, target: "eu", version, config, rollback: over.rollback ?? false, issuedAt: new Date(T0 + ++issued * 1000).toISOString() },
     over.key ?? orchestratorKey.privateKey,
@@ -187,7 +206,11 @@ async function call(worker: string, path: string, init?: RequestInit): Promise<{
 const health = async (worker: string) => (await call(worker, AGENT_HEALTH_PATH)).json;
 
 async function poke(worker: string, configVersion: number, opts: { key?: Uint8Array; now?: number } = {}) {
-  const req = await createPokeRequest({ worker, target: "eu", configVersion }, opts.key ?? workerKeys.get(worker)!, opts.now === undefined ? {} : { now: () => opts.now! });
+  const req = await createPokeRequest(
+    { worker, target: "eu", configVersion },
+    opts.key ?? workerKeys.get(worker)!,
+    opts.now === undefined ? {} : { now: () => opts.now! },
+  );
   return { req, res: await call(worker, AGENT_POKE_PATH, { method: "POST", headers: req.headers, body: req.body }) };
 }
 
@@ -263,9 +286,17 @@ describe("edge agent: signed config", () => {
     await (await kv("app")).put(configKvKey("app"), v2);
     const { res } = await poke("app", 2);
     expect(res.status).toBe(202);
-    await until("app applies v2", () => call("app", "/"), (r) => r.json.configVersion === 2);
+    await until(
+      "app applies v2",
+      () => call("app", "/"),
+      (r) => r.json.configVersion === 2,
+    );
     expect((await call("app", "/")).json.config).toEqual({ greeting: "hello v2" });
-    await until("lkg holds v2", async () => (await kv("app")).get(lastKnownGoodKvKey("app")), (v) => v === v2);
+    await until(
+      "lkg holds v2",
+      async () => (await kv("app")).get(lastKnownGoodKvKey("app")),
+      (v) => v === v2,
+    );
   });
 
   it("keeps the last good bundle through a bad signature, an older version, garbage and a bad schema, reporting each", async () => {
@@ -281,12 +312,18 @@ describe("edge agent: signed config", () => {
     for (const t of tampered) {
       await (await kv("app")).put(configKvKey("app"), t.raw);
       expect((await poke("app", t.version ?? 3)).res.status).toBe(202);
-      await until(`${t.reason} reported`, () => health("app"), (h) => h.rejections.recent.some((r: { reason: string }) => r.reason === t.reason));
+      await until(
+        `${t.reason} reported`,
+        () => health("app"),
+        (h) => h.rejections.recent.some((r: { reason: string }) => r.reason === t.reason),
+      );
       expect((await call("app", "/")).json).toEqual({ config: { greeting: "hello v2" }, configVersion: 2 });
     }
     const h = await health("app");
     expect(h.configVersion).toBe(2);
-    expect(h.rejections.recent.map((r: { reason: string; version?: number }) => [r.reason, r.version])).toEqual(tampered.map((t) => [t.reason, t.version]));
+    expect(h.rejections.recent.map((r: { reason: string; version?: number }) => [r.reason, r.version])).toEqual(
+      tampered.map((t) => [t.reason, t.version]),
+    );
     // The last known good copy was never overwritten by a refused value.
     expect(await (await kv("app")).get(lastKnownGoodKvKey("app"))).toBe(appV2);
 
@@ -298,11 +335,17 @@ describe("edge agent: signed config", () => {
       (bs) => bs.flatMap((b) => (b.ok ? b.heartbeat.rejections : [])).length >= tampered.length,
     );
     expect(reported.every((b) => b.ok && b.heartbeat.configVersion === 2)).toBe(true);
-    expect(reported.flatMap((b) => (b.ok ? b.heartbeat.rejections.map((r) => [r.reason, r.version]) : []))).toEqual(tampered.map((t) => [t.reason, t.version]));
+    expect(reported.flatMap((b) => (b.ok ? b.heartbeat.rejections.map((r) => [r.reason, r.version]) : []))).toEqual(
+      tampered.map((t) => [t.reason, t.version]),
+    );
     // The cron heartbeat after them has nothing left to report.
     const before = heartbeats.filter((b) => b.worker === "app").length;
     await (await mf.getWorker("app")).scheduled({ cron: "* * * * *" });
-    const beats = await until("cron heartbeat", async () => heartbeats.filter((b) => b.worker === "app"), (b) => b.length > before);
+    const beats = await until(
+      "cron heartbeat",
+      async () => heartbeats.filter((b) => b.worker === "app"),
+      (b) => b.length > before,
+    );
     const last = beats.at(-1)!;
     expect(last.ok && last.heartbeat.rejections).toEqual([]);
   });
@@ -311,12 +354,20 @@ describe("edge agent: signed config", () => {
     const rollback = await signed("app", 1, { greeting: "hello v1 (rolled back)" }, { rollback: true });
     await (await kv("app")).put(configKvKey("app"), rollback);
     expect((await poke("app", 1)).res.status).toBe(202);
-    await until("rollback applied", () => call("app", "/"), (r) => r.json.configVersion === 1);
+    await until(
+      "rollback applied",
+      () => call("app", "/"),
+      (r) => r.json.configVersion === 1,
+    );
     expect((await health("app")).config).toMatchObject({ version: 1, rollback: true });
 
     await (await kv("app")).put(configKvKey("app"), appV2);
     expect((await poke("app", 2)).res.status).toBe(202);
-    await until("replayed v2 refused", () => health("app"), (h) => h.rejections.recent.at(-1)?.reason === "older_version" && h.rejections.recent.at(-1)?.version === 2);
+    await until(
+      "replayed v2 refused",
+      () => health("app"),
+      (h) => h.rejections.recent.at(-1)?.reason === "older_version" && h.rejections.recent.at(-1)?.version === 2,
+    );
     expect((await call("app", "/")).json.config).toEqual({ greeting: "hello v1 (rolled back)" });
   });
 
@@ -326,8 +377,14 @@ describe("edge agent: signed config", () => {
     const body = JSON.stringify({ worker: "app", target: "eu", configVersion: 5, nonce: "unsigned-poke" });
     const unsigned = await call("app", AGENT_POKE_PATH, { method: "POST", body });
     expect(unsigned).toMatchObject({ status: 401, json: { error: { code: "ERR_UNAUTHORIZED", details: { reason: "malformed_header" } } } });
-    expect((await poke("app", 5, { key: generateHmacKey() })).res).toMatchObject({ status: 401, json: { error: { details: { reason: "no_matching_signature" } } } });
-    expect((await poke("app", 5, { now: Date.now() - 600_000 })).res).toMatchObject({ status: 401, json: { error: { details: { reason: "timestamp_out_of_tolerance" } } } });
+    expect((await poke("app", 5, { key: generateHmacKey() })).res).toMatchObject({
+      status: 401,
+      json: { error: { details: { reason: "no_matching_signature" } } },
+    });
+    expect((await poke("app", 5, { now: Date.now() - 600_000 })).res).toMatchObject({
+      status: 401,
+      json: { error: { details: { reason: "timestamp_out_of_tolerance" } } },
+    });
     // Refused pokes scheduled nothing: KV was not read and the rollback bundle is still applied.
     expect((await health("app")).config).toMatchObject({ checkedAt, version: 1 });
     expect((await call("app", "/")).json.configVersion).toBe(1);
@@ -336,7 +393,11 @@ describe("edge agent: signed config", () => {
     expect(res.status).toBe(202);
     const replay = await call("app", AGENT_POKE_PATH, { method: "POST", headers: req.headers, body: req.body });
     expect(replay).toMatchObject({ status: 401, json: { error: { details: { reason: "replayed" } } } });
-    await until("v5 applied by the one good poke", () => call("app", "/"), (r) => r.json.configVersion === 5);
+    await until(
+      "v5 applied by the one good poke",
+      () => call("app", "/"),
+      (r) => r.json.configVersion === 5,
+    );
   });
 
   it("a fresh isolate starts from the last known good copy when the current value is tampered", async () => {
@@ -356,27 +417,52 @@ describe("edge agent: heartbeats, counters, relay secrets", () => {
     // The orchestrator publishes v2 while this isolate starts, and its poke never arrives.
     publishOnHeartbeat.set("beat", { raw: await signed("beat", 2, { greeting: "beat v2" }), version: 2 });
     expect((await call("beat", "/")).status).toBe(200);
-    const [first] = await until("first heartbeat", async () => heartbeats.filter((b) => b.worker === "beat"), (b) => b.length === 1);
+    const [first] = await until(
+      "first heartbeat",
+      async () => heartbeats.filter((b) => b.worker === "beat"),
+      (b) => b.length === 1,
+    );
     expect(first!.ok).toBe(true);
     if (!first!.ok) return;
     const hb1 = first.heartbeat;
-    expect(hb1).toMatchObject({ worker: "beat", target: "eu", configVersion: 1, window: { requests: 0, errors: 0 }, totals: { requests: 0, errors: 0 }, rejections: [] });
+    expect(hb1).toMatchObject({
+      worker: "beat",
+      target: "eu",
+      configVersion: 1,
+      window: { requests: 0, errors: 0 },
+      totals: { requests: 0, errors: 0 },
+      rejections: [],
+    });
     expect(hb1.versionId).toMatch(/^[0-9a-f-]{36}$/);
     // The heartbeat's answer named v2: the agent re-read KV without a poke.
-    await until("v2 applied from the heartbeat's answer", () => health("beat"), (h) => h.configVersion === 2);
+    await until(
+      "v2 applied from the heartbeat's answer",
+      () => health("beat"),
+      (h) => h.configVersion === 2,
+    );
 
     // 8 more app requests: 5 fine, two 503 answers, one thrown error. The agent's own routes are not counted.
     for (const path of ["/", "/", "/fail", "/", "/boom", "/", "/fail", "/"]) await call("beat", path);
     expect((await health("beat")).requests).toEqual({ requests: 9, errors: 3 });
 
     await (await mf.getWorker("beat")).scheduled({ cron: "* * * * *" });
-    const beats = await until("cron heartbeat", async () => heartbeats.filter((b) => b.worker === "beat"), (b) => b.length >= 2);
+    const beats = await until(
+      "cron heartbeat",
+      async () => heartbeats.filter((b) => b.worker === "beat"),
+      (b) => b.length >= 2,
+    );
     // Exactly two: the first request's and the cron's; none from the 8 requests in between.
     expect(beats).toHaveLength(2);
     const second = beats[1]!;
     expect(second.ok).toBe(true);
     if (!second.ok) return;
-    expect(second.heartbeat).toMatchObject({ isolate: hb1.isolate, versionId: hb1.versionId, configVersion: 2, window: { requests: 9, errors: 3 }, totals: { requests: 9, errors: 3 } });
+    expect(second.heartbeat).toMatchObject({
+      isolate: hb1.isolate,
+      versionId: hb1.versionId,
+      configVersion: 2,
+      window: { requests: 9, errors: 3 },
+      totals: { requests: 9, errors: 3 },
+    });
     expect(second.heartbeat.window.sinceMs).toBeGreaterThanOrEqual(Date.parse(hb1.sentAt) - 1000);
     expect((await health("beat")).heartbeat).toMatchObject({ sent: 2, last: { ok: true, status: 202 } });
   });
@@ -395,7 +481,9 @@ describe("edge agent: heartbeats, counters, relay secrets", () => {
     const a = await call("beat", "/secret/API_TOKEN");
     expect(a).toEqual({ status: 200, json: { sha256: await sha(SECRETS.API_TOKEN!.value) } });
     expect((await call("beat", "/secret/API_TOKEN")).json.sha256).toBe(a.json.sha256);
-    expect(relayCalls.filter((r) => r.secret === "API_TOKEN")).toEqual([expect.objectContaining({ worker: "beat", target: "eu", version: 3, versionId: expect.any(String) })]);
+    expect(relayCalls.filter((r) => r.secret === "API_TOKEN")).toEqual([
+      expect.objectContaining({ worker: "beat", target: "eu", version: 3, versionId: expect.any(String) }),
+    ]);
     expect((await health("beat")).relay).toEqual({ cached: 1 });
 
     expect((await call("beat", "/secret/SHORT_LIVED")).json.sha256).toBe(await sha(SECRETS.SHORT_LIVED!.value));

@@ -28,9 +28,20 @@ const versionB = (origin: string) => `export default { async fetch(req) {
 } }`;
 
 type Row = { sum?: Record<string, number>; quantiles?: Record<string, number>; dimensions?: Record<string, string> };
-type GqlAnswer = { status: number; body: { data: { viewer: { accounts: Array<Record<string, Row[]>> } } | null; errors: Array<{ message: string; path?: string[]; extensions: { timestamp: string } }> | null } };
+type GqlAnswer = {
+  status: number;
+  body: {
+    data: { viewer: { accounts: Array<Record<string, Row[]>> } } | null;
+    errors: Array<{ message: string; path?: string[]; extensions: { timestamp: string } }> | null;
+  };
+};
 
-async function graphql(t: Pick<TestEdge, "edge">, query: string, variables: Record<string, unknown> = {}, token: string | null = t.edge.token): Promise<GqlAnswer> {
+async function graphql(
+  t: Pick<TestEdge, "edge">,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token: string | null = t.edge.token,
+): Promise<GqlAnswer> {
   const r = await api(t.edge, "POST", "/graphql", { json: { query, variables }, token });
   return { status: r.status, body: JSON.parse(r.text) };
 }
@@ -60,7 +71,8 @@ describe("invocation analytics: GraphQL workersInvocationsAdaptive on the local 
   let to = "";
   const agent = createKeepAliveAgent(8);
   const pinned = (id: string) => ({ "Cloudflare-Workers-Version-Overrides": `${WORKER}="${id}"` });
-  const get = (path: string, headers: Record<string, string> = {}) => httpGet(t.region.port, `${WORKER}.localhost`, { path, headers, agent });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    httpGet(t.region.port, `${WORKER}.localhost`, { path, headers, agent });
 
   beforeAll(async () => {
     origin = http.createServer((_req, res) => {
@@ -72,7 +84,10 @@ describe("invocation analytics: GraphQL workersInvocationsAdaptive on the local 
     const acct = t.region.accountId;
     a = await putScript(t.edge, acct, WORKER, { code: VERSION_A });
     b = await uploadVersion(t.edge, acct, WORKER, { code: versionB(`http://127.0.0.1:${(origin.address() as AddressInfo).port}/`) });
-    await deployVersions(t.edge, acct, WORKER, [{ version_id: a, percentage: 50 }, { version_id: b, percentage: 50 }]);
+    await deployVersions(t.edge, acct, WORKER, [
+      { version_id: a, percentage: 50 },
+      { version_id: b, percentage: 50 },
+    ]);
 
     // The window starts at the minute the traffic starts and ends after the minute it ends.
     const start = Date.now();
@@ -125,14 +140,17 @@ describe("invocation analytics: GraphQL workersInvocationsAdaptive on the local 
     const q = `query($acct: string!, $from: Time!, $to: Time!) { viewer { accounts(filter: {accountTag: $acct}) {
       workersInvocationsAdaptive(limit: 10, filter: {datetime_geq: $from, datetime_lt: $to}) { sum { requests errors } dimensions { scriptVersion status } } } } }`;
     const rows = rowsOf(await graphql(t, q, { acct: t.region.accountId, from, to }));
-    const byKey = Object.fromEntries(rows.map((r) => [`${r.dimensions!.scriptVersion === a ? "A" : "B"} ${r.dimensions!.status}`, [r.sum!.requests, r.sum!.errors]]));
+    const byKey = Object.fromEntries(
+      rows.map((r) => [`${r.dimensions!.scriptVersion === a ? "A" : "B"} ${r.dimensions!.status}`, [r.sum!.requests, r.sum!.errors]]),
+    );
     expect(byKey).toEqual({ "A success": [85, 0], "A scriptThrewException": [15, 15], "B success": [50, 0] });
   });
 
   it("filters by scriptVersion (one version, a list, or all but one)", async () => {
     const q = `query($acct: string!, $f: AccountWorkersInvocationsAdaptiveFilter_InputObject) { viewer { accounts(filter: {accountTag: $acct}) {
       workersInvocationsAdaptive(limit: 10, filter: $f) { sum { requests } } } } }`;
-    const total = async (f: Record<string, unknown>) => rowsOf(await graphql(t, q, { acct: t.region.accountId, f })).map((r) => r.sum!.requests);
+    const total = async (f: Record<string, unknown>) =>
+      rowsOf(await graphql(t, q, { acct: t.region.accountId, f })).map((r) => r.sum!.requests);
     expect(await total({ scriptVersion: b })).toEqual([50]);
     expect(await total({ scriptVersion_in: [a, b] })).toEqual([150]);
     expect(await total({ AND: [{ scriptName: WORKER }, { scriptVersion_neq: b }] })).toEqual([100]);
@@ -160,7 +178,10 @@ describe("invocation analytics: GraphQL workersInvocationsAdaptive on the local 
   });
 
   it("answers a bad query like Cloudflare: 400 with data null and an errors array", async () => {
-    const unknown = await graphql(t, `{ viewer { accounts(filter: {accountTag: "${t.region.accountId}"}) { workersInvocationsAdaptive(limit: 1) { sum { requestz } } } } }`);
+    const unknown = await graphql(
+      t,
+      `{ viewer { accounts(filter: {accountTag: "${t.region.accountId}"}) { workersInvocationsAdaptive(limit: 1) { sum { requestz } } } } }`,
+    );
     expect(unknown.status).toBe(400);
     expect(unknown.body.data).toBeNull();
     expect(unknown.body.errors).toHaveLength(1);
@@ -172,7 +193,10 @@ describe("invocation analytics: GraphQL workersInvocationsAdaptive on the local 
     expect(syntax.status).toBe(400);
     expect(syntax.body.errors![0]!.message).toMatch(/^query contains error/);
 
-    const noLimit = await graphql(t, `{ viewer { accounts(filter: {accountTag: "${t.region.accountId}"}) { workersInvocationsAdaptive { sum { requests } } } } }`);
+    const noLimit = await graphql(
+      t,
+      `{ viewer { accounts(filter: {accountTag: "${t.region.accountId}"}) { workersInvocationsAdaptive { sum { requests } } } } }`,
+    );
     expect(noLimit.body.errors![0]!.message).toBe("limit must be positive number and not greater than 10000");
 
     const old = await graphql(t, BY_VERSION, { acct: t.region.accountId, from: new Date(Date.now() - 8 * 86_400_000).toISOString(), to });
@@ -197,14 +221,20 @@ describe("invocation analytics: GraphQL workersInvocationsAdaptive on the local 
 
   it("counts cron invocations with their outcome", async () => {
     const acct = t.region.accountId;
-    await putScript(t.edge, acct, "cron-job", { code: `export default { async scheduled() { throw new Error("cron failed") }, fetch() { return new Response("x") } }` });
+    await putScript(t.edge, acct, "cron-job", {
+      code: `export default { async scheduled() { throw new Error("cron failed") }, fetch() { return new Response("x") } }`,
+    });
     const fired = await fetch(`${t.edge.adminUrl}/trigger/eu/cron-job`, {
-      method: "POST", headers: { authorization: `Bearer ${t.edge.token}`, "content-type": "application/json" }, body: JSON.stringify({ cron: "* * * * *" }),
+      method: "POST",
+      headers: { authorization: `Bearer ${t.edge.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ cron: "* * * * *" }),
     });
     expect(fired.status, await fired.text()).toBe(200);
     const q = `query($acct: string!) { viewer { accounts(filter: {accountTag: $acct}) {
       workersInvocationsAdaptive(limit: 10, filter: {scriptName: "cron-job"}) { sum { requests errors } dimensions { status } } } } }`;
-    expect(rowsOf(await graphql(t, q, { acct }))).toEqual([{ sum: { requests: 1, errors: 1 }, dimensions: { status: "scriptThrewException" } }]);
+    expect(rowsOf(await graphql(t, q, { acct }))).toEqual([
+      { sum: { requests: 1, errors: 1 }, dimensions: { status: "scriptThrewException" } },
+    ]);
   });
 
   it("keeps the counts across a restart (the routers are drained when the edge stops)", async () => {
@@ -213,8 +243,18 @@ describe("invocation analytics: GraphQL workersInvocationsAdaptive on the local 
     await t.edge.close();
     const again = await startLocalEdge({ dataDir: t.dataDir, regions: ["eu"] });
     try {
-      const rows = rowsOf(await graphql({ edge: again }, BY_VERSION, { acct: t.region.accountId, script: WORKER, from, to: new Date(Date.parse(to) + 120_000).toISOString() }));
-      expect(rows.map((r) => [r.dimensions!.scriptVersion, r.sum!.requests])).toEqual([[a, 101], [b, 50]]);
+      const rows = rowsOf(
+        await graphql({ edge: again }, BY_VERSION, {
+          acct: t.region.accountId,
+          script: WORKER,
+          from,
+          to: new Date(Date.parse(to) + 120_000).toISOString(),
+        }),
+      );
+      expect(rows.map((r) => [r.dimensions!.scriptVersion, r.sum!.requests])).toEqual([
+        [a, 101],
+        [b, 50],
+      ]);
     } finally {
       await again.close();
     }

@@ -10,8 +10,13 @@ import { httpGet } from "./support/http.ts";
 
 type Files = Record<string, { body: string; type: string }>;
 /** A stand-in for wrangler's blake3 content hash: any 32-hex hash of the content serves the protocol. */
-const hashOf = (f: { body: string; type: string }) => createHash("sha256").update(f.body + f.type).digest("hex").slice(0, 32);
-const manifestOf = (files: Files) => Object.fromEntries(Object.entries(files).map(([p, f]) => [p, { hash: hashOf(f), size: f.body.length }]));
+const hashOf = (f: { body: string; type: string }) =>
+  createHash("sha256")
+    .update(f.body + f.type)
+    .digest("hex")
+    .slice(0, 32);
+const manifestOf = (files: Files) =>
+  Object.fromEntries(Object.entries(files).map(([p, f]) => [p, { hash: hashOf(f), size: f.body.length }]));
 
 const SITE: Files = {
   "/index.html": { body: "<h1>home</h1>", type: "text/html; charset=utf-8" },
@@ -30,7 +35,8 @@ const WORKER = `export default { async fetch(req, env) {
 describe("static assets on the local edge", () => {
   let t: TestEdge;
   let api: EdgeApi;
-  const get = (path: string, host = "site.localhost", headers: Record<string, string> = {}) => httpGet(t.region.port, host, { path, headers });
+  const get = (path: string, host = "site.localhost", headers: Record<string, string> = {}) =>
+    httpGet(t.region.port, host, { path, headers });
 
   /** The whole wrangler flow: session, buckets, completion token. Answers the token and how many files went up. */
   async function uploadAssets(script: string, files: Files): Promise<{ jwt: string; uploaded: number }> {
@@ -41,7 +47,8 @@ describe("static assets on the local edge", () => {
     let uploaded = 0;
     for (const bucket of session.buckets as string[][]) {
       const form = new FormData();
-      for (const h of bucket) form.set(h, new File([Buffer.from(byHash.get(h)!.body).toString("base64")], h, { type: byHash.get(h)!.type }));
+      for (const h of bucket)
+        form.set(h, new File([Buffer.from(byHash.get(h)!.body).toString("base64")], h, { type: byHash.get(h)!.type }));
       uploaded += bucket.length;
       const r = await api.call("POST", "/workers/assets/upload?base64=true", form, { authorization: `Bearer ${session.jwt}` });
       expect(r.success, JSON.stringify(r.errors)).toBe(true);
@@ -65,7 +72,9 @@ describe("static assets on the local edge", () => {
     const again = await api.ok("POST", "/workers/scripts/other/assets-upload-session", { manifest: manifestOf(SITE) });
     expect(again.buckets).toEqual([]);
     expect(again.jwt.split(".")).toHaveLength(3);
-    const changed = await api.ok("POST", "/workers/scripts/site/assets-upload-session", { manifest: manifestOf({ ...SITE, "/app.js": { body: "console.log(2)", type: "application/javascript" } }) });
+    const changed = await api.ok("POST", "/workers/scripts/site/assets-upload-session", {
+      manifest: manifestOf({ ...SITE, "/app.js": { body: "console.log(2)", type: "application/javascript" } }),
+    });
     expect(changed.buckets.flat()).toEqual([hashOf({ body: "console.log(2)", type: "application/javascript" })]);
   });
 
@@ -77,28 +86,48 @@ describe("static assets on the local edge", () => {
       f.set(hashOf(files["/x.txt"]), new File([Buffer.from("x").toString("base64")], "x", { type: "text/plain" }));
       return f;
     };
-    const noJwt = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/workers/assets/upload?base64=true`, { method: "POST", body: form() });
+    const noJwt = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/workers/assets/upload?base64=true`, {
+      method: "POST",
+      body: form(),
+    });
     expect(noJwt.status).toBe(401);
     const apiToken = await api.call("POST", "/workers/assets/upload?base64=true", form());
     expect(apiToken.status).toBe(401);
     const stranger = new FormData();
     stranger.set("f".repeat(32), new File(["eA=="], "f", { type: "text/plain" }));
-    expect((await api.call("POST", "/workers/assets/upload?base64=true", stranger, { authorization: `Bearer ${session.jwt}` })).status).toBe(400);
-    const bad = await api.call("POST", "/workers/scripts/site/assets-upload-session", { manifest: { "no-slash": { hash: "zz", size: 1 } } });
+    expect(
+      (await api.call("POST", "/workers/assets/upload?base64=true", stranger, { authorization: `Bearer ${session.jwt}` })).status,
+    ).toBe(400);
+    const bad = await api.call("POST", "/workers/scripts/site/assets-upload-session", {
+      manifest: { "no-slash": { hash: "zz", size: 1 } },
+    });
     expect(bad.status).toBe(400);
   });
 
   it("refuses a version whose assets token is not a completion token of this account (10021)", async () => {
-    const r = await api.call("PUT", "/workers/scripts/site", api.upload({ main_module: "index.js", compatibility_date: "2025-01-01", assets: { jwt: "not.a.token" } }, { "index.js": WORKER }));
+    const r = await api.call(
+      "PUT",
+      "/workers/scripts/site",
+      api.upload({ main_module: "index.js", compatibility_date: "2025-01-01", assets: { jwt: "not.a.token" } }, { "index.js": WORKER }),
+    );
     expect(r.errors[0]!.code).toBe(10021);
   });
 
   it("serves assets with html_handling, 404-page, ETags, and the Worker for the rest", async () => {
     const { jwt } = await uploadAssets("site", SITE);
-    await api.ok("PUT", "/workers/scripts/site", api.upload(
-      { main_module: "index.js", compatibility_date: "2025-01-01", bindings: [{ type: "assets", name: "ASSETS" }], assets: { jwt, config: { html_handling: "auto-trailing-slash", not_found_handling: "404-page", run_worker_first: ["/api/*"] } } },
-      { "index.js": WORKER },
-    ));
+    await api.ok(
+      "PUT",
+      "/workers/scripts/site",
+      api.upload(
+        {
+          main_module: "index.js",
+          compatibility_date: "2025-01-01",
+          bindings: [{ type: "assets", name: "ASSETS" }],
+          assets: { jwt, config: { html_handling: "auto-trailing-slash", not_found_handling: "404-page", run_worker_first: ["/api/*"] } },
+        },
+        { "index.js": WORKER },
+      ),
+    );
     const home = await get("/");
     expect(home).toMatchObject({ status: 200, body: "<h1>home</h1>" });
     expect(home.headers["content-type"]).toBe("text/html; charset=utf-8");
@@ -130,10 +159,19 @@ describe("static assets on the local edge", () => {
     const next: Files = { ...SITE, "/about.html": { body: "<h1>about v2</h1>", type: "text/html; charset=utf-8" } };
     const { jwt, uploaded } = await uploadAssets("site", next);
     expect(uploaded).toBe(1);
-    await api.ok("PUT", "/workers/scripts/site", api.upload(
-      { main_module: "index.js", compatibility_date: "2025-01-01", bindings: [{ type: "assets", name: "ASSETS" }], assets: { jwt, config: { not_found_handling: "404-page" } } },
-      { "index.js": WORKER },
-    ));
+    await api.ok(
+      "PUT",
+      "/workers/scripts/site",
+      api.upload(
+        {
+          main_module: "index.js",
+          compatibility_date: "2025-01-01",
+          bindings: [{ type: "assets", name: "ASSETS" }],
+          assets: { jwt, config: { not_found_handling: "404-page" } },
+        },
+        { "index.js": WORKER },
+      ),
+    );
     expect((await get("/about")).body).toBe("<h1>about v2</h1>");
     await api.ok("POST", "/workers/scripts/site/deployments", { strategy: "percentage", versions: [{ version_id: v1, percentage: 100 }] });
     expect((await get("/about")).body).toBe("<h1>about</h1>");
@@ -141,10 +179,14 @@ describe("static assets on the local edge", () => {
   });
 
   it("keep_assets reuses the latest version's assets, and secret edits carry them along", async () => {
-    await api.ok("PUT", "/workers/scripts/site", api.upload(
-      { main_module: "index.js", compatibility_date: "2025-01-01", bindings: [{ type: "assets", name: "ASSETS" }], keep_assets: true },
-      { "index.js": WORKER },
-    ));
+    await api.ok(
+      "PUT",
+      "/workers/scripts/site",
+      api.upload(
+        { main_module: "index.js", compatibility_date: "2025-01-01", bindings: [{ type: "assets", name: "ASSETS" }], keep_assets: true },
+        { "index.js": WORKER },
+      ),
+    );
     expect((await get("/about")).body).toBe("<h1>about v2</h1>");
     await api.ok("PUT", "/workers/scripts/site/secrets", { name: "S", text: "x", type: "secret_text" });
     expect((await get("/about")).body).toBe("<h1>about v2</h1>");

@@ -73,7 +73,10 @@ describe("bad input gets Cloudflare's error envelope", () => {
     expectCfError(wrong, { status: [401, 403], codes: [10000] }, "wrong token");
     const none = await api(t.edge, "GET", `/accounts/${acct}/storage/kv/namespaces`, { token: null });
     expectCfError(none, { status: [401, 403] }, "no Authorization header");
-    const wrongUpload = await api(t.edge, "POST", `${base}/versions`, { token: "not-the-token", body: uploadForm({ code: workerSource("x") }) });
+    const wrongUpload = await api(t.edge, "POST", `${base}/versions`, {
+      token: "not-the-token",
+      body: uploadForm({ code: workerSource("x") }),
+    });
     expectCfError(wrongUpload, { status: [401, 403], codes: [10000] }, "upload with wrong token");
   });
 
@@ -106,11 +109,19 @@ describe("bad input gets Cloudflare's error envelope", () => {
 
     const noMetadata = new FormData();
     noMetadata.set("index.js", new Blob([workerSource("x")], { type: "application/javascript+module" }), "index.js");
-    expectCfError(await api(t.edge, "POST", `${base}/versions`, { body: noMetadata }), { status: [400], codes: WORKERS_CODES }, "no metadata part");
+    expectCfError(
+      await api(t.edge, "POST", `${base}/versions`, { body: noMetadata }),
+      { status: [400], codes: WORKERS_CODES },
+      "no metadata part",
+    );
 
     const badMetadata = uploadForm({ code: workerSource("x") });
     badMetadata.set("metadata", "{not json");
-    expectCfError(await api(t.edge, "POST", `${base}/versions`, { body: badMetadata }), { status: [400], codes: WORKERS_CODES }, "metadata is not JSON");
+    expectCfError(
+      await api(t.edge, "POST", `${base}/versions`, { body: badMetadata }),
+      { status: [400], codes: WORKERS_CODES },
+      "metadata is not JSON",
+    );
 
     const putGarbage = await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/fresh-worker`, {
       body: "still not multipart",
@@ -131,7 +142,9 @@ describe("bad input gets Cloudflare's error envelope", () => {
   it("a module that does not compile is refused, and does not take the region down", async () => {
     const r = await api(t.edge, "POST", `${base}/versions`, { body: uploadForm({ code: "export default { fetch( {" }) });
     expectCfError(r, { status: [400], codes: WORKERS_CODES }, "module with a syntax error");
-    const put = await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/broken-worker`, { body: uploadForm({ code: "export default {{{" }) });
+    const put = await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/broken-worker`, {
+      body: uploadForm({ code: "export default {{{" }),
+    });
     expectCfError(put, { status: [400], codes: WORKERS_CODES }, "PUT script with a syntax error");
     expect(await getWorker(t.region.port, WORKER, { agent })).toMatchObject({ v: "steady" });
   });
@@ -139,16 +152,46 @@ describe("bad input gets Cloudflare's error envelope", () => {
   it("deployment percentages that do not add up to 100: 400", async () => {
     const deploy = (body: unknown) => api(t.edge, "POST", `${base}/deployments`, { json: body });
     const cases: [string, unknown][] = [
-      ["50 + 40", { strategy: "percentage", versions: [{ version_id: goodVersion, percentage: 50 }, { version_id: spareVersion, percentage: 40 }] }],
-      ["60 + 60", { strategy: "percentage", versions: [{ version_id: goodVersion, percentage: 60 }, { version_id: spareVersion, percentage: 60 }] }],
+      [
+        "50 + 40",
+        {
+          strategy: "percentage",
+          versions: [
+            { version_id: goodVersion, percentage: 50 },
+            { version_id: spareVersion, percentage: 40 },
+          ],
+        },
+      ],
+      [
+        "60 + 60",
+        {
+          strategy: "percentage",
+          versions: [
+            { version_id: goodVersion, percentage: 60 },
+            { version_id: spareVersion, percentage: 60 },
+          ],
+        },
+      ],
       ["90 alone", { strategy: "percentage", versions: [{ version_id: goodVersion, percentage: 90 }] }],
-      ["110 and -10", { strategy: "percentage", versions: [{ version_id: goodVersion, percentage: 110 }, { version_id: spareVersion, percentage: -10 }] }],
+      [
+        "110 and -10",
+        {
+          strategy: "percentage",
+          versions: [
+            { version_id: goodVersion, percentage: 110 },
+            { version_id: spareVersion, percentage: -10 },
+          ],
+        },
+      ],
       ["no versions", { strategy: "percentage", versions: [] }],
       ["percentage as a string", { strategy: "percentage", versions: [{ version_id: goodVersion, percentage: "100" }] }],
     ];
     for (const [what, body] of cases) expectCfError(await deploy(body), { status: [400] }, `deployment with ${what}`);
 
-    const unknown = await deploy({ strategy: "percentage", versions: [{ version_id: "00000000-0000-4000-8000-000000000000", percentage: 100 }] });
+    const unknown = await deploy({
+      strategy: "percentage",
+      versions: [{ version_id: "00000000-0000-4000-8000-000000000000", percentage: 100 }],
+    });
     expectCfError(unknown, { status: [400, 404] }, "deployment of an unknown version");
     const notJson = await api(t.edge, "POST", `${base}/deployments`, { body: "{oops", headers: { "content-type": "application/json" } });
     expectCfError(notJson, { status: [400] }, "deployment body that is not JSON");
@@ -173,7 +216,9 @@ describe("bad input gets Cloudflare's error envelope", () => {
     const versions = await apiOk<{ items: { id: string }[] }>(t.edge, "GET", `${base}/versions`);
     expect(versions.items.map((v) => v.id).sort()).toEqual([goodVersion, spareVersion].sort());
     const v2 = await apiOk<{ id: string }>(t.edge, "POST", `${base}/versions`, { body: uploadForm({ code: workerSource("steady-2") }) });
-    await apiOk(t.edge, "POST", `${base}/deployments`, { json: { strategy: "percentage", versions: [{ version_id: v2.id, percentage: 100 }] } });
+    await apiOk(t.edge, "POST", `${base}/deployments`, {
+      json: { strategy: "percentage", versions: [{ version_id: v2.id, percentage: 100 }] },
+    });
     await expect.poll(async () => (await getWorker(t.region.port, WORKER, { agent })).v, { timeout: 10_000 }).toBe("steady-2");
   });
 });

@@ -56,13 +56,30 @@ describe("binding kinds on the local edge", () => {
     t = await startTestEdge();
     api = edgeApi(t.edge, t.region);
     const kv = await api.ok("POST", "/storage/kv/namespaces", { title: "probe" });
-    await api.ok("PUT", "/workers/scripts/other", api.upload({ main_module: "index.js", compatibility_date: "2025-01-01" }, { "index.js": ADMIN }));
+    await api.ok(
+      "PUT",
+      "/workers/scripts/other",
+      api.upload({ main_module: "index.js", compatibility_date: "2025-01-01" }, { "index.js": ADMIN }),
+    );
     // D1, R2 and queues are the data resources' own work; here only the kinds this edge runs or refuses to run.
-    uploaded = EVERY_KIND.filter((b) => !["d1", "r2_bucket", "queue"].includes(b.type)).map((b) => (b.type === "kv_namespace" ? { ...b, namespace_id: kv.id } : b.type === "ratelimit" ? { ...b, simple: { limit: 4, period: 60 } } : b));
-    await api.ok("PUT", "/workers/scripts/probe", api.upload(
-      { main_module: "index.js", compatibility_date: "2025-01-01", bindings: uploaded, annotations: { "workers/tag": "t-1" }, placement: { mode: "smart" }, limits: { cpu_ms: 50 } },
-      { "index.js": PROBE },
-    ));
+    uploaded = EVERY_KIND.filter((b) => !["d1", "r2_bucket", "queue"].includes(b.type)).map((b) =>
+      b.type === "kv_namespace" ? { ...b, namespace_id: kv.id } : b.type === "ratelimit" ? { ...b, simple: { limit: 4, period: 60 } } : b,
+    );
+    await api.ok(
+      "PUT",
+      "/workers/scripts/probe",
+      api.upload(
+        {
+          main_module: "index.js",
+          compatibility_date: "2025-01-01",
+          bindings: uploaded,
+          annotations: { "workers/tag": "t-1" },
+          placement: { mode: "smart" },
+          limits: { cpu_ms: 50 },
+        },
+        { "index.js": PROBE },
+      ),
+    );
   });
   afterAll(async () => {
     await t?.dispose();
@@ -102,7 +119,9 @@ describe("binding kinds on the local edge", () => {
     expect(calls.filter((x: boolean) => !x).length).toBeGreaterThanOrEqual(1);
     expect(await httpGet(t.region.port, "probe.localhost", { path: "/ae" })).toMatchObject({ status: 200, body: "written" });
     const points = await eventually(async () => {
-      const r = await fetch(`${t.edge.adminUrl}/analytics-engine/${t.region.name}/events`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+      const r = await fetch(`${t.edge.adminUrl}/analytics-engine/${t.region.name}/events`, {
+        headers: { authorization: `Bearer ${t.edge.token}` },
+      });
       const body = (await r.json()) as { points: unknown[] };
       expect(body.points).toHaveLength(1);
       return body.points;
@@ -115,20 +134,44 @@ describe("binding kinds on the local edge", () => {
   });
 
   it("refuses inherit bindings the previous version cannot satisfy with 10057, one error per binding", async () => {
-    const r = await api.call("POST", "/workers/scripts/probe/versions?bindings_inherit=strict", api.upload(
-      { main_module: "index.js", compatibility_date: "2025-01-01", bindings: [{ type: "inherit", name: "NOPE" }, { type: "inherit", name: "ALSO" }, { type: "inherit", name: "A" }] },
-      { "index.js": PROBE },
-    ));
+    const r = await api.call(
+      "POST",
+      "/workers/scripts/probe/versions?bindings_inherit=strict",
+      api.upload(
+        {
+          main_module: "index.js",
+          compatibility_date: "2025-01-01",
+          bindings: [
+            { type: "inherit", name: "NOPE" },
+            { type: "inherit", name: "ALSO" },
+            { type: "inherit", name: "A" },
+          ],
+        },
+        { "index.js": PROBE },
+      ),
+    );
     expect(r.errors.map((e) => e.code)).toEqual([10057, 10057]);
     expect(r.errors[0]!.message).toMatch(/^inherit binding 'NOPE' is invalid/);
     expect(r.errors[1]!.message).toMatch(/^inherit binding 'ALSO' is invalid/);
   });
 
   it("keeps script-level settings apart, and refuses versioned settings edits while the latest is not deployed (10214)", async () => {
-    const patched = await api.ok("PATCH", "/workers/scripts/probe/script-settings", { logpush: true, observability: { enabled: true, head_sampling_rate: 0.5 }, tail_consumers: [{ service: "other" }] });
-    expect(patched).toMatchObject({ logpush: true, observability: { enabled: true, head_sampling_rate: 0.5 }, tail_consumers: [{ service: "other" }] });
+    const patched = await api.ok("PATCH", "/workers/scripts/probe/script-settings", {
+      logpush: true,
+      observability: { enabled: true, head_sampling_rate: 0.5 },
+      tail_consumers: [{ service: "other" }],
+    });
+    expect(patched).toMatchObject({
+      logpush: true,
+      observability: { enabled: true, head_sampling_rate: 0.5 },
+      tail_consumers: [{ service: "other" }],
+    });
     expect(await api.ok("GET", "/workers/scripts/probe/settings")).toMatchObject({ logpush: true, tail_consumers: [{ service: "other" }] });
-    await api.ok("POST", "/workers/scripts/probe/versions", api.upload({ main_module: "index.js", compatibility_date: "2025-01-01", bindings: uploaded }, { "index.js": PROBE }));
+    await api.ok(
+      "POST",
+      "/workers/scripts/probe/versions",
+      api.upload({ main_module: "index.js", compatibility_date: "2025-01-01", bindings: uploaded }, { "index.js": PROBE }),
+    );
     const form = new FormData();
     form.set("settings", JSON.stringify({ bindings: [{ type: "plain_text", name: "A", text: "changed" }] }));
     const refused = await api.call("PATCH", "/workers/scripts/probe/settings", form);

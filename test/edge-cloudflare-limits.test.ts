@@ -40,29 +40,48 @@ describe("the local edge keeps Cloudflare's limits", () => {
 
   it("a 5,000-deep JSON binding (and any over-deep JSON body) is a 400, not a 500; 128 levels are fine", async () => {
     const deep = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
-    const r = await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/deep`, { body: rawUpload(`{"main_module":"index.js","bindings":[{"type":"json","name":"J","json":${deep(5000)}}]}`) });
+    const r = await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/deep`, {
+      body: rawUpload(`{"main_module":"index.js","bindings":[{"type":"json","name":"J","json":${deep(5000)}}]}`),
+    });
     expectRefused(r, 400, 10021, "deep json binding");
     expect(r.json!.errors[0]!.message).toContain("deeper than 128");
     expectRefused(await api(t.edge, "GET", `/accounts/${acct}/workers/scripts/deep/settings`), 404, 10007, "nothing was stored");
-    const ok = await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/shallow`, { body: rawUpload(`{"main_module":"index.js","bindings":[{"type":"json","name":"J","json":${deep(120)}}]}`) });
+    const ok = await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/shallow`, {
+      body: rawUpload(`{"main_module":"index.js","bindings":[{"type":"json","name":"J","json":${deep(120)}}]}`),
+    });
     expect(ok.status, ok.text).toBe(200);
     const body = await api(t.edge, "PUT", `${kvBase}/bulk`, { body: `[${deep(5000)}]`, headers: { "content-type": "application/json" } });
     expectRefused(body, 400, 10001, "deep bulk body");
-    const nul = await api(t.edge, "POST", `/accounts/${acct}/storage/kv/namespaces`, { body: "null", headers: { "content-type": "application/json" } });
+    const nul = await api(t.edge, "POST", `/accounts/${acct}/storage/kv/namespaces`, {
+      body: "null",
+      headers: { "content-type": "application/json" },
+    });
     expectRefused(nul, 400, 10001, "a null body");
   });
 
   it("script names outside Cloudflare's rule are 10016 on every route; valid ones work", async () => {
     for (const name of ["..%2F..%2Fetc", "%3Cimg%20src%3Dx%3E", "Hello", "-dash", "a".repeat(64), "has.dot"]) {
-      expectRefused(await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/${name}`, { body: uploadForm({ code: workerSource("x") }) }), 400, 10016, `PUT ${name}`);
-      expectRefused(await api(t.edge, "POST", `/accounts/${acct}/workers/scripts/${name}/versions`, { body: uploadForm({ code: workerSource("x") }) }), 400, 10016, `POST versions ${name}`);
+      expectRefused(
+        await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/${name}`, { body: uploadForm({ code: workerSource("x") }) }),
+        400,
+        10016,
+        `PUT ${name}`,
+      );
+      expectRefused(
+        await api(t.edge, "POST", `/accounts/${acct}/workers/scripts/${name}/versions`, { body: uploadForm({ code: workerSource("x") }) }),
+        400,
+        10016,
+        `POST versions ${name}`,
+      );
       expectRefused(await api(t.edge, "GET", `/accounts/${acct}/workers/services/${name}`), 400, 10016, `GET services ${name}`);
     }
     const scripts = await apiOk<Array<{ id: string }>>(t.edge, "GET", `/accounts/${acct}/workers/scripts`);
     expect(scripts.map((s) => s.id).sort()).toEqual(["shallow"]);
     await putScript(t.edge, acct, "ok_name-1", { code: workerSource("ok") });
     await putScript(t.edge, acct, "a".repeat(63), { code: workerSource("ok") });
-    const bad = await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/binder`, { body: uploadForm({ code: workerSource("x"), bindings: [{ type: "service", name: "S", service: "../../etc" }] }) });
+    const bad = await api(t.edge, "PUT", `/accounts/${acct}/workers/scripts/binder`, {
+      body: uploadForm({ code: workerSource("x"), bindings: [{ type: "service", name: "S", service: "../../etc" }] }),
+    });
     expectRefused(bad, 400, 10021, "a service binding to an invalid name");
   });
 
@@ -72,9 +91,16 @@ describe("the local edge keeps Cloudflare's limits", () => {
     const bad = await api(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: ["obj", "plain"], type: "json" } });
     expectRefused(bad, 400, 10001, "bulk get json of text");
     expect(bad.json!.errors[0]!.message).toContain("non-json value");
-    expect(await apiOk(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: ["obj"], type: "json" } })).toEqual({ values: { obj: { a: [1, 2] } } });
+    expect(await apiOk(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: ["obj"], type: "json" } })).toEqual({
+      values: { obj: { a: [1, 2] } },
+    });
     expect(await apiOk(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: ["plain"] } })).toEqual({ values: { plain: "not json" } });
-    expectRefused(await api(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: ["obj"], type: "xml" } }), 400, 10001, "bulk get of an unknown type");
+    expectRefused(
+      await api(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: ["obj"], type: "xml" } }),
+      400,
+      10001,
+      "bulk get of an unknown type",
+    );
   });
 
   it("bulk reads take 1 to 100 keys, bulk writes and deletes at most 10,000 (code 10012)", async () => {
@@ -82,38 +108,80 @@ describe("the local edge keeps Cloudflare's limits", () => {
     expectRefused(await api(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: keys(100_000) } }), 400, 10012, "100k-key bulk get");
     expectRefused(await api(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: keys(101) } }), 400, 10012, "101-key bulk get");
     expectRefused(await api(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: [] } }), 400, 10001, "0-key bulk get");
-    expect(Object.keys((await apiOk<{ values: object }>(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: keys(100) } })).values)).toHaveLength(100);
+    expect(
+      Object.keys((await apiOk<{ values: object }>(t.edge, "POST", `${kvBase}/bulk/get`, { json: { keys: keys(100) } })).values),
+    ).toHaveLength(100);
     const tooMany = await api(t.edge, "PUT", `${kvBase}/bulk`, { json: keys(10_001).map((k) => ({ key: k, value: "v" })) });
     expectRefused(tooMany, 400, 10012, "10,001 pairs");
     expect(tooMany.json!.errors[0]!.message).toBe("received 10001 key/value pairs, but max allowed per request is: 10000");
     expectRefused(await api(t.edge, "POST", `${kvBase}/bulk/delete`, { json: keys(10_001) }), 400, 10012, "10,001 deletes");
-    expect(await apiOk(t.edge, "PUT", `${kvBase}/bulk`, { json: keys(10_000).map((k) => ({ key: `bulk-${k}`, value: "v" })) })).toMatchObject({ successful_key_count: 10_000 });
+    expect(
+      await apiOk(t.edge, "PUT", `${kvBase}/bulk`, { json: keys(10_000).map((k) => ({ key: `bulk-${k}`, value: "v" })) }),
+    ).toMatchObject({ successful_key_count: 10_000 });
   }, 60_000);
 
   it("a 110 MB bulk write is a 413 and nothing of it is stored", async () => {
-    const big = JSON.stringify([{ key: "huge-a", value: "x".repeat(55 * 1024 * 1024) }, { key: "huge-b", value: "y".repeat(55 * 1024 * 1024) }]);
+    const big = JSON.stringify([
+      { key: "huge-a", value: "x".repeat(55 * 1024 * 1024) },
+      { key: "huge-b", value: "y".repeat(55 * 1024 * 1024) },
+    ]);
     const r = await api(t.edge, "PUT", `${kvBase}/bulk`, { body: big, headers: { "content-type": "application/json" }, timeoutMs: 60_000 });
     expectRefused(r, 413, 10413, "110 MB bulk write");
     expectRefused(await api(t.edge, "GET", `${kvBase}/values/huge-a`), 404, 10009, "huge-a not stored");
     // The same body streamed without a length is cut off as it arrives.
-    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
-    const chunked = await fetch(`${t.edge.apiUrl}${kvBase}/bulk`, { method: "PUT", body: stream, duplex: "half", headers: { authorization: `Bearer ${t.edge.token}`, "content-type": "application/json" } } as RequestInit);
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    });
+    const chunked = await fetch(`${t.edge.apiUrl}${kvBase}/bulk`, {
+      method: "PUT",
+      body: stream,
+      duplex: "half",
+      headers: { authorization: `Bearer ${t.edge.token}`, "content-type": "application/json" },
+    } as RequestInit);
     expect(chunked.status).toBe(413);
     expect(((await chunked.json()) as { errors: Array<{ code: number }> }).errors[0]!.code).toBe(10413);
   }, 60_000);
 
   it("namespace titles are 1 to 512 characters; keys, values and metadata keep KV's limits", async () => {
-    expectRefused(await api(t.edge, "POST", `/accounts/${acct}/storage/kv/namespaces`, { json: { title: "t".repeat(10_000) } }), 400, 10001, "10 KB title");
+    expectRefused(
+      await api(t.edge, "POST", `/accounts/${acct}/storage/kv/namespaces`, { json: { title: "t".repeat(10_000) } }),
+      400,
+      10001,
+      "10 KB title",
+    );
     expectRefused(await api(t.edge, "PUT", kvBase, { json: { title: "t".repeat(513) } }), 400, 10001, "rename to 513 characters");
-    expect((await apiOk<{ title: string }>(t.edge, "POST", `/accounts/${acct}/storage/kv/namespaces`, { json: { title: "é".repeat(512) } })).title).toHaveLength(512);
-    const titles = (await apiOk<Array<{ title: string }>>(t.edge, "GET", `/accounts/${acct}/storage/kv/namespaces?per_page=100`)).map((n) => n.title.length);
+    expect(
+      (await apiOk<{ title: string }>(t.edge, "POST", `/accounts/${acct}/storage/kv/namespaces`, { json: { title: "é".repeat(512) } }))
+        .title,
+    ).toHaveLength(512);
+    const titles = (await apiOk<Array<{ title: string }>>(t.edge, "GET", `/accounts/${acct}/storage/kv/namespaces?per_page=100`)).map(
+      (n) => n.title.length,
+    );
     expect(Math.max(...titles)).toBe(512);
 
     // (A URL path cannot carry "." or ".." as a key: clients normalise it away. A bulk write can.)
     expectRefused(await api(t.edge, "PUT", `${kvBase}/bulk`, { json: [{ key: "..", value: "v" }] }), 400, 10001, "key ..");
     expectRefused(await api(t.edge, "PUT", `${kvBase}/values/${"k".repeat(513)}`, { body: "v" }), 414, 10001, "513-byte key");
-    expectRefused(await api(t.edge, "PUT", `${kvBase}/bulk`, { json: [{ key: "m", value: "v", metadata: { pad: "p".repeat(1100) } }] }), 413, 10033, "metadata over 1024 bytes");
-    expectRefused(await api(t.edge, "PUT", `${kvBase}/bulk`, { json: [{ key: "ok", value: "v" }, { key: "k".repeat(513), value: "v" }] }), 414, 10001, "a long key in a bulk write");
+    expectRefused(
+      await api(t.edge, "PUT", `${kvBase}/bulk`, { json: [{ key: "m", value: "v", metadata: { pad: "p".repeat(1100) } }] }),
+      413,
+      10033,
+      "metadata over 1024 bytes",
+    );
+    expectRefused(
+      await api(t.edge, "PUT", `${kvBase}/bulk`, {
+        json: [
+          { key: "ok", value: "v" },
+          { key: "k".repeat(513), value: "v" },
+        ],
+      }),
+      414,
+      10001,
+      "a long key in a bulk write",
+    );
     expectRefused(await api(t.edge, "GET", `${kvBase}/values/ok`), 404, 10009, "a bulk write with one bad pair writes none");
   });
 });

@@ -92,7 +92,10 @@ describe("D1, R2 and queue bindings in Workers", () => {
       headers: { authorization: `Bearer ${t.edge.token}`, ...headers },
       ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
     });
-    return { status: res.status, json: (await res.json()) as { success: boolean; result: any; errors: Array<{ code: number; message: string }> } };
+    return {
+      status: res.status,
+      json: (await res.json()) as { success: boolean; result: any; errors: Array<{ code: number; message: string }> },
+    };
   };
   const get = async (worker: string, path: string) => {
     const res = await httpGet(t.region.port, `${worker}.localhost`, { path });
@@ -101,7 +104,9 @@ describe("D1, R2 and queue bindings in Workers", () => {
   };
   const deployAll = async () => {
     await cf.deploy("api", {
-      mainModule: "index.js", modules: [{ name: "index.js", content: API }], compatibilityDate: "2025-01-01",
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: API }],
+      compatibilityDate: "2025-01-01",
       bindings: [
         { type: "d1", name: "DB", id: dbId },
         { type: "r2_bucket", name: "BUCKET", bucket_name: "files" },
@@ -109,7 +114,9 @@ describe("D1, R2 and queue bindings in Workers", () => {
       ],
     });
     await cf.deploy("consumer", {
-      mainModule: "index.js", modules: [{ name: "index.js", content: CONSUMER }], compatibilityDate: "2025-01-01",
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: CONSUMER }],
+      compatibilityDate: "2025-01-01",
       bindings: [{ type: "d1", name: "DB", id: dbId }],
     });
   };
@@ -124,7 +131,11 @@ describe("D1, R2 and queue bindings in Workers", () => {
     expect(made.json.success, JSON.stringify(made.json)).toBe(true);
     expect((await api("POST", "/r2/buckets", { name: "files" })).json.success).toBe(true);
     const queue = (await api("POST", "/queues", { queue_name: "jobs" })).json.result;
-    const consumer = await api("POST", `/queues/${queue.queue_id}/consumers`, { type: "worker", script_name: "consumer", settings: { batch_size: 5, max_wait_time_ms: 200, max_retries: 3 } });
+    const consumer = await api("POST", `/queues/${queue.queue_id}/consumers`, {
+      type: "worker",
+      script_name: "consumer",
+      settings: { batch_size: 5, max_wait_time_ms: 200, max_retries: 3 },
+    });
     expect(consumer.json.success, JSON.stringify(consumer.json)).toBe(true);
     await deployAll();
   });
@@ -134,7 +145,10 @@ describe("D1, R2 and queue bindings in Workers", () => {
     expect(await get("api", "/d1/add?body=hello")).toEqual({ changes: 1, id: 1, success: true });
     expect(await get("api", "/d1/all")).toEqual([{ id: 1, body: "hello", data: [1, 2, 3] }]);
     expect(await get("api", "/d1/first?id=1")).toEqual({ body: "hello" });
-    expect(await get("api", "/d1/raw")).toEqual([["id", "body"], [1, "hello"]]);
+    expect(await get("api", "/d1/raw")).toEqual([
+      ["id", "body"],
+      [1, "hello"],
+    ]);
     const rest = await api("POST", `/d1/database/${dbId}/query`, { sql: "SELECT body FROM notes WHERE id = ?", params: ["1"] });
     expect(rest.json.result[0].results).toEqual([{ body: "hello" }]);
     await api("POST", `/d1/database/${dbId}/query`, { sql: "INSERT INTO notes (body) VALUES ('from-rest')" });
@@ -157,12 +171,20 @@ describe("D1, R2 and queue bindings in Workers", () => {
     // A Worker whose default export is a class, so workerd constructs it with env, and whose
     // helper module reads the module-level env.
     await cf.deploy("stats", {
-      mainModule: "src/index.js", compatibilityDate: "2025-01-01", bindings: [{ type: "d1", name: "DB", id: dbId }],
+      mainModule: "src/index.js",
+      compatibilityDate: "2025-01-01",
+      bindings: [{ type: "d1", name: "DB", id: dbId }],
       modules: [
-        { name: "src/index.js", content: `import { WorkerEntrypoint } from "cloudflare:workers"; import { titles } from "./lib/titles.js";
-          export default class extends WorkerEntrypoint { async fetch() { return Response.json({ ...(await this.env.DB.prepare("SELECT count(*) AS n FROM notes").first()), titles: await titles() }); } }` },
-        { name: "src/lib/titles.js", content: `import { env } from "cloudflare:workers";
-          export const titles = async () => (await env.DB.prepare("SELECT body FROM notes ORDER BY id").raw()).flat();` },
+        {
+          name: "src/index.js",
+          content: `import { WorkerEntrypoint } from "cloudflare:workers"; import { titles } from "./lib/titles.js";
+          export default class extends WorkerEntrypoint { async fetch() { return Response.json({ ...(await this.env.DB.prepare("SELECT count(*) AS n FROM notes").first()), titles: await titles() }); } }`,
+        },
+        {
+          name: "src/lib/titles.js",
+          content: `import { env } from "cloudflare:workers";
+          export const titles = async () => (await env.DB.prepare("SELECT body FROM notes ORDER BY id").raw()).flat();`,
+        },
       ],
     });
     expect(await get("stats", "/")).toEqual({ n: 2, titles: ["hello", "from-rest"] });
@@ -172,18 +194,37 @@ describe("D1, R2 and queue bindings in Workers", () => {
     const put = await get("api", "/r2/put?key=docs/a.txt&v=hello-r2");
     expect(put).toMatchObject({ key: "docs/a.txt", size: 8, etag: createHash("md5").update("hello-r2").digest("hex") });
     expect(put.httpEtag).toBe(`"${put.etag}"`);
-    expect(await get("api", "/r2/get?key=docs/a.txt")).toEqual({ text: "hello-r2", size: 8, range: null, type: "text/plain", custom: { by: "worker" }, uploaded: true });
+    expect(await get("api", "/r2/get?key=docs/a.txt")).toEqual({
+      text: "hello-r2",
+      size: 8,
+      range: null,
+      type: "text/plain",
+      custom: { by: "worker" },
+      uploaded: true,
+    });
     expect((await get("api", "/r2/get?key=docs/a.txt&range=1")).text).toBe("ell");
     expect(await get("api", "/r2/head?key=docs/a.txt")).toEqual({ size: 8, etag: put.etag });
-    const rest = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/r2/buckets/files/objects/docs/a.txt`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+    const rest = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/r2/buckets/files/objects/docs/a.txt`, {
+      headers: { authorization: `Bearer ${t.edge.token}` },
+    });
     expect(await rest.text()).toBe("hello-r2");
     // And the Worker reads what REST wrote.
     await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/r2/buckets/files/objects/docs/b c.txt`, {
-      method: "PUT", headers: { authorization: `Bearer ${t.edge.token}`, "content-type": "text/markdown" }, body: "from rest",
+      method: "PUT",
+      headers: { authorization: `Bearer ${t.edge.token}`, "content-type": "text/markdown" },
+      body: "from rest",
     });
-    expect(await get("api", `/r2/get?key=${encodeURIComponent("docs/b c.txt")}`)).toMatchObject({ text: "from rest", type: "text/markdown" });
+    expect(await get("api", `/r2/get?key=${encodeURIComponent("docs/b c.txt")}`)).toMatchObject({
+      text: "from rest",
+      type: "text/markdown",
+    });
     await get("api", "/r2/put?key=top.txt&v=x");
-    expect(await get("api", "/r2/list?delimiter=/")).toEqual({ keys: ["top.txt"], prefixes: ["docs/"], truncated: false, custom: { by: "worker" } });
+    expect(await get("api", "/r2/list?delimiter=/")).toEqual({
+      keys: ["top.txt"],
+      prefixes: ["docs/"],
+      truncated: false,
+      custom: { by: "worker" },
+    });
     expect((await get("api", "/r2/list?prefix=docs/")).keys).toEqual(["docs/a.txt", "docs/b c.txt"]);
     await httpGet(t.region.port, "api.localhost", { path: "/r2/delete?key=top.txt" });
     expect((await httpGet(t.region.port, "api.localhost", { path: "/r2/get?key=top.txt" })).status).toBe(404);
@@ -210,11 +251,18 @@ describe("D1, R2 and queue bindings in Workers", () => {
 
   it("each region's account has its own resources: the us account sees none of eu's, and binding to them is refused", async () => {
     const us = t.edge.region("us");
-    const list = await fetch(`${t.edge.apiUrl}/accounts/${us.accountId}/d1/database`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+    const list = await fetch(`${t.edge.apiUrl}/accounts/${us.accountId}/d1/database`, {
+      headers: { authorization: `Bearer ${t.edge.token}` },
+    });
     expect(((await list.json()) as { result: unknown[] }).result).toEqual([]);
     const usCf = createCloudflareClient({ baseUrl: t.edge.apiUrl, apiToken: t.edge.token, accountId: us.accountId });
     const err = await usCf
-      .deploy("api", { mainModule: "index.js", modules: [{ name: "index.js", content: API }], compatibilityDate: "2025-01-01", bindings: [{ type: "d1", name: "DB", id: dbId }] })
+      .deploy("api", {
+        mainModule: "index.js",
+        modules: [{ name: "index.js", content: API }],
+        compatibilityDate: "2025-01-01",
+        bindings: [{ type: "d1", name: "DB", id: dbId }],
+      })
       .catch((e: unknown) => e as Error);
     expect(String(err)).toContain("binding DB of type d1 must have a valid `id` specified");
   });

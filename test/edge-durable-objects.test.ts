@@ -43,7 +43,12 @@ export default {
 };`;
 
 const DO = (cls = "Counter") => [{ type: "durable_object_namespace", name: "COUNTER", class_name: cls }];
-const meta = (extra: Record<string, unknown> = {}) => ({ main_module: "index.js", compatibility_date: "2025-01-01", bindings: DO(), ...extra });
+const meta = (extra: Record<string, unknown> = {}) => ({
+  main_module: "index.js",
+  compatibility_date: "2025-01-01",
+  bindings: DO(),
+  ...extra,
+});
 
 describe("Durable Objects on the local edge", () => {
   let t: TestEdge;
@@ -72,7 +77,11 @@ describe("Durable Objects on the local edge", () => {
   });
 
   it("creates the namespace with the migration; objects answer fetch() and RPC with KV and SQL storage", async () => {
-    const up = await api.ok("PUT", "/workers/scripts/counter", api.upload(meta({ migrations: { new_tag: "v1", steps: [{ new_sqlite_classes: ["Counter"] }] } }), { "index.js": counter("v1") }));
+    const up = await api.ok(
+      "PUT",
+      "/workers/scripts/counter",
+      api.upload(meta({ migrations: { new_tag: "v1", steps: [{ new_sqlite_classes: ["Counter"] }] } }), { "index.js": counter("v1") }),
+    );
     versions["v1"] = up.deployment_id;
     expect(await get("/")).toMatchObject({ v: "v1", n: 1 });
     expect(await get("/")).toMatchObject({ v: "v1", n: 2 });
@@ -103,9 +112,21 @@ describe("Durable Objects on the local edge", () => {
   });
 
   it("refuses a stale old_tag (10079) and a versions upload carrying a migration (10211), changing nothing", async () => {
-    const stale = await api.call("PUT", "/workers/scripts/counter", api.upload(meta({ migrations: { old_tag: "v0", new_tag: "v2", steps: [{ new_sqlite_classes: ["Other"] }] } }), { "index.js": counter("x") }));
+    const stale = await api.call(
+      "PUT",
+      "/workers/scripts/counter",
+      api.upload(meta({ migrations: { old_tag: "v0", new_tag: "v2", steps: [{ new_sqlite_classes: ["Other"] }] } }), {
+        "index.js": counter("x"),
+      }),
+    );
     expect(stale.errors[0]).toMatchObject({ code: 10079, message: "Migration tag precondition failed; current tag is v1" });
-    const viaVersions = await api.call("POST", "/workers/scripts/counter/versions", api.upload(meta({ migrations: { old_tag: "v1", new_tag: "v2", steps: [{ new_sqlite_classes: ["Other"] }] } }), { "index.js": counter("x") }));
+    const viaVersions = await api.call(
+      "POST",
+      "/workers/scripts/counter/versions",
+      api.upload(meta({ migrations: { old_tag: "v1", new_tag: "v2", steps: [{ new_sqlite_classes: ["Other"] }] } }), {
+        "index.js": counter("x"),
+      }),
+    );
     expect(viaVersions.status).toBe(400);
     expect(viaVersions.errors[0]!.code).toBe(10211);
     expect(viaVersions.errors[0]!.message).toContain("migrations must be fully applied via a non-versioned deployment");
@@ -117,7 +138,10 @@ describe("Durable Objects on the local edge", () => {
   it("runs a new version's class code on the same storage", async () => {
     const v = await api.ok("POST", "/workers/scripts/counter/versions", api.upload(meta(), { "index.js": counter("v2") }));
     versions["v2"] = v.id;
-    await api.ok("POST", "/workers/scripts/counter/deployments", { strategy: "percentage", versions: [{ version_id: v.id, percentage: 100 }] });
+    await api.ok("POST", "/workers/scripts/counter/deployments", {
+      strategy: "percentage",
+      versions: [{ version_id: v.id, percentage: 100 }],
+    });
     await eventually(async () => expect(await get("/")).toMatchObject({ v: "v2", n: 4 }));
     expect(await get("/add?x=1")).toEqual({ v: "v2", sum: 8 });
   });
@@ -127,7 +151,10 @@ describe("Durable Objects on the local edge", () => {
     versions["v3"] = v.id;
     await api.ok("POST", "/workers/scripts/counter/deployments", {
       strategy: "percentage",
-      versions: [{ version_id: versions["v2"], percentage: 50 }, { version_id: v.id, percentage: 50 }],
+      versions: [
+        { version_id: versions["v2"], percentage: 50 },
+        { version_id: v.id, percentage: 50 },
+      ],
     });
     const seen = new Set<string>();
     for (let i = 0; i < 24; i++) {
@@ -137,37 +164,69 @@ describe("Durable Objects on the local edge", () => {
       seen.add(first);
     }
     expect([...seen].sort()).toEqual(["v2", "v3"]);
-    await api.ok("POST", "/workers/scripts/counter/deployments", { strategy: "percentage", versions: [{ version_id: versions["v3"], percentage: 100 }] });
+    await api.ok("POST", "/workers/scripts/counter/deployments", {
+      strategy: "percentage",
+      versions: [{ version_id: versions["v3"], percentage: 100 }],
+    });
   });
 
   it("keeps the objects' storage through a class rename", async () => {
-    const up = await api.ok("PUT", "/workers/scripts/counter", api.upload(
-      { ...meta(), bindings: DO("Tally"), migrations: { old_tag: "v1", new_tag: "v2", steps: [{ renamed_classes: [{ from: "Counter", to: "Tally" }] }] } },
-      { "index.js": counter("v4", "Tally") },
-    ));
+    const up = await api.ok(
+      "PUT",
+      "/workers/scripts/counter",
+      api.upload(
+        {
+          ...meta(),
+          bindings: DO("Tally"),
+          migrations: { old_tag: "v1", new_tag: "v2", steps: [{ renamed_classes: [{ from: "Counter", to: "Tally" }] }] },
+        },
+        { "index.js": counter("v4", "Tally") },
+      ),
+    );
     versions["v4"] = up.deployment_id;
     await eventually(async () => expect(await get("/")).toMatchObject({ v: "v4", n: 5 }));
     expect(await api.ok("GET", "/workers/durable_objects/namespaces")).toEqual([expect.objectContaining({ class: "Tally" })]);
   });
 
   it("refuses to deploy a version from before the migration (10238), and allows later ones", async () => {
-    const back = await api.call("POST", "/workers/scripts/counter/deployments", { strategy: "percentage", versions: [{ version_id: versions["v3"], percentage: 100 }] });
+    const back = await api.call("POST", "/workers/scripts/counter/deployments", {
+      strategy: "percentage",
+      versions: [{ version_id: versions["v3"], percentage: 100 }],
+    });
     expect(back.status).toBe(400);
     expect(back.errors[0]!.code).toBe(10238);
     expect(back.errors[0]!.message).toContain("predates the Durable Object migration");
     expect(await get("/")).toMatchObject({ v: "v4", n: 6 });
-    const v5 = await api.ok("POST", "/workers/scripts/counter/versions", api.upload({ ...meta(), bindings: DO("Tally") }, { "index.js": counter("v5", "Tally") }));
-    await api.ok("POST", "/workers/scripts/counter/deployments", { strategy: "percentage", versions: [{ version_id: v5.id, percentage: 100 }] });
-    await api.ok("POST", "/workers/scripts/counter/deployments", { strategy: "percentage", versions: [{ version_id: versions["v4"], percentage: 100 }] });
+    const v5 = await api.ok(
+      "POST",
+      "/workers/scripts/counter/versions",
+      api.upload({ ...meta(), bindings: DO("Tally") }, { "index.js": counter("v5", "Tally") }),
+    );
+    await api.ok("POST", "/workers/scripts/counter/deployments", {
+      strategy: "percentage",
+      versions: [{ version_id: v5.id, percentage: 100 }],
+    });
+    await api.ok("POST", "/workers/scripts/counter/deployments", {
+      strategy: "percentage",
+      versions: [{ version_id: versions["v4"], percentage: 100 }],
+    });
     await eventually(async () => expect(await get("/")).toMatchObject({ v: "v4", n: 7 }));
   });
 
   it("lets another Worker bind the class by script_name and reach the same objects", async () => {
     const client = `export default { async fetch(req, env) { const s = env.C.get(env.C.idFromName("a")); return Response.json(await s.add(100)); } };`;
-    await api.ok("PUT", "/workers/scripts/client", api.upload(
-      { main_module: "index.js", compatibility_date: "2025-01-01", bindings: [{ type: "durable_object_namespace", name: "C", class_name: "Tally", script_name: "counter" }] },
-      { "index.js": client },
-    ));
+    await api.ok(
+      "PUT",
+      "/workers/scripts/client",
+      api.upload(
+        {
+          main_module: "index.js",
+          compatibility_date: "2025-01-01",
+          bindings: [{ type: "durable_object_namespace", name: "C", class_name: "Tally", script_name: "counter" }],
+        },
+        { "index.js": client },
+      ),
+    );
     expect(await get("/", "client.localhost")).toEqual({ v: "v4", sum: 108 });
   });
 

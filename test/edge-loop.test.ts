@@ -59,12 +59,22 @@ describe("the edge loop: config sync, last known good, tampering", () => {
   // production daemon behind a fixed port or tunnel hostname does.
   let daemonPort = 0;
   const start = async () => {
-    d = await startDaemon({ dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: daemonPort, monitorIntervalMs: 500, log: () => {} });
+    d = await startDaemon({
+      dataDir: join(dir, "data"),
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: t.edge,
+      masterKeyFile: keyFile,
+      env: {},
+      port: daemonPort,
+      monitorIntervalMs: 500,
+      log: () => {},
+    });
     daemonPort = Number(new URL(d.url).port);
   };
-  const api = async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(new URL(path, d.url), {
-      method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const json = (await res.json()) as T;
@@ -82,7 +92,8 @@ describe("the edge loop: config sync, last known good, tampering", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const publish = async (force = false) => (await api<{ version: number }>("POST", "/v1/workers/ads-api/config/publish", { force })).version;
+  const publish = async (force = false) =>
+    (await api<{ version: number }>("POST", "/v1/workers/ads-api/config/publish", { force })).version;
   const kvOf = async (region: string) => {
     const info = t.edge.regions.find((r) => r.name === region)!;
     const client = createCloudflareClient({ baseUrl: t.edge.apiUrl, apiToken: t.edge.token, accountId: info.accountId });
@@ -179,22 +190,37 @@ describe("the edge loop: config sync, last known good, tampering", () => {
       for (const r of REGIONS) await (await kvOf(r)).put(await make(r));
       for (const r of REGIONS) {
         const key = d.security.workerKeys.current({ tenant: "default", worker: "ads-api", target: r }, "test").key;
-        expect(await sendPoke({ url: `http://127.0.0.1:${port(r)}/`, host: "ads-api.localhost" }, { worker: "ads-api", target: r, configVersion: 4 }, [key])).toBe("ok");
+        expect(
+          await sendPoke(
+            { url: `http://127.0.0.1:${port(r)}/`, host: "ads-api.localhost" },
+            { worker: "ads-api", target: r, configVersion: 4 },
+            [key],
+          ),
+        ).toBe("ok");
       }
       const deadline = Date.now() + 10_000;
       let raised: Array<{ target: string | null; reason: unknown }> = [];
       while (Date.now() < deadline) {
         d.heartbeats.flush();
-        raised = d.store.events.list({ after: since, limit: 1000 }).filter((e) => e.type === "config.rejected").map((e) => ({ target: e.target, reason: e.data.reason }));
+        raised = d.store.events
+          .list({ after: since, limit: 1000 })
+          .filter((e) => e.type === "config.rejected")
+          .map((e) => ({ target: e.target, reason: e.data.reason }));
         if (new Set(raised.map((x) => x.target)).size === 3) break;
         await new Promise((res) => setTimeout(res, 100));
       }
       const expected = (_r: string) => reason;
       for (const r of REGIONS) {
-        expect(raised.filter((x) => x.target === r).map((x) => x.reason), `${reason} in ${r}`).toContain(expected(r));
+        expect(
+          raised.filter((x) => x.target === r).map((x) => x.reason),
+          `${reason} in ${r}`,
+        ).toContain(expected(r));
         // Still serving the last good config.
         expect((await root(r)).body).toMatchObject({ configVersion: 3, motd: "third" });
-        const health = JSON.parse((await httpGet(port(r), "ads-api.localhost", { path: "/orchestrator/health", agent })).body) as { configVersion: number; rejections: { total: number; recent: Array<{ reason: string }> } };
+        const health = JSON.parse((await httpGet(port(r), "ads-api.localhost", { path: "/orchestrator/health", agent })).body) as {
+          configVersion: number;
+          rejections: { total: number; recent: Array<{ reason: string }> };
+        };
         expect(health.configVersion).toBe(3);
         expect(health.rejections.recent.map((x) => x.reason)).toContain(expected(r));
       }

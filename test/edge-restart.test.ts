@@ -42,7 +42,13 @@ describe("local edge restart", () => {
     });
     v2 = await uploadAndDeploy(edge, acct, WORKER, { code: workerSource("p2"), bindings });
     await eventually(async () =>
-      expect(await getWorker(region.port, WORKER)).toEqual({ v: "p2", greeting: "hello again", secret: "kept-secret", other: null, kv: "persisted-kv" }),
+      expect(await getWorker(region.port, WORKER)).toEqual({
+        v: "p2",
+        greeting: "hello again",
+        secret: "kept-secret",
+        other: null,
+        kv: "persisted-kv",
+      }),
     );
   });
 
@@ -58,9 +64,17 @@ describe("local edge restart", () => {
     expect(edge.token, "token is read back from the data directory").toBe(before.edge.token);
     expect(edge.regions.map((r) => [r.name, r.accountId])).toEqual(oldAccounts);
 
-    await eventually(async () =>
-      expect(await getWorker(region.port, WORKER)).toEqual({ v: "p2", greeting: "hello again", secret: "kept-secret", other: null, kv: "persisted-kv" }),
-    20_000);
+    await eventually(
+      async () =>
+        expect(await getWorker(region.port, WORKER)).toEqual({
+          v: "p2",
+          greeting: "hello again",
+          secret: "kept-secret",
+          other: null,
+          kv: "persisted-kv",
+        }),
+      20_000,
+    );
     // Served under the workers.dev host form too.
     expect(await getWorker(region.port, WORKER, { host: `${WORKER}.${region.subdomain}.workers.dev` })).toMatchObject({ v: "p2" });
   });
@@ -71,7 +85,11 @@ describe("local edge restart", () => {
     const base = `/accounts/${acct}/workers/scripts/${WORKER}`;
     const versions = await apiOk<{ items: { id: string }[] }>(edge, "GET", `${base}/versions`);
     expect(versions.items.map((v) => v.id)).toEqual(expect.arrayContaining([v1, v2]));
-    const deployments = await apiOk<{ deployments: { versions: { version_id: string; percentage: number }[] }[] }>(edge, "GET", `${base}/deployments`);
+    const deployments = await apiOk<{ deployments: { versions: { version_id: string; percentage: number }[] }[] }>(
+      edge,
+      "GET",
+      `${base}/deployments`,
+    );
     expect(deployments.deployments[0]!.versions).toEqual([{ version_id: v2, percentage: 100 }]);
     const secrets = await apiOk<{ name: string }[]>(edge, "GET", `${base}/secrets`);
     expect(secrets.map((s) => s.name)).toEqual(["API_KEY"]);
@@ -95,7 +113,13 @@ describe("local edge restart", () => {
       ],
     });
     await eventually(async () =>
-      expect(await getWorker(region.port, WORKER)).toEqual({ v: "p3", greeting: "hello again", secret: "kept-secret", other: null, kv: "written-after-restart" }),
+      expect(await getWorker(region.port, WORKER)).toEqual({
+        v: "p3",
+        greeting: "hello again",
+        secret: "kept-secret",
+        other: null,
+        kv: "written-after-restart",
+      }),
     );
   });
 });

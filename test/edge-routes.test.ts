@@ -6,7 +6,8 @@ import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeApi, type EdgeApi } from "./support/edge-api.ts";
 import { httpGet } from "./support/http.ts";
 
-const echo = (name: string) => `export default { fetch(req) { const u = new URL(req.url); return new Response("${name} " + u.host + u.pathname); } };`;
+const echo = (name: string) =>
+  `export default { fetch(req) { const u = new URL(req.url); return new Response("${name} " + u.host + u.pathname); } };`;
 
 describe("routes, custom domains and workers.dev on the local edge", () => {
   let t: TestEdge;
@@ -21,7 +22,11 @@ describe("routes, custom domains and workers.dev on the local edge", () => {
     t = await startTestEdge();
     api = edgeApi(t.edge, t.region);
     for (const name of ["shop", "api", "blog"]) {
-      await api.ok("PUT", `/workers/scripts/${name}`, api.upload({ main_module: "index.js", compatibility_date: "2025-01-01" }, { "index.js": echo(name) }));
+      await api.ok(
+        "PUT",
+        `/workers/scripts/${name}`,
+        api.upload({ main_module: "index.js", compatibility_date: "2025-01-01" }, { "index.js": echo(name) }),
+      );
     }
   });
   afterAll(async () => {
@@ -29,14 +34,21 @@ describe("routes, custom domains and workers.dev on the local edge", () => {
   });
 
   it("routes a host and path to the most specific script route", async () => {
-    const routes = await api.ok("PUT", "/workers/scripts/shop/routes", [{ pattern: "example.com/*", zone_name: "example.com" }, { pattern: "*.example.com/*" }]);
+    const routes = await api.ok("PUT", "/workers/scripts/shop/routes", [
+      { pattern: "example.com/*", zone_name: "example.com" },
+      { pattern: "*.example.com/*" },
+    ]);
     expect(routes.map((r: { pattern: string }) => r.pattern)).toEqual(["example.com/*", "*.example.com/*"]);
     await api.ok("PUT", "/workers/scripts/api/routes", [{ pattern: "example.com/api/*" }]);
     expect(await body("example.com", "/cart")).toBe("shop example.com/cart");
     expect(await body("example.com", "/api/users")).toBe("api example.com/api/users");
     expect(await body("www.example.com", "/")).toBe("shop www.example.com/");
     expect(await body("example.net", "/")).toBe("404");
-    expect((await api.ok("GET", "/workers/scripts/api/routes"))[0]).toMatchObject({ pattern: "example.com/api/*", script: "api", zone_name: "example.com" });
+    expect((await api.ok("GET", "/workers/scripts/api/routes"))[0]).toMatchObject({
+      pattern: "example.com/api/*",
+      script: "api",
+      zone_name: "example.com",
+    });
   });
 
   it("refuses a pattern another script holds, and replaces a script's routes on PUT", async () => {
@@ -55,7 +67,9 @@ describe("routes, custom domains and workers.dev on the local edge", () => {
     const zone = zones[0].id as string;
     const added = await api.ok("POST", `/zones/${zone}/workers/routes`, { pattern: "blog.example.com/*", script: "blog" });
     expect(await body("blog.example.com", "/post")).toBe("blog blog.example.com/post");
-    expect(await api.ok("GET", `/zones/${zone}/workers/routes`)).toEqual(expect.arrayContaining([expect.objectContaining({ pattern: "blog.example.com/*", script: "blog" })]));
+    expect(await api.ok("GET", `/zones/${zone}/workers/routes`)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ pattern: "blog.example.com/*", script: "blog" })]),
+    );
     expect((await api.call("POST", `/zones/${zone}/workers/routes`, { pattern: "blog.example.com/*", script: "api" })).status).toBe(409);
     await api.ok("DELETE", `/zones/${zone}/workers/routes/${added.id}`);
     expect(await body("blog.example.com", "/post")).toBe("shop blog.example.com/post");
@@ -64,11 +78,23 @@ describe("routes, custom domains and workers.dev on the local edge", () => {
   it("serves custom domains, set by the records PUT wrangler sends and the /workers/domains API", async () => {
     const changes = await api.ok("POST", "/workers/scripts/blog/domains/changeset?replace_state=true", [{ hostname: "blog.example.org" }]);
     expect(changes).toMatchObject({ added: [{ hostname: "blog.example.org" }], updated: [], conflicting: [] });
-    await api.ok("PUT", "/workers/scripts/blog/domains/records", { override_scope: true, override_existing_origin: false, override_existing_dns_record: false, origins: [{ hostname: "blog.example.org" }] });
+    await api.ok("PUT", "/workers/scripts/blog/domains/records", {
+      override_scope: true,
+      override_existing_origin: false,
+      override_existing_dns_record: false,
+      origins: [{ hostname: "blog.example.org" }],
+    });
     expect(await body("blog.example.org", "/any/path")).toBe("blog blog.example.org/any/path");
-    const taken = await api.call("PUT", "/workers/scripts/api/domains/records", { override_scope: true, origins: [{ hostname: "blog.example.org" }] });
+    const taken = await api.call("PUT", "/workers/scripts/api/domains/records", {
+      override_scope: true,
+      origins: [{ hostname: "blog.example.org" }],
+    });
     expect(taken.status).toBe(409);
-    await api.ok("PUT", "/workers/scripts/api/domains/records", { override_scope: true, override_existing_origin: true, origins: [{ hostname: "blog.example.org" }] });
+    await api.ok("PUT", "/workers/scripts/api/domains/records", {
+      override_scope: true,
+      override_existing_origin: true,
+      origins: [{ hostname: "blog.example.org" }],
+    });
     expect(await body("blog.example.org")).toBe("api blog.example.org/");
     const listed = await api.ok("GET", "/workers/domains?service=api");
     expect(listed).toEqual([expect.objectContaining({ hostname: "blog.example.org", zone_name: "example.org", service: "api" })]);

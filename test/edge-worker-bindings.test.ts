@@ -48,7 +48,11 @@ describe("Worker bindings on the local edge", () => {
     t = await startTestEdge();
     cf = createCloudflareClient({ baseUrl: t.edge.apiUrl, apiToken: t.edge.token, accountId: t.region.accountId });
     ns = (await cf.createKvNamespace("probe-kv")).id;
-    await cf.deploy("backend", { mainModule: "index.js", modules: [{ name: "index.js", content: backend("b1") }], compatibilityDate: "2025-01-01" });
+    await cf.deploy("backend", {
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: backend("b1") }],
+      compatibilityDate: "2025-01-01",
+    });
     const r = await cf.deploy("probe", {
       mainModule: "index.js",
       modules: [
@@ -107,7 +111,11 @@ describe("Worker bindings on the local edge", () => {
 
   it("routes service bindings through the target's live deployment", async () => {
     expect(await get("/svc")).toBe("b1:/hello");
-    await cf.deploy("backend", { mainModule: "index.js", modules: [{ name: "index.js", content: backend("b2") }], compatibilityDate: "2025-01-01" });
+    await cf.deploy("backend", {
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: backend("b2") }],
+      compatibilityDate: "2025-01-01",
+    });
     expect(await get("/svc")).toBe("b2:/hello");
   });
 
@@ -119,7 +127,10 @@ describe("Worker bindings on the local edge", () => {
         compatibilityDate: "2025-01-01",
         bindings: [{ type: "kv_namespace", name: "KV", namespace_id: "0".repeat(32) }],
       })
-      .then(() => undefined, (e: unknown) => e as { code: string; details: { cloudflareErrors: Array<{ code: number }> } });
+      .then(
+        () => undefined,
+        (e: unknown) => e as { code: string; details: { cloudflareErrors: Array<{ code: number }> } },
+      );
     expect(err?.code).toBe("ERR_CF_REQUEST");
     expect(err?.details.cloudflareErrors[0]?.code).toBe(10041);
     // and nothing changed: the probe still serves its version

@@ -30,7 +30,11 @@ describe("ensure-test-tools", () => {
   });
 
   it("without root, or without apt-get: one line that names the exact command, nothing installed", () => {
-    for (const env of [{ root: false, aptGet: true }, { root: true, aptGet: false }, { root: false, aptGet: false }]) {
+    for (const env of [
+      { root: false, aptGet: true },
+      { root: true, aptGet: false },
+      { root: false, aptGet: false },
+    ]) {
       const plan = planTools([chromium, shellcheck], env);
       expect(plan.kind).toBe("stop");
       const line = (plan as { line: string }).line;
@@ -55,9 +59,15 @@ describe("ensure-test-tools", () => {
 
   it("no test or benchmark names a system binary that the list does not hold", () => {
     const files = [
-      ...readdirSync(join(ROOT, "test"), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(".ts")).map((e) => join(e.parentPath, e.name)),
-      ...readdirSync(join(ROOT, "bench")).filter((f) => f.endsWith(".ts")).map((f) => join(ROOT, "bench", f)),
-      ...readdirSync(join(ROOT, "src"), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(".test.ts")).map((e) => join(e.parentPath, e.name)),
+      ...readdirSync(join(ROOT, "test"), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith(".ts"))
+        .map((e) => join(e.parentPath, e.name)),
+      ...readdirSync(join(ROOT, "bench"))
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => join(ROOT, "bench", f)),
+      ...readdirSync(join(ROOT, "src"), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith(".test.ts"))
+        .map((e) => join(e.parentPath, e.name)),
     ];
     // Named, never run: the program of the kit's systemd units (test/kit-files.test.ts checks the text).
     const notRun = new Set(["/usr/bin/node"]);

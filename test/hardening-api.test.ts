@@ -51,7 +51,10 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
 
   /** A request as cloudflared forwards it: from loopback, the tunnel's Host, the visitor's address. */
   const viaTunnel = (visitor: string, path: string, token?: string) =>
-    rawRequest(url(), { path, headers: { host: HOST, "cf-connecting-ip": visitor, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    rawRequest(url(), {
+      path,
+      headers: { host: HOST, "cf-connecting-ip": visitor, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
   const local = (path: string, token?: string) => rawRequest(url(), { path, headers: token ? { authorization: `Bearer ${token}` } : {} });
 
   describe("3. the failed-auth lockout through the tunnel", () => {
@@ -104,39 +107,78 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
         const r = await streamBody(url(), { path, total: 10 * 1024 * 1024, chunked: true });
         expect([path, r.status, r.body.error.code]).toEqual([path, 413, "ERR_PAYLOAD_TOO_LARGE"]);
       }
-      const r = await streamBody(url(), { path: "/v1/releases", total: DEFAULT_MAX_BODY_BYTES + 1, chunked: true, headers: { authorization: `Bearer ${rig.token}` } });
+      const r = await streamBody(url(), {
+        path: "/v1/releases",
+        total: DEFAULT_MAX_BODY_BYTES + 1,
+        chunked: true,
+        headers: { authorization: `Bearer ${rig.token}` },
+      });
       expect([r.status, r.body.error.code]).toEqual([413, "ERR_PAYLOAD_TOO_LARGE"]);
     });
 
     it("every route refuses a body over its limit with 413; a secret's larger limit still lets the vault name its own", async () => {
       const doc = (await local("/v1/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
-      const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => m !== "get").map((m) => [m.toUpperCase(), path.replace(/\{[^}]+\}/g, "x")] as const));
+      const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops)
+          .filter((m) => m !== "get")
+          .map((m) => [m.toUpperCase(), path.replace(/\{[^}]+\}/g, "x")] as const),
+      );
       expect(operations.length).toBeGreaterThan(15);
       for (const [method, path] of operations) {
-        const r = await streamBody(url(), { method, path, total: 1024 * 1024, chunked: false, headers: { authorization: `Bearer ${rig.token}` } });
+        const r = await streamBody(url(), {
+          method,
+          path,
+          total: 1024 * 1024,
+          chunked: false,
+          headers: { authorization: `Bearer ${rig.token}` },
+        });
         expect([method, path, r.status, r.body?.error?.code]).toEqual([method, path, 413, "ERR_PAYLOAD_TOO_LARGE"]);
       }
       const big = await rawRequest(url(), {
-        method: "PUT", path: "/v1/secrets/BIG", headers: { authorization: `Bearer ${rig.token}`, "content-type": "application/json" },
+        method: "PUT",
+        path: "/v1/secrets/BIG",
+        headers: { authorization: `Bearer ${rig.token}`, "content-type": "application/json" },
         body: JSON.stringify({ value: "v".repeat(70 * 1024) }),
       });
-      expect([big.status, big.body.error.code, big.body.error.message]).toEqual([400, "ERR_VALIDATION", expect.stringContaining("at most 65536 bytes")]);
+      expect([big.status, big.body.error.code, big.body.error.message]).toEqual([
+        400,
+        "ERR_VALIDATION",
+        expect.stringContaining("at most 65536 bytes"),
+      ]);
     });
   });
 
   describe("5. refusals cannot grow the audit log", () => {
-    it("300 unsigned relay requests and 300 unsigned heartbeats: a bounded number of entries, all 600 counted; 429 once the address is locked", { timeout: 30_000 }, async () => {
+    it("300 unsigned relay requests and 300 unsigned heartbeats: a bounded number of entries, all 600 counted; 429 once the address is locked", {
+      timeout: 30_000,
+    }, async () => {
       const visitor = "192.0.2.55";
       const head = rig.d.security.audit.head().seq;
       const statuses: number[] = [];
       const heartbeat = JSON.stringify({
-        worker: "api", target: "eu", versionId: "v1", configVersion: null, isolate: "i-1", sentAt: new Date().toISOString(), uptimeMs: 1,
-        totals: { requests: 0, errors: 0 }, window: { sinceMs: 0, requests: 0, errors: 0 }, rejections: [],
+        worker: "api",
+        target: "eu",
+        versionId: "v1",
+        configVersion: null,
+        isolate: "i-1",
+        sentAt: new Date().toISOString(),
+        uptimeMs: 1,
+        totals: { requests: 0, errors: 0 },
+        window: { sinceMs: 0, requests: 0, errors: 0 },
+        rejections: [],
       });
       const relay = JSON.stringify({ worker: "api", target: "eu", secret: "RELAYED", nonce: "nonce-123456" });
       for (let i = 0; i < 300; i++) {
-        for (const [path, body] of [["/v1/relay", relay], ["/v1/agent/heartbeat", heartbeat]] as const) {
-          const r = await rawRequest(url(), { method: "POST", path, body, headers: { host: HOST, "cf-connecting-ip": visitor, "content-type": "application/json" } });
+        for (const [path, body] of [
+          ["/v1/relay", relay],
+          ["/v1/agent/heartbeat", heartbeat],
+        ] as const) {
+          const r = await rawRequest(url(), {
+            method: "POST",
+            path,
+            body,
+            headers: { host: HOST, "cf-connecting-ip": visitor, "content-type": "application/json" },
+          });
           statuses.push(r.status);
         }
       }
@@ -146,12 +188,20 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
       const { key } = rig.d.security.workerKeys.current({ tenant: "default", worker: "api", target: "eu" }, "test");
       const t = Math.floor(Date.now() / 1000);
       const signed = await rawRequest(url(), {
-        method: "POST", path: "/v1/agent/heartbeat", body: heartbeat,
-        headers: { host: HOST, "cf-connecting-ip": visitor, "content-type": "application/json", "cbo-signature": `t=${t},v1=${createHmac("sha256", key).update(`${t}.${heartbeat}`).digest("hex")}` },
+        method: "POST",
+        path: "/v1/agent/heartbeat",
+        body: heartbeat,
+        headers: {
+          host: HOST,
+          "cf-connecting-ip": visitor,
+          "content-type": "application/json",
+          "cbo-signature": `t=${t},v1=${createHmac("sha256", key).update(`${t}.${heartbeat}`).digest("hex")}`,
+        },
       });
       expect(signed.status).toBe(202);
 
-      const written = () => rig.d.security.audit.search({ limit: 10_000 }).filter((e) => e.seq > head && JSON.stringify(e).includes(visitor));
+      const written = () =>
+        rig.d.security.audit.search({ limit: 10_000 }).filter((e) => e.seq > head && JSON.stringify(e).includes(visitor));
       // Before the window ends: the first ten of each kind in full, one lock.
       expect(written().length).toBeLessThanOrEqual(21);
       // Once it ends, one summary per kind carries the count: nothing refused is unrecorded.
@@ -163,7 +213,11 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
         const summaries = all.filter((e) => e.action === action && e.details.aggregated === true);
         expect(full).toHaveLength(10);
         expect(summaries).toHaveLength(1);
-        expect(summaries[0]).toMatchObject({ actor: `client:${visitor}`, outcome: "denied", details: { count: 290, writtenSeparately: 10 } });
+        expect(summaries[0]).toMatchObject({
+          actor: `client:${visitor}`,
+          outcome: "denied",
+          details: { count: 290, writtenSeparately: 10 },
+        });
       }
       expect(all.filter((e) => e.action === "auth.rate_limited")).toHaveLength(1);
       expect((await rig.d.security.verify()).ok).toBe(true);
@@ -176,7 +230,12 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
         const r = await rawRequest(url(), { path: "/v1/health", headers: { host } });
         expect([host, r.status, r.body?.error?.code]).toEqual([host, 421, "ERR_HOST_NOT_ALLOWED"]);
       }
-      const hb = await rawRequest(url(), { method: "POST", path: "/v1/agent/heartbeat", body: "{}", headers: { host: "attacker.example", "content-type": "application/json" } });
+      const hb = await rawRequest(url(), {
+        method: "POST",
+        path: "/v1/agent/heartbeat",
+        body: "{}",
+        headers: { host: "attacker.example", "content-type": "application/json" },
+      });
       expect([hb.status, hb.body.error.code]).toEqual([421, "ERR_HOST_NOT_ALLOWED"]);
       const ui = await rawRequest(url(), { path: "/ui/", headers: { host: "attacker.example" } });
       expect(ui.status).toBe(421);
@@ -184,7 +243,9 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
         expect([host, (await rawRequest(url(), { path: "/v1/health", headers: { host } })).status]).toEqual([host, 200]);
       }
       const ws = await new Promise<number>((resolve, reject) => {
-        const s = new WebSocket(`ws://127.0.0.1:${port}/v1/events/stream`, { headers: { host: "attacker.example", authorization: `Bearer ${rig.token}` } });
+        const s = new WebSocket(`ws://127.0.0.1:${port}/v1/events/stream`, {
+          headers: { host: "attacker.example", authorization: `Bearer ${rig.token}` },
+        });
         s.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
         s.on("open", () => (s.close(), resolve(101)));
         s.on("error", reject);
@@ -210,7 +271,10 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
       expect(await Promise.all(mine.map((o) => o.status))).toEqual(Array(32).fill(101));
       const over = open(tokens.viewer);
       const stillOpen = new Promise((r) => setTimeout(() => r({ code: 0, reason: "still open after 5 s" }), 5_000));
-      expect(await Promise.race([over.closed, stillOpen])).toEqual({ code: 1008, reason: expect.stringMatching(/^ERR_TOO_MANY_STREAMS: .*token/) });
+      expect(await Promise.race([over.closed, stillOpen])).toEqual({
+        code: 1008,
+        reason: expect.stringMatching(/^ERR_TOO_MANY_STREAMS: .*token/),
+      });
       // Another token is not held by this one's streams.
       const other = open(tokens.viewer2);
       expect(await other.status).toBe(101);
@@ -221,12 +285,16 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
 
       // One visitor through the tunnel with four tokens: 128 streams, then refused before upgrading.
       const visitor = { host: HOST, "cf-connecting-ip": "203.0.113.99" };
-      const many = ["viewer", "viewer2", "viewer3", "viewer4"].flatMap((role) => Array.from({ length: 32 }, () => open(tokens[role]!, visitor)));
+      const many = ["viewer", "viewer2", "viewer3", "viewer4"].flatMap((role) =>
+        Array.from({ length: 32 }, () => open(tokens[role]!, visitor)),
+      );
       expect(await Promise.all(many.map((o) => o.status))).toEqual(Array(128).fill(101));
       await settle();
       expect(many.every((o) => o.ws.readyState === WebSocket.OPEN)).toBe(true);
       const refused = await new Promise<{ status: number; body: string }>((resolve) => {
-        const s = new WebSocket(`ws://127.0.0.1:${port}/v1/events/stream`, { headers: { authorization: `Bearer ${tokens.viewer5}`, ...visitor } });
+        const s = new WebSocket(`ws://127.0.0.1:${port}/v1/events/stream`, {
+          headers: { authorization: `Bearer ${tokens.viewer5}`, ...visitor },
+        });
         s.on("unexpected-response", (_q, res) => {
           let body = "";
           res.on("data", (d: Buffer) => (body += d.toString()));
@@ -250,7 +318,12 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
 
     it("POST /v1/backups refuses bad paths with 4xx and a code, and creates nothing", async () => {
       const post = (body: unknown) =>
-        rawRequest(url(), { method: "POST", path: "/v1/backups", body: JSON.stringify(body), headers: { authorization: `Bearer ${rig.token}`, "content-type": "application/json" } });
+        rawRequest(url(), {
+          method: "POST",
+          path: "/v1/backups",
+          body: JSON.stringify(body),
+          headers: { authorization: `Bearer ${rig.token}`, "content-type": "application/json" },
+        });
       const cases: Array<[unknown, number, string]> = [
         [{ out: "/dev/null" }, 409, "ERR_CONFLICT"],
         [{ out: "/etc/passwd" }, 409, "ERR_CONFLICT"],
@@ -276,13 +349,18 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
     });
 
     it("an orchestrator.yaml over 1 MiB is refused with its size and the limit; the daemon keeps its spec and answers fast", async () => {
-      writeFileSync(join(rig.dir, "orchestrator.yaml"), SPEC.replace("agent: true", `agent: true, vars: { BIG: "${"x".repeat(2 * MAX_SPEC_FILE_BYTES)}" }`));
+      writeFileSync(
+        join(rig.dir, "orchestrator.yaml"),
+        SPEC.replace("agent: true", `agent: true, vars: { BIG: "${"x".repeat(2 * MAX_SPEC_FILE_BYTES)}" }`),
+      );
       const deadline = Date.now() + 5_000;
       while (!rig.logs.some((l) => l.includes("may be at most")) && Date.now() < deadline) {
         await local("/v1/workers", rig.token);
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(rig.logs.find((l) => l.includes("may be at most"))).toMatch(new RegExp(`the file is \\d+ bytes; it may be at most ${MAX_SPEC_FILE_BYTES} bytes`));
+      expect(rig.logs.find((l) => l.includes("may be at most"))).toMatch(
+        new RegExp(`the file is \\d+ bytes; it may be at most ${MAX_SPEC_FILE_BYTES} bytes`),
+      );
       const started = Date.now();
       const workers = await local("/v1/workers", rig.token);
       expect(workers.status).toBe(200);

@@ -12,9 +12,22 @@ import { httpGet } from "./support/http.ts";
 import { runCbo, startCbo } from "./support/run-cbo.ts";
 
 type Step = { id: string; title: string; status: string; detail: string; fix?: string };
-type Done = { event: "done"; ok: boolean; steps: Step[]; dataDir: string; configFile: string; apiUrl?: string; adminTokenFile?: string; workers: Array<{ target: string; url: string }> };
+type Done = {
+  event: "done";
+  ok: boolean;
+  steps: Step[];
+  dataDir: string;
+  configFile: string;
+  apiUrl?: string;
+  adminTokenFile?: string;
+  workers: Array<{ target: string; url: string }>;
+};
 type Line = { event: string; step?: Step };
-const lines = (out: string) => out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line);
+const lines = (out: string) =>
+  out
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
 const summaryOf = (out: string) => lines(out).find((l) => l.event === "done") as Done | undefined;
 const statuses = (steps: Step[]) => Object.fromEntries(steps.map((s) => [s.id, s.status]));
 
@@ -38,14 +51,35 @@ describe("cbo init --local --yes on a fresh data directory", () => {
   });
 
   it("reports each step live, ends with a released Worker serving on the local edge, and the daemon's setup API agrees", async () => {
-    const child = startCbo(["init", "--local", "--yes", "--json", "--serve", "--port", "0", "--edge-port", "0", "--data", "data"], { cwd: dir });
+    const child = startCbo(["init", "--local", "--yes", "--json", "--serve", "--port", "0", "--edge-port", "0", "--data", "data"], {
+      cwd: dir,
+    });
     try {
       const done = await until("the summary line", () => summaryOf(child.output.stdout), 180_000);
       expect(done.ok, child.output.stderr).toBe(true);
-      expect(statuses(done.steps)).toEqual({ "master-key": "done", cloudflare: "done", targets: "done", tunnel: "skipped", "first-release": "done" });
+      expect(statuses(done.steps)).toEqual({
+        "master-key": "done",
+        cloudflare: "done",
+        targets: "done",
+        tunnel: "skipped",
+        "first-release": "done",
+      });
       // Live: every step was reported running before its outcome, in order.
-      const events = lines(child.output.stdout).filter((l) => l.event === "step").map((l) => `${l.step!.id}:${l.step!.status}`);
-      expect(events).toEqual(["master-key:running", "master-key:done", "cloudflare:running", "cloudflare:done", "targets:running", "targets:done", "tunnel:running", "tunnel:skipped", "first-release:running", "first-release:done"]);
+      const events = lines(child.output.stdout)
+        .filter((l) => l.event === "step")
+        .map((l) => `${l.step!.id}:${l.step!.status}`);
+      expect(events).toEqual([
+        "master-key:running",
+        "master-key:done",
+        "cloudflare:running",
+        "cloudflare:done",
+        "targets:running",
+        "targets:done",
+        "tunnel:running",
+        "tunnel:skipped",
+        "first-release:running",
+        "first-release:done",
+      ]);
 
       expect(statSync(join(dir, "data")).mode & 0o777).toBe(0o700);
       expect(statSync(join(dir, "data", "master.key")).mode & 0o777).toBe(0o600);
@@ -57,18 +91,32 @@ describe("cbo init --local --yes on a fresh data directory", () => {
         const url = new URL(w.url);
         const r = await httpGet(Number(url.port), url.hostname);
         expect(r.status).toBe(200);
-        expect(JSON.parse(r.body)).toMatchObject({ message: "Hello from Clawdbot Orchestrator", worker: "hello", version: expect.any(String) });
+        expect(JSON.parse(r.body)).toMatchObject({
+          message: "Hello from Clawdbot Orchestrator",
+          worker: "hello",
+          version: expect.any(String),
+        });
       }
 
       // The daemon it left serving: GET /v1/setup reports the same steps; first-release runs again.
       const admin = readFileSync(done.adminTokenFile!, "utf8").trim();
       const api = async (method: string, path: string, token: string, body?: unknown) => {
-        const res = await fetch(done.apiUrl + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+        const res = await fetch(done.apiUrl + path, {
+          method,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
         return { status: res.status, body: (await res.json()) as any };
       };
       const setup = await api("GET", "/v1/setup", admin);
       expect(setup.status).toBe(200);
-      expect(statuses(setup.body.steps)).toEqual({ "master-key": "done", cloudflare: "done", targets: "done", tunnel: "skipped", "first-release": "done" });
+      expect(statuses(setup.body.steps)).toEqual({
+        "master-key": "done",
+        cloudflare: "done",
+        targets: "done",
+        tunnel: "skipped",
+        "first-release": "done",
+      });
       expect(setup.body.steps.find((s: Step) => s.id === "targets").detail).toMatch(/eu reachable \(1 Worker\)/);
 
       const viewer = (await api("POST", "/v1/tokens", admin, { name: "dash viewer", role: "viewer" })).body.token as string;
@@ -82,7 +130,10 @@ describe("cbo init --local --yes on a fresh data directory", () => {
         status = (await api("GET", `/v1/releases/${run.body.releaseId}`, admin)).body.release.status;
       }
       expect(status).toBe("succeeded");
-      const recorded = (await api("GET", "/v1/audit?action=release.create", admin)).body as Array<{ actor: string; details: Record<string, unknown> }>;
+      const recorded = (await api("GET", "/v1/audit?action=release.create", admin)).body as Array<{
+        actor: string;
+        details: Record<string, unknown>;
+      }>;
       expect(recorded.some((e) => e.actor.startsWith("token:initial admin:") && e.details.from === "setup")).toBe(true);
 
       // The optional tunnel step is done once a tunnel exists (`cbo tunnel create` on the local edge).
@@ -119,7 +170,24 @@ describe("cbo init with Cloudflare accounts (the local edge's Cloudflare-compati
     if (dir) await rm(dir, { recursive: true, force: true });
   });
   const init = (name: string, tokenFile: string) =>
-    runCbo(["init", "--json", "--no-release", "--data", `${name}/data`, "--config", `${name}/orchestrator.yaml`, "--account-id", t.region.accountId, "--api-token-file", tokenFile, "--api-url", t.edge.apiUrl], { cwd: dir, timeoutMs: 60_000 });
+    runCbo(
+      [
+        "init",
+        "--json",
+        "--no-release",
+        "--data",
+        `${name}/data`,
+        "--config",
+        `${name}/orchestrator.yaml`,
+        "--account-id",
+        t.region.accountId,
+        "--api-token-file",
+        tokenFile,
+        "--api-url",
+        t.edge.apiUrl,
+      ],
+      { cwd: dir, timeoutMs: 60_000 },
+    );
 
   it("a token the API refuses fails the Cloudflare step with a fix naming the permissions; later steps stay pending", async () => {
     const file = join(dir, "bad-token");
@@ -127,7 +195,13 @@ describe("cbo init with Cloudflare accounts (the local edge's Cloudflare-compati
     const run = await init("bad", file);
     expect(run.code).toBe(1);
     const done = summaryOf(run.stdout)!;
-    expect(statuses(done.steps)).toEqual({ "master-key": "done", cloudflare: "failed", targets: "pending", tunnel: "pending", "first-release": "pending" });
+    expect(statuses(done.steps)).toEqual({
+      "master-key": "done",
+      cloudflare: "failed",
+      targets: "pending",
+      tunnel: "pending",
+      "first-release": "pending",
+    });
     const cf = done.steps.find((s) => s.id === "cloudflare")!;
     expect(cf.detail).toMatch(/Cloudflare did not accept the API token/);
     expect(cf.fix).toMatch(/Workers Scripts:Edit.*Workers KV Storage:Edit.*Account Settings:Read/);
@@ -139,7 +213,7 @@ describe("cbo init with Cloudflare accounts (the local edge's Cloudflare-compati
     writeFileSync(file, t.edge.token, { mode: 0o644 });
     const run = await init("open", file);
     expect(run.code).toBe(1);
-    const cf = (summaryOf(run.stdout)!).steps.find((s) => s.id === "cloudflare")!;
+    const cf = summaryOf(run.stdout)!.steps.find((s) => s.id === "cloudflare")!;
     expect(cf).toMatchObject({ status: "failed", fix: `chmod 600 ${file}` });
   });
 
@@ -149,7 +223,13 @@ describe("cbo init with Cloudflare accounts (the local edge's Cloudflare-compati
     const run = await init("good", file);
     expect(run.code, run.stderr).toBe(0);
     const done = summaryOf(run.stdout)!;
-    expect(statuses(done.steps)).toEqual({ "master-key": "done", cloudflare: "done", targets: "done", tunnel: "skipped", "first-release": "skipped" });
+    expect(statuses(done.steps)).toEqual({
+      "master-key": "done",
+      cloudflare: "done",
+      targets: "done",
+      tunnel: "skipped",
+      "first-release": "skipped",
+    });
     expect(done.steps.find((s) => s.id === "cloudflare")!.detail).toContain(`(${t.region.accountId})`);
     expect(done.steps.find((s) => s.id === "targets")!.detail).toMatch(/cf reachable/);
     const yaml = readFileSync(join(dir, "good", "orchestrator.yaml"), "utf8");

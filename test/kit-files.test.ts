@@ -45,8 +45,14 @@ describe("the kit's files", () => {
     tmp = await makeTempDir("kit-files");
     const cloud = join(tmp, "cloud", "orchestrator.yaml");
     mkdirSync(join(tmp, "cloud"));
-    writeFileSync(cloud, `version: 1\ntargets:\n  - { name: eu, api: "https://api.cloudflare.com/client/v4", account_id: ${"c".repeat(32)}, jurisdiction: eu }\n  - { name: us, api: "https://api.cloudflare.com/client/v4", account_id: ${"d".repeat(32)} }\nworkers:\n  - name: api\n    main: api/index.ts\n`);
-    const configs = { local: { spec: EXAMPLE, options: { tunnelHostname: "cbo.example.com" } }, cloud: { spec: cloud, options: { port: 9100, dataDir: "/srv/cbo" } } };
+    writeFileSync(
+      cloud,
+      `version: 1\ntargets:\n  - { name: eu, api: "https://api.cloudflare.com/client/v4", account_id: ${"c".repeat(32)}, jurisdiction: eu }\n  - { name: us, api: "https://api.cloudflare.com/client/v4", account_id: ${"d".repeat(32)} }\nworkers:\n  - name: api\n    main: api/index.ts\n`,
+    );
+    const configs = {
+      local: { spec: EXAMPLE, options: { tunnelHostname: "cbo.example.com" } },
+      cloud: { spec: cloud, options: { port: 9100, dataDir: "/srv/cbo" } },
+    };
     for (const [name, c] of Object.entries(configs)) {
       const kit = buildKit({ spec: loadSpec(c.spec), options: c.options });
       const dir = join(tmp, `x-${name}`);
@@ -62,9 +68,26 @@ describe("the kit's files", () => {
 
   it("unpacks with GNU tar into one directory: the deployment files and the product, no tests, no modules, no local state", () => {
     for (const { kit, dir } of Object.values(kits)) {
-      const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+      const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+        .sort();
       expect(files).toEqual(kit.files.map((f) => f.path).sort());
-      for (const f of ["README.md", "Dockerfile", ".dockerignore", "compose.yaml", "ecosystem.config.cjs", "systemd/cbo-daemon.service", "setup-vps.sh", ".env.example", "config/orchestrator.yaml", "package.json", "package-lock.json", "bin/cbo.js", "src/cli/main.ts"]) {
+      for (const f of [
+        "README.md",
+        "Dockerfile",
+        ".dockerignore",
+        "compose.yaml",
+        "ecosystem.config.cjs",
+        "systemd/cbo-daemon.service",
+        "setup-vps.sh",
+        ".env.example",
+        "config/orchestrator.yaml",
+        "package.json",
+        "package-lock.json",
+        "bin/cbo.js",
+        "src/cli/main.ts",
+      ]) {
         expect(files, f).toContain(f);
       }
       expect(files.filter((f) => /\.test\.ts$|(^|\/)node_modules\/|(^|\/)\.cbo\/|^test\/|\.sqlite$|\.key$/.test(f))).toEqual([]);
@@ -81,7 +104,9 @@ describe("the kit's files", () => {
     for (const [name, { dir }] of Object.entries(kits)) {
       const doc = parse(readFileSync(join(dir, "compose.yaml"), "utf8")) as { services: Record<string, Record<string, unknown>> };
       expect(validate(doc), `${name}: ${JSON.stringify(validate.errors?.slice(0, 3))}`).toBe(true);
-      expect(Object.keys(doc.services)).toEqual(name === "local" ? ["edge", "orchestrator", "cloudflared"] : ["orchestrator", "cloudflared"]);
+      expect(Object.keys(doc.services)).toEqual(
+        name === "local" ? ["edge", "orchestrator", "cloudflared"] : ["orchestrator", "cloudflared"],
+      );
       // The validator does judge: a misspelt key and a wrong depends_on condition are refused.
       const broken = structuredClone(doc);
       broken.services.orchestrator!.restart_policy = "always";
@@ -90,7 +115,9 @@ describe("the kit's files", () => {
       (wrong.services.cloudflared!.depends_on as Record<string, { condition: string }>).orchestrator!.condition = "service_ready";
       expect(validate(wrong)).toBe(false);
     }
-    const local = parse(readFileSync(join(kits.local!.dir, "compose.yaml"), "utf8")) as { services: Record<string, { profiles?: string[] }> };
+    const local = parse(readFileSync(join(kits.local!.dir, "compose.yaml"), "utf8")) as {
+      services: Record<string, { profiles?: string[] }>;
+    };
     expect(local.services.cloudflared!.profiles).toBeUndefined(); // a tunnel is configured: it starts with the stack
   });
 
@@ -131,17 +158,31 @@ describe("the kit's files", () => {
       const r = await tool(TEST_TOOLS.systemdAnalyze.path, ["verify", ...units]);
       expect(r, name).toEqual({ code: 0, out: "" });
       // It does judge: a unit whose program does not exist is refused.
-      writeFileSync(join(verified, "broken.service"), readFileSync(units[0]!, "utf8").replace(`ExecStart=${process.execPath} `, "ExecStart=/nonexistent/node "));
+      writeFileSync(
+        join(verified, "broken.service"),
+        readFileSync(units[0]!, "utf8").replace(`ExecStart=${process.execPath} `, "ExecStart=/nonexistent/node "),
+      );
       expect((await tool(TEST_TOOLS.systemdAnalyze.path, ["verify", join(verified, "broken.service")])).code).not.toBe(0);
     }
   });
 
   it("the ecosystem file loads in Node as PM2 loads it", async () => {
     for (const [name, { dir }] of Object.entries(kits)) {
-      const r = await run(process.execPath, ["-e", `process.stdout.write(JSON.stringify(require(${JSON.stringify(join(dir, "ecosystem.config.cjs"))}).apps.map(a => [a.name, a.args.join(" ")])))`], { env: { PATH: process.env.PATH ?? "" } });
+      const r = await run(
+        process.execPath,
+        [
+          "-e",
+          `process.stdout.write(JSON.stringify(require(${JSON.stringify(join(dir, "ecosystem.config.cjs"))}).apps.map(a => [a.name, a.args.join(" ")])))`,
+        ],
+        { env: { PATH: process.env.PATH ?? "" } },
+      );
       const apps = JSON.parse(r.stdout) as Array<[string, string]>;
       expect(apps.map((a) => a[0])).toEqual(name === "local" ? ["cbo-edge", "cbo-daemon"] : ["cbo-daemon"]);
-      expect(apps.at(-1)![1]).toBe(name === "local" ? `daemon --config ${dir}/config/orchestrator.yaml --data /var/lib/cbo --port 8700 --edge /var/lib/cbo/edge` : `daemon --config ${dir}/config/orchestrator.yaml --data /srv/cbo --port 9100`);
+      expect(apps.at(-1)![1]).toBe(
+        name === "local"
+          ? `daemon --config ${dir}/config/orchestrator.yaml --data /var/lib/cbo --port 8700 --edge /var/lib/cbo/edge`
+          : `daemon --config ${dir}/config/orchestrator.yaml --data /srv/cbo --port 9100`,
+      );
     }
   });
 });

@@ -43,7 +43,9 @@ describe("a Cloudflare-only production install from the kit", () => {
     const project = join(tmp, "project");
     mkdirSync(join(project, "hello"), { recursive: true });
     writeFileSync(join(project, "hello", "index.js"), workerSource("released"));
-    writeFileSync(join(project, "orchestrator.yaml"), `version: 1
+    writeFileSync(
+      join(project, "orchestrator.yaml"),
+      `version: 1
 targets:
   - { name: eu, api: "${t.edge.apiUrl}", account_id: ${t.region.accountId} }
 rollout:
@@ -54,8 +56,11 @@ workers:
     main: hello/index.js
     compatibility_date: "2025-01-01"
     drift: report
-`);
-    const built = await runCbo(["kit", "--config", join(project, "orchestrator.yaml"), "--out", join(tmp, "kit.tar.gz"), "--json"], { cwd: tmp });
+`,
+    );
+    const built = await runCbo(["kit", "--config", join(project, "orchestrator.yaml"), "--out", join(tmp, "kit.tar.gz"), "--json"], {
+      cwd: tmp,
+    });
     expect(built.code, built.stderr).toBe(0);
     execFileSync(TEST_TOOLS.tar.path, ["-xzf", join(tmp, "kit.tar.gz"), "-C", tmp]);
     kitDir = join(tmp, KIT_DIR_NAME);
@@ -71,7 +76,10 @@ workers:
     const command = "npm ci --omit=dev --legacy-peer-deps --no-audit --no-fund";
     expect(readFileSync(join(kitDir, "Dockerfile"), "utf8")).toContain(`RUN ${command}`);
     expect(readFileSync(join(kitDir, "setup-vps.sh"), "utf8")).toContain(command);
-    const pkg = JSON.parse(readFileSync(join(kitDir, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(kitDir, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(["miniflare", "node", "cloudflare"]));
     expect(Object.keys(pkg.dependencies)).not.toEqual(expect.arrayContaining(["miniflare"]));
     // --prefer-offline: the npm cache of this machine's own `npm install` serves what it can.
@@ -80,7 +88,11 @@ workers:
     expect([...LOCAL_EDGE_ONLY, ...DEV_ONLY].filter(has)).toEqual([]);
     expect(existsSync(join(kitDir, "node_modules", ".bin", "node"))).toBe(false);
     // What the daemon needs is there, esbuild's binary for this platform included.
-    expect(["esbuild", `@esbuild/${process.platform}-${process.arch}`, "hono", "@hono/node-server", "zod", "yaml", "ws", "smol-toml"].filter((n) => !has(n))).toEqual([]);
+    expect(
+      ["esbuild", `@esbuild/${process.platform}-${process.arch}`, "hono", "@hono/node-server", "zod", "yaml", "ws", "smol-toml"].filter(
+        (n) => !has(n),
+      ),
+    ).toEqual([]);
   }, 320_000);
 
   it("runs the daemon from that install against a Cloudflare-API target: a release and a drift pass, never loading the SDK or the local edge", async () => {
@@ -91,11 +103,30 @@ workers:
     const data = join(tmp, "data");
     const record = join(tmp, "loads.txt");
     const env = {
-      PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "",
-      CLOUDFLARE_API_TOKEN: t.edge.token, CBO_MASTER_KEY_FILE: keyFile, CBO_CLOUDFLARED: "off", CBO_RECORD_LOADS: record,
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      CLOUDFLARE_API_TOKEN: t.edge.token,
+      CBO_MASTER_KEY_FILE: keyFile,
+      CBO_CLOUDFLARED: "off",
+      CBO_RECORD_LOADS: record,
     };
     // `node bin/cbo.js daemon` of the install, with no Node flag but the recorder.
-    const child = spawn(process.execPath, ["--import", RECORDER, join(kitDir, "bin", "cbo.js"), "daemon", "--config", join(kitDir, "config", "orchestrator.yaml"), "--data", data, "--port", "0"], { cwd: tmp, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        RECORDER,
+        join(kitDir, "bin", "cbo.js"),
+        "daemon",
+        "--config",
+        join(kitDir, "config", "orchestrator.yaml"),
+        "--data",
+        data,
+        "--port",
+        "0",
+      ],
+      { cwd: tmp, env, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
     child.stderr.setEncoding("utf8").on("data", (s: string) => (daemonLog += s));
@@ -107,7 +138,11 @@ workers:
       }, 60_000);
       const token = readFileSync(started.adminTokenFile, "utf8").trim();
       const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-        const res = await fetch(new URL(path, started.url), { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+        const res = await fetch(new URL(path, started.url), {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
         const text = await res.text();
         if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
         return JSON.parse(text) as T;
@@ -146,11 +181,16 @@ workers:
     const inInstall = loads.filter((u) => u.startsWith(`file://${kitDir}/`));
     // The recorder saw the daemon's work: our client, the drift checker, esbuild for the bundle.
     for (const part of ["/src/cloudflare/workers.ts", "/src/deploy/drift/checker.ts", "/node_modules/esbuild/"]) {
-      expect(inInstall.some((u) => u.includes(part)), part).toBe(true);
+      expect(
+        inInstall.some((u) => u.includes(part)),
+        part,
+      ).toBe(true);
     }
     // Everything it loaded came from the install (or Node itself), none of it from this checkout.
     expect(loads.filter((u) => u.startsWith("file:") && !u.startsWith(`file://${kitDir}/`))).toEqual([]);
-    const forbidden = loads.filter((u) => /\/src\/local-edge\//.test(u) || [...LOCAL_EDGE_ONLY, "cloudflare"].some((p) => u.includes(`/node_modules/${p}/`)));
+    const forbidden = loads.filter(
+      (u) => /\/src\/local-edge\//.test(u) || [...LOCAL_EDGE_ONLY, "cloudflare"].some((p) => u.includes(`/node_modules/${p}/`)),
+    );
     expect(forbidden).toEqual([]);
   }, 180_000);
 });

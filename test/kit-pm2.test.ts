@@ -71,7 +71,12 @@ function filesUnder(dir: string): Array<{ path: string; data: Buffer }> {
 /** A secret as it could appear in a file (raw, base64, base64url, hex), labelled: reports never print a value. */
 function forms(label: string, value: string): Array<{ label: string; value: string }> {
   const b = Buffer.from(value);
-  return [["raw", value], ["base64", b.toString("base64")], ["base64url", b.toString("base64url")], ["hex", b.toString("hex")]].map(([form, v]) => ({ label: `${label} (${form})`, value: v! }));
+  return [
+    ["raw", value],
+    ["base64", b.toString("base64")],
+    ["base64url", b.toString("base64url")],
+    ["hex", b.toString("hex")],
+  ].map(([form, v]) => ({ label: `${label} (${form})`, value: v! }));
 }
 
 /** Which needles occur in which files, as "file: label". */
@@ -93,13 +98,23 @@ describe("the deployment kit under PM2", () => {
   const pids: number[] = [];
 
   const pm2 = async (args: string[]) => {
-    const env = cboEnv({ PM2_HOME: pm2Home, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, CBO_EDGE_DIR: t.dataDir, CBO_NODE: process.execPath });
+    const env = cboEnv({
+      PM2_HOME: pm2Home,
+      PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+      CBO_EDGE_DIR: t.dataDir,
+      CBO_NODE: process.execPath,
+    });
     return run(PM2, args, { cwd: kitDir, env, timeout: 60_000 });
   };
-  const jlist = async () => JSON.parse((await pm2(["jlist"])).stdout) as Array<{ name: string; pid: number; pm2_env: { status: string; restart_time: number } }>;
+  const jlist = async () =>
+    JSON.parse((await pm2(["jlist"])).stdout) as Array<{ name: string; pid: number; pm2_env: { status: string; restart_time: number } }>;
   const daemonFile = () => JSON.parse(readFileSync(join(data, "daemon.json"), "utf8")) as { url: string; pid: number };
   const adminToken = () => readFileSync(join(data, "admin-token"), "utf8").trim();
-  const health = async (url: string) => (await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(2_000) })).json() as Promise<{ ok: boolean; tunnel?: { process: string } }>;
+  const health = async (url: string) =>
+    (await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(2_000) })).json() as Promise<{
+      ok: boolean;
+      tunnel?: { process: string };
+    }>;
   /** The daemon PM2 runs now: daemon.json written by a live process other than `not`, answering /v1/health. */
   const serving = (not?: number) =>
     waitFor("the daemon to serve", async () => {
@@ -119,10 +134,29 @@ describe("the deployment kit under PM2", () => {
     // The operator's project: a spec and the Worker source it names.
     const project = join(tmp, "project");
     mkdirSync(join(project, "hello"), { recursive: true });
-    writeFileSync(join(project, "orchestrator.yaml"), `version: 1\ntargets:\n  - { name: eu, api: local, jurisdiction: eu }\nworkers:\n  - name: hello\n    main: hello/index.js\n    compatibility_date: "2025-01-01"\n`);
+    writeFileSync(
+      join(project, "orchestrator.yaml"),
+      `version: 1\ntargets:\n  - { name: eu, api: local, jurisdiction: eu }\nworkers:\n  - name: hello\n    main: hello/index.js\n    compatibility_date: "2025-01-01"\n`,
+    );
     writeFileSync(join(project, "hello", "index.js"), `export default { fetch: () => new Response("hello") };\n`);
     // The kit, built by the real CLI with no daemon running (from the spec file), for this VPS layout.
-    const built = await runCbo(["kit", "--config", join(project, "orchestrator.yaml"), "--out", join(tmp, "kit.tar.gz"), "--port", String(port), "--data-dir", data, "--etc-dir", etc, "--json"], { cwd: tmp });
+    const built = await runCbo(
+      [
+        "kit",
+        "--config",
+        join(project, "orchestrator.yaml"),
+        "--out",
+        join(tmp, "kit.tar.gz"),
+        "--port",
+        String(port),
+        "--data-dir",
+        data,
+        "--etc-dir",
+        etc,
+        "--json",
+      ],
+      { cwd: tmp },
+    );
     expect(built.code, built.stderr).toBe(0);
     expect(JSON.parse(built.stdout)).toMatchObject({ audited: false, source: join(project, "orchestrator.yaml") });
     await run(TEST_TOOLS.tar.path, ["-xzf", join(tmp, "kit.tar.gz"), "-C", tmp]);
@@ -167,12 +201,22 @@ describe("the deployment kit under PM2", () => {
     const { url } = daemonFile();
     const auth = { authorization: `Bearer ${adminToken()}` };
     for (const [name, value] of Object.entries(PLANTED)) {
-      const res = await fetch(`${url}/v1/secrets/${name}`, { method: "PUT", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ value, mode: name.endsWith("0") ? "binding" : "relay" }) });
+      const res = await fetch(`${url}/v1/secrets/${name}`, {
+        method: "PUT",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ value, mode: name.endsWith("0") ? "binding" : "relay" }),
+      });
       expect(res.status, await res.text()).toBe(200);
     }
     // Admin only.
     expect((await fetch(`${url}/v1/kit`)).status).toBe(401);
-    const viewer = await (await fetch(`${url}/v1/tokens`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ name: "kit viewer", role: "viewer" }) })).json() as { token: string };
+    const viewer = (await (
+      await fetch(`${url}/v1/tokens`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ name: "kit viewer", role: "viewer" }),
+      })
+    ).json()) as { token: string };
     expect((await fetch(`${url}/v1/kit`, { headers: { authorization: `Bearer ${viewer.token}` } })).status).toBe(403);
 
     const res = await fetch(`${url}/v1/kit?dataDir=/srv/cbo`, { headers: auth });
@@ -191,7 +235,10 @@ describe("the deployment kit under PM2", () => {
       ...forms("admin token", adminToken()),
       ...forms("viewer token", viewer.token),
     ];
-    for (const [archive, dataDir] of [["from-api", "/srv/cbo"], ["from-cli", "/var/lib/cbo"]] as const) {
+    for (const [archive, dataDir] of [
+      ["from-api", "/srv/cbo"],
+      ["from-cli", "/var/lib/cbo"],
+    ] as const) {
       const out = join(tmp, archive);
       mkdirSync(out);
       await run(TEST_TOOLS.tar.path, ["-xzf", join(tmp, `${archive}.tar.gz`), "-C", out]);
@@ -205,7 +252,9 @@ describe("the deployment kit under PM2", () => {
       expect(readFileSync(join(out, KIT_DIR_NAME, "README.md"), "utf8")).toContain("| hello | `hello/index.js` | eu | - |");
     }
     // Each download is on the audit record, with the archive's hash.
-    const audit = await (await fetch(`${url}/v1/audit?action=kit.download`, { headers: auth })).json() as Array<{ details: { sha256: string } }>;
+    const audit = (await (await fetch(`${url}/v1/audit?action=kit.download`, { headers: auth })).json()) as Array<{
+      details: { sha256: string };
+    }>;
     expect(audit.map((e) => e.details.sha256)).toContain(written.sha256);
     expect(audit.length).toBe(2);
   });
@@ -239,7 +288,11 @@ describe("the deployment kit under PM2", () => {
     expect(logs.filter((l) => l.startsWith("cbo-daemon-error"))).toHaveLength(1);
     expect(logs.filter((l) => l.startsWith("cbo-daemon-out"))).toEqual([]);
     expect(readFileSync(join(pm2Home, "logs", logs.find((l) => l.startsWith("cbo-daemon-error"))!), "utf8")).toContain("shutting down");
-    const needles = [...Object.entries(PLANTED).flatMap(([name, v]) => forms(`vault secret ${name}`, v)), ...forms("Cloudflare token", PLANTED_CF_TOKEN), ...forms("admin token", adminToken())];
+    const needles = [
+      ...Object.entries(PLANTED).flatMap(([name, v]) => forms(`vault secret ${name}`, v)),
+      ...forms("Cloudflare token", PLANTED_CF_TOKEN),
+      ...forms("admin token", adminToken()),
+    ];
     expect(scan(filesUnder(pm2Home), needles)).toEqual([]);
   });
 });

@@ -40,13 +40,23 @@ describe("package-lock.json", () => {
   });
 
   it("holds every optional package of every locked package: each platform's workerd and esbuild binary", () => {
-    const missing = Object.entries(lock.packages).flatMap(([at, p]) => Object.keys(p.optionalDependencies ?? {}).filter((d) => !locate(at, d)).map((d) => `${at} -> ${d}`));
+    const missing = Object.entries(lock.packages).flatMap(([at, p]) =>
+      Object.keys(p.optionalDependencies ?? {})
+        .filter((d) => !locate(at, d))
+        .map((d) => `${at} -> ${d}`),
+    );
     expect(missing).toEqual([]);
     const workerd = Object.keys(lock.packages["node_modules/workerd"]!.optionalDependencies ?? {});
     const esbuild = Object.keys(lock.packages["node_modules/esbuild"]!.optionalDependencies ?? {});
     for (const os of ["darwin", "win32", "linux"]) {
-      expect(workerd.filter((d) => lock.packages[locate("", d)!]!.os?.includes(os)), `workerd for ${os}`).not.toEqual([]);
-      expect(esbuild.filter((d) => lock.packages[locate("", d)!]!.os?.includes(os)), `esbuild for ${os}`).not.toEqual([]);
+      expect(
+        workerd.filter((d) => lock.packages[locate("", d)!]!.os?.includes(os)),
+        `workerd for ${os}`,
+      ).not.toEqual([]);
+      expect(
+        esbuild.filter((d) => lock.packages[locate("", d)!]!.os?.includes(os)),
+        `esbuild for ${os}`,
+      ).not.toEqual([]);
     }
   });
 

@@ -39,7 +39,8 @@ async function connect(url: string, token: string): Promise<Session> {
 }
 
 const texts = (r: CallToolResult) => r.content.flatMap((c) => (c.type === "text" ? [c.text] : []));
-const call = async (s: Session, name: string, args: Record<string, unknown> = {}) => (await s.client.callTool({ name, arguments: args })) as CallToolResult;
+const call = async (s: Session, name: string, args: Record<string, unknown> = {}) =>
+  (await s.client.callTool({ name, arguments: args })) as CallToolResult;
 
 describe("cbo mcp (official SDK client over stdio) against a real daemon and local edge", () => {
   let t: TestEdge;
@@ -51,7 +52,11 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
   const versions: Record<string, Record<string, string>> = {};
   const port = (r: string) => t.edge.region(r).port;
   const rest = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(daemon.url + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(daemon.url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   const audit = (action: string) => daemon.security.audit.search({ action, limit: 100 });
@@ -59,8 +64,18 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("mcp");
-    fleet = await writeFleet(dir, fleetYaml({ workers: ["hello"], steps: [50, 100], waves: [["eu"], ["us", "ap"]], gate: GATE }), { hello: versionSource("v1") });
-    daemon = await startDaemon({ dataDir: join(dir, "data"), configFile: fleet.file, port: 0, edge: t.edge, masterKey: testMasterKey(), log: () => {}, monitorIntervalMs: 500 });
+    fleet = await writeFleet(dir, fleetYaml({ workers: ["hello"], steps: [50, 100], waves: [["eu"], ["us", "ap"]], gate: GATE }), {
+      hello: versionSource("v1"),
+    });
+    daemon = await startDaemon({
+      dataDir: join(dir, "data"),
+      configFile: fleet.file,
+      port: 0,
+      edge: t.edge,
+      masterKey: testMasterKey(),
+      log: () => {},
+      monitorIntervalMs: 500,
+    });
     const created = await rest("POST", "/v1/tokens", daemon.initialAdminToken!, { name: "clawdbot", role: "agent" });
     expect(created.status).toBe(200);
     agent = { id: created.body.id, token: created.body.token };
@@ -71,7 +86,9 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
       await fleet.setSource("hello", versionSource(tag));
       const r = await daemon.engine.wait((await daemon.engine.release("hello", { by: "test" })).id);
       expect(r.status).toBe("succeeded");
-      versions[tag] = Object.fromEntries(await Promise.all(REGIONS.map(async (reg) => [reg, (await liveOf(runtimes.get(reg)!, "hello"))[0]!.versionId] as const)));
+      versions[tag] = Object.fromEntries(
+        await Promise.all(REGIONS.map(async (reg) => [reg, (await liveOf(runtimes.get(reg)!, "hello"))[0]!.versionId] as const)),
+      );
     }
     mcp = await connect(daemon.url, agent.token);
   });
@@ -99,9 +116,13 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
     expect(r.isError).toBeFalsy();
     const [summary, data] = texts(r);
     expect(summary).toContain("hello");
-    const status = JSON.parse(data!) as { workers: Array<{ name: string; targets: Array<{ target: string; live: Array<{ versionId: string; percentage: number }> }> }> };
+    const status = JSON.parse(data!) as {
+      workers: Array<{ name: string; targets: Array<{ target: string; live: Array<{ versionId: string; percentage: number }> }> }>;
+    };
     for (const reg of REGIONS) {
-      expect(status.workers[0]!.targets.find((x) => x.target === reg)!.live).toEqual([expect.objectContaining({ versionId: versions.v2![reg], percentage: 100 })]);
+      expect(status.workers[0]!.targets.find((x) => x.target === reg)!.live).toEqual([
+        expect.objectContaining({ versionId: versions.v2![reg], percentage: 100 }),
+      ]);
     }
   });
 
@@ -174,7 +195,9 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
     const entries = JSON.parse(texts(r)[1]!) as Array<{ actor: string }>;
     expect(entries.map((e) => e.actor)).toContain(`token:clawdbot:${agent.id}`);
     const viewer = await fetch(new URL("/v1/tokens", daemon.url), {
-      method: "POST", headers: { authorization: `Bearer ${daemon.initialAdminToken}`, "content-type": "application/json" }, body: JSON.stringify({ name: "watcher", role: "viewer" }),
+      method: "POST",
+      headers: { authorization: `Bearer ${daemon.initialAdminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "watcher", role: "viewer" }),
     }).then((x) => x.json() as Promise<{ token: string }>);
     const watcher = await connect(daemon.url, viewer.token);
     try {

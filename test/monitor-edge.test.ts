@@ -20,7 +20,12 @@ function localTargets(edge: LocalEdge): Map<string, TargetRuntime> {
   return new Map(
     edge.regions.map((r) => [
       r.name,
-      { name: r.name, accountId: r.accountId, client: client.forAccount(r.accountId), endpoint: (w: string) => ({ url: `http://127.0.0.1:${r.port}/`, host: `${w}.localhost` }) },
+      {
+        name: r.name,
+        accountId: r.accountId,
+        client: client.forAccount(r.accountId),
+        endpoint: (w: string) => ({ url: `http://127.0.0.1:${r.port}/`, host: `${w}.localhost` }),
+      },
     ]),
   );
 }
@@ -41,7 +46,8 @@ beforeAll(async () => {
   store = createStore(path.join(dir, "state.db"));
   const file = path.join(dir, "orchestrator.yaml");
   await fs.writeFile(path.join(dir, "probed.js"), workerSource("v1"));
-  const yaml = "targets:\n  - name: eu\n  - name: us\nrollout:\n  gate:\n    probe_path: /health\nworkers:\n  - name: probed\n    main: probed.js\n";
+  const yaml =
+    "targets:\n  - name: eu\n  - name: us\nrollout:\n  gate:\n    probe_path: /health\nworkers:\n  - name: probed\n    main: probed.js\n";
   spec = resolveSpec(parseSpec(yaml, file), file);
   targets = localTargets(te.edge);
   for (const t of targets.values()) {
@@ -51,7 +57,14 @@ beforeAll(async () => {
       compatibilityDate: "2025-01-01",
     });
     // What the engine records on upload: the monitor treats the Worker as ours on this target.
-    store.catalog.recordVersion({ tenant: "default", worker: "probed", target: t.name, version_id: versionId, release_id: null, bundle_hash: null });
+    store.catalog.recordVersion({
+      tenant: "default",
+      worker: "probed",
+      target: t.name,
+      version_id: versionId,
+      release_id: null,
+      bundle_hash: null,
+    });
   }
   monitor = createMonitor({ store, spec: () => spec, targets: () => targets, intervalMs: 100, timeoutMs: 1_000 });
   monitor.start();
@@ -66,10 +79,14 @@ afterAll(async () => {
 
 describe("monitor on the local edge", () => {
   it("sees the Worker healthy in both regions, once each", async () => {
-    await eventually(async () => {
-      expect(statusOf("eu")).toBe("healthy");
-      expect(statusOf("us")).toBe("healthy");
-    }, 10_000, 50);
+    await eventually(
+      async () => {
+        expect(statusOf("eu")).toBe("healthy");
+        expect(statusOf("us")).toBe("healthy");
+      },
+      10_000,
+      50,
+    );
     const first = changes();
     expect(first.map((e) => `${e.target}:${e.data.from}->${e.data.to}`).sort()).toEqual(["eu:unknown->healthy", "us:unknown->healthy"]);
 
@@ -84,14 +101,22 @@ describe("monitor on the local edge", () => {
     const before = store.events.lastId();
     const t0 = performance.now();
     await te.edge.setFault("us", { outage: true });
-    const [down] = await eventually(async () => {
-      const seen = changes(before);
-      expect(seen.length).toBeGreaterThan(0);
-      return seen;
-    }, 5_000, 20);
+    const [down] = await eventually(
+      async () => {
+        const seen = changes(before);
+        expect(seen.length).toBeGreaterThan(0);
+        return seen;
+      },
+      5_000,
+      20,
+    );
     const detectedMs = performance.now() - t0;
     expect(detectedMs).toBeLessThan(1_500);
-    expect(down).toMatchObject({ worker: "probed", target: "us", data: { from: "healthy", to: "unhealthy", detail: "HTTP 503", versionId: null } });
+    expect(down).toMatchObject({
+      worker: "probed",
+      target: "us",
+      data: { from: "healthy", to: "unhealthy", detail: "HTTP 503", versionId: null },
+    });
 
     // Steady outage: more passes, still exactly one event, and eu never flickered.
     await new Promise((r) => setTimeout(r, 500));
@@ -103,11 +128,15 @@ describe("monitor on the local edge", () => {
   it("reports the recovery with one more event when the outage clears", async () => {
     const before = store.events.lastId();
     await te.edge.setFault("us", null);
-    const [up] = await eventually(async () => {
-      const seen = changes(before);
-      expect(seen.length).toBeGreaterThan(0);
-      return seen;
-    }, 5_000, 20);
+    const [up] = await eventually(
+      async () => {
+        const seen = changes(before);
+        expect(seen.length).toBeGreaterThan(0);
+        return seen;
+      },
+      5_000,
+      20,
+    );
     expect(up).toMatchObject({ target: "us", data: { from: "unhealthy", to: "healthy", detail: "HTTP 200" } });
     expect(typeof up!.data.latencyMs).toBe("number");
     await new Promise((r) => setTimeout(r, 500));

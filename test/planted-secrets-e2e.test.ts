@@ -37,16 +37,22 @@ const SECRETS = {
 } as const;
 type Name = keyof typeof SECRETS;
 const NAMES = Object.keys(SECRETS) as Name[];
-const ALL = NAMES.flatMap((n) => SECRETS[n].values.map((v, i) => ({ label: `${n} v${i + 1}`, value: v, relay: SECRETS[n].mode === "relay" })));
+const ALL = NAMES.flatMap((n) =>
+  SECRETS[n].values.map((v, i) => ({ label: `${n} v${i + 1}`, value: v, relay: SECRETS[n].mode === "relay" })),
+);
 const forms = (v: string) => {
   const b = Buffer.from(v);
   return [v, b.toString("base64"), b.toString("base64").replace(/=+$/, ""), b.toString("base64url"), b.toString("hex")];
 };
 /** Labels (never values) of the planted values found in `haystack`. */
 const leaks = (haystack: string | Buffer, only: (s: (typeof ALL)[number]) => boolean = () => true) =>
-  ALL.filter(only).filter((s) => forms(s.value).some((f) => haystack.includes(f))).map((s) => s.label);
+  ALL.filter(only)
+    .filter((s) => forms(s.value).some((f) => haystack.includes(f)))
+    .map((s) => s.label);
 
-const WORKER = relayWorkerSource("{ DB_PASSWORD: await sha(env.DB_PASSWORD), STRIPE_KEY: await sha(env.STRIPE_KEY), EU_SIGNING_SEED: await sha(env.EU_SIGNING_SEED) }");
+const WORKER = relayWorkerSource(
+  "{ DB_PASSWORD: await sha(env.DB_PASSWORD), STRIPE_KEY: await sha(env.STRIPE_KEY), EU_SIGNING_SEED: await sha(env.EU_SIGNING_SEED) }",
+);
 
 const SPEC = `version: 1
 targets:
@@ -96,7 +102,14 @@ describe("planted secrets: release, rollback, relay, audit export and backup lea
       const s = SECRETS[name];
       const file = join(dir, `value-${name}-${v}`);
       writeFileSync(file, s.values[v], { mode: 0o600 });
-      const args = ["secrets", "set", name, "--from-file", file, ...(v === 0 ? ["--mode", s.mode, ...s.tags.flatMap((j) => ["--jurisdiction", j])] : [])];
+      const args = [
+        "secrets",
+        "set",
+        name,
+        "--from-file",
+        file,
+        ...(v === 0 ? ["--mode", s.mode, ...s.tags.flatMap((j) => ["--jurisdiction", j])] : []),
+      ];
       const run = await cbo(args);
       expect(run.code, run.stderr).toBe(0);
       rmSync(file);
@@ -116,7 +129,17 @@ describe("planted secrets: release, rollback, relay, audit export and backup lea
       writeFileSync(join(dir, "shop.js"), WORKER);
       keyFile = join(dir, "master.key");
       generateKeyFile(keyFile);
-      d = await startDaemon({ dataDir: data, configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 200, auditCheckpointEvery: { entries: 20, ms: 60_000 }, log: (l) => logs.push(l) });
+      d = await startDaemon({
+        dataDir: data,
+        configFile: join(dir, "orchestrator.yaml"),
+        edge: t.edge,
+        masterKeyFile: keyFile,
+        env: {},
+        port: 0,
+        monitorIntervalMs: 200,
+        auditCheckpointEvery: { entries: 20, ms: 60_000 },
+        log: (l) => logs.push(l),
+      });
     } finally {
       // The CLI runs below get a clean environment of their own (one master-key source only).
       for (const k of Object.keys(envPlanted)) delete process.env[k];
@@ -131,7 +154,11 @@ describe("planted secrets: release, rollback, relay, audit export and backup lea
   it("runs the whole flow, each step doing what it claims", async () => {
     await setAll(0);
     expect((await cbo(["release", "shop"])).code).toBe(0);
-    expect(await worker("eu")).toEqual({ DB_PASSWORD: sha(SECRETS.DB_PASSWORD.values[0]), STRIPE_KEY: sha(SECRETS.STRIPE_KEY.values[0]), EU_SIGNING_SEED: sha(SECRETS.EU_SIGNING_SEED.values[0]) });
+    expect(await worker("eu")).toEqual({
+      DB_PASSWORD: sha(SECRETS.DB_PASSWORD.values[0]),
+      STRIPE_KEY: sha(SECRETS.STRIPE_KEY.values[0]),
+      EU_SIGNING_SEED: sha(SECRETS.EU_SIGNING_SEED.values[0]),
+    });
     expect(await worker("us")).toMatchObject({ EU_SIGNING_SEED: null });
     expect(await worker("us", "/relay?secret=WEBHOOK_SECRET")).toMatchObject({ version: 1, hash: sha(SECRETS.WEBHOOK_SECRET.values[0]) });
 
@@ -143,15 +170,38 @@ describe("planted secrets: release, rollback, relay, audit export and backup lea
     const back = await cbo(["rollback", "shop"]);
     expect(back.code, back.stderr).toBe(0);
     for (const region of ["eu", "us"]) {
-      expect(await worker(region)).toMatchObject({ DB_PASSWORD: sha(SECRETS.DB_PASSWORD.values[0]), STRIPE_KEY: sha(SECRETS.STRIPE_KEY.values[0]) });
-      expect(await worker(region, "/relay?secret=WEBHOOK_SECRET")).toMatchObject({ version: 1, hash: sha(SECRETS.WEBHOOK_SECRET.values[0]) });
+      expect(await worker(region)).toMatchObject({
+        DB_PASSWORD: sha(SECRETS.DB_PASSWORD.values[0]),
+        STRIPE_KEY: sha(SECRETS.STRIPE_KEY.values[0]),
+      });
+      expect(await worker(region, "/relay?secret=WEBHOOK_SECRET")).toMatchObject({
+        version: 1,
+        hash: sha(SECRETS.WEBHOOK_SECRET.values[0]),
+      });
     }
 
-    for (const args of [["secrets", "list"], ["secrets", "versions", "DB_PASSWORD", "--json"], ["plan", "shop"], ["status"], ["audit", "tail", "--json"], ["audit", "search", "--action", "secret.read", "--json"], ["versions", "shop"]]) {
+    for (const args of [
+      ["secrets", "list"],
+      ["secrets", "versions", "DB_PASSWORD", "--json"],
+      ["plan", "shop"],
+      ["status"],
+      ["audit", "tail", "--json"],
+      ["audit", "search", "--action", "secret.read", "--json"],
+      ["versions", "shop"],
+    ]) {
       const run = await cbo(args);
       expect(run.code, `${args.join(" ")}: ${run.stderr}`).toBe(0);
     }
-    for (const path of ["/v1/status", "/v1/secrets", "/v1/workers/shop/plan", "/v1/releases", "/v1/keys/workers", "/v1/audit?limit=1000", "/v1/events?limit=1000"]) await api("GET", path);
+    for (const path of [
+      "/v1/status",
+      "/v1/secrets",
+      "/v1/workers/shop/plan",
+      "/v1/releases",
+      "/v1/keys/workers",
+      "/v1/audit?limit=1000",
+      "/v1/events?limit=1000",
+    ])
+      await api("GET", path);
     auditExport = await api("GET", "/v1/audit/export");
     archive = join(dir, "backup.cbo");
     const backup = await cbo(["backup", "--out", archive]);
@@ -189,7 +239,9 @@ describe("planted secrets: release, rollback, relay, audit export and backup lea
   });
 
   it("relay values never reach the edge; binding values rest there only where allowed", () => {
-    const edgeFiles = readdirSync(t.dataDir, { recursive: true }).map(String).filter((f) => statSync(join(t.dataDir, f)).isFile());
+    const edgeFiles = readdirSync(t.dataDir, { recursive: true })
+      .map(String)
+      .filter((f) => statSync(join(t.dataDir, f)).isFile());
     expect(edgeFiles).toEqual(expect.arrayContaining(["edge.sqlite", "token"]));
     const bytes = Buffer.concat(edgeFiles.map((f) => readFileSync(join(t.dataDir, f))));
     expect(leaks(bytes, (s) => s.relay)).toEqual([]);
@@ -197,7 +249,11 @@ describe("planted secrets: release, rollback, relay, audit export and backup lea
     expect(leaks(bytes, (s) => !s.relay).length).toBeGreaterThan(0);
     // Nothing of the orchestrator's own keys and tokens rests at Cloudflare's stand-in.
     const own = { "master key file": readFileSync(keyFile, "utf8").trim(), "admin token": d.initialAdminToken!, ...envPlanted };
-    expect(Object.entries(own).filter(([, v]) => forms(v).some((f) => bytes.includes(f))).map(([k]) => k)).toEqual([]);
+    expect(
+      Object.entries(own)
+        .filter(([, v]) => forms(v).some((f) => bytes.includes(f)))
+        .map(([k]) => k),
+    ).toEqual([]);
   });
 
   it("no planted value in a child process's environment (workerd, esbuild) or in ps output", () => {
@@ -206,9 +262,15 @@ describe("planted secrets: release, rollback, relay, audit export and backup lea
     expect(kids.filter((k) => /workerd/.test(k.command)).length).toBeGreaterThanOrEqual(2);
     expect(kids.some((k) => /esbuild/.test(k.command))).toBe(true);
     const own = { "master key file": readFileSync(keyFile, "utf8").trim(), "admin token": d.initialAdminToken!, ...envPlanted };
-    const ownLeaks = (text: string) => Object.entries(own).filter(([, v]) => forms(v).some((f) => text.includes(f))).map(([k]) => k);
+    const ownLeaks = (text: string) =>
+      Object.entries(own)
+        .filter(([, v]) => forms(v).some((f) => text.includes(f)))
+        .map(([k]) => k);
     const hits: string[] = [];
-    for (const k of kids) hits.push(...[...leaks(k.environ), ...ownLeaks(k.environ)].map((x) => `${x} in the environment of ${k.pid} ${k.command.slice(0, 80)}`));
+    for (const k of kids)
+      hits.push(
+        ...[...leaks(k.environ), ...ownLeaks(k.environ)].map((x) => `${x} in the environment of ${k.pid} ${k.command.slice(0, 80)}`),
+      );
     const ps = psOutput(kids.map((k) => k.pid));
     expect(ps).toContain("workerd");
     hits.push(...[...leaks(ps), ...ownLeaks(ps)].map((x) => `${x} in ps output`));

@@ -41,7 +41,10 @@ describe("private files", () => {
     const edge = await startLocalEdge({ dataDir: dir, regions: ["eu"] });
     const acct = edge.regions[0]!.accountId;
     // A binding secret written through the API: it now rests in edge.sqlite (and its WAL).
-    await putScript(edge, acct, "keeper", { code: workerSource("k"), bindings: [{ type: "secret_text", name: "S", text: "pl4nted-binding" }] });
+    await putScript(edge, acct, "keeper", {
+      code: workerSource("k"),
+      bindings: [{ type: "secret_text", name: "S", text: "pl4nted-binding" }],
+    });
     const seen = expectPrivate(dir);
     expect(Object.keys(seen)).toEqual(expect.arrayContaining(["edge.sqlite", "edge.sqlite-wal", "edge.sqlite-shm", "token", "edge.json"]));
     await edge.close();
@@ -62,16 +65,40 @@ describe("private files", () => {
   it("the daemon's data directory (with cbo up's layout, the edge inside it): every directory 0700, every file 0600", async () => {
     const dir = await makeTempDir("private-daemon");
     const data = join(dir, "data");
-    await writeFile(join(dir, "orchestrator.yaml"), "version: 1\ntargets:\n  - { name: eu, api: local }\nrollout:\n  steps: [100]\n  gate: { probe_path: /, interval_ms: 20, bake_ms: 60, min_samples: 2 }\nworkers:\n  - { name: tiny, main: tiny.js }\n");
+    await writeFile(
+      join(dir, "orchestrator.yaml"),
+      "version: 1\ntargets:\n  - { name: eu, api: local }\nrollout:\n  steps: [100]\n  gate: { probe_path: /, interval_ms: 20, bake_ms: 60, min_samples: 2 }\nworkers:\n  - { name: tiny, main: tiny.js }\n",
+    );
     await writeFile(join(dir, "tiny.js"), workerSource("tiny"));
     const edge = await startLocalEdge({ dataDir: join(data, "edge"), regions: ["eu"] });
-    const d = await startDaemon({ dataDir: data, configFile: join(dir, "orchestrator.yaml"), edge, env: {}, port: 0, monitorIntervalMs: 60_000, fallbackMasterKeyFile: join(data, "master.key"), log: () => {} });
+    const d = await startDaemon({
+      dataDir: data,
+      configFile: join(dir, "orchestrator.yaml"),
+      edge,
+      env: {},
+      port: 0,
+      monitorIntervalMs: 60_000,
+      fallbackMasterKeyFile: join(data, "master.key"),
+      log: () => {},
+    });
     try {
       const r = await d.engine.release("tiny");
       expect((await d.engine.wait(r.id)).status).toBe("succeeded");
       // The checkpoint shipper (src/api) appends public, signed checkpoints; it is not ours to judge here.
       const seen = expectPrivate(data, (f) => f === "audit-checkpoints.jsonl");
-      expect(Object.keys(seen)).toEqual(expect.arrayContaining(["orchestrator.sqlite", "orchestrator.sqlite-wal", "master.key", "admin-token", "daemon.json", "orchestrator-key.json", "edge", "edge/edge.sqlite", "edge/token"]));
+      expect(Object.keys(seen)).toEqual(
+        expect.arrayContaining([
+          "orchestrator.sqlite",
+          "orchestrator.sqlite-wal",
+          "master.key",
+          "admin-token",
+          "daemon.json",
+          "orchestrator-key.json",
+          "edge",
+          "edge/edge.sqlite",
+          "edge/token",
+        ]),
+      );
     } finally {
       await d.close();
       await edge.close();
@@ -81,7 +108,16 @@ describe("private files", () => {
     chmodSync(join(data, "daemon.json"), 0o644);
     const logs: string[] = [];
     const edge2 = await startLocalEdge({ dataDir: join(data, "edge"), regions: ["eu"] });
-    const d2 = await startDaemon({ dataDir: data, configFile: join(dir, "orchestrator.yaml"), edge: edge2, env: {}, port: 0, monitorIntervalMs: 60_000, fallbackMasterKeyFile: join(data, "master.key"), log: (l) => logs.push(l) });
+    const d2 = await startDaemon({
+      dataDir: data,
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: edge2,
+      env: {},
+      port: 0,
+      monitorIntervalMs: 60_000,
+      fallbackMasterKeyFile: join(data, "master.key"),
+      log: (l) => logs.push(l),
+    });
     try {
       expect(mode(data)).toBe("700");
       expect(mode(join(data, "daemon.json"))).toBe("600");

@@ -46,7 +46,11 @@ describe("cbo release after the daemon died and recovered the release", () => {
   async function startChild(): Promise<{ url: string }> {
     let stderr = "";
     const child = spawn(process.execPath, [CHILD], {
-      env: { ...process.env, CBO_MASTER_KEY: masterKey, CBO_TEST_DAEMON: JSON.stringify({ dataDir: data(), configFile: fleet.file, edge: edgeInfo(t.edge), port }) },
+      env: {
+        ...process.env,
+        CBO_MASTER_KEY: masterKey,
+        CBO_TEST_DAEMON: JSON.stringify({ dataDir: data(), configFile: fleet.file, edge: edgeInfo(t.edge), port }),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     daemon = child;
@@ -63,7 +67,9 @@ describe("cbo release after the daemon died and recovered the release", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("cli-recovery");
-    fleet = await writeFleet(dir, fleetYaml({ workers: [WORKER], steps: [50, 100], waves: [["eu"], ["us", "ap"]], gate: GATE }), { [WORKER]: versionSource("v1") });
+    fleet = await writeFleet(dir, fleetYaml({ workers: [WORKER], steps: [50, 100], waves: [["eu"], ["us", "ap"]], gate: GATE }), {
+      [WORKER]: versionSource("v1"),
+    });
     runtimes = localRuntimes(edgeInfo(t.edge), fleet.spec);
     port = await freePort();
     await startChild();
@@ -75,13 +81,23 @@ describe("cbo release after the daemon died and recovered the release", () => {
     await t?.dispose();
   });
 
-  it("exits 1 (rolled back) once the restarted daemon has rolled it back, after a longer absence than 30 s", { timeout: 180_000 }, async () => {
-    const v1 = Object.fromEntries(await Promise.all(REGIONS.map(async (r) => [r, (await liveOf(runtimes.get(r)!, WORKER))[0]!.versionId] as const)));
+  it("exits 1 (rolled back) once the restarted daemon has rolled it back, after a longer absence than 30 s", {
+    timeout: 180_000,
+  }, async () => {
+    const v1 = Object.fromEntries(
+      await Promise.all(REGIONS.map(async (r) => [r, (await liveOf(runtimes.get(r)!, WORKER))[0]!.versionId] as const)),
+    );
     await fleet.setSource(WORKER, versionSource("v2"));
     const cli = startCbo(["release", WORKER, "--data", data()]);
     try {
       // eu's 50% step is live, its gate still running: the daemon dies there.
-      await eventually(async () => (/eu\s+step 50% started/.test(cli.output.stdout) ? true : Promise.reject(new Error(`not at eu 50% yet: ${cli.output.stdout}${cli.output.stderr}`))), 60_000);
+      await eventually(
+        async () =>
+          /eu\s+step 50% started/.test(cli.output.stdout)
+            ? true
+            : Promise.reject(new Error(`not at eu 50% yet: ${cli.output.stdout}${cli.output.stderr}`)),
+        60_000,
+      );
       const id = /release ([0-9a-f-]{36}) of/.exec(cli.output.stdout)![1]!;
       daemon!.kill("SIGKILL");
       await new Promise((r) => daemon!.once("exit", r));
@@ -92,14 +108,17 @@ describe("cbo release after the daemon died and recovered the release", () => {
       const { url } = await startChild();
       const done = await cli.done;
       const token = (await import("node:fs")).readFileSync(join(data(), "admin-token"), "utf8").trim();
-      const record = (await (await fetch(`${url}/v1/releases/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { release: { status: string; reason: string } };
+      const record = (await (await fetch(`${url}/v1/releases/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        release: { status: string; reason: string };
+      };
       expect(record.release.status, record.release.reason).toBe("rolled_back");
       expect(record.release.reason).toMatch(/daemon restarted during the release/);
       expect(done.code, `${done.stdout}\n${done.stderr}`).toBe(exitForOutcome("rolled_back"));
       expect(done.code).toBe(1);
       expect(done.stdout).toMatch(new RegExp(`release ${id} rolled back after`));
       expect(done.stderr).toContain("the daemon answers again");
-      for (const region of REGIONS) expect(await liveOf(runtimes.get(region)!, WORKER)).toEqual([{ versionId: v1[region], percentage: 100 }]);
+      for (const region of REGIONS)
+        expect(await liveOf(runtimes.get(region)!, WORKER)).toEqual([{ versionId: v1[region], percentage: 100 }]);
     } finally {
       if (cli.exitCode === null) cli.kill("SIGKILL");
     }

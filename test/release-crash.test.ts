@@ -14,7 +14,16 @@ import type { ReleasePlan } from "../src/deploy/types.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { createStore } from "../src/store/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
-import { edgeInfo, fleetYaml, liveOf, localRuntimes, versionSource, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
+import {
+  edgeInfo,
+  fleetYaml,
+  liveOf,
+  localRuntimes,
+  versionSource,
+  writeFleet,
+  type EdgeInfo,
+  type Fleet,
+} from "./support/orchestrator.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const WORKER = "crashy";
@@ -22,7 +31,14 @@ const KILLS = 20;
 const CHILD = fileURLToPath(new URL("./support/release-child.ts", import.meta.url));
 const GATE = { interval_ms: 30, bake_ms: 150, min_samples: 3, failure_limit: 2, max_error_rate: 0.05, timeout_ms: 2000 };
 
-type ChildRun = { id: string; startedAt: number; exited: Promise<{ code: number | null; signal: string | null }>; done: Promise<number>; kill(): void; stderr(): string };
+type ChildRun = {
+  id: string;
+  startedAt: number;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  done: Promise<number>;
+  kill(): void;
+  stderr(): string;
+};
 
 function runChild(info: EdgeInfo, specFile: string, storeFile: string): Promise<ChildRun> {
   const child = spawn(process.execPath, [CHILD], {
@@ -31,7 +47,9 @@ function runChild(info: EdgeInfo, specFile: string, storeFile: string): Promise<
   });
   let err = "";
   child.stderr.on("data", (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
   const lines = createInterface({ input: child.stdout });
   let onDone: (t: number) => void = () => {};
   const done = new Promise<number>((resolve) => (onDone = resolve));
@@ -80,7 +98,9 @@ describe("kill -9 during a release", () => {
     await t?.dispose();
   });
 
-  it(`after each of ${KILLS} SIGKILLs, recovery leaves every region on exactly one version at 100%, the one the record names`, { timeout: 180_000 }, async () => {
+  it(`after each of ${KILLS} SIGKILLs, recovery leaves every region on exactly one version at 100%, the one the record names`, {
+    timeout: 180_000,
+  }, async () => {
     // How long a whole release takes in a child, to spread the kills over it.
     await fleet.setSource(WORKER, versionSource("calibrate"));
     const cal = await runChild(info, fleet.file, storeFile);
@@ -104,7 +124,14 @@ describe("kill -9 during a release", () => {
         const wasUnfinished = store.releases.unfinished().some((r) => r.id === child.id);
         store.close();
         // Restarting the daemon is what recovers: startDaemon runs engine.recover() before serving.
-        const daemon = await startDaemon({ dataDir: join(dir, "data"), configFile: fleet.file, port: 0, edge: t.edge, log: () => {}, fallbackMasterKeyFile: join(dir, "data", "master.key") });
+        const daemon = await startDaemon({
+          dataDir: join(dir, "data"),
+          configFile: fleet.file,
+          port: 0,
+          edge: t.edge,
+          log: () => {},
+          fallbackMasterKeyFile: join(dir, "data", "master.key"),
+        });
         await daemon.close();
         store = createStore(storeFile);
         if (wasUnfinished) recovered++;
@@ -128,11 +155,15 @@ describe("kill -9 during a release", () => {
           // one after a rollback.
           const touched = journal.get(region)?.stepIntent ?? false;
           if (wasUnfinished && record.status === "rolled_back") expect(record.reason, `${where}; ${region}`).toContain(live[0]!.versionId);
-          if (!wasUnfinished && record.status === "rolled_back" && touched) expect(record.reason, `${where}; ${region}`).toContain(live[0]!.versionId);
+          if (!wasUnfinished && record.status === "rolled_back" && touched)
+            expect(record.reason, `${where}; ${region}`).toContain(live[0]!.versionId);
         }
         if (wasUnfinished) {
           expect(record.reason, where).toMatch(/^(.*; )?daemon restarted/);
-          expect(store.events.list({ releaseId: record.id }).some((e) => e.type === "release.recovered"), where).toBe(true);
+          expect(
+            store.events.list({ releaseId: record.id }).some((e) => e.type === "release.recovered"),
+            where,
+          ).toBe(true);
         }
       } finally {
         store.close();

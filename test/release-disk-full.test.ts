@@ -22,7 +22,9 @@ const WORKER = "full";
 const FULL = /database or disk is full|ERR_DISK_FULL/;
 
 type Split = Array<{ versionId: string; percentage: number }>;
-const same = (a: Split, b: Split) => JSON.stringify([...a].sort((x, y) => x.versionId.localeCompare(y.versionId))) === JSON.stringify([...b].sort((x, y) => x.versionId.localeCompare(y.versionId)));
+const same = (a: Split, b: Split) =>
+  JSON.stringify([...a].sort((x, y) => x.versionId.localeCompare(y.versionId))) ===
+  JSON.stringify([...b].sort((x, y) => x.versionId.localeCompare(y.versionId)));
 
 describe("a disk that fills during a release", () => {
   let t: TestEdge;
@@ -35,11 +37,19 @@ describe("a disk that fills during a release", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("diskfull");
-    fleet = await writeFleet(dir, fleetYaml({ workers: [WORKER], steps: [50, 100], waves: [["eu"], ["us", "ap"]], gate: GATE }), { [WORKER]: versionSource("v0") });
+    fleet = await writeFleet(dir, fleetYaml({ workers: [WORKER], steps: [50, 100], waves: [["eu"], ["us", "ap"]], gate: GATE }), {
+      [WORKER]: versionSource("v0"),
+    });
     runtimes = localRuntimes(edgeInfo(t.edge), fleet.spec);
     daemon = await startDaemon({
-      dataDir: join(dir, "data"), configFile: fleet.file, port: 0, edge: t.edge, fallbackMasterKeyFile: join(dir, "data", "master.key"),
-      monitorIntervalMs: 500, restoreBackoff: { baseMs: 200, maxMs: 1_000 }, log: (l) => logs.push(l),
+      dataDir: join(dir, "data"),
+      configFile: fleet.file,
+      port: 0,
+      edge: t.edge,
+      fallbackMasterKeyFile: join(dir, "data", "master.key"),
+      monitorIntervalMs: 500,
+      restoreBackoff: { baseMs: 200, maxMs: 1_000 },
+      log: (l) => logs.push(l),
     });
     // What will fill the disk: created while there is room (a table needs a page of its own).
     daemon.store.db.exec("CREATE TABLE test_filler (b BLOB)");
@@ -70,17 +80,22 @@ describe("a disk that fills during a release", () => {
     daemon.store.db.exec("DELETE FROM test_filler");
   }
 
-  it("stops shifting traffic, keeps the release open while its rollback cannot be journaled, and finishes it when there is room", { timeout: 120_000 }, async () => {
+  it("stops shifting traffic, keeps the release open while its rollback cannot be journaled, and finishes it when there is room", {
+    timeout: 120_000,
+  }, async () => {
     await fleet.setSource(WORKER, versionSource("v1"));
     const seed = await daemon.engine.wait((await daemon.engine.release(WORKER)).id);
     expect(seed.status, seed.reason ?? "").toBe("succeeded");
-    const v1 = Object.fromEntries(await Promise.all(REGIONS.map(async (r) => [r, (await liveOf(runtimes.get(r)!, WORKER))[0]!.versionId] as const)));
+    const v1 = Object.fromEntries(
+      await Promise.all(REGIONS.map(async (r) => [r, (await liveOf(runtimes.get(r)!, WORKER))[0]!.versionId] as const)),
+    );
 
     await fleet.setSource(WORKER, versionSource("v2"));
     let id = "";
     let full: Promise<void> | undefined;
     const off = daemon.store.events.subscribe((e) => {
-      if (!full && e.release_id === id && e.type === "release.step.started" && e.target === "eu" && e.data.percent === 50) full = new Promise((r) => setImmediate(() => r(fillDisk())));
+      if (!full && e.release_id === id && e.type === "release.step.started" && e.target === "eu" && e.data.percent === 50)
+        full = new Promise((r) => setImmediate(() => r(fillDisk())));
     });
     let ended = false;
     try {
@@ -90,7 +105,10 @@ describe("a disk that fills during a release", () => {
       await full;
 
       // While the disk is full: the release stops, but does not end (its rollback is owed).
-      await eventually(async () => (logs.some((l) => l.includes(id) && FULL.test(l)) ? true : Promise.reject(new Error("no write refused yet"))), 15_000);
+      await eventually(
+        async () => (logs.some((l) => l.includes(id) && FULL.test(l)) ? true : Promise.reject(new Error("no write refused yet"))),
+        15_000,
+      );
       await new Promise((r) => setTimeout(r, 4_000));
       expect(ended, "the release ended while nothing could be recorded").toBe(false);
       expect(["running", "rolling_back"]).toContain(daemon.store.releases.get(id)!.status);
@@ -100,10 +118,15 @@ describe("a disk that fills during a release", () => {
         const announced: Split[] = [
           [{ versionId: v1[region]!, percentage: 100 }],
           ...journal.filter((e) => e.target === region && e.kind === "step.intent").map((e) => e.data.split as Split),
-          ...journal.filter((e) => e.target === region && e.kind === "rollback.intent").map((e) => [{ versionId: e.data.versionId as string, percentage: 100 }]),
+          ...journal
+            .filter((e) => e.target === region && e.kind === "rollback.intent")
+            .map((e) => [{ versionId: e.data.versionId as string, percentage: 100 }]),
         ];
         const live = await liveOf(runtimes.get(region)!, WORKER);
-        expect(announced.some((s) => same(s, live)), `${region} serves ${JSON.stringify(live)}; the journal announced ${JSON.stringify(announced)}`).toBe(true);
+        expect(
+          announced.some((s) => same(s, live)),
+          `${region} serves ${JSON.stringify(live)}; the journal announced ${JSON.stringify(announced)}`,
+        ).toBe(true);
       }
     } finally {
       off();

@@ -11,7 +11,17 @@ import { createStore, type Release, type Store, type StoredEvent } from "../src/
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { getWorker } from "./support/http.ts";
 import { workerSource } from "./support/worker-source.ts";
-import { edgeInfo, fleetYaml, liveOf, localRuntimes, servedTags, versionIdsOf, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
+import {
+  edgeInfo,
+  fleetYaml,
+  liveOf,
+  localRuntimes,
+  servedTags,
+  versionIdsOf,
+  versionSource,
+  writeFleet,
+  type Fleet,
+} from "./support/orchestrator.ts";
 
 const GATE = { interval_ms: 50, bake_ms: 500, min_samples: 5, failure_limit: 3, max_error_rate: 0.05, timeout_ms: 2000 };
 const REGIONS = ["eu", "us", "ap"];
@@ -69,7 +79,9 @@ describe("release engine on a 3-region local edge", () => {
 
   async function expectServes(worker: string, versions: Record<string, string>, tag: string) {
     for (const region of REGIONS) {
-      expect(await liveOf(runtimes.get(region)!, worker), `${region} deployment`).toEqual([{ versionId: versions[region], percentage: 100 }]);
+      expect(await liveOf(runtimes.get(region)!, worker), `${region} deployment`).toEqual([
+        { versionId: versions[region], percentage: 100 },
+      ]);
       expect(await servedTags(port(region), worker), `${region} over HTTP`).toEqual(new Set([tag]));
     }
   }
@@ -78,10 +90,14 @@ describe("release engine on a 3-region local edge", () => {
     // First release ever: each region gets the script created, one 100% step, gated.
     const first = await releaseAndWait("good");
     expect(first.status, first.reason ?? "").toBe("succeeded");
-    const firstSteps = eventsOf(first.id).filter((e) => e.type === "release.step.passed").map((e) => `${e.target}:${e.data.percent}`);
+    const firstSteps = eventsOf(first.id)
+      .filter((e) => e.type === "release.step.passed")
+      .map((e) => `${e.target}:${e.data.percent}`);
     expect(firstSteps.sort()).toEqual(["ap:100", "eu:100", "us:100"]);
 
-    const previous = Object.fromEntries(await Promise.all(REGIONS.map(async (r) => [r, (await liveOf(runtimes.get(r)!, "good"))[0]!.versionId] as const)));
+    const previous = Object.fromEntries(
+      await Promise.all(REGIONS.map(async (r) => [r, (await liveOf(runtimes.get(r)!, "good"))[0]!.versionId] as const)),
+    );
     await fleet.setSource("good", versionSource("v2"));
     const plan = await engine.plan("good");
     expect(plan.waves).toEqual([["eu"], ["us", "ap"]]);
@@ -113,8 +129,14 @@ describe("release engine on a 3-region local edge", () => {
     const journal = journalOf(r.id);
     const shipped: Record<string, string> = {};
     for (const region of REGIONS) {
-      const kinds = journal.filter((e) => e.target === region).map((e) => (e.kind.startsWith("step") || e.kind.startsWith("gate") ? `${e.kind}@${e.data.percent}` : e.kind));
-      expect(kinds).toEqual(["upload.intent", "uploaded", ...[10, 50, 100].flatMap((p) => [`step.intent@${p}`, `step.deployed@${p}`, `gate.passed@${p}`])]);
+      const kinds = journal
+        .filter((e) => e.target === region)
+        .map((e) => (e.kind.startsWith("step") || e.kind.startsWith("gate") ? `${e.kind}@${e.data.percent}` : e.kind));
+      expect(kinds).toEqual([
+        "upload.intent",
+        "uploaded",
+        ...[10, 50, 100].flatMap((p) => [`step.intent@${p}`, `step.deployed@${p}`, `gate.passed@${p}`]),
+      ]);
       const up = journal.find((e) => e.target === region && e.kind === "uploaded")!;
       expect(up.data.previousVersionId).toBe(previous[region]);
       shipped[region] = up.data.versionId as string;
@@ -126,7 +148,9 @@ describe("release engine on a 3-region local edge", () => {
 
   it("a version whose probe fails is stopped at the canary's first step; only the canary was touched", { timeout: 60_000 }, async () => {
     const v1 = await shipGood("bad", "v1");
-    const before = Object.fromEntries(await Promise.all(REGIONS.map(async (r) => [r, await versionIdsOf(runtimes.get(r)!, "bad")] as const)));
+    const before = Object.fromEntries(
+      await Promise.all(REGIONS.map(async (r) => [r, await versionIdsOf(runtimes.get(r)!, "bad")] as const)),
+    );
     await fleet.setSource("bad", versionSource("broken", { failRate: 1 }));
 
     const r = await releaseAndWait("bad");
@@ -141,7 +165,9 @@ describe("release engine on a 3-region local edge", () => {
     expect((await versionIdsOf(runtimes.get("eu")!, "bad")).length).toBe(before.eu!.length + 1);
 
     // Events, journal and the record tell the same story.
-    const types = eventsOf(r.id).map((e) => `${e.type}${e.target ? ` ${e.target}` : ""}${e.data.percent !== undefined ? ` ${e.data.percent}` : ""}`);
+    const types = eventsOf(r.id).map(
+      (e) => `${e.type}${e.target ? ` ${e.target}` : ""}${e.data.percent !== undefined ? ` ${e.data.percent}` : ""}`,
+    );
     expect(types).toEqual([
       "release.created",
       "release.target.uploaded eu",
@@ -152,7 +178,14 @@ describe("release engine on a 3-region local edge", () => {
     ]);
     const journal = journalOf(r.id);
     expect(journal.map((e) => `${e.kind}${e.target ? ` ${e.target}` : ""}`)).toEqual([
-      "upload.intent eu", "uploaded eu", "step.intent eu", "step.deployed eu", "gate.failed eu", "rollback.intent eu", "rollback.done eu", "finished",
+      "upload.intent eu",
+      "uploaded eu",
+      "step.intent eu",
+      "step.deployed eu",
+      "gate.failed eu",
+      "rollback.intent eu",
+      "rollback.done eu",
+      "finished",
     ]);
     expect(journal.find((e) => e.kind === "rollback.done")!.data.versionId).toBe(v1.eu);
     expect(journal.at(-1)!.data).toMatchObject({ status: "rolled_back", reason: r.reason });
@@ -173,7 +206,9 @@ describe("release engine on a 3-region local edge", () => {
     await expectServes("flaky", v1, "v1");
   });
 
-  it("a region outage mid-release stops it, rolls back the touched regions, and the next region never gets the version", { timeout: 90_000 }, async () => {
+  it("a region outage mid-release stops it, rolls back the touched regions, and the next region never gets the version", {
+    timeout: 90_000,
+  }, async () => {
     const v1 = await shipGood("outage", "v1");
     const apBefore = await versionIdsOf(runtimes.get("ap")!, "outage");
     await fleet.setSource("outage", versionSource("v2"));
@@ -197,7 +232,10 @@ describe("release engine on a 3-region local edge", () => {
       const journal = journalOf(r.id);
       expect(journal.filter((e) => e.target === "ap")).toEqual([]);
       expect(journal.filter((e) => e.target === "us").map((e) => e.kind)).toEqual(["upload.intent", "target.failed"]);
-      expect(journal.filter((e) => e.target === "eu" && e.kind.startsWith("rollback")).map((e) => e.kind)).toEqual(["rollback.intent", "rollback.done"]);
+      expect(journal.filter((e) => e.target === "eu" && e.kind.startsWith("rollback")).map((e) => e.kind)).toEqual([
+        "rollback.intent",
+        "rollback.done",
+      ]);
     } finally {
       unsubscribe();
       await faulted;
@@ -241,7 +279,9 @@ describe("release engine on a 3-region local edge", () => {
     await expectServes("back", c, "C");
   });
 
-  it("refuses a second release of the same worker, unknown workers and sources that do not bundle; abort rolls back", { timeout: 60_000 }, async () => {
+  it("refuses a second release of the same worker, unknown workers and sources that do not bundle; abort rolls back", {
+    timeout: 60_000,
+  }, async () => {
     const v1 = await shipGood("misc", "v1");
     await fleet.setSource("misc", versionSource("v2"));
     const running = await engine.release("misc");
@@ -252,7 +292,8 @@ describe("release engine on a 3-region local edge", () => {
 
     // Abort once the canary's first step is live.
     await new Promise<void>((resolve) => {
-      const check = () => (store.events.list({ releaseId: running.id }).some((e) => e.type === "release.step.started") ? resolve() : setTimeout(check, 20));
+      const check = () =>
+        store.events.list({ releaseId: running.id }).some((e) => e.type === "release.step.started") ? resolve() : setTimeout(check, 20);
       check();
     });
     const aborted = await engine.abort(running.id, { by: "tester" });
@@ -272,7 +313,9 @@ describe("release engine on a 3-region local edge", () => {
     expect(store.releases.list({ worker: "misc" }).length, "nothing recorded").toBe(count);
     await expectServes("misc", v1, "v1");
   });
-  it("binds vars, KV and version metadata per region, creating each namespace once in every region's account", { timeout: 60_000 }, async () => {
+  it("binds vars, KV and version metadata per region, creating each namespace once in every region's account", {
+    timeout: 60_000,
+  }, async () => {
     await fleet.setSource("bound", workerSource("b1"));
     const first = await releaseAndWait("bound");
     expect(first.status, first.reason ?? "").toBe("succeeded");
@@ -289,7 +332,10 @@ describe("release engine on a 3-region local edge", () => {
     const second = await releaseAndWait("bound");
     expect(second.status, second.reason ?? "").toBe("succeeded");
     for (const region of REGIONS) {
-      expect((await runtimes.get(region)!.client.listKvNamespaces()).filter((n) => n.title === "bound-config"), region).toHaveLength(1);
+      expect(
+        (await runtimes.get(region)!.client.listKvNamespaces()).filter((n) => n.title === "bound-config"),
+        region,
+      ).toHaveLength(1);
       const reply = await getWorker(port(region), "bound");
       expect(reply).toMatchObject({ v: "b2", greeting: "hello", kv: `kv-${region}` });
       const live = await liveOf(runtimes.get(region)!, "bound");
@@ -297,7 +343,9 @@ describe("release engine on a 3-region local edge", () => {
       expect(version.resources?.bindings, region).toContainEqual({ type: "version_metadata", name: "VM" });
     }
   });
-  it("recover() rolls back a release halted mid-step, completes one whose every gate passed, and keeps a first deploy", { timeout: 60_000 }, async () => {
+  it("recover() rolls back a release halted mid-step, completes one whose every gate passed, and keeps a first deploy", {
+    timeout: 60_000,
+  }, async () => {
     // A second engine on the same store stands in for a daemon that stops at a chosen moment:
     // close() halts a release at its next await point without rolling back, as a kill would.
     const v1 = await shipGood("misc", "r1");
@@ -321,8 +369,14 @@ describe("release engine on a 3-region local edge", () => {
     await engine.recover();
     const r = store.releases.get(halted.id)!;
     expect(r.status).toBe("rolled_back");
-    expect(r.reason).toBe(`daemon restarted during the release; rolled back: eu rolled back to ${v1.eu}, us untouched, serves ${v1.us}, ap untouched, serves ${v1.ap}`);
-    expect(eventsOf(r.id).map((e) => e.type).slice(-2)).toEqual(["release.recovered", "release.rolled_back"]);
+    expect(r.reason).toBe(
+      `daemon restarted during the release; rolled back: eu rolled back to ${v1.eu}, us untouched, serves ${v1.us}, ap untouched, serves ${v1.ap}`,
+    );
+    expect(
+      eventsOf(r.id)
+        .map((e) => e.type)
+        .slice(-2),
+    ).toEqual(["release.recovered", "release.rolled_back"]);
     await expectServes("misc", v1, "r1");
 
     // Every gate passed but the record was never closed: recovery completes it.
@@ -355,7 +409,9 @@ describe("release engine on a 3-region local edge", () => {
     expect(await servedTags(port("eu"), "fresh")).toEqual(new Set(["f1"]));
   });
 
-  it("a first-ever deploy that fails its gate is `failed`, not `rolled_back`: there is nothing earlier to serve", { timeout: 60_000 }, async () => {
+  it("a first-ever deploy that fails its gate is `failed`, not `rolled_back`: there is nothing earlier to serve", {
+    timeout: 60_000,
+  }, async () => {
     await fleet.setSource("firstbad", versionSource("fb1", { failRate: 1 }));
     const r = await releaseAndWait("firstbad");
     expect(r.status, r.reason ?? "").toBe("failed");
@@ -364,7 +420,9 @@ describe("release engine on a 3-region local edge", () => {
     // The canary region keeps the only version it has; the later waves were never touched.
     expect(await liveOf(runtimes.get("eu")!, "firstbad")).toHaveLength(1);
     for (const region of ["us", "ap"]) {
-      await expect(versionIdsOf(runtimes.get(region)!, "firstbad"), region).rejects.toMatchObject({ details: { cloudflareErrors: [{ code: 10007 }] } });
+      await expect(versionIdsOf(runtimes.get(region)!, "firstbad"), region).rejects.toMatchObject({
+        details: { cloudflareErrors: [{ code: 10007 }] },
+      });
     }
   });
 });

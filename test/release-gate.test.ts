@@ -23,7 +23,10 @@ describe("gate runner on the local edge", () => {
     good = await putScript(t.edge, acct, "split", { code: versionSource("good") });
     bad = await uploadVersion(t.edge, acct, "split", { code: versionSource("bad", { failRate: 1 }) });
     // 90% good, 10% bad: unpinned probes would mostly see the good version.
-    await deployVersions(t.edge, acct, "split", [{ version_id: good, percentage: 90 }, { version_id: bad, percentage: 10 }]);
+    await deployVersions(t.edge, acct, "split", [
+      { version_id: good, percentage: 90 },
+      { version_id: bad, percentage: 10 },
+    ]);
     await putScript(t.edge, acct, "slow", {
       code: `export default { async fetch() { await new Promise((r) => setTimeout(r, 1000)); return new Response("late"); } };`,
     });
@@ -56,7 +59,12 @@ describe("gate runner on the local edge", () => {
         s.close(() => resolve(port));
       });
     });
-    const refused = await runGate({ endpoint: { url: `http://127.0.0.1:${free}/`, host: "x.localhost" }, worker: "x", versionId: "v", gate });
+    const refused = await runGate({
+      endpoint: { url: `http://127.0.0.1:${free}/`, host: "x.localhost" },
+      worker: "x",
+      versionId: "v",
+      gate,
+    });
     expect(refused.verdict).toBe("fail");
     expect(refused.reason).toMatch(/connection error: ECONNREFUSED/);
   });
@@ -64,7 +72,13 @@ describe("gate runner on the local edge", () => {
   it("stops between probes when its signal aborts", async () => {
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(new Error("stop")), 60);
-    const err = await runGate({ endpoint: endpoint("split"), worker: "split", versionId: good, gate: { ...gate, bake_ms: 10_000 }, signal: ctl.signal }).catch((e: unknown) => e);
+    const err = await runGate({
+      endpoint: endpoint("split"),
+      worker: "split",
+      versionId: good,
+      gate: { ...gate, bake_ms: 10_000 },
+      signal: ctl.signal,
+    }).catch((e: unknown) => e);
     expect((err as Error).message).toBe("stop");
   });
 });

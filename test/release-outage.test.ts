@@ -21,7 +21,11 @@ const REGIONS = ["eu", "us", "ap"];
 const GATE = { interval_ms: 50, bake_ms: 2500, min_samples: 5, failure_limit: 3, max_error_rate: 0.05, timeout_ms: 1000 };
 const CHROMIUM = "/usr/bin/chromium";
 
-type TargetStatus = { target: string; live: Array<{ versionId: string; percentage: number }>; restore?: { releaseId: string; versionId: string | null; attempts: number; lastError: string } | null };
+type TargetStatus = {
+  target: string;
+  live: Array<{ versionId: string; percentage: number }>;
+  restore?: { releaseId: string; versionId: string | null; attempts: number; lastError: string } | null;
+};
 type Status = { workers: Array<{ name: string; targets: TargetStatus[]; lastRelease: { id: string; status: string } | null }> };
 
 describe("a region outage during a release", () => {
@@ -35,8 +39,14 @@ describe("a region outage during a release", () => {
 
   const start = async () =>
     (daemon = await startDaemon({
-      dataDir: dataDir(), configFile: fleet.file, port: 0, edge: t.edge, fallbackMasterKeyFile: join(dataDir(), "master.key"),
-      monitorIntervalMs: 500, restoreBackoff: { baseMs: 200, maxMs: 1_500 }, log: (l) => logs.push(l),
+      dataDir: dataDir(),
+      configFile: fleet.file,
+      port: 0,
+      edge: t.edge,
+      fallbackMasterKeyFile: join(dataDir(), "master.key"),
+      monitorIntervalMs: 500,
+      restoreBackoff: { baseMs: 200, maxMs: 1_500 },
+      log: (l) => logs.push(l),
     }));
   const token = () => readFileSync(join(dataDir(), "admin-token"), "utf8").trim();
   async function status(): Promise<Status> {
@@ -44,7 +54,8 @@ describe("a region outage during a release", () => {
     expect(res.status).toBe(200);
     return (await res.json()) as Status;
   }
-  const targetStatus = async (worker: string, target: string) => (await status()).workers.find((w) => w.name === worker)!.targets.find((x) => x.target === target)!;
+  const targetStatus = async (worker: string, target: string) =>
+    (await status()).workers.find((w) => w.name === worker)!.targets.find((x) => x.target === target)!;
   /** Through the edge's admin API, as `cbo edge fault <region> outage|clear` does. */
   async function fault(region: string, outage: boolean) {
     const res = await fetch(`${t.edge.adminUrl}/faults/${region}`, {
@@ -59,15 +70,23 @@ describe("a region outage during a release", () => {
     await fleet.setSource(worker, versionSource(tag));
     const r = await daemon!.engine.wait((await daemon!.engine.release(worker, { by: "test" })).id);
     expect(r.status, r.reason ?? "").toBe("succeeded");
-    return Object.fromEntries(await Promise.all(REGIONS.map(async (region) => [region, (await liveOf(runtimes.get(region)!, worker))[0]!.versionId] as const)));
+    return Object.fromEntries(
+      await Promise.all(REGIONS.map(async (region) => [region, (await liveOf(runtimes.get(region)!, worker))[0]!.versionId] as const)),
+    );
   }
   /** Starts a release of `tag`, and injects an outage into `region` once its `percent` step is deployed. */
-  async function releaseWithOutage(worker: string, tag: string, region: string, percent: number): Promise<{ id: string; faulted: Promise<void> }> {
+  async function releaseWithOutage(
+    worker: string,
+    tag: string,
+    region: string,
+    percent: number,
+  ): Promise<{ id: string; faulted: Promise<void> }> {
     await fleet.setSource(worker, versionSource(tag));
     let faulted: Promise<void> | undefined;
     let id = "";
     const off = daemon!.store.events.subscribe((e) => {
-      if (!faulted && e.release_id === id && e.type === "release.step.started" && e.target === region && e.data.percent === percent) faulted = fault(region, true);
+      if (!faulted && e.release_id === id && e.type === "release.step.started" && e.target === region && e.data.percent === percent)
+        faulted = fault(region, true);
     });
     id = (await daemon!.engine.release(worker, { by: "test" })).id;
     await eventually(async () => faulted ?? Promise.reject(new Error(`${region} ${percent}% not deployed yet`)), 30_000);
@@ -84,7 +103,11 @@ describe("a region outage during a release", () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("outage");
     const workers = ["split", "late"];
-    fleet = await writeFleet(dir, fleetYaml({ workers, steps: [50, 100], waves: [["eu"], ["us"], ["ap"]], gate: GATE }), Object.fromEntries(workers.map((w) => [w, versionSource("v0")])));
+    fleet = await writeFleet(
+      dir,
+      fleetYaml({ workers, steps: [50, 100], waves: [["eu"], ["us"], ["ap"]], gate: GATE }),
+      Object.fromEntries(workers.map((w) => [w, versionSource("v0")])),
+    );
     runtimes = localRuntimes(edgeInfo(t.edge), fleet.spec);
     await start();
   }, 60_000);
@@ -93,13 +116,22 @@ describe("a region outage during a release", () => {
     await t?.dispose();
   });
 
-  it("eu out at its 50% step: restore pending in status, CLI and dashboard, through a daemon restart, then rolled back, eu on one version", { timeout: 180_000 }, async () => {
+  it("eu out at its 50% step: restore pending in status, CLI and dashboard, through a daemon restart, then rolled back, eu on one version", {
+    timeout: 180_000,
+  }, async () => {
     const v1 = await ship("split", "v1");
     const { id, faulted } = await releaseWithOutage("split", "v2", "eu", 50);
     try {
       await faulted;
       // The gate fails on eu (its Workers answer 503), and so does the rollback's deployment: owed.
-      await eventually(async () => (eventsOf(id).some((e) => e.type === "release.restore.pending" && e.target === "eu") ? true : Promise.reject(new Error("not owed yet"))), 60_000, 200);
+      await eventually(
+        async () =>
+          eventsOf(id).some((e) => e.type === "release.restore.pending" && e.target === "eu")
+            ? true
+            : Promise.reject(new Error("not owed yet")),
+        60_000,
+        200,
+      );
       expect(daemon!.store.releases.get(id)!.status).toBe("rolling_back");
       const owed = await targetStatus("split", "eu");
       expect(owed.restore, JSON.stringify(owed)).toMatchObject({ releaseId: id, versionId: v1.eu });
@@ -116,7 +148,11 @@ describe("a region outage during a release", () => {
       expect(cli.stdout).toContain(`split/eu  back to ${v1.eu} for release ${id}`);
 
       // The dashboard's architecture view, in Chromium.
-      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
+      });
       try {
         const page = await browser.newPage();
         await page.goto(new URL("/ui/", daemon!.url).href);
@@ -139,7 +175,12 @@ describe("a region outage during a release", () => {
       const store = createStore(join(dataDir(), "orchestrator.sqlite"));
       try {
         expect(store.releases.get(id)!.status).toBe("rolling_back");
-        expect(store.releases.entries(id).filter((e) => e.target === "eu").map((e) => e.kind)).toContain("restore.owed");
+        expect(
+          store.releases
+            .entries(id)
+            .filter((e) => e.target === "eu")
+            .map((e) => e.kind),
+        ).toContain("restore.owed");
       } finally {
         store.close();
       }
@@ -165,12 +206,21 @@ describe("a region outage during a release", () => {
     expect(daemon!.engine.restores()).toEqual([]);
   });
 
-  it("us out after its 100% step (eu done): eu goes back at once, us when it answers, and the release says rolled_back", { timeout: 120_000 }, async () => {
+  it("us out after its 100% step (eu done): eu goes back at once, us when it answers, and the release says rolled_back", {
+    timeout: 120_000,
+  }, async () => {
     const v1 = await ship("late", "v1");
     const { id, faulted } = await releaseWithOutage("late", "v2", "us", 100);
     try {
       await faulted;
-      await eventually(async () => (eventsOf(id).some((e) => e.type === "release.restore.pending" && e.target === "us") ? true : Promise.reject(new Error("not owed yet"))), 60_000, 200);
+      await eventually(
+        async () =>
+          eventsOf(id).some((e) => e.type === "release.restore.pending" && e.target === "us")
+            ? true
+            : Promise.reject(new Error("not owed yet")),
+        60_000,
+        200,
+      );
       // eu answered: it is back already, while the release waits for us.
       await expectOnly("late", "eu", v1.eu!, "v1");
       expect(daemon!.store.releases.get(id)!.status).toBe("rolling_back");

@@ -34,7 +34,11 @@ describe("cloudflare SDK 7.3.0 against the local edge: fleet endpoints", () => {
     acct = t.region.accountId;
     sdk = new Cloudflare({ baseURL: t.edge.apiUrl, apiToken: t.edge.token, maxRetries: 0, timeout: 20_000 });
     cf = recordingClient(t).cf;
-    await cf.deploy("fleet", { mainModule: "index.js", modules: [{ name: "index.js", content: workerSource("fleet") }], compatibilityDate: "2025-01-01" });
+    await cf.deploy("fleet", {
+      mainModule: "index.js",
+      modules: [{ name: "index.js", content: workerSource("fleet") }],
+      compatibilityDate: "2025-01-01",
+    });
   });
   afterAll(async () => t?.dispose());
 
@@ -67,14 +71,18 @@ describe("cloudflare SDK 7.3.0 against the local edge: fleet endpoints", () => {
 
   it("R2: buckets per jurisdiction, through the SDK's cf-r2-jurisdiction parameter", async () => {
     await sdk.r2.buckets.create({ account_id: acct, name: "sdk-bucket", locationHint: "enam" });
-    await sdk.r2.buckets.create({ account_id: acct, name: "sdk-bucket", "cf-r2-jurisdiction": "eu" } as Parameters<typeof sdk.r2.buckets.create>[0]);
+    await sdk.r2.buckets.create({ account_id: acct, name: "sdk-bucket", "cf-r2-jurisdiction": "eu" } as Parameters<
+      typeof sdk.r2.buckets.create
+    >[0]);
     expect(await cf.getR2Bucket("sdk-bucket")).toMatchObject({ location: "ENAM" });
     expect(await cf.getR2Bucket("sdk-bucket", { jurisdiction: "eu" })).toMatchObject({ jurisdiction: "eu" });
     await cf.createR2Bucket("client-bucket");
     const list = await sdk.r2.buckets.list({ account_id: acct });
     expect(list.buckets?.map((b) => b.name).sort()).toEqual(["client-bucket", "sdk-bucket"]);
     expect((await sdk.r2.buckets.get("client-bucket", { account_id: acct })).name).toBe("client-bucket");
-    await sdk.r2.buckets.delete("sdk-bucket", { account_id: acct, "cf-r2-jurisdiction": "eu" } as Parameters<typeof sdk.r2.buckets.delete>[1]);
+    await sdk.r2.buckets.delete("sdk-bucket", { account_id: acct, "cf-r2-jurisdiction": "eu" } as Parameters<
+      typeof sdk.r2.buckets.delete
+    >[1]);
     expect(await cf.getR2Bucket("sdk-bucket", { jurisdiction: "eu" })).toBeNull();
     expect(await cf.getR2Bucket("sdk-bucket")).not.toBeNull();
   });
@@ -85,11 +93,26 @@ describe("cloudflare SDK 7.3.0 against the local edge: fleet endpoints", () => {
     const mine = await cf.createQueue("client-queue");
     expect((await drain(sdk.queues.list({ account_id: acct }))).map((x) => x.queue_name).sort()).toEqual(["client-queue", "sdk-queue"]);
     expect((await sdk.queues.get(mine.queue_id, { account_id: acct })).queue_name).toBe("client-queue");
-    const consumer = await sdk.queues.consumers.create(mine.queue_id, { account_id: acct, type: "worker", script_name: "fleet", settings: { batch_size: 4 } });
+    const consumer = await sdk.queues.consumers.create(mine.queue_id, {
+      account_id: acct,
+      type: "worker",
+      script_name: "fleet",
+      settings: { batch_size: 4 },
+    });
     expect((await cf.listQueueConsumers(mine.queue_id)).map((k) => k.consumer_id)).toEqual([consumer.consumer_id]);
-    await cf.updateQueueConsumer(mine.queue_id, consumer.consumer_id!, { type: "worker", script_name: "fleet", settings: { batch_size: 9 } });
+    await cf.updateQueueConsumer(mine.queue_id, consumer.consumer_id!, {
+      type: "worker",
+      script_name: "fleet",
+      settings: { batch_size: 9 },
+    });
     expect((await drain(sdk.queues.consumers.list(mine.queue_id, { account_id: acct })))[0]).toMatchObject({ settings: { batch_size: 9 } });
-    await sdk.queues.consumers.update(consumer.consumer_id!, { account_id: acct, queue_id: mine.queue_id, type: "worker", script_name: "fleet", settings: { batch_size: 2 } });
+    await sdk.queues.consumers.update(consumer.consumer_id!, {
+      account_id: acct,
+      queue_id: mine.queue_id,
+      type: "worker",
+      script_name: "fleet",
+      settings: { batch_size: 2 },
+    });
     expect((await cf.listQueueConsumers(mine.queue_id))[0]!.settings?.batch_size).toBe(2);
     await sdk.queues.consumers.delete(consumer.consumer_id!, { account_id: acct, queue_id: mine.queue_id });
     expect(await cf.listQueueConsumers(mine.queue_id)).toEqual([]);
@@ -99,8 +122,14 @@ describe("cloudflare SDK 7.3.0 against the local edge: fleet endpoints", () => {
 
   it("Durable Object namespaces list (pages to the end)", async () => {
     await cf.uploadScript("do-sdk", {
-      mainModule: "index.js", compatibilityDate: "2025-01-01",
-      modules: [{ name: "index.js", content: `import { DurableObject } from "cloudflare:workers"; export class A extends DurableObject {} export class B extends DurableObject {} export default { fetch() { return new Response("x"); } };` }],
+      mainModule: "index.js",
+      compatibilityDate: "2025-01-01",
+      modules: [
+        {
+          name: "index.js",
+          content: `import { DurableObject } from "cloudflare:workers"; export class A extends DurableObject {} export class B extends DurableObject {} export default { fetch() { return new Response("x"); } };`,
+        },
+      ],
       migrations: { new_tag: "v1", steps: [{ new_sqlite_classes: ["A", "B"] }] },
     });
     const listed = await drain(sdk.durableObjects.namespaces.list({ account_id: acct, per_page: 1 }));
@@ -120,15 +149,23 @@ describe("cloudflare SDK 7.3.0 against the local edge: fleet endpoints", () => {
     await sdk.workers.scripts.settings.edit("fleet", { account_id: acct, logpush: true, tags: ["sdk"] });
     expect(await cf.getScriptSettings("fleet")).toMatchObject({ logpush: true, tags: ["sdk"] });
     await cf.patchScriptSettings("fleet", { observability: { enabled: true } });
-    expect(await sdk.workers.scripts.settings.get("fleet", { account_id: acct })).toMatchObject({ logpush: true, observability: { enabled: true } });
+    expect(await sdk.workers.scripts.settings.get("fleet", { account_id: acct })).toMatchObject({
+      logpush: true,
+      observability: { enabled: true },
+    });
   });
 
   it("custom domains and zone routes", async () => {
     await cf.putCustomDomains("fleet", [{ hostname: "fleet.example.org" }]);
     const domains = await drain(sdk.workers.domains.list({ account_id: acct, service: "fleet" }));
     expect(domains.map((d) => d.hostname)).toEqual(["fleet.example.org"]);
-    await sdk.workers.domains.update({ account_id: acct, hostname: "www.example.org", service: "fleet" } as Parameters<typeof sdk.workers.domains.update>[0]);
-    expect((await cf.listCustomDomains({ service: "fleet" })).map((d) => d.hostname).sort()).toEqual(["fleet.example.org", "www.example.org"]);
+    await sdk.workers.domains.update({ account_id: acct, hostname: "www.example.org", service: "fleet" } as Parameters<
+      typeof sdk.workers.domains.update
+    >[0]);
+    expect((await cf.listCustomDomains({ service: "fleet" })).map((d) => d.hostname).sort()).toEqual([
+      "fleet.example.org",
+      "www.example.org",
+    ]);
     await sdk.workers.domains.delete(domains[0]!.id!, { account_id: acct });
     expect((await cf.listCustomDomains({ service: "fleet" })).map((d) => d.hostname)).toEqual(["www.example.org"]);
     const zone = (await cf.findZone("example.com"))!;

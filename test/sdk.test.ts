@@ -86,7 +86,9 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
 
   it("deployments.list returns every deployment, the live one first", async () => {
     const page = await client.workers.scripts.deployments.list(WORKER, { account_id: acct });
-    const { deployments } = page.result as unknown as { deployments: { id: string; versions: { version_id: string; percentage: number }[] }[] };
+    const { deployments } = page.result as unknown as {
+      deployments: { id: string; versions: { version_id: string; percentage: number }[] }[];
+    };
     // The first upload (PUT script) deployed too, so there is one more than the explicit ones.
     expect(deployments.length).toBeGreaterThanOrEqual(deploymentIds.length);
     for (const id of deploymentIds) expect(deployments.map((d) => d.id)).toContain(id);
@@ -121,7 +123,9 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
   });
 
   it("zeroTrust.tunnels.cloudflared.list pages through the tunnels and stops", async () => {
-    const { items, requests } = await drain(client.zeroTrust.tunnels.cloudflared.list({ account_id: acct, per_page: 2, is_deleted: false }));
+    const { items, requests } = await drain(
+      client.zeroTrust.tunnels.cloudflared.list({ account_id: acct, per_page: 2, is_deleted: false }),
+    );
     expect(items.map((x) => x.id).sort()).toEqual([...tunnelIds].sort());
     expect(requests).toBeGreaterThanOrEqual(3);
 
@@ -158,20 +162,36 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
     await client.workers.scripts.secrets.delete("ONE", { account_id: acct, script_name: name, url_encoded: true });
     expect((await drain(client.workers.scripts.secrets.list(name, { account_id: acct }))).items.map((x) => x.name)).toEqual(["TWO"]);
     const deployment = await client.workers.scripts.deployments.create(name, {
-      account_id: acct, strategy: "percentage", versions: [{ version_id: first, percentage: 100 }], annotations: { "workers/message": "back" },
+      account_id: acct,
+      strategy: "percentage",
+      versions: [{ version_id: first, percentage: 100 }],
+      annotations: { "workers/message": "back" },
     });
     expect(deployment.versions).toEqual([{ version_id: first, percentage: 100 }]);
     await client.workers.scripts.delete(name, { account_id: acct, force: true });
     expect((await drain(client.workers.scripts.list({ account_id: acct }))).items.map((x) => x.id)).not.toContain(name);
 
     const ns = await client.kv.namespaces.create({ account_id: acct, title: "sdk-calls" });
-    await client.kv.namespaces.bulkUpdate(ns.id, { account_id: acct, body: [{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "c", value: "3" }] });
+    await client.kv.namespaces.bulkUpdate(ns.id, {
+      account_id: acct,
+      body: [
+        { key: "a", value: "1" },
+        { key: "b", value: "2" },
+        { key: "c", value: "3" },
+      ],
+    });
     await client.kv.namespaces.bulkDelete(ns.id, { account_id: acct, body: ["b"] });
-    expect((await drain(client.kv.namespaces.keys.list(ns.id, { account_id: acct, limit: 1 }))).items.map((k) => k.name)).toEqual(["a", "c"]);
+    expect((await drain(client.kv.namespaces.keys.list(ns.id, { account_id: acct, limit: 1 }))).items.map((k) => k.name)).toEqual([
+      "a",
+      "c",
+    ]);
     await client.kv.namespaces.delete(ns.id, { account_id: acct });
 
     const tunnel = await client.zeroTrust.tunnels.cloudflared.create({ account_id: acct, name: "sdk-calls", config_src: "cloudflare" });
-    const ingress = [{ hostname: "x.example.com", service: "http://127.0.0.1:8700" }, { service: "http_status:404" }] as Array<{ hostname: string; service: string }>;
+    const ingress = [{ hostname: "x.example.com", service: "http://127.0.0.1:8700" }, { service: "http_status:404" }] as Array<{
+      hostname: string;
+      service: string;
+    }>;
     const config = await client.zeroTrust.tunnels.cloudflared.configurations.update(tunnel.id!, { account_id: acct, config: { ingress } });
     expect(config.config?.ingress?.map((r) => r.service)).toEqual(["http://127.0.0.1:8700", "http_status:404"]);
     expect(typeof (await client.zeroTrust.tunnels.cloudflared.token.get(tunnel.id!, { account_id: acct }))).toBe("string");

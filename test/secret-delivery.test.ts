@@ -28,7 +28,9 @@ const VALUES = {
   EU_RELAY: [`eu-relay-${randomBytes(8).toString("hex")}`],
 };
 
-const WORKER = relayWorkerSource("{ GLOBAL_KEY: await sha(env.GLOBAL_KEY), EU_KEY: await sha(env.EU_KEY), RELAY_TOKEN: env.RELAY_TOKEN ?? null, pins: env.CBO_SECRET_VERSIONS ?? null }");
+const WORKER = relayWorkerSource(
+  "{ GLOBAL_KEY: await sha(env.GLOBAL_KEY), EU_KEY: await sha(env.EU_KEY), RELAY_TOKEN: env.RELAY_TOKEN ?? null, pins: env.CBO_SECRET_VERSIONS ?? null }",
+);
 
 const SPEC = `version: 1
 targets:
@@ -83,7 +85,11 @@ describe("secret delivery through releases and the relay", () => {
   };
   const put = (name: string, value: string, extra: Record<string, unknown> = {}) => api("PUT", `/v1/secrets/${name}`, { value, ...extra });
   const relayPost = (body: string, signature: string) =>
-    fetch(new URL("/v1/relay", d.url), { method: "POST", headers: { "content-type": "application/json", "cbo-signature": signature }, body });
+    fetch(new URL("/v1/relay", d.url), {
+      method: "POST",
+      headers: { "content-type": "application/json", "cbo-signature": signature },
+      body,
+    });
   const auditActions = () => d.security.audit.search({ limit: 10_000 }).map((e) => e.action);
 
   beforeAll(async () => {
@@ -93,7 +99,16 @@ describe("secret delivery through releases and the relay", () => {
     writeFileSync(join(dir, "vaulted.js"), WORKER);
     const keyFile = join(dir, "master.key");
     generateKeyFile(keyFile);
-    d = await startDaemon({ dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 60_000, log: () => {} });
+    d = await startDaemon({
+      dataDir: join(dir, "data"),
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: t.edge,
+      masterKeyFile: keyFile,
+      env: {},
+      port: 0,
+      monitorIntervalMs: 60_000,
+      log: () => {},
+    });
     token = d.initialAdminToken!;
     await put("GLOBAL_KEY", VALUES.GLOBAL_KEY[0]!, { mode: "binding" });
     await put("EU_KEY", VALUES.EU_KEY[0]!, { mode: "binding", jurisdictions: ["eu"] });
@@ -107,9 +122,17 @@ describe("secret delivery through releases and the relay", () => {
   });
 
   it("plans the secret versions per target and withholds the eu secrets from us", async () => {
-    const plan = await api<{ secrets: Array<{ target: string; name: string; version: number; delivered: boolean; reason?: string }> }>("GET", "/v1/workers/vaulted/plan");
+    const plan = await api<{ secrets: Array<{ target: string; name: string; version: number; delivered: boolean; reason?: string }> }>(
+      "GET",
+      "/v1/workers/vaulted/plan",
+    );
     const us = plan.secrets.filter((s) => s.target === "us");
-    expect(us.filter((s) => !s.delivered).map((s) => s.name).sort()).toEqual(["EU_KEY", "EU_RELAY"]);
+    expect(
+      us
+        .filter((s) => !s.delivered)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["EU_KEY", "EU_RELAY"]);
     expect(us.find((s) => s.name === "EU_KEY")!.reason).toContain("tagged eu");
     expect(plan.secrets.filter((s) => s.target === "eu").every((s) => s.delivered && s.version === 1)).toBe(true);
   });
@@ -117,14 +140,26 @@ describe("secret delivery through releases and the relay", () => {
   it("a release ships binding secrets in the version; the eu secret never reaches us", async () => {
     expect(await release()).toMatchObject({ status: "succeeded" });
     const eu = await seen("eu");
-    expect(eu.body).toEqual({ GLOBAL_KEY: sha(VALUES.GLOBAL_KEY[0]!), EU_KEY: sha(VALUES.EU_KEY[0]!), RELAY_TOKEN: null, pins: { RELAY_TOKEN: 1, EU_RELAY: 1 } });
+    expect(eu.body).toEqual({
+      GLOBAL_KEY: sha(VALUES.GLOBAL_KEY[0]!),
+      EU_KEY: sha(VALUES.EU_KEY[0]!),
+      RELAY_TOKEN: null,
+      pins: { RELAY_TOKEN: 1, EU_RELAY: 1 },
+    });
     const us = await seen("us");
     expect(us.body).toEqual({ GLOBAL_KEY: sha(VALUES.GLOBAL_KEY[0]!), EU_KEY: null, RELAY_TOKEN: null, pins: { RELAY_TOKEN: 1 } });
     // Read back from the edge's own record of the live version: names and types only.
     // (A Worker with secrets runs the edge agent by default: its identity, keys, config namespace.)
     expect(await liveBindings("us")).toEqual([
-      "json:CBO_SECRET_VERSIONS", "kv_namespace:CBO_CONFIG", "plain_text:CBO_ORCHESTRATOR_URL", "plain_text:CBO_PUBLIC_KEY", "plain_text:CBO_TARGET",
-      "plain_text:CBO_WORKER", "secret_text:CBO_WORKER_KEY", "secret_text:GLOBAL_KEY", "version_metadata:CBO_VERSION",
+      "json:CBO_SECRET_VERSIONS",
+      "kv_namespace:CBO_CONFIG",
+      "plain_text:CBO_ORCHESTRATOR_URL",
+      "plain_text:CBO_PUBLIC_KEY",
+      "plain_text:CBO_TARGET",
+      "plain_text:CBO_WORKER",
+      "secret_text:CBO_WORKER_KEY",
+      "secret_text:GLOBAL_KEY",
+      "version_metadata:CBO_VERSION",
     ]);
     expect(await liveBindings("eu")).toContain("secret_text:EU_KEY");
   });
@@ -138,23 +173,37 @@ describe("secret delivery through releases and the relay", () => {
     // A binding secret is not served by the relay, and an unlisted one neither.
     expect((await relay("eu", "GLOBAL_KEY")).body).toEqual({ status: 403, code: "ERR_FORBIDDEN" });
     const reads = d.security.audit.search({ action: "secret.read", limit: 100 }).filter((e) => e.actor.startsWith("worker:"));
-    expect(reads.map((e) => `${e.actor} ${e.target}`).sort()).toEqual(["worker:vaulted@eu secret:EU_RELAY", "worker:vaulted@us secret:RELAY_TOKEN"]);
+    expect(reads.map((e) => `${e.actor} ${e.target}`).sort()).toEqual([
+      "worker:vaulted@eu secret:EU_RELAY",
+      "worker:vaulted@us secret:RELAY_TOKEN",
+    ]);
   });
 
   it("delivery ships new versions; rollback restores the previous ones on every target", async () => {
     await put("GLOBAL_KEY", VALUES.GLOBAL_KEY[1]!);
     await put("RELAY_TOKEN", VALUES.RELAY_TOKEN[1]!);
-    const delivered = await api<{ version: number; releases: Array<{ worker: string; releaseId: string }> }>("POST", "/v1/secrets/GLOBAL_KEY/deliver", undefined, 202);
+    const delivered = await api<{ version: number; releases: Array<{ worker: string; releaseId: string }> }>(
+      "POST",
+      "/v1/secrets/GLOBAL_KEY/deliver",
+      undefined,
+      202,
+    );
     expect(delivered).toMatchObject({ version: 2, releases: [{ worker: "vaulted" }] });
     expect(await settle(delivered.releases[0]!.releaseId)).toMatchObject({ status: "succeeded" });
     for (const region of ["eu", "us"]) {
-      expect((await seen(region)).body).toMatchObject({ GLOBAL_KEY: sha(VALUES.GLOBAL_KEY[1]!), pins: expect.objectContaining({ RELAY_TOKEN: 2 }) });
+      expect((await seen(region)).body).toMatchObject({
+        GLOBAL_KEY: sha(VALUES.GLOBAL_KEY[1]!),
+        pins: expect.objectContaining({ RELAY_TOKEN: 2 }),
+      });
       expect((await relay(region, "RELAY_TOKEN")).body).toMatchObject({ version: 2, hash: sha(VALUES.RELAY_TOKEN[1]!) });
     }
     const back = await api<{ id: string }>("POST", "/v1/workers/vaulted/rollback", {}, 202);
     expect(await settle(back.id)).toMatchObject({ status: "succeeded" });
     for (const region of ["eu", "us"]) {
-      expect((await seen(region)).body).toMatchObject({ GLOBAL_KEY: sha(VALUES.GLOBAL_KEY[0]!), pins: expect.objectContaining({ RELAY_TOKEN: 1 }) });
+      expect((await seen(region)).body).toMatchObject({
+        GLOBAL_KEY: sha(VALUES.GLOBAL_KEY[0]!),
+        pins: expect.objectContaining({ RELAY_TOKEN: 1 }),
+      });
       expect((await relay(region, "RELAY_TOKEN")).body).toMatchObject({ version: 1, hash: sha(VALUES.RELAY_TOKEN[0]!) });
     }
     // A version no release pinned is refused even with a valid signature.
@@ -175,7 +224,9 @@ describe("secret delivery through releases and the relay", () => {
     };
     expect((await relayPost(req.body, sig)).status).toBe(200);
     await denied(req.body, sig, "replayed");
-    const stale = await createRelayRequest({ worker: "vaulted", target: "us", secret: "RELAY_TOKEN" }, key, { now: () => Date.now() - 301_000 });
+    const stale = await createRelayRequest({ worker: "vaulted", target: "us", secret: "RELAY_TOKEN" }, key, {
+      now: () => Date.now() - 301_000,
+    });
     await denied(stale.body, stale.headers["cbo-signature"]!, "timestamp_out_of_tolerance");
     const wrong = await createRelayRequest({ worker: "vaulted", target: "us", secret: "RELAY_TOKEN" }, randomBytes(32));
     await denied(wrong.body, wrong.headers["cbo-signature"]!, "no_matching_signature");
@@ -200,8 +251,16 @@ describe("secret delivery through releases and the relay", () => {
   it("key rotation: both keys verify until a release ships the new one, then only the new one", async () => {
     const who = { tenant: "default", worker: "vaulted", target: "us" };
     const old = d.security.workerKeys.current(who, "test");
-    const rotated = await api<{ keys: Array<{ target: string; current: number; accepted: number[] }>; release: null }>("POST", "/v1/keys/workers/vaulted/rotate", { release: false }, 202);
-    expect(rotated.keys.find((k) => k.target === "us")).toMatchObject({ current: old.version + 1, accepted: [old.version + 1, old.version] });
+    const rotated = await api<{ keys: Array<{ target: string; current: number; accepted: number[] }>; release: null }>(
+      "POST",
+      "/v1/keys/workers/vaulted/rotate",
+      { release: false },
+      202,
+    );
+    expect(rotated.keys.find((k) => k.target === "us")).toMatchObject({
+      current: old.version + 1,
+      accepted: [old.version + 1, old.version],
+    });
     expect(JSON.stringify(rotated)).not.toContain(Buffer.from(old.key).toString("base64url"));
     const fresh = d.security.workerKeys.current(who, "test");
     const signedBy = async (k: Uint8Array) => {

@@ -21,7 +21,8 @@ function frontmatter(md: string): Record<string, any> {
 /** `api [-X METHOD] "$CBO_URL/v1/…"` calls in the skill's shell blocks. */
 function calls(md: string): Array<{ method: string; path: string }> {
   const out: Array<{ method: string; path: string }> = [];
-  for (const m of md.matchAll(/\bapi (?:-X (GET|POST|PUT|DELETE) )?"\$CBO_URL(\/v1\/[^"?]*)[^"]*"/g)) out.push({ method: m[1] ?? "GET", path: m[2]! });
+  for (const m of md.matchAll(/\bapi (?:-X (GET|POST|PUT|DELETE) )?"\$CBO_URL(\/v1\/[^"?]*)[^"]*"/g))
+    out.push({ method: m[1] ?? "GET", path: m[2]! });
   return out;
 }
 

@@ -10,7 +10,18 @@
 //     back, not "the audit log could not be written".
 // The edge is never called: the spec has one local target and no workers.
 import { randomBytes } from "node:crypto";
-import { closeSync, copyFileSync, existsSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,18 +31,45 @@ import { generateKeyFile } from "../src/vault/index.ts";
 import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
 
-const EDGE = { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" } satisfies RegionInfo] };
+const EDGE = {
+  apiUrl: "http://127.0.0.1:9",
+  token: "unused",
+  regions: [
+    {
+      name: "eu",
+      accountId: "e".repeat(32),
+      accountName: "eu",
+      subdomain: "eu",
+      port: 9,
+      publicUrl: "http://127.0.0.1:9",
+    } satisfies RegionInfo,
+  ],
+};
 
 let dir: string;
 const start = (dataDir: string, more: Partial<DaemonOptions> = {}) =>
-  startDaemon({ dataDir, configFile: join(dir, "orchestrator.yaml"), port: 0, edge: EDGE, log: () => {}, env: {}, fallbackMasterKeyFile: join(dataDir, "master.key"), ...more });
+  startDaemon({
+    dataDir,
+    configFile: join(dir, "orchestrator.yaml"),
+    port: 0,
+    edge: EDGE,
+    log: () => {},
+    env: {},
+    fallbackMasterKeyFile: join(dataDir, "master.key"),
+    ...more,
+  });
 const failure = (p: Promise<{ close(): Promise<void> }>) =>
   p.then(
     async (d) => {
       await d.close();
       return { code: "started", message: "", hint: "", details: {} as Record<string, unknown> };
     },
-    (e: { code: string; message: string; hint?: string; details?: Record<string, unknown> }) => ({ code: e.code, message: e.message, hint: e.hint ?? "", details: e.details ?? {} }),
+    (e: { code: string; message: string; hint?: string; details?: Record<string, unknown> }) => ({
+      code: e.code,
+      message: e.message,
+      hint: e.hint ?? "",
+      details: e.details ?? {},
+    }),
   );
 
 /** A data directory that a daemon has run in: a secret, a second token, a backup, a clean stop. */
@@ -64,10 +102,16 @@ describe("a data directory that has held state", () => {
     const logs: string[] = [];
     const r = await failure(start(data, { log: (l) => logs.push(l) }));
     expect(r.code).toBe("ERR_STORE_LOST");
-    expect(r.message).toContain(`${db} is empty, but ${data} has held an orchestrator's state (admin-token, daemon.json, orchestrator-key.json, audit-checkpoints.jsonl, backups)`);
+    expect(r.message).toContain(
+      `${db} is empty, but ${data} has held an orchestrator's state (admin-token, daemon.json, orchestrator-key.json, audit-checkpoints.jsonl, backups)`,
+    );
     expect(r.message).toContain("refuses to start");
     // The way back: cbo restore with the newest backup and the checkpoint file.
-    expect(r.hint).toMatch(new RegExp(`cbo restore ${data}/backups/cbo-backup-\\d{8}T\\d{9}Z-[0-9a-f]{6}\\.cbobak --data <new dir> --checkpoint ${data}/audit-checkpoints.jsonl`));
+    expect(r.hint).toMatch(
+      new RegExp(
+        `cbo restore ${data}/backups/cbo-backup-\\d{8}T\\d{9}Z-[0-9a-f]{6}\\.cbobak --data <new dir> --checkpoint ${data}/audit-checkpoints.jsonl`,
+      ),
+    );
     expect(r.details).toMatchObject({ path: db, state: "empty" });
     // Nothing was written: the token file is the old one, the database is still empty, no vault was sealed.
     expect(readFileSync(join(data, "admin-token"), "utf8")).toBe(adminToken);

@@ -59,7 +59,11 @@ describe("cbo tunnel create, config, status", () => {
     expect(r.out).toContain("https://cbo.example.test");
     expect(r.out).toContain("https://edge.example.test as CBO_ORCHESTRATOR_URL");
 
-    const files = { token: join(tunnelDir(), "token"), config: join(tunnelDir(), "cloudflared.yml"), record: join(tunnelDir(), "tunnel.json") };
+    const files = {
+      token: join(tunnelDir(), "token"),
+      config: join(tunnelDir(), "cloudflared.yml"),
+      record: join(tunnelDir(), "tunnel.json"),
+    };
     for (const f of Object.values(files)) expect(mode(f), f).toBe(0o600);
     expect(mode(tunnelDir())).toBe(0o700);
 
@@ -90,12 +94,26 @@ describe("cbo tunnel create, config, status", () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ actor: expect.stringContaining("token:"), outcome: "ok", target: "tunnel:clawdbot-orchestrator" });
 
-    const s = await rig.api<{ configured: boolean; tunnel: { hostname: string; agentUrl: string }; remote: { status: string; connections: number }; process: { state: string } }>("GET", "/v1/tunnel/status");
-    expect(s).toMatchObject({ configured: true, tunnel: { hostname: "cbo.example.test", agentUrl: "https://edge.example.test" }, remote: { status: "inactive", connections: 0 }, process: { state: "not-installed" } });
+    const s = await rig.api<{
+      configured: boolean;
+      tunnel: { hostname: string; agentUrl: string };
+      remote: { status: string; connections: number };
+      process: { state: string };
+    }>("GET", "/v1/tunnel/status");
+    expect(s).toMatchObject({
+      configured: true,
+      tunnel: { hostname: "cbo.example.test", agentUrl: "https://edge.example.test" },
+      remote: { status: "inactive", connections: 0 },
+      process: { state: "not-installed" },
+    });
     const r = await cli("status");
     expect(r.out).toMatch(/cloudflare\s+inactive, 0 connections/);
     expect(r.out).toContain("local edge");
-    expect((await rig.api<{ tunnel: unknown }>("GET", "/v1/health")).tunnel).toEqual({ configured: true, process: "not-installed", restarts: 0 });
+    expect((await rig.api<{ tunnel: unknown }>("GET", "/v1/health")).tunnel).toEqual({
+      configured: true,
+      process: "not-installed",
+      restarts: 0,
+    });
   });
 
   it("shows and re-applies the same ingress (idempotent)", async () => {
@@ -103,7 +121,10 @@ describe("cbo tunnel create, config, status", () => {
     expect(shown.code).toBe(0);
     expect(shown.out).toContain("in sync");
     expect(shown.out).toMatch(/4\s+\*\s+\*\s+http_status:404/);
-    const before = { yml: readFileSync(join(tunnelDir(), "cloudflared.yml"), "utf8"), token: readFileSync(join(tunnelDir(), "token"), "utf8") };
+    const before = {
+      yml: readFileSync(join(tunnelDir(), "cloudflared.yml"), "utf8"),
+      token: readFileSync(join(tunnelDir(), "token"), "utf8"),
+    };
     const first = await rig.api<{ applied: Rule[]; configVersion: number; inSync: boolean }>("PUT", "/v1/tunnel/config", {});
     const again = await cli("config", "--apply", "--json");
     const second = JSON.parse(again.out) as typeof first;
@@ -120,7 +141,11 @@ describe("cbo tunnel create, config, status", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("ERR_CONFLICT");
     const viewer = await rig.api<{ token: string }>("POST", "/v1/tokens", { name: "v", role: "viewer" });
-    const res = await fetch(new URL("/v1/tunnel/config", rig.d.url), { method: "PUT", headers: { authorization: `Bearer ${viewer.token}`, "content-type": "application/json" }, body: "{}" });
+    const res = await fetch(new URL("/v1/tunnel/config", rig.d.url), {
+      method: "PUT",
+      headers: { authorization: `Bearer ${viewer.token}`, "content-type": "application/json" },
+      body: "{}",
+    });
     expect(res.status).toBe(403);
   });
 
@@ -129,7 +154,16 @@ describe("cbo tunnel create, config, status", () => {
     rmSync(tunnelDir(), { recursive: true });
     // The manager keeps the record in memory; a new daemon on the same data stands in for the crash.
     await rig.d.close();
-    rig.d = await startDaemon({ dataDir: rig.dataDir, configFile: join(rig.dir, "orchestrator.yaml"), edge: rig.t.edge, masterKeyFile: join(rig.dir, "master.key"), env: {}, port: 0, monitorIntervalMs: 60_000, log: (l) => rig.logs.push(l) });
+    rig.d = await startDaemon({
+      dataDir: rig.dataDir,
+      configFile: join(rig.dir, "orchestrator.yaml"),
+      edge: rig.t.edge,
+      masterKeyFile: join(rig.dir, "master.key"),
+      env: {},
+      port: 0,
+      monitorIntervalMs: 60_000,
+      log: (l) => rig.logs.push(l),
+    });
     const r = await cli("create", "--hostname", "cbo.example.test", "--json");
     expect(r.code, r.stderr).toBe(0);
     const created = JSON.parse(r.out) as { adopted: boolean; tunnel: { id: string } };
@@ -157,7 +191,14 @@ describe("cbo tunnel create, config, status", () => {
   });
 
   it("refuses to listen on a public interface unless told to", async () => {
-    const err = await startDaemon({ dataDir: join(rig.dir, "public"), configFile: join(rig.dir, "orchestrator.yaml"), edge: rig.t.edge, host: "0.0.0.0", env: {}, log: () => {} }).catch((e: unknown) => e);
+    const err = await startDaemon({
+      dataDir: join(rig.dir, "public"),
+      configFile: join(rig.dir, "orchestrator.yaml"),
+      edge: rig.t.edge,
+      host: "0.0.0.0",
+      env: {},
+      log: () => {},
+    }).catch((e: unknown) => e);
     expect(isCboError(err) && err.code).toBe("ERR_VALIDATION");
     expect((err as Error).message).toContain("Refusing to listen on 0.0.0.0");
   });

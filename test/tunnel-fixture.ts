@@ -19,7 +19,11 @@ export type TunnelRig = {
   close(): Promise<void>;
 };
 
-export async function startTunnelRig(o: { spec: string; files?: Record<string, string>; daemon?: Partial<DaemonOptions> }): Promise<TunnelRig> {
+export async function startTunnelRig(o: {
+  spec: string;
+  files?: Record<string, string>;
+  daemon?: Partial<DaemonOptions>;
+}): Promise<TunnelRig> {
   const t = await startTestEdge({ regions: ["eu"] });
   const dir = await makeTempDir("tunnel");
   writeFileSync(join(dir, "orchestrator.yaml"), o.spec);
@@ -29,8 +33,15 @@ export async function startTunnelRig(o: { spec: string; files?: Record<string, s
   const logs: string[] = [];
   const dataDir = join(dir, "data");
   const first = await startDaemon({
-    dataDir, configFile: join(dir, "orchestrator.yaml"), edge: t.edge, masterKeyFile: keyFile, env: {}, port: 0, monitorIntervalMs: 60_000,
-    log: (line) => logs.push(line), ...o.daemon,
+    dataDir,
+    configFile: join(dir, "orchestrator.yaml"),
+    edge: t.edge,
+    masterKeyFile: keyFile,
+    env: {},
+    port: 0,
+    monitorIntervalMs: 60_000,
+    log: (line) => logs.push(line),
+    ...o.daemon,
   });
   const token = first.initialAdminToken!;
   async function api<T>(method: string, path: string, body?: unknown, expectStatus?: number): Promise<T> {
@@ -42,7 +53,8 @@ export async function startTunnelRig(o: { spec: string; files?: Record<string, s
     });
     const json = (await res.json()) as T;
     if (expectStatus !== undefined) {
-      if (res.status !== expectStatus) throw new Error(`${method} ${path}: expected ${expectStatus}, got ${res.status} ${JSON.stringify(json)}`);
+      if (res.status !== expectStatus)
+        throw new Error(`${method} ${path}: expected ${expectStatus}, got ${res.status} ${JSON.stringify(json)}`);
     } else if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   }
@@ -53,7 +65,14 @@ export async function startTunnelRig(o: { spec: string; files?: Record<string, s
     return body.result;
   }
   const rig: TunnelRig = {
-    t, dir, dataDir, d: first, token, logs, api, edgeGet,
+    t,
+    dir,
+    dataDir,
+    d: first,
+    token,
+    logs,
+    api,
+    edgeGet,
     async close() {
       await rig.d.close();
       await t.dispose();

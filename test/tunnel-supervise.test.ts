@@ -43,7 +43,13 @@ workers:
 `;
 
 type Start = { pid: number; at: number; hash: string; args: string[] };
-type ProcessStatus = { state: string; pid: number | null; restarts: number; attempt: number; exits: Array<{ code: number | null; restartInMs: number | null }> };
+type ProcessStatus = {
+  state: string;
+  pid: number | null;
+  restarts: number;
+  attempt: number;
+  exits: Array<{ code: number | null; restartInMs: number | null }>;
+};
 
 describe("cloudflared supervision (with a stand-in cloudflared)", () => {
   let rig: TunnelRig;
@@ -51,10 +57,13 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
   const planted = `planted-cf-token-${randomBytes(8).toString("hex")}`;
   const starts = (): Start[] =>
     existsSync(join(bin, "starts.log"))
-      ? readFileSync(join(bin, "starts.log"), "utf8").trim().split("\n").map((l) => {
-          const [pid, at, hash, ...args] = l.split(" ");
-          return { pid: Number(pid), at: Number(at), hash: hash!, args };
-        })
+      ? readFileSync(join(bin, "starts.log"), "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => {
+            const [pid, at, hash, ...args] = l.split(" ");
+            return { pid: Number(pid), at: Number(at), hash: hash!, args };
+          })
       : [];
   const until = async <T>(what: string, fn: () => Promise<T | undefined> | T | undefined): Promise<T> => {
     const deadline = Date.now() + 30_000;
@@ -96,7 +105,11 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
   });
 
   it("waits for a tunnel before running cloudflared", async () => {
-    expect(await rig.api("GET", "/v1/health")).toEqual({ ok: true, storage: { full: false }, tunnel: { configured: false, process: "no-tunnel", restarts: 0 } });
+    expect(await rig.api("GET", "/v1/health")).toEqual({
+      ok: true,
+      storage: { full: false },
+      tunnel: { configured: false, process: "no-tunnel", restarts: 0 },
+    });
     expect(starts()).toEqual([]);
   });
 
@@ -104,17 +117,35 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
     await rig.api("POST", "/v1/tunnel", { hostname: "cbo.example.test" });
     const [first] = await until("the first start", () => (starts().length ? starts() : undefined));
     const dir = join(rig.dataDir, "tunnel");
-    expect(first!.args).toEqual(["tunnel", "--no-autoupdate", "--config", join(dir, "cloudflared.yml"), "run", "--token-file", join(dir, "token")]);
-    expect(first!.hash).toBe(createHash("sha256").update(readFileSync(join(dir, "token"))).digest("hex"));
+    expect(first!.args).toEqual([
+      "tunnel",
+      "--no-autoupdate",
+      "--config",
+      join(dir, "cloudflared.yml"),
+      "run",
+      "--token-file",
+      join(dir, "token"),
+    ]);
+    expect(first!.hash).toBe(
+      createHash("sha256")
+        .update(readFileSync(join(dir, "token")))
+        .digest("hex"),
+    );
     // The stand-in writes its environment's names after its arguments: wait for the whole list.
     const envFile = join(bin, `env-${first!.pid}.txt`);
-    const envText = await until("its environment", () => (existsSync(envFile) && readFileSync(envFile, "utf8").includes("PATH") ? readFileSync(envFile, "utf8") : undefined));
+    const envText = await until("its environment", () =>
+      existsSync(envFile) && readFileSync(envFile, "utf8").includes("PATH") ? readFileSync(envFile, "utf8") : undefined,
+    );
     const env = envText.split(" ").filter(Boolean);
     expect(env).toContain("PATH");
     expect(env).not.toContain("CLOUDFLARE_API_TOKEN");
     const s = await until("running", async () => ((await proc()).state === "running" ? proc() : undefined));
     expect(s.pid).toBe(first!.pid);
-    expect(await rig.api("GET", "/v1/health")).toEqual({ ok: true, storage: { full: false }, tunnel: { configured: true, process: "running", restarts: 0 } });
+    expect(await rig.api("GET", "/v1/health")).toEqual({
+      ok: true,
+      storage: { full: false },
+      tunnel: { configured: true, process: "running", restarts: 0 },
+    });
     // Its output reaches the daemon's log, with the token it echoed redacted.
     const token = readFileSync(join(dir, "token"), "utf8").trim();
     const line = await until("its log line", () => rig.logs.find((l) => l.startsWith("cloudflared: stand-in cloudflared: starting")));
@@ -129,7 +160,10 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
     expect(["backoff", "starting", "running"]).toContain(s.state);
     expect(s.restarts).toBeGreaterThanOrEqual(4);
     // Newest exit first: the delays of consecutive quick failures, oldest first, with their floors.
-    const delays = s.exits.filter((e) => e.code === 1).map((e) => e.restartInMs!).reverse();
+    const delays = s.exits
+      .filter((e) => e.code === 1)
+      .map((e) => e.restartInMs!)
+      .reverse();
     expect(delays.length).toBeGreaterThanOrEqual(4);
     const floors = [50, 100, 200, 400, 400, 400];
     delays.slice(0, floors.length).forEach((d, i) => {
@@ -138,7 +172,8 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
     });
     // Start i+1 came no sooner than start i's exit plus its delay (the script records its start time).
     const st = starts();
-    for (let i = 1; i < Math.min(st.length, delays.length + 1); i++) expect(st[i]!.at - st[i - 1]!.at).toBeGreaterThanOrEqual(delays[i - 1]!);
+    for (let i = 1; i < Math.min(st.length, delays.length + 1); i++)
+      expect(st[i]!.at - st[i - 1]!.at).toBeGreaterThanOrEqual(delays[i - 1]!);
     const health = await rig.api<{ tunnel: { restarts: number } }>("GET", "/v1/health");
     expect(health.tunnel.restarts).toBeGreaterThanOrEqual(4);
   });
@@ -164,8 +199,14 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
   it("starts it again when a daemon starts on a data directory that has a tunnel", async () => {
     const before = starts().length;
     rig.d = await startDaemon({
-      dataDir: rig.dataDir, configFile: join(rig.dir, "orchestrator.yaml"), edge: rig.t.edge, masterKeyFile: join(rig.dir, "master.key"), port: 0, monitorIntervalMs: 60_000,
-      env: { PATH: `${bin}:${process.env.PATH}` }, log: (l) => rig.logs.push(l),
+      dataDir: rig.dataDir,
+      configFile: join(rig.dir, "orchestrator.yaml"),
+      edge: rig.t.edge,
+      masterKeyFile: join(rig.dir, "master.key"),
+      port: 0,
+      monitorIntervalMs: 60_000,
+      env: { PATH: `${bin}:${process.env.PATH}` },
+      log: (l) => rig.logs.push(l),
     });
     const s = await until("running after the restart", async () => ((await proc()).state === "running" ? proc() : undefined));
     expect(starts()).toHaveLength(before + 1);

@@ -24,7 +24,11 @@ import { runCbo, type CboRun } from "./support/run-cbo.ts";
 
 const SPEC = "version: 1\ntargets:\n  - { name: eu, api: local }\nworkers: []\n";
 // No worker is declared, so the edge is never called: a descriptor is enough.
-const EDGE = { apiUrl: "http://127.0.0.1:9", token: "unused", regions: [{ name: "eu", accountId: "acct-eu", accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }] };
+const EDGE = {
+  apiUrl: "http://127.0.0.1:9",
+  token: "unused",
+  regions: [{ name: "eu", accountId: "acct-eu", accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }],
+};
 const VALUES = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`S${i}`, `rot-${i}-${randomBytes(12).toString("hex")}`]));
 
 let root: string;
@@ -32,7 +36,15 @@ const logs: string[] = [];
 const daemons: Daemon[] = [];
 
 async function daemon(dataDir: string, extra: Partial<DaemonOptions>): Promise<Daemon> {
-  const d = await startDaemon({ dataDir, configFile: join(root, "orchestrator.yaml"), edge: EDGE, env: {}, monitorIntervalMs: 60_000, log: (l) => logs.push(l), ...extra });
+  const d = await startDaemon({
+    dataDir,
+    configFile: join(root, "orchestrator.yaml"),
+    edge: EDGE,
+    env: {},
+    monitorIntervalMs: 60_000,
+    log: (l) => logs.push(l),
+    ...extra,
+  });
   daemons.push(d);
   return d;
 }
@@ -98,7 +110,11 @@ describe("online master-key rotation of a key file", () => {
     };
     const load = Promise.all([reader(0), reader(1), reader(2), reader(3), writer()]);
     while (seen.length < 20) await new Promise((r) => setTimeout(r, 5));
-    const r = await api<{ fromKeyId: string; toKeyId: string; rewrapped: number; keyFile: string; retiredKeyFile: string }>("POST", "/v1/vault/rotate-master-key", {});
+    const r = await api<{ fromKeyId: string; toKeyId: string; rewrapped: number; keyFile: string; retiredKeyFile: string }>(
+      "POST",
+      "/v1/vault/rotate-master-key",
+      {},
+    );
     rotated = true;
     await load;
     expect(r.status).toBe(200);
@@ -110,7 +126,8 @@ describe("online master-key rotation of a key file", () => {
     expect(seen.filter((s) => !s.after).length).toBeGreaterThanOrEqual(20);
     expect(seen.filter((s) => s.after).length).toBeGreaterThanOrEqual(20);
     expect(seen.filter((s) => s.status !== 200 || !s.ok)).toEqual([]);
-    for (const [name, value] of Object.entries(VALUES)) expect((await api<{ value: string }>("GET", `/v1/secrets/${name}/value`)).body.value).toBe(value);
+    for (const [name, value] of Object.entries(VALUES))
+      expect((await api<{ value: string }>("GET", `/v1/secrets/${name}/value`)).body.value).toBe(value);
   });
 
   it("the key file holds the new key, the old one is kept 0600 beside it, and it is all on the record", async () => {
@@ -123,7 +140,11 @@ describe("online master-key rotation of a key file", () => {
     expect(d.masterKey.id).toBe(newId);
     const rewrap = d.security.audit.search({ action: "vault.key_rotate", limit: 10 });
     expect(rewrap).toHaveLength(1);
-    expect(rewrap[0]).toMatchObject({ actor: expect.stringMatching(/^token:initial admin:/), outcome: "ok", details: { fromKeyId: oldId, toKeyId: newId } });
+    expect(rewrap[0]).toMatchObject({
+      actor: expect.stringMatching(/^token:initial admin:/),
+      outcome: "ok",
+      details: { fromKeyId: oldId, toKeyId: newId },
+    });
     const done = d.security.audit.search({ action: "vault.rotate_master_key", limit: 10 });
     expect(done.map((e) => [e.outcome, e.details.keyFile, e.details.retiredKeyFile])).toEqual([["ok", keyFile(), retired]]);
     // Key ids only: neither key's text appears in any entry.
@@ -145,11 +166,21 @@ describe("online master-key rotation of a key file", () => {
     expect(r.stdout).toContain(`CBO_MASTER_KEY_FILE=${retiredKeyFile(keyFile(), oldId)} cbo daemon --data ${beforeTarget}`);
     const restored = createStore(join(beforeTarget, "orchestrator.sqlite"));
     try {
-      expect(createVault({ db: restored.db, masterKey: masterKeyFromFile(retiredKeyFile(keyFile(), oldId)) }).getText("S1").value).toBe(VALUES.S1);
+      expect(createVault({ db: restored.db, masterKey: masterKeyFromFile(retiredKeyFile(keyFile(), oldId)) }).getText("S1").value).toBe(
+        VALUES.S1,
+      );
     } finally {
       restored.close();
     }
-    const a = await cbo(["restore", join(root, "after.cbobak"), "--data", join(root, "restored-after"), "--master-key-file", keyFile(), "--json"]);
+    const a = await cbo([
+      "restore",
+      join(root, "after.cbobak"),
+      "--data",
+      join(root, "restored-after"),
+      "--master-key-file",
+      keyFile(),
+      "--json",
+    ]);
     expect(a.code).toBe(0);
     expect(JSON.parse(a.stdout)).toMatchObject({ masterKeyId: newId });
     expect(JSON.parse(a.stdout)).not.toHaveProperty("retiredKeyFile");
@@ -160,14 +191,22 @@ describe("online master-key rotation of a key file", () => {
     d = await daemon(data(), { masterKeyFile: keyFile() });
     api = client(d, token);
     expect(d.masterKey.id).toBe(newId);
-    for (const [name, value] of Object.entries(VALUES)) expect((await api<{ value: string }>("GET", `/v1/secrets/${name}/value`)).body.value).toBe(value);
+    for (const [name, value] of Object.entries(VALUES))
+      expect((await api<{ value: string }>("GET", `/v1/secrets/${name}/value`)).body.value).toBe(value);
     // Oldest first: the first start, its stop (with how long it ran), this start.
     const lifecycle = d.security.audit.search({ action: "daemon.*", limit: 100 });
     expect(lifecycle.map((e) => [e.action, e.actor, e.outcome])).toEqual([
-      ["daemon.start", "daemon", "ok"], ["daemon.stop", "daemon", "ok"], ["daemon.start", "daemon", "ok"],
+      ["daemon.start", "daemon", "ok"],
+      ["daemon.stop", "daemon", "ok"],
+      ["daemon.start", "daemon", "ok"],
     ]);
     expect(lifecycle[1]!.details).toMatchObject({ url: lifecycle[0]!.details.url, uptimeS: expect.any(Number) });
-    expect(lifecycle[2]!.details).toMatchObject({ url: d.url, version: expect.stringMatching(/^\d+\.\d+\.\d+/), pid: process.pid, masterKeyId: newId });
+    expect(lifecycle[2]!.details).toMatchObject({
+      url: d.url,
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      pid: process.pid,
+      masterKeyId: newId,
+    });
     // The stop is covered by the last checkpoint the stopping daemon signed.
     const checkpoints = d.security.audit.checkpoints();
     expect(checkpoints.some((c) => c.tree_size >= lifecycle[1]!.seq)).toBe(true);
@@ -226,12 +265,18 @@ describe("a master key from CBO_MASTER_KEY", () => {
     const r = await cbo(["vault", "rotate-master-key", "--data", data()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error ERR_CONFLICT: The daemon's master key comes from CBO_MASTER_KEY, which it cannot rewrite/);
-    expect(r.stderr).toContain("hint: the daemon's master key comes from CBO_MASTER_KEY or a passphrase: stop the daemon, run `cbo vault rotate-master-key --data DIR --new-key-file F`");
-    const offline = await cbo(["vault", "rotate-master-key", "--data", data(), "--new-key-file", join(root, "b.key")], { CBO_MASTER_KEY: keyB64 });
+    expect(r.stderr).toContain(
+      "hint: the daemon's master key comes from CBO_MASTER_KEY or a passphrase: stop the daemon, run `cbo vault rotate-master-key --data DIR --new-key-file F`",
+    );
+    const offline = await cbo(["vault", "rotate-master-key", "--data", data(), "--new-key-file", join(root, "b.key")], {
+      CBO_MASTER_KEY: keyB64,
+    });
     expect(offline.code).toBe(1);
     expect(offline.stderr).toMatch(/^error ERR_CONFLICT: A daemon runs on /);
     expect(existsSync(join(root, "b.key"))).toBe(false);
-    expect(d.security.audit.search({ action: "vault.rotate_master_key", limit: 10 }).map((e) => [e.outcome, e.details.code])).toEqual([["error", "ERR_CONFLICT"]]);
+    expect(d.security.audit.search({ action: "vault.rotate_master_key", limit: 10 }).map((e) => [e.outcome, e.details.code])).toEqual([
+      ["error", "ERR_CONFLICT"],
+    ]);
   });
 
   it("is rotated offline to a new key file, on the record, and the daemon starts on that file", async () => {
@@ -263,8 +308,13 @@ describe("a master key from CBO_MASTER_KEY", () => {
     await d.close();
     const keyFile = join(root, "b.key");
     const before = masterKeyFromFile(keyFile).id;
-    const refused = await cbo(["vault", "rotate-master-key", "--data", data(), "--offline"], { CBO_MASTER_KEY: randomBytes(32).toString("base64") });
-    expect([refused.code, refused.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: --offline swaps a key file in place, and this master key does not come from one."]);
+    const refused = await cbo(["vault", "rotate-master-key", "--data", data(), "--offline"], {
+      CBO_MASTER_KEY: randomBytes(32).toString("base64"),
+    });
+    expect([refused.code, refused.stderr.split("\n")[0]]).toEqual([
+      1,
+      "error ERR_USAGE: --offline swaps a key file in place, and this master key does not come from one.",
+    ]);
     const r = await cbo(["vault", "rotate-master-key", "--data", data(), "--offline", "--json"], { CBO_MASTER_KEY_FILE: keyFile });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { fromKeyId: string; toKeyId: string; keyFile: string; retiredKeyFile: string };

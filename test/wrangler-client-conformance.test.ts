@@ -39,10 +39,26 @@ const WRANGLER_CONFIG = {
   vars: { GREETING: "hi", LIMITS: { max: 3 }, FLAG: true, NUM: 7 },
   kv_namespaces: [{ binding: "CACHE", id: KV_ID }],
   d1_databases: [{ binding: "DB", database_name: "main-db", database_id: D1_ID }],
-  r2_buckets: [{ binding: "FILES", bucket_name: "exports", jurisdiction: "eu" }, { binding: "PLAIN", bucket_name: "plain" }],
-  queues: { producers: [{ binding: "JOBS", queue: "jobs", delivery_delay: 5 }, { binding: "MORE", queue: "more" }] },
-  durable_objects: { bindings: [{ name: "COUNTER", class_name: "Counter" }, { name: "REMOTE", class_name: "Room", script_name: "chat" }] },
-  services: [{ binding: "SVC", service: "billing", entrypoint: "Admin" }, { binding: "PLAIN_SVC", service: "other" }],
+  r2_buckets: [
+    { binding: "FILES", bucket_name: "exports", jurisdiction: "eu" },
+    { binding: "PLAIN", bucket_name: "plain" },
+  ],
+  queues: {
+    producers: [
+      { binding: "JOBS", queue: "jobs", delivery_delay: 5 },
+      { binding: "MORE", queue: "more" },
+    ],
+  },
+  durable_objects: {
+    bindings: [
+      { name: "COUNTER", class_name: "Counter" },
+      { name: "REMOTE", class_name: "Room", script_name: "chat" },
+    ],
+  },
+  services: [
+    { binding: "SVC", service: "billing", entrypoint: "Admin" },
+    { binding: "PLAIN_SVC", service: "other" },
+  ],
   analytics_engine_datasets: [{ binding: "AE", dataset: "events" }, { binding: "AE2" }],
   ai: { binding: "AI" },
   hyperdrive: [{ binding: "HD", id: "0123456789abcdef0123456789abcdef" }],
@@ -63,7 +79,10 @@ describe("our upload metadata is what wrangler deploy --dry-run writes", () => {
     mkdirSync(join(dir, "src"));
     mkdirSync(join(dir, "public"));
     writeFileSync(join(dir, "public", "index.html"), "<h1>x</h1>");
-    writeFileSync(join(dir, "src", "index.js"), `import { DurableObject } from "cloudflare:workers";\nexport class Counter extends DurableObject {}\nexport default { fetch() { return new Response("x"); } };\n`);
+    writeFileSync(
+      join(dir, "src", "index.js"),
+      `import { DurableObject } from "cloudflare:workers";\nexport class Counter extends DurableObject {}\nexport default { fetch() { return new Response("x"); } };\n`,
+    );
     writeFileSync(join(dir, "wrangler.jsonc"), JSON.stringify(WRANGLER_CONFIG, null, 2));
     writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { wrangler: wrangler.jsonc }\n");
     const theirs = await wranglerDryRun("latest", dir, join(dir, "out"));
@@ -77,9 +96,18 @@ describe("our upload metadata is what wrangler deploy --dry-run writes", () => {
     expect(JSON.stringify(ours)).toBe(JSON.stringify(theirs.metadata.bindings));
     const settings = uploadSettingsFromSource(source.settings);
     expect({
-      placement: theirs.metadata.placement, limits: theirs.metadata.limits, logpush: theirs.metadata.logpush,
-      observability: theirs.metadata.observability, tail_consumers: theirs.metadata.tail_consumers,
-    }).toEqual({ placement: settings.placement, limits: settings.limits, logpush: settings.logpush, observability: settings.observability, tail_consumers: settings.tailConsumers });
+      placement: theirs.metadata.placement,
+      limits: theirs.metadata.limits,
+      logpush: theirs.metadata.logpush,
+      observability: theirs.metadata.observability,
+      tail_consumers: theirs.metadata.tail_consumers,
+    }).toEqual({
+      placement: settings.placement,
+      limits: settings.limits,
+      logpush: settings.logpush,
+      observability: settings.observability,
+      tail_consumers: settings.tailConsumers,
+    });
   });
 });
 
@@ -91,14 +119,25 @@ describe("against real wrangler on the local edge", () => {
   });
   afterAll(async () => t?.dispose());
 
-  it("assets: after wrangler deploys a directory, our manifest of it needs no upload and names exactly what serves", { timeout: 180_000 }, async () => {
+  it("assets: after wrangler deploys a directory, our manifest of it needs no upload and names exactly what serves", {
+    timeout: 180_000,
+  }, async () => {
     const dir = join(t.dataDir, "assets-project");
     const project = await createWranglerProject(dir, t.edge, t.region.accountId);
     const files: Record<string, string> = {
-      "public/index.html": "<h1>home</h1>", "public/css/site.css": "body{}", "public/js/app.min.js": "1", "public/img/logo.svg": "<svg/>",
-      "public/fonts/x.woff2": "font", "public/README": "no extension", "public/.well-known/security.txt": "contact",
-      "public/data/report.JSON": "{}", "public/docs/Guide.MD": "# guide", "public/drafts/wip.html": "draft", "public/notes.bak": "old",
-      "public/.assetsignore": "drafts/\n*.bak\n", "public/_headers": "/*\n  X-A: 1\n",
+      "public/index.html": "<h1>home</h1>",
+      "public/css/site.css": "body{}",
+      "public/js/app.min.js": "1",
+      "public/img/logo.svg": "<svg/>",
+      "public/fonts/x.woff2": "font",
+      "public/README": "no extension",
+      "public/.well-known/security.txt": "contact",
+      "public/data/report.JSON": "{}",
+      "public/docs/Guide.MD": "# guide",
+      "public/drafts/wip.html": "draft",
+      "public/notes.bak": "old",
+      "public/.assetsignore": "drafts/\n*.bak\n",
+      "public/_headers": "/*\n  X-A: 1\n",
     };
     for (const [rel, content] of Object.entries(files)) await project.writeFile(rel, content);
     await project.writeConfig({ name: "static-site", compatibility_date: "2025-04-01", assets: { directory: "public" } });
@@ -107,7 +146,15 @@ describe("against real wrangler on the local edge", () => {
 
     const built = await buildAssetManifest(join(dir, "public"), { root: dir });
     expect(Object.keys(built.manifest)).toEqual([
-      "/.well-known/security.txt", "/README", "/css/site.css", "/data/report.JSON", "/docs/Guide.MD", "/fonts/x.woff2", "/img/logo.svg", "/index.html", "/js/app.min.js",
+      "/.well-known/security.txt",
+      "/README",
+      "/css/site.css",
+      "/data/report.JSON",
+      "/docs/Guide.MD",
+      "/fonts/x.woff2",
+      "/img/logo.svg",
+      "/index.html",
+      "/js/app.min.js",
     ]);
     const { cf } = recordingClient(t);
     // Every hash of ours is one wrangler uploaded (the edge asks only for what it lacks).
@@ -118,7 +165,9 @@ describe("against real wrangler on the local edge", () => {
     expect((await cf.createAssetsUploadSession("static-site", more.manifest)).buckets).toEqual([[more.manifest["/new.txt"]!.hash]]);
     // Served (an .html path answers with a 307 to its canonical form, as Cloudflare's html_handling does).
     for (const path of Object.keys(built.manifest)) {
-      await eventually(async () => expect([200, 307], path).toContain((await httpGet(t.region.port, "static-site.localhost", { path })).status));
+      await eventually(async () =>
+        expect([200, 307], path).toContain((await httpGet(t.region.port, "static-site.localhost", { path })).status),
+      );
     }
     for (const path of ["/drafts/wip.html", "/notes.bak", "/_headers", "/.assetsignore"]) {
       expect((await httpGet(t.region.port, "static-site.localhost", { path })).status, path).toBe(404);
@@ -132,7 +181,12 @@ describe("against real wrangler on the local edge", () => {
     const db = await cf.createD1Database("migrated");
     const migrations = ["10_ten.sql", "2_two.sql", "0001_one.sql", "alpha.sql", "1_b.sql", "sub/3_nested.sql", "README.md"];
     for (const m of migrations) await project.writeFile(`migrations/${m}`, `CREATE TABLE IF NOT EXISTS t_${m.replace(/\W/g, "_")} (x);\n`);
-    await project.writeConfig({ name: "d1-user", main: "src/index.js", compatibility_date: "2025-01-01", d1_databases: [{ binding: "DB", database_name: "migrated", database_id: db.uuid }] });
+    await project.writeConfig({
+      name: "d1-user",
+      main: "src/index.js",
+      compatibility_date: "2025-01-01",
+      d1_databases: [{ binding: "DB", database_name: "migrated", database_id: db.uuid }],
+    });
     await project.writeSource("export default { fetch() { return new Response('x'); } };");
     const r = await project.run(["d1", "migrations", "apply", "DB", "--remote"], { timeoutMs: 120_000 });
     expect(r.code, describeRun(r)).toBe(0);
@@ -144,7 +198,10 @@ describe("against real wrangler on the local edge", () => {
 
     await project.writeFile("migrations/3_three.sql", "CREATE TABLE t3 (x);\n");
     await project.writeFile("migrations/0_zero.sql", "CREATE TABLE t0 (x);\n");
-    const pending = pendingD1Migrations(await listD1MigrationFiles({ dir: join(dir, "migrations"), root: dir }), await cf.listAppliedD1Migrations(db.uuid)).map((f) => f.name);
+    const pending = pendingD1Migrations(
+      await listD1MigrationFiles({ dir: join(dir, "migrations"), root: dir }),
+      await cf.listAppliedD1Migrations(db.uuid),
+    ).map((f) => f.name);
     expect(pending).toEqual(["0_zero.sql", "3_three.sql"]);
     const listed = await project.run(["d1", "migrations", "list", "DB", "--remote"], { timeoutMs: 120_000 });
     expect(listed.code, describeRun(listed)).toBe(0);
@@ -153,7 +210,8 @@ describe("against real wrangler on the local edge", () => {
     for (const name of ours.map((f) => f.name)) expect(out).not.toContain(name);
     // What we apply, wrangler then counts as applied.
     await cf.ensureD1MigrationsTable(db.uuid);
-    for (const f of pending) await cf.applyD1Migration(db.uuid, { name: f, sql: `CREATE TABLE IF NOT EXISTS t_${f.replace(/\W/g, "_")} (x);` });
+    for (const f of pending)
+      await cf.applyD1Migration(db.uuid, { name: f, sql: `CREATE TABLE IF NOT EXISTS t_${f.replace(/\W/g, "_")} (x);` });
     const after = await project.run(["d1", "migrations", "list", "DB", "--remote"], { timeoutMs: 120_000 });
     expect(stripAnsi(after.stdout), describeRun(after)).toMatch(/No migrations to apply/);
   });

@@ -48,7 +48,9 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
 
   const d1Config = () => [{ binding: "DB", database_name: "notes-db", database_id: dbId, migrations_dir: "migrations" }];
   const apiConfig = () => ({
-    name: "api", main: "src/index.js", compatibility_date: "2025-01-01",
+    name: "api",
+    main: "src/index.js",
+    compatibility_date: "2025-01-01",
     d1_databases: d1Config(),
     r2_buckets: [{ binding: "FILES", bucket_name: "files" }],
     queues: { producers: [{ binding: "JOBS", queue: "jobs" }] },
@@ -91,11 +93,21 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     expect(r.stdout, describeRun(r)).toContain("0001_notes.sql");
     const after = await api.ok(["d1", "migrations", "list", "DB", "--remote"]);
     expect(after.stdout, describeRun(after)).toMatch(/No migrations to apply/);
-    expect((await select("SELECT name FROM d1_migrations ORDER BY id")).map((x) => x.name)).toEqual(["0001_notes.sql", "0002_received.sql"]);
+    expect((await select("SELECT name FROM d1_migrations ORDER BY id")).map((x) => x.name)).toEqual([
+      "0001_notes.sql",
+      "0002_received.sql",
+    ]);
   });
 
   it("d1 execute --remote writes, then reads back; --file goes through the import flow", async () => {
-    await api.ok(["d1", "execute", "DB", "--remote", "--command", "INSERT INTO notes (body) VALUES ('first'); INSERT INTO notes (body) VALUES ('second')"]);
+    await api.ok([
+      "d1",
+      "execute",
+      "DB",
+      "--remote",
+      "--command",
+      "INSERT INTO notes (body) VALUES ('first'); INSERT INTO notes (body) VALUES ('second')",
+    ]);
     expect((await select("SELECT body FROM notes ORDER BY id")).map((x) => x.body)).toEqual(["first", "second"]);
     await api.writeFile("seed.sql", "INSERT INTO notes (body) VALUES ('from-file');\nINSERT INTO notes (body) VALUES ('it''s; fine');\n");
     const r = await api.ok(["d1", "execute", "DB", "--remote", "--file", "seed.sql", "--yes"]);
@@ -112,7 +124,9 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     expect(bookmark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
     await api.ok(["d1", "execute", "DB", "--remote", "--command", "DELETE FROM notes WHERE body = 'first'"]);
     expect((await select("SELECT count(*) AS n FROM notes"))[0]!.n).toBe(3);
-    const restored = parseJsonOutput<{ bookmark: string; previous_bookmark: string }>(await api.ok(["d1", "time-travel", "restore", "DB", "--bookmark", bookmark, "--json"]));
+    const restored = parseJsonOutput<{ bookmark: string; previous_bookmark: string }>(
+      await api.ok(["d1", "time-travel", "restore", "DB", "--bookmark", bookmark, "--json"]),
+    );
     expect(restored.previous_bookmark > bookmark).toBe(true);
     expect((await select("SELECT body FROM notes ORDER BY id")).map((x) => x.body)).toEqual(["first", "second", "from-file", "it's; fine"]);
   });
@@ -152,14 +166,19 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     await eventually(async () => expect(await serve("api", "/notes")).toEqual(["first", "second", "from-file", "it's; fine"]));
     const file = await httpGet(t.region.port, "api.localhost", { path: "/file" });
     expect(file.body).toBe("hello from wrangler r2");
-    const res = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/workers/scripts/api/schedules`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+    const res = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/workers/scripts/api/schedules`, {
+      headers: { authorization: `Bearer ${t.edge.token}` },
+    });
     const schedules = ((await res.json()) as { result: { schedules: Array<{ cron: string }> } }).result.schedules;
     expect(schedules.map((s) => s.cron)).toEqual(["*/5 * * * *", "0 3 * * mon"]);
   });
 
   it("deploy of a queue consumer: a message the producer sends arrives at the consumer", async () => {
     await consumer.writeConfig({
-      name: "consumer", main: "src/index.js", compatibility_date: "2025-01-01", d1_databases: d1Config(),
+      name: "consumer",
+      main: "src/index.js",
+      compatibility_date: "2025-01-01",
+      d1_databases: d1Config(),
       queues: { consumers: [{ queue: "jobs", max_batch_size: 2, max_batch_timeout: 1 }] },
     });
     await consumer.writeSource(CONSUMER_WORKER);
@@ -169,12 +188,18 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     await eventually(async () => expect(await serve("consumer", "/")).toEqual(["hello-queue"]), 15_000);
     // A redeploy with other batch settings updates the same consumer (wrangler's PUT path).
     await consumer.writeConfig({
-      name: "consumer", main: "src/index.js", compatibility_date: "2025-01-01", d1_databases: d1Config(),
+      name: "consumer",
+      main: "src/index.js",
+      compatibility_date: "2025-01-01",
+      d1_databases: d1Config(),
       queues: { consumers: [{ queue: "jobs", max_batch_size: 3, max_batch_timeout: 1, max_retries: 5 }] },
     });
     await consumer.ok(["deploy"]);
-    const q = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/queues?name=jobs`, { headers: { authorization: `Bearer ${t.edge.token}` } });
-    const consumers = ((await q.json()) as { result: Array<{ consumers: Array<{ script: string; settings: Record<string, unknown> }> }> }).result[0]!.consumers;
+    const q = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/queues?name=jobs`, {
+      headers: { authorization: `Bearer ${t.edge.token}` },
+    });
+    const consumers = ((await q.json()) as { result: Array<{ consumers: Array<{ script: string; settings: Record<string, unknown> }> }> })
+      .result[0]!.consumers;
     expect(consumers).toHaveLength(1);
     expect(consumers[0]).toMatchObject({ script: "consumer", settings: { batch_size: 3, max_wait_time_ms: 1000, max_retries: 5 } });
   });
@@ -183,7 +208,9 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     const prov = await createWranglerProject(path.join(t.dataDir, "prov"), t.edge, t.region.accountId, { wrangler: version });
     const provisionsQueues = version !== "4.86";
     await prov.writeConfig({
-      name: "prov", main: "src/index.js", compatibility_date: "2025-01-01",
+      name: "prov",
+      main: "src/index.js",
+      compatibility_date: "2025-01-01",
       d1_databases: [{ binding: "DB", database_name: "auto-db" }],
       r2_buckets: [{ binding: "FILES", bucket_name: "auto-bucket" }],
       ...(provisionsQueues ? { queues: { producers: [{ binding: "JOBS", queue: "auto-queue" }] } } : {}),
@@ -199,7 +226,9 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     const list = parseJsonOutput<Array<{ name: string }>>(await api.ok(["d1", "list", "--json"]));
     expect(list.map((d) => d.name)).toContain("auto-db");
     if (provisionsQueues) {
-      const q = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/queues?name=auto-queue`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+      const q = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/queues?name=auto-queue`, {
+        headers: { authorization: `Bearer ${t.edge.token}` },
+      });
       expect(((await q.json()) as { result: unknown[] }).result).toHaveLength(1);
     }
   });

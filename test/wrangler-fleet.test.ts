@@ -10,7 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 import { stripAnsi } from "./support/text.ts";
-import { createWranglerProject, describeRun, parseJsonOutput, parseLabelledId, type WranglerProject, type WranglerVersion } from "./support/wrangler.ts";
+import {
+  createWranglerProject,
+  describeRun,
+  parseJsonOutput,
+  parseLabelledId,
+  type WranglerProject,
+  type WranglerVersion,
+} from "./support/wrangler.ts";
 
 const SOURCE = (v: string, extra = "") => `
 import { Buffer } from "node:buffer";
@@ -49,7 +56,9 @@ for (const wrangler of ["latest", "4.86"] as WranglerVersion[]) {
       return JSON.parse(r.body);
     };
     const live = async () =>
-      parseJsonOutput<{ versions: Array<{ version_id: string; percentage: number }> }>(await project.ok(["deployments", "status", "--json"])).versions;
+      parseJsonOutput<{ versions: Array<{ version_id: string; percentage: number }> }>(
+        await project.ok(["deployments", "status", "--json"]),
+      ).versions;
     const config = (extra: Record<string, unknown> = {}) => ({
       name: "fleet",
       main: "src/index.js",
@@ -121,7 +130,14 @@ for (const wrangler of ["latest", "4.86"] as WranglerVersion[]) {
 
     it("a versions upload that adds a Durable Object class is refused, and nothing changes", async () => {
       const before = await live();
-      await project.writeConfig(config({ migrations: [{ tag: "v1", new_sqlite_classes: ["Counter"] }, { tag: "v2", new_sqlite_classes: ["Limiter"] }] }));
+      await project.writeConfig(
+        config({
+          migrations: [
+            { tag: "v1", new_sqlite_classes: ["Counter"] },
+            { tag: "v2", new_sqlite_classes: ["Limiter"] },
+          ],
+        }),
+      );
       await project.writeSource(SOURCE("v3", "export class Limiter extends DurableObject {}"));
       const r = await project.run(["versions", "upload"]);
       const out = stripAnsi(r.stdout + r.stderr);
@@ -144,7 +160,9 @@ for (const wrangler of ["latest", "4.86"] as WranglerVersion[]) {
       expect((await json("/api/info")).v).toBe("v3");
       expect(await json("/api/count")).toEqual({ n: 5 });
       const versions = await project.ok(["versions", "list", "--json"]);
-      const older = (JSON.parse(versions.stdout.slice(versions.stdout.search(/^\[/m))) as Array<{ id: string }>).map((v) => v.id).find((id) => id.replaceAll("-", "") !== migrated.replaceAll("-", ""));
+      const older = (JSON.parse(versions.stdout.slice(versions.stdout.search(/^\[/m))) as Array<{ id: string }>)
+        .map((v) => v.id)
+        .find((id) => id.replaceAll("-", "") !== migrated.replaceAll("-", ""));
       const back = await project.run(["rollback", older!, "-y"]);
       expect(back.code, describeRun(back)).not.toBe(0);
       expect(stripAnsi(back.stdout + back.stderr)).toContain("predates the Durable Object migration");
@@ -152,18 +170,33 @@ for (const wrangler of ["latest", "4.86"] as WranglerVersion[]) {
     });
 
     it("routes, a custom domain and workers_dev = false reach the Worker only where configured", async () => {
-      await project.writeConfig(config({
-        migrations: [{ tag: "v1", new_sqlite_classes: ["Counter"] }, { tag: "v2", new_sqlite_classes: ["Limiter"] }],
-        workers_dev: false,
-        routes: [{ pattern: "shop.example.com/api/*", zone_name: "example.com" }, { pattern: "fleet.example.net", custom_domain: true }],
-      }));
+      await project.writeConfig(
+        config({
+          migrations: [
+            { tag: "v1", new_sqlite_classes: ["Counter"] },
+            { tag: "v2", new_sqlite_classes: ["Limiter"] },
+          ],
+          workers_dev: false,
+          routes: [
+            { pattern: "shop.example.com/api/*", zone_name: "example.com" },
+            { pattern: "fleet.example.net", custom_domain: true },
+          ],
+        }),
+      );
       const r = await project.ok(["deploy"]);
       expect(stripAnsi(r.stdout + r.stderr), describeRun(r)).toContain("shop.example.com/api/* (zone name: example.com)");
       expect((await get("/api/info", "shop.example.com")).status).toBe(200);
       expect((await get("/", "fleet.example.net")).body).toBe("<h1>fleet home</h1>");
       expect((await get("/", "fleet.localhost")).status).toBe(404);
       expect((await get("/", `fleet.${t.region.subdomain}.workers.dev`)).status).toBe(404);
-      await project.writeConfig(config({ migrations: [{ tag: "v1", new_sqlite_classes: ["Counter"] }, { tag: "v2", new_sqlite_classes: ["Limiter"] }] }));
+      await project.writeConfig(
+        config({
+          migrations: [
+            { tag: "v1", new_sqlite_classes: ["Counter"] },
+            { tag: "v2", new_sqlite_classes: ["Limiter"] },
+          ],
+        }),
+      );
       await project.ok(["deploy"]);
       expect((await get("/", "fleet.localhost")).body).toBe("<h1>fleet home</h1>");
     });

@@ -61,22 +61,32 @@ describe("wrangler tail against the local edge", () => {
   const agent = createKeepAliveAgent(8);
   const running: WranglerProcess[] = [];
 
-  const get = (p: string, headers: Record<string, string> = {}) => httpGet(t.region.port, `${WORKER}.localhost`, { path: p, headers, agent });
+  const get = (p: string, headers: Record<string, string> = {}) =>
+    httpGet(t.region.port, `${WORKER}.localhost`, { path: p, headers, agent });
   const pinned = (id: string) => ({ "Cloudflare-Workers-Version-Overrides": `${WORKER}="${id}"` });
-  const tails = () => apiOk<Array<{ id: string; url: string }>>(t.edge, "GET", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`);
+  const tails = () =>
+    apiOk<Array<{ id: string; url: string }>>(t.edge, "GET", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`);
 
   /**
    * Sends traffic until wrangler has printed an event `done` accepts (the session only streams
    * once wrangler's socket is open, which its json mode does not announce).
    */
-  async function until(proc: WranglerProcess, send: (round: number) => Promise<unknown>, done: (events: TailEvent[]) => boolean, timeoutMs = 30_000): Promise<TailEvent[]> {
+  async function until(
+    proc: WranglerProcess,
+    send: (round: number) => Promise<unknown>,
+    done: (events: TailEvent[]) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<TailEvent[]> {
     const deadline = Date.now() + timeoutMs;
     for (let round = 0; ; round++) {
       await send(round);
       await new Promise((r) => setTimeout(r, 200));
       const events = eventsOf(proc.stdout());
       if (done(events)) return events;
-      if (Date.now() > deadline) throw new Error(`wrangler ${proc.args.join(" ")} printed nothing that matched.\n--- stdout ---\n${proc.stdout()}\n--- stderr ---\n${proc.stderr()}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `wrangler ${proc.args.join(" ")} printed nothing that matched.\n--- stdout ---\n${proc.stdout()}\n--- stderr ---\n${proc.stderr()}`,
+        );
     }
   }
 
@@ -90,7 +100,10 @@ describe("wrangler tail against the local edge", () => {
     t = await startTestEdge({ regions: ["eu"] });
     a = await putScript(t.edge, t.region.accountId, WORKER, { code: code("A"), annotations: { "workers/tag": "tag-a" } });
     b = await uploadVersion(t.edge, t.region.accountId, WORKER, { code: code("B") });
-    await deployVersions(t.edge, t.region.accountId, WORKER, [{ version_id: a, percentage: 50 }, { version_id: b, percentage: 50 }]);
+    await deployVersions(t.edge, t.region.accountId, WORKER, [
+      { version_id: a, percentage: 50 },
+      { version_id: b, percentage: 50 },
+    ]);
   });
   // A test that failed half-way leaves no wrangler or session behind for the next one.
   afterEach(async () => {
@@ -108,7 +121,12 @@ describe("wrangler tail against the local edge", () => {
   for (const version of ["latest", "4.86"] as WranglerVersion[]) {
     describe(`wrangler ${version}`, () => {
       const start = async (args: string[]) => {
-        const project = await createWranglerProject(path.join(t.dataDir, `wrangler-${version}-${running.length}`), t.edge, t.region.accountId, { wrangler: version });
+        const project = await createWranglerProject(
+          path.join(t.dataDir, `wrangler-${version}-${running.length}`),
+          t.edge,
+          t.region.accountId,
+          { wrangler: version },
+        );
         const proc = project.start(["tail", WORKER, ...args]);
         running.push(proc);
         return proc;
@@ -138,7 +156,8 @@ describe("wrangler tail against the local edge", () => {
         expect(e.event.request.url).toMatch(new RegExp(`/hello/REDACTED\\?m=${marker}$`));
         expect(e.event.request.headers).toMatchObject({ authorization: "REDACTED", "x-api-key": "REDACTED", cookie: "REDACTED" });
         expect(e.event.response?.status).toBe(200);
-        for (const s of ["very-secret-token", "k-1234567", "abc123", "0123456789abcdef0123456789abcdef"]) expect(proc.stdout()).not.toContain(s);
+        for (const s of ["very-secret-token", "k-1234567", "abc123", "0123456789abcdef0123456789abcdef"])
+          expect(proc.stdout()).not.toContain(s);
 
         // Ctrl-C: current wrangler deletes its session; 4.86 exits before its DELETE goes out, and
         // the edge ends the orphaned session a few seconds after its socket closed.
@@ -206,7 +225,9 @@ describe("wrangler tail against the local edge", () => {
     const proc = project.start(["tail", WORKER, "--format", "json", "--sampling-rate", "0.25"]);
     running.push(proc);
     // An unfiltered session of our own says when every request has been traced.
-    const oracle = await apiOk<{ url: string }>(t.edge, "POST", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`, { body: JSON.stringify({ filters: [] }) });
+    const oracle = await apiOk<{ url: string }>(t.edge, "POST", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`, {
+      body: JSON.stringify({ filters: [] }),
+    });
     const ws = new WebSocket(oracle.url, "trace-v1");
     const seen = new Set<string>();
     ws.on("message", (d) => {
@@ -215,7 +236,11 @@ describe("wrangler tail against the local edge", () => {
     });
     await new Promise((r, j) => (ws.once("open", r), ws.once("error", j)));
     // Wrangler is streaming once one of its events arrives.
-    await until(proc, (i) => get(`/?m=warm-${i}`), (es) => es.length > 0);
+    await until(
+      proc,
+      (i) => get(`/?m=warm-${i}`),
+      (es) => es.length > 0,
+    );
     await hammer(200, 4, (i) => get(`/?m=s-${i}`));
     const deadline = Date.now() + 20_000;
     while (seen.size < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -233,7 +258,11 @@ describe("wrangler tail against the local edge", () => {
     const project = await createWranglerProject(path.join(t.dataDir, "wrangler-deleted"), t.edge, t.region.accountId);
     const proc = project.start(["tail", WORKER, "--format", "json"]);
     running.push(proc);
-    await until(proc, (i) => get(`/?m=del-${i}`), (es) => es.length > 0);
+    await until(
+      proc,
+      (i) => get(`/?m=del-${i}`),
+      (es) => es.length > 0,
+    );
     const sessions = await tails();
     expect(sessions).toHaveLength(1);
     const session = sessions[0];
@@ -245,7 +274,12 @@ describe("wrangler tail against the local edge", () => {
   });
 
   it("refuses sockets without the session's key or the trace-v1 protocol, and an eleventh session", async () => {
-    const created = await apiOk<{ id: string; url: string; expires_at: string }>(t.edge, "POST", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`, { body: "" });
+    const created = await apiOk<{ id: string; url: string; expires_at: string }>(
+      t.edge,
+      "POST",
+      `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`,
+      { body: "" },
+    );
     expect(Date.parse(created.expires_at)).toBeGreaterThan(Date.now());
     const status = (url: string, protocol?: string) =>
       new Promise<number>((resolve) => {
@@ -258,14 +292,20 @@ describe("wrangler tail against the local edge", () => {
     expect(await status(created.url)).toBe(400);
     expect(await status(created.url, "trace-v1")).toBe(101);
 
-    const more = await Promise.all(Array.from({ length: 9 }, () => api(t.edge, "POST", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`, { body: "{}" })));
+    const more = await Promise.all(
+      Array.from({ length: 9 }, () =>
+        api(t.edge, "POST", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`, { body: "{}" }),
+      ),
+    );
     expect(more.map((r) => r.status)).toEqual(new Array(9).fill(200));
     const eleventh = await api(t.edge, "POST", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`, { body: "{}" });
     expect([eleventh.status, eleventh.json?.errors[0]?.code]).toEqual([429, 10242]);
     const badFilter = await api(t.edge, "DELETE", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails/nope`);
     expect([badFilter.status, badFilter.json?.errors[0]?.code]).toEqual([404, 10243]);
     for (const s of await tails()) await apiOk(t.edge, "DELETE", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails/${s.id}`);
-    const unknownFilter = await api(t.edge, "POST", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`, { body: JSON.stringify({ filters: [{ colour: ["red"] }] }) });
+    const unknownFilter = await api(t.edge, "POST", `/accounts/${t.region.accountId}/workers/scripts/${WORKER}/tails`, {
+      body: JSON.stringify({ filters: [{ colour: ["red"] }] }),
+    });
     expect([unknownFilter.status, unknownFilter.json?.errors[0]?.code]).toEqual([400, 10001]);
     const noScript = await api(t.edge, "POST", `/accounts/${t.region.accountId}/workers/scripts/nobody/tails`, { body: "{}" });
     expect([noScript.status, noScript.json?.errors[0]?.code]).toEqual([404, 10007]);

@@ -6,14 +6,7 @@ import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { createKeepAliveAgent, eventually, getWorker, hammer, type WorkerReply } from "./support/http.ts";
 import { stripAnsi } from "./support/text.ts";
 import { workerSource } from "./support/worker-source.ts";
-import {
-  createWranglerProject,
-  describeRun,
-  parseJsonOutput,
-  parseLabelledId,
-  sameId,
-  type WranglerProject,
-} from "./support/wrangler.ts";
+import { createWranglerProject, describeRun, parseJsonOutput, parseLabelledId, sameId, type WranglerProject } from "./support/wrangler.ts";
 
 const WORKER = "hello-worker";
 
@@ -48,7 +41,9 @@ describe("real wrangler against the local edge", () => {
   });
   const secretNames = async () => {
     const r = await project.ok(["secret", "list", "--format", "json"]);
-    return parseJsonOutput<{ name: string; type: string }[]>(r).map((s) => s.name).sort();
+    return parseJsonOutput<{ name: string; type: string }[]>(r)
+      .map((s) => s.name)
+      .sort();
   };
 
   beforeAll(async () => {
@@ -156,7 +151,10 @@ describe("real wrangler against the local edge", () => {
   it("versions list shows every uploaded version", async () => {
     const json = parseJsonOutput<VersionJson[]>(await project.ok(["versions", "list", "--json"]));
     for (const key of ["v1", "v2", "v3"]) {
-      expect(json.some((v) => sameId(v.id, ids[key]!)), `${key} ${ids[key]} in versions list`).toBe(true);
+      expect(
+        json.some((v) => sameId(v.id, ids[key]!)),
+        `${key} ${ids[key]} in versions list`,
+      ).toBe(true);
     }
     const v3 = json.find((v) => sameId(v.id, ids["v3"]!));
     expect(v3?.annotations).toMatchObject({ "workers/message": "third version", "workers/tag": "t3" });
@@ -224,7 +222,10 @@ describe("real wrangler against the local edge", () => {
     expect(has(only("v1")), "deployment of v1 listed").toBe(true);
     expect(has(only("v2")), "deployment of v2 listed").toBe(true);
     expect(has(only("v3")), "deployment of v3 listed").toBe(true);
-    expect(has((d) => d.versions.length === 2), "split deployment listed").toBe(true);
+    expect(
+      has((d) => d.versions.length === 2),
+      "split deployment listed",
+    ).toBe(true);
     const prettyList = await project.ok(["deployments", "list"]);
     expect(prettyList.stdout, describeRun(prettyList)).toContain(`(100%) ${ids["v1"]}`);
   });

@@ -35,7 +35,14 @@ app.get("/health", (c) => c.json({ ok: true, version: c.env.CBO_VERSION?.id ?? n
 
 app.get("/", (c) => {
   const cfg = configOf(c);
-  return c.json({ service: "ads-api", target: c.env.CBO_TARGET ?? null, configVersion: agent.configVersion(), currency: cfg.currency, tracking: cfg.tracking.enabled, motd: cfg.motd });
+  return c.json({
+    service: "ads-api",
+    target: c.env.CBO_TARGET ?? null,
+    configVersion: agent.configVersion(),
+    currency: cfg.currency,
+    tracking: cfg.tracking.enabled,
+    motd: cfg.motd,
+  });
 });
 
 // Tracking pixel / redirect: /t?c=<campaign>&u=<landing url>&id=<click id>
@@ -66,10 +73,19 @@ app.post("/webhooks/shopify/orders", async (c) => {
   }
   if (typeof order.id !== "number" && typeof order.id !== "string") return c.json({ error: "an order needs an id" }, 400);
   const click = order.note_attributes?.find((a) => a.name === "click_id")?.value ?? null;
-  const attribution = (await (await c.env.ATTRIBUTION.fetch("https://attribution/attribute", {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ click }),
-  })).json()) as { campaign: string | null };
-  const record = { order: String(order.id), total: String(order.total_price ?? "0"), currency: configOf(c).currency, campaign: attribution.campaign };
+  const attribution = (await (
+    await c.env.ATTRIBUTION.fetch("https://attribution/attribute", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ click }),
+    })
+  ).json()) as { campaign: string | null };
+  const record = {
+    order: String(order.id),
+    total: String(order.total_price ?? "0"),
+    currency: configOf(c).currency,
+    campaign: attribution.campaign,
+  };
   await c.env.EVENTS.put(`order:${record.order}`, JSON.stringify(record));
   return c.json({ accepted: true, ...record });
 });

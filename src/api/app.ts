@@ -68,7 +68,9 @@ function jsonOf(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new CboError("ERR_VALIDATION", "The request body is not valid JSON.", { hint: "Send a JSON object with content-type application/json." });
+    throw new CboError("ERR_VALIDATION", "The request body is not valid JSON.", {
+      hint: "Send a JSON object with content-type application/json.",
+    });
   }
 }
 
@@ -79,8 +81,18 @@ export function createApi(deps: ApiDeps): Api {
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let openapi: Record<string, unknown> | undefined;
   const sessions = createSessionStore(deps.dashboard?.sessions);
-  const gate = createAuthGate({ tokens: deps.store.tokens, trail: deps.security.trail, sessions, ...(deps.authLimits ? { limits: deps.authLimits } : {}) });
-  const origin = createRequestOrigin({ tunnelHosts: () => deps.tunnel?.hostnames() ?? [], extraHosts: deps.allowedHosts ?? [], trail: deps.security.trail, tenant: () => deps.spec().tenant });
+  const gate = createAuthGate({
+    tokens: deps.store.tokens,
+    trail: deps.security.trail,
+    sessions,
+    ...(deps.authLimits ? { limits: deps.authLimits } : {}),
+  });
+  const origin = createRequestOrigin({
+    tunnelHosts: () => deps.tunnel?.hostnames() ?? [],
+    extraHosts: deps.allowedHosts ?? [],
+    trail: deps.security.trail,
+    tenant: () => deps.spec().tenant,
+  });
   const clientOf = (c: Context) => origin.clientOf(incomingOf(c));
   const ctx: RouteContext = {
     deps,
@@ -89,9 +101,20 @@ export function createApi(deps: ApiDeps): Api {
     openapi: () => (openapi ??= buildOpenApi(routes, { title: "Clawdbot Orchestrator API", version: API_VERSION })),
   };
   const routes: RouteDef[] = [
-    ...metaRoutes(ctx), ...catalogRoutes(ctx), ...releaseRoutes(ctx), ...eventRoutes(ctx),
-    ...secretRoutes(ctx), ...tokenRoutes(ctx), ...auditRoutes(ctx), ...keyRoutes(ctx), ...relayRoutes(ctx), ...configRoutes(ctx), ...agentRoutes(ctx),
-    ...vaultRoutes(ctx), ...backupRoutes(ctx), ...tunnelRoutes(ctx),
+    ...metaRoutes(ctx),
+    ...catalogRoutes(ctx),
+    ...releaseRoutes(ctx),
+    ...eventRoutes(ctx),
+    ...secretRoutes(ctx),
+    ...tokenRoutes(ctx),
+    ...auditRoutes(ctx),
+    ...keyRoutes(ctx),
+    ...relayRoutes(ctx),
+    ...configRoutes(ctx),
+    ...agentRoutes(ctx),
+    ...vaultRoutes(ctx),
+    ...backupRoutes(ctx),
+    ...tunnelRoutes(ctx),
     ...setupRoutes(ctx),
     ...deploymentKitRoutes(ctx),
   ];
@@ -106,7 +129,11 @@ export function createApi(deps: ApiDeps): Api {
     }
     return res;
   });
-  app.notFound((c) => errorResponse(new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." })));
+  app.notFound((c) =>
+    errorResponse(
+      new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." }),
+    ),
+  );
   // Hot, token-less, signed routes (heartbeats: every isolate of every Worker, every interval) are
   // registered before the general middleware: no session, CSRF or request-context work applies to
   // them. They check the Host and their body limit themselves.
@@ -118,9 +145,11 @@ export function createApi(deps: ApiDeps): Api {
       origin.checkHost(req, label);
       const raw = await readBody(c, limit);
       const input = {
-        params: undefined, query: undefined,
+        params: undefined,
+        query: undefined,
         body: r.body ? parse(r.body, jsonOf(raw), "body") : undefined,
-        principal: null, tenant: deps.spec().tenant,
+        principal: null,
+        tenant: deps.spec().tenant,
         signed: { raw, signature: r.signatureHeader ? c.req.header(r.signatureHeader) : undefined },
         client: () => origin.clientOf(req),
       };
@@ -140,18 +169,31 @@ export function createApi(deps: ApiDeps): Api {
       // Who asks comes first: an unauthenticated request learns nothing about its input. Without
       // a bearer token, a dashboard session cookie may stand in (with its CSRF token on mutations).
       const client = clientOf(c);
-      const who = r.role ? gate.identify({ header: c.req.header("authorization"), session: readSessionCookie(c.req.header("cookie")), client, route: label }, tenant) : null;
+      const who = r.role
+        ? gate.identify(
+            { header: c.req.header("authorization"), session: readSessionCookie(c.req.header("cookie")), client, route: label },
+            tenant,
+          )
+        : null;
       const principal = who?.principal ?? null;
       const session = who?.session;
       if (principal && session) {
-        const check = { kind: "route" as const, routeId: r.id, mutation: r.method !== "get", csrfHeader: c.req.header(CSRF_HEADER), csrfOk: (g: string | undefined) => sessions.csrfMatches(session, g), site: siteOf(c) };
+        const check = {
+          kind: "route" as const,
+          routeId: r.id,
+          mutation: r.method !== "get",
+          csrfHeader: c.req.header(CSRF_HEADER),
+          csrfOk: (g: string | undefined) => sessions.csrfMatches(session, g),
+          site: siteOf(c),
+        };
         guardSession(deps.security.trail, principal, check, label, tenant);
       }
       if (principal && r.role) gate.authorize(principal, r.role, tenant, label);
       // Only what the route takes is read, and no more than its limit; a route without a body
       // still refuses a declared one over the default (an unread body is drained and dropped).
       const raw = r.body || r.signatureHeader ? await readBody(c, r.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
-      if (raw === undefined && Number(c.req.header("content-length") ?? 0) > DEFAULT_MAX_BODY_BYTES) throw payloadTooLarge(DEFAULT_MAX_BODY_BYTES);
+      if (raw === undefined && Number(c.req.header("content-length") ?? 0) > DEFAULT_MAX_BODY_BYTES)
+        throw payloadTooLarge(DEFAULT_MAX_BODY_BYTES);
       const input = {
         params: r.params ? parse(r.params, c.req.param(), "params") : undefined,
         query: r.query ? parse(r.query, c.req.query(), "query") : undefined,
@@ -169,7 +211,10 @@ export function createApi(deps: ApiDeps): Api {
         out = await deps.security.trail.within(by, () => r.handle(input));
       } catch (e) {
         const named = deps.store.storage.classify(e);
-        if (r.audit && principal) deps.security.trail.within(by, () => deps.security.trail.failed(r.audit!.action, actorOf(principal), r.audit!.target?.(input) ?? null, tenant, named));
+        if (r.audit && principal)
+          deps.security.trail.within(by, () =>
+            deps.security.trail.failed(r.audit!.action, actorOf(principal), r.audit!.target?.(input) ?? null, tenant, named),
+          );
         throw named;
       }
       if (r.stream) {
@@ -178,7 +223,8 @@ export function createApi(deps: ApiDeps): Api {
       }
       if (deps.checkResponses) {
         const checked = r.response.safeParse(out);
-        if (!checked.success) throw new Error(`response of ${r.id} does not match its schema: ${JSON.stringify(checked.error.issues.slice(0, 3))}`);
+        if (!checked.success)
+          throw new Error(`response of ${r.id} does not match its schema: ${JSON.stringify(checked.error.issues.slice(0, 3))}`);
         out = checked.data;
       }
       if (r.contentType) return c.body(out as string, r.status, { "content-type": r.contentType });
@@ -188,13 +234,16 @@ export function createApi(deps: ApiDeps): Api {
 
   // Everything else that reads a body (the dashboard's login and logout) takes the default limit,
   // counted while it streams in. After the API routes: theirs are their own.
-  app.use(
-    "*",
-    bodyLimit({ maxSize: DEFAULT_MAX_BODY_BYTES, onError: () => errorResponse(payloadTooLarge(DEFAULT_MAX_BODY_BYTES)) }),
-  );
+  app.use("*", bodyLimit({ maxSize: DEFAULT_MAX_BODY_BYTES, onError: () => errorResponse(payloadTooLarge(DEFAULT_MAX_BODY_BYTES)) }));
   mountDashboard(app, {
-    gate, sessions, trail: deps.security.trail, tenant: () => deps.spec().tenant, lastEventId: () => deps.store.events.lastId(),
-    assets: createDashboardAssets({ log, ...(deps.dashboard?.dir ? { dir: deps.dashboard.dir } : {}) }), client: clientOf, log,
+    gate,
+    sessions,
+    trail: deps.security.trail,
+    tenant: () => deps.spec().tenant,
+    lastEventId: () => deps.store.events.lastId(),
+    assets: createDashboardAssets({ log, ...(deps.dashboard?.dir ? { dir: deps.dashboard.dir } : {}) }),
+    client: clientOf,
+    log,
   });
 
   const streams: EventStream[] = [];
@@ -203,7 +252,13 @@ export function createApi(deps: ApiDeps): Api {
     routes,
     attach(server) {
       const stream = createEventStream({
-        store: deps.store, gate, trail: deps.security.trail, sessions, tenant: () => deps.spec().tenant, log, ...(deps.stream ? { options: deps.stream } : {}),
+        store: deps.store,
+        gate,
+        trail: deps.security.trail,
+        sessions,
+        tenant: () => deps.spec().tenant,
+        log,
+        ...(deps.stream ? { options: deps.stream } : {}),
         origin,
       });
       streams.push(stream);

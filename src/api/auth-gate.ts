@@ -89,7 +89,10 @@ export function createAuthGate(deps: { tokens: Store["tokens"]; trail: AuditTrai
       if (malformed) throw malformed;
       if (bySession) {
         const session = resumeSession(a.session!);
-        if (!session) throw new CboError("ERR_UNAUTHORIZED", "The dashboard session has ended (logged out, expired, or the daemon restarted).", { hint: "Log in again." });
+        if (!session)
+          throw new CboError("ERR_UNAUTHORIZED", "The dashboard session has ended (logged out, expired, or the daemon restarted).", {
+            hint: "Log in again.",
+          });
         return { principal: session.principal, session };
       }
       return { principal: principalFor(deps.tokens, token) };
@@ -97,17 +100,38 @@ export function createAuthGate(deps: { tokens: Store["tokens"]; trail: AuditTrai
       if (!isCboError(e) || e.code !== "ERR_UNAUTHORIZED") throw e;
       const keys = [clientKey(client), ...(token ? [prefixKey(token)] : [])];
       const source = `client:${limitKeyOf(client)}`;
-      const entry = (action: string, details: DeniedEntry["details"]): DeniedEntry => ({ actor: `client:${client}`, action, target: a.route, tenant, outcome: "denied", details });
+      const entry = (action: string, details: DeniedEntry["details"]): DeniedEntry => ({
+        actor: `client:${client}`,
+        action,
+        target: a.route,
+        tenant,
+        outcome: "denied",
+        details,
+      });
       const waitMs = limiter.retryAfterMs(keys);
       if (waitMs > 0) {
         deps.trail.denied(entry("auth.refused_locked", { reason: "locked after repeated failures", client }), source);
         throw rateLimited(waitMs);
       }
-      const reason = malformed ? "malformed authorization header" : token ? "unknown, revoked or expired token" : bySession ? "unknown or ended dashboard session" : "no token";
+      const reason = malformed
+        ? "malformed authorization header"
+        : token
+          ? "unknown, revoked or expired token"
+          : bySession
+            ? "unknown or ended dashboard session"
+            : "no token";
       deps.trail.denied(entry("auth.failed", { reason, client }), source);
       const locked = limiter.fail(keys);
       if (locked.length > 0) {
-        deps.trail.denied(entry("auth.rate_limited", { reason: "locked", client, lockedClient: locked.some((k) => k.startsWith("client:")), lockedPrefix: locked.some((k) => k.startsWith("token:")) }), source);
+        deps.trail.denied(
+          entry("auth.rate_limited", {
+            reason: "locked",
+            client,
+            lockedClient: locked.some((k) => k.startsWith("client:")),
+            lockedPrefix: locked.some((k) => k.startsWith("token:")),
+          }),
+          source,
+        );
       }
       throw e;
     }
@@ -135,7 +159,17 @@ export function createAuthGate(deps: { tokens: Store["tokens"]; trail: AuditTrai
     }
     deps.trail.denied(entry, source);
     if (limiter.fail(keys).length > 0) {
-      deps.trail.denied({ actor: `client:${client}`, action: "auth.rate_limited", target: entry.target ?? null, tenant: entry.tenant ?? null, outcome: "denied", details: { reason: "locked", client, lockedClient: true, lockedPrefix: false } }, source);
+      deps.trail.denied(
+        {
+          actor: `client:${client}`,
+          action: "auth.rate_limited",
+          target: entry.target ?? null,
+          tenant: entry.tenant ?? null,
+          outcome: "denied",
+          details: { reason: "locked", client, lockedClient: true, lockedPrefix: false },
+        },
+        source,
+      );
     }
     throw o.error;
   }
@@ -154,7 +188,17 @@ export function createAuthGate(deps: { tokens: Store["tokens"]; trail: AuditTrai
         authorize(p, role, tenant);
       } catch (e) {
         if (isCboError(e) && e.code === "ERR_FORBIDDEN") {
-          deps.trail.denied({ actor: actorOf(p), action: "auth.denied", target: route, tenant, outcome: "denied", details: { role: p.role, required: role, scope: p.tenant } }, actorOf(p));
+          deps.trail.denied(
+            {
+              actor: actorOf(p),
+              action: "auth.denied",
+              target: route,
+              tenant,
+              outcome: "denied",
+              details: { role: p.role, required: role, scope: p.tenant },
+            },
+            actorOf(p),
+          );
         }
         throw e;
       }

@@ -34,7 +34,8 @@ export function readBody(c: Context, limit: number): Promise<string> {
 function readIncoming(req: IncomingMessage, limit: number): Promise<string> {
   const declared = req.headers["content-length"];
   // Node's parser holds a body to its declared length, so a length over the limit ends it here.
-  if (declared !== undefined && req.headers["transfer-encoding"] === undefined && Number(declared) > limit) return Promise.reject(payloadTooLarge(limit));
+  if (declared !== undefined && req.headers["transfer-encoding"] === undefined && Number(declared) > limit)
+    return Promise.reject(payloadTooLarge(limit));
   if (req.readableEnded) return Promise.resolve("");
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -32,7 +32,10 @@ export function issuePath(where: string, path: PropertyKey[]): string {
 /** ERR_VALIDATION naming the path of every problem (the first ones in the message, all in details). */
 export function validationError(where: string, error: z.ZodError): CboError {
   const issues = error.issues.map((i) => ({ path: issuePath(where, i.path), message: i.message }));
-  const shown = issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join("; ");
+  const shown = issues
+    .slice(0, 3)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join("; ");
   const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
   return new CboError("ERR_VALIDATION", `Invalid request: ${shown}${more}`, { details: { issues } });
 }

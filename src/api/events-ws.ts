@@ -64,7 +64,13 @@ const matches = (f: Filter, e: StoredEvent) => e.tenant === f.tenant && (f.relea
 const MAX_PENDING = 100_000;
 
 export function createEventStream(deps: {
-  store: Store; gate: AuthGate; trail?: AuditTrail; sessions?: SessionStore; tenant: () => string; log: (line: string) => void; options?: StreamOptions;
+  store: Store;
+  gate: AuthGate;
+  trail?: AuditTrail;
+  sessions?: SessionStore;
+  tenant: () => string;
+  log: (line: string) => void;
+  options?: StreamOptions;
   /** The client's address and the Host check of an upgrade request (request-origin.ts). */
   origin?: RequestOrigin;
 }): EventStream {
@@ -99,7 +105,10 @@ export function createEventStream(deps: {
   const clientOf = (req: IncomingMessage) => deps.origin?.clientOf(req) ?? req.socket.remoteAddress;
   const addressKeyOf = (req: IncomingMessage) => limitKeyOf(clientOf(req) ?? "in-process");
   const tooMany = (what: string, limit: number) =>
-    new CboError("ERR_TOO_MANY_STREAMS", `Too many open event streams for this ${what} (at most ${limit}).`, { details: { limit }, hint: "Close streams you no longer read (each dashboard tab and each `--follow` holds one)." });
+    new CboError("ERR_TOO_MANY_STREAMS", `Too many open event streams for this ${what} (at most ${limit}).`, {
+      details: { limit },
+      hint: "Close streams you no longer read (each dashboard tab and each `--follow` holds one).",
+    });
 
   /** Sends or drops a client that cannot keep up; false when the client is gone. */
   function send(c: Client, payload: Buffer, done?: () => void): boolean {
@@ -152,7 +161,12 @@ export function createEventStream(deps: {
 
   async function replay(c: Client): Promise<void> {
     for (;;) {
-      const page = store.events.list({ after: c.lastSent, limit: pageSize, tenant: c.filter.tenant, ...(c.filter.releaseId ? { releaseId: c.filter.releaseId } : {}) });
+      const page = store.events.list({
+        after: c.lastSent,
+        limit: pageSize,
+        tenant: c.filter.tenant,
+        ...(c.filter.releaseId ? { releaseId: c.filter.releaseId } : {}),
+      });
       let written: Promise<unknown> = Promise.resolve();
       for (let i = 0; i < page.length; i++) {
         const e = page[i]!;
@@ -187,19 +201,32 @@ export function createEventStream(deps: {
       // The same gate as REST: rate limit, token, role, and the audit entries for refusals.
       const route = `GET ${STREAM_PATH}`;
       const who = deps.gate.identify(
-        { header: req.headers.authorization, fallbackToken: url.searchParams.get("token"), session: readSessionCookie(req.headers.cookie), client: clientOf(req), route },
+        {
+          header: req.headers.authorization,
+          fallbackToken: url.searchParams.get("token"),
+          session: readSessionCookie(req.headers.cookie),
+          client: clientOf(req),
+          route,
+        },
         tenant,
       );
       if (who.session) {
         if (!deps.trail) throw new CboError("ERR_FORBIDDEN", "This stream takes bearer tokens only.");
-        guardSession(deps.trail, who.principal, { kind: "socket", site: { origin: req.headers.origin, secFetchSite: undefined, host: req.headers.host } }, route, tenant);
+        guardSession(
+          deps.trail,
+          who.principal,
+          { kind: "socket", site: { origin: req.headers.origin, secFetchSite: undefined, host: req.headers.host } },
+          route,
+          tenant,
+        );
       }
       deps.gate.authorize(who.principal, "viewer", tenant, route);
       session = who.session?.id;
       // A session counts on its own (each browser login), a token with every stream it opened.
       principalKey = session !== undefined ? `session:${session}` : actorOf(who.principal);
       if ((perAddress.get(addressKey) ?? 0) >= maxPerAddress) throw tooMany("client address", maxPerAddress);
-      if ((perPrincipal.get(principalKey) ?? 0) >= maxPerPrincipal) throw tooMany(session !== undefined ? "dashboard session" : "token", maxPerPrincipal);
+      if ((perPrincipal.get(principalKey) ?? 0) >= maxPerPrincipal)
+        throw tooMany(session !== undefined ? "dashboard session" : "token", maxPerPrincipal);
     } catch (e) {
       const code = e instanceof CboError ? e.code : "ERR_UNAUTHORIZED";
       ws.close(CLOSE.policy, `${code}: ${e instanceof CboError ? e.message : "not allowed"}`.slice(0, 120));
@@ -292,5 +319,7 @@ export function createEventStream(deps: {
 function refuseUpgrade(socket: Duplex, err: CboError): void {
   const body = JSON.stringify(err.toJSON());
   const reason = err.status === 421 ? "Misdirected Request" : "Too Many Requests";
-  socket.end(`HTTP/1.1 ${err.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${err.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

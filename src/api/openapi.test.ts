@@ -40,18 +40,50 @@ describe("OpenAPI document", () => {
     expect([...inDoc].sort()).toEqual([...new Set(inApp)].sort());
     // The contract's routes, by name: a route dropped from the app fails here, not only in the CLI.
     for (const route of [
-      "get /v1/health", "get /v1/openapi.json", "get /v1/status", "get /v1/targets", "get /v1/workers",
-      "get /v1/workers/{name}/versions", "get /v1/workers/{name}/plan", "post /v1/releases", "get /v1/releases",
-      "get /v1/releases/{id}", "post /v1/releases/{id}/abort", "post /v1/workers/{name}/rollback", "get /v1/events",
-      "get /v1/events/stream", "get /v1/health/workers",
-      "get /v1/secrets", "get /v1/secrets/{name}/versions", "put /v1/secrets/{name}", "get /v1/secrets/{name}/value",
-      "post /v1/secrets/{name}/rollback", "delete /v1/secrets/{name}", "post /v1/secrets/{name}/undelete", "post /v1/secrets/{name}/destroy",
-      "get /v1/tokens", "post /v1/tokens", "delete /v1/tokens/{id}",
-      "get /v1/audit", "get /v1/audit/checkpoints", "get /v1/audit/export", "post /v1/audit/verify", "get /v1/keys/orchestrator",
-      "post /v1/secrets/{name}/deliver", "get /v1/keys/workers", "post /v1/keys/workers/{worker}/rotate", "post /v1/relay",
-      "get /v1/workers/{name}/config/diff", "get /v1/workers/{name}/config/history", "post /v1/workers/{name}/config/publish",
-      "post /v1/workers/{name}/config/rollback", "post /v1/agent/heartbeat", "post /v1/vault/rotate-master-key", "post /v1/backups",
-    ]) expect(inDoc).toContain(route);
+      "get /v1/health",
+      "get /v1/openapi.json",
+      "get /v1/status",
+      "get /v1/targets",
+      "get /v1/workers",
+      "get /v1/workers/{name}/versions",
+      "get /v1/workers/{name}/plan",
+      "post /v1/releases",
+      "get /v1/releases",
+      "get /v1/releases/{id}",
+      "post /v1/releases/{id}/abort",
+      "post /v1/workers/{name}/rollback",
+      "get /v1/events",
+      "get /v1/events/stream",
+      "get /v1/health/workers",
+      "get /v1/secrets",
+      "get /v1/secrets/{name}/versions",
+      "put /v1/secrets/{name}",
+      "get /v1/secrets/{name}/value",
+      "post /v1/secrets/{name}/rollback",
+      "delete /v1/secrets/{name}",
+      "post /v1/secrets/{name}/undelete",
+      "post /v1/secrets/{name}/destroy",
+      "get /v1/tokens",
+      "post /v1/tokens",
+      "delete /v1/tokens/{id}",
+      "get /v1/audit",
+      "get /v1/audit/checkpoints",
+      "get /v1/audit/export",
+      "post /v1/audit/verify",
+      "get /v1/keys/orchestrator",
+      "post /v1/secrets/{name}/deliver",
+      "get /v1/keys/workers",
+      "post /v1/keys/workers/{worker}/rotate",
+      "post /v1/relay",
+      "get /v1/workers/{name}/config/diff",
+      "get /v1/workers/{name}/config/history",
+      "post /v1/workers/{name}/config/publish",
+      "post /v1/workers/{name}/config/rollback",
+      "post /v1/agent/heartbeat",
+      "post /v1/vault/rotate-master-key",
+      "post /v1/backups",
+    ])
+      expect(inDoc).toContain(route);
     store.close();
   });
 
@@ -90,16 +122,28 @@ describe("OpenAPI document", () => {
     const branches = s.StoredEvent.oneOf as Json[];
     expect(branches.map((b) => b.properties.type.const)).toContain("release.step.failed");
     expect(branches.map((b) => b.properties.type.const)).toEqual(EVENT_TYPES);
-    expect(branches.find((b) => b.properties.type.const === "health.changed")!.properties.data.required).toEqual(["from", "to", "versionId", "latencyMs", "detail"]);
+    expect(branches.find((b) => b.properties.type.const === "health.changed")!.properties.data.required).toEqual([
+      "from",
+      "to",
+      "versionId",
+      "latencyMs",
+      "detail",
+    ]);
     expect(s.CreateReleaseBody).toMatchObject({ required: ["worker"], additionalProperties: false });
     expect(s.Error.properties.error.properties.code.enum).toContain("ERR_FORBIDDEN");
     expect(s.ReleasePlan.properties.gate).toEqual({ $ref: "#/components/schemas/Gate" });
     expect(s.ListReleasesResponse).toEqual({ type: "array", items: { $ref: "#/components/schemas/Release" } });
     const events = doc.paths["/v1/events"].get as Json;
-    expect(events.parameters.find((p: Json) => p.name === "after")).toMatchObject({ in: "query", required: false, schema: { type: "integer", minimum: 0 } });
+    expect(events.parameters.find((p: Json) => p.name === "after")).toMatchObject({
+      in: "query",
+      required: false,
+      schema: { type: "integer", minimum: 0 },
+    });
     // The secret value appears in one response schema only, and the export is JSON lines.
     expect(s.PutSecretBody).toMatchObject({ required: ["value"], additionalProperties: false });
-    const withValue = Object.entries(s).filter(([, schema]) => JSON.stringify(schema).includes('"value":')).map(([id]) => id);
+    const withValue = Object.entries(s)
+      .filter(([, schema]) => JSON.stringify(schema).includes('"value":'))
+      .map(([id]) => id);
     expect(withValue.sort()).toEqual(["PutSecretBody", "SecretValue"]);
     expect(doc.paths["/v1/audit/export"].get.responses["200"].content).toHaveProperty(["application/x-ndjson"]);
     expect(doc.paths["/v1/secrets/{name}/value"].get["x-required-role"]).toBe("admin");

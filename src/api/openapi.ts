@@ -31,7 +31,12 @@ const upper = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 function components(entries: Array<[string, z.ZodType]>, io: "input" | "output"): Record<string, Json> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of entries) registry.add(schema, { id });
-  const { schemas } = z.toJSONSchema(registry, { io, target: "draft-2020-12", unrepresentable: "any", uri: (id) => `#/components/schemas/${id}` });
+  const { schemas } = z.toJSONSchema(registry, {
+    io,
+    target: "draft-2020-12",
+    unrepresentable: "any",
+    uri: (id) => `#/components/schemas/${id}`,
+  });
   return Object.fromEntries(
     Object.entries(schemas).map(([id, s]) => {
       const { $schema: _s, $id: _i, ...rest } = s as Json;
@@ -76,7 +81,7 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
     if (r.params || r.query || r.body) errors.add(400);
     if (r.body) errors.add(413);
     errors.add(421);
-    if (r.role) (errors.add(401), errors.add(403), errors.add(429));
+    if (r.role) errors.add(401), errors.add(403), errors.add(429);
     const responses: Record<string, Json> = {};
     if (r.websocket) {
       responses["101"] = {
@@ -105,11 +110,25 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
         ...parameters("path", r.params),
         ...parameters("query", r.query),
         ...(r.signatureHeader
-          ? [{ name: r.signatureHeader, in: "header", required: true, description: "`t=<unix seconds>,v1=<hex HMAC-SHA256 over t.body>` with the per-Worker key; 300 s window, each message accepted once", schema: { type: "string" } }]
+          ? [
+              {
+                name: r.signatureHeader,
+                in: "header",
+                required: true,
+                description:
+                  "`t=<unix seconds>,v1=<hex HMAC-SHA256 over t.body>` with the per-Worker key; 300 s window, each message accepted once",
+                schema: { type: "string" },
+              },
+            ]
           : []),
       ],
       ...(r.body
-        ? { requestBody: { required: !r.body.safeParse({}).success, content: { "application/json": { schema: ref(idOf(r.body, `${upper(r.id)}Body`)) } } } }
+        ? {
+            requestBody: {
+              required: !r.body.safeParse({}).success,
+              content: { "application/json": { schema: ref(idOf(r.body, `${upper(r.id)}Body`)) } },
+            },
+          }
         : {}),
       responses,
     };

@@ -35,7 +35,11 @@ export function createRequestOrigin(o: {
       const client = clientOf(req) ?? "in-process";
       o.trail.denied(
         {
-          actor: `client:${client}`, action: "host.denied", target: route, tenant: o.tenant(), outcome: "denied",
+          actor: `client:${client}`,
+          action: "host.denied",
+          target: route,
+          tenant: o.tenant(),
+          outcome: "denied",
           details: { reason: "host not allowed", host: String(req.headers.host ?? "").slice(0, 200), client },
         },
         `client:${limitKeyOf(client)}`,

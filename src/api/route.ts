@@ -90,7 +90,9 @@ export function route<
   hot?: boolean;
   maxBodyBytes?: number;
   audit?: RouteAudit<RouteInput<Out<P>, Out<Q>, Out<B>>>;
-  handle(input: RouteInput<Out<P>, Out<Q>, Out<B>>): Promise<z.input<R> | ReadableStream<Uint8Array>> | z.input<R> | ReadableStream<Uint8Array>;
+  handle(
+    input: RouteInput<Out<P>, Out<Q>, Out<B>>,
+  ): Promise<z.input<R> | ReadableStream<Uint8Array>> | z.input<R> | ReadableStream<Uint8Array>;
 }): RouteDef {
   const { audit, handle, ...rest } = def;
   return {

@@ -66,14 +66,28 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
       async handle({ body: hb, signed, tenant, client }) {
         const deny = (reason: string, e: CboError): never =>
           ctx.gate.refuseSigned({
-            client: client(), error: e, failure: true,
-            entry: { actor: `worker:${hb.worker}@${hb.target}`, action: "agent.denied", target: "heartbeat", tenant, outcome: "denied", details: { reason } },
+            client: client(),
+            error: e,
+            failure: true,
+            entry: {
+              actor: `worker:${hb.worker}@${hb.target}`,
+              action: "agent.denied",
+              target: "heartbeat",
+              tenant,
+              outcome: "denied",
+              details: { reason },
+            },
           });
         const w = ctx.deps.spec().workers.find((x) => x.name === hb.worker);
         const keys = w?.targets.includes(hb.target) ? await keysFor(tenant, hb.worker, hb.target) : [];
-        if (keys.length === 0) deny("unknown_worker", new CboError("ERR_UNAUTHORIZED", "No key for this Worker on this target.", { details: { reason: "unknown_worker" } }));
+        if (keys.length === 0)
+          deny(
+            "unknown_worker",
+            new CboError("ERR_UNAUTHORIZED", "No key for this Worker on this target.", { details: { reason: "unknown_worker" } }),
+          );
         const check = await verifySignature(signed!.signature, signed!.raw, keys, {
-          nonceCache: nonces, replayScope: `heartbeat:${hb.worker}/${hb.target}`,
+          nonceCache: nonces,
+          replayScope: `heartbeat:${hb.worker}/${hb.target}`,
           // An isolate sends at most one heartbeat per send time: that pair, read from the signed
           // body, identifies the message (and spares a SHA-256 per heartbeat).
           replayKey: `${hb.isolate}|${hb.sentAt}|${hb.window.sinceMs}`,

@@ -24,7 +24,8 @@ export function auditRoutes(ctx: RouteContext): RouteDef[] {
       id: "searchAudit",
       method: "get",
       path: "/v1/audit",
-      summary: "Audit entries matching the filters, newest first (page back with beforeSeq); deployers and agents may search (values appear only as keyed hashes)",
+      summary:
+        "Audit entries matching the filters, newest first (page back with beforeSeq); deployers and agents may search (values appear only as keyed hashes)",
       role: "deployer",
       query: AuditQuerySchema,
       response: z.array(AuditEntryResponseSchema),
@@ -64,8 +65,16 @@ export function auditRoutes(ctx: RouteContext): RouteDef[] {
       async handle({ principal, tenant }) {
         const r = await security.verify();
         trail.note({
-          actor: actorOf(principal!), action: "audit.verify", target: "audit", tenant, outcome: r.ok ? "ok" : "error",
-          details: { checked: r.checked, checkpoints: r.checkpoints, ...(r.firstBad ? { firstBadSeq: r.firstBad.seq, reason: r.firstBad.reason } : {}) },
+          actor: actorOf(principal!),
+          action: "audit.verify",
+          target: "audit",
+          tenant,
+          outcome: r.ok ? "ok" : "error",
+          details: {
+            checked: r.checked,
+            checkpoints: r.checkpoints,
+            ...(r.firstBad ? { firstBadSeq: r.firstBad.seq, reason: r.firstBad.reason } : {}),
+          },
         });
         return r;
       },

@@ -19,7 +19,8 @@ export function backupRoutes(ctx: RouteContext): RouteDef[] {
       id: "createBackup",
       method: "post",
       path: "/v1/backups",
-      summary: "One encrypted, integrity-checked archive of the store, vault and audit log, written by the daemon and recorded as backup.create",
+      summary:
+        "One encrypted, integrity-checked archive of the store, vault and audit log, written by the daemon and recorded as backup.create",
       role: "admin",
       body: BackupBodySchema,
       response: BackupSchema,
@@ -28,14 +29,28 @@ export function backupRoutes(ctx: RouteContext): RouteDef[] {
       audit: { action: "backup.create", target: () => "backup" },
       async handle({ body, principal, tenant }) {
         const admin = ctx.deps.admin;
-        if (!admin) throw new CboError("ERR_CONFLICT", "This daemon was started without backups.", { hint: "run `cbo backup --data DIR` with the daemon stopped" });
+        if (!admin)
+          throw new CboError("ERR_CONFLICT", "This daemon was started without backups.", {
+            hint: "run `cbo backup --data DIR` with the daemon stopped",
+          });
         const actor = actorOf(principal!);
         // Fail closed: an archive whose entry cannot be written is removed again (admin.backup does
         // that when `written` throws), and the request fails.
         return admin.backup(body, (b) =>
           trail.record({
-            actor, action: "backup.create", target: `backup:${basename(b.file)}`, tenant, outcome: "ok",
-            details: { file: b.file, bytes: b.bytes, masterKeyId: b.masterKeyId, entries: b.audit.entries, checkpoints: b.audit.checkpoints, via: "api" },
+            actor,
+            action: "backup.create",
+            target: `backup:${basename(b.file)}`,
+            tenant,
+            outcome: "ok",
+            details: {
+              file: b.file,
+              bytes: b.bytes,
+              masterKeyId: b.masterKeyId,
+              entries: b.audit.entries,
+              checkpoints: b.audit.checkpoints,
+              via: "api",
+            },
           }),
         );
       },

@@ -2,7 +2,14 @@
 // A publish is on the audit record before anything is written (fail closed); what each target
 // reports applying arrives with heartbeats (routes-agent.ts).
 import * as z from "zod";
-import { ConfigDiffSchema, ConfigHistorySchema, ConfigParamsSchema, ConfigPublishBodySchema, ConfigPublishSchema, ConfigRollbackBodySchema } from "../contract/index.ts";
+import {
+  ConfigDiffSchema,
+  ConfigHistorySchema,
+  ConfigParamsSchema,
+  ConfigPublishBodySchema,
+  ConfigPublishSchema,
+  ConfigRollbackBodySchema,
+} from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import type { ConfigSync } from "../sync/index.ts";
 import { actorOf } from "../security/index.ts";
@@ -16,29 +23,60 @@ export function configRoutes(ctx: RouteContext): RouteDef[] {
   };
   return [
     route({
-      id: "configDiff", method: "get", path: "/v1/workers/:name/config/diff",
+      id: "configDiff",
+      method: "get",
+      path: "/v1/workers/:name/config/diff",
       summary: "Per target: the config last published, the one the spec wants, and whether an agent runs it",
-      role: "viewer", params: ConfigParamsSchema, response: z.array(ConfigDiffSchema), errors: [404],
+      role: "viewer",
+      params: ConfigParamsSchema,
+      response: z.array(ConfigDiffSchema),
+      errors: [404],
       handle: ({ params }) => sync().diff(params.name),
     }),
     route({
-      id: "configHistory", method: "get", path: "/v1/workers/:name/config/history",
+      id: "configHistory",
+      method: "get",
+      path: "/v1/workers/:name/config/history",
       summary: "Published config versions, newest first (without their contents)",
-      role: "viewer", params: ConfigParamsSchema, response: z.array(ConfigHistorySchema), errors: [404],
+      role: "viewer",
+      params: ConfigParamsSchema,
+      response: z.array(ConfigHistorySchema),
+      errors: [404],
       handle: ({ params }) =>
-        sync().history(params.name).map((v) => ({ version: v.version, hash: v.hash, rollbackOf: v.rollback_of, createdAt: v.created_at, createdBy: v.created_by, targets: Object.keys(v.configs) })),
+        sync()
+          .history(params.name)
+          .map((v) => ({
+            version: v.version,
+            hash: v.hash,
+            rollbackOf: v.rollback_of,
+            createdAt: v.created_at,
+            createdBy: v.created_by,
+            targets: Object.keys(v.configs),
+          })),
     }),
     route({
-      id: "configPublish", method: "post", path: "/v1/workers/:name/config/publish",
+      id: "configPublish",
+      method: "post",
+      path: "/v1/workers/:name/config/publish",
       summary: "Signs the spec's config into a new version per target, writes it to each target's KV and pokes the Workers",
-      role: "deployer", params: ConfigParamsSchema, body: ConfigPublishBodySchema, response: ConfigPublishSchema, errors: [404, 409, 503],
+      role: "deployer",
+      params: ConfigParamsSchema,
+      body: ConfigPublishBodySchema,
+      response: ConfigPublishSchema,
+      errors: [404, 409, 503],
       audit: { action: "config.publish", target: ({ params }) => `worker:${params.name}` },
       handle: ({ params, body, principal }) => sync().publish(params.name, { by: actorOf(principal!), force: body.force }),
     }),
     route({
-      id: "configRollback", method: "post", path: "/v1/workers/:name/config/rollback",
+      id: "configRollback",
+      method: "post",
+      path: "/v1/workers/:name/config/rollback",
       summary: "Sends an earlier config version again, as a signed rollback bundle",
-      role: "deployer", params: ConfigParamsSchema, body: ConfigRollbackBodySchema, response: ConfigPublishSchema, errors: [404, 503],
+      role: "deployer",
+      params: ConfigParamsSchema,
+      body: ConfigRollbackBodySchema,
+      response: ConfigPublishSchema,
+      errors: [404, 503],
       audit: { action: "config.rollback", target: ({ params }) => `worker:${params.name}` },
       handle: ({ params, body, principal }) => sync().rollback(params.name, body.to, { by: actorOf(principal!) }),
     }),

@@ -40,8 +40,19 @@ export function deploymentKitRoutes(ctx: RouteContext): RouteDef[] {
         const defined = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
         const kit = buildKit({ spec: ctx.deps.spec(), options: { ...daemonFacts(ctx), ...defined } });
         ctx.deps.security.trail.note({
-          actor: actorOf(principal!), action: "kit.download", target: "kit", tenant, outcome: "ok",
-          details: { sha256: kit.sha256, bytes: kit.bytes.length, files: kit.files.length, port: kit.facts.port, dataDir: kit.facts.dataDir, tunnel: kit.facts.tunnel?.hostname ?? null },
+          actor: actorOf(principal!),
+          action: "kit.download",
+          target: "kit",
+          tenant,
+          outcome: "ok",
+          details: {
+            sha256: kit.sha256,
+            bytes: kit.bytes.length,
+            files: kit.files.length,
+            port: kit.facts.port,
+            dataDir: kit.facts.dataDir,
+            tunnel: kit.facts.tunnel?.hostname ?? null,
+          },
         });
         return new ReadableStream<Uint8Array>({
           start(controller) {

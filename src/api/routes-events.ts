@@ -3,7 +3,14 @@ import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
-import { ErrorBodySchema, EventSchema, EventsQuerySchema, HealthQuerySchema, HealthRowSchema, StreamQuerySchema } from "../contract/index.ts";
+import {
+  ErrorBodySchema,
+  EventSchema,
+  EventsQuerySchema,
+  HealthQuerySchema,
+  HealthRowSchema,
+  StreamQuerySchema,
+} from "../contract/index.ts";
 
 export const STREAM_PATH = "/v1/events/stream";
 
@@ -19,7 +26,12 @@ export function eventRoutes(ctx: RouteContext): RouteDef[] {
       query: EventsQuerySchema,
       response: z.array(EventSchema),
       handle: ({ query, tenant }) =>
-        store.events.list({ tenant, after: query.after ?? 0, limit: query.limit ?? 1000, ...(query.release ? { releaseId: query.release } : {}) }),
+        store.events.list({
+          tenant,
+          after: query.after ?? 0,
+          limit: query.limit ?? 1000,
+          ...(query.release ? { releaseId: query.release } : {}),
+        }),
     }),
     route({
       id: "streamEvents",

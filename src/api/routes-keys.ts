@@ -37,19 +37,41 @@ export function keyRoutes(ctx: RouteContext): RouteDef[] {
       audit: { action: "key.rotate", target: ({ params }) => `worker:${params.worker}` },
       async handle({ params, body, principal, tenant }) {
         const worker = requireWorker(ctx.deps.spec(), params.worker);
-        if (body.target && !worker.targets.includes(body.target)) throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} does not run on ${body.target}.`, { details: { targets: worker.targets } });
+        if (body.target && !worker.targets.includes(body.target))
+          throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} does not run on ${body.target}.`, {
+            details: { targets: worker.targets },
+          });
         const have = workerKeys.list(tenant).filter((k) => k.worker === worker.name && (!body.target || k.target === body.target));
-        if (have.length === 0) throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no key yet${body.target ? ` on ${body.target}` : ""}.`, { hint: "Keys are made by the first release of a Worker that uses relay secrets." });
+        if (have.length === 0)
+          throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no key yet${body.target ? ` on ${body.target}` : ""}.`, {
+            hint: "Keys are made by the first release of a Worker that uses relay secrets.",
+          });
         const running = store.releases.unfinished().find((r) => r.tenant === tenant && r.worker === worker.name);
-        if (running) throw new CboError("ERR_CONFLICT", `Worker ${worker.name} has a release in progress (${running.id}).`, { hint: "Rotate when it has finished." });
+        if (running)
+          throw new CboError("ERR_CONFLICT", `Worker ${worker.name} has a release in progress (${running.id}).`, {
+            hint: "Rotate when it has finished.",
+          });
         const actor = actorOf(principal!);
         // The new keys and their audit entry commit together (the vault writes are audited inside too).
         transaction(store.db, () => {
-          const rotated = have.map((k) => ({ target: k.target, ...workerKeys.rotate({ tenant, worker: worker.name, target: k.target }, actor) }));
-          trail.record({ actor, action: "key.rotate", target: `worker:${worker.name}`, tenant, outcome: "ok", details: { targets: rotated.map((r) => r.target), versions: rotated.map((r) => r.version) } });
+          const rotated = have.map((k) => ({
+            target: k.target,
+            ...workerKeys.rotate({ tenant, worker: worker.name, target: k.target }, actor),
+          }));
+          trail.record({
+            actor,
+            action: "key.rotate",
+            target: `worker:${worker.name}`,
+            tenant,
+            outcome: "ok",
+            details: { targets: rotated.map((r) => r.target), versions: rotated.map((r) => r.version) },
+          });
         });
         const release = body.release ? await engine.release(worker.name, { by: actor }) : null;
-        const keys = workerKeys.list(tenant).filter((k) => k.worker === worker.name).map(({ tenant: _t, ...k }) => k);
+        const keys = workerKeys
+          .list(tenant)
+          .filter((k) => k.worker === worker.name)
+          .map(({ tenant: _t, ...k }) => k);
         return { keys, release };
       },
     }),

@@ -9,7 +9,8 @@ export function metaRoutes(ctx: RouteContext): RouteDef[] {
       id: "health",
       method: "get",
       path: "/v1/health",
-      summary: "Liveness of the daemon, its disk (full or not) and its tunnel's connector process (no paths, hostnames or ids: this route is public)",
+      summary:
+        "Liveness of the daemon, its disk (full or not) and its tunnel's connector process (no paths, hostnames or ids: this route is public)",
       role: null,
       response: DaemonHealthSchema,
       handle: () => ({ ok: true as const, storage: storageHealth(ctx), ...(ctx.deps.tunnel ? { tunnel: ctx.deps.tunnel.health() } : {}) }),

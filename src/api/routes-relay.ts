@@ -11,12 +11,20 @@
 // address like a wrong token (429 while it is locked), a policy refusal of a correctly signed
 // request counts nothing and is answered as it is.
 import { CboError } from "../kit/errors.ts";
-import { RELAY_PATH, RELAY_TTL_DEFAULT_SEC, RelayRequestSchema, RelayResponseSchema, SIGNATURE_HEADER, sealRelayResponse } from "../kit/relay.ts";
+import {
+  RELAY_PATH,
+  RELAY_TTL_DEFAULT_SEC,
+  RelayRequestSchema,
+  RelayResponseSchema,
+  SIGNATURE_HEADER,
+  sealRelayResponse,
+} from "../kit/relay.ts";
 import { createNonceCache, signatureFailureError, verifySignature } from "../kit/signing/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 
-const allowedIn = (tags: string[], jurisdiction: string | undefined) => tags.length === 0 || (jurisdiction !== undefined && tags.includes(jurisdiction));
+const allowedIn = (tags: string[], jurisdiction: string | undefined) =>
+  tags.length === 0 || (jurisdiction !== undefined && tags.includes(jurisdiction));
 
 export function relayRoutes(ctx: RouteContext): RouteDef[] {
   const { store } = ctx.deps;
@@ -42,29 +50,43 @@ export function relayRoutes(ctx: RouteContext): RouteDef[] {
         let signatureOk = false;
         const deny = (e: CboError, reason: string): never =>
           ctx.gate.refuseSigned({
-            client: client(), error: e, failure: !signatureOk,
+            client: client(),
+            error: e,
+            failure: !signatureOk,
             entry: { actor, action: "relay.denied", target: `secret:${body.secret}`, tenant, outcome: "denied", details: { reason } },
           });
 
         const keys = workerKeys.verifying(who, actor);
         if (keys.length === 0) deny(signatureFailureError("no_matching_signature"), "no_key");
-        const check = await verifySignature(signed!.signature, signed!.raw, keys.map((k) => ({ id: String(k.version), key: k.key })), {
-          nonceCache: nonces,
-          replayScope: `${tenant}/${body.worker}/${body.target}`,
-        });
+        const check = await verifySignature(
+          signed!.signature,
+          signed!.raw,
+          keys.map((k) => ({ id: String(k.version), key: k.key })),
+          {
+            nonceCache: nonces,
+            replayScope: `${tenant}/${body.worker}/${body.target}`,
+          },
+        );
         if (!check.ok) return deny(signatureFailureError(check.reason), check.reason);
         signatureOk = true;
 
         const spec = ctx.deps.spec();
         const worker = spec.workers.find((w) => w.name === body.worker);
-        const forbidden = (message: string, reason: string) => deny(new CboError("ERR_FORBIDDEN", message, { details: { worker: body.worker, target: body.target, secret: body.secret } }), reason);
-        if (!worker?.targets.includes(body.target)) forbidden(`Worker ${body.worker} does not run on ${body.target} in the spec.`, "not_in_spec");
-        if (!worker!.secrets.includes(body.secret)) forbidden(`Worker ${body.worker} does not list secret ${body.secret} in the spec.`, "not_listed");
+        const forbidden = (message: string, reason: string) =>
+          deny(
+            new CboError("ERR_FORBIDDEN", message, { details: { worker: body.worker, target: body.target, secret: body.secret } }),
+            reason,
+          );
+        if (!worker?.targets.includes(body.target))
+          forbidden(`Worker ${body.worker} does not run on ${body.target} in the spec.`, "not_in_spec");
+        if (!worker!.secrets.includes(body.secret))
+          forbidden(`Worker ${body.worker} does not list secret ${body.secret} in the spec.`, "not_listed");
         const info = vault.list({ tenant }).find((s) => s.name === body.secret);
         if (!info || info.deleted || info.destroyed) return deny(new CboError("ERR_NOT_FOUND", `No secret ${body.secret}.`), "no_secret");
         if (info.mode !== "relay") forbidden(`Secret ${body.secret} is delivered as a binding, not through the relay.`, "not_relay");
         const jurisdiction = spec.targets.find((t) => t.name === body.target)?.jurisdiction;
-        if (!allowedIn(info.jurisdictions, jurisdiction)) forbidden(`Secret ${body.secret} may not reach ${body.target} (tagged ${info.jurisdictions.join(", ")}).`, "jurisdiction");
+        if (!allowedIn(info.jurisdictions, jurisdiction))
+          forbidden(`Secret ${body.secret} may not reach ${body.target} (tagged ${info.jurisdictions.join(", ")}).`, "jurisdiction");
         const version = body.version ?? info.version;
         if (version !== info.version && !pinnedBy(store, tenant, body.worker, body.target, body.secret, version)) {
           forbidden(`Version ${version} of ${body.secret} was not released to ${body.worker} on ${body.target}.`, "version_not_pinned");
@@ -73,7 +95,12 @@ export function relayRoutes(ctx: RouteContext): RouteDef[] {
         const read = vault.get(body.secret, { tenant, version, purpose: "relay", by: actor });
         try {
           const key = keys[check.keyIndex]!.key;
-          return await sealRelayResponse(read.value, { secret: body.secret, version: read.version, expiresAt: Date.now() + ttlSec * 1000 }, { worker: body.worker, target: body.target }, key);
+          return await sealRelayResponse(
+            read.value,
+            { secret: body.secret, version: read.version, expiresAt: Date.now() + ttlSec * 1000 },
+            { worker: body.worker, target: body.target },
+            key,
+          );
         } finally {
           read.value.fill(0);
         }
@@ -83,6 +110,13 @@ export function relayRoutes(ctx: RouteContext): RouteDef[] {
 }
 
 /** Did a version we uploaded of this worker to this target ship with this secret version? */
-function pinnedBy(store: RouteContext["deps"]["store"], tenant: string, worker: string, target: string, secret: string, version: number): boolean {
+function pinnedBy(
+  store: RouteContext["deps"]["store"],
+  tenant: string,
+  worker: string,
+  target: string,
+  secret: string,
+  version: number,
+): boolean {
   return store.catalog.versions(tenant, worker, target, 100).some((v) => v.secrets?.secrets[secret] === version);
 }

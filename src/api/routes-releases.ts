@@ -46,7 +46,9 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       audit: { action: "release.create", target: ({ body }) => `worker:${body.worker}` },
       handle({ body, principal, tenant }) {
         requireWorker(ctx.deps.spec(), body.worker);
-        return audited(principal!, "release.create", `worker:${body.worker}`, tenant, () => engine.release(body.worker, { by: principal!.name }));
+        return audited(principal!, "release.create", `worker:${body.worker}`, tenant, () =>
+          engine.release(body.worker, { by: principal!.name }),
+        );
       },
     }),
     route({
@@ -57,7 +59,8 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       role: "viewer",
       query: ReleasesQuerySchema,
       response: z.array(ReleaseSchema),
-      handle: ({ query, tenant }) => store.releases.list({ tenant, ...(query.worker ? { worker: query.worker } : {}), limit: query.limit ?? 100 }),
+      handle: ({ query, tenant }) =>
+        store.releases.list({ tenant, ...(query.worker ? { worker: query.worker } : {}), limit: query.limit ?? 100 }),
     }),
     route({
       id: "getRelease",
@@ -90,7 +93,9 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
             details: { release: release.id, status: release.status },
           });
         }
-        return audited(principal!, "release.abort", `release:${release.id}`, tenant, () => engine.abort(release.id, { by: principal!.name }));
+        return audited(principal!, "release.abort", `release:${release.id}`, tenant, () =>
+          engine.abort(release.id, { by: principal!.name }),
+        );
       },
     }),
     route({

@@ -32,7 +32,9 @@ const target = ({ params }: { params: { name: string } }) => `secret:${params.na
 /** The orchestrator's own secrets (its signing key) are not the API's to read or change. */
 function notReserved(name: string): string {
   if (name.startsWith(RESERVED_PREFIX)) {
-    throw new CboError("ERR_FORBIDDEN", `Secret names starting with "${RESERVED_PREFIX}" are reserved for the orchestrator.`, { details: { name } });
+    throw new CboError("ERR_FORBIDDEN", `Secret names starting with "${RESERVED_PREFIX}" are reserved for the orchestrator.`, {
+      details: { name },
+    });
   }
   return name;
 }
@@ -40,7 +42,10 @@ function notReserved(name: string): string {
 function decode(value: string, encoding: "utf8" | "base64" | undefined): Uint8Array | string {
   if (encoding !== "base64") return value;
   // Errors describe the shape only: the text is a secret.
-  if (!BASE64.test(value)) throw new CboError("ERR_VALIDATION", "body.value is not valid base64 (standard alphabet, padded).", { details: { issues: [{ path: "body.value", message: "not base64" }] } });
+  if (!BASE64.test(value))
+    throw new CboError("ERR_VALIDATION", "body.value is not valid base64 (standard alphabet, padded).", {
+      details: { issues: [{ path: "body.value", message: "not base64" }] },
+    });
   return Buffer.from(value, "base64");
 }
 
@@ -61,7 +66,14 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
         vault
           .list({ tenant })
           .filter((s) => !s.name.startsWith(RESERVED_PREFIX))
-          .map((s) => ({ name: s.name, version: s.version, mode: s.mode, jurisdictions: s.jurisdictions, deleted: s.deleted, updatedAt: s.updated_at })),
+          .map((s) => ({
+            name: s.name,
+            version: s.version,
+            mode: s.mode,
+            jurisdictions: s.jurisdictions,
+            deleted: s.deleted,
+            updatedAt: s.updated_at,
+          })),
     }),
     route({
       id: "listSecretVersions",
@@ -73,7 +85,9 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       response: z.array(SecretVersionSchema),
       errors: [404],
       handle: ({ params, tenant }) =>
-        vault.versions(notReserved(params.name), { tenant }).map((v) => ({ version: v.version, createdAt: v.created_at, createdBy: v.created_by, destroyed: v.destroyed })),
+        vault
+          .versions(notReserved(params.name), { tenant })
+          .map((v) => ({ version: v.version, createdAt: v.created_at, createdBy: v.created_by, destroyed: v.destroyed })),
     }),
     route({
       id: "putSecret",
@@ -93,7 +107,8 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
         const value = decode(body.value, body.encoding);
         try {
           const { version } = vault.put(notReserved(params.name), value, {
-            tenant, by: actorOf(principal!),
+            tenant,
+            by: actorOf(principal!),
             ...(body.cas === undefined ? {} : { cas: body.cas }),
             ...(body.mode ? { mode: body.mode } : {}),
             ...(body.jurisdictions ? { jurisdictions: body.jurisdictions } : {}),
@@ -116,7 +131,11 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       errors: [404, 503],
       audit: { action: "secret.read", target },
       handle({ params, query, tenant, principal }) {
-        const r = trail.readSecret(vault, notReserved(params.name), { tenant, actor: actorOf(principal!), ...(query.version ? { version: query.version } : {}) });
+        const r = trail.readSecret(vault, notReserved(params.name), {
+          tenant,
+          actor: actorOf(principal!),
+          ...(query.version ? { version: query.version } : {}),
+        });
         try {
           const bytes = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
           const encoding = query.encoding ?? (isUtf8(bytes) ? "utf8" : "base64");
@@ -189,7 +208,11 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       audit: { action: "secret.destroy", target },
       handle({ params, body, tenant, principal }) {
         const name = notReserved(params.name);
-        const { destroyed } = vault.destroy(name, { tenant, by: actorOf(principal!), ...(body.versions ? { versions: body.versions } : {}) });
+        const { destroyed } = vault.destroy(name, {
+          tenant,
+          by: actorOf(principal!),
+          ...(body.versions ? { versions: body.versions } : {}),
+        });
         return { name, destroyed };
       },
     }),
@@ -197,7 +220,8 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       id: "deliverSecret",
       method: "post",
       path: "/v1/secrets/:name/deliver",
-      summary: "Starts a release of every worker that lists the secret, so each target ships its current version (through canary steps and gates)",
+      summary:
+        "Starts a release of every worker that lists the secret, so each target ships its current version (through canary steps and gates)",
       role: "deployer",
       params: SecretParamsSchema,
       status: 202,
@@ -208,10 +232,16 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
         const name = notReserved(params.name);
         const info = vault.info(name, { tenant });
         const users = ctx.deps.spec().workers.filter((w) => w.secrets.includes(name));
-        if (users.length === 0) throw new CboError("ERR_NOT_FOUND", `No worker lists secret ${name}.`, { hint: "Add it under the worker's `secrets:` in orchestrator.yaml." });
+        if (users.length === 0)
+          throw new CboError("ERR_NOT_FOUND", `No worker lists secret ${name}.`, {
+            hint: "Add it under the worker's `secrets:` in orchestrator.yaml.",
+          });
         // All or none: a worker already releasing would ship a mix, so refuse before starting any.
         const busy = users.filter((w) => ctx.deps.store.releases.unfinished().some((r) => r.tenant === tenant && r.worker === w.name));
-        if (busy.length > 0) throw new CboError("ERR_CONFLICT", `Worker(s) ${busy.map((w) => w.name).join(", ")} have a release in progress.`, { hint: "Deliver when it has finished." });
+        if (busy.length > 0)
+          throw new CboError("ERR_CONFLICT", `Worker(s) ${busy.map((w) => w.name).join(", ")} have a release in progress.`, {
+            hint: "Deliver when it has finished.",
+          });
         const by = actorOf(principal!);
         const releases = [];
         for (const w of users) releases.push({ worker: w.name, releaseId: (await ctx.deps.engine.release(w.name, { by })).id });

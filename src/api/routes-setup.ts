@@ -21,7 +21,10 @@ export function setupRoutes(ctx: RouteContext): RouteDef[] {
       const h = t?.health();
       if (!t || !h?.configured) return undefined;
       const url = t.workersUrl();
-      return { configured: true, detail: `a tunnel is configured${url ? ` (Workers reach the orchestrator at ${url})` : ""}; cloudflared: ${h.process}${h.restarts ? `, ${h.restarts} restart(s)` : ""}` };
+      return {
+        configured: true,
+        detail: `a tunnel is configured${url ? ` (Workers reach the orchestrator at ${url})` : ""}; cloudflared: ${h.process}${h.restarts ? `, ${h.restarts} restart(s)` : ""}`,
+      };
     },
   });
   return [
@@ -29,7 +32,8 @@ export function setupRoutes(ctx: RouteContext): RouteDef[] {
       id: "getSetup",
       method: "get",
       path: "/v1/setup",
-      summary: "The setup wizard's steps (master key, Cloudflare or the local edge, targets, tunnel, first release) with status, detail and a fix for a failed one",
+      summary:
+        "The setup wizard's steps (master key, Cloudflare or the local edge, targets, tunnel, first release) with status, detail and a fix for a failed one",
       role: "viewer",
       response: SetupSchema,
       handle: async () => ({ steps: await state.steps() }),
@@ -49,11 +53,21 @@ export function setupRoutes(ctx: RouteContext): RouteDef[] {
         if (params.step !== "first-release") return { step: await state.recheck(params.step) };
         const spec = ctx.deps.spec();
         const name = body.input?.worker ?? spec.workers[0]?.name;
-        if (!name) throw new CboError("ERR_VALIDATION", `${spec.file} declares no workers.`, { hint: "Add one under `workers:` (cbo init writes an example)." });
+        if (!name)
+          throw new CboError("ERR_VALIDATION", `${spec.file} declares no workers.`, {
+            hint: "Add one under `workers:` (cbo init writes an example).",
+          });
         requireWorker(spec, name);
         const actor = actorOf(principal!);
         // On the record before it starts (fail closed), as POST /v1/releases does.
-        ctx.deps.security.trail.record({ actor, action: "release.create", target: `worker:${name}`, tenant, outcome: "ok", details: { stage: "requested", from: "setup" } });
+        ctx.deps.security.trail.record({
+          actor,
+          action: "release.create",
+          target: `worker:${name}`,
+          tenant,
+          outcome: "ok",
+          details: { stage: "requested", from: "setup" },
+        });
         const r = await engine.release(name, { by: principal!.name });
         return { step: await state.recheck("first-release"), releaseId: r.id };
       },

@@ -12,7 +12,15 @@ import { route, type RouteDef } from "./route.ts";
 import { CreatedTokenSchema, CreateTokenBodySchema, TokenParamsSchema, TokenRevokedSchema, TokenSchema } from "../contract/index.ts";
 import type { Principal } from "./types.ts";
 
-const toApi = (t: TokenRow) => ({ id: t.id, name: t.name, role: t.role, tenant: t.tenant, createdAt: t.created_at, expiresAt: t.expires_at, revokedAt: t.revoked_at });
+const toApi = (t: TokenRow) => ({
+  id: t.id,
+  name: t.name,
+  role: t.role,
+  tenant: t.tenant,
+  createdAt: t.created_at,
+  expiresAt: t.expires_at,
+  revokedAt: t.revoked_at,
+});
 const visibleTo = (p: Principal) => (t: TokenRow) => p.tenant === null || t.tenant === p.tenant;
 
 export function tokenRoutes(ctx: RouteContext): RouteDef[] {
@@ -46,12 +54,23 @@ export function tokenRoutes(ctx: RouteContext): RouteDef[] {
         }
         const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
         if (expiresAt && expiresAt.getTime() <= Date.now()) {
-          throw new CboError("ERR_VALIDATION", "body.expiresAt is in the past.", { details: { issues: [{ path: "body.expiresAt", message: "must be in the future" }] } });
+          throw new CboError("ERR_VALIDATION", "body.expiresAt is in the past.", {
+            details: { issues: [{ path: "body.expiresAt", message: "must be in the future" }] },
+          });
         }
         return transaction(store.db, () => {
-          const { token, row } = store.tokens.create({ name: body.name, role: body.role, tenant: scope, expiresAt: expiresAt?.toISOString() ?? null });
+          const { token, row } = store.tokens.create({
+            name: body.name,
+            role: body.role,
+            tenant: scope,
+            expiresAt: expiresAt?.toISOString() ?? null,
+          });
           trail.record({
-            actor: actorOf(p), action: "token.create", target: `token:${row.id}`, tenant, outcome: "ok",
+            actor: actorOf(p),
+            action: "token.create",
+            target: `token:${row.id}`,
+            tenant,
+            outcome: "ok",
             details: { name: row.name, role: row.role, scope: row.tenant, expiresAt: row.expires_at },
           });
           const { revokedAt: _r, ...shown } = toApi(row);
@@ -72,10 +91,20 @@ export function tokenRoutes(ctx: RouteContext): RouteDef[] {
       handle({ params, principal, tenant }) {
         const p = principal!;
         return transaction(store.db, () => {
-          const row = store.tokens.list().filter(visibleTo(p)).find((t) => t.id === params.id);
+          const row = store.tokens
+            .list()
+            .filter(visibleTo(p))
+            .find((t) => t.id === params.id);
           if (!row) throw new CboError("ERR_NOT_FOUND", `No token with id "${params.id}".`, { details: { id: params.id } });
           if (store.tokens.revoke(row.id)) {
-            trail.record({ actor: actorOf(p), action: "token.revoke", target: `token:${row.id}`, tenant, outcome: "ok", details: { name: row.name, role: row.role } });
+            trail.record({
+              actor: actorOf(p),
+              action: "token.revoke",
+              target: `token:${row.id}`,
+              tenant,
+              outcome: "ok",
+              details: { name: row.name, role: row.role },
+            });
           }
           return { id: row.id, revoked: true as const };
         });

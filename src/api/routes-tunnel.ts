@@ -1,7 +1,14 @@
 // Cloudflare Tunnel: create the daemon's tunnel and its ingress, show and re-apply the ingress, and
 // the tunnel's state (Cloudflare's view and the local cloudflared process). The connector token
 // never leaves the daemon's host: it is written to a 0600 file and no answer carries it.
-import { ApplyTunnelConfigBodySchema, CreateTunnelBodySchema, TunnelConfigSchema, TunnelCreatedSchema, TunnelStatusSchema, type TunnelStatus } from "../contract/index.ts";
+import {
+  ApplyTunnelConfigBodySchema,
+  CreateTunnelBodySchema,
+  TunnelConfigSchema,
+  TunnelCreatedSchema,
+  TunnelStatusSchema,
+  type TunnelStatus,
+} from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { nextSteps } from "../tunnel/next-steps.ts";
 import type { TunnelManager, TunnelRecord } from "../tunnel/index.ts";
@@ -11,7 +18,10 @@ import { route, type RouteDef } from "./route.ts";
 
 function manager(ctx: RouteContext): TunnelManager {
   const t = ctx.deps.tunnel;
-  if (!t) throw new CboError("ERR_CONFLICT", "This daemon runs without a tunnel manager.", { hint: "Start the daemon with `cbo daemon` or `cbo up`." });
+  if (!t)
+    throw new CboError("ERR_CONFLICT", "This daemon runs without a tunnel manager.", {
+      hint: "Start the daemon with `cbo daemon` or `cbo up`.",
+    });
   return t;
 }
 
@@ -19,8 +29,21 @@ export function tunnelRoutes(ctx: RouteContext): RouteDef[] {
   const { trail } = ctx.deps.security;
   const recorded = (action: string, actor: string, tenant: string, via: string) => (r: TunnelRecord) =>
     trail.record({
-      actor, action, target: `tunnel:${r.name}`, tenant, outcome: "ok",
-      details: { id: r.id, target: r.target, hostname: r.hostname, agentHostname: r.agentHostname, service: r.service, rules: r.ingress.length, configVersion: r.configVersion, via },
+      actor,
+      action,
+      target: `tunnel:${r.name}`,
+      tenant,
+      outcome: "ok",
+      details: {
+        id: r.id,
+        target: r.target,
+        hostname: r.hostname,
+        agentHostname: r.agentHostname,
+        service: r.service,
+        rules: r.ingress.length,
+        configVersion: r.configVersion,
+        via,
+      },
     });
   return [
     route({
@@ -76,7 +99,21 @@ export function tunnelRoutes(ctx: RouteContext): RouteDef[] {
 
 function noManager(): TunnelStatus {
   return {
-    configured: false, tunnel: null, remote: null, files: null, note: "This daemon runs without a tunnel manager.",
-    process: { state: "disabled", binary: null, pid: null, startedAt: null, restarts: 0, attempt: 0, nextRestartMs: null, exits: [], install: null },
+    configured: false,
+    tunnel: null,
+    remote: null,
+    files: null,
+    note: "This daemon runs without a tunnel manager.",
+    process: {
+      state: "disabled",
+      binary: null,
+      pid: null,
+      startedAt: null,
+      restarts: 0,
+      attempt: 0,
+      nextRestartMs: null,
+      exits: [],
+      install: null,
+    },
   };
 }

@@ -16,7 +16,12 @@ import { route, type RouteDef } from "./route.ts";
 const OFFLINE_HINT =
   "stop the daemon, run `cbo vault rotate-master-key --data <data dir> --new-key-file <new key file>` (it re-wraps the vault offline, on the record), then start the daemon with CBO_MASTER_KEY_FILE=<new key file> (or put the new key where the old one was configured)";
 
-const SOURCES: Record<string, string> = { env: "CBO_MASTER_KEY", passphrase: "a passphrase", bytes: "the daemon's caller", file: "a key file" };
+const SOURCES: Record<string, string> = {
+  env: "CBO_MASTER_KEY",
+  passphrase: "a passphrase",
+  bytes: "the daemon's caller",
+  file: "a key file",
+};
 
 export function vaultRoutes(ctx: RouteContext): RouteDef[] {
   const { vault, trail } = ctx.deps.security;
@@ -36,20 +41,33 @@ export function vaultRoutes(ctx: RouteContext): RouteDef[] {
         const admin = ctx.deps.admin;
         const current = admin?.masterKey();
         if (!admin || !current || current.source !== "file" || admin.masterKeyFile === undefined) {
-          const from = current ? SOURCES[current.source] ?? current.source : "outside the daemon";
-          throw new CboError("ERR_CONFLICT", `The daemon's master key comes from ${from}, which it cannot rewrite; only a key read from a key file is rotated online.`, { hint: OFFLINE_HINT });
+          const from = current ? (SOURCES[current.source] ?? current.source) : "outside the daemon";
+          throw new CboError(
+            "ERR_CONFLICT",
+            `The daemon's master key comes from ${from}, which it cannot rewrite; only a key read from a key file is rotated online.`,
+            { hint: OFFLINE_HINT },
+          );
         }
         const actor = actorOf(principal!);
         // The re-wrap and its audit entry (vault.key_rotate) commit together inside the vault.
         const r = rotateKeyFile({
-          file: admin.masterKeyFile, db: ctx.deps.store.db, currentKeyId: vault.keyId, log: ctx.deps.log ?? (() => {}),
+          file: admin.masterKeyFile,
+          db: ctx.deps.store.db,
+          currentKeyId: vault.keyId,
+          log: ctx.deps.log ?? (() => {}),
           rotate: (next) => {
             const done = vault.rotateMasterKey(next, { by: actor });
             admin.masterKeyRotated(next);
             return done;
           },
         });
-        const out = { fromKeyId: r.from_key, toKeyId: r.to_key, rewrapped: r.rewrapped, keyFile: r.keyFile, retiredKeyFile: r.retiredKeyFile };
+        const out = {
+          fromKeyId: r.from_key,
+          toKeyId: r.to_key,
+          rewrapped: r.rewrapped,
+          keyFile: r.keyFile,
+          retiredKeyFile: r.retiredKeyFile,
+        };
         // Where the keys now are: what an operator needs to restore an older backup.
         trail.note({ actor, action: "vault.rotate_master_key", target: "vault", tenant, outcome: "ok", details: out });
         return out;

@@ -8,13 +8,29 @@ import type { Observation } from "../targets/live-cache.ts";
 import type { DriftSummary, RestoreSummary, Status, TargetSummary, WorkerSummary } from "../contract/index.ts";
 
 export function restoreSummary(p: PendingRestore): RestoreSummary {
-  return { releaseId: p.releaseId, versionId: p.versionId, since: p.since, attempts: p.attempts, lastError: p.lastError, nextAttemptAt: p.nextAttemptAt };
+  return {
+    releaseId: p.releaseId,
+    versionId: p.versionId,
+    since: p.since,
+    attempts: p.attempts,
+    lastError: p.lastError,
+    nextAttemptAt: p.nextAttemptAt,
+  };
 }
 
 export function driftSummary(d: DriftRow): DriftSummary {
   return {
-    status: d.status, drifted: d.drifted, kinds: d.kinds, detail: d.detail, desired: d.desired, observed: d.observed, differences: d.differences,
-    note: d.note, revert: d.revert, since: d.since, checkedAt: d.checked_at,
+    status: d.status,
+    drifted: d.drifted,
+    kinds: d.kinds,
+    detail: d.detail,
+    desired: d.desired,
+    observed: d.observed,
+    differences: d.differences,
+    note: d.note,
+    revert: d.revert,
+    since: d.since,
+    checkedAt: d.checked_at,
   };
 }
 
@@ -34,7 +50,16 @@ export function targetSummaries(spec: ResolvedSpec, catalog: TargetRow[]): Targe
 }
 
 export function workerSummary(w: ResolvedWorker): WorkerSummary {
-  return { name: w.name, tenant: w.tenant, agent: w.agent, targets: w.targets, waves: w.waves, steps: w.steps, gate: w.gate, compatibilityDate: w.compatibilityDate };
+  return {
+    name: w.name,
+    tenant: w.tenant,
+    agent: w.agent,
+    targets: w.targets,
+    waves: w.waves,
+    steps: w.steps,
+    gate: w.gate,
+    compatibilityDate: w.compatibilityDate,
+  };
 }
 
 export function buildStatus(input: {
@@ -68,7 +93,9 @@ export function buildStatus(input: {
             liveError: live ? null : (seen?.errors.get(target) ?? "This target's deployment was not read."),
             health: h ? { status: h.status, versionId: h.version_id, latencyMs: h.latency_ms, checkedAt: h.checked_at } : null,
             ...(drift ? { drift: row ? driftSummary(row) : null } : {}),
-            ...(restores ? { restore: restores.has(`${w.name}\u0000${target}`) ? restoreSummary(restores.get(`${w.name}\u0000${target}`)!) : null } : {}),
+            ...(restores
+              ? { restore: restores.has(`${w.name}\u0000${target}`) ? restoreSummary(restores.get(`${w.name}\u0000${target}`)!) : null }
+              : {}),
           };
         }),
         lastRelease: input.lastRelease(w.name),

@@ -76,7 +76,10 @@ export type DaemonAdmin = {
    * daemon's backup directory), then `written` (which may refuse it: the archive is removed), then
    * all but the `keep` newest archives in that directory are removed.
    */
-  backup(o: { out?: string; dir?: string; keep?: number }, written: (b: BackupWritten) => void): Promise<BackupWritten & { removed: string[] }>;
+  backup(
+    o: { out?: string; dir?: string; keep?: number },
+    written: (b: BackupWritten) => void,
+  ): Promise<BackupWritten & { removed: string[] }>;
 };
 
 export type BackupWritten = {

@@ -7,11 +7,13 @@ import { GENESIS_HASH } from "./schema.ts";
 
 describe("canonicalJson", () => {
   it("sorts keys at every depth, keeps array order, writes no whitespace", () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, 1, { z: null, y: true }], c: "x" } })).toBe('{"a":{"c":"x","d":[3,1,{"y":true,"z":null}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, 1, { z: null, y: true }], c: "x" } })).toBe(
+      '{"a":{"c":"x","d":[3,1,{"y":true,"z":null}]},"b":1}',
+    );
   });
 
   it("orders keys by UTF-16 code units (upper case before lower, then non-ASCII)", () => {
-    expect(canonicalJson({ b: 0, B: 0, "é": 0, a: 0, _: 0 })).toBe('{"B":0,"_":0,"a":0,"b":0,"é":0}');
+    expect(canonicalJson({ b: 0, B: 0, é: 0, a: 0, _: 0 })).toBe('{"B":0,"_":0,"a":0,"b":0,"é":0}');
   });
 
   it("spells strings and numbers as JSON.stringify does", () => {
@@ -28,8 +30,15 @@ describe("canonicalJson", () => {
 
 describe("entry hash", () => {
   const fields = {
-    seq: 7, at: "2026-01-02T03:04:05.006Z", actor: "token:t1", action: "secret.read", target: "secret:DB_URL",
-    tenant: null, outcome: "ok" as const, details: { version: 3, valueHash: "ab".repeat(32), note: "naïve" }, prev_hash: GENESIS_HASH,
+    seq: 7,
+    at: "2026-01-02T03:04:05.006Z",
+    actor: "token:t1",
+    action: "secret.read",
+    target: "secret:DB_URL",
+    tenant: null,
+    outcome: "ok" as const,
+    details: { version: 3, valueHash: "ab".repeat(32), note: "naïve" },
+    prev_hash: GENESIS_HASH,
   };
 
   it("hashes the canonical JSON of every field but the hash (pinned spelling)", () => {
@@ -53,7 +62,13 @@ describe("entry hash", () => {
 describe("checkpoint body", () => {
   it("is canonical JSON with a domain-separating kind", () => {
     const body = new TextDecoder().decode(
-      checkpointBody({ tree_size: 2, merkle_root: "1".repeat(64), head_hash: "2".repeat(64), key_id: "ed25519:k", at: "2026-01-01T00:00:00.000Z" }),
+      checkpointBody({
+        tree_size: 2,
+        merkle_root: "1".repeat(64),
+        head_hash: "2".repeat(64),
+        key_id: "ed25519:k",
+        at: "2026-01-01T00:00:00.000Z",
+      }),
     );
     expect(body).toBe(
       `{"at":"2026-01-01T00:00:00.000Z","head_hash":"${"2".repeat(64)}","key_id":"ed25519:k","kind":"cbo.audit.checkpoint.v1","merkle_root":"${"1".repeat(64)}","tree_size":2}`,

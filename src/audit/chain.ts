@@ -29,7 +29,11 @@ export function createChainWalker(after: { seq: number; hash: string } = { seq: 
       if (e.prev_hash !== lastHash) {
         if (intact && expected > 1) {
           const seq = expected - 1;
-          return { seq, reason: "broken link", message: `entry ${expected} is intact but does not link to entry ${seq}: entry ${seq} was rewritten` };
+          return {
+            seq,
+            reason: "broken link",
+            message: `entry ${expected} is intact but does not link to entry ${seq}: entry ${seq} was rewritten`,
+          };
         }
         return { seq: expected, reason: "broken link", message: `entry ${expected} does not link to the entry before it` };
       }

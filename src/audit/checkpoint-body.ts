@@ -13,7 +13,14 @@ export const CHECKPOINT_KIND = "cbo.audit.checkpoint.v1";
 export type CheckpointFields = Omit<AuditCheckpoint, "signature">;
 
 export function checkpointBody(c: CheckpointFields): Uint8Array {
-  const body = { at: c.at, head_hash: c.head_hash, key_id: c.key_id, kind: CHECKPOINT_KIND, merkle_root: c.merkle_root, tree_size: c.tree_size };
+  const body = {
+    at: c.at,
+    head_hash: c.head_hash,
+    key_id: c.key_id,
+    kind: CHECKPOINT_KIND,
+    merkle_root: c.merkle_root,
+    tree_size: c.tree_size,
+  };
   return new TextEncoder().encode(canonicalJson(body));
 }
 

@@ -51,7 +51,13 @@ export function createCheckpointer(o: CheckpointerOptions) {
     await whenNoTransaction(o.db);
     const snap = guard(() => takeSnapshot(o.db));
     if ("unchanged" in snap) return snap.unchanged;
-    const fields = { tree_size: snap.treeSize, merkle_root: snap.merkleRoot, head_hash: snap.headHash, key_id: o.signer.keyId, at: new Date(o.now()).toISOString() };
+    const fields = {
+      tree_size: snap.treeSize,
+      merkle_root: snap.merkleRoot,
+      head_hash: snap.headHash,
+      key_id: o.signer.keyId,
+      at: new Date(o.now()).toISOString(),
+    };
     let signature: Uint8Array;
     try {
       signature = await o.signer.sign(checkpointBody(fields));
@@ -59,7 +65,8 @@ export function createCheckpointer(o: CheckpointerOptions) {
       throw new CboError("ERR_AUDIT_UNAVAILABLE", "The audit checkpoint could not be signed.", { cause: e });
     }
     const cp: AuditCheckpoint = { ...fields, signature: toHex(signature) };
-    if (!(await selfCheck(cp))) throw new CboError("ERR_INTERNAL", "The audit signer's signature does not verify against its own public key.");
+    if (!(await selfCheck(cp)))
+      throw new CboError("ERR_INTERNAL", "The audit signer's signature does not verify against its own public key.");
     await whenNoTransaction(o.db);
     const stored = guard(() => (insertCheckpoint(o.db, cp, snap.frontier), checkpointAt(o.db, cp.tree_size)));
     covered = cp.tree_size;
@@ -137,7 +144,14 @@ export function createCheckpointer(o: CheckpointerOptions) {
       await queue;
       if (opts.checkpoint === false) return;
       const head = guard(() => readHead(o.db)?.seq ?? 0);
-      if (head > Math.max(guard(() => maxCheckpointSize(o.db)), 0)) await checkpoint();
+      if (
+        head >
+        Math.max(
+          guard(() => maxCheckpointSize(o.db)),
+          0,
+        )
+      )
+        await checkpoint();
     },
   };
 }
@@ -156,7 +170,11 @@ async function whenNoTransaction(db: Db): Promise<void> {
   // The store's transactions are synchronous, so this is normally free; it only waits for a
   // caller that keeps a transaction open across an await.
   for (let i = 0; guard(() => db.isTransaction); i++) {
-    if (i >= 1000) throw new CboError("ERR_AUDIT_UNAVAILABLE", "A transaction stayed open on the audit connection for over 5 s; no checkpoint was taken.");
+    if (i >= 1000)
+      throw new CboError(
+        "ERR_AUDIT_UNAVAILABLE",
+        "A transaction stayed open on the audit connection for over 5 s; no checkpoint was taken.",
+      );
     await new Promise((r) => setTimeout(r, 5));
   }
 }

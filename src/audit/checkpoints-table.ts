@@ -25,7 +25,13 @@ export function latestCheckpoint(db: Db): (AuditCheckpoint & { frontier: Frontie
 /** Inserts unless a checkpoint of that size exists already (another writer got there first). */
 export function insertCheckpoint(db: Db, cp: AuditCheckpoint, frontier: Frontier): void {
   db.prepare(`INSERT INTO audit_checkpoints (${COLUMNS}, frontier) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tree_size) DO NOTHING`).run(
-    cp.tree_size, cp.merkle_root, cp.head_hash, cp.key_id, cp.at, cp.signature, JSON.stringify(frontier.nodes),
+    cp.tree_size,
+    cp.merkle_root,
+    cp.head_hash,
+    cp.key_id,
+    cp.at,
+    cp.signature,
+    JSON.stringify(frontier.nodes),
   );
 }
 

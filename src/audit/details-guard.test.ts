@@ -21,7 +21,16 @@ describe("details guard", () => {
     const valueHash = keyedHash(new Uint8Array(32).fill(7), PLANTED);
     expect(valueHash).toMatch(/^[0-9a-f]{64}$/);
     expect(() =>
-      guardDetails({ secretName: "DB_URL", secret_version: 3, valueHash, tokenId: "t1", token_name: "ci", keyId: "ed25519:ab", previous: { value_hash: valueHash }, mode: "relay" }),
+      guardDetails({
+        secretName: "DB_URL",
+        secret_version: 3,
+        valueHash,
+        tokenId: "t1",
+        token_name: "ci",
+        keyId: "ed25519:ab",
+        previous: { value_hash: valueHash },
+        mode: "relay",
+      }),
     ).not.toThrow();
   });
 

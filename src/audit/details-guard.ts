@@ -15,7 +15,8 @@ import { CboError } from "../kit/errors.ts";
 import { canonicalJson } from "./canonical.ts";
 import type { Details } from "./schema.ts";
 
-const SECRET_WORDS = /value|secret|token|password|passwd|passphrase|credential|privatekey|apikey|masterkey|datakey|authorization|cookie|plaintext/;
+const SECRET_WORDS =
+  /value|secret|token|password|passwd|passphrase|credential|privatekey|apikey|masterkey|datakey|authorization|cookie|plaintext/;
 const METADATA_SUFFIX = /(id|ids|name|names|version|versions|count|mode|kind|role)$/;
 const KEYED_HASH = /^[0-9a-f]{32,128}$/;
 const LEAKED_VALUE = /\bcbo_(admin|deployer|viewer|agent)_[A-Za-z0-9_-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/;
@@ -43,9 +44,13 @@ function walk(v: unknown, path: string): void {
     if (SECRET_WORDS.test(norm) && !METADATA_SUFFIX.test(norm)) {
       const isKeyedHash = norm.endsWith("hash") && typeof child === "string" && KEYED_HASH.test(child);
       if (!isKeyedHash) {
-        throw new CboError("ERR_VALIDATION", `Audit details may not hold secret values (${at}); record a keyed hash as { valueHash: "<hex>" }.`, {
-          details: { path: at },
-        });
+        throw new CboError(
+          "ERR_VALIDATION",
+          `Audit details may not hold secret values (${at}); record a keyed hash as { valueHash: "<hex>" }.`,
+          {
+            details: { path: at },
+          },
+        );
       }
     }
     walk(child, at);
@@ -53,4 +58,6 @@ function walk(v: unknown, path: string): void {
 }
 
 const leak = (path: string) =>
-  new CboError("ERR_VALIDATION", `Audit data at ${path} looks like a token or private key; record a keyed hash instead.`, { details: { path } });
+  new CboError("ERR_VALIDATION", `Audit data at ${path} looks like a token or private key; record a keyed hash instead.`, {
+    details: { path },
+  });

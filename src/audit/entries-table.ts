@@ -4,8 +4,16 @@ import type { Db } from "../store/db.ts";
 import { AuditEntrySchema, type AuditEntry, type VerifyEntry } from "./schema.ts";
 
 export type EntryRow = {
-  seq: number; at: string; actor: string; action: string; target: string | null; tenant: string | null;
-  outcome: string; details: string; prev_hash: string; hash: string;
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  tenant: string | null;
+  outcome: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
 };
 const COLUMNS = "seq, at, actor, action, target, tenant, outcome, details, prev_hash, hash";
 
@@ -65,10 +73,16 @@ export function toEntry(r: EntryRow): AuditEntry {
 export function toVerifyEntry(row: unknown[], position: number): VerifyEntry {
   const [seq, at, actor, action, target, tenant, outcome, details, prev_hash, hash] = row;
   const ok =
-    Number.isSafeInteger(seq) && typeof at === "string" && typeof actor === "string" && typeof action === "string" &&
-    (target === null || typeof target === "string") && (tenant === null || typeof tenant === "string") &&
-    (outcome === "ok" || outcome === "denied" || outcome === "error") && typeof details === "string" &&
-    typeof prev_hash === "string" && typeof hash === "string";
+    Number.isSafeInteger(seq) &&
+    typeof at === "string" &&
+    typeof actor === "string" &&
+    typeof action === "string" &&
+    (target === null || typeof target === "string") &&
+    (tenant === null || typeof tenant === "string") &&
+    (outcome === "ok" || outcome === "denied" || outcome === "error") &&
+    typeof details === "string" &&
+    typeof prev_hash === "string" &&
+    typeof hash === "string";
   if (!ok) return { unreadable: true, line: position };
   return { seq: seq as number, at, actor, action, target, tenant, outcome, detailsJson: details, prev_hash, hash };
 }

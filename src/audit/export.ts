@@ -38,7 +38,8 @@ const pageSql = new WeakMap<Db, ReturnType<Db["prepare"]>>();
 /** Rows with after < seq <= upTo, oldest first, at most `limit` of them. */
 function entryPage(db: Db, after: number, upTo: number, limit: number): EntryRow[] {
   let stmt = pageSql.get(db);
-  if (!stmt) pageSql.set(db, (stmt = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`)));
+  if (!stmt)
+    pageSql.set(db, (stmt = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`)));
   return stmt.all(after, upTo, limit) as EntryRow[];
 }
 
@@ -53,8 +54,12 @@ export function* exportLines(db: Db, opts: ExportOptions = {}): Generator<string
   const checkpoints = listCheckpoints(db, { sinceTreeSize: opts.sinceTreeSize ?? -1, upTo: maxCp });
   const entries = withEntries ? Number((entrySql(db).count.get(head) as { n: number }).n) : 0;
   yield canonicalJson({
-    checkpoints: checkpoints.length, entries, exported_at: new Date((opts.now ?? Date.now)()).toISOString(),
-    format: EXPORT_FORMAT, kind: "header", v: 1,
+    checkpoints: checkpoints.length,
+    entries,
+    exported_at: new Date((opts.now ?? Date.now)()).toISOString(),
+    format: EXPORT_FORMAT,
+    kind: "header",
+    v: 1,
   });
   if (withEntries) {
     const pageRows = opts.pageRows ?? PAGE_ROWS;
@@ -111,7 +116,7 @@ function* exportChunks(db: Db, opts: ExportOptions, bytes: number): Generator<st
   try {
     for (const line of exportLines(db, opts)) {
       buf += line + "\n";
-      if (buf.length >= bytes) (yield buf, (buf = ""));
+      if (buf.length >= bytes) yield buf, (buf = "");
     }
   } catch (e) {
     throw new CboError("ERR_AUDIT_UNAVAILABLE", "The audit log could not be read for export.", { cause: e });
@@ -149,12 +154,17 @@ export async function exportTo(db: Db, dest: string | URL, opts: ExportToOptions
     const where = url.origin;
     let res: Response;
     try {
-      res = await (opts.fetch ?? fetch)(url, { method: opts.method ?? "PUT", headers: { "content-type": "application/x-ndjson", ...opts.headers }, body });
+      res = await (opts.fetch ?? fetch)(url, {
+        method: opts.method ?? "PUT",
+        headers: { "content-type": "application/x-ndjson", ...opts.headers },
+        body,
+      });
     } catch (e) {
       throw new CboError("ERR_IO", `The audit export could not be sent to ${where}.`, { cause: e });
     }
     await res.body?.cancel();
-    if (!res.ok) throw new CboError("ERR_IO", `The audit export was refused by ${where}: HTTP ${res.status}.`, { details: { status: res.status } });
+    if (!res.ok)
+      throw new CboError("ERR_IO", `The audit export was refused by ${where}: HTTP ${res.status}.`, { details: { status: res.status } });
     return { dest: where, lines, bytes, sha256: digest.digest("hex") };
   }
   const file = url ? fileURLToPath(url) : (dest as string);

@@ -5,14 +5,38 @@ import { canonicalJson } from "./canonical.ts";
 import { entryBody, entryBodyOf } from "./hash.ts";
 
 const base = {
-  seq: 7, at: "2026-01-01T00:00:00.000Z", actor: "token:ci#tk_1", action: "secret.put", target: "secret:A" as string | null,
-  tenant: null as string | null, outcome: "ok" as const, details: { n: 1, s: 'x"y' }, prev_hash: "ab".repeat(32),
+  seq: 7,
+  at: "2026-01-01T00:00:00.000Z",
+  actor: "token:ci#tk_1",
+  action: "secret.put",
+  target: "secret:A" as string | null,
+  tenant: null as string | null,
+  outcome: "ok" as const,
+  details: { n: 1, s: 'x"y' },
+  prev_hash: "ab".repeat(32),
 };
 
 /** Strings that JSON.stringify writes in every way it can: plain, escaped, \u-escaped, surrogates. */
 const tricky = [
-  "", "plain", 'q"uote', "back\\slash", "nl\n", "tab\t", "\u0000", "\u001f", "\u007f", "é", "日本", "😀", "\ud800", "\udfff", "a\ud800b",
-  "\u2028\u2029", "\ufeffbom", "</script>", "x".repeat(300),
+  "",
+  "plain",
+  'q"uote',
+  "back\\slash",
+  "nl\n",
+  "tab\t",
+  "\u0000",
+  "\u001f",
+  "\u007f",
+  "é",
+  "日本",
+  "😀",
+  "\ud800",
+  "\udfff",
+  "a\ud800b",
+  "\u2028\u2029",
+  "\ufeffbom",
+  "</script>",
+  "x".repeat(300),
 ];
 
 describe("entry body", () => {
@@ -30,7 +54,17 @@ describe("entry body", () => {
     const wrong: string[] = [];
     for (let c = 0; c < 0x10000; c++) {
       const actor = `a${String.fromCharCode(c)}b`;
-      const body = entryBodyOf(base.action, actor, base.at, canonicalJson(base.details), base.outcome, base.prev_hash, base.seq, base.target, base.tenant);
+      const body = entryBodyOf(
+        base.action,
+        actor,
+        base.at,
+        canonicalJson(base.details),
+        base.outcome,
+        base.prev_hash,
+        base.seq,
+        base.target,
+        base.tenant,
+      );
       if (body !== canonicalJson({ ...base, actor })) wrong.push(`U+${c.toString(16)}`);
     }
     expect(wrong).toEqual([]);

@@ -32,12 +32,24 @@ export function entryBodyWith(e: Omit<HashedFields, "details">, detailsJson: str
 
 /** entryBodyWith with the fields as arguments, in the body's (alphabetical) order: no object per entry. */
 export function entryBodyOf(
-  action: string, actor: string, at: string, detailsJson: string, outcome: string, prevHash: string, seq: number,
-  target: string | null, tenant: string | null,
+  action: string,
+  actor: string,
+  at: string,
+  detailsJson: string,
+  outcome: string,
+  prevHash: string,
+  seq: number,
+  target: string | null,
+  tenant: string | null,
 ): string {
   if (
-    NEEDS_ESCAPE.test(action) || NEEDS_ESCAPE.test(actor) || NEEDS_ESCAPE.test(at) || NEEDS_ESCAPE.test(outcome) ||
-    NEEDS_ESCAPE.test(prevHash) || (target !== null && NEEDS_ESCAPE.test(target)) || (tenant !== null && NEEDS_ESCAPE.test(tenant))
+    NEEDS_ESCAPE.test(action) ||
+    NEEDS_ESCAPE.test(actor) ||
+    NEEDS_ESCAPE.test(at) ||
+    NEEDS_ESCAPE.test(outcome) ||
+    NEEDS_ESCAPE.test(prevHash) ||
+    (target !== null && NEEDS_ESCAPE.test(target)) ||
+    (tenant !== null && NEEDS_ESCAPE.test(tenant))
   ) {
     const q = JSON.stringify;
     return (

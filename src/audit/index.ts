@@ -13,8 +13,18 @@ export { guardDetails, MAX_DETAILS_BYTES } from "./details-guard.ts";
 export { keyedHash } from "./value-hash.ts";
 export { createEd25519Signer, generateEd25519Signer, keyIdFor } from "./signer.ts";
 export {
-  AuditCheckpointSchema, AuditEntrySchema, NewAuditEntrySchema, GENESIS_HASH, OUTCOMES,
-  type AuditCheckpoint, type AuditEntry, type AuditSigner, type NewAuditEntry, type Outcome,
-  type Unreadable, type VerifyCheckpoint, type VerifyEntry,
+  AuditCheckpointSchema,
+  AuditEntrySchema,
+  NewAuditEntrySchema,
+  GENESIS_HASH,
+  OUTCOMES,
+  type AuditCheckpoint,
+  type AuditEntry,
+  type AuditSigner,
+  type NewAuditEntry,
+  type Outcome,
+  type Unreadable,
+  type VerifyCheckpoint,
+  type VerifyEntry,
 } from "./schema.ts";
 export { verifyStoredLog, PARALLEL_FROM, type StoredVerification, type StoredVerifyOptions } from "./verify-stored.ts";

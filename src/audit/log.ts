@@ -18,7 +18,16 @@ import { insertEntry, iterateRowArrays, readHead, toVerifyEntry } from "./entrie
 import { guardDetails, guardText } from "./details-guard.ts";
 import { exportText, exportTo, type ExportOptions, type ExportToOptions } from "./export.ts";
 import { entryHash } from "./hash.ts";
-import { GENESIS_HASH, NewAuditEntrySchema, type AuditCheckpoint, type AuditEntry, type AuditSigner, type NewAuditEntry, type VerifyCheckpoint, type VerifyEntry } from "./schema.ts";
+import {
+  GENESIS_HASH,
+  NewAuditEntrySchema,
+  type AuditCheckpoint,
+  type AuditEntry,
+  type AuditSigner,
+  type NewAuditEntry,
+  type VerifyCheckpoint,
+  type VerifyEntry,
+} from "./schema.ts";
 import { search, tail, type AuditSearch } from "./search.ts";
 import { verifyAuditLog } from "./verify.ts";
 
@@ -50,11 +59,18 @@ export function createAuditLog(opts: AuditLogOptions) {
     }
   })();
   const storage = opts.storage ?? {
-    classify: (e: unknown) => (location === undefined ? e : (classifyStorageError(e, { path: location, neededBytes: DEFAULT_HEADROOM_BYTES }) ?? e)),
+    classify: (e: unknown) =>
+      location === undefined ? e : (classifyStorageError(e, { path: location, neededBytes: DEFAULT_HEADROOM_BYTES }) ?? e),
     paused: () => false,
   };
   const checkpointer = createCheckpointer({
-    db, signer, now, every, pollMs: opts.pollMs ?? Math.min(1000, every.ms), onCheckpoint: opts.onCheckpoint, storage,
+    db,
+    signer,
+    now,
+    every,
+    pollMs: opts.pollMs ?? Math.min(1000, every.ms),
+    onCheckpoint: opts.onCheckpoint,
+    storage,
     log: opts.log ?? ((line) => process.stderr.write(line + "\n")),
   });
 
@@ -62,7 +78,11 @@ export function createAuditLog(opts: AuditLogOptions) {
     const parsed = NewAuditEntrySchema.safeParse(entry);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-      throw new CboError("ERR_VALIDATION", `Invalid audit entry: ${issues.map((i) => `${i.path || "(entry)"}: ${i.message}`).join("; ")}.`, { details: { issues } });
+      throw new CboError(
+        "ERR_VALIDATION",
+        `Invalid audit entry: ${issues.map((i) => `${i.path || "(entry)"}: ${i.message}`).join("; ")}.`,
+        { details: { issues } },
+      );
     }
     const e = parsed.data;
     guardText(e.actor, "actor");
@@ -94,7 +114,8 @@ export function createAuditLog(opts: AuditLogOptions) {
       if (isCboError(named) && (named.code === "ERR_DISK_FULL" || named.code === "ERR_STORE_CORRUPT")) throw named;
       if (isCboError(e)) throw e;
       throw new CboError("ERR_AUDIT_UNAVAILABLE", "The audit log could not be written, so the change was refused.", {
-        cause: e, hint: "Check the data directory (disk space, permissions); the change can be retried.",
+        cause: e,
+        hint: "Check the data directory (disk space, permissions); the change can be retried.",
       });
     }
     const last = out.at(-1);
@@ -125,7 +146,9 @@ export function createAuditLog(opts: AuditLogOptions) {
     exportCheckpoints: (o: ExportOptions = {}): string => exportText(db, { now, ...o }),
     exportTo: (dest: string | URL, o: ExportToOptions = {}) => exportTo(db, dest, { now, ...o }),
     /** Verifies the stored log; pass checkpoints kept outside the VPS to check against those too. */
-    verify: (o: { checkpoints?: VerifyCheckpoint[]; storedCheckpoints?: boolean; publicKey?: Uint8Array | Record<string, Uint8Array> } = {}) => {
+    verify: (
+      o: { checkpoints?: VerifyCheckpoint[]; storedCheckpoints?: boolean; publicKey?: Uint8Array | Record<string, Uint8Array> } = {},
+    ) => {
       const source = auditSource(db);
       const checkpoints = [...(o.storedCheckpoints === false ? [] : source.checkpoints()), ...(o.checkpoints ?? [])];
       return verifyAuditLog({ entries: source.entries(), checkpoints, publicKey: o.publicKey ?? signer.publicKey });

@@ -5,7 +5,14 @@
 import { readFileSync } from "node:fs";
 import * as z from "zod";
 import { EXPORT_FORMAT } from "./export.ts";
-import { AuditCheckpointSchema, AuditEntrySchema, type AuditCheckpoint, type AuditEntry, type VerifyCheckpoint, type VerifyEntry } from "./schema.ts";
+import {
+  AuditCheckpointSchema,
+  AuditEntrySchema,
+  type AuditCheckpoint,
+  type AuditEntry,
+  type VerifyCheckpoint,
+  type VerifyEntry,
+} from "./schema.ts";
 
 const HeaderSchema = z.strictObject({
   kind: z.literal("header"),
@@ -51,7 +58,9 @@ export function parseAuditExport(text: string): AuditExport {
       checkpoints.push(strip(cp.data) as AuditCheckpoint);
       continue;
     }
-    const isCheckpoint = header ? i - start >= header.entries : (line.match(/"(tree_size|merkle_root|head_hash|signature|key_id)":/g) ?? []).length >= 2;
+    const isCheckpoint = header
+      ? i - start >= header.entries
+      : (line.match(/"(tree_size|merkle_root|head_hash|signature|key_id)":/g) ?? []).length >= 2;
     if (!isCheckpoint) entries.push({ unreadable: true, line: i + 1 });
     else {
       const size = /"tree_size":(\d+)/.exec(line)?.[1];

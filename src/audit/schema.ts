@@ -1,7 +1,14 @@
 // Shapes of audit entries and checkpoints: what callers pass in, what is stored and exported, and
 // what the verifier accepts (including lines it could not read, which it reports by position).
 import * as z from "zod";
-import { AUDIT_OUTCOMES, AuditCheckpointSchema, AuditEntryResponseSchema, HexHash, type AuditCheckpoint, type AuditOutcome } from "../contract/index.ts";
+import {
+  AUDIT_OUTCOMES,
+  AuditCheckpointSchema,
+  AuditEntryResponseSchema,
+  HexHash,
+  type AuditCheckpoint,
+  type AuditOutcome,
+} from "../contract/index.ts";
 import type { Json } from "./canonical.ts";
 
 // The outcomes, the hash shape, the checkpoint and the entry's fields are the API's too (src/contract/audit.ts).
@@ -12,7 +19,14 @@ export { HexHash };
 export const GENESIS_HASH = "0".repeat(64);
 
 const JsonValue: z.ZodType<Json> = z.lazy(() =>
-  z.union([z.null(), z.boolean(), z.number().refine(Number.isFinite, "finite number"), z.string(), z.array(JsonValue), z.record(z.string(), JsonValue)]),
+  z.union([
+    z.null(),
+    z.boolean(),
+    z.number().refine(Number.isFinite, "finite number"),
+    z.string(),
+    z.array(JsonValue),
+    z.record(z.string(), JsonValue),
+  ]),
 );
 export const DetailsSchema = z.record(z.string(), JsonValue);
 export type Details = z.infer<typeof DetailsSchema>;

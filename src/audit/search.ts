@@ -38,7 +38,9 @@ export function tail(db: Db, n: number): AuditEntry[] {
 export function search(db: Db, input: AuditSearch): AuditEntry[] {
   const parsed = AuditSearchSchema.safeParse(input);
   if (!parsed.success) {
-    throw new CboError("ERR_VALIDATION", "Invalid audit search.", { details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) } });
+    throw new CboError("ERR_VALIDATION", "Invalid audit search.", {
+      details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
+    });
   }
   const q = parsed.data;
   const where: string[] = [];

@@ -21,6 +21,9 @@ export async function createEd25519Signer(pair: { privateKey: Key; publicKey: Ke
 
 /** A new key pair as a signer (tests, and first start before the vault holds a key). */
 export async function generateEd25519Signer(keyId?: string): Promise<AuditSigner> {
-  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as unknown as { privateKey: Key; publicKey: Key };
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as unknown as {
+    privateKey: Key;
+    publicKey: Key;
+  };
   return createEd25519Signer(pair, keyId);
 }

@@ -10,9 +10,7 @@ import { iterateRowArrays, readHead, toVerifyEntry } from "./entries-table.ts";
 import { createFrontier, type Frontier } from "./merkle.ts";
 import { GENESIS_HASH, isUnreadable, type AuditCheckpoint } from "./schema.ts";
 
-export type Snapshot =
-  | { unchanged: AuditCheckpoint }
-  | { treeSize: number; merkleRoot: string; headHash: string; frontier: Frontier };
+export type Snapshot = { unchanged: AuditCheckpoint } | { treeSize: number; merkleRoot: string; headHash: string; frontier: Frontier };
 
 export function takeSnapshot(db: Db): Snapshot {
   db.exec("BEGIN");
@@ -41,13 +39,23 @@ function compute(db: Db): Snapshot {
     const fault = walker.step(entry);
     if (fault || isUnreadable(entry)) throw refuse(`${fault?.message} (${fault?.reason})`, { seq: fault?.seq, reason: fault?.reason });
     frontier.push(entry.hash);
-    if (last && !resume && frontier.size === last.tree_size && (frontier.root() !== last.merkle_root || walker.head.hash !== last.head_hash)) {
+    if (
+      last &&
+      !resume &&
+      frontier.size === last.tree_size &&
+      (frontier.root() !== last.merkle_root || walker.head.hash !== last.head_hash)
+    ) {
       throw refuse(`entries 1..${last.tree_size} no longer match the last signed checkpoint`, { reason: "checkpoint root mismatch" });
     }
   }
-  if (walker.head.seq !== headSeq) throw refuse(`entry ${walker.head.seq + 1} is missing`, { seq: walker.head.seq + 1, reason: "missing entry" });
+  if (walker.head.seq !== headSeq)
+    throw refuse(`entry ${walker.head.seq + 1} is missing`, { seq: walker.head.seq + 1, reason: "missing entry" });
   return { treeSize: headSeq, merkleRoot: frontier.root(), headHash: walker.head.hash, frontier: frontier.snapshot() };
 }
 
 const refuse = (why: string, details?: Record<string, unknown>) =>
-  new CboError("ERR_AUDIT_UNAVAILABLE", `The audit log fails its own check, so no checkpoint was signed: ${why}.`, details ? { details } : {});
+  new CboError(
+    "ERR_AUDIT_UNAVAILABLE",
+    `The audit log fails its own check, so no checkpoint was signed: ${why}.`,
+    details ? { details } : {},
+  );

@@ -10,15 +10,33 @@ import { GENESIS_HASH, isUnreadable, type AuditEntry } from "./schema.ts";
 import { checkRows, rowIsReadable } from "./verify-batch.ts";
 
 type Row = unknown[];
-const toRow = (e: AuditEntry, details = canonicalJson(e.details)): Row => [e.seq, e.at, e.actor, e.action, e.target, e.tenant, e.outcome, details, e.prev_hash, e.hash];
+const toRow = (e: AuditEntry, details = canonicalJson(e.details)): Row => [
+  e.seq,
+  e.at,
+  e.actor,
+  e.action,
+  e.target,
+  e.tenant,
+  e.outcome,
+  details,
+  e.prev_hash,
+  e.hash,
+];
 
 function chain(n: number, tweak: (seq: number) => Partial<AuditEntry> = () => ({})): AuditEntry[] {
   const out: AuditEntry[] = [];
   for (let seq = 1; seq <= n; seq++) {
     const fields = {
-      seq, at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(), actor: `token:ci#tk_${seq % 3}`, action: "secret.put",
-      target: seq % 4 ? `secret:S${seq}` : null, tenant: seq % 5 ? null : "acme", outcome: "ok" as const, details: { n: seq, tags: ["eu"] },
-      prev_hash: out.at(-1)?.hash ?? GENESIS_HASH, ...tweak(seq),
+      seq,
+      at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+      actor: `token:ci#tk_${seq % 3}`,
+      action: "secret.put",
+      target: seq % 4 ? `secret:S${seq}` : null,
+      tenant: seq % 5 ? null : "acme",
+      outcome: "ok" as const,
+      details: { n: seq, tags: ["eu"] },
+      prev_hash: out.at(-1)?.hash ?? GENESIS_HASH,
+      ...tweak(seq),
     };
     out.push({ ...fields, hash: entryHash(fields) });
   }
@@ -52,15 +70,29 @@ describe("a parallel-verifier batch", () => {
 
   it("passes fields that need escaping", () => {
     const entries = chain(6, (seq) => (seq === 3 ? { actor: 'say "hi"\\', target: "日本\n😀" } : seq === 4 ? { tenant: "\ud800" } : {}));
-    expect(checkRows(0, 0, entries.map((e) => toRow(e)), []).ok).toBe(true);
+    expect(
+      checkRows(
+        0,
+        0,
+        entries.map((e) => toRow(e)),
+        [],
+      ).ok,
+    ).toBe(true);
   });
 
   it("reads a row's shape exactly as toVerifyEntry does", () => {
     const good = toRow(chain(1)[0]!);
     const odd: Row[] = [
-      good, [...good.slice(0, 4), 5, ...good.slice(5)], [1.5, ...good.slice(1)], ["1", ...good.slice(1)], [2 ** 53, ...good.slice(1)],
-      [...good.slice(0, 6), "maybe", ...good.slice(7)], [...good.slice(0, 7), null, ...good.slice(8)], [...good.slice(0, 9), new Uint8Array(64)],
-      [...good.slice(0, 4), null, null, ...good.slice(6)], [...good.slice(0, 1), 0, ...good.slice(2)],
+      good,
+      [...good.slice(0, 4), 5, ...good.slice(5)],
+      [1.5, ...good.slice(1)],
+      ["1", ...good.slice(1)],
+      [2 ** 53, ...good.slice(1)],
+      [...good.slice(0, 6), "maybe", ...good.slice(7)],
+      [...good.slice(0, 7), null, ...good.slice(8)],
+      [...good.slice(0, 9), new Uint8Array(64)],
+      [...good.slice(0, 4), null, null, ...good.slice(6)],
+      [...good.slice(0, 1), 0, ...good.slice(2)],
     ];
     for (const row of odd) expect(rowIsReadable(row), JSON.stringify(row)).toBe(!isUnreadable(toVerifyEntry(row, 1)));
   });

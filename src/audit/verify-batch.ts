@@ -22,10 +22,16 @@ export type BatchResult =
 export function rowIsReadable(row: unknown[]): boolean {
   const [seq, at, actor, action, target, tenant, outcome, details, prev_hash, hash] = row;
   return (
-    Number.isSafeInteger(seq) && typeof at === "string" && typeof actor === "string" && typeof action === "string" &&
-    (target === null || typeof target === "string") && (tenant === null || typeof tenant === "string") &&
-    (outcome === "ok" || outcome === "denied" || outcome === "error") && typeof details === "string" &&
-    typeof prev_hash === "string" && typeof hash === "string"
+    Number.isSafeInteger(seq) &&
+    typeof at === "string" &&
+    typeof actor === "string" &&
+    typeof action === "string" &&
+    (target === null || typeof target === "string") &&
+    (tenant === null || typeof tenant === "string") &&
+    (outcome === "ok" || outcome === "denied" || outcome === "error") &&
+    typeof details === "string" &&
+    typeof prev_hash === "string" &&
+    typeof hash === "string"
   );
 }
 

@@ -99,7 +99,8 @@ export async function parallelPass(
   }
 }
 
-const sameHead = (a: Snapshot["head"], b: Snapshot["head"]) => (a === null ? b === null : b !== null && a.seq === b.seq && a.hash === b.hash);
+const sameHead = (a: Snapshot["head"], b: Snapshot["head"]) =>
+  a === null ? b === null : b !== null && a.seq === b.seq && a.hash === b.hash;
 
 function join(results: BatchResult[], plan: BatchPlan): PassResult | undefined {
   const { count, batch } = plan;
@@ -158,7 +159,13 @@ function startCrew(file: string, size: number) {
     for (;;) {
       if (broken) return undefined;
       if (inbox.every((box) => box.some((m) => m.type === type))) {
-        return inbox.map((box) => box.splice(box.findIndex((m) => m.type === type), 1)[0] as Extract<FromWorker, { type: T }>);
+        return inbox.map(
+          (box) =>
+            box.splice(
+              box.findIndex((m) => m.type === type),
+              1,
+            )[0] as Extract<FromWorker, { type: T }>,
+        );
       }
       await new Promise<void>((resolve) => (wake = resolve));
     }

@@ -36,14 +36,23 @@ beforeAll(async () => {
     // A few fields that need escaping or are not ASCII, so that both ways of writing a body are used.
     const actor = i === 700 ? 'token:"quoted"\\name' : `token:ci#tk_${i % 7}`;
     const target = i % 11 === 0 ? null : i === 701 ? "secret:日本😀\n" : `secret:S${i}`;
-    log.append({ actor, action: i % 2 ? "secret.put" : "release.create", target, ...(i % 5 ? {} : { tenant: "acme" }), outcome: "ok", details: { i, tags: ["eu", i % 3] } });
+    log.append({
+      actor,
+      action: i % 2 ? "secret.put" : "release.create",
+      target,
+      ...(i % 5 ? {} : { tenant: "acme" }),
+      outcome: "ok",
+      details: { i, tags: ["eu", i % 3] },
+    });
     if (i % 500 === 0) await log.checkpoint();
   }
   stored = log.checkpoints();
   await log.stop({ checkpoint: false });
   db.close();
   evil = new DatabaseSync(file);
-  evil.exec("DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;");
+  evil.exec(
+    "DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;",
+  );
 }, 60_000);
 
 afterAll(() => {
@@ -76,13 +85,17 @@ async function tampered(change: () => void, external: VerifyCheckpoint[] = []) {
     change();
     return await verifyBoth(external);
   } finally {
-    evil.exec("DELETE FROM audit_entries; INSERT INTO audit_entries SELECT * FROM temp.e; DELETE FROM audit_checkpoints; INSERT INTO audit_checkpoints SELECT * FROM temp.c; DROP TABLE temp.e; DROP TABLE temp.c;");
+    evil.exec(
+      "DELETE FROM audit_entries; INSERT INTO audit_entries SELECT * FROM temp.e; DELETE FROM audit_checkpoints; INSERT INTO audit_checkpoints SELECT * FROM temp.c; DROP TABLE temp.e; DROP TABLE temp.c;",
+    );
   }
 }
 
 const flip = (s: string) => s.slice(0, -1) + (s.endsWith("0") ? "1" : "0");
-const set = (seq: number, column: string, value: unknown) => () => void evil.prepare(`UPDATE audit_entries SET ${column} = ? WHERE seq = ?`).run(value as string, seq);
-const get = (seq: number, column: string) => (evil.prepare(`SELECT ${column} AS v FROM audit_entries WHERE seq = ?`).get(seq) as { v: string }).v;
+const set = (seq: number, column: string, value: unknown) => () =>
+  void evil.prepare(`UPDATE audit_entries SET ${column} = ? WHERE seq = ?`).run(value as string, seq);
+const get = (seq: number, column: string) =>
+  (evil.prepare(`SELECT ${column} AS v FROM audit_entries WHERE seq = ?`).get(seq) as { v: string }).v;
 
 /** Rewrites entry `from` and every later hash and link: a chain-consistent forgery. */
 const rechain = (from: number) => () => {
@@ -92,7 +105,9 @@ const rechain = (from: number) => () => {
   for (const r of rows.slice(1)) {
     const { hash: _old, ...fields } = { ...r, details: r.seq === from ? { forged: true } : JSON.parse(r.details), prev_hash: prev };
     const hash = entryHash(fields);
-    evil.prepare("UPDATE audit_entries SET details = ?, prev_hash = ?, hash = ? WHERE seq = ?").run(JSON.stringify(fields.details), prev, hash, r.seq);
+    evil
+      .prepare("UPDATE audit_entries SET details = ?, prev_hash = ?, hash = ? WHERE seq = ?")
+      .run(JSON.stringify(fields.details), prev, hash, r.seq);
     prev = hash;
   }
 };
@@ -117,17 +132,24 @@ describe("verifyStoredLog with the parallel pass", () => {
       "timestamp at a batch's start": set(257, "at", "2020-01-01T00:00:00.000Z"),
       "target inside a checkpoint range": set(1500, "target", "secret:OTHER"),
       "details after the last checkpoint": set(ENTRIES, "details", '{"i":0}'),
-      "outcome": set(900, "outcome", "denied"),
+      outcome: set(900, "outcome", "denied"),
       "a field that needs escaping": set(700, "actor", 'token:"other"'),
-      "prev_hash": () => set(512, "prev_hash", flip(get(512, "prev_hash")))(),
+      prev_hash: () => set(512, "prev_hash", flip(get(512, "prev_hash")))(),
       "stored hash": () => set(3000, "hash", flip(get(3000, "hash")))(),
       "a text column holding a blob": () => evil.prepare("UPDATE audit_entries SET actor = CAST(actor AS BLOB) WHERE seq = 42").run(),
       "a deleted entry": () => evil.prepare("DELETE FROM audit_entries WHERE seq = 2000").run(),
-      "a row planted before entry 1": () => evil.exec("INSERT INTO audit_entries SELECT 0, at, actor, action, target, tenant, outcome, details, prev_hash, hash FROM audit_entries WHERE seq = 1"),
-      "a row planted after the end": () => evil.exec(`INSERT INTO audit_entries SELECT ${ENTRIES + 5}, at, actor, action, target, tenant, outcome, details, prev_hash, hash FROM audit_entries WHERE seq = 1`),
+      "a row planted before entry 1": () =>
+        evil.exec(
+          "INSERT INTO audit_entries SELECT 0, at, actor, action, target, tenant, outcome, details, prev_hash, hash FROM audit_entries WHERE seq = 1",
+        ),
+      "a row planted after the end": () =>
+        evil.exec(
+          `INSERT INTO audit_entries SELECT ${ENTRIES + 5}, at, actor, action, target, tenant, outcome, details, prev_hash, hash FROM audit_entries WHERE seq = 1`,
+        ),
       "the tail cut before the last checkpoint": () => evil.prepare("DELETE FROM audit_entries WHERE seq > 2990").run(),
       "a rewrite with every later hash recomputed": rechain(1200),
-      "a stored checkpoint's signature": () => evil.prepare("UPDATE audit_checkpoints SET signature = ? WHERE tree_size = 1000").run(flip(stored[1]!.signature)),
+      "a stored checkpoint's signature": () =>
+        evil.prepare("UPDATE audit_checkpoints SET signature = ? WHERE tree_size = 1000").run(flip(stored[1]!.signature)),
       "a stored checkpoint's tree size": () => evil.prepare("UPDATE audit_checkpoints SET tree_size = 1001 WHERE tree_size = 1000").run(),
     };
     for (const [name, change] of Object.entries(cases)) {
@@ -165,7 +187,11 @@ describe("verifyStoredLog with the parallel pass", () => {
     const log = createAuditLog({ db, signer, log: () => {}, checkpointEvery: { entries: Number.MAX_SAFE_INTEGER, ms: 3_600_000 } });
     try {
       // Committed after the main thread's first snapshot, before the workers start theirs.
-      const r = await verifyBoth([], () => log.appendMany(Array.from({ length: 5 }, (_, i) => ({ actor: "token:ci", action: "secret.put", outcome: "ok" as const, details: { late: i } }))));
+      const r = await verifyBoth([], () =>
+        log.appendMany(
+          Array.from({ length: 5 }, (_, i) => ({ actor: "token:ci", action: "secret.put", outcome: "ok" as const, details: { late: i } })),
+        ),
+      );
       expect(r).toMatchObject({ path: "parallel", result: { ok: true, checked: ENTRIES + 5 } });
       expect(r.result).toEqual(r.sequential);
     } finally {

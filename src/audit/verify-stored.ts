@@ -73,7 +73,12 @@ export async function verifyStoredLog(db: DatabaseSync, opts: StoredVerifyOption
   return { result, path: "sequential", stored };
 }
 
-async function tryParallel(db: DatabaseSync, opts: StoredVerifyOptions, stored: () => VerifyCheckpoint[], restart: () => Snapshot): Promise<VerifyResult | undefined> {
+async function tryParallel(
+  db: DatabaseSync,
+  opts: StoredVerifyOptions,
+  stored: () => VerifyCheckpoint[],
+  restart: () => Snapshot,
+): Promise<VerifyResult | undefined> {
   const threads = opts.parallel?.threads ?? Math.min(MAX_THREADS, availableParallelism());
   const batch = opts.parallel?.batch ?? BATCH;
   const from = opts.parallel?.from ?? PARALLEL_FROM;
@@ -96,7 +101,10 @@ async function tryParallel(db: DatabaseSync, opts: StoredVerifyOptions, stored: 
   const signatures = checkSignatures({ checkpoints: [...list, ...opts.external], publicKey: opts.publicKey });
   const pass = await parallelPass(db, threads - 1, takeSnapshot(db), restart, plan);
   if (!pass) return undefined;
-  const checked = stored() === list ? await signatures : await checkSignatures({ checkpoints: [...stored(), ...opts.external], publicKey: opts.publicKey });
+  const checked =
+    stored() === list
+      ? await signatures
+      : await checkSignatures({ checkpoints: [...stored(), ...opts.external], publicKey: opts.publicKey });
   for (const { cp, sigOk } of checked) {
     if (!sigOk || isUnreadable(cp)) return undefined;
     const expected = cp.tree_size === 0 ? { root: EMPTY_ROOT, head: GENESIS_HASH } : pass.at.get(cp.tree_size);

@@ -12,8 +12,15 @@ function chain(n: number): AuditEntry[] {
   const out: AuditEntry[] = [];
   for (let seq = 1; seq <= n; seq++) {
     const fields = {
-      seq, at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(), actor: "admin", action: "config.publish",
-      target: `worker:w${seq}`, tenant: null, outcome: "ok" as const, details: { n: seq }, prev_hash: out.at(-1)?.hash ?? GENESIS_HASH,
+      seq,
+      at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+      actor: "admin",
+      action: "config.publish",
+      target: `worker:w${seq}`,
+      tenant: null,
+      outcome: "ok" as const,
+      details: { n: seq },
+      prev_hash: out.at(-1)?.hash ?? GENESIS_HASH,
     };
     out.push({ ...fields, hash: entryHash(fields) });
   }
@@ -22,8 +29,11 @@ function chain(n: number): AuditEntry[] {
 
 async function sign(signer: AuditSigner, entries: AuditEntry[], size: number): Promise<AuditCheckpoint> {
   const fields = {
-    tree_size: size, merkle_root: merkleRoot(entries.slice(0, size).map((e) => e.hash)), head_hash: entries[size - 1]?.hash ?? GENESIS_HASH,
-    key_id: signer.keyId, at: "2026-01-01T01:00:00.000Z",
+    tree_size: size,
+    merkle_root: merkleRoot(entries.slice(0, size).map((e) => e.hash)),
+    head_hash: entries[size - 1]?.hash ?? GENESIS_HASH,
+    key_id: signer.keyId,
+    at: "2026-01-01T01:00:00.000Z",
   };
   return { ...fields, signature: toHex(await signer.sign(checkpointBody(fields))) };
 }
@@ -34,7 +44,10 @@ describe("verifyAuditLog (in memory)", () => {
     const entries = chain(12);
     const cps = [await sign(signer, entries, 0), await sign(signer, entries, 5), await sign(signer, entries, 12)];
     expect(await verifyAuditLog({ entries, checkpoints: cps, publicKey: signer.publicKey })).toEqual({
-      ok: true, checked: 12, checkpoints: 3, head: { seq: 12, hash: entries[11]!.hash },
+      ok: true,
+      checked: 12,
+      checkpoints: 3,
+      head: { seq: 12, hash: entries[11]!.hash },
     });
     expect((await verifyAuditLog({ entries, checkpoints: cps[2]!, publicKey: signer.publicKey })).ok).toBe(true);
   });
@@ -65,11 +78,16 @@ describe("verifyAuditLog (in memory)", () => {
     const signer = await generateEd25519Signer();
     const entries = chain(3);
     const cp = await sign(signer, entries, 3);
-    const unreadable = await verifyAuditLog({ entries, checkpoints: [{ unreadable: true, line: 5, tree_size: 2 }], publicKey: signer.publicKey });
+    const unreadable = await verifyAuditLog({
+      entries,
+      checkpoints: [{ unreadable: true, line: 5, tree_size: 2 }],
+      publicKey: signer.publicKey,
+    });
     expect(unreadable.firstBad).toMatchObject({ seq: 2, reason: "bad checkpoint signature" });
     const forged = { ...cp, tree_size: 9 };
     expect((await verifyAuditLog({ entries, checkpoints: [cp, forged], publicKey: signer.publicKey })).firstBad).toMatchObject({
-      seq: 9, reason: "bad checkpoint signature",
+      seq: 9,
+      reason: "bad checkpoint signature",
     });
   });
 

@@ -58,19 +58,33 @@ export async function verifyAuditLog(input: VerifyInput): Promise<VerifyResult> 
   let lastGood = 0;
   let good = 0;
   let checked = 0;
-  const result = (firstBad?: AuditFault): VerifyResult => ({ ok: !firstBad, checked, checkpoints: good, head: walker.head, ...(firstBad ? { firstBad } : {}) });
+  const result = (firstBad?: AuditFault): VerifyResult => ({
+    ok: !firstBad,
+    checked,
+    checkpoints: good,
+    head: walker.head,
+    ...(firstBad ? { firstBad } : {}),
+  });
 
   /** Checkpoints of exactly the current size; the first fault, if any. */
   const atCheckpoints = (size: number): AuditFault | undefined => {
     for (; next < items.length && items[next]!.size <= size; next++) {
       const { cp, sigOk } = items[next]!;
       if (!sigOk || isUnreadable(cp)) {
-        return { seq: size, reason: "bad checkpoint signature", checkpoint: size, message: `the checkpoint at tree size ${size} does not carry a valid signature` };
+        return {
+          seq: size,
+          reason: "bad checkpoint signature",
+          checkpoint: size,
+          message: `the checkpoint at tree size ${size} does not carry a valid signature`,
+        };
       }
       if (cp.merkle_root !== frontier.root() || cp.head_hash !== walker.head.hash) {
         const range: [number, number] = [Math.min(lastGood + 1, size), size];
         return {
-          seq: range[0], reason: "checkpoint root mismatch", checkpoint: size, range,
+          seq: range[0],
+          reason: "checkpoint root mismatch",
+          checkpoint: size,
+          range,
           message: `entries ${range[0]}..${size} do not match the signed checkpoint at tree size ${size}: one of them was rewritten and the chain recomputed`,
         };
       }
@@ -99,17 +113,29 @@ export async function verifyAuditLog(input: VerifyInput): Promise<VerifyResult> 
     const first = trusted[0]!.size;
     const last = trusted.at(-1)!.size;
     const seq = walker.head.seq + 1;
-    return result({ seq, reason: "truncated after checkpoint", checkpoint: first, range: [seq, last], message: `the log ends at ${seq - 1} but a signed checkpoint covers ${first} entries` });
+    return result({
+      seq,
+      reason: "truncated after checkpoint",
+      checkpoint: first,
+      range: [seq, last],
+      message: `the log ends at ${seq - 1} but a signed checkpoint covers ${first} entries`,
+    });
   }
   if (beyond.length > 0) {
     const size = beyond[0]!.size;
-    return result({ seq: size, reason: "bad checkpoint signature", checkpoint: size, message: `the checkpoint at tree size ${size} does not carry a valid signature` });
+    return result({
+      seq: size,
+      reason: "bad checkpoint signature",
+      checkpoint: size,
+      message: `the checkpoint at tree size ${size} does not carry a valid signature`,
+    });
   }
   return result();
 }
 
 export async function checkSignatures(input: Pick<VerifyInput, "checkpoints" | "publicKey">): Promise<CheckedCheckpoint[]> {
-  const list: readonly VerifyCheckpoint[] = input.checkpoints === undefined ? [] : Array.isArray(input.checkpoints) ? input.checkpoints : [input.checkpoints as VerifyCheckpoint];
+  const list: readonly VerifyCheckpoint[] =
+    input.checkpoints === undefined ? [] : Array.isArray(input.checkpoints) ? input.checkpoints : [input.checkpoints as VerifyCheckpoint];
   const check = createSignatureChecker(input.publicKey);
   const items = await Promise.all(
     list.map(async (cp): Promise<CheckedCheckpoint> => {

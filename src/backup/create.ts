@@ -40,7 +40,10 @@ export type BackupResult = {
 export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
   const out = resolve(opts.out);
   const dataDir = resolve(opts.dataDir);
-  if (existsSync(out)) throw new CboError("ERR_CONFLICT", `${out} already exists; a backup never overwrites a file.`, { hint: "Choose another --out, or --dir for generated names." });
+  if (existsSync(out))
+    throw new CboError("ERR_CONFLICT", `${out} already exists; a backup never overwrites a file.`, {
+      hint: "Choose another --out, or --dir for generated names.",
+    });
   mkdirSync(dirname(out), { recursive: true, mode: 0o700 });
   // Beside the archive, so the copy lands where the operator made room, and private (0700).
   if (opts.checkpoint) await opts.checkpoint();
@@ -49,7 +52,12 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
     const snap = await snapshot({ dataDir, ...(opts.db ? { db: opts.db } : {}), masterKey: opts.masterKey, tmpDir });
     const createdAt = (opts.now?.() ?? new Date()).toISOString();
     const { header, bytes } = sealArchive({
-      files: snap.files, masterKey: opts.masterKey, out, tmp: join(tmpDir, "archive"), createdAt, ...(snap.kdf ? { kdf: snap.kdf } : {}),
+      files: snap.files,
+      masterKey: opts.masterKey,
+      out,
+      tmp: join(tmpDir, "archive"),
+      createdAt,
+      ...(snap.kdf ? { kdf: snap.kdf } : {}),
     });
     return { file: out, bytes, createdAt, masterKeyId: opts.masterKey.id, files: header.files, audit: snap.audit };
   } catch (e) {

@@ -2,13 +2,31 @@ import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { CboError } from "../kit/errors.ts";
 import { MasterKey } from "../vault/index.ts";
-import { CHECK_BYTES, decodeHeader, encodePrefix, FORMAT, FORMAT_VERSION, headerLength, MAGIC, PLAIN_LEAD, TAG_BYTES, type Header } from "./format.ts";
+import {
+  CHECK_BYTES,
+  decodeHeader,
+  encodePrefix,
+  FORMAT,
+  FORMAT_VERSION,
+  headerLength,
+  MAGIC,
+  PLAIN_LEAD,
+  TAG_BYTES,
+  type Header,
+} from "./format.ts";
 import { newArchiveKeys, openArchiveKeys } from "./keys.ts";
 
 const header = (over: Partial<Header> = {}): Header => ({
-  format: FORMAT, v: FORMAT_VERSION, created_at: "2026-01-01T00:00:00.000Z", master_key_id: "0123456789abcdef",
-  wrapped_key: randomBytes(60).toString("base64"), salt: randomBytes(32).toString("base64"), iv: randomBytes(12).toString("base64"),
-  files: [{ name: "orchestrator.sqlite", bytes: 4096 }], plaintext_sha256: "a".repeat(64), ...over,
+  format: FORMAT,
+  v: FORMAT_VERSION,
+  created_at: "2026-01-01T00:00:00.000Z",
+  master_key_id: "0123456789abcdef",
+  wrapped_key: randomBytes(60).toString("base64"),
+  salt: randomBytes(32).toString("base64"),
+  iv: randomBytes(12).toString("base64"),
+  files: [{ name: "orchestrator.sqlite", bytes: 4096 }],
+  plaintext_sha256: "a".repeat(64),
+  ...over,
 });
 
 const code = (fn: () => unknown) => {
@@ -52,8 +70,12 @@ describe("archive keys", () => {
     const h = { master_key_id: master.id, wrapped_key: a.wrappedKey, salt: a.salt.toString("base64") };
     expect(openArchiveKeys(master, h).equals(a.contentKey)).toBe(true);
     const other = new MasterKey(randomBytes(32), "bytes");
-    expect(code(() => openArchiveKeys(other, h))).toMatch(new RegExp(`ERR_VAULT_INTEGRITY: .*sealed with master key ${master.id}, not with this one \\(${other.id}\\)`));
+    expect(code(() => openArchiveKeys(other, h))).toMatch(
+      new RegExp(`ERR_VAULT_INTEGRITY: .*sealed with master key ${master.id}, not with this one \\(${other.id}\\)`),
+    );
     // Same id claimed, wrong wrap: the unwrap itself refuses.
-    expect(code(() => openArchiveKeys(master, { ...h, wrapped_key: b.wrappedKey.replace(/^./, (c) => (c === "A" ? "B" : "A")) }))).toMatch(/does not authenticate/);
+    expect(code(() => openArchiveKeys(master, { ...h, wrapped_key: b.wrappedKey.replace(/^./, (c) => (c === "A" ? "B" : "A")) }))).toMatch(
+      /does not authenticate/,
+    );
   });
 });

@@ -31,7 +31,11 @@ export const DB_FILE = "orchestrator.sqlite";
 export const CHECKPOINTS_FILE = "audit-checkpoints.jsonl";
 export const ARCHIVE_FILES = [DB_FILE, CHECKPOINTS_FILE] as const;
 
-const B64 = (bytes: number) => z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).refine((s) => Buffer.from(s, "base64").length === bytes, `${bytes} bytes, base64`);
+const B64 = (bytes: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+    .refine((s) => Buffer.from(s, "base64").length === bytes, `${bytes} bytes, base64`);
 
 export const HeaderSchema = z.strictObject({
   format: z.literal(FORMAT),
@@ -43,7 +47,10 @@ export const HeaderSchema = z.strictObject({
   wrapped_key: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/),
   salt: B64(SALT_BYTES),
   iv: B64(IV_BYTES),
-  files: z.array(z.strictObject({ name: z.enum(ARCHIVE_FILES), bytes: z.number().int().min(0) })).min(1).max(ARCHIVE_FILES.length),
+  files: z
+    .array(z.strictObject({ name: z.enum(ARCHIVE_FILES), bytes: z.number().int().min(0) }))
+    .min(1)
+    .max(ARCHIVE_FILES.length),
   plaintext_sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** When the vault's master key comes from a passphrase: its scrypt salt and parameters (public,
    *  kept in vault_meta, which is inside the ciphertext), so a restore can derive the key. */

@@ -28,11 +28,15 @@ export function newArchiveKeys(master: MasterKey): SealKeys {
 /** The content key of an archive, or ERR_VAULT_INTEGRITY when `master` did not seal it. */
 export function openArchiveKeys(master: MasterKey, header: { master_key_id: string; wrapped_key: string; salt: string }): Buffer {
   if (header.master_key_id !== master.id) {
-    throw integrity(`was sealed with master key ${header.master_key_id}, not with this one (${master.id})`, { key_id: master.id, archive_key_id: header.master_key_id },
-      "give the master key this archive was made with (CBO_MASTER_KEY, a key file, or the passphrase); nothing was restored");
+    throw integrity(
+      `was sealed with master key ${header.master_key_id}, not with this one (${master.id})`,
+      { key_id: master.id, archive_key_id: header.master_key_id },
+      "give the master key this archive was made with (CBO_MASTER_KEY, a key file, or the passphrase); nothing was restored",
+    );
   }
   const archiveKey = master.unwrap(Buffer.from(header.wrapped_key, "base64"), WRAP_AAD);
-  if (archiveKey === undefined) throw integrity(`has an archive key that does not authenticate under master key ${master.id}`, { key_id: master.id });
+  if (archiveKey === undefined)
+    throw integrity(`has an archive key that does not authenticate under master key ${master.id}`, { key_id: master.id });
   try {
     return contentKey(archiveKey, Buffer.from(header.salt, "base64"));
   } finally {

@@ -48,7 +48,11 @@ export function readArchiveHeader(file: string): Header {
  * `start` before each file's first byte). Throws ERR_VAULT_INTEGRITY at the end if anything fails
  * to authenticate.
  */
-export function decrypt(a: Archive, contentKey: Uint8Array, sink: { start(name: string): void; chunk(name: string, bytes: Buffer): void }): void {
+export function decrypt(
+  a: Archive,
+  contentKey: Uint8Array,
+  sink: { start(name: string): void; chunk(name: string, bytes: Buffer): void },
+): void {
   const total = bodyBytes(a.header);
   const d = createDecipheriv("aes-256-gcm", contentKey, Buffer.from(a.header.iv, "base64"), { authTagLength: TAG_BYTES });
   d.setAAD(a.aad);

@@ -23,7 +23,9 @@ function derive(kdf: Kdf, passphrase: string): MasterKey {
 }
 
 const notAPassphraseVault = (where: string) =>
-  new CboError("ERR_USAGE", `${where} does not use a passphrase: give its master key instead.`, { hint: "set CBO_MASTER_KEY, or name the key file with --master-key-file / CBO_MASTER_KEY_FILE" });
+  new CboError("ERR_USAGE", `${where} does not use a passphrase: give its master key instead.`, {
+    hint: "set CBO_MASTER_KEY, or name the key file with --master-key-file / CBO_MASTER_KEY_FILE",
+  });
 
 /** For a restore: the key from the archive header's copy of the vault's scrypt record. */
 export function passphraseKeyFor(header: Header, passphrase: string): MasterKey {
@@ -33,7 +35,10 @@ export function passphraseKeyFor(header: Header, passphrase: string): MasterKey 
 
 /** For a backup: the key from the live database's scrypt record, read without writing. */
 export function passphraseKeyForDatabase(file: string, passphrase: string): MasterKey {
-  if (!existsSync(file)) throw new CboError("ERR_NOT_FOUND", `There is no orchestrator database at ${file}.`, { hint: "Pass the daemon's data directory with --data." });
+  if (!existsSync(file))
+    throw new CboError("ERR_NOT_FOUND", `There is no orchestrator database at ${file}.`, {
+      hint: "Pass the daemon's data directory with --data.",
+    });
   const db = new DatabaseSync(file);
   let kdf: Kdf | undefined;
   try {

@@ -36,10 +36,14 @@ describe("where the daemon writes an archive", () => {
   it("refuses what the attack sent, with 4xx codes and nothing created", () => {
     expect(refusal({ out: "/dev/null" }).code).toBe("ERR_CONFLICT");
     expect(refusal({ out: "/etc/passwd" }).code).toBe("ERR_CONFLICT");
-    for (const dir of ["/dev/null", "/etc/passwd"]) expect(refusal({ dir })).toMatchObject({ code: "ERR_VALIDATION", message: expect.stringContaining("not a directory") });
+    for (const dir of ["/dev/null", "/etc/passwd"])
+      expect(refusal({ dir })).toMatchObject({ code: "ERR_VALIDATION", message: expect.stringContaining("not a directory") });
     expect(refusal({ out: "/tmp/x\0y" }).code).toBe("ERR_VALIDATION");
     expect(refusal({ out: `/tmp/${"n".repeat(4000)}` }).code).toBe("ERR_VALIDATION");
-    expect(refusal({ out: "/nonexistent/dir/x" })).toMatchObject({ code: "ERR_VALIDATION", message: expect.stringContaining("neither it nor /nonexistent exists") });
+    expect(refusal({ out: "/nonexistent/dir/x" })).toMatchObject({
+      code: "ERR_VALIDATION",
+      message: expect.stringContaining("neither it nor /nonexistent exists"),
+    });
     expect(existsSync("/nonexistent")).toBe(false);
   });
 

@@ -67,7 +67,11 @@ export function checkArchivePlace(o: { out?: string; dir?: string; dataDir: stri
   const uid = o.uid ?? process.getuid?.();
   if (o.out !== undefined) {
     const out = resolve(o.out);
-    if (lstatOf(out)) throw new CboError("ERR_CONFLICT", `${out} already exists; a backup never overwrites a file.`, { details: { path: out }, hint: "Choose another --out, or --dir for generated names." });
+    if (lstatOf(out))
+      throw new CboError("ERR_CONFLICT", `${out} already exists; a backup never overwrites a file.`, {
+        details: { path: out },
+        hint: "Choose another --out, or --dir for generated names.",
+      });
     if (basename(out) === "") throw refuse(out, "it names no file");
   }
   const dir = o.out !== undefined ? dirname(resolve(o.out)) : resolve(o.dir ?? o.backupDir);
@@ -80,7 +84,8 @@ export function checkArchivePlace(o: { out?: string; dir?: string; dataDir: stri
   if (!est) throw refuse(dir, `neither it nor ${existing} exists (the daemon creates at most one directory level)`);
   if (!est.isDirectory()) throw refuse(dir, `${existing} is not a directory`);
   const real = realOf(existing);
-  if (within(real, dataDir) && !within(real, backupDir)) throw refuse(dir, "it is inside the data directory (only its backup directory takes archives)");
+  if (within(real, dataDir) && !within(real, backupDir))
+    throw refuse(dir, "it is inside the data directory (only its backup directory takes archives)");
   if (uid !== undefined && est.uid !== uid) throw refuse(dir, `${existing} does not belong to the daemon's user`);
 }
 

@@ -62,10 +62,19 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     }
     fsyncDir(dataDir);
     const state = await verifyRestored({
-      dbFile: join(dataDir, DB_FILE), checkpointsFile: join(dataDir, CHECKPOINTS_FILE), masterKey: opts.masterKey,
-      ...(opts.publicKey ? { publicKey: opts.publicKey } : {}), ...(opts.checkpoints ? { checkpoints: opts.checkpoints } : {}),
+      dbFile: join(dataDir, DB_FILE),
+      checkpointsFile: join(dataDir, CHECKPOINTS_FILE),
+      masterKey: opts.masterKey,
+      ...(opts.publicKey ? { publicKey: opts.publicKey } : {}),
+      ...(opts.checkpoints ? { checkpoints: opts.checkpoints } : {}),
     });
-    return { dataDir, createdAt: archive.header.created_at, masterKeyId: archive.header.master_key_id, files: archive.header.files, ...state };
+    return {
+      dataDir,
+      createdAt: archive.header.created_at,
+      masterKeyId: archive.header.master_key_id,
+      files: archive.header.files,
+      ...state,
+    };
   } catch (e) {
     if (created) rmSync(dataDir, { recursive: true, force: true });
     else for (const f of WRITTEN) rmSync(join(dataDir, f), { force: true });
@@ -73,7 +82,10 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     // A full disk is named with the room the restored files take.
     const full = classifyStorageError(e, { path: dataDir, neededBytes: bodyBytes(archive.header) + 1024 * 1024 });
     if (full) throw full;
-    throw new CboError("ERR_IO", `The backup could not be restored into ${dataDir}.`, { cause: e, hint: "nothing was left in the data directory" });
+    throw new CboError("ERR_IO", `The backup could not be restored into ${dataDir}.`, {
+      cause: e,
+      hint: "nothing was left in the data directory",
+    });
   } finally {
     archive.close();
   }
@@ -85,10 +97,14 @@ function checkTarget(dir: string): boolean {
   if (!statSync(dir).isDirectory()) throw new CboError("ERR_VALIDATION", `${dir} is not a directory.`);
   const entries = readdirSync(dir);
   if (entries.length > 0) {
-    throw new CboError("ERR_CONFLICT", `${dir} is not empty (${entries.length} entr${entries.length === 1 ? "y" : "ies"}); a restore never overwrites a data directory.`, {
-      details: { dataDir: dir, entries: entries.length },
-      hint: "Restore into a new or empty directory, then point the daemon at it (--data).",
-    });
+    throw new CboError(
+      "ERR_CONFLICT",
+      `${dir} is not empty (${entries.length} entr${entries.length === 1 ? "y" : "ies"}); a restore never overwrites a data directory.`,
+      {
+        details: { dataDir: dir, entries: entries.length },
+        hint: "Restore into a new or empty directory, then point the daemon at it (--data).",
+      },
+    );
   }
   return true;
 }

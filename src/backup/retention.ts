@@ -23,7 +23,10 @@ export function listArchives(dir: string): string[] {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw e;
   }
-  return names.filter((n) => NAME.test(n)).sort().map((n) => join(dir, n));
+  return names
+    .filter((n) => NAME.test(n))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /** Removes all but the `keep` newest archives; returns the removed paths. */

@@ -35,7 +35,14 @@ export async function backupNow(o: BackupNowOptions): Promise<BackupDone> {
   const at = o.now?.() ?? new Date();
   const dir = o.out === undefined ? resolve(o.dir ?? join(dataDir, DEFAULT_BACKUP_DIR)) : undefined;
   const out = o.out === undefined ? join(dir!, archiveName(at)) : resolve(o.out);
-  const result = await createBackup({ dataDir, ...(o.db ? { db: o.db } : {}), masterKey: o.masterKey, out, now: () => at, ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}) });
+  const result = await createBackup({
+    dataDir,
+    ...(o.db ? { db: o.db } : {}),
+    masterKey: o.masterKey,
+    out,
+    now: () => at,
+    ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
+  });
   try {
     await o.written?.(result);
   } catch (e) {

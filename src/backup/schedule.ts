@@ -50,7 +50,10 @@ const Settings = z.object({ every: z.number().int().min(1), keep: z.number().int
 export function startBackupSchedule(opts: BackupScheduleOptions): BackupSchedule {
   const parsed = Settings.safeParse({ every: opts.every, keep: opts.keep });
   if (!parsed.success) {
-    throw new CboError("ERR_VALIDATION", `Invalid backup schedule: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}.`);
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Invalid backup schedule: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}.`,
+    );
   }
   const dataDir = resolve(opts.dataDir);
   const dir = resolve(opts.dir ?? join(dataDir, DEFAULT_BACKUP_DIR));
@@ -63,9 +66,19 @@ export function startBackupSchedule(opts: BackupScheduleOptions): BackupSchedule
   async function once(): Promise<BackupResult & { removed: string[] }> {
     const at = now();
     const masterKey = typeof opts.masterKey === "function" ? opts.masterKey() : opts.masterKey;
-    const result = await backupNow({ dataDir, ...(opts.db ? { db: opts.db } : {}), masterKey, dir, keep: opts.keep, now: () => at, ...(opts.checkpoint ? { checkpoint: opts.checkpoint } : {}) });
+    const result = await backupNow({
+      dataDir,
+      ...(opts.db ? { db: opts.db } : {}),
+      masterKey,
+      dir,
+      keep: opts.keep,
+      now: () => at,
+      ...(opts.checkpoint ? { checkpoint: opts.checkpoint } : {}),
+    });
     const { removed } = result;
-    log(`backup: wrote ${result.file} (${result.bytes} bytes, ${result.audit.entries} audit entries)${removed.length ? `; removed ${removed.length} older archive(s), keeping ${opts.keep}` : ""}`);
+    log(
+      `backup: wrote ${result.file} (${result.bytes} bytes, ${result.audit.entries} audit entries)${removed.length ? `; removed ${removed.length} older archive(s), keeping ${opts.keep}` : ""}`,
+    );
     await opts.onBackup?.(result);
     return result;
   }

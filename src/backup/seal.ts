@@ -24,9 +24,15 @@ export function sealArchive(o: SealInput): { header: Header; bytes: number } {
   const keys = newArchiveKeys(o.masterKey);
   const iv = randomBytes(IV_BYTES);
   const header: Header = {
-    format: FORMAT, v: FORMAT_VERSION, created_at: o.createdAt, master_key_id: o.masterKey.id,
-    wrapped_key: keys.wrappedKey, salt: keys.salt.toString("base64"), iv: iv.toString("base64"),
-    files: o.files.map((f) => ({ name: f.name, bytes: f.bytes })), plaintext_sha256: digest.digest("hex"),
+    format: FORMAT,
+    v: FORMAT_VERSION,
+    created_at: o.createdAt,
+    master_key_id: o.masterKey.id,
+    wrapped_key: keys.wrappedKey,
+    salt: keys.salt.toString("base64"),
+    iv: iv.toString("base64"),
+    files: o.files.map((f) => ({ name: f.name, bytes: f.bytes })),
+    plaintext_sha256: digest.digest("hex"),
     ...(o.kdf ? { kdf: o.kdf } : {}),
   };
   const { prefix, aad } = encodePrefix(header);

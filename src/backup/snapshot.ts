@@ -49,7 +49,9 @@ async function onlineBackup(db: Db | undefined, defaultPath: string, dest: strin
     return;
   }
   if (!existsSync(location)) {
-    throw new CboError("ERR_NOT_FOUND", `There is no orchestrator database at ${location}.`, { hint: "Pass the daemon's data directory with --data." });
+    throw new CboError("ERR_NOT_FOUND", `There is no orchestrator database at ${location}.`, {
+      hint: "Pass the daemon's data directory with --data.",
+    });
   }
   // Our own connection, so the daemon's connection is never held for the copy's duration.
   const source = new DatabaseSync(location);

@@ -21,7 +21,11 @@ export type PublicKeys = Uint8Array | Record<string, Uint8Array>;
 
 export type RestoredState = {
   audit: {
-    entries: number; checkpoints: number; head: { seq: number; hash: string }; uncovered: number; publicKeyFrom: "option" | "vault" | "none";
+    entries: number;
+    checkpoints: number;
+    head: { seq: number; hash: string };
+    uncovered: number;
+    publicKeyFrom: "option" | "vault" | "none";
     /** Tree size of the newest checkpoint given from outside (`checkpoints`) that the archive reaches; it verified. */
     externalCheckpoint: number | null;
     /** Checkpoints given from outside beyond the archive's log: signed for entries written after the backup. */
@@ -49,27 +53,38 @@ export async function verifyRestored(opts: {
       const fromVault = opts.publicKey ? undefined : await signingPublicKey(vault);
       const publicKey = opts.publicKey ?? fromVault;
       const source = auditSource(db);
-      const fileCheckpoints = existsSync(opts.checkpointsFile) ? parseAuditExport(readFileSync(opts.checkpointsFile, "utf8")).checkpoints : [];
+      const fileCheckpoints = existsSync(opts.checkpointsFile)
+        ? parseAuditExport(readFileSync(opts.checkpointsFile, "utf8")).checkpoints
+        : [];
       // Checkpoints kept outside the VPS go on after the backup: the daemon signs more as it runs
       // (and one when it stops). Those the archive's log reaches must match it, or it was altered;
       // those beyond it are signed for entries written after the backup, which this archive cannot
       // hold. They are reported, not held against it; their signatures must still verify.
       const archived = Number((db.prepare("SELECT count(*) AS n FROM audit_entries").get() as { n: number }).n);
       const external = opts.checkpoints ?? [];
-      const beyond = external.filter((c): c is Exclude<VerifyCheckpoint, { unreadable: true }> => !("unreadable" in c) && c.tree_size > archived);
+      const beyond = external.filter(
+        (c): c is Exclude<VerifyCheckpoint, { unreadable: true }> => !("unreadable" in c) && c.tree_size > archived,
+      );
       const reached = external.filter((c) => !beyond.includes(c as never));
       const checkpoints = distinct([...source.checkpoints(), ...fileCheckpoints, ...reached]);
       if ((checkpoints.length > 0 || beyond.length > 0) && publicKey === undefined) {
-        throw new CboError("ERR_VALIDATION", "The backup's audit log has signed checkpoints but no public key to check them with (the vault holds no orchestrator key).", {
-          hint: "Pass the orchestrator's public key with --public-key (GET /v1/keys/orchestrator on the old daemon).",
-        });
+        throw new CboError(
+          "ERR_VALIDATION",
+          "The backup's audit log has signed checkpoints but no public key to check them with (the vault holds no orchestrator key).",
+          {
+            hint: "Pass the orchestrator's public key with --public-key (GET /v1/keys/orchestrator on the old daemon).",
+          },
+        );
       }
       const result = await verifyAuditLog({ entries: source.entries(), checkpoints, publicKey: publicKey ?? {} });
       if (!result.ok) throw auditFailure(result);
       const forged = (await checkSignatures({ checkpoints: beyond, publicKey: publicKey ?? {} })).find((c) => !c.sigOk);
       if (forged) {
-        throw integrity(`is checked against a checkpoint file whose checkpoint at tree size ${forged.size} does not carry a valid signature`, { checkpoint: forged.size },
-          "that checkpoint file was altered, or it belongs to another orchestrator (pass its key with --public-key); nothing was restored");
+        throw integrity(
+          `is checked against a checkpoint file whose checkpoint at tree size ${forged.size} does not carry a valid signature`,
+          { checkpoint: forged.size },
+          "that checkpoint file was altered, or it belongs to another orchestrator (pass its key with --public-key); nothing was restored",
+        );
       }
       const sizes = reached.flatMap((c) => ("unreadable" in c ? [] : [c.tree_size]));
       const externalCheckpoint = sizes.length > 0 ? Math.max(...sizes) : null;
@@ -78,12 +93,18 @@ export async function verifyRestored(opts: {
       const releases = createReleaseStore(db);
       return {
         audit: {
-          entries: result.checked, checkpoints: result.checkpoints, head: result.head, uncovered: result.head.seq - covered,
+          entries: result.checked,
+          checkpoints: result.checkpoints,
+          head: result.head,
+          uncovered: result.head.seq - covered,
           publicKeyFrom: opts.publicKey ? "option" : fromVault ? "vault" : "none",
           externalCheckpoint,
           afterArchive: beyond.length > 0 ? { checkpoints: beyond.length, entries: upTo - result.head.seq, upTo } : null,
         },
-        releases: { total: Number((db.prepare("SELECT count(*) AS n FROM releases").get() as { n: number }).n), unfinished: releases.unfinished().map((r) => ({ id: r.id, worker: r.worker, status: r.status })) },
+        releases: {
+          total: Number((db.prepare("SELECT count(*) AS n FROM releases").get() as { n: number }).n),
+          unfinished: releases.unfinished().map((r) => ({ id: r.id, worker: r.worker, status: r.status })),
+        },
         secrets: Number((db.prepare("SELECT count(*) AS n FROM secrets").get() as { n: number }).n),
       };
     } finally {
@@ -125,6 +146,9 @@ async function signingPublicKey(vault: Vault): Promise<Uint8Array | undefined> {
 
 function auditFailure(r: VerifyResult): CboError {
   const bad = r.firstBad!;
-  return integrity(`holds an audit log that does not verify: entry ${bad.seq}: ${bad.reason} (${bad.message})`, { firstBad: bad, checked: r.checked },
-    "the log was altered before or inside this archive; nothing was restored. Use an earlier archive, or investigate with `cbo audit verify` on the original data directory");
+  return integrity(
+    `holds an audit log that does not verify: entry ${bad.seq}: ${bad.reason} (${bad.message})`,
+    { firstBad: bad, checked: r.checked },
+    "the log was altered before or inside this archive; nothing was restored. Use an earlier archive, or investigate with `cbo audit verify` on the original data directory",
+  );
 }

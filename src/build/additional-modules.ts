@@ -35,7 +35,12 @@ async function* walk(dir: string, c: Confinement, skipDir: string, skipFile: str
   }
 }
 
-export async function findAdditionalModules(entry: ModuleRootEntry, parsed: ParsedRules, c: Confinement, warnings: string[]): Promise<CollectedModule[]> {
+export async function findAdditionalModules(
+  entry: ModuleRootEntry,
+  parsed: ParsedRules,
+  c: Confinement,
+  warnings: string[],
+): Promise<CollectedModule[]> {
   c.check(entry.moduleRoot);
   const relativeEntry = relative(entry.moduleRoot, entry.file).replaceAll("\\", "/");
   const matchers = parsed.rules.flatMap((rule) => rule.globs.map((glob) => ({ rule, regex: globToRegExp(glob, { globstar: true }) })));
@@ -44,10 +49,13 @@ export async function findAdditionalModules(entry: ModuleRootEntry, parsed: Pars
   let files: string[];
   try {
     files = [];
-    for await (const f of walk(entry.moduleRoot, c, join(entry.projectRoot, ".wrangler"), entry.configPath, entry.moduleRoot)) files.push(f);
+    for await (const f of walk(entry.moduleRoot, c, join(entry.projectRoot, ".wrangler"), entry.configPath, entry.moduleRoot))
+      files.push(f);
   } catch (e) {
     if (e instanceof CboError) throw e;
-    throw new CboError("ERR_VALIDATION", `Cannot list the additional modules in ${entry.moduleRoot}: ${(e as Error).message}`, { hint: "Check `base_dir` (find_additional_modules walks it)." });
+    throw new CboError("ERR_VALIDATION", `Cannot list the additional modules in ${entry.moduleRoot}: ${(e as Error).message}`, {
+      hint: "Check `base_dir` (find_additional_modules walks it).",
+    });
   }
   for (const name of files) {
     for (const { rule, regex } of matchers) {

@@ -15,7 +15,12 @@ function wranglersIgnore(): () => NodeIgnore {
   expect(start, "wrangler still bundles node-ignore 5.3.1").toBeGreaterThan(0);
   const body = cli.slice(start + head.length, cli.indexOf("\n  }\n});", start));
   const module2 = { exports: {} as unknown };
-  new Function("exports2", "module2", "init_import_meta_url", "__name", body)(module2.exports, module2, () => {}, (f: unknown) => f);
+  new Function("exports2", "module2", "init_import_meta_url", "__name", body)(
+    module2.exports,
+    module2,
+    () => {},
+    (f: unknown) => f,
+  );
   return module2.exports as () => NodeIgnore;
 }
 
@@ -47,12 +52,62 @@ const PATTERNS: string[][] = [
 ];
 
 const PATHS = [
-  "index.html", "readme.md", "keep.md", "docs/guide.md", "docs/a.html", "docs/sub/b.html", "dist", "dist/app.js", "src/dist/app.js",
-  "secret.txt", "a/secret.key", "a/b/c/secrets.json", "a/z.txt", "a/b/z.txt", "a/b/c/z.txt", "z.txt", "private/x.txt", "private/public.txt",
-  "private", "style.css", "sub/style.css", "sub/page.html", "#hash.txt", "!bang.txt", "trailing.txt", "spaced name.txt", "file1.txt",
-  "file12.txt", "a.js", "b.js", "c.js", "cx.js", "dx.js", "_worker.js", "_routes.json", "app.js.map", "APP.JS.MAP", "img/logo.png",
-  "img/keep.png", "img/sub/x.png", "nested/deep/file.txt", "nested/deep/other.txt", "nested/file.txt", "bom.txt", "a*b.txt", "axb.txt",
-  "keep/a.txt", "x/keep/a.txt", "x/y", "x/y/z", "x", ".assetsignore", "_redirects", "_headers", "sub/_headers", ".well-known/security.txt",
+  "index.html",
+  "readme.md",
+  "keep.md",
+  "docs/guide.md",
+  "docs/a.html",
+  "docs/sub/b.html",
+  "dist",
+  "dist/app.js",
+  "src/dist/app.js",
+  "secret.txt",
+  "a/secret.key",
+  "a/b/c/secrets.json",
+  "a/z.txt",
+  "a/b/z.txt",
+  "a/b/c/z.txt",
+  "z.txt",
+  "private/x.txt",
+  "private/public.txt",
+  "private",
+  "style.css",
+  "sub/style.css",
+  "sub/page.html",
+  "#hash.txt",
+  "!bang.txt",
+  "trailing.txt",
+  "spaced name.txt",
+  "file1.txt",
+  "file12.txt",
+  "a.js",
+  "b.js",
+  "c.js",
+  "cx.js",
+  "dx.js",
+  "_worker.js",
+  "_routes.json",
+  "app.js.map",
+  "APP.JS.MAP",
+  "img/logo.png",
+  "img/keep.png",
+  "img/sub/x.png",
+  "nested/deep/file.txt",
+  "nested/deep/other.txt",
+  "nested/file.txt",
+  "bom.txt",
+  "a*b.txt",
+  "axb.txt",
+  "keep/a.txt",
+  "x/keep/a.txt",
+  "x/y",
+  "x/y/z",
+  "x",
+  ".assetsignore",
+  "_redirects",
+  "_headers",
+  "sub/_headers",
+  ".well-known/security.txt",
 ];
 
 describe(".assetsignore matching (node-ignore 5.3.1, as wrangler bundles it)", () => {
@@ -74,7 +129,14 @@ describe(".assetsignore matching (node-ignore 5.3.1, as wrangler bundles it)", (
 
   it("is not trivially agreeing: the cases ignore some paths and keep others", () => {
     const ours = createIgnorer([...DEFAULT_ASSETS_IGNORE, "*.md", "!keep.md", "dist/"]);
-    expect(["readme.md", "docs/guide.md", "dist/app.js", "_redirects", "_headers", ".assetsignore"].map((p) => ours.ignores(p))).toEqual([true, true, true, true, true, true]);
+    expect(["readme.md", "docs/guide.md", "dist/app.js", "_redirects", "_headers", ".assetsignore"].map((p) => ours.ignores(p))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect(["keep.md", "index.html", "dist", "sub/_headers"].map((p) => ours.ignores(p))).toEqual([false, false, false, false]);
   });
 

@@ -24,9 +24,12 @@ const REPLACERS: Array<[RegExp, Replacer]> = [
   // A leading `**/` matches in all directories.
   [/^\^*\\\*\\\*\\\//, () => "^(?:.*\\/)?"],
   // No slash but a trailing one: matches at any level; otherwise anchored.
-  [/^(?=[^^])/, function startingReplacer(this: string) {
-    return !/\/(?!$)/.test(this) ? "(?:^|\\/)" : "^";
-  }],
+  [
+    /^(?=[^^])/,
+    function startingReplacer(this: string) {
+      return !/\/(?!$)/.test(this) ? "(?:^|\\/)" : "^";
+    },
+  ],
   // `/**/` and a trailing `/**`.
   [/\\\/\\\*\\\*(?=\\\/|$)/g, (_m, index: number, str: string) => (index + 6 < str.length ? "(?:\\/[^\\/]+)*" : "\\/.+")],
   // Intermediate `*` (an escaped `\*` stays literal).
@@ -35,12 +38,17 @@ const REPLACERS: Array<[RegExp, Replacer]> = [
   [/\\\\\\(?=[$.|*+(){^])/g, () => "\\"],
   [/\\\\/g, () => "\\"],
   // Ranges `[a-z]`.
-  [/(\\)?\[([^\]/]*?)(\\*)($|\])/g, (_m, leadEscape: string | undefined, range: string, endEscape: string, close: string) =>
-    leadEscape === "\\"
-      ? `\\[${range}${cleanRangeBackSlash(endEscape)}${close}`
-      : close === "]"
-        ? endEscape.length % 2 === 0 ? `[${sanitizeRange(range)}${endEscape}]` : "[]"
-        : "[]"],
+  [
+    /(\\)?\[([^\]/]*?)(\\*)($|\])/g,
+    (_m, leadEscape: string | undefined, range: string, endEscape: string, close: string) =>
+      leadEscape === "\\"
+        ? `\\[${range}${cleanRangeBackSlash(endEscape)}${close}`
+        : close === "]"
+          ? endEscape.length % 2 === 0
+            ? `[${sanitizeRange(range)}${endEscape}]`
+            : "[]"
+          : "[]",
+  ],
   // The end: `js` does not match `js.` nor `jsx`; a trailing slash matches directories only.
   [/(?:[^*])$/, (m: string) => (/\/$/.test(m) ? `${m}$` : `${m}(?=$|\\/$)`)],
   // A trailing `*`.
@@ -56,7 +64,10 @@ function cleanRangeBackSlash(slashes: string): string {
 }
 
 function makeRegex(pattern: string): RegExp {
-  const source = REPLACERS.reduce((prev, [re, fn]) => prev.replace(re, fn.bind(pattern) as (match: string, ...rest: unknown[]) => string), pattern);
+  const source = REPLACERS.reduce(
+    (prev, [re, fn]) => prev.replace(re, fn.bind(pattern) as (match: string, ...rest: unknown[]) => string),
+    pattern,
+  );
   return new RegExp(source, "i");
 }
 
@@ -85,7 +96,10 @@ export type Ignorer = {
 
 /** Rules from patterns (each may hold several lines, split on LF or CRLF as node-ignore splits). */
 export function createIgnorer(patterns: string[]): Ignorer {
-  const rules = patterns.flatMap((p) => p.split(/\r?\n/g)).filter(isPattern).map(createRule);
+  const rules = patterns
+    .flatMap((p) => p.split(/\r?\n/g))
+    .filter(isPattern)
+    .map(createRule);
   const cache = new Map<string, boolean>();
 
   const testOne = (path: string): boolean => {

@@ -30,10 +30,16 @@ function project(files: Record<string, string | Buffer>): { root: string; dir: s
 
 /** wrangler's hashFile, written out from its source (deploy-helpers/src/deploy/helpers/hash.ts). */
 const wranglerHash = (content: string | Buffer, file: string) =>
-  (blake3 as unknown as { hash(s: string): Buffer }).hash(Buffer.from(content).toString("base64") + extname(file).substring(1)).toString("hex").slice(0, 32);
+  (blake3 as unknown as { hash(s: string): Buffer })
+    .hash(Buffer.from(content).toString("base64") + extname(file).substring(1))
+    .toString("hex")
+    .slice(0, 32);
 
 async function refusal(p: Promise<unknown>): Promise<CboError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(CboError);
   return e as CboError;
 }
@@ -41,9 +47,23 @@ async function refusal(p: Promise<unknown>): Promise<CboError> {
 describe("assets manifest", () => {
   it("keys every file by its /path with wrangler's hash and size, and gives each its MIME type", async () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]);
-    const { root, dir } = project({ "index.html": "<h1>hi</h1>", "css/site.css": "body{}", "img/logo.png": png, README: "plain", "data.weird-ext": "x", ".well-known/security.txt": "contact" });
+    const { root, dir } = project({
+      "index.html": "<h1>hi</h1>",
+      "css/site.css": "body{}",
+      "img/logo.png": png,
+      README: "plain",
+      "data.weird-ext": "x",
+      ".well-known/security.txt": "contact",
+    });
     const out = await buildAssetManifest(dir, { root });
-    expect(Object.keys(out.manifest)).toEqual(["/.well-known/security.txt", "/README", "/css/site.css", "/data.weird-ext", "/img/logo.png", "/index.html"]);
+    expect(Object.keys(out.manifest)).toEqual([
+      "/.well-known/security.txt",
+      "/README",
+      "/css/site.css",
+      "/data.weird-ext",
+      "/img/logo.png",
+      "/index.html",
+    ]);
     expect(out.manifest["/index.html"]).toEqual({ hash: wranglerHash("<h1>hi</h1>", "index.html"), size: 11 });
     expect(out.manifest["/img/logo.png"]).toEqual({ hash: wranglerHash(png, "logo.png"), size: 8 });
     expect(out.manifest["/README"]!.hash).toBe(wranglerHash("plain", "README"));
@@ -68,9 +88,13 @@ describe("assets manifest", () => {
   it("leaves out what .assetsignore says, and always .assetsignore, _redirects and _headers, whose text it returns", async () => {
     const { root, dir } = project({
       ".assetsignore": "*.map\n/drafts/\n!keep.map\n",
-      "_redirects": "/old /new 301\n",
-      "_headers": "/*\n  X-Frame-Options: DENY\n",
-      "app.js": "1", "app.js.map": "{}", "keep.map": "{}", "drafts/a.html": "draft", "sub/_headers": "not the root one",
+      _redirects: "/old /new 301\n",
+      _headers: "/*\n  X-Frame-Options: DENY\n",
+      "app.js": "1",
+      "app.js.map": "{}",
+      "keep.map": "{}",
+      "drafts/a.html": "draft",
+      "sub/_headers": "not the root one",
     });
     const out = await buildAssetManifest(dir, { root });
     expect(Object.keys(out.manifest)).toEqual(["/app.js", "/keep.map", "/sub/_headers"]);
@@ -99,7 +123,9 @@ describe("assets manifest", () => {
     rmSync(join(dir, "leak.txt"));
 
     symlinkSync(join(dir, "gone.txt"), join(dir, "dangling.txt"));
-    expect((await refusal(buildAssetManifest(dir, { root }))).message).toMatch(/dangling\.txt is a symlink to .*gone\.txt, which does not exist/);
+    expect((await refusal(buildAssetManifest(dir, { root }))).message).toMatch(
+      /dangling\.txt is a symlink to .*gone\.txt, which does not exist/,
+    );
   });
 
   it("refuses an assets directory among the orchestrator's own files, or outside the project", async () => {

@@ -59,9 +59,13 @@ export async function buildAssetManifest(directory: string, opts: AssetsBuildOpt
   c.check(dir);
   const dirStat = await stat(dir).catch(() => undefined);
   if (!dirStat?.isDirectory()) {
-    throw new CboError("ERR_VALIDATION", `${opts.worker ? `Worker ${opts.worker}` : "The Worker"}'s assets directory ${dir} does not exist (or is not a directory).`, {
-      hint: "Create it (and build the assets into it), or fix assets.directory in the wrangler file.",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `${opts.worker ? `Worker ${opts.worker}` : "The Worker"}'s assets directory ${dir} does not exist (or is not a directory).`,
+      {
+        hint: "Create it (and build the assets into it), or fix assets.directory in the wrangler file.",
+      },
+    );
   }
   const realDir = realish(dir);
   const who = opts.worker ? `Worker ${opts.worker}` : "The Worker";
@@ -74,7 +78,11 @@ export async function buildAssetManifest(directory: string, opts: AssetsBuildOpt
       ignoreText = undefined;
     }
     if (ignoreText === undefined || ignoreText.includes("\0")) {
-      throw new CboError("ERR_VALIDATION", `The .assetsignore file at "${join(dir, ".assetsignore")}" must be UTF-8 encoded and must not contain null characters.`, { hint: "Save the file as UTF-8 and release again." });
+      throw new CboError(
+        "ERR_VALIDATION",
+        `The .assetsignore file at "${join(dir, ".assetsignore")}" must be UTF-8 encoded and must not contain null characters.`,
+        { hint: "Save the file as UTF-8 and release again." },
+      );
     }
   }
   const ignorer = createIgnorer([...DEFAULT_ASSETS_IGNORE, ...(ignoreText === undefined ? [] : ignoreText.split("\n"))]);
@@ -89,7 +97,12 @@ export async function buildAssetManifest(directory: string, opts: AssetsBuildOpt
     if (link.isSymbolicLink()) {
       const real = realish(file);
       const target = await stat(file).catch(() => undefined);
-      if (target === undefined) throw new CboError("ERR_VALIDATION", `${who}'s asset ${file} is a symlink to ${resolve(dirname(file), await readlink(file))}, which does not exist.`, { hint: "Remove the broken symlink from the assets directory." });
+      if (target === undefined)
+        throw new CboError(
+          "ERR_VALIDATION",
+          `${who}'s asset ${file} is a symlink to ${resolve(dirname(file), await readlink(file))}, which does not exist.`,
+          { hint: "Remove the broken symlink from the assets directory." },
+        );
       if (target.isDirectory()) continue; // wrangler's walk does not enter linked directories either
       if (real !== realDir && !real.startsWith(realDir + sep)) {
         throw new CboError("ERR_BUNDLE_CONFINED", `${who}'s asset ${file} is a symlink to ${real}, outside the assets directory ${dir}.`, {
@@ -100,22 +113,40 @@ export async function buildAssetManifest(directory: string, opts: AssetsBuildOpt
     } else if (!link.isFile()) continue;
     if (ignoreText === undefined && (rel === "_worker.js" || rel.startsWith("_worker.js"))) {
       const kind = rel === "_worker.js" ? "file" : "directory";
-      throw new CboError("ERR_VALIDATION", `${who} would upload a Pages _worker.js ${kind} (${file}) as a static asset, which could expose private server-side code.`, {
-        hint: 'Remove it, or add an .assetsignore file to the assets directory containing "_worker.js" (an empty .assetsignore uploads it on purpose).',
-      });
+      throw new CboError(
+        "ERR_VALIDATION",
+        `${who} would upload a Pages _worker.js ${kind} (${file}) as a static asset, which could expose private server-side code.`,
+        {
+          hint: 'Remove it, or add an .assetsignore file to the assets directory containing "_worker.js" (an empty .assetsignore uploads it on purpose).',
+        },
+      );
     }
     c.check(file);
     const bytes = await readFile(file);
     if (bytes.byteLength > MAX_ASSET_BYTES) {
-      throw new CboError("ERR_VALIDATION", `${who}'s asset ${file} is ${bytes.byteLength} bytes; Cloudflare Workers serve assets of up to 25 MiB.`, {
-        details: { file, size: bytes.byteLength, limit: MAX_ASSET_BYTES },
-        hint: "Shrink or split the file, or list it in .assetsignore.",
-      });
+      throw new CboError(
+        "ERR_VALIDATION",
+        `${who}'s asset ${file} is ${bytes.byteLength} bytes; Cloudflare Workers serve assets of up to 25 MiB.`,
+        {
+          details: { file, size: bytes.byteLength, limit: MAX_ASSET_BYTES },
+          hint: "Shrink or split the file, or list it in .assetsignore.",
+        },
+      );
     }
-    files.push({ path: `/${rel}`, file, hash: hashAsset(createHash, bytes, rel), size: bytes.byteLength, contentType: contentTypeOf(mime, file) });
+    files.push({
+      path: `/${rel}`,
+      file,
+      hash: hashAsset(createHash, bytes, rel),
+      size: bytes.byteLength,
+      contentType: contentTypeOf(mime, file),
+    });
   }
   if (files.length > MAX_ASSET_COUNT) {
-    throw new CboError("ERR_VALIDATION", `${who}'s assets directory ${dir} holds ${files.length} files; a Worker may have at most ${MAX_ASSET_COUNT}.`, { hint: "List what need not be served in .assetsignore." });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `${who}'s assets directory ${dir} holds ${files.length} files; a Worker may have at most ${MAX_ASSET_COUNT}.`,
+      { hint: "List what need not be served in .assetsignore." },
+    );
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const manifest: AssetManifest = {};
@@ -136,12 +167,20 @@ export async function buildAssetManifest(directory: string, opts: AssetsBuildOpt
  * whose size no longer matches its manifest entry is refused rather than uploaded under a stale hash.
  */
 export function createAssetReader(opts: AssetsBuildOptions): (file: AssetFile) => Promise<Uint8Array> {
-  const c: Confinement = createConfinement({ root: opts.root, protect: opts.protect ?? [], ...(opts.worker ? { worker: opts.worker } : {}) });
+  const c: Confinement = createConfinement({
+    root: opts.root,
+    protect: opts.protect ?? [],
+    ...(opts.worker ? { worker: opts.worker } : {}),
+  });
   return async (file) => {
     c.check(file.file);
     const bytes = await readFile(file.file);
     if (bytes.byteLength !== file.size) {
-      throw new CboError("ERR_CONFLICT", `Asset ${file.file} changed while the release ran (${file.size} bytes in the manifest, ${bytes.byteLength} now).`, { hint: "Release again once the assets directory holds its final files." });
+      throw new CboError(
+        "ERR_CONFLICT",
+        `Asset ${file.file} changed while the release ran (${file.size} bytes in the manifest, ${bytes.byteLength} now).`,
+        { hint: "Release again once the assets directory holds its final files." },
+      );
     }
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };

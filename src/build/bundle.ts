@@ -95,17 +95,37 @@ export async function buildWorker(source: WorkerSource, opts: BuildWorkerOptions
   const cmd = source.build.command;
   if (cmd) {
     if (!cmd.allowed) {
-      throw new CboError("ERR_VALIDATION", `Worker ${source.name}: its wrangler file has a [build] command (\`${cmd.run}\`), which the orchestrator runs only when allowed.`, {
-        details: { worker: source.name, command: cmd.run },
-        hint: "Set `build: true` on this worker in orchestrator.yaml (the command then runs on the orchestrator's host), or run the build yourself and remove [build].",
-      });
+      throw new CboError(
+        "ERR_VALIDATION",
+        `Worker ${source.name}: its wrangler file has a [build] command (\`${cmd.run}\`), which the orchestrator runs only when allowed.`,
+        {
+          details: { worker: source.name, command: cmd.run },
+          hint: "Set `build: true` on this worker in orchestrator.yaml (the command then runs on the orchestrator's host), or run the build yourself and remove [build].",
+        },
+      );
     }
     c.check(cmd.cwd);
-    await runCustomBuild({ command: cmd.run, cwd: cmd.cwd, ...(source.main ? { entry: source.main } : {}), worker: source.name, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.buildTimeoutMs ? { timeoutMs: opts.buildTimeoutMs } : {}) });
+    await runCustomBuild({
+      command: cmd.run,
+      cwd: cmd.cwd,
+      ...(source.main ? { entry: source.main } : {}),
+      worker: source.name,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.buildTimeoutMs ? { timeoutMs: opts.buildTimeoutMs } : {}),
+    });
   }
   const mode = nodeCompatMode(source.compatibilityDate, source.compatibilityFlags);
   if (!source.main) {
-    return { mainModule: undefined, modules: [], sourceMap: undefined, outdirFiles: [], hash: releaseHash([], undefined, source), nodeCompat: mode, exports: [], warnings };
+    return {
+      mainModule: undefined,
+      modules: [],
+      sourceMap: undefined,
+      outdirFiles: [],
+      hash: releaseHash([], undefined, source),
+      nodeCompat: mode,
+      exports: [],
+      warnings,
+    };
   }
   const entry = source.main;
   c.check(entry, { entry: true });
@@ -115,14 +135,22 @@ export async function buildWorker(source: WorkerSource, opts: BuildWorkerOptions
   const moduleRoot = source.build.baseDir ?? dirname(entry);
   const parsed = parseRules(source.build.rules);
   const collector = createModuleCollector({
-    entry: { file: entry, moduleRoot, projectRoot: source.projectRoot, ...(source.origin.kind === "wrangler" ? { configPath: source.origin.file } : {}) },
+    entry: {
+      file: entry,
+      moduleRoot,
+      projectRoot: source.projectRoot,
+      ...(source.origin.kind === "wrangler" ? { configPath: source.origin.file } : {}),
+    },
     parsed,
     findAdditionalModules: source.build.findAdditionalModules ?? false,
     preserveFileNames: source.build.preserveFileNames,
     confinement: c,
     warnings,
   });
-  const node: Plugin[] = mode === "v2" ? [hybridNodejsCompatPlugin({ compatibilityDate: source.compatibilityDate, compatibilityFlags: source.compatibilityFlags })] : nodejsCompatPlugins(mode, warnings);
+  const node: Plugin[] =
+    mode === "v2"
+      ? [hybridNodejsCompatPlugin({ compatibilityDate: source.compatibilityDate, compatibilityFlags: source.compatibilityFlags })]
+      : nodejsCompatPlugins(mode, warnings);
   const nodeEnv = JSON.stringify("production");
   const options: BuildOptions & { metafile: true; write: false } = {
     entryPoints: [entry],
@@ -172,15 +200,25 @@ export async function buildWorker(source: WorkerSource, opts: BuildWorkerOptions
   const [outPath, out] = entryOutput(result.metafile, entry);
   const exports = out.exports;
   if (exports.length === 0 || (!exports.includes("default") && (await usesServiceWorkerSyntax(entry, source)))) {
-    throw new CboError("ERR_VALIDATION", `Worker ${source.name}: ${relative(source.projectRoot, entry)} has no default export, so it is a service-worker format Worker, which the orchestrator does not release.`, {
-      hint: "Export the handlers from an ES module: export default { async fetch(request, env, ctx) { … } }.",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Worker ${source.name}: ${relative(source.projectRoot, entry)} has no default export, so it is a service-worker format Worker, which the orchestrator does not release.`,
+      {
+        hint: "Export the handlers from an ES module: export default { async fetch(request, env, ctx) { … } }.",
+      },
+    );
   }
-  const missing = source.bindings.filter((b) => b.kind === "durable_object" && !b.scriptName && !exports.includes(b.className)).map((b) => (b as { className: string }).className);
+  const missing = source.bindings
+    .filter((b) => b.kind === "durable_object" && !b.scriptName && !exports.includes(b.className))
+    .map((b) => (b as { className: string }).className);
   if (missing.length > 0) {
-    throw new CboError("ERR_VALIDATION", `Worker ${source.name} binds Durable Object class${missing.length > 1 ? "es" : ""} ${missing.join(", ")}, not exported by its entry ${relative(source.projectRoot, entry)}.`, {
-      hint: "Export the class from the entry module, or give the binding the script_name of the Worker that implements it.",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Worker ${source.name} binds Durable Object class${missing.length > 1 ? "es" : ""} ${missing.join(", ")}, not exported by its entry ${relative(source.projectRoot, entry)}.`,
+      {
+        hint: "Export the class from the entry module, or give the binding the script_name of the Worker that implements it.",
+      },
+    );
   }
   const mainPath = resolve(source.projectRoot, outPath);
   const mainModule = basename(mainPath);
@@ -192,36 +230,86 @@ export async function buildWorker(source: WorkerSource, opts: BuildWorkerOptions
   const others = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const modules: BuiltModule[] = [
     { name: mainModule, type: "esm", contentType: MODULE_CONTENT_TYPE.esm, content: code },
-    ...others.map((m) => ({ name: m.name, type: m.type, contentType: MODULE_CONTENT_TYPE[m.type], content: m.content, filePath: m.filePath })),
+    ...others.map((m) => ({
+      name: m.name,
+      type: m.type,
+      contentType: MODULE_CONTENT_TYPE[m.type],
+      content: m.content,
+      filePath: m.filePath,
+    })),
   ];
-  const uploadMap = mapText !== undefined && source.build.uploadSourceMaps !== false ? uploadSourceMap(mainModule, mapText, destination, source.projectRoot) : undefined;
+  const uploadMap =
+    mapText !== undefined && source.build.uploadSourceMaps !== false
+      ? uploadSourceMap(mainModule, mapText, destination, source.projectRoot)
+      : undefined;
   const sourceMap = uploadMap ? { ...uploadMap, contentType: "application/source-map" as const } : undefined;
   const outdirFiles = [
     { name: mainModule, content: code },
     ...(mapText !== undefined ? [{ name: `${mainModule}.map`, content: mapText }] : []),
     ...others.map((m) => ({ name: posix.normalize(m.name), content: m.content })),
   ];
-  return { mainModule, modules, sourceMap, outdirFiles, hash: releaseHash(modules, sourceMap, source), nodeCompat: mode, exports, warnings };
+  return {
+    mainModule,
+    modules,
+    sourceMap,
+    outdirFiles,
+    hash: releaseHash(modules, sourceMap, source),
+    nodeCompat: mode,
+    exports,
+    warnings,
+  };
 }
 
 /** `no_bundle = true`: the entry as it is, plus the additional modules (wrangler's noBundleWorker). */
-async function noBundle(source: WorkerSource, entry: string, c: Confinement, mode: NodeCompatMode, warnings: string[]): Promise<BuildOutput> {
+async function noBundle(
+  source: WorkerSource,
+  entry: string,
+  c: Confinement,
+  mode: NodeCompatMode,
+  warnings: string[],
+): Promise<BuildOutput> {
   const moduleRoot = source.build.baseDir ?? dirname(entry);
   // As wrangler: with no_bundle, additional modules are found unless find_additional_modules = false.
-  const additional = source.build.findAdditionalModules !== false
-    ? await findAdditionalModules({ file: entry, moduleRoot, projectRoot: source.projectRoot, ...(source.origin.kind === "wrangler" ? { configPath: source.origin.file } : {}) }, parseRules(source.build.rules), c, warnings)
-    : [];
+  const additional =
+    source.build.findAdditionalModules !== false
+      ? await findAdditionalModules(
+          {
+            file: entry,
+            moduleRoot,
+            projectRoot: source.projectRoot,
+            ...(source.origin.kind === "wrangler" ? { configPath: source.origin.file } : {}),
+          },
+          parseRules(source.build.rules),
+          c,
+          warnings,
+        )
+      : [];
   const mainModule = basename(entry);
   const code = readFileSync(entry, "utf8");
   const others = [...additional].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const modules: BuiltModule[] = [
     { name: mainModule, type: "esm", contentType: MODULE_CONTENT_TYPE.esm, content: code, filePath: entry },
-    ...others.map((m) => ({ name: m.name, type: m.type, contentType: MODULE_CONTENT_TYPE[m.type], content: m.content, filePath: m.filePath })),
+    ...others.map((m) => ({
+      name: m.name,
+      type: m.type,
+      contentType: MODULE_CONTENT_TYPE[m.type],
+      content: m.content,
+      filePath: m.filePath,
+    })),
   ];
   const map = source.build.uploadSourceMaps === false ? undefined : scanSourceMap({ name: mainModule, filePath: entry, content: code }, c);
   const sourceMap = map ? { ...map, contentType: "application/source-map" as const } : undefined;
   const outdirFiles = [{ name: mainModule, content: code }, ...others.map((m) => ({ name: posix.normalize(m.name), content: m.content }))];
-  return { mainModule, modules, sourceMap, outdirFiles, hash: releaseHash(modules, sourceMap, source), nodeCompat: mode, exports: [], warnings };
+  return {
+    mainModule,
+    modules,
+    sourceMap,
+    outdirFiles,
+    hash: releaseHash(modules, sourceMap, source),
+    nodeCompat: mode,
+    exports: [],
+    warnings,
+  };
 }
 
 function entryOutput(metafile: Metafile, entry: string): [string, Metafile["outputs"][string] & { exports: string[] }] {
@@ -261,13 +349,25 @@ function bundleError(source: WorkerSource, entry: string, c: Confinement, e: unk
   // A plugin's CboError (e.g. a dropped module rule) says what to do itself.
   for (const m of errors) if (m.detail instanceof CboError) return m.detail;
   if (errors.length === 0) {
-    return new CboError("ERR_VALIDATION", `Cannot bundle worker ${source.name} (${entry}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    return new CboError("ERR_VALIDATION", `Cannot bundle worker ${source.name} (${entry}): ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
   }
   const file = (m: Message) => (m.location ? resolve(source.projectRoot, m.location.file) : null);
   const where = (m: Message) => (m.location ? `${file(m)}:${m.location.line}:${m.location.column + 1}` : entry);
   const lines = errors.slice(0, 5).map((m) => `${where(m)}: ${m.text}`);
   return new CboError("ERR_VALIDATION", `Cannot bundle worker ${source.name}:\n${lines.join("\n")}`, {
-    details: { worker: source.name, errors: errors.slice(0, 20).map((m) => ({ file: file(m), line: m.location?.line ?? null, column: m.location ? m.location.column + 1 : null, message: m.text })) },
+    details: {
+      worker: source.name,
+      errors: errors
+        .slice(0, 20)
+        .map((m) => ({
+          file: file(m),
+          line: m.location?.line ?? null,
+          column: m.location ? m.location.column + 1 : null,
+          message: m.text,
+        })),
+    },
     hint: "Fix the source at the place named above, then release again.",
   });
 }

@@ -100,7 +100,12 @@ export function createConfinement(opts: ConfineOptions): Confinement {
   };
 }
 
-function confinedError(rule: Rule, file: string, root: string, via: { importer?: string; specifier?: string; entry?: boolean; worker?: string; screened?: boolean }): CboError {
+function confinedError(
+  rule: Rule,
+  file: string,
+  root: string,
+  via: { importer?: string; specifier?: string; entry?: boolean; worker?: string; screened?: boolean },
+): CboError {
   const real = realish(file);
   const shown = real === resolve(file) ? real : `${resolve(file)} (really ${real})`;
   const who = via.worker ? `Worker ${via.worker}` : "The Worker";
@@ -111,14 +116,23 @@ function confinedError(rule: Rule, file: string, root: string, via: { importer?:
       : via.screened
         ? `${shown} (read by esbuild while resolving imports, e.g. as a package.json or tsconfig.json; its error is withheld)`
         : shown;
-  const why = rule === "protected"
-    ? "is the orchestrator's own data (its data directory, a key file or the local edge's state), which no Worker may bundle"
-    : `is outside the Worker's project root ${root}`;
+  const why =
+    rule === "protected"
+      ? "is the orchestrator's own data (its data directory, a key file or the local edge's state), which no Worker may bundle"
+      : `is outside the Worker's project root ${root}`;
   return new CboError("ERR_BUNDLE_CONFINED", `${who} cannot be bundled: ${how} ${why}.`, {
-    details: { ...(via.worker ? { worker: via.worker } : {}), file: resolve(file), realPath: real, rule, root, ...(via.importer ? { importer: via.importer, specifier: via.specifier } : {}) },
-    hint: rule === "protected"
-      ? "Remove that import; keep secrets in the vault (cbo secrets set) and list them under the worker's `secrets:`."
-      : "A bundle reads only files inside the project root (the directory of orchestrator.yaml, or of the wrangler file when that lies outside it) and installed packages in node_modules. Move the file into the project; a package linked from outside it (e.g. an npm workspace) needs orchestrator.yaml at the workspace root.",
+    details: {
+      ...(via.worker ? { worker: via.worker } : {}),
+      file: resolve(file),
+      realPath: real,
+      rule,
+      root,
+      ...(via.importer ? { importer: via.importer, specifier: via.specifier } : {}),
+    },
+    hint:
+      rule === "protected"
+        ? "Remove that import; keep secrets in the vault (cbo secrets set) and list them under the worker's `secrets:`."
+        : "A bundle reads only files inside the project root (the directory of orchestrator.yaml, or of the wrangler file when that lies outside it) and installed packages in node_modules. Move the file into the project; a package linked from outside it (e.g. an npm workspace) needs orchestrator.yaml at the workspace root.",
   });
 }
 

@@ -14,7 +14,14 @@ const KEEP = 64 * 1024;
 
 export type CustomBuildResult = { output: string; ms: number };
 
-export async function runCustomBuild(opts: { command: string; cwd: string; entry?: string; worker: string; timeoutMs?: number; signal?: AbortSignal }): Promise<CustomBuildResult> {
+export async function runCustomBuild(opts: {
+  command: string;
+  cwd: string;
+  entry?: string;
+  worker: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}): Promise<CustomBuildResult> {
   const started = performance.now();
   let output = "";
   const code = await new Promise<number | string>((resolve, reject) => {
@@ -38,14 +45,23 @@ export async function runCustomBuild(opts: { command: string; cwd: string; entry
         // already gone
       }
     };
-    const timer = setTimeout(() => {
-      kill();
-      resolve("timeout");
-    }, opts.timeoutMs ?? 10 * 60_000);
+    const timer = setTimeout(
+      () => {
+        kill();
+        resolve("timeout");
+      },
+      opts.timeoutMs ?? 10 * 60_000,
+    );
     opts.signal?.addEventListener("abort", kill, { once: true });
     child.on("error", (e) => {
       clearTimeout(timer);
-      reject(new CboError("ERR_VALIDATION", `Worker ${opts.worker}: cannot start its build command \`${opts.command}\` in ${opts.cwd}: ${e.message}`, { hint: "Check `build.cwd` and the command." }));
+      reject(
+        new CboError(
+          "ERR_VALIDATION",
+          `Worker ${opts.worker}: cannot start its build command \`${opts.command}\` in ${opts.cwd}: ${e.message}`,
+          { hint: "Check `build.cwd` and the command." },
+        ),
+      );
     });
     child.on("close", (exit, signal) => {
       clearTimeout(timer);
@@ -55,15 +71,23 @@ export async function runCustomBuild(opts: { command: string; cwd: string; entry
   });
   if (code !== 0) {
     const why = code === "timeout" ? "timed out" : typeof code === "number" ? `exited with ${code}` : `was killed (${code})`;
-    throw new CboError("ERR_VALIDATION", `Worker ${opts.worker}: its build command \`${opts.command}\` ${why}.${output ? `\n${output.trimEnd().split("\n").slice(-20).join("\n")}` : ""}`, {
-      details: { worker: opts.worker, command: opts.command, cwd: opts.cwd },
-      hint: "Fix the build (run it by hand in that directory), then release again.",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Worker ${opts.worker}: its build command \`${opts.command}\` ${why}.${output ? `\n${output.trimEnd().split("\n").slice(-20).join("\n")}` : ""}`,
+      {
+        details: { worker: opts.worker, command: opts.command, cwd: opts.cwd },
+        hint: "Fix the build (run it by hand in that directory), then release again.",
+      },
+    );
   }
   if (opts.entry && !existsSync(opts.entry)) {
-    throw new CboError("ERR_VALIDATION", `Worker ${opts.worker}: the entry ${opts.entry} does not exist after its build command \`${opts.command}\` ran.`, {
-      hint: "Point `main` at the file the build writes.",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Worker ${opts.worker}: the entry ${opts.entry} does not exist after its build command \`${opts.command}\` ran.`,
+      {
+        hint: "Point `main` at the file the build writes.",
+      },
+    );
   }
   return { output, ms: performance.now() - started };
 }

@@ -27,7 +27,17 @@ function project(files: string[]): { root: string; dir: string } {
 
 describe("D1 migration files", () => {
   it("lists *.sql of the directory, leading numbers first and by value, then the rest by text", async () => {
-    const { root, dir } = project(["10_later.sql", "2_second.sql", "0001_first.sql", "abc.sql", "1_also_first.sql", "notes.txt", ".hidden.sql", "sub/3_nested.sql", "Zed.sql"]);
+    const { root, dir } = project([
+      "10_later.sql",
+      "2_second.sql",
+      "0001_first.sql",
+      "abc.sql",
+      "1_also_first.sql",
+      "notes.txt",
+      ".hidden.sql",
+      "sub/3_nested.sql",
+      "Zed.sql",
+    ]);
     const files = await listD1MigrationFiles({ dir, root });
     expect(files.map((f) => f.name)).toEqual(["0001_first.sql", "1_also_first.sql", "2_second.sql", "10_later.sql", "Zed.sql", "abc.sql"]);
     expect(files[0]!.file).toBe(join(dir, "0001_first.sql"));
@@ -35,15 +45,27 @@ describe("D1 migration files", () => {
   });
 
   it("follows migrations_pattern below the directory (drizzle's <dir>/*/migration.sql), relative to the wrangler file", async () => {
-    const { root, dir } = project(["20250102_b/migration.sql", "20250101_a/migration.sql", "20250101_a/snapshot.json", "loose.sql", "x/y/migration.sql"]);
+    const { root, dir } = project([
+      "20250102_b/migration.sql",
+      "20250101_a/migration.sql",
+      "20250101_a/snapshot.json",
+      "loose.sql",
+      "x/y/migration.sql",
+    ]);
     const names = async (pattern: string) => (await listD1MigrationFiles({ dir, root, pattern, patternBase: root })).map((f) => f.name);
     expect(await names("migrations/*/migration.sql")).toEqual(["20250101_a/migration.sql", "20250102_b/migration.sql"]);
-    expect(await names("./migrations/**/migration.sql")).toEqual(["20250101_a/migration.sql", "20250102_b/migration.sql", "x/y/migration.sql"]);
+    expect(await names("./migrations/**/migration.sql")).toEqual([
+      "20250101_a/migration.sql",
+      "20250102_b/migration.sql",
+      "x/y/migration.sql",
+    ]);
     expect(await names("migrations/{loose,x/y/migration}.sql")).toEqual(["loose.sql", "x/y/migration.sql"]);
     const e = await listD1MigrationFiles({ dir, root, pattern: "db/*.sql", patternBase: root }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CboError);
     expect((e as CboError).message).toContain('must start with "migrations/"');
-    const unsupported = await listD1MigrationFiles({ dir, root, pattern: "migrations/!(x)/*.sql", patternBase: root }).catch((x: unknown) => x);
+    const unsupported = await listD1MigrationFiles({ dir, root, pattern: "migrations/!(x)/*.sql", patternBase: root }).catch(
+      (x: unknown) => x,
+    );
     expect((unsupported as CboError).message).toMatch(/glob syntax/);
   });
 
@@ -61,7 +83,12 @@ describe("D1 migration files", () => {
   it("pending: the files the table does not hold, in file order (a set difference)", () => {
     const files = ["1_a.sql", "2_b.sql", "3_c.sql", "4_d.sql"];
     expect(pendingD1Migrations(files, ["1_a.sql", "3_c.sql"])).toEqual(["2_b.sql", "4_d.sql"]);
-    expect(pendingD1Migrations(files.map((name) => ({ name })), ["4_d.sql", "old_gone.sql"]).map((f) => f.name)).toEqual(["1_a.sql", "2_b.sql", "3_c.sql"]);
+    expect(
+      pendingD1Migrations(
+        files.map((name) => ({ name })),
+        ["4_d.sql", "old_gone.sql"],
+      ).map((f) => f.name),
+    ).toEqual(["1_a.sql", "2_b.sql", "3_c.sql"]);
     expect(pendingD1Migrations(files, files)).toEqual([]);
   });
 

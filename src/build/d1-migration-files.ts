@@ -65,7 +65,10 @@ export async function listD1MigrationFiles(opts: D1MigrationsOptions): Promise<D
 }
 
 /** The SQL text of a migration file, read through the confinement. */
-export async function readD1Migration(file: D1MigrationFile, opts: Pick<D1MigrationsOptions, "root" | "protect" | "worker">): Promise<string> {
+export async function readD1Migration(
+  file: D1MigrationFile,
+  opts: Pick<D1MigrationsOptions, "root" | "protect" | "worker">,
+): Promise<string> {
   const c = createConfinement({ root: opts.root, protect: opts.protect ?? [], ...(opts.worker ? { worker: opts.worker } : {}) });
   c.check(file.file);
   return readFile(file.file, "utf8");
@@ -107,9 +110,13 @@ function dirRelativePattern(dir: string, opts: D1MigrationsOptions): string {
   const pattern = normalizeRelativePath(opts.pattern);
   if (rawDir === ".") return pattern;
   if (!pattern.startsWith(`${rawDir}/`)) {
-    throw new CboError("ERR_VALIDATION", `migrations_pattern "${opts.pattern}" must start with "${rawDir}/" to match migrations_dir "${rawDir}".`, {
-      hint: `Change migrations_pattern so it starts with ${rawDir}/ (for example "${rawDir}/*.sql"), or change migrations_dir to match it.`,
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `migrations_pattern "${opts.pattern}" must start with "${rawDir}/" to match migrations_dir "${rawDir}".`,
+      {
+        hint: `Change migrations_pattern so it starts with ${rawDir}/ (for example "${rawDir}/*.sql"), or change migrations_dir to match it.`,
+      },
+    );
   }
   return pattern.slice(rawDir.length + 1);
 }
@@ -120,7 +127,13 @@ type Segment = { globstar: true } | { globstar: false; re: RegExp };
 type Glob = { match(path: string): boolean; partial(path: string): boolean };
 
 function compileGlob(pattern: string): Glob {
-  if (pattern.startsWith("!") || pattern.startsWith("#") || /[?*+@!]\(/.test(pattern) || /\{[^{}]*\.\.[^{}]*\}/.test(pattern) || pattern.includes("[:")) {
+  if (
+    pattern.startsWith("!") ||
+    pattern.startsWith("#") ||
+    /[?*+@!]\(/.test(pattern) ||
+    /\{[^{}]*\.\.[^{}]*\}/.test(pattern) ||
+    pattern.includes("[:")
+  ) {
     throw new CboError("ERR_VALIDATION", `migrations_pattern "${pattern}" uses glob syntax the orchestrator does not support.`, {
       hint: "Use *, ?, **, [abc] and {a,b}, e.g. migrations/*/migration.sql.",
     });

@@ -8,11 +8,25 @@ export function globToRegExp(glob: string, opts: { globstar?: boolean } = {}): R
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
     switch (c) {
-      case "/": case "$": case "^": case "+": case ".": case "(": case ")": case "=": case "!": case "|":
+      case "/":
+      case "$":
+      case "^":
+      case "+":
+      case ".":
+      case "(":
+      case ")":
+      case "=":
+      case "!":
+      case "|":
         re += "\\" + c;
         break;
       // Not `extended`: ? [ ] { } , are literal characters.
-      case "?": case "[": case "]": case "{": case "}": case ",":
+      case "?":
+      case "[":
+      case "]":
+      case "{":
+      case "}":
+      case ",":
         re += "\\" + c;
         break;
       case "*": {

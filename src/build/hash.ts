@@ -13,7 +13,9 @@ import type { WorkerSource } from "../config/source/model.ts";
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
   if (typeof v === "object" && v !== null) {
-    const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort(byCodeUnits);
+    const keys = Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort(byCodeUnits);
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(",")}}`;
   }
   return JSON.stringify(v) ?? "null";
@@ -25,7 +27,9 @@ export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b
 /** The metadata side of a version, as far as the source decides it. */
 export function releaseMetadata(source: WorkerSource): Record<string, unknown> {
   const bindings = source.bindings
-    .map((b) => ("resource" in b ? { ...b, resource: { kind: b.resource.kind, name: b.resource.name, jurisdiction: b.resource.jurisdiction } } : b))
+    .map((b) =>
+      "resource" in b ? { ...b, resource: { kind: b.resource.kind, name: b.resource.name, jurisdiction: b.resource.jurisdiction } } : b,
+    )
     .sort((a, b) => byCodeUnits(a.binding, b.binding));
   const s = source.settings;
   return {
@@ -35,14 +39,31 @@ export function releaseMetadata(source: WorkerSource): Record<string, unknown> {
     bindings,
     migrations: source.migrations,
     assets: source.assets ? { ...source.assets, directory: undefined } : undefined,
-    settings: { placement: s.placement, limits: s.limits, tailConsumers: s.tailConsumers, observability: s.observability, logpush: s.logpush, keepVars: s.keepVars },
+    settings: {
+      placement: s.placement,
+      limits: s.limits,
+      tailConsumers: s.tailConsumers,
+      observability: s.observability,
+      logpush: s.logpush,
+      keepVars: s.keepVars,
+    },
   };
 }
 
-export function releaseHash(modules: { name: string; type: string; content: Uint8Array | string }[], sourceMap: { name: string; content: string } | undefined, source: WorkerSource): string {
+export function releaseHash(
+  modules: { name: string; type: string; content: Uint8Array | string }[],
+  sourceMap: { name: string; content: string } | undefined,
+  source: WorkerSource,
+): string {
   const h = createHash("sha256");
   const digest = (c: Uint8Array | string) => createHash("sha256").update(c).digest("hex");
   const parts = modules.map((m) => ({ name: m.name, type: m.type, sha256: digest(m.content) })).sort((a, b) => byCodeUnits(a.name, b.name));
-  h.update(canonicalJson({ modules: parts, sourceMap: sourceMap ? { name: sourceMap.name, sha256: digest(sourceMap.content) } : null, metadata: releaseMetadata(source) }));
+  h.update(
+    canonicalJson({
+      modules: parts,
+      sourceMap: sourceMap ? { name: sourceMap.name, sha256: digest(sourceMap.content) } : null,
+      metadata: releaseMetadata(source),
+    }),
+  );
   return h.digest("hex");
 }

@@ -16,15 +16,21 @@ export const NODEJS_COMPAT_V2_SWITCH_OVER_DATE = "2024-09-23";
 
 export function nodeCompatMode(compatibilityDate: string | undefined, flags: readonly string[]): NodeCompatMode {
   if (flags.includes("experimental:nodejs_compat_v2")) {
-    throw new CboError("ERR_VALIDATION", "The `experimental:` prefix on `nodejs_compat_v2` is no longer valid.", { hint: "Remove the prefix: compatibility_flags = [\"nodejs_compat_v2\"]." });
+    throw new CboError("ERR_VALIDATION", "The `experimental:` prefix on `nodejs_compat_v2` is no longer valid.", {
+      hint: 'Remove the prefix: compatibility_flags = ["nodejs_compat_v2"].',
+    });
   }
   if (flags.includes("nodejs_compat") && flags.includes("nodejs_compat_v2")) {
-    throw new CboError("ERR_VALIDATION", "The `nodejs_compat` and `nodejs_compat_v2` compatibility flags cannot be used together.", { hint: "Keep just one of them." });
+    throw new CboError("ERR_VALIDATION", "The `nodejs_compat` and `nodejs_compat_v2` compatibility flags cannot be used together.", {
+      hint: "Keep just one of them.",
+    });
   }
   const date = compatibilityDate ?? "2000-01-01";
   const defaultOn = date >= NODEJS_COMPAT_DEFAULT_ON_DATE;
   const compat = flags.includes("nodejs_compat") || (defaultOn && !flags.includes("no_nodejs_compat"));
-  const v2 = flags.includes("nodejs_compat_v2") || (!flags.includes("no_nodejs_compat_v2") && (defaultOn || (compat && date >= NODEJS_COMPAT_V2_SWITCH_OVER_DATE)));
+  const v2 =
+    flags.includes("nodejs_compat_v2") ||
+    (!flags.includes("no_nodejs_compat_v2") && (defaultOn || (compat && date >= NODEJS_COMPAT_V2_SWITCH_OVER_DATE)));
   if (v2) return "v2";
   if (compat) return "v1";
   if (flags.includes("nodejs_als")) return "als";
@@ -34,7 +40,11 @@ export function nodeCompatMode(compatibilityDate: string | undefined, flags: rea
 /** wrangler's navigator.userAgent rule (navigator-user-agent.ts). */
 export function definesNavigator(compatibilityDate: string | undefined, flags: readonly string[]): boolean {
   if (flags.includes("global_navigator") && flags.includes("no_global_navigator")) {
-    throw new CboError("ERR_VALIDATION", 'Conflicting compatibility flags: "global_navigator" and "no_global_navigator" cannot both be set.', { hint: "Remove one of them." });
+    throw new CboError(
+      "ERR_VALIDATION",
+      'Conflicting compatibility flags: "global_navigator" and "no_global_navigator" cannot both be set.',
+      { hint: "Remove one of them." },
+    );
   }
   if (flags.includes("global_navigator")) return true;
   if (flags.includes("no_global_navigator")) return false;

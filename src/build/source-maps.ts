@@ -9,7 +9,12 @@ import type { Confinement } from "./confine.ts";
 type RawMap = { sources: string[]; sourceRoot?: string; file?: string; [k: string]: unknown };
 
 /** The uploaded form of the bundle's map (wrangler's loadSourceMap). */
-export function uploadSourceMap(mainName: string, mapText: string, destination: string, projectRoot: string): { name: string; content: string } {
+export function uploadSourceMap(
+  mainName: string,
+  mapText: string,
+  destination: string,
+  projectRoot: string,
+): { name: string; content: string } {
   const map = JSON.parse(mapText) as RawMap;
   map.file = mainName;
   if (map.sourceRoot) map.sourceRoot = relative(destination, map.sourceRoot);
@@ -42,7 +47,10 @@ const cleanPathPrefix = (p: string) => stripPrefix("..\\", stripPrefix("../", st
  * For `no_bundle`: the map a module's own sourceMappingURL names, if it exists (wrangler's
  * scanSourceMaps, non-strict). The map file is read only if the confinement allows it.
  */
-export function scanSourceMap(module: { name: string; filePath: string; content: string }, c: Confinement): { name: string; content: string } | undefined {
+export function scanSourceMap(
+  module: { name: string; filePath: string; content: string },
+  c: Confinement,
+): { name: string; content: string } | undefined {
   const url = sourceMappingUrl(module.content);
   if (url === undefined) return undefined;
   const path = join(dirname(module.filePath), url);

@@ -4,7 +4,12 @@ import { CboError } from "../kit/errors.ts";
 
 export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T, usage: string) {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" }, debug: { type: "boolean" }, json: { type: "boolean" } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" }, debug: { type: "boolean" }, json: { type: "boolean" } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     throw new CboError("ERR_USAGE", (e as Error).message.split("\n")[0]!, { hint: usage });
   }
@@ -13,7 +18,8 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: s
 export function intFlag(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new CboError("ERR_USAGE", `--${name} must be a whole number from ${min} to ${max} (got "${value}").`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new CboError("ERR_USAGE", `--${name} must be a whole number from ${min} to ${max} (got "${value}").`);
   return n;
 }
 
@@ -24,7 +30,10 @@ export function portFlag(value: string | undefined, name: string): number | unde
 
 export function regionsFlag(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const list = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const list = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (list.length === 0) throw new CboError("ERR_USAGE", "--regions needs at least one region name, e.g. --regions eu,us,ap");
   return list;
 }

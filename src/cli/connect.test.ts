@@ -4,7 +4,10 @@ import { cliErrorFromResponse as errorFromResponse } from "./connect.ts";
 
 describe("daemon errors become CboErrors with the daemon's code", () => {
   it("keeps the code, message and details the daemon sent", () => {
-    const e = errorFromResponse(404, JSON.stringify({ error: { code: "ERR_NOT_FOUND", message: 'No worker "nope".', details: { worker: "nope" } } }));
+    const e = errorFromResponse(
+      404,
+      JSON.stringify({ error: { code: "ERR_NOT_FOUND", message: 'No worker "nope".', details: { worker: "nope" } } }),
+    );
     expect([e.code, e.message, e.details, e.isUserError]).toEqual(["ERR_NOT_FOUND", 'No worker "nope".', { worker: "nope" }, true]);
   });
   it("adds a hint for a missing or refused token, never the token", () => {
@@ -17,6 +20,8 @@ describe("daemon errors become CboErrors with the daemon's code", () => {
     expect(errorFromResponse(422, "").code).toBe("ERR_VALIDATION");
     expect(errorFromResponse(502, "").code).toBe("ERR_INTERNAL");
     expect(errorFromResponse(500, JSON.stringify({ error: { code: "ERR_MADE_UP", message: "m" } })).code).toBe("ERR_INTERNAL");
-    expect(errorFromResponse(503, JSON.stringify({ error: { code: "ERR_CF_UNAVAILABLE", message: "Cloudflare is down." } })).isUserError).toBe(false);
+    expect(
+      errorFromResponse(503, JSON.stringify({ error: { code: "ERR_CF_UNAVAILABLE", message: "Cloudflare is down." } })).isUserError,
+    ).toBe(false);
   });
 });

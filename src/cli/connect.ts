@@ -13,8 +13,10 @@ export const CLI_HINTS: Partial<Record<ErrorCode, string>> = {
   ERR_UNAUTHORIZED: "pass a valid token with --token or CBO_TOKEN (the daemon writes its admin token to <data>/admin-token)",
   ERR_FORBIDDEN: "this token's role is too low; use a deployer or admin token",
   ERR_DISK_FULL: "free that much space on the daemon's disk; it resumes writing by itself, then retry",
-  ERR_STORE_CORRUPT: "stop the daemon, keep its database for investigation, and restore the newest backup with `cbo restore <archive> --data <new dir>`",
-  ERR_BUNDLE_CONFINED: "a Worker's bundle reads only files inside its project (the directory of orchestrator.yaml) and installed packages; move the file into the project, and keep secrets in the vault (cbo secrets set)",
+  ERR_STORE_CORRUPT:
+    "stop the daemon, keep its database for investigation, and restore the newest backup with `cbo restore <archive> --data <new dir>`",
+  ERR_BUNDLE_CONFINED:
+    "a Worker's bundle reads only files inside its project (the directory of orchestrator.yaml) and installed packages; move the file into the project, and keep secrets in the vault (cbo secrets set)",
 };
 
 const CLI_WORDS = {
@@ -27,7 +29,13 @@ const CLI_WORDS = {
 
 /** The daemon client for a daemon at `url`, with the CLI's words. */
 export function cliClient(o: { url: string; token: string | undefined; timeoutMs?: number }): DaemonClient {
-  return createDaemonClient({ ...CLI_WORDS, url: o.url, token: o.token, socket: nodeSocket, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+  return createDaemonClient({
+    ...CLI_WORDS,
+    url: o.url,
+    token: o.token,
+    socket: nodeSocket,
+    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+  });
 }
 
 /** The daemon client for the daemon the flags (or the environment, or the data directory) name. */

@@ -9,7 +9,10 @@ const RELEASE_USAGE = "usage: cbo release <worker> [--no-wait] [--url URL] [--to
 describe("command arguments", () => {
   it("takes exactly the named positionals", () => {
     expect(positionalsAs(["hello"], ["worker"], "u")).toEqual({ worker: "hello" });
-    for (const [args, message] of [[[], "Missing <worker>."], [["a", "b"], 'Unexpected argument "b".']] as const) {
+    for (const [args, message] of [
+      [[], "Missing <worker>."],
+      [["a", "b"], 'Unexpected argument "b".'],
+    ] as const) {
       try {
         positionalsAs([...args], ["worker"], RELEASE_USAGE);
         expect.unreachable();

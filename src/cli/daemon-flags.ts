@@ -17,7 +17,8 @@ export function stdoutPaint(): Paint {
 /** The positional arguments a command takes, by name; anything more or less is a usage error. */
 export function positionalsAs<N extends string>(positionals: string[], names: readonly N[], usage: string): Record<N, string> {
   if (positionals.length < names.length) throw new CboError("ERR_USAGE", `Missing <${names[positionals.length]}>.`, { hint: usage });
-  if (positionals.length > names.length) throw new CboError("ERR_USAGE", `Unexpected argument "${positionals[names.length]}".`, { hint: usage });
+  if (positionals.length > names.length)
+    throw new CboError("ERR_USAGE", `Unexpected argument "${positionals[names.length]}".`, { hint: usage });
   return Object.fromEntries(names.map((n, i) => [n, positionals[i]!])) as Record<N, string>;
 }
 

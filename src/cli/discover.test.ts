@@ -25,8 +25,13 @@ describe("finding the daemon and its token", () => {
     writeFileSync(join(dir, "daemon.json"), JSON.stringify({ url: "http://127.0.0.1:1111", pid: 1 }));
     writeFileSync(join(dir, "admin-token"), "file-token\n");
     expect(discoverDaemon({ data: dir }, {})).toEqual({ url: "http://127.0.0.1:1111", token: "file-token", dataDir: dir });
-    expect(discoverDaemon({ data: dir }, { CBO_URL: "http://127.0.0.1:2222/", CBO_TOKEN: "env-token" })).toMatchObject({ url: "http://127.0.0.1:2222", token: "env-token" });
-    expect(discoverDaemon({ data: dir, url: "http://127.0.0.1:3333", token: "flag-token" }, { CBO_URL: "http://x:1", CBO_TOKEN: "env-token" })).toMatchObject({
+    expect(discoverDaemon({ data: dir }, { CBO_URL: "http://127.0.0.1:2222/", CBO_TOKEN: "env-token" })).toMatchObject({
+      url: "http://127.0.0.1:2222",
+      token: "env-token",
+    });
+    expect(
+      discoverDaemon({ data: dir, url: "http://127.0.0.1:3333", token: "flag-token" }, { CBO_URL: "http://x:1", CBO_TOKEN: "env-token" }),
+    ).toMatchObject({
       url: "http://127.0.0.1:3333",
       token: "flag-token",
     });
@@ -40,7 +45,10 @@ describe("finding the daemon and its token", () => {
     expect(discoverDaemon({ data: dir, url: "http://127.0.0.1:1111/" }, {}).token).toBe("file-token");
     // An explicit URL does not care about a broken daemon file.
     writeFileSync(join(dir, "daemon.json"), "{broken");
-    expect(discoverDaemon({ data: dir, url: "http://127.0.0.1:1111", token: "t" }, {})).toMatchObject({ url: "http://127.0.0.1:1111", token: "t" });
+    expect(discoverDaemon({ data: dir, url: "http://127.0.0.1:1111", token: "t" }, {})).toMatchObject({
+      url: "http://127.0.0.1:1111",
+      token: "t",
+    });
   });
   it("has no token when none is given anywhere (the daemon then answers 401)", () => {
     expect(discoverDaemon({ data: dir, url: "http://127.0.0.1:1" }, {}).token).toBeUndefined();

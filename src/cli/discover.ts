@@ -48,7 +48,8 @@ function daemonFileUrl(file: string): string | undefined {
   } catch {
     parsed = undefined;
   }
-  if (!parsed?.success) throw new CboError("ERR_IO", `${file} is not a daemon file ({"url", "pid"}).`, { hint: "restart the daemon, or pass --url" });
+  if (!parsed?.success)
+    throw new CboError("ERR_IO", `${file} is not a daemon file ({"url", "pid"}).`, { hint: "restart the daemon, or pass --url" });
   return checkUrl(parsed.data.url, file);
 }
 

@@ -5,7 +5,9 @@ const NOW = Date.parse("2025-06-01T12:00:00.000Z");
 
 describe("time flags", () => {
   it("durations: s m h d w", () => {
-    expect([parseDurationMs("90s"), parseDurationMs("30m"), parseDurationMs("12h"), parseDurationMs("7d"), parseDurationMs("2w")]).toEqual([90_000, 1_800_000, 43_200_000, 604_800_000, 1_209_600_000]);
+    expect([parseDurationMs("90s"), parseDurationMs("30m"), parseDurationMs("12h"), parseDurationMs("7d"), parseDurationMs("2w")]).toEqual([
+      90_000, 1_800_000, 43_200_000, 604_800_000, 1_209_600_000,
+    ]);
     expect(parseDurationMs("1y")).toBeUndefined();
     expect(parseDurationMs("-1d")).toBeUndefined();
   });

@@ -16,7 +16,12 @@ import { exitForOutcome } from "./exit-codes.ts";
 
 /** Events that end a record of this kind, with the status they stand for. */
 const ENDS: Record<string, Record<string, ReleaseStatus>> = {
-  release: { "release.succeeded": "succeeded", "release.rolled_back": "rolled_back", "release.failed": "failed", "release.aborted": "aborted" },
+  release: {
+    "release.succeeded": "succeeded",
+    "release.rolled_back": "rolled_back",
+    "release.failed": "failed",
+    "release.aborted": "aborted",
+  },
   rollback: {
     "rollback.completed": "succeeded",
     "rollback.failed": "failed",
@@ -147,7 +152,9 @@ export async function followRelease(client: DaemonClient, start: Release, opts: 
     // The daemon answered just now: a stream that cannot connect yet means it went away, not that
     // it was never there. Each reconnection re-reads the record (the poll) for an end it missed.
     const stream = client.followEvents(after, {
-      signal: stop.signal, connected: true, giveUpMs,
+      signal: stop.signal,
+      connected: true,
+      giveUpMs,
       onReconnect: () => (lastActivity = 0),
       onLost: lost,
       onOpen: back,

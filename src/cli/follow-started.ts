@@ -39,7 +39,12 @@ export function endLine(r: Release, startedAt: number, paint: Paint, now: number
 
 export type Followed = FollowResult & { code: number };
 
-export async function followStarted(client: DaemonClient, release: Release, io: CliIo, opts: { json?: boolean | undefined; giveUpMs?: number }): Promise<Followed> {
+export async function followStarted(
+  client: DaemonClient,
+  release: Release,
+  io: CliIo,
+  opts: { json?: boolean | undefined; giveUpMs?: number },
+): Promise<Followed> {
   const startedAt = Date.now();
   const paint = createPaint(useColour(io.stdout));
   if (!opts.json) io.stdout.write(startLine(release) + "\n");

@@ -50,7 +50,9 @@ export function secretsText(secrets: NonNullable<ReleasePlan["secrets"]>): strin
 
 export function formatPlan(plan: ReleasePlan): string {
   const lines: string[] = [];
-  lines.push(`plan: release ${plan.worker}${plan.tenant ? ` (tenant ${plan.tenant})` : ""}${plan.bundleHash ? `, bundle ${plan.bundleHash.slice(0, 12)}` : ""}`);
+  lines.push(
+    `plan: release ${plan.worker}${plan.tenant ? ` (tenant ${plan.tenant})` : ""}${plan.bundleHash ? `, bundle ${plan.bundleHash.slice(0, 12)}` : ""}`,
+  );
   lines.push("");
   lines.push(
     table(
@@ -59,13 +61,17 @@ export function formatPlan(plan: ReleasePlan): string {
     ),
   );
   lines.push("");
-  lines.push(`waves:  ${plan.waves.map((w, i) => `${i + 1}) ${w.join(", ")}`).join("   ")}${plan.waves.length > 1 ? "   (canary first)" : ""}`);
+  lines.push(
+    `waves:  ${plan.waves.map((w, i) => `${i + 1}) ${w.join(", ")}`).join("   ")}${plan.waves.length > 1 ? "   (canary first)" : ""}`,
+  );
   lines.push(`steps:  ${plan.steps.map(percent).join(" -> ")} per target`);
   lines.push(`gate:   ${gateText(plan.gate)}`);
   lines.push("");
   if (plan.secrets && plan.secrets.length > 0) {
     const withheld = plan.secrets.filter((x) => !x.delivered).length;
-    lines.push(`secrets (${plan.secrets.length - withheld} delivered${withheld ? `, ${withheld} withheld` : ""}; names and versions only):`);
+    lines.push(
+      `secrets (${plan.secrets.length - withheld} delivered${withheld ? `, ${withheld} withheld` : ""}; names and versions only):`,
+    );
     lines.push(secretsText(plan.secrets).replace(/^/gm, "  "));
     lines.push("");
   }

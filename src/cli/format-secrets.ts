@@ -7,7 +7,12 @@ const dash = (s: string | null | undefined) => (s ? s : "-");
 export function formatSecretList(secrets: Secret[], now: number = Date.now()): string {
   if (secrets.length === 0) return "no secrets\n";
   const rows = secrets.map((s) => [
-    s.name, String(s.version), s.mode, s.jurisdictions.length ? s.jurisdictions.join(",") : "-", s.deleted ? "deleted" : "active", s.updatedAt ? ago(s.updatedAt, now) : "-",
+    s.name,
+    String(s.version),
+    s.mode,
+    s.jurisdictions.length ? s.jurisdictions.join(",") : "-",
+    s.deleted ? "deleted" : "active",
+    s.updatedAt ? ago(s.updatedAt, now) : "-",
   ]);
   return table(rows, ["NAME", "VERSION", "MODE", "JURISDICTIONS", "STATE", "UPDATED"]) + "\n";
 }
@@ -17,7 +22,12 @@ export function formatSecretVersions(name: string, versions: SecretVersion[]): s
   // Every write (set, rollback) makes a new version, so the current one is the newest.
   const newest = Math.max(...versions.map((v) => v.version));
   const isCurrent = (v: SecretVersion) => v.version === newest;
-  const rows = versions.map((v) => [String(v.version), dash(v.createdAt), dash(v.createdBy), v.destroyed ? "destroyed" : isCurrent(v) ? "current" : "-"]);
+  const rows = versions.map((v) => [
+    String(v.version),
+    dash(v.createdAt),
+    dash(v.createdBy),
+    v.destroyed ? "destroyed" : isCurrent(v) ? "current" : "-",
+  ]);
   return table(rows, ["VERSION", "CREATED", "BY", "STATE"]) + "\n";
 }
 

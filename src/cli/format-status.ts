@@ -19,7 +19,10 @@ function restoreOf(t: StatusTarget): Restore | undefined {
 export function restoreText(worker: string, target: string, r: Restore, paint: Paint, now: number = Date.now()): string {
   const to = r.versionId ? `back to ${r.versionId}` : "back to its previous version";
   const next = r.nextAttemptAt ? Math.max(0, Math.round((Date.parse(r.nextAttemptAt) - now) / 1000)) : undefined;
-  const when = [`${r.attempts} attempt${r.attempts === 1 ? "" : "s"} since ${ago(r.since, now)}`, ...(next !== undefined && Number.isFinite(next) ? [`next in ${next} s`] : [])].join(", ");
+  const when = [
+    `${r.attempts} attempt${r.attempts === 1 ? "" : "s"} since ${ago(r.since, now)}`,
+    ...(next !== undefined && Number.isFinite(next) ? [`next in ${next} s`] : []),
+  ].join(", ");
   return `  ${worker}/${target}  ${to} for release ${r.releaseId}: ${when}${r.lastError ? paint.dim(`; last: ${r.lastError}`) : ""}`;
 }
 
@@ -96,7 +99,9 @@ export function formatStatus(s: Status, paint: Paint, now?: number): string {
     table(rows, ["WORKER", "TARGET", "LIVE", "HEALTH", ...(withDrift ? ["DRIFT"] : [])]),
     ...[...unobserved].map((e) => paint.warn(`live versions not observed: ${e}`)),
     ...(drifts.length > 0 ? ["", paint.bad("drift:"), ...drifts] : []),
-    ...(restores.length > 0 ? ["", paint.warn("restore pending (the daemon retries until the region takes it; the release ends then):"), ...restores] : []),
+    ...(restores.length > 0
+      ? ["", paint.warn("restore pending (the daemon retries until the region takes it; the release ends then):"), ...restores]
+      : []),
     "",
     "last release:",
     ...s.workers.map((w) => `  ${w.name.padEnd(width)}  ${releaseText(w.lastRelease, paint, now)}`),

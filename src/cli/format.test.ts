@@ -13,18 +13,41 @@ const colour = createPaint(true);
 const NOW = Date.parse("2026-01-01T12:00:00.000Z");
 
 const release = (over: Partial<Release> = {}): Release => ({
-  id: "rel_1", tenant: "default", worker: "hello", kind: "release", status: "succeeded", reason: null, plan: {},
-  created_by: "admin", created_at: "2026-01-01T11:58:00.000Z", updated_at: "2026-01-01T11:58:05.000Z", ...over,
+  id: "rel_1",
+  tenant: "default",
+  worker: "hello",
+  kind: "release",
+  status: "succeeded",
+  reason: null,
+  plan: {},
+  created_by: "admin",
+  created_at: "2026-01-01T11:58:00.000Z",
+  updated_at: "2026-01-01T11:58:05.000Z",
+  ...over,
 });
 /** A target as /v1/status lists it (only its name is shown). */
 const target = (name: string): TargetSummary => ({ name, api: "local", accountId: null, region: null, jurisdiction: null });
 const event = (type: string, data: Record<string, unknown> = {}, over: Partial<AnyEvent> = {}): AnyEvent => ({
-  id: 7, tenant: "default", type, release_id: "rel_1", worker: "hello", target: "eu", data, at: "2026-01-01T11:58:01.000Z", ...over,
+  id: 7,
+  tenant: "default",
+  type,
+  release_id: "rel_1",
+  worker: "hello",
+  target: "eu",
+  data,
+  at: "2026-01-01T11:58:01.000Z",
+  ...over,
 });
 
 describe("tables and colour", () => {
   it("aligns columns by visible width, even with colour codes", () => {
-    const out = table([[colour.ok("ok"), "x"], ["longer", "y"]], ["A", "B"]);
+    const out = table(
+      [
+        [colour.ok("ok"), "x"],
+        ["longer", "y"],
+      ],
+      ["A", "B"],
+    );
     const lines = out.split("\n").map((l) => l.replace(/\x1b\[[0-9;]*m/g, ""));
     expect(lines).toEqual(["A       B", "ok      x", "longer  y"]);
     expect(visibleLength(colour.bad("abc"))).toBe(3);
@@ -48,18 +71,26 @@ describe("tables and colour", () => {
 describe("events in words", () => {
   it("describes steps with their gate figures and reasons", () => {
     expect(describeEvent(event("release.step.started", { percent: 10 }))).toBe("step 10% started");
-    expect(describeEvent(event("release.step.passed", { percent: 50, samples: 12, errors: 0 }))).toBe("step 50% passed (12 samples, 0 errors)");
-    expect(describeEvent(event("release.step.failed", { percent: 10, reason: "3 probes failed in a row", samples: 5, errors: 3, errorRate: 0.6 }))).toBe(
-      "step 10% FAILED: 3 probes failed in a row (5 samples, 3 errors, 60% error rate)",
+    expect(describeEvent(event("release.step.passed", { percent: 50, samples: 12, errors: 0 }))).toBe(
+      "step 50% passed (12 samples, 0 errors)",
     );
-    expect(describeEvent(event("release.rolling_back", { targets: ["eu", "us"], reason: "gate failed" }))).toBe("rolling back eu, us: gate failed");
+    expect(
+      describeEvent(
+        event("release.step.failed", { percent: 10, reason: "3 probes failed in a row", samples: 5, errors: 3, errorRate: 0.6 }),
+      ),
+    ).toBe("step 10% FAILED: 3 probes failed in a row (5 samples, 3 errors, 60% error rate)");
+    expect(describeEvent(event("release.rolling_back", { targets: ["eu", "us"], reason: "gate failed" }))).toBe(
+      "rolling back eu, us: gate failed",
+    );
     expect(describeEvent(event("release.target.uploaded", { versionId: "v-2" }))).toBe("uploaded version v-2");
     expect(describeEvent(event("release.created", { apiCalls: 21 }))).toBe("release created (21 Cloudflare API calls planned)");
     expect(describeEvent(event("rollback.started", { to: "v-1", resolved: "version v-1" }))).toBe("rollback to version v-1 started");
-    expect(describeEvent(event("rollback.completed", { reason: "to version v-1; eu on v-1" }))).toBe("rollback completed: to version v-1; eu on v-1");
-    expect(describeEvent(event("health.changed", { from: "healthy", to: "unhealthy", versionId: "v-2", latencyMs: 4, detail: "HTTP 500" }))).toBe(
-      "health healthy -> unhealthy (version v-2, 4 ms): HTTP 500",
+    expect(describeEvent(event("rollback.completed", { reason: "to version v-1; eu on v-1" }))).toBe(
+      "rollback completed: to version v-1; eu on v-1",
     );
+    expect(
+      describeEvent(event("health.changed", { from: "healthy", to: "unhealthy", versionId: "v-2", latencyMs: 4, detail: "HTTP 500" })),
+    ).toBe("health healthy -> unhealthy (version v-2, 4 ms): HTTP 500");
   });
   it("reads gate figures nested under gate/result, and leaves out what is absent", () => {
     expect(gateFigures({ gate: { samples: 1, errors: 1 } })).toBe(" (1 sample, 1 error)");
@@ -67,7 +98,9 @@ describe("events in words", () => {
     expect(describeEvent(event("release.step.passed"))).toBe("step passed");
   });
   it("says when a rollback is owed and when it lands", () => {
-    expect(describeEvent(event("release.restore.pending", { versionId: "v1", reason: "ERR_CF_UNAVAILABLE: down" }))).toBe("restore pending: back to v1 once it answers; retrying: ERR_CF_UNAVAILABLE: down");
+    expect(describeEvent(event("release.restore.pending", { versionId: "v1", reason: "ERR_CF_UNAVAILABLE: down" }))).toBe(
+      "restore pending: back to v1 once it answers; retrying: ERR_CF_UNAVAILABLE: down",
+    );
     expect(describeEvent(event("release.restore.completed", { versionId: "v1", attempts: 5 }))).toBe("restored to v1 after 5 attempts");
   });
   it("keeps unknown event types readable instead of failing", () => {
@@ -89,7 +122,15 @@ describe("status", () => {
       {
         name: "hello",
         targets: [
-          { target: "eu", live: [{ versionId: "v2", percentage: 90 }, { versionId: "v1", percentage: 10 }], liveError: null, health: { status: "healthy", versionId: "v2", latencyMs: 3, checkedAt: "x" } },
+          {
+            target: "eu",
+            live: [
+              { versionId: "v2", percentage: 90 },
+              { versionId: "v1", percentage: 10 },
+            ],
+            liveError: null,
+            health: { status: "healthy", versionId: "v2", latencyMs: 3, checkedAt: "x" },
+          },
           { target: "us", live: [], liveError: "edge unreachable", health: null },
         ],
         lastRelease: release({ status: "rolled_back", reason: "gate failed on eu at 10%" }),
@@ -111,21 +152,50 @@ describe("status", () => {
     const owed: Status = {
       tenant: "default",
       targets: [target("eu")],
-      workers: [{
-        name: "hello",
-        targets: [{ target: "eu", live: [{ versionId: "v2", percentage: 50 }, { versionId: "v1", percentage: 50 }], liveError: null, health: null, restore: { releaseId: "r9", versionId: "v1", since: at(-120), attempts: 4, lastError: "ERR_CF_UNAVAILABLE: down", nextAttemptAt: at(12) } }],
-        lastRelease: release({ status: "rolling_back", reason: "gate failed on eu at 50%" }),
-      }],
+      workers: [
+        {
+          name: "hello",
+          targets: [
+            {
+              target: "eu",
+              live: [
+                { versionId: "v2", percentage: 50 },
+                { versionId: "v1", percentage: 50 },
+              ],
+              liveError: null,
+              health: null,
+              restore: {
+                releaseId: "r9",
+                versionId: "v1",
+                since: at(-120),
+                attempts: 4,
+                lastError: "ERR_CF_UNAVAILABLE: down",
+                nextAttemptAt: at(12),
+              },
+            },
+          ],
+          lastRelease: release({ status: "rolling_back", reason: "gate failed on eu at 50%" }),
+        },
+      ],
     };
     const out = formatStatus(owed, plain, NOW);
     expect(out).toMatch(/^hello\s+eu\s+v2 50% \+ v1 50% \(restore pending\)\s+unknown$/m);
-    expect(out).toContain("  hello/eu  back to v1 for release r9: 4 attempts since 2 min ago, next in 12 s; last: ERR_CF_UNAVAILABLE: down");
+    expect(out).toContain(
+      "  hello/eu  back to v1 for release r9: 4 attempts since 2 min ago, next in 12 s; last: ERR_CF_UNAVAILABLE: down",
+    );
     expect(formatStatus(status, plain, NOW)).not.toContain("restore pending");
   });
   it("says when nothing is deployed", () => {
     expect(liveText([])).toBe("(not deployed)");
     expect(formatStatus({ tenant: "t", targets: [], workers: [] }, plain)).toBe("tenant t: 0 targets (none), 0 workers\n");
-    const idle = formatStatus({ tenant: "t", targets: [target("eu")], workers: [{ name: "w", targets: [{ target: "eu", live: [], liveError: null, health: null }], lastRelease: null }] }, plain);
+    const idle = formatStatus(
+      {
+        tenant: "t",
+        targets: [target("eu")],
+        workers: [{ name: "w", targets: [{ target: "eu", live: [], liveError: null, health: null }], lastRelease: null }],
+      },
+      plain,
+    );
     expect(idle).toMatch(/^w\s+eu\s+\(not deployed\)\s+unknown$/m);
     expect(idle).toContain("  w  no release yet");
   });
@@ -133,14 +203,29 @@ describe("status", () => {
 
 describe("plan", () => {
   const plan: ReleasePlan = {
-    worker: "hello", tenant: "default", bundleHash: "abcdef0123456789",
-    waves: [["eu"], ["us", "ap"]], steps: [10, 100],
-    gate: { probe_path: "/health", interval_ms: 100, timeout_ms: 1000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 600, min_samples: 5 },
+    worker: "hello",
+    tenant: "default",
+    bundleHash: "abcdef0123456789",
+    waves: [["eu"], ["us", "ap"]],
+    steps: [10, 100],
+    gate: {
+      probe_path: "/health",
+      interval_ms: 100,
+      timeout_ms: 1000,
+      failure_limit: 3,
+      max_error_rate: 0.05,
+      bake_ms: 600,
+      min_samples: 5,
+    },
     targets: [
       { name: "eu", accountId: "acc-eu", previousVersionId: "v1", live: [{ versionId: "v1", percentage: 100 }] },
       { name: "us", accountId: "acc-us", previousVersionId: null, live: [] },
     ],
-    actions: [{ kind: "upload", target: "eu" }, { kind: "deploy", target: "eu", percent: 10 }, { kind: "gate", target: "eu", percent: 10 }],
+    actions: [
+      { kind: "upload", target: "eu" },
+      { kind: "deploy", target: "eu", percent: 10 },
+      { kind: "gate", target: "eu", percent: 10 },
+    ],
     apiCalls: 17,
   };
   it("lists targets, waves, steps, gate, actions and API calls", () => {
@@ -150,7 +235,9 @@ describe("plan", () => {
     expect(out).toMatch(/us\s+acc-us\s+\(not deployed\)\s+-/);
     expect(out).toContain("waves:  1) eu   2) us, ap   (canary first)");
     expect(out).toContain("steps:  10% -> 100% per target");
-    expect(out).toContain("gate:   probe /health, every 100 ms, timeout 1000 ms, fail after 3 in a row, max error rate 5%, bake 600 ms, min 5 samples");
+    expect(out).toContain(
+      "gate:   probe /health, every 100 ms, timeout 1000 ms, fail after 3 in a row, max error rate 5%, bake 600 ms, min 5 samples",
+    );
     expect(out).toContain("actions (3):\n    1. upload a new version to eu\n    2. deploy eu at 10%\n    3. gate eu at 10%");
     expect(out).toContain("Cloudflare API calls: 17 when every gate passes");
   });
@@ -205,14 +292,23 @@ describe("versions", () => {
 
 describe("release progress", () => {
   it("opens with waves and steps from the stored plan, and ends with the outcome", () => {
-    expect(startLine(release({ status: "running", plan: { worker: "hello", waves: [["eu"], ["us"]], steps: [10, 100], targets: [], actions: [], apiCalls: 3 } }))).toBe(
-      "release rel_1 of hello started: waves [eu] -> [us], steps 10% -> 100%",
-    );
+    expect(
+      startLine(
+        release({
+          status: "running",
+          plan: { worker: "hello", waves: [["eu"], ["us"]], steps: [10, 100], targets: [], actions: [], apiCalls: 3 },
+        }),
+      ),
+    ).toBe("release rel_1 of hello started: waves [eu] -> [us], steps 10% -> 100%");
     expect(startLine(release({ kind: "rollback" }))).toBe("rollback rel_1 of hello started");
-    expect(startLine(release({ kind: "rollback", plan: { resolved: "version v1" } }))).toBe("rollback rel_1 of hello to version v1 started");
+    expect(startLine(release({ kind: "rollback", plan: { resolved: "version v1" } }))).toBe(
+      "rollback rel_1 of hello to version v1 started",
+    );
     expect(progressLine(event("release.step.started", { percent: 10 }), plain)).toBe("  11:58:01  eu     step 10% started");
     const startedAt = NOW - 4200;
-    expect(endLine(release({ status: "rolled_back", reason: "gate failed" }), startedAt, plain, NOW)).toBe("release rel_1 rolled back after 4.2 s: gate failed");
+    expect(endLine(release({ status: "rolled_back", reason: "gate failed" }), startedAt, plain, NOW)).toBe(
+      "release rel_1 rolled back after 4.2 s: gate failed",
+    );
     expect(endLine(release({ kind: "rollback" }), startedAt, plain, NOW)).toBe("rollback rel_1 succeeded after 4.2 s");
   });
 });

@@ -94,27 +94,90 @@ const lazy =
     pick(await load())(args);
 
 const COMMANDS: Record<string, Command> = {
-  up: lazy(() => import("./launchers/up-command.ts"), (m) => m.upCommand),
-  daemon: lazy(() => import("./launchers/daemon-command.ts"), (m) => m.daemonCommand),
-  status: lazy(() => import("./commands/status-command.ts"), (m) => m.statusCommand),
-  plan: lazy(() => import("./commands/plan-command.ts"), (m) => m.planCommand),
-  release: lazy(() => import("./commands/release-command.ts"), (m) => m.releaseCommand),
-  rollback: lazy(() => import("./commands/release-command.ts"), (m) => m.rollbackCommand),
-  versions: lazy(() => import("./commands/versions-command.ts"), (m) => m.versionsCommand),
-  events: lazy(() => import("./commands/events-command.ts"), (m) => m.eventsCommand),
-  edge: lazy(() => import("./launchers/edge-command.ts"), (m) => m.edgeCommand),
-  secrets: lazy(() => import("./commands/secrets-command.ts"), (m) => m.secretsCommand),
-  tokens: lazy(() => import("./commands/tokens-command.ts"), (m) => m.tokensCommand),
-  audit: lazy(() => import("./offline/audit-command.ts"), (m) => m.auditCommand),
-  backup: lazy(() => import("./offline/backup-command.ts"), (m) => m.backupCommand),
-  restore: lazy(() => import("./offline/restore-command.ts"), (m) => m.restoreCommand),
-  keys: lazy(() => import("./commands/keys-command.ts"), (m) => m.keysCommand),
-  config: lazy(() => import("./commands/config-command.ts"), (m) => m.configCommand),
-  vault: lazy(() => import("./offline/vault-command.ts"), (m) => m.vaultCommand),
-  tunnel: lazy(() => import("./commands/tunnel-command.ts"), (m) => m.tunnelCommand),
-  mcp: lazy(() => import("./launchers/mcp-command.ts"), (m) => m.mcpCommand),
-  init: lazy(() => import("./launchers/init-command.ts"), (m) => m.initCommand),
-  kit: lazy(() => import("./offline/kit-command.ts"), (m) => m.kitCommand),
+  up: lazy(
+    () => import("./launchers/up-command.ts"),
+    (m) => m.upCommand,
+  ),
+  daemon: lazy(
+    () => import("./launchers/daemon-command.ts"),
+    (m) => m.daemonCommand,
+  ),
+  status: lazy(
+    () => import("./commands/status-command.ts"),
+    (m) => m.statusCommand,
+  ),
+  plan: lazy(
+    () => import("./commands/plan-command.ts"),
+    (m) => m.planCommand,
+  ),
+  release: lazy(
+    () => import("./commands/release-command.ts"),
+    (m) => m.releaseCommand,
+  ),
+  rollback: lazy(
+    () => import("./commands/release-command.ts"),
+    (m) => m.rollbackCommand,
+  ),
+  versions: lazy(
+    () => import("./commands/versions-command.ts"),
+    (m) => m.versionsCommand,
+  ),
+  events: lazy(
+    () => import("./commands/events-command.ts"),
+    (m) => m.eventsCommand,
+  ),
+  edge: lazy(
+    () => import("./launchers/edge-command.ts"),
+    (m) => m.edgeCommand,
+  ),
+  secrets: lazy(
+    () => import("./commands/secrets-command.ts"),
+    (m) => m.secretsCommand,
+  ),
+  tokens: lazy(
+    () => import("./commands/tokens-command.ts"),
+    (m) => m.tokensCommand,
+  ),
+  audit: lazy(
+    () => import("./offline/audit-command.ts"),
+    (m) => m.auditCommand,
+  ),
+  backup: lazy(
+    () => import("./offline/backup-command.ts"),
+    (m) => m.backupCommand,
+  ),
+  restore: lazy(
+    () => import("./offline/restore-command.ts"),
+    (m) => m.restoreCommand,
+  ),
+  keys: lazy(
+    () => import("./commands/keys-command.ts"),
+    (m) => m.keysCommand,
+  ),
+  config: lazy(
+    () => import("./commands/config-command.ts"),
+    (m) => m.configCommand,
+  ),
+  vault: lazy(
+    () => import("./offline/vault-command.ts"),
+    (m) => m.vaultCommand,
+  ),
+  tunnel: lazy(
+    () => import("./commands/tunnel-command.ts"),
+    (m) => m.tunnelCommand,
+  ),
+  mcp: lazy(
+    () => import("./launchers/mcp-command.ts"),
+    (m) => m.mcpCommand,
+  ),
+  init: lazy(
+    () => import("./launchers/init-command.ts"),
+    (m) => m.initCommand,
+  ),
+  kit: lazy(
+    () => import("./offline/kit-command.ts"),
+    (m) => m.kitCommand,
+  ),
 };
 
 export async function main(argv: string[]): Promise<number> {

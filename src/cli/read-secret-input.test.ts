@@ -22,16 +22,26 @@ const fails = async (p: Promise<unknown>) => {
 describe("readSecretInput", () => {
   it("stdin: drops exactly one trailing \\n, keeps every other byte (CR, spaces, inner newlines)", async () => {
     const cases: Array<[string, string]> = [
-      ["v\n", "v"], ["v\n\n", "v\n"], ["v\r\n", "v\r"], [" v ", " v "], ["a\nb", "a\nb"], ["\uFEFFbom\n", "\uFEFFbom"],
+      ["v\n", "v"],
+      ["v\n\n", "v\n"],
+      ["v\r\n", "v\r"],
+      [" v ", " v "],
+      ["a\nb", "a\nb"],
+      ["\uFEFFbom\n", "\uFEFFbom"],
     ];
-    for (const [given, kept] of cases) expect(await readSecretInput({ stdin: stdin(given) })).toEqual({ value: kept, encoding: "utf8", bytes: Buffer.byteLength(kept) });
+    for (const [given, kept] of cases)
+      expect(await readSecretInput({ stdin: stdin(given) })).toEqual({ value: kept, encoding: "utf8", bytes: Buffer.byteLength(kept) });
     // Split across chunks, as a pipe delivers it.
     expect((await readSecretInput({ stdin: stdin("pa", "rt", "s\n") })).value).toBe("parts");
   });
 
   it("a file: byte for byte, final newline included", async () => {
     writeFileSync(join(dir, "v.txt"), "line\n");
-    expect(await readSecretInput({ fromFile: join(dir, "v.txt"), stdin: stdin("ignored") })).toEqual({ value: "line\n", encoding: "utf8", bytes: 5 });
+    expect(await readSecretInput({ fromFile: join(dir, "v.txt"), stdin: stdin("ignored") })).toEqual({
+      value: "line\n",
+      encoding: "utf8",
+      bytes: 5,
+    });
   });
 
   it("bytes that are not UTF-8 go as base64, unchanged", async () => {
@@ -53,7 +63,9 @@ describe("readSecretInput", () => {
     writeFileSync(join(dir, "big"), big);
     expect((await fails(readSecretInput({ fromFile: join(dir, "big"), stdin: stdin() }))).message).toMatch(/larger than 65536 bytes/);
     writeFileSync(join(dir, "empty"), "");
-    expect((await fails(readSecretInput({ fromFile: join(dir, "empty"), stdin: stdin() }))).message).toBe(`The value is empty (${join(dir, "empty")} is empty).`);
+    expect((await fails(readSecretInput({ fromFile: join(dir, "empty"), stdin: stdin() }))).message).toBe(
+      `The value is empty (${join(dir, "empty")} is empty).`,
+    );
     expect((await fails(readSecretInput({ fromFile: join(dir, "missing"), stdin: stdin() }))).code).toBe("ERR_NOT_FOUND");
   });
 

@@ -11,7 +11,7 @@ import type { CliIo } from "./cli-io.ts";
 
 export type SecretInput = { value: string; encoding: "utf8" | "base64"; bytes: number };
 
-const PIPE_HINT = "pipe it in (`printf %s \"$VALUE\" | cbo secrets set NAME`, `cbo secrets set NAME < file`) or pass --from-file FILE";
+const PIPE_HINT = 'pipe it in (`printf %s "$VALUE" | cbo secrets set NAME`, `cbo secrets set NAME < file`) or pass --from-file FILE';
 const tooLarge = () => new CboError("ERR_VALIDATION", `The value is larger than ${MAX_VALUE_BYTES} bytes, the most a secret may hold.`);
 
 async function readStdin(stdin: CliIo["stdin"]): Promise<Uint8Array> {
@@ -43,7 +43,8 @@ function readFile(file: string): Uint8Array {
   } catch (e) {
     if (e instanceof CboError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new CboError("ERR_NOT_FOUND", `${file} does not exist.`, { hint: "--from-file takes the path of a file holding the value" });
+    if (code === "ENOENT")
+      throw new CboError("ERR_NOT_FOUND", `${file} does not exist.`, { hint: "--from-file takes the path of a file holding the value" });
     throw new CboError("ERR_IO", `Cannot read ${file} (${code ?? "error"}).`, { cause: e });
   }
 }

@@ -16,10 +16,12 @@ export const SECRETS_USAGE = `usage: cbo secrets <command> ${DAEMON_FLAGS_USAGE}
   deliver <name> [--wait]         release every worker that lists it, so each target ships the current
                                   version (canary steps and gates); --wait follows those releases`;
 
-export const VALUE_HINT = "pipe the value in (`printf %s \"$VALUE\" | cbo secrets set NAME`) or pass --from-file FILE";
+export const VALUE_HINT = 'pipe the value in (`printf %s "$VALUE" | cbo secrets set NAME`) or pass --from-file FILE';
 
 /** ERR_CONFLICT from check-and-set carries the current version: say which --cas would pass. */
 export function conflictHint(e: CboError): string | undefined {
   const current = e.details?.["current_version"] ?? e.details?.["currentVersion"];
-  return typeof current === "number" ? `it is at version ${current} now: check it (\`cbo secrets versions NAME\`) and retry with --cas ${current}` : undefined;
+  return typeof current === "number"
+    ? `it is at version ${current} now: check it (\`cbo secrets versions NAME\`) and retry with --cas ${current}`
+    : undefined;
 }

@@ -6,7 +6,14 @@ import type { CliIo } from "./cli-io.ts";
 
 export type Subcommand = (args: string[], io: CliIo) => Promise<number>;
 
-export async function dispatch(group: string, args: string[], io: CliIo, table: Record<string, Subcommand>, usage: string, opts: { echoUnknown?: boolean } = {}): Promise<number> {
+export async function dispatch(
+  group: string,
+  args: string[],
+  io: CliIo,
+  table: Record<string, Subcommand>,
+  usage: string,
+  opts: { echoUnknown?: boolean } = {},
+): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === "help" || sub === "--help" || sub === "-h") {
     io.stdout.write(usage + "\n");
@@ -27,9 +34,13 @@ export function positionals<N extends string>(given: string[], names: readonly N
   if (given.length < names.length) throw new CboError("ERR_USAGE", `Missing <${names[given.length]}>.`, { hint: usage });
   if (given.length > names.length) {
     const n = names.length;
-    throw new CboError("ERR_USAGE", `Unexpected ${ORDINAL[n] ?? `${n + 1}th`} argument: this command takes ${n === 0 ? "none" : names.map((x) => `<${x}>`).join(" ")}.`, {
-      hint: extraHint ?? usage,
-    });
+    throw new CboError(
+      "ERR_USAGE",
+      `Unexpected ${ORDINAL[n] ?? `${n + 1}th`} argument: this command takes ${n === 0 ? "none" : names.map((x) => `<${x}>`).join(" ")}.`,
+      {
+        hint: extraHint ?? usage,
+      },
+    );
   }
   return Object.fromEntries(names.map((x, i) => [x, given[i]!])) as Record<N, string>;
 }
@@ -39,7 +50,10 @@ export function writeJson(io: CliIo, value: unknown): void {
 }
 
 /** Rethrows a CboError of `code` with a hint that fits the command better than the generic one. */
-export async function hinted<T>(p: Promise<T>, hints: Partial<Record<ErrorCode, string | ((e: CboError) => string | undefined)>>): Promise<T> {
+export async function hinted<T>(
+  p: Promise<T>,
+  hints: Partial<Record<ErrorCode, string | ((e: CboError) => string | undefined)>>,
+): Promise<T> {
   try {
     return await p;
   } catch (e) {

@@ -1,7 +1,13 @@
 // Compact, aligned text tables and optional colour for human output. Colour only on a terminal
 // and never when NO_COLOR is set (https://no-color.org), so piped output stays plain text.
 
-export type Paint = { ok(s: string): string; bad(s: string): string; warn(s: string): string; dim(s: string): string; bold(s: string): string };
+export type Paint = {
+  ok(s: string): string;
+  bad(s: string): string;
+  warn(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+};
 
 const wrap = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
 const same = (s: string) => s;
@@ -24,7 +30,12 @@ export function table(rows: string[][], header?: string[]): string {
   const widths: number[] = [];
   for (const row of all) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
   return all
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - visibleLength(cell)))).join("  ").trimEnd())
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i]! - visibleLength(cell))))
+        .join("  ")
+        .trimEnd(),
+    )
     .join("\n");
 }
 

@@ -4,16 +4,62 @@
 // route, its shape and its errors are handled once. Browser-safe: fetch and an injected socket.
 import * as z from "zod";
 import {
-  AnyEventSchema, AuditCheckpointSchema, AuditEntryResponseSchema, AuditVerifySchema, BackupSchema, ConfigDiffSchema, ConfigHistorySchema,
-  ConfigPublishSchema, CreatedTokenSchema, DaemonHealthSchema, DeliverySchema, HealthRowSchema, KeyRotationSchema, MasterKeyRotationSchema,
-  OrchestratorKeySchema, ReleaseDetailSchema, ReleasePlanSchema, ReleaseSchema, SecretDeletedSchema, SecretDestroyedSchema, SecretSchema,
-  SecretUndeletedSchema, SecretValueSchema, SecretVersionSchema, SecretWrittenSchema, SetupSchema, SetupStepRunSchema, StatusSchema,
-  TargetSummarySchema, TokenRevokedSchema, TokenSchema, TunnelConfigSchema, TunnelCreatedSchema, TunnelStatusSchema, VersionEntrySchema,
-  WorkerKeySchema, WorkerSummarySchema,
-  type ApplyTunnelConfigBody, type AuditQuery, type BackupBody, type CreateTokenBody, type CreateTunnelBody, type KitOverrides, type PutSecretBody,
+  AnyEventSchema,
+  AuditCheckpointSchema,
+  AuditEntryResponseSchema,
+  AuditVerifySchema,
+  BackupSchema,
+  ConfigDiffSchema,
+  ConfigHistorySchema,
+  ConfigPublishSchema,
+  CreatedTokenSchema,
+  DaemonHealthSchema,
+  DeliverySchema,
+  HealthRowSchema,
+  KeyRotationSchema,
+  MasterKeyRotationSchema,
+  OrchestratorKeySchema,
+  ReleaseDetailSchema,
+  ReleasePlanSchema,
+  ReleaseSchema,
+  SecretDeletedSchema,
+  SecretDestroyedSchema,
+  SecretSchema,
+  SecretUndeletedSchema,
+  SecretValueSchema,
+  SecretVersionSchema,
+  SecretWrittenSchema,
+  SetupSchema,
+  SetupStepRunSchema,
+  StatusSchema,
+  TargetSummarySchema,
+  TokenRevokedSchema,
+  TokenSchema,
+  TunnelConfigSchema,
+  TunnelCreatedSchema,
+  TunnelStatusSchema,
+  VersionEntrySchema,
+  WorkerKeySchema,
+  WorkerSummarySchema,
+  type ApplyTunnelConfigBody,
+  type AuditQuery,
+  type BackupBody,
+  type CreateTokenBody,
+  type CreateTunnelBody,
+  type KitOverrides,
+  type PutSecretBody,
   type SetupStepId,
 } from "../contract/index.ts";
-import { connectEvents, followEvents, globalSocket, streamEvents, type EventHandlers, type FollowOptions, type OpenSocket, type StreamSource } from "./event-stream.ts";
+import {
+  connectEvents,
+  followEvents,
+  globalSocket,
+  streamEvents,
+  type EventHandlers,
+  type FollowOptions,
+  type OpenSocket,
+  type StreamSource,
+} from "./event-stream.ts";
 import { query, requestJson, requestRaw, type Connection } from "./request.ts";
 
 export type DaemonClientOptions = Connection & {
@@ -29,7 +75,8 @@ const BACKUP_TIMEOUT_MS = 30 * 60_000;
 export function createDaemonClient(opts: DaemonClientOptions) {
   const conn: Connection = { ...opts, url: opts.url.replace(/\/+$/, "") };
   const get = <S extends z.ZodType>(path: string, schema: S) => requestJson(conn, "GET", path, schema);
-  const send = <S extends z.ZodType>(method: "POST" | "PUT" | "DELETE", path: string, schema: S, body?: unknown) => requestJson(conn, method, path, schema, body);
+  const send = <S extends z.ZodType>(method: "POST" | "PUT" | "DELETE", path: string, schema: S, body?: unknown) =>
+    requestJson(conn, method, path, schema, body);
   const enc = encodeURIComponent;
   const worker = (name: string) => `/v1/workers/${enc(name)}`;
   const secret = (name: string) => `/v1/secrets/${enc(name)}`;
@@ -48,7 +95,8 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     workers: () => get("/v1/workers", z.array(WorkerSummarySchema)),
     versions: (name: string) => get(`${worker(name)}/versions`, z.array(VersionEntrySchema)),
     plan: (name: string) => get(`${worker(name)}/plan`, ReleasePlanSchema),
-    healthRows: (q: { fresh?: boolean } = {}) => get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
+    healthRows: (q: { fresh?: boolean } = {}) =>
+      get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
 
     // --- releases -----------------------------------------------------------------------------
     release: (name: string) => send("POST", "/v1/releases", ReleaseSchema, { worker: name }),
@@ -72,10 +120,12 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     secretVersions: (name: string) => get(`${secret(name)}/versions`, z.array(SecretVersionSchema)),
     putSecret: (name: string, body: PutSecretBody) => send("PUT", secret(name), SecretWrittenSchema, body),
     getSecret: (name: string, version?: number) => get(`${secret(name)}/value${query({ version })}`, SecretValueSchema),
-    rollbackSecret: (name: string, to: number, cas?: number) => send("POST", `${secret(name)}/rollback`, SecretWrittenSchema, { to, ...(cas === undefined ? {} : { cas }) }),
+    rollbackSecret: (name: string, to: number, cas?: number) =>
+      send("POST", `${secret(name)}/rollback`, SecretWrittenSchema, { to, ...(cas === undefined ? {} : { cas }) }),
     deleteSecret: (name: string, cas?: number) => send("DELETE", `${secret(name)}${query({ cas })}`, SecretDeletedSchema),
     undeleteSecret: (name: string) => send("POST", `${secret(name)}/undelete`, SecretUndeletedSchema, {}),
-    destroySecret: (name: string, versions?: number[]) => send("POST", `${secret(name)}/destroy`, SecretDestroyedSchema, versions === undefined ? {} : { versions }),
+    destroySecret: (name: string, versions?: number[]) =>
+      send("POST", `${secret(name)}/destroy`, SecretDestroyedSchema, versions === undefined ? {} : { versions }),
     deliverSecret: (name: string) => send("POST", `${secret(name)}/deliver`, DeliverySchema, {}),
 
     // --- tokens, keys, the vault, backups -------------------------------------------------------
@@ -83,7 +133,8 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     createToken: (body: CreateTokenBody) => send("POST", "/v1/tokens", CreatedTokenSchema, body),
     revokeToken: (id: string) => send("DELETE", `/v1/tokens/${enc(id)}`, TokenRevokedSchema),
     listWorkerKeys: () => get("/v1/keys/workers", z.array(WorkerKeySchema)),
-    rotateWorkerKey: (name: string, body: { target?: string; release: boolean }) => send("POST", `/v1/keys/workers/${enc(name)}/rotate`, KeyRotationSchema, body),
+    rotateWorkerKey: (name: string, body: { target?: string; release: boolean }) =>
+      send("POST", `/v1/keys/workers/${enc(name)}/rotate`, KeyRotationSchema, body),
     rotateMasterKey: () => send("POST", "/v1/vault/rotate-master-key", MasterKeyRotationSchema, {}),
     /** Paths are on the daemon's host. */
     createBackup: (body: BackupBody) =>
@@ -91,7 +142,8 @@ export function createDaemonClient(opts: DaemonClientOptions) {
 
     // --- the audit log ------------------------------------------------------------------------
     /** Newest first, as the daemon answers. */
-    audit: (q: AuditQuery = {}) => get(`/v1/audit${query(q as Record<string, string | number | undefined>)}`, z.array(AuditEntryResponseSchema)),
+    audit: (q: AuditQuery = {}) =>
+      get(`/v1/audit${query(q as Record<string, string | number | undefined>)}`, z.array(AuditEntryResponseSchema)),
     auditCheckpoints: () => get("/v1/audit/checkpoints", z.array(AuditCheckpointSchema)),
     verifyAudit: () => send("POST", "/v1/audit/verify", AuditVerifySchema),
     orchestratorKey: () => get("/v1/keys/orchestrator", OrchestratorKeySchema),
@@ -99,7 +151,8 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     // --- config sync --------------------------------------------------------------------------
     configDiff: (name: string) => get(`${worker(name)}/config/diff`, z.array(ConfigDiffSchema)),
     configHistory: (name: string) => get(`${worker(name)}/config/history`, z.array(ConfigHistorySchema)),
-    configPublish: (name: string, body: { force?: boolean } = {}) => send("POST", `${worker(name)}/config/publish`, ConfigPublishSchema, body),
+    configPublish: (name: string, body: { force?: boolean } = {}) =>
+      send("POST", `${worker(name)}/config/publish`, ConfigPublishSchema, body),
     configRollback: (name: string, to: number) => send("POST", `${worker(name)}/config/rollback`, ConfigPublishSchema, { to }),
 
     // --- the tunnel, setup, the deployment kit -------------------------------------------------
@@ -108,7 +161,8 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     tunnelConfig: () => get("/v1/tunnel/config", TunnelConfigSchema),
     applyTunnelConfig: (body: ApplyTunnelConfigBody) => send("PUT", "/v1/tunnel/config", TunnelConfigSchema, body),
     setup: () => get("/v1/setup", SetupSchema),
-    runSetupStep: (id: SetupStepId, body: { input?: { worker?: string } } = {}) => send("POST", `/v1/setup/${enc(id)}`, SetupStepRunSchema, body),
+    runSetupStep: (id: SetupStepId, body: { input?: { worker?: string } } = {}) =>
+      send("POST", `/v1/setup/${enc(id)}`, SetupStepRunSchema, body),
     /** The deployment kit, a .tar.gz built by the daemon from its configuration. */
     async downloadKit(q: KitOverrides = {}): Promise<Uint8Array> {
       const res = await requestRaw(conn, "GET", `/v1/kit${query(q as Record<string, string | number | undefined>)}`);

@@ -77,7 +77,11 @@ export function connectEvents(src: StreamSource, after: number, on: EventHandler
         parsed = undefined;
       }
       if (!parsed?.success) {
-        end(new CboError("ERR_INTERNAL", `The ${src.label ?? "daemon"}'s event stream sent a message that is not an event.`, { ...(src.versionHint ? { hint: src.versionHint } : {}) }));
+        end(
+          new CboError("ERR_INTERNAL", `The ${src.label ?? "daemon"}'s event stream sent a message that is not an event.`, {
+            ...(src.versionHint ? { hint: src.versionHint } : {}),
+          }),
+        );
         socket?.close();
         return;
       }
@@ -106,7 +110,11 @@ export function connectEvents(src: StreamSource, after: number, on: EventHandler
 }
 
 /** One connection as an async iterator; ends when the server closes it or `signal` aborts. `onOpen` fires once connected. */
-export async function* streamEvents(src: StreamSource, after: number, opts: { signal?: AbortSignal; onOpen?: () => void } = {}): AsyncGenerator<AnyEvent> {
+export async function* streamEvents(
+  src: StreamSource,
+  after: number,
+  opts: { signal?: AbortSignal; onOpen?: () => void } = {},
+): AsyncGenerator<AnyEvent> {
   const queue: AnyEvent[] = [];
   let ended = false;
   let failure: CboError | undefined;

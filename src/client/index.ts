@@ -1,4 +1,14 @@
 // The one daemon client (see daemon-client.ts): browser-safe, on the contract.
 export { createDaemonClient, type DaemonClient, type DaemonClientOptions } from "./daemon-client.ts";
 export { daemonDown, errorFromResponse, query, requestJson, requestRaw, type Connection } from "./request.ts";
-export { connectEvents, followEvents, globalSocket, streamEvents, type EventHandlers, type FollowOptions, type OpenSocket, type SocketEvents, type StreamSource } from "./event-stream.ts";
+export {
+  connectEvents,
+  followEvents,
+  globalSocket,
+  streamEvents,
+  type EventHandlers,
+  type FollowOptions,
+  type OpenSocket,
+  type SocketEvents,
+  type StreamSource,
+} from "./event-stream.ts";

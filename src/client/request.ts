@@ -87,12 +87,18 @@ export async function requestRaw(c: Connection, method: string, path: string, bo
   let res: Response;
   try {
     res = await (c.fetch ?? fetch)(base + path, {
-      method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(timeoutMs),
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(timeoutMs),
       ...(c.token ? {} : { credentials: "same-origin" as const }),
     });
   } catch (e) {
     if ((e as Error).name === "TimeoutError") {
-      throw new CboError("ERR_IO", `${The(c)} at ${base} did not answer ${method} ${path} within ${timeoutMs / 1000} s.`, { ...(c.timeoutHint ? { hint: c.timeoutHint } : {}), cause: e });
+      throw new CboError("ERR_IO", `${The(c)} at ${base} did not answer ${method} ${path} within ${timeoutMs / 1000} s.`, {
+        ...(c.timeoutHint ? { hint: c.timeoutHint } : {}),
+        cause: e,
+      });
     }
     throw daemonDown(c, base, e);
   }
@@ -104,7 +110,13 @@ export async function requestRaw(c: Connection, method: string, path: string, bo
   return res;
 }
 
-export async function requestJson<S extends z.ZodType>(c: Connection, method: string, path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+export async function requestJson<S extends z.ZodType>(
+  c: Connection,
+  method: string,
+  path: string,
+  schema: S,
+  body?: unknown,
+): Promise<z.output<S>> {
   const res = await requestRaw(c, method, path, body);
   const text = await res.text();
   let json: unknown;
@@ -118,9 +130,13 @@ export async function requestJson<S extends z.ZodType>(c: Connection, method: st
   if (!parsed.success) {
     // Only the path and zod's message (which names types, not values) of the first issue.
     const issue = parsed.error.issues[0];
-    throw new CboError("ERR_INTERNAL", `${The(c)}'s answer to ${method} ${path} has an unexpected shape (at ${issue?.path.join(".") || "the top"}: ${issue?.code ?? "invalid"}).`, {
-      ...(c.versionHint ? { hint: c.versionHint } : {}),
-    });
+    throw new CboError(
+      "ERR_INTERNAL",
+      `${The(c)}'s answer to ${method} ${path} has an unexpected shape (at ${issue?.path.join(".") || "the top"}: ${issue?.code ?? "invalid"}).`,
+      {
+        ...(c.versionHint ? { hint: c.versionHint } : {}),
+      },
+    );
   }
   return parsed.data;
 }

@@ -38,10 +38,15 @@ export function createAssetsApi(ctx: ApiContext) {
 
   const api = {
     async createAssetsUploadSession(script: string, manifest: AssetManifest): Promise<AssetsUploadSession> {
-      const answer = await ctx.json("POST", `${await account()}/workers/scripts/${seg(script)}/assets-upload-session`, AssetsUploadSessionSchema, {
-        endpoint: "workers.assets.upload-session",
-        body: { manifest },
-      });
+      const answer = await ctx.json(
+        "POST",
+        `${await account()}/workers/scripts/${seg(script)}/assets-upload-session`,
+        AssetsUploadSessionSchema,
+        {
+          endpoint: "workers.assets.upload-session",
+          body: { manifest },
+        },
+      );
       return { jwt: answer.jwt, buckets: answer.buckets ?? [] };
     },
 
@@ -66,7 +71,12 @@ export function createAssetsApi(ctx: ApiContext) {
      * Uploads what the account lacks of `manifest` and answers the completion token. `load`
      * gives a file's bytes and type by hash (called once per hash to upload).
      */
-    async syncAssets(script: string, manifest: AssetManifest, load: (hash: string) => Promise<AssetContent>, opts: { concurrency?: number } = {}): Promise<AssetsSync> {
+    async syncAssets(
+      script: string,
+      manifest: AssetManifest,
+      load: (hash: string) => Promise<AssetContent>,
+      opts: { concurrency?: number } = {},
+    ): Promise<AssetsSync> {
       const total = Object.keys(manifest).length;
       const session = await api.createAssetsUploadSession(script, manifest);
       if (session.buckets.length === 0) return { jwt: session.jwt, uploaded: 0, skipped: total };
@@ -74,7 +84,11 @@ export function createAssetsApi(ctx: ApiContext) {
       const requested = session.buckets.flat();
       const stranger = requested.find((h) => !known.has(h));
       if (stranger !== undefined) {
-        throw new CboError("ERR_CF_RESPONSE", `The assets upload session of ${script} asked for ${stranger}, a hash that is not in the manifest`, { details: { script, hash: stranger } });
+        throw new CboError(
+          "ERR_CF_RESPONSE",
+          `The assets upload session of ${script} asked for ${stranger}, a hash that is not in the manifest`,
+          { details: { script, hash: stranger } },
+        );
       }
       let completion: string | null = null;
       let next = 0;
@@ -89,7 +103,9 @@ export function createAssetsApi(ctx: ApiContext) {
       const width = Math.max(1, Math.min(opts.concurrency ?? ASSET_UPLOAD_CONCURRENCY, session.buckets.length));
       await Promise.all(Array.from({ length: width }, worker));
       if (completion === null) {
-        throw new CboError("ERR_CF_RESPONSE", `The assets upload of ${script} ended without a completion token`, { details: { script, buckets: session.buckets.length } });
+        throw new CboError("ERR_CF_RESPONSE", `The assets upload of ${script} ended without a completion token`, {
+          details: { script, buckets: session.buckets.length },
+        });
       }
       return { jwt: completion, uploaded: requested.length, skipped: total - requested.length };
     },

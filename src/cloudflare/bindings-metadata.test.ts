@@ -8,7 +8,12 @@ import { bindingsMetadata } from "./bindings-metadata.ts";
 import { assetsConfigMetadata, placementMetadata, uploadSettingsFromSource } from "./metadata-from-source.ts";
 import { workerConsumerBody } from "./queues.ts";
 
-const res = (kind: Resource["kind"], name: string, more: Partial<Resource> = {}): Resource => ({ kind, name, nameFrom: "wrangler", ...more });
+const res = (kind: Resource["kind"], name: string, more: Partial<Resource> = {}): Resource => ({
+  kind,
+  name,
+  nameFrom: "wrangler",
+  ...more,
+});
 
 const EVERY: WorkerBinding[] = [
   { kind: "assets", binding: "ASSETS" },
@@ -35,25 +40,27 @@ describe("bindingsMetadata", () => {
       ids: { kv: { "api-cache": "a".repeat(32) }, d1: { "main-db": "11111111-2222-4333-8444-555555555555" } },
     });
     // Exact JSON (key order included): what goes into the metadata part.
-    expect(JSON.stringify(out)).toBe(JSON.stringify([
-      { name: "GREETING", type: "plain_text", text: "hi" },
-      { name: "LIMITS", type: "json", json: { max: 3 } },
-      { name: "DEBUG", type: "json", json: false },
-      { name: "TOKEN", type: "secret_text", text: "s3cret" },
-      { name: "CACHE", type: "kv_namespace", namespace_id: "a".repeat(32) },
-      { name: "COUNTER", type: "durable_object_namespace", class_name: "Counter" },
-      { name: "REMOTE", type: "durable_object_namespace", class_name: "Room", script_name: "chat", environment: "production" },
-      { type: "queue", name: "JOBS", queue_name: "jobs", delivery_delay: 5 },
-      { name: "FILES", type: "r2_bucket", bucket_name: "exports", jurisdiction: "eu" },
-      { name: "DB", type: "d1", id: "11111111-2222-4333-8444-555555555555" },
-      { name: "HD", type: "hyperdrive", id: "0123456789abcdef0123456789abcdef" },
-      { name: "RL", type: "ratelimit", namespace_id: "1001", simple: { limit: 100, period: 60 } },
-      { name: "SVC", type: "service", service: "billing", environment: "production", entrypoint: "Admin", props: { tier: 1 } },
-      { name: "AE", type: "analytics_engine", dataset: "events" },
-      { name: "AI", staging: true, type: "ai" },
-      { name: "VM", type: "version_metadata" },
-      { name: "ASSETS", type: "assets" },
-    ]));
+    expect(JSON.stringify(out)).toBe(
+      JSON.stringify([
+        { name: "GREETING", type: "plain_text", text: "hi" },
+        { name: "LIMITS", type: "json", json: { max: 3 } },
+        { name: "DEBUG", type: "json", json: false },
+        { name: "TOKEN", type: "secret_text", text: "s3cret" },
+        { name: "CACHE", type: "kv_namespace", namespace_id: "a".repeat(32) },
+        { name: "COUNTER", type: "durable_object_namespace", class_name: "Counter" },
+        { name: "REMOTE", type: "durable_object_namespace", class_name: "Room", script_name: "chat", environment: "production" },
+        { type: "queue", name: "JOBS", queue_name: "jobs", delivery_delay: 5 },
+        { name: "FILES", type: "r2_bucket", bucket_name: "exports", jurisdiction: "eu" },
+        { name: "DB", type: "d1", id: "11111111-2222-4333-8444-555555555555" },
+        { name: "HD", type: "hyperdrive", id: "0123456789abcdef0123456789abcdef" },
+        { name: "RL", type: "ratelimit", namespace_id: "1001", simple: { limit: 100, period: 60 } },
+        { name: "SVC", type: "service", service: "billing", environment: "production", entrypoint: "Admin", props: { tier: 1 } },
+        { name: "AE", type: "analytics_engine", dataset: "events" },
+        { name: "AI", staging: true, type: "ai" },
+        { name: "VM", type: "version_metadata" },
+        { name: "ASSETS", type: "assets" },
+      ]),
+    );
   });
 
   it("leaves out what is not set", () => {
@@ -80,7 +87,9 @@ describe("bindingsMetadata", () => {
     expect(missing).toThrow(CboError);
     expect(missing).toThrow(/Binding DB names D1 database "main-db", which has no id in this target/);
     expect(() => bindingsMetadata({ bindings: [{ kind: "kv", binding: "CACHE", resource: res("kv", "c") }] })).toThrow(/KV namespace "c"/);
-    expect(() => bindingsMetadata({ vars: { VM: "x" }, bindings: [{ kind: "version_metadata", binding: "VM" }] })).toThrow(/VM is used twice/);
+    expect(() => bindingsMetadata({ vars: { VM: "x" }, bindings: [{ kind: "version_metadata", binding: "VM" }] })).toThrow(
+      /VM is used twice/,
+    );
   });
 });
 
@@ -93,32 +102,59 @@ describe("metadata from the source's settings", () => {
     expect(placementMetadata({ region: "aws:us-east-1" })).toEqual({ mode: "targeted", region: "aws:us-east-1" });
     expect(placementMetadata(undefined)).toBeUndefined();
     expect(uploadSettingsFromSource({ keepVars: false })).toEqual({});
-    expect(uploadSettingsFromSource({
-      keepVars: false, placement: { mode: "smart" }, limits: { cpuMs: 50, subrequests: 10 }, logpush: true,
-      observability: { enabled: true, head_sampling_rate: 0.5 }, tailConsumers: [{ service: "tail" }],
-    })).toEqual({
-      placement: { mode: "smart" }, limits: { cpu_ms: 50, subrequests: 10 }, logpush: true,
-      observability: { enabled: true, head_sampling_rate: 0.5 }, tailConsumers: [{ service: "tail" }],
+    expect(
+      uploadSettingsFromSource({
+        keepVars: false,
+        placement: { mode: "smart" },
+        limits: { cpuMs: 50, subrequests: 10 },
+        logpush: true,
+        observability: { enabled: true, head_sampling_rate: 0.5 },
+        tailConsumers: [{ service: "tail" }],
+      }),
+    ).toEqual({
+      placement: { mode: "smart" },
+      limits: { cpu_ms: 50, subrequests: 10 },
+      logpush: true,
+      observability: { enabled: true, head_sampling_rate: 0.5 },
+      tailConsumers: [{ service: "tail" }],
     });
   });
 
   it("assets config: router settings and the _redirects/_headers text", () => {
     expect(assetsConfigMetadata({ directory: "/p/public" })).toEqual({});
-    expect(assetsConfigMetadata(
-      { directory: "/p/public", htmlHandling: "none", notFoundHandling: "404-page", runWorkerFirst: ["/api/*", "!/api/docs"] },
-      { redirects: "/a /b 301\n", headers: "/*\n  X: y\n" },
-    )).toEqual({ html_handling: "none", not_found_handling: "404-page", run_worker_first: ["/api/*", "!/api/docs"], _redirects: "/a /b 301\n", _headers: "/*\n  X: y\n" });
+    expect(
+      assetsConfigMetadata(
+        { directory: "/p/public", htmlHandling: "none", notFoundHandling: "404-page", runWorkerFirst: ["/api/*", "!/api/docs"] },
+        { redirects: "/a /b 301\n", headers: "/*\n  X: y\n" },
+      ),
+    ).toEqual({
+      html_handling: "none",
+      not_found_handling: "404-page",
+      run_worker_first: ["/api/*", "!/api/docs"],
+      _redirects: "/a /b 301\n",
+      _headers: "/*\n  X: y\n",
+    });
   });
 
   it("a queue consumer as wrangler deploy sends it (§3.2): the batch timeout in ms, no visibility timeout", () => {
     const body = workerConsumerBody("api", {
-      queue: res("queue", "jobs"), maxBatchSize: 10, maxBatchTimeout: 5, maxRetries: 3, deadLetterQueue: res("queue", "dlq"),
-      maxConcurrency: 2, retryDelay: 30, visibilityTimeoutMs: 1000,
+      queue: res("queue", "jobs"),
+      maxBatchSize: 10,
+      maxBatchTimeout: 5,
+      maxRetries: 3,
+      deadLetterQueue: res("queue", "dlq"),
+      maxConcurrency: 2,
+      retryDelay: 30,
+      visibilityTimeoutMs: 1000,
     });
-    expect(JSON.stringify(body)).toBe(JSON.stringify({
-      type: "worker", dead_letter_queue: "dlq", script_name: "api",
-      settings: { batch_size: 10, max_retries: 3, max_wait_time_ms: 5000, max_concurrency: 2, retry_delay: 30 },
-    }));
+    expect(JSON.stringify(body)).toBe(
+      JSON.stringify({
+        type: "worker",
+        dead_letter_queue: "dlq",
+        script_name: "api",
+        settings: { batch_size: 10, max_retries: 3, max_wait_time_ms: 5000, max_concurrency: 2, retry_delay: 30 },
+      }),
+    );
     expect(workerConsumerBody("api", { queue: res("queue", "jobs") })).toEqual({ type: "worker", script_name: "api", settings: {} });
   });
 });

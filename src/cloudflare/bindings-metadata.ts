@@ -32,7 +32,23 @@ export type BindingsMetadataInput = {
 };
 
 /** wrangler's extraction order (createWorkerUploadForm), for the kinds a WorkerSource has. */
-const ORDER = ["plain_text", "json", "secret_text", "kv_namespace", "durable_object_namespace", "queue", "r2_bucket", "d1", "hyperdrive", "ratelimit", "service", "analytics_engine", "ai", "version_metadata", "assets"];
+const ORDER = [
+  "plain_text",
+  "json",
+  "secret_text",
+  "kv_namespace",
+  "durable_object_namespace",
+  "queue",
+  "r2_bucket",
+  "d1",
+  "hyperdrive",
+  "ratelimit",
+  "service",
+  "analytics_engine",
+  "ai",
+  "version_metadata",
+  "assets",
+];
 
 export function bindingsMetadata(input: BindingsMetadataInput): UploadBinding[] {
   const out: UploadBinding[] = [];
@@ -44,12 +60,19 @@ export function bindingsMetadata(input: BindingsMetadataInput): UploadBinding[] 
   const seen = new Set<string>();
   for (const b of out) {
     if (seen.has(b.name)) {
-      throw new CboError("ERR_VALIDATION", `Binding name ${b.name} is used twice (vars, secrets and bindings share one namespace in a Worker's env).`, { hint: "Rename one of them." });
+      throw new CboError(
+        "ERR_VALIDATION",
+        `Binding name ${b.name} is used twice (vars, secrets and bindings share one namespace in a Worker's env).`,
+        { hint: "Rename one of them." },
+      );
     }
     seen.add(b.name);
   }
   // A stable sort: wrangler's grouping by type, each group in configuration order.
-  return out.map((b, i) => ({ b, i, rank: ORDER.indexOf(b.type) })).sort((x, y) => x.rank - y.rank || x.i - y.i).map((x) => x.b);
+  return out
+    .map((b, i) => ({ b, i, rank: ORDER.indexOf(b.type) }))
+    .sort((x, y) => x.rank - y.rank || x.i - y.i)
+    .map((x) => x.b);
 }
 
 function one(b: WorkerBinding, ids: ResourceIds): UploadBinding {
@@ -60,9 +83,19 @@ function one(b: WorkerBinding, ids: ResourceIds): UploadBinding {
     case "d1":
       return { name, type: "d1", id: idOf(ids.d1, b.resource.name, name, "D1 database") };
     case "r2":
-      return { name, type: "r2_bucket", bucket_name: b.resource.name, ...(b.resource.jurisdiction === undefined ? {} : { jurisdiction: b.resource.jurisdiction }) };
+      return {
+        name,
+        type: "r2_bucket",
+        bucket_name: b.resource.name,
+        ...(b.resource.jurisdiction === undefined ? {} : { jurisdiction: b.resource.jurisdiction }),
+      };
     case "queue":
-      return { type: "queue", name, queue_name: b.resource.name, ...(b.deliveryDelay === undefined ? {} : { delivery_delay: b.deliveryDelay }) };
+      return {
+        type: "queue",
+        name,
+        queue_name: b.resource.name,
+        ...(b.deliveryDelay === undefined ? {} : { delivery_delay: b.deliveryDelay }),
+      };
     case "durable_object":
       return {
         name,

@@ -83,7 +83,7 @@ describe("request budget", () => {
     const pending: Promise<unknown>[] = [];
     // Deterministic pseudo-random arrivals: bursts of 0..4 acquires every 37 ms for ~5 s.
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let t = 0; t < 5000; t += 37) {
       await clock.advanceTo(t);
       const burst = Math.floor(rand() * 5);

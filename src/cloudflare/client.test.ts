@@ -99,7 +99,11 @@ describe("Cloudflare client", () => {
   it("surfaces the 10215 refusal of a secret change with Cloudflare's code in details", async () => {
     const { seen, baseUrl } = await peer((r) =>
       r.method === "PUT" && r.path === `${scripts}/w/secrets`
-        ? fail(400, 10215, "Secret edit failed. You attempted to modify a secret, but the latest version of your Worker isn't currently deployed.")
+        ? fail(
+            400,
+            10215,
+            "Secret edit failed. You attempted to modify a secret, but the latest version of your Worker isn't currently deployed.",
+          )
         : undefined,
     );
     const { client } = clientFor(baseUrl);
@@ -122,9 +126,18 @@ describe("Cloudflare client", () => {
     const { seen, baseUrl } = await peer(() => ok({}));
     const { client } = clientFor(baseUrl);
     for (const bad of [
-      [{ versionId: "a", percentage: 60 }, { versionId: "b", percentage: 30 }],
-      [{ versionId: "a", percentage: 120 }, { versionId: "b", percentage: -20 }],
-      [{ versionId: "a", percentage: 50 }, { versionId: "a", percentage: 50 }],
+      [
+        { versionId: "a", percentage: 60 },
+        { versionId: "b", percentage: 30 },
+      ],
+      [
+        { versionId: "a", percentage: 120 },
+        { versionId: "b", percentage: -20 },
+      ],
+      [
+        { versionId: "a", percentage: 50 },
+        { versionId: "a", percentage: 50 },
+      ],
       [],
     ]) {
       expect((await caught(client.createDeployment("w", bad))).code).toBe("ERR_VALIDATION");
@@ -133,8 +146,17 @@ describe("Cloudflare client", () => {
   });
 
   it("sends a split deployment as wrangler does", async () => {
-    const deployment = { id: "d1", strategy: "percentage", versions: [{ version_id: "a", percentage: 33.3 }, { version_id: "b", percentage: 66.7 }] };
-    const { seen, baseUrl } = await peer((r) => (r.method === "POST" && r.path === `${scripts}/w/deployments` ? ok(deployment) : undefined));
+    const deployment = {
+      id: "d1",
+      strategy: "percentage",
+      versions: [
+        { version_id: "a", percentage: 33.3 },
+        { version_id: "b", percentage: 66.7 },
+      ],
+    };
+    const { seen, baseUrl } = await peer((r) =>
+      r.method === "POST" && r.path === `${scripts}/w/deployments` ? ok(deployment) : undefined,
+    );
     const { client } = clientFor(baseUrl);
     const result = await client.createDeployment(
       "w",
@@ -155,7 +177,8 @@ describe("Cloudflare client", () => {
 
   it("deploys a new script with the first-deploy PUT after versions answers 10007", async () => {
     const { seen, baseUrl } = await peer((r) => {
-      if (r.method === "POST" && r.path === `${scripts}/new/versions`) return fail(404, 10007, "This Worker does not exist on your account.");
+      if (r.method === "POST" && r.path === `${scripts}/new/versions`)
+        return fail(404, 10007, "This Worker does not exist on your account.");
       if (r.method === "PUT" && r.path === `${scripts}/new`) return ok({ id: "new", deployment_id: "v1", startup_time_ms: 1 });
       if (r.method === "GET" && r.path === `${scripts}/new/deployments`)
         return ok({ deployments: [{ id: "d1", versions: [{ version_id: "v1", percentage: 100 }] }] });
@@ -212,7 +235,11 @@ describe("Cloudflare client", () => {
     });
     const { client } = clientFor(baseUrl);
     expect((await client.listVersions("w", { deployable: true })).map((v) => v.id)).toEqual(["v0", "v1", "v2"]);
-    expect(seen.map((s) => [s.query.get("page"), s.query.get("deployable")])).toEqual([[null, "true"], ["2", "true"], ["3", "true"]]);
+    expect(seen.map((s) => [s.query.get("page"), s.query.get("deployable")])).toEqual([
+      [null, "true"],
+      ["2", "true"],
+      ["3", "true"],
+    ]);
     const err = await caught(client.listSecrets("w"));
     expect(err.code).toBe("ERR_CF_RESPONSE");
     expect(err.message).toMatch(/not an array/);
@@ -251,7 +278,9 @@ describe("Cloudflare client", () => {
       }
       if (r.method === "GET") {
         const v = store.get(key);
-        return v === undefined ? fail(404, 10009, "get: 'key not found'") : { text: v.toString("latin1"), headers: { "content-type": "application/octet-stream" } };
+        return v === undefined
+          ? fail(404, 10009, "get: 'key not found'")
+          : { text: v.toString("latin1"), headers: { "content-type": "application/octet-stream" } };
       }
       return undefined;
     });
@@ -321,12 +350,20 @@ describe("Cloudflare client", () => {
   it("rolls back to the newest earlier deployment at 100%", async () => {
     const deployments = [
       { id: "d3", created_on: "2025-01-03T00:00:00Z", versions: [{ version_id: "v3", percentage: 100 }] },
-      { id: "d2", created_on: "2025-01-02T00:00:00Z", versions: [{ version_id: "v2", percentage: 50 }, { version_id: "v1", percentage: 50 }] },
+      {
+        id: "d2",
+        created_on: "2025-01-02T00:00:00Z",
+        versions: [
+          { version_id: "v2", percentage: 50 },
+          { version_id: "v1", percentage: 50 },
+        ],
+      },
       { id: "d1", created_on: "2025-01-01T00:00:00Z", versions: [{ version_id: "v1", percentage: 100 }] },
     ];
     const { seen, baseUrl } = await peer((r) => {
       if (r.method === "GET" && r.path === `${scripts}/w/deployments`) return ok({ deployments });
-      if (r.method === "POST" && r.path === `${scripts}/w/deployments`) return ok({ id: "d4", versions: [{ version_id: "v1", percentage: 100 }] });
+      if (r.method === "POST" && r.path === `${scripts}/w/deployments`)
+        return ok({ id: "d4", versions: [{ version_id: "v1", percentage: 100 }] });
       return undefined;
     });
     const { client } = clientFor(baseUrl);

@@ -67,7 +67,12 @@ export function createApiContext(opts: { transport: Transport; accountId?: strin
       body = JSON.stringify(init.body);
       headers["content-type"] ??= "application/json";
     } else body = init.body as RequestInit["body"];
-    return transport(path + qs, { method, headers, ...(body === undefined ? {} : { body }), ...(init.endpoint === undefined ? {} : { endpoint: init.endpoint }) });
+    return transport(path + qs, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      ...(init.endpoint === undefined ? {} : { endpoint: init.endpoint }),
+    });
   }
 
   async function failure(response: Response, method: string, path: string): Promise<CboError> {
@@ -110,7 +115,12 @@ export function createApiContext(opts: { transport: Transport; accountId?: strin
   }
 
   async function list<T>(path: string, item: z.ZodType<T>, o: { paging: Paging; query?: Query; endpoint?: string }): Promise<T[]> {
-    const items = await listPages(o.paging, o.query ?? {}, (query) => envelope("GET", path, { query, ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }) }), { method: "GET", path });
+    const items = await listPages(
+      o.paging,
+      o.query ?? {},
+      (query) => envelope("GET", path, { query, ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }) }),
+      { method: "GET", path },
+    );
     return items.map((value) => validate(item, value, { method: "GET", path }));
   }
 

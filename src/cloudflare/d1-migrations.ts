@@ -55,12 +55,17 @@ export function createD1MigrationsApi(ctx: ApiContext) {
      * looks the table up in sqlite_master first, then reads it as wrangler does.
      */
     async listAppliedD1Migrations(databaseId: string, table: string = DEFAULT_D1_MIGRATIONS_TABLE): Promise<string[]> {
-      const [probe] = await d1.queryD1(databaseId, { sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", params: [table] });
+      const [probe] = await d1.queryD1(databaseId, {
+        sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
+        params: [table],
+      });
       if (!probe || probe.results.length === 0) return [];
       const [rows] = await d1.queryD1(databaseId, listAppliedMigrationsSql(table));
       return (rows?.results ?? []).map((r) => {
         if (typeof r.name !== "string") {
-          throw new CboError("ERR_CF_RESPONSE", `D1 migrations table ${table} of database ${databaseId} holds a row without a name`, { details: { row: r } });
+          throw new CboError("ERR_CF_RESPONSE", `D1 migrations table ${table} of database ${databaseId} holds a row without a name`, {
+            details: { row: r },
+          });
         }
         return r.name;
       });
@@ -74,7 +79,9 @@ export function createD1MigrationsApi(ctx: ApiContext) {
       const table = migration.table ?? DEFAULT_D1_MIGRATIONS_TABLE;
       const results = await d1.queryD1(databaseId, migrationSql(table, migration.name, migration.sql));
       if (results.some((r) => r.success !== true)) {
-        throw new CboError("ERR_CF_REQUEST", `D1 migration ${migration.name} did not succeed on database ${databaseId}`, { details: { migration: migration.name, databaseId } });
+        throw new CboError("ERR_CF_REQUEST", `D1 migration ${migration.name} did not succeed on database ${databaseId}`, {
+          details: { migration: migration.name, databaseId },
+        });
       }
       return results;
     },

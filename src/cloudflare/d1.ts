@@ -55,7 +55,10 @@ export function createD1Api(ctx: ApiContext) {
 
     /** By uuid or by name (the API takes either); null when there is no such database (7404). */
     async getD1Database(idOrName: string): Promise<D1Database | null> {
-      return nullIfMissing(ctx.json("GET", await dbPath(idOrName), D1DatabaseSchema, { endpoint: "d1.databases.get" }), CF_ERROR.D1_NOT_FOUND);
+      return nullIfMissing(
+        ctx.json("GET", await dbPath(idOrName), D1DatabaseSchema, { endpoint: "d1.databases.get" }),
+        CF_ERROR.D1_NOT_FOUND,
+      );
     },
 
     /** A name already taken is refused with 7502. Options left out are not sent. */
@@ -75,12 +78,18 @@ export function createD1Api(ctx: ApiContext) {
 
     /** Rows as objects, one result per statement. A SQL error is refused (the local edge: 7500). */
     async queryD1(databaseId: string, query: D1Query): Promise<D1QueryResult[]> {
-      return ctx.json("POST", `${await dbPath(databaseId)}/query`, z.array(D1QueryResultSchema), { endpoint: "d1.query", body: d1QueryBody(query) });
+      return ctx.json("POST", `${await dbPath(databaseId)}/query`, z.array(D1QueryResultSchema), {
+        endpoint: "d1.query",
+        body: d1QueryBody(query),
+      });
     },
 
     /** Rows as arrays with the column names apart, one result per statement. */
     async rawD1(databaseId: string, query: D1Query): Promise<D1RawResult[]> {
-      return ctx.json("POST", `${await dbPath(databaseId)}/raw`, z.array(D1RawResultSchema), { endpoint: "d1.raw", body: d1QueryBody(query) });
+      return ctx.json("POST", `${await dbPath(databaseId)}/raw`, z.array(D1RawResultSchema), {
+        endpoint: "d1.raw",
+        body: d1QueryBody(query),
+      });
     },
 
     /**
@@ -89,7 +98,8 @@ export function createD1Api(ctx: ApiContext) {
      */
     async getD1Bookmark(databaseId: string, opts: { at?: Date | string } = {}): Promise<string> {
       const at = opts.at === undefined ? undefined : new Date(opts.at);
-      if (at !== undefined && Number.isNaN(at.getTime())) throw new CboError("ERR_VALIDATION", `"${String(opts.at)}" is not a moment in time: give a Date or an ISO 8601 string.`);
+      if (at !== undefined && Number.isNaN(at.getTime()))
+        throw new CboError("ERR_VALIDATION", `"${String(opts.at)}" is not a moment in time: give a Date or an ISO 8601 string.`);
       const timestamp = at?.toISOString();
       const answer = await ctx.json("GET", `${await dbPath(databaseId)}/time_travel/bookmark`, D1BookmarkSchema, {
         endpoint: "d1.time-travel.bookmark",

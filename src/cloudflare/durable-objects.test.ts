@@ -14,7 +14,11 @@ describe("migrationsToUpload", () => {
     expect(migrationsToUpload(CONFIG, null)).toEqual({
       migrations: {
         new_tag: "v3",
-        steps: [{ new_sqlite_classes: ["Counter"] }, { renamed_classes: [{ from: "Counter", to: "Tally" }] }, { new_classes: ["Legacy"], deleted_classes: ["Old"] }],
+        steps: [
+          { new_sqlite_classes: ["Counter"] },
+          { renamed_classes: [{ from: "Counter", to: "Tally" }] },
+          { new_classes: ["Legacy"], deleted_classes: ["Old"] },
+        ],
       },
     });
     expect(migrationsToUpload(CONFIG, "")).toEqual(migrationsToUpload(CONFIG, null));
@@ -22,7 +26,11 @@ describe("migrationsToUpload", () => {
 
   it("a tag before the last: the steps after it", () => {
     expect(migrationsToUpload(CONFIG, "v1")).toEqual({
-      migrations: { old_tag: "v1", new_tag: "v3", steps: [{ renamed_classes: [{ from: "Counter", to: "Tally" }] }, { new_classes: ["Legacy"], deleted_classes: ["Old"] }] },
+      migrations: {
+        old_tag: "v1",
+        new_tag: "v3",
+        steps: [{ renamed_classes: [{ from: "Counter", to: "Tally" }] }, { new_classes: ["Legacy"], deleted_classes: ["Old"] }],
+      },
     });
   });
 

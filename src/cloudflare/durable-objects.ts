@@ -17,7 +17,10 @@ import type { DurableObjectMigrations } from "./upload.ts";
  *   the last tag       nothing (undefined)
  *   an unknown tag     every step, old_tag = it, and a warning (wrangler warns the same)
  */
-export function migrationsToUpload(configured: Migration[], remoteTag: string | null | undefined): { migrations?: DurableObjectMigrations; warning?: string } {
+export function migrationsToUpload(
+  configured: Migration[],
+  remoteTag: string | null | undefined,
+): { migrations?: DurableObjectMigrations; warning?: string } {
   if (configured.length === 0) return {};
   const steps = (ms: Migration[]) => ms.map(({ tag: _tag, ...rest }) => rest);
   const newTag = configured[configured.length - 1]!.tag;
@@ -50,7 +53,9 @@ export function createDurableObjectsApi(ctx: ApiContext) {
     async getWorkerService(script: string): Promise<WorkerService | null> {
       return nullIfMissing(
         ctx.json("GET", `${await account()}/workers/services/${seg(script)}`, WorkerServiceSchema, { endpoint: "workers.services.get" }),
-        CF_ERROR.SCRIPT_NOT_FOUND, CF_ERROR.SERVICE_NOT_FOUND, CF_ERROR.ENVIRONMENT_NOT_FOUND,
+        CF_ERROR.SCRIPT_NOT_FOUND,
+        CF_ERROR.SERVICE_NOT_FOUND,
+        CF_ERROR.ENVIRONMENT_NOT_FOUND,
       );
     },
 

@@ -19,7 +19,8 @@ const HINTS: Record<number, string> = {
   10214: "The latest version is not the one deployed at 100%: deploy it first, then change secrets.",
   10215: "The latest version is not the one deployed at 100%: deploy it first, then change secrets.",
   10220: "Secrets changed since that version; repeat the deployment with force to go ahead.",
-  10061: "The Worker binds a Durable Object class of its own that no migration created: upload it with a migration (new_sqlite_classes) on a script PUT.",
+  10061:
+    "The Worker binds a Durable Object class of its own that no migration created: upload it with a migration (new_sqlite_classes) on a script PUT.",
   10211: "A version upload cannot carry a Durable Object migration: apply migrations with a script PUT (a non-versioned deploy).",
   10057: "An inherit binding names nothing in the previous version: send the binding in full.",
   7404: "The D1 database does not exist in this account.",
@@ -55,9 +56,7 @@ export function cloudflareApiError(
   const { status, method, path, errors } = args;
   const first = errors[0];
   const where = `${method} ${path}${status === undefined ? "" : `, HTTP ${status}`}`;
-  const message = first
-    ? `Cloudflare API error ${first.code}: ${first.message} (${where})`
-    : `Cloudflare API request failed (${where})`;
+  const message = first ? `Cloudflare API error ${first.code}: ${first.message} (${where})` : `Cloudflare API request failed (${where})`;
   const hint = first ? HINTS[first.code] : undefined;
   return new CboError(codeForStatus(status), message, {
     details: {
@@ -74,9 +73,7 @@ export function cloudflareApiError(
 
 /** A 2xx answer we cannot use: not JSON, or not the documented shape. */
 export function responseShapeError(context: RequestContext & { problem: string; status?: number }): CboError {
-  return new CboError(
-    "ERR_CF_RESPONSE",
-    `Cloudflare API answered ${context.method} ${context.path} with ${context.problem}`,
-    { details: { ...context } },
-  );
+  return new CboError("ERR_CF_RESPONSE", `Cloudflare API answered ${context.method} ${context.path} with ${context.problem}`, {
+    details: { ...context },
+  });
 }

@@ -1,7 +1,15 @@
 // Public surface of the Cloudflare API client.
 export { createCloudflareClient, DEFAULT_BASE_URL, type CloudflareClient, type CloudflareClientOptions } from "./client.ts";
 export { createBudgetRegistry, createRequestBudget, getBudgetFor, type BudgetStats, type RequestBudget } from "./budget.ts";
-export { createTransport, responseInfo, UNCLASSIFIED, type Transport, type TransportInit, type TransportOptions, type TransportRequestInfo } from "./transport.ts";
+export {
+  createTransport,
+  responseInfo,
+  UNCLASSIFIED,
+  type Transport,
+  type TransportInit,
+  type TransportOptions,
+  type TransportRequestInfo,
+} from "./transport.ts";
 export { cloudflareApiError, type CloudflareErrorItem } from "./errors.ts";
 export {
   buildUploadForm,
@@ -19,7 +27,13 @@ export { bindingsMetadata, type BindingsMetadataInput, type ResourceIds } from "
 export { assetsConfigMetadata, placementMetadata, uploadSettingsFromSource } from "./metadata-from-source.ts";
 export { CF_ERROR, cloudflareCodes, hasCloudflareCode, isNotFound, nullIfMissing } from "./codes.ts";
 export { d1QueryBody, type D1CreateOptions, type D1Jurisdiction, type D1LocationHint, type D1Query, type D1Statement } from "./d1.ts";
-export { DEFAULT_D1_MIGRATIONS_TABLE, createMigrationsTableSql, escapeIdentifier, listAppliedMigrationsSql, migrationSql } from "./d1-migrations.ts";
+export {
+  DEFAULT_D1_MIGRATIONS_TABLE,
+  createMigrationsTableSql,
+  escapeIdentifier,
+  listAppliedMigrationsSql,
+  migrationSql,
+} from "./d1-migrations.ts";
 export type { R2Jurisdiction, R2LocationHint, R2Options, R2StorageClass } from "./r2.ts";
 export { workerConsumerBody, type QueueSettingsInput, type WorkerConsumerBody } from "./queues.ts";
 export { migrationsToUpload } from "./durable-objects.ts";

@@ -33,8 +33,7 @@ export function createKvApi(ctx: ApiContext) {
   const account = () => ctx.accountId();
   const namespacesPath = async () => `/accounts/${encodeURIComponent(await account())}/storage/kv/namespaces`;
   const nsPath = async (namespaceId: string) => `${await namespacesPath()}/${encodeURIComponent(namespaceId)}`;
-  const valuePath = async (namespaceId: string, key: string) =>
-    `${await nsPath(namespaceId)}/values/${encodeURIComponent(key)}`;
+  const valuePath = async (namespaceId: string, key: string) => `${await nsPath(namespaceId)}/values/${encodeURIComponent(key)}`;
 
   const api = {
     /** A duplicate title is refused with code 10014. */
@@ -76,7 +75,10 @@ export function createKvApi(ctx: ApiContext) {
       const response = await ctx.raw("GET", path, { endpoint: "kv.values.get", headers: { accept: "*/*" } });
       if (response.ok) return new Uint8Array(await response.arrayBuffer());
       if (response.status === 404) {
-        const text = await response.clone().text().catch(() => "");
+        const text = await response
+          .clone()
+          .text()
+          .catch(() => "");
         const codes = cloudflareErrorsOf(safeJson(text)).map((e) => e.code);
         if (codes.length === 0 || codes.includes(KV_KEY_NOT_FOUND)) return null;
       }
@@ -91,7 +93,11 @@ export function createKvApi(ctx: ApiContext) {
 
     /** Every key (optionally under a prefix), following `result_info.cursor` to the end. */
     async listKvKeys(namespaceId: string, opts: { prefix?: string } = {}): Promise<KvKey[]> {
-      return ctx.list(`${await nsPath(namespaceId)}/keys`, KvKeySchema, { paging: "cursor", query: { prefix: opts.prefix }, endpoint: "kv.keys.list" });
+      return ctx.list(`${await nsPath(namespaceId)}/keys`, KvKeySchema, {
+        paging: "cursor",
+        query: { prefix: opts.prefix },
+        endpoint: "kv.keys.list",
+      });
     },
 
     /** Same key encoding as put/get. */

@@ -16,12 +16,17 @@ export function placementMetadata(placement: Record<string, unknown> | undefined
 }
 
 /** The version-level settings of an upload from the source's settings (unset ones left out). */
-export function uploadSettingsFromSource(s: ScriptSettings): Pick<WorkerUpload, "placement" | "limits" | "logpush" | "observability" | "tailConsumers"> {
+export function uploadSettingsFromSource(
+  s: ScriptSettings,
+): Pick<WorkerUpload, "placement" | "limits" | "logpush" | "observability" | "tailConsumers"> {
   const placement = placementMetadata(s.placement);
-  const limits = s.limits === undefined ? undefined : {
-    ...(s.limits.cpuMs === undefined ? {} : { cpu_ms: s.limits.cpuMs }),
-    ...(s.limits.subrequests === undefined ? {} : { subrequests: s.limits.subrequests }),
-  };
+  const limits =
+    s.limits === undefined
+      ? undefined
+      : {
+          ...(s.limits.cpuMs === undefined ? {} : { cpu_ms: s.limits.cpuMs }),
+          ...(s.limits.subrequests === undefined ? {} : { subrequests: s.limits.subrequests }),
+        };
   return {
     ...(placement === undefined ? {} : { placement }),
     ...(limits === undefined ? {} : { limits }),

@@ -23,7 +23,12 @@ const ArrayResult = z.array(z.unknown());
 const ItemsResult = z.looseObject({ items: z.array(z.unknown()).nullish() });
 const CursorInfo = z.looseObject({ cursor: z.string().nullish() }).nullish();
 
-export async function listPages(paging: Paging, query: Query, fetchPage: (query: Query) => Promise<Page>, where: RequestContext): Promise<unknown[]> {
+export async function listPages(
+  paging: Paging,
+  query: Query,
+  fetchPage: (query: Query) => Promise<Page>,
+  where: RequestContext,
+): Promise<unknown[]> {
   const all: unknown[] = [];
   let previous: string | undefined;
   let next: Query = query;
@@ -33,7 +38,8 @@ export async function listPages(paging: Paging, query: Query, fetchPage: (query:
     const items = itemsOf(paging, answer.result, where);
     if (items.length === 0) break;
     const fingerprint = JSON.stringify(items);
-    if (fingerprint === previous) throw responseShapeError({ ...where, problem: "the same page again and again (is `page`/`cursor` ignored?)" });
+    if (fingerprint === previous)
+      throw responseShapeError({ ...where, problem: "the same page again and again (is `page`/`cursor` ignored?)" });
     previous = fingerprint;
     all.push(...items);
     if (paging === "single") break;
@@ -57,5 +63,8 @@ function itemsOf(paging: Paging, result: unknown, where: RequestContext): unknow
     const parsed = ArrayResult.safeParse(result ?? []);
     if (parsed.success) return parsed.data;
   }
-  throw responseShapeError({ ...where, problem: `a list result of unexpected shape (${paging === "page-items" ? "no items array" : "not an array"})` });
+  throw responseShapeError({
+    ...where,
+    problem: `a list result of unexpected shape (${paging === "page-items" ? "no items array" : "not an array"})`,
+  });
 }

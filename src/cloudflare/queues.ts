@@ -70,10 +70,13 @@ export function createQueuesApi(ctx: ApiContext) {
     /** A taken name is refused (the local edge: 409, code 11009); bad settings with 100128. */
     async createQueue(name: string, opts: { settings?: QueueSettingsInput } = {}): Promise<Queue> {
       const s = opts.settings;
-      const settings = s === undefined ? undefined : {
-        ...(s.deliveryDelay === undefined ? {} : { delivery_delay: s.deliveryDelay }),
-        ...(s.messageRetentionPeriod === undefined ? {} : { message_retention_period: s.messageRetentionPeriod }),
-      };
+      const settings =
+        s === undefined
+          ? undefined
+          : {
+              ...(s.deliveryDelay === undefined ? {} : { delivery_delay: s.deliveryDelay }),
+              ...(s.messageRetentionPeriod === undefined ? {} : { message_retention_period: s.messageRetentionPeriod }),
+            };
       return ctx.json("POST", await base(), QueueSchema, {
         endpoint: "queues.create",
         body: { queue_name: name, ...(settings === undefined ? {} : { settings }) },
@@ -94,7 +97,10 @@ export function createQueuesApi(ctx: ApiContext) {
     },
 
     async updateQueueConsumer(queueId: string, consumerId: string, body: WorkerConsumerBody): Promise<QueueConsumer> {
-      return ctx.json("PUT", `${await consumers(queueId)}/${seg(consumerId)}`, QueueConsumerSchema, { endpoint: "queues.consumers.update", body });
+      return ctx.json("PUT", `${await consumers(queueId)}/${seg(consumerId)}`, QueueConsumerSchema, {
+        endpoint: "queues.consumers.update",
+        body,
+      });
     },
 
     async deleteQueueConsumer(queueId: string, consumerId: string): Promise<void> {
@@ -106,7 +112,9 @@ export function createQueuesApi(ctx: ApiContext) {
      * Worker's (by `script` or `service`), else create one. Consumers of other Workers are left.
      */
     async upsertWorkerConsumer(queue: Queue, body: WorkerConsumerBody): Promise<{ consumer: QueueConsumer; created: boolean }> {
-      const mine = (queue.consumers ?? []).find((c) => c.script === body.script_name || c.script_name === body.script_name || c.service === body.script_name);
+      const mine = (queue.consumers ?? []).find(
+        (c) => c.script === body.script_name || c.script_name === body.script_name || c.service === body.script_name,
+      );
       if (mine) return { consumer: await api.updateQueueConsumer(queue.queue_id, mine.consumer_id, body), created: false };
       return { consumer: await api.createQueueConsumer(queue.queue_id, body), created: true };
     },

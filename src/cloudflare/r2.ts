@@ -17,7 +17,8 @@ export type R2Options = { jurisdiction?: R2Jurisdiction | string };
 const MAX_BUCKET_PAGES = 1000;
 const CursorInfo = z.looseObject({ cursor: z.string().nullish() }).nullish();
 
-const jurisdictionHeader = (j: string | undefined): Record<string, string> => (j === undefined || j === "default" ? {} : { "cf-r2-jurisdiction": j });
+const jurisdictionHeader = (j: string | undefined): Record<string, string> =>
+  j === undefined || j === "default" ? {} : { "cf-r2-jurisdiction": j };
 
 export function createR2Api(ctx: ApiContext) {
   const base = async () => `/accounts/${seg(await ctx.accountId())}/r2/buckets`;
@@ -47,13 +48,19 @@ export function createR2Api(ctx: ApiContext) {
     /** Null when the jurisdiction has no bucket of that name (10006). */
     async getR2Bucket(name: string, opts: R2Options = {}): Promise<R2Bucket | null> {
       return nullIfMissing(
-        ctx.json("GET", `${await base()}/${seg(name)}`, R2BucketSchema, { endpoint: "r2.buckets.get", headers: jurisdictionHeader(opts.jurisdiction) }),
+        ctx.json("GET", `${await base()}/${seg(name)}`, R2BucketSchema, {
+          endpoint: "r2.buckets.get",
+          headers: jurisdictionHeader(opts.jurisdiction),
+        }),
         CF_ERROR.R2_NO_SUCH_BUCKET,
       );
     },
 
     /** A taken name is refused with 10073 (409), a bad one with 10005. */
-    async createR2Bucket(name: string, opts: R2Options & { locationHint?: R2LocationHint; storageClass?: R2StorageClass } = {}): Promise<R2Bucket> {
+    async createR2Bucket(
+      name: string,
+      opts: R2Options & { locationHint?: R2LocationHint; storageClass?: R2StorageClass } = {},
+    ): Promise<R2Bucket> {
       const body = {
         name,
         ...(opts.locationHint === undefined ? {} : { locationHint: opts.locationHint }),
@@ -69,7 +76,10 @@ export function createR2Api(ctx: ApiContext) {
 
     /** A missing bucket is refused with 10006, one still holding objects with 10008. */
     async deleteR2Bucket(name: string, opts: R2Options = {}): Promise<void> {
-      await ctx.json("DELETE", `${await base()}/${seg(name)}`, z.unknown(), { endpoint: "r2.buckets.delete", headers: jurisdictionHeader(opts.jurisdiction) });
+      await ctx.json("DELETE", `${await base()}/${seg(name)}`, z.unknown(), {
+        endpoint: "r2.buckets.delete",
+        headers: jurisdictionHeader(opts.jurisdiction),
+      });
     },
   };
 }

@@ -25,12 +25,17 @@ export function createScriptSettingsApi(ctx: ApiContext) {
 
   return {
     async getScriptSettings(script: string): Promise<ScriptSettings> {
-      return ctx.json("GET", `${await scriptPath(script)}/script-settings`, ScriptSettingsSchema, { endpoint: "workers.script-settings.get" });
+      return ctx.json("GET", `${await scriptPath(script)}/script-settings`, ScriptSettingsSchema, {
+        endpoint: "workers.script-settings.get",
+      });
     },
 
     /** Changes the given keys at once, with no new version; the answer holds every setting. */
     async patchScriptSettings(script: string, patch: ScriptSettingsPatch): Promise<ScriptSettings> {
-      return ctx.json("PATCH", `${await scriptPath(script)}/script-settings`, ScriptSettingsSchema, { endpoint: "workers.script-settings.patch", body: { ...patch } });
+      return ctx.json("PATCH", `${await scriptPath(script)}/script-settings`, ScriptSettingsSchema, {
+        endpoint: "workers.script-settings.patch",
+        body: { ...patch },
+      });
     },
 
     /** The latest version's settings: bindings (secrets without values), compatibility, placement, limits, … */
@@ -46,7 +51,10 @@ export function createScriptSettingsApi(ctx: ApiContext) {
     async patchVersionSettings(script: string, settings: Record<string, unknown>): Promise<VersionSettings> {
       const form = new FormData();
       form.set("settings", JSON.stringify(settings));
-      return ctx.json("PATCH", `${await scriptPath(script)}/settings`, VersionSettingsSchema, { endpoint: "workers.settings.patch", body: form });
+      return ctx.json("PATCH", `${await scriptPath(script)}/settings`, VersionSettingsSchema, {
+        endpoint: "workers.settings.patch",
+        body: form,
+      });
     },
   };
 }

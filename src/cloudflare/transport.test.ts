@@ -81,7 +81,10 @@ describe("transport", () => {
     const { transport, infos } = transportFor(baseUrl);
     const res = await transport("/accounts/abc/d1/database/x/query", { method: "POST", body: "{}", endpoint: "d1.query" });
     expect(res.status).toBe(200);
-    expect(infos.map((i) => [i.endpoint, i.attempt])).toEqual([["d1.query", 0], ["d1.query", 1]]);
+    expect(infos.map((i) => [i.endpoint, i.attempt])).toEqual([
+      ["d1.query", 0],
+      ["d1.query", 1],
+    ]);
     expect(responseInfo(res)?.endpoint).toBe("d1.query");
     expect(seen.every((s) => !JSON.stringify(s.headers).includes("d1.query") && !s.url.includes("endpoint"))).toBe(true);
   });

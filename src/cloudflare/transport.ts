@@ -87,9 +87,7 @@ export function createTransport(opts: TransportOptions): Transport {
     for (let attempt = 0; ; attempt++) {
       const startedAt = await opts.budget.acquire(callerSignal);
       opts.onRequest?.({ method, endpoint, path, attempt, startedAt });
-      const signal = callerSignal
-        ? AbortSignal.any([callerSignal, AbortSignal.timeout(timeoutMs)])
-        : AbortSignal.timeout(timeoutMs);
+      const signal = callerSignal ? AbortSignal.any([callerSignal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
       let response: Response;
       try {
         response = await doFetch(req.url, { ...req.init, method, headers, signal });
@@ -140,9 +138,7 @@ async function normalize(input: string | URL | Request, init: RequestInit | unde
 async function replayable(init: RequestInit): Promise<RequestInit> {
   const body = init.body;
   if (body === undefined || body === null) return init;
-  const oneShot =
-    body instanceof ReadableStream ||
-    (typeof body === "object" && Symbol.asyncIterator in body && !(body instanceof Blob));
+  const oneShot = body instanceof ReadableStream || (typeof body === "object" && Symbol.asyncIterator in body && !(body instanceof Blob));
   if (!oneShot) return init;
   const { duplex: _duplex, ...rest } = init as RequestInit & { duplex?: string };
   return { ...rest, body: await new Response(body as ReadableStream).arrayBuffer() };

@@ -36,7 +36,10 @@ export type CustomDomainsOptions = {
 export const SCRIPT_API_DATE = "2025-08-01";
 
 export function routeBody(r: RouteInput): Record<string, string> {
-  return { pattern: r.pattern, ...(r.zoneId !== undefined ? { zone_id: r.zoneId } : r.zoneName !== undefined ? { zone_name: r.zoneName } : {}) };
+  return {
+    pattern: r.pattern,
+    ...(r.zoneId !== undefined ? { zone_id: r.zoneId } : r.zoneName !== undefined ? { zone_name: r.zoneName } : {}),
+  };
 }
 
 export function originBody(d: CustomDomainInput): Record<string, unknown> {
@@ -55,13 +58,15 @@ export function createTriggersApi(ctx: ApiContext) {
 
   return {
     async getSchedules(script: string): Promise<Schedule[]> {
-      return (await ctx.json("GET", `${await scriptPath(script)}/schedules`, SchedulesSchema, { endpoint: "workers.schedules.get" })).schedules;
+      return (await ctx.json("GET", `${await scriptPath(script)}/schedules`, SchedulesSchema, { endpoint: "workers.schedules.get" }))
+        .schedules;
     },
 
     /** Replaces every schedule (`[]` clears them). An invalid cron is refused (the local edge: 10100) and nothing changes. */
     async putSchedules(script: string, crons: string[]): Promise<Schedule[]> {
       const body = crons.map((cron) => ({ cron }));
-      return (await ctx.json("PUT", `${await scriptPath(script)}/schedules`, SchedulesSchema, { endpoint: "workers.schedules.put", body })).schedules;
+      return (await ctx.json("PUT", `${await scriptPath(script)}/schedules`, SchedulesSchema, { endpoint: "workers.schedules.put", body }))
+        .schedules;
     },
 
     async getScriptRoutes(script: string): Promise<WorkerRoute[]> {
@@ -73,29 +78,43 @@ export function createTriggersApi(ctx: ApiContext) {
      * falls back on the zone routes below); a pattern owned by another Worker is refused.
      */
     async putScriptRoutes(script: string, routes: RouteInput[]): Promise<WorkerRoute[]> {
-      return ctx.json("PUT", `${await scriptPath(script)}/routes`, z.array(WorkerRouteSchema).nullish(), {
-        endpoint: "workers.routes.put",
-        body: routes.map(routeBody),
-      }).then((r) => r ?? []);
+      return ctx
+        .json("PUT", `${await scriptPath(script)}/routes`, z.array(WorkerRouteSchema).nullish(), {
+          endpoint: "workers.routes.put",
+          body: routes.map(routeBody),
+        })
+        .then((r) => r ?? []);
     },
 
     /** The zone of that exact name in this account, or null. */
     async findZone(name: string): Promise<Zone | null> {
-      const zones = await ctx.list("/zones", ZoneSchema, { paging: "cursor", query: { name, "account.id": await ctx.accountId() }, endpoint: "zones.list" });
+      const zones = await ctx.list("/zones", ZoneSchema, {
+        paging: "cursor",
+        query: { name, "account.id": await ctx.accountId() },
+        endpoint: "zones.list",
+      });
       return zones.find((z) => z.name === name) ?? null;
     },
 
     async listZoneRoutes(zoneId: string): Promise<WorkerRoute[]> {
-      return ctx.list(`/zones/${seg(zoneId)}/workers/routes`, WorkerRouteSchema, { paging: "single", endpoint: "zones.workers-routes.list" });
+      return ctx.list(`/zones/${seg(zoneId)}/workers/routes`, WorkerRouteSchema, {
+        paging: "single",
+        endpoint: "zones.workers-routes.list",
+      });
     },
 
     /** A pattern already in the zone is refused. */
     async createZoneRoute(zoneId: string, route: { pattern: string; script: string }): Promise<WorkerRoute> {
-      return ctx.json("POST", `/zones/${seg(zoneId)}/workers/routes`, WorkerRouteSchema, { endpoint: "zones.workers-routes.create", body: route });
+      return ctx.json("POST", `/zones/${seg(zoneId)}/workers/routes`, WorkerRouteSchema, {
+        endpoint: "zones.workers-routes.create",
+        body: route,
+      });
     },
 
     async deleteZoneRoute(zoneId: string, routeId: string): Promise<void> {
-      await ctx.json("DELETE", `/zones/${seg(zoneId)}/workers/routes/${seg(routeId)}`, z.unknown(), { endpoint: "zones.workers-routes.delete" });
+      await ctx.json("DELETE", `/zones/${seg(zoneId)}/workers/routes/${seg(routeId)}`, z.unknown(), {
+        endpoint: "zones.workers-routes.delete",
+      });
     },
 
     /**
@@ -109,7 +128,12 @@ export function createTriggersApi(ctx: ApiContext) {
         override_existing_dns_record: opts.overrideExistingDnsRecord ?? true,
         origins: domains.map(originBody),
       };
-      return ctx.json("PUT", `${await scriptPath(script)}/domains/records`, z.array(CustomDomainSchema).nullish(), { endpoint: "workers.domains.records.put", body }).then((r) => r ?? []);
+      return ctx
+        .json("PUT", `${await scriptPath(script)}/domains/records`, z.array(CustomDomainSchema).nullish(), {
+          endpoint: "workers.domains.records.put",
+          body,
+        })
+        .then((r) => r ?? []);
     },
 
     /** The account's custom domains, filtered by Worker (`service`) or hostname. */

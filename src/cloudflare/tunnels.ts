@@ -23,13 +23,20 @@ export function createTunnelsApi(ctx: ApiContext) {
   return {
     /** Remotely managed (`config_src: "cloudflare"`) unless a `tunnelSecret` (base64, ≥32 bytes) is given. */
     async createTunnel(name: string, opts: { tunnelSecret?: string } = {}): Promise<Tunnel> {
-      const body = opts.tunnelSecret === undefined ? { name, config_src: "cloudflare" } : { name, config_src: "local", tunnel_secret: opts.tunnelSecret };
+      const body =
+        opts.tunnelSecret === undefined
+          ? { name, config_src: "cloudflare" }
+          : { name, config_src: "local", tunnel_secret: opts.tunnelSecret };
       return ctx.json("POST", await base(), TunnelSchema, { endpoint: "tunnels.create", body });
     },
 
     /** Not deleted ones unless `includeDeleted`; `name` filters exactly. */
     async listTunnels(opts: { name?: string; includeDeleted?: boolean } = {}): Promise<Tunnel[]> {
-      return ctx.list(await base(), TunnelSchema, { paging: "pages", endpoint: "tunnels.list", query: { name: opts.name, is_deleted: opts.includeDeleted ? undefined : false } });
+      return ctx.list(await base(), TunnelSchema, {
+        paging: "pages",
+        endpoint: "tunnels.list",
+        query: { name: opts.name, is_deleted: opts.includeDeleted ? undefined : false },
+      });
     },
 
     async deleteTunnel(tunnelId: string): Promise<void> {
@@ -38,7 +45,10 @@ export function createTunnelsApi(ctx: ApiContext) {
 
     /** Replace the ingress configuration of a remotely managed tunnel. */
     async putTunnelConfig(tunnelId: string, config: TunnelConfigInput): Promise<TunnelConfig> {
-      return ctx.json("PUT", `${await base()}/${seg(tunnelId)}/configurations`, TunnelConfigSchema, { endpoint: "tunnels.configurations.put", body: { config } });
+      return ctx.json("PUT", `${await base()}/${seg(tunnelId)}/configurations`, TunnelConfigSchema, {
+        endpoint: "tunnels.configurations.put",
+        body: { config },
+      });
     },
 
     /** The connector token (a string) for `cloudflared tunnel run --token`. */

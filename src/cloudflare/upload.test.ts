@@ -109,18 +109,42 @@ describe("upload metadata for fleets", () => {
     });
     // wrangler's key order, so the metadata reads like wrangler's.
     expect(Object.keys(meta).slice(1)).toEqual([
-      "main_module", "bindings", "compatibility_date", "compatibility_flags", "migrations", "keep_bindings", "logpush", "placement",
-      "tail_consumers", "streaming_tail_consumers", "limits", "annotations", "keep_assets", "assets", "observability",
+      "main_module",
+      "bindings",
+      "compatibility_date",
+      "compatibility_flags",
+      "migrations",
+      "keep_bindings",
+      "logpush",
+      "placement",
+      "tail_consumers",
+      "streaming_tail_consumers",
+      "limits",
+      "annotations",
+      "keep_assets",
+      "assets",
+      "observability",
     ]);
-    expect(uploadMetadata({ ...upload, logpush: false, extraMetadata: { logpush: "a typed field wins" } })).toHaveProperty("logpush", false);
+    expect(uploadMetadata({ ...upload, logpush: false, extraMetadata: { logpush: "a typed field wins" } })).toHaveProperty(
+      "logpush",
+      false,
+    );
   });
 
   it("an assets-only Worker sends assets, annotations and compatibility, and no module part", async () => {
-    const form = buildUploadForm({ modules: [], compatibilityDate: "2025-04-01", assets: { jwt: "j.w.t" }, annotations: { "workers/message": "m" } });
+    const form = buildUploadForm({
+      modules: [],
+      compatibilityDate: "2025-04-01",
+      assets: { jwt: "j.w.t" },
+      annotations: { "workers/message": "m" },
+    });
     const parsed = await new Response(form).formData();
     expect([...parsed.keys()]).toEqual(["metadata"]);
     expect(JSON.parse(parsed.get("metadata") as string)).toEqual({
-      assets: { jwt: "j.w.t", config: {} }, annotations: { "workers/message": "m" }, compatibility_date: "2025-04-01", compatibility_flags: [],
+      assets: { jwt: "j.w.t", config: {} },
+      annotations: { "workers/message": "m" },
+      compatibility_date: "2025-04-01",
+      compatibility_flags: [],
     });
     expect(() => uploadMetadata({ modules: [], compatibilityDate: "2025-04-01" })).toThrow(/assets-only/);
   });
@@ -148,7 +172,11 @@ describe("upload metadata for fleets", () => {
       words: "text/plain",
       "index.js.map": "application/source-map",
     });
-    expect(uploadMetadata({ mainModule: "w.js", modules: [{ name: "w.js", content: "", type: "commonjs" }], compatibilityDate: "2025-01-01" })).toHaveProperty("body_part", "w.js");
-    expect(() => buildUploadForm({ mainModule: "metadata", modules: [{ name: "metadata", content: "" }], compatibilityDate: "2025-01-01" })).toThrow(/cannot be named "metadata"/);
+    expect(
+      uploadMetadata({ mainModule: "w.js", modules: [{ name: "w.js", content: "", type: "commonjs" }], compatibilityDate: "2025-01-01" }),
+    ).toHaveProperty("body_part", "w.js");
+    expect(() =>
+      buildUploadForm({ mainModule: "metadata", modules: [{ name: "metadata", content: "" }], compatibilityDate: "2025-01-01" }),
+    ).toThrow(/cannot be named "metadata"/);
   });
 });

@@ -154,7 +154,8 @@ export function uploadMetadata(upload: WorkerUpload): Record<string, unknown> {
 export function buildUploadForm(upload: WorkerUpload): FormData {
   const seen = new Set<string>();
   for (const m of upload.modules) {
-    if (m.name === "metadata") throw new CboError("ERR_VALIDATION", 'a module cannot be named "metadata": that part holds the upload\'s metadata');
+    if (m.name === "metadata")
+      throw new CboError("ERR_VALIDATION", 'a module cannot be named "metadata": that part holds the upload\'s metadata');
     if (seen.has(m.name)) throw new CboError("ERR_VALIDATION", `module ${m.name} is listed twice`);
     seen.add(m.name);
   }

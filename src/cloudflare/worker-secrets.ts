@@ -11,7 +11,10 @@ export function createSecretsApi(ctx: ApiContext) {
   return {
     /** Create or replace one secret (`PUT …/secrets`). */
     async putSecret(script: string, name: string, value: string): Promise<Secret> {
-      return ctx.json("PUT", await path(script), SecretSchema, { endpoint: "workers.secrets.put", body: { name, text: value, type: "secret_text" } });
+      return ctx.json("PUT", await path(script), SecretSchema, {
+        endpoint: "workers.secrets.put",
+        body: { name, text: value, type: "secret_text" },
+      });
     },
 
     /** Names and types only; values are never returned. One page. */
@@ -21,7 +24,10 @@ export function createSecretsApi(ctx: ApiContext) {
 
     /** With `url_encoded=true` as wrangler sends it. */
     async deleteSecret(script: string, name: string): Promise<void> {
-      await ctx.json("DELETE", await path(script, `/${seg(name)}`), z.unknown(), { endpoint: "workers.secrets.delete", query: { url_encoded: true } });
+      await ctx.json("DELETE", await path(script, `/${seg(name)}`), z.unknown(), {
+        endpoint: "workers.secrets.delete",
+        query: { url_encoded: true },
+      });
     },
 
     /**

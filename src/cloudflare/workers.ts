@@ -89,7 +89,11 @@ export function createWorkersApi(ctx: ApiContext) {
 
     /** All versions, newest first as the API lists them (`result.items`, paged to the empty page). */
     async listVersions(script: string, opts: { deployable?: boolean } = {}): Promise<Version[]> {
-      return ctx.list(`${await scriptPath(script)}/versions`, VersionSchema, { paging: "page-items", query: { deployable: opts.deployable }, endpoint: "workers.versions.list" });
+      return ctx.list(`${await scriptPath(script)}/versions`, VersionSchema, {
+        paging: "page-items",
+        query: { deployable: opts.deployable },
+        endpoint: "workers.versions.list",
+      });
     },
 
     async getVersion(script: string, versionId: string): Promise<Version> {
@@ -112,7 +116,9 @@ export function createWorkersApi(ctx: ApiContext) {
 
     /** Newest first; `[0]` is live. One answer: `{deployments}`, not a paged list. */
     async listDeployments(script: string): Promise<Deployment[]> {
-      const list = await ctx.json("GET", `${await scriptPath(script)}/deployments`, DeploymentListSchema, { endpoint: "workers.deployments.list" });
+      const list = await ctx.json("GET", `${await scriptPath(script)}/deployments`, DeploymentListSchema, {
+        endpoint: "workers.deployments.list",
+      });
       return list.deployments;
     },
 
@@ -172,17 +178,25 @@ export function createWorkersApi(ctx: ApiContext) {
 
     /** One page. */
     async listScripts(): Promise<Script[]> {
-      return ctx.list(`/accounts/${seg(await account())}/workers/scripts`, ScriptSchema, { paging: "single", endpoint: "workers.scripts.list" });
+      return ctx.list(`/accounts/${seg(await account())}/workers/scripts`, ScriptSchema, {
+        paging: "single",
+        endpoint: "workers.scripts.list",
+      });
     },
 
     /** `force` also deletes a script other resources still refer to. */
     async deleteScript(script: string, opts: { force?: boolean } = {}): Promise<void> {
-      await ctx.json("DELETE", await scriptPath(script), z.unknown(), { endpoint: "workers.scripts.delete", query: { force: opts.force ? true : undefined } });
+      await ctx.json("DELETE", await scriptPath(script), z.unknown(), {
+        endpoint: "workers.scripts.delete",
+        query: { force: opts.force ? true : undefined },
+      });
     },
 
     /** The account's workers.dev subdomain (`<sub>` in `<script>.<sub>.workers.dev`). */
     async getSubdomain(): Promise<string> {
-      const result = await ctx.json("GET", `/accounts/${seg(await account())}/workers/subdomain`, SubdomainSchema, { endpoint: "workers.account-subdomain.get" });
+      const result = await ctx.json("GET", `/accounts/${seg(await account())}/workers/subdomain`, SubdomainSchema, {
+        endpoint: "workers.account-subdomain.get",
+      });
       return result.subdomain;
     },
   };

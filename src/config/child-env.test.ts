@@ -4,7 +4,16 @@ import { describe, expect, it } from "vitest";
 import { blankForChildren, childEnv, takeSecretEnv, withChildEnv } from "./child-env.ts";
 
 describe("child environments", () => {
-  const env = { PATH: "/bin", HOME: "/h", LC_ALL: "C", GOMAXPROCS: "2", CBO_MASTER_KEY: "k", CLOUDFLARE_API_TOKEN: "t", AWS_SECRET_ACCESS_KEY: "a", NODE_OPTIONS: "--x" };
+  const env = {
+    PATH: "/bin",
+    HOME: "/h",
+    LC_ALL: "C",
+    GOMAXPROCS: "2",
+    CBO_MASTER_KEY: "k",
+    CLOUDFLARE_API_TOKEN: "t",
+    AWS_SECRET_ACCESS_KEY: "a",
+    NODE_OPTIONS: "--x",
+  };
 
   it("passes locale, paths and runtime knobs, nothing else", () => {
     expect(childEnv(env)).toEqual({ PATH: "/bin", HOME: "/h", LC_ALL: "C", GOMAXPROCS: "2" });
@@ -14,7 +23,7 @@ describe("child environments", () => {
   it("withChildEnv: a child spawned inside sees the allowlist; the process keeps its environment", () => {
     process.env.CBO_TEST_SECRET = "pl4nted";
     try {
-      const out = withChildEnv(() => spawnSync("sh", ["-c", "echo \"[$CBO_TEST_SECRET]\""], { encoding: "utf8" }).stdout);
+      const out = withChildEnv(() => spawnSync("sh", ["-c", 'echo "[$CBO_TEST_SECRET]"'], { encoding: "utf8" }).stdout);
       expect(out.trim()).toBe("[]");
       expect(process.env.CBO_TEST_SECRET).toBe("pl4nted");
     } finally {

@@ -5,16 +5,46 @@
 export type Env = Record<string, string | undefined>;
 
 const PASSED = new Set([
-  "PATH", "PWD", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TMP", "TEMP", "TERM",
-  "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy",
+  "PATH",
+  "PWD",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "LANG",
+  "LANGUAGE",
+  "TZ",
+  "TMPDIR",
+  "TMP",
+  "TEMP",
+  "TERM",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
   // Windows needs these to start anything at all.
-  "SystemRoot", "SYSTEMROOT", "windir", "COMSPEC", "PATHEXT",
+  "SystemRoot",
+  "SYSTEMROOT",
+  "windir",
+  "COMSPEC",
+  "PATHEXT",
 ]);
 // Locale categories, and the Go runtime's knobs for esbuild (GOMAXPROCS, GOGC, GODEBUG, GOMEMLIMIT).
 const PASSED_PREFIXES = ["LC_", "GOMAXPROCS", "GOGC", "GODEBUG", "GOMEMLIMIT"];
 
 /** The secrets the daemon reads from its environment; `takeSecretEnv` moves them out of it. */
-export const SECRET_ENV = ["CBO_MASTER_KEY", "CBO_MASTER_PASSPHRASE", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CF_API_TOKEN", "CBO_TOKEN"] as const;
+export const SECRET_ENV = [
+  "CBO_MASTER_KEY",
+  "CBO_MASTER_PASSPHRASE",
+  "CLOUDFLARE_API_TOKEN",
+  "CLOUDFLARE_API_KEY",
+  "CF_API_TOKEN",
+  "CBO_TOKEN",
+] as const;
 
 export function passedToChildren(name: string): boolean {
   return PASSED.has(name) || PASSED_PREFIXES.some((p) => name.startsWith(p));
@@ -33,7 +63,11 @@ export function childEnv(env: Env = process.env): Record<string, string> {
  * stay visible to the child, the values do not.
  */
 export function blankForChildren(env: Env = process.env): Record<string, string> {
-  return Object.fromEntries(Object.keys(env).filter((k) => !passedToChildren(k)).map((k) => [k, ""]));
+  return Object.fromEntries(
+    Object.keys(env)
+      .filter((k) => !passedToChildren(k))
+      .map((k) => [k, ""]),
+  );
 }
 
 /**

@@ -40,7 +40,10 @@ describe("orchestrator.yaml", () => {
   });
 
   it("lets a worker narrow its targets and override the rollout; waves follow", () => {
-    const text = BASE.replace("{ name: api, main: src/index.js }", "{ name: api, main: a.js, targets: [us, ap], rollout: { steps: [25, 100], waves: [[ap]] } }");
+    const text = BASE.replace(
+      "{ name: api, main: src/index.js }",
+      "{ name: api, main: a.js, targets: [us, ap], rollout: { steps: [25, 100], waves: [[ap]] } }",
+    );
     const w = resolveSpec(parseSpec(text, "o.yaml"), "o.yaml").workers[0]!;
     expect(w.waves).toEqual([["ap"], ["us"]]);
     expect(w.steps).toEqual([25, 100]);
@@ -53,11 +56,15 @@ describe("orchestrator.yaml", () => {
 
   it("refuses steps that do not end at 100, unknown targets, duplicates and main+wrangler together", () => {
     expect(refusal(BASE + "rollout: { steps: [50, 10] }\n").message).toContain("rollout.steps: steps must increase and end at 100");
-    expect(refusal(BASE.replace("main: src/index.js", "main: a.js, targets: [mars]")).message).toContain('workers[0].targets[0]: unknown target "mars"');
+    expect(refusal(BASE.replace("main: src/index.js", "main: a.js, targets: [mars]")).message).toContain(
+      'workers[0].targets[0]: unknown target "mars"',
+    );
     expect(refusal(BASE + "  - { name: api, main: b.js }\n").message).toContain('worker "api" is declared twice');
     expect(refusal(BASE.replace("main: src/index.js", "main: a.js, wrangler: w.toml")).message).toContain("exactly one of `main`");
     expect(refusal("targets: []\n").message).toContain("targets: declare at least one target");
-    expect(refusal(BASE.replace("{ name: us }", "{ name: us, api: 'https://api.cloudflare.com/client/v4' }")).message).toContain("targets[1].account_id: a Cloudflare target needs account_id");
+    expect(refusal(BASE.replace("{ name: us }", "{ name: us, api: 'https://api.cloudflare.com/client/v4' }")).message).toContain(
+      "targets[1].account_id: a Cloudflare target needs account_id",
+    );
   });
 
   it("reports YAML syntax errors with the line", () => {
@@ -68,12 +75,27 @@ describe("orchestrator.yaml", () => {
   it("reads workers from wrangler.toml and wrangler.jsonc", () => {
     const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
     mkdirSync(join(dir, "w1"));
-    writeFileSync(join(dir, "w1", "wrangler.toml"), 'name = "w1"\nmain = "src/main.ts"\ncompatibility_date = "2025-03-01"\n[vars]\nA = "x"\n[[kv_namespaces]]\nbinding = "CACHE"\nid = "abc"\n[[services]]\nbinding = "UP"\nservice = "w2"\n');
-    writeFileSync(join(dir, "w2.jsonc"), '// comment\n{ "name": "w2", "main": "m.js", "vars": { "B": 2 }, "version_metadata": { "binding": "VM" }, }');
-    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w1, wrangler: w1/wrangler.toml, vars: { A: y } }\n  - { name: w2, wrangler: w2.jsonc }\n");
+    writeFileSync(
+      join(dir, "w1", "wrangler.toml"),
+      'name = "w1"\nmain = "src/main.ts"\ncompatibility_date = "2025-03-01"\n[vars]\nA = "x"\n[[kv_namespaces]]\nbinding = "CACHE"\nid = "abc"\n[[services]]\nbinding = "UP"\nservice = "w2"\n',
+    );
+    writeFileSync(
+      join(dir, "w2.jsonc"),
+      '// comment\n{ "name": "w2", "main": "m.js", "vars": { "B": 2 }, "version_metadata": { "binding": "VM" }, }',
+    );
+    writeFileSync(
+      join(dir, "orchestrator.yaml"),
+      "targets: [{ name: eu }]\nworkers:\n  - { name: w1, wrangler: w1/wrangler.toml, vars: { A: y } }\n  - { name: w2, wrangler: w2.jsonc }\n",
+    );
     const spec = loadSpec(join(dir, "orchestrator.yaml"));
     const [w1, w2] = spec.workers;
-    expect(w1).toMatchObject({ entry: join(dir, "w1", "src", "main.ts"), compatibilityDate: "2025-03-01", vars: { A: "y" }, kv: { CACHE: "w1-cache" }, services: { UP: "w2" } });
+    expect(w1).toMatchObject({
+      entry: join(dir, "w1", "src", "main.ts"),
+      compatibilityDate: "2025-03-01",
+      vars: { A: "y" },
+      kv: { CACHE: "w1-cache" },
+      services: { UP: "w2" },
+    });
     expect(w2).toMatchObject({ entry: join(dir, "m.js"), vars: { B: "2" }, versionMetadata: "VM" });
   });
 
@@ -84,7 +106,10 @@ describe("orchestrator.yaml", () => {
     mkdirSync(join(top, "elsewhere"));
     writeFileSync(join(dir, "apps", "api", "wrangler.toml"), 'name = "api"\nmain = "src/index.ts"\n');
     writeFileSync(join(top, "elsewhere", "wrangler.toml"), 'name = "far"\nmain = "index.ts"\n');
-    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: plain, main: plain/index.js }\n  - { name: api, wrangler: apps/api/wrangler.toml }\n  - { name: far, wrangler: ../elsewhere/wrangler.toml }\n");
+    writeFileSync(
+      join(dir, "orchestrator.yaml"),
+      "targets: [{ name: eu }]\nworkers:\n  - { name: plain, main: plain/index.js }\n  - { name: api, wrangler: apps/api/wrangler.toml }\n  - { name: far, wrangler: ../elsewhere/wrangler.toml }\n",
+    );
     const roots = Object.fromEntries(loadSpec(join(dir, "orchestrator.yaml")).workers.map((w) => [w.name, w.root]));
     expect(roots).toEqual({ plain: dir, api: dir, far: join(top, "elsewhere") });
   });
@@ -92,13 +117,24 @@ describe("orchestrator.yaml", () => {
   it("refuses a value or key over 64 KiB, naming its path and the limit", () => {
     const big = "x".repeat(MAX_SPEC_VALUE_BYTES + 1);
     const e = refusal(BASE.replace("{ name: api, main: src/index.js }", `{ name: api, main: a.js, vars: { BIG: "${big}" } }`));
-    expect(e.message).toBe(`orchestrator.yaml: workers[0].vars.BIG: the value is ${MAX_SPEC_VALUE_BYTES + 1} bytes; a value may be at most ${MAX_SPEC_VALUE_BYTES} bytes.`);
+    expect(e.message).toBe(
+      `orchestrator.yaml: workers[0].vars.BIG: the value is ${MAX_SPEC_VALUE_BYTES + 1} bytes; a value may be at most ${MAX_SPEC_VALUE_BYTES} bytes.`,
+    );
     expect(e.details).toMatchObject({ path: "workers[0].vars.BIG", limit: MAX_SPEC_VALUE_BYTES });
     // Counted in UTF-8 bytes: 22,000 three-byte characters are over the limit.
-    expect(refusal(BASE + `rollout: { gate: { probe_path: "/${"€".repeat(22_000)}" } }\n`).message).toContain("rollout.gate.probe_path: the value is 66001 bytes");
-    expect(refusal(BASE.replace("{ name: api, main: src/index.js }", `{ name: api, main: a.js, vars: { ? "${big}" : 1 } }`)).message).toContain(`the key is ${MAX_SPEC_VALUE_BYTES + 1} bytes`);
+    expect(refusal(BASE + `rollout: { gate: { probe_path: "/${"€".repeat(22_000)}" } }\n`).message).toContain(
+      "rollout.gate.probe_path: the value is 66001 bytes",
+    );
+    expect(
+      refusal(BASE.replace("{ name: api, main: src/index.js }", `{ name: api, main: a.js, vars: { ? "${big}" : 1 } }`)).message,
+    ).toContain(`the key is ${MAX_SPEC_VALUE_BYTES + 1} bytes`);
     // Just under the limit is only the schema's business.
-    expect(() => parseSpec(BASE.replace("{ name: api, main: src/index.js }", `{ name: api, main: a.js, vars: { OK: "${"x".repeat(MAX_SPEC_VALUE_BYTES)}" } }`), "o.yaml")).not.toThrow();
+    expect(() =>
+      parseSpec(
+        BASE.replace("{ name: api, main: src/index.js }", `{ name: api, main: a.js, vars: { OK: "${"x".repeat(MAX_SPEC_VALUE_BYTES)}" } }`),
+        "o.yaml",
+      ),
+    ).not.toThrow();
   });
 
   it("refuses a file over 1 MiB before reading it, naming the file and the limit", () => {
@@ -114,7 +150,9 @@ describe("orchestrator.yaml", () => {
     }
     expect(err).toBeInstanceOf(CboError);
     expect((err as CboError).code).toBe("ERR_VALIDATION");
-    expect((err as CboError).message).toMatch(new RegExp(`^${file}: the file is \\d+ bytes; it may be at most ${MAX_SPEC_FILE_BYTES} bytes\\.$`));
+    expect((err as CboError).message).toMatch(
+      new RegExp(`^${file}: the file is \\d+ bytes; it may be at most ${MAX_SPEC_FILE_BYTES} bytes\\.$`),
+    );
     expect(refusal(BASE + "# " + "x".repeat(MAX_SPEC_FILE_BYTES)).message).toContain(`it may be at most ${MAX_SPEC_FILE_BYTES} bytes`);
     // A wrangler config the spec names is held to the same limit.
     writeFileSync(join(dir, "w.jsonc"), `{ "name": "w", "main": "m.js", "vars": { "A": "${"y".repeat(MAX_SPEC_VALUE_BYTES + 1)}" } }`);

@@ -55,14 +55,19 @@ export type ResolvedWorker = {
 
 export type ResolvedSpec = { tenant: string; file: string; targets: Target[]; workers: ResolvedWorker[] };
 
-
 /** `orchestrator.yaml: workers[1].rollout.steps: steps must increase…` — one line per problem. */
 export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
   return issues
     .slice(0, 10)
     .map((i) => {
-      const path = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-      const msg = i.code === "unrecognized_keys" ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")} (check the spelling)` : i.message;
+      const path = i.path
+        .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+        .join("")
+        .replace(/^\./, "");
+      const msg =
+        i.code === "unrecognized_keys"
+          ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")} (check the spelling)`
+          : i.message;
       return `${file}: ${path || "(root)"}: ${msg}`;
     })
     .join("\n");
@@ -73,14 +78,18 @@ export function parseSpec(text: string, file: string): Spec {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new CboError("ERR_VALIDATION", `${file}:${e.linePos?.[0]?.line ?? "?"}: ${e.message.split("\n")[0]}`, { hint: "Fix the YAML syntax at that line." });
+    throw new CboError("ERR_VALIDATION", `${file}:${e.linePos?.[0]?.line ?? "?"}: ${e.message.split("\n")[0]}`, {
+      hint: "Fix the YAML syntax at that line.",
+    });
   }
   let data: unknown;
   try {
     data = doc.toJS();
   } catch (e) {
     // e.g. too many aliases (the yaml library's guard against alias bombs)
-    throw new CboError("ERR_VALIDATION", `${file}: ${(e as Error).message.split("\n")[0]}`, { hint: "Write the values out instead of through many aliases." });
+    throw new CboError("ERR_VALIDATION", `${file}: ${(e as Error).message.split("\n")[0]}`, {
+      hint: "Write the values out instead of through many aliases.",
+    });
   }
   checkValueSizes(data, file);
   const parsed = SpecSchema.safeParse(data);
@@ -114,7 +123,12 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       root: wranglerFile && !within(dirname(wranglerFile), base) ? dirname(wranglerFile) : base,
       compatibilityDate: source.compatibilityDate ?? DEFAULT_COMPAT_DATE,
       compatibilityFlags: source.compatibilityFlags,
-      vars: Object.fromEntries(Object.entries(source.vars).map(([k, v]) => [k, typeof v === "string" ? v : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)])),
+      vars: Object.fromEntries(
+        Object.entries(source.vars).map(([k, v]) => [
+          k,
+          typeof v === "string" ? v : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v),
+        ]),
+      ),
       kv: Object.fromEntries(bindings.flatMap((b) => (b.kind === "kv" ? [[b.binding, b.resource.name]] : []))),
       services: Object.fromEntries(bindings.flatMap((b) => (b.kind === "service" ? [[b.binding, b.service]] : []))),
       ...(versionMetadata ? { versionMetadata } : {}),
@@ -142,7 +156,8 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
   });
   // Resources named after the same wrangler id are one resource, whichever worker binds them.
   shareSameIds(workers.flatMap((w) => [...new Set([w.source!, ...Object.values(w.sources!)])]));
-  for (const w of workers) w.kv = Object.fromEntries(w.source!.bindings.flatMap((b) => (b.kind === "kv" ? [[b.binding, b.resource.name]] : [])));
+  for (const w of workers)
+    w.kv = Object.fromEntries(w.source!.bindings.flatMap((b) => (b.kind === "kv" ? [[b.binding, b.resource.name]] : [])));
   return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers };
 }
 

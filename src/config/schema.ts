@@ -27,7 +27,10 @@ export type Gate = z.infer<typeof GateSchema>;
 export const RolloutSchema = z
   .object({
     /** Target names per wave, canary wave first. Default: the first target, then all the others. */
-    waves: z.array(z.array(z.string().regex(NAME)).min(1)).min(1).optional(),
+    waves: z
+      .array(z.array(z.string().regex(NAME)).min(1))
+      .min(1)
+      .optional(),
     /** Traffic percentages per step within a target; increasing, ending at 100. */
     steps: z.array(z.number().gt(0).max(100)).min(1).default([10, 50, 100]),
     gate: GateSchema.default(GateSchema.parse({})),
@@ -41,7 +44,10 @@ export const TargetSchema = z
     /** `local` (the embedded local edge) or a Cloudflare API base URL. */
     api: z.union([z.literal("local"), z.url()]).default("local"),
     /** Required for a Cloudflare target; for `local` it is looked up from the region. */
-    account_id: z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters").optional(),
+    account_id: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters")
+      .optional(),
     /** Local edge region; default: the target's name. */
     region: z.string().regex(NAME).optional(),
     /** Data-sovereignty tag, e.g. `eu`. */
@@ -92,7 +98,11 @@ export const WorkerSpecSchema = z
      * (as a Workers secret of the same name); a `relay` secret is fetched at run time. Either only
      * reaches targets its jurisdiction tags allow.
      */
-    secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, "a secret name has letters, digits, _ . or -, starting with a letter or _")).optional(),
+    secrets: z
+      .array(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, "a secret name has letters, digits, _ . or -, starting with a letter or _"),
+      )
+      .optional(),
     /** Signed configuration for the edge agent (cbo config publish). */
     config: WorkerConfigSchema.optional(),
     /**
@@ -121,41 +131,77 @@ export const SpecSchema = z
   .superRefine((spec, ctx) => {
     const targets = new Set<string>();
     spec.targets.forEach((t, i) => {
-      if (targets.has(t.name)) ctx.addIssue({ code: "custom", path: ["targets", i, "name"], message: `target "${t.name}" is declared twice` });
+      if (targets.has(t.name))
+        ctx.addIssue({ code: "custom", path: ["targets", i, "name"], message: `target "${t.name}" is declared twice` });
       targets.add(t.name);
-      if (t.api !== "local" && !t.account_id) ctx.addIssue({ code: "custom", path: ["targets", i, "account_id"], message: "a Cloudflare target needs account_id" });
+      if (t.api !== "local" && !t.account_id)
+        ctx.addIssue({ code: "custom", path: ["targets", i, "account_id"], message: "a Cloudflare target needs account_id" });
     });
     const workers = new Set<string>();
     spec.workers.forEach((w, i) => {
       // Names taken from wrangler files are checked once they are read (load.ts).
       if (w.name !== undefined) {
-        if (workers.has(w.name)) ctx.addIssue({ code: "custom", path: ["workers", i, "name"], message: `worker "${w.name}" is declared twice` });
+        if (workers.has(w.name))
+          ctx.addIssue({ code: "custom", path: ["workers", i, "name"], message: `worker "${w.name}" is declared twice` });
         workers.add(w.name);
       }
-      if (!w.main === !w.wrangler) ctx.addIssue({ code: "custom", path: ["workers", i], message: "give exactly one of `main` (an entry file) or `wrangler` (a wrangler config file)" });
-      if (w.main && !w.name) ctx.addIssue({ code: "custom", path: ["workers", i, "name"], message: "a worker given by `main` needs a name" });
-      if (w.main && w.env !== undefined) ctx.addIssue({ code: "custom", path: ["workers", i, "env"], message: "`env` picks an environment of a wrangler file; this worker has none (it is given by `main`)" });
+      if (!w.main === !w.wrangler)
+        ctx.addIssue({
+          code: "custom",
+          path: ["workers", i],
+          message: "give exactly one of `main` (an entry file) or `wrangler` (a wrangler config file)",
+        });
+      if (w.main && !w.name)
+        ctx.addIssue({ code: "custom", path: ["workers", i, "name"], message: "a worker given by `main` needs a name" });
+      if (w.main && w.env !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["workers", i, "env"],
+          message: "`env` picks an environment of a wrangler file; this worker has none (it is given by `main`)",
+        });
       if (typeof w.env === "object") {
         for (const t of Object.keys(w.env)) {
-          if (t !== "*" && !targets.has(t)) ctx.addIssue({ code: "custom", path: ["workers", i, "env", t], message: `unknown target "${t}" (use a target name, or "*" for the others)` });
+          if (t !== "*" && !targets.has(t))
+            ctx.addIssue({
+              code: "custom",
+              path: ["workers", i, "env", t],
+              message: `unknown target "${t}" (use a target name, or "*" for the others)`,
+            });
         }
       }
       w.targets?.forEach((t, j) => {
-        if (!targets.has(t)) ctx.addIssue({ code: "custom", path: ["workers", i, "targets", j], message: `unknown target "${t}" (declared: ${[...targets].join(", ")})` });
+        if (!targets.has(t))
+          ctx.addIssue({
+            code: "custom",
+            path: ["workers", i, "targets", j],
+            message: `unknown target "${t}" (declared: ${[...targets].join(", ")})`,
+          });
       });
       if (w.rollout) checkRollout(w.rollout, ["workers", i, "rollout"], targets, ctx);
       if (w.config) {
         for (const t of Object.keys(w.config.targets ?? {})) {
-          if (!targets.has(t)) ctx.addIssue({ code: "custom", path: ["workers", i, "config", "targets", t], message: `unknown target "${t}"` });
+          if (!targets.has(t))
+            ctx.addIssue({ code: "custom", path: ["workers", i, "config", "targets", t], message: `unknown target "${t}"` });
         }
         const size = JSON.stringify(w.config).length;
-        if (size > 256 * 1024) ctx.addIssue({ code: "custom", path: ["workers", i, "config"], message: `config is ${size} bytes; keep it under 256 KiB (it is signed into every target's bundle)` });
+        if (size > 256 * 1024)
+          ctx.addIssue({
+            code: "custom",
+            path: ["workers", i, "config"],
+            message: `config is ${size} bytes; keep it under 256 KiB (it is signed into every target's bundle)`,
+          });
       }
       const names = new Set<string>();
       w.secrets?.forEach((n, j) => {
         if (names.has(n)) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `secret "${n}" is listed twice` });
-        if (n.startsWith("__") || n.startsWith("CBO_")) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `names starting with "__" or "CBO_" are reserved for the orchestrator` });
-        if (specBindingNames(w).has(n)) ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `"${n}" is already a binding of this worker` });
+        if (n.startsWith("__") || n.startsWith("CBO_"))
+          ctx.addIssue({
+            code: "custom",
+            path: ["workers", i, "secrets", j],
+            message: `names starting with "__" or "CBO_" are reserved for the orchestrator`,
+          });
+        if (specBindingNames(w).has(n))
+          ctx.addIssue({ code: "custom", path: ["workers", i, "secrets", j], message: `"${n}" is already a binding of this worker` });
         names.add(n);
       });
     });
@@ -165,7 +211,18 @@ export type Spec = z.infer<typeof SpecSchema>;
 
 /** The binding names a worker declares in orchestrator.yaml (a wrangler file's are checked when read). */
 function specBindingNames(w: WorkerSpec): Set<string> {
-  const maps = [w.vars, w.kv, w.services, w.d1, w.r2, w.queues?.producers, w.durable_objects, w.analytics_engine, w.hyperdrive, w.ratelimits];
+  const maps = [
+    w.vars,
+    w.kv,
+    w.services,
+    w.d1,
+    w.r2,
+    w.queues?.producers,
+    w.durable_objects,
+    w.analytics_engine,
+    w.hyperdrive,
+    w.ratelimits,
+  ];
   const singles = [w.ai, w.version_metadata, w.assets?.binding];
   return new Set([...maps.flatMap((m) => Object.keys(m ?? {})), ...singles.filter((b): b is string => b !== undefined)]);
 }

@@ -40,11 +40,19 @@ function fileTooLarge(file: string, size: number): CboError {
 export function checkValueSizes(data: unknown, file: string): void {
   const found = oversized(data, []);
   if (!found) return;
-  const where = found.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("").replace(/^\./, "") || "(root)";
-  throw new CboError("ERR_VALIDATION", `${file}: ${where}: ${found.what} is ${found.bytes} bytes; a value may be at most ${MAX_SPEC_VALUE_BYTES} bytes.`, {
-    details: { path: where, bytes: found.bytes, limit: MAX_SPEC_VALUE_BYTES },
-    hint,
-  });
+  const where =
+    found.path
+      .map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`))
+      .join("")
+      .replace(/^\./, "") || "(root)";
+  throw new CboError(
+    "ERR_VALIDATION",
+    `${file}: ${where}: ${found.what} is ${found.bytes} bytes; a value may be at most ${MAX_SPEC_VALUE_BYTES} bytes.`,
+    {
+      details: { path: where, bytes: found.bytes, limit: MAX_SPEC_VALUE_BYTES },
+      hint,
+    },
+  );
 }
 
 type Found = { path: Array<string | number>; bytes: number; what: string };

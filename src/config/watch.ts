@@ -30,7 +30,9 @@ export function specSource(file: string, initial: ResolvedSpec, log: (line: stri
     }
     if (next.tenant !== current.tenant || JSON.stringify(next.targets) !== JSON.stringify(current.targets)) {
       refused = m;
-      log(`spec: ${file} changed its tenant or targets; restart the daemon to apply that (workers and config keep the previous spec until then)`);
+      log(
+        `spec: ${file} changed its tenant or targets; restart the daemon to apply that (workers and config keep the previous spec until then)`,
+      );
       return current;
     }
     seen = m;

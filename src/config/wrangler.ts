@@ -27,7 +27,12 @@ export function readWranglerConfig(file: string, env?: string): WranglerWorker {
     main: source.main ?? "",
     ...(source.compatibilityDate ? { compatibilityDate: source.compatibilityDate } : {}),
     compatibilityFlags: source.compatibilityFlags,
-    vars: Object.fromEntries(Object.entries(source.vars).map(([k, v]) => [k, typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? v : JSON.stringify(v)])),
+    vars: Object.fromEntries(
+      Object.entries(source.vars).map(([k, v]) => [
+        k,
+        typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? v : JSON.stringify(v),
+      ]),
+    ),
     kv: Object.fromEntries(source.bindings.flatMap((b) => (b.kind === "kv" ? [[b.binding, b.resource.name]] : []))),
     services: Object.fromEntries(source.bindings.flatMap((b) => (b.kind === "service" ? [[b.binding, b.service]] : []))),
     ...(vm ? { versionMetadata: vm } : {}),

@@ -6,4 +6,6 @@ import * as z from "zod";
 export { HeartbeatSchema } from "../kit/protocol/heartbeat.ts";
 export { RelayRequestSchema, RelayResponseSchema } from "../kit/relay.ts";
 
-export const HeartbeatAcceptedSchema = z.object({ configVersion: z.number().int().nullable().describe("The config version this target was last given") });
+export const HeartbeatAcceptedSchema = z.object({
+  configVersion: z.number().int().nullable().describe("The config version this target was last given"),
+});

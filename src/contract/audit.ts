@@ -46,7 +46,10 @@ export const AuditQuerySchema = z.object({
 });
 export type AuditQuery = z.input<typeof AuditQuerySchema>;
 export const AuditExportQuerySchema = z.object({
-  include: z.enum(["all", "checkpoints"]).optional().describe("all (default): entries and checkpoints; checkpoints: the small file to keep off the VPS"),
+  include: z
+    .enum(["all", "checkpoints"])
+    .optional()
+    .describe("all (default): entries and checkpoints; checkpoints: the small file to keep off the VPS"),
 });
 export const AuditVerifySchema = z.object({
   ok: z.boolean(),
@@ -68,5 +71,12 @@ export type AuditVerify = z.output<typeof AuditVerifySchema>;
 export const OrchestratorKeySchema = z.object({
   keyId: z.string().describe("The key_id audit checkpoints carry"),
   publicKey: z.string().describe("Raw 32-byte Ed25519 public key, base64url"),
-  jwk: z.object({ kty: z.literal("OKP"), crv: z.literal("Ed25519"), x: z.string(), kid: z.string(), alg: z.literal("EdDSA"), use: z.literal("sig") }),
+  jwk: z.object({
+    kty: z.literal("OKP"),
+    crv: z.literal("Ed25519"),
+    x: z.string(),
+    kid: z.string(),
+    alg: z.literal("EdDSA"),
+    use: z.literal("sig"),
+  }),
 });

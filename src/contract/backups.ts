@@ -20,7 +20,10 @@ export const BackupBodySchema = z
     keep: z.number().int().min(1).max(10_000).optional().describe("Afterwards keep only the newest N archives in `dir`"),
   })
   .strict()
-  .refine((b) => b.out === undefined || (b.dir === undefined && b.keep === undefined), { message: "out names one archive; dir and keep manage a directory of them: use one or the other", path: ["out"] });
+  .refine((b) => b.out === undefined || (b.dir === undefined && b.keep === undefined), {
+    message: "out names one archive; dir and keep manage a directory of them: use one or the other",
+    path: ["out"],
+  });
 export type BackupBody = z.input<typeof BackupBodySchema>;
 
 export const BackupSchema = z.object({

@@ -2,7 +2,12 @@
 // agent config.
 import * as z from "zod";
 
-export const ConfigParamsSchema = z.object({ name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).describe("Worker name") });
+export const ConfigParamsSchema = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/)
+    .describe("Worker name"),
+});
 const Json = z.record(z.string(), z.unknown());
 
 export const ConfigDiffSchema = z.object({
@@ -23,9 +28,18 @@ export const ConfigPublishSchema = z.object({
   version: z.number().int(),
   hash: z.string(),
   rollbackOf: z.number().int().nullable(),
-  targets: z.array(z.object({ target: z.string(), version: z.number().int(), written: z.boolean(), poke: z.string(), error: z.string().optional() })),
+  targets: z.array(
+    z.object({ target: z.string(), version: z.number().int(), written: z.boolean(), poke: z.string(), error: z.string().optional() }),
+  ),
 });
 export type ConfigPublish = z.output<typeof ConfigPublishSchema>;
 
-export const ConfigHistorySchema = z.object({ version: z.number().int(), hash: z.string(), rollbackOf: z.number().int().nullable(), createdAt: z.string(), createdBy: z.string().nullable(), targets: z.array(z.string()) });
+export const ConfigHistorySchema = z.object({
+  version: z.number().int(),
+  hash: z.string(),
+  rollbackOf: z.number().int().nullable(),
+  createdAt: z.string(),
+  createdBy: z.string().nullable(),
+  targets: z.array(z.string()),
+});
 export type ConfigHistoryEntry = z.output<typeof ConfigHistorySchema>;

@@ -61,7 +61,11 @@ export const EVENT_PAYLOADS = {
   "release.step.passed": GateOutcome,
   "release.step.failed": z.union([GateOutcome, StageFailure]),
   "release.rolling_back": z.looseObject({ reason: Reason, kind: z.string(), targets: z.array(z.string()) }),
-  "release.succeeded": z.looseObject({ versions: z.record(z.string(), VersionId), bundleHash: z.string().optional(), recovered: z.boolean().optional() }),
+  "release.succeeded": z.looseObject({
+    versions: z.record(z.string(), VersionId),
+    bundleHash: z.string().optional(),
+    recovered: z.boolean().optional(),
+  }),
   "release.rolled_back": ReleaseEnd,
   "release.failed": ReleaseEnd,
   "release.aborted": ReleaseEnd,
@@ -99,7 +103,13 @@ export const EVENT_PAYLOADS = {
     targets: z.array(z.looseObject({ target: z.string(), written: z.boolean(), poke: z.string() })),
   }),
   "config.applied": z.looseObject({ version: z.number().int(), isolate: z.string(), versionId: VersionId }),
-  "config.rejected": z.looseObject({ reason: z.string(), version: z.number().int().optional(), at: z.string(), isolate: z.string(), applied: z.number().int().nullable() }),
+  "config.rejected": z.looseObject({
+    reason: z.string(),
+    version: z.number().int().optional(),
+    at: z.string(),
+    isolate: z.string(),
+    applied: z.number().int().nullable(),
+  }),
   "config.write_failed": z.looseObject({ version: z.number().int(), error: z.string() }),
   // Drift (src/deploy/drift/checker.ts), on transitions only: a drift begins or changes, it is
   // gone, a revert put the desired versions back, a revert could not be made.
@@ -114,7 +124,13 @@ export const EVENT_PAYLOADS = {
     desiredFrom: z.string(),
     since: z.string().nullable(),
   }),
-  "drift.resolved": z.looseObject({ kinds: z.array(z.string()), reason: Reason, versionId: VersionId, reverted: z.boolean(), since: z.string().nullable() }),
+  "drift.resolved": z.looseObject({
+    kinds: z.array(z.string()),
+    reason: Reason,
+    versionId: VersionId,
+    reverted: z.boolean(),
+    since: z.string().nullable(),
+  }),
   "drift.reverted": z.looseObject({ reason: Reason, versionId: VersionId, to: z.string(), from: Split, desired: Split }),
   "drift.revert.failed": z.looseObject({ reason: Reason, desired: Split }),
 } as const;
@@ -150,7 +166,10 @@ const eventSchema = <T extends EventType>(type: T) => z.object({ ...envelope, ty
 /** A stored event as the API sends it, its payload typed by its type. */
 export const EventSchema = z.discriminatedUnion(
   "type",
-  EVENT_TYPES.map((t) => eventSchema(t)) as unknown as [ReturnType<typeof eventSchema<EventType>>, ...Array<ReturnType<typeof eventSchema<EventType>>>],
+  EVENT_TYPES.map((t) => eventSchema(t)) as unknown as [
+    ReturnType<typeof eventSchema<EventType>>,
+    ...Array<ReturnType<typeof eventSchema<EventType>>>,
+  ],
 ) as unknown as z.ZodType<StoredEvent>;
 
 /**

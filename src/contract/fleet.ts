@@ -52,7 +52,11 @@ export type HealthRow = z.output<typeof HealthRowSchema>;
 
 /** Desired (the store's newest finished release or rollback) against observed (the edge), per worker and target: src/deploy/drift/checker.ts. */
 export const DriftSchema = z.object({
-  status: z.enum(DRIFT_STATUSES).describe("in_sync | drifted | pending (a release or rollback is moving the worker: no verdict) | unknown (nothing desired yet, or unreadable: see note)"),
+  status: z
+    .enum(DRIFT_STATUSES)
+    .describe(
+      "in_sync | drifted | pending (a release or rollback is moving the worker: no verdict) | unknown (nothing desired yet, or unreadable: see note)",
+    ),
   drifted: z.boolean().describe("The last definite verdict (kept through pending and unknown passes)"),
   kinds: z.array(z.string()).describe("What differs: code, unknown_version, bindings, secrets, settings, config"),
   detail: z.string().describe("What differs, for people (binding names and types, never values)"),

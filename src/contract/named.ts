@@ -4,10 +4,34 @@ import type * as z from "zod";
 import { AuditCheckpointSchema, AuditEntryResponseSchema, AuditVerifySchema, OrchestratorKeySchema } from "./audit.ts";
 import { ErrorBodySchema } from "./error-body.ts";
 import { EventSchema } from "./events.ts";
-import { DriftSchema, HealthRowSchema, RestorePendingSchema, StatusSchema, TargetSummarySchema, VersionEntrySchema, WorkerSummarySchema } from "./fleet.ts";
-import { CreateReleaseBodySchema, GateSchema, JournalEntrySchema, ReleaseDetailSchema, ReleasePlanSchema, ReleaseSchema, RollbackBodySchema } from "./releases.ts";
 import {
-  CreatedTokenSchema, CreateTokenBodySchema, DestroySecretBodySchema, PutSecretBodySchema, RollbackSecretBodySchema, SecretSchema, SecretValueSchema, SecretVersionSchema, TokenSchema,
+  DriftSchema,
+  HealthRowSchema,
+  RestorePendingSchema,
+  StatusSchema,
+  TargetSummarySchema,
+  VersionEntrySchema,
+  WorkerSummarySchema,
+} from "./fleet.ts";
+import {
+  CreateReleaseBodySchema,
+  GateSchema,
+  JournalEntrySchema,
+  ReleaseDetailSchema,
+  ReleasePlanSchema,
+  ReleaseSchema,
+  RollbackBodySchema,
+} from "./releases.ts";
+import {
+  CreatedTokenSchema,
+  CreateTokenBodySchema,
+  DestroySecretBodySchema,
+  PutSecretBodySchema,
+  RollbackSecretBodySchema,
+  SecretSchema,
+  SecretValueSchema,
+  SecretVersionSchema,
+  TokenSchema,
 } from "./security.ts";
 
 export const NAMED_SCHEMAS: Record<string, z.ZodType> = {

@@ -89,9 +89,14 @@ export const ReleasePlanSchema = z.object({
   waves: z.array(z.array(z.string())),
   steps: z.array(z.number()),
   gate: GateSchema,
-  targets: z.array(z.object({ name: z.string(), accountId: z.string(), previousVersionId: z.string().nullable(), live: z.array(LiveSplitSchema) })),
+  targets: z.array(
+    z.object({ name: z.string(), accountId: z.string(), previousVersionId: z.string().nullable(), live: z.array(LiveSplitSchema) }),
+  ),
   actions: z.array(PlannedActionSchema),
-  secrets: z.array(PlannedSecretSchema).optional().describe("Secret versions each target ships with (names and versions only), or why one is withheld"),
+  secrets: z
+    .array(PlannedSecretSchema)
+    .optional()
+    .describe("Secret versions each target ships with (names and versions only), or why one is withheld"),
   /** Cloudflare API requests the release will spend when every gate passes (retries excluded). */
   apiCalls: z.number().int(),
 });

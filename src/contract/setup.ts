@@ -15,6 +15,17 @@ export type SetupStep = z.infer<typeof SetupStepSchema>;
 export const SetupSchema = z.object({ steps: z.array(SetupStepSchema) });
 export const SetupStepParamsSchema = z.object({ step: z.enum(SETUP_STEP_IDS).describe("Step id") });
 export const RunSetupStepBodySchema = z
-  .object({ input: z.object({ worker: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional().describe("first-release: the worker to release (default: the first in orchestrator.yaml)") }).strict().optional() })
+  .object({
+    input: z
+      .object({
+        worker: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]{0,62}$/)
+          .optional()
+          .describe("first-release: the worker to release (default: the first in orchestrator.yaml)"),
+      })
+      .strict()
+      .optional(),
+  })
   .strict();
 export const SetupStepRunSchema = z.object({ step: SetupStepSchema, releaseId: z.string().optional() });

@@ -21,15 +21,30 @@ const ProcessSchema = z.object({
   restarts: z.number().int(),
   attempt: z.number().int().describe("Quick failures in a row; the next restart delay grows with it"),
   nextRestartMs: z.number().nullable(),
-  exits: z.array(z.object({ code: z.number().int().nullable(), signal: z.string().nullable(), at: z.string(), ranMs: z.number(), restartInMs: z.number().nullable() })),
+  exits: z.array(
+    z.object({
+      code: z.number().int().nullable(),
+      signal: z.string().nullable(),
+      at: z.string(),
+      ranMs: z.number(),
+      restartInMs: z.number().nullable(),
+    }),
+  ),
   install: z.string().nullable().describe("How to install cloudflared, when it is missing"),
 });
 
 const TunnelInfoSchema = z.object({
-  id: z.string(), name: z.string(), target: z.string(), accountId: z.string(),
-  hostname: z.string(), agentHostname: z.string().nullable(),
-  publicUrl: z.string(), agentUrl: z.string().describe("CBO_ORCHESTRATOR_URL for Workers"),
-  local: z.boolean(), configVersion: z.number().int().nullable(), appliedAt: z.string(),
+  id: z.string(),
+  name: z.string(),
+  target: z.string(),
+  accountId: z.string(),
+  hostname: z.string(),
+  agentHostname: z.string().nullable(),
+  publicUrl: z.string(),
+  agentUrl: z.string().describe("CBO_ORCHESTRATOR_URL for Workers"),
+  local: z.boolean(),
+  configVersion: z.number().int().nullable(),
+  appliedAt: z.string(),
 });
 
 export const TunnelStatusSchema = z.object({
@@ -63,12 +78,18 @@ export type TunnelCreated = z.output<typeof TunnelCreatedSchema>;
 export const CreateTunnelBodySchema = z
   .object({
     target: z.string().max(63).optional().describe("The target whose account holds the tunnel (default: the first)"),
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional().describe("Tunnel name (default clawdbot-orchestrator)"),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+      .optional()
+      .describe("Tunnel name (default clawdbot-orchestrator)"),
     hostname: Host.optional().describe("The daemon's public hostname (default on the local edge: <name>.tunnel.test)"),
     agentHostname: Host.optional().describe("A hostname for Workers that exposes only the relay and heartbeat endpoints"),
   })
   .strict();
 export type CreateTunnelBody = z.input<typeof CreateTunnelBodySchema>;
 
-export const ApplyTunnelConfigBodySchema = z.object({ hostname: Host.optional(), agentHostname: Host.nullable().optional().describe("null removes the separate agent hostname") }).strict();
+export const ApplyTunnelConfigBodySchema = z
+  .object({ hostname: Host.optional(), agentHostname: Host.nullable().optional().describe("null removes the separate agent hostname") })
+  .strict();
 export type ApplyTunnelConfigBody = z.input<typeof ApplyTunnelConfigBodySchema>;

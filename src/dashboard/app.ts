@@ -32,7 +32,9 @@ export async function boot(): Promise<void> {
   const app = doc().getElementById("app")!;
   const [session, features] = await Promise.all([
     fetch("/ui/session", { credentials: "same-origin" }).then((r) => r.json() as Promise<SessionInfo | { authenticated: false }>),
-    fetch("/v1/openapi.json").then((r) => r.json()).then(featuresOf, () => NO_FEATURES),
+    fetch("/v1/openapi.json")
+      .then((r) => r.json())
+      .then(featuresOf, () => NO_FEATURES),
   ]);
   const start = (s: SessionInfo) => startApp(app, s, features);
   if (session.authenticated) start(session);
@@ -52,7 +54,11 @@ function startApp(app: El, session: SessionInfo, features: Features): void {
   };
   // The one daemon client, on this page's origin and session: the cookie goes along, mutations
   // carry the session's CSRF token, a 401 (the session ended) brings the login form back.
-  const api: DaemonClient = createDaemonClient({ url: `${loc().protocol}//${loc().host}`, csrf: () => session.csrf, onUnauthorized: () => end("Your session has ended; log in again.") });
+  const api: DaemonClient = createDaemonClient({
+    url: `${loc().protocol}//${loc().host}`,
+    csrf: () => session.csrf,
+    onUnauthorized: () => end("Your session has ended; log in again."),
+  });
   const live: Live = connectLive(api, { after: session.eventsAfter, onEnded: () => end("Your session has ended; log in again.") });
   const main = h("main", { id: "main", tabindex: -1 });
   const liveBadge = h("span", { class: "live", role: "status", "data-state": live.state() }, LIVE_WORDS[live.state()]);
@@ -92,7 +98,8 @@ function startApp(app: El, session: SessionInfo, features: Features): void {
     const nav = NAV.find((n) => n.id === name && (n.shown?.(features) ?? true)) ?? NAV[0]!;
     const page = nav.id === "releases" && param ? releaseDetailPage : nav.page;
     current?.dispose?.();
-    for (const a of links) a.getAttribute("data-nav") === nav.id ? a.setAttribute("aria-current", "page") : a.removeAttribute("aria-current");
+    for (const a of links)
+      a.getAttribute("data-nav") === nav.id ? a.setAttribute("aria-current", "page") : a.removeAttribute("aria-current");
     doc().title = `${nav.title} · Clawdbot Orchestrator`;
     const root = h("div", { class: `page page-${nav.id}`, "data-page": param ? `${nav.id}-detail` : nav.id });
     put(main, root);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { GEOMETRY, layoutArchitecture, linkPath } from "./architecture-layout.ts";
 
-const overlaps = (a: { x: number; y: number; w: number; h: number }, b: typeof a) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+const overlaps = (a: { x: number; y: number; w: number; h: number }, b: typeof a) =>
+  a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 const inside = (inner: { x: number; y: number; w: number; h: number }, outer: typeof inner) =>
   inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.w <= outer.x + outer.w && inner.y + inner.h <= outer.y + outer.h;
 
@@ -11,7 +12,8 @@ describe("architecture layout", () => {
     const l = layoutArchitecture(regions);
     expect(l.regions.map((r) => r.target)).toEqual(["eu", "us", "ap"]);
     const boxes = [l.vps, l.tunnel, ...l.regions.map((r) => r.box)];
-    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) expect(overlaps(boxes[i]!, boxes[j]!), `${i} vs ${j}`).toBe(false);
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) expect(overlaps(boxes[i]!, boxes[j]!), `${i} vs ${j}`).toBe(false);
     for (const r of l.regions) {
       expect(r.box.y).toBeGreaterThan(l.tunnel.y + l.tunnel.h);
       expect(r.workers.map((w) => w.worker)).toEqual(["ads-api", "ads-attribution"]);
@@ -22,7 +24,10 @@ describe("architecture layout", () => {
   });
 
   it("links the VPS to the tunnel and the tunnel to each region's top", () => {
-    const l = layoutArchitecture([{ target: "eu", workers: [] }, { target: "us", workers: ["a"] }]);
+    const l = layoutArchitecture([
+      { target: "eu", workers: [] },
+      { target: "us", workers: ["a"] },
+    ]);
     expect(l.links.map((k) => k.kind)).toEqual(["vps-tunnel", "tunnel-region", "tunnel-region"]);
     const us = l.regions[1]!;
     expect(l.links[2]).toMatchObject({ target: "us", to: { x: us.box.x + us.box.w / 2, y: us.box.y } });

@@ -29,13 +29,21 @@ export function layoutArchitecture(regions: Array<{ target: string; workers: str
   const laid = regions.map((r, i): RegionLayout => {
     const rows = Math.max(1, r.workers.length);
     const box: Box = { x: margin + i * (R.w + R.gap), y: regionY, w: R.w, h: R.head + rows * (R.row + R.rowGap) - R.rowGap + R.pad };
-    const workers = r.workers.map((worker, j) => ({ worker, box: { x: box.x + R.pad, y: box.y + R.head + j * (R.row + R.rowGap), w: R.w - 2 * R.pad, h: R.row } }));
+    const workers = r.workers.map((worker, j) => ({
+      worker,
+      box: { x: box.x + R.pad, y: box.y + R.head + j * (R.row + R.rowGap), w: R.w - 2 * R.pad, h: R.row },
+    }));
     return { target: r.target, box, workers };
   });
   const right = (b: Box): Point => ({ x: b.x + b.w, y: b.y + b.h / 2 });
   const links: ArchLayout["links"] = [
     { from: right(vps), to: { x: tunnel.x, y: tunnel.y + tunnel.h / 2 }, kind: "vps-tunnel" },
-    ...laid.map((r) => ({ from: { x: tunnel.x + tunnel.w / 2, y: tunnel.y + tunnel.h }, to: { x: r.box.x + r.box.w / 2, y: r.box.y }, kind: "tunnel-region" as const, target: r.target })),
+    ...laid.map((r) => ({
+      from: { x: tunnel.x + tunnel.w / 2, y: tunnel.y + tunnel.h },
+      to: { x: r.box.x + r.box.w / 2, y: r.box.y },
+      kind: "tunnel-region" as const,
+      target: r.target,
+    })),
   ];
   const width = Math.max(tunnel.x + tunnel.w, ...laid.map((r) => r.box.x + r.box.w)) + margin;
   const height = Math.max(regionY + 40, ...laid.map((r) => r.box.y + r.box.h)) + margin;

@@ -13,11 +13,13 @@ type Health = HealthStatus;
 /** What the picture shows of GET /v1/tunnel/status. */
 type TunnelView = { state: "up" | "down" | "none"; line: string; host: string };
 
-const RELOAD_ON = /^(release\.(succeeded|rolled_back|failed|aborted|recovered|step\.passed|rolling_back|restore\.)|rollback\.(completed|failed)|drift\.|config\.applied)/;
+const RELOAD_ON =
+  /^(release\.(succeeded|rolled_back|failed|aborted|recovered|step\.passed|rolling_back|restore\.)|rollback\.(completed|failed)|drift\.|config\.applied)/;
 const key = (worker: string, target: string) => `${worker}\u0000${target}`;
 const HEALTHS: readonly Health[] = HEALTH_STATUSES;
 const healthOf = (t: StatusTarget | undefined): Health => t?.health?.status ?? "unknown";
-const versions = (t: StatusTarget) => (t.live.length === 0 ? (t.liveError ? "not deployed" : "—") : t.live.map((l) => `${short(l.versionId)} ${l.percentage}%`).join(" · "));
+const versions = (t: StatusTarget) =>
+  t.live.length === 0 ? (t.liveError ? "not deployed" : "—") : t.live.map((l) => `${short(l.versionId)} ${l.percentage}%`).join(" · ");
 const drifted = (t: StatusTarget) => t.drift?.status === "drifted" || (t.drift?.drifted ?? false);
 /** A release's rollback has not landed here yet: it may still serve that release's version. */
 const restorePending = (t: StatusTarget) => t.restore != null;
@@ -26,7 +28,11 @@ const restoreRight = (t: StatusTarget) => (drifted(t) ? 52 : 6);
 
 export const architecturePage: Page = (root, ctx) => {
   const picture = h("div", { class: "arch-picture" }, h("p", { class: "muted" }, "Loading…"));
-  const details = h("aside", { class: "arch-details", "aria-live": "polite", "aria-label": "Worker details" }, h("p", { class: "muted" }, "Select a Worker for its details."));
+  const details = h(
+    "aside",
+    { class: "arch-details", "aria-live": "polite", "aria-label": "Worker details" },
+    h("p", { class: "muted" }, "Select a Worker for its details."),
+  );
   put(root, h("div", { class: "page-head" }, h("h1", {}, "Architecture"), legend()), h("div", { class: "arch" }, picture, details));
   let status: Status | undefined;
   let tunnel: TunnelView = { state: "none", line: ctx.features.tunnel ? "checking…" : "none", host: "" };
@@ -47,14 +53,31 @@ export const architecturePage: Page = (root, ctx) => {
   function draw(): void {
     if (!status) return;
     const s = status;
-    const layout = layoutArchitecture(s.targets.map((t) => ({ target: t.name, workers: s.workers.filter((w) => w.targets.some((x) => x.target === t.name)).map((w) => w.name) })));
+    const layout = layoutArchitecture(
+      s.targets.map((t) => ({
+        target: t.name,
+        workers: s.workers.filter((w) => w.targets.some((x) => x.target === t.name)).map((w) => w.name),
+      })),
+    );
     nodes.clear();
     const R = GEOMETRY.region;
     const root = svg(
       "svg",
-      { viewBox: `0 0 ${layout.width} ${layout.height}`, width: layout.width, height: layout.height, role: "group", "aria-label": "VPS, tunnel, regions and Workers" },
+      {
+        viewBox: `0 0 ${layout.width} ${layout.height}`,
+        width: layout.width,
+        height: layout.height,
+        role: "group",
+        "aria-label": "VPS, tunnel, regions and Workers",
+      },
       ...layout.links.map((l) => svg("path", { d: linkPath(l.from, l.to, l.kind === "vps-tunnel"), class: `link link-${tunnel.state}` })),
-      box("vps", layout.vps, "VPS", `orchestrator daemon · tenant ${s.tenant}`, `${s.workers.length} workers · ${s.targets.length} targets`),
+      box(
+        "vps",
+        layout.vps,
+        "VPS",
+        `orchestrator daemon · tenant ${s.tenant}`,
+        `${s.workers.length} workers · ${s.targets.length} targets`,
+      ),
       box(`tunnel tunnel-${tunnel.state}`, layout.tunnel, "Cloudflare Tunnel", tunnel.line, tunnel.host),
       ...layout.regions.map((r) => {
         const t = s.targets.find((x) => x.name === r.target)!;
@@ -63,7 +86,11 @@ export const architecturePage: Page = (root, ctx) => {
           { class: "region", "data-target": r.target },
           svg("rect", { x: r.box.x, y: r.box.y, width: r.box.w, height: r.box.h, rx: 8, class: "region-box" }),
           svg("text", { x: r.box.x + 12, y: r.box.y + 22, class: "title" }, `${r.target}`),
-          svg("text", { x: r.box.x + 12, y: r.box.y + 40, class: "sub" }, `region ${t.region ?? "—"} · jurisdiction ${t.jurisdiction ?? "—"}`),
+          svg(
+            "text",
+            { x: r.box.x + 12, y: r.box.y + 40, class: "sub" },
+            `region ${t.region ?? "—"} · jurisdiction ${t.jurisdiction ?? "—"}`,
+          ),
           svg("text", { x: r.box.x + 12, y: r.box.y + 55, class: "sub" }, `account ${short(t.accountId)}`),
           r.workers.length === 0 ? svg("text", { x: r.box.x + R.pad, y: r.box.y + R.head + 18, class: "sub" }, "no workers") : null,
           ...r.workers.map((w) => workerNode(w.worker, target(w.worker, r.target)!, w.box)),
@@ -94,14 +121,29 @@ export const architecturePage: Page = (root, ctx) => {
     const g = svg(
       "g",
       {
-        class: `worker health-${health}`, "data-worker": worker, "data-target": t.target, "data-health": health, ...(restorePending(t) ? { "data-restore": "pending" } : {}), tabindex: 0, role: "button", "aria-label": label(worker, t),
-        onclick: open, onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), open()),
+        class: `worker health-${health}`,
+        "data-worker": worker,
+        "data-target": t.target,
+        "data-health": health,
+        ...(restorePending(t) ? { "data-restore": "pending" } : {}),
+        tabindex: 0,
+        role: "button",
+        "aria-label": label(worker, t),
+        onclick: open,
+        onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), open()),
       },
       svg("rect", { x: b.x, y: b.y, width: b.w, height: b.h, rx: 6, class: "worker-box" }),
       svg("circle", { cx: b.x + 14, cy: b.y + b.h / 2, r: 6, class: "dot" }),
       svg("text", { x: b.x + 28, y: b.y + 13, class: "name" }, worker),
       svg("text", { x: b.x + 28, y: b.y + 27, class: "sub" }, versions(t)),
-      drifted(t) ? svg("g", { class: "drift-badge" }, svg("rect", { x: b.x + b.w - 46, y: b.y + 7, width: 40, height: 18, rx: 9 }), svg("text", { x: b.x + b.w - 26, y: b.y + 20, "text-anchor": "middle" }, "drift")) : null,
+      drifted(t)
+        ? svg(
+            "g",
+            { class: "drift-badge" },
+            svg("rect", { x: b.x + b.w - 46, y: b.y + 7, width: 40, height: 18, rx: 9 }),
+            svg("text", { x: b.x + b.w - 26, y: b.y + 20, "text-anchor": "middle" }, "drift"),
+          )
+        : null,
       restorePending(t)
         ? svg(
             "g",
@@ -129,24 +171,47 @@ export const architecturePage: Page = (root, ctx) => {
       h(
         "dl",
         {},
-        ...row("Health", badge(healthOf(t)), t.health?.latencyMs != null ? ` ${t.health.latencyMs} ms` : "", notes.get(key(worker, targetName)) ? ` (${notes.get(key(worker, targetName))})` : ""),
+        ...row(
+          "Health",
+          badge(healthOf(t)),
+          t.health?.latencyMs != null ? ` ${t.health.latencyMs} ms` : "",
+          notes.get(key(worker, targetName)) ? ` (${notes.get(key(worker, targetName))})` : "",
+        ),
         ...row("Checked", when(t.health?.checkedAt)),
-        ...row("Live", t.live.length ? h("ul", {}, ...t.live.map((l) => h("li", {}, h("code", {}, l.versionId), ` ${l.percentage}%`))) : (t.liveError ?? "—")),
+        ...row(
+          "Live",
+          t.live.length
+            ? h("ul", {}, ...t.live.map((l) => h("li", {}, h("code", {}, l.versionId), ` ${l.percentage}%`)))
+            : (t.liveError ?? "—"),
+        ),
         ...row("Drift", badge(t.drift?.status ?? "unknown"), t.drift?.detail ? ` ${t.drift.detail}` : ""),
         ...(t.restore
           ? row(
               "Restore",
               badge("restore pending"),
-              ` back to `, h("code", {}, t.restore.versionId ?? "its previous version"),
-              ` for release `, h("a", { href: `#/releases/${t.restore.releaseId}` }, short(t.restore.releaseId)),
-              `: ${t.restore.attempts} attempts since `, when(t.restore.since), `; last: ${t.restore.lastError}`,
+              ` back to `,
+              h("code", {}, t.restore.versionId ?? "its previous version"),
+              ` for release `,
+              h("a", { href: `#/releases/${t.restore.releaseId}` }, short(t.restore.releaseId)),
+              `: ${t.restore.attempts} attempts since `,
+              when(t.restore.since),
+              `; last: ${t.restore.lastError}`,
             )
           : []),
         ...row("Region", `${spec?.region ?? "—"} (jurisdiction ${spec?.jurisdiction ?? "—"})`),
         ...row("Account", h("code", {}, spec?.accountId ?? "—")),
-        ...row("Last release", last ? h("a", { href: `#/releases/${last.id}` }, `${short(last.id)} ${last.kind} ${last.status.replace("_", " ")}`) : "none"),
+        ...row(
+          "Last release",
+          last ? h("a", { href: `#/releases/${last.id}` }, `${short(last.id)} ${last.kind} ${last.status.replace("_", " ")}`) : "none",
+        ),
       ),
-      h("p", {}, h("a", { href: `#/releases?worker=${encodeURIComponent(worker)}` }, "Releases and rollback"), " · ", h("a", { href: `#/config?worker=${encodeURIComponent(worker)}` }, "Config versions")),
+      h(
+        "p",
+        {},
+        h("a", { href: `#/releases?worker=${encodeURIComponent(worker)}` }, "Releases and rollback"),
+        " · ",
+        h("a", { href: `#/config?worker=${encodeURIComponent(worker)}` }, "Config versions"),
+      ),
     );
   }
 
@@ -154,13 +219,21 @@ export const architecturePage: Page = (root, ctx) => {
     if (!e.worker || !e.target) return;
     const to = HEALTHS.includes(e.data.to as Health) ? (e.data.to as Health) : "unknown";
     const t = target(e.worker, e.target);
-    const health = { status: to, versionId: t?.health?.versionId ?? null, latencyMs: typeof e.data.latencyMs === "number" ? e.data.latencyMs : null, checkedAt: e.at };
+    const health = {
+      status: to,
+      versionId: t?.health?.versionId ?? null,
+      latencyMs: typeof e.data.latencyMs === "number" ? e.data.latencyMs : null,
+      checkedAt: e.at,
+    };
     latest.set(key(e.worker, e.target), health);
     if (t) t.health = health;
     if (typeof e.data.detail === "string") notes.set(key(e.worker, e.target), e.data.detail);
     const g = nodes.get(key(e.worker, e.target));
     if (g) {
-      g.setAttribute("class", `worker health-${to}${selected && key(selected.worker, selected.target) === key(e.worker, e.target) ? " selected" : ""}`);
+      g.setAttribute(
+        "class",
+        `worker health-${to}${selected && key(selected.worker, selected.target) === key(e.worker, e.target) ? " selected" : ""}`,
+      );
       g.setAttribute("data-health", to);
       if (t) g.setAttribute("aria-label", label(e.worker, t));
     }

@@ -4,7 +4,15 @@ import { auditQuery, detailLine, isoOf } from "./audit-query.ts";
 describe("audit filter", () => {
   it("keeps the fields that have a value, trimmed, with a default page size", () => {
     expect(auditQuery({ action: " release.* ", actor: "", outcome: "denied", text: "  " })).toEqual({
-      action: "release.*", actor: undefined, target: undefined, outcome: "denied", text: undefined, since: undefined, until: undefined, limit: 100, beforeSeq: undefined,
+      action: "release.*",
+      actor: undefined,
+      target: undefined,
+      outcome: "denied",
+      text: undefined,
+      since: undefined,
+      until: undefined,
+      limit: 100,
+      beforeSeq: undefined,
     });
   });
   it("drops an outcome the API does not know, and pages back from a seq", () => {

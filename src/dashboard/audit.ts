@@ -13,12 +13,25 @@ export const auditPage: Page = (root, ctx) => {
     put(root, h("h1", {}, "Audit log"), h("p", { class: "muted" }, "The audit log is shown to admins only."));
     return {};
   }
-  const inputs = Object.fromEntries(FIELDS.map((f) => [f, h("input", { id: `audit-${f}`, name: f, type: "search", placeholder: f === "action" ? "e.g. release.*" : "" }) as Field])) as Record<(typeof FIELDS)[number], Field>;
-  const outcome = h("select", { id: "audit-outcome", name: "outcome" }, ...["", "ok", "denied", "error"].map((o) => h("option", { value: o }, o || "any"))) as Field;
+  const inputs = Object.fromEntries(
+    FIELDS.map((f) => [
+      f,
+      h("input", { id: `audit-${f}`, name: f, type: "search", placeholder: f === "action" ? "e.g. release.*" : "" }) as Field,
+    ]),
+  ) as Record<(typeof FIELDS)[number], Field>;
+  const outcome = h(
+    "select",
+    { id: "audit-outcome", name: "outcome" },
+    ...["", "ok", "denied", "error"].map((o) => h("option", { value: o }, o || "any")),
+  ) as Field;
   const since = h("input", { id: "audit-since", name: "since", type: "datetime-local" }) as Field;
   const until = h("input", { id: "audit-until", name: "until", type: "datetime-local" }) as Field;
   const results = h("div", { class: "audit-results" });
-  const more = h("button", { type: "button", class: "secondary", hidden: true, onclick: () => void search(true) }, "Older entries") as Field;
+  const more = h(
+    "button",
+    { type: "button", class: "secondary", hidden: true, onclick: () => void search(true) },
+    "Older entries",
+  ) as Field;
   const verifyOut = h("div", { class: "verify-result", role: "status", "aria-live": "polite" });
   const verifyButton = h("button", { type: "button", id: "audit-verify", onclick: () => void verify() }, "Verify the chain") as Field;
   let shown: AuditEntry[] = [];
@@ -31,8 +44,13 @@ export const auditPage: Page = (root, ctx) => {
     h(
       "form",
       { class: "filters", role: "search", "aria-label": "Filter the audit log", onsubmit: (e) => (e.preventDefault(), void search(false)) },
-      field("Action", inputs.action), field("Actor", inputs.actor), field("Target", inputs.target), field("Outcome", outcome),
-      field("Text", inputs.text), field("Since", since), field("Until", until),
+      field("Action", inputs.action),
+      field("Actor", inputs.actor),
+      field("Target", inputs.target),
+      field("Outcome", outcome),
+      field("Text", inputs.text),
+      field("Since", since),
+      field("Until", until),
       h("div", { class: "field" }, h("button", { type: "submit" }, "Search")),
     ),
     results,
@@ -42,7 +60,10 @@ export const auditPage: Page = (root, ctx) => {
   async function search(older: boolean): Promise<void> {
     const f: AuditFilter = {
       ...Object.fromEntries(FIELDS.map((k) => [k, inputs[k].value])),
-      outcome: outcome.value, since: since.value, until: until.value, limit: "100",
+      outcome: outcome.value,
+      since: since.value,
+      until: until.value,
+      limit: "100",
       ...(older && shown.length ? { beforeSeq: shown[shown.length - 1]!.seq } : {}),
     };
     try {
@@ -53,7 +74,20 @@ export const auditPage: Page = (root, ctx) => {
         results,
         shown.length === 0
           ? h("p", { class: "muted" }, "No entries match.")
-          : table("Audit entries, newest first", ["#", "When", "Actor", "Action", "Target", "Outcome", "Details"], shown.map((e) => [String(e.seq), when(e.at), e.actor, h("code", {}, e.action), e.target ?? "", badge(e.outcome), h("span", { class: "details" }, detailLine(e.details))]), { class: "data", "data-table": "audit" }),
+          : table(
+              "Audit entries, newest first",
+              ["#", "When", "Actor", "Action", "Target", "Outcome", "Details"],
+              shown.map((e) => [
+                String(e.seq),
+                when(e.at),
+                e.actor,
+                h("code", {}, e.action),
+                e.target ?? "",
+                badge(e.outcome),
+                h("span", { class: "details" }, detailLine(e.details)),
+              ]),
+              { class: "data", "data-table": "audit" },
+            ),
       );
     } catch (e) {
       put(results, failure(e));
@@ -69,8 +103,19 @@ export const auditPage: Page = (root, ctx) => {
       put(
         verifyOut,
         r.ok
-          ? h("p", { class: "ok" }, badge("intact"), ` Chain intact: ${r.checked} entries checked against ${r.checkpoints} signed checkpoints; head #${r.head.seq} `, h("code", {}, r.head.hash.slice(0, 16)))
-          : h("p", { class: "error" }, badge("broken"), ` Chain broken at entry #${r.firstBad?.seq ?? "?"}: ${r.firstBad?.reason ?? ""} — ${r.firstBad?.message ?? ""}`),
+          ? h(
+              "p",
+              { class: "ok" },
+              badge("intact"),
+              ` Chain intact: ${r.checked} entries checked against ${r.checkpoints} signed checkpoints; head #${r.head.seq} `,
+              h("code", {}, r.head.hash.slice(0, 16)),
+            )
+          : h(
+              "p",
+              { class: "error" },
+              badge("broken"),
+              ` Chain broken at entry #${r.firstBad?.seq ?? "?"}: ${r.firstBad?.reason ?? ""} — ${r.firstBad?.message ?? ""}`,
+            ),
       );
     } catch (e) {
       verifyOut.setAttribute("data-verify", "error");

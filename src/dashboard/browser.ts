@@ -18,7 +18,12 @@ export interface El {
   id: string;
   textContent: string | null;
   hidden: boolean;
-  readonly classList: { add(...c: string[]): void; remove(...c: string[]): void; toggle(c: string, force?: boolean): boolean; contains(c: string): boolean };
+  readonly classList: {
+    add(...c: string[]): void;
+    remove(...c: string[]): void;
+    toggle(c: string, force?: boolean): boolean;
+    contains(c: string): boolean;
+  };
   readonly children: ArrayLike<El>;
   setAttribute(name: string, value: string): void;
   getAttribute(name: string): string | null;

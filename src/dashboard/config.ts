@@ -6,7 +6,6 @@ import { badge, failure, h, put, short, table, when } from "./dom.ts";
 import { debounce, type Page } from "./page.ts";
 import type { Status, WorkerSummary } from "./types.ts";
 
-
 const RELOAD_ON = /^(config\.|drift\.|release\.succeeded|rollback\.completed)/;
 
 export const configPage: Page = (root, ctx, route) => {
@@ -31,15 +30,43 @@ export const configPage: Page = (root, ctx, route) => {
         history,
         hist.length === 0
           ? h("p", { class: "muted" }, "No config published yet.")
-          : table("Config versions, newest first", ["Version", "Hash", "Rollback of", "Published", "By", "Targets"], hist.map((v) => [`v${v.version}`, h("code", {}, short(v.hash)), v.rollbackOf ? `v${v.rollbackOf}` : "", when(v.createdAt), v.createdBy ?? "—", v.targets.join(", ")]), { class: "data" }),
+          : table(
+              "Config versions, newest first",
+              ["Version", "Hash", "Rollback of", "Published", "By", "Targets"],
+              hist.map((v) => [
+                `v${v.version}`,
+                h("code", {}, short(v.hash)),
+                v.rollbackOf ? `v${v.rollbackOf}` : "",
+                when(v.createdAt),
+                v.createdBy ?? "—",
+                v.targets.join(", "),
+              ]),
+              { class: "data" },
+            ),
       );
       put(
         diff,
-        table("Config per target", ["Target", "Published", "Spec differs", "In KV", "Applied by agents"], d.map((t) => [t.target, t.published ? `v${t.published.version}` : "none", t.changed ? badge("changed") : "no", t.written ? `v${t.written}` : "—", t.applied ? badge("applied") : badge("pending")]), { class: "data" }),
+        table(
+          "Config per target",
+          ["Target", "Published", "Spec differs", "In KV", "Applied by agents"],
+          d.map((t) => [
+            t.target,
+            t.published ? `v${t.published.version}` : "none",
+            t.changed ? badge("changed") : "no",
+            t.written ? `v${t.written}` : "—",
+            t.applied ? badge("applied") : badge("pending"),
+          ]),
+          { class: "data" },
+        ),
       );
     } catch (e) {
       // A worker without the edge agent has no signed config: a fact about it, not a failure.
-      put(history, isCboError(e) && e.code === "ERR_VALIDATION" ? h("p", { class: "muted" }, `${w} does not run the edge agent, so it has no signed config.`) : failure(e));
+      put(
+        history,
+        isCboError(e) && e.code === "ERR_VALIDATION"
+          ? h("p", { class: "muted" }, `${w} does not run the edge agent, so it has no signed config.`)
+          : failure(e),
+      );
       put(diff);
     }
   }
@@ -48,22 +75,36 @@ export const configPage: Page = (root, ctx, route) => {
     try {
       const s: Status = await ctx.api.status();
       const rows = s.workers.flatMap((w) =>
-        w.targets.map((t) => [w.name, t.target, badge(t.drift?.status ?? "unknown"), (t.drift?.kinds ?? []).join(", "), t.drift?.detail ?? t.drift?.note ?? "", when(t.drift?.since), when(t.drift?.checkedAt)]),
+        w.targets.map((t) => [
+          w.name,
+          t.target,
+          badge(t.drift?.status ?? "unknown"),
+          (t.drift?.kinds ?? []).join(", "),
+          t.drift?.detail ?? t.drift?.note ?? "",
+          when(t.drift?.since),
+          when(t.drift?.checkedAt),
+        ]),
       );
-      put(drift, table("Drift per worker and target", ["Worker", "Target", "Drift", "What", "Detail", "Since", "Checked"], rows, { class: "data" }));
+      put(
+        drift,
+        table("Drift per worker and target", ["Worker", "Target", "Drift", "What", "Detail", "Since", "Checked"], rows, { class: "data" }),
+      );
     } catch (e) {
       put(drift, failure(e));
     }
   }
 
-  void ctx.api.workers().then((ws: WorkerSummary[]) => {
-    // Workers that run the edge agent first (when the daemon says which): only they have config.
-    const ordered = [...ws.filter((w) => w.agent !== false), ...ws.filter((w) => w.agent === false)];
-    put(workerSel, ...ordered.map((w) => h("option", { value: w.name }, w.agent === false ? `${w.name} (no agent)` : w.name)));
-    const wanted = route.query.get("worker");
-    if (wanted && ws.some((w) => w.name === wanted)) workerSel.value = wanted;
-    void loadWorker();
-  }, (e: unknown) => put(history, failure(e)));
+  void ctx.api.workers().then(
+    (ws: WorkerSummary[]) => {
+      // Workers that run the edge agent first (when the daemon says which): only they have config.
+      const ordered = [...ws.filter((w) => w.agent !== false), ...ws.filter((w) => w.agent === false)];
+      put(workerSel, ...ordered.map((w) => h("option", { value: w.name }, w.agent === false ? `${w.name} (no agent)` : w.name)));
+      const wanted = route.query.get("worker");
+      if (wanted && ws.some((w) => w.name === wanted)) workerSel.value = wanted;
+      void loadWorker();
+    },
+    (e: unknown) => put(history, failure(e)),
+  );
   void loadDrift();
   const reload = debounce(() => (void loadWorker(), void loadDrift()), 300);
   return { onEvent: (e) => RELOAD_ON.test(e.type) && reload(), dispose: () => reload.cancel() };

@@ -20,7 +20,9 @@ function fill(el: El, attrs: Attrs, children: Child[]): El {
 }
 
 const nodes = (children: Child[]): Array<El | string> =>
-  children.filter((c): c is El | string | number => c !== null && c !== undefined && c !== false).map((c) => (typeof c === "number" ? String(c) : c));
+  children
+    .filter((c): c is El | string | number => c !== null && c !== undefined && c !== false)
+    .map((c) => (typeof c === "number" ? String(c) : c));
 
 /** An HTML element. */
 export const h = (tag: string, attrs: Attrs = {}, ...children: Child[]): El => fill(doc().createElement(tag), attrs, children);
@@ -44,7 +46,8 @@ export function when(iso: string | null | undefined): string {
 }
 
 /** A status word as a badge: the class carries the colour, the text the meaning (not colour alone). */
-export const badge = (status: string, extra = ""): El => h("span", { class: `badge badge-${status.replace(/[^a-z_-]/gi, "")}${extra ? " " + extra : ""}` }, status.replace(/_/g, " "));
+export const badge = (status: string, extra = ""): El =>
+  h("span", { class: `badge badge-${status.replace(/[^a-z_-]/gi, "")}${extra ? " " + extra : ""}` }, status.replace(/_/g, " "));
 
 /** A table with a header row; `rows` are lists of cells. */
 export function table(caption: string, head: string[], rows: Child[][], attrs: Attrs = {}): El {
@@ -58,7 +61,8 @@ export function table(caption: string, head: string[], rows: Child[][], attrs: A
 }
 
 /** A message for a failed load, in a live region so that screen readers hear it. */
-export const failure = (e: unknown): El => h("p", { class: "error", role: "alert" }, isCboError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
+export const failure = (e: unknown): El =>
+  h("p", { class: "error", role: "alert" }, isCboError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
 
 /**
  * Asks before something that cannot be taken back: a modal <dialog> (focus stays in it, Escape
@@ -76,7 +80,12 @@ export function confirmDialog(title: string, body: Child[], confirmLabel: string
       dialog,
       h("h2", { id: "confirm-title" }, title),
       h("div", {}, ...body),
-      h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: () => done(false) }, "Cancel"), h("button", { type: "button", class: "danger", "data-confirm": true, onclick: () => done(true) }, confirmLabel)),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "secondary", onclick: () => done(false) }, "Cancel"),
+        h("button", { type: "button", class: "danger", "data-confirm": true, onclick: () => done(true) }, confirmLabel),
+      ),
     );
     dialog.addEventListener("cancel", () => done(false));
     doc().body.append(dialog);

@@ -14,7 +14,14 @@ const MESSAGES: Record<string, string> = {
 
 export function showLogin(app: El, onLoggedIn: (s: SessionInfo) => void, why?: string): void {
   const fromForm = new URLSearchParams(loc().search).get("login");
-  const token = h("input", { id: "token", name: "token", type: "password", autocomplete: "current-password", required: true, spellcheck: "false" }) as Field;
+  const token = h("input", {
+    id: "token",
+    name: "token",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+    spellcheck: "false",
+  }) as Field;
   const message = h("p", { class: "error", role: "alert" }, why ?? (fromForm ? (MESSAGES[fromForm] ?? fromForm) : ""));
   const button = h("button", { type: "submit" }, "Log in") as Field;
 
@@ -22,7 +29,12 @@ export function showLogin(app: El, onLoggedIn: (s: SessionInfo) => void, why?: s
     button.disabled = true;
     put(message);
     try {
-      const res = await fetch("/ui/login", { method: "POST", headers: { "content-type": "application/json" }, credentials: "same-origin", body: JSON.stringify({ token: token.value }) });
+      const res = await fetch("/ui/login", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify({ token: token.value }),
+      });
       const body = (await res.json().catch(() => ({}))) as SessionInfo | { error?: { code?: string; message?: string } };
       if (res.ok && "authenticated" in body) {
         token.value = "";

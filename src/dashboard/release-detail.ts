@@ -14,7 +14,13 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
   const summary = h("div", { class: "release-summary", "aria-live": "polite" }, h("p", { class: "muted" }, "Loading…"));
   const steps = h("div", { class: "release-steps" });
   const log = h("ol", { class: "event-log", "aria-label": "Events" });
-  put(root, head, summary, h("section", { "aria-labelledby": "steps-h" }, h("h2", { id: "steps-h" }, "Steps"), steps), h("section", { "aria-labelledby": "log-h" }, h("h2", { id: "log-h" }, "Events"), log));
+  put(
+    root,
+    head,
+    summary,
+    h("section", { "aria-labelledby": "steps-h" }, h("h2", { id: "steps-h" }, "Steps"), steps),
+    h("section", { "aria-labelledby": "log-h" }, h("h2", { id: "log-h" }, "Events"), log),
+  );
 
   let release: Release | undefined;
   const events = new Map<number, StoredEvent>();
@@ -24,12 +30,23 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
     if (!release) return;
     const p = releaseProgress(release, [...events.values()]);
     const running = release.status === "running" || release.status === "rolling_back";
-    abortButton = running && release.kind === "release" && ctx.can("deployer") ? (h("button", { type: "button", class: "danger", onclick: () => void abort() }, "Abort release") as Field) : undefined;
-    put(head, h("h1", {}, `${release.kind === "rollback" ? "Rollback" : "Release"} ${short(release.id)} of ${release.worker}`), abortButton ?? null);
+    abortButton =
+      running && release.kind === "release" && ctx.can("deployer")
+        ? (h("button", { type: "button", class: "danger", onclick: () => void abort() }, "Abort release") as Field)
+        : undefined;
+    put(
+      head,
+      h("h1", {}, `${release.kind === "rollback" ? "Rollback" : "Release"} ${short(release.id)} of ${release.worker}`),
+      abortButton ?? null,
+    );
     put(
       summary,
       h("p", {}, "Status ", badge(p.phase, "release-phase"), release.reason ? ` — ${release.reason}` : ""),
-      h("p", { class: "muted" }, `started ${when(release.created_at)} by ${release.created_by ?? "—"} · updated ${when(release.updated_at)}`),
+      h(
+        "p",
+        { class: "muted" },
+        `started ${when(release.created_at)} by ${release.created_by ?? "—"} · updated ${when(release.updated_at)}`,
+      ),
     );
     put(
       steps,
@@ -37,7 +54,18 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
         "table",
         { class: "data steps" },
         h("caption", { class: "visually-hidden" }, "Each target's steps"),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Target"), h("th", { scope: "col" }, "Wave"), h("th", { scope: "col" }, "Version"), h("th", { scope: "col" }, "Steps"))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, "Target"),
+            h("th", { scope: "col" }, "Wave"),
+            h("th", { scope: "col" }, "Version"),
+            h("th", { scope: "col" }, "Steps"),
+          ),
+        ),
         h(
           "tbody",
           {},
@@ -51,7 +79,17 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
               h(
                 "td",
                 {},
-                h("ol", { class: "step-list" }, ...t.steps.map((s) => h("li", { class: `step step-${s.state}`, "data-percent": s.percent, "data-state": s.state, title: s.detail ?? "" }, `${s.percent}% ${s.state}`))),
+                h(
+                  "ol",
+                  { class: "step-list" },
+                  ...t.steps.map((s) =>
+                    h(
+                      "li",
+                      { class: `step step-${s.state}`, "data-percent": s.percent, "data-state": s.state, title: s.detail ?? "" },
+                      `${s.percent}% ${s.state}`,
+                    ),
+                  ),
+                ),
                 t.note ? h("span", { class: "muted" }, ` ${t.note}`) : null,
               ),
             ),
@@ -59,11 +97,26 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
         ),
       ),
     );
-    put(log, ...[...events.values()].sort((a, b) => a.id - b.id).map((e) => h("li", { "data-type": e.type }, h("time", {}, when(e.at)), " ", e.target ? h("strong", {}, e.target) : null, " ", describe(e))));
+    put(
+      log,
+      ...[...events.values()]
+        .sort((a, b) => a.id - b.id)
+        .map((e) =>
+          h("li", { "data-type": e.type }, h("time", {}, when(e.at)), " ", e.target ? h("strong", {}, e.target) : null, " ", describe(e)),
+        ),
+    );
   }
 
   async function abort(): Promise<void> {
-    if (!release || !(await confirmDialog(`Abort release ${short(release.id)}?`, [h("p", {}, "Every target it touched returns to its previous version.")], "Abort"))) return;
+    if (
+      !release ||
+      !(await confirmDialog(
+        `Abort release ${short(release.id)}?`,
+        [h("p", {}, "Every target it touched returns to its previous version.")],
+        "Abort",
+      ))
+    )
+      return;
     try {
       release = await ctx.api.abortRelease(release.id);
       draw();
@@ -85,7 +138,10 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
   // Live events that arrive while the history loads are kept and merged by id: none is lost or doubled.
   void (async () => {
     try {
-      const [d, history]: [ReleaseDetail, StoredEvent[]] = await Promise.all([ctx.api.getRelease(id), ctx.api.events({ release: id, limit: 10_000 })]);
+      const [d, history]: [ReleaseDetail, StoredEvent[]] = await Promise.all([
+        ctx.api.getRelease(id),
+        ctx.api.events({ release: id, limit: 10_000 }),
+      ]);
       release = d.release;
       for (const e of history) events.set(e.id, e);
       draw();

@@ -3,21 +3,37 @@ import { describe as describeEvent, releaseProgress } from "./release-steps.ts";
 import type { Release, StoredEvent } from "./types.ts";
 
 const release = (over: Partial<Release> = {}): Release => ({
-  id: "r1", tenant: "default", worker: "ads-api", kind: "release", status: "running", reason: null,
+  id: "r1",
+  tenant: "default",
+  worker: "ads-api",
+  kind: "release",
+  status: "running",
+  reason: null,
   plan: {
-    waves: [["eu"], ["us", "ap"]], steps: [10, 50, 100],
+    waves: [["eu"], ["us", "ap"]],
+    steps: [10, 50, 100],
     targets: [{ name: "eu" }, { name: "us" }, { name: "ap" }],
     actions: [
       ...["eu", "us"].flatMap((t) => [10, 50, 100].map((percent) => ({ kind: "deploy", target: t, percent }))),
       { kind: "deploy", target: "ap", percent: 100 }, // a first deploy: straight to 100%
     ],
   },
-  created_by: "test", created_at: "2025-01-01T00:00:00Z", updated_at: "2025-01-01T00:00:00Z", ...over,
+  created_by: "test",
+  created_at: "2025-01-01T00:00:00Z",
+  updated_at: "2025-01-01T00:00:00Z",
+  ...over,
 });
 
 let id = 0;
 const ev = (type: StoredEvent["type"], target: string | null, data: Record<string, unknown> = {}, releaseId = "r1"): StoredEvent => ({
-  id: ++id, tenant: "default", type, release_id: releaseId, worker: "ads-api", target, data, at: "2025-01-01T00:00:01Z",
+  id: ++id,
+  tenant: "default",
+  type,
+  release_id: releaseId,
+  worker: "ads-api",
+  target,
+  data,
+  at: "2025-01-01T00:00:01Z",
 });
 
 describe("release progress", () => {
@@ -73,22 +89,38 @@ describe("release progress", () => {
     expect(owed.targets.find((t) => t.target === "eu")!.note).toBe("restore pending (back to v1abcdef): ERR_CF_UNAVAILABLE: region out");
     expect(owed).toMatchObject({ phase: "rolling back", ended: false });
     const landed = [...events, ev("release.restore.completed", "eu", { versionId: "v1abcdef99", attempts: 6 })];
-    expect(releaseProgress(release({ status: "rolling_back" }), landed).targets.find((t) => t.target === "eu")!.note).toBe("restored to v1abcdef");
+    expect(releaseProgress(release({ status: "rolling_back" }), landed).targets.find((t) => t.target === "eu")!.note).toBe(
+      "restored to v1abcdef",
+    );
     const ended = releaseProgress(release({ status: "rolled_back" }), [...landed, ev("release.rolled_back", null, {})]);
     expect(ended.targets.find((t) => t.target === "eu")!.note).toBe("back on its previous version");
     expect(describeEvent(events[3]!)).toBe("restore pending (back to v1abcdef): ERR_CF_UNAVAILABLE: region out");
   });
 
   it("a rollback is one step per target, done when rollback.completed arrives", () => {
-    const rb = release({ kind: "rollback", plan: { kind: "rollback", targets: [{ name: "eu", versionId: "v1" }, { name: "us", versionId: "v2" }] } });
-    expect(releaseProgress(rb, []).targets.map((t) => [t.target, t.versionId, t.steps.map((s) => s.percent)])).toEqual([["eu", "v1", [100]], ["us", "v2", [100]]]);
+    const rb = release({
+      kind: "rollback",
+      plan: {
+        kind: "rollback",
+        targets: [
+          { name: "eu", versionId: "v1" },
+          { name: "us", versionId: "v2" },
+        ],
+      },
+    });
+    expect(releaseProgress(rb, []).targets.map((t) => [t.target, t.versionId, t.steps.map((s) => s.percent)])).toEqual([
+      ["eu", "v1", [100]],
+      ["us", "v2", [100]],
+    ]);
     const done = releaseProgress({ ...rb, status: "succeeded" }, [ev("rollback.started", null), ev("rollback.completed", null)]);
     expect(done.targets.flatMap((t) => t.steps.map((s) => s.state))).toEqual(["passed", "passed"]);
     expect(done.ended).toBe(true);
   });
 
   it("describes events in a few words", () => {
-    expect(describeEvent(ev("release.step.failed", "eu", { percent: 50, reason: "error rate 20%" }))).toBe("step 50% FAILED: error rate 20%");
+    expect(describeEvent(ev("release.step.failed", "eu", { percent: 50, reason: "error rate 20%" }))).toBe(
+      "step 50% FAILED: error rate 20%",
+    );
     expect(describeEvent(ev("release.rolled_back", null, {}))).toBe("rolled back");
   });
 });

@@ -18,18 +18,22 @@ export type Progress = { kind: Release["kind"]; phase: string; targets: TargetPr
 type Plan = { waves?: unknown; steps?: unknown; targets?: unknown; actions?: unknown };
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
-
 export function releaseProgress(release: Release, events: StoredEvent[]): Progress {
   const plan = release.plan as Plan;
   const waves = Array.isArray(plan.waves) ? plan.waves.map(strings) : [];
   const planTargets = Array.isArray(plan.targets)
-    ? plan.targets.map((t) => (typeof t === "object" && t !== null ? (t as { name?: unknown; versionId?: unknown }) : {})).filter((t): t is { name: string; versionId?: unknown } => typeof t.name === "string")
+    ? plan.targets
+        .map((t) => (typeof t === "object" && t !== null ? (t as { name?: unknown; versionId?: unknown }) : {}))
+        .filter((t): t is { name: string; versionId?: unknown } => typeof t.name === "string")
     : [];
-  const steps = release.kind === "rollback" ? [100] : Array.isArray(plan.steps) ? plan.steps.filter((s): s is number => typeof s === "number") : [];
+  const steps =
+    release.kind === "rollback" ? [100] : Array.isArray(plan.steps) ? plan.steps.filter((s): s is number => typeof s === "number") : [];
   // A target's own steps are its planned deploy actions (a first deploy goes straight to 100%).
   const actions = Array.isArray(plan.actions) ? (plan.actions as Array<{ kind?: unknown; target?: unknown; percent?: unknown }>) : [];
   const stepsOf = (name: string) => {
-    const own = actions.filter((a) => a.kind === "deploy" && a.target === name && typeof a.percent === "number").map((a) => a.percent as number);
+    const own = actions
+      .filter((a) => a.kind === "deploy" && a.target === name && typeof a.percent === "number")
+      .map((a) => a.percent as number);
     return release.kind === "release" && own.length > 0 ? own : steps;
   };
   const order = waves.flat().length ? waves.flat() : planTargets.map((t) => t.name);
@@ -38,7 +42,10 @@ export function releaseProgress(release: Release, events: StoredEvent[]): Progre
       name,
       {
         target: name,
-        wave: Math.max(0, waves.findIndex((w) => w.includes(name))),
+        wave: Math.max(
+          0,
+          waves.findIndex((w) => w.includes(name)),
+        ),
         versionId: release.kind === "rollback" ? (strOf(planTargets.find((t) => t.name === name)?.versionId) ?? null) : null,
         steps: stepsOf(name).map((percent) => ({ percent, state: "pending" as StepState, detail: null })),
         note: null,
@@ -86,7 +93,8 @@ export function releaseProgress(release: Release, events: StoredEvent[]): Progre
         break;
       case "release.restore.pending":
         // The rollback could not put this target back yet: the engine retries until it lands.
-        if (t) t.note = `restore pending${strOf(d.versionId) ? ` (back to ${strOf(d.versionId)!.slice(0, 8)})` : ""}: ${strOf(d.reason) ?? "retrying"}`;
+        if (t)
+          t.note = `restore pending${strOf(d.versionId) ? ` (back to ${strOf(d.versionId)!.slice(0, 8)})` : ""}: ${strOf(d.reason) ?? "retrying"}`;
         break;
       case "release.restore.completed":
         if (t) t.note = `restored${strOf(d.versionId) ? ` to ${strOf(d.versionId)!.slice(0, 8)}` : ""}`;
@@ -133,15 +141,25 @@ export function describe(e: StoredEvent): string {
   const pct = typeof d.percent === "number" ? ` ${d.percent}%` : "";
   const why = strOf(d.reason) ? `: ${d.reason}` : "";
   switch (e.type) {
-    case "release.created": return "release created";
-    case "release.target.uploaded": return `uploaded version ${strOf(d.versionId)?.slice(0, 8) ?? ""}`.trim();
-    case "release.step.started": return `step${pct} started`;
-    case "release.step.passed": return `step${pct} passed`;
-    case "release.step.failed": return `step${pct} FAILED${why}`;
-    case "release.rolling_back": return `rolling back${why}`;
-    case "rollback.started": return `rollback to ${strOf(d.resolved) ?? "the previous versions"} started`;
-    case "release.restore.pending": return `restore pending${strOf(d.versionId) ? ` (back to ${strOf(d.versionId)!.slice(0, 8)})` : ""}${why}`;
-    case "release.restore.completed": return `restored${strOf(d.versionId) ? ` to ${strOf(d.versionId)!.slice(0, 8)}` : ""}`;
-    default: return `${e.type.replace(/^(release|rollback)\./, "").replace(/_/g, " ")}${why}`;
+    case "release.created":
+      return "release created";
+    case "release.target.uploaded":
+      return `uploaded version ${strOf(d.versionId)?.slice(0, 8) ?? ""}`.trim();
+    case "release.step.started":
+      return `step${pct} started`;
+    case "release.step.passed":
+      return `step${pct} passed`;
+    case "release.step.failed":
+      return `step${pct} FAILED${why}`;
+    case "release.rolling_back":
+      return `rolling back${why}`;
+    case "rollback.started":
+      return `rollback to ${strOf(d.resolved) ?? "the previous versions"} started`;
+    case "release.restore.pending":
+      return `restore pending${strOf(d.versionId) ? ` (back to ${strOf(d.versionId)!.slice(0, 8)})` : ""}${why}`;
+    case "release.restore.completed":
+      return `restored${strOf(d.versionId) ? ` to ${strOf(d.versionId)!.slice(0, 8)}` : ""}`;
+    default:
+      return `${e.type.replace(/^(release|rollback)\./, "").replace(/_/g, " ")}${why}`;
   }
 }

@@ -10,7 +10,11 @@ const LIST_ON = /^(release\.(created|succeeded|rolled_back|failed|aborted|rollin
 export const releasesPage: Page = (root, ctx, route) => {
   let worker = route.query.get("worker") ?? "";
   const list = h("div", { class: "releases-list" }, h("p", { class: "muted" }, "Loading…"));
-  const filter = h("select", { id: "release-filter", onchange: () => ((worker = filter.value), void load()) }, h("option", { value: "" }, "all workers")) as Field;
+  const filter = h(
+    "select",
+    { id: "release-filter", onchange: () => ((worker = filter.value), void load()) },
+    h("option", { value: "" }, "all workers"),
+  ) as Field;
   put(
     root,
     h("div", { class: "page-head" }, h("h1", {}, "Releases"), h("label", { for: "release-filter" }, "Show ", filter)),
@@ -28,7 +32,15 @@ export const releasesPage: Page = (root, ctx, route) => {
           : table(
               "Releases, newest first",
               ["Release", "Worker", "Kind", "Status", "By", "Started", "Reason"],
-              rows.map((r) => [h("a", { href: `#/releases/${r.id}`, "data-release": r.id }, short(r.id)), r.worker, r.kind, badge(r.status), r.created_by ?? "—", when(r.created_at), r.reason ?? ""]),
+              rows.map((r) => [
+                h("a", { href: `#/releases/${r.id}`, "data-release": r.id }, short(r.id)),
+                r.worker,
+                r.kind,
+                badge(r.status),
+                r.created_by ?? "—",
+                when(r.created_at),
+                r.reason ?? "",
+              ]),
               { class: "data" },
             ),
       );
@@ -36,10 +48,13 @@ export const releasesPage: Page = (root, ctx, route) => {
       put(list, failure(e));
     }
   }
-  void ctx.api.workers().then((ws: WorkerSummary[]) => {
-    filter.append(...ws.map((w) => h("option", { value: w.name }, w.name)));
-    filter.value = worker;
-  }, () => {});
+  void ctx.api.workers().then(
+    (ws: WorkerSummary[]) => {
+      filter.append(...ws.map((w) => h("option", { value: w.name }, w.name)));
+      filter.value = worker;
+    },
+    () => {},
+  );
   const reload = debounce(() => void load(), 150);
   void load();
   return { onEvent: (e) => LIST_ON.test(e.type) && reload(), dispose: () => reload.cancel() };
@@ -59,7 +74,9 @@ export function rollbackChoices(versions: VersionEntry[], releases: Release[]): 
   return [...groups].map(([k, vs]) => {
     const live = vs.every((v) => v.live);
     const where = vs.map((v) => `${v.target} ${short(v.versionId)}`).join(", ");
-    const label = k.startsWith("version:") ? `version ${short(vs[0]!.versionId)} · ${when(vs[0]!.createdAt)} · ${where}` : `release ${short(k)} · ${when(vs[0]!.createdAt)} · ${where}`;
+    const label = k.startsWith("version:")
+      ? `version ${short(vs[0]!.versionId)} · ${when(vs[0]!.createdAt)} · ${where}`
+      : `release ${short(k)} · ${when(vs[0]!.createdAt)} · ${where}`;
     return { value: k.startsWith("version:") ? vs[0]!.versionId : k, label: live ? `${label} (live)` : label, live, versions: vs };
   });
 }
@@ -77,7 +94,10 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
     put(toSel);
     if (!w) return;
     try {
-      const [versions, releases]: [VersionEntry[], Release[]] = await Promise.all([ctx.api.versions(w), ctx.api.releases({ worker: w, limit: 1000 })]);
+      const [versions, releases]: [VersionEntry[], Release[]] = await Promise.all([
+        ctx.api.versions(w),
+        ctx.api.releases({ worker: w, limit: 1000 }),
+      ]);
       choices = rollbackChoices(versions, releases);
       put(toSel, ...choices.map((c) => h("option", { value: c.value }, c.label)));
       const firstOld = choices.find((c) => !c.live);
@@ -114,11 +134,14 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
   }
 
   workerSel.addEventListener("change", () => void loadChoices());
-  void ctx.api.workers().then((ws: WorkerSummary[]) => {
-    put(workerSel, h("option", { value: "" }, "choose a worker"), ...ws.map((w) => h("option", { value: w.name }, w.name)));
-    workerSel.value = ws.some((w) => w.name === current()) ? current() : "";
-    void loadChoices();
-  }, (e: unknown) => put(note, failure(e)));
+  void ctx.api.workers().then(
+    (ws: WorkerSummary[]) => {
+      put(workerSel, h("option", { value: "" }, "choose a worker"), ...ws.map((w) => h("option", { value: w.name }, w.name)));
+      workerSel.value = ws.some((w) => w.name === current()) ? current() : "";
+      void loadChoices();
+    },
+    (e: unknown) => put(note, failure(e)),
+  );
 
   return h(
     "section",
@@ -127,8 +150,10 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
     h(
       "form",
       { class: "inline", onsubmit: (e) => (e.preventDefault(), void submit()) },
-      h("label", { for: "rollback-worker" }, "Worker"), workerSel,
-      h("label", { for: "rollback-to" }, "to"), toSel,
+      h("label", { for: "rollback-worker" }, "Worker"),
+      workerSel,
+      h("label", { for: "rollback-to" }, "to"),
+      toSel,
       button,
     ),
     note,

@@ -12,7 +12,13 @@ export const secretsPage: Page = (root, ctx) => {
   put(
     root,
     h("div", { class: "page-head" }, h("h1", {}, "Secrets and tokens")),
-    h("section", { "aria-labelledby": "secrets-h" }, h("h2", { id: "secrets-h" }, "Secrets"), h("p", { class: "muted" }, "Names, versions and delivery only; values stay in the vault."), secrets),
+    h(
+      "section",
+      { "aria-labelledby": "secrets-h" },
+      h("h2", { id: "secrets-h" }, "Secrets"),
+      h("p", { class: "muted" }, "Names, versions and delivery only; values stay in the vault."),
+      secrets,
+    ),
     h("section", { "aria-labelledby": "tokens-h" }, h("h2", { id: "tokens-h" }, "API tokens"), tokens),
   );
 
@@ -23,7 +29,19 @@ export const secretsPage: Page = (root, ctx) => {
         secrets,
         list.length === 0
           ? h("p", { class: "muted" }, "No secrets yet (cbo secrets set NAME).")
-          : table("Secrets", ["Name", "Version", "Mode", "Jurisdictions", "State", "Updated"], list.map((s) => [h("code", {}, s.name), `v${s.version}`, s.mode, s.jurisdictions.join(", ") || "any", s.deleted ? badge("deleted") : badge("active"), when(s.updatedAt)]), { class: "data", "data-table": "secrets" }),
+          : table(
+              "Secrets",
+              ["Name", "Version", "Mode", "Jurisdictions", "State", "Updated"],
+              list.map((s) => [
+                h("code", {}, s.name),
+                `v${s.version}`,
+                s.mode,
+                s.jurisdictions.join(", ") || "any",
+                s.deleted ? badge("deleted") : badge("active"),
+                when(s.updatedAt),
+              ]),
+              { class: "data", "data-table": "secrets" },
+            ),
       );
     } catch (e) {
       put(secrets, failure(e));
@@ -33,10 +51,25 @@ export const secretsPage: Page = (root, ctx) => {
       const list: Token[] = await ctx.api.listTokens();
       put(
         tokens,
-        table("API tokens", ["Name", "Role", "Tenant", "Created", "Expires", "State"], list.map((t) => [t.name, t.role, t.tenant ?? "all", when(t.createdAt), t.expiresAt ? when(t.expiresAt) : "never", t.revokedAt ? badge("revoked") : badge("active")]), { class: "data", "data-table": "tokens" }),
+        table(
+          "API tokens",
+          ["Name", "Role", "Tenant", "Created", "Expires", "State"],
+          list.map((t) => [
+            t.name,
+            t.role,
+            t.tenant ?? "all",
+            when(t.createdAt),
+            t.expiresAt ? when(t.expiresAt) : "never",
+            t.revokedAt ? badge("revoked") : badge("active"),
+          ]),
+          { class: "data", "data-table": "tokens" },
+        ),
       );
     } catch (e) {
-      put(tokens, isCboError(e) && e.code === "ERR_FORBIDDEN" ? h("p", { class: "muted" }, "Tokens are shown to admins only.") : failure(e));
+      put(
+        tokens,
+        isCboError(e) && e.code === "ERR_FORBIDDEN" ? h("p", { class: "muted" }, "Tokens are shown to admins only.") : failure(e),
+      );
     }
   }
   void load();

@@ -19,8 +19,17 @@ export const setupPage: Page = (root, ctx) => {
   const note = h("div", {});
   put(
     root,
-    h("div", { class: "page-head" }, h("h1", {}, "Setup"), ctx.features.kit ? h("a", { class: "button", href: "/v1/kit", download: true }, "Download deployment kit") : null),
-    h("p", { class: "muted" }, "Master key, Cloudflare (or the local edge), targets, tunnel, first release: each step as the daemon sees it now."),
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Setup"),
+      ctx.features.kit ? h("a", { class: "button", href: "/v1/kit", download: true }, "Download deployment kit") : null,
+    ),
+    h(
+      "p",
+      { class: "muted" },
+      "Master key, Cloudflare (or the local edge), targets, tunnel, first release: each step as the daemon sees it now.",
+    ),
     list,
     note,
   );
@@ -40,7 +49,11 @@ export const setupPage: Page = (root, ctx) => {
             step.detail ? h("p", {}, step.detail) : null,
             step.fix ? h("p", { class: "fix" }, h("strong", {}, "Fix: "), step.fix) : null,
             ctx.can("admin") && (step.status === "pending" || step.status === "failed")
-              ? h("button", { type: "button", class: "secondary", onclick: (e) => void run(step.id, e.target as Field) }, step.status === "failed" ? "Try again" : "Run this step")
+              ? h(
+                  "button",
+                  { type: "button", class: "secondary", onclick: (e) => void run(step.id, e.target as Field) },
+                  step.status === "failed" ? "Try again" : "Run this step",
+                )
               : null,
           ),
         ),

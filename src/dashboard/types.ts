@@ -22,7 +22,15 @@ export type StatusTarget = StatusWorker["targets"][number];
 export type StoredEvent = AnyEvent;
 
 /** GET /ui/session when logged in. */
-export type SessionInfo = { authenticated: true; name: string; role: Role; tenant: string | null; csrf: string; expiresAt: string; eventsAfter: number };
+export type SessionInfo = {
+  authenticated: true;
+  name: string;
+  role: Role;
+  tenant: string | null;
+  csrf: string;
+  expiresAt: string;
+  eventsAfter: number;
+};
 
 const RANK: Record<Role, number> = { viewer: 1, deployer: 2, agent: 2, admin: 3 };
 /** Whether `role` may do what needs `needed` (the API's own order: admin > deployer = agent > viewer). */

@@ -33,4 +33,3 @@ export type ApplyContext = {
 };
 
 export type Progress = { previousVersionId: string | null; versionId: string | null; workerKey?: number };
-

@@ -67,9 +67,14 @@ export async function applyRelease(ctx: ApplyContext): Promise<Release> {
   const versions = Object.fromEntries([...touched].map(([t, p]) => [t, p.versionId]));
   // Every target now serves the new version at 100%: a key rotation it carried is complete there.
   // (Not marked when the vault cannot take it: the older key then keeps verifying a while longer.)
-  for (const [t, p] of touched) if (p.workerKey !== undefined) rec.tryTo(() => ctx.secrets?.shipped(ctx.release.tenant, ctx.worker.name, t, p.workerKey!));
+  for (const [t, p] of touched)
+    if (p.workerKey !== undefined) rec.tryTo(() => ctx.secrets?.shipped(ctx.release.tenant, ctx.worker.name, t, p.workerKey!));
   const reason = `every step passed on ${plan.targets.map((t) => t.name).join(", ")}`;
-  return finishRecorded({ rec, halt: ctx.halt, ...(ctx.restoreBackoff ? { backoff: ctx.restoreBackoff } : {}) }, { status: "succeeded", reason, events: [["release.succeeded", { versions, bundleHash: plan.bundleHash }]] }, () => ctx.store.releases.get(ctx.release.id)!);
+  return finishRecorded(
+    { rec, halt: ctx.halt, ...(ctx.restoreBackoff ? { backoff: ctx.restoreBackoff } : {}) },
+    { status: "succeeded", reason, events: [["release.succeeded", { versions, bundleHash: plan.bundleHash }]] },
+    () => ctx.store.releases.get(ctx.release.id)!,
+  );
 }
 
 async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal, touched: Map<string, Progress>): Promise<void> {
@@ -82,8 +87,15 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
   try {
     signal.throwIfAborted();
     rec.journal(J.uploadIntent, name, { previousVersionId, bundleHash: plan.bundleHash });
-    const configNamespaceId = worker.agent ? await ensureConfigNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace) : undefined;
-    const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, { by: `release:${release.id}`, orchestratorUrl: ctx.orchestratorUrl, publicKey: ctx.publicKey, configNamespaceId });
+    const configNamespaceId = worker.agent
+      ? await ensureConfigNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace)
+      : undefined;
+    const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, {
+      by: `release:${release.id}`,
+      orchestratorUrl: ctx.orchestratorUrl,
+      publicKey: ctx.publicKey,
+      configNamespaceId,
+    });
     const upload: WorkerUpload = {
       mainModule: ctx.bundle.mainModule,
       modules: ctx.bundle.modules,
@@ -108,7 +120,17 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       versionId = (await runtime.client.uploadVersion(worker.name, upload)).id;
     }
     rec.journal(J.uploaded, name, { versionId, previousVersionId, created: previousVersionId === null });
-    recording("the version in the catalog", () => ctx.store.catalog.recordVersion({ tenant: release.tenant, worker: worker.name, target: name, version_id: versionId, release_id: release.id, bundle_hash: plan.bundleHash, secrets: secrets.pins }));
+    recording("the version in the catalog", () =>
+      ctx.store.catalog.recordVersion({
+        tenant: release.tenant,
+        worker: worker.name,
+        target: name,
+        version_id: versionId,
+        release_id: release.id,
+        bundle_hash: plan.bundleHash,
+        secrets: secrets.pins,
+      }),
+    );
     rec.emit("release.target.uploaded", name, { versionId, previousVersionId, ...(secrets.pins ? { secrets: secrets.pins } : {}) });
 
     for (const percent of plannedSteps(plan, name)) {
@@ -123,10 +145,24 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       signal.throwIfAborted();
       stage = `the ${percent}% gate`;
       const stepStart = Date.now();
-      const traffic = ctx.agentTraffic && worker.agent ? () => ctx.agentTraffic!(release.tenant, worker.name, name, versionId, stepStart) : undefined;
-      const gate = await runGate({ endpoint: runtime.endpoint(worker.name), worker: worker.name, versionId, gate: plan.gate, signal, ...(traffic ? { traffic } : {}) });
+      const traffic =
+        ctx.agentTraffic && worker.agent ? () => ctx.agentTraffic!(release.tenant, worker.name, name, versionId, stepStart) : undefined;
+      const gate = await runGate({
+        endpoint: runtime.endpoint(worker.name),
+        worker: worker.name,
+        versionId,
+        gate: plan.gate,
+        signal,
+        ...(traffic ? { traffic } : {}),
+      });
       const data = {
-        percent, versionId, samples: gate.summary.samples, errors: gate.summary.failures, errorRate: gate.summary.errorRate, durationMs: gate.durationMs, reason: gate.reason,
+        percent,
+        versionId,
+        samples: gate.summary.samples,
+        errors: gate.summary.failures,
+        errorRate: gate.summary.errorRate,
+        durationMs: gate.durationMs,
+        reason: gate.reason,
         ...(gate.traffic ? { agentRequests: gate.traffic.requests, agentErrors: gate.traffic.errors } : {}),
       };
       if (gate.verdict === "pass") {

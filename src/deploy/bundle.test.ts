@@ -14,19 +14,40 @@ const dir = mkdtempSync(join(tmpdir(), "cbo-bundle-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const worker = (entry: string, over: Partial<ResolvedWorker> = {}): ResolvedWorker => ({
-  tenant: "default", name: "w", entry, root: dir, compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {}, secrets: [], agent: false, drift: "report",
-  targets: ["eu"], waves: [["eu"]], steps: [100], gate: GateSchema.parse({}), ...over,
+  tenant: "default",
+  name: "w",
+  entry,
+  root: dir,
+  compatibilityDate: "2025-01-01",
+  compatibilityFlags: [],
+  vars: {},
+  kv: {},
+  services: {},
+  secrets: [],
+  agent: false,
+  drift: "report",
+  targets: ["eu"],
+  waves: [["eu"]],
+  steps: [100],
+  gate: GateSchema.parse({}),
+  ...over,
 });
 
 describe("bundleWorker", () => {
   it("bundles imports into one ESM module, preferring the workerd export condition", async () => {
     const pkg = join(dir, "node_modules", "dual");
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "dual", exports: { workerd: "./workerd.js", node: "./node.js", default: "./node.js" } }));
+    writeFileSync(
+      join(pkg, "package.json"),
+      JSON.stringify({ name: "dual", exports: { workerd: "./workerd.js", node: "./node.js", default: "./node.js" } }),
+    );
     writeFileSync(join(pkg, "workerd.js"), `export const flavour = "workerd-build";`);
     writeFileSync(join(pkg, "node.js"), `export const flavour = "node-build";`);
     writeFileSync(join(dir, "util.js"), `export const greet = (n) => "hi " + n;`);
-    writeFileSync(join(dir, "index.js"), `import { greet } from "./util.js";\nimport { flavour } from "dual";\nexport default { fetch() { return new Response(greet(flavour)); } };\n`);
+    writeFileSync(
+      join(dir, "index.js"),
+      `import { greet } from "./util.js";\nimport { flavour } from "dual";\nexport default { fetch() { return new Response(greet(flavour)); } };\n`,
+    );
     const b = await bundleWorker(worker(join(dir, "index.js")));
     expect(b.mainModule).toBe("index.js");
     expect(b.code).toContain("workerd-build");
@@ -46,7 +67,9 @@ describe("bundleWorker", () => {
   });
 
   it("orders the hashed bindings by code units, never by the host's locale", () => {
-    const spec = bindingSpec(worker("x.js", { vars: { b: "1", B: "1", a: "1", _: "1", é: "1" }, kv: { Z: "z", a: "a" }, compatibilityFlags: ["b", "A", "_"] }));
+    const spec = bindingSpec(
+      worker("x.js", { vars: { b: "1", B: "1", a: "1", _: "1", é: "1" }, kv: { Z: "z", a: "a" }, compatibilityFlags: ["b", "A", "_"] }),
+    );
     // localeCompare would give _ a B b é (or another order, by locale).
     expect(Object.keys(spec["vars"] as object)).toEqual(["B", "_", "a", "b", "é"]);
     expect(Object.keys(spec["kv"] as object)).toEqual(["Z", "a"]);
@@ -74,14 +97,27 @@ describe("bundleWorker", () => {
     const p = join(dir, "later");
     mkdirSync(p, { recursive: true });
     writeFileSync(join(p, "index.js"), `export class Limiter {}\nexport default { fetch() { return new Response("x"); } };\n`);
-    writeFileSync(join(p, "wrangler.toml"), `name = "later"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "sites"\n[triggers]\ncrons = ["* * * * *"]\n`);
-    writeFileSync(join(p, "envs.toml"), `name = "envs"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n[env.production]\n[env.staging]\n`);
-    writeFileSync(join(p, "orchestrator.yaml"), "targets: [{ name: eu }, { name: us }]\nworkers:\n  - { wrangler: wrangler.toml }\n  - { name: plain, main: index.js, vars: { A: x, N: 1 }, kv: { K: k } }\n  - { wrangler: envs.toml, name: split, env: { eu: production, us: staging } }\n");
+    writeFileSync(
+      join(p, "wrangler.toml"),
+      `name = "later"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "sites"\n[triggers]\ncrons = ["* * * * *"]\n`,
+    );
+    writeFileSync(
+      join(p, "envs.toml"),
+      `name = "envs"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n[env.production]\n[env.staging]\n`,
+    );
+    writeFileSync(
+      join(p, "orchestrator.yaml"),
+      "targets: [{ name: eu }, { name: us }]\nworkers:\n  - { wrangler: wrangler.toml }\n  - { name: plain, main: index.js, vars: { A: x, N: 1 }, kv: { K: k } }\n  - { wrangler: envs.toml, name: split, env: { eu: production, us: staging } }\n",
+    );
     const [later, plain, split] = loadSpec(join(p, "orchestrator.yaml")).workers;
     const err = await bundleWorker(later!).catch((e: unknown) => e);
     expect(isCboError(err) && err.code).toBe("ERR_VALIDATION");
-    expect((err as Error).message).toBe("Worker later uses d1 binding DB, cron triggers, which this orchestrator reads but does not release yet.");
+    expect((err as Error).message).toBe(
+      "Worker later uses d1 binding DB, cron triggers, which this orchestrator reads but does not release yet.",
+    );
     expect((await bundleWorker(plain!)).modules.map((m) => m.name)).toEqual(["index.js", "index.js.map"]);
-    expect(((await bundleWorker(split!).catch((e: unknown) => e)) as Error).message).toContain("releases different wrangler environments per target (production, staging)");
+    expect(((await bundleWorker(split!).catch((e: unknown) => e)) as Error).message).toContain(
+      "releases different wrangler environments per target (production, staging)",
+    );
   });
 });

@@ -41,7 +41,13 @@ export const WORKER_BUILD_OPTIONS = {
   logLevel: "silent",
 } as const satisfies BuildOptions;
 
-const UPLOAD_TYPE: Record<ModuleType, UploadModuleType> = { esm: "esm", commonjs: "cjs", "compiled-wasm": "wasm", text: "text", buffer: "data" };
+const UPLOAD_TYPE: Record<ModuleType, UploadModuleType> = {
+  esm: "esm",
+  commonjs: "cjs",
+  "compiled-wasm": "wasm",
+  text: "text",
+  buffer: "data",
+};
 
 /** What goes into the legacy hash besides the code: compatibility and bindings, keys in code-unit order (never the host's locale). */
 export function bindingSpec(worker: ResolvedWorker): Record<string, unknown> {
@@ -57,7 +63,11 @@ export function bindingSpec(worker: ResolvedWorker): Record<string, unknown> {
 
 /** sha256 of code + bindingSpec (kept for callers of the old single-module hash). */
 export function bundleHash(code: string, worker: ResolvedWorker): string {
-  return createHash("sha256").update(code).update("\0").update(JSON.stringify(bindingSpec(worker))).digest("hex");
+  return createHash("sha256")
+    .update(code)
+    .update("\0")
+    .update(JSON.stringify(bindingSpec(worker)))
+    .digest("hex");
 }
 
 export type BundleOptions = {
@@ -68,14 +78,30 @@ export type BundleOptions = {
 /** The source of a worker built by hand (tests): its legacy fields as a WorkerSource. */
 export function legacySource(worker: ResolvedWorker): WorkerSource {
   const bindings: WorkerBinding[] = [
-    ...Object.entries(worker.kv).map(([binding, name]): WorkerBinding => ({ kind: "kv", binding, resource: { kind: "kv", name, nameFrom: "spec" } })),
+    ...Object.entries(worker.kv).map(
+      ([binding, name]): WorkerBinding => ({ kind: "kv", binding, resource: { kind: "kv", name, nameFrom: "spec" } }),
+    ),
     ...Object.entries(worker.services).map(([binding, service]): WorkerBinding => ({ kind: "service", binding, service })),
     ...(worker.versionMetadata ? [{ kind: "version_metadata" as const, binding: worker.versionMetadata }] : []),
   ];
   return {
-    name: worker.name, origin: { kind: "spec", file: join(worker.root, "orchestrator.yaml") }, projectRoot: worker.root, main: worker.entry,
-    compatibilityDate: worker.compatibilityDate, compatibilityFlags: worker.compatibilityFlags, vars: worker.vars, bindings, migrations: [], queueConsumers: [],
-    triggers: {}, routes: [], build: defaultBuildSettings(), settings: { keepVars: false }, requiredSecrets: [], warnings: [], ignored: [],
+    name: worker.name,
+    origin: { kind: "spec", file: join(worker.root, "orchestrator.yaml") },
+    projectRoot: worker.root,
+    main: worker.entry,
+    compatibilityDate: worker.compatibilityDate,
+    compatibilityFlags: worker.compatibilityFlags,
+    vars: worker.vars,
+    bindings,
+    migrations: [],
+    queueConsumers: [],
+    triggers: {},
+    routes: [],
+    build: defaultBuildSettings(),
+    settings: { keepVars: false },
+    requiredSecrets: [],
+    warnings: [],
+    ignored: [],
   };
 }
 
@@ -84,14 +110,22 @@ export async function bundleWorker(worker: ResolvedWorker, opts: BundleOptions =
   checkReleasable(source);
   const envs = [...new Set(Object.values(worker.sources ?? {}))];
   if (envs.length > 1) {
-    throw new CboError("ERR_VALIDATION", `Worker ${worker.name} releases different wrangler environments per target (${envs.map((s) => s.origin.kind === "wrangler" ? s.origin.env ?? "top level" : "spec").join(", ")}), which this orchestrator reads but does not release yet.`, {
-      hint: "Use one `env:` for every target for now (the release path is gaining per-target environments, issue 13).",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Worker ${worker.name} releases different wrangler environments per target (${envs.map((s) => (s.origin.kind === "wrangler" ? (s.origin.env ?? "top level") : "spec")).join(", ")}), which this orchestrator reads but does not release yet.`,
+      {
+        hint: "Use one `env:` for every target for now (the release path is gaining per-target environments, issue 13).",
+      },
+    );
   }
   const build = await buildWorker(source, { root: worker.root, protect: opts.protect ?? [] });
   const main = build.modules[0];
   if (!build.mainModule || !main) {
-    throw new CboError("ERR_VALIDATION", `Worker ${worker.name} has no main module (an assets-only Worker), which this release path does not upload yet.`, { hint: "Give the Worker a `main` entry module." });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Worker ${worker.name} has no main module (an assets-only Worker), which this release path does not upload yet.`,
+      { hint: "Give the Worker a `main` entry module." },
+    );
   }
   const modules: WorkerModule[] = [
     ...build.modules.map((m) => ({ name: m.name, content: m.content, type: UPLOAD_TYPE[m.type] })),

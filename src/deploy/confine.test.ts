@@ -22,7 +22,12 @@ afterAll(() => rmSync(top, { recursive: true, force: true }));
 // <top>/app/.cbo/{master.key,admin-token}  the daemon's data directory inside the project
 // <top>/app/keys/master.key             a master key file kept in the project (configured)
 // <top>/app/node_modules/dep            an installed dependency
-const PLANTED = { key: "pl4nted-master-key-3f9a", token: "cbo_pl4nted_admin_token_77c1", host: "pl4nted-host-file-e21d", keyFile: "pl4nted-keyfile-0b3c" };
+const PLANTED = {
+  key: "pl4nted-master-key-3f9a",
+  token: "cbo_pl4nted_admin_token_77c1",
+  host: "pl4nted-host-file-e21d",
+  keyFile: "pl4nted-keyfile-0b3c",
+};
 const app = join(top, "app");
 const data = join(app, ".cbo");
 const keyFile = join(app, "keys", "master.key");
@@ -33,7 +38,11 @@ writeFileSync(join(data, "admin-token"), PLANTED.token + "\n");
 writeFileSync(keyFile, PLANTED.keyFile);
 writeFileSync(keyFile + ".retired-k1", PLANTED.keyFile);
 writeFileSync(join(top, "secret.txt"), PLANTED.host);
-for (const [dir, pkg] of [[join(top, "node_modules", "hoisted"), "hoisted"], [join(app, "node_modules", "dep"), "dep"], [join(top, "packages", "linked"), "linked"]] as const) {
+for (const [dir, pkg] of [
+  [join(top, "node_modules", "hoisted"), "hoisted"],
+  [join(app, "node_modules", "dep"), "dep"],
+  [join(top, "packages", "linked"), "linked"],
+] as const) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: pkg, main: "index.js" }));
   writeFileSync(join(dir, "index.js"), `export const from = "${pkg}-ok";`);
@@ -41,8 +50,22 @@ for (const [dir, pkg] of [[join(top, "node_modules", "hoisted"), "hoisted"], [jo
 symlinkSync(join(top, "packages", "linked"), join(app, "node_modules", "linked"));
 
 const worker = (entry: string): ResolvedWorker => ({
-  tenant: "default", name: "evil", entry: join(app, entry), root: app, compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {}, secrets: [],
-  agent: false, drift: "report", targets: ["eu"], waves: [["eu"]], steps: [100], gate: GateSchema.parse({}),
+  tenant: "default",
+  name: "evil",
+  entry: join(app, entry),
+  root: app,
+  compatibilityDate: "2025-01-01",
+  compatibilityFlags: [],
+  vars: {},
+  kv: {},
+  services: {},
+  secrets: [],
+  agent: false,
+  drift: "report",
+  targets: ["eu"],
+  waves: [["eu"]],
+  steps: [100],
+  gate: GateSchema.parse({}),
 });
 const protect = [data, keyFile];
 let n = 0;
@@ -54,7 +77,11 @@ async function attempt(imports: string): Promise<{ code?: string; error?: CboErr
     // Everything the upload would carry: the bundle, rule-matched modules (a .txt import is its
     // own Text module, as with wrangler) and the source map.
     const b = await bundleWorker(worker(file), { protect });
-    return { code: b.modules.map((m) => (typeof m.content === "string" ? m.content : new TextDecoder().decode(m.content as Uint8Array))).join("\n") };
+    return {
+      code: b.modules
+        .map((m) => (typeof m.content === "string" ? m.content : new TextDecoder().decode(m.content as Uint8Array)))
+        .join("\n"),
+    };
   } catch (e) {
     return { error: e as CboError };
   }
@@ -64,7 +91,9 @@ const noPlanted = (text: string) => Object.values(PLANTED).filter((p) => text.in
 describe("bundle confinement", () => {
   it("bundles the project's own files, installed packages (also hoisted above the project) and the product's edge library", async () => {
     writeFileSync(join(app, "data.txt"), "project text");
-    const r = await attempt(`import { from as a } from "dep"; import { from as b } from "hoisted"; import t from "./data.txt" with { type: "text" }; import { createEdgeAgent } from "${join(import.meta.dirname, "../edge/index.ts")}";\nglobalThis.x = [a, b, t, createEdgeAgent];`);
+    const r = await attempt(
+      `import { from as a } from "dep"; import { from as b } from "hoisted"; import t from "./data.txt" with { type: "text" }; import { createEdgeAgent } from "${join(import.meta.dirname, "../edge/index.ts")}";\nglobalThis.x = [a, b, t, createEdgeAgent];`,
+    );
     expect(r.error).toBeUndefined();
     expect(r.code).toContain("dep-ok");
     expect(r.code).toContain("hoisted-ok");
@@ -147,10 +176,18 @@ describe("bundle confinement", () => {
     for (const loader of ["file", "copy", "binary", "dataurl", "base64", "text"] as const) {
       writeFileSync(join(app, `via-${loader}.js`), `import k from "../secret.txt"; export default k;`);
       const out = await build({
-        entryPoints: [join(app, `via-${loader}.js`)], bundle: true, write: false, outdir: join(app, "out"), logLevel: "silent", absWorkingDir: app,
-        loader: { ".txt": loader }, plugins: [confinePlugin(c)],
+        entryPoints: [join(app, `via-${loader}.js`)],
+        bundle: true,
+        write: false,
+        outdir: join(app, "out"),
+        logLevel: "silent",
+        absWorkingDir: app,
+        loader: { ".txt": loader },
+        plugins: [confinePlugin(c)],
       }).catch((e: { errors: Array<{ detail?: unknown }> }) => e);
-      expect("errors" in out && out.errors.some((m) => (m.detail as CboError | undefined)?.code === "ERR_BUNDLE_CONFINED"), loader).toBe(true);
+      expect("errors" in out && out.errors.some((m) => (m.detail as CboError | undefined)?.code === "ERR_BUNDLE_CONFINED"), loader).toBe(
+        true,
+      );
     }
   });
 });

@@ -48,7 +48,10 @@ export function createEngine(deps: EngineDeps): Engine {
     if (!worker) {
       throw new CboError("ERR_NOT_FOUND", `No worker named "${name}" in ${spec.file}.`, {
         details: { worker: name, known: spec.workers.map((w) => w.name) },
-        hint: spec.workers.length > 0 ? `Known workers: ${spec.workers.map((w) => w.name).join(", ")}.` : "Declare it under `workers:` in orchestrator.yaml.",
+        hint:
+          spec.workers.length > 0
+            ? `Known workers: ${spec.workers.map((w) => w.name).join(", ")}.`
+            : "Declare it under `workers:` in orchestrator.yaml.",
       });
     }
     return worker;
@@ -57,7 +60,8 @@ export function createEngine(deps: EngineDeps): Engine {
   function runtimesFor(worker: ResolvedWorker): Map<string, TargetRuntime> {
     const all = deps.targets();
     const missing = worker.targets.filter((t) => !all.has(t));
-    if (missing.length > 0) throw new CboError("ERR_VALIDATION", `Worker ${worker.name} needs target(s) ${missing.join(", ")}, which are not configured.`);
+    if (missing.length > 0)
+      throw new CboError("ERR_VALIDATION", `Worker ${worker.name} needs target(s) ${missing.join(", ")}, which are not configured.`);
     return new Map(worker.targets.map((t) => [t, all.get(t)!]));
   }
 
@@ -68,29 +72,52 @@ export function createEngine(deps: EngineDeps): Engine {
     const running = store.releases.unfinished().find((r) => r.tenant === worker.tenant && r.worker === worker.name);
     if (claimed.has(key) || running) {
       const owed = running ? board.of(running.id).map((p) => p.target) : [];
-      throw new CboError("ERR_CONFLICT", `Worker ${worker.name} already has a release in progress${running ? ` (${running.id}, ${running.status}${owed.length > 0 ? `, restore pending on ${owed.join(", ")}` : ""})` : ""}.`, {
-        details: { worker: worker.name, ...(running ? { releaseId: running.id } : {}), ...(owed.length > 0 ? { restorePending: owed } : {}) },
-        hint:
-          owed.length > 0 ? "Its rollback ends once the region answers again (see cbo status)." : running ? `Wait for it, or abort it: cbo release abort ${running.id}.` : "Wait for it to finish.",
-      });
+      throw new CboError(
+        "ERR_CONFLICT",
+        `Worker ${worker.name} already has a release in progress${running ? ` (${running.id}, ${running.status}${owed.length > 0 ? `, restore pending on ${owed.join(", ")}` : ""})` : ""}.`,
+        {
+          details: {
+            worker: worker.name,
+            ...(running ? { releaseId: running.id } : {}),
+            ...(owed.length > 0 ? { restorePending: owed } : {}),
+          },
+          hint:
+            owed.length > 0
+              ? "Its rollback ends once the region answers again (see cbo status)."
+              : running
+                ? `Wait for it, or abort it: cbo release abort ${running.id}.`
+                : "Wait for it to finish.",
+        },
+      );
     }
     claimed.add(key);
     return () => claimed.delete(key);
   }
 
-  async function computePlan(worker: ResolvedWorker, runtimes: Map<string, TargetRuntime>, bundleHash: string, full: boolean): Promise<ReleasePlan> {
+  async function computePlan(
+    worker: ResolvedWorker,
+    runtimes: Map<string, TargetRuntime>,
+    bundleHash: string,
+    full: boolean,
+  ): Promise<ReleasePlan> {
     const kv = full && Object.keys(worker.kv).length > 0;
     const observed = await Promise.all(worker.targets.map((t) => observeTarget(runtimes.get(t)!, worker.name, { versions: full, kv })));
     const plan = planRelease(worker, bundleHash, new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId }])), observed);
     if (worker.secrets.length === 0 && !worker.agent) return plan;
-    if (!deps.secrets) throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);
+    if (!deps.secrets)
+      throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);
     const jurisdictions = new Map(deps.spec().targets.map((t) => [t.name, t.jurisdiction]));
     const targets = worker.targets.map((name) => ({ name, jurisdiction: jurisdictions.get(name) }));
     return { ...plan, secrets: planSecrets(worker, targets, deps.secrets.describe(worker.tenant, worker.secrets)) };
   }
 
   /** Runs `work` in the background as the release `record`, settling the claim when it ends. */
-  function start(record: Release, unclaim: () => void, work: (signal: AbortSignal) => Promise<Release>, failure = "internal error"): Promise<Release> {
+  function start(
+    record: Release,
+    unclaim: () => void,
+    work: (signal: AbortSignal) => Promise<Release>,
+    failure = "internal error",
+  ): Promise<Release> {
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, halt.signal]);
     const done = work(signal)
@@ -100,7 +127,11 @@ export function createEngine(deps: EngineDeps): Engine {
         log(`${record.worker} ${record.id}: ${reason}`);
         const rec = createRecorder(store, record, log);
         const events: PendingEvent[] = [[record.kind === "rollback" ? "rollback.failed" : "release.failed", { reason }]];
-        return finishRecorded({ rec, halt: halt.signal, ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}) }, { status: "failed", reason, events }, () => store.releases.get(record.id) ?? record);
+        return finishRecorded(
+          { rec, halt: halt.signal, ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}) },
+          { status: "failed", reason, events },
+          () => store.releases.get(record.id) ?? record,
+        );
       })
       .finally(() => {
         active.delete(record.id);
@@ -129,8 +160,14 @@ export function createEngine(deps: EngineDeps): Engine {
         const plan = await computePlan(worker, runtimes, bundle.hash, false);
         context = { plan, runtimes, bundle };
         record = store.releases.insert({
-          id: uuid(), tenant: worker.tenant, worker: worker.name, kind: "release", status: "running", reason: null,
-          plan: plan as unknown as Record<string, unknown>, created_by: opts.by ?? null,
+          id: uuid(),
+          tenant: worker.tenant,
+          worker: worker.name,
+          kind: "release",
+          status: "running",
+          reason: null,
+          plan: plan as unknown as Record<string, unknown>,
+          created_by: opts.by ?? null,
         });
       } catch (e) {
         unclaim();
@@ -139,18 +176,37 @@ export function createEngine(deps: EngineDeps): Engine {
       const rec = createRecorder(store, record, log);
       // The record exists: from here the release runs, and ends, whatever the store takes (a write
       // it refuses stops the release at its first journal entry, before anything moves).
-      rec.tryTo(() => rec.emit("release.created", null, {
-        by: opts.by ?? null, bundleHash: context.plan.bundleHash, waves: context.plan.waves, steps: context.plan.steps, apiCalls: context.plan.apiCalls,
-        targets: context.plan.targets.map((t) => ({ target: t.name, previousVersionId: t.previousVersionId })),
-      }));
+      rec.tryTo(() =>
+        rec.emit("release.created", null, {
+          by: opts.by ?? null,
+          bundleHash: context.plan.bundleHash,
+          waves: context.plan.waves,
+          steps: context.plan.steps,
+          apiCalls: context.plan.apiCalls,
+          targets: context.plan.targets.map((t) => ({ target: t.name, previousVersionId: t.previousVersionId })),
+        }),
+      );
       rec.log(`release of ${context.plan.bundleHash.slice(0, 12)} to ${context.plan.waves.map((w) => w.join("+")).join(" -> ")}`);
-      start(record, unclaim, (signal) => applyRelease({ store, rec, release: record, plan: context.plan, worker, bundle: context.bundle, runtimes: context.runtimes, signal, spec: deps.spec(),
-        halt: halt.signal, board, ...(deps.restoreBackoff ? { restoreBackoff: deps.restoreBackoff } : {}),
-        ...(deps.secrets ? { secrets: deps.secrets } : {}),
-        ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}),
-        ...(deps.publicKey?.() ? { publicKey: deps.publicKey()! } : {}),
-        ...(deps.agentTraffic ? { agentTraffic: deps.agentTraffic } : {}),
-      }));
+      start(record, unclaim, (signal) =>
+        applyRelease({
+          store,
+          rec,
+          release: record,
+          plan: context.plan,
+          worker,
+          bundle: context.bundle,
+          runtimes: context.runtimes,
+          signal,
+          spec: deps.spec(),
+          halt: halt.signal,
+          board,
+          ...(deps.restoreBackoff ? { restoreBackoff: deps.restoreBackoff } : {}),
+          ...(deps.secrets ? { secrets: deps.secrets } : {}),
+          ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}),
+          ...(deps.publicKey?.() ? { publicKey: deps.publicKey()! } : {}),
+          ...(deps.agentTraffic ? { agentTraffic: deps.agentTraffic } : {}),
+        }),
+      );
       return record;
     },
 
@@ -159,16 +215,27 @@ export function createEngine(deps: EngineDeps): Engine {
       if (!record) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
       const running = active.get(id);
       if (!running) {
-        if (TERMINAL_STATUSES.has(record.status)) throw new CboError("ERR_CONFLICT", `Release ${id} already ended (${record.status}).`, { details: { releaseId: id, status: record.status } });
-        throw new CboError("ERR_CONFLICT", `Release ${id} is not running in this daemon; it is rolled back when the daemon that ran it starts again.`, { details: { releaseId: id } });
+        if (TERMINAL_STATUSES.has(record.status))
+          throw new CboError("ERR_CONFLICT", `Release ${id} already ended (${record.status}).`, {
+            details: { releaseId: id, status: record.status },
+          });
+        throw new CboError(
+          "ERR_CONFLICT",
+          `Release ${id} is not running in this daemon; it is rolled back when the daemon that ran it starts again.`,
+          { details: { releaseId: id } },
+        );
       }
       if (record.kind === "rollback") throw new CboError("ERR_CONFLICT", `Rollback ${id} cannot be aborted; it takes seconds.`);
       const owed = board.of(id);
       if (owed.length > 0) {
-        throw new CboError("ERR_CONFLICT", `Release ${id} is already rolling back; restore pending on ${owed.map((p) => p.target).join(", ")} (${owed[0]!.lastError}).`, {
-          details: { releaseId: id, pending: owed.map((p) => ({ target: p.target, versionId: p.versionId, attempts: p.attempts })) },
-          hint: "It ends by itself once the region answers again; `cbo status` shows the restore pending.",
-        });
+        throw new CboError(
+          "ERR_CONFLICT",
+          `Release ${id} is already rolling back; restore pending on ${owed.map((p) => p.target).join(", ")} (${owed[0]!.lastError}).`,
+          {
+            details: { releaseId: id, pending: owed.map((p) => ({ target: p.target, versionId: p.versionId, attempts: p.attempts })) },
+            hint: "It ends by itself once the region answers again; `cbo status` shows the restore pending.",
+          },
+        );
       }
       createRecorder(store, record, log).log(`abort requested${opts.by ? ` by ${opts.by}` : ""}`);
       running.abort.abort(new ReleaseStop("abort", `aborted${opts.by ? ` by ${opts.by}` : ""}`));
@@ -185,16 +252,32 @@ export function createEngine(deps: EngineDeps): Engine {
         runtimes = runtimesFor(worker);
         plan = await planRollback(store, worker, runtimes, opts.to);
         record = store.releases.insert({
-          id: uuid(), tenant: worker.tenant, worker: worker.name, kind: "rollback", status: "running", reason: null,
-          plan: plan as unknown as Record<string, unknown>, created_by: opts.by ?? null,
+          id: uuid(),
+          tenant: worker.tenant,
+          worker: worker.name,
+          kind: "rollback",
+          status: "running",
+          reason: null,
+          plan: plan as unknown as Record<string, unknown>,
+          created_by: opts.by ?? null,
         });
       } catch (e) {
         unclaim();
         throw e;
       }
       const rec = createRecorder(store, record, log);
-      rec.tryTo(() => rec.emit("rollback.started", null, { by: opts.by ?? null, to: plan.to, resolved: plan.resolved, targets: plan.targets, skipped: plan.skipped }));
-      start(record, unclaim, () => applyRollback({ rec, plan, runtimes, checkFirst: false, halt: halt.signal, read: () => store.releases.get(record.id)! }));
+      rec.tryTo(() =>
+        rec.emit("rollback.started", null, {
+          by: opts.by ?? null,
+          to: plan.to,
+          resolved: plan.resolved,
+          targets: plan.targets,
+          skipped: plan.skipped,
+        }),
+      );
+      start(record, unclaim, () =>
+        applyRollback({ rec, plan, runtimes, checkFirst: false, halt: halt.signal, read: () => store.releases.get(record.id)! }),
+      );
       return record;
     },
 
@@ -222,9 +305,22 @@ export function createEngine(deps: EngineDeps): Engine {
         log(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
         let owed: () => void = () => {};
         const owedOnce = new Promise<void>((resolve) => (owed = resolve));
-        const done = start(r, () => claimed.delete(key), () => recoverRelease({
-          store, release: r, runtimes, log, board, halt: halt.signal, onOwed: owed, ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}),
-        }), "recovery failed");
+        const done = start(
+          r,
+          () => claimed.delete(key),
+          () =>
+            recoverRelease({
+              store,
+              release: r,
+              runtimes,
+              log,
+              board,
+              halt: halt.signal,
+              onOwed: owed,
+              ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}),
+            }),
+          "recovery failed",
+        );
         // A restore that does not land at once goes on in the background: the daemon starts anyway.
         await Promise.race([done, owedOnce]);
       }
@@ -240,4 +336,3 @@ export function createEngine(deps: EngineDeps): Engine {
   };
   return engine;
 }
-

@@ -8,26 +8,52 @@ import type { Gate } from "../config/schema.ts";
 import { sleep } from "../kit/backoff.ts";
 import type { Endpoint } from "../targets/types.ts";
 import { callWorker, workerAgent } from "../targets/worker-http.ts";
-import { explainGate, explainTraffic, judgeGate, judgeTraffic, summarize, type GateSummary, type Sample, type Traffic, type Verdict } from "./gate.ts";
+import {
+  explainGate,
+  explainTraffic,
+  judgeGate,
+  judgeTraffic,
+  summarize,
+  type GateSummary,
+  type Sample,
+  type Traffic,
+  type Verdict,
+} from "./gate.ts";
 
-export type GateResult = { verdict: Exclude<Verdict, "continue">; reason: string; summary: GateSummary; durationMs: number; traffic?: Traffic };
+export type GateResult = {
+  verdict: Exclude<Verdict, "continue">;
+  reason: string;
+  summary: GateSummary;
+  durationMs: number;
+  traffic?: Traffic;
+};
 
 export type ProbeRequest = { endpoint: Endpoint; path: string; worker: string; versionId: string; timeoutMs: number; agent?: http.Agent };
 
 /** One probe; never throws: every way of not getting a 2xx–4xx answer in time is a failed sample. */
 export async function probeOnce(req: ProbeRequest): Promise<Sample> {
   const a = await callWorker({
-    endpoint: req.endpoint, path: req.path, timeoutMs: req.timeoutMs, ...(req.agent ? { agent: req.agent } : {}),
+    endpoint: req.endpoint,
+    path: req.path,
+    timeoutMs: req.timeoutMs,
+    ...(req.agent ? { agent: req.agent } : {}),
     headers: { "cloudflare-workers-version-overrides": `${req.worker}="${req.versionId}"`, "user-agent": "cbo-gate" },
   });
   const latencyMs = Math.round(a.latencyMs);
   switch (a.kind) {
     case "response":
-      return a.status >= 500 || a.status === 0 ? { ok: false, status: a.status, error: `HTTP ${a.status}`, latencyMs } : { ok: true, status: a.status, latencyMs };
+      return a.status >= 500 || a.status === 0
+        ? { ok: false, status: a.status, error: `HTTP ${a.status}`, latencyMs }
+        : { ok: true, status: a.status, latencyMs };
     case "timeout":
       return { ok: false, status: 0, error: `timeout after ${req.timeoutMs} ms`, latencyMs };
     case "error":
-      return { ok: false, status: 0, error: a.during === "response" ? `response error: ${a.message}` : `connection error: ${a.code ?? a.message}`, latencyMs };
+      return {
+        ok: false,
+        status: 0,
+        error: a.during === "response" ? `response error: ${a.message}` : `connection error: ${a.code ?? a.message}`,
+        latencyMs,
+      };
   }
 }
 
@@ -35,13 +61,16 @@ export async function probeOnce(req: ProbeRequest): Promise<Sample> {
  * Probes until the judge passes or fails the step. `signal` stops it between probes (abort);
  * `onSample` lets the caller watch progress.
  */
-export async function runGate(
-  opts: {
-    endpoint: Endpoint; worker: string; versionId: string; gate: Gate; signal?: AbortSignal; onSample?: (s: Sample) => void;
-    /** The version's traffic reported by its agents since the step began (heartbeats), if any. */
-    traffic?: () => Traffic;
-  },
-): Promise<GateResult> {
+export async function runGate(opts: {
+  endpoint: Endpoint;
+  worker: string;
+  versionId: string;
+  gate: Gate;
+  signal?: AbortSignal;
+  onSample?: (s: Sample) => void;
+  /** The version's traffic reported by its agents since the step began (heartbeats), if any. */
+  traffic?: () => Traffic;
+}): Promise<GateResult> {
   const { gate } = opts;
   const agent = workerAgent(opts.endpoint);
   const samples: Sample[] = [];
@@ -50,7 +79,14 @@ export async function runGate(
     for (;;) {
       opts.signal?.throwIfAborted();
       const t0 = performance.now();
-      const sample = await probeOnce({ endpoint: opts.endpoint, path: gate.probe_path, worker: opts.worker, versionId: opts.versionId, timeoutMs: gate.timeout_ms, agent });
+      const sample = await probeOnce({
+        endpoint: opts.endpoint,
+        path: gate.probe_path,
+        worker: opts.worker,
+        versionId: opts.versionId,
+        timeoutMs: gate.timeout_ms,
+        agent,
+      });
       samples.push(sample);
       opts.onSample?.(sample);
       opts.signal?.throwIfAborted();
@@ -60,7 +96,13 @@ export async function runGate(
       // of this version's own traffic fail the step too, at every probe and before it passes.
       const traffic = verdict !== "fail" ? opts.traffic?.() : undefined;
       if (traffic && judgeTraffic(traffic, gate) === "fail") {
-        return { verdict: "fail", reason: explainTraffic(traffic, gate), summary: summarize(samples), durationMs: Math.round(elapsed), traffic };
+        return {
+          verdict: "fail",
+          reason: explainTraffic(traffic, gate),
+          summary: summarize(samples),
+          durationMs: Math.round(elapsed),
+          traffic,
+        };
       }
       if (verdict !== "continue") {
         return { verdict, reason: explainGate(verdict, samples, gate), summary: summarize(samples), durationMs: Math.round(elapsed) };

@@ -14,7 +14,7 @@ describe("judgeGate", () => {
   });
 
   it("passes once the bake is over with enough healthy samples", () => {
-    expect(judgeGate(run("..........") , gate, 500)).toBe("pass");
+    expect(judgeGate(run(".........."), gate, 500)).toBe("pass");
     expect(judgeGate(run("....."), gate, 501)).toBe("pass");
   });
 
@@ -76,6 +76,8 @@ describe("judgeTraffic", () => {
     expect(judgeTraffic({ requests: 100, errors: 5 }, gate)).toBe("ok");
     expect(judgeTraffic({ requests: 4, errors: 4 }, gate)).toBe("ok");
     expect(judgeTraffic({ requests: 0, errors: 0 }, gate)).toBe("ok");
-    expect(explainTraffic({ requests: 100, errors: 30 }, gate)).toBe("its own traffic (agent heartbeats): 30/100 requests failed (30.0%), above 5.0%");
+    expect(explainTraffic({ requests: 100, errors: 30 }, gate)).toBe(
+      "its own traffic (agent heartbeats): 30/100 requests failed (30.0%), above 5.0%",
+    );
   });
 });

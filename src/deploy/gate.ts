@@ -40,7 +40,13 @@ export function summarize(samples: Sample[]): GateSummary {
   }
   let consecutiveFailures = 0;
   for (let i = samples.length - 1; i >= 0 && !samples[i]!.ok; i--) consecutiveFailures++;
-  return { samples: samples.length, failures, errorRate: samples.length === 0 ? 0 : failures / samples.length, consecutiveFailures, lastError };
+  return {
+    samples: samples.length,
+    failures,
+    errorRate: samples.length === 0 ? 0 : failures / samples.length,
+    consecutiveFailures,
+    lastError,
+  };
 }
 
 /** How long after the bake a gate may wait for `min_samples` before it gives up. */

@@ -3,7 +3,14 @@ import type { JournalEntry } from "../store/index.ts";
 import { J, replay, touched } from "./journal.ts";
 
 let seq = 0;
-const e = (kind: string, target: string | null, data: Record<string, unknown> = {}): JournalEntry => ({ release_id: "r", seq: ++seq, kind, target, data, at: "" });
+const e = (kind: string, target: string | null, data: Record<string, unknown> = {}): JournalEntry => ({
+  release_id: "r",
+  seq: ++seq,
+  kind,
+  target,
+  data,
+  at: "",
+});
 
 describe("replay", () => {
   it("folds a target's entries into its progress", () => {
@@ -18,7 +25,13 @@ describe("replay", () => {
       e(J.uploadIntent, "us", { previousVersionId: "u-old" }),
       e(J.finished, null, { status: "x" }),
     ]);
-    expect(m.get("eu")).toMatchObject({ versionId: "new", previousVersionId: "old", stepIntent: true, passed: [10, 100], rollbackDone: false });
+    expect(m.get("eu")).toMatchObject({
+      versionId: "new",
+      previousVersionId: "old",
+      stepIntent: true,
+      passed: [10, 100],
+      rollbackDone: false,
+    });
     expect(touched(m.get("eu")!)).toBe(true);
     expect(m.get("us")).toMatchObject({ uploadIntent: true, stepIntent: false, versionId: null, previousVersionId: "u-old" });
     expect(touched(m.get("us")!)).toBe(false);

@@ -47,7 +47,18 @@ export function replay(entries: JournalEntry[]): Map<string, TargetReplay> {
   const of = (target: string): TargetReplay => {
     let t = out.get(target);
     if (!t) {
-      t = { target, previousVersionId: undefined, versionId: null, uploadIntent: false, stepIntent: false, passed: [], gateFailed: false, rollbackIntent: false, rollbackDone: false, rolledBackTo: null };
+      t = {
+        target,
+        previousVersionId: undefined,
+        versionId: null,
+        uploadIntent: false,
+        stepIntent: false,
+        passed: [],
+        gateFailed: false,
+        rollbackIntent: false,
+        rollbackDone: false,
+        rolledBackTo: null,
+      };
       out.set(target, t);
     }
     return t;
@@ -113,7 +124,9 @@ export function touched(t: TargetReplay): boolean {
 // is decided by an older record; one no record changed has no desired state at all.
 
 export type DesiredSource = { releaseId: string; kind: Release["kind"]; status: Release["status"] };
-export type DesiredTarget = { state: "known"; split: Split; source: DesiredSource } | { state: "uncertain"; why: string; source: DesiredSource };
+export type DesiredTarget =
+  | { state: "known"; split: Split; source: DesiredSource }
+  | { state: "uncertain"; why: string; source: DesiredSource };
 
 // Journal data is JSON read back from SQLite: checked here, and an entry that does not parse
 // leaves the target uncertain rather than guessed.
@@ -138,7 +151,8 @@ export function leftOn(entries: JournalEntry[]): Map<string, Left> {
     if (e.kind === J.recovered) {
       const r = RecoveredData.safeParse(e.data);
       if (!r.success) continue;
-      for (const t of r.data.targets) if (t.action !== "untouched" && t.serving) out.set(t.target, { split: [{ versionId: t.serving, percentage: 100 }] });
+      for (const t of r.data.targets)
+        if (t.action !== "untouched" && t.serving) out.set(t.target, { split: [{ versionId: t.serving, percentage: 100 }] });
       for (const f of r.data.failures) out.set(f.target, { uncertain: `recovery could not set it: ${f.error}` });
       continue;
     }
@@ -148,13 +162,16 @@ export function leftOn(entries: JournalEntry[]): Map<string, Left> {
       case J.uploaded: {
         // A first upload (nothing served before) creates the script and serves it at once.
         const d = UploadedData.safeParse(e.data);
-        if (d.success && (d.data.created === true || d.data.previousVersionId === null)) out.set(t, { split: [{ versionId: d.data.versionId, percentage: 100 }] });
+        if (d.success && (d.data.created === true || d.data.previousVersionId === null))
+          out.set(t, { split: [{ versionId: d.data.versionId, percentage: 100 }] });
         break;
       }
       case J.stepIntent: {
         const d = StepIntentData.safeParse(e.data);
         if (d.success) pending.set(t, d.data.split);
-        out.set(t, { uncertain: `a deployment${d.success && d.data.percent !== undefined ? ` of the ${d.data.percent}% step` : ""} was sent and its outcome never recorded` });
+        out.set(t, {
+          uncertain: `a deployment${d.success && d.data.percent !== undefined ? ` of the ${d.data.percent}% step` : ""} was sent and its outcome never recorded`,
+        });
         break;
       }
       case J.stepDeployed: {
@@ -169,7 +186,12 @@ export function leftOn(entries: JournalEntry[]): Map<string, Left> {
       }
       case J.rollbackDone: {
         const d = VersionData.safeParse(e.data);
-        out.set(t, d.success ? { split: [{ versionId: d.data.versionId, percentage: 100 }] } : { uncertain: "a rollback finished whose version the journal does not hold" });
+        out.set(
+          t,
+          d.success
+            ? { split: [{ versionId: d.data.versionId, percentage: 100 }] }
+            : { uncertain: "a rollback finished whose version the journal does not hold" },
+        );
         break;
       }
       case J.rollbackFailed: {
@@ -194,7 +216,11 @@ export function leftOn(entries: JournalEntry[]): Map<string, Left> {
  * Unfinished records are skipped: while one exists the caller gives no verdict at all. `entries`
  * is called for as few records as it takes to decide every target in `targets`.
  */
-export function desiredState(records: Release[], entries: (releaseId: string) => JournalEntry[], targets: readonly string[]): Map<string, DesiredTarget> {
+export function desiredState(
+  records: Release[],
+  entries: (releaseId: string) => JournalEntry[],
+  targets: readonly string[],
+): Map<string, DesiredTarget> {
   const out = new Map<string, DesiredTarget>();
   for (const r of records) {
     if (targets.every((t) => out.has(t))) break;
@@ -203,7 +229,12 @@ export function desiredState(records: Release[], entries: (releaseId: string) =>
     for (const [target, left] of leftOn(entries(r.id))) {
       if (out.has(target) || !targets.includes(target)) continue;
       const what = `${r.kind} ${r.id} (${r.status})`;
-      out.set(target, "split" in left ? { state: "known", split: left.split, source } : { state: "uncertain", why: `${what} left it unknown: ${left.uncertain}`, source });
+      out.set(
+        target,
+        "split" in left
+          ? { state: "known", split: left.split, source }
+          : { state: "uncertain", why: `${what} left it unknown: ${left.uncertain}`, source },
+      );
     }
   }
   return out;

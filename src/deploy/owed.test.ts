@@ -18,7 +18,16 @@ describe("owed restores", () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "cbo-owed-"));
     store = createStore(join(dir, "s.db"));
-    store.releases.insert({ id: "r1", tenant: "default", worker: "w", kind: "release", status: "rolling_back", reason: null, plan: {}, created_by: null });
+    store.releases.insert({
+      id: "r1",
+      tenant: "default",
+      worker: "w",
+      kind: "release",
+      status: "rolling_back",
+      reason: null,
+      plan: {},
+      created_by: null,
+    });
   });
   afterEach(() => {
     store.close();
@@ -26,7 +35,13 @@ describe("owed restores", () => {
   });
   const ctx = (halt = new AbortController().signal) => {
     const rec = createRecorder(store, { id: "r1", tenant: "default", worker: "w" }, () => {});
-    return { rec, release: { id: "r1", tenant: "default", worker: "w" }, board: createRestoreBoard(), halt, backoff: { baseMs: 5, maxMs: 20 } };
+    return {
+      rec,
+      release: { id: "r1", tenant: "default", worker: "w" },
+      board: createRestoreBoard(),
+      halt,
+      backoff: { baseMs: 5, maxMs: 20 },
+    };
   };
 
   it("retries what the edge cannot take yet until it lands, showing it on the board meanwhile, and says so once", async () => {
@@ -40,9 +55,20 @@ describe("owed restores", () => {
     });
     expect(r).toEqual({ ok: true, value: "landed", attempts: 5, owed: true });
     expect(seen[0]).toEqual([]);
-    expect(seen[4]).toEqual([expect.objectContaining({ releaseId: "r1", target: "eu", versionId: "v1", attempts: 4, lastError: expect.stringMatching(/^ERR_CF_UNAVAILABLE: Region eu/) })]);
+    expect(seen[4]).toEqual([
+      expect.objectContaining({
+        releaseId: "r1",
+        target: "eu",
+        versionId: "v1",
+        attempts: 4,
+        lastError: expect.stringMatching(/^ERR_CF_UNAVAILABLE: Region eu/),
+      }),
+    ]);
     expect(c.board.list()).toEqual([]);
-    expect(store.events.list({ releaseId: "r1" }).map((e) => `${e.type}:${e.target}`)).toEqual(["release.restore.pending:eu", "release.restore.completed:eu"]);
+    expect(store.events.list({ releaseId: "r1" }).map((e) => `${e.type}:${e.target}`)).toEqual([
+      "release.restore.pending:eu",
+      "release.restore.completed:eu",
+    ]);
     expect(store.releases.entries("r1").map((e) => e.kind)).toEqual(["restore.owed"]);
   });
 
@@ -74,7 +100,11 @@ describe("owed restores", () => {
     const c = ctx();
     // Every write refused (SQLITE_READONLY) until the store takes them again.
     store.db.exec("PRAGMA query_only = 1");
-    const ended = finishRecorded(c, { status: "rolled_back", reason: "eu back on v1", events: [["release.rolled_back", { reason: "eu back on v1" }]] }, () => store.releases.get("r1")!);
+    const ended = finishRecorded(
+      c,
+      { status: "rolled_back", reason: "eu back on v1", events: [["release.rolled_back", { reason: "eu back on v1" }]] },
+      () => store.releases.get("r1")!,
+    );
     let settled = false;
     void ended.then(() => (settled = true));
     await new Promise((r) => setTimeout(r, 100));

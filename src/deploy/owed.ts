@@ -68,7 +68,12 @@ export function refusedForGood(e: unknown): boolean {
  * (throws its reason). `versionId` is what the target goes back to, for the board and the events
  * (null while the edge has to be read to know it).
  */
-export async function untilRestored<T>(ctx: OwedContext, target: string, versionId: string | null, attempt: (round: number) => Promise<T>): Promise<Settled<T>> {
+export async function untilRestored<T>(
+  ctx: OwedContext,
+  target: string,
+  versionId: string | null,
+  attempt: (round: number) => Promise<T>,
+): Promise<Settled<T>> {
   const { rec, release, board, halt } = ctx;
   const backoff = ctx.backoff ?? DEFAULT_RESTORE_BACKOFF;
   let owedSince: number | undefined;
@@ -100,8 +105,15 @@ export async function untilRestored<T>(ctx: OwedContext, target: string, version
         ctx.onOwed?.();
       }
       board.set({
-        releaseId: release.id, tenant: release.tenant, worker: release.worker, target, versionId,
-        since: new Date(owedSince).toISOString(), attempts: round + 1, lastError: error, nextAttemptAt: new Date(now + wait).toISOString(),
+        releaseId: release.id,
+        tenant: release.tenant,
+        worker: release.worker,
+        target,
+        versionId,
+        since: new Date(owedSince).toISOString(),
+        attempts: round + 1,
+        lastError: error,
+        nextAttemptAt: new Date(now + wait).toISOString(),
       });
       await sleep(wait, halt);
     }

@@ -14,7 +14,9 @@ const worker = (over: Partial<ResolvedWorker> = {}): ResolvedWorker => ({
   vars: {},
   kv: {},
   services: {},
-  secrets: [], agent: false, drift: "report",
+  secrets: [],
+  agent: false,
+  drift: "report",
   targets: ["eu", "us", "ap"],
   waves: [["eu"], ["us", "ap"]],
   steps: [10, 50, 100],
@@ -26,19 +28,31 @@ const accounts = new Map([
   ["us", { accountId: "b".repeat(32) }],
   ["ap", { accountId: "c".repeat(32) }],
 ]);
-const live = (target: string, versionId: string): ObservedTarget => ({ target, deployment: [{ versionId, percentage: 100 }], versions: [versionId] });
+const live = (target: string, versionId: string): ObservedTarget => ({
+  target,
+  deployment: [{ versionId, percentage: 100 }],
+  versions: [versionId],
+});
 
 describe("previousVersionOf", () => {
   it("is the version at 100%, else the largest share, else none", () => {
     expect(previousVersionOf([{ versionId: "v1", percentage: 100 }])).toBe("v1");
-    expect(previousVersionOf([{ versionId: "a", percentage: 30 }, { versionId: "b", percentage: 70 }])).toBe("b");
+    expect(
+      previousVersionOf([
+        { versionId: "a", percentage: 30 },
+        { versionId: "b", percentage: 70 },
+      ]),
+    ).toBe("b");
     expect(previousVersionOf([])).toBeNull();
   });
 });
 
 describe("splitFor", () => {
   it("gives the new version its step and the previous one the rest", () => {
-    expect(splitFor("new", "old", 10)).toEqual([{ versionId: "old", percentage: 90 }, { versionId: "new", percentage: 10 }]);
+    expect(splitFor("new", "old", 10)).toEqual([
+      { versionId: "old", percentage: 90 },
+      { versionId: "new", percentage: 10 },
+    ]);
     expect(splitFor("new", "old", 100)).toEqual([{ versionId: "new", percentage: 100 }]);
     expect(splitFor("new", null, 10)).toEqual([{ versionId: "new", percentage: 100 }]);
   });

@@ -34,10 +34,14 @@ export function plan(
   const byTarget = new Map(observed.map((o) => [o.target, o]));
   const missing = worker.targets.filter((t) => !targets.has(t));
   if (missing.length > 0) {
-    throw new CboError("ERR_VALIDATION", `Worker ${worker.name} names target(s) ${missing.join(", ")} that the orchestrator does not drive.`, {
-      details: { worker: worker.name, missing },
-      hint: "Declare the target under `targets:` in orchestrator.yaml.",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Worker ${worker.name} names target(s) ${missing.join(", ")} that the orchestrator does not drive.`,
+      {
+        details: { worker: worker.name, missing },
+        hint: "Declare the target under `targets:` in orchestrator.yaml.",
+      },
+    );
   }
   const kvTitles = [...new Set(Object.values(worker.kv))];
   const actions: PlannedAction[] = [];
@@ -83,8 +87,13 @@ export function plannedSteps(p: ReleasePlan, target: string): number[] {
 }
 
 /** The split for one step: the new version at `percent`, the previous one keeps the rest. */
-export function splitFor(newVersionId: string, previousVersionId: string | null, percent: number): Array<{ versionId: string; percentage: number }> {
-  if (previousVersionId === null || previousVersionId === newVersionId || percent >= 100) return [{ versionId: newVersionId, percentage: 100 }];
+export function splitFor(
+  newVersionId: string,
+  previousVersionId: string | null,
+  percent: number,
+): Array<{ versionId: string; percentage: number }> {
+  if (previousVersionId === null || previousVersionId === newVersionId || percent >= 100)
+    return [{ versionId: newVersionId, percentage: 100 }];
   return [
     { versionId: previousVersionId, percentage: round(100 - percent) },
     { versionId: newVersionId, percentage: percent },

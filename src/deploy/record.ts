@@ -43,7 +43,14 @@ export function createRecorder(store: Store, release: Pick<Release, "id" | "tena
       recording(`journal entry ${kind}`, () => store.releases.journal(release.id, kind, target, data));
     },
     emit<T extends EventType>(type: T, target: string | null, data: EventPayload<T>): void {
-      const event = { tenant: release.tenant, type, release_id: release.id, worker: release.worker, ...(target === null ? {} : { target }), data } as NewEvent;
+      const event = {
+        tenant: release.tenant,
+        type,
+        release_id: release.id,
+        worker: release.worker,
+        ...(target === null ? {} : { target }),
+        data,
+      } as NewEvent;
       recording(`event ${type}`, () => store.events.append(event));
     },
     status(status: ReleaseStatus, reason: string | null): void {

@@ -25,7 +25,12 @@ import type { TargetRuntime } from "../targets/types.ts";
 const RESTART = "daemon restarted during the release";
 const NOT_READ = "not read: ";
 
-type Outcome = { target: string; action: "untouched" | "kept" | "rolled_back" | "already" | "completed"; serving: string | null; note?: string };
+type Outcome = {
+  target: string;
+  action: "untouched" | "kept" | "rolled_back" | "already" | "completed";
+  serving: string | null;
+  note?: string;
+};
 type Failure = { target: string; error: string };
 
 export type RecoverContext = {
@@ -44,12 +49,27 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
   const { store, release, runtimes } = ctx;
   const rec = createRecorder(store, release, ctx.log);
   if (release.kind === "rollback") {
-    return applyRollback({ rec, plan: rollbackPlanOf(release), runtimes, checkFirst: true, prefix: "daemon restarted during the rollback; completed", halt: ctx.halt, read: () => store.releases.get(release.id)! });
+    return applyRollback({
+      rec,
+      plan: rollbackPlanOf(release),
+      runtimes,
+      checkFirst: true,
+      prefix: "daemon restarted during the rollback; completed",
+      halt: ctx.halt,
+      read: () => store.releases.get(release.id)!,
+    });
   }
   const plan = releasePlanOf(release);
   const journal = replay(store.releases.entries(release.id));
   const state = (name: string): TargetReplay | undefined => journal.get(name);
-  const owed: OwedContext = { rec, release, board: ctx.board, halt: ctx.halt, ...(ctx.backoff ? { backoff: ctx.backoff } : {}), ...(ctx.onOwed ? { onOwed: ctx.onOwed } : {}) };
+  const owed: OwedContext = {
+    rec,
+    release,
+    board: ctx.board,
+    halt: ctx.halt,
+    ...(ctx.backoff ? { backoff: ctx.backoff } : {}),
+    ...(ctx.onOwed ? { onOwed: ctx.onOwed } : {}),
+  };
   const read = () => store.releases.get(release.id)!;
   const readLive = async (name: string) => {
     const runtime = runtimes.get(name);
@@ -65,14 +85,19 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
     if (live.every((now, i) => now !== undefined && servesOnly(now, state(plan.targets[i]!.name)!.versionId!))) {
       const outcomes: Outcome[] = plan.targets.map((t) => ({ target: t.name, action: "completed", serving: state(t.name)!.versionId }));
       const reason = `daemon restarted after every step had passed; ${outcomes.map((o) => `${o.target} serves ${o.serving}`).join(", ")}`;
-      return finishRecorded(owed, {
-        status: "succeeded", reason,
-        first: () => rec.journal(J.recovered, null, { status: "succeeded", targets: outcomes }),
-        events: [
-          ["release.recovered", { status: "succeeded", reason, targets: outcomes }],
-          ["release.succeeded", { versions: Object.fromEntries(outcomes.map((o) => [o.target, o.serving])), recovered: true }],
-        ],
-      }, read);
+      return finishRecorded(
+        owed,
+        {
+          status: "succeeded",
+          reason,
+          first: () => rec.journal(J.recovered, null, { status: "succeeded", targets: outcomes }),
+          events: [
+            ["release.recovered", { status: "succeeded", reason, targets: outcomes }],
+            ["release.succeeded", { versions: Object.fromEntries(outcomes.map((o) => [o.target, o.serving])), recovered: true }],
+          ],
+        },
+        read,
+      );
     }
   }
 
@@ -81,30 +106,49 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
     rec.log("halted during recovery; the next start resumes it");
     return read();
   }
-  const settled = results.map((r, i): Outcome | Failure => (r.status === "fulfilled" ? r.value : { target: plan.targets[i]!.name, error: `${plan.targets[i]!.name}: ${describeError(r.reason)}` }));
+  const settled = results.map((r, i): Outcome | Failure =>
+    r.status === "fulfilled" ? r.value : { target: plan.targets[i]!.name, error: `${plan.targets[i]!.name}: ${describeError(r.reason)}` },
+  );
   const failures = settled.filter((r): r is Failure => "error" in r);
   const outcomes = settled.filter((r): r is Outcome => !("error" in r));
   const earlier = release.status === "rolling_back" && release.reason ? `${release.reason}; ` : "";
   const text = outcomes
-    .map((o) => (o.serving ? `${o.target} ${label(o.action)} ${o.serving}` : `${o.target} ${o.note?.startsWith(NOT_READ) ? "untouched" : "serves nothing"}`) + (o.note ? ` (${o.note})` : ""))
+    .map(
+      (o) =>
+        (o.serving
+          ? `${o.target} ${label(o.action)} ${o.serving}`
+          : `${o.target} ${o.note?.startsWith(NOT_READ) ? "untouched" : "serves nothing"}`) + (o.note ? ` (${o.note})` : ""),
+    )
     .concat(failures.map((f) => f.error))
     .join(", ");
   const status = failures.length > 0 ? "failed" : "rolled_back";
   const changed = outcomes.some((o) => o.action !== "untouched");
   const what = failures.length > 0 ? "rollback incomplete" : changed ? "rolled back" : "stopped before any region changed";
   const reason = `${earlier}${RESTART}; ${what}: ${text}`;
-  return finishRecorded(owed, {
-    status, reason,
-    first: () => rec.journal(J.recovered, null, { status, targets: outcomes, failures }),
-    events: [
-      ["release.recovered", { status, reason, targets: outcomes, failures }],
-      [status === "failed" ? "release.failed" : "release.rolled_back", { reason, recovered: true }],
-    ],
-  }, read);
+  return finishRecorded(
+    owed,
+    {
+      status,
+      reason,
+      first: () => rec.journal(J.recovered, null, { status, targets: outcomes, failures }),
+      events: [
+        ["release.recovered", { status, reason, targets: outcomes, failures }],
+        [status === "failed" ? "release.failed" : "release.rolled_back", { reason, recovered: true }],
+      ],
+    },
+    read,
+  );
 }
 
 /** One target back where the journal says it belongs, retried while the edge or the store cannot take it. */
-async function settle(ctx: RecoverContext, owed: OwedContext, name: string, s: TargetReplay | undefined, worker: string, readLive: (name: string) => Promise<Array<{ versionId: string; percentage: number }>>): Promise<Outcome | Failure> {
+async function settle(
+  ctx: RecoverContext,
+  owed: OwedContext,
+  name: string,
+  s: TargetReplay | undefined,
+  worker: string,
+  readLive: (name: string) => Promise<Array<{ versionId: string; percentage: number }>>,
+): Promise<Outcome | Failure> {
   const { rec } = owed;
   if (!s || !touched(s)) {
     // Never written to by this release: named with what it serves, when it can be read now.

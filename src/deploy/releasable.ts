@@ -20,7 +20,15 @@ export function unreleasedParts(source: WorkerSource): string[] {
   if (source.routes.length > 0) out.push("routes");
   if (source.assets) out.push("static assets");
   const s = source.settings;
-  for (const [key, v] of Object.entries({ workers_dev: s.workersDev, preview_urls: s.previewUrls, placement: s.placement, limits: s.limits, observability: s.observability, logpush: s.logpush, tail_consumers: s.tailConsumers })) {
+  for (const [key, v] of Object.entries({
+    workers_dev: s.workersDev,
+    preview_urls: s.previewUrls,
+    placement: s.placement,
+    limits: s.limits,
+    observability: s.observability,
+    logpush: s.logpush,
+    tail_consumers: s.tailConsumers,
+  })) {
     if (v !== undefined) out.push(key);
   }
   if (s.keepVars) out.push("keep_vars");
@@ -30,8 +38,12 @@ export function unreleasedParts(source: WorkerSource): string[] {
 export function checkReleasable(source: WorkerSource): void {
   const parts = unreleasedParts(source);
   if (parts.length === 0) return;
-  throw new CboError("ERR_VALIDATION", `Worker ${source.name} uses ${parts.join(", ")}, which this orchestrator reads but does not release yet.`, {
-    details: { worker: source.name, unreleased: parts },
-    hint: "Remove them for now, or keep releasing this Worker with wrangler; the release path is gaining them (issue 13).",
-  });
+  throw new CboError(
+    "ERR_VALIDATION",
+    `Worker ${source.name} uses ${parts.join(", ")}, which this orchestrator reads but does not release yet.`,
+    {
+      details: { worker: source.name, unreleased: parts },
+      hint: "Remove them for now, or keep releasing this Worker with wrangler; the release path is gaining them (issue 13).",
+    },
+  );
 }

@@ -26,20 +26,34 @@ export type RestoreOptions = {
 export type RestoreResult = { changed: boolean; attempts: number };
 
 /** One version at 100% on the target. */
-export function restoreTarget(runtime: TargetRuntime, worker: string, versionId: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+export function restoreTarget(
+  runtime: TargetRuntime,
+  worker: string,
+  versionId: string,
+  opts: RestoreOptions = {},
+): Promise<RestoreResult> {
   return restoreSplit(runtime, worker, [{ versionId, percentage: 100 }], opts);
 }
 
 /** This split on the target. */
-export async function restoreSplit(runtime: TargetRuntime, worker: string, split: Split, opts: RestoreOptions = {}): Promise<RestoreResult> {
+export async function restoreSplit(
+  runtime: TargetRuntime,
+  worker: string,
+  split: Split,
+  opts: RestoreOptions = {},
+): Promise<RestoreResult> {
   const attempts = opts.attempts ?? 4;
   const backoff = opts.backoff ?? { baseMs: 500, maxMs: 4_000 };
-  const served = (live: Split) => (split.length === 1 && split[0]!.percentage >= 100 ? servesOnly(live, split[0]!.versionId) : sameSplit(live, split));
+  const served = (live: Split) =>
+    split.length === 1 && split[0]!.percentage >= 100 ? servesOnly(live, split[0]!.versionId) : sameSplit(live, split);
   let check = opts.checkFirst ?? false;
   for (let attempt = 0; ; attempt++) {
     try {
       if (check && served(await readDeployment(runtime, worker))) return { changed: false, attempts: attempt + 1 };
-      await runtime.client.createDeployment(worker, split, { message: opts.message ?? "cbo rollback", ...(opts.force ? { force: true } : {}) });
+      await runtime.client.createDeployment(worker, split, {
+        message: opts.message ?? "cbo rollback",
+        ...(opts.force ? { force: true } : {}),
+      });
       return { changed: true, attempts: attempt + 1 };
     } catch (e) {
       // A refused request (unknown version, bad split) will be refused again.

@@ -22,13 +22,22 @@ export async function rollBackTouched(ctx: ApplyContext, stop: ReleaseStop, touc
   // What the store cannot take now does not hold the rollback up: the edge comes first.
   rec.tryTo(() => rec.status("rolling_back", stop.message));
   rec.tryTo(() => rec.emit("release.rolling_back", null, { reason: stop.message, kind: stop.kind, targets: names }));
-  const owed: OwedContext = { rec, release: ctx.release, board: ctx.board, halt: ctx.halt, ...(ctx.restoreBackoff ? { backoff: ctx.restoreBackoff } : {}) };
+  const owed: OwedContext = {
+    rec,
+    release: ctx.release,
+    board: ctx.board,
+    halt: ctx.halt,
+    ...(ctx.restoreBackoff ? { backoff: ctx.restoreBackoff } : {}),
+  };
   const settled = await Promise.allSettled(names.map((name) => rollBackOne(ctx, owed, name, touched.get(name)!)));
   if (ctx.halt.aborted) {
     rec.log("halted while rolling back; the next start recovers it from the journal");
     return ctx.store.releases.get(ctx.release.id)!;
   }
-  const outcomes = settled.map((s, i): Outcome => (s.status === "fulfilled" ? s.value : { name: names[i]!, ok: false, kept: false, text: `${names[i]}: ${describeError(s.reason)}` }));
+  const outcomes = settled.map(
+    (s, i): Outcome =>
+      s.status === "fulfilled" ? s.value : { name: names[i]!, ok: false, kept: false, text: `${names[i]}: ${describeError(s.reason)}` },
+  );
   const untouched = ctx.plan.targets.map((t) => t.name).filter((n) => !touched.has(n));
   const summary = [
     outcomes.length === 0 ? "no target was changed" : outcomes.map((o) => o.text).join(", "),
@@ -40,7 +49,8 @@ export async function rollBackTouched(ctx: ApplyContext, stop: ReleaseStop, touc
   // A target that could not go back, or had nothing to go back to (its first deploy failed its
   // gate and still serves the new version), makes the release `failed`, never `rolled_back`:
   // that status promises every touched target serves what it served before.
-  if (outcomes.some((o) => !o.ok || o.kept)) return finishRecorded(owed, { status: "failed", reason, events: [["release.failed", data]] }, read);
+  if (outcomes.some((o) => !o.ok || o.kept))
+    return finishRecorded(owed, { status: "failed", reason, events: [["release.failed", data]] }, read);
   const status = stop.kind === "abort" ? "aborted" : "rolled_back";
   return finishRecorded(owed, { status, reason, events: [[status === "aborted" ? "release.aborted" : "release.rolled_back", data]] }, read);
 }
@@ -55,7 +65,14 @@ async function rollBackOne(ctx: ApplyContext, owed: OwedContext, name: string, p
     // The first upload's answer never came: whatever it created is all there is to serve.
     const live = await readDeployment(runtime, worker.name).catch(() => undefined);
     const serving = live?.[0]?.versionId;
-    return { name, ok: live !== undefined, kept: serving !== undefined, text: serving ? `${name} serves ${serving} (first upload, nothing earlier)` : `${name} serves nothing (first upload did not complete)` };
+    return {
+      name,
+      ok: live !== undefined,
+      kept: serving !== undefined,
+      text: serving
+        ? `${name} serves ${serving} (first upload, nothing earlier)`
+        : `${name} serves nothing (first upload did not complete)`,
+    };
   }
   let intent = false;
   const settled = await untilRestored(owed, name, to, async (round) => {
@@ -64,7 +81,11 @@ async function rollBackOne(ctx: ApplyContext, owed: OwedContext, name: string, p
       rec.journal(J.rollbackIntent, name, { versionId: to, from: p.versionId });
       intent = true;
     }
-    await restoreTarget(runtime, worker.name, to, { checkFirst: round > 0 || p.previousVersionId === null, attempts: 1, message: `cbo rollback of release ${ctx.release.id}` });
+    await restoreTarget(runtime, worker.name, to, {
+      checkFirst: round > 0 || p.previousVersionId === null,
+      attempts: 1,
+      message: `cbo rollback of release ${ctx.release.id}`,
+    });
     rec.journal(J.rollbackDone, name, { versionId: to, ...(note ? { note } : {}) });
   });
   if (settled.ok) {

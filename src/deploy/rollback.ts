@@ -22,22 +22,50 @@ import type { TargetRuntime } from "../targets/types.ts";
 
 type Resolved = { resolved: string; targets: Array<{ name: string; versionId: string }>; skipped: RollbackPlan["skipped"] };
 
-export async function planRollback(store: Store, worker: ResolvedWorker, runtimes: Map<string, TargetRuntime>, to: string | undefined): Promise<RollbackPlan> {
+export async function planRollback(
+  store: Store,
+  worker: ResolvedWorker,
+  runtimes: Map<string, TargetRuntime>,
+  to: string | undefined,
+): Promise<RollbackPlan> {
   const names = worker.targets.filter((t) => runtimes.has(t));
   const r = await resolve(store, worker, names, runtimes, to);
   const targets = r.targets.filter((t) => names.includes(t.name)).map((t) => ({ ...t, accountId: runtimes.get(t.name)!.accountId }));
   if (targets.length === 0) {
-    throw new CboError("ERR_NOT_FOUND", `Nothing to roll ${worker.name} back to (${r.resolved}): ${r.skipped.map((s) => `${s.name}: ${s.why}`).join("; ") || "no target"}.`, {
-      hint: "Name a version with --to (see `cbo versions`).",
-    });
+    throw new CboError(
+      "ERR_NOT_FOUND",
+      `Nothing to roll ${worker.name} back to (${r.resolved}): ${r.skipped.map((s) => `${s.name}: ${s.why}`).join("; ") || "no target"}.`,
+      {
+        hint: "Name a version with --to (see `cbo versions`).",
+      },
+    );
   }
-  return { kind: "rollback", worker: worker.name, tenant: worker.tenant, to: to ?? null, resolved: r.resolved, targets, skipped: r.skipped };
+  return {
+    kind: "rollback",
+    worker: worker.name,
+    tenant: worker.tenant,
+    to: to ?? null,
+    resolved: r.resolved,
+    targets,
+    skipped: r.skipped,
+  };
 }
 
-async function resolve(store: Store, worker: ResolvedWorker, names: string[], runtimes: Map<string, TargetRuntime>, to: string | undefined): Promise<Resolved> {
+async function resolve(
+  store: Store,
+  worker: ResolvedWorker,
+  names: string[],
+  runtimes: Map<string, TargetRuntime>,
+  to: string | undefined,
+): Promise<Resolved> {
   if (to === undefined) {
-    const last = store.releases.list({ worker: worker.name, tenant: worker.tenant, limit: 1000 }).find((r) => r.kind === "release" && r.status === "succeeded");
-    if (!last) throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no succeeded release to roll back from.`, { hint: "Name a version with --to." });
+    const last = store.releases
+      .list({ worker: worker.name, tenant: worker.tenant, limit: 1000 })
+      .find((r) => r.kind === "release" && r.status === "succeeded");
+    if (!last)
+      throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no succeeded release to roll back from.`, {
+        hint: "Name a version with --to.",
+      });
     return before(store, last);
   }
   const release = store.releases.get(to);
@@ -45,7 +73,8 @@ async function resolve(store: Store, worker: ResolvedWorker, names: string[], ru
     if (release.worker !== worker.name || release.tenant !== worker.tenant) {
       throw new CboError("ERR_VALIDATION", `Release ${to} is a release of ${release.worker}, not ${worker.name}.`);
     }
-    if (release.status === "running" || release.status === "rolling_back") throw new CboError("ERR_CONFLICT", `Release ${to} has not finished.`, { details: { releaseId: to } });
+    if (release.status === "running" || release.status === "rolling_back")
+      throw new CboError("ERR_CONFLICT", `Release ${to} has not finished.`, { details: { releaseId: to } });
     if (release.kind === "rollback") {
       const p = rollbackPlanOf(release);
       return { resolved: `the versions rollback ${to} went to`, targets: p.targets, skipped: [] };
@@ -79,14 +108,23 @@ function shipped(store: Store, release: Release): Resolved {
   return out;
 }
 
-async function byVersion(store: Store, worker: ResolvedWorker, names: string[], runtimes: Map<string, TargetRuntime>, versionId: string): Promise<Resolved> {
+async function byVersion(
+  store: Store,
+  worker: ResolvedWorker,
+  names: string[],
+  runtimes: Map<string, TargetRuntime>,
+  versionId: string,
+): Promise<Resolved> {
   const known = new Map(names.map((n) => [n, store.catalog.versions(worker.tenant, worker.name, n, 100)]));
   const row = [...known.values()].flat().find((v) => v.version_id === versionId);
   const out: Resolved = { resolved: `version ${versionId}`, targets: [], skipped: [] };
   if (row) {
-    out.resolved = row.bundle_hash ? `version ${versionId} (bundle ${row.bundle_hash.slice(0, 12)} on every target)` : `version ${versionId}`;
+    out.resolved = row.bundle_hash
+      ? `version ${versionId} (bundle ${row.bundle_hash.slice(0, 12)} on every target)`
+      : `version ${versionId}`;
     for (const name of names) {
-      const match = name === row.target ? row : row.bundle_hash ? known.get(name)!.find((v) => v.bundle_hash === row.bundle_hash) : undefined;
+      const match =
+        name === row.target ? row : row.bundle_hash ? known.get(name)!.find((v) => v.bundle_hash === row.bundle_hash) : undefined;
       if (match) out.targets.push({ name, versionId: match.version_id });
       else out.skipped.push({ name, why: "no version of the same bundle there" });
     }
@@ -99,9 +137,13 @@ async function byVersion(store: Store, worker: ResolvedWorker, names: string[], 
     else out.skipped.push({ name, why: "not among its last 100 versions" });
   }
   if (out.targets.length === 0) {
-    throw new CboError("ERR_NOT_FOUND", `Version ${versionId} is neither a release id nor among the last 100 versions of ${worker.name} on any target.`, {
-      hint: "List them with `cbo versions " + worker.name + "`.",
-    });
+    throw new CboError(
+      "ERR_NOT_FOUND",
+      `Version ${versionId} is neither a release id nor among the last 100 versions of ${worker.name} on any target.`,
+      {
+        hint: "List them with `cbo versions " + worker.name + "`.",
+      },
+    );
   }
   return out;
 }
@@ -111,7 +153,15 @@ async function byVersion(store: Store, worker: ResolvedWorker, names: string[], 
  * target whose intent the store refuses is not written to (and counts as not rolled back); the
  * end is recorded once the store takes it (finishRecorded), unless `halt` fires first.
  */
-export async function applyRollback(ctx: { rec: Recorder; plan: RollbackPlan; runtimes: Map<string, TargetRuntime>; checkFirst: boolean; prefix?: string; halt: AbortSignal; read: () => Release }): Promise<Release> {
+export async function applyRollback(ctx: {
+  rec: Recorder;
+  plan: RollbackPlan;
+  runtimes: Map<string, TargetRuntime>;
+  checkFirst: boolean;
+  prefix?: string;
+  halt: AbortSignal;
+  read: () => Release;
+}): Promise<Release> {
   const { rec, plan } = ctx;
   const outcomes = await Promise.all(
     plan.targets.map(async (t) => {
@@ -133,6 +183,9 @@ export async function applyRollback(ctx: { rec: Recorder; plan: RollbackPlan; ru
   const skipped = plan.skipped.map((s) => `${s.name} unchanged (${s.why})`);
   const reason = [ctx.prefix, `to ${plan.resolved}`, [...done, ...failed, ...skipped].join(", ")].filter(Boolean).join("; ");
   const data = { reason, targets: outcomes, skipped: plan.skipped };
-  const end = failed.length > 0 ? { status: "failed" as const, event: "rollback.failed" as const } : { status: "succeeded" as const, event: "rollback.completed" as const };
+  const end =
+    failed.length > 0
+      ? { status: "failed" as const, event: "rollback.failed" as const }
+      : { status: "succeeded" as const, event: "rollback.completed" as const };
   return finishRecorded({ rec, halt: ctx.halt }, { status: end.status, reason, events: [[end.event, data]] }, ctx.read);
 }

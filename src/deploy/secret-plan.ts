@@ -28,10 +28,14 @@ export function planSecrets(
 ): PlannedSecret[] {
   const missing = worker.secrets.filter((n) => policies.get(n) === undefined);
   if (missing.length > 0) {
-    throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secret(s) ${missing.join(", ")}, which the vault does not hold (or holds deleted).`, {
-      details: { worker: worker.name, missing },
-      hint: `Set each with: cbo secrets set ${missing[0]} --mode binding|relay (the value on stdin).`,
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Worker ${worker.name} uses secret(s) ${missing.join(", ")}, which the vault does not hold (or holds deleted).`,
+      {
+        details: { worker: worker.name, missing },
+        hint: `Set each with: cbo secrets set ${missing[0]} --mode binding|relay (the value on stdin).`,
+      },
+    );
   }
   const out: PlannedSecret[] = [];
   for (const t of targets) {
@@ -39,8 +43,14 @@ export function planSecrets(
       const p = policies.get(name)!;
       const ok = allowedIn(p.jurisdictions, t.jurisdiction);
       out.push({
-        target: t.name, name, version: p.version, mode: p.mode, delivered: ok,
-        ...(ok ? {} : { reason: `tagged ${p.jurisdictions.join(", ")}; ${t.name} is ${t.jurisdiction ? `in ${t.jurisdiction}` : "untagged"}` }),
+        target: t.name,
+        name,
+        version: p.version,
+        mode: p.mode,
+        delivered: ok,
+        ...(ok
+          ? {}
+          : { reason: `tagged ${p.jurisdictions.join(", ")}; ${t.name} is ${t.jurisdiction ? `in ${t.jurisdiction}` : "untagged"}` }),
       });
     }
   }
@@ -68,7 +78,11 @@ export function secretBindings(
 ): { bindings: UploadBinding[]; pins: SecretPins | null } {
   const mine = (planned ?? []).filter((s) => s.target === target && s.delivered);
   if (worker.secrets.length === 0 && !worker.agent) return { bindings: [], pins: null };
-  if (!source) throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets or the edge agent, but this orchestrator runs without a vault.`);
+  if (!source)
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Worker ${worker.name} uses secrets or the edge agent, but this orchestrator runs without a vault.`,
+    );
   const bindings: UploadBinding[] = [];
   for (const s of mine.filter((x) => x.mode === "binding")) {
     bindings.push({ type: "secret_text", name: s.name, text: source.read(worker.tenant, s.name, s.version, ctx.by) });

@@ -35,12 +35,20 @@ export type RollbackPlan = z.infer<typeof RollbackPlanSchema>;
 
 export function releasePlanOf(r: Release): ReleasePlan {
   const parsed = StoredReleasePlanSchema.safeParse(r.plan);
-  if (!parsed.success) throw new CboError("ERR_INTERNAL", `release ${r.id} has an unreadable plan: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new CboError(
+      "ERR_INTERNAL",
+      `release ${r.id} has an unreadable plan: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
+    );
   return parsed.data as unknown as ReleasePlan;
 }
 
 export function rollbackPlanOf(r: Release): RollbackPlan {
   const parsed = RollbackPlanSchema.safeParse(r.plan);
-  if (!parsed.success) throw new CboError("ERR_INTERNAL", `rollback ${r.id} has an unreadable plan: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new CboError(
+      "ERR_INTERNAL",
+      `rollback ${r.id} has an unreadable plan: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
+    );
   return parsed.data;
 }

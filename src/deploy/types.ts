@@ -40,7 +40,13 @@ export type EngineDeps = {
   /** Where Workers reach the orchestrator (relay, heartbeats), given to Workers that use relay secrets. */
   orchestratorUrl?: () => string | undefined;
   /** Requests and errors the edge agents of a version reported since `sinceMs` (heartbeats), for gates. */
-  agentTraffic?: (tenant: string, worker: string, target: string, versionId: string, sinceMs: number) => { requests: number; errors: number };
+  agentTraffic?: (
+    tenant: string,
+    worker: string,
+    target: string,
+    versionId: string,
+    sinceMs: number,
+  ) => { requests: number; errors: number };
   /** The orchestrator's Ed25519 public key (base64url raw), given to Workers running the edge agent. */
   publicKey?: () => string | undefined;
   /**

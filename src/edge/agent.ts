@@ -61,11 +61,18 @@ export function createEdgeAgent<C = Record<string, unknown>>(options: EdgeAgentO
     configVersion: () => core.current()?.config?.applied()?.payload.version ?? null,
     async secret(name) {
       const rt = core.current();
-      if (!rt) throw new CboError("ERR_INTERNAL", "The edge agent has not started yet.", { hint: "Read secrets inside a request handled through agent.middleware or agent.wrap(), or call agent.start(env) first." });
-      if (!rt.relay) {
-        throw new CboError("ERR_VALIDATION", `Relay secrets need the ${AGENT_BINDINGS.worker}, ${AGENT_BINDINGS.target}, ${AGENT_BINDINGS.orchestratorUrl} and ${AGENT_BINDINGS.workerKey} bindings.`, {
-          hint: "See /orchestrator/health for which binding is missing.",
+      if (!rt)
+        throw new CboError("ERR_INTERNAL", "The edge agent has not started yet.", {
+          hint: "Read secrets inside a request handled through agent.middleware or agent.wrap(), or call agent.start(env) first.",
         });
+      if (!rt.relay) {
+        throw new CboError(
+          "ERR_VALIDATION",
+          `Relay secrets need the ${AGENT_BINDINGS.worker}, ${AGENT_BINDINGS.target}, ${AGENT_BINDINGS.orchestratorUrl} and ${AGENT_BINDINGS.workerKey} bindings.`,
+          {
+            hint: "See /orchestrator/health for which binding is missing.",
+          },
+        );
       }
       return rt.relay.get(name);
     },

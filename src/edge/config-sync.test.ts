@@ -10,7 +10,12 @@ import { createRejectionLog } from "./rejections.ts";
 const pair = await generateEd25519KeyPair();
 let issued = 0;
 const bundle = async (version: number, config: Record<string, unknown> = { v: version }) =>
-  JSON.stringify(await signConfigBundle({ worker: "api", target: "eu", version, config, issuedAt: new Date(1_800_000_000_000 + ++issued * 1000).toISOString() }, pair.privateKey));
+  JSON.stringify(
+    await signConfigBundle(
+      { worker: "api", target: "eu", version, config, issuedAt: new Date(1_800_000_000_000 + ++issued * 1000).toISOString() },
+      pair.privateKey,
+    ),
+  );
 
 function setup() {
   const store = new Map<string, string>();

@@ -66,7 +66,9 @@ export function createConfigSync<C>(deps: ConfigSyncDeps<C>): ConfigSync<C> {
   const reject = (raw: string, reason: ConfigRejectionReason, version: number | undefined, source: string): Outcome => {
     refused = { raw, against: applied?.raw };
     deps.rejections.add({ reason, ...(version === undefined ? {} : { version }), at: new Date(deps.now()).toISOString() });
-    deps.warn?.(`cbo edge agent: refused the config bundle in ${source} (${reason}${version === undefined ? "" : `, version ${version}`}); serving ${applied ? `version ${applied.payload.version}` : "no config"}`);
+    deps.warn?.(
+      `cbo edge agent: refused the config bundle in ${source} (${reason}${version === undefined ? "" : `, version ${version}`}); serving ${applied ? `version ${applied.payload.version}` : "no config"}`,
+    );
     return "refused";
   };
 

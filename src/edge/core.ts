@@ -32,7 +32,10 @@ export function createAgentCore<C>(options: EdgeAgentOptions<C>): AgentCore<C> {
 
 /** Is this path one of the agent's own routes (not counted as the app's traffic)? */
 export function isAgentPath(path: string): boolean {
-  return path.startsWith(AGENT_MOUNT_PATH) && (path.length === AGENT_MOUNT_PATH.length || path.charCodeAt(AGENT_MOUNT_PATH.length) === 47 /* "/" */);
+  return (
+    path.startsWith(AGENT_MOUNT_PATH) &&
+    (path.length === AGENT_MOUNT_PATH.length || path.charCodeAt(AGENT_MOUNT_PATH.length) === 47) /* "/" */
+  );
 }
 
 /** Is this request URL's path one of the agent's routes? Checked without parsing or slicing the URL (every request pays for it). */

@@ -31,7 +31,12 @@ export function healthBody<C>(rt: AgentRuntime<C>, now: number) {
     rejections: { total: rt.rejections.total(), recent: rt.rejections.recent() },
     heartbeat: rt.heartbeats ? { sent: rt.heartbeats.sent(), last: rt.heartbeats.last() } : null,
     relay: rt.relay ? { cached: rt.relay.cachedCount() } : null,
-    features: { config: rt.config !== undefined, poke: rt.config !== undefined && rt.settings.hmacKeys.length > 0, heartbeats: rt.heartbeats !== undefined, relay: rt.relay !== undefined },
+    features: {
+      config: rt.config !== undefined,
+      poke: rt.config !== undefined && rt.settings.hmacKeys.length > 0,
+      heartbeats: rt.heartbeats !== undefined,
+      relay: rt.relay !== undefined,
+    },
     problems,
   };
 }

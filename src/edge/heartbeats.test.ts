@@ -19,7 +19,15 @@ async function setup() {
     intervalMs: 30_000,
     traffic,
     rejections,
-    describe: () => ({ worker: "api", target: "eu", versionId: "v", configVersion: 1, isolate: "i", uptimeMs: 0, totals: traffic.totals() }),
+    describe: () => ({
+      worker: "api",
+      target: "eu",
+      versionId: "v",
+      configVersion: 1,
+      isolate: "i",
+      uptimeMs: 0,
+      totals: traffic.totals(),
+    }),
     now: () => now,
     fetch: (async (_url: string, init: RequestInit) => {
       sent.push(JSON.parse(init.body as string));
@@ -68,7 +76,15 @@ describe("heartbeats", () => {
       intervalMs: 30_000,
       traffic: createTraffic(0),
       rejections: createRejectionLog(),
-      describe: () => ({ worker: "api", target: "eu", versionId: null, configVersion: 3, isolate: "i", uptimeMs: 0, totals: { requests: 0, errors: 0 } }),
+      describe: () => ({
+        worker: "api",
+        target: "eu",
+        versionId: null,
+        configVersion: 3,
+        isolate: "i",
+        uptimeMs: 0,
+        totals: { requests: 0, errors: 0 },
+      }),
       onAnswer: (a) => void answers.push(a),
       now: () => 0,
       fetch: (async () => new Response(answerBody, { status: 202 })) as unknown as typeof fetch,

@@ -3,7 +3,14 @@
 // cron trigger sends one regardless, so an idle Worker still reports. One send at a time. A
 // failed send hands its window and rejections back for the next one. Sent with waitUntil by the
 // caller: a heartbeat never delays a response.
-import { HEARTBEAT_PATH, HeartbeatAnswerSchema, createHeartbeatRequest, type ConfigRejection, type Heartbeat, type HeartbeatAnswer } from "../kit/protocol/index.ts";
+import {
+  HEARTBEAT_PATH,
+  HeartbeatAnswerSchema,
+  createHeartbeatRequest,
+  type ConfigRejection,
+  type Heartbeat,
+  type HeartbeatAnswer,
+} from "../kit/protocol/index.ts";
 import type { CryptoKey } from "../kit/signing/index.ts";
 import type { RejectionLog } from "./rejections.ts";
 import type { Traffic, TrafficWindow } from "./traffic.ts";
@@ -62,7 +69,10 @@ export function createHeartbeats(deps: HeartbeatDeps): Heartbeats {
     } catch (e) {
       deps.traffic.restoreWindow(window);
       deps.rejections.restorePending(rejections);
-      if (last?.ok !== false) deps.warn?.(`cbo edge agent: heartbeat to ${url} failed (${e instanceof Error ? e.message : String(e)}); retrying on the next interval`);
+      if (last?.ok !== false)
+        deps.warn?.(
+          `cbo edge agent: heartbeat to ${url} failed (${e instanceof Error ? e.message : String(e)}); retrying on the next interval`,
+        );
       last = { at: new Date(now).toISOString(), ok: false, status };
       return undefined;
     }
@@ -86,10 +96,12 @@ export function createHeartbeats(deps: HeartbeatDeps): Heartbeats {
     // The answer's follow-up (a config re-read) rides on the same waitUntil, but does not hold
     // the next heartbeat back.
     inFlight = delivering.then(() => undefined).finally(() => (inFlight = undefined));
-    return delivering.then((answer) => (answer && deps.onAnswer ? deps.onAnswer(answer) : undefined)).then(
-      () => undefined,
-      () => undefined,
-    );
+    return delivering
+      .then((answer) => (answer && deps.onAnswer ? deps.onAnswer(answer) : undefined))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
   }
 
   const due = (nowMs: number) => inFlight === undefined && nowMs - lastAttemptAt >= deps.intervalMs;

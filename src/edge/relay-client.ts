@@ -34,7 +34,13 @@ export function createRelayClient(deps: RelayDeps): RelayClient {
   async function fetchSecret(name: string): Promise<string> {
     const version = deps.pins[name];
     const req = await createRelayRequest(
-      { worker: deps.worker, target: deps.target, secret: name, ...(version === undefined ? {} : { version }), ...(deps.versionId === null ? {} : { versionId: deps.versionId }) },
+      {
+        worker: deps.worker,
+        target: deps.target,
+        secret: name,
+        ...(version === undefined ? {} : { version }),
+        ...(deps.versionId === null ? {} : { versionId: deps.versionId }),
+      },
       deps.workerKey,
       { now: deps.now },
     );
@@ -47,7 +53,8 @@ export function createRelayClient(deps: RelayDeps): RelayClient {
     if (!res.ok) {
       await res.body?.cancel();
       // The answer's body is not echoed: it is the orchestrator's to explain in its own log.
-      const code = res.status === 401 ? "ERR_UNAUTHORIZED" : res.status === 403 ? "ERR_FORBIDDEN" : res.status === 404 ? "ERR_NOT_FOUND" : "ERR_IO";
+      const code =
+        res.status === 401 ? "ERR_UNAUTHORIZED" : res.status === 403 ? "ERR_FORBIDDEN" : res.status === 404 ? "ERR_NOT_FOUND" : "ERR_IO";
       throw new CboError(code, `Relay secret ${name}: the orchestrator answered HTTP ${res.status}.`);
     }
     let json: unknown;

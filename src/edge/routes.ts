@@ -26,17 +26,36 @@ export function createAgentRoutes<C>(core: AgentCore<C>): Hono<AgentHono> {
     const rt = await core.ensure(c.env);
     const { worker, target, hmacKeys } = rt.settings;
     if (!rt.config || worker === undefined || target === undefined || hmacKeys.length === 0) {
-      return fail(c, new CboError("ERR_NOT_FOUND", "This Worker's agent takes no pokes: its config or key bindings are missing (see /orchestrator/health)."));
+      return fail(
+        c,
+        new CboError(
+          "ERR_NOT_FOUND",
+          "This Worker's agent takes no pokes: its config or key bindings are missing (see /orchestrator/health).",
+        ),
+      );
     }
     const declared = Number(c.req.header("content-length") ?? "0");
     const body = declared > MAX_POKE_BODY_BYTES ? undefined : await c.req.text();
     if (body === undefined || new TextEncoder().encode(body).length > MAX_POKE_BODY_BYTES) {
       return fail(c, new CboError("ERR_VALIDATION", `A poke body is at most ${MAX_POKE_BODY_BYTES} bytes.`));
     }
-    const check = await verifyPokeRequest(c.req.header(SIGNATURE_HEADER), body, hmacKeys, { expect: { worker, target }, nonceCache: rt.nonceCache });
+    const check = await verifyPokeRequest(c.req.header(SIGNATURE_HEADER), body, hmacKeys, {
+      expect: { worker, target },
+      nonceCache: rt.nonceCache,
+    });
     if (!check.ok) {
-      if (check.reason === "malformed_body") return fail(c, new CboError("ERR_VALIDATION", "The poke body is not {worker, target, configVersion, nonce}.", { details: { reason: check.reason } }));
-      if (check.reason === "wrong_worker") return fail(c, new CboError("ERR_UNAUTHORIZED", "This poke is for another worker or target.", { details: { reason: check.reason } }));
+      if (check.reason === "malformed_body")
+        return fail(
+          c,
+          new CboError("ERR_VALIDATION", "The poke body is not {worker, target, configVersion, nonce}.", {
+            details: { reason: check.reason },
+          }),
+        );
+      if (check.reason === "wrong_worker")
+        return fail(
+          c,
+          new CboError("ERR_UNAUTHORIZED", "This poke is for another worker or target.", { details: { reason: check.reason } }),
+        );
       return fail(c, signatureFailureError(check.reason));
     }
     const config = rt.config;
@@ -46,7 +65,10 @@ export function createAgentRoutes<C>(core: AgentCore<C>): Hono<AgentHono> {
     } catch {
       detached(refreshing);
     }
-    return c.json({ accepted: true, configVersion: rt.config.applied()?.payload.version ?? null, requested: check.poke.configVersion }, 202);
+    return c.json(
+      { accepted: true, configVersion: rt.config.applied()?.payload.version ?? null, requested: check.poke.configVersion },
+      202,
+    );
   });
 
   return app;

@@ -53,7 +53,16 @@ export async function startRuntime<C>(env: AgentEnv, options: EdgeAgentOptions<C
 
   const config =
     worker && target && kv && publicKey
-      ? createConfigSync<C>({ kv, worker, target, publicKey, parseConfig: options.configSchema ?? (anyObject as ConfigParser<C>), rejections, now, warn })
+      ? createConfigSync<C>({
+          kv,
+          worker,
+          target,
+          publicKey,
+          parseConfig: options.configSchema ?? (anyObject as ConfigParser<C>),
+          rejections,
+          now,
+          warn,
+        })
       : undefined;
   const heartbeats =
     worker && target && orchestratorUrl && hmacKeys[0] && workerKey
@@ -74,7 +83,8 @@ export async function startRuntime<C>(env: AgentEnv, options: EdgeAgentOptions<C
           }),
           // The orchestrator gave this target a config version we do not run: a poke was missed.
           onAnswer: ({ configVersion }) => {
-            if (config && configVersion !== null && configVersion !== config.applied()?.payload.version) return config.refreshUntil(configVersion);
+            if (config && configVersion !== null && configVersion !== config.applied()?.payload.version)
+              return config.refreshUntil(configVersion);
           },
           now,
           fetch: doFetch,
@@ -83,7 +93,16 @@ export async function startRuntime<C>(env: AgentEnv, options: EdgeAgentOptions<C
       : undefined;
   const relay =
     worker && target && orchestratorUrl && workerKey
-      ? createRelayClient({ orchestratorUrl, worker, target, workerKey, versionId: settings.versionId, pins: settings.secretVersions, now, fetch: doFetch })
+      ? createRelayClient({
+          orchestratorUrl,
+          worker,
+          target,
+          workerKey,
+          versionId: settings.versionId,
+          pins: settings.secretVersions,
+          now,
+          fetch: doFetch,
+        })
       : undefined;
 
   await config?.load();
@@ -100,7 +119,10 @@ export async function startRuntime<C>(env: AgentEnv, options: EdgeAgentOptions<C
     relay,
     due() {
       const t = now();
-      return (config !== undefined && !config.refreshing() && t - config.checkedAt() >= refreshMs) || (heartbeats !== undefined && heartbeats.due(t));
+      return (
+        (config !== undefined && !config.refreshing() && t - config.checkedAt() >= refreshMs) ||
+        (heartbeats !== undefined && heartbeats.due(t))
+      );
     },
     runDue(waitUntil) {
       if (config && !config.refreshing() && now() - config.checkedAt() >= refreshMs) waitUntil(syncAndReport(() => config.refresh()));

@@ -26,9 +26,9 @@ const B = AGENT_BINDINGS;
 export async function readSettings(env: AgentEnv): Promise<AgentSettings> {
   const problems: string[] = [];
   const name = (binding: string, value: unknown) => {
-    if (value === undefined) return problems.push(`${binding} is not bound`), undefined;
+    if (value === undefined) return (problems.push(`${binding} is not bound`), undefined);
     const parsed = NameSchema.safeParse(value);
-    if (!parsed.success) return problems.push(`${binding} is not a valid name`), undefined;
+    if (!parsed.success) return (problems.push(`${binding} is not a valid name`), undefined);
     return parsed.data;
   };
   const worker = name(B.worker, env[B.worker]);
@@ -43,7 +43,10 @@ export async function readSettings(env: AgentEnv): Promise<AgentSettings> {
   let publicKey: CryptoKey | undefined;
   const publicKeyText = env[B.publicKey];
   if (publicKeyText === undefined) problems.push(`${B.publicKey} is not bound: config is off`);
-  else publicKey = await importEd25519PublicKey(publicKeyText).catch(() => (problems.push(`${B.publicKey} is not an Ed25519 public key`), undefined));
+  else
+    publicKey = await importEd25519PublicKey(publicKeyText).catch(
+      () => (problems.push(`${B.publicKey} is not an Ed25519 public key`), undefined),
+    );
 
   const hmacKeys: CryptoKey[] = [];
   let workerKey: Uint8Array | undefined;

@@ -25,7 +25,12 @@ export function createWrap<C>(core: AgentCore<C>, routes: Hono<{ Bindings: Agent
   return function wrap<E>(handler: ExportedHandler<E>): ExportedHandler<E> {
     const fetchHandler = handler.fetch?.bind(handler);
 
-    function serve(rt: AgentRuntime<C>, request: Request<unknown, IncomingRequestCfProperties>, env: E, ctx: ExecutionContext): FetchResult {
+    function serve(
+      rt: AgentRuntime<C>,
+      request: Request<unknown, IncomingRequestCfProperties>,
+      env: E,
+      ctx: ExecutionContext,
+    ): FetchResult {
       if (rt.due()) rt.runDue((p) => ctx.waitUntil(p));
       if (!fetchHandler) {
         rt.traffic.record(false);

@@ -21,10 +21,7 @@ export function backoffDelay(attempt: number, opts: BackoffOptions): number {
  * Parses a `retry-after` header (seconds or an HTTP date) or `retry-after-ms`, into ms.
  * Returns undefined when absent or unparseable.
  */
-export function parseRetryAfter(
-  headers: { get(name: string): string | null },
-  now: number = Date.now(),
-): number | undefined {
+export function parseRetryAfter(headers: { get(name: string): string | null }, now: number = Date.now()): number | undefined {
   const ms = headers.get("retry-after-ms");
   if (ms !== null && ms.trim() !== "" && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
   const value = headers.get("retry-after");

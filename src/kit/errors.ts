@@ -75,11 +75,7 @@ export class CboError extends Error {
   readonly details: Record<string, unknown> | undefined;
   readonly hint: string | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    opts: { details?: Record<string, unknown>; hint?: string; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, opts: { details?: Record<string, unknown>; hint?: string; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "CboError";
     this.code = code;

@@ -17,7 +17,9 @@ describe("relay protocol", () => {
   });
 
   it("refuses a malformed request before signing", async () => {
-    await expect(createRelayRequest({ worker: "API!", target: "eu", secret: "X" }, generateHmacKey())).rejects.toMatchObject({ code: "ERR_VALIDATION" });
+    await expect(createRelayRequest({ worker: "API!", target: "eu", secret: "X" }, generateHmacKey())).rejects.toMatchObject({
+      code: "ERR_VALIDATION",
+    });
   });
 
   it("seals to the Worker's key; opens only for the same key, party, secret and before expiry", async () => {
@@ -25,7 +27,11 @@ describe("relay protocol", () => {
     const expiresAt = Date.now() + 60_000;
     const sealed = await sealRelayResponse(value, { secret: "DB_URL", version: 3, expiresAt }, party, key);
     expect(JSON.stringify(sealed)).not.toContain("s3cret");
-    expect(await openRelayResponse(sealed, { ...party, secret: "DB_URL" }, key)).toEqual({ value: "s3cret-value-42", version: 3, expiresAt });
+    expect(await openRelayResponse(sealed, { ...party, secret: "DB_URL" }, key)).toEqual({
+      value: "s3cret-value-42",
+      version: 3,
+      expiresAt,
+    });
 
     const fail = (p: Promise<unknown>) => expect(p).rejects.toMatchObject({ code: "ERR_UNAUTHORIZED" });
     await fail(openRelayResponse(sealed, { ...party, secret: "DB_URL" }, generateHmacKey()));

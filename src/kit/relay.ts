@@ -56,7 +56,12 @@ type Party = { worker: string; target: string };
 async function sealingKey(workerKey: Uint8Array, party: Party, usage: "encrypt" | "decrypt"): Promise<CryptoKey> {
   const ikm = await crypto.subtle.importKey("raw", workerKey, "HKDF", false, ["deriveKey"]);
   return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode("cbo-relay/1"), info: new TextEncoder().encode(`${party.worker}|${party.target}`) },
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: new TextEncoder().encode("cbo-relay/1"),
+      info: new TextEncoder().encode(`${party.worker}|${party.target}`),
+    },
     ikm,
     { name: "AES-GCM", length: 256 },
     false,
@@ -75,7 +80,11 @@ export async function createRelayRequest(
 ): Promise<{ body: string; headers: Record<string, string> }> {
   const nonce = req.nonce ?? bytesToBase64url(crypto.getRandomValues(new Uint8Array(12)));
   const parsed = RelayRequestSchema.safeParse({ ...req, nonce });
-  if (!parsed.success) throw new CboError("ERR_VALIDATION", `invalid relay request: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new CboError(
+      "ERR_VALIDATION",
+      `invalid relay request: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   const body = JSON.stringify(parsed.data);
   const signature = await signPayload(body, workerKey, opts.now ? { now: opts.now } : {});
   return { body, headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature } };
@@ -89,8 +98,19 @@ export async function sealRelayResponse(
   workerKey: Uint8Array,
 ): Promise<RelayResponse> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(party, r) }, await sealingKey(workerKey, party, "encrypt"), value);
-  return { secret: r.secret, version: r.version, expiresAt: r.expiresAt, alg: "A256GCM-HKDF-SHA256", iv: bytesToBase64url(iv), ciphertext: bytesToBase64url(new Uint8Array(ct)) };
+  const ct = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: aad(party, r) },
+    await sealingKey(workerKey, party, "encrypt"),
+    value,
+  );
+  return {
+    secret: r.secret,
+    version: r.version,
+    expiresAt: r.expiresAt,
+    alg: "A256GCM-HKDF-SHA256",
+    iv: bytesToBase64url(iv),
+    ciphertext: bytesToBase64url(new Uint8Array(ct)),
+  };
 }
 
 /**

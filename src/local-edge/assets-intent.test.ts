@@ -5,7 +5,10 @@ const files = (paths: string[]) => {
   const m = new Map(paths.map((p, i) => [p, `h${i}`]));
   return (p: string) => m.get(p);
 };
-const cfg = (html: AssetConfig["html_handling"], notFound: AssetConfig["not_found_handling"] = "none"): AssetConfig => ({ html_handling: html, not_found_handling: notFound });
+const cfg = (html: AssetConfig["html_handling"], notFound: AssetConfig["not_found_handling"] = "none"): AssetConfig => ({
+  html_handling: html,
+  not_found_handling: notFound,
+});
 
 describe("assetIntent, auto-trailing-slash (the default)", () => {
   const exists = files(["/index.html", "/about.html", "/blog/index.html", "/app.js", "/404.html", "/docs/404.html"]);

@@ -56,7 +56,12 @@ function listen(app: { fetch: (r: Request) => Response | Promise<Response> }, po
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => resolve(server));
     server.once("error", (e) =>
-      reject(new CboError("ERR_IO", `The local edge API could not listen on 127.0.0.1:${port}: ${(e as Error).message}`, { hint: "Pick another port with --port.", cause: e })),
+      reject(
+        new CboError("ERR_IO", `The local edge API could not listen on 127.0.0.1:${port}: ${(e as Error).message}`, {
+          hint: "Pick another port with --port.",
+          cause: e,
+        }),
+      ),
     );
   });
 }
@@ -65,19 +70,30 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   const regionNames = opts.regions ?? DEFAULT_REGIONS;
   if (regionNames.length === 0) throw new CboError("ERR_VALIDATION", "The local edge needs at least one region.");
   for (const r of regionNames) {
-    if (!REGION_NAME.test(r)) throw new CboError("ERR_VALIDATION", `Region name "${r}" is not valid: use lowercase letters, digits and dashes, starting with a letter.`);
+    if (!REGION_NAME.test(r))
+      throw new CboError(
+        "ERR_VALIDATION",
+        `Region name "${r}" is not valid: use lowercase letters, digits and dashes, starting with a letter.`,
+      );
   }
   if (new Set(regionNames).size !== regionNames.length) throw new CboError("ERR_VALIDATION", "Region names must be unique.");
   const retentionDays = opts.analyticsRetentionDays ?? 7;
   if (!(retentionDays > 0 && retentionDays <= 90)) {
-    throw new CboError("ERR_VALIDATION", `analyticsRetentionDays must be more than 0 and at most 90 (Cloudflare keeps Workers metrics for three months), not ${retentionDays}.`);
+    throw new CboError(
+      "ERR_VALIDATION",
+      `analyticsRetentionDays must be more than 0 and at most 90 (Cloudflare keeps Workers metrics for three months), not ${retentionDays}.`,
+    );
   }
   // Regions take the ports right after the API's (unless given); the last must still be a port.
   const lastPort = (opts.port ?? 0) + regionNames.length;
   if (opts.port && lastPort > MAX_PORT && regionNames.some((r) => opts.regionPorts?.[r] === undefined)) {
-    throw new CboError("ERR_VALIDATION", `Port ${opts.port} leaves no room for the ${regionNames.length} region port(s) after it (up to ${lastPort}; ports end at ${MAX_PORT}).`, {
-      hint: `Use a port up to ${MAX_PORT - regionNames.length}, or 0 for free ports.`,
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Port ${opts.port} leaves no room for the ${regionNames.length} region port(s) after it (up to ${lastPort}; ports end at ${MAX_PORT}).`,
+      {
+        hint: `Use a port up to ${MAX_PORT - regionNames.length}, or 0 for free ports.`,
+      },
+    );
   }
   const log = (line: string) => process.stderr.write(line.endsWith("\n") ? line : line + "\n");
   // What it holds is what Cloudflare would hold for these accounts (per-Worker keys, binding
@@ -106,7 +122,13 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
 
   for (const region of regionNames) {
     if (!accounts.byRegion(region)) {
-      accounts.insert({ id: hexId(), name: `Local edge (${region})`, region, subdomain: `${region}-local`, created_on: new Date().toISOString() });
+      accounts.insert({
+        id: hexId(),
+        name: `Local edge (${region})`,
+        region,
+        subdomain: `${region}-local`,
+        created_on: new Date().toISOString(),
+      });
     }
   }
 
@@ -125,25 +147,27 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     log,
   });
   const tableOf = (region: string, account: { id: string; subdomain: string }) =>
-    buildTable(scripts, account.id, faults.get(region), account.subdomain, stores, { tailed: tails.tailedScripts(account.id), analytics: opts.analytics !== false });
+    buildTable(scripts, account.id, faults.get(region), account.subdomain, stores, {
+      tailed: tails.tailedScripts(account.id),
+      analytics: opts.analytics !== false,
+    });
 
   /** Pushes the region's current table; chained per region so tables never arrive out of order. */
   const pushRegion = (region: string): Promise<void> => {
     const runtime = runtimes.get(region);
     const account = accounts.byRegion(region);
     if (!runtime || !account) return Promise.resolve();
-    const next = (pushChains.get(region) ?? Promise.resolve())
-      .catch(() => {})
-      .then(() => runtime.push(tableOf(region, account)));
+    const next = (pushChains.get(region) ?? Promise.resolve()).catch(() => {}).then(() => runtime.push(tableOf(region, account)));
     pushChains.set(region, next);
     return next;
   };
   const collector = createAnalyticsCollector({
     store: invocations,
-    drainers: () => [...runtimes].flatMap(([region, runtime]) => {
-      const account = accounts.byRegion(region);
-      return account ? [{ accountId: account.id, drain: () => runtime.drainAnalytics() }] : [];
-    }),
+    drainers: () =>
+      [...runtimes].flatMap(([region, runtime]) => {
+        const account = accounts.byRegion(region);
+        return account ? [{ accountId: account.id, drain: () => runtime.drainAnalytics() }] : [];
+      }),
     retentionMs: retentionDays * DAY_MS,
     log,
   });
@@ -176,7 +200,8 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
       ),
     fire: async (t, cron, time) => {
       const out = await invoke(t.accountId, { type: "scheduled", script: t.script, cron, scheduledTime: time });
-      if (out.ok && (out.result as { outcome?: string } | undefined)?.outcome !== "ok") log(`local-edge: cron "${cron}" of ${t.script}: ${JSON.stringify(out.result)}`);
+      if (out.ok && (out.result as { outcome?: string } | undefined)?.outcome !== "ok")
+        log(`local-edge: cron "${cron}" of ${t.script}: ${JSON.stringify(out.result)}`);
       if (!out.ok && out.deployed) log(`local-edge: cron "${cron}" of ${t.script} failed: ${out.error}`);
     },
     log,
@@ -190,12 +215,25 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   const ops = createOps({ db, scripts, kv, notify, stores, assetTokens, checkBindings: createDataBindingCheck({ d1, r2, queues }) });
   let regionInfos: RegionInfo[] = [];
   const app = createApiApp({
-    token, accounts, scripts, kv, tunnels, ops, faults, setFault, log, stores, assetTokens, db,
+    token,
+    accounts,
+    scripts,
+    kv,
+    tunnels,
+    ops,
+    faults,
+    setFault,
+    log,
+    stores,
+    assetTokens,
+    db,
     info: () => ({ regions: regionInfos }),
     countRequest: (id) => requestCounts.set(id, (requestCounts.get(id) ?? 0) + 1),
     data: { d1, d1Pool, r2, queues, queuesChanged: () => dispatcher.poke(), fire },
     analytics: {
-      invocations, drain: (accountId) => collector.drain(accountId), retentionMs: retentionDays * DAY_MS,
+      invocations,
+      drain: (accountId) => collector.drain(accountId),
+      retentionMs: retentionDays * DAY_MS,
       coloCode: (region) => String(regionCf(region)["colo"]),
     },
     tails: { hub: tails, notify: (accountId) => pushRegion(accounts.get(accountId)?.region ?? "") },
@@ -216,7 +254,11 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
           log,
           persistDir: join(opts.dataDir, "workerd", region),
           control: createControlHandler({
-            accountId: account.id, scripts, kv, stores, table: () => tableOf(region, account),
+            accountId: account.id,
+            scripts,
+            kv,
+            stores,
+            table: () => tableOf(region, account),
             tail: (body) => {
               const parsed = TailPostSchema.safeParse(body);
               if (parsed.success) tails.publish(account.id, parsed.data.script, parsed.data.versionId, parsed.data.events);
@@ -229,8 +271,12 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
         });
         runtimes.set(region, runtime);
         return {
-          name: region, accountId: account.id, accountName: account.name, subdomain: account.subdomain,
-          port: runtime.port, publicUrl: `http://localhost:${runtime.port}/`,
+          name: region,
+          accountId: account.id,
+          accountName: account.name,
+          subdomain: account.subdomain,
+          port: runtime.port,
+          publicUrl: `http://localhost:${runtime.port}/`,
         } satisfies RegionInfo;
       }),
     );
@@ -251,7 +297,10 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
 
   const apiUrl = `http://127.0.0.1:${apiPort}/client/v4`;
   const adminUrl = `http://127.0.0.1:${apiPort}/__edge`;
-  writePrivateFile(join(opts.dataDir, "edge.json"), JSON.stringify({ apiUrl, adminUrl, pid: process.pid, regions: regionInfos }, null, 2) + "\n");
+  writePrivateFile(
+    join(opts.dataDir, "edge.json"),
+    JSON.stringify({ apiUrl, adminUrl, pid: process.pid, regions: regionInfos }, null, 2) + "\n",
+  );
 
   let closed = false;
   return {

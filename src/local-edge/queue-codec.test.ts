@@ -5,9 +5,21 @@ describe("the v8 queue-message codec (structured clone as text)", () => {
   it("round-trips what structured clone keeps", () => {
     const shared = { n: 1 };
     const value = {
-      s: "text", n: 1.5, big: 12345678901234567890n, nan: NaN, inf: -Infinity, negZero: -0, undef: undefined, nul: null,
-      date: new Date(5), re: /a+b/gi, map: new Map<unknown, unknown>([["k", new Set([1, 2])]]),
-      bytes: new Uint8Array([0, 255]), buf: new Uint16Array([65535]).buffer, list: [shared, shared], err: new TypeError("bad"),
+      s: "text",
+      n: 1.5,
+      big: 12345678901234567890n,
+      nan: NaN,
+      inf: -Infinity,
+      negZero: -0,
+      undef: undefined,
+      nul: null,
+      date: new Date(5),
+      re: /a+b/gi,
+      map: new Map<unknown, unknown>([["k", new Set([1, 2])]]),
+      bytes: new Uint8Array([0, 255]),
+      buf: new Uint16Array([65535]).buffer,
+      list: [shared, shared],
+      err: new TypeError("bad"),
     };
     const back = decodeV8(encodeV8(value)) as typeof value;
     expect(back).toEqual(structuredClone(value));

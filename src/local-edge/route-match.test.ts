@@ -29,7 +29,7 @@ describe("versionForObject", () => {
     { version_id: "b", percentage: 50 },
   ];
   it("always gives an object the same version, and spreads objects over the split", () => {
-    const ids = Array.from({ length: 200 }, (_, i) => (i * 2654435761 >>> 0).toString(16).padStart(8, "0") + "0".repeat(56));
+    const ids = Array.from({ length: 200 }, (_, i) => ((i * 2654435761) >>> 0).toString(16).padStart(8, "0") + "0".repeat(56));
     for (const id of ids) expect(versionForObject(entries, id)).toBe(versionForObject(entries, id));
     const a = ids.filter((id) => versionForObject(entries, id) === "a").length;
     expect(a).toBeGreaterThan(60);

@@ -11,7 +11,10 @@ const ours = {
     { service: "http_status:404" },
   ],
 };
-const wildcard = { tunnelId: "t-wild", rules: [{ hostname: "*.apps.test", service: "http://127.0.0.1:9000" }, { service: "http_status:503" }] };
+const wildcard = {
+  tunnelId: "t-wild",
+  rules: [{ hostname: "*.apps.test", service: "http://127.0.0.1:9000" }, { service: "http_status:503" }],
+};
 
 describe("tunnel routing on the local edge", () => {
   it("matches hostnames as cloudflared does: exact, case-insensitive, or a leading wildcard", () => {
@@ -39,9 +42,19 @@ describe("tunnel routing on the local edge", () => {
 
   it("reads live tunnels in creation order and skips deleted or unconfigured ones", () => {
     const rows = [
-      { id: "new", created_at: "2026-02-01", deleted_at: null, config: { ingress: [{ hostname: "cbo.example.test", service: "http://127.0.0.1:2" }, { service: "http_status:404" }] } },
+      {
+        id: "new",
+        created_at: "2026-02-01",
+        deleted_at: null,
+        config: { ingress: [{ hostname: "cbo.example.test", service: "http://127.0.0.1:2" }, { service: "http_status:404" }] },
+      },
       { id: "old", created_at: "2026-01-01", deleted_at: null, config: { ingress: ours.rules } },
-      { id: "gone", created_at: "2025-01-01", deleted_at: "2025-06-01", config: { ingress: [{ hostname: "cbo.example.test", service: "http://127.0.0.1:3" }, { service: "http_status:404" }] } },
+      {
+        id: "gone",
+        created_at: "2025-01-01",
+        deleted_at: "2025-06-01",
+        config: { ingress: [{ hostname: "cbo.example.test", service: "http://127.0.0.1:3" }, { service: "http_status:404" }] },
+      },
       { id: "bare", created_at: "2024-01-01", deleted_at: null, config: null },
     ];
     const route = createTunnelRoutes(() => rows);

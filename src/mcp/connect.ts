@@ -15,8 +15,10 @@ export function mcpClient(o: { url: string; token: string; timeoutMs?: number; f
     timeoutHint: UNREACHABLE,
     versionHint: "Are `cbo mcp` and the daemon the same version?",
     hints: {
-      ERR_FORBIDDEN: "This agent's token may not do this. Tell the user; the operator can run the matching `cbo` command or grant a token with a higher role.",
-      ERR_UNAUTHORIZED: "The agent's token is unknown, revoked or expired: the operator makes a new one with `cbo tokens create --role agent`.",
+      ERR_FORBIDDEN:
+        "This agent's token may not do this. Tell the user; the operator can run the matching `cbo` command or grant a token with a higher role.",
+      ERR_UNAUTHORIZED:
+        "The agent's token is unknown, revoked or expired: the operator makes a new one with `cbo tokens create --role agent`.",
     },
     ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
     ...(o.fetch ? { fetch: o.fetch } : {}),

@@ -52,7 +52,10 @@ export function generateSecret(bytes: number): Buffer {
 }
 
 function openFile(path: string): number {
-  if (!isAbsolute(path)) throw new CboError("ERR_VALIDATION", `from_file must be an absolute path (got a relative one).`, { hint: "Ask the user for the full path of the file holding the new value." });
+  if (!isAbsolute(path))
+    throw new CboError("ERR_VALIDATION", `from_file must be an absolute path (got a relative one).`, {
+      hint: "Ask the user for the full path of the file holding the new value.",
+    });
   try {
     return openSync(path, "r");
   } catch (e) {
@@ -64,5 +67,6 @@ function openFile(path: string): number {
 function check(path: string, isFile: boolean, size: number): void {
   if (!isFile) throw new CboError("ERR_VALIDATION", `${path} is not a regular file.`);
   if (size === 0) throw new CboError("ERR_VALIDATION", `${path} is empty.`);
-  if (size > MAX_SECRET_BYTES) throw new CboError("ERR_VALIDATION", `${path} holds ${size} bytes; a secret may have at most ${MAX_SECRET_BYTES}.`);
+  if (size > MAX_SECRET_BYTES)
+    throw new CboError("ERR_VALIDATION", `${path} holds ${size} bytes; a secret may have at most ${MAX_SECRET_BYTES}.`);
 }

@@ -37,7 +37,11 @@ export function createMcpServer(opts: { api: DaemonClient; version: string; tool
           return render(tool, await tool.run(args, { api: opts.api.via(`mcp:${tool.name}`) }));
         } catch (e) {
           const err = toCboError(e);
-          const lines = [`error ${err.code}: ${err.message}`, ...(err.hint ? [`hint: ${err.hint}`] : []), ...(err.details ? [JSON.stringify(err.details)] : [])];
+          const lines = [
+            `error ${err.code}: ${err.message}`,
+            ...(err.hint ? [`hint: ${err.hint}`] : []),
+            ...(err.details ? [JSON.stringify(err.details)] : []),
+          ];
           return { isError: true, content: [{ type: "text", text: lines.join("\n") }] };
         }
       },

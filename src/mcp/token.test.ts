@@ -13,7 +13,11 @@ describe("agentToken", () => {
   });
 
   it("an agent token from the environment: no warning", () => {
-    expect(agentToken({ env: { CBO_TOKEN: "cbo_agent_abcdefghijkl\n" } })).toEqual({ token: "cbo_agent_abcdefghijkl", source: "CBO_TOKEN", warnings: [] });
+    expect(agentToken({ env: { CBO_TOKEN: "cbo_agent_abcdefghijkl\n" } })).toEqual({
+      token: "cbo_agent_abcdefghijkl",
+      source: "CBO_TOKEN",
+      warnings: [],
+    });
   });
 
   it("warns about an admin token, another role, and a token file others can read; the file wins over the environment", () => {

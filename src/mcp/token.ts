@@ -25,16 +25,24 @@ export function agentToken(opts: { tokenFile?: string | undefined; env: Record<s
     token = opts.env.CBO_TOKEN.trim();
     source = "CBO_TOKEN";
   } else {
-    throw new CboError("ERR_USAGE", "cbo mcp needs the agent's own token: set CBO_TOKEN or pass --token-file FILE (the admin token is never used by default).", {
-      hint: "Make one for the agent: cbo tokens create --name clawdbot --role agent --expires 30d",
-    });
+    throw new CboError(
+      "ERR_USAGE",
+      "cbo mcp needs the agent's own token: set CBO_TOKEN or pass --token-file FILE (the admin token is never used by default).",
+      {
+        hint: "Make one for the agent: cbo tokens create --name clawdbot --role agent --expires 30d",
+      },
+    );
   }
   if (token === "") throw new CboError("ERR_USAGE", `The token from ${source} is empty.`);
   const role = tokenRole(token);
   if (role === "admin") {
-    warnings.push("this is an admin token: an agent holding it can read secret values and create tokens. Give the agent its own: cbo tokens create --name clawdbot --role agent");
+    warnings.push(
+      "this is an admin token: an agent holding it can read secret values and create tokens. Give the agent its own: cbo tokens create --name clawdbot --role agent",
+    );
   } else if (role !== undefined && role !== "agent") {
-    warnings.push(`this is a ${role} token; an agent should have its own token with the agent role (cbo tokens create --name clawdbot --role agent), so that the audit log tells its actions apart`);
+    warnings.push(
+      `this is a ${role} token; an agent should have its own token with the agent role (cbo tokens create --name clawdbot --role agent), so that the audit log tells its actions apart`,
+    );
   }
   return { token, source, warnings };
 }
@@ -49,7 +57,8 @@ function readTokenFile(file: string, warnings: string[]): string {
   }
   try {
     const st = fstatSync(fd);
-    if ((st.mode & 0o077) !== 0) warnings.push(`${file} can be read by group or others (mode 0${(st.mode & 0o777).toString(8)}); chmod 600 ${file}`);
+    if ((st.mode & 0o077) !== 0)
+      warnings.push(`${file} can be read by group or others (mode 0${(st.mode & 0o777).toString(8)}); chmod 600 ${file}`);
     return readFileSync(fd, "utf8").trim();
   } finally {
     closeSync(fd);

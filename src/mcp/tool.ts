@@ -29,12 +29,21 @@ export function defineTool<S extends z.ZodObject>(def: ToolDef<S>): AnyTool {
   return def as unknown as AnyTool;
 }
 
-export const WorkerName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).describe("Worker name, as in orchestrator.yaml (see the status tool)");
+export const WorkerName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/)
+  .describe("Worker name, as in orchestrator.yaml (see the status tool)");
 
 export const Confirm = z
   .boolean()
   .optional()
-  .describe("true only after the user explicitly confirmed this exact action in the conversation; without it nothing is done and the answer says what would happen");
+  .describe(
+    "true only after the user explicitly confirmed this exact action in the conversation; without it nothing is done and the answer says what would happen",
+  );
 
 export const done = (summary: string, data?: unknown): ToolOutcome => ({ kind: "done", summary, ...(data === undefined ? {} : { data }) });
-export const needsConfirmation = (wouldDo: string, preview?: unknown): ToolOutcome => ({ kind: "needs_confirmation", wouldDo, ...(preview === undefined ? {} : { preview }) });
+export const needsConfirmation = (wouldDo: string, preview?: unknown): ToolOutcome => ({
+  kind: "needs_confirmation",
+  wouldDo,
+  ...(preview === undefined ? {} : { preview }),
+});

@@ -7,19 +7,23 @@ import { defineTool, done, WorkerName, type AnyTool } from "./tool.ts";
 
 const short = (id: string) => id.slice(0, 8);
 type Live = Array<{ versionId: string; percentage: number }>;
-export const liveText = (live: Live) => (live.length === 0 ? "not deployed" : live.map((l) => `${short(l.versionId)} ${l.percentage}%`).join(" + "));
+export const liveText = (live: Live) =>
+  live.length === 0 ? "not deployed" : live.map((l) => `${short(l.versionId)} ${l.percentage}%`).join(" + ");
 
 export const status = defineTool({
   name: "status",
   title: "Fleet status",
-  description: "Per worker and target: the versions live now with their traffic percentages, health, drift, and the last release. Read-only.",
+  description:
+    "Per worker and target: the versions live now with their traffic percentages, health, drift, and the last release. Read-only.",
   input: z.object({ worker: WorkerName.optional().describe("Only this worker (default: all)") }).strict(),
   mutating: false,
   async run({ worker }, { api }) {
     const parsed = await api.status();
     const workers = worker ? parsed.workers.filter((w) => w.name === worker) : parsed.workers;
     if (worker && workers.length === 0) {
-      throw new CboError("ERR_NOT_FOUND", `No worker named "${worker}".`, { hint: `Known workers: ${parsed.workers.map((w) => w.name).join(", ") || "none"}.` });
+      throw new CboError("ERR_NOT_FOUND", `No worker named "${worker}".`, {
+        hint: `Known workers: ${parsed.workers.map((w) => w.name).join(", ") || "none"}.`,
+      });
     }
     const lines = workers.flatMap((w) => [
       `${w.name}: last release ${w.lastRelease ? `${w.lastRelease.id} ${w.lastRelease.kind} ${w.lastRelease.status}` : "none"}`,
@@ -36,7 +40,8 @@ function healthText(t: Status["workers"][number]["targets"][number]): string {
 export const plan = defineTool({
   name: "plan",
   title: "Preview a release",
-  description: "What releasing a worker would do: targets and what they run now, waves (canary first), traffic steps, the gate, API calls, and the secret versions each target ships. Read-only: show it to the user before asking to release.",
+  description:
+    "What releasing a worker would do: targets and what they run now, waves (canary first), traffic steps, the gate, API calls, and the secret versions each target ships. Read-only: show it to the user before asking to release.",
   input: z.object({ worker: WorkerName }).strict(),
   mutating: false,
   async run({ worker }, { api }) {
@@ -56,20 +61,27 @@ export function planText(p: Pick<ReleasePlan, "worker" | "waves" | "steps" | "ta
 export const configDiff = defineTool({
   name: "config_diff",
   title: "Edge config diff",
-  description: "Per target: the signed config last published, the one orchestrator.yaml wants, whether it changed, and whether the agents run it. Read-only.",
+  description:
+    "Per target: the signed config last published, the one orchestrator.yaml wants, whether it changed, and whether the agents run it. Read-only.",
   input: z.object({ worker: WorkerName }).strict(),
   mutating: false,
   async run({ worker }, { api }) {
     const diff = await api.configDiff(worker);
     const changed = diff.filter((d) => d.changed).map((d) => d.target);
-    return done(changed.length ? `Config of ${worker} differs from the published one on ${changed.join(", ")}.` : `Config of ${worker} is published as desired on every target.`, diff);
+    return done(
+      changed.length
+        ? `Config of ${worker} differs from the published one on ${changed.join(", ")}.`
+        : `Config of ${worker} is published as desired on every target.`,
+      diff,
+    );
   },
 });
 
 export const auditSearch = defineTool({
   name: "audit_search",
   title: "Search the audit log",
-  description: "Audit entries matching the filters, newest first: who changed what, when, with what outcome. Read-only (the token's role must allow reading the log).",
+  description:
+    "Audit entries matching the filters, newest first: who changed what, when, with what outcome. Read-only (the token's role must allow reading the log).",
   input: z
     .object({
       actor: z.string().min(1).optional().describe('Exact actor, e.g. "token:clawdbot:<id>"'),

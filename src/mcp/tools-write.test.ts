@@ -19,8 +19,25 @@ function fakeApi(answers: Record<string, unknown>) {
 }
 
 const gate = { probe_path: "/", interval_ms: 200, timeout_ms: 2000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 2000, min_samples: 8 };
-const plan = { worker: "hello", tenant: "default", bundleHash: "0".repeat(64), waves: [["eu"], ["us"]], steps: [10, 100], gate, targets: [{ name: "eu", accountId: "0".repeat(32), previousVersionId: null, live: [] }], actions: [], apiCalls: 12 };
-const secret = (name: string, version: number, mode: "binding" | "relay") => ({ name, version, mode, jurisdictions: [], deleted: false, updatedAt: "2026-01-01T00:00:00.000Z" });
+const plan = {
+  worker: "hello",
+  tenant: "default",
+  bundleHash: "0".repeat(64),
+  waves: [["eu"], ["us"]],
+  steps: [10, 100],
+  gate,
+  targets: [{ name: "eu", accountId: "0".repeat(32), previousVersionId: null, live: [] }],
+  actions: [],
+  apiCalls: 12,
+};
+const secret = (name: string, version: number, mode: "binding" | "relay") => ({
+  name,
+  version,
+  mode,
+  jurisdictions: [],
+  deleted: false,
+  updatedAt: "2026-01-01T00:00:00.000Z",
+});
 
 describe("mutating tools without confirm: true", () => {
   it("every one takes confirm", () => {
@@ -38,7 +55,9 @@ describe("mutating tools without confirm: true", () => {
 
   it("rollback and config_publish only read", async () => {
     const { api, requests } = fakeApi({
-      "GET /v1/workers/hello/versions": [{ target: "eu", versionId: "v2", releaseId: null, createdAt: "2026-01-01T00:00:00.000Z", live: true }],
+      "GET /v1/workers/hello/versions": [
+        { target: "eu", versionId: "v2", releaseId: null, createdAt: "2026-01-01T00:00:00.000Z", live: true },
+      ],
       "GET /v1/workers/hello/config/diff": [{ target: "eu", published: null, desired: {}, changed: true, written: null, applied: false }],
     });
     expect((await rollback.run({ worker: "hello" }, { api })).kind).toBe("needs_confirmation");
@@ -52,7 +71,9 @@ describe("secret_rotate", () => {
     expect(secretRotate.input.safeParse({ name: "K", value: "s3cret" }).success).toBe(false);
     const { api, requests } = fakeApi({ "GET /v1/secrets": [secret("K", 1, "relay")] });
     await expect(secretRotate.run({ name: "K" }, { api })).rejects.toMatchObject({ code: "ERR_VALIDATION" });
-    await expect(secretRotate.run({ name: "K", from_file: "/f", generate_bytes: 32 }, { api })).rejects.toMatchObject({ code: "ERR_VALIDATION" });
+    await expect(secretRotate.run({ name: "K", from_file: "/f", generate_bytes: 32 }, { api })).rejects.toMatchObject({
+      code: "ERR_VALIDATION",
+    });
     expect(requests).toEqual([]);
   });
 
@@ -71,6 +92,8 @@ describe("secret_rotate", () => {
     const { api } = fakeApi({ "GET /v1/secrets": [] });
     await expect(secretRotate.run({ name: "K", generate_bytes: 32 }, { api })).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
     const { api: api2 } = fakeApi({ "GET /v1/secrets": [secret("K", 1, "relay")] });
-    await expect(secretRotate.run({ name: "K", from_file: "relative/file" }, { api: api2 })).rejects.toMatchObject({ code: "ERR_VALIDATION" });
+    await expect(secretRotate.run({ name: "K", from_file: "relative/file" }, { api: api2 })).rejects.toMatchObject({
+      code: "ERR_VALIDATION",
+    });
   });
 });

@@ -10,7 +10,13 @@ import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } f
 import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool } from "./tool.ts";
 import { planText } from "./tools-read.ts";
 
-const Wait = z.number().int().min(0).max(600).optional().describe("Seconds to wait for the release to end before answering (default 45; 0 answers at once)");
+const Wait = z
+  .number()
+  .int()
+  .min(0)
+  .max(600)
+  .optional()
+  .describe("Seconds to wait for the release to end before answering (default 45; 0 answers at once)");
 
 /** Polls the release until it ends or `waitS` pass; a release still running is reported as such. */
 async function follow(api: DaemonClient, started: Release, waitS: number): Promise<Release> {
@@ -31,7 +37,8 @@ const outcome = (r: Release, what: string) =>
 export const release = defineTool({
   name: "release",
   title: "Release a worker",
-  description: "Releases a worker to its targets: canary wave first, traffic in steps, each step gated on the new version's health, automatic rollback of every touched target on failure. Mutating: needs confirm: true after the user agreed to the plan.",
+  description:
+    "Releases a worker to its targets: canary wave first, traffic in steps, each step gated on the new version's health, automatic rollback of every touched target on failure. Mutating: needs confirm: true after the user agreed to the plan.",
   input: z.object({ worker: WorkerName, confirm: Confirm, wait_seconds: Wait }).strict(),
   mutating: true,
   async run({ worker, confirm, wait_seconds }, { api }) {
@@ -48,11 +55,16 @@ export const release = defineTool({
 export const rollback = defineTool({
   name: "rollback",
   title: "Roll a worker back",
-  description: "Moves every target of a worker at once (no gates) to an earlier version, restoring the secret and config versions that release shipped with. Mutating: needs confirm: true after the user agreed.",
+  description:
+    "Moves every target of a worker at once (no gates) to an earlier version, restoring the secret and config versions that release shipped with. Mutating: needs confirm: true after the user agreed.",
   input: z
     .object({
       worker: WorkerName,
-      to: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/).optional().describe("A release id or version id; default: the versions live before the newest release"),
+      to: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/)
+        .optional()
+        .describe("A release id or version id; default: the versions live before the newest release"),
       confirm: Confirm,
       wait_seconds: Wait,
     })
@@ -79,18 +91,33 @@ export const rollback = defineTool({
 export const configPublish = defineTool({
   name: "config_publish",
   title: "Publish edge config",
-  description: "Signs the config orchestrator.yaml declares for a worker into a new version per target, writes it to each target's KV and tells the Workers to refresh. Mutating: needs confirm: true after the user saw the diff.",
-  input: z.object({ worker: WorkerName, force: z.boolean().optional().describe("Publish even when nothing changed"), confirm: Confirm }).strict(),
+  description:
+    "Signs the config orchestrator.yaml declares for a worker into a new version per target, writes it to each target's KV and tells the Workers to refresh. Mutating: needs confirm: true after the user saw the diff.",
+  input: z
+    .object({ worker: WorkerName, force: z.boolean().optional().describe("Publish even when nothing changed"), confirm: Confirm })
+    .strict(),
   mutating: true,
   async run({ worker, force, confirm }, { api }) {
     if (confirm !== true) {
       const diff = await api.configDiff(worker);
       const changed = diff.filter((d) => d.changed).map((d) => d.target);
-      const what = changed.length ? `the changed config on ${changed.join(", ")}` : force ? "the unchanged config again (force)" : "nothing (no target's config changed; force: true publishes anyway)";
+      const what = changed.length
+        ? `the changed config on ${changed.join(", ")}`
+        : force
+          ? "the unchanged config again (force)"
+          : "nothing (no target's config changed; force: true publishes anyway)";
       return needsConfirmation(`Would sign and publish ${what} for ${worker}, then poke its Workers to refresh.`, diff);
     }
     const r = await api.configPublish(worker, { force: force ?? false });
-    return done(`Published config version ${r.version} of ${worker} to ${r.targets.filter((t) => t.written).map((t) => t.target).join(", ") || "no target"}.`, r);
+    return done(
+      `Published config version ${r.version} of ${worker} to ${
+        r.targets
+          .filter((t) => t.written)
+          .map((t) => t.target)
+          .join(", ") || "no target"
+      }.`,
+      r,
+    );
   },
 });
 
@@ -100,9 +127,22 @@ export const secretRotate = defineTool({
   description: `Writes a new version of a vault secret from a file on the orchestrator's machine (from_file, byte for byte, at most ${MAX_SECRET_BYTES} bytes) or a freshly generated random value (generate_bytes). The value is never returned, shown or logged. deliver: true then starts a gated release of every worker that uses it. Mutating: needs confirm: true after the user agreed.`,
   input: z
     .object({
-      name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/).describe("Secret name"),
-      from_file: z.string().min(1).optional().describe("Absolute path of a file holding the new value (the user names it; never the value itself)"),
-      generate_bytes: z.number().int().min(16).max(256).optional().describe("Generate a random value of this many bytes (base64url text) instead of reading a file"),
+      name: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/)
+        .describe("Secret name"),
+      from_file: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("Absolute path of a file holding the new value (the user names it; never the value itself)"),
+      generate_bytes: z
+        .number()
+        .int()
+        .min(16)
+        .max(256)
+        .optional()
+        .describe("Generate a random value of this many bytes (base64url text) instead of reading a file"),
       deliver: z.boolean().optional().describe("Then release every worker that uses the secret (canary first, gated)"),
       confirm: Confirm,
     })
@@ -110,11 +150,15 @@ export const secretRotate = defineTool({
   mutating: true,
   async run({ name, from_file, generate_bytes, deliver, confirm }, { api }) {
     if ((from_file === undefined) === (generate_bytes === undefined)) {
-      throw new CboError("ERR_VALIDATION", "Give exactly one of from_file (a path) or generate_bytes (a length).", { hint: "Never pass a secret value itself: it would stay in the conversation." });
+      throw new CboError("ERR_VALIDATION", "Give exactly one of from_file (a path) or generate_bytes (a length).", {
+        hint: "Never pass a secret value itself: it would stay in the conversation.",
+      });
     }
     const current = (await api.listSecrets()).find((s) => s.name === name);
     if (!current || current.deleted) {
-      throw new CboError("ERR_NOT_FOUND", `No secret named "${name}" in the vault${current?.deleted ? " (it is deleted)" : ""}.`, { hint: "Rotation replaces an existing secret; the operator creates new ones with `cbo secrets set`." });
+      throw new CboError("ERR_NOT_FOUND", `No secret named "${name}" in the vault${current?.deleted ? " (it is deleted)" : ""}.`, {
+        hint: "Rotation replaces an existing secret; the operator creates new ones with `cbo secrets set`.",
+      });
     }
     const source = from_file !== undefined ? fileSource(from_file) : `a new random value (${generate_bytes} bytes, base64url)`;
     if (confirm !== true) {
@@ -131,9 +175,16 @@ export const secretRotate = defineTool({
     } finally {
       value.fill(0);
     }
-    if (!deliver) return done(`${name} is now at version ${written.version}; Workers get it with their next release.`, { name, version: written.version });
+    if (!deliver)
+      return done(`${name} is now at version ${written.version}; Workers get it with their next release.`, {
+        name,
+        version: written.version,
+      });
     const d = await api.deliverSecret(name);
-    return done(`${name} is now at version ${written.version}; delivering through release(s) ${d.releases.map((r) => `${r.releaseId} (${r.worker})`).join(", ")}.`, { name, version: written.version, releases: d.releases });
+    return done(
+      `${name} is now at version ${written.version}; delivering through release(s) ${d.releases.map((r) => `${r.releaseId} (${r.worker})`).join(", ")}.`,
+      { name, version: written.version, releases: d.releases },
+    );
   },
 });
 

@@ -5,7 +5,11 @@ const known = { known: true };
 
 describe("decideHealth", () => {
   it("calls a 2xx answer healthy and keeps its latency", () => {
-    expect(decideHealth({ kind: "response", httpStatus: 200, latencyMs: 12.345 }, known)).toEqual({ status: "healthy", latencyMs: 12.3, detail: "HTTP 200" });
+    expect(decideHealth({ kind: "response", httpStatus: 200, latencyMs: 12.345 }, known)).toEqual({
+      status: "healthy",
+      latencyMs: 12.3,
+      detail: "HTTP 200",
+    });
     expect(decideHealth({ kind: "response", httpStatus: 204, latencyMs: 1 }, known).status).toBe("healthy");
     expect(decideHealth({ kind: "response", httpStatus: 299, latencyMs: 1 }, known).status).toBe("healthy");
   });
@@ -18,11 +22,17 @@ describe("decideHealth", () => {
   });
 
   it("calls a timeout unhealthy with the limit in the detail", () => {
-    expect(decideHealth({ kind: "timeout", timeoutMs: 2000 }, known)).toEqual({ status: "unhealthy", latencyMs: null, detail: "timeout after 2000 ms" });
+    expect(decideHealth({ kind: "timeout", timeoutMs: 2000 }, known)).toEqual({
+      status: "unhealthy",
+      latencyMs: null,
+      detail: "timeout after 2000 ms",
+    });
   });
 
   it("turns socket errors into short words", () => {
-    expect(decideHealth({ kind: "error", code: "ECONNREFUSED", message: "connect ECONNREFUSED 127.0.0.1:1" }, known).detail).toBe("connection refused");
+    expect(decideHealth({ kind: "error", code: "ECONNREFUSED", message: "connect ECONNREFUSED 127.0.0.1:1" }, known).detail).toBe(
+      "connection refused",
+    );
     expect(decideHealth({ kind: "error", code: "ECONNRESET", message: "socket hang up" }, known).detail).toBe("connection reset");
     expect(decideHealth({ kind: "error", code: "EWEIRD", message: "first line\nsecond line" }, known).detail).toBe("EWEIRD: first line");
     expect(decideHealth({ kind: "error", code: undefined, message: "x".repeat(500) }, known).detail).toHaveLength(120);

@@ -18,7 +18,8 @@ export type HealthVerdict = { status: HealthStatus; latencyMs: number | null; de
  */
 export function decideHealth(result: ProbeResult, opts: { known: boolean }): HealthVerdict {
   const verdict = judge(result);
-  if (verdict.status === "unhealthy" && !opts.known) return { ...verdict, status: "unknown", detail: `${verdict.detail} (no version recorded for this target)` };
+  if (verdict.status === "unhealthy" && !opts.known)
+    return { ...verdict, status: "unknown", detail: `${verdict.detail} (no version recorded for this target)` };
   return verdict;
 }
 

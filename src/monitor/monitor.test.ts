@@ -12,10 +12,26 @@ import { createStore, type Store } from "../store/index.ts";
 import { createMonitor } from "./monitor.ts";
 
 type Behaviour = "ok" | "503" | "hang" | { delayMs: number };
-type FakeTarget = { server: http.Server; port: number; behave: Map<string, Behaviour>; hits: string[]; times: number[]; inFlight: number; peak: number };
+type FakeTarget = {
+  server: http.Server;
+  port: number;
+  behave: Map<string, Behaviour>;
+  hits: string[];
+  times: number[];
+  inFlight: number;
+  peak: number;
+};
 
 async function startTarget(): Promise<FakeTarget> {
-  const t: FakeTarget = { server: undefined as unknown as http.Server, port: 0, behave: new Map(), hits: [], times: [], inFlight: 0, peak: 0 };
+  const t: FakeTarget = {
+    server: undefined as unknown as http.Server,
+    port: 0,
+    behave: new Map(),
+    hits: [],
+    times: [],
+    inFlight: 0,
+    peak: 0,
+  };
   t.server = http.createServer((req, res) => {
     const worker = (req.headers.host ?? "").split(".")[0]!;
     t.hits.push(`${worker} ${req.url}`);
@@ -35,7 +51,11 @@ async function startTarget(): Promise<FakeTarget> {
 }
 
 // Built as the daemon builds a local-edge target (its client is never called by the monitor).
-const edge = (name: string, t: FakeTarget) => ({ apiUrl: "http://127.0.0.1:9/client/v4", token: "unused-by-the-monitor", regions: [{ name, accountId: "0".repeat(32), port: t.port }] });
+const edge = (name: string, t: FakeTarget) => ({
+  apiUrl: "http://127.0.0.1:9/client/v4",
+  token: "unused-by-the-monitor",
+  regions: [{ name, accountId: "0".repeat(32), port: t.port }],
+});
 
 function runtime(name: string, t: FakeTarget): TargetRuntime {
   return buildTarget({ name, api: "local", region: name }, { edge: edge(name, t) });
@@ -55,7 +75,15 @@ function specWith(workers: string[]): ResolvedSpec {
 }
 
 function know(worker: string, ...on: string[]): void {
-  for (const target of on) store.catalog.recordVersion({ tenant: "default", worker, target, version_id: `${worker}-${target}-v1`, release_id: null, bundle_hash: null });
+  for (const target of on)
+    store.catalog.recordVersion({
+      tenant: "default",
+      worker,
+      target,
+      version_id: `${worker}-${target}-v1`,
+      release_id: null,
+      bundle_hash: null,
+    });
 }
 
 const changes = () => store.events.list().filter((e) => e.type === "health.changed");
@@ -75,8 +103,11 @@ beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "cbo-monitor-"));
   store = createStore(path.join(dir, "state.db"));
   spec = specWith(["a", "b"]);
-  targets = new Map([["one", runtime("one", one)], ["two", runtime("two", two)]]);
-  for (const t of [one, two]) (t.behave.clear(), (t.hits.length = 0), (t.times.length = 0), (t.peak = 0));
+  targets = new Map([
+    ["one", runtime("one", one)],
+    ["two", runtime("two", two)],
+  ]);
+  for (const t of [one, two]) t.behave.clear(), (t.hits.length = 0), (t.times.length = 0), (t.peak = 0);
   know("a", "one", "two");
   know("b", "one", "two");
 });
@@ -94,9 +125,19 @@ describe("monitor passes", () => {
     await monitor.checkNow();
     expect(one.hits.sort()).toEqual(["a /healthz", "b /healthz"]);
     expect(two.hits.sort()).toEqual(["a /healthz", "b /healthz"]);
-    expect(store.health.list().map((h) => `${h.worker}@${h.target}=${h.status}`)).toEqual(["a@one=healthy", "a@two=healthy", "b@one=healthy", "b@two=healthy"]);
+    expect(store.health.list().map((h) => `${h.worker}@${h.target}=${h.status}`)).toEqual([
+      "a@one=healthy",
+      "a@two=healthy",
+      "b@one=healthy",
+      "b@two=healthy",
+    ]);
     expect(changes().map((e) => [e.worker, e.target, e.data.from, e.data.to])).toEqual(
-      expect.arrayContaining([["a", "one", "unknown", "healthy"], ["a", "two", "unknown", "healthy"], ["b", "one", "unknown", "healthy"], ["b", "two", "unknown", "healthy"]]),
+      expect.arrayContaining([
+        ["a", "one", "unknown", "healthy"],
+        ["a", "two", "unknown", "healthy"],
+        ["b", "one", "unknown", "healthy"],
+        ["b", "two", "unknown", "healthy"],
+      ]),
     );
     expect(changes()).toHaveLength(4);
 
@@ -119,7 +160,12 @@ describe("monitor passes", () => {
     await monitor.checkNow();
     let fresh = store.events.list({ after: before });
     expect(fresh).toHaveLength(1);
-    expect(fresh[0]).toMatchObject({ type: "health.changed", worker: "a", target: "two", data: { from: "healthy", to: "unhealthy", versionId: null, detail: "HTTP 503" } });
+    expect(fresh[0]).toMatchObject({
+      type: "health.changed",
+      worker: "a",
+      target: "two",
+      data: { from: "healthy", to: "unhealthy", versionId: null, detail: "HTTP 503" },
+    });
     expect(row("a", "two")).toMatchObject({ status: "unhealthy", detail: "HTTP 503" });
     expect(row("a", "one")!.status).toBe("healthy");
 
@@ -143,7 +189,11 @@ describe("monitor passes", () => {
     const monitor = createMonitor({ store, spec: () => spec, targets: () => targets, timeoutMs: 200 });
     await monitor.checkNow();
     expect(row("fresh", "one")).toMatchObject({ status: "unknown", detail: "HTTP 503 (no version recorded for this target)" });
-    expect(changes().filter((e) => e.worker === "fresh").map((e) => e.target)).toEqual(["two"]); // healthy there
+    expect(
+      changes()
+        .filter((e) => e.worker === "fresh")
+        .map((e) => e.target),
+    ).toEqual(["two"]); // healthy there
   });
 
   it("re-reads spec and targets every pass, skipping targets it has no runtime for", async () => {

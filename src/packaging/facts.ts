@@ -31,7 +31,14 @@ export const KitOptionsSchema = z
   .strict();
 export type KitOptions = z.input<typeof KitOptionsSchema>;
 
-export type KitTarget = { name: string; local: boolean; api: string; accountId: string | null; region: string | null; jurisdiction: string | null };
+export type KitTarget = {
+  name: string;
+  local: boolean;
+  api: string;
+  accountId: string | null;
+  region: string | null;
+  jurisdiction: string | null;
+};
 export type KitWorker = { name: string; source: string; insideConfig: boolean; targets: string[]; secrets: string[]; agent: boolean };
 
 export type KitFacts = {
@@ -76,14 +83,25 @@ export function kitFacts(spec: ResolvedSpec, product: { name: string; version: s
   }));
   const workers: KitWorker[] = spec.workers.map((w) => {
     const rel = relative(specDir, w.entry).split(sep).join("/");
-    return { name: w.name, source: rel, insideConfig: !rel.startsWith("../") && !isAbsolute(rel), targets: w.targets, secrets: w.secrets, agent: w.agent };
+    return {
+      name: w.name,
+      source: rel,
+      insideConfig: !rel.startsWith("../") && !isAbsolute(rel),
+      targets: w.targets,
+      secrets: w.secrets,
+      agent: w.agent,
+    };
   });
   const localRegions = [...new Set(targets.filter((t) => t.local).map((t) => t.region!))];
   // The edge's regions listen on the ports right after its API port (cbo edge --port).
   if (localRegions.length > 0 && o.edgePort + localRegions.length > 65_535) {
-    throw new CboError("ERR_VALIDATION", `edgePort ${o.edgePort} leaves no room for the ${localRegions.length} region port(s) after it (ports end at 65535).`, {
-      hint: `Use an edge port up to ${65_535 - localRegions.length}.`,
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `edgePort ${o.edgePort} leaves no room for the ${localRegions.length} region port(s) after it (ports end at 65535).`,
+      {
+        hint: `Use an edge port up to ${65_535 - localRegions.length}.`,
+      },
+    );
   }
   return {
     product,

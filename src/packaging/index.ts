@@ -35,7 +35,11 @@ export function buildKit(req: { spec: ResolvedSpec; options?: KitOptions; now?: 
     throw new CboError("ERR_IO", `Cannot read ${req.spec.file} for the kit.`, { cause: e });
   }
   const now = req.now ?? Date.now();
-  const entries = kitEntries(facts, product, { setupTemplate: readSetupTemplate(), specText, generatedAt: new Date(now).toISOString().slice(0, 10) });
+  const entries = kitEntries(facts, product, {
+    setupTemplate: readSetupTemplate(),
+    specText,
+    generatedAt: new Date(now).toISOString().slice(0, 10),
+  });
   const root = `${product.name}-kit`;
   const bytes = tarGz(root, entries, now);
   return {

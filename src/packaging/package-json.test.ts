@@ -22,7 +22,11 @@ describe("the kit's package.json", () => {
     const { miniflare: _moved, graphql: _moved2, ...rest } = before.dependencies;
     expect(after.dependencies).toEqual(rest);
     expect(Object.keys(after.devDependencies)).toEqual(Object.keys(after.devDependencies).sort());
-    expect({ ...after, dependencies: undefined, devDependencies: undefined }).toEqual({ ...before, dependencies: undefined, devDependencies: undefined });
+    expect({ ...after, dependencies: undefined, devDependencies: undefined }).toEqual({
+      ...before,
+      dependencies: undefined,
+      devDependencies: undefined,
+    });
     // The second Node and the SDK are dev dependencies of the product itself.
     expect(Object.keys(after.devDependencies)).toEqual(expect.arrayContaining(["node", "cloudflare", "wrangler"]));
     expect(Object.keys(after.dependencies)).not.toEqual(expect.arrayContaining(["node"]));

@@ -17,7 +17,10 @@ import { DAEMON_UNIT, EDGE_UNIT, renderDaemonUnit, renderEdgeUnit } from "./rend
 const text = (path: string, content: string, mode = 0o644): TarEntry => ({ path, data: new TextEncoder().encode(content), mode });
 
 /** The kit's own files (without the product), by path. */
-export function deploymentFiles(f: KitFacts, o: { setupTemplate: string; specText: string; generatedAt: string; productPaths: string[] }): TarEntry[] {
+export function deploymentFiles(
+  f: KitFacts,
+  o: { setupTemplate: string; specText: string; generatedAt: string; productPaths: string[] },
+): TarEntry[] {
   const files = [
     text("Dockerfile", renderDockerfile(f)),
     text(".dockerignore", renderDockerignore()),

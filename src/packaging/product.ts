@@ -48,7 +48,9 @@ export const kitFileName = (p: { name: string; version: string }) => `${p.name}-
 
 export function readProduct(root: string = PRODUCT_ROOT, specFile?: string): Product {
   const pkg = productInfo(root);
-  const rels = ["package.json", "package-lock.json", ...walk(root, "bin"), ...walk(root, "src")].filter((r) => r.startsWith("package") || include(r)).sort();
+  const rels = ["package.json", "package-lock.json", ...walk(root, "bin"), ...walk(root, "src")]
+    .filter((r) => r.startsWith("package") || include(r))
+    .sort();
   const files = rels.map((r) => read(root, r));
   let specFiles: ProductFile[] = [];
   const examples = join(root, "examples") + sep;

@@ -81,7 +81,11 @@ export function composeObject(f: KitFacts): Record<string, unknown> {
 function commentOn(doc: Document, path: string[], text: string): void {
   const parent = (path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true)) as YAMLMap | undefined;
   const pair = parent?.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
-  if (pair && isScalar(pair.key)) pair.key.commentBefore = text.split("\n").map((l) => ` ${l}`).join("\n");
+  if (pair && isScalar(pair.key))
+    pair.key.commentBefore = text
+      .split("\n")
+      .map((l) => ` ${l}`)
+      .join("\n");
 }
 
 export function renderCompose(f: KitFacts): string {
@@ -93,8 +97,24 @@ export function renderCompose(f: KitFacts): string {
     " Start: docker compose up -d --build     Verify: docker compose exec orchestrator node bin/cbo.js status --data " + f.dataDir,
     " Before the first start run ./setup-vps.sh --mode compose (master key, environment file, directories).",
   ].join("\n");
-  if (local) commentOn(doc, ["services", "edge"], "The local edge (Cloudflare's API on workerd) for targets " + f.targets.filter((t) => t.local).map((t) => t.name).join(", ") + ".\nIt owns the network namespace the daemon and cloudflared join.");
-  commentOn(doc, ["services", "orchestrator"], "The daemon: 127.0.0.1 only and no published port; reached through the tunnel (cloudflared shares its\nnetwork namespace). The master key file and its directory come from the host (" + f.etcDir + ").");
+  if (local)
+    commentOn(
+      doc,
+      ["services", "edge"],
+      "The local edge (Cloudflare's API on workerd) for targets " +
+        f.targets
+          .filter((t) => t.local)
+          .map((t) => t.name)
+          .join(", ") +
+        ".\nIt owns the network namespace the daemon and cloudflared join.",
+    );
+  commentOn(
+    doc,
+    ["services", "orchestrator"],
+    "The daemon: 127.0.0.1 only and no published port; reached through the tunnel (cloudflared shares its\nnetwork namespace). The master key file and its directory come from the host (" +
+      f.etcDir +
+      ").",
+  );
   commentOn(
     doc,
     ["services", "cloudflared"],

@@ -12,7 +12,16 @@ export const IMAGE_APP_DIR = "/app";
 export const IMAGE_UID = 1000;
 
 export function daemonArgs(f: KitFacts, appDir: string, edgeDir: string | null): string[] {
-  return ["daemon", "--config", `${appDir}/config/orchestrator.yaml`, "--data", f.dataDir, "--port", String(f.port), ...(edgeDir ? ["--edge", edgeDir] : [])];
+  return [
+    "daemon",
+    "--config",
+    `${appDir}/config/orchestrator.yaml`,
+    "--data",
+    f.dataDir,
+    "--port",
+    String(f.port),
+    ...(edgeDir ? ["--edge", edgeDir] : []),
+  ];
 }
 
 export function renderDockerfile(f: KitFacts): string {

@@ -12,7 +12,10 @@ export function renderEcosystem(f: KitFacts): string {
   const local = usesLocalEdge(f);
   const edgeApp = `
     {
-      // The local edge for targets ${f.targets.filter((t) => t.local).map((t) => t.name).join(", ")}: start it before the daemon.
+      // The local edge for targets ${f.targets
+        .filter((t) => t.local)
+        .map((t) => t.name)
+        .join(", ")}: start it before the daemon.
       name: "cbo-edge",
       script: cbo,
       args: ["edge", "--data", edgeDir, "--port", edgePort, "--regions", ${JSON.stringify(f.localRegions.join(","))}],

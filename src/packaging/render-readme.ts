@@ -6,8 +6,13 @@ import { DAEMON_UNIT, EDGE_UNIT } from "./render-systemd.ts";
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 function configuration(f: KitFacts): string {
-  const targets = f.targets.map((t) => `| ${t.name} | ${t.local ? `local edge, region ${t.region}` : `Cloudflare account ${t.accountId}`} | ${cell(t.jurisdiction ?? "-")} |`);
-  const workers = f.workers.map((w) => `| ${w.name} | \`${cell(w.source)}\` | ${w.targets.join(", ")} | ${w.secrets.length ? w.secrets.join(", ") : "-"} |`);
+  const targets = f.targets.map(
+    (t) =>
+      `| ${t.name} | ${t.local ? `local edge, region ${t.region}` : `Cloudflare account ${t.accountId}`} | ${cell(t.jurisdiction ?? "-")} |`,
+  );
+  const workers = f.workers.map(
+    (w) => `| ${w.name} | \`${cell(w.source)}\` | ${w.targets.join(", ")} | ${w.secrets.length ? w.secrets.join(", ") : "-"} |`,
+  );
   return `## What this kit runs
 
 Tenant \`${f.tenant}\`. The daemon listens on \`127.0.0.1:${f.port}\` only; its data directory is
@@ -19,14 +24,24 @@ ${f.tunnel ? `Cloudflare Tunnel: \`${f.tunnel.hostname}\` (outbound only; the da
 ${targets.join("\n")}
 
 ${f.workers.length ? `| worker | source (relative to config/) | targets | secrets (names) |\n|---|---|---|---|\n${workers.join("\n")}` : "No workers are declared yet."}
-${usesLocalEdge(f) ? `\nTargets ${f.targets.filter((t) => t.local).map((t) => t.name).join(", ")} use the **local edge** (Cloudflare's API on workerd, for trying the\nproduct on one machine); the kit runs it beside the daemon (data in \`${edgeDataDir(f)}\`, API port ${f.edgePort}).\nFor production, point those targets at Cloudflare in \`config/orchestrator.yaml\`.\n` : ""}`;
+${
+  usesLocalEdge(f)
+    ? `\nTargets ${f.targets
+        .filter((t) => t.local)
+        .map((t) => t.name)
+        .join(
+          ", ",
+        )} use the **local edge** (Cloudflare's API on workerd, for trying the\nproduct on one machine); the kit runs it beside the daemon (data in \`${edgeDataDir(f)}\`, API port ${f.edgePort}).\nFor production, point those targets at Cloudflare in \`config/orchestrator.yaml\`.\n`
+    : ""
+}`;
 }
 
 function sources(f: KitFacts, included: Set<string>): string {
   const outside = f.workers.filter((w) => !w.insideConfig);
   const missing = f.workers.filter((w) => w.insideConfig && !included.has(`config/${w.source}`));
   const head = `\`config/orchestrator.yaml\` is a copy of the spec this kit was made from.`;
-  if (f.workers.length > 0 && missing.length === 0 && outside.length === 0) return `${head} The Worker sources it names are in \`config/\` too (the bundled example's).`;
+  if (f.workers.length > 0 && missing.length === 0 && outside.length === 0)
+    return `${head} The Worker sources it names are in \`config/\` too (the bundled example's).`;
   return `${head} Put the Worker sources it names beside it, at the same relative paths (${missing.length ? missing.map((w) => `\`config/${w.source}\``).join(", ") : "none yet"}); the
 kit never copies your project's files, which may hold anything. \`config/\` sits inside the product's
 directory, so the product's own dependencies (e.g. \`hono\`, \`clawdbot-orchestrator/edge\`) resolve from there.${outside.length ? `\n**Outside the spec's directory** (fix the path in orchestrator.yaml): ${outside.map((w) => `${w.name} (\`${w.source}\`)`).join(", ")}.` : ""}`;
@@ -60,8 +75,12 @@ the Docker image: there is no build output that could differ from what was teste
 edge loads its router Worker by file path, which a bundle would break. The image's builder stage
 only runs \`npm ci --omit=dev --legacy-peer-deps\`; the runtime stage copies the modules beside the sources and runs
 as the unprivileged \`node\` user. \`--omit=dev\` leaves out the development tools, including a second
-Node and the Cloudflare SDK${local ? "" : `, and, since no target is local, the local edge's Miniflare and workerd
-(this kit's \`package.json\` lists them as dev dependencies; the lockfile is the product's)`}.
+Node and the Cloudflare SDK${
+    local
+      ? ""
+      : `, and, since no target is local, the local edge's Miniflare and workerd
+(this kit's \`package.json\` lists them as dev dependencies; the lockfile is the product's)`
+  }.
 \`--legacy-peer-deps\` keeps npm from installing optional peers on its own: the unenv preset the bundler uses names
 workerd as one, which would otherwise bring it back. Every launcher runs
 Node with \`${NODE_FLAGS.join(" ")}\` (a small young generation for a mostly idle daemon).

@@ -61,13 +61,16 @@ export function createAuditTrail(opts: { log: (line: string) => void; denials?: 
   function denied(entry: DeniedEntry, source: string): void {
     denials.note(entry, source);
     if (!sweep && denials.pending() > 0) {
-      sweep = setInterval(() => {
-        denials.flushDue();
-        if (denials.pending() === 0) {
-          clearInterval(sweep);
-          sweep = undefined;
-        }
-      }, Math.max(10, Math.min(denials.windowMs, 10_000)));
+      sweep = setInterval(
+        () => {
+          denials.flushDue();
+          if (denials.pending() === 0) {
+            clearInterval(sweep);
+            sweep = undefined;
+          }
+        },
+        Math.max(10, Math.min(denials.windowMs, 10_000)),
+      );
       sweep.unref();
     }
   }
@@ -156,9 +159,21 @@ const VAULT_ACTIONS: Record<SecretEvent["type"], string> = {
 /** A vault event as an audit entry: which secret, which version, a value only as its keyed hash. */
 export function vaultEntry(e: VaultEvent): NewAuditEntry & { details: Record<string, string | number | string[] | number[]> } {
   if (e.type === "vault.key_rotated") {
-    return { actor: e.by ?? DAEMON_ACTOR, action: "vault.key_rotate", target: "vault", outcome: "ok", details: { fromKeyId: e.from_key, toKeyId: e.to_key, rewrapped: e.rewrapped } };
+    return {
+      actor: e.by ?? DAEMON_ACTOR,
+      action: "vault.key_rotate",
+      target: "vault",
+      outcome: "ok",
+      details: { fromKeyId: e.from_key, toKeyId: e.to_key, rewrapped: e.rewrapped },
+    };
   }
-  const base = { actor: e.by ?? DAEMON_ACTOR, action: VAULT_ACTIONS[e.type], target: `secret:${e.name}`, tenant: e.tenant, outcome: "ok" as const };
+  const base = {
+    actor: e.by ?? DAEMON_ACTOR,
+    action: VAULT_ACTIONS[e.type],
+    target: `secret:${e.name}`,
+    tenant: e.tenant,
+    outcome: "ok" as const,
+  };
   switch (e.type) {
     case "secret.read":
       return { ...base, details: { version: e.version, purpose: e.purpose } };
@@ -178,7 +193,19 @@ export function vaultEntry(e: VaultEvent): NewAuditEntry & { details: Record<str
 
 // Scalar facts of an engine event worth keeping; the rest (plans, split tables) stays in the
 // event log, which the entry points to by id.
-const ENGINE_FIELDS = ["by", "reason", "status", "kind", "percent", "versionId", "previousVersionId", "bundleHash", "to", "recovered", "stage"] as const;
+const ENGINE_FIELDS = [
+  "by",
+  "reason",
+  "status",
+  "kind",
+  "percent",
+  "versionId",
+  "previousVersionId",
+  "bundleHash",
+  "to",
+  "recovered",
+  "stage",
+] as const;
 
 /** Store events that go on the record as they happen (a publish is recorded by its route, fail closed). */
 const AUDITED_EVENTS = ["release.", "rollback.", "drift.", "config.rejected", "config.write_failed"];
@@ -192,5 +219,12 @@ export function engineEntry(e: StoredEvent): NewAuditEntry {
     if (typeof v === "string") details[k] = v.slice(0, 500);
     else if (typeof v === "number" || typeof v === "boolean" || v === null) details[k] = v;
   }
-  return { actor: ENGINE_ACTOR, action: e.type, target: e.release_id ? `release:${e.release_id}` : null, tenant: e.tenant, outcome: e.type.endsWith(".failed") ? "error" : "ok", details };
+  return {
+    actor: ENGINE_ACTOR,
+    action: e.type,
+    target: e.release_id ? `release:${e.release_id}` : null,
+    tenant: e.tenant,
+    outcome: e.type.endsWith(".failed") ? "error" : "ok",
+    details,
+  };
 }

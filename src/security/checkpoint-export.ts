@@ -44,8 +44,10 @@ export function createCheckpointExport(opts: { dest: string; audit: () => AuditL
           // the line stays; readers report it as unreadable, by position
         }
       }
-      throw classifyStorageError(e, { path: opts.dest, neededBytes: 1024 * 1024 }) ??
-        new CboError("ERR_IO", `The audit checkpoint could not be appended to ${opts.dest}.`, { cause: e });
+      throw (
+        classifyStorageError(e, { path: opts.dest, neededBytes: 1024 * 1024 }) ??
+        new CboError("ERR_IO", `The audit checkpoint could not be appended to ${opts.dest}.`, { cause: e })
+      );
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
@@ -73,11 +75,20 @@ export function createCheckpointExport(opts: { dest: string; audit: () => AuditL
         const audit = opts.audit();
         if (!audit) return;
         // Incremental: the receiver appends what it gets (POST), so nothing it holds is resent.
-        await audit.exportTo(opts.dest, { include: "checkpoints", sinceTreeSize: shipped, method: "POST", ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+        await audit.exportTo(opts.dest, {
+          include: "checkpoints",
+          sinceTreeSize: shipped,
+          method: "POST",
+          ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        });
       } else {
         // Every stored checkpoint the file lacks, not only this one: one that failed to ship (a
         // full disk) goes out with the next.
-        const missed = opts.audit()?.checkpoints({ sinceTreeSize: shipped }).filter((c) => c.tree_size < cp.tree_size) ?? [];
+        const missed =
+          opts
+            .audit()
+            ?.checkpoints({ sinceTreeSize: shipped })
+            .filter((c) => c.tree_size < cp.tree_size) ?? [];
         appendLines([...missed, cp]);
       }
       shipped = cp.tree_size;

@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import type { NewAuditEntry } from "../audit/index.ts";
 import { createDenialLog, type DeniedEntry } from "./denials.ts";
 
-const denial = (over: Partial<DeniedEntry> = {}): DeniedEntry => ({ actor: "worker:api@eu", action: "agent.denied", target: "heartbeat", tenant: "default", outcome: "denied", details: { reason: "no_signature" }, ...over });
+const denial = (over: Partial<DeniedEntry> = {}): DeniedEntry => ({
+  actor: "worker:api@eu",
+  action: "agent.denied",
+  target: "heartbeat",
+  tenant: "default",
+  outcome: "denied",
+  details: { reason: "no_signature" },
+  ...over,
+});
 
 function rig(o: Parameters<typeof createDenialLog>[1] = {}) {
   let t = 1_000_000;
@@ -28,7 +36,11 @@ describe("denials on the audit record", () => {
     log.flushDue();
     expect(written).toHaveLength(2);
     expect(written[1]).toMatchObject({
-      actor: "client:203.0.113.7", action: "agent.denied", target: "heartbeat", tenant: "default", outcome: "denied",
+      actor: "client:203.0.113.7",
+      action: "agent.denied",
+      target: "heartbeat",
+      tenant: "default",
+      outcome: "denied",
       details: { aggregated: true, count: 299, writtenSeparately: 1, windowMs: 60_000, actors: ["worker:api@eu"], targets: ["heartbeat"] },
     });
     const reasons = (written[1]!.details as { reasons: Array<{ reason: string; count: number }> }).reasons;
@@ -50,7 +62,9 @@ describe("denials on the audit record", () => {
     expect(written.map((e) => e.action)).toEqual(["agent.denied", "relay.denied", "agent.denied"]);
     log.flushAll();
     expect(written.slice(3).map((e) => [e.actor, e.action, (e.details as { count: number }).count])).toEqual([
-      ["client:a", "agent.denied", 4], ["client:a", "relay.denied", 4], ["client:b", "agent.denied", 4],
+      ["client:a", "agent.denied", 4],
+      ["client:a", "relay.denied", 4],
+      ["client:b", "agent.denied", 4],
     ]);
   });
 

@@ -102,8 +102,19 @@ export function createDenialLog(write: (e: NewAuditEntry) => void, o: DenialOpti
   }
 
   const open = (source: string, e: DeniedEntry, t: number): Group => ({
-    source, action: e.action, tenant: e.tenant, openedAt: t, written: 0, counted: 0, firstCountedAt: t, lastCountedAt: t,
-    reasons: new Map(), targets: new Set(), actors: new Set(), otherTargets: 0, otherActors: 0,
+    source,
+    action: e.action,
+    tenant: e.tenant,
+    openedAt: t,
+    written: 0,
+    counted: 0,
+    firstCountedAt: t,
+    lastCountedAt: t,
+    reasons: new Map(),
+    targets: new Set(),
+    actors: new Set(),
+    otherTargets: 0,
+    otherActors: 0,
   });
 
   /** Ends every group whose window has passed (writing its summary). */

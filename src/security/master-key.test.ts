@@ -25,21 +25,43 @@ const never = () => {
 describe("configuredMasterKey", () => {
   it("takes exactly one source: the env key, a key file (flag before CBO_MASTER_KEY_FILE), a passphrase, else the fallback", () => {
     expect(configuredMasterKey({ env: { CBO_MASTER_KEY: envKey() } })).toEqual({ kind: "env" });
-    expect(configuredMasterKey({ env: { CBO_MASTER_KEY_FILE: "/etc/cbo/a.key" }, keyFile: "/etc/cbo/b.key" })).toEqual({ kind: "file", file: "/etc/cbo/b.key", fallback: false });
-    expect(configuredMasterKey({ env: { CBO_MASTER_KEY_FILE: "/etc/cbo/a.key" } })).toEqual({ kind: "file", file: "/etc/cbo/a.key", fallback: false });
+    expect(configuredMasterKey({ env: { CBO_MASTER_KEY_FILE: "/etc/cbo/a.key" }, keyFile: "/etc/cbo/b.key" })).toEqual({
+      kind: "file",
+      file: "/etc/cbo/b.key",
+      fallback: false,
+    });
+    expect(configuredMasterKey({ env: { CBO_MASTER_KEY_FILE: "/etc/cbo/a.key" } })).toEqual({
+      kind: "file",
+      file: "/etc/cbo/a.key",
+      fallback: false,
+    });
     expect(configuredMasterKey({ env: { CBO_MASTER_PASSPHRASE: "env phrase" } })).toEqual({ kind: "passphrase", passphrase: "env phrase" });
-    expect(configuredMasterKey({ env: { CBO_MASTER_PASSPHRASE: "env phrase" }, passphrase: "given phrase" })).toEqual({ kind: "passphrase", passphrase: "given phrase" });
-    expect(configuredMasterKey({ env: { CBO_MASTER_KEY: "", CBO_MASTER_KEY_FILE: "" }, fallbackKeyFile: "/data/master.key" })).toEqual({ kind: "file", file: "/data/master.key", fallback: true });
+    expect(configuredMasterKey({ env: { CBO_MASTER_PASSPHRASE: "env phrase" }, passphrase: "given phrase" })).toEqual({
+      kind: "passphrase",
+      passphrase: "given phrase",
+    });
+    expect(configuredMasterKey({ env: { CBO_MASTER_KEY: "", CBO_MASTER_KEY_FILE: "" }, fallbackKeyFile: "/data/master.key" })).toEqual({
+      kind: "file",
+      file: "/data/master.key",
+      fallback: true,
+    });
     expect(configuredMasterKey({ env: {} })).toEqual({ kind: "none" });
     const key = new MasterKey(randomBytes(32), "bytes");
     expect(configuredMasterKey({ env: { CBO_MASTER_KEY: envKey() }, key })).toEqual({ kind: "given", key });
   });
 
   it("refuses two sources, naming them; the daemon says it needs the key", () => {
-    expect(() => configuredMasterKey({ env: { CBO_MASTER_KEY: envKey() }, keyFile: "/k" })).toThrow("the master key is configured twice (CBO_MASTER_KEY and a key file); use exactly one source");
-    expect(() => configuredMasterKey({ env: { CBO_MASTER_KEY_FILE: "/k", CBO_MASTER_PASSPHRASE: "p" } })).toThrow(/configured twice \(a key file and a passphrase\)/);
+    expect(() => configuredMasterKey({ env: { CBO_MASTER_KEY: envKey() }, keyFile: "/k" })).toThrow(
+      "the master key is configured twice (CBO_MASTER_KEY and a key file); use exactly one source",
+    );
+    expect(() => configuredMasterKey({ env: { CBO_MASTER_KEY_FILE: "/k", CBO_MASTER_PASSPHRASE: "p" } })).toThrow(
+      /configured twice \(a key file and a passphrase\)/,
+    );
     expect(() => configuredDaemonMasterKey({ env: { CBO_MASTER_KEY: envKey() }, passphrase: "p" })).toThrow(
-      expect.objectContaining({ code: "ERR_VALIDATION", message: expect.stringMatching(/^The daemon needs the vault's master key, and the master key is configured twice/) }),
+      expect.objectContaining({
+        code: "ERR_VALIDATION",
+        message: expect.stringMatching(/^The daemon needs the vault's master key, and the master key is configured twice/),
+      }),
     );
   });
 
@@ -54,12 +76,19 @@ describe("openMasterKey (offline tools)", () => {
   it("reads the fallback file only when it exists, and never creates one", () => {
     const dir = tempDir();
     const fallback = join(dir, "master.key");
-    expect(() => openMasterKey({ env: {}, fallbackKeyFile: fallback }, { fromPassphrase: never })).toThrow(expect.objectContaining({ code: "ERR_USAGE", message: expect.stringContaining("no master key") }));
+    expect(() => openMasterKey({ env: {}, fallbackKeyFile: fallback }, { fromPassphrase: never })).toThrow(
+      expect.objectContaining({ code: "ERR_USAGE", message: expect.stringContaining("no master key") }),
+    );
     expect(existsSync(fallback)).toBe(false);
     const made = generateKeyFile(fallback);
     expect(openMasterKey({ env: {}, fallbackKeyFile: fallback }, { fromPassphrase: never }).id).toBe(made.id);
     const derived = new MasterKey(randomBytes(32), "passphrase");
-    expect(openMasterKey({ env: { CBO_MASTER_PASSPHRASE: "long enough phrase" } }, { fromPassphrase: (p) => (p === "long enough phrase" ? derived : never()) })).toBe(derived);
+    expect(
+      openMasterKey(
+        { env: { CBO_MASTER_PASSPHRASE: "long enough phrase" } },
+        { fromPassphrase: (p) => (p === "long enough phrase" ? derived : never()) },
+      ),
+    ).toBe(derived);
   });
 });
 
@@ -76,10 +105,18 @@ describe("openDaemonMasterKey", () => {
       createVault({ db: store.db, masterKey: key, log: () => {} });
       rmSync(fallback);
       expect(() => openDaemonMasterKey({ env: {}, fallbackKeyFile: fallback }, store.db, () => {})).toThrow(
-        expect.objectContaining({ code: "ERR_VALIDATION", message: expect.stringContaining("holds a vault, but its master key is not configured") }),
+        expect.objectContaining({
+          code: "ERR_VALIDATION",
+          message: expect.stringContaining("holds a vault, but its master key is not configured"),
+        }),
       );
       expect(existsSync(fallback)).toBe(false);
-      expect(() => openDaemonMasterKey({ env: {} }, store.db, () => {})).toThrow(expect.objectContaining({ code: "ERR_VALIDATION", message: expect.stringMatching(/^The daemon needs the vault's master key, and no master key/) }));
+      expect(() => openDaemonMasterKey({ env: {} }, store.db, () => {})).toThrow(
+        expect.objectContaining({
+          code: "ERR_VALIDATION",
+          message: expect.stringMatching(/^The daemon needs the vault's master key, and no master key/),
+        }),
+      );
     } finally {
       store.close();
     }

@@ -44,10 +44,13 @@ export function configuredMasterKey(c: MasterKeyConfig): ConfiguredMasterKey {
   const envKey = nonEmpty(c.env.CBO_MASTER_KEY);
   const keyFile = c.keyFile ?? nonEmpty(c.env.CBO_MASTER_KEY_FILE);
   const passphrase = c.passphrase ?? nonEmpty(c.env.CBO_MASTER_PASSPHRASE);
-  const given = [envKey !== undefined && "CBO_MASTER_KEY", keyFile !== undefined && "a key file", passphrase !== undefined && "a passphrase"].filter(
-    (s): s is string => typeof s === "string",
-  );
-  if (given.length > 1) throw new CboError("ERR_USAGE", `the master key is configured twice (${given.join(" and ")}); use exactly one source`);
+  const given = [
+    envKey !== undefined && "CBO_MASTER_KEY",
+    keyFile !== undefined && "a key file",
+    passphrase !== undefined && "a passphrase",
+  ].filter((s): s is string => typeof s === "string");
+  if (given.length > 1)
+    throw new CboError("ERR_USAGE", `the master key is configured twice (${given.join(" and ")}); use exactly one source`);
   if (envKey !== undefined) return { kind: "env" };
   if (keyFile !== undefined) return { kind: "file", file: resolve(keyFile), fallback: false };
   if (passphrase !== undefined) return { kind: "passphrase", passphrase };

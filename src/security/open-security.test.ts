@@ -64,11 +64,18 @@ describe("openSecurity", () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/checkpoints?sig=presigned`;
     const store = createStore(":memory:");
     try {
-      const sec = await openSecurity({ db: store.db, masterKey: new MasterKey(randomBytes(32), "bytes"), checkpointExport: url, log: () => {} });
+      const sec = await openSecurity({
+        db: store.db,
+        masterKey: new MasterKey(randomBytes(32), "bytes"),
+        checkpointExport: url,
+        log: () => {},
+      });
       await sec.audit.checkpoint();
       sec.audit.append(entry(1));
       await sec.audit.checkpoint();
-      const shipped = received.map((r) => parseAuditExport(r.split("\n").slice(1).join("\n")).checkpoints.map((c) => ("signature" in c ? c.tree_size : -1)));
+      const shipped = received.map((r) =>
+        parseAuditExport(r.split("\n").slice(1).join("\n")).checkpoints.map((c) => ("signature" in c ? c.tree_size : -1)),
+      );
       expect(received.every((r) => r.startsWith("POST application/x-ndjson"))).toBe(true);
       // Each POST carries only what the previous ones did not.
       expect(shipped.flat()).toEqual(sec.audit.checkpoints().map((c) => c.tree_size));

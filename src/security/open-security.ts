@@ -52,10 +52,18 @@ export type Security = {
 export async function openSecurity(opts: SecurityOptions): Promise<Security> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const trail = createAuditTrail({ log, ...(opts.denials ? { denials: opts.denials } : {}) });
-  const vault = createVault({ db: opts.db, masterKey: opts.masterKey, log, onEvent: (e) => trail.onVaultEvent(e), ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}) });
+  const vault = createVault({
+    db: opts.db,
+    masterKey: opts.masterKey,
+    log,
+    onEvent: (e) => trail.onVaultEvent(e),
+    ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
+  });
   const key = await loadOrchestratorKey(vault);
   let audit: AuditLog | undefined;
-  const shipping = opts.checkpointExport ? createCheckpointExport({ dest: opts.checkpointExport, audit: () => audit, ...(opts.fetch ? { fetch: opts.fetch } : {}) }) : undefined;
+  const shipping = opts.checkpointExport
+    ? createCheckpointExport({ dest: opts.checkpointExport, audit: () => audit, ...(opts.fetch ? { fetch: opts.fetch } : {}) })
+    : undefined;
   audit = createAuditLog({
     db: opts.db,
     signer: key.signer,

@@ -3,7 +3,15 @@
 // it is a non-extractable WebCrypto key. Workers and auditors get the public half.
 import { createEd25519Signer, type AuditSigner } from "../audit/index.ts";
 import { CboError, isCboError } from "../kit/errors.ts";
-import { exportEd25519PrivateKey, exportEd25519PublicJwk, exportEd25519PublicKey, generateEd25519KeyPair, importEd25519KeyPair, type Ed25519KeyPair, type Ed25519PublicJwk } from "../kit/signing/index.ts";
+import {
+  exportEd25519PrivateKey,
+  exportEd25519PublicJwk,
+  exportEd25519PublicKey,
+  generateEd25519KeyPair,
+  importEd25519KeyPair,
+  type Ed25519KeyPair,
+  type Ed25519PublicJwk,
+} from "../kit/signing/index.ts";
 import type { Vault } from "../vault/index.ts";
 import { DAEMON_ACTOR } from "./principal.ts";
 

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { decide, parseAccounts, type InitFlags } from "./choices.ts";
 
-const base: InitFlags = { data: "/tmp/cbo-choices/data", config: "/tmp/cbo-choices/orchestrator.yaml", local: false, accountIds: [], release: true, serve: false, yes: false };
+const base: InitFlags = {
+  data: "/tmp/cbo-choices/data",
+  config: "/tmp/cbo-choices/orchestrator.yaml",
+  local: false,
+  accountIds: [],
+  release: true,
+  serve: false,
+  yes: false,
+};
 const ID = "0123456789abcdef0123456789abcdef";
 
 describe("decide", () => {
@@ -19,14 +27,20 @@ describe("decide", () => {
   it("takes the key from CBO_MASTER_KEY or a passphrase, and refuses two sources", async () => {
     expect((await decide({ ...base, local: true }, { CBO_MASTER_KEY: "x" })).masterKey).toEqual({ kind: "env" });
     expect((await decide({ ...base, local: true }, { CBO_MASTER_PASSPHRASE: "long enough phrase" })).masterKey.kind).toBe("passphrase");
-    await expect(decide({ ...base, local: true, masterKeyFile: "/k" }, { CBO_MASTER_KEY: "x" })).rejects.toMatchObject({ code: "ERR_USAGE" });
+    await expect(decide({ ...base, local: true, masterKeyFile: "/k" }, { CBO_MASTER_KEY: "x" })).rejects.toMatchObject({
+      code: "ERR_USAGE",
+    });
   });
 
   it("Cloudflare needs a token file; --local and an account together are refused", async () => {
     await expect(decide({ ...base, accountIds: [ID] }, {})).rejects.toThrow(/--api-token-file/);
     await expect(decide({ ...base, local: true, accountIds: [ID] }, {})).rejects.toMatchObject({ code: "ERR_USAGE" });
     const c = await decide({ ...base, accountIds: [ID], apiTokenFile: "/run/cf-token" }, {});
-    expect(c.targets).toEqual({ kind: "cloudflare", apiUrl: "https://api.cloudflare.com/client/v4", accounts: [{ name: "cf", accountId: ID }] });
+    expect(c.targets).toEqual({
+      kind: "cloudflare",
+      apiUrl: "https://api.cloudflare.com/client/v4",
+      accounts: [{ name: "cf", accountId: ID }],
+    });
   });
 
   it("on a terminal, the answers decide", async () => {
@@ -34,7 +48,13 @@ describe("decide", () => {
     const asked: string[] = [];
     const c = await decide(base, {}, async (q) => (asked.push(q), answers.shift()!));
     expect(asked).toHaveLength(6);
-    expect(c.targets).toMatchObject({ kind: "cloudflare", accounts: [{ name: "cf1", accountId: ID }, { name: "cf2", accountId: "f".repeat(32) }] });
+    expect(c.targets).toMatchObject({
+      kind: "cloudflare",
+      accounts: [
+        { name: "cf1", accountId: ID },
+        { name: "cf2", accountId: "f".repeat(32) },
+      ],
+    });
     expect(c.masterKey).toEqual({ kind: "file", file: "/keys/master.key" });
     expect([c.release, c.serve]).toEqual([true, false]);
   });

@@ -42,8 +42,12 @@ const DEFAULT_REGIONS = ["eu", "us", "ap"];
 export function parseAccounts(given: string[]): Array<{ name: string; accountId: string }> {
   return given.map((g, i) => {
     const [name, id] = g.includes("=") ? (g.split("=", 2) as [string, string]) : [given.length === 1 ? "cf" : `cf${i + 1}`, g];
-    if (!ACCOUNT.test(id)) throw new CboError("ERR_USAGE", `--account-id: "${id}" is not a Cloudflare account id (32 lowercase hex characters).`, { hint: "Cloudflare dashboard → Workers & Pages → Account ID." });
-    if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) throw new CboError("ERR_USAGE", `--account-id: target name "${name}" must be lowercase letters, digits and dashes.`);
+    if (!ACCOUNT.test(id))
+      throw new CboError("ERR_USAGE", `--account-id: "${id}" is not a Cloudflare account id (32 lowercase hex characters).`, {
+        hint: "Cloudflare dashboard → Workers & Pages → Account ID.",
+      });
+    if (!/^[a-z][a-z0-9-]{0,62}$/.test(name))
+      throw new CboError("ERR_USAGE", `--account-id: target name "${name}" must be lowercase letters, digits and dashes.`);
     return { name, accountId: id };
   });
 }
@@ -56,17 +60,27 @@ export async function decide(flags: InitFlags, env: Record<string, string | unde
   if (!flags.local && !cloud) {
     if (ask) cloud = (await ask("Release to (1) the local edge on this machine, or (2) Cloudflare accounts?", "1")).trim() === "2";
     else if (!flags.yes) {
-      throw new CboError("ERR_USAGE", "Without a terminal, say where to release: --local, or --account-id ID --api-token-file FILE (or --yes for the local edge).", { hint: "cbo init --local --yes" });
+      throw new CboError(
+        "ERR_USAGE",
+        "Without a terminal, say where to release: --local, or --account-id ID --api-token-file FILE (or --yes for the local edge).",
+        { hint: "cbo init --local --yes" },
+      );
     }
   }
   let targets: TargetChoice;
   let apiTokenFile: string | undefined;
   if (cloud) {
     let ids = flags.accountIds;
-    if (ids.length === 0 && ask) ids = (await ask("Cloudflare account id(s), comma-separated", "")).split(",").map((s) => s.trim()).filter(Boolean);
+    if (ids.length === 0 && ask)
+      ids = (await ask("Cloudflare account id(s), comma-separated", ""))
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
     if (ids.length === 0) throw new CboError("ERR_USAGE", "Cloudflare needs at least one --account-id.");
-    apiTokenFile = flags.apiTokenFile ?? (ask ? (await ask("File holding the Cloudflare API token (mode 0600)", "")).trim() || undefined : undefined);
-    if (!apiTokenFile) throw new CboError("ERR_USAGE", "Cloudflare needs --api-token-file FILE (the token never goes on the command line).");
+    apiTokenFile =
+      flags.apiTokenFile ?? (ask ? (await ask("File holding the Cloudflare API token (mode 0600)", "")).trim() || undefined : undefined);
+    if (!apiTokenFile)
+      throw new CboError("ERR_USAGE", "Cloudflare needs --api-token-file FILE (the token never goes on the command line).");
     targets = { kind: "cloudflare", apiUrl: flags.apiUrl ?? DEFAULT_BASE_URL, accounts: parseAccounts(ids) };
   } else {
     targets = { kind: "local", regions: flags.regions ?? DEFAULT_REGIONS };
@@ -80,7 +94,10 @@ export async function decide(flags: InitFlags, env: Record<string, string | unde
   else if (configured.kind === "file") masterKey = { kind: "file", file: configured.file };
   else {
     const fallback = join(dataDir, "master.key");
-    masterKey = { kind: "file", file: resolve(ask ? (await ask("Master key file (created with mode 0600 if missing)", fallback)).trim() || fallback : fallback) };
+    masterKey = {
+      kind: "file",
+      file: resolve(ask ? (await ask("Master key file (created with mode 0600 if missing)", fallback)).trim() || fallback : fallback),
+    };
   }
 
   let release = flags.release;
@@ -89,8 +106,17 @@ export async function decide(flags: InitFlags, env: Record<string, string | unde
     release = /^y/i.test(await ask(`Start the daemon now and release the example worker ${where}? [Y/n]`, "y"));
   }
   let serve = flags.serve;
-  if (release && !serve && ask) serve = /^y/i.test(await ask("Keep the daemon (and the local edge) running afterwards, as `cbo up` does? [y/N]", "n"));
-  return { dataDir, configFile: resolve(flags.config), targets, ...(apiTokenFile ? { apiTokenFile: resolve(apiTokenFile) } : {}), masterKey, release, serve };
+  if (release && !serve && ask)
+    serve = /^y/i.test(await ask("Keep the daemon (and the local edge) running afterwards, as `cbo up` does? [y/N]", "n"));
+  return {
+    dataDir,
+    configFile: resolve(flags.config),
+    targets,
+    ...(apiTokenFile ? { apiTokenFile: resolve(apiTokenFile) } : {}),
+    masterKey,
+    release,
+    serve,
+  };
 }
 
 /** Questions on stderr, answers from stdin; an empty answer takes the fallback. */

@@ -11,7 +11,10 @@ const CHECK_TIMEOUT_MS = 15_000;
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CboError("ERR_CF_UNAVAILABLE", `${what} did not answer within ${CHECK_TIMEOUT_MS / 1000} s.`)), CHECK_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new CboError("ERR_CF_UNAVAILABLE", `${what} did not answer within ${CHECK_TIMEOUT_MS / 1000} s.`)),
+      CHECK_TIMEOUT_MS,
+    );
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
@@ -19,14 +22,19 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
 const reason = (e: unknown) => (isCboError(e) || e instanceof Error ? e.message : String(e));
 
 /** The token is active and reaches every account in `accountIds` (Account Settings:Read lists them). */
-export async function checkCloudflareToken(client: Pick<CloudflareClient, "verifyToken" | "listAccounts">, accountIds: string[], apiUrl: string): Promise<StepOutcome> {
+export async function checkCloudflareToken(
+  client: Pick<CloudflareClient, "verifyToken" | "listAccounts">,
+  accountIds: string[],
+  apiUrl: string,
+): Promise<StepOutcome> {
   let status: string;
   try {
     status = (await withTimeout(client.verifyToken(), `The Cloudflare API at ${apiUrl}`)).status;
   } catch (e) {
     throw new CboError("ERR_UNAUTHORIZED", `Cloudflare did not accept the API token: ${reason(e)}`, { hint: CLOUDFLARE_TOKEN_FIX });
   }
-  if (status !== "active") throw new CboError("ERR_UNAUTHORIZED", `The Cloudflare API token is ${status}, not active.`, { hint: CLOUDFLARE_TOKEN_FIX });
+  if (status !== "active")
+    throw new CboError("ERR_UNAUTHORIZED", `The Cloudflare API token is ${status}, not active.`, { hint: CLOUDFLARE_TOKEN_FIX });
   let accounts: Array<{ id: string; name: string }>;
   try {
     accounts = await withTimeout(client.listAccounts(), `The Cloudflare API at ${apiUrl}`);
@@ -35,9 +43,13 @@ export async function checkCloudflareToken(client: Pick<CloudflareClient, "verif
   }
   const missing = accountIds.filter((id) => !accounts.some((a) => a.id === id));
   if (missing.length > 0) {
-    throw new CboError("ERR_FORBIDDEN", `The token does not reach account(s) ${missing.join(", ")}; it reaches ${accounts.map((a) => `${a.name} (${a.id})`).join(", ") || "none"}.`, {
-      hint: `Check the account ids (Cloudflare dashboard → Workers & Pages → Account ID), or add those accounts to the token. ${CLOUDFLARE_TOKEN_FIX}`,
-    });
+    throw new CboError(
+      "ERR_FORBIDDEN",
+      `The token does not reach account(s) ${missing.join(", ")}; it reaches ${accounts.map((a) => `${a.name} (${a.id})`).join(", ") || "none"}.`,
+      {
+        hint: `Check the account ids (Cloudflare dashboard → Workers & Pages → Account ID), or add those accounts to the token. ${CLOUDFLARE_TOKEN_FIX}`,
+      },
+    );
   }
   const used = accounts.filter((a) => accountIds.includes(a.id));
   return { status: "done", detail: `token active; ${used.map((a) => `${a.name} (${a.id})`).join(", ")}` };
@@ -61,5 +73,10 @@ export async function checkTargets(targets: Array<{ name: string; client: Pick<C
       hint: "Check the target's account_id and api in orchestrator.yaml, and that the token has Workers Scripts:Edit on that account.",
     });
   }
-  return { status: "done", detail: results.map((r) => `${r.name} reachable (${"scripts" in r ? r.scripts : 0} Worker${"scripts" in r && r.scripts === 1 ? "" : "s"})`).join(", ") };
+  return {
+    status: "done",
+    detail: results
+      .map((r) => `${r.name} reachable (${"scripts" in r ? r.scripts : 0} Worker${"scripts" in r && r.scripts === 1 ? "" : "s"})`)
+      .join(", "),
+  };
 }

@@ -7,24 +7,60 @@ import type { TargetRuntime } from "../targets/types.ts";
 import type { Release } from "../store/index.ts";
 import { createSetupState } from "./daemon-state.ts";
 
-const spec = { tenant: "default", file: "/x/orchestrator.yaml", targets: [{ name: "eu", api: "local" }], workers: [] } as unknown as ResolvedSpec;
-const release = (status: Release["status"], id: string = status): Release =>
-  ({ id, tenant: "default", worker: "hello", kind: "release", status, reason: status === "rolled_back" ? "gate failed" : null, plan: {}, created_by: "t", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:01Z" });
+const spec = {
+  tenant: "default",
+  file: "/x/orchestrator.yaml",
+  targets: [{ name: "eu", api: "local" }],
+  workers: [],
+} as unknown as ResolvedSpec;
+const release = (status: Release["status"], id: string = status): Release => ({
+  id,
+  tenant: "default",
+  worker: "hello",
+  kind: "release",
+  status,
+  reason: status === "rolled_back" ? "gate failed" : null,
+  plan: {},
+  created_by: "t",
+  created_at: "2026-01-01T00:00:00Z",
+  updated_at: "2026-01-01T00:00:01Z",
+});
 
 function rig(releases: Release[] = []) {
   let calls = 0;
   let down = false;
   let clock = 0;
-  const client = { listScripts: async () => { calls++; if (down) throw new Error("HTTP 503"); return []; } };
-  const targets = () => new Map([["eu", { name: "eu", accountId: "a", client, endpoint: () => ({ url: "http://x/" }) } as unknown as TargetRuntime]]);
-  const state = createSetupState({ spec: () => spec, targets, releases: () => releases, masterKey: () => ({ id: "k1", source: "file" }), cloudflared: () => undefined, now: () => clock, maxAgeMs: 1000 });
+  const client = {
+    listScripts: async () => {
+      calls++;
+      if (down) throw new Error("HTTP 503");
+      return [];
+    },
+  };
+  const targets = () =>
+    new Map([["eu", { name: "eu", accountId: "a", client, endpoint: () => ({ url: "http://x/" }) } as unknown as TargetRuntime]]);
+  const state = createSetupState({
+    spec: () => spec,
+    targets,
+    releases: () => releases,
+    masterKey: () => ({ id: "k1", source: "file" }),
+    cloudflared: () => undefined,
+    now: () => clock,
+    maxAgeMs: 1000,
+  });
   return { state, calls: () => calls, setDown: (d: boolean) => (down = d), tick: (ms: number) => (clock += ms) };
 }
 
 describe("setup state of a running daemon", () => {
   it("reports every step; the first release is pending until one exists", async () => {
     const steps = await rig().state.steps();
-    expect(steps.map((s) => [s.id, s.status])).toEqual([["master-key", "done"], ["cloudflare", "done"], ["targets", "done"], ["tunnel", "skipped"], ["first-release", "pending"]]);
+    expect(steps.map((s) => [s.id, s.status])).toEqual([
+      ["master-key", "done"],
+      ["cloudflare", "done"],
+      ["targets", "done"],
+      ["tunnel", "skipped"],
+      ["first-release", "pending"],
+    ]);
     expect(steps[0]!.detail).toContain("k1");
   });
 
@@ -33,7 +69,11 @@ describe("setup state of a running daemon", () => {
     expect((await at([release("running")])).status).toBe("running");
     expect((await at([release("rolled_back"), release("succeeded")])).status).toBe("done");
     const failed = await at([release("rolled_back", "r9")]);
-    expect(failed).toMatchObject({ status: "failed", detail: expect.stringContaining("gate failed"), fix: expect.stringContaining("cbo events --release r9") });
+    expect(failed).toMatchObject({
+      status: "failed",
+      detail: expect.stringContaining("gate failed"),
+      fix: expect.stringContaining("cbo events --release r9"),
+    });
   });
 
   it("target checks are cached for a while; a recheck calls again and reports a target that stopped answering", async () => {
@@ -43,7 +83,11 @@ describe("setup state of a running daemon", () => {
     expect(r.calls()).toBe(1);
     r.setDown(true);
     const targets = await r.state.recheck("targets");
-    expect(targets).toMatchObject({ status: "failed", detail: expect.stringContaining("eu (HTTP 503)"), fix: expect.stringContaining("account_id") });
+    expect(targets).toMatchObject({
+      status: "failed",
+      detail: expect.stringContaining("eu (HTTP 503)"),
+      fix: expect.stringContaining("account_id"),
+    });
     expect(r.calls()).toBe(2);
     r.setDown(false);
     r.tick(1500);

@@ -54,7 +54,11 @@ export function createSetupState(deps: DaemonSetupDeps) {
     try {
       return withStep(steps, id, await checks[id]());
     } catch (e) {
-      return withStep(steps, id, { status: "failed", detail: e instanceof Error ? e.message : String(e), fix: (isCboError(e) ? e.hint : undefined) ?? DEFAULT_FIXES[id] });
+      return withStep(steps, id, {
+        status: "failed",
+        detail: e instanceof Error ? e.message : String(e),
+        fix: (isCboError(e) ? e.hint : undefined) ?? DEFAULT_FIXES[id],
+      });
     }
   }
 
@@ -85,9 +89,14 @@ async function cloudflareState(deps: DaemonSetupDeps): Promise<StepOutcome> {
 /** Done once any release succeeded; running while one runs; failed when only failures exist. */
 function releaseState(steps: SetupStep[], releases: Release[]): SetupStep[] {
   const running = releases.find((r) => r.status === "running" || r.status === "rolling_back");
-  if (running) return withStep(steps, "first-release", { status: "running", detail: `${running.kind} ${running.id} of ${running.worker} is ${running.status}` });
+  if (running)
+    return withStep(steps, "first-release", {
+      status: "running",
+      detail: `${running.kind} ${running.id} of ${running.worker} is ${running.status}`,
+    });
   const ok = releases.find((r) => r.status === "succeeded");
-  if (ok) return withStep(steps, "first-release", { status: "done", detail: `${ok.kind} ${ok.id} of ${ok.worker} succeeded (${ok.updated_at})` });
+  if (ok)
+    return withStep(steps, "first-release", { status: "done", detail: `${ok.kind} ${ok.id} of ${ok.worker} succeeded (${ok.updated_at})` });
   const last = releases[0];
   if (last) {
     return withStep(steps, "first-release", {
@@ -96,5 +105,8 @@ function releaseState(steps: SetupStep[], releases: Release[]): SetupStep[] {
       fix: `See what each step did: cbo events --release ${last.id}; fix the Worker or its gate, then run this step again.`,
     });
   }
-  return withStep(steps, "first-release", { status: "pending", detail: "no release yet: run this step to release the first worker of orchestrator.yaml" });
+  return withStep(steps, "first-release", {
+    status: "pending",
+    detail: "no release yet: run this step to release the first worker of orchestrator.yaml",
+  });
 }

@@ -19,12 +19,18 @@ export function ensureDataDir(dataDir: string): void {
   try {
     ensurePrivateDir(dataDir);
   } catch (e) {
-    throw new CboError("ERR_IO", `Cannot create the data directory ${dataDir} (${(e as NodeJS.ErrnoException).code ?? "error"}).`, { hint: "Pick a directory you can write: --data DIR." });
+    throw new CboError("ERR_IO", `Cannot create the data directory ${dataDir} (${(e as NodeJS.ErrnoException).code ?? "error"}).`, {
+      hint: "Pick a directory you can write: --data DIR.",
+    });
   }
 }
 
 /** The master key step: checks or creates the key; a key object when one is in hand (not for a passphrase). */
-export function prepareMasterKey(dataDir: string, choice: MasterKeyChoice, env: Record<string, string | undefined>): StepOutcome & { key?: MasterKey } {
+export function prepareMasterKey(
+  dataDir: string,
+  choice: MasterKeyChoice,
+  env: Record<string, string | undefined>,
+): StepOutcome & { key?: MasterKey } {
   ensureDataDir(dataDir);
   if (choice.kind === "env") {
     const key = loadMasterKey({ env: { CBO_MASTER_KEY: env.CBO_MASTER_KEY } });
@@ -32,9 +38,14 @@ export function prepareMasterKey(dataDir: string, choice: MasterKeyChoice, env: 
   }
   if (choice.kind === "passphrase") {
     if (choice.passphrase.length < MIN_PASSPHRASE) {
-      throw new CboError("ERR_VALIDATION", `The passphrase is shorter than ${MIN_PASSPHRASE} characters.`, { hint: "Use a long passphrase (a few random words), or a key file instead." });
+      throw new CboError("ERR_VALIDATION", `The passphrase is shorter than ${MIN_PASSPHRASE} characters.`, {
+        hint: "Use a long passphrase (a few random words), or a key file instead.",
+      });
     }
-    return { status: "done", detail: "from a passphrase (stretched with scrypt; the salt is kept in the store); the daemon needs it in CBO_MASTER_PASSPHRASE" };
+    return {
+      status: "done",
+      detail: "from a passphrase (stretched with scrypt; the salt is kept in the store); the daemon needs it in CBO_MASTER_PASSPHRASE",
+    };
   }
   const file = resolve(choice.file);
   if (existsSync(file)) {
@@ -48,7 +59,11 @@ export function prepareMasterKey(dataDir: string, choice: MasterKeyChoice, env: 
     });
   }
   const key = generateKeyFile(file);
-  return { status: "done", detail: `created ${file} (mode 0600, key ${key.id}); backups never include it: keep a copy of it somewhere else`, key };
+  return {
+    status: "done",
+    detail: `created ${file} (mode 0600, key ${key.id}); backups never include it: keep a copy of it somewhere else`,
+    key,
+  };
 }
 
 /** Writes orchestrator.yaml and the example Worker where they do not exist yet; then loads the spec. */
@@ -73,10 +88,16 @@ export function readApiTokenFile(file: string): string {
   try {
     st = statSync(file);
   } catch (e) {
-    throw new CboError("ERR_NOT_FOUND", `Cannot read the API token file ${file} (${(e as NodeJS.ErrnoException).code ?? "error"}).`, { hint: "Save the token in a file with mode 0600 and pass --api-token-file FILE." });
+    throw new CboError("ERR_NOT_FOUND", `Cannot read the API token file ${file} (${(e as NodeJS.ErrnoException).code ?? "error"}).`, {
+      hint: "Save the token in a file with mode 0600 and pass --api-token-file FILE.",
+    });
   }
   if ((st.mode & 0o077) !== 0) {
-    throw new CboError("ERR_VALIDATION", `The API token file ${file} can be read by group or others (mode 0${(st.mode & 0o777).toString(8)}).`, { hint: `chmod 600 ${file}` });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `The API token file ${file} can be read by group or others (mode 0${(st.mode & 0o777).toString(8)}).`,
+      { hint: `chmod 600 ${file}` },
+    );
   }
   const token = readFileSync(file, "utf8").trim();
   if (token === "") throw new CboError("ERR_VALIDATION", `The API token file ${file} is empty.`);

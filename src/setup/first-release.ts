@@ -6,7 +6,11 @@ import type { Endpoint } from "../targets/types.ts";
 import { callWorker, workerUrl } from "../targets/worker-http.ts";
 import type { StepOutcome } from "./wizard.ts";
 
-export async function firstRelease(engine: Pick<Engine, "release" | "wait">, worker: string, by: string): Promise<StepOutcome & { releaseId: string }> {
+export async function firstRelease(
+  engine: Pick<Engine, "release" | "wait">,
+  worker: string,
+  by: string,
+): Promise<StepOutcome & { releaseId: string }> {
   const started = await engine.release(worker, { by });
   const r = await engine.wait(started.id);
   if (r.status !== "succeeded") {
@@ -27,7 +31,10 @@ export async function probe(endpoint: Endpoint, path = "/", timeoutMs = 10_000):
 }
 
 /** The worker answers 2xx on every target it can be reached on from here. */
-export async function checkServing(worker: string, endpoints: Array<{ target: string; endpoint: Endpoint; publicUrl: string }>): Promise<string> {
+export async function checkServing(
+  worker: string,
+  endpoints: Array<{ target: string; endpoint: Endpoint; publicUrl: string }>,
+): Promise<string> {
   const failures: string[] = [];
   for (const e of endpoints) {
     try {
@@ -38,7 +45,9 @@ export async function checkServing(worker: string, endpoints: Array<{ target: st
     }
   }
   if (failures.length > 0) {
-    throw new CboError("ERR_CF_UNAVAILABLE", `${worker} was released but does not answer: ${failures.join("; ")}.`, { hint: `Check the Worker's code and \`cbo status\`; then run the step again.` });
+    throw new CboError("ERR_CF_UNAVAILABLE", `${worker} was released but does not answer: ${failures.join("; ")}.`, {
+      hint: `Check the Worker's code and \`cbo status\`; then run the step again.`,
+    });
   }
   return endpoints.map((e) => `${e.target} ${e.publicUrl}`).join(", ");
 }

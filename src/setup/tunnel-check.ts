@@ -26,5 +26,8 @@ export type TunnelState = { configured: boolean; detail: string };
 export function tunnelStep(o: { cloudflared: string | undefined; tunnel?: TunnelState | undefined }): StepOutcome {
   if (o.tunnel?.configured) return { status: "done", detail: o.tunnel.detail };
   if (!o.cloudflared) return { status: "skipped", detail: `optional, skipped: cloudflared is not installed. ${DEFAULT_FIXES.tunnel}` };
-  return { status: "skipped", detail: `optional: cloudflared is at ${o.cloudflared}; run \`cbo tunnel create\` to reach the orchestrator from outside through Cloudflare Tunnel` };
+  return {
+    status: "skipped",
+    detail: `optional: cloudflared is at ${o.cloudflared}; run \`cbo tunnel create\` to reach the orchestrator from outside through Cloudflare Tunnel`,
+  };
 }

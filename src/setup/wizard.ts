@@ -10,7 +10,10 @@ export type StepActions = Record<StepId, () => Promise<StepOutcome>>;
 
 export type WizardResult = { ok: boolean; steps: SetupStep[]; error?: CboError; failed?: StepId };
 
-export async function runWizard(actions: StepActions, onChange: (steps: SetupStep[], changed: SetupStep) => void = () => {}): Promise<WizardResult> {
+export async function runWizard(
+  actions: StepActions,
+  onChange: (steps: SetupStep[], changed: SetupStep) => void = () => {},
+): Promise<WizardResult> {
   let steps = initialSteps();
   const set = (id: StepId, change: Parameters<typeof withStep>[2]) => {
     steps = withStep(steps, id, change);

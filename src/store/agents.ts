@@ -3,8 +3,16 @@
 import type { Db } from "./db.ts";
 
 export type AgentIsolateRow = {
-  tenant: string; worker: string; target: string; isolate: string; version_id: string | null; config_version: number | null;
-  uptime_ms: number; requests: number; errors: number; received_at: string;
+  tenant: string;
+  worker: string;
+  target: string;
+  isolate: string;
+  version_id: string | null;
+  config_version: number | null;
+  uptime_ms: number;
+  requests: number;
+  errors: number;
+  received_at: string;
 };
 
 export function createAgentStore(db: Db) {
@@ -20,22 +28,62 @@ export function createAgentStore(db: Db) {
   return {
     /** The newest state of one isolate. */
     upsertIsolate(h: AgentIsolateRow): void {
-      upsertIsolate.run(h.tenant, h.worker, h.target, h.isolate, h.version_id, h.config_version, h.uptime_ms, h.requests, h.errors, h.received_at);
+      upsertIsolate.run(
+        h.tenant,
+        h.worker,
+        h.target,
+        h.isolate,
+        h.version_id,
+        h.config_version,
+        h.uptime_ms,
+        h.requests,
+        h.errors,
+        h.received_at,
+      );
     },
     /** Requests and errors added to one version's bucket (`second`: epoch seconds of arrival). */
-    addTraffic(t: { tenant: string; worker: string; target: string; version_id: string; second: number; requests: number; errors: number }): void {
+    addTraffic(t: {
+      tenant: string;
+      worker: string;
+      target: string;
+      version_id: string;
+      second: number;
+      requests: number;
+      errors: number;
+    }): void {
       addTraffic.run(t.tenant, t.worker, t.target, t.version_id, t.second, t.requests, t.errors);
     },
     /** One heartbeat: the isolate's state, and its window's traffic added to its version's bucket. */
     record(h: AgentIsolateRow & { window: { requests: number; errors: number } }): void {
-      upsertIsolate.run(h.tenant, h.worker, h.target, h.isolate, h.version_id, h.config_version, h.uptime_ms, h.requests, h.errors, h.received_at);
+      upsertIsolate.run(
+        h.tenant,
+        h.worker,
+        h.target,
+        h.isolate,
+        h.version_id,
+        h.config_version,
+        h.uptime_ms,
+        h.requests,
+        h.errors,
+        h.received_at,
+      );
       if (h.version_id !== null && h.window.requests + h.window.errors > 0) {
-        addTraffic.run(h.tenant, h.worker, h.target, h.version_id, Math.floor(Date.parse(h.received_at) / 1000), h.window.requests, h.window.errors);
+        addTraffic.run(
+          h.tenant,
+          h.worker,
+          h.target,
+          h.version_id,
+          Math.floor(Date.parse(h.received_at) / 1000),
+          h.window.requests,
+          h.window.errors,
+        );
       }
     },
     /** Isolates heard from since `since` (ISO), newest first. */
     isolates(tenant: string, worker: string, target?: string, since?: string): AgentIsolateRow[] {
-      const rows = db.prepare("SELECT * FROM agent_isolates WHERE tenant = ? AND worker = ? AND received_at >= ? ORDER BY received_at DESC").all(tenant, worker, since ?? "") as AgentIsolateRow[];
+      const rows = db
+        .prepare("SELECT * FROM agent_isolates WHERE tenant = ? AND worker = ? AND received_at >= ? ORDER BY received_at DESC")
+        .all(tenant, worker, since ?? "") as AgentIsolateRow[];
       return target ? rows.filter((r) => r.target === target) : rows;
     },
     /** A version's requests and errors reported since `sinceMs` (epoch ms), all targets or one. */

@@ -3,13 +3,33 @@
 import * as z from "zod";
 import { nowIso, type Db } from "./db.ts";
 
-export type TargetRow = { tenant: string; name: string; api: string; account_id: string; region: string | null; jurisdiction: string | null; kv_namespace: string | null; updated_at: string };
+export type TargetRow = {
+  tenant: string;
+  name: string;
+  api: string;
+  account_id: string;
+  region: string | null;
+  jurisdiction: string | null;
+  kv_namespace: string | null;
+  updated_at: string;
+};
 export type WorkerRow = { tenant: string; name: string; spec: Record<string, unknown>; updated_at: string };
 /** Secret versions a Worker version shipped with (004_delivery.sql). */
 export type SecretPins = { secrets: Record<string, number>; workerKey?: number };
-export type VersionRow = { tenant: string; worker: string; target: string; version_id: string; release_id: string | null; bundle_hash: string | null; created_at: string; secrets?: SecretPins | null };
+export type VersionRow = {
+  tenant: string;
+  worker: string;
+  target: string;
+  version_id: string;
+  release_id: string | null;
+  bundle_hash: string | null;
+  created_at: string;
+  secrets?: SecretPins | null;
+};
 
-const PinsSchema = z.object({ secrets: z.record(z.string(), z.number().int().min(1)), workerKey: z.number().int().min(1).optional() }).strict();
+const PinsSchema = z
+  .object({ secrets: z.record(z.string(), z.number().int().min(1)), workerKey: z.number().int().min(1).optional() })
+  .strict();
 type RawVersion = Omit<VersionRow, "secrets"> & { secrets: string | null };
 const toVersion = (r: RawVersion): VersionRow => ({ ...r, secrets: r.secrets === null ? null : PinsSchema.parse(JSON.parse(r.secrets)) });
 
@@ -32,25 +52,45 @@ export function createCatalogStore(db: Db) {
       ).run(tenant, name, JSON.stringify(spec), nowIso());
     },
     workers(tenant = "default"): WorkerRow[] {
-      return (db.prepare("SELECT * FROM workers WHERE tenant = ? ORDER BY name").all(tenant) as Array<Record<string, unknown>>).map((r) => ({
-        tenant: r.tenant as string, name: r.name as string, spec: JSON.parse(r.spec as string), updated_at: r.updated_at as string,
-      }));
+      return (db.prepare("SELECT * FROM workers WHERE tenant = ? ORDER BY name").all(tenant) as Array<Record<string, unknown>>).map(
+        (r) => ({
+          tenant: r.tenant as string,
+          name: r.name as string,
+          spec: JSON.parse(r.spec as string),
+          updated_at: r.updated_at as string,
+        }),
+      );
     },
     recordVersion(v: Omit<VersionRow, "created_at">): void {
       db.prepare(
         "INSERT OR IGNORE INTO versions (tenant, worker, target, version_id, release_id, bundle_hash, created_at, secrets) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      ).run(v.tenant, v.worker, v.target, v.version_id, v.release_id, v.bundle_hash, nowIso(), v.secrets ? JSON.stringify(PinsSchema.parse(v.secrets)) : null);
+      ).run(
+        v.tenant,
+        v.worker,
+        v.target,
+        v.version_id,
+        v.release_id,
+        v.bundle_hash,
+        nowIso(),
+        v.secrets ? JSON.stringify(PinsSchema.parse(v.secrets)) : null,
+      );
     },
     /** One version we uploaded, with what it shipped; undefined for versions we did not upload. */
     version(tenant: string, target: string, versionId: string): VersionRow | undefined {
-      const r = db.prepare("SELECT * FROM versions WHERE tenant = ? AND target = ? AND version_id = ?").get(tenant, target, versionId) as RawVersion | undefined;
+      const r = db.prepare("SELECT * FROM versions WHERE tenant = ? AND target = ? AND version_id = ?").get(tenant, target, versionId) as
+        | RawVersion
+        | undefined;
       return r && toVersion(r);
     },
     /** Newest first. */
     versions(tenant: string, worker: string, target?: string, limit = 100): VersionRow[] {
       const rows = target
-        ? (db.prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? AND target = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").all(tenant, worker, target, limit) as RawVersion[])
-        : (db.prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").all(tenant, worker, limit) as RawVersion[]);
+        ? (db
+            .prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? AND target = ? ORDER BY created_at DESC, rowid DESC LIMIT ?")
+            .all(tenant, worker, target, limit) as RawVersion[])
+        : (db
+            .prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? ORDER BY created_at DESC, rowid DESC LIMIT ?")
+            .all(tenant, worker, limit) as RawVersion[]);
       return rows.map(toVersion);
     },
   };

@@ -33,7 +33,9 @@ export function openDb(file: string, opts: OpenDbOptions = {}): Db {
     // promises (bench: 54k durable appends/s in 1,000-entry transactions, so it is affordable).
     // journal_size_limit: after a checkpoint the WAL file is cut back to 4 MiB, so a burst does
     // not keep its disk space for good.
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 4194304;");
+    db.exec(
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 4194304;",
+    );
     if (opts.check && !memory) quickCheck(db, file);
     migrate(db);
     return db;
@@ -57,7 +59,9 @@ function quickCheck(db: Db, file: string): void {
 export function migrate(db: Db): void {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
   const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version));
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
+    .sort();
   for (const f of files) {
     const version = Number(f.slice(0, 3));
     if (applied.has(version)) continue;

@@ -56,7 +56,9 @@ const toRow = (r: Raw): DriftRow =>
 
 export function createDriftStore(db: Db) {
   const get = (k: DriftKey): DriftRow | undefined => {
-    const r = db.prepare("SELECT * FROM drift WHERE tenant = ? AND worker = ? AND target = ?").get(k.tenant, k.worker, k.target) as Raw | undefined;
+    const r = db.prepare("SELECT * FROM drift WHERE tenant = ? AND worker = ? AND target = ?").get(k.tenant, k.worker, k.target) as
+      | Raw
+      | undefined;
     return r && toRow(r);
   };
   const upsert = (row: DriftRow): void => {
@@ -68,8 +70,22 @@ export function createDriftStore(db: Db) {
          signature = excluded.signature, note = excluded.note, revert = excluded.revert, since = excluded.since,
          checked_at = excluded.checked_at, changed_at = excluded.changed_at`,
     ).run(
-      row.tenant, row.worker, row.target, row.status, row.drifted ? 1 : 0, JSON.stringify(row.kinds), row.detail, json(row.desired), json(row.observed),
-      JSON.stringify(row.differences), row.signature, row.note, row.revert, row.since, row.checked_at, row.changed_at,
+      row.tenant,
+      row.worker,
+      row.target,
+      row.status,
+      row.drifted ? 1 : 0,
+      JSON.stringify(row.kinds),
+      row.detail,
+      json(row.desired),
+      json(row.observed),
+      JSON.stringify(row.differences),
+      row.signature,
+      row.note,
+      row.revert,
+      row.since,
+      row.checked_at,
+      row.changed_at,
     );
   };
 
@@ -103,7 +119,22 @@ export function createDriftStore(db: Db) {
       const at = nowIso();
       const row: DriftRow = previous
         ? { ...previous, status, note, checked_at: at, changed_at: previous.status === status ? previous.changed_at : at }
-        : { ...k, status, drifted: false, kinds: [], detail: "", desired: null, observed: null, differences: [], signature: null, note, revert: null, since: null, checked_at: at, changed_at: at };
+        : {
+            ...k,
+            status,
+            drifted: false,
+            kinds: [],
+            detail: "",
+            desired: null,
+            observed: null,
+            differences: [],
+            signature: null,
+            note,
+            revert: null,
+            since: null,
+            checked_at: at,
+            changed_at: at,
+          };
       upsert(row);
       return row;
     },

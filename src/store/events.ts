@@ -7,7 +7,16 @@ import { nowIso, type Db } from "./db.ts";
 
 export type { EventType, NewEvent, StoredEvent };
 
-type Row = { id: number; tenant: string; type: string; release_id: string | null; worker: string | null; target: string | null; data: string; at: string };
+type Row = {
+  id: number;
+  tenant: string;
+  type: string;
+  release_id: string | null;
+  worker: string | null;
+  target: string | null;
+  data: string;
+  at: string;
+};
 const toEvent = (r: Row): StoredEvent => EventSchema.parse({ ...r, data: JSON.parse(r.data) });
 
 export function createEventStore(db: Db) {
@@ -22,8 +31,14 @@ export function createEventStore(db: Db) {
       // The type and its payload go together (NewEvent is the same union): TypeScript cannot follow
       // the pairing through the spread, hence the assertion.
       const stored = {
-        id: Number(res.lastInsertRowid), tenant: e.tenant ?? "default", type: e.type, release_id: e.release_id ?? null,
-        worker: e.worker ?? null, target: e.target ?? null, data: e.data, at,
+        id: Number(res.lastInsertRowid),
+        tenant: e.tenant ?? "default",
+        type: e.type,
+        release_id: e.release_id ?? null,
+        worker: e.worker ?? null,
+        target: e.target ?? null,
+        data: e.data,
+        at,
       } as StoredEvent;
       for (const l of listeners) l(stored);
       return stored;
@@ -32,8 +47,8 @@ export function createEventStore(db: Db) {
     list(opts: { after?: number; limit?: number; releaseId?: string; tenant?: string } = {}): StoredEvent[] {
       const where = ["id > ?"];
       const args: Array<string | number> = [opts.after ?? 0];
-      if (opts.releaseId) (where.push("release_id = ?"), args.push(opts.releaseId));
-      if (opts.tenant) (where.push("tenant = ?"), args.push(opts.tenant));
+      if (opts.releaseId) where.push("release_id = ?"), args.push(opts.releaseId);
+      if (opts.tenant) where.push("tenant = ?"), args.push(opts.tenant);
       args.push(Math.min(opts.limit ?? 1000, 10_000));
       return (db.prepare(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`).all(...args) as Row[]).map(toEvent);
     },

@@ -9,8 +9,18 @@ export type { HealthStatus, HealthRow };
 export function createHealthStore(db: Db) {
   return {
     /** Records an observation; returns the previous status when it changed, else undefined. */
-    observe(o: { tenant: string; worker: string; target: string; status: HealthStatus; versionId: string | null; latencyMs: number | null; detail: string | null }): HealthStatus | "new" | undefined {
-      const prev = db.prepare("SELECT status FROM health WHERE tenant = ? AND worker = ? AND target = ?").get(o.tenant, o.worker, o.target) as { status: HealthStatus } | undefined;
+    observe(o: {
+      tenant: string;
+      worker: string;
+      target: string;
+      status: HealthStatus;
+      versionId: string | null;
+      latencyMs: number | null;
+      detail: string | null;
+    }): HealthStatus | "new" | undefined {
+      const prev = db
+        .prepare("SELECT status FROM health WHERE tenant = ? AND worker = ? AND target = ?")
+        .get(o.tenant, o.worker, o.target) as { status: HealthStatus } | undefined;
       const at = nowIso();
       const changed = !prev || prev.status !== o.status;
       db.prepare(

@@ -43,7 +43,12 @@ export function refuseLostStore(c: LostStoreCheck): void {
     `${c.file} is ${size === undefined ? "missing" : "empty"}, but ${dir} has held an orchestrator's state (${names.join(", ")}). ` +
       "Starting would seal a new, empty vault and issue a new admin token over the old one, so the daemon refuses to start.",
     {
-      details: { path: c.file, state: size === undefined ? "missing" : "empty", traces: names, ...(c.newestBackup ? { newestBackup: c.newestBackup } : {}) },
+      details: {
+        path: c.file,
+        state: size === undefined ? "missing" : "empty",
+        traces: names,
+        ...(c.newestBackup ? { newestBackup: c.newestBackup } : {}),
+      },
       hint:
         `Restore the newest backup into a new directory: cbo restore ${archive} --data <new dir>${checkpoint}, then start the daemon on <new dir>` +
         `${c.newestBackup ? "" : " (scheduled backups are in <data>/backups)"}. To start afresh on purpose, use a new, empty data directory.`,

@@ -15,9 +15,9 @@ export function createReleaseStore(db: Db) {
   return {
     insert(r: Omit<Release, "created_at" | "updated_at">): Release {
       const at = nowIso();
-      db.prepare("INSERT INTO releases (id, tenant, worker, kind, status, reason, plan, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").run(
-        r.id, r.tenant, r.worker, r.kind, r.status, r.reason, JSON.stringify(r.plan), r.created_by, at, at,
-      );
+      db.prepare(
+        "INSERT INTO releases (id, tenant, worker, kind, status, reason, plan, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ).run(r.id, r.tenant, r.worker, r.kind, r.status, r.reason, JSON.stringify(r.plan), r.created_by, at, at);
       return { ...r, created_at: at, updated_at: at };
     },
     get(id: string): Release | undefined {
@@ -28,24 +28,46 @@ export function createReleaseStore(db: Db) {
     list(opts: { worker?: string; tenant?: string; limit?: number } = {}): Release[] {
       const where: string[] = [];
       const args: Array<string | number> = [];
-      if (opts.worker) (where.push("worker = ?"), args.push(opts.worker));
-      if (opts.tenant) (where.push("tenant = ?"), args.push(opts.tenant));
+      if (opts.worker) where.push("worker = ?"), args.push(opts.worker);
+      if (opts.tenant) where.push("tenant = ?"), args.push(opts.tenant);
       args.push(Math.min(opts.limit ?? 100, 1000));
-      return (db.prepare(`SELECT * FROM releases ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY created_at DESC, rowid DESC LIMIT ?`).all(...args) as Row[]).map(toRelease);
+      return (
+        db
+          .prepare(
+            `SELECT * FROM releases ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+          )
+          .all(...args) as Row[]
+      ).map(toRelease);
     },
     /** Releases that were not finished: what a restart must resume or roll back. */
     unfinished(): Release[] {
-      return (db.prepare("SELECT * FROM releases WHERE status IN ('running', 'rolling_back') ORDER BY created_at").all() as Row[]).map(toRelease);
+      return (db.prepare("SELECT * FROM releases WHERE status IN ('running', 'rolling_back') ORDER BY created_at").all() as Row[]).map(
+        toRelease,
+      );
     },
     setStatus(id: string, status: ReleaseStatus, reason: string | null = null): void {
-      db.prepare("UPDATE releases SET status = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ?").run(status, reason, nowIso(), id);
+      db.prepare("UPDATE releases SET status = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ?").run(
+        status,
+        reason,
+        nowIso(),
+        id,
+      );
     },
     /** Appends to the journal; the entry is durable when this returns. */
     journal(releaseId: string, kind: string, target: string | null, data: Record<string, unknown> = {}): JournalEntry {
       return tx(db, () => {
-        const seq = Number((db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM release_journal WHERE release_id = ?").get(releaseId) as Row).s);
+        const seq = Number(
+          (db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM release_journal WHERE release_id = ?").get(releaseId) as Row).s,
+        );
         const at = nowIso();
-        db.prepare("INSERT INTO release_journal (release_id, seq, kind, target, data, at) VALUES (?, ?, ?, ?, ?, ?)").run(releaseId, seq, kind, target, JSON.stringify(data), at);
+        db.prepare("INSERT INTO release_journal (release_id, seq, kind, target, data, at) VALUES (?, ?, ?, ?, ?, ?)").run(
+          releaseId,
+          seq,
+          kind,
+          target,
+          JSON.stringify(data),
+          at,
+        );
         return { release_id: releaseId, seq, kind, target, data, at };
       });
     },

@@ -39,7 +39,9 @@ describe("classifyStorageError", () => {
     const named = classifyStorageError(e, where)!;
     expect(named.code).toBe("ERR_DISK_FULL");
     expect(named.status).toBe(507);
-    expect(named.message).toMatch(/^The disk holding \/data\/orchestrator\.sqlite is full \(.*at least 8\.0 MiB needed\); nothing was changed\.$/);
+    expect(named.message).toMatch(
+      /^The disk holding \/data\/orchestrator\.sqlite is full \(.*at least 8\.0 MiB needed\); nothing was changed\.$/,
+    );
     expect(named.details).toMatchObject({ path: where.path, neededBytes: where.neededBytes });
     // Wrapped by a fail-closed layer (the audit log): still named by its cause.
     expect(classifyStorageError(new CboError("ERR_AUDIT_UNAVAILABLE", "x", { cause: e }), where)?.code).toBe("ERR_DISK_FULL");
@@ -50,7 +52,10 @@ describe("classifyStorageError", () => {
     const e = thrown(() => writeFileSync("/dev/full", "x"));
     expect((e as NodeJS.ErrnoException).code).toBe("ENOSPC");
     const named = classifyStorageError(e, { path: "/dev/full", neededBytes: 4096 });
-    expect([named?.code, named?.details]).toEqual(["ERR_DISK_FULL", { path: "/dev/full", freeBytes: expect.any(Number), neededBytes: 4096 }]);
+    expect([named?.code, named?.details]).toEqual([
+      "ERR_DISK_FULL",
+      { path: "/dev/full", freeBytes: expect.any(Number), neededBytes: 4096 },
+    ]);
     const efbig = Object.assign(new Error("EFBIG: file too large, write"), { code: "EFBIG" });
     expect(classifyStorageError(efbig, where)).toBeUndefined();
     expect(classifyStorageError(new Error("boom"), where)).toBeUndefined();

@@ -64,11 +64,15 @@ export type StorageWhere = {
 export function diskFullError(where: StorageWhere, cause?: unknown): CboError {
   const free = freeBytes(where.path);
   const has = free === undefined ? "" : `${formatBytes(free)} free, `;
-  return new CboError("ERR_DISK_FULL", `The disk holding ${where.path} is full (${has}at least ${formatBytes(where.neededBytes)} needed); nothing was changed.`, {
-    details: { path: where.path, freeBytes: free ?? null, neededBytes: where.neededBytes },
-    hint: `Free at least ${formatBytes(where.neededBytes)} on the filesystem of ${dirname(where.path)} (or raise the quota); the daemon resumes writing by itself, so retry then.`,
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return new CboError(
+    "ERR_DISK_FULL",
+    `The disk holding ${where.path} is full (${has}at least ${formatBytes(where.neededBytes)} needed); nothing was changed.`,
+    {
+      details: { path: where.path, freeBytes: free ?? null, neededBytes: where.neededBytes },
+      hint: `Free at least ${formatBytes(where.neededBytes)} on the filesystem of ${dirname(where.path)} (or raise the quota); the daemon resumes writing by itself, so retry then.`,
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
 }
 
 export function corruptError(path: string, cause?: unknown, why?: string): CboError {
@@ -82,7 +86,11 @@ export function corruptError(path: string, cause?: unknown, why?: string): CboEr
 
 function ioError(path: string, cause: unknown): CboError {
   const what = cause instanceof Error ? cause.message : String(cause);
-  return new CboError("ERR_IO", `${path} could not be read or written (${what}).`, { details: { path }, hint: "Check the data directory's disk and permissions.", cause });
+  return new CboError("ERR_IO", `${path} could not be read or written (${what}).`, {
+    details: { path },
+    hint: "Check the data directory's disk and permissions.",
+    cause,
+  });
 }
 
 /**

@@ -79,11 +79,15 @@ export function createStorage(o: StorageOptions): Storage {
     arm();
     const d = err.details as { path?: string; freeBytes?: number | null; neededBytes?: number } | undefined;
     if (streak === 3 && (d?.freeBytes ?? 0) >= (d?.neededBytes ?? headroom)) {
-      log(`storage: writes keep failing for lack of room although ${formatBytes(d?.freeBytes ?? 0)} is free on the filesystem (a quota, or a size limit?); looking again every ${delay() / 1000} s`);
+      log(
+        `storage: writes keep failing for lack of room although ${formatBytes(d?.freeBytes ?? 0)} is free on the filesystem (a quota, or a size limit?); looking again every ${delay() / 1000} s`,
+      );
     }
     if (streak > 0) return;
     const free = typeof d?.freeBytes === "number" ? ` (${formatBytes(d.freeBytes)} free)` : "";
-    log(`storage: the disk holding ${d?.path ?? o.file} is full${free}; background writes pause until ${formatBytes(d?.neededBytes ?? headroom)} is free (checked every ${probeMs / 1000} s)`);
+    log(
+      `storage: the disk holding ${d?.path ?? o.file} is full${free}; background writes pause until ${formatBytes(d?.neededBytes ?? headroom)} is free (checked every ${probeMs / 1000} s)`,
+    );
   }
 
   function arm(): void {
@@ -123,9 +127,13 @@ export function createStorage(o: StorageOptions): Storage {
       const { busy } = checkpoint();
       full = undefined;
       resumedAt = Date.now();
-      if (streak === 0) log(`storage: ${formatBytes(free)} free again on the disk of ${o.file}; the WAL was checkpointed${busy ? " (a reader still holds part of it)" : " and truncated"}, writes resume`);
+      if (streak === 0)
+        log(
+          `storage: ${formatBytes(free)} free again on the disk of ${o.file}; the WAL was checkpointed${busy ? " (a reader still holds part of it)" : " and truncated"}, writes resume`,
+        );
     } catch (e) {
-      if (!isCboError(e) || e.code !== "ERR_DISK_FULL") log(`storage: checkpoint after the disk filled failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (!isCboError(e) || e.code !== "ERR_DISK_FULL")
+        log(`storage: checkpoint after the disk filled failed: ${e instanceof Error ? e.message : String(e)}`);
       return false;
     }
     return true;

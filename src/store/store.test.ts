@@ -10,7 +10,15 @@ describe("store", () => {
   it("migrates once and keeps data across reopen", () => {
     const dir = mkdtempSync(join(tmpdir(), "cbo-store-"));
     const a = createStore(join(dir, "o.sqlite"));
-    a.catalog.upsertTarget({ tenant: "default", name: "eu", api: "local", account_id: "a".repeat(32), region: "eu", jurisdiction: "eu", kv_namespace: null });
+    a.catalog.upsertTarget({
+      tenant: "default",
+      name: "eu",
+      api: "local",
+      account_id: "a".repeat(32),
+      region: "eu",
+      jurisdiction: "eu",
+      kv_namespace: null,
+    });
     a.close();
     const b = createStore(join(dir, "o.sqlite"));
     expect(b.catalog.targets().map((t) => t.name)).toEqual(["eu"]);
@@ -23,8 +31,23 @@ describe("store", () => {
     const seen: number[] = [];
     const off = s.events.subscribe((e) => seen.push(e.id));
     // Payloads as the engine writes them (the contract's typed event map), read back as written.
-    const created = { by: null, bundleHash: "h", waves: [["eu"]], steps: [10, 100], apiCalls: 3, targets: [{ target: "eu", previousVersionId: null }] };
-    const step = { percent: 10, versionId: "v2", previousVersionId: "v1", split: [{ versionId: "v1", percentage: 90 }, { versionId: "v2", percentage: 10 }] };
+    const created = {
+      by: null,
+      bundleHash: "h",
+      waves: [["eu"]],
+      steps: [10, 100],
+      apiCalls: 3,
+      targets: [{ target: "eu", previousVersionId: null }],
+    };
+    const step = {
+      percent: 10,
+      versionId: "v2",
+      previousVersionId: "v1",
+      split: [
+        { versionId: "v1", percentage: 90 },
+        { versionId: "v2", percentage: 10 },
+      ],
+    };
     const succeeded = { versions: { eu: "v2" } };
     const e1 = s.events.append({ type: "release.created", release_id: "r1", worker: "api", data: created });
     const e2 = s.events.append({ type: "release.step.started", release_id: "r1", worker: "api", target: "eu", data: step });
@@ -42,7 +65,16 @@ describe("store", () => {
 
   it("journals releases in sequence and finds unfinished ones", () => {
     const s = fresh();
-    s.releases.insert({ id: "r1", tenant: "default", worker: "api", kind: "release", status: "running", reason: null, plan: { steps: [10, 100] }, created_by: "test" });
+    s.releases.insert({
+      id: "r1",
+      tenant: "default",
+      worker: "api",
+      kind: "release",
+      status: "running",
+      reason: null,
+      plan: { steps: [10, 100] },
+      created_by: "test",
+    });
     s.releases.journal("r1", "upload.intent", "eu");
     s.releases.journal("r1", "uploaded", "eu", { versionId: "v2", previousVersionId: "v1" });
     expect(s.releases.entries("r1").map((e) => [e.seq, e.kind, e.data])).toEqual([

@@ -8,10 +8,12 @@ describe("transaction", () => {
     const db = new DatabaseSync(":memory:");
     db.exec("CREATE TABLE t (b BLOB)");
     transaction(db, () => db.prepare("INSERT INTO t VALUES (zeroblob(10))").run());
-    expect(() => transaction(db, () => {
-      db.prepare("INSERT INTO t VALUES (zeroblob(10))").run();
-      throw new Error("stop");
-    })).toThrow("stop");
+    expect(() =>
+      transaction(db, () => {
+        db.prepare("INSERT INTO t VALUES (zeroblob(10))").run();
+        throw new Error("stop");
+      }),
+    ).toThrow("stop");
     expect((db.prepare("SELECT COUNT(*) AS n FROM t").get() as { n: number }).n).toBe(1);
     // The file may not grow: a write that needs a page fails with SQLITE_FULL, and SQLite ends
     // the transaction itself.

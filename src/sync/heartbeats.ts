@@ -35,17 +35,36 @@ export function createHeartbeatSink(deps: { store: Store; flushMs?: number; maxB
     // flush writes one row per isolate, one per (version, second) and checks each applied
     // version once, whatever the rate.
     const isolates = new Map<string, AgentIsolateRow>();
-    const traffic = new Map<string, { tenant: string; worker: string; target: string; version_id: string; second: number; requests: number; errors: number }>();
+    const traffic = new Map<
+      string,
+      { tenant: string; worker: string; target: string; version_id: string; second: number; requests: number; errors: number }
+    >();
     const appliedSeen = new Map<string, { tenant: string; hb: Heartbeat; at: string }>();
     for (const { tenant, hb, at } of batch) {
       isolates.set(`${tenant}/${hb.worker}/${hb.target}/${hb.isolate}`, {
-        tenant, worker: hb.worker, target: hb.target, isolate: hb.isolate, version_id: hb.versionId, config_version: hb.configVersion,
-        uptime_ms: hb.uptimeMs, requests: hb.totals.requests, errors: hb.totals.errors, received_at: at,
+        tenant,
+        worker: hb.worker,
+        target: hb.target,
+        isolate: hb.isolate,
+        version_id: hb.versionId,
+        config_version: hb.configVersion,
+        uptime_ms: hb.uptimeMs,
+        requests: hb.totals.requests,
+        errors: hb.totals.errors,
+        received_at: at,
       });
       if (hb.versionId !== null && hb.window.requests + hb.window.errors > 0) {
         const second = Math.floor(Date.parse(at) / 1000);
         const k = `${tenant}/${hb.worker}/${hb.target}/${hb.versionId}/${second}`;
-        const t = traffic.get(k) ?? { tenant, worker: hb.worker, target: hb.target, version_id: hb.versionId, second, requests: 0, errors: 0 };
+        const t = traffic.get(k) ?? {
+          tenant,
+          worker: hb.worker,
+          target: hb.target,
+          version_id: hb.versionId,
+          second,
+          requests: 0,
+          errors: 0,
+        };
         t.requests += hb.window.requests;
         t.errors += hb.window.errors;
         traffic.set(k, t);
@@ -55,7 +74,19 @@ export function createHeartbeatSink(deps: { store: Store; flushMs?: number; maxB
         if (!appliedSeen.has(k)) appliedSeen.set(k, { tenant, hb, at });
       }
       for (const r of hb.rejections) {
-        events.push({ tenant, type: "config.rejected", worker: hb.worker, target: hb.target, data: { reason: r.reason, ...(r.version ? { version: r.version } : {}), at: r.at, isolate: hb.isolate, applied: hb.configVersion } });
+        events.push({
+          tenant,
+          type: "config.rejected",
+          worker: hb.worker,
+          target: hb.target,
+          data: {
+            reason: r.reason,
+            ...(r.version ? { version: r.version } : {}),
+            at: r.at,
+            isolate: hb.isolate,
+            applied: hb.configVersion,
+          },
+        });
       }
     }
     try {
@@ -64,7 +95,13 @@ export function createHeartbeatSink(deps: { store: Store; flushMs?: number; maxB
         for (const t of traffic.values()) store.agents.addTraffic(t);
         for (const { tenant, hb, at } of appliedSeen.values()) {
           if (store.configs.markApplied(tenant, hb.worker, hb.target, hb.configVersion!, at)) {
-            events.unshift({ tenant, type: "config.applied", worker: hb.worker, target: hb.target, data: { version: hb.configVersion!, isolate: hb.isolate, versionId: hb.versionId } });
+            events.unshift({
+              tenant,
+              type: "config.applied",
+              worker: hb.worker,
+              target: hb.target,
+              data: { version: hb.configVersion!, isolate: hb.isolate, versionId: hb.versionId },
+            });
           }
         }
       });

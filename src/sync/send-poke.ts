@@ -6,7 +6,12 @@ import { createPokeRequest } from "../kit/protocol/poke.ts";
 import type { Endpoint } from "../targets/types.ts";
 import { callWorker } from "../targets/worker-http.ts";
 
-export async function sendPoke(endpoint: Endpoint, poke: { worker: string; target: string; configVersion: number }, keys: Uint8Array[], timeoutMs = 2_000): Promise<string> {
+export async function sendPoke(
+  endpoint: Endpoint,
+  poke: { worker: string; target: string; configVersion: number },
+  keys: Uint8Array[],
+  timeoutMs = 2_000,
+): Promise<string> {
   if (keys.length === 0) return "skipped: the Worker has no key yet";
   const req = await createPokeRequest(poke, keys);
   const a = await callWorker({ endpoint, path: AGENT_POKE_PATH, method: "POST", headers: req.headers, body: req.body, timeoutMs });

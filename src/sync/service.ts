@@ -35,7 +35,14 @@ export type ConfigSyncDeps = {
 
 export type TargetOutcome = { target: string; version: number; written: boolean; poke: string; error?: string };
 export type PublishResult = { worker: string; version: number; hash: string; rollbackOf: number | null; targets: TargetOutcome[] };
-export type DiffEntry = { target: string; published: { version: number; config: Record<string, unknown> } | null; desired: Record<string, unknown>; changed: boolean; written: number | null; applied: boolean };
+export type DiffEntry = {
+  target: string;
+  published: { version: number; config: Record<string, unknown> } | null;
+  desired: Record<string, unknown>;
+  changed: boolean;
+  written: number | null;
+  applied: boolean;
+};
 
 const hashOf = (configs: Record<string, unknown>) => createHash("sha256").update(canonicalJson(configs)).digest("hex");
 
@@ -46,41 +53,79 @@ export function createConfigSync(deps: ConfigSyncDeps) {
   function workerOf(name: string): ResolvedWorker {
     const spec = deps.spec();
     const w = spec.workers.find((x) => x.name === name);
-    if (!w) throw new CboError("ERR_NOT_FOUND", `No worker named "${name}" in ${spec.file}.`, { details: { known: spec.workers.map((x) => x.name) } });
-    if (!w.agent) throw new CboError("ERR_VALIDATION", `Worker ${name} does not run the edge agent, so it has no config to publish.`, { hint: "Give it a `config:` section (or `agent: true`) in orchestrator.yaml, and release it." });
+    if (!w)
+      throw new CboError("ERR_NOT_FOUND", `No worker named "${name}" in ${spec.file}.`, {
+        details: { known: spec.workers.map((x) => x.name) },
+      });
+    if (!w.agent)
+      throw new CboError("ERR_VALIDATION", `Worker ${name} does not run the edge agent, so it has no config to publish.`, {
+        hint: "Give it a `config:` section (or `agent: true`) in orchestrator.yaml, and release it.",
+      });
     return w;
   }
 
-  async function writeTarget(w: ResolvedWorker, target: string, version: number, config: Record<string, unknown>, rollback: boolean, poke = true): Promise<TargetOutcome> {
+  async function writeTarget(
+    w: ResolvedWorker,
+    target: string,
+    version: number,
+    config: Record<string, unknown>,
+    rollback: boolean,
+    poke = true,
+  ): Promise<TargetOutcome> {
     const runtime = deps.targets().get(target);
     const spec = deps.spec();
     if (!runtime) return { target, version, written: false, poke: "skipped", error: `target ${target} is not configured` };
     const issuedAt = new Date().toISOString();
     try {
       const ns = await ensureConfigNamespace(runtime, spec.targets.find((t) => t.name === target)?.kv_namespace);
-      const bundle = await signConfigBundle({ worker: w.name, target, version, config, rollback, issuedAt }, deps.signer.privateKey, { keyId: deps.signer.keyId });
+      const bundle = await signConfigBundle({ worker: w.name, target, version, config, rollback, issuedAt }, deps.signer.privateKey, {
+        keyId: deps.signer.keyId,
+      });
       await runtime.client.putKvValue(ns, configKvKey(w.name), JSON.stringify(bundle));
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       store.events.append({ tenant: w.tenant, type: "config.write_failed", worker: w.name, target, data: { version, error } });
       return { target, version, written: false, poke: "skipped", error };
     }
-    store.configs.setTarget({ tenant: w.tenant, worker: w.name, target, version, issued_at: issuedAt, written_at: new Date().toISOString() });
+    store.configs.setTarget({
+      tenant: w.tenant,
+      worker: w.name,
+      target,
+      version,
+      issued_at: issuedAt,
+      written_at: new Date().toISOString(),
+    });
     if (!poke) return { target, version, written: true, poke: "skipped: polling only" };
-    const poked = await sendPoke(runtime.endpoint(w.name), { worker: w.name, target, configVersion: version }, deps.workerKeys(w.tenant, w.name, target));
+    const poked = await sendPoke(
+      runtime.endpoint(w.name),
+      { worker: w.name, target, configVersion: version },
+      deps.workerKeys(w.tenant, w.name, target),
+    );
     store.configs.setPoke(w.tenant, w.name, target, version, poked);
     if (poked !== "ok") log(`config ${w.name}@${target} v${version}: poke ${poked}; the agent's polling will pick it up`);
     return { target, version, written: true, poke: poked };
   }
 
-  async function publishConfigs(w: ResolvedWorker, configs: Record<string, Record<string, unknown>>, by: string, rollbackOf: number | null, only: string[], poke = true): Promise<PublishResult> {
+  async function publishConfigs(
+    w: ResolvedWorker,
+    configs: Record<string, Record<string, unknown>>,
+    by: string,
+    rollbackOf: number | null,
+    only: string[],
+    poke = true,
+  ): Promise<PublishResult> {
     const hash = hashOf(configs);
     const version = store.configs.nextVersion(w.tenant, w.name);
     // On the record first: a publish that cannot be audited does not happen.
     deps.audit?.({ by, worker: w.name, version, rollbackOf, hash, targets: only });
     store.configs.insertVersion({ tenant: w.tenant, worker: w.name, version, hash, configs, rollback_of: rollbackOf, created_by: by });
     const targets = await Promise.all(only.map((t) => writeTarget(w, t, version, configs[t] ?? {}, rollbackOf !== null, poke)));
-    store.events.append({ tenant: w.tenant, type: "config.published", worker: w.name, data: { version, hash, by, rollbackOf, targets: targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke })) } });
+    store.events.append({
+      tenant: w.tenant,
+      type: "config.published",
+      worker: w.name,
+      data: { version, hash, by, rollbackOf, targets: targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke })) },
+    });
     return { worker: w.name, version, hash, rollbackOf, targets };
   }
 
@@ -95,9 +140,12 @@ export function createConfigSync(deps: ConfigSyncDeps) {
         const pub = latest && target in latest.configs ? { version: latest.version, config: latest.configs[target]! } : null;
         const g = given.get(target);
         return {
-          target, published: pub, desired: desired[target]!,
+          target,
+          published: pub,
+          desired: desired[target]!,
           changed: pub === null || canonicalJson(pub.config) !== canonicalJson(desired[target]),
-          written: g?.version ?? null, applied: g?.applied_at != null && g.version === latest?.version,
+          written: g?.version ?? null,
+          applied: g?.applied_at != null && g.version === latest?.version,
         };
       });
     },
@@ -106,16 +154,32 @@ export function createConfigSync(deps: ConfigSyncDeps) {
      * Publishes the spec's config as a new version when it changed (or `force`); with no change,
      * writes only to targets that do not hold the latest version yet (a failed earlier write).
      */
-    async publish(worker: string, opts: { by: string; force?: boolean; /** false: write only, leave it to the agents' polling (benchmarks, lost pokes). */ poke?: boolean }): Promise<PublishResult> {
+    async publish(
+      worker: string,
+      opts: {
+        by: string;
+        force?: boolean /** false: write only, leave it to the agents' polling (benchmarks, lost pokes). */;
+        poke?: boolean;
+      },
+    ): Promise<PublishResult> {
       const w = workerOf(worker);
       const diff = sync.diff(worker);
       const latest = store.configs.latest(w.tenant, w.name);
       if (!opts.force && latest && diff.every((d) => !d.changed)) {
         const lagging = diff.filter((d) => d.written !== latest.version).map((d) => d.target);
         if (lagging.length === 0) {
-          throw new CboError("ERR_CONFLICT", `Config of ${worker} is unchanged since version ${latest.version}, and every target holds it.`, { details: { version: latest.version }, hint: "Edit `config:` in orchestrator.yaml, or pass --force to re-sign and re-send it." });
+          throw new CboError(
+            "ERR_CONFLICT",
+            `Config of ${worker} is unchanged since version ${latest.version}, and every target holds it.`,
+            {
+              details: { version: latest.version },
+              hint: "Edit `config:` in orchestrator.yaml, or pass --force to re-sign and re-send it.",
+            },
+          );
         }
-        const targets = await Promise.all(lagging.map((t) => writeTarget(w, t, latest.version, latest.configs[t] ?? {}, latest.rollback_of !== null)));
+        const targets = await Promise.all(
+          lagging.map((t) => writeTarget(w, t, latest.version, latest.configs[t] ?? {}, latest.rollback_of !== null)),
+        );
         return { worker: w.name, version: latest.version, hash: latest.hash, rollbackOf: latest.rollback_of, targets };
       }
       return publishConfigs(w, Object.fromEntries(diff.map((d) => [d.target, d.desired])), opts.by, null, w.targets, opts.poke ?? true);
@@ -125,8 +189,17 @@ export function createConfigSync(deps: ConfigSyncDeps) {
     async rollback(worker: string, to: number, opts: { by: string }): Promise<PublishResult> {
       const w = workerOf(worker);
       const old = store.configs.version(w.tenant, w.name, to);
-      if (!old) throw new CboError("ERR_NOT_FOUND", `Worker ${worker} has no config version ${to}.`, { hint: `cbo config history ${worker} lists them.` });
-      return publishConfigs(w, old.configs, opts.by, to, w.targets.filter((t) => t in old.configs));
+      if (!old)
+        throw new CboError("ERR_NOT_FOUND", `Worker ${worker} has no config version ${to}.`, {
+          hint: `cbo config history ${worker} lists them.`,
+        });
+      return publishConfigs(
+        w,
+        old.configs,
+        opts.by,
+        to,
+        w.targets.filter((t) => t in old.configs),
+      );
     },
 
     history(worker: string, limit = 100): ConfigVersionRow[] {

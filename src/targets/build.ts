@@ -31,23 +31,45 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
     const edge = src.edge;
     if (!edge) {
       throw new CboError("ERR_VALIDATION", `Target "${t.name}" uses the local edge (api: local), but none is running.`, {
-        hint: src.hints?.noEdge ?? "Start everything with `cbo up`, or point the target at Cloudflare (api: https://api.cloudflare.com/client/v4 with account_id).",
+        hint:
+          src.hints?.noEdge ??
+          "Start everything with `cbo up`, or point the target at Cloudflare (api: https://api.cloudflare.com/client/v4 with account_id).",
       });
     }
     const region = edge.regions.find((r) => r.name === (t.region ?? t.name));
     if (!region) {
-      throw new CboError("ERR_VALIDATION", `Target "${t.name}" names local region "${t.region ?? t.name}", which the local edge does not have (it has ${edge.regions.map((r) => r.name).join(", ")}).`, {
-        hint: src.hints?.noRegion ?? "Set `region:` on the target to one of those, or start the edge with --regions.",
-      });
+      throw new CboError(
+        "ERR_VALIDATION",
+        `Target "${t.name}" names local region "${t.region ?? t.name}", which the local edge does not have (it has ${edge.regions.map((r) => r.name).join(", ")}).`,
+        {
+          hint: src.hints?.noRegion ?? "Set `region:` on the target to one of those, or start the edge with --regions.",
+        },
+      );
     }
     const client = createCloudflareClient({ baseUrl: edge.apiUrl, apiToken: edge.token, accountId: region.accountId });
-    return { name: t.name, accountId: region.accountId, client, endpoint: (worker) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${worker}.localhost` }) };
+    return {
+      name: t.name,
+      accountId: region.accountId,
+      client,
+      endpoint: (worker) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${worker}.localhost` }),
+    };
   }
   if (!src.cloudflareToken) {
-    throw new CboError("ERR_VALIDATION", `Target "${t.name}" talks to ${t.api}, but no Cloudflare API token is set.`, { hint: src.hints?.noToken ?? "Set CLOUDFLARE_API_TOKEN for the daemon." });
+    throw new CboError("ERR_VALIDATION", `Target "${t.name}" talks to ${t.api}, but no Cloudflare API token is set.`, {
+      hint: src.hints?.noToken ?? "Set CLOUDFLARE_API_TOKEN for the daemon.",
+    });
   }
   const client = createCloudflareClient({ baseUrl: t.api, apiToken: src.cloudflareToken, accountId: t.account_id! });
   let subdomain: string | undefined;
-  if (src.subdomains !== false) void client.getSubdomain().then((s) => (subdomain = s), () => {});
-  return { name: t.name, accountId: t.account_id!, client, endpoint: (worker) => ({ url: `https://${worker}.${subdomain ?? "workers"}.workers.dev/` }) };
+  if (src.subdomains !== false)
+    void client.getSubdomain().then(
+      (s) => (subdomain = s),
+      () => {},
+    );
+  return {
+    name: t.name,
+    accountId: t.account_id!,
+    client,
+    endpoint: (worker) => ({ url: `https://${worker}.${subdomain ?? "workers"}.workers.dev/` }),
+  };
 }

@@ -15,7 +15,13 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      seen.push({ method: req.method, host: req.headers.host, path: req.url, body: Buffer.concat(chunks).toString("utf8"), socket: sockets.get(req.socket)! });
+      seen.push({
+        method: req.method,
+        host: req.headers.host,
+        path: req.url,
+        body: Buffer.concat(chunks).toString("utf8"),
+        socket: sockets.get(req.socket)!,
+      });
       if (req.url === "/big") return void res.writeHead(200).end("x".repeat(100_000));
       if (req.url === "/reset") {
         // Headers, part of the body, then the connection dies: the answer never completes.
@@ -41,24 +47,48 @@ afterAll(async () => {
 
 describe("callWorker", () => {
   it("sends the endpoint's Host, the method, headers and body, and keeps the endpoint's path prefix", async () => {
-    const a = await callWorker({ endpoint: { url: `${base}prefix`, host: "hello.localhost" }, path: "/orchestrator/poke", method: "POST", headers: { "x-sig": "t=1" }, body: '{"a":1}', timeoutMs: 2_000, maxBodyBytes: 100 });
+    const a = await callWorker({
+      endpoint: { url: `${base}prefix`, host: "hello.localhost" },
+      path: "/orchestrator/poke",
+      method: "POST",
+      headers: { "x-sig": "t=1" },
+      body: '{"a":1}',
+      timeoutMs: 2_000,
+      maxBodyBytes: 100,
+    });
     expect(a).toMatchObject({ kind: "response", status: 202, body: "hello", truncated: false });
     expect(seen.at(-1)).toMatchObject({ method: "POST", host: "hello.localhost", path: "/prefix/orchestrator/poke", body: '{"a":1}' });
     expect(workerUrl({ url: base }, "health?x=1").href).toBe(`${base}health?x=1`);
   });
 
   it("keeps at most maxBodyBytes of the body, reading the rest to the end", async () => {
-    expect(await callWorker({ endpoint: { url: base }, path: "/big", timeoutMs: 2_000, maxBodyBytes: 10 })).toMatchObject({ kind: "response", status: 200, body: "xxxxxxxxxx", truncated: true });
-    expect(await callWorker({ endpoint: { url: base }, path: "/big", timeoutMs: 2_000 })).toMatchObject({ kind: "response", status: 200, body: "", truncated: true });
+    expect(await callWorker({ endpoint: { url: base }, path: "/big", timeoutMs: 2_000, maxBodyBytes: 10 })).toMatchObject({
+      kind: "response",
+      status: 200,
+      body: "xxxxxxxxxx",
+      truncated: true,
+    });
+    expect(await callWorker({ endpoint: { url: base }, path: "/big", timeoutMs: 2_000 })).toMatchObject({
+      kind: "response",
+      status: 200,
+      body: "",
+      truncated: true,
+    });
   });
 
   it("reports a connection that dies mid-body as an error during the response", async () => {
-    expect(await callWorker({ endpoint: { url: base }, path: "/reset", timeoutMs: 2_000 })).toMatchObject({ kind: "error", during: "response" });
+    expect(await callWorker({ endpoint: { url: base }, path: "/reset", timeoutMs: 2_000 })).toMatchObject({
+      kind: "error",
+      during: "response",
+    });
   });
 
   it("has one deadline for the whole exchange: a body that trickles in does not hold it", async () => {
     const t0 = performance.now();
-    expect(await callWorker({ endpoint: { url: base }, path: "/trickle", timeoutMs: 150 })).toMatchObject({ kind: "timeout", timeoutMs: 150 });
+    expect(await callWorker({ endpoint: { url: base }, path: "/trickle", timeoutMs: 150 })).toMatchObject({
+      kind: "timeout",
+      timeoutMs: 150,
+    });
     expect(performance.now() - t0).toBeLessThan(1_000);
   });
 
@@ -79,11 +109,19 @@ describe("callWorker", () => {
   });
 
   it("answers an unusable endpoint and a refused connection without throwing", async () => {
-    expect(await callWorker({ endpoint: { url: "not a url" }, path: "/", timeoutMs: 2_000 })).toMatchObject({ kind: "error", code: undefined, during: "request" });
+    expect(await callWorker({ endpoint: { url: "not a url" }, path: "/", timeoutMs: 2_000 })).toMatchObject({
+      kind: "error",
+      code: undefined,
+      during: "request",
+    });
     const closed = http.createServer();
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    expect(await callWorker({ endpoint: { url: `http://127.0.0.1:${port}/` }, path: "/", timeoutMs: 2_000 })).toMatchObject({ kind: "error", code: "ECONNREFUSED", during: "request" });
+    expect(await callWorker({ endpoint: { url: `http://127.0.0.1:${port}/` }, path: "/", timeoutMs: 2_000 })).toMatchObject({
+      kind: "error",
+      code: "ECONNREFUSED",
+      during: "request",
+    });
   });
 });

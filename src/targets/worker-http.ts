@@ -51,7 +51,13 @@ export function callWorker(req: WorkerRequest): Promise<WorkerAnswer> {
   try {
     url = workerUrl(req.endpoint, req.path);
   } catch (e) {
-    return Promise.resolve({ kind: "error", code: undefined, message: `bad endpoint ${req.endpoint.url}: ${(e as Error).message}`, during: "request", latencyMs: elapsed() });
+    return Promise.resolve({
+      kind: "error",
+      code: undefined,
+      message: `bad endpoint ${req.endpoint.url}: ${(e as Error).message}`,
+      during: "request",
+      latencyMs: elapsed(),
+    });
   }
   const https_ = url.protocol === "https:";
   const host = req.endpoint.host;
@@ -90,15 +96,21 @@ export function callWorker(req: WorkerRequest): Promise<WorkerAnswer> {
           kept.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
           size += Math.min(chunk.length, room);
         });
-        res.on("end", () => finish({ kind: "response", status, latencyMs: elapsed(), body: Buffer.concat(kept).toString("utf8"), truncated }));
-        res.on("error", (e: NodeJS.ErrnoException) => finish({ kind: "error", code: e.code, message: e.message, during: "response", latencyMs: elapsed() }));
+        res.on("end", () =>
+          finish({ kind: "response", status, latencyMs: elapsed(), body: Buffer.concat(kept).toString("utf8"), truncated }),
+        );
+        res.on("error", (e: NodeJS.ErrnoException) =>
+          finish({ kind: "error", code: e.code, message: e.message, during: "response", latencyMs: elapsed() }),
+        );
       },
     );
     const timer = setTimeout(() => {
       finish({ kind: "timeout", timeoutMs: req.timeoutMs, latencyMs: elapsed() });
       r.destroy();
     }, req.timeoutMs);
-    r.on("error", (e: NodeJS.ErrnoException) => finish({ kind: "error", code: e.code, message: e.message, during: "request", latencyMs: elapsed() }));
+    r.on("error", (e: NodeJS.ErrnoException) =>
+      finish({ kind: "error", code: e.code, message: e.message, during: "request", latencyMs: elapsed() }),
+    );
     r.end(req.body);
   });
 }

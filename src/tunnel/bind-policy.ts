@@ -11,9 +11,13 @@ export function isLoopbackHost(host: string): boolean {
 export function checkBind(host: string, allowPublic: boolean): { warning: string | null } {
   if (isLoopbackHost(host)) return { warning: null };
   if (!allowPublic) {
-    throw new CboError("ERR_VALIDATION", `Refusing to listen on ${host}: the daemon listens on loopback (127.0.0.1) only, unless told otherwise.`, {
-      hint: "Reach it from outside through Cloudflare Tunnel (`cbo tunnel create`). To listen on another interface anyway, pass the explicit allow-public flag as well.",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Refusing to listen on ${host}: the daemon listens on loopback (127.0.0.1) only, unless told otherwise.`,
+      {
+        hint: "Reach it from outside through Cloudflare Tunnel (`cbo tunnel create`). To listen on another interface anyway, pass the explicit allow-public flag as well.",
+      },
+    );
   }
   return {
     warning:

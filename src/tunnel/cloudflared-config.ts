@@ -17,7 +17,11 @@ export function cloudflaredConfigYaml(o: { tunnelId: string; ingress: IngressRul
   const body = stringify({
     tunnel: o.tunnelId,
     "no-autoupdate": true,
-    ingress: o.ingress.map((r) => ({ ...(r.hostname ? { hostname: r.hostname } : {}), ...(r.path ? { path: r.path } : {}), service: r.service })),
+    ingress: o.ingress.map((r) => ({
+      ...(r.hostname ? { hostname: r.hostname } : {}),
+      ...(r.path ? { path: r.path } : {}),
+      service: r.service,
+    })),
   });
   return header + body;
 }

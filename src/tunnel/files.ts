@@ -33,7 +33,10 @@ export function readRecord(files: TunnelFiles): TunnelRecord | null {
   try {
     raw = JSON.parse(readFileSync(files.record, "utf8"));
   } catch (e) {
-    throw new CboError("ERR_VALIDATION", `${files.record} is not valid JSON.`, { hint: "Restore it from a backup, or remove the tunnel folder and run `cbo tunnel create` again.", cause: e });
+    throw new CboError("ERR_VALIDATION", `${files.record} is not valid JSON.`, {
+      hint: "Restore it from a backup, or remove the tunnel folder and run `cbo tunnel create` again.",
+      cause: e,
+    });
   }
   const parsed = TunnelRecordSchema.safeParse(raw);
   if (!parsed.success) {

@@ -56,11 +56,33 @@ describe("cloudflared's files", () => {
   });
 
   it("runs the connector with the token from a file, never on the command line", () => {
-    expect(cloudflaredArgs({ configFile: "/d/cloudflared.yml", tokenFile: "/d/token" })).toEqual(["tunnel", "--no-autoupdate", "--config", "/d/cloudflared.yml", "run", "--token-file", "/d/token"]);
+    expect(cloudflaredArgs({ configFile: "/d/cloudflared.yml", tokenFile: "/d/token" })).toEqual([
+      "tunnel",
+      "--no-autoupdate",
+      "--config",
+      "/d/cloudflared.yml",
+      "run",
+      "--token-file",
+      "/d/token",
+    ]);
   });
 
   it("tells the operator about DNS only for Cloudflare tunnels, and about the release either way", () => {
-    const r = { version: 1 as const, id: "t1", name: "n", target: "eu", accountId: "a", local: false, hostname: "cbo.example.com", agentHostname: "edge.example.com", service: "http://127.0.0.1:1", ingress: [], configVersion: 1, createdAt: "", appliedAt: "" };
+    const r = {
+      version: 1 as const,
+      id: "t1",
+      name: "n",
+      target: "eu",
+      accountId: "a",
+      local: false,
+      hostname: "cbo.example.com",
+      agentHostname: "edge.example.com",
+      service: "http://127.0.0.1:1",
+      ingress: [],
+      configVersion: 1,
+      createdAt: "",
+      appliedAt: "",
+    };
     const cf = nextSteps(r, "not-installed");
     expect(cf.filter((s) => s.includes("t1.cfargotunnel.com"))).toHaveLength(2);
     expect(cf.some((s) => s.startsWith("Install cloudflared"))).toBe(true);

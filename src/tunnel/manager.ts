@@ -81,22 +81,36 @@ export function createTunnelManager(o: TunnelManagerOptions) {
 
   function accountOf(r: TunnelRecord): TunnelAccount {
     const a = o.accounts().find((x) => x.target === r.target);
-    if (!a) throw new CboError("ERR_NOT_FOUND", `The tunnel's target "${r.target}" is no longer in the spec.`, { hint: "Add the target back, or remove <data>/tunnel and create a new tunnel." });
+    if (!a)
+      throw new CboError("ERR_NOT_FOUND", `The tunnel's target "${r.target}" is no longer in the spec.`, {
+        hint: "Add the target back, or remove <data>/tunnel and create a new tunnel.",
+      });
     return a;
   }
 
   function requireRecord(): TunnelRecord {
-    if (!record) throw new CboError("ERR_NOT_FOUND", "No tunnel is configured.", { hint: "Create one with `cbo tunnel create [--hostname H]`." });
+    if (!record)
+      throw new CboError("ERR_NOT_FOUND", "No tunnel is configured.", { hint: "Create one with `cbo tunnel create [--hostname H]`." });
     return record;
   }
 
   function requireUrl(): string {
-    if (daemonUrl === undefined) throw new CboError("ERR_CONFLICT", "The daemon is not listening yet, so the tunnel has nothing to point at.");
+    if (daemonUrl === undefined)
+      throw new CboError("ERR_CONFLICT", "The daemon is not listening yet, so the tunnel has nothing to point at.");
     return daemonUrl;
   }
 
   function processStatus(): ProcessStatus {
-    const base = { binary: typeof binary === "string" && binary !== "off" ? binary : null, pid: null, startedAt: null, restarts: 0, attempt: 0, nextRestartMs: null, exits: [], install: null };
+    const base = {
+      binary: typeof binary === "string" && binary !== "off" ? binary : null,
+      pid: null,
+      startedAt: null,
+      restarts: 0,
+      attempt: 0,
+      nextRestartMs: null,
+      exits: [],
+      install: null,
+    };
     if (binary === "off") return { ...base, state: "disabled" };
     if (binary === null) return { ...base, state: "not-installed", install: installHint() };
     if (!supervisor) return { ...base, state: record ? "stopped" : "no-tunnel" };
@@ -107,13 +121,30 @@ export function createTunnelManager(o: TunnelManagerOptions) {
   function configView(): TunnelConfigView {
     const r = requireRecord();
     const desired = daemonUrl === undefined ? r.ingress : buildIngress({ ...r, service: ingressService(daemonUrl) });
-    return { configured: true, hostname: r.hostname, agentHostname: r.agentHostname, applied: r.ingress, desired, inSync: sameIngress(r.ingress, desired), configVersion: r.configVersion, appliedAt: r.appliedAt };
+    return {
+      configured: true,
+      hostname: r.hostname,
+      agentHostname: r.agentHostname,
+      applied: r.ingress,
+      desired,
+      inSync: sameIngress(r.ingress, desired),
+      configVersion: r.configVersion,
+      appliedAt: r.appliedAt,
+    };
   }
 
   const view = (r: TunnelRecord) => ({
-    id: r.id, name: r.name, target: r.target, accountId: r.accountId, hostname: r.hostname, agentHostname: r.agentHostname,
-    publicUrl: publicUrlOf(r.hostname), agentUrl: publicUrlOf(r.agentHostname ?? r.hostname), local: r.local,
-    configVersion: r.configVersion, appliedAt: r.appliedAt,
+    id: r.id,
+    name: r.name,
+    target: r.target,
+    accountId: r.accountId,
+    hostname: r.hostname,
+    agentHostname: r.agentHostname,
+    publicUrl: publicUrlOf(r.hostname),
+    agentUrl: publicUrlOf(r.agentHostname ?? r.hostname),
+    local: r.local,
+    configVersion: r.configVersion,
+    appliedAt: r.appliedAt,
   });
 
   return {
@@ -144,7 +175,18 @@ export function createTunnelManager(o: TunnelManagerOptions) {
         const agentHostname = input.agentHostname === undefined ? null : hostnameOf(input.agentHostname, "agentHostname");
         const { id, adopted } = await ensureTunnel(account, name);
         const now = new Date().toISOString();
-        const next = { version: 1 as const, id, name, target: account.target, accountId: account.accountId, local: account.local, hostname, agentHostname, service, createdAt: now };
+        const next = {
+          version: 1 as const,
+          id,
+          name,
+          target: account.target,
+          accountId: account.accountId,
+          local: account.local,
+          hostname,
+          agentHostname,
+          service,
+          createdAt: now,
+        };
         const { record: written } = await applyTunnel(account, files, next, commit);
         record = written;
         await supervise(true);
@@ -157,9 +199,19 @@ export function createTunnelManager(o: TunnelManagerOptions) {
       return serial(async () => {
         const r = requireRecord();
         const hostname = input.hostname === undefined ? r.hostname : hostnameOf(input.hostname, "hostname");
-        const agentHostname = input.agentHostname === undefined ? r.agentHostname : input.agentHostname === null ? null : hostnameOf(input.agentHostname, "agentHostname");
+        const agentHostname =
+          input.agentHostname === undefined
+            ? r.agentHostname
+            : input.agentHostname === null
+              ? null
+              : hostnameOf(input.agentHostname, "agentHostname");
         const { ingress: _i, configVersion: _v, appliedAt: _a, ...rest } = r;
-        const { record: written, tokenChanged } = await applyTunnel(accountOf(r), files, { ...rest, hostname, agentHostname, service: ingressService(requireUrl()) }, commit);
+        const { record: written, tokenChanged } = await applyTunnel(
+          accountOf(r),
+          files,
+          { ...rest, hostname, agentHostname, service: ingressService(requireUrl()) },
+          commit,
+        );
         record = written;
         await supervise(tokenChanged);
         return configView();
@@ -170,21 +222,44 @@ export function createTunnelManager(o: TunnelManagerOptions) {
 
     async status(): Promise<TunnelStatus> {
       const proc = processStatus();
-      if (!record) return { configured: false, tunnel: null, remote: null, process: proc, files: null, note: "No tunnel yet: `cbo tunnel create` makes one." };
+      if (!record)
+        return {
+          configured: false,
+          tunnel: null,
+          remote: null,
+          process: proc,
+          files: null,
+          note: "No tunnel yet: `cbo tunnel create` makes one.",
+        };
       const r = record;
       let remote: TunnelStatus["remote"];
       try {
         const t = (await accountOf(r).client.listTunnels({ name: r.name })).find((x) => x.id === r.id);
         const conns = t?.connections;
         const connections = Array.isArray(conns) ? conns.length : 0;
-        remote = t ? { status: t.status ?? null, connections, error: null } : { status: null, connections: 0, error: `Cloudflare has no tunnel ${r.id} (deleted?)` };
+        remote = t
+          ? { status: t.status ?? null, connections, error: null }
+          : { status: null, connections: 0, error: `Cloudflare has no tunnel ${r.id} (deleted?)` };
       } catch (e) {
-        remote = { status: null, connections: 0, error: isCboError(e) ? `${e.code}: ${e.message}` : "the Cloudflare API could not be reached" };
+        remote = {
+          status: null,
+          connections: 0,
+          error: isCboError(e) ? `${e.code}: ${e.message}` : "the Cloudflare API could not be reached",
+        };
       }
       const note = r.local
         ? "On the local edge the edge itself routes the tunnel's hostnames to the ingress service, so Workers reach the daemon without a connector."
-        : proc.state === "not-installed" ? "Cloudflare has no connector for this tunnel until cloudflared runs." : null;
-      return { configured: true, tunnel: view(r), remote, process: proc, files: { config: files.config, token: files.token, record: files.record }, note };
+        : proc.state === "not-installed"
+          ? "Cloudflare has no connector for this tunnel until cloudflared runs."
+          : null;
+      return {
+        configured: true,
+        tunnel: view(r),
+        remote,
+        process: proc,
+        files: { config: files.config, token: files.token, record: files.record },
+        note,
+      };
     },
 
     health(): TunnelHealth {
@@ -199,7 +274,9 @@ export function createTunnelManager(o: TunnelManagerOptions) {
     hostnames(): readonly string[] {
       if (hostnamesOf !== record) {
         hostnamesOf = record;
-        hostnames = record ? [...new Set([record.hostname, ...(record.agentHostname ? [record.agentHostname] : [])].map((h) => h.toLowerCase()))] : [];
+        hostnames = record
+          ? [...new Set([record.hostname, ...(record.agentHostname ? [record.agentHostname] : [])].map((h) => h.toLowerCase()))]
+          : [];
       }
       return hostnames;
     },

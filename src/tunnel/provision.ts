@@ -17,17 +17,22 @@ export type CreateInput = { target?: string; name?: string; hostname?: string; a
 export function pickAccount(accounts: TunnelAccount[], target: string | undefined): TunnelAccount {
   const a = target === undefined ? accounts[0] : accounts.find((x) => x.target === target);
   if (!a) {
-    throw new CboError("ERR_NOT_FOUND", target === undefined ? "There is no target to create the tunnel in." : `No target named "${target}".`, {
-      details: { targets: accounts.map((x) => x.target) },
-      hint: accounts.length ? `Targets: ${accounts.map((x) => x.target).join(", ")}.` : "Declare a target in orchestrator.yaml.",
-    });
+    throw new CboError(
+      "ERR_NOT_FOUND",
+      target === undefined ? "There is no target to create the tunnel in." : `No target named "${target}".`,
+      {
+        details: { targets: accounts.map((x) => x.target) },
+        hint: accounts.length ? `Targets: ${accounts.map((x) => x.target).join(", ")}.` : "Declare a target in orchestrator.yaml.",
+      },
+    );
   }
   return a;
 }
 
 export function hostnameOf(value: string, field: string): string {
   const r = HostnameSchema.safeParse(value);
-  if (!r.success) throw new CboError("ERR_VALIDATION", `${field} "${value}" is not a hostname: ${r.error.issues[0]?.message}.`, { details: { field } });
+  if (!r.success)
+    throw new CboError("ERR_VALIDATION", `${field} "${value}" is not a hostname: ${r.error.issues[0]?.message}.`, { details: { field } });
   return r.data;
 }
 

@@ -123,7 +123,10 @@ export function createSupervisor(o: {
     if (!c || c.exitCode !== null || c.signalCode !== null) return exited;
     c.kill("SIGTERM");
     let killer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise<void>((resolve) => (killer = setTimeout(() => (c.kill("SIGKILL"), resolve()), o.killAfterMs ?? 5_000)))]);
+    await Promise.race([
+      exited,
+      new Promise<void>((resolve) => (killer = setTimeout(() => (c.kill("SIGKILL"), resolve()), o.killAfterMs ?? 5_000))),
+    ]);
     clearTimeout(killer);
     await exited;
   }

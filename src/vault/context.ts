@@ -22,7 +22,9 @@ export type VaultContext = {
 };
 
 export function notFound(tenant: string, name: string): CboError {
-  return new CboError("ERR_NOT_FOUND", `secret ${name} does not exist${tenant === "default" ? "" : ` in tenant ${tenant}`}`, { details: { tenant, name } });
+  return new CboError("ERR_NOT_FOUND", `secret ${name} does not exist${tenant === "default" ? "" : ` in tenant ${tenant}`}`, {
+    details: { tenant, name },
+  });
 }
 
 /** The secret, which must exist. */
@@ -44,7 +46,10 @@ export function checkCas(tenant: string, name: string, current: SecretRow | unde
     expected === 0
       ? `secret ${name} already exists (current version ${currentVersion})`
       : `secret ${name} is at version ${currentVersion}, not ${expected}: it changed since you read it`,
-    { details: { tenant, name, expected_version: expected, current_version: currentVersion }, hint: "read the current version and retry with it as cas" },
+    {
+      details: { tenant, name, expected_version: expected, current_version: currentVersion },
+      hint: "read the current version and retry with it as cas",
+    },
   );
 }
 

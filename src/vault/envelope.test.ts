@@ -41,7 +41,12 @@ describe("envelope", () => {
   it("binds the ciphertext and wrapped key to tenant, name and version", () => {
     const mk = key();
     const s = sealValue(mk, id, value);
-    for (const other of [{ ...id, tenant: "acme" }, { ...id, name: "API_KEY2" }, { ...id, version: 4 }]) integrity(() => openValue(mk, other, s));
+    for (const other of [
+      { ...id, tenant: "acme" },
+      { ...id, name: "API_KEY2" },
+      { ...id, version: 4 },
+    ])
+      integrity(() => openValue(mk, other, s));
   });
 
   it("detects any flipped bit in ciphertext, IV, tag or wrapped key, and a relabelled key id", () => {

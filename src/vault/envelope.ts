@@ -39,11 +39,17 @@ export function sealValue(master: MasterKey, id: Identity, plaintext: Uint8Array
 
 function unwrapDataKey(master: MasterKey, id: Identity, wrappedKey: Uint8Array, keyId: string): Buffer {
   if (keyId !== master.id) {
-    throw integrityError(`secret ${label(id)} is sealed with master key ${keyId}, not with the vault's key ${master.id}`, { ...id, key_id: keyId });
+    throw integrityError(`secret ${label(id)} is sealed with master key ${keyId}, not with the vault's key ${master.id}`, {
+      ...id,
+      key_id: keyId,
+    });
   }
   const dataKey = master.unwrap(wrappedKey, dataKeyAad(keyId, id));
   if (dataKey === undefined) {
-    throw integrityError(`the data key of secret ${label(id)} does not authenticate under master key ${master.id}`, { ...id, key_id: keyId });
+    throw integrityError(`the data key of secret ${label(id)} does not authenticate under master key ${master.id}`, {
+      ...id,
+      key_id: keyId,
+    });
   }
   return dataKey;
 }

@@ -31,13 +31,23 @@ export type KeyFileRotation = Rotation & { keyFile: string; retiredKeyFile: stri
  * Rotates the vault sealed with the key in `file` to a new random key, written over `file`.
  * `rotate` is the vault's rotateMasterKey (audited by the vault, in its transaction).
  */
-export function rotateKeyFile(o: { file: string; db: Db; currentKeyId: string; rotate: (next: MasterKey) => Rotation; log: (line: string) => void }): KeyFileRotation {
+export function rotateKeyFile(o: {
+  file: string;
+  db: Db;
+  currentKeyId: string;
+  rotate: (next: MasterKey) => Rotation;
+  log: (line: string) => void;
+}): KeyFileRotation {
   const { file, log } = o;
   const before = masterKeyFromFile(file);
   if (before.id !== o.currentKeyId) {
-    throw new CboError("ERR_CONFLICT", `${file} holds master key ${before.id}, but the vault is sealed with ${o.currentKeyId}; refusing to rotate.`, {
-      hint: "the key file was changed underneath the daemon: put the key the vault is sealed with back, then retry",
-    });
+    throw new CboError(
+      "ERR_CONFLICT",
+      `${file} holds master key ${before.id}, but the vault is sealed with ${o.currentKeyId}; refusing to rotate.`,
+      {
+        hint: "the key file was changed underneath the daemon: put the key the vault is sealed with back, then retry",
+      },
+    );
   }
   const nextFile = nextKeyFile(file);
   clearStaleNext(nextFile, o.db, log);
@@ -60,11 +70,15 @@ export function rotateKeyFile(o: { file: string; db: Db; currentKeyId: string; r
     log(`vault: ${file} now holds master key ${next.id}; the retired key ${before.id} is kept as ${retired}`);
     return { ...rotation, keyFile: file, retiredKeyFile: retired, next };
   } catch (e) {
-    throw new CboError("ERR_IO", `The vault is now sealed with master key ${next.id}, kept in ${nextFile}, but it could not be moved over ${file}.`, {
-      cause: e,
-      details: { keyFile: file, nextKeyFile: nextFile, keyId: next.id },
-      hint: `before the daemon restarts: mv ${nextFile} ${file} (the daemon also finishes this on start)`,
-    });
+    throw new CboError(
+      "ERR_IO",
+      `The vault is now sealed with master key ${next.id}, kept in ${nextFile}, but it could not be moved over ${file}.`,
+      {
+        cause: e,
+        details: { keyFile: file, nextKeyFile: nextFile, keyId: next.id },
+        hint: `before the daemon restarts: mv ${nextFile} ${file} (the daemon also finishes this on start)`,
+      },
+    );
   }
 }
 

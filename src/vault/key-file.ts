@@ -17,7 +17,9 @@ export function masterKeyFromFile(file: string): MasterKey {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
-      throw new CboError("ERR_NOT_FOUND", `master key file ${file} does not exist`, { hint: `(umask 077; openssl rand -base64 32 > ${file})` });
+      throw new CboError("ERR_NOT_FOUND", `master key file ${file} does not exist`, {
+        hint: `(umask 077; openssl rand -base64 32 > ${file})`,
+      });
     }
     throw new CboError("ERR_IO", `cannot open master key file ${file} (${code ?? "error"})`);
   }
@@ -26,10 +28,14 @@ export function masterKeyFromFile(file: string): MasterKey {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new CboError("ERR_VALIDATION", `master key file ${file} is not a regular file`);
     if ((st.mode & 0o077) !== 0) {
-      throw new CboError("ERR_VALIDATION", `master key file ${file} is accessible by group or others (mode ${octal(st.mode)}); refusing to use it`, {
-        details: { file, mode: octal(st.mode) },
-        hint: `chmod 600 ${file}`,
-      });
+      throw new CboError(
+        "ERR_VALIDATION",
+        `master key file ${file} is accessible by group or others (mode ${octal(st.mode)}); refusing to use it`,
+        {
+          details: { file, mode: octal(st.mode) },
+          hint: `chmod 600 ${file}`,
+        },
+      );
     }
     const buf = readFileSync(fd);
     try {
@@ -70,7 +76,10 @@ export function generateKeyFile(file: string): MasterKey {
         hint: "keep the existing key: replacing it would make every secret sealed with it unreadable",
       });
     }
-    throw classifyStorageError(e, { path: file, neededBytes: 64 * 1024 }) ?? new CboError("ERR_IO", `cannot create master key file ${file} (${code ?? "error"})`);
+    throw (
+      classifyStorageError(e, { path: file, neededBytes: 64 * 1024 }) ??
+      new CboError("ERR_IO", `cannot create master key file ${file} (${code ?? "error"})`)
+    );
   }
   try {
     chmodSync(file, 0o600); // the umask can only remove bits, but say it explicitly
@@ -80,7 +89,10 @@ export function generateKeyFile(file: string): MasterKey {
   } catch (e) {
     // An empty or half-written key file would be read as a broken key on the next start: remove it.
     rmSync(file, { force: true });
-    throw classifyStorageError(e, { path: file, neededBytes: 64 * 1024 }) ?? new CboError("ERR_IO", `cannot write master key file ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`, { cause: e });
+    throw (
+      classifyStorageError(e, { path: file, neededBytes: 64 * 1024 }) ??
+      new CboError("ERR_IO", `cannot write master key file ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`, { cause: e })
+    );
   } finally {
     closeSync(fd);
     bytes.fill(0);

@@ -30,7 +30,8 @@ export function openKeyring(db: Db, master: MasterKey, at: string, log: (line: s
     let keys = readMeta(db, "keys");
     if (keys === undefined) {
       // Secrets without a keyring: the metadata was lost or wiped. Adopting this key would hide that.
-      if (db.prepare("SELECT 1 FROM secret_versions LIMIT 1").get() !== undefined) throw integrityError("the vault holds secrets but its key record (vault_meta.keys) is missing");
+      if (db.prepare("SELECT 1 FROM secret_versions LIMIT 1").get() !== undefined)
+        throw integrityError("the vault holds secrets but its key record (vault_meta.keys) is missing");
       const hashKey = randomBytes(KEY_BYTES);
       writeMeta(db, "hash_key", wrapHashKey(master, hashKey), at);
       hashKey.fill(0);
@@ -41,7 +42,8 @@ export function openKeyring(db: Db, master: MasterKey, at: string, log: (line: s
     const stored = readMeta(db, "hash_key");
     if (stored === undefined) throw integrityError("the vault's hash key is missing");
     const hashKey = stored.key_id === master.id ? master.unwrap(Buffer.from(stored.wrapped, "base64"), hashKeyAad(master.id)) : undefined;
-    if (hashKey === undefined) throw integrityError(`the vault's hash key does not authenticate under master key ${master.id}`, { key_id: master.id });
+    if (hashKey === undefined)
+      throw integrityError(`the vault's hash key does not authenticate under master key ${master.id}`, { key_id: master.id });
     return hashKey;
   });
 }
@@ -49,7 +51,8 @@ export function openKeyring(db: Db, master: MasterKey, at: string, log: (line: s
 /** Inside the rotation's transaction: seals the keyring with `next` and retires `prev`. */
 export function rotateKeyring(db: Db, prev: MasterKey, next: MasterKey, hashKey: Uint8Array, at: string): void {
   const keys = readMeta(db, "keys");
-  if (keys === undefined || keys.current !== prev.id) throw integrityError("the vault's current master key changed underneath this process");
+  if (keys === undefined || keys.current !== prev.id)
+    throw integrityError("the vault's current master key changed underneath this process");
   writeMeta(db, "hash_key", wrapHashKey(next, hashKey), at);
   writeMeta(db, "keys", { current: next.id, retired: [...keys.retired, { id: prev.id, retired_at: at }] }, at);
 }

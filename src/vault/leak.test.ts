@@ -22,12 +22,19 @@ const PASSPHRASE = `planted passphrase ${randomBytes(8).toString("hex")}`;
 /** Each secret in clear, hex and base64, labelled so that a failure never prints the secret. */
 const forms = (label: string, s: string | Buffer) => {
   const b = Buffer.isBuffer(s) ? s : Buffer.from(s, "utf8");
-  const all = { hex: b.toString("hex"), base64: b.toString("base64"), base64url: b.toString("base64url"), ...(Buffer.isBuffer(s) ? {} : { clear: s }) };
+  const all = {
+    hex: b.toString("hex"),
+    base64: b.toString("base64"),
+    base64url: b.toString("base64url"),
+    ...(Buffer.isBuffer(s) ? {} : { clear: s }),
+  };
   return Object.entries(all).map(([form, text]) => ({ what: `${label} (${form})`, bytes: Buffer.from(text, "utf8") }));
 };
 const NEEDLES = [
   ...PLANTED.flatMap((p, i) => forms(`planted value ${i}`, p)),
-  ...forms("master key", MASTER), ...forms("next master key", NEXT_MASTER), ...forms("passphrase", PASSPHRASE),
+  ...forms("master key", MASTER),
+  ...forms("next master key", NEXT_MASTER),
+  ...forms("passphrase", PASSPHRASE),
 ];
 
 describe("the vault leaks no secret value", () => {
@@ -72,7 +79,14 @@ describe("the vault leaks no secret value", () => {
     vault.put("P2", p2, { tenant: "acme" });
     for (let i = 0; i < 4; i++) vault.put("P3", `${p3}-${i}`); // pruned beyond keepVersions
     vault.put("P4", p4);
-    returned.push(vault.getText("P0"), vault.get("P1"), vault.list(), vault.list({ tenant: "acme" }), vault.versions("P3"), vault.info("P1"));
+    returned.push(
+      vault.getText("P0"),
+      vault.get("P1"),
+      vault.list(),
+      vault.list({ tenant: "acme" }),
+      vault.versions("P3"),
+      vault.info("P1"),
+    );
     returned.push(vault.keyedHash(p0), vault.setPolicy("P0", { mode: "binding" }));
     returned.push(vault.rollback("P3", 2, { cas: 4 }));
     // Failures that carry a value in their input.
@@ -125,7 +139,12 @@ describe("the vault leaks no secret value", () => {
     const text = (name: string, t: string) => ({ name, bytes: Buffer.from(t, "utf8") });
     const files = [file, `${file}-wal`, `${file}-shm`, join(dir, "pass.sqlite"), join(dir, "pass.sqlite-wal")].filter(existsSync);
     const haystacks = [
-      ...errors.map((e, i) => text(`error ${i} (${(e as { code?: string }).code ?? (e as Error).name})`, [inspect(e, { depth: 10 }), JSON.stringify(e), String((e as Error).stack)].join("\n"))),
+      ...errors.map((e, i) =>
+        text(
+          `error ${i} (${(e as { code?: string }).code ?? (e as Error).name})`,
+          [inspect(e, { depth: 10 }), JSON.stringify(e), String((e as Error).stack)].join("\n"),
+        ),
+      ),
       text("log lines", logs.join("\n")),
       text("stdout/stderr/console", output.join("\n")),
       text("events", JSON.stringify(events)),
@@ -135,7 +154,9 @@ describe("the vault leaks no secret value", () => {
     const leaks = NEEDLES.flatMap((n) => haystacks.filter((h) => h.bytes.includes(n.bytes)).map((h) => `${n.what} in ${h.name}`));
     expect(leaks).toEqual([]);
     // The scan can see: the values really went through the vault and came back out.
-    expect(returned.some((r) => JSON.stringify(r).includes(Buffer.from(p1).toString("hex")) || (r as { value?: unknown })?.value === p0)).toBe(true);
+    expect(
+      returned.some((r) => JSON.stringify(r).includes(Buffer.from(p1).toString("hex")) || (r as { value?: unknown })?.value === p0),
+    ).toBe(true);
     db.close();
     pdb.close();
   });

@@ -26,7 +26,10 @@ export function writeVersion(ctx: VaultContext, current: SecretRow | undefined, 
 /** Inside the same transaction: removes the versions beyond the kept history. */
 export function pruneHistory(ctx: VaultContext, v: { tenant: string; name: string; by: string | null }, version: number): void {
   const keepFrom = version - ctx.keepVersions + 1;
-  const old = ctx.rows.versions(v.tenant, v.name).filter((r) => r.version < keepFrom).map((r) => r.version);
+  const old = ctx.rows
+    .versions(v.tenant, v.name)
+    .filter((r) => r.version < keepFrom)
+    .map((r) => r.version);
   if (old.length > 0) {
     ctx.rows.prune(v.tenant, v.name, keepFrom);
     ctx.removed = true;
@@ -43,7 +46,13 @@ export function scrubbedWrite<T>(ctx: VaultContext, fn: () => T): T {
   return out;
 }
 
-export function softDelete(ctx: VaultContext, tenant: string, name: string, cas: number, by: string | null): { version: number; deleted_at: string } {
+export function softDelete(
+  ctx: VaultContext,
+  tenant: string,
+  name: string,
+  cas: number,
+  by: string | null,
+): { version: number; deleted_at: string } {
   return atomic(ctx.db, () => {
     const s = mustExist(ctx, tenant, name);
     checkCas(tenant, name, s, cas);
@@ -67,7 +76,14 @@ export function undelete(ctx: VaultContext, tenant: string, name: string, cas: n
 }
 
 /** Destroys `versions` (default: all) of a secret; returns the versions this call destroyed. */
-export function destroy(ctx: VaultContext, tenant: string, name: string, versions: number[] | undefined, cas: number | undefined, by: string | null): { destroyed: number[] } {
+export function destroy(
+  ctx: VaultContext,
+  tenant: string,
+  name: string,
+  versions: number[] | undefined,
+  cas: number | undefined,
+  by: string | null,
+): { destroyed: number[] } {
   const out = scrubbedWrite(ctx, () => {
     const s = mustExist(ctx, tenant, name);
     checkCas(tenant, name, s, cas);
@@ -75,9 +91,13 @@ export function destroy(ctx: VaultContext, tenant: string, name: string, version
     const wanted = versions ?? kept.map((r) => r.version);
     const missing = wanted.filter((v) => !kept.some((r) => r.version === v));
     if (missing.length > 0) {
-      throw new CboError("ERR_NOT_FOUND", `secret ${name} has no version ${missing.join(", ")} (kept: ${kept.map((r) => r.version).join(", ") || "none"})`, {
-        details: { tenant, name, missing },
-      });
+      throw new CboError(
+        "ERR_NOT_FOUND",
+        `secret ${name} has no version ${missing.join(", ")} (kept: ${kept.map((r) => r.version).join(", ") || "none"})`,
+        {
+          details: { tenant, name, missing },
+        },
+      );
     }
     const at = ctx.at();
     const destroyed = wanted.filter((version) => ctx.rows.destroy({ tenant, name, version }, at));

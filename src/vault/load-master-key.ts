@@ -18,9 +18,11 @@ export type MasterKeyOptions = {
 
 export function loadMasterKey(opts: MasterKeyOptions): MasterKey {
   const fromEnv = opts.env?.CBO_MASTER_KEY !== undefined && opts.env.CBO_MASTER_KEY !== "";
-  const given = [fromEnv && "CBO_MASTER_KEY", opts.keyFile !== undefined && "a key file", opts.passphrase !== undefined && "a passphrase"].filter(
-    (s): s is string => typeof s === "string",
-  );
+  const given = [
+    fromEnv && "CBO_MASTER_KEY",
+    opts.keyFile !== undefined && "a key file",
+    opts.passphrase !== undefined && "a passphrase",
+  ].filter((s): s is string => typeof s === "string");
   if (given.length > 1) {
     throw new CboError("ERR_USAGE", `the master key is configured twice (${given.join(" and ")}); use exactly one source`);
   }

@@ -73,9 +73,13 @@ export function parseKeyText(text: string, what: string): Buffer {
   }
   if (bytes.length !== KEY_BYTES) {
     bytes.fill(0);
-    throw new CboError("ERR_VALIDATION", `${what} must be ${KEY_BYTES} bytes (64 hex or 44 base64 characters); it decodes to ${bytes.length} bytes`, {
-      hint: "generate one with: openssl rand -base64 32",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `${what} must be ${KEY_BYTES} bytes (64 hex or 44 base64 characters); it decodes to ${bytes.length} bytes`,
+      {
+        hint: "generate one with: openssl rand -base64 32",
+      },
+    );
   }
   return bytes;
 }

@@ -8,7 +8,10 @@ const B64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
 /** How a passphrase becomes the master key (scrypt); kept so that old vaults keep opening when defaults rise. */
 export const KdfSchema = z.object({
   alg: z.literal("scrypt"),
-  N: z.number().int().min(2 ** 14),
+  N: z
+    .number()
+    .int()
+    .min(2 ** 14),
   r: z.number().int().min(8),
   p: z.number().int().min(1),
   salt: B64,
@@ -43,12 +46,17 @@ export function readMeta<K extends MetaKey>(db: Db, key: K): Meta[K] | undefined
 }
 
 export function writeMeta<K extends MetaKey>(db: Db, key: K, value: Meta[K], at: string): void {
-  db.prepare("INSERT INTO vault_meta (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-    .run(key, JSON.stringify(SCHEMAS[key].parse(value)), at);
+  db.prepare(
+    "INSERT INTO vault_meta (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+  ).run(key, JSON.stringify(SCHEMAS[key].parse(value)), at);
 }
 
 /** Writes only if absent (two processes initialising at once keep the first); returns what is stored. */
 export function ensureMeta<K extends MetaKey>(db: Db, key: K, value: Meta[K], at: string): Meta[K] {
-  db.prepare("INSERT OR IGNORE INTO vault_meta (key, value, updated_at) VALUES (?, ?, ?)").run(key, JSON.stringify(SCHEMAS[key].parse(value)), at);
+  db.prepare("INSERT OR IGNORE INTO vault_meta (key, value, updated_at) VALUES (?, ?, ?)").run(
+    key,
+    JSON.stringify(SCHEMAS[key].parse(value)),
+    at,
+  );
   return readMeta(db, key)!;
 }

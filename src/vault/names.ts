@@ -15,7 +15,10 @@ export const TenantSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "use lowe
 export { SecretNameSchema };
 const BINDING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export { JurisdictionSchema };
-export const JurisdictionsSchema = z.array(JurisdictionSchema).max(16).transform((js) => [...new Set(js)].sort());
+export const JurisdictionsSchema = z
+  .array(JurisdictionSchema)
+  .max(16)
+  .transform((js) => [...new Set(js)].sort());
 export const VersionSchema = z.number().int().min(1);
 /** The most a secret value may hold (src/contract/security.ts). */
 export const MAX_VALUE_BYTES = MAX_SECRET_VALUE_BYTES;
@@ -27,7 +30,11 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-  throw new CboError("ERR_VALIDATION", `invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`, { details: { issues } });
+  throw new CboError(
+    "ERR_VALIDATION",
+    `invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`,
+    { details: { issues } },
+  );
 }
 
 export function checkBindingName(name: string, mode: Mode): void {

@@ -19,7 +19,11 @@ const MIN_PASSPHRASE_CHARS = 12;
  * Derives the master key from `passphrase` with this vault's salt, creating the salt (and storing
  * the parameters) on first use. The same passphrase on the same vault gives the same key.
  */
-export function masterKeyFromPassphrase(db: Db, passphrase: string, params: { N: number; r: number; p: number } = SCRYPT_DEFAULTS): MasterKey {
+export function masterKeyFromPassphrase(
+  db: Db,
+  passphrase: string,
+  params: { N: number; r: number; p: number } = SCRYPT_DEFAULTS,
+): MasterKey {
   // NFC: the same passphrase typed on different systems must give the same bytes.
   const normalized = passphrase.normalize("NFC");
   if ([...normalized].length < MIN_PASSPHRASE_CHARS) {

@@ -10,10 +10,14 @@ import { sealedOf } from "./rows.ts";
 export function readValue(ctx: VaultContext, id: Identity, purpose: ReadPurpose, by: string | null): Buffer {
   const row = ctx.rows.version(id);
   if (row === undefined) {
-    throw new CboError("ERR_NOT_FOUND", `secret ${id.name} has no version ${id.version} (the vault keeps the last ${ctx.keepVersions})`, { details: { ...id } });
+    throw new CboError("ERR_NOT_FOUND", `secret ${id.name} has no version ${id.version} (the vault keeps the last ${ctx.keepVersions})`, {
+      details: { ...id },
+    });
   }
   if (row.destroyed_at !== null) {
-    throw new CboError("ERR_NOT_FOUND", `version ${id.version} of secret ${id.name} was destroyed on ${row.destroyed_at}`, { details: { ...id, destroyed_at: row.destroyed_at } });
+    throw new CboError("ERR_NOT_FOUND", `version ${id.version} of secret ${id.name} was destroyed on ${row.destroyed_at}`, {
+      details: { ...id, destroyed_at: row.destroyed_at },
+    });
   }
   const value = openValue(ctx.master(), id, sealedOf(row));
   try {
@@ -26,10 +30,20 @@ export function readValue(ctx: VaultContext, id: Identity, purpose: ReadPurpose,
 }
 
 /** A live secret's value at `version` (default: current); deleted secrets read as not found. */
-export function readSecret(ctx: VaultContext, tenant: string, name: string, version: number | undefined, purpose: ReadPurpose, by: string | null) {
+export function readSecret(
+  ctx: VaultContext,
+  tenant: string,
+  name: string,
+  version: number | undefined,
+  purpose: ReadPurpose,
+  by: string | null,
+) {
   const s = mustExist(ctx, tenant, name);
   if (s.deleted_at !== null) {
-    throw new CboError("ERR_NOT_FOUND", `secret ${name} is deleted`, { details: { tenant, name, deleted_at: s.deleted_at }, hint: "undelete it to read it again" });
+    throw new CboError("ERR_NOT_FOUND", `secret ${name} is deleted`, {
+      details: { tenant, name, deleted_at: s.deleted_at },
+      hint: "undelete it to read it again",
+    });
   }
   const v = version ?? s.current_version;
   return { version: v, value: readValue(ctx, { tenant, name, version: v }, purpose, by) };

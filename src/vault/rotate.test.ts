@@ -25,7 +25,9 @@ function fails(code: ErrorCode, fn: () => unknown): CboError {
 }
 
 const liveRows = (db: Db) =>
-  db.prepare("SELECT * FROM secret_versions WHERE destroyed_at IS NULL ORDER BY tenant, name, version").all()
+  db
+    .prepare("SELECT * FROM secret_versions WHERE destroyed_at IS NULL ORDER BY tenant, name, version")
+    .all()
     .map((r) => VersionRowSchema.parse(r) as LiveVersionRow);
 const snapshot = (db: Db) =>
   JSON.stringify(
@@ -134,7 +136,9 @@ describe("master-key rotation", () => {
     readsAll(createVault({ db: openDb(file), masterKey: old }));
 
     // A tampered row stops the rotation (naming it) rather than re-wrapping around it.
-    db.prepare("UPDATE secret_versions SET wrapped_key = (SELECT wrapped_key FROM secret_versions WHERE name = 'A' AND version = 1 AND tenant = 'default') WHERE name = 'B'").run();
+    db.prepare(
+      "UPDATE secret_versions SET wrapped_key = (SELECT wrapped_key FROM secret_versions WHERE name = 'A' AND version = 1 AND tenant = 'default') WHERE name = 'B'",
+    ).run();
     const tampered = snapshot(db);
     expect(fails("ERR_VAULT_INTEGRITY", () => vault.rotateMasterKey(newKey())).message).toContain("default/B version 1");
     expect(snapshot(db)).toBe(tampered);

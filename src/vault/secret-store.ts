@@ -10,7 +10,18 @@ import type { VaultEvent } from "./events.ts";
 import { openKeyring } from "./keyring.ts";
 import { destroy, pruneHistory, scrubbedWrite, softDelete, undelete, writeVersion } from "./lifecycle.ts";
 import type { MasterKey } from "./master-key.ts";
-import { checkBindingName, DEFAULT_MODE, DEFAULT_TENANT, JurisdictionsSchema, MODES, parseInput, SecretNameSchema, TenantSchema, valueBytes, VersionSchema } from "./names.ts";
+import {
+  checkBindingName,
+  DEFAULT_MODE,
+  DEFAULT_TENANT,
+  JurisdictionsSchema,
+  MODES,
+  parseInput,
+  SecretNameSchema,
+  TenantSchema,
+  valueBytes,
+  VersionSchema,
+} from "./names.ts";
 import { readSecret, readValue } from "./read.ts";
 import { rotateMasterKey } from "./rotate.ts";
 import { createRows, type SecretRow, type VersionRow } from "./rows.ts";
@@ -31,32 +42,66 @@ export type VaultOptions = {
 };
 
 export type SecretInfo = {
-  tenant: string; name: string; version: number; mode: SecretRow["mode"]; jurisdictions: string[];
-  deleted: boolean; destroyed: boolean; created_at: string; updated_at: string; deleted_at: string | null;
+  tenant: string;
+  name: string;
+  version: number;
+  mode: SecretRow["mode"];
+  jurisdictions: string[];
+  deleted: boolean;
+  destroyed: boolean;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
 };
 export type VersionInfo = {
-  version: number; current: boolean; created_at: string; created_by: string | null;
-  key_id: string | null; destroyed: boolean; destroyed_at: string | null;
+  version: number;
+  current: boolean;
+  created_at: string;
+  created_by: string | null;
+  key_id: string | null;
+  destroyed: boolean;
+  destroyed_at: string | null;
 };
 
 const Common = { tenant: TenantSchema.default(DEFAULT_TENANT), by: z.string().min(1).max(200).optional() };
 const Cas = z.number().int().min(0);
-const PutSchema = z.object({ ...Common, cas: Cas.optional(), mode: z.enum(MODES).optional(), jurisdictions: JurisdictionsSchema.optional() }).strict();
-const GetSchema = z.object({ ...Common, version: VersionSchema.optional(), purpose: z.enum(["get", "deliver", "relay"]).default("get") }).strict();
+const PutSchema = z
+  .object({ ...Common, cas: Cas.optional(), mode: z.enum(MODES).optional(), jurisdictions: JurisdictionsSchema.optional() })
+  .strict();
+const GetSchema = z
+  .object({ ...Common, version: VersionSchema.optional(), purpose: z.enum(["get", "deliver", "relay"]).default("get") })
+  .strict();
 const ScopeSchema = z.object({ tenant: TenantSchema.default(DEFAULT_TENANT) }).strict();
-const PolicySchema = z.object({ ...Common, cas: Cas.optional(), mode: z.enum(MODES).optional(), jurisdictions: JurisdictionsSchema.optional() }).strict();
+const PolicySchema = z
+  .object({ ...Common, cas: Cas.optional(), mode: z.enum(MODES).optional(), jurisdictions: JurisdictionsSchema.optional() })
+  .strict();
 const CasRequired = z.object({ ...Common, cas: Cas }).strict();
 const CasOptional = z.object({ ...Common, cas: Cas.optional() }).strict();
 const DestroySchema = z.object({ ...Common, cas: Cas.optional(), versions: z.array(VersionSchema).min(1).optional() }).strict();
 
 const info = (s: SecretRow): SecretInfo => ({
-  tenant: s.tenant, name: s.name, version: s.current_version, mode: s.mode, jurisdictions: s.jurisdictions,
-  deleted: s.deleted_at !== null, destroyed: s.destroyed_at !== null, created_at: s.created_at, updated_at: s.updated_at, deleted_at: s.deleted_at,
+  tenant: s.tenant,
+  name: s.name,
+  version: s.current_version,
+  mode: s.mode,
+  jurisdictions: s.jurisdictions,
+  deleted: s.deleted_at !== null,
+  destroyed: s.destroyed_at !== null,
+  created_at: s.created_at,
+  updated_at: s.updated_at,
+  deleted_at: s.deleted_at,
 });
-const versionInfo = (current: number) => (r: VersionRow): VersionInfo => ({
-  version: r.version, current: r.version === current, created_at: r.created_at, created_by: r.created_by,
-  key_id: r.key_id, destroyed: r.destroyed_at !== null, destroyed_at: r.destroyed_at,
-});
+const versionInfo =
+  (current: number) =>
+  (r: VersionRow): VersionInfo => ({
+    version: r.version,
+    current: r.version === current,
+    created_at: r.created_at,
+    created_by: r.created_by,
+    key_id: r.key_id,
+    destroyed: r.destroyed_at !== null,
+    destroyed_at: r.destroyed_at,
+  });
 
 export function createVault(opts: VaultOptions) {
   const keepVersions = parseInput(z.number().int().min(1).max(1000), opts.keepVersions ?? 10, "keepVersions");
@@ -64,28 +109,38 @@ export function createVault(opts: VaultOptions) {
   const log = opts.log ?? (() => {});
   let master = opts.masterKey;
   const ctx: VaultContext = {
-    db: opts.db, rows: createRows(opts.db), keepVersions,
-    master: () => master, setMaster: (next) => (master = next),
+    db: opts.db,
+    rows: createRows(opts.db),
+    keepVersions,
+    master: () => master,
+    setMaster: (next) => (master = next),
     hashKey: openKeyring(opts.db, master, now().toISOString(), log),
-    at: () => now().toISOString(), log, emit: opts.onEvent ?? (() => {}), removed: false,
+    at: () => now().toISOString(),
+    log,
+    emit: opts.onEvent ?? (() => {}),
+    removed: false,
   };
   const name = (n: unknown) => parseInput(SecretNameSchema, n, "secret name");
   const keyedHash = (value: Uint8Array | string): string => createHmac("sha256", ctx.hashKey).update(value).digest("hex");
 
   return {
     /** The id of the master key sealing the vault now. */
-    get keyId(): string { return master.id; },
+    get keyId(): string {
+      return master.id;
+    },
 
     /** Writes a new version. `cas`: the current version you expect (0: must not exist yet). */
     put(secret: string, value: Uint8Array | string, o: z.input<typeof PutSchema> = {}): { version: number } {
-      const n = name(secret), p = parseInput(PutSchema, o, "put options");
+      const n = name(secret),
+        p = parseInput(PutSchema, o, "put options");
       const { bytes, owned } = valueBytes(value);
       try {
         const version = scrubbedWrite(ctx, () => {
           const s = ctx.rows.secret(p.tenant, n);
           checkCas(p.tenant, n, s, p.cas);
           refuseDeleted(s);
-          const mode = p.mode ?? s?.mode ?? DEFAULT_MODE, jurisdictions = p.jurisdictions ?? s?.jurisdictions ?? [];
+          const mode = p.mode ?? s?.mode ?? DEFAULT_MODE,
+            jurisdictions = p.jurisdictions ?? s?.jurisdictions ?? [];
           checkBindingName(n, mode);
           const who = { tenant: p.tenant, name: n, by: p.by ?? null };
           const v = writeVersion(ctx, s, { ...who, mode, jurisdictions }, bytes);
@@ -125,19 +180,22 @@ export function createVault(opts: VaultOptions) {
 
     /** The kept versions of a secret, oldest first; metadata only. */
     versions(secret: string, o: z.input<typeof ScopeSchema> = {}): VersionInfo[] {
-      const t = parseInput(ScopeSchema, o, "options").tenant, n = name(secret);
+      const t = parseInput(ScopeSchema, o, "options").tenant,
+        n = name(secret);
       const s = mustExist(ctx, t, n);
       return ctx.rows.versions(t, n).map(versionInfo(s.current_version));
     },
 
     /** Changes delivery mode or jurisdictions without a new value. */
     setPolicy(secret: string, o: z.input<typeof PolicySchema>): SecretInfo {
-      const n = name(secret), p = parseInput(PolicySchema, o, "policy");
+      const n = name(secret),
+        p = parseInput(PolicySchema, o, "policy");
       return atomic(ctx.db, () => {
         const s = mustExist(ctx, p.tenant, n);
         checkCas(p.tenant, n, s, p.cas);
         refuseDeleted(s);
-        const mode = p.mode ?? s.mode, jurisdictions = p.jurisdictions ?? s.jurisdictions;
+        const mode = p.mode ?? s.mode,
+          jurisdictions = p.jurisdictions ?? s.jurisdictions;
         checkBindingName(n, mode);
         ctx.rows.setPolicy(p.tenant, n, mode, jurisdictions, ctx.at());
         ctx.emit({ type: "secret.policy_changed", tenant: p.tenant, name: n, mode, jurisdictions, by: p.by ?? null });
@@ -147,7 +205,9 @@ export function createVault(opts: VaultOptions) {
 
     /** A new version holding `toVersion`'s value. */
     rollback(secret: string, toVersion: number, o: z.input<typeof CasRequired>): { version: number } {
-      const n = name(secret), p = parseInput(CasRequired, o, "rollback options"), from = parseInput(VersionSchema, toVersion, "version");
+      const n = name(secret),
+        p = parseInput(CasRequired, o, "rollback options"),
+        from = parseInput(VersionSchema, toVersion, "version");
       const version = scrubbedWrite(ctx, () => {
         const s = mustExist(ctx, p.tenant, n);
         checkCas(p.tenant, n, s, p.cas);
@@ -167,18 +227,21 @@ export function createVault(opts: VaultOptions) {
     },
 
     softDelete(secret: string, o: z.input<typeof CasRequired>) {
-      const n = name(secret), p = parseInput(CasRequired, o, "delete options");
+      const n = name(secret),
+        p = parseInput(CasRequired, o, "delete options");
       return softDelete(ctx, p.tenant, n, p.cas, p.by ?? null);
     },
 
     undelete(secret: string, o: z.input<typeof CasOptional> = {}) {
-      const n = name(secret), p = parseInput(CasOptional, o, "undelete options");
+      const n = name(secret),
+        p = parseInput(CasOptional, o, "undelete options");
       return undelete(ctx, p.tenant, n, p.cas, p.by ?? null);
     },
 
     /** Irreversibly destroys `versions` (default: every version) of a secret. */
     destroy(secret: string, o: z.input<typeof DestroySchema> = {}) {
-      const n = name(secret), p = parseInput(DestroySchema, o, "destroy options");
+      const n = name(secret),
+        p = parseInput(DestroySchema, o, "destroy options");
       return destroy(ctx, p.tenant, n, p.versions, p.cas, p.by ?? null);
     },
 

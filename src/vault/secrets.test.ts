@@ -87,9 +87,11 @@ describe("vault secrets", () => {
     vault.put("B", "value-of-b-1");
     vault.put("A", "value-of-a-other-tenant", { tenant: "acme" });
     const copy = (from: [string, string, number], to: [string, string, number]) =>
-      db.prepare(`UPDATE secret_versions SET (ciphertext, iv, tag, wrapped_key, key_id) =
+      db
+        .prepare(`UPDATE secret_versions SET (ciphertext, iv, tag, wrapped_key, key_id) =
         (SELECT ciphertext, iv, tag, wrapped_key, key_id FROM secret_versions WHERE tenant = ? AND name = ? AND version = ?)
-        WHERE tenant = ? AND name = ? AND version = ?`).run(...from, ...to);
+        WHERE tenant = ? AND name = ? AND version = ?`)
+        .run(...from, ...to);
     copy(["default", "A", 1], ["default", "B", 1]); // to another secret
     fails("ERR_VAULT_INTEGRITY", () => vault.get("B"));
     copy(["default", "A", 1], ["default", "A", 2]); // to another version of the same secret
@@ -130,7 +132,10 @@ describe("vault secrets", () => {
     const { vault, db, file, masterKey } = fresh();
     vault.put("K", "k-1", { cas: 0 });
     let before = snapshot(db);
-    expect(fails("ERR_CONFLICT", () => vault.put("K", "k-x", { cas: 0 })).details).toMatchObject({ current_version: 1, expected_version: 0 });
+    expect(fails("ERR_CONFLICT", () => vault.put("K", "k-x", { cas: 0 })).details).toMatchObject({
+      current_version: 1,
+      expected_version: 0,
+    });
     expect(fails("ERR_CONFLICT", () => vault.put("K", "k-x", { cas: 2 })).details).toMatchObject({ current_version: 1 });
     expect(snapshot(db)).toBe(before);
 
@@ -167,7 +172,10 @@ describe("vault secrets", () => {
     const ciphertexts: Buffer[] = [];
     for (let i = 1; i <= 15; i++) {
       vault.put("ROTATING", `rotating-value-${i}`);
-      const r = db.prepare("SELECT ciphertext, wrapped_key FROM secret_versions WHERE name = 'ROTATING' AND version = ?").get(i) as Record<string, Uint8Array>;
+      const r = db.prepare("SELECT ciphertext, wrapped_key FROM secret_versions WHERE name = 'ROTATING' AND version = ?").get(i) as Record<
+        string,
+        Uint8Array
+      >;
       ciphertexts.push(Buffer.from(r.ciphertext!), Buffer.from(r.wrapped_key!));
     }
     expect(vault.versions("ROTATING").map((v) => v.version)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
@@ -181,7 +189,13 @@ describe("vault secrets", () => {
     for (let i = 0; i < 5; i++) three.put("K", `v${i}`);
     expect(three.versions("K").map((v) => v.version)).toEqual([3, 4, 5]);
     expect(events.map((e) => `${e.type} ${"version" in e ? e.version : ""}${"versions" in e ? `${e.versions} ${e.reason}` : ""}`)).toEqual([
-      "secret.written 1", "secret.written 2", "secret.written 3", "secret.written 4", "secret.destroyed 1 pruned", "secret.written 5", "secret.destroyed 2 pruned",
+      "secret.written 1",
+      "secret.written 2",
+      "secret.written 3",
+      "secret.written 4",
+      "secret.destroyed 1 pruned",
+      "secret.written 5",
+      "secret.destroyed 2 pruned",
     ]);
   });
 
@@ -204,7 +218,10 @@ describe("vault secrets", () => {
     fails("ERR_NOT_FOUND", () => vault.get("K", { version: 1 }));
     fails("ERR_NOT_FOUND", () => vault.rollback("K", 1, { cas: 2 }));
     fails("ERR_NOT_FOUND", () => vault.destroy("K", { versions: [7] }));
-    expect(vault.versions("K").map((v) => [v.version, v.destroyed, v.key_id])).toEqual([[1, true, null], [2, false, vault.keyId]]);
+    expect(vault.versions("K").map((v) => [v.version, v.destroyed, v.key_id])).toEqual([
+      [1, true, null],
+      [2, false, vault.keyId],
+    ]);
     expect(vault.undelete("K").version).toBe(2); // undelete cannot bring a destroyed version back
     fails("ERR_NOT_FOUND", () => vault.get("K", { version: 1 }));
     const bytes = fileBytes(file);
@@ -231,7 +248,16 @@ describe("vault secrets", () => {
     vault.put("K", "evented-1", { by: "alice" });
     vault.getText("K", { by: "bob" });
     expect(events).toEqual([
-      { type: "secret.written", tenant: "default", name: "K", version: 1, value_hash: vault.keyedHash("evented-1"), mode: "relay", jurisdictions: [], by: "alice" },
+      {
+        type: "secret.written",
+        tenant: "default",
+        name: "K",
+        version: 1,
+        value_hash: vault.keyedHash("evented-1"),
+        mode: "relay",
+        jurisdictions: [],
+        by: "alice",
+      },
       { type: "secret.read", tenant: "default", name: "K", version: 1, purpose: "get", by: "bob" },
     ]);
     expect(vault.keyedHash("evented-1")).toMatch(/^[0-9a-f]{64}$/);

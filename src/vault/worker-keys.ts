@@ -43,7 +43,9 @@ export function createWorkerKeys(db: Db, vault: Vault) {
   const setAccepted = (r: Ref, versions: number[]) => {
     acceptedCache.delete(refKey(r));
     return db
-      .prepare("INSERT INTO worker_keys (tenant, worker, target, accepted, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, worker, target) DO UPDATE SET accepted = excluded.accepted, updated_at = excluded.updated_at")
+      .prepare(
+        "INSERT INTO worker_keys (tenant, worker, target, accepted, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, worker, target) DO UPDATE SET accepted = excluded.accepted, updated_at = excluded.updated_at",
+      )
       .run(r.tenant, r.worker, r.target, JSON.stringify(versions), nowIso());
   };
 
@@ -86,7 +88,8 @@ export function createWorkerKeys(db: Db, vault: Vault) {
     /** A new key; the previous one keeps verifying until retire(). */
     rotate(r: Ref, by: string): { version: number; accepted: number[] } {
       const before = accepted(r);
-      if (!before) throw new CboError("ERR_NOT_FOUND", `Worker ${r.worker} has no key on ${r.target} yet: release it first.`, { details: r });
+      if (!before)
+        throw new CboError("ERR_NOT_FOUND", `Worker ${r.worker} has no key on ${r.target} yet: release it first.`, { details: r });
       const info = vault.info(workerKeySecret(r.worker, r.target), { tenant: r.tenant });
       const version = create(r, by, info.version);
       const next = [version, before[0]!];
@@ -97,14 +100,19 @@ export function createWorkerKeys(db: Db, vault: Vault) {
     /** Only `keep` verifies from now on (after a release shipped it). */
     retire(r: Ref, keep: number): number[] {
       const before = accepted(r);
-      if (!before?.includes(keep)) throw new CboError("ERR_CONFLICT", `Key version ${keep} of ${r.worker} on ${r.target} is not accepted.`, { details: { ...r, accepted: before ?? [] } });
+      if (!before?.includes(keep))
+        throw new CboError("ERR_CONFLICT", `Key version ${keep} of ${r.worker} on ${r.target} is not accepted.`, {
+          details: { ...r, accepted: before ?? [] },
+        });
       setAccepted(r, [keep]);
       for (const v of before) if (v !== keep) cache.get(cacheKey(r, v))?.fill(0), cache.delete(cacheKey(r, v));
       return [keep];
     },
 
     list(tenant: string): WorkerKeyState[] {
-      const rows = db.prepare("SELECT worker, target, accepted, updated_at FROM worker_keys WHERE tenant = ? ORDER BY worker, target").all(tenant) as Array<{ worker: string; target: string; accepted: string; updated_at: string }>;
+      const rows = db
+        .prepare("SELECT worker, target, accepted, updated_at FROM worker_keys WHERE tenant = ? ORDER BY worker, target")
+        .all(tenant) as Array<{ worker: string; target: string; accepted: string; updated_at: string }>;
       return rows.map((x) => {
         const acc = AcceptedSchema.parse(JSON.parse(x.accepted));
         return { tenant, worker: x.worker, target: x.target, current: acc[0]!, accepted: acc, updatedAt: x.updated_at };

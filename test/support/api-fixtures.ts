@@ -41,8 +41,22 @@ export function testSpec(): ResolvedSpec {
     ],
     workers: [
       {
-        tenant: "default", name: "hello", entry: "/test/hello.ts", root: "/test", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {}, secrets: [], agent: false, drift: "report",
-        targets, waves: [["eu"], ["us", "ap"]], steps: [10, 50, 100], gate: GateSchema.parse({}),
+        tenant: "default",
+        name: "hello",
+        entry: "/test/hello.ts",
+        root: "/test",
+        compatibilityDate: "2025-01-01",
+        compatibilityFlags: [],
+        vars: {},
+        kv: {},
+        services: {},
+        secrets: [],
+        agent: false,
+        drift: "report",
+        targets,
+        waves: [["eu"], ["us", "ap"]],
+        steps: [10, 50, 100],
+        gate: GateSchema.parse({}),
       },
     ],
   };
@@ -64,23 +78,67 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
     const w = worker(name);
     const accounts = new Map(store.catalog.targets(w.tenant).map((t) => [t.name, t.account_id]));
     return {
-      worker: w.name, tenant: w.tenant, bundleHash: "0".repeat(64), waves: w.waves, steps: w.steps, gate: w.gate,
+      worker: w.name,
+      tenant: w.tenant,
+      bundleHash: "0".repeat(64),
+      waves: w.waves,
+      steps: w.steps,
+      gate: w.gate,
       targets: w.targets.map((t) => ({ name: t, accountId: accounts.get(t) ?? "0".repeat(32), previousVersionId: null, live: [] })),
-      actions: w.targets.flatMap((t) => [{ kind: "upload" as const, target: t }, { kind: "deploy" as const, target: t, percent: 100 }, { kind: "gate" as const, target: t, percent: 100 }]),
+      actions: w.targets.flatMap((t) => [
+        { kind: "upload" as const, target: t },
+        { kind: "deploy" as const, target: t, percent: 100 },
+        { kind: "gate" as const, target: t, percent: 100 },
+      ]),
       apiCalls: w.targets.length * 3,
     };
   };
   const start = (name: string, kind: Release["kind"], by: string | undefined, extra: Record<string, unknown> = {}): Release => {
     const w = worker(name);
-    if (store.releases.unfinished().some((r) => r.worker === name)) throw new CboError("ERR_CONFLICT", `A release of ${name} is already running.`);
-    const r = store.releases.insert({ id: uuid(), tenant: w.tenant, worker: name, kind, status: "running", reason: null, plan: { ...plan(name), ...extra }, created_by: by ?? null });
+    if (store.releases.unfinished().some((r) => r.worker === name))
+      throw new CboError("ERR_CONFLICT", `A release of ${name} is already running.`);
+    const r = store.releases.insert({
+      id: uuid(),
+      tenant: w.tenant,
+      worker: name,
+      kind,
+      status: "running",
+      reason: null,
+      plan: { ...plan(name), ...extra },
+      created_by: by ?? null,
+    });
     store.releases.journal(r.id, "created", null, {});
     // The payloads the engine writes (src/contract/events.ts), with the plan's figures.
     const p = plan(name);
     if (kind === "release") {
-      store.events.append({ tenant: w.tenant, type: "release.created", release_id: r.id, worker: name, data: { by: by ?? null, bundleHash: p.bundleHash, waves: p.waves, steps: p.steps, apiCalls: p.apiCalls, targets: p.targets.map((t) => ({ target: t.name, previousVersionId: t.previousVersionId })) } });
+      store.events.append({
+        tenant: w.tenant,
+        type: "release.created",
+        release_id: r.id,
+        worker: name,
+        data: {
+          by: by ?? null,
+          bundleHash: p.bundleHash,
+          waves: p.waves,
+          steps: p.steps,
+          apiCalls: p.apiCalls,
+          targets: p.targets.map((t) => ({ target: t.name, previousVersionId: t.previousVersionId })),
+        },
+      });
     } else {
-      store.events.append({ tenant: w.tenant, type: "rollback.started", release_id: r.id, worker: name, data: { by: by ?? null, to: typeof extra.to === "string" ? extra.to : null, resolved: "the versions before the newest release", targets: [], skipped: [] } });
+      store.events.append({
+        tenant: w.tenant,
+        type: "rollback.started",
+        release_id: r.id,
+        worker: name,
+        data: {
+          by: by ?? null,
+          to: typeof extra.to === "string" ? extra.to : null,
+          resolved: "the versions before the newest release",
+          targets: [],
+          skipped: [],
+        },
+      });
     }
     return r;
   };
@@ -104,7 +162,13 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
       if (!r) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
       if (TERMINAL_STATUSES.has(r.status)) throw new CboError("ERR_CONFLICT", `Release ${id} has ended.`);
       store.releases.setStatus(id, "aborted", "aborted by request");
-      store.events.append({ tenant: r.tenant, type: "release.aborted", release_id: id, worker: r.worker, data: { reason: "aborted by request" } });
+      store.events.append({
+        tenant: r.tenant,
+        type: "release.aborted",
+        release_id: id,
+        worker: r.worker,
+        data: { reason: "aborted by request" },
+      });
       return store.releases.get(id)!;
     },
     async rollback(name, opts = {}) {
@@ -135,13 +199,24 @@ export type ApiFixture = {
 };
 
 export async function startApiFixture(
-  opts: Partial<Pick<ApiDeps, "stream" | "targets" | "monitor" | "authLimits">> & { engine?: (store: Store, spec: () => ResolvedSpec) => FakeEngine; security?: Partial<SecurityOptions> } = {},
+  opts: Partial<Pick<ApiDeps, "stream" | "targets" | "monitor" | "authLimits">> & {
+    engine?: (store: Store, spec: () => ResolvedSpec) => FakeEngine;
+    security?: Partial<SecurityOptions>;
+  } = {},
 ): Promise<ApiFixture> {
   const dir = await mkdtemp(join(tmpdir(), "cbo-api-"));
   const store = createStore(join(dir, "orchestrator.sqlite"));
   const spec = testSpec();
   for (const t of spec.targets) {
-    store.catalog.upsertTarget({ tenant: spec.tenant, name: t.name, api: t.api, account_id: `${t.name}`.padEnd(32, "0"), region: t.name, jurisdiction: t.jurisdiction ?? null, kv_namespace: null });
+    store.catalog.upsertTarget({
+      tenant: spec.tenant,
+      name: t.name,
+      api: t.api,
+      account_id: `${t.name}`.padEnd(32, "0"),
+      region: t.name,
+      jurisdiction: t.jurisdiction ?? null,
+      kv_namespace: null,
+    });
   }
   const { engine: makeEngine, security: securityOpts, ...deps } = opts;
   const logged: string[] = [];
@@ -154,7 +229,16 @@ export async function startApiFixture(
   const api = createApi({ store, engine, security, spec: () => spec, log: (l) => logged.push(l), checkResponses: true, ...deps });
   const server = await startApiServer({ api, port: 0 });
   return {
-    dir, store, security, spec, engine, api, server, url: server.url, tokens, logged,
+    dir,
+    store,
+    security,
+    spec,
+    engine,
+    api,
+    server,
+    url: server.url,
+    tokens,
+    logged,
     async close() {
       await server.close();
       unfollow();
@@ -168,7 +252,12 @@ export async function startApiFixture(
 export type Answer = { status: number; body: any; text: string };
 
 /** A request to the API with an optional bearer token and a raw or JSON body. */
-export async function call(url: string, method: string, path: string, opts: { token?: string; json?: unknown; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  opts: { token?: string; json?: unknown; body?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers["authorization"] = `Bearer ${opts.token}`;
   let body = opts.body;

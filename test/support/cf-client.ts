@@ -37,7 +37,10 @@ export function expectClassified(endpoints: string[], expected: string[]): void 
 
 /** The CboError a call fails with. */
 export async function failure(p: Promise<unknown>): Promise<CboError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(CboError);
   return e as CboError;
 }

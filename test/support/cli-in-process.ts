@@ -15,9 +15,12 @@ export async function runInProcess(
 ): Promise<InProcessRun> {
   const stdout: Buffer[] = [];
   let stderr = "";
-  const stdin = Object.assign(Readable.from(opts.stdin === undefined ? [] : [typeof opts.stdin === "string" ? Buffer.from(opts.stdin) : Buffer.from(opts.stdin)]), {
-    isTTY: opts.stdinIsTTY ?? false,
-  });
+  const stdin = Object.assign(
+    Readable.from(opts.stdin === undefined ? [] : [typeof opts.stdin === "string" ? Buffer.from(opts.stdin) : Buffer.from(opts.stdin)]),
+    {
+      isTTY: opts.stdinIsTTY ?? false,
+    },
+  );
   const io: CliIo = {
     stdin,
     stdout: { write: (c: string | Uint8Array) => stdout.push(Buffer.from(c)), isTTY: opts.stdoutIsTTY ?? false },

@@ -7,7 +7,13 @@
 import { startDaemon } from "../../src/daemon.ts";
 import type { RegionInfo } from "../../src/local-edge/types.ts";
 
-type Input = { dataDir: string; configFile: string; edge: { apiUrl: string; token: string; regions: RegionInfo[] }; checkpointEveryMs?: number; port?: number };
+type Input = {
+  dataDir: string;
+  configFile: string;
+  edge: { apiUrl: string; token: string; regions: RegionInfo[] };
+  checkpointEveryMs?: number;
+  port?: number;
+};
 
 const input = JSON.parse(process.env["CBO_TEST_DAEMON"] ?? "null") as Input | null;
 if (!input) throw new Error("CBO_TEST_DAEMON is not set");

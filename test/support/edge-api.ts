@@ -2,7 +2,12 @@
 // assets, routes): the v4 envelope comes back parsed, failures included, so tests can assert codes.
 import type { LocalEdge, RegionInfo } from "../../src/local-edge/types.ts";
 
-export type Envelope<T = any> = { success: boolean; errors: Array<{ code: number; message: string }>; result: T; result_info?: Record<string, unknown> };
+export type Envelope<T = any> = {
+  success: boolean;
+  errors: Array<{ code: number; message: string }>;
+  result: T;
+  result_info?: Record<string, unknown>;
+};
 
 export type EdgeApi = {
   call<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Envelope<T> & { status: number }>;
@@ -18,7 +23,11 @@ export function edgeApi(edge: LocalEdge, region: RegionInfo): EdgeApi {
     const isForm = body instanceof FormData;
     const res = await fetch(url, {
       method,
-      headers: { authorization: `Bearer ${edge.token}`, ...(body !== undefined && !isForm ? { "content-type": "application/json" } : {}), ...headers },
+      headers: {
+        authorization: `Bearer ${edge.token}`,
+        ...(body !== undefined && !isForm ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
     });
     const text = await res.text();

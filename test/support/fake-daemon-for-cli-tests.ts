@@ -14,8 +14,28 @@ import { WebSocketServer, type WebSocket } from "ws";
 export const ADMIN_TOKEN = "cbo_fake_admin_0123456789abcdef";
 export const VIEWER_TOKEN = "cbo_fake_viewer_0123456789abcdef";
 
-type Event = { id: number; tenant: string; type: string; release_id: string | null; worker: string | null; target: string | null; data: Record<string, unknown>; at: string };
-type Release = { id: string; tenant: string; worker: string; kind: "release" | "rollback"; status: string; reason: string | null; plan: Record<string, unknown>; created_by: string | null; created_at: string; updated_at: string };
+type Event = {
+  id: number;
+  tenant: string;
+  type: string;
+  release_id: string | null;
+  worker: string | null;
+  target: string | null;
+  data: Record<string, unknown>;
+  at: string;
+};
+type Release = {
+  id: string;
+  tenant: string;
+  worker: string;
+  kind: "release" | "rollback";
+  status: string;
+  reason: string | null;
+  plan: Record<string, unknown>;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+};
 
 export type FakeDaemon = {
   url: string;
@@ -77,10 +97,33 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
   };
 
   const planOf = (worker: string) => ({
-    worker, tenant: "default", bundleHash: "0123456789abcdef0123", waves: [["eu"], ["us", "ap"]], steps: STEPS,
-    gate: { probe_path: "/health", interval_ms: 100, timeout_ms: 1000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 600, min_samples: 5 },
-    targets: TARGETS.map((t) => ({ name: t, accountId: `acct-${t}`, previousVersionId: live.get(worker)![t]!, live: [{ versionId: live.get(worker)![t]!, percentage: 100 }] })),
-    actions: TARGETS.flatMap((t) => [{ kind: "upload", target: t }, ...STEPS.flatMap((p) => [{ kind: "deploy", target: t, percent: p }, { kind: "gate", target: t, percent: p }])]),
+    worker,
+    tenant: "default",
+    bundleHash: "0123456789abcdef0123",
+    waves: [["eu"], ["us", "ap"]],
+    steps: STEPS,
+    gate: {
+      probe_path: "/health",
+      interval_ms: 100,
+      timeout_ms: 1000,
+      failure_limit: 3,
+      max_error_rate: 0.05,
+      bake_ms: 600,
+      min_samples: 5,
+    },
+    targets: TARGETS.map((t) => ({
+      name: t,
+      accountId: `acct-${t}`,
+      previousVersionId: live.get(worker)![t]!,
+      live: [{ versionId: live.get(worker)![t]!, percentage: 100 }],
+    })),
+    actions: TARGETS.flatMap((t) => [
+      { kind: "upload", target: t },
+      ...STEPS.flatMap((p) => [
+        { kind: "deploy", target: t, percent: p },
+        { kind: "gate", target: t, percent: p },
+      ]),
+    ]),
     apiCalls: TARGETS.length * (1 + STEPS.length),
   });
 
@@ -94,7 +137,10 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
   /** Plays a release as the engine would, one event per `stepMs`. */
   function play(r: Release): void {
     const script: Array<() => void> = [];
-    const ev = (type: string, target: string | null, data: Record<string, unknown> = {}) => () => emit({ type, release_id: r.id, worker: r.worker, target, data });
+    const ev =
+      (type: string, target: string | null, data: Record<string, unknown> = {}) =>
+      () =>
+        emit({ type, release_id: r.id, worker: r.worker, target, data });
     const version = `${r.worker}-v${seq + 1}`;
     script.push(ev("release.created", null, { waves: [["eu"], ["us", "ap"]], steps: STEPS, apiCalls: 9 }));
     if (r.worker === "slow") {
@@ -154,7 +200,18 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
 
   const newRelease = (worker: string, kind: Release["kind"], by: string): Release => {
     seq++;
-    const r: Release = { id: `rel_${seq}`, tenant: "default", worker, kind, status: "running", reason: null, plan: kind === "release" ? planOf(worker) : {}, created_by: by, created_at: now(), updated_at: now() };
+    const r: Release = {
+      id: `rel_${seq}`,
+      tenant: "default",
+      worker,
+      kind,
+      status: "running",
+      reason: null,
+      plan: kind === "release" ? planOf(worker) : {},
+      created_by: by,
+      created_at: now(),
+      updated_at: now(),
+    };
     releases.set(r.id, r);
     return r;
   };
@@ -182,7 +239,7 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
     const path = url.pathname;
     if (path === "/v1/health") return json(res, 200, { ok: true });
     if (!role) return error(res, 401, "ERR_UNAUTHORIZED", "Missing or unknown bearer token.");
-    const workerOf = (name: string | undefined) => (WORKERS as readonly string[]).includes(name ?? "") ? name! : undefined;
+    const workerOf = (name: string | undefined) => ((WORKERS as readonly string[]).includes(name ?? "") ? name! : undefined);
     let m: RegExpExecArray | null;
 
     if (req.method === "GET" && path === "/v1/status") {
@@ -191,7 +248,12 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
         targets: TARGETS.map((t) => ({ name: t, api: "local", accountId: `acct-${t}`, region: t, jurisdiction: t })),
         workers: WORKERS.map((w) => ({
           name: w,
-          targets: TARGETS.map((t) => ({ target: t, live: [{ versionId: live.get(w)![t]!, percentage: 100 }], liveError: null, health: { status: "healthy", versionId: live.get(w)![t]!, latencyMs: 2, checkedAt: now() } })),
+          targets: TARGETS.map((t) => ({
+            target: t,
+            live: [{ versionId: live.get(w)![t]!, percentage: 100 }],
+            liveError: null,
+            health: { status: "healthy", versionId: live.get(w)![t]!, latencyMs: 2, checkedAt: now() },
+          })),
           lastRelease: [...releases.values()].filter((r) => r.worker === w).at(-1) ?? null,
         })),
       });
@@ -201,7 +263,19 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
       if (!worker) return error(res, 404, "ERR_NOT_FOUND", `No worker "${decodeURIComponent(m[1]!)}" in orchestrator.yaml.`);
       if (m[2] === "plan" && req.method === "GET") return json(res, 200, planOf(worker));
       if (m[2] === "versions" && req.method === "GET") {
-        return json(res, 200, TARGETS.flatMap((t) => [2, 1].map((n) => ({ target: t, versionId: `${worker}-v${n}`, releaseId: n === 1 ? null : "rel_x", createdAt: now(), live: live.get(worker)![t] === `${worker}-v${n}` }))));
+        return json(
+          res,
+          200,
+          TARGETS.flatMap((t) =>
+            [2, 1].map((n) => ({
+              target: t,
+              versionId: `${worker}-v${n}`,
+              releaseId: n === 1 ? null : "rel_x",
+              createdAt: now(),
+              live: live.get(worker)![t] === `${worker}-v${n}`,
+            })),
+          ),
+        );
       }
       if (m[2] === "rollback" && req.method === "POST") {
         if (role !== "admin") return error(res, 403, "ERR_FORBIDDEN", "A viewer token cannot roll back.");
@@ -215,7 +289,8 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
     if (req.method === "POST" && path === "/v1/releases") {
       if (role !== "admin") return error(res, 403, "ERR_FORBIDDEN", "A viewer token cannot release.");
       const worker = workerOf((body as { worker?: string } | undefined)?.worker);
-      if (!worker) return error(res, 404, "ERR_NOT_FOUND", `No worker "${(body as { worker?: string } | undefined)?.worker}" in orchestrator.yaml.`);
+      if (!worker)
+        return error(res, 404, "ERR_NOT_FOUND", `No worker "${(body as { worker?: string } | undefined)?.worker}" in orchestrator.yaml.`);
       const r = newRelease(worker, "release", "admin");
       play(r);
       return json(res, 202, r);
@@ -239,10 +314,13 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
     const url = new URL(req.url ?? "/", "http://x");
     const refuse = (status: number, code: string, message: string) => {
       const text = JSON.stringify({ error: { code, message } });
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+      );
     };
     if (url.pathname !== "/v1/events/stream") return refuse(404, "ERR_NOT_FOUND", "No such stream.");
-    if (!roleOf(req.headers.authorization, url.searchParams.get("token"))) return refuse(401, "ERR_UNAUTHORIZED", "Missing or unknown bearer token.");
+    if (!roleOf(req.headers.authorization, url.searchParams.get("token")))
+      return refuse(401, "ERR_UNAUTHORIZED", "Missing or unknown bearer token.");
     const after = Number(url.searchParams.get("after") ?? 0);
     if (!Number.isInteger(after) || after < 0) return refuse(400, "ERR_VALIDATION", "after must be a whole number.");
     wss.handleUpgrade(req, socket, head, (ws) => {

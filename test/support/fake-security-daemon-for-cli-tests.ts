@@ -13,9 +13,37 @@ export const FAKE_VIEWER = "cbo_fakesec_viewer_0123456789";
 
 type Role = "admin" | "deployer" | "viewer" | "agent";
 type Version = { version: number; value: string; encoding: "utf8" | "base64"; createdAt: string; createdBy: string; destroyed: boolean };
-type Secret = { name: string; current: number; versions: Version[]; mode: string; jurisdictions: string[]; deleted: boolean; updatedAt: string };
-type Token = { id: string; token: string; name: string; role: Role; tenant: string | null; createdAt: string; expiresAt: string | null; revokedAt: string | null };
-type Entry = { seq: number; at: string; actor: string; action: string; target: string | null; tenant: string | null; outcome: string; details: Record<string, unknown>; prev_hash: string; hash: string };
+type Secret = {
+  name: string;
+  current: number;
+  versions: Version[];
+  mode: string;
+  jurisdictions: string[];
+  deleted: boolean;
+  updatedAt: string;
+};
+type Token = {
+  id: string;
+  token: string;
+  name: string;
+  role: Role;
+  tenant: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+};
+type Entry = {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  tenant: string | null;
+  outcome: string;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+};
 
 export type FakeSecurityDaemon = {
   url: string;
@@ -34,13 +62,30 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
   const audit: Entry[] = [];
   const requests: FakeSecurityDaemon["requests"] = [];
   const tokens: Token[] = (["admin", "deployer", "viewer"] as const).map((role, i) => ({
-    id: `tok_${i + 1}`, token: role === "admin" ? FAKE_ADMIN : role === "deployer" ? FAKE_DEPLOYER : FAKE_VIEWER,
-    name: `fake ${role}`, role, tenant: null, createdAt: now(), expiresAt: null, revokedAt: null,
+    id: `tok_${i + 1}`,
+    token: role === "admin" ? FAKE_ADMIN : role === "deployer" ? FAKE_DEPLOYER : FAKE_VIEWER,
+    name: `fake ${role}`,
+    role,
+    tenant: null,
+    createdAt: now(),
+    expiresAt: null,
+    revokedAt: null,
   }));
   let nextToken = tokens.length + 1;
 
   const record = (actor: Token, action: string, target: string | null, details: Record<string, unknown> = {}) =>
-    audit.push({ seq: audit.length + 1, at: now(), actor: `token:${actor.name}`, action, target, tenant: "default", outcome: "ok", details, prev_hash: "0".repeat(64), hash: "0".repeat(64) });
+    audit.push({
+      seq: audit.length + 1,
+      at: now(),
+      actor: `token:${actor.name}`,
+      action,
+      target,
+      tenant: "default",
+      outcome: "ok",
+      details,
+      prev_hash: "0".repeat(64),
+      hash: "0".repeat(64),
+    });
 
   const server = http.createServer(async (req, res) => {
     const send = (status: number, body: unknown) => {
@@ -48,7 +93,8 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
       res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
       res.end(text);
     };
-    const fail = (status: number, code: string, message: string, details?: Record<string, unknown>) => send(status, { error: { code, message, ...(details ? { details } : {}) } });
+    const fail = (status: number, code: string, message: string, details?: Record<string, unknown>) =>
+      send(status, { error: { code, message, ...(details ? { details } : {}) } });
     const url = new URL(req.url ?? "/", "http://x");
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -65,14 +111,25 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
     const bearer = req.headers.authorization?.startsWith("Bearer ") ? req.headers.authorization.slice(7) : undefined;
     const who = tokens.find((t) => t.token === bearer && !t.revokedAt && (!t.expiresAt || Date.parse(t.expiresAt) > Date.now()));
     if (!who) return fail(401, "ERR_UNAUTHORIZED", "Missing or unknown bearer token.");
-    const need = (role: Role) => RANK[who.role] >= RANK[role] || (fail(403, "ERR_FORBIDDEN", `This needs the ${role} role; the token has ${who.role}.`), false);
+    const need = (role: Role) =>
+      RANK[who.role] >= RANK[role] || (fail(403, "ERR_FORBIDDEN", `This needs the ${role} role; the token has ${who.role}.`), false);
     const method = req.method;
     const path = url.pathname;
     let m: RegExpExecArray | null;
 
     if (method === "GET" && path === "/v1/secrets") {
       if (!need("viewer")) return;
-      return send(200, [...secrets.values()].map((s) => ({ name: s.name, version: s.current, mode: s.mode, jurisdictions: s.jurisdictions, deleted: s.deleted, updatedAt: s.updatedAt })));
+      return send(
+        200,
+        [...secrets.values()].map((s) => ({
+          name: s.name,
+          version: s.current,
+          mode: s.mode,
+          jurisdictions: s.jurisdictions,
+          deleted: s.deleted,
+          updatedAt: s.updatedAt,
+        })),
+      );
     }
     if ((m = /^\/v1\/secrets\/([^/]+)(?:\/(versions|value|rollback|undelete|destroy))?$/.exec(path))) {
       const name = decodeURIComponent(m[1]!);
@@ -82,7 +139,10 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
       const stale = (cas: unknown) => {
         const current = s?.current ?? 0;
         if (cas === undefined || cas === null || cas === current) return false;
-        fail(409, "ERR_CONFLICT", `secret ${name} is at version ${current}, not ${String(cas)}`, { current_version: current, expected_version: cas });
+        fail(409, "ERR_CONFLICT", `secret ${name} is at version ${current}, not ${String(cas)}`, {
+          current_version: current,
+          expected_version: cas,
+        });
         return true;
       };
       const bump = (sec: Secret, value: string, encoding: Version["encoding"]) => {
@@ -92,9 +152,17 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
       };
       if (method === "PUT" && !sub) {
         if (!need("deployer")) return;
-        const { value, encoding = "utf8", cas, mode, jurisdictions } = body as { value?: unknown; encoding?: unknown; cas?: unknown; mode?: unknown; jurisdictions?: unknown };
-        if (typeof value !== "string" || value === "" || (encoding !== "utf8" && encoding !== "base64")) return fail(400, "ERR_VALIDATION", "value must be a non-empty string; encoding utf8 or base64");
-        if (s?.deleted) return fail(409, "ERR_CONFLICT", `secret ${name} is deleted; undelete it before changing it`, { current_version: s.current });
+        const {
+          value,
+          encoding = "utf8",
+          cas,
+          mode,
+          jurisdictions,
+        } = body as { value?: unknown; encoding?: unknown; cas?: unknown; mode?: unknown; jurisdictions?: unknown };
+        if (typeof value !== "string" || value === "" || (encoding !== "utf8" && encoding !== "base64"))
+          return fail(400, "ERR_VALIDATION", "value must be a non-empty string; encoding utf8 or base64");
+        if (s?.deleted)
+          return fail(409, "ERR_CONFLICT", `secret ${name} is deleted; undelete it before changing it`, { current_version: s.current });
         if (stale(cas)) return;
         const sec = s ?? { name, current: 0, versions: [], mode: "relay", jurisdictions: [], deleted: false, updatedAt: now() };
         if (typeof mode === "string") sec.mode = mode;
@@ -107,7 +175,16 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
       if (!s) return missing();
       if (method === "GET" && sub === "versions") {
         if (!need("viewer")) return;
-        return send(200, s.versions.map((v) => ({ version: v.version, createdAt: v.createdAt, createdBy: v.createdBy, destroyed: v.destroyed, current: v.version === s.current })));
+        return send(
+          200,
+          s.versions.map((v) => ({
+            version: v.version,
+            createdAt: v.createdAt,
+            createdBy: v.createdBy,
+            destroyed: v.destroyed,
+            current: v.version === s.current,
+          })),
+        );
       }
       if (method === "GET" && sub === "value") {
         if (!need("admin")) return;
@@ -144,20 +221,36 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
         if (!need("admin")) return;
         const which = Array.isArray(body.versions) ? (body.versions as number[]) : s.versions.map((v) => v.version);
         const destroyed: number[] = [];
-        for (const v of s.versions) if (which.includes(v.version) && !v.destroyed) (v.destroyed = true, (v.value = ""), destroyed.push(v.version));
+        for (const v of s.versions)
+          if (which.includes(v.version) && !v.destroyed) (v.destroyed = true), (v.value = ""), destroyed.push(v.version);
         record(who, "secret.destroy", `secret:${name}`, { versions: destroyed });
         return send(200, { name, destroyed });
       }
     }
-    const view = (t: Token) => ({ id: t.id, name: t.name, role: t.role, tenant: t.tenant, createdAt: t.createdAt, expiresAt: t.expiresAt, revokedAt: t.revokedAt });
+    const view = (t: Token) => ({
+      id: t.id,
+      name: t.name,
+      role: t.role,
+      tenant: t.tenant,
+      createdAt: t.createdAt,
+      expiresAt: t.expiresAt,
+      revokedAt: t.revokedAt,
+    });
     if (path === "/v1/tokens" && method === "GET") return need("admin") && send(200, tokens.map(view));
     if (path === "/v1/tokens" && method === "POST") {
       if (!need("admin")) return;
       const { name, role, tenant, expiresAt } = body as { name?: unknown; role?: unknown; tenant?: unknown; expiresAt?: unknown };
-      if (typeof name !== "string" || typeof role !== "string" || !(role in RANK)) return fail(400, "ERR_VALIDATION", "name and role are required");
+      if (typeof name !== "string" || typeof role !== "string" || !(role in RANK))
+        return fail(400, "ERR_VALIDATION", "name and role are required");
       const t: Token = {
-        id: `tok_${nextToken++}`, token: `cbo_${role}_fake_${nextToken}_${Math.random().toString(36).slice(2)}`, name, role: role as Role,
-        tenant: typeof tenant === "string" ? tenant : null, createdAt: now(), expiresAt: typeof expiresAt === "string" ? expiresAt : null, revokedAt: null,
+        id: `tok_${nextToken++}`,
+        token: `cbo_${role}_fake_${nextToken}_${Math.random().toString(36).slice(2)}`,
+        name,
+        role: role as Role,
+        tenant: typeof tenant === "string" ? tenant : null,
+        createdAt: now(),
+        expiresAt: typeof expiresAt === "string" ? expiresAt : null,
+        revokedAt: null,
       };
       tokens.push(t);
       record(who, "token.create", `token:${t.id}`, { role: t.role });
@@ -177,10 +270,18 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
       const hit = (e: Entry) =>
         (!q.actor || e.actor === q.actor) &&
         (!q.action || (q.action.endsWith("*") ? e.action.startsWith(q.action.slice(0, -1)) : e.action === q.action)) &&
-        (!q.target || e.target === q.target) && (!q.since || e.at >= q.since) && (!q.until || e.at <= q.until) &&
+        (!q.target || e.target === q.target) &&
+        (!q.since || e.at >= q.since) &&
+        (!q.until || e.at <= q.until) &&
         (!q.beforeSeq || e.seq < Number(q.beforeSeq)) &&
         (!q.text || JSON.stringify(e).toLowerCase().includes(q.text.toLowerCase()));
-      return send(200, audit.filter(hit).reverse().slice(0, Number(q.limit ?? 100)));
+      return send(
+        200,
+        audit
+          .filter(hit)
+          .reverse()
+          .slice(0, Number(q.limit ?? 100)),
+      );
     }
     return fail(404, "ERR_NOT_FOUND", `No route ${method} ${path}.`);
   });

@@ -7,7 +7,10 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-export async function npm(args: string[], opts: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<{ stdout: string; stderr: string }> {
+export async function npm(
+  args: string[],
+  opts: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+): Promise<{ stdout: string; stderr: string }> {
   const cli = process.env.npm_execpath;
   const [cmd, pre] = cli && /npm-cli\.[cm]?js$/.test(cli) ? [process.execPath, [cli]] : ["npm", []];
   const env = Object.fromEntries(Object.entries(opts.env ?? process.env).filter(([k]) => !/^npm_/i.test(k)));

@@ -13,7 +13,11 @@ import { httpGet } from "./http.ts";
 export type EdgeInfo = { apiUrl: string; token: string; regions: Array<{ name: string; accountId: string; port: number }> };
 
 export function edgeInfo(edge: LocalEdge): EdgeInfo {
-  return { apiUrl: edge.apiUrl, token: edge.token, regions: edge.regions.map((r) => ({ name: r.name, accountId: r.accountId, port: r.port })) };
+  return {
+    apiUrl: edge.apiUrl,
+    token: edge.token,
+    regions: edge.regions.map((r) => ({ name: r.name, accountId: r.accountId, port: r.port })),
+  };
 }
 
 /** One runtime per spec target: a client bound to the region's account, and its public port. */
@@ -23,7 +27,15 @@ export function localRuntimes(info: EdgeInfo, spec: ResolvedSpec): Map<string, T
       const region = info.regions.find((r) => r.name === (t.region ?? t.name));
       if (!region) throw new Error(`no region ${t.region ?? t.name} on the test edge`);
       const client = createCloudflareClient({ baseUrl: info.apiUrl, apiToken: info.token, accountId: region.accountId });
-      return [t.name, { name: t.name, accountId: region.accountId, client, endpoint: (w: string) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${w}.localhost` }) }];
+      return [
+        t.name,
+        {
+          name: t.name,
+          accountId: region.accountId,
+          client,
+          endpoint: (w: string) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${w}.localhost` }),
+        },
+      ];
     }),
   );
 }

@@ -26,7 +26,11 @@ export function descendants(root: number): ProcessView[] {
       if (ppid !== at) continue;
       todo.push(pid);
       try {
-        out.push({ pid, command: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim(), environ: readFileSync(`/proc/${pid}/environ`, "utf8") });
+        out.push({
+          pid,
+          command: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim(),
+          environ: readFileSync(`/proc/${pid}/environ`, "utf8"),
+        });
       } catch {
         // gone meanwhile
       }

@@ -18,7 +18,15 @@ export function rawRequest(url: string, r: RawRequest): Promise<RawReply> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path: r.path, method: r.method ?? "GET", headers: { ...r.headers }, agent: false, ...(r.from ? { localAddress: r.from } : {}) },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: r.path,
+        method: r.method ?? "GET",
+        headers: { ...r.headers },
+        agent: false,
+        ...(r.from ? { localAddress: r.from } : {}),
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -46,7 +54,10 @@ export type StreamedReply = { status: number; body: any; sentBeforeAnswer: numbe
  * writing as fast as the socket takes them, until the server answers (or cuts the connection).
  * `sentBeforeAnswer` is how much had been written when the answer came.
  */
-export function streamBody(url: string, o: { method?: string; path: string; headers?: Record<string, string>; total: number; chunked: boolean }): Promise<StreamedReply> {
+export function streamBody(
+  url: string,
+  o: { method?: string; path: string; headers?: Record<string, string>; total: number; chunked: boolean },
+): Promise<StreamedReply> {
   const u = new URL(url);
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   const started = Date.now();

@@ -12,8 +12,15 @@ export function cboEnv(env: Record<string, string | undefined> = {}): NodeJS.Pro
   return { ...base, ...env };
 }
 
-export function startCbo(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): ChildProcess & { output: CboRun; done: Promise<CboRun> } {
-  const child = spawn(process.execPath, [CBO_BIN, ...args], { cwd: opts.cwd ?? process.cwd(), env: cboEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
+export function startCbo(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): ChildProcess & { output: CboRun; done: Promise<CboRun> } {
+  const child = spawn(process.execPath, [CBO_BIN, ...args], {
+    cwd: opts.cwd ?? process.cwd(),
+    env: cboEnv(opts.env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const output: CboRun = { code: null, signal: null, stdout: "", stderr: "" };
   child.stdout!.setEncoding("utf8").on("data", (s: string) => (output.stdout += s));
   child.stderr!.setEncoding("utf8").on("data", (s: string) => (output.stderr += s));
@@ -28,7 +35,10 @@ export function startCbo(args: string[], opts: { env?: Record<string, string | u
   return Object.assign(child, { output, done });
 }
 
-export async function runCbo(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<CboRun> {
+export async function runCbo(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {},
+): Promise<CboRun> {
   const child = startCbo(args, opts);
   const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
   try {

@@ -42,15 +42,25 @@ function sealedEnv(home: string): NodeJS.ProcessEnv {
   };
 }
 
-export function run(version: WranglerVersion, cwd: string, args: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function run(
+  version: WranglerVersion,
+  cwd: string,
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const home = mkdtempSync(join(tmpdir(), "cbo-wrangler-home-"));
   mkdirSync(join(home, "tmp"), { recursive: true });
   mkdirSync(join(home, ".config"), { recursive: true });
   return new Promise((resolve) => {
-    execFile(process.execPath, [WRANGLERS[version], ...args], { cwd, env: sealedEnv(home), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: "SIGKILL" }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      process.execPath,
+      [WRANGLERS[version], ...args],
+      { cwd, env: sealedEnv(home), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: "SIGKILL" },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : -1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
@@ -79,7 +89,11 @@ export function parseMultipart(body: Buffer): FormPart[] {
     const disposition = headers.find((h) => h.toLowerCase().startsWith("content-disposition:")) ?? "";
     const name = /name="([^"]*)"/.exec(disposition)?.[1] ?? "";
     const filename = /filename="([^"]*)"/.exec(disposition)?.[1];
-    const contentType = headers.find((h) => h.toLowerCase().startsWith("content-type:"))?.slice("content-type:".length).trim() ?? "";
+    const contentType =
+      headers
+        .find((h) => h.toLowerCase().startsWith("content-type:"))
+        ?.slice("content-type:".length)
+        .trim() ?? "";
     parts.push({ name, filename, contentType, bytes });
     at = next + 2;
   }
@@ -91,7 +105,11 @@ export async function wranglerDryRun(version: WranglerVersion, cwd: string, outd
   const outfile = join(mkdtempSync(join(tmpdir(), "cbo-wrangler-form-")), "form.txt");
   const r = await run(version, cwd, ["deploy", "--dry-run", "--outdir", outdir, "--outfile", outfile, ...extra]);
   if (r.code !== 0) throw new Error(`wrangler ${version} deploy --dry-run failed in ${cwd} (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  const outdirFiles = new Map(listFiles(outdir).filter((f) => f !== "README.md").map((f) => [f, new Uint8Array(readFileSync(join(outdir, f)))]));
+  const outdirFiles = new Map(
+    listFiles(outdir)
+      .filter((f) => f !== "README.md")
+      .map((f) => [f, new Uint8Array(readFileSync(join(outdir, f)))]),
+  );
   const all = parseMultipart(readFileSync(outfile));
   const meta = all.find((p) => p.name === "metadata");
   return {

@@ -15,7 +15,10 @@ const jobs = JSON.parse(jobsJson) as { config: string; env?: string; cwd: string
 for (const job of jobs) {
   process.chdir(job.cwd);
   try {
-    const config = wrangler.unstable_readConfig({ config: job.config, ...(job.env !== undefined ? { env: job.env } : {}) }, { hideWarnings: true });
+    const config = wrangler.unstable_readConfig(
+      { config: job.config, ...(job.env !== undefined ? { env: job.env } : {}) },
+      { hideWarnings: true },
+    );
     process.stdout.write(JSON.stringify({ config }) + "\n");
   } catch (e) {
     process.stdout.write(JSON.stringify({ error: (e as Error).message }) + "\n");

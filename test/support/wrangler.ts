@@ -47,7 +47,12 @@ export function describeRun(r: WranglerRun): string {
  * off the network twice over: WRANGLER_HIDE_BANNER skips the banner that runs it, and a fresh
  * cache entry in TMPDIR (`update-check/wrangler-latest.json`) answers it where it still runs.
  */
-export async function createWranglerProject(dir: string, edge: LocalEdge, accountId: string, opts: { wrangler?: WranglerVersion } = {}): Promise<WranglerProject> {
+export async function createWranglerProject(
+  dir: string,
+  edge: LocalEdge,
+  accountId: string,
+  opts: { wrangler?: WranglerVersion } = {},
+): Promise<WranglerProject> {
   const pkgDir = path.join(repoRoot, "node_modules", WRANGLER_VERSIONS[opts.wrangler ?? "latest"]);
   const wranglerBin = path.join(pkgDir, "bin", "wrangler.js");
   const home = path.join(dir, ".home");

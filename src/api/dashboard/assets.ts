@@ -19,7 +19,11 @@ const STATIC: Record<string, string> = {
   "favicon.svg": "image/svg+xml",
 };
 
-const asset = (body: string, type: string): Asset => ({ body, type, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` });
+const asset = (body: string, type: string): Asset => ({
+  body,
+  type,
+  etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`,
+});
 
 export type DashboardAssets = ReturnType<typeof createDashboardAssets>;
 

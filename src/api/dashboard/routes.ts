@@ -34,7 +34,11 @@ export type DashboardDeps = {
   log: (line: string) => void;
 };
 
-export const siteOf = (c: Context): RequestSite => ({ origin: c.req.header("origin"), secFetchSite: c.req.header("sec-fetch-site"), host: c.req.header("host") });
+export const siteOf = (c: Context): RequestSite => ({
+  origin: c.req.header("origin"),
+  secFetchSite: c.req.header("sec-fetch-site"),
+  host: c.req.header("host"),
+});
 const secureOf = (c: Context) => isHttps(c.req.url, c.req.header("x-forwarded-proto"));
 const isForm = (c: Context) => /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(c.req.header("content-type") ?? "");
 
@@ -83,10 +87,22 @@ function dashboardApp(deps: DashboardDeps): Hono {
     try {
       const cross = crossSiteReason(siteOf(c));
       if (cross) {
-        trail.denied({ actor: `client:${client ?? "in-process"}`, action: "auth.denied", target: route, tenant, outcome: "denied", details: { via: "dashboard", reason: cross } }, `client:${limitKeyOf(client ?? "in-process")}`);
+        trail.denied(
+          {
+            actor: `client:${client ?? "in-process"}`,
+            action: "auth.denied",
+            target: route,
+            tenant,
+            outcome: "denied",
+            details: { via: "dashboard", reason: cross },
+          },
+          `client:${limitKeyOf(client ?? "in-process")}`,
+        );
         throw new CboError("ERR_FORBIDDEN", `Login refused: ${cross}.`, { hint: "Log in from the dashboard's own page." });
       }
-      const raw = form ? Object.fromEntries(Object.entries(await c.req.parseBody()).filter(([, v]) => typeof v === "string")) : await c.req.json().catch(() => ({}));
+      const raw = form
+        ? Object.fromEntries(Object.entries(await c.req.parseBody()).filter(([, v]) => typeof v === "string"))
+        : await c.req.json().catch(() => ({}));
       const body = LoginBodySchema.safeParse(raw);
       if (!body.success) throw validationError("body", body.error);
       const principal = gate.authenticate({ header: undefined, fallbackToken: body.data.token, client, route }, tenant);
@@ -96,7 +112,14 @@ function dashboardApp(deps: DashboardDeps): Hono {
       if (old !== undefined) sessions.destroy(old);
       const s = sessions.create(principal);
       try {
-        trail.record({ actor: actorOf(principal), action: "session.login", target: `session:${sessionRef(s.id)}`, tenant, outcome: "ok", details: { via: "dashboard", role: principal.role, client: client ?? "in-process" } });
+        trail.record({
+          actor: actorOf(principal),
+          action: "session.login",
+          target: `session:${sessionRef(s.id)}`,
+          tenant,
+          outcome: "ok",
+          details: { via: "dashboard", role: principal.role, client: client ?? "in-process" },
+        });
       } catch (e) {
         sessions.destroy(s.id);
         throw e;
@@ -117,9 +140,29 @@ function dashboardApp(deps: DashboardDeps): Hono {
     if (s) {
       const tenant = deps.tenant();
       const route = "POST /ui/logout";
-      guardSession(trail, s.principal, { kind: "route", routeId: "logout", mutation: true, csrfHeader: c.req.header(CSRF_HEADER), csrfOk: (g) => sessions.csrfMatches(s, g), site: siteOf(c) }, route, tenant);
+      guardSession(
+        trail,
+        s.principal,
+        {
+          kind: "route",
+          routeId: "logout",
+          mutation: true,
+          csrfHeader: c.req.header(CSRF_HEADER),
+          csrfOk: (g) => sessions.csrfMatches(s, g),
+          site: siteOf(c),
+        },
+        route,
+        tenant,
+      );
       sessions.destroy(s.id);
-      trail.note({ actor: actorOf(s.principal), action: "session.logout", target: `session:${sessionRef(s.id)}`, tenant, outcome: "ok", details: { via: "dashboard" } });
+      trail.note({
+        actor: actorOf(s.principal),
+        action: "session.logout",
+        target: `session:${sessionRef(s.id)}`,
+        tenant,
+        outcome: "ok",
+        details: { via: "dashboard" },
+      });
     }
     c.header("set-cookie", clearSessionCookie(secure));
     c.header("cache-control", "no-store");

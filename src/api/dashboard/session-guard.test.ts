@@ -5,7 +5,13 @@ import { crossSiteReason, sessionRefusal, type SessionCheck } from "./session-gu
 const ID = "a".repeat(43);
 const site = (origin?: string, secFetchSite?: string) => ({ origin, secFetchSite, host: "127.0.0.1:8700" });
 const route = (over: Partial<Extract<SessionCheck, { kind: "route" }>> = {}): SessionCheck => ({
-  kind: "route", routeId: "createRelease", mutation: true, csrfHeader: "good", csrfOk: (g) => g === "good", site: site("http://127.0.0.1:8700", "same-origin"), ...over,
+  kind: "route",
+  routeId: "createRelease",
+  mutation: true,
+  csrfHeader: "good",
+  csrfOk: (g) => g === "good",
+  site: site("http://127.0.0.1:8700", "same-origin"),
+  ...over,
 });
 
 describe("session cookie", () => {

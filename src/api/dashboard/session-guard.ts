@@ -37,7 +37,14 @@ function sameHost(origin: string, host: string | undefined): boolean {
 }
 
 export type SessionCheck =
-  | { kind: "route"; routeId: string; mutation: boolean; csrfHeader: string | undefined; csrfOk: (given: string | undefined) => boolean; site: RequestSite }
+  | {
+      kind: "route";
+      routeId: string;
+      mutation: boolean;
+      csrfHeader: string | undefined;
+      csrfOk: (given: string | undefined) => boolean;
+      site: RequestSite;
+    }
   | { kind: "socket"; site: RequestSite };
 
 /** Why a session-authenticated request is refused, or undefined when it may go on. */
@@ -58,9 +65,15 @@ export function sessionRefusal(c: SessionCheck): string | undefined {
 export function guardSession(trail: AuditTrail, p: Principal, check: SessionCheck, route: string, tenant: string): void {
   const reason = sessionRefusal(check);
   if (reason === undefined) return;
-  trail.denied({ actor: actorOf(p), action: "auth.denied", target: route, tenant, outcome: "denied", details: { via: "dashboard", reason } }, actorOf(p));
+  trail.denied(
+    { actor: actorOf(p), action: "auth.denied", target: route, tenant, outcome: "denied", details: { via: "dashboard", reason } },
+    actorOf(p),
+  );
   throw new CboError("ERR_FORBIDDEN", `Refused for a dashboard session: ${reason}.`, {
     details: { reason },
-    hint: check.kind === "route" && SESSION_DENIED.has(check.routeId) ? "Use the CLI with a bearer token." : "Reload the dashboard; it sends the CSRF token it got at login.",
+    hint:
+      check.kind === "route" && SESSION_DENIED.has(check.routeId)
+        ? "Use the CLI with a bearer token."
+        : "Reload the dashboard; it sends the CSRF token it got at login.",
   });
 }

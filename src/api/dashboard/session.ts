@@ -68,7 +68,13 @@ export function createSessionStore(opts: SessionOptions = {}) {
     create(principal: Principal): Session {
       const t = now();
       sweep(t);
-      const s: Session = { id: randomBytes(32).toString("base64url"), csrf: randomBytes(32).toString("base64url"), principal, createdAt: t, lastUsed: t };
+      const s: Session = {
+        id: randomBytes(32).toString("base64url"),
+        csrf: randomBytes(32).toString("base64url"),
+        principal,
+        createdAt: t,
+        lastUsed: t,
+      };
       sessions.set(key(s.id), s);
       return s;
     },

@@ -88,25 +88,37 @@ function handleUnenvAliasedPackages(build: PluginBuild, alias: Readonly<Record<s
 }
 
 /** Globals (process, Buffer, …) assigned on globalThis from virtual modules, plus unenv's polyfills, all injected. */
-function handleNodeJSGlobals(build: PluginBuild, inject: Readonly<Record<string, string | readonly string[]>>, polyfill: readonly string[]): void {
+function handleNodeJSGlobals(
+  build: PluginBuild,
+  inject: Readonly<Record<string, string | readonly string[]>>,
+  polyfill: readonly string[],
+): void {
   const UNENV_VIRTUAL_MODULE_RE = /_virtual_unenv_global_polyfill-(.+)$/;
   const prefix = resolve(virtualModulesDir(), "_virtual_unenv_global_polyfill-");
   const injectsByModule = new Map<string, { injectedName: string; exportName: string; importName: string }[]>();
   const virtualModulePathToSpecifier = new Map<string, string>();
   for (const [injectedName, spec] of Object.entries(inject)) {
-    const [module, exportName, importName] = Array.isArray(spec) ? [spec[0]!, spec[1]!, spec[1]!] : [spec as string, "default", "defaultExport"];
+    const [module, exportName, importName] = Array.isArray(spec)
+      ? [spec[0]!, spec[1]!, spec[1]!]
+      : [spec as string, "default", "defaultExport"];
     if (!injectsByModule.has(module)) {
       injectsByModule.set(module, []);
       virtualModulePathToSpecifier.set(prefix + module.replaceAll("/", "-"), module);
     }
     injectsByModule.get(module)!.push({ injectedName, exportName, importName });
   }
-  build.initialOptions.inject = [...(build.initialOptions.inject ?? []), ...virtualModulePathToSpecifier.keys(), ...polyfill.map((m) => require.resolve(m))];
+  build.initialOptions.inject = [
+    ...(build.initialOptions.inject ?? []),
+    ...virtualModulePathToSpecifier.keys(),
+    ...polyfill.map((m) => require.resolve(m)),
+  ];
   build.onResolve({ filter: UNENV_VIRTUAL_MODULE_RE }, ({ path }) => ({ path }));
   build.onLoad({ filter: UNENV_VIRTUAL_MODULE_RE }, ({ path }) => {
     const module = virtualModulePathToSpecifier.get(path)!;
     const injects = injectsByModule.get(module)!;
-    const imports = injects.map(({ exportName, importName }) => (importName === exportName ? exportName : `${exportName} as ${importName}`));
+    const imports = injects.map(({ exportName, importName }) =>
+      importName === exportName ? exportName : `${exportName} as ${importName}`,
+    );
     return {
       contents: `import { ${imports.join(", ")} } from "${module}";\n${injects.map(({ injectedName, importName }) => `globalThis.${injectedName} = ${importName};`).join("\n")}`,
     };

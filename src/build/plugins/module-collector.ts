@@ -79,20 +79,25 @@ export function createModuleCollector(opts: {
         // wrangler 1.x let an import name a file beside the entry without "./"; wrangler still
         // honours it (with a deprecation warning) for files that match a rule.
         const entryDir = dirname(opts.entry.file);
-        const legacy = readdirSync(entryDir, { withFileTypes: true }).filter((d) => d.isFile() && d.name !== basename(opts.entry.file)).map((d) => d.name);
+        const legacy = readdirSync(entryDir, { withFileTypes: true })
+          .filter((d) => d.isFile() && d.name !== basename(opts.entry.file))
+          .map((d) => d.name);
         if (legacy.length > 0) {
-          build.onResolve({ filter: new RegExp("^(" + legacy.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")$") }, (args) => {
-            if (args.kind !== "import-statement" && args.kind !== "require-call") return undefined;
-            const cleaned = stripQuery(args.path);
-            const filePath = join(entryDir, cleaned);
-            const content = read(filePath, { importer: args.importer, specifier: args.path });
-            const name = collectedName(cleaned, sha1(content), opts.preserveFileNames);
-            const rule = matchers.find(({ regex }) => regex.test(name))?.rule;
-            if (!rule) return undefined;
-            opts.warnings.push(`Deprecation: a legacy module import of "${args.path}" in ${args.importer}; write "./${args.path}".`);
-            modules.push({ name, filePath, content, type: RULE_TO_MODULE_TYPE[rule.type] });
-            return { path: name, external: true, namespace: `wrangler-module-${rule.type}`, watchFiles: [filePath] };
-          });
+          build.onResolve(
+            { filter: new RegExp("^(" + legacy.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")$") },
+            (args) => {
+              if (args.kind !== "import-statement" && args.kind !== "require-call") return undefined;
+              const cleaned = stripQuery(args.path);
+              const filePath = join(entryDir, cleaned);
+              const content = read(filePath, { importer: args.importer, specifier: args.path });
+              const name = collectedName(cleaned, sha1(content), opts.preserveFileNames);
+              const rule = matchers.find(({ regex }) => regex.test(name))?.rule;
+              if (!rule) return undefined;
+              opts.warnings.push(`Deprecation: a legacy module import of "${args.path}" in ${args.importer}; write "./${args.path}".`);
+              modules.push({ name, filePath, content, type: RULE_TO_MODULE_TYPE[rule.type] });
+              return { path: name, external: true, namespace: `wrangler-module-${rule.type}`, watchFiles: [filePath] };
+            },
+          );
         }
 
         for (const rule of parsed.rules) {
@@ -105,7 +110,12 @@ export function createModuleCollector(opts: {
               if (found.includes(filePath)) return { path: cleaned, external: true };
               if (isJavaScriptModuleRule(rule)) return undefined;
               try {
-                const resolved = await build.resolve(cleaned, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { skip: true } });
+                const resolved = await build.resolve(cleaned, {
+                  kind: args.kind,
+                  importer: args.importer,
+                  resolveDir: args.resolveDir,
+                  pluginData: { skip: true },
+                });
                 if (resolved.path) filePath = resolved.path;
               } catch {
                 // as wrangler: fall back to the path as written
@@ -122,9 +132,13 @@ export function createModuleCollector(opts: {
         for (const rule of parsed.removedRules) {
           for (const glob of rule.globs) {
             build.onResolve({ filter: globToRegExp(glob) }, (args) => {
-              throw new CboError("ERR_VALIDATION", `The file ${args.path} matched a module rule in your configuration (${JSON.stringify(rule)}), but was ignored because a previous rule with the same type was not marked as \`fallthrough = true\`.`, {
-                hint: "Add `fallthrough = true` to the earlier rule of that type, or change the globs.",
-              });
+              throw new CboError(
+                "ERR_VALIDATION",
+                `The file ${args.path} matched a module rule in your configuration (${JSON.stringify(rule)}), but was ignored because a previous rule with the same type was not marked as \`fallthrough = true\`.`,
+                {
+                  hint: "Add `fallthrough = true` to the earlier rule of that type, or change the globs.",
+                },
+              );
             });
           }
         }

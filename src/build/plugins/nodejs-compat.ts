@@ -29,7 +29,9 @@ export function nodejsCompatPlugins(mode: Exclude<NodeCompatMode, "v2">, warning
       build.onEnd(() => {
         if (mode === "v1") return;
         for (const [path, importers] of warned) {
-          warnings.push(`The package "${path}" wasn't found on the file system but is built into node; the Worker may throw at run time unless the "nodejs_compat" compatibility flag is on (imported from ${importers.join(", ")}).`);
+          warnings.push(
+            `The package "${path}" wasn't found on the file system but is built into node; the Worker may throw at run time unless the "nodejs_compat" compatibility flag is on (imported from ${importers.join(", ")}).`,
+          );
         }
       });
     },

@@ -1,7 +1,7 @@
 // `cbo audit tail|search`: the audit log as the daemon answers it (GET /v1/audit, admin token).
 // `cbo audit verify` is not here: it never asks the daemon (offline/audit-verify.ts).
 import { parse, intFlag } from "../args.ts";
-import { connect, DAEMON_FLAGS, } from "../daemon-flags.ts";
+import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
 import { timeFlag } from "../durations.ts";
 import { formatAuditEntries, oldestFirst } from "../format-audit.ts";
 import type { AuditQuery } from "../../contract/index.ts";
@@ -25,8 +25,15 @@ export const search: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(
     args,
     {
-      ...DAEMON_FLAGS, actor: { type: "string" }, action: { type: "string" }, target: { type: "string" }, since: { type: "string" },
-      until: { type: "string" }, text: { type: "string" }, limit: { type: "string" }, before: { type: "string" },
+      ...DAEMON_FLAGS,
+      actor: { type: "string" },
+      action: { type: "string" },
+      target: { type: "string" },
+      since: { type: "string" },
+      until: { type: "string" },
+      text: { type: "string" },
+      limit: { type: "string" },
+      before: { type: "string" },
     },
     AUDIT_USAGE,
   );
@@ -48,4 +55,3 @@ export const search: Subcommand = async (args, io) => {
   else io.stdout.write(formatAuditEntries(entries, "no matching entries"));
   return 0;
 };
-

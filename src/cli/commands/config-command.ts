@@ -24,8 +24,19 @@ function changedKeys(a: Record<string, unknown> | undefined, b: Record<string, u
 }
 
 function printPublish(io: CliIo, r: ConfigPublish): number {
-  io.stdout.write(`${r.worker}: config version ${r.version}${r.rollbackOf ? ` (rollback to ${r.rollbackOf})` : ""}, sha256 ${r.hash.slice(0, 12)}\n`);
-  io.stdout.write(table(["TARGET", "WRITTEN", "POKE"], r.targets.map((t) => [t.target, t.written ? `v${t.version}` : `no: ${t.error ?? "?"}`, t.poke === "ok" ? "ok" : `${t.poke} (the agent's polling picks it up)`])));
+  io.stdout.write(
+    `${r.worker}: config version ${r.version}${r.rollbackOf ? ` (rollback to ${r.rollbackOf})` : ""}, sha256 ${r.hash.slice(0, 12)}\n`,
+  );
+  io.stdout.write(
+    table(
+      ["TARGET", "WRITTEN", "POKE"],
+      r.targets.map((t) => [
+        t.target,
+        t.written ? `v${t.version}` : `no: ${t.error ?? "?"}`,
+        t.poke === "ok" ? "ok" : `${t.poke} (the agent's polling picks it up)`,
+      ]),
+    ),
+  );
   return r.targets.every((t) => t.written) ? 0 : 1;
 }
 
@@ -39,10 +50,18 @@ const diff: Subcommand = async (args, io) => {
   const { values, worker, c } = conn(args);
   const d = await c.configDiff(worker);
   if (values.json) return (writeJson(io, d), 0);
-  io.stdout.write(table(["TARGET", "PUBLISHED", "IN KV", "APPLIED", "CHANGES"], d.map((t) => [
-    t.target, t.published ? `v${t.published.version}` : "-", t.written ? `v${t.written}` : "-", t.applied ? "yes" : "no",
-    t.changed ? changedKeys(t.published?.config, t.desired).join(", ") || "(new)" : "-",
-  ])));
+  io.stdout.write(
+    table(
+      ["TARGET", "PUBLISHED", "IN KV", "APPLIED", "CHANGES"],
+      d.map((t) => [
+        t.target,
+        t.published ? `v${t.published.version}` : "-",
+        t.written ? `v${t.written}` : "-",
+        t.applied ? "yes" : "no",
+        t.changed ? changedKeys(t.published?.config, t.desired).join(", ") || "(new)" : "-",
+      ]),
+    ),
+  );
   return 0;
 };
 
@@ -57,14 +76,26 @@ const history: Subcommand = async (args, io) => {
   const { values, worker, c } = conn(args);
   const h = await c.configHistory(worker);
   if (values.json) return (writeJson(io, h), 0);
-  io.stdout.write(table(["VERSION", "CREATED", "BY", "SHA256", "NOTE"], h.map((v) => [String(v.version), v.createdAt, v.createdBy ?? "-", v.hash.slice(0, 12), v.rollbackOf ? `rollback to ${v.rollbackOf}` : ""])));
+  io.stdout.write(
+    table(
+      ["VERSION", "CREATED", "BY", "SHA256", "NOTE"],
+      h.map((v) => [
+        String(v.version),
+        v.createdAt,
+        v.createdBy ?? "-",
+        v.hash.slice(0, 12),
+        v.rollbackOf ? `rollback to ${v.rollbackOf}` : "",
+      ]),
+    ),
+  );
   return 0;
 };
 
 const rollback: Subcommand = async (args, io) => {
   const { values, worker, c } = conn(args, { to: { type: "string" } });
   const to = Number(values.to);
-  if (!Number.isInteger(to) || to < 1) throw new CboError("ERR_USAGE", "--to takes a config version number (see cbo config history).", { hint: CONFIG_USAGE });
+  if (!Number.isInteger(to) || to < 1)
+    throw new CboError("ERR_USAGE", "--to takes a config version number (see cbo config history).", { hint: CONFIG_USAGE });
   const r = await c.configRollback(worker, to);
   if (values.json) return (writeJson(io, r), r.targets.every((t) => t.written) ? 0 : 1);
   return printPublish(io, r);

@@ -11,7 +11,13 @@ export const EVENTS_USAGE = `usage: cbo events [--follow] [--after N] [--release
 export async function eventsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { ...DAEMON_FLAGS, follow: { type: "boolean", short: "f" }, after: { type: "string" }, release: { type: "string" }, limit: { type: "string" } },
+    {
+      ...DAEMON_FLAGS,
+      follow: { type: "boolean", short: "f" },
+      after: { type: "string" },
+      release: { type: "string" },
+      limit: { type: "string" },
+    },
     EVENTS_USAGE,
   );
   if (values.help) return printUsage(EVENTS_USAGE);

@@ -26,7 +26,12 @@ const v = (n: number) => `v${n}`;
 
 export function formatKeyList(keys: WorkerKey[]): string {
   if (keys.length === 0) return "no per-Worker keys yet (the first release of a worker that lists secrets makes them)\n";
-  return table(keys.map((k) => [k.worker, k.target, v(k.current), k.accepted.map(v).join(", ")]), ["WORKER", "TARGET", "CURRENT", "ACCEPTED"]) + "\n";
+  return (
+    table(
+      keys.map((k) => [k.worker, k.target, v(k.current), k.accepted.map(v).join(", ")]),
+      ["WORKER", "TARGET", "CURRENT", "ACCEPTED"],
+    ) + "\n"
+  );
 }
 
 /** "eu v3 (v2 still verifies)": the new version, and the ones kept verifying beside it. */
@@ -45,25 +50,34 @@ const list: Subcommand = async (args, io) => {
 
 const rotate: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(
-    args, { ...DAEMON_FLAGS, target: { type: "string" }, "no-release": { type: "boolean" }, wait: { type: "boolean" } }, KEYS_USAGE,
+    args,
+    { ...DAEMON_FLAGS, target: { type: "string" }, "no-release": { type: "boolean" }, wait: { type: "boolean" } },
+    KEYS_USAGE,
   );
   const { worker } = positionals(given, ["worker"], KEYS_USAGE);
-  if (values.wait && values["no-release"]) throw new CboError("ERR_USAGE", "--wait follows the release a rotation starts; with --no-release there is none.", { hint: KEYS_USAGE });
+  if (values.wait && values["no-release"])
+    throw new CboError("ERR_USAGE", "--wait follows the release a rotation starts; with --no-release there is none.", { hint: KEYS_USAGE });
   const security = connect(values);
-  const r = await hinted(security.rotateWorkerKey(worker, { ...(values.target ? { target: values.target } : {}), release: !values["no-release"] }), {
-    ERR_FORBIDDEN: ADMIN_HINT,
-    ERR_CONFLICT: `wait for the running release to end (\`cbo events --follow\`), then rotate`,
-    ERR_NOT_FOUND: "`cbo keys list` shows the workers and targets with keys (the first release of a worker that lists secrets makes them)",
-  });
+  const r = await hinted(
+    security.rotateWorkerKey(worker, { ...(values.target ? { target: values.target } : {}), release: !values["no-release"] }),
+    {
+      ERR_FORBIDDEN: ADMIN_HINT,
+      ERR_CONFLICT: `wait for the running release to end (\`cbo events --follow\`), then rotate`,
+      ERR_NOT_FOUND:
+        "`cbo keys list` shows the workers and targets with keys (the first release of a worker that lists secrets makes them)",
+    },
+  );
   const rotated = r.keys.filter((k) => k.worker === worker && (!values.target || k.target === values.target));
   const both = `the old and new keys both verify until a release of ${worker} succeeds`;
   if (!values.wait || !r.release) {
     if (values.json) writeJson(io, { keys: rotated, release: r.release });
     else {
       io.stdout.write(`rotated the keys of ${worker}: ${rotated.map(rotatedText).join(", ")}\n`);
-      io.stdout.write(r.release
-        ? `release ${r.release.id} ships them; ${both}\nfollow it with: cbo events --follow --release ${r.release.id}\n`
-        : `no release started: the next release of ${worker} ships them; until then ${both}\n`);
+      io.stdout.write(
+        r.release
+          ? `release ${r.release.id} ships them; ${both}\nfollow it with: cbo events --follow --release ${r.release.id}\n`
+          : `no release started: the next release of ${worker} ships them; until then ${both}\n`,
+      );
     }
     return 0;
   }
@@ -71,9 +85,12 @@ const rotate: Subcommand = async (args, io) => {
   const followed = await followStarted(connect(values), r.release, io, { json: values.json });
   const now = (await security.listWorkerKeys()).filter((k) => k.worker === worker && (!values.target || k.target === values.target));
   if (values.json) writeJson(io, { keys: now, release: followed.release });
-  else if (followed.release.status === "succeeded") io.stdout.write(`the new keys are live; verifying now: ${now.map((k) => `${k.target} ${k.accepted.map(v).join(", ")}`).join("; ")}\n`);
+  else if (followed.release.status === "succeeded")
+    io.stdout.write(`the new keys are live; verifying now: ${now.map((k) => `${k.target} ${k.accepted.map(v).join(", ")}`).join("; ")}\n`);
   if (followed.code !== 0) {
-    io.stderr.write(`release ${followed.release.id} ${followed.release.status.replace("_", " ")}: the new keys did not ship, and ${both} (\`cbo release ${worker}\`)\n`);
+    io.stderr.write(
+      `release ${followed.release.id} ${followed.release.status.replace("_", " ")}: the new keys did not ship, and ${both} (\`cbo release ${worker}\`)\n`,
+    );
   }
   return followed.code;
 };

@@ -14,7 +14,11 @@ export { endLine, progressLine, startLine } from "../follow-started.ts";
 export const RELEASE_USAGE = `usage: cbo release <worker> [--no-wait] ${DAEMON_FLAGS_USAGE}`;
 export const ROLLBACK_USAGE = `usage: cbo rollback <worker> [--to <release id|version id>] [--no-wait] ${DAEMON_FLAGS_USAGE}`;
 
-async function startAndFollow(start: () => Promise<Release>, client: DaemonClient, values: { json?: boolean | undefined; "no-wait"?: boolean | undefined }): Promise<number> {
+async function startAndFollow(
+  start: () => Promise<Release>,
+  client: DaemonClient,
+  values: { json?: boolean | undefined; "no-wait"?: boolean | undefined },
+): Promise<number> {
   const release = await start();
   if (values["no-wait"]) {
     if (values.json) printJsonLine({ release });

@@ -17,29 +17,47 @@ const VALUE_FLAG = /^--?(value|secret|password|val)(=|$)/i;
 /** `--value x` would put the value in argv: refused by name, without repeating what followed. */
 function refuseValueFlags(args: string[]): void {
   if (args.some((a) => VALUE_FLAG.test(a))) {
-    throw new CboError("ERR_USAGE", "A secret value is never taken from the command line (other users can read it in `ps`, and it stays in shell history).", { hint: VALUE_HINT });
+    throw new CboError(
+      "ERR_USAGE",
+      "A secret value is never taken from the command line (other users can read it in `ps`, and it stays in shell history).",
+      { hint: VALUE_HINT },
+    );
   }
 }
 
 async function setSecret(args: string[], io: CliIo): Promise<number> {
   const { values, positionals: given } = parse(
     args,
-    { ...DAEMON_FLAGS, "from-file": { type: "string" }, cas: { type: "string" }, mode: { type: "string" }, jurisdiction: { type: "string", multiple: true } },
+    {
+      ...DAEMON_FLAGS,
+      "from-file": { type: "string" },
+      cas: { type: "string" },
+      mode: { type: "string" },
+      jurisdiction: { type: "string", multiple: true },
+    },
     SECRETS_USAGE,
   );
   const { name } = positionals(given, ["name"], SECRETS_USAGE, `the value is never an argument: ${VALUE_HINT}`);
   const cas = intFlag(values.cas, "cas", 0, Number.MAX_SAFE_INTEGER);
   if (values.mode !== undefined && values.mode !== "binding" && values.mode !== "relay") {
-    throw new CboError("ERR_USAGE", "--mode is binding or relay.", { hint: "binding: a Workers secret at Cloudflare; relay (default): fetched at run time, never stored at Cloudflare" });
+    throw new CboError("ERR_USAGE", "--mode is binding or relay.", {
+      hint: "binding: a Workers secret at Cloudflare; relay (default): fetched at run time, never stored at Cloudflare",
+    });
   }
-  const jurisdictions = values.jurisdiction?.flatMap((j) => j.split(",")).map((j) => j.trim()).filter(Boolean);
+  const jurisdictions = values.jurisdiction
+    ?.flatMap((j) => j.split(","))
+    .map((j) => j.trim())
+    .filter(Boolean);
   const fromFile = values["from-file"] === "-" ? undefined : values["from-file"];
   const input = await readSecretInput({ fromFile, stdin: io.stdin });
   const client = connect(values);
   const written = await hinted(
     client.putSecret(name, {
-      value: input.value, encoding: input.encoding,
-      ...(cas === undefined ? {} : { cas }), ...(values.mode ? { mode: values.mode } : {}), ...(jurisdictions ? { jurisdictions } : {}),
+      value: input.value,
+      encoding: input.encoding,
+      ...(cas === undefined ? {} : { cas }),
+      ...(values.mode ? { mode: values.mode } : {}),
+      ...(jurisdictions ? { jurisdictions } : {}),
     }),
     { ERR_CONFLICT: conflictHint, ERR_FORBIDDEN: "writing a secret needs a deployer or admin token" },
   );
@@ -53,7 +71,9 @@ async function getSecret(args: string[], io: CliIo): Promise<number> {
   const { name } = positionals(given, ["name"], SECRETS_USAGE);
   const version = intFlag(values.version, "version", 1, Number.MAX_SAFE_INTEGER);
   const client = connect(values);
-  const got = await hinted(client.getSecret(name, version), { ERR_FORBIDDEN: "reading a value needs an admin token (every read is audited)" });
+  const got = await hinted(client.getSecret(name, version), {
+    ERR_FORBIDDEN: "reading a value needs an admin token (every read is audited)",
+  });
   if (values.json) {
     writeJson(io, { name: got.name, version: got.version, value: got.value, encoding: got.encoding });
     return 0;
@@ -71,5 +91,7 @@ async function getSecret(args: string[], io: CliIo): Promise<number> {
 export async function secretsCommand(args: string[], io: CliIo = processIo()): Promise<number> {
   refuseValueFlags(args);
   if (args.includes("--help") || args.includes("-h")) return (io.stdout.write(SECRETS_USAGE + "\n"), 0);
-  return dispatch("secrets", args, io, { set: setSecret, get: getSecret, ...SECRETS_MANAGE, deliver }, SECRETS_USAGE, { echoUnknown: false });
+  return dispatch("secrets", args, io, { set: setSecret, get: getSecret, ...SECRETS_MANAGE, deliver }, SECRETS_USAGE, {
+    echoUnknown: false,
+  });
 }

@@ -38,7 +38,9 @@ export const deliver: Subcommand = async (args, io) => {
   if (values.json) writeJson(io, { ...d, releases: outcomes });
   else if (code !== 0) {
     const failed = outcomes.filter((o) => o.status !== "succeeded").map((o) => `${o.worker} (${o.status.replace("_", " ")})`);
-    io.stderr.write(`secret ${d.name} version ${d.version} did not reach ${failed.join(", ")}: a release that does not succeed leaves its worker on the versions it had\n`);
+    io.stderr.write(
+      `secret ${d.name} version ${d.version} did not reach ${failed.join(", ")}: a release that does not succeed leaves its worker on the versions it had\n`,
+    );
   }
   return code;
 };

@@ -34,7 +34,10 @@ const rollback: Subcommand = async (args, io) => {
   const { values, positionals: given } = flags(args, { to: { type: "string" }, cas: { type: "string" } });
   const { name } = positionals(given, ["name"], USAGE);
   const to = intFlag(values.to, "to", 1, MAX);
-  if (to === undefined) throw new CboError("ERR_USAGE", "Missing --to N: the version whose value becomes current again.", { hint: `see \`cbo secrets versions ${name}\`` });
+  if (to === undefined)
+    throw new CboError("ERR_USAGE", "Missing --to N: the version whose value becomes current again.", {
+      hint: `see \`cbo secrets versions ${name}\``,
+    });
   const cas = intFlag(values.cas, "cas", 0, MAX);
   const r = await hinted(connect(values).rollbackSecret(name, to, cas), { ERR_CONFLICT: conflictHint });
   if (values.json) writeJson(io, r);
@@ -66,13 +69,22 @@ const destroy: Subcommand = async (args, io) => {
   const { name } = positionals(given, ["name"], USAGE);
   const which = values.version?.map((v) => intFlag(v, "version", 1, MAX)!);
   if (!values.yes) {
-    throw new CboError("ERR_USAGE", `Destroying ${which ? `version ${which.join(", ")} of` : "every version of"} secret ${name} cannot be undone.`, {
-      hint: "add --yes to go ahead; `cbo secrets delete` is the reversible kind",
-    });
+    throw new CboError(
+      "ERR_USAGE",
+      `Destroying ${which ? `version ${which.join(", ")} of` : "every version of"} secret ${name} cannot be undone.`,
+      {
+        hint: "add --yes to go ahead; `cbo secrets delete` is the reversible kind",
+      },
+    );
   }
   const r = await hinted(connect(values).destroySecret(name, which), { ERR_FORBIDDEN: ADMIN_HINT });
   if (values.json) writeJson(io, r);
-  else io.stdout.write(r.destroyed.length ? `secret ${r.name}: destroyed version ${r.destroyed.join(", ")}\n` : `secret ${r.name}: nothing left to destroy\n`);
+  else
+    io.stdout.write(
+      r.destroyed.length
+        ? `secret ${r.name}: destroyed version ${r.destroyed.join(", ")}\n`
+        : `secret ${r.name}: nothing left to destroy\n`,
+    );
   return 0;
 };
 

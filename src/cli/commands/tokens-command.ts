@@ -20,17 +20,27 @@ const ADMIN_HINT = "managing tokens needs an admin token (the daemon writes one 
 
 const create: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(
-    args, { ...DAEMON_FLAGS, name: { type: "string" }, role: { type: "string" }, tenant: { type: "string" }, expires: { type: "string" } }, TOKENS_USAGE,
+    args,
+    { ...DAEMON_FLAGS, name: { type: "string" }, role: { type: "string" }, tenant: { type: "string" }, expires: { type: "string" } },
+    TOKENS_USAGE,
   );
   positionals(given, [], TOKENS_USAGE);
-  if (!values.name) throw new CboError("ERR_USAGE", "Missing --name: what the token is for (it appears in the audit log).", { hint: TOKENS_USAGE });
+  if (!values.name)
+    throw new CboError("ERR_USAGE", "Missing --name: what the token is for (it appears in the audit log).", { hint: TOKENS_USAGE });
   if (!values.role || !(ROLES as readonly string[]).includes(values.role)) {
-    throw new CboError("ERR_USAGE", `--role is one of ${ROLES.join(", ")}.`, { hint: "viewer reads, deployer also releases and writes secrets, admin also reads values and manages tokens; agent acts as deployer" });
+    throw new CboError("ERR_USAGE", `--role is one of ${ROLES.join(", ")}.`, {
+      hint: "viewer reads, deployer also releases and writes secrets, admin also reads values and manages tokens; agent acts as deployer",
+    });
   }
   const expiresAt = values.expires === undefined ? undefined : expiresFlag(values.expires);
   const client = connect(values);
   const t = await hinted(
-    client.createToken({ name: values.name, role: values.role as (typeof ROLES)[number], ...(values.tenant ? { tenant: values.tenant } : {}), ...(expiresAt ? { expiresAt } : {}) }),
+    client.createToken({
+      name: values.name,
+      role: values.role as (typeof ROLES)[number],
+      ...(values.tenant ? { tenant: values.tenant } : {}),
+      ...(expiresAt ? { expiresAt } : {}),
+    }),
     { ERR_FORBIDDEN: ADMIN_HINT },
   );
   if (values.json) {
@@ -38,7 +48,11 @@ const create: Subcommand = async (args, io) => {
     return 0;
   }
   io.stdout.write(t.token + "\n");
-  const scope = [`role ${t.role}`, t.tenant ? `tenant ${t.tenant}` : "every tenant", t.expiresAt ? `expires ${t.expiresAt}` : "no expiry"].join(", ");
+  const scope = [
+    `role ${t.role}`,
+    t.tenant ? `tenant ${t.tenant}` : "every tenant",
+    t.expiresAt ? `expires ${t.expiresAt}` : "no expiry",
+  ].join(", ");
   io.stderr.write(`created token ${t.id} "${t.name}" (${scope}); it is shown only this once: store it now\n`);
   return 0;
 };
@@ -54,7 +68,10 @@ const list: Subcommand = async (args, io) => {
 const revoke: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS }, TOKENS_USAGE);
   const { id } = positionals(given, ["id"], TOKENS_USAGE);
-  const r = await hinted(connect(values).revokeToken(id), { ERR_FORBIDDEN: ADMIN_HINT, ERR_NOT_FOUND: "see `cbo tokens list` for the ids" });
+  const r = await hinted(connect(values).revokeToken(id), {
+    ERR_FORBIDDEN: ADMIN_HINT,
+    ERR_NOT_FOUND: "see `cbo tokens list` for the ids",
+  });
   if (values.json) writeJson(io, r);
   else io.stdout.write(`token ${r.id} revoked\n`);
   return 0;

@@ -26,17 +26,26 @@ const ADMIN = { ERR_FORBIDDEN: "creating or re-applying the tunnel needs an admi
 /** `brief`: the install hint as a pointer only (create prints it; status prints it whole). */
 export function formatProcess(p: StatusT["process"], brief = false): string {
   switch (p.state) {
-    case "running": return `running (pid ${p.pid}, ${p.binary})${p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? "" : "s"}` : ""}`;
-    case "backoff": return `exited; restarting in ${((p.nextRestartMs ?? 0) / 1000).toFixed(1)} s (failure ${p.attempt} in a row, ${p.restarts} restarts so far)`;
-    case "not-installed": return brief ? "not installed (`cbo tunnel status` says how to install it)" : `not installed\n${p.install ?? ""}`;
-    case "disabled": return "not supervised here (CBO_CLOUDFLARED=off): run it where it is managed";
-    case "no-tunnel": return `installed (${p.binary}); starts once a tunnel exists`;
-    default: return p.state;
+    case "running":
+      return `running (pid ${p.pid}, ${p.binary})${p.restarts ? `, ${p.restarts} restart${p.restarts === 1 ? "" : "s"}` : ""}`;
+    case "backoff":
+      return `exited; restarting in ${((p.nextRestartMs ?? 0) / 1000).toFixed(1)} s (failure ${p.attempt} in a row, ${p.restarts} restarts so far)`;
+    case "not-installed":
+      return brief ? "not installed (`cbo tunnel status` says how to install it)" : `not installed\n${p.install ?? ""}`;
+    case "disabled":
+      return "not supervised here (CBO_CLOUDFLARED=off): run it where it is managed";
+    case "no-tunnel":
+      return `installed (${p.binary}); starts once a tunnel exists`;
+    default:
+      return p.state;
   }
 }
 
 export function formatRules(rules: Rule[]): string {
-  return table(rules.map((r, i) => [String(i + 1), r.hostname ?? "*", r.path ?? "*", r.service]), ["#", "HOSTNAME", "PATH", "SERVICE"]);
+  return table(
+    rules.map((r, i) => [String(i + 1), r.hostname ?? "*", r.path ?? "*", r.service]),
+    ["#", "HOSTNAME", "PATH", "SERVICE"],
+  );
 }
 
 export function formatStatus(s: StatusT, brief = false): string {
@@ -55,15 +64,29 @@ export function formatStatus(s: StatusT, brief = false): string {
 }
 
 export function formatConfig(c: ConfigT): string {
-  return [
-    `ingress as applied${c.configVersion === null ? "" : ` (version ${c.configVersion})`} at ${c.appliedAt}:`,
-    formatRules(c.applied),
-    c.inSync ? "in sync with the daemon's address" : `out of sync: the daemon now listens elsewhere; \`cbo tunnel config --apply\` sends:\n${formatRules(c.desired)}`,
-  ].join("\n") + "\n";
+  return (
+    [
+      `ingress as applied${c.configVersion === null ? "" : ` (version ${c.configVersion})`} at ${c.appliedAt}:`,
+      formatRules(c.applied),
+      c.inSync
+        ? "in sync with the daemon's address"
+        : `out of sync: the daemon now listens elsewhere; \`cbo tunnel config --apply\` sends:\n${formatRules(c.desired)}`,
+    ].join("\n") + "\n"
+  );
 }
 
 const create: Subcommand = async (args, io) => {
-  const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS, hostname: { type: "string" }, "agent-hostname": { type: "string" }, target: { type: "string" }, name: { type: "string" } }, TUNNEL_USAGE);
+  const { values, positionals: given } = parse(
+    args,
+    {
+      ...DAEMON_FLAGS,
+      hostname: { type: "string" },
+      "agent-hostname": { type: "string" },
+      target: { type: "string" },
+      name: { type: "string" },
+    },
+    TUNNEL_USAGE,
+  );
   positionals(given, [], TUNNEL_USAGE);
   const body = {
     ...(values.hostname ? { hostname: values.hostname } : {}),
@@ -72,7 +95,8 @@ const create: Subcommand = async (args, io) => {
     ...(values.name ? { name: values.name } : {}),
   };
   const r = await hinted(connect(values).createTunnel(body), {
-    ...ADMIN, ERR_CONFLICT: "`cbo tunnel status` shows the tunnel there is; `cbo tunnel config --apply` re-applies it",
+    ...ADMIN,
+    ERR_CONFLICT: "`cbo tunnel status` shows the tunnel there is; `cbo tunnel config --apply` re-applies it",
   });
   if (values.json) return (writeJson(io, r), 0);
   const t = r.tunnel!;
@@ -84,18 +108,34 @@ const create: Subcommand = async (args, io) => {
 
 const config: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(
-    args, { ...DAEMON_FLAGS, apply: { type: "boolean" }, hostname: { type: "string" }, "agent-hostname": { type: "string" }, "no-agent-hostname": { type: "boolean" } }, TUNNEL_USAGE,
+    args,
+    {
+      ...DAEMON_FLAGS,
+      apply: { type: "boolean" },
+      hostname: { type: "string" },
+      "agent-hostname": { type: "string" },
+      "no-agent-hostname": { type: "boolean" },
+    },
+    TUNNEL_USAGE,
   );
   positionals(given, [], TUNNEL_USAGE);
   const changes = values.hostname !== undefined || values["agent-hostname"] !== undefined || values["no-agent-hostname"];
   const client = connect(values);
   const hints = { ...ADMIN, ERR_NOT_FOUND: "create the tunnel first: cbo tunnel create" };
-  const c = values.apply || changes
-    ? await hinted(client.applyTunnelConfig({
-        ...(values.hostname ? { hostname: values.hostname } : {}),
-        ...(values["agent-hostname"] ? { agentHostname: values["agent-hostname"] } : values["no-agent-hostname"] ? { agentHostname: null } : {}),
-      }), hints)
-    : await hinted(client.tunnelConfig(), hints);
+  const c =
+    values.apply || changes
+      ? await hinted(
+          client.applyTunnelConfig({
+            ...(values.hostname ? { hostname: values.hostname } : {}),
+            ...(values["agent-hostname"]
+              ? { agentHostname: values["agent-hostname"] }
+              : values["no-agent-hostname"]
+                ? { agentHostname: null }
+                : {}),
+          }),
+          hints,
+        )
+      : await hinted(client.tunnelConfig(), hints);
   if (values.json) return (writeJson(io, c), 0);
   if (values.apply || changes) io.stdout.write("applied the ingress through the Cloudflare API and rewrote cloudflared's config\n");
   io.stdout.write(formatConfig(c));

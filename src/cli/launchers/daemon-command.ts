@@ -11,19 +11,34 @@ import { parse, portFlag } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_DATA, defaultConfig } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
 
-const USAGE = "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]";
+const USAGE =
+  "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]";
 
 function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
   try {
     const info = JSON.parse(readFileSync(join(dir, "edge.json"), "utf8")) as { apiUrl: string; regions: RegionInfo[] };
     return { apiUrl: info.apiUrl, regions: info.regions, token: readFileSync(join(dir, "token"), "utf8").trim() };
   } catch {
-    throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dir}.`, { hint: "Start one with `cbo edge --data DIR`, or use `cbo up`." });
+    throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dir}.`, {
+      hint: "Start one with `cbo edge --data DIR`, or use `cbo up`.",
+    });
   }
 }
 
 export async function daemonCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { config: { type: "string" }, data: { type: "string" }, port: { type: "string" }, host: { type: "string" }, "allow-public": { type: "boolean" }, edge: { type: "string" }, "master-key-file": { type: "string" } }, USAGE);
+  const { values, positionals } = parse(
+    args,
+    {
+      config: { type: "string" },
+      data: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      "allow-public": { type: "boolean" },
+      edge: { type: "string" },
+      "master-key-file": { type: "string" },
+    },
+    USAGE,
+  );
   if (values.help) {
     process.stdout.write(USAGE + "\n");
     return 0;
@@ -31,7 +46,10 @@ export async function daemonCommand(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
   // Out of process.env before anything starts a child (esbuild, cloudflared): passed on explicitly.
   const secrets = takeSecretEnv();
-  const edgeDir = values.edge !== undefined || existsSync(join(resolve(DEFAULT_EDGE_DATA), "edge.json")) ? resolve(values.edge ?? DEFAULT_EDGE_DATA) : undefined;
+  const edgeDir =
+    values.edge !== undefined || existsSync(join(resolve(DEFAULT_EDGE_DATA), "edge.json"))
+      ? resolve(values.edge ?? DEFAULT_EDGE_DATA)
+      : undefined;
   const daemon = await startDaemon({
     dataDir: resolve(values.data ?? DEFAULT_DATA),
     configFile: resolve(values.config ?? defaultConfig()),

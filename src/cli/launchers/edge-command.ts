@@ -18,7 +18,11 @@ export const EDGE_USAGE = `usage: cbo edge [--port N] [--data DIR] [--regions eu
 export async function edgeCommand(args: string[]): Promise<number> {
   if (args[0] === "fault") return faultCommand(args.slice(1));
   if (args[0] === "trigger") return triggerCommand(args.slice(1));
-  const { values, positionals } = parse(args, { port: { type: "string" }, data: { type: "string" }, regions: { type: "string" }, "no-crons": { type: "boolean" } }, EDGE_USAGE);
+  const { values, positionals } = parse(
+    args,
+    { port: { type: "string" }, data: { type: "string" }, regions: { type: "string" }, "no-crons": { type: "boolean" } },
+    EDGE_USAGE,
+  );
   if (values.help) {
     process.stdout.write(EDGE_USAGE + "\n");
     return 0;
@@ -36,7 +40,12 @@ export async function edgeCommand(args: string[]): Promise<number> {
     apiUrl: edge.apiUrl,
     adminUrl: edge.adminUrl,
     tokenFile: join(dataDir, "token"),
-    regions: edge.regions.map((r) => ({ name: r.name, accountId: r.accountId, publicUrl: r.publicUrl, workerUrl: `http://<worker>.localhost:${r.port}/` })),
+    regions: edge.regions.map((r) => ({
+      name: r.name,
+      accountId: r.accountId,
+      publicUrl: r.publicUrl,
+      workerUrl: `http://<worker>.localhost:${r.port}/`,
+    })),
   });
   await untilSignal();
   await edge.close();
@@ -57,17 +66,20 @@ export function parseFault(words: string[]): Fault | null {
       return { outage: true };
     case "latency": {
       const ms = Number(needArg("a delay in ms"));
-      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) throw new CboError("ERR_USAGE", "latency must be a whole number of ms from 0 to 60000.");
+      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000)
+        throw new CboError("ERR_USAGE", "latency must be a whole number of ms from 0 to 60000.");
       return { latencyMs: ms };
     }
     case "errors": {
       const rate = Number(needArg("a rate between 0 and 1"));
-      if (!Number.isFinite(rate) || rate < 0 || rate > 1) throw new CboError("ERR_USAGE", "errors takes a rate between 0 and 1, e.g. 0.3 for 30%.");
+      if (!Number.isFinite(rate) || rate < 0 || rate > 1)
+        throw new CboError("ERR_USAGE", "errors takes a rate between 0 and 1, e.g. 0.3 for 30%.");
       return { errorRate: rate };
     }
     case "ratelimit": {
       const m = /^(\d+)\/(\d+)s?$/.exec(needArg("<n>/<seconds>, e.g. 10/60"));
-      if (!m || Number(m[2]) < 1 || Number(m[2]) > 3600) throw new CboError("ERR_USAGE", "ratelimit takes <n>/<seconds>, e.g. 10/60 (1 to 3600 seconds).");
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 3600)
+        throw new CboError("ERR_USAGE", "ratelimit takes <n>/<seconds>, e.g. 10/60 (1 to 3600 seconds).");
       return { rateLimit: { limit: Number(m[1]), windowSec: Number(m[2]) } };
     }
     default:
@@ -84,15 +96,21 @@ function runningEdge(data: string | undefined): { adminUrl: string; token: strin
       token: readFileSync(join(dataDir, "token"), "utf8").trim(),
     };
   } catch {
-    throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dataDir}.`, { hint: "Start one with `cbo edge` (or `npm start`), or point at its data with --data DIR." });
+    throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dataDir}.`, {
+      hint: "Start one with `cbo edge` (or `npm start`), or point at its data with --data DIR.",
+    });
   }
 }
 
 async function triggerCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { data: { type: "string" }, cron: { type: "string" } }, EDGE_USAGE);
   const [region, worker, ...rest] = positionals;
-  if (!region || !worker) throw new CboError("ERR_USAGE", 'Name the region and the Worker, e.g. `cbo edge trigger eu api --cron "*/5 * * * *"`.', { hint: EDGE_USAGE });
-  if (rest.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${rest[0]}".`, { hint: 'Quote the cron expression: --cron "*/5 * * * *".' });
+  if (!region || !worker)
+    throw new CboError("ERR_USAGE", 'Name the region and the Worker, e.g. `cbo edge trigger eu api --cron "*/5 * * * *"`.', {
+      hint: EDGE_USAGE,
+    });
+  if (rest.length > 0)
+    throw new CboError("ERR_USAGE", `Unknown argument "${rest[0]}".`, { hint: 'Quote the cron expression: --cron "*/5 * * * *".' });
   const { adminUrl, token } = runningEdge(values.data);
   let res: Response;
   try {
@@ -104,17 +122,33 @@ async function triggerCommand(args: string[]): Promise<number> {
   } catch (e) {
     throw new CboError("ERR_IO", `The local edge at ${adminUrl} is not answering.`, { hint: "Is `cbo edge` still running?", cause: e });
   }
-  const body = (await res.json().catch(() => ({}))) as { errors?: Array<{ message: string }>; cron?: string; outcome?: string; error?: string };
+  const body = (await res.json().catch(() => ({}))) as {
+    errors?: Array<{ message: string }>;
+    cron?: string;
+    outcome?: string;
+    error?: string;
+  };
   if (!res.ok) {
-    const code = res.status === 404 ? "ERR_NOT_FOUND" : res.status === 409 ? "ERR_CONFLICT" : res.status >= 500 ? "ERR_EDGE_RUNTIME" : "ERR_VALIDATION";
+    const code =
+      res.status === 404
+        ? "ERR_NOT_FOUND"
+        : res.status === 409
+          ? "ERR_CONFLICT"
+          : res.status >= 500
+            ? "ERR_EDGE_RUNTIME"
+            : "ERR_VALIDATION";
     throw new CboError(code, body.errors?.[0]?.message ?? `The edge answered ${res.status}.`);
   }
   if (values.json) printJsonLine(body);
   else process.stdout.write(`fired "${body.cron}" on ${worker} in ${region}: ${body.outcome}\n`);
   if (body.outcome !== "ok") {
-    throw new CboError("ERR_EDGE_RUNTIME", `The scheduled() handler of ${worker} did not finish ok (outcome: ${body.outcome}${body.error ? `: ${body.error}` : ""}).`, {
-      hint: "The Worker's console output and exceptions are in the edge's log (stderr of `cbo edge`).",
-    });
+    throw new CboError(
+      "ERR_EDGE_RUNTIME",
+      `The scheduled() handler of ${worker} did not finish ok (outcome: ${body.outcome}${body.error ? `: ${body.error}` : ""}).`,
+      {
+        hint: "The Worker's console output and exceptions are in the edge's log (stderr of `cbo edge`).",
+      },
+    );
   }
   return 0;
 }
@@ -136,8 +170,15 @@ async function faultCommand(args: string[]): Promise<number> {
     throw new CboError("ERR_IO", `The local edge at ${adminUrl} is not answering.`, { hint: "Is `cbo edge` still running?", cause: e });
   }
   const body = (await res.json().catch(() => ({}))) as { errors?: Array<{ message: string }> };
-  if (!res.ok) throw new CboError(res.status === 404 ? "ERR_NOT_FOUND" : "ERR_VALIDATION", body.errors?.[0]?.message ?? `The edge answered ${res.status}.`);
+  if (!res.ok)
+    throw new CboError(
+      res.status === 404 ? "ERR_NOT_FOUND" : "ERR_VALIDATION",
+      body.errors?.[0]?.message ?? `The edge answered ${res.status}.`,
+    );
   if (values.json) printJsonLine(body);
-  else process.stdout.write(fault === null ? `cleared faults in ${region}\n` : `${region}: ${JSON.stringify((body as { fault?: unknown }).fault)}\n`);
+  else
+    process.stdout.write(
+      fault === null ? `cleared faults in ${region}\n` : `${region}: ${JSON.stringify((body as { fault?: unknown }).fault)}\n`,
+    );
   return 0;
 }

@@ -36,9 +36,19 @@ export async function initCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
     {
-      data: { type: "string" }, config: { type: "string" }, local: { type: "boolean" }, "account-id": { type: "string", multiple: true },
-      "api-token-file": { type: "string" }, "api-url": { type: "string" }, regions: { type: "string" }, "master-key-file": { type: "string" },
-      "no-release": { type: "boolean" }, serve: { type: "boolean" }, port: { type: "string" }, "edge-port": { type: "string" }, yes: { type: "boolean", short: "y" },
+      data: { type: "string" },
+      config: { type: "string" },
+      local: { type: "boolean" },
+      "account-id": { type: "string", multiple: true },
+      "api-token-file": { type: "string" },
+      "api-url": { type: "string" },
+      regions: { type: "string" },
+      "master-key-file": { type: "string" },
+      "no-release": { type: "boolean" },
+      serve: { type: "boolean" },
+      port: { type: "string" },
+      "edge-port": { type: "string" },
+      yes: { type: "boolean", short: "y" },
     },
     USAGE,
   );
@@ -51,9 +61,17 @@ export async function initCommand(args: string[]): Promise<number> {
   const port = portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT;
   const edgePort = portFlag(values["edge-port"], "edge-port") ?? DEFAULT_EDGE_PORT;
   const flags = {
-    data: values.data ?? DEFAULT_DATA, config: values.config ?? "orchestrator.yaml", local: values.local === true, accountIds: values["account-id"] ?? [],
-    apiTokenFile: values["api-token-file"], apiUrl: values["api-url"], regions: regionsFlag(values.regions), masterKeyFile: values["master-key-file"],
-    release: values["no-release"] !== true, serve: values.serve === true, yes: values.yes === true,
+    data: values.data ?? DEFAULT_DATA,
+    config: values.config ?? "orchestrator.yaml",
+    local: values.local === true,
+    accountIds: values["account-id"] ?? [],
+    apiTokenFile: values["api-token-file"],
+    apiUrl: values["api-url"],
+    regions: regionsFlag(values.regions),
+    masterKeyFile: values["master-key-file"],
+    release: values["no-release"] !== true,
+    serve: values.serve === true,
+    yes: values.yes === true,
   };
   const interactive = !flags.yes && !json && process.stdin.isTTY === true && process.stderr.isTTY === true;
   const terminal = interactive ? terminalAsk() : undefined;
@@ -85,21 +103,34 @@ export async function initCommand(args: string[]): Promise<number> {
     async cloudflare() {
       if (choices.targets.kind === "local") {
         const { startLocalEdge } = await import("../../local-edge/index.ts");
-        edge = await startLocalEdge({ port: edgePort, dataDir: join(choices.dataDir, "edge"), regions: choices.targets.regions }).catch((e: unknown) => {
-          throw new CboError("ERR_IO", `The local edge could not start: ${e instanceof Error ? e.message : String(e)}`, { hint: "Is `cbo up` already running on these ports? Stop it, or pass --edge-port N." });
-        });
-        return { status: "done", detail: `local edge at ${edge.apiUrl}, regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")} (no Cloudflare account needed)` };
+        edge = await startLocalEdge({ port: edgePort, dataDir: join(choices.dataDir, "edge"), regions: choices.targets.regions }).catch(
+          (e: unknown) => {
+            throw new CboError("ERR_IO", `The local edge could not start: ${e instanceof Error ? e.message : String(e)}`, {
+              hint: "Is `cbo up` already running on these ports? Stop it, or pass --edge-port N.",
+            });
+          },
+        );
+        return {
+          status: "done",
+          detail: `local edge at ${edge.apiUrl}, regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")} (no Cloudflare account needed)`,
+        };
       }
       cfToken = readApiTokenFile(choices.apiTokenFile!);
       const client = createCloudflareClient({ baseUrl: choices.targets.apiUrl, apiToken: cfToken });
-      return checkCloudflareToken(client, choices.targets.accounts.map((a) => a.accountId), choices.targets.apiUrl);
+      return checkCloudflareToken(
+        client,
+        choices.targets.accounts.map((a) => a.accountId),
+        choices.targets.apiUrl,
+      );
     },
     async targets() {
       const project = writeProject(choices.configFile, choices.targets);
       spec = project.spec;
       // The daemon's own builder; it only checks the accounts here (no workers.dev lookup).
       const built = buildTargets(spec.targets, {
-        edge, cloudflareToken: cfToken, subdomains: false,
+        edge,
+        cloudflareToken: cfToken,
+        subdomains: false,
         hints: {
           noEdge: "Run cbo init --local, or change the target in orchestrator.yaml.",
           noRegion: "Pass --regions to match orchestrator.yaml.",
@@ -107,29 +138,56 @@ export async function initCommand(args: string[]): Promise<number> {
         },
       });
       const checked = await checkTargets([...built.values()]);
-      return { status: "done", detail: `${project.wrote.length ? `wrote ${project.wrote.join(", ")}` : `kept ${choices.configFile}`}; ${checked.detail}` };
+      return {
+        status: "done",
+        detail: `${project.wrote.length ? `wrote ${project.wrote.join(", ")}` : `kept ${choices.configFile}`}; ${checked.detail}`,
+      };
     },
     // `cbo tunnel create` leaves its record in the data directory; this step only looks for it.
     tunnel: async () => {
       const record = tunnelFiles(choices.dataDir).record;
-      return tunnelStep({ cloudflared: which("cloudflared"), ...(existsSync(record) ? { tunnel: { configured: true, detail: `a tunnel is configured (${record}); cbo tunnel status shows it` } } : {}) });
+      return tunnelStep({
+        cloudflared: which("cloudflared"),
+        ...(existsSync(record)
+          ? { tunnel: { configured: true, detail: `a tunnel is configured (${record}); cbo tunnel status shows it` } }
+          : {}),
+      });
     },
     async "first-release"() {
       const worker = spec!.workers[0];
-      if (!choices.release) return { status: "skipped", detail: "not run (--no-release); later: cbo up (or cbo daemon), then cbo release <worker>" };
+      if (!choices.release)
+        return { status: "skipped", detail: "not run (--no-release); later: cbo up (or cbo daemon), then cbo release <worker>" };
       if (!worker) return { status: "skipped", detail: `${spec!.file} declares no workers yet` };
       daemon = await startDaemon({
-        dataDir: choices.dataDir, configFile: choices.configFile, port, log, env, ...(edge ? { edge } : {}), ...(cfToken ? { cloudflareToken: cfToken } : {}),
+        dataDir: choices.dataDir,
+        configFile: choices.configFile,
+        port,
+        log,
+        env,
+        ...(edge ? { edge } : {}),
+        ...(cfToken ? { cloudflareToken: cfToken } : {}),
         // The Cloudflare token's file may sit in the project: no Worker bundle may read it.
         ...(choices.apiTokenFile ? { protectedPaths: [choices.apiTokenFile] } : {}),
-        ...(choices.masterKey.kind === "file" ? { masterKeyFile: choices.masterKey.file } : choices.masterKey.kind === "passphrase" ? { passphrase: choices.masterKey.passphrase } : {}),
+        ...(choices.masterKey.kind === "file"
+          ? { masterKeyFile: choices.masterKey.file }
+          : choices.masterKey.kind === "passphrase"
+            ? { passphrase: choices.masterKey.passphrase }
+            : {}),
       });
       const r = await firstRelease(daemon.engine, worker.name, "cbo init");
       // Reached from here only on the local edge; a Cloudflare release is judged by its gates.
       const local = worker.targets.flatMap((name) => {
         const t = spec!.targets.find((x) => x.name === name);
         const region = t?.api === "local" ? edge?.regions.find((x) => x.name === (t.region ?? t.name)) : undefined;
-        return region ? [{ target: name, endpoint: { url: `http://127.0.0.1:${region.port}/`, host: `${worker.name}.localhost` }, publicUrl: `http://${worker.name}.localhost:${region.port}/` }] : [];
+        return region
+          ? [
+              {
+                target: name,
+                endpoint: { url: `http://127.0.0.1:${region.port}/`, host: `${worker.name}.localhost` },
+                publicUrl: `http://${worker.name}.localhost:${region.port}/`,
+              },
+            ]
+          : [];
       });
       if (local.length === 0) return r;
       const where = await checkServing(worker.name, local);
@@ -143,8 +201,13 @@ export async function initCommand(args: string[]): Promise<number> {
     const result = await runWizard(actions, (_steps, s) => (json ? printJsonLine({ event: "step", step: s }) : say(line(s))));
     if (!result.ok && daemonLog.length > 0 && !json) say(`daemon log (last lines):\n${daemonLog.map((l) => `  ${l}`).join("\n")}`);
     const summary = {
-      event: "done", ok: result.ok, steps: result.steps, dataDir: choices.dataDir, configFile: choices.configFile,
-      ...(daemon ? { apiUrl: daemon.url, adminTokenFile: daemon.adminTokenFile } : {}), workers: served,
+      event: "done",
+      ok: result.ok,
+      steps: result.steps,
+      dataDir: choices.dataDir,
+      configFile: choices.configFile,
+      ...(daemon ? { apiUrl: daemon.url, adminTokenFile: daemon.adminTokenFile } : {}),
+      workers: served,
     };
     if (json) printJsonLine(summary);
     else process.stdout.write(nextSteps(result.ok, choices, Boolean(daemon && choices.serve)) + "\n");
@@ -169,8 +232,16 @@ function nextSteps(ok: boolean, c: InitChoices, serving: boolean): string {
   if (!ok) return "Setup stopped at the failed step: apply its fix and run `cbo init` again (finished steps are kept).";
   const data = `--data ${c.dataDir}`;
   const config = `--config ${c.configFile}`;
-  const key = c.masterKey.kind === "file" && c.masterKey.file !== join(c.dataDir, "master.key") ? `CBO_MASTER_KEY_FILE=${c.masterKey.file} ` : c.masterKey.kind === "passphrase" ? "CBO_MASTER_PASSPHRASE=… " : "";
-  const start = c.targets.kind === "local" ? `${key}cbo up ${data} ${config}` : `${key}CLOUDFLARE_API_TOKEN="$(cat ${c.apiTokenFile})" cbo daemon ${data} ${config}`;
+  const key =
+    c.masterKey.kind === "file" && c.masterKey.file !== join(c.dataDir, "master.key")
+      ? `CBO_MASTER_KEY_FILE=${c.masterKey.file} `
+      : c.masterKey.kind === "passphrase"
+        ? "CBO_MASTER_PASSPHRASE=… "
+        : "";
+  const start =
+    c.targets.kind === "local"
+      ? `${key}cbo up ${data} ${config}`
+      : `${key}CLOUDFLARE_API_TOKEN="$(cat ${c.apiTokenFile})" cbo daemon ${data} ${config}`;
   return [
     "Setup complete.",
     ...(serving ? [] : [`  start:       ${start}`]),

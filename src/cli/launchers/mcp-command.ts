@@ -14,7 +14,11 @@ const USAGE = `usage: cbo mcp [--url URL] [--data DIR] [--token-file FILE]
   CBO_TOKEN or --token-file (never the admin token by default). The daemon: --url, CBO_URL, or <data>/daemon.json.`;
 
 export async function mcpCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { url: { type: "string" }, data: { type: "string" }, "token-file": { type: "string" } }, USAGE);
+  const { values, positionals } = parse(
+    args,
+    { url: { type: "string" }, data: { type: "string" }, "token-file": { type: "string" } },
+    USAGE,
+  );
   if (values.help) {
     process.stderr.write(USAGE + "\n");
     return 0;

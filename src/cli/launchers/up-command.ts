@@ -24,7 +24,13 @@ const USAGE = "usage: cbo up [--config orchestrator.yaml] [--data DIR] [--port N
 export async function upCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { config: { type: "string" }, data: { type: "string" }, port: { type: "string" }, "edge-port": { type: "string" }, regions: { type: "string" } },
+    {
+      config: { type: "string" },
+      data: { type: "string" },
+      port: { type: "string" },
+      "edge-port": { type: "string" },
+      regions: { type: "string" },
+    },
     USAGE,
   );
   if (values.help) {
@@ -50,7 +56,13 @@ export async function upCommand(args: string[]): Promise<number> {
     // Local use: without CBO_MASTER_KEY / CBO_MASTER_KEY_FILE the vault's master key is
     // <data>/master.key (0600, created on first start). Production keeps it outside the data dir.
     daemon = await startDaemon({
-      dataDir, configFile, port, edge, log: say, fallbackMasterKeyFile: join(dataDir, "master.key"), env: { ...process.env, ...secrets },
+      dataDir,
+      configFile,
+      port,
+      edge,
+      log: say,
+      fallbackMasterKeyFile: join(dataDir, "master.key"),
+      env: { ...process.env, ...secrets },
       ...(secrets.CBO_MASTER_PASSPHRASE ? { passphrase: secrets.CBO_MASTER_PASSPHRASE } : {}),
       ...(secrets.CLOUDFLARE_API_TOKEN ? { cloudflareToken: secrets.CLOUDFLARE_API_TOKEN } : {}),
     });
@@ -58,13 +70,21 @@ export async function upCommand(args: string[]): Promise<number> {
     const client = cliClient({ url: daemon.url, token: daemon.initialAdminToken ?? adminToken(daemon.adminTokenFile) });
     if (configFile === EXAMPLE_SPEC) {
       // A failure here shows again, with its reason, as the release that needs the secret.
-      await seedExampleSecrets(client, say).catch((e: unknown) => say(`cbo: could not set SHOPIFY_WEBHOOK_SECRET: ${e instanceof Error ? e.message : String(e)}`));
+      await seedExampleSecrets(client, say).catch((e: unknown) =>
+        say(`cbo: could not set SHOPIFY_WEBHOOK_SECRET: ${e instanceof Error ? e.message : String(e)}`),
+      );
     }
     say(`cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`);
     const progress = (e: AnyEvent) => {
-      if (e.type === "release.step.passed" || e.type === "release.step.failed" || e.type.startsWith("release.") && !e.type.includes("step") && e.type !== "release.target.uploaded") {
+      if (
+        e.type === "release.step.passed" ||
+        e.type === "release.step.failed" ||
+        (e.type.startsWith("release.") && !e.type.includes("step") && e.type !== "release.target.uploaded")
+      ) {
         const pct = e.data.percent === undefined ? "" : ` ${String(e.data.percent)}%`;
-        say(`  ${e.type.padEnd(20)} ${e.worker ?? ""}${e.target ? " @ " + e.target : ""}${pct}${e.data.reason ? " — " + String(e.data.reason) : ""}`);
+        say(
+          `  ${e.type.padEnd(20)} ${e.worker ?? ""}${e.target ? " @ " + e.target : ""}${pct}${e.data.reason ? " — " + String(e.data.reason) : ""}`,
+        );
       }
     };
     const results: Array<{ worker: string; release: string; status: string; reason: string | null }> = [];
@@ -97,7 +117,16 @@ export async function upCommand(args: string[]): Promise<number> {
       }),
     );
     if (values.json) {
-      printJsonLine({ apiUrl: daemon.url, dashboardUrl: new URL("/ui/", daemon.url).href, adminTokenFile: daemon.adminTokenFile, ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}), edgeApiUrl: edge.apiUrl, releases: results, configs, workers: workerUrls });
+      printJsonLine({
+        apiUrl: daemon.url,
+        dashboardUrl: new URL("/ui/", daemon.url).href,
+        adminTokenFile: daemon.adminTokenFile,
+        ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}),
+        edgeApiUrl: edge.apiUrl,
+        releases: results,
+        configs,
+        workers: workerUrls,
+      });
     } else {
       process.stdout.write(
         [
@@ -110,7 +139,15 @@ export async function upCommand(args: string[]): Promise<number> {
           `  local edge   ${edge.apiUrl}   regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")}`,
           "Releases:",
           ...results.map((r) => `  ${r.worker.padEnd(16)} ${r.status}${r.reason ? ` (${r.reason})` : ""}   ${r.release}`),
-          ...(configs.length > 0 ? ["Config:", ...configs.map((c) => `  ${c.worker.padEnd(16)} ${c.version ? `v${c.version} published to ${(c.written ?? []).join(", ")}` : `not published (${c.error})`}`)] : []),
+          ...(configs.length > 0
+            ? [
+                "Config:",
+                ...configs.map(
+                  (c) =>
+                    `  ${c.worker.padEnd(16)} ${c.version ? `v${c.version} published to ${(c.written ?? []).join(", ")}` : `not published (${c.error})`}`,
+                ),
+              ]
+            : []),
           "Workers:",
           ...workerUrls.map((w) => `  ${w.worker.padEnd(16)} ${w.target.padEnd(4)} ${w.url}`),
           "Try: cbo status   (Ctrl-C stops)",
@@ -146,5 +183,7 @@ async function seedExampleSecrets(client: DaemonClient, say: (line: string) => v
   if (have.has("SHOPIFY_WEBHOOK_SECRET")) return;
   const value = randomBytes(32).toString("base64url");
   await client.putSecret("SHOPIFY_WEBHOOK_SECRET", { value, cas: 0, mode: "relay" });
-  say("cbo: set SHOPIFY_WEBHOOK_SECRET (relay) to a random value; replace it with: cbo secrets set SHOPIFY_WEBHOOK_SECRET --from-file <file>");
+  say(
+    "cbo: set SHOPIFY_WEBHOOK_SECRET (relay) to a random value; replace it with: cbo secrets set SHOPIFY_WEBHOOK_SECRET --from-file <file>",
+  );
 }

@@ -19,7 +19,9 @@ export type DatabaseVerification = {
 
 function open(dbFile: string): DatabaseSync {
   if (!existsSync(dbFile)) {
-    throw new CboError("ERR_NOT_FOUND", `There is no database at ${dbFile}.`, { hint: "point at it with --db FILE, or at the daemon's data directory with --data DIR" });
+    throw new CboError("ERR_NOT_FOUND", `There is no database at ${dbFile}.`, {
+      hint: "point at it with --db FILE, or at the daemon's data directory with --data DIR",
+    });
   }
   try {
     return new DatabaseSync(dbFile, { readOnly: true });
@@ -30,7 +32,9 @@ function open(dbFile: string): DatabaseSync {
 
 function tables(db: DatabaseSync, dbFile: string): Set<string> {
   try {
-    const rows = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_entries', 'audit_checkpoints')").all() as Array<{ name: string }>;
+    const rows = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_entries', 'audit_checkpoints')")
+      .all() as Array<{ name: string }>;
     return new Set(rows.map((r) => r.name));
   } catch (e) {
     throw new CboError("ERR_VALIDATION", `${dbFile} is not a readable SQLite database: ${(e as Error).message}`, { cause: e });
@@ -49,7 +53,9 @@ export async function verifyDatabase(opts: {
     const has = tables(db, opts.dbFile);
     // A database without the log is only evidence when checkpoints say there was one.
     if (!has.has("audit_entries") && opts.external.length === 0) {
-      throw new CboError("ERR_NOT_FOUND", `${opts.dbFile} holds no audit log.`, { hint: "is this the orchestrator's database (<data>/orchestrator.sqlite)?" });
+      throw new CboError("ERR_NOT_FOUND", `${opts.dbFile} holds no audit log.`, {
+        hint: "is this the orchestrator's database (<data>/orchestrator.sqlite)?",
+      });
     }
     db.exec("BEGIN");
     try {
@@ -66,12 +72,27 @@ export async function verifyDatabase(opts: {
       // Without checkpoints no key is used; the verifier still wants one.
       const publicKey = opts.publicKey ?? new Uint8Array(32);
       const run = has.has("audit_entries")
-        ? await verifyStoredLog(db, { stored, readStored, external: opts.external, publicKey, ...(opts.parallel ? { parallel: opts.parallel } : {}) })
-        : { result: await verifyAuditLog({ entries: [], checkpoints: [...stored, ...opts.external], publicKey }), path: "sequential" as const, stored };
+        ? await verifyStoredLog(db, {
+            stored,
+            readStored,
+            external: opts.external,
+            publicKey,
+            ...(opts.parallel ? { parallel: opts.parallel } : {}),
+          })
+        : {
+            result: await verifyAuditLog({ entries: [], checkpoints: [...stored, ...opts.external], publicKey }),
+            path: "sequential" as const,
+            stored,
+          };
       // The parallel pass may have read the log again, in a newer snapshot with more checkpoints.
       needKey(run.stored.length + opts.external.length);
       const sizes = [...run.stored, ...opts.external].flatMap((c) => ("unreadable" in c ? [] : [c.tree_size]));
-      return { result: run.result, path: run.path, stored: run.stored.length, coveredBySignature: run.result.ok ? Math.max(0, ...sizes) : 0 };
+      return {
+        result: run.result,
+        path: run.path,
+        stored: run.stored.length,
+        coveredBySignature: run.result.ok ? Math.max(0, ...sizes) : 0,
+      };
     } finally {
       if (db.isTransaction) db.exec("ROLLBACK");
     }

@@ -8,21 +8,31 @@ import { decodePublicKey, keyFromDocument, readCheckpointFile, verifierKeys } fr
 const dir = mkdtempSync(join(tmpdir(), "cbo-verify-inputs-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const CP = { tree_size: 10, merkle_root: "a".repeat(64), head_hash: "b".repeat(64), key_id: "ed25519:0123456789abcdef", at: "2025-06-01T12:00:00.000Z", signature: "c".repeat(128) };
+const CP = {
+  tree_size: 10,
+  merkle_root: "a".repeat(64),
+  head_hash: "b".repeat(64),
+  key_id: "ed25519:0123456789abcdef",
+  at: "2025-06-01T12:00:00.000Z",
+  signature: "c".repeat(128),
+};
 
 describe("checkpoint files", () => {
   it("takes checkpoint lines, skips header and entry lines, reads key lines, keeps unreadable lines as evidence", async () => {
     const s = await generateEd25519Signer();
     const file = join(dir, "cp.jsonl");
-    writeFileSync(file, [
-      canonicalJson({ checkpoints: 1, entries: 1, exported_at: CP.at, format: "cbo.audit.export", kind: "header", v: 1 }),
-      canonicalJson({ kind: "entry", seq: 1 }),
-      canonicalJson({ ...CP, kind: "checkpoint" }),
-      JSON.stringify({ kind: "key", key_id: s.keyId, public_key: Buffer.from(s.publicKey).toString("base64url") }),
-      "",
-      canonicalJson({ ...CP, tree_size: 20, kind: "checkpoint" }).replace('"merkle_root"', '"merkle_rooX"'),
-      "{not json",
-    ].join("\n") + "\n");
+    writeFileSync(
+      file,
+      [
+        canonicalJson({ checkpoints: 1, entries: 1, exported_at: CP.at, format: "cbo.audit.export", kind: "header", v: 1 }),
+        canonicalJson({ kind: "entry", seq: 1 }),
+        canonicalJson({ ...CP, kind: "checkpoint" }),
+        JSON.stringify({ kind: "key", key_id: s.keyId, public_key: Buffer.from(s.publicKey).toString("base64url") }),
+        "",
+        canonicalJson({ ...CP, tree_size: 20, kind: "checkpoint" }).replace('"merkle_root"', '"merkle_rooX"'),
+        "{not json",
+      ].join("\n") + "\n",
+    );
     const got = readCheckpointFile(file);
     expect(got.checkpoints).toEqual([CP, { unreadable: true, line: 6, tree_size: 20 }, { unreadable: true, line: 7 }]);
     expect(got.unreadableLines).toEqual([6, 7]);
@@ -35,15 +45,23 @@ describe("public keys", () => {
   it("base64url, base64 and hex of the 32 raw bytes, or the /v1/keys/orchestrator document", async () => {
     const s = await generateEd25519Signer();
     const raw = Buffer.from(s.publicKey);
-    for (const text of [raw.toString("base64url"), raw.toString("base64"), raw.toString("hex")]) expect(Buffer.from(decodePublicKey(text, "t").raw).equals(raw)).toBe(true);
-    expect(Buffer.from(keyFromDocument({ keyId: "k", jwk: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") } }, "doc").raw).equals(raw)).toBe(true);
+    for (const text of [raw.toString("base64url"), raw.toString("base64"), raw.toString("hex")])
+      expect(Buffer.from(decodePublicKey(text, "t").raw).equals(raw)).toBe(true);
+    expect(
+      Buffer.from(keyFromDocument({ keyId: "k", jwk: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") } }, "doc").raw).equals(
+        raw,
+      ),
+    ).toBe(true);
     expect(() => decodePublicKey("abc", "--public-key")).toThrowError(/not a raw Ed25519 public key/);
     expect(() => keyFromDocument({ nope: 1 }, "doc")).toThrowError(/not a public key document/);
   });
   it("one key is used for every checkpoint; several are told apart by the ids a checkpoint may carry", async () => {
     const [a, b] = [await generateEd25519Signer(), await generateEd25519Signer()];
     expect(await verifierKeys([{ raw: a.publicKey, source: "x" }])).toBe(a.publicKey);
-    const byId = (await verifierKeys([{ raw: a.publicKey, source: "x", keyId: "old" }, { raw: b.publicKey, source: "y" }])) as Record<string, Uint8Array>;
+    const byId = (await verifierKeys([
+      { raw: a.publicKey, source: "x", keyId: "old" },
+      { raw: b.publicKey, source: "y" },
+    ])) as Record<string, Uint8Array>;
     expect(byId["old"]).toBe(a.publicKey);
     expect(byId[keyIdFor(a.publicKey)]).toBe(a.publicKey);
     expect(byId[keyIdFor(b.publicKey)]).toBe(b.publicKey);

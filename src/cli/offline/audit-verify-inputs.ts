@@ -25,11 +25,19 @@ const KeyDocument = z.looseObject({
 
 export function decodePublicKey(text: string, source: string, keyId?: string): PublicKey {
   const t = text.trim();
-  const raw = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, "hex") : /^[A-Za-z0-9+/_-]{43}=?$/.test(t) ? Buffer.from(t.replace(/-/g, "+").replace(/_/g, "/"), "base64") : undefined;
+  const raw = /^[0-9a-fA-F]{64}$/.test(t)
+    ? Buffer.from(t, "hex")
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(t)
+      ? Buffer.from(t.replace(/-/g, "+").replace(/_/g, "/"), "base64")
+      : undefined;
   if (raw?.length !== 32) {
-    throw new CboError("ERR_USAGE", `The public key from ${source} is not a raw Ed25519 public key (32 bytes as base64url, base64 or hex).`, {
-      hint: "use the publicKey of GET /v1/keys/orchestrator",
-    });
+    throw new CboError(
+      "ERR_USAGE",
+      `The public key from ${source} is not a raw Ed25519 public key (32 bytes as base64url, base64 or hex).`,
+      {
+        hint: "use the publicKey of GET /v1/keys/orchestrator",
+      },
+    );
   }
   return { raw: new Uint8Array(raw), ...(keyId ? { keyId } : {}), source };
 }

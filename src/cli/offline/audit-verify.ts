@@ -9,7 +9,15 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
-import { fetchKey, readCheckpointFile, readKeyFile, decodePublicKey, verifierKeys, type CheckpointFile, type PublicKey } from "./audit-verify-inputs.ts";
+import {
+  fetchKey,
+  readCheckpointFile,
+  readKeyFile,
+  decodePublicKey,
+  verifierKeys,
+  type CheckpointFile,
+  type PublicKey,
+} from "./audit-verify-inputs.ts";
 import { verifyDatabase } from "./audit-verify-db.ts";
 import type { CliIo } from "../cli-io.ts";
 import { DEFAULT_DATA_DIR } from "../discover.ts";
@@ -25,8 +33,11 @@ export async function auditVerify(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(
     args,
     {
-      data: { type: "string" }, db: { type: "string" }, checkpoint: { type: "string", multiple: true },
-      "public-key": { type: "string", multiple: true }, "key-url": { type: "string" },
+      data: { type: "string" },
+      db: { type: "string" },
+      checkpoint: { type: "string", multiple: true },
+      "public-key": { type: "string", multiple: true },
+      "key-url": { type: "string" },
     },
     AUDIT_USAGE,
   );
@@ -36,11 +47,17 @@ export async function auditVerify(args: string[], io: CliIo): Promise<number> {
   const defaultCheckpoints = join(dataDir, CHECKPOINT_FILE);
   // Files first, then the database: a checkpoint in a file was written after the entries it
   // covers were committed, so the database read later holds them all.
-  const files: CheckpointFile[] = (values.checkpoint ?? (existsSync(defaultCheckpoints) ? [defaultCheckpoints] : [])).map((f) => readCheckpointFile(resolve(f)));
+  const files: CheckpointFile[] = (values.checkpoint ?? (existsSync(defaultCheckpoints) ? [defaultCheckpoints] : [])).map((f) =>
+    readCheckpointFile(resolve(f)),
+  );
   const keyFile = join(dataDir, PUBLIC_KEY_FILE);
   const keys = await collectKeys(values, files, keyFile);
 
-  const run = await verifyDatabase({ dbFile, external: files.flatMap((f) => f.checkpoints), publicKey: keys.length ? await verifierKeys(keys) : undefined });
+  const run = await verifyDatabase({
+    dbFile,
+    external: files.flatMap((f) => f.checkpoints),
+    publicKey: keys.length ? await verifierKeys(keys) : undefined,
+  });
   const report = {
     ...run.result,
     db: dbFile,
@@ -55,7 +72,11 @@ export async function auditVerify(args: string[], io: CliIo): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-async function collectKeys(values: { "public-key"?: string[] | undefined; "key-url"?: string | undefined }, files: CheckpointFile[], keyFile: string): Promise<PublicKey[]> {
+async function collectKeys(
+  values: { "public-key"?: string[] | undefined; "key-url"?: string | undefined },
+  files: CheckpointFile[],
+  keyFile: string,
+): Promise<PublicKey[]> {
   const keys: PublicKey[] = [
     ...(values["public-key"] ?? []).map((k) => decodePublicKey(k, "--public-key")),
     ...(values["key-url"] ? [await fetchKey(values["key-url"])] : []),

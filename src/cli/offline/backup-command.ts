@@ -45,8 +45,13 @@ export async function backupCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
     {
-      out: { type: "string" }, dir: { type: "string" }, keep: { type: "string" }, data: { type: "string" }, "master-key-file": { type: "string" },
-      url: { type: "string" }, token: { type: "string" },
+      out: { type: "string" },
+      dir: { type: "string" },
+      keep: { type: "string" },
+      data: { type: "string" },
+      "master-key-file": { type: "string" },
+      url: { type: "string" },
+      token: { type: "string" },
     },
     BACKUP_USAGE,
   );
@@ -56,22 +61,33 @@ export async function backupCommand(args: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unexpected argument "${positionals[0]}".`, { hint: BACKUP_USAGE });
   if (values.out !== undefined && (values.dir !== undefined || values.keep !== undefined)) {
-    throw new CboError("ERR_USAGE", "--out names one archive; --dir and --keep manage a directory of them. Use one or the other.", { hint: BACKUP_USAGE });
+    throw new CboError("ERR_USAGE", "--out names one archive; --dir and --keep manage a directory of them. Use one or the other.", {
+      hint: BACKUP_USAGE,
+    });
   }
   const keep = intFlag(values.keep, "keep", 1, 10_000);
   const dataDir = resolve(values.data ?? DEFAULT_DATA_DIR);
   const daemon = await liveDaemon({ url: values.url, token: values.token, data: values.data });
   if (daemon) {
-    if (values["master-key-file"] !== undefined) process.stderr.write("cbo: --master-key-file is not used: the running daemon seals the backup with the master key it holds\n");
+    if (values["master-key-file"] !== undefined)
+      process.stderr.write("cbo: --master-key-file is not used: the running daemon seals the backup with the master key it holds\n");
     const client = cliClient({ url: daemon.url, token: daemon.token });
-    const body = { ...(values.out !== undefined ? { out: resolve(values.out) } : {}), ...(values.dir !== undefined ? { dir: resolve(values.dir) } : {}), ...(keep !== undefined ? { keep } : {}) };
-    const result = await hinted(client.createBackup(body), { ERR_FORBIDDEN: "a backup through the daemon needs an admin token (<data>/admin-token)" });
+    const body = {
+      ...(values.out !== undefined ? { out: resolve(values.out) } : {}),
+      ...(values.dir !== undefined ? { dir: resolve(values.dir) } : {}),
+      ...(keep !== undefined ? { keep } : {}),
+    };
+    const result = await hinted(client.createBackup(body), {
+      ERR_FORBIDDEN: "a backup through the daemon needs an admin token (<data>/admin-token)",
+    });
     if (values.json) printJsonLine({ ...result, audited: true, daemon: daemon.url });
     else process.stdout.write(describe(result, keep, `written by the daemon at ${daemon.url}; on the audit record as backup.create`));
     return 0;
   }
   const masterKey = cliMasterKey({
-    env: process.env, keyFile: values["master-key-file"], fallbackKeyFile: join(dataDir, "master.key"),
+    env: process.env,
+    keyFile: values["master-key-file"],
+    fallbackKeyFile: join(dataDir, "master.key"),
     fromPassphrase: (p) => passphraseKeyForDatabase(join(dataDir, DB_FILE), p),
   });
   const dir = values.out === undefined ? resolve(values.dir ?? join(dataDir, DEFAULT_BACKUP_DIR)) : undefined;

@@ -5,9 +5,16 @@ import { formatVerifyResult, type VerifyReport } from "./format-verify.ts";
 
 const plain = createPaint(false);
 const base: VerifyReport = {
-  ok: true, checked: 30, checkpoints: 2, head: { seq: 30, hash: "ab".repeat(32) }, db: "/d/orchestrator.sqlite",
-  checkpointFiles: [{ file: "/off/cp.jsonl", checkpoints: 1, unreadableLines: [] }], storedCheckpoints: 1,
-  keys: [{ source: "--public-key", keyId: "ed25519:0011223344556677" }], keyBesideLog: false, coveredBySignature: 30,
+  ok: true,
+  checked: 30,
+  checkpoints: 2,
+  head: { seq: 30, hash: "ab".repeat(32) },
+  db: "/d/orchestrator.sqlite",
+  checkpointFiles: [{ file: "/off/cp.jsonl", checkpoints: 1, unreadableLines: [] }],
+  storedCheckpoints: 1,
+  keys: [{ source: "--public-key", keyId: "ed25519:0011223344556677" }],
+  keyBesideLog: false,
+  coveredBySignature: 30,
 };
 
 describe("formatVerifyResult", () => {
@@ -18,11 +25,18 @@ describe("formatVerifyResult", () => {
     );
   });
   it("failure: the first bad entry, the range a checkpoint can only narrow it to, unreadable checkpoint lines", () => {
-    const text = formatVerifyResult({
-      ...base, ok: false, checked: 10, checkpoints: 1, coveredBySignature: 0,
-      firstBad: { seq: 11, reason: "checkpoint root mismatch", message: "entries 11..20 do not match", checkpoint: 20, range: [11, 20] },
-      checkpointFiles: [{ file: "/off/cp.jsonl", checkpoints: 2, unreadableLines: [3] }],
-    }, plain);
+    const text = formatVerifyResult(
+      {
+        ...base,
+        ok: false,
+        checked: 10,
+        checkpoints: 1,
+        coveredBySignature: 0,
+        firstBad: { seq: 11, reason: "checkpoint root mismatch", message: "entries 11..20 do not match", checkpoint: 20, range: [11, 20] },
+        checkpointFiles: [{ file: "/off/cp.jsonl", checkpoints: 2, unreadableLines: [3] }],
+      },
+      plain,
+    );
     expect(text.split("\n")).toEqual([
       "FAILED: entry #11: checkpoint root mismatch: entries 11..20 do not match",
       "the fault lies within entries 11..20 (checkpoint at tree size 20)",
@@ -35,9 +49,17 @@ describe("formatVerifyResult", () => {
 
 describe("formatAuditEntries", () => {
   it("one aligned line per entry; details as compact JSON", () => {
-    const e = (seq: number, action: string, details: Record<string, unknown> = {}) => ({ seq, at: "2025-06-01T12:00:00.000Z", actor: "token:ci", action, target: seq === 2 ? null : "secret:A", outcome: "ok", details });
+    const e = (seq: number, action: string, details: Record<string, unknown> = {}) => ({
+      seq,
+      at: "2025-06-01T12:00:00.000Z",
+      actor: "token:ci",
+      action,
+      target: seq === 2 ? null : "secret:A",
+      outcome: "ok",
+      details,
+    });
     expect(formatAuditEntries([e(1, "secret.put", { version: 1 }), e(2, "token.create")], "none")).toBe(
-      "#1  2025-06-01T12:00:00.000Z  token:ci  secret.put    secret:A  ok  {\"version\":1}\n" +
+      '#1  2025-06-01T12:00:00.000Z  token:ci  secret.put    secret:A  ok  {"version":1}\n' +
         "#2  2025-06-01T12:00:00.000Z  token:ci  token.create  -         ok\n",
     );
     expect(formatAuditEntries([], "the audit log is empty")).toBe("the audit log is empty\n");

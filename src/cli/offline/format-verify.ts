@@ -25,10 +25,20 @@ export function formatVerifyResult(r: VerifyReport, paint: Paint): string {
   const lines: string[] = [];
   const key = r.keys.length ? r.keys.map((k) => `${k.keyId ? `${k.keyId} ` : ""}from ${k.source}`).join("; ") : "none";
   if (r.ok) {
-    lines.push(`${paint.ok("ok")}: the audit log in ${r.db} verifies: ${plural(r.checked, "entry", "entries")}, head #${r.head.seq} ${r.head.hash.slice(0, 16)}`);
+    lines.push(
+      `${paint.ok("ok")}: the audit log in ${r.db} verifies: ${plural(r.checked, "entry", "entries")}, head #${r.head.seq} ${r.head.hash.slice(0, 16)}`,
+    );
     lines.push(`checkpoints: ${r.checkpoints} signed and matching (${sources(r)}); public key: ${key}`);
-    if (r.keyBesideLog) lines.push(paint.dim("the public key was read from the data directory: compare its id with one kept elsewhere, or pass --public-key"));
-    if (r.checkpointFiles.length === 0) lines.push(paint.warn("no checkpoint file: only checkpoints stored beside the log were used; keep the daemon's audit-checkpoints.jsonl off the VPS and pass it with --checkpoint"));
+    if (r.keyBesideLog)
+      lines.push(
+        paint.dim("the public key was read from the data directory: compare its id with one kept elsewhere, or pass --public-key"),
+      );
+    if (r.checkpointFiles.length === 0)
+      lines.push(
+        paint.warn(
+          "no checkpoint file: only checkpoints stored beside the log were used; keep the daemon's audit-checkpoints.jsonl off the VPS and pass it with --checkpoint",
+        ),
+      );
     if (r.checked > r.coveredBySignature) {
       lines.push(
         r.coveredBySignature === 0
@@ -39,8 +49,13 @@ export function formatVerifyResult(r: VerifyReport, paint: Paint): string {
   } else {
     const bad = r.firstBad!;
     lines.push(`${paint.bad("FAILED")}: entry #${bad.seq}: ${bad.reason}: ${bad.message}`);
-    if (bad.range) lines.push(`the fault lies within entries ${bad.range[0]}..${bad.range[1]}${bad.checkpoint !== undefined ? ` (checkpoint at tree size ${bad.checkpoint})` : ""}`);
-    lines.push(`verified before it: ${plural(r.checked, "entry", "entries")} and ${plural(r.checkpoints, "checkpoint")} (${sources(r)}); public key: ${key}`);
+    if (bad.range)
+      lines.push(
+        `the fault lies within entries ${bad.range[0]}..${bad.range[1]}${bad.checkpoint !== undefined ? ` (checkpoint at tree size ${bad.checkpoint})` : ""}`,
+      );
+    lines.push(
+      `verified before it: ${plural(r.checked, "entry", "entries")} and ${plural(r.checkpoints, "checkpoint")} (${sources(r)}); public key: ${key}`,
+    );
   }
   for (const f of r.checkpointFiles) {
     if (f.unreadableLines.length) lines.push(paint.bad(`${f.file}: line ${f.unreadableLines.join(", ")} cannot be read as a checkpoint`));

@@ -19,7 +19,8 @@ import { hinted } from "../subcommand.ts";
  * `cbo up`'s default spec (./orchestrator.yaml, else the bundled example), without importing
  * up-command.ts, which loads the local edge (Miniflare) and the whole daemon: a kit needs neither.
  */
-const defaultConfig = () => (existsSync("orchestrator.yaml") ? resolve("orchestrator.yaml") : join(PRODUCT_ROOT, "examples", "orchestrator.yaml"));
+const defaultConfig = () =>
+  existsSync("orchestrator.yaml") ? resolve("orchestrator.yaml") : join(PRODUCT_ROOT, "examples", "orchestrator.yaml");
 
 export const KIT_USAGE = `usage: cbo kit [--out FILE] [--force] [--config FILE] [--port N] [--edge-port N] [--data-dir DIR]
                [--install-dir DIR] [--etc-dir DIR] [--tunnel-hostname H] [--url URL] [--token TOKEN] [--data DIR] [--json]
@@ -31,17 +32,32 @@ export const KIT_USAGE = `usage: cbo kit [--out FILE] [--force] [--config FILE] 
   with none, it is built from --config (default ./orchestrator.yaml, else the bundled example)`;
 
 const FLAGS = {
-  out: { type: "string" }, force: { type: "boolean" }, config: { type: "string" },
-  port: { type: "string" }, "edge-port": { type: "string" }, "data-dir": { type: "string" }, "install-dir": { type: "string" },
-  "etc-dir": { type: "string" }, "tunnel-hostname": { type: "string" },
-  url: { type: "string" }, token: { type: "string" }, data: { type: "string" },
+  out: { type: "string" },
+  force: { type: "boolean" },
+  config: { type: "string" },
+  port: { type: "string" },
+  "edge-port": { type: "string" },
+  "data-dir": { type: "string" },
+  "install-dir": { type: "string" },
+  "etc-dir": { type: "string" },
+  "tunnel-hostname": { type: "string" },
+  url: { type: "string" },
+  token: { type: "string" },
+  data: { type: "string" },
 } as const;
 
 type Written = { file: string; bytes: number; sha256: string; source: string; audited: boolean };
 
 /** The flags that shape the kit, validated as the daemon validates its query (names the flag on error). */
 function overrides(v: Record<string, string | boolean | undefined>) {
-  const raw = { port: v.port, edgePort: v["edge-port"], dataDir: v["data-dir"], installDir: v["install-dir"], etcDir: v["etc-dir"], tunnelHostname: v["tunnel-hostname"] };
+  const raw = {
+    port: v.port,
+    edgePort: v["edge-port"],
+    dataDir: v["data-dir"],
+    installDir: v["install-dir"],
+    etcDir: v["etc-dir"],
+    tunnelHostname: v["tunnel-hostname"],
+  };
   const r = KitOverridesSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, x]) => x !== undefined)));
   if (!r.success) {
     const issue = r.error.issues[0]!;
@@ -61,7 +77,8 @@ function write(file: string, bytes: Uint8Array, force: boolean): void {
     // Exclusive unless --force: a kit from another configuration is not silently replaced.
     writeFileSync(file, bytes, { flag: force ? "w" : "wx", mode: 0o644 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new CboError("ERR_CONFLICT", `${file} exists.`, { hint: "pass --force to replace it, or --out another file" });
+    if ((e as NodeJS.ErrnoException).code === "EEXIST")
+      throw new CboError("ERR_CONFLICT", `${file} exists.`, { hint: "pass --force to replace it, or --out another file" });
     throw new CboError("ERR_IO", `Cannot write ${file}: ${(e as Error).message}`, { cause: e });
   }
 }
@@ -78,10 +95,19 @@ export async function kitCommand(args: string[]): Promise<number> {
   const daemon = await liveDaemon({ url: values.url, token: values.token, data: values.data });
   let written: Written;
   if (daemon) {
-    if (values.config !== undefined) process.stderr.write("cbo: --config is not used: the running daemon builds the kit from its own configuration\n");
-    const bytes = await hinted(fromDaemon(daemon.url, daemon.token, chosen), { ERR_FORBIDDEN: "the kit describes the whole installation: it needs an admin token (<data>/admin-token)" });
+    if (values.config !== undefined)
+      process.stderr.write("cbo: --config is not used: the running daemon builds the kit from its own configuration\n");
+    const bytes = await hinted(fromDaemon(daemon.url, daemon.token, chosen), {
+      ERR_FORBIDDEN: "the kit describes the whole installation: it needs an admin token (<data>/admin-token)",
+    });
     write(file, bytes, values.force === true);
-    written = { file, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), source: `the daemon at ${daemon.url}`, audited: true };
+    written = {
+      file,
+      bytes: bytes.length,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      source: `the daemon at ${daemon.url}`,
+      audited: true,
+    };
   } else {
     const config = resolve(values.config ?? defaultConfig());
     const kit = buildKit({ spec: loadSpec(config), options: chosen });

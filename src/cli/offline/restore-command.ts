@@ -26,23 +26,42 @@ export const RESTORE_USAGE = `usage: cbo restore <archive> --data DIR [--master-
 export async function restoreCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { data: { type: "string" }, "master-key-file": { type: "string" }, checkpoint: { type: "string", multiple: true }, "public-key": { type: "string" } },
+    {
+      data: { type: "string" },
+      "master-key-file": { type: "string" },
+      checkpoint: { type: "string", multiple: true },
+      "public-key": { type: "string" },
+    },
     RESTORE_USAGE,
   );
   if (values.help) {
     process.stdout.write(RESTORE_USAGE + "\n");
     return 0;
   }
-  if (positionals.length !== 1) throw new CboError("ERR_USAGE", positionals.length === 0 ? "Missing <archive>." : `Unexpected argument "${positionals[1]}".`, { hint: RESTORE_USAGE });
+  if (positionals.length !== 1)
+    throw new CboError("ERR_USAGE", positionals.length === 0 ? "Missing <archive>." : `Unexpected argument "${positionals[1]}".`, {
+      hint: RESTORE_USAGE,
+    });
   // No default: a restore goes into a directory the operator names.
-  if (values.data === undefined) throw new CboError("ERR_USAGE", "Missing --data DIR: the (empty or new) directory to restore into.", { hint: RESTORE_USAGE });
+  if (values.data === undefined)
+    throw new CboError("ERR_USAGE", "Missing --data DIR: the (empty or new) directory to restore into.", { hint: RESTORE_USAGE });
   const archive = resolve(positionals[0]!);
   const dataDir = resolve(values.data);
   const header = readArchiveHeader(archive);
   const given = cliMasterKey({ env: process.env, keyFile: values["master-key-file"], fromPassphrase: (p) => passphraseKeyFor(header, p) });
-  const { masterKey, retired } = keyForArchive(given, header.master_key_id, masterKeyFile({ env: process.env, keyFile: values["master-key-file"] }));
+  const { masterKey, retired } = keyForArchive(
+    given,
+    header.master_key_id,
+    masterKeyFile({ env: process.env, keyFile: values["master-key-file"] }),
+  );
   const checkpoints: VerifyCheckpoint[] = (values.checkpoint ?? []).flatMap((f) => readAuditExport(resolve(f)).checkpoints);
-  const result = await restoreBackup({ archive, dataDir, masterKey, ...(checkpoints.length ? { checkpoints } : {}), ...(values["public-key"] ? { publicKey: publicKey(values["public-key"]) } : {}) });
+  const result = await restoreBackup({
+    archive,
+    dataDir,
+    masterKey,
+    ...(checkpoints.length ? { checkpoints } : {}),
+    ...(values["public-key"] ? { publicKey: publicKey(values["public-key"]) } : {}),
+  });
   if (values.json) printJsonLine({ ...result, ...(retired ? { retiredKeyFile: retired } : {}) });
   else process.stdout.write(describe(archive, result, retired, checkpoints.length > 0));
   return 0;
@@ -66,14 +85,20 @@ function publicKey(b64url: string): Uint8Array {
   } catch {
     throw new CboError("ERR_USAGE", "--public-key is not base64url.");
   }
-  if (raw.length !== 32) throw new CboError("ERR_USAGE", `--public-key must be a raw 32-byte Ed25519 key (it decodes to ${raw.length} bytes).`, { hint: "GET /v1/keys/orchestrator gives it as publicKey" });
+  if (raw.length !== 32)
+    throw new CboError("ERR_USAGE", `--public-key must be a raw 32-byte Ed25519 key (it decodes to ${raw.length} bytes).`, {
+      hint: "GET /v1/keys/orchestrator gives it as publicKey",
+    });
   return raw;
 }
 
 function describe(archive: string, r: RestoreResult, retired: string | undefined, given: boolean): string {
   const a = r.audit;
   const later = a.afterArchive;
-  const reached = a.externalCheckpoint === null ? "none of the given checkpoints is within the archive's log" : `the newest given checkpoint the archive reaches (tree size ${a.externalCheckpoint}) matches it`;
+  const reached =
+    a.externalCheckpoint === null
+      ? "none of the given checkpoints is within the archive's log"
+      : `the newest given checkpoint the archive reaches (tree size ${a.externalCheckpoint}) matches it`;
   const external = !given
     ? undefined
     : reached +
@@ -81,16 +106,21 @@ function describe(archive: string, r: RestoreResult, retired: string | undefined
         ? `; ${later.entries} later entr${later.entries === 1 ? "y is" : "ies are"} not in this archive (${a.head.seq + 1}..${later.upTo}, under ${later.checkpoints} later checkpoint(s)): written after the backup, which is expected and not tampering`
         : "");
   const unfinished = r.releases.unfinished;
-  return [
-    `restored ${archive} (made ${r.createdAt}) into ${r.dataDir}`,
-    ...(retired ? [`  master key  ${r.masterKeyId} from ${retired}: the archive predates a master-key rotation`] : []),
-    `  audit log   ${a.entries} entries verified against ${a.checkpoints} signed checkpoint(s), head ${a.head.seq} ${a.head.hash.slice(0, 16)}…` +
-      (a.uncovered > 0 ? `; the last ${a.uncovered} are covered by the hash chain only (after the newest checkpoint)` : ""),
-    ...(external ? [`  checkpoint  ${external}`] : []),
-    `  releases    ${r.releases.total}` + (unfinished.length ? `; ${unfinished.length} unfinished (${unfinished.map((u) => `${u.worker} ${u.id} ${u.status}`).join(", ")}): the daemon resumes or rolls them back` : ""),
-    `  secrets     ${r.secrets} (sealed with master key ${r.masterKeyId}); API tokens restored as they were (the admin-token file is not in a backup)`,
-    "next: start the daemon on it with the same master key; on start it reconciles with what the edge runs:",
-    `  CBO_MASTER_KEY_FILE=${retired ?? "<key file>"} cbo daemon --data ${r.dataDir}    (or put ${retired ? "a copy of it" : "the key file"} at ${r.dataDir}/master.key, mode 0600, for cbo up)`,
-    ...(retired ? ["  then rotate it (`cbo vault rotate-master-key`): the restored vault is sealed with a key that was retired"] : []),
-  ].join("\n") + "\n";
+  return (
+    [
+      `restored ${archive} (made ${r.createdAt}) into ${r.dataDir}`,
+      ...(retired ? [`  master key  ${r.masterKeyId} from ${retired}: the archive predates a master-key rotation`] : []),
+      `  audit log   ${a.entries} entries verified against ${a.checkpoints} signed checkpoint(s), head ${a.head.seq} ${a.head.hash.slice(0, 16)}…` +
+        (a.uncovered > 0 ? `; the last ${a.uncovered} are covered by the hash chain only (after the newest checkpoint)` : ""),
+      ...(external ? [`  checkpoint  ${external}`] : []),
+      `  releases    ${r.releases.total}` +
+        (unfinished.length
+          ? `; ${unfinished.length} unfinished (${unfinished.map((u) => `${u.worker} ${u.id} ${u.status}`).join(", ")}): the daemon resumes or rolls them back`
+          : ""),
+      `  secrets     ${r.secrets} (sealed with master key ${r.masterKeyId}); API tokens restored as they were (the admin-token file is not in a backup)`,
+      "next: start the daemon on it with the same master key; on start it reconciles with what the edge runs:",
+      `  CBO_MASTER_KEY_FILE=${retired ?? "<key file>"} cbo daemon --data ${r.dataDir}    (or put ${retired ? "a copy of it" : "the key file"} at ${r.dataDir}/master.key, mode 0600, for cbo up)`,
+      ...(retired ? ["  then rotate it (`cbo vault rotate-master-key`): the restored vault is sealed with a key that was retired"] : []),
+    ].join("\n") + "\n"
+  );
 }

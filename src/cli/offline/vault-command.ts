@@ -20,12 +20,16 @@ export const OFFLINE_HINT =
 
 const rotateMasterKey: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(
-    args, { ...DAEMON_FLAGS, "new-key-file": { type: "string" }, offline: { type: "boolean" }, "master-key-file": { type: "string" } }, VAULT_USAGE,
+    args,
+    { ...DAEMON_FLAGS, "new-key-file": { type: "string" }, offline: { type: "boolean" }, "master-key-file": { type: "string" } },
+    VAULT_USAGE,
   );
   positionals(given, [], VAULT_USAGE);
   if (values["new-key-file"] !== undefined || values.offline) return (await import("./vault-rotate-offline.ts")).rotateOffline(values, io);
   if (values["master-key-file"] !== undefined) {
-    throw new CboError("ERR_USAGE", "--master-key-file is for the offline rotation: online, the daemon rotates the key it holds.", { hint: VAULT_USAGE });
+    throw new CboError("ERR_USAGE", "--master-key-file is for the offline rotation: online, the daemon rotates the key it holds.", {
+      hint: VAULT_USAGE,
+    });
   }
   const r = await hinted(connect(values).rotateMasterKey(), {
     ERR_CONFLICT: (e) => (/cannot rewrite/.test(e.message) ? OFFLINE_HINT : undefined),

@@ -20,9 +20,18 @@ import { liveDaemon } from "../live-daemon.ts";
 import { writeJson } from "../subcommand.ts";
 import { VAULT_USAGE } from "../vault-usage.ts";
 
-type Flags = { data?: string | undefined; "new-key-file"?: string | undefined; offline?: boolean | undefined; "master-key-file"?: string | undefined; json?: boolean | undefined };
+type Flags = {
+  data?: string | undefined;
+  "new-key-file"?: string | undefined;
+  offline?: boolean | undefined;
+  "master-key-file"?: string | undefined;
+  json?: boolean | undefined;
+};
 
-type Outcome = { fromKeyId: string; toKeyId: string; rewrapped: number } & ({ keyFile: string; retiredKeyFile: string } | { newKeyFile: string; created: boolean });
+type Outcome = { fromKeyId: string; toKeyId: string; rewrapped: number } & (
+  | { keyFile: string; retiredKeyFile: string }
+  | { newKeyFile: string; created: boolean }
+);
 
 const actor = () => {
   let user = "unknown";
@@ -36,23 +45,43 @@ const actor = () => {
 
 export async function rotateOffline(values: Flags, io: CliIo): Promise<number> {
   if (values["new-key-file"] !== undefined && values.offline) {
-    throw new CboError("ERR_USAGE", "--new-key-file re-wraps under another key file; --offline swaps the key file in place. Use one.", { hint: VAULT_USAGE });
+    throw new CboError("ERR_USAGE", "--new-key-file re-wraps under another key file; --offline swaps the key file in place. Use one.", {
+      hint: VAULT_USAGE,
+    });
   }
   const dataDir = resolve(values.data ?? DEFAULT_DATA_DIR);
   const dbFile = join(dataDir, DB_FILE);
-  if (!existsSync(dbFile)) throw new CboError("ERR_NOT_FOUND", `There is no orchestrator database at ${dbFile}.`, { hint: "Pass the daemon's data directory with --data." });
+  if (!existsSync(dbFile))
+    throw new CboError("ERR_NOT_FOUND", `There is no orchestrator database at ${dbFile}.`, {
+      hint: "Pass the daemon's data directory with --data.",
+    });
   const running = await liveDaemon({ data: dataDir });
   if (running) {
-    throw new CboError("ERR_CONFLICT", `A daemon runs on ${dataDir} (${running.url}); rotating under it would leave it holding a retired key.`, {
-      hint: "rotate online with `cbo vault rotate-master-key` (its key must come from a key file), or stop the daemon first",
-    });
+    throw new CboError(
+      "ERR_CONFLICT",
+      `A daemon runs on ${dataDir} (${running.url}); rotating under it would leave it holding a retired key.`,
+      {
+        hint: "rotate online with `cbo vault rotate-master-key` (its key must come from a key file), or stop the daemon first",
+      },
+    );
   }
   const env = process.env;
   const fallback = join(dataDir, "master.key");
-  const keyFile = masterKeyFile({ env, keyFile: values["master-key-file"], ...(existsSync(fallback) ? { fallbackKeyFile: fallback } : {}) });
-  const current = cliMasterKey({ env, keyFile: values["master-key-file"], fallbackKeyFile: fallback, fromPassphrase: (p) => passphraseKeyForDatabase(dbFile, p) });
+  const keyFile = masterKeyFile({
+    env,
+    keyFile: values["master-key-file"],
+    ...(existsSync(fallback) ? { fallbackKeyFile: fallback } : {}),
+  });
+  const current = cliMasterKey({
+    env,
+    keyFile: values["master-key-file"],
+    fallbackKeyFile: fallback,
+    fromPassphrase: (p) => passphraseKeyForDatabase(dbFile, p),
+  });
   if (values.offline && (current.source !== "file" || keyFile === undefined)) {
-    throw new CboError("ERR_USAGE", "--offline swaps a key file in place, and this master key does not come from one.", { hint: "use --new-key-file F: the vault is re-wrapped under the key in F" });
+    throw new CboError("ERR_USAGE", "--offline swaps a key file in place, and this master key does not come from one.", {
+      hint: "use --new-key-file F: the vault is re-wrapped under the key in F",
+    });
   }
 
   const by = actor();
@@ -64,10 +93,18 @@ export async function rotateOffline(values: Flags, io: CliIo): Promise<number> {
       outcome = values.offline
         ? swapInPlace(resolve(keyFile!), sec.vault, db, by)
         : rewrapUnder(resolve(values["new-key-file"]!), sec.vault, by);
-      sec.trail.note({ actor: by, action: "vault.rotate_master_key", target: "vault", outcome: "ok", details: { ...outcome, offline: true } });
+      sec.trail.note({
+        actor: by,
+        action: "vault.rotate_master_key",
+        target: "vault",
+        outcome: "ok",
+        details: { ...outcome, offline: true },
+      });
     } finally {
       // The last signed checkpoint covers the rotation, as a daemon's stop would.
-      await sec.stop().catch((e: unknown) => io.stderr.write(`cbo: the last audit checkpoint could not be signed: ${(e as Error).message}\n`));
+      await sec
+        .stop()
+        .catch((e: unknown) => io.stderr.write(`cbo: the last audit checkpoint could not be signed: ${(e as Error).message}\n`));
     }
   } finally {
     db.close();
@@ -99,12 +136,20 @@ function rewrapUnder(file: string, vault: Vault, by: string): Outcome {
 function describe(o: Outcome, dataDir: string): string {
   const head = `master key rotated offline: ${o.fromKeyId} -> ${o.toKeyId}; ${o.rewrapped} data key(s) re-wrapped, no value re-encrypted (on the audit record as vault.key_rotate)`;
   if ("keyFile" in o) {
-    return [head, `  key file     ${o.keyFile} (now key ${o.toKeyId})`, `  retired key  ${o.retiredKeyFile}: keep it while you keep backups made before now (they restore with it)`].join("\n") + "\n";
+    return (
+      [
+        head,
+        `  key file     ${o.keyFile} (now key ${o.toKeyId})`,
+        `  retired key  ${o.retiredKeyFile}: keep it while you keep backups made before now (they restore with it)`,
+      ].join("\n") + "\n"
+    );
   }
-  return [
-    head,
-    `  new key      ${o.newKeyFile}${o.created ? " (created, mode 0600)" : ""}`,
-    `  the old key no longer opens the vault; keep it while you keep backups made before now (they restore with it)`,
-    `next: start the daemon on the new key, with the old source unset: CBO_MASTER_KEY_FILE=${o.newKeyFile} cbo daemon --data ${dataDir}`,
-  ].join("\n") + "\n";
+  return (
+    [
+      head,
+      `  new key      ${o.newKeyFile}${o.created ? " (created, mode 0600)" : ""}`,
+      `  the old key no longer opens the vault; keep it while you keep backups made before now (they restore with it)`,
+      `next: start the daemon on the new key, with the old source unset: CBO_MASTER_KEY_FILE=${o.newKeyFile} cbo daemon --data ${dataDir}`,
+    ].join("\n") + "\n"
+  );
 }

@@ -41,7 +41,12 @@ export function emptySource(name: string, main: string, ctx: SpecContext): Worke
   };
 }
 
-const specResource = (kind: Resource["kind"], name: string, jurisdiction?: string): Resource => ({ kind, name, nameFrom: "spec", ...(jurisdiction ? { jurisdiction } : {}) });
+const specResource = (kind: Resource["kind"], name: string, jurisdiction?: string): Resource => ({
+  kind,
+  name,
+  nameFrom: "spec",
+  ...(jurisdiction ? { jurisdiction } : {}),
+});
 
 /** The bindings orchestrator.yaml declares, in a fixed order of kinds. */
 function specBindings(w: SpecWorkerKeys, ctx: SpecContext): WorkerBinding[] {
@@ -53,26 +58,43 @@ function specBindings(w: SpecWorkerKeys, ctx: SpecContext): WorkerBinding[] {
       kind: "d1",
       binding,
       resource: specResource("d1", o.name, "jurisdiction" in o ? o.jurisdiction : undefined),
-      migrations: { dir: resolve(ctx.dir, ("migrations_dir" in o && o.migrations_dir) || "migrations"), table: ("migrations_table" in o && o.migrations_table) || "d1_migrations" },
+      migrations: {
+        dir: resolve(ctx.dir, ("migrations_dir" in o && o.migrations_dir) || "migrations"),
+        table: ("migrations_table" in o && o.migrations_table) || "d1_migrations",
+      },
     });
   }
   for (const [binding, v] of Object.entries(w.r2 ?? {})) {
     const o = typeof v === "string" ? { name: v } : v;
     out.push({ kind: "r2", binding, resource: specResource("r2", o.name, "jurisdiction" in o ? o.jurisdiction : undefined) });
   }
-  for (const [binding, queue] of Object.entries(w.queues?.producers ?? {})) out.push({ kind: "queue", binding, resource: specResource("queue", queue) });
+  for (const [binding, queue] of Object.entries(w.queues?.producers ?? {}))
+    out.push({ kind: "queue", binding, resource: specResource("queue", queue) });
   for (const [binding, v] of Object.entries(w.durable_objects ?? {})) {
     const o = typeof v === "string" ? { class_name: v } : v;
-    out.push({ kind: "durable_object", binding, className: o.class_name, ...("script_name" in o && o.script_name ? { scriptName: o.script_name } : {}), ...("environment" in o && o.environment ? { environment: o.environment } : {}) });
+    out.push({
+      kind: "durable_object",
+      binding,
+      className: o.class_name,
+      ...("script_name" in o && o.script_name ? { scriptName: o.script_name } : {}),
+      ...("environment" in o && o.environment ? { environment: o.environment } : {}),
+    });
   }
   for (const [binding, v] of Object.entries(w.services ?? {})) {
     const o = typeof v === "string" ? { service: v } : v;
-    out.push({ kind: "service", binding, service: o.service, ...("environment" in o && o.environment ? { environment: o.environment } : {}), ...("entrypoint" in o && o.entrypoint ? { entrypoint: o.entrypoint } : {}) });
+    out.push({
+      kind: "service",
+      binding,
+      service: o.service,
+      ...("environment" in o && o.environment ? { environment: o.environment } : {}),
+      ...("entrypoint" in o && o.entrypoint ? { entrypoint: o.entrypoint } : {}),
+    });
   }
   for (const [binding, dataset] of Object.entries(w.analytics_engine ?? {})) out.push({ kind: "analytics_engine", binding, dataset });
   if (w.ai) out.push({ kind: "ai", binding: w.ai });
   for (const [binding, id] of Object.entries(w.hyperdrive ?? {})) out.push({ kind: "hyperdrive", binding, id });
-  for (const [binding, r] of Object.entries(w.ratelimits ?? {})) out.push({ kind: "ratelimit", binding, namespaceId: r.namespace_id, simple: { limit: r.limit, period: r.period } });
+  for (const [binding, r] of Object.entries(w.ratelimits ?? {}))
+    out.push({ kind: "ratelimit", binding, namespaceId: r.namespace_id, simple: { limit: r.limit, period: r.period } });
   if (w.version_metadata) out.push({ kind: "version_metadata", binding: w.version_metadata });
   if (w.assets?.binding) out.push({ kind: "assets", binding: w.assets.binding });
   return out;
@@ -83,7 +105,9 @@ export function applySpecKeys(base: WorkerSource, w: SpecWorkerKeys, ctx: SpecCo
   const own = specBindings(w, ctx);
   // A binding of orchestrator.yaml replaces the file's binding of the same name; the single
   // bindings (ai, version_metadata, assets) replace the file's of that kind.
-  const singles = new Set<string>(own.filter((b) => b.kind === "ai" || b.kind === "version_metadata" || b.kind === "assets").map((b) => b.kind));
+  const singles = new Set<string>(
+    own.filter((b) => b.kind === "ai" || b.kind === "version_metadata" || b.kind === "assets").map((b) => b.kind),
+  );
   const names = new Set(own.map((b) => b.binding));
   // A spec binding replaces a file var of its name, a spec var a file binding of its name; a spec
   // var and a spec binding sharing a name are refused below.
@@ -99,13 +123,20 @@ export function applySpecKeys(base: WorkerSource, w: SpecWorkerKeys, ctx: SpecCo
     ...(c.retry_delay !== undefined ? { retryDelay: c.retry_delay } : {}),
   }));
   const b = base.build;
-  const command = typeof w.build === "object"
-    ? { run: w.build.command, cwd: resolve(ctx.dir, w.build.cwd ?? "."), allowed: true }
-    : b.command ? { ...b.command, allowed: w.build === true } : undefined;
+  const command =
+    typeof w.build === "object"
+      ? { run: w.build.command, cwd: resolve(ctx.dir, w.build.cwd ?? "."), allowed: true }
+      : b.command
+        ? { ...b.command, allowed: w.build === true }
+        : undefined;
   if (w.build === true && !b.command) {
-    throw new CboError("ERR_VALIDATION", `${ctx.file}: ${ctx.where}.build: \`build: true\` runs the wrangler file's [build] command, but ${base.origin.kind === "wrangler" ? "that file has none" : "this worker has no wrangler file"}.`, {
-      hint: "Remove `build: true`, or give the command: build: { command: \"npm run build\", cwd: \".\" }.",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `${ctx.file}: ${ctx.where}.build: \`build: true\` runs the wrangler file's [build] command, but ${base.origin.kind === "wrangler" ? "that file has none" : "this worker has no wrangler file"}.`,
+      {
+        hint: 'Remove `build: true`, or give the command: build: { command: "npm run build", cwd: "." }.',
+      },
+    );
   }
   const next: WorkerSource = {
     ...base,
@@ -117,7 +148,16 @@ export function applySpecKeys(base: WorkerSource, w: SpecWorkerKeys, ctx: SpecCo
     queueConsumers: consumers ?? base.queueConsumers,
     triggers: w.crons !== undefined ? { crons: [...w.crons] } : base.triggers,
     routes: w.routes
-      ? w.routes.map((r) => (typeof r === "string" ? { pattern: r } : { pattern: r.pattern, ...(r.zone_id ? { zoneId: r.zone_id } : {}), ...(r.zone_name ? { zoneName: r.zone_name } : {}), ...(r.custom_domain !== undefined ? { customDomain: r.custom_domain } : {}) }))
+      ? w.routes.map((r) =>
+          typeof r === "string"
+            ? { pattern: r }
+            : {
+                pattern: r.pattern,
+                ...(r.zone_id ? { zoneId: r.zone_id } : {}),
+                ...(r.zone_name ? { zoneName: r.zone_name } : {}),
+                ...(r.custom_domain !== undefined ? { customDomain: r.custom_domain } : {}),
+              },
+        )
       : base.routes,
     ...(w.assets || base.assets
       ? {
@@ -151,10 +191,19 @@ export function applySpecKeys(base: WorkerSource, w: SpecWorkerKeys, ctx: SpecCo
       ...(w.workers_dev !== undefined ? { workersDev: w.workers_dev } : {}),
       ...(w.preview_urls !== undefined ? { previewUrls: w.preview_urls } : {}),
       ...(w.placement !== undefined ? { placement: w.placement } : {}),
-      ...(w.limits !== undefined ? { limits: { ...(w.limits.cpu_ms !== undefined ? { cpuMs: w.limits.cpu_ms } : {}), ...(w.limits.subrequests !== undefined ? { subrequests: w.limits.subrequests } : {}) } } : {}),
+      ...(w.limits !== undefined
+        ? {
+            limits: {
+              ...(w.limits.cpu_ms !== undefined ? { cpuMs: w.limits.cpu_ms } : {}),
+              ...(w.limits.subrequests !== undefined ? { subrequests: w.limits.subrequests } : {}),
+            },
+          }
+        : {}),
       ...(w.observability !== undefined ? { observability: w.observability } : {}),
       ...(w.logpush !== undefined ? { logpush: w.logpush } : {}),
-      ...(w.tail_consumers !== undefined ? { tailConsumers: w.tail_consumers.map((t) => ({ service: t.service, ...(t.environment ? { environment: t.environment } : {}) })) } : {}),
+      ...(w.tail_consumers !== undefined
+        ? { tailConsumers: w.tail_consumers.map((t) => ({ service: t.service, ...(t.environment ? { environment: t.environment } : {}) })) }
+        : {}),
     },
   };
   checkUniqueBindings(next, ctx);
@@ -164,7 +213,10 @@ export function applySpecKeys(base: WorkerSource, w: SpecWorkerKeys, ctx: SpecCo
 /** Every binding name once (vars included), as wrangler requires. */
 function checkUniqueBindings(s: WorkerSource, ctx: SpecContext): void {
   const seen = new Map<string, string>();
-  const all = [...Object.keys(s.vars).map((name) => ({ name, kind: "vars" })), ...s.bindings.map((b) => ({ name: b.binding, kind: b.kind }))];
+  const all = [
+    ...Object.keys(s.vars).map((name) => ({ name, kind: "vars" })),
+    ...s.bindings.map((b) => ({ name: b.binding, kind: b.kind })),
+  ];
   for (const { name, kind } of all) {
     const before = seen.get(name);
     if (before !== undefined) {

@@ -157,7 +157,10 @@ export const BuildSettingsSchema = z
      * `allowed` (orchestrator.yaml `build: true` for this worker): it is arbitrary shell on the
      * daemon's host.
      */
-    command: z.object({ run: z.string().min(1), cwd: AbsPath, allowed: z.boolean() }).strict().optional(),
+    command: z
+      .object({ run: z.string().min(1), cwd: AbsPath, allowed: z.boolean() })
+      .strict()
+      .optional(),
     noBundle: z.boolean(),
     minify: z.boolean(),
     keepNames: z.boolean(),
@@ -202,7 +205,15 @@ export const WorkerSourceSchema = z
     /** The script name in the target (wrangler: `env.X.name` or `<name>-<X>`; orchestrator.yaml `name:` wins). */
     name: z.string().min(1),
     origin: z.discriminatedUnion("kind", [
-      z.object({ kind: z.literal("wrangler"), file: AbsPath, env: z.string().min(1).optional(), topLevelName: z.string().optional(), definedEnvironments: z.array(z.string()) }).strict(),
+      z
+        .object({
+          kind: z.literal("wrangler"),
+          file: AbsPath,
+          env: z.string().min(1).optional(),
+          topLevelName: z.string().optional(),
+          definedEnvironments: z.array(z.string()),
+        })
+        .strict(),
       z.object({ kind: z.literal("spec"), file: AbsPath }).strict(),
     ]),
     /** The bundle's working directory: the wrangler file's directory, or orchestrator.yaml's. */
@@ -235,8 +246,15 @@ export type WorkerSource = z.infer<typeof WorkerSourceSchema>;
 /** Build settings when nothing is configured: wrangler's defaults. */
 export function defaultBuildSettings(): BuildSettings {
   return {
-    noBundle: false, minify: false, keepNames: true, define: {}, alias: {}, rules: [],
-    preserveFileNames: false, jsxFactory: "React.createElement", jsxFragment: "React.Fragment",
+    noBundle: false,
+    minify: false,
+    keepNames: true,
+    define: {},
+    alias: {},
+    rules: [],
+    preserveFileNames: false,
+    jsxFactory: "React.createElement",
+    jsxFragment: "React.Fragment",
   };
 }
 

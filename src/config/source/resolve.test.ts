@@ -91,7 +91,9 @@ describe("wrangler workers in orchestrator.yaml", () => {
   });
 
   it("a plain `env:` picks one environment everywhere; without it, the top level", () => {
-    const spec = loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, env: staging }\n  - { wrangler: billing/wrangler.toml }\n`));
+    const spec = loadSpec(
+      project(`workers:\n  - { wrangler: api/wrangler.toml, env: staging }\n  - { wrangler: billing/wrangler.toml }\n`),
+    );
     expect(spec.workers.map((w) => w.name)).toEqual(["api-staging", "billing"]);
     expect(Object.values(spec.workers[0]!.sources!).map((s) => s.name)).toEqual(["api-staging", "api-staging", "api-staging"]);
     // A [build] command not allowed stays not allowed (the build refuses it).
@@ -99,7 +101,8 @@ describe("wrangler workers in orchestrator.yaml", () => {
   });
 
   it("`name:` is the script name in every target", () => {
-    const w = loadSpec(project(`workers:\n  - { name: edge-api, wrangler: api/wrangler.toml, env: { "*": production, ap: staging } }\n`)).workers[0]!;
+    const w = loadSpec(project(`workers:\n  - { name: edge-api, wrangler: api/wrangler.toml, env: { "*": production, ap: staging } }\n`))
+      .workers[0]!;
     expect(Object.values(w.sources!).map((s) => s.name)).toEqual(["edge-api", "edge-api", "edge-api"]);
   });
 
@@ -115,10 +118,15 @@ describe("wrangler workers in orchestrator.yaml", () => {
   });
 
   it("renames resources with `resources:` (a consumer follows its producer), and refuses a key that matches nothing", () => {
-    const w = loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, resources: { CACHE: shared-cache, CONVERSIONS: conv-eu } }\n`)).workers[0]!;
-    expect(resourcesOf(w.source!).map((r) => `${r.kind}:${r.name}:${r.nameFrom}`)).toEqual(["kv:shared-cache:override", "queue:conv-eu:override"]);
+    const w = loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, resources: { CACHE: shared-cache, CONVERSIONS: conv-eu } }\n`))
+      .workers[0]!;
+    expect(resourcesOf(w.source!).map((r) => `${r.kind}:${r.name}:${r.nameFrom}`)).toEqual([
+      "kv:shared-cache:override",
+      "queue:conv-eu:override",
+    ]);
     expect(w.source!.queueConsumers[0]!.queue.name).toBe("conv-eu");
-    const byQueue = loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, resources: { "queue:conversions": q2 } }\n`)).workers[0]!;
+    const byQueue = loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, resources: { "queue:conversions": q2 } }\n`))
+      .workers[0]!;
     expect(resourcesOf(byQueue.source!).map((r) => r.name)).toEqual(["api-cache", "q2"]);
     const e = refusal(() => loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, resources: { CAHCE: x } }\n`)));
     expect(e.message).toContain(`workers[0].resources: "CAHCE" matches no KV, D1, R2 or queue binding of this worker.`);
@@ -126,28 +134,46 @@ describe("wrangler workers in orchestrator.yaml", () => {
   });
 
   it("keys in orchestrator.yaml win over the file: vars merge, a binding of the same name is replaced", () => {
-    const w = loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, vars: { APP_ENV: eu }, kv: { CACHE: my-cache }, d1: { DB: sites } }\n`)).workers[0]!;
+    const w = loadSpec(
+      project(`workers:\n  - { wrangler: api/wrangler.toml, vars: { APP_ENV: eu }, kv: { CACHE: my-cache }, d1: { DB: sites } }\n`),
+    ).workers[0]!;
     expect(w.source!.vars).toEqual({ APP_ENV: "eu", API_BASE: "http://localhost:9000" });
     expect(w.kv).toEqual({ CACHE: "my-cache" });
     expect(w.source!.bindings.map((b) => `${b.kind}:${b.binding}`)).toEqual(["queue:CONVERSIONS", "kv:CACHE", "d1:DB"]);
   });
 
   it("refuses what it cannot honour with the key's path: a bad env, env on a main worker, build: true without a command, a refused wrangler key", () => {
-    expect(refusal(() => loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, env: prod }\n`))).message).toContain("env.prod: no such environment in this file (defined: production, staging)");
-    expect(refusal(() => loadSpec(project(`workers:\n  - { name: x, main: x.js, env: production }\n`))).message).toContain("workers[0].env: `env` picks an environment of a wrangler file");
-    expect(refusal(() => loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, env: { mars: production } }\n`))).message).toContain(`workers[0].env.mars: unknown target "mars"`);
-    expect(refusal(() => loadSpec(project(`workers:\n  - { wrangler: billing/wrangler.toml, build: true }\n`))).message).toContain("`build: true` runs the wrangler file's [build] command, but that file has none");
+    expect(refusal(() => loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, env: prod }\n`))).message).toContain(
+      "env.prod: no such environment in this file (defined: production, staging)",
+    );
+    expect(refusal(() => loadSpec(project(`workers:\n  - { name: x, main: x.js, env: production }\n`))).message).toContain(
+      "workers[0].env: `env` picks an environment of a wrangler file",
+    );
+    expect(
+      refusal(() => loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml, env: { mars: production } }\n`))).message,
+    ).toContain(`workers[0].env.mars: unknown target "mars"`);
+    expect(refusal(() => loadSpec(project(`workers:\n  - { wrangler: billing/wrangler.toml, build: true }\n`))).message).toContain(
+      "`build: true` runs the wrangler file's [build] command, but that file has none",
+    );
     const file = project(`workers:\n  - { wrangler: billing/wrangler.toml }\n`);
-    writeFileSync(join(file, "..", "billing", "wrangler.toml"), `${BILLING_TOML}[env.production]\n[[env.production.dispatch_namespaces]]\nbinding = "D"\nnamespace = "ns"\n`);
+    writeFileSync(
+      join(file, "..", "billing", "wrangler.toml"),
+      `${BILLING_TOML}[env.production]\n[[env.production.dispatch_namespaces]]\nbinding = "D"\nnamespace = "ns"\n`,
+    );
     writeFileSync(file, `targets: [{ name: eu }]\nworkers:\n  - { wrangler: billing/wrangler.toml, env: production }\n`);
-    expect(refusal(() => loadSpec(file)).message).toContain("wrangler.toml: env.production.dispatch_namespaces: dispatch namespaces (Workers for Platforms) are not supported by the orchestrator (remove it, or deploy this Worker with wrangler)");
-    expect(refusal(() => loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml }\n  - { wrangler: api/wrangler.toml }\n`))).message).toContain(`worker "api" is declared twice`);
+    expect(refusal(() => loadSpec(file)).message).toContain(
+      "wrangler.toml: env.production.dispatch_namespaces: dispatch namespaces (Workers for Platforms) are not supported by the orchestrator (remove it, or deploy this Worker with wrangler)",
+    );
+    expect(
+      refusal(() => loadSpec(project(`workers:\n  - { wrangler: api/wrangler.toml }\n  - { wrangler: api/wrangler.toml }\n`))).message,
+    ).toContain(`worker "api" is declared twice`);
   });
 });
 
 describe("workers declared in orchestrator.yaml", () => {
   it("take every binding kind, trigger, setting and build key", () => {
-    const w = loadSpec(project(`workers:
+    const w = loadSpec(
+      project(`workers:
   - name: ads-api
     main: api/src/index.ts
     compatibility_date: "2025-01-01"
@@ -178,26 +204,63 @@ describe("workers declared in orchestrator.yaml", () => {
     rules: [{ type: Text, globs: ["**/*.md"], fallthrough: true }]
     minify: true
     build: { command: make, cwd: api }
-`)).workers[0]!;
+`),
+    ).workers[0]!;
     const s = w.source!;
     expect(WorkerSourceSchema.safeParse(s).success).toBe(true);
     expect(s.bindings.map((b) => `${b.kind}:${b.binding}`)).toEqual([
-      "kv:EVENTS", "d1:DB", "r2:EXPORTS", "queue:CONVERSIONS", "durable_object:LIMITER", "durable_object:REMOTE", "service:ATTRIBUTION", "service:RPC",
-      "analytics_engine:AE", "ai:AI", "hyperdrive:HD", "ratelimit:LIMIT", "version_metadata:VERSION", "assets:ASSETS",
+      "kv:EVENTS",
+      "d1:DB",
+      "r2:EXPORTS",
+      "queue:CONVERSIONS",
+      "durable_object:LIMITER",
+      "durable_object:REMOTE",
+      "service:ATTRIBUTION",
+      "service:RPC",
+      "analytics_engine:AE",
+      "ai:AI",
+      "hyperdrive:HD",
+      "ratelimit:LIMIT",
+      "version_metadata:VERSION",
+      "assets:ASSETS",
     ]);
-    expect(s.bindings.find((b) => b.kind === "d1")).toMatchObject({ resource: { name: "sites", nameFrom: "spec" }, migrations: { dir: expect.stringMatching(/\/api\/migrations$/), table: "d1_migrations" } });
+    expect(s.bindings.find((b) => b.kind === "d1")).toMatchObject({
+      resource: { name: "sites", nameFrom: "spec" },
+      migrations: { dir: expect.stringMatching(/\/api\/migrations$/), table: "d1_migrations" },
+    });
     expect(s.bindings.find((b) => b.kind === "r2")).toMatchObject({ resource: { name: "exports", jurisdiction: "eu" } });
-    expect(s.queueConsumers).toEqual([{ queue: { kind: "queue", name: "conversions", nameFrom: "spec" }, maxBatchSize: 10, deadLetterQueue: { kind: "queue", name: "dlq", nameFrom: "spec" } }]);
+    expect(s.queueConsumers).toEqual([
+      {
+        queue: { kind: "queue", name: "conversions", nameFrom: "spec" },
+        maxBatchSize: 10,
+        deadLetterQueue: { kind: "queue", name: "dlq", nameFrom: "spec" },
+      },
+    ]);
     expect(s.triggers).toEqual({ crons: ["*/5 * * * *"] });
     expect(s.routes).toEqual([{ pattern: "api.example.com/*" }, { pattern: "shop.example.com", customDomain: true }]);
-    expect(s.settings).toMatchObject({ workersDev: false, placement: { mode: "smart" }, limits: { cpuMs: 50 }, logpush: true, tailConsumers: [{ service: "tail" }], keepVars: false });
-    expect(s.build).toMatchObject({ minify: true, define: { __X__: '"1"' }, command: { run: "make", cwd: expect.stringMatching(/\/api$/), allowed: true } });
+    expect(s.settings).toMatchObject({
+      workersDev: false,
+      placement: { mode: "smart" },
+      limits: { cpuMs: 50 },
+      logpush: true,
+      tailConsumers: [{ service: "tail" }],
+      keepVars: false,
+    });
+    expect(s.build).toMatchObject({
+      minify: true,
+      define: { __X__: '"1"' },
+      command: { run: "make", cwd: expect.stringMatching(/\/api$/), allowed: true },
+    });
     expect(w.services).toEqual({ ATTRIBUTION: "ads-attribution", RPC: "billing" });
     expect(w.versionMetadata).toBe("VERSION");
   });
 
   it("refuses a binding name used twice, and a worker given by main without a name", () => {
-    expect(refusal(() => loadSpec(project(`workers:\n  - { name: a, main: a.js, vars: { X: "1" }, kv: { X: t } }\n`))).message).toContain(`the binding name "X" is used twice`);
-    expect(refusal(() => loadSpec(project(`workers:\n  - { main: a.js }\n`))).message).toContain("workers[0].name: a worker given by `main` needs a name");
+    expect(refusal(() => loadSpec(project(`workers:\n  - { name: a, main: a.js, vars: { X: "1" }, kv: { X: t } }\n`))).message).toContain(
+      `the binding name "X" is used twice`,
+    );
+    expect(refusal(() => loadSpec(project(`workers:\n  - { main: a.js }\n`))).message).toContain(
+      "workers[0].name: a worker given by `main` needs a name",
+    );
   });
 });

@@ -49,21 +49,32 @@ export function resolveWorkerSources(w: WorkerSpec, index: number, targets: stri
     const key = env ?? "";
     const cached = byEnv.get(key);
     if (cached) return cached;
-    let s = raw && wranglerFile ? wranglerSourceFromRaw(raw, wranglerFile, env !== undefined ? { env } : {}) : emptySource(w.name!, w.main!, ctx);
+    let s =
+      raw && wranglerFile ? wranglerSourceFromRaw(raw, wranglerFile, env !== undefined ? { env } : {}) : emptySource(w.name!, w.main!, ctx);
     s = applySpecKeys(s, w, ctx);
     if (w.name) s = { ...s, name: w.name };
     // The date the release uploads is the date the bundle is built for (nodejs_compat, navigator).
-    if (!s.compatibilityDate) s = { ...s, compatibilityDate: DEFAULT_COMPAT_DATE, warnings: [...s.warnings, `no compatibility_date: ${DEFAULT_COMPAT_DATE} is used (wrangler refuses to deploy without one)`] };
+    if (!s.compatibilityDate)
+      s = {
+        ...s,
+        compatibilityDate: DEFAULT_COMPAT_DATE,
+        warnings: [...s.warnings, `no compatibility_date: ${DEFAULT_COMPAT_DATE} is used (wrangler refuses to deploy without one)`],
+      };
     s = applyResourceOverrides(s, w.resources ?? {}, `${ctx.file}: ${ctx.where}`);
     if (!NAME.test(s.name)) {
-      throw new CboError("ERR_VALIDATION", `${ctx.file}: ${ctx.where}: the Worker name "${s.name}"${wranglerFile ? ` (from ${wranglerFile}${env ? `, env ${env}` : ""})` : ""} is not one the orchestrator takes: use lowercase letters, digits and dashes, starting with a letter.`, {
-        hint: "Give the worker a `name:` in orchestrator.yaml.",
-      });
+      throw new CboError(
+        "ERR_VALIDATION",
+        `${ctx.file}: ${ctx.where}: the Worker name "${s.name}"${wranglerFile ? ` (from ${wranglerFile}${env ? `, env ${env}` : ""})` : ""} is not one the orchestrator takes: use lowercase letters, digits and dashes, starting with a letter.`,
+        {
+          hint: "Give the worker a `name:` in orchestrator.yaml.",
+        },
+      );
     }
     byEnv.set(key, s);
     return s;
   };
-  const defaultEnv = typeof w.env === "object" && w.env["*"] === undefined ? envForTarget(w.env, targets[0]) : envForTarget(w.env, undefined);
+  const defaultEnv =
+    typeof w.env === "object" && w.env["*"] === undefined ? envForTarget(w.env, targets[0]) : envForTarget(w.env, undefined);
   const source = sourceFor(defaultEnv);
   const sources = Object.fromEntries(targets.map((t) => [t, sourceFor(envForTarget(w.env, t))]));
   return { name: w.name ?? source.name, source, sources, ...(wranglerFile ? { wranglerFile } : {}) };

@@ -58,9 +58,15 @@ export function applyResourceOverrides(source: WorkerSource, overrides: Record<s
   const unused = Object.keys(overrides).filter((k) => !used.has(k));
   if (unused.length > 0) {
     const known = [...new Set([...resourceSlots(source)].map(({ resource, binding }) => binding ?? `${resource.kind}:${resource.name}`))];
-    throw new CboError("ERR_VALIDATION", `${where}.resources: ${unused.map((k) => `"${k}"`).join(", ")} ${unused.length > 1 ? "match" : "matches"} no KV, D1, R2 or queue binding of this worker.`, {
-      hint: known.length ? `Use a binding name (${known.join(", ")}), or queue:<queue name> for a consumed queue.` : "This worker binds no KV, D1, R2 or queue; remove `resources:`.",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      `${where}.resources: ${unused.map((k) => `"${k}"`).join(", ")} ${unused.length > 1 ? "match" : "matches"} no KV, D1, R2 or queue binding of this worker.`,
+      {
+        hint: known.length
+          ? `Use a binding name (${known.join(", ")}), or queue:<queue name> for a consumed queue.`
+          : "This worker binds no KV, D1, R2 or queue; remove `resources:`.",
+      },
+    );
   }
   return next;
 }

@@ -15,7 +15,12 @@ const bindings = <T extends z.ZodType>(value: T) => z.record(Binding, value);
 const RouteSpec = z.union([
   z.string().min(1),
   z
-    .object({ pattern: z.string().min(1), zone_id: z.string().min(1).optional(), zone_name: z.string().min(1).optional(), custom_domain: z.boolean().optional() })
+    .object({
+      pattern: z.string().min(1),
+      zone_id: z.string().min(1).optional(),
+      zone_name: z.string().min(1).optional(),
+      custom_domain: z.boolean().optional(),
+    })
     .strict(),
 ]);
 
@@ -24,7 +29,12 @@ export const WorkerSourceSpecShape = {
    * The wrangler environment (`[env.<name>]`) to release: one name for every target, or a map
    * from target name to environment with `"*"` for the rest. Unset: the file's top level.
    */
-  env: z.union([z.string().regex(ENV_NAME, "an environment name"), z.record(z.string().regex(/^(\*|[a-z][a-z0-9-]{0,62})$/, "a target name or *"), z.string().regex(ENV_NAME))]).optional(),
+  env: z
+    .union([
+      z.string().regex(ENV_NAME, "an environment name"),
+      z.record(z.string().regex(/^(\*|[a-z][a-z0-9-]{0,62})$/, "a target name or *"), z.string().regex(ENV_NAME)),
+    ])
+    .optional(),
   /**
    * Runs the wrangler file's `[build] command` before bundling (`true`), or this command
    * (`{ command, cwd }`, cwd relative to orchestrator.yaml). Off by default: it is arbitrary
@@ -37,7 +47,19 @@ export const WorkerSourceSpecShape = {
   vars: z.record(Binding, z.json()).optional(),
   /** Binding -> KV namespace (logical name, created per target when missing). */
   kv: bindings(Res).optional(),
-  d1: bindings(z.union([Res, z.object({ name: Res, migrations_dir: z.string().min(1).optional(), migrations_table: z.string().min(1).optional(), jurisdiction: z.string().min(1).optional() }).strict()])).optional(),
+  d1: bindings(
+    z.union([
+      Res,
+      z
+        .object({
+          name: Res,
+          migrations_dir: z.string().min(1).optional(),
+          migrations_table: z.string().min(1).optional(),
+          jurisdiction: z.string().min(1).optional(),
+        })
+        .strict(),
+    ]),
+  ).optional(),
   r2: bindings(z.union([Res, z.object({ name: Res, jurisdiction: z.string().min(1).optional() }).strict()])).optional(),
   queues: z
     .object({
@@ -61,16 +83,34 @@ export const WorkerSourceSpecShape = {
     .strict()
     .optional(),
   /** Binding -> class name (exported by this Worker), or { class_name, script_name?, environment? }. */
-  durable_objects: bindings(z.union([z.string().min(1), z.object({ class_name: z.string().min(1), script_name: z.string().min(1).optional(), environment: z.string().min(1).optional() }).strict()])).optional(),
+  durable_objects: bindings(
+    z.union([
+      z.string().min(1),
+      z
+        .object({ class_name: z.string().min(1), script_name: z.string().min(1).optional(), environment: z.string().min(1).optional() })
+        .strict(),
+    ]),
+  ).optional(),
   migrations: z.array(MigrationSchema).optional(),
   /** Binding -> Worker name in the same target, or { service, entrypoint?, environment? }. */
-  services: bindings(z.union([z.string().regex(NAME), z.object({ service: z.string().min(1), entrypoint: z.string().min(1).optional(), environment: z.string().min(1).optional() }).strict()])).optional(),
+  services: bindings(
+    z.union([
+      z.string().regex(NAME),
+      z
+        .object({ service: z.string().min(1), entrypoint: z.string().min(1).optional(), environment: z.string().min(1).optional() })
+        .strict(),
+    ]),
+  ).optional(),
   analytics_engine: bindings(z.string().min(1)).optional(),
   /** The Workers AI binding name. */
   ai: Binding.optional(),
   /** Binding -> Hyperdrive config id. */
   hyperdrive: bindings(z.string().min(1)).optional(),
-  ratelimits: bindings(z.object({ namespace_id: z.string().min(1), limit: z.number().int().positive(), period: z.union([z.literal(10), z.literal(60)]) }).strict()).optional(),
+  ratelimits: bindings(
+    z
+      .object({ namespace_id: z.string().min(1), limit: z.number().int().positive(), period: z.union([z.literal(10), z.literal(60)]) })
+      .strict(),
+  ).optional(),
   /** Binding name under which the Worker reads its own version id ({id, tag, timestamp}). */
   version_metadata: Binding.optional(),
   assets: z
@@ -89,7 +129,10 @@ export const WorkerSourceSpecShape = {
   workers_dev: z.boolean().optional(),
   preview_urls: z.boolean().optional(),
   placement: z.record(z.string(), z.json()).optional(),
-  limits: z.object({ cpu_ms: z.number().int().positive().optional(), subrequests: z.number().int().positive().optional() }).strict().optional(),
+  limits: z
+    .object({ cpu_ms: z.number().int().positive().optional(), subrequests: z.number().int().positive().optional() })
+    .strict()
+    .optional(),
   observability: z.record(z.string(), z.json()).optional(),
   logpush: z.boolean().optional(),
   tail_consumers: z.array(z.object({ service: z.string().min(1), environment: z.string().min(1).optional() }).strict()).optional(),

@@ -58,7 +58,8 @@ export function selectEnvironment(raw: RawWranglerConfig, env: string | undefine
       for (const key of Object.keys(found)) {
         const rule = WRANGLER_KEYS[key];
         if (!rule) refusals.push(unknownKey(`env.${env}.${key}`));
-        else if (rule.scope === "top") refusals.push(`env.${env}.${key}: wrangler reads \`${key}\` only at the top level and ignores it here; move it to the top level`);
+        else if (rule.scope === "top")
+          refusals.push(`env.${env}.${key}: wrangler reads \`${key}\` only at the top level and ignores it here; move it to the top level`);
       }
     }
   }
@@ -68,7 +69,9 @@ export function selectEnvironment(raw: RawWranglerConfig, env: string | undefine
   for (const [key, rule] of Object.entries(WRANGLER_KEYS)) {
     const found = effective(key, rule, raw, rawEnv, env, prefix);
     if (rule.scope === "env" && env !== undefined && rawEnv !== undefined && rawEnv[key] === undefined && !isEmptyValue(raw[key])) {
-      warnings.push(`"${key}" exists at the top level, but not on "env.${env}": it is not inherited, so env.${env} has none (add "${key}" to [env.${env}] if it should)`);
+      warnings.push(
+        `"${key}" exists at the top level, but not on "env.${env}": it is not inherited, so env.${env} has none (add "${key}" to [env.${env}] if it should)`,
+      );
     }
     if (!found) continue;
     if (rule.do === "read") values.set(key, found);
@@ -80,7 +83,14 @@ export function selectEnvironment(raw: RawWranglerConfig, env: string | undefine
   return { env, topLevelName: topName, definedEnvironments, values, warnings, ignored, refusals };
 }
 
-function effective(key: string, rule: KeyRule, raw: RawWranglerConfig, rawEnv: Record<string, unknown> | undefined, env: string | undefined, prefix: string): Located | undefined {
+function effective(
+  key: string,
+  rule: KeyRule,
+  raw: RawWranglerConfig,
+  rawEnv: Record<string, unknown> | undefined,
+  env: string | undefined,
+  prefix: string,
+): Located | undefined {
   const top = raw[key];
   const own = rawEnv?.[key];
   if (rule.scope === "top") return top === undefined ? undefined : { value: top, path: key };
@@ -90,7 +100,8 @@ function effective(key: string, rule: KeyRule, raw: RawWranglerConfig, rawEnv: R
   }
   if (own !== undefined) return { value: own, path: prefix + key };
   // `name` is inherited as `<name>-<env>` (wrangler's appendEnvName).
-  if (key === "name" && env !== undefined) return typeof top === "string" && top !== "" ? { value: `${top}-${env}`, path: "name" } : undefined;
+  if (key === "name" && env !== undefined)
+    return typeof top === "string" && top !== "" ? { value: `${top}-${env}`, path: "name" } : undefined;
   return top === undefined ? undefined : { value: top, path: key };
 }
 

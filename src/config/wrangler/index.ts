@@ -27,10 +27,15 @@ export function wranglerSourceFromRaw(raw: RawWranglerConfig, file: string, opts
   const { source, refusals } = toWorkerSource(file, selectEnvironment(raw, opts.env));
   if (!source) {
     const shown = refusals.slice(0, 10);
-    throw new CboError("ERR_VALIDATION", shown.map((r) => `${file}: ${r}`).join("\n") + (refusals.length > shown.length ? `\n… and ${refusals.length - shown.length} more` : ""), {
-      details: { file, ...(opts.env !== undefined ? { env: opts.env } : {}), problems: refusals },
-      hint: "Fix or remove the keys named above; README (wrangler projects) lists what the orchestrator reads, refuses and ignores.",
-    });
+    throw new CboError(
+      "ERR_VALIDATION",
+      shown.map((r) => `${file}: ${r}`).join("\n") +
+        (refusals.length > shown.length ? `\n… and ${refusals.length - shown.length} more` : ""),
+      {
+        details: { file, ...(opts.env !== undefined ? { env: opts.env } : {}), problems: refusals },
+        hint: "Fix or remove the keys named above; README (wrangler projects) lists what the orchestrator reads, refuses and ignores.",
+      },
+    );
   }
   return source;
 }

@@ -16,7 +16,12 @@ export type KeyHandling = { do: "read" } | { do: "refuse"; why: string; fix: str
 export type KeyRule = { scope: KeyScope } & KeyHandling;
 
 const read = (scope: KeyScope): KeyRule => ({ scope, do: "read" });
-const refuse = (scope: KeyScope, why: string, fix = "remove it, or deploy this Worker with wrangler"): KeyRule => ({ scope, do: "refuse", why, fix });
+const refuse = (scope: KeyScope, why: string, fix = "remove it, or deploy this Worker with wrangler"): KeyRule => ({
+  scope,
+  do: "refuse",
+  why,
+  fix,
+});
 const ignore = (scope: KeyScope, why: string): KeyRule => ({ scope, do: "ignore", why });
 
 const DEV = "used by `wrangler dev` only";
@@ -30,12 +35,32 @@ export const WRANGLER_KEYS: Record<string, KeyRule> = {
   dependencies_instrumentation: ignore("top", "wrangler's npm-dependency upload metadata; the orchestrator does not collect it"),
   keep_vars: read("top"),
   alias: read("top"),
-  site: refuse("top", `Workers Sites is ${NOT_SUPPORTED}`, "move the files to `assets = { directory = \"…\" }`, or deploy this Worker with wrangler"),
-  wasm_modules: refuse("top", "is for service-worker format Workers only", "import the .wasm file from your ES module instead (module rules bundle it)"),
-  text_blobs: refuse("top", "is for service-worker format Workers only", "import the file from your ES module instead (module rules bundle it)"),
-  data_blobs: refuse("top", "is for service-worker format Workers only", "import the file from your ES module instead (module rules bundle it)"),
+  site: refuse(
+    "top",
+    `Workers Sites is ${NOT_SUPPORTED}`,
+    'move the files to `assets = { directory = "…" }`, or deploy this Worker with wrangler',
+  ),
+  wasm_modules: refuse(
+    "top",
+    "is for service-worker format Workers only",
+    "import the .wasm file from your ES module instead (module rules bundle it)",
+  ),
+  text_blobs: refuse(
+    "top",
+    "is for service-worker format Workers only",
+    "import the file from your ES module instead (module rules bundle it)",
+  ),
+  data_blobs: refuse(
+    "top",
+    "is for service-worker format Workers only",
+    "import the file from your ES module instead (module rules bundle it)",
+  ),
   addresses: refuse("top", `Email Routing addresses are ${NOT_SUPPORTED}`),
-  pages_build_output_dir: refuse("top", "marks a Cloudflare Pages project, which the orchestrator does not deploy", "deploy it with `wrangler pages deploy`"),
+  pages_build_output_dir: refuse(
+    "top",
+    "marks a Cloudflare Pages project, which the orchestrator does not deploy",
+    "deploy it with `wrangler pages deploy`",
+  ),
   legacy_env: refuse("top", "is no longer supported by wrangler (4.164 refuses it; each environment is its own Worker)", "remove it"),
   node_compat: refuse("inheritable", "was removed in wrangler 4", "use the `nodejs_compat` compatibility flag"),
 
@@ -62,7 +87,11 @@ export const WRANGLER_KEYS: Record<string, KeyRule> = {
   workers_dev: read("inheritable"),
   preview_urls: read("inheritable"),
   migrations: read("inheritable"),
-  exports: refuse("inheritable", `declarative Durable Object \`exports\` are ${NOT_SUPPORTED}`, "declare the classes with `[[migrations]]` instead"),
+  exports: refuse(
+    "inheritable",
+    `declarative Durable Object \`exports\` are ${NOT_SUPPORTED}`,
+    "declare the classes with `[[migrations]]` instead",
+  ),
   logfwdr: refuse("inheritable", `logfwdr bindings are ${NOT_SUPPORTED}`),
   no_bundle: read("inheritable"),
   minify: read("inheritable"),
@@ -73,8 +102,12 @@ export const WRANGLER_KEYS: Record<string, KeyRule> = {
   observability: read("inheritable"),
   access: refuse("inheritable", `Cloudflare Access settings are ${NOT_SUPPORTED}`),
   cache: refuse("inheritable", `cache settings are ${NOT_SUPPORTED}`),
-  compliance_region: refuse("inheritable", "is chosen per target in orchestrator.yaml, not per Worker", "remove it and set the target's `jurisdiction`"),
-  python_modules: ignore("inheritable", "Python Workers are refused by their entry (`main = \"*.py\"`); the exclude list has no other use"),
+  compliance_region: refuse(
+    "inheritable",
+    "is chosen per target in orchestrator.yaml, not per Worker",
+    "remove it and set the target's `jurisdiction`",
+  ),
+  python_modules: ignore("inheritable", 'Python Workers are refused by their entry (`main = "*.py"`); the exclude list has no other use'),
   previews: refuse("inheritable", `preview settings are ${NOT_SUPPORTED}`),
 
   // --- per environment (wrangler's "non-inheritable") -----------------------------------------
@@ -105,7 +138,11 @@ export const WRANGLER_KEYS: Record<string, KeyRule> = {
   agent_memory: refuse("env", `agent memory bindings are ${NOT_SUPPORTED}`),
   dispatch_namespaces: refuse("env", `dispatch namespaces (Workers for Platforms) are ${NOT_SUPPORTED}`),
   mtls_certificates: refuse("env", `mTLS certificate bindings are ${NOT_SUPPORTED}`),
-  streaming_tail_consumers: refuse("env", `streaming tail consumers are ${NOT_SUPPORTED}`, "use `tail_consumers`, or deploy this Worker with wrangler"),
+  streaming_tail_consumers: refuse(
+    "env",
+    `streaming tail consumers are ${NOT_SUPPORTED}`,
+    "use `tail_consumers`, or deploy this Worker with wrangler",
+  ),
   browser: refuse("env", `Browser Rendering bindings are ${NOT_SUPPORTED}`),
   analytics: refuse("env", `this binding is ${NOT_SUPPORTED}`),
   images: refuse("env", `Images bindings are ${NOT_SUPPORTED}`),
@@ -113,7 +150,11 @@ export const WRANGLER_KEYS: Record<string, KeyRule> = {
   media: refuse("env", `Media bindings are ${NOT_SUPPORTED}`),
   pipelines: refuse("env", `Pipelines bindings are ${NOT_SUPPORTED}`),
   k2: refuse("env", `this binding is ${NOT_SUPPORTED}`),
-  secrets_store_secrets: refuse("env", `Secrets Store bindings are ${NOT_SUPPORTED}`, "keep the secret in the orchestrator's vault and list it under the worker's `secrets:`"),
+  secrets_store_secrets: refuse(
+    "env",
+    `Secrets Store bindings are ${NOT_SUPPORTED}`,
+    "keep the secret in the orchestrator's vault and list it under the worker's `secrets:`",
+  ),
   artifacts: refuse("env", `Artifacts bindings are ${NOT_SUPPORTED}`),
   unsafe_hello_world: refuse("env", `this binding is ${NOT_SUPPORTED}`),
   flagship: refuse("env", `Flagship bindings are ${NOT_SUPPORTED}`),

@@ -20,7 +20,9 @@ export function readRawWranglerConfig(file: string): RawWranglerConfig {
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    throw new CboError("ERR_NOT_FOUND", `Cannot read wrangler config ${file}.`, { hint: "Check the `wrangler:` path; it is relative to orchestrator.yaml." });
+    throw new CboError("ERR_NOT_FOUND", `Cannot read wrangler config ${file}.`, {
+      hint: "Check the `wrangler:` path; it is relative to orchestrator.yaml.",
+    });
   }
   checkTextSize(text, file);
   const raw = parseWranglerText(text, file);

@@ -12,14 +12,29 @@ const Bool = z.boolean();
 const Num = z.number();
 
 const RouteObject = z
-  .object({ pattern: S, zone_id: S.optional(), zone_name: S.optional(), custom_domain: Bool.optional(), enabled: Bool.optional(), previews_enabled: Bool.optional() })
+  .object({
+    pattern: S,
+    zone_id: S.optional(),
+    zone_name: S.optional(),
+    custom_domain: Bool.optional(),
+    enabled: Bool.optional(),
+    previews_enabled: Bool.optional(),
+  })
   .strict()
   .refine((r) => !(r.zone_id && r.zone_name), "give zone_id or zone_name, not both")
-  .refine((r) => r.custom_domain !== undefined || (r.enabled === undefined && r.previews_enabled === undefined), "enabled/previews_enabled need custom_domain")
-  .refine((r) => r.zone_id !== undefined || r.zone_name !== undefined || r.custom_domain !== undefined, "a route object needs zone_id, zone_name or custom_domain");
+  .refine(
+    (r) => r.custom_domain !== undefined || (r.enabled === undefined && r.previews_enabled === undefined),
+    "enabled/previews_enabled need custom_domain",
+  )
+  .refine(
+    (r) => r.zone_id !== undefined || r.zone_name !== undefined || r.custom_domain !== undefined,
+    "a route object needs zone_id, zone_name or custom_domain",
+  );
 const Route = z.union([S, RouteObject]);
 
-const RateLimit = z.object({ name: S, namespace_id: S, simple: z.object({ limit: Num, period: z.union([z.literal(10), z.literal(60)]) }).strict() }).strict();
+const RateLimit = z
+  .object({ name: S, namespace_id: S, simple: z.object({ limit: Num, period: z.union([z.literal(10), z.literal(60)]) }).strict() })
+  .strict();
 
 export const SHAPES = {
   name: z.string().regex(/^$|^[a-z0-9_][a-z0-9-_]*$/, "lowercase letters, digits, - and _ only"),
@@ -62,7 +77,11 @@ export const SHAPES = {
   vars: z.record(S, z.json()),
   secrets: z.object({ required: z.array(S).optional() }).strict(),
   define: z.record(S, S),
-  durable_objects: z.object({ bindings: z.array(z.object({ name: S, class_name: S, script_name: S.optional(), environment: S.optional() }).strict()).optional() }).strict(),
+  durable_objects: z
+    .object({
+      bindings: z.array(z.object({ name: S, class_name: S, script_name: S.optional(), environment: S.optional() }).strict()).optional(),
+    })
+    .strict(),
   kv_namespaces: z.array(z.object({ binding: S, id: NonEmpty.optional() }).strict()),
   queues: z
     .object({
@@ -101,7 +120,11 @@ export const SHAPES = {
       .strict(),
   ),
   hyperdrive: z.array(z.object({ binding: S, id: S }).strict()),
-  services: z.array(z.object({ binding: S, service: S, environment: S.optional(), entrypoint: S.optional(), props: z.record(S, z.json()).optional() }).strict()),
+  services: z.array(
+    z
+      .object({ binding: S, service: S, environment: S.optional(), entrypoint: S.optional(), props: z.record(S, z.json()).optional() })
+      .strict(),
+  ),
   analytics_engine_datasets: z.array(z.object({ binding: S, dataset: S.optional() }).strict()),
   tail_consumers: z.array(z.object({ service: S, environment: S.optional() }).strict()),
   ai: z.object({ binding: S, staging: Bool.optional() }).strict(),
@@ -109,7 +132,20 @@ export const SHAPES = {
   version_metadata: z.object({ binding: S }).strict(),
   // Only rate limiters, the one kind of `unsafe` binding wrangler documents for deploys.
   unsafe: z
-    .object({ bindings: z.array(z.object({ type: z.literal("ratelimit", { error: 'only unsafe bindings of type "ratelimit" are supported by the orchestrator (remove the others, or deploy this Worker with wrangler)' }) }).passthrough()).optional() })
+    .object({
+      bindings: z
+        .array(
+          z
+            .object({
+              type: z.literal("ratelimit", {
+                error:
+                  'only unsafe bindings of type "ratelimit" are supported by the orchestrator (remove the others, or deploy this Worker with wrangler)',
+              }),
+            })
+            .passthrough(),
+        )
+        .optional(),
+    })
     .strict(),
 } as const;
 
@@ -118,16 +154,30 @@ export type ShapeKey = keyof typeof SHAPES;
 
 /** Where dev-only sub-keys may appear: directly in the value's entries, or one level down. */
 const DEV_SUBKEY_CONTAINERS: Partial<Record<ShapeKey, "items" | "self" | "queues">> = {
-  kv_namespaces: "items", r2_buckets: "items", d1_databases: "items", hyperdrive: "items", services: "items",
-  analytics_engine_datasets: "items", ratelimits: "items", ai: "self", version_metadata: "self", build: "self",
-  queues: "queues", durable_objects: "self",
+  kv_namespaces: "items",
+  r2_buckets: "items",
+  d1_databases: "items",
+  hyperdrive: "items",
+  services: "items",
+  analytics_engine_datasets: "items",
+  ratelimits: "items",
+  ai: "self",
+  version_metadata: "self",
+  build: "self",
+  queues: "queues",
+  durable_objects: "self",
 };
 
 /**
  * Validates one located value against its shape. Dev-only sub-keys are removed first and
  * reported in `ignored`; problems become `<path>: <message>` lines in `refusals`.
  */
-export function parseShape<K extends ShapeKey>(key: K, at: Located, ignored: { key: string; reason: string }[], refusals: string[]): Shapes[K] | undefined {
+export function parseShape<K extends ShapeKey>(
+  key: K,
+  at: Located,
+  ignored: { key: string; reason: string }[],
+  refusals: string[],
+): Shapes[K] | undefined {
   const value = stripDevOnly(key, at, ignored);
   const r = SHAPES[key].safeParse(value);
   if (r.success) return r.data as Shapes[K];
@@ -154,7 +204,11 @@ function stripDevOnly(key: ShapeKey, at: Located, ignored: { key: string; reason
   if (where === "items") return items(at.value, at.path);
   const q = at.value as Record<string, unknown> | null;
   if (typeof q !== "object" || q === null || Array.isArray(q)) return q;
-  return { ...q, ...(q["producers"] ? { producers: items(q["producers"], `${at.path}.producers`) } : {}), ...(q["consumers"] ? { consumers: items(q["consumers"], `${at.path}.consumers`) } : {}) };
+  return {
+    ...q,
+    ...(q["producers"] ? { producers: items(q["producers"], `${at.path}.producers`) } : {}),
+    ...(q["consumers"] ? { consumers: items(q["consumers"], `${at.path}.consumers`) } : {}),
+  };
 }
 
 function describeIssue(base: string, issue: z.core.$ZodIssue): string {

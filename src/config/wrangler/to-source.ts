@@ -2,7 +2,15 @@
 // file's directory (wrangler resolves main and base_dir there; tsconfig, build.cwd, assets and
 // migrations_dir too, relative to the file rather than to the shell's cwd).
 import { dirname, resolve } from "node:path";
-import { defaultBuildSettings, type Migration, type QueueConsumer, type Resource, type Route, type WorkerBinding, type WorkerSource } from "../source/model.ts";
+import {
+  defaultBuildSettings,
+  type Migration,
+  type QueueConsumer,
+  type Resource,
+  type Route,
+  type WorkerBinding,
+  type WorkerSource,
+} from "../source/model.ts";
 import { derivedResourceName } from "../source/resources.ts";
 import type { SelectedEnvironment } from "./environment.ts";
 import { parseShape, SHAPES, type ShapeKey, type Shapes } from "./shapes.ts";
@@ -55,19 +63,42 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
     });
   }
   for (const r2 of get("r2_buckets") ?? []) {
-    bindings.push({ kind: "r2", binding: r2.binding, resource: named("r2", r2.binding, r2.bucket_name, r2.jurisdiction ? { jurisdiction: r2.jurisdiction } : {}) });
+    bindings.push({
+      kind: "r2",
+      binding: r2.binding,
+      resource: named("r2", r2.binding, r2.bucket_name, r2.jurisdiction ? { jurisdiction: r2.jurisdiction } : {}),
+    });
   }
   const queues = get("queues");
   for (const p of queues?.producers ?? []) {
-    bindings.push({ kind: "queue", binding: p.binding, resource: named("queue", p.binding, p.queue), ...(p.delivery_delay !== undefined ? { deliveryDelay: p.delivery_delay } : {}) });
+    bindings.push({
+      kind: "queue",
+      binding: p.binding,
+      resource: named("queue", p.binding, p.queue),
+      ...(p.delivery_delay !== undefined ? { deliveryDelay: p.delivery_delay } : {}),
+    });
   }
   for (const d of get("durable_objects")?.bindings ?? []) {
-    bindings.push({ kind: "durable_object", binding: d.name, className: d.class_name, ...(d.script_name ? { scriptName: d.script_name } : {}), ...(d.environment ? { environment: d.environment } : {}) });
+    bindings.push({
+      kind: "durable_object",
+      binding: d.name,
+      className: d.class_name,
+      ...(d.script_name ? { scriptName: d.script_name } : {}),
+      ...(d.environment ? { environment: d.environment } : {}),
+    });
   }
   for (const s of get("services") ?? []) {
-    bindings.push({ kind: "service", binding: s.binding, service: s.service, ...(s.environment ? { environment: s.environment } : {}), ...(s.entrypoint ? { entrypoint: s.entrypoint } : {}), ...(s.props ? { props: s.props } : {}) });
+    bindings.push({
+      kind: "service",
+      binding: s.binding,
+      service: s.service,
+      ...(s.environment ? { environment: s.environment } : {}),
+      ...(s.entrypoint ? { entrypoint: s.entrypoint } : {}),
+      ...(s.props ? { props: s.props } : {}),
+    });
   }
-  for (const a of get("analytics_engine_datasets") ?? []) bindings.push({ kind: "analytics_engine", binding: a.binding, ...(a.dataset ? { dataset: a.dataset } : {}) });
+  for (const a of get("analytics_engine_datasets") ?? [])
+    bindings.push({ kind: "analytics_engine", binding: a.binding, ...(a.dataset ? { dataset: a.dataset } : {}) });
   const ai = get("ai");
   if (ai) bindings.push({ kind: "ai", binding: ai.binding, ...(ai.staging !== undefined ? { staging: ai.staging } : {}) });
   for (const h of get("hyperdrive") ?? []) bindings.push({ kind: "hyperdrive", binding: h.binding, id: h.id });
@@ -77,7 +108,10 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
     const { type: _type, ...limiter } = b;
     const r = SHAPES.ratelimits.element.safeParse(limiter);
     if (r.success) limiters.push(r.data);
-    else refusals.push(`${path("unsafe")}.bindings[${i}]: a ratelimit binding needs name, namespace_id and simple = { limit, period = 10 | 60 }`);
+    else
+      refusals.push(
+        `${path("unsafe")}.bindings[${i}]: a ratelimit binding needs name, namespace_id and simple = { limit, period = 10 | 60 }`,
+      );
   });
   for (const r of limiters) bindings.push({ kind: "ratelimit", binding: r.name, namespaceId: r.namespace_id, simple: r.simple });
   const vm = get("version_metadata");
@@ -90,7 +124,9 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
     ...(c.max_batch_size !== undefined ? { maxBatchSize: c.max_batch_size } : {}),
     ...(c.max_batch_timeout !== undefined ? { maxBatchTimeout: c.max_batch_timeout } : {}),
     ...(c.max_retries !== undefined ? { maxRetries: c.max_retries } : {}),
-    ...(c.dead_letter_queue ? { deadLetterQueue: { kind: "queue" as const, name: c.dead_letter_queue, nameFrom: "wrangler" as const } } : {}),
+    ...(c.dead_letter_queue
+      ? { deadLetterQueue: { kind: "queue" as const, name: c.dead_letter_queue, nameFrom: "wrangler" as const } }
+      : {}),
     ...(c.max_concurrency !== undefined ? { maxConcurrency: c.max_concurrency } : {}),
     ...(c.visibility_timeout_ms !== undefined ? { visibilityTimeoutMs: c.visibility_timeout_ms } : {}),
     ...(c.retry_delay !== undefined ? { retryDelay: c.retry_delay } : {}),
@@ -98,7 +134,11 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
 
   const routes = get("routes");
   const route = get("route");
-  if (routes !== undefined && route !== undefined && sel.values.get("routes")!.path.startsWith("env.") === sel.values.get("route")!.path.startsWith("env.")) {
+  if (
+    routes !== undefined &&
+    route !== undefined &&
+    sel.values.get("routes")!.path.startsWith("env.") === sel.values.get("route")!.path.startsWith("env.")
+  ) {
     refusals.push(`${path("route")}: give \`route\` or \`routes\`, not both`);
   }
   const build = get("build");
@@ -108,7 +148,13 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
   const tsconfig = get("tsconfig");
   const source: WorkerSource = {
     name: scriptName,
-    origin: { kind: "wrangler", file, ...(sel.env !== undefined ? { env: sel.env } : {}), ...(sel.topLevelName !== undefined ? { topLevelName: sel.topLevelName } : {}), definedEnvironments: sel.definedEnvironments },
+    origin: {
+      kind: "wrangler",
+      file,
+      ...(sel.env !== undefined ? { env: sel.env } : {}),
+      ...(sel.topLevelName !== undefined ? { topLevelName: sel.topLevelName } : {}),
+      definedEnvironments: sel.definedEnvironments,
+    },
     projectRoot: dir,
     ...(main !== undefined ? { main: resolve(dir, main) } : {}),
     ...(get("compatibility_date") !== undefined ? { compatibilityDate: get("compatibility_date")! } : {}),
@@ -150,18 +196,34 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
       ...(get("workers_dev") !== undefined ? { workersDev: get("workers_dev")! } : {}),
       ...(get("preview_urls") !== undefined ? { previewUrls: get("preview_urls")! } : {}),
       ...(get("placement") !== undefined ? { placement: get("placement")! } : {}),
-      ...(limits ? { limits: { ...(limits.cpu_ms !== undefined ? { cpuMs: limits.cpu_ms } : {}), ...(limits.subrequests !== undefined ? { subrequests: limits.subrequests } : {}) } } : {}),
+      ...(limits
+        ? {
+            limits: {
+              ...(limits.cpu_ms !== undefined ? { cpuMs: limits.cpu_ms } : {}),
+              ...(limits.subrequests !== undefined ? { subrequests: limits.subrequests } : {}),
+            },
+          }
+        : {}),
       ...(get("observability") !== undefined ? { observability: get("observability")! } : {}),
       ...(get("logpush") !== undefined ? { logpush: get("logpush")! } : {}),
-      ...(get("tail_consumers") !== undefined ? { tailConsumers: get("tail_consumers")!.map((t) => ({ service: t.service, ...(t.environment ? { environment: t.environment } : {}) })) } : {}),
+      ...(get("tail_consumers") !== undefined
+        ? {
+            tailConsumers: get("tail_consumers")!.map((t) => ({
+              service: t.service,
+              ...(t.environment ? { environment: t.environment } : {}),
+            })),
+          }
+        : {}),
       keepVars: get("keep_vars") ?? false,
     },
     requiredSecrets: get("secrets")?.required ?? [],
     warnings: [...sel.warnings],
     ignored,
   };
-  if (!source.main && !source.assets) refusals.push(`main: missing; give the Worker's entry module (or \`assets\` for an assets-only Worker)`);
-  if (source.main?.endsWith(".py")) refusals.push(`${path("main")}: Python Workers are not supported by the orchestrator (deploy this Worker with wrangler)`);
+  if (!source.main && !source.assets)
+    refusals.push(`main: missing; give the Worker's entry module (or \`assets\` for an assets-only Worker)`);
+  if (source.main?.endsWith(".py"))
+    refusals.push(`${path("main")}: Python Workers are not supported by the orchestrator (deploy this Worker with wrangler)`);
   return { source: refusals.length ? undefined : source, refusals };
 }
 

@@ -19,7 +19,9 @@ const notFound = () => new CboError("ERR_CF_REQUEST", "not found", { details: { 
 function fakeTarget(name: string, budget: RequestBudget = createRequestBudget()) {
   const edge = {
     live: full("v1") as Split,
-    versions: new Map<string, { bindings: Array<{ name: string; type: string }> }>([["v1", { bindings: [{ name: "GREETING", type: "plain_text" }] }]]),
+    versions: new Map<string, { bindings: Array<{ name: string; type: string }> }>([
+      ["v1", { bindings: [{ name: "GREETING", type: "plain_text" }] }],
+    ]),
     calls: [] as string[],
     deployments: [] as Array<{ split: Split; message: string | undefined }>,
     /** When false, a deployment is accepted but the edge keeps serving what it served. */
@@ -53,27 +55,74 @@ function fakeTarget(name: string, budget: RequestBudget = createRequestBudget())
 
 function worker(drift: "report" | "revert"): ResolvedWorker {
   return {
-    tenant: "default", name: "w", entry: "/w.js", root: "/", compatibilityDate: "2025-01-01", compatibilityFlags: [], vars: {}, kv: {}, services: {}, secrets: [], agent: false,
-    drift, targets: ["eu"], waves: [["eu"]], steps: [100], gate: GateSchema.parse({}),
+    tenant: "default",
+    name: "w",
+    entry: "/w.js",
+    root: "/",
+    compatibilityDate: "2025-01-01",
+    compatibilityFlags: [],
+    vars: {},
+    kv: {},
+    services: {},
+    secrets: [],
+    agent: false,
+    drift,
+    targets: ["eu"],
+    waves: [["eu"]],
+    steps: [100],
+    gate: GateSchema.parse({}),
   };
 }
 
 /** A succeeded release of v1 to eu, as the engine records it. */
 function released(store: Store, id = "r1", versionId = "v1"): void {
-  store.releases.insert({ id, tenant: "default", worker: "w", kind: "release", status: "succeeded", reason: null, plan: {}, created_by: null });
+  store.releases.insert({
+    id,
+    tenant: "default",
+    worker: "w",
+    kind: "release",
+    status: "succeeded",
+    reason: null,
+    plan: {},
+    created_by: null,
+  });
   store.releases.journal(id, "uploaded", "eu", { versionId, previousVersionId: null, created: true });
   store.releases.journal(id, "step.intent", "eu", { percent: 100, versionId, split: full(versionId) });
   store.releases.journal(id, "step.deployed", "eu", { percent: 100, versionId });
-  store.catalog.recordVersion({ tenant: "default", worker: "w", target: "eu", version_id: versionId, release_id: id, bundle_hash: "h", secrets: null });
+  store.catalog.recordVersion({
+    tenant: "default",
+    worker: "w",
+    target: "eu",
+    version_id: versionId,
+    release_id: id,
+    bundle_hash: "h",
+    secrets: null,
+  });
 }
 
 function setup(opts: { drift?: "report" | "revert"; budget?: RequestBudget } & Partial<DriftCheckerOptions> = {}) {
   const store = createStore(":memory:");
   const t = fakeTarget("eu", opts.budget);
-  const spec: ResolvedSpec = { tenant: "default", file: "/o.yaml", targets: [{ name: "eu", api: "local" }], workers: [worker(opts.drift ?? "report")] };
+  const spec: ResolvedSpec = {
+    tenant: "default",
+    file: "/o.yaml",
+    targets: [{ name: "eu", api: "local" }],
+    workers: [worker(opts.drift ?? "report")],
+  };
   let now = 1_000_000;
-  const checker = createDriftChecker({ store, spec: () => spec, targets: () => new Map([["eu", t.runtime]]), intervalMs: INTERVAL, now: () => now, ...opts });
-  const events = () => store.events.list().filter((e) => e.type.startsWith("drift.")).map((e) => e.type);
+  const checker = createDriftChecker({
+    store,
+    spec: () => spec,
+    targets: () => new Map([["eu", t.runtime]]),
+    intervalMs: INTERVAL,
+    now: () => now,
+    ...opts,
+  });
+  const events = () =>
+    store.events
+      .list()
+      .filter((e) => e.type.startsWith("drift."))
+      .map((e) => e.type);
   const row = () => store.drift.get({ tenant: "default", worker: "w", target: "eu" });
   return { store, edge: t.edge, checker, events, row, advance: (ms: number) => void (now += ms) };
 }
@@ -94,7 +143,12 @@ describe("drift checker", () => {
     expect(s.row()).toMatchObject({ status: "in_sync", drifted: false });
     expect(s.edge.calls).toEqual(["listDeployments", "listDeployments"]);
 
-    s.edge.versions.set("x", { bindings: [{ name: "GREETING", type: "plain_text" }, { name: "HAND", type: "secret_text" }] });
+    s.edge.versions.set("x", {
+      bindings: [
+        { name: "GREETING", type: "plain_text" },
+        { name: "HAND", type: "secret_text" },
+      ],
+    });
     s.edge.live = full("x");
     await s.checker.checkNow();
     await s.checker.checkNow();
@@ -115,12 +169,28 @@ describe("drift checker", () => {
     const s = setup({ drift: "revert" });
     released(s.store);
     await s.checker.checkNow();
-    s.store.releases.insert({ id: "r2", tenant: "default", worker: "w", kind: "release", status: "running", reason: null, plan: {}, created_by: null });
+    s.store.releases.insert({
+      id: "r2",
+      tenant: "default",
+      worker: "w",
+      kind: "release",
+      status: "running",
+      reason: null,
+      plan: {},
+      created_by: null,
+    });
     s.edge.versions.set("v2", { bindings: [] });
-    s.edge.live = [{ versionId: "v1", percentage: 90 }, { versionId: "v2", percentage: 10 }];
+    s.edge.live = [
+      { versionId: "v1", percentage: 90 },
+      { versionId: "v2", percentage: 10 },
+    ];
     s.edge.calls.length = 0;
     await s.checker.checkNow();
-    expect(s.row()).toMatchObject({ status: "pending", drifted: false, note: "release r2 is running: no verdict while the engine moves the worker" });
+    expect(s.row()).toMatchObject({
+      status: "pending",
+      drifted: false,
+      note: "release r2 is running: no verdict while the engine moves the worker",
+    });
     expect(s.edge.calls).toEqual([]);
     expect(s.events()).toEqual([]);
   });
@@ -181,7 +251,16 @@ describe("drift checker", () => {
     released(s.store);
     for (let i = 2; i <= 7; i++) {
       // Releases that failed before any deployment: they leave eu as it was.
-      s.store.releases.insert({ id: `r${i}`, tenant: "default", worker: "w", kind: "release", status: "failed", reason: null, plan: {}, created_by: null });
+      s.store.releases.insert({
+        id: `r${i}`,
+        tenant: "default",
+        worker: "w",
+        kind: "release",
+        status: "failed",
+        reason: null,
+        plan: {},
+        created_by: null,
+      });
       s.store.releases.journal(`r${i}`, "upload.intent", "eu", { previousVersionId: "v1" });
     }
     await s.checker.checkNow();
@@ -224,7 +303,12 @@ describe("drift checker", () => {
     await s.checker.checkNow();
     s.edge.down = new CboError("ERR_CF_UNAVAILABLE", "Cloudflare API unreachable");
     await s.checker.checkNow();
-    expect(s.row()).toMatchObject({ status: "unknown", drifted: true, kinds: ["code", "unknown_version", "bindings"], note: "the edge could not be read: ERR_CF_UNAVAILABLE: Cloudflare API unreachable" });
+    expect(s.row()).toMatchObject({
+      status: "unknown",
+      drifted: true,
+      kinds: ["code", "unknown_version", "bindings"],
+      note: "the edge could not be read: ERR_CF_UNAVAILABLE: Cloudflare API unreachable",
+    });
     s.edge.down = undefined;
     await s.checker.checkNow();
     expect(s.row()).toMatchObject({ status: "drifted", note: null });

@@ -72,7 +72,8 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
   const keyOf = (k: DriftKey) => `${k.tenant}/${k.worker}/${k.target}`;
   const headNow = (w: ResolvedWorker) => headOf(store.releases.list({ worker: w.name, tenant: w.tenant, limit: 1 })[0]);
   const moved = (job: Job) => headNow(job.worker) !== job.head || (opts.busy?.(job.worker.tenant, job.worker.name) ?? false);
-  const emit = <T extends DriftEvent>(k: DriftKey, type: T, data: EventPayload<T>) => store.events.append({ tenant: k.tenant, type, worker: k.worker, target: k.target, data } as NewEvent);
+  const emit = <T extends DriftEvent>(k: DriftKey, type: T, data: EventPayload<T>) =>
+    store.events.append({ tenant: k.tenant, type, worker: k.worker, target: k.target, data } as NewEvent);
 
   function catalogFacts(k: DriftKey, versionId: string): CatalogFacts {
     const row = store.catalog.version(k.tenant, k.target, versionId);
@@ -121,15 +122,41 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
     });
     // A release that started while this check read the edge would make the verdict stale.
     if (moved(job)) return;
-    const { previous, row } = store.drift.record({ ...k, drifted: verdict.drifted, kinds: verdict.kinds, detail: verdict.detail, desired: desired.split, observed, differences: verdict.differences, signature: verdict.signature });
+    const { previous, row } = store.drift.record({
+      ...k,
+      drifted: verdict.drifted,
+      kinds: verdict.kinds,
+      detail: verdict.detail,
+      desired: desired.split,
+      observed,
+      differences: verdict.differences,
+      signature: verdict.signature,
+    });
     const event = transition(previous, verdict);
     if (event === "detected") {
-      const versionId = observed.find((v) => !desired.split.some((d) => d.versionId === v.versionId))?.versionId ?? mainVersion(observed) ?? null;
-      emit(k, "drift.detected", { kinds: verdict.kinds, reason: verdict.detail, versionId, desired: desired.split, observed, differences: verdict.differences, policy: worker.drift, desiredFrom: desired.source.releaseId, since: row.since });
+      const versionId =
+        observed.find((v) => !desired.split.some((d) => d.versionId === v.versionId))?.versionId ?? mainVersion(observed) ?? null;
+      emit(k, "drift.detected", {
+        kinds: verdict.kinds,
+        reason: verdict.detail,
+        versionId,
+        desired: desired.split,
+        observed,
+        differences: verdict.differences,
+        policy: worker.drift,
+        desiredFrom: desired.source.releaseId,
+        since: row.since,
+      });
       log(`drift ${k.worker}@${k.target}: detected (${verdict.kinds.join(", ")}): ${verdict.detail}`);
     } else if (event === "resolved") {
       const key = keyOf(k);
-      emit(k, "drift.resolved", { kinds: previous?.kinds ?? [], reason: "serves the desired versions again", versionId: mainVersion(desired.split) ?? null, reverted: reverted.has(key), since: previous?.since ?? null });
+      emit(k, "drift.resolved", {
+        kinds: previous?.kinds ?? [],
+        reason: "serves the desired versions again",
+        versionId: mainVersion(desired.split) ?? null,
+        reverted: reverted.has(key),
+        since: previous?.since ?? null,
+      });
       log(`drift ${k.worker}@${k.target}: resolved`);
       reverted.delete(key);
       revertFailure.delete(key);
@@ -151,7 +178,13 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
     if (!r.ok) return failed(k, r.why, desired);
     reverted.add(key);
     store.drift.noteRevert(k, `reverted ${new Date(now()).toISOString()}: ${splitText(desired)} deployed again`);
-    emit(k, "drift.reverted", { reason: verdict.detail, versionId: mainVersion(desired) ?? null, to: splitText(desired), from: observed, desired });
+    emit(k, "drift.reverted", {
+      reason: verdict.detail,
+      versionId: mainVersion(desired) ?? null,
+      to: splitText(desired),
+      from: observed,
+      desired,
+    });
     log(`drift ${k.worker}@${k.target}: reverted to ${splitText(desired)}`);
   }
 
@@ -173,7 +206,9 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
       const names = worker.targets.filter((t) => runtimes.has(t));
       const moving = unfinished.find((r) => r.tenant === worker.tenant && r.worker === worker.name);
       if (moving || opts.busy?.(worker.tenant, worker.name)) {
-        const why = moving ? `${moving.kind} ${moving.id} is ${moving.status}: no verdict while the engine moves the worker` : "the engine is moving the worker: no verdict";
+        const why = moving
+          ? `${moving.kind} ${moving.id} is ${moving.status}: no verdict while the engine moves the worker`
+          : "the engine is moving the worker: no verdict";
         for (const target of names) store.drift.mark({ tenant: worker.tenant, worker: worker.name, target }, "pending", why);
         continue;
       }
@@ -181,7 +216,8 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
       const list = (limit: number) => store.releases.list({ worker: worker.name, tenant: worker.tenant, limit });
       let records = list(5);
       let desired = desiredState(records, (id) => store.releases.entries(id), names);
-      if (records.length === 5 && names.some((n) => !desired.has(n))) desired = desiredState((records = list(50)), (id) => store.releases.entries(id), names);
+      if (records.length === 5 && names.some((n) => !desired.has(n)))
+        desired = desiredState((records = list(50)), (id) => store.releases.entries(id), names);
       for (const name of names) out.push({ worker, runtime: runtimes.get(name)!, desired: desired.get(name), head: headOf(records[0]) });
     }
     // Checked longest ago first: when the budget allows only some reads, the others come next pass.

@@ -28,9 +28,22 @@ export type CatalogFacts = { known: boolean; secrets: Record<string, number> | n
 export type Difference =
   | { kind: "code"; desired: Split; observed: Split }
   | { kind: "unknown_version"; versionId: string }
-  | { kind: "bindings"; versionId: string; added: BindingFact[]; removed: BindingFact[]; changed: Array<{ name: string; desired: string; observed: string }> }
+  | {
+      kind: "bindings";
+      versionId: string;
+      added: BindingFact[];
+      removed: BindingFact[];
+      changed: Array<{ name: string; desired: string; observed: string }>;
+    }
   | { kind: "secrets"; versionId: string; secrets: Array<{ name: string; desired: number | null; observed: number | null }> }
-  | { kind: "settings"; versionId: string; setting: "compatibility_date" | "compatibility_flags"; desired: string; observed: string; against: "desired version" | "spec" }
+  | {
+      kind: "settings";
+      versionId: string;
+      setting: "compatibility_date" | "compatibility_flags";
+      desired: string;
+      observed: string;
+      against: "desired version" | "spec";
+    }
   | { kind: "config"; desired: number; applied: number | null };
 
 export type CompareInput = {
@@ -49,7 +62,8 @@ export type Verdict = { drifted: boolean; kinds: DriftKind[]; differences: Diffe
 
 const short = (id: string) => id.slice(0, 8);
 const pct = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(1)}%`;
-export const splitText = (s: Split) => (s.length === 0 ? "nothing" : s.map((v) => `${short(v.versionId)} ${pct(v.percentage)}`).join(" + "));
+export const splitText = (s: Split) =>
+  s.length === 0 ? "nothing" : s.map((v) => `${short(v.versionId)} ${pct(v.percentage)}`).join(" + ");
 
 export { sameSplit };
 
@@ -58,20 +72,34 @@ export function mainVersion(s: Split): string | undefined {
   return [...s].sort((a, b) => b.percentage - a.percentage)[0]?.versionId;
 }
 
-export function diffBindings(desired: BindingFact[], observed: BindingFact[]): Omit<Extract<Difference, { kind: "bindings" }>, "kind" | "versionId"> {
+export function diffBindings(
+  desired: BindingFact[],
+  observed: BindingFact[],
+): Omit<Extract<Difference, { kind: "bindings" }>, "kind" | "versionId"> {
   const want = new Map(desired.map((b) => [b.name, b.type]));
   const have = new Map(observed.map((b) => [b.name, b.type]));
   const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
   return {
-    added: observed.filter((b) => !want.has(b.name)).map(({ name, type }) => ({ name, type })).sort(byName),
-    removed: desired.filter((b) => !have.has(b.name)).map(({ name, type }) => ({ name, type })).sort(byName),
-    changed: observed.filter((b) => want.has(b.name) && want.get(b.name) !== b.type).map((b) => ({ name: b.name, desired: want.get(b.name)!, observed: b.type })).sort(byName),
+    added: observed
+      .filter((b) => !want.has(b.name))
+      .map(({ name, type }) => ({ name, type }))
+      .sort(byName),
+    removed: desired
+      .filter((b) => !have.has(b.name))
+      .map(({ name, type }) => ({ name, type }))
+      .sort(byName),
+    changed: observed
+      .filter((b) => want.has(b.name) && want.get(b.name) !== b.type)
+      .map((b) => ({ name: b.name, desired: want.get(b.name)!, observed: b.type }))
+      .sort(byName),
   };
 }
 
 function diffSecrets(desired: Record<string, number>, observed: Record<string, number>) {
   const names = [...new Set([...Object.keys(desired), ...Object.keys(observed)])].sort();
-  return names.filter((n) => desired[n] !== observed[n]).map((name) => ({ name, desired: desired[name] ?? null, observed: observed[name] ?? null }));
+  return names
+    .filter((n) => desired[n] !== observed[n])
+    .map((name) => ({ name, desired: desired[name] ?? null, observed: observed[name] ?? null }));
 }
 
 export function compareTarget(input: CompareInput): Verdict {
@@ -103,7 +131,13 @@ export function compareTarget(input: CompareInput): Verdict {
   if (input.configLag) differences.push({ kind: "config", ...input.configLag });
   const kinds = DRIFT_KINDS.filter((k) => differences.some((d) => d.kind === k));
   const drifted = differences.length > 0;
-  return { drifted, kinds, differences, detail: drifted ? describe(differences) : "serves the desired versions", signature: drifted ? signatureOf(input.observed, kinds) : null };
+  return {
+    drifted,
+    kinds,
+    differences,
+    detail: drifted ? describe(differences) : "serves the desired versions",
+    signature: drifted ? signatureOf(input.observed, kinds) : null,
+  };
 }
 
 function settingsDiff(versionId: string, live: VersionFacts, desired: VersionFacts | undefined, spec: CompareInput["spec"]): Difference[] {
@@ -117,7 +151,14 @@ function settingsDiff(versionId: string, live: VersionFacts, desired: VersionFac
   }
   const flags = (f: string[]) => [...f].sort().join(",");
   if (wantFlags !== null && live.compatibilityFlags !== null && flags(wantFlags) !== flags(live.compatibilityFlags)) {
-    out.push({ kind: "settings", versionId, setting: "compatibility_flags", desired: flags(wantFlags) || "(none)", observed: flags(live.compatibilityFlags) || "(none)", against });
+    out.push({
+      kind: "settings",
+      versionId,
+      setting: "compatibility_flags",
+      desired: flags(wantFlags) || "(none)",
+      observed: flags(live.compatibilityFlags) || "(none)",
+      against,
+    });
   }
   return out;
 }
@@ -134,12 +175,18 @@ export function describe(differences: Difference[]): string {
         parts.push(`${short(d.versionId)} was not uploaded by the orchestrator (unknown version)`);
         break;
       case "bindings": {
-        const b = [...d.added.map((x) => `+${x.name} (${x.type})`), ...d.removed.map((x) => `-${x.name} (${x.type})`), ...d.changed.map((x) => `${x.name} ${x.desired} -> ${x.observed}`)];
+        const b = [
+          ...d.added.map((x) => `+${x.name} (${x.type})`),
+          ...d.removed.map((x) => `-${x.name} (${x.type})`),
+          ...d.changed.map((x) => `${x.name} ${x.desired} -> ${x.observed}`),
+        ];
         parts.push(`bindings of ${short(d.versionId)}: ${b.join(", ")}`);
         break;
       }
       case "secrets":
-        parts.push(`secrets of ${short(d.versionId)}: ${d.secrets.map((s) => `${s.name} v${s.observed ?? "-"} (desired v${s.desired ?? "-"})`).join(", ")}`);
+        parts.push(
+          `secrets of ${short(d.versionId)}: ${d.secrets.map((s) => `${s.name} v${s.observed ?? "-"} (desired v${s.desired ?? "-"})`).join(", ")}`,
+        );
         break;
       case "settings":
         parts.push(`${d.setting} of ${short(d.versionId)}: ${d.observed} (${d.against}: ${d.desired})`);
@@ -159,7 +206,10 @@ function signatureOf(observed: Split, kinds: DriftKind[]): string {
 }
 
 /** The event a verdict calls for, given the last definite one: only transitions are events. */
-export function transition(previous: { drifted: boolean; signature: string | null } | undefined, next: Pick<Verdict, "drifted" | "signature">): "detected" | "resolved" | undefined {
+export function transition(
+  previous: { drifted: boolean; signature: string | null } | undefined,
+  next: Pick<Verdict, "drifted" | "signature">,
+): "detected" | "resolved" | undefined {
   if (next.drifted) return previous?.drifted && previous.signature === next.signature ? undefined : "detected";
   return previous?.drifted ? "resolved" : undefined;
 }

@@ -13,11 +13,16 @@ export const REVERT_MESSAGE = "cbo drift revert";
 export function cannotRevert(desired: Split, facts: (versionId: string) => VersionFacts | "missing" | undefined): string | undefined {
   if (desired.length === 0) return "nothing is desired there";
   const gone = desired.filter((d) => facts(d.versionId) === "missing").map((d) => d.versionId);
-  if (gone.length > 0) return `the desired version${gone.length > 1 ? "s" : ""} ${gone.join(", ")} no longer exist${gone.length > 1 ? "" : "s"} on the edge; release the worker to replace ${gone.length > 1 ? "them" : "it"}`;
+  if (gone.length > 0)
+    return `the desired version${gone.length > 1 ? "s" : ""} ${gone.join(", ")} no longer exist${gone.length > 1 ? "" : "s"} on the edge; release the worker to replace ${gone.length > 1 ? "them" : "it"}`;
   return undefined;
 }
 
-export async function revertTarget(runtime: TargetRuntime, worker: string, desired: Split): Promise<{ ok: true } | { ok: false; why: string }> {
+export async function revertTarget(
+  runtime: TargetRuntime,
+  worker: string,
+  desired: Split,
+): Promise<{ ok: true } | { ok: false; why: string }> {
   try {
     // Through the engine's own restore path, once (the checker retries next interval). force:
     // Cloudflare refuses (10220) to deploy a version whose secrets changed since unless forced;

@@ -99,7 +99,11 @@ export async function signConfigBundle(
   }
   const bytes = toBytes(canonicalJson(parsed.data));
   const signature = await ed25519Sign(privateKey, bytes);
-  return { payload: bytesToBase64url(bytes), signature: bytesToBase64url(signature), keyId: opts.keyId ?? (await keyIdFromPrivate(privateKey)) };
+  return {
+    payload: bytesToBase64url(bytes),
+    signature: bytesToBase64url(signature),
+    keyId: opts.keyId ?? (await keyIdFromPrivate(privateKey)),
+  };
 }
 
 async function keyIdFromPrivate(privateKey: CryptoKey): Promise<string> {

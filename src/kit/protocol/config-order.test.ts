@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { orderConfig } from "./config-order.ts";
 
 const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, "0")}:00.000Z`;
-const b = (version: number, minute: number, rollback = false, config: Record<string, unknown> = { v: version }) => ({ version, issuedAt: at(minute), rollback, config });
+const b = (version: number, minute: number, rollback = false, config: Record<string, unknown> = { v: version }) => ({
+  version,
+  issuedAt: at(minute),
+  rollback,
+  config,
+});
 
 describe("orderConfig", () => {
   it("applies the first bundle and newer versions, even two signed in the same millisecond", () => {

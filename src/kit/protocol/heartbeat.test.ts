@@ -14,7 +14,10 @@ const beat: Heartbeat = {
   uptimeMs: 1234,
   totals: { requests: 10, errors: 1 },
   window: { sinceMs: T - 30_000, requests: 4, errors: 1 },
-  rejections: [{ reason: "bad_signature", version: 4, at: new Date(T - 1000).toISOString() }, { reason: "malformed", at: new Date(T - 500).toISOString() }],
+  rejections: [
+    { reason: "bad_signature", version: 4, at: new Date(T - 1000).toISOString() },
+    { reason: "malformed", at: new Date(T - 500).toISOString() },
+  ],
 };
 
 describe("heartbeats", () => {
@@ -36,7 +39,13 @@ describe("heartbeats", () => {
     const key = generateHmacKey();
     let lookups = 0;
     const keysFor = () => (lookups++, [key]);
-    for (const body of ["{", JSON.stringify({ ...beat, extra: 1 }), JSON.stringify({ ...beat, totals: { requests: -1, errors: 0 } }), JSON.stringify({ ...beat, rejections: [{ reason: "nope", at: beat.sentAt }] }), "x".repeat(17 * 1024)]) {
+    for (const body of [
+      "{",
+      JSON.stringify({ ...beat, extra: 1 }),
+      JSON.stringify({ ...beat, totals: { requests: -1, errors: 0 } }),
+      JSON.stringify({ ...beat, rejections: [{ reason: "nope", at: beat.sentAt }] }),
+      "x".repeat(17 * 1024),
+    ]) {
       const header = await signPayload(body, key, { now: () => T });
       expect(await verifyHeartbeatRequest(header, body, keysFor, { now: () => T })).toEqual({ ok: false, reason: "malformed_body" });
     }

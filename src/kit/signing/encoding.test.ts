@@ -34,7 +34,13 @@ describe("encoding", () => {
 
   it("base64 and base64url: RFC 4648 §10 vectors", () => {
     const vectors: [string, string][] = [
-      ["", ""], ["f", "Zg=="], ["fo", "Zm8="], ["foo", "Zm9v"], ["foob", "Zm9vYg=="], ["fooba", "Zm9vYmE="], ["foobar", "Zm9vYmFy"],
+      ["", ""],
+      ["f", "Zg=="],
+      ["fo", "Zm8="],
+      ["foo", "Zm9v"],
+      ["foob", "Zm9vYg=="],
+      ["fooba", "Zm9vYmE="],
+      ["foobar", "Zm9vYmFy"],
     ];
     for (const [text, b64] of vectors) {
       expect(bytesToBase64(ascii(text))).toBe(b64);

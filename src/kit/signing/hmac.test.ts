@@ -73,7 +73,10 @@ describe("verifySignature", () => {
 
   it("during a rotation both keys verify and a third does not; after it only the new one", async () => {
     const [oldK, newK, other] = [generateHmacKey(), generateHmacKey(), generateHmacKey()];
-    const during = [{ id: "new", key: newK }, { id: "old", key: await importHmacKey(oldK) }];
+    const during = [
+      { id: "new", key: newK },
+      { id: "old", key: await importHmacKey(oldK) },
+    ];
     const byOld = await signPayload(BODY, oldK, { timestamp: T });
     const byNew = await signPayload(BODY, newK, { timestamp: T });
     const byOther = await signPayload(BODY, other, { timestamp: T });
@@ -99,11 +102,34 @@ describe("verifySignature", () => {
     const valid = await signPayload(BODY, key, { timestamp: T });
     const sig = valid.split(",")[1]!;
     const bad: unknown[] = [
-      "", null, undefined, 42, {}, "t=abc,v1=zz", `t=${T}`, `t=${T},`, `t=${T},t=${T},${sig}`, `${sig},t=${T}`,
-      `t=${T},${sig},t=${T}`, `t=${T},${sig.toUpperCase()}`.replace("V1", "v1"), `t=${T},${sig.slice(0, -1)}`,
-      `t=${T},${sig}0`, `t= ${T},${sig}`, `t=${T}, ${sig}`, `t=0${T},${sig}`, `t=+${T},${sig}`, `t=${T}.0,${sig}`,
-      `t=-1,${sig}`, `t=${T},v0=${sig.slice(3)}`, `t=${T},v1=`, `T=${T},${sig}`, `t=${T},${sig},${sig},${sig},${sig},${sig}`,
-      `t=${T},${sig};`, `t=${T},v1=${"g".repeat(64)}`, "x".repeat(10_000), `t=${"9".repeat(13)},${sig}`,
+      "",
+      null,
+      undefined,
+      42,
+      {},
+      "t=abc,v1=zz",
+      `t=${T}`,
+      `t=${T},`,
+      `t=${T},t=${T},${sig}`,
+      `${sig},t=${T}`,
+      `t=${T},${sig},t=${T}`,
+      `t=${T},${sig.toUpperCase()}`.replace("V1", "v1"),
+      `t=${T},${sig.slice(0, -1)}`,
+      `t=${T},${sig}0`,
+      `t= ${T},${sig}`,
+      `t=${T}, ${sig}`,
+      `t=0${T},${sig}`,
+      `t=+${T},${sig}`,
+      `t=${T}.0,${sig}`,
+      `t=-1,${sig}`,
+      `t=${T},v0=${sig.slice(3)}`,
+      `t=${T},v1=`,
+      `T=${T},${sig}`,
+      `t=${T},${sig},${sig},${sig},${sig},${sig}`,
+      `t=${T},${sig};`,
+      `t=${T},v1=${"g".repeat(64)}`,
+      "x".repeat(10_000),
+      `t=${"9".repeat(13)},${sig}`,
     ];
     for (const header of bad) {
       expect(await verifySignature(header as string, BODY, key, { now: at(T) }), String(header)).toEqual({
@@ -218,7 +244,13 @@ describe("secrets stay out of results and errors", () => {
     for (const h of [header, "", `t=${T},v1=${"0".repeat(64)}`]) {
       for (const now of [at(T), at(T + 1000)]) seen.push(JSON.stringify(await verifySignature(h, BODY, key, { now })));
     }
-    for (const reason of ["malformed_header", "timestamp_out_of_tolerance", "no_matching_signature", "replayed", "replay_cache_full"] as const) {
+    for (const reason of [
+      "malformed_header",
+      "timestamp_out_of_tolerance",
+      "no_matching_signature",
+      "replayed",
+      "replay_cache_full",
+    ] as const) {
       const e = signatureFailureError(reason);
       expect(e.code).toBe("ERR_UNAUTHORIZED");
       expect(e.toJSON().error.details).toEqual({ reason });

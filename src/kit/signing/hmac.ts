@@ -53,18 +53,14 @@ export async function importHmacKey(raw: Uint8Array, opts: { extractable?: boole
   if (raw.length < HMAC_KEY_BYTES) {
     throw new CboError("ERR_VALIDATION", `HMAC keys must be at least ${HMAC_KEY_BYTES} bytes.`);
   }
-  return crypto.subtle.importKey("raw", toBytes(raw), { name: "HMAC", hash: "SHA-256" }, opts.extractable ?? false, [
-    "sign",
-    "verify",
-  ]);
+  return crypto.subtle.importKey("raw", toBytes(raw), { name: "HMAC", hash: "SHA-256" }, opts.extractable ?? false, ["sign", "verify"]);
 }
 
 async function resolveKey(key: HmacKey, usage: "sign" | "verify"): Promise<CryptoKey> {
   const material = key instanceof Uint8Array || !("key" in key) ? key : key.key;
   if (material instanceof Uint8Array) return importHmacKey(material);
   const alg = material.algorithm as { name?: string; hash?: { name?: string }; length?: number };
-  const fits =
-    alg.name === "HMAC" && alg.hash?.name === "SHA-256" && (alg.length ?? 0) >= HMAC_KEY_BYTES * 8;
+  const fits = alg.name === "HMAC" && alg.hash?.name === "SHA-256" && (alg.length ?? 0) >= HMAC_KEY_BYTES * 8;
   if (!fits || !material.usages.includes(usage)) {
     throw new CboError("ERR_VALIDATION", `Expected an HMAC-SHA256 key of at least ${HMAC_KEY_BYTES} bytes allowed to ${usage}.`);
   }
@@ -169,8 +165,11 @@ const FAILURE_MESSAGES: Record<SignatureFailureReason, string> = {
 /** The API's answer to a failed check: ERR_UNAUTHORIZED naming the reason, never a key or body. */
 export function signatureFailureError(reason: SignatureFailureReason): CboError {
   const hint =
-    reason === "timestamp_out_of_tolerance" ? "Check the sender's clock (NTP)." :
-    reason === "replay_cache_full" ? "Retry later." : undefined;
+    reason === "timestamp_out_of_tolerance"
+      ? "Check the sender's clock (NTP)."
+      : reason === "replay_cache_full"
+        ? "Retry later."
+        : undefined;
   return new CboError("ERR_UNAUTHORIZED", FAILURE_MESSAGES[reason], {
     details: { reason },
     ...(hint === undefined ? {} : { hint }),

@@ -46,7 +46,7 @@ describe("createNonceCache", () => {
     expect(maxSize).toBe(100);
     expect(results.full).toBeGreaterThan(0);
     // Time-bucketed expiry frees slots: 100 per 300 s window get in.
-    expect(results.added).toBe(100 * Math.ceil(20_000 * 20 / 300_000));
+    expect(results.added).toBe(100 * Math.ceil((20_000 * 20) / 300_000));
     now += 301_000;
     expect(cache.size).toBe(0);
     expect(cache.checkAndAdd("fresh", now + 1)).toBe("added");

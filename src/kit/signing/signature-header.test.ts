@@ -16,8 +16,17 @@ describe("signature header", () => {
 
   it("has one spelling: t first and once, canonical digits, lowercase 64-hex v1 only", () => {
     for (const bad of [
-      `v1=${sig("a")},t=1`, `t=1,t=1,v1=${sig("a")}`, `t=01,v1=${sig("a")}`, `t=1,v1=${sig("A")}`, `t=1,v1=${sig("a")},`,
-      `t=1,,v1=${sig("a")}`, `t=1,v2=${sig("a")}`, `t=1,v1=${sig("a")} `, `t=1,${Array(MAX_SIGNATURES + 1).fill(`v1=${sig("a")}`).join(",")}`,
+      `v1=${sig("a")},t=1`,
+      `t=1,t=1,v1=${sig("a")}`,
+      `t=01,v1=${sig("a")}`,
+      `t=1,v1=${sig("A")}`,
+      `t=1,v1=${sig("a")},`,
+      `t=1,,v1=${sig("a")}`,
+      `t=1,v2=${sig("a")}`,
+      `t=1,v1=${sig("a")} `,
+      `t=1,${Array(MAX_SIGNATURES + 1)
+        .fill(`v1=${sig("a")}`)
+        .join(",")}`,
     ]) {
       expect(parseSignatureHeader(bad), bad).toBeUndefined();
     }

@@ -93,7 +93,13 @@ export function createApiApp(deps: ApiDeps) {
     return errorResponse(new CfApiError(500, CF_CODES.INTERNAL, "The local edge hit an internal error; see its log."));
   });
   app.notFound((c) =>
-    errorResponse(new CfApiError(404, CF_CODES.NO_ROUTE, `Could not route to ${new URL(c.req.url).pathname}, perhaps your object identifier is invalid?`)),
+    errorResponse(
+      new CfApiError(
+        404,
+        CF_CODES.NO_ROUTE,
+        `Could not route to ${new URL(c.req.url).pathname}, perhaps your object identifier is invalid?`,
+      ),
+    ),
   );
 
   const authorized = (h: (name: string) => string | undefined) => {
@@ -129,13 +135,19 @@ export function createApiApp(deps: ApiDeps) {
   const perAccount = async (c: Context<EdgeEnv>, next: Next) => {
     const account = deps.accounts.get(c.req.param("acct") ?? "");
     if (!account) {
-      throw new CfApiError(404, CF_CODES.NO_ROUTE, `Could not route to ${new URL(c.req.url).pathname}, perhaps your object identifier is invalid?`);
+      throw new CfApiError(
+        404,
+        CF_CODES.NO_ROUTE,
+        `Could not route to ${new URL(c.req.url).pathname}, perhaps your object identifier is invalid?`,
+      );
     }
     deps.countRequest(account.id);
     const fault = deps.faults.get(account.region);
     const wait = deps.faults.rateLimited(account.region);
     if (wait !== undefined) {
-      throw new CfApiError(429, CF_CODES.RATE_LIMITED, "Please wait and consider throttling your request speed", { "retry-after": String(Math.ceil(wait / 1000)) });
+      throw new CfApiError(429, CF_CODES.RATE_LIMITED, "Please wait and consider throttling your request speed", {
+        "retry-after": String(Math.ceil(wait / 1000)),
+      });
     }
     if (fault.latencyMs) await sleep(fault.latencyMs);
     if (fault.outage) throw new CfApiError(503, CF_CODES.UNAVAILABLE, `Region ${account.region} is unavailable (injected outage).`);
@@ -155,15 +167,22 @@ export function createApiApp(deps: ApiDeps) {
   app.route("/client/v4/accounts/:acct", triggersRoutes(deps));
   app.route("/client/v4", zoneRoutes(deps));
   if (deps.analytics) {
-    app.route("/client/v4", graphqlRoutes({ ...deps.analytics, accounts: deps.accounts, faults: deps.faults, countRequest: deps.countRequest }));
+    app.route(
+      "/client/v4",
+      graphqlRoutes({ ...deps.analytics, accounts: deps.accounts, faults: deps.faults, countRequest: deps.countRequest }),
+    );
   }
-  if (deps.tails) app.route("/client/v4/accounts/:acct", tailRoutes({ scripts: deps.scripts, tails: deps.tails.hub, notify: deps.tails.notify }));
+  if (deps.tails)
+    app.route("/client/v4/accounts/:acct", tailRoutes({ scripts: deps.scripts, tails: deps.tails.hub, notify: deps.tails.notify }));
   if (deps.data) {
     const transfers = createD1Transfers();
     app.route("/", d1TransferRoutes(transfers));
     app.route("/client/v4/accounts/:acct", d1Routes(deps.data, transfers));
     app.route("/client/v4/accounts/:acct", r2Routes(deps.data));
-    app.route("/client/v4/accounts/:acct", queueRoutes({ queues: deps.data.queues, scripts: deps.scripts, changed: deps.data.queuesChanged }));
+    app.route(
+      "/client/v4/accounts/:acct",
+      queueRoutes({ queues: deps.data.queues, scripts: deps.scripts, changed: deps.data.queuesChanged }),
+    );
     app.route("/", cronRoutes({ accounts: deps.accounts, scripts: deps.scripts, fire: deps.data.fire }));
   }
 

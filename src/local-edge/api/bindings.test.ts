@@ -4,7 +4,6 @@ import { CfApiError } from "./envelope.ts";
 import type { Binding } from "../state/model.ts";
 import { EVERY_KIND } from "../../../test/support/every-binding.ts";
 
-
 const refusal = (bindings: Binding[]) => {
   try {
     checkBindings(bindings);
@@ -26,7 +25,9 @@ describe("checkBindings", () => {
     expect(e.code).toBe(10021);
     expect(e.message).toContain('Binding "R2" (r2_bucket)');
     expect(e.message).toContain("bucket_name");
-    expect(refusal([{ type: "ratelimit", name: "RL", namespace_id: "1", simple: { limit: 1, period: 30 } }]).message).toContain("simple.period");
+    expect(refusal([{ type: "ratelimit", name: "RL", namespace_id: "1", simple: { limit: 1, period: 30 } }]).message).toContain(
+      "simple.period",
+    );
     expect(refusal([{ type: "r2_bucket", name: "R2", bucket_name: "b", jurisdiction: "mars" }]).message).toContain("jurisdiction");
   });
   it("words a d1 binding without id as Cloudflare does (wrangler explains that text)", () => {
@@ -35,6 +36,11 @@ describe("checkBindings", () => {
   it("refuses unknown kinds, service-worker-only kinds and duplicate names", () => {
     expect(refusal([{ type: "teleporter", name: "T" }]).message).toContain('unknown type "teleporter"');
     expect(refusal([{ type: "text_blob", name: "T", part: "T" }]).message).toContain("service-worker");
-    expect(refusal([{ type: "plain_text", name: "A", text: "1" }, { type: "json", name: "A", json: 1 }]).message).toContain("used twice");
+    expect(
+      refusal([
+        { type: "plain_text", name: "A", text: "1" },
+        { type: "json", name: "A", json: 1 },
+      ]).message,
+    ).toContain("used twice");
   });
 });

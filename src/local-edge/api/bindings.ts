@@ -16,11 +16,21 @@ const SHAPES: Record<string, z.ZodType> = {
   secret_text: loose({ text: z.string() }),
   secret_key: loose({ format: str, algorithm: z.unknown(), usages: z.array(z.string()) }),
   kv_namespace: loose({ namespace_id: str }),
-  service: loose({ service: str, environment: str.optional(), entrypoint: str.optional(), props: z.record(z.string(), z.unknown()).optional() }),
+  service: loose({
+    service: str,
+    environment: str.optional(),
+    entrypoint: str.optional(),
+    props: z.record(z.string(), z.unknown()).optional(),
+  }),
   d1: loose({ id: str }),
   r2_bucket: loose({ bucket_name: str, jurisdiction: z.enum(["eu", "fedramp"]).optional() }),
   queue: loose({ queue_name: str, delivery_delay: z.number().int().min(0).max(86_400).optional() }),
-  durable_object_namespace: loose({ class_name: str, script_name: str.optional(), environment: str.optional(), namespace_id: str.optional() }),
+  durable_object_namespace: loose({
+    class_name: str,
+    script_name: str.optional(),
+    environment: str.optional(),
+    namespace_id: str.optional(),
+  }),
   analytics_engine: loose({ dataset: str.optional() }),
   ai: loose({ staging: z.boolean().optional() }),
   browser: loose({}),
@@ -63,10 +73,13 @@ export function checkBindings(bindings: Binding[]): void {
     if (seen.has(b.name)) throw invalid(`Binding name "${b.name}" is used twice.`);
     seen.add(b.name);
     if (SERVICE_WORKER_ONLY_KINDS.has(b.type)) {
-      throw invalid(`Binding "${b.name}" has type "${b.type}", which only service-worker uploads may use; an ES module Worker imports the file as a module part instead.`);
+      throw invalid(
+        `Binding "${b.name}" has type "${b.type}", which only service-worker uploads may use; an ES module Worker imports the file as a module part instead.`,
+      );
     }
     // Cloudflare's own wording, which wrangler recognises and explains.
-    if (b.type === "d1" && (typeof b.id !== "string" || b.id === "")) throw invalid(`binding ${b.name} of type d1 must have a valid \`id\` specified`);
+    if (b.type === "d1" && (typeof b.id !== "string" || b.id === ""))
+      throw invalid(`binding ${b.name} of type d1 must have a valid \`id\` specified`);
     const shape = SHAPES[b.type];
     if (!shape) throw invalid(`Binding "${b.name}" has unknown type "${b.type}" (known: ${KNOWN_BINDING_KINDS.join(", ")}).`);
     const parsed = shape.safeParse(b);

@@ -18,15 +18,21 @@ export function createDataBindingCheck(deps: { d1: D1Store; r2: R2Store; queues:
       } else if (b.type === "r2_bucket") {
         if (typeof b.bucket_name !== "string") throw invalid(`binding ${b.name} of type r2_bucket must have a \`bucket_name\``);
         const j = b.jurisdiction === undefined ? "default" : b.jurisdiction;
-        if (j !== "default" && j !== "eu" && j !== "fedramp") throw invalid(`binding ${b.name} of type r2_bucket has an unknown jurisdiction "${String(j)}"`);
+        if (j !== "default" && j !== "eu" && j !== "fedramp")
+          throw invalid(`binding ${b.name} of type r2_bucket has an unknown jurisdiction "${String(j)}"`);
         if (!deps.r2.getBucket(accountId, j, b.bucket_name)) {
-          throw invalid(`binding ${b.name} of type r2_bucket references bucket "${b.bucket_name}"${j !== "default" ? ` in jurisdiction ${j}` : ""}, which does not exist`);
+          throw invalid(
+            `binding ${b.name} of type r2_bucket references bucket "${b.bucket_name}"${j !== "default" ? ` in jurisdiction ${j}` : ""}, which does not exist`,
+          );
         }
       } else if (b.type === "queue") {
         if (typeof b.queue_name !== "string" || !deps.queues.byName(accountId, b.queue_name)) {
           throw invalid(`binding ${b.name} of type queue references queue "${String(b.queue_name)}", which does not exist`);
         }
-        if (b.delivery_delay !== undefined && (typeof b.delivery_delay !== "number" || !Number.isInteger(b.delivery_delay) || b.delivery_delay < 0 || b.delivery_delay > 86_400)) {
+        if (
+          b.delivery_delay !== undefined &&
+          (typeof b.delivery_delay !== "number" || !Number.isInteger(b.delivery_delay) || b.delivery_delay < 0 || b.delivery_delay > 86_400)
+        ) {
           throw invalid(`binding ${b.name} of type queue: delivery_delay must be 0 to 86400 seconds`);
         }
       }

@@ -118,7 +118,13 @@ export class CfApiError extends Error {
   readonly headers: Record<string, string>;
   /** Further errors of the same answer (Cloudflare lists one per offending item, e.g. per binding). */
   readonly more: Array<{ code: number; message: string }>;
-  constructor(status: number, code: number, message: string, headers: Record<string, string> = {}, more: Array<{ code: number; message: string }> = []) {
+  constructor(
+    status: number,
+    code: number,
+    message: string,
+    headers: Record<string, string> = {},
+    more: Array<{ code: number; message: string }> = [],
+  ) {
     super(message);
     this.status = status;
     this.code = code;
@@ -128,7 +134,11 @@ export class CfApiError extends Error {
 }
 
 export const notFoundScript = (name: string) =>
-  new CfApiError(404, CF_CODES.SCRIPT_NOT_FOUND, `This Worker does not exist on your account. [workers.api.error.script_not_found] (${name})`);
+  new CfApiError(
+    404,
+    CF_CODES.SCRIPT_NOT_FOUND,
+    `This Worker does not exist on your account. [workers.api.error.script_not_found] (${name})`,
+  );
 
 export const badRequest = (message: string, code: number = CF_CODES.BAD_REQUEST) => new CfApiError(400, code, message);
 

@@ -12,7 +12,8 @@ export function deeperThan(value: unknown, limit: number): boolean {
     const [v, depth] = stack.pop()!;
     if (v === null || typeof v !== "object") continue;
     if (depth > limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
   }
   return false;
 }
@@ -28,7 +29,8 @@ export function parseJson(text: string, what: string, code: number = CF_CODES.BA
   } catch {
     throw new CfApiError(400, code, `${what} is not valid JSON.`);
   }
-  if (deeperThan(value, LIMITS.jsonDepth)) throw new CfApiError(400, code, `${what} nests arrays or objects deeper than ${LIMITS.jsonDepth} levels.`);
+  if (deeperThan(value, LIMITS.jsonDepth))
+    throw new CfApiError(400, code, `${what} nests arrays or objects deeper than ${LIMITS.jsonDepth} levels.`);
   return value;
 }
 

@@ -33,33 +33,43 @@ const utf8Length = (s: string) => new TextEncoder().encode(s).length;
 export function checkScriptName(name: string): void {
   const { pattern, maxLength } = LIMITS.scriptName;
   if (name.length > maxLength || !pattern.test(name)) {
-    throw new CfApiError(400, CF_CODES.INVALID_SCRIPT_NAME, `workers.api.error.invalid_script_name: a Worker name has 1 to ${maxLength} lowercase letters, digits, dashes and underscores, not starting with a dash.`);
+    throw new CfApiError(
+      400,
+      CF_CODES.INVALID_SCRIPT_NAME,
+      `workers.api.error.invalid_script_name: a Worker name has 1 to ${maxLength} lowercase letters, digits, dashes and underscores, not starting with a dash.`,
+    );
   }
 }
 
 /** A KV key: not empty, not "." or "..", at most 512 bytes (414 when longer, as Cloudflare answers). */
 export function checkKvKey(key: string): void {
   if (key === "") throw new CfApiError(400, CF_CODES.BAD_REQUEST, "Key names must not be empty.");
-  if (key === "." || key === "..") throw new CfApiError(400, CF_CODES.BAD_REQUEST, `Illegal key name "${key}". Please use a different name.`);
+  if (key === "." || key === "..")
+    throw new CfApiError(400, CF_CODES.BAD_REQUEST, `Illegal key name "${key}". Please use a different name.`);
   const n = utf8Length(key);
-  if (n > LIMITS.kv.keyBytes) throw new CfApiError(414, CF_CODES.BAD_REQUEST, `UTF-8 encoded length of ${n} exceeds key length limit of ${LIMITS.kv.keyBytes}.`);
+  if (n > LIMITS.kv.keyBytes)
+    throw new CfApiError(414, CF_CODES.BAD_REQUEST, `UTF-8 encoded length of ${n} exceeds key length limit of ${LIMITS.kv.keyBytes}.`);
 }
 
 /** KV metadata: any JSON value of at most 1024 bytes once serialised (413 otherwise). */
 export function checkKvMetadata(metadata: unknown): void {
   if (metadata === null || metadata === undefined) return;
   const n = utf8Length(JSON.stringify(metadata));
-  if (n > LIMITS.kv.metadataBytes) throw new CfApiError(413, CF_CODES.KV_METADATA_TOO_LARGE, `Metadata length of ${n} exceeds limit of ${LIMITS.kv.metadataBytes}.`);
+  if (n > LIMITS.kv.metadataBytes)
+    throw new CfApiError(413, CF_CODES.KV_METADATA_TOO_LARGE, `Metadata length of ${n} exceeds limit of ${LIMITS.kv.metadataBytes}.`);
 }
 
 export function checkKvValue(bytes: number): void {
-  if (bytes > LIMITS.kv.valueBytes) throw new CfApiError(413, CF_CODES.KV_VALUE_TOO_LARGE, `Value length of ${bytes} exceeds limit of ${LIMITS.kv.valueBytes}.`);
+  if (bytes > LIMITS.kv.valueBytes)
+    throw new CfApiError(413, CF_CODES.KV_VALUE_TOO_LARGE, `Value length of ${bytes} exceeds limit of ${LIMITS.kv.valueBytes}.`);
 }
 
 /** A KV namespace title: a non-empty string of at most 512 characters. */
 export function checkKvTitle(title: unknown): string {
-  if (typeof title !== "string" || title.trim() === "") throw new CfApiError(400, CF_CODES.BAD_REQUEST, "A namespace needs a non-empty `title`.");
-  if ([...title].length > LIMITS.kv.titleChars) throw new CfApiError(400, CF_CODES.BAD_REQUEST, `A namespace title has at most ${LIMITS.kv.titleChars} characters.`);
+  if (typeof title !== "string" || title.trim() === "")
+    throw new CfApiError(400, CF_CODES.BAD_REQUEST, "A namespace needs a non-empty `title`.");
+  if ([...title].length > LIMITS.kv.titleChars)
+    throw new CfApiError(400, CF_CODES.BAD_REQUEST, `A namespace title has at most ${LIMITS.kv.titleChars} characters.`);
   return title;
 }
 

@@ -36,7 +36,10 @@ describe("Durable Object migrations", () => {
   it("creates namespaces and records the tag wrangler reads back", () => {
     apply("app", { new_tag: "v1", steps: [{ new_sqlite_classes: ["Counter"] }, { new_classes: ["Legacy"] }] });
     expect(dos.migrationTag(ACCT, "app")).toBe("v1");
-    expect(dos.ofScript(ACCT, "app").map((n) => [n.class, n.use_sqlite])).toEqual([["Counter", true], ["Legacy", false]]);
+    expect(dos.ofScript(ACCT, "app").map((n) => [n.class, n.use_sqlite])).toEqual([
+      ["Counter", true],
+      ["Legacy", false],
+    ]);
   });
   it("refuses an old_tag that is not the current tag (10079, Cloudflare's wording)", () => {
     apply("app", { new_tag: "v1", steps: [{ new_sqlite_classes: ["Counter"] }] });
@@ -59,8 +62,12 @@ describe("Durable Object migrations", () => {
   it("refuses steps on classes that do not exist or already exist", () => {
     apply("app", { new_tag: "v1", steps: [{ new_sqlite_classes: ["A"] }] });
     expect(refusal(() => apply("app", { old_tag: "v1", new_tag: "v2", steps: [{ new_classes: ["A"] }] })).message).toContain("already");
-    expect(refusal(() => apply("app", { old_tag: "v1", new_tag: "v2", steps: [{ deleted_classes: ["B"] }] })).message).toContain("non-existent class 'B'");
-    expect(refusal(() => apply("app", { old_tag: "v1", new_tag: "v2", steps: [{ renamed_classes: [{ from: "B", to: "C" }] }] })).code).toBe(10021);
+    expect(refusal(() => apply("app", { old_tag: "v1", new_tag: "v2", steps: [{ deleted_classes: ["B"] }] })).message).toContain(
+      "non-existent class 'B'",
+    );
+    expect(refusal(() => apply("app", { old_tag: "v1", new_tag: "v2", steps: [{ renamed_classes: [{ from: "B", to: "C" }] }] })).code).toBe(
+      10021,
+    );
     expect(refusal(() => parseMigrations({ steps: [{ new_klasses: ["A"] }] })).message).toContain("metadata.migrations");
   });
   it("reads the older single-step form", () => {

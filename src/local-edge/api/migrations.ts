@@ -13,7 +13,9 @@ const StepSchema = z
     new_sqlite_classes: names.optional(),
     deleted_classes: names.optional(),
     renamed_classes: z.array(z.object({ from: z.string().min(1), to: z.string().min(1) }).strict()).optional(),
-    transferred_classes: z.array(z.object({ from: z.string().min(1), from_script: z.string().min(1), to: z.string().min(1) }).strict()).optional(),
+    transferred_classes: z
+      .array(z.object({ from: z.string().min(1), from_script: z.string().min(1), to: z.string().min(1) }).strict())
+      .optional(),
   })
   .strict();
 export type MigrationStep = z.infer<typeof StepSchema>;
@@ -36,12 +38,15 @@ export function parseMigrations(raw: unknown): Migrations {
   const m = parsed.data;
   if ("steps" in m && Array.isArray(m.steps)) return m as Migrations;
   const { old_tag, new_tag, tag, ...step } = m as MigrationStep & { old_tag?: string; new_tag?: string; tag?: string };
-  return { ...(old_tag !== undefined ? { old_tag } : {}), ...((new_tag ?? tag) !== undefined ? { new_tag: new_tag ?? tag } : {}), steps: [step] };
+  return {
+    ...(old_tag !== undefined ? { old_tag } : {}),
+    ...((new_tag ?? tag) !== undefined ? { new_tag: new_tag ?? tag } : {}),
+    steps: [step],
+  };
 }
 
 /** True when the migrations change any class (an empty step list only moves the tag). */
-export const changesClasses = (m: Migrations) =>
-  m.steps.some((s) => Object.values(s).some((v) => Array.isArray(v) && v.length > 0));
+export const changesClasses = (m: Migrations) => m.steps.some((s) => Object.values(s).some((v) => Array.isArray(v) && v.length > 0));
 
 export const VERSION_UPLOAD_MIGRATION_MESSAGE =
   "Version upload failed. You attempted to upload a version of a Worker that includes a Durable Object migration, but migrations must be fully applied via a non-versioned deployment. Refer to the documentation for more information.";
@@ -54,14 +59,18 @@ export function applyMigrations(deps: { dos: DoStore; now: string }, accountId: 
   const { dos } = deps;
   const current = dos.migrationTag(accountId, script);
   if ((m.old_tag ?? undefined) !== current) {
-    throw new CfApiError(400, CF_CODES.MIGRATION_TAG_PRECONDITION,
+    throw new CfApiError(
+      400,
+      CF_CODES.MIGRATION_TAG_PRECONDITION,
       current === undefined
         ? `Migration tag precondition failed; the script has no migration tag yet, but old_tag is "${m.old_tag}".`
-        : `Migration tag precondition failed; current tag is ${current}`);
+        : `Migration tag precondition failed; current tag is ${current}`,
+    );
   }
   const own = (cls: string) => dos.byClass(accountId, script, cls);
   const create = (cls: string, sqlite: boolean) => {
-    if (own(cls)) throw invalid(`Cannot apply new-class migration to class '${cls}' that is already depended on by existing Durable Objects.`);
+    if (own(cls))
+      throw invalid(`Cannot apply new-class migration to class '${cls}' that is already depended on by existing Durable Objects.`);
     dos.insert({ id: hexId(), account_id: accountId, script, class: cls, use_sqlite: sqlite, created_on: deps.now });
   };
   for (const step of m.steps) {

@@ -18,13 +18,27 @@ async function failure(form: FormData | Request): Promise<CfApiError> {
 describe("parseUpload", () => {
   it("reads wrangler's form: metadata string field, parts named by module path", async () => {
     const f = new FormData();
-    f.set("metadata", JSON.stringify({ main_module: "index.js", compatibility_date: "2025-01-01", bindings: [{ type: "plain_text", name: "A", text: "1" }] }));
-    f.set("index.js", new File(["import x from './lib.js'; export default { fetch() { return new Response(x) } }"], "index.js", { type: ESM }));
+    f.set(
+      "metadata",
+      JSON.stringify({
+        main_module: "index.js",
+        compatibility_date: "2025-01-01",
+        bindings: [{ type: "plain_text", name: "A", text: "1" }],
+      }),
+    );
+    f.set(
+      "index.js",
+      new File(["import x from './lib.js'; export default { fetch() { return new Response(x) } }"], "index.js", { type: ESM }),
+    );
     f.set("lib.js", new File(["export default 'lib'"], "lib.js", { type: ESM }));
     f.set("index.js.map", new File(["{}"], "index.js.map", { type: "application/source-map" }));
     const u = await parseUpload(req(f));
     expect(u.mainModule).toBe("index.js");
-    expect(u.modules.map((m) => [m.name, m.type])).toEqual([["index.js", "esm"], ["lib.js", "esm"], ["index.js.map", "sourcemap"]]);
+    expect(u.modules.map((m) => [m.name, m.type])).toEqual([
+      ["index.js", "esm"],
+      ["lib.js", "esm"],
+      ["index.js.map", "sourcemap"],
+    ]);
     expect(u.metadata.bindings).toEqual([{ type: "plain_text", name: "A", text: "1" }]);
   });
   it("reads the SDK 5/6 form: metadata as a JSON file part, modules all named `files`", async () => {
@@ -46,8 +60,14 @@ describe("parseUpload", () => {
     expect(e.message).toContain("index.js");
   });
   it("refuses bodies that are not multipart, or not parseable", async () => {
-    expect((await failure(new Request("http://x/", { method: "PUT", body: "{}", headers: { "content-type": "application/json" } }))).code).toBe(10021);
-    const broken = new Request("http://x/", { method: "PUT", body: "--zzz\r\nnot a part", headers: { "content-type": "multipart/form-data; boundary=zzz" } });
+    expect(
+      (await failure(new Request("http://x/", { method: "PUT", body: "{}", headers: { "content-type": "application/json" } }))).code,
+    ).toBe(10021);
+    const broken = new Request("http://x/", {
+      method: "PUT",
+      body: "--zzz\r\nnot a part",
+      headers: { "content-type": "multipart/form-data; boundary=zzz" },
+    });
     expect((await failure(broken)).code).toBe(10021);
   });
   it("refuses bad metadata and syntax errors with their location", async () => {

@@ -15,7 +15,10 @@ export const UploadMetadataSchema = z
     main_module: z.string().min(1).optional(),
     body_part: z.string().min(1).optional(),
     bindings: z.array(BindingSchema).default([]),
-    compatibility_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "compatibility_date must look like 2025-01-01").optional(),
+    compatibility_date: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, "compatibility_date must look like 2025-01-01")
+      .optional(),
     compatibility_flags: z.array(z.string()).default([]),
     keep_bindings: z.array(z.string()).default([]),
     annotations: z.record(z.string(), z.string()).default({}),
@@ -101,7 +104,9 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
   if (!metadata.main_module) throw invalid("metadata.main_module is required: name the part holding the entry module.");
   const main = modules.find((m) => m.name === metadata.main_module);
   if (!main) {
-    throw invalid(`No such module "${metadata.main_module}": metadata.main_module must name one of the uploaded parts (${modules.map((m) => m.name).join(", ") || "none"}).`);
+    throw invalid(
+      `No such module "${metadata.main_module}": metadata.main_module must name one of the uploaded parts (${modules.map((m) => m.name).join(", ") || "none"}).`,
+    );
   }
   if (main.type !== "esm") throw invalid(`The main module "${main.name}" must be an ES module (application/javascript+module).`);
 
@@ -114,7 +119,9 @@ export async function parseUpload(request: Request): Promise<ParsedUpload> {
       await withChildEnv(() => transform(code, { loader: "js", format: m.type === "esm" ? "esm" : "cjs", logLevel: "silent" }));
     } catch (e) {
       const msg = (e as { errors?: Array<{ text: string; location?: { line: number; column: number } }> }).errors?.[0];
-      throw invalid(`Uncaught SyntaxError in ${m.name}${msg?.location ? `:${msg.location.line}:${msg.location.column}` : ""}: ${msg?.text ?? String(e)}`);
+      throw invalid(
+        `Uncaught SyntaxError in ${m.name}${msg?.location ? `:${msg.location.line}:${msg.location.column}` : ""}: ${msg?.text ?? String(e)}`,
+      );
     }
   }
   return { metadata, mainModule: main.name, modules };

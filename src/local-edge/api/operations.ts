@@ -16,14 +16,28 @@ import { NO_EXTRAS, type VersionExtras } from "../state/version-extras.ts";
 import type { AssetTokens } from "./asset-tokens.ts";
 
 export type OpsDeps = {
-  db: EdgeDb; scripts: ScriptStore; kv: KvStore; notify: (accountId: string) => Promise<void>; now?: () => Date;
-  stores: WorkerStores; assetTokens: AssetTokens;
+  db: EdgeDb;
+  scripts: ScriptStore;
+  kv: KvStore;
+  notify: (accountId: string) => Promise<void>;
+  now?: () => Date;
+  stores: WorkerStores;
+  assetTokens: AssetTokens;
   /** Refuses bindings to D1/R2/queue resources the account does not have (data-bindings-check.ts). */
   checkBindings?: (accountId: string, bindings: Binding[]) => void;
 };
 
 /** Metadata keys a version keeps as its settings (GET …/settings answers them). */
-const VERSIONED_SETTINGS = ["placement", "limits", "usage_model", "cache_options", "tail_consumers", "streaming_tail_consumers", "logpush", "observability"];
+const VERSIONED_SETTINGS = [
+  "placement",
+  "limits",
+  "usage_model",
+  "cache_options",
+  "tail_consumers",
+  "streaming_tail_consumers",
+  "logpush",
+  "observability",
+];
 /** Of those, the ones that are the script's (PATCH …/script-settings edits them too). */
 export const SCRIPT_LEVEL_SETTINGS = ["logpush", "observability", "tail_consumers", "streaming_tail_consumers", "tags"];
 
@@ -51,8 +65,15 @@ export function createOps(deps: OpsDeps) {
     if (existing) return existing;
     const ts = now();
     const s: Script = {
-      account_id: accountId, name, tag: hexId(), created_on: ts, modified_on: ts,
-      settings: {}, schedules: [], subdomain_enabled: true, previews_enabled: true,
+      account_id: accountId,
+      name,
+      tag: hexId(),
+      created_on: ts,
+      modified_on: ts,
+      settings: {},
+      schedules: [],
+      subdomain_enabled: true,
+      previews_enabled: true,
     };
     scripts.insert(s);
     return s;
@@ -89,13 +110,23 @@ export function createOps(deps: OpsDeps) {
     deps.checkBindings?.(accountId, out);
     for (const b of out) {
       if (b.type === "kv_namespace" && !kv.getNamespace(accountId, b.namespace_id as string)) {
-        throw new CfApiError(400, CF_CODES.KV_BINDING_INVALID, `KV namespace '${String(b.namespace_id)}' is not valid. [code: 10041] (binding ${b.name})`);
+        throw new CfApiError(
+          400,
+          CF_CODES.KV_BINDING_INVALID,
+          `KV namespace '${String(b.namespace_id)}' is not valid. [code: 10041] (binding ${b.name})`,
+        );
       }
     }
     return out;
   }
 
-  function insertVersion(accountId: string, script: string, fields: Omit<Version, "id" | "account_id" | "script" | "number" | "created_on" | "etag">, modules: StoredModule[], more: VersionExtras = NO_EXTRAS): Version {
+  function insertVersion(
+    accountId: string,
+    script: string,
+    fields: Omit<Version, "id" | "account_id" | "script" | "number" | "created_on" | "etag">,
+    modules: StoredModule[],
+    more: VersionExtras = NO_EXTRAS,
+  ): Version {
     const number = (scripts.latestVersion(accountId, script)?.number ?? 0) + 1;
     const v: Version = { id: uuid(), account_id: accountId, script, number, created_on: now(), etag: hexId(), ...fields };
     scripts.insertVersion(v, modules);
@@ -110,8 +141,11 @@ export function createOps(deps: OpsDeps) {
       const owner = typeof b.script_name === "string" && b.script_name !== "" ? b.script_name : script;
       if (owner !== script) continue; // another Worker's class: resolved when the version loads
       if (!dos.byClass(accountId, script, b.class_name as string)) {
-        throw new CfApiError(400, CF_CODES.DO_CLASS_NOT_MIGRATED,
-          `Cannot create binding for class '${String(b.class_name)}' because it is not currently configured to implement Durable Objects. Ensure a --new-class migration has been applied to it.`);
+        throw new CfApiError(
+          400,
+          CF_CODES.DO_CLASS_NOT_MIGRATED,
+          `Cannot create binding for class '${String(b.class_name)}' because it is not currently configured to implement Durable Objects. Ensure a --new-class migration has been applied to it.`,
+        );
       }
     }
   }
@@ -124,15 +158,21 @@ export function createOps(deps: OpsDeps) {
       return kept && a?.config && typeof a.config === "object" ? { ...kept, config: a.config as Record<string, unknown> } : kept;
     }
     if (a === undefined) return null;
-    if (typeof a !== "object" || a === null || typeof a.jwt !== "string") throw invalidUpload("metadata.assets.jwt must be the completion token of an assets upload session.");
+    if (typeof a !== "object" || a === null || typeof a.jwt !== "string")
+      throw invalidUpload("metadata.assets.jwt must be the completion token of an assets upload session.");
     const token = deps.assetTokens.verify(a.jwt, "complete");
-    if (!token || token.acct !== accountId) throw invalidUpload("metadata.assets.jwt is not a valid (or is an expired) assets completion token for this account; start a new upload session.");
+    if (!token || token.acct !== accountId)
+      throw invalidUpload(
+        "metadata.assets.jwt is not a valid (or is an expired) assets completion token for this account; start a new upload session.",
+      );
     const session = assets.session(token.sid);
     if (!session) throw invalidUpload("The assets upload session of metadata.assets.jwt no longer exists; start a new upload session.");
     const missing = Object.entries(session.manifest).filter(([, e]) => !assets.has(accountId, e.hash));
-    if (missing.length > 0) throw invalidUpload(`${missing.length} asset(s) of the upload session were never uploaded (first: ${missing[0]![0]}).`);
+    if (missing.length > 0)
+      throw invalidUpload(`${missing.length} asset(s) of the upload session were never uploaded (first: ${missing[0]![0]}).`);
     const config = a.config === undefined ? {} : a.config;
-    if (typeof config !== "object" || config === null || Array.isArray(config)) throw invalidUpload("metadata.assets.config must be an object.");
+    if (typeof config !== "object" || config === null || Array.isArray(config))
+      throw invalidUpload("metadata.assets.config must be an object.");
     return { config: config as Record<string, unknown>, manifest: session.manifest };
   }
 
@@ -146,20 +186,42 @@ export function createOps(deps: OpsDeps) {
   function assertNotAcrossMigration(accountId: string, script: string, version: Version): void {
     const barrier = extras.migrationVersionNumbers(accountId, script)[0];
     if (barrier !== undefined && version.number < barrier) {
-      throw new CfApiError(400, CF_CODES.DEPLOY_ACROSS_MIGRATION,
+      throw new CfApiError(
+        400,
+        CF_CODES.DEPLOY_ACROSS_MIGRATION,
         `Deployment failed. Version ${version.id} (#${version.number}) predates the Durable Object migration applied by version #${barrier} of ${script}; ` +
-        "a Worker cannot be rolled back or deployed to a version from before a Durable Object migration.");
+          "a Worker cannot be rolled back or deployed to a version from before a Durable Object migration.",
+      );
     }
   }
 
-  function insertDeployment(accountId: string, script: string, versions: DeploymentEntry[], annotations: Record<string, string>, source = "wrangler"): Deployment {
-    const d = scripts.insertDeployment({ id: uuid(), account_id: accountId, script, created_on: now(), source, author_email: AUTHOR, annotations, versions });
+  function insertDeployment(
+    accountId: string,
+    script: string,
+    versions: DeploymentEntry[],
+    annotations: Record<string, string>,
+    source = "wrangler",
+  ): Deployment {
+    const d = scripts.insertDeployment({
+      id: uuid(),
+      account_id: accountId,
+      script,
+      created_on: now(),
+      source,
+      author_email: AUTHOR,
+      annotations,
+      versions,
+    });
     const s = scripts.get(accountId, script);
     if (s) scripts.update({ ...s, modified_on: d.created_on });
     return d;
   }
 
-  function assertLatestDeployed(accountId: string, script: string, refusal: { code: number; message: string } = { code: CF_CODES.LATEST_NOT_DEPLOYED, message: LATEST_NOT_DEPLOYED_MESSAGE }): Version {
+  function assertLatestDeployed(
+    accountId: string,
+    script: string,
+    refusal: { code: number; message: string } = { code: CF_CODES.LATEST_NOT_DEPLOYED, message: LATEST_NOT_DEPLOYED_MESSAGE },
+  ): Version {
     const latest = scripts.latestVersion(accountId, script);
     const current = scripts.currentDeployment(accountId, script);
     if (!latest) throw notFoundScript(script);
@@ -169,15 +231,31 @@ export function createOps(deps: OpsDeps) {
   }
 
   /** A new version that copies the latest with its bindings edited, deployed at 100% (secret edits). */
-  function editBindingsAndDeploy(accountId: string, script: string, edit: (bindings: Binding[]) => Binding[], triggeredBy: string, refusal?: { code: number; message: string }): Version {
+  function editBindingsAndDeploy(
+    accountId: string,
+    script: string,
+    edit: (bindings: Binding[]) => Binding[],
+    triggeredBy: string,
+    refusal?: { code: number; message: string },
+  ): Version {
     const latest = assertLatestDeployed(accountId, script, refusal);
     const bindings = edit(latest.bindings.map((b) => ({ ...b })));
     checkBindings(bindings);
-    const v = insertVersion(accountId, script, {
-      source: "api", author_email: AUTHOR, annotations: { "workers/triggered_by": triggeredBy },
-      main_module: latest.main_module, compatibility_date: latest.compatibility_date,
-      compatibility_flags: latest.compatibility_flags, bindings,
-    }, scripts.modules(latest.id), { ...extras.get(latest.id), migrations: null });
+    const v = insertVersion(
+      accountId,
+      script,
+      {
+        source: "api",
+        author_email: AUTHOR,
+        annotations: { "workers/triggered_by": triggeredBy },
+        main_module: latest.main_module,
+        compatibility_date: latest.compatibility_date,
+        compatibility_flags: latest.compatibility_flags,
+        bindings,
+      },
+      scripts.modules(latest.id),
+      { ...extras.get(latest.id), migrations: null },
+    );
     insertDeployment(accountId, script, [{ version_id: v.id, percentage: 100 }], { "workers/triggered_by": triggeredBy }, "api");
     return v;
   }
@@ -189,7 +267,12 @@ export function createOps(deps: OpsDeps) {
     refresh: (accountId: string) => deps.notify(accountId),
 
     /** POST /versions: a new version, not deployed. PUT /scripts/:name: a new version deployed at 100%. */
-    async upload(accountId: string, name: string, upload: ParsedUpload, opts: { deploy: boolean; strictInherit: boolean }): Promise<{ version: Version; deployment?: Deployment }> {
+    async upload(
+      accountId: string,
+      name: string,
+      upload: ParsedUpload,
+      opts: { deploy: boolean; strictInherit: boolean },
+    ): Promise<{ version: Version; deployment?: Deployment }> {
       const out = transaction(db, () => {
         // Like the real API: a version upload needs the Worker to exist (first deploys PUT the script).
         if (!opts.deploy && !scripts.get(accountId, name)) throw notFoundScript(name);
@@ -204,15 +287,30 @@ export function createOps(deps: OpsDeps) {
         const settings = versionSettingsOf(meta);
         const more: VersionExtras = { migrations: migrations ?? null, settings, assets: resolveAssets(accountId, meta, previous) };
         if (opts.deploy) {
-          const scriptLevel = Object.fromEntries(SCRIPT_LEVEL_SETTINGS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]]));
+          const scriptLevel = Object.fromEntries(
+            SCRIPT_LEVEL_SETTINGS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]]),
+          );
           if (Object.keys(scriptLevel).length > 0) scripts.update({ ...script, settings: { ...script.settings, ...scriptLevel } });
         }
-        const annotations: Record<string, string> = { "workers/triggered_by": opts.deploy ? "upload" : "version_upload", ...upload.metadata.annotations };
-        const version = insertVersion(accountId, name, {
-          source: "wrangler", author_email: AUTHOR, annotations, main_module: upload.mainModule,
-          compatibility_date: upload.metadata.compatibility_date ?? "2021-11-02",
-          compatibility_flags: upload.metadata.compatibility_flags, bindings,
-        }, upload.modules, more);
+        const annotations: Record<string, string> = {
+          "workers/triggered_by": opts.deploy ? "upload" : "version_upload",
+          ...upload.metadata.annotations,
+        };
+        const version = insertVersion(
+          accountId,
+          name,
+          {
+            source: "wrangler",
+            author_email: AUTHOR,
+            annotations,
+            main_module: upload.mainModule,
+            compatibility_date: upload.metadata.compatibility_date ?? "2021-11-02",
+            compatibility_flags: upload.metadata.compatibility_flags,
+            bindings,
+          },
+          upload.modules,
+          more,
+        );
         const deployment = opts.deploy
           ? insertDeployment(accountId, name, [{ version_id: version.id, percentage: 100 }], { "workers/triggered_by": "upload" })
           : undefined;
@@ -227,24 +325,37 @@ export function createOps(deps: OpsDeps) {
         if (!scripts.get(accountId, name)) throw notFoundScript(name);
         const b = (body ?? {}) as { strategy?: unknown; versions?: unknown; annotations?: unknown };
         if (b.strategy !== undefined && b.strategy !== "percentage") {
-          throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, `Deployment strategy "${String(b.strategy)}" is not supported; use "percentage".`);
+          throw new CfApiError(
+            400,
+            CF_CODES.DEPLOYMENT_INVALID,
+            `Deployment strategy "${String(b.strategy)}" is not supported; use "percentage".`,
+          );
         }
         if (!Array.isArray(b.versions) || b.versions.length === 0 || b.versions.length > 2) {
-          throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, "A deployment needs `versions`: one or two entries of {version_id, percentage}.");
+          throw new CfApiError(
+            400,
+            CF_CODES.DEPLOYMENT_INVALID,
+            "A deployment needs `versions`: one or two entries of {version_id, percentage}.",
+          );
         }
         const entries: DeploymentEntry[] = [];
         for (const e of b.versions as Array<Record<string, unknown>>) {
           const id = e?.version_id;
           const pct = e?.percentage;
           if (typeof id !== "string" || typeof pct !== "number" || !Number.isFinite(pct) || pct < 0 || pct > 100) {
-            throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, "Each deployment entry needs a string version_id and a percentage between 0 and 100.");
+            throw new CfApiError(
+              400,
+              CF_CODES.DEPLOYMENT_INVALID,
+              "Each deployment entry needs a string version_id and a percentage between 0 and 100.",
+            );
           }
           const v = scripts.getVersion(id);
           if (!v || v.account_id !== accountId || v.script !== name) {
             throw new CfApiError(404, CF_CODES.VERSION_NOT_FOUND, `Version ${id} does not exist for Worker ${name}.`);
           }
           assertNotAcrossMigration(accountId, name, v);
-          if (entries.some((x) => x.version_id === id)) throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, `Version ${id} is listed twice.`);
+          if (entries.some((x) => x.version_id === id))
+            throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, `Version ${id} is listed twice.`);
           entries.push({ version_id: id, percentage: pct });
         }
         const total = entries.reduce((s, e) => s + e.percentage, 0);
@@ -263,8 +374,10 @@ export function createOps(deps: OpsDeps) {
     async deleteDeployment(accountId: string, name: string, id: string): Promise<void> {
       transaction(db, () => {
         const d = scripts.getDeployment(id);
-        if (!d || d.account_id !== accountId || d.script !== name) throw new CfApiError(404, CF_CODES.DEPLOYMENT_NOT_FOUND, `Deployment ${id} does not exist.`);
-        if (scripts.currentDeployment(accountId, name)?.id === id) throw new CfApiError(400, CF_CODES.DEPLOYMENT_NOT_FOUND, "The live deployment cannot be deleted.");
+        if (!d || d.account_id !== accountId || d.script !== name)
+          throw new CfApiError(404, CF_CODES.DEPLOYMENT_NOT_FOUND, `Deployment ${id} does not exist.`);
+        if (scripts.currentDeployment(accountId, name)?.id === id)
+          throw new CfApiError(400, CF_CODES.DEPLOYMENT_NOT_FOUND, "The live deployment cannot be deleted.");
         scripts.deleteDeployment(id);
       });
     },
@@ -272,7 +385,12 @@ export function createOps(deps: OpsDeps) {
     async putSecret(accountId: string, name: string, secret: { name: string; text: string; type: string }): Promise<void> {
       transaction(db, () => {
         if (!scripts.get(accountId, name)) throw notFoundScript(name);
-        editBindingsAndDeploy(accountId, name, (bs) => [...bs.filter((b) => b.name !== secret.name), { type: "secret_text", name: secret.name, text: secret.text }], "secret");
+        editBindingsAndDeploy(
+          accountId,
+          name,
+          (bs) => [...bs.filter((b) => b.name !== secret.name), { type: "secret_text", name: secret.name, text: secret.text }],
+          "secret",
+        );
       });
       await deps.notify(accountId);
     },
@@ -293,14 +411,19 @@ export function createOps(deps: OpsDeps) {
     async bulkSecrets(accountId: string, name: string, patch: Record<string, { text: string; type?: string } | null>): Promise<void> {
       transaction(db, () => {
         if (!scripts.get(accountId, name)) throw notFoundScript(name);
-        editBindingsAndDeploy(accountId, name, (bs) => {
-          let out = bs;
-          for (const [key, value] of Object.entries(patch)) {
-            out = out.filter((b) => b.name !== key);
-            if (value !== null) out.push({ type: "secret_text", name: key, text: value.text });
-          }
-          return out;
-        }, "secret");
+        editBindingsAndDeploy(
+          accountId,
+          name,
+          (bs) => {
+            let out = bs;
+            for (const [key, value] of Object.entries(patch)) {
+              out = out.filter((b) => b.name !== key);
+              if (value !== null) out.push({ type: "secret_text", name: key, text: value.text });
+            }
+            return out;
+          },
+          "secret",
+        );
       });
       await deps.notify(accountId);
     },
@@ -323,17 +446,23 @@ export function createOps(deps: OpsDeps) {
           return;
         }
         if (Object.keys(scriptLevel).length > 0) scripts.update({ ...script, settings: { ...script.settings, ...scriptLevel } });
-        editBindingsAndDeploy(accountId, name, (bs) => {
-          const out: Binding[] = [];
-          for (const b of settings.bindings!) {
-            const keys = Object.keys(b).filter((k) => k !== "type" && k !== "name");
-            if (keys.length === 0) {
-              const prev = bs.find((p) => p.name === b.name);
-              if (prev) out.push(prev);
-            } else out.push(b);
-          }
-          return out;
-        }, "secret", { code: CF_CODES.SETTINGS_LATEST_NOT_DEPLOYED, message: SETTINGS_NOT_DEPLOYED_MESSAGE });
+        editBindingsAndDeploy(
+          accountId,
+          name,
+          (bs) => {
+            const out: Binding[] = [];
+            for (const b of settings.bindings!) {
+              const keys = Object.keys(b).filter((k) => k !== "type" && k !== "name");
+              if (keys.length === 0) {
+                const prev = bs.find((p) => p.name === b.name);
+                if (prev) out.push(prev);
+              } else out.push(b);
+            }
+            return out;
+          },
+          "secret",
+          { code: CF_CODES.SETTINGS_LATEST_NOT_DEPLOYED, message: SETTINGS_NOT_DEPLOYED_MESSAGE },
+        );
       });
       await deps.notify(accountId);
     },

@@ -74,7 +74,12 @@ export function serviceJson(s: Script, latest: Version | undefined, migrationTag
   const script = scriptJson(s, latest, migrationTag);
   return {
     id: s.name,
-    default_environment: { environment: "production", script: { ...script, tags: s.settings.tags ?? [] }, created_on: s.created_on, modified_on: s.modified_on },
+    default_environment: {
+      environment: "production",
+      script: { ...script, tags: s.settings.tags ?? [] },
+      created_on: s.created_on,
+      modified_on: s.modified_on,
+    },
     created_on: s.created_on,
     modified_on: s.modified_on,
     environments: [{ environment: "production", created_on: s.created_on, modified_on: s.modified_on }],

@@ -13,9 +13,17 @@ const TOKEN_ID = "0000000000000000000000000000cb0e";
 
 export function identityRoutes(deps: { accounts: AccountStore }) {
   const app = new Hono();
-  const accountJson = (a: Account) => ({ id: a.id, name: a.name, type: "standard", settings: { enforce_twofactor: false }, created_on: a.created_on });
+  const accountJson = (a: Account) => ({
+    id: a.id,
+    name: a.name,
+    type: "standard",
+    settings: { enforce_twofactor: false },
+    created_on: a.created_on,
+  });
   app.get("/user/tokens/verify", (c) => ok(c, { id: TOKEN_ID, status: "active" }));
-  app.get("/user", (c) => ok(c, { id: "local-edge-user", email: "local-edge@localhost", first_name: "Local", last_name: "Edge", suspended: false }));
+  app.get("/user", (c) =>
+    ok(c, { id: "local-edge-user", email: "local-edge@localhost", first_name: "Local", last_name: "Edge", suspended: false }),
+  );
   app.get("/accounts", (c) => {
     const all = deps.accounts.list();
     const { page, perPage, offset } = pageParams(c);
@@ -26,7 +34,10 @@ export function identityRoutes(deps: { accounts: AccountStore }) {
     const all = deps.accounts.list();
     const { page, perPage, offset } = pageParams(c);
     const items = all.slice(offset, offset + perPage).map((a) => ({
-      id: `m-${a.id}`, status: "accepted", account: { id: a.id, name: a.name }, roles: ["Administrator"],
+      id: `m-${a.id}`,
+      status: "accepted",
+      account: { id: a.id, name: a.name },
+      roles: ["Administrator"],
       permissions: {},
     }));
     return ok(c, items, pageInfo(page, perPage, items.length, all.length));
@@ -70,7 +81,17 @@ export function accountRoutes(deps: { tunnels: TunnelStore; accountJson: (a: Acc
       if (Buffer.from(body.tunnel_secret, "base64").length < 32) throw badRequest("tunnel_secret must be base64 of at least 32 bytes.");
       secret = body.tunnel_secret;
     } else secret = randomBytes(32).toString("base64");
-    const t = { id: crypto.randomUUID(), account_id: c.var.account.id, name: body.name, secret, config_src: configSrc, created_at: new Date().toISOString(), deleted_at: null, config: null, config_version: 0 };
+    const t = {
+      id: crypto.randomUUID(),
+      account_id: c.var.account.id,
+      name: body.name,
+      secret,
+      config_src: configSrc,
+      created_at: new Date().toISOString(),
+      deleted_at: null,
+      config: null,
+      config_version: 0,
+    };
     tunnels.insert(t);
     return ok(c, tunnelJson(t));
   });
@@ -90,7 +111,14 @@ export function accountRoutes(deps: { tunnels: TunnelStore; accountJson: (a: Acc
   });
   app.get("/cfd_tunnel/:id/configurations", (c) => {
     const t = tunnel(c.var.account.id, c.req.param("id"));
-    return ok(c, { account_id: t.account_id, tunnel_id: t.id, config: t.config, version: t.config_version, source: "cloudflare", created_at: t.created_at });
+    return ok(c, {
+      account_id: t.account_id,
+      tunnel_id: t.id,
+      config: t.config,
+      version: t.config_version,
+      source: "cloudflare",
+      created_at: t.created_at,
+    });
   });
   app.put("/cfd_tunnel/:id/configurations", async (c) => {
     const t = tunnel(c.var.account.id, c.req.param("id"));
@@ -101,10 +129,18 @@ export function accountRoutes(deps: { tunnels: TunnelStore; accountJson: (a: Acc
       if (typeof rule?.service !== "string") throw badRequest(`config.ingress[${i}].service is required.`);
     }
     const last = ingress[ingress.length - 1] as Record<string, unknown>;
-    if (last.hostname !== undefined || last.path !== undefined) throw badRequest("The last ingress rule must be a catch-all (no hostname, no path), e.g. {\"service\":\"http_status:404\"}.");
+    if (last.hostname !== undefined || last.path !== undefined)
+      throw badRequest('The last ingress rule must be a catch-all (no hostname, no path), e.g. {"service":"http_status:404"}.');
     const next = { ...t, config: body.config, config_version: t.config_version + 1 };
     tunnels.update(next);
-    return ok(c, { account_id: t.account_id, tunnel_id: t.id, config: next.config, version: next.config_version, source: "cloudflare", created_at: new Date().toISOString() });
+    return ok(c, {
+      account_id: t.account_id,
+      tunnel_id: t.id,
+      config: next.config,
+      version: next.config_version,
+      source: "cloudflare",
+      created_at: new Date().toISOString(),
+    });
   });
   app.get("/cfd_tunnel/:id/token", (c) => {
     const t = tunnel(c.var.account.id, c.req.param("id"));

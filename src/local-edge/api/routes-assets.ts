@@ -21,7 +21,8 @@ const SESSION_TTL_MS = 24 * 3600_000;
 
 function parseManifest(body: unknown): AssetManifest {
   const manifest = (body as { manifest?: unknown })?.manifest;
-  if (!manifest || typeof manifest !== "object" || Array.isArray(manifest)) throw badRequest('The body needs `manifest`: {"/path": {"hash": "<32 hex>", "size": <bytes>}, …}.');
+  if (!manifest || typeof manifest !== "object" || Array.isArray(manifest))
+    throw badRequest('The body needs `manifest`: {"/path": {"hash": "<32 hex>", "size": <bytes>}, …}.');
   const entries = Object.entries(manifest as Record<string, unknown>);
   if (entries.length > MAX_ASSETS) throw badRequest(`A manifest may hold at most ${MAX_ASSETS} assets; this one has ${entries.length}.`);
   const out: AssetManifest = {};
@@ -69,7 +70,8 @@ export function assetsRoutes(deps: { stores: WorkerStores; assetTokens: AssetTok
   const sessionOf = (c: Context<EdgeEnv>) => {
     const auth = c.req.header("authorization") ?? "";
     const claims = auth.startsWith("Bearer ") ? tokens.verify(auth.slice(7).trim(), "upload") : undefined;
-    if (!claims || claims.acct !== c.var.account.id) throw new CfApiError(401, CF_CODES.AUTH, "Authentication error: the assets upload token is missing, invalid or expired.");
+    if (!claims || claims.acct !== c.var.account.id)
+      throw new CfApiError(401, CF_CODES.AUTH, "Authentication error: the assets upload token is missing, invalid or expired.");
     const session = assets.session(claims.sid);
     if (!session) throw new CfApiError(401, CF_CODES.AUTH, "Authentication error: the assets upload session has expired; start a new one.");
     return session;
@@ -93,7 +95,11 @@ export function assetsRoutes(deps: { stores: WorkerStores; assetTokens: AssetTok
     for (const [hash, value] of form.entries()) {
       if (!wanted.has(hash)) throw badRequest(`"${hash}" is not a hash of this upload session's manifest.`);
       const raw = typeof value === "string" ? value : await value.text();
-      const content = base64 ? new Uint8Array(Buffer.from(raw, "base64")) : typeof value === "string" ? new TextEncoder().encode(value) : new Uint8Array(await value.arrayBuffer());
+      const content = base64
+        ? new Uint8Array(Buffer.from(raw, "base64"))
+        : typeof value === "string"
+          ? new TextEncoder().encode(value)
+          : new Uint8Array(await value.arrayBuffer());
       if (content.length > MAX_ASSET_BYTES) throw badRequest(`Asset ${hash} is over 25 MiB.`);
       assets.put(c.var.account.id, hash, contentType(typeof value === "string" ? null : value.type), content);
     }
@@ -104,7 +110,8 @@ export function assetsRoutes(deps: { stores: WorkerStores; assetTokens: AssetTok
   app.post("/workers/assets/upload/:hash", async (c) => {
     const session = sessionOf(c);
     const hash = c.req.param("hash");
-    if (!Object.values(session.manifest).some((e) => e.hash === hash)) throw badRequest(`"${hash}" is not a hash of this upload session's manifest.`);
+    if (!Object.values(session.manifest).some((e) => e.hash === hash))
+      throw badRequest(`"${hash}" is not a hash of this upload session's manifest.`);
     assets.put(c.var.account.id, hash, contentType(c.req.header("content-type")), new Uint8Array(await c.req.arrayBuffer()));
     return finish(c, session.id, session.manifest);
   });

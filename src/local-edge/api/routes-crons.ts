@@ -12,7 +12,11 @@ import { readJson } from "./json-body.ts";
 export type Schedule = { cron: string; created_on: string; modified_on: string };
 
 /** The body of PUT …/schedules as the schedules to store; an invalid cron is refused whole. */
-export function parseSchedules(body: unknown, previous: Array<{ cron: string; created_on?: string }>, now = new Date().toISOString()): Schedule[] {
+export function parseSchedules(
+  body: unknown,
+  previous: Array<{ cron: string; created_on?: string }>,
+  now = new Date().toISOString(),
+): Schedule[] {
   if (!Array.isArray(body) || !body.every((x) => x && typeof x === "object" && typeof (x as { cron?: unknown }).cron === "string")) {
     throw new CfApiError(400, CF_CODES.BAD_REQUEST, 'Schedules must be an array of {"cron": "<expression>"}.');
   }
@@ -58,20 +62,29 @@ export function cronRoutes(deps: {
     } else {
       const crons = script.schedules.map((s) => s.cron);
       if (crons.length !== 1) {
-        throw new CfApiError(400, CF_CODES.BAD_REQUEST, crons.length === 0
-          ? `Worker ${name} has no cron schedules; name the cron to fire.`
-          : `Worker ${name} has ${crons.length} cron schedules (${crons.join(", ")}); name the one to fire.`);
+        throw new CfApiError(
+          400,
+          CF_CODES.BAD_REQUEST,
+          crons.length === 0
+            ? `Worker ${name} has no cron schedules; name the cron to fire.`
+            : `Worker ${name} has ${crons.length} cron schedules (${crons.join(", ")}); name the one to fire.`,
+        );
       }
       cron = crons[0]!;
     }
     const scheduledTime = Date.now();
     const outcome = await deps.fire(region, name, cron, scheduledTime);
     if (outcome.unavailable) throw new CfApiError(503, CF_CODES.UNAVAILABLE, `Region ${region} is unavailable (injected outage).`);
-    if (!outcome.deployed) throw new CfApiError(409, CF_CODES.DEPLOYMENT_NOT_FOUND, `Worker ${name} has no live deployment in region ${region}.`);
+    if (!outcome.deployed)
+      throw new CfApiError(409, CF_CODES.DEPLOYMENT_NOT_FOUND, `Worker ${name} has no live deployment in region ${region}.`);
     const result = (outcome.result ?? {}) as { outcome?: string; noRetry?: boolean };
     return c.json({
-      region, script: name, cron, scheduledTime: new Date(scheduledTime).toISOString(),
-      outcome: outcome.ok ? (result.outcome ?? "unknown") : "exception", noRetry: result.noRetry ?? false,
+      region,
+      script: name,
+      cron,
+      scheduledTime: new Date(scheduledTime).toISOString(),
+      outcome: outcome.ok ? (result.outcome ?? "unknown") : "exception",
+      noRetry: result.noRetry ?? false,
       ...(outcome.error ? { error: outcome.error } : {}),
     });
   });

@@ -43,7 +43,13 @@ function locationOf(db: D1Database, account: Account): string {
 }
 
 function listJson(db: D1Database) {
-  return { uuid: db.uuid, name: db.name, version: "production", created_at: db.created_at, ...(db.jurisdiction ? { jurisdiction: db.jurisdiction } : {}) };
+  return {
+    uuid: db.uuid,
+    name: db.name,
+    version: "production",
+    created_at: db.created_at,
+    ...(db.jurisdiction ? { jurisdiction: db.jurisdiction } : {}),
+  };
 }
 
 /** One statement's result as the REST /query endpoint answers it. */
@@ -90,12 +96,18 @@ export function d1Routes(deps: D1ApiDeps, transfers: D1Transfers) {
       throw bad(`primary_location_hint must be one of ${LOCATIONS.join(", ")}.`);
     }
     const j = body.jurisdiction;
-    if (j !== undefined && (typeof j !== "string" || !JURISDICTIONS.includes(j))) throw bad(`jurisdiction must be one of ${JURISDICTIONS.join(", ")}.`);
-    if (d1.find(c.var.account.id, body.name)) throw new CfApiError(400, CF_CODES.D1_NAME_TAKEN, "A database with that name already exists.");
+    if (j !== undefined && (typeof j !== "string" || !JURISDICTIONS.includes(j)))
+      throw bad(`jurisdiction must be one of ${JURISDICTIONS.join(", ")}.`);
+    if (d1.find(c.var.account.id, body.name))
+      throw new CfApiError(400, CF_CODES.D1_NAME_TAKEN, "A database with that name already exists.");
     const created: D1Database = {
-      uuid: uuid(), account_id: c.var.account.id, name: body.name, created_at: new Date().toISOString(),
+      uuid: uuid(),
+      account_id: c.var.account.id,
+      name: body.name,
+      created_at: new Date().toISOString(),
       // A jurisdiction makes the location hint moot, as wrangler's help says.
-      jurisdiction: (j as string | undefined) ?? null, location: j ? null : ((hint as string | undefined)?.toLowerCase() ?? null),
+      jurisdiction: (j as string | undefined) ?? null,
+      location: j ? null : ((hint as string | undefined)?.toLowerCase() ?? null),
     };
     d1.insert(created);
     return ok(c, { ...listJson(created), created_in_region: locationOf(created, c.var.account), file_size: 0, num_tables: 0 });
@@ -106,7 +118,11 @@ export function d1Routes(deps: D1ApiDeps, transfers: D1Transfers) {
     const perPage = Math.min(10_000, Math.max(1, Math.floor(Number(c.req.query("per_page") ?? 1000)) || 1000));
     const name = c.req.query("name");
     const items = d1.list(c.var.account.id, { ...(name !== undefined ? { name } : {}), limit: perPage, offset: (page - 1) * perPage });
-    return ok(c, items.map(listJson), pageInfo(page, perPage, items.length, name !== undefined ? items.length : d1.count(c.var.account.id)));
+    return ok(
+      c,
+      items.map(listJson),
+      pageInfo(page, perPage, items.length, name !== undefined ? items.length : d1.count(c.var.account.id)),
+    );
   });
 
   app.get("/d1/database/:db", (c) => {
@@ -154,11 +170,21 @@ export function d1Routes(deps: D1ApiDeps, transfers: D1Transfers) {
   };
   app.post("/d1/database/:db/query", async (c) => {
     const db = database(c);
-    return ok(c, run(db, queries(await readJson(c))).results.flat().map(queryJson));
+    return ok(
+      c,
+      run(db, queries(await readJson(c)))
+        .results.flat()
+        .map(queryJson),
+    );
   });
   app.post("/d1/database/:db/raw", async (c) => {
     const db = database(c);
-    return ok(c, run(db, queries(await readJson(c))).results.flat().map(rawJson));
+    return ok(
+      c,
+      run(db, queries(await readJson(c)))
+        .results.flat()
+        .map(rawJson),
+    );
   });
 
   // --- import (`d1 execute --remote --file`): init -> PUT upload_url -> ingest -> poll ---
@@ -185,12 +211,24 @@ export function d1Routes(deps: D1ApiDeps, transfers: D1Transfers) {
         const out = engine.runAtomic([{ sql: upload.sql }]);
         const results = out.results[0]!;
         status = {
-          success: true, type: "import", at_bookmark: out.bookmark, messages: [`Imported ${results.length} statements.`], errors: [], status: "complete",
+          success: true,
+          type: "import",
+          at_bookmark: out.bookmark,
+          messages: [`Imported ${results.length} statements.`],
+          errors: [],
+          status: "complete",
           result: { final_bookmark: out.bookmark, num_queries: results.length, meta: importMeta(results) },
         };
       } catch (e) {
         if (!(e instanceof D1SqlError)) throw e;
-        status = { success: true, type: "import", at_bookmark: engine.bookmark(), messages: ["The import was rolled back; the database is unchanged."], errors: [e.message], status: "error" };
+        status = {
+          success: true,
+          type: "import",
+          at_bookmark: engine.bookmark(),
+          messages: ["The import was rolled back; the database is unchanged."],
+          errors: [e.message],
+          status: "error",
+        };
       }
       transfers.imports.set(db.uuid, status);
       return ok(c, status);
@@ -208,7 +246,8 @@ export function d1Routes(deps: D1ApiDeps, transfers: D1Transfers) {
     const body = (await readJson(c)) as { output_format?: unknown; dump_options?: DumpOptions };
     if (body.output_format !== undefined && body.output_format !== "polling") throw bad('output_format must be "polling".');
     const opts = body.dump_options ?? {};
-    if (opts.tables !== undefined && (!Array.isArray(opts.tables) || !opts.tables.every((t) => typeof t === "string"))) throw bad("dump_options.tables must be an array of table names.");
+    if (opts.tables !== undefined && (!Array.isArray(opts.tables) || !opts.tables.every((t) => typeof t === "string")))
+      throw bad("dump_options.tables must be an array of table names.");
     const engine = d1Pool.get(db.uuid);
     const sql = engine.read((conn) => dumpSql(conn, opts));
     const bookmark = engine.bookmark();
@@ -217,7 +256,11 @@ export function d1Routes(deps: D1ApiDeps, transfers: D1Transfers) {
     const filename = `${db.name}-${bookmark}.sql`;
     transfers.downloads.set(token, { body: sql, filename, expires: Date.now() + TRANSFER_TTL_MS });
     return ok(c, {
-      success: true, type: "export", at_bookmark: bookmark, messages: ["Generated SQL dump."], status: "complete",
+      success: true,
+      type: "export",
+      at_bookmark: bookmark,
+      messages: ["Generated SQL dump."],
+      status: "complete",
       result: { filename, signed_url: `${origin(c)}/__d1/download/${token}` },
     });
   });
@@ -238,7 +281,8 @@ export function d1Routes(deps: D1ApiDeps, transfers: D1Transfers) {
     const db = database(c);
     const engine = d1Pool.get(db.uuid);
     const given = c.req.query("bookmark");
-    const bookmark = given ?? (c.req.query("timestamp") !== undefined ? engine.bookmarkAt(timestampParam(c.req.query("timestamp"))) : undefined);
+    const bookmark =
+      given ?? (c.req.query("timestamp") !== undefined ? engine.bookmarkAt(timestampParam(c.req.query("timestamp"))) : undefined);
     if (!bookmark) throw bad("Restore needs ?bookmark= (or ?timestamp=).");
     if (!engine.knows(bookmark)) throw bad(`Bookmark ${bookmark} is not a moment of this database within its Time Travel history.`);
     const r = engine.restore(bookmark);
@@ -255,7 +299,8 @@ export function d1TransferRoutes(transfers: D1Transfers) {
     transfers.sweep();
     const upload = transfers.uploads.get(c.req.param("token"));
     if (!upload) return c.text("No such upload, or it expired: start again with init.", 404);
-    if (Number(c.req.header("content-length") ?? 0) > MAX_IMPORT_BYTES) return c.text("The file is over the local edge's 512 MiB import limit.", 413);
+    if (Number(c.req.header("content-length") ?? 0) > MAX_IMPORT_BYTES)
+      return c.text("The file is over the local edge's 512 MiB import limit.", 413);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (bytes.byteLength > MAX_IMPORT_BYTES) return c.text("The file is over the local edge's 512 MiB import limit.", 413);
     const md5 = createHash("md5").update(bytes).digest("hex");
@@ -267,7 +312,9 @@ export function d1TransferRoutes(transfers: D1Transfers) {
     transfers.sweep();
     const d = transfers.downloads.get(c.req.param("token"));
     if (!d) return c.text("No such export, or its link expired.", 404);
-    return new Response(d.body, { headers: { "content-type": "application/sql", "content-disposition": `attachment; filename="${d.filename}"` } });
+    return new Response(d.body, {
+      headers: { "content-type": "application/sql", "content-disposition": `attachment; filename="${d.filename}"` },
+    });
   });
   return app;
 }

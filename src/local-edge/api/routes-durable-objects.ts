@@ -6,7 +6,13 @@ import type { WorkerStores } from "../state/worker-stores.ts";
 import type { DoNamespace } from "../state/durable-objects.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
 
-const namespaceJson = (n: DoNamespace) => ({ id: n.id, name: `${n.script}_${n.class}`, script: n.script, class: n.class, use_sqlite: n.use_sqlite });
+const namespaceJson = (n: DoNamespace) => ({
+  id: n.id,
+  name: `${n.script}_${n.class}`,
+  script: n.script,
+  class: n.class,
+  use_sqlite: n.use_sqlite,
+});
 
 export function durableObjectRoutes(deps: { stores: WorkerStores }) {
   const { dos } = deps.stores;

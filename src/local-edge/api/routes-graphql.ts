@@ -30,7 +30,8 @@ export function graphqlRoutes(deps: GraphqlDeps) {
     const account = deps.accounts.get(tag);
     if (!account) throw new GraphqlError("not authorized for that account", 403, path);
     deps.countRequest(account.id);
-    if (deps.faults.rateLimited(account.region) !== undefined) throw new GraphqlError("rate limiter budget depleted, try again after 5 minutes", 429, path);
+    if (deps.faults.rateLimited(account.region) !== undefined)
+      throw new GraphqlError("rate limiter budget depleted, try again after 5 minutes", 429, path);
     const fault = deps.faults.get(account.region);
     if (fault.latencyMs) await sleep(fault.latencyMs);
     if (fault.outage) throw new GraphqlError("unable to execute query, please try again later", 503, path);

@@ -16,7 +16,8 @@ function storedJson(text: string): unknown {
   } catch {
     v = undefined;
   }
-  if (v === undefined || deeperThan(v, LIMITS.jsonDepth)) throw badRequest("At least one of the requested keys corresponds to a non-json value.");
+  if (v === undefined || deeperThan(v, LIMITS.jsonDepth))
+    throw badRequest("At least one of the requested keys corresponds to a non-json value.");
   return v;
 }
 
@@ -132,11 +133,13 @@ export function kvRoutes(deps: { kv: KvStore }) {
   app.put("/storage/kv/namespaces/:ns/bulk", async (c) => {
     const found = ns(c);
     const body = await readJson(c);
-    if (!Array.isArray(body)) throw badRequest("Bulk writes take an array of {key, value, base64?, expiration?, expiration_ttl?, metadata?}.");
+    if (!Array.isArray(body))
+      throw badRequest("Bulk writes take an array of {key, value, base64?, expiration?, expiration_ttl?, metadata?}.");
     checkBulkCount(body.length, LIMITS.kv.bulkWritePairs, "key/value pairs");
     // Every pair is checked before any is written: a bad one leaves the namespace as it was.
     const entries: KvEntry[] = (body as BulkItem[]).map((item, i) => {
-      if (item === null || typeof item !== "object" || typeof item.key !== "string" || typeof item.value !== "string") throw badRequest(`Item ${i} needs a string key and a string value.`);
+      if (item === null || typeof item !== "object" || typeof item.key !== "string" || typeof item.value !== "string")
+        throw badRequest(`Item ${i} needs a string key and a string value.`);
       checkKvKey(item.key);
       const value = item.base64 === true ? new Uint8Array(Buffer.from(item.value, "base64")) : new TextEncoder().encode(item.value);
       checkKvValue(value.byteLength);
@@ -163,7 +166,8 @@ export function kvRoutes(deps: { kv: KvStore }) {
     if (!Array.isArray(body.keys) || !body.keys.every((k) => typeof k === "string")) throw badRequest("Bulk gets take {keys: string[]}.");
     if (body.keys.length === 0) throw badRequest("You must request a minimum of 1 key.");
     checkBulkCount(body.keys.length, LIMITS.kv.bulkGetKeys, "keys");
-    if (body.type !== undefined && body.type !== "text" && body.type !== "json") throw badRequest(`"${String(body.type)}" is not a valid type. Use "json" or "text".`);
+    if (body.type !== undefined && body.type !== "text" && body.type !== "json")
+      throw badRequest(`"${String(body.type)}" is not a valid type. Use "json" or "text".`);
     for (const k of body.keys as string[]) checkKvKey(k);
     const values: Record<string, unknown> = {};
     for (const k of body.keys as string[]) {

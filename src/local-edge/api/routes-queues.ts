@@ -3,7 +3,14 @@
 // without a Content-Type and are parsed as JSON anyway.
 import { Hono, type Context } from "hono";
 import { hexId } from "../../kit/ids.ts";
-import { DEFAULT_QUEUE_SETTINGS, type ConsumerSettings, type Queue, type QueueConsumer, type QueueSettings, type QueueStore } from "../state/queues.ts";
+import {
+  DEFAULT_QUEUE_SETTINGS,
+  type ConsumerSettings,
+  type Queue,
+  type QueueConsumer,
+  type QueueSettings,
+  type QueueStore,
+} from "../state/queues.ts";
 import type { ScriptStore } from "../state/scripts.ts";
 import { CF_CODES, CfApiError, ok, pageInfo } from "./envelope.ts";
 import { readJson } from "./json-body.ts";
@@ -27,7 +34,8 @@ function settingsFrom(raw: unknown, base: QueueSettings): QueueSettings {
     out.delivery_delay = s.delivery_delay as number;
   }
   if (s.message_retention_period !== undefined) {
-    if (!intIn(s.message_retention_period, 60, 1_209_600)) throw invalidSettings("message_retention_period must be from 60 to 1209600 seconds.");
+    if (!intIn(s.message_retention_period, 60, 1_209_600))
+      throw invalidSettings("message_retention_period must be from 60 to 1209600 seconds.");
     out.message_retention_period = s.message_retention_period as number;
   }
   if (s.delivery_paused !== undefined) {
@@ -69,22 +77,33 @@ export function queueRoutes(deps: { queues: QueueStore; scripts: ScriptStore; ch
     return q;
   };
   const consumerJson = (q: Queue, k: QueueConsumer) => ({
-    consumer_id: k.id, type: k.type, queue_name: q.name, created_on: k.created_on,
+    consumer_id: k.id,
+    type: k.type,
+    queue_name: q.name,
+    created_on: k.created_on,
     ...(k.script ? { script: k.script, script_name: k.script } : {}),
     ...(k.dead_letter_queue ? { dead_letter_queue: k.dead_letter_queue } : {}),
     settings: k.settings,
   });
   /** Producers: Workers whose latest version binds the queue (what Cloudflare lists). */
   const producers = (q: Queue) =>
-    scripts.list(q.account_id)
+    scripts
+      .list(q.account_id)
       .filter((s) => scripts.latestVersion(s.account_id, s.name)?.bindings.some((b) => b.type === "queue" && b.queue_name === q.name))
       .map((s) => ({ type: "worker", script: s.name }));
   const queueJson = (q: Queue) => {
     const p = producers(q);
     const consumers = queues.consumers(q.id).map((k) => consumerJson(q, k));
     return {
-      queue_id: q.id, queue_name: q.name, created_on: q.created_on, modified_on: q.modified_on,
-      producers: p, producers_total_count: p.length, consumers, consumers_total_count: consumers.length, settings: q.settings,
+      queue_id: q.id,
+      queue_name: q.name,
+      created_on: q.created_on,
+      modified_on: q.modified_on,
+      producers: p,
+      producers_total_count: p.length,
+      consumers,
+      consumers_total_count: consumers.length,
+      settings: q.settings,
     };
   };
 
@@ -93,9 +112,17 @@ export function queueRoutes(deps: { queues: QueueStore; scripts: ScriptStore; ch
     if (typeof body.queue_name !== "string" || !NAME.test(body.queue_name)) {
       throw invalidSettings("queue_name must be 1 to 63 letters, digits, dashes or underscores.");
     }
-    if (queues.byName(c.var.account.id, body.queue_name)) throw new CfApiError(409, CF_CODES.QUEUE_EXISTS, `A queue named ${body.queue_name} already exists.`);
+    if (queues.byName(c.var.account.id, body.queue_name))
+      throw new CfApiError(409, CF_CODES.QUEUE_EXISTS, `A queue named ${body.queue_name} already exists.`);
     const t = new Date().toISOString();
-    const q: Queue = { id: hexId(), account_id: c.var.account.id, name: body.queue_name, created_on: t, modified_on: t, settings: settingsFrom(body.settings, DEFAULT_QUEUE_SETTINGS) };
+    const q: Queue = {
+      id: hexId(),
+      account_id: c.var.account.id,
+      name: body.queue_name,
+      created_on: t,
+      modified_on: t,
+      settings: settingsFrom(body.settings, DEFAULT_QUEUE_SETTINGS),
+    };
     queues.insertQueue(q);
     return ok(c, queueJson(q));
   });
@@ -114,8 +141,10 @@ export function queueRoutes(deps: { queues: QueueStore; scripts: ScriptStore; ch
     const body = (await readJson(c)) as { queue_name?: unknown; settings?: unknown };
     const next: Queue = { ...q, settings: settingsFrom(body.settings, q.settings), modified_on: new Date().toISOString() };
     if (body.queue_name !== undefined && body.queue_name !== q.name) {
-      if (typeof body.queue_name !== "string" || !NAME.test(body.queue_name)) throw invalidSettings("queue_name must be 1 to 63 letters, digits, dashes or underscores.");
-      if (queues.byName(q.account_id, body.queue_name)) throw new CfApiError(409, CF_CODES.QUEUE_EXISTS, `A queue named ${body.queue_name} already exists.`);
+      if (typeof body.queue_name !== "string" || !NAME.test(body.queue_name))
+        throw invalidSettings("queue_name must be 1 to 63 letters, digits, dashes or underscores.");
+      if (queues.byName(q.account_id, body.queue_name))
+        throw new CfApiError(409, CF_CODES.QUEUE_EXISTS, `A queue named ${body.queue_name} already exists.`);
       next.name = body.queue_name;
     }
     queues.updateQueue(next);
@@ -145,14 +174,21 @@ export function queueRoutes(deps: { queues: QueueStore; scripts: ScriptStore; ch
     }
     if (b.dead_letter_queue === q.name) throw invalidConsumer("a queue cannot be its own dead-letter queue.");
     return {
-      id: existing?.id ?? hexId(), queue_id: q.id, type, script: type === "worker" ? (script as string) : null,
-      dead_letter_queue: (b.dead_letter_queue as string | undefined) ?? null, settings: consumerSettingsFrom(b.settings),
+      id: existing?.id ?? hexId(),
+      queue_id: q.id,
+      type,
+      script: type === "worker" ? (script as string) : null,
+      dead_letter_queue: (b.dead_letter_queue as string | undefined) ?? null,
+      settings: consumerSettingsFrom(b.settings),
       created_on: existing?.created_on ?? new Date().toISOString(),
     };
   }
   app.get("/queues/:queue/consumers", (c) => {
     const q = queueOf(c);
-    return ok(c, queues.consumers(q.id).map((k) => consumerJson(q, k)));
+    return ok(
+      c,
+      queues.consumers(q.id).map((k) => consumerJson(q, k)),
+    );
   });
   app.post("/queues/:queue/consumers", async (c) => {
     const q = queueOf(c);
@@ -166,7 +202,12 @@ export function queueRoutes(deps: { queues: QueueStore; scripts: ScriptStore; ch
   });
   const consumerOf = (c: Context<EdgeEnv>, q: Queue) => {
     const k = queues.consumers(q.id).find((x) => x.id === c.req.param("consumer"));
-    if (!k) throw new CfApiError(404, CF_CODES.QUEUE_CONSUMER_NOT_FOUND, `Consumer ${c.req.param("consumer")} does not exist on queue ${q.name}.`);
+    if (!k)
+      throw new CfApiError(
+        404,
+        CF_CODES.QUEUE_CONSUMER_NOT_FOUND,
+        `Consumer ${c.req.param("consumer")} does not exist on queue ${q.name}.`,
+      );
     return k;
   };
   app.put("/queues/:queue/consumers/:consumer", async (c) => {

@@ -14,15 +14,22 @@ const STORAGE_CLASSES = ["Standard", "InfrequentAccess"];
 const JURISDICTIONS = ["default", "eu", "fedramp"];
 const REGION_LOCATION: Record<string, string> = { eu: "WEUR", us: "ENAM", ap: "APAC" };
 const HTTP_HEADERS: Array<[string, string]> = [
-  ["content-type", "contentType"], ["content-language", "contentLanguage"], ["content-disposition", "contentDisposition"],
-  ["content-encoding", "contentEncoding"], ["cache-control", "cacheControl"], ["expires", "cacheExpiry"],
+  ["content-type", "contentType"],
+  ["content-language", "contentLanguage"],
+  ["content-disposition", "contentDisposition"],
+  ["content-encoding", "contentEncoding"],
+  ["cache-control", "cacheControl"],
+  ["expires", "cacheExpiry"],
 ];
 
 const bad = (message: string) => new CfApiError(400, CF_CODES.R2_BAD_REQUEST, message);
 
 export function bucketJson(b: R2Bucket) {
   return {
-    name: b.name, creation_date: b.created_at, location: b.location ?? "WNAM", storage_class: b.storage_class,
+    name: b.name,
+    creation_date: b.created_at,
+    location: b.location ?? "WNAM",
+    storage_class: b.storage_class,
     ...(b.jurisdiction !== "default" ? { jurisdiction: b.jurisdiction } : {}),
   };
 }
@@ -38,7 +45,12 @@ export function r2Routes(deps: { r2: R2Store }) {
   const bucket = (c: Context<EdgeEnv>) => {
     const j = jurisdiction(c);
     const b = r2.getBucket(c.var.account.id, j, c.req.param("bucket") ?? "");
-    if (!b) throw new CfApiError(404, CF_CODES.R2_NO_SUCH_BUCKET, `The specified bucket does not exist.${j !== "default" ? ` (jurisdiction ${j})` : ""}`);
+    if (!b)
+      throw new CfApiError(
+        404,
+        CF_CODES.R2_NO_SUCH_BUCKET,
+        `The specified bucket does not exist.${j !== "default" ? ` (jurisdiction ${j})` : ""}`,
+      );
     return b;
   };
 
@@ -46,16 +58,31 @@ export function r2Routes(deps: { r2: R2Store }) {
     const body = (await readJson(c)) as { name?: unknown; storageClass?: unknown; locationHint?: unknown };
     const j = jurisdiction(c);
     if (typeof body.name !== "string" || !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(body.name)) {
-      throw new CfApiError(400, CF_CODES.R2_INVALID_BUCKET_NAME, "The specified bucket name is not valid: 3 to 63 lowercase letters, digits and dashes, starting and ending with a letter or digit.");
+      throw new CfApiError(
+        400,
+        CF_CODES.R2_INVALID_BUCKET_NAME,
+        "The specified bucket name is not valid: 3 to 63 lowercase letters, digits and dashes, starting and ending with a letter or digit.",
+      );
     }
-    if (body.storageClass !== undefined && !STORAGE_CLASSES.includes(body.storageClass as string)) throw bad(`storageClass must be one of ${STORAGE_CLASSES.join(", ")}.`);
-    if (body.locationHint !== undefined && !LOCATIONS.includes(String(body.locationHint).toLowerCase())) throw bad(`locationHint must be one of ${LOCATIONS.join(", ")}.`);
+    if (body.storageClass !== undefined && !STORAGE_CLASSES.includes(body.storageClass as string))
+      throw bad(`storageClass must be one of ${STORAGE_CLASSES.join(", ")}.`);
+    if (body.locationHint !== undefined && !LOCATIONS.includes(String(body.locationHint).toLowerCase()))
+      throw bad(`locationHint must be one of ${LOCATIONS.join(", ")}.`);
     if (r2.getBucket(c.var.account.id, j, body.name)) {
       throw new CfApiError(409, CF_CODES.R2_BUCKET_EXISTS, "The bucket you tried to create already exists, and you own it.");
     }
     const created: R2Bucket = {
-      id: hexId(), account_id: c.var.account.id, jurisdiction: j, name: body.name, created_at: new Date().toISOString(),
-      location: body.locationHint !== undefined ? String(body.locationHint).toUpperCase() : j === "eu" ? "WEUR" : (REGION_LOCATION[c.var.account.region] ?? "WNAM"),
+      id: hexId(),
+      account_id: c.var.account.id,
+      jurisdiction: j,
+      name: body.name,
+      created_at: new Date().toISOString(),
+      location:
+        body.locationHint !== undefined
+          ? String(body.locationHint).toUpperCase()
+          : j === "eu"
+            ? "WEUR"
+            : (REGION_LOCATION[c.var.account.region] ?? "WNAM"),
       storage_class: (body.storageClass as string | undefined) ?? "Standard",
     };
     r2.insertBucket(created);
@@ -108,13 +135,24 @@ export function r2Routes(deps: { r2: R2Store }) {
     const cls = c.req.header("cf-r2-storage-class");
     if (cls !== undefined && !STORAGE_CLASSES.includes(cls)) throw bad(`cf-r2-storage-class must be one of ${STORAGE_CLASSES.join(", ")}.`);
     const row = (await r2.putObject(b, key, c.req.raw.body, { httpMetadata, customMetadata: {}, ...(cls ? { storageClass: cls } : {}) }))!;
-    return ok(c, { key: row.key, etag: row.etag, size: row.size, version: row.version, uploaded: new Date(row.uploaded_ms).toISOString(), storage_class: row.storage_class });
+    return ok(c, {
+      key: row.key,
+      etag: row.etag,
+      size: row.size,
+      version: row.version,
+      uploaded: new Date(row.uploaded_ms).toISOString(),
+      storage_class: row.storage_class,
+    });
   });
   app.get("/r2/buckets/:bucket/objects/*", (c) => {
     const b = bucket(c);
     const o = r2.getObject(b.id, objectKey(c));
     if (!o) throw new CfApiError(404, CF_CODES.R2_NO_SUCH_KEY, "The specified key does not exist.");
-    const headers: Record<string, string> = { etag: `"${o.etag}"`, "last-modified": new Date(o.uploaded_ms).toUTCString(), "content-length": String(o.size) };
+    const headers: Record<string, string> = {
+      etag: `"${o.etag}"`,
+      "last-modified": new Date(o.uploaded_ms).toUTCString(),
+      "content-length": String(o.size),
+    };
     for (const [header, field] of HTTP_HEADERS) if (o.http_metadata[field] !== undefined) headers[header] = o.http_metadata[field]!;
     headers["content-type"] ??= "application/octet-stream";
     return new Response(r2.read(o), { headers });

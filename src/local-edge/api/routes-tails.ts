@@ -43,7 +43,11 @@ export function tailRoutes(deps: TailRouteDeps) {
       throw badRequest(`Invalid tail filters at ${i.path.join(".") || "body"}: ${i.message}`);
     }
     if (deps.tails.list(acct, name).length >= MAX_TAILS_PER_SCRIPT) {
-      throw new CfApiError(429, CF_CODES.TOO_MANY_TAILS, `At most ${MAX_TAILS_PER_SCRIPT} tail sessions can watch a Worker at once; delete one first.`);
+      throw new CfApiError(
+        429,
+        CF_CODES.TOO_MANY_TAILS,
+        `At most ${MAX_TAILS_PER_SCRIPT} tail sessions can watch a Worker at once; delete one first.`,
+      );
     }
     const session = deps.tails.create(acct, name, parsed.data.filters);
     // Once this answers, every new invocation of the script is traced.
@@ -55,14 +59,18 @@ export function tailRoutes(deps: TailRouteDeps) {
     const acct = c.var.account.id;
     const name = c.req.param("name");
     existing(acct, name);
-    return ok(c, deps.tails.list(acct, name).map((s) => tailJson(s, wsBase(c.req.url))));
+    return ok(
+      c,
+      deps.tails.list(acct, name).map((s) => tailJson(s, wsBase(c.req.url))),
+    );
   });
 
   app.delete("/workers/scripts/:name/tails/:id", async (c) => {
     const acct = c.var.account.id;
     const name = c.req.param("name");
     existing(acct, name);
-    if (!deps.tails.remove(acct, name, c.req.param("id"))) throw new CfApiError(404, CF_CODES.TAIL_NOT_FOUND, `No tail session ${c.req.param("id")} on ${name}.`);
+    if (!deps.tails.remove(acct, name, c.req.param("id")))
+      throw new CfApiError(404, CF_CODES.TAIL_NOT_FOUND, `No tail session ${c.req.param("id")} on ${name}.`);
     await deps.notify(acct);
     return ok(c, null);
   });

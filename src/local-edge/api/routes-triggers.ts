@@ -15,13 +15,30 @@ import type { EdgeEnv } from "./routes-workers.ts";
 
 type Origin = { hostname: string; zone_id?: string; zone_name?: string; enabled?: boolean; previews_enabled?: boolean };
 
-const hostOfPattern = (pattern: string) => pattern.replace(/^https?:\/\//i, "").split("/")[0]!.toLowerCase();
+const hostOfPattern = (pattern: string) =>
+  pattern
+    .replace(/^https?:\/\//i, "")
+    .split("/")[0]!
+    .toLowerCase();
 
-export const routeJson = (r: WorkerRoute, zone?: Zone) => ({ id: r.id, pattern: r.pattern, script: r.script ?? "", ...(zone ? { zone_id: zone.id, zone_name: zone.name } : {}) });
+export const routeJson = (r: WorkerRoute, zone?: Zone) => ({
+  id: r.id,
+  pattern: r.pattern,
+  script: r.script ?? "",
+  ...(zone ? { zone_id: zone.id, zone_name: zone.name } : {}),
+});
 
 export const domainJson = (d: WorkerDomain) => ({
-  id: d.id, zone_id: d.zone_id, zone_name: d.zone_name, hostname: d.hostname, service: d.service, environment: d.environment,
-  enabled: d.enabled, previews_enabled: d.previews_enabled, cert_id: "", created_on: d.created_on,
+  id: d.id,
+  zone_id: d.zone_id,
+  zone_name: d.zone_name,
+  hostname: d.hostname,
+  service: d.service,
+  environment: d.environment,
+  enabled: d.enabled,
+  previews_enabled: d.previews_enabled,
+  cert_id: "",
+  created_on: d.created_on,
 });
 
 export function triggersRoutes(deps: { db: EdgeDb; scripts: ScriptStore; ops: Ops; stores: WorkerStores }) {
@@ -38,7 +55,8 @@ export function triggersRoutes(deps: { db: EdgeDb; scripts: ScriptStore; ops: Op
     let zone: Zone | undefined;
     if (typeof given.zone_id === "string" && given.zone_id !== "") {
       zone = routes.zoneById(given.zone_id);
-      if (!zone || zone.account_id !== acct) throw new CfApiError(404, CF_CODES.ZONE_NOT_FOUND, `Zone ${given.zone_id} (of ${what}) does not exist in this account.`);
+      if (!zone || zone.account_id !== acct)
+        throw new CfApiError(404, CF_CODES.ZONE_NOT_FOUND, `Zone ${given.zone_id} (of ${what}) does not exist in this account.`);
     } else if (typeof given.zone_name === "string" && given.zone_name !== "") {
       zone = routes.zone(acct, given.zone_name);
     } else {
@@ -54,7 +72,10 @@ export function triggersRoutes(deps: { db: EdgeDb; scripts: ScriptStore; ops: Op
   // --- routes ---
   app.get("/workers/scripts/:name/routes", (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
-    return ok(c, routes.routesOfScript(s.account_id, s.name).map((r) => routeJson(r, routes.zoneById(r.zone_id))));
+    return ok(
+      c,
+      routes.routesOfScript(s.account_id, s.name).map((r) => routeJson(r, routes.zoneById(r.zone_id))),
+    );
   });
   app.put("/workers/scripts/:name/routes", async (c) => {
     const acct = c.var.account.id;
@@ -72,9 +93,15 @@ export function triggersRoutes(deps: { db: EdgeDb; scripts: ScriptStore; ops: Op
       return wanted.map(({ pattern, zone }) => {
         const taken = routes.routeByPattern(zone.id, pattern);
         if (taken?.script && taken.script !== s.name) {
-          throw new CfApiError(409, CF_CODES.ROUTE_CONFLICT, `The route with pattern "${pattern}" is already associated with another worker called "${taken.script}".`);
+          throw new CfApiError(
+            409,
+            CF_CODES.ROUTE_CONFLICT,
+            `The route with pattern "${pattern}" is already associated with another worker called "${taken.script}".`,
+          );
         }
-        const r: WorkerRoute = taken ? { ...taken, script: s.name } : { id: hexId(), account_id: acct, zone_id: zone.id, pattern, script: s.name };
+        const r: WorkerRoute = taken
+          ? { ...taken, script: s.name }
+          : { id: hexId(), account_id: acct, zone_id: zone.id, pattern, script: s.name };
         if (taken) routes.updateRoute(r);
         else routes.insertRoute(r);
         return routeJson(r, zone);
@@ -86,11 +113,14 @@ export function triggersRoutes(deps: { db: EdgeDb; scripts: ScriptStore; ops: Op
 
   // --- custom domains ---
   const parseOrigins = (body: unknown, where: string): Origin[] => {
-    if (!Array.isArray(body)) throw badRequest(`${where} must be an array of {"hostname", "zone_id"?|"zone_name"?, "enabled"?, "previews_enabled"?}.`);
+    if (!Array.isArray(body))
+      throw badRequest(`${where} must be an array of {"hostname", "zone_id"?|"zone_name"?, "enabled"?, "previews_enabled"?}.`);
     return body.map((o: unknown, i) => {
       const origin = o as Origin;
-      if (!origin || typeof origin.hostname !== "string" || origin.hostname === "") throw badRequest(`${where}[${i}].hostname is required.`);
-      if (origin.hostname.includes("*") || origin.hostname.includes("/")) throw badRequest(`Custom domain "${origin.hostname}" must be a plain hostname (no wildcard, no path).`);
+      if (!origin || typeof origin.hostname !== "string" || origin.hostname === "")
+        throw badRequest(`${where}[${i}].hostname is required.`);
+      if (origin.hostname.includes("*") || origin.hostname.includes("/"))
+        throw badRequest(`Custom domain "${origin.hostname}" must be a plain hostname (no wildcard, no path).`);
       return { ...origin, hostname: origin.hostname.toLowerCase() };
     });
   };
@@ -98,8 +128,16 @@ export function triggersRoutes(deps: { db: EdgeDb; scripts: ScriptStore; ops: Op
     const zone = zoneFor(acct, o.hostname, o, `custom domain "${o.hostname}"`);
     const existing = routes.domainByHostname(acct, o.hostname);
     const d: WorkerDomain = {
-      id: existing?.id ?? hexId(), account_id: acct, zone_id: zone.id, zone_name: zone.name, hostname: o.hostname, service, environment,
-      enabled: o.enabled ?? true, previews_enabled: o.previews_enabled ?? false, created_on: existing?.created_on ?? new Date().toISOString(),
+      id: existing?.id ?? hexId(),
+      account_id: acct,
+      zone_id: zone.id,
+      zone_name: zone.name,
+      hostname: o.hostname,
+      service,
+      environment,
+      enabled: o.enabled ?? true,
+      previews_enabled: o.previews_enabled ?? false,
+      created_on: existing?.created_on ?? new Date().toISOString(),
     };
     routes.putDomain(d);
     return d;
@@ -116,11 +154,15 @@ export function triggersRoutes(deps: { db: EdgeDb; scripts: ScriptStore; ops: Op
       const d = routes.domainByHostname(acct, o.hostname);
       if (!d) added.push(o);
       else {
-        const modified = d.service !== s.name || (o.enabled !== undefined && o.enabled !== d.enabled) || (o.previews_enabled !== undefined && o.previews_enabled !== d.previews_enabled);
+        const modified =
+          d.service !== s.name ||
+          (o.enabled !== undefined && o.enabled !== d.enabled) ||
+          (o.previews_enabled !== undefined && o.previews_enabled !== d.previews_enabled);
         updated.push({ ...domainJson(d), modified });
       }
     }
-    const removed = c.req.query("replace_state") === "true" ? mine.filter((d) => !origins.some((o) => o.hostname === d.hostname)).map(domainJson) : [];
+    const removed =
+      c.req.query("replace_state") === "true" ? mine.filter((d) => !origins.some((o) => o.hostname === d.hostname)).map(domainJson) : [];
     return ok(c, { added, removed, updated, conflicting: [] });
   });
   app.put("/workers/scripts/:name/domains/records", async (c) => {
@@ -132,11 +174,16 @@ export function triggersRoutes(deps: { db: EdgeDb; scripts: ScriptStore; ops: Op
       for (const o of origins) {
         const d = routes.domainByHostname(acct, o.hostname);
         if (d && d.service !== s.name && body.override_existing_origin !== true) {
-          throw new CfApiError(409, CF_CODES.ROUTE_CONFLICT, `Custom domain ${o.hostname} already points at Worker "${d.service}"; set override_existing_origin to move it.`);
+          throw new CfApiError(
+            409,
+            CF_CODES.ROUTE_CONFLICT,
+            `Custom domain ${o.hostname} already points at Worker "${d.service}"; set override_existing_origin to move it.`,
+          );
         }
       }
       if (body.override_scope === true) {
-        for (const d of routes.domains(acct)) if (d.service === s.name && !origins.some((o) => o.hostname === d.hostname)) routes.deleteDomain(d.id);
+        for (const d of routes.domains(acct))
+          if (d.service === s.name && !origins.some((o) => o.hostname === d.hostname)) routes.deleteDomain(d.id);
       }
       return origins.map((o) => domainJson(attach(acct, s.name, o)));
     });
@@ -145,20 +192,36 @@ export function triggersRoutes(deps: { db: EdgeDb; scripts: ScriptStore; ops: Op
   });
 
   const domainFilter = (q: (k: string) => string | undefined) => (d: WorkerDomain) =>
-    (!q("hostname") || d.hostname === q("hostname")) && (!q("service") || d.service === q("service")) &&
-    (!q("zone_id") || d.zone_id === q("zone_id")) && (!q("zone_name") || d.zone_name === q("zone_name")) &&
+    (!q("hostname") || d.hostname === q("hostname")) &&
+    (!q("service") || d.service === q("service")) &&
+    (!q("zone_id") || d.zone_id === q("zone_id")) &&
+    (!q("zone_name") || d.zone_name === q("zone_name")) &&
     (!q("environment") || d.environment === q("environment"));
   const listDomains = (c: Context<EdgeEnv>) =>
-    ok(c, routes.domains(c.var.account.id).filter(domainFilter((k) => c.req.query(k))).map(domainJson));
+    ok(
+      c,
+      routes
+        .domains(c.var.account.id)
+        .filter(domainFilter((k) => c.req.query(k)))
+        .map(domainJson),
+    );
   app.get("/workers/domains", listDomains);
   app.get("/workers/domains/records", listDomains);
   app.put("/workers/domains", async (c) => {
     const acct = c.var.account.id;
-    const body = (await readJson(c)) as { hostname?: unknown; service?: unknown; environment?: unknown; zone_id?: unknown; zone_name?: unknown };
+    const body = (await readJson(c)) as {
+      hostname?: unknown;
+      service?: unknown;
+      environment?: unknown;
+      zone_id?: unknown;
+      zone_name?: unknown;
+    };
     if (typeof body.service !== "string" || body.service === "") throw badRequest("A custom domain needs `service`: the Worker's name.");
     script(acct, body.service);
     const [origin] = parseOrigins([body], "The domain");
-    const d = transaction(deps.db, () => attach(acct, body.service as string, origin!, typeof body.environment === "string" ? body.environment : "production"));
+    const d = transaction(deps.db, () =>
+      attach(acct, body.service as string, origin!, typeof body.environment === "string" ? body.environment : "production"),
+    );
     await deps.ops.refresh(acct);
     return ok(c, domainJson(d));
   });

@@ -35,7 +35,8 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     checkScriptName(c.req.param("name") ?? "");
     await next();
   };
-  for (const path of ["/workers/scripts/:name", "/workers/scripts/:name/*", "/workers/services/:name", "/workers/workers/:name"]) app.use(path, nameRule);
+  for (const path of ["/workers/scripts/:name", "/workers/scripts/:name/*", "/workers/services/:name", "/workers/workers/:name"])
+    app.use(path, nameRule);
 
   const script = (acct: string, name: string) => {
     const s = scripts.get(acct, name);
@@ -46,14 +47,19 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   app.get("/workers/subdomain", (c) => ok(c, { subdomain: c.var.account.subdomain }));
   app.put("/workers/subdomain", async (c) => {
     const body = (await readJsonObject(c)) as { subdomain?: unknown };
-    if (typeof body.subdomain !== "string" || !/^[a-z0-9-]{1,63}$/.test(body.subdomain)) throw badRequest("subdomain must be a lowercase DNS label.");
+    if (typeof body.subdomain !== "string" || !/^[a-z0-9-]{1,63}$/.test(body.subdomain))
+      throw badRequest("subdomain must be a lowercase DNS label.");
     accounts.setSubdomain(c.var.account.id, body.subdomain);
     return ok(c, { subdomain: body.subdomain });
   });
   app.get("/workers/subdomains/:candidate", (c) =>
     c.var.account.subdomain === c.req.param("candidate")
-      ? (() => { throw new CfApiError(409, 10031, "Subdomain is unavailable."); })()
-      : (() => { throw new CfApiError(404, 10032, "Subdomain is available."); })(),
+      ? (() => {
+          throw new CfApiError(409, 10031, "Subdomain is unavailable.");
+        })()
+      : (() => {
+          throw new CfApiError(404, 10032, "Subdomain is available.");
+        })(),
   );
 
   app.get("/workers/services/:name", (c) => {
@@ -66,15 +72,26 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     const all = scripts.list(c.var.account.id);
     const { page, perPage, offset } = pageParams(c);
     const items = all.slice(offset, offset + perPage);
-    return ok(c, items.map((s) => workerJson(s, c.var.account)), pageInfo(page, perPage, items.length, all.length));
+    return ok(
+      c,
+      items.map((s) => workerJson(s, c.var.account)),
+      pageInfo(page, perPage, items.length, all.length),
+    );
   });
 
   app.get("/workers/scripts", (c) =>
-    ok(c, scripts.list(c.var.account.id).map((s) => scriptJson(s, scripts.latestVersion(s.account_id, s.name), tagOf(s.account_id, s.name)))));
+    ok(
+      c,
+      scripts.list(c.var.account.id).map((s) => scriptJson(s, scripts.latestVersion(s.account_id, s.name), tagOf(s.account_id, s.name))),
+    ),
+  );
 
   app.put("/workers/scripts/:name", async (c) => {
     const upload = await parseUpload(c.req.raw);
-    const { version } = await ops.upload(c.var.account.id, c.req.param("name"), upload, { deploy: true, strictInherit: c.req.query("bindings_inherit") === "strict" });
+    const { version } = await ops.upload(c.var.account.id, c.req.param("name"), upload, {
+      deploy: true,
+      strictInherit: c.req.query("bindings_inherit") === "strict",
+    });
     const s = script(c.var.account.id, c.req.param("name"));
     return ok(c, { ...scriptJson(s, version, tagOf(s.account_id, s.name)), startup_time_ms: 1, deployment_id: version.id });
   });
@@ -98,7 +115,10 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   // --- versions ---
   app.post("/workers/scripts/:name/versions", async (c) => {
     const upload = await parseUpload(c.req.raw);
-    const { version } = await ops.upload(c.var.account.id, c.req.param("name"), upload, { deploy: false, strictInherit: c.req.query("bindings_inherit") === "strict" });
+    const { version } = await ops.upload(c.var.account.id, c.req.param("name"), upload, {
+      deploy: false,
+      strictInherit: c.req.query("bindings_inherit") === "strict",
+    });
     return ok(c, versionOut(version));
   });
   app.get("/workers/scripts/:name/versions", (c) => {
@@ -111,7 +131,8 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   app.get("/workers/scripts/:name/versions/:id", (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
     const v = scripts.getVersion(c.req.param("id"));
-    if (!v || v.account_id !== s.account_id || v.script !== s.name) throw new CfApiError(404, CF_CODES.VERSION_NOT_FOUND, `Version ${c.req.param("id")} does not exist for Worker ${s.name}.`);
+    if (!v || v.account_id !== s.account_id || v.script !== s.name)
+      throw new CfApiError(404, CF_CODES.VERSION_NOT_FOUND, `Version ${c.req.param("id")} does not exist for Worker ${s.name}.`);
     return ok(c, versionOut(v));
   });
 
@@ -127,7 +148,8 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   app.get("/workers/scripts/:name/deployments/:id", (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
     const d = scripts.getDeployment(c.req.param("id"));
-    if (!d || d.account_id !== s.account_id || d.script !== s.name) throw new CfApiError(404, CF_CODES.DEPLOYMENT_NOT_FOUND, `Deployment ${c.req.param("id")} does not exist.`);
+    if (!d || d.account_id !== s.account_id || d.script !== s.name)
+      throw new CfApiError(404, CF_CODES.DEPLOYMENT_NOT_FOUND, `Deployment ${c.req.param("id")} does not exist.`);
     return ok(c, deploymentJson(d));
   });
   app.delete("/workers/scripts/:name/deployments/:id", async (c) => {
@@ -140,7 +162,10 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     (scripts.latestVersion(acct, name)?.bindings ?? []).filter((b) => b.type === "secret_text" || b.type === "secret_key");
   app.get("/workers/scripts/:name/secrets", (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
-    return ok(c, secretsOf(s.account_id, s.name).map((b) => ({ name: b.name, type: b.type })));
+    return ok(
+      c,
+      secretsOf(s.account_id, s.name).map((b) => ({ name: b.name, type: b.type })),
+    );
   });
   app.get("/workers/scripts/:name/secrets/:secret", (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
@@ -151,8 +176,10 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   });
   app.put("/workers/scripts/:name/secrets", async (c) => {
     const body = (await readJsonObject(c)) as { name?: unknown; text?: unknown; type?: unknown };
-    if (typeof body.name !== "string" || body.name === "" || typeof body.text !== "string") throw badRequest("A secret needs a string `name` and `text`.");
-    if (body.type !== undefined && body.type !== "secret_text") throw badRequest(`Secret type "${String(body.type)}" is not supported; use secret_text.`);
+    if (typeof body.name !== "string" || body.name === "" || typeof body.text !== "string")
+      throw badRequest("A secret needs a string `name` and `text`.");
+    if (body.type !== undefined && body.type !== "secret_text")
+      throw badRequest(`Secret type "${String(body.type)}" is not supported; use secret_text.`);
     await ops.putSecret(c.var.account.id, c.req.param("name"), { name: body.name, text: body.text, type: "secret_text" });
     return ok(c, { name: body.name, type: "secret_text" });
   });
@@ -163,11 +190,13 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   });
   app.patch("/workers/scripts/:name/secrets-bulk", async (c) => {
     const body = (await readJsonObject(c)) as { secrets?: unknown };
-    if (!body.secrets || typeof body.secrets !== "object") throw badRequest("The body needs `secrets`: an object of name -> {name,text,type} or null.");
+    if (!body.secrets || typeof body.secrets !== "object")
+      throw badRequest("The body needs `secrets`: an object of name -> {name,text,type} or null.");
     const patch: Record<string, { text: string } | null> = {};
     for (const [k, v] of Object.entries(body.secrets as Record<string, unknown>)) {
       if (v === null) patch[k] = null;
-      else if (typeof v === "object" && typeof (v as { text?: unknown }).text === "string") patch[k] = { text: (v as { text: string }).text };
+      else if (typeof v === "object" && typeof (v as { text?: unknown }).text === "string")
+        patch[k] = { text: (v as { text: string }).text };
       else throw badRequest(`Secret "${k}" needs a string \`text\` (or null to delete it).`);
     }
     await ops.bulkSecrets(c.var.account.id, c.req.param("name"), patch);
@@ -198,12 +227,17 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     try {
       const form = await c.req.raw.formData();
       const raw = form.get("settings");
-      settings = parseJson(typeof raw === "string" ? raw : raw ? await raw.text() : "{}", "The `settings` part", CF_CODES.SCRIPT_INVALID) as typeof settings;
+      settings = parseJson(
+        typeof raw === "string" ? raw : raw ? await raw.text() : "{}",
+        "The `settings` part",
+        CF_CODES.SCRIPT_INVALID,
+      ) as typeof settings;
     } catch (e) {
       if (e instanceof CfApiError) throw e;
       throw badRequest("Settings must be multipart/form-data with a JSON `settings` part.", CF_CODES.SCRIPT_INVALID);
     }
-    if (settings === null || typeof settings !== "object") throw badRequest("The `settings` part must be a JSON object.", CF_CODES.SCRIPT_INVALID);
+    if (settings === null || typeof settings !== "object")
+      throw badRequest("The `settings` part must be a JSON object.", CF_CODES.SCRIPT_INVALID);
     await ops.patchSettings(c.var.account.id, c.req.param("name"), settings);
     return ok(c, versionSettings(c.var.account.id, c.req.param("name")));
   });
@@ -212,7 +246,8 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     const s = script(c.var.account.id, c.req.param("name"));
     const body = (await readJsonObject(c)) as Record<string, unknown>;
     const settings = { ...s.settings };
-    for (const k of ["logpush", "observability", "tags", "tail_consumers", "streaming_tail_consumers"]) if (k in body) settings[k] = body[k];
+    for (const k of ["logpush", "observability", "tags", "tail_consumers", "streaming_tail_consumers"])
+      if (k in body) settings[k] = body[k];
     scripts.update({ ...s, settings, modified_on: new Date().toISOString() });
     return ok(c, scriptSettingsJson({ ...s, settings }));
   });
@@ -228,7 +263,8 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     const next = {
       ...s,
       subdomain_enabled: body.enabled === undefined ? s.subdomain_enabled : Boolean(body.enabled),
-      previews_enabled: body.previews_enabled === undefined || body.previews_enabled === null ? s.previews_enabled : Boolean(body.previews_enabled),
+      previews_enabled:
+        body.previews_enabled === undefined || body.previews_enabled === null ? s.previews_enabled : Boolean(body.previews_enabled),
     };
     scripts.update(next);
     await ops.refresh(c.var.account.id);

@@ -31,26 +31,43 @@ export function zoneRoutes(deps: { accounts: AccountStore; scripts: ScriptStore;
     const accounts = acct ? deps.accounts.list().filter((a) => a.id === acct) : deps.accounts.list();
     const zones = name ? accounts.flatMap((a) => routes.zone(a.id, name) ?? []) : [];
     // wrangler pages these with a cursor: an empty one ends the loop.
-    return ok(c, zones.map(zoneJson), { page: 1, per_page: 50, count: zones.length, total_count: zones.length, total_pages: 1, cursor: "" });
+    return ok(c, zones.map(zoneJson), {
+      page: 1,
+      per_page: 50,
+      count: zones.length,
+      total_count: zones.length,
+      total_pages: 1,
+      cursor: "",
+    });
   });
   app.get("/zones/:zone", (c) => ok(c, zoneJson(zoneOf(c))));
   app.get("/zones/:zone/workers/routes", (c) => {
     const z = zoneOf(c);
-    return ok(c, routes.routesOfZone(z.id).map((r) => routeJson(r)), { page: 1, per_page: 1000, count: 0, total_count: 0, cursor: "" });
+    return ok(
+      c,
+      routes.routesOfZone(z.id).map((r) => routeJson(r)),
+      { page: 1, per_page: 1000, count: 0, total_count: 0, cursor: "" },
+    );
   });
   const routeBody = async (c: Context, z: Zone) => {
     const body = (await readJson(c)) as { pattern?: unknown; script?: unknown };
     if (typeof body.pattern !== "string" || body.pattern.trim() === "") throw badRequest("A route needs a `pattern`, e.g. example.com/*.");
-    const host = body.pattern.replace(/^https?:\/\//i, "").split("/")[0]!.replace(/^\*\.?/, "").toLowerCase();
+    const host = body.pattern
+      .replace(/^https?:\/\//i, "")
+      .split("/")[0]!
+      .replace(/^\*\.?/, "")
+      .toLowerCase();
     if (host !== z.name && !host.endsWith(`.${z.name}`)) throw badRequest(`Route "${body.pattern}" is not in zone ${z.name}.`);
     const script = typeof body.script === "string" && body.script !== "" ? body.script : null;
-    if (script && !deps.scripts.get(z.account_id, script)) throw new CfApiError(404, CF_CODES.SCRIPT_NOT_FOUND, `Worker ${script} does not exist on this zone's account.`);
+    if (script && !deps.scripts.get(z.account_id, script))
+      throw new CfApiError(404, CF_CODES.SCRIPT_NOT_FOUND, `Worker ${script} does not exist on this zone's account.`);
     return { pattern: body.pattern.trim(), script };
   };
   app.post("/zones/:zone/workers/routes", async (c) => {
     const z = zoneOf(c);
     const { pattern, script } = await routeBody(c, z);
-    if (routes.routeByPattern(z.id, pattern)) throw new CfApiError(409, CF_CODES.ROUTE_CONFLICT, `A route with pattern "${pattern}" already exists in zone ${z.name}.`);
+    if (routes.routeByPattern(z.id, pattern))
+      throw new CfApiError(409, CF_CODES.ROUTE_CONFLICT, `A route with pattern "${pattern}" already exists in zone ${z.name}.`);
     const r = { id: hexId(), account_id: z.account_id, zone_id: z.id, pattern, script };
     routes.insertRoute(r);
     await deps.ops.refresh(z.account_id);
@@ -58,7 +75,8 @@ export function zoneRoutes(deps: { accounts: AccountStore; scripts: ScriptStore;
   });
   const route = (c: Context, z: Zone) => {
     const r = routes.route(c.req.param("route") ?? "");
-    if (!r || r.zone_id !== z.id) throw new CfApiError(404, CF_CODES.ZONE_NOT_FOUND, `Route ${c.req.param("route")} does not exist in zone ${z.name}.`);
+    if (!r || r.zone_id !== z.id)
+      throw new CfApiError(404, CF_CODES.ZONE_NOT_FOUND, `Route ${c.req.param("route")} does not exist in zone ${z.name}.`);
     return r;
   };
   app.get("/zones/:zone/workers/routes/:route", (c) => ok(c, routeJson(route(c, zoneOf(c)))));

@@ -24,7 +24,9 @@ function number(field: Field, text: string): number {
   const named = field.names?.indexOf(upper) ?? -1;
   const n = named >= 0 ? named + field.nameBase! : /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < field.min || n > field.max) {
-    throw new CronSyntaxError(`"${text}" is not a valid ${field.name} (${field.min}-${field.max}${field.names ? ` or ${field.names[0]}-${field.names.at(-1)}` : ""}).`);
+    throw new CronSyntaxError(
+      `"${text}" is not a valid ${field.name} (${field.min}-${field.max}${field.names ? ` or ${field.names[0]}-${field.names.at(-1)}` : ""}).`,
+    );
   }
   return n;
 }
@@ -75,7 +77,9 @@ function domTest(text: string): DayTest {
     const up = item.toUpperCase();
     if (up === "L") tests.push((d) => d.getUTCDate() === daysInMonth(d.getUTCFullYear(), d.getUTCMonth()));
     else if (up === "LW") {
-      tests.push((d) => d.getUTCDate() === nearestWeekday(d.getUTCFullYear(), d.getUTCMonth(), daysInMonth(d.getUTCFullYear(), d.getUTCMonth())));
+      tests.push(
+        (d) => d.getUTCDate() === nearestWeekday(d.getUTCFullYear(), d.getUTCMonth(), daysInMonth(d.getUTCFullYear(), d.getUTCMonth())),
+      );
     } else if (/^\d+W$/.test(up)) {
       const day = number(DOM, up.slice(0, -1));
       tests.push((d) => d.getUTCDate() === nearestWeekday(d.getUTCFullYear(), d.getUTCMonth(), day));
@@ -118,7 +122,9 @@ function dowTest(text: string): DayTest {
 export function parseCron(source: string): CronExpression {
   const fields = source.trim().split(/\s+/);
   if (fields.length !== 5 || fields[0] === "") {
-    throw new CronSyntaxError(`"${source}" has ${fields[0] === "" ? 0 : fields.length} fields; a cron expression has five: minute hour day-of-month month day-of-week.`);
+    throw new CronSyntaxError(
+      `"${source}" has ${fields[0] === "" ? 0 : fields.length} fields; a cron expression has five: minute hour day-of-month month day-of-week.`,
+    );
   }
   const [min, hour, dom, month, dow] = fields as [string, string, string, string, string];
   const minutes = values(MINUTE, min);

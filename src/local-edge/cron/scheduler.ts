@@ -29,7 +29,11 @@ export function createCronScheduler(deps: {
           continue; // stored schedules were validated; an old invalid one just never fires
         }
         if (!due) continue;
-        deps.fire(t, cron, minute).catch((e: unknown) => deps.log?.(`local-edge: cron "${cron}" of ${t.script} failed: ${e instanceof Error ? e.message : String(e)}`));
+        deps
+          .fire(t, cron, minute)
+          .catch((e: unknown) =>
+            deps.log?.(`local-edge: cron "${cron}" of ${t.script} failed: ${e instanceof Error ? e.message : String(e)}`),
+          );
       }
     }
   }
@@ -37,10 +41,13 @@ export function createCronScheduler(deps: {
   function arm(): void {
     if (stopped) return;
     const next = Math.floor(now() / 60_000) * 60_000 + 60_000;
-    timer = setTimeout(() => {
-      tick(next);
-      arm();
-    }, Math.max(0, next - now()));
+    timer = setTimeout(
+      () => {
+        tick(next);
+        arm();
+      },
+      Math.max(0, next - now()),
+    );
     timer.unref?.();
   }
 

@@ -20,7 +20,9 @@ type MasterRow = { type: string; name: string; tbl_name: string; sql: string | n
 export function dumpSql(db: DatabaseSync, opts: DumpOptions): string {
   const wanted = opts.tables && opts.tables.length > 0 ? new Set(opts.tables) : undefined;
   const master = db
-    .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY rowid")
+    .prepare(
+      "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY rowid",
+    )
     .all() as MasterRow[];
   const tables = master.filter((m) => m.type === "table" && (!wanted || wanted.has(m.name)));
   const lines: string[] = ["PRAGMA defer_foreign_keys=TRUE;"];
@@ -30,7 +32,10 @@ export function dumpSql(db: DatabaseSync, opts: DumpOptions): string {
     const stmt = db.prepare(`SELECT * FROM ${quoteIdent(t.name)}`);
     stmt.setReadBigInts(true);
     stmt.setReturnArrays(true);
-    const cols = stmt.columns().map((c) => quoteIdent(c.name)).join(",");
+    const cols = stmt
+      .columns()
+      .map((c) => quoteIdent(c.name))
+      .join(",");
     for (const row of stmt.iterate() as Iterable<unknown[]>) {
       lines.push(`INSERT INTO ${quoteIdent(t.name)} (${cols}) VALUES(${row.map(literal).join(",")});`);
     }

@@ -38,7 +38,11 @@ describe("splitSql", () => {
 describe("D1 engine", () => {
   it("answers per statement with D1's meta, binds whole numbers as INTEGER and blobs as byte arrays", () => {
     const e = open();
-    const r = e.runAtomic([{ sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB); INSERT INTO t (v) VALUES ('a'), ('b'); SELECT count(*) AS n FROM t" }]);
+    const r = e.runAtomic([
+      {
+        sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB); INSERT INTO t (v) VALUES ('a'), ('b'); SELECT count(*) AS n FROM t",
+      },
+    ]);
     expect(r.results[0]).toHaveLength(3);
     expect(r.results[0]![1]!.meta).toMatchObject({ changes: 2, last_row_id: 2, changed_db: true, rows_written: 2 });
     expect(r.results[0]![2]!.rows).toEqual([[2]]);
@@ -128,7 +132,11 @@ describe("D1 engine", () => {
 
   it("dumps SQL that rebuilds the same database", () => {
     const e = open();
-    e.runAtomic([{ sql: "CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, s TEXT, b BLOB); CREATE INDEX a_s ON a (s); INSERT INTO a (s, b) VALUES ('it''s', x'00ff'), (NULL, NULL)" }]);
+    e.runAtomic([
+      {
+        sql: "CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, s TEXT, b BLOB); CREATE INDEX a_s ON a (s); INSERT INTO a (s, b) VALUES ('it''s', x'00ff'), (NULL, NULL)",
+      },
+    ]);
     const sql = e.read((db) => dumpSql(db, {}));
     expect(sql).toContain(`INSERT INTO "a" ("id","s","b") VALUES(1,'it''s',X'00ff');`);
     const other = open();

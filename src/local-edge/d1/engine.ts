@@ -44,15 +44,52 @@ export class D1SqlError extends Error {
 
 /** PRAGMAs D1 documents as supported (developers.cloudflare.com/d1/sql-api/sql-statements). */
 const ALLOWED_PRAGMAS = new Set([
-  "table_list", "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "quick_check",
-  "foreign_key_check", "foreign_key_list", "case_sensitive_like", "ignore_check_constraints", "foreign_keys",
-  "defer_foreign_keys", "legacy_alter_table", "recursive_triggers", "reverse_unordered_selects", "optimize",
+  "table_list",
+  "table_info",
+  "table_xinfo",
+  "index_list",
+  "index_info",
+  "index_xinfo",
+  "quick_check",
+  "foreign_key_check",
+  "foreign_key_list",
+  "case_sensitive_like",
+  "ignore_check_constraints",
+  "foreign_keys",
+  "defer_foreign_keys",
+  "legacy_alter_table",
+  "recursive_triggers",
+  "reverse_unordered_selects",
+  "optimize",
 ]);
 
 const SQLITE_CODES: Record<number, string> = {
-  1: "ERROR", 2: "INTERNAL", 3: "PERM", 4: "ABORT", 5: "BUSY", 6: "LOCKED", 7: "NOMEM", 8: "READONLY", 9: "INTERRUPT",
-  10: "IOERR", 11: "CORRUPT", 12: "NOTFOUND", 13: "FULL", 14: "CANTOPEN", 15: "PROTOCOL", 16: "EMPTY", 17: "SCHEMA",
-  18: "TOOBIG", 19: "CONSTRAINT", 20: "MISMATCH", 21: "MISUSE", 22: "NOLFS", 23: "AUTH", 24: "FORMAT", 25: "RANGE", 26: "NOTADB",
+  1: "ERROR",
+  2: "INTERNAL",
+  3: "PERM",
+  4: "ABORT",
+  5: "BUSY",
+  6: "LOCKED",
+  7: "NOMEM",
+  8: "READONLY",
+  9: "INTERRUPT",
+  10: "IOERR",
+  11: "CORRUPT",
+  12: "NOTFOUND",
+  13: "FULL",
+  14: "CANTOPEN",
+  15: "PROTOCOL",
+  16: "EMPTY",
+  17: "SCHEMA",
+  18: "TOOBIG",
+  19: "CONSTRAINT",
+  20: "MISMATCH",
+  21: "MISUSE",
+  22: "NOLFS",
+  23: "AUTH",
+  24: "FORMAT",
+  25: "RANGE",
+  26: "NOTADB",
 };
 
 /** Checkpoint (and truncate) the wal once it grows past this; captures read only new frames. */
@@ -111,7 +148,8 @@ export function openD1Engine(opts: D1EngineOptions) {
       return constants.SQLITE_DENY;
     }
     if (code === constants.SQLITE_TRANSACTION || code === constants.SQLITE_SAVEPOINT) {
-      denied = "D1 runs each query (and each batch()) as one transaction: BEGIN, COMMIT, ROLLBACK and SAVEPOINT are not allowed; use batch() for several statements";
+      denied =
+        "D1 runs each query (and each batch()) as one transaction: BEGIN, COMMIT, ROLLBACK and SAVEPOINT are not allowed; use batch() for several statements";
       return constants.SQLITE_DENY;
     }
     if (code === constants.SQLITE_PRAGMA && !ALLOWED_PRAGMAS.has((a1 ?? "").toLowerCase())) {
@@ -323,7 +361,15 @@ export function openD1Engine(opts: D1EngineOptions) {
     sizeBytes,
     numTables(): number {
       return asInternal(() =>
-        Number((db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").get() as { n: number }).n),
+        Number(
+          (
+            db
+              .prepare(
+                "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+              )
+              .get() as { n: number }
+          ).n,
+        ),
       );
     },
 

@@ -77,7 +77,9 @@ export function openHistory(path: string, walPath: string) {
   {
     const last = db.prepare("SELECT COALESCE(MAX(seq), 0) AS s FROM snapshots").get() as { s: number };
     const lastFull = db.prepare("SELECT COALESCE(MAX(seq), 0) AS s FROM entries WHERE kind = 'full'").get() as { s: number };
-    const r = db.prepare("SELECT COALESCE(SUM(LENGTH(data)), 0) AS b FROM entries WHERE seq > ?").get(Math.max(last.s, lastFull.s)) as { b: number };
+    const r = db.prepare("SELECT COALESCE(SUM(LENGTH(data)), 0) AS b FROM entries WHERE seq > ?").get(Math.max(last.s, lastFull.s)) as {
+      b: number;
+    };
     bytesSinceSnapshot = r.b;
   }
 
@@ -188,12 +190,16 @@ export function openHistory(path: string, walPath: string) {
     /** The database file image as it was at entry `seq` (which must exist). */
     image(seq: number): Uint8Array {
       const snap = db.prepare("SELECT seq, data FROM snapshots WHERE seq <= ? ORDER BY seq DESC LIMIT 1").get(seq) as Row | undefined;
-      const full = db.prepare("SELECT seq FROM entries WHERE seq <= ? AND kind = 'full' ORDER BY seq DESC LIMIT 1").get(seq) as Row | undefined;
+      const full = db.prepare("SELECT seq FROM entries WHERE seq <= ? AND kind = 'full' ORDER BY seq DESC LIMIT 1").get(seq) as
+        | Row
+        | undefined;
       const snapSeq = snap ? Number(snap.seq) : -1;
       const fullSeq = full ? Number(full.seq) : -1;
       let image: Uint8Array = snapSeq >= fullSeq && snap ? new Uint8Array(snap.data as Uint8Array) : new Uint8Array(0);
       const from = snapSeq >= fullSeq ? snapSeq + 1 : fullSeq;
-      for (const e of db.prepare("SELECT kind, db_pages, page_size, data FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq").iterate(from, seq) as Iterable<Row>) {
+      for (const e of db
+        .prepare("SELECT kind, db_pages, page_size, data FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq")
+        .iterate(from, seq) as Iterable<Row>) {
         const data = e.data as Uint8Array;
         if (e.kind === "full") image = new Uint8Array(data);
         else {

@@ -4,7 +4,14 @@
 // comments are skipped as SQLite's tokenizer skips them.
 
 /** Tokens of sqlite3_complete(). */
-const SEMI = 0, WS = 1, OTHER = 2, EXPLAIN = 3, CREATE = 4, TEMP = 5, TRIGGER = 6, END = 7;
+const SEMI = 0,
+  WS = 1,
+  OTHER = 2,
+  EXPLAIN = 3,
+  CREATE = 4,
+  TEMP = 5,
+  TRIGGER = 6,
+  END = 7;
 
 /**
  * trans[state][token] -> state. States: 0 invalid (nothing yet), 1 start (after a complete

@@ -2,7 +2,14 @@
 // variables substituted (declared variable types are not checked, as wrangler's own queries
 // declare types Cloudflare does not have), and selection sets with fragments and @skip/@include
 // expanded into plain field lists.
-import { Kind, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from "graphql/language";
+import {
+  Kind,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from "graphql/language";
 import { GraphqlError } from "./errors.ts";
 
 export type Vars = Record<string, unknown>;
@@ -56,7 +63,10 @@ export function argsOf(field: FieldNode, vars: Vars): Record<string, unknown> {
   return out;
 }
 
-function included(node: { directives?: readonly { name: { value: string }; arguments?: readonly { name: { value: string }; value: ValueNode }[] }[] }, vars: Vars): boolean {
+function included(
+  node: { directives?: readonly { name: { value: string }; arguments?: readonly { name: { value: string }; value: ValueNode }[] }[] },
+  vars: Vars,
+): boolean {
   for (const d of node.directives ?? []) {
     const cond = d.arguments?.find((a) => a.name.value === "if");
     const value = cond ? valueOf(cond.value, vars) === true : false;

@@ -15,7 +15,14 @@ const MIN = 60_000;
 const NOW = T0 + 10 * MIN;
 
 const cell = (minuteOffset: number, version: string, status: Cell["status"], requests: number, ms: number, subrequests = 0): Cell => ({
-  script: version.startsWith("w") ? "web" : "api", version, minute: T0 + minuteOffset * MIN, status, requests, subrequests, wallMs: requests * ms, wall: { [ms]: requests },
+  script: version.startsWith("w") ? "web" : "api",
+  version,
+  minute: T0 + minuteOffset * MIN,
+  status,
+  requests,
+  subrequests,
+  wallMs: requests * ms,
+  wall: { [ms]: requests },
 });
 
 describe("GraphQL workersInvocationsAdaptive over stored minutes", () => {
@@ -51,7 +58,10 @@ describe("GraphQL workersInvocationsAdaptive over stored minutes", () => {
   const run = async (query: string, variables: Record<string, unknown> = {}, operationName?: string) =>
     executeGraphql({ query, variables, ...(operationName ? { operationName } : {}) }, resolve);
   const rows = async (args: string, selection: string, variables: Record<string, unknown> = {}) => {
-    const out = (await run(`query($acct: string!) { viewer { accounts(filter: {accountTag: $acct}) { workersInvocationsAdaptive(${args}) { ${selection} } } } }`, { acct: ACCT, ...variables })) as {
+    const out = (await run(
+      `query($acct: string!) { viewer { accounts(filter: {accountTag: $acct}) { workersInvocationsAdaptive(${args}) { ${selection} } } } }`,
+      { acct: ACCT, ...variables },
+    )) as {
       data: { viewer: { accounts: Array<{ workersInvocationsAdaptive: unknown[] }> } };
     };
     return out.data.viewer.accounts[0]!.workersInvocationsAdaptive;
@@ -67,7 +77,12 @@ describe("GraphQL workersInvocationsAdaptive over stored minutes", () => {
   };
 
   it("groups by minute and version, merging drains of the same minute", async () => {
-    expect(await rows(`limit: 10, filter: {scriptName: "web"}, orderBy: [datetimeMinute_ASC, scriptVersion_ASC]`, "sum { requests errors subrequests } dimensions { datetimeMinute scriptVersion }")).toEqual([
+    expect(
+      await rows(
+        `limit: 10, filter: {scriptName: "web"}, orderBy: [datetimeMinute_ASC, scriptVersion_ASC]`,
+        "sum { requests errors subrequests } dimensions { datetimeMinute scriptVersion }",
+      ),
+    ).toEqual([
       { sum: { requests: 12, errors: 0, subrequests: 4 }, dimensions: { datetimeMinute: "2026-03-02T10:00:00Z", scriptVersion: "w1" } },
       { sum: { requests: 4, errors: 0, subrequests: 0 }, dimensions: { datetimeMinute: "2026-03-02T10:00:00Z", scriptVersion: "w2" } },
       { sum: { requests: 8, errors: 2, subrequests: 0 }, dimensions: { datetimeMinute: "2026-03-02T10:01:00Z", scriptVersion: "w1" } },
@@ -84,7 +99,8 @@ describe("GraphQL workersInvocationsAdaptive over stored minutes", () => {
   });
 
   it("takes minute-aligned datetime_geq/datetime_lt exactly, and counts a partly covered minute whole", async () => {
-    const total = async (filter: string) => ((await rows(`limit: 1, filter: ${filter}`, "sum { requests }")) as Array<{ sum: { requests: number } }>)[0]?.sum.requests ?? 0;
+    const total = async (filter: string) =>
+      ((await rows(`limit: 1, filter: ${filter}`, "sum { requests }")) as Array<{ sum: { requests: number } }>)[0]?.sum.requests ?? 0;
     expect(await total(`{datetime_geq: "2026-03-02T10:01:00Z", datetime_lt: "2026-03-02T10:02:00Z"}`)).toBe(8);
     expect(await total(`{datetime_geq: "2026-03-02T10:01:30Z", datetime_leq: "2026-03-02T10:01:31Z"}`)).toBe(8);
     expect(await total(`{datetimeMinute_gt: "2026-03-02T10:00:00Z"}`)).toBe(14);
@@ -93,7 +109,8 @@ describe("GraphQL workersInvocationsAdaptive over stored minutes", () => {
   });
 
   it("filters with Cloudflare's operators, AND and OR", async () => {
-    const total = async (filter: string) => ((await rows(`limit: 1, filter: ${filter}`, "sum { requests }")) as Array<{ sum: { requests: number } }>)[0]?.sum.requests ?? 0;
+    const total = async (filter: string) =>
+      ((await rows(`limit: 1, filter: ${filter}`, "sum { requests }")) as Array<{ sum: { requests: number } }>)[0]?.sum.requests ?? 0;
     expect(await total(`{status_neq: "success"}`)).toBe(3);
     expect(await total(`{status_in: ["scriptThrewException", "exceededResources"]}`)).toBe(3);
     expect(await total(`{scriptVersion_notin: ["w1", "w2"]}`)).toBe(5);
@@ -110,7 +127,10 @@ describe("GraphQL workersInvocationsAdaptive over stored minutes", () => {
   });
 
   it("reads quantiles from the merged histograms (µs), and sums in Cloudflare's units", async () => {
-    const [r] = (await rows(`limit: 1, filter: {scriptVersion: "w1", status: "success"}`, "sum { wallTime duration } quantiles { wallTimeP50 wallTimeP99 cpuTimeP50 durationP99 }")) as Array<{ sum: Record<string, number>; quantiles: Record<string, number> }>;
+    const [r] = (await rows(
+      `limit: 1, filter: {scriptVersion: "w1", status: "success"}`,
+      "sum { wallTime duration } quantiles { wallTimeP50 wallTimeP99 cpuTimeP50 durationP99 }",
+    )) as Array<{ sum: Record<string, number>; quantiles: Record<string, number> }>;
     // 16 requests of 2 ms and 2 of 4 ms.
     // Duration: seconds at 0.125 GB.
     expect(r!.quantiles).toEqual({ wallTimeP50: 2000, wallTimeP99: 4000, cpuTimeP50: 2000, durationP99: 0.0005 });
@@ -125,7 +145,12 @@ describe("GraphQL workersInvocationsAdaptive over stored minutes", () => {
        fragment Totals on AccountWorkersInvocationsAdaptive { __typename n: sum { requests } }`,
     );
     expect(out).toEqual({
-      data: { viewer: { __typename: "viewer", accounts: [{ canary: [{ __typename: "AccountWorkersInvocationsAdaptive", n: { requests: 5 } }], d1AnalyticsAdaptiveGroups: [] }] } },
+      data: {
+        viewer: {
+          __typename: "viewer",
+          accounts: [{ canary: [{ __typename: "AccountWorkersInvocationsAdaptive", n: { requests: 5 } }], d1AnalyticsAdaptiveGroups: [] }],
+        },
+      },
       errors: null,
     });
   });
@@ -142,19 +167,52 @@ describe("GraphQL workersInvocationsAdaptive over stored minutes", () => {
 
   it("refuses what Cloudflare refuses, with the path of the offending field", async () => {
     const q = (inner: string) => run(`{ viewer { accounts(filter: {accountTag: "${ACCT}"}) { ${inner} } } }`);
-    expect(await failure(q("workersInvocationsAdaptive(limit: 0) { sum { requests } }"))).toMatchObject({ message: "limit must be positive number and not greater than 10000", status: 400 });
-    expect(await failure(q("workersInvocationsAdaptive(limit: 1, first: 2) { sum { requests } }"))).toMatchObject({ message: 'error parsing args: unknown argument "first"' });
-    expect(await failure(q(`workersInvocationsAdaptive(limit: 1, filter: {datetime_geq: "2026-02-01T00:00:00Z"}) { sum { requests } }`))).toMatchObject({ message: "cannot request data older than 86400s" });
-    expect(await failure(q(`workersInvocationsAdaptive(limit: 1, filter: {hostname: "x"}) { sum { requests } }`))).toMatchObject({ message: 'error parsing args: unknown filter field "hostname" (in "hostname")' });
-    expect(await failure(q(`workersInvocationsAdaptive(limit: 1, filter: {datetime_geq: "yesterday"}) { sum { requests } }`))).toMatchObject({ message: /must be an ISO 8601 time/ });
-    expect(await failure(q("workersInvocationsAdaptive(limit: 1) { sum }"))).toMatchObject({ message: "object field must have selections", path: ["viewer", "accounts", 0, "workersInvocationsAdaptive", "sum"] });
-    expect(await failure(q("workersInvocationsAdaptive(limit: 1) { sum { requests { x } } }"))).toMatchObject({ message: "scalar fields must have no selections" });
-    expect(await failure(q("workersInvocationsAdaptive(limit: 1) { sum { clientDisconnects } }"))).toMatchObject({ message: /does not measure it/ });
-    expect(await failure(q("workersInvocationsAdaptive(limit: 1, orderBy: [hostname_ASC]) { sum { requests } }"))).toMatchObject({ message: /cannot order by "hostname"/ });
-    expect(await failure(q("httpRequestsAdaptiveGroups(limit: 1) { count }"))).toMatchObject({ message: /unknown field "httpRequestsAdaptiveGroups"/ });
-    expect(await failure(run(`{ viewer { accounts(filter: {accountTag: "${"b".repeat(32)}"}) { workersInvocationsAdaptive(limit: 1) { sum { requests } } } } }`))).toMatchObject({ status: 403 });
+    expect(await failure(q("workersInvocationsAdaptive(limit: 0) { sum { requests } }"))).toMatchObject({
+      message: "limit must be positive number and not greater than 10000",
+      status: 400,
+    });
+    expect(await failure(q("workersInvocationsAdaptive(limit: 1, first: 2) { sum { requests } }"))).toMatchObject({
+      message: 'error parsing args: unknown argument "first"',
+    });
+    expect(
+      await failure(q(`workersInvocationsAdaptive(limit: 1, filter: {datetime_geq: "2026-02-01T00:00:00Z"}) { sum { requests } }`)),
+    ).toMatchObject({ message: "cannot request data older than 86400s" });
+    expect(await failure(q(`workersInvocationsAdaptive(limit: 1, filter: {hostname: "x"}) { sum { requests } }`))).toMatchObject({
+      message: 'error parsing args: unknown filter field "hostname" (in "hostname")',
+    });
+    expect(
+      await failure(q(`workersInvocationsAdaptive(limit: 1, filter: {datetime_geq: "yesterday"}) { sum { requests } }`)),
+    ).toMatchObject({ message: /must be an ISO 8601 time/ });
+    expect(await failure(q("workersInvocationsAdaptive(limit: 1) { sum }"))).toMatchObject({
+      message: "object field must have selections",
+      path: ["viewer", "accounts", 0, "workersInvocationsAdaptive", "sum"],
+    });
+    expect(await failure(q("workersInvocationsAdaptive(limit: 1) { sum { requests { x } } }"))).toMatchObject({
+      message: "scalar fields must have no selections",
+    });
+    expect(await failure(q("workersInvocationsAdaptive(limit: 1) { sum { clientDisconnects } }"))).toMatchObject({
+      message: /does not measure it/,
+    });
+    expect(await failure(q("workersInvocationsAdaptive(limit: 1, orderBy: [hostname_ASC]) { sum { requests } }"))).toMatchObject({
+      message: /cannot order by "hostname"/,
+    });
+    expect(await failure(q("httpRequestsAdaptiveGroups(limit: 1) { count }"))).toMatchObject({
+      message: /unknown field "httpRequestsAdaptiveGroups"/,
+    });
+    expect(
+      await failure(
+        run(
+          `{ viewer { accounts(filter: {accountTag: "${"b".repeat(32)}"}) { workersInvocationsAdaptive(limit: 1) { sum { requests } } } } }`,
+        ),
+      ),
+    ).toMatchObject({ status: 403 });
     expect(await failure(run("mutation { viewer }"))).toMatchObject({ message: "only queries are supported, not mutations" });
-    expect(await failure(run("query A { viewer { __typename } } query B { viewer { __typename } }"))).toMatchObject({ message: /operationName is required/ });
-    expect(await run("query A { viewer { __typename } } query B { __typename }", {}, "B")).toEqual({ data: { __typename: "Query" }, errors: null });
+    expect(await failure(run("query A { viewer { __typename } } query B { viewer { __typename } }"))).toMatchObject({
+      message: /operationName is required/,
+    });
+    expect(await run("query A { viewer { __typename } } query B { __typename }", {}, "B")).toEqual({
+      data: { __typename: "Query" },
+      errors: null,
+    });
   });
 });

@@ -17,7 +17,12 @@ export const GraphqlRequestSchema = z.object({
 export type GraphqlRequest = z.infer<typeof GraphqlRequestSchema>;
 
 /** Datasets real Cloudflare has that wrangler queries but the edge does not record: they answer no rows. */
-const EMPTY_DATASETS = new Set(["d1AnalyticsAdaptiveGroups", "d1QueriesAdaptiveGroups", "r2StorageAdaptiveGroups", "r2OperationsAdaptiveGroups"]);
+const EMPTY_DATASETS = new Set([
+  "d1AnalyticsAdaptiveGroups",
+  "d1QueriesAdaptiveGroups",
+  "r2StorageAdaptiveGroups",
+  "r2OperationsAdaptiveGroups",
+]);
 
 /** A parsed document stops at this many tokens: a query is a few hundred. */
 const MAX_TOKENS = 20_000;
@@ -30,18 +35,31 @@ function operationOf(defs: readonly OperationDefinitionNode[], name: string | nu
     if (!op) throw new GraphqlError(`unknown operation named "${name}"`);
     return op;
   }
-  if (defs.length !== 1) throw new GraphqlError(defs.length === 0 ? "query contains error, please review it and retry: no operation" : "operationName is required when a document holds several operations");
+  if (defs.length !== 1)
+    throw new GraphqlError(
+      defs.length === 0
+        ? "query contains error, please review it and retry: no operation"
+        : "operationName is required when a document holds several operations",
+    );
   return defs[0]!;
 }
 
-async function account(field: FieldNode, vars: Vars, fragments: Fragments, resolve: AccountResolver, path: Array<string | number>): Promise<Record<string, unknown>[]> {
+async function account(
+  field: FieldNode,
+  vars: Vars,
+  fragments: Fragments,
+  resolve: AccountResolver,
+  path: Array<string | number>,
+): Promise<Record<string, unknown>[]> {
   expectObject(field, path);
   const k = keyOf(field);
   const filter = argsOf(field, vars)["filter"] as Record<string, unknown> | undefined;
   const tag = filter?.["accountTag"];
-  if (typeof tag !== "string" || tag === "") throw new GraphqlError("error parsing args: accounts needs filter: {accountTag: <account id>}", 400, [...path, k]);
+  if (typeof tag !== "string" || tag === "")
+    throw new GraphqlError("error parsing args: accounts needs filter: {accountTag: <account id>}", 400, [...path, k]);
   for (const key of Object.keys(filter ?? {})) {
-    if (key !== "accountTag") throw new GraphqlError(`error parsing args: accounts filters by accountTag only, not "${key}"`, 400, [...path, k]);
+    if (key !== "accountTag")
+      throw new GraphqlError(`error parsing args: accounts filters by accountTag only, not "${key}"`, 400, [...path, k]);
   }
   const base = [...path, k, 0];
   const ctx: DatasetContext = { ...(await resolve(tag, base)), fragments, vars };
@@ -52,7 +70,11 @@ async function account(field: FieldNode, vars: Vars, fragments: Fragments, resol
     if (name === "__typename") out[fk] = "account";
     else if (name === "workersInvocationsAdaptive") out[fk] = workersInvocationsAdaptive(f, ctx, [...base, fk]);
     else if (EMPTY_DATASETS.has(name)) out[fk] = [];
-    else throw new GraphqlError(`unknown field "${name}" on type "account" (the local edge answers workersInvocationsAdaptive)`, 400, [...base, fk]);
+    else
+      throw new GraphqlError(`unknown field "${name}" on type "account" (the local edge answers workersInvocationsAdaptive)`, 400, [
+        ...base,
+        fk,
+      ]);
   }
   return [out];
 }
@@ -86,7 +108,8 @@ export async function executeGraphql(req: GraphqlRequest, resolve: AccountResolv
       const name = f.name.value;
       if (name === "__typename") viewer[keyOf(f)] = "viewer";
       else if (name === "accounts") viewer[keyOf(f)] = await account(f, vars, fragments, resolve, [rk]);
-      else if (name === "zones") throw new GraphqlError("zone-scoped analytics are not emulated by the local edge; query viewer.accounts", 400, [rk, keyOf(f)]);
+      else if (name === "zones")
+        throw new GraphqlError("zone-scoped analytics are not emulated by the local edge; query viewer.accounts", 400, [rk, keyOf(f)]);
       else throw new GraphqlError(`unknown field "${name}" on type "viewer"`, 400, [rk, keyOf(f)]);
     }
     data[rk] = viewer;

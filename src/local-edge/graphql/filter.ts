@@ -37,7 +37,13 @@ function timeOf(v: unknown, key: string): number {
 }
 
 const likeRe = (pattern: string) =>
-  new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/%/g, ".*").replace(/_/g, ".")}$`, "s");
+  new RegExp(
+    `^${pattern
+      .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+      .replace(/%/g, ".*")
+      .replace(/_/g, ".")}$`,
+    "s",
+  );
 
 /** One `field_op: value` condition. */
 function condition(key: string, value: unknown): RowPredicate {
@@ -46,7 +52,7 @@ function condition(key: string, value: unknown): RowPredicate {
   if (!dim) throw bad(`unknown filter field "${field}" (in "${key}")`);
   const list = op === "in" || op === "notin";
   if (list !== Array.isArray(value)) throw bad(`${key} takes ${list ? "a list" : "a single value"}`);
-  const values = (list ? (value as unknown[]) : [value]);
+  const values = list ? (value as unknown[]) : [value];
   if (op === "like" || op === "notlike") {
     if (typeof value !== "string") throw bad(`${key} takes a string pattern`);
     const re = likeRe(value);
@@ -59,21 +65,31 @@ function condition(key: string, value: unknown): RowPredicate {
       // `datetime`: the row is the minute [m, m + 60 s).
       const within = (m: number, x: number) => m <= x && x < m + MINUTE;
       switch (op) {
-        case "eq": return (r) => within(r.minute, t);
-        case "neq": return (r) => !within(r.minute, t);
-        case "in": return (r) => times.some((x) => within(r.minute, x));
-        case "notin": return (r) => !times.some((x) => within(r.minute, x));
-        case "gt": return (r) => r.minute + MINUTE - 1 > t;
-        case "geq": return (r) => r.minute + MINUTE > t;
-        case "lt": return (r) => r.minute < t;
-        case "leq": return (r) => r.minute <= t;
+        case "eq":
+          return (r) => within(r.minute, t);
+        case "neq":
+          return (r) => !within(r.minute, t);
+        case "in":
+          return (r) => times.some((x) => within(r.minute, x));
+        case "notin":
+          return (r) => !times.some((x) => within(r.minute, x));
+        case "gt":
+          return (r) => r.minute + MINUTE - 1 > t;
+        case "geq":
+          return (r) => r.minute + MINUTE > t;
+        case "lt":
+          return (r) => r.minute < t;
+        case "leq":
+          return (r) => r.minute <= t;
       }
     }
     const w = dim.widthMs!;
     const at = (r: InvocationRow) => r.minute - (r.minute % w);
     return compare(op, (r) => at(r), times);
   }
-  for (const v of values) if (typeof v !== "string" && typeof v !== "number") throw bad(`${key} takes ${list ? "strings" : "a string"}, not ${JSON.stringify(v)}`);
+  for (const v of values)
+    if (typeof v !== "string" && typeof v !== "number")
+      throw bad(`${key} takes ${list ? "strings" : "a string"}, not ${JSON.stringify(v)}`);
   const strings = values.map(String);
   return compare(op, (r, c) => dim.value(r, c), strings);
 }
@@ -81,15 +97,24 @@ function condition(key: string, value: unknown): RowPredicate {
 function compare<T extends string | number>(op: Op, get: (r: InvocationRow, c: RowContext) => T, values: T[]): RowPredicate {
   const v = values[0]!;
   switch (op) {
-    case "eq": return (r, c) => get(r, c) === v;
-    case "neq": return (r, c) => get(r, c) !== v;
-    case "in": return (r, c) => values.includes(get(r, c));
-    case "notin": return (r, c) => !values.includes(get(r, c));
-    case "gt": return (r, c) => get(r, c) > v;
-    case "geq": return (r, c) => get(r, c) >= v;
-    case "lt": return (r, c) => get(r, c) < v;
-    case "leq": return (r, c) => get(r, c) <= v;
-    default: throw bad(`operator ${op} does not apply here`);
+    case "eq":
+      return (r, c) => get(r, c) === v;
+    case "neq":
+      return (r, c) => get(r, c) !== v;
+    case "in":
+      return (r, c) => values.includes(get(r, c));
+    case "notin":
+      return (r, c) => !values.includes(get(r, c));
+    case "gt":
+      return (r, c) => get(r, c) > v;
+    case "geq":
+      return (r, c) => get(r, c) >= v;
+    case "lt":
+      return (r, c) => get(r, c) < v;
+    case "leq":
+      return (r, c) => get(r, c) <= v;
+    default:
+      throw bad(`operator ${op} does not apply here`);
   }
 }
 

@@ -85,9 +85,22 @@ export function quantileField(name: string): ((g: Group) => number | null) | und
 
 /** Fields Cloudflare's dataset has that the local edge does not measure: named as such in errors. */
 export const NOT_EMULATED = new Set([
-  "clientDisconnects", "responseBodySize", "usageModel", "environmentName", "dispatchNamespaceName",
-  "isDispatcher", "isPreview", "previewSlug", "scriptTag", "cacheStatus", "requestDurationP50", "requestDurationP99",
-  "memoryUsageBytesP50", "memoryUsageBytesP99", "responseBodySizeP50", "responseBodySizeP99",
+  "clientDisconnects",
+  "responseBodySize",
+  "usageModel",
+  "environmentName",
+  "dispatchNamespaceName",
+  "isDispatcher",
+  "isPreview",
+  "previewSlug",
+  "scriptTag",
+  "cacheStatus",
+  "requestDurationP50",
+  "requestDurationP99",
+  "memoryUsageBytesP50",
+  "memoryUsageBytesP99",
+  "responseBodySizeP50",
+  "responseBodySizeP99",
 ]);
 
 export const TYPE_NAMES = {

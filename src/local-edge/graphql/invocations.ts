@@ -6,7 +6,17 @@ import type { InvocationRow, RowQuery } from "../state/invocations.ts";
 import { argsOf, expectObject, expectScalar, fieldsOf, keyOf, type Fragments, type Vars } from "./ast.ts";
 import { GraphqlError } from "./errors.ts";
 import { boundsOf, compileFilter } from "./filter.ts";
-import { addRow, DIMENSIONS, emptyGroup, NOT_EMULATED, quantileField, SUMS, TYPE_NAMES, type Group, type RowContext } from "./invocations-fields.ts";
+import {
+  addRow,
+  DIMENSIONS,
+  emptyGroup,
+  NOT_EMULATED,
+  quantileField,
+  SUMS,
+  TYPE_NAMES,
+  type Group,
+  type RowContext,
+} from "./invocations-fields.ts";
 
 export const MAX_LIMIT = 10_000;
 
@@ -92,7 +102,12 @@ function sorterOf(orderBy: unknown, dims: FieldNode[], path: Path): Sorter {
   const keys: Sorter[] = [];
   for (const item of items) {
     const m = typeof item === "string" ? /^(.+)_(ASC|DESC)$/.exec(item) : null;
-    if (!m) throw new GraphqlError(`error parsing args: orderBy takes values like datetimeMinute_ASC or sum_requests_DESC, not ${JSON.stringify(item)}`, 400, path);
+    if (!m)
+      throw new GraphqlError(
+        `error parsing args: orderBy takes values like datetimeMinute_ASC or sum_requests_DESC, not ${JSON.stringify(item)}`,
+        400,
+        path,
+      );
     const sign = m[2] === "ASC" ? 1 : -1;
     const sum = /^sum_(.+)$/.exec(m[1]!);
     if (sum) {
@@ -102,7 +117,8 @@ function sorterOf(orderBy: unknown, dims: FieldNode[], path: Path): Sorter {
       continue;
     }
     const index = dims.findIndex((d) => d.name.value === m[1]);
-    if (index < 0) throw new GraphqlError(`error parsing args: cannot order by "${m[1]}": order by a selected dimension or a sum_ field`, 400, path);
+    if (index < 0)
+      throw new GraphqlError(`error parsing args: cannot order by "${m[1]}": order by a selected dimension or a sum_ field`, 400, path);
     keys.push((a, b) => sign * a.key[index]!.localeCompare(b.key[index]!));
   }
   // Then by the grouped dimensions, ascending: Cloudflare's default order, and a stable tiebreak.
@@ -126,7 +142,8 @@ export function workersInvocationsAdaptive(field: FieldNode, ctx: DatasetContext
   expectObject(field, path.slice(0, -1));
   const args = argsOf(field, ctx.vars);
   for (const name of Object.keys(args)) {
-    if (name !== "limit" && name !== "filter" && name !== "orderBy") throw new GraphqlError(`error parsing args: unknown argument "${name}"`, 400, path);
+    if (name !== "limit" && name !== "filter" && name !== "orderBy")
+      throw new GraphqlError(`error parsing args: unknown argument "${name}"`, 400, path);
   }
   const limit = args["limit"];
   if (typeof limit !== "number" || !Number.isInteger(limit) || limit <= 0 || limit > MAX_LIMIT) {

@@ -36,7 +36,9 @@ export function createAnalyticsCollector(deps: CollectorDeps) {
       }
       deps.store.add(accountId, parsed.data.cells);
     });
-    const settled = next.catch((e) => deps.log?.(`local-edge: draining invocation counts failed: ${e instanceof Error ? e.message : String(e)}`));
+    const settled = next.catch((e) =>
+      deps.log?.(`local-edge: draining invocation counts failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
     chains.set(accountId, settled);
     return settled;
   };
@@ -49,7 +51,12 @@ export function createAnalyticsCollector(deps: CollectorDeps) {
 
   /** Drains one account's region (or every region) now and waits until its counts are stored. */
   const drain = async (accountId?: string): Promise<void> => {
-    await Promise.all(deps.drainers().filter((d) => accountId === undefined || d.accountId === accountId).map((d) => drainOne(d.accountId, d.drain)));
+    await Promise.all(
+      deps
+        .drainers()
+        .filter((d) => accountId === undefined || d.accountId === accountId)
+        .map((d) => drainOne(d.accountId, d.drain)),
+    );
     prune();
   };
 

@@ -29,7 +29,8 @@ export function preconditionHolds(o: R2ObjectRow | undefined, c: OnlyIf | undefi
   if (!c) return true;
   const etags = (v: string) => v.split(",").map((s) => s.trim().replace(/^W\//, "").replace(/^"|"$/g, ""));
   if (c.etagMatches !== undefined && !(o && (etags(c.etagMatches).includes("*") || etags(c.etagMatches).includes(o.etag)))) return false;
-  if (c.etagDoesNotMatch !== undefined && o && (etags(c.etagDoesNotMatch).includes("*") || etags(c.etagDoesNotMatch).includes(o.etag))) return false;
+  if (c.etagDoesNotMatch !== undefined && o && (etags(c.etagDoesNotMatch).includes("*") || etags(c.etagDoesNotMatch).includes(o.etag)))
+    return false;
   if (c.uploadedBefore !== undefined && o && !(o.uploaded_ms < c.uploadedBefore)) return false;
   if (c.uploadedAfter !== undefined && o && !(o.uploaded_ms > c.uploadedAfter)) return false;
   return true;
@@ -37,7 +38,12 @@ export function preconditionHolds(o: R2ObjectRow | undefined, c: OnlyIf | undefi
 
 export function r2Meta(o: R2ObjectRow, include = { http: true, custom: true }, range?: { offset: number; length: number }) {
   return {
-    key: o.key, version: o.version, size: o.size, etag: o.etag, uploaded: o.uploaded_ms, storageClass: o.storage_class,
+    key: o.key,
+    version: o.version,
+    size: o.size,
+    etag: o.etag,
+    uploaded: o.uploaded_ms,
+    storageClass: o.storage_class,
     ...(include.http ? { httpMetadata: o.http_metadata } : {}),
     ...(include.custom ? { customMetadata: o.custom_metadata } : {}),
     ...(range ? { range } : {}),
@@ -52,7 +58,8 @@ export function createDataControl(deps: DataControlDeps) {
 
   async function d1(parts: string[], request: Request): Promise<Response> {
     const db = deps.d1.byId((parts[1] ?? "").toLowerCase());
-    if (!db || db.account_id !== accountId) return json({ ok: false, error: `D1 database ${parts[1]} does not exist in this account` }, 400);
+    if (!db || db.account_id !== accountId)
+      return json({ ok: false, error: `D1 database ${parts[1]} does not exist in this account` }, 400);
     const body = (await request.json()) as { queries?: Array<{ sql: string; params?: unknown[] }>; mode?: string };
     const queries = (body.queries ?? []).map((q) => ({ sql: String(q.sql ?? ""), params: Array.isArray(q.params) ? q.params : [] }));
     if (queries.length === 0) return json({ ok: false, error: "No SQL statements detected." }, 400);
@@ -70,7 +77,10 @@ export function createDataControl(deps: DataControlDeps) {
     const q = url.searchParams;
     const jurisdiction = q.get("jurisdiction") || "default";
     const bucket = deps.r2.getBucket(accountId, jurisdiction, q.get("bucket") ?? "");
-    if (!bucket) return fail(`The specified bucket does not exist. (10006) (bucket ${q.get("bucket")}${jurisdiction !== "default" ? `, jurisdiction ${jurisdiction}` : ""})`);
+    if (!bucket)
+      return fail(
+        `The specified bucket does not exist. (10006) (bucket ${q.get("bucket")}${jurisdiction !== "default" ? `, jurisdiction ${jurisdiction}` : ""})`,
+      );
     const key = q.get("key") ?? "";
     const opts = JSON.parse(q.get("opts") ?? "{}") as Record<string, unknown>;
     if (op === "head") {
@@ -96,11 +106,23 @@ export function createDataControl(deps: DataControlDeps) {
     }
     if (op === "put") {
       if (new TextEncoder().encode(key).byteLength > 1024) return fail("put: The specified object name is too long (10017)");
-      const o = opts as { httpMetadata?: Record<string, string>; customMetadata?: Record<string, string>; onlyIf?: OnlyIf; storageClass?: string; md5?: string };
+      const o = opts as {
+        httpMetadata?: Record<string, string>;
+        customMetadata?: Record<string, string>;
+        onlyIf?: OnlyIf;
+        storageClass?: string;
+        md5?: string;
+      };
       let md5Mismatch = false;
       const row = await deps.r2.putObject(
-        bucket, key, request.body,
-        { httpMetadata: o.httpMetadata ?? {}, customMetadata: o.customMetadata ?? {}, ...(o.storageClass ? { storageClass: o.storageClass } : {}) },
+        bucket,
+        key,
+        request.body,
+        {
+          httpMetadata: o.httpMetadata ?? {},
+          customMetadata: o.customMetadata ?? {},
+          ...(o.storageClass ? { storageClass: o.storageClass } : {}),
+        },
         (existing, etag) => {
           md5Mismatch = o.md5 !== undefined && o.md5 !== etag;
           return !md5Mismatch && preconditionHolds(existing, o.onlyIf);
@@ -119,7 +141,12 @@ export function createDataControl(deps: DataControlDeps) {
       const limit = Math.min(1000, Math.max(1, Math.floor(Number(o.limit ?? 1000)) || 1000));
       const cursor = o.cursor ? Buffer.from(o.cursor, "base64url").toString("utf8") : "";
       const startAfter = [cursor, o.startAfter ?? ""].sort().at(-1)!;
-      const page = deps.r2.list(bucket.id, { prefix: o.prefix ?? "", startAfter, limit, ...(o.delimiter ? { delimiter: o.delimiter } : {}) });
+      const page = deps.r2.list(bucket.id, {
+        prefix: o.prefix ?? "",
+        startAfter,
+        limit,
+        ...(o.delimiter ? { delimiter: o.delimiter } : {}),
+      });
       const include = { http: o.include?.includes("httpMetadata") ?? false, custom: o.include?.includes("customMetadata") ?? false };
       return json({
         objects: page.objects.map((x) => r2Meta(x, include)),
@@ -141,16 +168,20 @@ export function createDataControl(deps: DataControlDeps) {
     };
     if (op === "metrics") return json(metrics());
     if (op === "send") {
-      const body = (await request.json()) as { messages?: Array<{ contentType: string; text?: string; base64?: string; delaySeconds?: number }> };
+      const body = (await request.json()) as {
+        messages?: Array<{ contentType: string; text?: string; base64?: string; delaySeconds?: number }>;
+      };
       const t = Date.now();
-      deps.queues.enqueue((body.messages ?? []).map((m) => ({
-        id: hexId(16),
-        queue_id: q.id,
-        body: m.base64 !== undefined ? new Uint8Array(Buffer.from(m.base64, "base64")) : new TextEncoder().encode(m.text ?? ""),
-        content_type: m.contentType,
-        created_ms: t,
-        visible_ms: t + (m.delaySeconds ?? q.settings.delivery_delay) * 1000,
-      })));
+      deps.queues.enqueue(
+        (body.messages ?? []).map((m) => ({
+          id: hexId(16),
+          queue_id: q.id,
+          body: m.base64 !== undefined ? new Uint8Array(Buffer.from(m.base64, "base64")) : new TextEncoder().encode(m.text ?? ""),
+          content_type: m.contentType,
+          created_ms: t,
+          visible_ms: t + (m.delaySeconds ?? q.settings.delivery_delay) * 1000,
+        })),
+      );
       deps.queued();
       return json(metrics());
     }

@@ -44,10 +44,21 @@ const json = (v: unknown, status = 200) => new Response(JSON.stringify(v), { sta
 /** What the table carries besides the account's Workers: observability switches. */
 export type TableExtras = { tailed?: string[]; analytics?: boolean };
 
-export function buildTable(scripts: ScriptStore, accountId: string, fault: Fault, subdomain: string, stores?: WorkerStores, extras: TableExtras = {}): RouterTable {
+export function buildTable(
+  scripts: ScriptStore,
+  accountId: string,
+  fault: Fault,
+  subdomain: string,
+  stores?: WorkerStores,
+  extras: TableExtras = {},
+): RouterTable {
   const out: RouterTable["scripts"] = {};
   for (const d of scripts.liveDeployments(accountId)) out[d.script] = d.versions;
-  const table: RouterTable = { scripts: out, fault: { outage: fault.outage, latencyMs: fault.latencyMs, errorRate: fault.errorRate }, subdomain };
+  const table: RouterTable = {
+    scripts: out,
+    fault: { outage: fault.outage, latencyMs: fault.latencyMs, errorRate: fault.errorRate },
+    subdomain,
+  };
   if (extras.tailed?.length) table.tails = Object.fromEntries(extras.tailed.map((s) => [s, true as const]));
   if (extras.analytics === false) table.analytics = false;
   if (!stores) return table;
@@ -63,7 +74,9 @@ export function buildTable(scripts: ScriptStore, accountId: string, fault: Fault
   if (domains.length) table.domains = Object.fromEntries(domains.map((d) => [d.hostname, d.service]));
   const namespaces = stores.dos.list(accountId);
   if (namespaces.length) table.namespaces = Object.fromEntries(namespaces.map((n) => [n.id, { script: n.script, class: n.class }]));
-  const withAssets = Object.values(out).flat().filter((e) => stores.extras.get(e.version_id).assets !== null);
+  const withAssets = Object.values(out)
+    .flat()
+    .filter((e) => stores.extras.get(e.version_id).assets !== null);
   if (withAssets.length) table.assets = Object.fromEntries(withAssets.map((e) => [e.version_id, true as const]));
   return table;
 }
@@ -94,7 +107,8 @@ export function createControlHandler(deps: ControlDeps) {
       if (parts[0] === "version" && parts[1]) {
         const v = scripts.getVersion(parts[1]);
         if (!v || v.account_id !== accountId) return json({ error: "no such version" }, 404);
-        const modules = scripts.modules(v.id)
+        const modules = scripts
+          .modules(v.id)
           .filter((m) => m.type !== "sourcemap")
           .map((m) =>
             m.type === "data" || m.type === "wasm"
@@ -110,9 +124,16 @@ export function createControlHandler(deps: ControlDeps) {
         });
         const limits = extras.get(v.id).settings.limits as { cpu_ms?: number; subrequests?: number } | undefined;
         return json({
-          versionId: v.id, script: v.script, tag: v.annotations["workers/tag"] ?? "", createdOn: v.created_on,
-          compatibilityDate: v.compatibility_date, compatibilityFlags: v.compatibility_flags, mainModule: v.main_module,
-          modules, bindings, ...(limits ? { limits } : {}),
+          versionId: v.id,
+          script: v.script,
+          tag: v.annotations["workers/tag"] ?? "",
+          createdOn: v.created_on,
+          compatibilityDate: v.compatibility_date,
+          compatibilityFlags: v.compatibility_flags,
+          mainModule: v.main_module,
+          modules,
+          bindings,
+          ...(limits ? { limits } : {}),
         });
       }
       if (parts[0] === "assets" && parts[1]) {
@@ -128,7 +149,9 @@ export function createControlHandler(deps: ControlDeps) {
             run_worker_first: config.run_worker_first ?? false,
           },
           hasWorker: v.main_module !== "",
-          navigationPrefersAssets: v.compatibility_date >= NAVIGATION_PREFERS_ASSETS_DATE || v.compatibility_flags.includes("assets_navigation_prefers_asset_serving"),
+          navigationPrefersAssets:
+            v.compatibility_date >= NAVIGATION_PREFERS_ASSETS_DATE ||
+            v.compatibility_flags.includes("assets_navigation_prefers_asset_serving"),
         });
       }
       if (parts[0] === "asset" && parts[1]) {
@@ -139,8 +162,12 @@ export function createControlHandler(deps: ControlDeps) {
       if (parts[0] === "ae" && request.method === "POST") {
         const point = (await request.json()) as { index1: string | null; blobs: Array<string | null>; doubles: number[] };
         ae.write(accountId, {
-          dataset: url.searchParams.get("dataset") ?? "", script: url.searchParams.get("script") ?? "", timestamp: new Date().toISOString(),
-          index1: point.index1 ?? null, blobs: point.blobs ?? [], doubles: point.doubles ?? [],
+          dataset: url.searchParams.get("dataset") ?? "",
+          script: url.searchParams.get("script") ?? "",
+          timestamp: new Date().toISOString(),
+          index1: point.index1 ?? null,
+          blobs: point.blobs ?? [],
+          doubles: point.doubles ?? [],
         });
         return new Response(null, { status: 204 });
       }

@@ -61,11 +61,14 @@ export function createQueueDispatcher(deps: QueueDispatcherDeps) {
     if (stopped || t >= timerAt) return;
     if (timer) clearTimeout(timer);
     timerAt = t;
-    timer = setTimeout(() => {
-      timer = undefined;
-      timerAt = Infinity;
-      pass();
-    }, Math.max(0, t - now()));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        timerAt = Infinity;
+        pass();
+      },
+      Math.max(0, t - now()),
+    );
     timer.unref?.();
   }
 
@@ -97,14 +100,20 @@ export function createQueueDispatcher(deps: QueueDispatcherDeps) {
   }
 
   function deliver(queue: Queue, consumer: QueueConsumer, batch: QueueMessage[]): void {
-    queues.lease(batch.map((m) => m.id), now() + LEASE_MS);
+    queues.lease(
+      batch.map((m) => m.id),
+      now() + LEASE_MS,
+    );
     inFlight.set(consumer.id, (inFlight.get(consumer.id) ?? 0) + 1);
     const request: EventRequest = {
       type: "queue",
       script: consumer.script!,
       queue: queue.name,
       messages: batch.map((m) => ({
-        id: m.id, timestamp: m.created_ms, attempts: m.attempts + 1, contentType: m.content_type,
+        id: m.id,
+        timestamp: m.created_ms,
+        attempts: m.attempts + 1,
+        contentType: m.content_type,
         base64: Buffer.from(m.body).toString("base64"),
       })),
     };

@@ -22,10 +22,18 @@ function bundleWorkerFile(file: string): Promise<string> {
     code = (async () => {
       const entry = fileURLToPath(new URL(`../workers/${file}`, import.meta.url));
       // The esbuild service process starts here when the edge is the first to bundle: no secrets.
-      const out = await withChildEnv(() => build({
-        entryPoints: [entry], bundle: true, format: "esm", target: "es2022", platform: "neutral",
-        external: ["cloudflare:*"], write: false, logLevel: "silent",
-      }));
+      const out = await withChildEnv(() =>
+        build({
+          entryPoints: [entry],
+          bundle: true,
+          format: "esm",
+          target: "es2022",
+          platform: "neutral",
+          external: ["cloudflare:*"],
+          write: false,
+          logLevel: "silent",
+        }),
+      );
       return out.outputFiles[0]!.text;
     })();
     bundles.set(file, code);
@@ -145,10 +153,14 @@ export async function startRegionRuntime(opts: {
     await mf.ready;
   } catch (e) {
     await mf.dispose().catch(() => {});
-    throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} could not start workerd on port ${opts.port}: ${e instanceof Error ? e.message : String(e)}`, {
-      hint: "Is the port already in use? Pick others with --port.",
-      cause: e,
-    });
+    throw new CboError(
+      "ERR_EDGE_RUNTIME",
+      `Region ${opts.region} could not start workerd on port ${opts.port}: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        hint: "Is the port already in use? Pick others with --port.",
+        cause: e,
+      },
+    );
   } finally {
     releaseUmask();
   }
@@ -176,7 +188,8 @@ export async function startRegionRuntime(opts: {
     },
     async drainAnalytics() {
       const res = await fetch(new URL("/__cbo/analytics", url), { method: "POST", headers: { "x-cbo-admin": adminSecret } });
-      if (!res.ok) throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused to hand over its invocation counts (${res.status}).`);
+      if (!res.ok)
+        throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused to hand over its invocation counts (${res.status}).`);
       return await res.json();
     },
     dispose: () => mf.dispose(),

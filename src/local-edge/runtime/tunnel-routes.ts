@@ -8,7 +8,9 @@ function rulesOf(config: unknown): IngressRule[] | undefined {
   const ingress = (config as { ingress?: unknown } | null)?.ingress;
   if (!Array.isArray(ingress)) return undefined;
   return ingress
-    .filter((r): r is Record<string, unknown> => typeof r === "object" && r !== null && typeof (r as { service?: unknown }).service === "string")
+    .filter(
+      (r): r is Record<string, unknown> => typeof r === "object" && r !== null && typeof (r as { service?: unknown }).service === "string",
+    )
     .map((r) => ({
       service: r.service as string,
       ...(typeof r.hostname === "string" ? { hostname: r.hostname } : {}),

@@ -15,7 +15,11 @@ export function createAccountStore(db: EdgeDb) {
     },
     insert(a: Account): void {
       db.prepare("INSERT INTO accounts (id, name, region, subdomain, created_on) VALUES (?, ?, ?, ?, ?)").run(
-        a.id, a.name, a.region, a.subdomain, a.created_on,
+        a.id,
+        a.name,
+        a.region,
+        a.subdomain,
+        a.created_on,
       );
     },
     setSubdomain(id: string, subdomain: string): void {

@@ -17,8 +17,14 @@ export function createD1Store(db: EdgeDb) {
   const byIdStmt = db.prepare("SELECT * FROM d1_databases WHERE uuid = ?");
   return {
     insert(d: D1Database): void {
-      db.prepare("INSERT INTO d1_databases (uuid, account_id, name, created_at, jurisdiction, location) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(d.uuid, d.account_id, d.name, d.created_at, d.jurisdiction, d.location);
+      db.prepare("INSERT INTO d1_databases (uuid, account_id, name, created_at, jurisdiction, location) VALUES (?, ?, ?, ?, ?, ?)").run(
+        d.uuid,
+        d.account_id,
+        d.name,
+        d.created_at,
+        d.jurisdiction,
+        d.location,
+      );
     },
     /** By uuid or by name (the API accepts either in the path). */
     find(accountId: string, idOrName: string): D1Database | undefined {
@@ -32,8 +38,12 @@ export function createD1Store(db: EdgeDb) {
     },
     list(accountId: string, opts: { name?: string; limit: number; offset: number }): D1Database[] {
       return opts.name !== undefined
-        ? (db.prepare("SELECT * FROM d1_databases WHERE account_id = ? AND name = ? ORDER BY created_at, uuid LIMIT ? OFFSET ?").all(accountId, opts.name, opts.limit, opts.offset) as D1Database[])
-        : (db.prepare("SELECT * FROM d1_databases WHERE account_id = ? ORDER BY created_at, uuid LIMIT ? OFFSET ?").all(accountId, opts.limit, opts.offset) as D1Database[]);
+        ? (db
+            .prepare("SELECT * FROM d1_databases WHERE account_id = ? AND name = ? ORDER BY created_at, uuid LIMIT ? OFFSET ?")
+            .all(accountId, opts.name, opts.limit, opts.offset) as D1Database[])
+        : (db
+            .prepare("SELECT * FROM d1_databases WHERE account_id = ? ORDER BY created_at, uuid LIMIT ? OFFSET ?")
+            .all(accountId, opts.limit, opts.offset) as D1Database[]);
     },
     count(accountId: string): number {
       return Number((db.prepare("SELECT count(*) AS n FROM d1_databases WHERE account_id = ?").get(accountId) as { n: number }).n);

@@ -18,22 +18,34 @@ const toNamespace = (r: Row): DoNamespace => ({
 export function createDoStore(db: EdgeDb) {
   return {
     list(accountId: string): DoNamespace[] {
-      return (db.prepare("SELECT * FROM do_namespaces WHERE account_id = ? ORDER BY created_on, id").all(accountId) as Row[]).map(toNamespace);
+      return (db.prepare("SELECT * FROM do_namespaces WHERE account_id = ? ORDER BY created_on, id").all(accountId) as Row[]).map(
+        toNamespace,
+      );
     },
     get(accountId: string, id: string): DoNamespace | undefined {
       const r = db.prepare("SELECT * FROM do_namespaces WHERE account_id = ? AND id = ?").get(accountId, id) as Row | undefined;
       return r && toNamespace(r);
     },
     byClass(accountId: string, script: string, className: string): DoNamespace | undefined {
-      const r = db.prepare("SELECT * FROM do_namespaces WHERE account_id = ? AND script = ? AND class = ?").get(accountId, script, className) as Row | undefined;
+      const r = db
+        .prepare("SELECT * FROM do_namespaces WHERE account_id = ? AND script = ? AND class = ?")
+        .get(accountId, script, className) as Row | undefined;
       return r && toNamespace(r);
     },
     ofScript(accountId: string, script: string): DoNamespace[] {
-      return (db.prepare("SELECT * FROM do_namespaces WHERE account_id = ? AND script = ? ORDER BY class").all(accountId, script) as Row[]).map(toNamespace);
+      return (
+        db.prepare("SELECT * FROM do_namespaces WHERE account_id = ? AND script = ? ORDER BY class").all(accountId, script) as Row[]
+      ).map(toNamespace);
     },
     insert(ns: DoNamespace): void {
-      db.prepare("INSERT INTO do_namespaces (id, account_id, script, class, use_sqlite, created_on) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(ns.id, ns.account_id, ns.script, ns.class, ns.use_sqlite ? 1 : 0, ns.created_on);
+      db.prepare("INSERT INTO do_namespaces (id, account_id, script, class, use_sqlite, created_on) VALUES (?, ?, ?, ?, ?, ?)").run(
+        ns.id,
+        ns.account_id,
+        ns.script,
+        ns.class,
+        ns.use_sqlite ? 1 : 0,
+        ns.created_on,
+      );
     },
     /** Renames (same script) or transfers (another script) a namespace; its id, and so its objects, stay. */
     move(id: string, script: string, className: string): void {
@@ -47,7 +59,9 @@ export function createDoStore(db: EdgeDb) {
       db.prepare("DELETE FROM script_migration_tags WHERE account_id = ? AND script = ?").run(accountId, script);
     },
     migrationTag(accountId: string, script: string): string | undefined {
-      const r = db.prepare("SELECT tag FROM script_migration_tags WHERE account_id = ? AND script = ?").get(accountId, script) as Row | undefined;
+      const r = db.prepare("SELECT tag FROM script_migration_tags WHERE account_id = ? AND script = ?").get(accountId, script) as
+        | Row
+        | undefined;
       return r ? (r.tag as string) : undefined;
     },
     setMigrationTag(accountId: string, script: string, tag: string): void {

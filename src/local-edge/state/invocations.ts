@@ -37,15 +37,34 @@ export type InvocationRow = {
 /** What a query needs from the store: the account's rows within whole minutes, optionally one script. */
 export type RowQuery = { accountId: string; fromMinute?: number; toMinute?: number; scripts?: string[] };
 
-type Raw = { account_id: string; minute: number; script: string; version_id: string; status: string; requests: number; subrequests: number; wall_ms: number; wall_hist: string };
+type Raw = {
+  account_id: string;
+  minute: number;
+  script: string;
+  version_id: string;
+  status: string;
+  requests: number;
+  subrequests: number;
+  wall_ms: number;
+  wall_hist: string;
+};
 
 const toRow = (r: Raw): InvocationRow => ({
-  accountId: r.account_id, minute: r.minute, script: r.script, versionId: r.version_id, status: r.status as InvocationRow["status"],
-  requests: r.requests, subrequests: r.subrequests, wallMs: r.wall_ms, wall: JSON.parse(r.wall_hist) as Histogram,
+  accountId: r.account_id,
+  minute: r.minute,
+  script: r.script,
+  versionId: r.version_id,
+  status: r.status as InvocationRow["status"],
+  requests: r.requests,
+  subrequests: r.subrequests,
+  wallMs: r.wall_ms,
+  wall: JSON.parse(r.wall_hist) as Histogram,
 });
 
 export function createInvocationStore(db: EdgeDb) {
-  const get = db.prepare("SELECT * FROM invocation_minutes WHERE account_id = ? AND minute = ? AND script = ? AND version_id = ? AND status = ?");
+  const get = db.prepare(
+    "SELECT * FROM invocation_minutes WHERE account_id = ? AND minute = ? AND script = ? AND version_id = ? AND status = ?",
+  );
   const upsert = db.prepare(
     `INSERT INTO invocation_minutes (account_id, minute, script, version_id, status, requests, subrequests, wall_ms, wall_hist)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -62,8 +81,15 @@ export function createInvocationStore(db: EdgeDb) {
           const prev = old ? toRow(old) : undefined;
           const wall = merge(prev ? prev.wall : {}, c.wall as unknown as Histogram);
           upsert.run(
-            accountId, c.minute, c.script, c.version, c.status,
-            (prev?.requests ?? 0) + c.requests, (prev?.subrequests ?? 0) + c.subrequests, (prev?.wallMs ?? 0) + c.wallMs, JSON.stringify(wall),
+            accountId,
+            c.minute,
+            c.script,
+            c.version,
+            c.status,
+            (prev?.requests ?? 0) + c.requests,
+            (prev?.subrequests ?? 0) + c.subrequests,
+            (prev?.wallMs ?? 0) + c.wallMs,
+            JSON.stringify(wall),
           );
         }
       });
@@ -71,9 +97,9 @@ export function createInvocationStore(db: EdgeDb) {
     rows(q: RowQuery): InvocationRow[] {
       const where = ["account_id = ?"];
       const args: Array<string | number> = [q.accountId];
-      if (q.fromMinute !== undefined) (where.push("minute >= ?"), args.push(q.fromMinute));
-      if (q.toMinute !== undefined) (where.push("minute <= ?"), args.push(q.toMinute));
-      if (q.scripts !== undefined) (where.push(`script IN (${q.scripts.map(() => "?").join(", ") || "NULL"})`), args.push(...q.scripts));
+      if (q.fromMinute !== undefined) where.push("minute >= ?"), args.push(q.fromMinute);
+      if (q.toMinute !== undefined) where.push("minute <= ?"), args.push(q.toMinute);
+      if (q.scripts !== undefined) where.push(`script IN (${q.scripts.map(() => "?").join(", ") || "NULL"})`), args.push(...q.scripts);
       return (db.prepare(`SELECT * FROM invocation_minutes WHERE ${where.join(" AND ")} ORDER BY minute`).all(...args) as Raw[]).map(toRow);
     },
     /** Forgets minutes before `minute` (retention); returns how many rows went. */

@@ -16,7 +16,11 @@ function toEntry(r: Row): KvEntry {
 
 /** A key as both the API and the Workers' KV list return it. */
 export function kvKeyJson(e: KvEntry): { name: string; expiration?: number; metadata?: unknown } {
-  return { name: e.key, ...(e.expiration !== null ? { expiration: e.expiration } : {}), ...(e.metadata != null ? { metadata: e.metadata } : {}) };
+  return {
+    name: e.key,
+    ...(e.expiration !== null ? { expiration: e.expiration } : {}),
+    ...(e.metadata != null ? { metadata: e.metadata } : {}),
+  };
 }
 
 export function createKvStore(db: EdgeDb, now: () => number = () => Date.now()) {
@@ -30,14 +34,20 @@ export function createKvStore(db: EdgeDb, now: () => number = () => Date.now()) 
     },
     listNamespaces(accountId: string, order: "id" | "title", desc: boolean, limit: number, offset: number): KvNamespace[] {
       const col = order === "title" ? "title" : "id";
-      return db.prepare(`SELECT * FROM kv_namespaces WHERE account_id = ? ORDER BY ${col} ${desc ? "DESC" : "ASC"} LIMIT ? OFFSET ?`)
+      return db
+        .prepare(`SELECT * FROM kv_namespaces WHERE account_id = ? ORDER BY ${col} ${desc ? "DESC" : "ASC"} LIMIT ? OFFSET ?`)
         .all(accountId, limit, offset) as KvNamespace[];
     },
     countNamespaces(accountId: string): number {
       return Number((db.prepare("SELECT COUNT(*) AS n FROM kv_namespaces WHERE account_id = ?").get(accountId) as Row).n);
     },
     insertNamespace(ns: KvNamespace): void {
-      db.prepare("INSERT INTO kv_namespaces (id, account_id, title, created_on) VALUES (?, ?, ?, ?)").run(ns.id, ns.account_id, ns.title, ns.created_on);
+      db.prepare("INSERT INTO kv_namespaces (id, account_id, title, created_on) VALUES (?, ?, ?, ?)").run(
+        ns.id,
+        ns.account_id,
+        ns.title,
+        ns.created_on,
+      );
     },
     renameNamespace(id: string, title: string): void {
       db.prepare("UPDATE kv_namespaces SET title = ? WHERE id = ?").run(title, id);
@@ -48,7 +58,8 @@ export function createKvStore(db: EdgeDb, now: () => number = () => Date.now()) 
     },
 
     get(nsId: string, key: string): KvEntry | undefined {
-      const r = db.prepare("SELECT * FROM kv_values WHERE namespace_id = ? AND key = ? AND (expiration IS NULL OR expiration > ?)")
+      const r = db
+        .prepare("SELECT * FROM kv_values WHERE namespace_id = ? AND key = ? AND (expiration IS NULL OR expiration > ?)")
         .get(nsId, key, nowSec()) as Row | undefined;
       return r && toEntry(r);
     },
@@ -63,10 +74,14 @@ export function createKvStore(db: EdgeDb, now: () => number = () => Date.now()) 
     },
     /** Keys in byte order after `after` (exclusive), like Cloudflare's cursor listing. */
     list(nsId: string, prefix: string, after: string, limit: number): KvEntry[] {
-      return (db.prepare(
-        `SELECT * FROM kv_values WHERE namespace_id = ? AND substr(key, 1, ?) = ? AND key > ?
+      return (
+        db
+          .prepare(
+            `SELECT * FROM kv_values WHERE namespace_id = ? AND substr(key, 1, ?) = ? AND key > ?
            AND (expiration IS NULL OR expiration > ?) ORDER BY key LIMIT ?`,
-      ).all(nsId, prefix.length, prefix, after, nowSec(), limit) as Row[]).map(toEntry);
+          )
+          .all(nsId, prefix.length, prefix, after, nowSec(), limit) as Row[]
+      ).map(toEntry);
     },
     /** One page of keys after an opaque cursor; `cursor` is "" on the last page (wrangler loops on it). */
     listPage(nsId: string, prefix: string, cursor: string, limit: number): { entries: KvEntry[]; cursor: string } {

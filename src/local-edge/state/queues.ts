@@ -42,16 +42,31 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = { delivery_delay: 0, delive
 
 type Row = Record<string, unknown>;
 const toQueue = (r: Row): Queue => ({
-  id: r.id as string, account_id: r.account_id as string, name: r.name as string,
-  created_on: r.created_on as string, modified_on: r.modified_on as string, settings: JSON.parse(r.settings as string),
+  id: r.id as string,
+  account_id: r.account_id as string,
+  name: r.name as string,
+  created_on: r.created_on as string,
+  modified_on: r.modified_on as string,
+  settings: JSON.parse(r.settings as string),
 });
 const toConsumer = (r: Row): QueueConsumer => ({
-  id: r.id as string, queue_id: r.queue_id as string, type: r.type as QueueConsumer["type"], script: (r.script as string | null) ?? null,
-  dead_letter_queue: (r.dead_letter_queue as string | null) ?? null, settings: JSON.parse(r.settings as string), created_on: r.created_on as string,
+  id: r.id as string,
+  queue_id: r.queue_id as string,
+  type: r.type as QueueConsumer["type"],
+  script: (r.script as string | null) ?? null,
+  dead_letter_queue: (r.dead_letter_queue as string | null) ?? null,
+  settings: JSON.parse(r.settings as string),
+  created_on: r.created_on as string,
 });
 const toMessage = (r: Row): QueueMessage => ({
-  seq: Number(r.seq), id: r.id as string, queue_id: r.queue_id as string, body: r.body as Uint8Array, content_type: r.content_type as string,
-  attempts: Number(r.attempts), created_ms: Number(r.created_ms), visible_ms: Number(r.visible_ms),
+  seq: Number(r.seq),
+  id: r.id as string,
+  queue_id: r.queue_id as string,
+  body: r.body as Uint8Array,
+  content_type: r.content_type as string,
+  attempts: Number(r.attempts),
+  created_ms: Number(r.created_ms),
+  visible_ms: Number(r.visible_ms),
 });
 
 export function createQueueStore(db: EdgeDb) {
@@ -62,11 +77,22 @@ export function createQueueStore(db: EdgeDb) {
   );
   return {
     insertQueue(q: Queue): void {
-      db.prepare("INSERT INTO queues (id, account_id, name, created_on, modified_on, settings) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(q.id, q.account_id, q.name, q.created_on, q.modified_on, JSON.stringify(q.settings));
+      db.prepare("INSERT INTO queues (id, account_id, name, created_on, modified_on, settings) VALUES (?, ?, ?, ?, ?, ?)").run(
+        q.id,
+        q.account_id,
+        q.name,
+        q.created_on,
+        q.modified_on,
+        JSON.stringify(q.settings),
+      );
     },
     updateQueue(q: Queue): void {
-      db.prepare("UPDATE queues SET name = ?, modified_on = ?, settings = ? WHERE id = ?").run(q.name, q.modified_on, JSON.stringify(q.settings), q.id);
+      db.prepare("UPDATE queues SET name = ?, modified_on = ?, settings = ? WHERE id = ?").run(
+        q.name,
+        q.modified_on,
+        JSON.stringify(q.settings),
+        q.id,
+      );
     },
     getQueue(accountId: string, id: string): Queue | undefined {
       const r = db.prepare("SELECT * FROM queues WHERE account_id = ? AND id = ?").get(accountId, id) as Row | undefined;
@@ -89,30 +115,47 @@ export function createQueueStore(db: EdgeDb) {
       return (db.prepare("SELECT * FROM queue_consumers WHERE queue_id = ? ORDER BY created_on, id").all(queueId) as Row[]).map(toConsumer);
     },
     insertConsumer(c: QueueConsumer): void {
-      db.prepare("INSERT INTO queue_consumers (id, queue_id, type, script, dead_letter_queue, settings, created_on) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(c.id, c.queue_id, c.type, c.script, c.dead_letter_queue, JSON.stringify(c.settings), c.created_on);
+      db.prepare(
+        "INSERT INTO queue_consumers (id, queue_id, type, script, dead_letter_queue, settings, created_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ).run(c.id, c.queue_id, c.type, c.script, c.dead_letter_queue, JSON.stringify(c.settings), c.created_on);
     },
     updateConsumer(c: QueueConsumer): void {
-      db.prepare("UPDATE queue_consumers SET type = ?, script = ?, dead_letter_queue = ?, settings = ? WHERE id = ?")
-        .run(c.type, c.script, c.dead_letter_queue, JSON.stringify(c.settings), c.id);
+      db.prepare("UPDATE queue_consumers SET type = ?, script = ?, dead_letter_queue = ?, settings = ? WHERE id = ?").run(
+        c.type,
+        c.script,
+        c.dead_letter_queue,
+        JSON.stringify(c.settings),
+        c.id,
+      );
     },
     deleteConsumer(id: string): void {
       db.prepare("DELETE FROM queue_consumers WHERE id = ?").run(id);
     },
     /** Every Worker consumer with its queue, for the delivery loop. */
     workerConsumers(): Array<{ queue: Queue; consumer: QueueConsumer }> {
-      const rows = db.prepare(
-        `SELECT q.id AS q_id, q.account_id, q.name, q.created_on AS q_created_on, q.modified_on, q.settings AS q_settings, c.*
+      const rows = db
+        .prepare(
+          `SELECT q.id AS q_id, q.account_id, q.name, q.created_on AS q_created_on, q.modified_on, q.settings AS q_settings, c.*
          FROM queue_consumers c JOIN queues q ON q.id = c.queue_id WHERE c.type = 'worker' AND c.script IS NOT NULL`,
-      ).all() as Row[];
+        )
+        .all() as Row[];
       return rows.map((r) => ({
-        queue: toQueue({ id: r.q_id, account_id: r.account_id, name: r.name, created_on: r.q_created_on, modified_on: r.modified_on, settings: r.q_settings }),
+        queue: toQueue({
+          id: r.q_id,
+          account_id: r.account_id,
+          name: r.name,
+          created_on: r.q_created_on,
+          modified_on: r.modified_on,
+          settings: r.q_settings,
+        }),
         consumer: toConsumer(r),
       }));
     },
 
     enqueue(messages: Array<Omit<QueueMessage, "seq" | "attempts">>): void {
-      const ins = db.prepare("INSERT INTO queue_messages (id, queue_id, body, content_type, attempts, created_ms, visible_ms) VALUES (?, ?, ?, ?, 0, ?, ?)");
+      const ins = db.prepare(
+        "INSERT INTO queue_messages (id, queue_id, body, content_type, attempts, created_ms, visible_ms) VALUES (?, ?, ?, ?, 0, ?, ?)",
+      );
       for (const m of messages) ins.run(m.id, m.queue_id, m.body, m.content_type, m.created_ms, m.visible_ms);
     },
     ready(queueId: string, nowMs: number, limit: number): QueueMessage[] {
@@ -120,7 +163,9 @@ export function createQueueStore(db: EdgeDb) {
     },
     /** When the next message of the queue becomes deliverable (visible and not leased), if any. */
     nextVisible(queueId: string): number | undefined {
-      const r = db.prepare("SELECT MIN(MAX(visible_ms, COALESCE(leased_until, 0))) AS t FROM queue_messages WHERE queue_id = ?").get(queueId) as { t: number | null };
+      const r = db
+        .prepare("SELECT MIN(MAX(visible_ms, COALESCE(leased_until, 0))) AS t FROM queue_messages WHERE queue_id = ?")
+        .get(queueId) as { t: number | null };
       return r.t === null ? undefined : Number(r.t);
     },
     lease(ids: string[], untilMs: number): void {
@@ -141,7 +186,11 @@ export function createQueueStore(db: EdgeDb) {
     },
     /** Moves a message to another queue (the dead-letter queue) as a fresh message. */
     move(id: string, toQueueId: string, nowMs: number): void {
-      db.prepare("UPDATE queue_messages SET queue_id = ?, attempts = 0, leased_until = NULL, visible_ms = ? WHERE id = ?").run(toQueueId, nowMs, id);
+      db.prepare("UPDATE queue_messages SET queue_id = ?, attempts = 0, leased_until = NULL, visible_ms = ? WHERE id = ?").run(
+        toQueueId,
+        nowMs,
+        id,
+      );
     },
     purge(queueId: string): void {
       db.prepare("DELETE FROM queue_messages WHERE queue_id = ?").run(queueId);
@@ -151,7 +200,9 @@ export function createQueueStore(db: EdgeDb) {
       db.prepare("DELETE FROM queue_messages WHERE queue_id = ? AND created_ms < ? AND leased_until IS NULL").run(queueId, createdBeforeMs);
     },
     backlog(queueId: string): { count: number; bytes: number; oldestMs: number | null } {
-      const r = db.prepare("SELECT count(*) AS n, COALESCE(SUM(LENGTH(body)), 0) AS b, MIN(created_ms) AS o FROM queue_messages WHERE queue_id = ?").get(queueId) as Row;
+      const r = db
+        .prepare("SELECT count(*) AS n, COALESCE(SUM(LENGTH(body)), 0) AS b, MIN(created_ms) AS o FROM queue_messages WHERE queue_id = ?")
+        .get(queueId) as Row;
       return { count: Number(r.n), bytes: Number(r.b), oldestMs: r.o === null ? null : Number(r.o) };
     },
   };

@@ -60,14 +60,19 @@ export function createR2Store(db: EdgeDb, root: string) {
 
   return {
     insertBucket(b: R2Bucket): void {
-      db.prepare("INSERT INTO r2_buckets (id, account_id, jurisdiction, name, created_at, location, storage_class) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(b.id, b.account_id, b.jurisdiction, b.name, b.created_at, b.location, b.storage_class);
+      db.prepare(
+        "INSERT INTO r2_buckets (id, account_id, jurisdiction, name, created_at, location, storage_class) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ).run(b.id, b.account_id, b.jurisdiction, b.name, b.created_at, b.location, b.storage_class);
     },
     getBucket(accountId: string, jurisdiction: string, name: string): R2Bucket | undefined {
-      return db.prepare("SELECT * FROM r2_buckets WHERE account_id = ? AND jurisdiction = ? AND name = ?").get(accountId, jurisdiction, name) as R2Bucket | undefined;
+      return db
+        .prepare("SELECT * FROM r2_buckets WHERE account_id = ? AND jurisdiction = ? AND name = ?")
+        .get(accountId, jurisdiction, name) as R2Bucket | undefined;
     },
     listBuckets(accountId: string, jurisdiction: string): R2Bucket[] {
-      return db.prepare("SELECT * FROM r2_buckets WHERE account_id = ? AND jurisdiction = ? ORDER BY name").all(accountId, jurisdiction) as R2Bucket[];
+      return db
+        .prepare("SELECT * FROM r2_buckets WHERE account_id = ? AND jurisdiction = ? ORDER BY name")
+        .all(accountId, jurisdiction) as R2Bucket[];
     },
     setStorageClass(id: string, storageClass: string): void {
       db.prepare("UPDATE r2_buckets SET storage_class = ? WHERE id = ?").run(storageClass, id);
@@ -101,7 +106,8 @@ export function createR2Store(db: EdgeDb, root: string) {
       const path = join(dir, blob);
       const md5 = createHash("md5");
       let size = 0;
-      const source = body === null ? Readable.from([]) : body instanceof Uint8Array ? Readable.from([body]) : Readable.fromWeb(body as never);
+      const source =
+        body === null ? Readable.from([]) : body instanceof Uint8Array ? Readable.from([body]) : Readable.fromWeb(body as never);
       try {
         await pipeline(
           source,
@@ -128,8 +134,16 @@ export function createR2Store(db: EdgeDb, root: string) {
       }
       if (!accepted) return undefined;
       const row: R2ObjectRow = {
-        bucket_id: bucket.id, key, blob, size, etag, version: hexId(16), uploaded_ms: Date.now(),
-        http_metadata: meta.httpMetadata, custom_metadata: meta.customMetadata, storage_class: meta.storageClass ?? bucket.storage_class,
+        bucket_id: bucket.id,
+        key,
+        blob,
+        size,
+        etag,
+        version: hexId(16),
+        uploaded_ms: Date.now(),
+        http_metadata: meta.httpMetadata,
+        custom_metadata: meta.customMetadata,
+        storage_class: meta.storageClass ?? bucket.storage_class,
       };
       db.prepare(
         `INSERT INTO r2_objects (bucket_id, key, blob, size, etag, version, uploaded_ms, http_metadata, custom_metadata, storage_class)
@@ -137,7 +151,18 @@ export function createR2Store(db: EdgeDb, root: string) {
          ON CONFLICT (bucket_id, key) DO UPDATE SET blob = excluded.blob, size = excluded.size, etag = excluded.etag,
            version = excluded.version, uploaded_ms = excluded.uploaded_ms, http_metadata = excluded.http_metadata,
            custom_metadata = excluded.custom_metadata, storage_class = excluded.storage_class`,
-      ).run(row.bucket_id, key, blob, size, row.etag, row.version, row.uploaded_ms, JSON.stringify(row.http_metadata), JSON.stringify(row.custom_metadata), row.storage_class);
+      ).run(
+        row.bucket_id,
+        key,
+        blob,
+        size,
+        row.etag,
+        row.version,
+        row.uploaded_ms,
+        JSON.stringify(row.http_metadata),
+        JSON.stringify(row.custom_metadata),
+        row.storage_class,
+      );
       if (existing) rmSync(join(dir, existing.blob), { force: true });
       return row;
     },
@@ -169,7 +194,9 @@ export function createR2Store(db: EdgeDb, root: string) {
       let truncated = false;
       const from = opts.startAfter > opts.prefix ? opts.startAfter : opts.prefix;
       const strict = opts.startAfter >= opts.prefix && opts.startAfter !== "";
-      const iter = db.prepare(`SELECT * FROM r2_objects WHERE bucket_id = ? AND key ${strict ? ">" : ">="} ? ORDER BY key`).iterate(bucketId, from) as Iterable<Row>;
+      const iter = db
+        .prepare(`SELECT * FROM r2_objects WHERE bucket_id = ? AND key ${strict ? ">" : ">="} ? ORDER BY key`)
+        .iterate(bucketId, from) as Iterable<Row>;
       for (const r of iter) {
         const key = r.key as string;
         if (!key.startsWith(opts.prefix)) break;

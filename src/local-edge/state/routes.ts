@@ -7,15 +7,30 @@ import type { EdgeDb } from "./db.ts";
 export type Zone = { id: string; account_id: string; name: string };
 export type WorkerRoute = { id: string; account_id: string; zone_id: string; pattern: string; script: string | null };
 export type WorkerDomain = {
-  id: string; account_id: string; zone_id: string; zone_name: string; hostname: string; service: string;
-  environment: string; enabled: boolean; previews_enabled: boolean; created_on: string;
+  id: string;
+  account_id: string;
+  zone_id: string;
+  zone_name: string;
+  hostname: string;
+  service: string;
+  environment: string;
+  enabled: boolean;
+  previews_enabled: boolean;
+  created_on: string;
 };
 
 type Row = Record<string, unknown>;
 const toDomain = (r: Row): WorkerDomain => ({
-  id: r.id as string, account_id: r.account_id as string, zone_id: r.zone_id as string, zone_name: r.zone_name as string,
-  hostname: r.hostname as string, service: r.service as string, environment: r.environment as string,
-  enabled: r.enabled === 1, previews_enabled: r.previews_enabled === 1, created_on: r.created_on as string,
+  id: r.id as string,
+  account_id: r.account_id as string,
+  zone_id: r.zone_id as string,
+  zone_name: r.zone_name as string,
+  hostname: r.hostname as string,
+  service: r.service as string,
+  environment: r.environment as string,
+  enabled: r.enabled === 1,
+  previews_enabled: r.previews_enabled === 1,
+  created_on: r.created_on as string,
 });
 
 /** The zone a hostname belongs to: its last two labels (the local edge has no public suffix list). */
@@ -45,10 +60,14 @@ export function createRouteStore(db: EdgeDb) {
       return db.prepare("SELECT * FROM worker_routes WHERE zone_id = ? ORDER BY pattern").all(zoneId) as WorkerRoute[];
     },
     routesOfScript(accountId: string, script: string): WorkerRoute[] {
-      return db.prepare("SELECT * FROM worker_routes WHERE account_id = ? AND script = ? ORDER BY pattern").all(accountId, script) as WorkerRoute[];
+      return db
+        .prepare("SELECT * FROM worker_routes WHERE account_id = ? AND script = ? ORDER BY pattern")
+        .all(accountId, script) as WorkerRoute[];
     },
     routesOfAccount(accountId: string): WorkerRoute[] {
-      return db.prepare("SELECT * FROM worker_routes WHERE account_id = ? AND script IS NOT NULL ORDER BY pattern").all(accountId) as WorkerRoute[];
+      return db
+        .prepare("SELECT * FROM worker_routes WHERE account_id = ? AND script IS NOT NULL ORDER BY pattern")
+        .all(accountId) as WorkerRoute[];
     },
     route(id: string): WorkerRoute | undefined {
       return db.prepare("SELECT * FROM worker_routes WHERE id = ?").get(id) as WorkerRoute | undefined;
@@ -57,7 +76,13 @@ export function createRouteStore(db: EdgeDb) {
       return db.prepare("SELECT * FROM worker_routes WHERE zone_id = ? AND pattern = ?").get(zoneId, pattern) as WorkerRoute | undefined;
     },
     insertRoute(r: WorkerRoute): void {
-      db.prepare("INSERT INTO worker_routes (id, account_id, zone_id, pattern, script) VALUES (?, ?, ?, ?, ?)").run(r.id, r.account_id, r.zone_id, r.pattern, r.script);
+      db.prepare("INSERT INTO worker_routes (id, account_id, zone_id, pattern, script) VALUES (?, ?, ?, ?, ?)").run(
+        r.id,
+        r.account_id,
+        r.zone_id,
+        r.pattern,
+        r.script,
+      );
     },
     updateRoute(r: WorkerRoute): void {
       db.prepare("UPDATE worker_routes SET pattern = ?, script = ? WHERE id = ?").run(r.pattern, r.script, r.id);
@@ -77,7 +102,9 @@ export function createRouteStore(db: EdgeDb) {
       return r && toDomain(r);
     },
     domainByHostname(accountId: string, hostname: string): WorkerDomain | undefined {
-      const r = db.prepare("SELECT * FROM worker_domains WHERE account_id = ? AND hostname = ?").get(accountId, hostname) as Row | undefined;
+      const r = db.prepare("SELECT * FROM worker_domains WHERE account_id = ? AND hostname = ?").get(accountId, hostname) as
+        | Row
+        | undefined;
       return r && toDomain(r);
     },
     putDomain(d: WorkerDomain): void {
@@ -86,7 +113,18 @@ export function createRouteStore(db: EdgeDb) {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (account_id, hostname) DO UPDATE SET service = excluded.service, environment = excluded.environment,
            enabled = excluded.enabled, previews_enabled = excluded.previews_enabled`,
-      ).run(d.id, d.account_id, d.zone_id, d.zone_name, d.hostname, d.service, d.environment, d.enabled ? 1 : 0, d.previews_enabled ? 1 : 0, d.created_on);
+      ).run(
+        d.id,
+        d.account_id,
+        d.zone_id,
+        d.zone_name,
+        d.hostname,
+        d.service,
+        d.environment,
+        d.enabled ? 1 : 0,
+        d.previews_enabled ? 1 : 0,
+        d.created_on,
+      );
     },
     deleteDomain(id: string): void {
       db.prepare("DELETE FROM worker_domains WHERE id = ?").run(id);

@@ -63,15 +63,31 @@ export function createScriptStore(db: EdgeDb) {
       db.prepare(
         `INSERT INTO scripts (account_id, name, tag, created_on, modified_on, settings, schedules, subdomain_enabled, previews_enabled)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(s.account_id, s.name, s.tag, s.created_on, s.modified_on, JSON.stringify(s.settings),
-        JSON.stringify(s.schedules), s.subdomain_enabled ? 1 : 0, s.previews_enabled ? 1 : 0);
+      ).run(
+        s.account_id,
+        s.name,
+        s.tag,
+        s.created_on,
+        s.modified_on,
+        JSON.stringify(s.settings),
+        JSON.stringify(s.schedules),
+        s.subdomain_enabled ? 1 : 0,
+        s.previews_enabled ? 1 : 0,
+      );
     },
     update(s: Script): void {
       db.prepare(
         `UPDATE scripts SET modified_on = ?, settings = ?, schedules = ?, subdomain_enabled = ?, previews_enabled = ?
          WHERE account_id = ? AND name = ?`,
-      ).run(s.modified_on, JSON.stringify(s.settings), JSON.stringify(s.schedules), s.subdomain_enabled ? 1 : 0,
-        s.previews_enabled ? 1 : 0, s.account_id, s.name);
+      ).run(
+        s.modified_on,
+        JSON.stringify(s.settings),
+        JSON.stringify(s.schedules),
+        s.subdomain_enabled ? 1 : 0,
+        s.previews_enabled ? 1 : 0,
+        s.account_id,
+        s.name,
+      );
     },
     delete(accountId: string, name: string): void {
       const ids = db.prepare("SELECT id FROM versions WHERE account_id = ? AND script = ?").all(accountId, name) as Row[];
@@ -87,14 +103,18 @@ export function createScriptStore(db: EdgeDb) {
       return r && toVersion(r);
     },
     latestVersion(accountId: string, script: string): Version | undefined {
-      const r = db.prepare("SELECT * FROM versions WHERE account_id = ? AND script = ? ORDER BY number DESC LIMIT 1")
+      const r = db
+        .prepare("SELECT * FROM versions WHERE account_id = ? AND script = ? ORDER BY number DESC LIMIT 1")
         .get(accountId, script) as Row | undefined;
       return r && toVersion(r);
     },
     /** Newest first. */
     listVersions(accountId: string, script: string, limit: number, offset: number): Version[] {
-      return (db.prepare("SELECT * FROM versions WHERE account_id = ? AND script = ? ORDER BY number DESC LIMIT ? OFFSET ?")
-        .all(accountId, script, limit, offset) as Row[]).map(toVersion);
+      return (
+        db
+          .prepare("SELECT * FROM versions WHERE account_id = ? AND script = ? ORDER BY number DESC LIMIT ? OFFSET ?")
+          .all(accountId, script, limit, offset) as Row[]
+      ).map(toVersion);
     },
     countVersions(accountId: string, script: string): number {
       return Number((db.prepare("SELECT COUNT(*) AS n FROM versions WHERE account_id = ? AND script = ?").get(accountId, script) as Row).n);
@@ -103,8 +123,21 @@ export function createScriptStore(db: EdgeDb) {
       db.prepare(
         `INSERT INTO versions (id, account_id, script, number, created_on, source, author_email, annotations, main_module,
            compatibility_date, compatibility_flags, bindings, etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(v.id, v.account_id, v.script, v.number, v.created_on, v.source, v.author_email, JSON.stringify(v.annotations),
-        v.main_module, v.compatibility_date, JSON.stringify(v.compatibility_flags), JSON.stringify(v.bindings), v.etag);
+      ).run(
+        v.id,
+        v.account_id,
+        v.script,
+        v.number,
+        v.created_on,
+        v.source,
+        v.author_email,
+        JSON.stringify(v.annotations),
+        v.main_module,
+        v.compatibility_date,
+        JSON.stringify(v.compatibility_flags),
+        JSON.stringify(v.bindings),
+        v.etag,
+      );
       const ins = db.prepare("INSERT INTO modules (version_id, name, type, content) VALUES (?, ?, ?, ?)");
       for (const m of modules) ins.run(v.id, m.name, m.type, m.content);
     },
@@ -117,11 +150,13 @@ export function createScriptStore(db: EdgeDb) {
     // --- deployments ---
     /** Newest first: deployments[0] is the live one, as wrangler expects. */
     listDeployments(accountId: string, script: string): Deployment[] {
-      return (db.prepare("SELECT * FROM deployments WHERE account_id = ? AND script = ? ORDER BY seq DESC")
-        .all(accountId, script) as Row[]).map(toDeployment);
+      return (
+        db.prepare("SELECT * FROM deployments WHERE account_id = ? AND script = ? ORDER BY seq DESC").all(accountId, script) as Row[]
+      ).map(toDeployment);
     },
     currentDeployment(accountId: string, script: string): Deployment | undefined {
-      const r = db.prepare("SELECT * FROM deployments WHERE account_id = ? AND script = ? ORDER BY seq DESC LIMIT 1")
+      const r = db
+        .prepare("SELECT * FROM deployments WHERE account_id = ? AND script = ? ORDER BY seq DESC LIMIT 1")
         .get(accountId, script) as Row | undefined;
       return r && toDeployment(r);
     },
@@ -134,8 +169,17 @@ export function createScriptStore(db: EdgeDb) {
       db.prepare(
         `INSERT INTO deployments (id, seq, account_id, script, created_on, source, author_email, annotations, versions)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(d.id, seq, d.account_id, d.script, d.created_on, d.source, d.author_email, JSON.stringify(d.annotations),
-        JSON.stringify(d.versions));
+      ).run(
+        d.id,
+        seq,
+        d.account_id,
+        d.script,
+        d.created_on,
+        d.source,
+        d.author_email,
+        JSON.stringify(d.annotations),
+        JSON.stringify(d.versions),
+      );
       return { ...d, seq };
     },
     deleteDeployment(id: string): void {
@@ -143,10 +187,14 @@ export function createScriptStore(db: EdgeDb) {
     },
     /** Every script of an account with its live deployment: what the region's router serves. */
     liveDeployments(accountId: string): Deployment[] {
-      return (db.prepare(
-        `SELECT d.* FROM deployments d JOIN (SELECT script, MAX(seq) AS seq FROM deployments WHERE account_id = ? GROUP BY script) m
+      return (
+        db
+          .prepare(
+            `SELECT d.* FROM deployments d JOIN (SELECT script, MAX(seq) AS seq FROM deployments WHERE account_id = ? GROUP BY script) m
          ON d.script = m.script AND d.seq = m.seq WHERE d.account_id = ?`,
-      ).all(accountId, accountId) as Row[]).map(toDeployment);
+          )
+          .all(accountId, accountId) as Row[]
+      ).map(toDeployment);
     },
   };
 }

@@ -30,11 +30,26 @@ export function createTunnelStore(db: EdgeDb) {
     insert(t: Tunnel): void {
       db.prepare(
         "INSERT INTO tunnels (id, account_id, name, secret, config_src, created_at, deleted_at, config, config_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ).run(t.id, t.account_id, t.name, t.secret, t.config_src, t.created_at, t.deleted_at, t.config == null ? null : JSON.stringify(t.config), t.config_version);
+      ).run(
+        t.id,
+        t.account_id,
+        t.name,
+        t.secret,
+        t.config_src,
+        t.created_at,
+        t.deleted_at,
+        t.config == null ? null : JSON.stringify(t.config),
+        t.config_version,
+      );
     },
     update(t: Tunnel): void {
       db.prepare("UPDATE tunnels SET name = ?, deleted_at = ?, config = ?, config_version = ?, config_src = ? WHERE id = ?").run(
-        t.name, t.deleted_at, t.config == null ? null : JSON.stringify(t.config), t.config_version, t.config_src, t.id,
+        t.name,
+        t.deleted_at,
+        t.config == null ? null : JSON.stringify(t.config),
+        t.config_version,
+        t.config_src,
+        t.id,
       );
     },
   };

@@ -19,7 +19,10 @@ export function createVersionExtrasStore(db: EdgeDb) {
   const parse = (r: Row): VersionExtras => ({
     migrations: r.migrations == null ? null : JSON.parse(r.migrations as string),
     settings: JSON.parse(r.settings as string),
-    assets: r.assets_manifest == null ? null : { config: JSON.parse(r.assets_config as string), manifest: JSON.parse(r.assets_manifest as string) },
+    assets:
+      r.assets_manifest == null
+        ? null
+        : { config: JSON.parse(r.assets_config as string), manifest: JSON.parse(r.assets_manifest as string) },
   });
   return {
     get(versionId: string): VersionExtras {
@@ -32,18 +35,30 @@ export function createVersionExtrasStore(db: EdgeDb) {
         `INSERT INTO version_extras (version_id, migrations, settings, assets_config, assets_manifest) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (version_id) DO UPDATE SET migrations = excluded.migrations, settings = excluded.settings,
            assets_config = excluded.assets_config, assets_manifest = excluded.assets_manifest`,
-      ).run(versionId, e.migrations === null ? null : JSON.stringify(e.migrations), JSON.stringify(e.settings),
-        e.assets === null ? null : JSON.stringify(e.assets.config), e.assets === null ? null : JSON.stringify(e.assets.manifest));
+      ).run(
+        versionId,
+        e.migrations === null ? null : JSON.stringify(e.migrations),
+        JSON.stringify(e.settings),
+        e.assets === null ? null : JSON.stringify(e.assets.config),
+        e.assets === null ? null : JSON.stringify(e.assets.manifest),
+      );
     },
     /** Versions of the script that carried a migration, newest number first. */
     migrationVersionNumbers(accountId: string, script: string): number[] {
-      return (db.prepare(
-        `SELECT v.number AS n FROM versions v JOIN version_extras e ON e.version_id = v.id
+      return (
+        db
+          .prepare(
+            `SELECT v.number AS n FROM versions v JOIN version_extras e ON e.version_id = v.id
          WHERE v.account_id = ? AND v.script = ? AND e.migrations IS NOT NULL ORDER BY v.number DESC`,
-      ).all(accountId, script) as Row[]).map((r) => Number(r.n));
+          )
+          .all(accountId, script) as Row[]
+      ).map((r) => Number(r.n));
     },
     deleteOfScript(accountId: string, script: string): void {
-      db.prepare("DELETE FROM version_extras WHERE version_id IN (SELECT id FROM versions WHERE account_id = ? AND script = ?)").run(accountId, script);
+      db.prepare("DELETE FROM version_extras WHERE version_id IN (SELECT id FROM versions WHERE account_id = ? AND script = ?)").run(
+        accountId,
+        script,
+      );
     },
   };
 }

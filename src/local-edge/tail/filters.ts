@@ -47,7 +47,10 @@ export function passes(f: TailFilter, item: TraceItem, ctx: FilterContext): bool
     return f.client_ip.some((x) => (x === "self" ? ctx.clientIp : x) === ip);
   }
   if ("query" in f) {
-    return item.logs.some((l) => textOf(l.message).includes(f.query)) || item.exceptions.some((e) => `${e.name}: ${textOf([e.message])}`.includes(f.query));
+    return (
+      item.logs.some((l) => textOf(l.message).includes(f.query)) ||
+      item.exceptions.some((e) => `${e.name}: ${textOf([e.message])}`.includes(f.query))
+    );
   }
   return sameVersion(f.scriptVersion, ctx.versionId);
 }

@@ -72,7 +72,8 @@ export function createTailHub(deps: TailHubDeps) {
       end(s, "tail expired");
       changed.add(s.accountId);
     }
-    for (const a of changed) void deps.changed(a).catch((e) => deps.log?.(`local-edge: tail expiry: ${e instanceof Error ? e.message : String(e)}`));
+    for (const a of changed)
+      void deps.changed(a).catch((e) => deps.log?.(`local-edge: tail expiry: ${e instanceof Error ? e.message : String(e)}`));
   };
 
   const refuse = (socket: Duplex, status: string) => {
@@ -96,7 +97,15 @@ export function createTailHub(deps: TailHubDeps) {
         sweeper = setInterval(sweep, 30_000);
         sweeper.unref();
       }
-      const s: Session = { id: randomBytes(16).toString("hex"), secret: randomBytes(24).toString("hex"), accountId, script, filters, expiresAt: now() + TAIL_TTL_MS, sockets: new Map() };
+      const s: Session = {
+        id: randomBytes(16).toString("hex"),
+        secret: randomBytes(24).toString("hex"),
+        accountId,
+        script,
+        filters,
+        expiresAt: now() + TAIL_TTL_MS,
+        sockets: new Map(),
+      };
       sessions.set(s.id, s);
       reapLater(s, CONNECT_GRACE_MS);
       return s;
@@ -117,7 +126,9 @@ export function createTailHub(deps: TailHubDeps) {
     },
     /** Sends each traced invocation to the sockets of the sessions whose filters it passes. */
     publish(accountId: string, script: string, versionId: string, items: TraceItem[]): void {
-      const targets = [...sessions.values()].filter((s) => s.accountId === accountId && s.script === script && s.sockets.size > 0 && s.expiresAt > now());
+      const targets = [...sessions.values()].filter(
+        (s) => s.accountId === accountId && s.script === script && s.sockets.size > 0 && s.expiresAt > now(),
+      );
       if (targets.length === 0) return;
       const version = deps.version(versionId);
       for (const item of items) {
@@ -140,7 +151,12 @@ export function createTailHub(deps: TailHubDeps) {
       if (!s || s.expiresAt <= now() || !sameSecret(url.searchParams.get("key") ?? "", s.secret)) return refuse(socket, "404 Not Found");
       const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
       const key = req.headers["sec-websocket-key"];
-      if (!offered.includes(TAIL_PROTOCOL) || typeof key !== "string" || !/^[A-Za-z0-9+/]{22}==$/.test(key) || req.headers["upgrade"]?.toLowerCase() !== "websocket") {
+      if (
+        !offered.includes(TAIL_PROTOCOL) ||
+        typeof key !== "string" ||
+        !/^[A-Za-z0-9+/]{22}==$/.test(key) ||
+        req.headers["upgrade"]?.toLowerCase() !== "websocket"
+      ) {
         return refuse(socket, "400 Bad Request");
       }
       const ws = acceptTailSocket(req, socket, head, TAIL_PROTOCOL);

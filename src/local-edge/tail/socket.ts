@@ -44,7 +44,9 @@ function frame(opcode: number, payload: Buffer): Buffer {
 /** Completes the upgrade (the caller checked the path, the key and the subprotocol). */
 export function acceptTailSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string): TailSocket {
   const key = String(req.headers["sec-websocket-key"] ?? "");
-  const accept = createHash("sha1").update(key + GUID).digest("base64");
+  const accept = createHash("sha1")
+    .update(key + GUID)
+    .digest("base64");
   socket.write(
     `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`,
   );

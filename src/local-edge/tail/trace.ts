@@ -14,7 +14,12 @@ export const TraceItemSchema = z
     exceptions: z.array(ExceptionSchema),
     entrypoint: z.string().optional(),
     event: z
-      .object({ request: z.object({ url: z.string(), method: z.string(), headers: z.record(z.string(), z.string()) }).loose().optional() })
+      .object({
+        request: z
+          .object({ url: z.string(), method: z.string(), headers: z.record(z.string(), z.string()) })
+          .loose()
+          .optional(),
+      })
       .loose()
       .nullable(),
   })
@@ -31,7 +36,12 @@ export type VersionInfo = { id: string; tag?: string; message?: string };
  * rather than pass them on as measurements.
  */
 export function tailMessage(item: TraceItem, script: string, version: VersionInfo): Record<string, unknown> {
-  const { cpuTime: _cpu, wallTime: _wall, scriptName: _name, ...rest } = item as TraceItem & { cpuTime?: unknown; wallTime?: unknown; scriptName?: unknown };
+  const {
+    cpuTime: _cpu,
+    wallTime: _wall,
+    scriptName: _name,
+    ...rest
+  } = item as TraceItem & { cpuTime?: unknown; wallTime?: unknown; scriptName?: unknown };
   return {
     ...rest,
     outcome: item.outcome,

@@ -43,32 +43,82 @@ export function assetIntent(pathname: string, cfg: AssetConfig, exists: Exists, 
       found = exactly();
       break;
     case "auto-trailing-slash":
-      if (p.endsWith("/index")) found = first(exactly, () => redirect(`${p}.html`, cut("index")), () => redirect(`${cut("/index")}.html`, cut("/index")));
-      else if (p.endsWith("/index.html")) found = first(() => redirect(p, cut("index.html")), () => redirect(`${cut("/index.html")}.html`, cut("/index.html")));
+      if (p.endsWith("/index"))
+        found = first(
+          exactly,
+          () => redirect(`${p}.html`, cut("index")),
+          () => redirect(`${cut("/index")}.html`, cut("/index")),
+        );
+      else if (p.endsWith("/index.html"))
+        found = first(
+          () => redirect(p, cut("index.html")),
+          () => redirect(`${cut("/index.html")}.html`, cut("/index.html")),
+        );
       else if (p.endsWith("/")) found = first(served(`${p}index.html`), () => redirect(`${cut("/")}.html`, cut("/")));
-      else if (p.endsWith(".html")) found = first(() => redirect(p, cut(".html")), () => redirect(`${cut(".html")}/index.html`, `${cut(".html")}/`));
+      else if (p.endsWith(".html"))
+        found = first(
+          () => redirect(p, cut(".html")),
+          () => redirect(`${cut(".html")}/index.html`, `${cut(".html")}/`),
+        );
       found ??= first(exactly, served(`${p}.html`), () => redirect(`${p}/index.html`, `${p}/`));
       break;
     case "force-trailing-slash":
-      if (p.endsWith("/index")) found = first(exactly, () => redirect(`${p}.html`, cut("index")), () => redirect(`${cut("/index")}.html`, cut("index")));
-      else if (p.endsWith("/index.html")) found = first(() => redirect(p, cut("index.html")), () => redirect(`${cut("/index.html")}.html`, cut("index.html")));
+      if (p.endsWith("/index"))
+        found = first(
+          exactly,
+          () => redirect(`${p}.html`, cut("index")),
+          () => redirect(`${cut("/index")}.html`, cut("index")),
+        );
+      else if (p.endsWith("/index.html"))
+        found = first(
+          () => redirect(p, cut("index.html")),
+          () => redirect(`${cut("/index.html")}.html`, cut("index.html")),
+        );
       else if (p.endsWith("/")) found = first(served(`${p}index.html`), served(`${cut("/")}.html`));
-      else if (p.endsWith(".html")) found = first(() => redirect(p, `${cut(".html")}/`), exactly, () => redirect(`${cut(".html")}/index.html`, `${cut(".html")}/`));
-      found ??= first(exactly, () => redirect(`${p}.html`, `${p}/`), () => redirect(`${p}/index.html`, `${p}/`));
+      else if (p.endsWith(".html"))
+        found = first(
+          () => redirect(p, `${cut(".html")}/`),
+          exactly,
+          () => redirect(`${cut(".html")}/index.html`, `${cut(".html")}/`),
+        );
+      found ??= first(
+        exactly,
+        () => redirect(`${p}.html`, `${p}/`),
+        () => redirect(`${p}/index.html`, `${p}/`),
+      );
       break;
     case "drop-trailing-slash":
       if (p.endsWith("/index")) {
-        found = exact ? asset(exact)
-          : p === "/index" ? redirect("/index.html", "/")
-          : first(() => redirect(`${cut("/index")}.html`, cut("/index")), () => redirect(`${p}.html`, cut("/index")));
+        found = exact
+          ? asset(exact)
+          : p === "/index"
+            ? redirect("/index.html", "/")
+            : first(
+                () => redirect(`${cut("/index")}.html`, cut("/index")),
+                () => redirect(`${p}.html`, cut("/index")),
+              );
       } else if (p.endsWith("/index.html")) {
-        found = p === "/index.html" ? redirect("/index.html", "/")
-          : first(() => redirect(p, cut("/index.html")), exactly, () => redirect(`${cut("/index.html")}.html`, cut("/index.html")));
+        found =
+          p === "/index.html"
+            ? redirect("/index.html", "/")
+            : first(
+                () => redirect(p, cut("/index.html")),
+                exactly,
+                () => redirect(`${cut("/index.html")}.html`, cut("/index.html")),
+              );
       } else if (p.endsWith("/")) {
-        found = p === "/" ? served("/index.html")()
-          : first(() => redirect(`${cut("/")}.html`, cut("/")), () => redirect(`${cut("/")}/index.html`, cut("/")));
+        found =
+          p === "/"
+            ? served("/index.html")()
+            : first(
+                () => redirect(`${cut("/")}.html`, cut("/")),
+                () => redirect(`${cut("/")}/index.html`, cut("/")),
+              );
       } else if (p.endsWith(".html")) {
-        found = first(() => redirect(p, cut(".html")), () => redirect(`${cut(".html")}/index.html`, cut(".html")));
+        found = first(
+          () => redirect(p, cut(".html")),
+          () => redirect(`${cut(".html")}/index.html`, cut(".html")),
+        );
       }
       found ??= first(exactly, served(`${p}.html`), served(`${p}/index.html`));
       break;
@@ -107,7 +157,10 @@ export function decodeAssetPath(pathname: string): string {
 }
 
 export function encodeAssetPath(pathname: string): string {
-  return pathname.split("/").map((x) => encodeURIComponent(x)).join("/");
+  return pathname
+    .split("/")
+    .map((x) => encodeURIComponent(x))
+    .join("/");
 }
 
 /**

@@ -64,7 +64,8 @@ export async function assetResponse(env: Env, a: VersionAssets, request: Request
   if (method !== "GET" && method !== "HEAD") return new Response("Method Not Allowed", { status: 405 });
   const destination = "redirect" in intent ? intent.redirect : decoded;
   const encoded = encodeAssetPath(destination);
-  if ("redirect" in intent || encoded !== url.pathname) return new Response(null, { status: 307, headers: { location: encoded + url.search } });
+  if ("redirect" in intent || encoded !== url.pathname)
+    return new Response(null, { status: 307, headers: { location: encoded + url.search } });
   const file = await blob(env, intent.hash);
   if (!file) return new Response("The asset's content is missing from the local edge's store.", { status: 500 });
   const etag = `"${intent.hash}"`;
@@ -76,7 +77,12 @@ export async function assetResponse(env: Env, a: VersionAssets, request: Request
 }
 
 /** The router's order for a version with assets: run_worker_first, else an asset, else the Worker, else 404. */
-export async function serveWithAssets(env: Env, versionId: string, request: Request, runWorker: () => Promise<Response>): Promise<Response> {
+export async function serveWithAssets(
+  env: Env,
+  versionId: string,
+  request: Request,
+  runWorker: () => Promise<Response>,
+): Promise<Response> {
   const a = await versionAssets(env, versionId);
   const path = new URL(request.url).pathname;
   if (a.hasWorker && runsWorkerFirst(a.config.run_worker_first, path)) return runWorker();

@@ -39,7 +39,9 @@ export class DoHost extends DurableObject<Env> {
     this.#running = key;
     return this.ctx.facets.get(FACET, () => ({
       id: t.objectId,
-      class: this.env.LOADER.get(t.versionId, () => hooks!.loadVersion(this.env, this.ctx, t.versionId)).getDurableObjectClass(t.className) as DurableObjectClass,
+      class: this.env.LOADER.get(t.versionId, () => hooks!.loadVersion(this.env, this.ctx, t.versionId)).getDurableObjectClass(
+        t.className,
+      ) as DurableObjectClass,
     }));
   }
 
@@ -59,9 +61,11 @@ export class DoGateway extends WorkerEntrypoint<Env> {
   async #target(ns: string, objectId: string): Promise<{ host: HostStub; target: Target }> {
     const table = await hooks!.table(this.env);
     const n = table.namespaces?.[ns];
-    if (!n) throw new Error(`Durable Object namespace ${ns} no longer exists: its class was deleted by a migration, or its Worker was deleted.`);
+    if (!n)
+      throw new Error(`Durable Object namespace ${ns} no longer exists: its class was deleted by a migration, or its Worker was deleted.`);
     const entries = table.scripts[n.script];
-    if (!entries || entries.length === 0) throw new Error(`Worker ${n.script}, which implements Durable Object class ${n.class}, is not deployed in this region.`);
+    if (!entries || entries.length === 0)
+      throw new Error(`Worker ${n.script}, which implements Durable Object class ${n.class}, is not deployed in this region.`);
     const host = this.env.DO_HOST.get(this.env.DO_HOST.idFromName(`${ns}:${objectId}`)) as unknown as HostStub;
     return { host, target: { versionId: versionForObject(entries, objectId), className: n.class, objectId } };
   }

@@ -34,10 +34,7 @@ export function decodeBody(contentType: string, b64: string): unknown {
   return decodeV8(text);
 }
 
-export async function handleEvent(
-  req: EventRequest,
-  targetFor: (script: string) => Promise<EventTarget | undefined>,
-): Promise<Response> {
+export async function handleEvent(req: EventRequest, targetFor: (script: string) => Promise<EventTarget | undefined>): Promise<Response> {
   const target = await targetFor(req.script);
   if (!target) return Response.json({ ok: false, deployed: false, error: `No Worker named "${req.script}" is deployed in this region.` });
   try {
@@ -45,7 +42,12 @@ export async function handleEvent(
       const result = await target.scheduled({ scheduledTime: new Date(req.scheduledTime), cron: req.cron });
       return Response.json({ ok: true, deployed: true, result });
     }
-    const messages = req.messages.map((m) => ({ id: m.id, timestamp: new Date(m.timestamp), attempts: m.attempts, body: decodeBody(m.contentType, m.base64) }));
+    const messages = req.messages.map((m) => ({
+      id: m.id,
+      timestamp: new Date(m.timestamp),
+      attempts: m.attempts,
+      body: decodeBody(m.contentType, m.base64),
+    }));
     const result = await target.queue(req.queue, messages);
     return Response.json({ ok: true, deployed: true, result });
   } catch (e) {

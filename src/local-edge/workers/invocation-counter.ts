@@ -62,10 +62,20 @@ export function drainCells(): Cell[] {
   for (const s of subrequests.values()) {
     let best: Cell | undefined;
     for (const c of out) {
-      if (c.script === s.script && c.version === s.version && c.minute === s.minute && (best === undefined || c.requests > best.requests)) best = c;
+      if (c.script === s.script && c.version === s.version && c.minute === s.minute && (best === undefined || c.requests > best.requests))
+        best = c;
     }
     if (best === undefined) {
-      best = { script: s.script, version: s.version, minute: s.minute, status: "success", requests: 0, subrequests: 0, wallMs: 0, wall: {} };
+      best = {
+        script: s.script,
+        version: s.version,
+        minute: s.minute,
+        status: "success",
+        requests: 0,
+        subrequests: 0,
+        wallMs: 0,
+        wall: {},
+      };
       out.push(best);
     }
     best.subrequests += s.n;

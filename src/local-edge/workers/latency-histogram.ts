@@ -50,7 +50,9 @@ export function merge(into: Histogram, from: Histogram): Histogram {
  * the histogram is empty.
  */
 export function quantile(h: Histogram, q: number): number | undefined {
-  const entries = Object.keys(h).map(Number).sort((a, b) => a - b);
+  const entries = Object.keys(h)
+    .map(Number)
+    .sort((a, b) => a - b);
   let total = 0;
   for (const i of entries) total += h[i]!;
   if (total === 0) return undefined;

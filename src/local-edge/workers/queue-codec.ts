@@ -9,7 +9,17 @@
 type Encoded = null | boolean | number | string | Encoded[];
 
 const TYPED: Record<string, new (b: ArrayBuffer) => ArrayBufferView> = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
   DataView: DataView as unknown as new (b: ArrayBuffer) => ArrayBufferView,
 };
 

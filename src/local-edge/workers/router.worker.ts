@@ -27,7 +27,14 @@ import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
 import type { ShimDescriptor } from "./env-shim/shim.ts";
 import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
-import { countInvocation, countSubrequest, drainCells, statusOfError, statusOfOutcome, type InvocationStatus } from "./invocation-counter.ts";
+import {
+  countInvocation,
+  countSubrequest,
+  drainCells,
+  statusOfError,
+  statusOfOutcome,
+  type InvocationStatus,
+} from "./invocation-counter.ts";
 
 export { DoHost, DoGateway } from "./durable-objects.ts";
 export { AssetsBinding } from "./assets.ts";
@@ -70,7 +77,10 @@ type VersionSpec = {
 };
 type Env = {
   LOADER: {
-    get(id: string, load: () => Promise<unknown>): {
+    get(
+      id: string,
+      load: () => Promise<unknown>,
+    ): {
       getEntrypoint(name?: string): { fetch(r: Request): Promise<Response> } & Record<string, unknown>;
       getDurableObjectClass(name: string): unknown;
     };
@@ -144,7 +154,10 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string, tailed = false
     if (b.type === "plain_text" || b.type === "secret_text") workerEnv[b.name] = b.text;
     else if (b.type === "json") workerEnv[b.name] = b.json;
     else if (b.type === "kv_namespace") workerEnv[b.name] = ctx.exports.KvBinding!({ props: { ns: b.namespace_id } });
-    else if (b.type === "service") workerEnv[b.name] = ctx.exports.ServiceBinding!({ props: { script: b.service, ...(b.entrypoint ? { entrypoint: b.entrypoint } : {}) } });
+    else if (b.type === "service")
+      workerEnv[b.name] = ctx.exports.ServiceBinding!({
+        props: { script: b.service, ...(b.entrypoint ? { entrypoint: b.entrypoint } : {}) },
+      });
     else if (b.type === "version_metadata") workerEnv[b.name] = { id: spec.versionId, tag: spec.tag, timestamp: spec.createdOn };
     else if (b.type === "ratelimit") {
       const simple = b.simple as { limit: number; period: number };
@@ -274,8 +287,15 @@ export class KvBinding extends WorkerEntrypoint<Env> {
     const type = typeof opts === "string" ? opts : (opts?.type ?? "text");
     return (await this.read(key, type)) ?? { value: null, metadata: null };
   }
-  async put(key: string, value: string | ArrayBuffer | ArrayBufferView | ReadableStream, opts?: { expiration?: number; expirationTtl?: number; metadata?: unknown }): Promise<void> {
-    const body = typeof value === "string" || value instanceof ArrayBuffer || ArrayBuffer.isView(value) || value instanceof ReadableStream ? value : String(value);
+  async put(
+    key: string,
+    value: string | ArrayBuffer | ArrayBufferView | ReadableStream,
+    opts?: { expiration?: number; expirationTtl?: number; metadata?: unknown },
+  ): Promise<void> {
+    const body =
+      typeof value === "string" || value instanceof ArrayBuffer || ArrayBuffer.isView(value) || value instanceof ReadableStream
+        ? value
+        : String(value);
     const r = await this.env.CONTROL.fetch(
       this.path("value", {
         key,
@@ -292,7 +312,9 @@ export class KvBinding extends WorkerEntrypoint<Env> {
     if (!r.ok) throw new Error(`KV delete failed: ${await r.text()}`);
   }
   async list(opts?: { prefix?: string; limit?: number; cursor?: string }): Promise<unknown> {
-    const r = await this.env.CONTROL.fetch(this.path("list", { prefix: opts?.prefix, limit: opts?.limit?.toString(), cursor: opts?.cursor }));
+    const r = await this.env.CONTROL.fetch(
+      this.path("list", { prefix: opts?.prefix, limit: opts?.limit?.toString(), cursor: opts?.cursor }),
+    );
     if (!r.ok) throw new Error(`KV list failed: ${await r.text()}`);
     return r.json();
   }
@@ -308,7 +330,8 @@ export class KvBinding extends WorkerEntrypoint<Env> {
 export class TunnelOutbound extends WorkerEntrypoint<Env> {
   override async fetch(request: Request): Promise<Response> {
     const props = (this.ctx as unknown as { props: { script?: string; versionId?: string } }).props;
-    if (props.script !== undefined && props.versionId !== undefined && table?.analytics !== false) countSubrequest(props.script, props.versionId, Date.now());
+    if (props.script !== undefined && props.versionId !== undefined && table?.analytics !== false)
+      countSubrequest(props.script, props.versionId, Date.now());
     const url = new URL(request.url);
     if (!mayBeTunnelHost(url.host)) return fetch(request);
     const lookup = await this.env.CONTROL.fetch(`http://control/tunnel?${new URLSearchParams({ host: url.host, path: url.pathname })}`);
@@ -325,7 +348,12 @@ export class TunnelOutbound extends WorkerEntrypoint<Env> {
     headers.set("x-forwarded-host", url.host);
     headers.set("x-forwarded-proto", url.protocol.slice(0, -1));
     try {
-      return await fetch(new URL(url.pathname + url.search, origin), { method: request.method, headers, body: request.body, redirect: "manual" });
+      return await fetch(new URL(url.pathname + url.search, origin), {
+        method: request.method,
+        headers,
+        body: request.body,
+        redirect: "manual",
+      });
     } catch {
       // What cloudflared answers when its origin is down.
       return new Response(`Bad gateway: the tunnel's origin ${origin.origin} did not answer.`, { status: 502 });
@@ -341,7 +369,10 @@ async function callService(env: Env, ctx: Ctx, props: ServiceProps, method: stri
   const entries = t.scripts[props.script];
   if (!entries || entries.length === 0) throw new Error(`No Worker named "${props.script}" is deployed in this region.`);
   const versionId = chooseVersion(entries, { random: Math.random() })!;
-  const target = workerStub(env, ctx, t, props.script, versionId).getEntrypoint(props.entrypoint) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const target = workerStub(env, ctx, t, props.script, versionId).getEntrypoint(props.entrypoint) as unknown as Record<
+    string,
+    (...a: unknown[]) => Promise<unknown>
+  >;
   const start = Date.now();
   let status: InvocationStatus = "success";
   try {
@@ -392,7 +423,8 @@ export default {
     if (url.pathname === "/__cbo/event" && request.method === "POST") {
       if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
       // A region in an injected outage runs no queue consumers and no crons either.
-      if ((await getTable(env)).fault.outage) return Response.json({ ok: false, deployed: true, unavailable: true, error: "Region unavailable (injected outage)." });
+      if ((await getTable(env)).fault.outage)
+        return Response.json({ ok: false, deployed: true, unavailable: true, error: "Region unavailable (injected outage)." });
       return handleEvent((await request.json()) as EventRequest, (script) => eventTarget(env, ctx, script));
     }
     const t = await getTable(env);
@@ -405,13 +437,19 @@ export default {
     if (target) {
       // x.localhost stands in for x.<subdomain>.workers.dev, so both follow the workers.dev switch.
       if ((target.preview ? t.previewsOff : t.workersDevOff)?.includes(target.script)) {
-        return new Response(`There is nothing here yet: ${target.preview ? "preview URLs are" : "workers.dev is"} turned off for "${target.script}".`, { status: 404 });
+        return new Response(
+          `There is nothing here yet: ${target.preview ? "preview URLs are" : "workers.dev is"} turned off for "${target.script}".`,
+          { status: 404 },
+        );
       }
       return dispatch(env, ctx, target.script, request, target.preview);
     }
     const hostname = host.toLowerCase().replace(/:\d+$/, "");
     const routed = t.domains?.[hostname] ?? (t.routes?.length ? matchRoute(routesOf(t), hostname, url.pathname) : undefined);
     if (routed) return dispatch(env, ctx, routed, request);
-    return new Response(`This is a local edge region. Address a Worker by host: http://<worker>.localhost:${url.port}/, or by one of its routes or custom domains.`, { status: 404 });
+    return new Response(
+      `This is a local edge region. Address a Worker by host: http://<worker>.localhost:${url.port}/, or by one of its routes or custom domains.`,
+      { status: 404 },
+    );
   },
 } satisfies ExportedHandler<Env>;

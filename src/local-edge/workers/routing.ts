@@ -61,7 +61,9 @@ export function compileRoutes(routes: Array<{ pattern: string; script: string }>
     const hostRe = new RegExp(`^${host.startsWith("*") ? `(?:.*)${escapeRe(host.slice(1))}` : escapeRe(host)}$`);
     const pathRe = new RegExp(`^${path.endsWith("*") ? `${escapeRe(path.slice(0, -1))}.*` : escapeRe(path)}$`);
     out.push({
-      script: r.script, host: hostRe, path: pathRe,
+      script: r.script,
+      host: hostRe,
+      path: pathRe,
       rank: [host.startsWith("*") ? 0 : 1, host.length, path.length, path.endsWith("*") ? 0 : 1],
     });
   }

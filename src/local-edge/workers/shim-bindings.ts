@@ -12,12 +12,19 @@ export function shimBinding(b: Binding, spec: { script: string }, ctx: Ctx): Shi
   if (b.type === "durable_object_namespace") {
     // namespace_id is resolved by the edge when it hands out the version (runtime/control.ts).
     return {
-      kind: "durable_object_namespace", ns: (b.namespace_id as string | undefined) ?? null, className: b.class_name,
-      script: (b.script_name as string | undefined) ?? spec.script, gateway: ctx.exports.DoGateway!({ props: {} }),
+      kind: "durable_object_namespace",
+      ns: (b.namespace_id as string | undefined) ?? null,
+      className: b.class_name,
+      script: (b.script_name as string | undefined) ?? spec.script,
+      gateway: ctx.exports.DoGateway!({ props: {} }),
     };
   }
   if (b.type === "analytics_engine") {
-    return { kind: "analytics_engine", dataset: (b.dataset as string | undefined) ?? b.name, sink: ctx.exports.AnalyticsSink!({ props: { script: spec.script } }) };
+    return {
+      kind: "analytics_engine",
+      dataset: (b.dataset as string | undefined) ?? b.name,
+      sink: ctx.exports.AnalyticsSink!({ props: { script: spec.script } }),
+    };
   }
   if (b.type in UNAVAILABLE_KINDS) return { kind: "unavailable", type: b.type, product: UNAVAILABLE_KINDS[b.type] };
   return undefined;

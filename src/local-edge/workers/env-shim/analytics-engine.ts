@@ -5,11 +5,16 @@ import { waitUntil } from "cloudflare:workers";
 import type { ShimDescriptor } from "./descriptor.ts";
 
 /** What the router puts under __CBO_SHIM for an analytics_engine binding. */
-export type AnalyticsEngineDescriptor = { kind: "analytics_engine"; dataset: string; sink: { write(dataset: string, point: unknown): Promise<void> } };
+export type AnalyticsEngineDescriptor = {
+  kind: "analytics_engine";
+  dataset: string;
+  sink: { write(dataset: string, point: unknown): Promise<void> };
+};
 
 export function analyticsEngineDataset(descriptor: ShimDescriptor, binding: string) {
   const d = descriptor as unknown as AnalyticsEngineDescriptor;
-  const text = (v: unknown) => (v === null || v === undefined ? null : typeof v === "string" ? v : new TextDecoder().decode(v as ArrayBuffer));
+  const text = (v: unknown) =>
+    v === null || v === undefined ? null : typeof v === "string" ? v : new TextDecoder().decode(v as ArrayBuffer);
   return {
     writeDataPoint(p: { indexes?: unknown[]; blobs?: unknown[]; doubles?: number[] } = {}) {
       const indexes = p.indexes ?? [];

@@ -9,7 +9,9 @@ type Raw = { columns: string[]; rows: unknown[][]; meta: D1Meta };
 type Answer = { ok: true; results: Raw[]; bookmark: string } | { ok: false; error: string; index?: number };
 
 /** The router's D1Binding entrypoint, as an RPC stub. */
-export type D1RawStub = { query(req: { queries: Array<{ sql: string; params: unknown[] }>; mode: "one" | "batch" | "exec" }): Promise<Answer> };
+export type D1RawStub = {
+  query(req: { queries: Array<{ sql: string; params: unknown[] }>; mode: "one" | "batch" | "exec" }): Promise<Answer>;
+};
 
 const FIRST_PRIMARY = "first-primary";
 const FIRST_UNCONSTRAINED = "first-unconstrained";
@@ -62,8 +64,13 @@ class D1DatabaseSession {
     return answer.results;
   }
 
-  async batch<T = Record<string, unknown>>(statements: D1PreparedStatement[]): Promise<Array<{ success: true; meta: D1Meta; results: T[] }>> {
-    const raws = await this._run(statements.map((s) => ({ sql: s.statement, params: s.params })), "batch");
+  async batch<T = Record<string, unknown>>(
+    statements: D1PreparedStatement[],
+  ): Promise<Array<{ success: true; meta: D1Meta; results: T[] }>> {
+    const raws = await this._run(
+      statements.map((s) => ({ sql: s.statement, params: s.params })),
+      "batch",
+    );
     return raws.map((r) => ({ success: true as const, meta: r.meta, results: toObjects(r) as T[] }));
   }
 }
@@ -139,8 +146,14 @@ export class D1Database {
 
   /** Runs each line as its own query, in order, without parameters (as D1 does). */
   async exec(query: string): Promise<{ count: number; duration: number }> {
-    const lines = query.trim().split("\n").filter((l) => l.trim() !== "");
-    const raws = await this.#primary._run(lines.map((sql) => ({ sql, params: [] })), "exec");
+    const lines = query
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim() !== "");
+    const raws = await this.#primary._run(
+      lines.map((sql) => ({ sql, params: [] })),
+      "exec",
+    );
     return { count: raws.length, duration: raws.reduce((s, r) => s + (r.meta.duration ?? 0), 0) };
   }
 

@@ -9,7 +9,13 @@ type Gateway = {
   callObject(ns: string, id: string, method: string, args: unknown[]): Promise<unknown>;
 };
 /** What the router puts under __CBO_SHIM for a durable_object_namespace binding. */
-export type DurableObjectDescriptor = { kind: "durable_object_namespace"; ns: string | null; className: string; script: string; gateway: Gateway };
+export type DurableObjectDescriptor = {
+  kind: "durable_object_namespace";
+  ns: string | null;
+  className: string;
+  script: string;
+  gateway: Gateway;
+};
 
 // An id is 64 hex: 48 that name the object (a hash of the name, or random) and 16 that tie it to
 // its namespace, so idFromString() refuses another namespace's id as Cloudflare does.

@@ -27,7 +27,8 @@ function encode(body: unknown, contentType: string | undefined, jsonDefault: boo
     if (typeof body !== "string") throw new TypeError(`Content Type "text" requires a value of type string, but received: ${typeof body}`);
     encoded = body;
   } else if (type === "bytes") {
-    if (!ArrayBuffer.isView(body)) throw new TypeError(`Content Type "bytes" requires a value of type ArrayBufferView, but received: ${typeof body}`);
+    if (!ArrayBuffer.isView(body))
+      throw new TypeError(`Content Type "bytes" requires a value of type ArrayBufferView, but received: ${typeof body}`);
     encoded = new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
   } else if (type === "json") {
     const text = JSON.stringify(body);
@@ -73,7 +74,8 @@ export class Queue {
   async sendBatch(messages: Iterable<{ body: unknown; contentType?: string; delaySeconds?: number }>, options?: { delaySeconds?: number }) {
     const list = [...messages].map((m) => encode(m.body, m.contentType, this.#jsonDefault, m.delaySeconds ?? options?.delaySeconds));
     if (list.length === 0) throw new TypeError("sendBatch() needs at least one message.");
-    if (list.length > MAX_BATCH_MESSAGES) throw new Error(`Queue sendBatch failed: ${list.length} messages, over the limit of 100 per batch.`);
+    if (list.length > MAX_BATCH_MESSAGES)
+      throw new Error(`Queue sendBatch failed: ${list.length} messages, over the limit of 100 per batch.`);
     const bytes = list.reduce((s, m) => s + (typeof m.body === "string" ? m.body.length : m.body.byteLength), 0);
     if (bytes > MAX_BATCH_BYTES) throw new Error("Queue sendBatch failed: the batch is over the 256 KB limit.");
     return metrics(await this.#raw.send(list));

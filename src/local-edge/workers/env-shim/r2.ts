@@ -23,14 +23,35 @@ type OnlyIf = { etagMatches?: string; etagDoesNotMatch?: string; uploadedBefore?
 export type R2RawStub = {
   head(key: string): Promise<R2Meta | null>;
   get(key: string, opts: { range?: Range; onlyIf?: OnlyIf }): Promise<{ meta: R2Meta; body: ReadableStream | null } | null>;
-  put(key: string, body: ReadableStream | Uint8Array | string, opts: { httpMetadata: Record<string, string>; customMetadata: Record<string, string>; onlyIf?: OnlyIf; storageClass?: string; md5?: string }): Promise<R2Meta | null>;
+  put(
+    key: string,
+    body: ReadableStream | Uint8Array | string,
+    opts: {
+      httpMetadata: Record<string, string>;
+      customMetadata: Record<string, string>;
+      onlyIf?: OnlyIf;
+      storageClass?: string;
+      md5?: string;
+    },
+  ): Promise<R2Meta | null>;
   delete(keys: string[]): Promise<void>;
-  list(opts: { prefix?: string; cursor?: string; startAfter?: string; limit?: number; delimiter?: string; include?: string[] }): Promise<{ objects: R2Meta[]; truncated: boolean; cursor?: string; delimitedPrefixes: string[] }>;
+  list(opts: {
+    prefix?: string;
+    cursor?: string;
+    startAfter?: string;
+    limit?: number;
+    delimiter?: string;
+    include?: string[];
+  }): Promise<{ objects: R2Meta[]; truncated: boolean; cursor?: string; delimitedPrefixes: string[] }>;
 };
 
 const HTTP_FIELDS: Array<[string, string]> = [
-  ["contentType", "content-type"], ["contentLanguage", "content-language"], ["contentDisposition", "content-disposition"],
-  ["contentEncoding", "content-encoding"], ["cacheControl", "cache-control"], ["cacheExpiry", "expires"],
+  ["contentType", "content-type"],
+  ["contentLanguage", "content-language"],
+  ["contentDisposition", "content-disposition"],
+  ["contentEncoding", "content-encoding"],
+  ["cacheControl", "cache-control"],
+  ["cacheExpiry", "expires"],
 ];
 
 function httpMetadataFrom(input: unknown): Record<string, string> {
@@ -188,7 +209,13 @@ export class R2Bucket {
   async put(
     key: string,
     value: ReadableStream | ArrayBuffer | ArrayBufferView | string | null | Blob,
-    options?: { httpMetadata?: unknown; customMetadata?: Record<string, string>; onlyIf?: unknown; storageClass?: string; md5?: ArrayBuffer | string },
+    options?: {
+      httpMetadata?: unknown;
+      customMetadata?: Record<string, string>;
+      onlyIf?: unknown;
+      storageClass?: string;
+      md5?: ArrayBuffer | string;
+    },
   ): Promise<R2Object | null> {
     let body: ReadableStream | Uint8Array | string;
     if (value === null || value === undefined) body = "";
@@ -206,7 +233,10 @@ export class R2Bucket {
     if (onlyIf) opts.onlyIf = onlyIf;
     if (options?.storageClass) opts.storageClass = options.storageClass;
     if (options?.md5 !== undefined) {
-      opts.md5 = typeof options.md5 === "string" ? options.md5.toLowerCase() : [...new Uint8Array(options.md5)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      opts.md5 =
+        typeof options.md5 === "string"
+          ? options.md5.toLowerCase()
+          : [...new Uint8Array(options.md5)].map((b) => b.toString(16).padStart(2, "0")).join("");
     }
     const m = await this.#raw.put(String(key), body, opts);
     return m ? new R2Object(m) : null;
