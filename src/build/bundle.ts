@@ -359,14 +359,12 @@ function bundleError(source: WorkerSource, entry: string, c: Confinement, e: unk
   return new CboError("ERR_VALIDATION", `Cannot bundle worker ${source.name}:\n${lines.join("\n")}`, {
     details: {
       worker: source.name,
-      errors: errors
-        .slice(0, 20)
-        .map((m) => ({
-          file: file(m),
-          line: m.location?.line ?? null,
-          column: m.location ? m.location.column + 1 : null,
-          message: m.text,
-        })),
+      errors: errors.slice(0, 20).map((m) => ({
+        file: file(m),
+        line: m.location?.line ?? null,
+        column: m.location ? m.location.column + 1 : null,
+        message: m.text,
+      })),
     },
     hint: "Fix the source at the place named above, then release again.",
   });
