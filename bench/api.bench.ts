@@ -16,6 +16,7 @@ import type { ResolvedSpec } from "../src/config/load.ts";
 import type { Engine } from "../src/deploy/types.ts";
 import { createStore } from "../src/store/index.ts";
 import { atMost, percentile, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
+import { lineLogger } from "../src/telemetry/index.ts";
 
 const CLIENTS = 1_000;
 const EVENTS = 50;
@@ -32,7 +33,11 @@ const spec: ResolvedSpec = { tenant: "default", file: "bench/orchestrator.yaml",
 async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), "cbo-bench-api-"));
   const store = createStore(join(dir, "orchestrator.sqlite"));
-  const security = await openSecurity({ db: store.db, masterKey: new MasterKey(randomBytes(32), "bytes"), log: (l) => ctx.log(l) });
+  const security = await openSecurity({
+    db: store.db,
+    masterKey: new MasterKey(randomBytes(32), "bytes"),
+    log: lineLogger((l) => ctx.log(l)),
+  });
   // One viewer token on one address opens all 1,000: the per-token and per-address caps (32 and
   // 128 by default) are raised for this measurement of fan-out.
   const api = createApi({
@@ -40,7 +45,7 @@ async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
     engine: noEngine,
     security,
     spec: () => spec,
-    log: (l) => ctx.log(l),
+    log: lineLogger((l) => ctx.log(l)),
     stream: { maxPerPrincipal: CLIENTS, maxPerAddress: CLIENTS },
   });
   const server = await startApiServer({ api });

@@ -27,6 +27,7 @@ import { openSecurity, type DenialOptions, type OrchestratorKeyInfo, type Securi
 import { configuredDaemonMasterKey, openDaemonMasterKey } from "./security/master-key.ts";
 import type { DaemonAdmin } from "./api/types.ts";
 import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
+import { createTelemetry, type LogFormat, type LogLevel, type Telemetry } from "./telemetry/index.ts";
 
 export type DaemonOptions = {
   dataDir: string;
@@ -46,7 +47,12 @@ export type DaemonOptions = {
   /** Token for Cloudflare targets (until the vault holds it): CLOUDFLARE_API_TOKEN. */
   cloudflareToken?: string;
   monitorIntervalMs?: number;
+  /** Where the daemon's log lines go (default stderr), in `logFormat` at `logLevel` and up. */
   log?: (line: string) => void;
+  /** text (default) or json lines; default CBO_LOG_FORMAT. */
+  logFormat?: LogFormat;
+  /** debug, info (default), warn or error; default CBO_LOG_LEVEL. */
+  logLevel?: LogLevel;
   /**
    * The vault's master key. Without it, exactly one source is read: CBO_MASTER_KEY (env), a key
    * file (`masterKeyFile`, else CBO_MASTER_KEY_FILE), or `passphrase`. When none is configured,
@@ -108,17 +114,24 @@ export type Daemon = {
   adminTokenFile: string;
   /** The daemon's Cloudflare Tunnel and its cloudflared (src/tunnel). */
   tunnel: TunnelManager;
+  /** Its logger, metrics registry (GET /metrics) and tracer. */
+  telemetry: Telemetry;
   close(): Promise<void>;
 };
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const env = opts.env ?? process.env;
+  // Logger, metrics and tracer first: everything below logs, counts and traces through them.
+  const telemetry = await createTelemetry({ sink: opts.log, format: opts.logFormat, level: opts.logLevel, env, version: API_VERSION });
+  const log = telemetry.log;
+  // What must never show in a line, whatever a message interpolates.
+  for (const v of [opts.cloudflareToken, env.CBO_MASTER_KEY, opts.passphrase]) if (v) telemetry.redactor.register(v);
   // Loopback only unless told otherwise: refused before anything is opened.
   const bind = checkBind(opts.host ?? "127.0.0.1", opts.allowPublic === true);
-  if (bind.warning) log(bind.warning);
+  if (bind.warning) log.warn(bind.warning);
   const dataDir = resolve(opts.dataDir);
   // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
-  if (ensurePrivateDir(dataDir)) log(`cbo: ${dataDir} was open to other users; it is 0700 now`);
+  if (ensurePrivateDir(dataDir)) log.warn(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);
   const targets = buildTargets(spec.targets, { edge: opts.edge, cloudflareToken: opts.cloudflareToken });
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
@@ -301,7 +314,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         });
       },
     };
-    const env = opts.env ?? process.env;
     const listenHost = opts.host ?? "127.0.0.1";
     const allowedHosts = [
       ...parseAllowedHosts(env.CBO_ALLOWED_HOSTS),
@@ -408,6 +420,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       auditExport,
       adminTokenFile,
       tunnel,
+      telemetry,
       ...(initialAdminToken ? { initialAdminToken } : {}),
       async close() {
         if (closed) return;
@@ -430,8 +443,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           details: { version: API_VERSION, url: server.url, pid: process.pid, uptimeS: Math.round((Date.now() - startedAt) / 1000) },
         });
         // A last signed checkpoint over everything recorded, shipped like the others.
-        await sec.stop().catch((e: unknown) => log(`audit: last checkpoint failed: ${e instanceof Error ? e.message : String(e)}`));
+        await sec.stop().catch((e: unknown) => log.error(`audit: last checkpoint failed: ${e instanceof Error ? e.message : String(e)}`));
         store.close();
+        await telemetry.close();
       },
     };
   } catch (e) {

@@ -44,6 +44,7 @@ import { mountDashboard, siteOf } from "./dashboard/routes.ts";
 import { createSessionStore } from "./dashboard/session.ts";
 import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie } from "./dashboard/session-cookie.ts";
 import { guardSession } from "./dashboard/session-guard.ts";
+import { stderrLogger } from "../telemetry/index.ts";
 
 export const API_VERSION = "0.1.0";
 
@@ -78,7 +79,7 @@ function jsonOf(text: string): unknown {
 const incomingOf = (c: Context): IncomingMessage | undefined => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 
 export function createApi(deps: ApiDeps): Api {
-  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = deps.log ?? stderrLogger();
   let openapi: Record<string, unknown> | undefined;
   const sessions = createSessionStore(deps.dashboard?.sessions);
   const gate = createAuthGate({

@@ -10,6 +10,7 @@ import type { RateLimitOptions } from "./rate-limit.ts";
 import type { Security } from "../security/index.ts";
 import type { TunnelManager } from "../tunnel/index.ts";
 import type { SessionOptions } from "./dashboard/session.ts";
+import { type Logger } from "../telemetry/index.ts";
 
 /** What the routes need of the monitor: a probe pass on demand. */
 export type ApiMonitor = { checkNow(): Promise<void> };
@@ -42,7 +43,7 @@ export type ApiDeps = {
   /** How long /v1/status waits for the edge before answering without `live` (ms). */
   observeTimeoutMs?: number;
   /** Where unexpected errors are written (never returned to the caller). */
-  log?: (line: string) => void;
+  log?: Logger;
   /** Parse every response with its schema before sending it (tests): the OpenAPI document then cannot drift from what is sent. */
   checkResponses?: boolean;
   /** WebSocket stream tuning (tests and benchmarks). */

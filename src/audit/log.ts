@@ -30,6 +30,7 @@ import {
 } from "./schema.ts";
 import { search, tail, type AuditSearch } from "./search.ts";
 import { verifyAuditLog } from "./verify.ts";
+import { type Logger, stderrLogger } from "../telemetry/index.ts";
 
 export type AuditLogOptions = {
   /** The store's connection (store.db); migration 003 must have run (openDb does that). */
@@ -41,7 +42,7 @@ export type AuditLogOptions = {
   pollMs?: number;
   /** After each new checkpoint, e.g. to ship it off the VPS with exportTo(url, { sinceTreeSize }). */
   onCheckpoint?: (cp: AuditCheckpoint) => void | Promise<void>;
-  log?: (line: string) => void;
+  log?: Logger;
   /** The store's disk watch: names a full disk or a damaged file, and pauses checkpoints while the disk is full. */
   storage?: Pick<Storage, "classify" | "paused">;
 };
@@ -71,7 +72,7 @@ export function createAuditLog(opts: AuditLogOptions) {
     pollMs: opts.pollMs ?? Math.min(1000, every.ms),
     onCheckpoint: opts.onCheckpoint,
     storage,
-    log: opts.log ?? ((line) => process.stderr.write(line + "\n")),
+    log: opts.log ?? stderrLogger(),
   });
 
   function validate(entry: NewAuditEntry) {

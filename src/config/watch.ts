@@ -6,8 +6,9 @@
 // at start): a change to them is refused the same way, asking for a restart.
 import { statSync } from "node:fs";
 import { loadSpec, type ResolvedSpec } from "./load.ts";
+import { type Logger } from "../telemetry/index.ts";
 
-export function specSource(file: string, initial: ResolvedSpec, log: (line: string) => void): () => ResolvedSpec {
+export function specSource(file: string, initial: ResolvedSpec, log: Logger): () => ResolvedSpec {
   let current = initial;
   let seen = mtimeOf(file);
   let refused: number | undefined;
@@ -25,12 +26,12 @@ export function specSource(file: string, initial: ResolvedSpec, log: (line: stri
       next = loadSpec(file);
     } catch (e) {
       refused = m;
-      log(`spec: ${file} changed but does not validate; keeping the previous one: ${e instanceof Error ? e.message : String(e)}`);
+      log.warn(`spec: ${file} changed but does not validate; keeping the previous one: ${e instanceof Error ? e.message : String(e)}`);
       return current;
     }
     if (next.tenant !== current.tenant || JSON.stringify(next.targets) !== JSON.stringify(current.targets)) {
       refused = m;
-      log(
+      log.warn(
         `spec: ${file} changed its tenant or targets; restart the daemon to apply that (workers and config keep the previous spec until then)`,
       );
       return current;
@@ -38,7 +39,7 @@ export function specSource(file: string, initial: ResolvedSpec, log: (line: stri
     seen = m;
     refused = undefined;
     current = next;
-    log(`spec: reloaded ${file} (${next.workers.length} worker(s))`);
+    log.info(`spec: reloaded ${file} (${next.workers.length} worker(s))`);
     return current;
   };
 }

@@ -28,12 +28,13 @@ import { recoverRelease } from "./recover.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
 import type { Engine, EngineDeps, ReleasePlan } from "./types.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import { silentLogger } from "../telemetry/index.ts";
 
 type Active = { id: string; key: string; abort: AbortController; done: Promise<Release> };
 
 export function createEngine(deps: EngineDeps): Engine {
   const { store } = deps;
-  const log = deps.log ?? (() => {});
+  const log = deps.log ?? silentLogger;
   const claimed = new Set<string>();
   const active = new Map<string, Active>();
   const halt = new AbortController();
@@ -124,7 +125,7 @@ export function createEngine(deps: EngineDeps): Engine {
       .catch((e: unknown) => {
         // A bug: record it rather than leave the release running forever (once the store takes it).
         const reason = `${failure}: ${describeError(e)}`;
-        log(`${record.worker} ${record.id}: ${reason}`);
+        log.error(`${record.worker} ${record.id}: ${reason}`);
         const rec = createRecorder(store, record, log);
         const events: PendingEvent[] = [[record.kind === "rollback" ? "rollback.failed" : "release.failed", { reason }]];
         return finishRecorded(
@@ -302,7 +303,7 @@ export function createEngine(deps: EngineDeps): Engine {
         const key = keyOf(r.tenant, r.worker);
         if (claimed.has(key)) continue;
         claimed.add(key);
-        log(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
+        log.info(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
         let owed: () => void = () => {};
         const owedOnce = new Promise<void>((resolve) => (owed = resolve));
         const done = start(

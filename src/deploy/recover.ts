@@ -21,6 +21,7 @@ import { restoreTarget } from "./restore-target.ts";
 import { applyRollback } from "./rollback.ts";
 import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import { type Logger } from "../telemetry/index.ts";
 
 const RESTART = "daemon restarted during the release";
 const NOT_READ = "not read: ";
@@ -37,7 +38,7 @@ export type RecoverContext = {
   store: Store;
   release: Release;
   runtimes: Map<string, TargetRuntime>;
-  log: (line: string) => void;
+  log: Logger;
   board: RestoreBoard;
   halt: AbortSignal;
   backoff?: BackoffOptions;

@@ -18,6 +18,7 @@ import { createPassLoop } from "../kit/pass-loop.ts";
 import { forEachBounded } from "../kit/bounded-concurrency.ts";
 import { probe } from "./health-probe.ts";
 import { decideHealth } from "./health-verdict.ts";
+import { type Logger, silentLogger } from "../telemetry/index.ts";
 
 export type MonitorOptions = {
   store: Store;
@@ -31,7 +32,7 @@ export type MonitorOptions = {
   jitter?: number;
   /** Probes in flight at once. */
   concurrency?: number;
-  log?: (line: string) => void;
+  log?: Logger;
   /** For tests: the jitter source. */
   random?: () => number;
 };
@@ -47,7 +48,7 @@ export type Monitor = {
 type Job = { worker: ResolvedWorker; target: TargetRuntime };
 
 export function createMonitor(opts: MonitorOptions): Monitor {
-  const { store, intervalMs = 1000, timeoutMs = 2000, jitter = 0.2, concurrency = 16, log = () => {} } = opts;
+  const { store, intervalMs = 1000, timeoutMs = 2000, jitter = 0.2, concurrency = 16, log = silentLogger } = opts;
 
   function jobs(): Job[] {
     const targets = opts.targets();
@@ -87,7 +88,7 @@ export function createMonitor(opts: MonitorOptions): Monitor {
       target: target.name,
       data: { from, to: verdict.status, versionId, latencyMs: verdict.latencyMs, detail: verdict.detail },
     });
-    log(`health ${worker.name}@${target.name}: ${from} -> ${verdict.status} (${verdict.detail})`);
+    log.info(`health ${worker.name}@${target.name}: ${from} -> ${verdict.status} (${verdict.detail})`);
   }
 
   async function pass(): Promise<void> {
@@ -98,7 +99,7 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     } catch (e) {
       // A broken spec() or store write must not end the loop: the next pass tries again.
       const err = store.storage.classify(e);
-      log(`monitor pass failed: ${err instanceof Error ? err.message : String(err)}`);
+      log.error(`monitor pass failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

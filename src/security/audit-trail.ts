@@ -16,6 +16,7 @@ import type { StoredEvent } from "../store/index.ts";
 import type { Vault, VaultEvent } from "../vault/index.ts";
 import { createDenialLog, type DeniedEntry, type DenialOptions } from "./denials.ts";
 import { DAEMON_ACTOR, ENGINE_ACTOR } from "./principal.ts";
+import { type Logger } from "../telemetry/index.ts";
 
 export type AuditTrail = ReturnType<typeof createAuditTrail>;
 
@@ -30,7 +31,7 @@ export function viaOf(header: string | undefined): string | undefined {
 }
 type RequestVia = { actor: string; via: string };
 
-export function createAuditTrail(opts: { log: (line: string) => void; denials?: DenialOptions }) {
+export function createAuditTrail(opts: { log: Logger; denials?: DenialOptions }) {
   let audit: AuditLog | undefined;
   // Before attach(): the daemon's own vault work at start (its signing key), appended on attach.
   const early: NewAuditEntry[] = [];
@@ -51,7 +52,7 @@ export function createAuditTrail(opts: { log: (line: string) => void; denials?: 
       record(entry);
     } catch (e) {
       const err = toCboError(e);
-      opts.log(`audit: could not record ${entry.action} (${entry.outcome}): ${err.code}: ${err.message}`);
+      opts.log.error(`audit: could not record ${entry.action} (${entry.outcome}): ${err.code}: ${err.message}`);
     }
   }
 

@@ -13,6 +13,7 @@ import { createAuditTrail, type AuditTrail } from "./audit-trail.ts";
 import type { DenialOptions } from "./denials.ts";
 import { createCheckpointExport, type CheckpointExport } from "./checkpoint-export.ts";
 import { loadOrchestratorKey, type OrchestratorKeyInfo } from "./orchestrator-key.ts";
+import { type Logger, stderrLogger } from "../telemetry/index.ts";
 
 export type SecurityOptions = {
   db: Db;
@@ -23,7 +24,7 @@ export type SecurityOptions = {
   checkpointExport?: string;
   checkpointEvery?: { entries?: number; ms?: number };
   keepVersions?: number;
-  log?: (line: string) => void;
+  log?: Logger;
   fetch?: typeof fetch;
   /** How refused requests are grouped and counted in the log (denials.ts); defaults otherwise. */
   denials?: DenialOptions;
@@ -50,7 +51,7 @@ export type Security = {
 };
 
 export async function openSecurity(opts: SecurityOptions): Promise<Security> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const log = opts.log ?? stderrLogger();
   const trail = createAuditTrail({ log, ...(opts.denials ? { denials: opts.denials } : {}) });
   const vault = createVault({
     db: opts.db,

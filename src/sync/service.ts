@@ -20,6 +20,7 @@ import type { CryptoKey } from "../kit/signing/index.ts";
 import type { ConfigVersionRow, Store } from "../store/index.ts";
 import { configsFor } from "./merge.ts";
 import { sendPoke } from "./send-poke.ts";
+import { type Logger, silentLogger } from "../telemetry/index.ts";
 
 export type ConfigSyncDeps = {
   store: Store;
@@ -30,7 +31,7 @@ export type ConfigSyncDeps = {
   workerKeys: (tenant: string, worker: string, target: string) => Uint8Array[];
   /** Records the publish on the audit log; throwing refuses it before anything is written. */
   audit?: (entry: { by: string; worker: string; version: number; rollbackOf: number | null; hash: string; targets: string[] }) => void;
-  log?: (line: string) => void;
+  log?: Logger;
 };
 
 export type TargetOutcome = { target: string; version: number; written: boolean; poke: string; error?: string };
@@ -48,7 +49,7 @@ const hashOf = (configs: Record<string, unknown>) => createHash("sha256").update
 
 export function createConfigSync(deps: ConfigSyncDeps) {
   const { store } = deps;
-  const log = deps.log ?? (() => {});
+  const log = deps.log ?? silentLogger;
 
   function workerOf(name: string): ResolvedWorker {
     const spec = deps.spec();
@@ -102,7 +103,7 @@ export function createConfigSync(deps: ConfigSyncDeps) {
       deps.workerKeys(w.tenant, w.name, target),
     );
     store.configs.setPoke(w.tenant, w.name, target, version, poked);
-    if (poked !== "ok") log(`config ${w.name}@${target} v${version}: poke ${poked}; the agent's polling will pick it up`);
+    if (poked !== "ok") log.warn(`config ${w.name}@${target} v${version}: poke ${poked}; the agent's polling will pick it up`);
     return { target, version, written: true, poke: poked };
   }
 

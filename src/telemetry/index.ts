@@ -26,5 +26,13 @@ export {
   type Registry,
 } from "./registry.ts";
 export { type FinishedSpan, NO_SPAN, type Span, type SpanAttributes, type SpanExporter, type SpanKind } from "./span.ts";
-export { createTelemetry, logSettings, stderrSink, type Telemetry, type TelemetryOptions, tracesEndpoint } from "./telemetry.ts";
+export {
+  createTelemetry,
+  logSettings,
+  stderrLogger,
+  stderrSink,
+  type Telemetry,
+  type TelemetryOptions,
+  tracesEndpoint,
+} from "./telemetry.ts";
 export { createTracer, type RootOptions, samplerFromEnv, span, startSpan, type Tracer } from "./tracer.ts";

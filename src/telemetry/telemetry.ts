@@ -31,6 +31,11 @@ export type TelemetryOptions = {
 
 export const stderrSink: LogSink = (line) => void process.stderr.write(`${line}\n`);
 
+/** Text lines on stderr, info and up: the default of components built without the daemon's logger. */
+export function stderrLogger(): Logger {
+  return createLogger({ sink: stderrSink });
+}
+
 /** The log format and level options and the environment ask for (options win); ERR_VALIDATION naming a bad value. */
 export function logSettings(o: { format?: string | undefined; level?: string | undefined; env: Record<string, string | undefined> }): {
   format: LogFormat;

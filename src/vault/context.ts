@@ -5,6 +5,7 @@ import { CboError } from "../kit/errors.ts";
 import type { VaultEvent } from "./events.ts";
 import type { MasterKey } from "./master-key.ts";
 import type { Rows, SecretRow } from "./rows.ts";
+import { type Logger } from "../telemetry/index.ts";
 
 export type VaultContext = {
   db: Db;
@@ -14,7 +15,7 @@ export type VaultContext = {
   setMaster(next: MasterKey): void;
   hashKey: Buffer;
   at(): string;
-  log(line: string): void;
+  log: Logger;
   /** Set by a write that removed ciphertext or keys, so that the WAL is flushed after it. */
   removed: boolean;
   /** Runs inside the write's transaction: if it throws, the write is rolled back. */

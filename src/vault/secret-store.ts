@@ -25,6 +25,7 @@ import {
 import { readSecret, readValue } from "./read.ts";
 import { rotateMasterKey } from "./rotate.ts";
 import { createRows, type SecretRow, type VersionRow } from "./rows.ts";
+import { type Logger, silentLogger } from "../telemetry/index.ts";
 
 export type VaultOptions = {
   db: Db;
@@ -32,7 +33,7 @@ export type VaultOptions = {
   /** Versions kept per secret; older ones are destroyed. */
   keepVersions?: number;
   now?: () => Date;
-  log?: (line: string) => void;
+  log?: Logger;
   /**
    * Called for every read and change, synchronously and, for changes, inside the write's
    * transaction (a SAVEPOINT-safe appender on the same connection joins it). Throwing refuses the
@@ -106,7 +107,7 @@ const versionInfo =
 export function createVault(opts: VaultOptions) {
   const keepVersions = parseInput(z.number().int().min(1).max(1000), opts.keepVersions ?? 10, "keepVersions");
   const now = opts.now ?? (() => new Date());
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? silentLogger;
   let master = opts.masterKey;
   const ctx: VaultContext = {
     db: opts.db,

@@ -7,12 +7,13 @@ import { CboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
 import type { RegionInfo } from "../../local-edge/types.ts";
 import { startDaemon } from "../../daemon.ts";
+import { logSettings } from "../../telemetry/index.ts";
 import { parse, portFlag } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_DATA, defaultConfig } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
 
 const USAGE =
-  "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]";
+  "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE] [--log-format text|json] [--log-level debug|info|warn|error]";
 
 function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
   try {
@@ -36,6 +37,8 @@ export async function daemonCommand(args: string[]): Promise<number> {
       "allow-public": { type: "boolean" },
       edge: { type: "string" },
       "master-key-file": { type: "string" },
+      "log-format": { type: "string" },
+      "log-level": { type: "string" },
     },
     USAGE,
   );
@@ -44,6 +47,8 @@ export async function daemonCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
+  // --log-format / --log-level, else CBO_LOG_FORMAT / CBO_LOG_LEVEL: refused here when misspelt.
+  const logging = logSettings({ format: values["log-format"], level: values["log-level"], env: process.env });
   // Out of process.env before anything starts a child (esbuild, cloudflared): passed on explicitly.
   const secrets = takeSecretEnv();
   const edgeDir =
@@ -54,6 +59,8 @@ export async function daemonCommand(args: string[]): Promise<number> {
     dataDir: resolve(values.data ?? DEFAULT_DATA),
     configFile: resolve(values.config ?? defaultConfig()),
     port: portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT,
+    logFormat: logging.format,
+    logLevel: logging.level,
     ...(values.host ? { host: values.host } : {}),
     ...(values["allow-public"] ? { allowPublic: true } : {}),
     // A spec with Cloudflare targets only needs no local edge: read it when named or running.
