@@ -3,7 +3,7 @@
 // answered with a generic message so that no internals (paths, SQL, stacks) reach the caller.
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export function errorResponse(err: CboError): Response {
   const headers: Record<string, string> = { "content-type": "application/json; charset=UTF-8" };

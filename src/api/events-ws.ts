@@ -33,7 +33,7 @@ import { readSessionCookie } from "./dashboard/session-cookie.ts";
 import { guardSession } from "./dashboard/session-guard.ts";
 import type { SessionStore } from "./dashboard/session.ts";
 import type { StreamOptions } from "./types.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tryAgainLater: 1013, badQuery: 4400 } as const;
 

@@ -10,7 +10,7 @@ import type { RateLimitOptions } from "./rate-limit.ts";
 import type { Security } from "../security/index.ts";
 import type { TunnelManager } from "../tunnel/index.ts";
 import type { SessionOptions } from "./dashboard/session.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 /** What the routes need of the monitor: a probe pass on demand. */
 export type ApiMonitor = { checkNow(): Promise<void> };

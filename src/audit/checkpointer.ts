@@ -14,7 +14,7 @@ import { insertCheckpoint, maxCheckpointSize, checkpointAt } from "./checkpoints
 import { entrySql, readHead } from "./entries-table.ts";
 import type { AuditCheckpoint, AuditSigner } from "./schema.ts";
 import { takeSnapshot } from "./snapshot.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type CheckpointerOptions = {
   db: Db;

@@ -6,7 +6,7 @@
 // at start): a change to them is refused the same way, asking for a restart.
 import { statSync } from "node:fs";
 import { loadSpec, type ResolvedSpec } from "./load.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export function specSource(file: string, initial: ResolvedSpec, log: Logger): () => ResolvedSpec {
   let current = initial;

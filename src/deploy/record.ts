@@ -9,7 +9,7 @@ import type { EventPayload, EventType, NewEvent } from "../contract/index.ts";
 import type { Release, ReleaseStatus, Store } from "../store/index.ts";
 import { toCboError, type CboError } from "../kit/errors.ts";
 import { J } from "./journal.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type Recorder = ReturnType<typeof createRecorder>;
 

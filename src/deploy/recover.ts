@@ -21,7 +21,7 @@ import { restoreTarget } from "./restore-target.ts";
 import { applyRollback } from "./rollback.ts";
 import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
 import type { TargetRuntime } from "../targets/types.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 const RESTART = "daemon restarted during the release";
 const NOT_READ = "not read: ";

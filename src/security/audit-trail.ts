@@ -16,7 +16,7 @@ import type { StoredEvent } from "../store/index.ts";
 import type { Vault, VaultEvent } from "../vault/index.ts";
 import { createDenialLog, type DeniedEntry, type DenialOptions } from "./denials.ts";
 import { DAEMON_ACTOR, ENGINE_ACTOR } from "./principal.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type AuditTrail = ReturnType<typeof createAuditTrail>;
 

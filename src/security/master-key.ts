@@ -13,7 +13,7 @@ import { resolve } from "node:path";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "../vault/index.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type MasterKeyConfig = {
   /** Where CBO_MASTER_KEY, CBO_MASTER_KEY_FILE and CBO_MASTER_PASSPHRASE are read. */

@@ -8,7 +8,7 @@
 import type { Heartbeat } from "../kit/protocol/heartbeat.ts";
 import { transaction } from "../kit/transaction.ts";
 import type { AgentIsolateRow, Store } from "../store/index.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 type Received = { tenant: string; hb: Heartbeat; at: string };
 

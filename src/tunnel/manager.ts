@@ -13,7 +13,7 @@ import { applyTunnel, DEFAULT_TUNNEL_NAME, defaultHostname, ensureTunnel, hostna
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from "./restart-policy.ts";
 import { createSupervisor, type Supervisor } from "./supervisor.ts";
 import type { IngressRule, ProcessStatus, TunnelAccount, TunnelHealth, TunnelRecord, TunnelStatus } from "./types.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type TunnelManagerOptions = {
   dataDir: string;

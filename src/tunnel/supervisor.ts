@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { attemptFor, restartDelay, type RestartPolicy } from "./restart-policy.ts";
 import type { ExitInfo } from "./types.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type SupervisorState = "idle" | "starting" | "running" | "backoff" | "stopped";
 

@@ -5,7 +5,7 @@ import { CboError } from "../kit/errors.ts";
 import type { VaultEvent } from "./events.ts";
 import type { MasterKey } from "./master-key.ts";
 import type { Rows, SecretRow } from "./rows.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type VaultContext = {
   db: Db;

@@ -21,7 +21,7 @@ import { isRetired } from "./keyring.ts";
 import type { MasterKey } from "./master-key.ts";
 import { readMeta } from "./meta.ts";
 import type { Rotation } from "./rotate.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export const nextKeyFile = (file: string) => `${file}.next`;
 export const retiredKeyFile = (file: string, keyId: string) => `${file}.retired-${keyId}`;

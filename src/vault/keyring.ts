@@ -8,7 +8,7 @@ import { KEY_BYTES } from "./gcm.ts";
 import { integrityError } from "./integrity.ts";
 import type { MasterKey } from "./master-key.ts";
 import { ensureMeta, readMeta, writeMeta, type Keys } from "./meta.ts";
-import { type Logger } from "../telemetry/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 const wrapHashKey = (master: MasterKey, hashKey: Uint8Array) => ({
   key_id: master.id,

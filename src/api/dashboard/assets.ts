@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CboError } from "../../kit/errors.ts";
-import { type Logger } from "../../telemetry/index.ts";
+import type { Logger } from "../../telemetry/index.ts";
 
 export const DASHBOARD_DIR = fileURLToPath(new URL("../../dashboard/", import.meta.url));
 

@@ -17,7 +17,7 @@ import { errorResponse, toErrorResponse, validationError } from "../errors.ts";
 import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie, sessionCookie } from "./session-cookie.ts";
 import { crossSiteReason, guardSession, type RequestSite } from "./session-guard.ts";
 import { sessionRef, type Session, type SessionStore } from "./session.ts";
-import { type Logger } from "../../telemetry/index.ts";
+import type { Logger } from "../../telemetry/index.ts";
 
 export const DASHBOARD_PATH = "/ui/";
 
