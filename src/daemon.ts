@@ -16,7 +16,7 @@ import { listArchives } from "./backup/retention.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine } from "./deploy/types.ts";
 import { buildTargets } from "./targets/index.ts";
-import { createDriftChecker, createEngine, vaultSecretSource } from "./deploy/index.ts";
+import { createDriftChecker, createEngine, createEventMetrics, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
 import { specSource } from "./config/watch.ts";
 import { createConfigSync, createHeartbeatSink, type ConfigSync, type HeartbeatSink } from "./sync/index.ts";
@@ -26,7 +26,7 @@ import { API_VERSION, createApi, parseAllowedHosts, startApiServer, type RateLim
 import { openSecurity, type DenialOptions, type OrchestratorKeyInfo, type Security } from "./security/index.ts";
 import { configuredDaemonMasterKey, openDaemonMasterKey } from "./security/master-key.ts";
 import type { DaemonAdmin } from "./api/types.ts";
-import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
+import { checkBind, createTunnelManager, PROCESS_STATES, type TunnelManager } from "./tunnel/index.ts";
 import { createTelemetry, type LogFormat, type LogLevel, type Telemetry } from "./telemetry/index.ts";
 
 export type DaemonOptions = {
@@ -133,7 +133,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
   if (ensurePrivateDir(dataDir)) log.warn(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);
-  const targets = buildTargets(spec.targets, { edge: opts.edge, cloudflareToken: opts.cloudflareToken });
+  const { metrics } = telemetry;
+  const targets = buildTargets(spec.targets, { edge: opts.edge, cloudflareToken: opts.cloudflareToken, metrics });
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
   const currentSpec = specSource(opts.configFile, spec, log);
   const dbFile = join(dataDir, "orchestrator.sqlite");
@@ -175,6 +176,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       storage: store.storage,
       masterKey,
       log,
+      metrics,
+      redactor: telemetry.redactor,
       checkpointExport: auditExport,
       ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
       ...(opts.denials ? { denials: opts.denials } : {}),
@@ -183,6 +186,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     writePrivateFile(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
     // Before the engine recovers anything: its lifecycle events go into the audit log too.
     const unfollow = sec.followEngine(store.events);
+    // Releases, gates, rollbacks, steps, drift and publishes are counted off the same events.
+    const uncount = store.events.subscribe(createEventMetrics(metrics));
 
     for (const t of spec.targets) {
       store.catalog.upsertTarget({
@@ -222,6 +227,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       spec: currentSpec,
       targets: () => targets,
       log,
+      tracer: telemetry.tracer,
       protectedPaths: protectedPaths(opts, dataDir),
       ...(opts.restoreBackoff ? { restoreBackoff: opts.restoreBackoff } : {}),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
@@ -329,6 +335,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       spec: currentSpec,
       targets: () => targets,
       log,
+      metrics,
+      tracer: telemetry.tracer,
       configSync,
       heartbeats,
       tunnel,
@@ -358,6 +366,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await server.close();
       throw e;
     }
+    collectDaemonMetrics(telemetry, { targets, audit: sec.audit, tunnel });
     writePrivateFile(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
     monitor.start();
     await tunnel.start(server.url);
@@ -433,6 +442,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await tunnel.stop();
         heartbeats.close();
         unfollow();
+        uncount();
         // Best effort: stopping cannot be refused; the last checkpoint below covers this entry.
         sec.trail.note({
           actor: "daemon",
@@ -468,4 +478,35 @@ function protectedPaths(opts: DaemonOptions, dataDir: string): string[] {
     ...(opts.protectedPaths ?? []),
   ];
   return [dataDir, ...files.filter((f): f is string => f !== undefined).map((f) => resolve(f))];
+}
+
+/** Gauges read at each scrape from the state they mirror: budgets, the newest checkpoint, the tunnel. */
+function collectDaemonMetrics(
+  telemetry: Telemetry,
+  o: {
+    targets: Map<string, { accountId: string; client: { budget: { stats(): { limit: number; inWindow: number; queued: number } } } }>;
+    audit: Security["audit"];
+    tunnel: TunnelManager;
+  },
+): void {
+  const m = telemetry.metrics;
+  m.registry.collect(() => {
+    // One budget per token; targets on one account share it.
+    for (const t of o.targets.values()) {
+      const b = t.client.budget.stats();
+      m.budgetRemaining.set({ account: t.accountId }, Math.max(0, b.limit - b.inWindow));
+      m.budgetQueued.set({ account: t.accountId }, b.queued);
+    }
+  });
+  m.registry.collect(() => {
+    const at = o.audit.lastCheckpointAt();
+    m.checkpointAge.set(at === undefined ? -1 : Math.max(0, (Date.now() - Date.parse(at)) / 1000));
+    m.auditEntries.set(o.audit.head().seq);
+  });
+  m.registry.collect(() => {
+    const h = o.tunnel.health();
+    m.tunnelRestarts.set(h.restarts);
+    m.tunnelState.reset();
+    for (const state of PROCESS_STATES) m.tunnelState.set({ state }, state === h.process ? 1 : 0);
+  });
 }

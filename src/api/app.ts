@@ -45,6 +45,8 @@ import { createSessionStore } from "./dashboard/session.ts";
 import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie } from "./dashboard/session-cookie.ts";
 import { guardSession } from "./dashboard/session-guard.ts";
 import { stderrLogger } from "../telemetry/index.ts";
+import { notePrincipal, observeRequests } from "./observe-requests.ts";
+import { metricsRoutes } from "./routes-metrics.ts";
 
 export const API_VERSION = "0.1.0";
 
@@ -118,6 +120,7 @@ export function createApi(deps: ApiDeps): Api {
     ...tunnelRoutes(ctx),
     ...setupRoutes(ctx),
     ...deploymentKitRoutes(ctx),
+    ...metricsRoutes(ctx),
   ];
 
   const app = new Hono();
@@ -135,6 +138,9 @@ export function createApi(deps: ApiDeps): Api {
       new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." }),
     ),
   );
+  // First of all: every request's span, access log line and counters (observe-requests.ts).
+  const quiet = new Set(routes.filter((x) => x.hot).map((x) => x.path));
+  app.use("*", observeRequests({ log, metrics: deps.metrics, tracer: deps.tracer, quiet: (path) => quiet.has(path) }));
   // Hot, token-less, signed routes (heartbeats: every isolate of every Worker, every interval) are
   // registered before the general middleware: no session, CSRF or request-context work applies to
   // them. They check the Host and their body limit themselves.
@@ -177,6 +183,7 @@ export function createApi(deps: ApiDeps): Api {
           )
         : null;
       const principal = who?.principal ?? null;
+      if (principal) notePrincipal(c, principal.name);
       const session = who?.session;
       if (principal && session) {
         const check = {
@@ -252,6 +259,10 @@ export function createApi(deps: ApiDeps): Api {
     app,
     routes,
     attach(server) {
+      if (streams.length === 0 && deps.metrics) {
+        const m = deps.metrics;
+        m.registry.collect(() => m.wsClients.set(streams.reduce((n, s) => n + s.clientCount(), 0)));
+      }
       const stream = createEventStream({
         store: deps.store,
         gate,

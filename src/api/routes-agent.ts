@@ -64,8 +64,9 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
       response: HeartbeatAcceptedSchema,
       errors: [401, 413, 429, 503],
       async handle({ body: hb, signed, tenant, client }) {
-        const deny = (reason: string, e: CboError): never =>
-          ctx.gate.refuseSigned({
+        const deny = (reason: string, e: CboError): never => {
+          ctx.deps.metrics?.heartbeatsRefused.inc({ reason });
+          return ctx.gate.refuseSigned({
             client: client(),
             error: e,
             failure: true,
@@ -78,6 +79,7 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
               details: { reason },
             },
           });
+        };
         const w = ctx.deps.spec().workers.find((x) => x.name === hb.worker);
         const keys = w?.targets.includes(hb.target) ? await keysFor(tenant, hb.worker, hb.target) : [];
         if (keys.length === 0)
@@ -95,6 +97,14 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
         if (!check.ok) deny(check.reason, signatureFailureError(check.reason));
         if (!ctx.deps.heartbeats) throw new CboError("ERR_INTERNAL", "heartbeats are not wired");
         ctx.deps.heartbeats.add(tenant, hb);
+        const m = ctx.deps.metrics;
+        if (m) {
+          // Signed by a key of a worker on a target of the spec: bounded labels.
+          const who = { worker: hb.worker, target: hb.target };
+          m.heartbeats.inc(who);
+          m.workerRequests.inc(who, hb.window.requests);
+          m.workerErrors.inc(who, hb.window.errors);
+        }
         return { configVersion: givenVersion(tenant, hb.worker, hb.target) };
       },
     }),

@@ -10,7 +10,7 @@ import type { RateLimitOptions } from "./rate-limit.ts";
 import type { Security } from "../security/index.ts";
 import type { TunnelManager } from "../tunnel/index.ts";
 import type { SessionOptions } from "./dashboard/session.ts";
-import type { Logger } from "../telemetry/index.ts";
+import type { CboMetrics, Logger, Tracer } from "../telemetry/index.ts";
 
 /** What the routes need of the monitor: a probe pass on demand. */
 export type ApiMonitor = { checkNow(): Promise<void> };
@@ -42,8 +42,12 @@ export type ApiDeps = {
   observeCacheMs?: number;
   /** How long /v1/status waits for the edge before answering without `live` (ms). */
   observeTimeoutMs?: number;
-  /** Where unexpected errors are written (never returned to the caller). */
+  /** Where unexpected errors and the access log are written (never returned to the caller). */
   log?: Logger;
+  /** The daemon's metrics: GET /metrics serves them; requests, heartbeats and relay fetches are counted. */
+  metrics?: CboMetrics;
+  /** Root spans of requests (continuing a caller's traceparent); without it requests are not traced. */
+  tracer?: Tracer;
   /** Parse every response with its schema before sending it (tests): the OpenAPI document then cannot drift from what is sent. */
   checkResponses?: boolean;
   /** WebSocket stream tuning (tests and benchmarks). */

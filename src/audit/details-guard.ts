@@ -19,7 +19,7 @@ const SECRET_WORDS =
   /value|secret|token|password|passwd|passphrase|credential|privatekey|apikey|masterkey|datakey|authorization|cookie|plaintext/;
 const METADATA_SUFFIX = /(id|ids|name|names|version|versions|count|mode|kind|role)$/;
 const KEYED_HASH = /^[0-9a-f]{32,128}$/;
-const LEAKED_VALUE = /\bcbo_(admin|deployer|viewer|agent)_[A-Za-z0-9_-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+const LEAKED_VALUE = /\bcbo_(admin|deployer|viewer|agent|metrics)_[A-Za-z0-9_-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 export const MAX_DETAILS_BYTES = 16 * 1024;
 
 export function guardDetails(details: Details): void {

@@ -16,7 +16,7 @@ import type { StoredEvent } from "../store/index.ts";
 import type { Vault, VaultEvent } from "../vault/index.ts";
 import { createDenialLog, type DeniedEntry, type DenialOptions } from "./denials.ts";
 import { DAEMON_ACTOR, ENGINE_ACTOR } from "./principal.ts";
-import type { Logger } from "../telemetry/index.ts";
+import { currentTraceId, outsideTrace, type Logger } from "../telemetry/index.ts";
 
 export type AuditTrail = ReturnType<typeof createAuditTrail>;
 
@@ -43,6 +43,11 @@ export function createAuditTrail(opts: { log: Logger; denials?: DenialOptions })
   function record(entry: NewAuditEntry): void {
     const ctx = requests.getStore();
     if (ctx && entry.actor === ctx.actor) entry = { ...entry, details: { ...entry.details, via: ctx.via } };
+    // The trace the change was made in (the request's, continued from the caller's traceparent, or
+    // the release's): a hashed detail, so the verifier and the export keep it (audit/FORMAT.md).
+    const traceId = currentTraceId();
+    if (traceId !== undefined && entry.details?.trace_id === undefined)
+      entry = { ...entry, details: { ...entry.details, trace_id: traceId } };
     if (audit) audit.append(entry);
     else early.push(entry);
   }
@@ -62,15 +67,18 @@ export function createAuditTrail(opts: { log: Logger; denials?: DenialOptions })
   function denied(entry: DeniedEntry, source: string): void {
     denials.note(entry, source);
     if (!sweep && denials.pending() > 0) {
-      sweep = setInterval(
-        () => {
-          denials.flushDue();
-          if (denials.pending() === 0) {
-            clearInterval(sweep);
-            sweep = undefined;
-          }
-        },
-        Math.max(10, Math.min(denials.windowMs, 10_000)),
+      // Outside the trace of the request that started it: the sweep outlives that request.
+      sweep = outsideTrace(() =>
+        setInterval(
+          () => {
+            denials.flushDue();
+            if (denials.pending() === 0) {
+              clearInterval(sweep);
+              sweep = undefined;
+            }
+          },
+          Math.max(10, Math.min(denials.windowMs, 10_000)),
+        ),
       );
       sweep.unref();
     }

@@ -14,6 +14,7 @@ import type { DenialOptions } from "./denials.ts";
 import { createCheckpointExport, type CheckpointExport } from "./checkpoint-export.ts";
 import { loadOrchestratorKey, type OrchestratorKeyInfo } from "./orchestrator-key.ts";
 import { type Logger, stderrLogger } from "../telemetry/index.ts";
+import type { CboMetrics, Redactor } from "../telemetry/index.ts";
 
 export type SecurityOptions = {
   db: Db;
@@ -28,6 +29,10 @@ export type SecurityOptions = {
   fetch?: typeof fetch;
   /** How refused requests are grouped and counted in the log (denials.ts); defaults otherwise. */
   denials?: DenialOptions;
+  /** Audit appends and vault reads are counted here (GET /metrics). */
+  metrics?: CboMetrics;
+  /** Every value the vault hands out is masked in log lines from then on. */
+  redactor?: Redactor;
 };
 
 export type Security = {
@@ -57,7 +62,12 @@ export async function openSecurity(opts: SecurityOptions): Promise<Security> {
     db: opts.db,
     masterKey: opts.masterKey,
     log,
-    onEvent: (e) => trail.onVaultEvent(e),
+    onEvent: (e) => {
+      trail.onVaultEvent(e);
+      // Counted once its audit entry is written (a read that cannot be recorded is refused).
+      if (e.type === "secret.read") opts.metrics?.vaultReads.inc({ purpose: e.purpose });
+    },
+    ...(opts.redactor ? { onValue: (v: Uint8Array) => opts.redactor!.register(v) } : {}),
     ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
   });
   const key = await loadOrchestratorKey(vault);
@@ -69,6 +79,7 @@ export async function openSecurity(opts: SecurityOptions): Promise<Security> {
     db: opts.db,
     signer: key.signer,
     log,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.storage ? { storage: opts.storage } : {}),
     ...(opts.checkpointEvery ? { checkpointEvery: opts.checkpointEvery } : {}),
     ...(shipping ? { onCheckpoint: (cp) => shipping.onCheckpoint(cp) } : {}),

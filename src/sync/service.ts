@@ -20,7 +20,7 @@ import type { CryptoKey } from "../kit/signing/index.ts";
 import type { ConfigVersionRow, Store } from "../store/index.ts";
 import { configsFor } from "./merge.ts";
 import { sendPoke } from "./send-poke.ts";
-import { type Logger, silentLogger } from "../telemetry/index.ts";
+import { type Logger, silentLogger, span } from "../telemetry/index.ts";
 
 export type ConfigSyncDeps = {
   store: Store;
@@ -115,19 +115,22 @@ export function createConfigSync(deps: ConfigSyncDeps) {
     only: string[],
     poke = true,
   ): Promise<PublishResult> {
-    const hash = hashOf(configs);
-    const version = store.configs.nextVersion(w.tenant, w.name);
-    // On the record first: a publish that cannot be audited does not happen.
-    deps.audit?.({ by, worker: w.name, version, rollbackOf, hash, targets: only });
-    store.configs.insertVersion({ tenant: w.tenant, worker: w.name, version, hash, configs, rollback_of: rollbackOf, created_by: by });
-    const targets = await Promise.all(only.map((t) => writeTarget(w, t, version, configs[t] ?? {}, rollbackOf !== null, poke)));
-    store.events.append({
-      tenant: w.tenant,
-      type: "config.published",
-      worker: w.name,
-      data: { version, hash, by, rollbackOf, targets: targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke })) },
+    return span("config.publish", { "cbo.worker": w.name, "cbo.rollback_of": rollbackOf ?? undefined }, async (s) => {
+      const hash = hashOf(configs);
+      const version = store.configs.nextVersion(w.tenant, w.name);
+      s.setAttribute("cbo.config_version", version);
+      // On the record first: a publish that cannot be audited does not happen.
+      deps.audit?.({ by, worker: w.name, version, rollbackOf, hash, targets: only });
+      store.configs.insertVersion({ tenant: w.tenant, worker: w.name, version, hash, configs, rollback_of: rollbackOf, created_by: by });
+      const targets = await Promise.all(only.map((t) => writeTarget(w, t, version, configs[t] ?? {}, rollbackOf !== null, poke)));
+      store.events.append({
+        tenant: w.tenant,
+        type: "config.published",
+        worker: w.name,
+        data: { version, hash, by, rollbackOf, targets: targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke })) },
+      });
+      return { worker: w.name, version, hash, rollbackOf, targets };
     });
-    return { worker: w.name, version, hash, rollbackOf, targets };
   }
 
   const sync = {

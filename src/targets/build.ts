@@ -6,6 +6,7 @@ import type { Target } from "../config/schema.ts";
 import { createCloudflareClient } from "../cloudflare/index.ts";
 import { CboError } from "../kit/errors.ts";
 import type { TargetRuntime } from "./types.ts";
+import type { CboMetrics } from "../telemetry/index.ts";
 
 /** What the targets are built on: the local edge's API and regions, and the Cloudflare API token. */
 export type TargetSources = {
@@ -16,6 +17,8 @@ export type TargetSources = {
    * URLs (default true; `cbo init` only checks the accounts).
    */
   subdomains?: boolean;
+  /** Cloudflare API requests are counted here (GET /metrics). */
+  metrics?: CboMetrics | undefined;
   /** What to do when a target cannot be built, in the caller's words (default: the daemon's). */
   hints?: { noEdge?: string; noRegion?: string; noToken?: string };
 };
@@ -46,7 +49,12 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
         },
       );
     }
-    const client = createCloudflareClient({ baseUrl: edge.apiUrl, apiToken: edge.token, accountId: region.accountId });
+    const client = createCloudflareClient({
+      baseUrl: edge.apiUrl,
+      apiToken: edge.token,
+      accountId: region.accountId,
+      ...(src.metrics ? { metrics: src.metrics } : {}),
+    });
     return {
       name: t.name,
       accountId: region.accountId,
@@ -59,7 +67,12 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
       hint: src.hints?.noToken ?? "Set CLOUDFLARE_API_TOKEN for the daemon.",
     });
   }
-  const client = createCloudflareClient({ baseUrl: t.api, apiToken: src.cloudflareToken, accountId: t.account_id! });
+  const client = createCloudflareClient({
+    baseUrl: t.api,
+    apiToken: src.cloudflareToken,
+    accountId: t.account_id!,
+    ...(src.metrics ? { metrics: src.metrics } : {}),
+  });
   let subdomain: string | undefined;
   if (src.subdomains !== false)
     void client.getSubdomain().then(

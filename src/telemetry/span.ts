@@ -36,6 +36,7 @@ export type TracerCore = { exporter: SpanExporter | undefined };
 export type Span = {
   readonly traceId: string | undefined;
   setAttribute(key: string, value: string | number | boolean | undefined): void;
+  rename(name: string): void;
   /** Marks the span failed (ended spans ignore it). */
   fail(message: string): void;
   end(): void;
@@ -97,6 +98,10 @@ export class SpanHandle implements Span {
     if (this.rec && !this.rec.ended) this.rec.attributes[key] = value;
   }
 
+  rename(name: string): void {
+    if (this.rec && !this.rec.ended) this.rec.name = name;
+  }
+
   fail(message: string): void {
     if (this.rec && !this.rec.ended) this.rec.error = message.slice(0, 300);
   }
@@ -132,6 +137,7 @@ export class SpanHandle implements Span {
 export const NO_SPAN: Span = {
   traceId: undefined,
   setAttribute() {},
+  rename() {},
   fail() {},
   end() {},
   within: (fn) => fn(),

@@ -20,6 +20,8 @@ export type VaultContext = {
   removed: boolean;
   /** Runs inside the write's transaction: if it throws, the write is rolled back. */
   emit(e: VaultEvent): void;
+  /** Sees every value handed out (the daemon masks it in its logs from then on). */
+  revealed?(value: Uint8Array): void;
 };
 
 export function notFound(tenant: string, name: string): CboError {

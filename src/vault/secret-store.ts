@@ -40,6 +40,8 @@ export type VaultOptions = {
    * operation: nothing is written, no value is returned.
    */
   onEvent?: (e: VaultEvent) => void;
+  /** Sees every value the vault hands out, after its read was recorded (the daemon's log redactor). */
+  onValue?: (value: Uint8Array) => void;
 };
 
 export type SecretInfo = {
@@ -119,6 +121,7 @@ export function createVault(opts: VaultOptions) {
     at: () => now().toISOString(),
     log,
     emit: opts.onEvent ?? (() => {}),
+    ...(opts.onValue ? { revealed: opts.onValue } : {}),
     removed: false,
   };
   const name = (n: unknown) => parseInput(SecretNameSchema, n, "secret name");
