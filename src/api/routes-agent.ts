@@ -16,7 +16,8 @@
 import { HeartbeatAcceptedSchema } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { HEARTBEAT_PATH, SIGNATURE_HEADER } from "../kit/protocol/bindings.ts";
-import { HeartbeatSchema, MAX_HEARTBEAT_BODY_BYTES } from "../kit/protocol/heartbeat.ts";
+import { type EdgeSpan, type Heartbeat, HeartbeatSchema, MAX_HEARTBEAT_BODY_BYTES } from "../kit/protocol/heartbeat.ts";
+import type { FinishedSpan } from "../telemetry/index.ts";
 import { createNonceCache, importHmacKey, signatureFailureError, verifySignature, type CryptoKey } from "../kit/signing/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
@@ -105,8 +106,32 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
           m.workerRequests.inc(who, hb.window.requests);
           m.workerErrors.inc(who, hb.window.errors);
         }
-        return { configVersion: givenVersion(tenant, hb.worker, hb.target) };
+        // The agent's spans (its handling of traced requests) join the daemon's in the export.
+        if (hb.spans && hb.spans.length > 0) ctx.deps.tracer?.exportRemote(hb.spans.map((s) => edgeSpan(s, hb)));
+        return { configVersion: givenVersion(tenant, hb.worker, hb.target), spans: true };
       },
     }),
   ];
+}
+
+/** An agent's span as the exporter takes it: under the edge agent's resource, named by who ran it. */
+function edgeSpan(s: EdgeSpan, hb: Heartbeat): FinishedSpan {
+  return {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId,
+    name: s.name,
+    kind: "server",
+    startMs: s.startMs,
+    endMs: s.startMs + s.durationMs,
+    attributes: {
+      "cbo.worker": hb.worker,
+      "cbo.target": hb.target,
+      "cbo.isolate": hb.isolate,
+      "cbo.version_id": hb.versionId ?? undefined,
+      "http.response.status_code": s.status,
+    },
+    ...(s.status === 0 || s.status >= 500 ? { error: s.status === 0 ? "threw" : `HTTP ${s.status}` } : {}),
+    origin: "edge",
+  };
 }

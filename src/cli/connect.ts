@@ -5,6 +5,7 @@ import { createDaemonClient, daemonDown, errorFromResponse, type Connection, typ
 import type { CboError, ErrorCode } from "../kit/errors.ts";
 import { DAEMON_DOWN_HINT, discoverDaemon, type DaemonFlags } from "./discover.ts";
 import { nodeSocket } from "./node-socket.ts";
+import { parseTraceparent } from "../kit/trace-context.ts";
 
 export { DAEMON_DOWN_HINT };
 
@@ -35,6 +36,8 @@ export function cliClient(o: { url: string; token: string | undefined; timeoutMs
     token: o.token,
     socket: nodeSocket,
     ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+    // One trace per command; TRACEPARENT (a CI job's, a script's) makes the command part of that one.
+    ...(parseTraceparent(process.env.TRACEPARENT) ? { traceparent: process.env.TRACEPARENT } : {}),
   });
 }
 

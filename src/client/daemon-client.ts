@@ -60,7 +60,7 @@ import {
   type OpenSocket,
   type StreamSource,
 } from "./event-stream.ts";
-import { query, requestJson, requestRaw, type Connection } from "./request.ts";
+import { newTraceparent, query, requestJson, requestRaw, type Connection } from "./request.ts";
 
 export type DaemonClientOptions = Connection & {
   /** How the event stream's socket is opened (default: the global WebSocket, authenticated by the session cookie). */
@@ -73,7 +73,8 @@ export type DaemonClientOptions = Connection & {
 const BACKUP_TIMEOUT_MS = 30 * 60_000;
 
 export function createDaemonClient(opts: DaemonClientOptions) {
-  const conn: Connection = { ...opts, url: opts.url.replace(/\/+$/, "") };
+  // One trace per client unless told otherwise: the CLI makes one client per command.
+  const conn: Connection = { ...opts, url: opts.url.replace(/\/+$/, ""), traceparent: opts.traceparent ?? newTraceparent() };
   const get = <S extends z.ZodType>(path: string, schema: S) => requestJson(conn, "GET", path, schema);
   const send = <S extends z.ZodType>(method: "POST" | "PUT" | "DELETE", path: string, schema: S, body?: unknown) =>
     requestJson(conn, method, path, schema, body);
