@@ -15,8 +15,9 @@ import { MasterKey } from "../src/vault/index.ts";
 import type { ResolvedSpec } from "../src/config/load.ts";
 import type { Engine } from "../src/deploy/types.ts";
 import { createStore } from "../src/store/index.ts";
-import { atMost, percentile, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
-import { lineLogger } from "../src/telemetry/index.ts";
+import { atLeast, atMost, info, percentile, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
+import { createCboMetrics, createLogger, createTracer, lineLogger, silentLogger } from "../src/telemetry/index.ts";
+import { measureLoad, type LoadResult } from "./load.ts";
 
 const CLIENTS = 1_000;
 const EVENTS = 50;
@@ -127,4 +128,75 @@ async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
   }
 }
 
-export const benchmarks: Benchmark[] = [{ name: "api.ws_fanout_p95_ms", run: wsFanout }];
+/**
+ * The API's request rate with tracing on over off (issue 16; goal >= 0.9): GET /v1/workers with a
+ * viewer token, through the whole middleware (host check, auth, the access log at info to a sink
+ * that drops lines, counters), loaded by autocannon in a child process. "off": no tracer (no span,
+ * no traceparent); "on": the daemon's default without an OTLP endpoint (a span's ids and context
+ * per request, nothing recorded); "recording": every span recorded and handed to an exporter that
+ * keeps a count (the cost of export minus the network). Rounds alternate; each variant's best round counts.
+ */
+async function tracingRatio(ctx: BenchContext): Promise<BenchResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), "cbo-bench-api-rps-"));
+  const store = createStore(join(dir, "orchestrator.sqlite"));
+  const security = await openSecurity({ db: store.db, masterKey: new MasterKey(randomBytes(32), "bytes"), log: silentLogger });
+  const token = store.tokens.create({ name: "bench", role: "viewer" }).token;
+  let exported = 0;
+  const counting = { export: () => void exported++, flush: async () => {}, close: async () => {} };
+  const log = createLogger({ sink: () => {}, format: "json", level: "info" });
+  const variants = {
+    off: undefined,
+    on: createTracer(),
+    recording: createTracer({ exporter: counting }),
+  } as const;
+  const servers: Record<string, { url: string; close(): Promise<void> }> = {};
+  try {
+    for (const [name, tracer] of Object.entries(variants)) {
+      const api = createApi({
+        store,
+        engine: noEngine,
+        security,
+        spec: () => spec,
+        log,
+        metrics: createCboMetrics(),
+        ...(tracer ? { tracer } : {}),
+      });
+      servers[name] = await startApiServer({ api });
+    }
+    const runs: Record<string, LoadResult[]> = { off: [], on: [], recording: [] };
+    for (let round_ = 0; round_ < 3; round_++) {
+      for (const name of Object.keys(variants)) {
+        runs[name]!.push(
+          await measureLoad({
+            url: `${servers[name]!.url}/v1/workers`,
+            headers: { authorization: `Bearer ${token}` },
+            durationSec: 3,
+            warmupSec: 1,
+          }),
+        );
+      }
+      ctx.log(
+        `api rps round ${round_ + 1}: ${Object.entries(runs)
+          .map(([n, r]) => `${n} ${r.at(-1)!.rps.toFixed(0)}`)
+          .join(", ")} req/s`,
+      );
+    }
+    const best = (r: LoadResult[]) => Math.max(...r.map((x) => x.rps));
+    const [off, on, recording] = [best(runs.off!), best(runs.on!), best(runs.recording!)];
+    return [
+      atLeast("api.rps_tracing_ratio", on / off, "ratio", 0.9, { on_rps: round(on, 0), off_rps: round(off, 0), connections: 32 }),
+      info("api.rps_recording_ratio", recording / off, "ratio", { recording_rps: round(recording, 0), spans_exported: exported }),
+      info("api.rps", off, "req/s", { route: "GET /v1/workers", tracing: "off" }),
+    ];
+  } finally {
+    for (const s of Object.values(servers)) await s.close();
+    await security.stop();
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export const benchmarks: Benchmark[] = [
+  { name: "api.ws_fanout_p95_ms", run: wsFanout },
+  { name: "api.rps_tracing_ratio", run: tracingRatio },
+];
