@@ -239,7 +239,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
     });
     await engine.recover();
-    const monitor = createMonitor({ store, spec: currentSpec, targets: () => targets, intervalMs: opts.monitorIntervalMs ?? 1000, log });
+    const monitor = createMonitor({
+      store,
+      spec: currentSpec,
+      targets: () => targets,
+      intervalMs: opts.monitorIntervalMs ?? 1000,
+      log,
+      metrics,
+    });
     // Drift: the store's desired versions against what the edge runs, on the monitor's interval
     // (drift.* events reach the audit log through followEngine above).
     const drift = createDriftChecker({

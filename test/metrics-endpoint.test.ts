@@ -125,6 +125,8 @@ describe("GET /metrics", () => {
     });
     expect(refused.status).toBe(401);
 
+    // One health pass now: each probe's latency is observed by worker and target.
+    expect((await call("/v1/health/workers?fresh=1", admin)).status).toBe(200);
     const after = await scrape();
     const delta = (name: string, labels: Record<string, string> = {}) => sum(after, name, labels) - sum(before, name, labels);
     expect(delta("cbo_releases_total", { worker: "shop", outcome: "succeeded" })).toBe(1);
@@ -146,6 +148,7 @@ describe("GET /metrics", () => {
     expect(valueOf(after, "cbo_cloudflare_budget_remaining", { account: t.edge.regions[0]!.accountId })).toBeGreaterThan(0);
     expect(valueOf(after, "cbo_audit_checkpoint_age_seconds")).not.toBe(0);
     expect(valueOf(after, "cbo_build_info", { version: "0.1.0" })).toBe(1);
+    expect(delta("cbo_worker_probe_duration_seconds_count", { worker: "shop", target: "eu" })).toBe(1);
     expect(valueOf(after, "cbo_http_requests_total", { method: "POST", route: "/v1/releases", status: "202" })).toBeGreaterThanOrEqual(2);
     expect(valueOf(after, "cbo_tunnel_state", { state: "disabled" }) + valueOf(after, "cbo_tunnel_state", { state: "not-installed" })).toBe(
       1,

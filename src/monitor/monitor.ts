@@ -18,7 +18,7 @@ import { createPassLoop } from "../kit/pass-loop.ts";
 import { forEachBounded } from "../kit/bounded-concurrency.ts";
 import { probe } from "./health-probe.ts";
 import { decideHealth } from "./health-verdict.ts";
-import { type Logger, silentLogger } from "../telemetry/index.ts";
+import { type CboMetrics, type Logger, silentLogger } from "../telemetry/index.ts";
 
 export type MonitorOptions = {
   store: Store;
@@ -33,6 +33,8 @@ export type MonitorOptions = {
   /** Probes in flight at once. */
   concurrency?: number;
   log?: Logger;
+  /** Each probe's latency by worker, target and verdict (cbo_worker_probe_duration_seconds). */
+  metrics?: Pick<CboMetrics, "probeDuration">;
   /** For tests: the jitter source. */
   random?: () => number;
 };
@@ -66,6 +68,8 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     const result = await probe(target.endpoint(worker.name), worker.gate.probe_path, timeoutMs);
     const known = store.catalog.versions(worker.tenant, worker.name, target.name, 1).length > 0;
     const verdict = decideHealth(result, { known });
+    if (verdict.latencyMs !== null)
+      opts.metrics?.probeDuration.observe({ worker: worker.name, target: target.name, result: verdict.status }, verdict.latencyMs / 1000);
     // The live version is not visible to a plain probe (Cloudflare adds no version header and a
     // split deployment answers from either version), so health is per worker/target here.
     const versionId = null;

@@ -85,7 +85,7 @@ export function createCboMetrics(registry: Registry = createRegistry()) {
     ]),
     probeDuration: r.histogram(
       "cbo_worker_probe_duration_seconds",
-      "Latency of the orchestrator's probes of Workers (health and gate probes), by worker, target and result.",
+      "Latency of the monitor's health probes of Workers, by worker, target and health verdict.",
       ["worker", "target", "result"],
       SECONDS_SHORT,
     ),
