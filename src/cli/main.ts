@@ -47,7 +47,7 @@ commands:
             cbo keys rotate <worker> [--target T] [--no-release] [--wait]   (admin) both keys verify until
             a release ships the new one; --wait follows it (exit 0 shipped, 1 rolled back, 2 failed)
   tokens    API tokens: create prints the new token once (stdout), list never shows one
-            cbo tokens create --name N --role admin|deployer|viewer|agent [--tenant T] [--expires 30d|ISO]
+            cbo tokens create --name N --role admin|deployer|viewer|agent|metrics [--tenant T] [--expires 30d|ISO]
             cbo tokens list | revoke <id>
   audit     the hash-chained audit log
             cbo audit tail [-n N] | search [--actor A] [--action A|secret.*] [--target T] [--since 1h|ISO]
