@@ -15,7 +15,7 @@ import { refuseLostStore } from "./store/lost-store.ts";
 import { listArchives } from "./backup/retention.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine } from "./deploy/types.ts";
-import { buildTargets } from "./targets/index.ts";
+import { buildTargets, type TargetRuntime } from "./targets/index.ts";
 import { createDriftChecker, createEngine, createEventMetrics, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
 import { specSource } from "./config/watch.ts";
@@ -491,7 +491,7 @@ function protectedPaths(opts: DaemonOptions, dataDir: string): string[] {
 function collectDaemonMetrics(
   telemetry: Telemetry,
   o: {
-    targets: Map<string, { accountId: string; client: { budget: { stats(): { limit: number; inWindow: number; queued: number } } } }>;
+    targets: Map<string, TargetRuntime>;
     audit: Security["audit"];
     tunnel: TunnelManager;
   },

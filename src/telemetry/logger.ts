@@ -57,9 +57,14 @@ export function createLogger(opts: LoggerOptions): Logger {
       for (const f of [base, fields]) if (f) for (const k in f) if (f[k] !== undefined) s += ` ${k}=${textValue(f[k])}`;
       return s;
     }
-    const out: Record<string, LogValue> = { time: new Date(now()).toISOString(), level, msg };
+    const time = new Date(now()).toISOString();
+    const out: Record<string, LogValue> = { time, level, msg };
     if (base) Object.assign(out, base);
     if (fields) Object.assign(out, fields);
+    // A field cannot pass for the line's own time, level or message (their places stay first).
+    out.time = time;
+    out.level = level;
+    out.msg = msg;
     const ctx = activeContext();
     if (ctx) {
       if (ctx.requestId !== undefined) out.request_id = ctx.requestId;
