@@ -161,3 +161,38 @@ describe("metrics registry", () => {
     expect(valueOf(parsed, "cbo_metrics_series_dropped_total")).toBe(2);
   });
 });
+
+describe("OTLP exporter", () => {
+  it("counts and drops spans while the endpoint does not answer, saying so once, and never logs its headers", async () => {
+    const { createOtlpExporter } = await import("./otlp-exporter.ts");
+    const lines: string[] = [];
+    let dropped = 0;
+    const exporter = createOtlpExporter({
+      url: "http://127.0.0.1:9/v1/traces",
+      headers: { authorization: "Bearer otlp-credential-0123456789" },
+      serviceName: "svc",
+      resource: {},
+      delayMs: 10_000,
+      maxBatch: 2,
+      maxQueue: 3,
+      timeoutMs: 2_000,
+      log: createLogger({ sink: (l) => lines.push(l) }),
+      counted: { exported: () => {}, dropped: (n) => void (dropped += n) },
+    });
+    const span = (i: number): FinishedSpan => ({
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      spanId: `00f067aa0ba902b${i}`,
+      name: "x",
+      kind: "internal",
+      startMs: 0,
+      endMs: 1,
+      attributes: {},
+    });
+    for (let i = 0; i < 5; i++) exporter.export(span(i));
+    await exporter.flush();
+    // maxBatch 2 sends early; the queue holds 3 at most; everything that was not delivered is counted.
+    expect(dropped).toBe(5);
+    expect(lines.filter((l) => l.includes("export to"))).toHaveLength(1);
+    expect(lines.join("\n")).not.toContain("otlp-credential");
+  });
+});
