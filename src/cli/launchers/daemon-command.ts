@@ -76,7 +76,8 @@ export async function daemonCommand(args: string[]): Promise<number> {
   // stdout ends up in log files, and the token is in <data>/admin-token (0600) anyway.
   const showToken = daemon.initialAdminToken !== undefined && process.stdout.isTTY === true;
   printJsonLine({ url: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(showToken ? { adminToken: daemon.initialAdminToken } : {}) });
-  await untilSignal();
+  // In JSON, the shutdown line is one JSON object like the daemon's.
+  await untilSignal((line) => daemon.telemetry.log.info(line));
   await daemon.close();
   return 0;
 }

@@ -174,7 +174,7 @@ export async function upCommand(args: string[]): Promise<number> {
     await edge.close();
     throw e;
   }
-  await untilSignal();
+  await untilSignal(say);
   await daemon.close();
   await edge.close();
   return 0;
