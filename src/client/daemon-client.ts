@@ -67,6 +67,12 @@ export type DaemonClientOptions = Connection & {
   socket?: OpenSocket | undefined;
   /** The hint when the daemon refuses the stream's token or role. */
   refusedHint?: string | undefined;
+  /**
+   * What this client's Idempotency-Keys start with: one invocation (a CLI command, an MCP tool
+   * call) = one client = one random prefix; each mutation it sends gets `<prefix>.<n>`, the same on
+   * that mutation's retries. Default: a random UUID.
+   */
+  idempotencyPrefix?: string | undefined;
 };
 
 /** A backup of a large store takes a while: its request waits this long at least. */
@@ -75,8 +81,12 @@ const BACKUP_TIMEOUT_MS = 30 * 60_000;
 export function createDaemonClient(opts: DaemonClientOptions) {
   const conn: Connection = { ...opts, url: opts.url.replace(/\/+$/, "") };
   const get = <S extends z.ZodType>(path: string, schema: S) => requestJson(conn, "GET", path, schema);
+  // Every mutation carries its own Idempotency-Key, so a retry of it (request.ts) never does it twice.
+  const prefix = opts.idempotencyPrefix ?? globalThis.crypto.randomUUID();
+  let sent = 0;
+  const nextKey = () => `${prefix}.${++sent}`;
   const send = <S extends z.ZodType>(method: "POST" | "PUT" | "DELETE", path: string, schema: S, body?: unknown) =>
-    requestJson(conn, method, path, schema, body);
+    requestJson(conn, method, path, schema, body, { idempotencyKey: nextKey() });
   const enc = encodeURIComponent;
   const worker = (name: string) => `/v1/workers/${enc(name)}`;
   const secret = (name: string) => `/v1/secrets/${enc(name)}`;
@@ -85,8 +95,11 @@ export function createDaemonClient(opts: DaemonClientOptions) {
   return {
     url: conn.url,
     token: conn.token,
-    /** The same client acting through `via` (`x-cbo-via`, e.g. `mcp:release`): a detail of its audit entries. */
-    via: (via: string) => createDaemonClient({ ...opts, via }),
+    /**
+     * The same client acting through `via` (`x-cbo-via`, e.g. `mcp:release`): a detail of its audit
+     * entries. A new invocation (an MCP tool call): its own Idempotency-Key prefix.
+     */
+    via: (via: string) => createDaemonClient({ ...opts, via, idempotencyPrefix: undefined }),
 
     // --- the daemon and its fleet ---------------------------------------------------------------
     health: () => get("/v1/health", DaemonHealthSchema),
@@ -138,7 +151,9 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     rotateMasterKey: () => send("POST", "/v1/vault/rotate-master-key", MasterKeyRotationSchema, {}),
     /** Paths are on the daemon's host. */
     createBackup: (body: BackupBody) =>
-      requestJson({ ...conn, timeoutMs: Math.max(conn.timeoutMs ?? 0, BACKUP_TIMEOUT_MS) }, "POST", "/v1/backups", BackupSchema, body),
+      requestJson({ ...conn, timeoutMs: Math.max(conn.timeoutMs ?? 0, BACKUP_TIMEOUT_MS) }, "POST", "/v1/backups", BackupSchema, body, {
+        idempotencyKey: nextKey(),
+      }),
 
     // --- the audit log ------------------------------------------------------------------------
     /** Newest first, as the daemon answers. */
