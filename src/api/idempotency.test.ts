@@ -3,7 +3,7 @@
 // a withheld answer, and expiry after 24 h.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { CboError } from "../kit/errors.ts";
+import type { CboError } from "../kit/errors.ts";
 import { createStore } from "../store/index.ts";
 import { createIdempotency, IDEMPOTENCY_TTL_MS } from "./idempotency.ts";
 

@@ -15,8 +15,7 @@
 // Keys are per principal (a token, or the token behind a dashboard session). The request hash is
 // the vault's keyed hash (a PUT of a secret carries its value), and an answer holding a secret (a
 // new token) is not kept: a replay of it is refused, saying so.
-import { randomUUID } from "node:crypto";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { CboError } from "../kit/errors.ts";
 import type { Store } from "../store/index.ts";
 

@@ -44,7 +44,9 @@ export function eventRoutes(ctx: RouteContext): RouteDef[] {
       websocket: {
         message: EventSchema,
         description:
-          "Upgrade to a WebSocket. The token goes in the Authorization header, or in ?token= for browsers. " +
+          "Upgrade to a WebSocket. The token goes in the Authorization header, or (browsers) in the subprotocol list as " +
+          "`cbo.token.<token>` beside `cbo.v1` (Sec-WebSocket-Protocol: cbo.v1, cbo.token.<token>); the answer names cbo.v1 only. " +
+          "A token in the URL (?token=) is refused with 400 ERR_TOKEN_IN_URL before the upgrade: URLs end up in logs. " +
           "The server sends every stored event with id > after, then each new event as it is recorded: no gap and no duplicate " +
           "between the two. Resume after a disconnect with ?after=<last id received>. Close codes: 1008 bad or missing token " +
           "or role too low (the reason starts with the error code), 4400 invalid query, 1013 client too slow (too much unsent data), " +

@@ -5,6 +5,7 @@ export {
   connectEvents,
   followEvents,
   globalSocket,
+  streamProtocols,
   streamEvents,
   type EventHandlers,
   type FollowOptions,

@@ -197,7 +197,15 @@ export const EventsQuerySchema = z.object({
   release: z.string().min(1).max(100).optional().describe("Only this release's events"),
   limit: z.coerce.number().int().min(1).max(10_000).optional().describe("At most this many (default 1000)"),
 });
+/**
+ * The event stream's subprotocol (what the daemon answers), and the prefix of the offered one that
+ * carries a token: `Sec-WebSocket-Protocol: cbo.v1, cbo.token.<token>`. Never a token in the URL.
+ */
+export const STREAM_PROTOCOL = "cbo.v1";
+export const TOKEN_PROTOCOL_PREFIX = "cbo.token.";
+
 /** WS /v1/events/stream: replays from `after`, then live. */
-export const StreamQuerySchema = EventsQuerySchema.omit({ limit: true }).extend({
-  token: z.string().optional().describe("Bearer token, for clients that cannot set headers (browsers)"),
+export const StreamQuerySchema = z.object({
+  after: EventsQuerySchema.shape.after,
+  release: EventsQuerySchema.shape.release,
 });

@@ -309,7 +309,7 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
     return error(res, 404, "ERR_NOT_FOUND", `No route ${req.method} ${path}.`);
   });
 
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has("cbo.v1") ? "cbo.v1" : false) });
   server.on("upgrade", (req, socket, head) => {
     const url = new URL(req.url ?? "/", "http://x");
     const refuse = (status: number, code: string, message: string) => {
@@ -319,8 +319,13 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
       );
     };
     if (url.pathname !== "/v1/events/stream") return refuse(404, "ERR_NOT_FOUND", "No such stream.");
-    if (!roleOf(req.headers.authorization, url.searchParams.get("token")))
-      return refuse(401, "ERR_UNAUTHORIZED", "Missing or unknown bearer token.");
+    // The token as the daemon takes it: the Authorization header, or the cbo.token.<token> subprotocol (never the URL).
+    const offered = String(req.headers["sec-websocket-protocol"] ?? "")
+      .split(",")
+      .map((p) => p.trim());
+    const viaProtocol = offered.find((p) => p.startsWith("cbo.token."))?.slice("cbo.token.".length) ?? null;
+    if (url.searchParams.has("token")) return refuse(400, "ERR_TOKEN_IN_URL", "No token in the URL.");
+    if (!roleOf(req.headers.authorization, viaProtocol)) return refuse(401, "ERR_UNAUTHORIZED", "Missing or unknown bearer token.");
     const after = Number(url.searchParams.get("after") ?? 0);
     if (!Number.isInteger(after) || after < 0) return refuse(400, "ERR_VALIDATION", "after must be a whole number.");
     wss.handleUpgrade(req, socket, head, (ws) => {
