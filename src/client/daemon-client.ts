@@ -4,9 +4,9 @@
 // route, its shape and its errors are handled once. Browser-safe: fetch and an injected socket.
 import * as z from "zod";
 import {
-  AnyEventSchema,
+  AnyEventPageSchema,
   AuditCheckpointSchema,
-  AuditEntryResponseSchema,
+  AuditPageSchema,
   AuditVerifySchema,
   BackupSchema,
   ConfigDiffSchema,
@@ -20,6 +20,7 @@ import {
   MasterKeyRotationSchema,
   OrchestratorKeySchema,
   ReleaseDetailSchema,
+  ReleasePageSchema,
   ReleasePlanSchema,
   ReleaseSchema,
   SecretDeletedSchema,
@@ -38,7 +39,7 @@ import {
   TunnelConfigSchema,
   TunnelCreatedSchema,
   TunnelStatusSchema,
-  VersionEntrySchema,
+  VersionPageSchema,
   WorkerKeySchema,
   WorkerSummarySchema,
   type ApplyTunnelConfigBody,
@@ -60,6 +61,7 @@ import {
   type OpenSocket,
   type StreamSource,
 } from "./event-stream.ts";
+import { pages } from "./pages.ts";
 import { query, requestJson, requestRaw, type Connection } from "./request.ts";
 
 export type DaemonClientOptions = Connection & {
@@ -74,6 +76,8 @@ export type DaemonClientOptions = Connection & {
    */
   idempotencyPrefix?: string | undefined;
 };
+
+type EventsQuery = { after?: number; release?: string; limit?: number; order?: "asc" | "desc" };
 
 /** A backup of a large store takes a while: its request waits this long at least. */
 const BACKUP_TIMEOUT_MS = 30 * 60_000;
@@ -106,21 +110,31 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     status: () => get("/v1/status", StatusSchema),
     targets: () => get("/v1/targets", z.array(TargetSummarySchema)),
     workers: () => get("/v1/workers", z.array(WorkerSummarySchema)),
-    versions: (name: string) => get(`${worker(name)}/versions`, z.array(VersionEntrySchema)),
+    /** One page of a worker's versions, newest first; versionPages() walks them all. */
+    versions: (name: string, q: { limit?: number; cursor?: string } = {}) => get(`${worker(name)}/versions${query(q)}`, VersionPageSchema),
+    versionPages: (name: string, q: { limit?: number } = {}) =>
+      pages((cursor) => get(`${worker(name)}/versions${query({ ...q, cursor })}`, VersionPageSchema)),
     plan: (name: string) => get(`${worker(name)}/plan`, ReleasePlanSchema),
     healthRows: (q: { fresh?: boolean } = {}) =>
       get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
 
     // --- releases -----------------------------------------------------------------------------
     release: (name: string) => send("POST", "/v1/releases", ReleaseSchema, { worker: name }),
-    releases: (q: { worker?: string; limit?: number } = {}) => get(`/v1/releases${query(q)}`, z.array(ReleaseSchema)),
+    /** One page of releases, newest first; releasePages() walks them all. */
+    releases: (q: { worker?: string; limit?: number; cursor?: string } = {}) => get(`/v1/releases${query(q)}`, ReleasePageSchema),
+    releasePages: (q: { worker?: string; limit?: number } = {}) =>
+      pages((cursor) => get(`/v1/releases${query({ ...q, cursor })}`, ReleasePageSchema)),
     getRelease: (id: string) => get(`/v1/releases/${enc(id)}`, ReleaseDetailSchema),
     abortRelease: (id: string) => send("POST", `/v1/releases/${enc(id)}/abort`, ReleaseSchema),
     rollback: (name: string, to?: string) => send("POST", `${worker(name)}/rollback`, ReleaseSchema, to === undefined ? {} : { to }),
 
     // --- events -------------------------------------------------------------------------------
-    /** Events of any type (a daemon newer than this client may send new ones): narrow with eventOf(). */
-    events: (q: { after?: number; release?: string; limit?: number } = {}) => get(`/v1/events${query(q)}`, z.array(AnyEventSchema)),
+    /**
+     * One page of events of any type (a daemon newer than this client may send new ones: narrow with
+     * eventOf()), oldest first or, with order "desc", newest first; eventPages() walks them all.
+     */
+    events: (q: EventsQuery & { cursor?: string } = {}) => get(`/v1/events${query(q)}`, AnyEventPageSchema),
+    eventPages: (q: EventsQuery = {}) => pages((cursor) => get(`/v1/events${query({ ...q, cursor })}`, AnyEventPageSchema)),
     /** One connection to the event stream from `after` (the dashboard's, with its own reconnects). */
     connectEvents: (after: number, on: EventHandlers) => connectEvents(stream, after, on),
     /** One connection as an async iterator. */
@@ -156,9 +170,10 @@ export function createDaemonClient(opts: DaemonClientOptions) {
       }),
 
     // --- the audit log ------------------------------------------------------------------------
-    /** Newest first, as the daemon answers. */
-    audit: (q: AuditQuery = {}) =>
-      get(`/v1/audit${query(q as Record<string, string | number | undefined>)}`, z.array(AuditEntryResponseSchema)),
+    /** One page of matching entries, newest first, as the daemon answers; auditPages() walks them all. */
+    audit: (q: AuditQuery = {}) => get(`/v1/audit${query(q as Record<string, string | number | undefined>)}`, AuditPageSchema),
+    auditPages: (q: Omit<AuditQuery, "cursor"> = {}) =>
+      pages((cursor) => get(`/v1/audit${query({ ...(q as Record<string, string | number | undefined>), cursor })}`, AuditPageSchema)),
     auditCheckpoints: () => get("/v1/audit/checkpoints", z.array(AuditCheckpointSchema)),
     verifyAudit: () => send("POST", "/v1/audit/verify", AuditVerifySchema),
     orchestratorKey: () => get("/v1/keys/orchestrator", OrchestratorKeySchema),

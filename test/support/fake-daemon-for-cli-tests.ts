@@ -263,10 +263,8 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
       if (!worker) return error(res, 404, "ERR_NOT_FOUND", `No worker "${decodeURIComponent(m[1]!)}" in orchestrator.yaml.`);
       if (m[2] === "plan" && req.method === "GET") return json(res, 200, planOf(worker));
       if (m[2] === "versions" && req.method === "GET") {
-        return json(
-          res,
-          200,
-          TARGETS.flatMap((t) =>
+        return json(res, 200, {
+          items: TARGETS.flatMap((t) =>
             [2, 1].map((n) => ({
               target: t,
               versionId: `${worker}-v${n}`,
@@ -275,7 +273,7 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
               live: live.get(worker)![t] === `${worker}-v${n}`,
             })),
           ),
-        );
+        });
       }
       if (m[2] === "rollback" && req.method === "POST") {
         if (role !== "admin") return error(res, 403, "ERR_FORBIDDEN", "A viewer token cannot roll back.");
@@ -304,7 +302,8 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
       const after = Number(url.searchParams.get("after") ?? 0);
       const release = url.searchParams.get("release");
       const limit = Number(url.searchParams.get("limit") ?? 1000);
-      return json(res, 200, events.filter((e) => e.id > after && (!release || e.release_id === release)).slice(0, limit));
+      // One page, as the daemon answers (this fake never has a second page).
+      return json(res, 200, { items: events.filter((e) => e.id > after && (!release || e.release_id === release)).slice(0, limit) });
     }
     return error(res, 404, "ERR_NOT_FOUND", `No route ${req.method} ${path}.`);
   });
