@@ -9,6 +9,7 @@ import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
+import { resolveBackupSchedule, type BackupFlags, type BackupSchedule } from "./config/backup.ts";
 import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
 import { createStore, type Store } from "./store/index.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
@@ -80,8 +81,14 @@ export type DaemonOptions = {
   denials?: DenialOptions;
   /** Between attempts at a rollback that did not land (a region out, a full disk): default 1 s doubling to 30 s, jittered. */
   restoreBackoff?: { baseMs: number; maxMs: number };
-  /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
-  backup?: { everyMs: number; keep: number; dir?: string };
+  /**
+   * Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir`
+   * (default <data>/backups). Without it: orchestrator.yaml's `backup:` with `backupFlags` over it
+   * key by key (src/config/backup.ts); neither: no schedule.
+   */
+  backup?: BackupSchedule;
+  /** `cbo daemon --backup-every/--backup-keep/--backup-dir`, as given. */
+  backupFlags?: BackupFlags;
   /** A full disk: room wanted beyond the WAL before writing again (default 8 MiB), and how often it is looked at (default 2 s). */
   storage?: { headroomBytes?: number; probeMs?: number };
 };
@@ -125,7 +132,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const currentSpec = specSource(opts.configFile, spec, log);
   const dbFile = join(dataDir, "orchestrator.sqlite");
   const auditExport = opts.auditExport ?? join(dataDir, "audit-checkpoints.jsonl");
-  const backupDir = opts.backup?.dir ?? join(dataDir, "backups");
+  // The backup schedule: an explicit one, else the flags over orchestrator.yaml's `backup:`.
+  const schedule = opts.backup ?? resolveBackupSchedule(spec.backup, opts.backupFlags);
+  const backupDir = schedule?.dir ?? join(dataDir, "backups");
   // Never a silent reset: a lost database in a directory that held one is refused (store/lost-store.ts).
   // The master key file is not a trace: `cbo init` and deployment kits create it before the first start.
   refuseLostStore({
@@ -209,7 +218,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       spec: currentSpec,
       targets: () => targets,
       log,
-      protectedPaths: protectedPaths(opts, dataDir),
+      protectedPaths: protectedPaths(opts, dataDir, backupDir),
       ...(opts.restoreBackoff ? { restoreBackoff: opts.restoreBackoff } : {}),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
       orchestratorUrl: () => opts.orchestratorUrl ?? tunnel.workersUrl() ?? listening,
@@ -286,8 +295,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         const { backupNow, DEFAULT_BACKUP_DIR } = await import("./backup/index.ts");
         const { checkArchivePlace } = await import("./backup/paths.ts");
         // Only where the daemon keeps its own things (its backup directory, or its user's), before anything is created.
-        checkArchivePlace({ ...o, dataDir, backupDir: opts.backup?.dir ?? join(dataDir, DEFAULT_BACKUP_DIR) });
-        const dir = o.dir ?? opts.backup?.dir;
+        checkArchivePlace({ ...o, dataDir, backupDir: schedule?.dir ?? join(dataDir, DEFAULT_BACKUP_DIR) });
+        const dir = o.dir ?? schedule?.dir;
         // A signed checkpoint at the archive's head, in the archive and in the checkpoint file.
         return backupNow({
           dataDir,
@@ -351,16 +360,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await tunnel.start(server.url);
     drift.start();
     sec.start();
-    const backups = opts.backup
+    const backups = schedule
       ? // Loaded only when a schedule is configured: an idle daemon without one does not pay for it.
         (await import("./backup/index.ts")).startBackupSchedule({
           dataDir,
           db: store.db,
           masterKey: () => masterKey,
-          every: opts.backup.everyMs,
-          keep: opts.backup.keep,
+          every: schedule.everyMs,
+          keep: schedule.keep,
           log,
-          ...(opts.backup.dir ? { dir: opts.backup.dir } : {}),
+          ...(schedule.dir ? { dir: schedule.dir } : {}),
           checkpoint: () => sec.audit.checkpoint(),
           paused: () => store.storage.paused(),
           onBackup: (b) =>
@@ -444,13 +453,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 }
 
 /** What no Worker bundle may read (src/deploy/confine.ts): the daemon's own files and keys. */
-function protectedPaths(opts: DaemonOptions, dataDir: string): string[] {
+function protectedPaths(opts: DaemonOptions, dataDir: string, backupDir: string): string[] {
   const env = opts.env ?? process.env;
   const files = [
     opts.masterKeyFile,
     env.CBO_MASTER_KEY_FILE || undefined,
     opts.fallbackMasterKeyFile,
-    opts.backup?.dir,
+    backupDir,
     ...(opts.protectedPaths ?? []),
   ];
   return [dataDir, ...files.filter((f): f is string => f !== undefined).map((f) => resolve(f))];

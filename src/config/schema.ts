@@ -1,6 +1,7 @@
 // The desired state, `orchestrator.yaml`. Strict objects: a misspelt key fails with its path.
 // Names follow Cloudflare's rules so that a spec that validates can be released.
 import * as z from "zod";
+import { BackupSpecSchema } from "./backup.ts";
 import { WorkerSourceSpecShape } from "./source/spec-keys.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -126,6 +127,8 @@ export const SpecSchema = z
     targets: z.array(TargetSchema).min(1, "declare at least one target"),
     workers: z.array(WorkerSpecSchema).default([]),
     rollout: RolloutSchema.default(RolloutSchema.parse({})),
+    /** Scheduled encrypted backups of the daemon's state (src/config/backup.ts); none without it. */
+    backup: BackupSpecSchema.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
