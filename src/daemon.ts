@@ -16,7 +16,8 @@ import { refuseLostStore } from "./store/lost-store.ts";
 import { listArchives } from "./backup/retention.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine } from "./deploy/types.ts";
-import { buildTargets } from "./targets/index.ts";
+import { buildTarget, buildTargets } from "./targets/index.ts";
+import { isCboError } from "./kit/errors.ts";
 import { createDriftChecker, createEngine, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
 import { specSource } from "./config/watch.ts";
@@ -44,8 +45,10 @@ export type DaemonOptions = {
   port?: number;
   /** The local edge (embedded, or a running `cbo edge`), required when a target has `api: local`. */
   edge?: Pick<LocalEdge, "apiUrl" | "token" | "regions">;
-  /** Token for Cloudflare targets (until the vault holds it): CLOUDFLARE_API_TOKEN. */
+  /** Token for Cloudflare targets without their own (`api_token_secret`); default CLOUDFLARE_API_TOKEN from `env`. */
   cloudflareToken?: string;
+  /** The account of a Cloudflare target without `account_id`; default CLOUDFLARE_ACCOUNT_ID from `env`. */
+  cloudflareAccountId?: string;
   monitorIntervalMs?: number;
   log?: (line: string) => void;
   /**
@@ -127,9 +130,28 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
   if (ensurePrivateDir(dataDir)) log(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);
-  const targets = buildTargets(spec.targets, { edge: opts.edge, cloudflareToken: opts.cloudflareToken });
+  const cfEnv = opts.env ?? process.env;
+  const targetSources = {
+    edge: opts.edge,
+    cloudflareToken: opts.cloudflareToken ?? (cfEnv.CLOUDFLARE_API_TOKEN || undefined),
+    defaultAccountId: opts.cloudflareAccountId ?? (cfEnv.CLOUDFLARE_ACCOUNT_ID || undefined),
+  };
+  // Checked now, before anything is opened; a target with its own token (`api_token_secret`) gets
+  // it once the vault is open (readTargetTokens below).
+  const targets = buildTargets(spec.targets, { ...targetSources, targetToken: () => undefined });
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
-  const currentSpec = specSource(opts.configFile, spec, log);
+  // Each reload also reads the targets' own tokens from the vault again (a rotated token).
+  const loadedSpec = specSource(opts.configFile, spec, log);
+  let seenSpec = spec;
+  let readTargetTokens: (() => void) | undefined;
+  const currentSpec = () => {
+    const s = loadedSpec();
+    if (s !== seenSpec) {
+      seenSpec = s;
+      readTargetTokens?.();
+    }
+    return s;
+  };
   const dbFile = join(dataDir, "orchestrator.sqlite");
   const auditExport = opts.auditExport ?? join(dataDir, "audit-checkpoints.jsonl");
   // The backup schedule: an explicit one, else the flags over orchestrator.yaml's `backup:`.
@@ -179,6 +201,29 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     writePrivateFile(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
     // Before the engine recovers anything: its lifecycle events go into the audit log too.
     const unfollow = sec.followEngine(store.events);
+
+    // Targets with their own Cloudflare token: read from the vault (each read on the audit record,
+    // the value never logged), and the target rebuilt when it changed.
+    const tokenHashes = new Map<string, string>();
+    readTargetTokens = () => {
+      for (const t of spec.targets) {
+        if (!t.api_token_secret) continue;
+        let token: string | undefined;
+        try {
+          token = sec.vault.getText(t.api_token_secret, { tenant: spec.tenant, purpose: "cloudflare", by: "daemon" }).value;
+        } catch (e) {
+          const why = isCboError(e) ? e.code : "an error";
+          log(
+            `targets: ${t.name}'s Cloudflare token (vault secret ${t.api_token_secret}) is not readable (${why}); its calls are refused until it is set`,
+          );
+        }
+        const digest = token === undefined ? "" : sec.vault.keyedHash(token);
+        if (tokenHashes.get(t.name) === digest) continue;
+        tokenHashes.set(t.name, digest);
+        targets.set(t.name, buildTarget(t, { ...targetSources, targetToken: () => token }));
+      }
+    };
+    readTargetTokens();
 
     for (const t of spec.targets) {
       store.catalog.upsertTarget({
