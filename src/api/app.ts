@@ -245,6 +245,8 @@ export function createApi(deps: ApiDeps): Api {
         throw named;
       }
       if (r.stream) {
+        // A stream is not kept for replay: its key is freed (only reads stream today).
+        settle({ ok: false });
         if (!(out instanceof ReadableStream)) throw new Error(`route ${r.id} is a stream but its handler returned something else`);
         return c.body(out, r.status, { "content-type": r.contentType ?? "application/octet-stream" });
       }
