@@ -13,7 +13,9 @@ import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_DATA, defaultConfig } f
 import { printJsonLine, untilSignal } from "../output.ts";
 
 const USAGE =
-  "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE] [--log-format text|json] [--log-level debug|info|warn|error]";
+  "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]\n" +
+  "                  [--backup-every 6h] [--backup-keep 14] [--backup-dir DIR]   (over orchestrator.yaml's backup:, each flag winning)\n" +
+  "                  [--log-format text|json] [--log-level debug|info|warn|error]   (else CBO_LOG_FORMAT, CBO_LOG_LEVEL)";
 
 function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
   try {
@@ -39,6 +41,9 @@ export async function daemonCommand(args: string[]): Promise<number> {
       "master-key-file": { type: "string" },
       "log-format": { type: "string" },
       "log-level": { type: "string" },
+      "backup-every": { type: "string" },
+      "backup-keep": { type: "string" },
+      "backup-dir": { type: "string" },
     },
     USAGE,
   );
@@ -69,6 +74,12 @@ export async function daemonCommand(args: string[]): Promise<number> {
     env: { ...process.env, ...secrets },
     ...(secrets.CBO_MASTER_PASSPHRASE ? { passphrase: secrets.CBO_MASTER_PASSPHRASE } : {}),
     ...(secrets.CLOUDFLARE_API_TOKEN ? { cloudflareToken: secrets.CLOUDFLARE_API_TOKEN } : {}),
+    // Scheduled backups: these flags over orchestrator.yaml's `backup:` (src/config/backup.ts).
+    backupFlags: {
+      every: values["backup-every"],
+      keep: values["backup-keep"],
+      dir: values["backup-dir"] === undefined ? undefined : resolve(values["backup-dir"]),
+    },
     // The master key: --master-key-file, else CBO_MASTER_KEY / CBO_MASTER_KEY_FILE (startDaemon reads them).
     ...(values["master-key-file"] ? { masterKeyFile: resolve(values["master-key-file"]) } : {}),
   });
