@@ -10,7 +10,8 @@ export { DAEMON_DOWN_HINT };
 
 /** What to do about an error the daemon answered, in the CLI's words. */
 export const CLI_HINTS: Partial<Record<ErrorCode, string>> = {
-  ERR_UNAUTHORIZED: "pass a valid token with --token or CBO_TOKEN (the daemon writes its admin token to <data>/admin-token)",
+  ERR_UNAUTHORIZED:
+    "pass a valid token with --token-file FILE, CBO_TOKEN_FILE or CBO_TOKEN (the daemon writes its admin token to <data>/admin-token; none at hand: cbo tokens create --offline --data DIR --name admin --role admin, with the daemon stopped)",
   ERR_FORBIDDEN: "this token's role is too low; use a deployer or admin token",
   ERR_DISK_FULL: "free that much space on the daemon's disk; it resumes writing by itself, then retry",
   ERR_STORE_CORRUPT:
@@ -24,7 +25,7 @@ const CLI_WORDS = {
   hints: CLI_HINTS,
   downHint: DAEMON_DOWN_HINT,
   versionHint: "are the cbo CLI and the daemon the same version?",
-  refusedHint: "check the token (--token, CBO_TOKEN or <data>/admin-token)",
+  refusedHint: "check the token (--token-file, --token, CBO_TOKEN_FILE, CBO_TOKEN or <data>/admin-token)",
 } satisfies Partial<Connection> & { refusedHint: string };
 
 /** The daemon client for a daemon at `url`, with the CLI's words. */

@@ -5,17 +5,14 @@ import type { ConfigPublish } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
 import { processIo, type CliIo } from "../cli-io.ts";
-import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "../daemon-flags.ts";
+import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
 import { dispatch, positionals, writeJson, type Subcommand } from "../subcommand.ts";
 import { table as rowsTable } from "../table.ts";
+import { usageOf } from "../usage/index.ts";
 
 const table = (header: string[], rows: string[][]) => rowsTable(rows, header);
 
-export const CONFIG_USAGE = `usage: cbo config <command> ${DAEMON_FLAGS_USAGE}
-  diff <worker>                per target: published version, applied or not, and what would change
-  publish <worker> [--force]   sign the spec's config as a new version, write it to each target's KV, poke the Workers
-  history <worker>             published versions, newest first
-  rollback <worker> --to N     send version N again, as a signed rollback bundle`;
+export const CONFIG_USAGE = usageOf("config");
 
 /** Top-level keys whose values differ, for a one-line summary (the JSON output has everything). */
 function changedKeys(a: Record<string, unknown> | undefined, b: Record<string, unknown>): string[] {

@@ -2,11 +2,12 @@
 // (GET /v1/events); with it, the live stream, resumable with --after, until Ctrl-C.
 import { parse, intFlag } from "../args.ts";
 import type { AnyEvent } from "../../contract/index.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage, stdoutPaint } from "../daemon-flags.ts";
+import { DAEMON_FLAGS, connect, positionalsAs, printUsage, stdoutPaint } from "../daemon-flags.ts";
 import { formatEventLine } from "../format-event.ts";
 import { printJsonLine } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const EVENTS_USAGE = `usage: cbo events [--follow] [--after N] [--release ID] [--limit N] ${DAEMON_FLAGS_USAGE}`;
+export const EVENTS_USAGE = usageOf("events");
 
 export async function eventsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(

@@ -8,18 +8,14 @@
 import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
 import { processIo, type CliIo } from "../cli-io.ts";
-import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "../daemon-flags.ts";
+import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
 import { followStarted } from "../follow-started.ts";
 import type { WorkerKey } from "../../contract/index.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "../subcommand.ts";
 import { table } from "../table.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const KEYS_USAGE = `usage: cbo keys <command> ${DAEMON_FLAGS_USAGE}
-  list            per worker and target: the key version it ships and the versions that verify (never a key)
-  rotate <worker> [--target T] [--no-release] [--wait]
-                  new per-Worker keys (admin); the release it starts ships them, and the old keys verify
-                  until that release succeeds. --no-release: the next release ships them. --wait: follow
-                  the release (exit 0 shipped, 1 rolled back or aborted, 2 failed)`;
+export const KEYS_USAGE = usageOf("keys");
 
 const ADMIN_HINT = "rotating keys needs an admin token";
 const v = (n: number) => `v${n}`;

@@ -5,14 +5,15 @@ import type { DaemonClient } from "../../client/index.ts";
 import type { Release } from "../../contract/index.ts";
 import { parse } from "../args.ts";
 import { processIo } from "../cli-io.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage } from "../daemon-flags.ts";
+import { DAEMON_FLAGS, connect, positionalsAs, printUsage } from "../daemon-flags.ts";
 import { followStarted, startLine } from "../follow-started.ts";
 import { printJsonLine } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
 
 export { endLine, progressLine, startLine } from "../follow-started.ts";
 
-export const RELEASE_USAGE = `usage: cbo release <worker> [--no-wait] ${DAEMON_FLAGS_USAGE}`;
-export const ROLLBACK_USAGE = `usage: cbo rollback <worker> [--to <release id|version id>] [--no-wait] ${DAEMON_FLAGS_USAGE}`;
+export const RELEASE_USAGE = usageOf("release");
+export const ROLLBACK_USAGE = usageOf("rollback");
 
 async function startAndFollow(
   start: () => Promise<Release>,

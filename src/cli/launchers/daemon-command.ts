@@ -8,11 +8,11 @@ import { takeSecretEnv } from "../../config/child-env.ts";
 import type { RegionInfo } from "../../local-edge/types.ts";
 import { startDaemon } from "../../daemon.ts";
 import { parse, portFlag } from "../args.ts";
-import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_DATA, defaultConfig } from "../defaults.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, defaultConfig } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
 
-const USAGE =
-  "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]";
+const USAGE = usageOf("daemon");
 
 function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
   try {
@@ -20,7 +20,7 @@ function readEdge(dir: string): { apiUrl: string; token: string; regions: Region
     return { apiUrl: info.apiUrl, regions: info.regions, token: readFileSync(join(dir, "token"), "utf8").trim() };
   } catch {
     throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dir}.`, {
-      hint: "Start one with `cbo edge --data DIR`, or use `cbo up`.",
+      hint: "Start one with `cbo edge --edge DIR`, or use `cbo up`.",
     });
   }
 }
@@ -39,19 +39,16 @@ export async function daemonCommand(args: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
   // Out of process.env before anything starts a child (esbuild, cloudflared): passed on explicitly.
   const secrets = takeSecretEnv();
+  const dataDir = resolve(values.data ?? DEFAULT_DATA);
+  // The edge of `cbo edge --edge DIR`, else the one running in <data>/edge (`cbo edge`'s default
+  // for the default data directory, and where `cbo up --data DIR` keeps it).
   const edgeDir =
-    values.edge !== undefined || existsSync(join(resolve(DEFAULT_EDGE_DATA), "edge.json"))
-      ? resolve(values.edge ?? DEFAULT_EDGE_DATA)
-      : undefined;
+    values.edge !== undefined ? resolve(values.edge) : existsSync(join(dataDir, "edge", "edge.json")) ? join(dataDir, "edge") : undefined;
   const daemon = await startDaemon({
-    dataDir: resolve(values.data ?? DEFAULT_DATA),
+    dataDir,
     configFile: resolve(values.config ?? defaultConfig()),
     port: portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT,
     ...(values.host ? { host: values.host } : {}),

@@ -24,11 +24,9 @@ import { parse, portFlag, regionsFlag } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
 import { EXIT, exitForError } from "../exit-codes.ts";
+import { usageOf } from "../usage/index.ts";
 
-const USAGE = `usage: cbo init [--data DIR] [--config FILE] [--master-key-file FILE] [--yes] [--json]
-                [--local [--regions eu,us,ap] | --account-id [NAME=]ID ... --api-token-file FILE [--api-url URL]]
-                [--no-release] [--serve] [--port N] [--edge-port N]
-  On a terminal it asks what the flags do not say; --yes takes the defaults (the local edge).`;
+const USAGE = usageOf("init");
 
 const MARK: Record<SetupStep["status"], string> = { pending: " ", running: "…", done: "✓", skipped: "–", failed: "✗" };
 

@@ -18,8 +18,9 @@ import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EX
 import { cliClient } from "../connect.ts";
 import { followRelease } from "../follow-release.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
 
-const USAGE = "usage: cbo up [--config orchestrator.yaml] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap] [--json]";
+const USAGE = usageOf("up");
 
 export async function upCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(

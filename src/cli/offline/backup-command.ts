@@ -16,15 +16,10 @@ import { printJsonLine } from "../output.ts";
 import type { Backup } from "../../contract/index.ts";
 import { cliClient } from "../connect.ts";
 import { hinted } from "../subcommand.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const MASTER_KEY_USAGE = `master key: CBO_MASTER_KEY, --master-key-file FILE (or CBO_MASTER_KEY_FILE), or the passphrase in CBO_MASTER_PASSPHRASE`;
-export const BACKUP_USAGE = `usage: cbo backup [--out FILE | --dir DIR [--keep N]] [--data DIR] [--master-key-file FILE] [--url URL] [--token TOKEN] [--json]
-  writes one encrypted archive of the store, vault and audit log (default: --dir <data>/${DEFAULT_BACKUP_DIR});
-  --keep N removes all but the N newest archives in --dir
-  with a daemon running on --data (or at --url), the daemon writes it (admin token; paths are on its host;
-  default: its backup directory), sealed with its own master key, and records it in the audit log; with
-  none, this command reads the files
-  (${MASTER_KEY_USAGE}; default <data>/master.key when none is given and it exists)`;
+export { MASTER_KEY_USAGE } from "../usage/index.ts";
+export const BACKUP_USAGE = usageOf("backup");
 
 /**
  * The master key from exactly one configured source (src/security/master-key.ts decides which):
@@ -52,6 +47,7 @@ export async function backupCommand(args: string[]): Promise<number> {
       "master-key-file": { type: "string" },
       url: { type: "string" },
       token: { type: "string" },
+      "token-file": { type: "string" },
     },
     BACKUP_USAGE,
   );
@@ -67,7 +63,7 @@ export async function backupCommand(args: string[]): Promise<number> {
   }
   const keep = intFlag(values.keep, "keep", 1, 10_000);
   const dataDir = resolve(values.data ?? DEFAULT_DATA_DIR);
-  const daemon = await liveDaemon({ url: values.url, token: values.token, data: values.data });
+  const daemon = await liveDaemon({ url: values.url, token: values.token, "token-file": values["token-file"], data: values.data });
   if (daemon) {
     if (values["master-key-file"] !== undefined)
       process.stderr.write("cbo: --master-key-file is not used: the running daemon seals the backup with the master key it holds\n");

@@ -13,15 +13,11 @@ import { masterKeyFromFile, type MasterKey } from "../../vault/index.ts";
 import { retiredKeyFile } from "../../vault/key-file-rotation.ts";
 import { parse } from "../args.ts";
 import { masterKeyFile } from "../../security/master-key.ts";
-import { cliMasterKey, MASTER_KEY_USAGE } from "./backup-command.ts";
+import { cliMasterKey } from "./backup-command.ts";
 import { printJsonLine } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const RESTORE_USAGE = `usage: cbo restore <archive> --data DIR [--master-key-file FILE] [--checkpoint FILE ...] [--public-key B64URL] [--json]
-  DIR must be empty or not exist; nothing is left in it unless every check passes
-  --checkpoint: signed checkpoints kept outside the VPS, checked as far as the archive's log reaches
-  (later ones cover entries written after the backup: they are counted, not held against it);
-  --public-key: the orchestrator's public key (default: the one in the restored vault)
-  ${MASTER_KEY_USAGE}`;
+export const RESTORE_USAGE = usageOf("restore");
 
 export async function restoreCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(

@@ -33,7 +33,8 @@ type Outcome = { fromKeyId: string; toKeyId: string; rewrapped: number } & (
   | { newKeyFile: string; created: boolean }
 );
 
-const actor = () => {
+/** Who acted, for the audit entry of an offline tool: the CLI and the OS user running it. */
+export const cliActor = () => {
   let user = "unknown";
   try {
     user = userInfo().username;
@@ -84,7 +85,7 @@ export async function rotateOffline(values: Flags, io: CliIo): Promise<number> {
     });
   }
 
-  const by = actor();
+  const by = cliActor();
   const db = openDb(dbFile);
   let outcome: Outcome;
   try {
