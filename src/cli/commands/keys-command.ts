@@ -14,6 +14,7 @@ import type { WorkerKey } from "../../contract/index.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "../subcommand.ts";
 import { table } from "../table.ts";
 import { usageOf } from "../usage/index.ts";
+import { asInvoked } from "../invocation.ts";
 
 export const KEYS_USAGE = usageOf("keys");
 
@@ -70,9 +71,11 @@ const rotate: Subcommand = async (args, io) => {
     else {
       io.stdout.write(`rotated the keys of ${worker}: ${rotated.map(rotatedText).join(", ")}\n`);
       io.stdout.write(
-        r.release
-          ? `release ${r.release.id} ships them; ${both}\nfollow it with: cbo events --follow --release ${r.release.id}\n`
-          : `no release started: the next release of ${worker} ships them; until then ${both}\n`,
+        asInvoked(
+          r.release
+            ? `release ${r.release.id} ships them; ${both}\nfollow it with: cbo events --follow --release ${r.release.id}\n`
+            : `no release started: the next release of ${worker} ships them; until then ${both}\n`,
+        ),
       );
     }
     return 0;
@@ -85,7 +88,9 @@ const rotate: Subcommand = async (args, io) => {
     io.stdout.write(`the new keys are live; verifying now: ${now.map((k) => `${k.target} ${k.accepted.map(v).join(", ")}`).join("; ")}\n`);
   if (followed.code !== 0) {
     io.stderr.write(
-      `release ${followed.release.id} ${followed.release.status.replace("_", " ")}: the new keys did not ship, and ${both} (\`cbo release ${worker}\`)\n`,
+      asInvoked(
+        `release ${followed.release.id} ${followed.release.status.replace("_", " ")}: the new keys did not ship, and ${both} (\`cbo release ${worker}\`)\n`,
+      ),
     );
   }
   return followed.code;

@@ -9,6 +9,7 @@ import { DAEMON_FLAGS, connect, positionalsAs, printUsage } from "../daemon-flag
 import { followStarted, startLine } from "../follow-started.ts";
 import { printJsonLine } from "../output.ts";
 import { usageOf } from "../usage/index.ts";
+import { asInvoked } from "../invocation.ts";
 
 export { endLine, progressLine, startLine } from "../follow-started.ts";
 
@@ -23,7 +24,7 @@ async function startAndFollow(
   const release = await start();
   if (values["no-wait"]) {
     if (values.json) printJsonLine({ release });
-    else process.stdout.write(`${startLine(release)}\nfollow it with: cbo events --follow --release ${release.id}\n`);
+    else process.stdout.write(asInvoked(`${startLine(release)}\nfollow it with: cbo events --follow --release ${release.id}\n`));
     return 0;
   }
   const { code, ...result } = await followStarted(client, release, processIo(), { json: values.json });

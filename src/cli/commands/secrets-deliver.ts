@@ -8,6 +8,7 @@ import { worseExit } from "../exit-codes.ts";
 import { followStarted } from "../follow-started.ts";
 import { SECRETS_USAGE } from "../secrets-usage.ts";
 import { hinted, positionals, writeJson, type Subcommand } from "../subcommand.ts";
+import { asInvoked } from "../invocation.ts";
 
 export const deliver: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS, wait: { type: "boolean" } }, SECRETS_USAGE);
@@ -22,7 +23,7 @@ export const deliver: Subcommand = async (args, io) => {
     if (values.json) writeJson(io, d);
     else {
       io.stdout.write(`delivering secret ${d.name} version ${d.version}: started ${started}\n`);
-      for (const r of d.releases) io.stdout.write(`follow it with: cbo events --follow --release ${r.releaseId}\n`);
+      for (const r of d.releases) io.stdout.write(asInvoked(`follow it with: cbo events --follow --release ${r.releaseId}\n`));
     }
     return 0;
   }

@@ -10,6 +10,7 @@ import { startDaemon } from "../../daemon.ts";
 import { parse, portFlag } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, defaultConfig } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
+import { adminTokenNote } from "../admin-token-note.ts";
 import { usageOf } from "../usage/index.ts";
 
 const USAGE = usageOf("daemon");
@@ -65,7 +66,14 @@ export async function daemonCommand(args: string[]): Promise<number> {
   // The first admin token is shown only to a person at a terminal: under PM2, systemd or Compose
   // stdout ends up in log files, and the token is in <data>/admin-token (0600) anyway.
   const showToken = daemon.initialAdminToken !== undefined && process.stdout.isTTY === true;
-  printJsonLine({ url: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(showToken ? { adminToken: daemon.initialAdminToken } : {}) });
+  // The admin-token file is named only when it is there (a restored data directory has none).
+  const note = adminTokenNote(daemon.adminTokenFile, dataDir);
+  if (!note.exists) process.stderr.write(`cbo: admin token: ${note.text}\n`);
+  printJsonLine({
+    url: daemon.url,
+    ...(note.exists ? { adminTokenFile: daemon.adminTokenFile } : { adminTokenMissing: note.text }),
+    ...(showToken ? { adminToken: daemon.initialAdminToken } : {}),
+  });
   await untilSignal();
   await daemon.close();
   return 0;

@@ -23,8 +23,10 @@ import { runWizard, type StepActions } from "../../setup/wizard.ts";
 import { parse, portFlag, regionsFlag } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
-import { EXIT, exitForError } from "../exit-codes.ts";
+import { EXIT, exitForError, exitForOutcome } from "../exit-codes.ts";
 import { usageOf } from "../usage/index.ts";
+import { asInvoked } from "../invocation.ts";
+import { adminTokenNote } from "../admin-token-note.ts";
 
 const USAGE = usageOf("init");
 
@@ -208,10 +210,11 @@ export async function initCommand(args: string[]): Promise<number> {
       workers: served,
     };
     if (json) printJsonLine(summary);
-    else process.stdout.write(nextSteps(result.ok, choices, Boolean(daemon && choices.serve)) + "\n");
-    if (!result.ok) code = result.error ? exitForError(result.error) : EXIT.systemError;
+    else process.stdout.write(asInvoked(nextSteps(result.ok, choices, Boolean(daemon && choices.serve))) + "\n");
+    if (!result.ok) code = result.error ? initExit(result.error) : EXIT.systemError;
     if (result.ok && daemon && choices.serve) {
-      if (!json) say(`serving: API ${daemon.url} (admin token in ${daemon.adminTokenFile}); Ctrl-C stops`);
+      if (!json)
+        say(`serving: API ${daemon.url} (admin token ${adminTokenNote(daemon.adminTokenFile, choices.dataDir).text}); Ctrl-C stops`);
       await untilSignal();
     }
   } finally {
@@ -219,6 +222,12 @@ export async function initCommand(args: string[]): Promise<number> {
     await edge?.close().catch(() => {});
   }
   return code;
+}
+
+/** A first release that rolled back or was aborted exits as `cbo release` would (3); other failures by their code. */
+function initExit(err: CboError): number {
+  const status = err.details?.status;
+  return typeof status === "string" && err.details?.releaseId !== undefined ? exitForOutcome(status) : exitForError(err);
 }
 
 function line(s: SetupStep): string {

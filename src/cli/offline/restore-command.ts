@@ -16,6 +16,8 @@ import { masterKeyFile } from "../../security/master-key.ts";
 import { cliMasterKey } from "./backup-command.ts";
 import { printJsonLine } from "../output.ts";
 import { usageOf } from "../usage/index.ts";
+import { asInvoked } from "../invocation.ts";
+import { offlineAdminTokenCommand } from "../admin-token-note.ts";
 
 export const RESTORE_USAGE = usageOf("restore");
 
@@ -59,7 +61,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
     ...(values["public-key"] ? { publicKey: publicKey(values["public-key"]) } : {}),
   });
   if (values.json) printJsonLine({ ...result, ...(retired ? { retiredKeyFile: retired } : {}) });
-  else process.stdout.write(describe(archive, result, retired, checkpoints.length > 0));
+  else process.stdout.write(asInvoked(describe(archive, result, retired, checkpoints.length > 0)));
   return 0;
 }
 
@@ -113,7 +115,9 @@ function describe(archive: string, r: RestoreResult, retired: string | undefined
         (unfinished.length
           ? `; ${unfinished.length} unfinished (${unfinished.map((u) => `${u.worker} ${u.id} ${u.status}`).join(", ")}): the daemon resumes or rolls them back`
           : ""),
-      `  secrets     ${r.secrets} (sealed with master key ${r.masterKeyId}); API tokens restored as they were (the admin-token file is not in a backup)`,
+      `  secrets     ${r.secrets} (sealed with master key ${r.masterKeyId})`,
+      `  tokens      API tokens restored as they were; the admin-token file is never in an archive: use an admin token you kept,`,
+      `              or make one now (the master key as above): ${offlineAdminTokenCommand(r.dataDir)}`,
       "next: start the daemon on it with the same master key; on start it reconciles with what the edge runs:",
       `  CBO_MASTER_KEY_FILE=${retired ?? "<key file>"} cbo daemon --data ${r.dataDir}    (or put ${retired ? "a copy of it" : "the key file"} at ${r.dataDir}/master.key, mode 0600, for cbo up)`,
       ...(retired ? ["  then rotate it (`cbo vault rotate-master-key`): the restored vault is sealed with a key that was retired"] : []),

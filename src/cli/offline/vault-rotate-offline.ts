@@ -19,6 +19,7 @@ import { DEFAULT_DATA_DIR } from "../discover.ts";
 import { liveDaemon } from "../live-daemon.ts";
 import { writeJson } from "../subcommand.ts";
 import { VAULT_USAGE } from "../vault-usage.ts";
+import { asInvoked } from "../invocation.ts";
 
 type Flags = {
   data?: string | undefined;
@@ -111,7 +112,7 @@ export async function rotateOffline(values: Flags, io: CliIo): Promise<number> {
     db.close();
   }
   if (values.json) writeJson(io, outcome);
-  else io.stdout.write(describe(outcome, dataDir));
+  else io.stdout.write(asInvoked(describe(outcome, dataDir)));
   return 0;
 }
 
