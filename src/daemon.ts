@@ -315,6 +315,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       monitor,
       security: sec,
       spec: currentSpec,
+      specRefusal: currentSpec.refusal,
       targets: () => targets,
       log,
       configSync,

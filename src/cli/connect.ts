@@ -4,6 +4,7 @@
 import { createDaemonClient, daemonDown, errorFromResponse, type Connection, type DaemonClient } from "../client/index.ts";
 import type { CboError, ErrorCode } from "../kit/errors.ts";
 import { DAEMON_DOWN_HINT, discoverDaemon, type DaemonFlags } from "./discover.ts";
+import { asInvoked } from "./invocation.ts";
 import { nodeSocket } from "./node-socket.ts";
 
 export { DAEMON_DOWN_HINT };
@@ -28,6 +29,18 @@ const CLI_WORDS = {
   refusedHint: "check the token (--token-file, --token, CBO_TOKEN_FILE, CBO_TOKEN or <data>/admin-token)",
 } satisfies Partial<Connection> & { refusedHint: string };
 
+let saidSpecRefused = false;
+
+/** Once per command, on stderr: the daemon refuses orchestrator.yaml on disk and keeps the previous spec. */
+export function warnSpecRefused(refused: string | undefined, write: (line: string) => void = (l) => process.stderr.write(l)): void {
+  if (refused === undefined || saidSpecRefused) return;
+  saidSpecRefused = true;
+  write(
+    `cbo: warning: the daemon refuses the spec file on disk and keeps using the previous one (what this command shows and does is the previous spec's): ${refused}\n` +
+      asInvoked("cbo: fix the file (the daemon re-reads it when it changes); `cbo status` shows the refusal too\n"),
+  );
+}
+
 /** The daemon client for a daemon at `url`, with the CLI's words. */
 export function cliClient(o: { url: string; token: string | undefined; timeoutMs?: number }): DaemonClient {
   return createDaemonClient({
@@ -35,6 +48,7 @@ export function cliClient(o: { url: string; token: string | undefined; timeoutMs
     url: o.url,
     token: o.token,
     socket: nodeSocket,
+    onSpecRefused: (r) => warnSpecRefused(r),
     ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
   });
 }

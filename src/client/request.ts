@@ -5,7 +5,7 @@
 // body that is not JSON is never kept as an error's cause, and schema failures name types, not
 // values: an answer may hold a secret value.
 import type * as z from "zod";
-import { AnyErrorBodySchema } from "../contract/index.ts";
+import { AnyErrorBodySchema, decodeSpecRefused, SPEC_REFUSED_HEADER } from "../contract/index.ts";
 import { CboError, ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
 
 export type Connection = {
@@ -30,6 +30,11 @@ export type Connection = {
   versionHint?: string | undefined;
   /** Called on a 401 before it is thrown (the dashboard goes back to its login form). */
   onUnauthorized?: (() => void) | undefined;
+  /**
+   * Called with every answer: why orchestrator.yaml on disk is refused (the daemon keeps the
+   * previous spec), or undefined when it is not. The CLI warns on stderr, the dashboard shows a banner.
+   */
+  onSpecRefused?: ((refused: string | undefined) => void) | undefined;
 };
 
 const FALLBACK_BY_STATUS: Record<number, ErrorCode> = {
@@ -101,6 +106,10 @@ export async function requestRaw(c: Connection, method: string, path: string, bo
       });
     }
     throw daemonDown(c, base, e);
+  }
+  if (c.onSpecRefused) {
+    const refused = res.headers.get(SPEC_REFUSED_HEADER);
+    c.onSpecRefused(refused ? decodeSpecRefused(refused) : undefined);
   }
   if (!res.ok) {
     const text = await res.text();
