@@ -279,6 +279,20 @@ describe("cbo against the daemon API (test double)", () => {
     expect(human.stdout.trimEnd().split("\n")).toEqual([expect.stringMatching(new RegExp(`^#${some.id} \\d\\d:\\d\\d:\\d\\d `))]);
   });
 
+  it("events --limit N shows the newest N, oldest first; --after N pages forward from #N", async () => {
+    const newest = await cbo(["events", "--json", "--limit", "8"]);
+    const ids = (JSON.parse(newest.stdout) as Array<{ id: number }>).map((e) => e.id);
+    const all = daemon.events.map((e) => e.id);
+    expect(all.length).toBeGreaterThan(8);
+    expect(ids).toEqual(all.slice(-8));
+    expect(daemon.requests.at(-1)).toMatchObject({ method: "GET", path: "/v1/events?after=0&limit=8&newest=1" });
+    const forward = await cbo(["events", "--json", "--limit", "3", "--after", "2"]);
+    expect((JSON.parse(forward.stdout) as Array<{ id: number }>).map((e) => e.id)).toEqual([3, 4, 5]);
+    const human = await cbo(["events", "--limit", "2"]);
+    expect(human.stdout.trimEnd().split("\n")).toHaveLength(2);
+    expect(human.stdout).toContain(`#${all.at(-1)}`);
+  });
+
   it("events --follow streams live events as JSON lines, resumes after a dropped connection, and stops on Ctrl-C", async () => {
     const start = daemon.events.length;
     const child = startCbo(["events", "--follow", "--json", "--after", String(start)], {

@@ -21,7 +21,7 @@ export function eventRoutes(ctx: RouteContext): RouteDef[] {
       id: "listEvents",
       method: "get",
       path: "/v1/events",
-      summary: "Stored events with id > after, oldest first",
+      summary: "Stored events with id > after, oldest first: the oldest `limit` of them, or with newest=1 the newest",
       role: "viewer",
       query: EventsQuerySchema,
       response: z.array(EventSchema),
@@ -31,6 +31,7 @@ export function eventRoutes(ctx: RouteContext): RouteDef[] {
           after: query.after ?? 0,
           limit: query.limit ?? 1000,
           ...(query.release ? { releaseId: query.release } : {}),
+          ...(query.newest ? { newest: true } : {}),
         }),
     }),
     route({

@@ -107,7 +107,9 @@ export function createDaemonClient(opts: DaemonClientOptions) {
 
     // --- events -------------------------------------------------------------------------------
     /** Events of any type (a daemon newer than this client may send new ones): narrow with eventOf(). */
-    events: (q: { after?: number; release?: string; limit?: number } = {}) => get(`/v1/events${query(q)}`, z.array(AnyEventSchema)),
+    /** Events after `after`, oldest first; `newest`: the newest `limit` of them (still oldest first). */
+    events: (q: { after?: number; release?: string; limit?: number; newest?: boolean } = {}) =>
+      get(`/v1/events${query({ ...q, newest: q.newest ? 1 : undefined })}`, z.array(AnyEventSchema)),
     /** One connection to the event stream from `after` (the dashboard's, with its own reconnects). */
     connectEvents: (after: number, on: EventHandlers) => connectEvents(stream, after, on),
     /** One connection as an async iterator. */

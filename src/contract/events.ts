@@ -196,8 +196,12 @@ export const EventsQuerySchema = z.object({
   after: z.coerce.number().int().min(0).optional().describe("Only events with a larger id (default 0: from the start)"),
   release: z.string().min(1).max(100).optional().describe("Only this release's events"),
   limit: z.coerce.number().int().min(1).max(10_000).optional().describe("At most this many (default 1000)"),
+  newest: z
+    .literal("1")
+    .optional()
+    .describe("1: the newest `limit` events (with id > after), still oldest first; without it, the oldest `limit` after `after`"),
 });
 /** WS /v1/events/stream: replays from `after`, then live. */
-export const StreamQuerySchema = EventsQuerySchema.omit({ limit: true }).extend({
+export const StreamQuerySchema = EventsQuerySchema.omit({ limit: true, newest: true }).extend({
   token: z.string().optional().describe("Bearer token, for clients that cannot set headers (browsers)"),
 });

@@ -304,7 +304,9 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
       const after = Number(url.searchParams.get("after") ?? 0);
       const release = url.searchParams.get("release");
       const limit = Number(url.searchParams.get("limit") ?? 1000);
-      return json(res, 200, events.filter((e) => e.id > after && (!release || e.release_id === release)).slice(0, limit));
+      const matching = events.filter((e) => e.id > after && (!release || e.release_id === release));
+      // newest=1: the newest `limit`, still oldest first (as the daemon's store answers it).
+      return json(res, 200, url.searchParams.get("newest") === "1" ? matching.slice(-limit) : matching.slice(0, limit));
     }
     return error(res, 404, "ERR_NOT_FOUND", `No route ${req.method} ${path}.`);
   });
