@@ -4,10 +4,11 @@
 // the CLI takes it from the files itself (SQLite online backup) under the master key it is given,
 // and says that this backup is not on the record: appending to the log is the daemon's job, and a
 // process we cannot see (a daemon without its daemon.json) may hold the log open.
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { archiveName, createBackup, DB_FILE, DEFAULT_BACKUP_DIR, passphraseKeyForDatabase, pruneArchives } from "../../backup/index.ts";
 import { CboError } from "../../kit/errors.ts";
-import { openMasterKey } from "../../security/master-key.ts";
+import { configuredMasterKey, openMasterKey } from "../../security/master-key.ts";
 import type { MasterKey } from "../../vault/index.ts";
 import { intFlag, parse } from "../args.ts";
 import { DEFAULT_DATA_DIR } from "../discover.ts";
@@ -33,7 +34,15 @@ export function cliMasterKey(o: {
   fallbackKeyFile?: string;
   fromPassphrase(passphrase: string): MasterKey;
 }): MasterKey {
-  return openMasterKey({ env: o.env, keyFile: o.keyFile, fallbackKeyFile: o.fallbackKeyFile }, { fromPassphrase: o.fromPassphrase });
+  const c = { env: o.env, keyFile: o.keyFile, fallbackKeyFile: o.fallbackKeyFile };
+  const k = configuredMasterKey(c);
+  // These tools open a vault that exists: only its own key does, so a new one is never suggested.
+  if (k.kind === "none" || (k.kind === "file" && k.fallback && !existsSync(k.file))) {
+    throw new CboError("ERR_USAGE", "No master key given: only the key the vault was sealed with opens it (a new key never will).", {
+      hint: `pass it: --master-key-file FILE or CBO_MASTER_KEY_FILE=FILE (its key file, mode 0600), CBO_MASTER_KEY=<the key>, or CBO_MASTER_PASSPHRASE for a vault sealed from a passphrase${o.fallbackKeyFile ? ` (without one, ${o.fallbackKeyFile} is used when it exists)` : ""}`,
+    });
+  }
+  return openMasterKey(c, { fromPassphrase: o.fromPassphrase });
 }
 
 export async function backupCommand(args: string[]): Promise<number> {

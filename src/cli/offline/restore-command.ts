@@ -5,14 +5,14 @@
 // backup, and the entries they cover are said to be missing from the archive, not held against it.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { passphraseKeyFor, readArchiveHeader, restoreBackup, type RestoreResult } from "../../backup/index.ts";
+import { passphraseKeyFor, readArchiveHeader, restoreBackup, type Header, type RestoreResult } from "../../backup/index.ts";
 import { readAuditExport, type VerifyCheckpoint } from "../../audit/index.ts";
 import { CboError } from "../../kit/errors.ts";
 import { base64urlToBytes } from "../../kit/signing/index.ts";
 import { masterKeyFromFile, type MasterKey } from "../../vault/index.ts";
 import { retiredKeyFile } from "../../vault/key-file-rotation.ts";
 import { parse } from "../args.ts";
-import { masterKeyFile } from "../../security/master-key.ts";
+import { configuredMasterKey, masterKeyFile } from "../../security/master-key.ts";
 import { cliMasterKey } from "./backup-command.ts";
 import { printJsonLine } from "../output.ts";
 import { usageOf } from "../usage/index.ts";
@@ -46,6 +46,8 @@ export async function restoreCommand(args: string[]): Promise<number> {
   const archive = resolve(positionals[0]!);
   const dataDir = resolve(values.data);
   const header = readArchiveHeader(archive);
+  // No key at all: say which one opens this archive, and how to pass it (a new one never will).
+  if (configuredMasterKey({ env: process.env, keyFile: values["master-key-file"] }).kind === "none") throw noKeyFor(archive, header);
   const given = cliMasterKey({ env: process.env, keyFile: values["master-key-file"], fromPassphrase: (p) => passphraseKeyFor(header, p) });
   const { masterKey, retired } = keyForArchive(
     given,
@@ -74,6 +76,23 @@ function keyForArchive(given: MasterKey, archiveKeyId: string, keyFile: string |
   const retired = retiredKeyFile(resolve(keyFile), archiveKeyId);
   if (!existsSync(retired)) return { masterKey: given };
   return { masterKey: masterKeyFromFile(retired), retired };
+}
+
+/** Restore without a master key: the archive's key id, and every way to pass that key. */
+function noKeyFor(archive: string, header: Header): CboError {
+  const id = header.master_key_id;
+  return new CboError(
+    "ERR_USAGE",
+    `No master key given: ${archive} was sealed with master key ${id}, and only that key opens it (a new key never will).`,
+    {
+      details: { archiveKeyId: id, passphrase: header.kdf !== undefined },
+      hint: [
+        "pass the key it was sealed with: --master-key-file FILE (the key file, mode 0600) or CBO_MASTER_KEY_FILE=FILE, or CBO_MASTER_KEY=<the key, base64 or hex>",
+        ...(header.kdf !== undefined ? ["or CBO_MASTER_PASSPHRASE=<the passphrase> (this vault's key came from one)"] : []),
+        `if the key was rotated since, pass the current key file with --master-key-file: the old one is found beside it as <file>.retired-${id}`,
+      ].join("; "),
+    },
+  );
 }
 
 function publicKey(b64url: string): Uint8Array {
