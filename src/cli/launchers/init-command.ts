@@ -116,7 +116,8 @@ export async function initCommand(args: string[]): Promise<number> {
         };
       }
       cfToken = readApiTokenFile(choices.apiTokenFile!);
-      const client = createCloudflareClient({ baseUrl: choices.targets.apiUrl, apiToken: cfToken });
+      // Two retries: a check that cannot reach the API says so in seconds, not after a minute of backoff.
+      const client = createCloudflareClient({ baseUrl: choices.targets.apiUrl, apiToken: cfToken, maxRetries: 2 });
       return checkCloudflareToken(
         client,
         choices.targets.accounts.map((a) => a.accountId),
