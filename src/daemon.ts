@@ -26,6 +26,7 @@ import { API_VERSION, createApi, parseAllowedHosts, startApiServer, type RateLim
 import { openSecurity, type DenialOptions, type OrchestratorKeyInfo, type Security } from "./security/index.ts";
 import { configuredDaemonMasterKey, openDaemonMasterKey } from "./security/master-key.ts";
 import type { DaemonAdmin } from "./api/types.ts";
+import { assertPortsFree } from "./api/port-check.ts";
 import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
 
 export type DaemonOptions = {
@@ -116,6 +117,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // Loopback only unless told otherwise: refused before anything is opened.
   const bind = checkBind(opts.host ?? "127.0.0.1", opts.allowPublic === true);
   if (bind.warning) log(bind.warning);
+  // Before anything is written (the data directory, a master key file, the database): a busy port
+  // leaves the data directory as it was.
+  await assertPortsFree(opts.host ?? "127.0.0.1", [{ port: opts.port ?? 0, what: "the daemon's API", flag: "--port" }]);
   const dataDir = resolve(opts.dataDir);
   // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
   if (ensurePrivateDir(dataDir)) log(`cbo: ${dataDir} was open to other users; it is 0700 now`);

@@ -68,7 +68,8 @@ export function errorFromResponse(c: Pick<Connection, "label" | "hints">, status
       ? (sent as ErrorCode)
       : (FALLBACK_BY_STATUS[status] ?? (status >= 400 && status < 500 ? "ERR_VALIDATION" : "ERR_INTERNAL"));
   const message = body?.error.message ?? `${The(c)} answered HTTP ${status}.`;
-  const hint = c.hints?.[code];
+  // The caller's words for this code first (they name its flags), else the daemon's own fix.
+  const hint = c.hints?.[code] ?? body?.error.hint;
   return new CboError(code, message, { ...(body?.error.details ? { details: body.error.details } : {}), ...(hint ? { hint } : {}) });
 }
 

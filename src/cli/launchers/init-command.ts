@@ -21,7 +21,8 @@ import { buildTargets } from "../../targets/index.ts";
 import { tunnelFiles } from "../../tunnel/files.ts";
 import { runWizard, type StepActions } from "../../setup/wizard.ts";
 import { parse, portFlag, regionsFlag } from "../args.ts";
-import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT } from "../defaults.ts";
+import { assertPortsFree } from "../../api/port-check.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, edgePorts } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
 import { EXIT, exitForError, exitForOutcome } from "../exit-codes.ts";
 import { usageOf } from "../usage/index.ts";
@@ -84,6 +85,11 @@ export async function initCommand(args: string[]): Promise<number> {
     terminal?.close();
   }
 
+  // The ports this run will listen on, before the first step writes anything (the master key).
+  await assertPortsFree("127.0.0.1", [
+    ...(choices.release ? [{ port, what: "the daemon's API", flag: "--port" }] : []),
+    ...(choices.targets.kind === "local" ? edgePorts(edgePort, choices.targets.regions) : []),
+  ]);
   const say = (line: string) => process.stderr.write(line + "\n");
   // The daemon's own log: kept, and shown only when a step fails (or with --debug).
   const daemonLog: string[] = [];

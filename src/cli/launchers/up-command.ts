@@ -15,7 +15,9 @@ import { takeSecretEnv } from "../../config/child-env.ts";
 import { startDaemon } from "../../daemon.ts";
 import { parse, portFlag, regionsFlag } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EXAMPLE_SPEC } from "../defaults.ts";
+import { assertPortsFree } from "../../api/port-check.ts";
 import { cliClient } from "../connect.ts";
+import { edgePorts } from "../defaults.ts";
 import { followRelease } from "../follow-release.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
 import { adminTokenNote } from "../admin-token-note.ts";
@@ -51,7 +53,12 @@ export async function upCommand(args: string[]): Promise<number> {
   const secrets = takeSecretEnv();
 
   // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
-  const { startLocalEdge } = await import("../../local-edge/index.ts");
+  const { startLocalEdge, DEFAULT_REGIONS } = await import("../../local-edge/index.ts");
+  // Every port first: a busy one stops `cbo up` before it writes anything into --data.
+  await assertPortsFree("127.0.0.1", [
+    { port, what: "the daemon's API", flag: "--port" },
+    ...edgePorts(edgePort, regions ?? DEFAULT_REGIONS),
+  ]);
   // The embedded edge fires due cron triggers, as Cloudflare would for the released Workers.
   const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}), crons: true });
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
