@@ -276,7 +276,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           target: `worker:${e.worker}`,
           tenant: spec.tenant,
           outcome: "ok",
-          details: { version: e.version, hash: e.hash, rollbackOf: e.rollbackOf, targets: e.targets },
+          // The changed values per target (config is not secret: see sync/config-changes.ts).
+          details: {
+            version: e.version,
+            hash: e.hash,
+            rollbackOf: e.rollbackOf,
+            targets: e.targets,
+            changes: e.changes,
+            ...(e.moreChanges ? { moreChanges: e.moreChanges } : {}),
+          },
         }),
     });
     // What the vault and backup routes need of the daemon: the master key (it follows an online
