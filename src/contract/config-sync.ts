@@ -36,7 +36,8 @@ export const ConfigDiffSchema = z.object({
   published: z.object({ version: z.number().int(), config: Json }).nullable(),
   desired: Json,
   changed: z.boolean(),
-  changes: z.array(ConfigChangeSchema).describe("Each key path that differs, with the published and the desired value"),
+  // Defaults to none for a daemon from before the field (a newer client reads an older daemon).
+  changes: z.array(ConfigChangeSchema).default([]).describe("Each key path that differs, with the published and the desired value"),
   written: z.number().int().nullable().describe("Version held in the target's KV"),
   applied: z.boolean().describe("An agent on the target reported running the latest version"),
 });
