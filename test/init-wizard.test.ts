@@ -221,8 +221,14 @@ describe("cbo init with Cloudflare accounts (the local edge's Cloudflare-compati
     });
     const apiUrl = `http://127.0.0.1:${closed}/client/v4`;
     const run = await runCbo(
-      ["init", "--json", "--no-release", "--data", "offline/data", "--config", "offline/orchestrator.yaml"]
-        .concat(["--account-id", t.region.accountId, "--api-token-file", file, "--api-url", apiUrl]),
+      ["init", "--json", "--no-release", "--data", "offline/data", "--config", "offline/orchestrator.yaml"].concat([
+        "--account-id",
+        t.region.accountId,
+        "--api-token-file",
+        file,
+        "--api-url",
+        apiUrl,
+      ]),
       { cwd: dir, timeoutMs: 60_000 },
     );
     expect(run.code, run.stderr).toBe(2);
