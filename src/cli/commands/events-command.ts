@@ -31,9 +31,12 @@ export async function eventsCommand(args: string[]): Promise<number> {
   const paint = stdoutPaint();
   const print = (e: AnyEvent) => (values.json ? printJsonLine(e) : process.stdout.write(formatEventLine(e, paint) + "\n"));
   const release = values.release ? { release: values.release } : {};
+  /** One page, oldest first; `newest`: the last ones (asked newest first, shown oldest first). */
+  const page = async (q: { after?: number; release?: string; limit?: number }, newest: boolean) =>
+    newest ? (await client.events({ ...q, order: "desc" })).items.reverse() : (await client.events(q)).items;
 
   if (!values.follow) {
-    const events = await client.events({ after: after ?? 0, ...release, ...(limit ? { limit } : {}), newest: after === undefined });
+    const events = await page({ after: after ?? 0, ...release, ...(limit ? { limit } : {}) }, after === undefined);
     if (values.json) printJsonLine(events);
     else if (events.length === 0) process.stdout.write(after === undefined ? "no events yet\n" : `no events after #${after}\n`);
     else events.forEach(print);
@@ -43,9 +46,9 @@ export async function eventsCommand(args: string[]): Promise<number> {
   // Without --after: the newest events first (as above), then live from the last one shown.
   let from = after;
   if (from === undefined) {
-    const recent = await client.events({ ...release, ...(limit ? { limit } : {}), newest: true });
+    const recent = await page({ ...release, ...(limit ? { limit } : {}) }, true);
     recent.forEach(print);
-    from = recent.at(-1)?.id ?? (await client.events({ limit: 1, newest: true })).at(-1)?.id ?? 0;
+    from = recent.at(-1)?.id ?? (await page({ limit: 1 }, true)).at(-1)?.id ?? 0;
   }
   const stop = new AbortController();
   const onSignal = () => stop.abort();

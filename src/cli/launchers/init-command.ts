@@ -121,7 +121,8 @@ export async function initCommand(args: string[]): Promise<number> {
           detail: `local edge at ${edge.apiUrl}, regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")} (no Cloudflare account needed)`,
         };
       }
-      cfToken = readApiTokenFile(choices.apiTokenFile!);
+      // --api-token-file, else wrangler's CLOUDFLARE_API_TOKEN (kept in memory only, never written).
+      cfToken = choices.apiTokenFile ? readApiTokenFile(choices.apiTokenFile) : env.CLOUDFLARE_API_TOKEN!.trim();
       // Two retries: a check that cannot reach the API says so in seconds, not after a minute of backoff.
       const client = createCloudflareClient({ baseUrl: choices.targets.apiUrl, apiToken: cfToken, maxRetries: 2 });
       return checkCloudflareToken(
@@ -255,7 +256,9 @@ function nextSteps(ok: boolean, c: InitChoices, serving: boolean): string {
   const start =
     c.targets.kind === "local"
       ? `${key}cbo up ${data} ${config}`
-      : `${key}CLOUDFLARE_API_TOKEN="$(cat ${c.apiTokenFile})" cbo daemon ${data} ${config}`;
+      : c.apiTokenFile
+        ? `${key}CLOUDFLARE_API_TOKEN="$(cat ${c.apiTokenFile})" cbo daemon ${data} ${config}`
+        : `${key}cbo daemon ${data} ${config}   (with CLOUDFLARE_API_TOKEN set, as now)`;
   return [
     "Setup complete.",
     ...(serving ? [] : [`  start:       ${start}`]),

@@ -17,6 +17,7 @@ export const init: CommandUsage = {
   synopsis: [
     "[--data DIR] [--config FILE] [--master-key-file FILE] [--yes] [--json]",
     "    [--local [--regions eu,us,ap] | --account-id [NAME=]ID ... --api-token-file FILE [--api-url URL]]",
+    "    (CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID stand in for --api-token-file and --account-id)",
     "    [--no-release] [--serve] [--port N] [--edge-port N]",
   ],
   about:
@@ -25,7 +26,10 @@ export const init: CommandUsage = {
 
 export const daemon: CommandUsage = {
   summary: 'the daemon alone, on a running "cbo edge" or Cloudflare targets',
-  synopsis: ["[--config FILE] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DIR] [--master-key-file FILE]"],
+  synopsis: [
+    "[--config FILE] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DIR] [--master-key-file FILE]",
+    "    [--backup-every 6h] [--backup-keep 14] [--backup-dir DIR]   (over orchestrator.yaml's backup:, each flag winning)",
+  ],
   about:
     "--edge: the directory of a running `cbo edge` (default <data>/edge when one runs there); the port is\nchecked before anything is written: a busy port changes nothing in --data",
 };
