@@ -285,7 +285,7 @@ describe("cbo against the daemon API (test double)", () => {
     const all = daemon.events.map((e) => e.id);
     expect(all.length).toBeGreaterThan(8);
     expect(ids).toEqual(all.slice(-8));
-    expect(daemon.requests.at(-1)).toMatchObject({ method: "GET", path: "/v1/events?after=0&limit=8&newest=1" });
+    expect(daemon.requests.at(-1)).toMatchObject({ method: "GET", path: "/v1/events?after=0&limit=8&order=desc" });
     const forward = await cbo(["events", "--json", "--limit", "3", "--after", "2"]);
     expect((JSON.parse(forward.stdout) as Array<{ id: number }>).map((e) => e.id)).toEqual([3, 4, 5]);
     const human = await cbo(["events", "--limit", "2"]);
