@@ -5,7 +5,7 @@
 // body that is not JSON is never kept as an error's cause, and schema failures name types, not
 // values: an answer may hold a secret value.
 import type * as z from "zod";
-import { AnyErrorBodySchema } from "../contract/index.ts";
+import { AnyErrorBodySchema, decodeSpecRefused, SPEC_REFUSED_HEADER } from "../contract/index.ts";
 import { CboError, ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
 import { formatTraceparent, newSpanId, newTraceId } from "../kit/trace-context.ts";
 
@@ -36,6 +36,11 @@ export type Connection = {
    * is one trace), or a function for one per request (the dashboard, the MCP server's tools).
    */
   traceparent?: string | (() => string | undefined) | undefined;
+  /**
+   * Called with every answer: why orchestrator.yaml on disk is refused (the daemon keeps the
+   * previous spec), or undefined when it is not. The CLI warns on stderr, the dashboard shows a banner.
+   */
+  onSpecRefused?: ((refused: string | undefined) => void) | undefined;
 };
 
 /** A new trace's `traceparent` (sampled): the root of a command's or an action's requests. */
@@ -74,7 +79,8 @@ export function errorFromResponse(c: Pick<Connection, "label" | "hints">, status
       ? (sent as ErrorCode)
       : (FALLBACK_BY_STATUS[status] ?? (status >= 400 && status < 500 ? "ERR_VALIDATION" : "ERR_INTERNAL"));
   const message = body?.error.message ?? `${The(c)} answered HTTP ${status}.`;
-  const hint = c.hints?.[code];
+  // The caller's words for this code first (they name its flags), else the daemon's own fix.
+  const hint = c.hints?.[code] ?? body?.error.hint;
   return new CboError(code, message, { ...(body?.error.details ? { details: body.error.details } : {}), ...(hint ? { hint } : {}) });
 }
 
@@ -144,6 +150,10 @@ async function requestOnce(c: Connection, method: string, path: string, body: un
     const down = daemonDown(c, base, e);
     noAnswer.add(down);
     throw down;
+  }
+  if (c.onSpecRefused) {
+    const refused = res.headers.get(SPEC_REFUSED_HEADER);
+    c.onSpecRefused(refused ? decodeSpecRefused(refused) : undefined);
   }
   if (!res.ok) {
     const text = await res.text();

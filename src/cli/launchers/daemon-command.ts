@@ -9,13 +9,12 @@ import type { RegionInfo } from "../../local-edge/types.ts";
 import { startDaemon } from "../../daemon.ts";
 import { logSettings } from "../../telemetry/index.ts";
 import { parse, portFlag } from "../args.ts";
-import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_DATA, defaultConfig } from "../defaults.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, defaultConfig } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
+import { adminTokenNote } from "../admin-token-note.ts";
+import { usageOf } from "../usage/index.ts";
 
-const USAGE =
-  "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]\n" +
-  "                  [--backup-every 6h] [--backup-keep 14] [--backup-dir DIR]   (over orchestrator.yaml's backup:, each flag winning)\n" +
-  "                  [--log-format text|json] [--log-level debug|info|warn|error]   (else CBO_LOG_FORMAT, CBO_LOG_LEVEL)";
+const USAGE = usageOf("daemon");
 
 function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
   try {
@@ -23,7 +22,7 @@ function readEdge(dir: string): { apiUrl: string; token: string; regions: Region
     return { apiUrl: info.apiUrl, regions: info.regions, token: readFileSync(join(dir, "token"), "utf8").trim() };
   } catch {
     throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dir}.`, {
-      hint: "Start one with `cbo edge --data DIR`, or use `cbo up`.",
+      hint: "Start one with `cbo edge --edge DIR`, or use `cbo up`.",
     });
   }
 }
@@ -47,21 +46,18 @@ export async function daemonCommand(args: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
   // --log-format / --log-level, else CBO_LOG_FORMAT / CBO_LOG_LEVEL: refused here when misspelt.
   const logging = logSettings({ format: values["log-format"], level: values["log-level"], env: process.env });
   // Out of process.env before anything starts a child (esbuild, cloudflared): passed on explicitly.
   const secrets = takeSecretEnv();
+  const dataDir = resolve(values.data ?? DEFAULT_DATA);
+  // The edge of `cbo edge --edge DIR`, else the one running in <data>/edge (`cbo edge`'s default
+  // for the default data directory, and where `cbo up --data DIR` keeps it).
   const edgeDir =
-    values.edge !== undefined || existsSync(join(resolve(DEFAULT_EDGE_DATA), "edge.json"))
-      ? resolve(values.edge ?? DEFAULT_EDGE_DATA)
-      : undefined;
+    values.edge !== undefined ? resolve(values.edge) : existsSync(join(dataDir, "edge", "edge.json")) ? join(dataDir, "edge") : undefined;
   const daemon = await startDaemon({
-    dataDir: resolve(values.data ?? DEFAULT_DATA),
+    dataDir,
     configFile: resolve(values.config ?? defaultConfig()),
     port: portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT,
     logFormat: logging.format,
@@ -86,7 +82,14 @@ export async function daemonCommand(args: string[]): Promise<number> {
   // The first admin token is shown only to a person at a terminal: under PM2, systemd or Compose
   // stdout ends up in log files, and the token is in <data>/admin-token (0600) anyway.
   const showToken = daemon.initialAdminToken !== undefined && process.stdout.isTTY === true;
-  printJsonLine({ url: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(showToken ? { adminToken: daemon.initialAdminToken } : {}) });
+  // The admin-token file is named only when it is there (a restored data directory has none).
+  const note = adminTokenNote(daemon.adminTokenFile, dataDir);
+  if (!note.exists) daemon.telemetry.log.warn(`cbo: admin token: ${note.text}`);
+  printJsonLine({
+    url: daemon.url,
+    ...(note.exists ? { adminTokenFile: daemon.adminTokenFile } : { adminTokenMissing: note.text }),
+    ...(showToken ? { adminToken: daemon.initialAdminToken } : {}),
+  });
   // In JSON, the shutdown line is one JSON object like the daemon's.
   await untilSignal((line) => daemon.telemetry.log.info(line));
   await daemon.close();
