@@ -33,6 +33,9 @@ const yaml = (s: Settings) =>
     "    workers_dev: true",
     `    observability: { enabled: ${s.observability}, head_sampling_rate: 0.5 }`,
     "    logpush: true",
+    "    tail_consumers: [{ service: jobs-tail }]",
+    "    placement: { mode: smart }",
+    "    limits: { cpu_ms: 100 }",
   ].join("\n") + "\n";
 
 const A: Settings = { cron: "*/5 * * * *", batch: 5, observability: true };
@@ -70,10 +73,17 @@ describe("script settings released, diffed, rolled back and recovered with the c
       routes: (await c.getScriptRoutes("jobs")).map((r) => r.pattern),
       workersDev: (await c.getScriptSubdomain("jobs")).enabled,
       logpush: s.logpush,
+      tail: (s.tail_consumers ?? []).map((x) => x.service),
     };
   }
   const expectSettings = async (region: string, s: Settings) =>
-    expect(await settingsOf(region), region).toEqual({ ...s, routes: ["jobs.example.com/*"], workersDev: true, logpush: true });
+    expect(await settingsOf(region), region).toEqual({
+      ...s,
+      routes: ["jobs.example.com/*"],
+      workersDev: true,
+      logpush: true,
+      tail: ["jobs-tail"],
+    });
 
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
@@ -95,7 +105,18 @@ describe("script settings released, diffed, rolled back and recovered with the c
     const r = await release();
     expect(r.status, r.reason ?? "").toBe("succeeded");
     expect(requests).toBe((r.plan as { apiCalls: number }).apiCalls);
-    for (const region of REGIONS) await expectSettings(region, A);
+    for (const region of REGIONS) {
+      await expectSettings(region, A);
+      // The version carries them too (placement and limits only there), as wrangler deploy sends them.
+      const v = await runtimes.get(region)!.client.getVersionSettings("jobs");
+      expect(v).toMatchObject({
+        logpush: true,
+        observability: { enabled: true, head_sampling_rate: 0.5 },
+        tail_consumers: [{ service: "jobs-tail" }],
+        placement: { mode: "smart" },
+        limits: { cpu_ms: 100 },
+      });
+    }
   });
 
   it("plans the settings as a diff, and a later wave's failure puts the earlier targets' settings back with their code", {
@@ -110,6 +131,7 @@ describe("script settings released, diffed, rolled back and recovered with the c
       ["workersDev", false],
       ["logpush", false],
       ["observability", true],
+      ["tailConsumers", false],
       ["consumers", true],
     ]);
     expect(eu.settings?.find((s) => s.setting === "crons")).toMatchObject({ current: [A.cron], desired: [B.cron] });
