@@ -321,6 +321,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       heartbeats,
       tunnel,
       daemonUrl: () => listening,
+      protectedPaths: protectedPaths(opts, dataDir),
       allowedHosts,
       ...(opts.authLimits ? { authLimits: opts.authLimits } : {}),
     });

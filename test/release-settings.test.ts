@@ -61,7 +61,7 @@ describe("script settings released, diffed, rolled back and recovered with the c
   const release = async (e: Engine = engine): Promise<Release> => e.wait((await e.release("jobs", { by: "test" })).id);
   async function settingsOf(
     region: string,
-  ): Promise<Settings & { routes: string[]; workersDev: boolean; logpush: boolean | null | undefined }> {
+  ): Promise<Settings & { routes: string[]; workersDev: boolean; logpush: boolean | null | undefined; tail: string[] }> {
     const c = runtimes.get(region)!.client;
     const q = await c.getQueueByName("jobs");
     const consumer = q?.consumers?.find((x) => x.script === "jobs");
