@@ -108,7 +108,14 @@ describe("the kit's files", () => {
     }
     // The Worker projects the spec names come along (the example's, an operator's), without
     // dependencies, local state or the files that hold secrets by convention; the README says which.
-    expect(existsSync(join(kits.local!.dir, "config/ads-api/index.ts"))).toBe(true);
+    for (const f of [
+      "ads-api/wrangler.jsonc",
+      "ads-api/src/index.ts",
+      "ads-api/migrations/0001_sites.sql",
+      "ads-api/public/snippet.js",
+      "ads-conversions/wrangler.jsonc",
+    ])
+      expect(existsSync(join(kits.local!.dir, "config", f)), f).toBe(true);
     const carried = readdirSync(join(kits.cloud!.dir, "config"), { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => join(e.parentPath, e.name).slice(join(kits.cloud!.dir, "config").length + 1))

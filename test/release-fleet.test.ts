@@ -214,20 +214,24 @@ describe("a real fleet Worker released by the orchestrator to three targets", ()
     const plan = await engine.plan("shop");
     const eu = plan.targets.find((x) => x.name === "eu")!;
     const ap = plan.targets.find((x) => x.name === "ap")!;
-    expect(eu.resources).toEqual(
-      [
-        { kind: "kv", name: "shop-cache", usedBy: ["CACHE"], action: "create" },
-        { kind: "d1", name: "sites", jurisdiction: "eu", usedBy: ["DB"], action: "create" },
-        { kind: "r2", name: "exports", jurisdiction: "eu", usedBy: ["EXPORTS"], action: "create" },
-        {
-          kind: "queue",
-          name: "conversions",
-          note: "Cloudflare has no jurisdictions for queues: created without one",
-          usedBy: ["CONVERSIONS"],
-          action: "create",
-        },
-      ].map((r) => (r.kind === "kv" ? { ...r, note: "Cloudflare has no jurisdictions for KV namespaces: created without one" } : r)),
-    );
+    expect(eu.resources).toEqual([
+      {
+        kind: "kv",
+        name: "shop-cache",
+        note: "no jurisdiction: Cloudflare has none for KV namespaces",
+        usedBy: ["CACHE"],
+        action: "create",
+      },
+      { kind: "d1", name: "sites", jurisdiction: "eu", usedBy: ["DB"], action: "create" },
+      { kind: "r2", name: "exports", jurisdiction: "eu", usedBy: ["EXPORTS"], action: "create" },
+      {
+        kind: "queue",
+        name: "conversions",
+        note: "no jurisdiction: Cloudflare has none for queues",
+        usedBy: ["CONVERSIONS"],
+        action: "create",
+      },
+    ]);
     expect(ap.resources?.find((r) => r.kind === "d1")).toMatchObject({
       name: "sites",
       action: "create",

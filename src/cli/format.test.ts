@@ -289,7 +289,7 @@ describe("plan", () => {
               usedBy: ["CACHE"],
               action: "use",
               id: "k1",
-              note: "Cloudflare has no jurisdictions for KV namespaces: created without one",
+              note: "no jurisdiction: Cloudflare has none for KV namespaces",
             },
           ],
           bindings: [
@@ -314,7 +314,7 @@ describe("plan", () => {
     expect(out).toContain("per target:\n  eu: env production; script PUT: serves the new version at 100% at once");
     expect(out).toContain("Durable Object migration v1 -> v2 (1 step(s)); no rollback can go back past it");
     expect(out).toMatch(/d1\s+sites\s+eu\s+create\s+DB/);
-    expect(out).toMatch(/kv\s+hello-cache\s+-\s+use k1\s+CACHE\s+Cloudflare has no jurisdictions/);
+    expect(out).toMatch(/kv\s+hello-cache\s+-\s+use k1\s+CACHE\s+no jurisdiction: Cloudflare has none/);
     expect(out).toMatch(/DB\s+d1\s+d1:sites\s+\(created by this release\)/);
     expect(out).toMatch(/GREETING\s+plain_text\s+-\s+-/);
     expect(out).toContain("D1 sites (DB): apply 0001_init.sql");

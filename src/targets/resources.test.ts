@@ -16,9 +16,9 @@ describe("placeResource", () => {
     expect(placeResource(res("r2"), { name: "eu", jurisdiction: "eu" }).ref.jurisdiction).toBe("eu");
     const r2us = placeResource(res("r2"), { name: "us", jurisdiction: "us" });
     expect(r2us.ref.jurisdiction).toBeUndefined();
-    expect(r2us.note).toBe("Cloudflare offers no us jurisdiction for R2 buckets (only eu, fedramp): created without one");
+    expect(r2us.note).toBe("no jurisdiction: Cloudflare offers no us jurisdiction for R2 buckets (only eu, fedramp)");
     expect(placeResource(res("kv"), { name: "eu", jurisdiction: "eu" }).note).toBe(
-      "Cloudflare has no jurisdictions for KV namespaces: created without one",
+      "no jurisdiction: Cloudflare has none for KV namespaces",
     );
     expect(placeResource(res("queue"), { name: "plain" })).toEqual({ ref: { kind: "queue", name: "x" } });
   });

@@ -59,8 +59,8 @@ export function placeResource(resource: Resource, target: { name: string; jurisd
   if (wanted === undefined || j === wanted) return { ref };
   const note =
     offered.length === 0
-      ? `Cloudflare has no jurisdictions for ${label(resource.kind)}s: created without one`
-      : `Cloudflare offers no ${wanted} jurisdiction for ${label(resource.kind)}s (only ${offered.join(", ")}): created without one`;
+      ? `no jurisdiction: Cloudflare has none for ${label(resource.kind)}s`
+      : `no jurisdiction: Cloudflare offers no ${wanted} jurisdiction for ${label(resource.kind)}s (only ${offered.join(", ")})`;
   return { ref, note };
 }
 
