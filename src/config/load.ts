@@ -5,6 +5,7 @@ import { dirname, relative, resolve, isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
+import { durationMs, type BackupSchedule } from "./backup.ts";
 import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
 import type { WorkerSource } from "./source/model.ts";
@@ -53,7 +54,14 @@ export type ResolvedWorker = {
   sources?: Record<string, WorkerSource>;
 };
 
-export type ResolvedSpec = { tenant: string; file: string; targets: Target[]; workers: ResolvedWorker[] };
+export type ResolvedSpec = {
+  tenant: string;
+  file: string;
+  targets: Target[];
+  workers: ResolvedWorker[];
+  /** `backup:`, its directory resolved against the file's; read when the daemon starts. */
+  backup?: BackupSchedule;
+};
 
 /** `orchestrator.yaml: workers[1].rollout.steps: steps must increase…` — one line per problem. */
 export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
@@ -158,7 +166,12 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
   shareSameIds(workers.flatMap((w) => [...new Set([w.source!, ...Object.values(w.sources!)])]));
   for (const w of workers)
     w.kv = Object.fromEntries(w.source!.bindings.flatMap((b) => (b.kind === "kv" ? [[b.binding, b.resource.name]] : [])));
-  return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers };
+  const backup: BackupSchedule | undefined = spec.backup && {
+    everyMs: durationMs(spec.backup.every)!,
+    keep: spec.backup.keep,
+    ...(spec.backup.dir ? { dir: resolve(base, spec.backup.dir) } : {}),
+  };
+  return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers, ...(backup ? { backup } : {}) };
 }
 
 /** Is `dir` the directory `base` or below it (lexically)? */

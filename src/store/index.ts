@@ -8,6 +8,7 @@ import { createDriftStore } from "./drift.ts";
 import { createConfigSyncStore } from "./config-sync.ts";
 import { createEventStore } from "./events.ts";
 import { createHealthStore } from "./health.ts";
+import { createIdempotencyStore } from "./idempotency.ts";
 import { createReleaseStore } from "./releases.ts";
 import { createTargetResourceStore } from "./target-resources.ts";
 import { createTokenStore } from "./tokens.ts";
@@ -35,6 +36,7 @@ export function createStore(file: string, opts: StoreOptions = {}) {
     tokens: createTokenStore(db),
     configs: createConfigSyncStore(db),
     agents: createAgentStore(db),
+    idempotency: createIdempotencyStore(db),
     resources: createTargetResourceStore(db),
     close: () => {
       storage.close();
@@ -52,4 +54,5 @@ export type { TargetRow, WorkerRow, VersionRow } from "./catalog.ts";
 export type { DriftRow, DriftStatus, DriftKey } from "./drift.ts";
 export type { ConfigVersionRow, ConfigTargetRow } from "./config-sync.ts";
 export type { AgentIsolateRow } from "./agents.ts";
+export type { IdempotencyRow } from "./idempotency.ts";
 export type { TargetResourceRow } from "./target-resources.ts";

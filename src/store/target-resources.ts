@@ -1,4 +1,4 @@
-// The resources each target holds for the logical names Workers bind (007_target_resources.sql):
+// The resources each target holds for the logical names Workers bind (008_target_resources.sql):
 // what a release found or created, and which release created it. Written by the release engine,
 // read by status and the plan (a resource the orchestrator created is named as such).
 import { nowIso, type Db } from "./db.ts";

@@ -2,7 +2,7 @@
 // carries a value: a written value appears only as keyedHash(value).
 
 /** Why a value was decrypted. */
-export type ReadPurpose = "get" | "rollback" | "deliver" | "relay";
+export type ReadPurpose = "get" | "rollback" | "deliver" | "relay" | "cloudflare";
 
 type Who = { tenant: string; name: string; by: string | null };
 
