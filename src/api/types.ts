@@ -10,6 +10,7 @@ import type { RateLimitOptions } from "./rate-limit.ts";
 import type { Security } from "../security/index.ts";
 import type { TunnelManager } from "../tunnel/index.ts";
 import type { SessionOptions } from "./dashboard/session.ts";
+import type { SpecRefusal } from "../contract/index.ts";
 
 /** What the routes need of the monitor: a probe pass on demand. */
 export type ApiMonitor = { checkNow(): Promise<void> };
@@ -32,6 +33,8 @@ export type ApiDeps = {
   monitor?: ApiMonitor;
   /** The current desired state, re-read on every request. */
   spec: () => ResolvedSpec;
+  /** Set while orchestrator.yaml on disk is refused and `spec` is the previous one (config/watch.ts). */
+  specRefusal?: () => SpecRefusal | undefined;
   /**
    * The target runtimes (as the engine gets them), to read what each target serves now for
    * /v1/status and the versions list. Without them `live` is empty and `liveError` says why.
