@@ -388,6 +388,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       heartbeats,
       tunnel,
       daemonUrl: () => listening,
+      protectedPaths: protectedPaths(opts, dataDir, backupDir),
       allowedHosts,
       ...(opts.authLimits ? { authLimits: opts.authLimits } : {}),
     });

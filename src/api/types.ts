@@ -60,6 +60,8 @@ export type ApiDeps = {
   admin?: DaemonAdmin;
   /** The daemon's Cloudflare Tunnel (src/tunnel); without it the tunnel routes answer ERR_CONFLICT. */
   tunnel?: TunnelManager;
+  /** What no Worker bundle may read, and no kit carry, even inside a Worker's project: the daemon's data and key files. */
+  protectedPaths?: string[];
   /** The URL the API listens at, once it does (the deployment kit takes the daemon's port from it). */
   daemonUrl?: () => string | undefined;
   /** Dashboard sessions (expiry, how many) and where its files are (tests); defaults otherwise. */

@@ -20,7 +20,7 @@
 //             listZoneRoutes, createZoneRoute, deleteZoneRoute, putCustomDomains,
 //             listCustomDomains, deleteCustomDomain, getScriptSubdomain, setScriptSubdomain
 //   settings  getScriptSettings, patchScriptSettings, getVersionSettings, patchVersionSettings
-//   assets    createAssetsUploadSession, uploadAssetsBucket, syncAssets
+//   assets    createAssetsUploadSession, uploadAssetsBucket, uploadAssetsSession, syncAssets
 //   misc      accountId(), forAccount(id), budget
 // Every request names its endpoint class (`d1.query`, `workers.versions.create`, …), which
 // TransportOptions.onRequest receives, for counting API requests per endpoint.
