@@ -6,6 +6,7 @@ import { parseDocument } from "yaml";
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
+import type { ResolvedLogs } from "./logs-schema.ts";
 import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
 import type { WorkerSource } from "./source/model.ts";
 import { shareSameIds } from "./source/resources.ts";
@@ -53,7 +54,14 @@ export type ResolvedWorker = {
   sources?: Record<string, WorkerSource>;
 };
 
-export type ResolvedSpec = { tenant: string; file: string; targets: Target[]; workers: ResolvedWorker[] };
+export type ResolvedSpec = {
+  tenant: string;
+  file: string;
+  targets: Target[];
+  workers: ResolvedWorker[];
+  /** Fleet logs (`logs:`), with `workers` resolved to names; absent: no logs kept or shipped. */
+  logs?: ResolvedLogs;
+};
 
 /** `orchestrator.yaml: workers[1].rollout.steps: steps must increase…` — one line per problem. */
 export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
@@ -158,7 +166,31 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
   shareSameIds(workers.flatMap((w) => [...new Set([w.source!, ...Object.values(w.sources!)])]));
   for (const w of workers)
     w.kv = Object.fromEntries(w.source!.bindings.flatMap((b) => (b.kind === "kv" ? [[b.binding, b.resource.name]] : [])));
-  return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers };
+  const logs = spec.logs ? resolveLogs(spec.logs, workers, file) : undefined;
+  return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers, ...(logs ? { logs } : {}) };
+}
+
+/** `logs.workers` against the workers' names (a wrangler file's included, known only now). */
+function resolveLogs(logs: NonNullable<Spec["logs"]>, workers: ResolvedWorker[], file: string): ResolvedLogs {
+  const names = workers.map((w) => w.name);
+  if (logs.workers !== "*") {
+    logs.workers.forEach((n, i) => {
+      if (!names.includes(n))
+        throw new CboError(
+          "ERR_VALIDATION",
+          `${file}: logs.workers[${i}]: unknown worker "${n}" (declared: ${names.join(", ") || "none"})`,
+          {
+            hint: 'Name workers of this file, or "*" for all.',
+          },
+        );
+    });
+  }
+  return {
+    keepMs: logs.keep,
+    maxBytes: logs.max_mib * 1024 * 1024,
+    workers: logs.workers === "*" ? names : [...new Set(logs.workers)],
+    ...(logs.ship ? { ship: logs.ship } : {}),
+  };
 }
 
 /** Is `dir` the directory `base` or below it (lexically)? */

@@ -1,6 +1,7 @@
 // The desired state, `orchestrator.yaml`. Strict objects: a misspelt key fails with its path.
 // Names follow Cloudflare's rules so that a spec that validates can be released.
 import * as z from "zod";
+import { LogsSpecSchema } from "./logs-schema.ts";
 import { WorkerSourceSpecShape } from "./source/spec-keys.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -126,6 +127,8 @@ export const SpecSchema = z
     targets: z.array(TargetSchema).min(1, "declare at least one target"),
     workers: z.array(WorkerSpecSchema).default([]),
     rollout: RolloutSchema.default(RolloutSchema.parse({})),
+    /** Fleet logs: which Workers' logs are kept locally and shipped redacted (logs-schema.ts). */
+    logs: LogsSpecSchema.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
