@@ -5,7 +5,7 @@
 // analysis of issue 15 reads the same dataset per version.
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { type ApiContext } from "./context.ts";
+import type { ApiContext } from "./context.ts";
 import { cloudflareApiError, codeForStatus } from "./errors.ts";
 import { responseInfo } from "./transport.ts";
 
