@@ -316,7 +316,7 @@ export function createEventStream(deps: {
 }
 
 /** An HTTP answer instead of the upgrade, with the API's error body. */
-function refuseUpgrade(socket: Duplex, err: CboError): void {
+export function refuseUpgrade(socket: Duplex, err: CboError): void {
   const body = JSON.stringify(err.toJSON());
   const reason = err.status === 421 ? "Misdirected Request" : "Too Many Requests";
   socket.end(

@@ -29,6 +29,9 @@ commands:
             cbo versions <worker> [--limit N]
   events    the event log; --follow streams it live until Ctrl-C (resume with --after N)
             cbo events [--follow] [--after N] [--release ID] [--limit N]
+  logs      the Workers' logs from every target, merged and labelled (target, version, outcome, console
+            lines); the kept ones, or --follow live until Ctrl-C (through the daemon, as wrangler tail does for one)
+            cbo logs <worker> [--target T] [--follow] [--status ok|error] [--search TEXT] [--limit N]
   edge      run the local edge: a Cloudflare-API-compatible server on real workerd
             cbo edge [--port N] [--data DIR] [--regions eu,us,ap]
             cbo edge fault <region> outage|latency <ms>|errors <rate>|ratelimit <n>/<seconds>|clear
@@ -125,6 +128,10 @@ const COMMANDS: Record<string, Command> = {
   events: lazy(
     () => import("./commands/events-command.ts"),
     (m) => m.eventsCommand,
+  ),
+  logs: lazy(
+    () => import("./commands/logs-command.ts"),
+    (m) => m.logsCommand,
   ),
   edge: lazy(
     () => import("./launchers/edge-command.ts"),
