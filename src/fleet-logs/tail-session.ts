@@ -91,13 +91,13 @@ export function openTailSession(opts: TailSessionOptions) {
     opts.onMessage(text, now);
   }
 
-  function dispose(conn: Conn, reason: string): void {
+  /** Closes the socket and deletes the session (best effort: an orphan ends when it expires). */
+  function dispose(conn: Conn, reason: string): Promise<void> {
     if (conn.ping) clearInterval(conn.ping);
     conn.ws.removeAllListeners();
     conn.ws.on("error", () => {});
     if (conn.ws.readyState === WebSocket.OPEN || conn.ws.readyState === WebSocket.CONNECTING) conn.ws.close(1000, reason);
-    // Best effort: an orphaned session ends by itself on Cloudflare (and on the local edge).
-    void opts.client.deleteTail(opts.worker, conn.session.id).catch(() => {});
+    return opts.client.deleteTail(opts.worker, conn.session.id).catch(() => {});
   }
 
   /** Creates a session and connects; resolves once it streams (or rejects). */
@@ -122,7 +122,7 @@ export function openTailSession(opts: TailSessionOptions) {
         ws.once("unexpected-response", (_req, res) => reject(new Error(`the tail socket was refused with HTTP ${res.statusCode}`)));
       });
     } catch (e) {
-      dispose(conn, "failed");
+      void dispose(conn, "failed");
       throw e;
     }
     return conn;
@@ -150,6 +150,8 @@ export function openTailSession(opts: TailSessionOptions) {
       clearInterval(ping);
       if (closed || conn !== current) return;
       current = undefined;
+      // A session whose socket dropped may still count against the Worker's ten at Cloudflare.
+      void opts.client.deleteTail(opts.worker, conn.session.id).catch(() => {});
       if (renewTimer) clearTimeout(renewTimer);
       info.reconnects++;
       // 1000 is a clean end (deleted, expired): a new session at once; anything else backs off.
@@ -178,7 +180,7 @@ export function openTailSession(opts: TailSessionOptions) {
     previous = old;
     try {
       const next = await connect();
-      if (closed) return dispose(next, "closed");
+      if (closed) return void dispose(next, "closed");
       current = next;
       watch(next);
       info.renewals++;
@@ -193,7 +195,7 @@ export function openTailSession(opts: TailSessionOptions) {
     }
     previous = undefined;
     recent.clear();
-    dispose(old, "renewed");
+    void dispose(old, "renewed");
   }
 
   async function start(): Promise<void> {
@@ -201,7 +203,7 @@ export function openTailSession(opts: TailSessionOptions) {
     set("connecting");
     try {
       const conn = await connect();
-      if (closed) return dispose(conn, "closed");
+      if (closed) return void dispose(conn, "closed");
       current = conn;
       attempt = 0;
       info.lastError = null;
@@ -221,12 +223,16 @@ export function openTailSession(opts: TailSessionOptions) {
 
   return {
     info: (): TailSessionInfo => ({ ...info }),
-    async close(): Promise<void> {
+    /** Ends it: the socket closes and the session is deleted (waiting at most `deadlineMs` for Cloudflare). */
+    async close(deadlineMs = 2_000): Promise<void> {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
       if (renewTimer) clearTimeout(renewTimer);
-      for (const c of [current, previous]) if (c) dispose(c, "closed");
+      const deletes = [current, previous].filter((c): c is Conn => c !== undefined).map((c) => dispose(c, "closed"));
       current = previous = undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(deletes), new Promise((r) => (timer = setTimeout(r, deadlineMs)))]);
+      clearTimeout(timer);
     },
   };
 }
