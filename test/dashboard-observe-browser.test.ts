@@ -144,7 +144,7 @@ describe("the dashboard's metrics page and live log view in Chromium", () => {
     // Narrowed to one worker and region.
     await page.selectOption("#metrics-worker", "ledger");
     await page.selectOption("#metrics-target", "ap");
-    await expect.poll(() => page.locator('svg.chart[data-metric="requests"] path.series').count()).toBe(1);
+    await expect.poll(() => page.locator('svg.chart[data-metric="requests"] path.series').count(), { timeout: 10_000 }).toBe(1);
     expect(await line("requests", "ledger", "ap").count()).toBe(1);
     await shot("metrics-ledger-ap");
   });

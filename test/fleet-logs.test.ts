@@ -52,6 +52,9 @@ workers:
     main: echo.js
     secrets: [PLANTED_TOKEN]
     agent: false
+  - name: unkept
+    main: echo.js
+    agent: false
 logs:
   keep: ${o.keep ?? "1d"}
   workers: [echo]
@@ -226,6 +229,10 @@ describe("fleet logs: raw local copy, redacted shipping", () => {
     for (const planted of [PLANTED, EMAIL, IP, SSN, USER_ID]) expect(text).not.toContain(planted);
     // A viewer's search cannot find what it is not shown.
     expect(await api<Line[]>("GET", `/v1/logs?worker=echo&search=${SSN}`, undefined, viewer)).toEqual([]);
+    // A worker whose logs are not kept says so.
+    const res = await fetch(new URL("/v1/logs?worker=unkept", d.url), { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe("The logs of unkept are not kept.");
     // Reading the planted value for redaction is on the audit record, once per version.
     const reads = d.security.audit
       .search({ limit: 10_000 })

@@ -92,6 +92,7 @@ export const logsPage: Page = (root, ctx) => {
   let attempt = 0;
   let generation = 0;
   let disposed = false;
+  let keptWorkers: { enabled: boolean; workers: string[] } | undefined;
   const setState = (s: "connecting" | "live" | "retrying" | "ended", words: string) => {
     state.setAttribute("data-state", s);
     put(state, words);
@@ -143,20 +144,25 @@ export const logsPage: Page = (root, ctx) => {
     // Live first, so that nothing between the two reads is missed; kept lines go below it.
     connect(gen);
     try {
+      keptWorkers ??= (await ctx.api.logsStatus()).kept;
+      const keeps = keptWorkers.enabled && (!worker.value || keptWorkers.workers.includes(worker.value));
+      if (!keeps) {
+        if (gen === generation)
+          put(
+            note,
+            worker.value
+              ? `The logs of ${worker.value} are not kept (logs.workers in orchestrator.yaml): live lines only.`
+              : "No worker's logs are kept (logs: in orchestrator.yaml). Choose a worker to follow its logs live.",
+          );
+        return;
+      }
       const kept = await ctx.api.logs({ ...filter(), limit: 100 });
       if (gen !== generation) return;
       show(kept.reverse(), false);
       if (kept.length === 0 && !worker.value) put(note, "No kept lines yet. Choose a worker to follow its logs live.");
     } catch (e) {
       if (gen !== generation) return;
-      put(
-        note,
-        isCboError(e) && e.code === "ERR_CONFLICT"
-          ? worker.value
-            ? "This daemon keeps no lines (logs: in orchestrator.yaml); showing live lines only."
-            : "This daemon keeps no lines (logs: in orchestrator.yaml). Choose a worker to follow its logs live."
-          : failure(e),
-      );
+      put(note, isCboError(e) && e.code === "ERR_CONFLICT" ? `${e.message} Live lines only.` : failure(e));
     }
   }
 

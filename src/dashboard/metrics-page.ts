@@ -99,9 +99,16 @@ export const metricsPage: Page = (root, ctx) => {
     );
   }
 
+  /** A filter changed while a read was under way: read again at once after it. */
+  let again = false;
   async function load(): Promise<void> {
-    if (disposed || loading) return;
+    if (disposed) return;
+    if (loading) {
+      again = true;
+      return;
+    }
     loading = true;
+    again = false;
     if (timer) clearTimeout(timer);
     try {
       draw(
@@ -115,7 +122,7 @@ export const metricsPage: Page = (root, ctx) => {
       put(charts, failure(e));
     } finally {
       loading = false;
-      if (!disposed) timer = setTimeout(() => void load(), METRICS_REFRESH_MS);
+      if (!disposed) timer = setTimeout(() => void load(), again ? 0 : METRICS_REFRESH_MS);
     }
   }
 

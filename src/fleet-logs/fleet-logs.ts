@@ -230,6 +230,10 @@ export function createFleetLogs(deps: FleetLogsDeps) {
         }
         before = rows.at(-1)!.id;
       }
+      if (out.length === 0 && q.worker !== undefined && !kept.has(q.worker) && q.before === undefined)
+        throw new CboError("ERR_CONFLICT", `The logs of ${q.worker} are not kept.`, {
+          hint: `Add it to logs.workers in orchestrator.yaml, or follow it live (cbo logs ${q.worker} --follow).`,
+        });
       return out.reverse();
     },
     status(): LogsStatus {
