@@ -9,13 +9,15 @@ import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
+import { resolveBackupSchedule, type BackupFlags, type BackupSchedule } from "./config/backup.ts";
 import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
 import { createStore, type Store } from "./store/index.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
 import { listArchives } from "./backup/retention.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine } from "./deploy/types.ts";
-import { buildTargets } from "./targets/index.ts";
+import { buildTarget, buildTargets } from "./targets/index.ts";
+import { isCboError } from "./kit/errors.ts";
 import { createDriftChecker, createEngine, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
 import { specSource } from "./config/watch.ts";
@@ -45,8 +47,10 @@ export type DaemonOptions = {
   port?: number;
   /** The local edge (embedded, or a running `cbo edge`), required when a target has `api: local`. */
   edge?: Pick<LocalEdge, "apiUrl" | "token" | "regions">;
-  /** Token for Cloudflare targets (until the vault holds it): CLOUDFLARE_API_TOKEN. */
+  /** Token for Cloudflare targets without their own (`api_token_secret`); default CLOUDFLARE_API_TOKEN from `env`. */
   cloudflareToken?: string;
+  /** The account of a Cloudflare target without `account_id`; default CLOUDFLARE_ACCOUNT_ID from `env`. */
+  cloudflareAccountId?: string;
   monitorIntervalMs?: number;
   log?: (line: string) => void;
   /**
@@ -82,8 +86,14 @@ export type DaemonOptions = {
   denials?: DenialOptions;
   /** Between attempts at a rollback that did not land (a region out, a full disk): default 1 s doubling to 30 s, jittered. */
   restoreBackoff?: { baseMs: number; maxMs: number };
-  /** Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir` (default <data>/backups). */
-  backup?: { everyMs: number; keep: number; dir?: string };
+  /**
+   * Scheduled encrypted backups (src/backup) every `everyMs`, keeping the newest `keep` in `dir`
+   * (default <data>/backups). Without it: orchestrator.yaml's `backup:` with `backupFlags` over it
+   * key by key (src/config/backup.ts); neither: no schedule.
+   */
+  backup?: BackupSchedule;
+  /** `cbo daemon --backup-every/--backup-keep/--backup-dir`, as given. */
+  backupFlags?: BackupFlags;
   /** A full disk: room wanted beyond the WAL before writing again (default 8 MiB), and how often it is looked at (default 2 s). */
   storage?: { headroomBytes?: number; probeMs?: number };
   /** Fleet logs tuning (tests): how often orchestrator.yaml's `logs:` is looked at, tail sessions' backoff and renewal, shipping's backoff. */
@@ -128,12 +138,33 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
   if (ensurePrivateDir(dataDir)) log(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);
-  const targets = buildTargets(spec.targets, { edge: opts.edge, cloudflareToken: opts.cloudflareToken });
+  const cfEnv = opts.env ?? process.env;
+  const targetSources = {
+    edge: opts.edge,
+    cloudflareToken: opts.cloudflareToken ?? (cfEnv.CLOUDFLARE_API_TOKEN || undefined),
+    defaultAccountId: opts.cloudflareAccountId ?? (cfEnv.CLOUDFLARE_ACCOUNT_ID || undefined),
+  };
+  // Checked now, before anything is opened; a target with its own token (`api_token_secret`) gets
+  // it once the vault is open (readTargetTokens below).
+  const targets = buildTargets(spec.targets, { ...targetSources, targetToken: () => undefined });
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
-  const currentSpec = specSource(opts.configFile, spec, log);
+  // Each reload also reads the targets' own tokens from the vault again (a rotated token).
+  const loadedSpec = specSource(opts.configFile, spec, log);
+  let seenSpec = spec;
+  let readTargetTokens: (() => void) | undefined;
+  const currentSpec = () => {
+    const s = loadedSpec();
+    if (s !== seenSpec) {
+      seenSpec = s;
+      readTargetTokens?.();
+    }
+    return s;
+  };
   const dbFile = join(dataDir, "orchestrator.sqlite");
   const auditExport = opts.auditExport ?? join(dataDir, "audit-checkpoints.jsonl");
-  const backupDir = opts.backup?.dir ?? join(dataDir, "backups");
+  // The backup schedule: an explicit one, else the flags over orchestrator.yaml's `backup:`.
+  const schedule = opts.backup ?? resolveBackupSchedule(spec.backup, opts.backupFlags);
+  const backupDir = schedule?.dir ?? join(dataDir, "backups");
   // Never a silent reset: a lost database in a directory that held one is refused (store/lost-store.ts).
   // The master key file is not a trace: `cbo init` and deployment kits create it before the first start.
   refuseLostStore({
@@ -180,6 +211,29 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Before the engine recovers anything: its lifecycle events go into the audit log too.
     const unfollow = sec.followEngine(store.events);
 
+    // Targets with their own Cloudflare token: read from the vault (each read on the audit record,
+    // the value never logged), and the target rebuilt when it changed.
+    const tokenHashes = new Map<string, string>();
+    readTargetTokens = () => {
+      for (const t of spec.targets) {
+        if (!t.api_token_secret) continue;
+        let token: string | undefined;
+        try {
+          token = sec.vault.getText(t.api_token_secret, { tenant: spec.tenant, purpose: "cloudflare", by: "daemon" }).value;
+        } catch (e) {
+          const why = isCboError(e) ? e.code : "an error";
+          log(
+            `targets: ${t.name}'s Cloudflare token (vault secret ${t.api_token_secret}) is not readable (${why}); its calls are refused until it is set`,
+          );
+        }
+        const digest = token === undefined ? "" : sec.vault.keyedHash(token);
+        if (tokenHashes.get(t.name) === digest) continue;
+        tokenHashes.set(t.name, digest);
+        targets.set(t.name, buildTarget(t, { ...targetSources, targetToken: () => token }));
+      }
+    };
+    readTargetTokens();
+
     for (const t of spec.targets) {
       store.catalog.upsertTarget({
         tenant: spec.tenant,
@@ -218,7 +272,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       spec: currentSpec,
       targets: () => targets,
       log,
-      protectedPaths: protectedPaths(opts, dataDir),
+      protectedPaths: protectedPaths(opts, dataDir, backupDir),
       ...(opts.restoreBackoff ? { restoreBackoff: opts.restoreBackoff } : {}),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
       orchestratorUrl: () => opts.orchestratorUrl ?? tunnel.workersUrl() ?? listening,
@@ -295,8 +349,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         const { backupNow, DEFAULT_BACKUP_DIR } = await import("./backup/index.ts");
         const { checkArchivePlace } = await import("./backup/paths.ts");
         // Only where the daemon keeps its own things (its backup directory, or its user's), before anything is created.
-        checkArchivePlace({ ...o, dataDir, backupDir: opts.backup?.dir ?? join(dataDir, DEFAULT_BACKUP_DIR) });
-        const dir = o.dir ?? opts.backup?.dir;
+        checkArchivePlace({ ...o, dataDir, backupDir: schedule?.dir ?? join(dataDir, DEFAULT_BACKUP_DIR) });
+        const dir = o.dir ?? schedule?.dir;
         // A signed checkpoint at the archive's head, in the archive and in the checkpoint file.
         return backupNow({
           dataDir,
@@ -382,16 +436,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await tunnel.start(server.url);
     drift.start();
     sec.start();
-    const backups = opts.backup
+    const backups = schedule
       ? // Loaded only when a schedule is configured: an idle daemon without one does not pay for it.
         (await import("./backup/index.ts")).startBackupSchedule({
           dataDir,
           db: store.db,
           masterKey: () => masterKey,
-          every: opts.backup.everyMs,
-          keep: opts.backup.keep,
+          every: schedule.everyMs,
+          keep: schedule.keep,
           log,
-          ...(opts.backup.dir ? { dir: opts.backup.dir } : {}),
+          ...(schedule.dir ? { dir: schedule.dir } : {}),
           checkpoint: () => sec.audit.checkpoint(),
           paused: () => store.storage.paused(),
           onBackup: (b) =>
@@ -478,13 +532,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 }
 
 /** What no Worker bundle may read (src/deploy/confine.ts): the daemon's own files and keys. */
-function protectedPaths(opts: DaemonOptions, dataDir: string): string[] {
+function protectedPaths(opts: DaemonOptions, dataDir: string, backupDir: string): string[] {
   const env = opts.env ?? process.env;
   const files = [
     opts.masterKeyFile,
     env.CBO_MASTER_KEY_FILE || undefined,
     opts.fallbackMasterKeyFile,
-    opts.backup?.dir,
+    backupDir,
     ...(opts.protectedPaths ?? []),
   ];
   return [dataDir, ...files.filter((f): f is string => f !== undefined).map((f) => resolve(f))];

@@ -1,6 +1,8 @@
 // The event stream on a real WebSocket (ws client) against the API on 127.0.0.1 and a real
 // SQLite store: replay from an id, then live events, with no gap and no duplicate across the
-// boundary; token in the header or ?token=; 1008 on a bad token; slow and dead clients dropped.
+// boundary; the token in the Authorization header or the `cbo.token.<token>` subprotocol (answered
+// with cbo.v1 only), a token in the URL refused before the upgrade and never recorded; 1008 on a
+// bad token; slow and dead clients dropped.
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -9,8 +11,10 @@ import { startApiFixture, type ApiFixture } from "./support/api-fixtures.ts";
 
 type Conn = { ws: WebSocket; got: StoredEvent[]; opened: Promise<void>; closed: Promise<{ code: number; reason: string }> };
 
-function connect(f: ApiFixture, query: string, headers: Record<string, string> = {}): Conn {
-  const ws = new WebSocket(`${f.url.replace(/^http/, "ws")}/v1/events/stream${query}`, { headers });
+/** A stream client: the token as a subprotocol (`token`), or whatever `protocols` and `headers` say. */
+function connect(f: ApiFixture, query: string, o: { token?: string; protocols?: string[]; headers?: Record<string, string> } = {}): Conn {
+  const protocols = o.protocols ?? (o.token === undefined ? [] : ["cbo.v1", `cbo.token.${o.token}`]);
+  const ws = new WebSocket(`${f.url.replace(/^http/, "ws")}/v1/events/stream${query}`, protocols, { headers: o.headers ?? {} });
   const got: StoredEvent[] = [];
   ws.on("message", (raw) => got.push(JSON.parse(raw.toString()) as StoredEvent));
   const opened = new Promise<void>((resolve, reject) => {
@@ -57,7 +61,7 @@ describe("event stream", () => {
   it("replays from ?after=N, then streams live events appended during and after the replay: in order, no gap, no duplicate", async () => {
     const backlog = append(f, 300);
     const after = backlog[99]!.id;
-    const c = connect(f, `?after=${after}`, { authorization: `Bearer ${f.tokens.viewer}` });
+    const c = connect(f, `?after=${after}`, { headers: { authorization: `Bearer ${f.tokens.viewer}` } });
     // Append while the server is still replaying (it waits for each page to be written), and after.
     let live = 0;
     const during = setInterval(() => {
@@ -90,7 +94,7 @@ describe("event stream", () => {
       return page;
     };
     try {
-      const c = connect(f, `?after=${after}&token=${f.tokens.viewer}`);
+      const c = connect(f, `?after=${after}`, { token: f.tokens.viewer });
       await c.opened;
       await until(() => reads >= 5, 5_000, "replay reads");
       await new Promise((r) => setTimeout(r, 50));
@@ -106,11 +110,15 @@ describe("event stream", () => {
     }
   });
 
-  it("accepts the token as ?token= (browsers) and filters by ?release=", async () => {
+  it("takes the token as a subprotocol (browsers), answers cbo.v1 only, and filters by ?release=", async () => {
     append(f, 3, {}, "rel-a");
     append(f, 3, {}, "rel-b");
-    const c = connect(f, `?after=0&release=rel-a&token=${encodeURIComponent(f.tokens.viewer)}`);
+    const c = connect(f, "?after=0&release=rel-a", { token: f.tokens.viewer });
+    let answered: string | undefined;
+    c.ws.once("upgrade", (res) => (answered = String(res.headers["sec-websocket-protocol"])));
     await c.opened;
+    expect(c.ws.protocol).toBe("cbo.v1");
+    expect(answered).toBe("cbo.v1");
     append(f, 2, { live: true }, "rel-a");
     append(f, 2, { live: true }, "rel-b");
     await until(() => c.got.length >= 5, 5_000, "rel-a events");
@@ -123,8 +131,8 @@ describe("event stream", () => {
   it("closes with 1008 on a missing or bad token, sending no event", async () => {
     for (const c of [
       connect(f, "?after=0"),
-      connect(f, "?after=0&token=nope"),
-      connect(f, "?after=0", { authorization: "Bearer nope-nope" }),
+      connect(f, "?after=0", { token: "nope" }),
+      connect(f, "?after=0", { headers: { authorization: "Bearer nope-nope" } }),
     ]) {
       const { code, reason } = await c.closed;
       expect(code).toBe(1008);
@@ -136,10 +144,38 @@ describe("event stream", () => {
 
   it("closes with 1008 when the token's tenant is another one, and 4400 on a bad ?after", async () => {
     const { token } = f.store.tokens.create({ name: "acme viewer", role: "viewer", tenant: "acme" });
-    const other = connect(f, `?token=${token}`);
+    const other = connect(f, "", { token });
     expect(await other.closed).toMatchObject({ code: 1008, reason: expect.stringMatching(/^ERR_FORBIDDEN/) });
-    const bad = connect(f, `?after=abc&token=${f.tokens.viewer}`);
+    const bad = connect(f, "?after=abc", { token: f.tokens.viewer });
     expect(await bad.closed).toMatchObject({ code: 4400, reason: expect.stringMatching(/^ERR_VALIDATION: .*query\.after/) });
+  });
+
+  it("refuses a token in the URL before the upgrade (400 ERR_TOKEN_IN_URL) and records the attempt without it", async () => {
+    const refused = async (query: string, protocols: string[] = []) => {
+      const ws = new WebSocket(`${f.url.replace(/^http/, "ws")}/v1/events/stream${query}`, protocols);
+      return new Promise<{ status: number; body: string }>((resolve, reject) => {
+        ws.once("unexpected-response", (_req, res) => {
+          let body = "";
+          res.on("data", (d: Buffer) => (body += d.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        ws.once("open", () => reject(new Error("upgraded")));
+      });
+    };
+    // A valid token is refused all the same: the URL has been seen by whatever sits in between.
+    const r = await refused(`?after=0&token=${f.tokens.viewer}`);
+    expect(r.status).toBe(400);
+    const body = JSON.parse(r.body) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("ERR_TOKEN_IN_URL");
+    expect(r.body).not.toContain(f.tokens.viewer);
+    const entries = f.security.audit.search({ action: "auth.token_in_url", limit: 100 });
+    expect(entries.length).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(f.security.audit.search({ limit: 10_000 }))).not.toContain(f.tokens.viewer);
+    expect(f.logged.join("\n")).not.toContain(f.tokens.viewer);
+    // A token subprotocol without cbo.v1 would have to be echoed to be answered: refused too.
+    const bare = await refused("?after=0", [`cbo.token.${f.tokens.viewer}`]);
+    expect(bare.status).toBe(400);
+    expect(JSON.parse(bare.body).error.code).toBe("ERR_VALIDATION");
   });
 
   it("refuses upgrades on other paths", async () => {
@@ -152,13 +188,14 @@ describe("event stream", () => {
   });
 
   it("keeps a client that answers pings, and drops one that does not", async () => {
-    const good = connect(f, `?after=${f.store.events.lastId()}&token=${f.tokens.viewer}`);
+    const good = connect(f, `?after=${f.store.events.lastId()}`, { token: f.tokens.viewer });
     await good.opened;
     // A raw socket that completes the handshake and then never answers a ping.
     const sock = net.connect(f.server.port, "127.0.0.1");
     await new Promise((r) => sock.once("connect", r));
     sock.write(
-      `GET /v1/events/stream?token=${f.tokens.viewer} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `GET /v1/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Protocol: cbo.v1, cbo.token.${f.tokens.viewer}\r\n` +
         `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
     let head = "";
@@ -190,8 +227,8 @@ describe("slow clients", () => {
 
   it("drops a client that stops reading, while the others keep receiving every event", async () => {
     const after = f.store.events.lastId();
-    const slow = connect(f, `?after=${after}&token=${f.tokens.viewer}`);
-    const fast = connect(f, `?after=${after}&token=${f.tokens.viewer}`);
+    const slow = connect(f, `?after=${after}`, { token: f.tokens.viewer });
+    const fast = connect(f, `?after=${after}`, { token: f.tokens.viewer });
     await Promise.all([slow.opened, fast.opened]);
     slow.ws.pause();
     const big = "x".repeat(64 * 1024);
@@ -211,7 +248,7 @@ describe("slow clients", () => {
   });
 
   it("closes open streams with 1001 when the server shuts down", async () => {
-    const c = connect(f, `?token=${f.tokens.viewer}&after=${f.store.events.lastId()}`);
+    const c = connect(f, `?after=${f.store.events.lastId()}`, { token: f.tokens.viewer });
     await c.opened;
     await f.server.close();
     expect((await c.closed).code).toBe(1001);

@@ -137,7 +137,7 @@ describe("API + real engine + local edge", () => {
     }
     const versions = await call(server.url, "GET", "/v1/workers/hello/versions", { token: deployer });
     expect(
-      versions.body
+      versions.body.items
         .filter((v: { live: boolean }) => v.live)
         .map((v: { target: string }) => v.target)
         .sort(),
@@ -177,7 +177,7 @@ describe("API + real engine + local edge", () => {
     for (const region of REGIONS) {
       expect(hello.targets.find((x) => x.target === region)!.live).toEqual([{ versionId: before.get(region), percentage: 100 }]);
     }
-    const versions = (await call(server.url, "GET", "/v1/workers/hello/versions", { token: deployer })).body as Array<{
+    const versions = (await call(server.url, "GET", "/v1/workers/hello/versions", { token: deployer })).body.items as Array<{
       target: string;
       versionId: string;
       live: boolean;

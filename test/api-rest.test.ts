@@ -179,8 +179,9 @@ describe("releases", () => {
     expect(detail.body.journal.map((j: { kind: string }) => j.kind)).toEqual(["created"]);
 
     const list = await call(f.url, "GET", "/v1/releases?worker=hello", { token: f.tokens.viewer });
-    expect(list.body.map((r: { id: string }) => r.id)).toEqual([release.id]);
-    expect((await call(f.url, "GET", "/v1/releases?worker=other", { token: f.tokens.viewer })).body).toEqual([]);
+    expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([release.id]);
+    expect(list.body.next).toBeUndefined();
+    expect((await call(f.url, "GET", "/v1/releases?worker=other", { token: f.tokens.viewer })).body).toEqual({ items: [] });
 
     const aborted = await call(f.url, "POST", `/v1/releases/${release.id}/abort`, { token: f.tokens.deployer });
     expect([aborted.status, aborted.body.status]).toEqual([200, "aborted"]);
@@ -188,7 +189,7 @@ describe("releases", () => {
     expect([twice.status, twice.body.error.code]).toEqual([409, "ERR_CONFLICT"]);
 
     const events = await call(f.url, "GET", `/v1/events?release=${release.id}`, { token: f.tokens.viewer });
-    expect(events.body.map((e: unknown) => EventSchema.parse(e).type)).toEqual(["release.created", "release.aborted"]);
+    expect(events.body.items.map((e: unknown) => EventSchema.parse(e).type)).toEqual(["release.created", "release.aborted"]);
   });
 
   it("an agent token acts as a deployer: it can roll back (202), with `to` passed to the engine", async () => {
@@ -205,12 +206,19 @@ describe("releases", () => {
   });
 
   it("events page with after and limit, oldest first", async () => {
-    const all = (await call(f.url, "GET", "/v1/events", { token: f.tokens.viewer })).body as Array<{ id: number }>;
+    const all = (await call(f.url, "GET", "/v1/events", { token: f.tokens.viewer })).body.items as Array<{ id: number }>;
     expect(all.length).toBeGreaterThanOrEqual(3);
     const ids = all.map((e) => e.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    const page = (await call(f.url, "GET", `/v1/events?after=${ids[0]}&limit=1`, { token: f.tokens.viewer })).body as Array<{ id: number }>;
-    expect(page.map((e) => e.id)).toEqual([ids[1]]);
+    const page = (await call(f.url, "GET", `/v1/events?after=${ids[0]}&limit=1`, { token: f.tokens.viewer })).body as {
+      items: Array<{ id: number }>;
+      next: string;
+    };
+    expect(page.items.map((e) => e.id)).toEqual([ids[1]]);
+    const newest = (await call(f.url, "GET", "/v1/events?order=desc&limit=2", { token: f.tokens.viewer })).body.items as Array<{
+      id: number;
+    }>;
+    expect(newest.map((e) => e.id)).toEqual(ids.slice(-2).reverse());
   });
 });
 
@@ -242,8 +250,8 @@ describe("catalog and status", () => {
       bundle_hash: "h",
     });
     const r = await call(f.url, "GET", "/v1/workers/hello/versions", { token: f.tokens.viewer });
-    expect(r.body.map((v: { versionId: string }) => v.versionId)).toEqual(["v-new", "v-old"]);
-    expect(r.body[0]).toMatchObject({ target: "eu", releaseId: "r1", live: false });
+    expect(r.body.items.map((v: { versionId: string }) => v.versionId)).toEqual(["v-new", "v-old"]);
+    expect(r.body.items[0]).toMatchObject({ target: "eu", releaseId: "r1", live: false });
   });
 
   it("status has every target and worker with health and the last release; live is marked unobserved without target runtimes", async () => {

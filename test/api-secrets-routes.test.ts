@@ -266,14 +266,18 @@ describe("audit and the orchestrator key", () => {
   it("searches newest first with filters; deployers and admins only", async () => {
     const r = await call(f.url, "GET", "/v1/audit?action=secret.*&limit=5", as("admin"));
     expect(r.status).toBe(200);
-    expect(r.body).toHaveLength(5);
-    const seqs = r.body.map((e: AuditEntry) => e.seq);
+    expect(r.body.items).toHaveLength(5);
+    const seqs = r.body.items.map((e: AuditEntry) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a: number, b: number) => b - a));
-    expect(r.body.every((e: AuditEntry) => e.action.startsWith("secret."))).toBe(true);
+    expect(r.body.items.every((e: AuditEntry) => e.action.startsWith("secret."))).toBe(true);
     const older = await call(f.url, "GET", `/v1/audit?action=secret.*&limit=5&beforeSeq=${seqs.at(-1)}`, as("admin"));
-    expect(Math.max(...older.body.map((e: AuditEntry) => e.seq))).toBeLessThan(seqs.at(-1));
+    expect(Math.max(...older.body.items.map((e: AuditEntry) => e.seq))).toBeLessThan(seqs.at(-1));
+    // The cursor pages on from the same place.
+    const next = await call(f.url, "GET", `/v1/audit?action=secret.*&limit=5&cursor=${r.body.next}`, as("admin"));
+    expect(next.body.items).toEqual(older.body.items);
     expect(
-      (await call(f.url, "GET", `/v1/audit?actor=${encodeURIComponent(actor("admin"))}&action=token.create`, as("admin"))).body.length,
+      (await call(f.url, "GET", `/v1/audit?actor=${encodeURIComponent(actor("admin"))}&action=token.create`, as("admin"))).body.items
+        .length,
     ).toBeGreaterThan(0);
     expect((await call(f.url, "GET", "/v1/audit?since=yesterday", as("admin"))).status).toBe(400);
     // Searching is for deployers (and agents) too; checkpoints, export and verify stay admin's.

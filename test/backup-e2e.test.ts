@@ -92,7 +92,7 @@ describe("restore drill against a real daemon and edge", () => {
     }
     for (const [name, value] of Object.entries(PLANTED)) await api(d1, token, "PUT", `/v1/secrets/${name}`, { value });
     const status1 = await api<Status>(d1, token, "GET", "/v1/status");
-    const releases1 = await api<Release[]>(d1, token, "GET", "/v1/releases");
+    const releases1 = (await api<{ items: Release[] }>(d1, token, "GET", "/v1/releases")).items;
     const tokens1 = await api<unknown[]>(d1, token, "GET", "/v1/tokens");
     expect(releases1.length).toBe(d1.spec.workers.length);
 
@@ -137,7 +137,7 @@ describe("restore drill against a real daemon and edge", () => {
     expect(d2.masterKey.id).toBe(restored.masterKeyId);
     const status2 = await api<Status>(d2, token, "GET", "/v1/status"); // the old admin token works
     expect(essentials(status2)).toEqual(essentials(status1));
-    const releases2 = await api<Release[]>(d2, token, "GET", "/v1/releases");
+    const releases2 = (await api<{ items: Release[] }>(d2, token, "GET", "/v1/releases")).items;
     expect(releases2.map((r) => [r.id, r.worker, r.status])).toEqual(releases1.map((r) => [r.id, r.worker, r.status]));
     expect(await api<unknown[]>(d2, token, "GET", "/v1/tokens")).toEqual(tokens1);
     for (const [name, value] of Object.entries(PLANTED)) {

@@ -62,11 +62,11 @@ describe("cbo up", () => {
         return (await res.json()) as T;
       };
       // Started by the admin token, through POST /v1/releases.
-      const [release] = await get<Array<{ id: string; created_by: string | null }>>("/v1/releases?worker=tiny");
+      const [release] = (await get<{ items: Array<{ id: string; created_by: string | null }> }>("/v1/releases?worker=tiny")).items;
       expect(release).toMatchObject({ id: out.releases[0]!.release, created_by: "initial admin" });
       const tokens = await get<Array<{ id: string; name: string }>>("/v1/tokens");
       const admin = tokens.find((t) => t.name === "initial admin")!;
-      const entries = (await get<Entry[]>("/v1/audit?limit=1000")).sort((a, b) => a.seq - b.seq);
+      const entries = (await get<{ items: Entry[] }>("/v1/audit?limit=1000")).items.sort((a, b) => a.seq - b.seq);
       const requested = entries.filter((e) => e.action === "release.create" && e.details.stage === "requested");
       expect(requested).toMatchObject([{ actor: `token:initial admin:${admin.id}`, target: "worker:tiny" }]);
       // The API's entry comes first, then the engine's account of the same release.

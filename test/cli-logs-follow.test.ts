@@ -6,6 +6,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { apiOk } from "./support/api.ts";
@@ -159,6 +160,29 @@ describe("cbo logs --follow merges three regions", () => {
     const unknown = await runCbo(["logs", "nope", "--follow", "--url", d.url, "--token", token]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("ERR_NOT_FOUND");
+  });
+
+  it("takes the token as the stream's subprotocol, answering cbo.v1 only, and refuses it in the URL", async () => {
+    const base = d.url.replace(/^http/, "ws");
+    const ws = new WebSocket(`${base}/v1/logs/stream?worker=chatty`, ["cbo.v1", `cbo.token.${token}`]);
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    expect(ws.protocol).toBe("cbo.v1");
+    ws.close();
+    const inUrl = new WebSocket(`${base}/v1/logs/stream?worker=chatty&token=${token}`);
+    const status = await new Promise<number>((resolve) => inUrl.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(status).toBe(400);
+    const denied = d.security.audit.search({ action: "auth.token_in_url", limit: 10 });
+    expect(denied.some((e) => e.target === "GET /v1/logs/stream")).toBe(true);
+    expect(JSON.stringify(denied)).not.toContain(token);
+    const none = new WebSocket(`${base}/v1/logs/stream?worker=chatty`, ["cbo.v1"]);
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+      none.once("close", (code, reason) => resolve({ code, reason: String(reason) })),
+    );
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toMatch(/^ERR_UNAUTHORIZED/);
   });
 
   it("says that this daemon keeps no lines when orchestrator.yaml has no logs:", async () => {

@@ -189,12 +189,11 @@ describe("planted secrets never leak from the daemon", () => {
   });
 
   it("the log says what happened, with keyed hashes only", () => {
-    const audit = responses.find((r) => r.label.startsWith("audit "))!.answer.body as Array<{
-      action: string;
-      outcome: string;
-      target: string;
-      details: Record<string, unknown>;
-    }>;
+    const audit = (
+      responses.find((r) => r.label.startsWith("audit "))!.answer.body as {
+        items: Array<{ action: string; outcome: string; target: string; details: Record<string, unknown> }>;
+      }
+    ).items;
     const ok = (a: string) =>
       audit.filter((e) => e.action === a && e.outcome === "ok" && e.target !== "secret:__orchestrator_signing_key").length;
     expect({ put: ok("secret.put"), rollback: ok("secret.rollback"), del: ok("secret.delete"), undel: ok("secret.undelete") }).toEqual({

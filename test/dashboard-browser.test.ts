@@ -46,6 +46,8 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
   const problems: string[] = [];
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
+  /** The first page's items of a paged list (`{ items, next }`). */
+  const list = async <T>(path: string): Promise<T[]> => (await api<{ items: T[] }>("GET", path)).items;
   async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(new URL(path, daemon.url), {
       method,
@@ -126,7 +128,7 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     }
     expect(await page.locator("g.worker").count()).toBe(REGIONS.length * WORKERS.length);
     await page.locator("g.live, .live[data-state=live]").first().waitFor();
-    const live = (await api<Version[]>("GET", "/v1/workers/ads-api/versions")).find((v) => v.target === "eu" && v.live)!;
+    const live = (await list<Version>("/v1/workers/ads-api/versions")).find((v) => v.target === "eu" && v.live)!;
     expect(await worker("ads-api", "eu").getAttribute("aria-label")).toContain(live.versionId.slice(0, 8));
     await worker("ads-api", "eu").click();
     await expect.poll(() => page.locator(".arch-details h2").textContent()).toBe("ads-api @ eu");
@@ -151,7 +153,7 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     await page.click("nav a[data-nav=releases]");
     await page.locator(".releases-list table").waitFor();
     await shot("releases");
-    const before = new Set((await api<Release[]>("GET", "/v1/releases")).map((r) => r.id));
+    const before = new Set((await list<Release>("/v1/releases")).map((r) => r.id));
     const cli = startCbo(["release", "ads-api", "--data", join(dir, "data")]);
     try {
       // The new release appears in the list by itself (release.created over the event stream).
@@ -179,11 +181,11 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
   });
 
   it("rolls back from the dashboard, after a confirmation: the edge serves the earlier version again", async () => {
-    const releases = (await api<Array<Release & { worker: string; kind: string }>>("GET", "/v1/releases?worker=ads-api")).filter(
+    const releases = (await list<Release & { worker: string; kind: string }>("/v1/releases?worker=ads-api")).filter(
       (r) => r.kind === "release",
     );
     const first = releases.at(-1)!;
-    const versions = await api<Version[]>("GET", "/v1/workers/ads-api/versions");
+    const versions = await list<Version>("/v1/workers/ads-api/versions");
     const earlier = Object.fromEntries(
       REGIONS.map((r) => [r, versions.find((v) => v.target === r && v.releaseId === first.id)!.versionId]),
     );
@@ -200,14 +202,14 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     await shot("rollback-confirm");
     // Cancelling changes nothing.
     await dialog.locator("button.secondary").click();
-    expect((await api<Release[]>("GET", "/v1/releases?worker=ads-api")).length).toBe(releases.length);
+    expect((await list<Release>("/v1/releases?worker=ads-api")).length).toBe(releases.length);
     await page.click("text=Roll back…");
     await page.locator("dialog.confirm[open] button[data-confirm]").click();
     await page.locator("[data-page=releases-detail]").waitFor();
     await expect.poll(() => page.locator(".release-phase").textContent(), { timeout: 20_000 }).toBe("succeeded");
     await shot("rollback-done");
     for (const r of REGIONS) await eventually(async () => expect(await served(r)).toBe(earlier[r]));
-    const rollback = (await api<Array<Release & { kind: string; created_by: string }>>("GET", "/v1/releases?worker=ads-api"))[0]!;
+    const rollback = (await list<Release & { kind: string; created_by: string }>("/v1/releases?worker=ads-api"))[0]!;
     expect(rollback).toMatchObject({ kind: "rollback", status: "succeeded", created_by: "initial admin" });
     const entry = daemon.security.audit.search({ action: "rollback.create", limit: 10 }).at(-1)!;
     expect(entry.details).toMatchObject({ via: "dashboard" });
@@ -268,7 +270,7 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
   });
 
   it("mutations without the CSRF token or without a session are refused, from the browser too", async () => {
-    const count = (await api<Release[]>("GET", "/v1/releases")).length;
+    const count = (await list<Release>("/v1/releases")).length;
     const post = (p: Page) =>
       p.evaluate(
         async () =>
@@ -289,7 +291,7 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     } finally {
       await stranger.close();
     }
-    expect((await api<Release[]>("GET", "/v1/releases")).length).toBe(count);
+    expect((await list<Release>("/v1/releases")).length).toBe(count);
   });
 
   it("logs out: the session ends and the login form is back; nothing broke the CSP on the way", async () => {

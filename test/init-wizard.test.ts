@@ -130,7 +130,7 @@ describe("cbo init --local --yes on a fresh data directory", () => {
         status = (await api("GET", `/v1/releases/${run.body.releaseId}`, admin)).body.release.status;
       }
       expect(status).toBe("succeeded");
-      const recorded = (await api("GET", "/v1/audit?action=release.create", admin)).body as Array<{
+      const recorded = (await api("GET", "/v1/audit?action=release.create", admin)).body.items as Array<{
         actor: string;
         details: Record<string, unknown>;
       }>;

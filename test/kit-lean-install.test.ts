@@ -149,8 +149,8 @@ workers:
       };
       type Event = { id: number; type: string; worker: string | null; target: string | null };
       const events = async () => {
-        const r = await api<Event[] | { events: Event[] }>("GET", "/v1/events?limit=1000");
-        return Array.isArray(r) ? r : r.events;
+        const r = await api<{ items: Event[] }>("GET", "/v1/events?limit=1000");
+        return r.items;
       };
 
       // A release through the Cloudflare API path: upload, deploy, the Worker serves on the edge.

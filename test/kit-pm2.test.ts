@@ -252,9 +252,11 @@ describe("the deployment kit under PM2", () => {
       expect(readFileSync(join(out, KIT_DIR_NAME, "README.md"), "utf8")).toContain("| hello | `hello/index.js` | eu | - |");
     }
     // Each download is on the audit record, with the archive's hash.
-    const audit = (await (await fetch(`${url}/v1/audit?action=kit.download`, { headers: auth })).json()) as Array<{
-      details: { sha256: string };
-    }>;
+    const audit = (
+      (await (await fetch(`${url}/v1/audit?action=kit.download`, { headers: auth })).json()) as {
+        items: Array<{ details: { sha256: string } }>;
+      }
+    ).items;
     expect(audit.map((e) => e.details.sha256)).toContain(written.sha256);
     expect(audit.length).toBe(2);
   });

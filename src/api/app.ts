@@ -15,6 +15,7 @@ import { createAuthGate } from "./auth-gate.ts";
 import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
 import type { RouteContext } from "./context.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
+import { createIdempotency, IDEMPOTENCY_HEADER, REPLAYED_HEADER } from "./idempotency.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
 import { createObserver } from "../targets/live-cache.ts";
 import { createRequestOrigin } from "./request-origin.ts";
@@ -96,6 +97,7 @@ export function createApi(deps: ApiDeps): Api {
     tenant: () => deps.spec().tenant,
   });
   const clientOf = (c: Context) => origin.clientOf(incomingOf(c));
+  const idempotency = createIdempotency({ store: deps.store, hash: (m) => deps.security.vault.keyedHash(m) });
   const ctx: RouteContext = {
     deps,
     gate,
@@ -206,6 +208,30 @@ export function createApi(deps: ApiDeps): Api {
         ...(raw === undefined || !r.signatureHeader ? {} : { signed: { raw, signature: c.req.header(r.signatureHeader) } }),
         client: () => client,
       };
+      // A mutation under an Idempotency-Key runs once; a retry gets the first answer (idempotency.ts).
+      const key = principal && r.method !== "get" ? idempotency.keyOf(c.req.header(IDEMPOTENCY_HEADER)) : undefined;
+      const claim =
+        key === undefined
+          ? undefined
+          : idempotency.claim({
+              principal: principal!.id,
+              method: r.method.toUpperCase(),
+              path: c.req.path,
+              key,
+              query: new URL(c.req.url).search,
+              body: raw ?? "",
+            });
+      if (claim?.kind === "replay")
+        return c.body(claim.body, claim.status as 200, { "content-type": claim.contentType, [REPLAYED_HEADER]: "true" });
+      const settle = (outcome: Parameters<typeof idempotency.settle>[1]) => {
+        if (claim?.kind !== "run") return;
+        try {
+          idempotency.settle(claim.id, outcome);
+        } catch (e) {
+          // The request's own outcome stands; a key that could not be settled stays in flight (409 to a retry).
+          log(`api: idempotency key not settled: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      };
       let out: unknown;
       // `x-cbo-via` (e.g. `mcp:rollback` from `cbo mcp`): a detail on the caller's audit entries.
       const via = principal ? (session ? "dashboard" : viaOf(c.req.header("x-cbo-via"))) : undefined;
@@ -213,6 +239,7 @@ export function createApi(deps: ApiDeps): Api {
       try {
         out = await deps.security.trail.within(by, () => r.handle(input));
       } catch (e) {
+        settle({ ok: false });
         const named = deps.store.storage.classify(e);
         if (r.audit && principal)
           deps.security.trail.within(by, () =>
@@ -221,6 +248,8 @@ export function createApi(deps: ApiDeps): Api {
         throw named;
       }
       if (r.stream) {
+        // A stream is not kept for replay: its key is freed (only reads stream today).
+        settle({ ok: false });
         if (!(out instanceof ReadableStream)) throw new Error(`route ${r.id} is a stream but its handler returned something else`);
         return c.body(out, r.status, { "content-type": r.contentType ?? "application/octet-stream" });
       }
@@ -229,6 +258,12 @@ export function createApi(deps: ApiDeps): Api {
         if (!checked.success)
           throw new Error(`response of ${r.id} does not match its schema: ${JSON.stringify(checked.error.issues.slice(0, 3))}`);
         out = checked.data;
+      }
+      if (claim?.kind === "run") {
+        const contentType = r.contentType ?? "application/json";
+        const body = r.contentType ? (out as string) : JSON.stringify(out);
+        settle({ ok: true, status: r.status, contentType, body, withhold: r.answerHoldsSecret === true });
+        return c.body(body, r.status, { "content-type": contentType });
       }
       if (r.contentType) return c.body(out as string, r.status, { "content-type": r.contentType });
       return c.json(out as object, r.status);

@@ -40,7 +40,7 @@ const PREFIX_CHARS = 16;
 export type AuthAttempt = {
   /** The Authorization header, if any. */
   header: string | undefined;
-  /** A token from elsewhere (the stream's ?token=), used when there is no header. */
+  /** A token from elsewhere (the stream's `cbo.token.<token>` subprotocol), used when there is no header. */
   fallbackToken?: string | null;
   /** The session cookie's id, used when there is no token at all. */
   session?: string | undefined;

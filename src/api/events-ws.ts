@@ -9,6 +9,11 @@
 //    new event is sent as it is recorded.
 // A client that lets more than maxBufferedBytes pile up unsent is dropped (close 1013); it can
 // resume from the last id it received. Auth failures close with 1008, a bad query with 4400.
+// Who asks: a token in the Authorization header (Node clients), or in the subprotocol list as
+// `cbo.token.<token>` beside `cbo.v1` (a browser cannot set headers; the answer names `cbo.v1`
+// only, so the token is never echoed), or the dashboard's session cookie. A token in the URL
+// (`?token=`) is refused before the upgrade (400 ERR_TOKEN_IN_URL, recorded as auth.token_in_url
+// without it): proxies, tunnels and access logs keep URLs, so a client built that way leaks it.
 // A browser on the dashboard authenticates with its session cookie instead of a token; such a
 // socket must come from a page of this same host (Origin), or any site could open it, and it is
 // closed (1008) when its session ends: at once on logout, at the next ping after an expiry or a
@@ -28,13 +33,23 @@ import { limitKeyOf } from "./client-address.ts";
 import { validationError } from "./errors.ts";
 import type { RequestOrigin } from "./request-origin.ts";
 import { STREAM_PATH } from "./routes-events.ts";
-import { StreamQuerySchema } from "../contract/index.ts";
+import { STREAM_PROTOCOL, StreamQuerySchema, TOKEN_PROTOCOL_PREFIX } from "../contract/index.ts";
 import { readSessionCookie } from "./dashboard/session-cookie.ts";
 import { guardSession } from "./dashboard/session-guard.ts";
 import type { SessionStore } from "./dashboard/session.ts";
 import type { StreamOptions } from "./types.ts";
 
 export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tryAgainLater: 1013, badQuery: 4400 } as const;
+
+/** The offered subprotocols (Sec-WebSocket-Protocol), and the token among them. */
+export function offeredProtocols(header: string | undefined): { offered: string[]; token: string | undefined } {
+  const offered = (header ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const carrier = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX));
+  return { offered, token: carrier?.slice(TOKEN_PROTOCOL_PREFIX.length) || undefined };
+}
 
 type Filter = { tenant: string; releaseId: string | undefined };
 type Client = {
@@ -78,8 +93,14 @@ export function createEventStream(deps: {
   const heartbeatMs = deps.options?.heartbeatMs ?? 30_000;
   const maxBufferedBytes = deps.options?.maxBufferedBytes ?? 8 * 1024 * 1024;
   const pageSize = deps.options?.pageSize ?? 500;
-  // Clients send nothing but pongs and close frames.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
+  // Clients send nothing but pongs and close frames. Of the offered subprotocols only cbo.v1 is
+  // ever answered: never the one carrying the token.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 4096,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
+  });
   const clients = new Set<Client>();
   const maxPerPrincipal = deps.options?.maxPerPrincipal ?? 32;
   const maxPerAddress = deps.options?.maxPerAddress ?? 128;
@@ -203,7 +224,7 @@ export function createEventStream(deps: {
       const who = deps.gate.identify(
         {
           header: req.headers.authorization,
-          fallbackToken: url.searchParams.get("token"),
+          fallbackToken: offeredProtocols(req.headers["sec-websocket-protocol"]).token,
           session: readSessionCookie(req.headers.cookie),
           client: clientOf(req),
           route,
@@ -292,6 +313,7 @@ export function createEventStream(deps: {
         refuseUpgrade(socket, tooMany("client address", maxPerAddress));
         return true;
       }
+      if (refuseBadCredentials(req, socket, STREAM_PATH, { ...deps, clientOf })) return true;
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
       return true;
     },
@@ -315,10 +337,58 @@ export function createEventStream(deps: {
   };
 }
 
+/**
+ * Refuses (answers instead of upgrading) a stream upgrade whose credentials are wrong before it
+ * happens, recording a token sent in the URL (without it); true when refused. Every stream of the
+ * daemon (events, fleet logs) takes its token the same ways.
+ */
+export function refuseBadCredentials(
+  req: IncomingMessage,
+  socket: Duplex,
+  path: string,
+  deps: { trail?: AuditTrail | undefined; tenant: () => string; clientOf: (req: IncomingMessage) => string | undefined },
+): boolean {
+  const refusal = credentialsRefusal(req);
+  if (!refusal) return false;
+  if (refusal.code === "ERR_TOKEN_IN_URL") {
+    const client = deps.clientOf(req) ?? "in-process";
+    deps.trail?.denied(
+      {
+        actor: `client:${client}`,
+        action: "auth.token_in_url",
+        target: `GET ${path}`,
+        tenant: deps.tenant(),
+        outcome: "denied",
+        details: { reason: "a token in the URL query (never read, never recorded)", client },
+      },
+      `client:${limitKeyOf(client)}`,
+    );
+  }
+  refuseUpgrade(socket, refusal);
+  return true;
+}
+
+/** Why the upgrade's credentials are refused before it happens: a token in the URL, or a token subprotocol without cbo.v1. */
+function credentialsRefusal(req: IncomingMessage): CboError | undefined {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  if (url.searchParams.has("token") || url.searchParams.has("access_token"))
+    return new CboError("ERR_TOKEN_IN_URL", "The daemon's streams do not take a token in their URL: proxies and tunnels log URLs.", {
+      hint:
+        "Send it in the Authorization header, or (from a browser) as the WebSocket subprotocols " +
+        `["${STREAM_PROTOCOL}", "${TOKEN_PROTOCOL_PREFIX}<token>"]; revoke a token that was sent in a URL.`,
+    });
+  const { offered, token } = offeredProtocols(req.headers["sec-websocket-protocol"]);
+  if (token !== undefined && !offered.includes(STREAM_PROTOCOL))
+    return new CboError("ERR_VALIDATION", `A ${TOKEN_PROTOCOL_PREFIX}<token> subprotocol needs "${STREAM_PROTOCOL}" offered beside it.`, {
+      hint: `Offer ["${STREAM_PROTOCOL}", "${TOKEN_PROTOCOL_PREFIX}<token>"]: the server answers ${STREAM_PROTOCOL}, never the token.`,
+    });
+  return undefined;
+}
+
 /** An HTTP answer instead of the upgrade, with the API's error body. */
 export function refuseUpgrade(socket: Duplex, err: CboError): void {
   const body = JSON.stringify(err.toJSON());
-  const reason = err.status === 421 ? "Misdirected Request" : "Too Many Requests";
+  const reason = err.status === 421 ? "Misdirected Request" : err.status === 400 ? "Bad Request" : "Too Many Requests";
   socket.end(
     `HTTP/1.1 ${err.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );

@@ -1,6 +1,7 @@
 // WS /v1/logs/stream: fleet log lines as they arrive (src/fleet-logs), for `cbo logs --follow` and
-// the dashboard's log view. Authenticated like the event stream (events-ws.ts): a bearer token, or
-// the dashboard's session cookie from a page of the same host; at least `viewer`. Each client has
+// the dashboard's log view. Authenticated like the event stream (events-ws.ts): a token in the
+// Authorization header or as the `cbo.token.<token>` subprotocol beside `cbo.v1` (never in the URL),
+// or the dashboard's session cookie from a page of the same host; at least `viewer`. Each client has
 // its filter and read level (a viewer gets the redacted line), and with ?worker= it keeps that
 // worker's tail sessions open while it listens.
 //
@@ -11,7 +12,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { LogLine } from "../contract/index.ts";
-import { LogStreamQuerySchema } from "../contract/index.ts";
+import { LogStreamQuerySchema, STREAM_PROTOCOL } from "../contract/index.ts";
 import { matches, type FleetLogs, type LineFilter, type ReadLevel } from "../fleet-logs/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { actorOf, type AuditTrail } from "../security/index.ts";
@@ -21,7 +22,7 @@ import { readSessionCookie } from "./dashboard/session-cookie.ts";
 import { guardSession } from "./dashboard/session-guard.ts";
 import type { SessionStore } from "./dashboard/session.ts";
 import { validationError } from "./errors.ts";
-import { CLOSE, refuseUpgrade } from "./events-ws.ts";
+import { CLOSE, offeredProtocols, refuseBadCredentials, refuseUpgrade } from "./events-ws.ts";
 import type { RequestOrigin } from "./request-origin.ts";
 import { LOG_STREAM_PATH, readLevelOf } from "./routes-logs.ts";
 import type { StreamOptions } from "./types.ts";
@@ -58,7 +59,13 @@ export function createLogStream(deps: {
   const maxBufferedBytes = deps.options?.maxBufferedBytes ?? 8 * 1024 * 1024;
   const maxPerPrincipal = deps.options?.maxPerPrincipal ?? 32;
   const maxPerAddress = deps.options?.maxPerAddress ?? 128;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
+  // Only cbo.v1 is ever answered, never the subprotocol that carries a token.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 4096,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
+  });
   const clients = new Set<Client>();
   const perAddress = new Map<string, number>();
   const perPrincipal = new Map<string, number>();
@@ -123,7 +130,7 @@ export function createLogStream(deps: {
       who = deps.gate.identify(
         {
           header: req.headers.authorization,
-          fallbackToken: url.searchParams.get("token"),
+          fallbackToken: offeredProtocols(req.headers["sec-websocket-protocol"]).token,
           session: readSessionCookie(req.headers.cookie),
           client: clientOf(req),
           route,
@@ -150,8 +157,7 @@ export function createLogStream(deps: {
       ws.close(CLOSE.policy, `${code}: ${e instanceof CboError ? e.message : "not allowed"}`.slice(0, 120));
       return;
     }
-    const params = Object.fromEntries([...url.searchParams].filter(([k]) => k !== "token"));
-    const query = LogStreamQuerySchema.safeParse(params);
+    const query = LogStreamQuerySchema.safeParse(Object.fromEntries(url.searchParams));
     if (!query.success) {
       ws.close(CLOSE.badQuery, `ERR_VALIDATION: ${validationError("query", query.error).message}`.slice(0, 120));
       return;
@@ -214,6 +220,7 @@ export function createLogStream(deps: {
         refuseUpgrade(socket, tooMany("client address", maxPerAddress));
         return true;
       }
+      if (refuseBadCredentials(req, socket, LOG_STREAM_PATH, { ...deps, clientOf })) return true;
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
       return true;
     },

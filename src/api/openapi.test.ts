@@ -132,7 +132,11 @@ describe("OpenAPI document", () => {
     expect(s.CreateReleaseBody).toMatchObject({ required: ["worker"], additionalProperties: false });
     expect(s.Error.properties.error.properties.code.enum).toContain("ERR_FORBIDDEN");
     expect(s.ReleasePlan.properties.gate).toEqual({ $ref: "#/components/schemas/Gate" });
-    expect(s.ListReleasesResponse).toEqual({ type: "array", items: { $ref: "#/components/schemas/Release" } });
+    expect(s.ReleasePage).toMatchObject({
+      type: "object",
+      properties: { items: { type: "array", items: { $ref: "#/components/schemas/Release" } }, next: { type: "string" } },
+      required: ["items"],
+    });
     const events = doc.paths["/v1/events"].get as Json;
     expect(events.parameters.find((p: Json) => p.name === "after")).toMatchObject({
       in: "query",

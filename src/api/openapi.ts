@@ -12,7 +12,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: "Missing or invalid bearer token (ERR_UNAUTHORIZED)",
   403: "The token's role or tenant does not allow this (ERR_FORBIDDEN)",
   404: "Unknown worker or release (ERR_NOT_FOUND)",
-  409: "Conflicts with current state (ERR_CONFLICT; a stale check-and-set version has details.current_version)",
+  409: "Conflicts with current state (ERR_CONFLICT; a stale check-and-set version has details.current_version), or the first request with this Idempotency-Key is still running (ERR_IDEMPOTENCY_IN_FLIGHT: retry with the same key)",
+  422: "This Idempotency-Key was used within 24 h for another request (ERR_IDEMPOTENCY_MISMATCH: use a new key)",
   413: "The body is larger than this route takes (ERR_PAYLOAD_TOO_LARGE; details.limit in bytes)",
   421: "The Host header names no host this daemon answers for (ERR_HOST_NOT_ALLOWED)",
   429: "Too many failed authentication attempts from this client or with this token prefix (ERR_RATE_LIMITED); see retry-after. A valid token or signature is never refused by it",
@@ -82,6 +83,9 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
     if (r.body) errors.add(413);
     errors.add(421);
     if (r.role) errors.add(401), errors.add(403), errors.add(429);
+    // A mutation takes an Idempotency-Key (idempotency.ts).
+    const keyed = r.role !== null && r.method !== "get" && !r.hot;
+    if (keyed) errors.add(409), errors.add(422);
     const responses: Record<string, Json> = {};
     if (r.websocket) {
       responses["101"] = {
@@ -109,6 +113,20 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       parameters: [
         ...parameters("path", r.params),
         ...parameters("query", r.query),
+        ...(keyed
+          ? [
+              {
+                name: "Idempotency-Key",
+                in: "header",
+                required: false,
+                description:
+                  "A value unique to this operation (e.g. a UUID), the same on its retries: the first answer is kept for 24 h and " +
+                  "replayed (header `idempotent-replayed: true`) instead of doing it again. Another request under the key is 422, " +
+                  "one still running 409. Answers holding a secret shown once (a new token) are not kept: their replay is 409",
+                schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$" },
+              },
+            ]
+          : []),
         ...(r.signatureHeader
           ? [
               {

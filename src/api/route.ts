@@ -61,6 +61,8 @@ export type RouteDef = {
   hot?: boolean;
   /** The largest body it takes (bytes, counted while it streams in); default DEFAULT_MAX_BODY_BYTES (64 KiB). */
   maxBodyBytes?: number;
+  /** Its answer holds a secret shown once (a new token): never kept for an Idempotency-Key replay. */
+  answerHoldsSecret?: boolean;
   audit?: RouteAudit<RouteInput<unknown, unknown, unknown>>;
   handle(input: RouteInput<unknown, unknown, unknown>): unknown;
 };
@@ -89,6 +91,7 @@ export function route<
   signatureHeader?: string;
   hot?: boolean;
   maxBodyBytes?: number;
+  answerHoldsSecret?: boolean;
   audit?: RouteAudit<RouteInput<Out<P>, Out<Q>, Out<B>>>;
   handle(
     input: RouteInput<Out<P>, Out<Q>, Out<B>>,

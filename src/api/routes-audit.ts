@@ -4,11 +4,12 @@ import * as z from "zod";
 import { exportStream } from "../audit/export.ts";
 import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
+import { decodeCursor, pageFrom } from "./cursor.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
   AuditCheckpointSchema,
-  AuditEntryResponseSchema,
   AuditExportQuerySchema,
+  AuditPageSchema,
   AuditQuerySchema,
   AuditVerifySchema,
   OrchestratorKeySchema,
@@ -25,11 +26,21 @@ export function auditRoutes(ctx: RouteContext): RouteDef[] {
       method: "get",
       path: "/v1/audit",
       summary:
-        "Audit entries matching the filters, newest first (page back with beforeSeq); deployers and agents may search (values appear only as keyed hashes)",
+        "Audit entries matching the filters, newest first, a page at a time (?limit=&cursor=; `next` until the last page); deployers and agents may search (values appear only as keyed hashes)",
       role: "deployer",
       query: AuditQuerySchema,
-      response: z.array(AuditEntryResponseSchema),
-      handle: ({ query }) => audit.search({ ...query, limit: query.limit ?? 100 }).reverse(),
+      response: AuditPageSchema,
+      handle({ query }) {
+        const { cursor, limit: asked, ...filters } = query;
+        const limit = asked ?? 100;
+        // Keyset on seq: the next page is the entries older than the last one sent.
+        const before = cursor ? Number(decodeCursor("audit", filters, cursor)[0]) : filters.beforeSeq;
+        const page = audit.search({ ...filters, ...(before === undefined ? {} : { beforeSeq: before }), limit }).reverse();
+        const last = page.at(-1);
+        // One more older match, if any, says there is a next page (limit may be the search's maximum).
+        const more = last !== undefined && page.length === limit && audit.search({ ...filters, beforeSeq: last.seq, limit: 1 }).length > 0;
+        return pageFrom(more ? [...page, last] : page, limit, { list: "audit", filters, position: (e) => [e.seq], item: (e) => e });
+      },
     }),
     route({
       id: "listAuditCheckpoints",

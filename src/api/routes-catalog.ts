@@ -1,12 +1,14 @@
 // What runs where: status, targets, workers, their versions, and what a release would do.
 import * as z from "zod";
 import { requireWorker, type RouteContext } from "./context.ts";
+import { decodeCursor, pageFrom } from "./cursor.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
   ReleasePlanSchema,
   StatusSchema,
   TargetSummarySchema,
-  VersionEntrySchema,
+  VersionPageSchema,
+  VersionsQuerySchema,
   WorkerParamsSchema,
   WorkerSummarySchema,
 } from "../contract/index.ts";
@@ -58,23 +60,35 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       id: "listVersions",
       method: "get",
       path: "/v1/workers/:name/versions",
-      summary: "Versions the orchestrator uploaded, newest first, and whether each is in its target's live deployment",
+      summary:
+        "Versions the orchestrator uploaded, newest first, and whether each is in its target's live deployment, a page at a time (?limit=&cursor=)",
       role: "viewer",
       params: WorkerParamsSchema,
-      response: z.array(VersionEntrySchema),
+      query: VersionsQuerySchema,
+      response: VersionPageSchema,
       errors: [404],
-      async handle({ params, tenant }) {
-        const rows = store.catalog.versions(tenant, params.name);
+      async handle({ params, query, tenant }) {
+        const limit = query.limit ?? 100;
+        const filters = { worker: params.name };
+        const p = query.cursor ? decodeCursor("versions", filters, query.cursor) : undefined;
+        const before = p ? { created_at: String(p[0]), target: String(p[1]), version_id: String(p[2]) } : undefined;
+        const rows = store.catalog.versions(tenant, params.name, undefined, limit + 1, before);
         // A worker removed from the spec keeps its history; a name never seen anywhere is unknown.
-        if (rows.length === 0 && !ctx.deps.spec().workers.some((w) => w.name === params.name)) requireWorker(ctx.deps.spec(), params.name);
+        if (rows.length === 0 && !p && !ctx.deps.spec().workers.some((w) => w.name === params.name))
+          requireWorker(ctx.deps.spec(), params.name);
         const seen = rows.length ? await ctx.observed(params.name) : undefined;
-        return rows.map((r) => ({
-          target: r.target,
-          versionId: r.version_id,
-          releaseId: r.release_id,
-          createdAt: r.created_at,
-          live: seen?.live.get(r.target)?.some((d) => d.versionId === r.version_id && d.percentage > 0) ?? false,
-        }));
+        return pageFrom(rows, limit, {
+          list: "versions",
+          filters,
+          position: (r) => [r.created_at, r.target, r.version_id],
+          item: (r) => ({
+            target: r.target,
+            versionId: r.version_id,
+            releaseId: r.release_id,
+            createdAt: r.created_at,
+            live: seen?.live.get(r.target)?.some((d) => d.versionId === r.version_id && d.percentage > 0) ?? false,
+          }),
+        });
       },
     }),
     route({

@@ -2,9 +2,11 @@
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { RouteContext } from "./context.ts";
+import { decodeCursor, pageFrom } from "./cursor.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
   ErrorBodySchema,
+  EventPageSchema,
   EventSchema,
   EventsQuerySchema,
   HealthQuerySchema,
@@ -21,17 +23,27 @@ export function eventRoutes(ctx: RouteContext): RouteDef[] {
       id: "listEvents",
       method: "get",
       path: "/v1/events",
-      summary: "Stored events with id > after, oldest first",
+      summary:
+        "Stored events with id > after, oldest first (order=desc: newest first), a page at a time (?limit=&cursor=; `next` until the last page)",
       role: "viewer",
       query: EventsQuerySchema,
-      response: z.array(EventSchema),
-      handle: ({ query, tenant }) =>
-        store.events.list({
+      response: EventPageSchema,
+      handle({ query, tenant }) {
+        const limit = query.limit ?? 1000;
+        const order = query.order ?? "asc";
+        const filters = { after: query.after, release: query.release, order };
+        const at = query.cursor ? Number(decodeCursor("events", filters, query.cursor)[0]) : undefined;
+        const rows = store.events.list({
           tenant,
-          after: query.after ?? 0,
-          limit: query.limit ?? 1000,
+          // The cursor is the last id sent: ascending pages go on above it, descending ones below.
+          after: order === "asc" && at !== undefined ? at : (query.after ?? 0),
+          ...(order === "desc" && at !== undefined ? { before: at } : {}),
+          limit: limit + 1,
+          order,
           ...(query.release ? { releaseId: query.release } : {}),
-        }),
+        });
+        return pageFrom(rows, limit, { list: "events", filters, position: (e) => [e.id], item: (e) => e });
+      },
     }),
     route({
       id: "streamEvents",
@@ -44,7 +56,9 @@ export function eventRoutes(ctx: RouteContext): RouteDef[] {
       websocket: {
         message: EventSchema,
         description:
-          "Upgrade to a WebSocket. The token goes in the Authorization header, or in ?token= for browsers. " +
+          "Upgrade to a WebSocket. The token goes in the Authorization header, or (browsers) in the subprotocol list as " +
+          "`cbo.token.<token>` beside `cbo.v1` (Sec-WebSocket-Protocol: cbo.v1, cbo.token.<token>); the answer names cbo.v1 only. " +
+          "A token in the URL (?token=) is refused with 400 ERR_TOKEN_IN_URL before the upgrade: URLs end up in logs. " +
           "The server sends every stored event with id > after, then each new event as it is recorded: no gap and no duplicate " +
           "between the two. Resume after a disconnect with ?after=<last id received>. Close codes: 1008 bad or missing token " +
           "or role too low (the reason starts with the error code), 4400 invalid query, 1013 client too slow (too much unsent data), " +

@@ -3,16 +3,17 @@
 // is long and async, so it cannot share a transaction with its audit entry: the request is
 // recorded first (fail closed: no entry, no release), its result after (best effort), and the
 // engine's own lifecycle events follow in the log (security.followEngine).
-import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { Release } from "../store/index.ts";
 import { TERMINAL_STATUSES } from "../contract/index.ts";
 import { actorOf } from "../security/index.ts";
 import { requireRelease, requireWorker, type RouteContext } from "./context.ts";
+import { decodeCursor, pageFrom } from "./cursor.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
   CreateReleaseBodySchema,
   ReleaseDetailSchema,
+  ReleasePageSchema,
   ReleaseParamsSchema,
   ReleaseSchema,
   ReleasesQuerySchema,
@@ -55,12 +56,22 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       id: "listReleases",
       method: "get",
       path: "/v1/releases",
-      summary: "Releases and rollbacks, newest first",
+      summary: "Releases and rollbacks, newest first, a page at a time (?limit=&cursor=; `next` until the last page)",
       role: "viewer",
       query: ReleasesQuerySchema,
-      response: z.array(ReleaseSchema),
-      handle: ({ query, tenant }) =>
-        store.releases.list({ tenant, ...(query.worker ? { worker: query.worker } : {}), limit: query.limit ?? 100 }),
+      response: ReleasePageSchema,
+      handle({ query, tenant }) {
+        const limit = query.limit ?? 100;
+        const filters = { worker: query.worker };
+        const p = query.cursor ? decodeCursor("releases", filters, query.cursor) : undefined;
+        const rows = store.releases.list({
+          tenant,
+          ...(query.worker ? { worker: query.worker } : {}),
+          limit: limit + 1,
+          ...(p ? { before: { created_at: String(p[0]), id: String(p[1]) } } : {}),
+        });
+        return pageFrom(rows, limit, { list: "releases", filters, position: (r) => [r.created_at, r.id], item: (r) => r });
+      },
     }),
     route({
       id: "getRelease",

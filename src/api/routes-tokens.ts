@@ -45,6 +45,8 @@ export function tokenRoutes(ctx: RouteContext): RouteDef[] {
       body: CreateTokenBodySchema,
       response: CreatedTokenSchema,
       errors: [503],
+      // The token is shown once: an Idempotency-Key replay is refused rather than kept in the store.
+      answerHoldsSecret: true,
       audit: { action: "token.create" },
       handle({ body, principal, tenant }) {
         const p = principal!;

@@ -34,7 +34,7 @@ describe("startApiServer", () => {
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
     expect(await (await fetch(`${server.url}/v1/health`)).json()).toEqual({ ok: true, storage: { full: false } });
     const token = store.tokens.create({ name: "v", role: "viewer" }).token;
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/v1/events/stream?token=${token}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/v1/events/stream`, ["cbo.v1", `cbo.token.${token}`]);
     await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
     const closed = new Promise<number>((resolve) => ws.once("close", resolve));
     await server.close();

@@ -63,8 +63,8 @@ const away = (e: unknown) => toCboError(e).code === "ERR_IO";
 /** Id just before the release's first event: where its stream starts. 0 when it has none yet. */
 async function locate(client: DaemonClient, releaseId: string, patiently: <T>(read: () => Promise<T>) => Promise<T>): Promise<number> {
   for (let i = 0; i < 10; i++) {
-    const first = await patiently(() => client.events({ release: releaseId, limit: 1 }));
-    if (first[0]) return first[0].id - 1;
+    const first = (await patiently(() => client.events({ release: releaseId, limit: 1 }))).items[0];
+    if (first) return first.id - 1;
     await sleep(100);
   }
   return 0;

@@ -1,11 +1,12 @@
 // The event stream's socket in Node (src/client/event-stream.ts takes it as OpenSocket): the `ws`
-// package, which sends the token in a header and hands over a refused upgrade's HTTP answer, so
-// that `cbo events` says ERR_UNAUTHORIZED with the daemon's message, not "connection failed".
+// package, which hands over a refused upgrade's HTTP answer, so that `cbo events` says
+// ERR_UNAUTHORIZED with the daemon's message, not "connection failed". The token travels in the
+// offered subprotocols (`cbo.token.<token>`), never in the URL.
 import WebSocket from "ws";
 import type { OpenSocket } from "../client/index.ts";
 
-export const nodeSocket: OpenSocket = (url, headers, on) => {
-  const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000 });
+export const nodeSocket: OpenSocket = (url, protocols, on) => {
+  const ws = new WebSocket(url, protocols, { handshakeTimeout: 10_000 });
   ws.on("open", () => on.open());
   ws.on("message", (raw) => on.message(raw.toString()));
   // A refused upgrade (401, 403, 400, 429) arrives as an HTTP answer: read its error body.

@@ -4,9 +4,9 @@
 // route, its shape and its errors are handled once. Browser-safe: fetch and an injected socket.
 import * as z from "zod";
 import {
-  AnyEventSchema,
+  AnyEventPageSchema,
   AuditCheckpointSchema,
-  AuditEntryResponseSchema,
+  AuditPageSchema,
   AuditVerifySchema,
   BackupSchema,
   ConfigDiffSchema,
@@ -23,6 +23,7 @@ import {
   MasterKeyRotationSchema,
   OrchestratorKeySchema,
   ReleaseDetailSchema,
+  ReleasePageSchema,
   ReleasePlanSchema,
   ReleaseSchema,
   SecretDeletedSchema,
@@ -41,7 +42,7 @@ import {
   TunnelConfigSchema,
   TunnelCreatedSchema,
   TunnelStatusSchema,
-  VersionEntrySchema,
+  VersionPageSchema,
   WorkerKeySchema,
   WorkerSummarySchema,
   type ApplyTunnelConfigBody,
@@ -67,6 +68,7 @@ import {
   type StreamSource,
 } from "./event-stream.ts";
 import { connectLogs, followLogs, type FollowLogsOptions, type LogHandlers } from "./log-stream.ts";
+import { pages } from "./pages.ts";
 import { query, requestJson, requestRaw, type Connection } from "./request.ts";
 
 export type DaemonClientOptions = Connection & {
@@ -74,7 +76,15 @@ export type DaemonClientOptions = Connection & {
   socket?: OpenSocket | undefined;
   /** The hint when the daemon refuses the stream's token or role. */
   refusedHint?: string | undefined;
+  /**
+   * What this client's Idempotency-Keys start with: one invocation (a CLI command, an MCP tool
+   * call) = one client = one random prefix; each mutation it sends gets `<prefix>.<n>`, the same on
+   * that mutation's retries. Default: a random UUID.
+   */
+  idempotencyPrefix?: string | undefined;
 };
+
+type EventsQuery = { after?: number; release?: string; limit?: number; order?: "asc" | "desc" };
 
 /** A backup of a large store takes a while: its request waits this long at least. */
 const BACKUP_TIMEOUT_MS = 30 * 60_000;
@@ -82,8 +92,12 @@ const BACKUP_TIMEOUT_MS = 30 * 60_000;
 export function createDaemonClient(opts: DaemonClientOptions) {
   const conn: Connection = { ...opts, url: opts.url.replace(/\/+$/, "") };
   const get = <S extends z.ZodType>(path: string, schema: S) => requestJson(conn, "GET", path, schema);
+  // Every mutation carries its own Idempotency-Key, so a retry of it (request.ts) never does it twice.
+  const prefix = opts.idempotencyPrefix ?? globalThis.crypto.randomUUID();
+  let sent = 0;
+  const nextKey = () => `${prefix}.${++sent}`;
   const send = <S extends z.ZodType>(method: "POST" | "PUT" | "DELETE", path: string, schema: S, body?: unknown) =>
-    requestJson(conn, method, path, schema, body);
+    requestJson(conn, method, path, schema, body, { idempotencyKey: nextKey() });
   const enc = encodeURIComponent;
   const worker = (name: string) => `/v1/workers/${enc(name)}`;
   const secret = (name: string) => `/v1/secrets/${enc(name)}`;
@@ -92,29 +106,42 @@ export function createDaemonClient(opts: DaemonClientOptions) {
   return {
     url: conn.url,
     token: conn.token,
-    /** The same client acting through `via` (`x-cbo-via`, e.g. `mcp:release`): a detail of its audit entries. */
-    via: (via: string) => createDaemonClient({ ...opts, via }),
+    /**
+     * The same client acting through `via` (`x-cbo-via`, e.g. `mcp:release`): a detail of its audit
+     * entries. A new invocation (an MCP tool call): its own Idempotency-Key prefix.
+     */
+    via: (via: string) => createDaemonClient({ ...opts, via, idempotencyPrefix: undefined }),
 
     // --- the daemon and its fleet ---------------------------------------------------------------
     health: () => get("/v1/health", DaemonHealthSchema),
     status: () => get("/v1/status", StatusSchema),
     targets: () => get("/v1/targets", z.array(TargetSummarySchema)),
     workers: () => get("/v1/workers", z.array(WorkerSummarySchema)),
-    versions: (name: string) => get(`${worker(name)}/versions`, z.array(VersionEntrySchema)),
+    /** One page of a worker's versions, newest first; versionPages() walks them all. */
+    versions: (name: string, q: { limit?: number; cursor?: string } = {}) => get(`${worker(name)}/versions${query(q)}`, VersionPageSchema),
+    versionPages: (name: string, q: { limit?: number } = {}) =>
+      pages((cursor) => get(`${worker(name)}/versions${query({ ...q, cursor })}`, VersionPageSchema)),
     plan: (name: string) => get(`${worker(name)}/plan`, ReleasePlanSchema),
     healthRows: (q: { fresh?: boolean } = {}) =>
       get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
 
     // --- releases -----------------------------------------------------------------------------
     release: (name: string) => send("POST", "/v1/releases", ReleaseSchema, { worker: name }),
-    releases: (q: { worker?: string; limit?: number } = {}) => get(`/v1/releases${query(q)}`, z.array(ReleaseSchema)),
+    /** One page of releases, newest first; releasePages() walks them all. */
+    releases: (q: { worker?: string; limit?: number; cursor?: string } = {}) => get(`/v1/releases${query(q)}`, ReleasePageSchema),
+    releasePages: (q: { worker?: string; limit?: number } = {}) =>
+      pages((cursor) => get(`/v1/releases${query({ ...q, cursor })}`, ReleasePageSchema)),
     getRelease: (id: string) => get(`/v1/releases/${enc(id)}`, ReleaseDetailSchema),
     abortRelease: (id: string) => send("POST", `/v1/releases/${enc(id)}/abort`, ReleaseSchema),
     rollback: (name: string, to?: string) => send("POST", `${worker(name)}/rollback`, ReleaseSchema, to === undefined ? {} : { to }),
 
     // --- events -------------------------------------------------------------------------------
-    /** Events of any type (a daemon newer than this client may send new ones): narrow with eventOf(). */
-    events: (q: { after?: number; release?: string; limit?: number } = {}) => get(`/v1/events${query(q)}`, z.array(AnyEventSchema)),
+    /**
+     * One page of events of any type (a daemon newer than this client may send new ones: narrow with
+     * eventOf()), oldest first or, with order "desc", newest first; eventPages() walks them all.
+     */
+    events: (q: EventsQuery & { cursor?: string } = {}) => get(`/v1/events${query(q)}`, AnyEventPageSchema),
+    eventPages: (q: EventsQuery = {}) => pages((cursor) => get(`/v1/events${query({ ...q, cursor })}`, AnyEventPageSchema)),
     /** One connection to the event stream from `after` (the dashboard's, with its own reconnects). */
     connectEvents: (after: number, on: EventHandlers) => connectEvents(stream, after, on),
     /** One connection as an async iterator. */
@@ -156,12 +183,15 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     rotateMasterKey: () => send("POST", "/v1/vault/rotate-master-key", MasterKeyRotationSchema, {}),
     /** Paths are on the daemon's host. */
     createBackup: (body: BackupBody) =>
-      requestJson({ ...conn, timeoutMs: Math.max(conn.timeoutMs ?? 0, BACKUP_TIMEOUT_MS) }, "POST", "/v1/backups", BackupSchema, body),
+      requestJson({ ...conn, timeoutMs: Math.max(conn.timeoutMs ?? 0, BACKUP_TIMEOUT_MS) }, "POST", "/v1/backups", BackupSchema, body, {
+        idempotencyKey: nextKey(),
+      }),
 
     // --- the audit log ------------------------------------------------------------------------
-    /** Newest first, as the daemon answers. */
-    audit: (q: AuditQuery = {}) =>
-      get(`/v1/audit${query(q as Record<string, string | number | undefined>)}`, z.array(AuditEntryResponseSchema)),
+    /** One page of matching entries, newest first, as the daemon answers; auditPages() walks them all. */
+    audit: (q: AuditQuery = {}) => get(`/v1/audit${query(q as Record<string, string | number | undefined>)}`, AuditPageSchema),
+    auditPages: (q: Omit<AuditQuery, "cursor"> = {}) =>
+      pages((cursor) => get(`/v1/audit${query({ ...(q as Record<string, string | number | undefined>), cursor })}`, AuditPageSchema)),
     auditCheckpoints: () => get("/v1/audit/checkpoints", z.array(AuditCheckpointSchema)),
     verifyAudit: () => send("POST", "/v1/audit/verify", AuditVerifySchema),
     orchestratorKey: () => get("/v1/keys/orchestrator", OrchestratorKeySchema),

@@ -1,8 +1,8 @@
 // The daemon's event stream (WS /v1/events/stream?after=N), for every client. One connection yields
 // every stored event with id > after, then live ones. The socket itself is handed in (OpenSocket):
-// the browser's WebSocket (the session cookie authenticates it), or in Node one that can send the
-// token in a header and read a refused upgrade's error body (src/cli/node-socket.ts); this module
-// stays browser-safe.
+// the browser's WebSocket (the session cookie authenticates it), or in Node one that reads a
+// refused upgrade's error body (src/cli/node-socket.ts); a token goes as a subprotocol either way.
+// This module stays browser-safe.
 //
 // connectEvents is one connection with its outcome as a CboError; streamEvents the same as an
 // async iterator; followEvents survives a dropped connection (daemon restart, network blip) by
@@ -12,7 +12,7 @@
 // -> connecting … A first connection that fails is reported at once (the daemon is down or the
 // token is bad), unless the caller knows the daemon was there (`connected`: it just answered);
 // after that, only `giveUpMs` without any connection ends the follow.
-import { AnyEventSchema, type AnyEvent } from "../contract/index.ts";
+import { AnyEventSchema, STREAM_PROTOCOL, TOKEN_PROTOCOL_PREFIX, type AnyEvent } from "../contract/index.ts";
 import { backoffDelay, sleep } from "../kit/backoff.ts";
 import { CboError, ERROR_CODES, toCboError, type ErrorCode } from "../kit/errors.ts";
 import { daemonDown, errorFromResponse, type Connection } from "./request.ts";
@@ -27,12 +27,21 @@ export type SocketEvents = {
   error(cause: unknown): void;
   close(code: number, reason: string): void;
 };
-/** Opens one WebSocket to `url` (with `headers` where the runtime can send them); close() ends it at once. */
-export type OpenSocket = (url: string, headers: Record<string, string>, on: SocketEvents) => { close(): void };
+/**
+ * Opens one WebSocket to `url` offering `protocols` (Sec-WebSocket-Protocol); close() ends it at
+ * once. The token, when there is one, travels as the `cbo.token.<token>` subprotocol: never in the
+ * URL, where proxies and tunnels log it (the daemon refuses that), and the same in a browser,
+ * which cannot set an Authorization header on a WebSocket.
+ */
+export type OpenSocket = (url: string, protocols: string[], on: SocketEvents) => { close(): void };
 
-/** The browser's (or Node's global) WebSocket: no headers, the session cookie authenticates it. */
-export const globalSocket: OpenSocket = (url, _headers, on) => {
-  const ws = new WebSocket(url);
+/** What a client offers: cbo.v1, plus its token when it has one (a session cookie needs none). */
+export const streamProtocols = (token: string | undefined): string[] =>
+  token ? [STREAM_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`] : [STREAM_PROTOCOL];
+
+/** The browser's (or Node's global) WebSocket. */
+export const globalSocket: OpenSocket = (url, protocols, on) => {
+  const ws = new WebSocket(url, protocols);
   ws.onopen = () => on.open();
   ws.onmessage = (m) => on.message(String(m.data));
   ws.onerror = (e) => on.error(e);
@@ -67,7 +76,7 @@ export function connectEvents(src: StreamSource, after: number, on: EventHandler
     on.onEnd(error);
   };
   let socket: { close(): void } | undefined;
-  socket = src.socket(`${base}/v1/events/stream?after=${after}`, src.token ? { authorization: `Bearer ${src.token}` } : {}, {
+  socket = src.socket(`${base}/v1/events/stream?after=${after}`, streamProtocols(src.token), {
     open: () => on.onOpen?.(),
     message(text) {
       let parsed;

@@ -1,6 +1,7 @@
 // The daemon's fleet log stream (WS /v1/logs/stream?worker=&target=&status=&search=): one JSON log
 // line per message, live only. The socket is handed in, as for the event stream (event-stream.ts):
-// the browser's (the session cookie authenticates it) or the CLI's Node socket (token in a header).
+// the browser's (the session cookie authenticates it) or the CLI's Node socket; a token goes as the
+// `cbo.token.<token>` subprotocol, never in the URL.
 //
 // connectLogs is one connection; followLogs yields lines across reconnections (a daemon restart, a
 // network blip) until its signal aborts: lines sent while it was away are not replayed (the kept
@@ -8,7 +9,7 @@
 import { LogLineSchema, type LogLine, type LogStreamQuery } from "../contract/index.ts";
 import { backoffDelay, sleep } from "../kit/backoff.ts";
 import { CboError, ERROR_CODES, toCboError, type ErrorCode } from "../kit/errors.ts";
-import type { StreamSource } from "./event-stream.ts";
+import { streamProtocols, type StreamSource } from "./event-stream.ts";
 import { daemonDown, errorFromResponse, query } from "./request.ts";
 
 const POLICY = 1008;
@@ -31,7 +32,7 @@ export function connectLogs(src: StreamSource, filter: LogStreamQuery, on: LogHa
   };
   let socket: { close(): void } | undefined;
   const qs = query({ worker: filter.worker, target: filter.target, status: filter.status, search: filter.search });
-  socket = src.socket(`${base}/v1/logs/stream${qs}`, src.token ? { authorization: `Bearer ${src.token}` } : {}, {
+  socket = src.socket(`${base}/v1/logs/stream${qs}`, streamProtocols(src.token), {
     open: () => on.onOpen?.(),
     message(text) {
       let parsed;

@@ -75,14 +75,42 @@ export function query(params: Record<string, string | number | undefined | null>
   return s ? `?${s}` : "";
 }
 
-/** The answer's bytes as they came (a non-JSON route: the deployment kit), after the same error handling. */
-export async function requestRaw(c: Connection, method: string, path: string, body?: unknown): Promise<Response> {
+/** Per request: the Idempotency-Key of a mutation (the same on each of its retries). */
+export type RequestOptions = { idempotencyKey?: string | undefined };
+
+/** Waits between attempts of a keyed mutation whose connection failed, or whose first attempt is still running. */
+const RETRY_DELAYS_MS = [200, 800];
+
+/**
+ * The answer's bytes as they came (a non-JSON route: the deployment kit), after the same error
+ * handling. A mutation with an Idempotency-Key is retried with the same key when the connection
+ * fails before an answer (the daemon may or may not have run it: the key makes that safe) or when
+ * the daemon says its first attempt is still running; without a key nothing is retried.
+ */
+export async function requestRaw(c: Connection, method: string, path: string, body?: unknown, o: RequestOptions = {}): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const last = o.idempotencyKey === undefined || attempt >= RETRY_DELAYS_MS.length;
+    try {
+      return await requestOnce(c, method, path, body, o);
+    } catch (e) {
+      const retry = e instanceof CboError && (noAnswer.has(e) || e.code === "ERR_IDEMPOTENCY_IN_FLIGHT");
+      if (last || !retry) throw e;
+    }
+    await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
+  }
+}
+
+/** Errors of requests that got no answer at all (refused, reset): a keyed retry is safe. */
+const noAnswer = new WeakSet<CboError>();
+
+async function requestOnce(c: Connection, method: string, path: string, body: unknown, o: RequestOptions): Promise<Response> {
   const base = c.url.replace(/\/+$/, "");
   const timeoutMs = c.timeoutMs ?? 30_000;
   const headers: Record<string, string> = { accept: "application/json" };
   if (c.token) headers["authorization"] = `Bearer ${c.token}`;
   if (c.via) headers["x-cbo-via"] = c.via;
   if (method !== "GET" && c.csrf) headers["x-csrf-token"] = c.csrf();
+  if (o.idempotencyKey !== undefined) headers["idempotency-key"] = o.idempotencyKey;
   if (body !== undefined) headers["content-type"] = "application/json";
   let res: Response;
   try {
@@ -100,7 +128,9 @@ export async function requestRaw(c: Connection, method: string, path: string, bo
         cause: e,
       });
     }
-    throw daemonDown(c, base, e);
+    const down = daemonDown(c, base, e);
+    noAnswer.add(down);
+    throw down;
   }
   if (!res.ok) {
     const text = await res.text();
@@ -116,8 +146,9 @@ export async function requestJson<S extends z.ZodType>(
   path: string,
   schema: S,
   body?: unknown,
+  o: RequestOptions = {},
 ): Promise<z.output<S>> {
-  const res = await requestRaw(c, method, path, body);
+  const res = await requestRaw(c, method, path, body, o);
   const text = await res.text();
   let json: unknown;
   try {

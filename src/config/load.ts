@@ -5,6 +5,7 @@ import { dirname, relative, resolve, isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
+import { durationMs, type BackupSchedule } from "./backup.ts";
 import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 import type { ResolvedLogs } from "./logs-schema.ts";
 import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
@@ -59,6 +60,8 @@ export type ResolvedSpec = {
   file: string;
   targets: Target[];
   workers: ResolvedWorker[];
+  /** `backup:`, its directory resolved against the file's; read when the daemon starts. */
+  backup?: BackupSchedule;
   /** Fleet logs (`logs:`), with `workers` resolved to names; absent: no logs kept or shipped. */
   logs?: ResolvedLogs;
 };
@@ -166,8 +169,20 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
   shareSameIds(workers.flatMap((w) => [...new Set([w.source!, ...Object.values(w.sources!)])]));
   for (const w of workers)
     w.kv = Object.fromEntries(w.source!.bindings.flatMap((b) => (b.kind === "kv" ? [[b.binding, b.resource.name]] : [])));
+  const backup: BackupSchedule | undefined = spec.backup && {
+    everyMs: durationMs(spec.backup.every)!,
+    keep: spec.backup.keep,
+    ...(spec.backup.dir ? { dir: resolve(base, spec.backup.dir) } : {}),
+  };
   const logs = spec.logs ? resolveLogs(spec.logs, workers, file) : undefined;
-  return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers, ...(logs ? { logs } : {}) };
+  return {
+    tenant: spec.tenant,
+    file: resolve(file),
+    targets: spec.targets,
+    workers,
+    ...(backup ? { backup } : {}),
+    ...(logs ? { logs } : {}),
+  };
 }
 
 /** `logs.workers` against the workers' names (a wrangler file's included, known only now). */

@@ -11,7 +11,22 @@
 //       headers: { Authorization: LOGS_SINK_AUTH }   # header -> the vault secret holding its value
 //       redact: [request.headers.x-user-id, "**.email"]
 import * as z from "zod";
-import { DurationSchema } from "./duration.ts";
+import { durationMs } from "./backup.ts";
+
+/** A duration (`30s`, `15m`, `12h`, `7d`) between `minMs` and `maxMs`, read into milliseconds. */
+const DurationSchema = (minMs: number, maxMs: number, example: string) =>
+  z.string().transform((text, ctx) => {
+    const ms = durationMs(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: "custom", message: `a duration like ${example} (a whole number and s, m, h, d or w), not "${text}"` });
+      return z.NEVER;
+    }
+    if (ms < minMs || ms > maxMs) {
+      ctx.addIssue({ code: "custom", message: `${text} is outside ${minMs / 1000}s to ${maxMs / 86_400_000}d` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;

@@ -1,6 +1,7 @@
 // The desired state, `orchestrator.yaml`. Strict objects: a misspelt key fails with its path.
 // Names follow Cloudflare's rules so that a spec that validates can be released.
 import * as z from "zod";
+import { BackupSpecSchema } from "./backup.ts";
 import { LogsSpecSchema } from "./logs-schema.ts";
 import { WorkerSourceSpecShape } from "./source/spec-keys.ts";
 
@@ -44,7 +45,7 @@ export const TargetSchema = z
     name: z.string().regex(NAME, "use lowercase letters, digits and dashes, starting with a letter"),
     /** `local` (the embedded local edge) or a Cloudflare API base URL. */
     api: z.union([z.literal("local"), z.url()]).default("local"),
-    /** Required for a Cloudflare target; for `local` it is looked up from the region. */
+    /** A Cloudflare target's account (default: CLOUDFLARE_ACCOUNT_ID); for `local` it is looked up from the region. */
     account_id: z
       .string()
       .regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters")
@@ -55,6 +56,14 @@ export const TargetSchema = z
     jurisdiction: z.string().min(1).optional(),
     /** KV namespace title used for this target's config (created when missing). */
     kv_namespace: z.string().min(1).optional(),
+    /**
+     * A Cloudflare target's own API token: the name of the vault secret holding it (fleets spread
+     * over several accounts); default: the daemon's CLOUDFLARE_API_TOKEN.
+     */
+    api_token_secret: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/, "a secret name has letters, digits, _ . or -, starting with a letter or _")
+      .optional(),
   })
   .strict();
 export type Target = z.infer<typeof TargetSchema>;
@@ -127,6 +136,8 @@ export const SpecSchema = z
     targets: z.array(TargetSchema).min(1, "declare at least one target"),
     workers: z.array(WorkerSpecSchema).default([]),
     rollout: RolloutSchema.default(RolloutSchema.parse({})),
+    /** Scheduled encrypted backups of the daemon's state (src/config/backup.ts); none without it. */
+    backup: BackupSpecSchema.optional(),
     /** Fleet logs: which Workers' logs are kept locally and shipped redacted (logs-schema.ts). */
     logs: LogsSpecSchema.optional(),
   })
@@ -137,8 +148,13 @@ export const SpecSchema = z
       if (targets.has(t.name))
         ctx.addIssue({ code: "custom", path: ["targets", i, "name"], message: `target "${t.name}" is declared twice` });
       targets.add(t.name);
-      if (t.api !== "local" && !t.account_id)
-        ctx.addIssue({ code: "custom", path: ["targets", i, "account_id"], message: "a Cloudflare target needs account_id" });
+      // A Cloudflare target without account_id takes CLOUDFLARE_ACCOUNT_ID when the daemon starts (targets/build.ts).
+      if (t.api === "local" && t.api_token_secret !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["targets", i, "api_token_secret"],
+          message: "a target on the local edge uses the edge's token; api_token_secret is for Cloudflare targets",
+        });
     });
     const workers = new Set<string>();
     spec.workers.forEach((w, i) => {
@@ -209,6 +225,18 @@ export const SpecSchema = z
       });
     });
     checkRollout(spec.rollout, ["rollout"], targets, ctx);
+    // A Cloudflare API token is the orchestrator's: never shipped to a Worker.
+    const tokens = new Set(spec.targets.flatMap((t) => (t.api_token_secret ? [t.api_token_secret] : [])));
+    spec.workers.forEach((w, i) =>
+      w.secrets?.forEach((n, j) => {
+        if (tokens.has(n))
+          ctx.addIssue({
+            code: "custom",
+            path: ["workers", i, "secrets", j],
+            message: `"${n}" holds a target's Cloudflare API token (api_token_secret); it is never given to a Worker`,
+          });
+      }),
+    );
   });
 export type Spec = z.infer<typeof SpecSchema>;
 

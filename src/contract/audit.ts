@@ -1,6 +1,7 @@
 // The audit log on the wire: entries, signed checkpoints (also the export file's lines, see
 // src/audit/FORMAT.md), the verifier's answer, the orchestrator's public key, and the queries.
 import * as z from "zod";
+import { CursorQueryShape, pageOf } from "./pages.ts";
 import { AUDIT_OUTCOMES } from "./statuses.ts";
 
 export const HexHash = z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex characters");
@@ -19,6 +20,8 @@ export const AuditEntryResponseSchema = z.strictObject({
   hash: HexHash,
 });
 export type AuditEntryResponse = z.output<typeof AuditEntryResponseSchema>;
+/** GET /v1/audit: newest first. */
+export const AuditPageSchema = pageOf(AuditEntryResponseSchema);
 
 /** A signed checkpoint. The signature covers the canonical body (src/audit/checkpoint-body.ts). */
 export const AuditCheckpointSchema = z.strictObject({
@@ -34,7 +37,7 @@ export type AuditCheckpoint = z.infer<typeof AuditCheckpointSchema>;
 const QueryInt = (min: number) => z.coerce.number().int().min(min);
 
 export const AuditQuerySchema = z.object({
-  limit: QueryInt(1).max(10_000).optional().describe("At most this many (default 100)"),
+  limit: QueryInt(1).max(10_000).optional().describe("At most this many per page (default 100)"),
   actor: z.string().min(1).optional(),
   action: z.string().min(1).optional().describe('Exact, or a prefix ending in "*": secret.*'),
   target: z.string().min(1).optional(),
@@ -42,7 +45,8 @@ export const AuditQuerySchema = z.object({
   since: z.string().datetime({ offset: true }).optional(),
   until: z.string().datetime({ offset: true }).optional(),
   text: z.string().min(1).max(200).optional().describe("Case-insensitive substring of actor, action, target or details"),
-  beforeSeq: QueryInt(1).optional().describe("Only entries older than this seq (paging backwards)"),
+  beforeSeq: QueryInt(1).optional().describe("Only entries older than this seq (where the first page starts)"),
+  ...CursorQueryShape,
 });
 export type AuditQuery = z.input<typeof AuditQuerySchema>;
 export const AuditExportQuerySchema = z.object({

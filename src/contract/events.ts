@@ -8,6 +8,7 @@
 // AnyEvent (any type, so that a daemon newer than the client still streams) and narrow with
 // eventOf(), which checks the payload against its schema.
 import * as z from "zod";
+import { CursorQueryShape, pageOf } from "./pages.ts";
 import { DRIFT_KINDS, HEALTH_STATUSES, RELEASE_STATUSES } from "./statuses.ts";
 
 const Split = z.array(z.object({ versionId: z.string(), percentage: z.number() }));
@@ -195,9 +196,23 @@ export type NewEvent = {
 export const EventsQuerySchema = z.object({
   after: z.coerce.number().int().min(0).optional().describe("Only events with a larger id (default 0: from the start)"),
   release: z.string().min(1).max(100).optional().describe("Only this release's events"),
-  limit: z.coerce.number().int().min(1).max(10_000).optional().describe("At most this many (default 1000)"),
+  limit: z.coerce.number().int().min(1).max(10_000).optional().describe("At most this many per page (default 1000)"),
+  order: z.enum(["asc", "desc"]).optional().describe("asc (default): oldest first; desc: newest first (the last N events)"),
+  ...CursorQueryShape,
 });
+/**
+ * The event stream's subprotocol (what the daemon answers), and the prefix of the offered one that
+ * carries a token: `Sec-WebSocket-Protocol: cbo.v1, cbo.token.<token>`. Never a token in the URL.
+ */
+export const STREAM_PROTOCOL = "cbo.v1";
+export const TOKEN_PROTOCOL_PREFIX = "cbo.token.";
+
 /** WS /v1/events/stream: replays from `after`, then live. */
-export const StreamQuerySchema = EventsQuerySchema.omit({ limit: true }).extend({
-  token: z.string().optional().describe("Bearer token, for clients that cannot set headers (browsers)"),
+/** GET /v1/events: in `order` (oldest first by default). */
+export const EventPageSchema = pageOf(EventSchema);
+export const AnyEventPageSchema = pageOf(AnyEventSchema);
+
+export const StreamQuerySchema = z.object({
+  after: EventsQuerySchema.shape.after,
+  release: EventsQuerySchema.shape.release,
 });

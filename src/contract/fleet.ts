@@ -3,6 +3,7 @@
 // assembled by src/api/status-view.ts.
 import * as z from "zod";
 import { DRIFT_STATUSES, HEALTH_STATUSES } from "./statuses.ts";
+import { CursorQueryShape, pageOf } from "./pages.ts";
 import { GateSchema, LiveSplitSchema, ReleaseSchema } from "./releases.ts";
 
 export const HealthQuerySchema = z.object({
@@ -116,3 +117,9 @@ export const VersionEntrySchema = z.object({
   live: z.boolean(),
 });
 export type VersionEntry = z.output<typeof VersionEntrySchema>;
+/** GET /v1/workers/:name/versions: newest first. */
+export const VersionPageSchema = pageOf(VersionEntrySchema);
+export const VersionsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional().describe("At most this many per page (default 100)"),
+  ...CursorQueryShape,
+});

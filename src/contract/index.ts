@@ -4,6 +4,7 @@
 // dashboard) read with it. The lists of states (statuses.ts) and the typed event map (events.ts)
 // are the only ones in the tree.
 export * from "./statuses.ts";
+export * from "./pages.ts";
 export * from "./events.ts";
 export * from "./error-body.ts";
 export * from "./releases.ts";

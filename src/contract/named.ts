@@ -1,9 +1,9 @@
 // The contract's schemas that have a name in the OpenAPI document's components (src/api/openapi.ts);
 // the others are inlined per route, named after it.
 import type * as z from "zod";
-import { AuditCheckpointSchema, AuditEntryResponseSchema, AuditVerifySchema, OrchestratorKeySchema } from "./audit.ts";
+import { AuditCheckpointSchema, AuditEntryResponseSchema, AuditPageSchema, AuditVerifySchema, OrchestratorKeySchema } from "./audit.ts";
 import { ErrorBodySchema } from "./error-body.ts";
-import { EventSchema } from "./events.ts";
+import { EventPageSchema, EventSchema } from "./events.ts";
 import {
   DriftSchema,
   HealthRowSchema,
@@ -11,6 +11,7 @@ import {
   StatusSchema,
   TargetSummarySchema,
   VersionEntrySchema,
+  VersionPageSchema,
   WorkerSummarySchema,
 } from "./fleet.ts";
 import {
@@ -18,6 +19,7 @@ import {
   GateSchema,
   JournalEntrySchema,
   ReleaseDetailSchema,
+  ReleasePageSchema,
   ReleasePlanSchema,
   ReleaseSchema,
   RollbackBodySchema,
@@ -64,4 +66,8 @@ export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   RollbackSecretBody: RollbackSecretBodySchema,
   DestroySecretBody: DestroySecretBodySchema,
   CreateTokenBody: CreateTokenBodySchema,
+  ReleasePage: ReleasePageSchema,
+  EventPage: EventPageSchema,
+  AuditPage: AuditPageSchema,
+  VersionPage: VersionPageSchema,
 };

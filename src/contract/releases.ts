@@ -2,6 +2,7 @@
 // release stores, and the requests that start, list, abort and roll back releases. The routes
 // validate with these and the OpenAPI document is generated from them (src/api/openapi.ts).
 import * as z from "zod";
+import { CursorQueryShape, pageOf } from "./pages.ts";
 import { RELEASE_KINDS, RELEASE_STATUSES, SECRET_MODES } from "./statuses.ts";
 
 const NAME = z.string().min(1).max(100);
@@ -17,7 +18,8 @@ export const RollbackBodySchema = z
 
 export const ReleasesQuerySchema = z.object({
   worker: NAME.optional().describe("Only this worker's releases"),
-  limit: z.coerce.number().int().min(1).max(1000).optional().describe("At most this many (default 100)"),
+  limit: z.coerce.number().int().min(1).max(1000).optional().describe("At most this many per page (default 100)"),
+  ...CursorQueryShape,
 });
 
 /** A release or rollback as stored; `plan` is the plan it runs (ReleasePlan, or a rollback's). */
@@ -34,6 +36,8 @@ export const ReleaseSchema = z.object({
   updated_at: z.string(),
 });
 export type Release = z.infer<typeof ReleaseSchema>;
+/** GET /v1/releases: newest first. */
+export const ReleasePageSchema = pageOf(ReleaseSchema);
 
 /** One entry of a release's write-ahead journal (its kinds: src/deploy/journal.ts). */
 export const JournalEntrySchema = z.object({

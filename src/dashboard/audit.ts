@@ -67,9 +67,9 @@ export const auditPage: Page = (root, ctx) => {
       ...(older && shown.length ? { beforeSeq: shown[shown.length - 1]!.seq } : {}),
     };
     try {
-      const page: AuditEntry[] = await ctx.api.audit(auditQuery(f));
+      const { items: page, next } = await ctx.api.audit(auditQuery(f));
       shown = older ? [...shown, ...page] : page;
-      more.hidden = page.length < 100;
+      more.hidden = next === undefined;
       put(
         results,
         shown.length === 0

@@ -1,5 +1,6 @@
 // One release, live: every target's steps as they start, pass or fail (release.* events), the
 // event log, and an abort button while it runs.
+import { allItems } from "../client/index.ts";
 import type { Field } from "./browser.ts";
 import { badge, confirmDialog, failure, h, put, short, when } from "./dom.ts";
 import type { Page } from "./page.ts";
@@ -140,7 +141,7 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
     try {
       const [d, history]: [ReleaseDetail, StoredEvent[]] = await Promise.all([
         ctx.api.getRelease(id),
-        ctx.api.events({ release: id, limit: 10_000 }),
+        allItems(ctx.api.eventPages({ release: id, limit: 10_000 })),
       ]);
       release = d.release;
       for (const e of history) events.set(e.id, e);

@@ -24,7 +24,7 @@ export const releasesPage: Page = (root, ctx, route) => {
 
   async function load(): Promise<void> {
     try {
-      const rows: Release[] = await ctx.api.releases({ ...(worker ? { worker } : {}), limit: 50 });
+      const rows: Release[] = (await ctx.api.releases({ ...(worker ? { worker } : {}), limit: 50 })).items;
       put(
         list,
         rows.length === 0
@@ -95,8 +95,8 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
     if (!w) return;
     try {
       const [versions, releases]: [VersionEntry[], Release[]] = await Promise.all([
-        ctx.api.versions(w),
-        ctx.api.releases({ worker: w, limit: 1000 }),
+        ctx.api.versions(w).then((p) => p.items),
+        ctx.api.releases({ worker: w, limit: 1000 }).then((p) => p.items),
       ]);
       choices = rollbackChoices(versions, releases);
       put(toSel, ...choices.map((c) => h("option", { value: c.value }, c.label)));

@@ -34,6 +34,15 @@ export const ERROR_CODES = {
   ERR_HOST_NOT_ALLOWED: { status: 421, user: true, retryable: false },
   /** Too many open event streams for this token, session or client address; close one first. */
   ERR_TOO_MANY_STREAMS: { status: 429, user: true, retryable: true },
+  /** An Idempotency-Key reused within 24 h for a different request (another method, path,
+   *  query or body): a new request needs a new key. */
+  ERR_IDEMPOTENCY_MISMATCH: { status: 422, user: true, retryable: false },
+  /** The first request with this Idempotency-Key is still being handled; retrying with the same
+   *  key later gets its answer. */
+  ERR_IDEMPOTENCY_IN_FLIGHT: { status: 409, user: true, retryable: true },
+  /** A token in a URL (the event stream's `?token=`), where proxies and tunnels log it: refused.
+   *  Send it in the Authorization header or the `cbo.token.<token>` WebSocket subprotocol. */
+  ERR_TOKEN_IN_URL: { status: 400, user: true, retryable: false },
   // --- system errors -----------------------------------------------------------------------
   /** Cloudflare kept answering 429 until our retries ran out. */
   ERR_CF_RATE_LIMITED: { status: 503, user: false, retryable: true },

@@ -96,7 +96,7 @@ export const auditSearch = defineTool({
     .strict(),
   mutating: false,
   async run(q, { api }) {
-    const entries = await api.audit({ ...q, limit: q.limit ?? 50 });
+    const { items: entries } = await api.audit({ ...q, limit: q.limit ?? 50 });
     return done(`${entries.length} audit entr${entries.length === 1 ? "y" : "ies"}, newest first.`, entries);
   },
 });

@@ -72,7 +72,7 @@ export const rollback = defineTool({
   mutating: true,
   async run({ worker, to, confirm, wait_seconds }, { api }) {
     if (confirm !== true) {
-      const versions = await api.versions(worker);
+      const { items: versions } = await api.versions(worker);
       const live = versions.filter((v) => v.live);
       return needsConfirmation(
         [

@@ -27,6 +27,7 @@ export type InitChoices = {
   dataDir: string;
   configFile: string;
   targets: TargetChoice;
+  /** The Cloudflare token's file; without one (Cloudflare targets), the token is CLOUDFLARE_API_TOKEN (never written to disk). */
   apiTokenFile?: string;
   masterKey: MasterKeyChoice;
   release: boolean;
@@ -52,10 +53,17 @@ export function parseAccounts(given: string[]): Array<{ name: string; accountId:
   });
 }
 
-/** The decisions; `ask` is given only when questions may be asked (a terminal, no --yes). */
+/**
+ * The decisions; `ask` is given only when questions may be asked (a terminal, no --yes). wrangler's
+ * CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID stand in for --api-token-file and --account-id
+ * when those are absent (and, both set, choose Cloudflare over the local edge unless --local).
+ */
 export async function decide(flags: InitFlags, env: Record<string, string | undefined>, ask?: Ask): Promise<InitChoices> {
   const dataDir = resolve(flags.data);
-  let cloud = flags.accountIds.length > 0 || flags.apiTokenFile !== undefined;
+  const envToken = env.CLOUDFLARE_API_TOKEN?.trim() || undefined;
+  const envAccount = env.CLOUDFLARE_ACCOUNT_ID?.trim() || undefined;
+  let cloud =
+    flags.accountIds.length > 0 || flags.apiTokenFile !== undefined || (!flags.local && envToken !== undefined && envAccount !== undefined);
   if (flags.local && cloud) throw new CboError("ERR_USAGE", "Give either --local or --account-id/--api-token-file, not both.");
   if (!flags.local && !cloud) {
     if (ask) cloud = (await ask("Release to (1) the local edge on this machine, or (2) Cloudflare accounts?", "1")).trim() === "2";
@@ -70,7 +78,7 @@ export async function decide(flags: InitFlags, env: Record<string, string | unde
   let targets: TargetChoice;
   let apiTokenFile: string | undefined;
   if (cloud) {
-    let ids = flags.accountIds;
+    let ids = flags.accountIds.length > 0 ? flags.accountIds : envAccount ? [envAccount] : [];
     if (ids.length === 0 && ask)
       ids = (await ask("Cloudflare account id(s), comma-separated", ""))
         .split(",")
@@ -78,9 +86,15 @@ export async function decide(flags: InitFlags, env: Record<string, string | unde
         .filter(Boolean);
     if (ids.length === 0) throw new CboError("ERR_USAGE", "Cloudflare needs at least one --account-id.");
     apiTokenFile =
-      flags.apiTokenFile ?? (ask ? (await ask("File holding the Cloudflare API token (mode 0600)", "")).trim() || undefined : undefined);
-    if (!apiTokenFile)
-      throw new CboError("ERR_USAGE", "Cloudflare needs --api-token-file FILE (the token never goes on the command line).");
+      flags.apiTokenFile ??
+      (envToken === undefined && ask
+        ? (await ask("File holding the Cloudflare API token (mode 0600)", "")).trim() || undefined
+        : undefined);
+    if (!apiTokenFile && envToken === undefined)
+      throw new CboError(
+        "ERR_USAGE",
+        "Cloudflare needs --api-token-file FILE or CLOUDFLARE_API_TOKEN in the environment (the token never goes on the command line).",
+      );
     targets = { kind: "cloudflare", apiUrl: flags.apiUrl ?? DEFAULT_BASE_URL, accounts: parseAccounts(ids) };
   } else {
     targets = { kind: "local", regions: flags.regions ?? DEFAULT_REGIONS };

@@ -78,12 +78,29 @@ export function createSetupState(deps: DaemonSetupDeps) {
 }
 export type SetupState = ReturnType<typeof createSetupState>;
 
+/** Each Cloudflare token in use (the daemon's, and each target's own) against the accounts of the targets that send it. */
 async function cloudflareState(deps: DaemonSetupDeps): Promise<StepOutcome> {
   const remote = deps.spec().targets.filter((t) => t.api !== "local");
   if (remote.length === 0) return { status: "done", detail: "every target is on the local edge; no Cloudflare token needed" };
-  const runtime = deps.targets?.().get(remote[0]!.name);
-  if (!runtime) throw new CboError("ERR_INTERNAL", `The daemon has no runtime for target ${remote[0]!.name}.`);
-  return checkCloudflareToken(runtime.client, [...new Set(remote.map((t) => t.account_id!))], remote[0]!.api);
+  const groups = new Map<string, { runtime: TargetRuntime; api: string; accounts: Set<string> }>();
+  for (const t of remote) {
+    const runtime = deps.targets?.().get(t.name);
+    if (!runtime) throw new CboError("ERR_INTERNAL", `The daemon has no runtime for target ${t.name}.`);
+    const key = runtime.tokenSource ?? "CLOUDFLARE_API_TOKEN";
+    const g = groups.get(key) ?? { runtime, api: t.api, accounts: new Set<string>() };
+    g.accounts.add(runtime.accountId);
+    groups.set(key, g);
+  }
+  const details: string[] = [];
+  for (const [source, g] of groups) {
+    try {
+      details.push(`${source}: ${(await checkCloudflareToken(g.runtime.client, [...g.accounts], g.api)).detail}`);
+    } catch (e) {
+      if (isCboError(e)) throw new CboError(e.code, `${source}: ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}) });
+      throw e;
+    }
+  }
+  return { status: "done", detail: details.join("; ") };
 }
 
 /** Done once any release succeeded; running while one runs; failed when only failures exist. */

@@ -82,15 +82,27 @@ export function createCatalogStore(db: Db) {
         | undefined;
       return r && toVersion(r);
     },
-    /** Newest first. */
-    versions(tenant: string, worker: string, target?: string, limit = 100): VersionRow[] {
-      const rows = target
-        ? (db
-            .prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? AND target = ? ORDER BY created_at DESC, rowid DESC LIMIT ?")
-            .all(tenant, worker, target, limit) as RawVersion[])
-        : (db
-            .prepare("SELECT * FROM versions WHERE tenant = ? AND worker = ? ORDER BY created_at DESC, rowid DESC LIMIT ?")
-            .all(tenant, worker, limit) as RawVersion[]);
+    /**
+     * Newest first (created_at, then insertion order). `before` names the last version of the
+     * previous page: a keyset, so the next page has neither a duplicate nor a gap while new
+     * versions are recorded.
+     */
+    versions(
+      tenant: string,
+      worker: string,
+      target?: string,
+      limit = 100,
+      before?: { created_at: string; target: string; version_id: string },
+    ): VersionRow[] {
+      const where = ["tenant = ?", "worker = ?"];
+      const args: Array<string | number> = [tenant, worker];
+      if (target) where.push("target = ?"), args.push(target);
+      if (before)
+        where.push("(created_at, rowid) < (?, (SELECT rowid FROM versions WHERE tenant = ? AND target = ? AND version_id = ?))"),
+          args.push(before.created_at, tenant, before.target, before.version_id);
+      const rows = db
+        .prepare(`SELECT * FROM versions WHERE ${where.join(" AND ")} ORDER BY created_at DESC, rowid DESC LIMIT ?`)
+        .all(...args, limit) as RawVersion[];
       return rows.map(toVersion);
     },
   };

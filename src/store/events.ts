@@ -43,14 +43,20 @@ export function createEventStore(db: Db) {
       for (const l of listeners) l(stored);
       return stored;
     },
-    /** Events with id > after, oldest first. */
-    list(opts: { after?: number; limit?: number; releaseId?: string; tenant?: string } = {}): StoredEvent[] {
+    /** Events with after < id < before, oldest first (`order: "desc"`: newest first). */
+    list(
+      opts: { after?: number; before?: number; limit?: number; releaseId?: string; tenant?: string; order?: "asc" | "desc" } = {},
+    ): StoredEvent[] {
       const where = ["id > ?"];
       const args: Array<string | number> = [opts.after ?? 0];
+      if (opts.before !== undefined) where.push("id < ?"), args.push(opts.before);
       if (opts.releaseId) where.push("release_id = ?"), args.push(opts.releaseId);
       if (opts.tenant) where.push("tenant = ?"), args.push(opts.tenant);
-      args.push(Math.min(opts.limit ?? 1000, 10_000));
-      return (db.prepare(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`).all(...args) as Row[]).map(toEvent);
+      args.push(Math.min(opts.limit ?? 1000, 10_001));
+      const order = opts.order === "desc" ? "DESC" : "ASC";
+      return (db.prepare(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY id ${order} LIMIT ?`).all(...args) as Row[]).map(
+        toEvent,
+      );
     },
     lastId(): number {
       return Number((db.prepare("SELECT COALESCE(MAX(id), 0) AS n FROM events").get() as { n: number }).n);

@@ -8,6 +8,7 @@ import { createDriftStore } from "./drift.ts";
 import { createConfigSyncStore } from "./config-sync.ts";
 import { createEventStore } from "./events.ts";
 import { createHealthStore } from "./health.ts";
+import { createIdempotencyStore } from "./idempotency.ts";
 import { createReleaseStore } from "./releases.ts";
 import { createTokenStore } from "./tokens.ts";
 
@@ -34,6 +35,7 @@ export function createStore(file: string, opts: StoreOptions = {}) {
     tokens: createTokenStore(db),
     configs: createConfigSyncStore(db),
     agents: createAgentStore(db),
+    idempotency: createIdempotencyStore(db),
     close: () => {
       storage.close();
       db.close();
@@ -50,3 +52,4 @@ export type { TargetRow, WorkerRow, VersionRow } from "./catalog.ts";
 export type { DriftRow, DriftStatus, DriftKey } from "./drift.ts";
 export type { ConfigVersionRow, ConfigTargetRow } from "./config-sync.ts";
 export type { AgentIsolateRow } from "./agents.ts";
+export type { IdempotencyRow } from "./idempotency.ts";

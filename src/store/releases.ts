@@ -24,13 +24,20 @@ export function createReleaseStore(db: Db) {
       const r = db.prepare("SELECT * FROM releases WHERE id = ?").get(id) as Row | undefined;
       return r && toRelease(r);
     },
-    /** Newest first. */
-    list(opts: { worker?: string; tenant?: string; limit?: number } = {}): Release[] {
+    /**
+     * Newest first (created_at, then insertion order). `before` names the last release of the
+     * previous page: a keyset, so that page's successor has neither a duplicate nor a gap however
+     * many releases start meanwhile.
+     */
+    list(opts: { worker?: string; tenant?: string; limit?: number; before?: { created_at: string; id: string } } = {}): Release[] {
       const where: string[] = [];
       const args: Array<string | number> = [];
       if (opts.worker) where.push("worker = ?"), args.push(opts.worker);
       if (opts.tenant) where.push("tenant = ?"), args.push(opts.tenant);
-      args.push(Math.min(opts.limit ?? 100, 1000));
+      if (opts.before)
+        where.push("(created_at, rowid) < (?, (SELECT rowid FROM releases WHERE id = ?))"),
+          args.push(opts.before.created_at, opts.before.id);
+      args.push(Math.min(opts.limit ?? 100, 1001));
       return (
         db
           .prepare(

@@ -1,9 +1,11 @@
 // Building the targets of the spec: for each, a Cloudflare client bound to its account and where
 // its Workers answer. The one builder, used by the daemon and by `cbo init` (which checks each
 // target before the daemon starts). A target on the local edge needs the edge (embedded, or a
-// running `cbo edge`); one on Cloudflare needs an API token.
+// running `cbo edge`); one on Cloudflare needs an API token: its own (`api_token_secret`, a vault
+// secret, for fleets spread over several accounts) or the daemon's (CLOUDFLARE_API_TOKEN), and an
+// account: its `account_id`, or CLOUDFLARE_ACCOUNT_ID.
 import type { Target } from "../config/schema.ts";
-import { createCloudflareClient } from "../cloudflare/index.ts";
+import { createCloudflareClient, type CloudflareClient } from "../cloudflare/index.ts";
 import { CboError } from "../kit/errors.ts";
 import type { TargetRuntime } from "./types.ts";
 
@@ -11,6 +13,13 @@ import type { TargetRuntime } from "./types.ts";
 export type TargetSources = {
   edge?: { apiUrl: string; token: string; regions: ReadonlyArray<{ name: string; accountId: string; port: number }> } | undefined;
   cloudflareToken?: string | undefined;
+  /** CLOUDFLARE_ACCOUNT_ID: the account of a Cloudflare target that names none. */
+  defaultAccountId?: string | undefined;
+  /**
+   * The value of the vault secret a target names as its own token (`api_token_secret`); undefined
+   * while the vault does not hold it. Without this function such a target cannot be built.
+   */
+  targetToken?: ((secret: string) => string | undefined) | undefined;
   /**
    * Look up each Cloudflare target's workers.dev subdomain now, in the background, for its Workers'
    * URLs (default true; `cbo init` only checks the accounts).
@@ -50,26 +59,78 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
     return {
       name: t.name,
       accountId: region.accountId,
+      tokenSource: "the local edge",
       client,
       endpoint: (worker) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${worker}.localhost` }),
     };
   }
-  if (!src.cloudflareToken) {
-    throw new CboError("ERR_VALIDATION", `Target "${t.name}" talks to ${t.api}, but no Cloudflare API token is set.`, {
-      hint: src.hints?.noToken ?? "Set CLOUDFLARE_API_TOKEN for the daemon.",
+  const accountId = t.account_id ?? src.defaultAccountId;
+  if (!accountId) {
+    throw new CboError("ERR_VALIDATION", `Target "${t.name}" talks to ${t.api}, but names no account.`, {
+      hint: "Set `account_id:` (32 hex) on the target in orchestrator.yaml, or CLOUDFLARE_ACCOUNT_ID for the daemon.",
     });
   }
-  const client = createCloudflareClient({ baseUrl: t.api, apiToken: src.cloudflareToken, accountId: t.account_id! });
+  if (!/^[0-9a-f]{32}$/.test(accountId)) {
+    throw new CboError("ERR_VALIDATION", `CLOUDFLARE_ACCOUNT_ID (the account of target "${t.name}") is not 32 lowercase hex characters.`, {
+      hint: "Cloudflare dashboard → Workers & Pages → Account ID.",
+    });
+  }
+  const secret = t.api_token_secret;
+  const token = secret ? src.targetToken?.(secret) : src.cloudflareToken;
+  const tokenSource = secret ? `vault secret ${secret}` : "CLOUDFLARE_API_TOKEN";
+  if (secret && !src.targetToken) {
+    throw new CboError(
+      "ERR_VALIDATION",
+      `Target "${t.name}" takes its token from the vault secret ${secret}, which only the daemon reads.`,
+      {
+        hint: src.hints?.noToken ?? "Start the daemon (cbo daemon); set the token with `cbo secrets set " + secret + "`.",
+      },
+    );
+  }
+  if (!token && !secret) {
+    throw new CboError("ERR_VALIDATION", `Target "${t.name}" talks to ${t.api}, but no Cloudflare API token is set.`, {
+      hint: src.hints?.noToken ?? "Set CLOUDFLARE_API_TOKEN for the daemon, or `api_token_secret:` on the target.",
+    });
+  }
+  const built = createCloudflareClient({ baseUrl: t.api, apiToken: token ?? `unset:${secret}`, accountId });
+  // A token the vault does not hold yet: every call says so (the daemon reads it again when
+  // orchestrator.yaml is reloaded), rather than the daemon refusing to start before it can be set.
+  const client = token
+    ? built
+    : withoutToken(
+        built,
+        new CboError(
+          "ERR_VALIDATION",
+          `Target "${t.name}" takes its Cloudflare API token from the vault secret ${secret}, which is not set.`,
+          {
+            hint: `Set it with \`cbo secrets set ${secret}\`, then touch orchestrator.yaml (or restart the daemon) so that it is read.`,
+          },
+        ),
+      );
   let subdomain: string | undefined;
-  if (src.subdomains !== false)
+  if (src.subdomains !== false && token)
     void client.getSubdomain().then(
       (s) => (subdomain = s),
       () => {},
     );
   return {
     name: t.name,
-    accountId: t.account_id!,
+    accountId,
+    tokenSource,
+    ...(secret ? { tokenSecret: { name: secret, set: token !== undefined } } : {}),
     client,
     endpoint: (worker) => ({ url: `https://${worker}.${subdomain ?? "workers"}.workers.dev/` }),
   };
+}
+
+/** The client with every API call refused with `err` (its budget and account stay: loops read them). */
+function withoutToken(client: CloudflareClient, err: CboError): CloudflareClient {
+  const keep = new Set<PropertyKey>(["budget", "accountId", "forAccount"]);
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (keep.has(prop) || typeof prop === "symbol") return Reflect.get(target, prop, receiver);
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? () => Promise.reject(err) : v;
+    },
+  });
 }

@@ -12,6 +12,10 @@ export type TargetRuntime = {
   name: string;
   accountId: string;
   client: CloudflareClient;
+  /** Whose token its client sends, for messages (never the token): "CLOUDFLARE_API_TOKEN", "vault secret CF_TOKEN_EU", "the local edge". */
+  tokenSource?: string;
+  /** A target with its own token (`api_token_secret`): the vault secret's name, and whether it was set when built. */
+  tokenSecret?: { name: string; set: boolean };
   /** e.g. `{url: "http://127.0.0.1:8781/", host: "hello.localhost"}` on the local edge. */
   endpoint(worker: string): Endpoint;
 };

@@ -2,7 +2,7 @@
 // carries a value: a written value appears only as keyedHash(value).
 
 /** Why a value was decrypted (`redact`: to mask it in fleet logs, src/fleet-logs/secret-values.ts). */
-export type ReadPurpose = "get" | "rollback" | "deliver" | "relay" | "redact";
+export type ReadPurpose = "get" | "rollback" | "deliver" | "relay" | "cloudflare" | "redact";
 
 type Who = { tenant: string; name: string; by: string | null };
 

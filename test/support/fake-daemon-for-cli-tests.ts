@@ -263,10 +263,8 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
       if (!worker) return error(res, 404, "ERR_NOT_FOUND", `No worker "${decodeURIComponent(m[1]!)}" in orchestrator.yaml.`);
       if (m[2] === "plan" && req.method === "GET") return json(res, 200, planOf(worker));
       if (m[2] === "versions" && req.method === "GET") {
-        return json(
-          res,
-          200,
-          TARGETS.flatMap((t) =>
+        return json(res, 200, {
+          items: TARGETS.flatMap((t) =>
             [2, 1].map((n) => ({
               target: t,
               versionId: `${worker}-v${n}`,
@@ -275,7 +273,7 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
               live: live.get(worker)![t] === `${worker}-v${n}`,
             })),
           ),
-        );
+        });
       }
       if (m[2] === "rollback" && req.method === "POST") {
         if (role !== "admin") return error(res, 403, "ERR_FORBIDDEN", "A viewer token cannot roll back.");
@@ -304,12 +302,13 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
       const after = Number(url.searchParams.get("after") ?? 0);
       const release = url.searchParams.get("release");
       const limit = Number(url.searchParams.get("limit") ?? 1000);
-      return json(res, 200, events.filter((e) => e.id > after && (!release || e.release_id === release)).slice(0, limit));
+      // One page, as the daemon answers (this fake never has a second page).
+      return json(res, 200, { items: events.filter((e) => e.id > after && (!release || e.release_id === release)).slice(0, limit) });
     }
     return error(res, 404, "ERR_NOT_FOUND", `No route ${req.method} ${path}.`);
   });
 
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has("cbo.v1") ? "cbo.v1" : false) });
   server.on("upgrade", (req, socket, head) => {
     const url = new URL(req.url ?? "/", "http://x");
     const refuse = (status: number, code: string, message: string) => {
@@ -319,8 +318,13 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
       );
     };
     if (url.pathname !== "/v1/events/stream") return refuse(404, "ERR_NOT_FOUND", "No such stream.");
-    if (!roleOf(req.headers.authorization, url.searchParams.get("token")))
-      return refuse(401, "ERR_UNAUTHORIZED", "Missing or unknown bearer token.");
+    // The token as the daemon takes it: the Authorization header, or the cbo.token.<token> subprotocol (never the URL).
+    const offered = String(req.headers["sec-websocket-protocol"] ?? "")
+      .split(",")
+      .map((p) => p.trim());
+    const viaProtocol = offered.find((p) => p.startsWith("cbo.token."))?.slice("cbo.token.".length) ?? null;
+    if (url.searchParams.has("token")) return refuse(400, "ERR_TOKEN_IN_URL", "No token in the URL.");
+    if (!roleOf(req.headers.authorization, viaProtocol)) return refuse(401, "ERR_UNAUTHORIZED", "Missing or unknown bearer token.");
     const after = Number(url.searchParams.get("after") ?? 0);
     if (!Number.isInteger(after) || after < 0) return refuse(400, "ERR_VALIDATION", "after must be a whole number.");
     wss.handleUpgrade(req, socket, head, (ws) => {

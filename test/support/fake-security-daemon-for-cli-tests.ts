@@ -275,13 +275,13 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
         (!q.until || e.at <= q.until) &&
         (!q.beforeSeq || e.seq < Number(q.beforeSeq)) &&
         (!q.text || JSON.stringify(e).toLowerCase().includes(q.text.toLowerCase()));
-      return send(
-        200,
-        audit
+      // One page, newest first, as the daemon answers (this fake never has a second page).
+      return send(200, {
+        items: audit
           .filter(hit)
           .reverse()
           .slice(0, Number(q.limit ?? 100)),
-      );
+      });
     }
     return fail(404, "ERR_NOT_FOUND", `No route ${method} ${path}.`);
   });

@@ -15,7 +15,7 @@ export const tail: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS, n: { type: "string", short: "n" } }, AUDIT_USAGE);
   positionals(given, [], AUDIT_USAGE);
   const limit = intFlag(values.n, "n", 1, 10_000) ?? 20;
-  const entries = oldestFirst(await hinted(connect(values).audit({ limit }), { ERR_FORBIDDEN: ADMIN_HINT }));
+  const entries = oldestFirst((await hinted(connect(values).audit({ limit }), { ERR_FORBIDDEN: ADMIN_HINT })).items);
   if (values.json) writeJson(io, entries);
   else io.stdout.write(formatAuditEntries(entries, "the audit log is empty"));
   return 0;
@@ -50,7 +50,7 @@ export const search: Subcommand = async (args, io) => {
   const beforeSeq = intFlag(values.before, "before", 1, MAX);
   if (limit !== undefined) q.limit = limit;
   if (beforeSeq !== undefined) q.beforeSeq = beforeSeq;
-  const entries = oldestFirst(await hinted(connect(values).audit(q), { ERR_FORBIDDEN: ADMIN_HINT }));
+  const entries = oldestFirst((await hinted(connect(values).audit(q), { ERR_FORBIDDEN: ADMIN_HINT })).items);
   if (values.json) writeJson(io, entries);
   else io.stdout.write(formatAuditEntries(entries, "no matching entries"));
   return 0;

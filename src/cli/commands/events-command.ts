@@ -29,7 +29,11 @@ export async function eventsCommand(args: string[]): Promise<number> {
   const print = (e: AnyEvent) => (values.json ? printJsonLine(e) : process.stdout.write(formatEventLine(e, paint) + "\n"));
 
   if (!values.follow) {
-    const events = await client.events({ after, ...(values.release ? { release: values.release } : {}), ...(limit ? { limit } : {}) });
+    const { items: events } = await client.events({
+      after,
+      ...(values.release ? { release: values.release } : {}),
+      ...(limit ? { limit } : {}),
+    });
     if (values.json) printJsonLine(events);
     else if (events.length === 0) process.stdout.write(`no events after #${after}\n`);
     else events.forEach(print);

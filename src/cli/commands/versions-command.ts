@@ -11,7 +11,7 @@ export async function versionsCommand(args: string[]): Promise<number> {
   if (values.help) return printUsage(VERSIONS_USAGE);
   const { worker } = positionalsAs(positionals, ["worker"], VERSIONS_USAGE);
   const limit = intFlag(values.limit, "limit", 1, 100) ?? 10;
-  const versions = lastPerTarget(await connect(values).versions(worker), limit);
+  const versions = lastPerTarget((await connect(values).versions(worker)).items, limit);
   if (values.json) printJsonLine(versions);
   else process.stdout.write(formatVersions(worker, versions, stdoutPaint()));
   return 0;

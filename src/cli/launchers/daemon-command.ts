@@ -12,7 +12,8 @@ import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_DATA, defaultConfig } f
 import { printJsonLine, untilSignal } from "../output.ts";
 
 const USAGE =
-  "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]";
+  "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]\n" +
+  "                  [--backup-every 6h] [--backup-keep 14] [--backup-dir DIR]   (over orchestrator.yaml's backup:, each flag winning)";
 
 function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
   try {
@@ -36,6 +37,9 @@ export async function daemonCommand(args: string[]): Promise<number> {
       "allow-public": { type: "boolean" },
       edge: { type: "string" },
       "master-key-file": { type: "string" },
+      "backup-every": { type: "string" },
+      "backup-keep": { type: "string" },
+      "backup-dir": { type: "string" },
     },
     USAGE,
   );
@@ -62,6 +66,12 @@ export async function daemonCommand(args: string[]): Promise<number> {
     env: { ...process.env, ...secrets },
     ...(secrets.CBO_MASTER_PASSPHRASE ? { passphrase: secrets.CBO_MASTER_PASSPHRASE } : {}),
     ...(secrets.CLOUDFLARE_API_TOKEN ? { cloudflareToken: secrets.CLOUDFLARE_API_TOKEN } : {}),
+    // Scheduled backups: these flags over orchestrator.yaml's `backup:` (src/config/backup.ts).
+    backupFlags: {
+      every: values["backup-every"],
+      keep: values["backup-keep"],
+      dir: values["backup-dir"] === undefined ? undefined : resolve(values["backup-dir"]),
+    },
     // The master key: --master-key-file, else CBO_MASTER_KEY / CBO_MASTER_KEY_FILE (startDaemon reads them).
     ...(values["master-key-file"] ? { masterKeyFile: resolve(values["master-key-file"]) } : {}),
   });

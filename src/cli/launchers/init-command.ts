@@ -27,6 +27,7 @@ import { EXIT, exitForError } from "../exit-codes.ts";
 
 const USAGE = `usage: cbo init [--data DIR] [--config FILE] [--master-key-file FILE] [--yes] [--json]
                 [--local [--regions eu,us,ap] | --account-id [NAME=]ID ... --api-token-file FILE [--api-url URL]]
+                (CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID stand in for --api-token-file and --account-id)
                 [--no-release] [--serve] [--port N] [--edge-port N]
   On a terminal it asks what the flags do not say; --yes takes the defaults (the local edge).`;
 
@@ -115,7 +116,8 @@ export async function initCommand(args: string[]): Promise<number> {
           detail: `local edge at ${edge.apiUrl}, regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")} (no Cloudflare account needed)`,
         };
       }
-      cfToken = readApiTokenFile(choices.apiTokenFile!);
+      // --api-token-file, else wrangler's CLOUDFLARE_API_TOKEN (kept in memory only, never written).
+      cfToken = choices.apiTokenFile ? readApiTokenFile(choices.apiTokenFile) : env.CLOUDFLARE_API_TOKEN!.trim();
       const client = createCloudflareClient({ baseUrl: choices.targets.apiUrl, apiToken: cfToken });
       return checkCloudflareToken(
         client,
@@ -241,7 +243,9 @@ function nextSteps(ok: boolean, c: InitChoices, serving: boolean): string {
   const start =
     c.targets.kind === "local"
       ? `${key}cbo up ${data} ${config}`
-      : `${key}CLOUDFLARE_API_TOKEN="$(cat ${c.apiTokenFile})" cbo daemon ${data} ${config}`;
+      : c.apiTokenFile
+        ? `${key}CLOUDFLARE_API_TOKEN="$(cat ${c.apiTokenFile})" cbo daemon ${data} ${config}`
+        : `${key}cbo daemon ${data} ${config}   (with CLOUDFLARE_API_TOKEN set, as now)`;
   return [
     "Setup complete.",
     ...(serving ? [] : [`  start:       ${start}`]),

@@ -37,6 +37,8 @@ import { graphqlRoutes, type GraphqlDeps } from "./routes-graphql.ts";
 import { tailRoutes } from "./routes-tails.ts";
 import type { TailHub } from "../tail/hub.ts";
 import { GraphqlError, graphqlErrorResponse } from "../graphql/errors.ts";
+import { createScopedTokens } from "./scoped-tokens.ts";
+import { readJsonObject } from "./json-body.ts";
 
 export type ApiDeps = {
   token: string;
@@ -102,18 +104,31 @@ export function createApiApp(deps: ApiDeps) {
     ),
   );
 
-  const authorized = (h: (name: string) => string | undefined) => {
+  const presented = (h: (name: string) => string | undefined) => {
     const auth = h("authorization");
-    if (auth?.startsWith("Bearer ")) return sameToken(auth.slice(7).trim(), deps.token);
-    const key = h("x-auth-key");
-    return key !== undefined && sameToken(key, deps.token);
+    return auth?.startsWith("Bearer ") ? auth.slice(7).trim() : h("x-auth-key");
   };
+  const authorized = (h: (name: string) => string | undefined) => {
+    const token = presented(h);
+    return token !== undefined && sameToken(token, deps.token);
+  };
+  // Tokens scoped to some accounts (scoped-tokens.ts): the Cloudflare API only, never /__edge.
+  const scoped = createScopedTokens();
+  const ACCOUNT_PATH = /^\/client\/v4\/accounts\/([^/]+)/;
 
   app.use("/client/v4/*", async (c, next) => {
     if (ASSET_UPLOAD_PATH.test(c.req.path)) return next();
     if (!authorized((n) => c.req.header(n))) {
-      if (c.req.path === GRAPHQL_PATH) return graphqlErrorResponse(new GraphqlError("Unauthorized", 401));
-      throw new CfApiError(401, CF_CODES.AUTH, "Authentication error");
+      const token = presented((n) => c.req.header(n));
+      const accounts = token === undefined ? undefined : scoped.accountsOf(token);
+      if (!accounts) {
+        if (c.req.path === GRAPHQL_PATH) return graphqlErrorResponse(new GraphqlError("Unauthorized", 401));
+        throw new CfApiError(401, CF_CODES.AUTH, "Authentication error");
+      }
+      const acct = ACCOUNT_PATH.exec(c.req.path)?.[1];
+      // Cloudflare's answer to a valid token without permission on the account.
+      if (acct !== undefined && !accounts.has(acct)) throw new CfApiError(403, CF_CODES.AUTH, "Authentication error");
+      c.set("scopedAccounts", accounts);
     }
     await next();
   });
@@ -188,6 +203,17 @@ export function createApiApp(deps: ApiDeps) {
 
   // --- admin: fault injection and info (same token) ---
   app.get("/__edge/info", (c) => c.json(deps.info()));
+  // A token that reaches only these accounts (scoped-tokens.ts): one Cloudflare account's token each.
+  app.put("/__edge/tokens", async (c) => {
+    const body = (await readJsonObject(c)) as { token?: unknown; accounts?: unknown };
+    const known = new Set(deps.accounts.list().map((a) => a.id));
+    if (typeof body.token !== "string" || body.token.length < 16 || sameToken(body.token, deps.token))
+      throw new CfApiError(400, CF_CODES.BAD_REQUEST, "`token` must be a string of at least 16 characters, not the edge's own token.");
+    if (!Array.isArray(body.accounts) || body.accounts.length === 0 || !body.accounts.every((a) => typeof a === "string" && known.has(a)))
+      throw new CfApiError(400, CF_CODES.BAD_REQUEST, "`accounts` must list account ids of this edge (GET /__edge/info names them).");
+    scoped.set(body.token, body.accounts as string[]);
+    return c.json({ accounts: body.accounts });
+  });
   // What Workers wrote with Analytics Engine's writeDataPoint (the SQL API is not emulated).
   app.get("/__edge/analytics-engine/:region/:dataset", (c) => {
     const a = deps.accounts.byRegion(c.req.param("region"));

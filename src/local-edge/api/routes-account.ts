@@ -24,14 +24,19 @@ export function identityRoutes(deps: { accounts: AccountStore }) {
   app.get("/user", (c) =>
     ok(c, { id: "local-edge-user", email: "local-edge@localhost", first_name: "Local", last_name: "Edge", suspended: false }),
   );
+  // A token scoped to some accounts (scoped-tokens.ts) sees only those, as on Cloudflare.
+  const visible = (c: Context) => {
+    const scope = (c.var as { scopedAccounts?: Set<string> }).scopedAccounts;
+    return deps.accounts.list().filter((a) => !scope || scope.has(a.id));
+  };
   app.get("/accounts", (c) => {
-    const all = deps.accounts.list();
+    const all = visible(c);
     const { page, perPage, offset } = pageParams(c);
     const items = all.slice(offset, offset + perPage);
     return ok(c, items.map(accountJson), pageInfo(page, perPage, items.length, all.length));
   });
   app.get("/memberships", (c) => {
-    const all = deps.accounts.list();
+    const all = visible(c);
     const { page, perPage, offset } = pageParams(c);
     const items = all.slice(offset, offset + perPage).map((a) => ({
       id: `m-${a.id}`,

@@ -13,7 +13,8 @@ import { deploymentJson, publicBindings, scriptJson, scriptSettingsJson, service
 import type { WorkerStores } from "../state/worker-stores.ts";
 import type { Version } from "../state/model.ts";
 
-export type EdgeEnv = { Variables: { account: Account } };
+/** The request's account; `scopedAccounts`: what a token scoped to some accounts reaches (scoped-tokens.ts). */
+export type EdgeEnv = { Variables: { account: Account; scopedAccounts?: Set<string> } };
 
 export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptStore; ops: Ops; stores: WorkerStores }) {
   const { accounts, scripts, ops } = deps;
