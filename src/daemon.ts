@@ -28,6 +28,7 @@ import { API_VERSION, createApi, parseAllowedHosts, startApiServer, type RateLim
 import { openSecurity, type DenialOptions, type OrchestratorKeyInfo, type Security } from "./security/index.ts";
 import { configuredDaemonMasterKey, openDaemonMasterKey } from "./security/master-key.ts";
 import type { DaemonAdmin } from "./api/types.ts";
+import { assertPortsFree } from "./api/port-check.ts";
 import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
 import { createFleetLogs, createSecretValues, type FleetLogs, type FleetLogsDeps } from "./fleet-logs/index.ts";
 import { createFleetMetrics } from "./fleet-metrics/index.ts";
@@ -134,6 +135,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // Loopback only unless told otherwise: refused before anything is opened.
   const bind = checkBind(opts.host ?? "127.0.0.1", opts.allowPublic === true);
   if (bind.warning) log(bind.warning);
+  // Before anything is written (the data directory, a master key file, the database): a busy port
+  // leaves the data directory as it was.
+  await assertPortsFree(opts.host ?? "127.0.0.1", [{ port: opts.port ?? 0, what: "the daemon's API", flag: "--port" }]);
   const dataDir = resolve(opts.dataDir);
   // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
   if (ensurePrivateDir(dataDir)) log(`cbo: ${dataDir} was open to other users; it is 0700 now`);
@@ -335,7 +339,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           target: `worker:${e.worker}`,
           tenant: spec.tenant,
           outcome: "ok",
-          details: { version: e.version, hash: e.hash, rollbackOf: e.rollbackOf, targets: e.targets },
+          // The changed values per target (config is not secret: see sync/config-changes.ts).
+          details: {
+            version: e.version,
+            hash: e.hash,
+            rollbackOf: e.rollbackOf,
+            targets: e.targets,
+            changes: e.changes,
+            ...(e.moreChanges ? { moreChanges: e.moreChanges } : {}),
+          },
         }),
     });
     // What the vault and backup routes need of the daemon: the master key (it follows an online
@@ -398,6 +410,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       monitor,
       security: sec,
       spec: currentSpec,
+      specRefusal: () => (currentSpec(), loadedSpec.refusal()),
       targets: () => targets,
       log,
       configSync,

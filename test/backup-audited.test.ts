@@ -102,7 +102,7 @@ describe("cbo backup through a running daemon", () => {
       body: JSON.stringify({ name: "v", role: "viewer" }),
     });
     const viewer = ((await res.json()) as { token: string }).token;
-    const denied = await cbo(["backup", "--token", viewer]);
+    const denied = await cbo(["backup"], { CBO_TOKEN: viewer });
     expect([denied.code, denied.stderr.split("\n")[0]]).toEqual([1, expect.stringMatching(/^error ERR_FORBIDDEN: /)]);
     // The audit log refuses backup.create entries (a trigger on the daemon's own connection).
     const dir = join(root, "refused");

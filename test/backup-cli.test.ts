@@ -96,8 +96,12 @@ describe("cbo backup / cbo restore", () => {
     const noKey = await cli(["backup", "--data", tempDir("backup-cli-nokey")]);
     expect([noKey.code, noKey.stderr.split("\n")[0]]).toEqual([
       1,
-      "error ERR_USAGE: no master key: set CBO_MASTER_KEY, or configure a key file or a passphrase",
+      "error ERR_USAGE: No master key given: only the key the vault was sealed with opens it (a new key never will).",
     ]);
+    expect(noKey.stderr).toMatch(
+      /\nhint: pass it: --master-key-file FILE or CBO_MASTER_KEY_FILE=FILE .*master\.key is used when it exists\)/,
+    );
+    expect(noKey.stderr).not.toContain("openssl rand");
     const both = await cli(["backup", "--data", fx.dataDir, "--out", "x", "--dir", "y"], { CBO_MASTER_KEY: keyB64 });
     expect([both.code, both.stderr.split("\n")[0]]).toEqual([
       1,
@@ -113,6 +117,24 @@ describe("cbo backup / cbo restore", () => {
       1,
       "error ERR_USAGE: Missing --data DIR: the (empty or new) directory to restore into.",
     ]);
+
+    // No key at all: the archive's key id and how to pass that key, never "make a new one".
+    const noKeyTarget = join(tempDir("backup-cli-restore-nokey"), "d");
+    const restoreNoKey = await cli(["restore", archive, "--data", noKeyTarget]);
+    expect([restoreNoKey.code, restoreNoKey.stderr.split("\n")[0]]).toEqual([
+      1,
+      `error ERR_USAGE: No master key given: ${archive} was sealed with master key ${fx.masterKey.id}, and only that key opens it (a new key never will).`,
+    ]);
+    expect(restoreNoKey.stderr).toMatch(
+      /\nhint: pass the key it was sealed with: --master-key-file FILE \(the key file, mode 0600\) or CBO_MASTER_KEY_FILE=FILE, or CBO_MASTER_KEY=/,
+    );
+    expect(restoreNoKey.stderr).toContain(`found beside it as <file>.retired-${fx.masterKey.id}`);
+    expect(restoreNoKey.stderr).not.toMatch(/openssl rand|CBO_MASTER_PASSPHRASE/);
+    expect(existsSync(noKeyTarget)).toBe(false);
+    const noKeyJson = JSON.parse((await cli(["restore", archive, "--data", noKeyTarget, "--json"])).stdout) as {
+      error: { code: string; details: { archiveKeyId: string } };
+    };
+    expect(noKeyJson.error).toMatchObject({ code: "ERR_USAGE", details: { archiveKeyId: fx.masterKey.id, passphrase: false } });
 
     const full = tempDir("backup-cli-full");
     writeFileSync(join(full, "x"), "");

@@ -66,7 +66,7 @@ describe("cbo against the daemon API (test double)", () => {
     const r = await cbo(["status"], { CBO_TOKEN: "cbo_wrong_token_value" });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error ERR_UNAUTHORIZED: /);
-    expect(r.stderr).toMatch(/hint: .*--token or CBO_TOKEN/);
+    expect(r.stderr).toMatch(/hint: .*--token-file FILE, CBO_TOKEN_FILE or CBO_TOKEN/);
     expect(r.stderr + r.stdout).not.toContain("cbo_wrong_token_value");
     expect(r.stderr).not.toMatch(NO_STACK);
     // A missing token is refused the same way.
@@ -80,7 +80,8 @@ describe("cbo against the daemon API (test double)", () => {
     const r = await cbo(["status"], { CBO_URL: url });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`error ERR_IO: The daemon at ${url} is not answering.`);
-    expect(r.stderr).toContain("hint: start it with `cbo up` or `npm start`");
+    // Hints name the command as it runs after `npm install` (not on PATH): `npx cbo`.
+    expect(r.stderr).toContain("hint: start it with `npx cbo up` or `npm start`");
     expect(r.stderr).not.toMatch(NO_STACK);
     const debug = await cbo(["status", "--debug"], { CBO_URL: url });
     expect(debug.code).toBe(2);
@@ -169,9 +170,9 @@ describe("cbo against the daemon API (test double)", () => {
     expect(lines.at(-1)).toMatch(/^release rel_\d+ succeeded after \d+\.\d s$/);
   });
 
-  it("release of a version that fails its gate prints the failure and exits 1", async () => {
+  it("release of a version that fails its gate prints the failure and exits 3 (rolled back)", async () => {
     const r = await cbo(["release", "bad"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/eu\s+step 10% FAILED: 3 probes failed in a row \(5 samples, 3 errors\)/);
     expect(r.stdout).toMatch(/rolling back eu: gate failed on eu at 10%/);
     // The automatic rollback's own rollback.completed did not end the follow early.
@@ -184,9 +185,9 @@ describe("cbo against the daemon API (test double)", () => {
     expect(r.stdout).toMatch(/release rel_\d+ failed after .*: the Cloudflare API of eu is unreachable/);
   });
 
-  it("release rolled back because the edge failed (not the version) exits 1 like any rollback: the outcome decides", async () => {
+  it("release rolled back because the edge failed (not the version) exits 3 like any rollback: the outcome decides", async () => {
     const r = await cbo(["release", "outage"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/eu\s+step FAILED: eu: the 10% step failed: Cloudflare is unreachable/);
     expect(r.stdout.trimEnd().split("\n").at(-1)).toMatch(
       /^release rel_\d+ rolled back after \d+\.\d s: eu: the 10% step failed; eu back on outage-v1$/,
@@ -195,7 +196,7 @@ describe("cbo against the daemon API (test double)", () => {
 
   it("a release that ends without an end event the CLI knows still ends, from its record", async () => {
     const r = await cbo(["release", "recovered"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/recovered after a restart: rolled back by recovery after a restart/);
     expect(r.stdout.trimEnd().split("\n").at(-1)).toMatch(
       /^release rel_\d+ rolled back after \d+\.\d s: rolled back by recovery after a restart$/,
@@ -211,13 +212,13 @@ describe("cbo against the daemon API (test double)", () => {
     expect(done.code).toBe(2);
     expect(done.stdout.trimEnd().split("\n").at(-1)).toMatch(/^release (rel_\d+) running after \d+\.\d s$/);
     const id = /^release (rel_\d+) running/m.exec(done.stdout)![1]!;
-    expect(done.stderr).toBe(`release ${id} goes on in the daemon; follow it with: cbo events --follow --release ${id}\n`);
+    expect(done.stderr).toBe(`release ${id} goes on in the daemon; follow it with: npx cbo events --follow --release ${id}\n`);
     expect(daemon.releases.get(id)!.status).toBe("running");
   });
 
   it("release --json prints one document with the final record and its events", async () => {
     const r = await cbo(["release", "bad", "--json"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(1);
     const doc = JSON.parse(lines[0]!) as {
@@ -245,7 +246,7 @@ describe("cbo against the daemon API (test double)", () => {
     expect(release.status).toBe("running");
     expect(daemon.releases.get(release.id)).toBeDefined();
     const human = await cbo(["release", "good", "--no-wait"]);
-    expect(human.stdout).toMatch(/follow it with: cbo events --follow --release rel_\d+/);
+    expect(human.stdout).toMatch(/follow it with: npx cbo events --follow --release rel_\d+/);
     await new Promise((r) => setTimeout(r, 500));
   });
 
@@ -276,6 +277,20 @@ describe("cbo against the daemon API (test double)", () => {
     expect(filtered.every((e) => e.id > some.id && e.release_id === some.release_id)).toBe(true);
     const human = await cbo(["events", "--after", String(some.id - 1), "--limit", "1"]);
     expect(human.stdout.trimEnd().split("\n")).toEqual([expect.stringMatching(new RegExp(`^#${some.id} \\d\\d:\\d\\d:\\d\\d `))]);
+  });
+
+  it("events --limit N shows the newest N, oldest first; --after N pages forward from #N", async () => {
+    const newest = await cbo(["events", "--json", "--limit", "8"]);
+    const ids = (JSON.parse(newest.stdout) as Array<{ id: number }>).map((e) => e.id);
+    const all = daemon.events.map((e) => e.id);
+    expect(all.length).toBeGreaterThan(8);
+    expect(ids).toEqual(all.slice(-8));
+    expect(daemon.requests.at(-1)).toMatchObject({ method: "GET", path: "/v1/events?after=0&limit=8&order=desc" });
+    const forward = await cbo(["events", "--json", "--limit", "3", "--after", "2"]);
+    expect((JSON.parse(forward.stdout) as Array<{ id: number }>).map((e) => e.id)).toEqual([3, 4, 5]);
+    const human = await cbo(["events", "--limit", "2"]);
+    expect(human.stdout.trimEnd().split("\n")).toHaveLength(2);
+    expect(human.stdout).toContain(`#${all.at(-1)}`);
   });
 
   it("events --follow streams live events as JSON lines, resumes after a dropped connection, and stops on Ctrl-C", async () => {

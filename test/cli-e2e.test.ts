@@ -129,10 +129,11 @@ describe("cbo against the real daemon parts", () => {
     expect(await liveById()).toEqual(before);
   });
 
-  it("a bad version fails the canary gate: exit 1, every region serves the previous version, and status, events and the journal agree", async () => {
+  it("a bad version fails the canary gate: exit 3 (rolled back), every region serves the previous version, and status, events and the journal agree", async () => {
     await fleet.setSource("hello", versionSource("v3", { failRate: 1 }));
     const r = await cbo(["release", "hello"]);
-    expect(r.code).toBe(1);
+    // 3: the release rolled back (not 1, a user error; not 2, a system error): CI can tell them apart.
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/eu\s+step 50% FAILED: /);
     expect(r.stdout).toMatch(/rolling back eu: gate failed on eu at 50%/);
     // us and ap were never reached: no upload, no step.

@@ -151,13 +151,13 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
     seenKeys.push(...keyMaterial());
   });
 
-  it("rotate --wait when the release fails its gate: exit 1, and both keys stay valid until a release succeeds", async () => {
+  it("rotate --wait when the release fails its gate: exit 3, and both keys stay valid until a release succeeds", async () => {
     writeFileSync(join(dir, "keyed.js"), FAILING);
     const r = await cbo(["keys", "rotate", "keyed", "--wait"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^release \S+ rolled back after \d+\.\d s/m);
     expect(r.stderr).toMatch(
-      /^release \S+ rolled back: the new keys did not ship, and the old and new keys both verify until a release of keyed succeeds \(`cbo release keyed`\)$/m,
+      /^release \S+ rolled back: the new keys did not ship, and the old and new keys both verify until a release of keyed succeeds \(`npx cbo release keyed`\)$/m,
     );
     expect(await accepted()).toEqual({ eu: [3, 2], us: [4, 3] });
     seenKeys.push(...keyMaterial());

@@ -194,7 +194,7 @@ describe("cbo secrets list/versions/rollback/delete/undelete/destroy", () => {
 
   it("delete is soft and undelete (admin) brings the secret back; destroy needs --yes", async () => {
     const del = await cbo(secretsCommand, ["delete", "MULTI", "--cas", "1"], { token: FAKE_DEPLOYER });
-    expect([del.code, del.out]).toEqual([0, "secret MULTI deleted (`cbo secrets undelete MULTI` brings it back)\n"]);
+    expect([del.code, del.out]).toEqual([0, "secret MULTI deleted (`npx cbo secrets undelete MULTI` brings it back)\n"]);
     expect(daemon.requests.at(-1)).toMatchObject({ method: "DELETE", path: "/v1/secrets/MULTI?cas=1" });
     expect((await cbo(secretsCommand, ["get", "MULTI"], { valueOut: true })).code).toBe(1);
     const denied = await cbo(secretsCommand, ["undelete", "MULTI"], { token: FAKE_DEPLOYER });

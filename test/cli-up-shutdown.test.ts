@@ -34,12 +34,19 @@ describe("cbo up shutdown", () => {
       { cwd: dir },
     );
     const deadline = Date.now() + 60_000;
-    while (!up.output.stdout.includes("Clawdbot Orchestrator is up")) {
+    while (!up.output.stdout.includes("(Ctrl-C stops)")) {
       if (up.exitCode !== null || Date.now() > deadline)
         throw new Error(`cbo up did not come up:\n${up.output.stdout}\n${up.output.stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(up.output.stdout).toMatch(/tiny\s+succeeded/);
+    // The banner's Try: lines run as printed, with this --data (`npx cbo`: cbo is not on PATH here).
+    const tryLine = /^Try: (.*)\(Ctrl-C stops\)$/m.exec(up.output.stdout)![1]!;
+    const commands = tryLine.split(/ {3}/).filter(Boolean);
+    expect(commands).toEqual([`npx cbo status --data ${data}`, `npx cbo events --follow --data ${data}`]);
+    const status = await runCbo(commands[0]!.split(" ").slice(2), { cwd: dir });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^tiny\s+eu\s+/m);
     up.kill("SIGTERM");
     const run = await up.done;
     expect({ code: run.code, signal: run.signal }, run.stderr).toEqual({ code: 0, signal: null });

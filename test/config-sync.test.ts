@@ -16,6 +16,9 @@ import { verifyConfigBundle } from "../src/kit/protocol/config-bundle.ts";
 import { importEd25519PublicKey } from "../src/kit/signing/index.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { runCbo } from "./support/run-cbo.ts";
+import { mcpClient } from "../src/mcp/connect.ts";
+import { configDiff } from "../src/mcp/tools-read.ts";
 
 const spec = (bid: number) => `version: 1
 targets:
@@ -26,7 +29,7 @@ workers:
   - name: ads
     main: ads.js
     config:
-      values: { bid: ${bid}, motd: hello }
+      values: { bid: ${bid}, motd: hello, limits: { rate: ${bid * 10}, burst: 5 }, stripe_api_key: sk-test-${bid} }
       jurisdictions: { eu: { consent: required } }
       targets: { us: { motd: howdy } }
 `;
@@ -110,8 +113,16 @@ describe("config sync and heartbeats", () => {
   it("publish signs one merged bundle per target into its KV", async () => {
     const diff = await api<Array<{ target: string; changed: boolean; desired: unknown }>>("GET", "/v1/workers/ads/config/diff");
     expect(diff.body).toEqual([
-      expect.objectContaining({ target: "eu", changed: true, desired: { bid: 1, motd: "hello", consent: "required" } }),
-      expect.objectContaining({ target: "us", changed: true, desired: { bid: 1, motd: "howdy" } }),
+      expect.objectContaining({
+        target: "eu",
+        changed: true,
+        desired: { bid: 1, motd: "hello", consent: "required", limits: { rate: 10, burst: 5 }, stripe_api_key: "sk-test-1" },
+      }),
+      expect.objectContaining({
+        target: "us",
+        changed: true,
+        desired: { bid: 1, motd: "howdy", limits: { rate: 10, burst: 5 }, stripe_api_key: "sk-test-1" },
+      }),
     ]);
     const pub = await api<{ version: number; targets: Array<{ target: string; written: boolean; poke: string }> }>(
       "POST",
@@ -158,11 +169,45 @@ describe("config sync and heartbeats", () => {
       monitorIntervalMs: 60_000,
       log: (l) => logs.push(l),
     });
+    // The diff shows each changed key with its published and desired value; a secret-looking key masked.
+    const diff = await api<Array<{ target: string; changes: unknown[] }>>("GET", "/v1/workers/ads/config/diff");
+    const bidChanges = [
+      { path: "bid", before: 1, after: 2 },
+      { path: "limits.rate", before: 10, after: 20 },
+      { path: "stripe_api_key", before: "***", after: "***", masked: true },
+    ];
+    expect(diff.body.map((x) => [x.target, x.changes])).toEqual([
+      ["eu", bidChanges],
+      ["us", bidChanges],
+    ]);
+    expect(JSON.stringify(diff.body.map((x) => x.changes))).not.toContain("sk-test");
+    // The real CLI and the MCP tool say the same.
+    const cli = await runCbo(["config", "diff", "ads", "--data", join(dir, "data")], { cwd: dir });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^eu\s+bid: 1 -> 2$/m);
+    expect(cli.stdout).toMatch(/^\s+limits\.rate: 10 -> 20$/m);
+    expect(cli.stdout).toMatch(/^\s+stripe_api_key: "\*\*\*" -> "\*\*\*" \(masked: the key names a secret\)$/m);
+    expect(cli.stdout).not.toContain("sk-test");
+    const mcp = await configDiff.run({ worker: "ads" }, { api: mcpClient({ url: d.url, token }) });
+    expect(mcp).toMatchObject({ kind: "done" });
+    expect((mcp as { summary: string }).summary).toContain("eu: limits.rate: 10 -> 20");
+    expect((mcp as { summary: string }).summary).not.toContain("sk-test");
     const second = await api<{ version: number }>("POST", "/v1/workers/ads/config/publish", {});
     expect(second.body, JSON.stringify(second.body)).toMatchObject({ version: 2 });
+    // The audit entry records the values that changed, old -> new, per target (never the masked one).
+    const audited = (action: string) => d.security.audit.search({ action, limit: 10 }).at(-1)!.details as { changes: unknown[] };
+    const asText = (c: { path: string; before: unknown; after: unknown; masked?: boolean }) => ({
+      path: c.path,
+      before: JSON.stringify(c.before),
+      after: JSON.stringify(c.after),
+      ...(c.masked ? { masked: true } : {}),
+    });
+    expect(audited("config.publish").changes).toEqual(["eu", "us"].flatMap((target) => bidChanges.map((c) => ({ target, ...asText(c) }))));
     expect(await verify((await kvBundle("us"))!, "us")).toMatchObject({ ok: true, payload: { version: 2, config: { bid: 2 } } });
     const back = await api<{ version: number; rollbackOf: number }>("POST", "/v1/workers/ads/config/rollback", { to: 1 });
     expect(back.body).toMatchObject({ version: 3, rollbackOf: 1 });
+    expect(audited("config.rollback").changes).toContainEqual({ target: "us", path: "bid", before: "2", after: "1" });
+    expect(JSON.stringify(d.security.audit.search({ limit: 1000 }))).not.toContain("sk-test");
     expect(await verify((await kvBundle("eu"))!, "eu")).toMatchObject({
       ok: true,
       payload: { version: 3, rollback: true, config: { bid: 1 } },

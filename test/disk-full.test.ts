@@ -117,7 +117,7 @@ describe("a disk that fills under the daemon", () => {
     expect(answer!.body.error.details.neededBytes).toBeGreaterThanOrEqual(HEADROOM);
     await until("the storage watch to pause the writers", () => d!.store.storage.paused());
 
-    const cli = (args: string[]) => runCbo([...args, "--url", d!.url, "--token", token], { cwd: dir, timeoutMs: 30_000 });
+    const cli = (args: string[]) => runCbo([...args, "--url", d!.url], { cwd: dir, env: { CBO_TOKEN: token }, timeoutMs: 30_000 });
     const set = await cli(["secrets", "set", "WHILE_FULL", "--from-file", join(dir, "value.txt")]);
     expect(set.code).toBe(2);
     expect(set.stderr).toMatch(new RegExp(`^error ERR_DISK_FULL: The disk holding ${db()} is full \\(`));

@@ -5,6 +5,7 @@
 // (real HTTP): a token it refuses fails the step with the fix naming the token's permissions.
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -206,6 +207,36 @@ describe("cbo init with Cloudflare accounts (the local edge's Cloudflare-compati
     expect(cf.detail).toMatch(/Cloudflare did not accept the API token/);
     expect(cf.fix).toMatch(/Workers Scripts:Edit.*Workers KV Storage:Edit.*Account Settings:Read/);
     expect(run.stdout + run.stderr).not.toContain("not-the-token");
+  });
+
+  it("an API it cannot reach is a network problem, not a refused token: ERR_CF_UNAVAILABLE, exit 2", async () => {
+    const file = join(dir, "offline-token");
+    writeFileSync(file, t.edge.token + "\n", { mode: 0o600 });
+    // A port nothing listens on: connection refused, as with no network.
+    const closed = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, "127.0.0.1", () => {
+        const port = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(port));
+      });
+    });
+    const apiUrl = `http://127.0.0.1:${closed}/client/v4`;
+    const run = await runCbo(
+      ["init", "--json", "--no-release", "--data", "offline/data", "--config", "offline/orchestrator.yaml"].concat([
+        "--account-id",
+        t.region.accountId,
+        "--api-token-file",
+        file,
+        "--api-url",
+        apiUrl,
+      ]),
+      { cwd: dir, timeoutMs: 60_000 },
+    );
+    expect(run.code, run.stderr).toBe(2);
+    const cf = summaryOf(run.stdout)!.steps.find((s) => s.id === "cloudflare")!;
+    expect(cf.status).toBe("failed");
+    expect(cf.detail).toMatch(new RegExp(`^Could not reach the Cloudflare API at ${apiUrl.replace(/[/.]/g, "\\$&")}: `));
+    expect(cf.detail).not.toMatch(/did not accept/);
+    expect(cf.fix).toMatch(/the network, not the token: check DNS, a proxy/);
   });
 
   it("a token file others can read is refused before it is used", async () => {

@@ -114,7 +114,7 @@ describe("cbo release after the daemon died and recovered the release", () => {
       expect(record.release.status, record.release.reason).toBe("rolled_back");
       expect(record.release.reason).toMatch(/daemon restarted during the release/);
       expect(done.code, `${done.stdout}\n${done.stderr}`).toBe(exitForOutcome("rolled_back"));
-      expect(done.code).toBe(1);
+      expect(done.code).toBe(3);
       expect(done.stdout).toMatch(new RegExp(`release ${id} rolled back after`));
       expect(done.stderr).toContain("the daemon answers again");
       for (const region of REGIONS)

@@ -163,7 +163,7 @@ describe("online master-key rotation of a key file", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`master key  ${oldId} from ${retiredKeyFile(keyFile(), oldId)}: the archive predates a master-key rotation`);
-    expect(r.stdout).toContain(`CBO_MASTER_KEY_FILE=${retiredKeyFile(keyFile(), oldId)} cbo daemon --data ${beforeTarget}`);
+    expect(r.stdout).toContain(`CBO_MASTER_KEY_FILE=${retiredKeyFile(keyFile(), oldId)} npx cbo daemon --data ${beforeTarget}`);
     const restored = createStore(join(beforeTarget, "orchestrator.sqlite"));
     try {
       expect(createVault({ db: restored.db, masterKey: masterKeyFromFile(retiredKeyFile(keyFile(), oldId)) }).getText("S1").value).toBe(
@@ -266,7 +266,7 @@ describe("a master key from CBO_MASTER_KEY", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error ERR_CONFLICT: The daemon's master key comes from CBO_MASTER_KEY, which it cannot rewrite/);
     expect(r.stderr).toContain(
-      "hint: the daemon's master key comes from CBO_MASTER_KEY or a passphrase: stop the daemon, run `cbo vault rotate-master-key --data DIR --new-key-file F`",
+      "hint: the daemon's master key comes from CBO_MASTER_KEY or a passphrase: stop the daemon, run `npx cbo vault rotate-master-key --data DIR --new-key-file F`",
     );
     const offline = await cbo(["vault", "rotate-master-key", "--data", data(), "--new-key-file", join(root, "b.key")], {
       CBO_MASTER_KEY: keyB64,
@@ -288,7 +288,7 @@ describe("a master key from CBO_MASTER_KEY", () => {
     const id = masterKeyFromFile(newKey).id;
     expect(mode(newKey)).toBe(0o600);
     expect(r.stdout).toMatch(new RegExp(`^master key rotated offline: [0-9a-f]{16} -> ${id}; \\d+ data key\\(s\\) re-wrapped`));
-    expect(r.stdout).toContain(`CBO_MASTER_KEY_FILE=${newKey} cbo daemon --data ${data()}`);
+    expect(r.stdout).toContain(`CBO_MASTER_KEY_FILE=${newKey} npx cbo daemon --data ${data()}`);
     // The old key no longer opens it.
     await expect(daemon(data(), { env: { CBO_MASTER_KEY: keyB64 } })).rejects.toMatchObject({ code: "ERR_VAULT_INTEGRITY" });
     d = await daemon(data(), { env: { CBO_MASTER_KEY_FILE: newKey } });

@@ -40,6 +40,7 @@ import { deploymentKitRoutes } from "./routes-deployment-kit.ts";
 import { logRoutes } from "./routes-logs.ts";
 import { createLogStream, type LogStream } from "./logs-ws.ts";
 import type { ApiDeps } from "./types.ts";
+import { encodeSpecRefused, SPEC_REFUSED_HEADER } from "../contract/index.ts";
 // Dashboard: its page and session routes, and what a session-authenticated request must show.
 import { createDashboardAssets } from "./dashboard/assets.ts";
 import { baseSecurityHeaders } from "./dashboard/headers.ts";
@@ -166,6 +167,14 @@ export function createApi(deps: ApiDeps): Api {
     origin.checkHost(incomingOf(c), `${c.req.method} ${c.req.path}`.slice(0, 300));
     await next();
   });
+  // A refused orchestrator.yaml is said on every answer to someone the daemon knows (errors too):
+  // every client can warn that the file on disk is not what the daemon uses, and why.
+  const authenticated = new WeakSet<Request>();
+  app.use("*", async (c, next) => {
+    await next();
+    const refused = authenticated.has(c.req.raw) ? deps.specRefusal?.() : undefined;
+    if (refused) c.res.headers.set(SPEC_REFUSED_HEADER, encodeSpecRefused(refused));
+  });
 
   for (const r of routes.filter((x) => !x.hot)) {
     app.on(r.method.toUpperCase(), r.path, async (c) => {
@@ -182,6 +191,7 @@ export function createApi(deps: ApiDeps): Api {
         : null;
       const principal = who?.principal ?? null;
       const session = who?.session;
+      if (principal) authenticated.add(c.req.raw);
       if (principal && session) {
         const check = {
           kind: "route" as const,

@@ -35,6 +35,7 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
           restores: engine.restores().filter((p) => p.tenant === tenant),
           lastRelease: (worker) => store.releases.list({ worker, tenant, limit: 1 })[0] ?? null,
           observations,
+          specRefused: ctx.deps.specRefusal?.(),
         });
       },
     }),

@@ -13,7 +13,13 @@ export function metaRoutes(ctx: RouteContext): RouteDef[] {
         "Liveness of the daemon, its disk (full or not) and its tunnel's connector process (no paths, hostnames or ids: this route is public)",
       role: null,
       response: DaemonHealthSchema,
-      handle: () => ({ ok: true as const, storage: storageHealth(ctx), ...(ctx.deps.tunnel ? { tunnel: ctx.deps.tunnel.health() } : {}) }),
+      handle: () => ({
+        ok: true as const,
+        storage: storageHealth(ctx),
+        ...(ctx.deps.tunnel ? { tunnel: ctx.deps.tunnel.health() } : {}),
+        // Only that there is one: the reason names a path, and this route is public.
+        ...(ctx.deps.specRefusal?.() ? { specRefused: true } : {}),
+      }),
     }),
     route({
       id: "openapi",

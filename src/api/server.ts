@@ -6,6 +6,7 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { CboError } from "../kit/errors.ts";
 import type { Api } from "./app.ts";
+import { portError } from "./port-check.ts";
 
 export type ApiServer = { url: string; port: number; close(): Promise<void> };
 
@@ -24,7 +25,7 @@ export async function startApiServer(opts: { api: Api; host?: string; port?: num
     const s = serve({ fetch: opts.api.app.fetch, hostname: host.replace(/^\[|\]$/g, ""), port: opts.port ?? 0 }) as Server;
     s.once("listening", () => resolve(s));
     s.once("error", (e: NodeJS.ErrnoException) =>
-      reject(new CboError("ERR_IO", `The API could not listen on ${host}:${opts.port ?? 0} (${e.code ?? e.message}).`, { cause: e })),
+      reject(portError(host, { port: opts.port ?? 0, what: "the API", flag: "--port" }, e.code, e)),
     );
   });
   const stream = opts.api.attach(server);

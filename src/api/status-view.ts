@@ -5,7 +5,7 @@ import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import type { PendingRestore } from "../deploy/types.ts";
 import type { DriftRow, HealthRow, Release, TargetRow } from "../store/index.ts";
 import type { Observation } from "../targets/live-cache.ts";
-import type { DriftSummary, RestoreSummary, Status, TargetSummary, WorkerSummary } from "../contract/index.ts";
+import type { DriftSummary, RestoreSummary, SpecRefusal, Status, TargetSummary, WorkerSummary } from "../contract/index.ts";
 
 export function restoreSummary(p: PendingRestore): RestoreSummary {
   return {
@@ -72,11 +72,14 @@ export function buildStatus(input: {
   drift?: DriftRow[];
   /** The engine's owed restores (the route always passes them); without them targets carry no `restore` field. */
   restores?: PendingRestore[];
+  /** orchestrator.yaml on disk, refused: this status is the previous spec's. */
+  specRefused?: SpecRefusal | undefined;
 }): Status {
   const health = new Map(input.health.map((h) => [`${h.worker}\u0000${h.target}`, h]));
   const restores = input.restores && new Map(input.restores.map((p) => [`${p.worker}\u0000${p.target}`, p]));
   const drift = input.drift && new Map(input.drift.map((d) => [`${d.worker}\u0000${d.target}`, d]));
   return {
+    ...(input.specRefused ? { specRefused: input.specRefused } : {}),
     tenant: input.spec.tenant,
     targets: targetSummaries(input.spec, input.catalogTargets),
     workers: input.spec.workers.map((w) => {

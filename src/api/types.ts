@@ -12,6 +12,7 @@ import type { TunnelManager } from "../tunnel/index.ts";
 import type { SessionOptions } from "./dashboard/session.ts";
 import type { FleetLogs } from "../fleet-logs/index.ts";
 import type { FleetMetrics } from "../fleet-metrics/index.ts";
+import type { SpecRefusal } from "../contract/index.ts";
 
 /** What the routes need of the monitor: a probe pass on demand. */
 export type ApiMonitor = { checkNow(): Promise<void> };
@@ -34,6 +35,8 @@ export type ApiDeps = {
   monitor?: ApiMonitor;
   /** The current desired state, re-read on every request. */
   spec: () => ResolvedSpec;
+  /** Set while orchestrator.yaml on disk is refused and `spec` is the previous one (config/watch.ts). */
+  specRefusal?: () => SpecRefusal | undefined;
   /**
    * The target runtimes (as the engine gets them), to read what each target serves now for
    * /v1/status and the versions list. Without them `live` is empty and `liveError` says why.

@@ -12,12 +12,10 @@
 //   - any string that looks like one of our API tokens or a PEM private key, wherever it is;
 //   - details larger than 16 KiB once canonical.
 import { CboError } from "../kit/errors.ts";
+import { isSecretKey, normalizeKey } from "../kit/secret-words.ts";
 import { canonicalJson } from "./canonical.ts";
 import type { Details } from "./schema.ts";
 
-const SECRET_WORDS =
-  /value|secret|token|password|passwd|passphrase|credential|privatekey|apikey|masterkey|datakey|authorization|cookie|plaintext/;
-const METADATA_SUFFIX = /(id|ids|name|names|version|versions|count|mode|kind|role)$/;
 const KEYED_HASH = /^[0-9a-f]{32,128}$/;
 const LEAKED_VALUE = /\bcbo_(admin|deployer|viewer|agent)_[A-Za-z0-9_-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 export const MAX_DETAILS_BYTES = 16 * 1024;
@@ -40,8 +38,8 @@ function walk(v: unknown, path: string): void {
   if (v === null || typeof v !== "object") return;
   for (const [key, child] of Object.entries(v)) {
     const at = `${path}.${key}`;
-    const norm = key.toLowerCase().replace(/[^a-z0-9]/g, "");
-    if (SECRET_WORDS.test(norm) && !METADATA_SUFFIX.test(norm)) {
+    const norm = normalizeKey(key);
+    if (isSecretKey(key)) {
       const isKeyedHash = norm.endsWith("hash") && typeof child === "string" && KEYED_HASH.test(child);
       if (!isKeyedHash) {
         throw new CboError(

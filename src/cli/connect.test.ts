@@ -13,7 +13,7 @@ describe("daemon errors become CboErrors with the daemon's code", () => {
   it("adds a hint for a missing or refused token, never the token", () => {
     const e = errorFromResponse(401, JSON.stringify({ error: { code: "ERR_UNAUTHORIZED", message: "Bad token." } }));
     expect(e.code).toBe("ERR_UNAUTHORIZED");
-    expect(e.hint).toMatch(/--token or CBO_TOKEN/);
+    expect(e.hint).toMatch(/--token-file FILE, CBO_TOKEN_FILE or CBO_TOKEN/);
   });
   it("falls back on the HTTP status when the body is not an error body", () => {
     expect(errorFromResponse(403, "<html>").code).toBe("ERR_FORBIDDEN");

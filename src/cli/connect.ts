@@ -4,13 +4,15 @@
 import { createDaemonClient, daemonDown, errorFromResponse, type Connection, type DaemonClient } from "../client/index.ts";
 import type { CboError, ErrorCode } from "../kit/errors.ts";
 import { DAEMON_DOWN_HINT, discoverDaemon, type DaemonFlags } from "./discover.ts";
+import { asInvoked } from "./invocation.ts";
 import { nodeSocket } from "./node-socket.ts";
 
 export { DAEMON_DOWN_HINT };
 
 /** What to do about an error the daemon answered, in the CLI's words. */
 export const CLI_HINTS: Partial<Record<ErrorCode, string>> = {
-  ERR_UNAUTHORIZED: "pass a valid token with --token or CBO_TOKEN (the daemon writes its admin token to <data>/admin-token)",
+  ERR_UNAUTHORIZED:
+    "pass a valid token with --token-file FILE, CBO_TOKEN_FILE or CBO_TOKEN (the daemon writes its admin token to <data>/admin-token; none at hand: cbo tokens create --offline --data DIR --name admin --role admin, with the daemon stopped)",
   ERR_FORBIDDEN: "this token's role is too low; use a deployer or admin token",
   ERR_DISK_FULL: "free that much space on the daemon's disk; it resumes writing by itself, then retry",
   ERR_STORE_CORRUPT:
@@ -24,8 +26,20 @@ const CLI_WORDS = {
   hints: CLI_HINTS,
   downHint: DAEMON_DOWN_HINT,
   versionHint: "are the cbo CLI and the daemon the same version?",
-  refusedHint: "check the token (--token, CBO_TOKEN or <data>/admin-token)",
+  refusedHint: "check the token (--token-file, --token, CBO_TOKEN_FILE, CBO_TOKEN or <data>/admin-token)",
 } satisfies Partial<Connection> & { refusedHint: string };
+
+let saidSpecRefused = false;
+
+/** Once per command, on stderr: the daemon refuses orchestrator.yaml on disk and keeps the previous spec. */
+export function warnSpecRefused(refused: string | undefined, write: (line: string) => void = (l) => process.stderr.write(l)): void {
+  if (refused === undefined || saidSpecRefused) return;
+  saidSpecRefused = true;
+  write(
+    `cbo: warning: the daemon refuses the spec file on disk and keeps using the previous one (what this command shows and does is the previous spec's): ${refused}\n` +
+      asInvoked("cbo: fix the file (the daemon re-reads it when it changes); `cbo status` shows the refusal too\n"),
+  );
+}
 
 /** The daemon client for a daemon at `url`, with the CLI's words. */
 export function cliClient(o: { url: string; token: string | undefined; timeoutMs?: number }): DaemonClient {
@@ -34,6 +48,7 @@ export function cliClient(o: { url: string; token: string | undefined; timeoutMs
     url: o.url,
     token: o.token,
     socket: nodeSocket,
+    onSpecRefused: (r) => warnSpecRefused(r),
     ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
   });
 }

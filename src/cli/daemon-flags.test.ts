@@ -4,7 +4,7 @@ import { parse } from "./args.ts";
 import { DAEMON_FLAGS, positionalsAs } from "./daemon-flags.ts";
 
 /** A command's usage, as the hint of its argument errors (cbo release's, say). */
-const RELEASE_USAGE = "usage: cbo release <worker> [--no-wait] [--url URL] [--token TOKEN] [--data DIR] [--json]";
+const RELEASE_USAGE = "usage: cbo release <worker> [--no-wait] [--url URL] [--token-file FILE] [--data DIR] [--json]";
 
 describe("command arguments", () => {
   it("takes exactly the named positionals", () => {
@@ -23,8 +23,12 @@ describe("command arguments", () => {
     }
   });
   it("parses the daemon flags next to --json and refuses unknown ones", () => {
-    const { values, positionals } = parse(["hello", "--url", "http://x", "--token", "t", "--data", "d", "--json"], DAEMON_FLAGS, "u");
-    expect(values).toMatchObject({ url: "http://x", token: "t", data: "d", json: true });
+    const { values, positionals } = parse(
+      ["hello", "--url", "http://x", "--token", "t", "--token-file", "f", "--data", "d", "--json"],
+      DAEMON_FLAGS,
+      "u",
+    );
+    expect(values).toMatchObject({ url: "http://x", token: "t", "token-file": "f", data: "d", json: true });
     expect(positionals).toEqual(["hello"]);
     expect(() => parse(["--nope"], DAEMON_FLAGS, "u")).toThrowError(/Unknown option/);
   });

@@ -4,8 +4,13 @@ import { CboError } from "../kit/errors.ts";
 import { connect } from "./connect.ts";
 import { createPaint, useColour, type Paint } from "./table.ts";
 
-export const DAEMON_FLAGS = { url: { type: "string" }, token: { type: "string" }, data: { type: "string" } } as const;
-export const DAEMON_FLAGS_USAGE = "[--url URL] [--token TOKEN] [--data DIR] [--json]";
+export const DAEMON_FLAGS = {
+  url: { type: "string" },
+  token: { type: "string" },
+  "token-file": { type: "string" },
+  data: { type: "string" },
+} as const;
+export { DAEMON_FLAGS_USAGE } from "./usage/index.ts";
 
 /** The daemon client for the daemon these flags name (connect.ts). */
 export { connect };

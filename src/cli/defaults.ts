@@ -11,6 +11,14 @@ export const DEFAULT_DAEMON_PORT = 8700;
 export const DEFAULT_EDGE_DATA = ".cbo/edge";
 export const DEFAULT_EDGE_PORT = 8780;
 
+/** The local edge's ports: its API on `port`, each region on the ones right after it (all free ones for 0). */
+export function edgePorts(port: number, regions: string[]): Array<{ port: number; what: string; flag: string }> {
+  return [
+    { port, what: "the local edge's API", flag: "--edge-port" },
+    ...regions.map((r, i) => ({ port: port === 0 ? 0 : port + i + 1, what: `the local edge's region ${r}`, flag: "--edge-port" })),
+  ];
+}
+
 /** orchestrator.yaml in the working directory if there is one, else the bundled example fleet. */
 export function defaultConfig(): string {
   return existsSync("orchestrator.yaml") ? resolve("orchestrator.yaml") : EXAMPLE_SPEC;

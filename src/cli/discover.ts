@@ -1,18 +1,57 @@
 // Where the daemon is and which token to show it. Explicit beats implicit: the flag, then the
 // environment, then what the daemon wrote into its data directory when it started
 // (`<data>/daemon.json` {url, pid} and `<data>/admin-token`, mode 0600).
+//
+// The token: the first of --token-file FILE, --token TOKEN, CBO_TOKEN_FILE, CBO_TOKEN, and
+// <data>/admin-token (only for the daemon of that data directory). A file beats a value given the
+// same way (a flag, or the environment) because it keeps the token off the command line and out of
+// the environment of every child; --token works, with a warning: other users see it in `ps`.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
+import { readTokenFile } from "./token-file.ts";
 
 export const DEFAULT_DATA_DIR = ".cbo";
 
 /** What to do when no daemon answers. */
 export const DAEMON_DOWN_HINT = "start it with `cbo up` or `npm start`";
 
-export type DaemonFlags = { url?: string | undefined; token?: string | undefined; data?: string | undefined };
-export type DaemonAddress = { url: string; token: string | undefined; dataDir: string };
+export type DaemonFlags = {
+  url?: string | undefined;
+  token?: string | undefined;
+  "token-file"?: string | undefined;
+  data?: string | undefined;
+};
+/** Where the token came from (never the token itself). */
+export type TokenSource = "--token-file" | "--token" | "CBO_TOKEN_FILE" | "CBO_TOKEN" | "admin-token";
+export type DaemonAddress = { url: string; token: string | undefined; tokenSource?: TokenSource; dataDir: string };
+
+/** Said once per process, on stderr: a token on the command line is visible to every user of the host. */
+export const TOKEN_FLAG_WARNING =
+  "cbo: warning: --token puts the token on the command line, where other users can read it (`ps`) and your shell history keeps it; use --token-file FILE or CBO_TOKEN_FILE";
+const toStderr = (line: string) => process.stderr.write(line + "\n");
+/** Who has been told (per warn function: once per process for stderr). */
+const warnedAboutTokenFlag = new WeakSet<(line: string) => void>();
+
+/** The token by the precedence above; undefined when none is given and the daemon wrote none. */
+export function resolveToken(
+  flags: DaemonFlags,
+  env: NodeJS.ProcessEnv,
+  adminTokenFile: string | undefined,
+  warn: (line: string) => void = toStderr,
+): { token: string; source: TokenSource } | undefined {
+  if (flags["token-file"] !== undefined) return { token: readTokenFile(flags["token-file"], "--token-file"), source: "--token-file" };
+  if (flags.token) {
+    if (!warnedAboutTokenFlag.has(warn)) warn(TOKEN_FLAG_WARNING);
+    warnedAboutTokenFlag.add(warn);
+    return { token: flags.token.trim(), source: "--token" };
+  }
+  if (env.CBO_TOKEN_FILE) return { token: readTokenFile(env.CBO_TOKEN_FILE, "CBO_TOKEN_FILE"), source: "CBO_TOKEN_FILE" };
+  if (env.CBO_TOKEN?.trim()) return { token: env.CBO_TOKEN.trim(), source: "CBO_TOKEN" };
+  if (adminTokenFile === undefined || readIfExists(adminTokenFile) === undefined) return undefined;
+  return { token: readTokenFile(adminTokenFile, "the daemon's admin token"), source: "admin-token" };
+}
 
 const DaemonFileSchema = z.looseObject({ url: z.string(), pid: z.number().int().optional() });
 
@@ -63,7 +102,11 @@ function quietly<T>(fn: () => T): T | undefined {
 
 const sameOrigin = (a: string, b: string) => new URL(a).origin === new URL(b).origin;
 
-export function discoverDaemon(flags: DaemonFlags, env: NodeJS.ProcessEnv = process.env): DaemonAddress {
+/** Where the daemon is (no token read): --url, CBO_URL, else <data>/daemon.json. */
+export function discoverUrl(
+  flags: DaemonFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): { url: string; fromFile: string | undefined; dataDir: string } {
   const dataDir = resolve(flags.data ?? DEFAULT_DATA_DIR);
   const file = join(dataDir, "daemon.json");
   const explicit = flags.url !== undefined ? checkUrl(flags.url, "--url") : env.CBO_URL ? checkUrl(env.CBO_URL, "CBO_URL") : undefined;
@@ -75,9 +118,14 @@ export function discoverDaemon(flags: DaemonFlags, env: NodeJS.ProcessEnv = proc
       hint: `${DAEMON_DOWN_HINT}, or point at a running daemon with --url or CBO_URL (or at its data with --data DIR)`,
     });
   }
+  return { url, fromFile, dataDir };
+}
+
+export function discoverDaemon(flags: DaemonFlags, env: NodeJS.ProcessEnv = process.env): DaemonAddress {
+  const { url, fromFile, dataDir } = discoverUrl(flags, env);
   // The admin token on disk belongs to the daemon of this data directory: it is never sent to
-  // another address given by --url or CBO_URL (that one needs its own --token or CBO_TOKEN).
+  // another address given by --url or CBO_URL (that one needs its own token).
   const ownDaemon = fromFile !== undefined && sameOrigin(fromFile, url);
-  const token = flags.token ?? (env.CBO_TOKEN || undefined) ?? (ownDaemon ? readIfExists(join(dataDir, "admin-token"))?.trim() : undefined);
-  return { url, token: token || undefined, dataDir };
+  const given = resolveToken(flags, env, ownDaemon ? join(dataDir, "admin-token") : undefined);
+  return { url, token: given?.token, ...(given ? { tokenSource: given.source } : {}), dataDir };
 }

@@ -10,6 +10,7 @@ import { describeEvent } from "./describe-event.ts";
 import { CboError, toCboError } from "../kit/errors.ts";
 import { DAEMON_AWAY_GIVE_UP_MS, exitCodeFor, followRelease, type FollowResult } from "./follow-release.ts";
 import { clock, createPaint, percent, useColour, type Paint } from "./table.ts";
+import { asInvoked } from "./invocation.ts";
 
 /** What the first line needs of a stored plan (read alone: the rest of the plan may be of another version). */
 const PlanHead = ReleasePlanSchema.pick({ waves: true, steps: true });
@@ -70,7 +71,9 @@ export async function followStarted(
     const err = toCboError(e);
     if (err.code !== "ERR_IO") throw e;
     if (detach.signal.aborted) {
-      io.stderr.write(`${release.kind} ${release.id} goes on in the daemon; follow it with: cbo events --follow --release ${release.id}\n`);
+      io.stderr.write(
+        asInvoked(`${release.kind} ${release.id} goes on in the daemon; follow it with: cbo events --follow --release ${release.id}\n`),
+      );
       return { release, events: [], code: exitCodeFor(release) };
     }
     throw new CboError("ERR_IO", `Lost the daemon while following ${release.kind} ${release.id}: ${err.message}`, {
@@ -83,7 +86,9 @@ export async function followStarted(
   }
   if (!opts.json) io.stdout.write(endLine(result.release, startedAt, paint) + "\n");
   if (detach.signal.aborted && !isTerminal(result.release.status)) {
-    io.stderr.write(`${release.kind} ${release.id} goes on in the daemon; follow it with: cbo events --follow --release ${release.id}\n`);
+    io.stderr.write(
+      asInvoked(`${release.kind} ${release.id} goes on in the daemon; follow it with: cbo events --follow --release ${release.id}\n`),
+    );
   }
   return { ...result, code: exitCodeFor(result.release) };
 }

@@ -1,12 +1,30 @@
 // How the CLI reports: results to stdout (JSON with --json), errors as `error ERR_X: message`
-// plus a hint on stderr; exit 1 for user errors, 2 for system errors; stacks only with --debug.
-import { toCboError } from "../kit/errors.ts";
+// plus a hint on stderr, or with --json as one object `{"error":{"code","message","hint","details"}}`
+// on stdout and nothing else there; exit 1 for user errors, 2 for system errors (exit-codes.ts);
+// stacks only with --debug (on stderr, either way).
+import { toCboError, type CboError } from "../kit/errors.ts";
 import { exitForError } from "./exit-codes.ts";
+import { asInvoked } from "./invocation.ts";
 
-export function printError(e: unknown, debug: boolean): number {
+/** The error as `--json` prints it: the API's error body, plus the hint the CLI would print. */
+export function errorJson(err: CboError): { error: { code: string; message: string; hint?: string; details?: Record<string, unknown> } } {
+  return {
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.hint ? { hint: asInvoked(err.hint) } : {}),
+      ...(err.details ? { details: err.details } : {}),
+    },
+  };
+}
+
+export function printError(e: unknown, debug: boolean, json = false): number {
   const err = toCboError(e);
-  process.stderr.write(`error ${err.code}: ${err.message}\n`);
-  if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+  if (json) process.stdout.write(JSON.stringify(errorJson(err)) + "\n");
+  else {
+    process.stderr.write(`error ${err.code}: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`hint: ${asInvoked(err.hint)}\n`);
+  }
   if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
   if (debug && err.cause instanceof Error && err.cause.stack) process.stderr.write(`cause: ${err.cause.stack}\n`);
   return exitForError(err);

@@ -5,7 +5,7 @@
 // body that is not JSON is never kept as an error's cause, and schema failures name types, not
 // values: an answer may hold a secret value.
 import type * as z from "zod";
-import { AnyErrorBodySchema } from "../contract/index.ts";
+import { AnyErrorBodySchema, decodeSpecRefused, SPEC_REFUSED_HEADER } from "../contract/index.ts";
 import { CboError, ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
 
 export type Connection = {
@@ -30,6 +30,11 @@ export type Connection = {
   versionHint?: string | undefined;
   /** Called on a 401 before it is thrown (the dashboard goes back to its login form). */
   onUnauthorized?: (() => void) | undefined;
+  /**
+   * Called with every answer: why orchestrator.yaml on disk is refused (the daemon keeps the
+   * previous spec), or undefined when it is not. The CLI warns on stderr, the dashboard shows a banner.
+   */
+  onSpecRefused?: ((refused: string | undefined) => void) | undefined;
 };
 
 const FALLBACK_BY_STATUS: Record<number, ErrorCode> = {
@@ -63,7 +68,8 @@ export function errorFromResponse(c: Pick<Connection, "label" | "hints">, status
       ? (sent as ErrorCode)
       : (FALLBACK_BY_STATUS[status] ?? (status >= 400 && status < 500 ? "ERR_VALIDATION" : "ERR_INTERNAL"));
   const message = body?.error.message ?? `${The(c)} answered HTTP ${status}.`;
-  const hint = c.hints?.[code];
+  // The caller's words for this code first (they name its flags), else the daemon's own fix.
+  const hint = c.hints?.[code] ?? body?.error.hint;
   return new CboError(code, message, { ...(body?.error.details ? { details: body.error.details } : {}), ...(hint ? { hint } : {}) });
 }
 
@@ -131,6 +137,10 @@ async function requestOnce(c: Connection, method: string, path: string, body: un
     const down = daemonDown(c, base, e);
     noAnswer.add(down);
     throw down;
+  }
+  if (c.onSpecRefused) {
+    const refused = res.headers.get(SPEC_REFUSED_HEADER);
+    c.onSpecRefused(refused ? decodeSpecRefused(refused) : undefined);
   }
   if (!res.ok) {
     const text = await res.text();

@@ -1,35 +1,52 @@
 // The spec as the daemon sees it: orchestrator.yaml re-read when the file changes, so that a new
 // worker, rollout, secret list or `config:` section takes effect at the next release or publish
 // without a restart (the engine and config sync read the spec on every call). A file that no
-// longer validates is not taken: the last good spec stays, and the problem is logged once.
+// longer validates is not taken: the last good spec stays, the problem is logged once, and
+// `refusal()` says so until the file changes again, so that every client can say that the file on
+// disk is not the spec in use, and why (the API answers it on every authenticated response).
 // Targets and the tenant are fixed for the daemon's lifetime (their Cloudflare clients are built
 // at start): a change to them is refused the same way, asking for a restart.
 import { statSync } from "node:fs";
 import { loadSpec, type ResolvedSpec } from "./load.ts";
 
-export function specSource(file: string, initial: ResolvedSpec, log: (line: string) => void): () => ResolvedSpec {
+/** The file on disk, refused: the daemon keeps the previous spec. */
+export type SpecRefusal = { file: string; reason: string; since: string };
+
+export type SpecSource = (() => ResolvedSpec) & {
+  /** Set while the file on disk is refused (after the source last looked at it). */
+  refusal(): SpecRefusal | undefined;
+};
+
+export function specSource(file: string, initial: ResolvedSpec, log: (line: string) => void): SpecSource {
   let current = initial;
   let seen = mtimeOf(file);
-  let refused: number | undefined;
+  let refused: { mtime: number; refusal: SpecRefusal } | undefined;
   // Callers ask on every request (heartbeats arrive by the thousand): look at the file at most
   // every 250 ms.
   let lookedAt = 0;
-  return () => {
+  const refuse = (m: number, reason: string) => {
+    refused = { mtime: m, refusal: { file, reason, since: new Date().toISOString() } };
+  };
+  const read = () => {
     const now = Date.now();
     if (now - lookedAt < 250) return current;
     lookedAt = now;
     const m = mtimeOf(file);
-    if (m === seen || m === refused) return current;
+    if (m === seen || m === refused?.mtime) return current;
     let next: ResolvedSpec;
     try {
       next = loadSpec(file);
     } catch (e) {
-      refused = m;
-      log(`spec: ${file} changed but does not validate; keeping the previous one: ${e instanceof Error ? e.message : String(e)}`);
+      const reason = e instanceof Error ? e.message : String(e);
+      refuse(m, `it does not validate: ${reason}`);
+      log(`spec: ${file} changed but does not validate; keeping the previous one: ${reason}`);
       return current;
     }
     if (next.tenant !== current.tenant || JSON.stringify(next.targets) !== JSON.stringify(current.targets)) {
-      refused = m;
+      refuse(
+        m,
+        "it changes the tenant or the targets, which take a restart of the daemon; workers and config keep the previous spec until then",
+      );
       log(
         `spec: ${file} changed its tenant or targets; restart the daemon to apply that (workers and config keep the previous spec until then)`,
       );
@@ -41,6 +58,12 @@ export function specSource(file: string, initial: ResolvedSpec, log: (line: stri
     log(`spec: reloaded ${file} (${next.workers.length} worker(s))`);
     return current;
   };
+  return Object.assign(read, {
+    refusal: () => {
+      read();
+      return refused?.refusal;
+    },
+  });
 }
 
 function mtimeOf(file: string): number {

@@ -1,4 +1,4 @@
-// The API's one error shape: `{ "error": { "code", "message", "details" } }` (codes: src/kit/errors.ts).
+// The API's one error shape: `{ "error": { "code", "message", "hint", "details" } }` (codes: src/kit/errors.ts).
 import * as z from "zod";
 import { ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
 
@@ -6,6 +6,7 @@ export const ErrorBodySchema = z.object({
   error: z.object({
     code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
     message: z.string(),
+    hint: z.string().optional().describe("What to do about it, when the daemon knows (a file and line to fix, a command to run)"),
     details: z.record(z.string(), z.unknown()).optional(),
   }),
 });

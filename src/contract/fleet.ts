@@ -3,6 +3,7 @@
 // assembled by src/api/status-view.ts.
 import * as z from "zod";
 import { DRIFT_STATUSES, HEALTH_STATUSES } from "./statuses.ts";
+import { SpecRefusalSchema } from "./meta.ts";
 import { CursorQueryShape, pageOf } from "./pages.ts";
 import { GateSchema, LiveSplitSchema, ReleaseSchema } from "./releases.ts";
 
@@ -106,6 +107,8 @@ export const StatusSchema = z.object({
       lastRelease: ReleaseSchema.nullable(),
     }),
   ),
+  /** Set while orchestrator.yaml on disk is refused: what this status shows is the previous spec's. */
+  specRefused: SpecRefusalSchema.optional(),
 });
 export type Status = z.output<typeof StatusSchema>;
 

@@ -58,10 +58,13 @@ function startApp(app: El, session: SessionInfo, features: Features): void {
   };
   // The one daemon client, on this page's origin and session: the cookie goes along, mutations
   // carry the session's CSRF token, a 401 (the session ended) brings the login form back.
+  // Shown while the daemon refuses orchestrator.yaml on disk (every answer says whether it does).
+  const specBanner = h("div", { class: "spec-refused", role: "alert", hidden: true, "data-spec-refused": "" });
   const api: DaemonClient = createDaemonClient({
     url: `${loc().protocol}//${loc().host}`,
     csrf: () => session.csrf,
     onUnauthorized: () => end("Your session has ended; log in again."),
+    onSpecRefused: (refused) => showSpecRefused(specBanner, refused),
   });
   const live: Live = connectLive(api, { after: session.eventsAfter, onEnded: () => end("Your session has ended; log in again.") });
   const main = h("main", { id: "main", tabindex: -1 });
@@ -92,6 +95,7 @@ function startApp(app: El, session: SessionInfo, features: Features): void {
         h("button", { type: "button", class: "secondary", onclick: () => void logout() }, "Log out"),
       ),
     ),
+    specBanner,
     main,
   );
 
@@ -112,4 +116,18 @@ function startApp(app: El, session: SessionInfo, features: Features): void {
   live.on((e) => current?.onEvent?.(e));
   win().addEventListener("hashchange", route);
   route();
+}
+
+/** The banner says the file on disk is refused, and why; it goes away once the daemon takes the file. */
+function showSpecRefused(banner: El, refused: string | undefined): void {
+  if (refused === undefined) {
+    if (!banner.hidden) banner.hidden = true;
+    return;
+  }
+  put(
+    banner,
+    h("strong", {}, "orchestrator.yaml is refused: "),
+    `the daemon keeps using the previous spec, so what you see here is that spec's. ${refused}`,
+  );
+  banner.hidden = false;
 }

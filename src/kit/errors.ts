@@ -104,12 +104,13 @@ export class CboError extends Error {
     return ERROR_CODES[this.code].retryable;
   }
 
-  /** The API's error body: `{ error: { code, message, details } }`. Never includes a stack. */
-  toJSON(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+  /** The API's error body: `{ error: { code, message, hint, details } }` (what to do about it, when we know). Never includes a stack. */
+  toJSON(): { error: { code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown> } } {
     return {
       error: {
         code: this.code,
         message: this.message,
+        ...(this.hint === undefined ? {} : { hint: this.hint }),
         ...(this.details === undefined ? {} : { details: this.details }),
       },
     };

@@ -1,11 +1,11 @@
 // Which token `cbo mcp` acts with. An agent acts with a token made for it (role `agent`, its own
-// name in the audit log), given explicitly: CBO_TOKEN or --token-file. The data directory's
-// admin-token is never picked up by default, and an admin token given explicitly is used with a
-// warning: an agent holding it could read secret values and mint tokens.
-import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+// name in the audit log), given explicitly: --token-file FILE, else CBO_TOKEN_FILE, else CBO_TOKEN
+// (the CLI's names and order; the CLI's reader refuses a file others can read). The data
+// directory's admin-token is never picked up by default, and an admin token given explicitly is
+// used with a warning: an agent holding it could read secret values and mint tokens.
 import { CboError } from "../kit/errors.ts";
 
-export type AgentToken = { token: string; source: "CBO_TOKEN" | "--token-file"; warnings: string[] };
+export type AgentToken = { token: string; source: "CBO_TOKEN" | "CBO_TOKEN_FILE" | "--token-file"; warnings: string[] };
 
 const ROLE_PREFIX = /^cbo_(admin|deployer|viewer|agent)_/;
 
@@ -14,20 +14,28 @@ export function tokenRole(token: string): string | undefined {
   return ROLE_PREFIX.exec(token)?.[1];
 }
 
-export function agentToken(opts: { tokenFile?: string | undefined; env: Record<string, string | undefined> }): AgentToken {
+export function agentToken(opts: {
+  tokenFile?: string | undefined;
+  env: Record<string, string | undefined>;
+  /** Reads a token file, refusing one others can read (the CLI's token-file.ts). */
+  readTokenFile: (file: string, from: string) => string;
+}): AgentToken {
   const warnings: string[] = [];
   let token: string;
   let source: AgentToken["source"];
   if (opts.tokenFile !== undefined) {
-    token = readTokenFile(opts.tokenFile, warnings);
+    token = opts.readTokenFile(opts.tokenFile, "--token-file");
     source = "--token-file";
+  } else if (opts.env.CBO_TOKEN_FILE) {
+    token = opts.readTokenFile(opts.env.CBO_TOKEN_FILE, "CBO_TOKEN_FILE");
+    source = "CBO_TOKEN_FILE";
   } else if (opts.env.CBO_TOKEN) {
     token = opts.env.CBO_TOKEN.trim();
     source = "CBO_TOKEN";
   } else {
     throw new CboError(
       "ERR_USAGE",
-      "cbo mcp needs the agent's own token: set CBO_TOKEN or pass --token-file FILE (the admin token is never used by default).",
+      "cbo mcp needs the agent's own token: pass --token-file FILE, or set CBO_TOKEN_FILE or CBO_TOKEN (the admin token is never used by default).",
       {
         hint: "Make one for the agent: cbo tokens create --name clawdbot --role agent --expires 30d",
       },
@@ -45,22 +53,4 @@ export function agentToken(opts: { tokenFile?: string | undefined; env: Record<s
     );
   }
   return { token, source, warnings };
-}
-
-function readTokenFile(file: string, warnings: string[]): string {
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CboError(code === "ENOENT" ? "ERR_NOT_FOUND" : "ERR_IO", `Cannot read the token file ${file} (${code ?? "error"}).`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if ((st.mode & 0o077) !== 0)
-      warnings.push(`${file} can be read by group or others (mode 0${(st.mode & 0o777).toString(8)}); chmod 600 ${file}`);
-    return readFileSync(fd, "utf8").trim();
-  } finally {
-    closeSync(fd);
-  }
 }

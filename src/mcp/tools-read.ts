@@ -2,7 +2,7 @@
 // no confirmation; the agent uses them to show the user what a mutation would do.
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import type { ReleasePlan, Status } from "../contract/index.ts";
+import { formatConfigChange, type ReleasePlan, type Status } from "../contract/index.ts";
 import { defineTool, done, WorkerName, type AnyTool } from "./tool.ts";
 
 const short = (id: string) => id.slice(0, 8);
@@ -67,10 +67,12 @@ export const configDiff = defineTool({
   mutating: false,
   async run({ worker }, { api }) {
     const diff = await api.configDiff(worker);
-    const changed = diff.filter((d) => d.changed).map((d) => d.target);
+    const changed = diff.filter((d) => d.changed);
+    // Each changed key with its published and desired value (secret-looking keys masked by the daemon).
+    const lines = changed.flatMap((d) => d.changes.map((c) => `  ${d.target}: ${formatConfigChange(c)}`));
     return done(
       changed.length
-        ? `Config of ${worker} differs from the published one on ${changed.join(", ")}.`
+        ? [`Config of ${worker} differs from the published one on ${changed.map((d) => d.target).join(", ")}:`, ...lines].join("\n")
         : `Config of ${worker} is published as desired on every target.`,
       diff,
     );

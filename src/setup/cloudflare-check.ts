@@ -21,6 +21,16 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
 
 const reason = (e: unknown) => (isCboError(e) || e instanceof Error ? e.message : String(e));
 
+/** Not a refusal of the token: the API was not reached (DNS, connection refused, a timeout) or kept failing (5xx, 429). */
+const unreachable = (e: unknown) => isCboError(e) && (e.code === "ERR_CF_UNAVAILABLE" || e.code === "ERR_CF_RATE_LIMITED");
+
+function couldNotReach(apiUrl: string, e: unknown): CboError {
+  return new CboError("ERR_CF_UNAVAILABLE", `Could not reach the Cloudflare API at ${apiUrl}: ${reason(e)}`, {
+    hint: "This is the network, not the token: check DNS, a proxy (HTTPS_PROXY) or a firewall between this host and the API, then run the step again.",
+    cause: e,
+  });
+}
+
 /** The token is active and reaches every account in `accountIds` (Account Settings:Read lists them). */
 export async function checkCloudflareToken(
   client: Pick<CloudflareClient, "verifyToken" | "listAccounts">,
@@ -31,6 +41,7 @@ export async function checkCloudflareToken(
   try {
     status = (await withTimeout(client.verifyToken(), `The Cloudflare API at ${apiUrl}`)).status;
   } catch (e) {
+    if (unreachable(e)) throw couldNotReach(apiUrl, e);
     throw new CboError("ERR_UNAUTHORIZED", `Cloudflare did not accept the API token: ${reason(e)}`, { hint: CLOUDFLARE_TOKEN_FIX });
   }
   if (status !== "active")
@@ -39,6 +50,7 @@ export async function checkCloudflareToken(
   try {
     accounts = await withTimeout(client.listAccounts(), `The Cloudflare API at ${apiUrl}`);
   } catch (e) {
+    if (unreachable(e)) throw couldNotReach(apiUrl, e);
     throw new CboError("ERR_FORBIDDEN", `The token cannot list its accounts: ${reason(e)}`, { hint: CLOUDFLARE_TOKEN_FIX });
   }
   const missing = accountIds.filter((id) => !accounts.some((a) => a.id === id));

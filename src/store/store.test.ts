@@ -63,6 +63,20 @@ describe("store", () => {
     s.close();
   });
 
+  it("lists the newest events when asked (newest first), or the oldest after an id", () => {
+    const s = fresh();
+    const ids = Array.from(
+      { length: 12 },
+      () => s.events.append({ type: "config.write_failed", worker: "api", target: "eu", data: { version: 1, error: "x" } }).id,
+    );
+    // `cbo events --limit 8`: the newest eight (asked newest first).
+    expect(s.events.list({ limit: 8, order: "desc" }).map((e) => e.id)).toEqual(ids.slice(-8).reverse());
+    expect(s.events.list({ limit: 8 }).map((e) => e.id)).toEqual(ids.slice(0, 8));
+    expect(s.events.list({ after: ids[1], limit: 3 }).map((e) => e.id)).toEqual(ids.slice(2, 5));
+    expect(s.events.list({ after: ids[9], limit: 8, order: "desc" }).map((e) => e.id)).toEqual(ids.slice(10).reverse());
+    s.close();
+  });
+
   it("journals releases in sequence and finds unfinished ones", () => {
     const s = fresh();
     s.releases.insert({

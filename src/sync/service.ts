@@ -18,6 +18,8 @@ import { configKvKey } from "../kit/protocol/bindings.ts";
 import { signConfigBundle } from "../kit/protocol/config-bundle.ts";
 import type { CryptoKey } from "../kit/signing/index.ts";
 import type { ConfigVersionRow, Store } from "../store/index.ts";
+import type { AuditedConfigChange, ConfigChange } from "../contract/index.ts";
+import { auditedChanges, configChanges } from "./config-changes.ts";
 import { configsFor } from "./merge.ts";
 import { sendPoke } from "./send-poke.ts";
 
@@ -28,8 +30,20 @@ export type ConfigSyncDeps = {
   signer: { privateKey: CryptoKey; keyId: string };
   /** Keys that verify for this Worker on this target now (a poke is signed with all of them). */
   workerKeys: (tenant: string, worker: string, target: string) => Uint8Array[];
-  /** Records the publish on the audit log; throwing refuses it before anything is written. */
-  audit?: (entry: { by: string; worker: string; version: number; rollbackOf: number | null; hash: string; targets: string[] }) => void;
+  /**
+   * Records the publish on the audit log; throwing refuses it before anything is written. `changes`:
+   * per target, each key path against the version published before (config-changes.ts, bounded).
+   */
+  audit?: (entry: {
+    by: string;
+    worker: string;
+    version: number;
+    rollbackOf: number | null;
+    hash: string;
+    targets: string[];
+    changes: AuditedConfigChange[];
+    moreChanges: number;
+  }) => void;
   log?: (line: string) => void;
 };
 
@@ -40,6 +54,8 @@ export type DiffEntry = {
   published: { version: number; config: Record<string, unknown> } | null;
   desired: Record<string, unknown>;
   changed: boolean;
+  /** Each key path that differs, with its published and desired value. */
+  changes: ConfigChange[];
   written: number | null;
   applied: boolean;
 };
@@ -116,8 +132,13 @@ export function createConfigSync(deps: ConfigSyncDeps) {
   ): Promise<PublishResult> {
     const hash = hashOf(configs);
     const version = store.configs.nextVersion(w.tenant, w.name);
+    // What each target's config was (the latest version) and becomes: the values, not only the hash.
+    const previous = store.configs.latest(w.tenant, w.name)?.configs ?? {};
+    const { changes, more: moreChanges } = auditedChanges(
+      only.map((target) => ({ target, changes: configChanges(previous[target], configs[target] ?? {}) })),
+    );
     // On the record first: a publish that cannot be audited does not happen.
-    deps.audit?.({ by, worker: w.name, version, rollbackOf, hash, targets: only });
+    deps.audit?.({ by, worker: w.name, version, rollbackOf, hash, targets: only, changes, moreChanges });
     store.configs.insertVersion({ tenant: w.tenant, worker: w.name, version, hash, configs, rollback_of: rollbackOf, created_by: by });
     const targets = await Promise.all(only.map((t) => writeTarget(w, t, version, configs[t] ?? {}, rollbackOf !== null, poke)));
     store.events.append({
@@ -144,6 +165,7 @@ export function createConfigSync(deps: ConfigSyncDeps) {
           published: pub,
           desired: desired[target]!,
           changed: pub === null || canonicalJson(pub.config) !== canonicalJson(desired[target]),
+          changes: configChanges(pub?.config, desired[target]),
           written: g?.version ?? null,
           applied: g?.applied_at != null && g.version === latest?.version,
         };

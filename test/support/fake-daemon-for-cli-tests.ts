@@ -302,8 +302,11 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
       const after = Number(url.searchParams.get("after") ?? 0);
       const release = url.searchParams.get("release");
       const limit = Number(url.searchParams.get("limit") ?? 1000);
-      // One page, as the daemon answers (this fake never has a second page).
-      return json(res, 200, { items: events.filter((e) => e.id > after && (!release || e.release_id === release)).slice(0, limit) });
+      const matching = events.filter((e) => e.id > after && (!release || e.release_id === release));
+      // One page, as the daemon answers (this fake never has a second page); order=desc: newest first.
+      return json(res, 200, {
+        items: url.searchParams.get("order") === "desc" ? matching.reverse().slice(0, limit) : matching.slice(0, limit),
+      });
     }
     return error(res, 404, "ERR_NOT_FOUND", `No route ${req.method} ${path}.`);
   });

@@ -1,26 +1,24 @@
 // `cbo config diff|publish|history|rollback`: the signed agent config of each worker (issue 5).
 // diff shows, per target, what the spec wants against what was published, and whether an agent
 // there reported running it; publish signs and sends; rollback re-sends an earlier version.
-import type { ConfigPublish } from "../../contract/index.ts";
+import { formatConfigChange, type ConfigDiff, type ConfigPublish } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
 import { processIo, type CliIo } from "../cli-io.ts";
-import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "../daemon-flags.ts";
+import { EXIT } from "../exit-codes.ts";
+import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
 import { dispatch, positionals, writeJson, type Subcommand } from "../subcommand.ts";
 import { table as rowsTable } from "../table.ts";
+import { usageOf } from "../usage/index.ts";
 
-const table = (header: string[], rows: string[][]) => rowsTable(rows, header);
+const table = (header: string[], rows: string[][]) => `${rowsTable(rows, header)}\n`;
 
-export const CONFIG_USAGE = `usage: cbo config <command> ${DAEMON_FLAGS_USAGE}
-  diff <worker>                per target: published version, applied or not, and what would change
-  publish <worker> [--force]   sign the spec's config as a new version, write it to each target's KV, poke the Workers
-  history <worker>             published versions, newest first
-  rollback <worker> --to N     send version N again, as a signed rollback bundle`;
+export const CONFIG_USAGE = usageOf("config");
 
-/** Top-level keys whose values differ, for a one-line summary (the JSON output has everything). */
-function changedKeys(a: Record<string, unknown> | undefined, b: Record<string, unknown>): string[] {
-  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b)]);
-  return [...keys].filter((k) => JSON.stringify(a?.[k]) !== JSON.stringify(b[k])).sort();
+/** Under the table: each target's changed keys with the published and the desired value. */
+function changeLines(d: ConfigDiff[]): string {
+  const rows = d.flatMap((t) => t.changes.map((c, i) => `${i === 0 ? t.target.padEnd(6) : " ".repeat(6)}${formatConfigChange(c)}`));
+  return rows.length ? `changes (published -> desired):\n${rows.join("\n")}\n` : "";
 }
 
 function printPublish(io: CliIo, r: ConfigPublish): number {
@@ -37,7 +35,8 @@ function printPublish(io: CliIo, r: ConfigPublish): number {
       ]),
     ),
   );
-  return r.targets.every((t) => t.written) ? 0 : 1;
+  // A target that could not be written (its KV, its API) is the system's failure, not the user's.
+  return r.targets.every((t) => t.written) ? EXIT.ok : EXIT.systemError;
 }
 
 const conn = (args: string[], extra: Record<string, { type: "string" | "boolean" }> = {}) => {
@@ -58,17 +57,18 @@ const diff: Subcommand = async (args, io) => {
         t.published ? `v${t.published.version}` : "-",
         t.written ? `v${t.written}` : "-",
         t.applied ? "yes" : "no",
-        t.changed ? changedKeys(t.published?.config, t.desired).join(", ") || "(new)" : "-",
+        t.changed ? t.changes.map((c) => c.path).join(", ") || "(new)" : "-",
       ]),
     ),
   );
+  io.stdout.write(changeLines(d));
   return 0;
 };
 
 const publish: Subcommand = async (args, io) => {
   const { values, worker, c } = conn(args, { force: { type: "boolean" } });
   const r = await c.configPublish(worker, { force: values.force === true });
-  if (values.json) return (writeJson(io, r), r.targets.every((t) => t.written) ? 0 : 1);
+  if (values.json) return (writeJson(io, r), r.targets.every((t) => t.written) ? EXIT.ok : EXIT.systemError);
   return printPublish(io, r);
 };
 
@@ -97,7 +97,7 @@ const rollback: Subcommand = async (args, io) => {
   if (!Number.isInteger(to) || to < 1)
     throw new CboError("ERR_USAGE", "--to takes a config version number (see cbo config history).", { hint: CONFIG_USAGE });
   const r = await c.configRollback(worker, to);
-  if (values.json) return (writeJson(io, r), r.targets.every((t) => t.written) ? 0 : 1);
+  if (values.json) return (writeJson(io, r), r.targets.every((t) => t.written) ? EXIT.ok : EXIT.systemError);
   return printPublish(io, r);
 };
 

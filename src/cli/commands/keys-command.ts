@@ -8,18 +8,15 @@
 import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
 import { processIo, type CliIo } from "../cli-io.ts";
-import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "../daemon-flags.ts";
+import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
 import { followStarted } from "../follow-started.ts";
 import type { WorkerKey } from "../../contract/index.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "../subcommand.ts";
 import { table } from "../table.ts";
+import { usageOf } from "../usage/index.ts";
+import { asInvoked } from "../invocation.ts";
 
-export const KEYS_USAGE = `usage: cbo keys <command> ${DAEMON_FLAGS_USAGE}
-  list            per worker and target: the key version it ships and the versions that verify (never a key)
-  rotate <worker> [--target T] [--no-release] [--wait]
-                  new per-Worker keys (admin); the release it starts ships them, and the old keys verify
-                  until that release succeeds. --no-release: the next release ships them. --wait: follow
-                  the release (exit 0 shipped, 1 rolled back or aborted, 2 failed)`;
+export const KEYS_USAGE = usageOf("keys");
 
 const ADMIN_HINT = "rotating keys needs an admin token";
 const v = (n: number) => `v${n}`;
@@ -74,9 +71,11 @@ const rotate: Subcommand = async (args, io) => {
     else {
       io.stdout.write(`rotated the keys of ${worker}: ${rotated.map(rotatedText).join(", ")}\n`);
       io.stdout.write(
-        r.release
-          ? `release ${r.release.id} ships them; ${both}\nfollow it with: cbo events --follow --release ${r.release.id}\n`
-          : `no release started: the next release of ${worker} ships them; until then ${both}\n`,
+        asInvoked(
+          r.release
+            ? `release ${r.release.id} ships them; ${both}\nfollow it with: cbo events --follow --release ${r.release.id}\n`
+            : `no release started: the next release of ${worker} ships them; until then ${both}\n`,
+        ),
       );
     }
     return 0;
@@ -89,7 +88,9 @@ const rotate: Subcommand = async (args, io) => {
     io.stdout.write(`the new keys are live; verifying now: ${now.map((k) => `${k.target} ${k.accepted.map(v).join(", ")}`).join("; ")}\n`);
   if (followed.code !== 0) {
     io.stderr.write(
-      `release ${followed.release.id} ${followed.release.status.replace("_", " ")}: the new keys did not ship, and ${both} (\`cbo release ${worker}\`)\n`,
+      asInvoked(
+        `release ${followed.release.id} ${followed.release.status.replace("_", " ")}: the new keys did not ship, and ${both} (\`cbo release ${worker}\`)\n`,
+      ),
     );
   }
   return followed.code;

@@ -5,11 +5,12 @@
 import { intFlag, parse } from "../args.ts";
 import type { LogLine, LogVerdict } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage, stdoutPaint } from "../daemon-flags.ts";
+import { DAEMON_FLAGS, connect, positionalsAs, printUsage, stdoutPaint } from "../daemon-flags.ts";
 import { formatLogLine } from "../format-log.ts";
 import { printJsonLine } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const LOGS_USAGE = `usage: cbo logs <worker> [--target T] [--follow] [--status ok|error] [--search TEXT] [--limit N] ${DAEMON_FLAGS_USAGE}`;
+export const LOGS_USAGE = usageOf("logs");
 
 export async function logsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(

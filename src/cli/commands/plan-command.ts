@@ -1,10 +1,11 @@
 // `cbo plan <worker>`: what `cbo release <worker>` would do now, changing nothing.
 import { parse } from "../args.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage } from "../daemon-flags.ts";
+import { DAEMON_FLAGS, connect, positionalsAs, printUsage } from "../daemon-flags.ts";
 import { formatPlan } from "../format-plan.ts";
 import { printJsonLine } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const PLAN_USAGE = `usage: cbo plan <worker> ${DAEMON_FLAGS_USAGE}`;
+export const PLAN_USAGE = usageOf("plan");
 
 export async function planCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, DAEMON_FLAGS, PLAN_USAGE);

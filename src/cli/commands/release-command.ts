@@ -5,14 +5,16 @@ import type { DaemonClient } from "../../client/index.ts";
 import type { Release } from "../../contract/index.ts";
 import { parse } from "../args.ts";
 import { processIo } from "../cli-io.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage } from "../daemon-flags.ts";
+import { DAEMON_FLAGS, connect, positionalsAs, printUsage } from "../daemon-flags.ts";
 import { followStarted, startLine } from "../follow-started.ts";
 import { printJsonLine } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
+import { asInvoked } from "../invocation.ts";
 
 export { endLine, progressLine, startLine } from "../follow-started.ts";
 
-export const RELEASE_USAGE = `usage: cbo release <worker> [--no-wait] ${DAEMON_FLAGS_USAGE}`;
-export const ROLLBACK_USAGE = `usage: cbo rollback <worker> [--to <release id|version id>] [--no-wait] ${DAEMON_FLAGS_USAGE}`;
+export const RELEASE_USAGE = usageOf("release");
+export const ROLLBACK_USAGE = usageOf("rollback");
 
 async function startAndFollow(
   start: () => Promise<Release>,
@@ -22,7 +24,7 @@ async function startAndFollow(
   const release = await start();
   if (values["no-wait"]) {
     if (values.json) printJsonLine({ release });
-    else process.stdout.write(`${startLine(release)}\nfollow it with: cbo events --follow --release ${release.id}\n`);
+    else process.stdout.write(asInvoked(`${startLine(release)}\nfollow it with: cbo events --follow --release ${release.id}\n`));
     return 0;
   }
   const { code, ...result } = await followStarted(client, release, processIo(), { json: values.json });

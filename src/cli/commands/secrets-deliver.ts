@@ -1,12 +1,14 @@
 // `cbo secrets deliver <name> [--wait]`: starts a release of every worker that lists the secret,
 // so that each target ships its current version through the usual canary steps and gates. With
 // --wait, follows them one after the other (they run side by side in the daemon) and exits with
-// the worst outcome: 0 all shipped, 1 one rolled back or was aborted, 2 one failed.
+// the worst outcome: 0 all shipped, 3 one rolled back or was aborted, 2 one failed (exit-codes.ts).
 import { parse } from "../args.ts";
 import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
+import { worseExit } from "../exit-codes.ts";
 import { followStarted } from "../follow-started.ts";
 import { SECRETS_USAGE } from "../secrets-usage.ts";
 import { hinted, positionals, writeJson, type Subcommand } from "../subcommand.ts";
+import { asInvoked } from "../invocation.ts";
 
 export const deliver: Subcommand = async (args, io) => {
   const { values, positionals: given } = parse(args, { ...DAEMON_FLAGS, wait: { type: "boolean" } }, SECRETS_USAGE);
@@ -21,7 +23,7 @@ export const deliver: Subcommand = async (args, io) => {
     if (values.json) writeJson(io, d);
     else {
       io.stdout.write(`delivering secret ${d.name} version ${d.version}: started ${started}\n`);
-      for (const r of d.releases) io.stdout.write(`follow it with: cbo events --follow --release ${r.releaseId}\n`);
+      for (const r of d.releases) io.stdout.write(asInvoked(`follow it with: cbo events --follow --release ${r.releaseId}\n`));
     }
     return 0;
   }
@@ -33,7 +35,7 @@ export const deliver: Subcommand = async (args, io) => {
     const { release } = await client.getRelease(r.releaseId);
     const followed = await followStarted(client, release, io, { json: values.json });
     outcomes.push({ worker: r.worker, releaseId: r.releaseId, status: followed.release.status });
-    code = Math.max(code, followed.code);
+    code = worseExit(code, followed.code);
   }
   if (values.json) writeJson(io, { ...d, releases: outcomes });
   else if (code !== 0) {

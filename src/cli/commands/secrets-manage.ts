@@ -6,6 +6,7 @@ import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
 import { formatSecretList, formatSecretVersions } from "../format-secrets.ts";
 import { SECRETS_USAGE as USAGE, conflictHint } from "../secrets-usage.ts";
 import { hinted, positionals, writeJson, type Subcommand } from "../subcommand.ts";
+import { asInvoked } from "../invocation.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const ADMIN_HINT = "this needs an admin token";
@@ -51,7 +52,7 @@ const remove: Subcommand = async (args, io) => {
   const cas = intFlag(values.cas, "cas", 0, MAX);
   const r = await hinted(connect(values).deleteSecret(name, cas), { ERR_CONFLICT: conflictHint });
   if (values.json) writeJson(io, r);
-  else io.stdout.write(`secret ${r.name} deleted (\`cbo secrets undelete ${r.name}\` brings it back)\n`);
+  else io.stdout.write(asInvoked(`secret ${r.name} deleted (\`cbo secrets undelete ${r.name}\` brings it back)\n`));
   return 0;
 };
 

@@ -1,11 +1,12 @@
 // `cbo status`: per worker and target, what is live (with percentages), its health, and the
 // worker's last release; read from the daemon (GET /v1/status).
 import { parse } from "../args.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage, stdoutPaint } from "../daemon-flags.ts";
+import { DAEMON_FLAGS, connect, positionalsAs, printUsage, stdoutPaint } from "../daemon-flags.ts";
 import { formatStatus } from "../format-status.ts";
 import { printJsonLine } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const STATUS_USAGE = `usage: cbo status ${DAEMON_FLAGS_USAGE}`;
+export const STATUS_USAGE = usageOf("status");
 
 export async function statusCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, DAEMON_FLAGS, STATUS_USAGE);

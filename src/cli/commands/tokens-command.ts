@@ -5,16 +5,13 @@ import { CboError } from "../../kit/errors.ts";
 import { ROLES } from "../../contract/index.ts";
 import { parse } from "../args.ts";
 import { processIo, type CliIo } from "../cli-io.ts";
-import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "../daemon-flags.ts";
+import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
 import { expiresFlag } from "../durations.ts";
 import { formatTokenList } from "../format-secrets.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "../subcommand.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const TOKENS_USAGE = `usage: cbo tokens <command> ${DAEMON_FLAGS_USAGE}
-  create --name N --role ${ROLES.join("|")} [--tenant T] [--expires 30d|ISO]
-                  prints the new token once (it is stored only as a hash)
-  list            id, name, role, tenant, expiry and state of every token; never a token
-  revoke <id>     the token stops working at once`;
+export const TOKENS_USAGE = usageOf("tokens");
 
 const ADMIN_HINT = "managing tokens needs an admin token (the daemon writes one to <data>/admin-token)";
 

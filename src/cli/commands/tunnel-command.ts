@@ -4,18 +4,12 @@
 import type { TunnelConfig, TunnelStatus } from "../../contract/index.ts";
 import { parse } from "../args.ts";
 import { processIo, type CliIo } from "../cli-io.ts";
-import { connect, DAEMON_FLAGS, DAEMON_FLAGS_USAGE } from "../daemon-flags.ts";
+import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "../subcommand.ts";
 import { table } from "../table.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const TUNNEL_USAGE = `usage: cbo tunnel <command> ${DAEMON_FLAGS_USAGE}
-  create [--hostname H] [--agent-hostname H] [--target T] [--name N]
-          create the tunnel and its ingress (admin): H (default on the local edge <name>.tunnel.test)
-          -> the daemon; --agent-hostname: a hostname for Workers exposing only relay and heartbeats;
-          a catch-all 404 last. Writes cloudflared's config and token file (0600) in <data>/tunnel
-  config [--apply] [--hostname H] [--agent-hostname H|--no-agent-hostname]
-          show the ingress (applied and desired); --apply re-applies it (idempotent, admin)
-  status  Cloudflare's view of the tunnel (connections) and the local cloudflared process`;
+export const TUNNEL_USAGE = usageOf("tunnel");
 
 type StatusT = TunnelStatus;
 type ConfigT = TunnelConfig;

@@ -1,10 +1,11 @@
 // `cbo versions <worker>`: the newest versions per target, the live one marked.
 import { intFlag, parse } from "../args.ts";
-import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, connect, positionalsAs, printUsage, stdoutPaint } from "../daemon-flags.ts";
+import { DAEMON_FLAGS, connect, positionalsAs, printUsage, stdoutPaint } from "../daemon-flags.ts";
 import { formatVersions, lastPerTarget } from "../format-versions.ts";
 import { printJsonLine } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const VERSIONS_USAGE = `usage: cbo versions <worker> [--limit N (per target, default 10)] ${DAEMON_FLAGS_USAGE}`;
+export const VERSIONS_USAGE = usageOf("versions");
 
 export async function versionsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...DAEMON_FLAGS, limit: { type: "string" } }, VERSIONS_USAGE);

@@ -8,12 +8,12 @@ import { takeSecretEnv } from "../../config/child-env.ts";
 import type { RegionInfo } from "../../local-edge/types.ts";
 import { startDaemon } from "../../daemon.ts";
 import { parse, portFlag } from "../args.ts";
-import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_DATA, defaultConfig } from "../defaults.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, defaultConfig } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
+import { adminTokenNote } from "../admin-token-note.ts";
+import { usageOf } from "../usage/index.ts";
 
-const USAGE =
-  "usage: cbo daemon [--config orchestrator.yaml] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DATA_DIR] [--master-key-file FILE]\n" +
-  "                  [--backup-every 6h] [--backup-keep 14] [--backup-dir DIR]   (over orchestrator.yaml's backup:, each flag winning)";
+const USAGE = usageOf("daemon");
 
 function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
   try {
@@ -21,7 +21,7 @@ function readEdge(dir: string): { apiUrl: string; token: string; regions: Region
     return { apiUrl: info.apiUrl, regions: info.regions, token: readFileSync(join(dir, "token"), "utf8").trim() };
   } catch {
     throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dir}.`, {
-      hint: "Start one with `cbo edge --data DIR`, or use `cbo up`.",
+      hint: "Start one with `cbo edge --edge DIR`, or use `cbo up`.",
     });
   }
 }
@@ -43,19 +43,16 @@ export async function daemonCommand(args: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
   // Out of process.env before anything starts a child (esbuild, cloudflared): passed on explicitly.
   const secrets = takeSecretEnv();
+  const dataDir = resolve(values.data ?? DEFAULT_DATA);
+  // The edge of `cbo edge --edge DIR`, else the one running in <data>/edge (`cbo edge`'s default
+  // for the default data directory, and where `cbo up --data DIR` keeps it).
   const edgeDir =
-    values.edge !== undefined || existsSync(join(resolve(DEFAULT_EDGE_DATA), "edge.json"))
-      ? resolve(values.edge ?? DEFAULT_EDGE_DATA)
-      : undefined;
+    values.edge !== undefined ? resolve(values.edge) : existsSync(join(dataDir, "edge", "edge.json")) ? join(dataDir, "edge") : undefined;
   const daemon = await startDaemon({
-    dataDir: resolve(values.data ?? DEFAULT_DATA),
+    dataDir,
     configFile: resolve(values.config ?? defaultConfig()),
     port: portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT,
     ...(values.host ? { host: values.host } : {}),
@@ -78,7 +75,14 @@ export async function daemonCommand(args: string[]): Promise<number> {
   // The first admin token is shown only to a person at a terminal: under PM2, systemd or Compose
   // stdout ends up in log files, and the token is in <data>/admin-token (0600) anyway.
   const showToken = daemon.initialAdminToken !== undefined && process.stdout.isTTY === true;
-  printJsonLine({ url: daemon.url, adminTokenFile: daemon.adminTokenFile, ...(showToken ? { adminToken: daemon.initialAdminToken } : {}) });
+  // The admin-token file is named only when it is there (a restored data directory has none).
+  const note = adminTokenNote(daemon.adminTokenFile, dataDir);
+  if (!note.exists) process.stderr.write(`cbo: admin token: ${note.text}\n`);
+  printJsonLine({
+    url: daemon.url,
+    ...(note.exists ? { adminTokenFile: daemon.adminTokenFile } : { adminTokenMissing: note.text }),
+    ...(showToken ? { adminToken: daemon.initialAdminToken } : {}),
+  });
   await untilSignal();
   await daemon.close();
   return 0;

@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { parseFault } from "./edge-command.ts";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseFault, runDir as runEdgeDir, runningDir } from "./edge-command.ts";
 import { CboError } from "../../kit/errors.ts";
 
 describe("cbo edge fault arguments", () => {
@@ -19,5 +22,37 @@ describe("cbo edge fault arguments", () => {
         expect((e as CboError).code).toBe("ERR_USAGE");
       }
     }
+  });
+});
+
+describe("which edge directory", () => {
+  const root = mkdtempSync(join(tmpdir(), "cbo-edge-dirs-"));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const said: string[] = [];
+  const say = (l: string) => said.push(l);
+
+  it("fault and trigger: --edge is the edge's directory, --data the data directory holding it in <data>/edge", () => {
+    said.length = 0;
+    expect(runningDir({ edge: join(root, "e") }, say)).toBe(join(root, "e"));
+    expect(runningDir({ data: root }, say)).toBe(join(root, "edge"));
+    expect(runningDir({}, say)).toBe(resolve(".cbo/edge"));
+    expect(said).toEqual([]);
+  });
+  it("still takes --data naming an edge's own directory (it holds edge.json), with a warning", () => {
+    said.length = 0;
+    const edgeDir = join(root, "old-style");
+    mkdirSync(edgeDir);
+    writeFileSync(join(edgeDir, "edge.json"), "{}");
+    expect(runningDir({ data: edgeDir }, say)).toBe(edgeDir);
+    expect(said).toEqual([expect.stringMatching(/is an edge's own directory: say --edge /)]);
+  });
+  it("cbo edge: --edge, else --data as its old name (warned), else .cbo/edge; both is a usage error", () => {
+    said.length = 0;
+    expect(runEdgeDir({ edge: join(root, "e") }, say)).toBe(join(root, "e"));
+    expect(said).toEqual([]);
+    expect(runEdgeDir({ data: join(root, "d") }, say)).toBe(join(root, "d"));
+    expect(said).toEqual([expect.stringMatching(/^--data on `cbo edge` names the edge's own directory; say --edge /)]);
+    expect(runEdgeDir({}, say)).toBe(resolve(".cbo/edge"));
+    for (const pick of [runEdgeDir, runningDir]) expect(() => pick({ edge: "a", data: "b" }, say)).toThrowError(/give one/);
   });
 });

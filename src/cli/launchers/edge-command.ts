@@ -1,7 +1,13 @@
 // `cbo edge`: run the local edge until stopped. `cbo edge fault …`: inject or clear a fault in a
 // running edge through its admin endpoint, and `cbo edge trigger …` fires a Worker's cron now
 // (neither needs Miniflare: the edge is loaded only to run).
-import { readFileSync } from "node:fs";
+//
+// Which directory: `--edge DIR` is the edge's own directory on every command that names one (here,
+// and `cbo daemon --edge`); `--data DIR` is the data directory as everywhere else, whose edge is
+// <DIR>/edge (where `cbo up --data DIR` keeps it). Older command lines said `--data` for the edge's
+// own directory: still taken, with a warning, when DIR is one (it holds edge.json), and on
+// `cbo edge` itself, where deployment kits and scripts start the edge that way.
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
@@ -9,27 +15,53 @@ import type { Fault } from "../../local-edge/types.ts";
 import { parse, portFlag, regionsFlag } from "../args.ts";
 import { DEFAULT_EDGE_DATA, DEFAULT_EDGE_PORT } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const EDGE_USAGE = `usage: cbo edge [--port N] [--data DIR] [--regions eu,us,ap] [--no-crons]
-       cbo edge fault <region> outage|latency <ms>|errors <rate>|ratelimit <n>/<seconds>|clear [--data DIR]
-       cbo edge trigger <region> <worker> [--cron "<expr>"] [--data DIR]
---port 0 takes free ports for the API and every region; the JSON line printed on start names them.`;
+export const EDGE_USAGE = usageOf("edge");
+const FAULT_USAGE = usageOf("edge", "fault");
+
+const DIR_FLAGS = { edge: { type: "string" }, data: { type: "string" } } as const;
+const warn = (line: string) => process.stderr.write(`cbo: warning: ${line}\n`);
+
+function bothDirs(flags: { edge?: string | undefined; data?: string | undefined }, usage: string): void {
+  if (flags.edge !== undefined && flags.data !== undefined)
+    throw new CboError("ERR_USAGE", "--edge names the edge's directory and --data the data directory holding it: give one.", {
+      hint: usage,
+    });
+}
+
+/** The directory `cbo edge` runs the edge in: --edge, else --data (the old name, warned), else .cbo/edge. */
+export function runDir(flags: { edge?: string | undefined; data?: string | undefined }, say: (line: string) => void = warn): string {
+  bothDirs(flags, EDGE_USAGE);
+  if (flags.data !== undefined)
+    say(`--data on \`cbo edge\` names the edge's own directory; say --edge ${flags.data} (--data is the data directory everywhere else)`);
+  return resolve(flags.edge ?? flags.data ?? DEFAULT_EDGE_DATA);
+}
+
+/** The directory of the running edge `cbo edge fault|trigger` talk to: --edge, else <data>/edge (see the top). */
+export function runningDir(flags: { edge?: string | undefined; data?: string | undefined }, say: (line: string) => void = warn): string {
+  bothDirs(flags, EDGE_USAGE);
+  if (flags.edge !== undefined) return resolve(flags.edge);
+  if (flags.data === undefined) return resolve(DEFAULT_EDGE_DATA);
+  const dir = resolve(flags.data);
+  if (existsSync(join(dir, "edge.json")) && !existsSync(join(dir, "edge", "edge.json"))) {
+    say(`${dir} is an edge's own directory: say --edge ${flags.data} (--data DIR names the data directory, whose edge is DIR/edge)`);
+    return dir;
+  }
+  return join(dir, "edge");
+}
 
 export async function edgeCommand(args: string[]): Promise<number> {
   if (args[0] === "fault") return faultCommand(args.slice(1));
   if (args[0] === "trigger") return triggerCommand(args.slice(1));
   const { values, positionals } = parse(
     args,
-    { port: { type: "string" }, data: { type: "string" }, regions: { type: "string" }, "no-crons": { type: "boolean" } },
+    { port: { type: "string" }, ...DIR_FLAGS, regions: { type: "string" }, "no-crons": { type: "boolean" } },
     EDGE_USAGE,
   );
-  if (values.help) {
-    process.stdout.write(EDGE_USAGE + "\n");
-    return 0;
-  }
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: EDGE_USAGE });
   const port = portFlag(values.port, "port") ?? DEFAULT_EDGE_PORT;
-  const dataDir = resolve(values.data ?? DEFAULT_EDGE_DATA);
+  const dataDir = runDir(values);
   const regions = regionsFlag(values.regions);
   // The edge needs none of the daemon's secrets; its workerd children must not inherit them.
   takeSecretEnv();
@@ -56,7 +88,7 @@ export async function edgeCommand(args: string[]): Promise<number> {
 export function parseFault(words: string[]): Fault | null {
   const [kind, arg] = words;
   const needArg = (what: string) => {
-    if (arg === undefined) throw new CboError("ERR_USAGE", `"${kind}" needs ${what}.`, { hint: EDGE_USAGE });
+    if (arg === undefined) throw new CboError("ERR_USAGE", `"${kind}" needs ${what}.`, { hint: FAULT_USAGE });
     return arg;
   };
   switch (kind) {
@@ -83,13 +115,12 @@ export function parseFault(words: string[]): Fault | null {
       return { rateLimit: { limit: Number(m[1]), windowSec: Number(m[2]) } };
     }
     default:
-      throw new CboError("ERR_USAGE", kind === undefined ? "Name a fault." : `Unknown fault "${kind}".`, { hint: EDGE_USAGE });
+      throw new CboError("ERR_USAGE", kind === undefined ? "Name a fault." : `Unknown fault "${kind}".`, { hint: FAULT_USAGE });
   }
 }
 
-/** The admin URL and token of the edge running on `dataDir`. */
-function runningEdge(data: string | undefined): { adminUrl: string; token: string } {
-  const dataDir = resolve(data ?? DEFAULT_EDGE_DATA);
+/** The admin URL and token of the edge running in `dataDir`. */
+function runningEdge(dataDir: string): { adminUrl: string; token: string } {
   try {
     return {
       adminUrl: JSON.parse(readFileSync(join(dataDir, "edge.json"), "utf8")).adminUrl,
@@ -97,21 +128,22 @@ function runningEdge(data: string | undefined): { adminUrl: string; token: strin
     };
   } catch {
     throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dataDir}.`, {
-      hint: "Start one with `cbo edge` (or `npm start`), or point at its data with --data DIR.",
+      hint: "Start one with `cbo edge` (or `cbo up`), or name its directory with --edge DIR (or the data directory of `cbo up --data DIR` with --data DIR).",
     });
   }
 }
 
 async function triggerCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { data: { type: "string" }, cron: { type: "string" } }, EDGE_USAGE);
+  const usage = usageOf("edge", "trigger");
+  const { values, positionals } = parse(args, { ...DIR_FLAGS, cron: { type: "string" } }, usage);
   const [region, worker, ...rest] = positionals;
   if (!region || !worker)
     throw new CboError("ERR_USAGE", 'Name the region and the Worker, e.g. `cbo edge trigger eu api --cron "*/5 * * * *"`.', {
-      hint: EDGE_USAGE,
+      hint: usage,
     });
   if (rest.length > 0)
     throw new CboError("ERR_USAGE", `Unknown argument "${rest[0]}".`, { hint: 'Quote the cron expression: --cron "*/5 * * * *".' });
-  const { adminUrl, token } = runningEdge(values.data);
+  const { adminUrl, token } = runningEdge(runningDir(values));
   let res: Response;
   try {
     res = await fetch(`${adminUrl}/trigger/${encodeURIComponent(region)}/${encodeURIComponent(worker)}`, {
@@ -154,11 +186,12 @@ async function triggerCommand(args: string[]): Promise<number> {
 }
 
 async function faultCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { data: { type: "string" } }, EDGE_USAGE);
+  const usage = FAULT_USAGE;
+  const { values, positionals } = parse(args, DIR_FLAGS, usage);
   const [region, ...words] = positionals;
-  if (!region) throw new CboError("ERR_USAGE", "Name the region, e.g. `cbo edge fault eu outage`.", { hint: EDGE_USAGE });
+  if (!region) throw new CboError("ERR_USAGE", "Name the region, e.g. `cbo edge fault eu outage`.", { hint: usage });
   const fault = parseFault(words);
-  const { adminUrl, token } = runningEdge(values.data);
+  const { adminUrl, token } = runningEdge(runningDir(values));
   let res: Response;
   try {
     res = await fetch(`${adminUrl}/faults/${encodeURIComponent(region)}`, {

@@ -21,15 +21,15 @@ import { buildTargets } from "../../targets/index.ts";
 import { tunnelFiles } from "../../tunnel/files.ts";
 import { runWizard, type StepActions } from "../../setup/wizard.ts";
 import { parse, portFlag, regionsFlag } from "../args.ts";
-import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT } from "../defaults.ts";
+import { assertPortsFree } from "../../api/port-check.ts";
+import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, edgePorts } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
-import { EXIT, exitForError } from "../exit-codes.ts";
+import { EXIT, exitForError, exitForOutcome } from "../exit-codes.ts";
+import { usageOf } from "../usage/index.ts";
+import { asInvoked } from "../invocation.ts";
+import { adminTokenNote } from "../admin-token-note.ts";
 
-const USAGE = `usage: cbo init [--data DIR] [--config FILE] [--master-key-file FILE] [--yes] [--json]
-                [--local [--regions eu,us,ap] | --account-id [NAME=]ID ... --api-token-file FILE [--api-url URL]]
-                (CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID stand in for --api-token-file and --account-id)
-                [--no-release] [--serve] [--port N] [--edge-port N]
-  On a terminal it asks what the flags do not say; --yes takes the defaults (the local edge).`;
+const USAGE = usageOf("init");
 
 const MARK: Record<SetupStep["status"], string> = { pending: " ", running: "…", done: "✓", skipped: "–", failed: "✗" };
 
@@ -85,6 +85,11 @@ export async function initCommand(args: string[]): Promise<number> {
     terminal?.close();
   }
 
+  // The ports this run will listen on, before the first step writes anything (the master key).
+  await assertPortsFree("127.0.0.1", [
+    ...(choices.release ? [{ port, what: "the daemon's API", flag: "--port" }] : []),
+    ...(choices.targets.kind === "local" ? edgePorts(edgePort, choices.targets.regions) : []),
+  ]);
   const say = (line: string) => process.stderr.write(line + "\n");
   // The daemon's own log: kept, and shown only when a step fails (or with --debug).
   const daemonLog: string[] = [];
@@ -118,7 +123,8 @@ export async function initCommand(args: string[]): Promise<number> {
       }
       // --api-token-file, else wrangler's CLOUDFLARE_API_TOKEN (kept in memory only, never written).
       cfToken = choices.apiTokenFile ? readApiTokenFile(choices.apiTokenFile) : env.CLOUDFLARE_API_TOKEN!.trim();
-      const client = createCloudflareClient({ baseUrl: choices.targets.apiUrl, apiToken: cfToken });
+      // Two retries: a check that cannot reach the API says so in seconds, not after a minute of backoff.
+      const client = createCloudflareClient({ baseUrl: choices.targets.apiUrl, apiToken: cfToken, maxRetries: 2 });
       return checkCloudflareToken(
         client,
         choices.targets.accounts.map((a) => a.accountId),
@@ -212,10 +218,11 @@ export async function initCommand(args: string[]): Promise<number> {
       workers: served,
     };
     if (json) printJsonLine(summary);
-    else process.stdout.write(nextSteps(result.ok, choices, Boolean(daemon && choices.serve)) + "\n");
-    if (!result.ok) code = result.error ? exitForError(result.error) : EXIT.systemError;
+    else process.stdout.write(asInvoked(nextSteps(result.ok, choices, Boolean(daemon && choices.serve))) + "\n");
+    if (!result.ok) code = result.error ? initExit(result.error) : EXIT.systemError;
     if (result.ok && daemon && choices.serve) {
-      if (!json) say(`serving: API ${daemon.url} (admin token in ${daemon.adminTokenFile}); Ctrl-C stops`);
+      if (!json)
+        say(`serving: API ${daemon.url} (admin token ${adminTokenNote(daemon.adminTokenFile, choices.dataDir).text}); Ctrl-C stops`);
       await untilSignal();
     }
   } finally {
@@ -223,6 +230,12 @@ export async function initCommand(args: string[]): Promise<number> {
     await edge?.close().catch(() => {});
   }
   return code;
+}
+
+/** A first release that rolled back or was aborted exits as `cbo release` would (3); other failures by their code. */
+function initExit(err: CboError): number {
+  const status = err.details?.status;
+  return typeof status === "string" && err.details?.releaseId !== undefined ? exitForOutcome(status) : exitForError(err);
 }
 
 function line(s: SetupStep): string {

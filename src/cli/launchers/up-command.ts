@@ -15,11 +15,16 @@ import { takeSecretEnv } from "../../config/child-env.ts";
 import { startDaemon } from "../../daemon.ts";
 import { parse, portFlag, regionsFlag } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EXAMPLE_SPEC } from "../defaults.ts";
+import { assertPortsFree } from "../../api/port-check.ts";
 import { cliClient } from "../connect.ts";
+import { edgePorts } from "../defaults.ts";
 import { followRelease } from "../follow-release.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
+import { adminTokenNote } from "../admin-token-note.ts";
+import { asInvoked } from "../invocation.ts";
+import { usageOf } from "../usage/index.ts";
 
-const USAGE = "usage: cbo up [--config orchestrator.yaml] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap] [--json]";
+const USAGE = usageOf("up");
 
 export async function upCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -48,7 +53,12 @@ export async function upCommand(args: string[]): Promise<number> {
   const secrets = takeSecretEnv();
 
   // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
-  const { startLocalEdge } = await import("../../local-edge/index.ts");
+  const { startLocalEdge, DEFAULT_REGIONS } = await import("../../local-edge/index.ts");
+  // Every port first: a busy one stops `cbo up` before it writes anything into --data.
+  await assertPortsFree("127.0.0.1", [
+    { port, what: "the daemon's API", flag: "--port" },
+    ...edgePorts(edgePort, regions ?? DEFAULT_REGIONS),
+  ]);
   // The embedded edge fires due cron triggers, as Cloudflare would for the released Workers.
   const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}), crons: true });
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
@@ -116,11 +126,13 @@ export async function upCommand(args: string[]): Promise<number> {
         return { worker: w.name, target: t, url: region ? `http://${w.name}.localhost:${region.port}/` : null };
       }),
     );
+    const dataFlag = dataDir === resolve(DEFAULT_DATA) ? "" : ` --data ${shellWord(values.data ?? dataDir)}`;
+    const tokenNote = adminTokenNote(daemon.adminTokenFile, dataDir);
     if (values.json) {
       printJsonLine({
         apiUrl: daemon.url,
         dashboardUrl: new URL("/ui/", daemon.url).href,
-        adminTokenFile: daemon.adminTokenFile,
+        ...(tokenNote.exists ? { adminTokenFile: daemon.adminTokenFile } : { adminTokenMissing: tokenNote.text }),
         ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}),
         edgeApiUrl: edge.apiUrl,
         releases: results,
@@ -135,7 +147,7 @@ export async function upCommand(args: string[]): Promise<number> {
           `  dashboard    ${new URL("/ui/", daemon.url).href}   (log in with the admin token)`,
           daemon.initialAdminToken
             ? `  admin token  ${daemon.initialAdminToken}   (shown once; also in ${daemon.adminTokenFile}, mode 0600)`
-            : `  admin token  in ${daemon.adminTokenFile}`,
+            : `  admin token  ${tokenNote.text}`,
           `  local edge   ${edge.apiUrl}   regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")}`,
           "Releases:",
           ...results.map((r) => `  ${r.worker.padEnd(16)} ${r.status}${r.reason ? ` (${r.reason})` : ""}   ${r.release}`),
@@ -150,7 +162,9 @@ export async function upCommand(args: string[]): Promise<number> {
             : []),
           "Workers:",
           ...workerUrls.map((w) => `  ${w.worker.padEnd(16)} ${w.target.padEnd(4)} ${w.url}`),
-          "Try: cbo status   (Ctrl-C stops)",
+          // Commands that run as printed: `npx cbo` unless cbo is on PATH, with the data directory
+          // when it is not the default one (the CLI finds this daemon through <data>/daemon.json).
+          asInvoked(`Try: cbo status${dataFlag}   cbo events --follow${dataFlag}   (Ctrl-C stops)`),
         ].join("\n") + "\n",
       );
     }
@@ -186,4 +200,9 @@ async function seedExampleSecrets(client: DaemonClient, say: (line: string) => v
   say(
     "cbo: set SHOPIFY_WEBHOOK_SECRET (relay) to a random value; replace it with: cbo secrets set SHOPIFY_WEBHOOK_SECRET --from-file <file>",
   );
+}
+
+/** A path as one shell word: quoted only when it needs to be. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }

@@ -4,10 +4,11 @@
 // the CLI takes it from the files itself (SQLite online backup) under the master key it is given,
 // and says that this backup is not on the record: appending to the log is the daemon's job, and a
 // process we cannot see (a daemon without its daemon.json) may hold the log open.
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { archiveName, createBackup, DB_FILE, DEFAULT_BACKUP_DIR, passphraseKeyForDatabase, pruneArchives } from "../../backup/index.ts";
 import { CboError } from "../../kit/errors.ts";
-import { openMasterKey } from "../../security/master-key.ts";
+import { configuredMasterKey, openMasterKey } from "../../security/master-key.ts";
 import type { MasterKey } from "../../vault/index.ts";
 import { intFlag, parse } from "../args.ts";
 import { DEFAULT_DATA_DIR } from "../discover.ts";
@@ -16,15 +17,10 @@ import { printJsonLine } from "../output.ts";
 import type { Backup } from "../../contract/index.ts";
 import { cliClient } from "../connect.ts";
 import { hinted } from "../subcommand.ts";
+import { usageOf } from "../usage/index.ts";
 
-export const MASTER_KEY_USAGE = `master key: CBO_MASTER_KEY, --master-key-file FILE (or CBO_MASTER_KEY_FILE), or the passphrase in CBO_MASTER_PASSPHRASE`;
-export const BACKUP_USAGE = `usage: cbo backup [--out FILE | --dir DIR [--keep N]] [--data DIR] [--master-key-file FILE] [--url URL] [--token TOKEN] [--json]
-  writes one encrypted archive of the store, vault and audit log (default: --dir <data>/${DEFAULT_BACKUP_DIR});
-  --keep N removes all but the N newest archives in --dir
-  with a daemon running on --data (or at --url), the daemon writes it (admin token; paths are on its host;
-  default: its backup directory), sealed with its own master key, and records it in the audit log; with
-  none, this command reads the files
-  (${MASTER_KEY_USAGE}; default <data>/master.key when none is given and it exists)`;
+export { MASTER_KEY_USAGE } from "../usage/index.ts";
+export const BACKUP_USAGE = usageOf("backup");
 
 /**
  * The master key from exactly one configured source (src/security/master-key.ts decides which):
@@ -38,7 +34,15 @@ export function cliMasterKey(o: {
   fallbackKeyFile?: string;
   fromPassphrase(passphrase: string): MasterKey;
 }): MasterKey {
-  return openMasterKey({ env: o.env, keyFile: o.keyFile, fallbackKeyFile: o.fallbackKeyFile }, { fromPassphrase: o.fromPassphrase });
+  const c = { env: o.env, keyFile: o.keyFile, fallbackKeyFile: o.fallbackKeyFile };
+  const k = configuredMasterKey(c);
+  // These tools open a vault that exists: only its own key does, so a new one is never suggested.
+  if (k.kind === "none" || (k.kind === "file" && k.fallback && !existsSync(k.file))) {
+    throw new CboError("ERR_USAGE", "No master key given: only the key the vault was sealed with opens it (a new key never will).", {
+      hint: `pass it: --master-key-file FILE or CBO_MASTER_KEY_FILE=FILE (its key file, mode 0600), CBO_MASTER_KEY=<the key>, or CBO_MASTER_PASSPHRASE for a vault sealed from a passphrase${o.fallbackKeyFile ? ` (without one, ${o.fallbackKeyFile} is used when it exists)` : ""}`,
+    });
+  }
+  return openMasterKey(c, { fromPassphrase: o.fromPassphrase });
 }
 
 export async function backupCommand(args: string[]): Promise<number> {
@@ -52,6 +56,7 @@ export async function backupCommand(args: string[]): Promise<number> {
       "master-key-file": { type: "string" },
       url: { type: "string" },
       token: { type: "string" },
+      "token-file": { type: "string" },
     },
     BACKUP_USAGE,
   );
@@ -67,7 +72,7 @@ export async function backupCommand(args: string[]): Promise<number> {
   }
   const keep = intFlag(values.keep, "keep", 1, 10_000);
   const dataDir = resolve(values.data ?? DEFAULT_DATA_DIR);
-  const daemon = await liveDaemon({ url: values.url, token: values.token, data: values.data });
+  const daemon = await liveDaemon({ url: values.url, token: values.token, "token-file": values["token-file"], data: values.data });
   if (daemon) {
     if (values["master-key-file"] !== undefined)
       process.stderr.write("cbo: --master-key-file is not used: the running daemon seals the backup with the master key it holds\n");

@@ -14,6 +14,7 @@ import { cliClient } from "../connect.ts";
 import { liveDaemon } from "../live-daemon.ts";
 import { printJsonLine } from "../output.ts";
 import { hinted } from "../subcommand.ts";
+import { usageOf } from "../usage/index.ts";
 
 /**
  * `cbo up`'s default spec (./orchestrator.yaml, else the bundled example), without importing
@@ -22,14 +23,7 @@ import { hinted } from "../subcommand.ts";
 const defaultConfig = () =>
   existsSync("orchestrator.yaml") ? resolve("orchestrator.yaml") : join(PRODUCT_ROOT, "examples", "orchestrator.yaml");
 
-export const KIT_USAGE = `usage: cbo kit [--out FILE] [--force] [--config FILE] [--port N] [--edge-port N] [--data-dir DIR]
-               [--install-dir DIR] [--etc-dir DIR] [--tunnel-hostname H] [--url URL] [--token TOKEN] [--data DIR] [--json]
-  writes the deployment kit (.tar.gz): Dockerfile, compose.yaml (daemon + cloudflared), ecosystem.config.cjs
-  (PM2), systemd units, setup-vps.sh, .env.example and a README, with the product itself; no secret
-  --port, --data-dir, --install-dir, --etc-dir: the daemon's port and directories on the VPS
-  (defaults: the running daemon's port or 8700, /var/lib/cbo, /opt/cbo, /etc/cbo)
-  with a daemon running on --data (or at --url), the daemon builds it from its configuration (admin token);
-  with none, it is built from --config (default ./orchestrator.yaml, else the bundled example)`;
+export const KIT_USAGE = usageOf("kit");
 
 const FLAGS = {
   out: { type: "string" },
@@ -43,6 +37,7 @@ const FLAGS = {
   "tunnel-hostname": { type: "string" },
   url: { type: "string" },
   token: { type: "string" },
+  "token-file": { type: "string" },
   data: { type: "string" },
 } as const;
 
@@ -92,7 +87,7 @@ export async function kitCommand(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unexpected argument "${positionals[0]}".`, { hint: KIT_USAGE });
   const chosen = overrides(values);
   const file = resolve(values.out ?? kitFileName(productInfo()));
-  const daemon = await liveDaemon({ url: values.url, token: values.token, data: values.data });
+  const daemon = await liveDaemon({ url: values.url, token: values.token, "token-file": values["token-file"], data: values.data });
   let written: Written;
   if (daemon) {
     if (values.config !== undefined)

@@ -5,23 +5,21 @@
 // backup, and the entries they cover are said to be missing from the archive, not held against it.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { passphraseKeyFor, readArchiveHeader, restoreBackup, type RestoreResult } from "../../backup/index.ts";
+import { passphraseKeyFor, readArchiveHeader, restoreBackup, type Header, type RestoreResult } from "../../backup/index.ts";
 import { readAuditExport, type VerifyCheckpoint } from "../../audit/index.ts";
 import { CboError } from "../../kit/errors.ts";
 import { base64urlToBytes } from "../../kit/signing/index.ts";
 import { masterKeyFromFile, type MasterKey } from "../../vault/index.ts";
 import { retiredKeyFile } from "../../vault/key-file-rotation.ts";
 import { parse } from "../args.ts";
-import { masterKeyFile } from "../../security/master-key.ts";
-import { cliMasterKey, MASTER_KEY_USAGE } from "./backup-command.ts";
+import { configuredMasterKey, masterKeyFile } from "../../security/master-key.ts";
+import { cliMasterKey } from "./backup-command.ts";
 import { printJsonLine } from "../output.ts";
+import { usageOf } from "../usage/index.ts";
+import { asInvoked } from "../invocation.ts";
+import { offlineAdminTokenCommand } from "../admin-token-note.ts";
 
-export const RESTORE_USAGE = `usage: cbo restore <archive> --data DIR [--master-key-file FILE] [--checkpoint FILE ...] [--public-key B64URL] [--json]
-  DIR must be empty or not exist; nothing is left in it unless every check passes
-  --checkpoint: signed checkpoints kept outside the VPS, checked as far as the archive's log reaches
-  (later ones cover entries written after the backup: they are counted, not held against it);
-  --public-key: the orchestrator's public key (default: the one in the restored vault)
-  ${MASTER_KEY_USAGE}`;
+export const RESTORE_USAGE = usageOf("restore");
 
 export async function restoreCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -48,6 +46,8 @@ export async function restoreCommand(args: string[]): Promise<number> {
   const archive = resolve(positionals[0]!);
   const dataDir = resolve(values.data);
   const header = readArchiveHeader(archive);
+  // No key at all: say which one opens this archive, and how to pass it (a new one never will).
+  if (configuredMasterKey({ env: process.env, keyFile: values["master-key-file"] }).kind === "none") throw noKeyFor(archive, header);
   const given = cliMasterKey({ env: process.env, keyFile: values["master-key-file"], fromPassphrase: (p) => passphraseKeyFor(header, p) });
   const { masterKey, retired } = keyForArchive(
     given,
@@ -63,7 +63,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
     ...(values["public-key"] ? { publicKey: publicKey(values["public-key"]) } : {}),
   });
   if (values.json) printJsonLine({ ...result, ...(retired ? { retiredKeyFile: retired } : {}) });
-  else process.stdout.write(describe(archive, result, retired, checkpoints.length > 0));
+  else process.stdout.write(asInvoked(describe(archive, result, retired, checkpoints.length > 0)));
   return 0;
 }
 
@@ -76,6 +76,23 @@ function keyForArchive(given: MasterKey, archiveKeyId: string, keyFile: string |
   const retired = retiredKeyFile(resolve(keyFile), archiveKeyId);
   if (!existsSync(retired)) return { masterKey: given };
   return { masterKey: masterKeyFromFile(retired), retired };
+}
+
+/** Restore without a master key: the archive's key id, and every way to pass that key. */
+function noKeyFor(archive: string, header: Header): CboError {
+  const id = header.master_key_id;
+  return new CboError(
+    "ERR_USAGE",
+    `No master key given: ${archive} was sealed with master key ${id}, and only that key opens it (a new key never will).`,
+    {
+      details: { archiveKeyId: id, passphrase: header.kdf !== undefined },
+      hint: [
+        "pass the key it was sealed with: --master-key-file FILE (the key file, mode 0600) or CBO_MASTER_KEY_FILE=FILE, or CBO_MASTER_KEY=<the key, base64 or hex>",
+        ...(header.kdf !== undefined ? ["or CBO_MASTER_PASSPHRASE=<the passphrase> (this vault's key came from one)"] : []),
+        `if the key was rotated since, pass the current key file with --master-key-file: the old one is found beside it as <file>.retired-${id}`,
+      ].join("; "),
+    },
+  );
 }
 
 function publicKey(b64url: string): Uint8Array {
@@ -117,7 +134,9 @@ function describe(archive: string, r: RestoreResult, retired: string | undefined
         (unfinished.length
           ? `; ${unfinished.length} unfinished (${unfinished.map((u) => `${u.worker} ${u.id} ${u.status}`).join(", ")}): the daemon resumes or rolls them back`
           : ""),
-      `  secrets     ${r.secrets} (sealed with master key ${r.masterKeyId}); API tokens restored as they were (the admin-token file is not in a backup)`,
+      `  secrets     ${r.secrets} (sealed with master key ${r.masterKeyId})`,
+      `  tokens      API tokens restored as they were; the admin-token file is never in an archive: use an admin token you kept,`,
+      `              or make one now (the master key as above): ${offlineAdminTokenCommand(r.dataDir)}`,
       "next: start the daemon on it with the same master key; on start it reconciles with what the edge runs:",
       `  CBO_MASTER_KEY_FILE=${retired ?? "<key file>"} cbo daemon --data ${r.dataDir}    (or put ${retired ? "a copy of it" : "the key file"} at ${r.dataDir}/master.key, mode 0600, for cbo up)`,
       ...(retired ? ["  then rotate it (`cbo vault rotate-master-key`): the restored vault is sealed with a key that was retired"] : []),

@@ -19,6 +19,7 @@ import { DEFAULT_DATA_DIR } from "../discover.ts";
 import { liveDaemon } from "../live-daemon.ts";
 import { writeJson } from "../subcommand.ts";
 import { VAULT_USAGE } from "../vault-usage.ts";
+import { asInvoked } from "../invocation.ts";
 
 type Flags = {
   data?: string | undefined;
@@ -33,7 +34,8 @@ type Outcome = { fromKeyId: string; toKeyId: string; rewrapped: number } & (
   | { newKeyFile: string; created: boolean }
 );
 
-const actor = () => {
+/** Who acted, for the audit entry of an offline tool: the CLI and the OS user running it. */
+export const cliActor = () => {
   let user = "unknown";
   try {
     user = userInfo().username;
@@ -84,7 +86,7 @@ export async function rotateOffline(values: Flags, io: CliIo): Promise<number> {
     });
   }
 
-  const by = actor();
+  const by = cliActor();
   const db = openDb(dbFile);
   let outcome: Outcome;
   try {
@@ -110,7 +112,7 @@ export async function rotateOffline(values: Flags, io: CliIo): Promise<number> {
     db.close();
   }
   if (values.json) writeJson(io, outcome);
-  else io.stdout.write(describe(outcome, dataDir));
+  else io.stdout.write(asInvoked(describe(outcome, dataDir)));
   return 0;
 }
 

@@ -1,0 +1,62 @@
+// `--data` means the data directory on `cbo edge fault` too: the real binary injects a fault into a
+// real local edge kept where `cbo up --data DIR` keeps it (DIR/edge), named by --data DIR or by
+// --edge DIR/edge; the old meaning (--data naming the edge's own directory) still works, with a
+// warning. The fault is read back from the edge's admin API.
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { runCbo } from "./support/run-cbo.ts";
+
+describe("which directory cbo edge fault talks to", () => {
+  let dir: string;
+  let t: TestEdge;
+  const data = () => join(dir, "data");
+  const fault = async () => {
+    const res = await fetch(`${t.edge.adminUrl}/faults/eu`, { headers: { authorization: `Bearer ${t.edge.token}` } });
+    const f = ((await res.json()) as { fault?: Record<string, unknown> }).fault;
+    // No fault: none, or an empty one.
+    return f && Object.keys(f).length > 0 ? f : null;
+  };
+
+  beforeAll(async () => {
+    dir = await makeTempDir("edge-dirs");
+    // The layout of `cbo up --data DIR`: the edge's state in DIR/edge.
+    t = await startTestEdge({ regions: ["eu"], dataDir: join(dir, "data", "edge") });
+  });
+  afterAll(async () => {
+    await t?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("--data DIR: the data directory, whose edge is DIR/edge (no warning)", async () => {
+    const r = await runCbo(["edge", "fault", "eu", "latency", "250", "--data", data()], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(await fault()).toMatchObject({ latencyMs: 250 });
+  });
+
+  it("--edge DIR/edge: the edge's own directory (no warning)", async () => {
+    const r = await runCbo(["edge", "fault", "eu", "clear", "--edge", join(data(), "edge")], { cwd: dir });
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(await fault()).toBeNull();
+  });
+
+  it("--data naming the edge's own directory still works, with a warning that says --edge", async () => {
+    const r = await runCbo(["edge", "fault", "eu", "outage", "--data", join(data(), "edge")], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(
+      `cbo: warning: ${join(data(), "edge")} is an edge's own directory: say --edge ${join(data(), "edge")} (--data DIR names the data directory, whose edge is DIR/edge)\n`,
+    );
+    expect(await fault()).toMatchObject({ outage: true });
+    await runCbo(["edge", "fault", "eu", "clear", "--data", data()], { cwd: dir });
+    expect(await fault()).toBeNull();
+  });
+
+  it("a directory with no edge says which flags name one", async () => {
+    const r = await runCbo(["edge", "fault", "eu", "outage", "--data", join(dir, "nothing")], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error ERR_NOT_FOUND: No local edge found in ${join(dir, "nothing", "edge")}.`);
+    expect(r.stderr).toMatch(/hint: .*--edge DIR/);
+  });
+});
