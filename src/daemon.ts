@@ -30,6 +30,8 @@ import { configuredDaemonMasterKey, openDaemonMasterKey } from "./security/maste
 import type { DaemonAdmin } from "./api/types.ts";
 import { assertPortsFree } from "./api/port-check.ts";
 import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
+import { createFleetLogs, createSecretValues, type FleetLogs, type FleetLogsDeps } from "./fleet-logs/index.ts";
+import { createFleetMetrics } from "./fleet-metrics/index.ts";
 
 export type DaemonOptions = {
   dataDir: string;
@@ -95,6 +97,10 @@ export type DaemonOptions = {
   backupFlags?: BackupFlags;
   /** A full disk: room wanted beyond the WAL before writing again (default 8 MiB), and how often it is looked at (default 2 s). */
   storage?: { headroomBytes?: number; probeMs?: number };
+  /** Fleet logs tuning (tests): how often orchestrator.yaml's `logs:` is looked at, tail sessions' backoff and renewal, shipping's backoff. */
+  fleetLogs?: Pick<FleetLogsDeps, "reconcileMs" | "tail" | "shipBackoff">;
+  /** The metrics page's series: how often Cloudflare's analytics are read at most (default 10 s). */
+  metricsFreshMs?: number;
 };
 
 export type Daemon = {
@@ -119,6 +125,8 @@ export type Daemon = {
   adminTokenFile: string;
   /** The daemon's Cloudflare Tunnel and its cloudflared (src/tunnel). */
   tunnel: TunnelManager;
+  /** Fleet logs: tail sessions, the raw local copy, the redacted shipping (src/fleet-logs). */
+  fleetLogs: FleetLogs;
   close(): Promise<void>;
 };
 
@@ -173,6 +181,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   const store = createStore(dbFile, { check: true, storage: { log, ...opts.storage } });
   let security: Security | undefined;
+  let fleetLogsOpen: FleetLogs | undefined;
   try {
     // A WAL that a full disk kept from its checkpoint is folded in first, or the room it needs named.
     store.storage.settle();
@@ -367,6 +376,26 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         });
       },
     };
+    // Fleet logs (tail sessions, the raw local copy, redacted shipping) and the metrics page's series.
+    const fleetLogs = createFleetLogs({
+      dataDir,
+      spec: currentSpec,
+      targets: () => targets,
+      secrets: createSecretValues({ vault: sec.vault, workerKeys: sec.workerKeys, spec: currentSpec, log }),
+      log,
+      ...opts.fleetLogs,
+    });
+    fleetLogsOpen = fleetLogs;
+    const fleetMetrics = createFleetMetrics({
+      spec: currentSpec,
+      targets: () => targets,
+      agentMinutes: (tenant, sinceSec) => {
+        heartbeats.flush();
+        return store.agents.minutes(tenant, sinceSec);
+      },
+      log,
+      ...(opts.metricsFreshMs !== undefined ? { freshMs: opts.metricsFreshMs } : {}),
+    });
     const env = opts.env ?? process.env;
     const listenHost = opts.host ?? "127.0.0.1";
     const allowedHosts = [
@@ -390,6 +419,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       daemonUrl: () => listening,
       protectedPaths: protectedPaths(opts, dataDir, backupDir),
       allowedHosts,
+      fleetLogs,
+      fleetMetrics,
       ...(opts.authLimits ? { authLimits: opts.authLimits } : {}),
     });
     const server = await startApiServer({
@@ -476,6 +507,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       auditExport,
       adminTokenFile,
       tunnel,
+      fleetLogs,
       ...(initialAdminToken ? { initialAdminToken } : {}),
       async close() {
         if (closed) return;
@@ -485,6 +517,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await drift.stop();
         await engine.close();
         await server.close();
+        await fleetLogs.close();
         await tunnel.stop();
         heartbeats.close();
         unfollow();
@@ -503,6 +536,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
     };
   } catch (e) {
+    await fleetLogsOpen?.close().catch(() => {});
     await security?.stop({ checkpoint: false }).catch(() => {});
     // A full disk or a damaged file met on the way is named as such, not as the write it broke.
     const named = store.storage.name(e);
