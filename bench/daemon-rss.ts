@@ -103,7 +103,7 @@ export async function daemonIdleRss(ctx: BenchContext): Promise<BenchResult[]> {
     const floorArgs = [join(repoRoot, "bench", "rss-floor-child.ts"), join(dir, "floor.sqlite")];
     await idleChild(floorArgs, env); // warms the compile cache for it, as for the daemon
     const floor = await idleChild(floorArgs, env);
-    const spec = "examples/orchestrator.yaml released (2 Workers x 3 local targets), monitor and drift every 1 s";
+    const spec = "examples/orchestrator.yaml released (3 Workers x 3 local targets), monitor and drift every 1 s";
     const parts = (m: { anon: number; file: number }) => ({ anon_mib: mib(m.anon), file_mib: mib(m.file), idle_s: IDLE_MS / 1000 });
     return [
       atMost("release.daemon_idle_rss_mib", flags.rss / 1024, "MiB", 120, {

@@ -17,3 +17,7 @@ const { enableCompileCache } = await import("node:module");
 enableCompileCache?.();
 const { main } = await import("../src/cli/main.ts");
 process.exitCode = await main(process.argv.slice(2));
+// A command that is done lets the process end on its own (stdout drains first). Under PM2 (or any
+// parent that forks with an IPC channel) that channel alone would keep it running: a daemon that
+// failed to start would sit "online" forever instead of exiting for its restart.
+if (process.connected && typeof process.disconnect === "function") process.disconnect();

@@ -31,6 +31,8 @@ import type { DaemonAdmin } from "./api/types.ts";
 import { assertPortsFree } from "./api/port-check.ts";
 import { checkBind, createTunnelManager, PROCESS_STATES, type TunnelManager } from "./tunnel/index.ts";
 import { createTelemetry, type LogFormat, type LogLevel, type Telemetry } from "./telemetry/index.ts";
+import { createFleetLogs, createSecretValues, type FleetLogs, type FleetLogsDeps } from "./fleet-logs/index.ts";
+import { createFleetMetrics } from "./fleet-metrics/index.ts";
 
 export type DaemonOptions = {
   dataDir: string;
@@ -101,6 +103,10 @@ export type DaemonOptions = {
   backupFlags?: BackupFlags;
   /** A full disk: room wanted beyond the WAL before writing again (default 8 MiB), and how often it is looked at (default 2 s). */
   storage?: { headroomBytes?: number; probeMs?: number };
+  /** Fleet logs tuning (tests): how often orchestrator.yaml's `logs:` is looked at, tail sessions' backoff and renewal, shipping's backoff. */
+  fleetLogs?: Pick<FleetLogsDeps, "reconcileMs" | "tail" | "shipBackoff">;
+  /** The metrics page's series: how often Cloudflare's analytics are read at most (default 10 s). */
+  metricsFreshMs?: number;
 };
 
 export type Daemon = {
@@ -127,6 +133,8 @@ export type Daemon = {
   tunnel: TunnelManager;
   /** Its logger, metrics registry (GET /metrics) and tracer. */
   telemetry: Telemetry;
+  /** Fleet logs: tail sessions, the raw local copy, the redacted shipping (src/fleet-logs). */
+  fleetLogs: FleetLogs;
   close(): Promise<void>;
 };
 
@@ -189,6 +197,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   const store = createStore(dbFile, { check: true, storage: { log, ...opts.storage } });
   let security: Security | undefined;
+  let fleetLogsOpen: FleetLogs | undefined;
   try {
     // A WAL that a full disk kept from its checkpoint is folded in first, or the room it needs named.
     store.storage.settle();
@@ -395,6 +404,26 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         });
       },
     };
+    // Fleet logs (tail sessions, the raw local copy, redacted shipping) and the metrics page's series.
+    const fleetLogs = createFleetLogs({
+      dataDir,
+      spec: currentSpec,
+      targets: () => targets,
+      secrets: createSecretValues({ vault: sec.vault, workerKeys: sec.workerKeys, spec: currentSpec, log }),
+      log,
+      ...opts.fleetLogs,
+    });
+    fleetLogsOpen = fleetLogs;
+    const fleetMetrics = createFleetMetrics({
+      spec: currentSpec,
+      targets: () => targets,
+      agentMinutes: (tenant, sinceSec) => {
+        heartbeats.flush();
+        return store.agents.minutes(tenant, sinceSec);
+      },
+      log,
+      ...(opts.metricsFreshMs !== undefined ? { freshMs: opts.metricsFreshMs } : {}),
+    });
     const listenHost = opts.host ?? "127.0.0.1";
     const allowedHosts = [
       ...parseAllowedHosts(env.CBO_ALLOWED_HOSTS),
@@ -417,7 +446,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       heartbeats,
       tunnel,
       daemonUrl: () => listening,
+      protectedPaths: protectedPaths(opts, dataDir, backupDir),
       allowedHosts,
+      fleetLogs,
+      fleetMetrics,
       ...(opts.authLimits ? { authLimits: opts.authLimits } : {}),
     });
     const server = await startApiServer({
@@ -506,6 +538,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       adminTokenFile,
       tunnel,
       telemetry,
+      fleetLogs,
       ...(initialAdminToken ? { initialAdminToken } : {}),
       async close() {
         if (closed) return;
@@ -515,6 +548,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await drift.stop();
         await engine.close();
         await server.close();
+        await fleetLogs.close();
         await tunnel.stop();
         heartbeats.close();
         unfollow();
@@ -535,6 +569,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
     };
   } catch (e) {
+    await fleetLogsOpen?.close().catch(() => {});
     await security?.stop({ checkpoint: false }).catch(() => {});
     // A full disk or a damaged file met on the way is named as such, not as the write it broke.
     const named = store.storage.name(e);

@@ -70,6 +70,11 @@ const RULES: Record<string, Rule> = {
   // The deployment kit (cbo kit, GET /v1/kit): Dockerfile, Compose, PM2, systemd, setup script, README
   // from the spec (no secrets in, none out).
   packaging: { may: ["kit", "telemetry", "contract", "config"] },
+  // Fleet logs: tail sessions through the target's Cloudflare client, the raw local copy, redaction
+  // (the vault's values, read through the types it is handed) and shipping.
+  "fleet-logs": { may: ["kit", "telemetry", "contract", "config", "cloudflare", "targets"], typesFrom: ["vault"] },
+  // The metrics page's series: Cloudflare's analytics through the target port, the agents' counts handed in.
+  "fleet-metrics": { may: ["kit", "telemetry", "contract", "config", "cloudflare", "targets"] },
   // HTTP only (routes, auth, errors, the event WebSocket, OpenAPI from the contract, the
   // dashboard's backend in api/dashboard/): it may import every layer below it.
   api: {
@@ -90,6 +95,8 @@ const RULES: Record<string, Rule> = {
       "setup",
       "tunnel",
       "packaging",
+      "fleet-logs",
+      "fleet-metrics",
     ],
   },
   // The MCP server for AI agents and the dashboard: the daemon's API through the one client only.

@@ -11,7 +11,7 @@
 // paths in comments and the map differ (the code does not).
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildWorker, type BuildOutput } from "../src/build/index.ts";
@@ -171,26 +171,20 @@ describe("bundles are wrangler's (wrangler deploy --dry-run --outdir, --outfile)
 
 describe("the example fleet's Workers bundle exactly as wrangler bundles them", () => {
   const examples = join(repo, "examples");
-  const hadWranglerDir = existsSync(join(examples, ".wrangler"));
-  afterAll(() => {
-    // wrangler leaves .wrangler/tmp in its project root (gitignored); remove it if we made it.
-    if (!hadWranglerDir) rmSync(join(examples, ".wrangler"), { recursive: true, force: true });
-  });
   const spec = loadSpec(join(examples, "orchestrator.yaml"));
+  // wrangler leaves .wrangler/tmp in each project it runs in (gitignored); remove what we made.
+  const projects = spec.workers.map((w) => dirname((w.source!.origin as { file: string }).file));
+  const had = new Set(projects.filter((p) => existsSync(join(p, ".wrangler"))));
+  afterAll(() => {
+    for (const p of projects) if (!had.has(p)) rmSync(join(p, ".wrangler"), { recursive: true, force: true });
+  });
   for (const [i, w] of spec.workers.entries()) {
     for (const version of ["latest", "4.86"] as WranglerVersion[]) {
       it(`${w.name}, wrangler ${version}: outdir and upload byte-identical`, { timeout: 180_000 }, async () => {
         const outdir = join(mkdtempSync(join(tmpdir(), "cbo-example-")), "out");
         made.push(outdir);
-        // orchestrator.yaml declares it with `main:`; wrangler gets the same as flags, run where orchestrator.yaml is.
-        const rel = w.entry.slice(examples.length + 1);
-        const theirs = await wranglerDryRun(version, examples, outdir, [
-          rel,
-          "--name",
-          w.name,
-          "--compatibility-date",
-          w.compatibilityDate,
-        ]);
+        // Each is a wrangler project: wrangler runs in its directory and reads its wrangler.jsonc.
+        const theirs = await wranglerDryRun(version, projects[i]!, outdir);
         const mine = await ours(join(examples, "orchestrator.yaml"), i, outdir);
         expectSameFiles(outdirOf(mine), theirOutdir(theirs), `${w.name} ${version}`);
         const parts = uploadParts(mine);
@@ -199,7 +193,8 @@ describe("the example fleet's Workers bundle exactly as wrangler bundles them", 
           expect(parts.get(name)![1].equals(b), `${w.name} ${version}: ${name}`).toBe(true);
         }
         expect(theirParts(theirs).has(`${mine.mainModule}.map`)).toBe(version === "latest");
-        expect(text(mine.modules[0]!.content)).toContain(w.name === "ads-api" ? "createEdgeAgent" : "last-click");
+        const marker = { "ads-api": "createEdgeAgent", "ads-attribution": "last-click", "ads-conversions": "rollups-latest.csv" }[w.name];
+        expect(text(mine.modules[0]!.content)).toContain(marker);
       });
     }
   }

@@ -127,6 +127,8 @@ describe("exit codes on every command that talks to the daemon", () => {
     ["versions", "w"],
     ["events"],
     ["events", "--follow"],
+    ["logs", "w"],
+    ["logs", "w", "--follow"],
     ["secrets", "list"],
     ["secrets", "versions", "S"],
     ["secrets", "get", "S"],

@@ -20,7 +20,8 @@ import { startCbo } from "./support/run-cbo.ts";
 const EXAMPLE = fileURLToPath(new URL("../examples/orchestrator.yaml", import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard/", import.meta.url));
 const REGIONS = ["eu", "us", "ap"];
-const WORKERS = ["ads-api", "ads-attribution"];
+// In the spec's order: a Worker after the one its service binding names.
+const WORKERS = ["ads-attribution", "ads-api", "ads-conversions"];
 /** Debian's Chromium, never a downloaded one (scripts/ensure-test-tools.ts installs it). */
 const CHROMIUM = TEST_TOOLS.chromium.path;
 const CHROMIUM_ARGS = [

@@ -1,5 +1,6 @@
-// Issue 5's acceptance on the local edge, with the example fleet's own code (examples/ads-api: Hono
-// with the edge agent mounted) in three regions and a real daemon:
+// Issue 5's acceptance on the local edge, with the example fleet's own code (examples/ads-api: a
+// wrangler project, Hono with the edge agent mounted, its D1 sites and per-site rate limiter) in
+// three regions and a real daemon:
 // - config v2 published: every Worker in every region reports v2 applied (heartbeats) and the
 //   app's behaviour changes accordingly;
 // - the orchestrator stopped: the Workers answer 100% of requests from their last known good
@@ -29,11 +30,8 @@ rollout:
   steps: [100]
   gate: { probe_path: /health, bake_ms: 200, min_samples: 3, interval_ms: 30 }
 workers:
-  - { name: ads-attribution, main: ads-attribution/index.ts }
-  - name: ads-api
-    main: ads-api/index.ts
-    kv: { EVENTS: ads-events }
-    services: { ATTRIBUTION: ads-attribution }
+  - wrangler: ads-attribution/wrangler.jsonc
+  - wrangler: ads-api/wrangler.jsonc
     secrets: [SHOPIFY_WEBHOOK_SECRET]
     config:
       values: { currency: USD, tracking: { enabled: true, campaigns: [spring-sale] }, motd: ${JSON.stringify(motd)} }
@@ -142,9 +140,9 @@ describe("the edge loop: config sync, last known good, tampering", () => {
     expect((await root("ap")).body).toMatchObject({ configVersion: 2, motd: "second", currency: "USD", tracking: true });
     // us turned tracking off: the tracking endpoint now refuses to record.
     expect((await root("us")).body).toMatchObject({ configVersion: 2, tracking: false });
-    const click = await httpGet(port("us"), "ads-api.localhost", { path: "/t?c=spring-sale", agent });
+    const click = await httpGet(port("us"), "ads-api.localhost", { path: "/t?s=demo-shop&c=spring-sale", agent });
     expect([click.status, JSON.parse(click.body).tracked]).toEqual([202, false]);
-    const tracked = await httpGet(port("ap"), "ads-api.localhost", { path: "/t?c=spring-sale", agent });
+    const tracked = await httpGet(port("ap"), "ads-api.localhost", { path: "/t?s=demo-shop&c=spring-sale", agent });
     expect([tracked.status, JSON.parse(tracked.body).tracked]).toEqual([200, true]);
   }, 60_000);
 

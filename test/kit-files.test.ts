@@ -49,6 +49,17 @@ describe("the kit's files", () => {
       cloud,
       `version: 1\ntargets:\n  - { name: eu, api: "https://api.cloudflare.com/client/v4", account_id: ${"c".repeat(32)}, jurisdiction: eu }\n  - { name: us, api: "https://api.cloudflare.com/client/v4", account_id: ${"d".repeat(32)} }\nworkers:\n  - name: api\n    main: api/index.ts\n`,
     );
+    // The operator's project: the Worker's source, its dependencies (left to npm ci), a lockfile,
+    // and files that hold secrets by convention (never carried).
+    mkdirSync(join(tmp, "cloud", "api", "node_modules", "dep"), { recursive: true });
+    writeFileSync(join(tmp, "cloud", "api", "index.ts"), "export default { fetch: () => new Response('api') };\n");
+    writeFileSync(join(tmp, "cloud", "api", "node_modules", "dep", "index.js"), "module.exports = 1;\n");
+    writeFileSync(join(tmp, "cloud", "package.json"), '{"name":"api-project","private":true}\n');
+    writeFileSync(join(tmp, "cloud", "package-lock.json"), '{"name":"api-project","lockfileVersion":3,"packages":{}}\n');
+    writeFileSync(join(tmp, "cloud", "api", ".dev.vars"), "STRIPE_KEY=sk_live_planted\n");
+    writeFileSync(join(tmp, "cloud", ".env"), "CLOUDFLARE_API_TOKEN=planted\n");
+    mkdirSync(join(tmp, "cloud", ".cbo"));
+    writeFileSync(join(tmp, "cloud", ".cbo", "master.key"), "planted\n");
     const configs = {
       local: { spec: EXAMPLE, options: { tunnelHostname: "cbo.example.com" } },
       cloud: { spec: cloud, options: { port: 9100, dataDir: "/srv/cbo" } },
@@ -95,9 +106,22 @@ describe("the kit's files", () => {
       expect(statSync(join(dir, "bin/cbo.js")).mode & 0o777).toBe(0o755);
       expect(statSync(join(dir, "compose.yaml")).mode & 0o777).toBe(0o644);
     }
-    // The bundled example's Worker sources come along (they are the product's); an operator's never do.
-    expect(existsSync(join(kits.local!.dir, "config/ads-api/index.ts"))).toBe(true);
-    expect(readdirSync(join(kits.cloud!.dir, "config"))).toEqual(["orchestrator.yaml"]);
+    // The Worker projects the spec names come along (the example's, an operator's), without
+    // dependencies, local state or the files that hold secrets by convention; the README says which.
+    for (const f of [
+      "ads-api/wrangler.jsonc",
+      "ads-api/src/index.ts",
+      "ads-api/migrations/0001_sites.sql",
+      "ads-api/public/snippet.js",
+      "ads-conversions/wrangler.jsonc",
+    ])
+      expect(existsSync(join(kits.local!.dir, "config", f)), f).toBe(true);
+    const carried = readdirSync(join(kits.cloud!.dir, "config"), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name).slice(join(kits.cloud!.dir, "config").length + 1))
+      .sort();
+    expect(carried).toEqual(["api/index.ts", "orchestrator.yaml", "package-lock.json", "package.json"]);
+    expect(readFileSync(join(kits.cloud!.dir, "README.md"), "utf8")).toContain("this kit left out `.env`, `api/.dev.vars`");
   });
 
   it("compose.yaml validates against the Compose Specification schema (and a broken one does not)", () => {
@@ -143,18 +167,21 @@ describe("the kit's files", () => {
     for (const [name, { dir }] of Object.entries(kits)) {
       const names = readdirSync(join(dir, "systemd"));
       expect(names.length).toBe(name === "local" ? 2 : 1);
-      // systemd-analyze checks that ExecStart's program exists. The units run /usr/bin/node, where
-      // setup-vps.sh installs Node 24 (NodeSource's nodejs); a test machine need not have it there,
-      // so the copies verified name the Node running this test instead, and nothing else changes.
+      // systemd-analyze checks that ExecStart's program exists. The units run `node` from
+      // systemd's PATH through /usr/bin/env (no Node path is guessed: setup-vps.sh pins the one
+      // `command -v node` finds); the copies verified are as the setup script installs them, with
+      // the Node running this test.
       const verified = join(tmp, `systemd-verified-${name}`);
       mkdirSync(verified, { recursive: true });
       const units = names.map((u) => {
         const text = readFileSync(join(dir, "systemd", u), "utf8");
-        expect(text.match(/\/usr\/bin\/node/g), u).toEqual(["/usr/bin/node"]);
-        expect(text, u).toMatch(/^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 \/opt\/cbo\/bin\/cbo\.js /m);
-        writeFileSync(join(verified, u), text.replace("ExecStart=/usr/bin/node ", `ExecStart=${process.execPath} `));
+        expect(text, u).not.toContain("/usr/bin/node");
+        expect(text, u).toMatch(/^ExecStart=\/usr\/bin\/env node --max-semi-space-size=1 \/opt\/cbo\/bin\/cbo\.js /m);
+        writeFileSync(join(verified, u), text.replace("ExecStart=/usr/bin/env node ", `ExecStart=${process.execPath} `));
         return join(verified, u);
       });
+      // The edge's port is not written into its command line: an environment value the env file can move.
+      if (name === "local") expect(readFileSync(join(dir, "systemd", "cbo-edge.service"), "utf8")).toMatch(/--port \$\{CBO_EDGE_PORT\}/);
       const r = await tool(TEST_TOOLS.systemdAnalyze.path, ["verify", ...units]);
       expect(r, name).toEqual({ code: 0, out: "" });
       // It does judge: a unit whose program does not exist is refused.

@@ -161,10 +161,12 @@ describe("the deployment kit under PM2", () => {
     expect(JSON.parse(built.stdout)).toMatchObject({ audited: false, source: join(project, "orchestrator.yaml") });
     await run(TEST_TOOLS.tar.path, ["-xzf", join(tmp, "kit.tar.gz"), "-C", tmp]);
     kitDir = join(tmp, KIT_DIR_NAME);
-    // What setup-vps.sh does on a VPS, in miniature: dependencies, the Worker source, the master key, the env file.
+    // The kit carries the Worker's source beside its orchestrator.yaml.
+    expect(readFileSync(join(kitDir, "config", "hello", "index.js"), "utf8")).toBe(
+      readFileSync(join(project, "hello", "index.js"), "utf8"),
+    );
+    // What setup-vps.sh does on a VPS, in miniature: dependencies, the master key, the env file.
     symlinkSync(join(ROOT, "node_modules"), join(kitDir, "node_modules"));
-    mkdirSync(join(kitDir, "config", "hello"), { recursive: true });
-    writeFileSync(join(kitDir, "config", "hello", "index.js"), readFileSync(join(project, "hello", "index.js")));
     generateKeyFile(join(etc, "master.key"));
     // The Cloudflare token lives in the env file Node reads itself; CBO_CLOUDFLARED=off shows in /v1/health that it was read.
     writeFileSync(join(etc, "cbo.env"), `CLOUDFLARE_API_TOKEN=${PLANTED_CF_TOKEN}\nCBO_CLOUDFLARED=off\n`, { mode: 0o600 });

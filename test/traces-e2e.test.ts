@@ -1,7 +1,7 @@
 // Issue 16's trace acceptance, with an in-process OTLP/HTTP receiver (a node:http server in this
 // test collecting what the daemon exports): one `cbo release` (the real CLI, a child process)
 // against a real daemon on a real local edge running the example fleet's Workers (examples/: the
-// ads-api Worker with the real edge agent mounted, behind it ads-attribution) produces ONE trace
+// ads-api wrangler project with the real edge agent mounted, behind it ads-attribution) produces ONE trace
 // with spans for the API request, the release, each wave and step, each Cloudflare call and each
 // gate probe; the Worker's heartbeat carries the same trace id back (the agent continues the gate
 // probe's trace, and its heartbeat request continues the agent's span); the audit entry of the
@@ -9,45 +9,32 @@
 // request and trace ids.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { writeExampleProject } from "./support/example-project.ts";
 import { runCbo } from "./support/run-cbo.ts";
 
-const EXAMPLES = fileURLToPath(new URL("../examples/", import.meta.url));
-// The example's sources, copied beside the spec (a Worker is bundled from inside its project's
-// root only) with their package imports named by absolute path, as the other tests' Workers do.
-const IMPORTS: Record<string, string> = {
-  hono: fileURLToPath(import.meta.resolve("hono")),
-  zod: fileURLToPath(import.meta.resolve("zod")),
-  "clawdbot-orchestrator/edge": fileURLToPath(new URL("../src/edge/index.ts", import.meta.url)),
-};
-const exampleSource = (name: string) =>
-  readFileSync(join(EXAMPLES, name, "index.ts"), "utf8").replace(/from "([^"]+)";/g, (m, spec: string) =>
-    IMPORTS[spec] ? `from ${JSON.stringify(IMPORTS[spec])};` : m,
-  );
+// The example fleet's wrangler projects (ads-api: Hono with the real edge agent mounted, its D1
+// sites, rate limiter, queue, bucket and assets; ads-attribution behind its service binding), in
+// a project of their own as a user has them.
 const SPEC = `version: 1
 targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
+  - { name: eu, api: local, jurisdiction: eu }
+  - { name: us, api: local, jurisdiction: us }
 rollout:
   waves: [[eu], [us]]
   steps: [50, 100]
   gate: { probe_path: /health, bake_ms: 200, min_samples: 2, interval_ms: 50 }
 workers:
-  - name: ads-attribution
-    main: ads-attribution.ts
-    compatibility_date: "2025-01-01"
-  - name: ads-api
-    main: ads-api.ts
-    compatibility_date: "2025-01-01"
-    kv: { EVENTS: ads-events }
-    services: { ATTRIBUTION: ads-attribution }
+  - wrangler: ads-attribution/wrangler.jsonc
+  - wrangler: ads-api/wrangler.jsonc
     secrets: [SHOPIFY_WEBHOOK_SECRET]
+    config:
+      values: { currency: USD, tracking: { enabled: true, campaigns: [spring-sale] }, motd: traced }
 `;
 
 type OtlpSpan = {
@@ -93,8 +80,8 @@ describe("one cbo release is one trace, from the CLI to the Worker and back", ()
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     t = await startTestEdge({ regions: ["eu", "us"] });
     dir = await makeTempDir("traces");
+    writeExampleProject(dir, ["ads-api", "ads-attribution"]);
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
-    for (const name of ["ads-api", "ads-attribution"]) writeFileSync(join(dir, `${name}.ts`), exampleSource(name));
     const keyFile = join(dir, "master.key");
     generateKeyFile(keyFile);
     d = await startDaemon({

@@ -37,6 +37,8 @@ import { vaultRoutes } from "./routes-vault.ts";
 import { tunnelRoutes } from "./routes-tunnel.ts";
 import { setupRoutes } from "./routes-setup.ts";
 import { deploymentKitRoutes } from "./routes-deployment-kit.ts";
+import { logRoutes } from "./routes-logs.ts";
+import { createLogStream, type LogStream } from "./logs-ws.ts";
 import type { ApiDeps } from "./types.ts";
 import { encodeSpecRefused, SPEC_REFUSED_HEADER } from "../contract/index.ts";
 // Dashboard: its page and session routes, and what a session-authenticated request must show.
@@ -124,6 +126,7 @@ export function createApi(deps: ApiDeps): Api {
     ...setupRoutes(ctx),
     ...deploymentKitRoutes(ctx),
     ...metricsRoutes(ctx),
+    ...logRoutes(ctx),
   ];
 
   const app = new Hono();
@@ -299,7 +302,7 @@ export function createApi(deps: ApiDeps): Api {
     log,
   });
 
-  const streams: EventStream[] = [];
+  const streams: Array<EventStream | LogStream> = [];
   return {
     app,
     routes,
@@ -319,8 +322,24 @@ export function createApi(deps: ApiDeps): Api {
         origin,
       });
       streams.push(stream);
+      // Fleet logs' live stream (src/fleet-logs), when the daemon has them.
+      const logStream = deps.fleetLogs
+        ? createLogStream({
+            logs: deps.fleetLogs,
+            gate,
+            trail: deps.security.trail,
+            sessions,
+            tenant: () => deps.spec().tenant,
+            workers: () => deps.spec().workers.map((w) => w.name),
+            log,
+            ...(deps.stream ? { options: deps.stream } : {}),
+            origin,
+          })
+        : undefined;
+      if (logStream) streams.push(logStream);
       server.on("upgrade", (req, socket, head) => {
         if (stream.handleUpgrade(req, socket, head)) return;
+        if (logStream?.handleUpgrade(req, socket, head)) return;
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       });
       return stream;

@@ -314,25 +314,7 @@ export function createEventStream(deps: {
         refuseUpgrade(socket, tooMany("client address", maxPerAddress));
         return true;
       }
-      const refusal = credentialsRefusal(req);
-      if (refusal) {
-        if (refusal.code === "ERR_TOKEN_IN_URL") {
-          const client = clientOf(req) ?? "in-process";
-          deps.trail?.denied(
-            {
-              actor: `client:${client}`,
-              action: "auth.token_in_url",
-              target: `GET ${STREAM_PATH}`,
-              tenant: deps.tenant(),
-              outcome: "denied",
-              details: { reason: "a token in the URL query (never read, never recorded)", client },
-            },
-            `client:${limitKeyOf(client)}`,
-          );
-        }
-        refuseUpgrade(socket, refusal);
-        return true;
-      }
+      if (refuseBadCredentials(req, socket, STREAM_PATH, { ...deps, clientOf })) return true;
       wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
       return true;
     },
@@ -356,11 +338,42 @@ export function createEventStream(deps: {
   };
 }
 
+/**
+ * Refuses (answers instead of upgrading) a stream upgrade whose credentials are wrong before it
+ * happens, recording a token sent in the URL (without it); true when refused. Every stream of the
+ * daemon (events, fleet logs) takes its token the same ways.
+ */
+export function refuseBadCredentials(
+  req: IncomingMessage,
+  socket: Duplex,
+  path: string,
+  deps: { trail?: AuditTrail | undefined; tenant: () => string; clientOf: (req: IncomingMessage) => string | undefined },
+): boolean {
+  const refusal = credentialsRefusal(req);
+  if (!refusal) return false;
+  if (refusal.code === "ERR_TOKEN_IN_URL") {
+    const client = deps.clientOf(req) ?? "in-process";
+    deps.trail?.denied(
+      {
+        actor: `client:${client}`,
+        action: "auth.token_in_url",
+        target: `GET ${path}`,
+        tenant: deps.tenant(),
+        outcome: "denied",
+        details: { reason: "a token in the URL query (never read, never recorded)", client },
+      },
+      `client:${limitKeyOf(client)}`,
+    );
+  }
+  refuseUpgrade(socket, refusal);
+  return true;
+}
+
 /** Why the upgrade's credentials are refused before it happens: a token in the URL, or a token subprotocol without cbo.v1. */
 function credentialsRefusal(req: IncomingMessage): CboError | undefined {
   const url = new URL(req.url ?? "/", "http://localhost");
   if (url.searchParams.has("token") || url.searchParams.has("access_token"))
-    return new CboError("ERR_TOKEN_IN_URL", "The event stream does not take a token in its URL: proxies and tunnels log URLs.", {
+    return new CboError("ERR_TOKEN_IN_URL", "The daemon's streams do not take a token in their URL: proxies and tunnels log URLs.", {
       hint:
         "Send it in the Authorization header, or (from a browser) as the WebSocket subprotocols " +
         `["${STREAM_PROTOCOL}", "${TOKEN_PROTOCOL_PREFIX}<token>"]; revoke a token that was sent in a URL.`,
@@ -374,7 +387,7 @@ function credentialsRefusal(req: IncomingMessage): CboError | undefined {
 }
 
 /** An HTTP answer instead of the upgrade, with the API's error body. */
-function refuseUpgrade(socket: Duplex, err: CboError): void {
+export function refuseUpgrade(socket: Duplex, err: CboError): void {
   const body = JSON.stringify(err.toJSON());
   const reason = err.status === 421 ? "Misdirected Request" : err.status === 400 ? "Bad Request" : "Too Many Requests";
   socket.end(

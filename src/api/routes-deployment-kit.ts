@@ -38,7 +38,11 @@ export function deploymentKitRoutes(ctx: RouteContext): RouteDef[] {
         const { buildKit } = await import("../packaging/index.ts");
         // The daemon's own port and tunnel first; what the request names wins.
         const defined = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
-        const kit = buildKit({ spec: ctx.deps.spec(), options: { ...daemonFacts(ctx), ...defined } });
+        const kit = buildKit({
+          spec: ctx.deps.spec(),
+          options: { ...daemonFacts(ctx), ...defined },
+          ...(ctx.deps.protectedPaths ? { protect: ctx.deps.protectedPaths } : {}),
+        });
         ctx.deps.security.trail.note({
           actor: actorOf(principal!),
           action: "kit.download",

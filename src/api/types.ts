@@ -11,6 +11,8 @@ import type { Security } from "../security/index.ts";
 import type { TunnelManager } from "../tunnel/index.ts";
 import type { SessionOptions } from "./dashboard/session.ts";
 import type { CboMetrics, Logger, Tracer } from "../telemetry/index.ts";
+import type { FleetLogs } from "../fleet-logs/index.ts";
+import type { FleetMetrics } from "../fleet-metrics/index.ts";
 import type { SpecRefusal } from "../contract/index.ts";
 
 /** What the routes need of the monitor: a probe pass on demand. */
@@ -65,8 +67,14 @@ export type ApiDeps = {
   admin?: DaemonAdmin;
   /** The daemon's Cloudflare Tunnel (src/tunnel); without it the tunnel routes answer ERR_CONFLICT. */
   tunnel?: TunnelManager;
+  /** What no Worker bundle may read, and no kit carry, even inside a Worker's project: the daemon's data and key files. */
+  protectedPaths?: string[];
   /** The URL the API listens at, once it does (the deployment kit takes the daemon's port from it). */
   daemonUrl?: () => string | undefined;
+  /** Fleet logs (src/fleet-logs): kept lines, the live stream, status; the log routes answer ERR_CONFLICT without them. */
+  fleetLogs?: FleetLogs;
+  /** The metrics page's series (src/fleet-metrics); GET /v1/metrics/series answers ERR_CONFLICT without it. */
+  fleetMetrics?: FleetMetrics;
   /** Dashboard sessions (expiry, how many) and where its files are (tests); defaults otherwise. */
   dashboard?: { sessions?: SessionOptions; dir?: string };
 };

@@ -49,6 +49,10 @@ export function describeEvent(e: Pick<AnyEvent, "type" | "data">, paint?: Paint)
     }
     case "release.target.uploaded":
       return `uploaded${version ? ` version ${version}` : ""}`;
+    case "release.phase.done": {
+      const summary = str(d, "summary");
+      return `${str(d, "phase") ?? "phase"}${summary ? `: ${summary}` : " done"}`;
+    }
     case "release.step.started":
       return `${stepText} started`;
     case "release.step.passed":

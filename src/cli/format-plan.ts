@@ -1,6 +1,9 @@
 // `cbo plan` for people: what a release will do before it does it: targets and what they run now,
-// waves, steps and gate, every action in order, and the Cloudflare API requests it will spend.
+// waves, steps and gate, per target its resources, bindings, migrations, assets, settings that
+// change and phases (format-plan-targets.ts), every action in order, and the Cloudflare API
+// requests it will spend.
 import type { ReleasePlan } from "../contract/index.ts";
+import { targetsDetailsText } from "./format-plan-targets.ts";
 import { liveText } from "./format-status.ts";
 import { percent, table } from "./table.ts";
 
@@ -73,6 +76,12 @@ export function formatPlan(plan: ReleasePlan): string {
       `secrets (${plan.secrets.length - withheld} delivered${withheld ? `, ${withheld} withheld` : ""}; names and versions only):`,
     );
     lines.push(secretsText(plan.secrets).replace(/^/gm, "  "));
+    lines.push("");
+  }
+  const details = targetsDetailsText(plan);
+  if (details) {
+    lines.push("per target:");
+    lines.push(details.replace(/^/gm, "  "));
     lines.push("");
   }
   lines.push(`actions (${plan.actions.length}):`);

@@ -83,6 +83,9 @@ describe("events in words", () => {
       "rolling back eu, us: gate failed",
     );
     expect(describeEvent(event("release.target.uploaded", { versionId: "v-2" }))).toBe("uploaded version v-2");
+    expect(describeEvent(event("release.phase.done", { phase: "assets", summary: "uploaded 1 new or changed asset(s)" }))).toBe(
+      "assets: uploaded 1 new or changed asset(s)",
+    );
     expect(describeEvent(event("release.created", { apiCalls: 21 }))).toBe("release created (21 Cloudflare API calls planned)");
     expect(describeEvent(event("rollback.started", { to: "v-1", resolved: "version v-1" }))).toBe("rollback to version v-1 started");
     expect(describeEvent(event("rollback.completed", { reason: "to version v-1; eu on v-1" }))).toBe(
@@ -268,6 +271,60 @@ describe("plan", () => {
     ]);
     // A plan without secrets says nothing about them.
     expect(formatPlan(plan)).not.toContain("secrets");
+  });
+  it("lists, per target, resources to create, bindings with the target's resources, migrations, assets, settings that change and phases", () => {
+    const out = formatPlan({
+      ...plan,
+      targets: [
+        {
+          ...plan.targets[0]!,
+          env: "production",
+          upload: "script",
+          durableObjectMigration: { oldTag: "v1", newTag: "v2", steps: 1 },
+          resources: [
+            { kind: "d1", name: "sites", jurisdiction: "eu", usedBy: ["DB"], action: "create" },
+            {
+              kind: "kv",
+              name: "hello-cache",
+              usedBy: ["CACHE"],
+              action: "use",
+              id: "k1",
+              note: "no jurisdiction: Cloudflare has none for KV namespaces",
+            },
+          ],
+          bindings: [
+            { name: "DB", type: "d1", resource: "d1:sites", id: null },
+            { name: "CACHE", type: "kv_namespace", resource: "kv:hello-cache", id: "k1" },
+            { name: "GREETING", type: "plain_text" },
+          ],
+          d1Migrations: [{ binding: "DB", database: "sites", pending: ["0001_init.sql"] }],
+          assets: { files: 3, bytes: 300, upload: 1, uploadBytes: 20 },
+          settings: [
+            { setting: "crons", current: ["*/5 * * * *"], desired: ["0 * * * *"], change: true },
+            { setting: "workersDev", current: true, desired: true, change: false },
+          ],
+          phases: [
+            { phase: "read", summary: "read the live deployment", apiCalls: 5 },
+            { phase: "resources", summary: "create d1 sites (eu)", apiCalls: 2 },
+          ],
+        },
+        plan.targets[1]!,
+      ],
+    });
+    expect(out).toContain("per target:\n  eu: env production; script PUT: serves the new version at 100% at once");
+    expect(out).toContain("Durable Object migration v1 -> v2 (1 step(s)); no rollback can go back past it");
+    expect(out).toMatch(/d1\s+sites\s+eu\s+create\s+DB/);
+    expect(out).toMatch(/kv\s+hello-cache\s+-\s+use k1\s+CACHE\s+no jurisdiction: Cloudflare has none/);
+    expect(out).toMatch(/DB\s+d1\s+d1:sites\s+\(created by this release\)/);
+    expect(out).toMatch(/GREETING\s+plain_text\s+-\s+-/);
+    expect(out).toContain("D1 sites (DB): apply 0001_init.sql");
+    expect(out).toContain("assets: 3 file(s), 300 bytes; upload 1 new or changed (20 bytes)");
+    expect(out).toMatch(/crons\s+\["\*\/5 \* \* \* \*"\]\s+\["0 \* \* \* \*"\]/);
+    expect(out).not.toMatch(/workersDev\s+true/);
+    expect(out).toContain("1. read: read the live deployment (5 API calls)");
+    expect(out).toContain("2. resources: create d1 sites (eu) (2 API calls)");
+    // A plan from an older daemon, without these fields: nothing per target.
+    expect(formatPlan(plan)).not.toContain("per target:");
   });
 });
 

@@ -50,6 +50,10 @@ const COMMANDS: Record<CommandName, Command> = {
     () => import("./commands/events-command.ts"),
     (m) => m.eventsCommand,
   ),
+  logs: lazy(
+    () => import("./commands/logs-command.ts"),
+    (m) => m.logsCommand,
+  ),
   edge: lazy(
     () => import("./launchers/edge-command.ts"),
     (m) => m.edgeCommand,

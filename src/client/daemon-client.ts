@@ -17,6 +17,9 @@ import {
   DeliverySchema,
   HealthRowSchema,
   KeyRotationSchema,
+  LogLineSchema,
+  LogsStatusSchema,
+  MetricsSeriesSchema,
   MasterKeyRotationSchema,
   OrchestratorKeySchema,
   ReleaseDetailSchema,
@@ -48,6 +51,9 @@ import {
   type CreateTokenBody,
   type CreateTunnelBody,
   type KitOverrides,
+  type LogsQuery,
+  type LogStreamQuery,
+  type MetricsSeriesQuery,
   type PutSecretBody,
   type SetupStepId,
 } from "../contract/index.ts";
@@ -61,6 +67,7 @@ import {
   type OpenSocket,
   type StreamSource,
 } from "./event-stream.ts";
+import { connectLogs, followLogs, type FollowLogsOptions, type LogHandlers } from "./log-stream.ts";
 import { pages } from "./pages.ts";
 import { newTraceparent, query, requestJson, requestRaw, type Connection } from "./request.ts";
 
@@ -142,6 +149,17 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     streamEvents: (after: number, o: { signal?: AbortSignal; onOpen?: () => void } = {}) => streamEvents(stream, after, o),
     /** Every event after `after`, across reconnections, until `signal` aborts. */
     followEvents: (after: number, o: FollowOptions = {}) => followEvents(stream, after, o),
+
+    // --- fleet logs and metrics ------------------------------------------------------------------
+    /** Kept log lines, oldest first (the newest `limit`). */
+    logs: (q: LogsQuery = {}) => get(`/v1/logs${query(q as Record<string, string | number | undefined>)}`, z.array(LogLineSchema)),
+    logsStatus: () => get("/v1/logs/status", LogsStatusSchema),
+    /** One connection to the live log stream. */
+    connectLogs: (filter: LogStreamQuery, on: LogHandlers) => connectLogs(stream, filter, on),
+    /** Live log lines across reconnections, until `signal` aborts. */
+    followLogs: (filter: LogStreamQuery, o: FollowLogsOptions = {}) => followLogs(stream, filter, o),
+    metricsSeries: (q: MetricsSeriesQuery = {}) =>
+      get(`/v1/metrics/series${query(q as Record<string, string | number | undefined>)}`, MetricsSeriesSchema),
 
     // --- secrets ------------------------------------------------------------------------------
     listSecrets: () => get("/v1/secrets", z.array(SecretSchema)),

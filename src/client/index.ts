@@ -14,3 +14,4 @@ export {
   type SocketEvents,
   type StreamSource,
 } from "./event-stream.ts";
+export { connectLogs, followLogs, type FollowLogsOptions, type LogHandlers } from "./log-stream.ts";

@@ -77,8 +77,23 @@ export function createAssetsApi(ctx: ApiContext) {
       load: (hash: string) => Promise<AssetContent>,
       opts: { concurrency?: number } = {},
     ): Promise<AssetsSync> {
-      const total = Object.keys(manifest).length;
       const session = await api.createAssetsUploadSession(script, manifest);
+      return api.uploadAssetsSession(script, session, manifest, load, opts);
+    },
+
+    /**
+     * The uploads of a session already opened (createAssetsUploadSession): each bucket it asked
+     * for, up to `concurrency` at once; the completion token at the end (the session's own token
+     * when it asked for nothing).
+     */
+    async uploadAssetsSession(
+      script: string,
+      session: AssetsUploadSession,
+      manifest: AssetManifest,
+      load: (hash: string) => Promise<AssetContent>,
+      opts: { concurrency?: number } = {},
+    ): Promise<AssetsSync> {
+      const total = Object.keys(manifest).length;
       if (session.buckets.length === 0) return { jwt: session.jwt, uploaded: 0, skipped: total };
       const known = new Set(Object.values(manifest).map((e) => e.hash));
       const requested = session.buckets.flat();

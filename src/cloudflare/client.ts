@@ -20,11 +20,14 @@
 //             listZoneRoutes, createZoneRoute, deleteZoneRoute, putCustomDomains,
 //             listCustomDomains, deleteCustomDomain, getScriptSubdomain, setScriptSubdomain
 //   settings  getScriptSettings, patchScriptSettings, getVersionSettings, patchVersionSettings
-//   assets    createAssetsUploadSession, uploadAssetsBucket, syncAssets
+//   assets    createAssetsUploadSession, uploadAssetsBucket, uploadAssetsSession, syncAssets
+//   tails     createTail, listTails, deleteTail (wrangler tail's sessions)
+//   analytics workersInvocationsByMinute (GraphQL workersInvocationsAdaptive)
 //   misc      accountId(), forAccount(id), budget
 // Every request names its endpoint class (`d1.query`, `workers.versions.create`, …), which
 // TransportOptions.onRequest receives, for counting API requests per endpoint.
 import { createAccountsApi } from "./accounts.ts";
+import { createAnalyticsApi } from "./analytics.ts";
 import { createAssetsApi } from "./assets.ts";
 import { createD1Api } from "./d1.ts";
 import { createD1MigrationsApi } from "./d1-migrations.ts";
@@ -32,6 +35,7 @@ import { createDurableObjectsApi } from "./durable-objects.ts";
 import { createQueuesApi } from "./queues.ts";
 import { createR2Api } from "./r2.ts";
 import { createScriptSettingsApi } from "./script-settings.ts";
+import { createTailsApi } from "./tails.ts";
 import { createTriggersApi } from "./triggers.ts";
 import { getBudgetFor, type RequestBudget } from "./budget.ts";
 import { createApiContext } from "./context.ts";
@@ -64,7 +68,9 @@ export type CloudflareClient = ReturnType<typeof createWorkersApi> &
   ReturnType<typeof createDurableObjectsApi> &
   ReturnType<typeof createTriggersApi> &
   ReturnType<typeof createScriptSettingsApi> &
-  ReturnType<typeof createAssetsApi> & {
+  ReturnType<typeof createAssetsApi> &
+  ReturnType<typeof createTailsApi> &
+  ReturnType<typeof createAnalyticsApi> & {
     /** The account that account-scoped calls use. */
     accountId(): Promise<string>;
     /** The same client (same transport and budget) bound to another account. */
@@ -97,6 +103,8 @@ function bind(shared: Shared, accountId: string | undefined): CloudflareClient {
     ...createTriggersApi(ctx),
     ...createScriptSettingsApi(ctx),
     ...createAssetsApi(ctx),
+    ...createTailsApi(ctx),
+    ...createAnalyticsApi(ctx),
     accountId: () => ctx.accountId(),
     forAccount: (id: string) => bind(shared, id),
     budget: shared.budget,

@@ -7,6 +7,7 @@ import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { durationMs, type BackupSchedule } from "./backup.ts";
 import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
+import type { ResolvedLogs } from "./logs-schema.ts";
 import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
 import type { WorkerSource } from "./source/model.ts";
 import { shareSameIds } from "./source/resources.ts";
@@ -61,6 +62,8 @@ export type ResolvedSpec = {
   workers: ResolvedWorker[];
   /** `backup:`, its directory resolved against the file's; read when the daemon starts. */
   backup?: BackupSchedule;
+  /** Fleet logs (`logs:`), with `workers` resolved to names; absent: no logs kept or shipped. */
+  logs?: ResolvedLogs;
 };
 
 /** `orchestrator.yaml: workers[1].rollout.steps: steps must increase…` — one line per problem. */
@@ -171,7 +174,38 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
     keep: spec.backup.keep,
     ...(spec.backup.dir ? { dir: resolve(base, spec.backup.dir) } : {}),
   };
-  return { tenant: spec.tenant, file: resolve(file), targets: spec.targets, workers, ...(backup ? { backup } : {}) };
+  const logs = spec.logs ? resolveLogs(spec.logs, workers, file) : undefined;
+  return {
+    tenant: spec.tenant,
+    file: resolve(file),
+    targets: spec.targets,
+    workers,
+    ...(backup ? { backup } : {}),
+    ...(logs ? { logs } : {}),
+  };
+}
+
+/** `logs.workers` against the workers' names (a wrangler file's included, known only now). */
+function resolveLogs(logs: NonNullable<Spec["logs"]>, workers: ResolvedWorker[], file: string): ResolvedLogs {
+  const names = workers.map((w) => w.name);
+  if (logs.workers !== "*") {
+    logs.workers.forEach((n, i) => {
+      if (!names.includes(n))
+        throw new CboError(
+          "ERR_VALIDATION",
+          `${file}: logs.workers[${i}]: unknown worker "${n}" (declared: ${names.join(", ") || "none"})`,
+          {
+            hint: 'Name workers of this file, or "*" for all.',
+          },
+        );
+    });
+  }
+  return {
+    keepMs: logs.keep,
+    maxBytes: logs.max_mib * 1024 * 1024,
+    workers: logs.workers === "*" ? names : [...new Set(logs.workers)],
+    ...(logs.ship ? { ship: logs.ship } : {}),
+  };
 }
 
 /** Is `dir` the directory `base` or below it (lexically)? */

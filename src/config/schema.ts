@@ -2,6 +2,7 @@
 // Names follow Cloudflare's rules so that a spec that validates can be released.
 import * as z from "zod";
 import { BackupSpecSchema } from "./backup.ts";
+import { LogsSpecSchema } from "./logs-schema.ts";
 import { WorkerSourceSpecShape } from "./source/spec-keys.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -137,6 +138,8 @@ export const SpecSchema = z
     rollout: RolloutSchema.default(RolloutSchema.parse({})),
     /** Scheduled encrypted backups of the daemon's state (src/config/backup.ts); none without it. */
     backup: BackupSpecSchema.optional(),
+    /** Fleet logs: which Workers' logs are kept locally and shipped redacted (logs-schema.ts). */
+    logs: LogsSpecSchema.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {

@@ -58,6 +58,9 @@ export const EVENT_PAYLOADS = {
     /** The secret versions (and per-Worker key version) this target's version ships. */
     secrets: z.looseObject({ secrets: z.record(z.string(), z.number().int()), workerKey: z.number().int().optional() }).optional(),
   }),
+  // One phase of a target's release done (resources, d1-migrations, assets, settings,
+  // settings-restore; later issues add more): what it did, for people, and its figures.
+  "release.phase.done": z.looseObject({ phase: z.string(), summary: z.string() }),
   "release.step.started": z.looseObject({ percent: z.number(), versionId: z.string(), previousVersionId: VersionId, split: Split }),
   "release.step.passed": GateOutcome,
   "release.step.failed": z.union([GateOutcome, StageFailure]),

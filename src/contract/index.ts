@@ -18,4 +18,6 @@ export * from "./setup.ts";
 export * from "./meta.ts";
 export * from "./deployment-kit.ts";
 export * from "./agent.ts";
+export * from "./fleet-logs.ts";
+export * from "./fleet-metrics.ts";
 export { NAMED_SCHEMAS } from "./named.ts";

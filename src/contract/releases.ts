@@ -85,6 +85,81 @@ export const PlannedSecretSchema = z.object({
 });
 export type PlannedSecret = z.infer<typeof PlannedSecretSchema>;
 
+/**
+ * A resource a target's bindings use: found there already (`use`, with its id) or created by the
+ * release (`create`), in the jurisdiction it gets there (`note` says why none when the target has one).
+ */
+export const PlannedResourceSchema = z.object({
+  kind: z.enum(["kv", "d1", "r2", "queue"]),
+  name: z.string().describe("Logical name: KV title, D1 database name, R2 bucket name, queue name"),
+  jurisdiction: z.string().optional(),
+  note: z.string().optional(),
+  /** What uses it: binding names, `consumer` for a consumed queue, `dead letter` for a dead-letter queue. */
+  usedBy: z.array(z.string()),
+  action: z.enum(["use", "create"]),
+  id: z.string().optional().describe("The target's id of it, when it exists already"),
+});
+export type PlannedResource = z.infer<typeof PlannedResourceSchema>;
+
+/** One binding of the version a target gets, with the target's resource behind it (when it has one). */
+export const PlannedBindingSchema = z.object({
+  name: z.string(),
+  type: z.string().describe("Upload metadata type: plain_text, json, kv_namespace, d1, r2_bucket, queue, durable_object_namespace, …"),
+  resource: z.string().optional().describe("kind:name of the target's resource behind it"),
+  id: z.string().nullable().optional().describe("Its id in the target (null: created by this release)"),
+});
+
+/** A phase of a target's release, in order (resources, d1-migrations, assets, upload, steps, settings; later issues add more). */
+export const PlannedPhaseSchema = z.looseObject({
+  phase: z.string(),
+  /** What it will do, for people. */
+  summary: z.string(),
+  /** Cloudflare API requests it spends, when every gate passes. */
+  apiCalls: z.number().int(),
+});
+export type PlannedPhase = z.infer<typeof PlannedPhaseSchema>;
+
+/** One script setting outside versions (crons, routes, consumers, workers.dev, observability…): now and after the release. */
+export const PlannedSettingSchema = z.object({
+  setting: z.string(),
+  current: z.unknown().describe("What the target has now; null for a new script"),
+  desired: z.unknown(),
+  change: z.boolean(),
+});
+export type PlannedSetting = z.infer<typeof PlannedSettingSchema>;
+
+export const PlannedTargetSchema = z.object({
+  name: z.string(),
+  accountId: z.string(),
+  previousVersionId: z.string().nullable(),
+  live: z.array(LiveSplitSchema),
+  /** The wrangler environment this target releases (absent: the top level, or a worker of orchestrator.yaml). */
+  env: z.string().optional(),
+  /** The release hash of this target's build (targets releasing other environments differ). */
+  bundleHash: z.string().optional(),
+  /**
+   * `version`: a version upload, then the planned steps; `script`: the script PUT, which serves
+   * the new version at 100% at once (a first deploy, or a Durable Object migration, as wrangler deploy).
+   */
+  upload: z.enum(["version", "script"]).optional(),
+  /** Durable Object migrations the upload carries (null: none). */
+  durableObjectMigration: z
+    .object({ oldTag: z.string().nullable(), newTag: z.string(), steps: z.number().int(), warning: z.string().optional() })
+    .nullable()
+    .optional(),
+  resources: z.array(PlannedResourceSchema).optional(),
+  bindings: z.array(PlannedBindingSchema).optional(),
+  /** D1 migration files not yet applied there, per database, applied before the upload. */
+  d1Migrations: z.array(z.object({ binding: z.string(), database: z.string(), pending: z.array(z.string()) })).optional(),
+  /** Static assets: files in the manifest and those the account lacks (only these are sent). */
+  assets: z
+    .object({ files: z.number().int(), bytes: z.number().int(), upload: z.number().int(), uploadBytes: z.number().int() })
+    .optional(),
+  settings: z.array(PlannedSettingSchema).optional(),
+  phases: z.array(PlannedPhaseSchema).optional(),
+});
+export type PlannedTarget = z.infer<typeof PlannedTargetSchema>;
+
 /** The pure result of planning a release: shown by `cbo plan`, stored with the release. */
 export const ReleasePlanSchema = z.object({
   worker: z.string(),
@@ -93,9 +168,7 @@ export const ReleasePlanSchema = z.object({
   waves: z.array(z.array(z.string())),
   steps: z.array(z.number()),
   gate: GateSchema,
-  targets: z.array(
-    z.object({ name: z.string(), accountId: z.string(), previousVersionId: z.string().nullable(), live: z.array(LiveSplitSchema) }),
-  ),
+  targets: z.array(PlannedTargetSchema),
   actions: z.array(PlannedActionSchema),
   secrets: z
     .array(PlannedSecretSchema)

@@ -43,3 +43,15 @@ export const SETUP_STEP_IDS = ["master-key", "cloudflare", "targets", "tunnel", 
 export type SetupStepId = (typeof SETUP_STEP_IDS)[number];
 export const SETUP_STEP_STATUSES = ["pending", "running", "done", "skipped", "failed"] as const;
 export type SetupStepStatus = (typeof SETUP_STEP_STATUSES)[number];
+
+/** A fleet log line's verdict: `error` when the invocation did not end `ok` or answered a 5xx. */
+export const LOG_VERDICTS = ["ok", "error"] as const;
+export type LogVerdict = (typeof LOG_VERDICTS)[number];
+
+/** A tail session the daemon keeps open on one worker and target (src/fleet-logs/tail-session.ts). */
+export const TAIL_STATES = ["connecting", "streaming", "waiting"] as const;
+export type TailState = (typeof TAIL_STATES)[number];
+
+/** How the redacted copy of fleet logs is shipped: OTLP logs over HTTP (JSON), or JSON lines. */
+export const LOG_SHIP_FORMATS = ["otlp", "jsonl"] as const;
+export type LogShipFormat = (typeof LOG_SHIP_FORMATS)[number];

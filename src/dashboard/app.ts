@@ -1,6 +1,6 @@
 // The dashboard's shell: the session (or the login form), the navigation, the one live event
-// stream, and the page on screen (hash routes: #/architecture, #/releases[/<id>], #/config,
-// #/secrets, #/audit, #/setup). Every page gets each live event while it is shown.
+// stream, and the page on screen (hash routes: #/architecture, #/releases[/<id>], #/metrics,
+// #/logs, #/config, #/secrets, #/audit, #/setup). Every page gets each live event while it is shown.
 import { createDaemonClient, newTraceparent, type DaemonClient } from "../client/index.ts";
 import { architecturePage } from "./architecture.ts";
 import { auditPage } from "./audit.ts";
@@ -10,6 +10,8 @@ import { h, put } from "./dom.ts";
 import { featuresOf, NO_FEATURES, type Features } from "./features.ts";
 import { connectLive, type Live, type LiveState } from "./live.ts";
 import { showLogin } from "./login.ts";
+import { logsPage } from "./logs-page.ts";
+import { metricsPage } from "./metrics-page.ts";
 import type { Page, PageCtx, PageHandle } from "./page.ts";
 import { releaseDetailPage } from "./release-detail.ts";
 import { releasesPage } from "./releases.ts";
@@ -21,6 +23,8 @@ type Nav = { id: string; title: string; page: Page; shown?: (f: Features) => boo
 const NAV: Nav[] = [
   { id: "architecture", title: "Architecture", page: architecturePage },
   { id: "releases", title: "Releases", page: releasesPage },
+  { id: "metrics", title: "Metrics", page: metricsPage, shown: (f) => f.metrics },
+  { id: "logs", title: "Logs", page: logsPage, shown: (f) => f.logs },
   { id: "config", title: "Config", page: configPage },
   { id: "secrets", title: "Secrets", page: secretsPage },
   { id: "audit", title: "Audit", page: auditPage },

@@ -29,6 +29,7 @@ export interface El {
   getAttribute(name: string): string | null;
   removeAttribute(name: string): void;
   append(...nodes: Array<El | string>): void;
+  prepend(...nodes: Array<El | string>): void;
   replaceChildren(...nodes: Array<El | string>): void;
   addEventListener(type: string, fn: Listener): void;
   querySelector(selector: string): El | null;

@@ -8,6 +8,10 @@ export type Features = {
   setup: boolean;
   /** GET /v1/kit (the deployment kit's tarball) */
   kit: boolean;
+  /** GET /v1/metrics/series (the metrics page) */
+  metrics: boolean;
+  /** GET /v1/logs/stream (the live log view) */
+  logs: boolean;
 };
 
 type OpenApi = { paths?: Record<string, Record<string, unknown> | undefined> };
@@ -19,7 +23,9 @@ export function featuresOf(doc: unknown): Features {
     tunnel: has("/v1/tunnel/status", "get"),
     setup: has("/v1/setup", "get") && Object.keys(paths).some((p) => /^\/v1\/setup\/\{[^}]+\}$/.test(p) && has(p, "post")),
     kit: has("/v1/kit", "get"),
+    metrics: has("/v1/metrics/series", "get"),
+    logs: has("/v1/logs/stream", "get"),
   };
 }
 
-export const NO_FEATURES: Features = { tunnel: false, setup: false, kit: false };
+export const NO_FEATURES: Features = { tunnel: false, setup: false, kit: false, metrics: false, logs: false };

@@ -4,7 +4,9 @@ import type { ResolvedWorker } from "../config/load.ts";
 import type { BackoffOptions } from "../kit/backoff.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
-import type { Bundle } from "./bundle.ts";
+import type { TargetFacts } from "./observe.ts";
+import type { ReleaseBuild } from "./release-build.ts";
+import type { SettingsChange } from "../targets/script-state.ts";
 import type { RestoreBoard } from "./owed.ts";
 import type { Recorder } from "./record.ts";
 import type { EngineDeps, ReleasePlan, SecretSource } from "./types.ts";
@@ -15,10 +17,15 @@ export type ApplyContext = {
   release: Release;
   plan: ReleasePlan;
   worker: ResolvedWorker;
-  bundle: Bundle;
+  /** Per target, the build of the environment it releases. */
+  build: ReleaseBuild;
+  /** What the plan read from each target (its assets upload session among it): in memory only. */
+  facts?: Map<string, TargetFacts>;
   runtimes: Map<string, TargetRuntime>;
-  /** The spec's targets (for each target's config namespace title). */
-  spec?: { targets: Array<{ name: string; kv_namespace?: string | undefined }> };
+  /** The spec's targets (each target's jurisdiction, and its config namespace title). */
+  spec?: { targets: Array<{ name: string; kv_namespace?: string | undefined; jurisdiction?: string | undefined }> };
+  /** Paths no file read may reach (assets are read again at upload): the daemon's data, key files, the edge's state. */
+  protect?: string[];
   secrets?: SecretSource;
   orchestratorUrl?: string;
   publicKey?: string;
@@ -32,4 +39,12 @@ export type ApplyContext = {
   restoreBackoff?: BackoffOptions;
 };
 
-export type Progress = { previousVersionId: string | null; versionId: string | null; workerKey?: number };
+export type Progress = {
+  previousVersionId: string | null;
+  versionId: string | null;
+  workerKey?: number;
+  /** The upload carried Durable Object migrations: the target cannot be rolled back past them. */
+  migrated?: { oldTag: string | null; newTag: string };
+  /** Script settings the release changed there (restored with a rollback). */
+  settings?: SettingsChange;
+};

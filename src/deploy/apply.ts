@@ -20,10 +20,21 @@
 //   stops the release there (ReleaseStop "record"). Untouched targets are never written to. A
 //   failure in one target stops its wave's siblings at their next await point, and no later wave
 //   starts. Rolling back is rollback-touched.ts.
-import type { WorkerUpload } from "../cloudflare/index.ts";
+import {
+  CF_ERROR,
+  hasCloudflareCode,
+  migrationsToUpload,
+  uploadSettingsFromSource,
+  type DurableObjectMigrations,
+  type WorkerUpload,
+} from "../cloudflare/index.ts";
+import { DEFAULT_KEEP_BINDINGS } from "../cloudflare/upload.ts";
+import type { WorkerSource } from "../config/source/model.ts";
 import { CboError } from "../kit/errors.ts";
 import type { Release } from "../store/index.ts";
-import { bindingsFor } from "./bindings.ts";
+import type { TargetRuntime } from "../targets/types.ts";
+import type { ReleasePlan } from "./types.ts";
+import { assetsPhase, d1MigrationsPhase, resourcesPhase, settingsPhase, targetPlace, uploadBindings } from "./target-phases.ts";
 import { J } from "./journal.ts";
 import { finishRecorded } from "./owed.ts";
 import { plannedSteps, splitFor } from "./plan.ts";
@@ -87,12 +98,33 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
   const runtime = ctx.runtimes.get(name);
   if (!runtime) throw new ReleaseStop("edge", `target ${name} is no longer configured`, name);
   const previousVersionId = planned.previousVersionId;
-  let stage = "upload";
   // The current step's span: its deployment and gate run inside it; ended with the step's verdict.
   let step: Span = NO_SPAN;
+  const build = ctx.build.of(name);
+  const source = build.source;
+  const facts = ctx.facts?.get(name);
+  const bundleHash = planned.bundleHash ?? plan.bundleHash;
+  let stage = "resources";
   try {
     signal.throwIfAborted();
-    rec.journal(J.uploadIntent, name, { previousVersionId, bundleHash: plan.bundleHash });
+    const place = targetPlace(ctx, name);
+    const ids = await resourcesPhase(ctx, name, runtime, source, facts);
+    signal.throwIfAborted();
+    stage = "D1 migrations";
+    await d1MigrationsPhase(ctx, name, runtime, build, ids, place);
+    signal.throwIfAborted();
+    stage = "assets";
+    const assets = await assetsPhase(ctx, name, runtime, build, facts);
+    signal.throwIfAborted();
+    stage = "upload";
+    const migrations = await durableObjectMigrations(runtime, worker.name, source, planned);
+    const put = planned.upload === "script" || previousVersionId === null;
+    rec.journal(J.uploadIntent, name, {
+      previousVersionId,
+      bundleHash,
+      put,
+      ...(migrations ? { migration: migrationTags(migrations) } : {}),
+    });
     const configNamespaceId = worker.agent
       ? await ensureConfigNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace)
       : undefined;
@@ -102,30 +134,49 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       publicKey: ctx.publicKey,
       configNamespaceId,
     });
+    // A Worker that uses vault secrets gets exactly the ones its plan ships: none carried over
+    // from the previous version (a withheld or removed secret must not linger there). keep_vars
+    // keeps vars set outside the release, as wrangler's does.
+    const keep = worker.secrets.length > 0 ? [] : [...DEFAULT_KEEP_BINDINGS];
+    if (source.settings.keepVars) keep.push("plain_text", "json");
     const upload: WorkerUpload = {
-      mainModule: ctx.bundle.mainModule,
-      modules: ctx.bundle.modules,
-      compatibilityDate: worker.compatibilityDate,
-      compatibilityFlags: worker.compatibilityFlags,
-      bindings: [...(await bindingsFor(worker, runtime)), ...secrets.bindings],
-      // A Worker that uses vault secrets gets exactly the ones its plan ships: none carried over
-      // from the previous version (a withheld or removed secret must not linger there).
-      ...(worker.secrets.length > 0 ? { keepBindings: [] } : {}),
+      mainModule: build.bundle.mainModule,
+      modules: build.bundle.modules,
+      compatibilityDate: source.compatibilityDate ?? worker.compatibilityDate,
+      compatibilityFlags: source.compatibilityFlags,
+      bindings: [...uploadBindings(source, place, ids), ...secrets.bindings],
+      ...(worker.secrets.length > 0 || source.settings.keepVars ? { keepBindings: keep } : {}),
       annotations: { "workers/message": `cbo release ${release.id}` },
+      ...uploadSettingsFromSource(source.settings),
+      ...(migrations ? { migrations } : {}),
+      ...(assets ? { assets } : {}),
     };
     signal.throwIfAborted();
     let versionId: string;
-    if (previousVersionId === null) {
-      // Nothing served yet: the first-deploy PUT creates the script and serves this version.
-      touched.set(name, { previousVersionId, versionId: null });
-      const put = await runtime.client.uploadScript(worker.name, upload);
-      if (!put.deployment_id) throw new CboError("ERR_CF_RESPONSE", `the first upload of ${worker.name} to ${name} returned no version id`);
-      versionId = put.deployment_id;
-      touched.set(name, { previousVersionId, versionId, ...(secrets.pins?.workerKey ? { workerKey: secrets.pins.workerKey } : {}) });
+    const progress = (v: string | null): Progress => ({
+      previousVersionId,
+      versionId: v,
+      ...(secrets.pins?.workerKey ? { workerKey: secrets.pins.workerKey } : {}),
+      ...(migrations ? { migrated: migrationTags(migrations) } : {}),
+    });
+    if (put) {
+      // The script PUT serves the new version at once: nothing served yet (a first deploy), or
+      // Durable Object migrations, which only a non-versioned deploy applies (as wrangler deploy).
+      touched.set(name, progress(null));
+      const result = await runtime.client.uploadScript(worker.name, upload);
+      if (!result.deployment_id) throw new CboError("ERR_CF_RESPONSE", `the upload of ${worker.name} to ${name} returned no version id`);
+      versionId = result.deployment_id;
+      touched.set(name, progress(versionId));
     } else {
-      versionId = (await runtime.client.uploadVersion(worker.name, upload)).id;
+      versionId = (await runtime.client.uploadVersion(worker.name, upload).catch(explainVersionRefusal(worker.name, name))).id;
     }
-    rec.journal(J.uploaded, name, { versionId, previousVersionId, created: previousVersionId === null });
+    rec.journal(J.uploaded, name, {
+      versionId,
+      previousVersionId,
+      created: previousVersionId === null,
+      put,
+      ...(migrations ? { migration: migrationTags(migrations) } : {}),
+    });
     recording("the version in the catalog", () =>
       ctx.store.catalog.recordVersion({
         tenant: release.tenant,
@@ -133,7 +184,7 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
         target: name,
         version_id: versionId,
         release_id: release.id,
-        bundle_hash: plan.bundleHash,
+        bundle_hash: bundleHash,
         secrets: secrets.pins,
       }),
     );
@@ -144,7 +195,7 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       stage = `the ${percent}% step`;
       const split = splitFor(versionId, previousVersionId, percent);
       rec.journal(J.stepIntent, name, { percent, versionId, previousVersionId, split });
-      touched.set(name, { previousVersionId, versionId, ...(secrets.pins?.workerKey ? { workerKey: secrets.pins.workerKey } : {}) });
+      touched.set(name, progress(versionId));
       step = startSpan("release.step", { "cbo.target": name, "cbo.percent": percent });
       await step.within(() => runtime.client.createDeployment(worker.name, split, { message: `cbo release ${release.id}: ${percent}%` }));
       rec.journal(J.stepDeployed, name, { percent, versionId });
@@ -185,6 +236,14 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       rec.tryTo(() => rec.emit("release.step.failed", name, data));
       throw new ReleaseStop("gate", `gate failed on ${name} at ${percent}%: ${gate.reason}`, name);
     }
+    // At 100% everywhere on this target: the script-level settings (crons, routes, consumers,
+    // workers.dev, observability…), which wrangler applies after its deployment too.
+    signal.throwIfAborted();
+    stage = "script settings";
+    await settingsPhase(ctx, name, runtime, source, previousVersionId === null, (change) => {
+      const p = touched.get(name);
+      if (p) touched.set(name, { ...p, settings: change });
+    });
   } catch (e) {
     step.fail(e instanceof Error ? e.message : String(e));
     step.end();
@@ -208,4 +267,47 @@ function asStop(e: unknown, signal: AbortSignal): ReleaseStop {
   if (signal.aborted && signal.reason instanceof ReleaseStop) return signal.reason;
   if (e instanceof ReleaseStop) return e;
   return new ReleaseStop("edge", `unexpected: ${describeError(e)}`);
+}
+
+/**
+ * The Durable Object migrations this target's upload carries, from its tag read again now. The
+ * plan chose the upload path from the tag it read: a tag that moved since (another deploy applied
+ * or undid a migration) changes what the upload must be, so the release stops rather than upload
+ * what the plan did not say.
+ */
+async function durableObjectMigrations(
+  runtime: TargetRuntime,
+  script: string,
+  source: WorkerSource,
+  planned: ReleasePlan["targets"][number],
+): Promise<DurableObjectMigrations | undefined> {
+  if (source.migrations.length === 0) return undefined;
+  const tag = await runtime.client.getMigrationTag(script);
+  const { migrations } = migrationsToUpload(source.migrations, tag);
+  const want = planned.durableObjectMigration ?? null;
+  const same = migrations
+    ? want !== null && want.newTag === migrations.new_tag && want.oldTag === (migrations.old_tag ?? null)
+    : want === null;
+  if (!same) {
+    throw new CboError(
+      "ERR_CONFLICT",
+      `The Durable Object migration tag of ${script} in ${runtime.name} is now ${tag ?? "none"}, not what the plan read: ${migrations ? `the upload would carry migrations ${migrations.old_tag ?? "(none)"} -> ${migrations.new_tag}, which only a script PUT (100% at once) applies, not a gradual version upload` : "the upload no longer carries the migrations the plan said"}.`,
+      { details: { target: runtime.name, tag, planned: want }, hint: "Someone deployed this Worker meanwhile; plan and release again." },
+    );
+  }
+  return migrations;
+}
+
+const migrationTags = (m: DurableObjectMigrations) => ({ oldTag: m.old_tag ?? null, newTag: m.new_tag });
+
+/** Cloudflare's 10211 (a version upload with a Durable Object migration), said in our words. */
+function explainVersionRefusal(script: string, target: string) {
+  return (e: unknown): never => {
+    if (!hasCloudflareCode(e, CF_ERROR.VERSION_HAS_MIGRATION)) throw e;
+    throw new CboError(
+      "ERR_CONFLICT",
+      `${target} refused the version upload of ${script}: it carries a Durable Object migration, which Cloudflare applies only through a non-versioned deploy (code 10211).`,
+      { hint: "Plan and release again: the plan then PUTs the script with its migration, at 100% at once.", cause: e },
+    );
+  };
 }

@@ -9,6 +9,7 @@ import { GateSchema } from "../config/schema.ts";
 import { isCboError } from "../kit/errors.ts";
 import { loadSpec } from "../config/load.ts";
 import { bindingSpec, bundleWorker } from "./bundle.ts";
+import { buildRelease } from "./release-build.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cbo-bundle-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,31 +94,22 @@ describe("bundleWorker", () => {
     expect((err as Error).message).toContain("nope.js");
   });
 
-  it("refuses, by name, what the source has but today's release path does not upload yet (never releases without it)", async () => {
+  it("builds what every environment releases: a per-target environment is no longer refused", async () => {
     const p = join(dir, "later");
     mkdirSync(p, { recursive: true });
-    writeFileSync(join(p, "index.js"), `export class Limiter {}\nexport default { fetch() { return new Response("x"); } };\n`);
-    writeFileSync(
-      join(p, "wrangler.toml"),
-      `name = "later"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "sites"\n[triggers]\ncrons = ["* * * * *"]\n`,
-    );
+    writeFileSync(join(p, "index.js"), `export default { fetch() { return new Response(typeof PROD === "undefined" ? "x" : PROD); } };\n`);
     writeFileSync(
       join(p, "envs.toml"),
-      `name = "envs"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n[env.production]\n[env.staging]\n`,
+      `name = "envs"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n[env.production]\ndefine = { PROD = "'prod'" }\n[env.staging]\n`,
     );
     writeFileSync(
       join(p, "orchestrator.yaml"),
-      "targets: [{ name: eu }, { name: us }]\nworkers:\n  - { wrangler: wrangler.toml }\n  - { name: plain, main: index.js, vars: { A: x, N: 1 }, kv: { K: k } }\n  - { wrangler: envs.toml, name: split, env: { eu: production, us: staging } }\n",
+      "targets: [{ name: eu }, { name: us }]\nworkers:\n  - { wrangler: envs.toml, name: split, env: { eu: production, us: staging } }\n",
     );
-    const [later, plain, split] = loadSpec(join(p, "orchestrator.yaml")).workers;
-    const err = await bundleWorker(later!).catch((e: unknown) => e);
-    expect(isCboError(err) && err.code).toBe("ERR_VALIDATION");
-    expect((err as Error).message).toBe(
-      "Worker later uses d1 binding DB, cron triggers, which this orchestrator reads but does not release yet.",
-    );
-    expect((await bundleWorker(plain!)).modules.map((m) => m.name)).toEqual(["index.js", "index.js.map"]);
-    expect(((await bundleWorker(split!).catch((e: unknown) => e)) as Error).message).toContain(
-      "releases different wrangler environments per target (production, staging)",
-    );
+    const [split] = loadSpec(join(p, "orchestrator.yaml")).workers;
+    const build = await buildRelease(split!);
+    expect(build.of("eu").bundle.code).toContain('"prod"');
+    expect(build.of("us").bundle.code).not.toContain('"prod"');
+    expect(build.of("eu").hash).not.toBe(build.of("us").hash);
   });
 });

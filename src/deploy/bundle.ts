@@ -9,7 +9,6 @@ import { buildWorker, byCodeUnits, type BuildOutput, type ModuleType } from "../
 import type { ModuleType as UploadModuleType, WorkerModule } from "../cloudflare/upload.ts";
 import { CboError } from "../kit/errors.ts";
 import { createHash } from "node:crypto";
-import { checkReleasable } from "./releasable.ts";
 
 export type Bundle = {
   /** The name of the entry module. */
@@ -105,25 +104,19 @@ export function legacySource(worker: ResolvedWorker): WorkerSource {
   };
 }
 
+/** The default environment's bundle (what `cbo plan` and a release of one environment build). */
 export async function bundleWorker(worker: ResolvedWorker, opts: BundleOptions = {}): Promise<Bundle> {
-  const source = worker.source ?? legacySource(worker);
-  checkReleasable(source);
-  const envs = [...new Set(Object.values(worker.sources ?? {}))];
-  if (envs.length > 1) {
-    throw new CboError(
-      "ERR_VALIDATION",
-      `Worker ${worker.name} releases different wrangler environments per target (${envs.map((s) => (s.origin.kind === "wrangler" ? (s.origin.env ?? "top level") : "spec")).join(", ")}), which this orchestrator reads but does not release yet.`,
-      {
-        hint: "Use one `env:` for every target for now (the release path is gaining per-target environments, issue 13).",
-      },
-    );
-  }
-  const build = await buildWorker(source, { root: worker.root, protect: opts.protect ?? [] });
+  return bundleSource(worker.name, worker.source ?? legacySource(worker), worker.root, opts);
+}
+
+/** One source's bundle: the modules a version upload carries. */
+export async function bundleSource(name: string, source: WorkerSource, root: string, opts: BundleOptions = {}): Promise<Bundle> {
+  const build = await buildWorker(source, { root, protect: opts.protect ?? [] });
   const main = build.modules[0];
   if (!build.mainModule || !main) {
     throw new CboError(
       "ERR_VALIDATION",
-      `Worker ${worker.name} has no main module (an assets-only Worker), which this release path does not upload yet.`,
+      `Worker ${name} has no main module (an assets-only Worker), which this release path does not upload yet.`,
       { hint: "Give the Worker a `main` entry module." },
     );
   }

@@ -19,8 +19,8 @@ import { TERMINAL_STATUSES } from "../contract/index.ts";
 import type { Release } from "../store/index.ts";
 import { applyRelease, ReleaseStop } from "./apply.ts";
 import { createRestoreBoard, finishRecorded } from "./owed.ts";
-import { bundleWorker } from "./bundle.ts";
-import { observeTarget } from "../targets/live-read.ts";
+import { buildRelease, type ReleaseBuild } from "./release-build.ts";
+import { observeForRelease, type TargetFacts } from "./observe.ts";
 import { plan as planRelease } from "./plan.ts";
 import { createRecorder, describeError, type PendingEvent } from "./record.ts";
 import { planSecrets } from "./secret-plan.ts";
@@ -95,21 +95,34 @@ export function createEngine(deps: EngineDeps): Engine {
     return () => claimed.delete(key);
   }
 
-  async function computePlan(
+  /**
+   * Builds every environment the worker's targets release, reads what the release needs from each
+   * target (observe.ts), and plans. The facts stay in memory for apply (an assets upload session
+   * among them); the plan is what gets stored.
+   */
+  async function prepare(
     worker: ResolvedWorker,
     runtimes: Map<string, TargetRuntime>,
-    bundleHash: string,
     full: boolean,
-  ): Promise<ReleasePlan> {
-    const kv = full && Object.keys(worker.kv).length > 0;
-    const observed = await Promise.all(worker.targets.map((t) => observeTarget(runtimes.get(t)!, worker.name, { versions: full, kv })));
-    const plan = planRelease(worker, bundleHash, new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId }])), observed);
-    if (worker.secrets.length === 0 && !worker.agent) return plan;
+  ): Promise<{ plan: ReleasePlan; build: ReleaseBuild; facts: Map<string, TargetFacts> }> {
+    const build = await buildRelease(worker, { protect: deps.protectedPaths ?? [] });
+    const places = new Map(deps.spec().targets.map((t) => [t.name, { name: t.name, jurisdiction: t.jurisdiction }]));
+    const observed = await Promise.all(
+      worker.targets.map((t) => observeForRelease(runtimes.get(t)!, worker, build.of(t), places.get(t) ?? { name: t }, { versions: full })),
+    );
+    const facts = new Map(observed.map((o) => [o.target, o]));
+    const targets = new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId, bundleHash: build.of(n).hash }]));
+    const plan = planRelease(worker, build.main.hash, targets, observed);
+    if (worker.secrets.length === 0 && !worker.agent) return { plan, build, facts };
     if (!deps.secrets)
       throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);
     const jurisdictions = new Map(deps.spec().targets.map((t) => [t.name, t.jurisdiction]));
-    const targets = worker.targets.map((name) => ({ name, jurisdiction: jurisdictions.get(name) }));
-    return { ...plan, secrets: planSecrets(worker, targets, deps.secrets.describe(worker.tenant, worker.secrets)) };
+    const targetsJ = worker.targets.map((name) => ({ name, jurisdiction: jurisdictions.get(name) }));
+    return {
+      plan: { ...plan, secrets: planSecrets(worker, targetsJ, deps.secrets.describe(worker.tenant, worker.secrets)) },
+      build,
+      facts,
+    };
   }
 
   /** Runs `work` in the background as the release `record`, settling the claim when it ends. */
@@ -148,20 +161,19 @@ export function createEngine(deps: EngineDeps): Engine {
     async plan(name) {
       const worker = findWorker(name);
       const runtimes = runtimesFor(worker);
-      const bundle = await bundleWorker(worker, { protect: deps.protectedPaths ?? [] });
-      return computePlan(worker, runtimes, bundle.hash, true);
+      return (await prepare(worker, runtimes, true)).plan;
     },
 
     async release(name, opts = {}) {
       const worker = findWorker(name);
       const unclaim = claim(worker);
       let record: Release;
-      let context: { plan: ReleasePlan; runtimes: Map<string, TargetRuntime>; bundle: Awaited<ReturnType<typeof bundleWorker>> };
+      let context: { plan: ReleasePlan; runtimes: Map<string, TargetRuntime>; build: ReleaseBuild; facts: Map<string, TargetFacts> };
       try {
         const runtimes = runtimesFor(worker);
-        const bundle = await bundleWorker(worker, { protect: deps.protectedPaths ?? [] });
-        const plan = await computePlan(worker, runtimes, bundle.hash, false);
-        context = { plan, runtimes, bundle };
+        const prepared = await prepare(worker, runtimes, false);
+        context = { ...prepared, runtimes };
+        const plan = prepared.plan;
         record = store.releases.insert({
           id: uuid(),
           tenant: worker.tenant,
@@ -197,7 +209,9 @@ export function createEngine(deps: EngineDeps): Engine {
           release: record,
           plan: context.plan,
           worker,
-          bundle: context.bundle,
+          build: context.build,
+          facts: context.facts,
+          ...(deps.protectedPaths ? { protect: deps.protectedPaths } : {}),
           runtimes: context.runtimes,
           signal,
           spec: deps.spec(),

@@ -233,6 +233,13 @@ describe("desiredState", () => {
     expect(out.size).toBe(0);
   });
 
+  it("a script PUT (Durable Object migrations) serves the new version at 100% from its upload", () => {
+    const left = leftOn(journal("r", [["uploaded", "eu", { versionId: "v2", previousVersionId: "v1", created: false, put: true }]]));
+    expect(left.get("eu")).toEqual({ split: [{ versionId: "v2", percentage: 100 }] });
+    const version = leftOn(journal("r", [["uploaded", "eu", { versionId: "v2", previousVersionId: "v1", created: false, put: false }]]));
+    expect(version.has("eu")).toBe(false);
+  });
+
   it("an entry whose data does not parse leaves the target uncertain, never guessed", () => {
     const left = leftOn(
       journal("r", [

@@ -37,6 +37,25 @@ describe("replay", () => {
     expect(touched(m.get("us")!)).toBe(false);
   });
 
+  it("a script PUT (Durable Object migrations) touches the target at its upload; phases keep their last intent and outcome", () => {
+    const m = replay([
+      e(J.phaseIntent, "eu", { phase: "resources", create: [{ kind: "d1", name: "sites" }] }),
+      e(J.phaseDone, "eu", { phase: "resources", resources: [] }),
+      e(J.uploadIntent, "eu", { previousVersionId: "old", put: true, migration: { oldTag: "v1", newTag: "v2" } }),
+      e(J.phaseIntent, "eu", { phase: "settings", keys: ["crons"], before: { crons: [] } }),
+      e(J.uploadIntent, "us", { previousVersionId: "u-old", put: false }),
+    ]);
+    const eu = m.get("eu")!;
+    expect(eu).toMatchObject({ put: true, migrated: true, stepIntent: false });
+    expect(touched(eu)).toBe(true);
+    expect(eu.phases.resources).toEqual({
+      intent: { phase: "resources", create: [{ kind: "d1", name: "sites" }] },
+      done: { phase: "resources", resources: [] },
+    });
+    expect(eu.phases.settings).toEqual({ intent: { phase: "settings", keys: ["crons"], before: { crons: [] } } });
+    expect(touched(m.get("us")!)).toBe(false);
+  });
+
   it("treats a first upload (no previous version) as touching the target", () => {
     const m = replay([e(J.uploadIntent, "ap", { previousVersionId: null })]);
     expect(touched(m.get("ap")!)).toBe(true);

@@ -9,8 +9,14 @@ import type { JournalEntry, Release } from "../store/index.ts";
 import type { Split } from "../targets/types.ts";
 
 export const J = {
-  uploadIntent: "upload.intent", // {previousVersionId}
-  uploaded: "uploaded", // {versionId, previousVersionId, created}
+  // A phase of a target's release that writes to the edge besides the upload and the steps
+  // (target-phases.ts): resources, d1-migrations, assets, settings, settings-restore.
+  phaseIntent: "phase.intent", // {phase, …what it is about to do}
+  phaseDone: "phase.done", // {phase, …what it did}
+  // `put`: the script PUT (a first deploy, or Durable Object migrations), which serves the new
+  // version at 100% as soon as it lands; `migration` {oldTag, newTag} when it carries one.
+  uploadIntent: "upload.intent", // {previousVersionId, bundleHash, put, migration?}
+  uploaded: "uploaded", // {versionId, previousVersionId, created, put, migration?}
   stepIntent: "step.intent", // {percent, versionId, previousVersionId, split}
   stepDeployed: "step.deployed", // {percent, versionId}
   gatePassed: "gate.passed", // {percent, versionId, samples, failures, errorRate, reason}
@@ -40,6 +46,12 @@ export type TargetReplay = {
   rollbackDone: boolean;
   /** What the last completed rollback deployed. */
   rolledBackTo: string | null;
+  /** The upload was the script PUT: it serves the new version at 100% once it lands. */
+  put: boolean;
+  /** The upload carried Durable Object migrations: no deployment can go back past them. */
+  migrated: boolean;
+  /** Per phase (target-phases.ts), the data of its last intent and of its outcome after that intent. */
+  phases: Record<string, { intent: Record<string, unknown>; done?: Record<string, unknown> }>;
 };
 
 export function replay(entries: JournalEntry[]): Map<string, TargetReplay> {
@@ -58,6 +70,9 @@ export function replay(entries: JournalEntry[]): Map<string, TargetReplay> {
         rollbackIntent: false,
         rollbackDone: false,
         rolledBackTo: null,
+        put: false,
+        migrated: false,
+        phases: {},
       };
       out.set(target, t);
     }
@@ -72,6 +87,14 @@ export function replay(entries: JournalEntry[]): Map<string, TargetReplay> {
       case J.uploadIntent:
         t.uploadIntent = true;
         if (prev === null || typeof prev === "string") t.previousVersionId = prev;
+        if (d.put === true) t.put = true;
+        if (d.migration) t.migrated = true;
+        break;
+      case J.phaseIntent:
+        if (typeof d.phase === "string") t.phases[d.phase] = { intent: d };
+        break;
+      case J.phaseDone:
+        if (typeof d.phase === "string" && t.phases[d.phase]) t.phases[d.phase]!.done = d;
         break;
       case J.uploaded:
       case J.stepIntent:
@@ -103,7 +126,7 @@ export function replay(entries: JournalEntry[]): Map<string, TargetReplay> {
  * yes; and a first upload (no previous version) creates the script and serves it at once.
  */
 export function touched(t: TargetReplay): boolean {
-  return t.stepIntent || (t.uploadIntent && t.previousVersionId === null);
+  return t.stepIntent || (t.uploadIntent && (t.previousVersionId === null || t.put));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +155,12 @@ export type DesiredTarget =
 // leaves the target uncertain rather than guessed.
 const SplitSchema = z.array(z.object({ versionId: z.string(), percentage: z.number() })).min(1);
 const VersionData = z.looseObject({ versionId: z.string() });
-const UploadedData = z.looseObject({ versionId: z.string(), previousVersionId: z.string().nullish(), created: z.boolean().optional() });
+const UploadedData = z.looseObject({
+  versionId: z.string(),
+  previousVersionId: z.string().nullish(),
+  created: z.boolean().optional(),
+  put: z.boolean().optional(),
+});
 const StepIntentData = z.looseObject({ split: SplitSchema, percent: z.number().optional() });
 const RecoveredData = z.looseObject({
   targets: z.array(z.looseObject({ target: z.string(), action: z.string(), serving: z.string().nullable() })).default([]),
@@ -160,9 +188,10 @@ export function leftOn(entries: JournalEntry[]): Map<string, Left> {
     const t = e.target;
     switch (e.kind) {
       case J.uploaded: {
-        // A first upload (nothing served before) creates the script and serves it at once.
+        // A first upload (nothing served before) creates the script and serves it at once, and so
+        // does any script PUT (Durable Object migrations).
         const d = UploadedData.safeParse(e.data);
-        if (d.success && (d.data.created === true || d.data.previousVersionId === null))
+        if (d.success && (d.data.created === true || d.data.put === true || d.data.previousVersionId === null))
           out.set(t, { split: [{ versionId: d.data.versionId, percentage: 100 }] });
         break;
       }

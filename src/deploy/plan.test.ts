@@ -3,6 +3,8 @@ import type { ResolvedWorker } from "../config/load.ts";
 import { GateSchema } from "../config/schema.ts";
 import { plan, plannedSteps, previousVersionOf, splitFor } from "./plan.ts";
 import type { ObservedTarget } from "../targets/types.ts";
+import { legacySource } from "./bundle.ts";
+import type { TargetFacts } from "./observe.ts";
 
 const worker = (over: Partial<ResolvedWorker> = {}): ResolvedWorker => ({
   tenant: "default",
@@ -95,15 +97,64 @@ describe("plan", () => {
     expect(p.apiCalls).toBe(5 + (1 + 1 + 1) + 5);
   });
 
-  it("counts KV namespace calls: list plus create for each title missing", () => {
-    const w = worker({ kv: { CACHE: "cache", CONF: "conf" } });
-    const obs = [
-      { ...live("eu", "e1"), kvNamespaces: ["cache", "conf"] },
-      { ...live("us", "u1"), kvNamespaces: ["cache"] },
-      live("ap", "p1"), // unknown: assume both must be created
+  it("counts what the release spends per phase: resources to create, D1 migrations, assets, a DO migration, settings", () => {
+    const source = {
+      ...legacySource(worker()),
+      migrations: [{ tag: "v1", new_sqlite_classes: ["Limiter"] }],
+      triggers: { crons: ["*/5 * * * *"] },
+    };
+    const w = worker({ source, sources: { eu: source, us: source, ap: source } });
+    const kv = { ref: { kind: "kv" as const, name: "cache" }, usedBy: ["CACHE"] };
+    const db = { ref: { kind: "d1" as const, name: "sites", jurisdiction: "eu" }, usedBy: ["DB"] };
+    const files = [
+      { name: "0001_init.sql", file: "/x/migrations/0001_init.sql", sql: "" },
+      { name: "0002_more.sql", file: "/x/migrations/0002_more.sql", sql: "" },
     ];
-    const p = plan(w, "h", accounts, obs);
-    expect(p.apiCalls).toBe(5 + 1 + 5 + 2 + 5 + 3);
+    const migrations = { binding: "DB", database: "sites", table: "d1_migrations", files };
+    const eu: TargetFacts = {
+      ...live("eu", "e1"),
+      // Everything there: nothing to create, one migration pending, two asset buckets to send, tag v1 (nothing to migrate), crons as desired.
+      resources: [
+        { ...kv, found: { id: "k1", jurisdiction: null } },
+        { ...db, found: { id: "d1", jurisdiction: "eu" } },
+      ],
+      d1: [{ migrations, applied: ["0001_init.sql"] }],
+      migrationTag: "v1",
+      assets: { session: { jwt: "t", buckets: [["a", "b"], ["c"]] }, bytes: { a: 1, b: 2, c: 3, d: 4 } },
+      settings: { current: { crons: ["*/5 * * * *"] }, desired: { crons: ["*/5 * * * *"] } },
+      reads: 6,
+    };
+    const us: TargetFacts = {
+      ...live("us", "u1"),
+      // Both resources missing (created: find again + create each), no tag (migrate: the script PUT, 100% at once), crons differ.
+      resources: [
+        { ...kv, found: null },
+        { ...db, found: null },
+      ],
+      d1: [{ migrations, applied: null }],
+      migrationTag: null,
+      settings: { current: { crons: [] }, desired: { crons: ["*/5 * * * *"] } },
+      reads: 4,
+    };
+    const p = plan(w, "h", accounts, [eu, us, live("ap", "p1")]);
+    const phases = (t: string) => Object.fromEntries(p.targets.find((x) => x.name === t)!.phases!.map((ph) => [ph.phase, ph.apiCalls]));
+    expect(phases("eu")).toEqual({ read: 7, "d1-migrations": 5, assets: 2, upload: 2, steps: 3, settings: 1 });
+    expect(phases("us")).toEqual({ read: 5, resources: 4, "d1-migrations": 6, upload: 2, steps: 1, settings: 2 });
+    expect(p.targets.find((t) => t.name === "eu")!.assets).toEqual({ files: 4, bytes: 10, upload: 3, uploadBytes: 6 });
+    expect(p.targets.find((t) => t.name === "us")).toMatchObject({
+      upload: "script",
+      durableObjectMigration: { oldTag: null, newTag: "v1", steps: 1 },
+      d1Migrations: [{ binding: "DB", database: "sites", pending: ["0001_init.sql", "0002_more.sql"] }],
+      resources: [
+        { kind: "kv", name: "cache", action: "create", usedBy: ["CACHE"] },
+        { kind: "d1", name: "sites", jurisdiction: "eu", action: "create", usedBy: ["DB"] },
+      ],
+      settings: [{ setting: "crons", current: [], desired: ["*/5 * * * *"], change: true }],
+    });
+    expect(plannedSteps(p, "us")).toEqual([100]);
+    expect(plannedSteps(p, "eu")).toEqual([10, 50, 100]);
+    const total = (t: string) => Object.values(phases(t)).reduce((a, b) => a + b, 0);
+    expect(p.apiCalls).toBe(total("eu") + total("us") + total("ap"));
   });
 
   it("is pure: same input, same plan, inputs untouched", () => {

@@ -2,9 +2,15 @@
 // list of actions apply will take, in order. No I/O here, so `cbo plan` shows exactly what a
 // release will do and the plan can be stored with the release and replayed after a crash.
 import type { ResolvedWorker } from "../config/load.ts";
+import type { WorkerBinding, WorkerSource } from "../config/source/model.ts";
+import { pendingD1Migrations } from "../build/index.ts";
+import { migrationsToUpload } from "../cloudflare/index.ts";
+import type { PlannedPhase, PlannedResource, PlannedTarget } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
-import type { PlannedAction, ReleasePlan } from "./types.ts";
+import { changedKeys, managedKeys, readCount, writeCount } from "../targets/script-state.ts";
 import type { ObservedTarget } from "../targets/types.ts";
+import type { TargetFacts } from "./observe.ts";
+import type { PlannedAction, ReleasePlan } from "./types.ts";
 
 /**
  * The version a target falls back to: the one at 100%, else the one with the largest share (a
@@ -25,11 +31,29 @@ export function stepsFor(steps: number[], previousVersionId: string | null): num
   return previousVersionId === null ? [100] : steps;
 }
 
+/** Per target, what planning needs beyond the worker: its account, its release hash, what it serves (and, for a full plan, its facts). */
+export type PlanTarget = { accountId: string; bundleHash?: string };
+
+/**
+ * The plan. `observed` holds what each target serves; a TargetFacts (observe.ts) adds what the
+ * release found there (resources, D1 migrations applied, the Durable Object migration tag, the
+ * assets the account lacks, the script settings) and what those reads cost. Per target, in order:
+ *
+ *   phase          requests (when every gate passes)
+ *   read           1 (the live deployment) + the facts' reads
+ *   resources      2 per resource missing there (look again, then create)
+ *   d1-migrations  per database with pending files: bookmark, migrations table, applied list (2), one per file
+ *   assets         one per upload bucket the session asked for
+ *   agent          1 (the config namespace, looked up)
+ *   upload         1 (+1 re-reading the Durable Object migration tag)
+ *   steps          1 per step (a first deploy or a migration: the 100% step only)
+ *   settings       the managed settings read again (not for a new script), then one write per change
+ */
 export function plan(
   worker: ResolvedWorker,
   bundleHash: string,
-  targets: Map<string, { accountId: string }>,
-  observed: ObservedTarget[],
+  targets: Map<string, PlanTarget>,
+  observed: Array<ObservedTarget | TargetFacts>,
 ): ReleasePlan {
   const byTarget = new Map(observed.map((o) => [o.target, o]));
   const missing = worker.targets.filter((t) => !targets.has(t));
@@ -43,29 +67,19 @@ export function plan(
       },
     );
   }
-  const kvTitles = [...new Set(Object.values(worker.kv))];
   const actions: PlannedAction[] = [];
   let apiCalls = 0;
   const planned: ReleasePlan["targets"] = [];
   for (const name of worker.waves.flat()) {
-    const seen = byTarget.get(name) ?? { target: name, deployment: [], versions: [] };
+    const seen: ObservedTarget & Partial<TargetFacts> = byTarget.get(name) ?? { target: name, deployment: [], versions: [] };
     const previousVersionId = previousVersionOf(seen.deployment);
-    planned.push({ name, accountId: targets.get(name)!.accountId, previousVersionId, live: seen.deployment });
-    // Reading the live deployment before the release: one call.
-    apiCalls += 1;
-    if (kvTitles.length > 0) {
-      // List the namespaces, then create the missing ones (all of them when the list is unknown).
-      const known = seen.kvNamespaces === undefined ? undefined : new Set(seen.kvNamespaces);
-      apiCalls += 1 + kvTitles.filter((t) => known === undefined || !known.has(t)).length;
-    }
-    // The edge agent's config namespace: listed (created on the first release only).
-    if (worker.agent) apiCalls += 1;
+    const t = planTarget(worker, name, targets.get(name)!, seen, previousVersionId);
+    planned.push(t.planned);
+    apiCalls += t.apiCalls;
     actions.push({ kind: "upload", target: name });
-    apiCalls += 1;
-    for (const percent of stepsFor(worker.steps, previousVersionId)) {
+    for (const percent of t.steps) {
       actions.push({ kind: "deploy", target: name, percent });
       actions.push({ kind: "gate", target: name, percent });
-      apiCalls += 1;
     }
   }
   return {
@@ -80,6 +94,163 @@ export function plan(
     apiCalls,
   };
 }
+
+function planTarget(
+  worker: ResolvedWorker,
+  name: string,
+  place: PlanTarget,
+  seen: ObservedTarget & Partial<TargetFacts>,
+  previousVersionId: string | null,
+): { planned: PlannedTarget; steps: number[]; apiCalls: number } {
+  const source = worker.sources?.[name] ?? worker.source;
+  const phases: PlannedPhase[] = [];
+  const phase = (p: string, summary: string, apiCalls: number, extra: Record<string, unknown> = {}) =>
+    phases.push({ phase: p, summary, apiCalls, ...extra });
+  phase("read", "read the live deployment and what the release needs from the target", 1 + (seen.reads ?? 0));
+
+  const resources = (seen.resources ?? []).map(
+    (r): PlannedResource => ({
+      kind: r.ref.kind,
+      name: r.ref.name,
+      ...(r.ref.jurisdiction ? { jurisdiction: r.ref.jurisdiction } : {}),
+      ...(r.note ? { note: r.note } : {}),
+      usedBy: r.usedBy,
+      action: r.found ? "use" : "create",
+      ...(r.found ? { id: r.found.id } : {}),
+    }),
+  );
+  const creates = resources.filter((r) => r.action === "create");
+  if (creates.length > 0)
+    phase(
+      "resources",
+      `create ${creates.map((r) => `${r.kind} ${r.name}${r.jurisdiction ? ` (${r.jurisdiction})` : ""}`).join(", ")}`,
+      2 * creates.length,
+    );
+
+  const d1Migrations = (seen.d1 ?? [])
+    .map((d) => ({
+      binding: d.migrations.binding,
+      database: d.migrations.database,
+      pending: pendingD1Migrations(d.migrations.files, d.applied ?? []).map((f) => f.name),
+    }))
+    .filter((d) => d.pending.length > 0);
+  for (const d of d1Migrations)
+    phase("d1-migrations", `apply ${d.pending.length} migration(s) to D1 ${d.database}: ${d.pending.join(", ")}`, 4 + d.pending.length, {
+      database: d.database,
+    });
+
+  let assets: PlannedTarget["assets"];
+  if (seen.assets) {
+    const wanted = seen.assets.session.buckets.flat();
+    const bytes = Object.values(seen.assets.bytes).reduce((a, b) => a + b, 0);
+    const uploadBytes = wanted.reduce((a, h) => a + (seen.assets!.bytes[h] ?? 0), 0);
+    assets = { files: Object.keys(seen.assets.bytes).length, bytes, upload: wanted.length, uploadBytes };
+    phase(
+      "assets",
+      wanted.length === 0
+        ? "static assets: every file is there already"
+        : `static assets: upload ${wanted.length} new or changed file(s), ${uploadBytes} bytes`,
+      seen.assets.session.buckets.length,
+    );
+  }
+
+  if (worker.agent) phase("agent", "look up the edge agent's config namespace", 1);
+
+  const migration = source && seen.migrationTag !== undefined ? migrationsToUpload(source.migrations, seen.migrationTag) : {};
+  const upload: "version" | "script" = previousVersionId === null || migration.migrations ? "script" : "version";
+  const steps = upload === "script" ? [100] : stepsFor(worker.steps, previousVersionId);
+  const durableObjectMigration = migration.migrations
+    ? {
+        oldTag: migration.migrations.old_tag ?? null,
+        newTag: migration.migrations.new_tag,
+        steps: migration.migrations.steps.length,
+        ...(migration.warning ? { warning: migration.warning } : {}),
+      }
+    : null;
+  phase(
+    "upload",
+    upload === "script"
+      ? previousVersionId === null
+        ? "create the script (PUT): it serves the new version at once"
+        : `PUT the script with Durable Object migration ${durableObjectMigration!.oldTag ?? "(none)"} -> ${durableObjectMigration!.newTag}: it serves the new version at 100% at once, as wrangler deploy does, and no rollback can go back past it`
+      : "upload a new version",
+    1 + (seen.migrationTag !== undefined ? 1 : 0),
+  );
+  phase("steps", `deploy ${steps.map((p) => `${p}%`).join(" -> ")}, each gated`, steps.length);
+
+  let settings: PlannedTarget["settings"];
+  if (seen.settings) {
+    const { current, desired } = seen.settings;
+    const changed = changedKeys(current, desired);
+    settings = managedKeys(desired).map((k) => ({
+      setting: k,
+      current: current === null ? null : (current[k] ?? null),
+      desired: desired[k],
+      change: changed.includes(k),
+    }));
+    const rereads = current === null ? 0 : readCount(desired);
+    if (changed.length > 0 || rereads > 0)
+      phase(
+        "settings",
+        changed.length === 0 ? "script settings already as desired" : `after the 100% step: set ${changed.join(", ")}`,
+        rereads + writeCount(desired, changed),
+      );
+  }
+
+  const bindings = source ? plannedBindings(source, resources) : undefined;
+  const env = source?.origin.kind === "wrangler" ? source.origin.env : undefined;
+  return {
+    planned: {
+      name,
+      accountId: place.accountId,
+      previousVersionId,
+      live: seen.deployment,
+      ...(env ? { env } : {}),
+      ...(place.bundleHash ? { bundleHash: place.bundleHash } : {}),
+      upload,
+      ...(source && source.migrations.length > 0 ? { durableObjectMigration } : {}),
+      ...(seen.resources ? { resources } : {}),
+      ...(bindings ? { bindings } : {}),
+      ...(seen.d1 ? { d1Migrations } : {}),
+      ...(assets ? { assets } : {}),
+      ...(settings ? { settings } : {}),
+      phases,
+    },
+    steps,
+    apiCalls: phases.reduce((n, p) => n + p.apiCalls, 0),
+  };
+}
+
+/** The version's bindings with the target's resource behind each (vars, secrets and the agent's own aside). */
+function plannedBindings(source: WorkerSource, resources: PlannedResource[]): NonNullable<PlannedTarget["bindings"]> {
+  const out: NonNullable<PlannedTarget["bindings"]> = [];
+  for (const [name, v] of Object.entries(source.vars)) out.push({ name, type: typeof v === "string" ? "plain_text" : "json" });
+  for (const b of source.bindings) {
+    const type = BINDING_TYPE[b.kind];
+    if (!("resource" in b)) {
+      out.push({ name: b.binding, type });
+      continue;
+    }
+    const r = resources.find((x) => x.kind === b.resource.kind && x.name === b.resource.name && x.usedBy.includes(b.binding));
+    out.push({ name: b.binding, type, resource: `${b.resource.kind}:${b.resource.name}`, id: r?.id ?? null });
+  }
+  return out;
+}
+
+const BINDING_TYPE: Record<WorkerBinding["kind"], string> = {
+  kv: "kv_namespace",
+  d1: "d1",
+  r2: "r2_bucket",
+  queue: "queue",
+  durable_object: "durable_object_namespace",
+  service: "service",
+  analytics_engine: "analytics_engine",
+  ai: "ai",
+  hyperdrive: "hyperdrive",
+  ratelimit: "ratelimit",
+  version_metadata: "version_metadata",
+  assets: "assets",
+};
 
 /** The deploy steps apply takes on one target, from the plan (so a stored plan replays as planned). */
 export function plannedSteps(p: ReleasePlan, target: string): number[] {

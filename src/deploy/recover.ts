@@ -3,8 +3,11 @@
 // what the journal says it should serve, and writes only the difference.
 //
 //   release, every target passed its 100% gate and the edge confirms the new version ──> succeeded
+//            (script settings the crash left unwritten are written first: read, compare, write)
 //   release, otherwise: each touched target back on its previous version (a first deploy keeps
-//            the one version it has) ──> rolled_back, reason naming what every target serves
+//            the one version it has, and so does a target a Durable Object migration reached),
+//            with the script settings the release had begun to change put back
+//            ──> rolled_back, reason naming what every target serves
 //   rollback (kind) ──> finished: each target to its planned version ──> succeeded
 //   a target that cannot be read or written yet (its region out, a full disk) ──> owed: retried
 //            with backoff until it lands (owed.ts), the release unfinished meanwhile; the engine
@@ -19,6 +22,10 @@ import { previousVersionOf } from "./plan.ts";
 import { createRecorder, describeError } from "./record.ts";
 import { restoreTarget } from "./restore-target.ts";
 import { applyRollback } from "./rollback.ts";
+import { pick, restoreSettings } from "./target-phases.ts";
+import type { ReleasePlan } from "./types.ts";
+import type { Recorder } from "./record.ts";
+import { changedKeys, managedKeys, readState, writeState, type ScriptState, type SettingKey } from "../targets/script-state.ts";
 import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import type { Logger } from "../telemetry/index.ts";
@@ -84,6 +91,13 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
   if (passed) {
     const live = await Promise.all(plan.targets.map((t) => readLive(t.name).catch(() => undefined)));
     if (live.every((now, i) => now !== undefined && servesOnly(now, state(plan.targets[i]!.name)!.versionId!))) {
+      // Every target serves the new version: the script settings the crash may have left unwritten
+      // are written now (level-based: read, compare, write the difference).
+      await Promise.all(
+        plan.targets.map((t) =>
+          state(t.name)?.phases.settings?.done ? undefined : completeSettings(rec, plan.worker, t, runtimes.get(t.name)),
+        ),
+      );
       const outcomes: Outcome[] = plan.targets.map((t) => ({ target: t.name, action: "completed", serving: state(t.name)!.versionId }));
       const reason = `daemon restarted after every step had passed; ${outcomes.map((o) => `${o.target} serves ${o.serving}`).join(", ")}`;
       return finishRecorded(
@@ -159,6 +173,40 @@ async function settle(
   }
   const runtime = ctx.runtimes.get(name);
   if (!runtime) return { target: name, error: `${name}: target is no longer configured` };
+  if (s.migrated && s.versionId) {
+    // A Durable Object migration landed: no version from before it can be deployed (10238).
+    return {
+      target: name,
+      action: "kept",
+      serving: s.versionId,
+      note: "a Durable Object migration was applied: nothing from before it can serve",
+    };
+  }
+  const restored = await settleCode(ctx, owed, name, s, runtime, worker, readLive);
+  // The code is back: so are the script settings the release had started to change.
+  const change = s.phases.settings?.intent;
+  if ("error" in restored || restored.action === "kept" || !change?.before) return restored;
+  try {
+    await restoreSettings(rec, worker, name, runtime, { keys: change.keys as SettingKey[], before: change.before as ScriptState });
+    return { ...restored, note: [restored.note, "script settings restored"].filter(Boolean).join("; ") };
+  } catch (e) {
+    return {
+      target: name,
+      error: `${name} is back on ${restored.serving}, but its script settings could not be restored: ${describeError(e)}`,
+    };
+  }
+}
+
+async function settleCode(
+  ctx: RecoverContext,
+  owed: OwedContext,
+  name: string,
+  s: TargetReplay,
+  runtime: TargetRuntime,
+  worker: string,
+  readLive: (name: string) => Promise<Array<{ versionId: string; percentage: number }>>,
+): Promise<Outcome | Failure> {
+  const { rec } = owed;
   // First deploy: nothing earlier to go back to; keep the one version it has, at 100%.
   const known = s.previousVersionId ?? s.versionId;
   const first = s.previousVersionId === null;
@@ -184,6 +232,29 @@ async function settle(
   if (r.ok) return r.value;
   rec.tryTo(() => rec.journal(J.rollbackFailed, name, { versionId: known, error: describeError(r.error), recovery: true }));
   return { target: name, error: `${name} could not be set to ${known ?? "its previous version"}: ${describeError(r.error)}` };
+}
+
+/** The script settings a release's plan wanted on a target, written where they differ (recovery of a release whose gates all passed). */
+async function completeSettings(
+  rec: Recorder,
+  script: string,
+  planned: ReleasePlan["targets"][number],
+  runtime: TargetRuntime | undefined,
+): Promise<void> {
+  const desired = Object.fromEntries((planned.settings ?? []).map((x) => [x.setting, x.desired])) as ScriptState;
+  if (!runtime || managedKeys(desired).length === 0) return;
+  const before = (await readState(runtime, script, desired)).state;
+  const keys = changedKeys(before, desired);
+  if (keys.length === 0) return;
+  rec.journal(J.phaseIntent, planned.name, {
+    phase: "settings",
+    keys,
+    before: pick(before, keys),
+    desired: pick(desired, keys),
+    recovery: true,
+  });
+  await writeState(runtime, script, desired, keys);
+  rec.journal(J.phaseDone, planned.name, { phase: "settings", keys, recovery: true });
 }
 
 function label(action: Outcome["action"]): string {

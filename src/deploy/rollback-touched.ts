@@ -12,6 +12,7 @@ import { readDeployment } from "../targets/live-read.ts";
 import { finishRecorded, untilRestored, type OwedContext } from "./owed.ts";
 import { describeError } from "./record.ts";
 import { restoreTarget } from "./restore-target.ts";
+import { restoreSettings } from "./target-phases.ts";
 import type { ReleaseStop } from "./stop.ts";
 
 type Outcome = { name: string; ok: boolean; kept: boolean; text: string };
@@ -56,8 +57,31 @@ export async function rollBackTouched(ctx: ApplyContext, stop: ReleaseStop, touc
 }
 
 async function rollBackOne(ctx: ApplyContext, owed: OwedContext, name: string, p: Progress): Promise<Outcome> {
+  const code = await rollBackCode(ctx, owed, name, p);
+  if (!code.ok || !p.settings || p.settings.before === null) return code;
+  // The code is back: the script settings the release changed go back too (crons, routes, consumers…).
+  try {
+    await restoreSettings(ctx.rec, ctx.worker.name, name, ctx.runtimes.get(name)!, p.settings);
+    return { ...code, text: `${code.text}, settings ${p.settings.keys.join(", ")} restored` };
+  } catch (e) {
+    ctx.rec.tryTo(() => ctx.rec.journal(J.rollbackFailed, name, { stage: "settings-restore", error: describeError(e) }));
+    return {
+      ...code,
+      ok: false,
+      text: `${code.text}, but its settings ${p.settings.keys.join(", ")} could not be restored: ${describeError(e)}`,
+    };
+  }
+}
+
+async function rollBackCode(ctx: ApplyContext, owed: OwedContext, name: string, p: Progress): Promise<Outcome> {
   const { rec, worker } = ctx;
   const runtime = ctx.runtimes.get(name)!;
+  if (p.migrated && p.versionId !== null) {
+    // Cloudflare deploys no version from before a Durable Object migration (10238): the target
+    // keeps the new version, and the release says so (it ends failed, never rolled_back).
+    const why = `Durable Object migration ${p.migrated.oldTag ?? "(none)"} -> ${p.migrated.newTag} applied: no version from before it can be deployed`;
+    return { name, ok: true, kept: true, text: `${name} stays on ${p.versionId} (${why})` };
+  }
   // A first deploy has nothing earlier to serve: it stays on the new version, at 100%.
   const to = p.previousVersionId ?? p.versionId;
   const note = p.previousVersionId === null ? "no previous version: keeps serving the new version" : undefined;

@@ -9,18 +9,30 @@
 //                       of the same bundle (a release uploads one bundle to every target)
 //   no to               the versions that served before the newest succeeded release
 // Targets with nothing to go to are left as they are and named in the plan's `skipped`.
+//
+// Script settings (crons, routes, custom domains, workers.dev, queue consumers, observability,
+// logpush, tail consumers) live outside versions, so they go back beside the code: to a release,
+// the settings that release's plan wanted; to before a release, the settings it found there (and
+// recorded just before changing them); to a version id, the settings of the release that uploaded
+// it. Only settings that record manages are written; a target whose settings no record holds keeps
+// its own. A Durable Object migration is not undone: Cloudflare refuses to deploy a version from
+// before one (10238), and the rollback names that target as failed.
 import type { ResolvedWorker } from "../config/load.ts";
 import { CboError } from "../kit/errors.ts";
 import type { Release, Store } from "../store/index.ts";
-import { replay, J } from "./journal.ts";
+import { replay, J, type TargetReplay } from "./journal.ts";
 import { readVersionIds } from "../targets/live-read.ts";
 import { finishRecorded } from "./owed.ts";
 import { describeError, type Recorder } from "./record.ts";
 import { restoreTarget } from "./restore-target.ts";
 import { releasePlanOf, rollbackPlanOf, type RollbackPlan } from "./stored.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import { changedKeys, readState, writeState, type ScriptState, type SettingKey } from "../targets/script-state.ts";
+import { pick } from "./target-phases.ts";
+import type { ReleasePlan } from "./types.ts";
 
-type Resolved = { resolved: string; targets: Array<{ name: string; versionId: string }>; skipped: RollbackPlan["skipped"] };
+type ResolvedTarget = { name: string; versionId: string; settings?: Record<string, unknown> };
+type Resolved = { resolved: string; targets: ResolvedTarget[]; skipped: RollbackPlan["skipped"] };
 
 export async function planRollback(
   store: Store,
@@ -90,10 +102,29 @@ function before(store: Store, release: Release): Resolved {
   const out: Resolved = { resolved: `the versions serving before release ${release.id}`, targets: [], skipped: [] };
   for (const t of plan.targets) {
     const prev = journal.get(t.name)?.previousVersionId ?? t.previousVersionId;
-    if (prev) out.targets.push({ name: t.name, versionId: prev });
+    const settings = settingsBefore(t, journal.get(t.name));
+    if (prev) out.targets.push({ name: t.name, versionId: prev, ...(settings ? { settings } : {}) });
     else out.skipped.push({ name: t.name, why: "nothing served there before that release" });
   }
   return out;
+}
+
+/**
+ * The script settings a target had before a release: what its plan read there, with what the
+ * release recorded just before it changed them (the newer reading) on top. None for a target the
+ * release created the script in.
+ */
+function settingsBefore(t: ReleasePlan["targets"][number], replayed: TargetReplay | undefined): ScriptState | undefined {
+  if (!t.settings || t.settings.every((x) => x.current === null)) return undefined;
+  const state = Object.fromEntries(t.settings.filter((x) => x.current !== null).map((x) => [x.setting, x.current])) as ScriptState;
+  const recorded = replayed?.phases.settings?.intent.before as ScriptState | null | undefined;
+  return { ...state, ...(recorded ?? {}) };
+}
+
+/** The script settings a release's plan wanted on a target (every managed one). */
+function settingsWanted(t: ReleasePlan["targets"][number] | undefined): ScriptState | undefined {
+  if (!t?.settings || t.settings.length === 0) return undefined;
+  return Object.fromEntries(t.settings.map((x) => [x.setting, x.desired])) as ScriptState;
 }
 
 function shipped(store: Store, release: Release): Resolved {
@@ -102,7 +133,8 @@ function shipped(store: Store, release: Release): Resolved {
   const out: Resolved = { resolved: `the versions release ${release.id} shipped`, targets: [], skipped: [] };
   for (const t of plan.targets) {
     const v = journal.get(t.name)?.versionId;
-    if (v) out.targets.push({ name: t.name, versionId: v });
+    const settings = settingsWanted(t);
+    if (v) out.targets.push({ name: t.name, versionId: v, ...(settings ? { settings } : {}) });
     else out.skipped.push({ name: t.name, why: "that release uploaded nothing there" });
   }
   return out;
@@ -125,7 +157,10 @@ async function byVersion(
     for (const name of names) {
       const match =
         name === row.target ? row : row.bundle_hash ? known.get(name)!.find((v) => v.bundle_hash === row.bundle_hash) : undefined;
-      if (match) out.targets.push({ name, versionId: match.version_id });
+      // The settings the release that uploaded this version wanted there, when we have its record.
+      const from = match?.release_id ? store.releases.get(match.release_id) : undefined;
+      const settings = from?.kind === "release" ? settingsWanted(releasePlanOf(from).targets.find((x) => x.name === name)) : undefined;
+      if (match) out.targets.push({ name, versionId: match.version_id, ...(settings ? { settings } : {}) });
       else out.skipped.push({ name, why: "no version of the same bundle there" });
     }
     return out;
@@ -171,14 +206,17 @@ export async function applyRollback(ctx: {
         if (!runtime) throw new CboError("ERR_NOT_FOUND", `target ${t.name} is no longer configured`);
         const r = await restoreTarget(runtime, plan.worker, t.versionId, { checkFirst: ctx.checkFirst, message: `cbo rollback ${rec.id}` });
         rec.journal(J.rollbackDone, t.name, { versionId: t.versionId, changed: r.changed });
-        return { target: t.name, versionId: t.versionId, ok: true as const };
+        const keys = t.settings ? await settingsBack(rec, plan.worker, t.name, runtime, t.settings as ScriptState) : [];
+        return { target: t.name, versionId: t.versionId, ok: true as const, ...(keys.length > 0 ? { settings: keys } : {}) };
       } catch (e) {
         rec.tryTo(() => rec.journal(J.rollbackFailed, t.name, { versionId: t.versionId, error: describeError(e) }));
         return { target: t.name, versionId: t.versionId, ok: false as const, error: describeError(e) };
       }
     }),
   );
-  const done = outcomes.filter((o) => o.ok).map((o) => `${o.target} on ${o.versionId}`);
+  const done = outcomes
+    .filter((o) => o.ok)
+    .map((o) => `${o.target} on ${o.versionId}${"settings" in o && o.settings ? ` (settings ${o.settings.join(", ")} back)` : ""}`);
   const failed = outcomes.filter((o) => !o.ok).map((o) => `${o.target} not rolled back to ${o.versionId}: ${"error" in o ? o.error : ""}`);
   const skipped = plan.skipped.map((s) => `${s.name} unchanged (${s.why})`);
   const reason = [ctx.prefix, `to ${plan.resolved}`, [...done, ...failed, ...skipped].join(", ")].filter(Boolean).join("; ");
@@ -188,4 +226,22 @@ export async function applyRollback(ctx: {
       ? { status: "failed" as const, event: "rollback.failed" as const }
       : { status: "succeeded" as const, event: "rollback.completed" as const };
   return finishRecorded({ rec, halt: ctx.halt }, { status: end.status, reason, events: [[end.event, data]] }, ctx.read);
+}
+
+/** The script settings recorded for the version rolled to, written where the target differs (level-based). */
+async function settingsBack(
+  rec: Recorder,
+  script: string,
+  name: string,
+  runtime: TargetRuntime,
+  wanted: ScriptState,
+): Promise<SettingKey[]> {
+  const current = (await readState(runtime, script, wanted)).state;
+  const keys = changedKeys(current, wanted);
+  if (keys.length === 0) return [];
+  rec.journal(J.phaseIntent, name, { phase: "settings", keys, before: pick(current, keys), desired: pick(wanted, keys) });
+  await writeState(runtime, script, wanted, keys);
+  rec.journal(J.phaseDone, name, { phase: "settings", keys });
+  rec.tryTo(() => rec.emit("release.phase.done", name, { phase: "settings", summary: `set ${keys.join(", ")} back`, keys }));
+  return keys;
 }

@@ -28,7 +28,15 @@ export const RollbackPlanSchema = z.object({
   to: z.string().nullable(),
   /** How `to` was read, for people: e.g. `versions before release …`. */
   resolved: z.string(),
-  targets: z.array(z.object({ name: z.string(), accountId: z.string(), versionId: z.string() })),
+  targets: z.array(
+    z.object({
+      name: z.string(),
+      accountId: z.string(),
+      versionId: z.string(),
+      /** The script settings that go back with the code (crons, routes, consumers…: the ones recorded for that version's release). */
+      settings: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
   skipped: z.array(z.object({ name: z.string(), why: z.string() })),
 });
 export type RollbackPlan = z.infer<typeof RollbackPlanSchema>;

@@ -39,7 +39,21 @@ export type KitTarget = {
   region: string | null;
   jurisdiction: string | null;
 };
-export type KitWorker = { name: string; source: string; insideConfig: boolean; targets: string[]; secrets: string[]; agent: boolean };
+export type KitWorker = {
+  name: string;
+  /** Its entry module, or its wrangler file, relative to the spec's directory. */
+  source: string;
+  /** Its project root (what the kit carries), relative to the spec's directory: `.` for the spec's own. */
+  root: string;
+  /** The project root lies inside the spec's directory (the kit carries only such roots). */
+  insideConfig: boolean;
+  targets: string[];
+  /** Vault secrets it uses (names). */
+  secrets: string[];
+  agent: boolean;
+  /** It has signed config to publish (`cbo config publish`). */
+  config: boolean;
+};
 
 export type KitFacts = {
   product: { name: string; version: string };
@@ -81,15 +95,19 @@ export function kitFacts(spec: ResolvedSpec, product: { name: string; version: s
     region: t.api === "local" ? (t.region ?? t.name) : null,
     jurisdiction: t.jurisdiction ?? null,
   }));
+  const rel = (p: string) => relative(specDir, p).split(sep).join("/") || ".";
   const workers: KitWorker[] = spec.workers.map((w) => {
-    const rel = relative(specDir, w.entry).split(sep).join("/");
+    const origin = w.source?.origin;
+    const root = rel(w.root);
     return {
       name: w.name,
-      source: rel,
-      insideConfig: !rel.startsWith("../") && !isAbsolute(rel),
+      source: rel(origin?.kind === "wrangler" ? origin.file : w.entry),
+      root,
+      insideConfig: !root.startsWith("../") && root !== ".." && !isAbsolute(root),
       targets: w.targets,
       secrets: w.secrets,
       agent: w.agent,
+      config: w.config !== undefined,
     };
   });
   const localRegions = [...new Set(targets.filter((t) => t.local).map((t) => t.region!))];

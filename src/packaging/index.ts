@@ -1,5 +1,6 @@
 // The deployment kit: a .tar.gz tailored to the spec and the operator's choices (facts.ts), holding
-// the deployment files (plan.ts) and the product itself (product.ts). Used by `cbo kit` and
+// the deployment files (plan.ts), the Worker projects the spec names (sources.ts) and the product
+// itself (product.ts). Used by `cbo kit` and
 // GET /v1/kit; both hand in the spec, never the environment, the vault or the data directory.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -8,6 +9,7 @@ import { CboError } from "../kit/errors.ts";
 import { kitFacts, type KitFacts, type KitOptions } from "./facts.ts";
 import { kitEntries } from "./plan.ts";
 import { kitFileName, readProduct } from "./product.ts";
+import { readWorkerSources } from "./sources.ts";
 import { readSetupTemplate } from "./render-setup.ts";
 import { byCodeUnits, tarGz } from "./tar.ts";
 
@@ -25,8 +27,16 @@ export type Kit = {
   facts: KitFacts;
 };
 
-export function buildKit(req: { spec: ResolvedSpec; options?: KitOptions; now?: number; productRoot?: string }): Kit {
-  const product = readProduct(req.productRoot, req.spec.file);
+export function buildKit(req: {
+  spec: ResolvedSpec;
+  options?: KitOptions;
+  now?: number;
+  productRoot?: string;
+  /** Never carried, even inside a Worker's project: the data directory, key files, the edge's state. */
+  protect?: string[];
+}): Kit {
+  const product = readProduct(req.productRoot);
+  const sources = readWorkerSources(req.spec, { protect: req.protect ?? [] });
   const facts = kitFacts(req.spec, { name: product.name, version: product.version }, req.options);
   let specText: string;
   try {
@@ -35,7 +45,7 @@ export function buildKit(req: { spec: ResolvedSpec; options?: KitOptions; now?: 
     throw new CboError("ERR_IO", `Cannot read ${req.spec.file} for the kit.`, { cause: e });
   }
   const now = req.now ?? Date.now();
-  const entries = kitEntries(facts, product, {
+  const entries = kitEntries(facts, product, sources, {
     setupTemplate: readSetupTemplate(),
     specText,
     generatedAt: new Date(now).toISOString().slice(0, 10),

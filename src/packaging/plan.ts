@@ -5,6 +5,7 @@ import type { KitFacts } from "./facts.ts";
 import { usesLocalEdge } from "./facts.ts";
 import { kitPackageJson } from "./package-json.ts";
 import type { Product } from "./product.ts";
+import type { WorkerSources } from "./sources.ts";
 import type { TarEntry } from "./tar.ts";
 import { renderCompose } from "./render-compose.ts";
 import { renderDockerfile, renderDockerignore } from "./render-dockerfile.ts";
@@ -19,7 +20,7 @@ const text = (path: string, content: string, mode = 0o644): TarEntry => ({ path,
 /** The kit's own files (without the product), by path. */
 export function deploymentFiles(
   f: KitFacts,
-  o: { setupTemplate: string; specText: string; generatedAt: string; productPaths: string[] },
+  o: { setupTemplate: string; specText: string; generatedAt: string; productPaths: string[]; leftOut?: string[] },
 ): TarEntry[] {
   const files = [
     text("Dockerfile", renderDockerfile(f)),
@@ -32,18 +33,28 @@ export function deploymentFiles(
     text(".env.example", renderEnvExample(f)),
     text("config/orchestrator.yaml", o.specText),
   ];
-  const readme = renderReadme(f, { generatedAt: o.generatedAt, files: [...o.productPaths, ...files.map((x) => x.path)] });
+  const readme = renderReadme(f, {
+    generatedAt: o.generatedAt,
+    files: [...o.productPaths, ...files.map((x) => x.path)],
+    leftOut: o.leftOut ?? [],
+  });
   return [text("README.md", readme), ...files];
 }
 
 /**
- * Every file of the kit: the deployment files, then the product's (the kit's README replaces the
- * product's; its package.json is tailored, see package-json.ts).
+ * Every file of the kit: the deployment files, the Worker sources under config/ (sources.ts), then
+ * the product's (the kit's README replaces the product's; its package.json is tailored, see
+ * package-json.ts).
  */
-export function kitEntries(f: KitFacts, product: Product, o: { setupTemplate: string; specText: string; generatedAt: string }): TarEntry[] {
-  const own = deploymentFiles(f, { ...o, productPaths: [...product.specFiles, ...product.files].map((p) => p.path) });
+export function kitEntries(
+  f: KitFacts,
+  product: Product,
+  sources: WorkerSources,
+  o: { setupTemplate: string; specText: string; generatedAt: string },
+): TarEntry[] {
+  const own = deploymentFiles(f, { ...o, productPaths: [...sources.files, ...product.files].map((p) => p.path), leftOut: sources.leftOut });
   const taken = new Set(own.map((e) => e.path));
   const tailor = (p: TarEntry): TarEntry =>
     p.path === "package.json" ? text(p.path, kitPackageJson(new TextDecoder().decode(p.data), { localEdge: usesLocalEdge(f) }), p.mode) : p;
-  return [...own, ...[...product.specFiles, ...product.files].filter((p) => !taken.has(p.path)).map(tailor)];
+  return [...own, ...sources.files.filter((p) => !taken.has(p.path)), ...product.files.filter((p) => !taken.has(p.path)).map(tailor)];
 }

@@ -8,7 +8,7 @@ import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 
 export type ProductFile = { path: string; data: Uint8Array; mode: number };
-export type Product = { name: string; version: string; files: ProductFile[]; specFiles: ProductFile[] };
+export type Product = { name: string; version: string; files: ProductFile[] };
 
 /** The package's root: two levels above this file (src/packaging/). */
 export const PRODUCT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -28,12 +28,6 @@ function read(root: string, rel: string): ProductFile {
   return { path: rel, data: readFileSync(join(root, rel)), mode };
 }
 
-/**
- * The product files under `root`, and the spec's directory as config/ files when the spec is one
- * the product ships (examples/): those sources are the product's, not the operator's. An
- * operator's own spec directory is never read beyond orchestrator.yaml (the caller copies that),
- * since it may hold anything (.dev.vars, keys).
- */
 /** The product's name and version (package.json), e.g. for the kit's file name. */
 export function productInfo(root: string = PRODUCT_ROOT): { name: string; version: string } {
   try {
@@ -46,19 +40,11 @@ export function productInfo(root: string = PRODUCT_ROOT): { name: string; versio
 
 export const kitFileName = (p: { name: string; version: string }) => `${p.name}-kit-${p.version}.tar.gz`;
 
-export function readProduct(root: string = PRODUCT_ROOT, specFile?: string): Product {
+/** The product files under `root` (the Worker sources a spec names are sources.ts's). */
+export function readProduct(root: string = PRODUCT_ROOT): Product {
   const pkg = productInfo(root);
   const rels = ["package.json", "package-lock.json", ...walk(root, "bin"), ...walk(root, "src")]
     .filter((r) => r.startsWith("package") || include(r))
     .sort();
-  const files = rels.map((r) => read(root, r));
-  let specFiles: ProductFile[] = [];
-  const examples = join(root, "examples") + sep;
-  if (specFile?.startsWith(examples)) {
-    specFiles = walk(root, "examples")
-      .filter((r) => r !== "examples/orchestrator.yaml")
-      .sort()
-      .map((r) => ({ ...read(root, r), path: `config/${r.slice("examples/".length)}` }));
-  }
-  return { name: pkg.name, version: pkg.version, files, specFiles };
+  return { name: pkg.name, version: pkg.version, files: rels.map((r) => read(root, r)) };
 }

@@ -36,18 +36,64 @@ ${
 }`;
 }
 
-function sources(f: KitFacts, included: Set<string>): string {
-  const outside = f.workers.filter((w) => !w.insideConfig);
-  const missing = f.workers.filter((w) => w.insideConfig && !included.has(`config/${w.source}`));
-  const head = `\`config/orchestrator.yaml\` is a copy of the spec this kit was made from.`;
-  if (f.workers.length > 0 && missing.length === 0 && outside.length === 0)
-    return `${head} The Worker sources it names are in \`config/\` too (the bundled example's).`;
-  return `${head} Put the Worker sources it names beside it, at the same relative paths (${missing.length ? missing.map((w) => `\`config/${w.source}\``).join(", ") : "none yet"}); the
-kit never copies your project's files, which may hold anything. \`config/\` sits inside the product's
-directory, so the product's own dependencies (e.g. \`hono\`, \`clawdbot-orchestrator/edge\`) resolve from there.${outside.length ? `\n**Outside the spec's directory** (fix the path in orchestrator.yaml): ${outside.map((w) => `${w.name} (\`${w.source}\`)`).join(", ")}.` : ""}`;
+function sources(f: KitFacts, leftOut: string[]): string {
+  const head = "`config/orchestrator.yaml` is a copy of the spec this kit was made from.";
+  if (f.workers.length === 0) return `${head} It names no Worker yet: put a Worker's project beside it and declare it there.`;
+  const roots = [...new Set(f.workers.map((w) => w.root))];
+  return `${head} Beside it, at the same relative paths, are the projects
+of the Workers it names (${roots.map((r) => `\`config/${r === "." ? "" : `${r}/`}\``).join(", ")}): entry modules, wrangler files, modules,
+D1 migrations, static assets, and each project's \`package.json\` and lockfile. Left out on purpose:
+\`node_modules\` (\`setup-vps.sh\` runs \`npm ci\` in every project with a lockfile), \`.git\`, \`.wrangler\`, the
+orchestrator's own data, and files that hold secrets by convention (\`.dev.vars\`, \`.env\`, \`.npmrc\`,
+keys)${leftOut.length > 0 ? `; this kit left out ${leftOut.map((x) => `\`${x}\``).join(", ")}` : ""}. A secret a Worker needs goes
+into the vault (below), never into the kit. \`config/\` sits inside the product's directory, so the
+product's own dependencies (e.g. \`hono\`, \`clawdbot-orchestrator/edge\`) resolve from there too.`;
 }
 
-export function renderReadme(f: KitFacts, opts: { generatedAt: string; files: string[] }): string {
+/** The first start's work: the secrets the spec names, the first release of each Worker, signed config. */
+function firstRun(f: KitFacts): string {
+  const cbo = `sudo -u ${f.user} node ${f.installDir}/bin/cbo.js`;
+  const data = `--data ${f.dataDir}`;
+  const secrets = [...new Set(f.workers.flatMap((w) => w.secrets))];
+  const configs = f.workers.filter((w) => w.config).map((w) => w.name);
+  const lines = [
+    `## First run: secrets, the first release, config
+
+With the daemon running (step 3), on the VPS:`,
+  ];
+  if (secrets.length > 0) {
+    lines.push(`
+1. **Set the secrets the spec names** (${secrets.map((x) => `\`${x}\``).join(", ")}), each from a file or stdin,
+   never on the command line; \`--mode relay\` keeps the value on this VPS (Workers fetch it through the
+   tunnel), \`--mode binding\` ships it inside each released version:
+
+   \`\`\`sh
+${secrets.map((x) => `   ${cbo} secrets set ${x} --mode relay --from-file /path/to/${x.toLowerCase()} ${data}`).join("\n")}
+   \`\`\``);
+  } else lines.push("\n1. **Secrets**: the spec names none.");
+  lines.push(`
+2. **Release every Worker** (a Worker after the ones its service bindings name: the spec's order).
+   Each release creates the Worker's D1 databases, R2 buckets, queues and KV namespaces in every
+   target (in the target's jurisdiction), applies pending D1 migrations, uploads the static assets,
+   and rolls out canary-first through the gates; \`cbo plan <worker>\` shows all of it first:
+
+   \`\`\`sh
+${f.workers.map((w) => `   ${cbo} release ${w.name} ${data}`).join("\n") || "   # no workers yet"}
+   \`\`\``);
+  lines.push(
+    configs.length > 0
+      ? `
+3. **Publish the signed config** of ${configs.join(", ")} (its edge agent serves it; \`cbo config diff\` first):
+
+   \`\`\`sh
+${configs.map((w) => `   ${cbo} config publish ${w} ${data}`).join("\n")}
+   \`\`\``
+      : "\n3. **Config**: no Worker has signed config to publish.",
+  );
+  return lines.join("\n");
+}
+
+export function renderReadme(f: KitFacts, opts: { generatedAt: string; files: string[]; leftOut?: string[] }): string {
   const local = usesLocalEdge(f);
   const units = local ? `${EDGE_UNIT} ${DAEMON_UNIT}` : DAEMON_UNIT;
   const cf = cloudflareTargets(f);
@@ -67,7 +113,7 @@ ${configuration(f)}
 | \`systemd/${DAEMON_UNIT}\`${local ? `, \`systemd/${EDGE_UNIT}\`` : ""} | systemd, sandboxed (NoNewPrivileges, ProtectSystem=strict, writes only ${f.dataDir} and ${f.etcDir}) |
 | \`Dockerfile\`, \`compose.yaml\` | Docker Compose: the daemon and \`cloudflared\` |
 | \`.env.example\` | the environment's names (no values) |
-| \`config/\` | \`orchestrator.yaml\` (and the Worker sources you add) |
+| \`config/\` | \`orchestrator.yaml\` and the projects of the Workers it names |
 | \`package.json\`, \`package-lock.json\`, \`bin/\`, \`src/\` | the product itself (${opts.files.filter((p) => p.startsWith("src/")).length} source files) |
 
 The product runs its TypeScript sources directly (Node 24 strips the types), in every mode and in
@@ -93,7 +139,7 @@ ssh vps
 tar -xzf ${f.product.name}-kit-${f.product.version}.tar.gz && cd ${f.product.name}-kit
 \`\`\`
 
-${sources(f, new Set(opts.files))}
+${sources(f, opts.leftOut ?? [])}
 
 ## 2. Run the setup
 
@@ -148,6 +194,8 @@ sudo -u ${f.user} node ${f.installDir}/bin/cbo.js status --data ${f.dataDir}
 It answers with every worker and target, its live versions and health. On the first start the
 daemon writes an admin token to \`${f.dataDir}/admin-token\` (0600); create tokens for people and
 agents with \`cbo tokens create\` and keep that one for the machine.
+
+${firstRun(f)}
 
 ## 5. Cloudflare Tunnel
 

@@ -37,7 +37,11 @@ SystemCallErrorNumber=EPERM
 UMask=0077`;
 }
 
-const exec = (f: KitFacts, args: string[]) => `/usr/bin/node ${NODE_FLAGS.join(" ")} ${f.installDir}/bin/cbo.js ${args.join(" ")}`;
+// `node` from systemd's PATH (/usr/local/bin, /usr/bin, …) rather than a path guessed here:
+// setup-vps.sh pins the one `command -v node` finds when it installs the units (a Node from nvm or
+// a tarball lives elsewhere), and without the script the unit still finds a packaged Node.
+export const NODE_EXEC = "/usr/bin/env node";
+const exec = (f: KitFacts, args: string[]) => `${NODE_EXEC} ${NODE_FLAGS.join(" ")} ${f.installDir}/bin/cbo.js ${args.join(" ")}`;
 
 // Node's compile cache (see bin/cbo.js) in /var/cache/cbo, which systemd creates for the service
 // and keeps across restarts: PrivateTmp's /tmp would start every run with an empty one.
@@ -97,7 +101,10 @@ User=${f.user}
 Group=${f.user}
 WorkingDirectory=${f.dataDir}
 ${COMPILE_CACHE}
-ExecStart=${exec(f, ["edge", "--data", edgeDataDir(f), "--port", String(f.edgePort), "--regions", f.localRegions.join(",")])}
+# The edge's API port (its regions take the next ones): set CBO_EDGE_PORT in ${envFile(f)} to move it.
+Environment=CBO_EDGE_PORT=${f.edgePort}
+EnvironmentFile=-${envFile(f)}
+ExecStart=${exec(f, ["edge", "--data", edgeDataDir(f), "--port", "${CBO_EDGE_PORT}", "--regions", f.localRegions.join(",")])}
 Restart=on-failure
 RestartSec=2
 TimeoutStopSec=30

@@ -173,7 +173,7 @@ describe("kit files", () => {
       expect(unit.split("\n")).toContain(line);
     }
     expect(unit).toContain(
-      "ExecStart=/usr/bin/node --max-semi-space-size=1 /opt/cbo/bin/cbo.js daemon --config /opt/cbo/config/orchestrator.yaml --data /srv/data --port 8700 --edge /srv/data/edge",
+      "ExecStart=/usr/bin/env node --max-semi-space-size=1 /opt/cbo/bin/cbo.js daemon --config /opt/cbo/config/orchestrator.yaml --data /srv/data --port 8700 --edge /srv/data/edge",
     );
     for (const u of [unit, renderEdgeUnit(facts(LOCAL))])
       expect(u.split("\n")).toEqual(expect.arrayContaining(["CacheDirectory=cbo", "Environment=NODE_COMPILE_CACHE=/var/cache/cbo"]));

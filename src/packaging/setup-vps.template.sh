@@ -97,15 +97,17 @@ ensure_node() {
   [ "$(node_major)" -ge "$NODE_MAJOR" ] || die "Node.js $NODE_MAJOR did not install"
 }
 
-# The product and its config. The config directory is the operator's once it exists: a new kit
-# does not overwrite an orchestrator.yaml edited on the VPS (its copy stays in the kit).
+# The product, its config and the Worker projects. orchestrator.yaml is the operator's once it
+# exists: a new kit does not overwrite one edited on the VPS (its copy stays in the kit); the
+# Worker projects beside it are the kit's and are updated (their node_modules stay).
 install_app() {
   if [ "$KIT_DIR" != "$INSTALL_DIR" ]; then
     (cd "$KIT_DIR" && tar --exclude=./node_modules --exclude=./config --exclude=./.env -cf - .) | (cd "$INSTALL_DIR" && tar --no-same-owner -xf -)
     if [ -e "$INSTALL_DIR/config/orchestrator.yaml" ]; then
-      log "kept $INSTALL_DIR/config (the kit's copy is in $KIT_DIR/config)"
+      (cd "$KIT_DIR" && tar --exclude=./config/orchestrator.yaml --exclude=node_modules -cf - ./config) | (cd "$INSTALL_DIR" && tar --no-same-owner -xf -)
+      log "kept $INSTALL_DIR/config/orchestrator.yaml (the kit's copy is in $KIT_DIR/config); updated the Worker projects"
     else
-      (cd "$KIT_DIR" && tar -cf - config) | (cd "$INSTALL_DIR" && tar --no-same-owner -xf -)
+      (cd "$KIT_DIR" && tar --exclude=node_modules -cf - ./config) | (cd "$INSTALL_DIR" && tar --no-same-owner -xf -)
     fi
   fi
   chown -R root:root "$INSTALL_DIR"
@@ -166,15 +168,33 @@ ensure_env_file() {
   fi
 }
 
+# The units run `node` from systemd's PATH; pin the one this machine has (nvm, a tarball and
+# NodeSource all put it in different places), as found now.
 install_units() {
-  local unit
+  local unit node_bin staged
+  node_bin="$(command -v node)" || die "node is not on PATH"
+  staged="$(mktemp -d)"
   for unit in "$KIT_DIR"/systemd/*.service; do
-    if ! cmp -s "$unit" "/etc/systemd/system/$(basename "$unit")"; then
-      install -m 0644 -o root -g root "$unit" /etc/systemd/system/
-      log "installed $(basename "$unit")"
+    sed "s|/usr/bin/env node |$node_bin |" "$unit" >"$staged/$(basename "$unit")"
+    if ! cmp -s "$staged/$(basename "$unit")" "/etc/systemd/system/$(basename "$unit")"; then
+      install -m 0644 -o root -g root "$staged/$(basename "$unit")" /etc/systemd/system/
+      log "installed $(basename "$unit") (node: $node_bin)"
     fi
   done
+  rm -rf "$staged"
   systemctl daemon-reload
+}
+
+# Each Worker project the kit carries with a lockfile gets its dependencies, as on the machine the
+# kit was made on (`npm ci`; the scripts of dependencies are not run: a bundle needs their files only).
+install_worker_dependencies() {
+  local lock dir
+  while IFS= read -r -d '' lock; do
+    dir="$(dirname "$lock")"
+    log "installing the Worker project's dependencies in $dir (npm ci)"
+    (cd "$dir" && umask 022 && npm ci --ignore-scripts --no-audit --no-fund)
+    chmod -R u=rwX,go=rX "$dir/node_modules"
+  done < <(find "$INSTALL_DIR/config" -name node_modules -prune -o -name package-lock.json -print0)
 }
 
 ensure_pm2() {
@@ -193,12 +213,14 @@ case "$MODE" in
     ensure_node
     install_app
     install_dependencies
+    install_worker_dependencies
     install_units
     ;;
   pm2)
     ensure_node
     install_app
     install_dependencies
+    install_worker_dependencies
     ensure_pm2
     ;;
   compose)

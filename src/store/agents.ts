@@ -93,6 +93,15 @@ export function createAgentStore(db: Db) {
       const args = [tenant, worker, versionId, Math.floor(sinceMs / 1000), ...(target ? [target] : [])];
       return db.prepare(sql).get(...args) as { requests: number; errors: number };
     },
+    /** Requests and errors per worker, target and minute (epoch seconds of its start) since `sinceSec`, every version together. */
+    minutes(tenant: string, sinceSec: number): Array<{ worker: string; target: string; minute: number; requests: number; errors: number }> {
+      return db
+        .prepare(
+          `SELECT worker, target, (second / 60) * 60 AS minute, SUM(requests) AS requests, SUM(errors) AS errors FROM agent_traffic
+           WHERE tenant = ? AND second >= ? GROUP BY worker, target, minute ORDER BY minute`,
+        )
+        .all(tenant, sinceSec) as Array<{ worker: string; target: string; minute: number; requests: number; errors: number }>;
+    },
     /** Drops isolates not heard from since `before` and traffic older than it (housekeeping). */
     prune(before: string): void {
       db.prepare("DELETE FROM agent_isolates WHERE received_at < ?").run(before);

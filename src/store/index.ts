@@ -10,6 +10,7 @@ import { createEventStore } from "./events.ts";
 import { createHealthStore } from "./health.ts";
 import { createIdempotencyStore } from "./idempotency.ts";
 import { createReleaseStore } from "./releases.ts";
+import { createTargetResourceStore } from "./target-resources.ts";
 import { createTokenStore } from "./tokens.ts";
 
 export type StoreOptions = {
@@ -36,6 +37,7 @@ export function createStore(file: string, opts: StoreOptions = {}) {
     configs: createConfigSyncStore(db),
     agents: createAgentStore(db),
     idempotency: createIdempotencyStore(db),
+    resources: createTargetResourceStore(db),
     close: () => {
       storage.close();
       db.close();
@@ -53,3 +55,4 @@ export type { DriftRow, DriftStatus, DriftKey } from "./drift.ts";
 export type { ConfigVersionRow, ConfigTargetRow } from "./config-sync.ts";
 export type { AgentIsolateRow } from "./agents.ts";
 export type { IdempotencyRow } from "./idempotency.ts";
+export type { TargetResourceRow } from "./target-resources.ts";

@@ -98,7 +98,7 @@ export function createCboMetrics(registry: Registry = createRegistry()) {
       ["method", "route"],
       SECONDS_SHORT,
     ),
-    wsClients: r.gauge("cbo_websocket_clients", "Open event-stream WebSocket clients."),
+    wsClients: r.gauge("cbo_websocket_clients", "Open WebSocket clients: the event stream's and the fleet log stream's."),
     tunnelRestarts: r.gauge("cbo_tunnel_restarts", "Restarts of the supervised cloudflared since the daemon started."),
     tunnelState: r.gauge("cbo_tunnel_state", "1 for the supervised cloudflared's current state, 0 for the others.", ["state"]),
     spansExported: r.counter("cbo_trace_spans_exported_total", "Spans sent to the OTLP endpoint."),

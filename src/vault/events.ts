@@ -1,8 +1,8 @@
 // The single list of what the vault reports to its `onEvent` hook (the audit log's feed). No event
 // carries a value: a written value appears only as keyedHash(value).
 
-/** Why a value was decrypted. */
-export type ReadPurpose = "get" | "rollback" | "deliver" | "relay" | "cloudflare";
+/** Why a value was decrypted (`redact`: to mask it in fleet logs, src/fleet-logs/secret-values.ts). */
+export type ReadPurpose = "get" | "rollback" | "deliver" | "relay" | "cloudflare" | "redact";
 
 type Who = { tenant: string; name: string; by: string | null };
 

@@ -72,7 +72,11 @@ const PutSchema = z
   .object({ ...Common, cas: Cas.optional(), mode: z.enum(MODES).optional(), jurisdictions: JurisdictionsSchema.optional() })
   .strict();
 const GetSchema = z
-  .object({ ...Common, version: VersionSchema.optional(), purpose: z.enum(["get", "deliver", "relay", "cloudflare"]).default("get") })
+  .object({
+    ...Common,
+    version: VersionSchema.optional(),
+    purpose: z.enum(["get", "deliver", "relay", "cloudflare", "redact"]).default("get"),
+  })
   .strict();
 const ScopeSchema = z.object({ tenant: TenantSchema.default(DEFAULT_TENANT) }).strict();
 const PolicySchema = z

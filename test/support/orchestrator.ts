@@ -21,12 +21,21 @@ export function edgeInfo(edge: LocalEdge): EdgeInfo {
 }
 
 /** One runtime per spec target: a client bound to the region's account, and its public port. */
-export function localRuntimes(info: EdgeInfo, spec: ResolvedSpec): Map<string, TargetRuntime> {
+export function localRuntimes(
+  info: EdgeInfo,
+  spec: ResolvedSpec,
+  opts: { onRequest?: (info: { target: string; endpoint: string; attempt: number }) => void } = {},
+): Map<string, TargetRuntime> {
   return new Map(
     spec.targets.map((t) => {
       const region = info.regions.find((r) => r.name === (t.region ?? t.name));
       if (!region) throw new Error(`no region ${t.region ?? t.name} on the test edge`);
-      const client = createCloudflareClient({ baseUrl: info.apiUrl, apiToken: info.token, accountId: region.accountId });
+      const client = createCloudflareClient({
+        baseUrl: info.apiUrl,
+        apiToken: info.token,
+        accountId: region.accountId,
+        ...(opts.onRequest ? { onRequest: (r) => opts.onRequest!({ target: t.name, endpoint: r.endpoint, attempt: r.attempt }) } : {}),
+      });
       return [
         t.name,
         {

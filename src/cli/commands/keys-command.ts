@@ -4,7 +4,7 @@
 // A rotation makes a new key per target and keeps the old one verifying; the release it starts
 // ships the new key, and when that release succeeds the old key stops verifying. If it fails, both
 // keep verifying until a release of the worker succeeds. --wait follows that release live and
-// exits as `cbo release` does: 0 shipped, 1 rolled back (a gate failed) or aborted, 2 failed.
+// exits as `cbo release` does: 0 shipped, 3 rolled back (a gate failed) or aborted, 2 failed.
 import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
 import { processIo, type CliIo } from "../cli-io.ts";

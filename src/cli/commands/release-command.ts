@@ -1,6 +1,6 @@
 // `cbo release <worker>` and `cbo rollback <worker> [--to <release|version>]`: start it through
 // the API, then follow its events live until it ends, and exit with its outcome's code
-// (exit-codes.ts: 0 succeeded, 1 rolled back or aborted, 2 failed or unknown), whoever finished it.
+// (exit-codes.ts: 0 succeeded, 3 rolled back or aborted, 2 failed or unknown), whoever finished it.
 import type { DaemonClient } from "../../client/index.ts";
 import type { Release } from "../../contract/index.ts";
 import { parse } from "../args.ts";

@@ -106,9 +106,8 @@ export async function upCommand(args: string[]): Promise<number> {
         (e.type.startsWith("release.") && !e.type.includes("step") && e.type !== "release.target.uploaded")
       ) {
         const pct = e.data.percent === undefined ? "" : ` ${String(e.data.percent)}%`;
-        say(
-          `  ${e.type.padEnd(20)} ${e.worker ?? ""}${e.target ? " @ " + e.target : ""}${pct}${e.data.reason ? " — " + String(e.data.reason) : ""}`,
-        );
+        const why = e.data.reason ?? e.data.summary;
+        say(`  ${e.type.padEnd(20)} ${e.worker ?? ""}${e.target ? " @ " + e.target : ""}${pct}${why ? " — " + String(why) : ""}`);
       }
     };
     const results: Array<{ worker: string; release: string; status: string; reason: string | null }> = [];

@@ -105,7 +105,8 @@ export async function kitCommand(args: string[]): Promise<number> {
     };
   } else {
     const config = resolve(values.config ?? defaultConfig());
-    const kit = buildKit({ spec: loadSpec(config), options: chosen });
+    // The data directory named (and any .cbo, which the kit never walks into) stays out of the kit.
+    const kit = buildKit({ spec: loadSpec(config), options: chosen, protect: [resolve(values.data ?? ".cbo")] });
     write(file, kit.bytes, values.force === true);
     written = { file, bytes: kit.bytes.length, sha256: kit.sha256, source: config, audited: false };
   }

@@ -44,6 +44,15 @@ export const events: CommandUsage = {
   flags: DAEMON_FLAGS_USAGE,
 };
 
+export const logs: CommandUsage = {
+  summary:
+    "the Workers' logs from every target, merged and labelled (target, version, outcome, status, console\nlines); the kept ones, or --follow live until Ctrl-C (through the daemon, as wrangler tail does for one)",
+  synopsis: ["<worker> [--target T] [--follow] [--status ok|error] [--search TEXT] [--limit N]"],
+  about:
+    "without --follow: the newest kept lines (--limit, default 100), oldest first; a worker's lines are kept\nwhen logs.workers in orchestrator.yaml names it. --follow (-f): live lines from every target until Ctrl-C.\n--status error: an outcome other than ok, or a 5xx answer; --search: text in a console line, an exception or the URL",
+  flags: DAEMON_FLAGS_USAGE,
+};
+
 export const config: CommandUsage = {
   summary: "the signed config each edge agent serves (the config: section of orchestrator.yaml)",
   flags: DAEMON_FLAGS_USAGE,

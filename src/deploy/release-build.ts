@@ -1,0 +1,90 @@
+// Everything a release reads from the Worker's project, once per wrangler environment its targets
+// release (targets sharing an environment share one build): the bundle, the static-assets
+// manifest, and each D1 binding's migration files. Nothing here talks to Cloudflare; the plan
+// (plan.ts) and each target's phases (apply.ts) use the result.
+import { createHash } from "node:crypto";
+import type { ResolvedWorker } from "../config/load.ts";
+import type { WorkerSource } from "../config/source/model.ts";
+import {
+  buildAssetManifest,
+  canonicalJson,
+  listD1MigrationFiles,
+  readD1Migration,
+  type AssetsBuild,
+  type D1MigrationFile,
+} from "../build/index.ts";
+import { bundleSource, legacySource, type Bundle, type BundleOptions } from "./bundle.ts";
+
+/** A D1 binding's migrations: the database (logical name), the table wrangler records them in, the files in order (read now, through the confinement). */
+export type D1Migrations = { binding: string; database: string; table: string; files: Array<D1MigrationFile & { sql: string }> };
+
+export type SourceBuild = {
+  source: WorkerSource;
+  bundle: Bundle;
+  /** The bundle's release hash, with the asset manifest when the Worker has assets (an asset change is a new release). */
+  hash: string;
+  assets?: AssetsBuild;
+  d1: D1Migrations[];
+};
+
+/** Per target, the build of the environment it releases. */
+export type ReleaseBuild = {
+  /** The default environment's build (the plan's bundleHash). */
+  main: SourceBuild;
+  of(target: string): SourceBuild;
+};
+
+/** The source a target releases: its wrangler environment's, else the worker's own. */
+export function sourceOf(worker: ResolvedWorker, target: string): WorkerSource {
+  return worker.sources?.[target] ?? worker.source ?? legacySource(worker);
+}
+
+export async function buildRelease(worker: ResolvedWorker, opts: BundleOptions = {}): Promise<ReleaseBuild> {
+  const main = worker.source ?? legacySource(worker);
+  const sources = [...new Set([main, ...worker.targets.map((t) => sourceOf(worker, t))])];
+  const builds = new Map<WorkerSource, SourceBuild>();
+  for (const s of sources) builds.set(s, await buildSource(worker, s, opts));
+  return { main: builds.get(main)!, of: (t) => builds.get(sourceOf(worker, t))! };
+}
+
+async function buildSource(worker: ResolvedWorker, source: WorkerSource, opts: BundleOptions): Promise<SourceBuild> {
+  const protect = opts.protect ?? [];
+  const bundle = await bundleSource(worker.name, source, worker.root, opts);
+  const assets = source.assets
+    ? await buildAssetManifest(source.assets.directory, { root: worker.root, protect, worker: worker.name })
+    : undefined;
+  const d1: D1Migrations[] = [];
+  for (const b of source.bindings) {
+    if (b.kind !== "d1") continue;
+    const files = await listD1MigrationFiles({
+      dir: b.migrations.dir,
+      ...(b.migrations.pattern ? { pattern: b.migrations.pattern } : {}),
+      ...(source.origin.kind === "wrangler" ? { patternBase: source.projectRoot } : {}),
+      root: worker.root,
+      protect,
+      worker: worker.name,
+    });
+    if (files.length === 0) continue;
+    const read = await Promise.all(
+      files.map(async (f) => ({ ...f, sql: await readD1Migration(f, { root: worker.root, protect, worker: worker.name }) })),
+    );
+    d1.push({ binding: b.binding, database: b.resource.name, table: b.migrations.table, files: read });
+  }
+  // What a release ships beyond the bundle: an asset or D1 migration change alone is a new release.
+  const extra = {
+    ...(assets ? { assets: assets.manifest, redirects: assets.redirects ?? null, headers: assets.headers ?? null } : {}),
+    ...(d1.length > 0
+      ? {
+          d1: d1.map((m) => ({
+            database: m.database,
+            files: m.files.map((f) => [f.name, createHash("sha256").update(f.sql).digest("hex")]),
+          })),
+        }
+      : {}),
+  };
+  const hash =
+    Object.keys(extra).length === 0
+      ? bundle.hash
+      : createHash("sha256").update(bundle.hash).update("\0").update(canonicalJson(extra)).digest("hex");
+  return { source, bundle, hash, ...(assets ? { assets } : {}), d1 };
+}
