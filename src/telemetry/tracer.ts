@@ -56,10 +56,11 @@ export function createTracer(o: { exporter?: SpanExporter | undefined; sampler?:
     const traceId = parent?.traceId ?? newTraceId();
     const sampled = parent && sampler.parentBased ? parent.sampled : sampler.root(traceId);
     const traceState = parent ? cleanTracestate(r.traceState) : undefined;
+    // What a recorded span holds is only built when spans are exported (one per API request).
     return new SpanHandle(
       core,
       { traceId, spanId: newSpanId(), sampled, traceState, requestId: r.requestId },
-      { name, kind: r.kind ?? "internal", parentSpanId: parent?.spanId, attributes: { ...r.attributes } },
+      core.exporter ? { name, kind: r.kind ?? "internal", parentSpanId: parent?.spanId, attributes: { ...r.attributes } } : undefined,
     );
   }
 
