@@ -15,6 +15,7 @@ import { openSecurity, type Security } from "../src/security/index.ts";
 import { createStore, type Release, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { MasterKey } from "../src/vault/index.ts";
+import { silentLogger } from "../src/telemetry/logger.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, localRuntimes } from "./support/orchestrator.ts";
 
@@ -76,7 +77,7 @@ describe("the plan's request count is what the edge receives", () => {
       db: store.db,
       storage: store.storage,
       masterKey: new MasterKey(randomBytes(32), "bytes"),
-      log: () => {},
+      log: silentLogger,
     });
     security.vault.put("API_KEY", `key-${randomBytes(8).toString("hex")}`, { mode: "binding", by: "test" });
     engine = createEngine({
