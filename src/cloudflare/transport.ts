@@ -11,6 +11,7 @@
 import { backoffDelay, parseRetryAfter, sleep } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
 import type { RequestBudget } from "./budget.ts";
+import { nodeFetch } from "./node-fetch.ts";
 
 export type TransportRequestInfo = {
   method: string;
@@ -41,6 +42,7 @@ export type TransportOptions = {
   maxRetryAfterMs?: number;
   /** Per attempt. Default 60 s. */
   timeoutMs?: number;
+  /** Default: nodeFetch (node-fetch.ts), not the global fetch. */
   fetch?: typeof globalThis.fetch;
   /** Called as each attempt starts (after its budget slot is granted). */
   onRequest?: (info: TransportRequestInfo) => void;
@@ -72,7 +74,7 @@ export function createTransport(opts: TransportOptions): Transport {
   const backoff = { baseMs: opts.baseDelayMs ?? 250, maxMs: opts.maxDelayMs ?? 20_000, random: opts.random };
   const maxRetryAfterMs = opts.maxRetryAfterMs ?? 300_000;
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const doFetch = opts.fetch ?? globalThis.fetch;
+  const doFetch = opts.fetch ?? nodeFetch;
 
   return async function transport(input, given) {
     const { endpoint = UNCLASSIFIED, ...init } = given ?? {};
