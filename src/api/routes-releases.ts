@@ -48,7 +48,7 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       handle({ body, principal, tenant }) {
         requireWorker(ctx.deps.spec(), body.worker);
         return audited(principal!, "release.create", `worker:${body.worker}`, tenant, () =>
-          engine.release(body.worker, { by: principal!.name }),
+          engine.release(body.worker, { by: principal!.name, ...(body.force ? { force: true } : {}) }),
         );
       },
     }),

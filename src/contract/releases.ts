@@ -2,6 +2,7 @@
 // release stores, and the requests that start, list, abort and roll back releases. The routes
 // validate with these and the OpenAPI document is generated from them (src/api/openapi.ts).
 import * as z from "zod";
+import { WorkerDiffSchema } from "./diff.ts";
 import { CursorQueryShape, pageOf } from "./pages.ts";
 import { RELEASE_KINDS, RELEASE_STATUSES, SECRET_MODES } from "./statuses.ts";
 
@@ -11,7 +12,12 @@ export const WorkerParamsSchema = z.object({ name: NAME.describe("Worker name, a
 export const ReleaseParamsSchema = z.object({ id: NAME.describe("Release id") });
 
 /** Strict: a misspelt key is an error rather than silently ignored. */
-export const CreateReleaseBodySchema = z.object({ worker: NAME.describe("Worker to release, as in orchestrator.yaml") }).strict();
+export const CreateReleaseBodySchema = z
+  .object({
+    worker: NAME.describe("Worker to release, as in orchestrator.yaml"),
+    force: z.boolean().optional().describe("Release even when no target would change (otherwise such a release ends `unchanged`)"),
+  })
+  .strict();
 export const RollbackBodySchema = z
   .object({ to: NAME.optional().describe("Release id or version id to return to; default: the version live before the newest release") })
   .strict();
@@ -176,5 +182,7 @@ export const ReleasePlanSchema = z.object({
     .describe("Secret versions each target ships with (names and versions only), or why one is withheld"),
   /** Cloudflare API requests the release will spend when every gate passes (retries excluded). */
   apiCalls: z.number().int(),
+  /** What the release changes against what each target runs now (src/contract/diff.ts). */
+  diff: WorkerDiffSchema.optional(),
 });
 export type ReleasePlan = z.infer<typeof ReleasePlanSchema>;

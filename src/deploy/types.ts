@@ -2,7 +2,7 @@
 // Implementations live beside this file; the API depends on this shape only.
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Gate } from "../config/schema.ts";
-import type { Gate as WireGate, PlannedAction, PlannedSecret, ReleasePlan, SecretMode } from "../contract/index.ts";
+import type { Gate as WireGate, PlannedAction, PlannedSecret, ReleasePlan, SecretMode, WorkerDiff } from "../contract/index.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import type { Logger, Tracer } from "../telemetry/index.ts";
@@ -81,8 +81,13 @@ export type PendingRestore = {
 export type Engine = {
   /** What a release of this worker would do, from the spec and what the edge runs now. */
   plan(worker: string): Promise<ReleasePlan>;
-  /** Starts a release and returns its record at once (status `running`); it proceeds in the background. */
-  release(worker: string, opts?: { by?: string }): Promise<Release>;
+  /** Per target, what a release would change against what the target runs now, and whether it drifted. */
+  diff(worker: string): Promise<WorkerDiff>;
+  /**
+   * Starts a release and returns its record at once (status `running`); it proceeds in the
+   * background. A release that would change nothing ends at once as `unchanged`, unless `force`.
+   */
+  release(worker: string, opts?: { by?: string; force?: boolean }): Promise<Release>;
   /** Stops a running release and rolls back every touched target. */
   abort(releaseId: string, opts?: { by?: string }): Promise<Release>;
   /**

@@ -33,11 +33,15 @@ async function startAndFollow(
 }
 
 export async function releaseCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...DAEMON_FLAGS, "no-wait": { type: "boolean" } }, RELEASE_USAGE);
+  const { values, positionals } = parse(
+    args,
+    { ...DAEMON_FLAGS, "no-wait": { type: "boolean" }, force: { type: "boolean" } },
+    RELEASE_USAGE,
+  );
   if (values.help) return printUsage(RELEASE_USAGE);
   const { worker } = positionalsAs(positionals, ["worker"], RELEASE_USAGE);
   const client = connect(values);
-  return startAndFollow(() => client.release(worker), client, values);
+  return startAndFollow(() => client.release(worker, values.force ? { force: true } : {}), client, values);
 }
 
 export async function rollbackCommand(args: string[]): Promise<number> {
