@@ -22,6 +22,10 @@ export const J = {
   gatePassed: "gate.passed", // {percent, versionId, samples, failures, errorRate, reason}
   gateFailed: "gate.failed", // same
   targetFailed: "target.failed", // {stage, error}
+  // The canary analysis of a step as its gate ended it (contract StepAnalysis: both versions'
+  // windows and minutes, thresholds, checks), written just before gate.passed / gate.failed.
+  // Replay ignores it: it moves nothing on the edge.
+  analysis: "analysis",
   rollbackIntent: "rollback.intent", // {versionId, from}
   rollbackDone: "rollback.done", // {versionId, note?}
   rollbackFailed: "rollback.failed", // {versionId, error}

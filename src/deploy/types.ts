@@ -2,7 +2,16 @@
 // Implementations live beside this file; the API depends on this shape only.
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Gate } from "../config/schema.ts";
-import type { Gate as WireGate, PlannedAction, PlannedSecret, ReleasePlan, SecretMode } from "../contract/index.ts";
+import type {
+  ControlResult,
+  Gate as WireGate,
+  PlannedAction,
+  PlannedSecret,
+  ReleaseAnalysis,
+  ReleaseControl,
+  ReleasePlan,
+  SecretMode,
+} from "../contract/index.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 
@@ -59,6 +68,8 @@ export type EngineDeps = {
   restoreBackoff?: { baseMs: number; maxMs: number };
 };
 
+export type ControlOpts = { by?: string; reason?: string };
+
 /** A touched target a release could not put back yet: the engine retries it until it lands. */
 export type PendingRestore = {
   releaseId: string;
@@ -78,8 +89,21 @@ export type PendingRestore = {
 export type Engine = {
   /** What a release of this worker would do, from the spec and what the edge runs now. */
   plan(worker: string): Promise<ReleasePlan>;
-  /** Starts a release and returns its record at once (status `running`); it proceeds in the background. */
-  release(worker: string, opts?: { by?: string }): Promise<Release>;
+  /**
+   * Starts a release and returns its record at once (status `running`); it proceeds in the background.
+   * Refused (ERR_RELEASE_WINDOW) while orchestrator.yaml's `windows` deny releases, unless
+   * `overrideWindow` gives a reason.
+   */
+  release(worker: string, opts?: { by?: string; overrideWindow?: { reason: string } }): Promise<Release>;
+  /** Holds a running release before its next step on every target, until resume(). */
+  pause(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
+  resume(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
+  /** Lets every target waiting at a `{pause: approve}` or `{pause: <duration>}` step go on. */
+  promote(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
+  /** What a release waits for now (nothing once it ended). */
+  control(releaseId: string): ReleaseControl;
+  /** The canary analysis of every step so far: the journal's, and the running steps' live reads. */
+  analysis(releaseId: string): ReleaseAnalysis;
   /** Stops a running release and rolls back every touched target. */
   abort(releaseId: string, opts?: { by?: string }): Promise<Release>;
   /**
