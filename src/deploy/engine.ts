@@ -241,6 +241,8 @@ export function createEngine(deps: EngineDeps): Engine {
           ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}),
           ...(deps.publicKey?.() ? { publicKey: deps.publicKey()! } : {}),
           ...(deps.agentTraffic ? { agentTraffic: deps.agentTraffic } : {}),
+          analyses,
+          control,
         }),
       );
       return record;

@@ -19,13 +19,11 @@ export const J = {
   uploaded: "uploaded", // {versionId, previousVersionId, created, put, migration?}
   stepIntent: "step.intent", // {percent, versionId, previousVersionId, split}
   stepDeployed: "step.deployed", // {percent, versionId}
-  gatePassed: "gate.passed", // {percent, versionId, samples, failures, errorRate, reason}
+  // analysis: the canary analysis' summary; analysisStep: the whole of it (contract StepAnalysis:
+  // both versions' windows and minutes, thresholds, checks), when the step was analysed.
+  gatePassed: "gate.passed", // {percent, versionId, samples, failures, errorRate, reason, analysis?, analysisStep?}
   gateFailed: "gate.failed", // same
   targetFailed: "target.failed", // {stage, error}
-  // The canary analysis of a step as its gate ended it (contract StepAnalysis: both versions'
-  // windows and minutes, thresholds, checks), written just before gate.passed / gate.failed.
-  // Replay ignores it: it moves nothing on the edge.
-  analysis: "analysis",
   rollbackIntent: "rollback.intent", // {versionId, from}
   rollbackDone: "rollback.done", // {versionId, note?}
   rollbackFailed: "rollback.failed", // {versionId, error}

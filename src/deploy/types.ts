@@ -1,7 +1,7 @@
 // The release engine's contract: what the daemon hands it, and what the API and CLI call.
 // Implementations live beside this file; the API depends on this shape only.
 import type { ResolvedSpec } from "../config/load.ts";
-import type { Gate } from "../config/schema.ts";
+import type { Analysis, Gate } from "../config/schema.ts";
 import type {
   ControlResult,
   Gate as WireGate,
@@ -11,6 +11,7 @@ import type {
   ReleaseControl,
   ReleasePlan,
   SecretMode,
+  AnalysisSpec,
 } from "../contract/index.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
@@ -38,6 +39,7 @@ export type SecretSource = {
 // either side fails the type check here instead of drifting from the OpenAPI document.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const gateMatchesContract: Same<Gate, WireGate> = true;
+export const analysisMatchesContract: Same<Analysis, AnalysisSpec> = true;
 
 export type EngineDeps = {
   store: Store;

@@ -1,5 +1,5 @@
 // What GET /v1/releases/:id/analysis answers: each step's analysis as its gate ended it (the
-// journal's `analysis` entries) and, for the steps running now, the gate's latest read (memory).
+// `analysisStep` of the journal's gate.passed / gate.failed entries) and, for the steps running now, the gate's latest read (memory).
 import { StepAnalysisSchema, type ReleaseAnalysis, type StepAnalysis } from "../../contract/index.ts";
 import type { JournalEntry } from "../../store/index.ts";
 import { J } from "../journal.ts";
@@ -26,8 +26,8 @@ export function createAnalysisBoard() {
       const steps: StepAnalysis[] = [];
       const seen = new Set<string>();
       for (const e of journal) {
-        if (e.kind !== J.analysis) continue;
-        const s = StepAnalysisSchema.safeParse(e.data);
+        if (e.kind !== J.gatePassed && e.kind !== J.gateFailed) continue;
+        const s = StepAnalysisSchema.safeParse(e.data.analysisStep);
         if (!s.success) continue;
         // A step that ran again (recovery) shows its newest analysis only.
         const k = keyOf(s.data);
