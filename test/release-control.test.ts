@@ -16,7 +16,7 @@ import { call, openTestSecurity } from "./support/api-fixtures.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, liveOf, localRuntimes, versionSource, writeFleet } from "./support/orchestrator.ts";
 
-const yaml = (steps: unknown[]) => `version: 1
+const yaml = (steps: unknown[], windows?: unknown) => `version: 1
 targets:
   - { name: eu, api: local }
   - { name: us, api: local }
@@ -27,7 +27,7 @@ rollout:
   analysis: { enabled: false }
 workers:
   - { name: hello, main: hello.js, compatibility_date: "2025-01-01" }
-`;
+${windows ? `windows: ${JSON.stringify(windows)}\n` : ""}`;
 
 describe("approvals, pauses and aborts through the API", () => {
   let t: TestEdge;
@@ -41,9 +41,9 @@ describe("approvals, pauses and aborts through the API", () => {
   let tokens: { deployer: string; viewer: string };
   let n = 0;
 
-  async function configure(steps: unknown[]): Promise<void> {
-    const fleet = await writeFleet(dir, yaml(steps), { hello: versionSource(`v${++n}`) });
-    spec = resolveSpec(parseSpec(yaml(steps), fleet.file), fleet.file);
+  async function configure(steps: unknown[], windows?: unknown): Promise<void> {
+    const fleet = await writeFleet(dir, yaml(steps, windows), { hello: versionSource(`v${++n}`) });
+    spec = resolveSpec(parseSpec(yaml(steps, windows), fleet.file), fleet.file);
   }
   const post = (path: string, token: string, json: unknown = {}) => call(server.url, "POST", path, { token, json });
   const control = async (id: string): Promise<ReleaseControl> =>
@@ -189,5 +189,31 @@ describe("approvals, pauses and aborts through the API", () => {
       ["us", "timer"],
     ]);
     expect(ended.every((e) => (e.data as { waitedMs: number }).waitedMs >= 1900)).toBe(true);
+  }, 60_000);
+
+  it("a release window refuses a release (409 ERR_RELEASE_WINDOW, nothing recorded); --override-window with a reason releases and is audited", async () => {
+    // A weekly deny window around now, in UTC.
+    const day = (d: Date) => ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][d.getUTCDay()];
+    const hm = (d: Date) => `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
+    const from = new Date(Date.now() - 3_600_000);
+    const to = new Date(Date.now() + 3_600_000);
+    await configure([100], { deny: [{ from: `${day(from)} ${hm(from)}`, to: `${day(to)} ${hm(to)}`, tz: "UTC", note: "change freeze" }] });
+    const releases = store.releases.list({ limit: 1000 }).length;
+    const refused = await post("/v1/releases", tokens.deployer, { worker: "hello" });
+    expect([refused.status, refused.body.error.code]).toEqual([409, "ERR_RELEASE_WINDOW"]);
+    expect(refused.body.error.message).toContain("(change freeze)");
+    expect(store.releases.list({ limit: 1000 })).toHaveLength(releases);
+    const empty = await post("/v1/releases", tokens.deployer, { worker: "hello", overrideWindow: { reason: " " } });
+    expect(empty.status).toBe(400);
+
+    const ok = await post("/v1/releases", tokens.deployer, { worker: "hello", overrideWindow: { reason: "hotfix INC-7" } });
+    expect(ok.status).toBe(202);
+    expect((await engine.wait(ok.body.id)).status).toBe("succeeded");
+    const created = audit("release.create")
+      .filter((a) => a.outcome === "ok")
+      .at(-2)!; // requested, then started
+    expect(JSON.parse(created.details)).toMatchObject({ stage: "requested", overrideWindow: "hotfix INC-7" });
+    const event = store.events.list({ releaseId: ok.body.id, limit: 10 }).find((e) => e.type === "release.created")!;
+    expect(event.data).toMatchObject({ windowOverride: { reason: "hotfix INC-7", window: expect.stringMatching(/^windows.deny\[0\]/) } });
   }, 60_000);
 });

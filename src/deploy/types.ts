@@ -66,6 +66,8 @@ export type EngineDeps = {
    */
   protectedPaths?: string[];
   log?: (line: string) => void;
+  /** The clock release windows are read with (default Date.now). */
+  now?: () => number;
   /** Between attempts at a restore that is owed (a region out, a full disk): jittered, capped. Default 1 s doubling to 30 s. */
   restoreBackoff?: { baseMs: number; maxMs: number };
 };
