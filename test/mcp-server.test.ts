@@ -22,6 +22,7 @@ const TOOLS = [
   "audit_search",
   "config_diff",
   "config_publish",
+  "diff",
   "plan",
   "release",
   "release_control",

@@ -12,6 +12,7 @@ import type { ReleaseControl } from "../src/contract/index.ts";
 import type { Security } from "../src/security/open-security.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
+import { silentLogger } from "../src/telemetry/index.ts";
 import { call, openTestSecurity } from "./support/api-fixtures.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, liveOf, localRuntimes, versionSource, writeFleet } from "./support/orchestrator.ts";
@@ -82,8 +83,8 @@ describe("approvals, pauses and aborts through the API", () => {
         kv_namespace: null,
       });
     engine = createEngine({ store, spec: () => spec, targets: () => runtimes });
-    security = await openTestSecurity(store, { log: () => {} });
-    const api = createApi({ store, engine, security, spec: () => spec, targets: () => runtimes, log: () => {} });
+    security = await openTestSecurity(store, { log: silentLogger });
+    const api = createApi({ store, engine, security, spec: () => spec, targets: () => runtimes, log: silentLogger });
     server = await startApiServer({ api });
     tokens = {
       deployer: store.tokens.create({ name: "ci", role: "deployer" }).token,

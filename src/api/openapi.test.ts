@@ -6,6 +6,7 @@ import { createStore } from "../store/index.ts";
 import { fakeEngineForApiTests, openTestSecurity, testSpec } from "../../test/support/api-fixtures.ts";
 import { createApi } from "./app.ts";
 import { openApiPath } from "./openapi.ts";
+import { silentLogger } from "../telemetry/index.ts";
 
 type Json = Record<string, any>;
 
@@ -13,7 +14,10 @@ async function makeApi() {
   const store = createStore(":memory:");
   const spec = testSpec();
   const security = await openTestSecurity(store);
-  return { store, api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: () => {} }) };
+  return {
+    store,
+    api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: silentLogger }),
+  };
 }
 
 function refs(node: unknown, out: string[] = []): string[] {
@@ -117,7 +121,15 @@ describe("OpenAPI document", () => {
     const { store, api } = await makeApi();
     const doc = (await (await api.app.request("/v1/openapi.json")).json()) as Json;
     const s = doc.components.schemas as Json;
-    expect(s.Release.properties.status.enum).toEqual(["running", "rolling_back", "succeeded", "rolled_back", "failed", "aborted"]);
+    expect(s.Release.properties.status.enum).toEqual([
+      "running",
+      "rolling_back",
+      "succeeded",
+      "rolled_back",
+      "failed",
+      "aborted",
+      "unchanged",
+    ]);
     // Each event type with its own payload (the contract's typed event map), one branch per type.
     const branches = s.StoredEvent.oneOf as Json[];
     expect(branches.map((b) => b.properties.type.const)).toContain("release.step.failed");

@@ -64,7 +64,11 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
           `worker:${body.worker}`,
           tenant,
           () =>
-            engine.release(body.worker, { by: principal!.name, ...(body.overrideWindow ? { overrideWindow: body.overrideWindow } : {}) }),
+            engine.release(body.worker, {
+              by: principal!.name,
+              ...(body.force ? { force: true } : {}),
+              ...(body.overrideWindow ? { overrideWindow: body.overrideWindow } : {}),
+            }),
           body.overrideWindow ? { overrideWindow: body.overrideWindow.reason } : {},
         );
       },

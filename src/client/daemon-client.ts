@@ -28,6 +28,7 @@ import {
   ReleaseDetailSchema,
   ReleasePageSchema,
   ReleasePlanSchema,
+  WorkerDiffSchema,
   ReleaseSchema,
   SecretDeletedSchema,
   SecretDestroyedSchema,
@@ -72,7 +73,7 @@ import {
 } from "./event-stream.ts";
 import { connectLogs, followLogs, type FollowLogsOptions, type LogHandlers } from "./log-stream.ts";
 import { pages } from "./pages.ts";
-import { query, requestJson, requestRaw, type Connection } from "./request.ts";
+import { newTraceparent, query, requestJson, requestRaw, type Connection } from "./request.ts";
 
 export type DaemonClientOptions = Connection & {
   /** How the event stream's socket is opened (default: the global WebSocket, authenticated by the session cookie). */
@@ -93,7 +94,8 @@ type EventsQuery = { after?: number; release?: string; limit?: number; order?: "
 const BACKUP_TIMEOUT_MS = 30 * 60_000;
 
 export function createDaemonClient(opts: DaemonClientOptions) {
-  const conn: Connection = { ...opts, url: opts.url.replace(/\/+$/, "") };
+  // One trace per client unless told otherwise: the CLI makes one client per command.
+  const conn: Connection = { ...opts, url: opts.url.replace(/\/+$/, ""), traceparent: opts.traceparent ?? newTraceparent() };
   const get = <S extends z.ZodType>(path: string, schema: S) => requestJson(conn, "GET", path, schema);
   // Every mutation carries its own Idempotency-Key, so a retry of it (request.ts) never does it twice.
   const prefix = opts.idempotencyPrefix ?? globalThis.crypto.randomUUID();
@@ -125,14 +127,16 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     versionPages: (name: string, q: { limit?: number } = {}) =>
       pages((cursor) => get(`${worker(name)}/versions${query({ ...q, cursor })}`, VersionPageSchema)),
     plan: (name: string) => get(`${worker(name)}/plan`, ReleasePlanSchema),
+    diff: (name: string) => get(`${worker(name)}/diff`, WorkerDiffSchema),
     healthRows: (q: { fresh?: boolean } = {}) =>
       get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
 
     // --- releases -----------------------------------------------------------------------------
-    /** `overrideWindow`: release outside orchestrator.yaml's `windows`, with a reason (audited). */
-    release: (name: string, opts: { overrideWindow?: { reason: string } } = {}) =>
+    /** `force`: release even when nothing would change; `overrideWindow`: outside orchestrator.yaml's `windows`, with a reason (audited). */
+    release: (name: string, opts: { force?: boolean; overrideWindow?: { reason: string } } = {}) =>
       send("POST", "/v1/releases", ReleaseSchema, {
         worker: name,
+        ...(opts.force ? { force: true } : {}),
         ...(opts.overrideWindow ? { overrideWindow: opts.overrideWindow } : {}),
       }),
     /** One page of releases, newest first; releasePages() walks them all. */

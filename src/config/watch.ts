@@ -8,6 +8,7 @@
 // at start): a change to them is refused the same way, asking for a restart.
 import { statSync } from "node:fs";
 import { loadSpec, type ResolvedSpec } from "./load.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 /** The file on disk, refused: the daemon keeps the previous spec. */
 export type SpecRefusal = { file: string; reason: string; since: string };
@@ -17,21 +18,21 @@ export type SpecSource = (() => ResolvedSpec) & {
   refusal(): SpecRefusal | undefined;
 };
 
-export function specSource(file: string, initial: ResolvedSpec, log: (line: string) => void): SpecSource {
+export function specSource(file: string, initial: ResolvedSpec, log: Logger): SpecSource {
   let current = initial;
-  let seen = mtimeOf(file);
-  let refused: { mtime: number; refusal: SpecRefusal } | undefined;
+  let seen = stampOf(file, initial);
+  let refused: { mtime: string; refusal: SpecRefusal } | undefined;
   // Callers ask on every request (heartbeats arrive by the thousand): look at the file at most
   // every 250 ms.
   let lookedAt = 0;
-  const refuse = (m: number, reason: string) => {
+  const refuse = (m: string, reason: string) => {
     refused = { mtime: m, refusal: { file, reason, since: new Date().toISOString() } };
   };
   const read = () => {
     const now = Date.now();
     if (now - lookedAt < 250) return current;
     lookedAt = now;
-    const m = mtimeOf(file);
+    const m = stampOf(file, current);
     if (m === seen || m === refused?.mtime) return current;
     let next: ResolvedSpec;
     try {
@@ -39,7 +40,7 @@ export function specSource(file: string, initial: ResolvedSpec, log: (line: stri
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       refuse(m, `it does not validate: ${reason}`);
-      log(`spec: ${file} changed but does not validate; keeping the previous one: ${reason}`);
+      log.warn(`spec: ${file} changed but does not validate; keeping the previous one: ${reason}`);
       return current;
     }
     if (next.tenant !== current.tenant || JSON.stringify(next.targets) !== JSON.stringify(current.targets)) {
@@ -47,15 +48,15 @@ export function specSource(file: string, initial: ResolvedSpec, log: (line: stri
         m,
         "it changes the tenant or the targets, which take a restart of the daemon; workers and config keep the previous spec until then",
       );
-      log(
+      log.warn(
         `spec: ${file} changed its tenant or targets; restart the daemon to apply that (workers and config keep the previous spec until then)`,
       );
       return current;
     }
-    seen = m;
+    seen = stampOf(file, next);
     refused = undefined;
     current = next;
-    log(`spec: reloaded ${file} (${next.workers.length} worker(s))`);
+    log.info(`spec: reloaded ${file} (${next.workers.length} worker(s))`);
     return current;
   };
   return Object.assign(read, {
@@ -64,6 +65,17 @@ export function specSource(file: string, initial: ResolvedSpec, log: (line: stri
       return refused?.refusal;
     },
   });
+}
+
+/**
+ * When the spec last changed: orchestrator.yaml and every wrangler file its workers were read
+ * from (an edit to a wrangler file is an edit to the spec: `cbo diff` and the next release see it).
+ */
+function stampOf(file: string, spec: ResolvedSpec): string {
+  const files = new Set([file]);
+  for (const w of spec.workers)
+    for (const s of [w.source, ...Object.values(w.sources ?? {})]) if (s?.origin.kind === "wrangler") files.add(s.origin.file);
+  return [...files].map(mtimeOf).join(",");
 }
 
 function mtimeOf(file: string): number {

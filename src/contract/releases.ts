@@ -2,6 +2,7 @@
 // release stores, and the requests that start, list, abort and roll back releases. The routes
 // validate with these and the OpenAPI document is generated from them (src/api/openapi.ts).
 import * as z from "zod";
+import { WorkerDiffSchema } from "./diff.ts";
 import { CursorQueryShape, pageOf } from "./pages.ts";
 import { RELEASE_KINDS, RELEASE_STATUSES, SECRET_MODES } from "./statuses.ts";
 
@@ -14,6 +15,7 @@ export const ReleaseParamsSchema = z.object({ id: NAME.describe("Release id") })
 export const CreateReleaseBodySchema = z
   .object({
     worker: NAME.describe("Worker to release, as in orchestrator.yaml"),
+    force: z.boolean().optional().describe("Release even when no target would change (otherwise such a release ends `unchanged`)"),
     overrideWindow: z
       .object({ reason: z.string().trim().min(1).max(500).describe("Why this release may run outside the release windows (audited)") })
       .strict()
@@ -213,5 +215,7 @@ export const ReleasePlanSchema = z.object({
     .describe("Secret versions each target ships with (names and versions only), or why one is withheld"),
   /** Cloudflare API requests the release will spend when every gate passes (retries excluded). */
   apiCalls: z.number().int(),
+  /** What the release changes against what each target runs now (src/contract/diff.ts). */
+  diff: WorkerDiffSchema.optional(),
 });
 export type ReleasePlan = z.infer<typeof ReleasePlanSchema>;

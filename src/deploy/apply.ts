@@ -47,6 +47,8 @@ import { ReleaseStop } from "./stop.ts";
 import { secretBindings } from "./secret-plan.ts";
 import type { ApplyContext, Progress } from "./apply-context.ts";
 import { ensureConfigNamespace } from "../targets/kv-namespaces.ts";
+import { versionFacts } from "./release-build.ts";
+import { NO_SPAN, span, startSpan, type Span } from "../telemetry/index.ts";
 
 export { ReleaseStop };
 export type { ApplyContext, Progress };
@@ -58,12 +60,15 @@ export async function applyRelease(ctx: ApplyContext): Promise<Release> {
     for (const wave of plan.waves) {
       const waveStop = new AbortController();
       const signal = AbortSignal.any([ctx.signal, waveStop.signal]);
-      const results = await Promise.allSettled(
-        wave.map((name) =>
-          applyTarget(ctx, name, signal, touched).catch((e: unknown) => {
-            if (!waveStop.signal.aborted) waveStop.abort(new ReleaseStop("sibling", `stopped because ${name} failed`, name));
-            throw e;
-          }),
+      const waveAttributes = { "cbo.wave": plan.waves.indexOf(wave), "cbo.targets": wave.join(",") };
+      const results = await span("release.wave", waveAttributes, () =>
+        Promise.allSettled(
+          wave.map((name) =>
+            applyTarget(ctx, name, signal, touched).catch((e: unknown) => {
+              if (!waveStop.signal.aborted) waveStop.abort(new ReleaseStop("sibling", `stopped because ${name} failed`, name));
+              throw e;
+            }),
+          ),
         ),
       );
       const errors = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
@@ -96,6 +101,8 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
   const runtime = ctx.runtimes.get(name);
   if (!runtime) throw new ReleaseStop("edge", `target ${name} is no longer configured`, name);
   const previousVersionId = planned.previousVersionId;
+  // The current step's span: its deployment and gate run inside it; ended with the step's verdict.
+  let step: Span = NO_SPAN;
   const build = ctx.build.of(name);
   const source = build.source;
   const facts = ctx.facts?.get(name);
@@ -121,8 +128,9 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       put,
       ...(migrations ? { migration: migrationTags(migrations) } : {}),
     });
+    // The plan's read found it (no request now), or it is created here (looked up again first).
     const configNamespaceId = worker.agent
-      ? await ensureConfigNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace)
+      ? (facts?.configNamespace?.id ?? (await ensureConfigNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace)))
       : undefined;
     const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, {
       by: `release:${release.id}`,
@@ -182,6 +190,7 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
         release_id: release.id,
         bundle_hash: bundleHash,
         secrets: secrets.pins,
+        facts: versionFacts(build),
       }),
     );
     rec.emit("release.target.uploaded", name, { versionId, previousVersionId, ...(secrets.pins ? { secrets: secrets.pins } : {}) });
@@ -194,7 +203,8 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       const split = splitFor(versionId, previousVersionId, percent);
       rec.journal(J.stepIntent, name, { percent, versionId, previousVersionId, split });
       touched.set(name, progress(versionId));
-      await runtime.client.createDeployment(worker.name, split, { message: `cbo release ${release.id}: ${percent}%` });
+      step = startSpan("release.step", { "cbo.target": name, "cbo.percent": percent });
+      await step.within(() => runtime.client.createDeployment(worker.name, split, { message: `cbo release ${release.id}: ${percent}%` }));
       rec.journal(J.stepDeployed, name, { percent, versionId });
       rec.emit("release.step.started", name, { percent, versionId, previousVersionId, split });
       signal.throwIfAborted();
@@ -203,15 +213,19 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       const traffic =
         ctx.agentTraffic && worker.agent ? () => ctx.agentTraffic!(release.tenant, worker.name, name, versionId, stepStart) : undefined;
       const analysis = gateAnalysis(ctx, { target: name, runtime, percent, versionId, previousVersionId, stepStart });
-      const gate = await runGate({
-        endpoint: runtime.endpoint(worker.name),
-        worker: worker.name,
-        versionId,
-        gate: plan.gate,
-        signal,
-        ...(traffic ? { traffic } : {}),
-        ...(analysis ? { analysis } : {}),
-      }).finally(() => ctx.analyses?.drop(release.id, { target: name, percent }));
+      const gate = await step
+        .within(() =>
+          runGate({
+            endpoint: runtime.endpoint(worker.name),
+            worker: worker.name,
+            versionId,
+            gate: plan.gate,
+            signal,
+            ...(traffic ? { traffic } : {}),
+            ...(analysis ? { analysis } : {}),
+          }),
+        )
+        .finally(() => ctx.analyses?.drop(release.id, { target: name, percent }));
       const analysed = gate.analysis ? analysisOutcome(gate.analysis, gate.verdict === "pass") : undefined;
       const data = {
         percent,
@@ -229,6 +243,7 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       if (gate.verdict === "pass") {
         rec.journal(J.gatePassed, name, entry);
         rec.emit("release.step.passed", name, data);
+        step.end();
         serving = percent;
         stage = `the pause after ${percent}%`;
         await pauseAfterStep(ctx, name, percent, signal);
@@ -248,6 +263,8 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       if (p) touched.set(name, { ...p, settings: change });
     });
   } catch (e) {
+    step.fail(e instanceof Error ? e.message : String(e));
+    step.end();
     if (e instanceof ReleaseStop) throw e;
     if (signal.aborted && signal.reason instanceof ReleaseStop) throw signal.reason;
     if (e instanceof RecordFailure) {

@@ -19,6 +19,7 @@ import { TERMINAL_STATUSES } from "../contract/index.ts";
 import type { Release } from "../store/index.ts";
 import { applyRelease, ReleaseStop } from "./apply.ts";
 import { createRestoreBoard, finishRecorded } from "./owed.ts";
+import { diffOf } from "./diff-desired.ts";
 import { buildRelease, type ReleaseBuild } from "./release-build.ts";
 import { observeForRelease, type TargetFacts } from "./observe.ts";
 import { plan as planRelease } from "./plan.ts";
@@ -31,12 +32,15 @@ import { createControlBoard } from "./control/board.ts";
 import { createAnalysisBoard } from "./analysis/board.ts";
 import { windowRefusal } from "./release-window.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import { silentLogger, span } from "../telemetry/index.ts";
+
+const UNCHANGED_REASON = "every target already runs what the spec says: nothing to release (--force releases anyway)";
 
 type Active = { id: string; key: string; abort: AbortController; done: Promise<Release> };
 
 export function createEngine(deps: EngineDeps): Engine {
   const { store } = deps;
-  const log = deps.log ?? (() => {});
+  const log = deps.log ?? silentLogger;
   const claimed = new Set<string>();
   const active = new Map<string, Active>();
   const halt = new AbortController();
@@ -110,23 +114,39 @@ export function createEngine(deps: EngineDeps): Engine {
     full: boolean,
   ): Promise<{ plan: ReleasePlan; build: ReleaseBuild; facts: Map<string, TargetFacts> }> {
     const build = await buildRelease(worker, { protect: deps.protectedPaths ?? [] });
-    const places = new Map(deps.spec().targets.map((t) => [t.name, { name: t.name, jurisdiction: t.jurisdiction }]));
+    const specTargets = deps.spec().targets;
+    const places = new Map(specTargets.map((t) => [t.name, { name: t.name, jurisdiction: t.jurisdiction }]));
     const observed = await Promise.all(
-      worker.targets.map((t) => observeForRelease(runtimes.get(t)!, worker, build.of(t), places.get(t) ?? { name: t }, { versions: full })),
+      worker.targets.map((t) =>
+        observeForRelease(runtimes.get(t)!, worker, build.of(t), places.get(t) ?? { name: t }, {
+          versions: full,
+          configNamespace: specTargets.find((x) => x.name === t)?.kv_namespace,
+        }),
+      ),
     );
     const facts = new Map(observed.map((o) => [o.target, o]));
     const targets = new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId, bundleHash: build.of(n).hash }]));
-    const plan = planRelease(worker, build.main.hash, targets, observed);
-    if (worker.secrets.length === 0 && !worker.agent) return { plan, build, facts };
-    if (!deps.secrets)
-      throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);
-    const jurisdictions = new Map(deps.spec().targets.map((t) => [t.name, t.jurisdiction]));
-    const targetsJ = worker.targets.map((name) => ({ name, jurisdiction: jurisdictions.get(name) }));
-    return {
-      plan: { ...plan, secrets: planSecrets(worker, targetsJ, deps.secrets.describe(worker.tenant, worker.secrets)) },
+    let plan = planRelease(worker, build.main.hash, targets, observed);
+    if (worker.secrets.length > 0 || worker.agent) {
+      if (!deps.secrets)
+        throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);
+      const jurisdictions = new Map(specTargets.map((t) => [t.name, t.jurisdiction]));
+      const targetsJ = worker.targets.map((name) => ({ name, jurisdiction: jurisdictions.get(name) }));
+      plan = { ...plan, secrets: planSecrets(worker, targetsJ, deps.secrets.describe(worker.tenant, worker.secrets)) };
+    }
+    // What the release changes against what each target runs now: shown first by `cbo plan`,
+    // and a release whose diff is empty does nothing (unless forced).
+    const diff = diffOf({
+      store,
+      worker,
       build,
       facts,
-    };
+      plan,
+      places,
+      orchestratorUrl: deps.orchestratorUrl?.(),
+      publicKey: deps.publicKey?.(),
+    });
+    return { plan: { ...plan, diff }, build, facts };
   }
 
   /** Runs `work` in the background as the release `record`, settling the claim when it ends. */
@@ -138,11 +158,13 @@ export function createEngine(deps: EngineDeps): Engine {
   ): Promise<Release> {
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, halt.signal]);
-    const done = work(signal)
+    // Its span: a child of the request that started it (the trace the caller sent), ended when it ends.
+    const attributes = { "cbo.worker": record.worker, "cbo.release_id": record.id };
+    const done = span(record.kind === "rollback" ? "rollback" : "release", attributes, () => work(signal))
       .catch((e: unknown) => {
         // A bug: record it rather than leave the release running forever (once the store takes it).
         const reason = `${failure}: ${describeError(e)}`;
-        log(`${record.worker} ${record.id}: ${reason}`);
+        log.error(`${record.worker} ${record.id}: ${reason}`);
         const rec = createRecorder(store, record, log);
         const events: PendingEvent[] = [[record.kind === "rollback" ? "rollback.failed" : "release.failed", { reason }]];
         return finishRecorded(
@@ -198,6 +220,12 @@ export function createEngine(deps: EngineDeps): Engine {
       return (await prepare(worker, runtimes, true)).plan;
     },
 
+    async diff(name) {
+      const worker = findWorker(name);
+      const runtimes = runtimesFor(worker);
+      return (await prepare(worker, runtimes, false)).plan.diff!;
+    },
+
     async release(name, opts = {}) {
       const worker = findWorker(name);
       const window = windowCheck(deps.spec(), opts.overrideWindow);
@@ -209,16 +237,27 @@ export function createEngine(deps: EngineDeps): Engine {
         const prepared = await prepare(worker, runtimes, false);
         context = { ...prepared, runtimes };
         const plan = prepared.plan;
+        const unchanged = !opts.force && plan.diff !== undefined && !plan.diff.changed;
         record = store.releases.insert({
           id: uuid(),
           tenant: worker.tenant,
           worker: worker.name,
           kind: "release",
-          status: "running",
-          reason: null,
+          status: unchanged ? "unchanged" : "running",
+          reason: unchanged ? UNCHANGED_REASON : null,
           plan: plan as unknown as Record<string, unknown>,
           created_by: opts.by ?? null,
         });
+        if (unchanged) {
+          // Nothing to do: recorded (and audited by the caller as requested), nothing touched.
+          unclaim();
+          const rec = createRecorder(store, record, log);
+          rec.tryTo(() =>
+            rec.emit("release.unchanged", null, { by: opts.by ?? null, bundleHash: plan.bundleHash, reason: UNCHANGED_REASON }),
+          );
+          rec.log(UNCHANGED_REASON);
+          return record;
+        }
       } catch (e) {
         unclaim();
         throw e;
@@ -358,24 +397,29 @@ export function createEngine(deps: EngineDeps): Engine {
         const key = keyOf(r.tenant, r.worker);
         if (claimed.has(key)) continue;
         claimed.add(key);
-        log(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
+        log.info(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
         let owed: () => void = () => {};
         const owedOnce = new Promise<void>((resolve) => (owed = resolve));
-        const done = start(
-          r,
-          () => claimed.delete(key),
-          () =>
-            recoverRelease({
-              store,
-              release: r,
-              runtimes,
-              log,
-              board,
-              halt: halt.signal,
-              onOwed: owed,
-              ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}),
-            }),
-          "recovery failed",
+        // A recovery starts a trace of its own: the request that started the release is long gone.
+        const traced = <T>(fn: () => T): T =>
+          deps.tracer ? deps.tracer.root("release.recover", { attributes: { "cbo.worker": r.worker, "cbo.release_id": r.id } }, fn) : fn();
+        const done = traced(() =>
+          start(
+            r,
+            () => claimed.delete(key),
+            () =>
+              recoverRelease({
+                store,
+                release: r,
+                runtimes,
+                log,
+                board,
+                halt: halt.signal,
+                onOwed: owed,
+                ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}),
+              }),
+            "recovery failed",
+          ),
         );
         // A restore that does not land at once goes on in the background: the daemon starts anyway.
         await Promise.race([done, owedOnce]);

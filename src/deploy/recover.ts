@@ -28,6 +28,7 @@ import type { Recorder } from "./record.ts";
 import { changedKeys, managedKeys, readState, writeState, type ScriptState, type SettingKey } from "../targets/script-state.ts";
 import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 const RESTART = "daemon restarted during the release";
 const NOT_READ = "not read: ";
@@ -44,7 +45,7 @@ export type RecoverContext = {
   store: Store;
   release: Release;
   runtimes: Map<string, TargetRuntime>;
-  log: (line: string) => void;
+  log: Logger;
   board: RestoreBoard;
   halt: AbortSignal;
   backoff?: BackoffOptions;

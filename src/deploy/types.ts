@@ -3,6 +3,7 @@
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Analysis, Gate } from "../config/schema.ts";
 import type {
+  AnalysisSpec,
   ControlResult,
   Gate as WireGate,
   PlannedAction,
@@ -11,10 +12,11 @@ import type {
   ReleaseControl,
   ReleasePlan,
   SecretMode,
-  AnalysisSpec,
+  WorkerDiff,
 } from "../contract/index.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import type { Logger, Tracer } from "../telemetry/index.ts";
 
 // The plan is the contract's (src/contract/releases.ts): what `cbo plan` shows is what the engine
 // plans, and what a release stores.
@@ -65,7 +67,9 @@ export type EngineDeps = {
    * master key file, the local edge's state (src/deploy/confine.ts).
    */
   protectedPaths?: string[];
-  log?: (line: string) => void;
+  log?: Logger;
+  /** Root spans for work no request started (recovery at start); other spans follow the caller's trace. */
+  tracer?: Tracer;
   /** The clock release windows are read with (default Date.now). */
   now?: () => number;
   /** Between attempts at a restore that is owed (a region out, a full disk): jittered, capped. Default 1 s doubling to 30 s. */
@@ -93,12 +97,15 @@ export type PendingRestore = {
 export type Engine = {
   /** What a release of this worker would do, from the spec and what the edge runs now. */
   plan(worker: string): Promise<ReleasePlan>;
+  /** Per target, what a release would change against what the target runs now, and whether it drifted. */
+  diff(worker: string): Promise<WorkerDiff>;
   /**
-   * Starts a release and returns its record at once (status `running`); it proceeds in the background.
+   * Starts a release and returns its record at once (status `running`); it proceeds in the
+   * background. A release that would change nothing ends at once as `unchanged`, unless `force`.
    * Refused (ERR_RELEASE_WINDOW) while orchestrator.yaml's `windows` deny releases, unless
    * `overrideWindow` gives a reason.
    */
-  release(worker: string, opts?: { by?: string; overrideWindow?: { reason: string } }): Promise<Release>;
+  release(worker: string, opts?: { by?: string; force?: boolean; overrideWindow?: { reason: string } }): Promise<Release>;
   /** Holds a running release before its next step on every target, until resume(). */
   pause(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
   resume(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;

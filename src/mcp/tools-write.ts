@@ -8,7 +8,7 @@ import type { DaemonClient } from "../client/index.ts";
 import { isTerminal, type Release } from "../contract/index.ts";
 import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
 import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool } from "./tool.ts";
-import { planText } from "./tools-read.ts";
+import { diffText, planText } from "./tools-read.ts";
 
 const Wait = z
   .number()
@@ -39,14 +39,21 @@ export const release = defineTool({
   title: "Release a worker",
   description:
     "Releases a worker to its targets: canary wave first, traffic in steps, each step gated on the new version's health, automatic rollback of every touched target on failure. Mutating: needs confirm: true after the user agreed to the plan.",
-  input: z.object({ worker: WorkerName, confirm: Confirm, wait_seconds: Wait }).strict(),
+  input: z
+    .object({
+      worker: WorkerName,
+      force: z.boolean().optional().describe("Release even when no target would change (otherwise it ends `unchanged`)"),
+      confirm: Confirm,
+      wait_seconds: Wait,
+    })
+    .strict(),
   mutating: true,
-  async run({ worker, confirm, wait_seconds }, { api }) {
+  async run({ worker, force, confirm, wait_seconds }, { api }) {
     if (confirm !== true) {
       const p = await api.plan(worker);
-      return needsConfirmation(planText(p), p);
+      return needsConfirmation([...(p.diff ? [diffText(p.diff)] : []), planText(p)].join("\n"), p);
     }
-    const started = await api.release(worker);
+    const started = await api.release(worker, force ? { force: true } : {});
     const r = await follow(api, started, wait_seconds ?? 45);
     return done(outcome(r, "Release"), r);
   },

@@ -39,7 +39,13 @@ type ControlVerb = (typeof CONTROL_VERBS)[number];
 export async function releaseCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { ...DAEMON_FLAGS, "no-wait": { type: "boolean" }, "override-window": { type: "boolean" }, reason: { type: "string" } },
+    {
+      ...DAEMON_FLAGS,
+      "no-wait": { type: "boolean" },
+      force: { type: "boolean" },
+      "override-window": { type: "boolean" },
+      reason: { type: "string" },
+    },
     RELEASE_USAGE,
   );
   if (values.help) return printUsage(RELEASE_USAGE);
@@ -60,7 +66,8 @@ export async function releaseCommand(args: string[]): Promise<number> {
       hint: RELEASE_USAGE,
     });
   const client = connect(values);
-  return startAndFollow(() => client.release(worker, reason ? { overrideWindow: { reason } } : {}), client, values);
+  const opts = { ...(values.force ? { force: true } : {}), ...(reason ? { overrideWindow: { reason } } : {}) };
+  return startAndFollow(() => client.release(worker, opts), client, values);
 }
 
 async function controlCommand(

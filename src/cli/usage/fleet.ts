@@ -11,15 +11,23 @@ export const status: CommandUsage = {
 
 export const plan: CommandUsage = {
   summary:
-    "what `cbo release` would do: targets, live versions, waves, steps, actions, API calls,\nand the secret versions each target ships (or why one is withheld)",
+    "what `cbo release` would do: the diff against what each target runs (as cbo diff), targets,\nlive versions, waves, steps, actions, API calls, and the secret versions each target ships",
   synopsis: ["<worker>"],
+  flags: DAEMON_FLAGS_USAGE,
+};
+
+export const diff: CommandUsage = {
+  summary:
+    "per target, what `cbo release` would change against what it runs now: code (modules), bindings,\nvars, compatibility, secrets (name@version), config, assets, crons, routes, consumers, settings",
+  synopsis: ["<worker> [--strict]"],
+  about: "--strict: exit 4 when a target runs a version the orchestrator never uploaded there (drift), for CI",
   flags: DAEMON_FLAGS_USAGE,
 };
 
 export const release: CommandUsage = {
   summary: "release a worker (canary first, gated), following it live; pause, resume, promote or abort one",
-  synopsis: ["<worker> [--no-wait] [--override-window --reason TEXT]", "pause|resume|promote|abort <release id> [--reason TEXT]"],
-  about: `canary first, in waves and steps, each step gated (probes, then canary vs baseline on real traffic); ${FOLLOWS}.\n--no-wait: start it and exit 0 (follow it with cbo events --follow --release ID)\n--override-window: release although orchestrator.yaml's windows deny it now; needs --reason (audited)\npause: no target starts another step until resume; promote: go on past a {pause: approve} or timed pause step\n(deployer or admin; a viewer is refused); abort: stop and roll back every touched target`,
+  synopsis: ["<worker> [--force] [--no-wait] [--override-window --reason TEXT]", "pause|resume|promote|abort <release id> [--reason TEXT]"],
+  about: `canary first, in waves and steps, each step gated (probes, then canary vs baseline on real traffic); ${FOLLOWS}.\nA release that would change nothing ends at once as unchanged (exit 0); --force releases anyway.\n--no-wait: start it and exit 0 (follow it with cbo events --follow --release ID)\n--override-window: release although orchestrator.yaml's windows deny it now; needs --reason (audited)\npause: no target starts another step until resume; promote: go on past a {pause: approve} or timed pause step\n(deployer or admin; a viewer is refused); abort: stop and roll back every touched target`,
   flags: DAEMON_FLAGS_USAGE,
 };
 
