@@ -68,6 +68,19 @@ describe("heartbeats", () => {
     expect(t.sent).toHaveLength(1);
   });
 
+  it("sends a refusal made while a heartbeat is in flight right after it, not at the next interval", async () => {
+    const t = await setup();
+    t.answer(204);
+    const first = t.beats.send();
+    t.rejections.add({ reason: "malformed", at: new Date(0).toISOString() });
+    t.rejections.add({ reason: "bad_signature", version: 3, at: new Date(0).toISOString() });
+    await Promise.all([first, t.beats.send(), t.beats.send()]);
+    expect(t.sent).toHaveLength(2);
+    expect(HeartbeatSchema.parse(t.sent[0]).rejections).toEqual([]);
+    expect(HeartbeatSchema.parse(t.sent[1]).rejections.map((r) => r.reason)).toEqual(["malformed", "bad_signature"]);
+    expect(t.rejections.hasPending()).toBe(false);
+  });
+
   it("hands the orchestrator's answer on (a config version this isolate may have missed)", async () => {
     const answers: unknown[] = [];
     let answerBody = JSON.stringify({ configVersion: 4 });

@@ -51,6 +51,7 @@ export function createHeartbeats(deps: HeartbeatDeps): Heartbeats {
   const url = `${deps.orchestratorUrl}${HEARTBEAT_PATH}`;
   let lastAttemptAt = -Infinity;
   let inFlight: Promise<void> | undefined;
+  let followUp: Promise<void> | undefined;
   let last: HeartbeatState = null;
   let sent = 0;
 
@@ -106,7 +107,16 @@ export function createHeartbeats(deps: HeartbeatDeps): Heartbeats {
   }
 
   function send(): Promise<void> {
-    if (inFlight) return inFlight;
+    if (inFlight) {
+      // A refusal made while a heartbeat is on its way is reported right after that one lands, not
+      // at the next interval: still one in flight, at most one queued behind it.
+      if (!deps.rejections.hasPending()) return inFlight;
+      followUp ??= inFlight.then(() => {
+        followUp = undefined;
+        return send();
+      });
+      return followUp;
+    }
     const now = deps.now();
     lastAttemptAt = now;
     const delivering = deliver(deps.traffic.takeWindow(now), deps.rejections.takePending());

@@ -11,6 +11,8 @@ export type RejectionLog = {
   total(): number;
   dropped(): number;
   takePending(): ConfigRejection[];
+  /** Refusals no delivered heartbeat has carried yet. */
+  hasPending(): boolean;
   restorePending(entries: ConfigRejection[]): void;
 };
 
@@ -38,6 +40,7 @@ export function createRejectionLog(): RejectionLog {
       pending = [];
       return taken;
     },
+    hasPending: () => pending.length > 0,
     restorePending(entries) {
       pending = keepPending([...entries, ...pending]);
     },
