@@ -151,6 +151,12 @@ export const PlannedTargetSchema = z.object({
   bindings: z.array(PlannedBindingSchema).optional(),
   /** D1 migration files not yet applied there, per database, applied before the upload. */
   d1Migrations: z.array(z.object({ binding: z.string(), database: z.string(), pending: z.array(z.string()) })).optional(),
+  /**
+   * Contract migrations (`-- cbo:contract`) not yet applied there, per database: the release's
+   * second phase, after every target reached 100% and passed its last gate; never in a release
+   * that rolled back.
+   */
+  d1Contract: z.array(z.object({ binding: z.string(), database: z.string(), pending: z.array(z.string()) })).optional(),
   /** Static assets: files in the manifest and those the account lacks (only these are sent). */
   assets: z
     .object({ files: z.number().int(), bytes: z.number().int(), upload: z.number().int(), uploadBytes: z.number().int() })

@@ -48,6 +48,7 @@ export type PlanTarget = { accountId: string; bundleHash?: string };
  *   upload         1 (+1 re-reading the Durable Object migration tag)
  *   steps          1 per step (a first deploy or a migration: the 100% step only)
  *   settings       the managed settings read again (not for a new script), then one write per change
+ *   d1-contract    after every target passed its last gate: as d1-migrations, for `-- cbo:contract` files
  */
 export function plan(
   worker: ResolvedWorker,
@@ -127,17 +128,27 @@ function planTarget(
       2 * creates.length,
     );
 
-  const d1Migrations = (seen.d1 ?? [])
-    .map((d) => ({
-      binding: d.migrations.binding,
-      database: d.migrations.database,
-      pending: pendingD1Migrations(d.migrations.files, d.applied ?? []).map((f) => f.name),
-    }))
-    .filter((d) => d.pending.length > 0);
+  // Expand migrations before the upload; contract ones (`-- cbo:contract`) in the second phase.
+  const pendingOf = (contract: boolean) =>
+    (seen.d1 ?? [])
+      .map((d) => ({
+        binding: d.migrations.binding,
+        database: d.migrations.database,
+        pending: pendingD1Migrations(
+          d.migrations.files.filter((f) => f.contract === contract),
+          d.applied ?? [],
+        ).map((f) => f.name),
+      }))
+      .filter((d) => d.pending.length > 0);
+  const d1Migrations = pendingOf(false);
+  const d1Contract = pendingOf(true);
   for (const d of d1Migrations)
-    phase("d1-migrations", `apply ${d.pending.length} migration(s) to D1 ${d.database}: ${d.pending.join(", ")}`, 4 + d.pending.length, {
-      database: d.database,
-    });
+    phase(
+      "d1-migrations",
+      `before any traffic shifts: bookmark D1 ${d.database}, then apply ${d.pending.length} migration(s): ${d.pending.join(", ")}`,
+      4 + d.pending.length,
+      { database: d.database },
+    );
 
   let assets: PlannedTarget["assets"];
   if (seen.assets) {
@@ -197,6 +208,14 @@ function planTarget(
       );
   }
 
+  for (const d of d1Contract)
+    phase(
+      "d1-contract",
+      `after every target reached 100% and passed its last gate: bookmark D1 ${d.database}, then apply contract migration(s) ${d.pending.join(", ")}`,
+      4 + d.pending.length,
+      { database: d.database },
+    );
+
   const bindings = source ? plannedBindings(source, resources) : undefined;
   const env = source?.origin.kind === "wrangler" ? source.origin.env : undefined;
   return {
@@ -212,6 +231,7 @@ function planTarget(
       ...(seen.resources ? { resources } : {}),
       ...(bindings ? { bindings } : {}),
       ...(seen.d1 ? { d1Migrations } : {}),
+      ...(d1Contract.length > 0 ? { d1Contract } : {}),
       ...(assets ? { assets } : {}),
       ...(settings ? { settings } : {}),
       phases,
