@@ -317,7 +317,7 @@ describe("plan", () => {
     expect(out).toMatch(/kv\s+hello-cache\s+-\s+use k1\s+CACHE\s+no jurisdiction: Cloudflare has none/);
     expect(out).toMatch(/DB\s+d1\s+d1:sites\s+\(created by this release\)/);
     expect(out).toMatch(/GREETING\s+plain_text\s+-\s+-/);
-    expect(out).toContain("D1 sites (DB): apply 0001_init.sql");
+    expect(out).toContain("D1 sites (DB): before any traffic shifts, bookmark then apply 0001_init.sql");
     expect(out).toContain("assets: 3 file(s), 300 bytes; upload 1 new or changed (20 bytes)");
     expect(out).toMatch(/crons\s+\["\*\/5 \* \* \* \*"\]\s+\["0 \* \* \* \*"\]/);
     expect(out).not.toMatch(/workersDev\s+true/);

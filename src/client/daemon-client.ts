@@ -26,6 +26,7 @@ import {
   ReleasePageSchema,
   ReleasePlanSchema,
   ReleaseSchema,
+  RollbackPreviewSchema,
   SecretDeletedSchema,
   SecretDestroyedSchema,
   SecretSchema,
@@ -126,14 +127,18 @@ export function createDaemonClient(opts: DaemonClientOptions) {
       get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
 
     // --- releases -----------------------------------------------------------------------------
-    release: (name: string) => send("POST", "/v1/releases", ReleaseSchema, { worker: name }),
+    release: (name: string, opts: { allow_non_gradual?: boolean; confirm_class_deletion?: boolean } = {}) =>
+      send("POST", "/v1/releases", ReleaseSchema, { worker: name, ...opts }),
     /** One page of releases, newest first; releasePages() walks them all. */
     releases: (q: { worker?: string; limit?: number; cursor?: string } = {}) => get(`/v1/releases${query(q)}`, ReleasePageSchema),
     releasePages: (q: { worker?: string; limit?: number } = {}) =>
       pages((cursor) => get(`/v1/releases${query({ ...q, cursor })}`, ReleasePageSchema)),
     getRelease: (id: string) => get(`/v1/releases/${enc(id)}`, ReleaseDetailSchema),
     abortRelease: (id: string) => send("POST", `/v1/releases/${enc(id)}/abort`, ReleaseSchema),
-    rollback: (name: string, to?: string) => send("POST", `${worker(name)}/rollback`, ReleaseSchema, to === undefined ? {} : { to }),
+    rollback: (name: string, to?: string, opts: { confirm_secret_downgrade?: boolean; force?: boolean } = {}) =>
+      send("POST", `${worker(name)}/rollback`, ReleaseSchema, { ...(to === undefined ? {} : { to }), ...opts }),
+    /** What a rollback would do per target (code, secrets, config, schema) and the confirmations it needs. */
+    rollbackPreview: (name: string, to?: string) => get(`${worker(name)}/rollback/preview${query({ to })}`, RollbackPreviewSchema),
 
     // --- events -------------------------------------------------------------------------------
     /**

@@ -45,6 +45,8 @@ export type ResolvedWorker = {
   waves: string[][];
   steps: number[];
   gate: Gate;
+  /** The rollout opts in to non-gradual releases (Durable Object migrations); default false. */
+  allowNonGradual?: boolean;
   /**
    * The Worker as its default environment describes it (src/config/source/model.ts): every
    * binding, resource, trigger, setting and build key. Set by resolveSpec; optional only so
@@ -151,6 +153,7 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       waves,
       steps: rollout.steps,
       gate: rollout.gate,
+      allowNonGradual: rollout.allow_non_gradual,
       source,
       sources,
     };

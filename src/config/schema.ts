@@ -36,6 +36,8 @@ export const RolloutSchema = z
     /** Traffic percentages per step within a target; increasing, ending at 100. */
     steps: z.array(z.number().gt(0).max(100)).min(1).default([10, 50, 100]),
     gate: GateSchema.default(GateSchema.parse({})),
+    /** Opt in to releases that cannot be gradual (Durable Object migrations: 100% per target, one at a time). */
+    allow_non_gradual: z.boolean().default(false),
   })
   .strict();
 export type Rollout = z.infer<typeof RolloutSchema>;

@@ -11,10 +11,70 @@ export const WorkerParamsSchema = z.object({ name: NAME.describe("Worker name, a
 export const ReleaseParamsSchema = z.object({ id: NAME.describe("Release id") });
 
 /** Strict: a misspelt key is an error rather than silently ignored. */
-export const CreateReleaseBodySchema = z.object({ worker: NAME.describe("Worker to release, as in orchestrator.yaml") }).strict();
-export const RollbackBodySchema = z
-  .object({ to: NAME.optional().describe("Release id or version id to return to; default: the version live before the newest release") })
+export const CreateReleaseBodySchema = z
+  .object({
+    worker: NAME.describe("Worker to release, as in orchestrator.yaml"),
+    allow_non_gradual: z
+      .boolean()
+      .optional()
+      .describe("Opt in to a release that cannot be gradual (a Durable Object migration: 100% per target, one at a time)"),
+    confirm_class_deletion: z.boolean().optional().describe("Confirm that the release deletes or renames Durable Object classes"),
+  })
   .strict();
+export const RollbackBodySchema = z
+  .object({
+    to: NAME.optional().describe(
+      "Release id or version id to return to; default: the versions of the last release that succeeded before the one being undone",
+    ),
+    confirm_secret_downgrade: z.boolean().optional().describe("Confirm that the rollback pins a secret to an older version than now"),
+    force: z.boolean().optional().describe("Roll back even where a migration declares the old code incompatible with the new schema"),
+  })
+  .strict();
+export const RollbackPreviewQuerySchema = z.object({
+  to: NAME.optional().describe("Release id or version id; default as for the rollback itself"),
+});
+
+/** What a rollback will do on one target: code, each secret's pinned version, config, and the schema it leaves. */
+export const RollbackTargetPreviewSchema = z.object({
+  name: z.string(),
+  /** The version serving there now (the largest share), null when it could not be read or serves nothing. */
+  from: z.string().nullable(),
+  to: z.string(),
+  secrets: z.array(
+    z.object({
+      name: z.string(),
+      /** Pinned by the version serving now (null: not shipped with it, or unknown). */
+      from: z.number().int().nullable(),
+      /** Pinned by the version rolled to. */
+      to: z.number().int().nullable(),
+      /** The vault's current version. */
+      current: z.number().int().nullable(),
+      change: z.enum(["same", "upgrade", "downgrade", "added", "removed", "unknown"]),
+    }),
+  ),
+  config: z.object({ version: z.number().int().nullable(), change: z.literal("none"), note: z.string() }),
+  /** D1 migrations applied by releases after the version rolled to: the schema stays as it is. */
+  newerMigrations: z.array(z.object({ database: z.string(), files: z.array(z.string()), release: z.string() })),
+  /** Of those, the files marked `-- cbo:breaks-rollback`: refused unless force. */
+  breaksRollback: z.array(z.string()),
+  /** A Durable Object migration after the version rolled to: Cloudflare refuses the deployment (10238). */
+  durableObjectBarrier: z.object({ release: z.string(), oldTag: z.string().nullable(), newTag: z.string() }).optional(),
+});
+export type RollbackTargetPreview = z.infer<typeof RollbackTargetPreviewSchema>;
+
+/** GET /v1/workers/:name/rollback/preview: exactly what `cbo rollback` would do, and what it needs. */
+export const RollbackPreviewSchema = z.object({
+  worker: z.string(),
+  to: z.string().nullable(),
+  resolved: z.string(),
+  targets: z.array(RollbackTargetPreviewSchema),
+  skipped: z.array(z.object({ name: z.string(), why: z.string() })),
+  warnings: z.array(z.string()),
+  /** Why it is refused whatever is confirmed (a Durable Object migration in the way). */
+  refused: z.string().optional(),
+  needs: z.object({ confirmSecretDowngrade: z.boolean(), force: z.boolean() }),
+});
+export type RollbackPreview = z.infer<typeof RollbackPreviewSchema>;
 
 export const ReleasesQuerySchema = z.object({
   worker: NAME.optional().describe("Only this worker's releases"),
@@ -144,7 +204,21 @@ export const PlannedTargetSchema = z.object({
   upload: z.enum(["version", "script"]).optional(),
   /** Durable Object migrations the upload carries (null: none). */
   durableObjectMigration: z
-    .object({ oldTag: z.string().nullable(), newTag: z.string(), steps: z.number().int(), warning: z.string().optional() })
+    .object({
+      oldTag: z.string().nullable(),
+      newTag: z.string(),
+      steps: z.number().int(),
+      warning: z.string().optional(),
+      /** What the migration does to classes: added, deleted, renamed (`from -> to`), transferred. */
+      classes: z
+        .object({
+          added: z.array(z.string()),
+          deleted: z.array(z.string()),
+          renamed: z.array(z.string()),
+          transferred: z.array(z.string()),
+        })
+        .optional(),
+    })
     .nullable()
     .optional(),
   resources: z.array(PlannedResourceSchema).optional(),
@@ -182,5 +256,10 @@ export const ReleasePlanSchema = z.object({
     .describe("Secret versions each target ships with (names and versions only), or why one is withheld"),
   /** Cloudflare API requests the release will spend when every gate passes (retries excluded). */
   apiCalls: z.number().int(),
+  /**
+   * Present when the release cannot be gradual (a Durable Object migration on targets that serve the
+   * Worker): those targets take it at 100% one at a time, and the release needs the opt-in.
+   */
+  nonGradual: z.object({ targets: z.array(z.string()), reason: z.string(), deletesClasses: z.array(z.string()) }).optional(),
 });
 export type ReleasePlan = z.infer<typeof ReleasePlanSchema>;

@@ -62,7 +62,14 @@ export async function d1Phase(
       m.files.filter((x) => x.contract === contract),
       applied,
     )) {
-      ctx.rec.journal(J.d1Intent, name, { phase, database: m.database, databaseId: db.id, table: m.table, name: f.name });
+      ctx.rec.journal(J.d1Intent, name, {
+        phase,
+        database: m.database,
+        databaseId: db.id,
+        table: m.table,
+        name: f.name,
+        ...(f.breaksRollback ? { breaksRollback: true } : {}),
+      });
       try {
         await runtime.client.applyD1Migration(db.id, { name: f.name, sql: f.sql, table: m.table });
       } catch (e) {

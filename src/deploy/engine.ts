@@ -25,6 +25,8 @@ import { plan as planRelease } from "./plan.ts";
 import { createRecorder, describeError, type PendingEvent } from "./record.ts";
 import { planSecrets } from "./secret-plan.ts";
 import { recoverRelease } from "./recover.ts";
+import { checkNonGradual } from "./non-gradual.ts";
+import { checkRollback, previewRollback } from "./rollback-state.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
 import type { Engine, EngineDeps, ReleasePlan } from "./types.ts";
 import type { TargetRuntime } from "../targets/types.ts";
@@ -171,6 +173,12 @@ export function createEngine(deps: EngineDeps): Engine {
         const prepared = await prepare(worker, runtimes, false);
         context = { ...prepared, runtimes };
         const plan = prepared.plan;
+        // Before the record exists: a refused release leaves nothing behind.
+        checkNonGradual(plan, {
+          rolloutAllows: worker.allowNonGradual === true,
+          ...(opts.allowNonGradual !== undefined ? { allowNonGradual: opts.allowNonGradual } : {}),
+          ...(opts.confirmClassDeletion !== undefined ? { confirmClassDeletion: opts.confirmClassDeletion } : {}),
+        });
         record = store.releases.insert({
           id: uuid(),
           tenant: worker.tenant,
@@ -265,6 +273,11 @@ export function createEngine(deps: EngineDeps): Engine {
       try {
         runtimes = runtimesFor(worker);
         plan = await planRollback(store, worker, runtimes, opts.to);
+        // Refused before any call: a Durable Object migration in the way, or a confirmation missing.
+        checkRollback(await previewRollback(store, plan, runtimes, deps.secrets), {
+          ...(opts.confirmSecretDowngrade !== undefined ? { confirmSecretDowngrade: opts.confirmSecretDowngrade } : {}),
+          ...(opts.force !== undefined ? { force: opts.force } : {}),
+        });
         record = store.releases.insert({
           id: uuid(),
           tenant: worker.tenant,
@@ -293,6 +306,12 @@ export function createEngine(deps: EngineDeps): Engine {
         applyRollback({ rec, plan, runtimes, checkFirst: false, halt: halt.signal, read: () => store.releases.get(record.id)! }),
       );
       return record;
+    },
+
+    async previewRollback(name, opts = {}) {
+      const worker = findWorker(name);
+      const runtimes = runtimesFor(worker);
+      return previewRollback(store, await planRollback(store, worker, runtimes, opts.to), runtimes, deps.secrets);
     },
 
     async wait(id) {

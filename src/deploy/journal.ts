@@ -16,7 +16,7 @@ export const J = {
   // One D1 migration file of a d1-migrations (expand) or d1-contract phase (d1-phase.ts): written
   // before the request that applies it and after its answer. Its SQL and its row in the migrations
   // table go in one transaction, so after a crash the table alone says whether it landed.
-  d1Intent: "d1.intent", // {phase, database, databaseId, table, name}
+  d1Intent: "d1.intent", // {phase, database, databaseId, table, name, breaksRollback?}
   d1Applied: "d1.applied", // {phase, database, name}
   d1Failed: "d1.failed", // {phase, database, name, statement?, error}
   // `put`: the script PUT (a first deploy, or Durable Object migrations), which serves the new
@@ -74,6 +74,8 @@ export type D1Replay = {
   sent: string[];
   /** Files whose apply was answered with success. */
   applied: string[];
+  /** Files marked `-- cbo:breaks-rollback` (code from before them cannot run on their schema). */
+  breaksRollback: string[];
   failed?: { name: string; statement?: string; error: string };
   /** Phases (d1-migrations, d1-contract) begun, and those finished. */
   begun: string[];
@@ -100,7 +102,19 @@ export function d1Replay(entries: JournalEntry[]): D1Replay[] {
     const key = `${target}\0${database}`;
     let r = out.get(key);
     if (!r) {
-      r = { target, database, databaseId: "", table: "", bookmark: null, bookmarkAt: null, sent: [], applied: [], begun: [], finished: [] };
+      r = {
+        target,
+        database,
+        databaseId: "",
+        table: "",
+        bookmark: null,
+        bookmarkAt: null,
+        sent: [],
+        applied: [],
+        breaksRollback: [],
+        begun: [],
+        finished: [],
+      };
       out.set(key, r);
     }
     return r;
@@ -129,8 +143,10 @@ export function d1Replay(entries: JournalEntry[]): D1Replay[] {
     const d = D1FileData.safeParse(e.data);
     if (!d.success) continue;
     const r = of(e.target, d.data.database);
-    if (e.kind === J.d1Intent) r.sent.push(d.data.name);
-    else if (e.kind === J.d1Applied) r.applied.push(d.data.name);
+    if (e.kind === J.d1Intent) {
+      r.sent.push(d.data.name);
+      if (d.data.breaksRollback === true) r.breaksRollback.push(d.data.name);
+    } else if (e.kind === J.d1Applied) r.applied.push(d.data.name);
     else r.failed = { name: d.data.name, error: d.data.error ?? "", ...(d.data.statement ? { statement: d.data.statement } : {}) };
   }
   return [...out.values()];

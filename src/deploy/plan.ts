@@ -11,6 +11,7 @@ import { changedKeys, managedKeys, readCount, writeCount } from "../targets/scri
 import type { ObservedTarget } from "../targets/types.ts";
 import type { TargetFacts } from "./observe.ts";
 import type { PlannedAction, ReleasePlan } from "./types.ts";
+import { classChanges, nonGradualOf } from "./non-gradual.ts";
 
 /**
  * The version a target falls back to: the one at 100%, else the one with the largest share (a
@@ -83,11 +84,14 @@ export function plan(
       actions.push({ kind: "gate", target: name, percent });
     }
   }
+  // A release that cannot be gradual goes one target at a time (each its own wave, in wave order).
+  const nonGradual = nonGradualOf(planned);
   return {
     worker: worker.name,
     tenant: worker.tenant,
     bundleHash,
-    waves: worker.waves.map((w) => [...w]),
+    waves: nonGradual ? worker.waves.flat().map((t) => [t]) : worker.waves.map((w) => [...w]),
+    ...(nonGradual ? { nonGradual } : {}),
     steps: [...worker.steps],
     gate: { ...worker.gate },
     targets: planned,
@@ -176,6 +180,7 @@ function planTarget(
         newTag: migration.migrations.new_tag,
         steps: migration.migrations.steps.length,
         ...(migration.warning ? { warning: migration.warning } : {}),
+        classes: classChanges(migration.migrations),
       }
     : null;
   phase(

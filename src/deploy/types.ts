@@ -2,7 +2,7 @@
 // Implementations live beside this file; the API depends on this shape only.
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Gate } from "../config/schema.ts";
-import type { Gate as WireGate, PlannedAction, PlannedSecret, ReleasePlan, SecretMode } from "../contract/index.ts";
+import type { Gate as WireGate, PlannedAction, PlannedSecret, ReleasePlan, RollbackPreview, SecretMode } from "../contract/index.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 
@@ -75,18 +75,39 @@ export type PendingRestore = {
   nextAttemptAt: string | null;
 };
 
+/** The confirmations a release may need (non-gradual.ts): refused with ERR_CONFIRMATION_REQUIRED without them. */
+export type ReleaseOptions = {
+  by?: string;
+  /** Opt in to a non-gradual release (a Durable Object migration), when the rollout does not. */
+  allowNonGradual?: boolean;
+  /** Confirm a Durable Object class deletion or rename. */
+  confirmClassDeletion?: boolean;
+};
+
+export type RollbackOptions = {
+  /** A release id or version id; default: the last release that succeeded before the one being undone. */
+  to?: string;
+  by?: string;
+  /** Confirm that a secret goes back to an older version. */
+  confirmSecretDowngrade?: boolean;
+  /** Roll back even where a migration marks the old code incompatible with the schema. */
+  force?: boolean;
+};
+
 export type Engine = {
   /** What a release of this worker would do, from the spec and what the edge runs now. */
   plan(worker: string): Promise<ReleasePlan>;
   /** Starts a release and returns its record at once (status `running`); it proceeds in the background. */
-  release(worker: string, opts?: { by?: string }): Promise<Release>;
+  release(worker: string, opts?: ReleaseOptions): Promise<Release>;
   /** Stops a running release and rolls back every touched target. */
   abort(releaseId: string, opts?: { by?: string }): Promise<Release>;
   /**
    * Fast-track every target of the worker to an earlier version, without gates. `to` is a
    * release id or a version id; default: the versions live before the newest succeeded release.
    */
-  rollback(worker: string, opts?: { to?: string; by?: string }): Promise<Release>;
+  rollback(worker: string, opts?: RollbackOptions): Promise<Release>;
+  /** Exactly what rollback() would do per target (code, secrets, config, schema) and what it needs, without doing it. */
+  previewRollback(worker: string, opts?: { to?: string }): Promise<RollbackPreview>;
   /** Resolves when the release is in a terminal status. */
   wait(releaseId: string): Promise<Release>;
   /**

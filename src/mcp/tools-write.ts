@@ -39,14 +39,31 @@ export const release = defineTool({
   title: "Release a worker",
   description:
     "Releases a worker to its targets: canary wave first, traffic in steps, each step gated on the new version's health, automatic rollback of every touched target on failure. Mutating: needs confirm: true after the user agreed to the plan.",
-  input: z.object({ worker: WorkerName, confirm: Confirm, wait_seconds: Wait }).strict(),
+  input: z
+    .object({
+      worker: WorkerName,
+      confirm: Confirm,
+      allow_non_gradual: z
+        .boolean()
+        .optional()
+        .describe("Only after the user agreed: the release changes Durable Object classes and goes 100% per target, one at a time"),
+      confirm_class_deletion: z
+        .boolean()
+        .optional()
+        .describe("Only after the user agreed: the release deletes or renames a Durable Object class (its objects are lost or moved)"),
+      wait_seconds: Wait,
+    })
+    .strict(),
   mutating: true,
-  async run({ worker, confirm, wait_seconds }, { api }) {
+  async run({ worker, confirm, allow_non_gradual, confirm_class_deletion, wait_seconds }, { api }) {
     if (confirm !== true) {
       const p = await api.plan(worker);
       return needsConfirmation(planText(p), p);
     }
-    const started = await api.release(worker);
+    const started = await api.release(worker, {
+      ...(allow_non_gradual !== undefined ? { allow_non_gradual } : {}),
+      ...(confirm_class_deletion !== undefined ? { confirm_class_deletion } : {}),
+    });
     const r = await follow(api, started, wait_seconds ?? 45);
     return done(outcome(r, "Release"), r);
   },

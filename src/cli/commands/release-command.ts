@@ -33,11 +33,24 @@ async function startAndFollow(
 }
 
 export async function releaseCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...DAEMON_FLAGS, "no-wait": { type: "boolean" } }, RELEASE_USAGE);
+  const { values, positionals } = parse(
+    args,
+    {
+      ...DAEMON_FLAGS,
+      "no-wait": { type: "boolean" },
+      "allow-non-gradual": { type: "boolean" },
+      "confirm-class-deletion": { type: "boolean" },
+    },
+    RELEASE_USAGE,
+  );
   if (values.help) return printUsage(RELEASE_USAGE);
   const { worker } = positionalsAs(positionals, ["worker"], RELEASE_USAGE);
   const client = connect(values);
-  return startAndFollow(() => client.release(worker), client, values);
+  const opts = {
+    ...(values["allow-non-gradual"] ? { allow_non_gradual: true } : {}),
+    ...(values["confirm-class-deletion"] ? { confirm_class_deletion: true } : {}),
+  };
+  return startAndFollow(() => client.release(worker, opts), client, values);
 }
 
 export async function rollbackCommand(args: string[]): Promise<number> {

@@ -18,8 +18,8 @@ export const plan: CommandUsage = {
 
 export const release: CommandUsage = {
   summary: "release a worker (canary first, gated), following it live",
-  synopsis: ["<worker> [--no-wait]"],
-  about: `canary first, in waves and steps, each step gated; ${FOLLOWS}.\n--no-wait: start it and exit 0 (follow it with cbo events --follow --release ID)`,
+  synopsis: ["<worker> [--no-wait] [--allow-non-gradual] [--confirm-class-deletion]"],
+  about: `canary first, in waves and steps, each step gated; ${FOLLOWS}.\n--no-wait: start it and exit 0 (follow it with cbo events --follow --release ID)\n--allow-non-gradual: a Durable Object migration goes 100% per target, one target at a time (or allow_non_gradual in the rollout)\n--confirm-class-deletion: the release deletes or renames a Durable Object class`,
   flags: DAEMON_FLAGS_USAGE,
 };
 
