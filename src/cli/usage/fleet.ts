@@ -25,8 +25,12 @@ export const release: CommandUsage = {
 
 export const rollback: CommandUsage = {
   summary: "every target back to an earlier version at once, without gates",
-  synopsis: ["<worker> [--to <release id|version id>] [--no-wait]"],
-  about: `default: the version before the live one; ${FOLLOWS}`,
+  synopsis: ["<worker> [--to <release id|version id>] [--no-wait] [--preview] [--confirm-secret-downgrade] [--force]"],
+  about: `default: the versions of the last release that succeeded before the one being undone; ${FOLLOWS}.
+It first prints, per target, the code version, each secret's version change and the config version,
+and warns that D1 schemas stay as they are (naming the newer migrations). --preview: only that.
+--confirm-secret-downgrade: a secret goes back to an older version. --force: a newer migration is
+marked -- cbo:breaks-rollback. A rollback across a Durable Object migration is refused (10238).`,
   flags: DAEMON_FLAGS_USAGE,
 };
 
