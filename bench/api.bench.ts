@@ -15,12 +15,16 @@ import { MasterKey } from "../src/vault/index.ts";
 import type { ResolvedSpec } from "../src/config/load.ts";
 import type { Engine } from "../src/deploy/types.ts";
 import { createStore } from "../src/store/index.ts";
-import { atMost, percentile, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
+import { atLeast, atMost, info, percentile, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
+import { createCboMetrics, createLogger, createTracer, lineLogger, silentLogger } from "../src/telemetry/index.ts";
+import { measureLoad, type LoadResult } from "./load.ts";
 
 const CLIENTS = 1_000;
 const EVENTS = 50;
 const WARMUP_EVENTS = 5;
 const SPACING_MS = 50;
+/** Rounds of the tracing ratio's rate measurements (each measures off, on and recording). */
+const ROUNDS = 5;
 
 /** The stream needs no engine; every call says so rather than pretend. */
 const noEngine: Engine = new Proxy({} as Engine, {
@@ -32,7 +36,11 @@ const spec: ResolvedSpec = { tenant: "default", file: "bench/orchestrator.yaml",
 async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), "cbo-bench-api-"));
   const store = createStore(join(dir, "orchestrator.sqlite"));
-  const security = await openSecurity({ db: store.db, masterKey: new MasterKey(randomBytes(32), "bytes"), log: (l) => ctx.log(l) });
+  const security = await openSecurity({
+    db: store.db,
+    masterKey: new MasterKey(randomBytes(32), "bytes"),
+    log: lineLogger((l) => ctx.log(l)),
+  });
   // One viewer token on one address opens all 1,000: the per-token and per-address caps (32 and
   // 128 by default) are raised for this measurement of fan-out.
   const api = createApi({
@@ -40,7 +48,7 @@ async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
     engine: noEngine,
     security,
     spec: () => spec,
-    log: (l) => ctx.log(l),
+    log: lineLogger((l) => ctx.log(l)),
     stream: { maxPerPrincipal: CLIENTS, maxPerAddress: CLIENTS },
   });
   const server = await startApiServer({ api });
@@ -122,4 +130,121 @@ async function wsFanout(ctx: BenchContext): Promise<BenchResult[]> {
   }
 }
 
-export const benchmarks: Benchmark[] = [{ name: "api.ws_fanout_p95_ms", run: wsFanout }];
+/**
+ * The API's request rate with tracing on over off (issue 16; goal >= 0.9): GET /v1/workers with a
+ * viewer token, through the whole middleware (host check, auth, the access log at info to a sink
+ * that drops lines, counters), loaded by autocannon in a child process. "off": no tracer (no span,
+ * no traceparent); "on": the daemon's default without an OTLP endpoint (a span's ids and context
+ * per request, nothing recorded); "recording": every span recorded and handed to an exporter that
+ * keeps a count (the cost of export minus the network). Five rounds measure the three one after
+ * the other (the order reversed every other round); a ratio is the median of its rounds' ratios, so
+ * that a burst of load from elsewhere on a shared machine, which moves neighbouring measurements
+ * together, cancels out rather than picking the winner. Beside the rates, each variant's CPU time
+ * per request in process (cpuPerRequest), steadier still on a loaded machine.
+ */
+async function tracingRatio(ctx: BenchContext): Promise<BenchResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), "cbo-bench-api-rps-"));
+  const store = createStore(join(dir, "orchestrator.sqlite"));
+  const security = await openSecurity({ db: store.db, masterKey: new MasterKey(randomBytes(32), "bytes"), log: silentLogger });
+  const token = store.tokens.create({ name: "bench", role: "viewer" }).token;
+  let exported = 0;
+  const counting = { export: () => void exported++, flush: async () => {}, close: async () => {} };
+  const log = createLogger({ sink: () => {}, format: "json", level: "info" });
+  const variants = {
+    off: undefined,
+    on: createTracer(),
+    recording: createTracer({ exporter: counting }),
+  } as const;
+  const servers: Record<string, { url: string; close(): Promise<void> }> = {};
+  const apps: Record<string, ReturnType<typeof createApi>["app"]> = {};
+  try {
+    for (const [name, tracer] of Object.entries(variants)) {
+      const api = createApi({
+        store,
+        engine: noEngine,
+        security,
+        spec: () => spec,
+        log,
+        metrics: createCboMetrics(),
+        ...(tracer ? { tracer } : {}),
+      });
+      servers[name] = await startApiServer({ api });
+      apps[name] = api.app;
+    }
+    const runs: Record<string, LoadResult[]> = { off: [], on: [], recording: [] };
+    for (let round_ = 0; round_ < ROUNDS; round_++) {
+      const order = round_ % 2 === 0 ? Object.keys(variants) : Object.keys(variants).reverse();
+      for (const name of order) {
+        runs[name]!.push(
+          await measureLoad({
+            url: `${servers[name]!.url}/v1/workers`,
+            headers: { authorization: `Bearer ${token}` },
+            durationSec: 3,
+            warmupSec: 1,
+          }),
+        );
+      }
+      ctx.log(
+        `api rps round ${round_ + 1}: ${Object.entries(runs)
+          .map(([n, r]) => `${n} ${r.at(-1)!.rps.toFixed(0)}`)
+          .join(", ")} req/s`,
+      );
+    }
+    const rps = (name: string) => runs[name]!.map((x) => x.rps);
+    const ratio = (name: string) => median(rps(name).map((v, i) => v / rps("off")[i]!));
+    const [off, on, recording] = [median(rps("off")), median(rps("on")), median(rps("recording"))];
+    const cpu = await cpuPerRequest(apps, token);
+    return [
+      atLeast("api.rps_tracing_ratio", ratio("on"), "ratio", 0.9, {
+        on_rps: round(on, 0),
+        off_rps: round(off, 0),
+        rounds: ROUNDS,
+        connections: 32,
+      }),
+      info("api.rps_recording_ratio", ratio("recording"), "ratio", { recording_rps: round(recording, 0), spans_exported: exported }),
+      info("api.rps", off, "req/s", { route: "GET /v1/workers", tracing: "off" }),
+      info("api.cpu_us_per_request_tracing_ratio", cpu.off! / cpu.on!, "ratio", {
+        off_cpu_us: round(cpu.off!, 1),
+        on_cpu_us: round(cpu.on!, 1),
+        recording_cpu_us: round(cpu.recording!, 1),
+        measured: "in process (app.request, no socket): CPU time per request, median of 7 interleaved rounds of 2,000",
+      }),
+    ];
+  } finally {
+    for (const s of Object.values(servers)) await s.close();
+    await security.stop();
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * CPU time per request of each variant, in process (no socket, no load generator): what tracing
+ * costs the daemon itself, which a shared machine's load does not blur the way it blurs a rate.
+ */
+async function cpuPerRequest(apps: Record<string, ReturnType<typeof createApi>["app"]>, token: string): Promise<Record<string, number>> {
+  const per: Record<string, number[]> = {};
+  const init = { headers: { authorization: `Bearer ${token}`, host: "127.0.0.1" } };
+  for (let r = 0; r < 7; r++) {
+    for (const [name, app] of Object.entries(apps)) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < 2_000; i++) {
+        const res = await app.request("http://127.0.0.1/v1/workers", init);
+        if (res.status !== 200) throw new Error(`GET /v1/workers answered ${res.status}`);
+        await res.arrayBuffer();
+      }
+      const c = process.cpuUsage(c0);
+      (per[name] ??= []).push((c.user + c.system) / 2_000);
+    }
+  }
+  return Object.fromEntries(Object.entries(per).map(([n, xs]) => [n, median(xs)]));
+}
+
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+}
+
+export const benchmarks: Benchmark[] = [
+  { name: "api.ws_fanout_p95_ms", run: wsFanout },
+  { name: "api.rps_tracing_ratio", run: tracingRatio },
+];

@@ -15,6 +15,7 @@ import { createAuditLog, generateEd25519Signer, type NewAuditEntry } from "../sr
 import { verifyDatabase } from "../src/cli/offline/audit-verify-db.ts";
 import { createStore } from "../src/store/index.ts";
 import { atLeast, atMost, info, median, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
+import { silentLogger } from "../src/telemetry/index.ts";
 
 const BATCH = 1_000;
 
@@ -40,7 +41,12 @@ async function withLog<T>(
   const signer = await generateEd25519Signer();
   const store = createStore(join(dir, "orchestrator.sqlite"));
   // Checkpoints only where the benchmark takes them.
-  const log = createAuditLog({ db: store.db, signer, log: () => {}, checkpointEvery: { entries: Number.MAX_SAFE_INTEGER, ms: 3_600_000 } });
+  const log = createAuditLog({
+    db: store.db,
+    signer,
+    log: silentLogger,
+    checkpointEvery: { entries: Number.MAX_SAFE_INTEGER, ms: 3_600_000 },
+  });
   try {
     return await fn({ dir, store, log, publicKey: signer.publicKey });
   } finally {

@@ -6,6 +6,7 @@ import autocannon from "autocannon";
 const opts = JSON.parse(process.argv[2] ?? "{}") as {
   url: string;
   host?: string;
+  headers?: Record<string, string>;
   connections: number;
   durationSec: number;
   warmupSec: number;
@@ -16,7 +17,9 @@ const result = await autocannon({
   url: opts.url,
   connections: opts.connections,
   duration: opts.durationSec,
-  ...(opts.host !== undefined ? { headers: { host: opts.host } } : {}),
+  ...(opts.host !== undefined || opts.headers
+    ? { headers: { ...opts.headers, ...(opts.host !== undefined ? { host: opts.host } : {}) } }
+    : {}),
   ...(opts.expectBody !== undefined ? { expectBody: opts.expectBody } : {}),
   ...(opts.warmupSec > 0 ? { warmup: { connections: opts.connections, duration: opts.warmupSec } } : {}),
 });

@@ -6,6 +6,8 @@ export type LoadOptions = {
   url: string;
   /** Host header to send (the local edge routes Workers by host name). */
   host?: string;
+  /** More request headers (e.g. authorization). */
+  headers?: Record<string, string>;
   connections?: number;
   durationSec?: number;
   warmupSec?: number;

@@ -31,6 +31,7 @@ import {
 } from "./release-support.ts";
 import { daemonIdleRss } from "./daemon-rss.ts";
 import { atMost, median, percentile, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
+import { lineLogger, silentLogger } from "../src/telemetry/index.ts";
 
 const envNumber = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -47,7 +48,8 @@ function unavailable(name: string, unit: string, goal: string, error: string, ex
   return { name, value: null as unknown as number, unit, goal, pass: false, error, ...extra };
 }
 
-const engineLog = (ctx: BenchContext) => (process.env["BENCH_VERBOSE"] ? (line: string) => ctx.log(`engine: ${line}`) : () => {});
+const engineLog = (ctx: BenchContext) =>
+  process.env["BENCH_VERBOSE"] ? lineLogger((line: string) => ctx.log(`engine: ${line}`)) : silentLogger;
 
 type CreateEngine = (deps: EngineDeps) => Engine;
 

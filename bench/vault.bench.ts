@@ -17,6 +17,7 @@ import { createRelayRequest, openRelayResponse, RELAY_PATH } from "../src/kit/re
 import { createStore } from "../src/store/index.ts";
 import { createVault, MasterKey } from "../src/vault/index.ts";
 import { atMost, info, median, percentile, round, type Benchmark, type BenchContext, type BenchResult } from "./types.ts";
+import { silentLogger } from "../src/telemetry/index.ts";
 
 const SECRETS = 100;
 const READS = 10_000;
@@ -24,12 +25,12 @@ const READS = 10_000;
 async function secretReads(ctx: BenchContext): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), "cbo-bench-vault-"));
   const store = createStore(join(dir, "orchestrator.sqlite"));
-  const audit = createAuditLog({ db: store.db, signer: await generateEd25519Signer(), log: () => {} });
+  const audit = createAuditLog({ db: store.db, signer: await generateEd25519Signer(), log: silentLogger });
   let audited = true;
   const vault = createVault({
     db: store.db,
     masterKey: new MasterKey(randomBytes(32), "bytes"),
-    log: () => {},
+    log: silentLogger,
     onEvent: (e) => {
       if (audited)
         audit.append({ actor: "token:bench", action: e.type, target: "name" in e ? `secret:${e.name}` : "vault", outcome: "ok" });

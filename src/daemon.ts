@@ -16,9 +16,9 @@ import { refuseLostStore } from "./store/lost-store.ts";
 import { listArchives } from "./backup/retention.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine } from "./deploy/types.ts";
-import { buildTarget, buildTargets } from "./targets/index.ts";
+import { buildTarget, buildTargets, type TargetRuntime } from "./targets/index.ts";
 import { isCboError } from "./kit/errors.ts";
-import { createDriftChecker, createEngine, vaultSecretSource } from "./deploy/index.ts";
+import { createDriftChecker, createEngine, createEventMetrics, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
 import { specSource } from "./config/watch.ts";
 import { createConfigSync, createHeartbeatSink, type ConfigSync, type HeartbeatSink } from "./sync/index.ts";
@@ -29,7 +29,8 @@ import { openSecurity, type DenialOptions, type OrchestratorKeyInfo, type Securi
 import { configuredDaemonMasterKey, openDaemonMasterKey } from "./security/master-key.ts";
 import type { DaemonAdmin } from "./api/types.ts";
 import { assertPortsFree } from "./api/port-check.ts";
-import { checkBind, createTunnelManager, type TunnelManager } from "./tunnel/index.ts";
+import { checkBind, createTunnelManager, PROCESS_STATES, type TunnelManager } from "./tunnel/index.ts";
+import { createTelemetry, type LogFormat, type LogLevel, type Telemetry } from "./telemetry/index.ts";
 import { createFleetLogs, createSecretValues, type FleetLogs, type FleetLogsDeps } from "./fleet-logs/index.ts";
 import { createFleetMetrics } from "./fleet-metrics/index.ts";
 
@@ -53,7 +54,12 @@ export type DaemonOptions = {
   /** The account of a Cloudflare target without `account_id`; default CLOUDFLARE_ACCOUNT_ID from `env`. */
   cloudflareAccountId?: string;
   monitorIntervalMs?: number;
+  /** Where the daemon's log lines go (default stderr), in `logFormat` at `logLevel` and up. */
   log?: (line: string) => void;
+  /** text (default) or json lines; default CBO_LOG_FORMAT. */
+  logFormat?: LogFormat;
+  /** debug, info (default), warn or error; default CBO_LOG_LEVEL. */
+  logLevel?: LogLevel;
   /**
    * The vault's master key. Without it, exactly one source is read: CBO_MASTER_KEY (env), a key
    * file (`masterKeyFile`, else CBO_MASTER_KEY_FILE), or `passphrase`. When none is configured,
@@ -125,28 +131,38 @@ export type Daemon = {
   adminTokenFile: string;
   /** The daemon's Cloudflare Tunnel and its cloudflared (src/tunnel). */
   tunnel: TunnelManager;
+  /** Its logger, metrics registry (GET /metrics) and tracer. */
+  telemetry: Telemetry;
   /** Fleet logs: tail sessions, the raw local copy, the redacted shipping (src/fleet-logs). */
   fleetLogs: FleetLogs;
   close(): Promise<void>;
 };
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const env = opts.env ?? process.env;
+  // Logger, metrics and tracer first: everything below logs, counts and traces through them.
+  const telemetry = await createTelemetry({ sink: opts.log, format: opts.logFormat, level: opts.logLevel, env, version: API_VERSION });
+  const log = telemetry.log;
+  // What must never show in a line, whatever a message interpolates.
+  for (const v of [opts.cloudflareToken, env.CLOUDFLARE_API_TOKEN, env.CBO_MASTER_KEY, opts.passphrase])
+    if (v) telemetry.redactor.register(v);
   // Loopback only unless told otherwise: refused before anything is opened.
   const bind = checkBind(opts.host ?? "127.0.0.1", opts.allowPublic === true);
-  if (bind.warning) log(bind.warning);
+  if (bind.warning) log.warn(bind.warning);
   // Before anything is written (the data directory, a master key file, the database): a busy port
   // leaves the data directory as it was.
   await assertPortsFree(opts.host ?? "127.0.0.1", [{ port: opts.port ?? 0, what: "the daemon's API", flag: "--port" }]);
   const dataDir = resolve(opts.dataDir);
   // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
-  if (ensurePrivateDir(dataDir)) log(`cbo: ${dataDir} was open to other users; it is 0700 now`);
+  if (ensurePrivateDir(dataDir)) log.warn(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);
-  const cfEnv = opts.env ?? process.env;
+  const { metrics } = telemetry;
   const targetSources = {
     edge: opts.edge,
-    cloudflareToken: opts.cloudflareToken ?? (cfEnv.CLOUDFLARE_API_TOKEN || undefined),
-    defaultAccountId: opts.cloudflareAccountId ?? (cfEnv.CLOUDFLARE_ACCOUNT_ID || undefined),
+    cloudflareToken: opts.cloudflareToken ?? (env.CLOUDFLARE_API_TOKEN || undefined),
+    defaultAccountId: opts.cloudflareAccountId ?? (env.CLOUDFLARE_ACCOUNT_ID || undefined),
+    // Every target's Cloudflare requests are counted (GET /metrics).
+    metrics,
   };
   // Checked now, before anything is opened; a target with its own token (`api_token_secret`) gets
   // it once the vault is open (readTargetTokens below).
@@ -206,6 +222,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       storage: store.storage,
       masterKey,
       log,
+      metrics,
+      redactor: telemetry.redactor,
       checkpointExport: auditExport,
       ...(opts.auditCheckpointEvery ? { checkpointEvery: opts.auditCheckpointEvery } : {}),
       ...(opts.denials ? { denials: opts.denials } : {}),
@@ -214,6 +232,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     writePrivateFile(join(dataDir, "orchestrator-key.json"), JSON.stringify(sec.orchestratorKey, null, 2) + "\n");
     // Before the engine recovers anything: its lifecycle events go into the audit log too.
     const unfollow = sec.followEngine(store.events);
+    // Releases, gates, rollbacks, steps, drift and publishes are counted off the same events.
+    const uncount = store.events.subscribe(createEventMetrics(metrics));
 
     // Targets with their own Cloudflare token: read from the vault (each read on the audit record,
     // the value never logged), and the target rebuilt when it changed.
@@ -226,7 +246,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           token = sec.vault.getText(t.api_token_secret, { tenant: spec.tenant, purpose: "cloudflare", by: "daemon" }).value;
         } catch (e) {
           const why = isCboError(e) ? e.code : "an error";
-          log(
+          log.warn(
             `targets: ${t.name}'s Cloudflare token (vault secret ${t.api_token_secret}) is not readable (${why}); its calls are refused until it is set`,
           );
         }
@@ -276,6 +296,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       spec: currentSpec,
       targets: () => targets,
       log,
+      tracer: telemetry.tracer,
       protectedPaths: protectedPaths(opts, dataDir, backupDir),
       ...(opts.restoreBackoff ? { restoreBackoff: opts.restoreBackoff } : {}),
       secrets: vaultSecretSource(sec.vault, sec.workerKeys),
@@ -287,7 +308,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
     });
     await engine.recover();
-    const monitor = createMonitor({ store, spec: currentSpec, targets: () => targets, intervalMs: opts.monitorIntervalMs ?? 1000, log });
+    const monitor = createMonitor({
+      store,
+      spec: currentSpec,
+      targets: () => targets,
+      intervalMs: opts.monitorIntervalMs ?? 1000,
+      log,
+      metrics,
+    });
     // Drift: the store's desired versions against what the edge runs, on the monitor's interval
     // (drift.* events reach the audit log through followEngine above).
     const drift = createDriftChecker({
@@ -396,7 +424,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log,
       ...(opts.metricsFreshMs !== undefined ? { freshMs: opts.metricsFreshMs } : {}),
     });
-    const env = opts.env ?? process.env;
     const listenHost = opts.host ?? "127.0.0.1";
     const allowedHosts = [
       ...parseAllowedHosts(env.CBO_ALLOWED_HOSTS),
@@ -413,6 +440,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       specRefusal: () => (currentSpec(), loadedSpec.refusal()),
       targets: () => targets,
       log,
+      metrics,
+      tracer: telemetry.tracer,
       configSync,
       heartbeats,
       tunnel,
@@ -445,6 +474,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await server.close();
       throw e;
     }
+    collectDaemonMetrics(telemetry, { targets, audit: sec.audit, tunnel });
     writePrivateFile(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
     monitor.start();
     await tunnel.start(server.url);
@@ -507,6 +537,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       auditExport,
       adminTokenFile,
       tunnel,
+      telemetry,
       fleetLogs,
       ...(initialAdminToken ? { initialAdminToken } : {}),
       async close() {
@@ -521,6 +552,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await tunnel.stop();
         heartbeats.close();
         unfollow();
+        uncount();
         // Best effort: stopping cannot be refused; the last checkpoint below covers this entry.
         sec.trail.note({
           actor: "daemon",
@@ -531,8 +563,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           details: { version: API_VERSION, url: server.url, pid: process.pid, uptimeS: Math.round((Date.now() - startedAt) / 1000) },
         });
         // A last signed checkpoint over everything recorded, shipped like the others.
-        await sec.stop().catch((e: unknown) => log(`audit: last checkpoint failed: ${e instanceof Error ? e.message : String(e)}`));
+        await sec.stop().catch((e: unknown) => log.error(`audit: last checkpoint failed: ${e instanceof Error ? e.message : String(e)}`));
         store.close();
+        await telemetry.close();
       },
     };
   } catch (e) {
@@ -556,4 +589,35 @@ function protectedPaths(opts: DaemonOptions, dataDir: string, backupDir: string)
     ...(opts.protectedPaths ?? []),
   ];
   return [dataDir, ...files.filter((f): f is string => f !== undefined).map((f) => resolve(f))];
+}
+
+/** Gauges read at each scrape from the state they mirror: budgets, the newest checkpoint, the tunnel. */
+function collectDaemonMetrics(
+  telemetry: Telemetry,
+  o: {
+    targets: Map<string, TargetRuntime>;
+    audit: Security["audit"];
+    tunnel: TunnelManager;
+  },
+): void {
+  const m = telemetry.metrics;
+  m.registry.collect(() => {
+    // One budget per token; targets on one account share it.
+    for (const t of o.targets.values()) {
+      const b = t.client.budget.stats();
+      m.budgetRemaining.set({ account: t.accountId }, Math.max(0, b.limit - b.inWindow));
+      m.budgetQueued.set({ account: t.accountId }, b.queued);
+    }
+  });
+  m.registry.collect(() => {
+    const at = o.audit.lastCheckpointAt();
+    m.checkpointAge.set(at === undefined ? -1 : Math.max(0, (Date.now() - Date.parse(at)) / 1000));
+    m.auditEntries.set(o.audit.head().seq);
+  });
+  m.registry.collect(() => {
+    const h = o.tunnel.health();
+    m.tunnelRestarts.set(h.restarts);
+    m.tunnelState.reset();
+    for (const state of PROCESS_STATES) m.tunnelState.set({ state }, state === h.process ? 1 : 0);
+  });
 }

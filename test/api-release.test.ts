@@ -13,6 +13,7 @@ import type { Security } from "../src/security/open-security.ts";
 import { call, openTestSecurity } from "./support/api-fixtures.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
+import { lineLogger } from "../src/telemetry/index.ts";
 
 const GATE = { interval_ms: 50, bake_ms: 300, min_samples: 4, failure_limit: 2, max_error_rate: 0.05, timeout_ms: 2000 };
 const REGIONS = ["eu", "us", "ap"];
@@ -48,7 +49,7 @@ describe("API + real engine + local edge", () => {
       });
     }
     engine = createEngine({ store, spec: () => fleet.spec, targets: () => runtimes });
-    security = await openTestSecurity(store, { log: (l) => logged.push(l) });
+    security = await openTestSecurity(store, { log: lineLogger((l) => logged.push(l)) });
     security.followEngine(store.events);
     const api = createApi({
       store,
@@ -59,7 +60,7 @@ describe("API + real engine + local edge", () => {
       observeCacheMs: 500,
       observeTimeoutMs: 1_500,
       checkResponses: true,
-      log: (l) => logged.push(l),
+      log: lineLogger((l) => logged.push(l)),
     });
     server = await startApiServer({ api });
     deployer = store.tokens.create({ name: "ci", role: "deployer" }).token;

@@ -34,50 +34,53 @@ const RULES: Record<string, Rule> = {
   contract: { may: ["kit"], nodeBuiltins: false, packages: ["zod"] },
   // The one daemon client (CLI, MCP server, dashboard): fetch and an injected socket, browser-safe.
   client: { may: ["kit", "contract"], nodeBuiltins: false, packages: ["zod"] },
-  config: { may: ["kit"] },
-  store: { may: ["kit", "contract", "config"] },
-  audit: { may: ["kit", "contract", "config", "store"] },
-  vault: { may: ["kit", "contract", "config", "store", "audit"] },
+  // The daemon's logger, metrics registry and tracer (Node): on kit only, usable by every Node layer.
+  telemetry: { may: ["kit"] },
+  config: { may: ["kit", "telemetry"] },
+  store: { may: ["kit", "telemetry", "contract", "config"] },
+  audit: { may: ["kit", "telemetry", "contract", "config", "store"] },
+  vault: { may: ["kit", "telemetry", "contract", "config", "store", "audit"] },
   // The vault, audit log and signing key opened together, the audit trail, principals, and the one
   // decision of which master key opens the vault.
-  security: { may: ["kit", "contract", "config", "store", "audit", "vault"] },
-  cloudflare: { may: ["kit", "config"] },
+  security: { may: ["kit", "telemetry", "contract", "config", "store", "audit", "vault"] },
+  cloudflare: { may: ["kit", "telemetry", "config"] },
   // Cloudflare's stand-in: it must not depend on our own Cloudflare client.
-  "local-edge": { may: ["kit", "config", "local-edge/workers"] },
+  "local-edge": { may: ["kit", "telemetry", "config", "local-edge/workers"] },
   // Runs inside workerd: only its own folder and kit.
   "local-edge/workers": { may: ["kit"] },
   // Runs inside Workers: kit and its own files, no Node built-ins.
   edge: { may: ["kit"], nodeBuiltins: false },
   // The target port: target types, building targets from the spec, the one reader of what a
   // target serves, the one HTTP client for calling Workers, KV namespaces in a target's account.
-  targets: { may: ["kit", "config", "cloudflare"] },
+  targets: { may: ["kit", "telemetry", "config", "cloudflare"] },
   // Bundling the way wrangler does: a WorkerSource in, the modules of a version upload out.
-  build: { may: ["kit", "config"] },
-  deploy: { may: ["kit", "contract", "config", "store", "audit", "vault", "cloudflare", "build", "targets"] },
+  build: { may: ["kit", "telemetry", "config"] },
+  deploy: { may: ["kit", "telemetry", "contract", "config", "store", "audit", "vault", "cloudflare", "build", "targets"] },
   // Encrypted, integrity-checked archives of the store, vault and audit; restore verifies the chain.
-  backup: { may: ["kit", "config", "store", "audit", "vault"] },
+  backup: { may: ["kit", "telemetry", "config", "store", "audit", "vault"] },
   // Health only: probes of every Worker on every target, health transitions. It never imports the
   // engine (not even its types): what it shares with deploy is the target port.
-  monitor: { may: ["kit", "contract", "config", "store", "targets"] },
+  monitor: { may: ["kit", "telemetry", "contract", "config", "store", "targets"] },
   // Config sync and agent reports: beside deploy, on the target port.
-  sync: { may: ["kit", "contract", "config", "store", "cloudflare", "targets"] },
+  sync: { may: ["kit", "telemetry", "contract", "config", "store", "cloudflare", "targets"] },
   // The setup wizard's engine: steps, checks and files; `cbo init` and GET /v1/setup drive it.
-  setup: { may: ["kit", "contract", "config", "store", "vault", "security", "cloudflare", "targets"], typesFrom: ["deploy"] },
+  setup: { may: ["kit", "telemetry", "contract", "config", "store", "vault", "security", "cloudflare", "targets"], typesFrom: ["deploy"] },
   // Cloudflare Tunnel: tunnel + ingress through the client, cloudflared's files and process, bind policy.
-  tunnel: { may: ["kit", "config", "cloudflare"] },
+  tunnel: { may: ["kit", "telemetry", "config", "cloudflare"] },
   // The deployment kit (cbo kit, GET /v1/kit): Dockerfile, Compose, PM2, systemd, setup script, README
   // from the spec (no secrets in, none out).
-  packaging: { may: ["kit", "contract", "config"] },
+  packaging: { may: ["kit", "telemetry", "contract", "config"] },
   // Fleet logs: tail sessions through the target's Cloudflare client, the raw local copy, redaction
   // (the vault's values, read through the types it is handed) and shipping.
-  "fleet-logs": { may: ["kit", "contract", "config", "cloudflare", "targets"], typesFrom: ["vault"] },
+  "fleet-logs": { may: ["kit", "telemetry", "contract", "config", "cloudflare", "targets"], typesFrom: ["vault"] },
   // The metrics page's series: Cloudflare's analytics through the target port, the agents' counts handed in.
-  "fleet-metrics": { may: ["kit", "contract", "config", "cloudflare", "targets"] },
+  "fleet-metrics": { may: ["kit", "telemetry", "contract", "config", "cloudflare", "targets"] },
   // HTTP only (routes, auth, errors, the event WebSocket, OpenAPI from the contract, the
   // dashboard's backend in api/dashboard/): it may import every layer below it.
   api: {
     may: [
       "kit",
+      "telemetry",
       "contract",
       "config",
       "store",

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAuditLog, createEd25519Signer, parseAuditExport, readAuditExport, verifyAuditLog } from "../src/audit/index.ts";
 import { createStore, type Store } from "../src/store/index.ts";
+import { silentLogger } from "../src/telemetry/index.ts";
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -22,7 +23,7 @@ async function setup(n: number, checkpointsAt: number[]) {
   const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as unknown as webcrypto.CryptoKeyPair;
   const signer = await createEd25519Signer(pair);
   let t = Date.parse("2026-06-01T00:00:00.000Z");
-  const audit = createAuditLog({ db: store.db, signer, now: () => (t += 1000), log: () => {} });
+  const audit = createAuditLog({ db: store.db, signer, now: () => (t += 1000), log: silentLogger });
   for (let i = 1; i <= n; i++) {
     audit.append({
       actor: "token:ci",

@@ -9,6 +9,7 @@ import { createAuditLog, createEd25519Signer, entryHash, GENESIS_HASH, keyedHash
 import { CboError } from "../src/kit/errors.ts";
 import { openDb, tx } from "../src/store/db.ts";
 import { createStore, type Store } from "../src/store/index.ts";
+import { lineLogger } from "../src/telemetry/index.ts";
 
 const open: Store[] = [];
 afterEach(() => {
@@ -27,7 +28,7 @@ async function setup(o: Partial<AuditLogOptions> = {}) {
   open.push(store);
   const signer = o.signer ?? (await newSigner());
   const lines: string[] = [];
-  const audit = createAuditLog({ db: store.db, signer, log: (l) => lines.push(l), ...o });
+  const audit = createAuditLog({ db: store.db, signer, log: lineLogger((l) => lines.push(l)), ...o });
   return { dir, file, store, signer, audit, lines };
 }
 

@@ -17,6 +17,7 @@ import {
   type AuditEntry,
 } from "../src/audit/index.ts";
 import { createStore, type Store } from "../src/store/index.ts";
+import { silentLogger } from "../src/telemetry/index.ts";
 
 const open: Array<{ close(): void; isOpen?: boolean }> = [];
 afterEach(() => {
@@ -34,7 +35,7 @@ async function build() {
   const store: Store = createStore(file);
   open.push(store);
   const signer = await newSigner();
-  const audit = createAuditLog({ db: store.db, signer, log: () => {} });
+  const audit = createAuditLog({ db: store.db, signer, log: silentLogger });
   for (let i = 1; i <= 30; i++) {
     audit.append({
       actor: i % 2 ? "admin" : "token:ci",
@@ -163,7 +164,7 @@ describe("audit tampering in SQLite", () => {
     evil.prepare("UPDATE audit_entries SET outcome = 'denied' WHERE seq = 4").run();
     rechain(evil, 4);
     evil.exec("DELETE FROM audit_checkpoints");
-    const forger = createAuditLog({ db: store.db, signer: await newSigner(signer.keyId), log: () => {} });
+    const forger = createAuditLog({ db: store.db, signer: await newSigner(signer.keyId), log: silentLogger });
     await forger.checkpoint();
     const src = auditSource(store.db);
     const res = await verifyAuditLog({ entries: src.entries(), checkpoints: src.checkpoints(), publicKey: signer.publicKey });

@@ -28,6 +28,7 @@ import { verifyDatabase } from "../src/cli/offline/audit-verify-db.ts";
 import { readCheckpointFile } from "../src/cli/offline/audit-verify-inputs.ts";
 import { createStore } from "../src/store/index.ts";
 import { runCbo } from "./support/run-cbo.ts";
+import { silentLogger } from "../src/telemetry/index.ts";
 
 const ENTRIES = 10_000;
 const BATCH = 1_000;
@@ -107,7 +108,7 @@ beforeAll(async () => {
   const audit = createAuditLog({
     db: store.db,
     signer,
-    log: () => {},
+    log: silentLogger,
     // Checkpoints are taken explicitly after each batch (one per 1,000 entries, as the daemon's count rule).
     checkpointEvery: { entries: Number.MAX_SAFE_INTEGER, ms: 3_600_000 },
     onCheckpoint: (cp) => appendFileSync(cpFile, canonicalJson({ ...cp, kind: "checkpoint" }) + "\n"),

@@ -15,6 +15,7 @@ import { CHECKPOINTS_FILE, DB_FILE } from "../src/backup/format.ts";
 import { openArchiveKeys } from "../src/backup/keys.ts";
 import { decrypt, openArchive } from "../src/backup/open-archive.ts";
 import { cboEnv, runCbo, type CboRun } from "./support/run-cbo.ts";
+import { silentLogger } from "../src/telemetry/index.ts";
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `cbo-${prefix}-`));
 
@@ -57,7 +58,7 @@ export async function makeDataDir(opts: { dataDir?: string; masterKey?: { key: M
     db: store.db,
     signer,
     checkpointEvery: { entries: 25, ms: 3_600_000 },
-    log: () => {},
+    log: silentLogger,
     onCheckpoint: (cp) => appendFileSync(join(dataDir, CHECKPOINTS_FILE), canonicalJson({ ...cp, kind: "checkpoint" }) + "\n"),
   });
   audit.appendMany(early.map(vaultEntry));

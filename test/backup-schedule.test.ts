@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listArchives, restoreBackup, startBackupSchedule, type BackupSchedule } from "../src/backup/index.ts";
 import type { CboError } from "../src/kit/errors.ts";
 import { makeDataDir, tempDir, type Fixture } from "./backup-fixture.ts";
+import { lineLogger } from "../src/telemetry/index.ts";
 
 const until = async (cond: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -91,7 +92,7 @@ describe("startBackupSchedule", () => {
       every: 30,
       keep: 1,
       dir: join(empty, "b"),
-      log: (l) => lines.push(l),
+      log: lineLogger((l) => lines.push(l)),
       onError: (e) => errors.push(e),
     });
     schedules.push(s);

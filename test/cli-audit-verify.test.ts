@@ -16,6 +16,7 @@ import { auditCommand } from "../src/cli/offline/audit-command.ts";
 import { createStore } from "../src/store/index.ts";
 import { runInProcess } from "./support/cli-in-process.ts";
 import { runCbo } from "./support/run-cbo.ts";
+import { silentLogger } from "../src/telemetry/index.ts";
 
 const ENTRIES = 25;
 const b64url = (b: Uint8Array) => Buffer.from(b).toString("base64url");
@@ -32,7 +33,7 @@ async function buildLog(dir: string, s: AuditSigner): Promise<void> {
   const audit = createAuditLog({
     db: store.db,
     signer: s,
-    log: () => {},
+    log: silentLogger,
     onCheckpoint: (cp) => appendFileSync(checkpoints, canonicalJson({ ...cp, kind: "checkpoint" }) + "\n"),
   });
   for (let i = 1; i <= ENTRIES; i++) {

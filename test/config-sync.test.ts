@@ -224,7 +224,8 @@ describe("config sync and heartbeats", () => {
 
   it("heartbeats record what each target applied and report rejections", async () => {
     const first = await send(heartbeat("eu", { configVersion: 3 }));
-    expect([first.status, first.body]).toEqual([202, { configVersion: 3 }]);
+    // spans: true tells a newer agent it may send its trace spans (kit/protocol/heartbeat.ts).
+    expect([first.status, first.body]).toEqual([202, { configVersion: 3, spans: true }]);
     await settle();
     expect(events("config.applied").map((e) => [e.target, e.data.version])).toEqual([["eu", 3]]);
     const diff = await api<Array<{ target: string; applied: boolean }>>("GET", "/v1/workers/ads/config/diff");

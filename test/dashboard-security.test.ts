@@ -14,6 +14,7 @@ import { createApi, startApiServer, type ApiServer } from "../src/api/index.ts";
 import type { Security } from "../src/security/open-security.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import { fakeEngineForApiTests, openTestSecurity, testSpec } from "./support/api-fixtures.ts";
+import { silentLogger } from "../src/telemetry/index.ts";
 
 type Reply = { status: number; headers: http.IncomingHttpHeaders; text: string; body: any };
 type Req = { method?: string; headers?: Record<string, string>; json?: unknown; form?: Record<string, string>; from?: string };
@@ -94,7 +95,7 @@ describe("dashboard sessions over HTTP", () => {
       engine: fakeEngineForApiTests(store, () => spec),
       security,
       spec: () => spec,
-      log: () => {},
+      log: silentLogger,
       checkResponses: true,
       authLimits: { max: 5, lockMs: 60_000 },
       stream: { heartbeatMs: 100 },

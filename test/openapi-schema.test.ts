@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { createApi } from "../src/api/index.ts";
 import { createStore } from "../src/store/index.ts";
 import { fakeEngineForApiTests, openTestSecurity, testSpec } from "./support/api-fixtures.ts";
+import { silentLogger } from "../src/telemetry/index.ts";
 
 const OFFICIAL = readFileSync(new URL("./fixtures/openapi/oas-3.1-schema-2022-10-07.json", import.meta.url), "utf8");
 const OAS_SCHEMA = JSON.parse(OFFICIAL);
@@ -36,7 +37,7 @@ async function servedDocument(): Promise<Record<string, any>> {
   const store = createStore(":memory:");
   const spec = testSpec();
   const security = await openTestSecurity(store);
-  const api = createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: () => {} });
+  const api = createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: silentLogger });
   const res = await api.app.request("/v1/openapi.json");
   expect(res.status).toBe(200);
   const doc = (await res.json()) as Record<string, any>;

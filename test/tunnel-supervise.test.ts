@@ -208,7 +208,11 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
       env: { PATH: `${bin}:${process.env.PATH}` },
       log: (l) => rig.logs.push(l),
     });
-    const s = await until("running after the restart", async () => ((await proc()).state === "running" ? proc() : undefined));
+    // "running" is reported at spawn; the stand-in writes its start line once it runs (later, under load).
+    const s = await until("running after the restart", async () => {
+      const p = await proc();
+      return p.state === "running" && starts().length > before ? p : undefined;
+    });
     expect(starts()).toHaveLength(before + 1);
     expect(s).toMatchObject({ pid: starts().at(-1)!.pid, restarts: 0, attempt: 0 });
   });

@@ -48,6 +48,9 @@ import { mountDashboard, siteOf } from "./dashboard/routes.ts";
 import { createSessionStore } from "./dashboard/session.ts";
 import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie } from "./dashboard/session-cookie.ts";
 import { guardSession } from "./dashboard/session-guard.ts";
+import { stderrLogger } from "../telemetry/index.ts";
+import { notePrincipal, observeRequests } from "./observe-requests.ts";
+import { metricsRoutes } from "./routes-metrics.ts";
 
 export const API_VERSION = "0.1.0";
 
@@ -82,7 +85,7 @@ function jsonOf(text: string): unknown {
 const incomingOf = (c: Context): IncomingMessage | undefined => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 
 export function createApi(deps: ApiDeps): Api {
-  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = deps.log ?? stderrLogger();
   let openapi: Record<string, unknown> | undefined;
   const sessions = createSessionStore(deps.dashboard?.sessions);
   const gate = createAuthGate({
@@ -122,6 +125,7 @@ export function createApi(deps: ApiDeps): Api {
     ...tunnelRoutes(ctx),
     ...setupRoutes(ctx),
     ...deploymentKitRoutes(ctx),
+    ...metricsRoutes(ctx),
     ...logRoutes(ctx),
   ];
 
@@ -140,6 +144,9 @@ export function createApi(deps: ApiDeps): Api {
       new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." }),
     ),
   );
+  // First of all: every request's span, access log line and counters (observe-requests.ts).
+  const quiet = new Set(routes.filter((x) => x.hot).map((x) => x.path));
+  app.use("*", observeRequests({ log, metrics: deps.metrics, tracer: deps.tracer, quiet: (path) => quiet.has(path) }));
   // Hot, token-less, signed routes (heartbeats: every isolate of every Worker, every interval) are
   // registered before the general middleware: no session, CSRF or request-context work applies to
   // them. They check the Host and their body limit themselves.
@@ -190,6 +197,7 @@ export function createApi(deps: ApiDeps): Api {
           )
         : null;
       const principal = who?.principal ?? null;
+      if (principal) notePrincipal(c, principal.name);
       const session = who?.session;
       if (principal) authenticated.add(c.req.raw);
       if (principal && session) {
@@ -239,7 +247,7 @@ export function createApi(deps: ApiDeps): Api {
           idempotency.settle(claim.id, outcome);
         } catch (e) {
           // The request's own outcome stands; a key that could not be settled stays in flight (409 to a retry).
-          log(`api: idempotency key not settled: ${e instanceof Error ? e.message : String(e)}`);
+          log.error(`api: idempotency key not settled: ${e instanceof Error ? e.message : String(e)}`);
         }
       };
       let out: unknown;
@@ -299,6 +307,10 @@ export function createApi(deps: ApiDeps): Api {
     app,
     routes,
     attach(server) {
+      if (streams.length === 0 && deps.metrics) {
+        const m = deps.metrics;
+        m.registry.collect(() => m.wsClients.set(streams.reduce((n, s) => n + s.clientCount(), 0)));
+      }
       const stream = createEventStream({
         store: deps.store,
         gate,

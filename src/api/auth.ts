@@ -4,8 +4,11 @@ import { CboError } from "../kit/errors.ts";
 import type { Role, Store } from "../store/index.ts";
 import type { Principal } from "./types.ts";
 
-/** admin > deployer > viewer; an `agent` token acts as a deployer for now. */
-export const ROLE_RANK: Record<Role, number> = { viewer: 1, deployer: 2, agent: 2, admin: 3 };
+/**
+ * admin > deployer > viewer > metrics; an `agent` token acts as a deployer for now. A `metrics`
+ * token reads GET /metrics and nothing else (a Prometheus scraper's credential).
+ */
+export const ROLE_RANK: Record<Role, number> = { metrics: 0, viewer: 1, deployer: 2, agent: 2, admin: 3 };
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 

@@ -3,6 +3,7 @@
 // answered with a generic message so that no internals (paths, SQL, stacks) reach the caller.
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export function errorResponse(err: CboError): Response {
   const headers: Record<string, string> = { "content-type": "application/json; charset=UTF-8" };
@@ -15,12 +16,12 @@ export function errorResponse(err: CboError): Response {
 }
 
 /** Maps anything thrown by a route to its response; `log` receives what the caller is not told. */
-export function toErrorResponse(err: unknown, log: (line: string) => void): Response {
+export function toErrorResponse(err: unknown, log: Logger): Response {
   if (err instanceof CboError) {
-    if (!err.isUserError) log(`api: ${err.code}: ${err.message}`);
+    if (!err.isUserError) log.error(`api: ${err.code}: ${err.message}`);
     return errorResponse(err);
   }
-  log(`api: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  log.error(`api: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   return errorResponse(new CboError("ERR_INTERNAL", "The orchestrator hit an internal error; the daemon's log has the details."));
 }
 

@@ -38,6 +38,7 @@ import { readSessionCookie } from "./dashboard/session-cookie.ts";
 import { guardSession } from "./dashboard/session-guard.ts";
 import type { SessionStore } from "./dashboard/session.ts";
 import type { StreamOptions } from "./types.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tryAgainLater: 1013, badQuery: 4400 } as const;
 
@@ -84,7 +85,7 @@ export function createEventStream(deps: {
   trail?: AuditTrail;
   sessions?: SessionStore;
   tenant: () => string;
-  log: (line: string) => void;
+  log: Logger;
   options?: StreamOptions;
   /** The client's address and the Host check of an upgrade request (request-origin.ts). */
   origin?: RequestOrigin;
@@ -176,7 +177,7 @@ export function createEventStream(deps: {
     try {
       fanOut(e);
     } catch (err) {
-      log(`api: event stream fan-out failed: ${err instanceof Error ? err.message : String(err)}`);
+      log.error(`api: event stream fan-out failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   });
 
@@ -275,7 +276,7 @@ export function createEventStream(deps: {
     ws.on("close", () => forget(c));
     ws.on("error", () => forget(c));
     replay(c).catch((err: unknown) => {
-      log(`api: event stream replay failed: ${err instanceof Error ? err.message : String(err)}`);
+      log.error(`api: event stream replay failed: ${err instanceof Error ? err.message : String(err)}`);
       drop(c, 1011, "internal error");
     });
   }

@@ -25,6 +25,7 @@ import { validationError } from "./errors.ts";
 import { CLOSE, offeredProtocols, refuseBadCredentials, refuseUpgrade } from "./events-ws.ts";
 import type { RequestOrigin } from "./request-origin.ts";
 import { LOG_STREAM_PATH, readLevelOf } from "./routes-logs.ts";
+import type { Logger } from "../telemetry/index.ts";
 import type { StreamOptions } from "./types.ts";
 
 type Client = {
@@ -51,7 +52,7 @@ export function createLogStream(deps: {
   sessions?: SessionStore;
   tenant: () => string;
   workers: () => string[];
-  log: (line: string) => void;
+  log: Logger;
   options?: StreamOptions;
   origin?: RequestOrigin;
 }): LogStream {
@@ -111,7 +112,7 @@ export function createLogStream(deps: {
         }
         c.ws.send(v.text, { binary: false });
       } catch (e) {
-        deps.log(`api: log stream fan-out failed: ${e instanceof Error ? e.message : String(e)}`);
+        deps.log.error(`api: log stream fan-out failed: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
   });

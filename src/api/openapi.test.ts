@@ -6,6 +6,7 @@ import { createStore } from "../store/index.ts";
 import { fakeEngineForApiTests, openTestSecurity, testSpec } from "../../test/support/api-fixtures.ts";
 import { createApi } from "./app.ts";
 import { openApiPath } from "./openapi.ts";
+import { silentLogger } from "../telemetry/index.ts";
 
 type Json = Record<string, any>;
 
@@ -13,7 +14,10 @@ async function makeApi() {
   const store = createStore(":memory:");
   const spec = testSpec();
   const security = await openTestSecurity(store);
-  return { store, api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: () => {} }) };
+  return {
+    store,
+    api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: silentLogger }),
+  };
 }
 
 function refs(node: unknown, out: string[] = []): string[] {

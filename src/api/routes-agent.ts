@@ -16,7 +16,8 @@
 import { HeartbeatAcceptedSchema } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { HEARTBEAT_PATH, SIGNATURE_HEADER } from "../kit/protocol/bindings.ts";
-import { HeartbeatSchema, MAX_HEARTBEAT_BODY_BYTES } from "../kit/protocol/heartbeat.ts";
+import { type EdgeSpan, type Heartbeat, HeartbeatSchema, MAX_HEARTBEAT_BODY_BYTES } from "../kit/protocol/heartbeat.ts";
+import type { FinishedSpan } from "../telemetry/index.ts";
 import { createNonceCache, importHmacKey, signatureFailureError, verifySignature, type CryptoKey } from "../kit/signing/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
@@ -64,8 +65,9 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
       response: HeartbeatAcceptedSchema,
       errors: [401, 413, 429, 503],
       async handle({ body: hb, signed, tenant, client }) {
-        const deny = (reason: string, e: CboError): never =>
-          ctx.gate.refuseSigned({
+        const deny = (reason: string, e: CboError): never => {
+          ctx.deps.metrics?.heartbeatsRefused.inc({ reason });
+          return ctx.gate.refuseSigned({
             client: client(),
             error: e,
             failure: true,
@@ -78,6 +80,7 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
               details: { reason },
             },
           });
+        };
         const w = ctx.deps.spec().workers.find((x) => x.name === hb.worker);
         const keys = w?.targets.includes(hb.target) ? await keysFor(tenant, hb.worker, hb.target) : [];
         if (keys.length === 0)
@@ -95,8 +98,40 @@ export function agentRoutes(ctx: RouteContext): RouteDef[] {
         if (!check.ok) deny(check.reason, signatureFailureError(check.reason));
         if (!ctx.deps.heartbeats) throw new CboError("ERR_INTERNAL", "heartbeats are not wired");
         ctx.deps.heartbeats.add(tenant, hb);
-        return { configVersion: givenVersion(tenant, hb.worker, hb.target) };
+        const m = ctx.deps.metrics;
+        if (m) {
+          // Signed by a key of a worker on a target of the spec: bounded labels.
+          const who = { worker: hb.worker, target: hb.target };
+          m.heartbeats.inc(who);
+          m.workerRequests.inc(who, hb.window.requests);
+          m.workerErrors.inc(who, hb.window.errors);
+        }
+        // The agent's spans (its handling of traced requests) join the daemon's in the export.
+        if (hb.spans && hb.spans.length > 0) ctx.deps.tracer?.exportRemote(hb.spans.map((s) => edgeSpan(s, hb)));
+        return { configVersion: givenVersion(tenant, hb.worker, hb.target), spans: true };
       },
     }),
   ];
+}
+
+/** An agent's span as the exporter takes it: under the edge agent's resource, named by who ran it. */
+function edgeSpan(s: EdgeSpan, hb: Heartbeat): FinishedSpan {
+  return {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId,
+    name: s.name,
+    kind: "server",
+    startMs: s.startMs,
+    endMs: s.startMs + s.durationMs,
+    attributes: {
+      "cbo.worker": hb.worker,
+      "cbo.target": hb.target,
+      "cbo.isolate": hb.isolate,
+      "cbo.version_id": hb.versionId ?? undefined,
+      "http.response.status_code": s.status,
+    },
+    ...(s.status === 0 || s.status >= 500 ? { error: s.status === 0 ? "threw" : `HTTP ${s.status}` } : {}),
+    origin: "edge",
+  };
 }

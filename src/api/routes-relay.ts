@@ -48,13 +48,15 @@ export function relayRoutes(ctx: RouteContext): RouteDef[] {
         const who = { tenant, worker: body.worker, target: body.target };
         const actor = `worker:${body.worker}@${body.target}`;
         let signatureOk = false;
-        const deny = (e: CboError, reason: string): never =>
-          ctx.gate.refuseSigned({
+        const deny = (e: CboError, reason: string): never => {
+          ctx.deps.metrics?.relayRefusals.inc({ reason });
+          return ctx.gate.refuseSigned({
             client: client(),
             error: e,
             failure: !signatureOk,
             entry: { actor, action: "relay.denied", target: `secret:${body.secret}`, tenant, outcome: "denied", details: { reason } },
           });
+        };
 
         const keys = workerKeys.verifying(who, actor);
         if (keys.length === 0) deny(signatureFailureError("no_matching_signature"), "no_key");
@@ -93,6 +95,8 @@ export function relayRoutes(ctx: RouteContext): RouteDef[] {
         }
 
         const read = vault.get(body.secret, { tenant, version, purpose: "relay", by: actor });
+        // Worker and target are the spec's here (checked above): bounded labels.
+        ctx.deps.metrics?.relayRequests.inc({ worker: body.worker, target: body.target });
         try {
           const key = keys[check.keyIndex]!.key;
           return await sealRelayResponse(

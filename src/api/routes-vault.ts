@@ -12,6 +12,7 @@ import { rotateKeyFile } from "../vault/key-file-rotation.ts";
 import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
+import { silentLogger } from "../telemetry/index.ts";
 
 const OFFLINE_HINT =
   "stop the daemon, run `cbo vault rotate-master-key --data <data dir> --new-key-file <new key file>` (it re-wraps the vault offline, on the record), then start the daemon with CBO_MASTER_KEY_FILE=<new key file> (or put the new key where the old one was configured)";
@@ -54,7 +55,7 @@ export function vaultRoutes(ctx: RouteContext): RouteDef[] {
           file: admin.masterKeyFile,
           db: ctx.deps.store.db,
           currentKeyId: vault.keyId,
-          log: ctx.deps.log ?? (() => {}),
+          log: ctx.deps.log ?? silentLogger,
           rotate: (next) => {
             const done = vault.rotateMasterKey(next, { by: actor });
             admin.masterKeyRotated(next);

@@ -5,12 +5,16 @@ import { createStore } from "../store/index.ts";
 import { fakeEngineForApiTests, openTestSecurity, testSpec } from "../../test/support/api-fixtures.ts";
 import { createApi } from "./app.ts";
 import { isLoopback, startApiServer } from "./server.ts";
+import { silentLogger } from "../telemetry/index.ts";
 
 async function makeApi() {
   const store = createStore(":memory:");
   const spec = testSpec();
   const security = await openTestSecurity(store);
-  return { store, api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: () => {} }) };
+  return {
+    store,
+    api: createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: silentLogger }),
+  };
 }
 
 describe("startApiServer", () => {

@@ -10,6 +10,7 @@ import type { RateLimitOptions } from "./rate-limit.ts";
 import type { Security } from "../security/index.ts";
 import type { TunnelManager } from "../tunnel/index.ts";
 import type { SessionOptions } from "./dashboard/session.ts";
+import type { CboMetrics, Logger, Tracer } from "../telemetry/index.ts";
 import type { FleetLogs } from "../fleet-logs/index.ts";
 import type { FleetMetrics } from "../fleet-metrics/index.ts";
 import type { SpecRefusal } from "../contract/index.ts";
@@ -46,8 +47,12 @@ export type ApiDeps = {
   observeCacheMs?: number;
   /** How long /v1/status waits for the edge before answering without `live` (ms). */
   observeTimeoutMs?: number;
-  /** Where unexpected errors are written (never returned to the caller). */
-  log?: (line: string) => void;
+  /** Where unexpected errors and the access log are written (never returned to the caller). */
+  log?: Logger;
+  /** The daemon's metrics: GET /metrics serves them; requests, heartbeats and relay fetches are counted. */
+  metrics?: CboMetrics;
+  /** Root spans of requests (continuing a caller's traceparent); without it requests are not traced. */
+  tracer?: Tracer;
   /** Parse every response with its schema before sending it (tests): the OpenAPI document then cannot drift from what is sent. */
   checkResponses?: boolean;
   /** WebSocket stream tuning (tests and benchmarks). */

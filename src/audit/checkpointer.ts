@@ -14,6 +14,7 @@ import { insertCheckpoint, maxCheckpointSize, checkpointAt } from "./checkpoints
 import { entrySql, readHead } from "./entries-table.ts";
 import type { AuditCheckpoint, AuditSigner } from "./schema.ts";
 import { takeSnapshot } from "./snapshot.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type CheckpointerOptions = {
   db: Db;
@@ -22,7 +23,7 @@ export type CheckpointerOptions = {
   every: { entries: number; ms: number };
   pollMs: number;
   onCheckpoint?: (cp: AuditCheckpoint) => void | Promise<void>;
-  log: (line: string) => void;
+  log: Logger;
   /** Names a full disk or a damaged file; while the disk is full, no checkpoint is due (none could be written). */
   storage: Pick<Storage, "classify" | "paused">;
 };
@@ -44,7 +45,7 @@ export function createCheckpointer(o: CheckpointerOptions) {
   };
   const report = (e: unknown) => {
     const err = toCboError(named(e));
-    o.log(`audit: checkpoint failed: ${err.code}: ${err.message}`);
+    o.log.error(`audit: checkpoint failed: ${err.code}: ${err.message}`);
   };
 
   async function take(): Promise<AuditCheckpoint> {

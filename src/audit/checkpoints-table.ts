@@ -22,6 +22,10 @@ export function latestCheckpoint(db: Db): (AuditCheckpoint & { frontier: Frontie
   return { ...AuditCheckpointSchema.parse(cp), frontier: nodes && { size: cp.tree_size, nodes } };
 }
 
+export function latestCheckpointAt(db: Db): string | undefined {
+  return (db.prepare("SELECT at FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1").get() as { at: string } | undefined)?.at;
+}
+
 /** Inserts unless a checkpoint of that size exists already (another writer got there first). */
 export function insertCheckpoint(db: Db, cp: AuditCheckpoint, frontier: Frontier): void {
   db.prepare(`INSERT INTO audit_checkpoints (${COLUMNS}, frontier) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tree_size) DO NOTHING`).run(

@@ -17,7 +17,7 @@ import { canonicalJson } from "./canonical.ts";
 import type { Details } from "./schema.ts";
 
 const KEYED_HASH = /^[0-9a-f]{32,128}$/;
-const LEAKED_VALUE = /\bcbo_(admin|deployer|viewer|agent)_[A-Za-z0-9_-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+const LEAKED_VALUE = /\bcbo_(admin|deployer|viewer|agent|metrics)_[A-Za-z0-9_-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 export const MAX_DETAILS_BYTES = 16 * 1024;
 
 export function guardDetails(details: Details): void {

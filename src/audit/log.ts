@@ -13,7 +13,7 @@ import type { Storage } from "../store/storage.ts";
 import { classifyStorageError, DEFAULT_HEADROOM_BYTES } from "../store/storage-errors.ts";
 import { canonicalJson } from "./canonical.ts";
 import { createCheckpointer, guard } from "./checkpointer.ts";
-import { checkpointsForVerify, listCheckpoints } from "./checkpoints-table.ts";
+import { checkpointsForVerify, latestCheckpointAt, listCheckpoints } from "./checkpoints-table.ts";
 import { insertEntry, iterateRowArrays, readHead, toVerifyEntry } from "./entries-table.ts";
 import { guardDetails, guardText } from "./details-guard.ts";
 import { exportText, exportTo, type ExportOptions, type ExportToOptions } from "./export.ts";
@@ -30,6 +30,8 @@ import {
 } from "./schema.ts";
 import { search, tail, type AuditSearch } from "./search.ts";
 import { verifyAuditLog } from "./verify.ts";
+import { type Logger, stderrLogger } from "../telemetry/index.ts";
+import type { CboMetrics } from "../telemetry/index.ts";
 
 export type AuditLogOptions = {
   /** The store's connection (store.db); migration 003 must have run (openDb does that). */
@@ -41,9 +43,11 @@ export type AuditLogOptions = {
   pollMs?: number;
   /** After each new checkpoint, e.g. to ship it off the VPS with exportTo(url, { sinceTreeSize }). */
   onCheckpoint?: (cp: AuditCheckpoint) => void | Promise<void>;
-  log?: (line: string) => void;
+  log?: Logger;
   /** The store's disk watch: names a full disk or a damaged file, and pauses checkpoints while the disk is full. */
   storage?: Pick<Storage, "classify" | "paused">;
+  /** Counts appends and failed appends (GET /metrics). */
+  metrics?: Pick<CboMetrics, "auditAppends" | "auditFailures">;
 };
 
 export function createAuditLog(opts: AuditLogOptions) {
@@ -71,7 +75,7 @@ export function createAuditLog(opts: AuditLogOptions) {
     pollMs: opts.pollMs ?? Math.min(1000, every.ms),
     onCheckpoint: opts.onCheckpoint,
     storage,
-    log: opts.log ?? ((line) => process.stderr.write(line + "\n")),
+    log: opts.log ?? stderrLogger(),
   });
 
   function validate(entry: NewAuditEntry) {
@@ -109,6 +113,7 @@ export function createAuditLog(opts: AuditLogOptions) {
       if (requireTx && !inTx) throw new CboError("ERR_INTERNAL", "appendIn(tx) needs a transaction open on that connection.");
       out = inTx ? valid.map((e) => write(conn, e)) : transaction(conn, () => valid.map((e) => write(conn, e)));
     } catch (e) {
+      opts.metrics?.auditFailures.inc();
       // A full disk or a damaged database is named as such: the operator's fix depends on it.
       const named = storage.classify(e);
       if (isCboError(named) && (named.code === "ERR_DISK_FULL" || named.code === "ERR_STORE_CORRUPT")) throw named;
@@ -118,6 +123,7 @@ export function createAuditLog(opts: AuditLogOptions) {
         hint: "Check the data directory (disk space, permissions); the change can be retried.",
       });
     }
+    opts.metrics?.auditAppends.inc(out.length);
     const last = out.at(-1);
     if (last) checkpointer.noteAppended(last.seq, Date.parse(out[0]!.at));
     return out;
@@ -138,6 +144,8 @@ export function createAuditLog(opts: AuditLogOptions) {
     checkpoint: checkpointer.checkpoint,
     maybeCheckpoint: checkpointer.maybeCheckpoint,
     checkpoints: (o: { sinceTreeSize?: number } = {}): AuditCheckpoint[] => guard(() => listCheckpoints(db, o)),
+    /** When the newest signed checkpoint was made (undefined: none yet). */
+    lastCheckpointAt: (): string | undefined => guard(() => latestCheckpointAt(db)),
     /** Starts the checkpoint timer. */
     start: checkpointer.start,
     /** Stops it; by default takes a last checkpoint over any uncovered entries. Call before db.close(). */

@@ -16,6 +16,7 @@ import { generateEd25519Signer } from "./signer.ts";
 import { parallelPass, takeSnapshot } from "./verify-parallel.ts";
 import { verifyStoredLog } from "./verify-stored.ts";
 import { verifyAuditLog } from "./verify.ts";
+import { silentLogger } from "../telemetry/index.ts";
 
 const ENTRIES = 3037; // checkpoints every 500 up to 3000; the last 37 are protected by the chain only
 const PARALLEL = { from: 0, batch: 256, threads: 3 };
@@ -31,7 +32,7 @@ beforeAll(async () => {
   file = join(dir, "orchestrator.sqlite");
   signer = await generateEd25519Signer();
   const db = openDb(file);
-  const log = createAuditLog({ db, signer, log: () => {}, checkpointEvery: { entries: Number.MAX_SAFE_INTEGER, ms: 3_600_000 } });
+  const log = createAuditLog({ db, signer, log: silentLogger, checkpointEvery: { entries: Number.MAX_SAFE_INTEGER, ms: 3_600_000 } });
   for (let i = 1; i <= ENTRIES; i++) {
     // A few fields that need escaping or are not ASCII, so that both ways of writing a body are used.
     const actor = i === 700 ? 'token:"quoted"\\name' : `token:ci#tk_${i % 7}`;
@@ -184,7 +185,7 @@ describe("verifyStoredLog with the parallel pass", () => {
 
   it("verifies the log the daemon appended to while the pass started, in the snapshot it ends in", async () => {
     const db = openDb(file);
-    const log = createAuditLog({ db, signer, log: () => {}, checkpointEvery: { entries: Number.MAX_SAFE_INTEGER, ms: 3_600_000 } });
+    const log = createAuditLog({ db, signer, log: silentLogger, checkpointEvery: { entries: Number.MAX_SAFE_INTEGER, ms: 3_600_000 } });
     try {
       // Committed after the main thread's first snapshot, before the workers start theirs.
       const r = await verifyBoth([], () =>

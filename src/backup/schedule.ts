@@ -15,6 +15,7 @@ import type { Db } from "../store/db.ts";
 import type { MasterKey } from "../vault/index.ts";
 import type { BackupResult } from "./create.ts";
 import { backupNow, DEFAULT_BACKUP_DIR } from "./run.ts";
+import { type Logger, silentLogger } from "../telemetry/index.ts";
 
 export type BackupScheduleOptions = {
   dataDir: string;
@@ -28,7 +29,7 @@ export type BackupScheduleOptions = {
   keep: number;
   /** Default <dataDir>/backups. */
   dir?: string;
-  log?: (line: string) => void;
+  log?: Logger;
   /** After each archive is written, e.g. to append a `backup.created` audit entry. */
   onBackup?: (r: BackupResult & { removed: string[] }) => void | Promise<void>;
   onError?: (e: CboError) => void;
@@ -57,7 +58,7 @@ export function startBackupSchedule(opts: BackupScheduleOptions): BackupSchedule
   }
   const dataDir = resolve(opts.dataDir);
   const dir = resolve(opts.dir ?? join(dataDir, DEFAULT_BACKUP_DIR));
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? silentLogger;
   const now = opts.now ?? (() => new Date());
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<BackupResult & { removed: string[] }> | undefined;
@@ -76,7 +77,7 @@ export function startBackupSchedule(opts: BackupScheduleOptions): BackupSchedule
       ...(opts.checkpoint ? { checkpoint: opts.checkpoint } : {}),
     });
     const { removed } = result;
-    log(
+    log.info(
       `backup: wrote ${result.file} (${result.bytes} bytes, ${result.audit.entries} audit entries)${removed.length ? `; removed ${removed.length} older archive(s), keeping ${opts.keep}` : ""}`,
     );
     await opts.onBackup?.(result);
@@ -97,13 +98,13 @@ export function startBackupSchedule(opts: BackupScheduleOptions): BackupSchedule
     if (stopped) return;
     timer = setTimeout(() => {
       if (opts.paused?.()) {
-        log("backup: skipped, the disk is full; the next one is due in the usual interval");
+        log.warn("backup: skipped, the disk is full; the next one is due in the usual interval");
         timer = undefined;
         return arm();
       }
       run().catch((e: unknown) => {
         const err = toCboError(e);
-        log(`backup: failed: ${err.code}: ${err.message}`);
+        log.error(`backup: failed: ${err.code}: ${err.message}`);
         opts.onError?.(err);
       });
     }, opts.every);

@@ -6,6 +6,7 @@ import type { CboError, ErrorCode } from "../kit/errors.ts";
 import { DAEMON_DOWN_HINT, discoverDaemon, type DaemonFlags } from "./discover.ts";
 import { asInvoked } from "./invocation.ts";
 import { nodeSocket } from "./node-socket.ts";
+import { parseTraceparent } from "../kit/trace-context.ts";
 
 export { DAEMON_DOWN_HINT };
 
@@ -50,6 +51,8 @@ export function cliClient(o: { url: string; token: string | undefined; timeoutMs
     socket: nodeSocket,
     onSpecRefused: (r) => warnSpecRefused(r),
     ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+    // One trace per command; TRACEPARENT (a CI job's, a script's) makes the command part of that one.
+    ...(parseTraceparent(process.env.TRACEPARENT) ? { traceparent: process.env.TRACEPARENT } : {}),
   });
 }
 

@@ -42,18 +42,18 @@ export function printJsonLine(value: unknown): void {
  * if we exit abnormally. The handlers stay installed until the process ends; a second signal
  * during cleanup exits at once.
  */
-export function untilSignal(): Promise<string> {
+export function untilSignal(say: (line: string) => void = (line) => void process.stderr.write(`${line}\n`)): Promise<string> {
   process.removeAllListeners("SIGINT");
   process.removeAllListeners("SIGTERM");
   return new Promise((resolve) => {
     let received = false;
     const handler = (sig: string) => {
       if (received) {
-        process.stderr.write(`cbo: ${sig} again: exiting without finishing cleanup\n`);
+        say(`cbo: ${sig} again: exiting without finishing cleanup`);
         process.exit(sig === "SIGINT" ? 130 : 143);
       }
       received = true;
-      process.stderr.write(`cbo: ${sig}: shutting down\n`);
+      say(`cbo: ${sig}: shutting down`);
       resolve(sig);
     };
     process.on("SIGINT", handler);

@@ -70,7 +70,7 @@ import {
 } from "./event-stream.ts";
 import { connectLogs, followLogs, type FollowLogsOptions, type LogHandlers } from "./log-stream.ts";
 import { pages } from "./pages.ts";
-import { query, requestJson, requestRaw, type Connection } from "./request.ts";
+import { newTraceparent, query, requestJson, requestRaw, type Connection } from "./request.ts";
 
 export type DaemonClientOptions = Connection & {
   /** How the event stream's socket is opened (default: the global WebSocket, authenticated by the session cookie). */
@@ -91,7 +91,8 @@ type EventsQuery = { after?: number; release?: string; limit?: number; order?: "
 const BACKUP_TIMEOUT_MS = 30 * 60_000;
 
 export function createDaemonClient(opts: DaemonClientOptions) {
-  const conn: Connection = { ...opts, url: opts.url.replace(/\/+$/, "") };
+  // One trace per client unless told otherwise: the CLI makes one client per command.
+  const conn: Connection = { ...opts, url: opts.url.replace(/\/+$/, ""), traceparent: opts.traceparent ?? newTraceparent() };
   const get = <S extends z.ZodType>(path: string, schema: S) => requestJson(conn, "GET", path, schema);
   // Every mutation carries its own Idempotency-Key, so a retry of it (request.ts) never does it twice.
   const prefix = opts.idempotencyPrefix ?? globalThis.crypto.randomUUID();

@@ -1,7 +1,7 @@
 // The one daemon client (see daemon-client.ts): browser-safe, on the contract.
 export { createDaemonClient, type DaemonClient, type DaemonClientOptions } from "./daemon-client.ts";
 export { allItems, pages } from "./pages.ts";
-export { daemonDown, errorFromResponse, query, requestJson, requestRaw, type Connection } from "./request.ts";
+export { daemonDown, errorFromResponse, newTraceparent, query, requestJson, requestRaw, type Connection } from "./request.ts";
 export {
   connectEvents,
   followEvents,

@@ -7,6 +7,7 @@
 import type * as z from "zod";
 import { AnyErrorBodySchema, decodeSpecRefused, SPEC_REFUSED_HEADER } from "../contract/index.ts";
 import { CboError, ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
+import { formatTraceparent, newSpanId, newTraceId } from "../kit/trace-context.ts";
 
 export type Connection = {
   /** The daemon's base URL; "" for the page's own origin (the dashboard). */
@@ -31,11 +32,21 @@ export type Connection = {
   /** Called on a 401 before it is thrown (the dashboard goes back to its login form). */
   onUnauthorized?: (() => void) | undefined;
   /**
+   * The W3C `traceparent` each request carries: one for all of a client's requests (a CLI command
+   * is one trace), or a function for one per request (the dashboard, the MCP server's tools).
+   */
+  traceparent?: string | (() => string | undefined) | undefined;
+  /**
    * Called with every answer: why orchestrator.yaml on disk is refused (the daemon keeps the
    * previous spec), or undefined when it is not. The CLI warns on stderr, the dashboard shows a banner.
    */
   onSpecRefused?: ((refused: string | undefined) => void) | undefined;
 };
+
+/** A new trace's `traceparent` (sampled): the root of a command's or an action's requests. */
+export function newTraceparent(): string {
+  return formatTraceparent({ traceId: newTraceId(), spanId: newSpanId(), sampled: true });
+}
 
 const FALLBACK_BY_STATUS: Record<number, ErrorCode> = {
   400: "ERR_VALIDATION",
@@ -115,6 +126,8 @@ async function requestOnce(c: Connection, method: string, path: string, body: un
   const headers: Record<string, string> = { accept: "application/json" };
   if (c.token) headers["authorization"] = `Bearer ${c.token}`;
   if (c.via) headers["x-cbo-via"] = c.via;
+  const traceparent = typeof c.traceparent === "function" ? c.traceparent() : c.traceparent;
+  if (traceparent) headers["traceparent"] = traceparent;
   if (method !== "GET" && c.csrf) headers["x-csrf-token"] = c.csrf();
   if (o.idempotencyKey !== undefined) headers["idempotency-key"] = o.idempotencyKey;
   if (body !== undefined) headers["content-type"] = "application/json";

@@ -11,6 +11,7 @@
 import { backoffDelay, parseRetryAfter, sleep } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
 import type { RequestBudget } from "./budget.ts";
+import { span, type CboMetrics, type Span } from "../telemetry/index.ts";
 
 export type TransportRequestInfo = {
   method: string;
@@ -46,6 +47,8 @@ export type TransportOptions = {
   onRequest?: (info: TransportRequestInfo) => void;
   /** For tests: the jitter source. */
   random?: () => number;
+  /** Attempts counted by endpoint class and status, 429s, retries and durations (GET /metrics). */
+  metrics?: Pick<CboMetrics, "cloudflareRequests" | "cloudflareRateLimited" | "cloudflareRetries" | "cloudflareDuration">;
 };
 
 /** A fetch init that may name the endpoint class (never sent: it only labels the request). */
@@ -74,7 +77,17 @@ export function createTransport(opts: TransportOptions): Transport {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const doFetch = opts.fetch ?? globalThis.fetch;
 
-  return async function transport(input, given) {
+  const m = opts.metrics;
+  // One span per call (all its attempts) when inside a trace; every attempt carries its traceparent.
+  return (input, given) =>
+    span(
+      `cloudflare ${given?.endpoint ?? UNCLASSIFIED}`,
+      { "cloudflare.endpoint": given?.endpoint ?? UNCLASSIFIED },
+      (s) => call(input, given, s),
+      "client",
+    );
+
+  async function call(input: string | URL | Request, given: TransportInit | undefined, s: Span): Promise<Response> {
     const { endpoint = UNCLASSIFIED, ...init } = given ?? {};
     const req = await normalize(input, init, baseUrl);
     const method = (req.init.method ?? "GET").toUpperCase();
@@ -82,6 +95,9 @@ export function createTransport(opts: TransportOptions): Transport {
     const path = url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) || "/" : url.pathname;
     const headers = new Headers(req.init.headers);
     if (!headers.has("authorization")) headers.set("authorization", `Bearer ${opts.apiToken}`);
+    const traceparent = s.traceparent();
+    if (traceparent) headers.set("traceparent", traceparent);
+    s.setAttribute("http.request.method", method);
     const callerSignal = req.init.signal ?? undefined;
 
     for (let attempt = 0; ; attempt++) {
@@ -89,9 +105,11 @@ export function createTransport(opts: TransportOptions): Transport {
       opts.onRequest?.({ method, endpoint, path, attempt, startedAt });
       const signal = callerSignal ? AbortSignal.any([callerSignal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
       let response: Response;
+      const sent = performance.now();
       try {
         response = await doFetch(req.url, { ...req.init, method, headers, signal });
       } catch (e) {
+        m?.cloudflareRequests.inc({ endpoint, status: "error" });
         if (callerSignal?.aborted) throw e;
         if (attempt >= maxRetries) {
           throw new CboError(
@@ -100,19 +118,27 @@ export function createTransport(opts: TransportOptions): Transport {
             { details: { attempts: attempt + 1, method, path }, cause: e },
           );
         }
+        m?.cloudflareRetries.inc({ endpoint });
         await sleep(backoffDelay(attempt, backoff), callerSignal);
         continue;
       }
+      m?.cloudflareRequests.inc({ endpoint, status: String(response.status) });
+      m?.cloudflareDuration.observe({ endpoint }, (performance.now() - sent) / 1000);
+      if (response.status === 429) m?.cloudflareRateLimited.inc({ endpoint });
       const retryable = response.status === 429 || response.status >= 500;
       const retryAfter = retryable ? parseRetryAfter(response.headers) : undefined;
       if (!retryable || attempt >= maxRetries || (retryAfter ?? 0) > maxRetryAfterMs) {
         responseInfos.set(response, { method, path, attempts: attempt + 1, endpoint });
+        s.setAttribute("http.response.status_code", response.status);
+        s.setAttribute("cloudflare.attempts", attempt + 1);
+        if (response.status >= 400) s.fail(`HTTP ${response.status}`);
         return response;
       }
+      m?.cloudflareRetries.inc({ endpoint });
       await response.body?.cancel().catch(() => {});
       await sleep(Math.max(retryAfter ?? 0, backoffDelay(attempt, backoff)), callerSignal);
     }
-  };
+  }
 }
 
 type Normalized = { url: string; init: RequestInit };

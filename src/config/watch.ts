@@ -8,6 +8,7 @@
 // at start): a change to them is refused the same way, asking for a restart.
 import { statSync } from "node:fs";
 import { loadSpec, type ResolvedSpec } from "./load.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 /** The file on disk, refused: the daemon keeps the previous spec. */
 export type SpecRefusal = { file: string; reason: string; since: string };
@@ -17,7 +18,7 @@ export type SpecSource = (() => ResolvedSpec) & {
   refusal(): SpecRefusal | undefined;
 };
 
-export function specSource(file: string, initial: ResolvedSpec, log: (line: string) => void): SpecSource {
+export function specSource(file: string, initial: ResolvedSpec, log: Logger): SpecSource {
   let current = initial;
   let seen = mtimeOf(file);
   let refused: { mtime: number; refusal: SpecRefusal } | undefined;
@@ -39,7 +40,7 @@ export function specSource(file: string, initial: ResolvedSpec, log: (line: stri
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       refuse(m, `it does not validate: ${reason}`);
-      log(`spec: ${file} changed but does not validate; keeping the previous one: ${reason}`);
+      log.warn(`spec: ${file} changed but does not validate; keeping the previous one: ${reason}`);
       return current;
     }
     if (next.tenant !== current.tenant || JSON.stringify(next.targets) !== JSON.stringify(current.targets)) {
@@ -47,7 +48,7 @@ export function specSource(file: string, initial: ResolvedSpec, log: (line: stri
         m,
         "it changes the tenant or the targets, which take a restart of the daemon; workers and config keep the previous spec until then",
       );
-      log(
+      log.warn(
         `spec: ${file} changed its tenant or targets; restart the daemon to apply that (workers and config keep the previous spec until then)`,
       );
       return current;
@@ -55,7 +56,7 @@ export function specSource(file: string, initial: ResolvedSpec, log: (line: stri
     seen = m;
     refused = undefined;
     current = next;
-    log(`spec: reloaded ${file} (${next.workers.length} worker(s))`);
+    log.info(`spec: reloaded ${file} (${next.workers.length} worker(s))`);
     return current;
   };
   return Object.assign(read, {

@@ -8,4 +8,5 @@ export { RelayRequestSchema, RelayResponseSchema } from "../kit/relay.ts";
 
 export const HeartbeatAcceptedSchema = z.object({
   configVersion: z.number().int().nullable().describe("The config version this target was last given"),
+  spans: z.boolean().optional().describe("The orchestrator takes the agent's spans in heartbeats"),
 });

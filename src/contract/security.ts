@@ -97,7 +97,7 @@ export const CreateTokenBodySchema = z
       .string()
       .min(1)
       .max(100)
-      .refine((n) => !/cbo_(admin|deployer|viewer|agent)_/.test(n), "a token's name must not look like a token")
+      .refine((n) => !/cbo_(admin|deployer|viewer|agent|metrics)_/.test(n), "a token's name must not look like a token")
       .describe("Who or what uses it, e.g. ci"),
     role: z.enum(ROLES),
     tenant: Tenant.nullish().describe("Scope the token to one tenant (default: the caller's scope; none for an unscoped admin)"),

@@ -27,7 +27,7 @@ export const DRIFT_KINDS = ["code", "unknown_version", "bindings", "secrets", "s
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
 /** A token's role: admin > deployer = agent > viewer. */
-export const ROLES = ["admin", "deployer", "viewer", "agent"] as const;
+export const ROLES = ["admin", "deployer", "viewer", "agent", "metrics"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** How a secret reaches a Worker: inside its version (`binding`), or fetched at run time (`relay`). */

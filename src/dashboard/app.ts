@@ -1,7 +1,7 @@
 // The dashboard's shell: the session (or the login form), the navigation, the one live event
 // stream, and the page on screen (hash routes: #/architecture, #/releases[/<id>], #/metrics,
 // #/logs, #/config, #/secrets, #/audit, #/setup). Every page gets each live event while it is shown.
-import { createDaemonClient, type DaemonClient } from "../client/index.ts";
+import { createDaemonClient, newTraceparent, type DaemonClient } from "../client/index.ts";
 import { architecturePage } from "./architecture.ts";
 import { auditPage } from "./audit.ts";
 import { doc, loc, win, type El } from "./browser.ts";
@@ -64,6 +64,8 @@ function startApp(app: El, session: SessionInfo, features: Features): void {
     url: `${loc().protocol}//${loc().host}`,
     csrf: () => session.csrf,
     onUnauthorized: () => end("Your session has ended; log in again."),
+    // A trace per action (request), not one for the page's whole life.
+    traceparent: newTraceparent,
     onSpecRefused: (refused) => showSpecRefused(specBanner, refused),
   });
   const live: Live = connectLive(api, { after: session.eventsAfter, onEnded: () => end("Your session has ended; log in again.") });

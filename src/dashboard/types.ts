@@ -35,6 +35,6 @@ export type SessionInfo = {
   eventsAfter: number;
 };
 
-const RANK: Record<Role, number> = { viewer: 1, deployer: 2, agent: 2, admin: 3 };
-/** Whether `role` may do what needs `needed` (the API's own order: admin > deployer = agent > viewer). */
+const RANK: Record<Role, number> = { metrics: 0, viewer: 1, deployer: 2, agent: 2, admin: 3 };
+/** Whether `role` may do what needs `needed` (the API's own order: admin > deployer = agent > viewer > metrics). */
 export const allows = (role: Role, needed: Role): boolean => RANK[role] >= RANK[needed];

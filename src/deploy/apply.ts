@@ -47,6 +47,7 @@ import { ReleaseStop } from "./stop.ts";
 import { secretBindings } from "./secret-plan.ts";
 import type { ApplyContext, Progress } from "./apply-context.ts";
 import { ensureConfigNamespace } from "../targets/kv-namespaces.ts";
+import { NO_SPAN, span, startSpan, type Span } from "../telemetry/index.ts";
 
 export { ReleaseStop };
 export type { ApplyContext, Progress };
@@ -60,12 +61,15 @@ export async function applyRelease(ctx: ApplyContext): Promise<Release> {
     for (const wave of plan.waves) {
       const waveStop = new AbortController();
       const signal = AbortSignal.any([ctx.signal, waveStop.signal]);
-      const results = await Promise.allSettled(
-        wave.map((name) =>
-          applyTarget(ctx, name, signal, touched, resourceIds).catch((e: unknown) => {
-            if (!waveStop.signal.aborted) waveStop.abort(new ReleaseStop("sibling", `stopped because ${name} failed`, name));
-            throw e;
-          }),
+      const waveAttributes = { "cbo.wave": plan.waves.indexOf(wave), "cbo.targets": wave.join(",") };
+      const results = await span("release.wave", waveAttributes, () =>
+        Promise.allSettled(
+          wave.map((name) =>
+            applyTarget(ctx, name, signal, touched, resourceIds).catch((e: unknown) => {
+              if (!waveStop.signal.aborted) waveStop.abort(new ReleaseStop("sibling", `stopped because ${name} failed`, name));
+              throw e;
+            }),
+          ),
         ),
       );
       const errors = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
@@ -118,6 +122,8 @@ async function applyTarget(
   const runtime = ctx.runtimes.get(name);
   if (!runtime) throw new ReleaseStop("edge", `target ${name} is no longer configured`, name);
   const previousVersionId = planned.previousVersionId;
+  // The current step's span: its deployment and gate run inside it; ended with the step's verdict.
+  let step: Span = NO_SPAN;
   const build = ctx.build.of(name);
   const source = build.source;
   const facts = ctx.facts?.get(name);
@@ -215,7 +221,8 @@ async function applyTarget(
       const split = splitFor(versionId, previousVersionId, percent);
       rec.journal(J.stepIntent, name, { percent, versionId, previousVersionId, split });
       touched.set(name, progress(versionId));
-      await runtime.client.createDeployment(worker.name, split, { message: `cbo release ${release.id}: ${percent}%` });
+      step = startSpan("release.step", { "cbo.target": name, "cbo.percent": percent });
+      await step.within(() => runtime.client.createDeployment(worker.name, split, { message: `cbo release ${release.id}: ${percent}%` }));
       rec.journal(J.stepDeployed, name, { percent, versionId });
       rec.emit("release.step.started", name, { percent, versionId, previousVersionId, split });
       signal.throwIfAborted();
@@ -223,14 +230,16 @@ async function applyTarget(
       const stepStart = Date.now();
       const traffic =
         ctx.agentTraffic && worker.agent ? () => ctx.agentTraffic!(release.tenant, worker.name, name, versionId, stepStart) : undefined;
-      const gate = await runGate({
-        endpoint: runtime.endpoint(worker.name),
-        worker: worker.name,
-        versionId,
-        gate: plan.gate,
-        signal,
-        ...(traffic ? { traffic } : {}),
-      });
+      const gate = await step.within(() =>
+        runGate({
+          endpoint: runtime.endpoint(worker.name),
+          worker: worker.name,
+          versionId,
+          gate: plan.gate,
+          signal,
+          ...(traffic ? { traffic } : {}),
+        }),
+      );
       const data = {
         percent,
         versionId,
@@ -244,6 +253,7 @@ async function applyTarget(
       if (gate.verdict === "pass") {
         rec.journal(J.gatePassed, name, data);
         rec.emit("release.step.passed", name, data);
+        step.end();
         continue;
       }
       // The release stops either way: what the store cannot take here is only logged.
@@ -260,6 +270,8 @@ async function applyTarget(
       if (p) touched.set(name, { ...p, settings: change });
     });
   } catch (e) {
+    step.fail(e instanceof Error ? e.message : String(e));
+    step.end();
     if (e instanceof ReleaseStop) throw e;
     if (signal.aborted && signal.reason instanceof ReleaseStop) throw signal.reason;
     if (e instanceof RecordFailure) {

@@ -30,12 +30,13 @@ import { checkRollback, previewRollback } from "./rollback-state.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
 import type { Engine, EngineDeps, ReleasePlan } from "./types.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import { silentLogger, span } from "../telemetry/index.ts";
 
 type Active = { id: string; key: string; abort: AbortController; done: Promise<Release> };
 
 export function createEngine(deps: EngineDeps): Engine {
   const { store } = deps;
-  const log = deps.log ?? (() => {});
+  const log = deps.log ?? silentLogger;
   const claimed = new Set<string>();
   const active = new Map<string, Active>();
   const halt = new AbortController();
@@ -135,11 +136,13 @@ export function createEngine(deps: EngineDeps): Engine {
   ): Promise<Release> {
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, halt.signal]);
-    const done = work(signal)
+    // Its span: a child of the request that started it (the trace the caller sent), ended when it ends.
+    const attributes = { "cbo.worker": record.worker, "cbo.release_id": record.id };
+    const done = span(record.kind === "rollback" ? "rollback" : "release", attributes, () => work(signal))
       .catch((e: unknown) => {
         // A bug: record it rather than leave the release running forever (once the store takes it).
         const reason = `${failure}: ${describeError(e)}`;
-        log(`${record.worker} ${record.id}: ${reason}`);
+        log.error(`${record.worker} ${record.id}: ${reason}`);
         const rec = createRecorder(store, record, log);
         const events: PendingEvent[] = [[record.kind === "rollback" ? "rollback.failed" : "release.failed", { reason }]];
         return finishRecorded(
@@ -335,24 +338,29 @@ export function createEngine(deps: EngineDeps): Engine {
         const key = keyOf(r.tenant, r.worker);
         if (claimed.has(key)) continue;
         claimed.add(key);
-        log(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
+        log.info(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
         let owed: () => void = () => {};
         const owedOnce = new Promise<void>((resolve) => (owed = resolve));
-        const done = start(
-          r,
-          () => claimed.delete(key),
-          () =>
-            recoverRelease({
-              store,
-              release: r,
-              runtimes,
-              log,
-              board,
-              halt: halt.signal,
-              onOwed: owed,
-              ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}),
-            }),
-          "recovery failed",
+        // A recovery starts a trace of its own: the request that started the release is long gone.
+        const traced = <T>(fn: () => T): T =>
+          deps.tracer ? deps.tracer.root("release.recover", { attributes: { "cbo.worker": r.worker, "cbo.release_id": r.id } }, fn) : fn();
+        const done = traced(() =>
+          start(
+            r,
+            () => claimed.delete(key),
+            () =>
+              recoverRelease({
+                store,
+                release: r,
+                runtimes,
+                log,
+                board,
+                halt: halt.signal,
+                onOwed: owed,
+                ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}),
+              }),
+            "recovery failed",
+          ),
         );
         // A restore that does not land at once goes on in the background: the daemon starts anyway.
         await Promise.race([done, owedOnce]);

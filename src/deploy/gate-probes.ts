@@ -19,6 +19,7 @@ import {
   type Traffic,
   type Verdict,
 } from "./gate.ts";
+import { span, type Span } from "../telemetry/index.ts";
 
 export type GateResult = {
   verdict: Exclude<Verdict, "continue">;
@@ -32,6 +33,11 @@ export type ProbeRequest = { endpoint: Endpoint; path: string; worker: string; v
 
 /** One probe; never throws: every way of not getting a 2xx–4xx answer in time is a failed sample. */
 export async function probeOnce(req: ProbeRequest): Promise<Sample> {
+  // A span per probe; the probe carries its traceparent to the Worker (targets/worker-http.ts).
+  return span("gate.probe", { "cbo.worker": req.worker, "cbo.version_id": req.versionId }, (s) => probe(req, s), "client");
+}
+
+async function probe(req: ProbeRequest, s: Span): Promise<Sample> {
   const a = await callWorker({
     endpoint: req.endpoint,
     path: req.path,
@@ -40,6 +46,8 @@ export async function probeOnce(req: ProbeRequest): Promise<Sample> {
     headers: { "cloudflare-workers-version-overrides": `${req.worker}="${req.versionId}"`, "user-agent": "cbo-gate" },
   });
   const latencyMs = Math.round(a.latencyMs);
+  if (a.kind === "response") s.setAttribute("http.response.status_code", a.status);
+  if (a.kind !== "response" || a.status >= 500) s.fail(a.kind === "response" ? `HTTP ${a.status}` : a.kind);
   switch (a.kind) {
     case "response":
       return a.status >= 500 || a.status === 0

@@ -11,3 +11,4 @@ export type { RollbackPlan } from "./stored.ts";
 export type * from "./types.ts";
 export { vaultSecretSource } from "./secret-source.ts";
 export { allowedIn, planSecrets } from "./secret-plan.ts";
+export { createEventMetrics } from "./event-metrics.ts";

@@ -9,6 +9,7 @@ import { CboError } from "../kit/errors.ts";
 import { createStore, type Store } from "../store/index.ts";
 import { createRestoreBoard, finishRecorded, refusedForGood, untilRestored } from "./owed.ts";
 import { createRecorder, RecordFailure } from "./record.ts";
+import { silentLogger } from "../telemetry/index.ts";
 
 const down = () => new CboError("ERR_CF_UNAVAILABLE", "Region eu is unavailable (injected outage).");
 
@@ -34,7 +35,7 @@ describe("owed restores", () => {
     rmSync(dir, { recursive: true, force: true });
   });
   const ctx = (halt = new AbortController().signal) => {
-    const rec = createRecorder(store, { id: "r1", tenant: "default", worker: "w" }, () => {});
+    const rec = createRecorder(store, { id: "r1", tenant: "default", worker: "w" }, silentLogger);
     return {
       rec,
       release: { id: "r1", tenant: "default", worker: "w" },

@@ -9,6 +9,7 @@ import type { EventPayload, EventType, NewEvent } from "../contract/index.ts";
 import type { Release, ReleaseStatus, Store } from "../store/index.ts";
 import { toCboError, type CboError } from "../kit/errors.ts";
 import { J } from "./journal.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type Recorder = ReturnType<typeof createRecorder>;
 
@@ -36,7 +37,7 @@ export function recording<T>(what: string, write: () => T): T {
   }
 }
 
-export function createRecorder(store: Store, release: Pick<Release, "id" | "tenant" | "worker">, log: (line: string) => void) {
+export function createRecorder(store: Store, release: Pick<Release, "id" | "tenant" | "worker">, log: Logger) {
   const rec = {
     id: release.id,
     journal(kind: string, target: string | null, data: Record<string, unknown> = {}): void {
@@ -55,7 +56,7 @@ export function createRecorder(store: Store, release: Pick<Release, "id" | "tena
     },
     status(status: ReleaseStatus, reason: string | null): void {
       recording(`status ${status}`, () => store.releases.setStatus(release.id, status, reason));
-      log(`${release.worker} ${release.id}: ${status}${reason ? ` (${reason})` : ""}`);
+      log.info(`${release.worker} ${release.id}: ${status}${reason ? ` (${reason})` : ""}`);
     },
     /** emit() of a PendingEvent (the pairing of type and payload is the PendingEvent's). */
     emitPending([type, data]: PendingEvent): void {
@@ -65,7 +66,7 @@ export function createRecorder(store: Store, release: Pick<Release, "id" | "tena
     finish(status: ReleaseStatus, reason: string): Release {
       recording(`status ${status}`, () => store.releases.setStatus(release.id, status, reason));
       recording(`journal entry ${J.finished}`, () => store.releases.journal(release.id, J.finished, null, { status, reason }));
-      log(`${release.worker} ${release.id}: ${status} (${reason})`);
+      log.info(`${release.worker} ${release.id}: ${status} (${reason})`);
       return store.releases.get(release.id)!;
     },
     /** A write that only tells (an event, a status on the way to rolling back): logged when the store refuses it. */
@@ -74,12 +75,12 @@ export function createRecorder(store: Store, release: Pick<Release, "id" | "tena
         write();
         return true;
       } catch (e) {
-        rec.log(describeError(e));
+        log.warn(`${release.worker} ${release.id}: ${describeError(e)}`);
         return false;
       }
     },
     log(line: string): void {
-      log(`${release.worker} ${release.id}: ${line}`);
+      log.info(`${release.worker} ${release.id}: ${line}`);
     },
   };
   return rec;

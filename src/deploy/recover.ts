@@ -29,6 +29,7 @@ import { changedKeys, managedKeys, readState, writeState, type ScriptState, type
 import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
 import { describeD1Recovery, recoverD1 } from "./d1-recover.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 const RESTART = "daemon restarted during the release";
 const NOT_READ = "not read: ";
@@ -45,7 +46,7 @@ export type RecoverContext = {
   store: Store;
   release: Release;
   runtimes: Map<string, TargetRuntime>;
-  log: (line: string) => void;
+  log: Logger;
   board: RestoreBoard;
   halt: AbortSignal;
   backoff?: BackoffOptions;

@@ -5,6 +5,7 @@ import type { Gate } from "../config/schema.ts";
 import type { Gate as WireGate, PlannedAction, PlannedSecret, ReleasePlan, RollbackPreview, SecretMode } from "../contract/index.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import type { Logger, Tracer } from "../telemetry/index.ts";
 
 // The plan is the contract's (src/contract/releases.ts): what `cbo plan` shows is what the engine
 // plans, and what a release stores.
@@ -54,7 +55,9 @@ export type EngineDeps = {
    * master key file, the local edge's state (src/deploy/confine.ts).
    */
   protectedPaths?: string[];
-  log?: (line: string) => void;
+  log?: Logger;
+  /** Root spans for work no request started (recovery at start); other spans follow the caller's trace. */
+  tracer?: Tracer;
   /** Between attempts at a restore that is owed (a region out, a full disk): jittered, capped. Default 1 s doubling to 30 s. */
   restoreBackoff?: { baseMs: number; maxMs: number };
 };

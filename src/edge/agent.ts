@@ -35,8 +35,11 @@ export type EdgeAgent<C> = {
   /** The applied, verified config; undefined until one exists. Never an unverified bundle. */
   config(): C | undefined;
   configVersion(): number | null;
-  /** A relay secret's value, from memory while fresh, else from the orchestrator. Never log it. */
-  secret(name: string): Promise<string>;
+  /**
+   * A relay secret's value, from memory while fresh, else from the orchestrator. Never log it.
+   * Pass the request being served (`c.req.raw`) to carry its trace to the orchestrator's relay.
+   */
+  secret(name: string, from?: Request): Promise<string>;
 };
 
 export function createEdgeAgent<C = Record<string, unknown>>(options: EdgeAgentOptions<C> = {}): EdgeAgent<C> {
@@ -59,7 +62,7 @@ export function createEdgeAgent<C = Record<string, unknown>>(options: EdgeAgentO
     start: async (env) => void (await core.ensure(env)),
     config: () => core.current()?.config?.applied()?.config,
     configVersion: () => core.current()?.config?.applied()?.payload.version ?? null,
-    async secret(name) {
+    async secret(name, from) {
       const rt = core.current();
       if (!rt)
         throw new CboError("ERR_INTERNAL", "The edge agent has not started yet.", {
@@ -74,7 +77,7 @@ export function createEdgeAgent<C = Record<string, unknown>>(options: EdgeAgentO
           },
         );
       }
-      return rt.relay.get(name);
+      return rt.relay.get(name, rt.traces.childOf(from));
     },
   };
 }

@@ -6,6 +6,7 @@ import { generateHmacKey, importHmacKey } from "../kit/signing/index.ts";
 import { createHeartbeats } from "./heartbeats.ts";
 import { createRejectionLog } from "./rejections.ts";
 import { createTraffic } from "./traffic.ts";
+import { createTraceLog } from "./traces.ts";
 
 async function setup() {
   let now = 1_800_000_000_000;
@@ -96,5 +97,68 @@ describe("heartbeats", () => {
     await beats.send();
     expect(answers).toEqual([{ configVersion: 4 }]);
     expect(beats.sent()).toBe(3);
+  });
+});
+
+describe("heartbeats carry the agent's trace spans", () => {
+  it("sends spans only to an orchestrator that said it takes them, the newest as traceparent, and keeps them across a failed send", async () => {
+    const now = 1_800_000_000_000;
+    const traces = createTraceLog(() => now);
+    const sent: Array<{ body: Record<string, unknown>; traceparent: string | undefined }> = [];
+    let answer: { status: number; body: string } = { status: 202, body: JSON.stringify({ configVersion: null }) };
+    const beats = createHeartbeats({
+      orchestratorUrl: "http://orchestrator.test",
+      key: await importHmacKey(generateHmacKey()),
+      intervalMs: 30_000,
+      traffic: createTraffic(now),
+      rejections: createRejectionLog(),
+      traces,
+      describe: () => ({
+        worker: "api",
+        target: "eu",
+        versionId: "v",
+        configVersion: 1,
+        isolate: "i",
+        uptimeMs: 0,
+        totals: { requests: 0, errors: 0 },
+      }),
+      now: () => now,
+      fetch: (async (_url: string, init: RequestInit) => {
+        const headers = init.headers as Record<string, string>;
+        sent.push({ body: JSON.parse(init.body as string), traceparent: headers.traceparent });
+        return new Response(answer.body, { status: answer.status });
+      }) as typeof fetch,
+    });
+    const probe = (span: string) =>
+      new Request("http://api.test/health", { headers: { traceparent: `00-4bf92f3577b34da6a3ce929d0e0e4736-${span}-01` } });
+    expect(traces.start(new Request("http://api.test/"), "edge.request")).toBeUndefined();
+    traces.start(probe("00f067aa0ba902b7"), "edge.request")!(200);
+    // An orchestrator that has not said it takes spans (an older one) gets the header only.
+    await beats.send();
+    expect(sent[0]!.body.spans).toBeUndefined();
+    expect(sent[0]!.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(HeartbeatSchema.safeParse(sent[0]!.body).success).toBe(true);
+    // It now said so; a failed send keeps the spans for the next one.
+    answer = { status: 503, body: "" };
+    traces.accepted = true;
+    await beats.send();
+    expect(sent[1]!.body.spans).toHaveLength(1);
+    answer = { status: 202, body: JSON.stringify({ configVersion: null, spans: true }) };
+    await beats.send();
+    const spans = HeartbeatSchema.parse(sent[2]!.body).spans!;
+    expect(spans).toEqual([
+      {
+        traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+        spanId: expect.stringMatching(/^[0-9a-f]{16}$/),
+        parentSpanId: "00f067aa0ba902b7",
+        name: "edge.request",
+        startMs: now,
+        durationMs: 0,
+        status: 200,
+      },
+    ]);
+    await beats.send();
+    expect(sent[3]!.body.spans).toBeUndefined();
+    expect(traces.accepted).toBe(true);
   });
 });

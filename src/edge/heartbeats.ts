@@ -14,6 +14,8 @@ import {
 import type { CryptoKey } from "../kit/signing/index.ts";
 import type { RejectionLog } from "./rejections.ts";
 import type { Traffic, TrafficWindow } from "./traffic.ts";
+import { TRACEPARENT_HEADER } from "../kit/trace-context.ts";
+import type { TraceLog } from "./traces.ts";
 
 export type HeartbeatState = { at: string; ok: boolean; status: number | null } | null;
 
@@ -34,6 +36,8 @@ export type HeartbeatDeps = {
   intervalMs: number;
   traffic: Traffic;
   rejections: RejectionLog;
+  /** The spans of traced requests (traces.ts): sent back in heartbeats to an orchestrator that takes them. */
+  traces?: TraceLog;
   /** The parts of a heartbeat that describe the isolate right now. */
   describe(): Pick<Heartbeat, "worker" | "target" | "versionId" | "configVersion" | "isolate" | "uptimeMs" | "totals">;
   /** Acts on the orchestrator's answer (e.g. a config version this isolate has not applied); awaited within the send. */
@@ -54,10 +58,21 @@ export function createHeartbeats(deps: HeartbeatDeps): Heartbeats {
   async function deliver(window: TrafficWindow, rejections: ConfigRejection[]): Promise<HeartbeatAnswer | undefined> {
     const now = deps.now();
     let status: number | null = null;
+    // The newest traced request's span is this request's parent (any orchestrator may ignore the
+    // header); the spans themselves go in the body only to one that said it takes them.
+    const traceparent = deps.traces?.takeLatest();
+    const spans = deps.traces?.accepted ? deps.traces.take() : [];
     try {
-      const heartbeat: Heartbeat = { ...deps.describe(), sentAt: new Date(now).toISOString(), window, rejections };
+      const heartbeat: Heartbeat = {
+        ...deps.describe(),
+        sentAt: new Date(now).toISOString(),
+        window,
+        rejections,
+        ...(spans.length > 0 ? { spans } : {}),
+      };
       const req = await createHeartbeatRequest(heartbeat, deps.key, { now: deps.now });
-      const res = await deps.fetch(url, { method: "POST", headers: req.headers, body: req.body });
+      const headers = traceparent ? { ...req.headers, [TRACEPARENT_HEADER]: traceparent } : req.headers;
+      const res = await deps.fetch(url, { method: "POST", headers, body: req.body });
       status = res.status;
       if (!res.ok) {
         await res.body?.cancel();
@@ -69,6 +84,7 @@ export function createHeartbeats(deps: HeartbeatDeps): Heartbeats {
     } catch (e) {
       deps.traffic.restoreWindow(window);
       deps.rejections.restorePending(rejections);
+      deps.traces?.restore(spans);
       if (last?.ok !== false)
         deps.warn?.(
           `cbo edge agent: heartbeat to ${url} failed (${e instanceof Error ? e.message : String(e)}); retrying on the next interval`,
@@ -82,6 +98,7 @@ export function createHeartbeats(deps: HeartbeatDeps): Heartbeats {
   async function readAnswer(res: Response): Promise<HeartbeatAnswer | undefined> {
     try {
       const parsed = HeartbeatAnswerSchema.safeParse(JSON.parse(await res.text()));
+      if (parsed.success && deps.traces) deps.traces.accepted = parsed.data.spans === true;
       return parsed.success ? parsed.data : undefined;
     } catch {
       return undefined;

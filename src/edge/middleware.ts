@@ -29,14 +29,17 @@ export function createAgentMiddleware<C>(core: AgentCore<C>): MiddlewareHandler<
     const rt = core.current() ?? (await core.ensure(c.env as AgentEnv));
     c.set("cboConfig", rt.config?.applied()?.config);
     if (isAgentPath(c.req.path)) return next();
+    const traced = rt.traces.start(c.req.raw, "edge.request");
     if (rt.due()) rt.runDue(waitUntilOf(c));
     try {
       await next();
     } catch (e) {
       // Only what Hono's onError did not turn into a response gets here.
       rt.traffic.record(true);
+      traced?.(0);
       throw e;
     }
     rt.traffic.record(c.error !== undefined || c.res.status >= 500);
+    traced?.(c.res.status);
   };
 }

@@ -7,7 +7,8 @@ import { CboError } from "../kit/errors.ts";
 import { RELAY_PATH, RELAY_TTL_MAX_SEC, createRelayRequest, openRelayResponse } from "../kit/relay.ts";
 
 export type RelayClient = {
-  get(name: string): Promise<string>;
+  /** `traceparent`: the span of the request it is fetched for, which the orchestrator continues. */
+  get(name: string, traceparent?: string): Promise<string>;
   /** How many values are held and fresh (health shows the count only: even names stay off a public route). */
   cachedCount(): number;
 };
@@ -31,7 +32,7 @@ export function createRelayClient(deps: RelayDeps): RelayClient {
   const cache = new Map<string, Entry>();
   const pending = new Map<string, Promise<string>>();
 
-  async function fetchSecret(name: string): Promise<string> {
+  async function fetchSecret(name: string, traceparent: string | undefined): Promise<string> {
     const version = deps.pins[name];
     const req = await createRelayRequest(
       {
@@ -46,7 +47,8 @@ export function createRelayClient(deps: RelayDeps): RelayClient {
     );
     let res: Response;
     try {
-      res = await deps.fetch(url, { method: "POST", headers: req.headers, body: req.body });
+      const headers = traceparent ? { ...req.headers, traceparent } : req.headers;
+      res = await deps.fetch(url, { method: "POST", headers, body: req.body });
     } catch (e) {
       throw new CboError("ERR_IO", `Relay secret ${name}: the orchestrator could not be reached.`, { cause: e });
     }
@@ -72,7 +74,7 @@ export function createRelayClient(deps: RelayDeps): RelayClient {
   }
 
   return {
-    async get(name) {
+    async get(name, traceparent) {
       const hit = cache.get(name);
       if (hit !== undefined) {
         if (hit.expiresAt > deps.now()) return hit.value;
@@ -80,7 +82,7 @@ export function createRelayClient(deps: RelayDeps): RelayClient {
       }
       let p = pending.get(name);
       if (p === undefined) {
-        p = fetchSecret(name).finally(() => pending.delete(name));
+        p = fetchSecret(name, traceparent).finally(() => pending.delete(name));
         pending.set(name, p);
       }
       return p;

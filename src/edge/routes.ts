@@ -9,6 +9,7 @@ import type { AgentCore } from "./core.ts";
 import { detached } from "./core.ts";
 import { healthBody } from "./health.ts";
 import type { AgentEnv } from "./types.ts";
+import type { AgentRuntime } from "./runtime.ts";
 
 type AgentHono = { Bindings: AgentEnv };
 
@@ -19,11 +20,20 @@ export function createAgentRoutes<C>(core: AgentCore<C>): Hono<AgentHono> {
 
   app.get("/health", async (c) => {
     const rt = await core.ensure(c.env);
+    rt.traces.start(c.req.raw, "edge.agent")?.(200);
     return c.json(healthBody(rt, Date.now()), 200, { "cache-control": "no-store" });
   });
 
   app.post("/poke", async (c) => {
     const rt = await core.ensure(c.env);
+    // A poke from a config publish carries its trace: the agent's span ends with the answer.
+    const traced = rt.traces.start(c.req.raw, "edge.agent");
+    const res = await poke(c, rt);
+    traced?.(res.status);
+    return res;
+  });
+
+  async function poke(c: Context<AgentHono>, rt: AgentRuntime<C>): Promise<Response> {
     const { worker, target, hmacKeys } = rt.settings;
     if (!rt.config || worker === undefined || target === undefined || hmacKeys.length === 0) {
       return fail(
@@ -69,7 +79,7 @@ export function createAgentRoutes<C>(core: AgentCore<C>): Hono<AgentHono> {
       { accepted: true, configVersion: rt.config.applied()?.payload.version ?? null, requested: check.poke.configVersion },
       202,
     );
-  });
+  }
 
   return app;
 }

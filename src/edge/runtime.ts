@@ -9,6 +9,7 @@ import { createRelayClient, type RelayClient } from "./relay-client.ts";
 import { readSettings, type AgentSettings } from "./settings.ts";
 import { createTraffic, type Traffic } from "./traffic.ts";
 import type { AgentEnv, ConfigParser, EdgeAgentOptions } from "./types.ts";
+import { createTraceLog, type TraceLog } from "./traces.ts";
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 export const DEFAULT_CONFIG_REFRESH_MS = 30_000;
@@ -21,6 +22,8 @@ export type AgentRuntime<C> = {
   startedAt: number;
   traffic: Traffic;
   rejections: RejectionLog;
+  /** Spans of traced requests, for the next heartbeats (traces.ts). */
+  traces: TraceLog;
   nonceCache: NonceCache;
   config: ConfigSync<C> | undefined;
   heartbeats: Heartbeats | undefined;
@@ -48,6 +51,7 @@ export async function startRuntime<C>(env: AgentEnv, options: EdgeAgentOptions<C
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const traffic = createTraffic(startedAt);
   const rejections = createRejectionLog();
+  const traces = createTraceLog(now);
   const isolate = crypto.randomUUID();
   const refreshMs = options.configRefreshMs ?? DEFAULT_CONFIG_REFRESH_MS;
 
@@ -72,6 +76,7 @@ export async function startRuntime<C>(env: AgentEnv, options: EdgeAgentOptions<C
           intervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
           traffic,
           rejections,
+          traces,
           describe: () => ({
             worker,
             target,
@@ -113,6 +118,7 @@ export async function startRuntime<C>(env: AgentEnv, options: EdgeAgentOptions<C
     startedAt,
     traffic,
     rejections,
+    traces,
     nonceCache: createNonceCache(),
     config,
     heartbeats,

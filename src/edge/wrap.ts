@@ -31,9 +31,12 @@ export function createWrap<C>(core: AgentCore<C>, routes: Hono<{ Bindings: Agent
       env: E,
       ctx: ExecutionContext,
     ): FetchResult {
+      // Before the due work: a new isolate's first heartbeat, sent now, already carries this trace.
+      const traced = rt.traces.start(request, "edge.request");
       if (rt.due()) rt.runDue((p) => ctx.waitUntil(p));
       if (!fetchHandler) {
         rt.traffic.record(false);
+        traced?.(404);
         return new Response("Not Found", { status: 404 });
       }
       let res: FetchResult;
@@ -41,16 +44,19 @@ export function createWrap<C>(core: AgentCore<C>, routes: Hono<{ Bindings: Agent
         res = fetchHandler(request, env, ctx);
       } catch (e) {
         rt.traffic.record(true);
+        traced?.(0);
         throw e;
       }
       if (res instanceof Response) {
         rt.traffic.record(res.status >= 500);
+        traced?.(res.status);
         return res;
       }
       return Promise.resolve(res).then(
-        (r) => (rt.traffic.record(r.status >= 500), r),
+        (r) => (rt.traffic.record(r.status >= 500), traced?.(r.status), r),
         (e: unknown) => {
           rt.traffic.record(true);
+          traced?.(0);
           throw e;
         },
       );

@@ -15,6 +15,7 @@ import type { ResolvedSpec } from "../config/load.ts";
 import type { LogLine, LogsStatus } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import { type Logger, silentLogger } from "../telemetry/index.ts";
 import { matches, type LineFilter } from "./filter.ts";
 import { openRawStore, type RawStore } from "./raw-store.ts";
 import { redactLine } from "./redact.ts";
@@ -35,7 +36,7 @@ export type FleetLogsDeps = {
   targets: () => Map<string, TargetRuntime>;
   /** The values to mask per worker, and the shipping headers' values (the vault). */
   secrets: SecretValueSource;
-  log?: (line: string) => void;
+  log?: Logger;
   /** How often the spec is looked at again (default 2 s). */
   reconcileMs?: number;
   /** Tail session tuning (tests). */
@@ -48,7 +49,7 @@ type SessionEntry = { handle: TailSessionHandle; kept: boolean };
 const keyOf = (worker: string, target: string) => `${worker}\u0000${target}`;
 
 export function createFleetLogs(deps: FleetLogsDeps) {
-  const log = deps.log ?? (() => {});
+  const log = deps.log ?? silentLogger;
   const sessions = new Map<string, SessionEntry>();
   const followers = new Map<string, number>();
   const subscribers = new Set<(line: LogLine) => void>();
@@ -79,7 +80,7 @@ export function createFleetLogs(deps: FleetLogsDeps) {
       try {
         shipper.push(present(line, "redacted"));
       } catch (e) {
-        log(
+        log.warn(
           `fleet logs: a line of ${worker} could not be redacted for shipping (not shipped): ${e instanceof Error ? e.message : String(e)}`,
         );
       }
@@ -88,7 +89,7 @@ export function createFleetLogs(deps: FleetLogsDeps) {
       try {
         fn(line);
       } catch (e) {
-        log(`fleet logs: a subscriber failed: ${e instanceof Error ? e.message : String(e)}`);
+        log.error(`fleet logs: a subscriber failed: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
   }

@@ -12,6 +12,7 @@ import { DatabaseSync } from "node:sqlite";
 import { ensurePrivateFile } from "../config/private-fs.ts";
 import type { LogVerdict } from "../contract/index.ts";
 import { transaction } from "../kit/transaction.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type RawRow = { id: number; at: number; worker: string; target: string; verdict: LogVerdict; raw: string };
 export type RawQuery = {
@@ -26,7 +27,7 @@ export type RawStoreOptions = {
   keepMs: number;
   maxBytes: number;
   now?: () => number;
-  log?: (line: string) => void;
+  log?: Logger;
 };
 
 export type RawStore = ReturnType<typeof openRawStore>;
@@ -78,7 +79,7 @@ export function openRawStore(opts: RawStoreOptions) {
       transaction(db, () => {
         for (const r of batch) insert.run(r.id, r.at, r.worker, r.target, r.verdict, r.raw);
       });
-      if (failing) opts.log?.(`fleet logs: writing the local copy works again (${dropped} lines were dropped meanwhile)`);
+      if (failing) opts.log?.info(`fleet logs: writing the local copy works again (${dropped} lines were dropped meanwhile)`);
       failing = false;
       writtenSinceCheck += batch.reduce((n, r) => n + r.raw.length + 64, 0);
       if (writtenSinceCheck > maxBytes / 10) {
@@ -88,7 +89,7 @@ export function openRawStore(opts: RawStoreOptions) {
     } catch (e) {
       dropped += batch.length;
       if (!failing)
-        opts.log?.(
+        opts.log?.error(
           `fleet logs: the local copy could not be written (${e instanceof Error ? e.message : String(e)}); dropping lines until it can`,
         );
       failing = true;

@@ -7,6 +7,7 @@ import type { ResolvedSpec } from "../config/load.ts";
 import type { Vault } from "../vault/index.ts";
 import type { WorkerKeys } from "../vault/worker-keys.ts";
 import { keyForms, secretForms } from "./redact.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export const REDACT_ACTOR = "fleet-logs";
 
@@ -23,7 +24,7 @@ export function createSecretValues(deps: {
   spec: () => ResolvedSpec;
   /** How long one worker's list is reused before the vault is asked for new versions. */
   refreshMs?: number;
-  log?: (line: string) => void;
+  log?: Logger;
 }): SecretValueSource {
   const refreshMs = deps.refreshMs ?? 2_000;
   const byVersion = new Map<string, string[]>();
@@ -62,7 +63,7 @@ export function createSecretValues(deps: {
         for (const k of deps.workerKeys.verifying({ tenant: spec.tenant, worker, target }, REDACT_ACTOR))
           for (const f of keyForms(k.key)) values.add(f);
       } catch (e) {
-        deps.log?.(
+        deps.log?.warn(
           `fleet logs: the keys of ${worker} on ${target} could not be read for redaction: ${e instanceof Error ? e.message : String(e)}`,
         );
       }

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogLine } from "../contract/index.ts";
 import { createShipper, sinkLabel } from "./shipper.ts";
+import { lineLogger } from "../telemetry/index.ts";
 
 type Got = { headers: IncomingMessage["headers"]; body: string };
 let server: Server | undefined;
@@ -110,7 +111,7 @@ describe("shipping fleet logs", () => {
       queueLines: 10,
       tenant: "default",
       backoff: { baseMs: 5, maxMs: 10 },
-      log: (l) => logged.push(l),
+      log: lineLogger((l) => logged.push(l)),
     });
     for (let i = 1; i <= 25; i++) shipper.push(line(i));
     await until(() => shipper.stats().failedAttempts > 0);

@@ -13,6 +13,7 @@ import type { LogLine, LogShipFormat } from "../contract/index.ts";
 import { jsonlBody, otlpBody } from "./otlp.ts";
 import { postBody, type PostResult } from "./post.ts";
 import { sinkLabel } from "./sink-label.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type ShipperOptions = {
   url: string;
@@ -25,7 +26,7 @@ export type ShipperOptions = {
   tenant: string;
   backoff?: { baseMs: number; maxMs: number };
   timeoutMs?: number;
-  log?: (line: string) => void;
+  log?: Logger;
   /** For tests: the HTTP exchange. */
   post?: (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<PostResult>;
 };
@@ -71,7 +72,7 @@ export function createShipper(opts: ShipperOptions) {
 
   function fail(why: string): void {
     stats.failedAttempts++;
-    if (stats.lastError !== why) opts.log?.(`fleet logs: shipping to ${label} failed: ${why}; retrying`);
+    if (stats.lastError !== why) opts.log?.warn(`fleet logs: shipping to ${label} failed: ${why}; retrying`);
     stats.lastError = why;
   }
 
@@ -110,7 +111,7 @@ export function createShipper(opts: ShipperOptions) {
     if (outcome === "sent") {
       stats.shipped += batch.length;
       stats.lastShippedAt = new Date().toISOString();
-      if (stats.lastError !== null) opts.log?.(`fleet logs: shipping to ${label} works again`);
+      if (stats.lastError !== null) opts.log?.info(`fleet logs: shipping to ${label} works again`);
       stats.lastError = null;
     } else stats.dropped += batch.length;
     stats.queued = queue.length;

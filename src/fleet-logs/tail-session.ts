@@ -15,13 +15,14 @@ import { TAIL_PROTOCOL, type CloudflareClient, type TailSession } from "../cloud
 import type { TailState } from "../contract/index.ts";
 import { backoffDelay } from "../kit/backoff.ts";
 import { toCboError } from "../kit/errors.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type TailSessionOptions = {
   worker: string;
   target: string;
   client: Pick<CloudflareClient, "createTail" | "deleteTail">;
   onMessage: (text: string, receivedAt: number) => void;
-  log?: (line: string) => void;
+  log?: Logger;
   backoff?: { baseMs: number; maxMs: number };
   /** Renew this long before the session's expires_at (default 10 min). */
   renewMarginMs?: number;
@@ -213,7 +214,7 @@ export function openTailSession(opts: TailSessionOptions) {
     } catch (e) {
       if (closed) return;
       const why = errorText(e);
-      if (info.lastError !== why) opts.log?.(`fleet logs: tail of ${opts.worker} on ${opts.target}: ${why}; retrying`);
+      if (info.lastError !== why) opts.log?.warn(`fleet logs: tail of ${opts.worker} on ${opts.target}: ${why}; retrying`);
       info.lastError = why;
       scheduleRetry();
     }

@@ -6,6 +6,7 @@
 // fills recent minutes in late) or from the first minute asked for when that is older.
 import type { TargetRuntime } from "../targets/types.ts";
 import { toCboError } from "../kit/errors.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type AnalyticsCell = { requests: number; errors: number; p99Ms: number | null };
 export type TargetAnalytics = {
@@ -23,7 +24,7 @@ export function createAnalyticsCache(deps: {
   targets: () => Map<string, TargetRuntime>;
   freshMs: number;
   keepMinutes: number;
-  log?: (line: string) => void;
+  log?: Logger;
 }) {
   const byTarget = new Map<string, TargetAnalytics & { coveredFrom: number; workers: string; reading?: Promise<void> }>();
 
@@ -62,7 +63,8 @@ export function createAnalyticsCache(deps: {
       e.error = null;
     } catch (err) {
       const c = toCboError(err);
-      if (e.error !== `${c.code}: ${c.message}`) deps.log?.(`metrics: analytics of ${target} could not be read: ${c.code}: ${c.message}`);
+      if (e.error !== `${c.code}: ${c.message}`)
+        deps.log?.warn(`metrics: analytics of ${target} could not be read: ${c.code}: ${c.message}`);
       e.status = "error";
       e.error = `${c.code}: ${c.message}`;
     }

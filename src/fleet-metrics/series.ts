@@ -6,6 +6,7 @@ import type { ResolvedSpec } from "../config/load.ts";
 import type { MetricsSeries } from "../contract/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import { createAnalyticsCache } from "./analytics-cache.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 const MINUTE = 60_000;
 
@@ -20,7 +21,7 @@ export type FleetMetricsDeps = {
   freshMs?: number;
   /** How far back the daemon keeps (and a reader may ask): default 360 minutes. */
   keepMinutes?: number;
-  log?: (line: string) => void;
+  log?: Logger;
   now?: () => number;
 };
 

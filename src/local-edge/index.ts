@@ -95,7 +95,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
       },
     );
   }
-  const log = (line: string) => process.stderr.write(line.endsWith("\n") ? line : line + "\n");
+  const log = opts.log ?? ((line: string) => process.stderr.write(line.endsWith("\n") ? line : line + "\n"));
   // What it holds is what Cloudflare would hold for these accounts (per-Worker keys, binding
   // secrets, the API token): its owner's only.
   if (ensurePrivateDir(opts.dataDir)) log(`local-edge: ${opts.dataDir} was open to other users; it is 0700 now`);

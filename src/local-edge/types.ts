@@ -34,6 +34,8 @@ export type RegionInfo = {
 };
 
 export type LocalEdgeOptions = {
+  /** Where its log lines go (default stderr); `cbo up` hands them to the daemon's logger. */
+  log?: (line: string) => void;
   /** API port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
   /** Region public ports, by region name; default: port+1, port+2, … when port is set, else free ones. */

@@ -2,7 +2,7 @@
 // token and words meant for an agent (its hints say whom to ask). Each tool acts through it with
 // `x-cbo-via: mcp:<tool>` (server.ts), which the daemon keeps as a detail of the audit entries the
 // token writes. Failures carry the daemon's code and message, never the token or a request body.
-import { createDaemonClient, type DaemonClient } from "../client/index.ts";
+import { createDaemonClient, newTraceparent, type DaemonClient } from "../client/index.ts";
 
 const UNREACHABLE = "Is the daemon running (cbo up / cbo daemon), and is CBO_URL right?";
 
@@ -11,6 +11,8 @@ export function mcpClient(o: { url: string; token: string; timeoutMs?: number; f
     url: o.url,
     token: o.token,
     label: "orchestrator",
+    // A trace per tool call's request: the server lives as long as the agent's session.
+    traceparent: newTraceparent,
     downHint: UNREACHABLE,
     timeoutHint: UNREACHABLE,
     versionHint: "Are `cbo mcp` and the daemon the same version?",

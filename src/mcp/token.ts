@@ -7,7 +7,7 @@ import { CboError } from "../kit/errors.ts";
 
 export type AgentToken = { token: string; source: "CBO_TOKEN" | "CBO_TOKEN_FILE" | "--token-file"; warnings: string[] };
 
-const ROLE_PREFIX = /^cbo_(admin|deployer|viewer|agent)_/;
+const ROLE_PREFIX = /^cbo_(admin|deployer|viewer|agent|metrics)_/;
 
 /** The role a token was made with, from its prefix (`cbo_<role>_…`); undefined for other shapes. */
 export function tokenRole(token: string): string | undefined {

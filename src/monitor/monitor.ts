@@ -18,6 +18,7 @@ import { createPassLoop } from "../kit/pass-loop.ts";
 import { forEachBounded } from "../kit/bounded-concurrency.ts";
 import { probe } from "./health-probe.ts";
 import { decideHealth } from "./health-verdict.ts";
+import { type CboMetrics, type Logger, silentLogger } from "../telemetry/index.ts";
 
 export type MonitorOptions = {
   store: Store;
@@ -31,7 +32,9 @@ export type MonitorOptions = {
   jitter?: number;
   /** Probes in flight at once. */
   concurrency?: number;
-  log?: (line: string) => void;
+  log?: Logger;
+  /** Each probe's latency by worker, target and verdict (cbo_worker_probe_duration_seconds). */
+  metrics?: Pick<CboMetrics, "probeDuration">;
   /** For tests: the jitter source. */
   random?: () => number;
 };
@@ -47,7 +50,7 @@ export type Monitor = {
 type Job = { worker: ResolvedWorker; target: TargetRuntime };
 
 export function createMonitor(opts: MonitorOptions): Monitor {
-  const { store, intervalMs = 1000, timeoutMs = 2000, jitter = 0.2, concurrency = 16, log = () => {} } = opts;
+  const { store, intervalMs = 1000, timeoutMs = 2000, jitter = 0.2, concurrency = 16, log = silentLogger } = opts;
 
   function jobs(): Job[] {
     const targets = opts.targets();
@@ -65,6 +68,8 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     const result = await probe(target.endpoint(worker.name), worker.gate.probe_path, timeoutMs);
     const known = store.catalog.versions(worker.tenant, worker.name, target.name, 1).length > 0;
     const verdict = decideHealth(result, { known });
+    if (verdict.latencyMs !== null)
+      opts.metrics?.probeDuration.observe({ worker: worker.name, target: target.name, result: verdict.status }, verdict.latencyMs / 1000);
     // The live version is not visible to a plain probe (Cloudflare adds no version header and a
     // split deployment answers from either version), so health is per worker/target here.
     const versionId = null;
@@ -87,7 +92,7 @@ export function createMonitor(opts: MonitorOptions): Monitor {
       target: target.name,
       data: { from, to: verdict.status, versionId, latencyMs: verdict.latencyMs, detail: verdict.detail },
     });
-    log(`health ${worker.name}@${target.name}: ${from} -> ${verdict.status} (${verdict.detail})`);
+    log.info(`health ${worker.name}@${target.name}: ${from} -> ${verdict.status} (${verdict.detail})`);
   }
 
   async function pass(): Promise<void> {
@@ -98,7 +103,7 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     } catch (e) {
       // A broken spec() or store write must not end the loop: the next pass tries again.
       const err = store.storage.classify(e);
-      log(`monitor pass failed: ${err instanceof Error ? err.message : String(err)}`);
+      log.error(`monitor pass failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

@@ -16,6 +16,7 @@ import type { StoredEvent } from "../store/index.ts";
 import type { Vault, VaultEvent } from "../vault/index.ts";
 import { createDenialLog, type DeniedEntry, type DenialOptions } from "./denials.ts";
 import { DAEMON_ACTOR, ENGINE_ACTOR } from "./principal.ts";
+import { currentTraceId, outsideTrace, type Logger } from "../telemetry/index.ts";
 
 export type AuditTrail = ReturnType<typeof createAuditTrail>;
 
@@ -30,7 +31,7 @@ export function viaOf(header: string | undefined): string | undefined {
 }
 type RequestVia = { actor: string; via: string };
 
-export function createAuditTrail(opts: { log: (line: string) => void; denials?: DenialOptions }) {
+export function createAuditTrail(opts: { log: Logger; denials?: DenialOptions }) {
   let audit: AuditLog | undefined;
   // Before attach(): the daemon's own vault work at start (its signing key), appended on attach.
   const early: NewAuditEntry[] = [];
@@ -42,6 +43,11 @@ export function createAuditTrail(opts: { log: (line: string) => void; denials?: 
   function record(entry: NewAuditEntry): void {
     const ctx = requests.getStore();
     if (ctx && entry.actor === ctx.actor) entry = { ...entry, details: { ...entry.details, via: ctx.via } };
+    // The trace the change was made in (the request's, continued from the caller's traceparent, or
+    // the release's): a hashed detail, so the verifier and the export keep it (audit/FORMAT.md).
+    const traceId = currentTraceId();
+    if (traceId !== undefined && entry.details?.trace_id === undefined)
+      entry = { ...entry, details: { ...entry.details, trace_id: traceId } };
     if (audit) audit.append(entry);
     else early.push(entry);
   }
@@ -51,7 +57,7 @@ export function createAuditTrail(opts: { log: (line: string) => void; denials?: 
       record(entry);
     } catch (e) {
       const err = toCboError(e);
-      opts.log(`audit: could not record ${entry.action} (${entry.outcome}): ${err.code}: ${err.message}`);
+      opts.log.error(`audit: could not record ${entry.action} (${entry.outcome}): ${err.code}: ${err.message}`);
     }
   }
 
@@ -61,15 +67,18 @@ export function createAuditTrail(opts: { log: (line: string) => void; denials?: 
   function denied(entry: DeniedEntry, source: string): void {
     denials.note(entry, source);
     if (!sweep && denials.pending() > 0) {
-      sweep = setInterval(
-        () => {
-          denials.flushDue();
-          if (denials.pending() === 0) {
-            clearInterval(sweep);
-            sweep = undefined;
-          }
-        },
-        Math.max(10, Math.min(denials.windowMs, 10_000)),
+      // Outside the trace of the request that started it: the sweep outlives that request.
+      sweep = outsideTrace(() =>
+        setInterval(
+          () => {
+            denials.flushDue();
+            if (denials.pending() === 0) {
+              clearInterval(sweep);
+              sweep = undefined;
+            }
+          },
+          Math.max(10, Math.min(denials.windowMs, 10_000)),
+        ),
       );
       sweep.unref();
     }

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createStore } from "../store/index.ts";
 import { createVault, generateKeyFile, MasterKey } from "../vault/index.ts";
 import { configuredDaemonMasterKey, configuredMasterKey, masterKeyFile, openDaemonMasterKey, openMasterKey } from "./master-key.ts";
+import { silentLogger, lineLogger } from "../telemetry/index.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -99,19 +100,23 @@ describe("openDaemonMasterKey", () => {
     try {
       const fallback = join(dir, "master.key");
       const logged: string[] = [];
-      const key = openDaemonMasterKey({ env: {}, fallbackKeyFile: fallback }, store.db, (l) => logged.push(l));
+      const key = openDaemonMasterKey(
+        { env: {}, fallbackKeyFile: fallback },
+        store.db,
+        lineLogger((l) => logged.push(l)),
+      );
       expect(statSync(fallback).mode & 0o777).toBe(0o600);
       expect(logged.join("\n")).toContain(`created master key file ${fallback}`);
-      createVault({ db: store.db, masterKey: key, log: () => {} });
+      createVault({ db: store.db, masterKey: key, log: silentLogger });
       rmSync(fallback);
-      expect(() => openDaemonMasterKey({ env: {}, fallbackKeyFile: fallback }, store.db, () => {})).toThrow(
+      expect(() => openDaemonMasterKey({ env: {}, fallbackKeyFile: fallback }, store.db, silentLogger)).toThrow(
         expect.objectContaining({
           code: "ERR_VALIDATION",
           message: expect.stringContaining("holds a vault, but its master key is not configured"),
         }),
       );
       expect(existsSync(fallback)).toBe(false);
-      expect(() => openDaemonMasterKey({ env: {} }, store.db, () => {})).toThrow(
+      expect(() => openDaemonMasterKey({ env: {} }, store.db, silentLogger)).toThrow(
         expect.objectContaining({
           code: "ERR_VALIDATION",
           message: expect.stringMatching(/^The daemon needs the vault's master key, and no master key/),

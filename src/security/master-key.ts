@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "../vault/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type MasterKeyConfig = {
   /** Where CBO_MASTER_KEY, CBO_MASTER_KEY_FILE and CBO_MASTER_PASSPHRASE are read. */
@@ -92,7 +93,7 @@ export function openMasterKey(c: MasterKeyConfig, o: { fromPassphrase(passphrase
  * (0600) for a new vault only: a vault that exists (restored from a backup, say) was sealed with
  * another key, and a fresh one would only leave a useless file behind.
  */
-export function openDaemonMasterKey(c: MasterKeyConfig, db: Db, log: (line: string) => void): MasterKey {
+export function openDaemonMasterKey(c: MasterKeyConfig, db: Db, log: Logger): MasterKey {
   const k = configuredMasterKey(c);
   if (k.kind === "given") return k.key;
   if (k.kind === "file" && k.fallback) {
@@ -103,7 +104,7 @@ export function openDaemonMasterKey(c: MasterKeyConfig, db: Db, log: (line: stri
       });
     }
     const key = generateKeyFile(k.file);
-    log(`cbo: created master key file ${k.file} (mode 0600). Keep it apart from backups: without it the vault cannot be opened.`);
+    log.info(`cbo: created master key file ${k.file} (mode 0600). Keep it apart from backups: without it the vault cannot be opened.`);
     return key;
   }
   try {

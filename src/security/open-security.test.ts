@@ -11,6 +11,7 @@ import { parseAuditExport } from "../audit/index.ts";
 import { createStore } from "../store/index.ts";
 import { MasterKey } from "../vault/index.ts";
 import { openSecurity } from "./open-security.ts";
+import { silentLogger } from "../telemetry/index.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -29,7 +30,7 @@ describe("openSecurity", () => {
     const file = join(dir, "audit-checkpoints.jsonl");
     const store = createStore(join(dir, "orchestrator.sqlite"));
     const masterKey = new MasterKey(randomBytes(32), "bytes");
-    const sec = await openSecurity({ db: store.db, masterKey, checkpointExport: file, log: () => {} });
+    const sec = await openSecurity({ db: store.db, masterKey, checkpointExport: file, log: silentLogger });
     sec.audit.append(entry(1));
     await sec.audit.checkpoint();
     await sec.audit.checkpoint(); // nothing new: no new line
@@ -43,7 +44,7 @@ describe("openSecurity", () => {
 
     // The file lost its last line (a crash after signing, before the write): the next start restores it.
     writeFileSync(file, readFileSync(file, "utf8").split("\n").slice(0, 1).join("\n") + "\n");
-    const again = await openSecurity({ db: store.db, masterKey, checkpointExport: file, log: () => {} });
+    const again = await openSecurity({ db: store.db, masterKey, checkpointExport: file, log: silentLogger });
     expect(lines().map((c) => ("signature" in c ? c.tree_size : -1))).toEqual(sec.audit.checkpoints().map((c) => c.tree_size));
     expect(await again.verify()).toMatchObject({ ok: true });
     await again.stop();
@@ -68,7 +69,7 @@ describe("openSecurity", () => {
         db: store.db,
         masterKey: new MasterKey(randomBytes(32), "bytes"),
         checkpointExport: url,
-        log: () => {},
+        log: silentLogger,
       });
       await sec.audit.checkpoint();
       sec.audit.append(entry(1));

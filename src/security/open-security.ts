@@ -13,6 +13,8 @@ import { createAuditTrail, type AuditTrail } from "./audit-trail.ts";
 import type { DenialOptions } from "./denials.ts";
 import { createCheckpointExport, type CheckpointExport } from "./checkpoint-export.ts";
 import { loadOrchestratorKey, type OrchestratorKeyInfo } from "./orchestrator-key.ts";
+import { type Logger, stderrLogger } from "../telemetry/index.ts";
+import type { CboMetrics, Redactor } from "../telemetry/index.ts";
 
 export type SecurityOptions = {
   db: Db;
@@ -23,10 +25,14 @@ export type SecurityOptions = {
   checkpointExport?: string;
   checkpointEvery?: { entries?: number; ms?: number };
   keepVersions?: number;
-  log?: (line: string) => void;
+  log?: Logger;
   fetch?: typeof fetch;
   /** How refused requests are grouped and counted in the log (denials.ts); defaults otherwise. */
   denials?: DenialOptions;
+  /** Audit appends and vault reads are counted here (GET /metrics). */
+  metrics?: CboMetrics;
+  /** Every value the vault hands out is masked in log lines from then on. */
+  redactor?: Redactor;
 };
 
 export type Security = {
@@ -50,13 +56,18 @@ export type Security = {
 };
 
 export async function openSecurity(opts: SecurityOptions): Promise<Security> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const log = opts.log ?? stderrLogger();
   const trail = createAuditTrail({ log, ...(opts.denials ? { denials: opts.denials } : {}) });
   const vault = createVault({
     db: opts.db,
     masterKey: opts.masterKey,
     log,
-    onEvent: (e) => trail.onVaultEvent(e),
+    onEvent: (e) => {
+      trail.onVaultEvent(e);
+      // Counted once its audit entry is written (a read that cannot be recorded is refused).
+      if (e.type === "secret.read") opts.metrics?.vaultReads.inc({ purpose: e.purpose });
+    },
+    ...(opts.redactor ? { onValue: (v: Uint8Array) => opts.redactor!.register(v) } : {}),
     ...(opts.keepVersions ? { keepVersions: opts.keepVersions } : {}),
   });
   const key = await loadOrchestratorKey(vault);
@@ -68,6 +79,7 @@ export async function openSecurity(opts: SecurityOptions): Promise<Security> {
     db: opts.db,
     signer: key.signer,
     log,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.storage ? { storage: opts.storage } : {}),
     ...(opts.checkpointEvery ? { checkpointEvery: opts.checkpointEvery } : {}),
     ...(shipping ? { onCheckpoint: (cp) => shipping.onCheckpoint(cp) } : {}),

@@ -9,13 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createStore } from "./index.ts";
+import { lineLogger } from "../telemetry/index.ts";
 
 describe("storage watch", () => {
   it("pauses on SQLITE_FULL, and backs off quietly when the filesystem shows room but writes keep failing", () => {
     const logs: string[] = [];
     // Probed by hand below; the watch's own timer (1 s and longer) does not fire during the test.
     const store = createStore(join(mkdtempSync(join(tmpdir(), "cbo-storage-watch-")), "o.sqlite"), {
-      storage: { probeMs: 1_000, headroomBytes: 1024, log: (l) => logs.push(l) },
+      storage: { probeMs: 1_000, headroomBytes: 1024, log: lineLogger((l) => logs.push(l)) },
     });
     const { db, storage } = store;
     db.exec("CREATE TABLE filler (b BLOB)");

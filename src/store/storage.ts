@@ -19,6 +19,7 @@ import { existsSync, statSync } from "node:fs";
 import { type CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "./db.ts";
 import { classifyStorageError, DEFAULT_HEADROOM_BYTES, formatBytes, freeBytes } from "./storage-errors.ts";
+import { type Logger, silentLogger } from "../telemetry/index.ts";
 
 export { DEFAULT_HEADROOM_BYTES };
 
@@ -29,7 +30,7 @@ export type StorageOptions = {
   headroomBytes?: number;
   /** How often a full disk is looked at again (default 2 s). */
   probeMs?: number;
-  log?: (line: string) => void;
+  log?: Logger;
   /** Bytes of WAL found before the file was opened (one the last run left behind). */
   walAtOpen?: number;
 };
@@ -56,7 +57,7 @@ export type Storage = {
 export function createStorage(o: StorageOptions): Storage {
   const headroom = o.headroomBytes ?? DEFAULT_HEADROOM_BYTES;
   const probeMs = o.probeMs ?? 2000;
-  const log = o.log ?? (() => {});
+  const log = o.log ?? silentLogger;
   const memory = o.file === ":memory:" || o.file === "";
   const wal = `${o.file}-wal`;
   let full: { since: string; error: CboError } | undefined;
@@ -79,13 +80,13 @@ export function createStorage(o: StorageOptions): Storage {
     arm();
     const d = err.details as { path?: string; freeBytes?: number | null; neededBytes?: number } | undefined;
     if (streak === 3 && (d?.freeBytes ?? 0) >= (d?.neededBytes ?? headroom)) {
-      log(
+      log.warn(
         `storage: writes keep failing for lack of room although ${formatBytes(d?.freeBytes ?? 0)} is free on the filesystem (a quota, or a size limit?); looking again every ${delay() / 1000} s`,
       );
     }
     if (streak > 0) return;
     const free = typeof d?.freeBytes === "number" ? ` (${formatBytes(d.freeBytes)} free)` : "";
-    log(
+    log.error(
       `storage: the disk holding ${d?.path ?? o.file} is full${free}; background writes pause until ${formatBytes(d?.neededBytes ?? headroom)} is free (checked every ${probeMs / 1000} s)`,
     );
   }
@@ -128,12 +129,12 @@ export function createStorage(o: StorageOptions): Storage {
       full = undefined;
       resumedAt = Date.now();
       if (streak === 0)
-        log(
+        log.info(
           `storage: ${formatBytes(free)} free again on the disk of ${o.file}; the WAL was checkpointed${busy ? " (a reader still holds part of it)" : " and truncated"}, writes resume`,
         );
     } catch (e) {
       if (!isCboError(e) || e.code !== "ERR_DISK_FULL")
-        log(`storage: checkpoint after the disk filled failed: ${e instanceof Error ? e.message : String(e)}`);
+        log.error(`storage: checkpoint after the disk filled failed: ${e instanceof Error ? e.message : String(e)}`);
       return false;
     }
     return true;
@@ -153,7 +154,7 @@ export function createStorage(o: StorageOptions): Storage {
       if (memory || walBytes() === 0) return;
       const before = walBytes();
       checkpoint(); // a full disk throws ERR_DISK_FULL naming the room it takes: WAL + headroom
-      if (o.walAtOpen) log(`storage: folded the ${formatBytes(before)} WAL the last run left into ${o.file}`);
+      if (o.walAtOpen) log.info(`storage: folded the ${formatBytes(before)} WAL the last run left into ${o.file}`);
     },
     close(): void {
       if (timer) clearTimeout(timer);

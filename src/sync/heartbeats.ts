@@ -8,10 +8,11 @@
 import type { Heartbeat } from "../kit/protocol/heartbeat.ts";
 import { transaction } from "../kit/transaction.ts";
 import type { AgentIsolateRow, Store } from "../store/index.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 type Received = { tenant: string; hb: Heartbeat; at: string };
 
-export function createHeartbeatSink(deps: { store: Store; flushMs?: number; maxBatch?: number; log?: (line: string) => void }) {
+export function createHeartbeatSink(deps: { store: Store; flushMs?: number; maxBatch?: number; log?: Logger }) {
   const { store } = deps;
   const flushMs = deps.flushMs ?? 100;
   const maxBatch = deps.maxBatch ?? 1_000;
@@ -107,10 +108,10 @@ export function createHeartbeatSink(deps: { store: Store; flushMs?: number; maxB
       });
     } catch (e) {
       const err = store.storage.classify(e);
-      deps.log?.(`heartbeats: could not store ${batch.length}: ${err instanceof Error ? err.message : String(err)}`);
+      deps.log?.error(`heartbeats: could not store ${batch.length}: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
-    if (dropped > 0) deps.log?.(`heartbeats: ${dropped} dropped while the disk was full; stored again from now on`);
+    if (dropped > 0) deps.log?.warn(`heartbeats: ${dropped} dropped while the disk was full; stored again from now on`);
     dropped = 0;
     // After the commit, so subscribers (the event stream, the audit trail) see stored facts only.
     for (const e of events) store.events.append(e);

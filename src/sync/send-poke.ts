@@ -5,6 +5,7 @@ import { AGENT_POKE_PATH } from "../kit/protocol/bindings.ts";
 import { createPokeRequest } from "../kit/protocol/poke.ts";
 import type { Endpoint } from "../targets/types.ts";
 import { callWorker } from "../targets/worker-http.ts";
+import { span } from "../telemetry/index.ts";
 
 export async function sendPoke(
   endpoint: Endpoint,
@@ -14,7 +15,17 @@ export async function sendPoke(
 ): Promise<string> {
   if (keys.length === 0) return "skipped: the Worker has no key yet";
   const req = await createPokeRequest(poke, keys);
-  const a = await callWorker({ endpoint, path: AGENT_POKE_PATH, method: "POST", headers: req.headers, body: req.body, timeoutMs });
+  // A span per poke; the poke carries its traceparent to the agent (targets/worker-http.ts).
+  const a = await span(
+    "config.poke",
+    { "cbo.worker": poke.worker, "cbo.target": poke.target, "cbo.config_version": poke.configVersion },
+    (s) =>
+      callWorker({ endpoint, path: AGENT_POKE_PATH, method: "POST", headers: req.headers, body: req.body, timeoutMs }).then((answer) => {
+        if (answer.kind !== "response" || answer.status !== 202) s.fail(answer.kind === "response" ? `HTTP ${answer.status}` : answer.kind);
+        return answer;
+      }),
+    "client",
+  );
   switch (a.kind) {
     case "response":
       // The agent answers 202 (refresh scheduled); any other answer is not an agent taking the poke.

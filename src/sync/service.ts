@@ -22,6 +22,7 @@ import type { AuditedConfigChange, ConfigChange } from "../contract/index.ts";
 import { auditedChanges, configChanges } from "./config-changes.ts";
 import { configsFor } from "./merge.ts";
 import { sendPoke } from "./send-poke.ts";
+import { type Logger, silentLogger, span } from "../telemetry/index.ts";
 
 export type ConfigSyncDeps = {
   store: Store;
@@ -44,7 +45,7 @@ export type ConfigSyncDeps = {
     changes: AuditedConfigChange[];
     moreChanges: number;
   }) => void;
-  log?: (line: string) => void;
+  log?: Logger;
 };
 
 export type TargetOutcome = { target: string; version: number; written: boolean; poke: string; error?: string };
@@ -64,7 +65,7 @@ const hashOf = (configs: Record<string, unknown>) => createHash("sha256").update
 
 export function createConfigSync(deps: ConfigSyncDeps) {
   const { store } = deps;
-  const log = deps.log ?? (() => {});
+  const log = deps.log ?? silentLogger;
 
   function workerOf(name: string): ResolvedWorker {
     const spec = deps.spec();
@@ -118,7 +119,7 @@ export function createConfigSync(deps: ConfigSyncDeps) {
       deps.workerKeys(w.tenant, w.name, target),
     );
     store.configs.setPoke(w.tenant, w.name, target, version, poked);
-    if (poked !== "ok") log(`config ${w.name}@${target} v${version}: poke ${poked}; the agent's polling will pick it up`);
+    if (poked !== "ok") log.warn(`config ${w.name}@${target} v${version}: poke ${poked}; the agent's polling will pick it up`);
     return { target, version, written: true, poke: poked };
   }
 
@@ -130,24 +131,27 @@ export function createConfigSync(deps: ConfigSyncDeps) {
     only: string[],
     poke = true,
   ): Promise<PublishResult> {
-    const hash = hashOf(configs);
-    const version = store.configs.nextVersion(w.tenant, w.name);
-    // What each target's config was (the latest version) and becomes: the values, not only the hash.
-    const previous = store.configs.latest(w.tenant, w.name)?.configs ?? {};
-    const { changes, more: moreChanges } = auditedChanges(
-      only.map((target) => ({ target, changes: configChanges(previous[target], configs[target] ?? {}) })),
-    );
-    // On the record first: a publish that cannot be audited does not happen.
-    deps.audit?.({ by, worker: w.name, version, rollbackOf, hash, targets: only, changes, moreChanges });
-    store.configs.insertVersion({ tenant: w.tenant, worker: w.name, version, hash, configs, rollback_of: rollbackOf, created_by: by });
-    const targets = await Promise.all(only.map((t) => writeTarget(w, t, version, configs[t] ?? {}, rollbackOf !== null, poke)));
-    store.events.append({
-      tenant: w.tenant,
-      type: "config.published",
-      worker: w.name,
-      data: { version, hash, by, rollbackOf, targets: targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke })) },
+    return span("config.publish", { "cbo.worker": w.name, "cbo.rollback_of": rollbackOf ?? undefined }, async (s) => {
+      const hash = hashOf(configs);
+      const version = store.configs.nextVersion(w.tenant, w.name);
+      s.setAttribute("cbo.config_version", version);
+      // What each target's config was (the latest version) and becomes: the values, not only the hash.
+      const previous = store.configs.latest(w.tenant, w.name)?.configs ?? {};
+      const { changes, more: moreChanges } = auditedChanges(
+        only.map((target) => ({ target, changes: configChanges(previous[target], configs[target] ?? {}) })),
+      );
+      // On the record first: a publish that cannot be audited does not happen.
+      deps.audit?.({ by, worker: w.name, version, rollbackOf, hash, targets: only, changes, moreChanges });
+      store.configs.insertVersion({ tenant: w.tenant, worker: w.name, version, hash, configs, rollback_of: rollbackOf, created_by: by });
+      const targets = await Promise.all(only.map((t) => writeTarget(w, t, version, configs[t] ?? {}, rollbackOf !== null, poke)));
+      store.events.append({
+        tenant: w.tenant,
+        type: "config.published",
+        worker: w.name,
+        data: { version, hash, by, rollbackOf, targets: targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke })) },
+      });
+      return { worker: w.name, version, hash, rollbackOf, targets };
     });
-    return { worker: w.name, version, hash, rollbackOf, targets };
   }
 
   const sync = {

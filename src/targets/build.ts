@@ -8,6 +8,7 @@ import type { Target } from "../config/schema.ts";
 import { createCloudflareClient, type CloudflareClient } from "../cloudflare/index.ts";
 import { CboError } from "../kit/errors.ts";
 import type { TargetRuntime } from "./types.ts";
+import type { CboMetrics } from "../telemetry/index.ts";
 
 /** What the targets are built on: the local edge's API and regions, and the Cloudflare API token. */
 export type TargetSources = {
@@ -25,6 +26,8 @@ export type TargetSources = {
    * URLs (default true; `cbo init` only checks the accounts).
    */
   subdomains?: boolean;
+  /** Cloudflare API requests are counted here (GET /metrics). */
+  metrics?: CboMetrics | undefined;
   /** What to do when a target cannot be built, in the caller's words (default: the daemon's). */
   hints?: { noEdge?: string; noRegion?: string; noToken?: string };
 };
@@ -55,7 +58,12 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
         },
       );
     }
-    const client = createCloudflareClient({ baseUrl: edge.apiUrl, apiToken: edge.token, accountId: region.accountId });
+    const client = createCloudflareClient({
+      baseUrl: edge.apiUrl,
+      apiToken: edge.token,
+      accountId: region.accountId,
+      ...(src.metrics ? { metrics: src.metrics } : {}),
+    });
     return {
       name: t.name,
       accountId: region.accountId,
@@ -92,7 +100,12 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
       hint: src.hints?.noToken ?? "Set CLOUDFLARE_API_TOKEN for the daemon, or `api_token_secret:` on the target.",
     });
   }
-  const built = createCloudflareClient({ baseUrl: t.api, apiToken: token ?? `unset:${secret}`, accountId });
+  const built = createCloudflareClient({
+    baseUrl: t.api,
+    apiToken: token ?? `unset:${secret}`,
+    accountId,
+    ...(src.metrics ? { metrics: src.metrics } : {}),
+  });
   // A token the vault does not hold yet: every call says so (the daemon reads it again when
   // orchestrator.yaml is reloaded), rather than the daemon refusing to start before it can be set.
   const client = token

@@ -12,6 +12,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { Endpoint } from "./types.ts";
+import { currentTraceparent } from "../telemetry/index.ts";
 
 export type WorkerRequest = {
   endpoint: Endpoint;
@@ -70,7 +71,9 @@ export function callWorker(req: WorkerRequest): Promise<WorkerAnswer> {
       clearTimeout(timer);
       resolve(a);
     };
-    const headers: Record<string, string> = { ...req.headers, ...(host ? { host } : {}) };
+    // Inside a trace (a gate probe, a poke), the Worker's agent continues it (src/edge).
+    const traceparent = currentTraceparent();
+    const headers: Record<string, string> = { ...(traceparent ? { traceparent } : {}), ...req.headers, ...(host ? { host } : {}) };
     if (req.body !== undefined) headers["content-length"] = String(Buffer.byteLength(req.body));
     const r = (https_ ? https : http).request(
       url,

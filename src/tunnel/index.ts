@@ -5,3 +5,4 @@ export { checkBind, isLoopbackHost } from "./bind-policy.ts";
 export { buildIngress, ingressService, publicUrlOf, AGENT_PATHS } from "./ingress.ts";
 export { installHint } from "./find-binary.ts";
 export type * from "./types.ts";
+export { PROCESS_STATES } from "./types.ts";

@@ -13,12 +13,13 @@ import { applyTunnel, DEFAULT_TUNNEL_NAME, defaultHostname, ensureTunnel, hostna
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from "./restart-policy.ts";
 import { createSupervisor, type Supervisor } from "./supervisor.ts";
 import type { IngressRule, ProcessStatus, TunnelAccount, TunnelHealth, TunnelRecord, TunnelStatus } from "./types.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type TunnelManagerOptions = {
   dataDir: string;
   /** The targets' accounts, the first being the default for a new tunnel. */
   accounts: () => TunnelAccount[];
-  log: (line: string) => void;
+  log: Logger;
   /** Where PATH and CBO_CLOUDFLARED are read (and what cloudflared's environment is cut from). */
   env: Env;
   /** The binary (a path), false to never run one; default CBO_CLOUDFLARED, else `cloudflared` on PATH. */
@@ -152,7 +153,7 @@ export function createTunnelManager(o: TunnelManagerOptions) {
     start(url: string): Promise<void> {
       daemonUrl = url;
       binary = findCloudflared(o.env, o.cloudflared);
-      if (binary === null && record && !record.local) o.log(`tunnel ${record.name}: ${installHint().split("\n")[0]}`);
+      if (binary === null && record && !record.local) o.log.warn(`tunnel ${record.name}: ${installHint().split("\n")[0]}`);
       return supervise(false);
     },
     async stop(): Promise<void> {

@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { attemptFor, restartDelay, type RestartPolicy } from "./restart-policy.ts";
 import type { ExitInfo } from "./types.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type SupervisorState = "idle" | "starting" | "running" | "backoff" | "stopped";
 
@@ -37,7 +38,7 @@ export function createSupervisor(o: {
   args: () => string[];
   env: Record<string, string>;
   policy: RestartPolicy;
-  log: (line: string) => void;
+  log: Logger;
   /** Values never to copy from the child's output into the log. */
   secrets?: () => string[];
   killAfterMs?: number;
@@ -60,7 +61,7 @@ export function createSupervisor(o: {
   };
   const forward = (stream: NodeJS.ReadableStream | null) => {
     if (!stream) return;
-    createInterface({ input: stream }).on("line", (line) => o.log(`${o.name}: ${redact(line)}`));
+    createInterface({ input: stream }).on("line", (line) => o.log.info(`${o.name}: ${redact(line)}`));
   };
 
   function spawnOnce(): void {
@@ -85,7 +86,7 @@ export function createSupervisor(o: {
     });
     // A binary that vanished or lost its exec bit: no 'exit' follows, so this counts as the exit.
     c.once("error", (e: NodeJS.ErrnoException) => {
-      o.log(`${o.name}: could not run ${o.command} (${e.code ?? e.message})`);
+      o.log.error(`${o.name}: could not run ${o.command} (${e.code ?? e.message})`);
       onGone(null, null);
     });
     c.once("exit", (code, signal) => onGone(code, signal));
@@ -106,7 +107,9 @@ export function createSupervisor(o: {
     failures = attempt + 1;
     exits.unshift({ code, signal, at: new Date().toISOString(), ranMs, restartInMs: delay });
     exits.length = Math.min(exits.length, 10);
-    o.log(`${o.name} exited (${signal ?? `code ${code}`}) after ${ranMs} ms; restarting in ${delay} ms (failure ${failures} in a row)`);
+    o.log.warn(
+      `${o.name} exited (${signal ?? `code ${code}`}) after ${ranMs} ms; restarting in ${delay} ms (failure ${failures} in a row)`,
+    );
     state = "backoff";
     nextRestartAt = Date.now() + delay;
     timer = setTimeout(() => {

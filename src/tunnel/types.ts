@@ -59,7 +59,8 @@ export type TunnelAccount = { target: string; accountId: string; client: Cloudfl
  *   backoff        it exited; restarting after `nextRestartMs`
  *   stopped        the daemon is shutting down
  */
-export type ProcessState = "disabled" | "not-installed" | "no-tunnel" | "starting" | "running" | "backoff" | "stopped";
+export const PROCESS_STATES = ["disabled", "not-installed", "no-tunnel", "starting", "running", "backoff", "stopped"] as const;
+export type ProcessState = (typeof PROCESS_STATES)[number];
 
 export type ExitInfo = { code: number | null; signal: string | null; at: string; ranMs: number; restartInMs: number | null };
 

@@ -5,6 +5,7 @@ import { CboError } from "../kit/errors.ts";
 import type { VaultEvent } from "./events.ts";
 import type { MasterKey } from "./master-key.ts";
 import type { Rows, SecretRow } from "./rows.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export type VaultContext = {
   db: Db;
@@ -14,11 +15,13 @@ export type VaultContext = {
   setMaster(next: MasterKey): void;
   hashKey: Buffer;
   at(): string;
-  log(line: string): void;
+  log: Logger;
   /** Set by a write that removed ciphertext or keys, so that the WAL is flushed after it. */
   removed: boolean;
   /** Runs inside the write's transaction: if it throws, the write is rolled back. */
   emit(e: VaultEvent): void;
+  /** Sees every value handed out (the daemon masks it in its logs from then on). */
+  revealed?(value: Uint8Array): void;
 };
 
 export function notFound(tenant: string, name: string): CboError {

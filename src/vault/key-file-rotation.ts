@@ -21,6 +21,7 @@ import { isRetired } from "./keyring.ts";
 import type { MasterKey } from "./master-key.ts";
 import { readMeta } from "./meta.ts";
 import type { Rotation } from "./rotate.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 export const nextKeyFile = (file: string) => `${file}.next`;
 export const retiredKeyFile = (file: string, keyId: string) => `${file}.retired-${keyId}`;
@@ -36,7 +37,7 @@ export function rotateKeyFile(o: {
   db: Db;
   currentKeyId: string;
   rotate: (next: MasterKey) => Rotation;
-  log: (line: string) => void;
+  log: Logger;
 }): KeyFileRotation {
   const { file, log } = o;
   const before = masterKeyFromFile(file);
@@ -67,7 +68,7 @@ export function rotateKeyFile(o: {
     fsyncDir(dirname(file));
     const check = masterKeyFromFile(file);
     if (check.id !== next.id) throw new Error(`${file} reads back as key ${check.id}`);
-    log(`vault: ${file} now holds master key ${next.id}; the retired key ${before.id} is kept as ${retired}`);
+    log.info(`vault: ${file} now holds master key ${next.id}; the retired key ${before.id} is kept as ${retired}`);
     return { ...rotation, keyFile: file, retiredKeyFile: retired, next };
   } catch (e) {
     throw new CboError(
@@ -86,7 +87,7 @@ export function rotateKeyFile(o: {
  * Finishes a rotation interrupted between its commit and its rename (see above): when the vault in
  * `db` is sealed with the key in <file>.next, not the one in `file`. Returns whether it did.
  */
-export function completeKeyFileRotation(file: string, db: Db, log: (line: string) => void): boolean {
+export function completeKeyFileRotation(file: string, db: Db, log: Logger): boolean {
   const nextFile = nextKeyFile(file);
   if (!existsSync(nextFile) || !existsSync(file)) return false;
   const current = readMeta(db, "keys")?.current;
@@ -97,12 +98,12 @@ export function completeKeyFileRotation(file: string, db: Db, log: (line: string
   const retired = keepRetired(file, inFile.id);
   renameSync(nextFile, file);
   fsyncDir(dirname(file));
-  log(`vault: finished an interrupted master-key rotation: ${file} now holds ${next.id}; ${inFile.id} is kept as ${retired}`);
+  log.info(`vault: finished an interrupted master-key rotation: ${file} now holds ${next.id}; ${inFile.id} is kept as ${retired}`);
   return true;
 }
 
 /** A <file>.next that is there before we write one: removed if it never sealed this vault. */
-function clearStaleNext(nextFile: string, db: Db, log: (line: string) => void): void {
+function clearStaleNext(nextFile: string, db: Db, log: Logger): void {
   if (!existsSync(nextFile)) return;
   let id: string | undefined;
   try {
@@ -116,7 +117,7 @@ function clearStaleNext(nextFile: string, db: Db, log: (line: string) => void): 
     });
   }
   rmSync(nextFile, { force: true });
-  log(`vault: removed ${nextFile}, left by a master-key rotation that never committed`);
+  log.info(`vault: removed ${nextFile}, left by a master-key rotation that never committed`);
 }
 
 /** <file>.retired-<id> with the key now in `file`, 0600 like it. */

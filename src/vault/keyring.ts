@@ -8,6 +8,7 @@ import { KEY_BYTES } from "./gcm.ts";
 import { integrityError } from "./integrity.ts";
 import type { MasterKey } from "./master-key.ts";
 import { ensureMeta, readMeta, writeMeta, type Keys } from "./meta.ts";
+import type { Logger } from "../telemetry/index.ts";
 
 const wrapHashKey = (master: MasterKey, hashKey: Uint8Array) => ({
   key_id: master.id,
@@ -25,7 +26,7 @@ function wrongKey(keys: Keys, master: MasterKey) {
 }
 
 /** Checks that `master` seals this vault (sealing a new vault with it) and returns the hash key. */
-export function openKeyring(db: Db, master: MasterKey, at: string, log: (line: string) => void): Buffer {
+export function openKeyring(db: Db, master: MasterKey, at: string, log: Logger): Buffer {
   return atomic(db, () => {
     let keys = readMeta(db, "keys");
     if (keys === undefined) {
@@ -36,7 +37,7 @@ export function openKeyring(db: Db, master: MasterKey, at: string, log: (line: s
       writeMeta(db, "hash_key", wrapHashKey(master, hashKey), at);
       hashKey.fill(0);
       keys = ensureMeta(db, "keys", { current: master.id, retired: [] }, at);
-      log(`vault: new vault sealed with master key ${master.id} (from ${master.source})`);
+      log.info(`vault: new vault sealed with master key ${master.id} (from ${master.source})`);
     }
     if (keys.current !== master.id) throw wrongKey(keys, master);
     const stored = readMeta(db, "hash_key");

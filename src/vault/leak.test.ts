@@ -13,6 +13,7 @@ import { masterKeyFromEnv, MasterKey } from "./master-key.ts";
 import { masterKeyFromFile } from "./key-file.ts";
 import { masterKeyFromPassphrase } from "./passphrase.ts";
 import { createVault } from "./secret-store.ts";
+import { lineLogger } from "../telemetry/index.ts";
 
 const PLANTED = Array.from({ length: 5 }, (_, i) => `planted-${i}-${randomBytes(12).toString("hex")}`);
 const MASTER = randomBytes(32);
@@ -68,7 +69,7 @@ describe("the vault leaks no secret value", () => {
         errors.push(e);
       }
     };
-    const log = (line: string) => logs.push(line);
+    const log = lineLogger((line: string) => logs.push(line));
     const master = masterKeyFromEnv({ CBO_MASTER_KEY: MASTER.toString("base64") })!;
     const vault = createVault({ db, masterKey: master, keepVersions: 3, log, onEvent: (e) => events.push(e) });
     const [p0, p1, p2, p3, p4] = PLANTED as [string, string, string, string, string];

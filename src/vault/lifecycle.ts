@@ -106,6 +106,6 @@ export function destroy(
     if (destroyed.length > 0) ctx.emit({ type: "secret.destroyed", tenant, name, versions: destroyed, reason: "destroy", by });
     return { destroyed };
   });
-  if (out.destroyed.length > 0) ctx.log(`vault: destroyed version(s) ${out.destroyed.join(", ")} of ${tenant}/${name}`);
+  if (out.destroyed.length > 0) ctx.log.info(`vault: destroyed version(s) ${out.destroyed.join(", ")} of ${tenant}/${name}`);
   return out;
 }

@@ -26,6 +26,7 @@ export function readValue(ctx: VaultContext, id: Identity, purpose: ReadPurpose,
     value.fill(0);
     throw e;
   }
+  ctx.revealed?.(value);
   return value;
 }
 

@@ -35,6 +35,6 @@ export function rotateMasterKey(ctx: VaultContext, next: MasterKey, by: string |
   );
   ctx.setMaster(next);
   flushWal(ctx.db);
-  ctx.log(`vault: master key rotated ${prev.id} -> ${next.id}; ${rewrapped} data key(s) re-wrapped, ${prev.id} retired`);
+  ctx.log.info(`vault: master key rotated ${prev.id} -> ${next.id}; ${rewrapped} data key(s) re-wrapped, ${prev.id} retired`);
   return { from_key: prev.id, to_key: next.id, rewrapped };
 }

@@ -25,6 +25,7 @@ import {
 import { readSecret, readValue } from "./read.ts";
 import { rotateMasterKey } from "./rotate.ts";
 import { createRows, type SecretRow, type VersionRow } from "./rows.ts";
+import { type Logger, silentLogger } from "../telemetry/index.ts";
 
 export type VaultOptions = {
   db: Db;
@@ -32,13 +33,15 @@ export type VaultOptions = {
   /** Versions kept per secret; older ones are destroyed. */
   keepVersions?: number;
   now?: () => Date;
-  log?: (line: string) => void;
+  log?: Logger;
   /**
    * Called for every read and change, synchronously and, for changes, inside the write's
    * transaction (a SAVEPOINT-safe appender on the same connection joins it). Throwing refuses the
    * operation: nothing is written, no value is returned.
    */
   onEvent?: (e: VaultEvent) => void;
+  /** Sees every value the vault hands out, after its read was recorded (the daemon's log redactor). */
+  onValue?: (value: Uint8Array) => void;
 };
 
 export type SecretInfo = {
@@ -110,7 +113,7 @@ const versionInfo =
 export function createVault(opts: VaultOptions) {
   const keepVersions = parseInput(z.number().int().min(1).max(1000), opts.keepVersions ?? 10, "keepVersions");
   const now = opts.now ?? (() => new Date());
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? silentLogger;
   let master = opts.masterKey;
   const ctx: VaultContext = {
     db: opts.db,
@@ -122,6 +125,7 @@ export function createVault(opts: VaultOptions) {
     at: () => now().toISOString(),
     log,
     emit: opts.onEvent ?? (() => {}),
+    ...(opts.onValue ? { revealed: opts.onValue } : {}),
     removed: false,
   };
   const name = (n: unknown) => parseInput(SecretNameSchema, n, "secret name");

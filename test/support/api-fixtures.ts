@@ -20,13 +20,14 @@ import { randomBytes } from "node:crypto";
 import { createApi, startApiServer, type Api, type ApiDeps, type ApiServer } from "../../src/api/index.ts";
 import { openSecurity, type Security, type SecurityOptions } from "../../src/security/open-security.ts";
 import { MasterKey } from "../../src/vault/index.ts";
+import { silentLogger, lineLogger } from "../../src/telemetry/index.ts";
 
 /** A random master key (what CBO_MASTER_KEY would hold). */
 export const testMasterKey = () => new MasterKey(randomBytes(32), "bytes");
 
 /** The vault, audit log and signing key over `store`, as the daemon opens them (call stop() before store.close()). */
 export function openTestSecurity(store: Store, opts: Partial<SecurityOptions> = {}): Promise<Security> {
-  return openSecurity({ db: store.db, masterKey: testMasterKey(), log: () => {}, ...opts });
+  return openSecurity({ db: store.db, masterKey: testMasterKey(), log: silentLogger, ...opts });
 }
 
 export function testSpec(): ResolvedSpec {
@@ -231,13 +232,21 @@ export async function startApiFixture(
   }
   const { engine: makeEngine, security: securityOpts, ...deps } = opts;
   const logged: string[] = [];
-  const security = await openTestSecurity(store, { log: (l) => logged.push(l), ...securityOpts });
+  const security = await openTestSecurity(store, { log: lineLogger((l) => logged.push(l)), ...securityOpts });
   const unfollow = security.followEngine(store.events);
   const engine = (makeEngine ?? fakeEngineForApiTests)(store, () => spec);
   const tokens = Object.fromEntries(
     (["admin", "deployer", "viewer", "agent"] as const).map((role) => [role, store.tokens.create({ name: `test ${role}`, role }).token]),
   ) as Record<Role, string>;
-  const api = createApi({ store, engine, security, spec: () => spec, log: (l) => logged.push(l), checkResponses: true, ...deps });
+  const api = createApi({
+    store,
+    engine,
+    security,
+    spec: () => spec,
+    log: lineLogger((l) => logged.push(l)),
+    checkResponses: true,
+    ...deps,
+  });
   const server = await startApiServer({ api, port: 0 });
   return {
     dir,

@@ -111,7 +111,8 @@ app.get("/exports/:name", async (c) => {
 app.post("/webhooks/shopify/orders", async (c) => {
   const raw = await c.req.text();
   const given = c.req.header("x-shopify-hmac-sha256") ?? "";
-  const secret = await agent.secret("SHOPIFY_WEBHOOK_SECRET");
+  // The request goes along so that the relay fetch continues its trace (traceparent).
+  const secret = await agent.secret("SHOPIFY_WEBHOOK_SECRET", c.req.raw);
   if (!(await validHmac(secret, raw, given))) return c.json({ error: "invalid webhook signature" }, 401);
   let order: { id?: unknown; total_price?: unknown; note_attributes?: Array<{ name: string; value: string }> };
   try {

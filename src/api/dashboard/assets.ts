@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CboError } from "../../kit/errors.ts";
+import type { Logger } from "../../telemetry/index.ts";
 
 export const DASHBOARD_DIR = fileURLToPath(new URL("../../dashboard/", import.meta.url));
 
@@ -27,7 +28,7 @@ const asset = (body: string, type: string): Asset => ({
 
 export type DashboardAssets = ReturnType<typeof createDashboardAssets>;
 
-export function createDashboardAssets(opts: { dir?: string; log: (line: string) => void }) {
+export function createDashboardAssets(opts: { dir?: string; log: Logger }) {
   const dir = opts.dir ?? DASHBOARD_DIR;
   const cache = new Map<string, Promise<Asset>>();
 
@@ -54,7 +55,7 @@ export function createDashboardAssets(opts: { dir?: string; log: (line: string) 
     if (!p) {
       p = make().catch((e: unknown) => {
         cache.delete(name);
-        opts.log(`dashboard: cannot build ${name}: ${e instanceof Error ? e.message : String(e)}`);
+        opts.log.error(`dashboard: cannot build ${name}: ${e instanceof Error ? e.message : String(e)}`);
         throw new CboError("ERR_INTERNAL", `The dashboard's ${name} could not be built; the daemon's log has the details.`);
       });
       cache.set(name, p);

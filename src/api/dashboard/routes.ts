@@ -17,6 +17,7 @@ import { errorResponse, toErrorResponse, validationError } from "../errors.ts";
 import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie, sessionCookie } from "./session-cookie.ts";
 import { crossSiteReason, guardSession, type RequestSite } from "./session-guard.ts";
 import { sessionRef, type Session, type SessionStore } from "./session.ts";
+import type { Logger } from "../../telemetry/index.ts";
 
 export const DASHBOARD_PATH = "/ui/";
 
@@ -31,7 +32,7 @@ export type DashboardDeps = {
   lastEventId: () => number;
   assets: DashboardAssets;
   client: (c: Context) => string | undefined;
-  log: (line: string) => void;
+  log: Logger;
 };
 
 export const siteOf = (c: Context): RequestSite => ({

@@ -7,6 +7,7 @@ import { CboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
 import type { RegionInfo } from "../../local-edge/types.ts";
 import { startDaemon } from "../../daemon.ts";
+import { logSettings } from "../../telemetry/index.ts";
 import { parse, portFlag } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, defaultConfig } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
@@ -37,6 +38,8 @@ export async function daemonCommand(args: string[]): Promise<number> {
       "allow-public": { type: "boolean" },
       edge: { type: "string" },
       "master-key-file": { type: "string" },
+      "log-format": { type: "string" },
+      "log-level": { type: "string" },
       "backup-every": { type: "string" },
       "backup-keep": { type: "string" },
       "backup-dir": { type: "string" },
@@ -44,6 +47,8 @@ export async function daemonCommand(args: string[]): Promise<number> {
     USAGE,
   );
   if (positionals.length > 0) throw new CboError("ERR_USAGE", `Unknown argument "${positionals[0]}".`, { hint: USAGE });
+  // --log-format / --log-level, else CBO_LOG_FORMAT / CBO_LOG_LEVEL: refused here when misspelt.
+  const logging = logSettings({ format: values["log-format"], level: values["log-level"], env: process.env });
   // Out of process.env before anything starts a child (esbuild, cloudflared): passed on explicitly.
   const secrets = takeSecretEnv();
   const dataDir = resolve(values.data ?? DEFAULT_DATA);
@@ -55,6 +60,8 @@ export async function daemonCommand(args: string[]): Promise<number> {
     dataDir,
     configFile: resolve(values.config ?? defaultConfig()),
     port: portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT,
+    logFormat: logging.format,
+    logLevel: logging.level,
     ...(values.host ? { host: values.host } : {}),
     ...(values["allow-public"] ? { allowPublic: true } : {}),
     // A spec with Cloudflare targets only needs no local edge: read it when named or running.
@@ -77,13 +84,14 @@ export async function daemonCommand(args: string[]): Promise<number> {
   const showToken = daemon.initialAdminToken !== undefined && process.stdout.isTTY === true;
   // The admin-token file is named only when it is there (a restored data directory has none).
   const note = adminTokenNote(daemon.adminTokenFile, dataDir);
-  if (!note.exists) process.stderr.write(`cbo: admin token: ${note.text}\n`);
+  if (!note.exists) daemon.telemetry.log.warn(`cbo: admin token: ${note.text}`);
   printJsonLine({
     url: daemon.url,
     ...(note.exists ? { adminTokenFile: daemon.adminTokenFile } : { adminTokenMissing: note.text }),
     ...(showToken ? { adminToken: daemon.initialAdminToken } : {}),
   });
-  await untilSignal();
+  // In JSON, the shutdown line is one JSON object like the daemon's.
+  await untilSignal((line) => daemon.telemetry.log.info(line));
   await daemon.close();
   return 0;
 }

@@ -13,6 +13,7 @@ import type { AnyEvent } from "../../contract/index.ts";
 import { CboError, isCboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
 import { startDaemon } from "../../daemon.ts";
+import { createLogger, logSettings, stderrSink } from "../../telemetry/index.ts";
 import { parse, portFlag, regionsFlag } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EXAMPLE_SPEC } from "../defaults.ts";
 import { assertPortsFree } from "../../api/port-check.ts";
@@ -35,6 +36,8 @@ export async function upCommand(args: string[]): Promise<number> {
       port: { type: "string" },
       "edge-port": { type: "string" },
       regions: { type: "string" },
+      "log-format": { type: "string" },
+      "log-level": { type: "string" },
     },
     USAGE,
   );
@@ -48,7 +51,11 @@ export async function upCommand(args: string[]): Promise<number> {
   const dataDir = resolve(values.data ?? DEFAULT_DATA);
   const configFile = resolve(values.config ?? defaultConfig());
   const regions = regionsFlag(values.regions);
-  const say = (line: string) => process.stderr.write(line + "\n");
+  // --log-format / --log-level, else CBO_LOG_FORMAT / CBO_LOG_LEVEL. In JSON, every stderr line is
+  // one JSON object: this command's progress and the local edge's lines go through a logger too.
+  const logging = logSettings({ format: values["log-format"], level: values["log-level"], env: process.env });
+  const upLog = createLogger({ sink: stderrSink, ...logging });
+  const say = (line: string) => upLog.info(line);
   // Out of process.env before anything starts a child (esbuild, workerd): passed on explicitly.
   const secrets = takeSecretEnv();
 
@@ -60,7 +67,13 @@ export async function upCommand(args: string[]): Promise<number> {
     ...edgePorts(edgePort, regions ?? DEFAULT_REGIONS),
   ]);
   // The embedded edge fires due cron triggers, as Cloudflare would for the released Workers.
-  const edge = await startLocalEdge({ port: edgePort, dataDir: join(dataDir, "edge"), ...(regions ? { regions } : {}), crons: true });
+  const edge = await startLocalEdge({
+    port: edgePort,
+    dataDir: join(dataDir, "edge"),
+    ...(regions ? { regions } : {}),
+    crons: true,
+    log: (line) => upLog.info(line.trimEnd()),
+  });
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   try {
     // Local use: without CBO_MASTER_KEY / CBO_MASTER_KEY_FILE the vault's master key is
@@ -70,7 +83,8 @@ export async function upCommand(args: string[]): Promise<number> {
       configFile,
       port,
       edge,
-      log: say,
+      logFormat: logging.format,
+      logLevel: logging.level,
       fallbackMasterKeyFile: join(dataDir, "master.key"),
       env: { ...process.env, ...secrets },
       ...(secrets.CBO_MASTER_PASSPHRASE ? { passphrase: secrets.CBO_MASTER_PASSPHRASE } : {}),
@@ -172,7 +186,7 @@ export async function upCommand(args: string[]): Promise<number> {
     await edge.close();
     throw e;
   }
-  await untilSignal();
+  await untilSignal(say);
   await daemon.close();
   await edge.close();
   return 0;

@@ -12,6 +12,7 @@ import { ROLES, type Role } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
 import { transaction } from "../../kit/transaction.ts";
 import { openSecurity } from "../../security/index.ts";
+import { silentLogger } from "../../telemetry/index.ts";
 import { createTokenStore } from "../../store/tokens.ts";
 import { openDb } from "../../store/db.ts";
 import { parse } from "../args.ts";
@@ -72,7 +73,7 @@ export async function tokensOffline(args: string[]): Promise<number> {
   const db = openDb(dbFile);
   let made: { token: string; id: string; name: string; role: Role; tenant: string | null; expiresAt: string | null };
   try {
-    const sec = await openSecurity({ db, masterKey, checkpointExport: join(dataDir, CHECKPOINTS_FILE), log: () => {} });
+    const sec = await openSecurity({ db, masterKey, checkpointExport: join(dataDir, CHECKPOINTS_FILE), log: silentLogger });
     try {
       const tokens = createTokenStore(db);
       made = transaction(db, () => {

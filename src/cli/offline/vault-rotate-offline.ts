@@ -19,6 +19,7 @@ import { DEFAULT_DATA_DIR } from "../discover.ts";
 import { liveDaemon } from "../live-daemon.ts";
 import { writeJson } from "../subcommand.ts";
 import { VAULT_USAGE } from "../vault-usage.ts";
+import { silentLogger } from "../../telemetry/index.ts";
 import { asInvoked } from "../invocation.ts";
 
 type Flags = {
@@ -90,7 +91,7 @@ export async function rotateOffline(values: Flags, io: CliIo): Promise<number> {
   const db = openDb(dbFile);
   let outcome: Outcome;
   try {
-    const sec = await openSecurity({ db, masterKey: current, checkpointExport: join(dataDir, CHECKPOINTS_FILE), log: () => {} });
+    const sec = await openSecurity({ db, masterKey: current, checkpointExport: join(dataDir, CHECKPOINTS_FILE), log: silentLogger });
     try {
       outcome = values.offline
         ? swapInPlace(resolve(keyFile!), sec.vault, db, by)
@@ -119,7 +120,13 @@ export async function rotateOffline(values: Flags, io: CliIo): Promise<number> {
 type Vault = Awaited<ReturnType<typeof openSecurity>>["vault"];
 
 function swapInPlace(file: string, vault: Vault, db: ReturnType<typeof openDb>, by: string): Outcome {
-  const r = rotateKeyFile({ file, db, currentKeyId: vault.keyId, rotate: (next) => vault.rotateMasterKey(next, { by }), log: () => {} });
+  const r = rotateKeyFile({
+    file,
+    db,
+    currentKeyId: vault.keyId,
+    rotate: (next) => vault.rotateMasterKey(next, { by }),
+    log: silentLogger,
+  });
   return { fromKeyId: r.from_key, toKeyId: r.to_key, rewrapped: r.rewrapped, keyFile: r.keyFile, retiredKeyFile: r.retiredKeyFile };
 }
 

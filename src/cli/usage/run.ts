@@ -5,7 +5,10 @@ import { DAEMON_FLAGS_USAGE, type CommandUsage } from "./types.ts";
 export const up: CommandUsage = {
   summary:
     "the local edge (three regions), the daemon, and the fleet of orchestrator.yaml (or the bundled\nexample) released through the daemon's API",
-  synopsis: ["[--config FILE] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap] [--json]"],
+  synopsis: [
+    "[--config FILE] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap] [--json]",
+    "    [--log-format text|json] [--log-level debug|info|warn|error]   (else CBO_LOG_FORMAT, CBO_LOG_LEVEL)",
+  ],
   about: `the edge keeps its state in <data>/edge; the daemon listens on --port (default 8700), the edge on
 --edge-port (default 8780) and the ports right after it, one per region. Every port is checked before
 anything is written: a busy port changes nothing in --data. Ctrl-C stops everything`,
@@ -29,6 +32,7 @@ export const daemon: CommandUsage = {
   synopsis: [
     "[--config FILE] [--data DIR] [--port N] [--host 127.0.0.1 [--allow-public]] [--edge EDGE_DIR] [--master-key-file FILE]",
     "    [--backup-every 6h] [--backup-keep 14] [--backup-dir DIR]   (over orchestrator.yaml's backup:, each flag winning)",
+    "    [--log-format text|json] [--log-level debug|info|warn|error]   (else CBO_LOG_FORMAT, CBO_LOG_LEVEL)",
   ],
   about:
     "--edge: the directory of a running `cbo edge` (default <data>/edge when one runs there); the port is\nchecked before anything is written: a busy port changes nothing in --data",

@@ -29,6 +29,7 @@ import { readDeployment } from "../../targets/live-read.ts";
 import { cannotRevert, revertTarget } from "./revert.ts";
 import { createPassLoop, type PassLoop } from "../../kit/pass-loop.ts";
 import { forEachBounded } from "../../kit/bounded-concurrency.ts";
+import { type Logger, silentLogger } from "../../telemetry/index.ts";
 
 export type DriftCheckerOptions = {
   store: Store;
@@ -44,7 +45,7 @@ export type DriftCheckerOptions = {
   busy?: (tenant: string, worker: string) => boolean;
   /** Config versions published (desired) and applied by the agents, from config sync. */
   configVersions?: (worker: string, target: string) => { desired?: number; applied?: number };
-  log?: (line: string) => void;
+  log?: Logger;
   random?: () => number;
   now?: () => number;
 };
@@ -58,7 +59,7 @@ type DriftEvent = Extract<EventType, `drift.${string}`>;
 const headOf = (r: Release | undefined) => (r ? `${r.id}:${r.status}` : "none");
 
 export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
-  const { store, intervalMs = 1000, jitter = 0.2, concurrency = 8, log = () => {} } = opts;
+  const { store, intervalMs = 1000, jitter = 0.2, concurrency = 8, log = silentLogger } = opts;
   const now = opts.now ?? Date.now;
   const pace = createPace({ share: opts.budgetShare ?? 0.5, now });
   const facts = createVersionFactsCache();
@@ -147,7 +148,7 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
         desiredFrom: desired.source.releaseId,
         since: row.since,
       });
-      log(`drift ${k.worker}@${k.target}: detected (${verdict.kinds.join(", ")}): ${verdict.detail}`);
+      log.warn(`drift ${k.worker}@${k.target}: detected (${verdict.kinds.join(", ")}): ${verdict.detail}`);
     } else if (event === "resolved") {
       const key = keyOf(k);
       emit(k, "drift.resolved", {
@@ -157,7 +158,7 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
         reverted: reverted.has(key),
         since: previous?.since ?? null,
       });
-      log(`drift ${k.worker}@${k.target}: resolved`);
+      log.info(`drift ${k.worker}@${k.target}: resolved`);
       reverted.delete(key);
       revertFailure.delete(key);
     }
@@ -185,7 +186,7 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
       from: observed,
       desired,
     });
-    log(`drift ${k.worker}@${k.target}: reverted to ${splitText(desired)}`);
+    log.info(`drift ${k.worker}@${k.target}: reverted to ${splitText(desired)}`);
   }
 
   function failed(k: DriftKey, why: string, desired: Split): void {
@@ -194,7 +195,7 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
     if (revertFailure.get(key) === why) return;
     revertFailure.set(key, why);
     emit(k, "drift.revert.failed", { reason: why, desired });
-    log(`drift ${k.worker}@${k.target}: not reverted: ${why}`);
+    log.warn(`drift ${k.worker}@${k.target}: not reverted: ${why}`);
   }
 
   function jobs(): Job[] {
@@ -233,11 +234,11 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
       const wasDeferring = deferring;
       deferring = false;
       await forEachBounded(list, concurrency, check);
-      if (deferring && !wasDeferring) log("drift: its share of the API budget is in use; checks are spread over more passes");
-      if (wasDeferring && !deferring) log("drift: every target checked in one pass again");
+      if (deferring && !wasDeferring) log.info("drift: its share of the API budget is in use; checks are spread over more passes");
+      if (wasDeferring && !deferring) log.info("drift: every target checked in one pass again");
     } catch (e) {
       // A broken spec() or store write must not end the loop: the next pass tries again.
-      log(`drift pass failed: ${describe(store.storage.classify(e))}`);
+      log.error(`drift pass failed: ${describe(store.storage.classify(e))}`);
     }
   }
 

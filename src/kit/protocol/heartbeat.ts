@@ -8,6 +8,13 @@
 // a canary version's error rate from the windows of the isolates running that version id.
 // `rejections` lists config bundles the agent refused since its previous delivered heartbeat, so
 // the orchestrator can raise an event for each.
+//
+// Traces: the agent continues the trace of a request that came with a `traceparent` (a gate probe,
+// a poke, a traced client) as a span of its own, and sends those spans back in `spans`, which the
+// orchestrator exports with its own. An optional member, sent only once the orchestrator's answer
+// said it takes them (`spans: true`), so that a newer agent never trips an older orchestrator's
+// strict schema; each heartbeat request also carries the newest such span as its `traceparent`
+// header, which any orchestrator may ignore.
 import * as z from "zod";
 import { signPayload, verifySignature } from "../signing/index.ts";
 import type { HmacKey, NonceCache, SignatureFailureReason } from "../signing/index.ts";
@@ -16,6 +23,8 @@ import { ConfigRejectionReasonSchema } from "./config-bundle.ts";
 
 /** Most rejections one heartbeat carries; older ones beyond this are counted, not listed. */
 export const MAX_HEARTBEAT_REJECTIONS = 20;
+/** Most spans one heartbeat carries; more in one interval are dropped (the oldest first). */
+export const MAX_HEARTBEAT_SPANS = 16;
 export const MAX_HEARTBEAT_BODY_BYTES = 16 * 1024;
 
 const Count = z.number().int().min(0);
@@ -29,6 +38,24 @@ export const ConfigRejectionSchema = z
   })
   .strict();
 export type ConfigRejection = z.infer<typeof ConfigRejectionSchema>;
+
+const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
+
+/** A span of the agent's: its handling of one traced request, a child of the caller's span. */
+export const EdgeSpanSchema = z
+  .object({
+    traceId: Hex(32),
+    spanId: Hex(16),
+    parentSpanId: Hex(16),
+    /** `edge.request` (the Worker's own routes) or `edge.agent` (the agent's: health, poke). */
+    name: z.enum(["edge.request", "edge.agent"]),
+    startMs: Count,
+    durationMs: Count,
+    /** The answer's HTTP status; 0 when the handler threw. */
+    status: z.number().int().min(0).max(999),
+  })
+  .strict();
+export type EdgeSpan = z.infer<typeof EdgeSpanSchema>;
 
 export const HeartbeatSchema = z
   .object({
@@ -46,6 +73,8 @@ export const HeartbeatSchema = z
     /** Since `sinceMs` (epoch ms, the end of the previous delivered window or the isolate's start). */
     window: z.object({ sinceMs: Count, requests: Count, errors: Count }).strict(),
     rejections: z.array(ConfigRejectionSchema).max(MAX_HEARTBEAT_REJECTIONS),
+    /** The agent's spans since its previous delivered heartbeat (only to an orchestrator that takes them). */
+    spans: z.array(EdgeSpanSchema).max(MAX_HEARTBEAT_SPANS).optional(),
   })
   .strict();
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
@@ -55,7 +84,13 @@ export type Heartbeat = z.infer<typeof HeartbeatSchema>;
  * given, so that an agent that missed a poke re-reads KV at once instead of at its next poll.
  * Loose: the orchestrator may add fields.
  */
-export const HeartbeatAnswerSchema = z.object({ configVersion: z.number().int().min(1).nullable() }).loose();
+export const HeartbeatAnswerSchema = z
+  .object({
+    configVersion: z.number().int().min(1).nullable(),
+    /** The orchestrator takes `spans` in heartbeats (an older one leaves this out). */
+    spans: z.boolean().optional(),
+  })
+  .loose();
 export type HeartbeatAnswer = z.infer<typeof HeartbeatAnswerSchema>;
 
 /** The Worker's side: the body and headers to POST to HEARTBEAT_PATH. */

@@ -32,13 +32,15 @@ export { orderConfig } from "./config-order.ts";
 export type { ConfigOrder } from "./config-order.ts";
 export {
   ConfigRejectionSchema,
+  EdgeSpanSchema,
   HeartbeatAnswerSchema,
   HeartbeatSchema,
   MAX_HEARTBEAT_BODY_BYTES,
   MAX_HEARTBEAT_REJECTIONS,
+  MAX_HEARTBEAT_SPANS,
   createHeartbeatRequest,
   verifyHeartbeatRequest,
 } from "./heartbeat.ts";
-export type { ConfigRejection, Heartbeat, HeartbeatAnswer, HeartbeatCheck, HeartbeatFailureReason } from "./heartbeat.ts";
+export type { ConfigRejection, EdgeSpan, Heartbeat, HeartbeatAnswer, HeartbeatCheck, HeartbeatFailureReason } from "./heartbeat.ts";
 export { MAX_POKE_BODY_BYTES, PokeSchema, createPokeRequest, verifyPokeRequest } from "./poke.ts";
 export type { Poke, PokeCheck, PokeFailureReason, PokeInput } from "./poke.ts";
