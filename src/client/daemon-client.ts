@@ -27,6 +27,8 @@ import {
   ReleasePlanSchema,
   ReleaseSchema,
   RollbackPreviewSchema,
+  D1RestorePreviewSchema,
+  D1RestoreResultSchema,
   SecretDeletedSchema,
   SecretDestroyedSchema,
   SecretSchema,
@@ -138,6 +140,11 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     abortRelease: (id: string) => send("POST", `/v1/releases/${enc(id)}/abort`, ReleaseSchema),
     rollback: (name: string, to?: string, opts: { confirm_secret_downgrade?: boolean; force?: boolean } = {}) =>
       send("POST", `${worker(name)}/rollback`, ReleaseSchema, { ...(to === undefined ? {} : { to }), ...opts }),
+    /** What `cbo d1 restore` would do: the bookmark, when it was taken, the minutes of writes lost. */
+    d1RestorePreview: (q: { binding: string; target: string; release: string; worker?: string }) =>
+      get(`/v1/d1/restore${query(q)}`, D1RestorePreviewSchema),
+    d1Restore: (body: { binding: string; target: string; release: string; worker?: string; confirm: boolean }) =>
+      send("POST", "/v1/d1/restore", D1RestoreResultSchema, body),
     /** What a rollback would do per target (code, secrets, config, schema) and the confirmations it needs. */
     rollbackPreview: (name: string, to?: string) => get(`${worker(name)}/rollback/preview${query({ to })}`, RollbackPreviewSchema),
 

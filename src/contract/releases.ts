@@ -263,3 +263,36 @@ export const ReleasePlanSchema = z.object({
   nonGradual: z.object({ targets: z.array(z.string()), reason: z.string(), deletesClasses: z.array(z.string()) }).optional(),
 });
 export type ReleasePlan = z.infer<typeof ReleasePlanSchema>;
+
+/** `cbo d1 restore <binding> --target T --to-release R`: which bookmark, taken when, and what is lost. */
+export const D1RestoreQuerySchema = z.object({
+  binding: NAME.describe("The D1 binding name (e.g. DB)"),
+  target: NAME.describe("The target whose database is restored"),
+  release: NAME.describe("The release whose bookmark (taken before its migrations there) is restored"),
+  worker: NAME.optional().describe("The worker (default: the release's)"),
+});
+export const D1RestoreBodySchema = D1RestoreQuerySchema.extend({
+  confirm: z.boolean().optional().describe("true after the user agreed to lose the writes since the bookmark"),
+}).strict();
+export const D1RestorePreviewSchema = z.object({
+  worker: z.string(),
+  binding: z.string(),
+  database: z.string(),
+  databaseId: z.string(),
+  target: z.string(),
+  release: z.string(),
+  bookmark: z.string(),
+  /** When the bookmark was taken (ISO). */
+  bookmarkAt: z.string(),
+  /** Whole minutes of writes since the bookmark that the restore undoes (rounded up). */
+  minutesLost: z.number().int(),
+  /** The migrations the release applied there after the bookmark: gone from the schema and from d1_migrations. */
+  migrations: z.array(z.string()),
+});
+export type D1RestorePreview = z.infer<typeof D1RestorePreviewSchema>;
+export const D1RestoreResultSchema = D1RestorePreviewSchema.extend({
+  /** Time Travel's bookmark of the moment before the restore: restoring to it undoes the restore. */
+  undoBookmark: z.string().nullable(),
+  restoredAt: z.string(),
+});
+export type D1RestoreResult = z.infer<typeof D1RestoreResultSchema>;

@@ -27,6 +27,7 @@ import { planSecrets } from "./secret-plan.ts";
 import { recoverRelease } from "./recover.ts";
 import { checkNonGradual } from "./non-gradual.ts";
 import { checkRollback, previewRollback } from "./rollback-state.ts";
+import { previewD1Restore, restoreD1ToBookmark } from "./d1-restore.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
 import type { Engine, EngineDeps, ReleasePlan } from "./types.ts";
 import type { TargetRuntime } from "../targets/types.ts";
@@ -315,6 +316,26 @@ export function createEngine(deps: EngineDeps): Engine {
       const worker = findWorker(name);
       const runtimes = runtimesFor(worker);
       return previewRollback(store, await planRollback(store, worker, runtimes, opts.to), runtimes, deps.secrets);
+    },
+
+    previewD1Restore(req) {
+      return previewD1Restore(store, findWorker, req);
+    },
+
+    async restoreD1(req) {
+      const preview = previewD1Restore(store, findWorker, req);
+      const worker = findWorker(preview.worker);
+      // Not under a running release: its migrations would race the restore.
+      const unclaim = claim(worker);
+      try {
+        const runtime = runtimesFor(worker).get(req.target);
+        if (!runtime) throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no target ${req.target}.`);
+        const done = await restoreD1ToBookmark(runtime, preview);
+        log.info(`${worker.name}: D1 ${preview.database} on ${req.target} restored to the bookmark before release ${preview.release}`);
+        return done;
+      } finally {
+        unclaim();
+      }
     },
 
     async wait(id) {

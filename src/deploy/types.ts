@@ -2,7 +2,17 @@
 // Implementations live beside this file; the API depends on this shape only.
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Gate } from "../config/schema.ts";
-import type { Gate as WireGate, PlannedAction, PlannedSecret, ReleasePlan, RollbackPreview, SecretMode } from "../contract/index.ts";
+import type {
+  D1RestorePreview,
+  D1RestoreResult,
+  Gate as WireGate,
+  PlannedAction,
+  PlannedSecret,
+  ReleasePlan,
+  RollbackPreview,
+  SecretMode,
+} from "../contract/index.ts";
+import type { D1RestoreRequest } from "./d1-restore.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import type { Logger, Tracer } from "../telemetry/index.ts";
@@ -111,6 +121,10 @@ export type Engine = {
   rollback(worker: string, opts?: RollbackOptions): Promise<Release>;
   /** Exactly what rollback() would do per target (code, secrets, config, schema) and what it needs, without doing it. */
   previewRollback(worker: string, opts?: { to?: string }): Promise<RollbackPreview>;
+  /** What `cbo d1 restore` would do: the bookmark a release took before its migrations on a target, and the minutes of writes lost. */
+  previewD1Restore(req: D1RestoreRequest): D1RestorePreview;
+  /** Restores that bookmark (explicit, never automatic; refused while the worker has a release running). */
+  restoreD1(req: D1RestoreRequest): Promise<D1RestoreResult>;
   /** Resolves when the release is in a terminal status. */
   wait(releaseId: string): Promise<Release>;
   /**

@@ -175,6 +175,12 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
     async rollback(name, opts = {}) {
       return start(name, "rollback", opts.by, opts.to ? { to: opts.to } : {});
     },
+    previewD1Restore() {
+      throw new CboError("ERR_NOT_FOUND", "the test engine keeps no D1 bookmarks");
+    },
+    async restoreD1() {
+      throw new CboError("ERR_NOT_FOUND", "the test engine keeps no D1 bookmarks");
+    },
     async previewRollback(name, opts = {}) {
       return {
         worker: name,

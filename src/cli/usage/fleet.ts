@@ -75,6 +75,18 @@ export const config: CommandUsage = {
   },
 };
 
+export const d1: CommandUsage = {
+  summary: "a target's D1 database back to the bookmark a release took before its migrations",
+  flags: DAEMON_FLAGS_USAGE,
+  subs: {
+    restore: {
+      args: "<binding> --target T --to-release R [--worker W] [--yes]",
+      about:
+        "restore the Time Travel bookmark release R recorded before its migrations on T (the writes since are lost:\nit says how many minutes and asks first; --yes without a terminal); audited. Never automatic",
+    },
+  },
+};
+
 export const keys: CommandUsage = {
   summary: "per-Worker keys (versions only, never a key)",
   flags: DAEMON_FLAGS_USAGE,

@@ -1,0 +1,133 @@
+// Issue 14, acceptance 4, with a real daemon on a real three-region local edge and the real `cbo`
+// command: `cbo d1 restore DB --target eu --to-release R` restores the Time Travel bookmark release
+// R took before its migration there. Without confirmation nothing happens (and it says how many
+// minutes of writes would be lost); with --yes the earlier rows are back (read through the
+// Worker), only on that target; the audit log names who did it; the next plan shows the undone
+// migration pending again there.
+import { rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDaemonClient } from "../src/client/index.ts";
+import { startDaemon, type Daemon } from "../src/daemon.ts";
+import { generateKeyFile } from "../src/vault/index.ts";
+import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { httpGet } from "./support/http.ts";
+import { runCbo } from "./support/run-cbo.ts";
+
+const SPEC = `
+targets:
+  - { name: eu, api: local }
+  - { name: us, api: local }
+  - { name: ap, api: local }
+rollout:
+  waves: [[eu], [us, ap]]
+  steps: [100]
+  gate: { probe_path: /health, bake_ms: 50, min_samples: 2, interval_ms: 20 }
+workers:
+  - name: notes
+    main: notes.js
+    d1: { DB: { name: notes, migrations_dir: migrations } }
+`;
+const WORKER = (tag: string) => `
+export default {
+  async fetch(req, env) {
+    if (new URL(req.url).pathname === "/health") return new Response("ok");
+    const { results } = await env.DB.prepare("SELECT id FROM notes ORDER BY id").all();
+    return Response.json({ v: ${JSON.stringify(tag)}, ids: results.map((r) => r.id) });
+  },
+};
+`;
+
+describe("cbo d1 restore to a release's bookmark", () => {
+  let t: TestEdge;
+  let dir: string;
+  let d: Daemon;
+  let token: string;
+  let r2: string;
+  const client = () => createDaemonClient({ url: d.url, token });
+  const ids = async (region: string) =>
+    (JSON.parse((await httpGet(t.edge.region(region).port, "notes.localhost", { path: "/" })).body) as { ids: number[] }).ids;
+  const release = async (tag: string) => {
+    writeFileSync(join(dir, "notes.js"), WORKER(tag));
+    const started = await client().release("notes");
+    for (;;) {
+      const r = (await client().getRelease(started.id)).release;
+      if (!["running", "rolling_back"].includes(r.status)) return r;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  };
+
+  beforeAll(async () => {
+    t = await startTestEdge({ regions: ["eu", "us", "ap"] });
+    dir = await makeTempDir("d1-restore");
+    writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
+    mkdirSync(join(dir, "migrations"));
+    writeFileSync(
+      join(dir, "migrations/0001_notes.sql"),
+      "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nINSERT INTO notes VALUES (1, 'first'), (2, 'second');\n",
+    );
+    const keyFile = join(dir, "master.key");
+    generateKeyFile(keyFile);
+    d = await startDaemon({
+      dataDir: join(dir, "data"),
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: t.edge,
+      masterKeyFile: keyFile,
+      env: {},
+      port: 0,
+      monitorIntervalMs: 60_000,
+      log: () => {},
+    });
+    const created = await fetch(new URL("/v1/tokens", d.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${d.initialAdminToken!}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "oncall", role: "deployer" }),
+    });
+    token = ((await created.json()) as { token: string }).token;
+    expect((await release("r1")).status).toBe("succeeded");
+    // A data migration: row 2 goes, row 3 comes.
+    writeFileSync(join(dir, "migrations/0002_cleanup.sql"), "DELETE FROM notes WHERE id = 2;\nINSERT INTO notes VALUES (3, 'third');\n");
+    const second = await release("r2");
+    expect(second.status, second.reason ?? "").toBe("succeeded");
+    r2 = second.id;
+    for (const region of ["eu", "us", "ap"]) expect(await ids(region)).toEqual([1, 3]);
+  }, 180_000);
+  afterAll(async () => {
+    await d?.close();
+    await t?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("without confirmation: says what is lost and restores nothing", async () => {
+    const r = await runCbo(["d1", "restore", "DB", "--target", "eu", "--to-release", r2, "--url", d.url], { env: { CBO_TOKEN: token } });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`Restore D1 notes (DB of notes) on eu to the bookmark taken before release ${r2}`);
+    expect(r.stderr).toMatch(/about \d+ minute\(s\) of writes since then will be lost, and the schema loses 0002_cleanup\.sql/);
+    expect(r.stderr).toMatch(/ERR_CONFIRMATION_REQUIRED/);
+    expect(await ids("eu")).toEqual([1, 3]);
+    expect(d.security.audit.search({ action: "d1.restore", limit: 10 })).toEqual([]);
+  });
+
+  it("with --yes: the earlier rows are back on that target only, audited with who did it", { timeout: 60_000 }, async () => {
+    const r = await runCbo(["d1", "restore", "DB", "--target", "eu", "--to-release", r2, "--yes", "--url", d.url], {
+      env: { CBO_TOKEN: token },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^restored D1 notes on eu to /);
+    expect(await ids("eu")).toEqual([1, 2]);
+    expect(await ids("us")).toEqual([1, 3]);
+    const audit = d.security.audit.search({ action: "d1.restore", limit: 10 });
+    expect(audit.length).toBeGreaterThan(0);
+    for (const e of audit) {
+      expect(e.actor).toMatch(/^token:oncall:/);
+      expect(e.target).toBe("d1:eu/notes");
+      expect(e.details).toMatchObject({ release: r2, worker: "notes" });
+    }
+    // The migration it undid is pending again there, and only there.
+    const plan = await client().plan("notes");
+    expect(plan.targets.find((x) => x.name === "eu")!.d1Migrations).toEqual([
+      { binding: "DB", database: "notes", pending: ["0002_cleanup.sql"] },
+    ]);
+    expect(plan.targets.find((x) => x.name === "us")!.d1Migrations).toEqual([]);
+  });
+});
