@@ -31,7 +31,10 @@ export async function recoverD1(rec: Recorder, entries: JournalEntry[], runtimes
     const open = [...new Set(r.begun)].filter((p) => count(r.begun, p) > count(r.finished, p));
     const unanswered = r.sent.filter((n) => !r.applied.includes(n) && r.failed?.name !== n);
     if (open.length === 0 && unanswered.length === 0) continue;
-    const base = { target: r.target, database: r.database, ...(open.length > 0 ? { phase: open[open.length - 1]! } : {}) };
+    const phase = open.length > 0 ? open[open.length - 1]! : undefined;
+    const base = { target: r.target, database: r.database, ...(phase ? { phase } : {}) };
+    // The files of the interrupted phase (an earlier, finished phase of the release is not news).
+    const sent = r.sent.filter((n) => phase === undefined || (r.phaseOf[n] ?? phase) === phase || unanswered.includes(n));
     const runtime = runtimes.get(r.target);
     if (!runtime || !r.databaseId) {
       out.push({ ...base, applied: [], missing: [], error: "target or database no longer known" });
@@ -41,7 +44,7 @@ export async function recoverD1(rec: Recorder, entries: JournalEntry[], runtimes
       const names = new Set((await readApplied(runtime, r.databaseId, r.table || "d1_migrations")).names);
       for (const n of unanswered)
         if (names.has(n)) rec.journal(J.d1Applied, r.target, { phase: base.phase ?? "", database: r.database, name: n, recovery: true });
-      out.push({ ...base, applied: r.sent.filter((n) => names.has(n)), missing: r.sent.filter((n) => !names.has(n)) });
+      out.push({ ...base, applied: sent.filter((n) => names.has(n)), missing: sent.filter((n) => !names.has(n)) });
     } catch (e) {
       out.push({ ...base, applied: [], missing: [], error: describeError(e) });
     }

@@ -72,6 +72,8 @@ export type D1Replay = {
   bookmarkAt: string | null;
   /** Files whose apply request was sent, in order (some may not have landed). */
   sent: string[];
+  /** The phase each sent file belongs to (d1-migrations or d1-contract). */
+  phaseOf: Record<string, string>;
   /** Files whose apply was answered with success. */
   applied: string[];
   /** Files marked `-- cbo:breaks-rollback` (code from before them cannot run on their schema). */
@@ -90,6 +92,7 @@ const D1PhaseData = z.looseObject({
   bookmark: z.string().optional(),
 });
 const D1FileData = z.looseObject({
+  phase: z.string().optional(),
   database: z.string(),
   name: z.string(),
   statement: z.string().optional(),
@@ -110,6 +113,7 @@ export function d1Replay(entries: JournalEntry[]): D1Replay[] {
         bookmark: null,
         bookmarkAt: null,
         sent: [],
+        phaseOf: {},
         applied: [],
         breaksRollback: [],
         begun: [],
@@ -145,6 +149,7 @@ export function d1Replay(entries: JournalEntry[]): D1Replay[] {
     const r = of(e.target, d.data.database);
     if (e.kind === J.d1Intent) {
       r.sent.push(d.data.name);
+      if (d.data.phase) r.phaseOf[d.data.name] = d.data.phase;
       if (d.data.breaksRollback === true) r.breaksRollback.push(d.data.name);
     } else if (e.kind === J.d1Applied) r.applied.push(d.data.name);
     else r.failed = { name: d.data.name, error: d.data.error ?? "", ...(d.data.statement ? { statement: d.data.statement } : {}) };
