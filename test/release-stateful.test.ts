@@ -238,4 +238,40 @@ describe("D1 migrations as phases of a canary release (three targets)", () => {
       expect((await notes(target)).body).toEqual({ v: "v5", notes: [{ id: 1, title: "first", tag: "general" }] });
     }
   });
+
+  it("a rollback to code from before a migration warns that the schema stays; one marked breaks-rollback needs --force", {
+    timeout: 120_000,
+  }, async () => {
+    const before = store.releases.list({ worker: "notes", limit: 100 }).find((r) => r.kind === "release" && r.status === "succeeded")!;
+    await write("migrations/0007_strict.sql", "-- cbo:breaks-rollback\nCREATE TABLE audit_trail (id INTEGER PRIMARY KEY);\n");
+    await write("notes.js", NOTES("v6", "id, title, tag"));
+    const r = await release();
+    expect(r.status, r.reason ?? "").toBe("succeeded");
+    const p = await engine.previewRollback("notes");
+    expect(p.resolved).toContain(`release ${before.id} shipped`);
+    expect(p.needs).toEqual({ confirmSecretDowngrade: false, force: true });
+    for (const target of REGIONS) {
+      const x = p.targets.find((y) => y.name === target)!;
+      expect(x.newerMigrations).toEqual([{ database: "notes", files: ["0007_strict.sql"], release: r.id }]);
+      expect(x.breaksRollback).toEqual(["0007_strict.sql"]);
+      expect(p.warnings).toContain(
+        `${target}: the schema of D1 notes stays as it is: 0007_strict.sql (applied by release ${r.id}) are newer than ${x.to}; D1 migrations only go forward (cbo d1 restore is the explicit way back)`,
+      );
+    }
+    const count = store.releases.list({ worker: "notes", limit: 100 }).length;
+    const refused = (await engine.rollback("notes").then(
+      () => ({}),
+      (e: unknown) => e,
+    )) as { code?: string; message?: string };
+    expect(refused).toMatchObject({ code: "ERR_CONFIRMATION_REQUIRED" });
+    expect(refused.message).toContain("0007_strict.sql is marked -- cbo:breaks-rollback");
+    expect(store.releases.list({ worker: "notes", limit: 100 })).toHaveLength(count);
+    for (const target of REGIONS) expect((await notes(target)).body).toMatchObject({ v: "v6" });
+    const forced = await engine.wait((await engine.rollback("notes", { force: true })).id);
+    expect(forced.status, forced.reason ?? "").toBe("succeeded");
+    for (const target of REGIONS) {
+      expect((await notes(target)).body).toMatchObject({ v: "v5" });
+      expect((await applied(target)).at(-1)).toBe("0007_strict.sql");
+    }
+  });
 });
