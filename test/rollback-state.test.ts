@@ -131,8 +131,8 @@ describe("rollback says what it will do, goes to the last succeeded release, and
 
     const cli = await runCbo(["rollback", "shop", "--url", d.url], { env: { CBO_TOKEN: token } });
     expect(cli.code, cli.stderr).toBe(1);
-    for (const region of REGIONS) expect(cli.stderr).toContain(`${region}: code ${ids[`r2:${region}`]} -> ${ids[`r1:${region}`]}`);
-    expect(cli.stderr).toContain(`secret ${SECRET}: v2 -> v1, DOWNGRADE (the vault's current is v2)`);
+    for (const region of REGIONS) expect(cli.stdout).toContain(`${region}: code ${ids[`r2:${region}`]} -> ${ids[`r1:${region}`]}`);
+    expect(cli.stdout).toContain(`secret ${SECRET}: v2 -> v1, DOWNGRADE (the vault's current is v2)`);
     expect(cli.stderr).toMatch(/ERR_CONFIRMATION_REQUIRED/);
     expect(cli.stderr).toContain("--confirm-secret-downgrade");
 

@@ -76,7 +76,7 @@ export async function rollbackCommand(args: string[]): Promise<number> {
     else process.stdout.write(`${rollbackPreviewLines(preview).join("\n")}\n`);
     return 0;
   }
-  if (!values.json) process.stderr.write(`${rollbackPreviewLines(preview).join("\n")}\n`);
+  if (!values.json) process.stdout.write(`${rollbackPreviewLines(preview).join("\n")}\n`);
   const opts = {
     ...(values["confirm-secret-downgrade"] ? { confirm_secret_downgrade: true } : {}),
     ...(values.force ? { force: true } : {}),
