@@ -98,9 +98,9 @@ describe("input validation", () => {
     expect(wrongType.body.error.message).toContain("body.worker");
     const missing = await call(f.url, "POST", "/v1/releases", { token: f.tokens.deployer, body: "" });
     expect(missing.body.error.details.issues[0].path).toBe("body.worker");
-    const extra = await call(f.url, "POST", "/v1/releases", { token: f.tokens.deployer, json: { worker: "hello", force: true } });
+    const extra = await call(f.url, "POST", "/v1/releases", { token: f.tokens.deployer, json: { worker: "hello", forse: true } });
     expect(extra.status).toBe(400);
-    expect(extra.body.error.message).toMatch(/force/);
+    expect(extra.body.error.message).toMatch(/forse/);
     const notObject = await call(f.url, "POST", "/v1/workers/hello/rollback", { token: f.tokens.deployer, json: ["x"] });
     expect(notObject.status).toBe(400);
     expect(snapshot()).toEqual(before);

@@ -108,7 +108,7 @@ describe("help, from the command table", () => {
     expect(all.code).toBe(0);
     for (const name of COMMAND_NAMES) expect(all.stdout).toMatch(new RegExp(`^  ${name} +\\S`, "m"));
     expect(all.stdout).toMatch(
-      /^exit codes: 0 ok; 1 user error [^]*; 2 system error [^]*; 3 a release or rollback rolled back or was aborted$/m,
+      /^exit codes: 0 ok; 1 user error [^]*; 2 system error [^]*; 3 a release or rollback rolled back or was aborted;[^]*4 cbo diff --strict found drift/m,
     );
     expect(all.stdout).toMatch(/^token: the first of --token-file FILE, --token TOKEN .*, CBO_TOKEN_FILE, CBO_TOKEN,/m);
     expect((await cbo(["help", "nope"])).code).toBe(1);

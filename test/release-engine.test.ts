@@ -102,7 +102,8 @@ describe("release engine on a 3-region local edge", () => {
     const plan = await engine.plan("good");
     expect(plan.waves).toEqual([["eu"], ["us", "ap"]]);
     expect(plan.targets.map((x) => x.previousVersionId)).toEqual(REGIONS.map((r) => previous[r]));
-    expect(plan.apiCalls).toBe(3 * (1 + 1 + 3));
+    // Per region: the deployment and the live version (what the diff compares with), the upload, 3 steps.
+    expect(plan.apiCalls).toBe(3 * (2 + 1 + 3));
 
     const started = await engine.release("good", { by: "test" });
     expect(started.status).toBe("running");
@@ -336,8 +337,8 @@ describe("release engine on a 3-region local edge", () => {
     }
     await fleet.setSource("bound", workerSource("b2"));
     const plan = await engine.plan("bound");
-    // Namespaces exist now: per region read + list + upload + 3 steps, no create.
-    expect(plan.apiCalls).toBe(3 * (1 + 1 + 1 + 3));
+    // Namespaces exist now: per region read (deployment, live version) + list + upload + 3 steps, no create.
+    expect(plan.apiCalls).toBe(3 * (2 + 1 + 1 + 3));
     const second = await releaseAndWait("bound");
     expect(second.status, second.reason ?? "").toBe("succeeded");
     for (const region of REGIONS) {

@@ -121,7 +121,15 @@ describe("OpenAPI document", () => {
     const { store, api } = await makeApi();
     const doc = (await (await api.app.request("/v1/openapi.json")).json()) as Json;
     const s = doc.components.schemas as Json;
-    expect(s.Release.properties.status.enum).toEqual(["running", "rolling_back", "succeeded", "rolled_back", "failed", "aborted"]);
+    expect(s.Release.properties.status.enum).toEqual([
+      "running",
+      "rolling_back",
+      "succeeded",
+      "rolled_back",
+      "failed",
+      "aborted",
+      "unchanged",
+    ]);
     // Each event type with its own payload (the contract's typed event map), one branch per type.
     const branches = s.StoredEvent.oneOf as Json[];
     expect(branches.map((b) => b.properties.type.const)).toContain("release.step.failed");

@@ -5,6 +5,7 @@ import { decodeCursor, pageFrom } from "./cursor.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
   ReleasePlanSchema,
+  WorkerDiffSchema,
   StatusSchema,
   TargetSummarySchema,
   VersionPageSchema,
@@ -113,6 +114,21 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       async handle({ params }) {
         requireWorker(ctx.deps.spec(), params.name);
         return engine.plan(params.name);
+      },
+    }),
+    route({
+      id: "diffWorker",
+      method: "get",
+      path: "/v1/workers/:name/diff",
+      summary:
+        "Per target, what releasing this worker would change against what the target runs now (code, bindings, vars, compatibility, secrets as name@version, config, assets, crons, routes, consumers, settings), and drift: a live version the orchestrator never uploaded",
+      role: "deployer",
+      params: WorkerParamsSchema,
+      response: WorkerDiffSchema,
+      errors: [404, 503],
+      async handle({ params }) {
+        requireWorker(ctx.deps.spec(), params.name);
+        return engine.diff(params.name);
       },
     }),
   ];

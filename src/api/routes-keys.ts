@@ -67,7 +67,8 @@ export function keyRoutes(ctx: RouteContext): RouteDef[] {
             details: { targets: rotated.map((r) => r.target), versions: rotated.map((r) => r.version) },
           });
         });
-        const release = body.release ? await engine.release(worker.name, { by: actor }) : null;
+        // New keys must ship even when nothing else changed: never an `unchanged` no-op.
+        const release = body.release ? await engine.release(worker.name, { by: actor, force: true }) : null;
         const keys = workerKeys
           .list(tenant)
           .filter((k) => k.worker === worker.name)

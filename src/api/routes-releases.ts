@@ -52,6 +52,7 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
         return audited(principal!, "release.create", `worker:${body.worker}`, tenant, () =>
           engine.release(body.worker, {
             by: principal!.name,
+            ...(body.force ? { force: true } : {}),
             ...(body.allow_non_gradual !== undefined ? { allowNonGradual: body.allow_non_gradual } : {}),
             ...(body.confirm_class_deletion !== undefined ? { confirmClassDeletion: body.confirm_class_deletion } : {}),
           }),

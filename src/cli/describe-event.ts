@@ -63,6 +63,8 @@ export function describeEvent(e: Pick<AnyEvent, "type" | "data">, paint?: Paint)
       const targets = Array.isArray(d.targets) ? ` ${d.targets.join(", ")}` : "";
       return `${p.warn("rolling back")}${targets}${because}`;
     }
+    case "release.unchanged":
+      return p.ok("release unchanged: every target already runs what the spec says");
     case "release.succeeded":
       return p.ok("release succeeded");
     case "release.rolled_back":

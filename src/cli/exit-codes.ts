@@ -10,17 +10,21 @@
 //   3  a release (or rollback) rolled back or was aborted: a gate failed, someone aborted it, or
 //      a recovered release was rolled back. Nothing is wrong with the command or the system: the
 //      release did not ship, and every target is back on its previous version.
+//   4  `cbo diff --strict`: a target runs something the spec does not know (a version the
+//      orchestrator never uploaded there: a `wrangler deploy`, a dashboard edit), for CI.
 import type { CboError } from "../kit/errors.ts";
 
-export const EXIT = { ok: 0, userError: 1, systemError: 2, rolledBack: 3 } as const;
+export const EXIT = { ok: 0, userError: 1, systemError: 2, rolledBack: 3, drift: 4 } as const;
 
 /** One line per code, for `cbo help` (README's table says the same). */
 export const EXIT_CODES_HELP = `exit codes: 0 ok; 1 user error (usage, bad input, refused); 2 system error (daemon unreachable, edge down,
-            a release failed or its outcome unknown); 3 a release or rollback rolled back or was aborted`;
+            a release failed or its outcome unknown); 3 a release or rollback rolled back or was aborted;
+            4 cbo diff --strict found drift (a target runs a version the orchestrator never uploaded)`;
 
 /** A release's (or rollback's) status as an exit code; anything not finished is "could not learn it". */
 const OUTCOMES: Readonly<Record<string, number>> = {
   succeeded: EXIT.ok,
+  unchanged: EXIT.ok,
   rolled_back: EXIT.rolledBack,
   aborted: EXIT.rolledBack,
   failed: EXIT.systemError,
@@ -35,7 +39,13 @@ export function exitForError(err: Pick<CboError, "isUserError">): number {
 }
 
 /** How bad each code is, for a command that ends several releases (`cbo secrets deliver --wait`). */
-const SEVERITY: Readonly<Record<number, number>> = { [EXIT.ok]: 0, [EXIT.rolledBack]: 1, [EXIT.userError]: 2, [EXIT.systemError]: 3 };
+const SEVERITY: Readonly<Record<number, number>> = {
+  [EXIT.ok]: 0,
+  [EXIT.rolledBack]: 1,
+  [EXIT.drift]: 1,
+  [EXIT.userError]: 2,
+  [EXIT.systemError]: 3,
+};
 
 /** The worse of two exit codes: a failure outweighs a rollback, which outweighs a success. */
 export function worseExit(a: number, b: number): number {

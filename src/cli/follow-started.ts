@@ -22,6 +22,7 @@ export function startLine(r: Release): string {
     const to = typeof r.plan.resolved === "string" ? ` to ${r.plan.resolved}` : "";
     return `rollback ${r.id} of ${r.worker}${to} started`;
   }
+  if (r.status === "unchanged") return `release ${r.id} of ${r.worker}: nothing to do`;
   if (!plan.success) return `release ${r.id} of ${r.worker} started`;
   const waves = plan.data.waves.map((w) => `[${w.join(", ")}]`).join(" -> ");
   return `release ${r.id} of ${r.worker} started: waves ${waves}, steps ${plan.data.steps.map(percent).join(" -> ")}`;
@@ -34,7 +35,12 @@ export function progressLine(e: AnyEvent, paint: Paint): string {
 export function endLine(r: Release, startedAt: number, paint: Paint, now: number = Date.now()): string {
   const secs = ((now - startedAt) / 1000).toFixed(1);
   const what = r.kind === "rollback" ? "rollback" : "release";
-  const colour = r.status === "succeeded" ? paint.ok : r.status === "rolled_back" || r.status === "aborted" ? paint.warn : paint.bad;
+  const colour =
+    r.status === "succeeded" || r.status === "unchanged"
+      ? paint.ok
+      : r.status === "rolled_back" || r.status === "aborted"
+        ? paint.warn
+        : paint.bad;
   return `${what} ${r.id} ${colour(r.status.replace("_", " "))} after ${secs} s${r.reason ? `: ${r.reason}` : ""}`;
 }
 

@@ -3,6 +3,7 @@
 // change and phases (format-plan-targets.ts), every action in order, and the Cloudflare API
 // requests it will spend.
 import type { ReleasePlan } from "../contract/index.ts";
+import { formatDiff } from "./format-diff.ts";
 import { targetsDetailsText } from "./format-plan-targets.ts";
 import { liveText } from "./format-status.ts";
 import { percent, table } from "./table.ts";
@@ -57,6 +58,11 @@ export function formatPlan(plan: ReleasePlan): string {
     `plan: release ${plan.worker}${plan.tenant ? ` (tenant ${plan.tenant})` : ""}${plan.bundleHash ? `, bundle ${plan.bundleHash.slice(0, 12)}` : ""}`,
   );
   lines.push("");
+  if (plan.diff) {
+    lines.push("diff against what each target runs now:");
+    lines.push(formatDiff(plan.diff).trimEnd().replace(/^/gm, "  "));
+    lines.push("");
+  }
   lines.push(
     table(
       plan.targets.map((t) => [t.name, t.accountId ?? "-", liveText(t.live), t.previousVersionId ?? "-"]),

@@ -34,6 +34,10 @@ const COMMANDS: Record<CommandName, Command> = {
     () => import("./commands/plan-command.ts"),
     (m) => m.planCommand,
   ),
+  diff: lazy(
+    () => import("./commands/diff-command.ts"),
+    (m) => m.diffCommand,
+  ),
   release: lazy(
     () => import("./commands/release-command.ts"),
     (m) => m.releaseCommand,

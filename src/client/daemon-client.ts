@@ -25,6 +25,7 @@ import {
   ReleaseDetailSchema,
   ReleasePageSchema,
   ReleasePlanSchema,
+  WorkerDiffSchema,
   ReleaseSchema,
   RollbackPreviewSchema,
   D1RestorePreviewSchema,
@@ -126,12 +127,18 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     versionPages: (name: string, q: { limit?: number } = {}) =>
       pages((cursor) => get(`${worker(name)}/versions${query({ ...q, cursor })}`, VersionPageSchema)),
     plan: (name: string) => get(`${worker(name)}/plan`, ReleasePlanSchema),
+    diff: (name: string) => get(`${worker(name)}/diff`, WorkerDiffSchema),
     healthRows: (q: { fresh?: boolean } = {}) =>
       get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
 
     // --- releases -----------------------------------------------------------------------------
-    release: (name: string, opts: { allow_non_gradual?: boolean; confirm_class_deletion?: boolean } = {}) =>
-      send("POST", "/v1/releases", ReleaseSchema, { worker: name, ...opts }),
+    release: (name: string, opts: { force?: boolean; allow_non_gradual?: boolean; confirm_class_deletion?: boolean } = {}) =>
+      send("POST", "/v1/releases", ReleaseSchema, {
+        worker: name,
+        ...(opts.force ? { force: true } : {}),
+        ...(opts.allow_non_gradual !== undefined ? { allow_non_gradual: opts.allow_non_gradual } : {}),
+        ...(opts.confirm_class_deletion !== undefined ? { confirm_class_deletion: opts.confirm_class_deletion } : {}),
+      }),
     /** One page of releases, newest first; releasePages() walks them all. */
     releases: (q: { worker?: string; limit?: number; cursor?: string } = {}) => get(`/v1/releases${query(q)}`, ReleasePageSchema),
     releasePages: (q: { worker?: string; limit?: number } = {}) =>

@@ -223,6 +223,18 @@ describe("Cloudflare client", () => {
     expect(seen.map((s) => s.query.get("page"))).toEqual([null, "2", "3", "4"]);
   });
 
+  it("stops at result_info.total_pages without asking for an empty page (as wrangler pages)", async () => {
+    const all = Array.from({ length: 5 }, (_, i) => ({ id: `ns${i}`, title: `t${i}` }));
+    const { seen, baseUrl } = await peer((r) => {
+      if (r.path !== `/accounts/${ACCOUNT}/storage/kv/namespaces`) return undefined;
+      const page = Number(r.query.get("page") ?? 1);
+      return ok(all.slice((page - 1) * 2, page * 2), { result_info: { page, per_page: 2, total_count: 5, total_pages: 3 } });
+    });
+    const { client } = clientFor(baseUrl);
+    expect((await client.listKvNamespaces()).map((n) => n.id)).toEqual(["ns0", "ns1", "ns2", "ns3", "ns4"]);
+    expect(seen.map((s) => s.query.get("page"))).toEqual([null, "2", "3"]);
+  });
+
   it("pages Worker versions through result.items, and refuses a list result that is not a list", async () => {
     const all = Array.from({ length: 3 }, (_, i) => ({ id: `v${i}`, number: 3 - i }));
     const { seen, baseUrl } = await peer((r) => {

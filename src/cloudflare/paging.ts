@@ -1,6 +1,7 @@
 // Cloudflare's list endpoints page in three ways; each list names its way (the same as the official
 // SDK's page class for that endpoint, and as wrangler pages):
-//   "pages"        `result` is an array; ask `page=2, 3, …` until a page comes back empty
+//   "pages"        `result` is an array; ask `page=2, 3, …` until `result_info.total_pages` is
+//                  reached or a page comes back empty
 //   "page-items"   the same, with the items in `result.items` (Workers versions)
 //   "cursor"       `result` is an array; follow `result_info.cursor` until it is empty (KV keys)
 //   "single"       one request, one page
@@ -22,6 +23,7 @@ export const MAX_PAGES = 10_000;
 const ArrayResult = z.array(z.unknown());
 const ItemsResult = z.looseObject({ items: z.array(z.unknown()).nullish() });
 const CursorInfo = z.looseObject({ cursor: z.string().nullish() }).nullish();
+const PageInfo = z.looseObject({ total_pages: z.number().int().nullish() }).nullish();
 
 export async function listPages(
   paging: Paging,
@@ -49,6 +51,11 @@ export async function listPages(
       if (!cursor) break;
       next = { ...query, cursor };
     } else {
+      // The last page by Cloudflare's own count: no request for an empty page after it (as
+      // wrangler pages), so a list costs what the plan says it costs.
+      const info = PageInfo.safeParse(answer.resultInfo);
+      const pages = info.success ? info.data?.total_pages : undefined;
+      if (typeof pages === "number" && page >= pages) break;
       next = { ...query, page: page + 1 };
     }
   }

@@ -20,19 +20,19 @@ export type SpecSource = (() => ResolvedSpec) & {
 
 export function specSource(file: string, initial: ResolvedSpec, log: Logger): SpecSource {
   let current = initial;
-  let seen = mtimeOf(file);
-  let refused: { mtime: number; refusal: SpecRefusal } | undefined;
+  let seen = stampOf(file, initial);
+  let refused: { mtime: string; refusal: SpecRefusal } | undefined;
   // Callers ask on every request (heartbeats arrive by the thousand): look at the file at most
   // every 250 ms.
   let lookedAt = 0;
-  const refuse = (m: number, reason: string) => {
+  const refuse = (m: string, reason: string) => {
     refused = { mtime: m, refusal: { file, reason, since: new Date().toISOString() } };
   };
   const read = () => {
     const now = Date.now();
     if (now - lookedAt < 250) return current;
     lookedAt = now;
-    const m = mtimeOf(file);
+    const m = stampOf(file, current);
     if (m === seen || m === refused?.mtime) return current;
     let next: ResolvedSpec;
     try {
@@ -53,7 +53,7 @@ export function specSource(file: string, initial: ResolvedSpec, log: Logger): Sp
       );
       return current;
     }
-    seen = m;
+    seen = stampOf(file, next);
     refused = undefined;
     current = next;
     log.info(`spec: reloaded ${file} (${next.workers.length} worker(s))`);
@@ -65,6 +65,17 @@ export function specSource(file: string, initial: ResolvedSpec, log: Logger): Sp
       return refused?.refusal;
     },
   });
+}
+
+/**
+ * When the spec last changed: orchestrator.yaml and every wrangler file its workers were read
+ * from (an edit to a wrangler file is an edit to the spec: `cbo diff` and the next release see it).
+ */
+function stampOf(file: string, spec: ResolvedSpec): string {
+  const files = new Set([file]);
+  for (const w of spec.workers)
+    for (const s of [w.source, ...Object.values(w.sources ?? {})]) if (s?.origin.kind === "wrangler") files.add(s.origin.file);
+  return [...files].map(mtimeOf).join(",");
 }
 
 function mtimeOf(file: string): number {

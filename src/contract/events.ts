@@ -70,6 +70,8 @@ export const EVENT_PAYLOADS = {
     bundleHash: z.string().optional(),
     recovered: z.boolean().optional(),
   }),
+  // A release that would have changed nothing anywhere: recorded, nothing touched (no --force).
+  "release.unchanged": z.looseObject({ by: z.string().nullable(), bundleHash: z.string(), reason: Reason }),
   "release.rolled_back": ReleaseEnd,
   "release.failed": ReleaseEnd,
   "release.aborted": ReleaseEnd,

@@ -2,6 +2,7 @@
 // release stores, and the requests that start, list, abort and roll back releases. The routes
 // validate with these and the OpenAPI document is generated from them (src/api/openapi.ts).
 import * as z from "zod";
+import { WorkerDiffSchema } from "./diff.ts";
 import { CursorQueryShape, pageOf } from "./pages.ts";
 import { RELEASE_KINDS, RELEASE_STATUSES, SECRET_MODES } from "./statuses.ts";
 
@@ -19,6 +20,7 @@ export const CreateReleaseBodySchema = z
       .optional()
       .describe("Opt in to a release that cannot be gradual (a Durable Object migration: 100% per target, one at a time)"),
     confirm_class_deletion: z.boolean().optional().describe("Confirm that the release deletes or renames Durable Object classes"),
+    force: z.boolean().optional().describe("Release even when no target would change (otherwise such a release ends `unchanged`)"),
   })
   .strict();
 export const RollbackBodySchema = z
@@ -261,6 +263,8 @@ export const ReleasePlanSchema = z.object({
    * Worker): those targets take it at 100% one at a time, and the release needs the opt-in.
    */
   nonGradual: z.object({ targets: z.array(z.string()), reason: z.string(), deletesClasses: z.array(z.string()) }).optional(),
+  /** What the release changes against what each target runs now (src/contract/diff.ts). */
+  diff: WorkerDiffSchema.optional(),
 });
 export type ReleasePlan = z.infer<typeof ReleasePlanSchema>;
 

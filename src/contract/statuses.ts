@@ -1,12 +1,21 @@
 // Every list of states and kinds the API speaks, once. The store, the engine, the vault, the audit
 // log, the setup wizard and every client (CLI, MCP server, dashboard) take them from here.
 
-/** A release's (or rollback's) status; `running` and `rolling_back` are unfinished. */
-export const RELEASE_STATUSES = ["running", "rolling_back", "succeeded", "rolled_back", "failed", "aborted"] as const;
+/**
+ * A release's (or rollback's) status; `running` and `rolling_back` are unfinished. `unchanged`: a
+ * release that would have changed nothing on any target, so it did nothing (no `--force`).
+ */
+export const RELEASE_STATUSES = ["running", "rolling_back", "succeeded", "rolled_back", "failed", "aborted", "unchanged"] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 
 /** The statuses a release ends in: nothing moves it any more. */
-export const TERMINAL_STATUSES: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>(["succeeded", "rolled_back", "failed", "aborted"]);
+export const TERMINAL_STATUSES: ReadonlySet<ReleaseStatus> = new Set<ReleaseStatus>([
+  "succeeded",
+  "rolled_back",
+  "failed",
+  "aborted",
+  "unchanged",
+]);
 /** Whether a status (as a client reads it: any string) is one a release ends in. */
 export const isTerminal = (status: string): boolean => TERMINAL_STATUSES.has(status as ReleaseStatus);
 

@@ -47,6 +47,7 @@ import { ReleaseStop } from "./stop.ts";
 import { secretBindings } from "./secret-plan.ts";
 import type { ApplyContext, Progress } from "./apply-context.ts";
 import { ensureConfigNamespace } from "../targets/kv-namespaces.ts";
+import { versionFacts } from "./release-build.ts";
 import { NO_SPAN, span, startSpan, type Span } from "../telemetry/index.ts";
 
 export { ReleaseStop };
@@ -150,8 +151,9 @@ async function applyTarget(
       put,
       ...(migrations ? { migration: migrationTags(migrations) } : {}),
     });
+    // The plan's read found it (no request now), or it is created here (looked up again first).
     const configNamespaceId = worker.agent
-      ? await ensureConfigNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace)
+      ? (facts?.configNamespace?.id ?? (await ensureConfigNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace)))
       : undefined;
     const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, {
       by: `release:${release.id}`,
@@ -211,6 +213,7 @@ async function applyTarget(
         release_id: release.id,
         bundle_hash: bundleHash,
         secrets: secrets.pins,
+        facts: versionFacts(build),
       }),
     );
     rec.emit("release.target.uploaded", name, { versionId, previousVersionId, ...(secrets.pins ? { secrets: secrets.pins } : {}) });

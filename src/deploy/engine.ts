@@ -19,6 +19,7 @@ import { TERMINAL_STATUSES } from "../contract/index.ts";
 import type { Release } from "../store/index.ts";
 import { applyRelease, ReleaseStop } from "./apply.ts";
 import { createRestoreBoard, finishRecorded } from "./owed.ts";
+import { diffOf } from "./diff-desired.ts";
 import { buildRelease, type ReleaseBuild } from "./release-build.ts";
 import { observeForRelease, type TargetFacts } from "./observe.ts";
 import { plan as planRelease } from "./plan.ts";
@@ -32,6 +33,8 @@ import { applyRollback, planRollback } from "./rollback.ts";
 import type { Engine, EngineDeps, ReleasePlan } from "./types.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import { silentLogger, span } from "../telemetry/index.ts";
+
+const UNCHANGED_REASON = "every target already runs what the spec says: nothing to release (--force releases anyway)";
 
 type Active = { id: string; key: string; abort: AbortController; done: Promise<Release> };
 
@@ -109,23 +112,39 @@ export function createEngine(deps: EngineDeps): Engine {
     full: boolean,
   ): Promise<{ plan: ReleasePlan; build: ReleaseBuild; facts: Map<string, TargetFacts> }> {
     const build = await buildRelease(worker, { protect: deps.protectedPaths ?? [] });
-    const places = new Map(deps.spec().targets.map((t) => [t.name, { name: t.name, jurisdiction: t.jurisdiction }]));
+    const specTargets = deps.spec().targets;
+    const places = new Map(specTargets.map((t) => [t.name, { name: t.name, jurisdiction: t.jurisdiction }]));
     const observed = await Promise.all(
-      worker.targets.map((t) => observeForRelease(runtimes.get(t)!, worker, build.of(t), places.get(t) ?? { name: t }, { versions: full })),
+      worker.targets.map((t) =>
+        observeForRelease(runtimes.get(t)!, worker, build.of(t), places.get(t) ?? { name: t }, {
+          versions: full,
+          configNamespace: specTargets.find((x) => x.name === t)?.kv_namespace,
+        }),
+      ),
     );
     const facts = new Map(observed.map((o) => [o.target, o]));
     const targets = new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId, bundleHash: build.of(n).hash }]));
-    const plan = planRelease(worker, build.main.hash, targets, observed);
-    if (worker.secrets.length === 0 && !worker.agent) return { plan, build, facts };
-    if (!deps.secrets)
-      throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);
-    const jurisdictions = new Map(deps.spec().targets.map((t) => [t.name, t.jurisdiction]));
-    const targetsJ = worker.targets.map((name) => ({ name, jurisdiction: jurisdictions.get(name) }));
-    return {
-      plan: { ...plan, secrets: planSecrets(worker, targetsJ, deps.secrets.describe(worker.tenant, worker.secrets)) },
+    let plan = planRelease(worker, build.main.hash, targets, observed);
+    if (worker.secrets.length > 0 || worker.agent) {
+      if (!deps.secrets)
+        throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);
+      const jurisdictions = new Map(specTargets.map((t) => [t.name, t.jurisdiction]));
+      const targetsJ = worker.targets.map((name) => ({ name, jurisdiction: jurisdictions.get(name) }));
+      plan = { ...plan, secrets: planSecrets(worker, targetsJ, deps.secrets.describe(worker.tenant, worker.secrets)) };
+    }
+    // What the release changes against what each target runs now: shown first by `cbo plan`,
+    // and a release whose diff is empty does nothing (unless forced).
+    const diff = diffOf({
+      store,
+      worker,
       build,
       facts,
-    };
+      plan,
+      places,
+      orchestratorUrl: deps.orchestratorUrl?.(),
+      publicKey: deps.publicKey?.(),
+    });
+    return { plan: { ...plan, diff }, build, facts };
   }
 
   /** Runs `work` in the background as the release `record`, settling the claim when it ends. */
@@ -167,6 +186,12 @@ export function createEngine(deps: EngineDeps): Engine {
       return (await prepare(worker, runtimes, true)).plan;
     },
 
+    async diff(name) {
+      const worker = findWorker(name);
+      const runtimes = runtimesFor(worker);
+      return (await prepare(worker, runtimes, false)).plan.diff!;
+    },
+
     async release(name, opts = {}) {
       const worker = findWorker(name);
       const unclaim = claim(worker);
@@ -183,16 +208,27 @@ export function createEngine(deps: EngineDeps): Engine {
           ...(opts.allowNonGradual !== undefined ? { allowNonGradual: opts.allowNonGradual } : {}),
           ...(opts.confirmClassDeletion !== undefined ? { confirmClassDeletion: opts.confirmClassDeletion } : {}),
         });
+        const unchanged = !opts.force && plan.diff !== undefined && !plan.diff.changed;
         record = store.releases.insert({
           id: uuid(),
           tenant: worker.tenant,
           worker: worker.name,
           kind: "release",
-          status: "running",
-          reason: null,
+          status: unchanged ? "unchanged" : "running",
+          reason: unchanged ? UNCHANGED_REASON : null,
           plan: plan as unknown as Record<string, unknown>,
           created_by: opts.by ?? null,
         });
+        if (unchanged) {
+          // Nothing to do: recorded (and audited by the caller as requested), nothing touched.
+          unclaim();
+          const rec = createRecorder(store, record, log);
+          rec.tryTo(() =>
+            rec.emit("release.unchanged", null, { by: opts.by ?? null, bundleHash: plan.bundleHash, reason: UNCHANGED_REASON }),
+          );
+          rec.log(UNCHANGED_REASON);
+          return record;
+        }
       } catch (e) {
         unclaim();
         throw e;

@@ -7,7 +7,10 @@
 import type { ResolvedWorker } from "../config/load.ts";
 import { listAppliedMigrationsSql, type AssetsUploadSession } from "../cloudflare/index.ts";
 import type { WorkerSource } from "../config/source/model.ts";
-import { readDeployment, readVersionIds } from "../targets/live-read.ts";
+import type { Version } from "../cloudflare/index.ts";
+import { DEFAULT_CONFIG_NAMESPACE } from "../targets/kv-namespaces.ts";
+import { readDeployment, readVersion, readVersionIds } from "../targets/live-read.ts";
+import { mainVersion } from "./drift/compare.ts";
 import {
   checkJurisdiction,
   lookupResources,
@@ -33,6 +36,10 @@ export type TargetFacts = ObservedTarget & {
   assets?: { session: AssetsUploadSession; bytes: Record<string, number> };
   /** Settings the source manages: what the target has (null for a new script) and what it should have. */
   settings?: { current: ScriptState | null; desired: ScriptState };
+  /** The version serving most traffic, as the edge has it (what `cbo diff` compares with). */
+  liveVersion?: { versionId: string; version: Version | "missing" };
+  /** For a Worker running the edge agent: its config namespace's id there (null: the release creates it). */
+  configNamespace?: { title: string; id: string | null };
   /** Requests these reads spent beyond the deployment read. */
   reads: number;
 };
@@ -62,7 +69,7 @@ export async function observeForRelease(
   worker: ResolvedWorker,
   build: SourceBuild,
   target: TargetPlace,
-  opts: { versions?: boolean } = {},
+  opts: { versions?: boolean; configNamespace?: string | undefined } = {},
 ): Promise<TargetFacts> {
   const script = worker.name;
   const source = build.source;
@@ -72,6 +79,22 @@ export async function observeForRelease(
     opts.versions ? readVersionIds(runtime, script) : Promise.resolve([] as string[]),
   ]);
   const fresh = deployment.length === 0;
+
+  // The version the diff compares with: one read (versions are immutable, but a plan reads anew).
+  const main = mainVersion(deployment);
+  let liveVersion: TargetFacts["liveVersion"];
+  if (main !== undefined) {
+    liveVersion = { versionId: main, version: await readVersion(runtime, script, main) };
+    reads += 1;
+  }
+
+  let configNamespace: TargetFacts["configNamespace"];
+  if (worker.agent) {
+    const title = opts.configNamespace ?? DEFAULT_CONFIG_NAMESPACE;
+    const found = (await runtime.client.listKvNamespaces()).find((n) => n.title === title);
+    reads += 1;
+    configNamespace = { title, id: found?.id ?? null };
+  }
 
   const placed = placedResources(source, target);
   const found = await lookupResources(
@@ -132,6 +155,8 @@ export async function observeForRelease(
     ...(migrationTag === undefined ? {} : { migrationTag }),
     ...(assets ? { assets } : {}),
     ...(settings ? { settings } : {}),
+    ...(liveVersion ? { liveVersion } : {}),
+    ...(configNamespace ? { configNamespace } : {}),
     reads,
   };
 }

@@ -45,7 +45,7 @@ export type PlanTarget = { accountId: string; bundleHash?: string };
  *   resources      2 per resource missing there (look again, then create)
  *   d1-migrations  per database with pending files: bookmark, migrations table, applied list (2), one per file
  *   assets         one per upload bucket the session asked for
- *   agent          1 (the config namespace, looked up)
+ *   agent          the config namespace: 0 when the read found it, else 2 (look again, create)
  *   upload         1 (+1 re-reading the Durable Object migration tag)
  *   steps          1 per step (a first deploy or a migration: the 100% step only)
  *   settings       the managed settings read again (not for a new script), then one write per change
@@ -169,7 +169,11 @@ function planTarget(
     );
   }
 
-  if (worker.agent) phase("agent", "look up the edge agent's config namespace", 1);
+  if (worker.agent) {
+    const ns = seen.configNamespace;
+    if (ns === undefined) phase("agent", "look up the edge agent's config namespace", 1);
+    else if (ns.id === null) phase("agent", `create the edge agent's config namespace ${ns.title} (looked up again first)`, 2);
+  }
 
   const migration = source && seen.migrationTag !== undefined ? migrationsToUpload(source.migrations, seen.migrationTag) : {};
   const upload: "version" | "script" = previousVersionId === null || migration.migrations ? "script" : "version";

@@ -15,6 +15,7 @@ import {
   type D1MigrationFile,
   type D1MigrationMarkers,
 } from "../build/index.ts";
+import type { VersionFacts } from "../store/index.ts";
 import { bundleSource, legacySource, type Bundle, type BundleOptions } from "./bundle.ts";
 
 /**
@@ -100,4 +101,24 @@ async function buildSource(worker: ResolvedWorker, source: WorkerSource, opts: B
       ? bundle.hash
       : createHash("sha256").update(bundle.hash).update("\0").update(canonicalJson(extra)).digest("hex");
   return { source, bundle, hash, ...(assets ? { assets } : {}), d1 };
+}
+
+/**
+ * What the catalog records of a version at upload and `cbo diff` compares with: each module's
+ * hash (type and bytes), a code hash over them, and the assets manifest (path -> hash). The
+ * version's metadata is not in it: bindings, vars and compatibility are read back from the edge.
+ */
+export function versionFacts(build: SourceBuild): VersionFacts {
+  const modules: Record<string, string> = {};
+  for (const m of build.bundle.modules) {
+    const bytes = typeof m.content === "string" ? m.content : new Uint8Array(m.content as ArrayBuffer);
+    modules[m.name] = createHash("sha256")
+      .update(m.type ?? "")
+      .update("\0")
+      .update(bytes)
+      .digest("hex");
+  }
+  const code = createHash("sha256").update(canonicalJson(modules)).digest("hex");
+  const assets = build.assets ? Object.fromEntries(Object.entries(build.assets.manifest).map(([path, e]) => [path, e.hash])) : undefined;
+  return { code, modules, ...(assets ? { assets } : {}) };
 }

@@ -76,26 +76,47 @@ export function secretBindings(
   source: SecretSource | undefined,
   ctx: { by: string; orchestratorUrl: string | undefined; publicKey?: string | undefined; configNamespaceId?: string | undefined },
 ): { bindings: UploadBinding[]; pins: SecretPins | null } {
-  const mine = (planned ?? []).filter((s) => s.target === target && s.delivered);
   if (worker.secrets.length === 0 && !worker.agent) return { bindings: [], pins: null };
   if (!source)
     throw new CboError(
       "ERR_VALIDATION",
       `Worker ${worker.name} uses secrets or the edge agent, but this orchestrator runs without a vault.`,
     );
-  const bindings: UploadBinding[] = [];
-  for (const s of mine.filter((x) => x.mode === "binding")) {
-    bindings.push({ type: "secret_text", name: s.name, text: source.read(worker.tenant, s.name, s.version, ctx.by) });
-  }
-  const relay = mine.filter((x) => x.mode === "relay");
   let workerKey: number | undefined;
+  const bindings = secretBindingShapes(worker, target, planned, ctx, {
+    secret: (s) => source.read(worker.tenant, s.name, s.version, ctx.by),
+    workerKey: () => {
+      const key = source.workerKey(worker.tenant, worker.name, target, ctx.by);
+      workerKey = key.version;
+      return bytesToBase64url(key.key);
+    },
+  });
+  return { bindings, pins: pinsFor(planned, target, workerKey) };
+}
+
+/**
+ * The same bindings, in the same order, with the secret values from `values` (absent: a
+ * secret_text binding without its text, which is how `cbo diff` sees the desired version without
+ * reading the vault).
+ */
+export function secretBindingShapes(
+  worker: ResolvedWorker,
+  target: string,
+  planned: PlannedSecret[] | undefined,
+  ctx: { orchestratorUrl: string | undefined; publicKey?: string | undefined; configNamespaceId?: string | undefined },
+  values?: { secret: (s: PlannedSecret) => string; workerKey: () => string },
+): UploadBinding[] {
+  const mine = (planned ?? []).filter((s) => s.target === target && s.delivered);
+  const secret = (name: string, text: (() => string) | undefined): UploadBinding =>
+    text ? { type: "secret_text", name, text: text() } : { type: "secret_text", name };
+  const bindings: UploadBinding[] = [];
+  for (const s of mine.filter((x) => x.mode === "binding")) bindings.push(secret(s.name, values && (() => values.secret(s))));
+  const relay = mine.filter((x) => x.mode === "relay");
   if (worker.agent || relay.length > 0) {
-    const key = source.workerKey(worker.tenant, worker.name, target, ctx.by);
-    workerKey = key.version;
     bindings.push(
       { type: "plain_text", name: AGENT_BINDINGS.worker, text: worker.name },
       { type: "plain_text", name: AGENT_BINDINGS.target, text: target },
-      { type: "secret_text", name: AGENT_BINDINGS.workerKey, text: bytesToBase64url(key.key) },
+      secret(AGENT_BINDINGS.workerKey, values?.workerKey),
       { type: "json", name: AGENT_BINDINGS.secretVersions, json: Object.fromEntries(relay.map((s) => [s.name, s.version])) },
       ...(ctx.orchestratorUrl ? [{ type: "plain_text", name: AGENT_BINDINGS.orchestratorUrl, text: ctx.orchestratorUrl }] : []),
     );
@@ -105,5 +126,5 @@ export function secretBindings(
     if (worker.versionMetadata !== AGENT_BINDINGS.version) bindings.push({ type: "version_metadata", name: AGENT_BINDINGS.version });
     if (ctx.configNamespaceId) bindings.push({ type: "kv_namespace", name: AGENT_BINDINGS.config, namespace_id: ctx.configNamespaceId });
   }
-  return { bindings, pins: pinsFor(planned, target, workerKey) };
+  return bindings;
 }

@@ -11,6 +11,7 @@ import type {
   ReleasePlan,
   RollbackPreview,
   SecretMode,
+  WorkerDiff,
 } from "../contract/index.ts";
 import type { D1RestoreRequest } from "./d1-restore.ts";
 import type { Release, Store } from "../store/index.ts";
@@ -95,6 +96,8 @@ export type ReleaseOptions = {
   allowNonGradual?: boolean;
   /** Confirm a Durable Object class deletion or rename. */
   confirmClassDeletion?: boolean;
+  /** Release even when no target would change (otherwise it ends `unchanged`). */
+  force?: boolean;
 };
 
 export type RollbackOptions = {
@@ -110,7 +113,12 @@ export type RollbackOptions = {
 export type Engine = {
   /** What a release of this worker would do, from the spec and what the edge runs now. */
   plan(worker: string): Promise<ReleasePlan>;
-  /** Starts a release and returns its record at once (status `running`); it proceeds in the background. */
+  /** Per target, what a release would change against what the target runs now, and whether it drifted. */
+  diff(worker: string): Promise<WorkerDiff>;
+  /**
+   * Starts a release and returns its record at once (status `running`); it proceeds in the
+   * background. A release that would change nothing ends at once as `unchanged`, unless `force`.
+   */
   release(worker: string, opts?: ReleaseOptions): Promise<Release>;
   /** Stops a running release and rolls back every touched target. */
   abort(releaseId: string, opts?: { by?: string }): Promise<Release>;

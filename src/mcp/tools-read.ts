@@ -2,7 +2,7 @@
 // no confirmation; the agent uses them to show the user what a mutation would do.
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { formatConfigChange, type ReleasePlan, type Status } from "../contract/index.ts";
+import { formatConfigChange, type ReleasePlan, type Status, type WorkerDiff } from "../contract/index.ts";
 import { defineTool, done, WorkerName, type AnyTool } from "./tool.ts";
 
 const short = (id: string) => id.slice(0, 8);
@@ -70,6 +70,33 @@ export function planText(
   ].join("\n");
 }
 
+export const diff = defineTool({
+  name: "diff",
+  title: "Diff a worker against what runs",
+  description:
+    "Per target, what releasing a worker would change against what the target runs now: code (modules), bindings, vars, compatibility, secrets (name@version, never values), config, assets, crons, routes, consumers, settings; and drift (a live version the orchestrator never uploaded). Read-only.",
+  input: z.object({ worker: WorkerName }).strict(),
+  mutating: false,
+  async run({ worker }, { api }) {
+    const d = await api.diff(worker);
+    return done(diffText(d), d);
+  },
+});
+
+export function diffText(d: WorkerDiff): string {
+  const lines = [
+    d.changed ? `Releasing ${d.worker} would change:` : `Releasing ${d.worker} would change nothing (it would end unchanged).`,
+  ];
+  for (const t of d.targets) {
+    if (t.drift) lines.push(`  ${t.target}: DRIFT, runs ${t.unknownVersions.join(", ")}, not uploaded by the orchestrator`);
+    for (const c of t.changes)
+      lines.push(
+        `  ${t.target}: ${c.change} ${c.area} ${c.item}${c.live !== undefined || c.desired !== undefined ? ` (${c.live ?? "-"} -> ${c.desired ?? "-"})` : ""}`,
+      );
+  }
+  return lines.join("\n");
+}
+
 export const configDiff = defineTool({
   name: "config_diff",
   title: "Edge config diff",
@@ -115,4 +142,4 @@ export const auditSearch = defineTool({
   },
 });
 
-export const READ_TOOLS: AnyTool[] = [status, plan, configDiff, auditSearch];
+export const READ_TOOLS: AnyTool[] = [status, plan, diff, configDiff, auditSearch];

@@ -8,7 +8,7 @@ import type { DaemonClient } from "../client/index.ts";
 import { isTerminal, rollbackPreviewLines, type Release } from "../contract/index.ts";
 import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
 import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool } from "./tool.ts";
-import { planText } from "./tools-read.ts";
+import { diffText, planText } from "./tools-read.ts";
 
 const Wait = z
   .number()
@@ -42,6 +42,7 @@ export const release = defineTool({
   input: z
     .object({
       worker: WorkerName,
+      force: z.boolean().optional().describe("Release even when no target would change (otherwise it ends `unchanged`)"),
       confirm: Confirm,
       allow_non_gradual: z
         .boolean()
@@ -55,12 +56,13 @@ export const release = defineTool({
     })
     .strict(),
   mutating: true,
-  async run({ worker, confirm, allow_non_gradual, confirm_class_deletion, wait_seconds }, { api }) {
+  async run({ worker, force, confirm, allow_non_gradual, confirm_class_deletion, wait_seconds }, { api }) {
     if (confirm !== true) {
       const p = await api.plan(worker);
-      return needsConfirmation(planText(p), p);
+      return needsConfirmation([...(p.diff ? [diffText(p.diff)] : []), planText(p)].join("\n"), p);
     }
     const started = await api.release(worker, {
+      ...(force ? { force: true } : {}),
       ...(allow_non_gradual !== undefined ? { allow_non_gradual } : {}),
       ...(confirm_class_deletion !== undefined ? { confirm_class_deletion } : {}),
     });

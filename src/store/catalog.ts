@@ -25,13 +25,24 @@ export type VersionRow = {
   bundle_hash: string | null;
   created_at: string;
   secrets?: SecretPins | null;
+  /** Its modules and assets manifest as uploaded (010_version_facts.sql); null for older rows. */
+  facts?: VersionFacts | null;
 };
+/** What a version holds that the edge does not return: the hash of its code, each module's hash, its assets (path -> hash). */
+export type VersionFacts = { code: string; modules: Record<string, string>; assets?: Record<string, string> };
 
 const PinsSchema = z
   .object({ secrets: z.record(z.string(), z.number().int().min(1)), workerKey: z.number().int().min(1).optional() })
   .strict();
-type RawVersion = Omit<VersionRow, "secrets"> & { secrets: string | null };
-const toVersion = (r: RawVersion): VersionRow => ({ ...r, secrets: r.secrets === null ? null : PinsSchema.parse(JSON.parse(r.secrets)) });
+const FactsSchema = z
+  .object({ code: z.string(), modules: z.record(z.string(), z.string()), assets: z.record(z.string(), z.string()).optional() })
+  .strict();
+type RawVersion = Omit<VersionRow, "secrets" | "facts"> & { secrets: string | null; facts?: string | null };
+const toVersion = (r: RawVersion): VersionRow => ({
+  ...r,
+  secrets: r.secrets === null ? null : PinsSchema.parse(JSON.parse(r.secrets)),
+  facts: r.facts == null ? null : FactsSchema.parse(JSON.parse(r.facts)),
+});
 
 export function createCatalogStore(db: Db) {
   return {
@@ -63,7 +74,7 @@ export function createCatalogStore(db: Db) {
     },
     recordVersion(v: Omit<VersionRow, "created_at">): void {
       db.prepare(
-        "INSERT OR IGNORE INTO versions (tenant, worker, target, version_id, release_id, bundle_hash, created_at, secrets) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO versions (tenant, worker, target, version_id, release_id, bundle_hash, created_at, secrets, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ).run(
         v.tenant,
         v.worker,
@@ -73,6 +84,7 @@ export function createCatalogStore(db: Db) {
         v.bundle_hash,
         nowIso(),
         v.secrets ? JSON.stringify(PinsSchema.parse(v.secrets)) : null,
+        v.facts ? JSON.stringify(FactsSchema.parse(v.facts)) : null,
       );
     },
     /** One version we uploaded, with what it shipped; undefined for versions we did not upload. */

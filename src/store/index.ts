@@ -50,7 +50,7 @@ export type { StoredEvent, EventType, NewEvent } from "./events.ts";
 export type { Release, ReleaseStatus, JournalEntry } from "./releases.ts";
 export type { Role, TokenRow } from "./tokens.ts";
 export type { HealthRow, HealthStatus } from "./health.ts";
-export type { TargetRow, WorkerRow, VersionRow } from "./catalog.ts";
+export type { TargetRow, WorkerRow, VersionRow, VersionFacts } from "./catalog.ts";
 export type { DriftRow, DriftStatus, DriftKey } from "./drift.ts";
 export type { ConfigVersionRow, ConfigTargetRow } from "./config-sync.ts";
 export type { AgentIsolateRow } from "./agents.ts";

@@ -155,6 +155,10 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
       }
       return plan(name);
     },
+    async diff(name) {
+      const p = plan(name);
+      return { worker: name, targets: [], changed: true, drift: false, ...(p.diff ?? {}) };
+    },
     async release(name, opts = {}) {
       return start(name, "release", opts.by);
     },

@@ -38,6 +38,7 @@ export async function releaseCommand(args: string[]): Promise<number> {
     {
       ...DAEMON_FLAGS,
       "no-wait": { type: "boolean" },
+      force: { type: "boolean" },
       "allow-non-gradual": { type: "boolean" },
       "confirm-class-deletion": { type: "boolean" },
     },
@@ -47,6 +48,7 @@ export async function releaseCommand(args: string[]): Promise<number> {
   const { worker } = positionalsAs(positionals, ["worker"], RELEASE_USAGE);
   const client = connect(values);
   const opts = {
+    ...(values.force ? { force: true } : {}),
     ...(values["allow-non-gradual"] ? { allow_non_gradual: true } : {}),
     ...(values["confirm-class-deletion"] ? { confirm_class_deletion: true } : {}),
   };

@@ -11,15 +11,23 @@ export const status: CommandUsage = {
 
 export const plan: CommandUsage = {
   summary:
-    "what `cbo release` would do: targets, live versions, waves, steps, actions, API calls,\nand the secret versions each target ships (or why one is withheld)",
+    "what `cbo release` would do: the diff against what each target runs (as cbo diff), targets,\nlive versions, waves, steps, actions, API calls, and the secret versions each target ships",
   synopsis: ["<worker>"],
+  flags: DAEMON_FLAGS_USAGE,
+};
+
+export const diff: CommandUsage = {
+  summary:
+    "per target, what `cbo release` would change against what it runs now: code (modules), bindings,\nvars, compatibility, secrets (name@version), config, assets, crons, routes, consumers, settings",
+  synopsis: ["<worker> [--strict]"],
+  about: "--strict: exit 4 when a target runs a version the orchestrator never uploaded there (drift), for CI",
   flags: DAEMON_FLAGS_USAGE,
 };
 
 export const release: CommandUsage = {
   summary: "release a worker (canary first, gated), following it live",
-  synopsis: ["<worker> [--no-wait] [--allow-non-gradual] [--confirm-class-deletion]"],
-  about: `canary first, in waves and steps, each step gated; ${FOLLOWS}.\n--no-wait: start it and exit 0 (follow it with cbo events --follow --release ID)\n--allow-non-gradual: a Durable Object migration goes 100% per target, one target at a time (or allow_non_gradual in the rollout)\n--confirm-class-deletion: the release deletes or renames a Durable Object class`,
+  synopsis: ["<worker> [--force] [--no-wait] [--allow-non-gradual] [--confirm-class-deletion]"],
+  about: `canary first, in waves and steps, each step gated; ${FOLLOWS}.\nA release that would change nothing ends at once as unchanged (exit 0); --force releases anyway.\n--no-wait: start it and exit 0 (follow it with cbo events --follow --release ID)\n--allow-non-gradual: a Durable Object migration goes 100% per target, one target at a time (or allow_non_gradual in the rollout)\n--confirm-class-deletion: the release deletes or renames a Durable Object class`,
   flags: DAEMON_FLAGS_USAGE,
 };
 

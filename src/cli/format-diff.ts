@@ -1,0 +1,32 @@
+// `cbo diff` (and the top of `cbo plan`) for people: per target, what a release would change
+// against what the target runs now, one line per difference, and drift said first.
+import type { WorkerDiff } from "../contract/index.ts";
+import { table } from "./table.ts";
+
+const SIGN = { added: "+", removed: "-", changed: "~", unknown: "?" } as const;
+
+export function formatDiff(diff: WorkerDiff): string {
+  const lines: string[] = [];
+  for (const t of diff.targets) {
+    const head = t.versionId === null ? "nothing deployed" : `runs ${t.versionId.slice(0, 8)}`;
+    lines.push(`${t.target}: ${head}${t.drift ? `  DRIFT: not uploaded by the orchestrator: ${t.unknownVersions.join(", ")}` : ""}`);
+    if (t.changes.length === 0) {
+      lines.push("  no changes");
+      continue;
+    }
+    const rows = t.changes.map((c) => [
+      `${SIGN[c.change]} ${c.area}`,
+      c.item,
+      c.live === undefined && c.desired === undefined ? c.change : `${c.live ?? "-"} -> ${c.desired ?? "-"}`,
+    ]);
+    lines.push(table(rows).replace(/^/gm, "  "));
+  }
+  lines.push("");
+  lines.push(
+    diff.changed
+      ? `a release would change ${diff.targets.filter((t) => t.changes.some((c) => c.area !== "config")).length} of ${diff.targets.length} target(s)`
+      : "a release would change nothing (cbo release says so and does nothing, unless --force)",
+  );
+  if (diff.drift) lines.push("drift: a target runs a version the orchestrator never uploaded (cbo diff --strict exits 4)");
+  return lines.join("\n") + "\n";
+}
