@@ -129,5 +129,11 @@ describe("cbo d1 restore to a release's bookmark", () => {
       { binding: "DB", database: "notes", pending: ["0002_cleanup.sql"] },
     ]);
     expect(plan.targets.find((x) => x.name === "us")!.d1Migrations).toEqual([]);
+    // The same code released again is not a no-op: the pending migration is work, applied again on eu only.
+    const again = await release("r2");
+    expect(again.status, again.reason ?? "").toBe("succeeded");
+    expect(await ids("eu")).toEqual([1, 3]);
+    const entries = (await client().getRelease(again.id)).journal;
+    expect(entries.filter((e) => e.kind === "d1.applied").map((e) => [e.target, e.data.name])).toEqual([["eu", "0002_cleanup.sql"]]);
   });
 });

@@ -27,6 +27,7 @@ import { createRecorder, describeError, type PendingEvent } from "./record.ts";
 import { planSecrets } from "./secret-plan.ts";
 import { recoverRelease } from "./recover.ts";
 import { checkNonGradual } from "./non-gradual.ts";
+import { pendingStateChanges } from "./state-changes.ts";
 import { checkRollback, previewRollback } from "./rollback-state.ts";
 import { previewD1Restore, restoreD1ToBookmark } from "./d1-restore.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
@@ -208,7 +209,8 @@ export function createEngine(deps: EngineDeps): Engine {
           ...(opts.allowNonGradual !== undefined ? { allowNonGradual: opts.allowNonGradual } : {}),
           ...(opts.confirmClassDeletion !== undefined ? { confirmClassDeletion: opts.confirmClassDeletion } : {}),
         });
-        const unchanged = !opts.force && plan.diff !== undefined && !plan.diff.changed;
+        // Pending migrations are a change the code diff does not see.
+        const unchanged = !opts.force && plan.diff !== undefined && !plan.diff.changed && pendingStateChanges(plan).length === 0;
         record = store.releases.insert({
           id: uuid(),
           tenant: worker.tenant,
