@@ -12,6 +12,9 @@ import {
   ConfigDiffSchema,
   ConfigHistorySchema,
   ConfigPublishSchema,
+  ControlResultSchema,
+  ReleaseAnalysisSchema,
+  ReleaseControlSchema,
   CreatedTokenSchema,
   DaemonHealthSchema,
   DeliverySchema,
@@ -132,10 +135,19 @@ export function createDaemonClient(opts: DaemonClientOptions) {
       get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
 
     // --- releases -----------------------------------------------------------------------------
-    release: (name: string, opts: { force?: boolean; allow_non_gradual?: boolean; confirm_class_deletion?: boolean } = {}) =>
+    /**
+     * `force`: release even when nothing would change; `overrideWindow`: outside orchestrator.yaml's
+     * `windows`, with a reason (audited); `allow_non_gradual` / `confirm_class_deletion`: the opt-ins a
+     * Durable Object migration needs.
+     */
+    release: (
+      name: string,
+      opts: { force?: boolean; overrideWindow?: { reason: string }; allow_non_gradual?: boolean; confirm_class_deletion?: boolean } = {},
+    ) =>
       send("POST", "/v1/releases", ReleaseSchema, {
         worker: name,
         ...(opts.force ? { force: true } : {}),
+        ...(opts.overrideWindow ? { overrideWindow: opts.overrideWindow } : {}),
         ...(opts.allow_non_gradual !== undefined ? { allow_non_gradual: opts.allow_non_gradual } : {}),
         ...(opts.confirm_class_deletion !== undefined ? { confirm_class_deletion: opts.confirm_class_deletion } : {}),
       }),
@@ -145,6 +157,15 @@ export function createDaemonClient(opts: DaemonClientOptions) {
       pages((cursor) => get(`/v1/releases${query({ ...q, cursor })}`, ReleasePageSchema)),
     getRelease: (id: string) => get(`/v1/releases/${enc(id)}`, ReleaseDetailSchema),
     abortRelease: (id: string) => send("POST", `/v1/releases/${enc(id)}/abort`, ReleaseSchema),
+    pauseRelease: (id: string, reason?: string) =>
+      send("POST", `/v1/releases/${enc(id)}/pause`, ControlResultSchema, reason === undefined ? {} : { reason }),
+    resumeRelease: (id: string, reason?: string) =>
+      send("POST", `/v1/releases/${enc(id)}/resume`, ControlResultSchema, reason === undefined ? {} : { reason }),
+    promoteRelease: (id: string, reason?: string) =>
+      send("POST", `/v1/releases/${enc(id)}/promote`, ControlResultSchema, reason === undefined ? {} : { reason }),
+    releaseControl: (id: string) => get(`/v1/releases/${enc(id)}/control`, ReleaseControlSchema),
+    /** The canary analysis of every step (the dashboard's release chart). */
+    releaseAnalysis: (id: string) => get(`/v1/releases/${enc(id)}/analysis`, ReleaseAnalysisSchema),
     rollback: (name: string, to?: string, opts: { confirm_secret_downgrade?: boolean; force?: boolean } = {}) =>
       send("POST", `${worker(name)}/rollback`, ReleaseSchema, { ...(to === undefined ? {} : { to }), ...opts }),
     /** What `cbo d1 restore` would do: the bookmark, when it was taken, the minutes of writes lost. */

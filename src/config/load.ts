@@ -8,7 +8,18 @@ import { CboError } from "../kit/errors.ts";
 import { durationMs, type BackupSchedule } from "./backup.ts";
 import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 import type { ResolvedLogs } from "./logs-schema.ts";
-import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
+import type { Windows } from "./windows-schema.ts";
+import {
+  pauseOf,
+  RolloutSchema,
+  SpecSchema,
+  type Analysis,
+  type Gate,
+  type Rollout,
+  type Spec,
+  type Target,
+  type WorkerConfig,
+} from "./schema.ts";
 import type { WorkerSource } from "./source/model.ts";
 import { shareSameIds } from "./source/resources.ts";
 import { DEFAULT_COMPAT_DATE, resolveWorkerSources } from "./source/resolve.ts";
@@ -47,6 +58,10 @@ export type ResolvedWorker = {
   gate: Gate;
   /** The rollout opts in to non-gradual releases (Durable Object migrations); default false. */
   allowNonGradual?: boolean;
+  /** `pause:` steps, by the percentage they follow (absent or empty: none). */
+  pauses?: Array<{ after: number; pause: "approve" | { ms: number } }>;
+  /** Canary analysis of every step (absent: off, for hand-made test workers). */
+  analysis?: Analysis;
   /**
    * The Worker as its default environment describes it (src/config/source/model.ts): every
    * binding, resource, trigger, setting and build key. Set by resolveSpec; optional only so
@@ -66,6 +81,8 @@ export type ResolvedSpec = {
   backup?: BackupSchedule;
   /** Fleet logs (`logs:`), with `workers` resolved to names; absent: no logs kept or shipped. */
   logs?: ResolvedLogs;
+  /** `windows:`: when releases may start (absent: always). */
+  windows?: Windows;
 };
 
 /** `orchestrator.yaml: workers[1].rollout.steps: steps must increase…` — one line per problem. */
@@ -151,9 +168,11 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       ...(w.config ? { config: w.config } : {}),
       drift: w.drift,
       waves,
-      steps: rollout.steps,
+      steps: rollout.steps.filter((s): s is number => typeof s === "number"),
       gate: rollout.gate,
       allowNonGradual: rollout.allow_non_gradual,
+      pauses: pausesOf(rollout.steps),
+      analysis: rollout.analysis,
       source,
       sources,
     };
@@ -185,6 +204,7 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
     workers,
     ...(backup ? { backup } : {}),
     ...(logs ? { logs } : {}),
+    ...(spec.windows ? { windows: spec.windows } : {}),
   };
 }
 
@@ -226,4 +246,12 @@ export function loadSpec(file: string): ResolvedSpec {
     throw new CboError("ERR_NOT_FOUND", `Cannot read ${file}.`, { hint: "Create orchestrator.yaml, or point at one with --config FILE." });
   }
   return resolveSpec(parseSpec(text, file), file);
+}
+
+/** Each `pause:` step with the traffic step before it (the schema checks there is one). */
+function pausesOf(steps: Rollout["steps"]): NonNullable<ResolvedWorker["pauses"]> {
+  return steps.flatMap((s, i) => {
+    const prev = steps[i - 1];
+    return typeof s === "number" || typeof prev !== "number" ? [] : [{ after: prev, pause: pauseOf(s) }];
+  });
 }

@@ -94,6 +94,8 @@ export function plan(
     ...(nonGradual ? { nonGradual } : {}),
     steps: [...worker.steps],
     gate: { ...worker.gate },
+    ...(worker.analysis ? { analysis: { ...worker.analysis } } : {}),
+    ...(worker.pauses && worker.pauses.length > 0 ? { pauses: worker.pauses.map((p) => ({ ...p })) } : {}),
     targets: planned,
     actions,
     apiCalls,

@@ -1,13 +1,17 @@
 // The release engine's contract: what the daemon hands it, and what the API and CLI call.
 // Implementations live beside this file; the API depends on this shape only.
 import type { ResolvedSpec } from "../config/load.ts";
-import type { Gate } from "../config/schema.ts";
+import type { Analysis, Gate } from "../config/schema.ts";
 import type {
+  AnalysisSpec,
+  ControlResult,
   D1RestorePreview,
   D1RestoreResult,
   Gate as WireGate,
   PlannedAction,
   PlannedSecret,
+  ReleaseAnalysis,
+  ReleaseControl,
   ReleasePlan,
   RollbackPreview,
   SecretMode,
@@ -41,6 +45,7 @@ export type SecretSource = {
 // either side fails the type check here instead of drifting from the OpenAPI document.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const gateMatchesContract: Same<Gate, WireGate> = true;
+export const analysisMatchesContract: Same<Analysis, AnalysisSpec> = true;
 
 export type EngineDeps = {
   store: Store;
@@ -69,9 +74,13 @@ export type EngineDeps = {
   log?: Logger;
   /** Root spans for work no request started (recovery at start); other spans follow the caller's trace. */
   tracer?: Tracer;
+  /** The clock release windows are read with (default Date.now). */
+  now?: () => number;
   /** Between attempts at a restore that is owed (a region out, a full disk): jittered, capped. Default 1 s doubling to 30 s. */
   restoreBackoff?: { baseMs: number; maxMs: number };
 };
+
+export type ControlOpts = { by?: string; reason?: string };
 
 /** A touched target a release could not put back yet: the engine retries it until it lands. */
 export type PendingRestore = {
@@ -98,6 +107,8 @@ export type ReleaseOptions = {
   confirmClassDeletion?: boolean;
   /** Release even when no target would change (otherwise it ends `unchanged`). */
   force?: boolean;
+  /** Release although orchestrator.yaml's `windows` deny it now, with a reason (audited). */
+  overrideWindow?: { reason: string };
 };
 
 export type RollbackOptions = {
@@ -118,8 +129,19 @@ export type Engine = {
   /**
    * Starts a release and returns its record at once (status `running`); it proceeds in the
    * background. A release that would change nothing ends at once as `unchanged`, unless `force`.
+   * Refused (ERR_RELEASE_WINDOW) while orchestrator.yaml's `windows` deny releases, unless
+   * `overrideWindow` gives a reason.
    */
   release(worker: string, opts?: ReleaseOptions): Promise<Release>;
+  /** Holds a running release before its next step on every target, until resume(). */
+  pause(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
+  resume(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
+  /** Lets every target waiting at a `{pause: approve}` or `{pause: <duration>}` step go on. */
+  promote(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
+  /** What a release waits for now (nothing once it ended). */
+  control(releaseId: string): ReleaseControl;
+  /** The canary analysis of every step so far: the journal's, and the running steps' live reads. */
+  analysis(releaseId: string): ReleaseAnalysis;
   /** Stops a running release and rolls back every touched target. */
   abort(releaseId: string, opts?: { by?: string }): Promise<Release>;
   /**

@@ -6,12 +6,14 @@ export const up: CommandUsage = {
   summary:
     "the local edge (three regions), the daemon, and the fleet of orchestrator.yaml (or the bundled\nexample) released through the daemon's API",
   synopsis: [
-    "[--config FILE] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap] [--json]",
+    "[--config FILE] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap] [--traffic [--traffic-rate N]] [--json]",
     "    [--log-format text|json] [--log-level debug|info|warn|error]   (else CBO_LOG_FORMAT, CBO_LOG_LEVEL)",
   ],
   about: `the edge keeps its state in <data>/edge; the daemon listens on --port (default 8700), the edge on
 --edge-port (default 8780) and the ports right after it, one per region. Every port is checked before
-anything is written: a busy port changes nothing in --data. Ctrl-C stops everything`,
+anything is written: a busy port changes nothing in --data. --traffic: once the fleet is up, a light
+synthetic load (--traffic-rate requests/s, default 30) on every worker and region, so that the canary
+analysis of the next cbo release has real traffic to compare. Ctrl-C stops everything`,
 };
 
 export const init: CommandUsage = {
@@ -61,7 +63,7 @@ export const mcp: CommandUsage = {
   summary:
     "a stdio MCP server for AI agents, acting with the agent's own token (--token-file, CBO_TOKEN_FILE\nor CBO_TOKEN, never the admin token by default); mutating tools need confirm: true",
   synopsis: ["[--url URL] [--data DIR] [--token-file FILE]"],
-  about: `tools: status, plan, release, rollback, config_diff, config_publish, secret_rotate, audit_search.
+  about: `tools: status, plan, release, rollback, release_control, config_diff, config_publish, secret_rotate, audit_search.
 The token is the agent's own: --token-file FILE, else CBO_TOKEN_FILE, else CBO_TOKEN (a token file others
 can read is refused). The daemon: --url, CBO_URL, or <data>/daemon.json.`,
 };
