@@ -3,11 +3,14 @@
 // its gate and rolls back. Then a rollback's preview names, per target, the code version it sets,
 // each secret's version change and the config version; the default target is R1 (the last release
 // that succeeded before R2, the one being undone; R3 never is); the secret downgrade is refused
-// without its own confirmation by the API, the real `cbo rollback` command and the MCP tool alike;
+// without its own confirmation by the API, the real `cbo rollback` command, the MCP tool and the
+// dashboard (in Chromium: the same preview, then a second dialog for the downgrade) alike;
 // confirmed, it lands, and `cbo status` shows the secret pinned older than the vault's current one.
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_TOOLS } from "../scripts/test-tools.ts";
 import { createDaemonClient } from "../src/client/index.ts";
 import type { RollbackPreview } from "../src/contract/index.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
@@ -149,6 +152,41 @@ describe("rollback says what it will do, goes to the last succeeded release, and
 
     expect(d.store.releases.list({ tenant: "default", limit: 100 })).toHaveLength(before);
     for (const region of REGIONS) expect(await serves(region)).toEqual({ v: "r2", secret: 2 });
+  });
+
+  it("the dashboard shows the same preview and asks for the downgrade on its own", { timeout: 60_000 }, async () => {
+    const browser = await chromium.launch({
+      executablePath: TEST_TOOLS.chromium.path,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu"],
+    });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(new URL("/ui/", d.url).href);
+      await page.fill("#token", token);
+      await page.click("button[type=submit]");
+      await page.locator("nav a[data-nav=architecture][aria-current=page]").waitFor();
+      await page.goto(new URL("/ui/#/releases?worker=shop", d.url).href);
+      await expect.poll(() => page.locator("#rollback-to option").count()).toBeGreaterThan(1);
+      await page.selectOption("#rollback-to", ids.r1!);
+      await page.click("text=Roll back…");
+      const first = page.locator("dialog.confirm[open]");
+      await first.waitFor();
+      const text = (await first.textContent()) ?? "";
+      for (const region of REGIONS) expect(text).toContain(`${region}: code ${ids[`r2:${region}`]} -> ${ids[`r1:${region}`]}`);
+      expect(text).toContain(`secret ${SECRET}: v2 -> v1, DOWNGRADE`);
+      await first.locator("button[data-confirm]").click();
+      // The downgrade is its own question; declining it starts nothing.
+      const second = page.locator("dialog.confirm[open]");
+      await expect.poll(() => second.textContent()).toContain("older secret version");
+      const before = d.store.releases.list({ tenant: "default", limit: 100 }).length;
+      await second.locator("button.secondary").click();
+      await page.waitForTimeout(300);
+      expect(d.store.releases.list({ tenant: "default", limit: 100 })).toHaveLength(before);
+      for (const region of REGIONS) expect(await serves(region)).toEqual({ v: "r2", secret: 2 });
+    } finally {
+      await browser.close();
+    }
   });
 
   it("confirmed, every target is on R1 with secret v1, and status shows the older pinned secret", { timeout: 60_000 }, async () => {
