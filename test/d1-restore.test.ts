@@ -3,12 +3,14 @@
 // R took before its migration there. Without confirmation nothing happens (and it says how many
 // minutes of writes would be lost); with --yes the earlier rows are back (read through the
 // Worker), only on that target; the audit log names who did it; the next plan shows the undone
-// migration pending again there.
+// migration pending again there, and releasing the same code applies it again. The API (428
+// without confirm) and the MCP `d1_restore` tool (its preview unconfirmed) are checked too.
 import { rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDaemonClient } from "../src/client/index.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
+import { d1Restore as d1RestoreTool } from "../src/mcp/tools-d1.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
@@ -104,8 +106,21 @@ describe("cbo d1 restore to a release's bookmark", () => {
     expect(r.stderr).toContain(`Restore D1 notes (DB of notes) on eu to the bookmark taken before release ${r2}`);
     expect(r.stderr).toMatch(/about \d+ minute\(s\) of writes since then will be lost, and the schema loses 0002_cleanup\.sql/);
     expect(r.stderr).toMatch(/ERR_CONFIRMATION_REQUIRED/);
+    // The API without confirm: 428, the same sentence.
+    const api = await fetch(new URL("/v1/d1/restore", d.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ binding: "DB", target: "eu", release: r2 }),
+    });
+    expect(api.status).toBe(428);
+    expect(((await api.json()) as { error: { message: string } }).error.message).toMatch(/minute\(s\) of writes since then will be lost/);
+    // The MCP tool unconfirmed: what it would do, nothing done.
+    const mcp = await d1RestoreTool.run({ binding: "DB", target: "eu", release: r2 }, { api: client().via("mcp:d1_restore") });
+    expect(mcp.kind).toBe("needs_confirmation");
+    expect((mcp as { wouldDo: string }).wouldDo).toContain(`to the bookmark taken before release ${r2}`);
     expect(await ids("eu")).toEqual([1, 3]);
-    expect(d.security.audit.search({ action: "d1.restore", limit: 10 })).toEqual([]);
+    // Refusals are audited as such (outcome failed); nothing was restored.
+    expect(d.security.audit.search({ action: "d1.restore", limit: 10 }).filter((e) => e.outcome === "ok")).toEqual([]);
   });
 
   it("with --yes: the earlier rows are back on that target only, audited with who did it", { timeout: 60_000 }, async () => {
@@ -116,12 +131,12 @@ describe("cbo d1 restore to a release's bookmark", () => {
     expect(r.stdout).toMatch(/^restored D1 notes on eu to /);
     expect(await ids("eu")).toEqual([1, 2]);
     expect(await ids("us")).toEqual([1, 3]);
-    const audit = d.security.audit.search({ action: "d1.restore", limit: 10 });
-    expect(audit.length).toBeGreaterThan(0);
+    const audit = d.security.audit.search({ action: "d1.restore", limit: 10 }).filter((e) => e.outcome === "ok");
+    expect(audit.map((e) => e.details.stage)).toEqual(["requested", "restored"]);
     for (const e of audit) {
       expect(e.actor).toMatch(/^token:oncall:/);
-      expect(e.target).toBe("d1:eu/notes");
-      expect(e.details).toMatchObject({ release: r2, worker: "notes" });
+      expect(e.target).toBe("d1:eu/DB");
+      expect(e.details).toMatchObject({ release: r2, worker: "notes", database: "notes" });
     }
     // The migration it undid is pending again there, and only there.
     const plan = await client().plan("notes");

@@ -45,8 +45,14 @@ export function d1Routes(ctx: RouteContext): RouteDef[] {
           });
         }
         const actor = actorOf(principal!);
-        const target = `d1:${preview.target}/${preview.database}`;
-        const what = { release: preview.release, bookmark: preview.bookmark, minutesLost: preview.minutesLost, worker: preview.worker };
+        const target = `d1:${preview.target}/${preview.binding}`;
+        const what = {
+          worker: preview.worker,
+          database: preview.database,
+          release: preview.release,
+          bookmark: preview.bookmark,
+          minutesLost: preview.minutesLost,
+        };
         trail.record({ actor, action: "d1.restore", target, tenant, outcome: "ok", details: { stage: "requested", ...what } });
         const done = await engine.restoreD1(req);
         trail.note({
