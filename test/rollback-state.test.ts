@@ -201,5 +201,23 @@ describe("rollback says what it will do, goes to the last succeeded release, and
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain("secrets older than current");
     for (const region of REGIONS) expect(status.stdout).toContain(`shop/${region}  ${SECRET} pinned at v1, the vault's current is v2`);
+    // The dashboard's architecture page says the same of each Worker node.
+    const browser = await chromium.launch({
+      executablePath: TEST_TOOLS.chromium.path,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu"],
+    });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(new URL("/ui/", d.url).href);
+      await page.fill("#token", token);
+      await page.click("button[type=submit]");
+      for (const region of REGIONS)
+        await expect
+          .poll(() => page.locator(`g.worker[data-worker="shop"][data-target="${region}"]`).getAttribute("aria-label"))
+          .toContain("secrets older than current");
+    } finally {
+      await browser.close();
+    }
   });
 });
