@@ -274,4 +274,23 @@ describe("D1 migrations as phases of a canary release (three targets)", () => {
       expect((await applied(target)).at(-1)).toBe("0007_strict.sql");
     }
   });
+
+  it("a failing contract migration leaves every target on the new code and fails the release, naming the file", {
+    timeout: 120_000,
+  }, async () => {
+    await write("migrations/0008_drop_missing.sql", "-- cbo:contract\nDROP TABLE no_such_table;\n");
+    await write("notes.js", NOTES("v7", "id, title, tag"));
+    const r = await release();
+    expect(r.status).toBe("failed");
+    expect(r.reason).toContain("every target serves the new version at 100%, but the contract phase failed on eu (0008_drop_missing.sql)");
+    expect(r.reason).toContain("at statement 1 (DROP TABLE no_such_table)");
+    // Stopped at the first target: the others were not tried; the code stays new everywhere.
+    const entries = journal(r.id);
+    expect(entries.filter((e) => e.kind === "phase.intent" && e.data.phase === "d1-contract").map((e) => e.target)).toEqual(["eu"]);
+    for (const target of REGIONS) {
+      expect((await notes(target)).body).toMatchObject({ v: "v7" });
+      expect(await applied(target)).not.toContain("0008_drop_missing.sql");
+    }
+    await rm(join(dir, "migrations/0008_drop_missing.sql"));
+  });
 });
