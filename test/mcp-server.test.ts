@@ -22,6 +22,7 @@ const TOOLS = [
   "audit_search",
   "config_diff",
   "config_publish",
+  "d1_restore",
   "diff",
   "plan",
   "release",
@@ -30,7 +31,7 @@ const TOOLS = [
   "secret_rotate",
   "status",
 ];
-const MUTATING = ["config_publish", "release", "release_control", "rollback", "secret_rotate"];
+const MUTATING = ["config_publish", "d1_restore", "release", "release_control", "rollback", "secret_rotate"];
 
 type Session = { client: Client; stderr: () => string; close(): Promise<void> };
 

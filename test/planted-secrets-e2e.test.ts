@@ -171,8 +171,10 @@ describe.each(["text", "json"] as const)(
       expect(await worker("us")).toMatchObject({ DB_PASSWORD: sha(SECRETS.DB_PASSWORD.values[1]) });
       expect(await worker("eu", "/relay?secret=OAUTH_CLIENT")).toMatchObject({ version: 2, hash: sha(SECRETS.OAUTH_CLIENT.values[1]) });
 
-      const back = await cbo(["rollback", "shop"]);
+      // Back to the first release's secret versions: a downgrade, confirmed as such (issue 14).
+      const back = await cbo(["rollback", "shop", "--confirm-secret-downgrade"]);
       expect(back.code, back.stderr).toBe(0);
+      expect(back.stdout).toContain("secret DB_PASSWORD: v2 -> v1, DOWNGRADE");
       for (const region of ["eu", "us"]) {
         expect(await worker(region)).toMatchObject({
           DB_PASSWORD: sha(SECRETS.DB_PASSWORD.values[0]),

@@ -263,21 +263,30 @@ describe("release engine on a 3-region local edge", () => {
     expect(types).toEqual(["rollback.started", "rollback.completed"]);
     expect(journalOf(toA.id).some((e) => e.kind.startsWith("gate") || e.kind.startsWith("step"))).toBe(false);
 
-    // Default: the versions that served before the newest succeeded release (C), i.e. B.
-    const back = await engine.wait((await engine.rollback("back")).id);
-    expect(back.status, back.reason ?? "").toBe("succeeded");
-    await expectServes("back", b, "B");
+    // Default: the last release that succeeded before the one being undone. A serves now (the
+    // rollback went to release A), and nothing succeeded before A: refused, nothing changes.
+    const releases = store.releases.list({ worker: "back" }).filter((x) => x.kind === "release");
+    const [relC, relB, relA] = releases;
+    const none = await engine.rollback("back").catch((e: unknown) => e);
+    expect(isCboError(none) && none.code).toBe("ERR_NOT_FOUND");
+    expect((none as Error).message).toContain(`before ${relA!.id}, the one being undone`);
+    await expectServes("back", a, "A");
 
     // To a release id: the versions that release shipped.
-    const lastC = store.releases.list({ worker: "back" }).find((x) => x.kind === "release")!.id;
-    const toC = await engine.wait((await engine.rollback("back", { to: lastC })).id);
+    const toC = await engine.wait((await engine.rollback("back", { to: relC!.id })).id);
     expect(toC.status, toC.reason ?? "").toBe("succeeded");
     await expectServes("back", c, "C");
+
+    // Default again: C serves (through a rollback to it), so B, the release before C.
+    const back = await engine.wait((await engine.rollback("back")).id);
+    expect(back.status, back.reason ?? "").toBe("succeeded");
+    expect(back.reason).toContain(`release ${relB!.id} shipped (the last that succeeded before ${relC!.id})`);
+    await expectServes("back", b, "B");
 
     // A version no region has fails before anything changes.
     const err = await engine.rollback("back", { to: "00000000-0000-0000-0000-000000000000" }).catch((e: unknown) => e);
     expect(isCboError(err) && err.code).toBe("ERR_NOT_FOUND");
-    await expectServes("back", c, "C");
+    await expectServes("back", b, "B");
   });
 
   it("refuses a second release of the same worker, unknown workers and sources that do not bundle; abort rolls back", {

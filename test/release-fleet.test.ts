@@ -380,24 +380,28 @@ describe("a real fleet Worker released by the orchestrator to three targets", ()
       expect(x.phases?.find((p) => p.phase === "upload")?.summary).toContain("no rollback can go back past it");
     }
     expect(plan.actions.filter((a) => a.kind === "deploy").map((a) => a.percent)).toEqual([100, 100, 100]);
+    // Not gradual: one target at a time, and only with the opt-in (issue 14).
+    expect(plan.waves).toEqual([["eu"], ["us"], ["ap"]]);
+    expect(plan.nonGradual?.targets).toEqual(["eu", "us", "ap"]);
     const before = Object.fromEntries(
       await Promise.all(REGIONS.map(async (x) => [x, (await liveOf(runtimes.get(x)!, "shop"))[0]!.versionId])),
     );
     await t.edge.setFault("us", { errorRate: 1 });
-    const r = await engine.wait((await engine.release("shop", { by: "test" })).id).finally(() => t.edge.setFault("us", null));
+    const r = await engine
+      .release("shop", { by: "test", allowNonGradual: true })
+      .then((x) => engine.wait(x.id))
+      .finally(() => t.edge.setFault("us", null));
     expect(r.status, r.reason ?? "").toBe("failed");
     const eu = (await liveOf(runtimes.get("eu")!, "shop"))[0]!.versionId;
     expect(r.reason).toContain(`eu stays on ${eu} (Durable Object migration v1 -> v2 applied: no version from before it can be deployed)`);
     expect(await runtimes.get("eu")!.client.getMigrationTag("shop")).toBe("v2");
     expect(((await json("eu", "/api/info")) as { v: string }).v).toBe("v3");
-    // us failed its gate after its own PUT, and ap (the same wave) may have landed its PUT before
-    // us failed: whichever carries the migration keeps the new version, and the reason names it.
+    // us failed its gate after its own PUT: it carries the migration and keeps the new version;
+    // ap, one target later, was never reached.
     expect(await runtimes.get("us")!.client.getMigrationTag("shop")).toBe("v2");
-    for (const region of ["us", "ap"]) {
-      const live = (await liveOf(runtimes.get(region)!, "shop"))[0]!.versionId;
-      if ((await runtimes.get(region)!.client.getMigrationTag("shop")) === "v2") expect(r.reason).toContain(`${region} stays on ${live}`);
-      else expect(live).toBe(before[region]);
-    }
+    expect(r.reason).toContain(`us stays on ${(await liveOf(runtimes.get("us")!, "shop"))[0]!.versionId}`);
+    expect(await runtimes.get("ap")!.client.getMigrationTag("shop")).toBe("v1");
+    expect((await liveOf(runtimes.get("ap")!, "shop"))[0]!.versionId).toBe(before.ap);
   });
 
   it("[env.production] picked for one target ships its vars and bindings; two Workers' CACHE are different namespaces everywhere", {

@@ -197,7 +197,11 @@ describe("secret delivery through releases and the relay", () => {
       });
       expect((await relay(region, "RELAY_TOKEN")).body).toMatchObject({ version: 2, hash: sha(VALUES.RELAY_TOKEN[1]!) });
     }
-    const back = await api<{ id: string }>("POST", "/v1/workers/vaulted/rollback", {}, 202);
+    // Going back to older secret versions is a downgrade: it needs its own confirmation (issue 14).
+    const refused = await api<{ error: { code: string; message: string } }>("POST", "/v1/workers/vaulted/rollback", {}, 428);
+    expect(refused.error.code).toBe("ERR_CONFIRMATION_REQUIRED");
+    expect(refused.error.message).toContain("GLOBAL_KEY v2 -> v1");
+    const back = await api<{ id: string }>("POST", "/v1/workers/vaulted/rollback", { confirm_secret_downgrade: true }, 202);
     expect(await settle(back.id)).toMatchObject({ status: "succeeded" });
     for (const region of ["eu", "us"]) {
       expect((await seen(region)).body).toMatchObject({

@@ -25,6 +25,7 @@ import { catalogRoutes } from "./routes-catalog.ts";
 import { eventRoutes } from "./routes-events.ts";
 import { metaRoutes } from "./routes-meta.ts";
 import { releaseRoutes } from "./routes-releases.ts";
+import { d1Routes } from "./routes-d1.ts";
 import { auditRoutes } from "./routes-audit.ts";
 import { agentRoutes } from "./routes-agent.ts";
 import { configRoutes } from "./routes-config.ts";
@@ -112,6 +113,7 @@ export function createApi(deps: ApiDeps): Api {
     ...metaRoutes(ctx),
     ...catalogRoutes(ctx),
     ...releaseRoutes(ctx),
+    ...d1Routes(ctx),
     ...eventRoutes(ctx),
     ...secretRoutes(ctx),
     ...tokenRoutes(ctx),

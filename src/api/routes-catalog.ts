@@ -37,6 +37,15 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
           lastRelease: (worker) => store.releases.list({ worker, tenant, limit: 1 })[0] ?? null,
           observations,
           specRefused: ctx.deps.specRefusal?.(),
+          pins: (_worker, target, versionId) => store.catalog.version(tenant, target, versionId)?.secrets?.secrets,
+          currentSecret: (name) => {
+            try {
+              const s = ctx.deps.security.vault.info(name, { tenant });
+              return s.deleted || s.destroyed ? undefined : s.version;
+            } catch {
+              return undefined;
+            }
+          },
         });
       },
     }),

@@ -16,6 +16,8 @@ import {
   ReleaseAnalysisSchema,
   ReleaseControlSchema,
   CreateReleaseBodySchema,
+  RollbackPreviewQuerySchema,
+  RollbackPreviewSchema,
   ReleaseDetailSchema,
   ReleasePageSchema,
   ReleaseParamsSchema,
@@ -54,7 +56,7 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       body: CreateReleaseBodySchema,
       status: 202,
       response: ReleaseSchema,
-      errors: [404, 409, 503],
+      errors: [404, 409, 422, 428, 503],
       audit: { action: "release.create", target: ({ body }) => `worker:${body.worker}` },
       handle({ body, principal, tenant }) {
         requireWorker(ctx.deps.spec(), body.worker);
@@ -68,6 +70,8 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
               by: principal!.name,
               ...(body.force ? { force: true } : {}),
               ...(body.overrideWindow ? { overrideWindow: body.overrideWindow } : {}),
+              ...(body.allow_non_gradual !== undefined ? { allowNonGradual: body.allow_non_gradual } : {}),
+              ...(body.confirm_class_deletion !== undefined ? { confirmClassDeletion: body.confirm_class_deletion } : {}),
             }),
           body.overrideWindow ? { overrideWindow: body.overrideWindow.reason } : {},
         );
@@ -197,6 +201,22 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       },
     }),
     route({
+      id: "previewRollback",
+      method: "get",
+      path: "/v1/workers/:name/rollback/preview",
+      summary:
+        "What a rollback would do, per target: the code version, each secret's version change, the config version, the newer migrations whose schema stays, and the confirmations it needs",
+      role: "viewer",
+      params: WorkerParamsSchema,
+      query: RollbackPreviewQuerySchema,
+      response: RollbackPreviewSchema,
+      errors: [404],
+      handle({ params, query }) {
+        requireWorker(ctx.deps.spec(), params.name);
+        return engine.previewRollback(params.name, query.to === undefined ? {} : { to: query.to });
+      },
+    }),
+    route({
       id: "rollbackWorker",
       method: "post",
       path: "/v1/workers/:name/rollback",
@@ -206,11 +226,16 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       body: RollbackBodySchema,
       status: 202,
       response: ReleaseSchema,
-      errors: [404, 409, 503],
+      errors: [404, 409, 428, 503],
       audit: { action: "rollback.create", target: ({ params }) => `worker:${params.name}` },
       handle({ params, body, principal, tenant }) {
         requireWorker(ctx.deps.spec(), params.name);
-        const opts = { ...(body.to === undefined ? {} : { to: body.to }), by: principal!.name };
+        const opts = {
+          ...(body.to === undefined ? {} : { to: body.to }),
+          by: principal!.name,
+          ...(body.confirm_secret_downgrade !== undefined ? { confirmSecretDowngrade: body.confirm_secret_downgrade } : {}),
+          ...(body.force !== undefined ? { force: body.force } : {}),
+        };
         return audited(principal!, "rollback.create", `worker:${params.name}`, tenant, () => engine.rollback(params.name, opts));
       },
     }),

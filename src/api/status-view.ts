@@ -74,7 +74,18 @@ export function buildStatus(input: {
   restores?: PendingRestore[];
   /** orchestrator.yaml on disk, refused: this status is the previous spec's. */
   specRefused?: SpecRefusal | undefined;
+  /** The secret versions a version we uploaded pinned there (the catalog), and the vault's current version of a secret. */
+  pins?: (worker: string, target: string, versionId: string) => Record<string, number> | undefined;
+  currentSecret?: (name: string) => number | undefined;
 }): Status {
+  const stale = (worker: string, target: string, live: Array<{ versionId: string; percentage: number }> | undefined) => {
+    if (!input.pins || !input.currentSecret || !live || live.length === 0) return [];
+    const main = [...live].sort((a, b) => b.percentage - a.percentage)[0]!;
+    return Object.entries(input.pins(worker, target, main.versionId) ?? {}).flatMap(([name, pinned]) => {
+      const current = input.currentSecret!(name);
+      return current !== undefined && pinned < current ? [{ name, pinned, current }] : [];
+    });
+  };
   const health = new Map(input.health.map((h) => [`${h.worker}\u0000${h.target}`, h]));
   const restores = input.restores && new Map(input.restores.map((p) => [`${p.worker}\u0000${p.target}`, p]));
   const drift = input.drift && new Map(input.drift.map((d) => [`${d.worker}\u0000${d.target}`, d]));
@@ -96,6 +107,7 @@ export function buildStatus(input: {
             liveError: live ? null : (seen?.errors.get(target) ?? "This target's deployment was not read."),
             health: h ? { status: h.status, versionId: h.version_id, latencyMs: h.latency_ms, checkedAt: h.checked_at } : null,
             ...(drift ? { drift: row ? driftSummary(row) : null } : {}),
+            ...(input.pins ? { staleSecrets: stale(w.name, target, live) } : {}),
             ...(restores
               ? { restore: restores.has(`${w.name}\u0000${target}`) ? restoreSummary(restores.get(`${w.name}\u0000${target}`)!) : null }
               : {}),

@@ -41,3 +41,4 @@ export {
   type D1MigrationFile,
   type D1MigrationsOptions,
 } from "./d1-migration-files.ts";
+export { d1MigrationMarkers, type D1MigrationMarkers } from "./d1-migration-markers.ts";

@@ -55,7 +55,10 @@ export function targetDetailsText(t: PlanTarget): string {
       ).replace(/^/gm, "    "),
     );
   }
-  for (const d of t.d1Migrations ?? []) lines.push(`  D1 ${d.database} (${d.binding}): apply ${d.pending.join(", ")}`);
+  for (const d of t.d1Migrations ?? [])
+    lines.push(`  D1 ${d.database} (${d.binding}): before any traffic shifts, bookmark then apply ${d.pending.join(", ")}`);
+  for (const d of t.d1Contract ?? [])
+    lines.push(`  D1 ${d.database} (${d.binding}): after every target passed its last gate, contract ${d.pending.join(", ")}`);
   if (t.assets)
     lines.push(
       `  assets: ${t.assets.files} file(s), ${t.assets.bytes} bytes; ${t.assets.upload === 0 ? "all there already" : `upload ${t.assets.upload} new or changed (${t.assets.uploadBytes} bytes)`}`,

@@ -76,6 +76,14 @@ export function formatPlan(plan: ReleasePlan): string {
   lines.push(`steps:  ${plan.steps.map(percent).join(" -> ")} per target`);
   lines.push(`gate:   ${gateText(plan.gate)}`);
   lines.push("");
+  if (plan.nonGradual) {
+    const ng = plan.nonGradual;
+    lines.push(`NOT GRADUAL on ${ng.targets.join(", ")}: ${ng.reason}.`);
+    lines.push("  needs allow_non_gradual: true in the rollout, or cbo release --allow-non-gradual");
+    if (ng.deletesClasses.length > 0)
+      lines.push(`  deletes or renames Durable Object class(es) ${ng.deletesClasses.join(", ")}: also needs --confirm-class-deletion`);
+    lines.push("");
+  }
   if (plan.secrets && plan.secrets.length > 0) {
     const withheld = plan.secrets.filter((x) => !x.delivered).length;
     lines.push(

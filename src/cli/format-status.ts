@@ -71,6 +71,7 @@ export function formatStatus(s: Status, paint: Paint, now?: number): string {
   const withDrift = s.workers.some((w) => w.targets.some((t) => t.drift !== undefined));
   const drifts: string[] = [];
   const restores: string[] = [];
+  const stale: string[] = [];
   for (const w of s.workers) {
     if (w.targets.length === 0) rows.push([w.name, "-", "-", "-", ...(withDrift ? ["-"] : [])]);
     w.targets.forEach((t, i) => {
@@ -86,6 +87,8 @@ export function formatStatus(s: Status, paint: Paint, now?: number): string {
         restores.push(restoreText(w.name, t.target, restore, paint, now));
       }
       rows.push([i === 0 ? w.name : "", t.target, live, healthText(t.health, paint), ...(withDrift ? [driftText(drift, paint)] : [])]);
+      for (const x of (t as { staleSecrets?: Array<{ name: string; pinned: number; current: number }> }).staleSecrets ?? [])
+        stale.push(`  ${w.name}/${t.target}  ${x.name} pinned at v${x.pinned}, the vault's current is v${x.current}`);
       if (drift?.status === "drifted") {
         const extra = [drift.since ? `since ${ago(drift.since, now)}` : "", drift.revert ?? ""].filter(Boolean).join("; ");
         drifts.push(`  ${w.name}/${t.target}  ${drift.detail}${extra ? paint.dim(` (${extra})`) : ""}`);
@@ -99,6 +102,9 @@ export function formatStatus(s: Status, paint: Paint, now?: number): string {
     table(rows, ["WORKER", "TARGET", "LIVE", "HEALTH", ...(withDrift ? ["DRIFT"] : [])]),
     ...[...unobserved].map((e) => paint.warn(`live versions not observed: ${e}`)),
     ...(drifts.length > 0 ? ["", paint.bad("drift:"), ...drifts] : []),
+    ...(stale.length > 0
+      ? ["", paint.warn("secrets older than current (a release ships the current ones; a rollback pinned these):"), ...stale]
+      : []),
     ...(restores.length > 0
       ? ["", paint.warn("restore pending (the daemon retries until the region takes it; the release ends then):"), ...restores]
       : []),

@@ -298,6 +298,7 @@ describe("plan", () => {
             { name: "GREETING", type: "plain_text" },
           ],
           d1Migrations: [{ binding: "DB", database: "sites", pending: ["0001_init.sql"] }],
+          d1Contract: [{ binding: "DB", database: "sites", pending: ["0002_drop.sql"] }],
           assets: { files: 3, bytes: 300, upload: 1, uploadBytes: 20 },
           settings: [
             { setting: "crons", current: ["*/5 * * * *"], desired: ["0 * * * *"], change: true },
@@ -317,7 +318,8 @@ describe("plan", () => {
     expect(out).toMatch(/kv\s+hello-cache\s+-\s+use k1\s+CACHE\s+no jurisdiction: Cloudflare has none/);
     expect(out).toMatch(/DB\s+d1\s+d1:sites\s+\(created by this release\)/);
     expect(out).toMatch(/GREETING\s+plain_text\s+-\s+-/);
-    expect(out).toContain("D1 sites (DB): apply 0001_init.sql");
+    expect(out).toContain("D1 sites (DB): before any traffic shifts, bookmark then apply 0001_init.sql");
+    expect(out).toContain("D1 sites (DB): after every target passed its last gate, contract 0002_drop.sql");
     expect(out).toContain("assets: 3 file(s), 300 bytes; upload 1 new or changed (20 bytes)");
     expect(out).toMatch(/crons\s+\["\*\/5 \* \* \* \*"\]\s+\["0 \* \* \* \*"\]/);
     expect(out).not.toMatch(/workersDev\s+true/);
@@ -325,6 +327,14 @@ describe("plan", () => {
     expect(out).toContain("2. resources: create d1 sites (eu) (2 API calls)");
     // A plan from an older daemon, without these fields: nothing per target.
     expect(formatPlan(plan)).not.toContain("per target:");
+    // A release that cannot be gradual says so first, with the flags it needs.
+    const ng = formatPlan({
+      ...plan,
+      nonGradual: { targets: ["eu"], reason: "this version changes Durable Object classes", deletesClasses: ["Old"] },
+    });
+    expect(ng).toContain("NOT GRADUAL on eu: this version changes Durable Object classes.");
+    expect(ng).toContain("cbo release --allow-non-gradual");
+    expect(ng).toContain("deletes or renames Durable Object class(es) Old: also needs --confirm-class-deletion");
   });
 });
 

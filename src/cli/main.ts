@@ -92,6 +92,10 @@ const COMMANDS: Record<CommandName, Command> = {
     () => import("./commands/config-command.ts"),
     (m) => m.configCommand,
   ),
+  d1: lazy(
+    () => import("./commands/d1-command.ts"),
+    (m) => m.d1Command,
+  ),
   vault: lazy(
     () => import("./offline/vault-command.ts"),
     (m) => m.vaultCommand,

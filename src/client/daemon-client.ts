@@ -30,6 +30,9 @@ import {
   ReleasePlanSchema,
   WorkerDiffSchema,
   ReleaseSchema,
+  RollbackPreviewSchema,
+  D1RestorePreviewSchema,
+  D1RestoreResultSchema,
   SecretDeletedSchema,
   SecretDestroyedSchema,
   SecretSchema,
@@ -132,12 +135,21 @@ export function createDaemonClient(opts: DaemonClientOptions) {
       get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
 
     // --- releases -----------------------------------------------------------------------------
-    /** `force`: release even when nothing would change; `overrideWindow`: outside orchestrator.yaml's `windows`, with a reason (audited). */
-    release: (name: string, opts: { force?: boolean; overrideWindow?: { reason: string } } = {}) =>
+    /**
+     * `force`: release even when nothing would change; `overrideWindow`: outside orchestrator.yaml's
+     * `windows`, with a reason (audited); `allow_non_gradual` / `confirm_class_deletion`: the opt-ins a
+     * Durable Object migration needs.
+     */
+    release: (
+      name: string,
+      opts: { force?: boolean; overrideWindow?: { reason: string }; allow_non_gradual?: boolean; confirm_class_deletion?: boolean } = {},
+    ) =>
       send("POST", "/v1/releases", ReleaseSchema, {
         worker: name,
         ...(opts.force ? { force: true } : {}),
         ...(opts.overrideWindow ? { overrideWindow: opts.overrideWindow } : {}),
+        ...(opts.allow_non_gradual !== undefined ? { allow_non_gradual: opts.allow_non_gradual } : {}),
+        ...(opts.confirm_class_deletion !== undefined ? { confirm_class_deletion: opts.confirm_class_deletion } : {}),
       }),
     /** One page of releases, newest first; releasePages() walks them all. */
     releases: (q: { worker?: string; limit?: number; cursor?: string } = {}) => get(`/v1/releases${query(q)}`, ReleasePageSchema),
@@ -154,7 +166,15 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     releaseControl: (id: string) => get(`/v1/releases/${enc(id)}/control`, ReleaseControlSchema),
     /** The canary analysis of every step (the dashboard's release chart). */
     releaseAnalysis: (id: string) => get(`/v1/releases/${enc(id)}/analysis`, ReleaseAnalysisSchema),
-    rollback: (name: string, to?: string) => send("POST", `${worker(name)}/rollback`, ReleaseSchema, to === undefined ? {} : { to }),
+    rollback: (name: string, to?: string, opts: { confirm_secret_downgrade?: boolean; force?: boolean } = {}) =>
+      send("POST", `${worker(name)}/rollback`, ReleaseSchema, { ...(to === undefined ? {} : { to }), ...opts }),
+    /** What `cbo d1 restore` would do: the bookmark, when it was taken, the minutes of writes lost. */
+    d1RestorePreview: (q: { binding: string; target: string; release: string; worker?: string }) =>
+      get(`/v1/d1/restore${query(q)}`, D1RestorePreviewSchema),
+    d1Restore: (body: { binding: string; target: string; release: string; worker?: string; confirm: boolean }) =>
+      send("POST", "/v1/d1/restore", D1RestoreResultSchema, body),
+    /** What a rollback would do per target (code, secrets, config, schema) and the confirmations it needs. */
+    rollbackPreview: (name: string, to?: string) => get(`${worker(name)}/rollback/preview${query({ to })}`, RollbackPreviewSchema),
 
     // --- events -------------------------------------------------------------------------------
     /**

@@ -56,6 +56,8 @@ export type ResolvedWorker = {
   waves: string[][];
   steps: number[];
   gate: Gate;
+  /** The rollout opts in to non-gradual releases (Durable Object migrations); default false. */
+  allowNonGradual?: boolean;
   /** `pause:` steps, by the percentage they follow (absent or empty: none). */
   pauses?: Array<{ after: number; pause: "approve" | { ms: number } }>;
   /** Canary analysis of every step (absent: off, for hand-made test workers). */
@@ -168,6 +170,7 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       waves,
       steps: rollout.steps.filter((s): s is number => typeof s === "number"),
       gate: rollout.gate,
+      allowNonGradual: rollout.allow_non_gradual,
       pauses: pausesOf(rollout.steps),
       analysis: rollout.analysis,
       source,

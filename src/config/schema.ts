@@ -94,6 +94,8 @@ export const RolloutSchema = z
       .min(1)
       .default([10, 50, 100]),
     gate: GateSchema.default(GateSchema.parse({})),
+    /** Opt in to releases that cannot be gradual (Durable Object migrations: 100% per target, one at a time). */
+    allow_non_gradual: z.boolean().default(false),
     analysis: AnalysisSchema.default(AnalysisSchema.parse({})),
   })
   .strict();

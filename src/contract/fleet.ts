@@ -102,6 +102,11 @@ export const StatusSchema = z.object({
           drift: DriftSchema.nullable().optional(),
           /** Set while a release owes this target its rollback ("restore pending"); null otherwise. */
           restore: RestorePendingSchema.nullable().optional(),
+          /**
+           * Secrets the version it serves pinned at an older version than the vault's current one
+           * (after a rollback, say): not "in sync" even when the code is what the journal wants.
+           */
+          staleSecrets: z.array(z.object({ name: z.string(), pinned: z.number().int(), current: z.number().int() })).optional(),
         }),
       ),
       lastRelease: ReleaseSchema.nullable(),

@@ -8,6 +8,7 @@ export * from "./pages.ts";
 export * from "./events.ts";
 export * from "./error-body.ts";
 export * from "./releases.ts";
+export { rollbackPreviewLines } from "./rollback-preview-text.ts";
 export * from "./release-control.ts";
 export * from "./diff.ts";
 export * from "./fleet.ts";

@@ -15,6 +15,11 @@ export const ReleaseParamsSchema = z.object({ id: NAME.describe("Release id") })
 export const CreateReleaseBodySchema = z
   .object({
     worker: NAME.describe("Worker to release, as in orchestrator.yaml"),
+    allow_non_gradual: z
+      .boolean()
+      .optional()
+      .describe("Opt in to a release that cannot be gradual (a Durable Object migration: 100% per target, one at a time)"),
+    confirm_class_deletion: z.boolean().optional().describe("Confirm that the release deletes or renames Durable Object classes"),
     force: z.boolean().optional().describe("Release even when no target would change (otherwise such a release ends `unchanged`)"),
     overrideWindow: z
       .object({ reason: z.string().trim().min(1).max(500).describe("Why this release may run outside the release windows (audited)") })
@@ -24,8 +29,59 @@ export const CreateReleaseBodySchema = z
   })
   .strict();
 export const RollbackBodySchema = z
-  .object({ to: NAME.optional().describe("Release id or version id to return to; default: the version live before the newest release") })
+  .object({
+    to: NAME.optional().describe(
+      "Release id or version id to return to; default: the versions of the last release that succeeded before the one being undone",
+    ),
+    confirm_secret_downgrade: z.boolean().optional().describe("Confirm that the rollback pins a secret to an older version than now"),
+    force: z.boolean().optional().describe("Roll back even where a migration declares the old code incompatible with the new schema"),
+  })
   .strict();
+export const RollbackPreviewQuerySchema = z.object({
+  to: NAME.optional().describe("Release id or version id; default as for the rollback itself"),
+});
+
+/** What a rollback will do on one target: code, each secret's pinned version, config, and the schema it leaves. */
+export const RollbackTargetPreviewSchema = z.object({
+  name: z.string(),
+  /** The version serving there now (the largest share), null when it could not be read or serves nothing. */
+  from: z.string().nullable(),
+  to: z.string(),
+  secrets: z.array(
+    z.object({
+      name: z.string(),
+      /** Pinned by the version serving now (null: not shipped with it, or unknown). */
+      from: z.number().int().nullable(),
+      /** Pinned by the version rolled to. */
+      to: z.number().int().nullable(),
+      /** The vault's current version. */
+      current: z.number().int().nullable(),
+      change: z.enum(["same", "upgrade", "downgrade", "added", "removed", "unknown"]),
+    }),
+  ),
+  config: z.object({ version: z.number().int().nullable(), change: z.literal("none"), note: z.string() }),
+  /** D1 migrations applied by releases after the version rolled to: the schema stays as it is. */
+  newerMigrations: z.array(z.object({ database: z.string(), files: z.array(z.string()), release: z.string() })),
+  /** Of those, the files marked `-- cbo:breaks-rollback`: refused unless force. */
+  breaksRollback: z.array(z.string()),
+  /** A Durable Object migration after the version rolled to: Cloudflare refuses the deployment (10238). */
+  durableObjectBarrier: z.object({ release: z.string(), oldTag: z.string().nullable(), newTag: z.string() }).optional(),
+});
+export type RollbackTargetPreview = z.infer<typeof RollbackTargetPreviewSchema>;
+
+/** GET /v1/workers/:name/rollback/preview: exactly what `cbo rollback` would do, and what it needs. */
+export const RollbackPreviewSchema = z.object({
+  worker: z.string(),
+  to: z.string().nullable(),
+  resolved: z.string(),
+  targets: z.array(RollbackTargetPreviewSchema),
+  skipped: z.array(z.object({ name: z.string(), why: z.string() })),
+  warnings: z.array(z.string()),
+  /** Why it is refused whatever is confirmed (a Durable Object migration in the way). */
+  refused: z.string().optional(),
+  needs: z.object({ confirmSecretDowngrade: z.boolean(), force: z.boolean() }),
+});
+export type RollbackPreview = z.infer<typeof RollbackPreviewSchema>;
 
 export const ReleasesQuerySchema = z.object({
   worker: NAME.optional().describe("Only this worker's releases"),
@@ -179,13 +235,33 @@ export const PlannedTargetSchema = z.object({
   upload: z.enum(["version", "script"]).optional(),
   /** Durable Object migrations the upload carries (null: none). */
   durableObjectMigration: z
-    .object({ oldTag: z.string().nullable(), newTag: z.string(), steps: z.number().int(), warning: z.string().optional() })
+    .object({
+      oldTag: z.string().nullable(),
+      newTag: z.string(),
+      steps: z.number().int(),
+      warning: z.string().optional(),
+      /** What the migration does to classes: added, deleted, renamed (`from -> to`), transferred. */
+      classes: z
+        .object({
+          added: z.array(z.string()),
+          deleted: z.array(z.string()),
+          renamed: z.array(z.string()),
+          transferred: z.array(z.string()),
+        })
+        .optional(),
+    })
     .nullable()
     .optional(),
   resources: z.array(PlannedResourceSchema).optional(),
   bindings: z.array(PlannedBindingSchema).optional(),
   /** D1 migration files not yet applied there, per database, applied before the upload. */
   d1Migrations: z.array(z.object({ binding: z.string(), database: z.string(), pending: z.array(z.string()) })).optional(),
+  /**
+   * Contract migrations (`-- cbo:contract`) not yet applied there, per database: the release's
+   * second phase, after every target reached 100% and passed its last gate; never in a release
+   * that rolled back.
+   */
+  d1Contract: z.array(z.object({ binding: z.string(), database: z.string(), pending: z.array(z.string()) })).optional(),
   /** Static assets: files in the manifest and those the account lacks (only these are sent). */
   assets: z
     .object({ files: z.number().int(), bytes: z.number().int(), upload: z.number().int(), uploadBytes: z.number().int() })
@@ -215,7 +291,45 @@ export const ReleasePlanSchema = z.object({
     .describe("Secret versions each target ships with (names and versions only), or why one is withheld"),
   /** Cloudflare API requests the release will spend when every gate passes (retries excluded). */
   apiCalls: z.number().int(),
+  /**
+   * Present when the release cannot be gradual (a Durable Object migration on targets that serve the
+   * Worker): those targets take it at 100% one at a time, and the release needs the opt-in.
+   */
+  nonGradual: z.object({ targets: z.array(z.string()), reason: z.string(), deletesClasses: z.array(z.string()) }).optional(),
   /** What the release changes against what each target runs now (src/contract/diff.ts). */
   diff: WorkerDiffSchema.optional(),
 });
 export type ReleasePlan = z.infer<typeof ReleasePlanSchema>;
+
+/** `cbo d1 restore <binding> --target T --to-release R`: which bookmark, taken when, and what is lost. */
+export const D1RestoreQuerySchema = z.object({
+  binding: NAME.describe("The D1 binding name (e.g. DB)"),
+  target: NAME.describe("The target whose database is restored"),
+  release: NAME.describe("The release whose bookmark (taken before its migrations there) is restored"),
+  worker: NAME.optional().describe("The worker (default: the release's)"),
+});
+export const D1RestoreBodySchema = D1RestoreQuerySchema.extend({
+  confirm: z.boolean().optional().describe("true after the user agreed to lose the writes since the bookmark"),
+}).strict();
+export const D1RestorePreviewSchema = z.object({
+  worker: z.string(),
+  binding: z.string(),
+  database: z.string(),
+  databaseId: z.string(),
+  target: z.string(),
+  release: z.string(),
+  bookmark: z.string(),
+  /** When the bookmark was taken (ISO). */
+  bookmarkAt: z.string(),
+  /** Whole minutes of writes since the bookmark that the restore undoes (rounded up). */
+  minutesLost: z.number().int(),
+  /** The migrations the release applied there after the bookmark: gone from the schema and from d1_migrations. */
+  migrations: z.array(z.string()),
+});
+export type D1RestorePreview = z.infer<typeof D1RestorePreviewSchema>;
+export const D1RestoreResultSchema = D1RestorePreviewSchema.extend({
+  /** Time Travel's bookmark of the moment before the restore: restoring to it undoes the restore. */
+  undoBookmark: z.string().nullable(),
+  restoredAt: z.string(),
+});
+export type D1RestoreResult = z.infer<typeof D1RestoreResultSchema>;

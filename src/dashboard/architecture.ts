@@ -47,7 +47,7 @@ export const architecturePage: Page = (root, ctx) => {
   const target = (worker: string, t: string) => status?.workers.find((w) => w.name === worker)?.targets.find((x) => x.target === t);
 
   function label(worker: string, t: StatusTarget): string {
-    return `${worker} in ${t.target}: ${healthOf(t)}, ${versions(t)}${drifted(t) ? ", drifted" : ""}${restorePending(t) ? ", restore pending" : ""}`;
+    return `${worker} in ${t.target}: ${healthOf(t)}, ${versions(t)}${drifted(t) ? ", drifted" : ""}${restorePending(t) ? ", restore pending" : ""}${t.staleSecrets?.length ? ", secrets older than current" : ""}`;
   }
 
   function draw(): void {
@@ -185,6 +185,14 @@ export const architecturePage: Page = (root, ctx) => {
             : (t.liveError ?? "—"),
         ),
         ...row("Drift", badge(t.drift?.status ?? "unknown"), t.drift?.detail ? ` ${t.drift.detail}` : ""),
+        // A rollback may pin a secret older than the vault's current one: not simply in sync.
+        ...(t.staleSecrets && t.staleSecrets.length > 0
+          ? row(
+              "Secrets",
+              badge("older than current"),
+              ` ${t.staleSecrets.map((x) => `${x.name} pinned at v${x.pinned}, current v${x.current}`).join("; ")}`,
+            )
+          : []),
         ...(t.restore
           ? row(
               "Restore",

@@ -4,6 +4,7 @@ import type { El, Field } from "./browser.ts";
 import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
 import { debounce, type Page, type PageCtx } from "./page.ts";
 import type { Release, VersionEntry, WorkerSummary } from "./types.ts";
+import { rollbackPreviewLines, type RollbackPreview } from "../contract/index.ts";
 
 const LIST_ON = /^(release\.(created|succeeded|rolled_back|failed|aborted|rolling_back|recovered)|rollback\.)/;
 
@@ -113,19 +114,52 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
     const w = workerSel.value;
     const choice = choices.find((c) => c.value === toSel.value);
     if (!w || !choice) return;
+    // The daemon's preview: per target the code, secret and config versions, and the schema that stays.
+    let preview: RollbackPreview;
+    try {
+      preview = await ctx.api.rollbackPreview(w, choice.value);
+    } catch (e) {
+      put(note, failure(e));
+      return;
+    }
+    if (preview.refused) {
+      put(note, `Refused: ${preview.refused}.`);
+      return;
+    }
     const ok = await confirmDialog(
       `Roll back ${w}?`,
       [
-        h("p", {}, `Every target of ${w} moves at once to:`),
-        h("ul", {}, ...choice.versions.map((v) => h("li", {}, `${v.target}: `, h("code", {}, v.versionId)))),
+        h("pre", { class: "preview" }, rollbackPreviewLines(preview).join("\n")),
         h("p", {}, "A rollback skips the canary steps and gates."),
       ],
       "Roll back",
     );
     if (!ok) return;
+    // The same confirmations the CLI and MCP need, each asked on its own.
+    if (
+      preview.needs.confirmSecretDowngrade &&
+      !(await confirmDialog(
+        "Downgrade secrets?",
+        [h("p", {}, "This rollback pins an older secret version on some targets (see DOWNGRADE in the preview).")],
+        "Downgrade",
+      ))
+    )
+      return;
+    if (
+      preview.needs.force &&
+      !(await confirmDialog(
+        "Roll back onto an incompatible schema?",
+        [h("p", {}, "A newer migration is marked -- cbo:breaks-rollback: the old code may fail on the schema that stays.")],
+        "Roll back anyway",
+      ))
+    )
+      return;
     button.disabled = true;
     try {
-      const r: Release = await ctx.api.rollback(w, choice.value);
+      const r: Release = await ctx.api.rollback(w, choice.value, {
+        ...(preview.needs.confirmSecretDowngrade ? { confirm_secret_downgrade: true } : {}),
+        ...(preview.needs.force ? { force: true } : {}),
+      });
       ctx.go(`#/releases/${r.id}`);
     } catch (e) {
       put(note, failure(e));

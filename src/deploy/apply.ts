@@ -34,7 +34,9 @@ import { CboError } from "../kit/errors.ts";
 import type { Release } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import type { ReleasePlan } from "./types.ts";
-import { assetsPhase, d1MigrationsPhase, resourcesPhase, settingsPhase, targetPlace, uploadBindings } from "./target-phases.ts";
+import { assetsPhase, resourcesPhase, settingsPhase, targetPlace, uploadBindings, type ResourceIds } from "./target-phases.ts";
+import { contractPhase } from "./d1-contract.ts";
+import { d1Phase } from "./d1-phase.ts";
 import { J } from "./journal.ts";
 import { finishRecorded } from "./owed.ts";
 import { plannedSteps, splitFor } from "./plan.ts";
@@ -56,6 +58,8 @@ export type { ApplyContext, Progress };
 export async function applyRelease(ctx: ApplyContext): Promise<Release> {
   const { rec, plan } = ctx;
   const touched = new Map<string, Progress>();
+  // Each target's resource ids, for the contract phase after the last gate.
+  const resourceIds = new Map<string, ResourceIds>();
   try {
     for (const wave of plan.waves) {
       const waveStop = new AbortController();
@@ -64,7 +68,7 @@ export async function applyRelease(ctx: ApplyContext): Promise<Release> {
       const results = await span("release.wave", waveAttributes, () =>
         Promise.allSettled(
           wave.map((name) =>
-            applyTarget(ctx, name, signal, touched).catch((e: unknown) => {
+            applyTarget(ctx, name, signal, touched, resourceIds).catch((e: unknown) => {
               if (!waveStop.signal.aborted) waveStop.abort(new ReleaseStop("sibling", `stopped because ${name} failed`, name));
               throw e;
             }),
@@ -83,6 +87,20 @@ export async function applyRelease(ctx: ApplyContext): Promise<Release> {
     return rollBackTouched(ctx, stop, touched);
   }
   const versions = Object.fromEntries([...touched].map(([t, p]) => [t, p.versionId]));
+  // Every target at 100% with its last gate passed: the contract migrations (the second phase).
+  // A failure there leaves the code where it is (it runs on the expanded schema) and fails the release.
+  const contract = await contractPhase(ctx, resourceIds);
+  if (contract.stop === "halt") {
+    rec.log("halted in the contract phase; the next start recovers it from the journal");
+    return ctx.store.releases.get(ctx.release.id)!;
+  }
+  if (contract.failed) {
+    return finishRecorded(
+      { rec, halt: ctx.halt, ...(ctx.restoreBackoff ? { backoff: ctx.restoreBackoff } : {}) },
+      { status: "failed", reason: contract.failed, events: [["release.failed", { reason: contract.failed, versions }]] },
+      () => ctx.store.releases.get(ctx.release.id)!,
+    );
+  }
   // Every target now serves the new version at 100%: a key rotation it carried is complete there.
   // (Not marked when the vault cannot take it: the older key then keeps verifying a while longer.)
   for (const [t, p] of touched)
@@ -95,7 +113,13 @@ export async function applyRelease(ctx: ApplyContext): Promise<Release> {
   );
 }
 
-async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal, touched: Map<string, Progress>): Promise<void> {
+async function applyTarget(
+  ctx: ApplyContext,
+  name: string,
+  signal: AbortSignal,
+  touched: Map<string, Progress>,
+  resourceIds: Map<string, ResourceIds>,
+): Promise<void> {
   const { rec, plan, worker, release } = ctx;
   const planned = plan.targets.find((t) => t.name === name)!;
   const runtime = ctx.runtimes.get(name);
@@ -112,9 +136,10 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
     signal.throwIfAborted();
     const place = targetPlace(ctx, name);
     const ids = await resourcesPhase(ctx, name, runtime, source, facts);
+    resourceIds.set(name, ids);
     signal.throwIfAborted();
     stage = "D1 migrations";
-    await d1MigrationsPhase(ctx, name, runtime, build, ids, place);
+    await d1Phase(ctx, "d1-migrations", name, runtime, build, ids, place);
     signal.throwIfAborted();
     stage = "assets";
     const assets = await assetsPhase(ctx, name, runtime, build, facts);

@@ -26,6 +26,10 @@ import { plan as planRelease } from "./plan.ts";
 import { createRecorder, describeError, type PendingEvent } from "./record.ts";
 import { planSecrets } from "./secret-plan.ts";
 import { recoverRelease } from "./recover.ts";
+import { checkNonGradual } from "./non-gradual.ts";
+import { pendingStateChanges } from "./state-changes.ts";
+import { checkRollback, previewRollback } from "./rollback-state.ts";
+import { previewD1Restore, restoreD1ToBookmark } from "./d1-restore.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
 import type { ControlOpts, Engine, EngineDeps, ReleasePlan } from "./types.ts";
 import { createControlBoard } from "./control/board.ts";
@@ -237,7 +241,14 @@ export function createEngine(deps: EngineDeps): Engine {
         const prepared = await prepare(worker, runtimes, false);
         context = { ...prepared, runtimes };
         const plan = prepared.plan;
-        const unchanged = !opts.force && plan.diff !== undefined && !plan.diff.changed;
+        // Before the record exists: a refused release leaves nothing behind.
+        checkNonGradual(plan, {
+          rolloutAllows: worker.allowNonGradual === true,
+          ...(opts.allowNonGradual !== undefined ? { allowNonGradual: opts.allowNonGradual } : {}),
+          ...(opts.confirmClassDeletion !== undefined ? { confirmClassDeletion: opts.confirmClassDeletion } : {}),
+        });
+        // Pending migrations are a change the code diff does not see.
+        const unchanged = !opts.force && plan.diff !== undefined && !plan.diff.changed && pendingStateChanges(plan).length === 0;
         record = store.releases.insert({
           id: uuid(),
           tenant: worker.tenant,
@@ -346,6 +357,11 @@ export function createEngine(deps: EngineDeps): Engine {
       try {
         runtimes = runtimesFor(worker);
         plan = await planRollback(store, worker, runtimes, opts.to);
+        // Refused before any call: a Durable Object migration in the way, or a confirmation missing.
+        checkRollback(await previewRollback(store, plan, runtimes, deps.secrets), {
+          ...(opts.confirmSecretDowngrade !== undefined ? { confirmSecretDowngrade: opts.confirmSecretDowngrade } : {}),
+          ...(opts.force !== undefined ? { force: opts.force } : {}),
+        });
         record = store.releases.insert({
           id: uuid(),
           tenant: worker.tenant,
@@ -374,6 +390,32 @@ export function createEngine(deps: EngineDeps): Engine {
         applyRollback({ rec, plan, runtimes, checkFirst: false, halt: halt.signal, read: () => store.releases.get(record.id)! }),
       );
       return record;
+    },
+
+    async previewRollback(name, opts = {}) {
+      const worker = findWorker(name);
+      const runtimes = runtimesFor(worker);
+      return previewRollback(store, await planRollback(store, worker, runtimes, opts.to), runtimes, deps.secrets);
+    },
+
+    previewD1Restore(req) {
+      return previewD1Restore(store, findWorker, req);
+    },
+
+    async restoreD1(req) {
+      const preview = previewD1Restore(store, findWorker, req);
+      const worker = findWorker(preview.worker);
+      // Not under a running release: its migrations would race the restore.
+      const unclaim = claim(worker);
+      try {
+        const runtime = runtimesFor(worker).get(req.target);
+        if (!runtime) throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no target ${req.target}.`);
+        const done = await restoreD1ToBookmark(runtime, preview);
+        log.info(`${worker.name}: D1 ${preview.database} on ${req.target} restored to the bookmark before release ${preview.release}`);
+        return done;
+      } finally {
+        unclaim();
+      }
     },
 
     async wait(id) {

@@ -13,6 +13,12 @@ export const J = {
   // (target-phases.ts): resources, d1-migrations, assets, settings, settings-restore.
   phaseIntent: "phase.intent", // {phase, …what it is about to do}
   phaseDone: "phase.done", // {phase, …what it did}
+  // One D1 migration file of a d1-migrations (expand) or d1-contract phase (d1-phase.ts): written
+  // before the request that applies it and after its answer. Its SQL and its row in the migrations
+  // table go in one transaction, so after a crash the table alone says whether it landed.
+  d1Intent: "d1.intent", // {phase, database, databaseId, table, name, breaksRollback?}
+  d1Applied: "d1.applied", // {phase, database, name}
+  d1Failed: "d1.failed", // {phase, database, name, statement?, error}
   // `put`: the script PUT (a first deploy, or Durable Object migrations), which serves the new
   // version at 100% as soon as it lands; `migration` {oldTag, newTag} when it carries one.
   uploadIntent: "upload.intent", // {previousVersionId, bundleHash, put, migration?}
@@ -55,6 +61,103 @@ export type TargetReplay = {
   /** Per phase (target-phases.ts), the data of its last intent and of its outcome after that intent. */
   phases: Record<string, { intent: Record<string, unknown>; done?: Record<string, unknown> }>;
 };
+
+/** Per target and database, what its D1 phases recorded (d1-phase.ts writes it; recovery and `cbo d1 restore` read it). */
+export type D1Replay = {
+  target: string;
+  database: string;
+  databaseId: string;
+  table: string;
+  /** The Time Travel bookmark taken before the first migration of the release there. */
+  bookmark: string | null;
+  /** When the bookmark was taken (the journal entry's time). */
+  bookmarkAt: string | null;
+  /** Files whose apply request was sent, in order (some may not have landed). */
+  sent: string[];
+  /** The phase each sent file belongs to (d1-migrations or d1-contract). */
+  phaseOf: Record<string, string>;
+  /** Files whose apply was answered with success. */
+  applied: string[];
+  /** Files marked `-- cbo:breaks-rollback` (code from before them cannot run on their schema). */
+  breaksRollback: string[];
+  failed?: { name: string; statement?: string; error: string };
+  /** Phases (d1-migrations, d1-contract) begun, and those finished. */
+  begun: string[];
+  finished: string[];
+};
+
+const D1PhaseData = z.looseObject({
+  phase: z.string(),
+  database: z.string(),
+  databaseId: z.string().optional(),
+  table: z.string().optional(),
+  bookmark: z.string().optional(),
+});
+const D1FileData = z.looseObject({
+  phase: z.string().optional(),
+  database: z.string(),
+  name: z.string(),
+  statement: z.string().optional(),
+  error: z.string().optional(),
+});
+
+export function d1Replay(entries: JournalEntry[]): D1Replay[] {
+  const out = new Map<string, D1Replay>();
+  const of = (target: string, database: string): D1Replay => {
+    const key = `${target}\0${database}`;
+    let r = out.get(key);
+    if (!r) {
+      r = {
+        target,
+        database,
+        databaseId: "",
+        table: "",
+        bookmark: null,
+        bookmarkAt: null,
+        sent: [],
+        phaseOf: {},
+        applied: [],
+        breaksRollback: [],
+        begun: [],
+        finished: [],
+      };
+      out.set(key, r);
+    }
+    return r;
+  };
+  for (const e of [...entries].sort((a, b) => a.seq - b.seq)) {
+    if (e.target === null) continue;
+    if (e.kind === J.phaseIntent || e.kind === J.phaseDone) {
+      const d = D1PhaseData.safeParse(e.data);
+      if (!d.success || !d.data.phase.startsWith("d1-")) continue;
+      const r = of(e.target, d.data.database);
+      if (e.kind === J.phaseDone) {
+        r.finished.push(d.data.phase);
+        continue;
+      }
+      r.begun.push(d.data.phase);
+      if (d.data.databaseId) r.databaseId = d.data.databaseId;
+      if (d.data.table) r.table = d.data.table;
+      // The first bookmark of the release is what an undo of the whole release restores to.
+      if (d.data.bookmark && r.bookmark === null) {
+        r.bookmark = d.data.bookmark;
+        r.bookmarkAt = e.at;
+      }
+      continue;
+    }
+    if (e.kind !== J.d1Intent && e.kind !== J.d1Applied && e.kind !== J.d1Failed) continue;
+    const d = D1FileData.safeParse(e.data);
+    if (!d.success) continue;
+    const r = of(e.target, d.data.database);
+    if (e.kind === J.d1Intent) {
+      r.sent.push(d.data.name);
+      if (d.data.phase) r.phaseOf[d.data.name] = d.data.phase;
+      if (d.data.breaksRollback === true) r.breaksRollback.push(d.data.name);
+    } else if (e.kind === J.d1Applied) r.applied.push(d.data.name);
+    else r.failed = { name: d.data.name, error: d.data.error ?? "", ...(d.data.statement ? { statement: d.data.statement } : {}) };
+  }
+  return [...out.values()];
+}
 
 export function replay(entries: JournalEntry[]): Map<string, TargetReplay> {
   const out = new Map<string, TargetReplay>();

@@ -11,6 +11,7 @@ import { changedKeys, managedKeys, readCount, writeCount } from "../targets/scri
 import type { ObservedTarget } from "../targets/types.ts";
 import type { TargetFacts } from "./observe.ts";
 import type { PlannedAction, ReleasePlan } from "./types.ts";
+import { classChanges, nonGradualOf } from "./non-gradual.ts";
 
 /**
  * The version a target falls back to: the one at 100%, else the one with the largest share (a
@@ -48,6 +49,7 @@ export type PlanTarget = { accountId: string; bundleHash?: string };
  *   upload         1 (+1 re-reading the Durable Object migration tag)
  *   steps          1 per step (a first deploy or a migration: the 100% step only)
  *   settings       the managed settings read again (not for a new script), then one write per change
+ *   d1-contract    after every target passed its last gate: as d1-migrations, for `-- cbo:contract` files
  */
 export function plan(
   worker: ResolvedWorker,
@@ -82,11 +84,14 @@ export function plan(
       actions.push({ kind: "gate", target: name, percent });
     }
   }
+  // A release that cannot be gradual goes one target at a time (each its own wave, in wave order).
+  const nonGradual = nonGradualOf(planned);
   return {
     worker: worker.name,
     tenant: worker.tenant,
     bundleHash,
-    waves: worker.waves.map((w) => [...w]),
+    waves: nonGradual ? worker.waves.flat().map((t) => [t]) : worker.waves.map((w) => [...w]),
+    ...(nonGradual ? { nonGradual } : {}),
     steps: [...worker.steps],
     gate: { ...worker.gate },
     ...(worker.analysis ? { analysis: { ...worker.analysis } } : {}),
@@ -129,17 +134,27 @@ function planTarget(
       2 * creates.length,
     );
 
-  const d1Migrations = (seen.d1 ?? [])
-    .map((d) => ({
-      binding: d.migrations.binding,
-      database: d.migrations.database,
-      pending: pendingD1Migrations(d.migrations.files, d.applied ?? []).map((f) => f.name),
-    }))
-    .filter((d) => d.pending.length > 0);
+  // Expand migrations before the upload; contract ones (`-- cbo:contract`) in the second phase.
+  const pendingOf = (contract: boolean) =>
+    (seen.d1 ?? [])
+      .map((d) => ({
+        binding: d.migrations.binding,
+        database: d.migrations.database,
+        pending: pendingD1Migrations(
+          d.migrations.files.filter((f) => f.contract === contract),
+          d.applied ?? [],
+        ).map((f) => f.name),
+      }))
+      .filter((d) => d.pending.length > 0);
+  const d1Migrations = pendingOf(false);
+  const d1Contract = pendingOf(true);
   for (const d of d1Migrations)
-    phase("d1-migrations", `apply ${d.pending.length} migration(s) to D1 ${d.database}: ${d.pending.join(", ")}`, 4 + d.pending.length, {
-      database: d.database,
-    });
+    phase(
+      "d1-migrations",
+      `before any traffic shifts: bookmark D1 ${d.database}, then apply ${d.pending.length} migration(s): ${d.pending.join(", ")}`,
+      4 + d.pending.length,
+      { database: d.database },
+    );
 
   let assets: PlannedTarget["assets"];
   if (seen.assets) {
@@ -171,6 +186,7 @@ function planTarget(
         newTag: migration.migrations.new_tag,
         steps: migration.migrations.steps.length,
         ...(migration.warning ? { warning: migration.warning } : {}),
+        classes: classChanges(migration.migrations),
       }
     : null;
   phase(
@@ -203,6 +219,14 @@ function planTarget(
       );
   }
 
+  for (const d of d1Contract)
+    phase(
+      "d1-contract",
+      `after every target reached 100% and passed its last gate: bookmark D1 ${d.database}, then apply contract migration(s) ${d.pending.join(", ")}`,
+      4 + d.pending.length,
+      { database: d.database },
+    );
+
   const bindings = source ? plannedBindings(source, resources) : undefined;
   const env = source?.origin.kind === "wrangler" ? source.origin.env : undefined;
   return {
@@ -218,6 +242,7 @@ function planTarget(
       ...(seen.resources ? { resources } : {}),
       ...(bindings ? { bindings } : {}),
       ...(seen.d1 ? { d1Migrations } : {}),
+      ...(d1Contract.length > 0 ? { d1Contract } : {}),
       ...(assets ? { assets } : {}),
       ...(settings ? { settings } : {}),
       phases,

@@ -27,6 +27,7 @@ import type { ReleasePlan } from "./types.ts";
 import type { Recorder } from "./record.ts";
 import { changedKeys, managedKeys, readState, writeState, type ScriptState, type SettingKey } from "../targets/script-state.ts";
 import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
+import { describeD1Recovery, recoverD1 } from "./d1-recover.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import type { Logger } from "../telemetry/index.ts";
 
@@ -68,7 +69,11 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
     });
   }
   const plan = releasePlanOf(release);
-  const journal = replay(store.releases.entries(release.id));
+  const entries = store.releases.entries(release.id);
+  const journal = replay(entries);
+  // A D1 phase the kill interrupted: its tables read, the journal brought into agreement with them.
+  const d1 = await recoverD1(rec, entries, runtimes);
+  const d1Note = d1.length > 0 ? `; ${describeD1Recovery(d1)}` : "";
   const state = (name: string): TargetReplay | undefined => journal.get(name);
   const owed: OwedContext = {
     rec,
@@ -99,13 +104,13 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
         ),
       );
       const outcomes: Outcome[] = plan.targets.map((t) => ({ target: t.name, action: "completed", serving: state(t.name)!.versionId }));
-      const reason = `daemon restarted after every step had passed; ${outcomes.map((o) => `${o.target} serves ${o.serving}`).join(", ")}`;
+      const reason = `daemon restarted after every step had passed; ${outcomes.map((o) => `${o.target} serves ${o.serving}`).join(", ")}${d1Note}`;
       return finishRecorded(
         owed,
         {
           status: "succeeded",
           reason,
-          first: () => rec.journal(J.recovered, null, { status: "succeeded", targets: outcomes }),
+          first: () => rec.journal(J.recovered, null, { status: "succeeded", targets: outcomes, ...(d1.length > 0 ? { d1 } : {}) }),
           events: [
             ["release.recovered", { status: "succeeded", reason, targets: outcomes }],
             ["release.succeeded", { versions: Object.fromEntries(outcomes.map((o) => [o.target, o.serving])), recovered: true }],
@@ -139,13 +144,13 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
   const status = failures.length > 0 ? "failed" : "rolled_back";
   const changed = outcomes.some((o) => o.action !== "untouched");
   const what = failures.length > 0 ? "rollback incomplete" : changed ? "rolled back" : "stopped before any region changed";
-  const reason = `${earlier}${RESTART}; ${what}: ${text}`;
+  const reason = `${earlier}${RESTART}; ${what}: ${text}${d1Note}`;
   return finishRecorded(
     owed,
     {
       status,
       reason,
-      first: () => rec.journal(J.recovered, null, { status, targets: outcomes, failures }),
+      first: () => rec.journal(J.recovered, null, { status, targets: outcomes, failures, ...(d1.length > 0 ? { d1 } : {}) }),
       events: [
         ["release.recovered", { status, reason, targets: outcomes, failures }],
         [status === "failed" ? "release.failed" : "release.rolled_back", { reason, recovered: true }],

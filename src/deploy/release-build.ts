@@ -8,16 +8,26 @@ import type { WorkerSource } from "../config/source/model.ts";
 import {
   buildAssetManifest,
   canonicalJson,
+  d1MigrationMarkers,
   listD1MigrationFiles,
   readD1Migration,
   type AssetsBuild,
   type D1MigrationFile,
+  type D1MigrationMarkers,
 } from "../build/index.ts";
 import type { VersionFacts } from "../store/index.ts";
 import { bundleSource, legacySource, type Bundle, type BundleOptions } from "./bundle.ts";
 
-/** A D1 binding's migrations: the database (logical name), the table wrangler records them in, the files in order (read now, through the confinement). */
-export type D1Migrations = { binding: string; database: string; table: string; files: Array<D1MigrationFile & { sql: string }> };
+/**
+ * A D1 binding's migrations: the database (logical name), the table wrangler records them in, the
+ * files in order (read now, through the confinement) with their markers (contract, breaks-rollback).
+ */
+export type D1Migrations = {
+  binding: string;
+  database: string;
+  table: string;
+  files: Array<D1MigrationFile & { sql: string } & D1MigrationMarkers>;
+};
 
 export type SourceBuild = {
   source: WorkerSource;
@@ -67,7 +77,10 @@ async function buildSource(worker: ResolvedWorker, source: WorkerSource, opts: B
     });
     if (files.length === 0) continue;
     const read = await Promise.all(
-      files.map(async (f) => ({ ...f, sql: await readD1Migration(f, { root: worker.root, protect, worker: worker.name }) })),
+      files.map(async (f) => {
+        const sql = await readD1Migration(f, { root: worker.root, protect, worker: worker.name });
+        return { ...f, sql, ...d1MigrationMarkers(sql) };
+      }),
     );
     d1.push({ binding: b.binding, database: b.resource.name, table: b.migrations.table, files: read });
   }

@@ -7,7 +7,8 @@
 //                       a rollback               -> the versions it rolled to
 //   to = a version id   the target holding it gets it; the other targets get their newest version
 //                       of the same bundle (a release uploads one bundle to every target)
-//   no to               the versions that served before the newest succeeded release
+//   no to               the versions of the last release that succeeded before the one being undone
+//                       (the newest succeeded release, or the one the newest rollback went to)
 // Targets with nothing to go to are left as they are and named in the plan's `skipped`.
 //
 // Script settings (crons, routes, custom domains, workers.dev, queue consumers, observability,
@@ -70,16 +71,7 @@ async function resolve(
   runtimes: Map<string, TargetRuntime>,
   to: string | undefined,
 ): Promise<Resolved> {
-  if (to === undefined) {
-    const last = store.releases
-      .list({ worker: worker.name, tenant: worker.tenant, limit: 1000 })
-      .find((r) => r.kind === "release" && r.status === "succeeded");
-    if (!last)
-      throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no succeeded release to roll back from.`, {
-        hint: "Name a version with --to.",
-      });
-    return before(store, last);
-  }
+  if (to === undefined) return undo(store, worker);
   const release = store.releases.get(to);
   if (release) {
     if (release.worker !== worker.name || release.tenant !== worker.tenant) {
@@ -94,6 +86,40 @@ async function resolve(
     return release.status === "succeeded" ? shipped(store, release) : before(store, release);
   }
   return byVersion(store, worker, names, runtimes, to);
+}
+
+/**
+ * The default target: the last release that succeeded before the one being undone. The one being
+ * undone is the newest record that succeeded: a release, or the release a rollback went to. A
+ * release that failed or rolled back is never a target (it never served at 100% everywhere).
+ */
+function undo(store: Store, worker: ResolvedWorker): Resolved {
+  const records = store.releases.list({ worker: worker.name, tenant: worker.tenant, limit: 1000 });
+  const last = records.find((r) => r.status === "succeeded");
+  if (!last)
+    throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no succeeded release to roll back from.`, {
+      hint: "Name a version with --to.",
+    });
+  let undone: Release | undefined = last;
+  if (last.kind === "rollback") {
+    const first = rollbackPlanOf(last).targets[0];
+    const row = first ? store.catalog.version(worker.tenant, first.name, first.versionId) : undefined;
+    undone = row?.release_id ? store.releases.get(row.release_id) : undefined;
+    if (!undone)
+      throw new CboError(
+        "ERR_NOT_FOUND",
+        `The last rollback of ${worker.name} (${last.id}) went to versions no release of this orchestrator shipped: there is no release to undo.`,
+        { hint: "Name a release or version with --to (see `cbo versions`)." },
+      );
+  }
+  const at = records.findIndex((r) => r.id === undone!.id);
+  const target = records.slice(at + 1).find((r) => r.kind === "release" && r.status === "succeeded");
+  if (!target)
+    throw new CboError("ERR_NOT_FOUND", `No release of ${worker.name} succeeded before ${undone.id}, the one being undone.`, {
+      hint: "Name a version with --to (see `cbo versions`).",
+    });
+  const r = shipped(store, target);
+  return { ...r, resolved: `the versions release ${target.id} shipped (the last that succeeded before ${undone.id})` };
 }
 
 function before(store: Store, release: Release): Resolved {

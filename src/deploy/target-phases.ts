@@ -2,11 +2,11 @@
 //
 //   resources      find again, then create, each resource the plan found missing; record every
 //                  resource in the store (which release created it)
-//   d1-migrations  per database with pending files: a Time Travel bookmark (what an undo restores
-//                  to), the migrations table, the applied list read again, each pending file
+//   d1-migrations  (d1-phase.ts) the expand migrations, before the upload
 //   assets         the uploads of the session the plan opened (only what the account lacks)
 //   (upload, steps: apply.ts)
 //   settings       after the 100% step: the managed settings read again, the changed ones written
+//   d1-contract    (d1-phase.ts) once every target passed its last gate: the contract migrations
 //
 // Each phase that writes to the edge journals `phase.intent` first and `phase.done` after, so a
 // crash leaves a record of what may have happened; all of them are level-based (a lookup before a
@@ -14,7 +14,7 @@
 import type { AssetsConfigMetadata, UploadBinding } from "../cloudflare/index.ts";
 import { assetsConfigMetadata, bindingsMetadata, type AssetsUploadSession } from "../cloudflare/index.ts";
 import type { WorkerBinding, WorkerSource } from "../config/source/model.ts";
-import { createAssetReader, pendingD1Migrations } from "../build/index.ts";
+import { createAssetReader } from "../build/index.ts";
 import { CboError, isCboError } from "../kit/errors.ts";
 import {
   checkJurisdiction,
@@ -39,7 +39,7 @@ import {
 import type { TargetRuntime } from "../targets/types.ts";
 import type { ApplyContext } from "./apply-context.ts";
 import { J } from "./journal.ts";
-import { placedResources, readApplied, type TargetFacts, type TargetPlace } from "./observe.ts";
+import { placedResources, type TargetFacts, type TargetPlace } from "./observe.ts";
 import { recording, type Recorder } from "./record.ts";
 import type { SourceBuild } from "./release-build.ts";
 
@@ -134,48 +134,6 @@ export function uploadBindings(source: WorkerSource, place: TargetPlace, ids: Re
     return { ...b, resource: { ...resource, ...(ref.jurisdiction ? { jurisdiction: ref.jurisdiction } : {}) } } as WorkerBinding;
   });
   return bindingsMetadata({ vars: source.vars, bindings, ids: { kv, d1 } });
-}
-
-export async function d1MigrationsPhase(
-  ctx: ApplyContext,
-  name: string,
-  runtime: TargetRuntime,
-  build: SourceBuild,
-  ids: ResourceIds,
-  place: TargetPlace,
-): Promise<void> {
-  for (const m of build.d1) {
-    const binding = build.source.bindings.find((b) => b.kind === "d1" && b.binding === m.binding);
-    if (binding?.kind !== "d1") continue;
-    const db = ids.get(refKey(placeResource(binding.resource, place).ref));
-    if (!db) continue;
-    const planned = ctx.plan.targets.find((t) => t.name === name)?.d1Migrations?.find((d) => d.database === m.database);
-    // Nothing pending at plan time: read nothing now (the plan's request count holds).
-    if (!planned || planned.pending.length === 0) continue;
-    const bookmark = await runtime.client.getD1Bookmark(db.id);
-    ctx.rec.journal(J.phaseIntent, name, {
-      phase: "d1-migrations",
-      database: m.database,
-      databaseId: db.id,
-      pending: planned.pending,
-      bookmark,
-    });
-    await runtime.client.ensureD1MigrationsTable(db.id, m.table);
-    const applied = (await readApplied(runtime, db.id, m.table)).names;
-    const done: string[] = [];
-    for (const f of pendingD1Migrations(m.files, applied)) {
-      await runtime.client.applyD1Migration(db.id, { name: f.name, sql: f.sql, table: m.table });
-      done.push(f.name);
-    }
-    ctx.rec.journal(J.phaseDone, name, { phase: "d1-migrations", database: m.database, applied: done, bookmark });
-    ctx.rec.emit("release.phase.done", name, {
-      phase: "d1-migrations",
-      summary: done.length > 0 ? `applied ${done.join(", ")} to D1 ${m.database}` : `D1 ${m.database} was up to date`,
-      database: m.database,
-      applied: done,
-      bookmark,
-    });
-  }
 }
 
 /** The static assets this target lacks, uploaded; the completion token and router config for the version's metadata. */

@@ -5,15 +5,19 @@ import type { Analysis, Gate } from "../config/schema.ts";
 import type {
   AnalysisSpec,
   ControlResult,
+  D1RestorePreview,
+  D1RestoreResult,
   Gate as WireGate,
   PlannedAction,
   PlannedSecret,
   ReleaseAnalysis,
   ReleaseControl,
   ReleasePlan,
+  RollbackPreview,
   SecretMode,
   WorkerDiff,
 } from "../contract/index.ts";
+import type { D1RestoreRequest } from "./d1-restore.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import type { Logger, Tracer } from "../telemetry/index.ts";
@@ -94,6 +98,29 @@ export type PendingRestore = {
   nextAttemptAt: string | null;
 };
 
+/** The confirmations a release may need (non-gradual.ts): refused with ERR_CONFIRMATION_REQUIRED without them. */
+export type ReleaseOptions = {
+  by?: string;
+  /** Opt in to a non-gradual release (a Durable Object migration), when the rollout does not. */
+  allowNonGradual?: boolean;
+  /** Confirm a Durable Object class deletion or rename. */
+  confirmClassDeletion?: boolean;
+  /** Release even when no target would change (otherwise it ends `unchanged`). */
+  force?: boolean;
+  /** Release although orchestrator.yaml's `windows` deny it now, with a reason (audited). */
+  overrideWindow?: { reason: string };
+};
+
+export type RollbackOptions = {
+  /** A release id or version id; default: the last release that succeeded before the one being undone. */
+  to?: string;
+  by?: string;
+  /** Confirm that a secret goes back to an older version. */
+  confirmSecretDowngrade?: boolean;
+  /** Roll back even where a migration marks the old code incompatible with the schema. */
+  force?: boolean;
+};
+
 export type Engine = {
   /** What a release of this worker would do, from the spec and what the edge runs now. */
   plan(worker: string): Promise<ReleasePlan>;
@@ -105,7 +132,7 @@ export type Engine = {
    * Refused (ERR_RELEASE_WINDOW) while orchestrator.yaml's `windows` deny releases, unless
    * `overrideWindow` gives a reason.
    */
-  release(worker: string, opts?: { by?: string; force?: boolean; overrideWindow?: { reason: string } }): Promise<Release>;
+  release(worker: string, opts?: ReleaseOptions): Promise<Release>;
   /** Holds a running release before its next step on every target, until resume(). */
   pause(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
   resume(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
@@ -121,7 +148,13 @@ export type Engine = {
    * Fast-track every target of the worker to an earlier version, without gates. `to` is a
    * release id or a version id; default: the versions live before the newest succeeded release.
    */
-  rollback(worker: string, opts?: { to?: string; by?: string }): Promise<Release>;
+  rollback(worker: string, opts?: RollbackOptions): Promise<Release>;
+  /** Exactly what rollback() would do per target (code, secrets, config, schema) and what it needs, without doing it. */
+  previewRollback(worker: string, opts?: { to?: string }): Promise<RollbackPreview>;
+  /** What `cbo d1 restore` would do: the bookmark a release took before its migrations on a target, and the minutes of writes lost. */
+  previewD1Restore(req: D1RestoreRequest): D1RestorePreview;
+  /** Restores that bookmark (explicit, never automatic; refused while the worker has a release running). */
+  restoreD1(req: D1RestoreRequest): Promise<D1RestoreResult>;
   /** Resolves when the release is in a terminal status. */
   wait(releaseId: string): Promise<Release>;
   /**

@@ -45,6 +45,13 @@ export const ERROR_CODES = {
   /** A token in a URL (the event stream's `?token=`), where proxies and tunnels log it: refused.
    *  Send it in the Authorization header or the `cbo.token.<token>` WebSocket subprotocol. */
   ERR_TOKEN_IN_URL: { status: 400, user: true, retryable: false },
+  /** A D1 migration file D1 refused (its SQL): details name the target, database, file and
+   *  statement; the migrations before it stay applied and no traffic shifted there. */
+  ERR_D1_MIGRATION: { status: 422, user: true, retryable: false },
+  /** The change needs an explicit confirmation it was not given (a non-gradual Durable Object
+   *  migration, a deleted or renamed class, a secret downgrade, a D1 restore); details say which
+   *  flag or field gives it. */
+  ERR_CONFIRMATION_REQUIRED: { status: 428, user: true, retryable: false },
   // --- system errors -----------------------------------------------------------------------
   /** Cloudflare kept answering 429 until our retries ran out. */
   ERR_CF_RATE_LIMITED: { status: 503, user: false, retryable: true },

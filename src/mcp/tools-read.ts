@@ -50,10 +50,22 @@ export const plan = defineTool({
   },
 });
 
-export function planText(p: Pick<ReleasePlan, "worker" | "waves" | "steps" | "targets"> & { apiCalls?: number }): string {
+export function planText(
+  p: Pick<ReleasePlan, "worker" | "waves" | "steps" | "targets"> & { apiCalls?: number; nonGradual?: ReleasePlan["nonGradual"] },
+): string {
+  const ng = p.nonGradual;
   return [
     `Release ${p.worker} in ${p.waves.length} wave(s): ${p.waves.map((w) => `[${w.join(", ")}]`).join(" then ")}, steps ${p.steps.join("% → ")}%, each step gated.`,
-    ...p.targets.map((t) => `  ${t.name}: now ${liveText(t.live)}`),
+    ...(ng
+      ? [
+          `NOT GRADUAL on ${ng.targets.join(", ")}: ${ng.reason}. Needs allow_non_gradual: true${ng.deletesClasses.length > 0 ? `, and confirm_class_deletion: true (deletes or renames ${ng.deletesClasses.join(", ")})` : ""}.`,
+        ]
+      : []),
+    ...p.targets.flatMap((t) => [
+      `  ${t.name}: now ${liveText(t.live)}`,
+      ...(t.d1Migrations ?? []).map((d) => `    D1 ${d.database}: before any traffic shifts, bookmark then apply ${d.pending.join(", ")}`),
+      ...(t.d1Contract ?? []).map((d) => `    D1 ${d.database}: after the last gate of every target, contract ${d.pending.join(", ")}`),
+    ]),
     ...(p.apiCalls === undefined ? [] : [`  about ${p.apiCalls} Cloudflare API calls`]),
   ].join("\n");
 }

@@ -55,8 +55,14 @@ describe("mutating tools without confirm: true", () => {
 
   it("rollback and config_publish only read", async () => {
     const { api, requests } = fakeApi({
-      "GET /v1/workers/hello/versions": {
-        items: [{ target: "eu", versionId: "v2", releaseId: null, createdAt: "2026-01-01T00:00:00.000Z", live: true }],
+      "GET /v1/workers/hello/rollback/preview": {
+        worker: "hello",
+        to: null,
+        resolved: "the versions release r1 shipped",
+        targets: [],
+        skipped: [],
+        warnings: [],
+        needs: { confirmSecretDowngrade: false, force: false },
       },
       "GET /v1/workers/hello/config/diff": [{ target: "eu", published: null, desired: {}, changed: true, written: null, applied: false }],
     });

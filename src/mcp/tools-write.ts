@@ -5,7 +5,7 @@
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { DaemonClient } from "../client/index.ts";
-import { isTerminal, type Release } from "../contract/index.ts";
+import { isTerminal, rollbackPreviewLines, type Release } from "../contract/index.ts";
 import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
 import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool } from "./tool.ts";
 import { diffText, planText } from "./tools-read.ts";
@@ -44,16 +44,28 @@ export const release = defineTool({
       worker: WorkerName,
       force: z.boolean().optional().describe("Release even when no target would change (otherwise it ends `unchanged`)"),
       confirm: Confirm,
+      allow_non_gradual: z
+        .boolean()
+        .optional()
+        .describe("Only after the user agreed: the release changes Durable Object classes and goes 100% per target, one at a time"),
+      confirm_class_deletion: z
+        .boolean()
+        .optional()
+        .describe("Only after the user agreed: the release deletes or renames a Durable Object class (its objects are lost or moved)"),
       wait_seconds: Wait,
     })
     .strict(),
   mutating: true,
-  async run({ worker, force, confirm, wait_seconds }, { api }) {
+  async run({ worker, force, confirm, allow_non_gradual, confirm_class_deletion, wait_seconds }, { api }) {
     if (confirm !== true) {
       const p = await api.plan(worker);
       return needsConfirmation([...(p.diff ? [diffText(p.diff)] : []), planText(p)].join("\n"), p);
     }
-    const started = await api.release(worker, force ? { force: true } : {});
+    const started = await api.release(worker, {
+      ...(force ? { force: true } : {}),
+      ...(allow_non_gradual !== undefined ? { allow_non_gradual } : {}),
+      ...(confirm_class_deletion !== undefined ? { confirm_class_deletion } : {}),
+    });
     const r = await follow(api, started, wait_seconds ?? 45);
     return done(outcome(r, "Release"), r);
   },
@@ -63,7 +75,7 @@ export const rollback = defineTool({
   name: "rollback",
   title: "Roll a worker back",
   description:
-    "Moves every target of a worker at once (no gates) to an earlier version, restoring the secret and config versions that release shipped with. Mutating: needs confirm: true after the user agreed.",
+    "Moves every target of a worker at once (no gates) to an earlier version and the secret versions it shipped with (the signed config stays; D1 schemas stay). Without confirm it answers the preview: per target the code, secret and config versions. Mutating: needs confirm: true after the user agreed, and confirm_secret_downgrade: true for a secret downgrade.",
   input: z
     .object({
       worker: WorkerName,
@@ -71,25 +83,37 @@ export const rollback = defineTool({
         .string()
         .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/)
         .optional()
-        .describe("A release id or version id; default: the versions live before the newest release"),
+        .describe("A release id or version id; default: the last release that succeeded before the one being undone"),
       confirm: Confirm,
+      confirm_secret_downgrade: z
+        .boolean()
+        .optional()
+        .describe("Only after the user agreed: the rollback pins a secret to an older version than now"),
+      force: z.boolean().optional().describe("Only after the user agreed: roll back onto a schema a migration marks incompatible"),
       wait_seconds: Wait,
     })
     .strict(),
   mutating: true,
-  async run({ worker, to, confirm, wait_seconds }, { api }) {
-    if (confirm !== true) {
-      const { items: versions } = await api.versions(worker);
-      const live = versions.filter((v) => v.live);
+  async run({ worker, to, confirm, confirm_secret_downgrade, force, wait_seconds }, { api }) {
+    // The preview is the daemon's: where each target goes (code, secrets, config) and the schema that stays.
+    const preview = await api.rollbackPreview(worker, to);
+    const text = rollbackPreviewLines(preview).join("\n");
+    if (confirm !== true) return needsConfirmation(text, preview);
+    if (preview.refused) throw new CboError("ERR_CONFLICT", `Refused: ${preview.refused}.`);
+    if (preview.needs.force && force !== true)
       return needsConfirmation(
-        [
-          `Would roll ${worker} back on every target at once, without gates, to ${to ? `"${to}"` : "the versions live before its newest release"}.`,
-          ...live.map((v) => `  ${v.target}: now ${v.versionId}`),
-        ].join("\n"),
-        { worker, to: to ?? null, live, versions },
+        `${text}\nA newer migration marks the old code incompatible: call again with force: true only if the user agrees.`,
+        preview,
       );
-    }
-    const started = await api.rollback(worker, to);
+    if (preview.needs.confirmSecretDowngrade && confirm_secret_downgrade !== true)
+      return needsConfirmation(
+        `${text}\nThis pins an older secret version: call again with confirm_secret_downgrade: true only after the user agreed to that downgrade.`,
+        preview,
+      );
+    const started = await api.rollback(worker, to, {
+      ...(confirm_secret_downgrade !== undefined ? { confirm_secret_downgrade } : {}),
+      ...(force !== undefined ? { force } : {}),
+    });
     const r = await follow(api, started, wait_seconds ?? 45);
     return done(outcome(r, "Rollback"), r);
   },

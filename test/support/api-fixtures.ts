@@ -187,6 +187,23 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
     async rollback(name, opts = {}) {
       return start(name, "rollback", opts.by, opts.to ? { to: opts.to } : {});
     },
+    previewD1Restore() {
+      throw new CboError("ERR_NOT_FOUND", "the test engine keeps no D1 bookmarks");
+    },
+    async restoreD1() {
+      throw new CboError("ERR_NOT_FOUND", "the test engine keeps no D1 bookmarks");
+    },
+    async previewRollback(name, opts = {}) {
+      return {
+        worker: name,
+        to: opts.to ?? null,
+        resolved: "the versions before the newest release",
+        targets: [],
+        skipped: [],
+        warnings: [],
+        needs: { confirmSecretDowngrade: false, force: false },
+      };
+    },
     async wait(id) {
       return store.releases.get(id)!;
     },

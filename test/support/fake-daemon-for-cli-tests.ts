@@ -258,7 +258,7 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
         })),
       });
     }
-    if ((m = /^\/v1\/workers\/([^/]+)\/(plan|versions|rollback)$/.exec(path))) {
+    if ((m = /^\/v1\/workers\/([^/]+)\/(plan|versions|rollback|rollback\/preview)$/.exec(path))) {
       const worker = workerOf(decodeURIComponent(m[1]!));
       if (!worker) return error(res, 404, "ERR_NOT_FOUND", `No worker "${decodeURIComponent(m[1]!)}" in orchestrator.yaml.`);
       if (m[2] === "plan" && req.method === "GET") return json(res, 200, planOf(worker));
@@ -273,6 +273,26 @@ export async function fakeDaemonForCliTests(opts: { stepMs?: number } = {}): Pro
               live: live.get(worker)![t] === `${worker}-v${n}`,
             })),
           ),
+        });
+      }
+      if (m[2] === "rollback/preview" && req.method === "GET") {
+        const to = new URL(req.url ?? "/", "http://x").searchParams.get("to") ?? `${worker}-v1`;
+        return json(res, 200, {
+          worker,
+          to,
+          resolved: `version ${to}`,
+          targets: TARGETS.map((t) => ({
+            name: t,
+            from: live.get(worker)![t],
+            to,
+            secrets: [],
+            config: { version: null, change: "none", note: "no signed config published: nothing to change" },
+            newerMigrations: [],
+            breaksRollback: [],
+          })),
+          skipped: [],
+          warnings: [],
+          needs: { confirmSecretDowngrade: false, force: false },
         });
       }
       if (m[2] === "rollback" && req.method === "POST") {

@@ -2,7 +2,7 @@
 // the API, then follow its events live until it ends, and exit with its outcome's code
 // (exit-codes.ts: 0 succeeded, 3 rolled back or aborted, 2 failed or unknown), whoever finished it.
 import type { DaemonClient } from "../../client/index.ts";
-import type { Release } from "../../contract/index.ts";
+import { rollbackPreviewLines, type Release } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
 import { processIo } from "../cli-io.ts";
@@ -43,6 +43,8 @@ export async function releaseCommand(args: string[]): Promise<number> {
       ...DAEMON_FLAGS,
       "no-wait": { type: "boolean" },
       force: { type: "boolean" },
+      "allow-non-gradual": { type: "boolean" },
+      "confirm-class-deletion": { type: "boolean" },
       "override-window": { type: "boolean" },
       reason: { type: "string" },
     },
@@ -66,7 +68,12 @@ export async function releaseCommand(args: string[]): Promise<number> {
       hint: RELEASE_USAGE,
     });
   const client = connect(values);
-  const opts = { ...(values.force ? { force: true } : {}), ...(reason ? { overrideWindow: { reason } } : {}) };
+  const opts = {
+    ...(values.force ? { force: true } : {}),
+    ...(reason ? { overrideWindow: { reason } } : {}),
+    ...(values["allow-non-gradual"] ? { allow_non_gradual: true } : {}),
+    ...(values["confirm-class-deletion"] ? { confirm_class_deletion: true } : {}),
+  };
   return startAndFollow(() => client.release(worker, opts), client, values);
 }
 
@@ -96,9 +103,32 @@ async function controlCommand(
 }
 
 export async function rollbackCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...DAEMON_FLAGS, to: { type: "string" }, "no-wait": { type: "boolean" } }, ROLLBACK_USAGE);
+  const { values, positionals } = parse(
+    args,
+    {
+      ...DAEMON_FLAGS,
+      to: { type: "string" },
+      "no-wait": { type: "boolean" },
+      preview: { type: "boolean" },
+      "confirm-secret-downgrade": { type: "boolean" },
+      force: { type: "boolean" },
+    },
+    ROLLBACK_USAGE,
+  );
   if (values.help) return printUsage(ROLLBACK_USAGE);
   const { worker } = positionalsAs(positionals, ["worker"], ROLLBACK_USAGE);
   const client = connect(values);
-  return startAndFollow(() => client.rollback(worker, values.to), client, values);
+  // Say exactly what it will do first (code, secrets, config per target; the schema that stays).
+  const preview = await client.rollbackPreview(worker, values.to);
+  if (values.preview) {
+    if (values.json) printJsonLine({ preview });
+    else process.stdout.write(`${rollbackPreviewLines(preview).join("\n")}\n`);
+    return 0;
+  }
+  if (!values.json) process.stdout.write(`${rollbackPreviewLines(preview).join("\n")}\n`);
+  const opts = {
+    ...(values["confirm-secret-downgrade"] ? { confirm_secret_downgrade: true } : {}),
+    ...(values.force ? { force: true } : {}),
+  };
+  return startAndFollow(() => client.rollback(worker, values.to, opts), client, values);
 }

@@ -26,15 +26,22 @@ export const diff: CommandUsage = {
 
 export const release: CommandUsage = {
   summary: "release a worker (canary first, gated), following it live; pause, resume, promote or abort one",
-  synopsis: ["<worker> [--force] [--no-wait] [--override-window --reason TEXT]", "pause|resume|promote|abort <release id> [--reason TEXT]"],
-  about: `canary first, in waves and steps, each step gated (probes, then canary vs baseline on real traffic); ${FOLLOWS}.\nA release that would change nothing ends at once as unchanged (exit 0); --force releases anyway.\n--no-wait: start it and exit 0 (follow it with cbo events --follow --release ID)\n--override-window: release although orchestrator.yaml's windows deny it now; needs --reason (audited)\npause: no target starts another step until resume; promote: go on past a {pause: approve} or timed pause step\n(deployer or admin; a viewer is refused); abort: stop and roll back every touched target`,
+  synopsis: [
+    "<worker> [--force] [--no-wait] [--override-window --reason TEXT] [--allow-non-gradual] [--confirm-class-deletion]",
+    "pause|resume|promote|abort <release id> [--reason TEXT]",
+  ],
+  about: `canary first, in waves and steps, each step gated (probes, then canary vs baseline on real traffic); ${FOLLOWS}.\nA release that would change nothing ends at once as unchanged (exit 0); --force releases anyway.\n--no-wait: start it and exit 0 (follow it with cbo events --follow --release ID)\n--override-window: release although orchestrator.yaml's windows deny it now; needs --reason (audited)\n--allow-non-gradual: a Durable Object migration goes 100% per target, one target at a time (or allow_non_gradual in the rollout)\n--confirm-class-deletion: the release deletes or renames a Durable Object class\npause: no target starts another step until resume; promote: go on past a {pause: approve} or timed pause step\n(deployer or admin; a viewer is refused); abort: stop and roll back every touched target`,
   flags: DAEMON_FLAGS_USAGE,
 };
 
 export const rollback: CommandUsage = {
   summary: "every target back to an earlier version at once, without gates",
-  synopsis: ["<worker> [--to <release id|version id>] [--no-wait]"],
-  about: `default: the version before the live one; ${FOLLOWS}`,
+  synopsis: ["<worker> [--to <release id|version id>] [--no-wait] [--preview] [--confirm-secret-downgrade] [--force]"],
+  about: `default: the versions of the last release that succeeded before the one being undone; ${FOLLOWS}.
+It first prints, per target, the code version, each secret's version change and the config version,
+and warns that D1 schemas stay as they are (naming the newer migrations). --preview: only that.
+--confirm-secret-downgrade: a secret goes back to an older version. --force: a newer migration is
+marked -- cbo:breaks-rollback. A rollback across a Durable Object migration is refused (10238).`,
   flags: DAEMON_FLAGS_USAGE,
 };
 
@@ -76,6 +83,18 @@ export const config: CommandUsage = {
     },
     history: { args: "<worker>", about: "published versions, newest first" },
     rollback: { args: "<worker> --to N", about: "send version N again, as a signed rollback bundle" },
+  },
+};
+
+export const d1: CommandUsage = {
+  summary: "a target's D1 database back to the bookmark a release took before its migrations",
+  flags: DAEMON_FLAGS_USAGE,
+  subs: {
+    restore: {
+      args: "<binding> --target T --to-release R [--worker W] [--yes]",
+      about:
+        "restore the Time Travel bookmark release R recorded before its migrations on T (the writes since are lost:\nit says how many minutes and asks first; --yes without a terminal); audited. Never automatic",
+    },
   },
 };
 

@@ -2,7 +2,7 @@
 // pairs each name with the code that runs it (and a test checks the two tables hold the same
 // names), so a command cannot exist without its help, and help cannot name a command that is gone.
 import { EXIT_CODES_HELP } from "../exit-codes.ts";
-import { config, diff, events, keys, logs, plan, release, rollback, status, versions } from "./fleet.ts";
+import { config, d1, diff, events, keys, logs, plan, release, rollback, status, versions } from "./fleet.ts";
 import { daemon, edge, init, kit, mcp, tunnel, up } from "./run.ts";
 import { audit, backup, restore, secrets, tokens, vault } from "./security.ts";
 import { renderOverviewEntry, renderSubUsage, renderUsage, type CommandUsage } from "./types.ts";
@@ -25,6 +25,7 @@ export const USAGE = {
   edge,
   secrets,
   config,
+  d1,
   keys,
   tokens,
   audit,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { D1SqlError, openD1Engine, type D1Engine } from "./engine.ts";
-import { splitSql } from "./split-sql.ts";
+import { splitSql } from "../../kit/split-sql.ts";
 import { dumpSql } from "./dump.ts";
 
 const dirs: string[] = [];

@@ -9,7 +9,7 @@
 import { DatabaseSync, constants } from "node:sqlite";
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { splitSql } from "./split-sql.ts";
+import { splitSql } from "../../kit/split-sql.ts";
 import { openHistory, type History, type HistoryEntry } from "./history.ts";
 import { formatBookmark, parseBookmark } from "./bookmark.ts";
 import { ensurePrivateDir, ensurePrivateFile, tighten } from "../../config/private-fs.ts";

@@ -1,0 +1,68 @@
+// Recovery of a release killed inside a D1 phase (recover.ts calls it). The journal says which
+// files were sent; the database's own migrations table says which landed (a file's SQL and its row
+// go in one transaction, so the table cannot be wrong about it). Recovery never applies a file:
+// the release stops cleanly (no traffic ever shifted in a target whose phase did not finish, since
+// the upload comes after it), the journal is brought into agreement with the table (d1.applied for
+// a file that landed while its answer was lost), and the next release's plan shows what is pending.
+import type { JournalEntry } from "../store/index.ts";
+import type { TargetRuntime } from "../targets/types.ts";
+import { d1Replay, J } from "./journal.ts";
+import { readApplied } from "./observe.ts";
+import { describeError, type Recorder } from "./record.ts";
+
+export type D1Recovered = {
+  target: string;
+  database: string;
+  /** The phase left unfinished (d1-migrations or d1-contract), when one was. */
+  phase?: string;
+  /** Files the release sent that the table holds. */
+  applied: string[];
+  /** Files the release sent that the table does not hold (they stay pending). */
+  missing: string[];
+  /** Could not read the table now. */
+  error?: string;
+};
+
+/** The D1 databases whose phase the release left unfinished, read from their tables; journals what landed unanswered. */
+export async function recoverD1(rec: Recorder, entries: JournalEntry[], runtimes: Map<string, TargetRuntime>): Promise<D1Recovered[]> {
+  const out: D1Recovered[] = [];
+  for (const r of d1Replay(entries)) {
+    const count = (list: string[], p: string) => list.filter((x) => x === p).length;
+    const open = [...new Set(r.begun)].filter((p) => count(r.begun, p) > count(r.finished, p));
+    const unanswered = r.sent.filter((n) => !r.applied.includes(n) && r.failed?.name !== n);
+    if (open.length === 0 && unanswered.length === 0) continue;
+    const phase = open.length > 0 ? open[open.length - 1]! : undefined;
+    const base = { target: r.target, database: r.database, ...(phase ? { phase } : {}) };
+    // The files of the interrupted phase (an earlier, finished phase of the release is not news).
+    const sent = r.sent.filter((n) => phase === undefined || (r.phaseOf[n] ?? phase) === phase || unanswered.includes(n));
+    const runtime = runtimes.get(r.target);
+    if (!runtime || !r.databaseId) {
+      out.push({ ...base, applied: [], missing: [], error: "target or database no longer known" });
+      continue;
+    }
+    try {
+      const names = new Set((await readApplied(runtime, r.databaseId, r.table || "d1_migrations")).names);
+      for (const n of unanswered)
+        if (names.has(n)) rec.journal(J.d1Applied, r.target, { phase: base.phase ?? "", database: r.database, name: n, recovery: true });
+      out.push({ ...base, applied: sent.filter((n) => names.has(n)), missing: sent.filter((n) => !names.has(n)) });
+    } catch (e) {
+      out.push({ ...base, applied: [], missing: [], error: describeError(e) });
+    }
+  }
+  return out;
+}
+
+/** For the release's reason: what each interrupted D1 phase left, as the tables say. */
+export function describeD1Recovery(list: D1Recovered[]): string {
+  return list
+    .map((d) => {
+      const where = `${d.target}: ${d.phase ?? "D1"} of ${d.database} interrupted`;
+      if (d.error) return `${where} (its migrations table could not be read: ${d.error})`;
+      const parts = [
+        d.applied.length > 0 ? `${d.applied.join(", ")} applied` : "no file applied",
+        d.missing.length > 0 ? `${d.missing.join(", ")} not applied` : "",
+      ].filter(Boolean);
+      return `${where}, ${parts.join(", ")} (the schema stays; the next release applies what is pending)`;
+    })
+    .join("; ");
+}
