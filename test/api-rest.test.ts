@@ -192,6 +192,33 @@ describe("releases", () => {
     expect(events.body.items.map((e: unknown) => EventSchema.parse(e).type)).toEqual(["release.created", "release.aborted"]);
   });
 
+  it("pause, resume and promote are a deployer's (a viewer gets 403 and nothing changes); control and analysis are a viewer's", async () => {
+    const created = await call(f.url, "POST", "/v1/releases", { token: f.tokens.deployer, json: { worker: "hello" } });
+    const id = created.body.id as string;
+    const before = snapshot();
+    const refused = await call(f.url, "POST", `/v1/releases/${id}/pause`, { token: f.tokens.viewer, json: {} });
+    expect([refused.status, refused.body.error.code]).toEqual([403, "ERR_FORBIDDEN"]);
+    expect((await call(f.url, "GET", `/v1/releases/${id}/control`, { token: f.tokens.viewer })).body.paused).toBe(false);
+    expect(snapshot()).toEqual(before);
+
+    const paused = await call(f.url, "POST", `/v1/releases/${id}/pause`, { token: f.tokens.deployer, json: { reason: "look first" } });
+    expect([paused.status, paused.body.release.id, paused.body.control.paused]).toEqual([200, id, true]);
+    const audit = f.store.db
+      .prepare("SELECT action, details FROM audit_entries WHERE action = 'release.pause' ORDER BY seq DESC LIMIT 1")
+      .get() as { action: string; details: string } | undefined;
+    expect(audit?.details).toContain("look first");
+    expect((await call(f.url, "POST", `/v1/releases/${id}/promote`, { token: f.tokens.deployer })).status).toBe(409);
+    const resumed = await call(f.url, "POST", `/v1/releases/${id}/resume`, { token: f.tokens.deployer });
+    expect([resumed.status, resumed.body.control.paused]).toEqual([200, false]);
+    const typo = await call(f.url, "POST", `/v1/releases/${id}/pause`, { token: f.tokens.deployer, json: { reson: "x" } });
+    expect([typo.status, typo.body.error.code]).toEqual([400, "ERR_VALIDATION"]);
+
+    const analysis = await call(f.url, "GET", `/v1/releases/${id}/analysis`, { token: f.tokens.viewer });
+    expect(analysis.body).toEqual({ releaseId: id, worker: "hello", enabled: false, steps: [] });
+    expect((await call(f.url, "GET", "/v1/releases/nope/analysis", { token: f.tokens.viewer })).status).toBe(404);
+    await call(f.url, "POST", `/v1/releases/${id}/abort`, { token: f.tokens.deployer });
+  });
+
   it("an agent token acts as a deployer: it can roll back (202), with `to` passed to the engine", async () => {
     const r = await call(f.url, "POST", "/v1/workers/hello/rollback", { token: f.tokens.agent, json: { to: "some-version" } });
     expect(r.status).toBe(202);

@@ -11,6 +11,10 @@ import { requireRelease, requireWorker, type RouteContext } from "./context.ts";
 import { decodeCursor, pageFrom } from "./cursor.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
+  ControlBodySchema,
+  ControlResultSchema,
+  ReleaseAnalysisSchema,
+  ReleaseControlSchema,
   CreateReleaseBodySchema,
   ReleaseDetailSchema,
   ReleasePageSchema,
@@ -26,9 +30,16 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
   const { store, engine } = ctx.deps;
   const { trail } = ctx.deps.security;
   /** Records the request (throws when it cannot), runs it, records what it started. */
-  async function audited(p: Principal, action: string, target: string, tenant: string, run: () => Promise<Release>): Promise<Release> {
+  async function audited(
+    p: Principal,
+    action: string,
+    target: string,
+    tenant: string,
+    run: () => Promise<Release>,
+    extra: Record<string, unknown> = {},
+  ): Promise<Release> {
     const actor = actorOf(p);
-    trail.record({ actor, action, target, tenant, outcome: "ok", details: { stage: "requested" } });
+    trail.record({ actor, action, target, tenant, outcome: "ok", details: { stage: "requested", ...extra } });
     const r = await run();
     trail.note({ actor, action, target, tenant, outcome: "ok", details: { stage: "started", releaseId: r.id, status: r.status } });
     return r;
@@ -47,8 +58,18 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       audit: { action: "release.create", target: ({ body }) => `worker:${body.worker}` },
       handle({ body, principal, tenant }) {
         requireWorker(ctx.deps.spec(), body.worker);
-        return audited(principal!, "release.create", `worker:${body.worker}`, tenant, () =>
-          engine.release(body.worker, { by: principal!.name, ...(body.force ? { force: true } : {}) }),
+        return audited(
+          principal!,
+          "release.create",
+          `worker:${body.worker}`,
+          tenant,
+          () =>
+            engine.release(body.worker, {
+              by: principal!.name,
+              ...(body.force ? { force: true } : {}),
+              ...(body.overrideWindow ? { overrideWindow: body.overrideWindow } : {}),
+            }),
+          body.overrideWindow ? { overrideWindow: body.overrideWindow.reason } : {},
         );
       },
     }),
@@ -107,6 +128,72 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
         return audited(principal!, "release.abort", `release:${release.id}`, tenant, () =>
           engine.abort(release.id, { by: principal!.name }),
         );
+      },
+    }),
+    ...(["pause", "resume", "promote"] as const).map((verb) =>
+      route({
+        id: `${verb}Release`,
+        method: "post",
+        path: `/v1/releases/:id/${verb}`,
+        summary: {
+          pause: "Hold a running release before its next step on every target, until resume",
+          resume: "Let a paused release go on",
+          promote: "Approve the `{pause: approve}` step (or end the timed `{pause: 10m}` step) every waiting target is at",
+        }[verb],
+        role: "deployer",
+        params: ReleaseParamsSchema,
+        body: ControlBodySchema,
+        response: ControlResultSchema,
+        errors: [404, 409],
+        audit: { action: `release.${verb}`, target: ({ params }) => `release:${params.id}` },
+        async handle({ params, body, tenant, principal }) {
+          const release = requireRelease(store, params.id, tenant);
+          const actor = actorOf(principal!);
+          const opts = { by: principal!.name, ...(body.reason === undefined ? {} : { reason: body.reason }) };
+          const result = await engine[verb](release.id, opts);
+          trail.record({
+            actor,
+            action: `release.${verb}`,
+            target: `release:${release.id}`,
+            tenant,
+            outcome: "ok",
+            details: {
+              worker: release.worker,
+              ...(body.reason === undefined ? {} : { reason: body.reason }),
+              waiting: result.control.waiting.map((w) => `${w.target}:${w.kind}`),
+            },
+          });
+          return result;
+        },
+      }),
+    ),
+    route({
+      id: "getReleaseControl",
+      method: "get",
+      path: "/v1/releases/:id/control",
+      summary: "What a release waits for now: paused or not, and per target an approval, a timer, a pause or analytics data",
+      role: "viewer",
+      params: ReleaseParamsSchema,
+      response: ReleaseControlSchema,
+      errors: [404],
+      handle({ params, tenant }) {
+        const release = requireRelease(store, params.id, tenant);
+        return engine.control(release.id);
+      },
+    }),
+    route({
+      id: "getReleaseAnalysis",
+      method: "get",
+      path: "/v1/releases/:id/analysis",
+      summary:
+        "The canary analysis of every step, per target: canary and baseline minutes (requests, errors, p50, p99), thresholds, checks and verdict; live while a step runs",
+      role: "viewer",
+      params: ReleaseParamsSchema,
+      response: ReleaseAnalysisSchema,
+      errors: [404],
+      handle({ params, tenant }) {
+        const release = requireRelease(store, params.id, tenant);
+        return engine.analysis(release.id);
       },
     }),
     route({

@@ -12,6 +12,9 @@ import {
   ConfigDiffSchema,
   ConfigHistorySchema,
   ConfigPublishSchema,
+  ControlResultSchema,
+  ReleaseAnalysisSchema,
+  ReleaseControlSchema,
   CreatedTokenSchema,
   DaemonHealthSchema,
   DeliverySchema,
@@ -129,14 +132,31 @@ export function createDaemonClient(opts: DaemonClientOptions) {
       get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
 
     // --- releases -----------------------------------------------------------------------------
-    release: (name: string, opts: { force?: boolean } = {}) =>
-      send("POST", "/v1/releases", ReleaseSchema, { worker: name, ...(opts.force ? { force: true } : {}) }),
+    /**
+     * `force`: release even when no target would change (otherwise it ends `unchanged`).
+     * `overrideWindow`: release outside orchestrator.yaml's `windows`, with a reason (audited).
+     */
+    release: (name: string, opts: { force?: boolean; overrideWindow?: { reason: string } } = {}) =>
+      send("POST", "/v1/releases", ReleaseSchema, {
+        worker: name,
+        ...(opts.force ? { force: true } : {}),
+        ...(opts.overrideWindow ? { overrideWindow: opts.overrideWindow } : {}),
+      }),
     /** One page of releases, newest first; releasePages() walks them all. */
     releases: (q: { worker?: string; limit?: number; cursor?: string } = {}) => get(`/v1/releases${query(q)}`, ReleasePageSchema),
     releasePages: (q: { worker?: string; limit?: number } = {}) =>
       pages((cursor) => get(`/v1/releases${query({ ...q, cursor })}`, ReleasePageSchema)),
     getRelease: (id: string) => get(`/v1/releases/${enc(id)}`, ReleaseDetailSchema),
     abortRelease: (id: string) => send("POST", `/v1/releases/${enc(id)}/abort`, ReleaseSchema),
+    pauseRelease: (id: string, reason?: string) =>
+      send("POST", `/v1/releases/${enc(id)}/pause`, ControlResultSchema, reason === undefined ? {} : { reason }),
+    resumeRelease: (id: string, reason?: string) =>
+      send("POST", `/v1/releases/${enc(id)}/resume`, ControlResultSchema, reason === undefined ? {} : { reason }),
+    promoteRelease: (id: string, reason?: string) =>
+      send("POST", `/v1/releases/${enc(id)}/promote`, ControlResultSchema, reason === undefined ? {} : { reason }),
+    releaseControl: (id: string) => get(`/v1/releases/${enc(id)}/control`, ReleaseControlSchema),
+    /** The canary analysis of every step (the dashboard's release chart). */
+    releaseAnalysis: (id: string) => get(`/v1/releases/${enc(id)}/analysis`, ReleaseAnalysisSchema),
     rollback: (name: string, to?: string) => send("POST", `${worker(name)}/rollback`, ReleaseSchema, to === undefined ? {} : { to }),
 
     // --- events -------------------------------------------------------------------------------

@@ -47,4 +47,4 @@ export type * from "./schemas.ts";
 export type * from "./schemas-data.ts";
 export type * from "./schemas-scripts.ts";
 export { TAIL_PROTOCOL, type TailFilter, type TailSession } from "./tails.ts";
-export { MAX_ANALYTICS_ROWS, type InvocationMinute } from "./analytics.ts";
+export { MAX_ANALYTICS_ROWS, type InvocationMinute, type VersionInvocations } from "./analytics.ts";

@@ -8,7 +8,17 @@ import { CboError } from "../kit/errors.ts";
 import { durationMs, type BackupSchedule } from "./backup.ts";
 import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 import type { ResolvedLogs } from "./logs-schema.ts";
-import { RolloutSchema, SpecSchema, type Gate, type Rollout, type Spec, type Target, type WorkerConfig } from "./schema.ts";
+import {
+  pauseOf,
+  RolloutSchema,
+  SpecSchema,
+  type Analysis,
+  type Gate,
+  type Rollout,
+  type Spec,
+  type Target,
+  type WorkerConfig,
+} from "./schema.ts";
 import type { WorkerSource } from "./source/model.ts";
 import { shareSameIds } from "./source/resources.ts";
 import { DEFAULT_COMPAT_DATE, resolveWorkerSources } from "./source/resolve.ts";
@@ -45,6 +55,10 @@ export type ResolvedWorker = {
   waves: string[][];
   steps: number[];
   gate: Gate;
+  /** `pause:` steps, by the percentage they follow (absent or empty: none). */
+  pauses?: Array<{ after: number; pause: "approve" | { ms: number } }>;
+  /** Canary analysis of every step (absent: off, for hand-made test workers). */
+  analysis?: Analysis;
   /**
    * The Worker as its default environment describes it (src/config/source/model.ts): every
    * binding, resource, trigger, setting and build key. Set by resolveSpec; optional only so
@@ -149,8 +163,10 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
       ...(w.config ? { config: w.config } : {}),
       drift: w.drift,
       waves,
-      steps: rollout.steps,
+      steps: rollout.steps.filter((s): s is number => typeof s === "number"),
       gate: rollout.gate,
+      pauses: pausesOf(rollout.steps),
+      analysis: rollout.analysis,
       source,
       sources,
     };
@@ -223,4 +239,12 @@ export function loadSpec(file: string): ResolvedSpec {
     throw new CboError("ERR_NOT_FOUND", `Cannot read ${file}.`, { hint: "Create orchestrator.yaml, or point at one with --config FILE." });
   }
   return resolveSpec(parseSpec(text, file), file);
+}
+
+/** Each `pause:` step with the traffic step before it (the schema checks there is one). */
+function pausesOf(steps: Rollout["steps"]): NonNullable<ResolvedWorker["pauses"]> {
+  return steps.flatMap((s, i) => {
+    const prev = steps[i - 1];
+    return typeof s === "number" || typeof prev !== "number" ? [] : [{ after: prev, pause: pauseOf(s) }];
+  });
 }

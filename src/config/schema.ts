@@ -26,6 +26,57 @@ export const GateSchema = z
   .strict();
 export type Gate = z.infer<typeof GateSchema>;
 
+/**
+ * Canary analysis of every step (src/deploy/analysis): the new version against the previous one on
+ * real traffic, from the targets' invocation analytics (GraphQL workersInvocationsAdaptive).
+ */
+export const AnalysisSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** How often a gate reads the analytics while a step runs (with a lag, only when a new minute shows). */
+    interval_ms: z.number().int().min(100).max(600_000).default(1_000),
+    /** How late the analytics show a minute; null: 0 on the local edge, 300 s on Cloudflare. */
+    lag_sec: z.number().min(0).max(3_600).nullable().default(null),
+    /** The baseline's window starts this long before the step (at 100% it serves nothing new). */
+    baseline_lookback_sec: z.number().int().min(0).max(86_400).default(300),
+    /** Requests each version needs in its window before any rule is judged (else: inconclusive). */
+    min_requests: z.number().int().min(1).max(10_000_000).default(50),
+    /** One-sided significance level of the error-rate test. */
+    alpha: z.number().gt(0).max(0.5).default(0.01),
+    /** Absolute floor: the canary's error rate must exceed the baseline's by more than this to fail. */
+    min_error_rate_increase: z.number().min(0).max(1).default(0.01),
+    max_p50_ratio: z.number().min(1).max(1_000).default(1.5),
+    max_p99_ratio: z.number().min(1).max(1_000).default(2),
+    /** Absolute floor: a latency must be this many ms above the baseline's to fail its ratio. */
+    min_latency_increase_ms: z.number().min(0).max(600_000).default(50),
+    /** Too little traffic: wait for more (up to max_wait_ms, then fail), pass, or fail the step. */
+    on_inconclusive: z.enum(["wait", "pass", "fail"]).default("pass"),
+    max_wait_ms: z.number().int().min(0).max(86_400_000).default(60_000),
+  })
+  .strict();
+export type Analysis = z.infer<typeof AnalysisSchema>;
+
+/** `10m`, `90s`, `1h`: a timed pause's length. */
+const PAUSE_DURATION = /^(\d{1,6})(s|m|h)$/;
+export const PauseStepSchema = z
+  .object({
+    pause: z.union([
+      z.literal("approve"),
+      z.string().regex(PAUSE_DURATION, 'use "approve" or a duration like 90s, 10m, 1h'),
+      z.number().int().min(0).max(604_800).describe("seconds"),
+    ]),
+  })
+  .strict();
+export type PauseStep = z.infer<typeof PauseStepSchema>;
+
+/** A pause step's wait: "approve", or its length in ms. */
+export function pauseOf(step: PauseStep): "approve" | { ms: number } {
+  if (step.pause === "approve") return "approve";
+  if (typeof step.pause === "number") return { ms: step.pause * 1000 };
+  const m = PAUSE_DURATION.exec(step.pause)!;
+  return { ms: Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as "s" | "m" | "h"] };
+}
+
 export const RolloutSchema = z
   .object({
     /** Target names per wave, canary wave first. Default: the first target, then all the others. */
@@ -33,9 +84,16 @@ export const RolloutSchema = z
       .array(z.array(z.string().regex(NAME)).min(1))
       .min(1)
       .optional(),
-    /** Traffic percentages per step within a target; increasing, ending at 100. */
-    steps: z.array(z.number().gt(0).max(100)).min(1).default([10, 50, 100]),
+    /**
+     * Traffic percentages per step within a target; increasing, ending at 100. Between two, a
+     * `{pause: approve}` waits for `cbo release promote`, a `{pause: 10m}` waits that long.
+     */
+    steps: z
+      .array(z.union([z.number().gt(0).max(100), PauseStepSchema]))
+      .min(1)
+      .default([10, 50, 100]),
     gate: GateSchema.default(GateSchema.parse({})),
+    analysis: AnalysisSchema.default(AnalysisSchema.parse({})),
   })
   .strict();
 export type Rollout = z.infer<typeof RolloutSchema>;
@@ -260,8 +318,25 @@ function specBindingNames(w: WorkerSpec): Set<string> {
 
 function checkRollout(r: Partial<Rollout>, path: (string | number)[], targets: Set<string>, ctx: z.RefinementCtx): void {
   if (r.steps) {
-    const ok = r.steps.every((s, i) => i === 0 || s > r.steps![i - 1]!) && r.steps[r.steps.length - 1] === 100;
+    const percents = r.steps.filter((s): s is number => typeof s === "number");
+    const ok = percents.length > 0 && percents.every((s, i) => i === 0 || s > percents[i - 1]!) && percents[percents.length - 1] === 100;
     if (!ok) ctx.addIssue({ code: "custom", path: [...path, "steps"], message: "steps must increase and end at 100, e.g. [10, 50, 100]" });
+    r.steps.forEach((s, i) => {
+      if (typeof s === "number") return;
+      const prev = r.steps![i - 1];
+      if (typeof prev !== "number")
+        ctx.addIssue({
+          code: "custom",
+          path: [...path, "steps", i],
+          message: "a pause follows a traffic step, e.g. [10, {pause: approve}, 50, 100]",
+        });
+      else if (prev === 100)
+        ctx.addIssue({
+          code: "custom",
+          path: [...path, "steps", i],
+          message: "a pause after 100% holds nothing; put it before the 100% step",
+        });
+    });
   }
   const seen = new Set<string>();
   r.waves?.forEach((wave, i) =>

@@ -9,6 +9,7 @@
 // eventOf(), which checks the payload against its schema.
 import * as z from "zod";
 import { CursorQueryShape, pageOf } from "./pages.ts";
+import { AnalysisSummarySchema } from "./release-control.ts";
 import { DRIFT_KINDS, HEALTH_STATUSES, RELEASE_STATUSES } from "./statuses.ts";
 
 const Split = z.array(z.object({ versionId: z.string(), percentage: z.number() }));
@@ -27,6 +28,8 @@ const GateOutcome = z.looseObject({
   /** The version's own traffic as its edge agents reported it, when the gate read it. */
   agentRequests: z.number().int().optional(),
   agentErrors: z.number().int().optional(),
+  /** The canary-vs-baseline analysis of the step (invocation analytics), when analysis is on. */
+  analysis: AnalysisSummarySchema.optional(),
 });
 /** A step stopped by the edge or by a write the store refused, not by its gate. */
 const StageFailure = z.looseObject({ stage: z.string(), reason: Reason });
@@ -51,6 +54,8 @@ export const EVENT_PAYLOADS = {
     steps: z.array(z.number()),
     apiCalls: z.number().int(),
     targets: z.array(z.looseObject({ target: z.string(), previousVersionId: VersionId })),
+    /** Started outside the release windows with --override-window: its reason. */
+    windowOverride: z.looseObject({ reason: z.string(), window: z.string() }).optional(),
   }),
   "release.target.uploaded": z.looseObject({
     versionId: z.string(),
@@ -64,6 +69,23 @@ export const EVENT_PAYLOADS = {
   "release.step.started": z.looseObject({ percent: z.number(), versionId: z.string(), previousVersionId: VersionId, split: Split }),
   "release.step.passed": GateOutcome,
   "release.step.failed": z.union([GateOutcome, StageFailure]),
+  // Control (issue 15): someone paused, resumed or promoted the release; a target began to wait
+  // (approval, timer, manual pause, analytics data) or stopped waiting.
+  "release.paused": z.looseObject({ by: z.string().nullable(), reason: z.string().optional() }),
+  "release.resumed": z.looseObject({ by: z.string().nullable(), reason: z.string().optional() }),
+  "release.promoted": z.looseObject({ by: z.string().nullable(), reason: z.string().optional(), targets: z.array(z.string()) }),
+  "release.waiting": z.looseObject({
+    kind: z.enum(["approval", "timer", "manual", "data"]),
+    percent: z.number(),
+    until: z.string().nullable(),
+    reason: Reason,
+  }),
+  "release.wait.ended": z.looseObject({
+    kind: z.enum(["approval", "timer", "manual", "data"]),
+    percent: z.number(),
+    by: z.string().nullable(),
+    waitedMs: z.number(),
+  }),
   "release.rolling_back": z.looseObject({ reason: Reason, kind: z.string(), targets: z.array(z.string()) }),
   "release.succeeded": z.looseObject({
     versions: z.record(z.string(), VersionId),

@@ -9,6 +9,7 @@ export * from "./events.ts";
 export * from "./error-body.ts";
 export * from "./releases.ts";
 export * from "./diff.ts";
+export * from "./release-control.ts";
 export * from "./fleet.ts";
 export * from "./security.ts";
 export * from "./audit.ts";

@@ -25,6 +25,13 @@ import {
   RollbackBodySchema,
 } from "./releases.ts";
 import {
+  ControlBodySchema,
+  ControlResultSchema,
+  ReleaseAnalysisSchema,
+  ReleaseControlSchema,
+  StepAnalysisSchema,
+} from "./release-control.ts";
+import {
   CreatedTokenSchema,
   CreateTokenBodySchema,
   DestroySecretBodySchema,
@@ -70,4 +77,9 @@ export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   EventPage: EventPageSchema,
   AuditPage: AuditPageSchema,
   VersionPage: VersionPageSchema,
+  ControlBody: ControlBodySchema,
+  ReleaseControl: ReleaseControlSchema,
+  ControlResult: ControlResultSchema,
+  ReleaseAnalysis: ReleaseAnalysisSchema,
+  StepAnalysis: StepAnalysisSchema,
 };

@@ -16,6 +16,11 @@ export const CreateReleaseBodySchema = z
   .object({
     worker: NAME.describe("Worker to release, as in orchestrator.yaml"),
     force: z.boolean().optional().describe("Release even when no target would change (otherwise such a release ends `unchanged`)"),
+    overrideWindow: z
+      .object({ reason: z.string().trim().min(1).max(500).describe("Why this release may run outside the release windows (audited)") })
+      .strict()
+      .optional()
+      .describe("Release even though orchestrator.yaml's `windows` deny it now (cbo release --override-window --reason)"),
   })
   .strict();
 export const RollbackBodySchema = z
@@ -72,6 +77,30 @@ export const GateSchema = z.object({
   min_samples: z.number().int(),
 });
 export type Gate = z.infer<typeof GateSchema>;
+
+/** A rollout's canary analysis as resolved for a worker (orchestrator.yaml's `analysis:`, defaults filled in). */
+export const AnalysisSpecSchema = z.object({
+  enabled: z.boolean(),
+  interval_ms: z.number().int(),
+  lag_sec: z.number().nullable(),
+  baseline_lookback_sec: z.number().int(),
+  min_requests: z.number().int(),
+  alpha: z.number(),
+  min_error_rate_increase: z.number(),
+  max_p50_ratio: z.number(),
+  max_p99_ratio: z.number(),
+  min_latency_increase_ms: z.number(),
+  on_inconclusive: z.enum(["wait", "pass", "fail"]),
+  max_wait_ms: z.number().int(),
+});
+export type AnalysisSpec = z.infer<typeof AnalysisSpecSchema>;
+
+/** A `pause:` step: after the target has served `after`% and its gate passed, wait for approval or for `ms`. */
+export const PlannedPauseSchema = z.object({
+  after: z.number(),
+  pause: z.union([z.literal("approve"), z.object({ ms: z.number().int() })]),
+});
+export type PlannedPause = z.infer<typeof PlannedPauseSchema>;
 
 export const PlannedActionSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("upload"), target: z.string() }),
@@ -174,6 +203,10 @@ export const ReleasePlanSchema = z.object({
   waves: z.array(z.array(z.string())),
   steps: z.array(z.number()),
   gate: GateSchema,
+  /** Canary analysis of every step (absent in plans stored before it existed: off). */
+  analysis: AnalysisSpecSchema.optional(),
+  /** `pause:` steps, by the percentage they follow (absent: none). */
+  pauses: z.array(PlannedPauseSchema).optional(),
   targets: z.array(PlannedTargetSchema),
   actions: z.array(PlannedActionSchema),
   secrets: z

@@ -8,6 +8,8 @@ import type { TargetFacts } from "./observe.ts";
 import type { ReleaseBuild } from "./release-build.ts";
 import type { SettingsChange } from "../targets/script-state.ts";
 import type { RestoreBoard } from "./owed.ts";
+import type { AnalysisBoard } from "./analysis/board.ts";
+import type { ControlBoard } from "./control/board.ts";
 import type { Recorder } from "./record.ts";
 import type { EngineDeps, ReleasePlan, SecretSource } from "./types.ts";
 
@@ -23,7 +25,7 @@ export type ApplyContext = {
   facts?: Map<string, TargetFacts>;
   runtimes: Map<string, TargetRuntime>;
   /** The spec's targets (each target's jurisdiction, and its config namespace title). */
-  spec?: { targets: Array<{ name: string; kv_namespace?: string | undefined; jurisdiction?: string | undefined }> };
+  spec?: { targets: Array<{ name: string; kv_namespace?: string | undefined; jurisdiction?: string | undefined; api?: string }> };
   /** Paths no file read may reach (assets are read again at upload): the daemon's data, key files, the edge's state. */
   protect?: string[];
   secrets?: SecretSource;
@@ -37,6 +39,10 @@ export type ApplyContext = {
   /** Restores owed while rolling back ("restore pending"). */
   board: RestoreBoard;
   restoreBackoff?: BackoffOptions;
+  /** Live canary analysis of the running steps (GET /v1/releases/:id/analysis). */
+  analyses?: AnalysisBoard;
+  /** Pauses, approvals and waits (cbo release pause|resume|promote). */
+  control?: ControlBoard;
 };
 
 export type Progress = {

@@ -39,6 +39,7 @@ import { J } from "./journal.ts";
 import { finishRecorded } from "./owed.ts";
 import { plannedSteps, splitFor } from "./plan.ts";
 import { runGate } from "./gate-probes.ts";
+import { analysisOutcome, gateAnalysis } from "./analysis/gate-analysis.ts";
 import { RecordFailure, describeError, recording } from "./record.ts";
 import { rollBackTouched } from "./rollback-touched.ts";
 import { ReleaseStop } from "./stop.ts";
@@ -208,16 +209,21 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
       const stepStart = Date.now();
       const traffic =
         ctx.agentTraffic && worker.agent ? () => ctx.agentTraffic!(release.tenant, worker.name, name, versionId, stepStart) : undefined;
-      const gate = await step.within(() =>
-        runGate({
-          endpoint: runtime.endpoint(worker.name),
-          worker: worker.name,
-          versionId,
-          gate: plan.gate,
-          signal,
-          ...(traffic ? { traffic } : {}),
-        }),
-      );
+      const analysis = gateAnalysis(ctx, { target: name, runtime, percent, versionId, previousVersionId, stepStart });
+      const gate = await step
+        .within(() =>
+          runGate({
+            endpoint: runtime.endpoint(worker.name),
+            worker: worker.name,
+            versionId,
+            gate: plan.gate,
+            signal,
+            ...(traffic ? { traffic } : {}),
+            ...(analysis ? { analysis } : {}),
+          }),
+        )
+        .finally(() => ctx.analyses?.drop(release.id, { target: name, percent }));
+      const analysed = gate.analysis ? analysisOutcome(gate.analysis, gate.verdict === "pass") : undefined;
       const data = {
         percent,
         versionId,
@@ -227,15 +233,18 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
         durationMs: gate.durationMs,
         reason: gate.reason,
         ...(gate.traffic ? { agentRequests: gate.traffic.requests, agentErrors: gate.traffic.errors } : {}),
+        ...(analysed ? { analysis: analysed.summary } : {}),
       };
+      // The journal keeps the whole analysis (both versions' minutes) for the release's page.
+      const entry = analysed ? { ...data, analysisStep: analysed.step } : data;
       if (gate.verdict === "pass") {
-        rec.journal(J.gatePassed, name, data);
+        rec.journal(J.gatePassed, name, entry);
         rec.emit("release.step.passed", name, data);
         step.end();
         continue;
       }
       // The release stops either way: what the store cannot take here is only logged.
-      rec.tryTo(() => rec.journal(J.gateFailed, name, data));
+      rec.tryTo(() => rec.journal(J.gateFailed, name, entry));
       rec.tryTo(() => rec.emit("release.step.failed", name, data));
       throw new ReleaseStop("gate", `gate failed on ${name} at ${percent}%: ${gate.reason}`, name);
     }

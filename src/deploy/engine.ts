@@ -27,7 +27,9 @@ import { createRecorder, describeError, type PendingEvent } from "./record.ts";
 import { planSecrets } from "./secret-plan.ts";
 import { recoverRelease } from "./recover.ts";
 import { applyRollback, planRollback } from "./rollback.ts";
-import type { Engine, EngineDeps, ReleasePlan } from "./types.ts";
+import type { ControlOpts, Engine, EngineDeps, ReleasePlan } from "./types.ts";
+import { createControlBoard } from "./control/board.ts";
+import { createAnalysisBoard } from "./analysis/board.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import { silentLogger, span } from "../telemetry/index.ts";
 
@@ -42,6 +44,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const active = new Map<string, Active>();
   const halt = new AbortController();
   const board = createRestoreBoard();
+  const control = createControlBoard();
+  const analyses = createAnalysisBoard();
   let closed = false;
 
   const keyOf = (tenant: string, worker: string) => `${tenant}/${worker}`;
@@ -170,11 +174,29 @@ export function createEngine(deps: EngineDeps): Engine {
       })
       .finally(() => {
         active.delete(record.id);
+        control.close(record.id);
+        analyses.drop(record.id);
         unclaim();
       });
+    control.open(record.id);
     active.set(record.id, { id: record.id, key: keyOf(record.tenant, record.worker), abort, done });
     return done;
   }
+
+  /** A release people may pause, resume or promote: a running release (not a rollback) of this daemon. */
+  function controllable(id: string) {
+    const record = store.releases.get(id);
+    if (!record) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
+    if (TERMINAL_STATUSES.has(record.status))
+      throw new CboError("ERR_CONFLICT", `Release ${id} already ended (${record.status}).`, {
+        details: { releaseId: id, status: record.status },
+      });
+    if (record.kind === "rollback") throw new CboError("ERR_CONFLICT", `${id} is a rollback; it has no steps to pause or promote.`);
+    if (record.status === "rolling_back") throw new CboError("ERR_CONFLICT", `Release ${id} is rolling back.`);
+    if (!active.has(id)) throw new CboError("ERR_CONFLICT", `Release ${id} is not running in this daemon.`, { details: { releaseId: id } });
+    return { record, rec: createRecorder(store, record, log) };
+  }
+  const reasonOf = (o: ControlOpts) => (o.reason === undefined ? {} : { reason: o.reason });
 
   const engine: Engine = {
     async plan(name) {
@@ -258,6 +280,8 @@ export function createEngine(deps: EngineDeps): Engine {
           ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}),
           ...(deps.publicKey?.() ? { publicKey: deps.publicKey()! } : {}),
           ...(deps.agentTraffic ? { agentTraffic: deps.agentTraffic } : {}),
+          analyses,
+          control,
         }),
       );
       return record;
@@ -385,6 +409,42 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     restores: () => board.list(),
+
+    async pause(id, opts = {}) {
+      const { record, rec } = controllable(id);
+      const view = control.pause(id, opts.by ?? null);
+      rec.tryTo(() => rec.emit("release.paused", null, { by: opts.by ?? null, ...reasonOf(opts) }));
+      rec.log(`paused${opts.by ? ` by ${opts.by}` : ""}`);
+      return { release: store.releases.get(record.id) ?? record, control: view };
+    },
+
+    async resume(id, opts = {}) {
+      const { record, rec } = controllable(id);
+      const view = control.resume(id);
+      rec.tryTo(() => rec.emit("release.resumed", null, { by: opts.by ?? null, ...reasonOf(opts) }));
+      rec.log(`resumed${opts.by ? ` by ${opts.by}` : ""}`);
+      return { release: store.releases.get(record.id) ?? record, control: view };
+    },
+
+    async promote(id, opts = {}) {
+      const { record, rec } = controllable(id);
+      const { control: view, targets } = control.promote(id);
+      rec.tryTo(() => rec.emit("release.promoted", null, { by: opts.by ?? null, ...reasonOf(opts), targets }));
+      rec.log(`promoted on ${targets.join(", ")}${opts.by ? ` by ${opts.by}` : ""}`);
+      return { release: store.releases.get(record.id) ?? record, control: view };
+    },
+
+    control(id) {
+      if (!store.releases.get(id)) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
+      return control.view(id);
+    },
+
+    analysis(id) {
+      const record = store.releases.get(id);
+      if (!record) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
+      const enabled = (record.plan as { analysis?: { enabled?: boolean } }).analysis?.enabled === true;
+      return analyses.read(record, store.releases.entries(id), enabled);
+    },
 
     async close() {
       closed = true;

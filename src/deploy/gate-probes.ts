@@ -5,6 +5,8 @@
 // keep-alive connection per gate.
 import type http from "node:http";
 import type { Gate } from "../config/schema.ts";
+import type { AnalysisSpec } from "../contract/index.ts";
+import type { AnalyzerRead, createStepAnalyzer } from "./analysis/step-analyzer.ts";
 import { sleep } from "../kit/backoff.ts";
 import type { Endpoint } from "../targets/types.ts";
 import { callWorker, workerAgent } from "../targets/worker-http.ts";
@@ -27,6 +29,16 @@ export type GateResult = {
   summary: GateSummary;
   durationMs: number;
   traffic?: Traffic;
+  /** The canary analysis' last read, when the step was analysed. */
+  analysis?: AnalyzerRead;
+};
+
+/** A step's canary analysis as the gate drives it (analysis/step-analyzer.ts). */
+export type GateAnalysis = {
+  analyzer: ReturnType<typeof createStepAnalyzer>;
+  spec: AnalysisSpec;
+  /** The gate waits for analytics after its probes passed: shown as a `data` wait until the returned function is called. */
+  onDataWait?: (until: string | null) => () => void;
 };
 
 export type ProbeRequest = { endpoint: Endpoint; path: string; worker: string; versionId: string; timeoutMs: number; agent?: http.Agent };
@@ -78,11 +90,15 @@ export async function runGate(opts: {
   onSample?: (s: Sample) => void;
   /** The version's traffic reported by its agents since the step began (heartbeats), if any. */
   traffic?: () => Traffic;
+  /** Canary vs baseline on real traffic (invocation analytics). */
+  analysis?: GateAnalysis;
 }): Promise<GateResult> {
   const { gate } = opts;
   const agent = workerAgent(opts.endpoint);
   const samples: Sample[] = [];
   const start = performance.now();
+  let endDataWait: (() => void) | undefined;
+  let inconclusiveSince: number | undefined;
   try {
     for (;;) {
       opts.signal?.throwIfAborted();
@@ -112,12 +128,44 @@ export async function runGate(opts: {
           traffic,
         };
       }
-      if (verdict !== "continue") {
-        return { verdict, reason: explainGate(verdict, samples, gate), summary: summarize(samples), durationMs: Math.round(elapsed) };
+      const an = opts.analysis;
+      const read = an ? (an.analyzer.due() ? await an.analyzer.read() : an.analyzer.latest()) : undefined;
+      opts.signal?.throwIfAborted();
+      const done = (v: "pass" | "fail", reason: string): GateResult => ({
+        verdict: v,
+        reason,
+        summary: summarize(samples),
+        durationMs: Math.round(performance.now() - start),
+        ...(read ? { analysis: read } : {}),
+      });
+      // Real traffic beats probes both ways: a significantly worse canary fails at once, and a
+      // step passes only once the analysis of its whole window passed (or its policy says so).
+      if (verdict !== "fail" && read?.verdict === "fail") return done("fail", `canary analysis: ${read.reason}`);
+      if (verdict === "fail" || !an || !read) {
+        if (verdict !== "continue") return done(verdict, explainGate(verdict, samples, gate));
+      } else if (verdict === "pass") {
+        const probes = explainGate("pass", samples, gate);
+        if (read.verdict === "pass") return done("pass", `${probes}; canary analysis: ${read.reason}`);
+        const now = Date.now();
+        const late = now > an.analyzer.visibleBy() + an.spec.max_wait_ms;
+        if (read.verdict === "inconclusive" || late) {
+          inconclusiveSince ??= now;
+          const why = read.verdict === "inconclusive" ? read.reason : `no final analytics read: ${read.reason}`;
+          if (an.spec.on_inconclusive === "pass")
+            return done("pass", `${probes}; canary analysis inconclusive (on_inconclusive: pass): ${why}`);
+          if (an.spec.on_inconclusive === "fail") return done("fail", `canary analysis inconclusive (on_inconclusive: fail): ${why}`);
+          if (late || now - inconclusiveSince >= an.spec.max_wait_ms)
+            return done(
+              "fail",
+              `canary analysis still inconclusive after waiting ${an.spec.max_wait_ms} ms (on_inconclusive: wait): ${why}`,
+            );
+        }
+        endDataWait ??= an.onDataWait?.(new Date(an.analyzer.visibleBy() + an.spec.max_wait_ms).toISOString());
       }
       await sleep(Math.max(0, gate.interval_ms - (performance.now() - t0)), opts.signal);
     }
   } finally {
+    endDataWait?.();
     agent.destroy();
   }
 }

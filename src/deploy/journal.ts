@@ -19,7 +19,9 @@ export const J = {
   uploaded: "uploaded", // {versionId, previousVersionId, created, put, migration?}
   stepIntent: "step.intent", // {percent, versionId, previousVersionId, split}
   stepDeployed: "step.deployed", // {percent, versionId}
-  gatePassed: "gate.passed", // {percent, versionId, samples, failures, errorRate, reason}
+  // analysis: the canary analysis' summary; analysisStep: the whole of it (contract StepAnalysis:
+  // both versions' windows and minutes, thresholds, checks), when the step was analysed.
+  gatePassed: "gate.passed", // {percent, versionId, samples, failures, errorRate, reason, analysis?, analysisStep?}
   gateFailed: "gate.failed", // same
   targetFailed: "target.failed", // {stage, error}
   rollbackIntent: "rollback.intent", // {versionId, from}

@@ -89,6 +89,8 @@ export function plan(
     waves: worker.waves.map((w) => [...w]),
     steps: [...worker.steps],
     gate: { ...worker.gate },
+    ...(worker.analysis ? { analysis: { ...worker.analysis } } : {}),
+    ...(worker.pauses && worker.pauses.length > 0 ? { pauses: worker.pauses.map((p) => ({ ...p })) } : {}),
     targets: planned,
     actions,
     apiCalls,

@@ -1,8 +1,19 @@
 // The release engine's contract: what the daemon hands it, and what the API and CLI call.
 // Implementations live beside this file; the API depends on this shape only.
 import type { ResolvedSpec } from "../config/load.ts";
-import type { Gate } from "../config/schema.ts";
-import type { Gate as WireGate, PlannedAction, PlannedSecret, ReleasePlan, SecretMode, WorkerDiff } from "../contract/index.ts";
+import type { Analysis, Gate } from "../config/schema.ts";
+import type {
+  ControlResult,
+  Gate as WireGate,
+  PlannedAction,
+  PlannedSecret,
+  ReleaseAnalysis,
+  ReleaseControl,
+  ReleasePlan,
+  SecretMode,
+  AnalysisSpec,
+  WorkerDiff,
+} from "../contract/index.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import type { Logger, Tracer } from "../telemetry/index.ts";
@@ -30,6 +41,7 @@ export type SecretSource = {
 // either side fails the type check here instead of drifting from the OpenAPI document.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const gateMatchesContract: Same<Gate, WireGate> = true;
+export const analysisMatchesContract: Same<Analysis, AnalysisSpec> = true;
 
 export type EngineDeps = {
   store: Store;
@@ -62,6 +74,8 @@ export type EngineDeps = {
   restoreBackoff?: { baseMs: number; maxMs: number };
 };
 
+export type ControlOpts = { by?: string; reason?: string };
+
 /** A touched target a release could not put back yet: the engine retries it until it lands. */
 export type PendingRestore = {
   releaseId: string;
@@ -84,10 +98,21 @@ export type Engine = {
   /** Per target, what a release would change against what the target runs now, and whether it drifted. */
   diff(worker: string): Promise<WorkerDiff>;
   /**
-   * Starts a release and returns its record at once (status `running`); it proceeds in the
-   * background. A release that would change nothing ends at once as `unchanged`, unless `force`.
+   * Starts a release and returns its record at once (status `running`); it proceeds in the background.
+   * A release that would change nothing ends at once as `unchanged`, unless `force`.
+   * Refused (ERR_RELEASE_WINDOW) while orchestrator.yaml's `windows` deny releases, unless
+   * `overrideWindow` gives a reason.
    */
-  release(worker: string, opts?: { by?: string; force?: boolean }): Promise<Release>;
+  release(worker: string, opts?: { by?: string; force?: boolean; overrideWindow?: { reason: string } }): Promise<Release>;
+  /** Holds a running release before its next step on every target, until resume(). */
+  pause(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
+  resume(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
+  /** Lets every target waiting at a `{pause: approve}` or `{pause: <duration>}` step go on. */
+  promote(releaseId: string, opts?: ControlOpts): Promise<ControlResult>;
+  /** What a release waits for now (nothing once it ended). */
+  control(releaseId: string): ReleaseControl;
+  /** The canary analysis of every step so far: the journal's, and the running steps' live reads. */
+  analysis(releaseId: string): ReleaseAnalysis;
   /** Stops a running release and rolls back every touched target. */
   abort(releaseId: string, opts?: { by?: string }): Promise<Release>;
   /**

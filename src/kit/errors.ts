@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   ERR_NOT_FOUND: { status: 404, user: true, retryable: false },
   /** The request contradicts current state (duplicate name, stale version). */
   ERR_CONFLICT: { status: 409, user: true, retryable: false },
+  /** A release asked for while orchestrator.yaml's `windows` deny releases (override with a reason). */
+  ERR_RELEASE_WINDOW: { status: 409, user: true, retryable: false },
   /** No or wrong credentials. */
   ERR_UNAUTHORIZED: { status: 401, user: true, retryable: false },
   /** Credentials are valid but not allowed to do this. */

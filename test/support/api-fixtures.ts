@@ -70,6 +70,14 @@ export type FakeEngine = Engine & {
 
 export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): FakeEngine {
   let planFailure: unknown;
+  const paused = new Set<string>();
+  const view = (id: string) => ({ releaseId: id, paused: paused.has(id), pausedBy: null, waiting: [] });
+  const running = (id: string): Release => {
+    const r = store.releases.get(id);
+    if (!r) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
+    if (TERMINAL_STATUSES.has(r.status)) throw new CboError("ERR_CONFLICT", `Release ${id} has ended.`);
+    return r;
+  };
   const worker = (name: string) => {
     const w = spec().workers.find((x) => x.name === name);
     if (!w) throw new CboError("ERR_NOT_FOUND", `No worker named "${name}".`);
@@ -185,6 +193,31 @@ export function fakeEngineForApiTests(store: Store, spec: () => ResolvedSpec): F
     async recover() {},
     restores: () => [],
     async close() {},
+    // Control: a paused flag per running release; nothing ever waits at a pause step here.
+    async pause(id) {
+      const r = running(id);
+      if (paused.has(id)) throw new CboError("ERR_CONFLICT", `Release ${id} is already paused.`);
+      paused.add(id);
+      return { release: r, control: view(id) };
+    },
+    async resume(id) {
+      const r = running(id);
+      if (!paused.delete(id)) throw new CboError("ERR_CONFLICT", `Release ${id} is not paused.`);
+      return { release: r, control: view(id) };
+    },
+    async promote(id) {
+      running(id);
+      throw new CboError("ERR_CONFLICT", `Release ${id} is not waiting for an approval or a timed pause.`);
+    },
+    control(id) {
+      if (!store.releases.get(id)) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
+      return view(id);
+    },
+    analysis(id) {
+      const r = store.releases.get(id);
+      if (!r) throw new CboError("ERR_NOT_FOUND", `No release ${id}.`);
+      return { releaseId: id, worker: r.worker, enabled: false, steps: [] };
+    },
   };
 }
 
