@@ -18,8 +18,19 @@ import { CBO_BIN, cboEnv, runCbo } from "./support/run-cbo.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const GATE = { probe_path: "/", interval_ms: 50, timeout_ms: 1000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 200, min_samples: 3 };
-const TOOLS = ["audit_search", "config_diff", "config_publish", "diff", "plan", "release", "rollback", "secret_rotate", "status"];
-const MUTATING = ["config_publish", "release", "rollback", "secret_rotate"];
+const TOOLS = [
+  "audit_search",
+  "config_diff",
+  "config_publish",
+  "diff",
+  "plan",
+  "release",
+  "release_control",
+  "rollback",
+  "secret_rotate",
+  "status",
+];
+const MUTATING = ["config_publish", "release", "release_control", "rollback", "secret_rotate"];
 
 type Session = { client: Client; stderr: () => string; close(): Promise<void> };
 

@@ -8,6 +8,7 @@ import { CboError } from "../kit/errors.ts";
 import { durationMs, type BackupSchedule } from "./backup.ts";
 import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
 import type { ResolvedLogs } from "./logs-schema.ts";
+import type { Windows } from "./windows-schema.ts";
 import {
   pauseOf,
   RolloutSchema,
@@ -78,6 +79,8 @@ export type ResolvedSpec = {
   backup?: BackupSchedule;
   /** Fleet logs (`logs:`), with `workers` resolved to names; absent: no logs kept or shipped. */
   logs?: ResolvedLogs;
+  /** `windows:`: when releases may start (absent: always). */
+  windows?: Windows;
 };
 
 /** `orchestrator.yaml: workers[1].rollout.steps: steps must increase…` — one line per problem. */
@@ -198,6 +201,7 @@ export function resolveSpec(spec: Spec, file: string): ResolvedSpec {
     workers,
     ...(backup ? { backup } : {}),
     ...(logs ? { logs } : {}),
+    ...(spec.windows ? { windows: spec.windows } : {}),
   };
 }
 

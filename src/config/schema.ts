@@ -3,6 +3,7 @@
 import * as z from "zod";
 import { BackupSpecSchema } from "./backup.ts";
 import { LogsSpecSchema } from "./logs-schema.ts";
+import { WindowsSchema } from "./windows-schema.ts";
 import { WorkerSourceSpecShape } from "./source/spec-keys.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -198,6 +199,8 @@ export const SpecSchema = z
     backup: BackupSpecSchema.optional(),
     /** Fleet logs: which Workers' logs are kept locally and shipped redacted (logs-schema.ts). */
     logs: LogsSpecSchema.optional(),
+    /** When releases may start (windows-schema.ts); none: always. */
+    windows: WindowsSchema.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {

@@ -40,6 +40,7 @@ import { finishRecorded } from "./owed.ts";
 import { plannedSteps, splitFor } from "./plan.ts";
 import { runGate } from "./gate-probes.ts";
 import { analysisOutcome, gateAnalysis } from "./analysis/gate-analysis.ts";
+import { holdBeforeStep, pauseAfterStep } from "./control/step-holds.ts";
 import { RecordFailure, describeError, recording } from "./record.ts";
 import { rollBackTouched } from "./rollback-touched.ts";
 import { ReleaseStop } from "./stop.ts";
@@ -194,9 +195,11 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
     );
     rec.emit("release.target.uploaded", name, { versionId, previousVersionId, ...(secrets.pins ? { secrets: secrets.pins } : {}) });
 
+    let serving = 0;
     for (const percent of plannedSteps(plan, name)) {
       signal.throwIfAborted();
       stage = `the ${percent}% step`;
+      await holdBeforeStep(ctx, name, serving, signal);
       const split = splitFor(versionId, previousVersionId, percent);
       rec.journal(J.stepIntent, name, { percent, versionId, previousVersionId, split });
       touched.set(name, progress(versionId));
@@ -241,6 +244,10 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
         rec.journal(J.gatePassed, name, entry);
         rec.emit("release.step.passed", name, data);
         step.end();
+        step = NO_SPAN;
+        serving = percent;
+        stage = `the pause after ${percent}%`;
+        await pauseAfterStep(ctx, name, percent, signal);
         continue;
       }
       // The release stops either way: what the store cannot take here is only logged.

@@ -30,6 +30,7 @@ import { applyRollback, planRollback } from "./rollback.ts";
 import type { ControlOpts, Engine, EngineDeps, ReleasePlan } from "./types.ts";
 import { createControlBoard } from "./control/board.ts";
 import { createAnalysisBoard } from "./analysis/board.ts";
+import { windowRefusal } from "./release-window.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import { silentLogger, span } from "../telemetry/index.ts";
 
@@ -196,6 +197,20 @@ export function createEngine(deps: EngineDeps): Engine {
     if (!active.has(id)) throw new CboError("ERR_CONFLICT", `Release ${id} is not running in this daemon.`, { details: { releaseId: id } });
     return { record, rec: createRecorder(store, record, log) };
   }
+  /**
+   * Refuses a release while orchestrator.yaml's windows deny it, unless overridden with a reason;
+   * returns the override to record when one was needed.
+   */
+  function windowCheck(spec: ReturnType<EngineDeps["spec"]>, override: { reason: string } | undefined) {
+    const refusal = windowRefusal(spec.windows, new Date(deps.now?.() ?? Date.now()));
+    if (!refusal) return undefined;
+    if (!override?.reason.trim())
+      throw new CboError("ERR_RELEASE_WINDOW", `Releases are not allowed now: ${refusal}.`, {
+        details: { window: refusal },
+        hint: 'Wait for the window to end, or override it with a reason (audited): cbo release <worker> --override-window --reason "…".',
+      });
+    return { reason: override.reason.trim(), window: refusal };
+  }
   const reasonOf = (o: ControlOpts) => (o.reason === undefined ? {} : { reason: o.reason });
 
   const engine: Engine = {
@@ -213,6 +228,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
     async release(name, opts = {}) {
       const worker = findWorker(name);
+      const window = windowCheck(deps.spec(), opts.overrideWindow);
       const unclaim = claim(worker);
       let record: Release;
       let context: { plan: ReleasePlan; runtimes: Map<string, TargetRuntime>; build: ReleaseBuild; facts: Map<string, TargetFacts> };
@@ -257,8 +273,10 @@ export function createEngine(deps: EngineDeps): Engine {
           steps: context.plan.steps,
           apiCalls: context.plan.apiCalls,
           targets: context.plan.targets.map((t) => ({ target: t.name, previousVersionId: t.previousVersionId })),
+          ...(window ? { windowOverride: window } : {}),
         }),
       );
+      if (window) rec.log(`outside the release windows (${window.window}), overridden: ${window.reason}`);
       rec.log(`release of ${context.plan.bundleHash.slice(0, 12)} to ${context.plan.waves.map((w) => w.join("+")).join(" -> ")}`);
       start(record, unclaim, (signal) =>
         applyRelease({

@@ -70,6 +70,8 @@ export type EngineDeps = {
   log?: Logger;
   /** Root spans for work no request started (recovery at start); other spans follow the caller's trace. */
   tracer?: Tracer;
+  /** The clock release windows are read with (default Date.now). */
+  now?: () => number;
   /** Between attempts at a restore that is owed (a region out, a full disk): jittered, capped. Default 1 s doubling to 30 s. */
   restoreBackoff?: { baseMs: number; maxMs: number };
 };

@@ -95,6 +95,42 @@ export const rollback = defineTool({
   },
 });
 
+export const releaseControl = defineTool({
+  name: "release_control",
+  title: "Pause, resume, promote or abort a running release",
+  description:
+    "Controls a running release: pause (no target starts another step until resume), resume, promote (go on past a {pause: approve} or timed pause step the targets wait at), abort (stop and roll back every touched target). Without confirm: true it answers what the release waits for now. Mutating: needs confirm: true after the user agreed.",
+  input: z
+    .object({
+      release_id: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/)
+        .describe("The release's id"),
+      action: z.enum(["pause", "resume", "promote", "abort"]),
+      reason: z.string().trim().min(1).max(500).optional().describe("Why (kept in the audit log)"),
+      confirm: Confirm,
+    })
+    .strict(),
+  mutating: true,
+  async run({ release_id, action, reason, confirm }, { api }) {
+    if (confirm !== true) {
+      const control = await api.releaseControl(release_id);
+      const waits = control.waiting.map((w) => `  ${w.target}: ${w.kind} at ${w.percent}%${w.until ? ` until ${w.until}` : ""}`);
+      return needsConfirmation(
+        [`Would ${action} release ${release_id}.`, control.paused ? "It is paused now." : "It is not paused.", ...waits].join("\n"),
+        control,
+      );
+    }
+    if (action === "abort") {
+      const r = await api.abortRelease(release_id);
+      return done(outcome(r, "Release"), r);
+    }
+    const call = { pause: api.pauseRelease, resume: api.resumeRelease, promote: api.promoteRelease }[action];
+    const result = await call(release_id, reason);
+    return done(`Release ${release_id}: ${action} done; ${result.control.waiting.length} target(s) waiting now.`, result);
+  },
+});
+
 export const configPublish = defineTool({
   name: "config_publish",
   title: "Publish edge config",
@@ -200,4 +236,4 @@ function fileSource(path: string): string {
   return `${path} (${f.bytes} bytes${f.readableByOthers ? "; warning: other users can read this file" : ""})`;
 }
 
-export const WRITE_TOOLS: AnyTool[] = [release, rollback, configPublish, secretRotate];
+export const WRITE_TOOLS: AnyTool[] = [release, rollback, releaseControl, configPublish, secretRotate];

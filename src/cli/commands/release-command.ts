@@ -3,6 +3,7 @@
 // (exit-codes.ts: 0 succeeded, 3 rolled back or aborted, 2 failed or unknown), whoever finished it.
 import type { DaemonClient } from "../../client/index.ts";
 import type { Release } from "../../contract/index.ts";
+import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
 import { processIo } from "../cli-io.ts";
 import { DAEMON_FLAGS, connect, positionalsAs, printUsage } from "../daemon-flags.ts";
@@ -32,16 +33,69 @@ async function startAndFollow(
   return code;
 }
 
+const CONTROL_VERBS = ["pause", "resume", "promote", "abort"] as const;
+type ControlVerb = (typeof CONTROL_VERBS)[number];
+
 export async function releaseCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { ...DAEMON_FLAGS, "no-wait": { type: "boolean" }, force: { type: "boolean" } },
+    {
+      ...DAEMON_FLAGS,
+      "no-wait": { type: "boolean" },
+      force: { type: "boolean" },
+      "override-window": { type: "boolean" },
+      reason: { type: "string" },
+    },
     RELEASE_USAGE,
   );
   if (values.help) return printUsage(RELEASE_USAGE);
+  // `cbo release pause <id>`: a verb and an id (a worker named "pause" still releases alone).
+  if (positionals.length === 2 && (CONTROL_VERBS as readonly string[]).includes(positionals[0]!)) {
+    if (values["override-window"])
+      throw new CboError("ERR_USAGE", "--override-window goes with cbo release <worker>.", { hint: RELEASE_USAGE });
+    return controlCommand(positionals[0] as ControlVerb, positionals[1]!, values);
+  }
   const { worker } = positionalsAs(positionals, ["worker"], RELEASE_USAGE);
+  const reason = values.reason?.trim();
+  if (values["override-window"] && !reason)
+    throw new CboError("ERR_USAGE", "--override-window needs --reason TEXT: why this release may run outside the release windows.", {
+      hint: 'e.g. cbo release api --override-window --reason "hotfix for INC-123"',
+    });
+  if (reason && !values["override-window"])
+    throw new CboError("ERR_USAGE", "--reason goes with --override-window (or with cbo release pause|resume|promote|abort <id>).", {
+      hint: RELEASE_USAGE,
+    });
   const client = connect(values);
-  return startAndFollow(() => client.release(worker, values.force ? { force: true } : {}), client, values);
+  return startAndFollow(
+    () => client.release(worker, { ...(values.force ? { force: true } : {}), ...(reason ? { overrideWindow: { reason } } : {}) }),
+    client,
+    values,
+  );
+}
+
+async function controlCommand(
+  verb: ControlVerb,
+  id: string,
+  values: { json?: boolean | undefined; reason?: string | undefined } & Parameters<typeof connect>[0],
+): Promise<number> {
+  const client = connect(values);
+  const reason = values.reason?.trim() || undefined;
+  if (verb === "abort") {
+    const release = await client.abortRelease(id);
+    if (values.json) printJsonLine({ release });
+    else process.stdout.write(`release ${release.id}: ${release.status}${release.reason ? ` (${release.reason})` : ""}\n`);
+    return 0;
+  }
+  const call = { pause: client.pauseRelease, resume: client.resumeRelease, promote: client.promoteRelease }[verb];
+  const result = await call(id, reason);
+  if (values.json) printJsonLine(result);
+  else {
+    const { control } = result;
+    const waits = control.waiting.map((w) => `${w.target} ${w.kind} at ${w.percent}%`).join(", ");
+    const done = { pause: "paused", resume: "resumed", promote: "promoted" }[verb];
+    process.stdout.write(`release ${id}: ${done}${control.paused ? " (paused)" : ""}${waits ? `; waiting: ${waits}` : ""}\n`);
+  }
+  return 0;
 }
 
 export async function rollbackCommand(args: string[]): Promise<number> {

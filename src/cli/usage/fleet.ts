@@ -25,9 +25,9 @@ export const diff: CommandUsage = {
 };
 
 export const release: CommandUsage = {
-  summary: "release a worker (canary first, gated), following it live",
-  synopsis: ["<worker> [--force] [--no-wait]"],
-  about: `canary first, in waves and steps, each step gated; ${FOLLOWS}.\nA release that would change nothing ends at once as unchanged (exit 0); --force releases anyway.\n--no-wait: start it and exit 0 (follow it with cbo events --follow --release ID)`,
+  summary: "release a worker (canary first, gated), following it live; pause, resume, promote or abort one",
+  synopsis: ["<worker> [--force] [--no-wait] [--override-window --reason TEXT]", "pause|resume|promote|abort <release id> [--reason TEXT]"],
+  about: `canary first, in waves and steps, each step gated (probes, then canary vs baseline on real traffic); ${FOLLOWS}.\nA release that would change nothing ends at once as unchanged (exit 0); --force releases anyway.\n--no-wait: start it and exit 0 (follow it with cbo events --follow --release ID)\n--override-window: release although orchestrator.yaml's windows deny it now; needs --reason (audited)\npause: no target starts another step until resume; promote: go on past a {pause: approve} or timed pause step\n(deployer or admin; a viewer is refused); abort: stop and roll back every touched target`,
   flags: DAEMON_FLAGS_USAGE,
 };
 
