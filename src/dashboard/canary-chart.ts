@@ -65,7 +65,7 @@ function panelChart(p: CanaryPanel, step: StepAnalysis, partialLast: boolean): E
       svg(
         "text",
         { x: t.x, y: BOX.height - 7, "text-anchor": i === 0 ? "start" : i === all.length - 1 ? "end" : "middle", class: "sub" },
-        `${hhmm(p.times[t.index])}${partialLast && t.index === p.times.length - 1 ? " (so far)" : ""}`,
+        `${hhmm(p.times[t.index])}${partialLast && t.index === p.times.length - 1 ? " (partial)" : ""}`,
       ),
     ),
     p.threshold !== null

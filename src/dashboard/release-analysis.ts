@@ -12,7 +12,7 @@ const POLL_MS = 1_000;
 export type AnalysisSection = {
   el: El;
   /** Reads the analysis now; keeps reading every second while `live`. */
-  refresh(opts: { live: boolean; kind: string; order: string[] }): void;
+  refresh(opts: { live: boolean; kind: string; status: string; order: string[] }): void;
   dispose(): void;
 };
 
@@ -22,7 +22,7 @@ export function analysisSection(ctx: PageCtx, id: string): AnalysisSection {
   let last = "";
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight = false;
-  let state = { live: false, kind: "release", order: [] as string[] };
+  let state = { live: false, kind: "release", status: "running", order: [] as string[] };
   let disposed = false;
 
   async function load(): Promise<void> {
@@ -47,6 +47,7 @@ export function analysisSection(ctx: PageCtx, id: string): AnalysisSection {
 
   function draw(a: ReleaseAnalysis): void {
     if (state.kind === "rollback") return put(body, h("p", { class: "muted" }, "A rollback has no canary steps."));
+    if (state.status === "unchanged") return put(body, h("p", { class: "muted" }, "Nothing was released: no step ran."));
     if (!a.enabled)
       return put(
         body,
@@ -60,7 +61,7 @@ export function analysisSection(ctx: PageCtx, id: string): AnalysisSection {
           { class: "muted", "data-analysis": "none" },
           state.live
             ? "No step analysed yet: the first gate has not read the analytics."
-            : "No step was analysed (a target's first deploy has no previous version to compare with).",
+            : "No step was analysed: the release ended before a gate read the analytics, or each target was a first deploy (nothing to compare with).",
         ),
       );
     const targets = [...new Set([...state.order.filter((t) => a.steps.some((s) => s.target === t)), ...a.steps.map((s) => s.target)])];

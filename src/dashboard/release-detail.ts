@@ -104,7 +104,8 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
 
   const running = () => release?.status === "running" || release?.status === "rolling_back";
   const order = () => (release ? releaseProgress(release, []).targets.map((t) => t.target) : []);
-  const refreshAnalysis = () => release && analysis.refresh({ live: running(), kind: release.kind, order: order() });
+  const refreshAnalysis = () =>
+    release && analysis.refresh({ live: running(), kind: release.kind, status: release.status, order: order() });
 
   async function readControl(): Promise<void> {
     if (!release || release.kind !== "release") return;

@@ -46,7 +46,7 @@ function row(t: TargetProgress): El {
               h(
                 "li",
                 { class: `step pause pause-${x.state}`, "data-pause": x.kind, "data-after": x.after, "data-state": x.state },
-                `⏸ ${x.label} ${x.state === "done" ? "done" : x.state}`,
+                `${x.label} ${x.state}`,
               ),
             ),
         ]),
