@@ -260,7 +260,7 @@ describe("cbo tokens", () => {
   it("refuses a bad role or a past expiry before calling the daemon; a viewer cannot manage tokens", async () => {
     const before = daemon.requests.length;
     const role = await cbo(tokensCommand, ["create", "--name", "x", "--role", "root"]);
-    expect(role.stderr).toMatch(/^error ERR_USAGE: --role is one of admin, deployer, viewer, agent\./);
+    expect(role.stderr).toMatch(/^error ERR_USAGE: --role is one of admin, deployer, viewer, agent, metrics\./);
     const past = await cbo(tokensCommand, ["create", "--name", "x", "--role", "viewer", "--expires", "2001-01-01"]);
     expect(past.stderr).toMatch(/^error ERR_USAGE: --expires 2001-01-01 is in the past\./);
     expect(daemon.requests.length).toBe(before);

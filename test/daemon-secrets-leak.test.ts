@@ -213,7 +213,12 @@ describe("planted secrets never leak from the daemon", () => {
     expect(reads).toEqual([
       expect.objectContaining({
         target: `secret:${NAMES[3]}`,
-        details: { version: 2, purpose: "get", valueHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        details: {
+          version: 2,
+          purpose: "get",
+          valueHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+          trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+        },
       }),
     ]);
     expect(stderr).toMatch(/vault: new vault sealed/);

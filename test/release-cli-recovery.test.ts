@@ -81,7 +81,7 @@ describe("cbo release after the daemon died and recovered the release", () => {
     await t?.dispose();
   });
 
-  it("exits 1 (rolled back) once the restarted daemon has rolled it back, after a longer absence than 30 s", {
+  it("exits 3 (rolled back) once the restarted daemon has rolled it back, after a longer absence than 30 s", {
     timeout: 180_000,
   }, async () => {
     const v1 = Object.fromEntries(

@@ -26,7 +26,7 @@ const create: Subcommand = async (args, io) => {
     throw new CboError("ERR_USAGE", "Missing --name: what the token is for (it appears in the audit log).", { hint: TOKENS_USAGE });
   if (!values.role || !(ROLES as readonly string[]).includes(values.role)) {
     throw new CboError("ERR_USAGE", `--role is one of ${ROLES.join(", ")}.`, {
-      hint: "viewer reads, deployer also releases and writes secrets, admin also reads values and manages tokens; agent acts as deployer",
+      hint: "viewer reads, deployer also releases and writes secrets, admin also reads values and manages tokens; agent acts as deployer; metrics reads /metrics only",
     });
   }
   const expiresAt = values.expires === undefined ? undefined : expiresFlag(values.expires);
