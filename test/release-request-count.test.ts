@@ -2,8 +2,7 @@
 // edge's own per-account counter of Cloudflare API requests (not the client's), for a Worker with
 // the edge agent (its config namespace created on the first release, found on the next), a vault
 // binding secret, a KV binding, static assets and a cron, on two targets. A release of an
-// unchanged Worker ends `unchanged`, uploads nothing, and spends exactly its plan's reads. The
-// gate's analytics reads are off here: they are counted by time, not by the plan.
+// unchanged Worker ends `unchanged`, uploads nothing, and spends exactly its plan's reads.
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -66,8 +65,8 @@ describe("the plan's request count is what the edge receives", () => {
       "rollout:",
       "  steps: [50, 100]",
       `  gate: ${JSON.stringify(GATE)}`,
-      // The canary analysis reads analytics once per interval while a gate runs: requests that
-      // depend on time, not on the plan, so they are not in its count (README, "Canary analysis").
+      // The canary analysis reads GraphQL analytics once per interval while a gate runs: time-based,
+      // so not in the plan's count (README "Canary analysis"); off here so the count is exact.
       "  analysis: { enabled: false }",
       "workers:",
       "  - { wrangler: counted/wrangler.jsonc, agent: true, secrets: [API_KEY] }",

@@ -132,10 +132,7 @@ export function createDaemonClient(opts: DaemonClientOptions) {
       get(`/v1/health/workers${query({ fresh: q.fresh ? "1" : undefined })}`, z.array(HealthRowSchema)),
 
     // --- releases -----------------------------------------------------------------------------
-    /**
-     * `force`: release even when no target would change (otherwise it ends `unchanged`).
-     * `overrideWindow`: release outside orchestrator.yaml's `windows`, with a reason (audited).
-     */
+    /** `force`: release even when nothing would change; `overrideWindow`: outside orchestrator.yaml's `windows`, with a reason (audited). */
     release: (name: string, opts: { force?: boolean; overrideWindow?: { reason: string } } = {}) =>
       send("POST", "/v1/releases", ReleaseSchema, {
         worker: name,

@@ -244,7 +244,6 @@ async function applyTarget(ctx: ApplyContext, name: string, signal: AbortSignal,
         rec.journal(J.gatePassed, name, entry);
         rec.emit("release.step.passed", name, data);
         step.end();
-        step = NO_SPAN;
         serving = percent;
         stage = `the pause after ${percent}%`;
         await pauseAfterStep(ctx, name, percent, signal);

@@ -3,6 +3,7 @@
 import type { ResolvedSpec } from "../config/load.ts";
 import type { Analysis, Gate } from "../config/schema.ts";
 import type {
+  AnalysisSpec,
   ControlResult,
   Gate as WireGate,
   PlannedAction,
@@ -11,7 +12,6 @@ import type {
   ReleaseControl,
   ReleasePlan,
   SecretMode,
-  AnalysisSpec,
   WorkerDiff,
 } from "../contract/index.ts";
 import type { Release, Store } from "../store/index.ts";
@@ -100,8 +100,8 @@ export type Engine = {
   /** Per target, what a release would change against what the target runs now, and whether it drifted. */
   diff(worker: string): Promise<WorkerDiff>;
   /**
-   * Starts a release and returns its record at once (status `running`); it proceeds in the background.
-   * A release that would change nothing ends at once as `unchanged`, unless `force`.
+   * Starts a release and returns its record at once (status `running`); it proceeds in the
+   * background. A release that would change nothing ends at once as `unchanged`, unless `force`.
    * Refused (ERR_RELEASE_WINDOW) while orchestrator.yaml's `windows` deny releases, unless
    * `overrideWindow` gives a reason.
    */

@@ -66,11 +66,8 @@ export async function releaseCommand(args: string[]): Promise<number> {
       hint: RELEASE_USAGE,
     });
   const client = connect(values);
-  return startAndFollow(
-    () => client.release(worker, { ...(values.force ? { force: true } : {}), ...(reason ? { overrideWindow: { reason } } : {}) }),
-    client,
-    values,
-  );
+  const opts = { ...(values.force ? { force: true } : {}), ...(reason ? { overrideWindow: { reason } } : {}) };
+  return startAndFollow(() => client.release(worker, opts), client, values);
 }
 
 async function controlCommand(

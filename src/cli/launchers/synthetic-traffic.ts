@@ -7,7 +7,13 @@ import http from "node:http";
 export type TrafficTarget = { port: number; host: string; paths: string[] };
 export type TrafficStats = { sent: number; answered: number; failed: number; byStatus: Record<string, number> };
 
-export function startSyntheticTraffic(opts: { targets: TrafficTarget[]; ratePerSec: number; timeoutMs?: number }) {
+export function startSyntheticTraffic(opts: {
+  targets: TrafficTarget[];
+  ratePerSec: number;
+  timeoutMs?: number;
+  /** Told of each 5xx answer (or failed request) when it comes back, with performance.now(). */
+  onFailure?: (at: number) => void;
+}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const stats: TrafficStats = { sent: 0, answered: 0, failed: 0, byStatus: {} };
   const started = performance.now();
@@ -36,7 +42,10 @@ export function startSyntheticTraffic(opts: { targets: TrafficTarget[]; ratePerS
             stats.answered++;
             const s = String(res.statusCode ?? 0);
             stats.byStatus[s] = (stats.byStatus[s] ?? 0) + 1;
-            if ((res.statusCode ?? 0) >= 500) stats.failed++;
+            if ((res.statusCode ?? 0) >= 500) {
+              stats.failed++;
+              opts.onFailure?.(performance.now());
+            }
             resolve();
           });
           res.on("error", () => resolve());
@@ -45,6 +54,7 @@ export function startSyntheticTraffic(opts: { targets: TrafficTarget[]; ratePerS
       req.on("timeout", () => req.destroy());
       req.on("error", () => {
         stats.failed++;
+        opts.onFailure?.(performance.now());
         resolve();
       });
       req.end();

@@ -24,6 +24,7 @@ import { printJsonLine, untilSignal } from "../output.ts";
 import { adminTokenNote } from "../admin-token-note.ts";
 import { asInvoked } from "../invocation.ts";
 import { usageOf } from "../usage/index.ts";
+import { startSyntheticTraffic } from "./synthetic-traffic.ts";
 
 const USAGE = usageOf("up");
 
@@ -36,6 +37,8 @@ export async function upCommand(args: string[]): Promise<number> {
       port: { type: "string" },
       "edge-port": { type: "string" },
       regions: { type: "string" },
+      traffic: { type: "boolean" },
+      "traffic-rate": { type: "string" },
       "log-format": { type: "string" },
       "log-level": { type: "string" },
     },
@@ -51,6 +54,7 @@ export async function upCommand(args: string[]): Promise<number> {
   const dataDir = resolve(values.data ?? DEFAULT_DATA);
   const configFile = resolve(values.config ?? defaultConfig());
   const regions = regionsFlag(values.regions);
+  const trafficRate = trafficRateFlag(values.traffic, values["traffic-rate"]);
   // --log-format / --log-level, else CBO_LOG_FORMAT / CBO_LOG_LEVEL. In JSON, every stderr line is
   // one JSON object: this command's progress and the local edge's lines go through a logger too.
   const logging = logSettings({ format: values["log-format"], level: values["log-level"], env: process.env });
@@ -186,10 +190,41 @@ export async function upCommand(args: string[]): Promise<number> {
     await edge.close();
     throw e;
   }
+  // A light synthetic load on every released Worker in every region, so that a release's canary
+  // analysis has real traffic to compare (issue 15): `cbo release <worker>` then shows it.
+  const traffic =
+    trafficRate === undefined
+      ? undefined
+      : startSyntheticTraffic({
+          targets: daemon.spec.workers.flatMap((w) =>
+            w.targets.flatMap((t) => {
+              const region = edge.regions.find((r) => r.name === (daemon!.spec.targets.find((x) => x.name === t)?.region ?? t));
+              const probe = w.gate.probe_path;
+              return region ? [{ port: region.port, host: `${w.name}.localhost`, paths: probe === "/" ? ["/"] : ["/", probe] }] : [];
+            }),
+          ),
+          ratePerSec: trafficRate,
+        });
+  if (traffic) say(`cbo: synthetic traffic: ${trafficRate} requests/s over every worker and region (--traffic)`);
   await untilSignal(say);
+  if (traffic) {
+    const t = await traffic.stop();
+    say(`cbo: synthetic traffic sent ${t.sent} requests (${t.failed} failed)`);
+  }
   await daemon.close();
   await edge.close();
   return 0;
+}
+
+/** --traffic [--traffic-rate N]: requests per second of synthetic load, or undefined without --traffic. */
+function trafficRateFlag(on: boolean | undefined, rate: string | undefined): number | undefined {
+  if (rate !== undefined && !on) throw new CboError("ERR_USAGE", "--traffic-rate goes with --traffic.", { hint: USAGE });
+  if (!on) return undefined;
+  if (rate === undefined) return 30;
+  const n = Number(rate);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new CboError("ERR_USAGE", `--traffic-rate takes requests per second, 1 to 1000 (got "${rate}").`, { hint: USAGE });
+  return n;
 }
 
 /** The admin token the daemon keeps in its data directory (undefined when it is gone: the API then says so). */
