@@ -16,6 +16,7 @@ const ENDS = /^(release\.(succeeded|rolled_back|failed|aborted|unchanged)|rollba
 /** Events after which what the release waits for may have changed. */
 const CONTROL_ON = /^release\.(paused|resumed|promoted|waiting|wait\.ended|step\.(started|passed|failed)|rolling_back)$/;
 const STEP_ON = /^release\.step\./;
+const CONTROL_POLL_MS = 2_000;
 const LABELS: Record<ControlAction, string> = { promote: "Promote", pause: "Pause", resume: "Resume", abort: "Abort release" };
 
 export const releaseDetailPage: Page = (root, ctx, route) => {
@@ -44,7 +45,8 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
   function draw(): void {
     if (!release) return;
     const p = releaseProgress(release, [...events.values()]);
-    const actions = controlActions(release, control, ctx.can("deployer"));
+    // An end event ends the buttons at once, before the record is read again.
+    const actions = p.ended ? [] : controlActions(release, control, ctx.can("deployer"));
     put(
       head,
       h("h1", {}, `${release.kind === "rollback" ? "Rollback" : "Release"} ${short(release.id)} of ${release.worker}`),
@@ -107,14 +109,26 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
   const refreshAnalysis = () =>
     release && analysis.refresh({ live: running(), kind: release.kind, status: release.status, order: order() });
 
+  // What the release waits for: read again after each event that may change it, and every 2 s
+  // while it runs (a wait for analytics sends no event). Answers can cross on the wire: only the
+  // newest request's answer (or a control button's) is taken.
+  let controlSeq = 0;
+  let controlTimer: ReturnType<typeof setTimeout> | undefined;
+  let disposed = false;
   async function readControl(): Promise<void> {
-    if (!release || release.kind !== "release") return;
+    if (!release || release.kind !== "release" || disposed) return;
+    const mine = ++controlSeq;
+    if (controlTimer) clearTimeout(controlTimer);
+    let next: ReleaseControl | undefined;
     try {
-      control = await ctx.api.releaseControl(id);
+      next = await ctx.api.releaseControl(id);
     } catch {
-      control = undefined; // an older daemon: the buttons fall back to abort alone
+      next = undefined; // an older daemon: the buttons fall back to abort alone
     }
+    if (mine !== controlSeq) return;
+    control = next;
     draw();
+    if (running() && !disposed) controlTimer = setTimeout(() => void readControl(), CONTROL_POLL_MS);
   }
 
   async function act(a: ControlAction): Promise<void> {
@@ -142,6 +156,7 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
       if (a === "abort") release = await ctx.api.abortRelease(release.id);
       else {
         const call = { promote: ctx.api.promoteRelease, pause: ctx.api.pauseRelease, resume: ctx.api.resumeRelease }[a];
+        controlSeq++;
         const r = await call(release.id);
         release = r.release;
         control = r.control;
@@ -151,6 +166,9 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
     } finally {
       busy = false;
       draw();
+      // The answer above is the newest state; reads go on from it.
+      if (controlTimer) clearTimeout(controlTimer);
+      if (running() && !disposed) controlTimer = setTimeout(() => void readControl(), CONTROL_POLL_MS);
     }
   }
 
@@ -194,6 +212,10 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
         if (STEP_ON.test(e.type)) refreshAnalysis();
       }
     },
-    dispose: () => analysis.dispose(),
+    dispose() {
+      disposed = true;
+      if (controlTimer) clearTimeout(controlTimer);
+      analysis.dispose();
+    },
   };
 };
