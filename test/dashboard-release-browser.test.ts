@@ -270,7 +270,7 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
       await vp.goto(new URL(`/ui/#/releases/${r.id}`, daemon.url).href);
       // It sees the release wait for approval, and the canary drawn, but no control.
       await vp.locator('tr[data-target="eu"][data-waiting="approval"]').waitFor({ timeout: 30_000 });
-      await vp.locator('.canary-step[data-target="eu"][data-percent="50"]').waitFor();
+      await vp.locator('.canary-step[data-target="eu"][data-percent="50"][data-state="passed"]').waitFor({ timeout: 10_000 });
       expect(await vp.locator(".release-controls, button[data-control]").count()).toBe(0);
       await shot(vp, "viewer-release");
       const refused = await vp.evaluate(async (releaseId) => {

@@ -24,13 +24,17 @@ export function analysisSection(ctx: PageCtx, id: string): AnalysisSection {
   let inFlight = false;
   let state = { live: false, kind: "release", status: "running", order: [] as string[] };
   let disposed = false;
-
+  let again = false;
   async function load(): Promise<void> {
-    if (inFlight || disposed) return;
+    if (disposed) return;
+    // A read under way may have started before what the caller knows: one more follows it.
+    if (inFlight) return void (again = true);
     inFlight = true;
+    again = false;
     try {
       const a: ReleaseAnalysis = await ctx.api.releaseAnalysis(id);
-      const text = JSON.stringify(a);
+      // What is drawn depends on the release's state too (live or ended).
+      const text = JSON.stringify([a, state.live, state.status, state.kind, state.order]);
       if (text !== last) {
         last = text;
         draw(a);
@@ -41,7 +45,9 @@ export function analysisSection(ctx: PageCtx, id: string): AnalysisSection {
     } finally {
       inFlight = false;
       if (timer) clearTimeout(timer);
-      timer = state.live && !disposed ? setTimeout(() => void load(), POLL_MS) : undefined;
+      timer = undefined;
+      if (again) void load();
+      else if (state.live && !disposed) timer = setTimeout(() => void load(), POLL_MS);
     }
   }
 
@@ -81,10 +87,8 @@ export function analysisSection(ctx: PageCtx, id: string): AnalysisSection {
   return {
     el,
     refresh(opts) {
-      const wasLive = state.live;
       state = opts;
-      // Already reading every second: the next read comes soon enough.
-      if (wasLive && opts.live && timer) return;
+      // At once: a step just ended (its final analysis is in the journal now), or the release did.
       void load();
     },
     dispose() {
