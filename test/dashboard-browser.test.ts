@@ -155,7 +155,7 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     await page.locator(".releases-list table").waitFor();
     await shot("releases");
     const before = new Set((await list<Release>("/v1/releases")).map((r) => r.id));
-    // Nothing changed since the first release: --force releases it anyway (else it ends unchanged).
+    // --force: the Worker is unchanged since the fleet was released (without it the release ends "unchanged").
     const cli = startCbo(["release", "ads-api", "--force", "--data", join(dir, "data")]);
     try {
       // The new release appears in the list by itself (release.created over the event stream).

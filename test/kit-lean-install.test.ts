@@ -192,5 +192,8 @@ workers:
       (u) => /\/src\/local-edge\//.test(u) || [...LOCAL_EDGE_ONLY, "cloudflare"].some((p) => u.includes(`/node_modules/${p}/`)),
     );
     expect(forbidden).toEqual([]);
+    // Its Cloudflare calls went over node:http (the release and the drift reads above): Node's
+    // fetch, which loads undici's WebAssembly parser and pool (~11 MiB of idle RSS), was never called.
+    expect(loads.filter((u) => u.startsWith("fetch "))).toEqual([]);
   }, 180_000);
 });

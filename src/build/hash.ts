@@ -9,6 +9,7 @@
 // the hash depend on the host), arrays in their order.
 import { createHash } from "node:crypto";
 import type { WorkerSource } from "../config/source/model.ts";
+import { byCodeUnits } from "../kit/order.ts";
 
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
@@ -22,7 +23,7 @@ export function canonicalJson(v: unknown): string {
 }
 
 /** Plain code-unit order (what Array.prototype.sort does without a comparator). */
-export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export { byCodeUnits };
 
 /** The metadata side of a version, as far as the source decides it. */
 export function releaseMetadata(source: WorkerSource): Record<string, unknown> {

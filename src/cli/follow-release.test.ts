@@ -20,9 +20,9 @@ describe("the end of a release", () => {
     expect(exitForOutcome("no-such-status")).toBe(EXIT.systemError);
     expect(exitForOutcome("toString")).toBe(EXIT.systemError);
   });
-  it("keeps the four codes distinct, and takes the worst of several releases' outcomes", () => {
-    expect(new Set(Object.values(EXIT)).size).toBe(4);
-    expect(Object.values(EXIT)).toEqual([0, 1, 2, 3]);
+  it("keeps the five codes distinct, and takes the worst of several releases' outcomes", () => {
+    expect(new Set(Object.values(EXIT)).size).toBe(5);
+    expect(Object.values(EXIT)).toEqual([0, 1, 2, 3, 4]);
     // secrets deliver --wait: a failure outweighs a rollback, which outweighs a success.
     expect([0, 3, 0].reduce(worseExit, 0)).toBe(3);
     expect([3, 2, 0].reduce(worseExit, 0)).toBe(2);

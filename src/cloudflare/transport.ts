@@ -11,6 +11,7 @@
 import { backoffDelay, parseRetryAfter, sleep } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
 import type { RequestBudget } from "./budget.ts";
+import { nodeFetch } from "./node-fetch.ts";
 import { span, type CboMetrics, type Span } from "../telemetry/index.ts";
 
 export type TransportRequestInfo = {
@@ -42,6 +43,7 @@ export type TransportOptions = {
   maxRetryAfterMs?: number;
   /** Per attempt. Default 60 s. */
   timeoutMs?: number;
+  /** Default: nodeFetch (node-fetch.ts), not the global fetch. */
   fetch?: typeof globalThis.fetch;
   /** Called as each attempt starts (after its budget slot is granted). */
   onRequest?: (info: TransportRequestInfo) => void;
@@ -75,7 +77,7 @@ export function createTransport(opts: TransportOptions): Transport {
   const backoff = { baseMs: opts.baseDelayMs ?? 250, maxMs: opts.maxDelayMs ?? 20_000, random: opts.random };
   const maxRetryAfterMs = opts.maxRetryAfterMs ?? 300_000;
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const doFetch = opts.fetch ?? globalThis.fetch;
+  const doFetch = opts.fetch ?? nodeFetch;
 
   const m = opts.metrics;
   // One span per call (all its attempts) when inside a trace; every attempt carries its traceparent.

@@ -2,6 +2,7 @@
 // wrangler does. Uploads are multipart in wrangler's form (upload.ts); the rest is JSON.
 import * as z from "zod";
 import { CboError, isCboError } from "../kit/errors.ts";
+import { byCodeUnits } from "../kit/order.ts";
 import { type ApiContext, seg } from "./context.ts";
 import { responseShapeError } from "./errors.ts";
 import {
@@ -160,7 +161,7 @@ export function createWorkersApi(ctx: ApiContext) {
       let versionId = opts.versionId;
       if (versionId === undefined) {
         const deployments = [...(await api.listDeployments(script))].sort((a, b) =>
-          String(b.created_on ?? "").localeCompare(String(a.created_on ?? "")),
+          byCodeUnits(String(b.created_on ?? ""), String(a.created_on ?? "")),
         );
         versionId = deployments
           .slice(1)

@@ -3,6 +3,7 @@
 // Written by hand because the product has no tar dependency and a kit needs only this much.
 import { gzipSync } from "node:zlib";
 import { CboError } from "../kit/errors.ts";
+import { byCodeUnits } from "../kit/order.ts";
 
 export type TarEntry = { path: string; data: Uint8Array; mode: number };
 
@@ -50,7 +51,7 @@ function header(path: string, size: number, mode: number, type: "0" | "5", mtime
  * Orders paths by UTF-16 code units: the same on every host. (`localeCompare` follows the host's
  * locale, so the same kit would get different bytes in, say, a Swedish and an English shell.)
  */
-export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export { byCodeUnits };
 
 /** The entries (files; their directories are added) under `root/`, gzipped, in code-unit order. */
 export function tarGz(root: string, entries: TarEntry[], mtimeMs: number): Uint8Array {

@@ -13,6 +13,9 @@ export async function firstRelease(
 ): Promise<StepOutcome & { releaseId: string }> {
   const started = await engine.release(worker, { by });
   const r = await engine.wait(started.id);
+  // "unchanged": every target already serves this build (a wizard run again); nothing to do.
+  if (r.status === "unchanged")
+    return { status: "done", detail: `${worker} already serves this build (release ${r.id}: unchanged)`, releaseId: r.id };
   if (r.status !== "succeeded") {
     throw new CboError("ERR_CONFLICT", `Release ${r.id} of ${worker} ended ${r.status}${r.reason ? `: ${r.reason}` : ""}.`, {
       details: { releaseId: r.id, status: r.status },

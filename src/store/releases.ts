@@ -12,8 +12,13 @@ const toRelease = (r: Row): Release => ReleaseSchema.parse({ ...r, plan: JSON.pa
 const toEntry = (r: Row): JournalEntry => JournalEntrySchema.parse({ ...r, data: JSON.parse(r.data as string) });
 
 export function createReleaseStore(db: Db) {
+  // Bumped by every write below: readers that keep what they derived from releases (the drift
+  // checker's desired state, read every second) re-read only when it moved. A write rolled back
+  // by an outer transaction bumps it too, which only costs them one re-read.
+  let generation = 0;
   return {
     insert(r: Omit<Release, "created_at" | "updated_at">): Release {
+      generation++;
       const at = nowIso();
       db.prepare(
         "INSERT INTO releases (id, tenant, worker, kind, status, reason, plan, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -23,6 +28,21 @@ export function createReleaseStore(db: Db) {
     get(id: string): Release | undefined {
       const r = db.prepare("SELECT * FROM releases WHERE id = ?").get(id) as Row | undefined;
       return r && toRelease(r);
+    },
+    /**
+     * Changes whenever a release or a journal entry is written, here or by another connection to
+     * the file (SQLite's data_version): equal stamps mean nothing was written in between.
+     */
+    stamp(): string {
+      const v = db.prepare("PRAGMA data_version").get() as { data_version: number };
+      return `${generation}:${v.data_version}`;
+    },
+    /** `id:status` of the worker's newest release, or "none": without reading its plan. */
+    head(worker: string, tenant: string): string {
+      const r = db
+        .prepare("SELECT id, status FROM releases WHERE worker = ? AND tenant = ? ORDER BY created_at DESC, rowid DESC LIMIT 1")
+        .get(worker, tenant) as { id: string; status: string } | undefined;
+      return r ? `${r.id}:${r.status}` : "none";
     },
     /**
      * Newest first (created_at, then insertion order). `before` names the last release of the
@@ -53,6 +73,7 @@ export function createReleaseStore(db: Db) {
       );
     },
     setStatus(id: string, status: ReleaseStatus, reason: string | null = null): void {
+      generation++;
       db.prepare("UPDATE releases SET status = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ?").run(
         status,
         reason,
@@ -62,6 +83,7 @@ export function createReleaseStore(db: Db) {
     },
     /** Appends to the journal; the entry is durable when this returns. */
     journal(releaseId: string, kind: string, target: string | null, data: Record<string, unknown> = {}): JournalEntry {
+      generation++;
       return tx(db, () => {
         const seq = Number(
           (db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM release_journal WHERE release_id = ?").get(releaseId) as Row).s,

@@ -71,7 +71,11 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
   let deferring = false;
 
   const keyOf = (k: DriftKey) => `${k.tenant}/${k.worker}/${k.target}`;
-  const headNow = (w: ResolvedWorker) => headOf(store.releases.list({ worker: w.name, tenant: w.tenant, limit: 1 })[0]);
+  const headNow = (w: ResolvedWorker) => store.releases.head(w.name, w.tenant);
+  // Per worker: the desired state as of the release store's stamp. An idle daemon writes no
+  // release, so its passes reuse it instead of reading and checking every record's plan and
+  // journal again each second (most of what a pass allocated).
+  const desiredCache = new Map<string, { stamp: string; targets: string; head: string; desired: Map<string, DesiredTarget> }>();
   const moved = (job: Job) => headNow(job.worker) !== job.head || (opts.busy?.(job.worker.tenant, job.worker.name) ?? false);
   const emit = <T extends DriftEvent>(k: DriftKey, type: T, data: EventPayload<T>) =>
     store.events.append({ tenant: k.tenant, type, worker: k.worker, target: k.target, data } as NewEvent);
@@ -203,6 +207,7 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
     const runtimes = opts.targets();
     const out: Job[] = [];
     const unfinished = store.releases.unfinished();
+    const stamp = store.releases.stamp();
     for (const worker of spec.workers) {
       const names = worker.targets.filter((t) => runtimes.has(t));
       const moving = unfinished.find((r) => r.tenant === worker.tenant && r.worker === worker.name);
@@ -213,17 +218,29 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
         for (const target of names) store.drift.mark({ tenant: worker.tenant, worker: worker.name, target }, "pending", why);
         continue;
       }
-      // The newest few records decide almost always; older ones are read only when they do not.
-      const list = (limit: number) => store.releases.list({ worker: worker.name, tenant: worker.tenant, limit });
-      let records = list(5);
-      let desired = desiredState(records, (id) => store.releases.entries(id), names);
-      if (records.length === 5 && names.some((n) => !desired.has(n)))
-        desired = desiredState((records = list(50)), (id) => store.releases.entries(id), names);
-      for (const name of names) out.push({ worker, runtime: runtimes.get(name)!, desired: desired.get(name), head: headOf(records[0]) });
+      const { desired, head } = desiredOf(worker, names, stamp);
+      for (const name of names) out.push({ worker, runtime: runtimes.get(name)!, desired: desired.get(name), head });
     }
+    // Workers gone from the spec leave the cache with their entries.
+    for (const key of desiredCache.keys()) if (!spec.workers.some((w) => `${w.tenant}/${w.name}` === key)) desiredCache.delete(key);
     // Checked longest ago first: when the budget allows only some reads, the others come next pass.
     const at = (j: Job) => lastRead.get(keyOf({ tenant: j.worker.tenant, worker: j.worker.name, target: j.runtime.name })) ?? 0;
     return out.sort((a, b) => at(a) - at(b));
+  }
+
+  function desiredOf(worker: ResolvedWorker, names: string[], stamp: string): { desired: Map<string, DesiredTarget>; head: string } {
+    const key = `${worker.tenant}/${worker.name}`;
+    const cached = desiredCache.get(key);
+    if (cached && cached.stamp === stamp && cached.targets === names.join("\n")) return cached;
+    // The newest few records decide almost always; older ones are read only when they do not.
+    const list = (limit: number) => store.releases.list({ worker: worker.name, tenant: worker.tenant, limit });
+    let records = list(5);
+    let desired = desiredState(records, (id) => store.releases.entries(id), names);
+    if (records.length === 5 && names.some((n) => !desired.has(n)))
+      desired = desiredState((records = list(50)), (id) => store.releases.entries(id), names);
+    const fresh = { stamp, targets: names.join("\n"), head: headOf(records[0]), desired };
+    desiredCache.set(key, fresh);
+    return fresh;
   }
 
   async function pass(): Promise<void> {

@@ -13,6 +13,7 @@
 //   config           the agent applied an older config version than published, for longer than
 //                    the grace (one interval)
 // Versions are immutable, so when the split matches, bindings and settings match too.
+import { byCodeUnits } from "../../kit/order.ts";
 import { DRIFT_KINDS, type DriftKind } from "../../contract/index.ts";
 import { sameSplit } from "../../targets/live-read.ts";
 import type { Split } from "../../targets/types.ts";
@@ -78,7 +79,7 @@ export function diffBindings(
 ): Omit<Extract<Difference, { kind: "bindings" }>, "kind" | "versionId"> {
   const want = new Map(desired.map((b) => [b.name, b.type]));
   const have = new Map(observed.map((b) => [b.name, b.type]));
-  const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+  const byName = (a: { name: string }, b: { name: string }) => byCodeUnits(a.name, b.name);
   return {
     added: observed
       .filter((b) => !want.has(b.name))
@@ -201,7 +202,7 @@ export function describe(differences: Difference[]): string {
 
 /** What identifies one drift: a new live version or a new kind is a new drift (a new event). */
 function signatureOf(observed: Split, kinds: DriftKind[]): string {
-  const live = [...observed].sort((a, b) => a.versionId.localeCompare(b.versionId)).map((v) => `${v.versionId}@${v.percentage}`);
+  const live = [...observed].sort((a, b) => byCodeUnits(a.versionId, b.versionId)).map((v) => `${v.versionId}@${v.percentage}`);
   return `${live.join("+")}|${kinds.join(",")}`;
 }
 

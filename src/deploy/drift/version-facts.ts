@@ -2,6 +2,7 @@
 // reader of the edge (src/targets/live-read.ts) once per version: versions are immutable, so the
 // answer is cached for good. Only binding names and types are kept from a version, never a
 // value (a plain_text binding's text, say).
+import { byCodeUnits } from "../../kit/order.ts";
 import type { Version } from "../../cloudflare/index.ts";
 import { readVersion } from "../../targets/live-read.ts";
 import type { TargetRuntime } from "../../targets/types.ts";
@@ -10,7 +11,7 @@ import type { VersionFacts } from "./compare.ts";
 export function factsOf(v: Version): VersionFacts {
   const runtime = v.resources?.script_runtime;
   return {
-    bindings: (v.resources?.bindings ?? []).map((b) => ({ name: b.name, type: b.type })).sort((a, b) => a.name.localeCompare(b.name)),
+    bindings: (v.resources?.bindings ?? []).map((b) => ({ name: b.name, type: b.type })).sort((a, b) => byCodeUnits(a.name, b.name)),
     compatibilityDate: runtime?.compatibility_date ?? null,
     compatibilityFlags: runtime?.compatibility_flags ?? null,
   };
