@@ -21,6 +21,12 @@ export function niceMax(v: number, floor = 1): number {
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
+/** Where `v` sits on a y axis from 0 (bottom) to `yMax` (top), clamped to the box. */
+export const yAt = (v: number, yMax: number, box: ChartBox): number => {
+  const y0 = box.height - box.bottom;
+  return r1(y0 - ((y0 - box.top) * Math.min(Math.max(v, 0), yMax)) / yMax);
+};
+
 export function chartGeometry(series: ChartSeries[], box: ChartBox, opts: { floor?: number; xTicks?: number } = {}): ChartGeometry {
   const n = Math.max(0, ...series.map((s) => s.values.length));
   const values = series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));

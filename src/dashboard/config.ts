@@ -1,8 +1,10 @@
-// Config versions of a worker (history and, per target, what is published, written and applied)
-// and drift for every worker and target (the status' drift field: desired against observed).
+// Config versions of a worker (history and, per target, what is published, written and applied),
+// publishing it after its diff is confirmed (deployers, config-publish.ts), and drift for every
+// worker and target (the status' drift field: desired against observed).
 import { isCboError } from "../kit/errors.ts";
 import type { Field } from "./browser.ts";
 import { badge, failure, h, put, short, table, when } from "./dom.ts";
+import { configPublishControl } from "./config-publish.ts";
 import { debounce, type Page } from "./page.ts";
 import type { Status, WorkerSummary } from "./types.ts";
 
@@ -13,9 +15,22 @@ export const configPage: Page = (root, ctx, route) => {
   const history = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   const diff = h("div", {});
   const drift = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const publish = ctx.can("deployer")
+    ? configPublishControl(
+        ctx,
+        () => workerSel.value,
+        () => void loadWorker(),
+      )
+    : undefined;
   put(
     root,
-    h("div", { class: "page-head" }, h("h1", {}, "Config and drift"), h("label", { for: "config-worker" }, "Worker ", workerSel)),
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Config and drift"),
+      h("label", { for: "config-worker" }, "Worker ", workerSel),
+      publish?.el ?? null,
+    ),
     h("section", { "aria-labelledby": "cfg-diff-h" }, h("h2", { id: "cfg-diff-h" }, "Per target"), diff),
     h("section", { "aria-labelledby": "cfg-hist-h" }, h("h2", { id: "cfg-hist-h" }, "Config versions"), history),
     h("section", { "aria-labelledby": "drift-h" }, h("h2", { id: "drift-h" }, "Drift (desired against what the edge runs)"), drift),
@@ -23,9 +38,11 @@ export const configPage: Page = (root, ctx, route) => {
 
   async function loadWorker(): Promise<void> {
     const w = workerSel.value;
+    publish?.enable(false);
     if (!w) return;
     try {
       const [hist, d] = await Promise.all([ctx.api.configHistory(w), ctx.api.configDiff(w)]);
+      publish?.enable(true);
       put(
         history,
         hist.length === 0

@@ -1,103 +1,99 @@
-// One release, live: every target's steps as they start, pass or fail (release.* events), the
-// event log, and an abort button while it runs.
+// One release, live: every target's steps as they start, pass, fail or wait (release.* events),
+// the canary against the baseline per step (release-analysis.ts), the event log, and the control
+// buttons its state allows (release-controls.ts): promote, pause, resume, abort. A viewer sees no
+// buttons; the API refuses it anyway.
 import { allItems } from "../client/index.ts";
-import type { Field } from "./browser.ts";
+import type { ReleaseControl } from "../contract/index.ts";
 import { badge, confirmDialog, failure, h, put, short, when } from "./dom.ts";
 import type { Page } from "./page.ts";
+import { analysisSection } from "./release-analysis.ts";
+import { controlActions, waitingWords, type ControlAction } from "./release-controls.ts";
 import { describe, releaseProgress } from "./release-steps.ts";
+import { stepsTable } from "./release-steps-table.ts";
 import type { Release, ReleaseDetail, StoredEvent } from "./types.ts";
 
-const ENDS = /^(release\.(succeeded|rolled_back|failed|aborted)|rollback\.(completed|failed))$/;
+const ENDS = /^(release\.(succeeded|rolled_back|failed|aborted|unchanged)|rollback\.(completed|failed))$/;
+/** Events after which what the release waits for may have changed. */
+const CONTROL_ON = /^release\.(paused|resumed|promoted|waiting|wait\.ended|step\.(started|passed|failed)|rolling_back)$/;
+const STEP_ON = /^release\.step\./;
+const CONTROL_POLL_MS = 2_000;
+const LABELS: Record<ControlAction, string> = { promote: "Promote", pause: "Pause", resume: "Resume", abort: "Abort release" };
 
 export const releaseDetailPage: Page = (root, ctx, route) => {
   const id = route.param!;
   const head = h("div", { class: "page-head" }, h("h1", {}, `Release ${short(id)}`));
   const summary = h("div", { class: "release-summary", "aria-live": "polite" }, h("p", { class: "muted" }, "Loading…"));
+  const notice = h("div", { class: "release-notice", role: "status" });
   const steps = h("div", { class: "release-steps" });
   const log = h("ol", { class: "event-log", "aria-label": "Events" });
+  const analysis = analysisSection(ctx, id);
   put(
     root,
     head,
     summary,
+    notice,
     h("section", { "aria-labelledby": "steps-h" }, h("h2", { id: "steps-h" }, "Steps"), steps),
+    analysis.el,
     h("section", { "aria-labelledby": "log-h" }, h("h2", { id: "log-h" }, "Events"), log),
   );
 
   let release: Release | undefined;
+  let control: ReleaseControl | undefined;
+  let busy = false;
   const events = new Map<number, StoredEvent>();
-  let abortButton: Field | undefined;
 
   function draw(): void {
     if (!release) return;
     const p = releaseProgress(release, [...events.values()]);
-    const running = release.status === "running" || release.status === "rolling_back";
-    abortButton =
-      running && release.kind === "release" && ctx.can("deployer")
-        ? (h("button", { type: "button", class: "danger", onclick: () => void abort() }, "Abort release") as Field)
-        : undefined;
+    // An end event ends the buttons at once, before the record is read again.
+    const actions = p.ended ? [] : controlActions(release, control, ctx.can("deployer"));
     put(
       head,
       h("h1", {}, `${release.kind === "rollback" ? "Rollback" : "Release"} ${short(release.id)} of ${release.worker}`),
-      abortButton ?? null,
+      actions.length
+        ? h(
+            "div",
+            { class: "release-controls", role: "group", "aria-label": "Control this release" },
+            ...actions.map((a) =>
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: a === "abort" ? "danger" : a === "promote" ? undefined : "secondary",
+                  "data-control": a,
+                  disabled: busy,
+                  onclick: () => void act(a),
+                },
+                LABELS[a],
+              ),
+            ),
+          )
+        : null,
     );
+    const paused = control?.paused ?? p.paused;
+    const waits = waitingWords(control);
     put(
       summary,
-      h("p", {}, "Status ", badge(p.phase, "release-phase"), release.reason ? ` — ${release.reason}` : ""),
+      h(
+        "p",
+        {},
+        "Status ",
+        badge(p.phase, "release-phase"),
+        paused && !p.ended ? " " : null,
+        paused && !p.ended ? badge("paused", "release-paused") : null,
+        release.reason ? ` — ${release.reason}` : "",
+      ),
+      paused && !p.ended
+        ? h("p", { class: "paused-by" }, `Paused by ${control?.pausedBy ?? "someone"}: no target starts another step until resume.`)
+        : null,
+      waits.length && !p.ended ? h("ul", { class: "waits" }, ...waits.map((w) => h("li", {}, w))) : null,
       h(
         "p",
         { class: "muted" },
         `started ${when(release.created_at)} by ${release.created_by ?? "—"} · updated ${when(release.updated_at)}`,
       ),
     );
-    put(
-      steps,
-      h(
-        "table",
-        { class: "data steps" },
-        h("caption", { class: "visually-hidden" }, "Each target's steps"),
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", { scope: "col" }, "Target"),
-            h("th", { scope: "col" }, "Wave"),
-            h("th", { scope: "col" }, "Version"),
-            h("th", { scope: "col" }, "Steps"),
-          ),
-        ),
-        h(
-          "tbody",
-          {},
-          ...p.targets.map((t) =>
-            h(
-              "tr",
-              { "data-target": t.target },
-              h("th", { scope: "row" }, t.target),
-              h("td", {}, String(t.wave + 1)),
-              h("td", {}, t.versionId ? h("code", {}, short(t.versionId)) : "—"),
-              h(
-                "td",
-                {},
-                h(
-                  "ol",
-                  { class: "step-list" },
-                  ...t.steps.map((s) =>
-                    h(
-                      "li",
-                      { class: `step step-${s.state}`, "data-percent": s.percent, "data-state": s.state, title: s.detail ?? "" },
-                      `${s.percent}% ${s.state}`,
-                    ),
-                  ),
-                ),
-                t.note ? h("span", { class: "muted" }, ` ${t.note}`) : null,
-              ),
-            ),
-          ),
-        ),
-      ),
-    );
+    put(steps, stepsTable(p));
     put(
       log,
       ...[...events.values()]
@@ -108,21 +104,71 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
     );
   }
 
-  async function abort(): Promise<void> {
-    if (
-      !release ||
-      !(await confirmDialog(
-        `Abort release ${short(release.id)}?`,
-        [h("p", {}, "Every target it touched returns to its previous version.")],
-        "Abort",
-      ))
-    )
-      return;
+  const running = () => release?.status === "running" || release?.status === "rolling_back";
+  const order = () => (release ? releaseProgress(release, []).targets.map((t) => t.target) : []);
+  const refreshAnalysis = () =>
+    release && analysis.refresh({ live: running(), kind: release.kind, status: release.status, order: order() });
+
+  // What the release waits for: read again after each event that may change it, and every 2 s
+  // while it runs (a wait for analytics sends no event). Answers can cross on the wire: only the
+  // newest request's answer (or a control button's) is taken.
+  let controlSeq = 0;
+  let controlTimer: ReturnType<typeof setTimeout> | undefined;
+  let disposed = false;
+  async function readControl(): Promise<void> {
+    if (!release || release.kind !== "release" || disposed) return;
+    const mine = ++controlSeq;
+    if (controlTimer) clearTimeout(controlTimer);
+    let next: ReleaseControl | undefined;
     try {
-      release = await ctx.api.abortRelease(release.id);
-      draw();
+      next = await ctx.api.releaseControl(id);
+    } catch {
+      next = undefined; // an older daemon: the buttons fall back to abort alone
+    }
+    if (mine !== controlSeq) return;
+    control = next;
+    draw();
+    if (running() && !disposed) controlTimer = setTimeout(() => void readControl(), CONTROL_POLL_MS);
+  }
+
+  async function act(a: ControlAction): Promise<void> {
+    if (!release || busy) return;
+    if (a === "abort" || a === "promote") {
+      const body =
+        a === "abort"
+          ? [h("p", {}, "Every target it touched returns to its previous version.")]
+          : [
+              h("p", {}, "These targets go on past their pause step:"),
+              h(
+                "ul",
+                {},
+                ...(control?.waiting ?? [])
+                  .filter((w) => w.kind === "approval" || w.kind === "timer")
+                  .map((w) => h("li", {}, `${w.target} (at ${w.percent}%)`)),
+              ),
+            ];
+      if (!(await confirmDialog(`${a === "abort" ? "Abort" : "Promote"} release ${short(release.id)}?`, body, LABELS[a]))) return;
+    }
+    busy = true;
+    put(notice);
+    draw();
+    try {
+      if (a === "abort") release = await ctx.api.abortRelease(release.id);
+      else {
+        const call = { promote: ctx.api.promoteRelease, pause: ctx.api.pauseRelease, resume: ctx.api.resumeRelease }[a];
+        controlSeq++;
+        const r = await call(release.id);
+        release = r.release;
+        control = r.control;
+      }
     } catch (e) {
-      summary.append(failure(e));
+      put(notice, failure(e));
+    } finally {
+      busy = false;
+      draw();
+      // The answer above is the newest state; reads go on from it.
+      if (controlTimer) clearTimeout(controlTimer);
+      if (running() && !disposed) controlTimer = setTimeout(() => void readControl(), CONTROL_POLL_MS);
     }
   }
 
@@ -130,7 +176,9 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
     try {
       const d: ReleaseDetail = await ctx.api.getRelease(id);
       release = d.release;
+      if (!running()) control = undefined;
       draw();
+      refreshAnalysis();
     } catch (e) {
       put(summary, failure(e));
     }
@@ -146,6 +194,8 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
       release = d.release;
       for (const e of history) events.set(e.id, e);
       draw();
+      refreshAnalysis();
+      if (running()) await readControl();
     } catch (e) {
       put(summary, failure(e));
     }
@@ -157,6 +207,15 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
       events.set(e.id, e);
       draw();
       if (ENDS.test(e.type)) void refresh();
+      else {
+        if (CONTROL_ON.test(e.type) && running()) void readControl();
+        if (STEP_ON.test(e.type)) refreshAnalysis();
+      }
+    },
+    dispose() {
+      disposed = true;
+      if (controlTimer) clearTimeout(controlTimer);
+      analysis.dispose();
     },
   };
 };

@@ -123,4 +123,53 @@ describe("release progress", () => {
     );
     expect(describeEvent(ev("release.rolled_back", null, {}))).toBe("rolled back");
   });
+
+  it("places the plan's pause steps after their step; a wait shows on its target until it ends, a pause until resume", () => {
+    const r = release({
+      plan: {
+        ...release().plan,
+        pauses: [
+          { after: 10, pause: "approve" },
+          { after: 50, pause: { ms: 90_000 } },
+        ],
+      },
+    });
+    const before = releaseProgress(r, []);
+    expect(before.targets.find((t) => t.target === "eu")!.pauses).toEqual([
+      { after: 10, kind: "approval", label: "approval", state: "pending" },
+      { after: 50, kind: "timer", label: "pause 1m30s", state: "pending" },
+    ]);
+    // ap goes straight to 100% (a first deploy): no pause applies there.
+    expect(before.targets.find((t) => t.target === "ap")!.pauses).toEqual([]);
+    const waiting = [
+      ev("release.step.passed", "eu", { percent: 10 }),
+      ev("release.waiting", "eu", { kind: "approval", percent: 10, until: null, reason: "approval: cbo release promote r1" }),
+      ev("release.paused", null, { by: "ops" }),
+    ];
+    const w = releaseProgress(r, waiting);
+    const eu = w.targets.find((t) => t.target === "eu")!;
+    expect(eu.waiting).toMatchObject({ kind: "approval", percent: 10, until: null });
+    expect(eu.pauses[0]!.state).toBe("waiting");
+    expect(w.paused).toBe(true);
+    const promoted = releaseProgress(r, [
+      ...waiting,
+      ev("release.resumed", null, { by: "ops" }),
+      ev("release.promoted", null, { by: "ops", targets: ["eu"] }),
+      ev("release.wait.ended", "eu", { kind: "approval", percent: 10, by: null, waitedMs: 1200 }),
+    ]);
+    expect(promoted.targets.find((t) => t.target === "eu")!).toMatchObject({
+      waiting: null,
+      pauses: [{ state: "done" }, { state: "pending" }],
+    });
+    expect(promoted.paused).toBe(false);
+    // Aborted while waiting: nothing waits once the release ended.
+    const aborted = releaseProgress(release({ ...r, status: "aborted" }), waiting);
+    expect(aborted.targets.every((t) => t.waiting === null)).toBe(true);
+    expect(aborted.paused).toBe(false);
+    expect(describeEvent(waiting[1]!)).toBe("waiting at 10%: approval: cbo release promote r1");
+    expect(describeEvent(ev("release.promoted", null, { by: "ops", targets: ["eu", "us"] }))).toBe("promoted by ops (eu, us)");
+    expect(describeEvent(ev("release.step.passed", "eu", { percent: 10, analysis: { verdict: "pass" } }))).toBe(
+      "step 10% passed (canary analysis: pass)",
+    );
+  });
 });

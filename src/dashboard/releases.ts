@@ -1,12 +1,14 @@
-// Releases: the list (new ones appear as they start), and rollback of a worker to a version it
-// ran before, chosen from its versions and confirmed in a dialog.
+// Releases: the list (new ones appear as they start), a release started after its plan and diff
+// are reviewed (release-start.ts), and rollback of a worker to a version it ran before, chosen
+// from its versions and confirmed in a dialog. Both forms only for deployers.
 import type { El, Field } from "./browser.ts";
 import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
 import { debounce, type Page, type PageCtx } from "./page.ts";
+import { releaseStartForm } from "./release-start.ts";
 import type { Release, VersionEntry, WorkerSummary } from "./types.ts";
 import { rollbackPreviewLines, type RollbackPreview } from "../contract/index.ts";
 
-const LIST_ON = /^(release\.(created|succeeded|rolled_back|failed|aborted|rolling_back|recovered)|rollback\.)/;
+const LIST_ON = /^(release\.(created|succeeded|rolled_back|failed|aborted|rolling_back|recovered|unchanged|paused|resumed)|rollback\.)/;
 
 export const releasesPage: Page = (root, ctx, route) => {
   let worker = route.query.get("worker") ?? "";
@@ -19,6 +21,7 @@ export const releasesPage: Page = (root, ctx, route) => {
   put(
     root,
     h("div", { class: "page-head" }, h("h1", {}, "Releases"), h("label", { for: "release-filter" }, "Show ", filter)),
+    ctx.can("deployer") ? releaseStartForm(ctx, () => worker) : null,
     ctx.can("deployer") ? rollbackForm(ctx, () => worker) : null,
     h("section", { "aria-labelledby": "releases-h" }, h("h2", { id: "releases-h" }, "Releases and rollbacks"), list),
   );
