@@ -97,6 +97,13 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
         release: { status: string; reason: string | null };
       }
     ).release;
+  /** The audit entries of `action` on release `id` (the API's search, as a deployer may run it). */
+  const audited = async (action: string, id: string) =>
+    (
+      (await (await fetch(`${url}/v1/audit?action=${action}`, { headers: { authorization: `Bearer ${tokens.deployer}` } })).json()) as {
+        items: Array<{ actor: string; target: string; outcome: string; details: Record<string, unknown> }>;
+      }
+    ).items.filter((e) => e.target === `release:${id}`);
   const live = async () =>
     Object.fromEntries(await Promise.all(REGIONS.map(async (r) => [r, await liveOf(runtimes.get(r)!, WORKER)] as const)));
   /** Waits until the follow's output shows `target` waiting for approval; returns the release id. */
@@ -174,6 +181,8 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
       expect(cli.output.stdout).toMatch(/promoted by deployer \(eu\): canary looks fine/);
       expect(cli.output.stdout).toMatch(/eu\s+approval at step 50% ended by deployer after \d+\.\d s/);
 
+      const promotes = await audited("release.promote", id);
+      expect(promotes.map((e) => [e.outcome, e.details.reason])).toEqual([["ok", "canary looks fine"]]);
       const json = await cbo(["release", "promote", id, "--json"]);
       expect(json.code, json.stderr).toBe(0);
       const body = JSON.parse(json.stdout) as { control: Control; promoted: string[] };
@@ -250,6 +259,9 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
       expect(done.code, done.stdout + done.stderr).toBe(3);
       expect(done.stdout).toMatch(new RegExp(`release ${id} aborted after`));
       expect(await live()).toEqual(before);
+      const entries = await audited("release.abort", id);
+      expect(entries.map((e) => [e.outcome, e.details.reason])).toContainEqual(["ok", "wrong build"]);
+      expect(entries[0]!.actor).toMatch(/^token:deployer:/);
       const again = await cbo(["release", "abort", id]);
       expect(again.code).toBe(1);
       expect(again.stderr).toMatch(/^error ERR_CONFLICT: Release \S+ has already ended \(aborted\)/);
