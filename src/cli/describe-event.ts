@@ -73,6 +73,22 @@ export function describeEvent(e: Pick<AnyEvent, "type" | "data">, paint?: Paint)
       return `${p.bad("release failed")}${because}`;
     case "release.aborted":
       return `${p.warn("release aborted")}${because}`;
+    // Release control (approvals, pauses): what a follower of `cbo release` sees while it waits.
+    case "release.waiting":
+      return `${p.warn("waiting")} at ${stepText}${because}`;
+    case "release.wait.ended": {
+      const waited = num(d, "waitedMs");
+      const by = str(d, "by");
+      return `${str(d, "kind") ?? "wait"} at ${stepText} ended${by ? ` by ${by}` : ""}${waited === undefined ? "" : ` after ${(waited / 1000).toFixed(1)} s`}`;
+    }
+    case "release.paused":
+    case "release.resumed":
+    case "release.promoted": {
+      const by = str(d, "by");
+      const targets = Array.isArray(d.targets) ? d.targets.filter(isStr) : [];
+      const verb = e.type.slice("release.".length);
+      return `${verb}${by ? ` by ${by}` : ""}${targets.length ? ` (${targets.join(", ")})` : ""}${because}`;
+    }
     case "release.recovered":
       return `recovered after a restart${because}`;
     case "release.restore.pending":

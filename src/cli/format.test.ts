@@ -107,7 +107,22 @@ describe("events in words", () => {
     expect(describeEvent(event("release.restore.completed", { versionId: "v1", attempts: 5 }))).toBe("restored to v1 after 5 attempts");
   });
   it("keeps unknown event types readable instead of failing", () => {
-    expect(describeEvent(event("release.paused", { why: "x" }))).toBe('release.paused {"why":"x"}');
+    expect(describeEvent(event("release.someday", { why: "x" }))).toBe('release.someday {"why":"x"}');
+  });
+  it("says what a release waits for, and who ended the wait (approvals and pauses)", () => {
+    const waiting = { kind: "approval", percent: 50, until: null, reason: "approval: cbo release promote r1" };
+    expect(describeEvent(event("release.waiting", waiting))).toBe("waiting at step 50%: approval: cbo release promote r1");
+    expect(describeEvent(event("release.wait.ended", { kind: "approval", percent: 50, by: "ops", waitedMs: 1234 }))).toBe(
+      "approval at step 50% ended by ops after 1.2 s",
+    );
+    expect(describeEvent(event("release.wait.ended", { kind: "timer", percent: 10, by: null, waitedMs: 600_000 }))).toBe(
+      "timer at step 10% ended after 600.0 s",
+    );
+    expect(describeEvent(event("release.promoted", { by: "ops", reason: "looks fine", targets: ["eu", "us"] }))).toBe(
+      "promoted by ops (eu, us): looks fine",
+    );
+    expect(describeEvent(event("release.paused", { by: "ops" }))).toBe("paused by ops");
+    expect(describeEvent(event("release.resumed", { by: null }))).toBe("resumed");
   });
   it("formats an event line with id, time, place and release", () => {
     expect(formatEventLine(event("release.succeeded"), plain)).toBe("#7 11:58:01 hello/eu rel_1  release succeeded");

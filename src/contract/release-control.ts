@@ -44,7 +44,12 @@ export const ReleaseControlSchema = z.object({
 export type ReleaseControl = z.infer<typeof ReleaseControlSchema>;
 
 /** POST /v1/releases/:id/pause|resume|promote: the release and its control state after the request. */
-export const ControlResultSchema = z.object({ release: ReleaseSchema, control: ReleaseControlSchema });
+export const ControlResultSchema = z.object({
+  release: ReleaseSchema,
+  control: ReleaseControlSchema,
+  /** promote only: the targets it let go on (every one that waited for an approval or a timer). */
+  promoted: z.array(z.string()).optional(),
+});
 export type ControlResult = z.infer<typeof ControlResultSchema>;
 
 // ---- canary analysis ----

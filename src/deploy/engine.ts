@@ -344,7 +344,7 @@ export function createEngine(deps: EngineDeps): Engine {
         );
       }
       createRecorder(store, record, log).log(`abort requested${opts.by ? ` by ${opts.by}` : ""}`);
-      running.abort.abort(new ReleaseStop("abort", `aborted${opts.by ? ` by ${opts.by}` : ""}`));
+      running.abort.abort(new ReleaseStop("abort", `aborted${opts.by ? ` by ${opts.by}` : ""}${opts.reason ? `: ${opts.reason}` : ""}`));
       return running.done;
     },
 
@@ -480,7 +480,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
     async resume(id, opts = {}) {
       const { record, rec } = controllable(id);
-      const view = control.resume(id);
+      const view = control.resume(id, opts.by ?? null);
       rec.tryTo(() => rec.emit("release.resumed", null, { by: opts.by ?? null, ...reasonOf(opts) }));
       rec.log(`resumed${opts.by ? ` by ${opts.by}` : ""}`);
       return { release: store.releases.get(record.id) ?? record, control: view };
@@ -488,10 +488,10 @@ export function createEngine(deps: EngineDeps): Engine {
 
     async promote(id, opts = {}) {
       const { record, rec } = controllable(id);
-      const { control: view, targets } = control.promote(id);
+      const { control: view, targets } = control.promote(id, opts.by ?? null);
       rec.tryTo(() => rec.emit("release.promoted", null, { by: opts.by ?? null, ...reasonOf(opts), targets }));
       rec.log(`promoted on ${targets.join(", ")}${opts.by ? ` by ${opts.by}` : ""}`);
-      return { release: store.releases.get(record.id) ?? record, control: view };
+      return { release: store.releases.get(record.id) ?? record, control: view, promoted: targets };
     },
 
     control(id) {

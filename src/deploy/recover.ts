@@ -30,6 +30,7 @@ import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
 import { describeD1Recovery, recoverD1 } from "./d1-recover.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import type { Logger } from "../telemetry/index.ts";
+import { openWaits, restartDuringWait } from "./control/interrupted-waits.ts";
 
 const RESTART = "daemon restarted during the release";
 const NOT_READ = "not read: ";
@@ -144,7 +145,12 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
   const status = failures.length > 0 ? "failed" : "rolled_back";
   const changed = outcomes.some((o) => o.action !== "untouched");
   const what = failures.length > 0 ? "rollback incomplete" : changed ? "rolled back" : "stopped before any region changed";
-  const reason = `${earlier}${RESTART}; ${what}: ${text}${d1Note}`;
+  // A release cut short while it waited (an approval, a pause) says so: the wait is what was lost.
+  const waited =
+    release.status === "running"
+      ? restartDuringWait(openWaits(store.events.list({ releaseId: release.id, order: "desc", limit: 1000 })))
+      : null;
+  const reason = `${earlier}${waited ?? RESTART}; ${what}: ${text}${d1Note}`;
   return finishRecorded(
     owed,
     {

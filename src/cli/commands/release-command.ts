@@ -2,7 +2,7 @@
 // the API, then follow its events live until it ends, and exit with its outcome's code
 // (exit-codes.ts: 0 succeeded, 3 rolled back or aborted, 2 failed or unknown), whoever finished it.
 import type { DaemonClient } from "../../client/index.ts";
-import { rollbackPreviewLines, type Release } from "../../contract/index.ts";
+import { rollbackPreviewLines, type ControlResult, type Release } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
 import { processIo } from "../cli-io.ts";
@@ -85,7 +85,7 @@ async function controlCommand(
   const client = connect(values);
   const reason = values.reason?.trim() || undefined;
   if (verb === "abort") {
-    const release = await client.abortRelease(id);
+    const release = await client.abortRelease(id, reason);
     if (values.json) printJsonLine({ release });
     else process.stdout.write(`release ${release.id}: ${release.status}${release.reason ? ` (${release.reason})` : ""}\n`);
     return 0;
@@ -93,13 +93,24 @@ async function controlCommand(
   const call = { pause: client.pauseRelease, resume: client.resumeRelease, promote: client.promoteRelease }[verb];
   const result = await call(id, reason);
   if (values.json) printJsonLine(result);
-  else {
-    const { control } = result;
-    const waits = control.waiting.map((w) => `${w.target} ${w.kind} at ${w.percent}%`).join(", ");
-    const done = { pause: "paused", resume: "resumed", promote: "promoted" }[verb];
-    process.stdout.write(`release ${id}: ${done}${control.paused ? " (paused)" : ""}${waits ? `; waiting: ${waits}` : ""}\n`);
-  }
+  else process.stdout.write(`${controlLine(verb, id, result)}\n`);
   return 0;
+}
+
+/** What a pause, resume or promote did, in one line (the waits named as they are after it). */
+function controlLine(verb: Exclude<ControlVerb, "abort">, id: string, { control, promoted }: ControlResult): string {
+  const waits = control.waiting.map((w) => `${w.target} ${w.kind} at ${w.percent}%`).join(", ");
+  switch (verb) {
+    case "pause":
+      return asInvoked(`release ${id}: paused${waits ? `; waiting: ${waits}` : ""}; go on with: cbo release resume ${id}`);
+    case "resume":
+      return `release ${id}: resumed`;
+    case "promote":
+      // A promote does not lift a pause: say so, or the release seems stuck.
+      return asInvoked(
+        `release ${id}: promoted${promoted?.length ? ` (${promoted.join(", ")})` : ""}${control.paused ? `; still paused: cbo release resume ${id}` : ""}`,
+      );
+  }
 }
 
 export async function rollbackCommand(args: string[]): Promise<number> {

@@ -18,8 +18,10 @@ type Entry = {
   paused: boolean;
   pausedBy: string | null;
   waits: Map<string, ReleaseWait & { key: string | null }>;
-  /** Approval and timer keys promoted (`<wave>:<pause index>`). */
-  granted: Set<string>;
+  /** Approval and timer keys promoted (`<wave>:<pause index>`), with who promoted each. */
+  granted: Map<string, string | null>;
+  /** Who lifted the last pause (the manual waits it ended say so). */
+  resumedBy: string | null;
   wake: Array<() => void>;
 };
 
@@ -60,7 +62,8 @@ export function createControlBoard() {
   return {
     /** A release starts (or is recovered): it can be paused and promoted from now on. */
     open(id: string): void {
-      if (!entries.has(id)) entries.set(id, { paused: false, pausedBy: null, waits: new Map(), granted: new Set(), wake: [] });
+      if (!entries.has(id))
+        entries.set(id, { paused: false, pausedBy: null, waits: new Map(), granted: new Map(), resumedBy: null, wake: [] });
     },
     close(id: string): void {
       const e = entries.get(id);
@@ -79,7 +82,7 @@ export function createControlBoard() {
       notify(e);
       return view(id);
     },
-    resume(id: string): ReleaseControl {
+    resume(id: string, by: string | null = null): ReleaseControl {
       const e = mustRun(entry(id), id);
       if (!e.paused)
         throw new CboError("ERR_CONFLICT", `Release ${id} is not paused.`, {
@@ -87,11 +90,12 @@ export function createControlBoard() {
         });
       e.paused = false;
       e.pausedBy = null;
+      e.resumedBy = by;
       notify(e);
       return view(id);
     },
     /** Grants every approval and timer waited on now; the targets promoted. */
-    promote(id: string): { control: ReleaseControl; targets: string[] } {
+    promote(id: string, by: string | null = null): { control: ReleaseControl; targets: string[] } {
       const e = mustRun(entry(id), id);
       const waiting = [...e.waits.values()].filter((w) => (w.kind === "approval" || w.kind === "timer") && w.key !== null);
       if (waiting.length === 0)
@@ -99,7 +103,7 @@ export function createControlBoard() {
           details: { releaseId: id, waiting: [...e.waits.values()].map((w) => ({ target: w.target, kind: w.kind })) },
           hint: e.paused ? `It is paused: resume it with cbo release resume ${id}.` : "Promote it once it reaches a `pause:` step.",
         });
-      for (const w of waiting) e.granted.add(w.key!);
+      for (const w of waiting) e.granted.set(w.key!, by);
       notify(e);
       return { control: view(id), targets: waiting.map((w) => w.target) };
     },
@@ -111,7 +115,14 @@ export function createControlBoard() {
     async holdWhilePaused(id: string, target: string, percent: number, signal: AbortSignal, on: WaitHooks): Promise<void> {
       const e = entries.get(id);
       if (!e?.paused) return;
-      await waitFor(e, { target, kind: "manual", percent, key: null, until: null }, () => !e.paused, signal, on);
+      await waitFor(
+        e,
+        { target, kind: "manual", percent, key: null, until: null },
+        () => !e.paused,
+        signal,
+        on,
+        () => e.resumedBy,
+      );
     },
     /** A `{pause: approve}` (ms undefined) or `{pause: <duration>}` step of one target. */
     async pauseStep(
@@ -130,6 +141,8 @@ export function createControlBoard() {
         () => e.granted.has(at.key) || (end !== null && Date.now() >= end),
         signal,
         on,
+        // Promoted: by whom; a timer that ran out: by nobody.
+        () => e.granted.get(at.key) ?? null,
         end ?? undefined,
       );
     },
@@ -150,6 +163,7 @@ export function createControlBoard() {
     done: () => boolean,
     signal: AbortSignal,
     on: WaitHooks,
+    endedBy: () => string | null,
     deadline?: number,
   ): Promise<void> {
     const since = Date.now();
@@ -162,7 +176,7 @@ export function createControlBoard() {
         await changed(e, signal, deadline === undefined ? undefined : deadline - Date.now());
       }
       signal.throwIfAborted();
-      on.ended(w.kind, Date.now() - since);
+      on.ended(w.kind, Date.now() - since, endedBy());
     } finally {
       if (e.waits.get(w.target)?.kind === w.kind) e.waits.delete(w.target);
     }
@@ -173,7 +187,10 @@ export function createControlBoard() {
   }
 }
 
-export type WaitHooks = { started(kind: WaitKind, until: string | null): void; ended(kind: WaitKind, waitedMs: number): void };
+export type WaitHooks = {
+  started(kind: WaitKind, until: string | null): void;
+  ended(kind: WaitKind, waitedMs: number, by: string | null): void;
+};
 
 function describeWaits(e: Entry): string {
   return [...e.waits.values()].map((w) => `${w.kind} on ${w.target}`).join(", ");

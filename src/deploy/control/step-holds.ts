@@ -13,8 +13,8 @@ function hooks(ctx: ApplyContext, target: string, percent: number, reason: (kind
       rec.tryTo(() => rec.emit("release.waiting", target, { kind, percent, until, reason: reason(kind) }));
       rec.log(`${target}: waiting (${reason(kind)})`);
     },
-    ended(kind, waitedMs) {
-      rec.tryTo(() => rec.emit("release.wait.ended", target, { kind, percent, by: null, waitedMs }));
+    ended(kind, waitedMs, by) {
+      rec.tryTo(() => rec.emit("release.wait.ended", target, { kind, percent, by, waitedMs }));
     },
   };
 }

@@ -1,0 +1,40 @@
+// What a release was waiting for when its daemon stopped. Approvals, pauses and timed pauses live
+// in the daemon's memory (board.ts), so a restart cannot carry them over: recovery rolls the
+// release back like any unfinished one, and this says why in words an operator acts on ("it
+// waited for approval: release again") instead of a bare "daemon restarted during the release".
+// Read from the release's stored events: each target's newest release.waiting with no
+// release.wait.ended after it is a wait the restart cut short.
+import type { StoredEvent } from "../../contract/index.ts";
+
+type OpenWait = { target: string; kind: string; percent: number };
+
+const KIND_WORDS: Readonly<Record<string, string>> = {
+  approval: "waited for approval",
+  timer: "was in a timed pause",
+  manual: "was paused",
+};
+
+/** Each target's wait the events show still open (newest events first in `newestFirst`). */
+export function openWaits(newestFirst: StoredEvent[]): OpenWait[] {
+  const seen = new Set<string>();
+  const open: OpenWait[] = [];
+  for (const e of newestFirst) {
+    if (!e.target || seen.has(e.target)) continue;
+    if (e.type !== "release.waiting" && e.type !== "release.wait.ended") continue;
+    seen.add(e.target);
+    if (e.type === "release.waiting") open.push({ target: e.target, kind: e.data.kind, percent: e.data.percent });
+  }
+  return open.filter((w) => Object.hasOwn(KIND_WORDS, w.kind)).sort((a, b) => a.target.localeCompare(b.target));
+}
+
+/** "daemon restarted while eu waited for approval at step 50% (…: release again)", or null when nothing waited. */
+export function restartDuringWait(waits: OpenWait[]): string | null {
+  if (waits.length === 0) return null;
+  const groups = new Map<string, string[]>();
+  for (const w of waits) {
+    const words = `${KIND_WORDS[w.kind]} at step ${w.percent}%`;
+    groups.set(words, [...(groups.get(words) ?? []), w.target]);
+  }
+  const what = [...groups].map(([words, targets]) => `${targets.join(" and ")} ${words}`).join(", ");
+  return `daemon restarted while ${what} (approvals and pauses do not outlive the daemon: release again)`;
+}

@@ -1,0 +1,329 @@
+// `cbo release pause|resume|promote|abort` end to end (issue 15): the real `cbo` binary against the
+// real daemon (startDaemon, in a child process of its own on a fixed port) over a real two-region
+// local edge (waves eu, then us; steps 50%, {pause: approve}, 100%). A release started with
+// `cbo release hello` waits at each wave's approval and its follow says so; a deployer's promote
+// lets it go on (the follow exits 0), a viewer's is refused (exit 1, ERR_FORBIDDEN) and nothing
+// moves; pause holds it until resume; abort rolls it back (the follow exits 3). Then the errors
+// (an unknown release: exit 1; a daemon that does not answer: exit 2), and a daemon stopped during
+// an approval wait: its next start rolls the release back and says why, and the follow exits 3.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TargetRuntime } from "../src/targets/types.ts";
+import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { eventually } from "./support/http.ts";
+import { edgeInfo, liveOf, localRuntimes, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
+import { runCbo, startCbo, type CboRun } from "./support/run-cbo.ts";
+
+const CHILD = fileURLToPath(new URL("./support/daemon-child.ts", import.meta.url));
+const REGIONS = ["eu", "us"];
+const WORKER = "hello";
+const NO_STACK = /\n\s+at /;
+const YAML = `version: 1
+targets:
+  - { name: eu, api: local }
+  - { name: us, api: local }
+rollout:
+  waves: [[eu], [us]]
+  steps: [50, { pause: approve }, 100]
+  gate: { bake_ms: 300, min_samples: 4, interval_ms: 50, timeout_ms: 1000 }
+  analysis: { enabled: false }
+workers:
+  - { name: ${WORKER}, main: ${WORKER}.js, compatibility_date: "2025-01-01" }
+`;
+
+type Control = {
+  releaseId: string;
+  paused: boolean;
+  pausedBy: string | null;
+  waiting: Array<{ target: string; kind: string; percent: number }>;
+};
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("cbo release pause|resume|promote|abort against the real daemon", () => {
+  let t: TestEdge;
+  let dir: string;
+  let fleet: Fleet;
+  let runtimes: Map<string, TargetRuntime>;
+  let port: number;
+  let url: string;
+  let daemon: ChildProcess | undefined;
+  let tokens: { admin: string; deployer: string; viewer: string };
+  let n = 1;
+  const masterKey = randomBytes(32).toString("base64");
+  const data = () => join(dir, "data");
+
+  async function startChild(): Promise<void> {
+    let stderr = "";
+    const child = spawn(process.execPath, [CHILD], {
+      env: {
+        ...process.env,
+        CBO_MASTER_KEY: masterKey,
+        CBO_TEST_DAEMON: JSON.stringify({ dataDir: data(), configFile: fleet.file, edge: edgeInfo(t.edge), port }),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    daemon = child;
+    child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const line = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the daemon did not start: ${stderr}`)), 60_000);
+      createInterface({ input: child.stdout! }).once("line", (l) => (clearTimeout(timer), resolve(l)));
+      void exited.then((code) => reject(new Error(`the daemon exited (${code}): ${stderr}`)));
+    });
+    url = (JSON.parse(line) as { url: string }).url;
+  }
+  /** `cbo` as the holder of `token` (a deployer's by default), finding the daemon by its URL. */
+  const cbo = (args: string[], token: string = tokens.deployer): Promise<CboRun> =>
+    runCbo([...args, "--url", url], { env: { CBO_TOKEN: token }, timeoutMs: 60_000 });
+  const follow = (token: string = tokens.deployer) => startCbo(["release", WORKER, "--url", url], { env: { CBO_TOKEN: token } });
+  const control = async (id: string): Promise<Control> =>
+    (await (await fetch(`${url}/v1/releases/${id}/control`, { headers: { authorization: `Bearer ${tokens.viewer}` } })).json()) as Control;
+  const record = async (id: string) =>
+    (
+      (await (await fetch(`${url}/v1/releases/${id}`, { headers: { authorization: `Bearer ${tokens.viewer}` } })).json()) as {
+        release: { status: string; reason: string | null };
+      }
+    ).release;
+  /** The audit entries of `action` on release `id` (the API's search, as a deployer may run it). */
+  const audited = async (action: string, id: string) =>
+    (
+      (await (await fetch(`${url}/v1/audit?action=${action}`, { headers: { authorization: `Bearer ${tokens.deployer}` } })).json()) as {
+        items: Array<{ actor: string; target: string; outcome: string; details: Record<string, unknown> }>;
+      }
+    ).items.filter((e) => e.target === `release:${id}`);
+  const live = async () =>
+    Object.fromEntries(await Promise.all(REGIONS.map(async (r) => [r, await liveOf(runtimes.get(r)!, WORKER)] as const)));
+  /** Waits until the follow's output shows `target` waiting for approval; returns the release id. */
+  async function waitingFor(cli: ReturnType<typeof follow>, target: string): Promise<string> {
+    await eventually(
+      async () =>
+        new RegExp(`${target}\\s+waiting at step 50%: approval: cbo release promote `).test(cli.output.stdout)
+          ? true
+          : Promise.reject(new Error(`${target} is not waiting for approval yet: ${cli.output.stdout}${cli.output.stderr}`)),
+      60_000,
+    );
+    return /release ([0-9a-f-]{36}) of/.exec(cli.output.stdout)![1]!;
+  }
+  /** After a test: a release it left running is aborted, so that the next one may start. */
+  async function settle(cli: ReturnType<typeof follow>): Promise<void> {
+    if (cli.exitCode !== null) return;
+    const id = /release ([0-9a-f-]{36}) of/.exec(cli.output.stdout)?.[1];
+    if (id) await fetch(`${url}/v1/releases/${id}/abort`, { method: "POST", headers: { authorization: `Bearer ${tokens.deployer}` } });
+    cli.kill("SIGKILL");
+  }
+  async function newVersion(): Promise<void> {
+    await fleet.setSource(WORKER, versionSource(`v${++n}`));
+  }
+
+  beforeAll(async () => {
+    t = await startTestEdge({ regions: REGIONS });
+    dir = await makeTempDir("cli-release-control");
+    fleet = await writeFleet(dir, YAML, { [WORKER]: versionSource("v1") });
+    runtimes = localRuntimes(edgeInfo(t.edge), fleet.spec);
+    port = await freePort();
+    await startChild();
+    const admin = readFileSync(join(data(), "admin-token"), "utf8").trim();
+    const create = async (role: string) => {
+      const r = await runCbo(["tokens", "create", "--name", role, "--role", role, "--url", url], { env: { CBO_TOKEN: admin } });
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    tokens = { admin, deployer: await create("deployer"), viewer: await create("viewer") };
+    // A first deploy has no approval to wait for: nothing serves yet, so it goes to 100% at once.
+    const seed = await cbo(["release", WORKER]);
+    expect(seed.code, seed.stdout + seed.stderr).toBe(0);
+  }, 120_000);
+  afterAll(async () => {
+    daemon?.kill("SIGKILL");
+    await t?.dispose();
+  });
+
+  it("a deployer's promote continues each wave (the follow exits 0); a viewer's is refused (exit 1, ERR_FORBIDDEN) and nothing moves", {
+    timeout: 120_000,
+  }, async () => {
+    await newVersion();
+    const cli = follow();
+    try {
+      const id = await waitingFor(cli, "eu");
+      const split = await live();
+      expect(split.eu!.map((s) => s.percentage)).toEqual([50, 50]);
+
+      const refused = await cbo(["release", "promote", id], tokens.viewer);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^error ERR_FORBIDDEN: /);
+      expect(refused.stderr).not.toMatch(NO_STACK);
+      expect(refused.stderr + refused.stdout).not.toContain(tokens.viewer);
+      const refusedJson = await cbo(["release", "promote", id, "--json"], tokens.viewer);
+      expect(refusedJson.code).toBe(1);
+      expect(JSON.parse(refusedJson.stdout)).toMatchObject({ error: { code: "ERR_FORBIDDEN" } });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await live()).toEqual(split);
+      expect((await control(id)).waiting.map((w) => `${w.target}:${w.kind}`)).toEqual(["eu:approval"]);
+
+      const promoted = await cbo(["release", "promote", id, "--reason", "canary looks fine"]);
+      expect(promoted.stderr).toBe("");
+      expect(promoted.code).toBe(0);
+      expect(promoted.stdout).toBe(`release ${id}: promoted (eu)\n`);
+      await waitingFor(cli, "us");
+      expect(cli.output.stdout).toMatch(/promoted by deployer \(eu\): canary looks fine/);
+      expect(cli.output.stdout).toMatch(/eu\s+approval at step 50% ended by deployer after \d+\.\d s/);
+
+      const promotes = await audited("release.promote", id);
+      expect(promotes.map((e) => [e.outcome, e.details.reason])).toEqual([["ok", "canary looks fine"]]);
+      const json = await cbo(["release", "promote", id, "--json"]);
+      expect(json.code, json.stderr).toBe(0);
+      const body = JSON.parse(json.stdout) as { control: Control; promoted: string[] };
+      expect(body.promoted).toEqual(["us"]);
+      expect(body.control.releaseId).toBe(id);
+
+      const done = await cli.done;
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+      expect(done.stdout.trimEnd().split("\n").at(-1)).toMatch(new RegExp(`^release ${id} succeeded after \\d+\\.\\d s`));
+      expect(Object.values(await live()).map((l) => l.length)).toEqual([1, 1]);
+      // Nothing left to promote: the release has ended.
+      const late = await cbo(["release", "promote", id]);
+      expect(late.code).toBe(1);
+      expect(late.stderr).toMatch(/^error ERR_CONFLICT: /);
+    } finally {
+      await settle(cli);
+    }
+  });
+
+  it("pause holds the release before its next step until resume (text and --json)", { timeout: 120_000 }, async () => {
+    await newVersion();
+    const cli = follow();
+    try {
+      const id = await waitingFor(cli, "eu");
+      const paused = await cbo(["release", "pause", id, "--reason", "hold on"]);
+      expect(paused.code, paused.stderr).toBe(0);
+      expect(paused.stdout).toMatch(
+        new RegExp(`^release ${id}: paused; waiting: eu approval at 50%; go on with: (npx )?cbo release resume ${id}\n$`),
+      );
+      const again = await cbo(["release", "pause", id, "--json"]);
+      expect(again.code).toBe(1);
+      expect(JSON.parse(again.stdout)).toMatchObject({
+        error: { code: "ERR_CONFLICT", message: expect.stringContaining("already paused") },
+      });
+      const viewer = await cbo(["release", "resume", id], tokens.viewer);
+      expect([viewer.code, /^error ERR_FORBIDDEN: /.test(viewer.stderr)]).toEqual([1, true]);
+
+      // The approval is granted, but the pause holds eu at 50% until resume.
+      const promoted = await cbo(["release", "promote", id]);
+      expect(promoted.code, promoted.stderr).toBe(0);
+      expect(promoted.stdout).toMatch(/; still paused: (npx )?cbo release resume /);
+      await eventually(
+        async () => ((await control(id)).waiting.some((w) => w.kind === "manual") ? true : Promise.reject(new Error("no manual wait yet"))),
+        30_000,
+      );
+      expect((await live()).eu).toHaveLength(2);
+
+      const resumed = await cbo(["release", "resume", id, "--json"]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(JSON.parse(resumed.stdout)).toMatchObject({ control: { releaseId: id, paused: false, pausedBy: null } });
+      await waitingFor(cli, "us");
+      expect(cli.output.stdout).toMatch(/paused by deployer: hold on/);
+      expect(cli.output.stdout).toMatch(/resumed by deployer/);
+      expect((await cbo(["release", "promote", id])).code).toBe(0);
+      const done = await cli.done;
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+    } finally {
+      await settle(cli);
+    }
+  });
+
+  it("abort while waiting for approval rolls back, and the follow exits 3", { timeout: 120_000 }, async () => {
+    const before = await live();
+    await newVersion();
+    const cli = follow();
+    try {
+      const id = await waitingFor(cli, "eu");
+      const aborted = await cbo(["release", "abort", id, "--json", "--reason", "wrong build"]);
+      expect(aborted.code, aborted.stderr).toBe(0);
+      expect(JSON.parse(aborted.stdout)).toMatchObject({
+        release: { id, status: "aborted", reason: expect.stringMatching(/^aborted by deployer: wrong build; eu back on /) },
+      });
+      const done = await cli.done;
+      expect(done.code, done.stdout + done.stderr).toBe(3);
+      expect(done.stdout).toMatch(new RegExp(`release ${id} aborted after`));
+      expect(await live()).toEqual(before);
+      const entries = await audited("release.abort", id);
+      expect(entries.map((e) => [e.outcome, e.details.reason])).toContainEqual(["ok", "wrong build"]);
+      expect(entries[0]!.actor).toMatch(/^token:deployer:/);
+      const again = await cbo(["release", "abort", id]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/^error ERR_CONFLICT: Release \S+ has already ended \(aborted\)/);
+    } finally {
+      await settle(cli);
+    }
+  });
+
+  it("an unknown release exits 1 (ERR_NOT_FOUND), and a daemon that does not answer exits 2 (ERR_IO)", { timeout: 60_000 }, async () => {
+    const unknown = "00000000-0000-4000-8000-000000000000";
+    for (const verb of ["pause", "resume", "promote", "abort"]) {
+      const r = await cbo(["release", verb, unknown]);
+      expect(r.code, `${verb}: ${r.stderr}`).toBe(1);
+      expect(r.stderr, verb).toMatch(/^error ERR_NOT_FOUND: /);
+      expect(r.stderr, verb).not.toMatch(NO_STACK);
+      const json = await cbo(["release", verb, unknown, "--json"]);
+      expect(json.code, verb).toBe(1);
+      expect(JSON.parse(json.stdout), verb).toMatchObject({ error: { code: "ERR_NOT_FOUND" } });
+    }
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    for (const verb of ["pause", "promote", "abort"]) {
+      const r = await runCbo(["release", verb, unknown, "--url", nobody], { env: { CBO_TOKEN: tokens.deployer } });
+      expect(r.code, `${verb}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, verb).toMatch(/^error ERR_IO: /);
+      expect(r.stderr, verb).not.toMatch(NO_STACK);
+    }
+  });
+
+  // SIGKILL: a crash; SIGTERM: a clean stop (an upgrade, systemctl restart), which leaves the
+  // release to the next start's recovery just the same.
+  for (const signal of ["SIGKILL", "SIGTERM"] as const)
+    it(`a daemon stopped (${signal}) while the release waits for approval rolls it back at its next start and says why; the follow exits 3`, {
+      timeout: 180_000,
+    }, async () => {
+      const before = await live();
+      await newVersion();
+      const cli = follow();
+      try {
+        const id = await waitingFor(cli, "eu");
+        daemon!.kill(signal);
+        await new Promise((r) => daemon!.once("exit", r));
+        await eventually(
+          async () =>
+            /the daemon is not answering/.test(cli.output.stderr)
+              ? true
+              : Promise.reject(new Error(`the follow has not noticed: ${cli.output.stderr}`)),
+          30_000,
+        );
+        await startChild();
+        const done = await cli.done;
+        expect(done.code, done.stdout + done.stderr).toBe(3);
+        const r = await record(id);
+        expect(r.status, r.reason ?? "").toBe("rolled_back");
+        expect(r.reason).toMatch(
+          /^daemon restarted while eu waited for approval at step 50% \(approvals and pauses do not outlive the daemon: release again\); rolled back: eu rolled back to /,
+        );
+        expect(done.stdout).toContain(`release ${id} rolled back after`);
+        expect(done.stdout).toContain("daemon restarted while eu waited for approval");
+        expect(await live()).toEqual(before);
+        expect((await control(id)).waiting).toEqual([]);
+      } finally {
+        await settle(cli);
+      }
+    });
+});
