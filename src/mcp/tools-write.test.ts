@@ -3,7 +3,7 @@
 // test/mcp-server.test.ts runs them against a real daemon and local edge.
 import { describe, expect, it } from "vitest";
 import { mcpClient } from "./connect.ts";
-import { configPublish, release, rollback, secretRotate, WRITE_TOOLS } from "./tools-write.ts";
+import { configPublish, release, releaseControl, rollback, secretRotate, WRITE_TOOLS } from "./tools-write.ts";
 
 function fakeApi(answers: Record<string, unknown>) {
   const requests: string[] = [];
@@ -101,5 +101,27 @@ describe("secret_rotate", () => {
     await expect(secretRotate.run({ name: "K", from_file: "relative/file" }, { api: api2 })).rejects.toMatchObject({
       code: "ERR_VALIDATION",
     });
+  });
+});
+
+describe("release_control", () => {
+  it("abort, confirmed, sends its reason to the daemon (which puts it on the record)", async () => {
+    const aborted = {
+      id: "rel_1",
+      tenant: "default",
+      worker: "hello",
+      kind: "release",
+      status: "aborted",
+      reason: "aborted by agent: wrong build",
+      plan: {},
+      created_by: "agent",
+      created_at: "2026-01-01T00:00:00.000Z",
+      updated_at: "2026-01-01T00:00:01.000Z",
+    };
+    const { api, requests, bodies } = fakeApi({ "POST /v1/releases/rel_1/abort": aborted });
+    const out = await releaseControl.run({ release_id: "rel_1", action: "abort", reason: "wrong build", confirm: true }, { api });
+    expect(out.kind).toBe("done");
+    expect(requests).toEqual(["POST /v1/releases/rel_1/abort"]);
+    expect(bodies["POST /v1/releases/rel_1/abort"]).toEqual({ reason: "wrong build" });
   });
 });
