@@ -165,13 +165,16 @@ describe("approvals, pauses and aborts through the API", () => {
     expect([again.status, again.body.error.code]).toEqual([409, "ERR_CONFLICT"]);
   }, 60_000);
 
-  it("abort while waiting for approval rolls the canary back", async () => {
+  it("abort while waiting for approval rolls the canary back; its reason is kept (release, audit)", async () => {
     await configure([50, { pause: "approve" }, 100]);
     const before = await liveOf(runtimes.get("eu")!, "hello");
     const id = (await post("/v1/releases", tokens.deployer, { worker: "hello" })).body.id as string;
     await until(id, waitingAt("eu", "approval"), "eu's approval");
-    const aborted = await post(`/v1/releases/${id}/abort`, tokens.deployer);
+    const aborted = await post(`/v1/releases/${id}/abort`, tokens.deployer, { reason: "wrong build" });
     expect([aborted.status, aborted.body.status]).toEqual([200, "aborted"]);
+    // `cbo release abort <id> --reason TEXT` (README): the reason was dropped before.
+    expect(aborted.body.reason).toContain("aborted by ci: wrong build");
+    expect(audit("release.abort").filter((a) => a.outcome === "ok")[0]!.details).toContain("wrong build");
     expect(await liveOf(runtimes.get("eu")!, "hello")).toEqual(before);
     expect((await control(id)).waiting).toEqual([]);
   }, 60_000);

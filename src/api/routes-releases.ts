@@ -119,18 +119,25 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       summary: "Stop a running release and return every touched target to its previous version",
       role: "deployer",
       params: ReleaseParamsSchema,
+      body: ControlBodySchema,
       response: ReleaseSchema,
       errors: [404, 409, 503],
       audit: { action: "release.abort", target: ({ params }) => `release:${params.id}` },
-      handle({ params, tenant, principal }) {
+      handle({ params, body, tenant, principal }) {
         const release = requireRelease(store, params.id, tenant);
         if (TERMINAL_STATUSES.has(release.status)) {
           throw new CboError("ERR_CONFLICT", `Release ${release.id} has already ended (${release.status}).`, {
             details: { release: release.id, status: release.status },
           });
         }
-        return audited(principal!, "release.abort", `release:${release.id}`, tenant, () =>
-          engine.abort(release.id, { by: principal!.name }),
+        const reason = body.reason === undefined ? {} : { reason: body.reason };
+        return audited(
+          principal!,
+          "release.abort",
+          `release:${release.id}`,
+          tenant,
+          () => engine.abort(release.id, { by: principal!.name, ...reason }),
+          reason,
         );
       },
     }),

@@ -156,7 +156,8 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     releasePages: (q: { worker?: string; limit?: number } = {}) =>
       pages((cursor) => get(`/v1/releases${query({ ...q, cursor })}`, ReleasePageSchema)),
     getRelease: (id: string) => get(`/v1/releases/${enc(id)}`, ReleaseDetailSchema),
-    abortRelease: (id: string) => send("POST", `/v1/releases/${enc(id)}/abort`, ReleaseSchema),
+    abortRelease: (id: string, reason?: string) =>
+      send("POST", `/v1/releases/${enc(id)}/abort`, ReleaseSchema, reason === undefined ? undefined : { reason }),
     pauseRelease: (id: string, reason?: string) =>
       send("POST", `/v1/releases/${enc(id)}/pause`, ControlResultSchema, reason === undefined ? {} : { reason }),
     resumeRelease: (id: string, reason?: string) =>

@@ -143,7 +143,7 @@ export type Engine = {
   /** The canary analysis of every step so far: the journal's, and the running steps' live reads. */
   analysis(releaseId: string): ReleaseAnalysis;
   /** Stops a running release and rolls back every touched target. */
-  abort(releaseId: string, opts?: { by?: string }): Promise<Release>;
+  abort(releaseId: string, opts?: { by?: string; reason?: string }): Promise<Release>;
   /**
    * Fast-track every target of the worker to an earlier version, without gates. `to` is a
    * release id or a version id; default: the versions live before the newest succeeded release.

@@ -85,7 +85,7 @@ async function controlCommand(
   const client = connect(values);
   const reason = values.reason?.trim() || undefined;
   if (verb === "abort") {
-    const release = await client.abortRelease(id);
+    const release = await client.abortRelease(id, reason);
     if (values.json) printJsonLine({ release });
     else process.stdout.write(`release ${release.id}: ${release.status}${release.reason ? ` (${release.reason})` : ""}\n`);
     return 0;
