@@ -33,6 +33,18 @@ const versionOf = (d: Data) => str(d, "versionId", "version", "toVersionId");
 const reasonOf = (d: Data) => str(d, "reason", "error", "message", "detail");
 const stepOf = (d: Data) => num(d, "percent", "percentage", "step");
 
+/** What a `release.waiting` waits for (contract/release-control.ts). */
+const WAIT: Record<string, string> = {
+  approval: "approval (promote)",
+  timer: "a timed pause (promote ends it early)",
+  manual: "resume (the release is paused)",
+  data: "analytics data",
+};
+const byOf = (d: Data) => {
+  const by = str(d, "by");
+  return by ? ` by ${by}` : "";
+};
+
 /** The event's meaning in a few words, without its target, worker or time. */
 export function describeEvent(e: Pick<AnyEvent, "type" | "data">, paint?: Paint): string {
   const p = paint ?? { ok: String, bad: String, warn: String, dim: String, bold: String };
@@ -73,6 +85,23 @@ export function describeEvent(e: Pick<AnyEvent, "type" | "data">, paint?: Paint)
       return `${p.bad("release failed")}${because}`;
     case "release.aborted":
       return `${p.warn("release aborted")}${because}`;
+    case "release.paused":
+      return `${p.warn("paused")}${byOf(d)}${because}`;
+    case "release.resumed":
+      return `resumed${byOf(d)}${because}`;
+    case "release.promoted": {
+      const targets = Array.isArray(d.targets) ? d.targets.filter(isStr) : [];
+      return `promoted${byOf(d)}${targets.length ? ` (${targets.join(", ")})` : ""}${because}`;
+    }
+    case "release.waiting": {
+      const at = step === undefined ? "" : ` at ${percent(step)}`;
+      return `${p.warn("waiting")}${at} for ${WAIT[String(d.kind)] ?? String(d.kind ?? "?")}${because}`;
+    }
+    case "release.wait.ended": {
+      const at = step === undefined ? "" : ` at ${percent(step)}`;
+      const waited = num(d, "waitedMs");
+      return `wait${at} ended${waited === undefined ? "" : ` after ${(waited / 1000).toFixed(1)} s`}${byOf(d)}`;
+    }
     case "release.recovered":
       return `recovered after a restart${because}`;
     case "release.restore.pending":

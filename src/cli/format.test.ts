@@ -107,7 +107,18 @@ describe("events in words", () => {
     expect(describeEvent(event("release.restore.completed", { versionId: "v1", attempts: 5 }))).toBe("restored to v1 after 5 attempts");
   });
   it("keeps unknown event types readable instead of failing", () => {
-    expect(describeEvent(event("release.paused", { why: "x" }))).toBe('release.paused {"why":"x"}');
+    expect(describeEvent(event("release.someday", { why: "x" }))).toBe('release.someday {"why":"x"}');
+  });
+  it("describes pauses, waits and promotions (cbo release pause|resume|promote)", () => {
+    expect(describeEvent(event("release.paused", { by: "ci", reason: "walk" }))).toBe("paused by ci: walk");
+    expect(describeEvent(event("release.resumed", { by: "ci" }))).toBe("resumed by ci");
+    expect(describeEvent(event("release.promoted", { by: "ci", targets: ["eu"] }))).toBe("promoted by ci (eu)");
+    expect(describeEvent(event("release.waiting", { kind: "approval", percent: 10, until: null, reason: "{pause: approve}" }))).toBe(
+      "waiting at 10% for approval (promote): {pause: approve}",
+    );
+    expect(describeEvent(event("release.wait.ended", { kind: "manual", percent: 50, by: null, waitedMs: 3659 }))).toBe(
+      "wait at 50% ended after 3.7 s",
+    );
   });
   it("formats an event line with id, time, place and release", () => {
     expect(formatEventLine(event("release.succeeded"), plain)).toBe("#7 11:58:01 hello/eu rel_1  release succeeded");
