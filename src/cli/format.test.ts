@@ -253,7 +253,17 @@ describe("plan", () => {
       "gate:   probe /health, every 100 ms, timeout 1000 ms, fail after 3 in a row, max error rate 5%, bake 600 ms, min 5 samples",
     );
     expect(out).toContain("actions (3):\n    1. upload a new version to eu\n    2. deploy eu at 10%\n    3. gate eu at 10%");
-    expect(out).toContain("Cloudflare API calls: 17 when every gate passes");
+    expect(out).toContain("Cloudflare API calls: 17 when every gate passes (retries excluded)");
+  });
+  it("says that a plan with nothing to change is what --force would do, and that the release spends only its reads", () => {
+    const out = formatPlan({
+      ...plan,
+      targets: plan.targets.map((t) => ({ ...t, phases: [{ phase: "read", summary: "read", apiCalls: 12 }] })),
+      diff: { worker: "hello", targets: [], changed: false, drift: false },
+    });
+    expect(out).toContain(
+      "Cloudflare API calls: 17 when every gate passes, with --force (retries excluded); without it the release ends unchanged after its reads (24)",
+    );
   });
   it("words each action", () => {
     expect(actionText({ kind: "deploy", target: "us", percent: 50 })).toBe("deploy us at 50%");
