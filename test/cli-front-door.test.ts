@@ -117,6 +117,11 @@ describe("help, from the command table", () => {
     for (const l of commands.split("\n").slice(1)) expect(l, l).toMatch(/^  \S|^ {12}\S|^ {16}\S/);
     expect(commands).toMatch(/^ {12}cbo audit search .*\n {16}\[--limit N\] \[--before SEQ\]/m);
     expect((await cbo(["help", "nope"])).code).toBe(1);
+    // A verb of a command's synopsis (cbo release pause|resume|promote|abort) is one to help with too.
+    const pause = await cbo(["help", "release", "pause"]);
+    expect([pause.code, pause.stderr]).toEqual([0, ""]);
+    expect(pause.stdout).toContain("cbo release pause|resume|promote|abort <release id> [--reason TEXT]");
+    expect((await cbo(["help", "release", "nope"])).code).toBe(1);
     const noSub = await cbo(["help", "secrets", "nope"]);
     expect([noSub.code, noSub.stderr.split("\n")[0]]).toEqual([1, 'error ERR_USAGE: cbo secrets has no subcommand "nope".']);
   });
