@@ -3,6 +3,7 @@ import type { AnyEvent, Release, ReleasePlan, Status, TargetSummary } from "../c
 import { describeEvent, gateFigures } from "./describe-event.ts";
 import { formatEventLine } from "./format-event.ts";
 import { actionText, formatPlan, gateText } from "./format-plan.ts";
+import { controlText } from "./format-control.ts";
 import { formatStatus, liveText } from "./format-status.ts";
 import { formatVersions, lastPerTarget } from "./format-versions.ts";
 import { endLine, progressLine, startLine } from "./follow-started.ts";
@@ -398,5 +399,16 @@ describe("release progress", () => {
       "release rel_1 rolled back after 4.2 s: gate failed",
     );
     expect(endLine(release({ kind: "rollback" }), startedAt, plain, NOW)).toBe("rollback rel_1 succeeded after 4.2 s");
+  });
+});
+
+describe("release control answers", () => {
+  it("says what was done once, and what each target waits for in words", () => {
+    const waiting = [{ target: "eu", kind: "data" as const, percent: 50 }];
+    expect(controlText("pause", "r1", { paused: true, waiting })).toBe("release r1: paused; waiting: eu at 50% for analytics data");
+    expect(controlText("promote", "r1", { paused: true, waiting: [{ target: "us", kind: "manual", percent: 10 }] })).toBe(
+      "release r1: promoted (still paused); waiting: us at 10% for resume",
+    );
+    expect(controlText("resume", "r1", { paused: false, waiting: [] })).toBe("release r1: resumed");
   });
 });

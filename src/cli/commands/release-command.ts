@@ -4,6 +4,7 @@
 import type { DaemonClient } from "../../client/index.ts";
 import { rollbackPreviewLines, type Release } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
+import { controlText } from "../format-control.ts";
 import { parse } from "../args.ts";
 import { processIo } from "../cli-io.ts";
 import { DAEMON_FLAGS, connect, positionalsAs, printUsage } from "../daemon-flags.ts";
@@ -94,10 +95,7 @@ async function controlCommand(
   const result = await call(id, reason);
   if (values.json) printJsonLine(result);
   else {
-    const { control } = result;
-    const waits = control.waiting.map((w) => `${w.target} ${w.kind} at ${w.percent}%`).join(", ");
-    const done = { pause: "paused", resume: "resumed", promote: "promoted" }[verb];
-    process.stdout.write(`release ${id}: ${done}${control.paused ? " (paused)" : ""}${waits ? `; waiting: ${waits}` : ""}\n`);
+    process.stdout.write(`${controlText(verb, id, result.control)}\n`);
   }
   return 0;
 }
