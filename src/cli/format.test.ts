@@ -117,6 +117,10 @@ describe("events in words", () => {
     expect(describeEvent(event("release.waiting", { kind: "approval", percent: 10, until: null, reason: "{pause: approve}" }))).toBe(
       "waiting at 10% for approval (promote): {pause: approve}",
     );
+    // The engine's reason names a command: said as it runs here (npx cbo under vitest, as after npm install).
+    expect(
+      describeEvent(event("release.waiting", { kind: "manual", percent: 50, until: null, reason: "paused: cbo release resume r1" })),
+    ).toBe("waiting at 50% for resume (the release is paused): paused: npx cbo release resume r1");
     expect(describeEvent(event("release.wait.ended", { kind: "manual", percent: 50, by: null, waitedMs: 3659 }))).toBe(
       "wait at 50% ended after 3.7 s",
     );
