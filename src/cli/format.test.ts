@@ -4,6 +4,7 @@ import { describeEvent, gateFigures } from "./describe-event.ts";
 import { formatEventLine } from "./format-event.ts";
 import { actionText, formatPlan, gateText } from "./format-plan.ts";
 import { controlText } from "./format-control.ts";
+import { formatDiff } from "./format-diff.ts";
 import { formatStatus, liveText } from "./format-status.ts";
 import { formatVersions, lastPerTarget } from "./format-versions.ts";
 import { endLine, progressLine, startLine } from "./follow-started.ts";
@@ -414,5 +415,32 @@ describe("release control answers", () => {
       "release r1: promoted (still paused); waiting: us at 10% for resume",
     );
     expect(controlText("resume", "r1", { paused: false, waiting: [] })).toBe("release r1: resumed");
+  });
+});
+
+describe("cbo diff", () => {
+  it("says why a ? line is unknown, and an arrow for a change", () => {
+    const out = formatDiff({
+      worker: "w",
+      changed: true,
+      drift: true,
+      targets: [
+        {
+          target: "eu",
+          live: [{ versionId: "v9", percentage: 100 }],
+          versionId: "v9",
+          unknownVersions: ["v9"],
+          drift: true,
+          liveCode: null,
+          desiredCode: "c",
+          changes: [
+            { area: "code", item: "v9", change: "unknown", live: "not uploaded by the orchestrator" },
+            { area: "vars", item: "GREETING", change: "changed", live: "a", desired: "b" },
+          ],
+        },
+      ],
+    });
+    expect(out).toMatch(/\? code +v9 +not uploaded by the orchestrator\n/);
+    expect(out).toMatch(/~ vars +GREETING +a -> b\n/);
   });
 });
