@@ -60,7 +60,11 @@ export function formatPlan(plan: ReleasePlan): string {
   lines.push("");
   if (plan.diff) {
     lines.push("diff against what each target runs now:");
-    lines.push(formatDiff(plan.diff).trimEnd().replace(/^/gm, "  "));
+    lines.push(
+      formatDiff(plan.diff)
+        .trimEnd()
+        .replace(/^(?=.)/gm, "  "),
+    );
     lines.push("");
   }
   lines.push(
@@ -95,7 +99,7 @@ export function formatPlan(plan: ReleasePlan): string {
   const details = targetsDetailsText(plan);
   if (details) {
     lines.push("per target:");
-    lines.push(details.replace(/^/gm, "  "));
+    lines.push(details.replace(/^(?=.)/gm, "  "));
     lines.push("");
   }
   lines.push(`actions (${plan.actions.length}):`);

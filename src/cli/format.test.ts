@@ -265,11 +265,27 @@ describe("plan", () => {
     const out = formatPlan({
       ...plan,
       targets: plan.targets.map((t) => ({ ...t, phases: [{ phase: "read", summary: "read", apiCalls: 12 }] })),
-      diff: { worker: "hello", targets: [], changed: false, drift: false },
+      diff: {
+        worker: "hello",
+        changed: false,
+        drift: false,
+        targets: ["eu", "us"].map((target) => ({
+          target,
+          live: [],
+          versionId: null,
+          unknownVersions: [],
+          drift: false,
+          liveCode: null,
+          desiredCode: "c",
+          changes: [],
+        })),
+      },
     });
     expect(out).toContain(
       "Cloudflare API calls: 17 when every gate passes, with --force (retries excluded); without it the release ends unchanged after its reads (24)",
     );
+    // Blank lines stay blank when the diff and the per-target details are indented (no trailing spaces).
+    expect(out).not.toMatch(/^ +$/m);
   });
   it("words each action", () => {
     expect(actionText({ kind: "deploy", target: "us", percent: 50 })).toBe("deploy us at 50%");
