@@ -146,7 +146,7 @@ export const releaseControl = defineTool({
       );
     }
     if (action === "abort") {
-      const r = await api.abortRelease(release_id);
+      const r = await api.abortRelease(release_id, reason);
       return done(outcome(r, "Release"), r);
     }
     const call = { pause: api.pauseRelease, resume: api.resumeRelease, promote: api.promoteRelease }[action];
