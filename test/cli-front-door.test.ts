@@ -111,7 +111,17 @@ describe("help, from the command table", () => {
       /^exit codes: 0 ok; 1 user error [^]*; 2 system error [^]*; 3 a release or rollback rolled back or was aborted;[^]*4 cbo diff --strict found drift/m,
     );
     expect(all.stdout).toMatch(/^token: the first of --token-file FILE, --token TOKEN .*, CBO_TOKEN_FILE, CBO_TOKEN,/m);
+    // Under "commands:" every line is indented: a wrapped usage line (audit search, vault) too.
+    const commands = all.stdout.split("\n\n")[2]!;
+    expect(commands.startsWith("commands:\n")).toBe(true);
+    for (const l of commands.split("\n").slice(1)) expect(l, l).toMatch(/^  \S|^ {12}\S|^ {16}\S/);
+    expect(commands).toMatch(/^ {12}cbo audit search .*\n {16}\[--limit N\] \[--before SEQ\]/m);
     expect((await cbo(["help", "nope"])).code).toBe(1);
+    // A verb of a command's synopsis (cbo release pause|resume|promote|abort) is one to help with too.
+    const pause = await cbo(["help", "release", "pause"]);
+    expect([pause.code, pause.stderr]).toEqual([0, ""]);
+    expect(pause.stdout).toContain("cbo release pause|resume|promote|abort <release id> [--reason TEXT]");
+    expect((await cbo(["help", "release", "nope"])).code).toBe(1);
     const noSub = await cbo(["help", "secrets", "nope"]);
     expect([noSub.code, noSub.stderr.split("\n")[0]]).toEqual([1, 'error ERR_USAGE: cbo secrets has no subcommand "nope".']);
   });

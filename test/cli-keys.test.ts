@@ -190,6 +190,12 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
       if (!["running", "rolling_back"].includes(release.status)) break;
       await new Promise((res2) => setTimeout(res2, 50));
     }
+    // GLOBAL_KEY version 2 ships already: its release ends unchanged, and the CLI says so (it said "started").
+    const again = await cbo(["secrets", "deliver", "GLOBAL_KEY"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(
+      /^delivering secret GLOBAL_KEY version 2: keyed already ships it on every target \(release \S+ unchanged\)\n$/,
+    );
     await put("ORPHAN", "o", { mode: "relay" });
     const orphan = await cbo(["secrets", "deliver", "ORPHAN"]);
     expect([orphan.code, orphan.stderr.split("\n")[0]]).toEqual([1, "error ERR_NOT_FOUND: No worker lists secret ORPHAN."]);

@@ -110,7 +110,7 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
   async function waitingFor(cli: ReturnType<typeof follow>, target: string): Promise<string> {
     await eventually(
       async () =>
-        new RegExp(`${target}\\s+waiting at step 50%: approval: cbo release promote `).test(cli.output.stdout)
+        new RegExp(`${target}\\s+waiting at step 50%: approval: npx cbo release promote `).test(cli.output.stdout)
           ? true
           : Promise.reject(new Error(`${target} is not waiting for approval yet: ${cli.output.stdout}${cli.output.stderr}`)),
       60_000,

@@ -129,6 +129,8 @@ describe("cbo d1 restore to a release's bookmark", () => {
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^restored D1 notes on eu to /);
+    // The undo hint runs as printed: wrangler's restore takes the database's name first.
+    expect(r.stdout).toMatch(/; to undo: wrangler d1 time-travel restore notes --bookmark \S+\n$/);
     expect(await ids("eu")).toEqual([1, 2]);
     expect(await ids("us")).toEqual([1, 3]);
     const audit = d.security.audit.search({ action: "d1.restore", limit: 10 }).filter((e) => e.outcome === "ok");
@@ -144,6 +146,13 @@ describe("cbo d1 restore to a release's bookmark", () => {
       { binding: "DB", database: "notes", pending: ["0002_cleanup.sql"] },
     ]);
     expect(plan.targets.find((x) => x.name === "us")!.d1Migrations).toEqual([]);
+    // cbo diff says so too (it said "a release would change nothing" while the release had work).
+    const diff = await client().diff("notes");
+    expect(diff.changed).toBe(true);
+    expect(diff.targets.find((x) => x.target === "eu")!.changes).toEqual([
+      { area: "migrations", item: "D1 notes 0002_cleanup.sql", change: "added", desired: "pending" },
+    ]);
+    expect(diff.targets.find((x) => x.target === "us")!.changes).toEqual([]);
     // The same code released again is not a no-op: the pending migration is work, applied again on eu only.
     const again = await release("r2");
     expect(again.status, again.reason ?? "").toBe("succeeded");

@@ -5,6 +5,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApi, startApiServer, type ApiServer } from "../src/api/index.ts";
+import { createDaemonClient } from "../src/client/index.ts";
+import { releaseControl } from "../src/mcp/tools-write.ts";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../src/config/load.ts";
 import { createEngine } from "../src/deploy/index.ts";
 import type { Engine } from "../src/deploy/types.ts";
@@ -165,15 +167,27 @@ describe("approvals, pauses and aborts through the API", () => {
     expect([again.status, again.body.error.code]).toEqual([409, "ERR_CONFLICT"]);
   }, 60_000);
 
-  it("abort while waiting for approval rolls the canary back", async () => {
+  it("abort while waiting for approval rolls the canary back; its reason is kept (release, audit)", async () => {
     await configure([50, { pause: "approve" }, 100]);
     const before = await liveOf(runtimes.get("eu")!, "hello");
     const id = (await post("/v1/releases", tokens.deployer, { worker: "hello" })).body.id as string;
     await until(id, waitingAt("eu", "approval"), "eu's approval");
-    const aborted = await post(`/v1/releases/${id}/abort`, tokens.deployer);
+    const aborted = await post(`/v1/releases/${id}/abort`, tokens.deployer, { reason: "wrong build" });
     expect([aborted.status, aborted.body.status]).toEqual([200, "aborted"]);
+    // `cbo release abort <id> --reason TEXT` (README): the reason was dropped before.
+    expect(aborted.body.reason).toContain("aborted by ci: wrong build");
+    expect(audit("release.abort").filter((a) => a.outcome === "ok")[0]!.details).toContain("wrong build");
     expect(await liveOf(runtimes.get("eu")!, "hello")).toEqual(before);
     expect((await control(id)).waiting).toEqual([]);
+  }, 60_000);
+
+  it("the MCP release_control tool's abort keeps its reason too", async () => {
+    await configure([50, { pause: "approve" }, 100]);
+    const id = (await post("/v1/releases", tokens.deployer, { worker: "hello" })).body.id as string;
+    await until(id, waitingAt("eu", "approval"), "eu's approval");
+    const api = createDaemonClient({ url: server.url, token: tokens.deployer }).via("mcp:release_control");
+    await releaseControl.run({ release_id: id, action: "abort", reason: "the agent saw errors", confirm: true }, { api });
+    expect(store.releases.get(id)).toMatchObject({ status: "aborted", reason: expect.stringContaining("the agent saw errors") });
   }, 60_000);
 
   it("{pause: 2s} waits that long by itself", async () => {

@@ -58,6 +58,8 @@ describe("cbo tunnel create, config, status", () => {
     expect(r.out).toContain("created tunnel clawdbot-orchestrator");
     expect(r.out).toContain("https://cbo.example.test");
     expect(r.out).toContain("https://edge.example.test as CBO_ORCHESTRATOR_URL");
+    // The next step runs as printed: `npx cbo` here (not on PATH), as every hint says it.
+    expect(r.out).toContain("with their next release: npx cbo release <worker>.");
 
     const files = {
       token: join(tunnelDir(), "token"),

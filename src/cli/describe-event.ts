@@ -2,6 +2,7 @@
 // data is read defensively (a field the engine does not send is left out, never printed as
 // "undefined"), so a daemon that adds fields or event types does not break the CLI.
 import type { AnyEvent } from "../contract/index.ts";
+import { asInvoked } from "./invocation.ts";
 import { percent, type Paint } from "./table.ts";
 
 type Data = Record<string, unknown>;
@@ -33,8 +34,15 @@ const versionOf = (d: Data) => str(d, "versionId", "version", "toVersionId");
 const reasonOf = (d: Data) => str(d, "reason", "error", "message", "detail");
 const stepOf = (d: Data) => num(d, "percent", "percentage", "step");
 
-/** The event's meaning in a few words, without its target, worker or time. */
+/**
+ * The event's meaning in a few words, without its target, worker or time. The engine's reasons name
+ * commands as `cbo …` (e.g. "paused: cbo release resume <id>"): said here as they run (asInvoked).
+ */
 export function describeEvent(e: Pick<AnyEvent, "type" | "data">, paint?: Paint): string {
+  return asInvoked(describeRaw(e, paint));
+}
+
+function describeRaw(e: Pick<AnyEvent, "type" | "data">, paint?: Paint): string {
   const p = paint ?? { ok: String, bad: String, warn: String, dim: String, bold: String };
   const d = e.data ?? {};
   const step = stepOf(d);

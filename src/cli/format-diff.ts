@@ -17,7 +17,12 @@ export function formatDiff(diff: WorkerDiff): string {
     const rows = t.changes.map((c) => [
       `${SIGN[c.change]} ${c.area}`,
       c.item,
-      c.live === undefined && c.desired === undefined ? c.change : `${c.live ?? "-"} -> ${c.desired ?? "-"}`,
+      // An unknown (`?`) says why it is unknown, not an arrow to nothing.
+      c.live === undefined && c.desired === undefined
+        ? c.change
+        : c.change === "unknown"
+          ? (c.live ?? c.desired ?? "unknown")
+          : `${c.live ?? "-"} -> ${c.desired ?? "-"}`,
     ]);
     lines.push(table(rows).replace(/^/gm, "  "));
   }

@@ -60,7 +60,11 @@ export function formatPlan(plan: ReleasePlan): string {
   lines.push("");
   if (plan.diff) {
     lines.push("diff against what each target runs now:");
-    lines.push(formatDiff(plan.diff).trimEnd().replace(/^/gm, "  "));
+    lines.push(
+      formatDiff(plan.diff)
+        .trimEnd()
+        .replace(/^(?=.)/gm, "  "),
+    );
     lines.push("");
   }
   lines.push(
@@ -95,12 +99,19 @@ export function formatPlan(plan: ReleasePlan): string {
   const details = targetsDetailsText(plan);
   if (details) {
     lines.push("per target:");
-    lines.push(details.replace(/^/gm, "  "));
+    lines.push(details.replace(/^(?=.)/gm, "  "));
     lines.push("");
   }
   lines.push(`actions (${plan.actions.length}):`);
   plan.actions.forEach((a, i) => lines.push(`  ${String(i + 1).padStart(3)}. ${actionText(a)}`));
   lines.push("");
-  lines.push(`Cloudflare API calls: ${plan.apiCalls} when every gate passes (retries excluded)`);
+  if (plan.diff && !plan.diff.changed) {
+    // Nothing to release: the phases above are what --force would do; as it is, the release ends
+    // `unchanged` after the plan's reads (engine.ts), and that is all it spends.
+    const reads = plan.targets.reduce((n, t) => n + (t.phases?.find((p) => p.phase === "read")?.apiCalls ?? 0), 0);
+    lines.push(
+      `Cloudflare API calls: ${plan.apiCalls} when every gate passes, with --force (retries excluded); without it the release ends unchanged after its reads (${reads})`,
+    );
+  } else lines.push(`Cloudflare API calls: ${plan.apiCalls} when every gate passes (retries excluded)`);
   return lines.join("\n") + "\n";
 }

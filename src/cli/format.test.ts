@@ -3,6 +3,7 @@ import type { AnyEvent, Release, ReleasePlan, Status, TargetSummary } from "../c
 import { describeEvent, gateFigures } from "./describe-event.ts";
 import { formatEventLine } from "./format-event.ts";
 import { actionText, formatPlan, gateText } from "./format-plan.ts";
+import { formatDiff } from "./format-diff.ts";
 import { formatStatus, liveText } from "./format-status.ts";
 import { formatVersions, lastPerTarget } from "./format-versions.ts";
 import { endLine, progressLine, startLine } from "./follow-started.ts";
@@ -111,7 +112,7 @@ describe("events in words", () => {
   });
   it("says what a release waits for, and who ended the wait (approvals and pauses)", () => {
     const waiting = { kind: "approval", percent: 50, until: null, reason: "approval: cbo release promote r1" };
-    expect(describeEvent(event("release.waiting", waiting))).toBe("waiting at step 50%: approval: cbo release promote r1");
+    expect(describeEvent(event("release.waiting", waiting))).toBe("waiting at step 50%: approval: npx cbo release promote r1"); // the engine says cbo; said here as it runs (npx cbo under vitest)
     expect(describeEvent(event("release.wait.ended", { kind: "approval", percent: 50, by: "ops", waitedMs: 1234 }))).toBe(
       "approval at step 50% ended by ops after 1.2 s",
     );
@@ -257,7 +258,33 @@ describe("plan", () => {
       "gate:   probe /health, every 100 ms, timeout 1000 ms, fail after 3 in a row, max error rate 5%, bake 600 ms, min 5 samples",
     );
     expect(out).toContain("actions (3):\n    1. upload a new version to eu\n    2. deploy eu at 10%\n    3. gate eu at 10%");
-    expect(out).toContain("Cloudflare API calls: 17 when every gate passes");
+    expect(out).toContain("Cloudflare API calls: 17 when every gate passes (retries excluded)");
+  });
+  it("says that a plan with nothing to change is what --force would do, and that the release spends only its reads", () => {
+    const out = formatPlan({
+      ...plan,
+      targets: plan.targets.map((t) => ({ ...t, phases: [{ phase: "read", summary: "read", apiCalls: 12 }] })),
+      diff: {
+        worker: "hello",
+        changed: false,
+        drift: false,
+        targets: ["eu", "us"].map((target) => ({
+          target,
+          live: [],
+          versionId: null,
+          unknownVersions: [],
+          drift: false,
+          liveCode: null,
+          desiredCode: "c",
+          changes: [],
+        })),
+      },
+    });
+    expect(out).toContain(
+      "Cloudflare API calls: 17 when every gate passes, with --force (retries excluded); without it the release ends unchanged after its reads (24)",
+    );
+    // Blank lines stay blank when the diff and the per-target details are indented (no trailing spaces).
+    expect(out).not.toMatch(/^ +$/m);
   });
   it("words each action", () => {
     expect(actionText({ kind: "deploy", target: "us", percent: 50 })).toBe("deploy us at 50%");
@@ -392,5 +419,32 @@ describe("release progress", () => {
       "release rel_1 rolled back after 4.2 s: gate failed",
     );
     expect(endLine(release({ kind: "rollback" }), startedAt, plain, NOW)).toBe("rollback rel_1 succeeded after 4.2 s");
+  });
+});
+
+describe("cbo diff", () => {
+  it("says why a ? line is unknown, and an arrow for a change", () => {
+    const out = formatDiff({
+      worker: "w",
+      changed: true,
+      drift: true,
+      targets: [
+        {
+          target: "eu",
+          live: [{ versionId: "v9", percentage: 100 }],
+          versionId: "v9",
+          unknownVersions: ["v9"],
+          drift: true,
+          liveCode: null,
+          desiredCode: "c",
+          changes: [
+            { area: "code", item: "v9", change: "unknown", live: "not uploaded by the orchestrator" },
+            { area: "vars", item: "GREETING", change: "changed", live: "a", desired: "b" },
+          ],
+        },
+      ],
+    });
+    expect(out).toMatch(/\? code +v9 +not uploaded by the orchestrator\n/);
+    expect(out).toMatch(/~ vars +GREETING +a -> b\n/);
   });
 });

@@ -6,7 +6,7 @@
 import { CboError } from "../kit/errors.ts";
 import { cboCommand, packageVersion } from "./invocation.ts";
 import { printError, printJsonLine } from "./output.ts";
-import { COMMAND_NAMES, isCommand, isSubcommand, overview, usageOf, type CommandName } from "./usage/index.ts";
+import { COMMAND_NAMES, isCommand, isSubcommand, namesSubcommand, overview, usageOf, type CommandName } from "./usage/index.ts";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -135,7 +135,7 @@ function help(topic: string[]): number {
   if (command === undefined) return printUsage(overview(packageVersion(), cboCommand()));
   if (!isCommand(command))
     throw new CboError("ERR_USAGE", `No command "${command}" to help with.`, { hint: `the commands are: ${COMMAND_NAMES.join(", ")}` });
-  if (sub !== undefined && !isSubcommand(command, sub)) {
+  if (sub !== undefined && !namesSubcommand(command, sub)) {
     throw new CboError("ERR_USAGE", `cbo ${command} has no subcommand "${sub}".`, { hint: usageOf(command) });
   }
   return printUsage(usageOf(command, sub));

@@ -10,6 +10,7 @@ export const DIFF_AREAS = [
   "bindings",
   "vars",
   "compatibility",
+  "migrations",
   "secrets",
   "config",
   "assets",
@@ -23,7 +24,9 @@ export type DiffArea = (typeof DIFF_AREAS)[number];
 /**
  * One difference. `item` names it (a module, a binding, a var, a secret `name@version`, an asset
  * path, a setting); `live` and `desired` are what the target has and what the spec says, shown as
- * text. Never a secret's value: secrets are names and versions only.
+ * text. Never a secret's value: secrets are names and versions only. `migrations` are the D1
+ * files pending in the target's own table and a Durable Object migration: state a release changes
+ * even when the code does not (e.g. after `cbo d1 restore`).
  */
 export const DiffChangeSchema = z.object({
   area: z.enum(DIFF_AREAS),

@@ -11,7 +11,7 @@ import { versionFacts, type ReleaseBuild } from "./release-build.ts";
 import { secretBindingShapes } from "./secret-plan.ts";
 import { uploadBindings } from "./target-phases.ts";
 import type { ReleasePlan } from "./types.ts";
-import type { WorkerDiff } from "../contract/index.ts";
+import type { DiffChange, WorkerDiff } from "../contract/index.ts";
 
 /** Stands for the id of a resource the release would create (its binding is a change either way). */
 const CREATED = "(created by the release)";
@@ -31,7 +31,7 @@ export function diffOf(inputs: DiffInputs): WorkerDiff {
   const { worker, store } = inputs;
   const targets = worker.waves.flat().map((name) => {
     const facts = inputs.facts.get(name) ?? { target: name, deployment: [], versions: [], reads: 0 };
-    return diffTarget(name, desiredIn(inputs, name, facts), {
+    const diff = diffTarget(name, desiredIn(inputs, name, facts), {
       live: facts.deployment,
       ...(facts.liveVersion ? { version: facts.liveVersion.version } : {}),
       recorded: (versionId) => {
@@ -41,8 +41,39 @@ export function diffOf(inputs: DiffInputs): WorkerDiff {
       ...(facts.settings ? { settings: facts.settings } : {}),
       config: configVersions(store, worker, name),
     });
+    return { ...diff, changes: [...diff.changes, ...stateChanges(inputs.plan, name)] };
   });
   return workerDiff(worker.name, targets);
+}
+
+/**
+ * What a release changes in the target's state, which the version comparison does not see: the
+ * D1 files pending in its own migrations table (expand, then contract) and a Durable Object
+ * migration. A release of unchanged code is no no-op while these are pending (engine.ts).
+ */
+function stateChanges(plan: ReleasePlan, name: string): DiffChange[] {
+  const t = plan.targets.find((x) => x.name === name);
+  if (!t) return [];
+  const d1 = [...(t.d1Migrations ?? []), ...(t.d1Contract ?? [])].flatMap((d) =>
+    d.pending.map((file) => ({
+      area: "migrations" as const,
+      item: `D1 ${d.database} ${file}`,
+      change: "added" as const,
+      desired: "pending",
+    })),
+  );
+  const doMigration = t.durableObjectMigration
+    ? [
+        {
+          area: "migrations" as const,
+          item: "Durable Object migration",
+          change: "changed" as const,
+          live: t.durableObjectMigration.oldTag ?? "none",
+          desired: t.durableObjectMigration.newTag,
+        },
+      ]
+    : [];
+  return [...d1, ...doMigration];
 }
 
 function desiredIn(inputs: DiffInputs, name: string, facts: TargetFacts): DesiredTarget {

@@ -343,8 +343,9 @@ export function createEngine(deps: EngineDeps): Engine {
           },
         );
       }
-      createRecorder(store, record, log).log(`abort requested${opts.by ? ` by ${opts.by}` : ""}`);
-      running.abort.abort(new ReleaseStop("abort", `aborted${opts.by ? ` by ${opts.by}` : ""}${opts.reason ? `: ${opts.reason}` : ""}`));
+      const who = `${opts.by ? ` by ${opts.by}` : ""}${opts.reason ? `: ${opts.reason}` : ""}`;
+      createRecorder(store, record, log).log(`abort requested${who}`);
+      running.abort.abort(new ReleaseStop("abort", `aborted${who}`));
       return running.done;
     },
 

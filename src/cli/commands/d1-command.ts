@@ -48,7 +48,7 @@ const restore: Subcommand = async (args, io) => {
   const r = await c.d1Restore({ ...req, confirm: true });
   if (values.json) return (writeJson(io, r), 0);
   io.stdout.write(
-    `restored D1 ${r.database} on ${r.target} to ${r.bookmark}${r.undoBookmark ? `; to undo: wrangler d1 time-travel restore --bookmark ${r.undoBookmark}` : ""}\n`,
+    `restored D1 ${r.database} on ${r.target} to ${r.bookmark}${r.undoBookmark ? `; to undo: wrangler d1 time-travel restore ${r.database} --bookmark ${r.undoBookmark}` : ""}\n`,
   );
   return 0;
 };

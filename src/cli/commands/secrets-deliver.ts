@@ -20,11 +20,20 @@ export const deliver: Subcommand = async (args, io) => {
   });
   const started = d.releases.map((r) => `${r.worker} (release ${r.releaseId})`).join(", ");
   if (!values.wait) {
-    if (values.json) writeJson(io, d);
-    else {
-      io.stdout.write(`delivering secret ${d.name} version ${d.version}: started ${started}\n`);
-      for (const r of d.releases) io.stdout.write(asInvoked(`follow it with: cbo events --follow --release ${r.releaseId}\n`));
-    }
+    if (values.json) return (writeJson(io, d), 0);
+    // A worker that already ships this version ends its release `unchanged` at once: say so rather
+    // than "started" with a release to follow that has nothing to show.
+    const client = connect(values);
+    const runs = await Promise.all(d.releases.map(async (r) => ({ ...r, status: (await client.getRelease(r.releaseId)).release.status })));
+    const moving = runs.filter((r) => r.status !== "unchanged");
+    const parts = [
+      ...(moving.length ? [`started ${moving.map((r) => `${r.worker} (release ${r.releaseId})`).join(", ")}`] : []),
+      ...runs
+        .filter((r) => r.status === "unchanged")
+        .map((r) => `${r.worker} already ships it on every target (release ${r.releaseId} unchanged)`),
+    ];
+    io.stdout.write(`delivering secret ${d.name} version ${d.version}: ${parts.join("; ")}\n`);
+    for (const r of moving) io.stdout.write(asInvoked(`follow it with: cbo events --follow --release ${r.releaseId}\n`));
     return 0;
   }
   if (!values.json) io.stdout.write(`delivering secret ${d.name} version ${d.version}: started ${started}\n`);

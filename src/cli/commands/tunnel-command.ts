@@ -6,6 +6,7 @@ import { parse } from "../args.ts";
 import { processIo, type CliIo } from "../cli-io.ts";
 import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
 import { dispatch, hinted, positionals, writeJson, type Subcommand } from "../subcommand.ts";
+import { asInvoked } from "../invocation.ts";
 import { table } from "../table.ts";
 import { usageOf } from "../usage/index.ts";
 
@@ -96,7 +97,8 @@ const create: Subcommand = async (args, io) => {
   const t = r.tunnel!;
   io.stdout.write(`${r.adopted ? "took over the existing" : "created"} tunnel ${t.name} (${t.id}) in target ${t.target}\n`);
   io.stdout.write(formatStatus(r, true).split("\n").slice(1).join("\n"));
-  io.stdout.write(`next steps:\n${r.nextSteps.map((s) => `  - ${s}`).join("\n")}\n`);
+  // The daemon writes its next steps as `cbo …`; said here as they run (`npx cbo …` unless on PATH).
+  io.stdout.write(asInvoked(`next steps:\n${r.nextSteps.map((s) => `  - ${s}`).join("\n")}\n`));
   return 0;
 };
 

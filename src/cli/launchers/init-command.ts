@@ -206,7 +206,7 @@ export async function initCommand(args: string[]): Promise<number> {
 
   let code = 0;
   try {
-    const result = await runWizard(actions, (_steps, s) => (json ? printJsonLine({ event: "step", step: s }) : say(line(s))));
+    const result = await runWizard(actions, (_steps, s) => (json ? printJsonLine({ event: "step", step: s }) : say(stepLine(s))));
     if (!result.ok && daemonLog.length > 0 && !json) say(`daemon log (last lines):\n${daemonLog.map((l) => `  ${l}`).join("\n")}`);
     const summary = {
       event: "done",
@@ -238,12 +238,13 @@ function initExit(err: CboError): number {
   return typeof status === "string" && err.details?.releaseId !== undefined ? exitForOutcome(status) : exitForError(err);
 }
 
-function line(s: SetupStep): string {
+/** One step as it goes; the steps' texts say `cbo …`, printed as they run here (asInvoked). */
+export function stepLine(s: SetupStep): string {
   const head = `  ${MARK[s.status]} ${s.title}${s.detail ? ` — ${s.detail}` : ""}`;
-  return s.fix ? `${head}\n      fix: ${s.fix}` : head;
+  return asInvoked(s.fix ? `${head}\n      fix: ${s.fix}` : head);
 }
 
-function nextSteps(ok: boolean, c: InitChoices, serving: boolean): string {
+export function nextSteps(ok: boolean, c: InitChoices, serving: boolean): string {
   if (!ok) return "Setup stopped at the failed step: apply its fix and run `cbo init` again (finished steps are kept).";
   const data = `--data ${c.dataDir}`;
   const config = `--config ${c.configFile}`;
@@ -264,6 +265,6 @@ function nextSteps(ok: boolean, c: InitChoices, serving: boolean): string {
     ...(serving ? [] : [`  start:       ${start}`]),
     `  status:      cbo status ${data}`,
     `  AI agent:    cbo tokens create --name clawdbot --role agent ${data}   (then CBO_TOKEN=… cbo mcp, or the skill in skills/cf-orchestrator)`,
-    `  tunnel:      cbo tunnel create   (optional: reach the orchestrator from outside through Cloudflare Tunnel)`,
+    `  tunnel:      cbo tunnel create ${data}   (optional: reach the orchestrator from outside through Cloudflare Tunnel)`,
   ].join("\n");
 }

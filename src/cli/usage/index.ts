@@ -51,6 +51,16 @@ export function usageOf(name: CommandName, sub?: string): string {
   return sub !== undefined && u.subs && Object.hasOwn(u.subs, sub) ? renderSubUsage(name, sub, u) : renderUsage(name, u);
 }
 
+/**
+ * Does `sub` name a subcommand `cbo help <name> <sub>` may ask about: one of its `subs`, or a verb
+ * a synopsis line starts with (`cbo release pause|resume|promote|abort <id>`: these share the
+ * command's usage)?
+ */
+export function namesSubcommand(name: CommandName, sub: string): boolean {
+  const u: CommandUsage = USAGE[name];
+  return isSubcommand(name, sub) || (u.synopsis ?? []).some((l) => (l.split(" ")[0] ?? "").split("|").includes(sub));
+}
+
 /** Does `sub` name a subcommand of `name`? */
 export function isSubcommand(name: CommandName, sub: string | undefined): sub is string {
   const subs = (USAGE[name] as CommandUsage).subs;

@@ -74,5 +74,11 @@ export function renderSubUsage(name: string, sub: string, u: CommandUsage): stri
 export function renderOverviewEntry(name: string, u: CommandUsage): string {
   const [first, ...rest] = u.summary.split("\n");
   const pad = " ".repeat(12);
-  return [`  ${name.padEnd(9)} ${first}`, ...rest.map((l) => pad + l), ...commandLines(name, u, true).map((l) => pad + l)].join("\n");
+  // A command line that wraps (audit search, vault rotate-master-key) is indented for `cbo help
+  // <name>`; here its continuation goes under its own line, four columns in.
+  const lines = commandLines(name, u, true).flatMap((l) => {
+    const [head, ...more] = l.split("\n");
+    return [pad + head, ...more.map((m) => `${pad}    ${m.trimStart()}`)];
+  });
+  return [`  ${name.padEnd(9)} ${first}`, ...rest.map((l) => pad + l), ...lines].join("\n");
 }
