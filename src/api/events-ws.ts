@@ -18,7 +18,6 @@ import { StreamQuerySchema } from "../contract/index.ts";
 import type { StoredEvent, Store } from "../store/index.ts";
 import type { AuditTrail } from "../security/index.ts";
 import type { AuthGate } from "./auth-gate.ts";
-import { validationError } from "./errors.ts";
 import type { RequestOrigin } from "./request-origin.ts";
 import { STREAM_PATH } from "./routes-events.ts";
 import type { SessionStore } from "./dashboard/session.ts";
@@ -137,24 +136,15 @@ export function createEventStream(deps: {
   }
 
   function accept(ws: WebSocket, req: IncomingMessage): void {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const admitted = registry.admit(ws, req);
+    const admitted = registry.admit(ws, req, StreamQuerySchema);
     if (!admitted) return;
-    const query = StreamQuerySchema.safeParse(Object.fromEntries(url.searchParams));
-    if (!query.success) {
-      ws.close(CLOSE.badQuery, `ERR_VALIDATION: ${validationError("query", query.error).message}`.slice(0, 120));
-      return;
-    }
+    const { query } = admitted;
     const c: Client = {
-      ws,
-      filter: { tenant: admitted.tenant, releaseId: query.data.release },
+      ...admitted.client,
+      filter: { tenant: admitted.tenant, releaseId: query.release },
       phase: "replaying",
       pending: [],
-      lastSent: query.data.after ?? 0,
-      alive: true,
-      session: admitted.who.session?.id,
-      addressKey: admitted.addressKey,
-      principalKey: admitted.principalKey,
+      lastSent: query.after ?? 0,
       closed: new Promise((resolve) => ws.once("close", () => resolve())),
     };
     registry.register(c);
@@ -164,12 +154,5 @@ export function createEventStream(deps: {
     });
   }
 
-  return {
-    handleUpgrade: (req, socket, head) => registry.handleUpgrade(req, socket, head, accept),
-    clientCount: () => clients.size,
-    async close() {
-      unsubscribe();
-      await registry.close();
-    },
-  };
+  return registry.serve(accept, unsubscribe);
 }

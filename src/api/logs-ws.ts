@@ -17,7 +17,6 @@ import { matches, type FleetLogs, type LineFilter, type ReadLevel } from "../fle
 import type { AuditTrail } from "../security/index.ts";
 import type { AuthGate } from "./auth-gate.ts";
 import type { SessionStore } from "./dashboard/session.ts";
-import { validationError } from "./errors.ts";
 import type { RequestOrigin } from "./request-origin.ts";
 import { LOG_STREAM_PATH, readLevelOf } from "./routes-logs.ts";
 import { CLOSE, createStreamClients, type StreamClient } from "./stream-clients.ts";
@@ -80,15 +79,9 @@ export function createLogStream(deps: {
     }
   });
   function accept(ws: WebSocket, req: IncomingMessage): void {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const admitted = registry.admit(ws, req);
+    const admitted = registry.admit(ws, req, LogStreamQuerySchema);
     if (!admitted) return;
-    const query = LogStreamQuerySchema.safeParse(Object.fromEntries(url.searchParams));
-    if (!query.success) {
-      ws.close(CLOSE.badQuery, `ERR_VALIDATION: ${validationError("query", query.error).message}`.slice(0, 120));
-      return;
-    }
-    const q = query.data;
+    const q = admitted.query;
     let unfollow: (() => void) | undefined;
     if (q.worker !== undefined) {
       if (!deps.workers().includes(q.worker)) {
@@ -97,25 +90,9 @@ export function createLogStream(deps: {
       }
       unfollow = deps.logs.follow(q.worker);
     }
-    const c: Client = {
-      ws,
-      filter: q,
-      level: readLevelOf(admitted.who.principal),
-      alive: true,
-      session: admitted.who.session?.id,
-      addressKey: admitted.addressKey,
-      principalKey: admitted.principalKey,
-      unfollow,
-    };
+    const c: Client = { ...admitted.client, filter: q, level: readLevelOf(admitted.who.principal), unfollow };
     registry.register(c);
   }
 
-  return {
-    handleUpgrade: (req, socket, head) => registry.handleUpgrade(req, socket, head, accept),
-    clientCount: () => clients.size,
-    async close() {
-      unsubscribe();
-      await registry.close();
-    },
-  };
+  return registry.serve(accept, unsubscribe);
 }

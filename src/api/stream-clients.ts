@@ -19,6 +19,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
+import type * as z from "zod";
 import { STREAM_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { actorOf, type AuditTrail } from "../security/index.ts";
@@ -27,6 +28,7 @@ import { limitKeyOf } from "./client-address.ts";
 import { readSessionCookie } from "./dashboard/session-cookie.ts";
 import { guardSession } from "./dashboard/session-guard.ts";
 import type { SessionStore } from "./dashboard/session.ts";
+import { validationError } from "./errors.ts";
 import type { RequestOrigin } from "./request-origin.ts";
 import type { StreamOptions } from "./types.ts";
 
@@ -45,23 +47,35 @@ export type StreamClient = {
   principalKey: string;
 };
 
-/** Who opened an accepted socket, and what it counts under. */
-export type Admitted = { who: Identity; tenant: string; addressKey: string; principalKey: string };
+/** Who opened an accepted socket, its valid query, and the registry's fields of its client. */
+export type Admitted<Q> = { who: Identity; tenant: string; query: Q; client: StreamClient };
 
 export type StreamClients<C extends StreamClient> = {
   /** The clients admitted and not gone yet. */
   readonly clients: ReadonlySet<C>;
-  /** Authenticates and authorizes (viewer) a just-upgraded socket and checks the caps; closes it (1008) and answers undefined when refused. */
-  admit(ws: WebSocket, req: IncomingMessage): Admitted | undefined;
+  /**
+   * Authenticates and authorizes (viewer) a just-upgraded socket, checks the caps (else closes it
+   * 1008), then reads its query with `schema` (else closes it 4400); undefined when it was closed.
+   */
+  admit<Q>(ws: WebSocket, req: IncomingMessage, schema: z.ZodType<Q>): Admitted<Q> | undefined;
   /** Counts a client in and follows its pongs and its end. */
   register(c: C): void;
   /** Takes a client out of the set and the counts (once, whichever way it goes). */
   forget(c: C): void;
   /** Closes a client with `code` and `reason`, cut a second later if it does not go. */
   drop(c: C, code: number, reason: string): void;
-  /** Handles an upgrade request (calling `accept` once upgraded); false when the path is not the stream's. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, accept: (ws: WebSocket, req: IncomingMessage) => void): boolean;
-  /** Closes every socket (1001), waiting up to a second for them, then the server. */
+  /**
+   * The stream as the daemon serves it: its upgrades (`accept` takes each upgraded socket), its
+   * client count, and close(), which calls `stop` (the stream's own subscriptions) and then closes
+   * every socket (1001), waiting up to a second for them, then the server.
+   */
+  serve(accept: (ws: WebSocket, req: IncomingMessage) => void, stop: () => void): ServedStream;
+};
+
+export type ServedStream = {
+  /** Handles an upgrade request; false when the path is not the stream's. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  clientCount(): number;
   close(): Promise<void>;
 };
 
@@ -146,12 +160,14 @@ export function createStreamClients<C extends StreamClient>(deps: {
 
   return {
     clients,
-    admit(ws, req) {
+    admit(ws, req, schema) {
       const tenant = deps.tenant();
       const addressKey = addressKeyOf(req);
+      let who: Identity;
+      let principalKey: string;
       try {
         // The same gate as REST: rate limit, token, role, and the audit entries for refusals.
-        const who = deps.gate.identify(
+        who = deps.gate.identify(
           {
             header: req.headers.authorization,
             fallbackToken: offeredProtocols(req.headers["sec-websocket-protocol"]).token,
@@ -173,16 +189,21 @@ export function createStreamClients<C extends StreamClient>(deps: {
         }
         deps.gate.authorize(who.principal, "viewer", tenant, route);
         // A session counts on its own (each browser login), a token with every stream it opened.
-        const principalKey = who.session ? `session:${who.session.id}` : actorOf(who.principal);
+        principalKey = who.session ? `session:${who.session.id}` : actorOf(who.principal);
         if ((perAddress.get(addressKey) ?? 0) >= maxPerAddress) throw tooMany("client address", maxPerAddress);
         if ((perPrincipal.get(principalKey) ?? 0) >= maxPerPrincipal)
           throw tooMany(who.session ? "dashboard session" : "token", maxPerPrincipal);
-        return { who, tenant, addressKey, principalKey };
       } catch (e) {
         const code = e instanceof CboError ? e.code : "ERR_UNAUTHORIZED";
         ws.close(CLOSE.policy, `${code}: ${e instanceof CboError ? e.message : "not allowed"}`.slice(0, 120));
         return undefined;
       }
+      const query = schema.safeParse(Object.fromEntries(new URL(req.url ?? "/", "http://localhost").searchParams));
+      if (!query.success) {
+        ws.close(CLOSE.badQuery, `ERR_VALIDATION: ${validationError("query", query.error).message}`.slice(0, 120));
+        return undefined;
+      }
+      return { who, tenant, query: query.data, client: { ws, alive: true, session: who.session?.id, addressKey, principalKey } };
     },
     register(c) {
       clients.add(c);
@@ -194,38 +215,42 @@ export function createStreamClients<C extends StreamClient>(deps: {
     },
     forget,
     drop,
-    handleUpgrade(req, socket, head, accept) {
-      const path = new URL(req.url ?? "/", "http://localhost").pathname;
-      if (path !== deps.path) return false;
-      // Refused before upgrading (nothing is allocated for them): a Host the daemon does not go
-      // by, and an address that holds its whole share of streams already.
-      try {
-        deps.origin?.checkHost(req, route);
-      } catch (e) {
-        refuseUpgrade(socket, e as CboError);
+    serve: (accept, stop) => ({
+      handleUpgrade(req, socket, head) {
+        const path = new URL(req.url ?? "/", "http://localhost").pathname;
+        if (path !== deps.path) return false;
+        // Refused before upgrading (nothing is allocated for them): a Host the daemon does not go
+        // by, and an address that holds its whole share of streams already.
+        try {
+          deps.origin?.checkHost(req, route);
+        } catch (e) {
+          refuseUpgrade(socket, e as CboError);
+          return true;
+        }
+        if ((perAddress.get(addressKeyOf(req)) ?? 0) >= maxPerAddress) {
+          refuseUpgrade(socket, tooMany("client address", maxPerAddress));
+          return true;
+        }
+        if (refuseBadCredentials(req, socket, deps.path, { trail: deps.trail, tenant: deps.tenant, clientOf })) return true;
+        wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
         return true;
-      }
-      if ((perAddress.get(addressKeyOf(req)) ?? 0) >= maxPerAddress) {
-        refuseUpgrade(socket, tooMany("client address", maxPerAddress));
-        return true;
-      }
-      if (refuseBadCredentials(req, socket, deps.path, { trail: deps.trail, tenant: deps.tenant, clientOf })) return true;
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
-      return true;
-    },
-    async close() {
-      clearInterval(heartbeat);
-      unsubscribeSessions?.();
-      const open = [...wss.clients];
-      for (const ws of open) ws.close(CLOSE.goingAway, "daemon shutting down");
-      await Promise.race([
-        Promise.all(open.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once("close", r))))),
-        new Promise((r) => setTimeout(r, 1_000).unref()),
-      ]);
-      for (const ws of wss.clients) ws.terminate();
-      for (const c of [...clients]) forget(c);
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
+      },
+      clientCount: () => clients.size,
+      async close() {
+        stop();
+        clearInterval(heartbeat);
+        unsubscribeSessions?.();
+        const open = [...wss.clients];
+        for (const ws of open) ws.close(CLOSE.goingAway, "daemon shutting down");
+        await Promise.race([
+          Promise.all(open.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once("close", r))))),
+          new Promise((r) => setTimeout(r, 1_000).unref()),
+        ]);
+        for (const ws of wss.clients) ws.terminate();
+        for (const c of [...clients]) forget(c);
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      },
+    }),
   };
 }
 
