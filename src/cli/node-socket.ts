@@ -1,4 +1,4 @@
-// The event stream's socket in Node (src/client/event-stream.ts takes it as OpenSocket): the `ws`
+// The event stream's socket in Node (src/client/stream-socket.ts takes it as OpenSocket): the `ws`
 // package, which hands over a refused upgrade's HTTP answer, so that `cbo events` says
 // ERR_UNAUTHORIZED with the daemon's message, not "connection failed". The token travels in the
 // offered subprotocols (`cbo.token.<token>`), never in the URL.

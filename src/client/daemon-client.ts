@@ -64,17 +64,9 @@ import {
   type PutSecretBody,
   type SetupStepId,
 } from "../contract/index.ts";
-import {
-  connectEvents,
-  followEvents,
-  globalSocket,
-  streamEvents,
-  type EventHandlers,
-  type FollowOptions,
-  type OpenSocket,
-  type StreamSource,
-} from "./event-stream.ts";
+import { connectEvents, followEvents, streamEvents, type EventHandlers, type FollowOptions } from "./event-stream.ts";
 import { connectLogs, followLogs, type FollowLogsOptions, type LogHandlers } from "./log-stream.ts";
+import { globalSocket, type OpenSocket, type StreamSource } from "./stream-socket.ts";
 import { pages } from "./pages.ts";
 import { newTraceparent, query, requestJson, requestRaw, type Connection } from "./request.ts";
 

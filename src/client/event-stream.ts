@@ -2,7 +2,7 @@
 // every stored event with id > after, then live ones. The socket itself is handed in (OpenSocket):
 // the browser's WebSocket (the session cookie authenticates it), or in Node one that reads a
 // refused upgrade's error body (src/cli/node-socket.ts); a token goes as a subprotocol either way.
-// This module stays browser-safe.
+// This module stays browser-safe; what it shares with the log stream is in stream-socket.ts.
 //
 // connectEvents is one connection with its outcome as a CboError; streamEvents the same as an
 // async iterator; followEvents survives a dropped connection (daemon restart, network blip) by
@@ -12,52 +12,9 @@
 // -> connecting … A first connection that fails is reported at once (the daemon is down or the
 // token is bad), unless the caller knows the daemon was there (`connected`: it just answered);
 // after that, only `giveUpMs` without any connection ends the follow.
-import { AnyEventSchema, STREAM_PROTOCOL, TOKEN_PROTOCOL_PREFIX, type AnyEvent } from "../contract/index.ts";
-import { backoffDelay, sleep } from "../kit/backoff.ts";
-import { CboError, ERROR_CODES, toCboError, type ErrorCode } from "../kit/errors.ts";
-import { daemonDown, errorFromResponse, type Connection } from "./request.ts";
-
-/** What happens on one socket, as the opener reports it. */
-export type SocketEvents = {
-  open(): void;
-  message(text: string): void;
-  /** The upgrade was refused with an HTTP answer (401, 403, 400, 429): its status and body. */
-  refused(status: number, body: string): void;
-  /** The connection failed or broke. */
-  error(cause: unknown): void;
-  close(code: number, reason: string): void;
-};
-/**
- * Opens one WebSocket to `url` offering `protocols` (Sec-WebSocket-Protocol); close() ends it at
- * once. The token, when there is one, travels as the `cbo.token.<token>` subprotocol: never in the
- * URL, where proxies and tunnels log it (the daemon refuses that), and the same in a browser,
- * which cannot set an Authorization header on a WebSocket.
- */
-export type OpenSocket = (url: string, protocols: string[], on: SocketEvents) => { close(): void };
-
-/** What a client offers: cbo.v1, plus its token when it has one (a session cookie needs none). */
-export const streamProtocols = (token: string | undefined): string[] =>
-  token ? [STREAM_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`] : [STREAM_PROTOCOL];
-
-/** The browser's (or Node's global) WebSocket. */
-export const globalSocket: OpenSocket = (url, protocols, on) => {
-  const ws = new WebSocket(url, protocols);
-  ws.onopen = () => on.open();
-  ws.onmessage = (m) => on.message(String(m.data));
-  ws.onerror = (e) => on.error(e);
-  ws.onclose = (c) => on.close(c.code, c.reason);
-  return { close: () => ws.close(1000, "done") };
-};
-
-export type StreamSource = Pick<Connection, "url" | "token" | "label" | "hints" | "downHint" | "versionHint"> & {
-  socket: OpenSocket;
-  /** The hint when the daemon refuses the stream's token or role after the upgrade. */
-  refusedHint?: string | undefined;
-};
-
-/** Close codes the daemon refuses a stream with after the upgrade (events-ws.ts): final, reconnecting cannot help. */
-const POLICY = 1008;
-const BAD_QUERY = 4400;
+import { AnyEventSchema, type AnyEvent } from "../contract/index.ts";
+import type { CboError } from "../kit/errors.ts";
+import { connectStream, reconnecting, streamItems, type ReconnectOptions, type StreamKind, type StreamSource } from "./stream-socket.ts";
 
 export type EventHandlers = {
   onOpen?: () => void;
@@ -66,154 +23,36 @@ export type EventHandlers = {
   onEnd: (error: CboError | undefined) => void;
 };
 
+const EVENTS: StreamKind<AnyEvent> = { parse: (v) => AnyEventSchema.safeParse(v), name: "event stream", item: "an event" };
+
 /** One connection to the stream from `after`; each message is read as an event (of any type). */
 export function connectEvents(src: StreamSource, after: number, on: EventHandlers): { close(): void } {
-  const base = src.url.replace(/\/+$/, "").replace(/^http/, "ws");
-  let ended = false;
-  const end = (error?: CboError) => {
-    if (ended) return;
-    ended = true;
-    on.onEnd(error);
-  };
-  let socket: { close(): void } | undefined;
-  socket = src.socket(`${base}/v1/events/stream?after=${after}`, streamProtocols(src.token), {
-    open: () => on.onOpen?.(),
-    message(text) {
-      let parsed;
-      try {
-        parsed = AnyEventSchema.safeParse(JSON.parse(text));
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed?.success) {
-        end(
-          new CboError("ERR_INTERNAL", `The ${src.label ?? "daemon"}'s event stream sent a message that is not an event.`, {
-            ...(src.versionHint ? { hint: src.versionHint } : {}),
-          }),
-        );
-        socket?.close();
-        return;
-      }
-      if (!ended) on.onEvent(parsed.data);
-    },
-    refused: (status, body) => end(errorFromResponse(src, status, body)),
-    error: (cause) => end(daemonDown(src, src.url.replace(/\/+$/, ""), cause)),
-    close(code, reason) {
-      if (code === POLICY || code === BAD_QUERY) {
-        // Its reason starts with our error code.
-        const m = /^(ERR_[A-Z_]+):\s*(.*)$/s.exec(reason);
-        const errCode = (m?.[1] ?? (code === POLICY ? "ERR_UNAUTHORIZED" : "ERR_VALIDATION")) as ErrorCode;
-        const known: ErrorCode = errCode in ERROR_CODES ? errCode : "ERR_UNAUTHORIZED";
-        const hint = code === POLICY && (errCode === "ERR_UNAUTHORIZED" || errCode === "ERR_FORBIDDEN") ? src.refusedHint : undefined;
-        return end(new CboError(known, m?.[2] || reason || "The daemon refused the event stream.", { ...(hint ? { hint } : {}) }));
-      }
-      end();
-    },
+  return connectStream(src, `/v1/events/stream?after=${after}`, EVENTS, {
+    onOpen: () => on.onOpen?.(),
+    onItem: (e) => on.onEvent(e),
+    onEnd: (error) => on.onEnd(error),
   });
-  return {
-    close() {
-      ended = true;
-      socket?.close();
-    },
-  };
 }
 
 /** One connection as an async iterator; ends when the server closes it or `signal` aborts. `onOpen` fires once connected. */
-export async function* streamEvents(
+export function streamEvents(
   src: StreamSource,
   after: number,
   opts: { signal?: AbortSignal; onOpen?: () => void } = {},
 ): AsyncGenerator<AnyEvent> {
-  const queue: AnyEvent[] = [];
-  let ended = false;
-  let failure: CboError | undefined;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    wake?.();
-    wake = undefined;
-  };
-  const conn = connectEvents(src, after, {
-    ...(opts.onOpen ? { onOpen: opts.onOpen } : {}),
-    onEvent(e) {
-      queue.push(e);
-      notify();
-    },
-    onEnd(error) {
-      failure ??= error;
-      ended = true;
-      notify();
-    },
-  });
-  const onAbort = () => {
-    ended = true;
-    conn.close();
-    notify();
-  };
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    for (;;) {
-      if (queue.length > 0) {
-        yield queue.shift()!;
-        continue;
-      }
-      if (ended) break;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-    if (failure && !opts.signal?.aborted) throw failure;
-  } finally {
-    opts.signal?.removeEventListener("abort", onAbort);
-    conn.close();
-  }
+  return streamItems((on) => connectStream(src, `/v1/events/stream?after=${after}`, EVENTS, on), opts);
 }
 
-export type FollowOptions = {
-  signal?: AbortSignal;
-  /** Give up after this long without a connection (once one has succeeded). */
-  giveUpMs?: number;
-  /** Called on every (re)connection after the first, e.g. to re-check state missed meanwhile. */
-  onReconnect?: () => void;
-  /** The daemon answered the caller just now: a first connection that fails is not final either. */
-  connected?: boolean;
-  /** Called on every connection. */
-  onOpen?: () => void;
-  /** Called once per outage, when a connection after a working one fails (the daemon went away). */
-  onLost?: (err: CboError) => void;
-};
+export type FollowOptions = ReconnectOptions;
 
 /** Every event with id > after, across reconnections, without duplicates, until `signal` aborts. */
 export async function* followEvents(src: StreamSource, after: number, opts: FollowOptions = {}): AsyncGenerator<AnyEvent> {
-  const giveUpMs = opts.giveUpMs ?? 30_000;
   let last = after;
-  let everConnected = false;
-  let lastConnectedAt = Date.now();
-  let attempt = 0;
-  let lost = false;
-  while (!opts.signal?.aborted) {
-    try {
-      const onOpen = () => {
-        if (everConnected) opts.onReconnect?.();
-        everConnected = true;
-        lost = false;
-        attempt = 0;
-        lastConnectedAt = Date.now();
-        opts.onOpen?.();
-      };
-      for await (const e of streamEvents(src, last, { ...(opts.signal ? { signal: opts.signal } : {}), onOpen })) {
-        if (e.id <= last) continue;
-        last = e.id;
-        yield e;
-      }
-      lastConnectedAt = Date.now();
-    } catch (e) {
-      const err = toCboError(e);
-      // Refusals (bad token, bad `after`) and a daemon that was never there are final.
-      if (err.isUserError || !(everConnected || opts.connected) || Date.now() - lastConnectedAt > giveUpMs) throw err;
-      if (!lost) {
-        lost = true;
-        opts.onLost?.(err);
-      }
-    }
-    if (opts.signal?.aborted) break;
-    await sleep(backoffDelay(attempt++, { baseMs: 200, maxMs: 2_000 }) + 50, opts.signal).catch(() => undefined);
+  // Each reconnection goes on from the last id yielded.
+  const open = (onOpen: () => void) => streamEvents(src, last, { ...(opts.signal ? { signal: opts.signal } : {}), onOpen });
+  for await (const e of reconnecting(open, opts)) {
+    if (e.id <= last) continue;
+    last = e.id;
+    yield e;
   }
 }

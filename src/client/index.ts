@@ -2,16 +2,6 @@
 export { createDaemonClient, type DaemonClient, type DaemonClientOptions } from "./daemon-client.ts";
 export { allItems, pages } from "./pages.ts";
 export { daemonDown, errorFromResponse, newTraceparent, query, requestJson, requestRaw, type Connection } from "./request.ts";
-export {
-  connectEvents,
-  followEvents,
-  globalSocket,
-  streamProtocols,
-  streamEvents,
-  type EventHandlers,
-  type FollowOptions,
-  type OpenSocket,
-  type SocketEvents,
-  type StreamSource,
-} from "./event-stream.ts";
+export { connectEvents, followEvents, streamEvents, type EventHandlers, type FollowOptions } from "./event-stream.ts";
+export { globalSocket, streamProtocols, type OpenSocket, type SocketEvents, type StreamSource } from "./stream-socket.ts";
 export { connectLogs, followLogs, type FollowLogsOptions, type LogHandlers } from "./log-stream.ts";

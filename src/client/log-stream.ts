@@ -7,13 +7,9 @@
 // network blip) until its signal aborts: lines sent while it was away are not replayed (the kept
 // ones are in GET /v1/logs). A refusal (bad token, unknown worker, bad filter) is final.
 import { LogLineSchema, type LogLine, type LogStreamQuery } from "../contract/index.ts";
-import { backoffDelay, sleep } from "../kit/backoff.ts";
-import { CboError, ERROR_CODES, toCboError, type ErrorCode } from "../kit/errors.ts";
-import { streamProtocols, type StreamSource } from "./event-stream.ts";
-import { daemonDown, errorFromResponse, query } from "./request.ts";
-
-const POLICY = 1008;
-const BAD_QUERY = 4400;
+import type { CboError } from "../kit/errors.ts";
+import { query } from "./request.ts";
+import { connectStream, reconnecting, streamItems, type ReconnectOptions, type StreamKind, type StreamSource } from "./stream-socket.ts";
 
 export type LogHandlers = {
   onOpen?: () => void;
@@ -22,129 +18,26 @@ export type LogHandlers = {
   onEnd: (error: CboError | undefined) => void;
 };
 
+const LOGS: StreamKind<LogLine> = { parse: (v) => LogLineSchema.safeParse(v), name: "log stream", item: "a log line" };
+
+const pathOf = (filter: LogStreamQuery) =>
+  `/v1/logs/stream${query({ worker: filter.worker, target: filter.target, status: filter.status, search: filter.search })}`;
+
 export function connectLogs(src: StreamSource, filter: LogStreamQuery, on: LogHandlers): { close(): void } {
-  const base = src.url.replace(/\/+$/, "").replace(/^http/, "ws");
-  let ended = false;
-  const end = (error?: CboError) => {
-    if (ended) return;
-    ended = true;
-    on.onEnd(error);
-  };
-  let socket: { close(): void } | undefined;
-  const qs = query({ worker: filter.worker, target: filter.target, status: filter.status, search: filter.search });
-  socket = src.socket(`${base}/v1/logs/stream${qs}`, streamProtocols(src.token), {
-    open: () => on.onOpen?.(),
-    message(text) {
-      let parsed;
-      try {
-        parsed = LogLineSchema.safeParse(JSON.parse(text));
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed?.success) {
-        end(
-          new CboError("ERR_INTERNAL", `The ${src.label ?? "daemon"}'s log stream sent a message that is not a log line.`, {
-            ...(src.versionHint ? { hint: src.versionHint } : {}),
-          }),
-        );
-        socket?.close();
-        return;
-      }
-      if (!ended) on.onLine(parsed.data);
-    },
-    refused: (status, body) => end(errorFromResponse(src, status, body)),
-    error: (cause) => end(daemonDown(src, src.url.replace(/\/+$/, ""), cause)),
-    close(code, reason) {
-      if (code === POLICY || code === BAD_QUERY) {
-        const m = /^(ERR_[A-Z_]+):\s*(.*)$/s.exec(reason);
-        const errCode = (m?.[1] ?? (code === POLICY ? "ERR_UNAUTHORIZED" : "ERR_VALIDATION")) as ErrorCode;
-        const known: ErrorCode = errCode in ERROR_CODES ? errCode : "ERR_UNAUTHORIZED";
-        const hint = code === POLICY && (known === "ERR_UNAUTHORIZED" || known === "ERR_FORBIDDEN") ? src.refusedHint : undefined;
-        return end(new CboError(known, m?.[2] || reason || "The daemon refused the log stream.", { ...(hint ? { hint } : {}) }));
-      }
-      end();
-    },
+  return connectStream(src, pathOf(filter), LOGS, {
+    onOpen: () => on.onOpen?.(),
+    onItem: (l) => on.onLine(l),
+    onEnd: (error) => on.onEnd(error),
   });
-  return {
-    close() {
-      ended = true;
-      socket?.close();
-    },
-  };
 }
 
-export type FollowLogsOptions = {
-  signal?: AbortSignal;
-  /** Give up after this long without a connection, once one worked (default 30 s). */
-  giveUpMs?: number;
-  /** Called on every connection (the first and each reconnection). */
-  onOpen?: () => void;
-  /** Called once per outage. */
-  onLost?: (err: CboError) => void;
-};
+export type FollowLogsOptions = Pick<ReconnectOptions, "signal" | "giveUpMs" | "onOpen" | "onLost">;
 
 /** Lines as they arrive, across reconnections, until `signal` aborts. */
-export async function* followLogs(src: StreamSource, filter: LogStreamQuery, opts: FollowLogsOptions = {}): AsyncGenerator<LogLine> {
-  const giveUpMs = opts.giveUpMs ?? 30_000;
-  let everConnected = false;
-  let lastConnectedAt = Date.now();
-  let attempt = 0;
-  let lost = false;
-  while (!opts.signal?.aborted) {
-    const queue: LogLine[] = [];
-    let ended = false;
-    let failure: CboError | undefined;
-    let wake: (() => void) | undefined;
-    const notify = () => {
-      wake?.();
-      wake = undefined;
-    };
-    const conn = connectLogs(src, filter, {
-      onOpen() {
-        everConnected = true;
-        lost = false;
-        attempt = 0;
-        lastConnectedAt = Date.now();
-        opts.onOpen?.();
-      },
-      onLine(l) {
-        queue.push(l);
-        notify();
-      },
-      onEnd(e) {
-        failure = e;
-        ended = true;
-        notify();
-      },
-    });
-    const onAbort = () => {
-      ended = true;
-      conn.close();
-      notify();
-    };
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      for (;;) {
-        if (queue.length > 0) {
-          yield queue.shift()!;
-          continue;
-        }
-        if (ended) break;
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
-    } finally {
-      opts.signal?.removeEventListener("abort", onAbort);
-      conn.close();
-    }
-    if (opts.signal?.aborted) break;
-    if (failure) {
-      const err = toCboError(failure);
-      if (err.isUserError || !everConnected || Date.now() - lastConnectedAt > giveUpMs) throw err;
-      if (!lost) {
-        lost = true;
-        opts.onLost?.(err);
-      }
-    } else lastConnectedAt = Date.now();
-    await sleep(backoffDelay(attempt++, { baseMs: 200, maxMs: 2_000 }) + 50, opts.signal).catch(() => undefined);
-  }
+export function followLogs(src: StreamSource, filter: LogStreamQuery, opts: FollowLogsOptions = {}): AsyncGenerator<LogLine> {
+  const { signal } = opts;
+  return reconnecting(
+    (onOpen) => streamItems((on) => connectStream(src, pathOf(filter), LOGS, on), { ...(signal ? { signal } : {}), onOpen }),
+    opts,
+  );
 }
