@@ -16,15 +16,20 @@ import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, liveOf, localRuntimes } from "./support/orchestrator.ts";
 
-/** A Worker: /health always fine; other paths wait `delayMs`, throw on `checkoutFail` of /checkout and on `allFail` of every request. */
+/**
+ * A Worker: /health always fine; other paths wait `delayMs`, throw on `checkoutFail` of /checkout
+ * (at random) and on `allFail` of every request (every 1/allFail-th, so that a steady rate is seen
+ * in any window of that many requests: at random, 2% of ~100 requests is none one time in eight).
+ */
 const source = (tag: string, o: { delayMs?: number; checkoutFail?: number; allFail?: number } = {}) => `
+let served = 0;
 export default {
   async fetch(request) {
     const url = new URL(request.url);
     if (url.pathname === "/health") return new Response("ok");
     if (${o.delayMs ?? 0} > 0) await new Promise((r) => setTimeout(r, ${o.delayMs ?? 0}));
     if (url.pathname === "/checkout" && Math.random() < ${o.checkoutFail ?? 0}) throw new Error("checkout broke");
-    if (Math.random() < ${o.allFail ?? 0}) throw new Error("steady failure");
+    if (${o.allFail ?? 0} > 0 && ++served % Math.round(1 / ${o.allFail ?? 1}) === 0) throw new Error("steady failure");
     return new Response(${JSON.stringify(tag)});
   },
 };
