@@ -14,6 +14,8 @@ import {
   WorkerSummarySchema,
 } from "../contract/index.ts";
 import { buildStatus, targetSummaries, workerSummary } from "./status-view.ts";
+import { interactive } from "../cloudflare/index.ts";
+import { DEFAULT_REUSE_MS } from "../targets/index.ts";
 
 export function catalogRoutes(ctx: RouteContext): RouteDef[] {
   const { store, engine } = ctx.deps;
@@ -25,9 +27,12 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       summary: "Every target and worker: what each target serves (read from the edge), health, drift, a restore pending, last release",
       role: "viewer",
       response: StatusSchema,
-      async handle({ tenant }) {
+      async handle({ tenant, signal }) {
         const spec = ctx.deps.spec();
-        const observations = new Map(await Promise.all(spec.workers.map(async (w) => [w.name, await ctx.observed(w.name)] as const)));
+        // A person waits: first in the budget queue, reads shared with plan and diff, dropped if they go.
+        const observations = new Map(
+          await interactive(signal, () => Promise.all(spec.workers.map(async (w) => [w.name, await ctx.observed(w.name)] as const))),
+        );
         return buildStatus({
           spec,
           catalogTargets: store.catalog.targets(tenant),
@@ -78,7 +83,7 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       query: VersionsQuerySchema,
       response: VersionPageSchema,
       errors: [404],
-      async handle({ params, query, tenant }) {
+      async handle({ params, query, tenant, signal }) {
         const limit = query.limit ?? 100;
         const filters = { worker: params.name };
         const p = query.cursor ? decodeCursor("versions", filters, query.cursor) : undefined;
@@ -87,7 +92,7 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
         // A worker removed from the spec keeps its history; a name never seen anywhere is unknown.
         if (rows.length === 0 && !p && !ctx.deps.spec().workers.some((w) => w.name === params.name))
           requireWorker(ctx.deps.spec(), params.name);
-        const seen = rows.length ? await ctx.observed(params.name) : undefined;
+        const seen = rows.length ? await interactive(signal, () => ctx.observed(params.name)) : undefined;
         return pageFrom(rows, limit, {
           list: "versions",
           filters,
@@ -110,10 +115,12 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       role: "deployer",
       params: WorkerParamsSchema,
       response: ReleasePlanSchema,
-      errors: [404, 503],
-      async handle({ params }) {
+      errors: [404, 429, 503],
+      async handle({ params, signal }) {
         requireWorker(ctx.deps.spec(), params.name);
-        return engine.plan(params.name);
+        const tally = { sent: 0, reused: 0 };
+        const plan = await interactive(signal, () => engine.plan(params.name), tally);
+        return { ...plan, reads: { ...tally, reuseMs: ctx.deps.reuseReadsMs ?? DEFAULT_REUSE_MS } };
       },
     }),
     route({
@@ -125,10 +132,12 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       role: "deployer",
       params: WorkerParamsSchema,
       response: WorkerDiffSchema,
-      errors: [404, 503],
-      async handle({ params }) {
+      errors: [404, 429, 503],
+      async handle({ params, signal }) {
         requireWorker(ctx.deps.spec(), params.name);
-        return engine.diff(params.name);
+        const tally = { sent: 0, reused: 0 };
+        const diff = await interactive(signal, () => engine.diff(params.name), tally);
+        return { ...diff, reads: { ...tally, reuseMs: ctx.deps.reuseReadsMs ?? DEFAULT_REUSE_MS } };
       },
     }),
   ];
