@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { currentCallScope, interactive, withCallScope, type CallTally, type CloudflareClient } from "../cloudflare/index.ts";
+import { CboError } from "../kit/errors.ts";
 import { createReadReuse } from "./read-reuse.ts";
 
 // A stand-in for the Cloudflare client (the client itself has its own tests against the local
@@ -32,6 +33,7 @@ function fakeClient() {
   } as unknown as CloudflareClient;
   return {
     client,
+    answer,
     calls,
     held,
     holdAnswers: (on: boolean) => (hold = on),
@@ -93,6 +95,33 @@ describe("read reuse", () => {
     fake.holdAnswers(false);
     await interactive(undefined, () => client.listDeployments("web"));
     expect(fake.calls.filter((c) => c === "listDeployments web")).toHaveLength(2);
+  });
+
+  it("keeps the edge's own refusal (a Worker not deployed yet), but not a failure that says nothing about the target", async () => {
+    const fake = fakeClient();
+    let answer: () => unknown = () => {
+      throw new CboError("ERR_NOT_FOUND", "This Worker does not exist on your account.", { details: { status: 404 } });
+    };
+    const client = createReadReuse().wrap({
+      ...fake.client,
+      getScriptSettings: () => fake.answer("settings", () => answer()),
+    } as CloudflareClient);
+    const first = tally();
+    const second = tally();
+    await expect(interactive(undefined, () => client.getScriptSettings("api"), first)).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
+    await expect(interactive(undefined, () => client.getScriptSettings("api"), second)).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
+    expect(fake.calls).toEqual(["settings"]);
+    expect([first, second]).toEqual([
+      { sent: 1, reused: 0 },
+      { sent: 0, reused: 1 },
+    ]);
+    answer = () => {
+      throw new CboError("ERR_CF_UNAVAILABLE", "Cloudflare API unreachable", { details: { status: 503 } });
+    };
+    await expect(interactive(undefined, () => client.getScriptSettings("web"))).rejects.toMatchObject({ code: "ERR_CF_UNAVAILABLE" });
+    answer = () => ({ logpush: false });
+    expect(await interactive(undefined, () => client.getScriptSettings("web"))).toEqual({ logpush: false });
+    expect(fake.calls).toEqual(["settings", "settings", "settings"]);
   });
 
   it("treats a SELECT on D1 as a read and any other statement as a write", async () => {

@@ -6,7 +6,8 @@
 //   a read (list*/get*/find*, a SELECT on D1, an assets session) asked by a person (interactive
 //   call scope):  answered within ttlMs ──> the answer again (counted as reused)
 //                 the same read in flight for another person ──> joins it (single flight)
-//                 otherwise ──> sent, its answer kept for ttlMs
+//                 otherwise ──> sent, its answer kept for ttlMs (the edge's 4xx too: a Worker
+//                 not deployed yet reads as a 404 every time; a 429, 5xx or timeout is not kept)
 //   the same read for the daemon's own work (a release, drift) ──> always sent (level-based: it
 //                 acts on what it reads); its answer is kept for people
 //   any other call (a write: upload, deploy, secret, settings, KV, rollback) ──> everything kept
@@ -15,11 +16,14 @@
 //
 // A shared read is cancelled only when every person waiting for it has gone (their signals).
 import { currentCallScope, withCallScope, type CallScope, type CloudflareClient } from "../cloudflare/index.ts";
+import { isCboError } from "../kit/errors.ts";
 
 /** How long a read is reused for people (ms): long enough for plan, diff, status in a row. */
 export const DEFAULT_REUSE_MS = 5_000;
 
-type Kept = { at: number; gen: number; value: unknown; requests: number };
+/** An answer kept: a value, or the edge's definite refusal (a 404 for a Worker not deployed yet). */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+type Kept = { at: number; gen: number; outcome: Outcome; requests: number };
 type Flight = {
   key: string;
   gen: number;
@@ -69,6 +73,13 @@ function isSelect(query: unknown): boolean {
   return /^select\s/i.test(body) && !body.includes(";");
 }
 
+// The edge's own answer (4xx other than 429: "no such Worker"), as final as a value; anything
+// else (budget, timeout, 5xx, a cancelled read) says nothing about the target and is not kept.
+function isDefinite(error: unknown): boolean {
+  const status = (error as { details?: { status?: unknown } } | undefined)?.details?.status;
+  return isCboError(error) && typeof status === "number" && status >= 400 && status < 500 && status !== 429;
+}
+
 /** A deep copy, or the value itself (not ok) when it holds something that cannot be copied. */
 function copyOf<T>(value: T): { ok: boolean; value: T } {
   try {
@@ -76,6 +87,10 @@ function copyOf<T>(value: T): { ok: boolean; value: T } {
   } catch {
     return { ok: false, value };
   }
+}
+
+function replay(outcome: Outcome): Promise<unknown> {
+  return outcome.ok ? Promise.resolve(copyOf(outcome.value).value) : Promise.reject(outcome.error);
 }
 
 export function createReadReuse(opts: { ttlMs?: number; now?: () => number } = {}): ReadReuse {
@@ -92,11 +107,13 @@ export function createReadReuse(opts: { ttlMs?: number; now?: () => number } = {
   }
 
   // Kept answers are copies (a caller may change what it got); expired ones go as new ones come.
-  function keep(key: string, value: unknown, requests: number): void {
+  function keep(key: string, at: number, outcome: Outcome, requests: number): void {
+    if (at !== gen || (!outcome.ok && !isDefinite(outcome.error))) return;
     const t = now();
     for (const [k, e] of kept) if (t - e.at > ttlMs) kept.delete(k);
-    const copy = copyOf(value);
-    if (copy.ok) kept.set(key, { at: t, gen, value: copy.value, requests });
+    if (!outcome.ok) return void kept.set(key, { at: t, gen, outcome, requests });
+    const copy = copyOf(outcome.value);
+    if (copy.ok) kept.set(key, { at: t, gen, outcome: { ok: true, value: copy.value }, requests });
   }
 
   function read(key: string, call: () => Promise<unknown>): Promise<unknown> {
@@ -105,7 +122,7 @@ export function createReadReuse(opts: { ttlMs?: number; now?: () => number } = {
     const hit = kept.get(key);
     if (hit && hit.gen === gen && now() - hit.at <= ttlMs) {
       if (scope.tally) scope.tally.reused += hit.requests;
-      return Promise.resolve(copyOf(hit.value).value);
+      return replay(hit.outcome);
     }
     let flight = flights.get(key);
     let joined = true;
@@ -121,10 +138,16 @@ export function createReadReuse(opts: { ttlMs?: number; now?: () => number } = {
     const at = gen;
     const tally = { sent: 0, reused: 0 };
     const outer = currentCallScope();
-    const value = await withCallScope({ ...outer, tally }, call);
+    let outcome: Outcome;
+    try {
+      outcome = { ok: true, value: await withCallScope({ ...outer, tally }, call) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
     if (outer?.tally) outer.tally.sent += tally.sent;
-    if (at === gen) keep(key, value, tally.sent);
-    return value;
+    keep(key, at, outcome, tally.sent);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   // A person's read, sent once for everyone who asks it meanwhile, with its own signal: aborted
@@ -133,16 +156,21 @@ export function createReadReuse(opts: { ttlMs?: number; now?: () => number } = {
     const controller = new AbortController();
     const tally = { sent: 0, reused: 0 };
     const flight: Flight = { key, gen, promise: Promise.resolve(), controller, users: 0, requests: 0, settled: false };
-    flight.promise = withCallScope({ ...scope, signal: controller.signal, tally }, call).finally(() => {
+    const settle = (outcome: Outcome) => {
       flight.settled = true;
       flight.requests = tally.sent;
       if (flights.get(key) === flight) flights.delete(key);
-    });
-    flight.promise.then(
+      keep(key, flight.gen, outcome, tally.sent);
+    };
+    flight.promise = withCallScope({ ...scope, signal: controller.signal, tally }, call).then(
       (value) => {
-        if (flight.gen === gen) keep(key, value, tally.sent);
+        settle({ ok: true, value });
+        return value;
       },
-      () => {},
+      (error: unknown) => {
+        settle({ ok: false, error });
+        throw error;
+      },
     );
     flights.set(key, flight);
     return flight;
@@ -168,19 +196,24 @@ export function createReadReuse(opts: { ttlMs?: number; now?: () => number } = {
           if (flights.get(flight.key) === flight) flights.delete(flight.key);
         }
       };
+      // What the read cost goes to this person's tally: sent by it, or reused from another's.
+      const count = () => {
+        if (!scope.tally) return;
+        if (joined) scope.tally.reused += flight.requests;
+        else scope.tally.sent += flight.requests;
+      };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
       flight.promise.then(
         (value) => {
           if (!leave()) return;
-          if (scope.tally) {
-            if (joined) scope.tally.reused += flight.requests;
-            else scope.tally.sent += flight.requests;
-          }
+          count();
           resolve(joined ? copyOf(value).value : value);
         },
         (e: unknown) => {
-          if (leave()) reject(e);
+          if (!leave()) return;
+          count();
+          reject(e);
         },
       );
     });
