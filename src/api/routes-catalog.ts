@@ -119,7 +119,7 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       async handle({ params, signal }) {
         requireWorker(ctx.deps.spec(), params.name);
         const tally = { sent: 0, reused: 0 };
-        const plan = await interactive(signal, () => engine.plan(params.name), tally);
+        const plan = await interactive(signal, () => engine.plan(params.name), tally, { revalidate: true });
         return { ...plan, reads: { ...tally, reuseMs: ctx.deps.reuseReadsMs ?? DEFAULT_REUSE_MS } };
       },
     }),
@@ -136,7 +136,7 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       async handle({ params, signal }) {
         requireWorker(ctx.deps.spec(), params.name);
         const tally = { sent: 0, reused: 0 };
-        const diff = await interactive(signal, () => engine.diff(params.name), tally);
+        const diff = await interactive(signal, () => engine.diff(params.name), tally, { revalidate: true });
         return { ...diff, reads: { ...tally, reuseMs: ctx.deps.reuseReadsMs ?? DEFAULT_REUSE_MS } };
       },
     }),

@@ -26,6 +26,11 @@ export type CallScope = {
   onQueued?: ((waitMs: number, queued: number) => void) | undefined;
   /** Counts the requests sent and the reads reused on behalf of this scope. */
   tally?: CallTally | undefined;
+  /**
+   * A person comparing the spec with the edge (plan, diff): what a target serves is read anew
+   * each time, and when it changed (a `wrangler deploy` meanwhile) nothing read before is reused.
+   */
+  revalidate?: boolean | undefined;
 };
 
 let storage: AsyncLocalStorage<CallScope> | undefined;
@@ -54,11 +59,23 @@ export const INTERACTIVE_MAX_WAIT_MS = 5_000;
  * kept waiting, and cancelled when `signal` aborts (the client went away). When `fn` settles, the
  * requests it still has queued (a plan's other reads after one failed) are dropped too.
  */
-export async function interactive<T>(signal: AbortSignal | undefined, fn: () => Promise<T>, tally?: CallTally): Promise<T> {
+export async function interactive<T>(
+  signal: AbortSignal | undefined,
+  fn: () => Promise<T>,
+  tally?: CallTally,
+  opts: { revalidate?: boolean } = {},
+): Promise<T> {
   const done = new AbortController();
   const scoped = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
+  const scope: CallScope = {
+    signal: scoped,
+    priority: "interactive",
+    maxWaitMs: INTERACTIVE_MAX_WAIT_MS,
+    tally,
+    revalidate: opts.revalidate,
+  };
   try {
-    return await withCallScope({ signal: scoped, priority: "interactive", maxWaitMs: INTERACTIVE_MAX_WAIT_MS, tally }, fn);
+    return await withCallScope(scope, fn);
   } catch (e) {
     if (signal?.aborted) {
       throw new CboError("ERR_IO", "The client went away before its answer; the Cloudflare reads queued for it were dropped.", {

@@ -124,6 +124,36 @@ describe("read reuse", () => {
     expect(fake.calls).toEqual(["settings", "settings", "settings"]);
   });
 
+  it("reads the deployment anew for a plan or diff, and drops everything kept when it changed by other means", async () => {
+    const fake = fakeClient();
+    let live = "v1";
+    const client = createReadReuse().wrap({
+      ...fake.client,
+      listDeployments: (script: string) => fake.answer(`listDeployments ${script}`, () => [{ id: live }]),
+      getScriptSettings: (script: string) => fake.answer(`settings ${script}`, () => ({ for: live })),
+    } as CloudflareClient);
+    const plan = async () => {
+      const t = tally();
+      const value = await interactive(
+        undefined,
+        async () => ({ deployment: await client.listDeployments("api"), settings: await client.getScriptSettings("api") }),
+        t,
+        { revalidate: true },
+      );
+      return { value, t };
+    };
+    await plan();
+    const same = await plan();
+    expect(same.t).toEqual({ sent: 1, reused: 1 });
+    // A status (no revalidate) reuses the deployment read.
+    await interactive(undefined, () => client.listDeployments("api"));
+    expect(fake.calls).toEqual(["listDeployments api", "settings api", "listDeployments api"]);
+    live = "v2"; // wrangler deploy, not through this client
+    const changed = await plan();
+    expect(changed.value).toEqual({ deployment: [{ id: "v2" }], settings: { for: "v2" } });
+    expect(changed.t).toEqual({ sent: 2, reused: 0 });
+  });
+
   it("treats a SELECT on D1 as a read and any other statement as a write", async () => {
     const fake = fakeClient();
     const client = createReadReuse().wrap(fake.client);

@@ -10,6 +10,8 @@
 //                 not deployed yet reads as a 404 every time; a 429, 5xx or timeout is not kept)
 //   the same read for the daemon's own work (a release, drift) ──> always sent (level-based: it
 //                 acts on what it reads); its answer is kept for people
+//   a plan's or diff's deployment read (revalidate) ──> always sent; when it differs from the one
+//                 kept, the target changed by other means: everything kept is dropped
 //   any other call (a write: upload, deploy, secret, settings, KV, rollback) ──> everything kept
 //                 is dropped, when it starts and when it ends, and a read in flight meanwhile is
 //                 not kept: nothing read before a change of the daemon's is shown after it
@@ -80,6 +82,19 @@ function isDefinite(error: unknown): boolean {
   return isCboError(error) && typeof status === "number" && status >= 400 && status < 500 && status !== 429;
 }
 
+/** The read that says what a target serves: a plan or diff makes it anew (CallScope.revalidate). */
+const FINGERPRINT = "listDeployments ";
+
+function sameOutcome(a: Outcome, b: Outcome): boolean {
+  if (a.ok !== b.ok) return false;
+  if (!a.ok || !b.ok) return true;
+  try {
+    return JSON.stringify(a.value) === JSON.stringify(b.value);
+  } catch {
+    return false;
+  }
+}
+
 /** A deep copy, or the value itself (not ok) when it holds something that cannot be copied. */
 function copyOf<T>(value: T): { ok: boolean; value: T } {
   try {
@@ -107,8 +122,13 @@ export function createReadReuse(opts: { ttlMs?: number; now?: () => number } = {
   }
 
   // Kept answers are copies (a caller may change what it got); expired ones go as new ones come.
+  // A deployment read that differs from the one kept says the target changed by other means (a
+  // `wrangler deploy`, a dashboard edit): nothing kept from before is used again.
   function keep(key: string, at: number, outcome: Outcome, requests: number): void {
-    if (at !== gen || (!outcome.ok && !isDefinite(outcome.error))) return;
+    if (at !== gen) return;
+    const before = key.startsWith(FINGERPRINT) ? kept.get(key) : undefined;
+    if (before && !sameOutcome(before.outcome, outcome)) invalidate();
+    if (!outcome.ok && !isDefinite(outcome.error)) return;
     const t = now();
     for (const [k, e] of kept) if (t - e.at > ttlMs) kept.delete(k);
     if (!outcome.ok) return void kept.set(key, { at: t, gen, outcome, requests });
@@ -119,7 +139,7 @@ export function createReadReuse(opts: { ttlMs?: number; now?: () => number } = {
   function read(key: string, call: () => Promise<unknown>): Promise<unknown> {
     const scope = currentCallScope();
     if (scope?.priority !== "interactive") return fill(key, call);
-    const hit = kept.get(key);
+    const hit = scope.revalidate && key.startsWith(FINGERPRINT) ? undefined : kept.get(key);
     if (hit && hit.gen === gen && now() - hit.at <= ttlMs) {
       if (scope.tally) scope.tally.reused += hit.requests;
       return replay(hit.outcome);
