@@ -19,6 +19,17 @@ import { DEFAULT_REUSE_MS } from "../targets/index.ts";
 
 export function catalogRoutes(ctx: RouteContext): RouteDef[] {
   const { store, engine } = ctx.deps;
+  // A plan or diff for a person: first in the budget queue, refused within seconds rather than
+  // kept waiting, its queued reads dropped if the client goes. What the last one of its kind took
+  // tells a refusal how many requests to find room for.
+  const lastTook = new Map<string, number>();
+  async function asPerson<T>(kind: string, signal: AbortSignal | undefined, fn: () => Promise<T>) {
+    const tally = { sent: 0, reused: 0 };
+    const need = () => Math.max(1, (lastTook.get(kind) ?? 1) - tally.sent - tally.reused);
+    const value = await interactive(signal, fn, tally, { revalidate: true, need });
+    lastTook.set(kind, tally.sent + tally.reused);
+    return { value, reads: { ...tally, reuseMs: ctx.deps.reuseReadsMs ?? DEFAULT_REUSE_MS } };
+  }
   return [
     route({
       id: "getStatus",
@@ -118,9 +129,8 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       errors: [404, 429, 503],
       async handle({ params, signal }) {
         requireWorker(ctx.deps.spec(), params.name);
-        const tally = { sent: 0, reused: 0 };
-        const plan = await interactive(signal, () => engine.plan(params.name), tally, { revalidate: true });
-        return { ...plan, reads: { ...tally, reuseMs: ctx.deps.reuseReadsMs ?? DEFAULT_REUSE_MS } };
+        const { value, reads } = await asPerson(`plan ${params.name}`, signal, () => engine.plan(params.name));
+        return { ...value, reads };
       },
     }),
     route({
@@ -135,9 +145,8 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       errors: [404, 429, 503],
       async handle({ params, signal }) {
         requireWorker(ctx.deps.spec(), params.name);
-        const tally = { sent: 0, reused: 0 };
-        const diff = await interactive(signal, () => engine.diff(params.name), tally, { revalidate: true });
-        return { ...diff, reads: { ...tally, reuseMs: ctx.deps.reuseReadsMs ?? DEFAULT_REUSE_MS } };
+        const { value, reads } = await asPerson(`diff ${params.name}`, signal, () => engine.diff(params.name));
+        return { ...value, reads };
       },
     }),
   ];

@@ -176,6 +176,11 @@ describe("request budget", () => {
     expect(err.hint).toMatch(/Try again in 2 s/);
     // The refusal took no place: the queue is as it was.
     expect(budget.stats().queued).toBe(3);
+    // A plan that still needs 3 requests is told when all 3 fit, not only the next one.
+    expect(budget.predictWait("interactive", 3)).toBe(1900);
+    const needy = budget.acquire({ priority: "interactive", maxWaitMs: 500, need: 3 });
+    await expect(needy).rejects.toMatchObject({ code: "ERR_CF_BUDGET", details: { waitMs: 900, roomMs: 1900, need: 3, retryAfter: 2 } });
+    await expect(needy).rejects.toThrow(/room for the ~3 requests this answer needs in ~2 s \(for the next one in ~1 s/);
     const queuedAt: number[] = [];
     const plan = budget.acquire({ priority: "interactive", maxWaitMs: 1000, onQueued: (ms, n) => queuedAt.push(ms, n) });
     expect(queuedAt).toEqual([900, 4]);

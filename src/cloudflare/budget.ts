@@ -46,6 +46,11 @@ export type AcquireOptions = {
   priority?: BudgetPriority | undefined;
   /** Refuse with ERR_CF_BUDGET when the predicted wait is longer (default: the budget's maxWaitMs). */
   maxWaitMs?: number | undefined;
+  /**
+   * How many requests the caller still expects to make, this one included (default 1): a refusal
+   * then says when the budget has room for all of them, not only for this one.
+   */
+  need?: number | undefined;
   /** Called once when the request has to queue, with its predicted wait (ms) and how many wait, itself included. */
   onQueued?: ((waitMs: number, queued: number) => void) | undefined;
 };
@@ -64,8 +69,8 @@ export type BudgetStats = {
 export type RequestBudget = {
   /** Resolves with the start time (from the budget's clock) once a slot is taken. */
   acquire(opts?: AbortSignal | AcquireOptions): Promise<number>;
-  /** How long (ms) a request of this priority asked now would wait (0: it starts at once). */
-  predictWait(priority?: BudgetPriority): number;
+  /** How long (ms) until `count` requests of this priority asked now could all have started (0: at once). */
+  predictWait(priority?: BudgetPriority, count?: number): number;
   stats(): BudgetStats;
 };
 
@@ -155,14 +160,31 @@ export function createRequestBudget(opts: RequestBudgetOptions = {}): RequestBud
     }, delay);
   }
 
-  function refusal(waitMs: number, maxWaitMs: number): CboError {
-    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  // Says when to come back: when the budget has room for every request the caller still needs
+  // (a plan's remaining reads), which may be later than the room for this one.
+  function refusal(t: number, at: number, waitMs: number, maxWaitMs: number, need: number): CboError {
+    const roomMs = Math.max(waitMs, predictStart(t, at + need - 1) - t);
+    const seconds = Math.max(1, Math.ceil(roomMs / 1000));
     const windowText = windowMs % 60_000 === 0 ? `${windowMs / 60_000} min` : `${Math.round(windowMs / 1000)} s`;
+    const room =
+      need > 1
+        ? `it has room for the ~${need} requests this answer needs in ~${seconds} s (for the next one in ~${Math.max(1, Math.ceil(waitMs / 1000))} s, more than a request may wait: ${Math.round(maxWaitMs / 1000)} s)`
+        : `it has room for this one in ~${seconds} s, more than this request may wait (${Math.round(maxWaitMs / 1000)} s)`;
     return new CboError(
       "ERR_CF_BUDGET",
-      `The Cloudflare API request budget of this token is spent: ${log.length} of ${limit} requests in the last ${windowText}, ${queue.length} waiting; it has room for this one in ~${seconds} s, more than this request may wait (${Math.round(maxWaitMs / 1000)} s).`,
+      `The Cloudflare API request budget of this token is spent: ${log.length} of ${limit} requests in the last ${windowText}, ${queue.length} waiting; ${room}.`,
       {
-        details: { limit, windowMs, inWindow: log.length, queued: queue.length, waitMs: Math.ceil(waitMs), maxWaitMs, retryAfter: seconds },
+        details: {
+          limit,
+          windowMs,
+          inWindow: log.length,
+          queued: queue.length,
+          need,
+          waitMs: Math.ceil(waitMs),
+          roomMs: Math.ceil(roomMs),
+          maxWaitMs,
+          retryAfter: seconds,
+        },
         hint: `Try again in ${seconds} s (reads made in the last few seconds are reused, not spent again). Releases keep their place in the queue and wait; GET /metrics shows cbo_cloudflare_budget_remaining and cbo_cloudflare_budget_queued.`,
       },
     );
@@ -179,7 +201,7 @@ export function createRequestBudget(opts: RequestBudgetOptions = {}): RequestBud
     const at = placeFor(rank);
     const waitMs = predictStart(t, at) - t;
     const maxWaitMs = o.maxWaitMs ?? defaultMaxWaitMs;
-    if (waitMs > maxWaitMs) return Promise.reject(refusal(waitMs, maxWaitMs));
+    if (waitMs > maxWaitMs) return Promise.reject(refusal(t, at, waitMs, maxWaitMs, Math.max(1, Math.ceil(o.need ?? 1))));
     return new Promise<number>((resolve, reject) => {
       const onAbort = (): void => {
         const i = queue.indexOf(waiter);
@@ -204,11 +226,10 @@ export function createRequestBudget(opts: RequestBudgetOptions = {}): RequestBud
     });
   }
 
-  function predictWait(priority: BudgetPriority = "normal"): number {
+  function predictWait(priority: BudgetPriority = "normal", count = 1): number {
     const t = now();
     prune(t);
-    if (queue.length === 0 && log.length < limit) return 0;
-    return predictStart(t, placeFor(RANK[priority])) - t;
+    return predictStart(t, placeFor(RANK[priority]) + Math.max(1, count) - 1) - t;
   }
 
   function stats(): BudgetStats {

@@ -31,6 +31,8 @@ export type CallScope = {
    * each time, and when it changed (a `wrangler deploy` meanwhile) nothing read before is reused.
    */
   revalidate?: boolean | undefined;
+  /** How many requests the answer still expects to make (its last one's count, less what it made so far): a refusal says when they all fit. */
+  need?: (() => number) | undefined;
 };
 
 let storage: AsyncLocalStorage<CallScope> | undefined;
@@ -63,16 +65,16 @@ export async function interactive<T>(
   signal: AbortSignal | undefined,
   fn: () => Promise<T>,
   tally?: CallTally,
-  opts: { revalidate?: boolean } = {},
+  opts: Pick<CallScope, "revalidate" | "need"> = {},
 ): Promise<T> {
   const done = new AbortController();
   const scoped = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
   const scope: CallScope = {
+    ...opts,
     signal: scoped,
     priority: "interactive",
     maxWaitMs: INTERACTIVE_MAX_WAIT_MS,
     tally,
-    revalidate: opts.revalidate,
   };
   try {
     return await withCallScope(scope, fn);

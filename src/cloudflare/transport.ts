@@ -113,7 +113,7 @@ export function createTransport(opts: TransportOptions): Transport {
     };
 
     for (let attempt = 0; ; attempt++) {
-      const startedAt = await opts.budget.acquire(slot);
+      const startedAt = await opts.budget.acquire({ ...slot, need: scope?.need?.() });
       if (scope?.tally) scope.tally.sent++;
       opts.onRequest?.({ method, endpoint, path, attempt, startedAt });
       const signal = callerSignal ? AbortSignal.any([callerSignal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
