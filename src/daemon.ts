@@ -30,7 +30,7 @@ import { configuredDaemonMasterKey, openDaemonMasterKey } from "./security/maste
 import type { DaemonAdmin } from "./api/types.ts";
 import { assertPortsFree } from "./api/port-check.ts";
 import { checkBind, createTunnelManager, PROCESS_STATES, type TunnelManager } from "./tunnel/index.ts";
-import { createTelemetry, type LogFormat, type LogLevel, type Telemetry } from "./telemetry/index.ts";
+import { createTelemetry, startMemoryReducer, type LogFormat, type LogLevel, type Telemetry } from "./telemetry/index.ts";
 import { createFleetLogs, createSecretValues, type FleetLogs, type FleetLogsDeps } from "./fleet-logs/index.ts";
 import { createFleetMetrics } from "./fleet-metrics/index.ts";
 
@@ -107,6 +107,11 @@ export type DaemonOptions = {
   fleetLogs?: Pick<FleetLogsDeps, "reconcileMs" | "tail" | "shipBackoff">;
   /** The metrics page's series: how often Cloudflare's analytics are read at most (default 10 s). */
   metricsFreshMs?: number;
+  /**
+   * Give idle memory back to the OS (src/telemetry/memory-reducer.ts): the daemon's own process only
+   * (`cbo daemon`, `cbo up`), never a process it shares, such as a test runner's. Default off.
+   */
+  reduceMemory?: boolean;
 };
 
 export type Daemon = {
@@ -480,6 +485,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await tunnel.start(server.url);
     drift.start();
     sec.start();
+    const memory = opts.reduceMemory
+      ? startMemoryReducer({ log, onReduced: (r) => telemetry.metrics.memoryReductions.inc({ reason: r.reason }) })
+      : undefined;
     const backups = schedule
       ? // Loaded only when a schedule is configured: an idle daemon without one does not pay for it.
         (await import("./backup/index.ts")).startBackupSchedule({
@@ -543,6 +551,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       async close() {
         if (closed) return;
         closed = true;
+        memory?.stop();
         await backups?.stop();
         await monitor.stop();
         await drift.stop();

@@ -84,6 +84,7 @@ export async function upCommand(args: string[]): Promise<number> {
     // <data>/master.key (0600, created on first start). Production keeps it outside the data dir.
     daemon = await startDaemon({
       dataDir,
+      reduceMemory: true,
       configFile,
       port,
       edge,
