@@ -11,6 +11,9 @@
 //     one changed, vanished or has no planned hash ──> it and those after it are not run: held,
 //                                                      named with the command that finishes it
 //   D1 refuses a file                              ──> failed, as the release's phase would end
+//   the edge cannot be read now                    ──> held, said (never guessed at)
+//   the store refuses a write                      ──> thrown: the release stays unfinished and
+//                                                      the next start recovers it again
 import type { ResolvedWorker } from "../config/load.ts";
 import type { ReleasePlan } from "./types.ts";
 import type { JournalEntry } from "../store/index.ts";
@@ -20,7 +23,7 @@ import { isCboError } from "../kit/errors.ts";
 import { d1Phase } from "./d1-phase.ts";
 import { d1Replay, J } from "./journal.ts";
 import { readApplied, type TargetPlace } from "./observe.ts";
-import { describeError, type Recorder } from "./record.ts";
+import { describeError, RecordFailure, type Recorder } from "./record.ts";
 import { readD1Migrations, sourceOf, type D1Migrations } from "./release-build.ts";
 
 export type ContractRecoveryDeps = {
@@ -89,6 +92,8 @@ export async function finishContract(
         await d1Phase({ rec, plan }, "d1-contract", name, runtime, build, new Map([[refKey(ref), db]]), deps.place(name));
         out.applied.push({ target: name, database: d.database, files: verified.files.map((f) => f.name).filter((f) => !before.has(f)) });
       } catch (e) {
+        // The store refused a write: recovery stops here and the next start tries again.
+        if (e instanceof RecordFailure) throw e;
         const error = describeError(e);
         if (isCboError(e) && e.code === "ERR_D1_MIGRATION") {
           rec.tryTo(() => rec.journal(J.targetFailed, name, { stage: "D1 contract migrations", error, recovery: true }));
@@ -108,7 +113,7 @@ export async function finishContract(
  * The planned contract files still pending, in order, up to the first that is not what the plan
  * read (changed, vanished, or planned by a release that recorded no hashes).
  */
-function verifiedPrefix(
+export function verifiedPrefix(
   planned: { pending: string[]; sha256?: Record<string, string> | undefined },
   now: D1Migrations | undefined,
   applied: Set<string>,
