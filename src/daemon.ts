@@ -54,8 +54,8 @@ export type DaemonOptions = {
   /** The account of a Cloudflare target without `account_id`; default CLOUDFLARE_ACCOUNT_ID from `env`. */
   cloudflareAccountId?: string;
   monitorIntervalMs?: number;
-  /** Where the daemon's log lines go (default stderr), in `logFormat` at `logLevel` and up. */
-  log?: (line: string) => void;
+  /** Where the daemon's log lines go (default stderr), in `logFormat` at `logLevel` and up; `entry` lets a sink route them. */
+  log?: (line: string, entry: { level: LogLevel; msg: string }) => void;
   /** text (default) or json lines; default CBO_LOG_FORMAT. */
   logFormat?: LogFormat;
   /** debug, info (default), warn or error; default CBO_LOG_LEVEL. */
