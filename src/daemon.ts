@@ -31,7 +31,7 @@ import { configuredDaemonMasterKey, openDaemonMasterKey } from "./security/maste
 import type { DaemonAdmin } from "./api/types.ts";
 import { assertPortsFree } from "./api/port-check.ts";
 import { checkBind, createTunnelManager, PROCESS_STATES, type TunnelManager } from "./tunnel/index.ts";
-import { createTelemetry, type LogFormat, type LogLevel, type Telemetry } from "./telemetry/index.ts";
+import { createTelemetry, startMemoryReducer, type LogFormat, type LogLevel, type Telemetry } from "./telemetry/index.ts";
 import { createFleetLogs, createSecretValues, type FleetLogs, type FleetLogsDeps } from "./fleet-logs/index.ts";
 import { createFleetMetrics } from "./fleet-metrics/index.ts";
 
@@ -55,8 +55,8 @@ export type DaemonOptions = {
   /** The account of a Cloudflare target without `account_id`; default CLOUDFLARE_ACCOUNT_ID from `env`. */
   cloudflareAccountId?: string;
   monitorIntervalMs?: number;
-  /** Where the daemon's log lines go (default stderr), in `logFormat` at `logLevel` and up. */
-  log?: (line: string) => void;
+  /** Where the daemon's log lines go (default stderr), in `logFormat` at `logLevel` and up; `entry` lets a sink route them. */
+  log?: (line: string, entry: { level: LogLevel; msg: string }) => void;
   /** text (default) or json lines; default CBO_LOG_FORMAT. */
   logFormat?: LogFormat;
   /** debug, info (default), warn or error; default CBO_LOG_LEVEL. */
@@ -108,6 +108,11 @@ export type DaemonOptions = {
   fleetLogs?: Pick<FleetLogsDeps, "reconcileMs" | "tail" | "shipBackoff">;
   /** The metrics page's series: how often Cloudflare's analytics are read at most (default 10 s). */
   metricsFreshMs?: number;
+  /**
+   * Give idle memory back to the OS (src/telemetry/memory-reducer.ts): the daemon's own process only
+   * (`cbo daemon`, `cbo up`), never a process it shares, such as a test runner's. Default off.
+   */
+  reduceMemory?: boolean;
   /**
    * Cloudflare API requests each token may start per window (default CBO_CF_BUDGET from `env`,
    * else 960 per 5 minutes: 80% of Cloudflare's 1,200; src/cloudflare/budget.ts).
@@ -493,6 +498,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await tunnel.start(server.url);
     drift.start();
     sec.start();
+    const memory = opts.reduceMemory
+      ? startMemoryReducer({ log, onReduced: (r) => telemetry.metrics.memoryReductions.inc({ reason: r.reason }) })
+      : undefined;
     const backups = schedule
       ? // Loaded only when a schedule is configured: an idle daemon without one does not pay for it.
         (await import("./backup/index.ts")).startBackupSchedule({
@@ -556,6 +564,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       async close() {
         if (closed) return;
         closed = true;
+        memory?.stop();
         await backups?.stop();
         await monitor.stop();
         await drift.stop();

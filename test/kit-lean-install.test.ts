@@ -4,7 +4,8 @@
 // daemon is then started from that install (`node bin/cbo.js daemon`, Node's own flags) with a
 // module-load recorder preloaded, against a target whose `api:` is an http URL: the local edge,
 // started from this checkout, plays Cloudflare's API. It releases a Worker and detects drift made
-// behind its back, and the recorder shows that it never loaded the SDK or the local edge.
+// behind its back, and the recorder shows that it never loaded the SDK or the local edge. Its
+// /metrics shows the memory reduction it runs once start-up has settled.
 //
 // Stand-ins, said plainly: the "Cloudflare API" is the local edge (api.cloudflare.com cannot be
 // reached here). The release's gate probes https://hello.<subdomain>.workers.dev/, which does not
@@ -172,6 +173,15 @@ workers:
         return e;
       }, 30_000);
       expect(drift).toBeDefined();
+
+      // The daemon gave its start-up memory back once it settled (src/telemetry/memory-reducer.ts).
+      const reductions = await eventually(async () => {
+        const res = await fetch(new URL("/metrics", started.url), { headers: { authorization: `Bearer ${token}` } });
+        const line = /^cbo_memory_reductions_total\{reason="settled"\} (\d+)$/m.exec(await res.text());
+        if (!line) throw new Error("no memory reduction yet");
+        return Number(line[1]);
+      }, 20_000);
+      expect(reductions).toBe(1);
     } finally {
       child.kill("SIGINT");
     }

@@ -119,6 +119,12 @@ describe("events in words", () => {
     expect(describeEvent(event("release.wait.ended", { kind: "timer", percent: 10, by: null, waitedMs: 600_000 }))).toBe(
       "timer at step 10% ended after 600.0 s",
     );
+    // A pause held before a target's first step: it serves 0% of the new version, but no step ran.
+    const held = { kind: "manual", percent: 0, until: null, reason: "paused: cbo release resume r1" };
+    expect(describeEvent(event("release.waiting", held))).toBe("waiting before its first step: paused: npx cbo release resume r1");
+    expect(describeEvent(event("release.wait.ended", { kind: "manual", percent: 0, by: "ops", waitedMs: 2000 }))).toBe(
+      "manual before its first step ended by ops after 2.0 s",
+    );
     expect(describeEvent(event("release.promoted", { by: "ops", reason: "looks fine", targets: ["eu", "us"] }))).toBe(
       "promoted by ops (eu, us): looks fine",
     );

@@ -261,7 +261,17 @@ export const PlannedTargetSchema = z.object({
    * second phase, after every target reached 100% and passed its last gate; never in a release
    * that rolled back.
    */
-  d1Contract: z.array(z.object({ binding: z.string(), database: z.string(), pending: z.array(z.string()) })).optional(),
+  d1Contract: z
+    .array(
+      z.object({
+        binding: z.string(),
+        database: z.string(),
+        pending: z.array(z.string()),
+        /** Each pending file's SHA-256 (hex) as planned: recovery runs a file only while it still has it. */
+        sha256: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .optional(),
   /** Static assets: files in the manifest and those the account lacks (only these are sent). */
   assets: z
     .object({ files: z.number().int(), bytes: z.number().int(), upload: z.number().int(), uploadBytes: z.number().int() })

@@ -464,6 +464,13 @@ export function createEngine(deps: EngineDeps): Engine {
                 halt: halt.signal,
                 onOwed: owed,
                 ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}),
+                // A contract phase left after the last gate is finished from the project as it is now.
+                worker: deps.spec().workers.find((w) => w.tenant === r.tenant && w.name === r.worker),
+                protect: deps.protectedPaths ?? [],
+                place: (name) => {
+                  const t = deps.spec().targets.find((x) => x.name === name);
+                  return { name, ...(t?.jurisdiction ? { jurisdiction: t.jurisdiction } : {}) };
+                },
               }),
             "recovery failed",
           ),

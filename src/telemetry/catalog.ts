@@ -16,6 +16,11 @@ export function createCboMetrics(registry: Registry = createRegistry()) {
   return {
     registry,
     buildInfo: r.gauge("cbo_build_info", "The daemon's version and Node.js version; always 1.", ["version", "node"]),
+    memoryReductions: r.counter(
+      "cbo_memory_reductions_total",
+      "Memory-reducing collections the daemon asked V8 for: once start-up settled, then when the young generation grew again.",
+      ["reason"],
+    ),
 
     // Releases (derived from the event log).
     releases: r.counter("cbo_releases_total", "Releases that ended, by worker and outcome.", ["worker", "outcome"]),

@@ -3,12 +3,14 @@
 export { createCboMetrics, type CboMetrics } from "./catalog.ts";
 export { activeContext, currentTraceId, currentTraceparent, outsideTrace } from "./context.ts";
 export {
+  ACCESS_LOG_MSG,
   createLogger,
   errorText,
   LOG_FORMATS,
   LOG_LEVELS,
   lineLogger,
   silentLogger,
+  type LogEntry,
   type LogFields,
   type LogFormat,
   type Logger,
@@ -16,6 +18,7 @@ export {
   type LogSink,
   type LogValue,
 } from "./logger.ts";
+export { type MemoryReducer, type Reduction, reductionDue, startMemoryReducer, youngGenerationCommitted } from "./memory-reducer.ts";
 export { createRedactor, type Redactor } from "./redact.ts";
 export {
   CONTENT_TYPE as METRICS_CONTENT_TYPE,

@@ -58,6 +58,7 @@ export async function daemonCommand(args: string[]): Promise<number> {
     values.edge !== undefined ? resolve(values.edge) : existsSync(join(dataDir, "edge", "edge.json")) ? join(dataDir, "edge") : undefined;
   const daemon = await startDaemon({
     dataDir,
+    reduceMemory: true,
     configFile: resolve(values.config ?? defaultConfig()),
     port: portFlag(values.port, "port") ?? DEFAULT_DAEMON_PORT,
     logFormat: logging.format,
