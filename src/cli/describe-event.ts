@@ -86,6 +86,10 @@ function describeRaw(e: Pick<AnyEvent, "type" | "data">, paint?: Paint): string 
     // Release control (approvals, pauses): what a follower of `cbo release` sees while it waits.
     case "release.waiting":
       return `${p.warn("waiting")} ${waitText}${because}`;
+    case "release.budget.waiting": {
+      const waited = num(d, "waitMs");
+      return `${p.warn("waiting for Cloudflare request budget")}${waited === undefined ? "" : `, ~${Math.max(1, Math.ceil(waited / 1000))} s`}`;
+    }
     case "release.wait.ended": {
       const waited = num(d, "waitedMs");
       const by = str(d, "by");

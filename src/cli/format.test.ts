@@ -453,4 +453,19 @@ describe("cbo diff", () => {
     expect(out).toMatch(/\? code +v9 +not uploaded by the orchestrator\n/);
     expect(out).toMatch(/~ vars +GREETING +a -> b\n/);
   });
+
+  it("ends with what answering it read from Cloudflare, the reused reads said as such", () => {
+    const diff = { worker: "w", changed: false, drift: false, targets: [] };
+    expect(formatDiff({ ...diff, reads: { sent: 4, reused: 8, reuseMs: 5000 } })).toMatch(
+      /\nreads for this diff: 12 requests \(8 reused from the last 5 s\)\n$/,
+    );
+    expect(formatDiff({ ...diff, reads: { sent: 1, reused: 0, reuseMs: 5000 } })).toMatch(/\nreads for this diff: 1 request\n$/);
+    expect(formatDiff(diff)).not.toMatch(/reads for/);
+  });
+
+  it("describes a release waiting for the Cloudflare request budget", () => {
+    expect(describeEvent(event("release.budget.waiting", { waitMs: 41_200, queued: 34, reason: "…" }))).toBe(
+      "waiting for Cloudflare request budget, ~42 s",
+    );
+  });
 });
