@@ -18,7 +18,10 @@ export function errorResponse(err: CboError): Response {
 /** Maps anything thrown by a route to its response; `log` receives what the caller is not told. */
 export function toErrorResponse(err: unknown, log: Logger): Response {
   if (err instanceof CboError) {
-    if (!err.isUserError) log.error(`api: ${err.code}: ${err.message}`);
+    // Not the daemon's failures: a client that hung up, a Cloudflare budget spent by requests.
+    if (err.code === "ERR_IO" && err.details?.clientGone === true) log.info(`api: ${err.message}`);
+    else if (err.code === "ERR_CF_BUDGET") log.warn(`api: ${err.code}: ${err.message}`);
+    else if (!err.isUserError) log.error(`api: ${err.code}: ${err.message}`);
     return errorResponse(err);
   }
   log.error(`api: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

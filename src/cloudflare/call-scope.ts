@@ -82,6 +82,7 @@ export async function interactive<T>(
     if (signal?.aborted) {
       throw new CboError("ERR_IO", "The client went away before its answer; the Cloudflare reads queued for it were dropped.", {
         cause: e,
+        details: { clientGone: true },
       });
     }
     throw e;
