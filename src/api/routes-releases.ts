@@ -10,6 +10,7 @@ import { actorOf } from "../security/index.ts";
 import { requireRelease, requireWorker, type RouteContext } from "./context.ts";
 import { decodeCursor, pageFrom } from "./cursor.ts";
 import { route, type RouteDef } from "./route.ts";
+import { interactive } from "../cloudflare/index.ts";
 import {
   ControlBodySchema,
   ControlResultSchema,
@@ -218,9 +219,10 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       query: RollbackPreviewQuerySchema,
       response: RollbackPreviewSchema,
       errors: [404],
-      handle({ params, query }) {
+      handle({ params, query, signal }) {
         requireWorker(ctx.deps.spec(), params.name);
-        return engine.previewRollback(params.name, query.to === undefined ? {} : { to: query.to });
+        // A person waits: first in the Cloudflare budget queue, refused within seconds, reads dropped if they go.
+        return interactive(signal, () => engine.previewRollback(params.name, query.to === undefined ? {} : { to: query.to }));
       },
     }),
     route({
