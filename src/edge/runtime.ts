@@ -127,7 +127,7 @@ export async function startRuntime<C>(env: AgentEnv, options: EdgeAgentOptions<C
       const t = now();
       return (
         (config !== undefined && !config.refreshing() && t - config.checkedAt() >= refreshMs) ||
-        (heartbeats !== undefined && heartbeats.due(t))
+        heartbeats?.due(t) === true
       );
     },
     runDue(waitUntil) {

@@ -3,7 +3,7 @@
 // see how much the server took before it answered.
 import http from "node:http";
 
-export type RawReply = { status: number; headers: http.IncomingHttpHeaders; text: string; body: any };
+export type RawReply = { status: number; headers: http.IncomingHttpHeaders; text: string; body: unknown };
 
 export type RawRequest = {
   method?: string;
@@ -47,7 +47,7 @@ export function rawRequest(url: string, r: RawRequest): Promise<RawReply> {
   });
 }
 
-export type StreamedReply = { status: number; body: any; sentBeforeAnswer: number; elapsedMs: number };
+export type StreamedReply = { status: number; body: unknown; sentBeforeAnswer: number; elapsedMs: number };
 
 /**
  * POSTs (or PUTs) `total` bytes in 64 KiB chunks, chunked or with the length declared up front,
