@@ -44,7 +44,9 @@ describe("static assets on the local edge", () => {
 
   /** The whole wrangler flow: session, buckets, completion token. Answers the token and how many files went up. */
   async function uploadAssets(script: string, files: Files): Promise<{ jwt: string; uploaded: number }> {
-    const session = await api.ok<UploadSession>("POST", `/workers/scripts/${script}/assets-upload-session`, { manifest: manifestOf(files) });
+    const session = await api.ok<UploadSession>("POST", `/workers/scripts/${script}/assets-upload-session`, {
+      manifest: manifestOf(files),
+    });
     if (session.buckets.length === 0) return { jwt: session.jwt, uploaded: 0 };
     const byHash = new Map(Object.values(files).map((f) => [hashOf(f), f]));
     let completion = "";
@@ -54,7 +56,9 @@ describe("static assets on the local edge", () => {
       for (const h of bucket)
         form.set(h, new File([Buffer.from(byHash.get(h)!.body).toString("base64")], h, { type: byHash.get(h)!.type }));
       uploaded += bucket.length;
-      const r = await api.call<{ jwt?: string } | null>("POST", "/workers/assets/upload?base64=true", form, { authorization: `Bearer ${session.jwt}` });
+      const r = await api.call<{ jwt?: string } | null>("POST", "/workers/assets/upload?base64=true", form, {
+        authorization: `Bearer ${session.jwt}`,
+      });
       expect(r.success, JSON.stringify(r.errors)).toBe(true);
       if (r.result?.jwt) completion = r.result.jwt;
     }

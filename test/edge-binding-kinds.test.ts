@@ -87,7 +87,10 @@ describe("binding kinds on the local edge", () => {
 
   it("returns every binding as uploaded from the version and settings GETs, secrets without text", async () => {
     const versions = await api.ok<{ items: Array<{ id: string }> }>("GET", "/workers/scripts/probe/versions");
-    const version = await api.ok<{ resources: { bindings: unknown[]; script_runtime: { limits: unknown } } }>("GET", `/workers/scripts/probe/versions/${versions.items[0].id}`);
+    const version = await api.ok<{ resources: { bindings: unknown[]; script_runtime: { limits: unknown } } }>(
+      "GET",
+      `/workers/scripts/probe/versions/${versions.items[0].id}`,
+    );
     const expected = uploaded.map((b) => (b.type === "secret_text" ? { type: "secret_text", name: b.name } : b));
     expect(version.resources.bindings).toEqual(expected);
     expect(version.resources.script_runtime.limits).toMatchObject({ cpu_ms: 50 });

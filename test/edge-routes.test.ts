@@ -103,7 +103,11 @@ describe("routes, custom domains and workers.dev on the local edge", () => {
     expect(listed).toEqual([expect.objectContaining({ hostname: "blog.example.org", zone_name: "example.org", service: "api" })]);
     await api.ok("DELETE", `/workers/domains/${listed[0].id}`);
     expect(await body("blog.example.org")).toBe("404");
-    const attached = await api.ok<{ id: string }>("PUT", "/workers/domains", { hostname: "shop.example.org", service: "shop", environment: "production" });
+    const attached = await api.ok<{ id: string }>("PUT", "/workers/domains", {
+      hostname: "shop.example.org",
+      service: "shop",
+      environment: "production",
+    });
     expect(await api.ok("GET", `/workers/domains/records/${attached.id}`)).toMatchObject({ hostname: "shop.example.org", service: "shop" });
     expect(await body("shop.example.org")).toBe("shop shop.example.org/");
   });

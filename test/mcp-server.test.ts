@@ -88,7 +88,10 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
       log: () => {},
       monitorIntervalMs: 500,
     });
-    const created = await rest<{ id: string; token: string }>("POST", "/v1/tokens", daemon.initialAdminToken!, { name: "clawdbot", role: "agent" });
+    const created = await rest<{ id: string; token: string }>("POST", "/v1/tokens", daemon.initialAdminToken!, {
+      name: "clawdbot",
+      role: "agent",
+    });
     expect(created.status).toBe(200);
     agent = { id: created.body.id, token: created.body.token };
     daemon.security.vault.put("WEBHOOK_KEY", "initial-webhook-key-value", { cas: 0, mode: "relay", by: "test" });

@@ -10,7 +10,12 @@ export type Envelope<T = unknown> = {
 };
 
 export type EdgeApi = {
-  call<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Envelope<T> & { status: number }>;
+  call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Envelope<T> & { status: number }>;
   /** Same, but throws unless the call succeeded; answers `result`. */
   ok<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** A Worker upload form: metadata plus ES modules (and text modules by `.txt`). */
@@ -18,7 +23,7 @@ export type EdgeApi = {
 };
 
 export function edgeApi(edge: LocalEdge, region: RegionInfo): EdgeApi {
-  const call = async <T,>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const call = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const url = path.startsWith("/zones") ? `${edge.apiUrl}${path}` : `${edge.apiUrl}/accounts/${region.accountId}${path}`;
     const isForm = body instanceof FormData;
     const res = await fetch(url, {
