@@ -7,6 +7,10 @@
 //                  compiles every module; bin/cbo.js keeps both in the cache for later starts)
 //   default flags  a later start, no Node flags
 //   flags          a later start with the flags of `npm start` and the kit's launchers
+//   2 min          the default-flags start read again after two minutes idle (its steady state)
+//
+// Every daemon here gives its start-up memory back ~2 s after it is up (src/telemetry/memory-reducer.ts):
+// the 5 s readings come after that one reduction, the 2 min reading shows what idle work grows back.
 import { spawn } from "node:child_process";
 import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -17,6 +21,7 @@ import { repoRoot, sharedReleaseEdge, tempDir } from "./release-support.ts";
 import { atMost, info, round, type BenchContext, type BenchResult } from "./types.ts";
 
 const IDLE_MS = 5_000;
+const LATER_MS = 120_000;
 /** The Node flags of the kit's launchers (and `npm start`): a small young generation. */
 const DAEMON_NODE_FLAGS = NODE_FLAGS;
 const SPEC = join(repoRoot, "examples", "orchestrator.yaml");
@@ -35,7 +40,9 @@ async function idleDaemon(o: {
   nodeFlags: string[];
   env: Record<string, string>;
   args: string[];
-}): Promise<{ rss: number; anon: number; file: number }> {
+  /** When to read its memory, from its start line (ms); the first is the figure, later ones the steady state. */
+  readAtMs?: number[];
+}): Promise<Array<{ rss: number; anon: number; file: number }>> {
   const child = spawn(process.execPath, [...o.nodeFlags, CBO, "daemon", ...o.args], {
     cwd: repoRoot,
     env: o.env,
@@ -53,8 +60,13 @@ async function idleDaemon(o: {
         throw new Error(`cbo daemon did not start: ${err.trim().split("\n").slice(-5).join(" | ")}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, IDLE_MS));
-    return await rssOf(child.pid!);
+    const readings = [];
+    const upAt = Date.now();
+    for (const at of o.readAtMs ?? [IDLE_MS]) {
+      await new Promise((r) => setTimeout(r, Math.max(0, upAt + at - Date.now())));
+      readings.push(await rssOf(child.pid!));
+    }
+    return readings;
   } finally {
     child.kill("SIGINT");
     await exited;
@@ -91,14 +103,21 @@ export async function daemonIdleRss(ctx: BenchContext): Promise<BenchResult[]> {
       CBO_CLOUDFLARED: "off",
       NODE_COMPILE_CACHE: join(dir, "compile-cache"),
     };
-    const run = async (nodeFlags: string[]) => {
+    const run = async (nodeFlags: string[], readAtMs?: number[]) => {
       const data = join(dir, `data-${crypto.randomUUID()}`);
       await cp(seeded, data, { recursive: true });
-      return idleDaemon({ nodeFlags, env, args: ["--config", SPEC, "--data", data, "--edge", edgeDir, "--port", "0"] });
+      return idleDaemon({
+        nodeFlags,
+        env,
+        args: ["--config", SPEC, "--data", data, "--edge", edgeDir, "--port", "0"],
+        ...(readAtMs ? { readAtMs } : {}),
+      });
     };
-    const cold = await run([]);
-    const flags = await run(DAEMON_NODE_FLAGS);
-    const plain = await run([]);
+    const [cold] = await run([]);
+    const [flags] = await run(DAEMON_NODE_FLAGS);
+    // The same start read again after LATER_MS: what an idle daemon settles at (caches filled, the
+    // young generation grown back as far as idle work grows it).
+    const [plain, later] = await run([], [IDLE_MS, LATER_MS]);
     const baseline = await idleChild(["-e", `process.stdout.write("up\\n"); setInterval(() => {}, 1000)`], env);
     const floorArgs = [join(repoRoot, "bench", "rss-floor-child.ts"), join(dir, "floor.sqlite")];
     await idleChild(floorArgs, env); // warms the compile cache for it, as for the daemon
@@ -106,20 +125,27 @@ export async function daemonIdleRss(ctx: BenchContext): Promise<BenchResult[]> {
     const spec = "examples/orchestrator.yaml released (3 Workers x 3 local targets), monitor and drift every 1 s";
     const parts = (m: { anon: number; file: number }) => ({ anon_mib: mib(m.anon), file_mib: mib(m.file), idle_s: IDLE_MS / 1000 });
     return [
-      atMost("release.daemon_idle_rss_mib", flags.rss / 1024, "MiB", 120, {
-        ...parts(flags),
+      atMost("release.daemon_idle_rss_mib", flags!.rss / 1024, "MiB", 120, {
+        ...parts(flags!),
         node_flags: DAEMON_NODE_FLAGS.join(" "),
         compile_cache: "warm",
         spec,
       }),
-      atMost("release.daemon_idle_rss_default_flags_mib", plain.rss / 1024, "MiB", 80, {
-        ...parts(plain),
+      atMost("release.daemon_idle_rss_default_flags_mib", plain!.rss / 1024, "MiB", 80, {
+        ...parts(plain!),
         node_flags: "(none)",
         compile_cache: "warm",
         spec,
       }),
-      info("release.daemon_idle_rss_cold_cache_mib", cold.rss / 1024, "MiB", {
-        ...parts(cold),
+      info("release.daemon_idle_rss_default_flags_2min_mib", later!.rss / 1024, "MiB", {
+        ...parts(later!),
+        idle_s: LATER_MS / 1000,
+        node_flags: "(none)",
+        compile_cache: "warm",
+        measured: "the default-flags daemon above, read again after two minutes idle",
+      }),
+      info("release.daemon_idle_rss_cold_cache_mib", cold!.rss / 1024, "MiB", {
+        ...parts(cold!),
         node_flags: "(none)",
         compile_cache: "empty (first start)",
       }),
@@ -131,7 +157,7 @@ export async function daemonIdleRss(ctx: BenchContext): Promise<BenchResult[]> {
         ...parts(floor),
         node_flags: "(none)",
         measured:
-          "bench/rss-floor-child.ts: the daemon's dependencies (sqlite, Hono server, ws, yaml, zod, fetch) polling, none of its code",
+          "bench/rss-floor-child.ts: the daemon's dependencies (sqlite, Hono server, ws, yaml, zod, node:http) polling, none of its code but the memory reducer",
       }),
     ];
   } finally {

@@ -16,7 +16,8 @@ import { refuseLostStore } from "./store/lost-store.ts";
 import { listArchives } from "./backup/retention.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine } from "./deploy/types.ts";
-import { buildTarget, buildTargets, type TargetRuntime } from "./targets/index.ts";
+import { buildTarget, buildTargets, createReadReuseRegistry, type TargetRuntime } from "./targets/index.ts";
+import { createBudgetRegistry, parseBudgetSetting } from "./cloudflare/index.ts";
 import { isCboError } from "./kit/errors.ts";
 import { createDriftChecker, createEngine, createEventMetrics, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
@@ -54,8 +55,8 @@ export type DaemonOptions = {
   /** The account of a Cloudflare target without `account_id`; default CLOUDFLARE_ACCOUNT_ID from `env`. */
   cloudflareAccountId?: string;
   monitorIntervalMs?: number;
-  /** Where the daemon's log lines go (default stderr), in `logFormat` at `logLevel` and up. */
-  log?: (line: string) => void;
+  /** Where the daemon's log lines go (default stderr), in `logFormat` at `logLevel` and up; `entry` lets a sink route them. */
+  log?: (line: string, entry: { level: LogLevel; msg: string }) => void;
   /** text (default) or json lines; default CBO_LOG_FORMAT. */
   logFormat?: LogFormat;
   /** debug, info (default), warn or error; default CBO_LOG_LEVEL. */
@@ -112,6 +113,13 @@ export type DaemonOptions = {
    * (`cbo daemon`, `cbo up`), never a process it shares, such as a test runner's. Default off.
    */
   reduceMemory?: boolean;
+  /**
+   * Cloudflare API requests each token may start per window (default CBO_CF_BUDGET from `env`,
+   * else 960 per 5 minutes: 80% of Cloudflare's 1,200; src/cloudflare/budget.ts).
+   */
+  cloudflareBudget?: { limit?: number; windowMs?: number };
+  /** How long plan, diff and status reuse a target's reads (ms; default 5 s; src/targets/read-reuse.ts). */
+  reuseReadsMs?: number;
 };
 
 export type Daemon = {
@@ -168,6 +176,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     defaultAccountId: opts.cloudflareAccountId ?? (env.CLOUDFLARE_ACCOUNT_ID || undefined),
     // Every target's Cloudflare requests are counted (GET /metrics).
     metrics,
+    // One budget per token: the process-wide one, unless this daemon is given its own limits.
+    budgets: budgetRegistry(opts.cloudflareBudget, env.CBO_CF_BUDGET),
+    // Reads that plan, diff and status share for a few seconds, dropped on any write to the target.
+    reuse: createReadReuseRegistry(opts.reuseReadsMs === undefined ? {} : { ttlMs: opts.reuseReadsMs }),
   };
   // Checked now, before anything is opened; a target with its own token (`api_token_secret`) gets
   // it once the vault is open (readTargetTokens below).
@@ -444,6 +456,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       spec: currentSpec,
       specRefusal: () => (currentSpec(), loadedSpec.refusal()),
       targets: () => targets,
+      ...(opts.reuseReadsMs === undefined ? {} : { reuseReadsMs: opts.reuseReadsMs }),
       log,
       metrics,
       tracer: telemetry.tracer,
@@ -629,4 +642,9 @@ function collectDaemonMetrics(
     m.tunnelState.reset();
     for (const state of PROCESS_STATES) m.tunnelState.set({ state }, state === h.process ? 1 : 0);
   });
+}
+
+function budgetRegistry(given: DaemonOptions["cloudflareBudget"], setting: string | undefined) {
+  if (given) return createBudgetRegistry(given);
+  return setting ? createBudgetRegistry(parseBudgetSetting(setting)) : undefined;
 }

@@ -13,11 +13,8 @@
 // Kills go on until 10 have landed inside a phase (one may land just after a short phase ended;
 // those are checked the same way). Each release adds two expand files (each inserting enough rows to take a while) and every third
 // also a contract file, so kills land between and inside files.
-import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon } from "../src/daemon.ts";
 import { createEngine, replay } from "../src/deploy/index.ts";
@@ -28,11 +25,11 @@ import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
+import { runMigrationChild } from "./support/run-migration-child.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const WORKER = "migr";
 const KILLS = 10;
-const CHILD = fileURLToPath(new URL("./support/migration-child.ts", import.meta.url));
 const ROWS = 30_000;
 
 const YAML = `version: 1
@@ -69,46 +66,6 @@ const bulk = (name: string, table: string) =>
 INSERT INTO ${table} WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < ${ROWS}) SELECT n FROM c;
 INSERT INTO applied_log (name) VALUES ('${name}');
 `;
-
-type Line = { started?: string; done?: string; phase?: string; target?: string };
-type ChildRun = {
-  id: string;
-  lines: Line[];
-  onLine(f: (l: Line) => void): void;
-  exited: Promise<{ code: number | null; signal: string | null }>;
-  kill(): void;
-};
-
-function runChild(info: EdgeInfo, specFile: string, storeFile: string): Promise<ChildRun> {
-  const child = spawn(process.execPath, [CHILD], {
-    env: { ...process.env, CBO_TEST_CHILD: JSON.stringify({ edge: info, specFile, storeFile, worker: WORKER }) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let err = "";
-  child.stderr.on("data", (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const lines: Line[] = [];
-  const listeners: Array<(l: Line) => void> = [];
-  createInterface({ input: child.stdout }).on("line", (raw) => {
-    const l = JSON.parse(raw) as Line;
-    lines.push(l);
-    for (const f of listeners) f(l);
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the child did not start a release in 30 s: ${err}`)), 30_000);
-    listeners.push((l) => {
-      if (!l.started) return;
-      clearTimeout(timer);
-      resolve({ id: l.started, lines, onLine: (f) => listeners.push(f), exited, kill: () => child.kill("SIGKILL") });
-    });
-    void exited.then((x) => {
-      clearTimeout(timer);
-      reject(new Error(`the child exited (${x.code ?? x.signal}) before starting a release: ${err}`));
-    });
-  });
-}
 
 describe("kill -9 inside D1 migration phases", () => {
   let t: TestEdge;
@@ -173,7 +130,7 @@ describe("kill -9 inside D1 migration phases", () => {
   }, async () => {
     // How long one D1 phase takes here, to put the kills inside one.
     await nextRelease();
-    const cal = await runChild(info, fleet.file, storeFile);
+    const cal = await runMigrationChild(info, fleet.file, storeFile, WORKER);
     await cal.exited;
     const calStore = createStore(storeFile);
     const entries = calStore.releases.entries(cal.id);
@@ -187,7 +144,7 @@ describe("kill -9 inside D1 migration phases", () => {
     let inside = 0;
     for (let i = 0; inside < KILLS && i < KILLS * 2; i++) {
       await nextRelease();
-      const child = await runChild(info, fleet.file, storeFile);
+      const child = await runMigrationChild(info, fleet.file, storeFile, WORKER);
       // Which phase start to kill in: the canary's, a later wave's, or (when there is one) a contract phase.
       const pick = Math.floor(Math.random() * (n % 3 === 0 ? 4 : 3));
       const delay = Math.random() * phaseMs * 0.9;

@@ -7,6 +7,7 @@
 // the code back, keeps the schema, never runs the contract migration, and the next plan shows it
 // pending; a healthy release then runs it only after the last gate.
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../src/config/load.ts";
@@ -207,7 +208,11 @@ describe("D1 migrations as phases of a canary release (three targets)", () => {
     const p = await engine.plan("notes");
     const eu = p.targets.find((x) => x.name === "eu")!;
     expect(eu.d1Migrations).toEqual([{ binding: "DB", database: "notes", pending: ["0005_title.sql"] }]);
-    expect(eu.d1Contract).toEqual([{ binding: "DB", database: "notes", pending: ["0006_drop_body.sql"] }]);
+    // With the file's content hash: recovery runs a contract file only while it is still what was planned.
+    const dropBody = createHash("sha256").update("-- cbo:contract\nALTER TABLE notes DROP COLUMN body;\n").digest("hex");
+    expect(eu.d1Contract).toEqual([
+      { binding: "DB", database: "notes", pending: ["0006_drop_body.sql"], sha256: { "0006_drop_body.sql": dropBody } },
+    ]);
     expect(eu.phases?.map((x) => x.phase)).toEqual(["read", "d1-migrations", "upload", "steps", "d1-contract"]);
     const r = await release();
     expect(r.status, r.reason ?? "").toBe("rolled_back");
@@ -218,7 +223,7 @@ describe("D1 migrations as phases of a canary release (three targets)", () => {
     expect((await notes("eu")).body).toMatchObject({ v: "v2", notes: [{ id: 1, body: "first", tag: "general" }] });
     const next = await engine.plan("notes");
     expect(next.targets.find((x) => x.name === "eu")!.d1Contract).toEqual([
-      { binding: "DB", database: "notes", pending: ["0006_drop_body.sql"] },
+      { binding: "DB", database: "notes", pending: ["0006_drop_body.sql"], sha256: { "0006_drop_body.sql": dropBody } },
     ]);
     expect(next.targets.find((x) => x.name === "us")!.d1Migrations).toEqual([
       { binding: "DB", database: "notes", pending: ["0003_index.sql", "0005_title.sql"] },

@@ -227,6 +227,8 @@ export function createApi(deps: ApiDeps): Api {
         tenant,
         ...(raw === undefined || !r.signatureHeader ? {} : { signed: { raw, signature: c.req.header(r.signatureHeader) } }),
         client: () => client,
+        // Taken now: the node adapter only aborts a signal that exists when the client goes away.
+        signal: c.req.raw.signal,
       };
       // A mutation under an Idempotency-Key runs once; a retry gets the first answer (idempotency.ts).
       const key = principal && r.method !== "get" ? idempotency.keyOf(c.req.header(IDEMPOTENCY_HEADER)) : undefined;

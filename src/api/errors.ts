@@ -8,7 +8,7 @@ import type { Logger } from "../telemetry/index.ts";
 export function errorResponse(err: CboError): Response {
   const headers: Record<string, string> = { "content-type": "application/json; charset=UTF-8" };
   // A 429 says when to come back (seconds), as HTTP clients expect.
-  const retryAfter = err.code === "ERR_RATE_LIMITED" ? err.details?.retryAfter : undefined;
+  const retryAfter = err.code === "ERR_RATE_LIMITED" || err.code === "ERR_CF_BUDGET" ? err.details?.retryAfter : undefined;
   if (typeof retryAfter === "number") headers["retry-after"] = String(retryAfter);
   // The rest of an oversized body is never read: the connection cannot carry another request.
   if (err.code === "ERR_PAYLOAD_TOO_LARGE") headers["connection"] = "close";

@@ -9,7 +9,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { newSpanId, TRACEPARENT_HEADER, TRACESTATE_HEADER } from "../kit/trace-context.ts";
-import type { CboMetrics, Logger, Tracer } from "../telemetry/index.ts";
+import { ACCESS_LOG_MSG, type CboMetrics, type Logger, type Tracer } from "../telemetry/index.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const principals = new WeakMap<Request, string>();
@@ -79,8 +79,8 @@ export function observeRequests(deps: {
         request_id: requestId,
         ...(span?.traceId ? { trace_id: span.traceId } : {}),
       };
-      if (deps.quiet(c.req.path)) log.debug("api request", fields);
-      else log.info("api request", fields);
+      if (deps.quiet(c.req.path)) log.debug(ACCESS_LOG_MSG, fields);
+      else log.info(ACCESS_LOG_MSG, fields);
     }
   };
 }

@@ -27,6 +27,8 @@ export type RouteInput<P, Q, B> = {
   signed?: { raw: string; signature: string | undefined };
   /** The client's address (client-address.ts), worked out when asked; undefined in-process. */
   client(): string | undefined;
+  /** Aborted when the client goes away before its answer (disconnect, its own timeout). */
+  signal?: AbortSignal | undefined;
 };
 
 export type RouteDef = {

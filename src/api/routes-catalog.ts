@@ -14,9 +14,22 @@ import {
   WorkerSummarySchema,
 } from "../contract/index.ts";
 import { buildStatus, targetSummaries, workerSummary } from "./status-view.ts";
+import { interactive } from "../cloudflare/index.ts";
+import { DEFAULT_REUSE_MS } from "../targets/index.ts";
 
 export function catalogRoutes(ctx: RouteContext): RouteDef[] {
   const { store, engine } = ctx.deps;
+  // A plan or diff for a person: first in the budget queue, refused within seconds rather than
+  // kept waiting, its queued reads dropped if the client goes. What the last one of its kind took
+  // tells a refusal how many requests to find room for.
+  const lastTook = new Map<string, number>();
+  async function asPerson<T>(kind: string, signal: AbortSignal | undefined, fn: () => Promise<T>) {
+    const tally = { sent: 0, reused: 0 };
+    const need = () => Math.max(1, (lastTook.get(kind) ?? 1) - tally.sent - tally.reused);
+    const value = await interactive(signal, fn, tally, { revalidate: true, need });
+    lastTook.set(kind, tally.sent + tally.reused);
+    return { value, reads: { ...tally, reuseMs: ctx.deps.reuseReadsMs ?? DEFAULT_REUSE_MS } };
+  }
   return [
     route({
       id: "getStatus",
@@ -25,9 +38,12 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       summary: "Every target and worker: what each target serves (read from the edge), health, drift, a restore pending, last release",
       role: "viewer",
       response: StatusSchema,
-      async handle({ tenant }) {
+      async handle({ tenant, signal }) {
         const spec = ctx.deps.spec();
-        const observations = new Map(await Promise.all(spec.workers.map(async (w) => [w.name, await ctx.observed(w.name)] as const)));
+        // A person waits: first in the budget queue, reads shared with plan and diff, dropped if they go.
+        const observations = new Map(
+          await interactive(signal, () => Promise.all(spec.workers.map(async (w) => [w.name, await ctx.observed(w.name)] as const))),
+        );
         return buildStatus({
           spec,
           catalogTargets: store.catalog.targets(tenant),
@@ -78,7 +94,7 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       query: VersionsQuerySchema,
       response: VersionPageSchema,
       errors: [404],
-      async handle({ params, query, tenant }) {
+      async handle({ params, query, tenant, signal }) {
         const limit = query.limit ?? 100;
         const filters = { worker: params.name };
         const p = query.cursor ? decodeCursor("versions", filters, query.cursor) : undefined;
@@ -87,7 +103,7 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
         // A worker removed from the spec keeps its history; a name never seen anywhere is unknown.
         if (rows.length === 0 && !p && !ctx.deps.spec().workers.some((w) => w.name === params.name))
           requireWorker(ctx.deps.spec(), params.name);
-        const seen = rows.length ? await ctx.observed(params.name) : undefined;
+        const seen = rows.length ? await interactive(signal, () => ctx.observed(params.name)) : undefined;
         return pageFrom(rows, limit, {
           list: "versions",
           filters,
@@ -110,10 +126,11 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       role: "deployer",
       params: WorkerParamsSchema,
       response: ReleasePlanSchema,
-      errors: [404, 503],
-      async handle({ params }) {
+      errors: [404, 429, 503],
+      async handle({ params, signal }) {
         requireWorker(ctx.deps.spec(), params.name);
-        return engine.plan(params.name);
+        const { value, reads } = await asPerson(`plan ${params.name}`, signal, () => engine.plan(params.name));
+        return { ...value, reads };
       },
     }),
     route({
@@ -125,10 +142,11 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
       role: "deployer",
       params: WorkerParamsSchema,
       response: WorkerDiffSchema,
-      errors: [404, 503],
-      async handle({ params }) {
+      errors: [404, 429, 503],
+      async handle({ params, signal }) {
         requireWorker(ctx.deps.spec(), params.name);
-        return engine.diff(params.name);
+        const { value, reads } = await asPerson(`diff ${params.name}`, signal, () => engine.diff(params.name));
+        return { ...value, reads };
       },
     }),
   ];

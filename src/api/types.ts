@@ -43,8 +43,14 @@ export type ApiDeps = {
    * /v1/status and the versions list. Without them `live` is empty and `liveError` says why.
    */
   targets?: () => Map<string, TargetRuntime>;
-  /** How long one observation of a worker is reused (ms): /v1/status must not spend the Cloudflare API budget on every poll. */
+  /**
+   * How long one observation of a worker is reused as a whole (ms; default 0). The targets' own
+   * read reuse (src/targets/read-reuse.ts, `reuseReadsMs`) is what keeps /v1/status polls from
+   * spending the Cloudflare API budget, and unlike this it forgets a read when the daemon writes.
+   */
   observeCacheMs?: number;
+  /** How long the targets reuse a read for plan, diff and status (ms), as the daemon built them: reported with each plan and diff. */
+  reuseReadsMs?: number;
   /** How long /v1/status waits for the edge before answering without `live` (ms). */
   observeTimeoutMs?: number;
   /** Where unexpected errors and the access log are written (never returned to the caller). */

@@ -1,7 +1,7 @@
 // One human line per event, for `cbo events` and the live progress of `cbo release`. The event
 // data is read defensively (a field the engine does not send is left out, never printed as
 // "undefined"), so a daemon that adds fields or event types does not break the CLI.
-import type { AnyEvent } from "../contract/index.ts";
+import { type AnyEvent, waitPlace } from "../contract/index.ts";
 import { asInvoked } from "./invocation.ts";
 import { percent, type Paint } from "./table.ts";
 
@@ -47,6 +47,8 @@ function describeRaw(e: Pick<AnyEvent, "type" | "data">, paint?: Paint): string 
   const d = e.data ?? {};
   const step = stepOf(d);
   const stepText = step === undefined ? "step" : `step ${percent(step)}`;
+  // A wait held before the target's first step says so, not "at step 0%".
+  const waitText = step === undefined ? "at step" : waitPlace(step);
   const reason = reasonOf(d);
   const because = reason ? `: ${reason}` : "";
   const version = versionOf(d);
@@ -83,11 +85,15 @@ function describeRaw(e: Pick<AnyEvent, "type" | "data">, paint?: Paint): string 
       return `${p.warn("release aborted")}${because}`;
     // Release control (approvals, pauses): what a follower of `cbo release` sees while it waits.
     case "release.waiting":
-      return `${p.warn("waiting")} at ${stepText}${because}`;
+      return `${p.warn("waiting")} ${waitText}${because}`;
+    case "release.budget.waiting": {
+      const waited = num(d, "waitMs");
+      return `${p.warn("waiting for Cloudflare request budget")}${waited === undefined ? "" : `, ~${Math.max(1, Math.ceil(waited / 1000))} s`}`;
+    }
     case "release.wait.ended": {
       const waited = num(d, "waitedMs");
       const by = str(d, "by");
-      return `${str(d, "kind") ?? "wait"} at ${stepText} ended${by ? ` by ${by}` : ""}${waited === undefined ? "" : ` after ${(waited / 1000).toFixed(1)} s`}`;
+      return `${str(d, "kind") ?? "wait"} ${waitText} ended${by ? ` by ${by}` : ""}${waited === undefined ? "" : ` after ${(waited / 1000).toFixed(1)} s`}`;
     }
     case "release.paused":
     case "release.resumed":

@@ -1,6 +1,6 @@
 // `cbo diff` (and the top of `cbo plan`) for people: per target, what a release would change
 // against what the target runs now, one line per difference, and drift said first.
-import type { WorkerDiff } from "../contract/index.ts";
+import type { LiveReads, WorkerDiff } from "../contract/index.ts";
 import { table } from "./table.ts";
 
 const SIGN = { added: "+", removed: "-", changed: "~", unknown: "?" } as const;
@@ -33,5 +33,13 @@ export function formatDiff(diff: WorkerDiff): string {
       : "a release would change nothing (cbo release says so and does nothing, unless --force)",
   );
   if (diff.drift) lines.push("drift: a target runs a version the orchestrator never uploaded (cbo diff --strict exits 4)");
+  if (diff.reads) lines.push(readsText("this diff", diff.reads));
   return lines.join("\n") + "\n";
+}
+
+/** "reads for this plan: 12 requests (8 reused from the last 5 s)": what answering it spent of the Cloudflare budget. */
+export function readsText(what: string, reads: LiveReads): string {
+  const total = reads.sent + reads.reused;
+  const reused = reads.reused > 0 ? ` (${reads.reused} reused from the last ${Math.round(reads.reuseMs / 1000)} s)` : "";
+  return `reads for ${what}: ${total} request${total === 1 ? "" : "s"}${reused}`;
 }

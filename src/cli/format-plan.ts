@@ -3,7 +3,7 @@
 // change and phases (format-plan-targets.ts), every action in order, and the Cloudflare API
 // requests it will spend.
 import type { ReleasePlan } from "../contract/index.ts";
-import { formatDiff } from "./format-diff.ts";
+import { formatDiff, readsText } from "./format-diff.ts";
 import { targetsDetailsText } from "./format-plan-targets.ts";
 import { liveText } from "./format-status.ts";
 import { percent, table } from "./table.ts";
@@ -113,5 +113,6 @@ export function formatPlan(plan: ReleasePlan): string {
       `Cloudflare API calls: ${plan.apiCalls} when every gate passes, with --force (retries excluded); without it the release ends unchanged after its reads (${reads})`,
     );
   } else lines.push(`Cloudflare API calls: ${plan.apiCalls} when every gate passes (retries excluded)`);
+  if (plan.reads) lines.push(readsText("this plan", plan.reads));
   return lines.join("\n") + "\n";
 }

@@ -119,6 +119,12 @@ describe("events in words", () => {
     expect(describeEvent(event("release.wait.ended", { kind: "timer", percent: 10, by: null, waitedMs: 600_000 }))).toBe(
       "timer at step 10% ended after 600.0 s",
     );
+    // A pause held before a target's first step: it serves 0% of the new version, but no step ran.
+    const held = { kind: "manual", percent: 0, until: null, reason: "paused: cbo release resume r1" };
+    expect(describeEvent(event("release.waiting", held))).toBe("waiting before its first step: paused: npx cbo release resume r1");
+    expect(describeEvent(event("release.wait.ended", { kind: "manual", percent: 0, by: "ops", waitedMs: 2000 }))).toBe(
+      "manual before its first step ended by ops after 2.0 s",
+    );
     expect(describeEvent(event("release.promoted", { by: "ops", reason: "looks fine", targets: ["eu", "us"] }))).toBe(
       "promoted by ops (eu, us): looks fine",
     );
@@ -446,5 +452,20 @@ describe("cbo diff", () => {
     });
     expect(out).toMatch(/\? code +v9 +not uploaded by the orchestrator\n/);
     expect(out).toMatch(/~ vars +GREETING +a -> b\n/);
+  });
+
+  it("ends with what answering it read from Cloudflare, the reused reads said as such", () => {
+    const diff = { worker: "w", changed: false, drift: false, targets: [] };
+    expect(formatDiff({ ...diff, reads: { sent: 4, reused: 8, reuseMs: 5000 } })).toMatch(
+      /\nreads for this diff: 12 requests \(8 reused from the last 5 s\)\n$/,
+    );
+    expect(formatDiff({ ...diff, reads: { sent: 1, reused: 0, reuseMs: 5000 } })).toMatch(/\nreads for this diff: 1 request\n$/);
+    expect(formatDiff(diff)).not.toMatch(/reads for/);
+  });
+
+  it("describes a release waiting for the Cloudflare request budget", () => {
+    expect(describeEvent(event("release.budget.waiting", { waitMs: 41_200, queued: 34, reason: "…" }))).toBe(
+      "waiting for Cloudflare request budget, ~42 s",
+    );
   });
 });

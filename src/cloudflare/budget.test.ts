@@ -138,6 +138,74 @@ describe("request budget", () => {
     expect(await next).toBe(100);
   });
 
+  it("serves interactive waiters before the daemon's work, and that before background reads", async () => {
+    const clock = fakeClock();
+    const budget = createRequestBudget({ limit: 1, windowMs: 100, now: clock.now, timers: clock.timers });
+    await budget.acquire();
+    const order: string[] = [];
+    const all = [
+      budget.acquire({ priority: "background" }).then(() => order.push("drift-1")),
+      budget.acquire().then(() => order.push("release-1")),
+      budget.acquire({ priority: "background" }).then(() => order.push("drift-2")),
+      budget.acquire({ priority: "interactive" }).then(() => order.push("plan-1")),
+      budget.acquire().then(() => order.push("release-2")),
+      budget.acquire({ priority: "interactive" }).then(() => order.push("plan-2")),
+    ];
+    await clock.advanceTo(1000);
+    await Promise.all(all);
+    expect(order).toEqual(["plan-1", "plan-2", "release-1", "release-2", "drift-1", "drift-2"]);
+  });
+
+  it("predicts a waiter's start from its place by priority, and refuses it up front past its own maxWaitMs", async () => {
+    const clock = fakeClock();
+    const budget = createRequestBudget({ limit: 2, windowMs: 1000, now: clock.now, timers: clock.timers });
+    await Promise.all([budget.acquire(), budget.acquire()]); // the window is full until t=1000
+    await clock.advanceTo(100);
+    const releases = [budget.acquire(), budget.acquire(), budget.acquire()]; // starts 1000, 1000, 2000
+    // Behind the releases a read would start at 2000; an interactive one goes first: at 1000.
+    expect(budget.predictWait("background")).toBe(1900);
+    expect(budget.predictWait("interactive")).toBe(900);
+    const refused = budget.acquire({ priority: "background", maxWaitMs: 1000 });
+    await expect(refused).rejects.toMatchObject({
+      code: "ERR_CF_BUDGET",
+      details: { waitMs: 1900, queued: 3, inWindow: 2, limit: 2, retryAfter: 2 },
+    });
+    const err = (await refused.catch((e: unknown) => e)) as CboError;
+    expect(err.status).toBe(429);
+    expect(err.message).toMatch(/2 of 2 requests in the last 1 s, 3 waiting; it has room for this one in ~2 s/);
+    expect(err.hint).toMatch(/Try again in 2 s/);
+    // The refusal took no place: the queue is as it was.
+    expect(budget.stats().queued).toBe(3);
+    // A plan that still needs 3 requests is told when all 3 fit, not only the next one.
+    expect(budget.predictWait("interactive", 3)).toBe(1900);
+    const needy = budget.acquire({ priority: "interactive", maxWaitMs: 500, need: 3 });
+    await expect(needy).rejects.toMatchObject({ code: "ERR_CF_BUDGET", details: { waitMs: 900, roomMs: 1900, need: 3, retryAfter: 2 } });
+    await expect(needy).rejects.toThrow(/room for the ~3 requests this answer needs in ~2 s \(for the next one in ~1 s/);
+    const queuedAt: number[] = [];
+    const plan = budget.acquire({ priority: "interactive", maxWaitMs: 1000, onQueued: (ms, n) => queuedAt.push(ms, n) });
+    expect(queuedAt).toEqual([900, 4]);
+    await clock.advanceTo(1000);
+    expect(await plan).toBe(1000);
+    await clock.advanceTo(3000);
+    expect(await Promise.all(releases)).toEqual([1000, 2000, 2000]);
+  });
+
+  it("frees an aborted waiter's place, so those behind it move up", async () => {
+    const clock = fakeClock();
+    const budget = createRequestBudget({ limit: 1, windowMs: 100, now: clock.now, timers: clock.timers });
+    await budget.acquire();
+    const gone = new AbortController();
+    const plan = budget.acquire({ priority: "interactive", signal: gone.signal });
+    const release = budget.acquire();
+    expect(budget.predictWait("normal")).toBe(300);
+    gone.abort(new Error("client went away"));
+    await expect(plan).rejects.toThrow("client went away");
+    expect(budget.stats().queued).toBe(1);
+    expect(budget.predictWait("normal")).toBe(200);
+    await clock.advanceTo(100);
+    expect(await release).toBe(100);
+  });
+
   it("shares one budget between clients of the same token", () => {
     const registry = createBudgetRegistry({ limit: 7 });
     expect(registry.getBudgetFor("token-a")).toBe(registry.getBudgetFor("token-a"));

@@ -3,11 +3,15 @@
 // 80% of the allowance) and queue the rest rather than find out with a 429.
 //
 // A sliding-window log of start times. A request may start at time t when fewer than `limit`
-// starts lie in (t - windowMs, t]. Waiters are served first in, first out:
+// starts lie in (t - windowMs, t]. Waiters are served by priority (interactive reads, then the
+// daemon's own work such as releases, then background reads such as drift), first in, first out
+// within a priority:
 //   acquire ── room and nobody queued ──> started (logged now)
-//          └─ otherwise ──> queued ── a logged start leaves the window ──> started (pump)
-//                                  ├─ signal aborted ──> removed, rejected with the reason
-//   and up front: if the predicted wait exceeds maxWaitMs ──> rejected with ERR_CF_BUDGET.
+//          └─ otherwise ──> queued (behind waiters of its priority and higher)
+//                 ├─ a logged start leaves the window ──> started (pump)
+//                 └─ signal aborted ──> removed (its place is freed), rejected with the reason
+//   and up front: if the predicted wait exceeds maxWaitMs ──> rejected with ERR_CF_BUDGET, which
+//   says how many wait and when the budget has room again.
 import { createHash } from "node:crypto";
 import { CboError } from "../kit/errors.ts";
 
@@ -28,6 +32,29 @@ export type RequestBudgetOptions = {
   timers?: BudgetTimers;
 };
 
+/**
+ * Who waits first: `interactive` (a person's plan, diff or status: answered or refused quickly),
+ * `normal` (the daemon's own work: releases, rollbacks, config sync), `background` (drift reads,
+ * which yield to everyone).
+ */
+export type BudgetPriority = "interactive" | "normal" | "background";
+
+export type AcquireOptions = {
+  /** Aborted while queued: the waiter leaves the queue and the promise rejects with the reason. */
+  signal?: AbortSignal | undefined;
+  /** Default `normal`. */
+  priority?: BudgetPriority | undefined;
+  /** Refuse with ERR_CF_BUDGET when the predicted wait is longer (default: the budget's maxWaitMs). */
+  maxWaitMs?: number | undefined;
+  /**
+   * How many requests the caller still expects to make, this one included (default 1): a refusal
+   * then says when the budget has room for all of them, not only for this one.
+   */
+  need?: number | undefined;
+  /** Called once when the request has to queue, with its predicted wait (ms) and how many wait, itself included. */
+  onQueued?: ((waitMs: number, queued: number) => void) | undefined;
+};
+
 export type BudgetStats = {
   limit: number;
   windowMs: number;
@@ -41,17 +68,20 @@ export type BudgetStats = {
 
 export type RequestBudget = {
   /** Resolves with the start time (from the budget's clock) once a slot is taken. */
-  acquire(signal?: AbortSignal): Promise<number>;
+  acquire(opts?: AbortSignal | AcquireOptions): Promise<number>;
+  /** How long (ms) until `count` requests of this priority asked now could all have started (0: at once). */
+  predictWait(priority?: BudgetPriority, count?: number): number;
   stats(): BudgetStats;
 };
 
 type Waiter = {
-  /** Predicted start; an upper bound, since waiters ahead may only leave early. */
-  eta: number;
+  rank: number;
   resolve(startedAt: number): void;
   reject(reason: unknown): void;
   detach(): void;
 };
+
+const RANK: Record<BudgetPriority, number> = { interactive: 0, normal: 1, background: 2 };
 
 const realTimers: BudgetTimers = {
   set: (fn, ms) => setTimeout(fn, ms),
@@ -61,7 +91,7 @@ const realTimers: BudgetTimers = {
 export function createRequestBudget(opts: RequestBudgetOptions = {}): RequestBudget {
   const limit = opts.limit ?? 960;
   const windowMs = opts.windowMs ?? 300_000;
-  const maxWaitMs = opts.maxWaitMs ?? Number.POSITIVE_INFINITY;
+  const defaultMaxWaitMs = opts.maxWaitMs ?? Number.POSITIVE_INFINITY;
   const now = opts.now ?? Date.now;
   const timers = opts.timers ?? realTimers;
   if (!Number.isInteger(limit) || limit < 1) {
@@ -70,7 +100,7 @@ export function createRequestBudget(opts: RequestBudgetOptions = {}): RequestBud
   if (!(windowMs > 0)) throw new CboError("ERR_VALIDATION", `request budget window must be > 0 ms, got ${windowMs}`);
 
   const log: number[] = []; // start times inside the window, ascending
-  const queue: Waiter[] = [];
+  const queue: Waiter[] = []; // in serving order: by rank, then arrival
   let started = 0;
   let timer: unknown;
 
@@ -86,13 +116,24 @@ export function createRequestBudget(opts: RequestBudgetOptions = {}): RequestBud
     return t;
   }
 
-  // The n-th start (counting logged starts, then queued waiters) has to wait until the start
-  // `limit` places before it has left the window.
-  function predictNextStart(t: number): number {
-    const i = log.length + queue.length - limit;
-    if (i < 0) return t;
-    const ref = i < log.length ? log[i]! : queue[i - log.length]!.eta;
-    return Math.max(t, ref + windowMs);
+  /** Where a waiter of this rank joins the queue: behind every waiter of its rank or a better one. */
+  function placeFor(rank: number): number {
+    let at = queue.length;
+    while (at > 0 && queue[at - 1]!.rank > rank) at--;
+    return at;
+  }
+
+  // The predicted start of the waiter at queue position `at` (counting logged starts, then the
+  // waiters ahead): the start `limit` places before it has to leave the window first. A lower
+  // bound for later priorities, since better-placed waiters may still arrive.
+  function predictStart(t: number, at: number): number {
+    const starts: number[] = [];
+    for (let j = 0; j <= at; j++) {
+      const i = log.length + j - limit;
+      const ref = i < 0 ? undefined : i < log.length ? log[i]! : starts[i - log.length]!;
+      starts.push(ref === undefined ? t : Math.max(t, ref + windowMs));
+    }
+    return starts[at]!;
   }
 
   function pump(): void {
@@ -119,38 +160,76 @@ export function createRequestBudget(opts: RequestBudgetOptions = {}): RequestBud
     }, delay);
   }
 
-  function acquire(signal?: AbortSignal): Promise<number> {
+  // Says when to come back: when the budget has room for every request the caller still needs
+  // (a plan's remaining reads), which may be later than the room for this one.
+  function refusal(t: number, at: number, waitMs: number, maxWaitMs: number, need: number): CboError {
+    const roomMs = Math.max(waitMs, predictStart(t, at + need - 1) - t);
+    const seconds = Math.max(1, Math.ceil(roomMs / 1000));
+    const windowText = windowMs % 60_000 === 0 ? `${windowMs / 60_000} min` : `${Math.round(windowMs / 1000)} s`;
+    const room =
+      need > 1
+        ? `it has room for the ~${need} requests this answer needs in ~${seconds} s (for the next one in ~${Math.max(1, Math.ceil(waitMs / 1000))} s, more than a request may wait: ${Math.round(maxWaitMs / 1000)} s)`
+        : `it has room for this one in ~${seconds} s, more than this request may wait (${Math.round(maxWaitMs / 1000)} s)`;
+    return new CboError(
+      "ERR_CF_BUDGET",
+      `The Cloudflare API request budget of this token is spent: ${log.length} of ${limit} requests in the last ${windowText}, ${queue.length} waiting; ${room}.`,
+      {
+        details: {
+          limit,
+          windowMs,
+          inWindow: log.length,
+          queued: queue.length,
+          need,
+          waitMs: Math.ceil(waitMs),
+          roomMs: Math.ceil(roomMs),
+          maxWaitMs,
+          retryAfter: seconds,
+        },
+        hint: `Try again in ${seconds} s (reads made in the last few seconds are reused, not spent again). Releases keep their place in the queue and wait; GET /metrics shows cbo_cloudflare_budget_remaining and cbo_cloudflare_budget_queued.`,
+      },
+    );
+  }
+
+  function acquire(given?: AbortSignal | AcquireOptions): Promise<number> {
+    const o: AcquireOptions = given instanceof AbortSignal ? { signal: given } : (given ?? {});
+    const signal = o.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const t = now();
     prune(t);
     if (queue.length === 0 && log.length < limit) return Promise.resolve(start(t));
-    const eta = predictNextStart(t);
-    if (eta - t > maxWaitMs) {
-      return Promise.reject(
-        new CboError(
-          "ERR_CF_BUDGET",
-          `Cloudflare API request budget exhausted: the next slot is ${Math.ceil(eta - t)} ms away, more than the allowed wait of ${maxWaitMs} ms`,
-          { details: { limit, windowMs, waitMs: Math.ceil(eta - t), maxWaitMs, queued: queue.length } },
-        ),
-      );
-    }
+    const rank = RANK[o.priority ?? "normal"];
+    const at = placeFor(rank);
+    const waitMs = predictStart(t, at) - t;
+    const maxWaitMs = o.maxWaitMs ?? defaultMaxWaitMs;
+    if (waitMs > maxWaitMs) return Promise.reject(refusal(t, at, waitMs, maxWaitMs, Math.max(1, Math.ceil(o.need ?? 1))));
     return new Promise<number>((resolve, reject) => {
       const onAbort = (): void => {
-        const at = queue.indexOf(waiter);
-        if (at >= 0) queue.splice(at, 1);
+        const i = queue.indexOf(waiter);
+        if (i >= 0) queue.splice(i, 1);
         reject(signal?.reason);
         pump();
       };
       const waiter: Waiter = {
-        eta,
+        rank,
         resolve,
         reject,
         detach: () => signal?.removeEventListener("abort", onAbort),
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      queue.push(waiter);
+      queue.splice(at, 0, waiter);
+      try {
+        o.onQueued?.(waitMs, queue.length);
+      } catch {
+        // Only a report (a release's event): the request keeps its place whatever it does.
+      }
       pump();
     });
+  }
+
+  function predictWait(priority: BudgetPriority = "normal", count = 1): number {
+    const t = now();
+    prune(t);
+    return predictStart(t, placeFor(RANK[priority]) + Math.max(1, count) - 1) - t;
   }
 
   function stats(): BudgetStats {
@@ -158,7 +237,7 @@ export function createRequestBudget(opts: RequestBudgetOptions = {}): RequestBud
     return { limit, windowMs, inWindow: log.length, queued: queue.length, started };
   }
 
-  return { acquire, stats };
+  return { acquire, predictWait, stats };
 }
 
 export type BudgetRegistry = {

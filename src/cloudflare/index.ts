@@ -1,6 +1,17 @@
 // Public surface of the Cloudflare API client.
+export { parseBudgetSetting } from "./budget-setting.ts";
 export { createCloudflareClient, DEFAULT_BASE_URL, type CloudflareClient, type CloudflareClientOptions } from "./client.ts";
-export { createBudgetRegistry, createRequestBudget, getBudgetFor, type BudgetStats, type RequestBudget } from "./budget.ts";
+export {
+  createBudgetRegistry,
+  createRequestBudget,
+  getBudgetFor,
+  type AcquireOptions,
+  type BudgetRegistry,
+  type BudgetPriority,
+  type BudgetStats,
+  type RequestBudget,
+  type RequestBudgetOptions,
+} from "./budget.ts";
 export {
   createTransport,
   responseInfo,
@@ -48,3 +59,12 @@ export type * from "./schemas-data.ts";
 export type * from "./schemas-scripts.ts";
 export { TAIL_PROTOCOL, type TailFilter, type TailSession } from "./tails.ts";
 export { MAX_ANALYTICS_ROWS, type InvocationMinute, type VersionInvocations } from "./analytics.ts";
+export {
+  currentCallScope,
+  interactive,
+  INTERACTIVE_MAX_WAIT_MS,
+  withCallScope,
+  withoutCallScope,
+  type CallScope,
+  type CallTally,
+} from "./call-scope.ts";

@@ -7,10 +7,12 @@
 //   │            └─ none left, or retry-after beyond maxRetryAfterMs ──> return the response
 //   └─ network error / attempt timeout ── retries left ──> wait backoff ──> attempt n+1
 //                                       └─ none left ──> throw ERR_CF_UNAVAILABLE
-// A caller's abort ends it at once with the abort reason.
+// A caller's abort ends it at once with the abort reason. The call scope (call-scope.ts) gives the
+// budget slot its priority and longest wait, and its signal cancels the call like the caller's.
 import { backoffDelay, parseRetryAfter, sleep } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
 import type { RequestBudget } from "./budget.ts";
+import { currentCallScope } from "./call-scope.ts";
 import { nodeFetch } from "./node-fetch.ts";
 import { span, type CboMetrics, type Span } from "../telemetry/index.ts";
 
@@ -100,10 +102,19 @@ export function createTransport(opts: TransportOptions): Transport {
     const traceparent = s.traceparent();
     if (traceparent) headers.set("traceparent", traceparent);
     s.setAttribute("http.request.method", method);
-    const callerSignal = req.init.signal ?? undefined;
+    const scope = currentCallScope();
+    const signals = [req.init.signal, scope?.signal].filter((x): x is AbortSignal => x !== undefined && x !== null);
+    const callerSignal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const slot = {
+      signal: callerSignal,
+      priority: scope?.priority,
+      maxWaitMs: scope?.maxWaitMs,
+      onQueued: scope?.onQueued,
+    };
 
     for (let attempt = 0; ; attempt++) {
-      const startedAt = await opts.budget.acquire(callerSignal);
+      const startedAt = await opts.budget.acquire({ ...slot, need: scope?.need?.() });
+      if (scope?.tally) scope.tally.sent++;
       opts.onRequest?.({ method, endpoint, path, attempt, startedAt });
       const signal = callerSignal ? AbortSignal.any([callerSignal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
       let response: Response;

@@ -54,6 +54,18 @@ export const TargetDiffSchema = z.object({
 });
 export type TargetDiff = z.infer<typeof TargetDiffSchema>;
 
+/**
+ * What answering a plan or diff read from Cloudflare: requests sent now, and requests a read made
+ * moments before (by a plan, diff or status) saved because its answer was reused.
+ */
+export const LiveReadsSchema = z.object({
+  sent: z.number().int(),
+  reused: z.number().int(),
+  /** How long a read is reused (ms). */
+  reuseMs: z.number().int(),
+});
+export type LiveReads = z.infer<typeof LiveReadsSchema>;
+
 export const WorkerDiffSchema = z.object({
   worker: z.string(),
   targets: z.array(TargetDiffSchema),
@@ -61,5 +73,7 @@ export const WorkerDiffSchema = z.object({
   changed: z.boolean(),
   /** True when some target runs something the spec does not know (`cbo diff --strict` exits 4). */
   drift: z.boolean(),
+  /** The Cloudflare reads this answer took (absent from older daemons). */
+  reads: LiveReadsSchema.optional(),
 });
 export type WorkerDiff = z.infer<typeof WorkerDiffSchema>;

@@ -86,6 +86,9 @@ export const EVENT_PAYLOADS = {
     by: z.string().nullable(),
     waitedMs: z.number(),
   }),
+  // The release's Cloudflare requests wait for the token's request budget (960 per 5 minutes by
+  // default): how long, about, and how many wait; said at most every few seconds while it lasts.
+  "release.budget.waiting": z.looseObject({ waitMs: z.number(), queued: z.number().int(), reason: Reason }),
   "release.rolling_back": z.looseObject({ reason: Reason, kind: z.string(), targets: z.array(z.string()) }),
   "release.succeeded": z.looseObject({
     versions: z.record(z.string(), VersionId),

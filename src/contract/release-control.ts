@@ -33,6 +33,15 @@ export const ReleaseWaitSchema = z.object({
 });
 export type ReleaseWait = z.infer<typeof ReleaseWaitSchema>;
 
+/**
+ * Where a waiting target stands, in words: "at step 50%" (`at` = "at step"), or "before its first
+ * step" while it serves none of the new version yet (a pause held before the first step: its
+ * `percent` is 0, which read as "at 0%" sounds like a step that ran and let no traffic through).
+ */
+export function waitPlace(percent: number, at = "at step"): string {
+  return percent === 0 ? "before its first step" : `${at} ${Number.isInteger(percent) ? percent : percent.toFixed(1)}%`;
+}
+
 export const ReleaseControlSchema = z.object({
   releaseId: z.string(),
   /** Paused by cbo release pause: no target starts another step until resume. */

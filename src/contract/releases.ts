@@ -2,7 +2,7 @@
 // release stores, and the requests that start, list, abort and roll back releases. The routes
 // validate with these and the OpenAPI document is generated from them (src/api/openapi.ts).
 import * as z from "zod";
-import { WorkerDiffSchema } from "./diff.ts";
+import { LiveReadsSchema, WorkerDiffSchema } from "./diff.ts";
 import { CursorQueryShape, pageOf } from "./pages.ts";
 import { RELEASE_KINDS, RELEASE_STATUSES, SECRET_MODES } from "./statuses.ts";
 
@@ -261,7 +261,17 @@ export const PlannedTargetSchema = z.object({
    * second phase, after every target reached 100% and passed its last gate; never in a release
    * that rolled back.
    */
-  d1Contract: z.array(z.object({ binding: z.string(), database: z.string(), pending: z.array(z.string()) })).optional(),
+  d1Contract: z
+    .array(
+      z.object({
+        binding: z.string(),
+        database: z.string(),
+        pending: z.array(z.string()),
+        /** Each pending file's SHA-256 (hex) as planned: recovery runs a file only while it still has it. */
+        sha256: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .optional(),
   /** Static assets: files in the manifest and those the account lacks (only these are sent). */
   assets: z
     .object({ files: z.number().int(), bytes: z.number().int(), upload: z.number().int(), uploadBytes: z.number().int() })
@@ -298,6 +308,8 @@ export const ReleasePlanSchema = z.object({
   nonGradual: z.object({ targets: z.array(z.string()), reason: z.string(), deletesClasses: z.array(z.string()) }).optional(),
   /** What the release changes against what each target runs now (src/contract/diff.ts). */
   diff: WorkerDiffSchema.optional(),
+  /** The Cloudflare reads this plan took to answer, some reused (absent from older daemons and in stored plans). */
+  reads: LiveReadsSchema.optional(),
 });
 export type ReleasePlan = z.infer<typeof ReleasePlanSchema>;
 

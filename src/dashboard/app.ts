@@ -1,11 +1,12 @@
 // The dashboard's shell: the session (or the login form), the navigation, the one live event
 // stream, and the page on screen (hash routes: #/architecture, #/releases[/<id>], #/metrics,
-// #/logs, #/config, #/secrets, #/audit, #/setup). Every page gets each live event while it is shown.
+// #/logs, #/config, #/d1, #/secrets, #/audit, #/setup). Every page gets each live event while it is shown.
 import { createDaemonClient, newTraceparent, type DaemonClient } from "../client/index.ts";
 import { architecturePage } from "./architecture.ts";
 import { auditPage } from "./audit.ts";
 import { doc, loc, win, type El } from "./browser.ts";
 import { configPage } from "./config.ts";
+import { d1Page } from "./d1-page.ts";
 import { h, put } from "./dom.ts";
 import { featuresOf, NO_FEATURES, type Features } from "./features.ts";
 import { connectLive, type Live, type LiveState } from "./live.ts";
@@ -26,6 +27,7 @@ const NAV: Nav[] = [
   { id: "metrics", title: "Metrics", page: metricsPage, shown: (f) => f.metrics },
   { id: "logs", title: "Logs", page: logsPage, shown: (f) => f.logs },
   { id: "config", title: "Config", page: configPage },
+  { id: "d1", title: "D1", page: d1Page },
   { id: "secrets", title: "Secrets", page: secretsPage },
   { id: "audit", title: "Audit", page: auditPage },
   { id: "setup", title: "Setup", page: setupPage, shown: (f) => f.setup },

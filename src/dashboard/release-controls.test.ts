@@ -23,10 +23,10 @@ const control = (over: Partial<ReleaseControl> = {}): ReleaseControl => ({
   waiting: [],
   ...over,
 });
-const wait = (kind: ReleaseControl["waiting"][number]["kind"], until: string | null = null) => ({
+const wait = (kind: ReleaseControl["waiting"][number]["kind"], until: string | null = null, percent = 50) => ({
   target: "eu",
   kind,
-  percent: 50,
+  percent,
   since: "2025-01-01T00:00:01Z",
   until,
 });
@@ -57,5 +57,9 @@ describe("release control buttons", () => {
     expect(waitingWords(control({ waiting: [wait("timer", "2025-01-01T00:10:00Z")] }))[0]).toMatch(
       /^eu: timed pause at 50% until \d\d:\d\d:\d\d$/,
     );
+    // Paused before eu's first step: no step ran, so no "at 0%".
+    expect(waitingWords(control({ paused: true, waiting: [wait("manual", null, 0)] }))).toEqual([
+      "eu: held by the pause before its first step",
+    ]);
   });
 });

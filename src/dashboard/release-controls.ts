@@ -7,7 +7,7 @@
 //                            pause still holds the next step)
 //   rolling back             abort (already stopping: the API says so)
 //   ended / a rollback       nothing
-import type { ReleaseControl } from "../contract/index.ts";
+import { type ReleaseControl, waitPlace } from "../contract/index.ts";
 import type { Release } from "./types.ts";
 
 export type ControlAction = "promote" | "pause" | "resume" | "abort";
@@ -34,6 +34,7 @@ export function waitingWords(control: ReleaseControl | undefined): string[] {
     data: "waits for analytics",
   };
   return control.waiting.map(
-    (w) => `${w.target}: ${words[w.kind]} at ${w.percent}%${w.until ? ` until ${new Date(w.until).toTimeString().slice(0, 8)}` : ""}`,
+    (w) =>
+      `${w.target}: ${words[w.kind]} ${waitPlace(w.percent, "at")}${w.until ? ` until ${new Date(w.until).toTimeString().slice(0, 8)}` : ""}`,
   );
 }

@@ -1,5 +1,6 @@
 // The release page's steps: one row per target (in wave order), its steps and `pause:` steps as
 // they start, pass, fail or wait, and what it waits for now.
+import { waitPlace } from "../contract/index.ts";
 import type { El } from "./browser.ts";
 import { h, short } from "./dom.ts";
 import type { Progress, TargetProgress } from "./release-steps.ts";
@@ -55,7 +56,7 @@ function row(t: TargetProgress): El {
         ? h(
             "span",
             { class: "waiting" },
-            ` ${WAITS[t.waiting.kind] ?? t.waiting.kind} at ${t.waiting.percent}%`,
+            ` ${WAITS[t.waiting.kind] ?? t.waiting.kind} ${waitPlace(t.waiting.percent, "at")}`,
             t.waiting.until ? ` until ${new Date(t.waiting.until).toTimeString().slice(0, 8)}` : "",
           )
         : null,

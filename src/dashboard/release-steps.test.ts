@@ -122,6 +122,14 @@ describe("release progress", () => {
       "step 50% FAILED: error rate 20%",
     );
     expect(describeEvent(ev("release.rolled_back", null, {}))).toBe("rolled back");
+    const held = { kind: "manual", percent: 0, until: null, reason: "paused: cbo release resume r1" };
+    expect(describeEvent(ev("release.waiting", "eu", held))).toBe("waiting before its first step: paused: cbo release resume r1");
+    expect(describeEvent(ev("release.wait.ended", "eu", { kind: "manual", percent: 0, by: "ops" }))).toBe(
+      "manual before its first step ended by ops",
+    );
+    expect(describeEvent(ev("release.waiting", "eu", { ...held, kind: "approval", percent: 10 }))).toBe(
+      "waiting at 10%: paused: cbo release resume r1",
+    );
   });
 
   it("places the plan's pause steps after their step; a wait shows on its target until it ends, a pause until resume", () => {

@@ -1,7 +1,7 @@
 // A release's progress, step by step, from its record and its events (the same events the CLI
 // follows). Pure: the detail page feeds it the events it has and redraws from the result; a
 // late or repeated event changes nothing (events are applied in id order, each id once).
-import { isTerminal } from "../contract/index.ts";
+import { isTerminal, waitPlace } from "../contract/index.ts";
 import type { Release, StoredEvent } from "./types.ts";
 
 export type StepState = "pending" | "running" | "passed" | "failed";
@@ -208,6 +208,8 @@ function verdictOf(d: Record<string, unknown>): string {
 export function describe(e: StoredEvent): string {
   const d = e.data;
   const pct = typeof d.percent === "number" ? ` ${d.percent}%` : "";
+  // A wait held before the target's first step says so, not "at 0%".
+  const place = typeof d.percent === "number" ? waitPlace(d.percent, "at") : "at";
   const why = strOf(d.reason) ? `: ${d.reason}` : "";
   switch (e.type) {
     case "release.created":
@@ -229,9 +231,9 @@ export function describe(e: StoredEvent): string {
     case "release.restore.completed":
       return `restored${strOf(d.versionId) ? ` to ${strOf(d.versionId)!.slice(0, 8)}` : ""}`;
     case "release.waiting":
-      return `waiting at${pct}: ${strOf(d.reason) ?? strOf(d.kind) ?? ""}`;
+      return `waiting ${place}: ${strOf(d.reason) ?? strOf(d.kind) ?? ""}`;
     case "release.wait.ended":
-      return `${strOf(d.kind) ?? "wait"} at${pct} ended${strOf(d.by) ? ` by ${d.by}` : ""}`;
+      return `${strOf(d.kind) ?? "wait"} ${place} ended${strOf(d.by) ? ` by ${d.by}` : ""}`;
     case "release.paused":
       return `paused${strOf(d.by) ? ` by ${d.by}` : ""}${why}`;
     case "release.resumed":

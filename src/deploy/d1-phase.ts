@@ -28,11 +28,11 @@ import type { ResourceIds } from "./target-phases.ts";
 export type D1PhaseKind = "d1-migrations" | "d1-contract";
 
 export async function d1Phase(
-  ctx: ApplyContext,
+  ctx: Pick<ApplyContext, "rec" | "plan">,
   phase: D1PhaseKind,
   name: string,
   runtime: TargetRuntime,
-  build: SourceBuild,
+  build: Pick<SourceBuild, "source" | "d1">,
   ids: ResourceIds,
   place: TargetPlace,
 ): Promise<void> {

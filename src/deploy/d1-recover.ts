@@ -4,6 +4,8 @@
 // the release stops cleanly (no traffic ever shifted in a target whose phase did not finish, since
 // the upload comes after it), the journal is brought into agreement with the table (d1.applied for
 // a file that landed while its answer was lost), and the next release's plan shows what is pending.
+// The exception is a contract phase after every gate passed: recover.ts then finishes it
+// (d1-contract-recover.ts), re-reading the files and checking them against the plan.
 import type { JournalEntry } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import { d1Replay, J } from "./journal.ts";
@@ -52,8 +54,11 @@ export async function recoverD1(rec: Recorder, entries: JournalEntry[], runtimes
   return out;
 }
 
-/** For the release's reason: what each interrupted D1 phase left, as the tables say. */
-export function describeD1Recovery(list: D1Recovered[]): string {
+/**
+ * For the release's reason: what each interrupted D1 phase left, as the tables say. `finishing`:
+ * recovery goes on to run the contract files left (d1-contract-recover.ts), and says so itself.
+ */
+export function describeD1Recovery(list: D1Recovered[], opts: { finishing?: boolean } = {}): string {
   return list
     .map((d) => {
       const where = `${d.target}: ${d.phase ?? "D1"} of ${d.database} interrupted`;
@@ -62,7 +67,7 @@ export function describeD1Recovery(list: D1Recovered[]): string {
         d.applied.length > 0 ? `${d.applied.join(", ")} applied` : "no file applied",
         d.missing.length > 0 ? `${d.missing.join(", ")} not applied` : "",
       ].filter(Boolean);
-      return `${where}, ${parts.join(", ")} (the schema stays; the next release applies what is pending)`;
+      return `${where}, ${parts.join(", ")}${opts.finishing ? "" : " (the schema stays; the next release applies what is pending)"}`;
     })
     .join("; ");
 }

@@ -37,6 +37,8 @@ import { createAnalysisBoard } from "./analysis/board.ts";
 import { windowRefusal } from "./release-window.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import { silentLogger, span } from "../telemetry/index.ts";
+import { withCallScope } from "../cloudflare/index.ts";
+import { preparing, releaseCallScope } from "./budget-wait.ts";
 
 const UNCHANGED_REASON = "every target already runs what the spec says: nothing to release (--force releases anyway)";
 
@@ -164,7 +166,9 @@ export function createEngine(deps: EngineDeps): Engine {
     const signal = AbortSignal.any([abort.signal, halt.signal]);
     // Its span: a child of the request that started it (the trace the caller sent), ended when it ends.
     const attributes = { "cbo.worker": record.worker, "cbo.release_id": record.id };
-    const done = span(record.kind === "rollback" ? "rollback" : "release", attributes, () => work(signal))
+    // Its Cloudflare requests wait for the budget as long as it takes, and its events say so.
+    const scope = releaseCallScope(createRecorder(store, record, log));
+    const done = span(record.kind === "rollback" ? "rollback" : "release", attributes, () => withCallScope(scope, () => work(signal)))
       .catch((e: unknown) => {
         // A bug: record it rather than leave the release running forever (once the store takes it).
         const reason = `${failure}: ${describeError(e)}`;
@@ -238,7 +242,7 @@ export function createEngine(deps: EngineDeps): Engine {
       let context: { plan: ReleasePlan; runtimes: Map<string, TargetRuntime>; build: ReleaseBuild; facts: Map<string, TargetFacts> };
       try {
         const runtimes = runtimesFor(worker);
-        const prepared = await prepare(worker, runtimes, false);
+        const prepared = await preparing(() => prepare(worker, runtimes, false));
         context = { ...prepared, runtimes };
         const plan = prepared.plan;
         // Before the record exists: a refused release leaves nothing behind.
@@ -460,6 +464,13 @@ export function createEngine(deps: EngineDeps): Engine {
                 halt: halt.signal,
                 onOwed: owed,
                 ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}),
+                // A contract phase left after the last gate is finished from the project as it is now.
+                worker: deps.spec().workers.find((w) => w.tenant === r.tenant && w.name === r.worker),
+                protect: deps.protectedPaths ?? [],
+                place: (name) => {
+                  const t = deps.spec().targets.find((x) => x.name === name);
+                  return { name, ...(t?.jurisdiction ? { jurisdiction: t.jurisdiction } : {}) };
+                },
               }),
             "recovery failed",
           ),

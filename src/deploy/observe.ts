@@ -74,10 +74,10 @@ export async function observeForRelease(
   const script = worker.name;
   const source = build.source;
   let reads = 0;
-  const [deployment, versions] = await Promise.all([
-    readDeployment(runtime, script),
-    opts.versions ? readVersionIds(runtime, script) : Promise.resolve([] as string[]),
-  ]);
+  // The deployment first: a person's plan reads it anew, and a change found there (a `wrangler
+  // deploy` meanwhile) keeps the reads below from being answered from before it (read-reuse.ts).
+  const deployment = await readDeployment(runtime, script);
+  const versions = opts.versions ? await readVersionIds(runtime, script) : [];
   const fresh = deployment.length === 0;
 
   // The version the diff compares with: one read (versions are immutable, but a plan reads anew).

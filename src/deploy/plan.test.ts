@@ -107,10 +107,10 @@ describe("plan", () => {
     const kv = { ref: { kind: "kv" as const, name: "cache" }, usedBy: ["CACHE"] };
     const db = { ref: { kind: "d1" as const, name: "sites", jurisdiction: "eu" }, usedBy: ["DB"] };
     const files = [
-      { name: "0001_init.sql", file: "/x/migrations/0001_init.sql", sql: "", contract: false, breaksRollback: false },
-      { name: "0002_more.sql", file: "/x/migrations/0002_more.sql", sql: "", contract: false, breaksRollback: false },
+      { name: "0001_init.sql", file: "/x/migrations/0001_init.sql", sql: "", sha256: "h1", contract: false, breaksRollback: false },
+      { name: "0002_more.sql", file: "/x/migrations/0002_more.sql", sql: "", sha256: "h2", contract: false, breaksRollback: false },
       // Marked `-- cbo:contract`: the second phase, after the last gate.
-      { name: "0003_drop.sql", file: "/x/migrations/0003_drop.sql", sql: "", contract: true, breaksRollback: false },
+      { name: "0003_drop.sql", file: "/x/migrations/0003_drop.sql", sql: "", sha256: "h3", contract: true, breaksRollback: false },
     ];
     const migrations = { binding: "DB", database: "sites", table: "d1_migrations", files };
     const eu: TargetFacts = {
@@ -144,7 +144,8 @@ describe("plan", () => {
     expect(phases("us")).toEqual({ read: 5, resources: 4, "d1-migrations": 6, upload: 2, steps: 1, settings: 2, "d1-contract": 5 });
     expect(p.targets.find((t) => t.name === "eu")).toMatchObject({
       d1Migrations: [{ database: "sites", pending: ["0002_more.sql"] }],
-      d1Contract: [{ database: "sites", pending: ["0003_drop.sql"] }],
+      // The contract file's content hash as planned: what recovery checks before it runs the file.
+      d1Contract: [{ database: "sites", pending: ["0003_drop.sql"], sha256: { "0003_drop.sql": "h3" } }],
     });
     expect(p.targets.find((t) => t.name === "eu")!.assets).toEqual({ files: 4, bytes: 10, upload: 3, uploadBytes: 6 });
     expect(p.targets.find((t) => t.name === "us")).toMatchObject({

@@ -137,16 +137,22 @@ function planTarget(
   // Expand migrations before the upload; contract ones (`-- cbo:contract`) in the second phase.
   const pendingOf = (contract: boolean) =>
     (seen.d1 ?? [])
-      .map((d) => ({
-        binding: d.migrations.binding,
-        database: d.migrations.database,
-        pending: pendingD1Migrations(
+      .map((d) => {
+        const pending = pendingD1Migrations(
           d.migrations.files.filter((f) => f.contract === contract),
           d.applied ?? [],
-        ).map((f) => f.name),
-      }))
+        );
+        return {
+          binding: d.migrations.binding,
+          database: d.migrations.database,
+          pending: pending.map((f) => f.name),
+          sha256: Object.fromEntries(pending.map((f) => [f.name, f.sha256])),
+        };
+      })
       .filter((d) => d.pending.length > 0);
-  const d1Migrations = pendingOf(false);
+  const d1Migrations = pendingOf(false).map(({ sha256: _, ...d }) => d);
+  // Contract files with their content hashes: a crash before the phase ends leaves them to
+  // recovery, which re-reads the project and runs a file only if it is still what was planned.
   const d1Contract = pendingOf(true);
   for (const d of d1Migrations)
     phase(

@@ -3,7 +3,9 @@
 // what the journal says it should serve, and writes only the difference.
 //
 //   release, every target passed its 100% gate and the edge confirms the new version ──> succeeded
-//            (script settings the crash left unwritten are written first: read, compare, write)
+//            (script settings the crash left unwritten are written first: read, compare, write;
+//            then the D1 contract migrations left pending are run, each only while it is the file
+//            the plan read, d1-contract-recover.ts; one D1 refuses ──> failed, as in the release)
 //   release, otherwise: each touched target back on its previous version (a first deploy keeps
 //            the one version it has, and so does a target a Durable Object migration reached),
 //            with the script settings the release had begun to change put back
@@ -28,6 +30,9 @@ import type { Recorder } from "./record.ts";
 import { changedKeys, managedKeys, readState, writeState, type ScriptState, type SettingKey } from "../targets/script-state.ts";
 import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
 import { describeD1Recovery, recoverD1 } from "./d1-recover.ts";
+import { describeContractRecovery, finishContract } from "./d1-contract-recover.ts";
+import type { ResolvedWorker } from "../config/load.ts";
+import type { TargetPlace } from "./observe.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import type { Logger } from "../telemetry/index.ts";
 import { openWaits, restartDuringWait } from "./control/interrupted-waits.ts";
@@ -53,6 +58,12 @@ export type RecoverContext = {
   backoff?: BackoffOptions;
   /** Called when a target's restore did not land at once and goes on being retried. */
   onOwed?: () => void;
+  /** The release's worker as the spec declares it now: its D1 contract files are read again to finish that phase. */
+  worker?: ResolvedWorker | undefined;
+  /** Paths no file read may reach (the daemon's data, key files). */
+  protect?: string[];
+  /** A target's jurisdiction, to find its D1 database as the release placed it. */
+  place?: (target: string) => TargetPlace;
 };
 
 export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
@@ -105,16 +116,37 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
         ),
       );
       const outcomes: Outcome[] = plan.targets.map((t) => ({ target: t.name, action: "completed", serving: state(t.name)!.versionId }));
-      const reason = `daemon restarted after every step had passed; ${outcomes.map((o) => `${o.target} serves ${o.serving}`).join(", ")}${d1Note}`;
+      // The contract phase the release had left (cut short, or not begun): finished now.
+      const contract = await finishContract(rec, plan, entries, {
+        worker: ctx.worker,
+        runtimes,
+        protect: ctx.protect ?? [],
+        place: ctx.place ?? ((name) => ({ name })),
+      });
+      const contractNote = describeContractRecovery(contract, plan.worker);
+      const serving = `daemon restarted after every step had passed; ${outcomes.map((o) => `${o.target} serves ${o.serving}`).join(", ")}`;
+      const d1Said = d1.length > 0 ? `; ${describeD1Recovery(d1, { finishing: true })}` : "";
+      const status = contract.failed ? "failed" : "succeeded";
+      const reason = contract.failed
+        ? `${serving}${d1Said}; ${contract.failed}`
+        : `${serving}${d1Said}${contractNote ? `; ${contractNote}` : ""}`;
+      const journaled = {
+        status,
+        targets: outcomes,
+        ...(d1.length > 0 ? { d1 } : {}),
+        ...(contract.applied.length + contract.held.length > 0 || contract.failed ? { contract } : {}),
+      };
       return finishRecorded(
         owed,
         {
-          status: "succeeded",
+          status,
           reason,
-          first: () => rec.journal(J.recovered, null, { status: "succeeded", targets: outcomes, ...(d1.length > 0 ? { d1 } : {}) }),
+          first: () => rec.journal(J.recovered, null, journaled),
           events: [
-            ["release.recovered", { status: "succeeded", reason, targets: outcomes }],
-            ["release.succeeded", { versions: Object.fromEntries(outcomes.map((o) => [o.target, o.serving])), recovered: true }],
+            ["release.recovered", { status, reason, targets: outcomes }],
+            contract.failed
+              ? ["release.failed", { reason, recovered: true }]
+              : ["release.succeeded", { versions: Object.fromEntries(outcomes.map((o) => [o.target, o.serving])), recovered: true }],
           ],
         },
         read,

@@ -26,7 +26,8 @@ export type D1Migrations = {
   binding: string;
   database: string;
   table: string;
-  files: Array<D1MigrationFile & { sql: string } & D1MigrationMarkers>;
+  /** `sha256`: of the SQL text (hex), what the plan records of a contract file and recovery checks. */
+  files: Array<D1MigrationFile & { sql: string; sha256: string } & D1MigrationMarkers>;
 };
 
 export type SourceBuild = {
@@ -64,6 +65,28 @@ async function buildSource(worker: ResolvedWorker, source: WorkerSource, opts: B
   const assets = source.assets
     ? await buildAssetManifest(source.assets.directory, { root: worker.root, protect, worker: worker.name })
     : undefined;
+  const d1 = await readD1Migrations(worker, source, protect);
+  // What a release ships beyond the bundle: an asset or D1 migration change alone is a new release.
+  const extra = {
+    ...(assets ? { assets: assets.manifest, redirects: assets.redirects ?? null, headers: assets.headers ?? null } : {}),
+    ...(d1.length > 0 ? { d1: d1.map((m) => ({ database: m.database, files: m.files.map((f) => [f.name, f.sha256]) })) } : {}),
+  };
+  const hash =
+    Object.keys(extra).length === 0
+      ? bundle.hash
+      : createHash("sha256").update(bundle.hash).update("\0").update(canonicalJson(extra)).digest("hex");
+  return { source, bundle, hash, ...(assets ? { assets } : {}), d1 };
+}
+
+/**
+ * Each D1 binding's migration files of a source, read now through the confinement (a release's
+ * build, and recovery finishing a contract phase the crash cut short: d1-contract-recover.ts).
+ */
+export async function readD1Migrations(
+  worker: Pick<ResolvedWorker, "name" | "root">,
+  source: WorkerSource,
+  protect: string[],
+): Promise<D1Migrations[]> {
   const d1: D1Migrations[] = [];
   for (const b of source.bindings) {
     if (b.kind !== "d1") continue;
@@ -79,28 +102,12 @@ async function buildSource(worker: ResolvedWorker, source: WorkerSource, opts: B
     const read = await Promise.all(
       files.map(async (f) => {
         const sql = await readD1Migration(f, { root: worker.root, protect, worker: worker.name });
-        return { ...f, sql, ...d1MigrationMarkers(sql) };
+        return { ...f, sql, sha256: createHash("sha256").update(sql).digest("hex"), ...d1MigrationMarkers(sql) };
       }),
     );
     d1.push({ binding: b.binding, database: b.resource.name, table: b.migrations.table, files: read });
   }
-  // What a release ships beyond the bundle: an asset or D1 migration change alone is a new release.
-  const extra = {
-    ...(assets ? { assets: assets.manifest, redirects: assets.redirects ?? null, headers: assets.headers ?? null } : {}),
-    ...(d1.length > 0
-      ? {
-          d1: d1.map((m) => ({
-            database: m.database,
-            files: m.files.map((f) => [f.name, createHash("sha256").update(f.sql).digest("hex")]),
-          })),
-        }
-      : {}),
-  };
-  const hash =
-    Object.keys(extra).length === 0
-      ? bundle.hash
-      : createHash("sha256").update(bundle.hash).update("\0").update(canonicalJson(extra)).digest("hex");
-  return { source, bundle, hash, ...(assets ? { assets } : {}), d1 };
+  return d1;
 }
 
 /**

@@ -57,8 +57,11 @@ export const ERROR_CODES = {
   ERR_CF_RATE_LIMITED: { status: 503, user: false, retryable: true },
   /** Cloudflare was unreachable or answered 5xx until our retries ran out. */
   ERR_CF_UNAVAILABLE: { status: 503, user: false, retryable: true },
-  /** A request would have waited longer than allowed for room in the API request budget. */
-  ERR_CF_BUDGET: { status: 503, user: false, retryable: true },
+  /** A request would have waited longer than allowed for room in the token's Cloudflare API
+   *  request budget (a person's plan, diff or status: refused within seconds rather than kept
+   *  waiting); details say how many wait and `retryAfter` (s) when it has room again. A 429 with
+   *  Retry-After, though the system's, not the caller's, to fix: CLI exit 2. */
+  ERR_CF_BUDGET: { status: 429, user: false, retryable: true },
   /** Cloudflare answered something that does not match the API's documented shape. */
   ERR_CF_RESPONSE: { status: 502, user: false, retryable: false },
   /** The local edge (workerd through Miniflare) could not start or load a Worker. */

@@ -5,7 +5,7 @@
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import type { DaemonClient } from "../client/index.ts";
-import { isTerminal, rollbackPreviewLines, type Release } from "../contract/index.ts";
+import { isTerminal, rollbackPreviewLines, waitPlace, type Release } from "../contract/index.ts";
 import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
 import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool } from "./tool.ts";
 import { diffText, planText } from "./tools-read.ts";
@@ -139,7 +139,9 @@ export const releaseControl = defineTool({
   async run({ release_id, action, reason, confirm }, { api }) {
     if (confirm !== true) {
       const control = await api.releaseControl(release_id);
-      const waits = control.waiting.map((w) => `  ${w.target}: ${w.kind} at ${w.percent}%${w.until ? ` until ${w.until}` : ""}`);
+      const waits = control.waiting.map(
+        (w) => `  ${w.target}: ${w.kind} ${waitPlace(w.percent, "at")}${w.until ? ` until ${w.until}` : ""}`,
+      );
       return needsConfirmation(
         [`Would ${action} release ${release_id}.`, control.paused ? "It is paused now." : "It is not paused.", ...waits].join("\n"),
         control,

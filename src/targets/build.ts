@@ -5,8 +5,9 @@
 // secret, for fleets spread over several accounts) or the daemon's (CLOUDFLARE_API_TOKEN), and an
 // account: its `account_id`, or CLOUDFLARE_ACCOUNT_ID.
 import type { Target } from "../config/schema.ts";
-import { createCloudflareClient, type CloudflareClient } from "../cloudflare/index.ts";
+import { createCloudflareClient, type BudgetRegistry, type CloudflareClient } from "../cloudflare/index.ts";
 import { CboError } from "../kit/errors.ts";
+import type { ReadReuseRegistry } from "./read-reuse.ts";
 import type { TargetRuntime } from "./types.ts";
 import type { CboMetrics } from "../telemetry/index.ts";
 
@@ -28,6 +29,10 @@ export type TargetSources = {
   subdomains?: boolean;
   /** Cloudflare API requests are counted here (GET /metrics). */
   metrics?: CboMetrics | undefined;
+  /** The request budget of each token (default: the process-wide one, 960 per 5 minutes). */
+  budgets?: BudgetRegistry | undefined;
+  /** Reads that plan, diff and status share for a few seconds (read-reuse.ts); default: none shared. */
+  reuse?: ReadReuseRegistry | undefined;
   /** What to do when a target cannot be built, in the caller's words (default: the daemon's). */
   hints?: { noEdge?: string; noRegion?: string; noToken?: string };
 };
@@ -63,12 +68,13 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
       apiToken: edge.token,
       accountId: region.accountId,
       ...(src.metrics ? { metrics: src.metrics } : {}),
+      ...(src.budgets ? { budget: src.budgets.getBudgetFor(edge.token) } : {}),
     });
     return {
       name: t.name,
       accountId: region.accountId,
       tokenSource: "the local edge",
-      client,
+      client: src.reuse ? src.reuse.of(edge.apiUrl, region.accountId).wrap(client) : client,
       endpoint: (worker) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${worker}.localhost` }),
     };
   }
@@ -105,11 +111,13 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
     apiToken: token ?? `unset:${secret}`,
     accountId,
     ...(src.metrics ? { metrics: src.metrics } : {}),
+    ...(src.budgets ? { budget: src.budgets.getBudgetFor(token ?? `unset:${secret}`) } : {}),
   });
   // A token the vault does not hold yet: every call says so (the daemon reads it again when
   // orchestrator.yaml is reloaded), rather than the daemon refusing to start before it can be set.
+  const shared = src.reuse && token ? src.reuse.of(t.api, accountId).wrap(built) : built;
   const client = token
-    ? built
+    ? shared
     : withoutToken(
         built,
         new CboError(

@@ -1,9 +1,11 @@
 // What a worker's targets serve now, read from the edge (never from our records), for /v1/status
 // and the versions list. Each read costs one Cloudflare API request per target, from the same
-// budget as running releases, so one observation per worker is reused for a short while and
-// concurrent requests share it. A target that fails or does not answer in time gets an error text
-// instead of holding up the whole answer.
+// budget as running releases; the targets' read reuse (read-reuse.ts) answers repeated polls from
+// a read made moments ago and shares one read between concurrent ones. A target that fails or does
+// not answer in time (the budget full: ERR_CF_BUDGET says when it has room) gets an error text
+// instead of holding up the whole answer, and its queued read is dropped.
 import type { ResolvedSpec } from "../config/load.ts";
+import { currentCallScope, withCallScope } from "../cloudflare/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { readDeployment } from "./live-read.ts";
 import type { Split, TargetRuntime } from "./types.ts";
@@ -21,28 +23,40 @@ export type ObserverDeps = {
   spec: () => ResolvedSpec;
   /** Without them nothing is read, and every target's error says so. */
   targets?: (() => Map<string, TargetRuntime>) | undefined;
-  /** How long one observation of a worker is reused (ms); default 1 s. */
+  /** How long one observation of a worker is reused as a whole (ms); default 0 (the targets' read reuse does it). */
   observeCacheMs?: number | undefined;
   /** How long a read may take before the target is answered without it (ms); default 3 s. */
   observeTimeoutMs?: number | undefined;
 };
 
 export function createObserver(deps: ObserverDeps): (worker: string) => Promise<Observation> {
-  const ttlMs = deps.observeCacheMs ?? 1_000;
+  const ttlMs = deps.observeCacheMs ?? 0;
   const timeoutMs = deps.observeTimeoutMs ?? 3_000;
   const cache = new Map<string, { value: Promise<Observation>; expires: number }>();
 
   async function readTarget(worker: string, target: string): Promise<Split> {
     const runtime = deps.targets!().get(target);
     if (!runtime) throw new CboError("ERR_VALIDATION", `Target "${target}" is not configured in this daemon.`);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CboError("ERR_CF_UNAVAILABLE", `The edge did not answer within ${timeoutMs} ms.`)), timeoutMs);
-    });
+    // The read is cancelled (and leaves the budget queue) when the time is up or the caller goes.
+    const outer = currentCallScope();
+    const expired = new AbortController();
+    const timer = setTimeout(
+      () => expired.abort(new CboError("ERR_CF_UNAVAILABLE", `The edge did not answer within ${timeoutMs} ms.`)),
+      timeoutMs,
+    );
+    const signal = outer?.signal ? AbortSignal.any([outer.signal, expired.signal]) : expired.signal;
+    const read = withCallScope(
+      { priority: "interactive", ...outer, signal, maxWaitMs: Math.min(outer?.maxWaitMs ?? timeoutMs, timeoutMs) },
+      () => readDeployment(runtime, worker),
+    );
+    const timeout = new Promise<never>((_, reject) =>
+      expired.signal.addEventListener("abort", () => reject(expired.signal.reason), { once: true }),
+    );
     try {
-      return await Promise.race([readDeployment(runtime, worker), timeout]);
+      return await Promise.race([read, timeout]);
     } finally {
       clearTimeout(timer);
+      read.catch(() => {});
     }
   }
 
@@ -64,6 +78,7 @@ export function createObserver(deps: ObserverDeps): (worker: string) => Promise<
   }
 
   return (worker) => {
+    if (ttlMs <= 0) return read(worker);
     const hit = cache.get(worker);
     if (hit && hit.expires > Date.now()) return hit.value;
     const entry = { value: read(worker), expires: Number.POSITIVE_INFINITY };

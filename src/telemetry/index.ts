@@ -3,12 +3,14 @@
 export { createCboMetrics, type CboMetrics } from "./catalog.ts";
 export { activeContext, currentTraceId, currentTraceparent, outsideTrace } from "./context.ts";
 export {
+  ACCESS_LOG_MSG,
   createLogger,
   errorText,
   LOG_FORMATS,
   LOG_LEVELS,
   lineLogger,
   silentLogger,
+  type LogEntry,
   type LogFields,
   type LogFormat,
   type Logger,

@@ -30,8 +30,14 @@ export type Logger = {
   enabled(level: LogLevel): boolean;
 };
 
+/** A finished line's level and bare message, for a sink that routes lines (e.g. `cbo up`'s terminal and file). */
+export type LogEntry = { readonly level: LogLevel; readonly msg: string };
+
 /** Where finished lines go (without the newline): stderr, a test's array. */
-export type LogSink = (line: string) => void;
+export type LogSink = (line: string, entry: LogEntry) => void;
+
+/** The message of the API's access log line (one per request, api/observe-requests.ts). */
+export const ACCESS_LOG_MSG = "api request";
 
 export type LoggerOptions = {
   sink: LogSink;
@@ -77,7 +83,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   function make(base: LogFields | undefined): Logger {
     const write = (level: LogLevel) => (msg: string, fields?: LogFields) => {
       if (RANK[level] < min) return;
-      opts.sink(redact(line(level, msg, base, fields)));
+      opts.sink(redact(line(level, msg, base, fields)), { level, msg });
     };
     return {
       debug: write("debug"),

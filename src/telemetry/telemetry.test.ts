@@ -104,6 +104,18 @@ describe("logger", () => {
     expect(lines).toEqual(['drift api@eu: resolved route=/v1/x note="two words"']);
   });
 
+  it("hands the sink each line's level and bare message, so that a sink can route lines (cbo up's terminal)", () => {
+    const entries: unknown[] = [];
+    const log = createLogger({ sink: (_l, entry) => entries.push(entry), level: "info" });
+    log.debug("hidden");
+    log.info("api request", { route: "/v1/x" });
+    log.child({ component: "tunnel" }).warn("down");
+    expect(entries).toEqual([
+      { level: "info", msg: "api request" },
+      { level: "warn", msg: "down" },
+    ]);
+  });
+
   it("masks token shapes, bearer credentials, opaque keys and registered values, in any of their spellings", () => {
     const lines: string[] = [];
     const redactor = createRedactor();

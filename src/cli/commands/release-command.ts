@@ -2,7 +2,7 @@
 // the API, then follow its events live until it ends, and exit with its outcome's code
 // (exit-codes.ts: 0 succeeded, 3 rolled back or aborted, 2 failed or unknown), whoever finished it.
 import type { DaemonClient } from "../../client/index.ts";
-import { rollbackPreviewLines, type ControlResult, type Release } from "../../contract/index.ts";
+import { rollbackPreviewLines, waitPlace, type ControlResult, type Release } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
 import { parse } from "../args.ts";
 import { processIo } from "../cli-io.ts";
@@ -99,7 +99,7 @@ async function controlCommand(
 
 /** What a pause, resume or promote did, in one line (the waits named as they are after it). */
 function controlLine(verb: Exclude<ControlVerb, "abort">, id: string, { control, promoted }: ControlResult): string {
-  const waits = control.waiting.map((w) => `${w.target} ${w.kind} at ${w.percent}%`).join(", ");
+  const waits = control.waiting.map((w) => `${w.target} ${w.kind} ${waitPlace(w.percent, "at")}`).join(", ");
   switch (verb) {
     case "pause":
       return asInvoked(`release ${id}: paused${waits ? `; waiting: ${waits}` : ""}; go on with: cbo release resume ${id}`);

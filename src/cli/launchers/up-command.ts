@@ -25,6 +25,7 @@ import { adminTokenNote } from "../admin-token-note.ts";
 import { asInvoked } from "../invocation.ts";
 import { usageOf } from "../usage/index.ts";
 import { startSyntheticTraffic } from "./synthetic-traffic.ts";
+import { upDaemonLog } from "./up-log.ts";
 
 const USAGE = usageOf("up");
 
@@ -41,6 +42,7 @@ export async function upCommand(args: string[]): Promise<number> {
       "traffic-rate": { type: "string" },
       "log-format": { type: "string" },
       "log-level": { type: "string" },
+      verbose: { type: "boolean" },
     },
     USAGE,
   );
@@ -60,6 +62,13 @@ export async function upCommand(args: string[]): Promise<number> {
   const logging = logSettings({ format: values["log-format"], level: values["log-level"], env: process.env });
   const upLog = createLogger({ sink: stderrSink, ...logging });
   const say = (line: string) => upLog.info(line);
+  // The daemon's lines: all in <data>/daemon.log; on the terminal without the access log in text
+  // mode unless --verbose or --log-level debug (JSON lines are for machines: all of them).
+  const daemonLog = upDaemonLog({
+    dataDir,
+    verbose: values.verbose === true || logging.level === "debug" || logging.format === "json",
+    terminal: (line) => process.stderr.write(`${line}\n`),
+  });
   // Out of process.env before anything starts a child (esbuild, workerd): passed on explicitly.
   const secrets = takeSecretEnv();
 
@@ -88,6 +97,7 @@ export async function upCommand(args: string[]): Promise<number> {
       configFile,
       port,
       edge,
+      log: daemonLog.sink,
       logFormat: logging.format,
       logLevel: logging.level,
       fallbackMasterKeyFile: join(dataDir, "master.key"),
@@ -153,6 +163,7 @@ export async function upCommand(args: string[]): Promise<number> {
         ...(tokenNote.exists ? { adminTokenFile: daemon.adminTokenFile } : { adminTokenMissing: tokenNote.text }),
         ...(daemon.initialAdminToken ? { adminToken: daemon.initialAdminToken } : {}),
         edgeApiUrl: edge.apiUrl,
+        daemonLogFile: daemonLog.file,
         releases: results,
         configs,
         workers: workerUrls,
@@ -167,6 +178,7 @@ export async function upCommand(args: string[]): Promise<number> {
             ? `  admin token  ${daemon.initialAdminToken}   (shown once; also in ${daemon.adminTokenFile}, mode 0600)`
             : `  admin token  ${tokenNote.text}`,
           `  local edge   ${edge.apiUrl}   regions ${edge.regions.map((r) => `${r.name}:${r.port}`).join(" ")}`,
+          `  daemon log   ${daemonLog.file}   (with the API's access lines; --verbose prints them here too)`,
           "Releases:",
           ...results.map((r) => `  ${r.worker.padEnd(16)} ${r.status}${r.reason ? ` (${r.reason})` : ""}   ${r.release}`),
           ...(configs.length > 0
@@ -189,6 +201,7 @@ export async function upCommand(args: string[]): Promise<number> {
   } catch (e) {
     await daemon?.close().catch(() => {});
     await edge.close();
+    daemonLog.close();
     throw e;
   }
   // A light synthetic load on every released Worker in every region, so that a release's canary
@@ -214,6 +227,7 @@ export async function upCommand(args: string[]): Promise<number> {
   }
   await daemon.close();
   await edge.close();
+  daemonLog.close();
   return 0;
 }
 

@@ -7,13 +7,15 @@ export const up: CommandUsage = {
     "the local edge (three regions), the daemon, and the fleet of orchestrator.yaml (or the bundled\nexample) released through the daemon's API",
   synopsis: [
     "[--config FILE] [--data DIR] [--port N] [--edge-port N] [--regions eu,us,ap] [--traffic [--traffic-rate N]] [--json]",
-    "    [--log-format text|json] [--log-level debug|info|warn|error]   (else CBO_LOG_FORMAT, CBO_LOG_LEVEL)",
+    "    [--log-format text|json] [--log-level debug|info|warn|error]   (else CBO_LOG_FORMAT, CBO_LOG_LEVEL) [--verbose]",
   ],
   about: `the edge keeps its state in <data>/edge; the daemon listens on --port (default 8700), the edge on
 --edge-port (default 8780) and the ports right after it, one per region. Every port is checked before
 anything is written: a busy port changes nothing in --data. --traffic: once the fleet is up, a light
 synthetic load (--traffic-rate requests/s, default 30) on every worker and region, so that the canary
-analysis of the next cbo release has real traffic to compare. Ctrl-C stops everything`,
+analysis of the next cbo release has real traffic to compare. The daemon's log is kept in
+<data>/daemon.log; the terminal shows it without the access lines (one per API request) unless
+--verbose, --log-level debug or --log-format json. Ctrl-C stops everything`,
 };
 
 export const init: CommandUsage = {

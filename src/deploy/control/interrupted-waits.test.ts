@@ -34,5 +34,8 @@ describe("the waits a restart cut short", () => {
     expect(restartDuringWait([{ target: "eu", kind: "timer", percent: 20 }])).toBe(
       "daemon restarted while eu was in a timed pause at step 20% (approvals and pauses do not outlive the daemon: release again)",
     );
+    expect(restartDuringWait([{ target: "eu", kind: "manual", percent: 0 }])).toBe(
+      "daemon restarted while eu was paused before its first step (approvals and pauses do not outlive the daemon: release again)",
+    );
   });
 });

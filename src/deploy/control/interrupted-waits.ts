@@ -4,7 +4,7 @@
 // waited for approval: release again") instead of a bare "daemon restarted during the release".
 // Read from the release's stored events: each target's newest release.waiting with no
 // release.wait.ended after it is a wait the restart cut short.
-import type { StoredEvent } from "../../contract/index.ts";
+import { type StoredEvent, waitPlace } from "../../contract/index.ts";
 
 type OpenWait = { target: string; kind: string; percent: number };
 
@@ -32,7 +32,7 @@ export function restartDuringWait(waits: OpenWait[]): string | null {
   if (waits.length === 0) return null;
   const groups = new Map<string, string[]>();
   for (const w of waits) {
-    const words = `${KIND_WORDS[w.kind]} at step ${w.percent}%`;
+    const words = `${KIND_WORDS[w.kind]} ${waitPlace(w.percent)}`;
     groups.set(words, [...(groups.get(words) ?? []), w.target]);
   }
   const what = [...groups].map(([words, targets]) => `${targets.join(" and ")} ${words}`).join(", ");

@@ -270,7 +270,11 @@ describe("drift checker", () => {
   it("yields to anyone waiting for a budget slot, and checks again once there is none", async () => {
     let queued = 1;
     const real = createRequestBudget();
-    const budget: RequestBudget = { acquire: (sig) => real.acquire(sig), stats: () => ({ ...real.stats(), queued }) };
+    const budget: RequestBudget = {
+      acquire: (sig) => real.acquire(sig),
+      predictWait: (p) => real.predictWait(p),
+      stats: () => ({ ...real.stats(), queued }),
+    };
     const s = setup({ budget });
     released(s.store);
     await s.checker.checkNow();

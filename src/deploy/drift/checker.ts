@@ -26,6 +26,7 @@ import type { Split } from "../../targets/types.ts";
 import { createPace } from "./pace.ts";
 import { createVersionFactsCache } from "./version-facts.ts";
 import { readDeployment } from "../../targets/live-read.ts";
+import { withCallScope } from "../../cloudflare/index.ts";
 import { cannotRevert, revertTarget } from "./revert.ts";
 import { createPassLoop, type PassLoop } from "../../kit/pass-loop.ts";
 import { forEachBounded } from "../../kit/bounded-concurrency.ts";
@@ -104,15 +105,19 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
     lastRead.set(keyOf(k), now());
     let observed: Split;
     try {
-      observed = await readDeployment(runtime, worker.name);
-      // Bindings and settings are read only when the split differs: versions are immutable.
-      if (!sameSplit(desired.split, observed)) {
-        for (const id of new Set([...desired.split, ...observed].map((v) => v.versionId))) {
-          if (facts.peek(runtime, worker.name, id) !== undefined) continue;
-          pace.spend(runtime.client.budget, 1);
-          await facts.read(runtime, worker.name, id);
+      // Background reads: last in the budget queue, behind people's plans and the releases.
+      observed = await withCallScope({ priority: "background" }, async () => {
+        const split = await readDeployment(runtime, worker.name);
+        // Bindings and settings are read only when the split differs: versions are immutable.
+        if (!sameSplit(desired.split, split)) {
+          for (const id of new Set([...desired.split, ...split].map((v) => v.versionId))) {
+            if (facts.peek(runtime, worker.name, id) !== undefined) continue;
+            pace.spend(runtime.client.budget, 1);
+            await facts.read(runtime, worker.name, id);
+          }
         }
-      }
+        return split;
+      });
     } catch (e) {
       return void store.drift.mark(k, "unknown", `the edge could not be read: ${describe(e)}`);
     }

@@ -6,6 +6,8 @@
 // So drift reads draw from a token bucket per budget: `share` of its limit per window, half as a
 // burst and half refilled evenly, which bounds drift to `share` of any window (burst + refill).
 // While anyone waits for a budget slot (a release), drift reads none: they are the ones to wait.
+// Those it does make are `background` in the budget's queue (checker.ts), behind people's plans
+// and the daemon's releases.
 // A read that is refused is not lost: the checker reads the targets checked longest ago first.
 import type { RequestBudget } from "../../cloudflare/index.ts";
 
