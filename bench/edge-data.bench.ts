@@ -32,7 +32,7 @@ export default {
   },
 };`;
 
-type Setup = { edge: LocalEdge; dbId: string; api: (method: string, path: string, body?: unknown) => Promise<any> };
+type Setup = { edge: LocalEdge; dbId: string; api: (method: string, path: string, body?: unknown) => Promise<unknown> };
 
 async function setup(ctx: BenchContext): Promise<Setup> {
   return ctx.shared(

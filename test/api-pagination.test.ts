@@ -4,7 +4,7 @@
 // no duplicate, no gap). A cursor of another list, of another query or of nothing is refused.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allItems, createDaemonClient, type DaemonClient } from "../src/client/index.ts";
-import type { Page } from "../src/contract/index.ts";
+import type { ErrorBody, Page } from "../src/contract/index.ts";
 import { call, startApiFixture, type ApiFixture } from "./support/api-fixtures.ts";
 
 describe("cursor pagination", () => {
@@ -104,10 +104,10 @@ describe("cursor pagination", () => {
     expect(first.next).toEqual(expect.any(String));
     expect((await client.releases({ limit: 1000 })).next).toBeUndefined();
     const bad = async (path: string) => {
-      const r = await call(f.url, "GET", path, { token: f.tokens.viewer });
+      const r = await call<ErrorBody>(f.url, "GET", path, { token: f.tokens.viewer });
       expect(r.status, path).toBe(400);
       expect(r.body.error.code).toBe("ERR_VALIDATION");
-      return r.body.error.message as string;
+      return r.body.error.message;
     };
     expect(await bad(`/v1/events?cursor=${first.next}`)).toMatch(/not a cursor of this list/);
     expect(await bad(`/v1/releases?worker=hello&cursor=${first.next}`)).toMatch(/other filters/);

@@ -10,6 +10,7 @@ import type { Engine } from "../src/deploy/types.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { createStore, type StoredEvent, type Store } from "../src/store/index.ts";
 import type { Security } from "../src/security/open-security.ts";
+import type { Page, Release, ReleaseDetail, Status, VersionEntry } from "../src/contract/index.ts";
 import { call, openTestSecurity } from "./support/api-fixtures.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
@@ -97,21 +98,18 @@ describe("API + real engine + local edge", () => {
   }
 
   const status = async () => {
-    const r = await call(server.url, "GET", "/v1/status", { token: deployer });
+    const r = await call<Status>(server.url, "GET", "/v1/status", { token: deployer });
     expect(r.status).toBe(200);
-    return r.body.workers.find((w: { name: string }) => w.name === "hello") as {
-      targets: Array<{ target: string; live: unknown[]; liveError: string | null }>;
-      lastRelease: { id: string; status: string };
-    };
+    return r.body.workers.find((w) => w.name === "hello")!;
   };
 
   it("releases a good version through POST /v1/releases and follows it over the WebSocket to release.succeeded", async () => {
     const after = store.events.lastId();
     const { id, events, all } = await follow(after, async () => {
-      const r = await call(server.url, "POST", "/v1/releases", { token: deployer, json: { worker: "hello" } });
+      const r = await call<Release>(server.url, "POST", "/v1/releases", { token: deployer, json: { worker: "hello" } });
       expect(r.status).toBe(202);
       expect(r.body).toMatchObject({ worker: "hello", status: "running", created_by: "ci" });
-      return r.body.id as string;
+      return r.body.id;
     });
     // The stream delivered every stored event after `after`, in order, once.
     expect(all.map((e) => e.id)).toEqual(
@@ -124,7 +122,7 @@ describe("API + real engine + local edge", () => {
     expect(events.at(-1)!.type).toBe("release.succeeded");
     expect(events.filter((e) => e.type === "release.step.passed").map((e) => e.target)).toEqual(expect.arrayContaining(REGIONS));
 
-    const detail = await call(server.url, "GET", `/v1/releases/${id}`, { token: deployer });
+    const detail = await call<ReleaseDetail>(server.url, "GET", `/v1/releases/${id}`, { token: deployer });
     expect(detail.body.release.status).toBe("succeeded");
     expect(detail.body.journal.length).toBeGreaterThan(3);
 
@@ -136,11 +134,11 @@ describe("API + real engine + local edge", () => {
       expect(live).toEqual([{ versionId: expect.any(String), percentage: 100 }]);
       expect(hello.targets.find((x) => x.target === region)).toMatchObject({ live, liveError: null });
     }
-    const versions = await call(server.url, "GET", "/v1/workers/hello/versions", { token: deployer });
+    const versions = await call<Page<VersionEntry>>(server.url, "GET", "/v1/workers/hello/versions", { token: deployer });
     expect(
       versions.body.items
-        .filter((v: { live: boolean }) => v.live)
-        .map((v: { target: string }) => v.target)
+        .filter((v) => v.live)
+        .map((v) => v.target)
         .sort(),
     ).toEqual([...REGIONS].sort());
   });
@@ -150,9 +148,9 @@ describe("API + real engine + local edge", () => {
     for (const region of REGIONS) before.set(region, (await liveOf(runtimes.get(region)!, "hello"))[0]!.versionId);
     await fleet.setSource("hello", versionSource("v2-bad", { failRate: 1 }));
     const { id, events } = await follow(store.events.lastId(), async () => {
-      const r = await call(server.url, "POST", "/v1/releases", { token: deployer, json: { worker: "hello" } });
+      const r = await call<Release>(server.url, "POST", "/v1/releases", { token: deployer, json: { worker: "hello" } });
       expect(r.status).toBe(202);
-      return r.body.id as string;
+      return r.body.id;
     });
     expect(events.at(-1)!.type).toBe("release.rolled_back");
     expect(events.some((e) => e.type === "release.step.failed" && e.target === "eu")).toBe(true);
@@ -170,7 +168,7 @@ describe("API + real engine + local edge", () => {
     });
     expect(engineSide.at(-1)).toMatchObject({ action: "release.rolled_back", outcome: "ok" });
     expect(events.some((e) => e.type === "release.step.started" && e.target !== "eu")).toBe(false);
-    const detail = await call(server.url, "GET", `/v1/releases/${id}`, { token: deployer });
+    const detail = await call<ReleaseDetail>(server.url, "GET", `/v1/releases/${id}`, { token: deployer });
     expect(detail.body.release.status).toBe("rolled_back");
     await new Promise((r) => setTimeout(r, 600)); // let the status cache expire
     const hello = await status();
@@ -178,11 +176,7 @@ describe("API + real engine + local edge", () => {
     for (const region of REGIONS) {
       expect(hello.targets.find((x) => x.target === region)!.live).toEqual([{ versionId: before.get(region), percentage: 100 }]);
     }
-    const versions = (await call(server.url, "GET", "/v1/workers/hello/versions", { token: deployer })).body.items as Array<{
-      target: string;
-      versionId: string;
-      live: boolean;
-    }>;
+    const versions = (await call<Page<VersionEntry>>(server.url, "GET", "/v1/workers/hello/versions", { token: deployer })).body.items;
     for (const v of versions) expect(v.live).toBe(v.versionId === before.get(v.target));
   });
 

@@ -7,12 +7,20 @@ import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import type { ErrorBody } from "../src/contract/index.ts";
 import { startApiFixture, type ApiFixture } from "./support/api-fixtures.ts";
 
-type Reply = { status: number; headers: http.IncomingHttpHeaders; text: string; body: any };
+/** `body` is the parsed JSON (undefined if none), typed as the shape the caller expects. */
+type Reply<T = unknown> = { status: number; headers: http.IncomingHttpHeaders; text: string; body: T };
 
 /** GET path from a chosen local address. */
-function get(url: string, path: string, from: string, token?: string, headers: Record<string, string> = {}): Promise<Reply> {
+function get<T = unknown>(
+  url: string,
+  path: string,
+  from: string,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<Reply<T>> {
   const u = new URL(path, url);
   return new Promise((resolve, reject) => {
     const req = http.get(
@@ -29,7 +37,7 @@ function get(url: string, path: string, from: string, token?: string, headers: R
         res.setEncoding("utf8");
         res.on("data", (d: string) => (text += d));
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: text ? JSON.parse(text) : undefined }),
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: (text ? JSON.parse(text) : undefined) as T }),
         );
       },
     );
@@ -53,11 +61,11 @@ describe("auth failures: audited and rate-limited", () => {
     const tried = Array.from({ length: 10 }, () => fake());
     const headBefore = f.security.audit.head().seq;
     for (const token of tried) {
-      const r = await get(f.url, "/v1/status", from, token);
+      const r = await get<ErrorBody>(f.url, "/v1/status", from, token);
       expect(r.status).toBe(401);
       expect(r.body.error.code).toBe("ERR_UNAUTHORIZED");
     }
-    const locked = await get(f.url, "/v1/status", from, fake());
+    const locked = await get<ErrorBody>(f.url, "/v1/status", from, fake());
     expect(locked.status).toBe(429);
     expect(locked.body.error).toMatchObject({ code: "ERR_RATE_LIMITED", details: { retryAfter: expect.any(Number) } });
     const retryAfter = Number(locked.headers["retry-after"]);

@@ -3,6 +3,7 @@
 // the API is refused with 503 ERR_AUDIT_UNAVAILABLE and nothing changes; a value is not handed out.
 // Real HTTP on 127.0.0.1, real SQLite, the real vault and audit log.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ErrorBody } from "../src/contract/index.ts";
 import { call, startApiFixture, type ApiFixture } from "./support/api-fixtures.ts";
 
 let f: ApiFixture;
@@ -54,7 +55,7 @@ describe("audit fails closed", () => {
         ["POST", "/v1/workers/hello/rollback", {}],
       ];
       for (const [method, path, json] of attempts) {
-        const r = await call(f.url, method, path, { ...admin, ...(json ? { json } : {}) });
+        const r = await call<ErrorBody>(f.url, method, path, { ...admin, ...(json ? { json } : {}) });
         expect(r.status, `${method} ${path}`).toBe(503);
         expect(r.body.error.code).toBe("ERR_AUDIT_UNAVAILABLE");
         // Neither the value nor the storage's own words reach the caller.

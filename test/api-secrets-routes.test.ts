@@ -5,8 +5,27 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkpointBody, parseAuditExport, verifyAuditLog, type AuditEntry } from "../src/audit/index.ts";
 import { ed25519Verify, hexToBytes, importEd25519PublicJwk, importEd25519PublicKey } from "../src/kit/signing/index.ts";
+import type * as z from "zod";
+import type {
+  AuditCheckpoint,
+  AuditEntryResponse,
+  CreatedTokenSchema,
+  ErrorBody,
+  OrchestratorKeySchema,
+  Page,
+  Release,
+  Secret,
+  SecretValueSchema,
+  SecretWrittenSchema,
+  Token,
+} from "../src/contract/index.ts";
 import type { Role } from "../src/store/index.ts";
-import { call, startApiFixture, type ApiFixture } from "./support/api-fixtures.ts";
+import { call, startApiFixture, type ApiFixture, type Refusal } from "./support/api-fixtures.ts";
+
+type SecretWritten = z.infer<typeof SecretWrittenSchema>;
+type SecretValue = z.infer<typeof SecretValueSchema>;
+/** A check-and-set refusal names the version the secret is at. */
+type CasRefusal = Refusal<{ current_version: number; expected_version: number }>;
 
 let f: ApiFixture;
 beforeAll(async () => {
@@ -21,8 +40,8 @@ const actor = (role: Role) => {
   return `token:${row.name}:${row.id}`;
 };
 const as = (role: Role) => ({ token: f.tokens[role] });
-const put = (name: string, value: string, role: Role = "deployer", more: Record<string, unknown> = {}) =>
-  call(f.url, "PUT", `/v1/secrets/${name}`, { ...as(role), json: { value, ...more } });
+const put = <T = SecretWritten>(name: string, value: string, role: Role = "deployer", more: Record<string, unknown> = {}) =>
+  call<T>(f.url, "PUT", `/v1/secrets/${name}`, { ...as(role), json: { value, ...more } });
 const entries = (q: Record<string, unknown>): AuditEntry[] => f.security.audit.search({ limit: 10_000, ...q });
 const versionsOf = (name: string) => f.security.vault.versions(name).map((v) => `${v.version}${v.destroyed ? "x" : ""}`);
 
@@ -48,7 +67,7 @@ describe("secrets: roles per route", () => {
       const before = ["R_PUT", "R_ROLL", "R_DEL", "R_UNDEL", "R_DESTROY"].map((n) => JSON.stringify(f.security.vault.info(n)));
       const row: string[] = [];
       for (const [method, path, json] of routes) {
-        const r = await call(f.url, method, path, { ...as(role), ...(json ? { json } : {}) });
+        const r = await call<ErrorBody>(f.url, method, path, { ...as(role), ...(json ? { json } : {}) });
         row.push(String(r.status));
         if (r.status === 403) expect(r.body.error.code).toBe("ERR_FORBIDDEN");
         // A refused reader never sees the value.
@@ -81,8 +100,8 @@ describe("secrets: values, versions, check-and-set", () => {
     const w = await put("DB_URL", "postgres://u:pw-1@db/x", "deployer", { cas: 0, mode: "relay", jurisdictions: ["eu"] });
     expect(w).toMatchObject({ status: 200, body: { name: "DB_URL", version: 1 } });
     expect(w.text).not.toContain("pw-1");
-    const list = await call(f.url, "GET", "/v1/secrets", as("viewer"));
-    expect(list.body.find((s: { name: string }) => s.name === "DB_URL")).toEqual({
+    const list = await call<Secret[]>(f.url, "GET", "/v1/secrets", as("viewer"));
+    expect(list.body.find((s) => s.name === "DB_URL")).toEqual({
       name: "DB_URL",
       version: 1,
       mode: "relay",
@@ -102,7 +121,9 @@ describe("secrets: values, versions, check-and-set", () => {
     expect((await put("BLOB", bytes.toString("base64"), "deployer", { encoding: "base64" })).body.version).toBe(1);
     const r = await call(f.url, "GET", "/v1/secrets/BLOB/value", as("admin"));
     expect(r.body).toMatchObject({ encoding: "base64", value: bytes.toString("base64") });
-    expect((await call(f.url, "GET", "/v1/secrets/BLOB/value?encoding=base64", as("admin"))).body.value).toBe(bytes.toString("base64"));
+    expect((await call<SecretValue>(f.url, "GET", "/v1/secrets/BLOB/value?encoding=base64", as("admin"))).body.value).toBe(
+      bytes.toString("base64"),
+    );
     const bad = await put("BLOB", "not*base64-SECRETISH", "deployer", { encoding: "base64" });
     expect(bad.status).toBe(400);
     expect(bad.text).not.toContain("SECRETISH");
@@ -112,7 +133,7 @@ describe("secrets: values, versions, check-and-set", () => {
   it("a stale cas is 409 with the current version, and nothing is written; concurrent writers with the same cas: one wins", async () => {
     expect((await put("CAS", "a", "deployer", { cas: 0 })).body.version).toBe(1);
     const head = f.security.audit.head();
-    const again = await put("CAS", "b", "deployer", { cas: 0 });
+    const again = await put<CasRefusal>("CAS", "b", "deployer", { cas: 0 });
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: "ERR_CONFLICT", details: { current_version: 1, expected_version: 0 } });
     expect(versionsOf("CAS")).toEqual(["1"]);
@@ -120,12 +141,14 @@ describe("secrets: values, versions, check-and-set", () => {
     const after = entries({ beforeSeq: 1e9 }).filter((e) => e.seq > head.seq);
     expect(after.map((e) => [e.action, e.outcome, e.details])).toEqual([["secret.put", "error", { code: "ERR_CONFLICT" }]]);
 
-    const racers = await Promise.all(["x", "y", "z"].map((v) => put("CAS", v, "deployer", { cas: 1 })));
+    const racers = await Promise.all(
+      ["x", "y", "z"].map((v) => put<Partial<SecretWritten & CasRefusal>>("CAS", v, "deployer", { cas: 1 })),
+    );
     expect(racers.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     expect(versionsOf("CAS")).toEqual(["1", "2"]);
     const winner = racers.find((r) => r.status === 200)!;
     expect(winner.body.version).toBe(2);
-    for (const loser of racers.filter((r) => r.status === 409)) expect(loser.body.error.details.current_version).toBe(2);
+    for (const loser of racers.filter((r) => r.status === 409)) expect(loser.body.error?.details.current_version).toBe(2);
 
     expect((await call(f.url, "DELETE", "/v1/secrets/CAS?cas=1", as("deployer"))).status).toBe(409);
     expect((await call(f.url, "POST", "/v1/secrets/CAS/rollback", { ...as("deployer"), json: { to: 1, cas: 1 } })).status).toBe(409);
@@ -149,7 +172,7 @@ describe("secrets: values, versions, check-and-set", () => {
       destroyed: [1, 2],
     });
     expect((await call(f.url, "GET", "/v1/secrets/LIFE/value?version=1", as("admin"))).status).toBe(404);
-    expect((await call(f.url, "GET", "/v1/secrets/LIFE/value", as("admin"))).body.value).toBe("one");
+    expect((await call<SecretValue>(f.url, "GET", "/v1/secrets/LIFE/value", as("admin"))).body.value).toBe("one");
 
     const log = entries({ target: "secret:LIFE" });
     expect(log.map((e) => [e.action, e.actor, e.outcome])).toEqual([
@@ -176,8 +199,8 @@ describe("secrets: values, versions, check-and-set", () => {
   });
 
   it("the orchestrator's own secrets are neither listed nor reachable, even for an admin", async () => {
-    const list = await call(f.url, "GET", "/v1/secrets", as("admin"));
-    expect(list.body.map((s: { name: string }) => s.name)).not.toContain("__orchestrator_signing_key");
+    const list = await call<Secret[]>(f.url, "GET", "/v1/secrets", as("admin"));
+    expect(list.body.map((s) => s.name)).not.toContain("__orchestrator_signing_key");
     expect(f.security.vault.info("__orchestrator_signing_key").version).toBe(1);
     for (const [method, path, json] of [
       ["GET", "/v1/secrets/__orchestrator_signing_key/value"],
@@ -195,7 +218,7 @@ describe("secrets: values, versions, check-and-set", () => {
 
 describe("tokens", () => {
   it("an admin creates a token (shown once), lists it without secrets, revokes it; each change is audited", async () => {
-    const created = await call(f.url, "POST", "/v1/tokens", {
+    const created = await call<z.infer<typeof CreatedTokenSchema>>(f.url, "POST", "/v1/tokens", {
       ...as("admin"),
       json: { name: "ci", role: "deployer", expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
     });
@@ -206,8 +229,8 @@ describe("tokens", () => {
     expect((await put("FROM_CI", "v", "deployer", {})).status).toBe(200);
     expect((await call(f.url, "PUT", "/v1/secrets/FROM_CI", { token, json: { value: "w" } })).status).toBe(200);
 
-    const list = await call(f.url, "GET", "/v1/tokens", as("admin"));
-    expect(list.body.find((t: { id: string }) => t.id === id)).toEqual({
+    const list = await call<Token[]>(f.url, "GET", "/v1/tokens", as("admin"));
+    expect(list.body.find((t) => t.id === id)).toEqual({
       id,
       name: "ci",
       role: "deployer",
@@ -253,9 +276,9 @@ describe("tokens", () => {
     expect((await call(f.url, "POST", "/v1/tokens", { token: scoped, json: { name: "u", role: "viewer", tenant: null } })).status).toBe(
       403,
     );
-    const own = await call(f.url, "POST", "/v1/tokens", { token: scoped, json: { name: "u", role: "viewer" } });
+    const own = await call<Token>(f.url, "POST", "/v1/tokens", { token: scoped, json: { name: "u", role: "viewer" } });
     expect(own.body.tenant).toBe("default");
-    const visible = (await call(f.url, "GET", "/v1/tokens", { token: scoped })).body as Array<{ tenant: string | null }>;
+    const visible = (await call<Token[]>(f.url, "GET", "/v1/tokens", { token: scoped })).body;
     expect(visible.every((t) => t.tenant === "default")).toBe(true);
     const unscoped = f.store.tokens.list().find((t) => t.name === "test admin")!;
     expect((await call(f.url, "DELETE", `/v1/tokens/${unscoped.id}`, { token: scoped })).status).toBe(404);
@@ -264,20 +287,31 @@ describe("tokens", () => {
 
 describe("audit and the orchestrator key", () => {
   it("searches newest first with filters; deployers and admins only", async () => {
-    const r = await call(f.url, "GET", "/v1/audit?action=secret.*&limit=5", as("admin"));
+    const r = await call<Page<AuditEntryResponse>>(f.url, "GET", "/v1/audit?action=secret.*&limit=5", as("admin"));
     expect(r.status).toBe(200);
     expect(r.body.items).toHaveLength(5);
-    const seqs = r.body.items.map((e: AuditEntry) => e.seq);
+    const seqs = r.body.items.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a: number, b: number) => b - a));
-    expect(r.body.items.every((e: AuditEntry) => e.action.startsWith("secret."))).toBe(true);
-    const older = await call(f.url, "GET", `/v1/audit?action=secret.*&limit=5&beforeSeq=${seqs.at(-1)}`, as("admin"));
-    expect(Math.max(...older.body.items.map((e: AuditEntry) => e.seq))).toBeLessThan(seqs.at(-1));
+    expect(r.body.items.every((e) => e.action.startsWith("secret."))).toBe(true);
+    const older = await call<Page<AuditEntryResponse>>(
+      f.url,
+      "GET",
+      `/v1/audit?action=secret.*&limit=5&beforeSeq=${seqs.at(-1)}`,
+      as("admin"),
+    );
+    expect(Math.max(...older.body.items.map((e) => e.seq))).toBeLessThan(seqs.at(-1)!);
     // The cursor pages on from the same place.
-    const next = await call(f.url, "GET", `/v1/audit?action=secret.*&limit=5&cursor=${r.body.next}`, as("admin"));
+    const next = await call<Page<AuditEntryResponse>>(f.url, "GET", `/v1/audit?action=secret.*&limit=5&cursor=${r.body.next}`, as("admin"));
     expect(next.body.items).toEqual(older.body.items);
     expect(
-      (await call(f.url, "GET", `/v1/audit?actor=${encodeURIComponent(actor("admin"))}&action=token.create`, as("admin"))).body.items
-        .length,
+      (
+        await call<Page<AuditEntryResponse>>(
+          f.url,
+          "GET",
+          `/v1/audit?actor=${encodeURIComponent(actor("admin"))}&action=token.create`,
+          as("admin"),
+        )
+      ).body.items.length,
     ).toBeGreaterThan(0);
     expect((await call(f.url, "GET", "/v1/audit?since=yesterday", as("admin"))).status).toBe(400);
     // Searching is for deployers (and agents) too; checkpoints, export and verify stay admin's.
@@ -291,11 +325,11 @@ describe("audit and the orchestrator key", () => {
 
   it("the public key verifies a checkpoint's signature, and the export verifies offline with it", async () => {
     const cp = await f.security.audit.checkpoint();
-    const key = await call(f.url, "GET", "/v1/keys/orchestrator", as("viewer"));
+    const key = await call<z.infer<typeof OrchestratorKeySchema>>(f.url, "GET", "/v1/keys/orchestrator", as("viewer"));
     expect(key.body).toMatchObject({ keyId: cp.key_id, jwk: { kty: "OKP", crv: "Ed25519", x: key.body.publicKey, kid: cp.key_id } });
     const fromRaw = await importEd25519PublicKey(key.body.publicKey);
     const fromJwk = await importEd25519PublicJwk(key.body.jwk);
-    const listed = (await call(f.url, "GET", "/v1/audit/checkpoints", as("admin"))).body;
+    const listed = (await call<AuditCheckpoint[]>(f.url, "GET", "/v1/audit/checkpoints", as("admin"))).body;
     expect(listed.at(-1)).toEqual(cp);
     for (const k of [fromRaw, fromJwk]) {
       expect(await ed25519Verify(k, checkpointBody(cp), hexToBytes(cp.signature))).toBe(true);
@@ -320,7 +354,7 @@ describe("audit and the orchestrator key", () => {
 
 describe("releases are audited too", () => {
   it("a release request is recorded before the engine runs it, and the engine's events follow", async () => {
-    const r = await call(f.url, "POST", "/v1/releases", { ...as("deployer"), json: { worker: "hello" } });
+    const r = await call<Release>(f.url, "POST", "/v1/releases", { ...as("deployer"), json: { worker: "hello" } });
     expect(r.status).toBe(202);
     const again = await call(f.url, "POST", "/v1/releases", { ...as("deployer"), json: { worker: "hello" } });
     expect(again.status).toBe(409);

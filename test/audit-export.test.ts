@@ -153,7 +153,7 @@ describe("audit export", () => {
       const copy = Buffer.from(bytes);
       copy[i] = copy[i]! ^ 0x01;
       const res = await verifyAuditLog({ ...parseAuditExport(copy.toString("utf8")), publicKey: signer.publicKey });
-      const where = `byte ${i} of line ${l}: ${JSON.stringify(bytes.subarray(i - 8 < 0 ? 0 : i - 8, i + 8).toString())}`;
+      const where = `byte ${i} of line ${l}: ${JSON.stringify(bytes.subarray(Math.max(i - 8, 0), i + 8).toString())}`;
       expect(res.ok, where).toBe(false);
       if (l <= 12) expect(res.firstBad?.seq, where).toBe(l);
       else expect(res.firstBad?.reason, where).toBe("bad checkpoint signature");

@@ -16,6 +16,7 @@ import { canonicalJson, checkpointBody, readAuditExport, type AuditCheckpoint } 
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import type { RegionInfo } from "../src/local-edge/types.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
+import type { Backup } from "../src/contract/index.ts";
 import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
 import { runCbo } from "./support/run-cbo.ts";
@@ -68,7 +69,7 @@ describe("a backup restored with the checkpoint file kept off the VPS", () => {
     const token = d.initialAdminToken!;
     for (let i = 0; i < 5; i++)
       expect((await call(d.url, "PUT", `/v1/secrets/S${i}`, { token, json: { value: `value-${i}` } })).status).toBe(200);
-    const backup = await call(d.url, "POST", "/v1/backups", { token, json: { out: join(dir, "newest.cbobak") } });
+    const backup = await call<Backup>(d.url, "POST", "/v1/backups", { token, json: { out: join(dir, "newest.cbobak") } });
     expect(backup.status).toBe(200);
     archive = backup.body.file;
     archiveHead = backup.body.audit.entries;

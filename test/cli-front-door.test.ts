@@ -114,7 +114,7 @@ describe("help, from the command table", () => {
     // Under "commands:" every line is indented: a wrapped usage line (audit search, vault) too.
     const commands = all.stdout.split("\n\n")[2]!;
     expect(commands.startsWith("commands:\n")).toBe(true);
-    for (const l of commands.split("\n").slice(1)) expect(l, l).toMatch(/^  \S|^ {12}\S|^ {16}\S/);
+    for (const l of commands.split("\n").slice(1)) expect(l, l).toMatch(/^ {2}\S|^ {12}\S|^ {16}\S/);
     expect(commands).toMatch(/^ {12}cbo audit search .*\n {16}\[--limit N\] \[--before SEQ\]/m);
     expect((await cbo(["help", "nope"])).code).toBe(1);
     // A verb of a command's synopsis (cbo release pause|resume|promote|abort) is one to help with too.

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ErrorBody, ReleasePlan, SetupStep } from "../src/contract/index.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -60,13 +61,13 @@ describe("a Cloudflare token per target, and CLOUDFLARE_* defaults", () => {
       log: (l) => logs.push(l),
     });
     daemons.push(d);
-    const call = async (method: string, path: string, body?: unknown) => {
+    const call = async <T = unknown>(method: string, path: string, body?: unknown) => {
       const res = await fetch(new URL(path, d.url), {
         method,
         headers: { authorization: `Bearer ${d.initialAdminToken}`, "content-type": "application/json" },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-      return { status: res.status, body: (await res.json()) as Record<string, any> };
+      return { status: res.status, body: (await res.json()) as T };
     };
     /** Touches orchestrator.yaml and waits until the daemon has re-read it (and the tokens with it). */
     const reload = async () => {
@@ -121,7 +122,7 @@ workers:
 `;
     const { d, dir, call, reload } = await start(yaml);
     // Not set yet: the daemon runs, and says what to do.
-    const unset = await call("GET", "/v1/workers/hello/plan");
+    const unset = await call<ErrorBody>("GET", "/v1/workers/hello/plan");
     expect(unset.status).toBe(400);
     expect(unset.body.error.message).toMatch(/vault secret CF_TOKEN_(EU|US), which is not set/);
 
@@ -137,17 +138,17 @@ workers:
     await call("PUT", "/v1/secrets/CF_TOKEN_EU", { value: tokenEu });
     await call("PUT", "/v1/secrets/CF_TOKEN_US", { value: tokenUs });
     await reload();
-    const plan = await call("GET", "/v1/workers/hello/plan");
+    const plan = await call<ReleasePlan>("GET", "/v1/workers/hello/plan");
     expect(plan.status).toBe(200);
-    expect(plan.body.targets.map((x: { name: string; accountId: string }) => [x.name, x.accountId])).toEqual([
+    expect(plan.body.targets.map((x) => [x.name, x.accountId])).toEqual([
       ["eu", eu],
       ["us", us],
     ]);
-    const setup = await call("GET", "/v1/setup");
-    const cf = setup.body.steps.find((s: { id: string }) => s.id === "cloudflare");
+    const setup = await call<{ steps: SetupStep[] }>("GET", "/v1/setup");
+    const cf = setup.body.steps.find((s) => s.id === "cloudflare");
     expect(cf).toMatchObject({ status: "done" });
-    expect(cf.detail).toContain("vault secret CF_TOKEN_EU");
-    expect(cf.detail).toContain("vault secret CF_TOKEN_US");
+    expect(cf?.detail).toContain("vault secret CF_TOKEN_EU");
+    expect(cf?.detail).toContain("vault secret CF_TOKEN_US");
 
     // Each read is on the audit record (as a keyed hash at most); no token in any entry, log line or file beside the data.
     const reads = d.security.audit.search({ action: "secret.read", limit: 1000 }).filter((e) => e.details.purpose === "cloudflare");

@@ -14,8 +14,12 @@ import { createInterface } from "node:readline";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type * as z from "zod";
+import type { CreatedTokenSchema } from "../src/contract/index.ts";
 import { call, type Answer } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
+
+type CreatedToken = z.infer<typeof CreatedTokenSchema>;
 
 const CHILD = fileURLToPath(new URL("./support/daemon-child.ts", import.meta.url));
 const EDGE = {
@@ -79,16 +83,20 @@ describe("planted secrets never leak from the daemon", () => {
     });
     const { url, adminTokenFile } = JSON.parse(line) as { url: string; adminTokenFile: string };
     const admin = readFileSync(adminTokenFile, "utf8").trim();
-    const req = async (label: string, method: string, path: string, opts: Parameters<typeof call>[3] = {}) => {
-      const answer = await call(url, method, path, opts);
+    const req = async <T = unknown>(label: string, method: string, path: string, opts: Parameters<typeof call>[3] = {}) => {
+      const answer = await call<T>(url, method, path, opts);
       responses.push({ label: `${label} -> ${answer.status}`, answer });
       return answer;
     };
     const deployer = (
-      await req("create deployer token", "POST", "/v1/tokens", { token: admin, json: { name: "leak deployer", role: "deployer" } })
-    ).body.token as string;
-    const viewer = (await req("create viewer token", "POST", "/v1/tokens", { token: admin, json: { name: "leak viewer", role: "viewer" } }))
-      .body.token as string;
+      await req<CreatedToken>("create deployer token", "POST", "/v1/tokens", {
+        token: admin,
+        json: { name: "leak deployer", role: "deployer" },
+      })
+    ).body.token;
+    const viewer = (
+      await req<CreatedToken>("create viewer token", "POST", "/v1/tokens", { token: admin, json: { name: "leak viewer", role: "viewer" } })
+    ).body.token;
 
     for (const [i, name] of NAMES.entries()) {
       // One secret goes in base64 (as the CLI sends a binary file), one as a binding tagged eu.

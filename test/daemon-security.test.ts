@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditSource, readAuditExport, verifyAuditLog } from "../src/audit/index.ts";
 import { startDaemon, type Daemon, type DaemonOptions } from "../src/daemon.ts";
 import type { RegionInfo } from "../src/local-edge/types.ts";
+import type { SecretValueSchema } from "../src/contract/index.ts";
+import type * as z from "zod";
 import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
 
@@ -134,7 +136,9 @@ describe("daemon security wiring", () => {
     const before = JSON.parse(readFileSync(join(data(), "orchestrator-key.json"), "utf8"));
     d = await start({ fallbackMasterKeyFile: keyFile() });
     expect(d.orchestratorKey).toEqual(before);
-    expect((await call(d.url, "GET", "/v1/secrets/API_KEY/value", { token: adminToken() })).body.value).toBe("daemon-test-value-1");
+    expect(
+      (await call<z.infer<typeof SecretValueSchema>>(d.url, "GET", "/v1/secrets/API_KEY/value", { token: adminToken() })).body.value,
+    ).toBe("daemon-test-value-1");
     expect(d.security.audit.search({ actor: "daemon", action: "secret.read" }).at(-1)).toMatchObject({
       target: "secret:__orchestrator_signing_key",
       details: { purpose: "get", version: 1 },

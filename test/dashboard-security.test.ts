@@ -15,13 +15,15 @@ import type { Security } from "../src/security/open-security.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import { fakeEngineForApiTests, openTestSecurity, testSpec } from "./support/api-fixtures.ts";
 import { silentLogger } from "../src/telemetry/index.ts";
+import type { ErrorBody, Release } from "../src/contract/index.ts";
 
-type Reply = { status: number; headers: http.IncomingHttpHeaders; text: string; body: any };
+/** `body` is the parsed JSON (undefined if none), typed as the shape the caller expects. */
+type Reply<T = unknown> = { status: number; headers: http.IncomingHttpHeaders; text: string; body: T };
 type Req = { method?: string; headers?: Record<string, string>; json?: unknown; form?: Record<string, string>; from?: string };
 
 let url: string;
 /** One request over node:http (it sends Origin, Sec-Fetch-Site and Cookie exactly as given). */
-function req(path: string, o: Req = {}): Promise<Reply> {
+function req<T = unknown>(path: string, o: Req = {}): Promise<Reply<T>> {
   const u = new URL(path, url);
   const body = o.json !== undefined ? JSON.stringify(o.json) : o.form ? new URLSearchParams(o.form).toString() : undefined;
   const headers: Record<string, string> = { ...o.headers };
@@ -49,7 +51,7 @@ function req(path: string, o: Req = {}): Promise<Reply> {
           } catch {
             parsed = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parsed });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parsed as T });
         });
       },
     );
@@ -63,7 +65,7 @@ const ORIGIN = () => url;
 const same = () => ({ origin: ORIGIN(), "sec-fetch-site": "same-origin" });
 
 async function login(token: string, from?: string): Promise<Login> {
-  const r = await req("/ui/login", { method: "POST", json: { token }, headers: same(), ...(from ? { from } : {}) });
+  const r = await req<{ csrf: string }>("/ui/login", { method: "POST", json: { token }, headers: same(), ...(from ? { from } : {}) });
   expect(r.status, r.text).toBe(200);
   const setCookie = String(r.headers["set-cookie"]);
   return { cookie: setCookie.split(";")[0]!, csrf: r.body.csrf, setCookie };
@@ -191,7 +193,7 @@ describe("dashboard sessions over HTTP", () => {
       ["Sec-Fetch-Site: cross-site", { cookie: s.cookie, "sec-fetch-site": "cross-site", "x-csrf-token": s.csrf }],
     ];
     for (const [what, headers] of attempts) {
-      const r = await req("/v1/releases", { method: "POST", json: { worker: "hello" }, headers });
+      const r = await req<ErrorBody>("/v1/releases", { method: "POST", json: { worker: "hello" }, headers });
       expect(r.status, what).toBe(403);
       expect(r.body.error.code, what).toBe("ERR_FORBIDDEN");
     }
@@ -218,7 +220,7 @@ describe("dashboard sessions over HTTP", () => {
 
   it("with the CSRF token from the same site the session's mutation goes through, audited as the token via the dashboard", async () => {
     const s = await login(tokens.deployer.token);
-    const r = await req("/v1/releases", {
+    const r = await req<Release>("/v1/releases", {
       method: "POST",
       json: { worker: "hello" },
       headers: { cookie: s.cookie, ...same(), "x-csrf-token": s.csrf },

@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon, type DaemonOptions } from "../src/daemon.ts";
 import type { RegionInfo } from "../src/local-edge/types.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
-import { call } from "./support/api-fixtures.ts";
+import type { DaemonHealth, ErrorBody } from "../src/contract/index.ts";
+import { call, type Answer, type Refusal } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { fill, freeBytes, freeUp, mountTmpfs, unmount } from "./support/tmpfs.ts";
@@ -101,9 +102,12 @@ describe("a disk that fills under the daemon", () => {
     const token = d!.initialAdminToken!;
     fill(disk);
     // Whatever room is left in the WAL's file is used up first; then every write meets the full disk.
-    let answer: Awaited<ReturnType<typeof call>> | undefined;
+    let answer: Answer<Refusal<{ neededBytes: number }>> | undefined;
     for (let i = 0; i < 400; i++) {
-      answer = await call(d!.url, "PUT", `/v1/secrets/BIG${i}`, { token, json: { value: randomBytes(48 * 1024).toString("base64") } });
+      answer = await call<Refusal<{ neededBytes: number }>>(d!.url, "PUT", `/v1/secrets/BIG${i}`, {
+        token,
+        json: { value: randomBytes(48 * 1024).toString("base64") },
+      });
       if (answer.status !== 200) break;
     }
     expect(answer!.status).toBe(507);
@@ -125,7 +129,7 @@ describe("a disk that fills under the daemon", () => {
     const tok = await cli(["tokens", "create", "--name", "while-full", "--role", "viewer"]);
     expect([tok.code, tok.stderr.split("\n")[0]]).toEqual([2, expect.stringMatching(/^error ERR_DISK_FULL: The disk holding /)]);
     // A backup starts with a signed checkpoint, which cannot be stored either.
-    const backup = await call(d!.url, "POST", "/v1/backups", { token, json: {} });
+    const backup = await call<ErrorBody>(d!.url, "POST", "/v1/backups", { token, json: {} });
     expect([backup.status, backup.body.error.code]).toEqual([507, "ERR_DISK_FULL"]);
 
     // Backed off: said once; after that no loop tries (and fails) again, and the WAL does not grow.
@@ -139,7 +143,7 @@ describe("a disk that fills under the daemon", () => {
     expect(walBytes()).toBe(wal);
     expect(d!.store.storage.state()).toMatchObject({ full: true, path: db() });
     // GET /v1/health (public) says so, without the path.
-    const health = await call(d!.url, "GET", "/v1/health");
+    const health = await call<DaemonHealth>(d!.url, "GET", "/v1/health");
     expect(health.body.storage).toEqual({ full: true, since: expect.any(String), neededBytes: expect.any(Number) });
   });
 
@@ -158,7 +162,7 @@ describe("a disk that fills under the daemon", () => {
     const token = d!.initialAdminToken!;
     const r = await call(d!.url, "PUT", "/v1/secrets/AFTER", { token, json: { value: "room again" } });
     expect(r.status).toBe(200);
-    expect((await call(d!.url, "GET", "/v1/health")).body.storage).toEqual({ full: false });
+    expect((await call<DaemonHealth>(d!.url, "GET", "/v1/health")).body.storage).toEqual({ full: false });
     const before = d!.store.health.list()[0]!.checked_at;
     await until("the monitor to record again", () => d!.store.health.list()[0]!.checked_at !== before, 5_000);
     const backup = await call(d!.url, "POST", "/v1/backups", { token, json: { out: join(dir, "saved.cbobak") } });

@@ -191,10 +191,10 @@ async function signed(
   return JSON.stringify(bundle);
 }
 
-async function call(worker: string, path: string, init?: RequestInit): Promise<{ status: number; json: Record<string, any> }> {
+async function call(worker: string, path: string, init?: RequestInit): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await (await mf.getWorker(worker)).fetch(`http://${worker}.test${path}`, init as never);
   const text = await res.text();
-  let json: Record<string, any> = {};
+  let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(text);
   } catch {
@@ -203,7 +203,17 @@ async function call(worker: string, path: string, init?: RequestInit): Promise<{
   return { status: res.status, json };
 }
 
-const health = async (worker: string) => (await call(worker, AGENT_HEALTH_PATH)).json;
+/** The agent's health answer (src/edge/health.ts builds it), the parts these tests read. */
+type AgentHealth = {
+  ok: boolean;
+  configVersion: number | null;
+  config: { version: number; rollback: boolean; checkedAt: string } | null;
+  rejections: { total: number; recent: Array<{ reason: string; version?: number }> };
+  requests: { requests: number; errors: number };
+  heartbeat: { sent: number; last: unknown } | null;
+  relay: { cached: number } | null;
+};
+const health = async (worker: string) => (await call(worker, AGENT_HEALTH_PATH)).json as AgentHealth;
 
 async function poke(worker: string, configVersion: number, opts: { key?: Uint8Array; now?: number } = {}) {
   const req = await createPokeRequest(
@@ -315,15 +325,13 @@ describe("edge agent: signed config", () => {
       await until(
         `${t.reason} reported`,
         () => health("app"),
-        (h) => h.rejections.recent.some((r: { reason: string }) => r.reason === t.reason),
+        (h) => h.rejections.recent.some((r) => r.reason === t.reason),
       );
       expect((await call("app", "/")).json).toEqual({ config: { greeting: "hello v2" }, configVersion: 2 });
     }
     const h = await health("app");
     expect(h.configVersion).toBe(2);
-    expect(h.rejections.recent.map((r: { reason: string; version?: number }) => [r.reason, r.version])).toEqual(
-      tampered.map((t) => [t.reason, t.version]),
-    );
+    expect(h.rejections.recent.map((r) => [r.reason, r.version])).toEqual(tampered.map((t) => [t.reason, t.version]));
     // The last known good copy was never overwritten by a refused value.
     expect(await (await kv("app")).get(lastKnownGoodKvKey("app"))).toBe(appV2);
 
@@ -372,7 +380,7 @@ describe("edge agent: signed config", () => {
   });
 
   it("refuses unsigned, wrong-key, stale and replayed pokes with 401, without reading KV", async () => {
-    const checkedAt = (await health("app")).config.checkedAt;
+    const checkedAt = (await health("app")).config!.checkedAt;
     await (await kv("app")).put(configKvKey("app"), await signed("app", 5, { greeting: "hello v5" }));
     const body = JSON.stringify({ worker: "app", target: "eu", configVersion: 5, nonce: "unsigned-poke" });
     const unsigned = await call("app", AGENT_POKE_PATH, { method: "POST", body });

@@ -32,6 +32,10 @@ const WORKER = `export default { async fetch(req, env) {
   return new Response("worker:" + u.pathname, { status: 200 });
 } };`;
 
+/** What the edge answers for an assets upload session: the completion JWT and the hashes to send, in buckets. */
+type UploadSession = { jwt: string; buckets: string[][] };
+type Versions = { items: Array<{ id: string }> };
+
 describe("static assets on the local edge", () => {
   let t: TestEdge;
   let api: EdgeApi;
@@ -40,17 +44,21 @@ describe("static assets on the local edge", () => {
 
   /** The whole wrangler flow: session, buckets, completion token. Answers the token and how many files went up. */
   async function uploadAssets(script: string, files: Files): Promise<{ jwt: string; uploaded: number }> {
-    const session = await api.ok("POST", `/workers/scripts/${script}/assets-upload-session`, { manifest: manifestOf(files) });
+    const session = await api.ok<UploadSession>("POST", `/workers/scripts/${script}/assets-upload-session`, {
+      manifest: manifestOf(files),
+    });
     if (session.buckets.length === 0) return { jwt: session.jwt, uploaded: 0 };
     const byHash = new Map(Object.values(files).map((f) => [hashOf(f), f]));
     let completion = "";
     let uploaded = 0;
-    for (const bucket of session.buckets as string[][]) {
+    for (const bucket of session.buckets) {
       const form = new FormData();
       for (const h of bucket)
         form.set(h, new File([Buffer.from(byHash.get(h)!.body).toString("base64")], h, { type: byHash.get(h)!.type }));
       uploaded += bucket.length;
-      const r = await api.call("POST", "/workers/assets/upload?base64=true", form, { authorization: `Bearer ${session.jwt}` });
+      const r = await api.call<{ jwt?: string } | null>("POST", "/workers/assets/upload?base64=true", form, {
+        authorization: `Bearer ${session.jwt}`,
+      });
       expect(r.success, JSON.stringify(r.errors)).toBe(true);
       if (r.result?.jwt) completion = r.result.jwt;
     }
@@ -69,10 +77,10 @@ describe("static assets on the local edge", () => {
   it("asks for every new file, then for none once the account holds them", async () => {
     const first = await uploadAssets("site", SITE);
     expect(first.uploaded).toBe(5);
-    const again = await api.ok("POST", "/workers/scripts/other/assets-upload-session", { manifest: manifestOf(SITE) });
+    const again = await api.ok<UploadSession>("POST", "/workers/scripts/other/assets-upload-session", { manifest: manifestOf(SITE) });
     expect(again.buckets).toEqual([]);
     expect(again.jwt.split(".")).toHaveLength(3);
-    const changed = await api.ok("POST", "/workers/scripts/site/assets-upload-session", {
+    const changed = await api.ok<UploadSession>("POST", "/workers/scripts/site/assets-upload-session", {
       manifest: manifestOf({ ...SITE, "/app.js": { body: "console.log(2)", type: "application/javascript" } }),
     });
     expect(changed.buckets.flat()).toEqual([hashOf({ body: "console.log(2)", type: "application/javascript" })]);
@@ -80,7 +88,7 @@ describe("static assets on the local edge", () => {
 
   it("takes uploads only with the session's JWT, and only hashes of its manifest", async () => {
     const files = { "/x.txt": { body: "x", type: "text/plain" } };
-    const session = await api.ok("POST", "/workers/scripts/site/assets-upload-session", { manifest: manifestOf(files) });
+    const session = await api.ok<UploadSession>("POST", "/workers/scripts/site/assets-upload-session", { manifest: manifestOf(files) });
     const form = () => {
       const f = new FormData();
       f.set(hashOf(files["/x.txt"]), new File([Buffer.from("x").toString("base64")], "x", { type: "text/plain" }));
@@ -155,7 +163,7 @@ describe("static assets on the local edge", () => {
   });
 
   it("ties assets to the version: a rollback serves the earlier files", async () => {
-    const v1 = await api.ok("GET", "/workers/scripts/site/versions").then((r) => r.items[0].id as string);
+    const v1 = await api.ok<Versions>("GET", "/workers/scripts/site/versions").then((r) => r.items[0].id);
     const next: Files = { ...SITE, "/about.html": { body: "<h1>about v2</h1>", type: "text/html; charset=utf-8" } };
     const { jwt, uploaded } = await uploadAssets("site", next);
     expect(uploaded).toBe(1);

@@ -55,7 +55,7 @@ describe("binding kinds on the local edge", () => {
   beforeAll(async () => {
     t = await startTestEdge();
     api = edgeApi(t.edge, t.region);
-    const kv = await api.ok("POST", "/storage/kv/namespaces", { title: "probe" });
+    const kv = await api.ok<{ id: string }>("POST", "/storage/kv/namespaces", { title: "probe" });
     await api.ok(
       "PUT",
       "/workers/scripts/other",
@@ -86,12 +86,15 @@ describe("binding kinds on the local edge", () => {
   });
 
   it("returns every binding as uploaded from the version and settings GETs, secrets without text", async () => {
-    const versions = await api.ok("GET", "/workers/scripts/probe/versions");
-    const version = await api.ok("GET", `/workers/scripts/probe/versions/${versions.items[0].id}`);
+    const versions = await api.ok<{ items: Array<{ id: string }> }>("GET", "/workers/scripts/probe/versions");
+    const version = await api.ok<{ resources: { bindings: unknown[]; script_runtime: { limits: unknown } } }>(
+      "GET",
+      `/workers/scripts/probe/versions/${versions.items[0].id}`,
+    );
     const expected = uploaded.map((b) => (b.type === "secret_text" ? { type: "secret_text", name: b.name } : b));
     expect(version.resources.bindings).toEqual(expected);
     expect(version.resources.script_runtime.limits).toMatchObject({ cpu_ms: 50 });
-    const settings = await api.ok("GET", "/workers/scripts/probe/settings");
+    const settings = await api.ok<Record<string, unknown>>("GET", "/workers/scripts/probe/settings");
     expect(settings.bindings).toEqual(expected);
     expect(settings.placement).toEqual({ mode: "smart" });
     expect(settings.limits).toEqual({ cpu_ms: 50 });

@@ -6,17 +6,35 @@ import { createCloudflareClient } from "../src/cloudflare/index.ts";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 
-type Envelope = { success: boolean; result: any; errors: Array<{ code: number; message: string }>; result_info?: Record<string, number> };
+type Envelope<T = unknown> = {
+  success: boolean;
+  result: T;
+  errors: Array<{ code: number; message: string }>;
+  result_info?: Record<string, number>;
+};
+// The parts of the edge's results these tests read (the full shapes: CLOUDFLARE-API-FLEET.md).
+type D1Database = { uuid: string; name: string };
+type D1StatementResult = { results: unknown; meta: Record<string, unknown> };
+type Bookmark = { bookmark: string };
+type Queue = { queue_id: string; queue_name: string };
+type Consumer = { consumer_id: string; settings: { batch_size: number } };
+type Schedules = { schedules: Array<{ cron: string }> };
 
 describe("D1, R2, Queues and cron endpoints of the local edge", () => {
   let t: TestEdge;
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, acct = t.region.accountId) => {
+  const call = async <T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    acct = t.region.accountId,
+  ) => {
     const res = await fetch(`${t.edge.apiUrl}/accounts/${acct}${path}`, {
       method,
       headers: { authorization: `Bearer ${t.edge.token}`, ...headers },
       ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) as Envelope };
+    return { status: res.status, body: (await res.json()) as Envelope<T> };
   };
   const errorOf = (r: { status: number; body: Envelope }) => ({ status: r.status, code: r.body.errors[0]?.code });
 
@@ -26,7 +44,7 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
   afterAll(async () => t?.dispose());
 
   it("D1: create, name and jurisdiction rules, 7502 for a taken name, 7404 (HTTP 404) for a missing one", async () => {
-    const made = await call("POST", "/d1/database", { name: "db-a", primary_location_hint: "weur" });
+    const made = await call<D1Database>("POST", "/d1/database", { name: "db-a", primary_location_hint: "weur" });
     expect(made.body.result).toMatchObject({ name: "db-a", version: "production", created_in_region: "WEUR" });
     expect(errorOf(await call("POST", "/d1/database", { name: "db-a" }))).toEqual({ status: 400, code: 7502 });
     expect(errorOf(await call("POST", "/d1/database", { name: "bad name!" }))).toEqual({ status: 400, code: 7400 });
@@ -52,12 +70,12 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
     expect(p1.body.result).toHaveLength(10);
     expect(p2.body.result).toHaveLength(2);
     expect(p2.body.result_info).toMatchObject({ page: 2, per_page: 10, total_count: 12 });
-    expect((await call("GET", "/d1/database?name=page-03")).body.result.map((d: { name: string }) => d.name)).toEqual(["page-03"]);
+    expect((await call<D1Database[]>("GET", "/d1/database?name=page-03")).body.result.map((d) => d.name)).toEqual(["page-03"]);
   });
 
   it("D1: query answers per statement, raw answers columns and rows, batch is one transaction, SQL errors are 7500", async () => {
-    const id = (await call("GET", "/d1/database/db-a")).body.result.uuid;
-    const q = await call("POST", `/d1/database/${id}/query`, {
+    const id = (await call<D1Database>("GET", "/d1/database/db-a")).body.result.uuid;
+    const q = await call<D1StatementResult[]>("POST", `/d1/database/${id}/query`, {
       sql: "CREATE TABLE t (a INTEGER, b TEXT);\nINSERT INTO t VALUES (1, 'x'), (2, 'y');\nSELECT * FROM t ORDER BY a",
     });
     expect(q.body.result).toHaveLength(3);
@@ -70,35 +88,35 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
       meta: { rows_read: 2, changed_db: false },
     });
     expect(q.body.result[1].meta).toMatchObject({ changes: 2, changed_db: true, served_by_primary: true });
-    const raw = await call("POST", `/d1/database/${id}/raw`, { sql: "SELECT a, b FROM t WHERE a = ?", params: ["2"] });
+    const raw = await call<D1StatementResult[]>("POST", `/d1/database/${id}/raw`, { sql: "SELECT a, b FROM t WHERE a = ?", params: ["2"] });
     expect(raw.body.result[0].results).toEqual({ columns: ["a", "b"], rows: [[2, "y"]] });
     const failed = await call("POST", `/d1/database/${id}/query`, {
       batch: [{ sql: "INSERT INTO t VALUES (3, 'z')" }, { sql: "SELEC 1" }],
     });
     expect(errorOf(failed)).toEqual({ status: 400, code: 7500 });
     expect(failed.body.errors[0]!.message).toMatch(/syntax error.*SQLITE_ERROR/);
-    expect((await call("POST", `/d1/database/${id}/query`, { sql: "SELECT count(*) AS n FROM t" })).body.result[0].results).toEqual([
-      { n: 2 },
-    ]);
+    expect(
+      (await call<D1StatementResult[]>("POST", `/d1/database/${id}/query`, { sql: "SELECT count(*) AS n FROM t" })).body.result[0].results,
+    ).toEqual([{ n: 2 }]);
     // A body without a Content-Type (wrangler sends none on some calls) is still JSON.
-    const noCt = await call("POST", `/d1/database/${id}/query`, JSON.stringify({ sql: "SELECT 1 AS one" }), {
+    const noCt = await call<D1StatementResult[]>("POST", `/d1/database/${id}/query`, JSON.stringify({ sql: "SELECT 1 AS one" }), {
       "content-type": "text/plain;charset=UTF-8",
     });
     expect(noCt.body.result[0].results).toEqual([{ one: 1 }]);
   });
 
   it("D1 Time Travel: a bookmark for now (bare ?) and for a timestamp; restore refuses a bookmark it never gave", async () => {
-    const id = (await call("GET", "/d1/database/db-a")).body.result.uuid;
-    const now = (await call("GET", `/d1/database/${id}/time_travel/bookmark?`)).body.result.bookmark;
+    const id = (await call<D1Database>("GET", "/d1/database/db-a")).body.result.uuid;
+    const now = (await call<Bookmark>("GET", `/d1/database/${id}/time_travel/bookmark?`)).body.result.bookmark;
     const past = (
-      await call(
+      await call<Bookmark>(
         "GET",
         `/d1/database/${id}/time_travel/bookmark?timestamp=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}`,
       )
     ).body.result.bookmark;
     expect(past < now).toBe(true);
-    const other = (await call("GET", "/d1/database/page-00")).body.result.uuid;
-    const foreign = (await call("GET", `/d1/database/${other}/time_travel/bookmark?`)).body.result.bookmark;
+    const other = (await call<D1Database>("GET", "/d1/database/page-00")).body.result.uuid;
+    const foreign = (await call<Bookmark>("GET", `/d1/database/${other}/time_travel/bookmark?`)).body.result.bookmark;
     expect(
       errorOf(
         await call("POST", `/d1/database/${id}/time_travel/restore?bookmark=${foreign}`, undefined, { "content-type": "application/json" }),
@@ -113,13 +131,13 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
     expect(r.body.result).toMatchObject({ previous_bookmark: now, message: expect.stringContaining(past) });
     expect(errorOf(await call("POST", `/d1/database/${id}/query`, { sql: "SELECT * FROM t" }))).toEqual({ status: 400, code: 7500 });
     await call("POST", `/d1/database/${id}/time_travel/restore?bookmark=${now}`, undefined, { "content-type": "application/json" });
-    expect((await call("POST", `/d1/database/${id}/query`, { sql: "SELECT count(*) AS n FROM t" })).body.result[0].results).toEqual([
-      { n: 2 },
-    ]);
+    expect(
+      (await call<D1StatementResult[]>("POST", `/d1/database/${id}/query`, { sql: "SELECT count(*) AS n FROM t" })).body.result[0].results,
+    ).toEqual([{ n: 2 }]);
   });
 
   it("D1: delete, then 7404", async () => {
-    const id = (await call("GET", "/d1/database/page-10")).body.result.uuid;
+    const id = (await call<D1Database>("GET", "/d1/database/page-10")).body.result.uuid;
     expect((await call("DELETE", `/d1/database/${id}`)).body).toMatchObject({ success: true, result: null });
     expect(errorOf(await call("GET", `/d1/database/${id}`))).toEqual({ status: 404, code: 7404 });
   });
@@ -139,7 +157,9 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
     expect((await call("POST", "/r2/buckets", { name: "assets" }, { "cf-r2-jurisdiction": "eu" })).body.result).toMatchObject({
       jurisdiction: "eu",
     });
-    expect((await call("GET", "/r2/buckets")).body.result.buckets.map((b: { name: string }) => b.name)).toEqual(["assets"]);
+    expect((await call<{ buckets: Array<{ name: string }> }>("GET", "/r2/buckets")).body.result.buckets.map((b) => b.name)).toEqual([
+      "assets",
+    ]);
     const put = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/r2/buckets/assets/objects/a/b.txt`, {
       method: "PUT",
       headers: { authorization: `Bearer ${t.edge.token}` },
@@ -162,7 +182,7 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
       status: 400,
       code: 100128,
     });
-    const q = (await call("POST", "/queues", { queue_name: "q1", settings: { message_retention_period: 600 } })).body.result;
+    const q = (await call<Queue>("POST", "/queues", { queue_name: "q1", settings: { message_retention_period: 600 } })).body.result;
     expect(q).toMatchObject({
       queue_name: "q1",
       settings: { delivery_delay: 0, delivery_paused: false, message_retention_period: 600 },
@@ -171,14 +191,14 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
     });
     expect(errorOf(await call("POST", "/queues", { queue_name: "q1" }))).toEqual({ status: 409, code: 11009 });
     await call("POST", "/queues", { queue_name: "q2" });
-    const filtered = await call("GET", "/queues?page=1&name=q2");
-    expect(filtered.body.result.map((x: { queue_name: string }) => x.queue_name)).toEqual(["q2"]);
+    const filtered = await call<Queue[]>("GET", "/queues?page=1&name=q2");
+    expect(filtered.body.result.map((x) => x.queue_name)).toEqual(["q2"]);
     expect(filtered.body.result_info).toMatchObject({ total_count: 1 });
     expect(
       errorOf(await call("POST", `/queues/${q.queue_id}/consumers`, { type: "worker", script_name: "w", settings: { batch_size: 500 } })),
     ).toEqual({ status: 400, code: 100127 });
     const c = (
-      await call("POST", `/queues/${q.queue_id}/consumers`, {
+      await call<Consumer>("POST", `/queues/${q.queue_id}/consumers`, {
         type: "worker",
         script_name: "w",
         settings: { batch_size: 50, max_wait_time_ms: 2000 },
@@ -189,7 +209,7 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
       status: 400,
       code: 100127,
     });
-    const updated = await call("PUT", `/queues/${q.queue_id}/consumers/${c.consumer_id}`, {
+    const updated = await call<Consumer>("PUT", `/queues/${q.queue_id}/consumers/${c.consumer_id}`, {
       type: "worker",
       script_name: "w",
       settings: { batch_size: 5 },
@@ -201,10 +221,10 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
 
   it("Queues: a message whose consumer keeps failing is retried max_retries times, then lands in the dead-letter queue", async () => {
     const cf = createCloudflareClient({ baseUrl: t.edge.apiUrl, apiToken: t.edge.token, accountId: t.region.accountId });
-    const work = (await call("POST", "/queues", { queue_name: "work" })).body.result;
-    const dead = (await call("POST", "/queues", { queue_name: "dead" })).body.result;
+    const work = (await call<Queue>("POST", "/queues", { queue_name: "work" })).body.result;
+    const dead = (await call<Queue>("POST", "/queues", { queue_name: "dead" })).body.result;
     await call("POST", "/queues", { queue_name: "held" });
-    const log = (await call("POST", "/d1/database", { name: "log" })).body.result.uuid;
+    const log = (await call<D1Database>("POST", "/d1/database", { name: "log" })).body.result.uuid;
     await call("POST", `/d1/database/${log}/query`, { sql: "CREATE TABLE seen (queue TEXT, body TEXT, attempts INTEGER, at INTEGER)" });
     await cf.deploy("worker", {
       mainModule: "index.js",
@@ -259,7 +279,7 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
     ]);
 
     // A region in an injected outage delivers nothing; the message waits, uncounted, until it ends.
-    const held = (await call("GET", "/queues?name=held")).body.result[0];
+    const held = (await call<Queue[]>("GET", "/queues?name=held")).body.result[0];
     await call("POST", `/queues/${held.queue_id}/consumers`, { type: "worker", script_name: "worker", settings });
     expect((await httpGet(t.region.port, "worker.localhost", { path: "/send-held" })).body).toBe("sent");
     await t.edge.setFault("eu", { outage: true });
@@ -287,16 +307,16 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
       compatibilityDate: "2025-01-01",
       modules: [{ name: "index.js", content: "export default { fetch() { return new Response('x') } }" }],
     });
-    const put = await call("PUT", "/workers/scripts/cronny/schedules", [{ cron: "*/5 * * * *" }, { cron: "0  3 * * MON#2" }], {
+    const put = await call<Schedules>("PUT", "/workers/scripts/cronny/schedules", [{ cron: "*/5 * * * *" }, { cron: "0  3 * * MON#2" }], {
       "content-type": "application/json",
     });
-    expect(put.body.result.schedules.map((s: { cron: string }) => s.cron)).toEqual(["*/5 * * * *", "0 3 * * MON#2"]);
-    const got = (await call("GET", "/workers/scripts/cronny/schedules")).body.result.schedules;
+    expect(put.body.result.schedules.map((s) => s.cron)).toEqual(["*/5 * * * *", "0 3 * * MON#2"]);
+    const got = (await call<Schedules>("GET", "/workers/scripts/cronny/schedules")).body.result.schedules;
     expect(got[0]).toMatchObject({ cron: "*/5 * * * *", created_on: expect.any(String), modified_on: expect.any(String) });
     const bad = await call("PUT", "/workers/scripts/cronny/schedules", [{ cron: "*/5 * * *" }], { "content-type": "application/json" });
     expect(errorOf(bad)).toEqual({ status: 400, code: 10100 });
-    expect((await call("GET", "/workers/scripts/cronny/schedules")).body.result.schedules).toHaveLength(2);
+    expect((await call<Schedules>("GET", "/workers/scripts/cronny/schedules")).body.result.schedules).toHaveLength(2);
     await call("PUT", "/workers/scripts/cronny/schedules", [], { "content-type": "application/json" });
-    expect((await call("GET", "/workers/scripts/cronny/schedules")).body.result.schedules).toEqual([]);
+    expect((await call<Schedules>("GET", "/workers/scripts/cronny/schedules")).body.result.schedules).toEqual([]);
   });
 });

@@ -86,7 +86,7 @@ describe("D1, R2 and queue bindings in Workers", () => {
   let t: TestEdge;
   let cf: CloudflareClient;
   let dbId = "";
-  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const api = async <T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}${path}`, {
       method,
       headers: { authorization: `Bearer ${t.edge.token}`, ...headers },
@@ -94,7 +94,7 @@ describe("D1, R2 and queue bindings in Workers", () => {
     });
     return {
       status: res.status,
-      json: (await res.json()) as { success: boolean; result: any; errors: Array<{ code: number; message: string }> },
+      json: (await res.json()) as { success: boolean; result: T; errors: Array<{ code: number; message: string }> },
     };
   };
   const get = async (worker: string, path: string) => {
@@ -124,13 +124,13 @@ describe("D1, R2 and queue bindings in Workers", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: ["eu", "us"] });
     cf = createCloudflareClient({ baseUrl: t.edge.apiUrl, apiToken: t.edge.token, accountId: t.region.accountId });
-    dbId = (await api("POST", "/d1/database", { name: "notes-db" })).json.result.uuid;
+    dbId = (await api<{ uuid: string }>("POST", "/d1/database", { name: "notes-db" })).json.result.uuid;
     const made = await api("POST", `/d1/database/${dbId}/query`, {
       sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, data BLOB); CREATE TABLE received (id INTEGER PRIMARY KEY, body TEXT, kind TEXT, attempts INTEGER, queue TEXT);",
     });
     expect(made.json.success, JSON.stringify(made.json)).toBe(true);
     expect((await api("POST", "/r2/buckets", { name: "files" })).json.success).toBe(true);
-    const queue = (await api("POST", "/queues", { queue_name: "jobs" })).json.result;
+    const queue = (await api<{ queue_id: string }>("POST", "/queues", { queue_name: "jobs" })).json.result;
     const consumer = await api("POST", `/queues/${queue.queue_id}/consumers`, {
       type: "worker",
       script_name: "consumer",
@@ -149,7 +149,10 @@ describe("D1, R2 and queue bindings in Workers", () => {
       ["id", "body"],
       [1, "hello"],
     ]);
-    const rest = await api("POST", `/d1/database/${dbId}/query`, { sql: "SELECT body FROM notes WHERE id = ?", params: ["1"] });
+    const rest = await api<Array<{ results: unknown }>>("POST", `/d1/database/${dbId}/query`, {
+      sql: "SELECT body FROM notes WHERE id = ?",
+      params: ["1"],
+    });
     expect(rest.json.result[0].results).toEqual([{ body: "hello" }]);
     await api("POST", `/d1/database/${dbId}/query`, { sql: "INSERT INTO notes (body) VALUES ('from-rest')" });
     expect((await get("api", "/d1/all")).map((r: { body: string }) => r.body)).toEqual(["hello", "from-rest"]);
@@ -244,7 +247,8 @@ describe("D1, R2 and queue bindings in Workers", () => {
     expect(byBody["first-json"]).toMatchObject({ kind: "json" });
     expect(byBody["flaky"]).toMatchObject({ kind: "v8", attempts: 2 }); // retried once, then acked
     // Nothing is left behind once every message is acked.
-    const q = (await api("GET", "/queues?name=jobs")).json.result[0];
+    const q = (await api<Array<{ queue_id: string; consumers: unknown[]; producers: unknown[] }>>("GET", "/queues?name=jobs")).json
+      .result[0];
     expect(q.consumers[0]).toMatchObject({ script: "consumer", settings: { batch_size: 5, max_wait_time_ms: 200 } });
     expect(q.producers).toEqual([{ type: "worker", script: "api" }]);
   });
@@ -269,7 +273,7 @@ describe("D1, R2 and queue bindings in Workers", () => {
 
   it("state survives an edge restart: D1 rows, R2 objects and queued messages", async () => {
     // Pause delivery so a message is still queued when the edge stops.
-    const q = (await api("GET", "/queues?name=jobs")).json.result[0];
+    const q = (await api<Array<{ queue_id: string }>>("GET", "/queues?name=jobs")).json.result[0];
     await api("PATCH", `/queues/${q.queue_id}`, { settings: { delivery_paused: true } });
     await get("api", "/send?note=after-restart");
     await t.edge.close();

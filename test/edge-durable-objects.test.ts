@@ -50,6 +50,9 @@ const meta = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** The part of a Workers service the tests read: where wrangler finds the migration tag. */
+type Service = { default_environment: { script: { migration_tag: string } } };
+
 describe("Durable Objects on the local edge", () => {
   let t: TestEdge;
   let api: EdgeApi;
@@ -77,7 +80,7 @@ describe("Durable Objects on the local edge", () => {
   });
 
   it("creates the namespace with the migration; objects answer fetch() and RPC with KV and SQL storage", async () => {
-    const up = await api.ok(
+    const up = await api.ok<{ deployment_id: string }>(
       "PUT",
       "/workers/scripts/counter",
       api.upload(meta({ migrations: { new_tag: "v1", steps: [{ new_sqlite_classes: ["Counter"] }] } }), { "index.js": counter("v1") }),
@@ -102,12 +105,12 @@ describe("Durable Objects on the local edge", () => {
   });
 
   it("lists namespaces and reports the migration tag where wrangler reads it", async () => {
-    const ns = await api.ok("GET", "/workers/durable_objects/namespaces?per_page=1000");
+    const ns = await api.ok<Array<{ id: string }>>("GET", "/workers/durable_objects/namespaces?per_page=1000");
     expect(ns).toEqual([expect.objectContaining({ script: "counter", class: "Counter", use_sqlite: true, name: "counter_Counter" })]);
     expect(await api.ok("GET", `/workers/durable_objects/namespaces/${ns[0].id}`)).toMatchObject({ class: "Counter" });
-    const scripts = await api.ok("GET", "/workers/scripts");
-    expect(scripts.find((s: { id: string }) => s.id === "counter")).toMatchObject({ migration_tag: "v1" });
-    const service = await api.ok("GET", "/workers/services/counter");
+    const scripts = await api.ok<Array<{ id: string }>>("GET", "/workers/scripts");
+    expect(scripts.find((s) => s.id === "counter")).toMatchObject({ migration_tag: "v1" });
+    const service = await api.ok<Service>("GET", "/workers/services/counter");
     expect(service.default_environment.script.migration_tag).toBe("v1");
   });
 
@@ -130,13 +133,13 @@ describe("Durable Objects on the local edge", () => {
     expect(viaVersions.status).toBe(400);
     expect(viaVersions.errors[0]!.code).toBe(10211);
     expect(viaVersions.errors[0]!.message).toContain("migrations must be fully applied via a non-versioned deployment");
-    expect((await api.ok("GET", "/workers/services/counter")).default_environment.script.migration_tag).toBe("v1");
+    expect((await api.ok<Service>("GET", "/workers/services/counter")).default_environment.script.migration_tag).toBe("v1");
     expect(await api.ok("GET", "/workers/durable_objects/namespaces")).toHaveLength(1);
     expect(await get("/")).toMatchObject({ v: "v1", n: 3 });
   });
 
   it("runs a new version's class code on the same storage", async () => {
-    const v = await api.ok("POST", "/workers/scripts/counter/versions", api.upload(meta(), { "index.js": counter("v2") }));
+    const v = await api.ok<{ id: string }>("POST", "/workers/scripts/counter/versions", api.upload(meta(), { "index.js": counter("v2") }));
     versions["v2"] = v.id;
     await api.ok("POST", "/workers/scripts/counter/deployments", {
       strategy: "percentage",
@@ -147,7 +150,7 @@ describe("Durable Objects on the local edge", () => {
   });
 
   it("keeps each object on one version during a gradual deployment", async () => {
-    const v = await api.ok("POST", "/workers/scripts/counter/versions", api.upload(meta(), { "index.js": counter("v3") }));
+    const v = await api.ok<{ id: string }>("POST", "/workers/scripts/counter/versions", api.upload(meta(), { "index.js": counter("v3") }));
     versions["v3"] = v.id;
     await api.ok("POST", "/workers/scripts/counter/deployments", {
       strategy: "percentage",
@@ -171,7 +174,7 @@ describe("Durable Objects on the local edge", () => {
   });
 
   it("keeps the objects' storage through a class rename", async () => {
-    const up = await api.ok(
+    const up = await api.ok<{ deployment_id: string }>(
       "PUT",
       "/workers/scripts/counter",
       api.upload(
@@ -197,7 +200,7 @@ describe("Durable Objects on the local edge", () => {
     expect(back.errors[0]!.code).toBe(10238);
     expect(back.errors[0]!.message).toContain("predates the Durable Object migration");
     expect(await get("/")).toMatchObject({ v: "v4", n: 6 });
-    const v5 = await api.ok(
+    const v5 = await api.ok<{ id: string }>(
       "POST",
       "/workers/scripts/counter/versions",
       api.upload({ ...meta(), bindings: DO("Tally") }, { "index.js": counter("v5", "Tally") }),

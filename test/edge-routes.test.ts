@@ -9,6 +9,9 @@ import { httpGet } from "./support/http.ts";
 const echo = (name: string) =>
   `export default { fetch(req) { const u = new URL(req.url); return new Response("${name} " + u.host + u.pathname); } };`;
 
+/** The part of a script's version list the tests read. */
+type Versions = { items: Array<{ id: string; metadata: { has_preview: boolean } }> };
+
 describe("routes, custom domains and workers.dev on the local edge", () => {
   let t: TestEdge;
   let api: EdgeApi;
@@ -34,17 +37,17 @@ describe("routes, custom domains and workers.dev on the local edge", () => {
   });
 
   it("routes a host and path to the most specific script route", async () => {
-    const routes = await api.ok("PUT", "/workers/scripts/shop/routes", [
+    const routes = await api.ok<Array<{ pattern: string }>>("PUT", "/workers/scripts/shop/routes", [
       { pattern: "example.com/*", zone_name: "example.com" },
       { pattern: "*.example.com/*" },
     ]);
-    expect(routes.map((r: { pattern: string }) => r.pattern)).toEqual(["example.com/*", "*.example.com/*"]);
+    expect(routes.map((r) => r.pattern)).toEqual(["example.com/*", "*.example.com/*"]);
     await api.ok("PUT", "/workers/scripts/api/routes", [{ pattern: "example.com/api/*" }]);
     expect(await body("example.com", "/cart")).toBe("shop example.com/cart");
     expect(await body("example.com", "/api/users")).toBe("api example.com/api/users");
     expect(await body("www.example.com", "/")).toBe("shop www.example.com/");
     expect(await body("example.net", "/")).toBe("404");
-    expect((await api.ok("GET", "/workers/scripts/api/routes"))[0]).toMatchObject({
+    expect((await api.ok<unknown[]>("GET", "/workers/scripts/api/routes"))[0]).toMatchObject({
       pattern: "example.com/api/*",
       script: "api",
       zone_name: "example.com",
@@ -61,11 +64,11 @@ describe("routes, custom domains and workers.dev on the local edge", () => {
   });
 
   it("answers the zone API wrangler falls back on", async () => {
-    const zones = await api.ok("GET", `/zones?name=example.com&account.id=${t.region.accountId}`);
+    const zones = await api.ok<Array<{ id: string }>>("GET", `/zones?name=example.com&account.id=${t.region.accountId}`);
     expect(zones).toEqual([expect.objectContaining({ name: "example.com", status: "active" })]);
     expect(await api.ok("GET", `/zones?name=www.example.com&account.id=${t.region.accountId}`)).toEqual([]);
-    const zone = zones[0].id as string;
-    const added = await api.ok("POST", `/zones/${zone}/workers/routes`, { pattern: "blog.example.com/*", script: "blog" });
+    const zone = zones[0].id;
+    const added = await api.ok<{ id: string }>("POST", `/zones/${zone}/workers/routes`, { pattern: "blog.example.com/*", script: "blog" });
     expect(await body("blog.example.com", "/post")).toBe("blog blog.example.com/post");
     expect(await api.ok("GET", `/zones/${zone}/workers/routes`)).toEqual(
       expect.arrayContaining([expect.objectContaining({ pattern: "blog.example.com/*", script: "blog" })]),
@@ -96,11 +99,15 @@ describe("routes, custom domains and workers.dev on the local edge", () => {
       origins: [{ hostname: "blog.example.org" }],
     });
     expect(await body("blog.example.org")).toBe("api blog.example.org/");
-    const listed = await api.ok("GET", "/workers/domains?service=api");
+    const listed = await api.ok<Array<{ id: string }>>("GET", "/workers/domains?service=api");
     expect(listed).toEqual([expect.objectContaining({ hostname: "blog.example.org", zone_name: "example.org", service: "api" })]);
     await api.ok("DELETE", `/workers/domains/${listed[0].id}`);
     expect(await body("blog.example.org")).toBe("404");
-    const attached = await api.ok("PUT", "/workers/domains", { hostname: "shop.example.org", service: "shop", environment: "production" });
+    const attached = await api.ok<{ id: string }>("PUT", "/workers/domains", {
+      hostname: "shop.example.org",
+      service: "shop",
+      environment: "production",
+    });
     expect(await api.ok("GET", `/workers/domains/records/${attached.id}`)).toMatchObject({ hostname: "shop.example.org", service: "shop" });
     expect(await body("shop.example.org")).toBe("shop shop.example.org/");
   });
@@ -110,13 +117,13 @@ describe("routes, custom domains and workers.dev on the local edge", () => {
     await api.ok("POST", "/workers/scripts/blog/subdomain", { enabled: false });
     expect(await body("blog.localhost")).toBe("404");
     expect(await body(`blog.${t.region.subdomain}.workers.dev`)).toBe("404");
-    const version = (await api.ok("GET", "/workers/scripts/blog/versions")).items[0];
+    const version = (await api.ok<Versions>("GET", "/workers/scripts/blog/versions")).items[0];
     expect(version.metadata.has_preview).toBe(true);
     const preview = `${version.id.slice(0, 8)}-blog.${t.region.subdomain}.workers.dev`;
     expect(await body(preview)).toBe(`blog ${preview}/`);
     await api.ok("POST", "/workers/scripts/blog/subdomain", { enabled: false, previews_enabled: false });
     expect(await body(preview)).toBe("404");
-    expect((await api.ok("GET", "/workers/scripts/blog/versions")).items[0].metadata.has_preview).toBe(false);
+    expect((await api.ok<Versions>("GET", "/workers/scripts/blog/versions")).items[0].metadata.has_preview).toBe(false);
     await api.ok("POST", "/workers/scripts/blog/subdomain", { enabled: true, previews_enabled: true });
     expect(await body("blog.localhost")).toBe("blog blog.localhost/");
   });

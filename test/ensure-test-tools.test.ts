@@ -46,7 +46,7 @@ describe("ensure-test-tools", () => {
 
   it("runs before the type check and the tests, and before the benchmarks; CI runs exactly the README's command", () => {
     expect(pkg.scripts.test).toMatch(
-      /^node scripts\/check-node\.ts && biome ci --diagnostic-level=error \. && node scripts\/ensure-test-tools\.ts && tsc /,
+      /^node scripts\/check-node\.ts && biome ci --error-on-warnings \. && node scripts\/ensure-test-tools\.ts && tsc /,
     );
     expect(pkg.scripts.test).toContain("vitest run");
     expect(pkg.scripts.bench).toMatch(/^node scripts\/ensure-test-tools\.ts && node bench\/run\.ts$/);

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { DEFAULT_MAX_BODY_BYTES } from "../src/api/body-limit.ts";
 import { MAX_SPEC_FILE_BYTES } from "../src/config/size-limits.ts";
+import type { ErrorBody } from "../src/contract/index.ts";
 import { rawRequest, streamBody } from "./support/raw-http.ts";
 import { startTunnelRig, type TunnelRig } from "./tunnel-fixture.ts";
 
@@ -50,8 +51,8 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
   afterAll(async () => rig?.close());
 
   /** A request as cloudflared forwards it: from loopback, the tunnel's Host, the visitor's address. */
-  const viaTunnel = (visitor: string, path: string, token?: string) =>
-    rawRequest(url(), {
+  const viaTunnel = <T = unknown>(visitor: string, path: string, token?: string) =>
+    rawRequest<T>(url(), {
       path,
       headers: { host: HOST, "cf-connecting-ip": visitor, ...(token ? { authorization: `Bearer ${token}` } : {}) },
     });
@@ -61,7 +62,7 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
     it("locks the visitor who failed, by the address the tunnel reports; the local admin and other visitors are untouched", async () => {
       const attacker = "203.0.113.7";
       for (let i = 0; i < 10; i++) expect((await viaTunnel(attacker, "/v1/status", fake())).status).toBe(401);
-      const locked = await viaTunnel(attacker, "/v1/status", fake());
+      const locked = await viaTunnel<ErrorBody>(attacker, "/v1/status", fake());
       expect(locked.status).toBe(429);
       expect(locked.body.error.code).toBe("ERR_RATE_LIMITED");
       // The local admin (loopback, no tunnel header) is not that visitor: a wrong token is a plain 401, the right one 200.
@@ -88,7 +89,7 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
     const hb = `/v1/agent/heartbeat`;
     it("a 100 MB chunked heartbeat is cut off at its 16 KiB limit: 413 after a few MB at most, not after reading it all", async () => {
       const rssBefore = process.memoryUsage().rss;
-      const r = await streamBody(url(), { path: hb, total: 100 * 1024 * 1024, chunked: true });
+      const r = await streamBody<ErrorBody>(url(), { path: hb, total: 100 * 1024 * 1024, chunked: true });
       expect(r.status).toBe(413);
       expect(r.body.error).toMatchObject({ code: "ERR_PAYLOAD_TOO_LARGE", details: { limit: 16 * 1024 } });
       expect(r.sentBeforeAnswer).toBeLessThan(16 * 1024 * 1024);
@@ -96,7 +97,7 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
     });
 
     it("a declared 600 MB heartbeat is refused 413 before it is read", async () => {
-      const r = await streamBody(url(), { path: hb, total: 600 * 1024 * 1024, chunked: false });
+      const r = await streamBody<ErrorBody>(url(), { path: hb, total: 600 * 1024 * 1024, chunked: false });
       expect(r.status).toBe(413);
       expect(r.body.error.code).toBe("ERR_PAYLOAD_TOO_LARGE");
       expect(r.sentBeforeAnswer).toBeLessThan(16 * 1024 * 1024);
@@ -104,10 +105,10 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
 
     it("the relay, the dashboard's login and an authenticated route take 64 KiB, chunked or not", async () => {
       for (const path of ["/v1/relay", "/ui/login"]) {
-        const r = await streamBody(url(), { path, total: 10 * 1024 * 1024, chunked: true });
+        const r = await streamBody<ErrorBody>(url(), { path, total: 10 * 1024 * 1024, chunked: true });
         expect([path, r.status, r.body.error.code]).toEqual([path, 413, "ERR_PAYLOAD_TOO_LARGE"]);
       }
-      const r = await streamBody(url(), {
+      const r = await streamBody<ErrorBody>(url(), {
         path: "/v1/releases",
         total: DEFAULT_MAX_BODY_BYTES + 1,
         chunked: true,
@@ -125,7 +126,7 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
       );
       expect(operations.length).toBeGreaterThan(15);
       for (const [method, path] of operations) {
-        const r = await streamBody(url(), {
+        const r = await streamBody<ErrorBody | undefined>(url(), {
           method,
           path,
           total: 1024 * 1024,
@@ -134,7 +135,7 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
         });
         expect([method, path, r.status, r.body?.error?.code]).toEqual([method, path, 413, "ERR_PAYLOAD_TOO_LARGE"]);
       }
-      const big = await rawRequest(url(), {
+      const big = await rawRequest<ErrorBody>(url(), {
         method: "PUT",
         path: "/v1/secrets/BIG",
         headers: { authorization: `Bearer ${rig.token}`, "content-type": "application/json" },
@@ -227,10 +228,10 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
   describe("6. hosts, stream caps, backup paths, spec size", () => {
     it("answers only for loopback, the tunnel's hostnames and the configured extras (DNS rebinding)", async () => {
       for (const host of ["attacker.example", `attacker.example:${port}`, "127.0.0.1.attacker.example"]) {
-        const r = await rawRequest(url(), { path: "/v1/health", headers: { host } });
+        const r = await rawRequest<ErrorBody | undefined>(url(), { path: "/v1/health", headers: { host } });
         expect([host, r.status, r.body?.error?.code]).toEqual([host, 421, "ERR_HOST_NOT_ALLOWED"]);
       }
-      const hb = await rawRequest(url(), {
+      const hb = await rawRequest<ErrorBody>(url(), {
         method: "POST",
         path: "/v1/agent/heartbeat",
         body: "{}",
@@ -318,7 +319,7 @@ describe("hardening: what an outside attack found (items 3-6)", () => {
 
     it("POST /v1/backups refuses bad paths with 4xx and a code, and creates nothing", async () => {
       const post = (body: unknown) =>
-        rawRequest(url(), {
+        rawRequest<ErrorBody | undefined>(url(), {
           method: "POST",
           path: "/v1/backups",
           body: JSON.stringify(body),

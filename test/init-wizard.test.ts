@@ -8,6 +8,7 @@ import { rm } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuditEntryResponse, Page, ReleaseDetail } from "../src/contract/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { runCbo, startCbo } from "./support/run-cbo.ts";
@@ -101,15 +102,15 @@ describe("cbo init --local --yes on a fresh data directory", () => {
 
       // The daemon it left serving: GET /v1/setup reports the same steps; first-release runs again.
       const admin = readFileSync(done.adminTokenFile!, "utf8").trim();
-      const api = async (method: string, path: string, token: string, body?: unknown) => {
+      const api = async <T = unknown>(method: string, path: string, token: string, body?: unknown) => {
         const res = await fetch(done.apiUrl + path, {
           method,
           headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
-        return { status: res.status, body: (await res.json()) as any };
+        return { status: res.status, body: (await res.json()) as T };
       };
-      const setup = await api("GET", "/v1/setup", admin);
+      const setup = await api<{ steps: Step[] }>("GET", "/v1/setup", admin);
       expect(setup.status).toBe(200);
       expect(statuses(setup.body.steps)).toEqual({
         "master-key": "done",
@@ -118,30 +119,27 @@ describe("cbo init --local --yes on a fresh data directory", () => {
         tunnel: "skipped",
         "first-release": "done",
       });
-      expect(setup.body.steps.find((s: Step) => s.id === "targets").detail).toMatch(/eu reachable \(1 Worker\)/);
+      expect(setup.body.steps.find((s) => s.id === "targets")?.detail).toMatch(/eu reachable \(1 Worker\)/);
 
-      const viewer = (await api("POST", "/v1/tokens", admin, { name: "dash viewer", role: "viewer" })).body.token as string;
+      const viewer = (await api<{ token: string }>("POST", "/v1/tokens", admin, { name: "dash viewer", role: "viewer" })).body.token;
       expect((await api("POST", "/v1/setup/first-release", viewer, {})).status).toBe(403);
-      const run = await api("POST", "/v1/setup/first-release", admin, { input: { worker: "hello" } });
+      const run = await api<{ step: Step; releaseId?: string }>("POST", "/v1/setup/first-release", admin, { input: { worker: "hello" } });
       expect(run.status).toBe(200);
       // Nothing changed since the wizard released it: the release says so and does nothing.
       expect(run.body.step).toMatchObject({ id: "first-release", status: "done" });
       let status = "running";
       for (let i = 0; i < 300 && (status === "running" || status === "rolling_back"); i++) {
         await new Promise((r) => setTimeout(r, 200));
-        status = (await api("GET", `/v1/releases/${run.body.releaseId}`, admin)).body.release.status;
+        status = (await api<ReleaseDetail>("GET", `/v1/releases/${run.body.releaseId}`, admin)).body.release.status;
       }
       expect(status).toBe("unchanged");
-      const recorded = (await api("GET", "/v1/audit?action=release.create", admin)).body.items as Array<{
-        actor: string;
-        details: Record<string, unknown>;
-      }>;
+      const recorded = (await api<Page<AuditEntryResponse>>("GET", "/v1/audit?action=release.create", admin)).body.items;
       expect(recorded.some((e) => e.actor.startsWith("token:initial admin:") && e.details.from === "setup")).toBe(true);
 
       // The optional tunnel step is done once a tunnel exists (`cbo tunnel create` on the local edge).
       const tunnel = await runCbo(["tunnel", "create", "--data", "data"], { cwd: dir, timeoutMs: 60_000 });
       expect(tunnel.code, tunnel.stderr).toBe(0);
-      const after = (await api("GET", "/v1/setup", admin)).body.steps.find((s: Step) => s.id === "tunnel");
+      const after = (await api<{ steps: Step[] }>("GET", "/v1/setup", admin)).body.steps.find((s) => s.id === "tunnel");
       expect(after).toMatchObject({ status: "done", detail: expect.stringContaining("a tunnel is configured") });
     } finally {
       child.kill("SIGINT");

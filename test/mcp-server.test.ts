@@ -63,13 +63,13 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
   let mcp: Session;
   const versions: Record<string, Record<string, string>> = {};
   const port = (r: string) => t.edge.region(r).port;
-  const rest = async (method: string, path: string, token: string, body?: unknown) => {
+  const rest = async <T = unknown>(method: string, path: string, token: string, body?: unknown) => {
     const res = await fetch(daemon.url + path, {
       method,
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) as any };
+    return { status: res.status, body: (await res.json()) as T };
   };
   const audit = (action: string) => daemon.security.audit.search({ action, limit: 100 });
 
@@ -88,7 +88,10 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
       log: () => {},
       monitorIntervalMs: 500,
     });
-    const created = await rest("POST", "/v1/tokens", daemon.initialAdminToken!, { name: "clawdbot", role: "agent" });
+    const created = await rest<{ id: string; token: string }>("POST", "/v1/tokens", daemon.initialAdminToken!, {
+      name: "clawdbot",
+      role: "agent",
+    });
     expect(created.status).toBe(200);
     agent = { id: created.body.id, token: created.body.token };
     daemon.security.vault.put("WEBHOOK_KEY", "initial-webhook-key-value", { cas: 0, mode: "relay", by: "test" });

@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { createApi } from "../src/api/index.ts";
 import { createStore } from "../src/store/index.ts";
 import { fakeEngineForApiTests, openTestSecurity, testSpec } from "./support/api-fixtures.ts";
+import type { OpenApiDocument } from "./support/openapi-document.ts";
 import { silentLogger } from "../src/telemetry/index.ts";
 
 const OFFICIAL = readFileSync(new URL("./fixtures/openapi/oas-3.1-schema-2022-10-07.json", import.meta.url), "utf8");
@@ -33,14 +34,14 @@ function ajvReadySchema(): object {
   return JSON.parse(OFFICIAL.replaceAll('"$dynamicRef": "#meta"', '"$ref": "#/$defs/schema"'));
 }
 
-async function servedDocument(): Promise<Record<string, any>> {
+async function servedDocument(): Promise<OpenApiDocument> {
   const store = createStore(":memory:");
   const spec = testSpec();
   const security = await openTestSecurity(store);
   const api = createApi({ store, engine: fakeEngineForApiTests(store, () => spec), security, spec: () => spec, log: silentLogger });
   const res = await api.app.request("/v1/openapi.json");
   expect(res.status).toBe(200);
-  const doc = (await res.json()) as Record<string, any>;
+  const doc = (await res.json()) as OpenApiDocument;
   await security.stop();
   store.close();
   return doc;
@@ -66,7 +67,7 @@ describe("the OpenAPI document against the OpenAPI 3.1 schema", () => {
     const create = doc.paths["/v1/releases"].post;
     expect(create.parameters).toContainEqual(expect.objectContaining({ name: "Idempotency-Key", in: "header", required: false }));
     expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(["409", "422"]));
-    expect(doc.paths["/v1/releases"].get.parameters.map((p: { name: string }) => p.name)).not.toContain("Idempotency-Key");
+    expect(doc.paths["/v1/releases"].get.parameters.map((p) => p.name)).not.toContain("Idempotency-Key");
   });
 
   it("a broken document fails the same check (the check is not vacuous)", async () => {
@@ -79,15 +80,15 @@ describe("the OpenAPI document against the OpenAPI 3.1 schema", () => {
     expect(validate(noInfo)).toBe(false);
     // A Schema Object must be an object or a boolean: caught too (the $dynamicRef rewrite is live).
     const badSchema = await servedDocument();
-    badSchema.components.schemas.Release = 42;
+    (badSchema.components.schemas as Record<string, unknown>)["Release"] = 42;
     expect(validate(badSchema)).toBe(false);
   });
 
   it("every component schema is valid JSON Schema 2020-12, and every response and body refers to one", async () => {
     const ajv = newAjv();
     const doc = await servedDocument();
-    for (const [name, schema] of Object.entries(doc.components.schemas as Record<string, unknown>)) {
-      const ok = ajv.validateSchema(schema as object);
+    for (const [name, schema] of Object.entries(doc.components.schemas)) {
+      const ok = ajv.validateSchema(schema);
       expect({ name, errors: ok ? [] : ajv.errors }).toEqual({ name, errors: [] });
     }
     // The whole components object compiles (every $ref between components resolves).

@@ -10,7 +10,7 @@ import { releaseControl } from "../src/mcp/tools-write.ts";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../src/config/load.ts";
 import { createEngine } from "../src/deploy/index.ts";
 import type { Engine } from "../src/deploy/types.ts";
-import type { ReleaseControl } from "../src/contract/index.ts";
+import type { ControlResult, ErrorBody, Release, ReleaseControl } from "../src/contract/index.ts";
 import type { Security } from "../src/security/open-security.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
@@ -48,9 +48,9 @@ describe("approvals, pauses and aborts through the API", () => {
     const fleet = await writeFleet(dir, yaml(steps, windows), { hello: versionSource(`v${++n}`) });
     spec = resolveSpec(parseSpec(yaml(steps, windows), fleet.file), fleet.file);
   }
-  const post = (path: string, token: string, json: unknown = {}) => call(server.url, "POST", path, { token, json });
+  const post = <T = unknown>(path: string, token: string, json: unknown = {}) => call<T>(server.url, "POST", path, { token, json });
   const control = async (id: string): Promise<ReleaseControl> =>
-    (await call(server.url, "GET", `/v1/releases/${id}/control`, { token: tokens.viewer })).body;
+    (await call<ReleaseControl>(server.url, "GET", `/v1/releases/${id}/control`, { token: tokens.viewer })).body;
   async function until(id: string, ok: (c: ReleaseControl) => boolean, what: string): Promise<ReleaseControl> {
     const end = Date.now() + 20_000;
     for (;;) {
@@ -105,15 +105,15 @@ describe("approvals, pauses and aborts through the API", () => {
 
   it("{pause: approve} holds each wave at 50% until a deployer promotes it; a viewer is refused and nothing moves", async () => {
     await configure([50, { pause: "approve" }, 100]);
-    const started = await post("/v1/releases", tokens.deployer, { worker: "hello" });
+    const started = await post<Release>("/v1/releases", tokens.deployer, { worker: "hello" });
     expect(started.status).toBe(202);
-    const id = started.body.id as string;
+    const id = started.body.id;
     const c = await until(id, waitingAt("eu", "approval"), "eu's approval");
     expect(c.waiting).toEqual([{ target: "eu", kind: "approval", percent: 50, since: expect.any(String), until: null }]);
     const split = await liveOf(runtimes.get("eu")!, "hello");
     expect(split.map((s) => s.percentage).sort()).toEqual([50, 50]);
 
-    const refused = await post(`/v1/releases/${id}/promote`, tokens.viewer);
+    const refused = await post<ErrorBody>(`/v1/releases/${id}/promote`, tokens.viewer);
     expect([refused.status, refused.body.error.code]).toEqual([403, "ERR_FORBIDDEN"]);
     await new Promise((r) => setTimeout(r, 600));
     expect(await liveOf(runtimes.get("eu")!, "hello")).toEqual(split);
@@ -150,10 +150,10 @@ describe("approvals, pauses and aborts through the API", () => {
 
   it("pause holds the next step until resume; promote alone does not lift it", async () => {
     await configure([50, { pause: "approve" }, 100]);
-    const id = (await post("/v1/releases", tokens.deployer, { worker: "hello" })).body.id as string;
+    const id = (await post<Release>("/v1/releases", tokens.deployer, { worker: "hello" })).body.id;
     await until(id, waitingAt("eu", "approval"), "eu's approval");
     expect((await post(`/v1/releases/${id}/pause`, tokens.viewer)).status).toBe(403);
-    expect((await post(`/v1/releases/${id}/pause`, tokens.deployer, { reason: "hold on" })).body.control.paused).toBe(true);
+    expect((await post<ControlResult>(`/v1/releases/${id}/pause`, tokens.deployer, { reason: "hold on" })).body.control.paused).toBe(true);
     expect((await post(`/v1/releases/${id}/promote`, tokens.deployer)).status).toBe(200);
     const c = await until(id, waitingAt("eu", "manual"), "the manual pause");
     expect(c).toMatchObject({ paused: true, pausedBy: "ci" });
@@ -163,16 +163,16 @@ describe("approvals, pauses and aborts through the API", () => {
     expect((await post(`/v1/releases/${id}/promote`, tokens.deployer)).status).toBe(200);
     expect((await engine.wait(id)).status).toBe("succeeded");
     expect(audit("release.pause").filter((a) => a.outcome === "ok")[0]!.details).toContain("hold on");
-    const again = await post(`/v1/releases/${id}/resume`, tokens.deployer);
+    const again = await post<ErrorBody>(`/v1/releases/${id}/resume`, tokens.deployer);
     expect([again.status, again.body.error.code]).toEqual([409, "ERR_CONFLICT"]);
   }, 60_000);
 
   it("abort while waiting for approval rolls the canary back; its reason is kept (release, audit)", async () => {
     await configure([50, { pause: "approve" }, 100]);
     const before = await liveOf(runtimes.get("eu")!, "hello");
-    const id = (await post("/v1/releases", tokens.deployer, { worker: "hello" })).body.id as string;
+    const id = (await post<Release>("/v1/releases", tokens.deployer, { worker: "hello" })).body.id;
     await until(id, waitingAt("eu", "approval"), "eu's approval");
-    const aborted = await post(`/v1/releases/${id}/abort`, tokens.deployer, { reason: "wrong build" });
+    const aborted = await post<Release>(`/v1/releases/${id}/abort`, tokens.deployer, { reason: "wrong build" });
     expect([aborted.status, aborted.body.status]).toEqual([200, "aborted"]);
     // `cbo release abort <id> --reason TEXT` (README): the reason was dropped before.
     expect(aborted.body.reason).toContain("aborted by ci: wrong build");
@@ -183,7 +183,7 @@ describe("approvals, pauses and aborts through the API", () => {
 
   it("the MCP release_control tool's abort keeps its reason too", async () => {
     await configure([50, { pause: "approve" }, 100]);
-    const id = (await post("/v1/releases", tokens.deployer, { worker: "hello" })).body.id as string;
+    const id = (await post<Release>("/v1/releases", tokens.deployer, { worker: "hello" })).body.id;
     await until(id, waitingAt("eu", "approval"), "eu's approval");
     const api = createDaemonClient({ url: server.url, token: tokens.deployer }).via("mcp:release_control");
     await releaseControl.run({ release_id: id, action: "abort", reason: "the agent saw errors", confirm: true }, { api });
@@ -192,7 +192,7 @@ describe("approvals, pauses and aborts through the API", () => {
 
   it("{pause: 2s} waits that long by itself", async () => {
     await configure([50, { pause: "2s" }, 100]);
-    const id = (await post("/v1/releases", tokens.deployer, { worker: "hello" })).body.id as string;
+    const id = (await post<Release>("/v1/releases", tokens.deployer, { worker: "hello" })).body.id;
     const c = await until(id, waitingAt("eu", "timer"), "the timer");
     const w = c.waiting[0]!;
     expect(Date.parse(w.until!) - Date.parse(w.since)).toBeGreaterThanOrEqual(1990);
@@ -214,14 +214,14 @@ describe("approvals, pauses and aborts through the API", () => {
     const to = new Date(Date.now() + 3_600_000);
     await configure([100], { deny: [{ from: `${day(from)} ${hm(from)}`, to: `${day(to)} ${hm(to)}`, tz: "UTC", note: "change freeze" }] });
     const releases = store.releases.list({ limit: 1000 }).length;
-    const refused = await post("/v1/releases", tokens.deployer, { worker: "hello" });
+    const refused = await post<ErrorBody>("/v1/releases", tokens.deployer, { worker: "hello" });
     expect([refused.status, refused.body.error.code]).toEqual([409, "ERR_RELEASE_WINDOW"]);
     expect(refused.body.error.message).toContain("(change freeze)");
     expect(store.releases.list({ limit: 1000 })).toHaveLength(releases);
     const empty = await post("/v1/releases", tokens.deployer, { worker: "hello", overrideWindow: { reason: " " } });
     expect(empty.status).toBe(400);
 
-    const ok = await post("/v1/releases", tokens.deployer, { worker: "hello", overrideWindow: { reason: "hotfix INC-7" } });
+    const ok = await post<Release>("/v1/releases", tokens.deployer, { worker: "hello", overrideWindow: { reason: "hotfix INC-7" } });
     expect(ok.status).toBe(202);
     expect((await engine.wait(ok.body.id)).status).toBe("succeeded");
     const created = audit("release.create")

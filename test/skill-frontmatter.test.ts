@@ -6,16 +6,26 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import * as z from "zod";
 import { ROLE_RANK } from "../src/api/auth.ts";
 import { startApiFixture, type ApiFixture } from "./support/api-fixtures.ts";
 
 const DIR = fileURLToPath(new URL("../skills/cf-orchestrator/", import.meta.url));
 const text = readFileSync(`${DIR}SKILL.md`, "utf8");
 
-function frontmatter(md: string): Record<string, any> {
+/** The frontmatter fields OpenClaw reads (a missing or mistyped one fails the parse, naming it). */
+const FrontmatterSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  metadata: z.object({
+    openclaw: z.object({ primaryEnv: z.string(), requires: z.object({ env: z.array(z.string()), bins: z.array(z.string()) }) }),
+  }),
+});
+
+function frontmatter(md: string) {
   const m = /^---\n([^]*?)\n---\n/.exec(md);
   if (!m) throw new Error("SKILL.md has no frontmatter");
-  return parse(m[1]!) as Record<string, any>;
+  return FrontmatterSchema.parse(parse(m[1]!));
 }
 
 /** `api [-X METHOD] "$CBO_URL/v1/…"` calls in the skill's shell blocks. */

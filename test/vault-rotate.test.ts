@@ -50,7 +50,7 @@ async function daemon(dataDir: string, extra: Partial<DaemonOptions>): Promise<D
 }
 
 function client(d: Daemon, token: string) {
-  return async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+  return async <T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const res = await fetch(new URL(path, d.url), {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },

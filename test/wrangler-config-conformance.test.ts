@@ -15,11 +15,12 @@ import { derivedResourceName } from "../src/config/source/resources.ts";
 import type { WorkerSource } from "../src/config/source/model.ts";
 import { readWranglerWorker } from "../src/config/wrangler/index.ts";
 import { CboError } from "../src/kit/errors.ts";
+import type { Unstable_Config } from "wrangler";
 
 const repo = fileURLToPath(new URL("../", import.meta.url));
 const corpus = join(repo, "test", "fixtures", "wrangler-configs");
 type Job = { config: string; env?: string };
-type Answer = { config?: Record<string, any>; error?: string };
+type Answer = { config?: Unstable_Config; error?: string };
 
 /** unstable_readConfig for every job, in one child process per wrangler version. */
 function readWithWrangler(version: "latest" | "4.86", jobs: Job[]): Promise<Answer[]> {
@@ -48,9 +49,11 @@ function readWithWrangler(version: "latest" | "4.86", jobs: Job[]): Promise<Answ
 }
 
 /** wrangler's normalized config, for one environment, in WorkerSource's terms (the test's oracle). */
-function fromWrangler(c: Record<string, any>, file: string): Omit<WorkerSource, "origin" | "projectRoot" | "warnings" | "ignored"> {
+function fromWrangler(c: Unstable_Config, file: string): Omit<WorkerSource, "origin" | "projectRoot" | "warnings" | "ignored"> {
   const dir = dirname(file);
-  const name: string = c.name;
+  // wrangler types name, services and assets.directory as optional; it fills them in for every config of
+  // the corpus (were one missing, the comparison with the reader would fail).
+  const name = c.name!;
   const res = (kind: string, binding: string, wranglerName: string | undefined, extra: Record<string, unknown> = {}) => ({
     kind,
     name: wranglerName ?? derivedResourceName(name, binding),
@@ -59,12 +62,12 @@ function fromWrangler(c: Record<string, any>, file: string): Omit<WorkerSource, 
   });
   const opt = <T>(k: string, v: T | undefined) => (v === undefined ? {} : { [k]: v });
   const bindings: unknown[] = [
-    ...c.kv_namespaces.map((k: any) => ({
+    ...c.kv_namespaces.map((k) => ({
       kind: "kv",
       binding: k.binding,
       resource: res("kv", k.binding, undefined, opt("wranglerId", k.id)),
     })),
-    ...c.d1_databases.map((d: any) => ({
+    ...c.d1_databases.map((d) => ({
       kind: "d1",
       binding: d.binding,
       resource: res("d1", d.binding, d.database_name, { ...opt("wranglerId", d.database_id), ...opt("jurisdiction", d.jurisdiction) }),
@@ -74,25 +77,25 @@ function fromWrangler(c: Record<string, any>, file: string): Omit<WorkerSource, 
         ...opt("pattern", d.migrations_pattern),
       },
     })),
-    ...c.r2_buckets.map((r: any) => ({
+    ...c.r2_buckets.map((r) => ({
       kind: "r2",
       binding: r.binding,
       resource: res("r2", r.binding, r.bucket_name, opt("jurisdiction", r.jurisdiction)),
     })),
-    ...(c.queues.producers ?? []).map((p: any) => ({
+    ...(c.queues.producers ?? []).map((p) => ({
       kind: "queue",
       binding: p.binding,
       resource: res("queue", p.binding, p.queue),
       ...opt("deliveryDelay", p.delivery_delay),
     })),
-    ...c.durable_objects.bindings.map((d: any) => ({
+    ...c.durable_objects.bindings.map((d) => ({
       kind: "durable_object",
       binding: d.name,
       className: d.class_name,
       ...opt("scriptName", d.script_name),
       ...opt("environment", d.environment),
     })),
-    ...c.services.map((s: any) => ({
+    ...c.services!.map((s) => ({
       kind: "service",
       binding: s.binding,
       service: s.service,
@@ -100,10 +103,10 @@ function fromWrangler(c: Record<string, any>, file: string): Omit<WorkerSource, 
       ...opt("entrypoint", s.entrypoint),
       ...opt("props", s.props),
     })),
-    ...c.analytics_engine_datasets.map((a: any) => ({ kind: "analytics_engine", binding: a.binding, ...opt("dataset", a.dataset) })),
+    ...c.analytics_engine_datasets.map((a) => ({ kind: "analytics_engine", binding: a.binding, ...opt("dataset", a.dataset) })),
     ...(c.ai ? [{ kind: "ai", binding: c.ai.binding, ...opt("staging", c.ai.staging) }] : []),
-    ...c.hyperdrive.map((h: any) => ({ kind: "hyperdrive", binding: h.binding, id: h.id })),
-    ...[...c.ratelimits, ...(c.unsafe?.bindings ?? []).filter((b: any) => b.type === "ratelimit")].map((r: any) => ({
+    ...c.hyperdrive.map((h) => ({ kind: "hyperdrive", binding: h.binding, id: h.id })),
+    ...[...c.ratelimits, ...(c.unsafe?.bindings ?? []).filter((b) => b.type === "ratelimit")].map((r) => ({
       kind: "ratelimit",
       binding: r.name,
       namespaceId: r.namespace_id,
@@ -112,7 +115,11 @@ function fromWrangler(c: Record<string, any>, file: string): Omit<WorkerSource, 
     ...(c.version_metadata ? [{ kind: "version_metadata", binding: c.version_metadata.binding }] : []),
     ...(c.assets?.binding ? [{ kind: "assets", binding: c.assets.binding }] : []),
   ];
-  const route = (r: any) =>
+  // wrangler's route kinds (by zone id, by zone name, custom domain) as one shape with every key optional.
+  type AnyRoute =
+    | string
+    | { pattern: string; zone_id?: string; zone_name?: string; custom_domain?: boolean; enabled?: boolean; previews_enabled?: boolean };
+  const route = (r: AnyRoute) =>
     typeof r === "string"
       ? { pattern: r }
       : {
@@ -131,7 +138,7 @@ function fromWrangler(c: Record<string, any>, file: string): Omit<WorkerSource, 
     vars: c.vars,
     bindings: bindings as WorkerSource["bindings"],
     migrations: c.migrations,
-    queueConsumers: (c.queues.consumers ?? []).map((q: any) => ({
+    queueConsumers: (c.queues.consumers ?? []).map((q) => ({
       queue: { kind: "queue", name: q.queue, nameFrom: "wrangler" },
       ...opt("maxBatchSize", q.max_batch_size),
       ...opt("maxBatchTimeout", q.max_batch_timeout),
@@ -146,7 +153,7 @@ function fromWrangler(c: Record<string, any>, file: string): Omit<WorkerSource, 
     ...(c.assets
       ? {
           assets: {
-            directory: resolve(dir, c.assets.directory),
+            directory: resolve(dir, c.assets.directory!),
             ...opt("htmlHandling", c.assets.html_handling),
             ...opt("notFoundHandling", c.assets.not_found_handling),
             ...opt("runWorkerFirst", c.assets.run_worker_first),
@@ -161,7 +168,7 @@ function fromWrangler(c: Record<string, any>, file: string): Omit<WorkerSource, 
       ...opt("uploadSourceMaps", c.upload_source_maps),
       define: c.define,
       alias: c.alias ?? {},
-      rules: c.rules,
+      rules: c.rules as WorkerSource["build"]["rules"],
       ...opt("findAdditionalModules", c.find_additional_modules),
       ...opt("baseDir", c.base_dir),
       preserveFileNames: c.preserve_file_names ?? false,

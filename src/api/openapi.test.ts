@@ -4,11 +4,10 @@ import { describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../contract/index.ts";
 import { createStore } from "../store/index.ts";
 import { fakeEngineForApiTests, openTestSecurity, testSpec } from "../../test/support/api-fixtures.ts";
+import type { OpenApiDocument } from "../../test/support/openapi-document.ts";
 import { createApi } from "./app.ts";
 import { openApiPath } from "./openapi.ts";
 import { silentLogger } from "../telemetry/index.ts";
-
-type Json = Record<string, any>;
 
 async function makeApi() {
   const store = createStore(":memory:");
@@ -36,11 +35,11 @@ describe("OpenAPI document", () => {
     const { store, api } = await makeApi();
     const res = await api.app.request("/v1/openapi.json");
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as Json;
+    const doc = (await res.json()) as OpenApiDocument;
     expect(doc.openapi).toBe("3.1.0");
 
     const inApp = api.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method.toLowerCase()} ${openApiPath(r.path)}`);
-    const inDoc = Object.entries(doc.paths as Json).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    const inDoc = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
     expect([...inDoc].sort()).toEqual([...new Set(inApp)].sort());
     // The contract's routes, by name: a route dropped from the app fails here, not only in the CLI.
     for (const route of [
@@ -93,14 +92,14 @@ describe("OpenAPI document", () => {
 
   it("describes auth, inputs and responses of every operation, and every $ref resolves", async () => {
     const { store, api } = await makeApi();
-    const doc = (await (await api.app.request("/v1/openapi.json")).json()) as Json;
-    const schemas = doc.components.schemas as Json;
+    const doc = (await (await api.app.request("/v1/openapi.json")).json()) as OpenApiDocument;
+    const schemas = doc.components.schemas;
     for (const ref of refs(doc)) {
       expect(ref).toMatch(/^#\/components\/schemas\//);
       expect(schemas, ref).toHaveProperty(ref.split("/").pop()!);
     }
     for (const r of api.routes) {
-      const op = doc.paths[openApiPath(r.path)][r.method] as Json;
+      const op = doc.paths[openApiPath(r.path)][r.method];
       expect(op.operationId).toBe(r.id);
       if (r.role) {
         expect(op.security).toEqual([{ bearer: [] }]);
@@ -108,10 +107,10 @@ describe("OpenAPI document", () => {
         expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["401", "403", "429"]));
       } else expect(op.security).toEqual([]);
       expect(op.responses).toHaveProperty(r.websocket ? "101" : String(r.status));
-      expect(op.responses["500"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
-      if (r.body) expect(op.requestBody.content["application/json"].schema.$ref).toMatch(/Body$/);
+      expect(op.responses["500"].content?.["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/Error" });
+      if (r.body) expect(op.requestBody?.content["application/json"]?.schema?.$ref).toMatch(/Body$/);
       const pathParams = [...r.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
-      expect(op.parameters.filter((p: Json) => p.in === "path").map((p: Json) => p.name)).toEqual(pathParams);
+      expect(op.parameters.filter((p) => p.in === "path").map((p) => p.name)).toEqual(pathParams);
     }
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
     store.close();
@@ -119,9 +118,9 @@ describe("OpenAPI document", () => {
 
   it("generates component schemas from the zod schemas the routes validate with", async () => {
     const { store, api } = await makeApi();
-    const doc = (await (await api.app.request("/v1/openapi.json")).json()) as Json;
-    const s = doc.components.schemas as Json;
-    expect(s.Release.properties.status.enum).toEqual([
+    const doc = (await (await api.app.request("/v1/openapi.json")).json()) as OpenApiDocument;
+    const s = doc.components.schemas;
+    expect(s.Release.properties?.status?.enum).toEqual([
       "running",
       "rolling_back",
       "succeeded",
@@ -131,10 +130,10 @@ describe("OpenAPI document", () => {
       "unchanged",
     ]);
     // Each event type with its own payload (the contract's typed event map), one branch per type.
-    const branches = s.StoredEvent.oneOf as Json[];
-    expect(branches.map((b) => b.properties.type.const)).toContain("release.step.failed");
-    expect(branches.map((b) => b.properties.type.const)).toEqual(EVENT_TYPES);
-    expect(branches.find((b) => b.properties.type.const === "health.changed")!.properties.data.required).toEqual([
+    const branches = s.StoredEvent.oneOf ?? [];
+    expect(branches.map((b) => b.properties?.type?.const)).toContain("release.step.failed");
+    expect(branches.map((b) => b.properties?.type?.const)).toEqual(EVENT_TYPES);
+    expect(branches.find((b) => b.properties?.type?.const === "health.changed")?.properties?.data?.required).toEqual([
       "from",
       "to",
       "versionId",
@@ -142,15 +141,15 @@ describe("OpenAPI document", () => {
       "detail",
     ]);
     expect(s.CreateReleaseBody).toMatchObject({ required: ["worker"], additionalProperties: false });
-    expect(s.Error.properties.error.properties.code.enum).toContain("ERR_FORBIDDEN");
-    expect(s.ReleasePlan.properties.gate).toEqual({ $ref: "#/components/schemas/Gate" });
+    expect(s.Error.properties?.error?.properties?.code?.enum).toContain("ERR_FORBIDDEN");
+    expect(s.ReleasePlan.properties?.gate).toEqual({ $ref: "#/components/schemas/Gate" });
     expect(s.ReleasePage).toMatchObject({
       type: "object",
       properties: { items: { type: "array", items: { $ref: "#/components/schemas/Release" } }, next: { type: "string" } },
       required: ["items"],
     });
-    const events = doc.paths["/v1/events"].get as Json;
-    expect(events.parameters.find((p: Json) => p.name === "after")).toMatchObject({
+    const events = doc.paths["/v1/events"].get;
+    expect(events.parameters.find((p) => p.name === "after")).toMatchObject({
       in: "query",
       required: false,
       schema: { type: "integer", minimum: 0 },
@@ -163,7 +162,7 @@ describe("OpenAPI document", () => {
     expect(withValue.sort()).toEqual(["PutSecretBody", "SecretValue"]);
     expect(doc.paths["/v1/audit/export"].get.responses["200"].content).toHaveProperty(["application/x-ndjson"]);
     expect(doc.paths["/v1/secrets/{name}/value"].get["x-required-role"]).toBe("admin");
-    const stream = doc.paths["/v1/events/stream"].get as Json;
+    const stream = doc.paths["/v1/events/stream"].get;
     expect(stream.responses["101"]["x-websocket-message"]).toEqual({ $ref: "#/components/schemas/StoredEvent" });
     store.close();
   });

@@ -144,7 +144,7 @@ export function createAnalyticsApi(ctx: ApiContext) {
       windows: Array<{ versionId: string; from: Date; to: Date }>;
     }): Promise<VersionInvocations[]> {
       const accountTag = await ctx.accountId();
-      const parts = q.windows.map((w, i) => {
+      const parts = q.windows.map((_w, i) => {
         const filter = `{scriptName: $script, scriptVersion: $v${i}, datetime_geq: $from${i}, datetime_lt: $to${i}}`;
         return `t${i}: workersInvocationsAdaptive(limit: 1, filter: ${filter}) { sum { requests errors } quantiles { wallTimeP50 wallTimeP99 } }
       m${i}: workersInvocationsAdaptive(limit: 1000, filter: ${filter}, orderBy: [datetimeMinute_ASC]) { sum { requests errors } quantiles { wallTimeP50 wallTimeP99 } dimensions { datetimeMinute } }`;

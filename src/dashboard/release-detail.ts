@@ -116,7 +116,7 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
   let controlTimer: ReturnType<typeof setTimeout> | undefined;
   let disposed = false;
   async function readControl(): Promise<void> {
-    if (!release || release.kind !== "release" || disposed) return;
+    if (release?.kind !== "release" || disposed) return;
     const mine = ++controlSeq;
     if (controlTimer) clearTimeout(controlTimer);
     let next: ReleaseControl | undefined;

@@ -125,10 +125,7 @@ export async function startRuntime<C>(env: AgentEnv, options: EdgeAgentOptions<C
     relay,
     due() {
       const t = now();
-      return (
-        (config !== undefined && !config.refreshing() && t - config.checkedAt() >= refreshMs) ||
-        (heartbeats !== undefined && heartbeats.due(t))
-      );
+      return (config !== undefined && !config.refreshing() && t - config.checkedAt() >= refreshMs) || heartbeats?.due(t) === true;
     },
     runDue(waitUntil) {
       if (config && !config.refreshing() && now() - config.checkedAt() >= refreshMs) waitUntil(syncAndReport(() => config.refresh()));

@@ -2,12 +2,13 @@
 // fetch that records every request and answers what the contract says the daemon answers);
 // test/mcp-server.test.ts runs them against a real daemon and local edge.
 import { describe, expect, it } from "vitest";
+import type { PutSecretBody } from "../contract/index.ts";
 import { mcpClient } from "./connect.ts";
 import { configPublish, release, releaseControl, rollback, secretRotate, WRITE_TOOLS } from "./tools-write.ts";
 
 function fakeApi(answers: Record<string, unknown>) {
   const requests: string[] = [];
-  const bodies: Record<string, any> = {};
+  const bodies: Record<string, unknown> = {};
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const key = `${init?.method ?? "GET"} ${new URL(String(input)).pathname}`;
     requests.push(key);
@@ -86,7 +87,7 @@ describe("secret_rotate", () => {
   it("confirmed with a generated value: writes with check-and-set and never returns the value", async () => {
     const { api, bodies } = fakeApi({ "GET /v1/secrets": [secret("K", 4, "binding")], "PUT /v1/secrets/K": { name: "K", version: 5 } });
     const out = await secretRotate.run({ name: "K", generate_bytes: 32, confirm: true }, { api });
-    const body = bodies["PUT /v1/secrets/K"];
+    const body = bodies["PUT /v1/secrets/K"] as PutSecretBody;
     expect(body).toMatchObject({ encoding: "base64", cas: 4 });
     const value = Buffer.from(body.value, "base64").toString("utf8");
     expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);

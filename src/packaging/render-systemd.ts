@@ -104,7 +104,7 @@ ${COMPILE_CACHE}
 # The edge's API port (its regions take the next ones): set CBO_EDGE_PORT in ${envFile(f)} to move it.
 Environment=CBO_EDGE_PORT=${f.edgePort}
 EnvironmentFile=-${envFile(f)}
-ExecStart=${exec(f, ["edge", "--data", edgeDataDir(f), "--port", "${CBO_EDGE_PORT}", "--regions", f.localRegions.join(",")])}
+ExecStart=${exec(f, ["edge", "--data", edgeDataDir(f), "--port", `\${CBO_EDGE_PORT}`, "--regions", f.localRegions.join(",")])}
 Restart=on-failure
 RestartSec=2
 TimeoutStopSec=30

@@ -148,10 +148,10 @@ describe("kit files", () => {
 
   it("Dockerfile: Node 24 slim, npm ci in the builder, non-root runtime with a health check on /v1/health", () => {
     const d = renderDockerfile(facts(CLOUD, { port: 8123 }));
-    expect(d.match(/^FROM \$\{NODE_IMAGE\} AS \w+$/gm)).toEqual(["FROM ${NODE_IMAGE} AS builder", "FROM ${NODE_IMAGE} AS runtime"]);
+    expect(d.match(/^FROM \$\{NODE_IMAGE\} AS \w+$/gm)).toEqual([`FROM \${NODE_IMAGE} AS builder`, `FROM \${NODE_IMAGE} AS runtime`]);
     expect(d).toContain("ARG NODE_IMAGE=node:24-slim");
     expect(d).toMatch(/RUN npm ci --omit=dev/);
-    expect(d.indexOf("USER node")).toBeGreaterThan(d.indexOf("FROM ${NODE_IMAGE} AS runtime"));
+    expect(d.indexOf("USER node")).toBeGreaterThan(d.indexOf(`FROM \${NODE_IMAGE} AS runtime`));
     expect(d).toMatch(/HEALTHCHECK .*\n.*\/v1\/health/);
     expect(JSON.parse(/^ENTRYPOINT (.*)$/m.exec(d)![1]!)).toEqual(["node", "--max-semi-space-size=1", "/app/bin/cbo.js"]);
     const cmd = JSON.parse(/^CMD (.*)$/m.exec(d)![1]!) as string[];

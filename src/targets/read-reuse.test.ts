@@ -24,7 +24,7 @@ function fakeClient() {
   };
   const client = {
     listDeployments: (script: string) => answer(`listDeployments ${script}`, () => [{ id: deployed, versions: [] }]),
-    queryD1: (id: string, q: { sql: string }) => answer(`queryD1 ${q.sql}`, () => [{ results: [] }]),
+    queryD1: (_id: string, q: { sql: string }) => answer(`queryD1 ${q.sql}`, () => [{ results: [] }]),
     createDeployment: async () => {
       calls.push("createDeployment");
       deployed = "v2";

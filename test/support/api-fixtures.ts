@@ -15,7 +15,7 @@ import type { Engine, ReleasePlan } from "../../src/deploy/types.ts";
 import { CboError } from "../../src/kit/errors.ts";
 import { uuid } from "../../src/kit/ids.ts";
 import { createStore, type Release, type Role, type Store } from "../../src/store/index.ts";
-import { TERMINAL_STATUSES } from "../../src/contract/index.ts";
+import { TERMINAL_STATUSES, type ErrorBody } from "../../src/contract/index.ts";
 import { randomBytes } from "node:crypto";
 import { createApi, startApiServer, type Api, type ApiDeps, type ApiServer } from "../../src/api/index.ts";
 import { openSecurity, type Security, type SecurityOptions } from "../../src/security/open-security.ts";
@@ -312,15 +312,25 @@ export async function startApiFixture(
   };
 }
 
-export type Answer = { status: number; body: any; text: string };
+/**
+ * An API answer: `body` is the parsed JSON (undefined if none), typed as the shape the caller
+ * expects (a type from src/contract, or ErrorBody / Refusal for a refused request); the test's
+ * assertions then check it.
+ */
+export type Answer<T = unknown> = { status: number; body: T; text: string };
+
+/** A refusal whose details a test reads, typed as the route puts them (src/api/errors.ts). */
+export type Refusal<D> = { error: ErrorBody["error"] & { details: D } };
+/** ERR_VALIDATION's details: every problem with the path it was found at. */
+export type ValidationIssues = { issues: Array<{ path: string; message: string }> };
 
 /** A request to the API with an optional bearer token and a raw or JSON body. */
-export async function call(
+export async function call<T = unknown>(
   url: string,
   method: string,
   path: string,
   opts: { token?: string; json?: unknown; body?: string; headers?: Record<string, string> } = {},
-): Promise<Answer> {
+): Promise<Answer<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers["authorization"] = `Bearer ${opts.token}`;
   let body = opts.body;
@@ -334,5 +344,5 @@ export async function call(
   } catch {
     parsed = undefined;
   }
-  return { status: res.status, body: parsed, text };
+  return { status: res.status, body: parsed as T, text };
 }

@@ -2,7 +2,7 @@
 // assets, routes): the v4 envelope comes back parsed, failures included, so tests can assert codes.
 import type { LocalEdge, RegionInfo } from "../../src/local-edge/types.ts";
 
-export type Envelope<T = any> = {
+export type Envelope<T = unknown> = {
   success: boolean;
   errors: Array<{ code: number; message: string }>;
   result: T;
@@ -10,15 +10,20 @@ export type Envelope<T = any> = {
 };
 
 export type EdgeApi = {
-  call<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Envelope<T> & { status: number }>;
+  call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Envelope<T> & { status: number }>;
   /** Same, but throws unless the call succeeded; answers `result`. */
-  ok<T = any>(method: string, path: string, body?: unknown): Promise<T>;
+  ok<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** A Worker upload form: metadata plus ES modules (and text modules by `.txt`). */
   upload(metadata: Record<string, unknown>, modules?: Record<string, string>): FormData;
 };
 
 export function edgeApi(edge: LocalEdge, region: RegionInfo): EdgeApi {
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const call = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const url = path.startsWith("/zones") ? `${edge.apiUrl}${path}` : `${edge.apiUrl}/accounts/${region.accountId}${path}`;
     const isForm = body instanceof FormData;
     const res = await fetch(url, {
@@ -32,15 +37,15 @@ export function edgeApi(edge: LocalEdge, region: RegionInfo): EdgeApi {
     });
     const text = await res.text();
     try {
-      return { ...(JSON.parse(text) as Envelope), status: res.status };
+      return { ...(JSON.parse(text) as Envelope<T>), status: res.status };
     } catch {
       throw new Error(`${method} ${path} -> ${res.status}, not JSON: ${text.slice(0, 500)}`);
     }
   };
   return {
     call,
-    async ok(method, path, body) {
-      const r = await call(method, path, body);
+    async ok<T>(method: string, path: string, body?: unknown) {
+      const r = await call<T>(method, path, body);
       if (!r.success) throw new Error(`${method} ${path} -> ${r.status}: ${JSON.stringify(r.errors)}`);
       return r.result;
     },

@@ -3,7 +3,8 @@
 // see how much the server took before it answered.
 import http from "node:http";
 
-export type RawReply = { status: number; headers: http.IncomingHttpHeaders; text: string; body: any };
+/** `body` is the parsed JSON (undefined if none), typed as the shape the caller expects. */
+export type RawReply<T = unknown> = { status: number; headers: http.IncomingHttpHeaders; text: string; body: T };
 
 export type RawRequest = {
   method?: string;
@@ -14,7 +15,7 @@ export type RawRequest = {
   from?: string;
 };
 
-export function rawRequest(url: string, r: RawRequest): Promise<RawReply> {
+export function rawRequest<T = unknown>(url: string, r: RawRequest): Promise<RawReply<T>> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -38,7 +39,7 @@ export function rawRequest(url: string, r: RawRequest): Promise<RawReply> {
           } catch {
             body = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: body as T });
         });
       },
     );
@@ -47,17 +48,17 @@ export function rawRequest(url: string, r: RawRequest): Promise<RawReply> {
   });
 }
 
-export type StreamedReply = { status: number; body: any; sentBeforeAnswer: number; elapsedMs: number };
+export type StreamedReply<T = unknown> = { status: number; body: T; sentBeforeAnswer: number; elapsedMs: number };
 
 /**
  * POSTs (or PUTs) `total` bytes in 64 KiB chunks, chunked or with the length declared up front,
  * writing as fast as the socket takes them, until the server answers (or cuts the connection).
  * `sentBeforeAnswer` is how much had been written when the answer came.
  */
-export function streamBody(
+export function streamBody<T = unknown>(
   url: string,
   o: { method?: string; path: string; headers?: Record<string, string>; total: number; chunked: boolean },
-): Promise<StreamedReply> {
+): Promise<StreamedReply<T>> {
   const u = new URL(url);
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   const started = Date.now();
@@ -80,7 +81,7 @@ export function streamBody(
         } catch {
           body = text;
         }
-        resolve({ status: res.statusCode ?? 0, body, sentBeforeAnswer: at, elapsedMs: Date.now() - started });
+        resolve({ status: res.statusCode ?? 0, body: body as T, sentBeforeAnswer: at, elapsedMs: Date.now() - started });
       });
     });
     req.on("error", (e) => {

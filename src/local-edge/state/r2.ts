@@ -192,6 +192,7 @@ export function createR2Store(db: EdgeDb, root: string) {
       const prefixes: string[] = [];
       let last = "";
       let truncated = false;
+      // biome-ignore lint/complexity/useMathMinMax: string keys; Math.max would turn them into NaN.
       const from = opts.startAfter > opts.prefix ? opts.startAfter : opts.prefix;
       const strict = opts.startAfter >= opts.prefix && opts.startAfter !== "";
       const iter = db
