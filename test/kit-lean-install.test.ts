@@ -11,8 +11,8 @@
 // reached here). The release's gate probes https://hello.<subdomain>.workers.dev/, which does not
 // resolve here either, so the spec's gate accepts failed probes (failure_limit 1000, error rate up
 // to 1): the test judges the install and the API path, and checks what serves on the edge itself.
-import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,6 +103,17 @@ workers:
     generateKeyFile(keyFile);
     const data = join(tmp, "data");
     const record = join(tmp, "loads.txt");
+    // The install's compile cache filled as the Dockerfile fills it (bin/warm-compile-cache.js), with
+    // this daemon's flags (none): the daemon below should find nearly everything it loads in it.
+    const cache = join(tmp, "compile-cache");
+    const warmed = spawnSync(process.execPath, [join(kitDir, "bin", "warm-compile-cache.js")], {
+      cwd: tmp,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", NODE_COMPILE_CACHE: cache },
+      encoding: "utf8",
+    });
+    expect(warmed.status, warmed.stderr).toBe(0);
+    const cacheEntries = () => readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+    const warmEntries = cacheEntries();
     const env = {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
@@ -110,6 +121,7 @@ workers:
       CBO_MASTER_KEY_FILE: keyFile,
       CBO_CLOUDFLARED: "off",
       CBO_RECORD_LOADS: record,
+      NODE_COMPILE_CACHE: cache,
     };
     // `node bin/cbo.js daemon` of the install, with no Node flag but the recorder.
     const child = spawn(
@@ -186,6 +198,12 @@ workers:
       child.kill("SIGINT");
     }
     expect(await exited, daemonLog.slice(-600)).toBe(0);
+
+    // Warm from its first start: what it added is what a release and drift load on demand (the
+    // bundler, esbuild), a few dozen entries against the ~900 the warm-up wrote.
+    const added = cacheEntries() - warmEntries;
+    expect(warmEntries).toBeGreaterThan(600);
+    expect(added, `${added} compile-cache entries added by the daemon over ${warmEntries} warmed`).toBeLessThan(warmEntries / 10);
 
     loads = readFileSync(record, "utf8").trim().split("\n");
     const inInstall = loads.filter((u) => u.startsWith(`file://${kitDir}/`));

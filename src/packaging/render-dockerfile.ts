@@ -8,6 +8,8 @@ import { NODE_FLAGS, type KitFacts } from "./facts.ts";
 
 /** Where the product lives inside the image; config is mounted at <APP>/config. */
 export const IMAGE_APP_DIR = "/app";
+/** Node's compile cache inside the image, filled at build time (bin/warm-compile-cache.js). */
+export const IMAGE_COMPILE_CACHE = `${IMAGE_APP_DIR}/.compile-cache`;
 /** The uid of the `node` user of the official Node images (owns the data volume). */
 export const IMAGE_UID = 1000;
 
@@ -42,15 +44,20 @@ RUN npm ci --omit=dev --legacy-peer-deps --no-audit --no-fund && npm cache clean
 FROM \${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \\
     CBO_PORT=${f.port} \\
-    CBO_MASTER_KEY_FILE=${f.etcDir}/master.key
+    CBO_MASTER_KEY_FILE=${f.etcDir}/master.key \\
+    NODE_COMPILE_CACHE=${IMAGE_COMPILE_CACHE}
 WORKDIR ${IMAGE_APP_DIR}
 COPY --from=builder ${IMAGE_APP_DIR}/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY src ./src
 # The data directory (a volume) and the key directory belong to the unprivileged user, 0700.
-RUN install -d -o node -g node -m 0700 ${f.dataDir} ${f.etcDir}
+RUN install -d -o node -g node -m 0700 ${f.dataDir} ${f.etcDir} ${IMAGE_COMPILE_CACHE}
 USER node
+# Node's compile cache, filled now with the entrypoint's flags (it is kept per Node version and
+# flags): a new container starts as warm as a restarted one, without loading the type stripper
+# (faster, and ~20 MiB less RSS for the daemon's life).
+RUN ${JSON.stringify(["node", ...NODE_FLAGS, `${IMAGE_APP_DIR}/bin/warm-compile-cache.js`])}
 VOLUME ["${f.dataDir}"]
 # The daemon listens on 127.0.0.1 only; the health check runs inside the container's network namespace.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \\

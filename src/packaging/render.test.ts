@@ -156,6 +156,13 @@ describe("kit files", () => {
     expect(JSON.parse(/^ENTRYPOINT (.*)$/m.exec(d)![1]!)).toEqual(["node", "--max-semi-space-size=1", "/app/bin/cbo.js"]);
     const cmd = JSON.parse(/^CMD (.*)$/m.exec(d)![1]!) as string[];
     expect(cmd).toEqual(["daemon", "--config", "/app/config/orchestrator.yaml", "--data", "/var/lib/cbo", "--port", "8123"]);
+    // The compile cache is filled at build time, as the node user, with the entrypoint's own flags
+    // (Node keeps one cache per set of flags): a new container starts warm.
+    expect(d).toMatch(/^ {4}NODE_COMPILE_CACHE=\/app\/\.compile-cache$/m);
+    expect(d).toMatch(/^RUN install -d -o node -g node -m 0700 .* \/app\/\.compile-cache$/m);
+    const warm = /^RUN (\[.*warm-compile-cache\.js"\])$/m.exec(d);
+    expect(JSON.parse(warm![1]!)).toEqual(["node", "--max-semi-space-size=1", "/app/bin/warm-compile-cache.js"]);
+    expect(d.indexOf(warm![0])).toBeGreaterThan(d.indexOf("USER node"));
   });
 
   it("systemd: sandboxed, writes only the data and key directories, secrets from the environment file", () => {
