@@ -499,7 +499,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     drift.start();
     sec.start();
     const memory = opts.reduceMemory
-      ? startMemoryReducer({ log, onReduced: (r) => telemetry.metrics.memoryReductions.inc({ reason: r.reason }) })
+      ? startMemoryReducer({
+          log,
+          busy: () => store.releases.unfinished().length > 0,
+          onReduced: (r) => telemetry.metrics.memoryReductions.inc({ reason: r.reason }),
+        })
       : undefined;
     const backups = schedule
       ? // Loaded only when a schedule is configured: an idle daemon without one does not pay for it.

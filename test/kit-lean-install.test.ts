@@ -186,14 +186,16 @@ workers:
       }, 30_000);
       expect(drift).toBeDefined();
 
-      // The daemon gave its start-up memory back once it settled (src/telemetry/memory-reducer.ts).
+      // The daemon gave its start-up memory back once it was idle (src/telemetry/memory-reducer.ts):
+      // "settled" when start-up had settled with nothing running, else "grown" at a later check.
       const reductions = await eventually(async () => {
         const res = await fetch(new URL("/metrics", started.url), { headers: { authorization: `Bearer ${token}` } });
-        const line = /^cbo_memory_reductions_total\{reason="settled"\} (\d+)$/m.exec(await res.text());
-        if (!line) throw new Error("no memory reduction yet");
-        return Number(line[1]);
-      }, 20_000);
-      expect(reductions).toBe(1);
+        const counts = [...(await res.text()).matchAll(/^cbo_memory_reductions_total\{reason="(settled|grown)"\} (\d+)$/gm)];
+        const total = counts.reduce((n, m) => n + Number(m[2]), 0);
+        if (total === 0) throw new Error("no memory reduction yet");
+        return total;
+      }, 40_000);
+      expect(reductions).toBeGreaterThanOrEqual(1);
     } finally {
       child.kill("SIGINT");
     }
