@@ -18,7 +18,14 @@ export {
   type LogSink,
   type LogValue,
 } from "./logger.ts";
-export { type MemoryReducer, type Reduction, reductionDue, startMemoryReducer, youngGenerationCommitted } from "./memory-reducer.ts";
+export {
+  heapSlack,
+  type MemoryReducer,
+  type Reduction,
+  reductionDue,
+  startMemoryReducer,
+  youngGenerationCommitted,
+} from "./memory-reducer.ts";
 export { createRedactor, type Redactor } from "./redact.ts";
 export {
   CONTENT_TYPE as METRICS_CONTENT_TYPE,

@@ -8,15 +8,15 @@ import { type Reduction, reductionDue, startMemoryReducer } from "./memory-reduc
 
 const MiB = 1024 * 1024;
 const due = (o: Partial<Parameters<typeof reductionDue>[0]>) =>
-  reductionDue({ now: 100_000, lastAt: undefined, youngCommitted: 64 * MiB, youngLimitBytes: 8 * MiB, minIntervalMs: 60_000, ...o });
+  reductionDue({ now: 100_000, lastAt: undefined, slack: 64 * MiB, slackLimitBytes: 6 * MiB, minIntervalMs: 60_000, ...o });
 
 describe("reductionDue", () => {
-  it("is due when the young generation has grown past the limit and none ran yet", () => {
+  it("is due when the heap's slack has grown past the limit and none ran yet", () => {
     expect(due({})).toBe(true);
   });
-  it("is not due while the young generation is within the limit", () => {
-    expect(due({ youngCommitted: 8 * MiB })).toBe(false);
-    expect(due({ youngCommitted: 2 * MiB, lastAt: 0 })).toBe(false);
+  it("is not due while the slack is within the limit", () => {
+    expect(due({ slack: 6 * MiB })).toBe(false);
+    expect(due({ slack: 2 * MiB, lastAt: 0 })).toBe(false);
   });
   it("never runs twice within the minimum interval", () => {
     expect(due({ lastAt: 50_000 })).toBe(false);
@@ -25,7 +25,7 @@ describe("reductionDue", () => {
 });
 
 const CHILD = `
-import { startMemoryReducer, youngGenerationCommitted } from ${JSON.stringify(fileURLToPath(new URL("./memory-reducer.ts", import.meta.url)))};
+import { heapSlack, startMemoryReducer, youngGenerationCommitted } from ${JSON.stringify(fileURLToPath(new URL("./memory-reducer.ts", import.meta.url)))};
 // Survivors: kept across many scavenges, so V8 grows the young generation; then let go.
 let keep = [];
 for (let round = 0; round < 60; round++) {
@@ -36,10 +36,13 @@ keep = [];
 const lines = [];
 const log = { debug: (l) => lines.push(l), info() {}, warn() {}, error() {} };
 const before = youngGenerationCommitted();
+const slackBefore = heapSlack();
 const reducer = startMemoryReducer({ log, settleMs: 3_600_000 });
 const r = reducer.reduce("grown");
+const youngAfter = youngGenerationCommitted();
+const slackAfter = heapSlack();
 reducer.stop();
-console.log(JSON.stringify({ before, r, gcGlobal: typeof globalThis.gc, lines }));
+console.log(JSON.stringify({ before, youngAfter, slackBefore, slackAfter, r, gcGlobal: typeof globalThis.gc, lines }));
 `;
 
 describe("startMemoryReducer in a real Node process", () => {
@@ -48,6 +51,9 @@ describe("startMemoryReducer in a real Node process", () => {
     expect(child.status, child.stderr).toBe(0);
     const out = JSON.parse(child.stdout.trim()) as {
       before: number;
+      youngAfter: number;
+      slackBefore: number;
+      slackAfter: number;
       r: { beforeBytes: number; afterBytes: number; reason: string } | null;
       gcGlobal: string;
       lines: string[];
@@ -56,10 +62,15 @@ describe("startMemoryReducer in a real Node process", () => {
     expect(out.before).toBeGreaterThan(8 * MiB);
     expect(out.r).not.toBeNull();
     expect(out.r!.reason).toBe("grown");
-    expect(out.r!.afterBytes).toBeLessThanOrEqual(4 * MiB);
-    expect(out.r!.afterBytes).toBeLessThan(out.before / 4);
+    // The young generation is back to its initial size, the heap's slack is mostly gone, and the
+    // heap holds less committed than before.
+    expect(out.youngAfter).toBeLessThanOrEqual(4 * MiB);
+    expect(out.youngAfter).toBeLessThan(out.before / 4);
+    expect(out.slackBefore).toBeGreaterThan(6 * MiB);
+    expect(out.slackAfter).toBeLessThan(out.slackBefore / 4);
+    expect(out.r!.afterBytes).toBeLessThan(out.r!.beforeBytes);
     expect(out.gcGlobal).toBe("undefined");
-    expect(out.lines.join("\n")).toMatch(/^memory: young generation \d+\.\d -> \d+\.\d MiB \(grown, \d+ ms\)$/);
+    expect(out.lines.join("\n")).toMatch(/^memory: heap \d+\.\d -> \d+\.\d MiB committed \(grown, \d+ ms\)$/);
   });
 });
 
@@ -74,7 +85,7 @@ describe("startMemoryReducer's timing", () => {
       minIntervalMs: 0,
       busy: () => busy,
       // Reported as grown whatever V8 holds: the timing is what is tested here.
-      youngCommitted: () => 64 * MiB,
+      slack: () => 64 * MiB,
       onReduced: (r) => done.push(r),
     });
     try {

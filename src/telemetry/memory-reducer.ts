@@ -9,8 +9,11 @@
 // after ~8 s of allocation under ~1 MB/s: a daemon probing six Workers and reading their deployments
 // every second stays just above that, so the reduction never comes.
 //
-// So the daemon asks for it at quiet moments: once start-up has settled, then whenever the young
-// generation has grown past 4 MiB again, at most once a minute, and never while a release runs (a
+// Idle work then grows the old generation's pages faster than it fills them (about 6 MiB of
+// committed but unused heap within two minutes), which V8 also keeps until a compacting collection.
+//
+// So the daemon asks for one at quiet moments: once start-up has settled, then whenever the heap
+// holds more than 6 MiB committed but unused, at most once a minute, and never while a release runs (a
 // full collection of a ~30 MiB heap pauses the daemon for 60-160 ms, which would land in the probe
 // latencies a canary is judged on). It changes no heap limit and no flag of how the heap grows:
 // under load the young generation grows as it always did.
@@ -26,21 +29,27 @@ export type MemoryReducerOptions = {
   log: Logger;
   /** After start-up: the first reduction, once the first probes and drift reads are done (ms). */
   settleMs?: number;
-  /** How often the young generation's size is looked at (ms). */
+  /** How often the heap's slack is looked at (ms). */
   checkEveryMs?: number;
   /** Never two reductions closer than this (ms). */
   minIntervalMs?: number;
-  /** Reduce when the young generation holds more than this committed (bytes). */
-  youngLimitBytes?: number;
+  /** Reduce when the heap holds more than this committed but unused (bytes). */
+  slackLimitBytes?: number;
   /** True while the daemon must not pause (a release running): a due reduction waits for the next check. */
   busy?: () => boolean;
   /** Called after each reduction (the metrics count them). */
   onReduced?: (r: Reduction) => void;
-  /** Injected in tests; defaults to V8's. */
-  youngCommitted?: () => number;
+  /** Injected in tests; defaults to V8's (heapSlack). */
+  slack?: () => number;
 };
 
-export type Reduction = { beforeBytes: number; afterBytes: number; ms: number; reason: "settled" | "grown" };
+export type Reduction = {
+  /** The heap's committed bytes before and after. */
+  beforeBytes: number;
+  afterBytes: number;
+  ms: number;
+  reason: "settled" | "grown";
+};
 
 export type MemoryReducer = {
   /** Runs one reduction now (false when this runtime offers none). */
@@ -52,12 +61,26 @@ export type MemoryReducer = {
 export function reductionDue(s: {
   now: number;
   lastAt: number | undefined;
-  youngCommitted: number;
-  youngLimitBytes: number;
+  slack: number;
+  slackLimitBytes: number;
   minIntervalMs: number;
 }): boolean {
-  if (s.youngCommitted <= s.youngLimitBytes) return false;
+  if (s.slack <= s.slackLimitBytes) return false;
   return s.lastAt === undefined || s.now - s.lastAt >= s.minIntervalMs;
+}
+
+/** What V8's heap holds committed but unused, over every space (the young generation's empty semi-space included). */
+export function heapSlack(): number {
+  let bytes = 0;
+  for (const s of getHeapSpaceStatistics()) bytes += s.space_size - s.space_used_size;
+  return bytes;
+}
+
+/** The committed size of V8's heap, every space. */
+export function heapCommitted(): number {
+  let bytes = 0;
+  for (const s of getHeapSpaceStatistics()) bytes += s.space_size;
+  return bytes;
 }
 
 /** The committed size of V8's young generation (both semi-spaces and its large objects). */
@@ -94,21 +117,21 @@ export function startMemoryReducer(o: MemoryReducerOptions): MemoryReducer {
   const settleMs = o.settleMs ?? 2_000;
   const checkEveryMs = o.checkEveryMs ?? 10_000;
   const minIntervalMs = o.minIntervalMs ?? 60_000;
-  const youngLimitBytes = o.youngLimitBytes ?? 4 * 1024 * 1024;
-  const young = o.youngCommitted ?? youngGenerationCommitted;
+  const slackLimitBytes = o.slackLimitBytes ?? 6 * 1024 * 1024;
+  const slack = o.slack ?? heapSlack;
   const gc = lowMemoryGc();
   let lastAt: number | undefined;
   const timers: NodeJS.Timeout[] = [];
 
   const reduce = (reason: Reduction["reason"]): Reduction | undefined => {
     if (!gc) return undefined;
-    const beforeBytes = young();
+    const beforeBytes = heapCommitted();
     const started = performance.now();
     gc({ type: "major", execution: "sync", flavor: "last-resort" });
-    const r: Reduction = { beforeBytes, afterBytes: young(), ms: performance.now() - started, reason };
+    const r: Reduction = { beforeBytes, afterBytes: heapCommitted(), ms: performance.now() - started, reason };
     lastAt = Date.now();
     const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
-    o.log.debug(`memory: young generation ${mib(r.beforeBytes)} -> ${mib(r.afterBytes)} MiB (${reason}, ${r.ms.toFixed(0)} ms)`);
+    o.log.debug(`memory: heap ${mib(r.beforeBytes)} -> ${mib(r.afterBytes)} MiB committed (${reason}, ${r.ms.toFixed(0)} ms)`);
     o.onReduced?.(r);
     return r;
   };
@@ -119,7 +142,7 @@ export function startMemoryReducer(o: MemoryReducerOptions): MemoryReducer {
     timers.push(
       setInterval(() => {
         if (o.busy?.()) return;
-        if (reductionDue({ now: Date.now(), lastAt, youngCommitted: young(), youngLimitBytes, minIntervalMs })) reduce("grown");
+        if (reductionDue({ now: Date.now(), lastAt, slack: slack(), slackLimitBytes, minIntervalMs })) reduce("grown");
       }, checkEveryMs),
     );
     // A daemon that is otherwise done must not stay up for these.
