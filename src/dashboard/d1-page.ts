@@ -4,11 +4,12 @@
 // was taken, the minutes of writes lost and the migrations the schema loses are read first
 // (GET /v1/d1/restore) and shown in the confirmation; the restore runs only after it, its progress
 // and outcome (with the bookmark that undoes it) shown on the row's result line.
-import type { El, Field } from "./browser.ts";
+import type { El } from "./browser.ts";
 import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
 import { d1Rows, type D1Row } from "./d1-rows.ts";
-import { debounce, type Page, type PageCtx } from "./page.ts";
-import type { Release, WorkerSummary } from "./types.ts";
+import { liveList, workerFilter } from "./list-page.ts";
+import type { Page, PageCtx } from "./page.ts";
+import type { Release } from "./types.ts";
 
 const LIST_ON = /^release\.(created|succeeded|rolled_back|failed|aborted|recovered|phase\.done)$/;
 
@@ -16,11 +17,7 @@ export const d1Page: Page = (root, ctx, route) => {
   let worker = route.query.get("worker") ?? "";
   const list = h("div", { class: "d1-list" }, h("p", { class: "muted" }, "Loading…"));
   const outcome = h("div", { class: "d1-outcome", role: "status", "aria-live": "polite", "data-d1-outcome": "" });
-  const filter = h(
-    "select",
-    { id: "d1-filter", onchange: () => ((worker = filter.value), void load()) },
-    h("option", { value: "" }, "all workers"),
-  ) as Field;
+  const filter = workerFilter(ctx, "d1-filter", worker, (w) => ((worker = w), void load()));
   put(
     root,
     h("div", { class: "page-head" }, h("h1", {}, "D1 databases"), h("label", { for: "d1-filter" }, "Show ", filter)),
@@ -61,16 +58,7 @@ export const d1Page: Page = (root, ctx, route) => {
       put(list, failure(e));
     }
   }
-  void ctx.api.workers().then(
-    (ws: WorkerSummary[]) => {
-      filter.append(...ws.map((w) => h("option", { value: w.name }, w.name)));
-      filter.value = worker;
-    },
-    () => {},
-  );
-  const reload = debounce(() => void load(), 150);
-  void load();
-  return { onEvent: (e) => LIST_ON.test(e.type) && reload(), dispose: () => reload.cancel() };
+  return liveList(load, LIST_ON);
 };
 
 function restoreButton(ctx: PageCtx, r: D1Row, outcome: El): El {

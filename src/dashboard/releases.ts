@@ -3,7 +3,8 @@
 // from its versions and confirmed in a dialog. Both forms only for deployers.
 import type { El, Field } from "./browser.ts";
 import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
-import { debounce, type Page, type PageCtx } from "./page.ts";
+import { liveList, workerFilter } from "./list-page.ts";
+import type { Page, PageCtx } from "./page.ts";
 import { releaseStartForm } from "./release-start.ts";
 import type { Release, VersionEntry, WorkerSummary } from "./types.ts";
 import { rollbackPreviewLines, type RollbackPreview } from "../contract/index.ts";
@@ -13,11 +14,7 @@ const LIST_ON = /^(release\.(created|succeeded|rolled_back|failed|aborted|rollin
 export const releasesPage: Page = (root, ctx, route) => {
   let worker = route.query.get("worker") ?? "";
   const list = h("div", { class: "releases-list" }, h("p", { class: "muted" }, "Loading…"));
-  const filter = h(
-    "select",
-    { id: "release-filter", onchange: () => ((worker = filter.value), void load()) },
-    h("option", { value: "" }, "all workers"),
-  ) as Field;
+  const filter = workerFilter(ctx, "release-filter", worker, (w) => ((worker = w), void load()));
   put(
     root,
     h("div", { class: "page-head" }, h("h1", {}, "Releases"), h("label", { for: "release-filter" }, "Show ", filter)),
@@ -52,16 +49,7 @@ export const releasesPage: Page = (root, ctx, route) => {
       put(list, failure(e));
     }
   }
-  void ctx.api.workers().then(
-    (ws: WorkerSummary[]) => {
-      filter.append(...ws.map((w) => h("option", { value: w.name }, w.name)));
-      filter.value = worker;
-    },
-    () => {},
-  );
-  const reload = debounce(() => void load(), 150);
-  void load();
-  return { onEvent: (e) => LIST_ON.test(e.type) && reload(), dispose: () => reload.cancel() };
+  return liveList(load, LIST_ON);
 };
 
 type Choice = { value: string; label: string; live: boolean; versions: VersionEntry[] };
