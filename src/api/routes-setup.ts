@@ -4,6 +4,7 @@
 // first worker (or the one given), recorded like any release request.
 import { RunSetupStepBodySchema, SetupSchema, SetupStepParamsSchema, SetupStepRunSchema } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
+import { interactive } from "../cloudflare/index.ts";
 import { createSetupState } from "../setup/daemon-state.ts";
 import { actorOf } from "../security/index.ts";
 import { requireWorker, type RouteContext } from "./context.ts";
@@ -36,7 +37,8 @@ export function setupRoutes(ctx: RouteContext): RouteDef[] {
         "The setup wizard's steps (master key, Cloudflare or the local edge, targets, tunnel, first release) with status, detail and a fix for a failed one",
       role: "viewer",
       response: SetupSchema,
-      handle: async () => ({ steps: await state.steps() }),
+      // A person waits: the checks' Cloudflare reads go first in the budget queue, refused within seconds.
+      handle: async ({ signal }) => ({ steps: await interactive(signal, () => state.steps()) }),
     }),
     route({
       id: "runSetupStep",
@@ -49,8 +51,8 @@ export function setupRoutes(ctx: RouteContext): RouteDef[] {
       response: SetupStepRunSchema,
       errors: [404, 409, 503],
       audit: { action: "setup.run", target: ({ params }) => `setup:${params.step}` },
-      async handle({ params, body, principal, tenant }) {
-        if (params.step !== "first-release") return { step: await state.recheck(params.step) };
+      async handle({ params, body, principal, tenant, signal }) {
+        if (params.step !== "first-release") return { step: await interactive(signal, () => state.recheck(params.step)) };
         const spec = ctx.deps.spec();
         const name = body.input?.worker ?? spec.workers[0]?.name;
         if (!name)
