@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TOOLS } from "../scripts/test-tools.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { startDaemonIn, bearerApi } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 import { startCbo } from "./support/run-cbo.ts";
@@ -49,16 +49,7 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
 
   /** The first page's items of a paged list (`{ items, next }`). */
   const list = async <T>(path: string): Promise<T[]> => (await api<{ items: T[] }>("GET", path)).items;
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(new URL(path, daemon.url), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as T;
-  }
+  const api = bearerApi(() => ({ url: daemon.url, token }));
   const served = async (region: string) =>
     JSON.parse((await httpGet(t.edge.region(region).port, "ads-api.localhost", { path: "/health" })).body).version as string;
   const worker = (w: string, region: string) => page.locator(`g.worker[data-worker="${w}"][data-target="${region}"]`);
@@ -67,17 +58,9 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("dashboard");
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
+    daemon = await startDaemonIn(dir, t.edge, {
       configFile: EXAMPLE,
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
       monitorIntervalMs: 200,
-      log: () => {},
     });
     token = daemon.initialAdminToken!;
     // The example's API Worker relays its webhook secret: it must be in the vault to release.

@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TOOLS } from "../scripts/test-tools.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { startDaemonIn, bearerApi } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 
@@ -66,16 +66,7 @@ describe("the dashboard's D1 page restores a database to a release's bookmark", 
   const ids = async (region: string) =>
     (JSON.parse((await httpGet(t.edge.region(region).port, "notes.localhost", { path: "/" })).body) as { ids: number[] }).ids;
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(new URL(path, daemon.url), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as T;
-  }
+  const api = bearerApi(() => ({ url: daemon.url, token }));
   async function release(tag: string): Promise<Release> {
     writeFileSync(join(dir, "notes.js"), NOTES(tag));
     const r = await api<Release>("POST", "/v1/releases", { worker: "notes" });
@@ -109,18 +100,7 @@ describe("the dashboard's D1 page restores a database to a release's bookmark", 
       join(dir, "migrations/0001_notes.sql"),
       "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nINSERT INTO notes VALUES (1, 'first'), (2, 'second');\n",
     );
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
-    });
+    daemon = await startDaemonIn(dir, t.edge);
     token = daemon.initialAdminToken!;
     const first = await release("r1");
     expect(first.status, first.reason ?? "").toBe("succeeded");

@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TOOLS } from "../scripts/test-tools.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 
@@ -70,18 +70,8 @@ describe("the dashboard's metrics page and live log view in Chromium", () => {
     dir = await makeTempDir("dashboard-observe");
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     writeFileSync(join(dir, "w.js"), CODE);
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      // Health probes are requests too: rare here, so that the counts are the test's own.
-      monitorIntervalMs: 60_000,
-      log: () => {},
+    daemon = await startDaemonIn(dir, t.edge, {
+      // Health probes are requests too: rare here, so that the counts are the test's own.,
       metricsFreshMs: 500,
       fleetLogs: { reconcileMs: 200, tail: { backoff: { baseMs: 100, maxMs: 500 } } },
     });

@@ -18,8 +18,8 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TOOLS } from "../scripts/test-tools.ts";
 import { startSyntheticTraffic } from "../src/cli/launchers/synthetic-traffic.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { startDaemonIn, bearerApi } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 
@@ -75,16 +75,7 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
   const problems: string[] = [];
   const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
-  async function api<T>(method: string, path: string, body?: unknown, bearer = token): Promise<T> {
-    const res = await fetch(new URL(path, daemon.url), {
-      method,
-      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as T;
-  }
+  const api = bearerApi(() => ({ url: daemon.url, token }));
   const releases = async (worker: string) => (await api<{ items: Release[] }>("GET", `/v1/releases?worker=${worker}`)).items;
   const served = async (region: string) => (await httpGet(t.edge.region(region).port, "shop.localhost", { path: "/items" })).body;
   async function login(p: Page, with_: string): Promise<void> {
@@ -115,18 +106,7 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
     writeFileSync(join(dir, "orchestrator.yaml"), spec("hello"));
     writeFileSync(join(dir, "shop.js"), shop("v1"));
     writeFileSync(join(dir, "settings.js"), settings);
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
-    });
+    daemon = await startDaemonIn(dir, t.edge);
     token = daemon.initialAdminToken!;
     for (const w of ["shop", "settings"]) {
       const r = await api<Release>("POST", "/v1/releases", { worker: w });
