@@ -63,7 +63,7 @@ describe("the dashboard's metrics page and live log view in Chromium", () => {
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     writeFileSync(join(dir, "w.js"), CODE);
     daemon = await startDaemonIn(dir, t.edge, {
-      // Health probes are requests too: rare here, so that the counts are the test's own.,
+      // Health probes are requests too: rare here, so that the counts are the test's own.
       metricsFreshMs: 500,
       fleetLogs: { reconcileMs: 200, tail: { backoff: { baseMs: 100, maxMs: 500 } } },
     });
