@@ -22,26 +22,16 @@
 //                                   Real changes: an outage injected into a region turns its 50
 //                                   Workers unhealthy, clearing it turns them back, region by region.
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { TEST_TOOLS } from "../scripts/test-tools.ts";
+import type { Browser, Page } from "playwright-core";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import type { LocalEdge } from "../src/local-edge/types.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
+import { launchChromium } from "../test/support/browser-page.ts";
 import { benchWorkerSource, fleetSpec, localRuntimes, REGIONS, sharedReleaseEdge, tempDir, writeSource } from "./release-support.ts";
 import { atMost, info, median, percentile, round, type BenchContext, type Benchmark } from "./types.ts";
 
 const WORKERS = 50;
 const WARM_LOADS = 5;
-/** Debian's Chromium (scripts/ensure-test-tools.ts installs it before the benchmarks). */
-const CHROMIUM = TEST_TOOLS.chromium.path;
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 type Fleet = { edge: LocalEdge; daemon: Daemon; browser: Browser; cookie: { name: string; value: string }; names: string[] };
 
@@ -114,7 +104,7 @@ function fleet(ctx: BenchContext): Promise<Fleet> {
       });
       if (!res.ok) throw new Error(`login: HTTP ${res.status} ${await res.text()}`);
       const [name, value] = (res.headers.get("set-cookie") ?? "").split(";")[0]!.split("=") as [string, string];
-      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+      const browser = await launchChromium();
       return { edge, daemon, browser, cookie: { name, value }, names, dir };
     },
     async (f) => {

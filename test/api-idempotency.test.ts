@@ -8,8 +8,8 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDaemonClient } from "../src/client/index.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 
 const SPEC = `version: 1
@@ -51,18 +51,7 @@ describe("Idempotency-Key on a real daemon", () => {
     const dir = await makeTempDir("api-idempotency");
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     for (const w of ["hello", "other"]) writeFileSync(join(dir, `${w}.js`), `export default { fetch: () => new Response("${w}") };\n`);
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    d = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
-    });
+    d = await startDaemonIn(dir, t.edge);
     token = d.initialAdminToken!;
   }, 60_000);
   afterAll(async () => {

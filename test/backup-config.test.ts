@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listArchives } from "../src/backup/index.ts";
 import { resolveBackupSchedule } from "../src/config/backup.ts";
 import { loadSpec } from "../src/config/load.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
+import type { Daemon } from "../src/daemon.ts";
 import { CboError } from "../src/kit/errors.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 
 const spec = (backup: string) => `version: 1
@@ -82,19 +82,7 @@ describe("scheduled backups on a real daemon", () => {
     const dir = await makeTempDir("backup-daemon");
     writeFileSync(join(dir, "orchestrator.yaml"), yaml);
     writeFileSync(join(dir, "hello.js"), "export default { fetch: () => new Response('hi') };\n");
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    const d = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
-      ...(backupFlags ? { backupFlags } : {}),
-    });
+    const d = await startDaemonIn(dir, t.edge, backupFlags ? { backupFlags } : {});
     daemons.push(d);
     return { d, dir };
   }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { found, needles, runBackupCli, tempDir } from "./backup-fixture.ts";
+import { bearerApi } from "./support/daemon-rig.ts";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 
@@ -27,16 +28,8 @@ type Status = {
 };
 type Release = { id: string; worker: string; kind: string; status: string; reason: string | null };
 
-async function api<T>(d: Daemon, token: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(new URL(path, d.url), {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
+const api = <T>(d: Daemon, token: string, method: string, path: string, body?: unknown): Promise<T> =>
+  bearerApi({ url: d.url, token })<T>(method, path, body);
 
 /** What must survive a restore: live versions per worker and target, and the last release. */
 const essentials = (s: Status) =>

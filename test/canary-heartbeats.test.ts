@@ -10,8 +10,8 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 
 const EDGE_AGENT = fileURLToPath(new URL("../src/edge/index.ts", import.meta.url));
@@ -79,18 +79,7 @@ describe("a canary's own heartbeats fail its gate", () => {
     dir = await makeTempDir("canary-hb");
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     writeFileSync(join(dir, "canary.js"), source(0));
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    d = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
-    });
+    d = await startDaemonIn(dir, t.edge);
     expect((await release()).status).toBe("succeeded");
   }, 60_000);
   afterAll(async () => {

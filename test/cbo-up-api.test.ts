@@ -1,21 +1,12 @@
 // `cbo up` releases through the daemon's API, like any client: with the admin token, so that each
 // release it starts is on the audit record as requested (release.create, stage requested) by that
 // token, before the engine's own entries. Runs the real binary with its own edge and daemon.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { writeTinyFleet } from "./support/tiny-fleet.ts";
 import { makeTempDir } from "./support/edge.ts";
 import { startCbo } from "./support/run-cbo.ts";
-
-const SPEC = `version: 1
-targets:
-  - { name: eu, api: local }
-rollout:
-  steps: [100]
-  gate: { probe_path: /, interval_ms: 50, bake_ms: 0, min_samples: 1 }
-workers:
-  - { name: tiny, main: tiny.js }
-`;
 
 type Entry = { seq: number; actor: string; action: string; target: string | null; details: Record<string, unknown> };
 
@@ -23,8 +14,7 @@ describe("cbo up", () => {
   it("releases through the API with the admin token: the release is on the audit record as requested", { timeout: 90_000 }, async () => {
     const dir = await makeTempDir("up-api");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
-    writeFileSync(join(dir, "tiny.js"), 'export default { fetch() { return new Response("tiny") } }');
+    writeTinyFleet(dir);
     const up = startCbo(
       [
         "up",

@@ -8,8 +8,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 
 const SPEC = `version: 1
@@ -55,19 +55,9 @@ describe("the Cloudflare request budget under interactive use", () => {
     const dir = await makeTempDir("cf-budget");
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     writeFileSync(join(dir, "hello.js"), `export default { fetch: () => new Response("hello") };\n`);
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    d = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
+    d = await startDaemonIn(dir, t.edge, {
       cloudflareBudget: { limit: LIMIT, windowMs: WINDOW_MS },
       reuseReadsMs: REUSE_MS,
-      log: () => {},
     });
     token = d.initialAdminToken!;
   }, 60_000);

@@ -2,21 +2,12 @@
 // every daemon line goes to <data>/daemon.log, the terminal gets them without the info-level
 // access lines, warnings still print, and --verbose prints everything. Runs the real binary with its
 // own edge and daemon, twice on one data directory.
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { writeTinyFleet } from "./support/tiny-fleet.ts";
 import { makeTempDir } from "./support/edge.ts";
 import { startCbo } from "./support/run-cbo.ts";
-
-const SPEC = `version: 1
-targets:
-  - { name: eu, api: local }
-rollout:
-  steps: [100]
-  gate: { probe_path: /, interval_ms: 50, bake_ms: 0, min_samples: 1 }
-workers:
-  - { name: tiny, main: tiny.js }
-`;
 
 async function upUntilBanner(dir: string, data: string, extra: string[]) {
   const up = startCbo(
@@ -35,8 +26,7 @@ async function upUntilBanner(dir: string, data: string, extra: string[]) {
 describe("cbo up's terminal and the daemon's access log", () => {
   it("prints progress without access lines, keeps them in <data>/daemon.log, and --verbose prints them", { timeout: 150_000 }, async () => {
     const dir = await makeTempDir("up-log");
-    writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
-    writeFileSync(join(dir, "tiny.js"), 'export default { fetch() { return new Response("tiny") } }');
+    writeTinyFleet(dir);
     const data = join(dir, "data");
     // Open to others: the daemon tightens it and says so at warn level, which must still print.
     mkdirSync(data, { mode: 0o755 });

@@ -1,29 +1,19 @@
 // `cbo up` stops cleanly on SIGTERM: the daemon's cleanup runs (Miniflare's own signal handler
 // would exit at once), so the audit log gets its last signed checkpoint, shipped to the checkpoint
 // file, and the log then verifies offline. Runs the real binary with its own edge and daemon.
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTinyFleet } from "./support/tiny-fleet.ts";
 import { makeTempDir } from "./support/edge.ts";
 import { runCbo, startCbo } from "./support/run-cbo.ts";
-
-const SPEC = `version: 1
-targets:
-  - { name: eu, api: local }
-rollout:
-  steps: [100]
-  gate: { probe_path: /, interval_ms: 50, bake_ms: 0, min_samples: 1 }
-workers:
-  - { name: tiny, main: tiny.js }
-`;
 
 describe("cbo up shutdown", () => {
   let dir: string;
   beforeAll(async () => {
     dir = await makeTempDir("up-shutdown");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
-    writeFileSync(join(dir, "tiny.js"), 'export default { fetch() { return new Response("tiny") } }');
+    writeTinyFleet(dir);
   });
   afterAll(() => {});
 

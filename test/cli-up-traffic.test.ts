@@ -1,21 +1,12 @@
 // `cbo up --traffic`: once the fleet is up, a light synthetic load reaches every released Worker
 // (issue 15 item 5), answered by it, and stops with cbo up. Runs the
 // real binary with its own edge and daemon; --traffic-rate without --traffic is a usage error.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { writeTinyFleet } from "./support/tiny-fleet.ts";
 import { makeTempDir } from "./support/edge.ts";
 import { runCbo, startCbo } from "./support/run-cbo.ts";
-
-const SPEC = `version: 1
-targets:
-  - { name: eu, api: local }
-rollout:
-  steps: [100]
-  gate: { probe_path: /, interval_ms: 50, bake_ms: 0, min_samples: 1 }
-workers:
-  - { name: tiny, main: tiny.js }
-`;
 
 describe("cbo up --traffic", () => {
   it("--traffic-rate alone is refused before anything starts", async () => {
@@ -27,8 +18,7 @@ describe("cbo up --traffic", () => {
   it("sends requests/s to every worker until stopped, answered by the Worker", { timeout: 90_000 }, async () => {
     const dir = await makeTempDir("up-traffic");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
-    writeFileSync(join(dir, "tiny.js"), 'export default { fetch() { return new Response("tiny") } }');
+    writeTinyFleet(dir);
     const args = ["up", "--config", join(dir, "orchestrator.yaml"), "--data", join(dir, "data"), "--port", "0", "--edge-port", "0"];
     const up = startCbo([...args, "--regions", "eu", "--traffic", "--traffic-rate", "40"], { cwd: dir });
     const deadline = Date.now() + 60_000;

@@ -14,7 +14,7 @@ import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { createHeartbeatRequest, type Heartbeat } from "../src/kit/protocol/heartbeat.ts";
 import { verifyConfigBundle } from "../src/kit/protocol/config-bundle.ts";
 import { importEd25519PublicKey } from "../src/kit/signing/index.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { mcpClient } from "../src/mcp/connect.ts";
@@ -87,16 +87,7 @@ describe("config sync and heartbeats", () => {
     dir = await makeTempDir("config-sync");
     writeFileSync(join(dir, "orchestrator.yaml"), spec(1));
     writeFileSync(join(dir, "ads.js"), "export default { fetch: () => new Response('ads') };\n");
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    d = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
+    d = await startDaemonIn(dir, t.edge, {
       log: (l) => logs.push(l),
     });
     token = d.initialAdminToken!;

@@ -8,11 +8,11 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_TOOLS } from "../scripts/test-tools.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { launchChromium, watchProblems } from "./support/browser-page.ts";
+import { startDaemonIn, bearerApi } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 import { startCbo } from "./support/run-cbo.ts";
@@ -22,16 +22,6 @@ const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard/", import.m
 const REGIONS = ["eu", "us", "ap"];
 // In the spec's order: a Worker after the one its service binding names.
 const WORKERS = ["ads-attribution", "ads-api", "ads-conversions"];
-/** Debian's Chromium, never a downloaded one (scripts/ensure-test-tools.ts installs it). */
-const CHROMIUM = TEST_TOOLS.chromium.path;
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 type Release = { id: string; status: string };
 type Version = { target: string; versionId: string; releaseId: string | null; live: boolean };
@@ -49,16 +39,7 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
 
   /** The first page's items of a paged list (`{ items, next }`). */
   const list = async <T>(path: string): Promise<T[]> => (await api<{ items: T[] }>("GET", path)).items;
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(new URL(path, daemon.url), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as T;
-  }
+  const api = bearerApi(() => ({ url: daemon.url, token }));
   const served = async (region: string) =>
     JSON.parse((await httpGet(t.edge.region(region).port, "ads-api.localhost", { path: "/health" })).body).version as string;
   const worker = (w: string, region: string) => page.locator(`g.worker[data-worker="${w}"][data-target="${region}"]`);
@@ -67,17 +48,9 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("dashboard");
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
+    daemon = await startDaemonIn(dir, t.edge, {
       configFile: EXAMPLE,
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
       monitorIntervalMs: 200,
-      log: () => {},
     });
     token = daemon.initialAdminToken!;
     // The example's API Worker relays its webhook secret: it must be in the vault to release.
@@ -87,18 +60,11 @@ describe("the dashboard in Chromium, against a real daemon and local edge", () =
       expect((await daemon.engine.wait(r.id)).status).toBe("succeeded");
     }
     await api("POST", "/v1/workers/ads-api/config/publish", {}); // as `cbo up` does
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("console", (m) => {
-      if (m.type() === "error" && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
     // Refusals the tests provoke are 401 and 403; anything else the page asked for must succeed.
-    page.on("response", (r) => {
-      if (r.status() >= 400 && r.status() !== 401 && r.status() !== 403)
-        problems.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}${new URL(r.url()).search}`);
-    });
+    watchProblems(page, problems, { allowed: [401, 403], withQuery: true });
   });
   afterAll(async () => {
     await browser?.close();

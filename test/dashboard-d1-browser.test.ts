@@ -9,24 +9,16 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_TOOLS } from "../scripts/test-tools.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { launchChromium, logIn, watchProblems } from "./support/browser-page.ts";
+import { startDaemonIn, bearerApi } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard-d1/", import.meta.url));
 const REGIONS = ["eu", "us"];
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const SPEC = `version: 1
 targets:
   - { name: eu, api: local }
@@ -66,16 +58,7 @@ describe("the dashboard's D1 page restores a database to a release's bookmark", 
   const ids = async (region: string) =>
     (JSON.parse((await httpGet(t.edge.region(region).port, "notes.localhost", { path: "/" })).body) as { ids: number[] }).ids;
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(new URL(path, daemon.url), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as T;
-  }
+  const api = bearerApi(() => ({ url: daemon.url, token }));
   async function release(tag: string): Promise<Release> {
     writeFileSync(join(dir, "notes.js"), NOTES(tag));
     const r = await api<Release>("POST", "/v1/releases", { worker: "notes" });
@@ -83,17 +66,8 @@ describe("the dashboard's D1 page restores a database to a release's bookmark", 
   }
   async function open(as: string): Promise<Page> {
     const p = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
-    p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    p.on("console", (m) => {
-      if (m.type() === "error" && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    p.on("response", (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-    });
-    await p.goto(new URL("/ui/", daemon.url).href);
-    await p.fill("#token", as);
-    await p.click("button[type=submit]");
-    await p.locator("nav a[data-nav=architecture][aria-current=page]").waitFor();
+    watchProblems(p, problems);
+    await logIn(p, daemon.url, as);
     await p.click("nav a[data-nav=d1]");
     await p.locator("table[data-table=d1]").waitFor({ timeout: 20_000 });
     return p;
@@ -109,18 +83,7 @@ describe("the dashboard's D1 page restores a database to a release's bookmark", 
       join(dir, "migrations/0001_notes.sql"),
       "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nINSERT INTO notes VALUES (1, 'first'), (2, 'second');\n",
     );
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
-    });
+    daemon = await startDaemonIn(dir, t.edge);
     token = daemon.initialAdminToken!;
     const first = await release("r1");
     expect(first.status, first.reason ?? "").toBe("succeeded");
@@ -131,7 +94,7 @@ describe("the dashboard's D1 page restores a database to a release's bookmark", 
     expect(second.status, second.reason ?? "").toBe("succeeded");
     r2 = second.id;
     for (const region of REGIONS) expect(await ids(region)).toEqual([1, 3]);
-    browser = await chromium.launch({ executablePath: TEST_TOOLS.chromium.path, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

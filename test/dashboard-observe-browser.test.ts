@@ -8,24 +8,16 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_TOOLS } from "../scripts/test-tools.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { launchChromium, logIn, watchProblems } from "./support/browser-page.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard-observe/", import.meta.url));
 const REGIONS = ["eu", "us", "ap"];
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const CODE = `export default {
   async fetch(req) {
     const u = new URL(req.url);
@@ -70,18 +62,8 @@ describe("the dashboard's metrics page and live log view in Chromium", () => {
     dir = await makeTempDir("dashboard-observe");
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     writeFileSync(join(dir, "w.js"), CODE);
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
+    daemon = await startDaemonIn(dir, t.edge, {
       // Health probes are requests too: rare here, so that the counts are the test's own.
-      monitorIntervalMs: 60_000,
-      log: () => {},
       metricsFreshMs: 500,
       fleetLogs: { reconcileMs: 200, tail: { backoff: { baseMs: 100, maxMs: 500 } } },
     });
@@ -98,20 +80,11 @@ describe("the dashboard's metrics page and live log view in Chromium", () => {
       await hit("shop", region, "warm-boom", "/boom");
       await hit("ledger", region, "warm");
     }
-    browser = await chromium.launch({ executablePath: TEST_TOOLS.chromium.path, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     page = await context.newPage();
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("console", (m) => {
-      if (m.type() === "error" && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    page.on("response", (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-    });
-    await page.goto(new URL("/ui/", daemon.url).href);
-    await page.fill("#token", daemon.initialAdminToken!);
-    await page.click("button[type=submit]");
-    await page.locator("nav a[data-nav=metrics]").waitFor();
+    watchProblems(page, problems);
+    await logIn(page, daemon.url, daemon.initialAdminToken!, "nav a[data-nav=metrics]");
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -14,25 +14,17 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_TOOLS } from "../scripts/test-tools.ts";
 import { startSyntheticTraffic } from "../src/cli/launchers/synthetic-traffic.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { launchChromium, logIn, watchProblems } from "./support/browser-page.ts";
+import { startDaemonIn, bearerApi } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard-release/", import.meta.url));
 const REGIONS = ["eu", "us"];
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** /health for the probes; every other path answers the version's tag after a few ms. */
 const shop = (tag: string) => `export default {
   async fetch(request) {
@@ -75,34 +67,9 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
   const problems: string[] = [];
   const shot = (p: Page, name: string) => p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
-  async function api<T>(method: string, path: string, body?: unknown, bearer = token): Promise<T> {
-    const res = await fetch(new URL(path, daemon.url), {
-      method,
-      headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as T;
-  }
+  const api = bearerApi(() => ({ url: daemon.url, token }));
   const releases = async (worker: string) => (await api<{ items: Release[] }>("GET", `/v1/releases?worker=${worker}`)).items;
   const served = async (region: string) => (await httpGet(t.edge.region(region).port, "shop.localhost", { path: "/items" })).body;
-  async function login(p: Page, with_: string): Promise<void> {
-    await p.goto(new URL("/ui/", daemon.url).href);
-    await p.fill("#token", with_);
-    await p.click("button[type=submit]");
-    await p.locator("nav a[data-nav=architecture][aria-current=page]").waitFor();
-  }
-  function watch(p: Page, allowed: number[] = []): void {
-    p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    p.on("console", (m) => {
-      if (m.type() === "error" && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    p.on("response", (r) => {
-      if (r.status() >= 400 && !allowed.includes(r.status()))
-        problems.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-    });
-  }
   const chartLine = (target: string, percent: number, metric: string, series: "canary" | "baseline") =>
     page.locator(`svg.chart[data-metric="${metric}"][data-target="${target}"][data-percent="${percent}"] path[data-series="${series}"]`);
   const points = async (target: string, percent: number, metric: string, series: "canary" | "baseline") =>
@@ -115,18 +82,7 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
     writeFileSync(join(dir, "orchestrator.yaml"), spec("hello"));
     writeFileSync(join(dir, "shop.js"), shop("v1"));
     writeFileSync(join(dir, "settings.js"), settings);
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
-    });
+    daemon = await startDaemonIn(dir, t.edge);
     token = daemon.initialAdminToken!;
     for (const w of ["shop", "settings"]) {
       const r = await api<Release>("POST", "/v1/releases", { worker: w });
@@ -140,10 +96,10 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
       ratePerSec: 60,
     });
     writeFileSync(join(dir, "shop.js"), shop("v2"));
-    browser = await chromium.launch({ executablePath: TEST_TOOLS.chromium.path, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
-    watch(page);
-    await login(page, token);
+    watchProblems(page, problems);
+    await logIn(page, daemon.url, token);
   }, 120_000);
   afterAll(async () => {
     await traffic?.stop();
@@ -263,9 +219,9 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
     writeFileSync(join(dir, "shop.js"), shop("v3"));
     const r = await api<Release>("POST", "/v1/releases", { worker: "shop" });
     const vp = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
-    watch(vp, [403]);
+    watchProblems(vp, problems, { allowed: [403] });
     try {
-      await login(vp, viewer.token);
+      await logIn(vp, daemon.url, viewer.token);
       await vp.click("nav a[data-nav=releases]");
       await vp.locator(".releases-list table").waitFor();
       expect(await vp.locator("#release-worker, #release-review, #rollback-worker").count()).toBe(0);

@@ -13,9 +13,9 @@ import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
+import type { Daemon } from "../src/daemon.ts";
 import { RAW_LOGS_FILE } from "../src/fleet-logs/index.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 
@@ -135,17 +135,7 @@ describe("fleet logs: raw local copy, redacted shipping", () => {
     dir = await makeTempDir("fleet-logs");
     writeFileSync(join(dir, "orchestrator.yaml"), spec(sinkUrl));
     writeFileSync(join(dir, "echo.js"), WORKER);
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    d = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
+    d = await startDaemonIn(dir, t.edge, {
       fleetLogs: { reconcileMs: 200, tail: { backoff: { baseMs: 100, maxMs: 500 } }, shipBackoff: { baseMs: 50, maxMs: 200 } },
     });
     token = d.initialAdminToken!;

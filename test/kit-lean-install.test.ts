@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TOOLS } from "../scripts/test-tools.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
+import { bearerApi } from "./support/daemon-rig.ts";
 import { uploadAndDeploy } from "./support/api.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
@@ -150,16 +151,7 @@ workers:
         return JSON.parse(out.split("\n")[0]!) as { url: string; adminTokenFile: string };
       }, 60_000);
       const token = readFileSync(started.adminTokenFile, "utf8").trim();
-      const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-        const res = await fetch(new URL(path, started.url), {
-          method,
-          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const text = await res.text();
-        if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-        return JSON.parse(text) as T;
-      };
+      const api = bearerApi({ url: started.url, token });
       type Event = { id: number; type: string; worker: string | null; target: string | null };
       const events = async () => {
         const r = await api<{ items: Event[] }>("GET", "/v1/events?limit=1000");

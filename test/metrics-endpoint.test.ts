@@ -5,9 +5,9 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
+import type { Daemon } from "../src/daemon.ts";
 import { HEARTBEAT_PATH, SIGNATURE_HEADER } from "../src/kit/protocol/index.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { parsePrometheusText, valueOf, type MetricFamily } from "./support/prometheus-text.ts";
 
@@ -52,18 +52,7 @@ describe("GET /metrics", () => {
     t = await startTestEdge({ regions: ["eu"] });
     dir = await makeTempDir("metrics");
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    d = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
-    });
+    d = await startDaemonIn(dir, t.edge);
     admin = d.initialAdminToken!;
     const created = await call("/v1/tokens", admin, {
       method: "POST",

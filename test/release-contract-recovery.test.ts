@@ -9,10 +9,10 @@ import { mkdir, rm, writeFile, appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon } from "../src/daemon.ts";
-import { createEngine } from "../src/deploy/index.ts";
 import { d1Replay } from "../src/deploy/journal.ts";
 import { createStore, type Release } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
+import { releaseOnce } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
@@ -135,11 +135,7 @@ describe("recovery finishes a D1 contract phase a SIGKILL cut short", () => {
     fleet = await writeFleet(dir, YAML, { [WORKER]: code("seed") });
     info = edgeInfo(t.edge);
     runtimes = localRuntimes(info, fleet.spec);
-    const store = createStore(storeFile);
-    const engine = createEngine({ store, spec: () => fleet.spec, targets: () => runtimes });
-    const r = await engine.wait((await engine.release(WORKER)).id);
-    await engine.close();
-    store.close();
+    const r = await releaseOnce(storeFile, fleet.spec, runtimes, WORKER);
     expect(r.status, r.reason ?? "").toBe("succeeded");
   }, 120_000);
   afterAll(async () => {

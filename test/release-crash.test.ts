@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEngine, replay } from "../src/deploy/index.ts";
+import { replay } from "../src/deploy/index.ts";
 import type { ReleasePlan } from "../src/deploy/types.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { createStore } from "../src/store/index.ts";
+import { releaseOnce } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import {
   edgeInfo,
@@ -87,11 +88,7 @@ describe("kill -9 during a release", () => {
     info = edgeInfo(t.edge);
     runtimes = localRuntimes(info, fleet.spec);
     // Seed: the first release creates the Worker in every region.
-    const store = createStore(storeFile);
-    const engine = createEngine({ store, spec: () => fleet.spec, targets: () => runtimes });
-    const r = await engine.wait((await engine.release(WORKER)).id);
-    await engine.close();
-    store.close();
+    const r = await releaseOnce(storeFile, fleet.spec, runtimes, WORKER);
     expect(r.status, r.reason ?? "").toBe("succeeded");
   });
   afterAll(async () => {

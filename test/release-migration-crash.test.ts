@@ -17,11 +17,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon } from "../src/daemon.ts";
-import { createEngine, replay } from "../src/deploy/index.ts";
+import { replay } from "../src/deploy/index.ts";
 import { d1Replay } from "../src/deploy/journal.ts";
 import type { ReleasePlan } from "../src/deploy/types.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
+import { releaseOnce } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
@@ -114,11 +115,7 @@ describe("kill -9 inside D1 migration phases", () => {
     fleet = await writeFleet(dir, YAML, { [WORKER]: source("seed", ["000_init.sql"]) });
     info = edgeInfo(t.edge);
     runtimes = localRuntimes(info, fleet.spec);
-    const store = createStore(storeFile);
-    const engine = createEngine({ store, spec: () => fleet.spec, targets: () => runtimes });
-    const r = await engine.wait((await engine.release(WORKER)).id);
-    await engine.close();
-    store.close();
+    const r = await releaseOnce(storeFile, fleet.spec, runtimes, WORKER);
     expect(r.status, r.reason ?? "").toBe("succeeded");
   }, 120_000);
   afterAll(async () => {

@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TOOLS } from "../scripts/test-tools.ts";
 import { createDaemonClient } from "../src/client/index.ts";
 import type { RollbackPreview } from "../src/contract/index.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
+import type { Daemon } from "../src/daemon.ts";
 import { rollback as rollbackTool } from "../src/mcp/tools-write.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { runCbo } from "./support/run-cbo.ts";
@@ -76,18 +76,7 @@ describe("rollback says what it will do, goes to the last succeeded release, and
     dir = await makeTempDir("rollback-state");
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     writeFileSync(join(dir, "shop.js"), WORKER("r1"));
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    d = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
-    });
+    d = await startDaemonIn(dir, t.edge);
     token = d.initialAdminToken!;
     await client().putSecret(SECRET, { value: VALUES[0]!, mode: "binding" });
     const r1 = await release("r1");

@@ -12,10 +12,10 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
+import type { Daemon } from "../src/daemon.ts";
 import { createRelayRequest } from "../src/kit/relay.ts";
 import { signPayload } from "../src/kit/signing/index.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { relayWorkerSource } from "./support/relay-worker.ts";
 import { httpGet } from "./support/http.ts";
@@ -97,18 +97,7 @@ describe("secret delivery through releases and the relay", () => {
     dir = await makeTempDir("delivery");
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     writeFileSync(join(dir, "vaulted.js"), WORKER);
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    d = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
-      env: {},
-      port: 0,
-      monitorIntervalMs: 60_000,
-      log: () => {},
-    });
+    d = await startDaemonIn(dir, t.edge);
     token = d.initialAdminToken!;
     await put("GLOBAL_KEY", VALUES.GLOBAL_KEY[0]!, { mode: "binding" });
     await put("EU_KEY", VALUES.EU_KEY[0]!, { mode: "binding", jurisdictions: ["eu"] });

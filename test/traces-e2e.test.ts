@@ -12,8 +12,8 @@ import type { AddressInfo } from "node:net";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { writeExampleProject } from "./support/example-project.ts";
 import { runCbo } from "./support/run-cbo.ts";
@@ -82,18 +82,11 @@ describe("one cbo release is one trace, from the CLI to the Worker and back", ()
     dir = await makeTempDir("traces");
     writeExampleProject(dir, ["ads-api", "ads-attribution"]);
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
-    const keyFile = join(dir, "master.key");
-    generateKeyFile(keyFile);
-    d = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: join(dir, "orchestrator.yaml"),
-      edge: t.edge,
-      masterKeyFile: keyFile,
+    d = await startDaemonIn(dir, t.edge, {
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
         OTEL_BSP_SCHEDULE_DELAY: "50",
       },
-      port: 0,
       // No background passes during the test: every Cloudflare call is the release's.
       monitorIntervalMs: 3_600_000,
       log: (l) => logs.push(l),
