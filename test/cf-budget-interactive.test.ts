@@ -168,6 +168,15 @@ describe("the Cloudflare request budget under interactive use", () => {
       refused = (await get("/v1/workers/hello/plan")).status === 429;
     }
     expect(refused).toBe(true);
+    // The setup wizard's checks read as a person too: answered within seconds, and a spent budget is
+    // said as such (not as an unreachable target).
+    const setup = await get("/v1/setup");
+    expect(setup.status).toBe(200);
+    expect(setup.ms).toBeLessThan(10_000);
+    const targetsStep = (setup.body.steps as Array<{ id: string; status: string; detail: string }>).find((st) => st.id === "targets");
+    expect(targetsStep?.status).toBe("failed");
+    expect(targetsStep?.detail).toMatch(/request budget of this token is spent/);
+    expect(targetsStep?.detail).not.toMatch(/Not reachable/);
     const res = await fetch(new URL("/v1/releases", d.url), {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },

@@ -75,11 +75,14 @@ export async function checkTargets(targets: Array<{ name: string; client: Pick<C
         const scripts = await withTimeout(t.client.listScripts(), `Target ${t.name}`);
         return { name: t.name, ok: true as const, scripts: scripts.length };
       } catch (e) {
-        return { name: t.name, ok: false as const, why: reason(e) };
+        return { name: t.name, ok: false as const, why: reason(e), error: e };
       }
     }),
   );
   const bad = results.filter((r) => !r.ok);
+  // A spent request budget says nothing about the account or the token: said as it is, with when to look again.
+  const spent = bad.map((r) => ("error" in r ? r.error : undefined)).find((e) => isCboError(e) && e.code === "ERR_CF_BUDGET");
+  if (spent) throw spent;
   if (bad.length > 0) {
     throw new CboError("ERR_CF_REQUEST", `Not reachable: ${bad.map((r) => `${r.name} (${"why" in r ? r.why : ""})`).join("; ")}.`, {
       hint: "Check the target's account_id and api in orchestrator.yaml, and that the token has Workers Scripts:Edit on that account.",
