@@ -15,6 +15,7 @@ import { createAuthGate } from "./auth-gate.ts";
 import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
 import type { RouteContext } from "./context.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
+import { jsonOf } from "./json-body.ts";
 import { createIdempotency, IDEMPOTENCY_HEADER, REPLAYED_HEADER } from "./idempotency.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
 import { createObserver } from "../targets/live-cache.ts";
@@ -68,18 +69,6 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z
   const r = schema.safeParse(value);
   if (!r.success) throw validationError(where, r.error);
   return r.data;
-}
-
-/** A body's JSON; an empty body is `{}` so that a missing field is reported by name. */
-function jsonOf(text: string): unknown {
-  if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CboError("ERR_VALIDATION", "The request body is not valid JSON.", {
-      hint: "Send a JSON object with content-type application/json.",
-    });
-  }
 }
 
 /** The node:http request (Hono's node adapter passes it as env.incoming); undefined in-process. */

@@ -31,6 +31,9 @@ export const ERROR_CODES = {
   /** A request body larger than its route takes (counted while it streams in, whatever the
    *  content-length says); details say the limit. */
   ERR_PAYLOAD_TOO_LARGE: { status: 413, user: true, retryable: false },
+  /** The request's header block is larger than the daemon reads (16 KiB, node:http's limit);
+   *  answered before any route, so before authentication. */
+  ERR_HEADERS_TOO_LARGE: { status: 431, user: true, retryable: false },
   /** The Host header names no host this daemon answers for (DNS rebinding): only loopback, the
    *  tunnel's hostnames and the configured extra hosts. */
   ERR_HOST_NOT_ALLOWED: { status: 421, user: true, retryable: false },
