@@ -19,6 +19,7 @@ import { createOps } from "./api/operations.ts";
 import { createApiApp } from "./api/app.ts";
 import { buildTable, createControlHandler } from "./runtime/control.ts";
 import { regionCf, startRegionRuntime, type RegionRuntime } from "./runtime/region-runtime.ts";
+import { forgetWorkerd, recordWorkerd, stopLeftoverWorkerd, workerdChildren } from "./runtime/leftover-workerd.ts";
 import { createTunnelRoutes } from "./runtime/tunnel-routes.ts";
 import { createD1Store } from "./state/d1.ts";
 import { createR2Store } from "./state/r2.ts";
@@ -101,6 +102,9 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   if (ensurePrivateDir(opts.dataDir)) log(`local-edge: ${opts.dataDir} was open to other users; it is 0700 now`);
   // Durable Object storage, one directory per region (runtime/region-runtime.ts keeps it private too).
   ensurePrivateDir(join(opts.dataDir, "workerd"));
+  // A killed edge's workerd processes still hold its ports and serve its old state (leftover-workerd.ts).
+  await stopLeftoverWorkerd(opts.dataDir, log);
+  const workerdBefore = workerdChildren();
 
   const db = openEdgeDb(opts.dataDir);
   const accounts = createAccountStore(db);
@@ -301,6 +305,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     join(opts.dataDir, "edge.json"),
     JSON.stringify({ apiUrl, adminUrl, pid: process.pid, regions: regionInfos }, null, 2) + "\n",
   );
+  recordWorkerd(opts.dataDir, workerdBefore);
 
   let closed = false;
   return {
@@ -336,6 +341,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await Promise.all([...runtimes.values()].map((r) => r.dispose().catch(() => {})));
+      forgetWorkerd(opts.dataDir);
       d1Pool.closeAll();
       db.close();
     },
