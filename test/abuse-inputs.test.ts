@@ -5,7 +5,8 @@
 //     it reached is stored: before, the failed release's audit entry named it, SQLite stored it as
 //     U+FFFD, and `cbo audit verify` failed on that entry from then on;
 //   - HTTP that never reaches a route (a header block over 16 KiB, a malformed request line or
-//     chunk, a bad Host, a backslash path) gets the API's error shape with a code, not a bare status.
+//     chunk, a bad Host, a backslash path, a WebSocket upgrade to no stream) gets the API's error
+//     shape with a code, not a bare status.
 import { connect } from "node:net";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -116,6 +117,11 @@ describe("HTTP that never reaches a route", () => {
       expect(error.code).toBe("ERR_VALIDATION");
       expect(error.message).toMatch(message);
     }
+    // A WebSocket upgrade to a path with no stream: 404 in the same shape.
+    const ws = await raw(
+      `GET /v1/nope/stream HTTP/1.1\r\n${auth()}connection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
+    expect([ws.status, (JSON.parse(ws.body) as ErrorBody).error.code]).toEqual([404, "ERR_NOT_FOUND"]);
     // No Host at all is the Host check's: 421, as for HTTP/1.0.
     expect((await raw(`GET /v1/health HTTP/1.1\r\n\r\n`)).status).toBe(421);
     // And the daemon still answers.

@@ -14,6 +14,7 @@ import { actorOf, viaOf } from "../security/index.ts";
 import { createAuthGate } from "./auth-gate.ts";
 import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
 import type { RouteContext } from "./context.ts";
+import { endWithError } from "./client-error.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
 import { jsonOf } from "./json-body.ts";
 import { createIdempotency, IDEMPOTENCY_HEADER, REPLAYED_HEADER } from "./idempotency.ts";
@@ -333,7 +334,12 @@ export function createApi(deps: ApiDeps): Api {
       server.on("upgrade", (req, socket, head) => {
         if (stream.handleUpgrade(req, socket, head)) return;
         if (logStream?.handleUpgrade(req, socket, head)) return;
-        socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        endWithError(
+          socket,
+          new CboError("ERR_NOT_FOUND", "No WebSocket endpoint at this path.", {
+            hint: "The daemon's streams are /v1/events/stream and /v1/logs/stream.",
+          }),
+        );
       });
       return stream;
     },

@@ -53,11 +53,21 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     return;
   }
-  const refusal = parserRefusal(err.code);
-  const body = JSON.stringify(refusal.toJSON());
-  const reason = refusal.status === 431 ? "Request Header Fields Too Large" : refusal.status === 413 ? "Payload Too Large" : "Bad Request";
+  endWithError(socket, parserRefusal(err.code));
+}
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  404: "Not Found",
+  413: "Payload Too Large",
+  431: "Request Header Fields Too Large",
+};
+
+/** Answers `err` in the API's error shape straight on a socket no HTTP response object owns, and closes it. */
+export function endWithError(socket: Duplex, err: CboError): void {
+  const body = JSON.stringify(err.toJSON());
   socket.end(
-    `HTTP/1.1 ${refusal.status} ${reason}\r\nContent-Type: application/json; charset=UTF-8\r\n` +
+    `HTTP/1.1 ${err.status} ${REASONS[err.status] ?? "Error"}\r\nContent-Type: application/json; charset=UTF-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
