@@ -4,6 +4,7 @@
 //   - a JSON body with an unpaired surrogate escape (`"\ud800"`) is refused by name, and nothing
 //     it reached is stored: before, the failed release's audit entry named it, SQLite stored it as
 //     U+FFFD, and `cbo audit verify` failed on that entry from then on;
+//   - a dashboard login form whose multipart body does not parse was a 500 (ERR_INTERNAL);
 //   - HTTP that never reaches a route (a header block over 16 KiB, a malformed request line or
 //     chunk, a bad Host, a backslash path, a WebSocket upgrade to no stream) gets the API's error
 //     shape with a code, not a bare status.
@@ -28,13 +29,14 @@ let t: TestEdge;
 let dir: string;
 let d: Daemon;
 let token: string;
+const logs: string[] = [];
 
 beforeAll(async () => {
   t = await startTestEdge({ regions: ["eu"] });
   dir = await makeTempDir("abuse");
   writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
   writeFileSync(join(dir, "tiny.js"), 'export default { fetch() { return new Response("tiny") } }');
-  d = await startDaemonIn(dir, t.edge);
+  d = await startDaemonIn(dir, t.edge, { log: (line) => logs.push(line) });
   token = d.initialAdminToken!;
 }, 60_000);
 afterAll(async () => {
@@ -88,6 +90,19 @@ describe("an unpaired UTF-16 surrogate in a JSON body", () => {
     expect([pair.status, pair.body.error.code]).toEqual([404, "ERR_NOT_FOUND"]);
     expect(d.security.audit.search({ action: "release.create", limit: 1 })[0]).toMatchObject({ target: "worker:😀", outcome: "error" });
     expect(await d.security.verify()).toMatchObject({ ok: true });
+  });
+});
+
+describe("the dashboard's login form", () => {
+  it("a multipart body that does not parse is the client's error (back to the page with ERR_VALIDATION), not a 500", async () => {
+    const r = await rawRequest(d.url, {
+      method: "POST",
+      path: "/ui/login",
+      body: "--x\r\nnot a part\r\n",
+      headers: { "content-type": "multipart/form-data; boundary=x", origin: d.url },
+    });
+    expect([r.status, r.headers.location]).toEqual([303, "/ui/?login=ERR_VALIDATION"]);
+    expect(logs.filter((l) => l.includes("unexpected error"))).toEqual([]);
   });
 });
 
