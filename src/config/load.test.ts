@@ -77,6 +77,18 @@ describe("orchestrator.yaml", () => {
     expect(e.message).toMatch(/^orchestrator\.yaml:\d+: /);
   });
 
+  it("refuses a cron trigger Cloudflare would refuse when the file is read, in orchestrator.yaml and in a wrangler config", () => {
+    const e = refusal(BASE.replace("main: src/index.js", 'main: src/index.js, crons: ["*/5 * * * *", "0 12 * * MON#2", "* * * * * *"]'));
+    expect(e.message).toContain('workers[0].crons[2]: not a cron expression Cloudflare takes: "* * * * * *" has 6 fields');
+    expect(refusal(BASE.replace("main: src/index.js", 'main: src/index.js, crons: ["61 * * * *"]')).message).toContain(
+      "workers[0].crons[0]",
+    );
+    const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
+    writeFileSync(join(dir, "w.jsonc"), '{ "name": "w", "main": "m.js", "triggers": { "crons": ["*/5 * * * *", "every day"] } }');
+    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: w.jsonc }\n");
+    expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrow(/triggers\.crons\[1\]: not a cron expression Cloudflare takes/);
+  });
+
   it("reads workers from wrangler.toml and wrangler.jsonc", () => {
     const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
     mkdirSync(join(dir, "w1"));
