@@ -2,14 +2,17 @@
 // Miniflare's workerd processes outlive a killed edge: orphaned, they kept the region ports and
 // went on serving the old state, so `cbo edge` started again on the same ports failed ("Address
 // already in use") and the region stayed down. The real `cbo edge` runs as a child process on
-// fixed loopback ports; its workerd processes are found in /proc (children of the edge).
+// fixed loopback ports; its workerd processes are found in /proc (children of the edge). The same
+// for `cbo up` (its embedded edge), whose port check refused the restart before the edge started.
 import { createServer } from "node:net";
 import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { descendants } from "./support/processes.ts";
-import { startCbo } from "./support/run-cbo.ts";
+import { runCbo, startCbo } from "./support/run-cbo.ts";
+import { writeTinyFleet } from "./support/tiny-fleet.ts";
 
 const dirs: string[] = [];
 const started: number[] = [];
@@ -35,8 +38,8 @@ const isAlive = (pid: number) => {
   }
 };
 
-/** A port p with p and p+1 free on 127.0.0.1 (the edge's API and its one region). */
-async function twoFreePorts(): Promise<number> {
+/** A port p with p .. p+n-1 free on 127.0.0.1 (e.g. the edge's API and its one region). */
+async function freePorts(n: number): Promise<number> {
   const free = (port: number) =>
     new Promise<boolean>((resolve) => {
       const s = createServer();
@@ -45,7 +48,9 @@ async function twoFreePorts(): Promise<number> {
     });
   for (;;) {
     const base = 20_000 + Math.floor(Math.random() * 20_000);
-    if ((await free(base)) && (await free(base + 1))) return base;
+    let all = true;
+    for (let i = 0; i < n && all; i++) all = await free(base + i);
+    if (all) return base;
   }
 }
 
@@ -70,7 +75,7 @@ describe("cbo edge killed with SIGKILL, then started again on the same directory
   it("stops the workerd processes the killed edge left running and serves again on its ports", { timeout: 120_000 }, async () => {
     const dir = await makeTempDir("edge-killed");
     dirs.push(dir);
-    const port = await twoFreePorts();
+    const port = await freePorts(2);
     const first = await startEdge(dir, port);
     const { workerd } = first;
     expect(workerd.length).toBeGreaterThan(0);
@@ -93,5 +98,55 @@ describe("cbo edge killed with SIGKILL, then started again on the same directory
     expect((await second.child.done).code).toBe(0);
     // A clean stop takes its workerd processes with it.
     expect(second.workerd.filter((p) => isAlive(p.pid))).toEqual([]);
+  });
+
+  it("`cbo up` killed with SIGKILL starts again on the same data and ports: the daemon recovers, the log verifies", {
+    timeout: 150_000,
+  }, async () => {
+    const dir = await makeTempDir("up-killed");
+    dirs.push(dir);
+    writeTinyFleet(dir);
+    const data = join(dir, "data");
+    const base = await freePorts(3);
+    const args = [
+      "up",
+      "--config",
+      join(dir, "orchestrator.yaml"),
+      "--data",
+      data,
+      "--port",
+      String(base),
+      "--edge-port",
+      String(base + 1),
+      "--regions",
+      "eu",
+    ];
+    const up = async () => {
+      const child = startCbo(args, { cwd: dir });
+      started.push(child.pid!);
+      const deadline = Date.now() + 60_000;
+      while (!child.output.stdout.includes("(Ctrl-C stops)")) {
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`cbo up did not come up:\n${child.output.stdout}\n${child.output.stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const workerd = descendants(child.pid!).filter((p) => p.command.includes("workerd"));
+      started.push(...workerd.map((p) => p.pid));
+      return { child, workerd };
+    };
+    const first = await up();
+    expect(first.child.output.stdout).toMatch(/tiny\s+succeeded/);
+    first.child.kill("SIGKILL");
+    await first.child.done;
+    expect(first.workerd.filter((p) => isAlive(p.pid)).length).toBeGreaterThan(0);
+
+    const second = await up();
+    expect(first.workerd.filter((p) => isAlive(p.pid))).toEqual([]);
+    expect(second.child.output.stderr).toMatch(/stopped \d+ workerd process\(es\)/);
+    expect((await httpGet(base + 2, "tiny.localhost")).body).toBe("tiny");
+    second.child.kill("SIGTERM");
+    expect((await second.child.done).code).toBe(0);
+    const verify = await runCbo(["audit", "verify", "--data", data], { cwd: dir });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
 });

@@ -37,6 +37,7 @@ import type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts"
 
 export type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
 export const DEFAULT_REGIONS = ["eu", "us", "ap"];
+export { stopLeftoverWorkerd } from "./runtime/leftover-workerd.ts";
 const REGION_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const MAX_PORT = 65_535;
 const DAY_MS = 86_400_000;

@@ -73,7 +73,10 @@ export async function upCommand(args: string[]): Promise<number> {
   const secrets = takeSecretEnv();
 
   // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
-  const { startLocalEdge, DEFAULT_REGIONS } = await import("../../local-edge/index.ts");
+  const { startLocalEdge, stopLeftoverWorkerd, DEFAULT_REGIONS } = await import("../../local-edge/index.ts");
+  // A `cbo up` killed before (SIGKILL, OOM) left its workerd processes on the region ports: they
+  // are stopped first, or the port check below would refuse this start for ports held by nobody.
+  await stopLeftoverWorkerd(join(dataDir, "edge"), say);
   // Every port first: a busy one stops `cbo up` before it writes anything into --data.
   await assertPortsFree("127.0.0.1", [
     { port, what: "the daemon's API", flag: "--port" },
