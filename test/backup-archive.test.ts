@@ -1,6 +1,7 @@
 // Backup and restore on real SQLite files: a round trip while another thread writes, wrong keys,
 // damaged and altered archives, non-empty targets, planted secrets, audit tampering inside an
 // archive (decrypted, edited and re-sealed with the right key), passphrase vaults.
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -131,6 +132,28 @@ const { workerData, parentPort } = require("node:worker_threads");
   db.close();
 })().catch((e) => { throw e; });
 `;
+
+describe("a backup killed mid-way", () => {
+  it("its working directory (a clear copy of the database) is removed by the next backup there; a live one's is kept", async () => {
+    const fx = await makeDataDir();
+    try {
+      const outDir = tempDir("backup-out");
+      // A process that has exited: its pid names no process now.
+      const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+      const orphan = join(outDir, `.b0.cbobak.tmp-${dead}-AbC123`);
+      const live = join(outDir, `.b1.cbobak.tmp-${process.ppid}-XyZ789`);
+      for (const d of [orphan, live]) {
+        mkdirSync(d);
+        writeFileSync(join(d, DB_FILE), fx.marker);
+      }
+      const r = await createBackup({ dataDir: fx.dataDir, masterKey: fx.masterKey, out: join(outDir, "b2.cbobak") });
+      expect(readdirSync(outDir).sort()).toEqual([".b1.cbobak.tmp-" + process.ppid + "-XyZ789", "b2.cbobak"].sort());
+      expect(existsSync(r.file)).toBe(true);
+    } finally {
+      await fx.close();
+    }
+  });
+});
 
 describe("what restore refuses", () => {
   let fx: Fixture;
