@@ -177,6 +177,16 @@ describe("orchestrator.yaml", () => {
     expect(() => loadSpec(file)).toThrowError(/w\.jsonc: vars\.A: the value is 65537 bytes; a value may be at most 65536 bytes/);
   });
 
+  it("reads a device or pipe no further than the limit (/dev/zero never ends), and names a directory", () => {
+    expect(() => loadSpec("/dev/zero")).toThrowError(
+      `/dev/zero: the file is more than ${MAX_SPEC_FILE_BYTES} bytes; it may be at most`,
+    );
+    const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
+    expect(() => loadSpec(dir)).toThrowError(`${dir} is a directory, not a file.`);
+    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: /dev/zero }\n");
+    expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrowError(/\/dev\/zero: the file is more than/);
+  });
+
   it("says which file is missing", () => {
     expect(() => loadSpec("/nonexistent/orchestrator.yaml")).toThrowError(/Cannot read \/nonexistent\/orchestrator\.yaml/);
   });
