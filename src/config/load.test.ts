@@ -75,6 +75,8 @@ describe("orchestrator.yaml", () => {
   it("reports YAML syntax errors with the line", () => {
     const e = refusal("targets:\n  - { name: eu\nworkers: [");
     expect(e.message).toMatch(/^orchestrator\.yaml:\d+: /);
+    const deep = refusal(BASE.replace("main: src/index.js", `main: src/index.js, vars: { X: ${"[".repeat(3000)}${"]".repeat(3000)} }`));
+    expect(deep.message).toMatch(/^orchestrator\.yaml:\d+: values are nested too deeply here/);
   });
 
   it("refuses a cron trigger Cloudflare would refuse when the file is read, in orchestrator.yaml and in a wrangler config", () => {
@@ -178,9 +180,7 @@ describe("orchestrator.yaml", () => {
   });
 
   it("reads a device or pipe no further than the limit (/dev/zero never ends), and names a directory", () => {
-    expect(() => loadSpec("/dev/zero")).toThrowError(
-      `/dev/zero: the file is more than ${MAX_SPEC_FILE_BYTES} bytes; it may be at most`,
-    );
+    expect(() => loadSpec("/dev/zero")).toThrowError(`/dev/zero: the file is more than ${MAX_SPEC_FILE_BYTES} bytes; it may be at most`);
     const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
     expect(() => loadSpec(dir)).toThrowError(`${dir} is a directory, not a file.`);
     writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: /dev/zero }\n");

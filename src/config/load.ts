@@ -107,8 +107,13 @@ export function parseSpec(text: string, file: string): Spec {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new CboError("ERR_VALIDATION", `${file}:${e.linePos?.[0]?.line ?? "?"}: ${e.message.split("\n")[0]}`, {
-      hint: "Fix the YAML syntax at that line.",
+    // The parser's stack ran out: said as what the file does, not as the engine's words.
+    const deep = e.message.startsWith("Maximum call stack size exceeded");
+    const what = deep
+      ? "values are nested too deeply here (lists or maps inside each other hundreds of levels down)"
+      : e.message.split("\n")[0];
+    throw new CboError("ERR_VALIDATION", `${file}:${e.linePos?.[0]?.line ?? "?"}: ${what}`, {
+      hint: deep ? "Flatten the value: a spec needs a few levels of nesting at most." : "Fix the YAML syntax at that line.",
     });
   }
   let data: unknown;
