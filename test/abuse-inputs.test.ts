@@ -4,6 +4,8 @@
 //   - a JSON body with an unpaired surrogate escape (`"\ud800"`) is refused by name, and nothing
 //     it reached is stored: before, the failed release's audit entry named it, SQLite stored it as
 //     U+FFFD, and `cbo audit verify` failed on that entry from then on;
+//   - a token pasted where an id or name goes (`cbo tokens revoke <token>`) was named back in the
+//     error, message and details, into the client's terminal or CI log;
 //   - a dashboard login form whose multipart body does not parse was a 500 (ERR_INTERNAL);
 //   - HTTP that never reaches a route (a header block over 16 KiB, a malformed request line or
 //     chunk, a bad Host, a backslash path, a WebSocket upgrade to no stream) gets the API's error
@@ -90,6 +92,23 @@ describe("an unpaired UTF-16 surrogate in a JSON body", () => {
     expect([pair.status, pair.body.error.code]).toEqual([404, "ERR_NOT_FOUND"]);
     expect(d.security.audit.search({ action: "release.create", limit: 1 })[0]).toMatchObject({ target: "worker:😀", outcome: "error" });
     expect(await d.security.verify()).toMatchObject({ ok: true });
+  });
+});
+
+describe("a token pasted where an id or name goes", () => {
+  it("is refused without being named back: the error says cbo_admin_[redacted]", async () => {
+    const secretPart = token.slice("cbo_admin_".length);
+    for (const [method, path] of [
+      ["DELETE", `/v1/tokens/${token}`],
+      ["GET", `/v1/releases/${token}`],
+      ["GET", `/v1/secrets/${token}/versions`],
+      ["GET", `/v1/workers/${token}/plan`],
+    ] as const) {
+      const r = await rawRequest<ErrorBody>(d.url, { method, path, headers: { authorization: `Bearer ${token}` } });
+      expect([path.replace(token, "<token>"), r.status, r.body.error.code]).toEqual([path.replace(token, "<token>"), 404, "ERR_NOT_FOUND"]);
+      expect(r.text).not.toContain(secretPart);
+      expect(r.body.error.message).toContain("cbo_admin_[redacted]");
+    }
   });
 });
 
