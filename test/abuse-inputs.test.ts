@@ -14,6 +14,7 @@ import { connect } from "node:net";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import type { Daemon } from "../src/daemon.ts";
 import type { ErrorBody } from "../src/contract/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -109,6 +110,15 @@ describe("a token pasted where an id or name goes", () => {
       expect(r.text).not.toContain(secretPart);
       expect(r.body.error.message).toContain("cbo_admin_[redacted]");
     }
+    // The same on the log stream, whose refusal is a close frame's reason.
+    const closed = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
+      const ws = new WebSocket(`${d.url.replace("http", "ws")}/v1/logs/stream?worker=${token}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+      ws.on("error", reject);
+    });
+    expect(closed).toEqual({ code: 4400, reason: 'ERR_NOT_FOUND: no worker named "cbo_admin_[redacted]" in orchestrator.yaml' });
   });
 });
 
