@@ -39,8 +39,9 @@ export const ERROR_CODES = {
   ERR_HOST_NOT_ALLOWED: { status: 421, user: true, retryable: false },
   /** Too many open event streams for this token, session or client address; close one first. */
   ERR_TOO_MANY_STREAMS: { status: 429, user: true, retryable: true },
-  /** An Idempotency-Key reused within 24 h for a different request (another method, path,
-   *  query or body): a new request needs a new key. */
+  /** An Idempotency-Key reused within 24 h on the same method and path for a different request
+   *  (another query or body): a new request needs a new key. (Keys are per principal, method and
+   *  path: the same key on another path is another key.) */
   ERR_IDEMPOTENCY_MISMATCH: { status: 422, user: true, retryable: false },
   /** The first request with this Idempotency-Key is still being handled; retrying with the same
    *  key later gets its answer. */
