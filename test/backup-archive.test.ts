@@ -164,6 +164,21 @@ describe("what restore refuses", () => {
   });
   afterAll(() => fx.close());
 
+  it("an archive that is a directory, a FIFO or a device: ERR_VALIDATION naming it (a FIFO hung the open)", async () => {
+    const parent = tempDir("backup-not-file");
+    const fifo = join(parent, "fifo.cbobak");
+    spawnSync("mkfifo", [fifo]);
+    for (const [file, what] of [
+      [parent, "a directory"],
+      [fifo, "not a regular file"],
+      ["/dev/zero", "not a regular file"],
+    ] as const) {
+      const e = await rejection(restoreBackup({ archive: file, dataDir: join(parent, "data"), masterKey: fx.masterKey }));
+      expect([e.code, e.message]).toEqual(["ERR_VALIDATION", `${file} is ${what}, not a backup archive.`]);
+    }
+    expect(existsSync(join(parent, "data"))).toBe(false);
+  });
+
   it("a wrong master key: ERR_VAULT_INTEGRITY naming both key ids, and nothing written", async () => {
     const wrong = new MasterKey(randomBytes(32), "bytes");
     const parent = tempDir("backup-wrong");
