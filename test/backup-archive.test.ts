@@ -3,7 +3,7 @@
 // archive (decrypted, edited and re-sealed with the right key), passphrase vaults.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
@@ -149,6 +149,7 @@ describe("a backup killed mid-way", () => {
       const r = await createBackup({ dataDir: fx.dataDir, masterKey: fx.masterKey, out: join(outDir, "b2.cbobak") });
       expect(readdirSync(outDir).sort()).toEqual([".b1.cbobak.tmp-" + process.ppid + "-XyZ789", "b2.cbobak"].sort());
       expect(existsSync(r.file)).toBe(true);
+      rmSync(outDir, { recursive: true, force: true });
     } finally {
       await fx.close();
     }
@@ -177,6 +178,7 @@ describe("what restore refuses", () => {
       expect([e.code, e.message]).toEqual(["ERR_VALIDATION", `${file} is ${what}, not a backup archive.`]);
     }
     expect(existsSync(join(parent, "data"))).toBe(false);
+    rmSync(parent, { recursive: true, force: true });
   });
 
   it("a wrong master key: ERR_VAULT_INTEGRITY naming both key ids, and nothing written", async () => {

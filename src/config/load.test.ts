@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -89,6 +89,7 @@ describe("orchestrator.yaml", () => {
     writeFileSync(join(dir, "w.jsonc"), '{ "name": "w", "main": "m.js", "triggers": { "crons": ["*/5 * * * *", "every day"] } }');
     writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: w.jsonc }\n");
     expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrow(/triggers\.crons\[1\]: not a cron expression Cloudflare takes/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("reads workers from wrangler.toml and wrangler.jsonc", () => {
@@ -185,6 +186,7 @@ describe("orchestrator.yaml", () => {
     expect(() => loadSpec(dir)).toThrowError(`${dir} is a directory, not a file.`);
     writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: /dev/zero }\n");
     expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrowError(/\/dev\/zero: the file is more than/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("says which file is missing", () => {
