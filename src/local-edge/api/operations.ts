@@ -230,6 +230,33 @@ export function createOps(deps: OpsDeps) {
     return latest;
   }
 
+  /** A new version that copies `from` (its code, settings and assets) with its bindings edited. */
+  function copyVersion(
+    accountId: string,
+    script: string,
+    from: Version,
+    edit: (bindings: Binding[]) => Binding[],
+    annotations: Record<string, string>,
+  ): Version {
+    const bindings = edit(from.bindings.map((b) => ({ ...b })));
+    checkBindings(bindings);
+    return insertVersion(
+      accountId,
+      script,
+      {
+        source: "api",
+        author_email: AUTHOR,
+        annotations,
+        main_module: from.main_module,
+        compatibility_date: from.compatibility_date,
+        compatibility_flags: from.compatibility_flags,
+        bindings,
+      },
+      scripts.modules(from.id),
+      { ...extras.get(from.id), migrations: null },
+    );
+  }
+
   /** A new version that copies the latest with its bindings edited, deployed at 100% (secret edits). */
   function editBindingsAndDeploy(
     accountId: string,
@@ -239,23 +266,7 @@ export function createOps(deps: OpsDeps) {
     refusal?: { code: number; message: string },
   ): Version {
     const latest = assertLatestDeployed(accountId, script, refusal);
-    const bindings = edit(latest.bindings.map((b) => ({ ...b })));
-    checkBindings(bindings);
-    const v = insertVersion(
-      accountId,
-      script,
-      {
-        source: "api",
-        author_email: AUTHOR,
-        annotations: { "workers/triggered_by": triggeredBy },
-        main_module: latest.main_module,
-        compatibility_date: latest.compatibility_date,
-        compatibility_flags: latest.compatibility_flags,
-        bindings,
-      },
-      scripts.modules(latest.id),
-      { ...extras.get(latest.id), migrations: null },
-    );
+    const v = copyVersion(accountId, script, latest, edit, { "workers/triggered_by": triggeredBy });
     insertDeployment(accountId, script, [{ version_id: v.id, percentage: 100 }], { "workers/triggered_by": triggeredBy }, "api");
     return v;
   }
@@ -426,6 +437,38 @@ export function createOps(deps: OpsDeps) {
         );
       });
       await deps.notify(accountId);
+    },
+
+    /**
+     * PATCH /workers/workers/:name/versions/latest (`wrangler versions secret put|bulk|delete` since
+     * 4.1xx): a new version copying the newest one with the secrets merge-patched, not deployed, so
+     * (unlike `secret put`) it is allowed while a split or an undeployed version is live.
+     */
+    patchLatestVersionSecrets(
+      accountId: string,
+      name: string,
+      patch: Record<string, { text: string } | null>,
+      annotations: Record<string, string>,
+    ): Version {
+      return transaction(db, () => {
+        if (!scripts.get(accountId, name)) throw notFoundScript(name);
+        const latest = scripts.latestVersion(accountId, name);
+        if (!latest) throw new CfApiError(404, CF_CODES.NO_VERSIONS, `Worker ${name} has no uploaded versions.`);
+        return copyVersion(
+          accountId,
+          name,
+          latest,
+          (bs) => {
+            let out = bs;
+            for (const [key, value] of Object.entries(patch)) {
+              out = out.filter((b) => b.name !== key);
+              if (value !== null) out.push({ type: "secret_text", name: key, text: value.text });
+            }
+            return out;
+          },
+          { "workers/triggered_by": "version_upload", ...annotations },
+        );
+      });
     },
 
     /**
