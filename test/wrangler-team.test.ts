@@ -2,7 +2,8 @@
 // one wrangler.jsonc with `--env staging` and `--env production` Workers, secrets changed as new
 // versions (`wrangler versions secret put|bulk|delete`, which 4.86 builds from `content/v2` and
 // 4.1xx sends as `PATCH …/workers/workers/:name/versions/latest`), `kv namespace rename`, and
-// `wrangler delete` of a Worker another Worker binds to. After each step, what workerd serves.
+// `wrangler delete` of a Worker another Worker binds to, and the preview URLs `versions upload`
+// prints. After each step, what workerd serves.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -113,6 +114,30 @@ describe.each<WranglerVersion>(["latest", "4.86"])("a team's day with wrangler %
     );
     // Production never saw any of it.
     expect(await serve("shop-prod")).toEqual({ stage: "prod", token: null, other: null });
+  });
+
+  it("versions upload prints preview URLs that serve the uploaded version before it is deployed (none for Durable Object Workers)", async () => {
+    const site = await createWranglerProject(path.join(t.dataDir, "site"), t.edge, t.region.accountId, { wrangler: version });
+    await site.writeConfig({ name: "pr-site", main: "src/index.js", compatibility_date: "2025-01-01" });
+    await site.writeSource('export default { fetch() { return new Response("live"); } };');
+    await site.ok(["deploy"]);
+    await site.writeSource('export default { fetch() { return new Response("pull request 7"); } };');
+    const r = await site.ok(["versions", "upload", "--preview-alias", "pr-7"]);
+    const out = stripAnsi(r.stdout + r.stderr);
+    const url = /Version Preview URL: https:\/\/(\S+)/.exec(out)?.[1];
+    const alias = /Version Preview Alias URL: https:\/\/(\S+)/.exec(out)?.[1];
+    expect(url, describeRun(r)).toMatch(new RegExp(`^[0-9a-f]{8}-pr-site\\.${t.region.subdomain}\\.workers\\.dev$`));
+    expect(alias, describeRun(r)).toBe(`pr-7-pr-site.${t.region.subdomain}.workers.dev`);
+    expect((await httpGet(t.region.port, url!)).body).toBe("pull request 7");
+    expect((await httpGet(t.region.port, alias!)).body).toBe("pull request 7");
+    expect((await httpGet(t.region.port, "pr-site.localhost")).body).toBe("live");
+    expect((await httpGet(t.region.port, `00000000-pr-site.${t.region.subdomain}.workers.dev`)).status).toBe(404);
+
+    // Cloudflare gives no preview URLs to a Worker that implements Durable Objects.
+    const shopUpload = await shop.ok(["versions", "upload", "--env", "staging"]);
+    expect(stripAnsi(shopUpload.stdout), describeRun(shopUpload)).not.toContain("Preview URL");
+    const id = /Worker Version ID:\s*([0-9a-f-]{36})/.exec(stripAnsi(shopUpload.stdout))![1]!;
+    expect((await httpGet(t.region.port, `${id.slice(0, 8)}-shop-staging.${t.region.subdomain}.workers.dev`)).status).toBe(404);
   });
 
   it("kv namespace rename: the list shows the new title; a title another namespace holds is refused", async () => {

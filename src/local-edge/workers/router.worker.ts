@@ -201,15 +201,31 @@ configureDurableObjects({
   loadVersion: (env, ctx, versionId) => loadVersion(env as Env, ctx as Ctx, versionId),
 });
 
-async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, preview?: string, entrypoint?: string): Promise<Response> {
+/** A version a preview host names that is not live (preview-resolve.ts answers on the Node side). */
+type Pinned = { script: string; versionId: string; assets: boolean };
+
+async function previewOf(env: Env, label: string): Promise<Pinned | undefined> {
+  const res = await env.CONTROL.fetch(`http://control/preview/${encodeURIComponent(label)}`);
+  return res.status === 200 ? ((await res.json()) as Pinned) : undefined;
+}
+
+async function dispatch(
+  env: Env,
+  ctx: Ctx,
+  script: string,
+  request: Request,
+  preview?: string,
+  entrypoint?: string,
+  pinned?: Pinned,
+): Promise<Response> {
   const t = await getTable(env);
-  const entries = t.scripts[script];
-  if (!entries || entries.length === 0) {
+  const entries = t.scripts[script] ?? [];
+  if (!pinned && entries.length === 0) {
     return new Response(`There is nothing here yet: no Worker named "${script}" is deployed in this region.`, { status: 404 });
   }
   const override = overrideFor(request.headers.get("Cloudflare-Workers-Version-Overrides"), script);
-  const versionId = chooseVersion(entries, { override, random: Math.random(), ...(preview ? { preview } : {}) });
-  if (!versionId) return new Response(`No live version of "${script}" starts with ${preview}.`, { status: 404 });
+  const versionId = pinned?.versionId ?? chooseVersion(entries, { override, random: Math.random(), ...(preview ? { preview } : {}) });
+  if (!versionId) return new Response(`No version of "${script}" starts with ${preview}.`, { status: 404 });
   const runWorker = async () => {
     // Wall time as the router sees it: until the response headers (workerd's clock moves on I/O).
     const start = Date.now();
@@ -227,7 +243,7 @@ async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, pr
       if (t.analytics !== false) countInvocation(script, versionId, start, Date.now() - start, status);
     }
   };
-  return t.assets?.[versionId] ? serveWithAssets(env, versionId, request, runWorker) : runWorker();
+  return (pinned ? pinned.assets : t.assets?.[versionId]) ? serveWithAssets(env, versionId, request, runWorker) : runWorker();
 }
 
 /** The live version's default entrypoint for a queue batch or scheduled event (chosen by percentage). */
@@ -441,6 +457,12 @@ export default {
           `There is nothing here yet: ${target.preview ? "preview URLs are" : "workers.dev is"} turned off for "${target.script}".`,
           { status: 404 },
         );
+      }
+      // Not a live version: a preview URL of an uploaded one, or a preview alias (`<alias>-<worker>`).
+      const live = t.scripts[target.script] ?? [];
+      if (!live.some((e) => !target.preview || e.version_id.startsWith(target.preview))) {
+        const pinned = await previewOf(env, target.preview ? `${target.preview}-${target.script}` : target.script);
+        if (pinned) return dispatch(env, ctx, pinned.script, request, undefined, undefined, pinned);
       }
       return dispatch(env, ctx, target.script, request, target.preview);
     }
