@@ -1,7 +1,7 @@
 // Real wrangler (the latest pinned, and 4.86) against the local edge for D1, R2, Queues and cron
 // triggers: each command as a user runs it, then what the deployed Workers serve proves it took
 // effect (the D1 row, the R2 object, a queued message arriving at the consumer, the cron firing),
-// and that all of it survives an edge restart.
+// what `d1 info` and `r2 bucket info` count, and that all of it survives an edge restart.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -171,6 +171,39 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     });
     const schedules = ((await res.json()) as { result: { schedules: Array<{ cron: string }> } }).result.schedules;
     expect(schedules.map((s) => s.cron)).toEqual(["*/5 * * * *", "0 3 * * mon"]);
+  });
+
+  it("d1 info counts the last 24 hours' queries (API and binding alike); r2 bucket info shows what the bucket holds", async () => {
+    type Info = {
+      read_queries_24h: number;
+      write_queries_24h: number;
+      rows_read_24h: number;
+      rows_written_24h: number;
+      num_tables: number;
+    };
+    const info = async () => parseJsonOutput<Info>(await api.ok(["d1", "info", "notes-db", "--json"]));
+    const before = await info();
+    expect(before.write_queries_24h, "migrations, inserts and the import were writes").toBeGreaterThan(5);
+    expect(before.read_queries_24h).toBeGreaterThan(0);
+    await api.ok(["d1", "execute", "DB", "--remote", "--command", "UPDATE notes SET body = body WHERE id = 1"]);
+    expect(await serve("api", "/notes")).toHaveLength(4);
+    const after = await info();
+    // The UPDATE (one row written) through the API, the Worker's SELECT of 4 rows through its binding.
+    expect(after).toMatchObject({
+      write_queries_24h: before.write_queries_24h + 1,
+      rows_written_24h: before.rows_written_24h + 1,
+      read_queries_24h: before.read_queries_24h + 1,
+      rows_read_24h: before.rows_read_24h + 1 + 4,
+      num_tables: before.num_tables,
+    });
+
+    const bucket = await api.ok(["r2", "bucket", "info", "files"]);
+    expect(bucket.stdout, describeRun(bucket)).toMatch(/object_count:\s+1\n/);
+    expect(bucket.stdout, describeRun(bucket)).toMatch(/bucket_size:\s+\d+ B/);
+    expect(bucket.stdout, describeRun(bucket)).not.toMatch(/bucket_size:\s+0 B/);
+    await api.ok(["r2", "object", "put", "files/docs/b.txt", "--file", "a.txt", "--jurisdiction", "eu", "--remote"]);
+    const eu = await api.ok(["r2", "bucket", "info", "files", "--jurisdiction", "eu"]);
+    expect(eu.stdout, describeRun(eu)).toMatch(/object_count:\s+2\n/);
   });
 
   it("deploy of a queue consumer: a message the producer sends arrives at the consumer", async () => {
