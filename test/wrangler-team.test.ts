@@ -2,8 +2,8 @@
 // one wrangler.jsonc with `--env staging` and `--env production` Workers, secrets changed as new
 // versions (`wrangler versions secret put|bulk|delete`, which 4.86 builds from `content/v2` and
 // 4.1xx sends as `PATCH …/workers/workers/:name/versions/latest`), `kv namespace rename`, and
-// `wrangler delete` of a Worker another Worker binds to, and the preview URLs `versions upload`
-// prints. After each step, what workerd serves.
+// `wrangler delete` of a Worker another Worker binds to, the preview URLs `versions upload`
+// prints, and code that cannot start refused at upload. After each step, what workerd serves.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -138,6 +138,34 @@ describe.each<WranglerVersion>(["latest", "4.86"])("a team's day with wrangler %
     expect(stripAnsi(shopUpload.stdout), describeRun(shopUpload)).not.toContain("Preview URL");
     const id = /Worker Version ID:\s*([0-9a-f-]{36})/.exec(stripAnsi(shopUpload.stdout))![1]!;
     expect((await httpGet(t.region.port, `${id.slice(0, 8)}-shop-staging.${t.region.subdomain}.workers.dev`)).status).toBe(404);
+  });
+
+  it("code that cannot start is refused (10021) by deploy and versions upload, and the live version keeps serving", async () => {
+    const boot = await createWranglerProject(path.join(t.dataDir, "boot"), t.edge, t.region.accountId, { wrangler: version });
+    await boot.writeConfig({ name: "boot", main: "src/index.js", compatibility_date: "2025-01-01", vars: { GREETING: "hello" } });
+    // Global scope may read vars: this starts (the probe has the version's vars).
+    await boot.writeSource(
+      'import { env } from "cloudflare:workers";\nconst g = env.GREETING.toUpperCase();\nexport default { fetch() { return new Response(g); } };',
+    );
+    await boot.ok(["deploy"]);
+    expect((await httpGet(t.region.port, "boot.localhost")).body).toBe("HELLO");
+
+    await boot.writeSource('throw new Error("missing config at startup");\nexport default { fetch() { return new Response("broken"); } };');
+    const thrown = await boot.run(["deploy"]);
+    expect(thrown.code, describeRun(thrown)).not.toBe(0);
+    const out = stripAnsi(thrown.stdout + thrown.stderr);
+    expect(out).toContain("Uncaught Error: missing config at startup");
+    expect(out).toContain("[code: 10021]");
+
+    await boot.writeSource('export default { fetch() { return new Response("broken"); } };\nexport const notAHandler = 5;');
+    const exported = await boot.run(["versions", "upload"]);
+    expect(exported.code, describeRun(exported)).not.toBe(0);
+    expect(stripAnsi(exported.stdout + exported.stderr)).toContain("Incorrect type for map entry 'notAHandler'");
+
+    // Nothing was stored: the deployed version serves, and no version was added.
+    expect((await httpGet(t.region.port, "boot.localhost")).body).toBe("HELLO");
+    const versions = parseJsonOutput<VersionJson[]>(await boot.ok(["versions", "list", "--json"]));
+    expect(versions).toHaveLength(1);
   });
 
   it("kv namespace rename: the list shows the new title; a title another namespace holds is refused", async () => {

@@ -212,7 +212,16 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     await pushRegion(region);
   };
 
-  const ops = createOps({ db, scripts, kv, notify, stores, assetTokens, checkBindings: createDataBindingCheck({ d1, r2, queues }) });
+  const ops = createOps({
+    db,
+    scripts,
+    kv,
+    notify,
+    stores,
+    assetTokens,
+    checkBindings: createDataBindingCheck({ d1, r2, queues }),
+    checkStartup: async (accountId, spec) => (await runtimes.get(accounts.get(accountId)?.region ?? "")?.probe(spec)) ?? { ok: true },
+  });
   let regionInfos: RegionInfo[] = [];
   const app = createApiApp({
     token,

@@ -2,6 +2,8 @@
 // keep_bindings and inherit), deployments, and secret edits that create a version and deploy it
 // at 100% as the real API does. Each runs in one transaction; `notify` tells the region's runtime
 // what it now serves.
+import type { ProbeOutcome, ProbeSpec } from "../workers/startup-probe.ts";
+import { startupSpec } from "./startup-spec.ts";
 import { hexId, uuid } from "../../kit/ids.ts";
 import { transaction, type EdgeDb } from "../state/db.ts";
 import type { ScriptStore } from "../state/scripts.ts";
@@ -25,6 +27,8 @@ export type OpsDeps = {
   assetTokens: AssetTokens;
   /** Refuses bindings to D1/R2/queue resources the account does not have (data-bindings-check.ts). */
   checkBindings?: (accountId: string, bindings: Binding[]) => void;
+  /** Starts the uploaded code once in the account's region (workers/startup-probe.ts). */
+  checkStartup?: (accountId: string, spec: ProbeSpec) => Promise<ProbeOutcome>;
 };
 
 /** Metadata keys a version keeps as its settings (GET …/settings answers them). */
@@ -284,6 +288,9 @@ export function createOps(deps: OpsDeps) {
       upload: ParsedUpload,
       opts: { deploy: boolean; strictInherit: boolean },
     ): Promise<{ version: Version; deployment?: Deployment }> {
+      // As at Cloudflare, code that cannot start is refused before anything is stored.
+      const started = await deps.checkStartup?.(accountId, startupSpec(upload));
+      if (started && !started.ok) throw new CfApiError(400, CF_CODES.SCRIPT_INVALID, started.error);
       const out = transaction(db, () => {
         // Like the real API: a version upload needs the Worker to exist (first deploys PUT the script).
         if (!opts.deploy && !scripts.get(accountId, name)) throw notFoundScript(name);

@@ -22,6 +22,7 @@ import { chooseVersion, compileRoutes, matchRoute, overrideFor, scriptFromHost, 
 import { mayBeTunnelHost, type TunnelRoute } from "./tunnel-ingress.ts";
 import { configureDurableObjects } from "./durable-objects.ts";
 import { serveWithAssets } from "./assets.ts";
+import { loaderModules, probeStartup, type ProbeSpec } from "./startup-probe.ts";
 import { shimBinding } from "./shim-bindings.ts";
 import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
@@ -118,13 +119,6 @@ async function getTable(env: Env): Promise<Table> {
   return loadingTable;
 }
 
-function fromBase64(b64: string): ArrayBuffer {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out.buffer;
-}
-
 /**
  * KV, Durable Object, rate-limit and other bindings are RPC stubs here, and a Worker calls RPC
  * methods only from compatibility date 2024-04-03 on (or with the `rpc` flag); at Cloudflare those
@@ -138,15 +132,7 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string, tailed = false
   const res = await env.CONTROL.fetch(`http://control/version/${versionId}`);
   if (!res.ok) throw new Error(`version ${versionId} could not be loaded (${res.status})`);
   const spec = (await res.json()) as VersionSpec;
-  const modules: Record<string, unknown> = {};
-  for (const m of spec.modules) {
-    if (m.type === "esm") modules[m.name] = { js: m.text };
-    else if (m.type === "cjs") modules[m.name] = { cjs: m.text };
-    else if (m.type === "text") modules[m.name] = { text: m.text };
-    else if (m.type === "json") modules[m.name] = { json: JSON.parse(m.text ?? "null") };
-    else if (m.type === "data") modules[m.name] = { data: fromBase64(m.base64 ?? "") };
-    else if (m.type === "wasm") modules[m.name] = { wasm: fromBase64(m.base64 ?? "") };
-  }
+  const modules = loaderModules(spec.modules);
   const workerEnv: Record<string, unknown> = {};
   // Env shim descriptors: bindings rebuilt as JS objects inside the Worker (env-shim/shim.ts).
   const shim: Record<string, ShimDescriptor> = {};
@@ -435,6 +421,11 @@ export default {
     if (url.pathname === "/__cbo/analytics" && request.method === "POST") {
       if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
       return Response.json({ cells: drainCells() });
+    }
+    if (url.pathname === "/__cbo/probe" && request.method === "POST") {
+      if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
+      const spec = (await request.json()) as ProbeSpec;
+      return Response.json(await probeStartup(env.LOADER, spec, withRpc(spec.compatibilityDate, spec.compatibilityFlags)));
     }
     if (url.pathname === "/__cbo/event" && request.method === "POST") {
       if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
