@@ -13,6 +13,7 @@ import {
   createWranglerProject,
   describeRun,
   parseJsonOutput,
+  parseLabelledId,
   type WranglerProject,
   type WranglerVersion,
   type WranglerRun,
@@ -41,7 +42,11 @@ const CONFIG = {
 };
 
 type Served = { stage: string; token: string | null; other: string | null };
-type VersionJson = { id: string; annotations?: Record<string, string>; resources: { bindings: { name: string; type: string }[] } };
+type VersionJson = {
+  id: string;
+  annotations?: Record<string, string>;
+  resources: { bindings: { name: string; type: string }[]; script?: { handlers: string[] } };
+};
 
 /** The id in wrangler's "Created version <id>" line (versions secret put|bulk|delete). */
 function createdVersion(r: WranglerRun): string {
@@ -140,15 +145,22 @@ describe.each<WranglerVersion>(["latest", "4.86"])("a team's day with wrangler %
     expect((await httpGet(t.region.port, `${id.slice(0, 8)}-shop-staging.${t.region.subdomain}.workers.dev`)).status).toBe(404);
   });
 
-  it("code that cannot start is refused (10021) by deploy and versions upload, and the live version keeps serving", async () => {
+  it("code that cannot start is refused (10021) by deploy and versions upload, and the live version keeps serving; versions view lists the code's handlers", async () => {
     const boot = await createWranglerProject(path.join(t.dataDir, "boot"), t.edge, t.region.accountId, { wrangler: version });
     await boot.writeConfig({ name: "boot", main: "src/index.js", compatibility_date: "2025-01-01", vars: { GREETING: "hello" } });
     // Global scope may read vars: this starts (the probe has the version's vars).
     await boot.writeSource(
-      'import { env } from "cloudflare:workers";\nconst g = env.GREETING.toUpperCase();\nexport default { fetch() { return new Response(g); } };',
+      'import { env } from "cloudflare:workers";\nconst g = env.GREETING.toUpperCase();\nexport default { fetch() { return new Response(g); }, scheduled() {} };',
     );
-    await boot.ok(["deploy"]);
+    const first = parseLabelledId(await boot.ok(["deploy"]), "Current Version ID");
     expect((await httpGet(t.region.port, "boot.localhost")).body).toBe("HELLO");
+    // The handlers Cloudflare lists for the version are the ones its code implements.
+    const view = await boot.ok(["versions", "view", first]);
+    expect(stripAnsi(view.stdout), describeRun(view)).toMatch(/Handlers:\s+fetch, scheduled\n/);
+    expect(parseJsonOutput<VersionJson>(await boot.ok(["versions", "view", first, "--json"])).resources.script?.handlers).toEqual([
+      "fetch",
+      "scheduled",
+    ]);
 
     await boot.writeSource('throw new Error("missing config at startup");\nexport default { fetch() { return new Response("broken"); } };');
     const thrown = await boot.run(["deploy"]);

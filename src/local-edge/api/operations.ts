@@ -288,8 +288,9 @@ export function createOps(deps: OpsDeps) {
       upload: ParsedUpload,
       opts: { deploy: boolean; strictInherit: boolean },
     ): Promise<{ version: Version; deployment?: Deployment }> {
-      // As at Cloudflare, code that cannot start is refused before anything is stored.
-      const started = await deps.checkStartup?.(accountId, startupSpec(upload));
+      // As at Cloudflare, code that cannot start is refused before anything is stored (an
+      // assets-only Worker has no code).
+      const started = upload.mainModule ? await deps.checkStartup?.(accountId, startupSpec(upload)) : undefined;
       if (started && !started.ok) throw new CfApiError(400, CF_CODES.SCRIPT_INVALID, started.error);
       const out = transaction(db, () => {
         // Like the real API: a version upload needs the Worker to exist (first deploys PUT the script).
@@ -302,7 +303,11 @@ export function createOps(deps: OpsDeps) {
         const bindings = resolveBindings(accountId, upload, previous, opts.strictInherit);
         if (migrations) applyMigrations({ dos, now: now() }, accountId, name, migrations);
         checkDurableObjectBindings(accountId, name, bindings);
-        const settings = versionSettingsOf(meta);
+        // Beside the versioned settings, the handlers the code exports (the startup probe found them).
+        const settings: Record<string, unknown> = {
+          ...versionSettingsOf(meta),
+          ...(started?.ok && started.handlers ? { handlers: started.handlers } : {}),
+        };
         const more: VersionExtras = { migrations: migrations ?? null, settings, assets: resolveAssets(accountId, meta, previous) };
         if (opts.deploy) {
           const scriptLevel = Object.fromEntries(

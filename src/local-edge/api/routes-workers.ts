@@ -24,8 +24,8 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   /** Preview URLs exist while previews are on, and (as at Cloudflare) not for Workers implementing Durable Objects. */
   const versionOut = (v: Version) => {
     const s = scripts.get(v.account_id, v.script);
-    const limits = extras.get(v.id).settings.limits as Record<string, unknown> | undefined;
-    return versionJson(v, ["fetch"], {
+    const { limits, handlers } = extras.get(v.id).settings as { limits?: Record<string, unknown>; handlers?: string[] };
+    return versionJson(v, handlers ?? ["fetch"], {
       hasPreview: Boolean(s?.previews_enabled) && dos.ofScript(v.account_id, v.script).length === 0,
       ...(limits ? { limits } : {}),
     });

@@ -2,8 +2,8 @@
 // while its modules evaluate, or exports something that is neither a handler nor a class, is
 // refused (10021) rather than deployed to answer 1101s. The code loads without bindings but its
 // text and JSON vars (global scope may read those; any I/O there fails on Cloudflare too), and
-// never serves a request: it is asked for an entrypoint no Worker has, which workerd can only
-// answer once the Worker has started.
+// never serves a request: a probe entrypoint beside it (probeMain) reports the handlers it has,
+// which workerd can only answer once the Worker has started.
 
 export type ProbeModule = { name: string; type: string; text?: string; base64?: string };
 export type ProbeSpec = {
@@ -15,14 +15,43 @@ export type ProbeSpec = {
   modules: ProbeModule[];
   vars: Record<string, unknown>;
 };
-export type ProbeOutcome = { ok: true } | { ok: false; error: string };
+/** `handlers`: what the default export implements, as Cloudflare lists a version's handlers. */
+export type ProbeOutcome = { ok: true; handlers?: string[] } | { ok: false; error: string };
 
 type Loader = {
-  get(id: string, load: () => Promise<unknown>): { getEntrypoint(name?: string): { fetch(r: Request): Promise<Response> } };
+  get(id: string, load: () => Promise<unknown>): { getEntrypoint(name?: string): unknown };
 };
 
-const NO_SUCH_ENTRYPOINT = "__cboStartupProbe";
+const INTROSPECT = "__CboStartupProbe";
 const FAILED_TO_START = /^Failed to start Worker:\s*/;
+/** The handlers a default export can implement that Cloudflare lists (alphabetical, as listed). */
+const HANDLERS = ["alarm", "email", "fetch", "queue", "scheduled", "tail", "tailStream", "test", "trace"];
+
+/**
+ * The probe's main module: it imports and re-exports the Worker's main module (so its evaluation
+ * and its exports are checked as workerd checks any Worker's) and adds one entrypoint that reports
+ * which handlers the default export implements (an object's methods, or a class's).
+ */
+function probeMain(mainModule: string): { name: string; js: string } {
+  const slash = mainModule.lastIndexOf("/");
+  const dir = mainModule.slice(0, slash + 1);
+  const target = `./${mainModule.slice(slash + 1)}`;
+  return {
+    name: `${dir}__cbo_startup_probe.js`,
+    js: `import { WorkerEntrypoint } from "cloudflare:workers";
+import * as main from ${JSON.stringify(target)};
+export * from ${JSON.stringify(target)};
+export default main.default;
+export class ${INTROSPECT} extends WorkerEntrypoint {
+  handlers() {
+    const d = main.default;
+    const on = typeof d === "function" ? d.prototype : d;
+    return on ? ${JSON.stringify(HANDLERS)}.filter((k) => typeof on[k] === "function") : [];
+  }
+}
+`,
+  };
+}
 
 function fromBase64(b64: string): ArrayBuffer {
   const bin = atob(b64);
@@ -46,19 +75,21 @@ export function loaderModules(modules: ProbeModule[]): Record<string, unknown> {
 }
 
 export async function probeStartup(loader: Loader, spec: ProbeSpec, compatibilityFlags: string[]): Promise<ProbeOutcome> {
+  const main = probeMain(spec.mainModule);
   const stub = loader.get(`probe:${spec.key}`, async () => ({
     compatibilityDate: spec.compatibilityDate,
     compatibilityFlags,
-    mainModule: spec.mainModule,
-    modules: loaderModules(spec.modules),
+    mainModule: main.name,
+    modules: { ...loaderModules(spec.modules), [main.name]: { js: main.js } },
     env: spec.vars,
     globalOutbound: null,
   }));
   try {
-    await stub.getEntrypoint(NO_SUCH_ENTRYPOINT).fetch(new Request("http://probe/"));
-    return { ok: true };
+    const introspect = stub.getEntrypoint(INTROSPECT) as { handlers(): Promise<string[]> };
+    return { ok: true, handlers: await introspect.handlers() };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
+    // Anything else (say, a default export the re-export cannot carry) is no startup failure.
     return FAILED_TO_START.test(message) ? { ok: false, error: message.replace(FAILED_TO_START, "") } : { ok: true };
   }
 }
