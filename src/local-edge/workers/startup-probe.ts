@@ -28,9 +28,11 @@ const FAILED_TO_START = /^Failed to start Worker:\s*/;
 const HANDLERS = ["alarm", "email", "fetch", "queue", "scheduled", "tail", "tailStream", "test", "trace"];
 
 /**
- * The probe's main module: it imports and re-exports the Worker's main module (so its evaluation
- * and its exports are checked as workerd checks any Worker's) and adds one entrypoint that reports
- * which handlers the default export implements (an object's methods, or a class's).
+ * The probe's main module: it imports the Worker's main module and re-exports its named exports
+ * (so its evaluation and those exports are checked as workerd checks any Worker's; the default
+ * is left out, as a Worker without one, say one of only Durable Objects, is valid) and adds one
+ * entrypoint that reports which handlers the default export implements (an object's methods, or a
+ * class's).
  */
 function probeMain(mainModule: string): { name: string; js: string } {
   const slash = mainModule.lastIndexOf("/");
@@ -41,7 +43,6 @@ function probeMain(mainModule: string): { name: string; js: string } {
     js: `import { WorkerEntrypoint } from "cloudflare:workers";
 import * as main from ${JSON.stringify(target)};
 export * from ${JSON.stringify(target)};
-export default main.default;
 export class ${INTROSPECT} extends WorkerEntrypoint {
   handlers() {
     const d = main.default;
