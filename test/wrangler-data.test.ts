@@ -237,6 +237,40 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     expect(consumers[0]).toMatchObject({ script: "consumer", settings: { batch_size: 3, max_wait_time_ms: 1000, max_retries: 5 } });
   });
 
+  it("queues list / consumer add / consumer remove / delete, r2 object delete, r2 bucket list / delete", async () => {
+    await api.ok(["queues", "create", "scratch"]);
+    const listed = await api.ok(["queues", "list"]);
+    expect(listed.stdout, describeRun(listed)).toMatch(/│ scratch\s+│/);
+    await api.ok(["queues", "consumer", "add", "scratch", "consumer", "--batch-size", "4", "--message-retries", "2"]);
+    const consumers = async () => {
+      const q = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/queues?name=scratch`, {
+        headers: { authorization: `Bearer ${t.edge.token}` },
+      });
+      return ((await q.json()) as { result: Array<{ consumers: Array<{ script: string; settings: Record<string, unknown> }> }> }).result[0]
+        ?.consumers;
+    };
+    expect(await consumers()).toEqual([
+      expect.objectContaining({ script: "consumer", settings: expect.objectContaining({ batch_size: 4, max_retries: 2 }) }),
+    ]);
+    const info = await api.ok(["queues", "info", "scratch"]);
+    expect(info.stdout, describeRun(info)).toContain("Consumers: worker:consumer");
+    await api.ok(["queues", "consumer", "remove", "scratch", "consumer"]);
+    expect(await consumers()).toEqual([]);
+    await api.ok(["queues", "delete", "scratch"]);
+    expect(await consumers()).toBeUndefined();
+
+    await api.ok(["r2", "bucket", "create", "scratch-bucket"]);
+    await api.ok(["r2", "object", "put", "scratch-bucket/k.txt", "--file", "a.txt", "--remote"]);
+    const full = await api.run(["r2", "bucket", "delete", "scratch-bucket"]);
+    expect(full.code, describeRun(full)).not.toBe(0);
+    expect(full.stdout + full.stderr).toContain("[code: 10008]");
+    await api.ok(["r2", "object", "delete", "scratch-bucket/k.txt", "--remote"]);
+    expect((await api.run(["r2", "object", "get", "scratch-bucket/k.txt", "--remote", "--pipe"])).code).not.toBe(0);
+    expect((await api.ok(["r2", "bucket", "list"])).stdout).toContain("scratch-bucket");
+    await api.ok(["r2", "bucket", "delete", "scratch-bucket"]);
+    expect((await api.ok(["r2", "bucket", "list"])).stdout).not.toContain("scratch-bucket");
+  });
+
   it("deploy provisions the D1 database and R2 bucket it names but that do not exist (and, since 4.1xx, the queue)", async () => {
     const prov = await createWranglerProject(path.join(t.dataDir, "prov"), t.edge, t.region.accountId, { wrangler: version });
     const provisionsQueues = version !== "4.86";
