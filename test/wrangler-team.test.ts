@@ -180,6 +180,16 @@ describe.each<WranglerVersion>(["latest", "4.86"])("a team's day with wrangler %
     expect(versions).toHaveLength(1);
   });
 
+  it("deploy keeps the Worker's secrets (4.86 sends no keep_bindings), global scope included", async () => {
+    const boot = await createWranglerProject(path.join(t.dataDir, "boot"), t.edge, t.region.accountId, { wrangler: version });
+    await boot.ok(["secret", "put", "TOKEN"], { input: "s3cret" });
+    await boot.writeSource(
+      'import { env } from "cloudflare:workers";\nconst n = env.TOKEN.length;\nexport default { fetch() { return new Response("token of " + n); } };',
+    );
+    await boot.ok(["deploy"]);
+    await eventually(async () => expect((await httpGet(t.region.port, "boot.localhost")).body).toBe("token of 6"));
+  });
+
   it("kv namespace rename: the list shows the new title; a title another namespace holds is refused", async () => {
     await shop.ok(["kv", "namespace", "create", `cache-${version}`]);
     await shop.ok(["kv", "namespace", "create", `taken-${version}`]);

@@ -59,6 +59,9 @@ export const SETTINGS_NOT_DEPLOYED_MESSAGE =
   "Either upload a new version to edit the version settings, or use the script-level settings API (/workers/scripts/{script_name}/script-settings) " +
   "to modify the settings without deploying a new version.";
 
+/** What an upload without `keep_bindings` carries over from the previous version. */
+const IMPLICITLY_KEPT = ["secret_text", "secret_key"];
+
 export function createOps(deps: OpsDeps) {
   const { db, scripts, kv } = deps;
   const { dos, extras, assets } = deps.stores;
@@ -107,7 +110,10 @@ export function createOps(deps: OpsDeps) {
       throw new CfApiError(400, first!.code, first!.message, {}, rest);
     }
     // keep_bindings: carry bindings of the listed types from the previous version unless redefined.
-    const keep = new Set(upload.metadata.keep_bindings);
+    // Without keep_bindings, secrets are carried over all the same, as Cloudflare always did before
+    // uploads named what to keep: wrangler 4.86's `deploy` sends none and its Workers keep their
+    // secrets; an explicit list (even []) keeps only what it names (`versions secret delete`).
+    const keep = new Set(upload.metadata.keep_bindings ?? IMPLICITLY_KEPT);
     for (const p of previous?.bindings ?? []) if (keep.has(p.type) && !named.has(p.name)) named.set(p.name, p);
     const out = [...named.values()];
     checkBindings(out);
@@ -290,7 +296,8 @@ export function createOps(deps: OpsDeps) {
     ): Promise<{ version: Version; deployment?: Deployment }> {
       // As at Cloudflare, code that cannot start is refused before anything is stored (an
       // assets-only Worker has no code).
-      const started = upload.mainModule ? await deps.checkStartup?.(accountId, startupSpec(upload)) : undefined;
+      const kept = scripts.latestVersion(accountId, name)?.bindings;
+      const started = upload.mainModule ? await deps.checkStartup?.(accountId, startupSpec(upload, kept)) : undefined;
       if (started && !started.ok) throw new CfApiError(400, CF_CODES.SCRIPT_INVALID, started.error);
       const out = transaction(db, () => {
         // Like the real API: a version upload needs the Worker to exist (first deploys PUT the script).

@@ -5,11 +5,15 @@ import type { Binding } from "../state/model.ts";
 import type { ProbeSpec } from "../workers/startup-probe.ts";
 import type { ParsedUpload } from "./multipart.ts";
 
-/** What the startup probe loads: the upload's code and its text and JSON vars (no other bindings). */
-export function startupSpec(upload: ParsedUpload): ProbeSpec {
+/**
+ * What the startup probe loads: the upload's code and its text and JSON vars (no other bindings),
+ * over those of the previous version, which an upload keeps (keep_vars, keep_bindings, inherit):
+ * the probe may accept code the real load refuses, never the other way round.
+ */
+export function startupSpec(upload: ParsedUpload, previous: Binding[] = []): ProbeSpec {
   const meta = upload.metadata as Record<string, unknown>;
   const vars: Record<string, unknown> = {};
-  for (const b of (Array.isArray(meta.bindings) ? meta.bindings : []) as Binding[]) {
+  for (const b of [...previous, ...((Array.isArray(meta.bindings) ? meta.bindings : []) as Binding[])]) {
     if ((b.type === "plain_text" || b.type === "secret_text") && typeof b.text === "string") vars[b.name] = b.text;
     else if (b.type === "json") vars[b.name] = b.json;
   }
