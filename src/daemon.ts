@@ -14,6 +14,7 @@ import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs
 import { createStore, type Store } from "./store/index.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
 import { listArchives } from "./backup/retention.ts";
+import { refuseInterruptedRestore } from "./backup/interrupted-restore.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine } from "./deploy/types.ts";
 import { buildTarget, buildTargets, createReadReuseRegistry, type TargetRuntime } from "./targets/index.ts";
@@ -202,6 +203,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // The backup schedule: an explicit one, else the flags over orchestrator.yaml's `backup:`.
   const schedule = opts.backup ?? resolveBackupSchedule(spec.backup, opts.backupFlags);
   const backupDir = schedule?.dir ?? join(dataDir, "backups");
+  // Nor a start on what a stopped `cbo restore` left: files never verified (backup/interrupted-restore.ts).
+  refuseInterruptedRestore(dataDir);
   // Never a silent reset: a lost database in a directory that held one is refused (store/lost-store.ts).
   // The master key file is not a trace: `cbo init` and deployment kits create it before the first start.
   refuseLostStore({

@@ -90,6 +90,23 @@ describe("audit log: hash chain", () => {
     expect(() => audit.appendMany([entry(4), { ...entry(5), outcome: "maybe" as "ok" }])).toThrow(CboError);
     expect(audit.head().seq).toBe(3); // validation runs before anything is written
   });
+
+  it("an unpaired surrogate in actor, target or tenant (stored as U+FFFD) or in details (escaped) keeps the chain intact", async () => {
+    const { audit } = await setup();
+    const lone = "\ud800";
+    const a = audit.append({
+      actor: `token:${lone}`,
+      action: "release.create",
+      target: `worker:${lone}x`,
+      tenant: `t${lone}`,
+      outcome: "error",
+    });
+    const b = audit.append({ ...entry(2), details: { note: `a${lone}\udfffb`, [`k${lone}`]: 1 } });
+    // What is returned is what was stored: read back, it hashes the same.
+    expect(a).toMatchObject({ actor: "token:\ufffd", target: "worker:\ufffdx", tenant: "t\ufffd" });
+    expect(audit.tail(2)).toEqual([a, b]);
+    expect(await audit.verify()).toMatchObject({ ok: true, checked: 2 });
+  });
 });
 
 describe("audit log: fails closed", () => {

@@ -1,8 +1,9 @@
 // Backup and restore on real SQLite files: a round trip while another thread writes, wrong keys,
 // damaged and altered archives, non-empty targets, planted secrets, audit tampering inside an
 // archive (decrypted, edited and re-sealed with the right key), passphrase vaults.
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
@@ -132,6 +133,29 @@ const { workerData, parentPort } = require("node:worker_threads");
 })().catch((e) => { throw e; });
 `;
 
+describe("a backup killed mid-way", () => {
+  it("its working directory (a clear copy of the database) is removed by the next backup there; a live one's is kept", async () => {
+    const fx = await makeDataDir();
+    try {
+      const outDir = tempDir("backup-out");
+      // A process that has exited: its pid names no process now.
+      const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+      const orphan = join(outDir, `.b0.cbobak.tmp-${dead}-AbC123`);
+      const live = join(outDir, `.b1.cbobak.tmp-${process.ppid}-XyZ789`);
+      for (const d of [orphan, live]) {
+        mkdirSync(d);
+        writeFileSync(join(d, DB_FILE), fx.marker);
+      }
+      const r = await createBackup({ dataDir: fx.dataDir, masterKey: fx.masterKey, out: join(outDir, "b2.cbobak") });
+      expect(readdirSync(outDir).sort()).toEqual([".b1.cbobak.tmp-" + process.ppid + "-XyZ789", "b2.cbobak"].sort());
+      expect(existsSync(r.file)).toBe(true);
+      rmSync(outDir, { recursive: true, force: true });
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
 describe("what restore refuses", () => {
   let fx: Fixture;
   let archive: string;
@@ -140,6 +164,22 @@ describe("what restore refuses", () => {
     archive = (await createBackup({ dataDir: fx.dataDir, masterKey: fx.masterKey, out: join(tempDir("backup-out"), "a.cbobak") })).file;
   });
   afterAll(() => fx.close());
+
+  it("an archive that is a directory, a FIFO or a device: ERR_VALIDATION naming it (a FIFO hung the open)", async () => {
+    const parent = tempDir("backup-not-file");
+    const fifo = join(parent, "fifo.cbobak");
+    spawnSync("mkfifo", [fifo]);
+    for (const [file, what] of [
+      [parent, "a directory"],
+      [fifo, "not a regular file"],
+      ["/dev/zero", "not a regular file"],
+    ] as const) {
+      const e = await rejection(restoreBackup({ archive: file, dataDir: join(parent, "data"), masterKey: fx.masterKey }));
+      expect([e.code, e.message]).toEqual(["ERR_VALIDATION", `${file} is ${what}, not a backup archive.`]);
+    }
+    expect(existsSync(join(parent, "data"))).toBe(false);
+    rmSync(parent, { recursive: true, force: true });
+  });
 
   it("a wrong master key: ERR_VAULT_INTEGRITY naming both key ids, and nothing written", async () => {
     const wrong = new MasterKey(randomBytes(32), "bytes");

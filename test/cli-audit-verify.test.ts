@@ -4,6 +4,7 @@
 // that records requests gets none), exits 0 on an intact log, and after tampering the way someone
 // with the file would (dropping the append-only triggers from another connection) exits 1 naming
 // the first bad entry. A sweep flips one byte in every entry and checks the entry named.
+import { execFileSync } from "node:child_process";
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -274,5 +275,22 @@ describe("cbo audit verify names the right entry for a flipped byte in any entry
       expect(bad.seq, `entry ${seq}, ${column}: ${bad.message}`).toBe(seq);
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a device, a FIFO or a directory given as --checkpoint or --db: exit 1 naming it (a FIFO hung, /dev/zero ran out of memory)", async () => {
+    const dir = cloneTo("not-files");
+    const fifo = join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    for (const [flag, file, says] of [
+      ["--checkpoint", "/dev/zero", "/dev/zero is not a regular file; give the checkpoint file itself."],
+      ["--checkpoint", fifo, `${fifo} is not a regular file; give the checkpoint file itself.`],
+      ["--checkpoint", dir, `${dir} is a directory; give the checkpoint file itself.`],
+      ["--db", fifo, `${fifo} is not a regular file, not a database.`],
+      ["--db", dir, `${dir} is a directory, not a database.`],
+    ] as const) {
+      const r = await verify([...(flag === "--db" ? [] : ["--data", dir]), flag, file], {});
+      expect([flag, file, r.code, r.stderr.split("\n")[0]]).toEqual([flag, file, 1, `error ERR_VALIDATION: ${says}`]);
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -408,6 +408,37 @@ describe("edge agent: signed config", () => {
     );
   });
 
+  it("reads an unsigned chunked poke only up to its 1 KiB limit, not a 64 MB body whole (anyone may POST there)", async () => {
+    // `app` is the first Worker: Miniflare's own address serves it. The answer may come, or the
+    // connection may be cut before it is read (EPIPE on the next write): either way, how much had
+    // been sent by then is how much the Worker took.
+    const url = new URL((await mf.ready).toString());
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const end = await new Promise<{ status: number | "cut"; text: string; sent: number }>((resolve) => {
+      let sent = 0;
+      let over = false;
+      const req = http.request({ host: url.hostname, port: url.port, path: AGENT_POKE_PATH, method: "POST", agent: false }, (res) => {
+        over = true;
+        const at = sent;
+        let text = "";
+        res.setEncoding("utf8").on("data", (d: string) => (text += d));
+        res.on("end", () => (req.destroy(), resolve({ status: res.statusCode ?? 0, text, sent: at })));
+      });
+      req.on("error", () => over || ((over = true), resolve({ status: "cut", text: "", sent })));
+      const pump = () => {
+        if (over) return;
+        if (sent >= 64 * 1024 * 1024) return void req.end();
+        sent += chunk.length;
+        req.write(chunk, () => setTimeout(pump, 1));
+      };
+      pump();
+    });
+    if (end.status !== "cut") expect([end.status, end.text]).toEqual([400, expect.stringMatching(/at most 1024 bytes/)]);
+    // A few MB in flight at most; before, the whole body was read into the isolate first.
+    expect(end.sent).toBeLessThan(16 * 1024 * 1024);
+    expect((await call("app", AGENT_HEALTH_PATH)).status).toBe(200);
+  });
+
   it("a fresh isolate starts from the last known good copy when the current value is tampered", async () => {
     const lkg = await signed("plain", 7, { greeting: "plain v7" });
     await (await kv("plain")).put(lastKnownGoodKvKey("plain"), lkg);

@@ -9,11 +9,13 @@
 //   - pages overwritten in the middle of the file: ERR_STORE_CORRUPT naming the file and the way
 //     back, not "the audit log could not be written".
 // The edge is never called: the spec has one local target and no workers.
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
   copyFileSync,
   existsSync,
+  mkdirSync,
   openSync,
   readFileSync,
   rmSync,
@@ -27,7 +29,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type DaemonOptions } from "../src/daemon.ts";
 import type { RegionInfo } from "../src/local-edge/types.ts";
-import { generateKeyFile } from "../src/vault/index.ts";
+import { listArchives, restoreBackup, RESTORE_MARKER } from "../src/backup/index.ts";
+import { generateKeyFile, masterKeyFromFile } from "../src/vault/index.ts";
 import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
 
@@ -173,6 +176,35 @@ describe("a damaged database", () => {
     // The untouched copy opens: the refusal was about the damage, not the directory.
     copyFileSync(pristine, db);
     const d = await start(data);
+    await d.close();
+  });
+});
+
+describe("a restore stopped part-way (SIGKILL after its files were written, before they were verified)", () => {
+  it("the daemon refuses the directory (ERR_STORE_CORRUPT, naming the restore to run again); that restore clears what was left and succeeds", async () => {
+    const data = await usedDataDir("restore-source");
+    const archive = listArchives(join(data, "backups")).at(-1)!;
+    const masterKeyFile = join(data, "master.key");
+    const masterKey = masterKeyFromFile(masterKeyFile);
+    // What the stopped restore left: the archive's files (complete, never verified) and its marker,
+    // naming a process that is gone.
+    const scratch = join(dir, "restore-scratch");
+    await restoreBackup({ archive, dataDir: scratch, masterKey });
+    const target = join(dir, "restore-target");
+    mkdirSync(target, { mode: 0o700 });
+    for (const f of ["orchestrator.sqlite", "audit-checkpoints.jsonl"]) copyFileSync(join(scratch, f), join(target, f));
+    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+    writeFileSync(join(target, RESTORE_MARKER), JSON.stringify({ pid: Number(gone), archive, startedAt: new Date().toISOString() }));
+
+    const r = await failure(start(target, { masterKeyFile }));
+    expect(r.code).toBe("ERR_STORE_CORRUPT");
+    expect(r.message).toContain(`${target} holds a restore that did not finish (of ${archive}`);
+    expect(r.hint).toContain(`cbo restore ${archive} --data ${target}`);
+
+    const restored = await restoreBackup({ archive, dataDir: target, masterKey });
+    expect(restored.dataDir).toBe(target);
+    expect(existsSync(join(target, RESTORE_MARKER))).toBe(false);
+    const d = await start(target, { masterKeyFile });
     await d.close();
   });
 });

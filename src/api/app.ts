@@ -14,7 +14,9 @@ import { actorOf, viaOf } from "../security/index.ts";
 import { createAuthGate } from "./auth-gate.ts";
 import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
 import type { RouteContext } from "./context.ts";
+import { endWithError } from "./client-error.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
+import { jsonOf } from "./json-body.ts";
 import { createIdempotency, IDEMPOTENCY_HEADER, REPLAYED_HEADER } from "./idempotency.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
 import { createObserver } from "../targets/live-cache.ts";
@@ -68,18 +70,6 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z
   const r = schema.safeParse(value);
   if (!r.success) throw validationError(where, r.error);
   return r.data;
-}
-
-/** A body's JSON; an empty body is `{}` so that a missing field is reported by name. */
-function jsonOf(text: string): unknown {
-  if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CboError("ERR_VALIDATION", "The request body is not valid JSON.", {
-      hint: "Send a JSON object with content-type application/json.",
-    });
-  }
 }
 
 /** The node:http request (Hono's node adapter passes it as env.incoming); undefined in-process. */
@@ -344,7 +334,12 @@ export function createApi(deps: ApiDeps): Api {
       server.on("upgrade", (req, socket, head) => {
         if (stream.handleUpgrade(req, socket, head)) return;
         if (logStream?.handleUpgrade(req, socket, head)) return;
-        socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        endWithError(
+          socket,
+          new CboError("ERR_NOT_FOUND", "No WebSocket endpoint at this path.", {
+            hint: "The daemon's streams are /v1/events/stream and /v1/logs/stream.",
+          }),
+        );
       });
       return stream;
     },

@@ -46,5 +46,7 @@ describe("auth", () => {
     ]);
     expect(codeOf(() => authorize(p("admin", "default"), "admin", "default"))).toBe("ok");
     expect(codeOf(() => authorize(p("admin", "acme"), "viewer", "default"))).toBe("ERR_FORBIDDEN");
+    expect(() => authorize(p("agent"), "admin", "default")).toThrow("An agent token may not do this; it needs the admin role or higher.");
+    expect(() => authorize(p("viewer"), "deployer", "default")).toThrow("A viewer token may not do this;");
   });
 });

@@ -35,9 +35,13 @@ export function bearerToken(header: string | undefined): string | undefined {
 /** ERR_FORBIDDEN unless the principal's role is at least `role` and its tenant scope covers `tenant`. */
 export function authorize(p: Principal, role: Role, tenant: string): void {
   if (ROLE_RANK[p.role] < ROLE_RANK[role]) {
-    throw new CboError("ERR_FORBIDDEN", `A ${p.role} token may not do this; it needs the ${role} role or higher.`, {
-      details: { role: p.role, required: role },
-    });
+    throw new CboError(
+      "ERR_FORBIDDEN",
+      `${/^[aeiou]/.test(p.role) ? "An" : "A"} ${p.role} token may not do this; it needs the ${role} role or higher.`,
+      {
+        details: { role: p.role, required: role },
+      },
+    );
   }
   if (p.tenant !== null && p.tenant !== tenant) {
     throw new CboError("ERR_FORBIDDEN", `This token is scoped to tenant "${p.tenant}", not "${tenant}".`);

@@ -3,7 +3,7 @@
 // answered with a generic message so that no internals (paths, SQL, stacks) reach the caller.
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import type { Logger } from "../telemetry/index.ts";
+import { maskTokens, type Logger } from "../telemetry/index.ts";
 
 export function errorResponse(err: CboError): Response {
   const headers: Record<string, string> = { "content-type": "application/json; charset=UTF-8" };
@@ -12,7 +12,9 @@ export function errorResponse(err: CboError): Response {
   if (typeof retryAfter === "number") headers["retry-after"] = String(retryAfter);
   // The rest of an oversized body is never read: the connection cannot carry another request.
   if (err.code === "ERR_PAYLOAD_TOO_LARGE") headers["connection"] = "close";
-  return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
+  // A token pasted where a name or id goes is named back in the answer ("No token with id …"):
+  // masked, so that it does not reach the client's terminal, CI log or proxy log a second time.
+  return new Response(maskTokens(JSON.stringify(err.toJSON())), { status: err.status, headers });
 }
 
 /** Maps anything thrown by a route to its response; `log` receives what the caller is not told. */

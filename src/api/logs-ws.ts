@@ -20,7 +20,7 @@ import type { SessionStore } from "./dashboard/session.ts";
 import type { RequestOrigin } from "./request-origin.ts";
 import { LOG_STREAM_PATH, readLevelOf } from "./routes-logs.ts";
 import { CLOSE, createStreamClients, type StreamClient } from "./stream-clients.ts";
-import type { Logger } from "../telemetry/index.ts";
+import { maskTokens, type Logger } from "../telemetry/index.ts";
 import type { StreamOptions } from "./types.ts";
 
 type Client = StreamClient & {
@@ -85,7 +85,7 @@ export function createLogStream(deps: {
     let unfollow: (() => void) | undefined;
     if (q.worker !== undefined) {
       if (!deps.workers().includes(q.worker)) {
-        ws.close(CLOSE.badQuery, `ERR_NOT_FOUND: no worker named "${q.worker}" in orchestrator.yaml`.slice(0, 120));
+        ws.close(CLOSE.badQuery, maskTokens(`ERR_NOT_FOUND: no worker named "${q.worker}" in orchestrator.yaml`).slice(0, 120));
         return;
       }
       unfollow = deps.logs.follow(q.worker);

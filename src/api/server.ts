@@ -2,10 +2,11 @@
 // the server's upgrade requests. Loopback only unless the caller opts in: the daemon is meant to be
 // reached from outside through Cloudflare Tunnel, never by binding a public address.
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
-import { serve } from "@hono/node-server";
+import { createServer, type Server } from "node:http";
+import { getRequestListener } from "@hono/node-server";
 import { CboError } from "../kit/errors.ts";
 import type { Api } from "./app.ts";
+import { adapterRefusal, answerClientError } from "./client-error.ts";
 import { portError } from "./port-check.ts";
 
 export type ApiServer = { url: string; port: number; close(): Promise<void> };
@@ -22,7 +23,16 @@ export async function startApiServer(opts: { api: Api; host?: string; port?: num
     });
   }
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: opts.api.app.fetch, hostname: host.replace(/^\[|\]$/g, ""), port: opts.port ?? 0 }) as Server;
+    const hostname = host.replace(/^\[|\]$/g, "");
+    // Hono's node adapter, as its serve() wires it, plus answers in the API's error shape for
+    // requests that never reach the app (client-error.ts). A request without a Host is left to
+    // the Host check (421, as for HTTP/1.0) rather than node's bare 400.
+    const s = createServer(
+      { requireHostHeader: false },
+      getRequestListener(opts.api.app.fetch, { hostname, errorHandler: adapterRefusal }),
+    );
+    s.on("clientError", answerClientError);
+    s.listen(opts.port ?? 0, hostname);
     s.once("listening", () => resolve(s));
     s.once("error", (e: NodeJS.ErrnoException) =>
       reject(portError(host, { port: opts.port ?? 0, what: "the API", flag: "--port" }, e.code, e)),

@@ -16,6 +16,7 @@
 // maxPerPrincipal (closed 1008 with ERR_TOO_MANY_STREAMS once it is known who asks). An upgrade
 // whose Host the daemon does not go by is answered 421 ERR_HOST_NOT_ALLOWED (host-allowlist.ts).
 // Each stream keeps its own counts: the caps apply per stream.
+import { maskTokens } from "../telemetry/index.ts";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -195,7 +196,7 @@ export function createStreamClients<C extends StreamClient>(deps: {
           throw tooMany(who.session ? "dashboard session" : "token", maxPerPrincipal);
       } catch (e) {
         const code = e instanceof CboError ? e.code : "ERR_UNAUTHORIZED";
-        ws.close(CLOSE.policy, `${code}: ${e instanceof CboError ? e.message : "not allowed"}`.slice(0, 120));
+        ws.close(CLOSE.policy, maskTokens(`${code}: ${e instanceof CboError ? e.message : "not allowed"}`).slice(0, 120));
         return undefined;
       }
       const query = schema.safeParse(Object.fromEntries(new URL(req.url ?? "/", "http://localhost").searchParams));
@@ -314,7 +315,7 @@ function credentialsRefusal(req: IncomingMessage): CboError | undefined {
 
 /** An HTTP answer instead of the upgrade, with the API's error body. */
 export function refuseUpgrade(socket: Duplex, err: CboError): void {
-  const body = JSON.stringify(err.toJSON());
+  const body = maskTokens(JSON.stringify(err.toJSON()));
   const reason = err.status === 421 ? "Misdirected Request" : err.status === 400 ? "Bad Request" : "Too Many Requests";
   socket.end(
     `HTTP/1.1 ${err.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

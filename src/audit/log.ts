@@ -92,7 +92,18 @@ export function createAuditLog(opts: AuditLogOptions) {
     guardText(e.target, "target");
     const details = e.details ?? {};
     const detailsJson = guardDetails(details);
-    const fields = { actor: e.actor, action: e.action, target: e.target ?? null, tenant: e.tenant ?? null, outcome: e.outcome, details };
+    // The text columns are stored as UTF-8, where an unpaired surrogate becomes U+FFFD: hashed as
+    // stored, or the entry would not match its hash once read back. (Details are stored as
+    // canonical JSON, which escapes them, so they read back as written.)
+    const text = (s: string) => s.toWellFormed();
+    const fields = {
+      actor: text(e.actor),
+      action: text(e.action),
+      target: e.target == null ? null : text(e.target),
+      tenant: e.tenant == null ? null : text(e.tenant),
+      outcome: e.outcome,
+      details,
+    };
     return { entry: fields, detailsJson };
   }
 

@@ -1,7 +1,7 @@
 // createBackup: one encrypted, integrity-checked archive of the store, vault and audit log (the
 // database file) and the audit checkpoint file, written atomically with mode 0600. The master key
 // and the edge's data are never inside.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
@@ -47,7 +47,8 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
   mkdirSync(dirname(out), { recursive: true, mode: 0o700 });
   // Beside the archive, so the copy lands where the operator made room, and private (0700).
   if (opts.checkpoint) await opts.checkpoint();
-  const tmpDir = mkdtempSync(join(dirname(out), `.${basename(out)}.tmp-`));
+  removeOrphanedTemps(dirname(out));
+  const tmpDir = mkdtempSync(join(dirname(out), `.${basename(out)}.tmp-${process.pid}-`));
   try {
     const snap = await snapshot({ dataDir, ...(opts.db ? { db: opts.db } : {}), masterKey: opts.masterKey, tmpDir });
     const createdAt = (opts.now?.() ?? new Date()).toISOString();
@@ -77,4 +78,37 @@ function archiveEstimate(dataDir: string): number {
   const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
   const db = [DB_FILE, `${DB_FILE}-wal`, CHECKPOINTS_FILE].reduce((n, f) => n + size(join(dataDir, f)), 0);
   return Math.max(2 * db, 1024 * 1024);
+}
+
+/** `.<archive>.tmp-<pid>-<random>`: a backup's working directory, named by the process writing it. */
+const TEMP = /^\..+\.tmp-(\d+)-[A-Za-z0-9]{6}$/;
+
+/**
+ * Removes the working directories of backups whose process is gone. A backup killed mid-way
+ * (SIGKILL, a crash, the machine off) never ran its cleanup, and its directory holds a copy of the
+ * database in clear (the archive is only sealed at the end), beside the archives: often the one
+ * volume that leaves the machine. A live process's directory, this one's included, is left alone.
+ */
+function removeOrphanedTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(TEMP.exec(name)?.[1] ?? Number.NaN);
+    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, under another user.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

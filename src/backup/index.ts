@@ -6,6 +6,7 @@ export { startBackupSchedule, type BackupSchedule, type BackupScheduleOptions } 
 export { backupNow, DEFAULT_BACKUP_DIR, type BackupDone, type BackupNowOptions } from "./run.ts";
 export { archiveName, listArchives, pruneArchives } from "./retention.ts";
 export { readArchiveHeader } from "./open-archive.ts";
+export { refuseInterruptedRestore, RESTORE_MARKER } from "./interrupted-restore.ts";
 export { passphraseKeyFor, passphraseKeyForDatabase } from "./passphrase.ts";
 export { ARCHIVE_FILES, CHECKPOINTS_FILE, DB_FILE, FORMAT, FORMAT_VERSION, type Header } from "./format.ts";
 export type { RestoredState, PublicKeys } from "./verify-restored.ts";

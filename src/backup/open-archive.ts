@@ -3,7 +3,7 @@
 // streamed GCM works), so the caller writes them where it can remove them: decrypt() throws
 // ERR_VAULT_INTEGRITY at the end when the tag or the plaintext's SHA-256 does not match.
 import { createDecipheriv, createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { CboError } from "../kit/errors.ts";
 import { integrity } from "./errors.ts";
 import { readChunks, readExactly } from "./files.ts";
@@ -14,14 +14,21 @@ export type Archive = { fd: number; file: string; header: Header; aad: Buffer; b
 export function openArchive(file: string): Archive {
   let fd: number;
   try {
-    fd = openSync(file, "r");
+    // Non-blocking, so that a FIFO given by mistake is refused below instead of holding the open.
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new CboError("ERR_NOT_FOUND", `There is no backup archive at ${file}.`);
     throw new CboError("ERR_IO", `The backup archive ${file} could not be opened (${code ?? "error"}).`);
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      throw new CboError("ERR_VALIDATION", `${file} is ${st.isDirectory() ? "a directory" : "not a regular file"}, not a backup archive.`, {
+        hint: "Name the archive file itself (backups are <data>/backups/cbo-backup-<time>-<id>.cbobak by default).",
+      });
+    }
+    const size = st.size;
     const h = headerLength(readExactly(fd, 0, PLAIN_LEAD), size);
     const aad = readExactly(fd, 0, PLAIN_LEAD + h);
     const header = decodeHeader(aad, readExactly(fd, PLAIN_LEAD + h, CHECK_BYTES));

@@ -9,6 +9,9 @@
 //      the last signed checkpoint;
 //   4. any failure in 2-3 removes every file written (and the directory, if it was created here).
 //
+// A marker file written before step 2 and removed after step 3 tells a restore that was stopped
+// part-way (SIGKILL: no step 4) from a data directory (interrupted-restore.ts).
+//
 // What is left to reconcile with the edge (unfinished releases) is done by the daemon on start:
 // engine.recover() re-reads what each target runs.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
@@ -17,6 +20,7 @@ import type { VerifyCheckpoint } from "../audit/index.ts";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { MasterKey } from "../vault/index.ts";
 import { fsyncDir } from "./files.ts";
+import { clearInterruptedRestore, RESTORE_MARKER, type MarkerBody } from "./interrupted-restore.ts";
 import { classifyStorageError } from "../store/storage-errors.ts";
 import { ARCHIVE_FILES, bodyBytes, CHECKPOINTS_FILE, DB_FILE } from "./format.ts";
 import { openArchiveKeys } from "./keys.ts";
@@ -46,7 +50,8 @@ const WRITTEN = [...ARCHIVE_FILES, `${DB_FILE}-wal`, `${DB_FILE}-shm`, `${DB_FIL
 
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
   const dataDir = resolve(opts.dataDir);
-  const existed = checkTarget(dataDir);
+  // What a stopped restore left is cleared first (only its own files, and only if it is gone).
+  const existed = clearInterruptedRestore(dataDir, WRITTEN) || checkTarget(dataDir);
   const archive = openArchive(resolve(opts.archive));
   let created = false;
   try {
@@ -55,6 +60,8 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       created = true;
     }
+    // Before the first byte of the archive: a restore stopped from here on is recognisable as one (interrupted-restore.ts).
+    writeMarker(dataDir, resolve(opts.archive));
     try {
       writeFiles(archive, contentKey, dataDir);
     } finally {
@@ -68,6 +75,9 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
       ...(opts.publicKey ? { publicKey: opts.publicKey } : {}),
       ...(opts.checkpoints ? { checkpoints: opts.checkpoints } : {}),
     });
+    // Everything verified: from now on the directory is a data directory like any other.
+    rmSync(join(dataDir, RESTORE_MARKER));
+    fsyncDir(dataDir);
     return {
       dataDir,
       createdAt: archive.header.created_at,
@@ -77,7 +87,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     };
   } catch (e) {
     if (created) rmSync(dataDir, { recursive: true, force: true });
-    else for (const f of WRITTEN) rmSync(join(dataDir, f), { force: true });
+    else for (const f of [...WRITTEN, RESTORE_MARKER]) rmSync(join(dataDir, f), { force: true });
     if (isCboError(e)) throw e;
     // A full disk is named with the room the restored files take.
     const full = classifyStorageError(e, { path: dataDir, neededBytes: bodyBytes(archive.header) + 1024 * 1024 });
@@ -107,6 +117,18 @@ function checkTarget(dir: string): boolean {
     );
   }
   return true;
+}
+
+function writeMarker(dataDir: string, archive: string): void {
+  const body: MarkerBody = { pid: process.pid, archive, startedAt: new Date().toISOString() };
+  const fd = openSync(join(dataDir, RESTORE_MARKER), "wx", 0o600);
+  try {
+    writeSync(fd, JSON.stringify(body) + "\n");
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  fsyncDir(dataDir);
 }
 
 function writeFiles(archive: ReturnType<typeof openArchive>, contentKey: Uint8Array, dataDir: string): void {

@@ -15,9 +15,12 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: s
   }
 }
 
+/** Decimal digits only: Number() alone would take "" and " " as 0, "0x10" as 16 and "1e3" as 1000. */
+export const WHOLE_NUMBER = /^-?\d+$/;
+
 export function intFlag(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  const n = WHOLE_NUMBER.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max)
     throw new CboError("ERR_USAGE", `--${name} must be a whole number from ${min} to ${max} (got "${value}").`);
   return n;

@@ -69,6 +69,13 @@ describe("readSecretInput", () => {
     expect((await fails(readSecretInput({ fromFile: join(dir, "missing"), stdin: stdin() }))).code).toBe("ERR_NOT_FOUND");
   });
 
+  it("a device that never ends (/dev/zero) is refused after the limit, not read until memory runs out; a directory is named", async () => {
+    const e = await fails(readSecretInput({ fromFile: "/dev/zero", stdin: stdin() }));
+    expect([e.code, e.message]).toEqual(["ERR_VALIDATION", expect.stringContaining("larger than")]);
+    const d = await fails(readSecretInput({ fromFile: dir, stdin: stdin() }));
+    expect([d.code, d.message]).toEqual(["ERR_VALIDATION", `${dir} is a directory.`]);
+  });
+
   it("exactly the limit passes, with one trailing newline on stdin on top", async () => {
     const max = "x".repeat(64 * 1024);
     expect((await readSecretInput({ stdin: stdin(max + "\n") })).bytes).toBe(64 * 1024);

@@ -4,7 +4,7 @@
 // here-strings add one that is not part of the value. A file is taken byte for byte (a PEM file's
 // final newline is the file's); to keep a newline on piped input, use `--from-file /dev/stdin`.
 // Valid UTF-8 travels as text, anything else as base64, so binary values survive unchanged.
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { CboError } from "../kit/errors.ts";
 import { MAX_SECRET_VALUE_BYTES as MAX_VALUE_BYTES } from "../contract/index.ts";
 import type { CliIo } from "./cli-io.ts";
@@ -36,16 +36,38 @@ async function readStdin(stdin: CliIo["stdin"]): Promise<Uint8Array> {
 }
 
 function readFile(file: string): Uint8Array {
+  let fd: number | undefined;
   try {
-    // A size check first, so that pointing at a huge file fails fast (devices report size 0).
-    if (statSync(file).size > MAX_VALUE_BYTES) throw tooLarge();
-    return readFileSync(file);
+    fd = openSync(file, "r");
+    const stat = fstatSync(fd);
+    if (stat.isDirectory())
+      throw new CboError("ERR_VALIDATION", `${file} is a directory.`, { hint: "--from-file takes the path of a file holding the value" });
+    // A size check first, so that pointing at a huge file fails fast.
+    if (stat.size > MAX_VALUE_BYTES) throw tooLarge();
+    // Then never more than one byte past the limit: a device or pipe reports size 0 and may never
+    // end (/dev/zero, /dev/urandom), which a whole-file read would take until memory ran out.
+    const buf = Buffer.alloc(MAX_VALUE_BYTES + 1);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) break;
+      got += n;
+    }
+    if (got > MAX_VALUE_BYTES) {
+      buf.fill(0);
+      throw tooLarge();
+    }
+    return buf.subarray(0, got);
   } catch (e) {
     if (e instanceof CboError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT")
       throw new CboError("ERR_NOT_FOUND", `${file} does not exist.`, { hint: "--from-file takes the path of a file holding the value" });
+    if (code === "EISDIR")
+      throw new CboError("ERR_VALIDATION", `${file} is a directory.`, { hint: "--from-file takes the path of a file holding the value" });
     throw new CboError("ERR_IO", `Cannot read ${file} (${code ?? "error"}).`, { cause: e });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -75,6 +75,21 @@ describe("orchestrator.yaml", () => {
   it("reports YAML syntax errors with the line", () => {
     const e = refusal("targets:\n  - { name: eu\nworkers: [");
     expect(e.message).toMatch(/^orchestrator\.yaml:\d+: /);
+    const deep = refusal(BASE.replace("main: src/index.js", `main: src/index.js, vars: { X: ${"[".repeat(3000)}${"]".repeat(3000)} }`));
+    expect(deep.message).toMatch(/^orchestrator\.yaml:\d+: values are nested too deeply here/);
+  });
+
+  it("refuses a cron trigger Cloudflare would refuse when the file is read, in orchestrator.yaml and in a wrangler config", () => {
+    const e = refusal(BASE.replace("main: src/index.js", 'main: src/index.js, crons: ["*/5 * * * *", "0 12 * * MON#2", "* * * * * *"]'));
+    expect(e.message).toContain('workers[0].crons[2]: not a cron expression Cloudflare takes: "* * * * * *" has 6 fields');
+    expect(refusal(BASE.replace("main: src/index.js", 'main: src/index.js, crons: ["61 * * * *"]')).message).toContain(
+      "workers[0].crons[0]",
+    );
+    const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
+    writeFileSync(join(dir, "w.jsonc"), '{ "name": "w", "main": "m.js", "triggers": { "crons": ["*/5 * * * *", "every day"] } }');
+    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: w.jsonc }\n");
+    expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrow(/triggers\.crons\[1\]: not a cron expression Cloudflare takes/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("reads workers from wrangler.toml and wrangler.jsonc", () => {
@@ -163,6 +178,15 @@ describe("orchestrator.yaml", () => {
     writeFileSync(join(dir, "w.jsonc"), `{ "name": "w", "main": "m.js", "vars": { "A": "${"y".repeat(MAX_SPEC_VALUE_BYTES + 1)}" } }`);
     writeFileSync(file, "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: w.jsonc }\n");
     expect(() => loadSpec(file)).toThrowError(/w\.jsonc: vars\.A: the value is 65537 bytes; a value may be at most 65536 bytes/);
+  });
+
+  it("reads a device or pipe no further than the limit (/dev/zero never ends), and names a directory", () => {
+    expect(() => loadSpec("/dev/zero")).toThrowError(`/dev/zero: the file is more than ${MAX_SPEC_FILE_BYTES} bytes; it may be at most`);
+    const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
+    expect(() => loadSpec(dir)).toThrowError(`${dir} is a directory, not a file.`);
+    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: /dev/zero }\n");
+    expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrowError(/\/dev\/zero: the file is more than/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("says which file is missing", () => {

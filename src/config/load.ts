@@ -1,12 +1,11 @@
 // Loads orchestrator.yaml into a resolved spec: YAML parsed, validated (errors name the file,
 // the path and the fix), wrangler configs read, rollouts merged and waves fixed per worker.
-import { readFileSync } from "node:fs";
 import { dirname, relative, resolve, isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { durationMs, type BackupSchedule } from "./backup.ts";
-import { checkFileSize, checkTextSize, checkValueSizes } from "./size-limits.ts";
+import { checkTextSize, checkValueSizes, readSpecFile } from "./size-limits.ts";
 import type { ResolvedLogs } from "./logs-schema.ts";
 import type { Windows } from "./windows-schema.ts";
 import {
@@ -108,8 +107,13 @@ export function parseSpec(text: string, file: string): Spec {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new CboError("ERR_VALIDATION", `${file}:${e.linePos?.[0]?.line ?? "?"}: ${e.message.split("\n")[0]}`, {
-      hint: "Fix the YAML syntax at that line.",
+    // The parser's stack ran out: said as what the file does, not as the engine's words.
+    const deep = e.message.startsWith("Maximum call stack size exceeded");
+    const what = deep
+      ? "values are nested too deeply here (lists or maps inside each other hundreds of levels down)"
+      : e.message.split("\n")[0];
+    throw new CboError("ERR_VALIDATION", `${file}:${e.linePos?.[0]?.line ?? "?"}: ${what}`, {
+      hint: deep ? "Flatten the value: a spec needs a few levels of nesting at most." : "Fix the YAML syntax at that line.",
     });
   }
   let data: unknown;
@@ -238,11 +242,11 @@ function within(dir: string, base: string): boolean {
 }
 
 export function loadSpec(file: string): ResolvedSpec {
-  checkFileSize(file);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
-  } catch {
+    text = readSpecFile(file);
+  } catch (e) {
+    if (e instanceof CboError) throw e;
     throw new CboError("ERR_NOT_FOUND", `Cannot read ${file}.`, { hint: "Create orchestrator.yaml, or point at one with --config FILE." });
   }
   return resolveSpec(parseSpec(text, file), file);

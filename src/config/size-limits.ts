@@ -3,7 +3,7 @@
 // 50 MB value once made one GET take 10 s and the daemon 2 GiB. Real specs are a few KiB; a value
 // is a name, a path, a var or a config entry, and the whole `config:` of a worker is capped at
 // 256 KiB by the schema already (it is signed into every target's bundle).
-import { statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { CboError } from "../kit/errors.ts";
 
 /** The file, in bytes. */
@@ -13,15 +13,30 @@ export const MAX_SPEC_VALUE_BYTES = 64 * 1024;
 
 const hint = `Keep orchestrator.yaml under ${MAX_SPEC_FILE_BYTES} bytes and each value under ${MAX_SPEC_VALUE_BYTES} bytes; large data belongs in KV or a secret, not in the spec.`;
 
-/** ERR_VALIDATION when `file` is larger than the limit, before a byte of it is read. */
-export function checkFileSize(file: string): void {
-  let size: number;
+/**
+ * The file's text, read no further than one byte past the limit: ERR_VALIDATION when it is larger
+ * (a regular file's size is checked before a byte is read; a device or pipe, which reports size 0
+ * and may never end, such as /dev/zero, is cut off at the limit) or is a directory. Other failures
+ * (a missing file) are thrown as they come, for the caller to say what the file was for.
+ */
+export function readSpecFile(file: string): string {
+  const fd = openSync(file, "r");
   try {
-    size = statSync(file).size;
-  } catch {
-    return; // the read that follows says what is wrong with it
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new CboError("ERR_VALIDATION", `${file} is a directory, not a file.`, { hint });
+    if (st.size > MAX_SPEC_FILE_BYTES) throw fileTooLarge(file, st.size);
+    const buf = Buffer.alloc(MAX_SPEC_FILE_BYTES + 1);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) break;
+      got += n;
+    }
+    if (got > MAX_SPEC_FILE_BYTES) throw fileTooLarge(file, MAX_SPEC_FILE_BYTES, "more than");
+    return buf.toString("utf8", 0, got);
+  } finally {
+    closeSync(fd);
   }
-  if (size > MAX_SPEC_FILE_BYTES) throw fileTooLarge(file, size);
 }
 
 export function checkTextSize(text: string, file: string): void {
@@ -29,11 +44,15 @@ export function checkTextSize(text: string, file: string): void {
   if (size > MAX_SPEC_FILE_BYTES) throw fileTooLarge(file, size);
 }
 
-function fileTooLarge(file: string, size: number): CboError {
-  return new CboError("ERR_VALIDATION", `${file}: the file is ${size} bytes; it may be at most ${MAX_SPEC_FILE_BYTES} bytes.`, {
-    details: { file, bytes: size, limit: MAX_SPEC_FILE_BYTES },
-    hint,
-  });
+function fileTooLarge(file: string, size: number, more = ""): CboError {
+  return new CboError(
+    "ERR_VALIDATION",
+    `${file}: the file is ${more ? `${more} ` : ""}${size} bytes; it may be at most ${MAX_SPEC_FILE_BYTES} bytes.`,
+    {
+      details: { file, bytes: size, limit: MAX_SPEC_FILE_BYTES },
+      hint,
+    },
+  );
 }
 
 /** ERR_VALIDATION naming the path of the first string (value or key) in `data` over the limit. */

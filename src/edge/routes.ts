@@ -45,8 +45,8 @@ export function createAgentRoutes<C>(core: AgentCore<C>): Hono<AgentHono> {
       );
     }
     const declared = Number(c.req.header("content-length") ?? "0");
-    const body = declared > MAX_POKE_BODY_BYTES ? undefined : await c.req.text();
-    if (body === undefined || new TextEncoder().encode(body).length > MAX_POKE_BODY_BYTES) {
+    const body = declared > MAX_POKE_BODY_BYTES ? undefined : await textUpTo(c.req.raw, MAX_POKE_BODY_BYTES);
+    if (body === undefined) {
       return fail(c, new CboError("ERR_VALIDATION", `A poke body is at most ${MAX_POKE_BODY_BYTES} bytes.`));
     }
     const check = await verifyPokeRequest(c.req.header(SIGNATURE_HEADER), body, hmacKeys, {
@@ -82,4 +82,33 @@ export function createAgentRoutes<C>(core: AgentCore<C>): Hono<AgentHono> {
   }
 
   return app;
+}
+
+/**
+ * The body as text, or undefined once it passes `limit` bytes. Counted as it streams in: a chunked
+ * body declares no length, and reading one of 100 MB whole (anyone may POST to /poke) would take
+ * the isolate past its memory limit, and every request it was serving with it.
+ */
+async function textUpTo(req: Request, limit: number): Promise<string | undefined> {
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
 }

@@ -31,13 +31,17 @@ export const ERROR_CODES = {
   /** A request body larger than its route takes (counted while it streams in, whatever the
    *  content-length says); details say the limit. */
   ERR_PAYLOAD_TOO_LARGE: { status: 413, user: true, retryable: false },
+  /** The request's header block is larger than the daemon reads (16 KiB, node:http's limit);
+   *  answered before any route, so before authentication. */
+  ERR_HEADERS_TOO_LARGE: { status: 431, user: true, retryable: false },
   /** The Host header names no host this daemon answers for (DNS rebinding): only loopback, the
    *  tunnel's hostnames and the configured extra hosts. */
   ERR_HOST_NOT_ALLOWED: { status: 421, user: true, retryable: false },
   /** Too many open event streams for this token, session or client address; close one first. */
   ERR_TOO_MANY_STREAMS: { status: 429, user: true, retryable: true },
-  /** An Idempotency-Key reused within 24 h for a different request (another method, path,
-   *  query or body): a new request needs a new key. */
+  /** An Idempotency-Key reused within 24 h on the same method and path for a different request
+   *  (another query or body): a new request needs a new key. (Keys are per principal, method and
+   *  path: the same key on another path is another key.) */
   ERR_IDEMPOTENCY_MISMATCH: { status: 422, user: true, retryable: false },
   /** The first request with this Idempotency-Key is still being handled; retrying with the same
    *  key later gets its answer. */

@@ -58,6 +58,15 @@ describe("runsWorkerFirst and path decoding", () => {
     expect(runsWorkerFirst(["/api/*"], "/api/users")).toBe(true);
     expect(runsWorkerFirst(["/api/*"], "/index.html")).toBe(false);
     expect(runsWorkerFirst(["/api/*", "!/api/docs/*"], "/api/docs/a")).toBe(false);
+    // `*` anywhere, any number of times; every other character (regex ones too) is itself.
+    expect(runsWorkerFirst(["/*/v?/*.json"], "/a/v?/b.json")).toBe(true);
+    expect(runsWorkerFirst(["/*/v?/*.json"], "/a/v1/b.json")).toBe(false);
+    expect(runsWorkerFirst(["*"], "/")).toBe(true);
+    expect(runsWorkerFirst(["/a*b*c"], "/axxbyyc")).toBe(true);
+    expect(runsWorkerFirst(["/a*b*c"], "/axxcyyb")).toBe(false);
+  });
+  it("a pattern with many * against a long public path ends (a regular expression of it backtracked for minutes)", () => {
+    expect(runsWorkerFirst([`/${"*a".repeat(12)}b`], `/${"a".repeat(8000)}`)).toBe(false);
   });
   it("decodes each segment and folds slashes", () => {
     expect(decodeAssetPath("/a%20b//c")).toBe("/a b/c");

@@ -19,6 +19,7 @@ import { createOps } from "./api/operations.ts";
 import { createApiApp } from "./api/app.ts";
 import { buildTable, createControlHandler } from "./runtime/control.ts";
 import { regionCf, startRegionRuntime, type RegionRuntime } from "./runtime/region-runtime.ts";
+import { forgetWorkerd, recordWorkerd, stopLeftoverWorkerd, workerdChildren } from "./runtime/leftover-workerd.ts";
 import { createTunnelRoutes } from "./runtime/tunnel-routes.ts";
 import { createD1Store } from "./state/d1.ts";
 import { createR2Store } from "./state/r2.ts";
@@ -36,6 +37,7 @@ import type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts"
 
 export type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
 export const DEFAULT_REGIONS = ["eu", "us", "ap"];
+export { stopLeftoverWorkerd } from "./runtime/leftover-workerd.ts";
 const REGION_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const MAX_PORT = 65_535;
 const DAY_MS = 86_400_000;
@@ -101,6 +103,9 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   if (ensurePrivateDir(opts.dataDir)) log(`local-edge: ${opts.dataDir} was open to other users; it is 0700 now`);
   // Durable Object storage, one directory per region (runtime/region-runtime.ts keeps it private too).
   ensurePrivateDir(join(opts.dataDir, "workerd"));
+  // A killed edge's workerd processes still hold its ports and serve its old state (leftover-workerd.ts).
+  await stopLeftoverWorkerd(opts.dataDir, log);
+  const workerdBefore = workerdChildren();
 
   const db = openEdgeDb(opts.dataDir);
   const accounts = createAccountStore(db);
@@ -317,6 +322,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     join(opts.dataDir, "edge.json"),
     JSON.stringify({ apiUrl, adminUrl, pid: process.pid, regions: regionInfos }, null, 2) + "\n",
   );
+  recordWorkerd(opts.dataDir, workerdBefore);
 
   let closed = false;
   return {
@@ -352,6 +358,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await Promise.all([...runtimes.values()].map((r) => r.dispose().catch(() => {})));
+      forgetWorkerd(opts.dataDir);
       d1Pool.closeAll();
       db.close();
     },

@@ -26,7 +26,7 @@ export {
   startMemoryReducer,
   youngGenerationCommitted,
 } from "./memory-reducer.ts";
-export { createRedactor, type Redactor } from "./redact.ts";
+export { createRedactor, maskTokens, type Redactor } from "./redact.ts";
 export {
   CONTENT_TYPE as METRICS_CONTENT_TYPE,
   createRegistry,

@@ -14,6 +14,15 @@ const SHAPES: Array<[RegExp, string]> = [
 ];
 const OPAQUE = /[A-Za-z0-9+_-]{40,}={0,2}/g;
 
+/**
+ * Only the daemon's token shapes masked: for text that goes back to a client, such as an error
+ * answer that names what it was given ("No token with id …") when a token was pasted for an id.
+ */
+export function maskTokens(text: string): string {
+  const [shape, to] = SHAPES[0]!;
+  return text.replace(shape, to);
+}
+
 /** The registered values kept at most (the oldest are forgotten first). */
 const MAX_VALUES = 4096;
 /** Shorter values are not registered: they would mask ordinary words. */

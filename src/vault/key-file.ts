@@ -13,7 +13,9 @@ const octal = (mode: number) => "0" + (mode & 0o777).toString(8);
 export function masterKeyFromFile(file: string): MasterKey {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY);
+    // Non-blocking: a FIFO named by mistake would otherwise hold the open (and the daemon's
+    // start) until something writes to it; opened at once, it is refused below.
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
@@ -37,6 +39,9 @@ export function masterKeyFromFile(file: string): MasterKey {
         },
       );
     }
+    // A key is 32 bytes, 64 as hex text: a big file is not a key file (and is not read whole).
+    if (st.size > 4096)
+      throw new CboError("ERR_VALIDATION", `master key file ${file} is ${st.size} bytes; a key file holds one 32-byte key`);
     const buf = readFileSync(fd);
     try {
       // The key as hex/base64 text (what generateKeyFile writes), or raw 32 bytes. Text first: a

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -88,6 +89,18 @@ describe("master key from a key file", () => {
     expect(caught(() => masterKeyFromFile(join(d, "absent.key"))).code).toBe("ERR_NOT_FOUND");
     writeFileSync(join(d, "short.key"), randomBytes(16).toString("hex"), { mode: 0o600 });
     expect(caught(() => masterKeyFromFile(join(d, "short.key"))).message).toContain("decodes to 16 bytes");
+  });
+
+  it("refuses a FIFO at once (opening one blocked until a writer came) and a file far bigger than a key", () => {
+    const d = dir();
+    const fifo = join(d, "fifo.key");
+    execFileSync("mkfifo", ["-m", "600", fifo]);
+    expect(caught(() => masterKeyFromFile(fifo))).toMatchObject({
+      code: "ERR_VALIDATION",
+      message: `master key file ${fifo} is not a regular file`,
+    });
+    writeFileSync(join(d, "big.key"), randomBytes(1 << 20), { mode: 0o600 });
+    expect(caught(() => masterKeyFromFile(join(d, "big.key"))).message).toContain("a key file holds one 32-byte key");
   });
 
   it("generateKeyFile writes a new 0600 file that loads back to the same key, and never overwrites", () => {

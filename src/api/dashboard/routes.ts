@@ -101,9 +101,7 @@ function dashboardApp(deps: DashboardDeps): Hono {
         );
         throw new CboError("ERR_FORBIDDEN", `Login refused: ${cross}.`, { hint: "Log in from the dashboard's own page." });
       }
-      const raw = form
-        ? Object.fromEntries(Object.entries(await c.req.parseBody()).filter(([, v]) => typeof v === "string"))
-        : await c.req.json().catch(() => ({}));
+      const raw = form ? await formFields(c) : await c.req.json().catch(() => ({}));
       const body = LoginBodySchema.safeParse(raw);
       if (!body.success) throw validationError("body", body.error);
       const principal = gate.authenticate({ header: undefined, fallbackToken: body.data.token, client, route }, tenant);
@@ -182,4 +180,17 @@ function dashboardApp(deps: DashboardDeps): Hono {
   app.get(DASHBOARD_PATH, (c) => serve(c, "index.html"));
   app.get("/ui/:file{[a-z0-9-]+\\.[a-z]+}", (c) => serve(c, c.req.param("file")));
   return app;
+}
+
+/** A login form's text fields; a body that does not parse as the form it claims is the client's error. */
+async function formFields(c: Context): Promise<Record<string, string>> {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = await c.req.parseBody();
+  } catch {
+    throw new CboError("ERR_VALIDATION", "The login form could not be read: its body is not the form its content-type says.", {
+      hint: 'Send token=<token> as application/x-www-form-urlencoded, or JSON {"token": "…"}.',
+    });
+  }
+  return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === "string"));
 }

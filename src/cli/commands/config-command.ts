@@ -3,7 +3,7 @@
 // there reported running it; publish signs and sends; rollback re-sends an earlier version.
 import { formatConfigChange, type ConfigDiff, type ConfigPublish } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
-import { parse } from "../args.ts";
+import { parse, WHOLE_NUMBER } from "../args.ts";
 import { processIo, type CliIo } from "../cli-io.ts";
 import { EXIT } from "../exit-codes.ts";
 import { connect, DAEMON_FLAGS } from "../daemon-flags.ts";
@@ -93,7 +93,7 @@ const history: Subcommand = async (args, io) => {
 
 const rollback: Subcommand = async (args, io) => {
   const { values, worker, c } = conn(args, { to: { type: "string" } });
-  const to = Number(values.to);
+  const to = typeof values.to === "string" && WHOLE_NUMBER.test(values.to) ? Number(values.to) : Number.NaN;
   if (!Number.isInteger(to) || to < 1)
     throw new CboError("ERR_USAGE", "--to takes a config version number (see cbo config history).", { hint: CONFIG_USAGE });
   const r = await c.configRollback(worker, to);

@@ -10,11 +10,32 @@ describe("cbo edge fault arguments", () => {
     expect(parseFault(["outage"])).toEqual({ outage: true });
     expect(parseFault(["latency", "250"])).toEqual({ latencyMs: 250 });
     expect(parseFault(["errors", "0.3"])).toEqual({ errorRate: 0.3 });
+    expect(parseFault(["errors", ".5"])).toEqual({ errorRate: 0.5 });
+    expect(parseFault(["errors", "1"])).toEqual({ errorRate: 1 });
     expect(parseFault(["ratelimit", "10/60"])).toEqual({ rateLimit: { limit: 10, windowSec: 60 } });
     expect(parseFault(["clear"])).toBeNull();
   });
   it("refuses bad values with a usage error", () => {
-    for (const words of [["latency"], ["latency", "-1"], ["errors", "2"], ["ratelimit", "ten"], ["ratelimit", "5/0"], ["boom"], []]) {
+    // "" and " " are not 0 (no fault at all), "0x10" is not 16.
+    const odd = [
+      ["latency", ""],
+      ["latency", "0x10"],
+      ["latency", "1e3"],
+      ["errors", ""],
+      ["errors", " "],
+      ["errors", "0x1"],
+      ["errors", "-0"],
+    ];
+    for (const words of [
+      ["latency"],
+      ["latency", "-1"],
+      ["errors", "2"],
+      ["ratelimit", "ten"],
+      ["ratelimit", "5/0"],
+      ["boom"],
+      [],
+      ...odd,
+    ]) {
       expect(() => parseFault(words), words.join(" ")).toThrowError(CboError);
       try {
         parseFault(words);

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { CboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
 import type { Fault } from "../../local-edge/types.ts";
-import { parse, portFlag, regionsFlag } from "../args.ts";
+import { parse, portFlag, regionsFlag, WHOLE_NUMBER } from "../args.ts";
 import { DEFAULT_EDGE_DATA, DEFAULT_EDGE_PORT } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
 import { usageOf } from "../usage/index.ts";
@@ -97,13 +97,16 @@ export function parseFault(words: string[]): Fault | null {
     case "outage":
       return { outage: true };
     case "latency": {
-      const ms = Number(needArg("a delay in ms"));
+      const text = needArg("a delay in ms");
+      const ms = WHOLE_NUMBER.test(text) ? Number(text) : Number.NaN;
       if (!Number.isInteger(ms) || ms < 0 || ms > 60_000)
         throw new CboError("ERR_USAGE", "latency must be a whole number of ms from 0 to 60000.");
       return { latencyMs: ms };
     }
     case "errors": {
-      const rate = Number(needArg("a rate between 0 and 1"));
+      const text = needArg("a rate between 0 and 1");
+      // A decimal as written (0.3, .3, 1): Number() alone would take "" as 0, i.e. no fault at all.
+      const rate = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
       if (!Number.isFinite(rate) || rate < 0 || rate > 1)
         throw new CboError("ERR_USAGE", "errors takes a rate between 0 and 1, e.g. 0.3 for 30%.");
       return { errorRate: rate };

@@ -85,7 +85,12 @@ export async function initCommand(args: string[]): Promise<number> {
     terminal?.close();
   }
 
-  // The ports this run will listen on, before the first step writes anything (the master key).
+  // The ports this run will listen on, before the first step writes anything (the master key);
+  // first, the workerd processes a killed run on this directory left on them (leftover-workerd.ts).
+  if (choices.targets.kind === "local") {
+    const { stopLeftoverWorkerd } = await import("../../local-edge/index.ts");
+    await stopLeftoverWorkerd(join(choices.dataDir, "edge"), (line) => process.stderr.write(line + "\n"));
+  }
   await assertPortsFree("127.0.0.1", [
     ...(choices.release ? [{ port, what: "the daemon's API", flag: "--port" }] : []),
     ...(choices.targets.kind === "local" ? edgePorts(edgePort, choices.targets.regions) : []),

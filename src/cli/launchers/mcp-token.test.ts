@@ -1,4 +1,5 @@
 // The agent's token as `cbo mcp` picks it (src/mcp/token.ts with the CLI's token-file reader).
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,6 +52,15 @@ describe("agentToken", () => {
     });
     expect(agentToken({ env: both })).toMatchObject({ token: "cbo_agent_fromenvfile12", source: "CBO_TOKEN_FILE" });
     expect(agentToken({ env: { CBO_TOKEN: "cbo_agent_fromenv12345" } })).toMatchObject({ source: "CBO_TOKEN" });
+  });
+
+  it("refuses a FIFO as the token file at once (opening one blocked until a writer came), and a big file", () => {
+    const fifo = join(dir, "fifo-token");
+    execFileSync("mkfifo", ["-m", "600", fifo]);
+    expect(() => readTokenFile(fifo, "--token-file")).toThrow(`The token file ${fifo} (--token-file) is not a regular file.`);
+    const big = join(dir, "big-token");
+    writeFileSync(big, "x".repeat(100_000), { mode: 0o600 });
+    expect(() => readTokenFile(big, "--token-file")).toThrow(/is 100000 bytes; a token file holds one token/);
   });
 
   it("reads the role from the token's prefix only", () => {

@@ -14,7 +14,7 @@ import { CboError, isCboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
 import { startDaemon } from "../../daemon.ts";
 import { createLogger, logSettings, stderrSink } from "../../telemetry/index.ts";
-import { parse, portFlag, regionsFlag } from "../args.ts";
+import { parse, portFlag, regionsFlag, WHOLE_NUMBER } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EXAMPLE_SPEC } from "../defaults.ts";
 import { assertPortsFree } from "../../api/port-check.ts";
 import { cliClient } from "../connect.ts";
@@ -73,7 +73,10 @@ export async function upCommand(args: string[]): Promise<number> {
   const secrets = takeSecretEnv();
 
   // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
-  const { startLocalEdge, DEFAULT_REGIONS } = await import("../../local-edge/index.ts");
+  const { startLocalEdge, stopLeftoverWorkerd, DEFAULT_REGIONS } = await import("../../local-edge/index.ts");
+  // A `cbo up` killed before (SIGKILL, OOM) left its workerd processes on the region ports: they
+  // are stopped first, or the port check below would refuse this start for ports held by nobody.
+  await stopLeftoverWorkerd(join(dataDir, "edge"), say);
   // Every port first: a busy one stops `cbo up` before it writes anything into --data.
   await assertPortsFree("127.0.0.1", [
     { port, what: "the daemon's API", flag: "--port" },
@@ -236,7 +239,7 @@ function trafficRateFlag(on: boolean | undefined, rate: string | undefined): num
   if (rate !== undefined && !on) throw new CboError("ERR_USAGE", "--traffic-rate goes with --traffic.", { hint: USAGE });
   if (!on) return undefined;
   if (rate === undefined) return 30;
-  const n = Number(rate);
+  const n = WHOLE_NUMBER.test(rate) ? Number(rate) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > 1000)
     throw new CboError("ERR_USAGE", `--traffic-rate takes requests per second, 1 to 1000 (got "${rate}").`, { hint: USAGE });
   return n;

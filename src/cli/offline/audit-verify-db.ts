@@ -3,7 +3,7 @@
 // stored checkpoints and the entries come from the same snapshot while the daemon keeps appending.
 // (A large log is read by several connections at once; verify-parallel.ts makes sure they all read
 // that one snapshot, or reads the checkpoints again in a newer one.)
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { auditSource, verifyAuditLog, type VerifyCheckpoint, type VerifyResult } from "../../audit/index.ts";
 import { verifyStoredLog, type StoredVerifyOptions } from "../../audit/index.ts";
@@ -20,6 +20,13 @@ export type DatabaseVerification = {
 function open(dbFile: string): DatabaseSync {
   if (!existsSync(dbFile)) {
     throw new CboError("ERR_NOT_FOUND", `There is no database at ${dbFile}.`, {
+      hint: "point at it with --db FILE, or at the daemon's data directory with --data DIR",
+    });
+  }
+  // A FIFO would hold SQLite's open until something wrote to it; a directory is not a database either.
+  const st = statSync(dbFile);
+  if (!st.isFile()) {
+    throw new CboError("ERR_VALIDATION", `${dbFile} is ${st.isDirectory() ? "a directory" : "not a regular file"}, not a database.`, {
       hint: "point at it with --db FILE, or at the daemon's data directory with --data DIR",
     });
   }

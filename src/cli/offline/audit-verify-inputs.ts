@@ -6,7 +6,7 @@
 // reports: a damaged checkpoint file is evidence, not noise. A line {"kind":"key", "key_id",
 // "public_key"} names a public key. Public keys come as base64url (as GET /v1/keys/orchestrator
 // answers), base64 or hex of the 32 raw bytes, or as that route's JSON {keyId, publicKey, jwk}.
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync } from "node:fs";
 import * as z from "zod";
 import { AuditCheckpointSchema, keyIdFor, type VerifyCheckpoint } from "../../audit/index.ts";
 import { CboError } from "../../kit/errors.ts";
@@ -55,8 +55,9 @@ export function keyFromDocument(json: unknown, source: string): PublicKey {
 export function readKeyFile(file: string): PublicKey {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    json = JSON.parse(readRegularFile(file, "public key document"));
   } catch (e) {
+    if (e instanceof CboError) throw e;
     throw new CboError("ERR_VALIDATION", `Cannot read ${file} as a public key document.`, { cause: e });
   }
   return keyFromDocument(json, file);
@@ -81,12 +82,7 @@ export async function fetchKey(url: string): Promise<PublicKey> {
 
 export function readCheckpointFile(file: string): CheckpointFile {
   if (!existsSync(file)) throw new CboError("ERR_NOT_FOUND", `The checkpoint file ${file} does not exist.`);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new CboError("ERR_IO", `Cannot read ${file}.`, { cause: e });
-  }
+  const text = readRegularFile(file, "checkpoint file");
   const out: CheckpointFile = { file, checkpoints: [], keys: [], unreadableLines: [] };
   text.split("\n").forEach((line, i) => {
     if (line.trim() === "") return;
@@ -121,4 +117,32 @@ export async function verifierKeys(keys: PublicKey[]): Promise<Uint8Array | Reco
     for (const id of [k.keyId, keyIdFor(k.raw), thumbprint]) if (id) byId[id] = k.raw;
   }
   return byId;
+}
+
+/**
+ * A file named on the command line, read whole, if it is a regular file: a device (/dev/zero never
+ * ends: read whole, it ran the process out of memory), a FIFO (its open waits for a writer: opened
+ * non-blocking here) or a directory is refused by name instead.
+ */
+function readRegularFile(file: string, what: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw new CboError("ERR_IO", `Cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? "error"}).`, { cause: e });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile())
+      throw new CboError(
+        "ERR_VALIDATION",
+        `${file} is ${st.isDirectory() ? "a directory" : "not a regular file"}; give the ${what} itself.`,
+      );
+    return readFileSync(fd, "utf8");
+  } catch (e) {
+    if (e instanceof CboError) throw e;
+    throw new CboError("ERR_IO", `Cannot read ${file}.`, { cause: e });
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -4,6 +4,7 @@
 // Spread into WorkerSpecSchema (schema.ts); from-spec.ts turns them into a WorkerSource.
 import * as z from "zod";
 import { MigrationSchema, ModuleRuleSchema } from "./model.ts";
+import { CronSchema } from "../cron.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const BINDING = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -124,7 +125,7 @@ export const WorkerSourceSpecShape = {
     .strict()
     .optional(),
   /** Cron triggers; `[]` clears the target's schedules. */
-  crons: z.array(z.string().min(1)).optional(),
+  crons: z.array(CronSchema).optional(),
   routes: z.array(RouteSpec).optional(),
   workers_dev: z.boolean().optional(),
   preview_urls: z.boolean().optional(),

@@ -1,10 +1,9 @@
 // Reads a wrangler.toml / wrangler.json / wrangler.jsonc as written, with the parsers wrangler
 // itself uses (smol-toml, jsonc-parser with trailing commas), under the spec's size limits.
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { ParseError } from "jsonc-parser";
 import { CboError } from "../../kit/errors.ts";
-import { checkFileSize, checkTextSize, checkValueSizes } from "../size-limits.ts";
+import { checkTextSize, checkValueSizes, readSpecFile } from "../size-limits.ts";
 
 export type RawWranglerConfig = Record<string, unknown>;
 
@@ -15,11 +14,11 @@ const toml = () => requireLazy("smol-toml") as typeof import("smol-toml");
 const jsonc = () => requireLazy("jsonc-parser") as typeof import("jsonc-parser");
 
 export function readRawWranglerConfig(file: string): RawWranglerConfig {
-  checkFileSize(file);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
-  } catch {
+    text = readSpecFile(file);
+  } catch (e) {
+    if (e instanceof CboError) throw e;
     throw new CboError("ERR_NOT_FOUND", `Cannot read wrangler config ${file}.`, {
       hint: "Check the `wrangler:` path; it is relative to orchestrator.yaml.",
     });

@@ -3,6 +3,7 @@
 // its path, except the dev-only ones (keys.ts DEV_ONLY_SUBKEYS), which are set aside first.
 import * as z from "zod";
 import { MigrationSchema, ModuleRuleSchema } from "../source/model.ts";
+import { CronSchema } from "../cron.ts";
 import { DEV_ONLY_SUBKEYS } from "./keys.ts";
 import type { Located } from "./environment.ts";
 
@@ -52,7 +53,7 @@ export const SHAPES = {
   base_dir: S,
   route: Route,
   routes: z.array(Route),
-  triggers: z.object({ crons: z.array(S).optional() }).strict(),
+  triggers: z.object({ crons: z.array(CronSchema).optional() }).strict(),
   assets: z
     .object({
       directory: NonEmpty,

@@ -2,7 +2,7 @@
 // admin route that fires a scheduled event on a Worker's live version now:
 // POST /__edge/trigger/:region/:script {"cron"?: "<expr>"} (same bearer token as the API).
 import { Hono } from "hono";
-import { CronSyntaxError, parseCron } from "../cron/expression.ts";
+import { CronSyntaxError, parseCron } from "../../kit/cron-expression.ts";
 import type { AccountStore } from "../state/accounts.ts";
 import type { ScriptStore } from "../state/scripts.ts";
 import type { EventOutcome } from "../runtime/region-runtime.ts";

@@ -3,7 +3,7 @@
 // matching cron. States: stopped -> waiting (a timer for the next minute boundary) -> firing (the
 // minute's events start, not awaited) -> waiting … ; stop() clears the timer. A minute that passed
 // while the edge was down is not fired afterwards (Cloudflare does not catch up either).
-import { parseCron } from "./expression.ts";
+import { parseCron } from "../../kit/cron-expression.ts";
 
 export type CronTarget = { accountId: string; script: string; crons: string[] };
 

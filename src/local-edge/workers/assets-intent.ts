@@ -170,10 +170,7 @@ export function encodeAssetPath(pathname: string): string {
 export function runsWorkerFirst(setting: unknown, pathname: string): boolean {
   if (setting === true) return true;
   if (!Array.isArray(setting)) return false;
-  const matches = (pattern: string) => {
-    const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
-    return re.test(pathname);
-  };
+  const matches = (pattern: string) => globMatch(pattern, pathname);
   let hit = false;
   for (const raw of setting) {
     if (typeof raw !== "string") continue;
@@ -182,4 +179,30 @@ export function runsWorkerFirst(setting: unknown, pathname: string): boolean {
     } else if (matches(raw)) hit = true;
   }
   return hit;
+}
+
+/**
+ * `*` is any run of characters, everything else itself; two pointers, at most len(pattern) x
+ * len(text) steps. (A regular expression built from the pattern backtracks polynomially in the
+ * number of `*`: a pattern with a few of them against a long public request path held the region.)
+ */
+export function globMatch(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let from = 0;
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] !== "*" && pattern[p] === text[t]) {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      from = t;
+    } else if (star !== -1) {
+      p = star + 1;
+      t = ++from;
+    } else return false;
+  }
+  while (p < pattern.length && pattern[p] === "*") p++;
+  return p === pattern.length;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CronSyntaxError, parseCron } from "./expression.ts";
+import { CronSyntaxError, parseCron } from "./cron-expression.ts";
 
 const at = (iso: string) => new Date(iso);
 

@@ -3,7 +3,8 @@
 // (JAN-DEC) and weekdays (SUN-SAT), weekdays 1-7 with 1 = Sunday (0 is taken as Sunday too), `L`
 // and `W` in the day of month (L, LW, 15W), `L` and `#` in the day of week (6L = last Friday,
 // MON#2 = second Monday). When both day fields are restricted, a day matching either one
-// matches (classic cron).
+// matches (classic cron). In kit: the local edge runs them, and orchestrator.yaml and wrangler
+// configs are checked with them when read, so a bad one is refused before a release uploads anything.
 
 export type CronExpression = { source: string; matches(date: Date): boolean };
 

@@ -1,0 +1,174 @@
+// Inputs an attacker or a broken client sends, found by walking the OpenAPI document with wrong
+// types, odd Unicode and malformed HTTP, each fixed and kept here: a real daemon (startDaemonIn)
+// on a real one-region local edge, reached over real HTTP and raw TCP on 127.0.0.1.
+//   - a JSON body with an unpaired surrogate escape (`"\ud800"`) is refused by name, and nothing
+//     it reached is stored: before, the failed release's audit entry named it, SQLite stored it as
+//     U+FFFD, and `cbo audit verify` failed on that entry from then on;
+//   - a token pasted where an id or name goes (`cbo tokens revoke <token>`) was named back in the
+//     error, message and details, into the client's terminal or CI log;
+//   - a dashboard login form whose multipart body does not parse was a 500 (ERR_INTERNAL);
+//   - HTTP that never reaches a route (a header block over 16 KiB, a malformed request line or
+//     chunk, a bad Host, a backslash path, a WebSocket upgrade to no stream) gets the API's error
+//     shape with a code, not a bare status.
+import { connect } from "node:net";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import type { Daemon } from "../src/daemon.ts";
+import type { ErrorBody } from "../src/contract/index.ts";
+import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { startDaemonIn } from "./support/daemon-rig.ts";
+import { rawRequest } from "./support/raw-http.ts";
+
+const SPEC = `version: 1
+targets:
+  - { name: eu, api: local }
+workers:
+  - { name: tiny, main: tiny.js }
+`;
+
+let t: TestEdge;
+let dir: string;
+let d: Daemon;
+let token: string;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  t = await startTestEdge({ regions: ["eu"] });
+  dir = await makeTempDir("abuse");
+  writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
+  writeFileSync(join(dir, "tiny.js"), 'export default { fetch() { return new Response("tiny") } }');
+  d = await startDaemonIn(dir, t.edge, { log: (line) => logs.push(line) });
+  token = d.initialAdminToken!;
+}, 60_000);
+afterAll(async () => {
+  await d?.close();
+  await t?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const send = <T = ErrorBody>(method: string, path: string, body: string) =>
+  rawRequest<T>(d.url, { method, path, body, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
+
+/** Writes `bytes` on a fresh connection and returns the status line and the body of the answer. */
+function raw(bytes: string): Promise<{ status: number; body: string }> {
+  const { port } = new URL(d.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), "127.0.0.1", () => socket.end(bytes));
+    let text = "";
+    socket.setEncoding("utf8").on("data", (s: string) => (text += s));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", ...rest] = text.split("\r\n\r\n");
+      resolve({ status: Number(head.split(" ")[1] ?? 0), body: rest.join("\r\n\r\n") });
+    });
+  });
+}
+
+describe("an unpaired UTF-16 surrogate in a JSON body", () => {
+  it("is refused naming the field, and neither the audit chain nor the vault stores it", async () => {
+    const headBefore = d.security.audit.head().seq;
+    const release = await send("POST", "/v1/releases", '{"worker":"\\ud800"}');
+    expect([release.status, release.body.error.code]).toEqual([400, "ERR_VALIDATION"]);
+    expect(release.body.error.message).toContain("body.worker holds an unpaired UTF-16 surrogate");
+    const secret = await send("PUT", "/v1/secrets/LONE", '{"value":"ab\\udc00cd"}');
+    expect([secret.status, secret.body.error.code, secret.body.error.message]).toEqual([
+      400,
+      "ERR_VALIDATION",
+      expect.stringContaining("body.value holds an unpaired"),
+    ]);
+    const key = await send("POST", "/v1/tokens", '{"name":"x","role":"viewer","\\udbff":1}');
+    expect([key.status, key.body.error.code]).toEqual([400, "ERR_VALIDATION"]);
+    // Nothing was created or recorded (input is checked before the handler runs).
+    const secrets = await rawRequest<Array<{ name: string }>>(d.url, {
+      path: "/v1/secrets",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(secrets.status).toBe(200);
+    expect(secrets.body.map((s) => s.name)).not.toContain("LONE");
+    expect(d.security.audit.head().seq).toBe(headBefore);
+    // A pair is a character: a name with one is refused for what it is (no such worker), not for its encoding.
+    const pair = await send("POST", "/v1/releases", '{"worker":"\\ud83d\\ude00"}');
+    expect([pair.status, pair.body.error.code]).toEqual([404, "ERR_NOT_FOUND"]);
+    expect(d.security.audit.search({ action: "release.create", limit: 1 })[0]).toMatchObject({ target: "worker:😀", outcome: "error" });
+    expect(await d.security.verify()).toMatchObject({ ok: true });
+  });
+});
+
+describe("a token pasted where an id or name goes", () => {
+  it("is refused without being named back: the error says cbo_admin_[redacted]", async () => {
+    const secretPart = token.slice("cbo_admin_".length);
+    for (const [method, path] of [
+      ["DELETE", `/v1/tokens/${token}`],
+      ["GET", `/v1/releases/${token}`],
+      ["GET", `/v1/secrets/${token}/versions`],
+      ["GET", `/v1/workers/${token}/plan`],
+    ] as const) {
+      const r = await rawRequest<ErrorBody>(d.url, { method, path, headers: { authorization: `Bearer ${token}` } });
+      expect([path.replace(token, "<token>"), r.status, r.body.error.code]).toEqual([path.replace(token, "<token>"), 404, "ERR_NOT_FOUND"]);
+      expect(r.text).not.toContain(secretPart);
+      expect(r.body.error.message).toContain("cbo_admin_[redacted]");
+    }
+    // The same on the log stream, whose refusal is a close frame's reason.
+    const closed = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
+      const ws = new WebSocket(`${d.url.replace("http", "ws")}/v1/logs/stream?worker=${token}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+      ws.on("error", reject);
+    });
+    expect(closed).toEqual({ code: 4400, reason: 'ERR_NOT_FOUND: no worker named "cbo_admin_[redacted]" in orchestrator.yaml' });
+  });
+});
+
+describe("the dashboard's login form", () => {
+  it("a multipart body that does not parse is the client's error (back to the page with ERR_VALIDATION), not a 500", async () => {
+    const r = await rawRequest(d.url, {
+      method: "POST",
+      path: "/ui/login",
+      body: "--x\r\nnot a part\r\n",
+      headers: { "content-type": "multipart/form-data; boundary=x", origin: d.url },
+    });
+    expect([r.status, r.headers.location]).toEqual([303, "/ui/?login=ERR_VALIDATION"]);
+    expect(logs.filter((l) => l.includes("unexpected error"))).toEqual([]);
+  });
+});
+
+describe("HTTP that never reaches a route", () => {
+  const auth = () => `authorization: Bearer ${token}\r\nhost: 127.0.0.1\r\n`;
+  it("a header block over 16 KiB: 431 ERR_HEADERS_TOO_LARGE, the header not echoed", async () => {
+    const r = await raw(`GET /v1/status HTTP/1.1\r\n${auth()}x-long: ${"secretish".repeat(3000)}\r\n\r\n`);
+    expect(r.status).toBe(431);
+    expect(JSON.parse(r.body).error).toMatchObject({ code: "ERR_HEADERS_TOO_LARGE", details: { limit: 16384 } });
+    expect(r.body).not.toContain("secretish");
+    expect(r.body).not.toContain(token);
+  });
+
+  it("malformed HTTP, a bad Host, a backslash: 400 ERR_VALIDATION saying what is wrong", async () => {
+    const cases: Array<[string, RegExp]> = [
+      [`FOO /v1/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`, /unknown HTTP method/],
+      [`GET /v1/secrets/a\0b HTTP/1.1\r\n${auth()}\r\n`, /not a valid URL path/],
+      [`PUT /v1/secrets/X HTTP/1.1\r\n${auth()}content-length: 2\r\ncontent-length: 3\r\n\r\n{}`, /Content-Length/],
+      [`PUT /v1/secrets/X HTTP/1.1\r\n${auth()}transfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`, /chunk size/],
+      [`GET /v1/health HTTP/1.1\r\nhost: a b\r\n\r\n`, /Host is not valid/],
+      [`GET /v1\\health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`, /backslash/],
+    ];
+    for (const [bytes, message] of cases) {
+      const r = await raw(bytes);
+      expect([bytes.split("\r\n")[0], r.status]).toEqual([bytes.split("\r\n")[0], 400]);
+      const error = (JSON.parse(r.body) as ErrorBody).error;
+      expect(error.code).toBe("ERR_VALIDATION");
+      expect(error.message).toMatch(message);
+    }
+    // A WebSocket upgrade to a path with no stream: 404 in the same shape.
+    const ws = await raw(
+      `GET /v1/nope/stream HTTP/1.1\r\n${auth()}connection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
+    expect([ws.status, (JSON.parse(ws.body) as ErrorBody).error.code]).toEqual([404, "ERR_NOT_FOUND"]);
+    // No Host at all is the Host check's: 421, as for HTTP/1.0.
+    expect((await raw(`GET /v1/health HTTP/1.1\r\n\r\n`)).status).toBe(421);
+    // And the daemon still answers.
+    expect((await rawRequest(d.url, { path: "/v1/health" })).status).toBe(200);
+  });
+});
