@@ -13,6 +13,7 @@ import { resolveBackupSchedule, type BackupFlags, type BackupSchedule } from "./
 import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
 import { createStore, type Store } from "./store/index.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
+import { refuseDataDirInUse } from "./store/in-use.ts";
 import { listArchives } from "./backup/retention.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine } from "./deploy/types.ts";
@@ -162,10 +163,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // Loopback only unless told otherwise: refused before anything is opened.
   const bind = checkBind(opts.host ?? "127.0.0.1", opts.allowPublic === true);
   if (bind.warning) log.warn(bind.warning);
-  // Before anything is written (the data directory, a master key file, the database): a busy port
-  // leaves the data directory as it was.
-  await assertPortsFree(opts.host ?? "127.0.0.1", [{ port: opts.port ?? 0, what: "the daemon's API", flag: "--port" }]);
   const dataDir = resolve(opts.dataDir);
+  // Before anything is written (the data directory, a master key file, the database): a daemon
+  // already serving this data directory, or a busy port, leaves it as it was.
+  await refuseDataDirInUse(dataDir);
+  await assertPortsFree(opts.host ?? "127.0.0.1", [{ port: opts.port ?? 0, what: "the daemon's API", flag: "--port" }]);
   // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
   if (ensurePrivateDir(dataDir)) log.warn(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);

@@ -13,6 +13,8 @@ import type { AnyEvent } from "../../contract/index.ts";
 import { CboError, isCboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
 import { startDaemon } from "../../daemon.ts";
+import { loadSpec } from "../../config/load.ts";
+import { refuseDataDirInUse } from "../../store/in-use.ts";
 import { createLogger, logSettings, stderrSink } from "../../telemetry/index.ts";
 import { parse, portFlag, regionsFlag } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EXAMPLE_SPEC } from "../defaults.ts";
@@ -72,6 +74,11 @@ export async function upCommand(args: string[]): Promise<number> {
   // Out of process.env before anything starts a child (esbuild, workerd): passed on explicitly.
   const secrets = takeSecretEnv();
 
+  // Before the edge starts (it writes into <data>/edge): a daemon already serving this data
+  // directory (a second `npm start`), or an orchestrator.yaml that does not validate, stops
+  // `cbo up` with the directory as it was. The daemon reads the file again when it starts.
+  await refuseDataDirInUse(dataDir);
+  loadSpec(configFile);
   // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
   const { startLocalEdge, DEFAULT_REGIONS } = await import("../../local-edge/index.ts");
   // Every port first: a busy one stops `cbo up` before it writes anything into --data.
