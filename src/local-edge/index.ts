@@ -166,7 +166,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     drainers: () =>
       [...runtimes].flatMap(([region, runtime]) => {
         const account = accounts.byRegion(region);
-        return account ? [{ accountId: account.id, drain: () => runtime.drainAnalytics() }] : [];
+        return account ? [{ accountId: account.id, region, drain: () => runtime.drainAnalytics() }] : [];
       }),
     retentionMs: retentionDays * DAY_MS,
     log,
