@@ -116,7 +116,7 @@ export async function upCommand(args: string[]): Promise<number> {
     const client = cliClient({ url: daemon.url, token: daemon.initialAdminToken ?? adminToken(daemon.adminTokenFile) });
     if (configFile === EXAMPLE_SPEC) {
       // A failure here shows again, with its reason, as the release that needs the secret.
-      await seedExampleSecrets(client, say).catch((e: unknown) =>
+      await seedExampleSecrets(client, say, dataFlagOf(dataDir, values.data)).catch((e: unknown) =>
         say(`cbo: could not set SHOPIFY_WEBHOOK_SECRET: ${e instanceof Error ? e.message : String(e)}`),
       );
     }
@@ -161,7 +161,7 @@ export async function upCommand(args: string[]): Promise<number> {
         return { worker: w.name, target: t, url: region ? `http://${w.name}.localhost:${region.port}/` : null };
       }),
     );
-    const dataFlag = dataDir === resolve(DEFAULT_DATA) ? "" : ` --data ${shellWord(values.data ?? dataDir)}`;
+    const dataFlag = dataFlagOf(dataDir, values.data);
     const tokenNote = adminTokenNote(daemon.adminTokenFile, dataDir);
     if (values.json) {
       printJsonLine({
@@ -262,14 +262,22 @@ function adminToken(file: string): string | undefined {
  * The bundled example's webhook secret, made on first start so that the fleet releases at once
  * (a random value: nothing to leak). Replace it with your shop's through `cbo secrets set`.
  */
-async function seedExampleSecrets(client: DaemonClient, say: (line: string) => void): Promise<void> {
+async function seedExampleSecrets(client: DaemonClient, say: (line: string) => void, dataFlag: string): Promise<void> {
   const have = new Set((await client.listSecrets()).map((s) => s.name));
   if (have.has("SHOPIFY_WEBHOOK_SECRET")) return;
   const value = randomBytes(32).toString("base64url");
   await client.putSecret("SHOPIFY_WEBHOOK_SECRET", { value, cas: 0, mode: "relay" });
+  // A next step that runs as printed: `npx cbo` unless on PATH, with --data when not the default.
   say(
-    "cbo: set SHOPIFY_WEBHOOK_SECRET (relay) to a random value; replace it with: cbo secrets set SHOPIFY_WEBHOOK_SECRET --from-file <file>",
+    asInvoked(
+      `cbo: set SHOPIFY_WEBHOOK_SECRET (relay) to a random value; replace it with: cbo secrets set SHOPIFY_WEBHOOK_SECRET --from-file <file>${dataFlag}`,
+    ),
   );
+}
+
+/** ` --data DIR` for the commands this prints, when the data directory is not the default one. */
+function dataFlagOf(dataDir: string, given: string | undefined): string {
+  return dataDir === resolve(DEFAULT_DATA) ? "" : ` --data ${shellWord(given ?? dataDir)}`;
 }
 
 /** A path as one shell word: quoted only when it needs to be. */
