@@ -168,8 +168,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // already serving this data directory, or a busy port, leaves it as it was.
   await refuseDataDirInUse(dataDir);
   await assertPortsFree(opts.host ?? "127.0.0.1", [{ port: opts.port ?? 0, what: "the daemon's API", flag: "--port" }]);
-  // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
-  if (ensurePrivateDir(dataDir)) log.warn(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   const spec = loadSpec(opts.configFile);
   const { metrics } = telemetry;
   const targetSources = {
@@ -186,6 +184,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // Checked now, before anything is opened; a target with its own token (`api_token_secret`) gets
   // it once the vault is open (readTargetTokens below).
   const targets = buildTargets(spec.targets, { ...targetSources, targetToken: () => undefined });
+  // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
+  // Made once the spec and its targets are known good: a start refused above leaves no directory.
+  if (ensurePrivateDir(dataDir)) log.warn(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
   // Each reload also reads the targets' own tokens from the vault again (a rotated token).
   const loadedSpec = specSource(opts.configFile, spec, log);
