@@ -141,7 +141,10 @@ export async function upCommand(args: string[]): Promise<number> {
         results.push({ worker: w.name, release: done.id, status: done.status, reason: done.reason });
       } catch (e) {
         // A worker that cannot be planned (e.g. a secret not set yet) does not stop the others.
-        results.push({ worker: w.name, release: "-", status: "not started", reason: e instanceof Error ? e.message : String(e) });
+        // Its summary line says why on one line, with what to do (the error's hint).
+        const why = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ");
+        const hint = isCboError(e) && e.hint ? `; ${asInvoked(e.hint)}` : "";
+        results.push({ worker: w.name, release: "-", status: "not started", reason: `${why}${hint}` });
       }
     }
     // The whole loop: signed config to every agent, which reports applying it in its heartbeats.
