@@ -88,6 +88,12 @@ describe("help, from the command table", () => {
     expect([flag.code, flag.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: Unknown flag --jsno (did you mean --json?)."]);
     const own = await cbo(["release", "w", "--forec"]);
     expect(own.stderr.split("\n")[0]).toBe("error ERR_USAGE: Unknown flag --forec (did you mean --force?).");
+    // A port that is not a number, in the CLI's words (not zod's "expected number, received NaN").
+    const port = await cbo(["kit", "--out", "k.tar.gz", "--port", "abc"]);
+    expect([port.code, port.stderr.split("\n")[0]]).toEqual([
+      1,
+      'error ERR_USAGE: --port must be a whole number from 1 to 65535 (got "abc").',
+    ]);
     // Nothing close: just the flag, without parseArgs' note about positionals that start with '-'.
     const far = await cbo(["status", "--zzz"]);
     expect(far.stderr.split("\n")[0]).toBe("error ERR_USAGE: Unknown flag --zzz.");
