@@ -93,3 +93,37 @@ describe("cbo up with an orchestrator.yaml that does not validate", () => {
     expect(existsSync(data)).toBe(false);
   });
 });
+
+describe("an edge directory another local edge serves", () => {
+  let dir: string;
+  let t: TestEdge;
+  let edgeJson: string;
+  beforeAll(async () => {
+    dir = await makeTempDir("edge-in-use");
+    // Where `cbo up --data DIR` keeps its edge: DIR/edge.
+    t = await startTestEdge({ regions: ["eu"], dataDir: join(dir, "data", "edge") });
+    edgeJson = readFileSync(join(t.dataDir, "edge.json"), "utf8");
+  }, 60_000);
+  afterAll(async () => {
+    await t?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const expectRefused = (r: { code: number | null; stderr: string }) => {
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`error ERR_CONFLICT: A local edge already runs on ${t.dataDir} (pid ${process.pid}, API ${t.edge.apiUrl}).`);
+    expect(r.stderr).toContain(`\`npx cbo daemon --edge ${t.dataDir}\` runs a daemon on it`);
+    expect(readFileSync(join(t.dataDir, "edge.json"), "utf8")).toBe(edgeJson);
+  };
+
+  it("a second cbo edge on it (on free ports) is refused, and the first's edge.json stays", async () => {
+    expectRefused(await runCbo(["edge", "--port", "0", "--edge", t.dataDir, "--regions", "eu"], { cwd: dir, timeoutMs: 60_000 }));
+  });
+
+  it("cbo up whose data directory holds it is refused before its ports are checked", async () => {
+    writeFileSync(join(dir, "orchestrator.yaml"), "version: 1\ntargets:\n  - { name: eu, api: local }\n");
+    const r = await runCbo(["up", "--data", join(dir, "data"), "--port", "0", "--edge-port", "0"], { cwd: dir, timeoutMs: 60_000 });
+    expectRefused(r);
+    expect(existsSync(join(dir, "data", "master.key"))).toBe(false);
+  });
+});

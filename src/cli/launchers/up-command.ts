@@ -80,7 +80,9 @@ export async function upCommand(args: string[]): Promise<number> {
   await refuseDataDirInUse(dataDir);
   loadSpec(configFile);
   // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
-  const { startLocalEdge, DEFAULT_REGIONS } = await import("../../local-edge/index.ts");
+  const { startLocalEdge, DEFAULT_REGIONS, refuseEdgeDirInUse } = await import("../../local-edge/index.ts");
+  // An edge already running in <data>/edge (`cbo edge`): named before its ports are found busy.
+  await refuseEdgeDirInUse(join(dataDir, "edge"));
   // Every port first: a busy one stops `cbo up` before it writes anything into --data.
   await assertPortsFree("127.0.0.1", [
     { port, what: "the daemon's API", flag: "--port" },
