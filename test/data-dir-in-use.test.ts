@@ -112,7 +112,7 @@ describe("an edge directory another local edge serves", () => {
   const expectRefused = (r: { code: number | null; stderr: string }) => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`error ERR_CONFLICT: A local edge already runs on ${t.dataDir} (pid ${process.pid}, API ${t.edge.apiUrl}).`);
-    expect(r.stderr).toContain(`\`npx cbo daemon --edge ${t.dataDir}\` runs a daemon on it`);
+    expect(r.stderr).toContain(`one started alone by \`npx cbo edge\` takes a daemon with \`npx cbo daemon --edge ${t.dataDir}\``);
     expect(readFileSync(join(t.dataDir, "edge.json"), "utf8")).toBe(edgeJson);
   };
 

@@ -49,7 +49,8 @@ export async function refuseEdgeDirInUse(dir: string): Promise<void> {
   throw new CboError("ERR_CONFLICT", `A local edge already runs on ${dir} (pid ${running.pid}, API ${running.apiUrl}).`, {
     details: { dir, pid: running.pid, apiUrl: running.apiUrl },
     hint:
-      `use that one (\`cbo daemon --edge ${dir}\` runs a daemon on it), or stop it first (Ctrl-C where it runs, or kill ${running.pid}); ` +
+      `use that one (\`cbo edge fault|trigger --edge ${dir}\` reach it; one started alone by \`cbo edge\` takes a daemon with ` +
+      `\`cbo daemon --edge ${dir}\`), or stop it first (Ctrl-C where it runs, or kill ${running.pid}); ` +
       "a second edge needs a directory of its own (--edge DIR)",
   });
 }
