@@ -115,14 +115,23 @@ export async function upCommand(args: string[]): Promise<number> {
       ...(secrets.CLOUDFLARE_API_TOKEN ? { cloudflareToken: secrets.CLOUDFLARE_API_TOKEN } : {}),
     });
     // From here on, the daemon is used as any client uses it: through its API, with the admin token.
-    const client = cliClient({ url: daemon.url, token: daemon.initialAdminToken ?? adminToken(daemon.adminTokenFile) });
-    if (configFile === EXAMPLE_SPEC) {
+    const token = daemon.initialAdminToken ?? adminToken(daemon.adminTokenFile);
+    const client = cliClient({ url: daemon.url, token });
+    if (token && configFile === EXAMPLE_SPEC) {
       // A failure here shows again, with its reason, as the release that needs the secret.
       await seedExampleSecrets(client, say, dataFlagOf(dataDir, values.data)).catch((e: unknown) =>
         say(`cbo: could not set SHOPIFY_WEBHOOK_SECRET: ${e instanceof Error ? e.message : String(e)}`),
       );
     }
-    say(`cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`);
+    // A data directory without its admin-token file (restored from a backup) has no token here to
+    // release with: said once, and the banner says how to make one.
+    say(
+      token
+        ? `cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`
+        : asInvoked(
+            `cbo: releasing nothing: ${dataDir} holds no admin token; make one (below), then cbo release <worker>${dataFlagOf(dataDir, values.data)}`,
+          ),
+    );
     const progress = (e: AnyEvent) => {
       if (
         e.type === "release.step.passed" ||
@@ -136,6 +145,10 @@ export async function upCommand(args: string[]): Promise<number> {
     };
     const results: Array<{ worker: string; release: string; status: string; reason: string | null }> = [];
     for (const w of daemon.spec.workers) {
+      if (!token) {
+        results.push({ worker: w.name, release: "-", status: "not started", reason: "no admin token to release with" });
+        continue;
+      }
       try {
         // POST /v1/releases, then its events until it ends (as `cbo release` follows one).
         const started = await client.release(w.name);
@@ -144,7 +157,7 @@ export async function upCommand(args: string[]): Promise<number> {
       } catch (e) {
         // A worker that cannot be planned (e.g. a secret not set yet) does not stop the others.
         // Its summary line says why on one line, with what to do (the error's hint).
-        const why = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ");
+        const why = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ").replace(/\.$/, "");
         const hint = isCboError(e) && e.hint ? `; ${asInvoked(e.hint)}` : "";
         results.push({ worker: w.name, release: "-", status: "not started", reason: `${why}${hint}` });
       }
