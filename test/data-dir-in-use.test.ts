@@ -53,6 +53,12 @@ describe("a data directory another daemon serves", () => {
     expectRefused(await runCbo(args, { cwd: dir, timeoutMs: 60_000 }));
   });
 
+  it("cbo init on it is refused before its first step (the master key), writing no orchestrator.yaml", async () => {
+    const args = ["init", "--local", "--yes", "--data", data, "--config", "init.yaml", "--port", "0", "--edge-port", "0"];
+    expectRefused(await runCbo(args, { cwd: dir, timeoutMs: 60_000 }));
+    expect(existsSync(join(dir, "init.yaml"))).toBe(false);
+  });
+
   it("cbo daemon on it is refused too", async () => {
     const args = ["daemon", "--data", data, "--config", join(dir, "orchestrator.yaml"), "--port", "0", "--edge", t.dataDir];
     expectRefused(await runCbo(args, { cwd: dir, timeoutMs: 60_000 }));
