@@ -122,6 +122,9 @@ export async function daemonIdleRss(ctx: BenchContext): Promise<BenchResult[]> {
     const floorArgs = [join(repoRoot, "bench", "rss-floor-child.ts"), join(dir, "floor.sqlite")];
     await idleChild(floorArgs, env); // warms the compile cache for it, as for the daemon
     const floor = await idleChild(floorArgs, env);
+    const runtimeArgs = [join(repoRoot, "bench", "rss-runtime-floor-child.ts"), join(dir, "runtime-floor.sqlite")];
+    await idleChild(runtimeArgs, env);
+    const runtimeFloor = await idleChild(runtimeArgs, env);
     const spec = "examples/orchestrator.yaml released (3 Workers x 3 local targets), monitor and drift every 1 s";
     const parts = (m: { anon: number; file: number }) => ({ anon_mib: mib(m.anon), file_mib: mib(m.file), idle_s: IDLE_MS / 1000 });
     return [
@@ -158,6 +161,12 @@ export async function daemonIdleRss(ctx: BenchContext): Promise<BenchResult[]> {
         node_flags: "(none)",
         measured:
           "bench/rss-floor-child.ts: the daemon's dependencies (sqlite, Hono server, ws, yaml, zod, node:http) polling, none of its code but the memory reducer",
+      }),
+      info("release.node_runtime_floor_rss_mib", runtimeFloor.rss / 1024, "MiB", {
+        ...parts(runtimeFloor),
+        node_flags: "(none)",
+        measured:
+          "bench/rss-runtime-floor-child.ts: Node, node:sqlite and a node:http server polling itself and a SQLite file, with the memory reducer; no dependency and none of the daemon's code",
       }),
     ];
   } finally {

@@ -1,7 +1,7 @@
 // Real wrangler (the latest pinned, and 4.86) against the local edge for D1, R2, Queues and cron
 // triggers: each command as a user runs it, then what the deployed Workers serve proves it took
 // effect (the D1 row, the R2 object, a queued message arriving at the consumer, the cron firing),
-// and that all of it survives an edge restart.
+// what `d1 info` and `r2 bucket info` count, and that all of it survives an edge restart.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -173,6 +173,39 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     expect(schedules.map((s) => s.cron)).toEqual(["*/5 * * * *", "0 3 * * mon"]);
   });
 
+  it("d1 info counts the last 24 hours' queries (API and binding alike); r2 bucket info shows what the bucket holds", async () => {
+    type Info = {
+      read_queries_24h: number;
+      write_queries_24h: number;
+      rows_read_24h: number;
+      rows_written_24h: number;
+      num_tables: number;
+    };
+    const info = async () => parseJsonOutput<Info>(await api.ok(["d1", "info", "notes-db", "--json"]));
+    const before = await info();
+    expect(before.write_queries_24h, "migrations, inserts and the import were writes").toBeGreaterThan(5);
+    expect(before.read_queries_24h).toBeGreaterThan(0);
+    await api.ok(["d1", "execute", "DB", "--remote", "--command", "UPDATE notes SET body = body WHERE id = 1"]);
+    expect(await serve("api", "/notes")).toHaveLength(4);
+    const after = await info();
+    // The UPDATE (one row written) through the API, the Worker's SELECT of 4 rows through its binding.
+    expect(after).toMatchObject({
+      write_queries_24h: before.write_queries_24h + 1,
+      rows_written_24h: before.rows_written_24h + 1,
+      read_queries_24h: before.read_queries_24h + 1,
+      rows_read_24h: before.rows_read_24h + 1 + 4,
+      num_tables: before.num_tables,
+    });
+
+    const bucket = await api.ok(["r2", "bucket", "info", "files"]);
+    expect(bucket.stdout, describeRun(bucket)).toMatch(/object_count:\s+1\n/);
+    expect(bucket.stdout, describeRun(bucket)).toMatch(/bucket_size:\s+\d+ B/);
+    expect(bucket.stdout, describeRun(bucket)).not.toMatch(/bucket_size:\s+0 B/);
+    await api.ok(["r2", "object", "put", "files/docs/b.txt", "--file", "a.txt", "--jurisdiction", "eu", "--remote"]);
+    const eu = await api.ok(["r2", "bucket", "info", "files", "--jurisdiction", "eu"]);
+    expect(eu.stdout, describeRun(eu)).toMatch(/object_count:\s+2\n/);
+  });
+
   it("deploy of a queue consumer: a message the producer sends arrives at the consumer", async () => {
     await consumer.writeConfig({
       name: "consumer",
@@ -202,6 +235,40 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
       .result[0]!.consumers;
     expect(consumers).toHaveLength(1);
     expect(consumers[0]).toMatchObject({ script: "consumer", settings: { batch_size: 3, max_wait_time_ms: 1000, max_retries: 5 } });
+  });
+
+  it("queues list / consumer add / consumer remove / delete, r2 object delete, r2 bucket list / delete", async () => {
+    await api.ok(["queues", "create", "scratch"]);
+    const listed = await api.ok(["queues", "list"]);
+    expect(listed.stdout, describeRun(listed)).toMatch(/│ scratch\s+│/);
+    await api.ok(["queues", "consumer", "add", "scratch", "consumer", "--batch-size", "4", "--message-retries", "2"]);
+    const consumers = async () => {
+      const q = await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/queues?name=scratch`, {
+        headers: { authorization: `Bearer ${t.edge.token}` },
+      });
+      return ((await q.json()) as { result: Array<{ consumers: Array<{ script: string; settings: Record<string, unknown> }> }> }).result[0]
+        ?.consumers;
+    };
+    expect(await consumers()).toEqual([
+      expect.objectContaining({ script: "consumer", settings: expect.objectContaining({ batch_size: 4, max_retries: 2 }) }),
+    ]);
+    const info = await api.ok(["queues", "info", "scratch"]);
+    expect(info.stdout, describeRun(info)).toContain("Consumers: worker:consumer");
+    await api.ok(["queues", "consumer", "remove", "scratch", "consumer"]);
+    expect(await consumers()).toEqual([]);
+    await api.ok(["queues", "delete", "scratch"]);
+    expect(await consumers()).toBeUndefined();
+
+    await api.ok(["r2", "bucket", "create", "scratch-bucket"]);
+    await api.ok(["r2", "object", "put", "scratch-bucket/k.txt", "--file", "a.txt", "--remote"]);
+    const full = await api.run(["r2", "bucket", "delete", "scratch-bucket"]);
+    expect(full.code, describeRun(full)).not.toBe(0);
+    expect(full.stdout + full.stderr).toContain("[code: 10008]");
+    await api.ok(["r2", "object", "delete", "scratch-bucket/k.txt", "--remote"]);
+    expect((await api.run(["r2", "object", "get", "scratch-bucket/k.txt", "--remote", "--pipe"])).code).not.toBe(0);
+    expect((await api.ok(["r2", "bucket", "list"])).stdout).toContain("scratch-bucket");
+    await api.ok(["r2", "bucket", "delete", "scratch-bucket"]);
+    expect((await api.ok(["r2", "bucket", "list"])).stdout).not.toContain("scratch-bucket");
   });
 
   it("deploy provisions the D1 database and R2 bucket it names but that do not exist (and, since 4.1xx, the queue)", async () => {

@@ -6,14 +6,24 @@ import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { createKeepAliveAgent, eventually, getWorker, hammer, type WorkerReply } from "./support/http.ts";
 import { stripAnsi } from "./support/text.ts";
 import { workerSource } from "./support/worker-source.ts";
-import { createWranglerProject, describeRun, parseJsonOutput, parseLabelledId, sameId, type WranglerProject } from "./support/wrangler.ts";
+import {
+  createWranglerProject,
+  describeRun,
+  parseJsonOutput,
+  parseLabelledId,
+  sameId,
+  type WranglerProject,
+  type WranglerVersion,
+} from "./support/wrangler.ts";
 
 const WORKER = "hello-worker";
 
 type VersionJson = { id: string; annotations?: Record<string, string>; resources: { bindings: { name: string; type: string }[] } };
 type DeploymentJson = { id: string; created_on: string; versions: { version_id: string; percentage: number }[] };
 
-describe("real wrangler against the local edge", () => {
+// Both wranglers the suite pins: 4.86 differs on the wire (no keep_bindings on deploy, the settings
+// PATCH for secret bulk, no `/workers/workers/:name`).
+describe.each<WranglerVersion>(["latest", "4.86"])("real wrangler %s against the local edge", (version) => {
   let t: TestEdge;
   let project: WranglerProject;
   const agent = createKeepAliveAgent(8);
@@ -48,7 +58,7 @@ describe("real wrangler against the local edge", () => {
 
   beforeAll(async () => {
     t = await startTestEdge({ regions: ["eu"] });
-    project = await createWranglerProject(path.join(t.dataDir, "wrangler-project"), t.edge, t.region.accountId);
+    project = await createWranglerProject(path.join(t.dataDir, "wrangler-project"), t.edge, t.region.accountId, { wrangler: version });
   });
   afterAll(async () => {
     agent.destroy();
@@ -130,6 +140,12 @@ describe("real wrangler against the local edge", () => {
   it("secret delete removes only that secret", async () => {
     await project.ok(["secret", "delete", "OTHER"]);
     await expectServes({ v: "v2", secret: "s3cret-2", other: null });
+    expect(await secretNames()).toEqual(["API_KEY"]);
+  });
+
+  it("deploy again keeps the secrets (4.86 sends no keep_bindings)", async () => {
+    await project.ok(["deploy"]);
+    await expectAlwaysServes({ v: "v2", secret: "s3cret-2", other: null });
     expect(await secretNames()).toEqual(["API_KEY"]);
   });
 

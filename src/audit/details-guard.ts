@@ -20,11 +20,17 @@ const KEYED_HASH = /^[0-9a-f]{32,128}$/;
 const LEAKED_VALUE = /\bcbo_(admin|deployer|viewer|agent|metrics)_[A-Za-z0-9_-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 export const MAX_DETAILS_BYTES = 16 * 1024;
 
-export function guardDetails(details: Details): void {
+const utf8 = new TextEncoder();
+
+export function guardDetails(details: Details): string {
   walk(details, "details");
-  if (new TextEncoder().encode(canonicalJson(details)).length > MAX_DETAILS_BYTES) {
+  const json = canonicalJson(details);
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: only text that could be too long is encoded.
+  if (json.length * 3 > MAX_DETAILS_BYTES && utf8.encode(json).length > MAX_DETAILS_BYTES) {
     throw new CboError("ERR_VALIDATION", `Audit details are larger than ${MAX_DETAILS_BYTES} bytes.`);
   }
+  // Their canonical JSON, as hashed and stored: the caller need not encode them again.
+  return json;
 }
 
 /** Strings outside details (actor, target) are scanned for token or key material too. */

@@ -11,13 +11,12 @@ import { transaction } from "../kit/transaction.ts";
 import type { Db } from "../store/db.ts";
 import type { Storage } from "../store/storage.ts";
 import { classifyStorageError, DEFAULT_HEADROOM_BYTES } from "../store/storage-errors.ts";
-import { canonicalJson } from "./canonical.ts";
 import { createCheckpointer, guard } from "./checkpointer.ts";
 import { checkpointsForVerify, latestCheckpointAt, listCheckpoints } from "./checkpoints-table.ts";
 import { insertEntry, iterateRowArrays, readHead, toVerifyEntry } from "./entries-table.ts";
 import { guardDetails, guardText } from "./details-guard.ts";
 import { exportText, exportTo, type ExportOptions, type ExportToOptions } from "./export.ts";
-import { entryHash } from "./hash.ts";
+import { entryBodyWith, sha256Hex } from "./hash.ts";
 import {
   GENESIS_HASH,
   NewAuditEntrySchema,
@@ -92,17 +91,27 @@ export function createAuditLog(opts: AuditLogOptions) {
     guardText(e.actor, "actor");
     guardText(e.target, "target");
     const details = e.details ?? {};
-    guardDetails(details);
-    return { actor: e.actor, action: e.action, target: e.target ?? null, tenant: e.tenant ?? null, outcome: e.outcome, details };
+    const detailsJson = guardDetails(details);
+    const fields = { actor: e.actor, action: e.action, target: e.target ?? null, tenant: e.tenant ?? null, outcome: e.outcome, details };
+    return { entry: fields, detailsJson };
   }
 
-  /** Reads the head and inserts on `conn`, which must be inside a transaction. */
-  function write(conn: Db, e: ReturnType<typeof validate>): AuditEntry {
+  /**
+   * Inserts the entries after the head on `conn`, which must be inside a transaction. The head is
+   * read once: within the transaction nothing else can append, so each entry chains to the one
+   * written before it.
+   */
+  function write(conn: Db, valid: Array<ReturnType<typeof validate>>): AuditEntry[] {
     const head = readHead(conn);
-    const fields = { seq: (head?.seq ?? 0) + 1, at: new Date(now()).toISOString(), ...e, prev_hash: head?.hash ?? GENESIS_HASH };
-    const entry: AuditEntry = { ...fields, hash: entryHash(fields) };
-    insertEntry(conn, entry, canonicalJson(entry.details));
-    return entry;
+    let seq = head?.seq ?? 0;
+    let prev = head?.hash ?? GENESIS_HASH;
+    return valid.map(({ entry: e, detailsJson }) => {
+      const fields = { seq: ++seq, at: new Date(now()).toISOString(), ...e, prev_hash: prev };
+      const entry: AuditEntry = { ...fields, hash: sha256Hex(entryBodyWith(fields, detailsJson)) };
+      insertEntry(conn, entry, detailsJson);
+      prev = entry.hash;
+      return entry;
+    });
   }
 
   function run(conn: Db, inputs: NewAuditEntry[], requireTx: boolean): AuditEntry[] {
@@ -111,7 +120,7 @@ export function createAuditLog(opts: AuditLogOptions) {
     try {
       const inTx = conn.isTransaction;
       if (requireTx && !inTx) throw new CboError("ERR_INTERNAL", "appendIn(tx) needs a transaction open on that connection.");
-      out = inTx ? valid.map((e) => write(conn, e)) : transaction(conn, () => valid.map((e) => write(conn, e)));
+      out = inTx ? write(conn, valid) : transaction(conn, () => write(conn, valid));
     } catch (e) {
       opts.metrics?.auditFailures.inc();
       // A full disk or a damaged database is named as such: the operator's fix depends on it.

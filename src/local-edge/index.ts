@@ -216,7 +216,16 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     await pushRegion(region);
   };
 
-  const ops = createOps({ db, scripts, kv, notify, stores, assetTokens, checkBindings: createDataBindingCheck({ d1, r2, queues }) });
+  const ops = createOps({
+    db,
+    scripts,
+    kv,
+    notify,
+    stores,
+    assetTokens,
+    checkBindings: createDataBindingCheck({ d1, r2, queues }),
+    checkStartup: async (accountId, spec) => (await runtimes.get(accounts.get(accountId)?.region ?? "")?.probe(spec)) ?? { ok: true },
+  });
   let regionInfos: RegionInfo[] = [];
   const app = createApiApp({
     token,
@@ -239,6 +248,13 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
       drain: (accountId) => collector.drain(accountId),
       retentionMs: retentionDays * DAY_MS,
       coloCode: (region) => String(regionCf(region)["colo"]),
+      d1Usage: (accountId, id, fromMs, toMs) => (d1.byId(id)?.account_id === accountId ? d1Pool.get(id).usage(fromMs, toMs) : undefined),
+      // `<jurisdiction>_<name>` names a bucket in a jurisdiction (R2 bucket names have no "_").
+      r2Storage: (accountId, bucketName) => {
+        const [jurisdiction, name] = bucketName.includes("_") ? bucketName.split("_", 2) : ["default", bucketName];
+        const bucket = r2.getBucket(accountId, jurisdiction!, name!);
+        return bucket ? r2.storage(bucket.id) : undefined;
+      },
     },
     tails: { hub: tails, notify: (accountId) => pushRegion(accounts.get(accountId)?.region ?? "") },
   });

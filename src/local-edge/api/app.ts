@@ -15,6 +15,7 @@ import { LIMITS } from "./limits.ts";
 import type { Ops } from "./operations.ts";
 import { workersRoutes, type EdgeEnv } from "./routes-workers.ts";
 import { kvRoutes } from "./routes-kv.ts";
+import { referencesRoutes } from "./routes-references.ts";
 import { accountRoutes, identityRoutes } from "./routes-account.ts";
 import { createD1Transfers, d1Routes, d1TransferRoutes } from "./routes-d1.ts";
 import { r2Routes } from "./routes-r2.ts";
@@ -175,6 +176,7 @@ export function createApiApp(deps: ApiDeps) {
   const identity = identityRoutes({ accounts: deps.accounts });
   app.route("/client/v4", identity.app);
   app.route("/client/v4/accounts/:acct", workersRoutes(deps));
+  app.route("/client/v4/accounts/:acct", referencesRoutes(deps));
   app.route("/client/v4/accounts/:acct", kvRoutes(deps));
   app.route("/client/v4/accounts/:acct", accountRoutes({ tunnels: deps.tunnels, accountJson: identity.accountJson }));
   app.route("/client/v4/accounts/:acct", assetsRoutes(deps));

@@ -75,6 +75,10 @@ export const CF_CODES = {
   TOO_MANY_TAILS: 10242,
   /** (ours) no tail session with that id on this Worker. */
   TAIL_NOT_FOUND: 10243,
+  /** (real) a Worker with no uploaded versions (wrangler's "upload a version before modifying a secret"). */
+  NO_VERSIONS: 10222,
+  /** (ours) a Worker other Workers bind to (service, Durable Object, tail consumer) deleted without force=true; status 409. */
+  SCRIPT_IN_USE: 10244,
 
   // --- D1, R2, Queues, crons (CLOUDFLARE-API-FLEET.md §11, §12) ---
   /** (real) D1 database not found (HTTP 404; wrangler branches on the status and the code). */

@@ -20,7 +20,8 @@ export const UploadMetadataSchema = z
       .regex(/^\d{4}-\d{2}-\d{2}$/, "compatibility_date must look like 2025-01-01")
       .optional(),
     compatibility_flags: z.array(z.string()).default([]),
-    keep_bindings: z.array(z.string()).default([]),
+    /** Absent is not `[]`: without it, Cloudflare still carries the previous version's secrets over (operations.ts). */
+    keep_bindings: z.array(z.string()).optional(),
     annotations: z.record(z.string(), z.string()).default({}),
   })
   .passthrough();

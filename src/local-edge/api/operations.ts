@@ -2,6 +2,8 @@
 // keep_bindings and inherit), deployments, and secret edits that create a version and deploy it
 // at 100% as the real API does. Each runs in one transaction; `notify` tells the region's runtime
 // what it now serves.
+import type { ProbeOutcome, ProbeSpec } from "../workers/startup-probe.ts";
+import { startupSpec } from "./startup-spec.ts";
 import { hexId, uuid } from "../../kit/ids.ts";
 import { transaction, type EdgeDb } from "../state/db.ts";
 import type { ScriptStore } from "../state/scripts.ts";
@@ -25,6 +27,8 @@ export type OpsDeps = {
   assetTokens: AssetTokens;
   /** Refuses bindings to D1/R2/queue resources the account does not have (data-bindings-check.ts). */
   checkBindings?: (accountId: string, bindings: Binding[]) => void;
+  /** Starts the uploaded code once in the account's region (workers/startup-probe.ts). */
+  checkStartup?: (accountId: string, spec: ProbeSpec) => Promise<ProbeOutcome>;
 };
 
 /** Metadata keys a version keeps as its settings (GET …/settings answers them). */
@@ -54,6 +58,9 @@ export const SETTINGS_NOT_DEPLOYED_MESSAGE =
   "Script edit failed. You attempted to deploy the latest version with modified settings, but the latest version isn't currently deployed. " +
   "Either upload a new version to edit the version settings, or use the script-level settings API (/workers/scripts/{script_name}/script-settings) " +
   "to modify the settings without deploying a new version.";
+
+/** What an upload without `keep_bindings` carries over from the previous version. */
+const IMPLICITLY_KEPT = ["secret_text", "secret_key"];
 
 export function createOps(deps: OpsDeps) {
   const { db, scripts, kv } = deps;
@@ -103,7 +110,10 @@ export function createOps(deps: OpsDeps) {
       throw new CfApiError(400, first!.code, first!.message, {}, rest);
     }
     // keep_bindings: carry bindings of the listed types from the previous version unless redefined.
-    const keep = new Set(upload.metadata.keep_bindings);
+    // Without keep_bindings, secrets are carried over all the same, as Cloudflare always did before
+    // uploads named what to keep: wrangler 4.86's `deploy` sends none and its Workers keep their
+    // secrets; an explicit list (even []) keeps only what it names (`versions secret delete`).
+    const keep = new Set(upload.metadata.keep_bindings ?? IMPLICITLY_KEPT);
     for (const p of previous?.bindings ?? []) if (keep.has(p.type) && !named.has(p.name)) named.set(p.name, p);
     const out = [...named.values()];
     checkBindings(out);
@@ -230,6 +240,33 @@ export function createOps(deps: OpsDeps) {
     return latest;
   }
 
+  /** A new version that copies `from` (its code, settings and assets) with its bindings edited. */
+  function copyVersion(
+    accountId: string,
+    script: string,
+    from: Version,
+    edit: (bindings: Binding[]) => Binding[],
+    annotations: Record<string, string>,
+  ): Version {
+    const bindings = edit(from.bindings.map((b) => ({ ...b })));
+    checkBindings(bindings);
+    return insertVersion(
+      accountId,
+      script,
+      {
+        source: "api",
+        author_email: AUTHOR,
+        annotations,
+        main_module: from.main_module,
+        compatibility_date: from.compatibility_date,
+        compatibility_flags: from.compatibility_flags,
+        bindings,
+      },
+      scripts.modules(from.id),
+      { ...extras.get(from.id), migrations: null },
+    );
+  }
+
   /** A new version that copies the latest with its bindings edited, deployed at 100% (secret edits). */
   function editBindingsAndDeploy(
     accountId: string,
@@ -239,23 +276,7 @@ export function createOps(deps: OpsDeps) {
     refusal?: { code: number; message: string },
   ): Version {
     const latest = assertLatestDeployed(accountId, script, refusal);
-    const bindings = edit(latest.bindings.map((b) => ({ ...b })));
-    checkBindings(bindings);
-    const v = insertVersion(
-      accountId,
-      script,
-      {
-        source: "api",
-        author_email: AUTHOR,
-        annotations: { "workers/triggered_by": triggeredBy },
-        main_module: latest.main_module,
-        compatibility_date: latest.compatibility_date,
-        compatibility_flags: latest.compatibility_flags,
-        bindings,
-      },
-      scripts.modules(latest.id),
-      { ...extras.get(latest.id), migrations: null },
-    );
+    const v = copyVersion(accountId, script, latest, edit, { "workers/triggered_by": triggeredBy });
     insertDeployment(accountId, script, [{ version_id: v.id, percentage: 100 }], { "workers/triggered_by": triggeredBy }, "api");
     return v;
   }
@@ -273,6 +294,11 @@ export function createOps(deps: OpsDeps) {
       upload: ParsedUpload,
       opts: { deploy: boolean; strictInherit: boolean },
     ): Promise<{ version: Version; deployment?: Deployment }> {
+      // As at Cloudflare, code that cannot start is refused before anything is stored (an
+      // assets-only Worker has no code).
+      const kept = scripts.latestVersion(accountId, name)?.bindings;
+      const started = upload.mainModule ? await deps.checkStartup?.(accountId, startupSpec(upload, kept)) : undefined;
+      if (started && !started.ok) throw new CfApiError(400, CF_CODES.SCRIPT_INVALID, started.error);
       const out = transaction(db, () => {
         // Like the real API: a version upload needs the Worker to exist (first deploys PUT the script).
         if (!opts.deploy && !scripts.get(accountId, name)) throw notFoundScript(name);
@@ -284,7 +310,11 @@ export function createOps(deps: OpsDeps) {
         const bindings = resolveBindings(accountId, upload, previous, opts.strictInherit);
         if (migrations) applyMigrations({ dos, now: now() }, accountId, name, migrations);
         checkDurableObjectBindings(accountId, name, bindings);
-        const settings = versionSettingsOf(meta);
+        // Beside the versioned settings, the handlers the code exports (the startup probe found them).
+        const settings: Record<string, unknown> = {
+          ...versionSettingsOf(meta),
+          ...(started?.ok && started.handlers ? { handlers: started.handlers } : {}),
+        };
         const more: VersionExtras = { migrations: migrations ?? null, settings, assets: resolveAssets(accountId, meta, previous) };
         if (opts.deploy) {
           const scriptLevel = Object.fromEntries(
@@ -426,6 +456,38 @@ export function createOps(deps: OpsDeps) {
         );
       });
       await deps.notify(accountId);
+    },
+
+    /**
+     * PATCH /workers/workers/:name/versions/latest (`wrangler versions secret put|bulk|delete` since
+     * 4.1xx): a new version copying the newest one with the secrets merge-patched, not deployed, so
+     * (unlike `secret put`) it is allowed while a split or an undeployed version is live.
+     */
+    patchLatestVersionSecrets(
+      accountId: string,
+      name: string,
+      patch: Record<string, { text: string } | null>,
+      annotations: Record<string, string>,
+    ): Version {
+      return transaction(db, () => {
+        if (!scripts.get(accountId, name)) throw notFoundScript(name);
+        const latest = scripts.latestVersion(accountId, name);
+        if (!latest) throw new CfApiError(404, CF_CODES.NO_VERSIONS, `Worker ${name} has no uploaded versions.`);
+        return copyVersion(
+          accountId,
+          name,
+          latest,
+          (bs) => {
+            let out = bs;
+            for (const [key, value] of Object.entries(patch)) {
+              out = out.filter((b) => b.name !== key);
+              if (value !== null) out.push({ type: "secret_text", name: key, text: value.text });
+            }
+            return out;
+          },
+          { "workers/triggered_by": "version_upload", ...annotations },
+        );
+      });
     },
 
     /**

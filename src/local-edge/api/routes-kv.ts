@@ -48,9 +48,15 @@ export function kvRoutes(deps: { kv: KvStore }) {
   });
   app.get("/storage/kv/namespaces/:ns", (c) => ok(c, nsJson(ns(c))));
   app.put("/storage/kv/namespaces/:ns", async (c) => {
+    // Cloudflare answers a rename with the renamed namespace (`wrangler kv namespace rename` prints
+    // its title), and a title another namespace holds is refused as on create.
     const found = ns(c);
-    kv.renameNamespace(found.id, checkKvTitle((await readJsonObject(c)).title));
-    return ok(c, null);
+    const title = checkKvTitle((await readJsonObject(c)).title);
+    const holder = kv.namespaceByTitle(c.var.account.id, title);
+    if (holder && holder.id !== found.id)
+      throw new CfApiError(400, CF_CODES.KV_DUPLICATE_TITLE, "a namespace with this account ID and title already exists");
+    kv.renameNamespace(found.id, title);
+    return ok(c, nsJson({ id: found.id, title }));
   });
   app.delete("/storage/kv/namespaces/:ns", (c) => {
     kv.deleteNamespace(ns(c).id);

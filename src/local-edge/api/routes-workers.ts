@@ -9,6 +9,7 @@ import { checkScriptName } from "./limits.ts";
 import { parseUpload } from "./multipart.ts";
 import type { Ops } from "./operations.ts";
 import { parseSchedules } from "./routes-crons.ts";
+import { scriptContentResponse } from "./script-content.ts";
 import { deploymentJson, publicBindings, scriptJson, scriptSettingsJson, serviceJson, versionJson, workerJson } from "./present.ts";
 import type { WorkerStores } from "../state/worker-stores.ts";
 import type { Version } from "../state/model.ts";
@@ -23,8 +24,8 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   /** Preview URLs exist while previews are on, and (as at Cloudflare) not for Workers implementing Durable Objects. */
   const versionOut = (v: Version) => {
     const s = scripts.get(v.account_id, v.script);
-    const limits = extras.get(v.id).settings.limits as Record<string, unknown> | undefined;
-    return versionJson(v, ["fetch"], {
+    const { limits, handlers } = extras.get(v.id).settings as { limits?: Record<string, unknown>; handlers?: string[] };
+    return versionJson(v, handlers ?? ["fetch"], {
       hasPreview: Boolean(s?.previews_enabled) && dos.ofScript(v.account_id, v.script).length === 0,
       ...(limits ? { limits } : {}),
     });
@@ -100,7 +101,17 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     const s = script(c.var.account.id, c.req.param("name"));
     return mainModule(c.var.account.id, s.name);
   });
-  app.get("/workers/scripts/:name/content/v2", (c) => mainModule(c.var.account.id, script(c.var.account.id, c.req.param("name")).name));
+  // Every module of the version asked for (`?version=`), else of the one at the head of the deployment.
+  app.get("/workers/scripts/:name/content/v2", (c) => {
+    const s = script(c.var.account.id, c.req.param("name"));
+    const asked = c.req.query("version");
+    const id =
+      asked ?? scripts.currentDeployment(s.account_id, s.name)?.versions[0]?.version_id ?? scripts.latestVersion(s.account_id, s.name)?.id;
+    const v = id ? scripts.getVersion(id) : undefined;
+    if (!v || v.account_id !== s.account_id || v.script !== s.name)
+      throw new CfApiError(404, CF_CODES.VERSION_NOT_FOUND, `Version ${asked ?? "(none)"} does not exist for Worker ${s.name}.`);
+    return scriptContentResponse(scripts.modules(v.id), v.main_module);
+  });
   app.delete("/workers/scripts/:name", async (c) => {
     await ops.deleteScript(c.var.account.id, c.req.param("name"));
     return ok(c, null);
@@ -202,6 +213,25 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     }
     await ops.bulkSecrets(c.var.account.id, c.req.param("name"), patch);
     return ok(c, null);
+  });
+
+  // `wrangler versions secret put|bulk|delete` (4.1xx): `{env: {NAME: {type: "secret_text", text} | null}, annotations}`.
+  app.patch("/workers/workers/:name/versions/latest", async (c) => {
+    const body = (await readJsonObject(c)) as { env?: unknown; annotations?: unknown };
+    if (!body.env || typeof body.env !== "object" || Array.isArray(body.env))
+      throw badRequest('The body needs `env`: an object of name -> {type: "secret_text", text} or null.');
+    const patch: Record<string, { text: string } | null> = {};
+    for (const [k, v] of Object.entries(body.env as Record<string, unknown>)) {
+      const b = v as { type?: unknown; text?: unknown } | null;
+      if (b === null) patch[k] = null;
+      else if (typeof b === "object" && b.type === "secret_text" && typeof b.text === "string") patch[k] = { text: b.text };
+      else throw badRequest(`env.${k} must be {"type": "secret_text", "text": "…"} or null; the local edge patches secrets only.`);
+    }
+    const annotations: Record<string, string> = {};
+    if (body.annotations && typeof body.annotations === "object")
+      for (const [k, v] of Object.entries(body.annotations as Record<string, unknown>))
+        if (typeof v === "string" && v !== "") annotations[k] = v;
+    return ok(c, versionOut(ops.patchLatestVersionSecrets(c.var.account.id, c.req.param("name"), patch, annotations)));
   });
 
   // --- settings ---

@@ -10,6 +10,7 @@ import { DatabaseSync, constants } from "node:sqlite";
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { splitSql } from "../../kit/split-sql.ts";
+import { noUsage, openUsage, type Usage, type UsageHour } from "./usage.ts";
 import { openHistory, type History, type HistoryEntry } from "./history.ts";
 import { formatBookmark, parseBookmark } from "./bookmark.ts";
 import { ensurePrivateDir, ensurePrivateFile, tighten } from "../../config/private-fs.ts";
@@ -183,6 +184,9 @@ export function openD1Engine(opts: D1EngineOptions) {
 
   open();
   const history: History = openHistory(join(opts.dir, "history.sqlite"), walPath);
+  const usage: Usage = openUsage(join(opts.dir, "usage.sqlite"));
+  /** What the statements of the current call did; recorded when the call ends (failed ones are not counted). */
+  let pending = noUsage();
   // A clean close checkpoints and removes the wal. One still holding frames means the edge
   // stopped between a commit and its capture: record the state found as a whole image.
   if (existsSync(walPath) && statSync(walPath).size > 0) {
@@ -233,6 +237,11 @@ export function openD1Engine(opts: D1EngineOptions) {
     const ms = performance.now() - t0;
     const changes = Number(after.t - before.t);
     const ddl = keyword === "create" || keyword === "drop" || keyword === "alter";
+    const rowsRead = columns.length > 0 ? rows.length : changes;
+    if (changes > 0 || ddl) pending.writeQueries++;
+    else pending.readQueries++;
+    pending.rowsRead += rowsRead;
+    pending.rowsWritten += changes;
     return {
       columns,
       rows,
@@ -246,7 +255,7 @@ export function openD1Engine(opts: D1EngineOptions) {
         last_row_id: Number(after.r),
         changed_db: changes > 0 || ddl,
         size_after: 0,
-        rows_read: columns.length > 0 ? rows.length : changes,
+        rows_read: rowsRead,
         rows_written: changes,
       },
     };
@@ -272,14 +281,18 @@ export function openD1Engine(opts: D1EngineOptions) {
   }
 
   function inTransaction<T>(fn: () => T): T {
+    pending = noUsage();
     asInternal(() => db.exec("BEGIN"));
     try {
       const out = fn();
       asInternal(() => db.exec("COMMIT"));
+      usage.add(now(), pending);
       return out;
     } catch (e) {
       if (db.isTransaction) asInternal(() => db.exec("ROLLBACK"));
       throw e;
+    } finally {
+      pending = noUsage();
     }
   }
 
@@ -373,6 +386,11 @@ export function openD1Engine(opts: D1EngineOptions) {
       );
     },
 
+    /** Queries served per hour, for the hours starting in [fromMs, toMs] (usage.ts). */
+    usage(fromMs: number, toMs: number): UsageHour[] {
+      return usage.hours(fromMs, toMs);
+    },
+
     /** Reads through the edge's own connection (for dumps): no authorizer limits, no capture. */
     read<T>(fn: (db: DatabaseSync) => T): T {
       return asInternal(() => fn(db));
@@ -384,6 +402,7 @@ export function openD1Engine(opts: D1EngineOptions) {
       } finally {
         db.close();
         history.close();
+        usage.close();
       }
     },
   };

@@ -6,6 +6,7 @@ import { kvKeyJson, type KvStore } from "../state/kv.ts";
 import type { Fault } from "../types.ts";
 import type { TunnelRoute } from "../workers/tunnel-ingress.ts";
 import type { WorkerStores } from "../state/worker-stores.ts";
+import { resolvePreview } from "./preview-resolve.ts";
 
 export type RouterTable = {
   scripts: Record<string, Array<{ version_id: string; percentage: number }>>;
@@ -103,6 +104,10 @@ export function createControlHandler(deps: ControlDeps) {
       if (parts[0] === "tunnel") {
         const route = deps.tunnelRoute?.(url.searchParams.get("host") ?? "", url.searchParams.get("path") ?? "/");
         return route ? json(route) : new Response(null, { status: 204 });
+      }
+      if (parts[0] === "preview" && parts[1]) {
+        const target = resolvePreview(scripts, deps.stores, accountId, decodeURIComponent(parts[1]));
+        return target ? json(target) : new Response(null, { status: 204 });
       }
       if (parts[0] === "version" && parts[1]) {
         const v = scripts.getVersion(parts[1]);

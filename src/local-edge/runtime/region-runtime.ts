@@ -1,6 +1,7 @@
 // One region's workerd (through Miniflare): a single router Worker on the region's public port.
 // Its Miniflare options never change after start (setOptions would restart workerd and drop
 // requests to every Worker in the region); deployments reach it as pushed routing tables.
+import type { ProbeOutcome, ProbeSpec } from "../workers/startup-probe.ts";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -86,6 +87,8 @@ export type RegionRuntime = {
   push(table: RouterTable): Promise<void>;
   /** Delivers an event the edge starts (a queue batch, a scheduled event) to a Worker (workers/events.ts). */
   event(request: EventRequest): Promise<EventOutcome>;
+  /** Starts uploaded code once without serving it (workers/startup-probe.ts). */
+  probe(spec: ProbeSpec): Promise<ProbeOutcome>;
   /** What the router counted since the last drain (workers/invocation-counter.ts); unchecked JSON. */
   drainAnalytics(): Promise<unknown>;
   dispose(): Promise<void>;
@@ -185,6 +188,15 @@ export async function startRegionRuntime(opts: {
       });
       if (!res.ok) throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused an event (${res.status}).`);
       return (await res.json()) as EventOutcome;
+    },
+    async probe(spec) {
+      const res = await fetch(new URL("/__cbo/probe", url), {
+        method: "POST",
+        headers: { "x-cbo-admin": adminSecret, "content-type": "application/json" },
+        body: JSON.stringify(spec),
+      });
+      if (!res.ok) throw new CboError("ERR_EDGE_RUNTIME", `Region ${opts.region} refused a startup probe (${res.status}).`);
+      return (await res.json()) as ProbeOutcome;
     },
     async drainAnalytics() {
       const res = await fetch(new URL("/__cbo/analytics", url), { method: "POST", headers: { "x-cbo-admin": adminSecret } });

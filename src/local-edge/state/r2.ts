@@ -80,6 +80,18 @@ export function createR2Store(db: EdgeDb, root: string) {
     objectCount(bucketId: string): number {
       return Number((db.prepare("SELECT count(*) AS n FROM r2_objects WHERE bucket_id = ?").get(bucketId) as { n: number }).n);
     },
+    /**
+     * What the bucket stores now, as `r2StorageAdaptiveGroups` reports it: objects, their bytes,
+     * and the bytes of their keys and metadata (Cloudflare's metadataSize; ours is an estimate).
+     */
+    storage(bucketId: string): { objectCount: number; payloadSize: number; metadataSize: number } {
+      const r = db
+        .prepare(
+          "SELECT count(*) AS n, COALESCE(SUM(size), 0) AS p, COALESCE(SUM(LENGTH(CAST(key AS BLOB)) + LENGTH(http_metadata) + LENGTH(custom_metadata)), 0) AS m FROM r2_objects WHERE bucket_id = ?",
+        )
+        .get(bucketId) as { n: number; p: number; m: number };
+      return { objectCount: Number(r.n), payloadSize: Number(r.p), metadataSize: Number(r.m) };
+    },
     deleteBucket(id: string): void {
       db.prepare("DELETE FROM r2_buckets WHERE id = ?").run(id);
       db.prepare("DELETE FROM r2_objects WHERE bucket_id = ?").run(id);

@@ -22,6 +22,7 @@ import { chooseVersion, compileRoutes, matchRoute, overrideFor, scriptFromHost, 
 import { mayBeTunnelHost, type TunnelRoute } from "./tunnel-ingress.ts";
 import { configureDurableObjects } from "./durable-objects.ts";
 import { serveWithAssets } from "./assets.ts";
+import { loaderModules, probeStartup, type ProbeSpec } from "./startup-probe.ts";
 import { shimBinding } from "./shim-bindings.ts";
 import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
@@ -118,13 +119,6 @@ async function getTable(env: Env): Promise<Table> {
   return loadingTable;
 }
 
-function fromBase64(b64: string): ArrayBuffer {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out.buffer;
-}
-
 /**
  * KV, Durable Object, rate-limit and other bindings are RPC stubs here, and a Worker calls RPC
  * methods only from compatibility date 2024-04-03 on (or with the `rpc` flag); at Cloudflare those
@@ -138,15 +132,7 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string, tailed = false
   const res = await env.CONTROL.fetch(`http://control/version/${versionId}`);
   if (!res.ok) throw new Error(`version ${versionId} could not be loaded (${res.status})`);
   const spec = (await res.json()) as VersionSpec;
-  const modules: Record<string, unknown> = {};
-  for (const m of spec.modules) {
-    if (m.type === "esm") modules[m.name] = { js: m.text };
-    else if (m.type === "cjs") modules[m.name] = { cjs: m.text };
-    else if (m.type === "text") modules[m.name] = { text: m.text };
-    else if (m.type === "json") modules[m.name] = { json: JSON.parse(m.text ?? "null") };
-    else if (m.type === "data") modules[m.name] = { data: fromBase64(m.base64 ?? "") };
-    else if (m.type === "wasm") modules[m.name] = { wasm: fromBase64(m.base64 ?? "") };
-  }
+  const modules = loaderModules(spec.modules);
   const workerEnv: Record<string, unknown> = {};
   // Env shim descriptors: bindings rebuilt as JS objects inside the Worker (env-shim/shim.ts).
   const shim: Record<string, ShimDescriptor> = {};
@@ -201,15 +187,31 @@ configureDurableObjects({
   loadVersion: (env, ctx, versionId) => loadVersion(env as Env, ctx as Ctx, versionId),
 });
 
-async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, preview?: string, entrypoint?: string): Promise<Response> {
+/** A version a preview host names that is not live (preview-resolve.ts answers on the Node side). */
+type Pinned = { script: string; versionId: string; assets: boolean };
+
+async function previewOf(env: Env, label: string): Promise<Pinned | undefined> {
+  const res = await env.CONTROL.fetch(`http://control/preview/${encodeURIComponent(label)}`);
+  return res.status === 200 ? ((await res.json()) as Pinned) : undefined;
+}
+
+async function dispatch(
+  env: Env,
+  ctx: Ctx,
+  script: string,
+  request: Request,
+  preview?: string,
+  entrypoint?: string,
+  pinned?: Pinned,
+): Promise<Response> {
   const t = await getTable(env);
-  const entries = t.scripts[script];
-  if (!entries || entries.length === 0) {
+  const entries = t.scripts[script] ?? [];
+  if (!pinned && entries.length === 0) {
     return new Response(`There is nothing here yet: no Worker named "${script}" is deployed in this region.`, { status: 404 });
   }
   const override = overrideFor(request.headers.get("Cloudflare-Workers-Version-Overrides"), script);
-  const versionId = chooseVersion(entries, { override, random: Math.random(), ...(preview ? { preview } : {}) });
-  if (!versionId) return new Response(`No live version of "${script}" starts with ${preview}.`, { status: 404 });
+  const versionId = pinned?.versionId ?? chooseVersion(entries, { override, random: Math.random(), ...(preview ? { preview } : {}) });
+  if (!versionId) return new Response(`No version of "${script}" starts with ${preview}.`, { status: 404 });
   const runWorker = async () => {
     // Wall time as the router sees it: until the response headers (workerd's clock moves on I/O).
     const start = Date.now();
@@ -227,7 +229,7 @@ async function dispatch(env: Env, ctx: Ctx, script: string, request: Request, pr
       if (t.analytics !== false) countInvocation(script, versionId, start, Date.now() - start, status);
     }
   };
-  return t.assets?.[versionId] ? serveWithAssets(env, versionId, request, runWorker) : runWorker();
+  return (pinned ? pinned.assets : t.assets?.[versionId]) ? serveWithAssets(env, versionId, request, runWorker) : runWorker();
 }
 
 /** The live version's default entrypoint for a queue batch or scheduled event (chosen by percentage). */
@@ -420,6 +422,11 @@ export default {
       if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
       return Response.json({ cells: drainCells() });
     }
+    if (url.pathname === "/__cbo/probe" && request.method === "POST") {
+      if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
+      const spec = (await request.json()) as ProbeSpec;
+      return Response.json(await probeStartup(env.LOADER, spec, withRpc(spec.compatibilityDate, spec.compatibilityFlags)));
+    }
     if (url.pathname === "/__cbo/event" && request.method === "POST") {
       if (request.headers.get("x-cbo-admin") !== env.ADMIN_SECRET) return new Response("forbidden", { status: 403 });
       // A region in an injected outage runs no queue consumers and no crons either.
@@ -441,6 +448,12 @@ export default {
           `There is nothing here yet: ${target.preview ? "preview URLs are" : "workers.dev is"} turned off for "${target.script}".`,
           { status: 404 },
         );
+      }
+      // Not a live version: a preview URL of an uploaded one, or a preview alias (`<alias>-<worker>`).
+      const live = t.scripts[target.script] ?? [];
+      if (!live.some((e) => !target.preview || e.version_id.startsWith(target.preview))) {
+        const pinned = await previewOf(env, target.preview ? `${target.preview}-${target.script}` : target.script);
+        if (pinned) return dispatch(env, ctx, pinned.script, request, undefined, undefined, pinned);
       }
       return dispatch(env, ctx, target.script, request, target.preview);
     }

@@ -1,0 +1,137 @@
+// The two storage datasets `wrangler d1 info` and `wrangler r2 bucket info` read:
+//   d1AnalyticsAdaptiveGroups(filter: {AND: [{datetimeHour_geq, datetimeHour_leq, databaseId}]})
+//     { sum { readQueries writeQueries rowsRead rowsWritten } dimensions { datetimeHour } }
+//   r2StorageAdaptiveGroups(filter: {datetime_geq, datetime_leq, bucketName}, orderBy: [datetime_DESC], limit: 1)
+//     { max { objectCount payloadSize metadataSize } dimensions { datetime } }
+// D1 rows are the database's hours (d1/usage.ts), one row per hour when datetimeHour is selected,
+// else one row for the whole range. R2 storage is sampled now: one row, at the current minute,
+// when the range includes it. Only the fields named here exist; others are refused by name.
+import type { FieldNode } from "graphql/language";
+import { argsOf, expectObject, expectScalar, fieldsOf, keyOf, type Fragments, type Vars } from "./ast.ts";
+import { GraphqlError } from "./errors.ts";
+
+export type D1UsageRow = { hourMs: number; readQueries: number; writeQueries: number; rowsRead: number; rowsWritten: number };
+export type R2StorageRow = { objectCount: number; payloadSize: number; metadataSize: number };
+
+export type StorageContext = {
+  now: number;
+  /** The database's hours in [fromMs, toMs]; undefined for a database the account does not have. */
+  d1Usage?: (databaseId: string, fromMs: number, toMs: number) => D1UsageRow[] | undefined;
+  /** `bucketName` is `<jurisdiction>_<name>` for a bucket in a jurisdiction; undefined for an unknown bucket. */
+  r2Storage?: (bucketName: string) => R2StorageRow | undefined;
+  fragments: Fragments;
+  vars: Vars;
+};
+
+type Path = Array<string | number>;
+
+/** `{AND: [{…}, {…}]}` and plain `{…}` filters, merged into one object of conditions. */
+function conditions(filter: unknown, path: Path): Record<string, unknown> {
+  if (filter === undefined || filter === null) return {};
+  if (typeof filter !== "object" || Array.isArray(filter))
+    throw new GraphqlError("error parsing args: filter must be an object", 400, path);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(filter as Record<string, unknown>)) {
+    if (k === "AND" && Array.isArray(v)) for (const part of v) Object.assign(out, conditions(part, path));
+    else out[k] = v;
+  }
+  return out;
+}
+
+function timeArg(v: unknown, name: string, path: Path): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = typeof v === "string" ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms)) throw new GraphqlError(`error parsing args: ${name} must be an ISO 8601 time`, 400, path);
+  return ms;
+}
+
+function onlyKnown(cond: Record<string, unknown>, known: string[], dataset: string, path: Path): void {
+  for (const k of Object.keys(cond))
+    if (!known.includes(k))
+      throw new GraphqlError(`error parsing args: the local edge's ${dataset} filters by ${known.join(", ")}, not "${k}"`, 400, path);
+}
+
+/** Renders `row` with the selection of `field`: `groups` maps a group name (sum, max, dimensions) to its values. */
+function render(field: FieldNode, ctx: StorageContext, typeName: string, groups: Record<string, Record<string, unknown>>, path: Path) {
+  const out: Record<string, unknown> = {};
+  for (const g of fieldsOf(field.selectionSet, ctx.fragments, ctx.vars)) {
+    const gk = keyOf(g);
+    if (g.name.value === "__typename") {
+      out[gk] = typeName;
+      continue;
+    }
+    const values = groups[g.name.value];
+    if (!values) throw new GraphqlError(`unknown field "${g.name.value}" on type "${typeName}"`, 400, [...path, gk]);
+    expectObject(g, path);
+    const sub: Record<string, unknown> = {};
+    for (const f of fieldsOf(g.selectionSet, ctx.fragments, ctx.vars)) {
+      expectScalar(f, [...path, gk]);
+      if (!(f.name.value in values))
+        throw new GraphqlError(`unknown field "${f.name.value}" on type "${typeName}_${g.name.value}"`, 400, [...path, gk, keyOf(f)]);
+      sub[keyOf(f)] = values[f.name.value];
+    }
+    out[gk] = sub;
+  }
+  return out;
+}
+
+const hourIso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export function d1AnalyticsAdaptiveGroups(field: FieldNode, ctx: StorageContext, path: Path): Record<string, unknown>[] {
+  expectObject(field, path);
+  const args = argsOf(field, ctx.vars);
+  const cond = conditions(args["filter"], path);
+  onlyKnown(cond, ["databaseId", "datetimeHour_geq", "datetimeHour_leq", "date_geq", "date_leq"], "d1AnalyticsAdaptiveGroups", path);
+  const from = timeArg(cond["datetimeHour_geq"] ?? cond["date_geq"], "datetimeHour_geq", path) ?? 0;
+  const to = timeArg(cond["datetimeHour_leq"] ?? cond["date_leq"], "datetimeHour_leq", path) ?? ctx.now;
+  const id = cond["databaseId"];
+  const hours = typeof id === "string" ? (ctx.d1Usage?.(id, from, to) ?? []) : [];
+  const byHour = fieldsOf(field.selectionSet, ctx.fragments, ctx.vars).some((g) => g.name.value === "dimensions");
+  const rows = byHour
+    ? hours
+    : hours.length === 0
+      ? []
+      : [
+          hours.reduce((a, h) => ({
+            hourMs: a.hourMs,
+            readQueries: a.readQueries + h.readQueries,
+            writeQueries: a.writeQueries + h.writeQueries,
+            rowsRead: a.rowsRead + h.rowsRead,
+            rowsWritten: a.rowsWritten + h.rowsWritten,
+          })),
+        ];
+  const limit = typeof args["limit"] === "number" ? args["limit"] : rows.length;
+  return rows.slice(0, limit).map((h, i) =>
+    render(
+      field,
+      ctx,
+      "AccountD1AnalyticsAdaptiveGroups",
+      {
+        sum: { readQueries: h.readQueries, writeQueries: h.writeQueries, rowsRead: h.rowsRead, rowsWritten: h.rowsWritten },
+        dimensions: { datetimeHour: hourIso(h.hourMs), databaseId: id },
+      },
+      [...path, i],
+    ),
+  );
+}
+
+export function r2StorageAdaptiveGroups(field: FieldNode, ctx: StorageContext, path: Path): Record<string, unknown>[] {
+  expectObject(field, path);
+  const cond = conditions(argsOf(field, ctx.vars)["filter"], path);
+  onlyKnown(cond, ["bucketName", "datetime_geq", "datetime_leq"], "r2StorageAdaptiveGroups", path);
+  const from = timeArg(cond["datetime_geq"], "datetime_geq", path) ?? 0;
+  const to = timeArg(cond["datetime_leq"], "datetime_leq", path) ?? ctx.now;
+  const minute = Math.floor(ctx.now / 60_000) * 60_000;
+  const bucket = cond["bucketName"];
+  const stored = typeof bucket === "string" && minute >= from - 60_000 && minute <= to ? ctx.r2Storage?.(bucket) : undefined;
+  if (!stored) return [];
+  return [
+    render(
+      field,
+      ctx,
+      "AccountR2StorageAdaptiveGroups",
+      { max: { ...stored }, dimensions: { datetime: hourIso(minute), bucketName: bucket } },
+      [...path, 0],
+    ),
+  ];
+}
