@@ -13,6 +13,7 @@ import { resolveBackupSchedule, type BackupFlags, type BackupSchedule } from "./
 import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
 import { createStore, type Store } from "./store/index.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
+import { refuseDataDirInUse } from "./store/in-use.ts";
 import { listArchives } from "./backup/retention.ts";
 import { refuseInterruptedRestore } from "./backup/interrupted-restore.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
@@ -163,12 +164,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // Loopback only unless told otherwise: refused before anything is opened.
   const bind = checkBind(opts.host ?? "127.0.0.1", opts.allowPublic === true);
   if (bind.warning) log.warn(bind.warning);
-  // Before anything is written (the data directory, a master key file, the database): a busy port
-  // leaves the data directory as it was.
-  await assertPortsFree(opts.host ?? "127.0.0.1", [{ port: opts.port ?? 0, what: "the daemon's API", flag: "--port" }]);
   const dataDir = resolve(opts.dataDir);
-  // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
-  if (ensurePrivateDir(dataDir)) log.warn(`cbo: ${dataDir} was open to other users; it is 0700 now`);
+  // Before anything is written (the data directory, a master key file, the database): a daemon
+  // already serving this data directory, or a busy port, leaves it as it was.
+  await refuseDataDirInUse(dataDir);
+  await assertPortsFree(opts.host ?? "127.0.0.1", [{ port: opts.port ?? 0, what: "the daemon's API", flag: "--port" }]);
   const spec = loadSpec(opts.configFile);
   const { metrics } = telemetry;
   const targetSources = {
@@ -185,6 +185,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // Checked now, before anything is opened; a target with its own token (`api_token_secret`) gets
   // it once the vault is open (readTargetTokens below).
   const targets = buildTargets(spec.targets, { ...targetSources, targetToken: () => undefined });
+  // The vault, token hashes and the audit log live here: 0700 (an older, wider one is tightened).
+  // Made once the spec and its targets are known good: a start refused above leaves no directory.
+  if (ensurePrivateDir(dataDir)) log.warn(`cbo: ${dataDir} was open to other users; it is 0700 now`);
   // Workers and config follow edits of orchestrator.yaml (config/watch.ts); targets need a restart.
   // Each reload also reads the targets' own tokens from the vault again (a rotated token).
   const loadedSpec = specSource(opts.configFile, spec, log);

@@ -2,6 +2,7 @@
 // real local edge kept where `cbo up --data DIR` keeps it (DIR/edge), named by --data DIR or by
 // --edge DIR/edge; the old meaning (--data naming the edge's own directory) still works, with a
 // warning. The fault is read back from the edge's admin API.
+import { existsSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,5 +59,17 @@ describe("which directory cbo edge fault talks to", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error ERR_NOT_FOUND: No local edge found in ${join(dir, "nothing", "edge")}.`);
     expect(r.stderr).toMatch(/hint: .*--edge DIR/);
+  });
+
+  it("cbo daemon on a local target with no edge running says how to run one, and leaves no data directory", async () => {
+    writeFileSync(join(dir, "local.yaml"), "version: 1\ntargets:\n  - { name: eu, api: local }\n");
+    const fresh = join(dir, "daemon-data");
+    const r = await runCbo(["daemon", "--data", fresh, "--config", "local.yaml", "--port", "0"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('error ERR_VALIDATION: Target "eu" uses the local edge (api: local), but none is running.');
+    expect(r.stderr).toContain(
+      "run the local edge apart with `npx cbo edge` and give the daemon its directory (`npx cbo daemon --edge DIR`",
+    );
+    expect(existsSync(fresh)).toBe(false);
   });
 });

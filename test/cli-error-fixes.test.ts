@@ -4,7 +4,7 @@
 // `cbo secrets set` that fixes it. The daemon's hint crosses the API (`error.hint`) to the CLI, and
 // --json carries it too.
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -72,5 +72,30 @@ describe("errors that say how to fix them", () => {
     expect(r.stderr).toMatch(/\nhint: Set each with: (npx )?cbo secrets set STRIPE_KEY /);
     const plan = await cbo(["plan", "needy"]);
     expect(plan.stderr).toContain("hint: Set each with: npx cbo secrets set STRIPE_KEY");
+  });
+});
+
+describe("cbo run from a subdirectory of the project", () => {
+  let project: string;
+  beforeAll(async () => {
+    project = await makeTempDir("project-subdir");
+    mkdirSync(join(project, ".cbo"));
+    writeFileSync(join(project, ".cbo", "daemon.json"), JSON.stringify({ url: "http://127.0.0.1:1", pid: 1 }));
+    mkdirSync(join(project, "examples", "ads-api"), { recursive: true });
+  });
+  afterAll(async () => {
+    if (project) await rm(project, { recursive: true, force: true });
+  });
+
+  it("says where the project's daemon file is and how to reach it (npx says where the project is)", async () => {
+    // What npx sets for a command run in the project: the project's directory.
+    const r = await runCbo(["status"], { cwd: join(project, "examples", "ads-api"), env: { npm_config_local_prefix: project } });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      `error ERR_IO: No daemon found: ${join(project, "examples", "ads-api", ".cbo", "daemon.json")} does not exist.`,
+    );
+    expect(r.stderr).toContain(
+      `hint: the project's daemon writes ${join(project, ".cbo", "daemon.json")}: run this from ${project}, or pass --data ${join(project, ".cbo")}`,
+    );
   });
 });

@@ -78,6 +78,27 @@ describe("help, from the command table", () => {
     }
   });
 
+  it("a typo in a command or a flag names what it most likely meant, in the CLI's words", async () => {
+    const command = await cbo(["statsu", "--json"]);
+    expect(command.code).toBe(1);
+    expect(JSON.parse(command.stdout)).toMatchObject({
+      error: { code: "ERR_USAGE", message: 'Unknown command "statsu". Did you mean "status"?' },
+    });
+    const flag = await cbo(["status", "--jsno"]);
+    expect([flag.code, flag.stderr.split("\n")[0]]).toEqual([1, "error ERR_USAGE: Unknown flag --jsno (did you mean --json?)."]);
+    const own = await cbo(["release", "w", "--forec"]);
+    expect(own.stderr.split("\n")[0]).toBe("error ERR_USAGE: Unknown flag --forec (did you mean --force?).");
+    // A port that is not a number, in the CLI's words (not zod's "expected number, received NaN").
+    const port = await cbo(["kit", "--out", "k.tar.gz", "--port", "abc"]);
+    expect([port.code, port.stderr.split("\n")[0]]).toEqual([
+      1,
+      'error ERR_USAGE: --port must be a whole number from 1 to 65535 (got "abc").',
+    ]);
+    // Nothing close: just the flag, without parseArgs' note about positionals that start with '-'.
+    const far = await cbo(["status", "--zzz"]);
+    expect(far.stderr.split("\n")[0]).toBe("error ERR_USAGE: Unknown flag --zzz.");
+  });
+
   it.each(LINES)("cbo %s %s: an unknown flag is a usage error (exit 1) with the usage as its hint", async (...line: string[]) => {
     const [name] = line as [(typeof COMMAND_NAMES)[number]];
     const r = await cbo([...line, "--no-such-flag"]);
@@ -122,6 +143,11 @@ describe("help, from the command table", () => {
     expect([pause.code, pause.stderr]).toEqual([0, ""]);
     expect(pause.stdout).toContain("cbo release pause|resume|promote|abort <release id> [--reason TEXT]");
     expect((await cbo(["help", "release", "nope"])).code).toBe(1);
+    const typo = await cbo(["help", "stauts"]);
+    expect([typo.code, typo.stderr.split("\n")[0]]).toEqual([
+      1,
+      'error ERR_USAGE: No command "stauts" to help with. Did you mean "status"?',
+    ]);
     const noSub = await cbo(["help", "secrets", "nope"]);
     expect([noSub.code, noSub.stderr.split("\n")[0]]).toEqual([1, 'error ERR_USAGE: cbo secrets has no subcommand "nope".']);
   });

@@ -61,6 +61,12 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
       ]),
     );
 
+  /** Who the newest release of keyed was recorded as started by. */
+  const newestReleaseBy = async () => {
+    const res = await fetch(`${d.url}/v1/releases?worker=keyed&limit=1`, { headers: { authorization: `Bearer ${d.initialAdminToken}` } });
+    return ((await res.json()) as { items: Array<{ created_by: string | null }> }).items[0]?.created_by;
+  };
+
   beforeAll(async () => {
     t = await startTestEdge({ regions: ["eu", "us"] });
     dir = await makeTempDir("cli-keys");
@@ -146,6 +152,8 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
     expect(lines[1]).toMatch(/^release \S+ of keyed started: waves .*, steps 50% -> 100%$/);
     expect(lines.at(-2)).toMatch(/^release \S+ succeeded after \d+\.\d s/);
     expect(lines.at(-1)).toBe("the new keys are live; verifying now: us v3");
+    // Recorded as started by the token's name, as `cbo release` records it (the list's "By").
+    expect(await newestReleaseBy()).toBe("initial admin");
     // The release shipped each target's current key: eu's v2 (rotated before), us's v3.
     expect(await accepted()).toEqual({ eu: [2], us: [3] });
     seenKeys.push(...keyMaterial());
@@ -190,6 +198,7 @@ describe("cbo keys, cbo secrets deliver and secrets in cbo plan", () => {
       if (!["running", "rolling_back"].includes(release.status)) break;
       await new Promise((res2) => setTimeout(res2, 50));
     }
+    expect(await newestReleaseBy()).toBe("initial admin");
     // GLOBAL_KEY version 2 ships already: its release ends unchanged, and the CLI says so (it said "started").
     const again = await cbo(["secrets", "deliver", "GLOBAL_KEY"]);
     expect(again.code, again.stderr).toBe(0);

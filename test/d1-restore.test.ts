@@ -112,6 +112,16 @@ describe("cbo d1 restore to a release's bookmark", () => {
     expect(d.security.audit.search({ action: "d1.restore", limit: 10 }).filter((e) => e.outcome === "ok")).toEqual([]);
   });
 
+  it("an unknown release: says where the releases are, naming only commands that exist", async () => {
+    const r = await runCbo(["d1", "restore", "DB", "--target", "eu", "--to-release", "nosuch", "--url", d.url, "--yes"], {
+      env: { CBO_TOKEN: token },
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("error ERR_NOT_FOUND: No release nosuch.");
+    expect(r.stderr).toContain("hint: The releases that migrated a D1 database are on the dashboard's D1 page");
+    expect(r.stderr).toContain("`npx cbo versions <worker>` names the release of each version");
+  });
+
   it("with --yes: the earlier rows are back on that target only, audited with who did it", { timeout: 60_000 }, async () => {
     const r = await runCbo(["d1", "restore", "DB", "--target", "eu", "--to-release", r2, "--yes", "--url", d.url], {
       env: { CBO_TOKEN: token },

@@ -64,6 +64,8 @@ describe("the example fleet, released by `cbo up` (npm start)", () => {
       ["ads-attribution", "ads-api", "ads-conversions"].map((w) => [w, "succeeded", "every step passed on eu, us, ap"]),
     );
     expect(out.configs).toMatchObject([{ worker: "ads-api", version: 1 }]);
+    // The seeded secret's next step runs as printed: npx (cbo is not on PATH), and this --data.
+    expect(up.output.stderr).toContain(`replace it with: npx cbo secrets set SHOPIFY_WEBHOOK_SECRET --from-file <file> --data ${data()}\n`);
     expect(out.workers).toHaveLength(9);
     for (const w of out.workers) {
       const u = new URL(w.url!);

@@ -11,6 +11,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
+import { usageOf } from "../src/cli/usage/index.ts";
 import { testMasterKey } from "./support/api-fixtures.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, servedTags, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
@@ -118,6 +119,11 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
   it("lists the tools; the mutating ones take confirm and say they are destructive", async () => {
     const { tools } = await mcp.client.listTools();
     expect(tools.map((x) => x.name).sort()).toEqual(TOOLS);
+    // `cbo mcp --help` and the server's instructions to the agent name every tool.
+    for (const name of TOOLS) {
+      expect(usageOf("mcp"), name).toMatch(new RegExp(`\\b${name}\\b`));
+      expect(mcp.client.getInstructions(), name).toMatch(new RegExp(`\\b${name}\\b`));
+    }
     for (const tool of tools) {
       const props = Object.keys((tool.inputSchema as { properties?: Record<string, unknown> }).properties ?? {});
       expect(props.includes("confirm"), tool.name).toBe(MUTATING.includes(tool.name));

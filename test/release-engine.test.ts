@@ -270,6 +270,8 @@ describe("release engine on a 3-region local edge", () => {
     const none = await engine.rollback("back").catch((e: unknown) => e);
     expect(isCboError(none) && none.code).toBe("ERR_NOT_FOUND");
     expect((none as Error).message).toContain(`before ${relA!.id}, the one being undone`);
+    // The way on names the worker: a `cbo versions` without one is a usage error.
+    expect(isCboError(none) && none.hint).toBe("Name a version with --to (see `cbo versions back`).");
     await expectServes("back", a, "A");
 
     // To a release id: the versions that release shipped.

@@ -68,7 +68,8 @@ export function keyRoutes(ctx: RouteContext): RouteDef[] {
           });
         });
         // New keys must ship even when nothing else changed: never an `unchanged` no-op.
-        const release = body.release ? await engine.release(worker.name, { by: actor, force: true }) : null;
+        // Recorded as every release records who started it (routes-releases.ts): the token's name.
+        const release = body.release ? await engine.release(worker.name, { by: principal!.name, force: true }) : null;
         const keys = workerKeys
           .list(tenant)
           .filter((k) => k.worker === worker.name)

@@ -242,7 +242,8 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
           throw new CboError("ERR_CONFLICT", `Worker(s) ${busy.map((w) => w.name).join(", ")} have a release in progress.`, {
             hint: "Deliver when it has finished.",
           });
-        const by = actorOf(principal!);
+        // Who started them, as every release records it (routes-releases.ts): the token's name.
+        const by = principal!.name;
         const releases = [];
         for (const w of users) releases.push({ worker: w.name, releaseId: (await ctx.deps.engine.release(w.name, { by })).id });
         return { name, version: info.version, releases };

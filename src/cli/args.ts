@@ -1,22 +1,31 @@
 // Flag parsing on node:util parseArgs, with errors the CLI can print (ERR_USAGE).
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { CboError } from "../kit/errors.ts";
+import { closest } from "./did-you-mean.ts";
 
 export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T, usage: string) {
+  const all = { ...options, help: { type: "boolean", short: "h" }, debug: { type: "boolean" }, json: { type: "boolean" } } as const;
   try {
-    return parseArgs({
-      args,
-      options: { ...options, help: { type: "boolean", short: "h" }, debug: { type: "boolean" }, json: { type: "boolean" } },
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseArgs({ args, options: all, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new CboError("ERR_USAGE", (e as Error).message.split("\n")[0]!, { hint: usage });
+    throw new CboError("ERR_USAGE", usageMessage(e as Error & { code?: string }, Object.keys(all)), { hint: usage });
   }
 }
 
 /** Decimal digits only: Number() alone would take "" and " " as 0, "0x10" as 16 and "1e3" as 1000. */
 export const WHOLE_NUMBER = /^-?\d+$/;
+
+/**
+ * parseArgs' error in the CLI's words. Its unknown-option text goes on about positionals that
+ * start with '-', which is never what a typo needs: the flag is named, with the one it most likely
+ * meant (`Unknown flag --jsno (did you mean --json?)`).
+ */
+function usageMessage(e: Error & { code?: string }, flags: string[]): string {
+  const unknown = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /^Unknown option '([^']+)'/.exec(e.message)?.[1] : undefined;
+  if (!unknown) return e.message.split("\n")[0]!;
+  const meant = unknown.startsWith("--") ? closest(unknown.slice(2).split("=")[0]!, flags) : undefined;
+  return `Unknown flag ${unknown}${meant ? ` (did you mean --${meant}?)` : ""}.`;
+}
 
 export function intFlag(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;

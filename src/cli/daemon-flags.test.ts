@@ -30,6 +30,6 @@ describe("command arguments", () => {
     );
     expect(values).toMatchObject({ url: "http://x", token: "t", "token-file": "f", data: "d", json: true });
     expect(positionals).toEqual(["hello"]);
-    expect(() => parse(["--nope"], DAEMON_FLAGS, "u")).toThrowError(/Unknown option/);
+    expect(() => parse(["--nope"], DAEMON_FLAGS, "u")).toThrowError(/^Unknown flag --nope\.$/);
   });
 });

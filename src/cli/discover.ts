@@ -6,7 +6,7 @@
 // <data>/admin-token (only for the daemon of that data directory). A file beats a value given the
 // same way (a flag, or the environment) because it keeps the token off the command line and out of
 // the environment of every child; --token works, with a warning: other users see it in `ps`.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
@@ -114,8 +114,15 @@ export function discoverUrl(
   const fromFile = explicit === undefined ? daemonFileUrl(file) : quietly(() => daemonFileUrl(file));
   const url = explicit ?? fromFile;
   if (url === undefined) {
+    // Run from a subdirectory of the project (npx finds the project's cbo from there, and says
+    // where the project is): its data directory is named, as the flag that reaches it.
+    const project = flags.data === undefined ? env.npm_config_local_prefix : undefined;
+    const there = project ? join(resolve(project), DEFAULT_DATA_DIR) : undefined;
+    const elsewhere = there !== undefined && there !== dataDir && existsSync(join(there, "daemon.json"));
     throw new CboError("ERR_IO", `No daemon found: ${file} does not exist.`, {
-      hint: `${DAEMON_DOWN_HINT}, or point at a running daemon with --url or CBO_URL (or at its data with --data DIR)`,
+      hint: elsewhere
+        ? `the project's daemon writes ${join(there, "daemon.json")}: run this from ${resolve(project!)}, or pass --data ${there}`
+        : `${DAEMON_DOWN_HINT}, or point at a running daemon with --url or CBO_URL (or at its data with --data DIR)`,
     });
   }
   return { url, fromFile, dataDir };

@@ -5,6 +5,7 @@
 // the command's usage errors give as their hint.
 import { CboError } from "../kit/errors.ts";
 import { cboCommand, packageVersion } from "./invocation.ts";
+import { closest } from "./did-you-mean.ts";
 import { printError, printJsonLine } from "./output.ts";
 import { COMMAND_NAMES, isCommand, isSubcommand, namesSubcommand, overview, usageOf, type CommandName } from "./usage/index.ts";
 
@@ -133,8 +134,12 @@ function printUsage(text: string): number {
 function help(topic: string[]): number {
   const [command, sub] = topic;
   if (command === undefined) return printUsage(overview(packageVersion(), cboCommand()));
-  if (!isCommand(command))
-    throw new CboError("ERR_USAGE", `No command "${command}" to help with.`, { hint: `the commands are: ${COMMAND_NAMES.join(", ")}` });
+  if (!isCommand(command)) {
+    const meant = closest(command, COMMAND_NAMES);
+    throw new CboError("ERR_USAGE", `No command "${command}" to help with.${meant ? ` Did you mean "${meant}"?` : ""}`, {
+      hint: `the commands are: ${COMMAND_NAMES.join(", ")}`,
+    });
+  }
   if (sub !== undefined && !namesSubcommand(command, sub)) {
     throw new CboError("ERR_USAGE", `cbo ${command} has no subcommand "${sub}".`, { hint: usageOf(command) });
   }
@@ -158,8 +163,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === "help" || command === "--help" || command === "-h") return help(rest.filter((a) => !a.startsWith("-")));
     // Own keys only: `cbo toString` is an unknown command, not Object.prototype's method.
-    if (!isCommand(command))
-      throw new CboError("ERR_USAGE", `Unknown command "${command}".`, { hint: "Run `cbo help` for the list of commands." });
+    if (!isCommand(command)) {
+      const meant = closest(command, COMMAND_NAMES);
+      throw new CboError("ERR_USAGE", `Unknown command "${command}".${meant ? ` Did you mean "${meant}"?` : ""}`, {
+        hint: "Run `cbo help` for the list of commands.",
+      });
+    }
     // `--help` on any command line: its usage (or its subcommand's), whatever else is on the line.
     if (flags.has("--help") || flags.has("-h")) return printUsage(usageOf(command, isSubcommand(command, rest[0]) ? rest[0] : undefined));
     return await COMMANDS[command](rest);

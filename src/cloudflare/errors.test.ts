@@ -40,6 +40,16 @@ describe("Cloudflare error mapping", () => {
     expect(err.hint).toMatch(/deploy/);
   });
 
+  it("an API that is down says what to do meanwhile", () => {
+    const err = cloudflareApiError({ ...where, status: 503, errors: [{ code: 10503, message: "Region us is unavailable" }] });
+    expect(err.code).toBe("ERR_CF_UNAVAILABLE");
+    expect(err.hint).toBe(
+      "Cloudflare's API (on the local edge: that region) did not serve it, retries included; try again once it answers (`cbo status` shows which targets do).",
+    );
+    // A 4xx without a known code has no hint: its message is Cloudflare's own.
+    expect(cloudflareApiError({ ...where, status: 400, errors: [{ code: 1, message: "bad" }] }).hint).toBeUndefined();
+  });
+
   it("reads odd envelopes leniently", () => {
     expect(cloudflareErrorsOf({ errors: [{ code: "971", message: "slow down" }, { message: "no code" }, "junk"] })).toEqual([
       { code: 971, message: "slow down" },

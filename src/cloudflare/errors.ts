@@ -30,6 +30,9 @@ const HINTS: Record<number, string> = {
   10008: "The R2 bucket still holds objects: empty it before deleting it.",
 };
 
+const UNAVAILABLE_HINT =
+  "Cloudflare's API (on the local edge: that region) did not serve it, retries included; try again once it answers (`cbo status` shows which targets do).";
+
 /** Our code for a failed HTTP status. */
 export function codeForStatus(status: number | undefined): ErrorCode {
   if (status === 429) return "ERR_CF_RATE_LIMITED";
@@ -57,8 +60,10 @@ export function cloudflareApiError(
   const first = errors[0];
   const where = `${method} ${path}${status === undefined ? "" : `, HTTP ${status}`}`;
   const message = first ? `Cloudflare API error ${first.code}: ${first.message} (${where})` : `Cloudflare API request failed (${where})`;
-  const hint = first ? HINTS[first.code] : undefined;
-  return new CboError(codeForStatus(status), message, {
+  const code = codeForStatus(status);
+  // An API that is down (5xx, after the retries) has no fix of its own: say what to do meanwhile.
+  const hint = (first ? HINTS[first.code] : undefined) ?? (code === "ERR_CF_UNAVAILABLE" ? UNAVAILABLE_HINT : undefined);
+  return new CboError(code, message, {
     details: {
       status,
       method,

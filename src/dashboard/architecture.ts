@@ -6,12 +6,11 @@ import type { El } from "./browser.ts";
 import { layoutArchitecture, linkPath, GEOMETRY } from "./architecture-layout.ts";
 import { badge, failure, h, put, short, svg, when } from "./dom.ts";
 import { debounce, type Page } from "./page.ts";
-import { HEALTH_STATUSES, type HealthStatus, type TunnelStatus } from "../contract/index.ts";
+import { HEALTH_STATUSES, type HealthStatus } from "../contract/index.ts";
+import { fitLine, tunnelView, type TunnelView } from "./tunnel-view.ts";
 import type { Status, StatusTarget, StoredEvent } from "./types.ts";
 
 type Health = HealthStatus;
-/** What the picture shows of GET /v1/tunnel/status. */
-type TunnelView = { state: "up" | "down" | "none"; line: string; host: string };
 
 const RELOAD_ON =
   /^(release\.(succeeded|rolled_back|failed|aborted|recovered|step\.passed|rolling_back|restore\.)|rollback\.(completed|failed)|drift\.|config\.applied)/;
@@ -268,7 +267,7 @@ export const architecturePage: Page = (root, ctx) => {
     try {
       tunnel = tunnelView(await ctx.api.tunnelStatus());
     } catch (e) {
-      tunnel = { state: "down", line: `unreadable (${e instanceof Error ? e.message : String(e)})`.slice(0, 40), host: "" };
+      tunnel = { state: "down", line: fitLine(`unreadable (${e instanceof Error ? e.message : String(e)})`), host: "" };
     }
     draw();
   }
@@ -284,14 +283,6 @@ export const architecturePage: Page = (root, ctx) => {
     dispose: () => reload.cancel(),
   };
 };
-
-function tunnelView(t: TunnelStatus): TunnelView {
-  if (!t.configured) return { state: "none", line: "none configured", host: "" };
-  const proc = t.process?.state ?? "unknown";
-  const remote = t.remote?.status ? `, edge ${t.remote.status} (${t.remote.connections ?? 0} conn.)` : "";
-  const up = proc === "running" || t.remote?.status === "healthy";
-  return { state: up ? "up" : "down", line: `cloudflared ${proc}${remote}`.slice(0, 38), host: t.tunnel?.hostname ?? "" };
-}
 
 function legend(): El {
   return h(

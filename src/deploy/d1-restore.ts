@@ -20,7 +20,10 @@ export function previewD1Restore(
   now: number = Date.now(),
 ): D1RestorePreview {
   const release = store.releases.get(req.release);
-  if (!release) throw new CboError("ERR_NOT_FOUND", `No release ${req.release}.`, { hint: "See `cbo releases` (or GET /v1/releases)." });
+  if (!release)
+    throw new CboError("ERR_NOT_FOUND", `No release ${req.release}.`, {
+      hint: "The releases that migrated a D1 database are on the dashboard's D1 page (or GET /v1/releases?worker=<worker>); `cbo versions <worker>` names the release of each version.",
+    });
   if (req.worker !== undefined && req.worker !== release.worker)
     throw new CboError("ERR_VALIDATION", `Release ${req.release} is a release of ${release.worker}, not ${req.worker}.`);
   const worker = findWorker(release.worker);

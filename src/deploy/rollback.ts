@@ -49,7 +49,7 @@ export async function planRollback(
       "ERR_NOT_FOUND",
       `Nothing to roll ${worker.name} back to (${r.resolved}): ${r.skipped.map((s) => `${s.name}: ${s.why}`).join("; ") || "no target"}.`,
       {
-        hint: "Name a version with --to (see `cbo versions`).",
+        hint: `Name a version with --to (see \`cbo versions ${worker.name}\`).`,
       },
     );
   }
@@ -109,14 +109,14 @@ function undo(store: Store, worker: ResolvedWorker): Resolved {
       throw new CboError(
         "ERR_NOT_FOUND",
         `The last rollback of ${worker.name} (${last.id}) went to versions no release of this orchestrator shipped: there is no release to undo.`,
-        { hint: "Name a release or version with --to (see `cbo versions`)." },
+        { hint: `Name a release or version with --to (see \`cbo versions ${worker.name}\`).` },
       );
   }
   const at = records.findIndex((r) => r.id === undone!.id);
   const target = records.slice(at + 1).find((r) => r.kind === "release" && r.status === "succeeded");
   if (!target)
     throw new CboError("ERR_NOT_FOUND", `No release of ${worker.name} succeeded before ${undone.id}, the one being undone.`, {
-      hint: "Name a version with --to (see `cbo versions`).",
+      hint: `Name a version with --to (see \`cbo versions ${worker.name}\`).`,
     });
   const r = shipped(store, target);
   return { ...r, resolved: `the versions release ${target.id} shipped (the last that succeeded before ${undone.id})` };

@@ -31,6 +31,8 @@ import { createQueueDispatcher } from "./runtime/queue-dispatcher.ts";
 import { createCronScheduler } from "./cron/scheduler.ts";
 import { createInvocationStore } from "./state/invocations.ts";
 import { createAnalyticsCollector } from "./runtime/analytics-collector.ts";
+import { refuseEdgeDirInUse } from "./in-use.ts";
+export { refuseEdgeDirInUse } from "./in-use.ts";
 import { createTailHub } from "./tail/hub.ts";
 import { TailPostSchema } from "./tail/trace.ts";
 import type { Fault, LocalEdge, LocalEdgeOptions, RegionInfo } from "./types.ts";
@@ -98,6 +100,8 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     );
   }
   const log = opts.log ?? ((line: string) => process.stderr.write(line.endsWith("\n") ? line : line + "\n"));
+  // Before anything is opened or written there: an edge already serving this directory.
+  await refuseEdgeDirInUse(opts.dataDir);
   // What it holds is what Cloudflare would hold for these accounts (per-Worker keys, binding
   // secrets, the API token): its owner's only.
   if (ensurePrivateDir(opts.dataDir)) log(`local-edge: ${opts.dataDir} was open to other users; it is 0700 now`);
@@ -171,7 +175,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     drainers: () =>
       [...runtimes].flatMap(([region, runtime]) => {
         const account = accounts.byRegion(region);
-        return account ? [{ accountId: account.id, drain: () => runtime.drainAnalytics() }] : [];
+        return account ? [{ accountId: account.id, region, drain: () => runtime.drainAnalytics() }] : [];
       }),
     retentionMs: retentionDays * DAY_MS,
     log,

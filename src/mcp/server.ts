@@ -15,7 +15,7 @@ import { D1_TOOLS } from "./tools-d1.ts";
 export const MCP_TOOLS: AnyTool[] = [...READ_TOOLS, ...WRITE_TOOLS, ...D1_TOOLS];
 
 const INSTRUCTIONS = `Tools for the operator's Clawdbot Orchestrator (Cloudflare Workers releases, config, secrets, audit).
-Read first (status, plan, config_diff, audit_search). Mutating tools (release, rollback, release_control, config_publish, secret_rotate, d1_restore)
+Read first (status, plan, diff, config_diff, audit_search). Mutating tools (release, rollback, release_control, config_publish, secret_rotate, d1_restore)
 do nothing without confirm: true: call them without it to learn what they would do, tell the user, and set confirm
 only after the user explicitly agreed to that exact action. Never pass or ask for a secret value: secret_rotate takes a
 file path or generates one. Everything is recorded in the audit log under this agent's token.`;

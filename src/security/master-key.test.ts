@@ -107,19 +107,34 @@ describe("openDaemonMasterKey", () => {
       );
       expect(statSync(fallback).mode & 0o777).toBe(0o600);
       expect(logged.join("\n")).toContain(`created master key file ${fallback}`);
+      expect(() => openDaemonMasterKey({ env: {} }, store.db, silentLogger)).toThrow(
+        expect.objectContaining({
+          code: "ERR_VALIDATION",
+          message: expect.stringMatching(/^The daemon needs the vault's master key, and no master key/),
+        }),
+      );
       createVault({ db: store.db, masterKey: key, log: silentLogger });
       rmSync(fallback);
+      // A vault that exists names the key that seals it: the one to give.
       expect(() => openDaemonMasterKey({ env: {}, fallbackKeyFile: fallback }, store.db, silentLogger)).toThrow(
         expect.objectContaining({
           code: "ERR_VALIDATION",
-          message: expect.stringContaining("holds a vault, but its master key is not configured"),
+          message: expect.stringContaining(`holds a vault sealed with master key ${key.id}, but its master key is not configured`),
         }),
       );
       expect(existsSync(fallback)).toBe(false);
       expect(() => openDaemonMasterKey({ env: {} }, store.db, silentLogger)).toThrow(
         expect.objectContaining({
           code: "ERR_VALIDATION",
-          message: expect.stringMatching(/^The daemon needs the vault's master key, and no master key/),
+          message: `This data directory holds a vault sealed with master key ${key.id}, and no master key is given.`,
+        }),
+      );
+      // Another key: which one seals it, and how to give that one.
+      const other = new MasterKey(randomBytes(32), "env");
+      expect(() => createVault({ db: store.db, masterKey: other, log: silentLogger })).toThrow(
+        expect.objectContaining({
+          code: "ERR_VAULT_INTEGRITY",
+          hint: expect.stringContaining(`give the key ${key.id} that seals it: --master-key-file FILE`),
         }),
       );
     } finally {

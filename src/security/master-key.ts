@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
-import { generateKeyFile, loadMasterKey, type MasterKey } from "../vault/index.ts";
+import { generateKeyFile, loadMasterKey, sealingKeyId, type MasterKey } from "../vault/index.ts";
 import type { Logger } from "../telemetry/index.ts";
 
 export type MasterKeyConfig = {
@@ -99,9 +99,13 @@ export function openDaemonMasterKey(c: MasterKeyConfig, db: Db, log: Logger): Ma
   if (k.kind === "file" && k.fallback) {
     if (existsSync(k.file)) return loadMasterKey({ keyFile: k.file });
     if (vaultExists(db)) {
-      throw new CboError("ERR_VALIDATION", `This data directory holds a vault, but its master key is not configured (no ${k.file}).`, {
-        hint: "Give the key it was created with: CBO_MASTER_KEY, CBO_MASTER_KEY_FILE, or copy the key file to that path (mode 0600).",
-      });
+      throw new CboError(
+        "ERR_VALIDATION",
+        `This data directory holds a vault${sealedBy(db)}, but its master key is not configured (no ${k.file}).`,
+        {
+          hint: "Give the key it was created with: CBO_MASTER_KEY, CBO_MASTER_KEY_FILE, or copy the key file to that path (mode 0600).",
+        },
+      );
     }
     const key = generateKeyFile(k.file);
     log.info(`cbo: created master key file ${k.file} (mode 0600). Keep it apart from backups: without it the vault cannot be opened.`);
@@ -113,9 +117,15 @@ export function openDaemonMasterKey(c: MasterKeyConfig, db: Db, log: Logger): Ma
     if (k.kind === "passphrase") return loadMasterKey({ passphrase: k.passphrase, db });
     return loadMasterKey({});
   } catch (e) {
-    if (isCboError(e) && e.code === "ERR_USAGE") throw daemonNeedsKey(e);
+    if (isCboError(e) && e.code === "ERR_USAGE") throw daemonNeedsKey(e, vaultExists(db) ? sealedBy(db) : "");
     throw e;
   }
+}
+
+/** " sealed with master key <id>" for a vault that exists, naming the key to give. */
+function sealedBy(db: Db): string {
+  const id = sealingKeyId(db);
+  return id ? ` sealed with master key ${id}` : "";
 }
 
 /** configuredMasterKey for the daemon: a refusal (two sources) reads as the daemon's. */
@@ -128,8 +138,12 @@ export function configuredDaemonMasterKey(c: MasterKeyConfig): ConfiguredMasterK
   }
 }
 
-function daemonNeedsKey(e: CboError): CboError {
-  return new CboError("ERR_VALIDATION", `The daemon needs the vault's master key, and ${e.message}.`, {
+/** `sealed`: " sealed with master key <id>" when the data directory holds a vault already. */
+function daemonNeedsKey(e: CboError, sealed = ""): CboError {
+  const message = sealed
+    ? `This data directory holds a vault${sealed}, and no master key is given.`
+    : `The daemon needs the vault's master key, and ${e.message}.`;
+  return new CboError("ERR_VALIDATION", message, {
     hint: "Set CBO_MASTER_KEY (openssl rand -base64 32), or CBO_MASTER_KEY_FILE naming a 0600 file that holds it; `cbo up` creates <data>/master.key for local use.",
   });
 }

@@ -68,6 +68,10 @@ describe("setup state of a running daemon", () => {
     const at = async (rs: Release[]) => (await rig(rs).state.steps()).find((s) => s.id === "first-release")!;
     expect((await at([release("running")])).status).toBe("running");
     expect((await at([release("rolled_back"), release("succeeded")])).status).toBe("done");
+    // Done stays done, naming the first release that succeeded: not a later rollback, nor a release running now.
+    const rollback = { ...release("succeeded", "rb1"), kind: "rollback" as const };
+    const done = await at([release("running", "r3"), rollback, release("succeeded", "r2"), release("succeeded", "r1")]);
+    expect(done).toMatchObject({ status: "done", detail: "release r1 of hello succeeded (2026-01-01T00:00:01Z)" });
     const failed = await at([release("rolled_back", "r9")]);
     expect(failed).toMatchObject({
       status: "failed",

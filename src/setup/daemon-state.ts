@@ -103,17 +103,24 @@ async function cloudflareState(deps: DaemonSetupDeps): Promise<StepOutcome> {
   return { status: "done", detail: details.join("; ") };
 }
 
-/** Done once any release succeeded; running while one runs; failed when only failures exist. */
+/**
+ * Done once a release succeeded, naming the first one (`releases` is newest first): later
+ * releases, rollbacks and a release running now do not undo it. Before that: running while one
+ * runs; failed when only failures exist.
+ */
 function releaseState(steps: SetupStep[], releases: Release[]): SetupStep[] {
+  const first = releases.findLast((r) => r.kind === "release" && r.status === "succeeded");
+  if (first)
+    return withStep(steps, "first-release", {
+      status: "done",
+      detail: `release ${first.id} of ${first.worker} succeeded (${first.updated_at})`,
+    });
   const running = releases.find((r) => r.status === "running" || r.status === "rolling_back");
   if (running)
     return withStep(steps, "first-release", {
       status: "running",
       detail: `${running.kind} ${running.id} of ${running.worker} is ${running.status}`,
     });
-  const ok = releases.find((r) => r.status === "succeeded");
-  if (ok)
-    return withStep(steps, "first-release", { status: "done", detail: `${ok.kind} ${ok.id} of ${ok.worker} succeeded (${ok.updated_at})` });
   const last = releases[0];
   if (last) {
     return withStep(steps, "first-release", {

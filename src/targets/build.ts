@@ -50,7 +50,9 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
       throw new CboError("ERR_VALIDATION", `Target "${t.name}" uses the local edge (api: local), but none is running.`, {
         hint:
           src.hints?.noEdge ??
-          "Start everything with `cbo up`, or point the target at Cloudflare (api: https://api.cloudflare.com/client/v4 with account_id).",
+          "Start everything with `cbo up`; or run the local edge apart with `cbo edge` and give the daemon its directory " +
+            "(`cbo daemon --edge DIR`; found by itself in <data>/edge); or point the target at Cloudflare " +
+            "(api: https://api.cloudflare.com/client/v4 with account_id).",
       });
     }
     const region = edge.regions.find((r) => r.name === (t.region ?? t.name));

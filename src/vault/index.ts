@@ -7,3 +7,4 @@ export { loadMasterKey, type MasterKeyOptions } from "./load-master-key.ts";
 export type { VaultEvent, VaultEventType, ReadPurpose } from "./events.ts";
 export type { Rotation } from "./rotate.ts";
 export { MODES, DEFAULT_MODE, MAX_VALUE_BYTES, type Mode } from "./names.ts";
+export { sealingKeyId } from "./meta.ts";

@@ -3,10 +3,10 @@
 import { CboError } from "../kit/errors.ts";
 import type * as z from "zod";
 
-export function integrityError(message: string, details?: Record<string, unknown>): CboError {
+export function integrityError(message: string, details?: Record<string, unknown>, hint?: string): CboError {
   return new CboError("ERR_VAULT_INTEGRITY", message, {
     ...(details === undefined ? {} : { details }),
-    hint: "the vault's data was altered, or this is not the master key that sealed it; restore from a backup if the key is right",
+    hint: hint ?? "the vault's data was altered, or this is not the master key that sealed it; restore from a backup if the key is right",
   });
 }
 

@@ -17,11 +17,15 @@ const wrapHashKey = (master: MasterKey, hashKey: Uint8Array) => ({
 
 function wrongKey(keys: Keys, master: MasterKey) {
   const retired = keys.retired.find((r) => r.id === master.id);
+  // Another key than the one that sealed it (a restored archive, a key file from elsewhere) is far
+  // likelier than tampering: say which key to give, and where a rotation left the older one.
   return integrityError(
     retired
       ? `master key ${master.id} was retired on ${retired.retired_at}; this vault is sealed with key ${keys.current}`
       : `master key ${master.id} does not open this vault, which is sealed with key ${keys.current}`,
     { key_id: master.id, vault_key_id: keys.current },
+    `give the key ${keys.current} that seals it: --master-key-file FILE, CBO_MASTER_KEY_FILE=FILE or CBO_MASTER_KEY ` +
+      "(a rotation keeps the older key beside the key file, as <file>.retired-<id>)",
   );
 }
 

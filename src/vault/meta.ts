@@ -60,3 +60,8 @@ export function ensureMeta<K extends MetaKey>(db: Db, key: K, value: Meta[K], at
   );
   return readMeta(db, key)!;
 }
+
+/** The id of the master key that seals this vault now; undefined for a vault not made yet. */
+export function sealingKeyId(db: Db): string | undefined {
+  return readMeta(db, "keys")?.current;
+}

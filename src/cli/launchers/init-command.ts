@@ -4,8 +4,8 @@
 // tunnel → first release (the daemon started here, the example worker released through the
 // engine and probed). Then it stops everything, or with --serve keeps serving until Ctrl-C.
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { CboError } from "../../kit/errors.ts";
+import { join, resolve } from "node:path";
+import { CboError, isCboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
 import type { ResolvedSpec } from "../../config/load.ts";
 import { createCloudflareClient } from "../../cloudflare/index.ts";
@@ -22,6 +22,7 @@ import { tunnelFiles } from "../../tunnel/files.ts";
 import { runWizard, type StepActions } from "../../setup/wizard.ts";
 import { parse, portFlag, regionsFlag } from "../args.ts";
 import { assertPortsFree } from "../../api/port-check.ts";
+import { refuseDataDirInUse } from "../../store/in-use.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, edgePorts } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
 import { EXIT, exitForError, exitForOutcome } from "../exit-codes.ts";
@@ -85,6 +86,9 @@ export async function initCommand(args: string[]): Promise<number> {
     terminal?.close();
   }
 
+  // A daemon already serving this data directory (`npm start` running): set up already; named
+  // before the first step writes anything, as the ports are.
+  await refuseDataDirInUse(resolve(choices.dataDir));
   // The ports this run will listen on, before the first step writes anything (the master key);
   // first, the workerd processes a killed run on this directory left on them (leftover-workerd.ts).
   if (choices.targets.kind === "local") {
@@ -116,6 +120,8 @@ export async function initCommand(args: string[]): Promise<number> {
         const { startLocalEdge } = await import("../../local-edge/index.ts");
         edge = await startLocalEdge({ port: edgePort, dataDir: join(choices.dataDir, "edge"), regions: choices.targets.regions }).catch(
           (e: unknown) => {
+            // An edge already running in <data>/edge says so itself, with what to do.
+            if (isCboError(e) && e.code === "ERR_CONFLICT") throw e;
             throw new CboError("ERR_IO", `The local edge could not start: ${e instanceof Error ? e.message : String(e)}`, {
               hint: "Is `cbo up` already running on these ports? Stop it, or pass --edge-port N.",
             });

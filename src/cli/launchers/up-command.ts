@@ -13,6 +13,8 @@ import type { AnyEvent } from "../../contract/index.ts";
 import { CboError, isCboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
 import { startDaemon } from "../../daemon.ts";
+import { loadSpec } from "../../config/load.ts";
+import { refuseDataDirInUse } from "../../store/in-use.ts";
 import { createLogger, logSettings, stderrSink } from "../../telemetry/index.ts";
 import { parse, portFlag, regionsFlag, WHOLE_NUMBER } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EXAMPLE_SPEC } from "../defaults.ts";
@@ -72,10 +74,18 @@ export async function upCommand(args: string[]): Promise<number> {
   // Out of process.env before anything starts a child (esbuild, workerd): passed on explicitly.
   const secrets = takeSecretEnv();
 
+  // Before the edge starts (it writes into <data>/edge): a daemon already serving this data
+  // directory (a second `npm start`), or an orchestrator.yaml that does not validate, stops
+  // `cbo up` with the directory as it was. The daemon reads the file again when it starts.
+  await refuseDataDirInUse(dataDir);
+  loadSpec(configFile);
   // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
-  const { startLocalEdge, stopLeftoverWorkerd, DEFAULT_REGIONS } = await import("../../local-edge/index.ts");
+  const { startLocalEdge, stopLeftoverWorkerd, DEFAULT_REGIONS, refuseEdgeDirInUse } = await import("../../local-edge/index.ts");
+  // An edge already running in <data>/edge (`cbo edge`): named before its ports are found busy.
+  await refuseEdgeDirInUse(join(dataDir, "edge"));
   // A `cbo up` killed before (SIGKILL, OOM) left its workerd processes on the region ports: they
-  // are stopped first, or the port check below would refuse this start for ports held by nobody.
+  // are stopped first (only once the edge that started them is gone), or the port check below
+  // would refuse this start for ports held by nobody.
   await stopLeftoverWorkerd(join(dataDir, "edge"), say);
   // Every port first: a busy one stops `cbo up` before it writes anything into --data.
   await assertPortsFree("127.0.0.1", [
@@ -109,14 +119,23 @@ export async function upCommand(args: string[]): Promise<number> {
       ...(secrets.CLOUDFLARE_API_TOKEN ? { cloudflareToken: secrets.CLOUDFLARE_API_TOKEN } : {}),
     });
     // From here on, the daemon is used as any client uses it: through its API, with the admin token.
-    const client = cliClient({ url: daemon.url, token: daemon.initialAdminToken ?? adminToken(daemon.adminTokenFile) });
-    if (configFile === EXAMPLE_SPEC) {
+    const token = daemon.initialAdminToken ?? adminToken(daemon.adminTokenFile);
+    const client = cliClient({ url: daemon.url, token });
+    if (token && configFile === EXAMPLE_SPEC) {
       // A failure here shows again, with its reason, as the release that needs the secret.
-      await seedExampleSecrets(client, say).catch((e: unknown) =>
+      await seedExampleSecrets(client, say, dataFlagOf(dataDir, values.data)).catch((e: unknown) =>
         say(`cbo: could not set SHOPIFY_WEBHOOK_SECRET: ${e instanceof Error ? e.message : String(e)}`),
       );
     }
-    say(`cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`);
+    // A data directory without its admin-token file (restored from a backup) has no token here to
+    // release with: said once, and the banner says how to make one.
+    say(
+      token
+        ? `cbo: releasing ${daemon.spec.workers.length} worker(s) from ${configFile}`
+        : asInvoked(
+            `cbo: releasing nothing: ${dataDir} holds no admin token; make one (below), then cbo release <worker>${dataFlagOf(dataDir, values.data)}`,
+          ),
+    );
     const progress = (e: AnyEvent) => {
       if (
         e.type === "release.step.passed" ||
@@ -130,6 +149,10 @@ export async function upCommand(args: string[]): Promise<number> {
     };
     const results: Array<{ worker: string; release: string; status: string; reason: string | null }> = [];
     for (const w of daemon.spec.workers) {
+      if (!token) {
+        results.push({ worker: w.name, release: "-", status: "not started", reason: "no admin token to release with" });
+        continue;
+      }
       try {
         // POST /v1/releases, then its events until it ends (as `cbo release` follows one).
         const started = await client.release(w.name);
@@ -137,7 +160,10 @@ export async function upCommand(args: string[]): Promise<number> {
         results.push({ worker: w.name, release: done.id, status: done.status, reason: done.reason });
       } catch (e) {
         // A worker that cannot be planned (e.g. a secret not set yet) does not stop the others.
-        results.push({ worker: w.name, release: "-", status: "not started", reason: e instanceof Error ? e.message : String(e) });
+        // Its summary line says why on one line, with what to do (the error's hint).
+        const why = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ").replace(/\.$/, "");
+        const hint = isCboError(e) && e.hint ? `; ${asInvoked(e.hint)}` : "";
+        results.push({ worker: w.name, release: "-", status: "not started", reason: `${why}${hint}` });
       }
     }
     // The whole loop: signed config to every agent, which reports applying it in its heartbeats.
@@ -157,7 +183,7 @@ export async function upCommand(args: string[]): Promise<number> {
         return { worker: w.name, target: t, url: region ? `http://${w.name}.localhost:${region.port}/` : null };
       }),
     );
-    const dataFlag = dataDir === resolve(DEFAULT_DATA) ? "" : ` --data ${shellWord(values.data ?? dataDir)}`;
+    const dataFlag = dataFlagOf(dataDir, values.data);
     const tokenNote = adminTokenNote(daemon.adminTokenFile, dataDir);
     if (values.json) {
       printJsonLine({
@@ -258,14 +284,22 @@ function adminToken(file: string): string | undefined {
  * The bundled example's webhook secret, made on first start so that the fleet releases at once
  * (a random value: nothing to leak). Replace it with your shop's through `cbo secrets set`.
  */
-async function seedExampleSecrets(client: DaemonClient, say: (line: string) => void): Promise<void> {
+async function seedExampleSecrets(client: DaemonClient, say: (line: string) => void, dataFlag: string): Promise<void> {
   const have = new Set((await client.listSecrets()).map((s) => s.name));
   if (have.has("SHOPIFY_WEBHOOK_SECRET")) return;
   const value = randomBytes(32).toString("base64url");
   await client.putSecret("SHOPIFY_WEBHOOK_SECRET", { value, cas: 0, mode: "relay" });
+  // A next step that runs as printed: `npx cbo` unless on PATH, with --data when not the default.
   say(
-    "cbo: set SHOPIFY_WEBHOOK_SECRET (relay) to a random value; replace it with: cbo secrets set SHOPIFY_WEBHOOK_SECRET --from-file <file>",
+    asInvoked(
+      `cbo: set SHOPIFY_WEBHOOK_SECRET (relay) to a random value; replace it with: cbo secrets set SHOPIFY_WEBHOOK_SECRET --from-file <file>${dataFlag}`,
+    ),
   );
+}
+
+/** ` --data DIR` for the commands this prints, when the data directory is not the default one. */
+function dataFlagOf(dataDir: string, given: string | undefined): string {
+  return dataDir === resolve(DEFAULT_DATA) ? "" : ` --data ${shellWord(given ?? dataDir)}`;
 }
 
 /** A path as one shell word: quoted only when it needs to be. */

@@ -9,7 +9,7 @@ import { loadSpec } from "../../config/load.ts";
 import { KitOverridesSchema, type KitOverrides } from "../../contract/index.ts";
 import { buildKit, kitFileName, PRODUCT_ROOT, productInfo } from "../../packaging/index.ts";
 import { CboError } from "../../kit/errors.ts";
-import { parse } from "../args.ts";
+import { intFlag, parse } from "../args.ts";
 import { cliClient } from "../connect.ts";
 import { liveDaemon } from "../live-daemon.ts";
 import { printJsonLine } from "../output.ts";
@@ -45,6 +45,8 @@ type Written = { file: string; bytes: number; sha256: string; source: string; au
 
 /** The flags that shape the kit, validated as the daemon validates its query (names the flag on error). */
 function overrides(v: Record<string, string | boolean | undefined>) {
+  // Ports in the CLI's own words (`--port must be a whole number from 1 to 65535 (got "abc")`).
+  for (const flag of ["port", "edge-port"]) if (typeof v[flag] === "string") intFlag(v[flag], flag, 1, 65_535);
   const raw = {
     port: v.port,
     edgePort: v["edge-port"],

@@ -12,7 +12,7 @@ const DrainSchema = z.object({ cells: z.array(CellSchema) });
 export type CollectorDeps = {
   store: InvocationStore;
   /** The region runtimes by account id (a region that is not up yet is skipped). */
-  drainers: () => Array<{ accountId: string; drain: () => Promise<unknown> }>;
+  drainers: () => Array<{ accountId: string; region: string; drain: () => Promise<unknown> }>;
   retentionMs: number;
   intervalMs?: number;
   now?: () => number;
@@ -27,7 +27,8 @@ export function createAnalyticsCollector(deps: CollectorDeps) {
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastPrune = 0;
 
-  const drainOne = (accountId: string, drain: () => Promise<unknown>): Promise<void> => {
+  /** Drains one region; a failure is handed to `failed` (the message), never thrown. */
+  const drainOne = (accountId: string, drain: () => Promise<unknown>, failed: (why: string) => void): Promise<void> => {
     const next = (chains.get(accountId) ?? Promise.resolve()).then(async () => {
       const parsed = DrainSchema.safeParse(await drain());
       if (!parsed.success) {
@@ -36,12 +37,11 @@ export function createAnalyticsCollector(deps: CollectorDeps) {
       }
       deps.store.add(accountId, parsed.data.cells);
     });
-    const settled = next.catch((e) =>
-      deps.log?.(`local-edge: draining invocation counts failed: ${e instanceof Error ? e.message : String(e)}`),
-    );
+    const settled = next.catch((e) => failed(e instanceof Error ? e.message : String(e)));
     chains.set(accountId, settled);
     return settled;
   };
+  const logFailure = (why: string) => deps.log?.(`local-edge: draining invocation counts failed: ${why}`);
 
   const prune = () => {
     if (now() - lastPrune < PRUNE_EVERY_MS) return;
@@ -50,12 +50,12 @@ export function createAnalyticsCollector(deps: CollectorDeps) {
   };
 
   /** Drains one account's region (or every region) now and waits until its counts are stored. */
-  const drain = async (accountId?: string): Promise<void> => {
+  const drain = async (accountId?: string, failed: (region: string, why: string) => void = (_, why) => logFailure(why)): Promise<void> => {
     await Promise.all(
       deps
         .drainers()
         .filter((d) => accountId === undefined || d.accountId === accountId)
-        .map((d) => drainOne(d.accountId, d.drain)),
+        .map((d) => drainOne(d.accountId, d.drain, (why) => failed(d.region, why))),
     );
     prune();
   };
@@ -71,7 +71,18 @@ export function createAnalyticsCollector(deps: CollectorDeps) {
     async stop(): Promise<void> {
       if (timer) clearInterval(timer);
       timer = undefined;
-      await drain();
+      // A Ctrl-C in the terminal reaches every workerd at the same moment as the edge, so their
+      // last counts are often gone by now: said once, in those words, not once per region.
+      const lost: string[] = [];
+      let reason = "";
+      await drain(undefined, (region, why) => {
+        lost.push(region);
+        reason ||= why;
+      });
+      if (lost.length > 0)
+        deps.log?.(
+          `local-edge: on stop, the invocation counts since the last save (at most ${(deps.intervalMs ?? 5000) / 1000} s) could not be read from ${lost.join(", ")} (${reason}): a Ctrl-C stops workerd at the same moment`,
+        );
     },
   };
 }
