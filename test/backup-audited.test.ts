@@ -16,13 +16,9 @@ import { listArchives, readArchiveHeader } from "../src/backup/index.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { runCbo, type CboRun } from "./support/run-cbo.ts";
+import { UNREACHABLE_EDGE as EDGE } from "./support/daemon-rig.ts";
 
 const SPEC = "version: 1\ntargets:\n  - { name: eu, api: local }\nworkers: []\n";
-const EDGE = {
-  apiUrl: "http://127.0.0.1:9",
-  token: "unused",
-  regions: [{ name: "eu", accountId: "acct-eu", accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }],
-};
 
 describe("cbo backup through a running daemon", () => {
   let root: string;

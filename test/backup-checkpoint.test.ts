@@ -14,27 +14,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, checkpointBody, readAuditExport, type AuditCheckpoint } from "../src/audit/index.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
-import type { RegionInfo } from "../src/local-edge/types.ts";
+import { UNREACHABLE_EDGE as EDGE } from "./support/daemon-rig.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import type { Backup } from "../src/contract/index.ts";
 import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
 import { runCbo } from "./support/run-cbo.ts";
-
-const EDGE = {
-  apiUrl: "http://127.0.0.1:9",
-  token: "unused",
-  regions: [
-    {
-      name: "eu",
-      accountId: "e".repeat(32),
-      accountName: "eu",
-      subdomain: "eu",
-      port: 9,
-      publicUrl: "http://127.0.0.1:9",
-    } satisfies RegionInfo,
-  ],
-};
 
 describe("a backup restored with the checkpoint file kept off the VPS", () => {
   let dir: string;

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { CBO_BIN, cboEnv, runCbo, type CboRun } from "./support/run-cbo.ts";
+import { UNREACHABLE_EDGE } from "./support/daemon-rig.ts";
 
 const PLANTED = {
   A1: "pl4nted-A1-4c1e2d9b7f",
@@ -54,12 +55,8 @@ beforeAll(async () => {
   daemon = await startDaemon({
     dataDir: data,
     configFile: join(dir, "orchestrator.yaml"),
-    // No worker is declared, so the edge is never called: a descriptor is enough.
-    edge: {
-      apiUrl: "http://127.0.0.1:9",
-      token: "unused",
-      regions: [{ name: "eu", accountId: "acct-eu", accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }],
-    },
+    // No worker is declared, so the edge is never called.
+    edge: UNREACHABLE_EDGE,
     masterKeyFile: join(dir, "master.key"),
     env: {},
     monitorIntervalMs: 60_000,

@@ -18,15 +18,11 @@ import type * as z from "zod";
 import type { CreatedTokenSchema } from "../src/contract/index.ts";
 import { call, type Answer } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
+import { UNREACHABLE_EDGE as EDGE } from "./support/daemon-rig.ts";
 
 type CreatedToken = z.infer<typeof CreatedTokenSchema>;
 
 const CHILD = fileURLToPath(new URL("./support/daemon-child.ts", import.meta.url));
-const EDGE = {
-  apiUrl: "http://127.0.0.1:9",
-  token: "unused",
-  regions: [{ name: "eu", accountId: "e".repeat(32), accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }],
-};
 const NAMES = ["DB_PASSWORD", "STRIPE_KEY", "SIGNING_SEED", "WEBHOOK_SECRET", "OAUTH_CLIENT"];
 
 /** Unique values: v1 and v2 of each secret, and values only ever sent in refused requests. */

@@ -11,27 +11,13 @@ import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditSource, readAuditExport, verifyAuditLog } from "../src/audit/index.ts";
 import { startDaemon, type Daemon, type DaemonOptions } from "../src/daemon.ts";
-import type { RegionInfo } from "../src/local-edge/types.ts";
+import { UNREACHABLE_EDGE as EDGE } from "./support/daemon-rig.ts";
 import type { SecretValueSchema } from "../src/contract/index.ts";
 import type * as z from "zod";
 import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
 
 // A stand-in for the local edge's address book only: with no workers nothing ever calls it.
-const EDGE = {
-  apiUrl: "http://127.0.0.1:9",
-  token: "unused",
-  regions: [
-    {
-      name: "eu",
-      accountId: "e".repeat(32),
-      accountName: "eu",
-      subdomain: "eu",
-      port: 9,
-      publicUrl: "http://127.0.0.1:9",
-    } satisfies RegionInfo,
-  ],
-};
 
 let dir: string;
 const data = () => join(dir, "data");

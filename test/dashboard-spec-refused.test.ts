@@ -11,26 +11,12 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TOOLS } from "../scripts/test-tools.ts";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
-import type { RegionInfo } from "../src/local-edge/types.ts";
+import { UNREACHABLE_EDGE as EDGE } from "./support/daemon-rig.ts";
 import { makeTempDir } from "./support/edge.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard/", import.meta.url));
 const SPEC = "version: 1\ntargets:\n  - { name: eu, api: local }\n";
 // A stand-in for the local edge's address book only: with no workers nothing ever calls it.
-const EDGE = {
-  apiUrl: "http://127.0.0.1:9",
-  token: "unused",
-  regions: [
-    {
-      name: "eu",
-      accountId: "e".repeat(32),
-      accountName: "eu",
-      subdomain: "eu",
-      port: 9,
-      publicUrl: "http://127.0.0.1:9",
-    } satisfies RegionInfo,
-  ],
-};
 
 describe("the dashboard's banner for a refused orchestrator.yaml", () => {
   let dir: string;

@@ -16,7 +16,7 @@ import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon, type DaemonOptions } from "../src/daemon.ts";
-import type { RegionInfo } from "../src/local-edge/types.ts";
+import { UNREACHABLE_EDGE as EDGE } from "./support/daemon-rig.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import type { DaemonHealth, ErrorBody } from "../src/contract/index.ts";
 import { call, type Answer, type Refusal } from "./support/api-fixtures.ts";
@@ -24,20 +24,6 @@ import { makeTempDir } from "./support/edge.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { fill, freeBytes, freeUp, mountTmpfs, unmount } from "./support/tmpfs.ts";
 
-const EDGE = {
-  apiUrl: "http://127.0.0.1:9",
-  token: "unused",
-  regions: [
-    {
-      name: "eu",
-      accountId: "e".repeat(32),
-      accountName: "eu",
-      subdomain: "eu",
-      port: 9,
-      publicUrl: "http://127.0.0.1:9",
-    } satisfies RegionInfo,
-  ],
-};
 const HEADROOM = 256 * 1024;
 const SPEC = `version: 1
 targets:

@@ -28,26 +28,11 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type DaemonOptions } from "../src/daemon.ts";
-import type { RegionInfo } from "../src/local-edge/types.ts";
+import { UNREACHABLE_EDGE as EDGE } from "./support/daemon-rig.ts";
 import { listArchives, restoreBackup, RESTORE_MARKER } from "../src/backup/index.ts";
 import { generateKeyFile, masterKeyFromFile } from "../src/vault/index.ts";
 import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
-
-const EDGE = {
-  apiUrl: "http://127.0.0.1:9",
-  token: "unused",
-  regions: [
-    {
-      name: "eu",
-      accountId: "e".repeat(32),
-      accountName: "eu",
-      subdomain: "eu",
-      port: 9,
-      publicUrl: "http://127.0.0.1:9",
-    } satisfies RegionInfo,
-  ],
-};
 
 let dir: string;
 const start = (dataDir: string, more: Partial<DaemonOptions> = {}) =>

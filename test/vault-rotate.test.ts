@@ -21,14 +21,9 @@ import { createStore } from "../src/store/index.ts";
 import { createVault, generateKeyFile, masterKeyFromFile } from "../src/vault/index.ts";
 import { retiredKeyFile } from "../src/vault/key-file-rotation.ts";
 import { runCbo, type CboRun } from "./support/run-cbo.ts";
+import { UNREACHABLE_EDGE as EDGE } from "./support/daemon-rig.ts";
 
 const SPEC = "version: 1\ntargets:\n  - { name: eu, api: local }\nworkers: []\n";
-// No worker is declared, so the edge is never called: a descriptor is enough.
-const EDGE = {
-  apiUrl: "http://127.0.0.1:9",
-  token: "unused",
-  regions: [{ name: "eu", accountId: "acct-eu", accountName: "eu", subdomain: "eu", port: 9, publicUrl: "http://127.0.0.1:9" }],
-};
 const VALUES = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`S${i}`, `rot-${i}-${randomBytes(12).toString("hex")}`]));
 
 let root: string;

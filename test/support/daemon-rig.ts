@@ -3,7 +3,27 @@
 // enough not to act during the test, and no log output. `overrides` sets what a test varies.
 import { join } from "node:path";
 import { startDaemon, type Daemon, type DaemonOptions } from "../../src/daemon.ts";
+import type { RegionInfo } from "../../src/local-edge/types.ts";
 import { generateKeyFile } from "../../src/vault/index.ts";
+
+/**
+ * An edge no test reaches (port 9, discard): for daemons whose test never releases, so nothing of
+ * theirs touches a target, and a call that did would fail at once instead of reaching something.
+ */
+export const UNREACHABLE_EDGE = {
+  apiUrl: "http://127.0.0.1:9",
+  token: "unused",
+  regions: [
+    {
+      name: "eu",
+      accountId: "e".repeat(32),
+      accountName: "eu",
+      subdomain: "eu",
+      port: 9,
+      publicUrl: "http://127.0.0.1:9",
+    } satisfies RegionInfo,
+  ],
+};
 
 export async function startDaemonIn(dir: string, edge: DaemonOptions["edge"], overrides: Partial<DaemonOptions> = {}): Promise<Daemon> {
   const masterKeyFile = join(dir, "master.key");
