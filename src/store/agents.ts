@@ -25,22 +25,23 @@ export function createAgentStore(db: Db) {
     `INSERT INTO agent_traffic (tenant, worker, target, version_id, second, requests, errors) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (tenant, worker, target, version_id, second) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors`,
   );
+  const upsert = (h: AgentIsolateRow): void => {
+    upsertIsolate.run(
+      h.tenant,
+      h.worker,
+      h.target,
+      h.isolate,
+      h.version_id,
+      h.config_version,
+      h.uptime_ms,
+      h.requests,
+      h.errors,
+      h.received_at,
+    );
+  };
   return {
     /** The newest state of one isolate. */
-    upsertIsolate(h: AgentIsolateRow): void {
-      upsertIsolate.run(
-        h.tenant,
-        h.worker,
-        h.target,
-        h.isolate,
-        h.version_id,
-        h.config_version,
-        h.uptime_ms,
-        h.requests,
-        h.errors,
-        h.received_at,
-      );
-    },
+    upsertIsolate: upsert,
     /** Requests and errors added to one version's bucket (`second`: epoch seconds of arrival). */
     addTraffic(t: {
       tenant: string;
@@ -55,18 +56,7 @@ export function createAgentStore(db: Db) {
     },
     /** One heartbeat: the isolate's state, and its window's traffic added to its version's bucket. */
     record(h: AgentIsolateRow & { window: { requests: number; errors: number } }): void {
-      upsertIsolate.run(
-        h.tenant,
-        h.worker,
-        h.target,
-        h.isolate,
-        h.version_id,
-        h.config_version,
-        h.uptime_ms,
-        h.requests,
-        h.errors,
-        h.received_at,
-      );
+      upsert(h);
       if (h.version_id !== null && h.window.requests + h.window.errors > 0) {
         addTraffic.run(
           h.tenant,
