@@ -187,6 +187,31 @@ describe("the dashboard under hostile data", () => {
     expect(seen["audit"]).toContain('<img src=x onerror="window.__xss=21">'); // actor and token.create details
     expect(seen["audit"]).toContain("javascript:window.__xss=34"); // the abort's reason
     expect(seen["secrets"]).toContain("</script><script>window.__xss=22</script>"); // the token's name
+    // The CSP itself, in the browser: script added inline, a handler attribute and a string timer (eval) are refused.
+    const refused = await page.evaluate(() => {
+      const g = globalThis as unknown as {
+        __xss?: number;
+        __csp: string[];
+        setTimeout(s: string, ms: number): unknown;
+        document: {
+          createElement(t: string): { textContent: string; setAttribute(k: string, v: string): void };
+          body: { append(e: unknown): void };
+        };
+      };
+      const script = g.document.createElement("script");
+      script.textContent = "window.__xss = 101";
+      g.document.body.append(script);
+      const img = g.document.createElement("img");
+      img.setAttribute("onerror", "window.__xss = 102");
+      img.setAttribute("src", "data:,");
+      g.document.body.append(img);
+      // eval itself is exempt when DevTools calls it; a string timer is compiled in the page's own context.
+      g.setTimeout("window.__xss = 103", 0);
+      return new Promise<{ xss?: number; csp: string[] }>((done) => setTimeout(() => done({ xss: g.__xss, csp: g.__csp.slice() }), 300));
+    });
+    expect(refused.xss).toBeUndefined();
+    expect(refused.csp).toEqual(expect.arrayContaining(["script-src-elem", "script-src-attr", "script-src"]));
+    problems.splice(0, problems.length, ...problems.filter((p) => !/Content Security Policy/.test(p))); // provoked just now
     expect(problems).toEqual([]);
   });
 });
