@@ -123,6 +123,25 @@ describe("the dashboard under a failing daemon", () => {
     expect(await text()).not.toMatch(BROKEN);
   });
 
+  it("every page, with every API answer a 500: says so in words on each, and loads again once the daemon answers", async () => {
+    const api = /\/v1\/(?!events\/stream)/;
+    await page.route(api, (r) => r.fulfill({ status: 500, contentType: "text/plain", body: "Internal Server Error" }));
+    const pages = ["architecture", "releases", "config", "d1", "secrets", "audit", "setup"];
+    for (const name of pages) {
+      await page.click(`nav a[data-nav=${name}]`);
+      const main = page.locator(`main [data-page=${name}]`);
+      await main.locator("[role=alert]").first().waitFor({ timeout: 5_000 });
+      const shown = (await main.textContent()) ?? "";
+      expect(shown, name).toContain("The daemon answered HTTP 500.");
+      expect(shown, name).not.toMatch(BROKEN);
+      expect(shown, name).not.toContain("Internal Server Error"); // the body is not the page's to show
+    }
+    await page.unroute(api);
+    await page.click("nav a[data-nav=setup]"); // the page shown, clicked again
+    await expect.poll(() => page.locator("main [data-page=setup] [role=alert]").count()).toBe(0);
+    expect(await text()).not.toMatch(BROKEN);
+  });
+
   it("the daemon stopped while a page is open: the page says it is not answering; started again: log in, and on", async () => {
     await page.locator(".live[data-state=live]").waitFor({ timeout: 10_000 });
     await daemon.close();

@@ -174,6 +174,13 @@ describe("the dashboard under hostile data", () => {
     expect(seen["logs"]).toContain('<img src=x onerror="window.__xss=51">'); // the Worker's console.log
     expect(seen["logs"]).toContain("javascript:window.__xss=14"); // its vars from orchestrator.yaml
     expect(seen["logs"]).toContain(LONG);
+    // The architecture view's details of the Worker (its last release, by the hostile deployer).
+    await page.click("nav a[data-nav=architecture]");
+    await page.locator('g.worker[data-worker="tiny"][data-target="eu"]').click();
+    await expect.poll(() => page.locator(".arch-details h2").textContent()).toBe("tiny @ eu");
+    const details = (await page.locator(".arch-details").textContent()) ?? "";
+    expect(details).not.toMatch(/undefined|NaN|\[object Object\]/);
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
     expect(problems).toEqual([]);
   });
 
