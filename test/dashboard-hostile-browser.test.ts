@@ -194,6 +194,23 @@ describe("the dashboard under hostile data", () => {
     expect(seen["audit"]).toContain('<img src=x onerror="window.__xss=21">'); // actor and token.create details
     expect(seen["audit"]).toContain("javascript:window.__xss=34"); // the abort's reason
     expect(seen["secrets"]).toContain("</script><script>window.__xss=22</script>"); // the token's name
+    // Hostile search input: whatever the daemon answers (a refusal quoting it, or nothing found) is text.
+    await page.click("nav a[data-nav=audit]");
+    for (const [field, value] of [
+      ["action", payloads(61)[0]!],
+      ["text", payloads(71).join(" ")],
+    ] as const) {
+      await page.fill("#audit-action", "");
+      await page.fill("#audit-text", "");
+      await page.fill(`#audit-${field}`, value);
+      await page.click("[data-page=audit] button[type=submit]");
+      await page.locator("[data-page=audit] :is([role=alert], p.muted:has-text('No entries match.'))").first().waitFor();
+      const shown = (await page.locator("[data-page=audit]").textContent()) ?? "";
+      expect(shown, field).not.toMatch(/undefined|NaN|\[object Object\]/);
+    }
+    expect(await page.locator("img[src=x], [onerror], [onload]").count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+
     // The CSP itself, in the browser: script added inline, a handler attribute and a string timer (eval) are refused.
     const refused = await page.evaluate(() => {
       const g = globalThis as unknown as {
