@@ -2,11 +2,12 @@
 // strings (markup, a closing script tag, an event handler, a javascript: URL, a 400-character word)
 // everywhere a user or a Worker puts one: a token's name (the session's name, release authors,
 // audit actors and details, the token list), release control reasons, a Worker's vars in
-// orchestrator.yaml and its console.log lines (the fleet log view), a secret. Every page and the
+// orchestrator.yaml and its console.log lines (the fleet log view), a D1 migration's file name,
+// a secret, audit search input. Every page and the
 // release details are opened: no payload runs (each would set window.__xss), none becomes an
 // element, the text shows as text, no CSP violation or other console error or failed request, no
 // page wider than the window (long words wrap).
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -24,6 +25,7 @@ const payloads = (n: number) => [
   `"><svg onload=window.__xss=${n + 2}>`,
   `javascript:window.__xss=${n + 3}`,
 ];
+const MIGRATION = `0001_<img src=x onerror=window.__xss=81>.sql`;
 const LONG = `W${"x".repeat(400)}`; // one word wider than any window
 
 const SPEC = `version: 1
@@ -35,6 +37,8 @@ rollout:
 workers:
   - name: tiny
     main: tiny.js
+    compatibility_date: "2025-01-01"
+    d1: { DB: { name: tiny, migrations_dir: migrations } }
     vars:
       GREETING: ${JSON.stringify(payloads(11).join(" "))}
       LONG: ${LONG}
@@ -67,6 +71,9 @@ describe("the dashboard under hostile data", () => {
     dir = await makeTempDir("dashboard-hostile");
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     writeFileSync(join(dir, "tiny.js"), WORKER);
+    // A migration file name is the user's too (a file name may hold markup, not a slash).
+    mkdirSync(join(dir, "migrations"));
+    writeFileSync(join(dir, "migrations", MIGRATION), "CREATE TABLE notes (id INTEGER PRIMARY KEY);\n");
     t = await startTestEdge({ regions: ["eu"] });
     daemon = await startDaemonIn(dir, t.edge, { fleetLogs: { reconcileMs: 200, tail: { backoff: { baseMs: 100, maxMs: 500 } } } });
     admin = daemon.initialAdminToken!;
@@ -174,6 +181,7 @@ describe("the dashboard under hostile data", () => {
     expect(seen["logs"]).toContain('<img src=x onerror="window.__xss=51">'); // the Worker's console.log
     expect(seen["logs"]).toContain("javascript:window.__xss=14"); // its vars from orchestrator.yaml
     expect(seen["logs"]).toContain(LONG);
+    expect(seen["d1"]).toContain(MIGRATION);
     // The architecture view's details of the Worker (its last release, by the hostile deployer).
     await page.click("nav a[data-nav=architecture]");
     await page.locator('g.worker[data-worker="tiny"][data-target="eu"]').click();
