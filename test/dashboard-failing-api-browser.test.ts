@@ -156,6 +156,14 @@ describe("the dashboard under a failing daemon", () => {
     await start(); // the same port and data; sessions lived in the old process's memory
     await page.locator("#token").waitFor({ timeout: 15_000 });
     expect(await page.locator("form [role=alert]").textContent()).toBe("Your session has ended; log in again.");
+    // Stopped again before the login: the form says the daemon is not answering, in words.
+    await daemon.close();
+    await page.fill("#token", admin());
+    await page.click("button[type=submit]");
+    await expect
+      .poll(() => page.locator("form [role=alert]").textContent())
+      .toMatch(/^Login failed: the orchestrator daemon at 127\.0\.0\.1:\d+ is not answering\. Try again once it is back\.$/);
+    await start();
     await logIn("nav a[data-nav=audit][aria-current=page]"); // back on the page it was on
     await page.locator("[data-page=audit] table[data-table=audit]").waitFor({ timeout: 10_000 });
     await page.locator(".live[data-state=live]").waitFor({ timeout: 10_000 });

@@ -2,11 +2,10 @@
 // strings (markup, a closing script tag, an event handler, a javascript: URL, a 400-character word)
 // everywhere a user or a Worker puts one: a token's name (the session's name, release authors,
 // audit actors and details, the token list), release control reasons, a Worker's vars in
-// orchestrator.yaml and its console.log lines (the fleet log view), a D1 migration's file name,
-// a secret, audit search input. Every page and the
-// release details are opened: no payload runs (each would set window.__xss), none becomes an
-// element, the text shows as text, no CSP violation or other console error or failed request, no
-// page wider than the window (long words wrap).
+// orchestrator.yaml and its console.log lines (the fleet log view), a D1 migration's file name, a
+// secret, audit search input. Every page and the release details are opened: no payload runs (each
+// would set window.__xss), none becomes an element, the text shows as text, no CSP violation or
+// other console error or failed request, no page wider than the window (long words wrap).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
