@@ -181,6 +181,19 @@ describe("the dashboard under hostile data", () => {
     expect(seen["logs"]).toContain("javascript:window.__xss=14"); // its vars from orchestrator.yaml
     expect(seen["logs"]).toContain(LONG);
     expect(seen["d1"]).toContain(MIGRATION);
+    // A hostile release id in a link (the hash): an answer in words, the id as text.
+    const bad = '<img src=x onerror="window.__xss=91">';
+    await page.evaluate(
+      (id) => void ((globalThis as unknown as { location: { hash: string } }).location.hash = `#/releases/${encodeURIComponent(id)}`),
+      bad,
+    );
+    const alert = page.locator("[data-page=releases-detail] [role=alert]");
+    await alert.waitFor();
+    const said = (await alert.textContent()) ?? "";
+    expect(said).toBe(`ERR_NOT_FOUND: No release with id "${bad}".`);
+    expect(await page.locator("img[src=x], [onerror]").count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    problems.splice(0, problems.length, ...problems.filter((p) => !/^HTTP 404 GET \/v1\/releases\/%3Cimg/.test(p)));
     // The architecture view's details of the Worker (its last release, by the hostile deployer).
     await page.click("nav a[data-nav=architecture]");
     await page.locator('g.worker[data-worker="tiny"][data-target="eu"]').click();
