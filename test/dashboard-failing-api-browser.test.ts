@@ -92,9 +92,14 @@ describe("the dashboard under a failing daemon", () => {
     await error.waitFor();
     expect(await error.textContent()).toMatch(/answered HTTP 500 .*Trying again/);
     expect(await error.getAttribute("role")).toBe("alert");
+    await page.route("**/v1/openapi.json", (r) => r.fulfill({ status: 429, contentType: "text/plain", body: "slow down" }));
     await page.unroute("**/ui/session");
+    await expect.poll(() => error.textContent(), { timeout: 10_000 }).toMatch(/answered HTTP 429 when asked what it offers\. Trying again/);
+    await page.unroute("**/v1/openapi.json");
     await page.locator("#token").waitFor({ timeout: 10_000 });
     await logIn();
+    // What the daemon offers was asked again too: its optional pages are there.
+    expect(await page.locator("nav a[data-nav=metrics]").count()).toBe(1);
     expect(await text()).not.toMatch(BROKEN);
   });
 

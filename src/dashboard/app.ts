@@ -67,11 +67,17 @@ async function sessionInfo(): Promise<SessionInfo | { authenticated: false }> {
   return (await res.json()) as SessionInfo | { authenticated: false };
 }
 
-/** What this daemon offers (from its OpenAPI document); nothing optional if it cannot say. */
-const featuresNow = (): Promise<Features> =>
-  fetch("/v1/openapi.json")
-    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
-    .then(featuresOf, () => NO_FEATURES);
+/**
+ * What this daemon offers (from its OpenAPI document). A failed answer is asked again with the
+ * session (else the optional pages would stay hidden for the whole session); a document this page
+ * cannot read means nothing optional.
+ */
+async function featuresNow(): Promise<Features> {
+  const res = await fetch("/v1/openapi.json").catch(() => undefined);
+  if (!res) throw new Error(`The orchestrator daemon at ${loc().host} is not answering.`);
+  if (!res.ok) throw new Error(`The orchestrator daemon answered HTTP ${res.status} when asked what it offers.`);
+  return res.json().then(featuresOf, () => NO_FEATURES);
+}
 
 function startApp(app: El, session: SessionInfo, features: Features): void {
   let current: PageHandle | undefined;
