@@ -131,7 +131,7 @@ describe("the dashboard under a failing daemon", () => {
   it("every page, with every API answer a 500: says so in words on each, and loads again once the daemon answers", async () => {
     const api = /\/v1\/(?!events\/stream)/;
     await page.route(api, (r) => r.fulfill({ status: 500, contentType: "text/plain", body: "Internal Server Error" }));
-    const pages = ["architecture", "releases", "config", "d1", "secrets", "audit", "setup"];
+    const pages = ["architecture", "releases", "metrics", "logs", "config", "d1", "secrets", "audit", "setup"];
     for (const name of pages) {
       await page.click(`nav a[data-nav=${name}]`);
       const main = page.locator(`main [data-page=${name}]`);
