@@ -7,6 +7,7 @@ import { auditPage } from "./audit.ts";
 import { doc, loc, win, type El } from "./browser.ts";
 import { configPage } from "./config.ts";
 import { d1Page } from "./d1-page.ts";
+import { backoffDelay } from "../kit/backoff.ts";
 import { h, put } from "./dom.ts";
 import { featuresOf, NO_FEATURES, type Features } from "./features.ts";
 import { connectLive, type Live, type LiveState } from "./live.ts";
@@ -36,15 +37,46 @@ const LIVE_WORDS: Record<LiveState, string> = { connecting: "connecting…", liv
 
 export async function boot(): Promise<void> {
   const app = doc().getElementById("app")!;
-  const [session, features] = await Promise.all([
-    fetch("/ui/session", { credentials: "same-origin" }).then((r) => r.json() as Promise<SessionInfo | { authenticated: false }>),
-    fetch("/v1/openapi.json")
-      .then((r) => r.json())
-      .then(featuresOf, () => NO_FEATURES),
-  ]);
-  const start = (s: SessionInfo) => startApp(app, s, features);
-  if (session.authenticated) start(session);
-  else showLogin(app, start);
+  // Until the daemon answers who this is, say so and ask again: never a blank page.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const [session, features] = await Promise.all([sessionInfo(), featuresNow()]);
+      const start = (s: SessionInfo) => startApp(app, s, features);
+      if (session.authenticated) start(session);
+      else showLogin(app, start);
+      return;
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      put(
+        app,
+        h("main", { id: "main", class: "login" }, h("p", { class: "error", role: "alert", "data-boot-error": "" }, `${why} Trying again…`)),
+      );
+      await new Promise((r) => setTimeout(r, 500 + backoffDelay(attempt, { baseMs: 500, maxMs: 5_000 })));
+    }
+  }
+}
+
+async function sessionInfo(): Promise<SessionInfo | { authenticated: false }> {
+  let res: Response;
+  try {
+    res = await fetch("/ui/session", { credentials: "same-origin" });
+  } catch {
+    throw new Error(`The orchestrator daemon at ${loc().host} is not answering.`);
+  }
+  if (!res.ok) throw new Error(`The orchestrator daemon answered HTTP ${res.status} when asked for this session.`);
+  return (await res.json()) as SessionInfo | { authenticated: false };
+}
+
+/**
+ * What this daemon offers (from its OpenAPI document). A failed answer is asked again with the
+ * session (else the optional pages would stay hidden for the whole session); a document this page
+ * cannot read means nothing optional.
+ */
+async function featuresNow(): Promise<Features> {
+  const res = await fetch("/v1/openapi.json").catch(() => undefined);
+  if (!res) throw new Error(`The orchestrator daemon at ${loc().host} is not answering.`);
+  if (!res.ok) throw new Error(`The orchestrator daemon answered HTTP ${res.status} when asked what it offers.`);
+  return res.json().then(featuresOf, () => NO_FEATURES);
 }
 
 function startApp(app: El, session: SessionInfo, features: Features): void {
@@ -73,11 +105,23 @@ function startApp(app: El, session: SessionInfo, features: Features): void {
   const live: Live = connectLive(api, { after: session.eventsAfter, onEnded: () => end("Your session has ended; log in again.") });
   const main = h("main", { id: "main", tabindex: -1 });
   const liveBadge = h("span", { class: "live", role: "status", "data-state": live.state() }, LIVE_WORDS[live.state()]);
+  let wasDown = false;
   live.onState((s) => {
     liveBadge.setAttribute("data-state", s);
     put(liveBadge, LIVE_WORDS[s]);
+    // The daemon is back after the stream dropped: the page on screen may show a failed load or
+    // miss what happened meanwhile, so it loads again.
+    if (s === "retrying") wasDown = true;
+    if (s === "live" && wasDown) {
+      wasDown = false;
+      route();
+    }
   });
-  const links = NAV.filter((n) => n.shown?.(features) ?? true).map((n) => h("a", { href: `#/${n.id}`, "data-nav": n.id }, n.title));
+  // A click on the page already shown loads it again (the hash does not change, so no hashchange).
+  const again = (id: string) => () => loc().hash.replace(/^#\/?/, "") === id && route();
+  const links = NAV.filter((n) => n.shown?.(features) ?? true).map((n) =>
+    h("a", { href: `#/${n.id}`, "data-nav": n.id, onclick: again(n.id) }, n.title),
+  );
   const logout = async () => {
     await fetch("/ui/logout", { method: "POST", headers: { "x-csrf-token": session.csrf }, credentials: "same-origin" }).catch(() => {});
     end("Logged out.");

@@ -36,10 +36,16 @@ export const configPage: Page = (root, ctx, route) => {
     h("section", { "aria-labelledby": "drift-h" }, h("h2", { id: "drift-h" }, "Drift (desired against what the edge runs)"), drift),
   );
 
+  const noAgent = new Set<string>();
+  const noConfig = (w: string) => h("p", { class: "muted" }, `${w} does not run the edge agent, so it has no signed config.`);
+
   async function loadWorker(): Promise<void> {
     const w = workerSel.value;
     publish?.enable(false);
     if (!w) return;
+    // A worker without the edge agent has no signed config: a fact about it, not a failure (and
+    // not a question to ask the daemon, whose refusal would be an error in the console).
+    if (noAgent.has(w)) return void (put(history, noConfig(w)), put(diff));
     try {
       const [hist, d] = await Promise.all([ctx.api.configHistory(w), ctx.api.configDiff(w)]);
       publish?.enable(true);
@@ -78,12 +84,7 @@ export const configPage: Page = (root, ctx, route) => {
       );
     } catch (e) {
       // A worker without the edge agent has no signed config: a fact about it, not a failure.
-      put(
-        history,
-        isCboError(e) && e.code === "ERR_VALIDATION"
-          ? h("p", { class: "muted" }, `${w} does not run the edge agent, so it has no signed config.`)
-          : failure(e),
-      );
+      put(history, isCboError(e) && e.code === "ERR_VALIDATION" ? noConfig(w) : failure(e));
       put(diff);
     }
   }
@@ -114,6 +115,7 @@ export const configPage: Page = (root, ctx, route) => {
   void ctx.api.workers().then(
     (ws: WorkerSummary[]) => {
       // Workers that run the edge agent first (when the daemon says which): only they have config.
+      for (const w of ws) if (w.agent === false) noAgent.add(w.name);
       const ordered = [...ws.filter((w) => w.agent !== false), ...ws.filter((w) => w.agent === false)];
       put(workerSel, ...ordered.map((w) => h("option", { value: w.name }, w.agent === false ? `${w.name} (no agent)` : w.name)));
       const wanted = route.query.get("worker");

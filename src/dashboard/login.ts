@@ -43,8 +43,9 @@ export function showLogin(app: El, onLoggedIn: (s: SessionInfo) => void, why?: s
       }
       const err = "error" in body ? body.error : undefined;
       put(message, (err?.code && MESSAGES[err.code]) ?? err?.message ?? `Login failed (HTTP ${res.status}).`);
-    } catch (e) {
-      put(message, `Login failed: ${e instanceof Error ? e.message : String(e)}`);
+    } catch {
+      // fetch failed: no answer at all (the browser's own words, "Failed to fetch", say nothing).
+      put(message, `Login failed: the orchestrator daemon at ${loc().host} is not answering. Try again once it is back.`);
     } finally {
       button.disabled = false;
     }
