@@ -223,15 +223,22 @@ export function createTunnelManager(o: TunnelManagerOptions) {
 
     async status(): Promise<TunnelStatus> {
       const proc = processStatus();
-      if (!record)
+      if (!record) {
+        // The local edge routes tunnel hostnames itself: with no Cloudflare target the install
+        // steps would send the operator after a binary nothing here uses.
+        const accounts = o.accounts();
+        const localOnly = accounts.length > 0 && accounts.every((a) => a.local);
         return {
           configured: false,
           tunnel: null,
           remote: null,
-          process: proc,
+          process: localOnly ? { ...proc, install: null } : proc,
           files: null,
-          note: "No tunnel yet: `cbo tunnel create` makes one.",
+          note: localOnly
+            ? "No tunnel yet: `cbo tunnel create` makes one. Every target is on the local edge, which routes tunnel hostnames itself: cloudflared is not needed."
+            : "No tunnel yet: `cbo tunnel create` makes one.",
         };
+      }
       const r = record;
       let remote: TunnelStatus["remote"];
       try {
