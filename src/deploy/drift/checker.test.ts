@@ -8,6 +8,7 @@ import { GateSchema } from "../../config/schema.ts";
 import type { TargetRuntime } from "../../targets/types.ts";
 import { CboError } from "../../kit/errors.ts";
 import { createStore, type Store } from "../../store/index.ts";
+import { lineLogger, type LogEntry } from "../../telemetry/index.ts";
 import { BEHIND_INTERVALS, createDriftChecker, type DriftCheckerOptions } from "./checker.ts";
 
 const INTERVAL = 1000;
@@ -286,9 +287,8 @@ describe("drift checker", () => {
   });
 
   it("spreading checks over passes is said at debug; a warning only once a target waits many intervals", async () => {
-    const lines: Array<{ level: string; msg: string }> = [];
-    const at = (level: string) => (msg: string) => void lines.push({ level, msg });
-    const log = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+    const lines: LogEntry[] = [];
+    const log = lineLogger((_line, entry) => void lines.push(entry));
     // A budget of 4 per window: drift's half share gives a bucket of one read, refilled slowly.
     const s = setup({ budget: createRequestBudget({ limit: 4, windowMs: 1_000_000 }), log });
     released(s.store);
