@@ -27,6 +27,8 @@ export type Connection = {
   hints?: Partial<Record<ErrorCode, string>> | undefined;
   /** The hints when the daemon does not answer, does not answer in time, and answers in an unexpected shape. */
   downHint?: string | undefined;
+  /** The caller's own error for a daemon that does not answer, when it knows why (the CLI: still starting). */
+  downError?: ((url: string, cause: unknown) => CboError | undefined) | undefined;
   timeoutHint?: string | undefined;
   versionHint?: string | undefined;
   /** Called on a 401 before it is thrown (the dashboard goes back to its login form). */
@@ -60,7 +62,9 @@ const FALLBACK_BY_STATUS: Record<number, ErrorCode> = {
 const The = (c: Pick<Connection, "label">) => `The ${c.label ?? "daemon"}`;
 
 /** The daemon does not answer at `url` (connection refused, reset, DNS): a system error it may recover from. */
-export function daemonDown(c: Pick<Connection, "label" | "downHint">, url: string, cause?: unknown): CboError {
+export function daemonDown(c: Pick<Connection, "label" | "downHint" | "downError">, url: string, cause?: unknown): CboError {
+  const known = c.downError?.(url, cause);
+  if (known) return known;
   return new CboError("ERR_IO", `${The(c)} at ${url} is not answering.`, { ...(c.downHint ? { hint: c.downHint } : {}), cause });
 }
 
