@@ -189,6 +189,22 @@ describe("orchestrator.yaml", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("refuses an unpaired UTF-16 surrogate in a value or a key, naming its path", () => {
+    const vars = refusal(BASE.replace("{ name: api, main: src/index.js }", '{ name: api, main: a.js, vars: { GREETING: "hi \\ud800" } }'));
+    expect(vars.message).toBe(
+      "orchestrator.yaml: workers[0].vars.GREETING: holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape).",
+    );
+    expect(vars.details).toEqual({ path: "workers[0].vars.GREETING" });
+    const config = refusal(
+      BASE.replace("{ name: api, main: src/index.js }", '{ name: api, main: a.js, config: { values: { "k\\udc00": 1 } } }'),
+    );
+    expect(config.message).toContain("orchestrator.yaml: workers[0].config.values.k\ufffd: holds an unpaired UTF-16 surrogate");
+    // A pair is one character, and fine.
+    expect(() =>
+      parseSpec(BASE.replace("{ name: api, main: src/index.js }", '{ name: api, main: a.js, vars: { E: "\\ud83d\\ude00" } }'), "o.yaml"),
+    ).not.toThrow();
+  });
+
   it("says which file is missing", () => {
     expect(() => loadSpec("/nonexistent/orchestrator.yaml")).toThrowError(/Cannot read \/nonexistent\/orchestrator\.yaml/);
   });

@@ -6,6 +6,7 @@ import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { durationMs, type BackupSchedule } from "./backup.ts";
 import { checkTextSize, checkValueSizes, readSpecFile } from "./size-limits.ts";
+import { checkWellFormed } from "./well-formed.ts";
 import type { ResolvedLogs } from "./logs-schema.ts";
 import type { Windows } from "./windows-schema.ts";
 import {
@@ -126,6 +127,7 @@ export function parseSpec(text: string, file: string): Spec {
     });
   }
   checkValueSizes(data, file);
+  checkWellFormed(data, file);
   const parsed = SpecSchema.safeParse(data);
   if (!parsed.success) {
     throw new CboError("ERR_VALIDATION", formatIssues(file, parsed.error.issues), {
