@@ -7,7 +7,7 @@
 import { CboError, isCboError } from "../kit/errors.ts";
 import { cloudflaredArgs } from "./cloudflared-config.ts";
 import { childEnv, findCloudflared, installHint, type Env } from "./find-binary.ts";
-import { readRecord, readToken, tunnelFiles } from "./files.ts";
+import { readRecord, readToken, removeLeftovers, tunnelFiles } from "./files.ts";
 import { buildIngress, ingressService, publicUrlOf, sameIngress } from "./ingress.ts";
 import { applyTunnel, DEFAULT_TUNNEL_NAME, defaultHostname, ensureTunnel, hostnameOf, pickAccount, type CreateInput } from "./provision.ts";
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from "./restart-policy.ts";
@@ -44,6 +44,7 @@ export type TunnelManager = ReturnType<typeof createTunnelManager>;
 
 export function createTunnelManager(o: TunnelManagerOptions) {
   const files = tunnelFiles(o.dataDir);
+  removeLeftovers(files);
   const policy = { ...DEFAULT_RESTART_POLICY, ...o.restartPolicy };
   let record: TunnelRecord | null = readRecord(files);
   let daemonUrl: string | undefined;
