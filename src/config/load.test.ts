@@ -51,7 +51,11 @@ describe("orchestrator.yaml", () => {
 
   it("names the file, the path and the fix for a misspelt key", () => {
     const e = refusal(BASE.replace("{ name: api, main: src/index.js }", "{ name: api, main: a.js, varz: { A: 1 } }"));
-    expect(e.message).toBe('orchestrator.yaml: workers[0]: unknown key "varz" (check the spelling)');
+    expect(e.message).toBe('orchestrator.yaml: workers[0]: unknown key "varz" (did you mean "vars"?)');
+    const nested = refusal(`${BASE}rollout: { stpes: [100] }\n`);
+    expect(nested.message).toBe('orchestrator.yaml: rollout: unknown key "stpes" (did you mean "steps"?)');
+    const far = refusal(BASE.replace("{ name: api, main: src/index.js }", "{ name: api, main: a.js, zzzzzz: 1 }"));
+    expect(far.message).toBe('orchestrator.yaml: workers[0]: unknown key "zzzzzz" (check the spelling)');
   });
 
   it("refuses steps that do not end at 100, unknown targets, duplicates and main+wrangler together", () => {

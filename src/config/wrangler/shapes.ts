@@ -5,6 +5,7 @@ import * as z from "zod";
 import { MigrationSchema, ModuleRuleSchema } from "../source/model.ts";
 import { CronSchema } from "../cron.ts";
 import { closest } from "../../kit/did-you-mean.ts";
+import { keysAt } from "../schema-keys.ts";
 import { DEV_ONLY_SUBKEYS } from "./keys.ts";
 import type { Located } from "./environment.ts";
 
@@ -226,26 +227,4 @@ function describeIssue(base: string, issue: z.core.$ZodIssue, shape: z.ZodType):
     return `${path}: ${issue.keys.map((k) => `"${k}"`).join(", ")} ${issue.keys.length > 1 ? "are" : "is"} not supported by the orchestrator (remove ${issue.keys.length > 1 ? "them" : "it"}, or deploy this Worker with wrangler)${typo}`;
   }
   return `${path}: ${issue.message}`;
-}
-
-/** The keys of the object schema at `path` inside `schema` (through arrays, optionals and unions). */
-function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  let at: z.ZodType[] = [schema];
-  for (const p of path) at = at.flatMap(objectsOf).flatMap((s) => step(s, p));
-  return [...new Set(at.flatMap(objectsOf).flatMap((s) => (s instanceof z.ZodObject ? Object.keys(s.shape) : [])))];
-}
-
-function objectsOf(s: z.ZodType): z.ZodType[] {
-  if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) return objectsOf(s.unwrap() as z.ZodType);
-  if (s instanceof z.ZodUnion) return (s.options as z.ZodType[]).flatMap(objectsOf);
-  return [s];
-}
-
-function step(s: z.ZodType, p: PropertyKey): z.ZodType[] {
-  if (typeof p === "number") return s instanceof z.ZodArray ? [s.element as z.ZodType] : [];
-  if (s instanceof z.ZodObject) {
-    const next = (s.shape as Record<string, z.ZodType>)[String(p)];
-    return next ? [next] : [];
-  }
-  return [];
 }
