@@ -44,6 +44,16 @@ export function upStarting(dataDir: string): Starting | undefined {
   }
 }
 
+/** A second `cbo up` while the first still starts the same data directory (it has no daemon.json yet). */
+export function refuseWhileStarting(dataDir: string): void {
+  const s = upStarting(dataDir);
+  if (!s || s.pid === process.pid) return;
+  throw new CboError("ERR_CONFLICT", `A \`cbo up\` (pid ${s.pid}) is already starting the daemon of ${dataDir}.`, {
+    details: { dataDir, pid: s.pid },
+    hint: `wait for it and use that one, or stop it first (Ctrl-C where it runs, or kill ${s.pid}); a second orchestrator needs a data directory of its own (--data DIR)`,
+  });
+}
+
 /** No daemon answers for `dataDir` because its `cbo up` is still starting it: wait, do not start another. */
 export function startingError(dataDir: string, s: Starting, cause?: unknown): CboError {
   const secs = Math.max(0, Math.round((Date.now() - Date.parse(s.startedAt)) / 1000));

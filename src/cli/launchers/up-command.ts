@@ -15,7 +15,7 @@ import { takeSecretEnv } from "../../config/child-env.ts";
 import { startDaemon } from "../../daemon.ts";
 import { loadSpec } from "../../config/load.ts";
 import { refuseDataDirInUse } from "../../store/in-use.ts";
-import { markStarting } from "../starting.ts";
+import { markStarting, refuseWhileStarting } from "../starting.ts";
 import { createLogger, logSettings, stderrSink } from "../../telemetry/index.ts";
 import { parse, portFlag, regionsFlag, WHOLE_NUMBER } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EXAMPLE_SPEC } from "../defaults.ts";
@@ -79,6 +79,7 @@ export async function upCommand(args: string[]): Promise<number> {
   // directory (a second `npm start`), or an orchestrator.yaml that does not validate, stops
   // `cbo up` with the directory as it was. The daemon reads the file again when it starts.
   await refuseDataDirInUse(dataDir);
+  refuseWhileStarting(dataDir);
   loadSpec(configFile);
   // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
   const { startLocalEdge, stopLeftoverWorkerd, DEFAULT_REGIONS, refuseEdgeDirInUse } = await import("../../local-edge/index.ts");
