@@ -39,6 +39,11 @@ const actor = (role: Role) => {
   const row = f.store.tokens.list().find((t) => t.name === `test ${role}`)!;
   return `token:${row.name}:${row.id}`;
 };
+/** A "By" as answers show it: the token's name, its id apart. */
+const by = (role: Role) => {
+  const row = f.store.tokens.list().find((t) => t.name === `test ${role}`)!;
+  return { createdBy: row.name, createdByToken: row.id };
+};
 const as = (role: Role) => ({ token: f.tokens[role] });
 const put = <T = SecretWritten>(name: string, value: string, role: Role = "deployer", more: Record<string, unknown> = {}) =>
   call<T>(f.url, "PUT", `/v1/secrets/${name}`, { ...as(role), json: { value, ...more } });
@@ -111,7 +116,7 @@ describe("secrets: values, versions, check-and-set", () => {
     });
     expect(list.text).not.toContain("pw-1");
     const versions = await call(f.url, "GET", "/v1/secrets/DB_URL/versions", as("viewer"));
-    expect(versions.body).toEqual([{ version: 1, createdAt: expect.any(String), createdBy: actor("deployer"), destroyed: false }]);
+    expect(versions.body).toEqual([{ version: 1, createdAt: expect.any(String), ...by("deployer"), destroyed: false }]);
     const read = await call(f.url, "GET", "/v1/secrets/DB_URL/value", as("admin"));
     expect(read.body).toEqual({ name: "DB_URL", version: 1, value: "postgres://u:pw-1@db/x", encoding: "utf8" });
   });

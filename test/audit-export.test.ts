@@ -2,7 +2,8 @@
 // the public key alone, including a sweep that flips every byte of a small export.
 import type { webcrypto } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
@@ -126,6 +127,21 @@ describe("audit export", () => {
     expect(err).toMatchObject({ code: "ERR_IO", details: { status: 500 } });
     expect(err.message).toContain(base);
     expect(err.message).not.toContain("presigned-credential");
+  });
+
+  it("removes the working copy an export killed mid-way left (its process gone), never a live one's", async () => {
+    const { dir, audit } = await setup(3, []);
+    const file = join(dir, "audit.jsonl");
+    // A pid that was real and is gone (as after kill -9), and one alive: this test's parent.
+    const gone = Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
+    writeFileSync(`${file}.tmp-${gone}`, "half an export\n");
+    writeFileSync(`${file}.tmp-${process.ppid}`, "another writer's, still running\n");
+    await audit.exportTo(file);
+    expect(
+      readdirSync(dir)
+        .filter((n) => n.startsWith("audit.jsonl"))
+        .sort(),
+    ).toEqual(["audit.jsonl", `audit.jsonl.tmp-${process.ppid}`]);
   });
 
   it("refuses to leave a half-written file behind", async () => {

@@ -203,12 +203,18 @@ describe("config sync and heartbeats", () => {
       ok: true,
       payload: { version: 3, rollback: true, config: { bid: 1 } },
     });
-    const history = await api<Array<{ version: number; rollbackOf: number | null }>>("GET", "/v1/workers/ads/config/history");
+    const history = await api<Array<{ version: number; rollbackOf: number | null; createdBy: string; createdByToken: string }>>(
+      "GET",
+      "/v1/workers/ads/config/history",
+    );
     expect(history.body.map((h) => [h.version, h.rollbackOf])).toEqual([
       [3, 1],
       [2, null],
       [1, null],
     ]);
+    // "By" is the token's name, as releases show it; the id apart tells two tokens of one name apart.
+    const admin = d.store.tokens.list().find((t) => t.name === "initial admin")!;
+    expect(history.body[0]).toMatchObject({ createdBy: "initial admin", createdByToken: admin.id });
     const missing = await api<{ error: { code: string } }>("POST", "/v1/workers/ads/config/rollback", { to: 9 });
     expect([missing.status, missing.body.error.code]).toEqual([404, "ERR_NOT_FOUND"]);
   });

@@ -95,7 +95,7 @@ describe("cbo up with an orchestrator.yaml that does not validate", () => {
     const data = join(dir, "data");
     const r = await runCbo(["up", "--data", data, "--port", "0", "--edge-port", "0"], { cwd: dir, timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain('orchestrator.yaml: rollout.gate: unknown key "bake_msx" (check the spelling)');
+    expect(r.stderr).toContain('orchestrator.yaml: rollout.gate: unknown key "bake_msx" (did you mean "bake_ms"?)');
     expect(existsSync(data)).toBe(false);
   });
 });

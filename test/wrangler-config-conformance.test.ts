@@ -280,7 +280,7 @@ const ONLY_WE_REFUSE: (Job & { why: string; ours: RegExp })[] = [
   {
     why: "a misspelt binding key (wrangler would deploy without the binding)",
     config: file("typo.toml", `${BASE}[[kv_namespace]]\nbinding = "KV"\nid = "x"\n`),
-    ours: /kv_namespace: unknown wrangler key/,
+    ours: /kv_namespace: unknown wrangler key .*did you mean "kv_namespaces"\?/,
   },
   {
     why: "a top-level-only key inside an environment",

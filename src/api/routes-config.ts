@@ -12,7 +12,7 @@ import {
 } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import type { ConfigSync } from "../sync/index.ts";
-import { actorOf } from "../security/index.ts";
+import { actorOf, createdByOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 
@@ -50,7 +50,7 @@ export function configRoutes(ctx: RouteContext): RouteDef[] {
             hash: v.hash,
             rollbackOf: v.rollback_of,
             createdAt: v.created_at,
-            createdBy: v.created_by,
+            ...createdByOf(v.created_by),
             targets: Object.keys(v.configs),
           })),
     }),

@@ -6,7 +6,7 @@ import { isUtf8 } from "node:buffer";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { MAX_VALUE_BYTES, type Vault } from "../vault/index.ts";
-import { actorOf, RESERVED_PREFIX } from "../security/index.ts";
+import { actorOf, createdByOf, RESERVED_PREFIX } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
@@ -87,7 +87,7 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       handle: ({ params, tenant }) =>
         vault
           .versions(notReserved(params.name), { tenant })
-          .map((v) => ({ version: v.version, createdAt: v.created_at, createdBy: v.created_by, destroyed: v.destroyed })),
+          .map((v) => ({ version: v.version, createdAt: v.created_at, ...createdByOf(v.created_by), destroyed: v.destroyed })),
     }),
     route({
       id: "putSecret",

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { removeDeadTemps, tempOf } from "../config/dead-temps.ts";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
 import { canonicalJson } from "./canonical.ts";
@@ -168,7 +169,9 @@ export async function exportTo(db: Db, dest: string | URL, opts: ExportToOptions
     return { dest: where, lines, bytes, sha256: digest.digest("hex") };
   }
   const file = url ? fileURLToPath(url) : (dest as string);
-  const tmp = `${file}.tmp-${process.pid}`;
+  // A copy left by an export killed mid-way (its process gone) goes now.
+  removeDeadTemps(file);
+  const tmp = tempOf(file);
   try {
     const fd = openSync(tmp, "w", 0o644);
     try {

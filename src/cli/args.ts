@@ -1,7 +1,7 @@
 // Flag parsing on node:util parseArgs, with errors the CLI can print (ERR_USAGE).
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { CboError } from "../kit/errors.ts";
-import { closest } from "./did-you-mean.ts";
+import { closest } from "../kit/did-you-mean.ts";
 
 export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T, usage: string) {
   const all = { ...options, help: { type: "boolean", short: "h" }, debug: { type: "boolean" }, json: { type: "boolean" } } as const;

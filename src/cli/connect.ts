@@ -6,6 +6,7 @@ import type { CboError, ErrorCode } from "../kit/errors.ts";
 import { DAEMON_DOWN_HINT, discoverDaemon, type DaemonFlags } from "./discover.ts";
 import { asInvoked } from "./invocation.ts";
 import { nodeSocket } from "./node-socket.ts";
+import { startingError, upStarting } from "./starting.ts";
 import { parseTraceparent } from "../kit/trace-context.ts";
 
 export { DAEMON_DOWN_HINT };
@@ -42,10 +43,13 @@ export function warnSpecRefused(refused: string | undefined, write: (line: strin
   );
 }
 
-/** The daemon client for a daemon at `url`, with the CLI's words. */
-export function cliClient(o: { url: string; token: string | undefined; timeoutMs?: number }): DaemonClient {
+/** The daemon client for a daemon at `url`, with the CLI's words; `dataDir`: the daemon's, when known. */
+export function cliClient(o: { url: string; token: string | undefined; timeoutMs?: number; dataDir?: string }): DaemonClient {
+  const dataDir = o.dataDir;
   return createDaemonClient({
     ...CLI_WORDS,
+    // Not answering because its `cbo up` is still starting it: said so, rather than "start it".
+    ...(dataDir === undefined ? {} : { downError: (_url: string, cause: unknown) => startingDown(dataDir, cause) }),
     url: o.url,
     token: o.token,
     socket: nodeSocket,
@@ -58,8 +62,13 @@ export function cliClient(o: { url: string; token: string | undefined; timeoutMs
 
 /** The daemon client for the daemon the flags (or the environment, or the data directory) name. */
 export function connect(flags: DaemonFlags): DaemonClient {
-  const { url, token } = discoverDaemon(flags);
-  return cliClient({ url, token });
+  const { url, token, dataDir } = discoverDaemon(flags);
+  return cliClient({ url, token, dataDir });
+}
+
+function startingDown(dataDir: string, cause: unknown): CboError | undefined {
+  const s = upStarting(dataDir);
+  return s ? startingError(dataDir, s, cause) : undefined;
 }
 
 /** No daemon answers at `url`, in the CLI's words. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { closest } from "./did-you-mean.ts";
+import { closest } from "../kit/did-you-mean.ts";
 import { COMMAND_NAMES } from "./usage/index.ts";
 
 describe("closest", () => {

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
+import { startingError, upStarting } from "./starting.ts";
 import { readTokenFile } from "./token-file.ts";
 
 export const DEFAULT_DATA_DIR = ".cbo";
@@ -114,6 +115,8 @@ export function discoverUrl(
   const fromFile = explicit === undefined ? daemonFileUrl(file) : quietly(() => daemonFileUrl(file));
   const url = explicit ?? fromFile;
   if (url === undefined) {
+    const starting = upStarting(dataDir);
+    if (starting) throw startingError(dataDir, starting);
     // Run from a subdirectory of the project (npx finds the project's cbo from there, and says
     // where the project is): its data directory is named, as the flag that reaches it.
     const project = flags.data === undefined ? env.npm_config_local_prefix : undefined;

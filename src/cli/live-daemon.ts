@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { cliDaemonDown } from "./connect.ts";
+import { startingError, upStarting } from "./starting.ts";
 import { DEFAULT_DATA_DIR, discoverDaemon, type DaemonAddress, type DaemonFlags } from "./discover.ts";
 
 const HEALTH_TIMEOUT_MS = 2_000;
@@ -26,9 +27,16 @@ async function answers(url: string): Promise<boolean> {
  */
 export async function liveDaemon(flags: DaemonFlags, env: NodeJS.ProcessEnv = process.env): Promise<DaemonAddress | undefined> {
   const explicit = flags.url !== undefined || Boolean(env.CBO_URL);
-  if (!explicit && !existsSync(join(resolve(flags.data ?? DEFAULT_DATA_DIR), "daemon.json"))) return undefined;
+  const dataDir = resolve(flags.data ?? DEFAULT_DATA_DIR);
+  // A `cbo up` still starting holds the files already but answers nothing yet: neither way is safe.
+  const starting = () => {
+    const s = upStarting(dataDir);
+    if (s) throw startingError(dataDir, s);
+  };
+  if (!explicit && !existsSync(join(dataDir, "daemon.json"))) return void starting();
   const address = discoverDaemon(flags, env);
   if (await answers(address.url)) return address;
+  if (!explicit) starting();
   if (explicit) throw cliDaemonDown(address.url);
   return undefined;
 }

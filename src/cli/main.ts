@@ -5,7 +5,7 @@
 // the command's usage errors give as their hint.
 import { CboError } from "../kit/errors.ts";
 import { cboCommand, packageVersion } from "./invocation.ts";
-import { closest } from "./did-you-mean.ts";
+import { closest } from "../kit/did-you-mean.ts";
 import { printError, printJsonLine } from "./output.ts";
 import { COMMAND_NAMES, isCommand, isSubcommand, namesSubcommand, overview, usageOf, type CommandName } from "./usage/index.ts";
 

@@ -68,7 +68,7 @@ import { connectEvents, followEvents, streamEvents, type EventHandlers, type Fol
 import { connectLogs, followLogs, type FollowLogsOptions, type LogHandlers } from "./log-stream.ts";
 import { globalSocket, type OpenSocket, type StreamSource } from "./stream-socket.ts";
 import { pages } from "./pages.ts";
-import { newTraceparent, query, requestJson, requestRaw, type Connection } from "./request.ts";
+import { newTraceparent, query, readAnswer, requestJson, requestRaw, type Connection } from "./request.ts";
 
 export type DaemonClientOptions = Connection & {
   /** How the event stream's socket is opened (default: the global WebSocket, authenticated by the session cookie). */
@@ -248,7 +248,7 @@ export function createDaemonClient(opts: DaemonClientOptions) {
     /** The deployment kit, a .tar.gz built by the daemon from its configuration. */
     async downloadKit(q: KitOverrides = {}): Promise<Uint8Array> {
       const res = await requestRaw(conn, "GET", `/v1/kit${query(q as Record<string, string | number | undefined>)}`);
-      return new Uint8Array(await res.arrayBuffer());
+      return readAnswer(conn, res, "GET /v1/kit");
     },
   };
 }

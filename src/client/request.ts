@@ -27,7 +27,11 @@ export type Connection = {
   hints?: Partial<Record<ErrorCode, string>> | undefined;
   /** The hints when the daemon does not answer, does not answer in time, and answers in an unexpected shape. */
   downHint?: string | undefined;
+  /** The caller's own error for a daemon that does not answer, when it knows why (the CLI: still starting). */
+  downError?: ((url: string, cause: unknown) => CboError | undefined) | undefined;
   timeoutHint?: string | undefined;
+  /** The largest answer read (bytes; default MAX_ANSWER_BYTES). */
+  maxAnswerBytes?: number | undefined;
   versionHint?: string | undefined;
   /** Called on a 401 before it is thrown (the dashboard goes back to its login form). */
   onUnauthorized?: (() => void) | undefined;
@@ -42,6 +46,53 @@ export type Connection = {
    */
   onSpecRefused?: ((refused: string | undefined) => void) | undefined;
 };
+
+/**
+ * The largest answer a client reads: far above the largest real one (an audit page of 10,000
+ * entries with details at their 16 KiB cap is about 170 MB), and far enough below what one string
+ * may hold (about 512 M characters in V8) that an answer is refused by name, not by the engine's
+ * "Cannot create a string longer than…".
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
+/** The answer's bytes, counted while they stream in: refused as soon as they pass the limit. */
+export async function readAnswer(c: Pick<Connection, "label" | "maxAnswerBytes">, res: Response, what: string): Promise<Uint8Array> {
+  const limit = c.maxAnswerBytes ?? MAX_ANSWER_BYTES;
+  const tooLarge = () =>
+    new CboError("ERR_IO", `${The(c)}'s answer to ${what} is larger than ${sizeText(limit)}, more than this client reads.`, {
+      details: { limitBytes: limit },
+      hint: "ask for less at a time (a smaller --limit, or a narrower filter), or look for what made the answer this large",
+    });
+  if (Number(res.headers.get("content-length") ?? 0) > limit) {
+    await res.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return all;
+}
+
+const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${bytes} bytes`);
+const answerText = async (c: Pick<Connection, "label" | "maxAnswerBytes">, res: Response, what: string) =>
+  new TextDecoder().decode(await readAnswer(c, res, what));
 
 /** A new trace's `traceparent` (sampled): the root of a command's or an action's requests. */
 export function newTraceparent(): string {
@@ -60,7 +111,9 @@ const FALLBACK_BY_STATUS: Record<number, ErrorCode> = {
 const The = (c: Pick<Connection, "label">) => `The ${c.label ?? "daemon"}`;
 
 /** The daemon does not answer at `url` (connection refused, reset, DNS): a system error it may recover from. */
-export function daemonDown(c: Pick<Connection, "label" | "downHint">, url: string, cause?: unknown): CboError {
+export function daemonDown(c: Pick<Connection, "label" | "downHint" | "downError">, url: string, cause?: unknown): CboError {
+  const known = c.downError?.(url, cause);
+  if (known) return known;
   return new CboError("ERR_IO", `${The(c)} at ${url} is not answering.`, { ...(c.downHint ? { hint: c.downHint } : {}), cause });
 }
 
@@ -156,7 +209,7 @@ async function requestOnce(c: Connection, method: string, path: string, body: un
     c.onSpecRefused(refused ? decodeSpecRefused(refused) : undefined);
   }
   if (!res.ok) {
-    const text = await res.text();
+    const text = await answerText(c, res, `${method} ${path}`);
     if (res.status === 401) c.onUnauthorized?.();
     throw errorFromResponse(c, res.status, text);
   }
@@ -172,7 +225,7 @@ export async function requestJson<S extends z.ZodType>(
   o: RequestOptions = {},
 ): Promise<z.output<S>> {
   const res = await requestRaw(c, method, path, body, o);
-  const text = await res.text();
+  const text = await answerText(c, res, `${method} ${path}`);
   let json: unknown;
   try {
     json = JSON.parse(text);

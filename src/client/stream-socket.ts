@@ -39,7 +39,7 @@ export const globalSocket: OpenSocket = (url, protocols, on) => {
   return { close: () => ws.close(1000, "done") };
 };
 
-export type StreamSource = Pick<Connection, "url" | "token" | "label" | "hints" | "downHint" | "versionHint"> & {
+export type StreamSource = Pick<Connection, "url" | "token" | "label" | "hints" | "downHint" | "downError" | "versionHint"> & {
   socket: OpenSocket;
   /** The hint when the daemon refuses the stream's token or role after the upgrade. */
   refusedHint?: string | undefined;

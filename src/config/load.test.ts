@@ -51,7 +51,11 @@ describe("orchestrator.yaml", () => {
 
   it("names the file, the path and the fix for a misspelt key", () => {
     const e = refusal(BASE.replace("{ name: api, main: src/index.js }", "{ name: api, main: a.js, varz: { A: 1 } }"));
-    expect(e.message).toBe('orchestrator.yaml: workers[0]: unknown key "varz" (check the spelling)');
+    expect(e.message).toBe('orchestrator.yaml: workers[0]: unknown key "varz" (did you mean "vars"?)');
+    const nested = refusal(`${BASE}rollout: { stpes: [100] }\n`);
+    expect(nested.message).toBe('orchestrator.yaml: rollout: unknown key "stpes" (did you mean "steps"?)');
+    const far = refusal(BASE.replace("{ name: api, main: src/index.js }", "{ name: api, main: a.js, zzzzzz: 1 }"));
+    expect(far.message).toBe('orchestrator.yaml: workers[0]: unknown key "zzzzzz" (check the spelling)');
   });
 
   it("refuses steps that do not end at 100, unknown targets, duplicates and main+wrangler together", () => {
@@ -187,6 +191,22 @@ describe("orchestrator.yaml", () => {
     writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: /dev/zero }\n");
     expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrowError(/\/dev\/zero: the file is more than/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refuses an unpaired UTF-16 surrogate in a value or a key, naming its path", () => {
+    const vars = refusal(BASE.replace("{ name: api, main: src/index.js }", '{ name: api, main: a.js, vars: { GREETING: "hi \\ud800" } }'));
+    expect(vars.message).toBe(
+      "orchestrator.yaml: workers[0].vars.GREETING: holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape).",
+    );
+    expect(vars.details).toEqual({ path: "workers[0].vars.GREETING" });
+    const config = refusal(
+      BASE.replace("{ name: api, main: src/index.js }", '{ name: api, main: a.js, config: { values: { "k\\udc00": 1 } } }'),
+    );
+    expect(config.message).toContain("orchestrator.yaml: workers[0].config.values.k\ufffd: holds an unpaired UTF-16 surrogate");
+    // A pair is one character, and fine.
+    expect(() =>
+      parseSpec(BASE.replace("{ name: api, main: src/index.js }", '{ name: api, main: a.js, vars: { E: "\\ud83d\\ude00" } }'), "o.yaml"),
+    ).not.toThrow();
   });
 
   it("says which file is missing", () => {

@@ -6,6 +6,9 @@ import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { durationMs, type BackupSchedule } from "./backup.ts";
 import { checkTextSize, checkValueSizes, readSpecFile } from "./size-limits.ts";
+import { checkWellFormed } from "./well-formed.ts";
+import { keysAt } from "./schema-keys.ts";
+import { closest } from "../kit/did-you-mean.ts";
 import type { ResolvedLogs } from "./logs-schema.ts";
 import type { Windows } from "./windows-schema.ts";
 import {
@@ -85,7 +88,7 @@ export type ResolvedSpec = {
 };
 
 /** `orchestrator.yaml: workers[1].rollout.steps: steps must increase…` — one line per problem. */
-export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
+export function formatIssues(file: string, issues: z.core.$ZodIssue[], schema?: z.ZodType): string {
   return issues
     .slice(0, 10)
     .map((i) => {
@@ -93,13 +96,20 @@ export function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
         .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
         .join("")
         .replace(/^\./, "");
-      const msg =
-        i.code === "unrecognized_keys"
-          ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")} (check the spelling)`
-          : i.message;
+      const msg = i.code === "unrecognized_keys" ? unknownKeys(i.keys, schema ? keysAt(schema, i.path) : []) : i.message;
       return `${file}: ${path || "(root)"}: ${msg}`;
     })
     .join("\n");
+}
+
+/** `unknown key "varz" (did you mean "vars"?)`: a close match among the keys the object knows, else a nudge. */
+function unknownKeys(keys: string[], known: string[]): string {
+  const meant = keys.flatMap((k) => {
+    const c = closest(k, known);
+    return c ? [keys.length > 1 ? `"${k}" -> "${c}"` : `"${c}"`] : [];
+  });
+  const why = meant.length ? `did you mean ${meant.join(", ")}?` : "check the spelling";
+  return `unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")} (${why})`;
 }
 
 export function parseSpec(text: string, file: string): Spec {
@@ -126,9 +136,10 @@ export function parseSpec(text: string, file: string): Spec {
     });
   }
   checkValueSizes(data, file);
+  checkWellFormed(data, file);
   const parsed = SpecSchema.safeParse(data);
   if (!parsed.success) {
-    throw new CboError("ERR_VALIDATION", formatIssues(file, parsed.error.issues), {
+    throw new CboError("ERR_VALIDATION", formatIssues(file, parsed.error.issues, SpecSchema), {
       details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
       hint: "Fix the keys named above; see README (orchestrator.yaml) for every key.",
     });

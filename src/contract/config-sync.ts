@@ -62,7 +62,8 @@ export const ConfigHistorySchema = z.object({
   hash: z.string(),
   rollbackOf: z.number().int().nullable(),
   createdAt: z.string(),
-  createdBy: z.string().nullable(),
+  createdBy: z.string().nullable().describe("The name of the token that published it"),
+  createdByToken: z.string().nullable().describe("That token's id (two tokens may share a name); null when not a token"),
   targets: z.array(z.string()),
 });
 export type ConfigHistoryEntry = z.output<typeof ConfigHistorySchema>;

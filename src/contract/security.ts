@@ -72,7 +72,8 @@ export type Secret = z.output<typeof SecretSchema>;
 export const SecretVersionSchema = z.object({
   version: z.number().int(),
   createdAt: z.string(),
-  createdBy: z.string().nullable(),
+  createdBy: z.string().nullable().describe("The name of the token that wrote it"),
+  createdByToken: z.string().nullable().describe("That token's id (two tokens may share a name); null when not a token"),
   destroyed: z.boolean(),
 });
 export type SecretVersion = z.output<typeof SecretVersionSchema>;

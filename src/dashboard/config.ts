@@ -61,7 +61,7 @@ export const configPage: Page = (root, ctx, route) => {
                 h("code", {}, short(v.hash)),
                 v.rollbackOf ? `v${v.rollbackOf}` : "",
                 when(v.createdAt),
-                v.createdBy ?? "—",
+                v.createdByToken ? h("span", { title: `token ${v.createdByToken}` }, v.createdBy ?? "—") : (v.createdBy ?? "—"),
                 v.targets.join(", "),
               ]),
               { class: "data" },

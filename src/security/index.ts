@@ -12,4 +12,4 @@ export {
   type OrchestratorKeyInfo,
 } from "./orchestrator-key.ts";
 export { createCheckpointExport, type CheckpointExport } from "./checkpoint-export.ts";
-export { actorOf, DAEMON_ACTOR, ENGINE_ACTOR, type Principal } from "./principal.ts";
+export { actorOf, createdByOf, DAEMON_ACTOR, ENGINE_ACTOR, type Principal } from "./principal.ts";

@@ -7,6 +7,15 @@ export type Principal = { id: string; name: string; role: Role; tenant: string |
 
 /** How a token appears as an actor: its name and id (never the token). */
 export const actorOf = (p: Principal): string => `token:${p.name}:${p.id}`;
+/**
+ * Who an actor is for a "By" column: a token's name, and its id apart (for a title or --json, where
+ * two tokens with one name must be told apart). Any other actor (daemon, engine, a name already)
+ * is shown as it is.
+ */
+export function createdByOf(actor: string | null): { createdBy: string | null; createdByToken: string | null } {
+  const m = actor === null ? null : /^token:(.*):([^:]+)$/s.exec(actor);
+  return m ? { createdBy: m[1]!, createdByToken: m[2]! } : { createdBy: actor, createdByToken: null };
+}
 /** The actor of what the daemon does by itself (its signing key, recovery). */
 export const DAEMON_ACTOR = "daemon";
 /** The actor of the release engine's lifecycle events. */

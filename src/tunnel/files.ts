@@ -3,6 +3,7 @@
 // so no reader ever sees a half-written file or a moment of wider permissions.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { removeDeadTemps, tempOf } from "../config/dead-temps.ts";
 import { CboError } from "../kit/errors.ts";
 import { TunnelRecordSchema, type TunnelRecord } from "./types.ts";
 
@@ -16,7 +17,8 @@ export function tunnelFiles(dataDir: string): TunnelFiles {
 export function writePrivate(file: string, content: string, dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  const tmp = `${file}.tmp-${process.pid}`;
+  removeDeadTemps(file);
+  const tmp = tempOf(file);
   try {
     writeFileSync(tmp, content, { mode: 0o600, flag: "w" });
     chmodSync(tmp, 0o600); // the umask cannot widen it, but a leftover tmp file could be wider
@@ -25,6 +27,11 @@ export function writePrivate(file: string, content: string, dir: string): void {
     rmSync(tmp, { force: true });
     throw new CboError("ERR_IO", `Could not write ${file}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** Removes the working copies a writer killed mid-way left (the token's may hold the token). */
+export function removeLeftovers(files: TunnelFiles): void {
+  for (const f of [files.token, files.config, files.record]) removeDeadTemps(f);
 }
 
 export function readRecord(files: TunnelFiles): TunnelRecord | null {

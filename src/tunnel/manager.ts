@@ -7,7 +7,7 @@
 import { CboError, isCboError } from "../kit/errors.ts";
 import { cloudflaredArgs } from "./cloudflared-config.ts";
 import { childEnv, findCloudflared, installHint, type Env } from "./find-binary.ts";
-import { readRecord, readToken, tunnelFiles } from "./files.ts";
+import { readRecord, readToken, removeLeftovers, tunnelFiles } from "./files.ts";
 import { buildIngress, ingressService, publicUrlOf, sameIngress } from "./ingress.ts";
 import { applyTunnel, DEFAULT_TUNNEL_NAME, defaultHostname, ensureTunnel, hostnameOf, pickAccount, type CreateInput } from "./provision.ts";
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from "./restart-policy.ts";
@@ -44,6 +44,7 @@ export type TunnelManager = ReturnType<typeof createTunnelManager>;
 
 export function createTunnelManager(o: TunnelManagerOptions) {
   const files = tunnelFiles(o.dataDir);
+  removeLeftovers(files);
   const policy = { ...DEFAULT_RESTART_POLICY, ...o.restartPolicy };
   let record: TunnelRecord | null = readRecord(files);
   let daemonUrl: string | undefined;
@@ -223,15 +224,22 @@ export function createTunnelManager(o: TunnelManagerOptions) {
 
     async status(): Promise<TunnelStatus> {
       const proc = processStatus();
-      if (!record)
+      if (!record) {
+        // The local edge routes tunnel hostnames itself: with no Cloudflare target the install
+        // steps would send the operator after a binary nothing here uses.
+        const accounts = o.accounts();
+        const localOnly = accounts.length > 0 && accounts.every((a) => a.local);
         return {
           configured: false,
           tunnel: null,
           remote: null,
-          process: proc,
+          process: localOnly ? { ...proc, install: null } : proc,
           files: null,
-          note: "No tunnel yet: `cbo tunnel create` makes one.",
+          note: localOnly
+            ? "No tunnel yet: `cbo tunnel create` makes one. Every target is on the local edge, which routes tunnel hostnames itself: cloudflared is not needed."
+            : "No tunnel yet: `cbo tunnel create` makes one.",
         };
+      }
       const r = record;
       let remote: TunnelStatus["remote"];
       try {

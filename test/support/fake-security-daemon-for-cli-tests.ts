@@ -12,7 +12,15 @@ export const FAKE_DEPLOYER = "cbo_fakesec_deployer_0123456789";
 export const FAKE_VIEWER = "cbo_fakesec_viewer_0123456789";
 
 type Role = "admin" | "deployer" | "viewer" | "agent";
-type Version = { version: number; value: string; encoding: "utf8" | "base64"; createdAt: string; createdBy: string; destroyed: boolean };
+type Version = {
+  version: number;
+  value: string;
+  encoding: "utf8" | "base64";
+  createdAt: string;
+  createdBy: string;
+  createdByToken: string;
+  destroyed: boolean;
+};
 type Secret = {
   name: string;
   current: number;
@@ -147,7 +155,15 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
       };
       const bump = (sec: Secret, value: string, encoding: Version["encoding"]) => {
         sec.current = Math.max(0, ...sec.versions.map((v) => v.version)) + 1;
-        sec.versions.push({ version: sec.current, value, encoding, createdAt: now(), createdBy: `token:${who.name}`, destroyed: false });
+        sec.versions.push({
+          version: sec.current,
+          value,
+          encoding,
+          createdAt: now(),
+          createdBy: who.name,
+          createdByToken: who.id,
+          destroyed: false,
+        });
         sec.updatedAt = now();
       };
       if (method === "PUT" && !sub) {
@@ -181,6 +197,7 @@ export async function fakeSecurityDaemonForCliTests(): Promise<FakeSecurityDaemo
             version: v.version,
             createdAt: v.createdAt,
             createdBy: v.createdBy,
+            createdByToken: v.createdByToken,
             destroyed: v.destroyed,
             current: v.version === s.current,
           })),

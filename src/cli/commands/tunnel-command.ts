@@ -26,7 +26,9 @@ export function formatProcess(p: StatusT["process"], brief = false): string {
     case "backoff":
       return `exited; restarting in ${((p.nextRestartMs ?? 0) / 1000).toFixed(1)} s (failure ${p.attempt} in a row, ${p.restarts} restarts so far)`;
     case "not-installed":
-      return brief ? "not installed (`cbo tunnel status` says how to install it)" : `not installed\n${p.install ?? ""}`;
+      // No install hint: the daemon has no use for cloudflared (every target on the local edge).
+      if (p.install === null) return "not installed";
+      return brief ? "not installed (`cbo tunnel status` says how to install it)" : `not installed\n${p.install}`;
     case "disabled":
       return "not supervised here (CBO_CLOUDFLARED=off): run it where it is managed";
     case "no-tunnel":
@@ -44,7 +46,10 @@ export function formatRules(rules: Rule[]): string {
 }
 
 export function formatStatus(s: StatusT, brief = false): string {
-  if (!s.configured || !s.tunnel) return `no tunnel configured (\`cbo tunnel create\`)\ncloudflared  ${formatProcess(s.process, brief)}\n`;
+  if (!s.configured || !s.tunnel) {
+    const needless = s.process.state === "not-installed" && s.process.install === null;
+    return `no tunnel configured (\`cbo tunnel create\`)\ncloudflared  ${needless ? "not needed on the local edge (not installed)" : formatProcess(s.process, brief)}\n`;
+  }
   const t = s.tunnel;
   const lines = [
     `tunnel       ${t.name} (${t.id}) in target ${t.target}${t.local ? " (local edge)" : ""}`,

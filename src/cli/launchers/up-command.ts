@@ -15,6 +15,7 @@ import { takeSecretEnv } from "../../config/child-env.ts";
 import { startDaemon } from "../../daemon.ts";
 import { loadSpec } from "../../config/load.ts";
 import { refuseDataDirInUse } from "../../store/in-use.ts";
+import { markStarting, refuseWhileStarting } from "../starting.ts";
 import { createLogger, logSettings, stderrSink } from "../../telemetry/index.ts";
 import { parse, portFlag, regionsFlag, WHOLE_NUMBER } from "../args.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, defaultConfig, EXAMPLE_SPEC } from "../defaults.ts";
@@ -78,6 +79,7 @@ export async function upCommand(args: string[]): Promise<number> {
   // directory (a second `npm start`), or an orchestrator.yaml that does not validate, stops
   // `cbo up` with the directory as it was. The daemon reads the file again when it starts.
   await refuseDataDirInUse(dataDir);
+  refuseWhileStarting(dataDir);
   loadSpec(configFile);
   // Loaded here, not at the top: only the commands that run the edge load Miniflare and workerd.
   const { startLocalEdge, stopLeftoverWorkerd, DEFAULT_REGIONS, refuseEdgeDirInUse } = await import("../../local-edge/index.ts");
@@ -92,6 +94,8 @@ export async function upCommand(args: string[]): Promise<number> {
     { port, what: "the daemon's API", flag: "--port" },
     ...edgePorts(edgePort, regions ?? DEFAULT_REGIONS),
   ]);
+  // From here until the daemon answers, a command run on this data directory says it is starting.
+  const started = markStarting(dataDir);
   // The embedded edge fires due cron triggers, as Cloudflare would for the released Workers.
   const edge = await startLocalEdge({
     port: edgePort,
@@ -99,6 +103,9 @@ export async function upCommand(args: string[]): Promise<number> {
     ...(regions ? { regions } : {}),
     crons: true,
     log: (line) => upLog.info(line.trimEnd()),
+  }).catch((e: unknown) => {
+    started();
+    throw e;
   });
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
   try {
@@ -118,6 +125,7 @@ export async function upCommand(args: string[]): Promise<number> {
       ...(secrets.CBO_MASTER_PASSPHRASE ? { passphrase: secrets.CBO_MASTER_PASSPHRASE } : {}),
       ...(secrets.CLOUDFLARE_API_TOKEN ? { cloudflareToken: secrets.CLOUDFLARE_API_TOKEN } : {}),
     });
+    started(); // it answers now (daemon.json names it)
     // From here on, the daemon is used as any client uses it: through its API, with the admin token.
     const token = daemon.initialAdminToken ?? adminToken(daemon.adminTokenFile);
     const client = cliClient({ url: daemon.url, token });
@@ -228,6 +236,7 @@ export async function upCommand(args: string[]): Promise<number> {
       );
     }
   } catch (e) {
+    started();
     await daemon?.close().catch(() => {});
     await edge.close();
     daemonLog.close();

@@ -9,6 +9,7 @@
 //     level under `<name>-<X>`, shipping the top-level bindings: the bug this reader fixes);
 //   - an unknown key, or a top-level-only key inside `[env.X]`, is refused (wrangler warns and
 //     ignores it, so a misspelt binding key would silently deploy without that binding).
+import { closest } from "../../kit/did-you-mean.ts";
 import { WRANGLER_KEYS, isEmptyValue, type KeyRule } from "./keys.ts";
 import type { RawWranglerConfig } from "./parse.ts";
 
@@ -41,7 +42,7 @@ export function selectEnvironment(raw: RawWranglerConfig, env: string | undefine
 
   for (const key of Object.keys(raw)) {
     if (key === "env") continue;
-    if (!WRANGLER_KEYS[key]) refusals.push(unknownKey(key));
+    if (!WRANGLER_KEYS[key]) refusals.push(unknownKey(key, closest(key, [...Object.keys(WRANGLER_KEYS), "env"])));
   }
 
   let rawEnv: Record<string, unknown> | undefined;
@@ -57,7 +58,7 @@ export function selectEnvironment(raw: RawWranglerConfig, env: string | undefine
       rawEnv = found;
       for (const key of Object.keys(found)) {
         const rule = WRANGLER_KEYS[key];
-        if (!rule) refusals.push(unknownKey(`env.${env}.${key}`));
+        if (!rule) refusals.push(unknownKey(`env.${env}.${key}`, closest(key, ENV_KEYS)));
         else if (rule.scope === "top")
           refusals.push(`env.${env}.${key}: wrangler reads \`${key}\` only at the top level and ignores it here; move it to the top level`);
       }
@@ -105,6 +106,12 @@ function effective(
   return top === undefined ? undefined : { value: top, path: key };
 }
 
-function unknownKey(path: string): string {
-  return `${path}: unknown wrangler key (wrangler warns and ignores it, so it would do nothing); check the spelling or remove it`;
+/** What `[env.X]` may hold: every key but the top-level-only ones. */
+const ENV_KEYS = Object.entries(WRANGLER_KEYS)
+  .filter(([, rule]) => rule.scope !== "top")
+  .map(([key]) => key);
+
+function unknownKey(path: string, meant: string | undefined): string {
+  const fix = meant ? `did you mean "${meant}"? Fix the spelling, or remove it` : "check the spelling or remove it";
+  return `${path}: unknown wrangler key (wrangler warns and ignores it, so it would do nothing); ${fix}`;
 }

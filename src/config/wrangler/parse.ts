@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import type { ParseError } from "jsonc-parser";
 import { CboError } from "../../kit/errors.ts";
 import { checkTextSize, checkValueSizes, readSpecFile } from "../size-limits.ts";
+import { checkWellFormed } from "../well-formed.ts";
 
 export type RawWranglerConfig = Record<string, unknown>;
 
@@ -26,6 +27,7 @@ export function readRawWranglerConfig(file: string): RawWranglerConfig {
   checkTextSize(text, file);
   const raw = parseWranglerText(text, file);
   checkValueSizes(raw, file);
+  checkWellFormed(raw, file);
   return raw;
 }
 

@@ -4,6 +4,8 @@
 import * as z from "zod";
 import { MigrationSchema, ModuleRuleSchema } from "../source/model.ts";
 import { CronSchema } from "../cron.ts";
+import { closest } from "../../kit/did-you-mean.ts";
+import { keysAt } from "../schema-keys.ts";
 import { DEV_ONLY_SUBKEYS } from "./keys.ts";
 import type { Located } from "./environment.ts";
 
@@ -182,7 +184,7 @@ export function parseShape<K extends ShapeKey>(
   const value = stripDevOnly(key, at, ignored);
   const r = SHAPES[key].safeParse(value);
   if (r.success) return r.data as Shapes[K];
-  for (const issue of r.error.issues.slice(0, 5)) refusals.push(describeIssue(at.path, issue));
+  for (const issue of r.error.issues.slice(0, 5)) refusals.push(describeIssue(at.path, issue, SHAPES[key]));
   return undefined;
 }
 
@@ -212,10 +214,17 @@ function stripDevOnly(key: ShapeKey, at: Located, ignored: { key: string; reason
   };
 }
 
-function describeIssue(base: string, issue: z.core.$ZodIssue): string {
+function describeIssue(base: string, issue: z.core.$ZodIssue, shape: z.ZodType): string {
   const path = base + issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
   if (issue.code === "unrecognized_keys") {
-    return `${path}: ${issue.keys.map((k) => `"${k}"`).join(", ")} ${issue.keys.length > 1 ? "are" : "is"} not supported by the orchestrator (remove ${issue.keys.length > 1 ? "them" : "it"}, or deploy this Worker with wrangler)`;
+    // A misspelling of a key the object has gets the key it most likely meant.
+    const known = keysAt(shape, issue.path);
+    const meant = issue.keys.flatMap((k) => {
+      const c = closest(k, known);
+      return c ? [`"${k}" -> "${c}"`] : [];
+    });
+    const typo = meant.length ? `; did you mean ${meant.join(", ")}?` : "";
+    return `${path}: ${issue.keys.map((k) => `"${k}"`).join(", ")} ${issue.keys.length > 1 ? "are" : "is"} not supported by the orchestrator (remove ${issue.keys.length > 1 ? "them" : "it"}, or deploy this Worker with wrangler)${typo}`;
   }
   return `${path}: ${issue.message}`;
 }

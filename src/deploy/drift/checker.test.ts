@@ -8,7 +8,8 @@ import { GateSchema } from "../../config/schema.ts";
 import type { TargetRuntime } from "../../targets/types.ts";
 import { CboError } from "../../kit/errors.ts";
 import { createStore, type Store } from "../../store/index.ts";
-import { createDriftChecker, type DriftCheckerOptions } from "./checker.ts";
+import { lineLogger, type LogEntry } from "../../telemetry/index.ts";
+import { BEHIND_INTERVALS, createDriftChecker, type DriftCheckerOptions } from "./checker.ts";
 
 const INTERVAL = 1000;
 type Split = Array<{ versionId: string; percentage: number }>;
@@ -283,6 +284,27 @@ describe("drift checker", () => {
     queued = 0;
     await s.checker.checkNow();
     expect(s.row()).toMatchObject({ status: "in_sync" });
+  });
+
+  it("spreading checks over passes is said at debug; a warning only once a target waits many intervals", async () => {
+    const lines: LogEntry[] = [];
+    const log = lineLogger((_line, entry) => void lines.push(entry));
+    // A budget of 4 per window: drift's half share gives a bucket of one read, refilled slowly.
+    const s = setup({ budget: createRequestBudget({ limit: 4, windowMs: 1_000_000 }), log });
+    released(s.store);
+    await s.checker.checkNow();
+    s.advance(INTERVAL);
+    await s.checker.checkNow();
+    expect(lines.filter((l) => l.level !== "debug")).toEqual([]);
+    expect(lines.some((l) => l.level === "debug" && l.msg.includes("spread over several passes"))).toBe(true);
+    s.advance(BEHIND_INTERVALS * INTERVAL);
+    await s.checker.checkNow();
+    const warned = lines.filter((l) => l.level === "warn");
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.msg).toMatch(/running behind: a target waited \d+s/);
+    s.advance(INTERVAL);
+    await s.checker.checkNow();
+    expect(lines.filter((l) => l.level === "warn")).toHaveLength(1);
   });
 
   it("config: applied behind published counts as drift once it lasts longer than an interval", async () => {

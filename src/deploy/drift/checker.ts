@@ -9,7 +9,9 @@
 // Per worker and target, each pass:
 //   a release/rollback of the worker unfinished ──> pending (no verdict: the engine is moving it)
 //   nothing desired yet, or the journal left it uncertain, or the edge unreadable ──> unknown
-//   no read allowed by the budget (pace.ts) ──> unchanged, read first next pass
+//   no read allowed by the budget (pace.ts) ──> unchanged, read first next pass (normal for a
+//     fleet bigger than the budget share: said at debug; a warning only once a target has waited
+//     BEHIND_INTERVALS intervals for its check)
 //   otherwise ──> in_sync | drifted; drift.detected on a new drift, drift.resolved when it is gone
 //   drifted and `drift: revert` ──> the desired split deployed again (revert.ts, through the
 //     engine's restore path), at most once per interval per target, never while the engine moves
@@ -57,6 +59,9 @@ type Job = { worker: ResolvedWorker; runtime: TargetRuntime; desired: DesiredTar
 
 type DriftEvent = Extract<EventType, `drift.${string}`>;
 
+/** A target unchecked for this many intervals makes the budget share worth a warning. */
+export const BEHIND_INTERVALS = 10;
+
 const headOf = (r: Release | undefined) => (r ? `${r.id}:${r.status}` : "none");
 
 export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
@@ -70,6 +75,10 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
   const revertFailure = new Map<string, string>();
   const configLagSince = new Map<string, { desired: number; at: number }>();
   let deferring = false;
+  // The longest a deferred target has waited for its check this pass, and whether that was said.
+  let behindMs = 0;
+  let warnedBehind = false;
+  const startedAt = now();
 
   const keyOf = (k: DriftKey) => `${k.tenant}/${k.worker}/${k.target}`;
   const headNow = (w: ResolvedWorker) => store.releases.head(w.name, w.tenant);
@@ -101,7 +110,11 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
     const k: DriftKey = { tenant: worker.tenant, worker: worker.name, target: runtime.name };
     if (!desired) return void store.drift.mark(k, "unknown", "no release or rollback has put a version here yet");
     if (desired.state === "uncertain") return void store.drift.mark(k, "unknown", desired.why);
-    if (!pace.take(runtime.client.budget)) return void (deferring = true);
+    if (!pace.take(runtime.client.budget)) {
+      deferring = true;
+      behindMs = Math.max(behindMs, now() - (lastRead.get(keyOf(k)) ?? startedAt));
+      return;
+    }
     lastRead.set(keyOf(k), now());
     let observed: Split;
     try {
@@ -248,6 +261,22 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
     return fresh;
   }
 
+  // Spreading checks over passes is the normal state of a fleet larger than drift's budget share
+  // (the example fleet is one): said at debug. Only a target left unchecked for many intervals is
+  // news to an operator.
+  function reportPace(wasDeferring: boolean): void {
+    if (deferring && !wasDeferring) log.debug("drift: checks are spread over several passes to stay within their API budget share");
+    if (wasDeferring && !deferring) log.debug("drift: every target checked in one pass again");
+    const behind = deferring && behindMs >= BEHIND_INTERVALS * intervalMs;
+    if (behind && !warnedBehind)
+      log.warn(
+        `drift: checks are running behind: a target waited ${Math.round(behindMs / 1000)}s for its check (interval ${intervalMs}ms) ` +
+          "because drift reads may use only their share of each token's API budget (CBO_CF_BUDGET); fewer workers or targets per token would keep up",
+      );
+    if (!behind && warnedBehind) log.info("drift: checks keep up with their interval again");
+    warnedBehind = behind;
+  }
+
   async function pass(): Promise<void> {
     // Backs off while the disk is full: verdicts and reverts could not be recorded (store/storage.ts).
     if (store.storage.paused()) return;
@@ -255,9 +284,9 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
       const list = jobs();
       const wasDeferring = deferring;
       deferring = false;
+      behindMs = 0;
       await forEachBounded(list, concurrency, check);
-      if (deferring && !wasDeferring) log.info("drift: its share of the API budget is in use; checks are spread over more passes");
-      if (wasDeferring && !deferring) log.info("drift: every target checked in one pass again");
+      reportPace(wasDeferring);
     } catch (e) {
       // A broken spec() or store write must not end the loop: the next pass tries again.
       log.error(`drift pass failed: ${describe(store.storage.classify(e))}`);

@@ -1,0 +1,38 @@
+// Files written whole go first to a working copy named by the writing process, `<file>.tmp-<pid>`,
+// then are renamed over `file`. A writer killed in between (SIGKILL, OOM, the machine off) never
+// removes its copy, which may hold what `file` holds (the tunnel's connector token, an audit
+// export). The next writer of the same file removes the copies whose process is gone; a live
+// process's copy, this one's included, is left alone (backups do the same: backup/create.ts).
+import { readdirSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+/** This process's working copy of `file`. */
+export const tempOf = (file: string): string => `${file}.tmp-${process.pid}`;
+
+/** Removes the working copies of `file` left by processes that are gone. */
+export function removeDeadTemps(file: string): void {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = name.slice(prefix.length);
+    if (!/^[1-9]\d*$/.test(pid) || Number(pid) === process.pid || alive(Number(pid))) continue;
+    rmSync(join(dir, name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, under another user.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
