@@ -10,6 +10,7 @@ import type { MasterKey } from "../vault/index.ts";
 import { sealArchive } from "./seal.ts";
 import { snapshot } from "./snapshot.ts";
 import { CHECKPOINTS_FILE, DB_FILE } from "./format.ts";
+import { processAlive } from "../config/process-alive.ts";
 
 export type BackupOptions = {
   dataDir: string;
@@ -100,15 +101,5 @@ function removeOrphanedTemps(dir: string): void {
     const pid = Number(TEMP.exec(name)?.[1] ?? Number.NaN);
     if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
     rmSync(join(dir, name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, under another user.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { CboError } from "../kit/errors.ts";
+import { processAlive } from "../config/process-alive.ts";
 
 export const RESTORE_MARKER = "restore-incomplete";
 
@@ -37,7 +38,7 @@ export function clearInterruptedRestore(dir: string, written: readonly string[])
   const marker = join(dir, RESTORE_MARKER);
   if (!existsSync(marker)) return false;
   const body = readMarker(marker);
-  if (body && body.pid !== process.pid && alive(body.pid)) {
+  if (body && body.pid !== process.pid && processAlive(body.pid)) {
     throw new CboError("ERR_CONFLICT", `A restore into ${dir} is running (process ${body.pid}).`, {
       hint: "Wait for it to finish, or stop it and run the restore again.",
     });
@@ -56,14 +57,5 @@ function readMarker(file: string): MarkerBody | undefined {
     return typeof body?.pid === "number" && typeof body.archive === "string" ? body : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -5,6 +5,7 @@
 // process's copy, this one's included, is left alone (backups do the same: backup/create.ts).
 import { readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { processAlive } from "./process-alive.ts";
 
 /** This process's working copy of `file`. */
 export const tempOf = (file: string): string => `${file}.tmp-${process.pid}`;
@@ -22,17 +23,7 @@ export function removeDeadTemps(file: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = name.slice(prefix.length);
-    if (!/^[1-9]\d*$/.test(pid) || Number(pid) === process.pid || alive(Number(pid))) continue;
+    if (!/^[1-9]\d*$/.test(pid) || Number(pid) === process.pid || processAlive(Number(pid))) continue;
     rmSync(join(dir, name), { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, under another user.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -7,18 +7,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
+import { processAlive } from "../config/process-alive.ts";
 
 const EdgeFileSchema = z.looseObject({ apiUrl: z.string(), pid: z.number().int().positive() });
 const ANSWER_TIMEOUT_MS = 2_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -38,7 +30,7 @@ export async function edgeServing(dir: string): Promise<{ apiUrl: string; pid: n
   } catch {
     return undefined;
   }
-  if (!alive(parsed.pid)) return undefined;
+  if (!processAlive(parsed.pid)) return undefined;
   return (await answers(parsed.apiUrl)) ? { apiUrl: parsed.apiUrl, pid: parsed.pid } : undefined;
 }
 

@@ -9,19 +9,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
+import { processAlive } from "../config/process-alive.ts";
 
 const DaemonFileSchema = z.object({ url: z.string(), pid: z.number().int().positive() });
 const HEALTH_TIMEOUT_MS = 2_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to another user (still a daemon that may hold the files).
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -47,7 +38,7 @@ export async function daemonServing(dataDir: string): Promise<{ url: string; pid
   } catch {
     return undefined;
   }
-  if (!alive(parsed.pid)) return undefined;
+  if (!processAlive(parsed.pid)) return undefined;
   return (await answers(parsed.url)) ? parsed : undefined;
 }
 
