@@ -13,26 +13,12 @@ import { join } from "node:path";
 import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon } from "../src/daemon.ts";
-import type { RegionInfo } from "../src/local-edge/types.ts";
 import { launchChromium, LANDED, watchProblems } from "./support/browser-page.ts";
 import { makeTempDir } from "./support/edge.ts";
+// With no workers nothing ever calls the edge.
+import { UNREACHABLE_EDGE as EDGE } from "./support/daemon-rig.ts";
 
 const SPEC = "version: 1\ntargets:\n  - { name: eu, api: local }\n";
-// A stand-in for the local edge's address book only: with no workers nothing ever calls it.
-const EDGE = {
-  apiUrl: "http://127.0.0.1:9",
-  token: "unused",
-  regions: [
-    {
-      name: "eu",
-      accountId: "e".repeat(32),
-      accountName: "eu",
-      subdomain: "eu",
-      port: 9,
-      publicUrl: "http://127.0.0.1:9",
-    } satisfies RegionInfo,
-  ],
-};
 const RELEASES = /\/v1\/releases(\?|$)/;
 const BROKEN = /undefined|NaN|\[object Object\]|\{"error"/;
 

@@ -9,6 +9,7 @@
 import type { InvocationRow } from "../state/invocations.ts";
 import { GraphqlError } from "./errors.ts";
 import { DIMENSIONS, type RowContext } from "./invocations-fields.ts";
+import { wildcardMatch } from "../../kit/wildcard-match.ts";
 
 export type RowPredicate = (row: InvocationRow, ctx: RowContext) => boolean;
 
@@ -38,29 +39,11 @@ function timeOf(v: unknown, key: string): number {
 
 /**
  * SQL LIKE as Cloudflare's GraphQL filters take it (`%` any run, `_` one character, case kept),
- * matched with two pointers in at most len(pattern) x len(text) steps. A regular expression built
- * from the pattern (`%%%%…x` -> `.*.*.*.*…x`) backtracks exponentially: a dozen `%` against a
- * 40-character name held the edge's event loop for longer than any client waits.
+ * matched without backtracking (kit/wildcard-match.ts): a regular expression built from the pattern
+ * held the edge's event loop for longer than any client waits with a dozen `%`.
  */
 export function likeMatch(pattern: string, text: string): boolean {
-  let p = 0;
-  let t = 0;
-  let star = -1; // the last `%` seen, and where in the text it started matching
-  let from = 0;
-  while (t < text.length) {
-    if (p < pattern.length && (pattern[p] === "_" || pattern[p] === text[t])) {
-      p++;
-      t++;
-    } else if (p < pattern.length && pattern[p] === "%") {
-      star = p++;
-      from = t;
-    } else if (star !== -1) {
-      p = star + 1;
-      t = ++from;
-    } else return false;
-  }
-  while (p < pattern.length && pattern[p] === "%") p++;
-  return p === pattern.length;
+  return wildcardMatch(pattern, text, { any: "%", one: "_" });
 }
 
 /** One `field_op: value` condition. */

@@ -2,6 +2,7 @@
 // asset-worker/src/handler.ts): html_handling maps `/foo`, `/foo/`, `/foo.html` and
 // `/foo/index.html` onto one file and redirects (307) the other spellings to the canonical one;
 // not_found_handling picks what answers a path no file claims. Pure, so Node tests run it too.
+import { wildcardMatch } from "../../kit/wildcard-match.ts";
 
 export type HtmlHandling = "auto-trailing-slash" | "force-trailing-slash" | "drop-trailing-slash" | "none";
 export type NotFoundHandling = "single-page-application" | "404-page" | "none";
@@ -182,27 +183,9 @@ export function runsWorkerFirst(setting: unknown, pathname: string): boolean {
 }
 
 /**
- * `*` is any run of characters, everything else itself; two pointers, at most len(pattern) x
- * len(text) steps. (A regular expression built from the pattern backtracks polynomially in the
- * number of `*`: a pattern with a few of them against a long public request path held the region.)
+ * `*` is any run of characters, everything else itself, matched without backtracking
+ * (kit/wildcard-match.ts): a pattern with a few `*` against a long public request path held the region.
  */
 export function globMatch(pattern: string, text: string): boolean {
-  let p = 0;
-  let t = 0;
-  let star = -1;
-  let from = 0;
-  while (t < text.length) {
-    if (p < pattern.length && pattern[p] !== "*" && pattern[p] === text[t]) {
-      p++;
-      t++;
-    } else if (p < pattern.length && pattern[p] === "*") {
-      star = p++;
-      from = t;
-    } else if (star !== -1) {
-      p = star + 1;
-      t = ++from;
-    } else return false;
-  }
-  while (p < pattern.length && pattern[p] === "*") p++;
-  return p === pattern.length;
+  return wildcardMatch(pattern, text, { any: "*" });
 }
