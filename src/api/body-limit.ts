@@ -11,6 +11,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import { CboError } from "../kit/errors.ts";
+import { readUpTo } from "../kit/read-up-to.ts";
 
 /** What a route takes unless it says otherwise (route.ts `maxBodyBytes`). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -76,19 +77,7 @@ function readIncoming(req: IncomingMessage, limit: number): Promise<string> {
 async function readStream(req: Request, limit: number): Promise<string> {
   const declared = req.headers.get("content-length");
   if (declared !== null && !req.headers.has("transfer-encoding") && Number(declared) > limit) throw payloadTooLarge(limit);
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw payloadTooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size).toString("utf8");
+  const bytes = await readUpTo(req.body, limit);
+  if (bytes === undefined) throw payloadTooLarge(limit);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
 }

@@ -8,6 +8,7 @@ import type * as z from "zod";
 import { AnyErrorBodySchema, decodeSpecRefused, SPEC_REFUSED_HEADER } from "../contract/index.ts";
 import { CboError, ERROR_CODES, type ErrorCode } from "../kit/errors.ts";
 import { formatTraceparent, newSpanId, newTraceId } from "../kit/trace-context.ts";
+import { readUpTo } from "../kit/read-up-to.ts";
 
 export type Connection = {
   /** The daemon's base URL; "" for the page's own origin (the dashboard). */
@@ -67,27 +68,9 @@ export async function readAnswer(c: Pick<Connection, "label" | "maxAnswerBytes">
     await res.body?.cancel().catch(() => {});
     throw tooLarge();
   }
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return all;
+  const bytes = await readUpTo(res.body, limit);
+  if (bytes === undefined) throw tooLarge();
+  return bytes;
 }
 
 const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${bytes} bytes`);

@@ -10,6 +10,7 @@ import { detached } from "./core.ts";
 import { healthBody } from "./health.ts";
 import type { AgentEnv } from "./types.ts";
 import type { AgentRuntime } from "./runtime.ts";
+import { readUpTo } from "../kit/read-up-to.ts";
 
 type AgentHono = { Bindings: AgentEnv };
 
@@ -90,25 +91,6 @@ export function createAgentRoutes<C>(core: AgentCore<C>): Hono<AgentHono> {
  * the isolate past its memory limit, and every request it was serving with it.
  */
 async function textUpTo(req: Request, limit: number): Promise<string | undefined> {
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new TextDecoder().decode(all);
+  const bytes = await readUpTo(req.body, limit);
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
 }
