@@ -1,7 +1,7 @@
 // createBackup: one encrypted, integrity-checked archive of the store, vault and audit log (the
 // database file) and the audit checkpoint file, written atomically with mode 0600. The master key
 // and the edge's data are never inside.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
@@ -10,7 +10,7 @@ import type { MasterKey } from "../vault/index.ts";
 import { sealArchive } from "./seal.ts";
 import { snapshot } from "./snapshot.ts";
 import { CHECKPOINTS_FILE, DB_FILE } from "./format.ts";
-import { processAlive } from "../config/process-alive.ts";
+import { removeLeftBehind } from "../config/dead-temps.ts";
 
 export type BackupOptions = {
   dataDir: string;
@@ -91,15 +91,5 @@ const TEMP = /^\..+\.tmp-(\d+)-[A-Za-z0-9]{6}$/;
  * volume that leaves the machine. A live process's directory, this one's included, is left alone.
  */
 function removeOrphanedTemps(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(TEMP.exec(name)?.[1] ?? Number.NaN);
-    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
-  }
+  removeLeftBehind(dir, (name) => TEMP.exec(name)?.[1]);
 }

@@ -12,8 +12,15 @@ export const tempOf = (file: string): string => `${file}.tmp-${process.pid}`;
 
 /** Removes the working copies of `file` left by processes that are gone. */
 export function removeDeadTemps(file: string): void {
-  const dir = dirname(file);
   const prefix = `${basename(file)}.tmp-`;
+  removeLeftBehind(dirname(file), (name) => (name.startsWith(prefix) ? name.slice(prefix.length) : undefined));
+}
+
+/**
+ * Removes the entries of `dir` (files or whole directories) whose writer's pid, as `pidOf` reads it
+ * from the name, is a process that is gone; this process's and live ones' are left alone.
+ */
+export function removeLeftBehind(dir: string, pidOf: (name: string) => string | undefined): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -21,9 +28,8 @@ export function removeDeadTemps(file: string): void {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = name.slice(prefix.length);
-    if (!/^[1-9]\d*$/.test(pid) || Number(pid) === process.pid || processAlive(Number(pid))) continue;
-    rmSync(join(dir, name), { force: true });
+    const pid = pidOf(name);
+    if (pid === undefined || !/^[1-9]\d*$/.test(pid) || Number(pid) === process.pid || processAlive(Number(pid))) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
