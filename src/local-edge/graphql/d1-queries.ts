@@ -7,9 +7,9 @@
 // (d1/usage.ts). Without databaseId, every database of the account. Only these fields exist;
 // others are refused by name, as Cloudflare refuses unknown fields.
 import type { FieldNode } from "graphql/language";
-import { argsOf, expectObject, expectScalar, fieldsOf, keyOf } from "./ast.ts";
+import { argsOf, expectObject } from "./ast.ts";
 import { GraphqlError } from "./errors.ts";
-import { conditions, onlyKnown, timeArg, type D1QueryRow, type Path, type StorageContext } from "./storage-datasets.ts";
+import { conditions, onlyKnown, render, timeArg, type D1QueryRow, type Path, type StorageContext } from "./storage-datasets.ts";
 
 const TYPE = "AccountD1QueriesAdaptiveGroups";
 const MEASURES = ["queryDurationMs", "rowsRead", "rowsWritten", "rowsReturned"] as const;
@@ -55,36 +55,6 @@ function sorterOf(orderBy: unknown, path: Path): (a: D1QueryRow, b: D1QueryRow) 
   };
 }
 
-function render(field: FieldNode, ctx: StorageContext, r: D1QueryRow, path: Path): Record<string, unknown> {
-  const groups: Record<string, Record<string, unknown>> = {
-    sum: sumOf(r),
-    avg: avgOf(r),
-    dimensions: { query: r.query, databaseId: r.databaseId },
-  };
-  const out: Record<string, unknown> = {};
-  for (const g of fieldsOf(field.selectionSet, ctx.fragments, ctx.vars)) {
-    const gk = keyOf(g);
-    const name = g.name.value;
-    if (name === "__typename" || name === "count") {
-      expectScalar(g, path);
-      out[gk] = name === "count" ? r.count : TYPE;
-      continue;
-    }
-    const values = groups[name];
-    if (!values) throw new GraphqlError(`unknown field "${name}" on type "${TYPE}"`, 400, [...path, gk]);
-    expectObject(g, path);
-    const sub: Record<string, unknown> = {};
-    for (const f of fieldsOf(g.selectionSet, ctx.fragments, ctx.vars)) {
-      expectScalar(f, [...path, gk]);
-      if (!(f.name.value in values))
-        throw new GraphqlError(`unknown field "${f.name.value}" on type "${TYPE}_${name}"`, 400, [...path, gk, keyOf(f)]);
-      sub[keyOf(f)] = values[f.name.value];
-    }
-    out[gk] = sub;
-  }
-  return out;
-}
-
 export function d1QueriesAdaptiveGroups(field: FieldNode, ctx: StorageContext, path: Path): Record<string, unknown>[] {
   expectObject(field, path);
   const args = argsOf(field, ctx.vars);
@@ -101,5 +71,9 @@ export function d1QueriesAdaptiveGroups(field: FieldNode, ctx: StorageContext, p
   if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT)
     throw new GraphqlError(`error parsing args: limit must be an integer from 0 to ${MAX_LIMIT}`, 400, path);
   const rows = [...(ctx.d1Queries?.(id, from, to) ?? [])].sort(sorterOf(args["orderBy"], path));
-  return rows.slice(0, limit).map((r, i) => render(field, ctx, r, [...path, i]));
+  return rows.slice(0, limit).map((r, i) =>
+    render(field, ctx, TYPE, { sum: sumOf(r), avg: avgOf(r), dimensions: { query: r.query, databaseId: r.databaseId } }, [...path, i], {
+      count: r.count,
+    }),
+  );
 }

@@ -65,23 +65,35 @@ export function onlyKnown(cond: Record<string, unknown>, known: string[], datase
       throw new GraphqlError(`error parsing args: the local edge's ${dataset} filters by ${known.join(", ")}, not "${k}"`, 400, path);
 }
 
-/** Renders `row` with the selection of `field`: `groups` maps a group name (sum, max, dimensions) to its values. */
-function render(field: FieldNode, ctx: StorageContext, typeName: string, groups: Record<string, Record<string, unknown>>, path: Path) {
+/**
+ * Renders one row with the selection of `field`: `groups` maps a group name (sum, max, dimensions)
+ * to its values; `scalars` the row's plain fields (`count`).
+ */
+export function render(
+  field: FieldNode,
+  ctx: Pick<StorageContext, "fragments" | "vars">,
+  typeName: string,
+  groups: Record<string, Record<string, unknown>>,
+  path: Path,
+  scalars: Record<string, unknown> = {},
+) {
   const out: Record<string, unknown> = {};
   for (const g of fieldsOf(field.selectionSet, ctx.fragments, ctx.vars)) {
     const gk = keyOf(g);
-    if (g.name.value === "__typename") {
-      out[gk] = typeName;
+    const name = g.name.value;
+    if (name === "__typename" || name in scalars) {
+      expectScalar(g, path);
+      out[gk] = name === "__typename" ? typeName : scalars[name];
       continue;
     }
-    const values = groups[g.name.value];
-    if (!values) throw new GraphqlError(`unknown field "${g.name.value}" on type "${typeName}"`, 400, [...path, gk]);
+    const values = groups[name];
+    if (!values) throw new GraphqlError(`unknown field "${name}" on type "${typeName}"`, 400, [...path, gk]);
     expectObject(g, path);
     const sub: Record<string, unknown> = {};
     for (const f of fieldsOf(g.selectionSet, ctx.fragments, ctx.vars)) {
       expectScalar(f, [...path, gk]);
       if (!(f.name.value in values))
-        throw new GraphqlError(`unknown field "${f.name.value}" on type "${typeName}_${g.name.value}"`, 400, [...path, gk, keyOf(f)]);
+        throw new GraphqlError(`unknown field "${f.name.value}" on type "${typeName}_${name}"`, 400, [...path, gk, keyOf(f)]);
       sub[keyOf(f)] = values[f.name.value];
     }
     out[gk] = sub;
