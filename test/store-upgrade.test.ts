@@ -5,6 +5,8 @@
 //     build's schema; every reader takes its rows; reopening changes nothing (idempotent);
 //   - the version is written where a later build can read it without knowing our tables (PRAGMA
 //     user_version), also for a file an older build brought fully up to date;
+//   - migration numbers are 1..N; a store whose migration N came from another file (a branch
+//     build's numbering) is refused unchanged instead of skipping this build's N;
 //   - a store a newer build wrote (a migration beyond this build's, or only its user_version) is
 //     refused with ERR_STORE_TOO_NEW naming both versions, byte for byte unchanged: by createStore,
 //     by the daemon's start, by an offline CLI command (exit 1, one line, no stack);
@@ -28,7 +30,7 @@ import { releasePlanOf, rollbackPlanOf } from "../src/deploy/stored.ts";
 import { openEdgeDb } from "../src/local-edge/state/db.ts";
 import { createdByOf } from "../src/security/index.ts";
 import { createStore } from "../src/store/index.ts";
-import { STORE_SCHEMA_VERSION } from "../src/store/schema-version.ts";
+import { migrationFiles, STORE_SCHEMA_VERSION } from "../src/store/schema-version.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { UNREACHABLE_EDGE } from "./support/daemon-rig.ts";
 import { makeTempDir } from "./support/edge.ts";
@@ -134,6 +136,44 @@ describe("a store an older version wrote", () => {
     expect(peekSchema(file).userVersion).toBe(0);
     createStore(file).close();
     expect(peekSchema(file).userVersion).toBe(STORE_SCHEMA_VERSION);
+  });
+});
+
+describe("migration numbers", () => {
+  it("are 1..N, one file each (two branches adding the same NNN must be renumbered when merged)", () => {
+    const files = migrationFiles();
+    expect(files.map((m) => m.version)).toEqual(Array.from({ length: files.length }, (_, i) => i + 1));
+    expect(STORE_SCHEMA_VERSION).toBe(files.length);
+  });
+
+  it("a store migrated by a build whose migration N is another file is refused, unchanged; the names are kept from then on", () => {
+    freshDir(join(dir, "renumbered"));
+    const file = join(dir, "renumbered", DB_FILE);
+    writeOldStore(file, OLD, rows());
+    createStore(file).close();
+    const names = new DatabaseSync(file);
+    expect(names.prepare("SELECT name FROM schema_migrations WHERE version = 7").get()).toEqual({ name: "007_idempotency.sql" });
+    // What a branch build leaves: its own 007 (as wt/wiring's 007_target_resources.sql was, before the merge renumbered it).
+    names.prepare("UPDATE schema_migrations SET name = '007_target_resources.sql' WHERE version = 7").run();
+    names.close();
+    const before = sha(file);
+    const e = errorOf(() => createStore(file));
+    expect(e.code).toBe("ERR_STORE_CORRUPT");
+    expect(e.message).toBe(
+      `${file}: its migration 7 was applied from 007_target_resources.sql, but this cbo's migration 7 is 007_idempotency.sql: a build whose migrations are numbered otherwise migrated it, and opening it here would skip one; it was left unchanged.`,
+    );
+    expect(sha(file)).toBe(before);
+  });
+
+  it("rows an older build wrote without names get this build's", () => {
+    freshDir(join(dir, "unnamed"));
+    const file = join(dir, "unnamed", DB_FILE);
+    writeOldStore(file, OLD);
+    createStore(file).close();
+    const db = new DatabaseSync(file, { readOnly: true });
+    const got = db.prepare("SELECT version, name FROM schema_migrations ORDER BY version").all();
+    db.close();
+    expect(got).toEqual(migrationFiles().map((m) => ({ version: m.version, name: m.file })));
   });
 });
 

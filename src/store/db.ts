@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { transaction as tx } from "../kit/transaction.ts";
 import { classifyStorageError, corruptError, DEFAULT_HEADROOM_BYTES } from "./storage-errors.ts";
 import {
+  checkMigrationNames,
   MIGRATIONS_DIR,
   migrationFiles,
   NEWER_STORE_HINT,
@@ -70,6 +71,7 @@ function quickCheck(db: Db, file: string): void {
 export function migrate(db: Db, file = ":memory:"): void {
   refuseNewerSchema(storedSchemaVersion(db), STORE_SCHEMA_VERSION, { path: file, label: file, hint: NEWER_STORE_HINT });
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  checkMigrationNames(db, file);
   const applied = (): Set<number> =>
     new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version));
   const before = applied();
@@ -79,7 +81,11 @@ export function migrate(db: Db, file = ":memory:"): void {
       // Another process may have applied it since the read above (an offline command and a start).
       if (applied().has(m.version)) return;
       db.exec(readFileSync(join(MIGRATIONS_DIR, m.file), "utf8"));
-      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(m.version, new Date().toISOString());
+      db.prepare("INSERT INTO schema_migrations (version, applied_at, name) VALUES (?, ?, ?)").run(
+        m.version,
+        new Date().toISOString(),
+        m.file,
+      );
       db.exec(`PRAGMA user_version = ${m.version}`);
     });
   }

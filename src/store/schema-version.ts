@@ -7,6 +7,7 @@
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CboError } from "../kit/errors.ts";
+import { transaction } from "../kit/transaction.ts";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
 
@@ -23,7 +24,14 @@ export function migrationFiles(dir: string = MIGRATIONS_DIR): MigrationFile[] {
 /** The schema version this build writes: its newest migration's number. */
 export const STORE_SCHEMA_VERSION = Math.max(0, ...migrationFiles().map((m) => m.version));
 
-type Sql = { prepare(sql: string): { get(): unknown; all(): unknown[] } };
+type Sql = {
+  prepare(sql: string): {
+    get(...a: Array<string | number>): unknown;
+    all(...a: Array<string | number>): unknown[];
+    run(...a: Array<string | number>): unknown;
+  };
+  exec(sql: string): void;
+};
 
 /** What a database says its schema version is: the higher of user_version and its newest applied migration (0: none). */
 export function storedSchemaVersion(db: Sql): number {
@@ -50,3 +58,39 @@ export function refuseNewerSchema(found: number, known: number, what: { path: st
 
 export const NEWER_STORE_HINT =
   "Run the cbo that wrote it, or a newer one (git pull && npm install, or the newer kit); an older cbo cannot open a data directory once a newer one has used it. To go back to this version, restore a backup this version made into a new directory (cbo restore <archive> --data <new dir>).";
+
+/**
+ * Each applied migration's file name is kept beside its number (the `name` column, added here;
+ * rows of builds before it are filled in with this build's names). A number recorded under another
+ * file means the store was migrated by a build whose migrations are numbered otherwise (branches
+ * that each added their own NNN, renumbered when merged): going on would skip this build's
+ * migration of that number, so it is refused before any change.
+ */
+export function checkMigrationNames(db: Sql, file: string, files: MigrationFile[] = migrationFiles()): void {
+  const columns = db.prepare("PRAGMA table_info(schema_migrations)").all() as Array<{ name: string }>;
+  const byVersion = new Map(files.map((m) => [m.version, m.file]));
+  if (columns.some((c) => c.name === "name")) {
+    const rows = db.prepare("SELECT version, name FROM schema_migrations WHERE name IS NOT NULL").all() as Array<{
+      version: number;
+      name: string;
+    }>;
+    const other = rows.find((r) => byVersion.has(r.version) && byVersion.get(r.version) !== r.name);
+    if (other) {
+      throw new CboError(
+        "ERR_STORE_CORRUPT",
+        `${file}: its migration ${other.version} was applied from ${other.name}, but this cbo's migration ${other.version} is ${byVersion.get(other.version)}: a build whose migrations are numbered otherwise migrated it, and opening it here would skip one; it was left unchanged.`,
+        {
+          details: { path: file, version: other.version, applied: other.name, expected: byVersion.get(other.version) },
+          hint: "Open it with the build that migrated it, or restore a backup made before that build into a new directory (cbo restore <archive> --data <new dir>).",
+        },
+      );
+    }
+  }
+  transaction(db, () => {
+    // Read again inside the transaction: another process may have added it since.
+    const now = db.prepare("PRAGMA table_info(schema_migrations)").all() as Array<{ name: string }>;
+    if (!now.some((c) => c.name === "name")) db.exec("ALTER TABLE schema_migrations ADD COLUMN name TEXT");
+    const fill = db.prepare("UPDATE schema_migrations SET name = ? WHERE version = ? AND name IS NULL");
+    for (const [version, name] of byVersion) fill.run(name, version);
+  });
+}
