@@ -10,8 +10,12 @@ export type ToolOutcome =
   /** A mutation called without `confirm: true`: nothing was done; `wouldDo` says what would be. */
   | { kind: "needs_confirmation"; wouldDo: string; preview?: unknown };
 
-/** The daemon client, acting as this tool (`x-cbo-via: mcp:<tool>`, server.ts). */
-export type ToolContext = { api: DaemonClient };
+/**
+ * The daemon client, acting as this tool (`x-cbo-via: mcp:<tool>`, server.ts); `progress` sends an
+ * MCP progress notification when the caller asked for them (a progressToken), else does nothing;
+ * `signal` aborts when the caller cancels the call (notifications/cancelled).
+ */
+export type ToolContext = { api: DaemonClient; progress?: (message: string) => Promise<void>; signal?: AbortSignal };
 
 export type ToolDef<S extends z.ZodObject> = {
   name: string;

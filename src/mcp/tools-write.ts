@@ -3,11 +3,12 @@
 // that (needs_confirmation), so the agent can put it to the user. The daemon records each change
 // under the agent's token, with `via: mcp:<tool>` (server.ts binds the client to the tool).
 import * as z from "zod";
-import { CboError } from "../kit/errors.ts";
-import type { DaemonClient } from "../client/index.ts";
-import { isTerminal, rollbackPreviewLines, waitPlace, type Release } from "../contract/index.ts";
+import { CboError, toCboError } from "../kit/errors.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isTerminal, rollbackPreviewLines, waitPlace, type Release, type ReleaseControl } from "../contract/index.ts";
+import { compactRelease, journalLine } from "./compact.ts";
 import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
-import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool } from "./tool.ts";
+import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool, type ToolContext } from "./tool.ts";
 import { diffText, planText } from "./tools-read.ts";
 
 const Wait = z
@@ -16,23 +17,62 @@ const Wait = z
   .min(0)
   .max(600)
   .optional()
-  .describe("Seconds to wait for the release to end before answering (default 45; 0 answers at once)");
+  .describe(
+    "Seconds to wait for it to end before answering (default 45; 0 answers at once). It answers earlier when the release waits for an approval or is paused. Many clients give up on a call after 60 s unless it sends progress: pass a progressToken to get one notification per journal step.",
+  );
 
-/** Polls the release until it ends or `waitS` pass; a release still running is reported as such. */
-async function follow(api: DaemonClient, started: Release, waitS: number): Promise<Release> {
+/** Where a followed release stands when the tool answers: ended, held (approval or pause), or still moving. */
+type Followed = { release: Release; held?: string };
+
+/**
+ * Polls the release until it ends, waits for a person (an approval step or a pause: nothing moves
+ * until someone acts), `waitS` pass, or the caller cancels the call. Each new journal entry is a
+ * progress notification. Cancelling stops the waiting only: the release goes on (release_control
+ * aborts it).
+ */
+async function follow(ctx: ToolContext, started: Release, waitS: number): Promise<Followed> {
+  const { api, signal } = ctx;
   const until = Date.now() + waitS * 1000;
   let r = started;
-  while (!isTerminal(r.status) && Date.now() < until) {
-    await new Promise((res) => setTimeout(res, 300));
-    r = (await api.getRelease(r.id)).release;
+  let seen = 0;
+  let controlAt = 0;
+  while (!isTerminal(r.status) && Date.now() < until && !signal?.aborted) {
+    try {
+      await sleep(300, undefined, signal ? { signal } : {});
+    } catch {
+      break; // cancelled
+    }
+    const detail = await api.getRelease(r.id);
+    r = detail.release;
+    if (detail.journal.length > seen) {
+      seen = detail.journal.length;
+      await ctx.progress?.(`${r.kind} ${r.id} ${r.status}: ${journalLine(detail.journal.at(-1)!)}`);
+    }
+    if (r.kind === "release" && !isTerminal(r.status) && Date.now() - controlAt >= 1000) {
+      controlAt = Date.now();
+      const held = heldText(await api.releaseControl(r.id));
+      if (held) return { release: r, held };
+    }
   }
-  return r;
+  return { release: r };
 }
 
-const outcome = (r: Release, what: string) =>
+/** What a release waits for that only a person ends (approval, manual pause); undefined otherwise. */
+function heldText(c: ReleaseControl): string | undefined {
+  const approval = c.waiting.filter((w) => w.kind === "approval");
+  if (c.paused) return `it is paused${c.pausedBy ? ` by ${c.pausedBy}` : ""}: release_control resume goes on`;
+  if (approval.length === 0) return undefined;
+  return `${approval.map((w) => `${w.target} waits for approval ${waitPlace(w.percent, "at")}`).join(", ")}: release_control promote goes on, abort rolls back`;
+}
+
+const outcome = ({ release: r, held }: Followed, what: string) =>
   isTerminal(r.status)
     ? `${what} ${r.id} of ${r.worker} ended: ${r.status}${r.reason ? ` (${r.reason})` : ""}.`
-    : `${what} ${r.id} of ${r.worker} is still ${r.status}; call status to follow it.`;
+    : held
+      ? `${what} ${r.id} of ${r.worker} is ${r.status} and waits: ${held} (after the user agreed).`
+      : `${what} ${r.id} of ${r.worker} is still ${r.status}; call release_show with release_id "${r.id}" to follow it.`;
+
+const answer = (f: Followed, what: string) => done(outcome(f, what), compactRelease(f.release));
 
 export const release = defineTool({
   name: "release",
@@ -56,7 +96,8 @@ export const release = defineTool({
     })
     .strict(),
   mutating: true,
-  async run({ worker, force, confirm, allow_non_gradual, confirm_class_deletion, wait_seconds }, { api }) {
+  async run({ worker, force, confirm, allow_non_gradual, confirm_class_deletion, wait_seconds }, ctx) {
+    const { api } = ctx;
     if (confirm !== true) {
       const p = await api.plan(worker);
       return needsConfirmation([...(p.diff ? [diffText(p.diff)] : []), planText(p)].join("\n"), p);
@@ -66,8 +107,7 @@ export const release = defineTool({
       ...(allow_non_gradual !== undefined ? { allow_non_gradual } : {}),
       ...(confirm_class_deletion !== undefined ? { confirm_class_deletion } : {}),
     });
-    const r = await follow(api, started, wait_seconds ?? 45);
-    return done(outcome(r, "Release"), r);
+    return answer(await follow(ctx, started, wait_seconds ?? 45), "Release");
   },
 });
 
@@ -94,9 +134,18 @@ export const rollback = defineTool({
     })
     .strict(),
   mutating: true,
-  async run({ worker, to, confirm, confirm_secret_downgrade, force, wait_seconds }, { api }) {
+  async run({ worker, to, confirm, confirm_secret_downgrade, force, wait_seconds }, ctx) {
+    const { api } = ctx;
     // The preview is the daemon's: where each target goes (code, secrets, config) and the schema that stays.
-    const preview = await api.rollbackPreview(worker, to);
+    const preview = await api.rollbackPreview(worker, to).catch((e: unknown) => {
+      // The daemon's hint speaks the CLI (`--to`, `cbo versions`): say it in this tool's words.
+      const err = toCboError(e);
+      if (err.code !== "ERR_NOT_FOUND") throw err;
+      throw new CboError(err.code, err.message, {
+        hint: "Pass `to`: a version id or a release id. The versions tool lists each target's versions with the release that uploaded them; releases lists the releases.",
+        ...(err.details ? { details: err.details } : {}),
+      });
+    });
     const text = rollbackPreviewLines(preview).join("\n");
     if (confirm !== true) return needsConfirmation(text, preview);
     if (preview.refused) throw new CboError("ERR_CONFLICT", `Refused: ${preview.refused}.`);
@@ -114,8 +163,7 @@ export const rollback = defineTool({
       ...(confirm_secret_downgrade !== undefined ? { confirm_secret_downgrade } : {}),
       ...(force !== undefined ? { force } : {}),
     });
-    const r = await follow(api, started, wait_seconds ?? 45);
-    return done(outcome(r, "Rollback"), r);
+    return answer(await follow(ctx, started, wait_seconds ?? 45), "Rollback");
   },
 });
 
@@ -123,7 +171,7 @@ export const releaseControl = defineTool({
   name: "release_control",
   title: "Pause, resume, promote or abort a running release",
   description:
-    "Controls a running release: pause (no target starts another step until resume), resume, promote (go on past a {pause: approve} or timed pause step the targets wait at), abort (stop and roll back every touched target). Without confirm: true it answers what the release waits for now. Mutating: needs confirm: true after the user agreed.",
+    "Controls a running release: pause (no target starts another step until resume), resume, promote (go on past a {pause: approve} or timed pause step the targets wait at), abort (stop and roll back every touched target). After promote or resume it follows the release (as release does) to its end or the next approval. Without confirm: true it answers what the release waits for now. Mutating: needs confirm: true after the user agreed.",
   input: z
     .object({
       release_id: z
@@ -133,10 +181,12 @@ export const releaseControl = defineTool({
       action: z.enum(["pause", "resume", "promote", "abort"]),
       reason: z.string().trim().min(1).max(500).optional().describe("Why (kept in the audit log)"),
       confirm: Confirm,
+      wait_seconds: Wait,
     })
     .strict(),
   mutating: true,
-  async run({ release_id, action, reason, confirm }, { api }) {
+  async run({ release_id, action, reason, confirm, wait_seconds }, ctx) {
+    const { api } = ctx;
     if (confirm !== true) {
       const control = await api.releaseControl(release_id);
       const waits = control.waiting.map(
@@ -149,11 +199,16 @@ export const releaseControl = defineTool({
     }
     if (action === "abort") {
       const r = await api.abortRelease(release_id, reason);
-      return done(outcome(r, "Release"), r);
+      return answer({ release: r }, "Release");
     }
     const call = { pause: api.pauseRelease, resume: api.resumeRelease, promote: api.promoteRelease }[action];
     const result = await call(release_id, reason);
-    return done(`Release ${release_id}: ${action} done; ${result.control.waiting.length} target(s) waiting now.`, result);
+    const data = { ...result, release: compactRelease(result.release) };
+    // A pause holds the release by design: nothing to follow. Promote and resume let it go on, so
+    // the answer follows it to its end or to the next step that waits for the user, as release does.
+    if (action === "pause") return done(`Release ${release_id}: paused; release_control resume goes on.`, data);
+    const followed = await follow(ctx, result.release, wait_seconds ?? 45);
+    return done(`${action} done. ${outcome(followed, "Release")}`, { ...data, release: compactRelease(followed.release) });
   },
 });
 
