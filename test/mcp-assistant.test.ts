@@ -23,6 +23,8 @@ import { CBO_BIN, cboEnv } from "./support/run-cbo.ts";
 const REGIONS = ["eu", "us", "ap"];
 const GATE = { probe_path: "/", interval_ms: 50, timeout_ms: 1000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 200, min_samples: 3 };
 const PLANTED = `planted-api-key-${randomBytes(12).toString("hex")}`;
+/** A config value under a key that names a secret: the daemon masks it in diffs, so must every answer. */
+const PLANTED_CONFIG = `planted-config-key-${randomBytes(12).toString("hex")}`;
 
 type Session = { client: Client; stderr: () => string; errors: Error[]; close(): Promise<void> };
 
@@ -91,7 +93,7 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("mcp-assistant");
     const yaml = fleetYaml({
-      workers: ["hello", "gated", "slow"],
+      workers: ["hello", "gated", "slow", "cfg"],
       steps: [50, 100],
       waves: [["eu"], ["us", "ap"]],
       gate: GATE,
@@ -101,9 +103,15 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
         gated: { rollout: { steps: [10, { pause: "approve" }, 100] } },
         // Long enough to follow with progress and to cancel the waiting in between.
         slow: { rollout: { steps: [10, 50, 100], gate: { ...GATE, bake_ms: 1500 } } },
+        cfg: { config: { values: { bid: 1, api_key: PLANTED_CONFIG } } },
       },
     });
-    fleet = await writeFleet(dir, yaml, { hello: versionSource("v1"), gated: versionSource("g1"), slow: versionSource("s1") });
+    fleet = await writeFleet(dir, yaml, {
+      hello: versionSource("v1"),
+      gated: versionSource("g1"),
+      slow: versionSource("s1"),
+      cfg: versionSource("c1"),
+    });
     daemon = await startDaemon({
       dataDir: join(dir, "data"),
       configFile: fleet.file,
@@ -116,7 +124,7 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     agent = await mint("clawdbot", "agent");
     viewerToken = (await mint("watcher", "viewer")).token;
     daemon.security.vault.put("API_KEY", PLANTED, { cas: 0, mode: "binding", by: "test" });
-    for (const w of ["hello", "gated", "slow"]) {
+    for (const w of ["hello", "gated", "slow", "cfg"]) {
       const r = await daemon.engine.wait((await daemon.engine.release(w, { by: "test" })).id);
       expect(r.status, w).toBe("succeeded");
     }
@@ -281,6 +289,26 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     );
   });
 
+  it('"push this config change": the diff shows the keys that change (a secret-named one masked), publish needs confirm', async () => {
+    const diff = await call(mcp, "config_diff", { worker: "cfg" });
+    expect(diff.isError).toBeFalsy();
+    expect(texts(diff)[0]).toMatch(/differs from the published one on eu, us, ap/);
+    expect(texts(diff)[0]).toContain("eu: bid: (none) -> 1");
+    expect(texts(diff)[0]).toMatch(/eu: api_key: .* \(masked: the key names a secret\)/);
+    const preview = await call(mcp, "config_publish", { worker: "cfg" });
+    expect(preview.isError).toBe(true);
+    expect(texts(preview)[0]).toMatch(/^NOT DONE[^]*Would sign and publish the changed config on eu, us, ap for cfg/);
+    expect(daemon.security.audit.search({ action: "config.publish", limit: 10 })).toEqual([]);
+    const published = await call(mcp, "config_publish", { worker: "cfg", confirm: true });
+    expect(published.isError).toBeFalsy();
+    expect(texts(published)[0]).toBe("Published config version 1 of cfg to eu, us, ap.");
+    const after = await call(mcp, "config_diff", { worker: "cfg" });
+    expect(texts(after)[0]).toBe("Config of cfg is published as desired on every target.");
+    expect(daemon.security.audit.search({ action: "config.publish", limit: 10 })[0]).toMatchObject({
+      actor: `token:clawdbot:${agent.id}`,
+    });
+  });
+
   it('"the audit trail since yesterday": compact entries, the agent\'s own actions among them, a cursor for more', async () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
     const r = await call(mcp, "audit_search", { since: yesterday, limit: 5 });
@@ -354,7 +382,15 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     expect(generated).not.toContain(PLANTED);
     const all = [...seen, mcp.stderr(), ...daemonLog].join("\n");
     expect(seen.length).toBeGreaterThan(20);
-    for (const secret of [PLANTED, `${PLANTED}-v2`, generated, Buffer.from(generated).toString("base64"), agent.token, viewerToken])
-      expect(all.includes(secret)).toBe(false);
+    const secrets = {
+      "the planted API key": PLANTED,
+      "the rotated one": `${PLANTED}-v2`,
+      "the generated one": generated,
+      "the generated one in base64": Buffer.from(generated).toString("base64"),
+      "the secret-named config value": PLANTED_CONFIG,
+      "the agent token": agent.token,
+      "the viewer token": viewerToken,
+    };
+    for (const [what, secret] of Object.entries(secrets)) expect(all.includes(secret), what).toBe(false);
   });
 });

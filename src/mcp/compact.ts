@@ -2,7 +2,7 @@
 // bulk. A release record carries its whole stored plan (kilobytes per worker), a status target its
 // drift's desired/observed splits, an audit entry its chain hashes: none of that helps an agent
 // answer "what runs where" or "why did it fail", and every byte stays in its context window.
-import type { AuditEntryResponse as AuditEntry, JournalEntry, Release, Status } from "../contract/index.ts";
+import type { AuditEntryResponse as AuditEntry, ConfigDiff, JournalEntry, Release, Status } from "../contract/index.ts";
 
 /** A release or rollback without its stored plan (the plan tool shows one). */
 export function compactRelease(r: Release) {
@@ -58,4 +58,20 @@ export function journalLine(j: JournalEntry): string {
   const pct = typeof d.percent === "number" ? ` ${d.percent}%` : "";
   const why = [d.reason, d.error, d.status].find((x) => typeof x === "string" && x !== "");
   return `${j.kind}${j.target ? ` ${j.target}` : ""}${pct}${why ? `: ${String(why)}` : ""}`;
+}
+
+/**
+ * A target's config diff as its changes only: the daemon masks the values of keys that name a
+ * secret (api_key, password…) in `changes`, but the whole published and desired configs carry them
+ * in clear, so they stay out (the version numbers say what is published).
+ */
+export function compactConfigDiff(d: ConfigDiff) {
+  return {
+    target: d.target,
+    changed: d.changed,
+    changes: d.changes,
+    publishedVersion: d.published?.version ?? null,
+    written: d.written,
+    applied: d.applied,
+  };
 }

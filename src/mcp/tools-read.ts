@@ -3,7 +3,7 @@
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { formatConfigChange, type ReleasePlan, type Status, type WorkerDiff } from "../contract/index.ts";
-import { compactAudit, compactStatus } from "./compact.ts";
+import { compactAudit, compactConfigDiff, compactStatus } from "./compact.ts";
 import { defineTool, done, WorkerName, type AnyTool } from "./tool.ts";
 
 const short = (id: string) => id.slice(0, 8);
@@ -132,7 +132,7 @@ export const configDiff = defineTool({
       changed.length
         ? [`Config of ${worker} differs from the published one on ${changed.map((d) => d.target).join(", ")}:`, ...lines].join("\n")
         : `Config of ${worker} is published as desired on every target.`,
-      diff,
+      diff.map(compactConfigDiff),
     );
   },
 });

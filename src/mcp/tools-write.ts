@@ -6,7 +6,7 @@ import * as z from "zod";
 import { CboError, toCboError } from "../kit/errors.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTerminal, rollbackPreviewLines, waitPlace, type Release, type ReleaseControl } from "../contract/index.ts";
-import { compactRelease, journalLine } from "./compact.ts";
+import { compactConfigDiff, compactRelease, journalLine } from "./compact.ts";
 import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
 import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool, type ToolContext } from "./tool.ts";
 import { diffText, planText } from "./tools-read.ts";
@@ -230,7 +230,10 @@ export const configPublish = defineTool({
         : force
           ? "the unchanged config again (force)"
           : "nothing (no target's config changed; force: true publishes anyway)";
-      return needsConfirmation(`Would sign and publish ${what} for ${worker}, then poke its Workers to refresh.`, diff);
+      return needsConfirmation(
+        `Would sign and publish ${what} for ${worker}, then poke its Workers to refresh.`,
+        diff.map(compactConfigDiff),
+      );
     }
     const r = await api.configPublish(worker, { force: force ?? false });
     return done(
