@@ -61,7 +61,7 @@ async function call(
   s: Session,
   name: string,
   args: Record<string, unknown> = {},
-  opts: { onprogress?: (p: Progress) => void; signal?: AbortSignal; timeout?: number } = {},
+  opts: { onprogress?: (p: Progress) => void; signal?: AbortSignal; timeout?: number; resetTimeoutOnProgress?: boolean } = {},
 ): Promise<CallToolResult> {
   const r = (await s.client.callTool({ name, arguments: args }, undefined, opts)) as CallToolResult;
   seen.push(JSON.stringify(r));
@@ -93,7 +93,7 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("mcp-assistant");
     const yaml = fleetYaml({
-      workers: ["hello", "gated", "slow", "cfg"],
+      workers: ["hello", "gated", "slow", "cfg", "timed"],
       steps: [50, 100],
       waves: [["eu"], ["us", "ap"]],
       gate: GATE,
@@ -104,6 +104,8 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
         // Long enough to follow with progress and to cancel the waiting in between.
         slow: { rollout: { steps: [10, 50, 100], gate: { ...GATE, bake_ms: 1500 } } },
         cfg: { config: { values: { bid: 1, api_key: PLANTED_CONFIG } } },
+        // A timed pause: seconds without a journal step, longer than the client's request timeout below.
+        timed: { rollout: { waves: [["eu", "us", "ap"]], steps: [10, { pause: "7s" }, 100] } },
       },
     });
     fleet = await writeFleet(dir, yaml, {
@@ -111,6 +113,7 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
       gated: versionSource("g1"),
       slow: versionSource("s1"),
       cfg: versionSource("c1"),
+      timed: versionSource("t1"),
     });
     daemon = await startDaemon({
       dataDir: join(dir, "data"),
@@ -124,10 +127,11 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     agent = await mint("clawdbot", "agent");
     viewerToken = (await mint("watcher", "viewer")).token;
     daemon.security.vault.put("API_KEY", PLANTED, { cas: 0, mode: "binding", by: "test" });
-    for (const w of ["hello", "gated", "slow", "cfg"]) {
-      const r = await daemon.engine.wait((await daemon.engine.release(w, { by: "test" })).id);
-      expect(r.status, w).toBe("succeeded");
-    }
+    // First deploys, side by side (each worker's own release).
+    const first = await Promise.all(
+      ["hello", "gated", "slow", "cfg", "timed"].map(async (w) => daemon.engine.wait((await daemon.engine.release(w, { by: "test" })).id)),
+    );
+    for (const r of first) expect(r.status, r.worker).toBe("succeeded");
     mcp = await connect(daemon.url, agent.token);
   }, 120_000);
 
@@ -159,9 +163,9 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
   it('"what is deployed where": a compact answer with every target\'s full version id', async () => {
     const r = await call(mcp, "status");
     expect(r.isError).toBeFalsy();
-    // Three workers on three targets: a few KB, not the stored plans of their last releases.
-    expect(JSON.stringify(r).length).toBeLessThan(6000);
+    // A few hundred bytes per worker and target, not the stored plans of their last releases.
     const data = JSON.parse(texts(r)[1]!) as { workers: Array<{ name: string; targets: Array<{ target: string; live: unknown[] }> }> };
+    expect(JSON.stringify(r).length).toBeLessThan(600 * data.workers.length * REGIONS.length);
     for (const reg of REGIONS) {
       const live = await liveOf(runtimes().get(reg)!, "hello");
       const target = data.workers.find((w) => w.name === "hello")!.targets.find((x) => x.target === reg)!;
@@ -267,6 +271,24 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     expect(done.status).toBe("succeeded");
   });
 
+  it("a release longer than the client's request timeout: progress during a timed pause keeps the call alive", async () => {
+    await fleet.setSource("timed", versionSource("t2"));
+    const progress: Progress[] = [];
+    // A 5 s request timeout, reset by each progress notification; the release pauses 7 s.
+    const r = await call(
+      mcp,
+      "release",
+      { worker: "timed", confirm: true, wait_seconds: 60 },
+      { onprogress: (p) => progress.push(p), timeout: 5000, resetTimeoutOnProgress: true },
+    );
+    seen.push(JSON.stringify(progress));
+    expect(texts(r)[0], JSON.stringify(progress)).toMatch(/^Release \S+ of timed ended: succeeded/);
+    expect(
+      progress.some((p) => /still running: .*\beu waits \(timer\) at 10% until /.test(p.message ?? "")),
+      JSON.stringify(progress),
+    ).toBe(true);
+  });
+
   it('"rotate the API key secret for hello": secrets and plan name it, the rotation reads a file and shows no value', async () => {
     const list = await call(mcp, "secrets");
     expect(texts(list)[0]).toContain("API_KEY: version 1, binding");
@@ -302,6 +324,8 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     const published = await call(mcp, "config_publish", { worker: "cfg", confirm: true });
     expect(published.isError).toBeFalsy();
     expect(texts(published)[0]).toBe("Published config version 1 of cfg to eu, us, ap.");
+    // The other reads of the worker go through the secret scan at the end too.
+    for (const tool of ["plan", "diff", "versions"]) expect((await call(mcp, tool, { worker: "cfg" })).isError, tool).toBeFalsy();
     const after = await call(mcp, "config_diff", { worker: "cfg" });
     expect(texts(after)[0]).toBe("Config of cfg is published as desired on every target.");
     expect(daemon.security.audit.search({ action: "config.publish", limit: 10 })[0]).toMatchObject({

@@ -25,10 +25,17 @@ const Wait = z
 type Followed = { release: Release; held?: string };
 
 /**
+ * Between two journal steps (a long bake, a timed pause) a progress notification at least this
+ * often, saying what the release waits for: a client that resets its request timeout on progress
+ * (the SDK's resetTimeoutOnProgress) then keeps waiting for a release longer than its timeout.
+ */
+const HEARTBEAT_MS = 3000;
+
+/**
  * Polls the release until it ends, waits for a person (an approval step or a pause: nothing moves
  * until someone acts), `waitS` pass, or the caller cancels the call. Each new journal entry is a
- * progress notification. Cancelling stops the waiting only: the release goes on (release_control
- * aborts it).
+ * progress notification, and so is a quiet stretch of HEARTBEAT_MS. Cancelling stops the waiting
+ * only: the release goes on (release_control aborts it).
  */
 async function follow(ctx: ToolContext, started: Release, waitS: number): Promise<Followed> {
   const { api, signal } = ctx;
@@ -36,6 +43,8 @@ async function follow(ctx: ToolContext, started: Release, waitS: number): Promis
   let r = started;
   let seen = 0;
   let controlAt = 0;
+  let sentAt = Date.now();
+  let waits = "";
   while (!isTerminal(r.status) && Date.now() < until && !signal?.aborted) {
     try {
       await sleep(300, undefined, signal ? { signal } : {});
@@ -46,12 +55,21 @@ async function follow(ctx: ToolContext, started: Release, waitS: number): Promis
     r = detail.release;
     if (detail.journal.length > seen) {
       seen = detail.journal.length;
+      sentAt = Date.now();
       await ctx.progress?.(`${r.kind} ${r.id} ${r.status}: ${journalLine(detail.journal.at(-1)!)}`);
     }
     if (r.kind === "release" && !isTerminal(r.status) && Date.now() - controlAt >= 1000) {
       controlAt = Date.now();
-      const held = heldText(await api.releaseControl(r.id));
+      const control = await api.releaseControl(r.id);
+      const held = heldText(control);
       if (held) return { release: r, held };
+      waits = control.waiting
+        .map((w) => `${w.target} waits (${w.kind}) ${waitPlace(w.percent, "at")}${w.until ? ` until ${w.until}` : ""}`)
+        .join(", ");
+    }
+    if (!isTerminal(r.status) && Date.now() - sentAt >= HEARTBEAT_MS) {
+      sentAt = Date.now();
+      await ctx.progress?.(`${r.kind} ${r.id} still ${r.status}${waits ? `: ${waits}` : ""}`);
     }
   }
   return { release: r };
