@@ -191,7 +191,7 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     await fleet.setSource("hello", versionSource("v1"));
   });
 
-  it('"something is failing, roll back": without an earlier release the error says which argument to pass and which tool lists ids', async () => {
+  it('"something is failing, roll back" / "restore D1": the error of a wrong call says which argument to pass and which tool lists ids', async () => {
     // hello's newest release rolled back, the one before it was the first: nothing succeeded earlier.
     const r = await call(mcp, "rollback", { worker: "hello" });
     expect(r.isError).toBe(true);
@@ -200,6 +200,9 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     expect(text).toContain("`to`");
     expect(text).toContain("versions tool");
     expect(text).not.toContain("--to");
+    // "restore D1 to before release R", with a release id the user misremembered: the hint names the tools to find it.
+    const d1 = await call(mcp, "d1_restore", { binding: "DB", target: "eu", release: "no-such-release" });
+    expect(texts(d1)[0]).toMatch(/^error ERR_NOT_FOUND: No release no-such-release\.\nhint: The releases tool /);
     const versions = await call(mcp, "versions", { worker: "hello", limit: 10 });
     const page = JSON.parse(texts(versions)[1]!) as {
       items: Array<{ target: string; versionId: string; live: boolean; releaseId: string | null }>;

@@ -3,12 +3,12 @@
 // that (needs_confirmation), so the agent can put it to the user. The daemon records each change
 // under the agent's token, with `via: mcp:<tool>` (server.ts binds the client to the tool).
 import * as z from "zod";
-import { CboError, toCboError } from "../kit/errors.ts";
+import { CboError } from "../kit/errors.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTerminal, rollbackPreviewLines, waitPlace, type Release, type ReleaseControl } from "../contract/index.ts";
 import { compactConfigDiff, compactRelease, journalLine } from "./compact.ts";
 import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
-import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool, type ToolContext } from "./tool.ts";
+import { Confirm, defineTool, done, needsConfirmation, WorkerName, withToolHint, type AnyTool, type ToolContext } from "./tool.ts";
 import { diffText, planText } from "./tools-read.ts";
 
 const Wait = z
@@ -155,15 +155,11 @@ export const rollback = defineTool({
   async run({ worker, to, confirm, confirm_secret_downgrade, force, wait_seconds }, ctx) {
     const { api } = ctx;
     // The preview is the daemon's: where each target goes (code, secrets, config) and the schema that stays.
-    const preview = await api.rollbackPreview(worker, to).catch((e: unknown) => {
-      // The daemon's hint speaks the CLI (`--to`, `cbo versions`): say it in this tool's words.
-      const err = toCboError(e);
-      if (err.code !== "ERR_NOT_FOUND") throw err;
-      throw new CboError(err.code, err.message, {
-        hint: "Pass `to`: a version id or a release id. The versions tool lists each target's versions with the release that uploaded them; releases lists the releases.",
-        ...(err.details ? { details: err.details } : {}),
-      });
-    });
+    const preview = await withToolHint(
+      api.rollbackPreview(worker, to),
+      "ERR_NOT_FOUND",
+      "Pass `to`: a version id or a release id. The versions tool lists each target's versions with the release that uploaded them; releases lists the releases.",
+    );
     const text = rollbackPreviewLines(preview).join("\n");
     if (confirm !== true) return needsConfirmation(text, preview);
     if (preview.refused) throw new CboError("ERR_CONFLICT", `Refused: ${preview.refused}.`);
