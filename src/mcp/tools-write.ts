@@ -18,7 +18,7 @@ const Wait = z
   .max(600)
   .optional()
   .describe(
-    "Seconds to wait for it to end before answering (default 45; 0 answers at once). It answers earlier when the release waits for an approval or is paused. Many clients give up on a call after 60 s unless it sends progress: pass a progressToken to get one notification per journal step.",
+    "Seconds to wait for it to end before answering (default 45; 0 answers at once). It answers earlier when the release waits for an approval or is paused. Many clients give up on a call after 60 s unless it sends progress: pass a progressToken to get a notification per journal step and every 3 s between.",
   );
 
 /** Where a followed release stands when the tool answers: ended, held (approval or pause), or still moving. */
