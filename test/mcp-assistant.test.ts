@@ -170,7 +170,8 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
       const live = await liveOf(runtimes().get(reg)!, "hello");
       const target = data.workers.find((w) => w.name === "hello")!.targets.find((x) => x.target === reg)!;
       expect(target.live).toEqual(live);
-      expect(texts(r)[0]).toContain(live[0]!.versionId.slice(0, 8));
+      // Whole ids in the sentence too: the assistant copies them into rollback's `to`.
+      expect(texts(r)[0]).toContain(`${reg}: ${live[0]!.versionId} 100%`);
     }
   });
 

@@ -6,10 +6,10 @@ import { formatConfigChange, type ReleasePlan, type Status, type WorkerDiff } fr
 import { compactAudit, compactConfigDiff, compactStatus } from "./compact.ts";
 import { defineTool, done, WorkerName, type AnyTool } from "./tool.ts";
 
-const short = (id: string) => id.slice(0, 8);
 type Live = Array<{ versionId: string; percentage: number }>;
+/** Whole version ids: an agent copies what it reads into rollback's `to`, which takes no prefix. */
 export const liveText = (live: Live) =>
-  live.length === 0 ? "not deployed" : live.map((l) => `${short(l.versionId)} ${l.percentage}%`).join(" + ");
+  live.length === 0 ? "not deployed" : live.map((l) => `${l.versionId} ${l.percentage}%`).join(" + ");
 
 export const status = defineTool({
   name: "status",
