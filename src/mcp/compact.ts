@@ -31,7 +31,7 @@ export function compactStatus(s: Status) {
         target: t.target,
         live: t.live,
         ...(t.liveError ? { liveError: t.liveError } : {}),
-        health: t.health?.status ?? null,
+        health: t.health ? { status: t.health.status, checkedAt: t.health.checkedAt } : null,
         drift: t.drift ? { status: t.drift.status, kinds: t.drift.kinds, detail: t.drift.detail } : null,
         ...(t.restore ? { restore: t.restore } : {}),
         ...(t.staleSecrets?.length ? { staleSecrets: t.staleSecrets } : {}),
