@@ -94,7 +94,7 @@ export class DoHost extends DurableObject<Env> {
     const owner = await this.ctx.storage.get<AlarmOwner>(ALARM_OWNER);
     if (!owner) return;
     const { target } = await targetOf(this.env, owner.ns, owner.objectId);
-    const facet = this.#facet(target) as unknown as Record<string, (info: AlarmInvocationInfo) => Promise<unknown>>;
+    const facet = this.#facet(target) as unknown as Record<string, (info: { retryCount: number; isRetry: boolean }) => Promise<unknown>>;
     // workerd's AlarmInvocationInfo cannot cross RPC: its fields as a plain object.
     await facet[RUN_ALARM]!({ retryCount: info?.retryCount ?? 0, isRetry: info?.isRetry ?? false });
   }
