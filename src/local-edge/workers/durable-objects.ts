@@ -14,6 +14,17 @@
 import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
 import { versionForObject, type Entry } from "./routing.ts";
 import { RUN_ALARM, WRAPPED_PREFIX } from "./do-alarms.ts";
+import { DO_ID_HEADER, DO_NS_HEADER } from "./env-shim/durable-objects.ts";
+
+/** The object a request through DoGateway is for, from the gateway to its host. */
+const TARGET_HEADER = "cf-cbo-do-target";
+
+/** `request` without the headers the edge added on its way. */
+function withoutEdgeHeaders(request: Request): Request {
+  const headers = new Headers(request.headers);
+  for (const h of [DO_NS_HEADER, DO_ID_HEADER, TARGET_HEADER]) headers.delete(h);
+  return new Request(request, { headers });
+}
 
 type Table = { scripts: Record<string, Entry[]>; namespaces?: Record<string, { script: string; class: string }> };
 type Env = {
@@ -66,8 +77,11 @@ export class DoHost extends DurableObject<Env> {
     }));
   }
 
-  async fetchObject(t: Target, request: Request): Promise<Response> {
-    return this.#facet(t).fetch(request);
+  /** A request DoGateway forwards (a fetch, so that a WebSocket answer gets through). */
+  override async fetch(request: Request): Promise<Response> {
+    const t = JSON.parse(request.headers.get(TARGET_HEADER) ?? "null") as Target | null;
+    if (!t) return new Response("Durable Object host: no target", { status: 400 });
+    return this.#facet(t).fetch(withoutEdgeHeaders(request));
   }
 
   async callObject(t: Target, method: string, args: unknown[]): Promise<unknown> {
@@ -124,7 +138,7 @@ export class DoAlarms extends WorkerEntrypoint<Env, { script: string }> {
 }
 
 type HostStub = {
-  fetchObject(t: Target, r: Request): Promise<Response>;
+  fetch(r: Request): Promise<Response>;
   callObject(t: Target, m: string, a: unknown[]): Promise<unknown>;
   setObjectAlarm(owner: AlarmOwner, at: number): Promise<void>;
   getObjectAlarm(): Promise<number | null>;
@@ -136,9 +150,15 @@ export class DoGateway extends WorkerEntrypoint<Env> {
     return targetOf(this.env, ns, objectId);
   }
 
-  async fetchObject(ns: string, objectId: string, request: Request): Promise<Response> {
+  /** A stub's fetch(): the object is named by the shim's headers. */
+  override async fetch(request: Request): Promise<Response> {
+    const ns = request.headers.get(DO_NS_HEADER);
+    const objectId = request.headers.get(DO_ID_HEADER);
+    if (!ns || !objectId) return new Response("Durable Object gateway: no object named", { status: 400 });
     const { host, target } = await this.#target(ns, objectId);
-    return host.fetchObject(target, request);
+    const headers = new Headers(request.headers);
+    headers.set(TARGET_HEADER, JSON.stringify(target));
+    return host.fetch(new Request(request, { headers }));
   }
 
   async callObject(ns: string, objectId: string, method: string, args: unknown[]): Promise<unknown> {
