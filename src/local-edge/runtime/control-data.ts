@@ -5,7 +5,7 @@ import { hexId } from "../../kit/ids.ts";
 import type { D1Pool } from "../d1/pool.ts";
 import { D1SqlError, type StatementResult } from "../d1/engine.ts";
 import type { D1Store } from "../state/d1.ts";
-import type { R2ObjectRow, R2Store } from "../state/r2.ts";
+import { R2UploadError, type R2Bucket, type R2ObjectRow, type R2Store } from "../state/r2.ts";
 import type { QueueStore } from "../state/queues.ts";
 
 export type DataControlDeps = {
@@ -71,6 +71,49 @@ export function createDataControl(deps: DataControlDeps) {
       if (e instanceof D1SqlError) return json({ ok: false, error: e.message, index: e.index }, 400);
       throw e;
     }
+  }
+
+  /** A Worker's multipart upload (state/r2.ts): create, a part, complete, abort. */
+  async function multipart(
+    op: string,
+    bucket: R2Bucket,
+    key: string,
+    opts: Record<string, unknown>,
+    uploadId: string,
+    request: Request,
+  ): Promise<Response> {
+    try {
+      if (op === "mpu-create") {
+        if (new TextEncoder().encode(key).byteLength > 1024)
+          return fail("createMultipartUpload: The specified object name is too long (10017)");
+        const o = opts as { httpMetadata?: Record<string, string>; customMetadata?: Record<string, string>; storageClass?: string };
+        const u = deps.r2.createUpload(bucket, key, {
+          httpMetadata: o.httpMetadata ?? {},
+          customMetadata: o.customMetadata ?? {},
+          ...(o.storageClass ? { storageClass: o.storageClass } : {}),
+        });
+        return json({ uploadId: u.upload_id });
+      }
+      const u = deps.r2.getUpload(bucket.id, key, uploadId);
+      const verb = op === "mpu-part" ? "uploadPart" : op === "mpu-complete" ? "completeMultipartUpload" : "abortMultipartUpload";
+      if (!u) return fail(`${verb}: The specified multipart upload does not exist. (10024)`);
+      if (op === "mpu-part") {
+        const p = await deps.r2.putPart(u, Number(opts.partNumber), request.body);
+        return json({ partNumber: p.part_number, etag: p.etag });
+      }
+      if (op === "mpu-complete") {
+        const parts = (await request.json()) as Array<{ partNumber: number; etag: string }>;
+        return json(r2Meta(await deps.r2.completeUpload(bucket, u, Array.isArray(parts) ? parts : [])));
+      }
+      if (op === "mpu-abort") {
+        deps.r2.abortUpload(u);
+        return json({});
+      }
+    } catch (e) {
+      if (e instanceof R2UploadError) return fail(e.message);
+      throw e;
+    }
+    return fail(`no R2 operation ${op}`, 404);
   }
 
   async function r2(op: string, url: URL, request: Request): Promise<Response> {
@@ -155,6 +198,7 @@ export function createDataControl(deps: DataControlDeps) {
         delimitedPrefixes: page.prefixes,
       });
     }
+    if (op.startsWith("mpu-")) return multipart(op, bucket, key, opts, q.get("uploadId") ?? "", request);
     return fail(`no R2 operation ${op}`, 404);
   }
 

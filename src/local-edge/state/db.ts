@@ -134,6 +134,18 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (account_id, minute, script, version_id, status)
   );
   `,
+  // 5: R2 multipart uploads through a Worker's binding: the open uploads and their parts' files
+  `
+  CREATE TABLE r2_uploads (
+    upload_id TEXT PRIMARY KEY, bucket_id TEXT NOT NULL, key TEXT NOT NULL,
+    http_metadata TEXT NOT NULL, custom_metadata TEXT NOT NULL, storage_class TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+  );
+  CREATE TABLE r2_parts (
+    upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
+    etag TEXT NOT NULL, PRIMARY KEY (upload_id, part_number)
+  );
+  `,
 ];
 
 export type EdgeDb = DatabaseSync;

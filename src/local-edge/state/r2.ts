@@ -39,6 +39,22 @@ export type R2PutMeta = { httpMetadata: Record<string, string>; customMetadata: 
 
 type Row = Record<string, unknown>;
 
+export type R2Upload = {
+  upload_id: string;
+  bucket_id: string;
+  key: string;
+  http_metadata: Record<string, string>;
+  custom_metadata: Record<string, string>;
+  storage_class: string;
+};
+export type R2Part = { part_number: number; blob: string; size: number; etag: string };
+
+/** A multipart upload refused as R2 refuses it; the message carries R2's code, as the binding's errors do. */
+export class R2UploadError extends Error {}
+
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export const MAX_PARTS = 10_000;
+
 function toObject(r: Row): R2ObjectRow {
   return {
     bucket_id: r.bucket_id as string,
@@ -54,9 +70,81 @@ function toObject(r: Row): R2ObjectRow {
   };
 }
 
+/** Streams `body` into a new file in `dir` (0600), hashing as it goes; removed again if the stream fails. */
+async function streamToFile(
+  dir: string,
+  body: ReadableStream<Uint8Array> | Uint8Array | null,
+): Promise<{ blob: string; size: number; md5: string }> {
+  ensurePrivateDir(dir);
+  const blob = hexId(16);
+  const path = join(dir, blob);
+  const md5 = createHash("md5");
+  let size = 0;
+  const source = body === null ? Readable.from([]) : body instanceof Uint8Array ? Readable.from([body]) : Readable.fromWeb(body as never);
+  try {
+    await pipeline(
+      source,
+      async function* (chunks: AsyncIterable<Uint8Array>) {
+        for await (const c of chunks) {
+          md5.update(c);
+          size += c.byteLength;
+          yield c;
+        }
+      },
+      createWriteStream(path, { mode: 0o600 }),
+    );
+  } catch (e) {
+    rmSync(path, { force: true });
+    throw e;
+  }
+  return { blob, size, md5: md5.digest("hex") };
+}
+
 export function createR2Store(db: EdgeDb, root: string) {
   const dirOf = (bucketId: string) => join(root, bucketId);
   const getObjectStmt = db.prepare("SELECT * FROM r2_objects WHERE bucket_id = ? AND key = ?");
+
+  /** Makes `file` (already in the bucket's directory) the object `key`, replacing (and removing) `existing`. */
+  function insertRow(
+    bucket: R2Bucket,
+    key: string,
+    file: { blob: string; size: number; etag: string },
+    meta: R2PutMeta,
+    existing: R2ObjectRow | undefined,
+  ): R2ObjectRow {
+    const row: R2ObjectRow = {
+      bucket_id: bucket.id,
+      key,
+      blob: file.blob,
+      size: file.size,
+      etag: file.etag,
+      version: hexId(16),
+      uploaded_ms: Date.now(),
+      http_metadata: meta.httpMetadata,
+      custom_metadata: meta.customMetadata,
+      storage_class: meta.storageClass ?? bucket.storage_class,
+    };
+    db.prepare(
+      `INSERT INTO r2_objects (bucket_id, key, blob, size, etag, version, uploaded_ms, http_metadata, custom_metadata, storage_class)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (bucket_id, key) DO UPDATE SET blob = excluded.blob, size = excluded.size, etag = excluded.etag,
+         version = excluded.version, uploaded_ms = excluded.uploaded_ms, http_metadata = excluded.http_metadata,
+         custom_metadata = excluded.custom_metadata, storage_class = excluded.storage_class`,
+    ).run(
+      row.bucket_id,
+      key,
+      row.blob,
+      row.size,
+      row.etag,
+      row.version,
+      row.uploaded_ms,
+      JSON.stringify(row.http_metadata),
+      JSON.stringify(row.custom_metadata),
+      row.storage_class,
+    );
+    if (existing) rmSync(join(dirOf(bucket.id), existing.blob), { force: true });
+    return row;
+  }
 
   return {
     insertBucket(b: R2Bucket): void {
@@ -95,6 +183,8 @@ export function createR2Store(db: EdgeDb, root: string) {
     deleteBucket(id: string): void {
       db.prepare("DELETE FROM r2_buckets WHERE id = ?").run(id);
       db.prepare("DELETE FROM r2_objects WHERE bucket_id = ?").run(id);
+      db.prepare("DELETE FROM r2_parts WHERE upload_id IN (SELECT upload_id FROM r2_uploads WHERE bucket_id = ?)").run(id);
+      db.prepare("DELETE FROM r2_uploads WHERE bucket_id = ?").run(id);
       rmSync(dirOf(id), { recursive: true, force: true });
     },
 
@@ -112,71 +202,134 @@ export function createR2Store(db: EdgeDb, root: string) {
       /** May refuse the write (false: a failed precondition; a throw: a bad upload) before it replaces anything. */
       check?: (existing: R2ObjectRow | undefined, etag: string) => boolean,
     ): Promise<R2ObjectRow | undefined> {
-      const dir = dirOf(bucket.id);
-      ensurePrivateDir(dir);
-      const blob = hexId(16);
-      const path = join(dir, blob);
-      const md5 = createHash("md5");
-      let size = 0;
-      const source =
-        body === null ? Readable.from([]) : body instanceof Uint8Array ? Readable.from([body]) : Readable.fromWeb(body as never);
-      try {
-        await pipeline(
-          source,
-          async function* (chunks: AsyncIterable<Uint8Array>) {
-            for await (const c of chunks) {
-              md5.update(c);
-              size += c.byteLength;
-              yield c;
-            }
-          },
-          createWriteStream(path, { mode: 0o600 }),
-        );
-      } catch (e) {
-        rmSync(path, { force: true });
-        throw e;
-      }
+      const file = await streamToFile(dirOf(bucket.id), body);
       const existing = this.getObject(bucket.id, key);
-      const etag = md5.digest("hex");
       let accepted = false;
       try {
-        accepted = check ? check(existing, etag) : true;
+        accepted = check ? check(existing, file.md5) : true;
       } finally {
-        if (!accepted) rmSync(path, { force: true });
+        if (!accepted) rmSync(join(dirOf(bucket.id), file.blob), { force: true });
       }
       if (!accepted) return undefined;
-      const row: R2ObjectRow = {
+      return insertRow(bucket, key, { blob: file.blob, size: file.size, etag: file.md5 }, meta, existing);
+    },
+
+    // --- multipart uploads ---
+
+    createUpload(bucket: R2Bucket, key: string, meta: R2PutMeta): R2Upload {
+      const u: R2Upload = {
+        upload_id: hexId(32),
         bucket_id: bucket.id,
         key,
-        blob,
-        size,
-        etag,
-        version: hexId(16),
-        uploaded_ms: Date.now(),
         http_metadata: meta.httpMetadata,
         custom_metadata: meta.customMetadata,
         storage_class: meta.storageClass ?? bucket.storage_class,
       };
       db.prepare(
-        `INSERT INTO r2_objects (bucket_id, key, blob, size, etag, version, uploaded_ms, http_metadata, custom_metadata, storage_class)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (bucket_id, key) DO UPDATE SET blob = excluded.blob, size = excluded.size, etag = excluded.etag,
-           version = excluded.version, uploaded_ms = excluded.uploaded_ms, http_metadata = excluded.http_metadata,
-           custom_metadata = excluded.custom_metadata, storage_class = excluded.storage_class`,
-      ).run(
-        row.bucket_id,
-        key,
-        blob,
-        size,
-        row.etag,
-        row.version,
-        row.uploaded_ms,
-        JSON.stringify(row.http_metadata),
-        JSON.stringify(row.custom_metadata),
-        row.storage_class,
+        "INSERT INTO r2_uploads (upload_id, bucket_id, key, http_metadata, custom_metadata, storage_class, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ).run(u.upload_id, u.bucket_id, key, JSON.stringify(u.http_metadata), JSON.stringify(u.custom_metadata), u.storage_class, Date.now());
+      return u;
+    },
+
+    /** The open upload `uploadId` of `key` in the bucket, or undefined (never made, completed or aborted). */
+    getUpload(bucketId: string, key: string, uploadId: string): R2Upload | undefined {
+      const r = db.prepare("SELECT * FROM r2_uploads WHERE upload_id = ? AND bucket_id = ? AND key = ?").get(uploadId, bucketId, key) as
+        | Row
+        | undefined;
+      if (!r) return undefined;
+      return {
+        upload_id: r.upload_id as string,
+        bucket_id: r.bucket_id as string,
+        key: r.key as string,
+        http_metadata: JSON.parse(r.http_metadata as string),
+        custom_metadata: JSON.parse(r.custom_metadata as string),
+        storage_class: r.storage_class as string,
+      };
+    },
+
+    /** Streams one part (1..10000) to its file; a part sent again replaces the earlier one. */
+    async putPart(u: R2Upload, partNumber: number, body: ReadableStream<Uint8Array> | Uint8Array | null): Promise<R2Part> {
+      if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS)
+        throw new R2UploadError(`uploadPart: Part number must be an integer between 1 and ${MAX_PARTS}. (10001)`);
+      const file = await streamToFile(dirOf(u.bucket_id), body);
+      // Aborted or completed while the part streamed in: nothing to add it to.
+      if (!this.getUpload(u.bucket_id, u.key, u.upload_id)) {
+        rmSync(join(dirOf(u.bucket_id), file.blob), { force: true });
+        throw new R2UploadError("uploadPart: The specified multipart upload does not exist. (10024)");
+      }
+      const old = db.prepare("SELECT blob FROM r2_parts WHERE upload_id = ? AND part_number = ?").get(u.upload_id, partNumber) as
+        | { blob: string }
+        | undefined;
+      db.prepare(
+        `INSERT INTO r2_parts (upload_id, part_number, blob, size, etag) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (upload_id, part_number) DO UPDATE SET blob = excluded.blob, size = excluded.size, etag = excluded.etag`,
+      ).run(u.upload_id, partNumber, file.blob, file.size, file.md5);
+      if (old) rmSync(join(dirOf(u.bucket_id), old.blob), { force: true });
+      return { part_number: partNumber, blob: file.blob, size: file.size, etag: file.md5 };
+    },
+
+    /** Joins the named parts, in part order, into the object; the upload and its parts go away. */
+    async completeUpload(bucket: R2Bucket, u: R2Upload, named: Array<{ partNumber: number; etag: string }>): Promise<R2ObjectRow> {
+      const stored = new Map(
+        (db.prepare("SELECT part_number, blob, size, etag FROM r2_parts WHERE upload_id = ?").all(u.upload_id) as R2Part[]).map((p) => [
+          Number(p.part_number),
+          { ...p, part_number: Number(p.part_number), size: Number(p.size) },
+        ]),
       );
-      if (existing) rmSync(join(dir, existing.blob), { force: true });
+      if (named.length === 0) throw new R2UploadError("completeMultipartUpload: No parts were given. (10011)");
+      const sorted = [...named].sort((a, b) => a.partNumber - b.partNumber);
+      const parts: R2Part[] = [];
+      for (const [i, n] of sorted.entries()) {
+        if (i > 0 && sorted[i - 1]!.partNumber === n.partNumber)
+          throw new R2UploadError(`completeMultipartUpload: Part ${n.partNumber} is listed twice. (10011)`);
+        const p = stored.get(n.partNumber);
+        if (!p || p.etag !== String(n.etag).replace(/"/g, ""))
+          throw new R2UploadError(
+            `completeMultipartUpload: One or more of the specified parts could not be found (part ${n.partNumber}). (10025)`,
+          );
+        parts.push(p);
+      }
+      for (const [i, p] of parts.entries()) {
+        if (i === parts.length - 1) break;
+        if (p.size < MIN_PART_BYTES)
+          throw new R2UploadError("completeMultipartUpload: Your proposed upload is smaller than the minimum allowed object size. (10011)");
+        if (p.size !== parts[0]!.size)
+          throw new R2UploadError(
+            "completeMultipartUpload: There was a problem with the multipart upload: all parts but the last must be of the same size. (10048)",
+          );
+      }
+      const dir = dirOf(bucket.id);
+      const blob = hexId(16);
+      const path = join(dir, blob);
+      try {
+        const out = createWriteStream(path, { mode: 0o600 });
+        for (const p of parts) await pipeline(createReadStream(join(dir, p.blob)), out, { end: false });
+        await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      } catch (e) {
+        rmSync(path, { force: true });
+        throw e;
+      }
+      const etag = `${createHash("md5")
+        .update(Buffer.concat(parts.map((p) => Buffer.from(p.etag, "hex"))))
+        .digest("hex")}-${parts.length}`;
+      const size = parts.reduce((n, p) => n + p.size, 0);
+      const row = insertRow(
+        bucket,
+        u.key,
+        { blob, size, etag },
+        { httpMetadata: u.http_metadata, customMetadata: u.custom_metadata, storageClass: u.storage_class },
+        this.getObject(bucket.id, u.key),
+      );
+      this.abortUpload(u);
       return row;
+    },
+
+    /** Drops the upload and its parts' files (also what complete does after joining them). */
+    abortUpload(u: R2Upload): void {
+      const parts = db.prepare("SELECT blob FROM r2_parts WHERE upload_id = ?").all(u.upload_id) as Array<{ blob: string }>;
+      db.prepare("DELETE FROM r2_parts WHERE upload_id = ?").run(u.upload_id);
+      db.prepare("DELETE FROM r2_uploads WHERE upload_id = ?").run(u.upload_id);
+      for (const p of parts) rmSync(join(dirOf(u.bucket_id), p.blob), { force: true });
     },
 
     /** The object's bytes, or a range of them (`end` inclusive). */

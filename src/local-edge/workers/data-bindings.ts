@@ -46,6 +46,12 @@ async function failure(r: Response, what: string): Promise<Error> {
   return new Error(`${what}: ${body.error ?? `the local edge answered ${r.status}`}`);
 }
 
+/** R2's own words for a multipart refusal ("uploadPart: … (10024)"), as its binding throws them. */
+async function r2Failure(r: Response, what: string): Promise<Error> {
+  const body = (await r.json().catch(() => ({}))) as { error?: string };
+  return new Error(body.error ?? `${what}: the local edge answered ${r.status}`);
+}
+
 export class D1Binding extends WorkerEntrypoint<Env> {
   async query(req: { queries: Array<{ sql: string; params: unknown[] }>; mode: string }): Promise<unknown> {
     const id = propsOf(this.ctx).id as string;
@@ -88,6 +94,29 @@ export class R2Binding extends WorkerEntrypoint<Env> {
     const r = await this.env.CONTROL.fetch(this.#url("list", { opts: JSON.stringify(opts ?? {}) }));
     if (!r.ok) throw await failure(r, "R2 list failed");
     return r.json();
+  }
+  // Multipart uploads (state/r2.ts keeps the parts).
+  async createMultipart(key: string, opts: unknown): Promise<{ uploadId: string }> {
+    const r = await this.env.CONTROL.fetch(this.#url("mpu-create", { key, opts: JSON.stringify(opts ?? {}) }), { method: "POST" });
+    if (!r.ok) throw await r2Failure(r, "createMultipartUpload");
+    return r.json();
+  }
+  async uploadPart(key: string, uploadId: string, partNumber: number, body: ReadableStream | Uint8Array | string) {
+    const r = await this.env.CONTROL.fetch(this.#url("mpu-part", { key, uploadId, opts: JSON.stringify({ partNumber }) }), {
+      method: "PUT",
+      body,
+    });
+    if (!r.ok) throw await r2Failure(r, "uploadPart");
+    return r.json() as Promise<{ partNumber: number; etag: string }>;
+  }
+  async completeMultipart(key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<R2Meta> {
+    const r = await this.env.CONTROL.fetch(this.#url("mpu-complete", { key, uploadId }), { method: "POST", body: JSON.stringify(parts) });
+    if (!r.ok) throw await r2Failure(r, "completeMultipartUpload");
+    return r.json();
+  }
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    const r = await this.env.CONTROL.fetch(this.#url("mpu-abort", { key, uploadId }), { method: "POST" });
+    if (!r.ok) throw await r2Failure(r, "abortMultipartUpload");
   }
 }
 

@@ -2,7 +2,8 @@
 // methods (text(), writeHttpMetadata(), …), which an RPC stub cannot hand out, so the shape lives
 // here and the bytes and metadata come from the router's R2Binding entrypoint (the `raw` stub).
 // Follows workers-types' R2Bucket: get/head/put/delete/list with ranges, onlyIf, httpMetadata
-// (object or Headers), customMetadata and `include` for list(). Multipart uploads are not emulated.
+// (object or Headers), customMetadata and `include` for list(), and multipart uploads
+// (createMultipartUpload / resumeMultipartUpload: uploadPart, complete, abort).
 
 export type R2Meta = {
   key: string;
@@ -43,7 +44,51 @@ export type R2RawStub = {
     delimiter?: string;
     include?: string[];
   }): Promise<{ objects: R2Meta[]; truncated: boolean; cursor?: string; delimitedPrefixes: string[] }>;
+  createMultipart(
+    key: string,
+    opts: { httpMetadata: Record<string, string>; customMetadata: Record<string, string>; storageClass?: string },
+  ): Promise<{ uploadId: string }>;
+  uploadPart(key: string, uploadId: string, partNumber: number, body: ReadableStream | Uint8Array | string): Promise<R2UploadedPart>;
+  completeMultipart(key: string, uploadId: string, parts: R2UploadedPart[]): Promise<R2Meta>;
+  abortMultipart(key: string, uploadId: string): Promise<void>;
 };
+
+export type R2UploadedPart = { partNumber: number; etag: string };
+
+type Body = ReadableStream | ArrayBuffer | ArrayBufferView | string | null | Blob;
+
+/** A put() or uploadPart() value as the raw stub takes it. */
+async function bodyOf(value: Body | undefined, what: string): Promise<ReadableStream | Uint8Array | string> {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof Blob) return new Uint8Array(await value.arrayBuffer());
+  if (value instanceof ReadableStream) return value;
+  throw new TypeError(`R2 ${what}() takes a ReadableStream, ArrayBuffer, ArrayBufferView, string, Blob or null.`);
+}
+
+/** workers-types' R2MultipartUpload: parts are uploaded, then complete() makes the object. */
+export class R2MultipartUpload {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly #raw: R2RawStub;
+  constructor(raw: R2RawStub, key: string, uploadId: string) {
+    this.#raw = raw;
+    this.key = key;
+    this.uploadId = uploadId;
+  }
+  async uploadPart(partNumber: number, value: Body): Promise<R2UploadedPart> {
+    return this.#raw.uploadPart(this.key, this.uploadId, Number(partNumber), await bodyOf(value, "uploadPart"));
+  }
+  async abort(): Promise<void> {
+    await this.#raw.abortMultipart(this.key, this.uploadId);
+  }
+  async complete(uploadedParts: R2UploadedPart[]): Promise<R2Object> {
+    const parts = (uploadedParts ?? []).map((p) => ({ partNumber: Number(p.partNumber), etag: String(p.etag) }));
+    return new R2Object(await this.#raw.completeMultipart(this.key, this.uploadId, parts));
+  }
+}
 
 const HTTP_FIELDS: Array<[string, string]> = [
   ["contentType", "content-type"],
@@ -217,14 +262,7 @@ export class R2Bucket {
       md5?: ArrayBuffer | string;
     },
   ): Promise<R2Object | null> {
-    let body: ReadableStream | Uint8Array | string;
-    if (value === null || value === undefined) body = "";
-    else if (typeof value === "string") body = value;
-    else if (value instanceof ArrayBuffer) body = new Uint8Array(value);
-    else if (ArrayBuffer.isView(value)) body = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-    else if (value instanceof Blob) body = new Uint8Array(await value.arrayBuffer());
-    else if (value instanceof ReadableStream) body = value;
-    else throw new TypeError("R2 put() takes a ReadableStream, ArrayBuffer, ArrayBufferView, string, Blob or null.");
+    const body = await bodyOf(value, "put");
     const opts: Parameters<R2RawStub["put"]>[2] = {
       httpMetadata: httpMetadataFrom(options?.httpMetadata),
       customMetadata: Object.fromEntries(Object.entries(options?.customMetadata ?? {}).map(([k, v]) => [k, String(v)])),
@@ -254,10 +292,19 @@ export class R2Bucket {
       : { objects, truncated: false as const, delimitedPrefixes: r.delimitedPrefixes };
   }
 
-  createMultipartUpload(): never {
-    throw new Error("R2 multipart uploads are not emulated by the local edge; use put().");
+  async createMultipartUpload(
+    key: string,
+    options?: { httpMetadata?: unknown; customMetadata?: Record<string, string>; storageClass?: string },
+  ): Promise<R2MultipartUpload> {
+    const { uploadId } = await this.#raw.createMultipart(String(key), {
+      httpMetadata: httpMetadataFrom(options?.httpMetadata),
+      customMetadata: Object.fromEntries(Object.entries(options?.customMetadata ?? {}).map(([k, v]) => [k, String(v)])),
+      ...(options?.storageClass ? { storageClass: options.storageClass } : {}),
+    });
+    return new R2MultipartUpload(this.#raw, String(key), uploadId);
   }
-  resumeMultipartUpload(): never {
-    throw new Error("R2 multipart uploads are not emulated by the local edge; use put().");
+  /** As at R2, nothing is checked until the upload is used. */
+  resumeMultipartUpload(key: string, uploadId: string): R2MultipartUpload {
+    return new R2MultipartUpload(this.#raw, String(key), String(uploadId));
   }
 }
