@@ -178,7 +178,8 @@ function fromWrangler(c: Unstable_Config, file: string): Omit<WorkerSource, "ori
       jsxFragment: c.jsx_fragment,
     },
     settings: {
-      ...opt("workersDev", c.workers_dev),
+      // What wrangler deploy then sets (getSubdomainValues): unset, workers.dev is on only without routes.
+      workersDev: c.workers_dev ?? (c.routes ?? (c.route !== undefined ? [c.route] : [])).length === 0,
       ...opt("previewUrls", c.preview_urls),
       ...opt("placement", c.placement),
       ...(c.limits ? { limits: { ...opt("cpuMs", c.limits.cpu_ms), ...opt("subrequests", c.limits.subrequests) } } : {}),
