@@ -183,7 +183,8 @@ function fromWrangler(c: Unstable_Config, file: string): Omit<WorkerSource, "ori
       ...opt("previewUrls", c.preview_urls),
       ...opt("placement", c.placement),
       ...(c.limits ? { limits: { ...opt("cpuMs", c.limits.cpu_ms), ...opt("subrequests", c.limits.subrequests) } } : {}),
-      ...opt("observability", c.observability),
+      // wrangler deploy's default (it PATCHes `observability ?? { enabled: false }`).
+      observability: (c.observability as Record<string, never> | undefined) ?? { enabled: false },
       ...opt("logpush", c.logpush),
       ...opt("tailConsumers", c.tail_consumers),
       keepVars: c.keep_vars ?? false,

@@ -15,7 +15,7 @@
 // with the answers Cloudflare gives (_redirects, _headers, static routing, D1, DO, R2, services).
 import { createHmac } from "node:crypto";
 import http from "node:http";
-import { cp, writeFile } from "node:fs/promises";
+import { cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -258,5 +258,58 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     // Routes without workers_dev: workers.dev stays off, as wrangler leaves it.
     expect(a["GET gateway-production.SUB.workers.dev/version"]!.status).toBe(404);
     expect(a["GET audit-tail.SUB.workers.dev/"]!.status).toBe(404);
+  });
+
+  it("a second round as teams make it: a new Durable Object class (tag v4), other crons, observability and a redirect removed, a header changed", {
+    timeout: 300_000,
+  }, async () => {
+    for (const side of ["cbo", "wrangler"]) {
+      const dir = join(root, side);
+      const edit = async (rel: string, f: (text: string) => string) => {
+        const file = join(dir, rel);
+        await writeFile(file, f(await readFile(file, "utf8")));
+      };
+      await edit("orders/wrangler.jsonc", (c) =>
+        c
+          .replace(
+            '{ "tag": "v3", "deleted_classes": ["Legacy"] },',
+            '{ "tag": "v3", "deleted_classes": ["Legacy"] },\n    { "tag": "v4", "new_sqlite_classes": ["Ledger"] },',
+          )
+          .replace(
+            '"bindings": [{ "name": "BASKET", "class_name": "Basket" }],\n      },\n      "d1_databases"',
+            '"bindings": [{ "name": "BASKET", "class_name": "Basket" }, { "name": "LEDGER", "class_name": "Ledger" }],\n      },\n      "d1_databases"',
+          )
+          .replace('"crons": ["*/15 * * * *", "0 3 * * *"]', '"crons": ["*/30 * * * *"]'),
+      );
+      await edit("orders/src/index.ts", (c) => `${c}\nexport class Ledger extends DurableObject<Env> {}\n`);
+      await edit("storefront/wrangler.toml", (c) => c.replace(/\[observability\][^[]*/, ""));
+      await edit("storefront/public/_redirects", (c) => c.replace("/blog https://blog.acme.test/ 308\n", ""));
+      await edit("storefront/public/_headers", (c) => c.replace("X-Shop: acme", "X-Shop: acme-2"));
+    }
+    // The daemon looks at its spec files at most every 250 ms.
+    await new Promise((r) => setTimeout(r, 300));
+    for (const [p, env] of RELEASES.filter(([p]) => p === "orders" || p === "storefront")) {
+      const r = await cbo(["release", scriptOf(p, env)]);
+      expect(r.code, `cbo release ${scriptOf(p, env)}\n${r.stdout}\n${r.stderr}`).toBe(0);
+      const w = await wr[p].run(["deploy", `--env=${env}`], { timeoutMs: 90_000 });
+      expect(w.code, describeRun(w)).toBe(0);
+    }
+    const [ours, theirs] = [eu(), us()];
+    for (const name of ["orders-production", "storefront-production", "storefront-staging"])
+      expect(comparable(await ours.worker(name)), name).toEqual(comparable(await theirs.worker(name)));
+    const orders = await ours.worker("orders-production");
+    expect(orders.script["migration_tag"]).toBe("v4");
+    expect(orders.durableObjects.map((n) => n["class"]).sort()).toEqual(["Basket", "Ledger"]);
+    expect(orders.schedules).toEqual(["*/30 * * * *"]);
+    expect((await ours.worker("storefront-production")).scriptSettings["observability"]).toEqual({ enabled: false });
+    for (const region of ["eu", "us"]) {
+      const port = t.edge.region(region).port;
+      const blog = await send(port, "shop.acme.test", "/blog");
+      expect(blog, region).toMatchObject({ status: 404, body: "<h1>Nothing here</h1>\n" });
+      expect(blog.headers["x-shop"], region).toBe("acme-2");
+      // The Durable Object kept its state across the migration.
+      const basket = await send(port, `orders-production.${t.edge.region(region).subdomain}.workers.dev`, "/basket?item=b");
+      expect(JSON.parse(basket.body), region).toEqual({ items: ["a", "b"] });
+    }
   });
 });

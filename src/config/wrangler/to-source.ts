@@ -206,7 +206,9 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
             },
           }
         : {}),
-      ...(get("observability") !== undefined ? { observability: get("observability")! } : {}),
+      // wrangler deploy PATCHes `observability ?? { enabled: false }` ("if the user hasn't specified
+      // observability assume that they want it disabled"): removing the key turns it off there too.
+      observability: get("observability") ?? { enabled: false },
       ...(get("logpush") !== undefined ? { logpush: get("logpush")! } : {}),
       ...(get("tail_consumers") !== undefined
         ? {
