@@ -50,6 +50,7 @@ const FILES = {
   orders: "orders/wrangler.jsonc",
   storefront: "storefront/wrangler.toml",
   gateway: "gateway/wrangler.jsonc",
+  docs: "docs/wrangler.jsonc",
 } as const;
 type Project = keyof typeof FILES;
 /** [project, environment ("" for the top level)], in an order where bound Workers come first. */
@@ -60,6 +61,7 @@ const RELEASES: Array<[Project, string]> = [
   ["storefront", "production"],
   ["storefront", "staging"],
   ["gateway", "production"],
+  ["docs", ""],
 ];
 const scriptOf = (p: Project, env: string) => (env ? `${p}-${env}` : p);
 
@@ -202,7 +204,16 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
       ["api.acme.test", "/version"],
       ["api.acme.test", "/orders"],
       ["acme.test", "/api/x"],
+      ["api.acme.test", "/orders/count"],
+      ["api.acme.test", "/baskets"],
       ["gateway-production.SUB.workers.dev", "/version"],
+      ["docs.acme.test", "/"],
+      ["docs.acme.test", "/guide"],
+      ["docs.acme.test", "/guide/"],
+      ["docs.acme.test", "/deep/link"],
+      ["docs.acme.test", "/assets/app.js"],
+      ["docs.acme.test", "/start"],
+      ["docs.acme.test", "/v1/intro"],
       ["audit-tail.SUB.workers.dev", "/"],
     ];
     const answers: Record<string, Record<string, Answer>> = { eu: {}, us: {} };
@@ -254,6 +265,17 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     expect(a["GET api.acme.test/orders"]!.headers["x-via"]).toBe("gateway");
     expect(a["GET api.acme.test/"]!.body).toBe("# Acme gateway\n\nRoutes: /version, /orders\n");
     expect(JSON.parse(a["GET api.acme.test/version"]!.body)).toEqual({ api: "2025-01", hasVersion: true });
+    // RPC to a named entrypoint, and another Worker's Durable Object class through script_name.
+    expect(JSON.parse(a["GET api.acme.test/orders/count"]!.body)).toEqual({ count: 1 });
+    expect(JSON.parse(a["GET api.acme.test/baskets"]!.body)).toEqual({ items: ["a"] });
+    // An assets-only SPA: force-trailing-slash, the shell for unknown paths, its own _headers/_redirects.
+    const docs = (p: string) => a[`GET docs.acme.test${p}`]!;
+    expect([docs("/guide").status, docs("/guide").headers["location"]]).toEqual([307, "/guide/"]);
+    expect(docs("/guide/").body).toBe("<h1>Guide</h1>\n");
+    expect(docs("/deep/link")).toMatchObject({ status: 200, body: '<!doctype html><div id="app">docs shell</div>\n' });
+    expect(docs("/assets/app.js").headers).toMatchObject({ "cache-control": "public, max-age=604800", "x-robots-tag": "noindex" });
+    expect([docs("/start").status, docs("/start").headers["location"]]).toEqual([301, "/guide/"]);
+    expect([docs("/v1/intro").status, docs("/v1/intro").headers["location"]]).toEqual([302, "/guide/intro"]);
     expect(a["GET acme.test/api/x"]).toMatchObject({ status: 404, body: "no route" });
     // Routes without workers_dev: workers.dev stays off, as wrangler leaves it.
     expect(a["GET gateway-production.SUB.workers.dev/version"]!.status).toBe(404);
