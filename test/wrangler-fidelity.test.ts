@@ -23,6 +23,7 @@ import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { createEdgeReader, type WorkerSnapshot } from "./support/edge-snapshot.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { eventually } from "./support/http.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { createWranglerProject, describeRun, type WranglerProject } from "./support/wrangler.ts";
 
@@ -146,6 +147,9 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     // The same, spelled out where a bug on both sides would hide it.
     const orders = await ours.worker("orders-production");
     expect(orders.script["migration_tag"]).toBe("v3");
+    expect((orders.version["resources"] as { script: { handlers: string[] } }).script.handlers).toEqual(["fetch", "queue", "scheduled"]);
+    expect(orders.script["handlers"]).toEqual(["fetch", "queue", "scheduled"]);
+    expect((await ours.worker("audit-tail-production")).script["handlers"]).toEqual(["fetch", "scheduled", "tail"]);
     expect(orders.durableObjects).toEqual([
       { name: "orders-production_Basket", script: "orders-production", class: "Basket", use_sqlite: true },
     ]);
@@ -256,6 +260,14 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     });
     const orders = (p: string, m = "GET") => a[`${m} orders-production.SUB.workers.dev${p}`]!;
     expect(JSON.parse(orders("/orders", "POST").body)).toEqual({ id: 1, status: "new" });
+    // The queue's consumer (batches of up to 5, 2 s timeout) marks the order in each account's D1.
+    for (const region of ["eu", "us"]) {
+      const host = `orders-production.${t.edge.region(region).subdomain}.workers.dev`;
+      await eventually(async () => {
+        const rows = JSON.parse((await send(t.edge.region(region).port, host, "/orders")).body);
+        expect(rows, region).toEqual([{ id: 1, item: "tea", qty: 2, status: "queued" }]);
+      }, 20_000);
+    }
     expect(JSON.parse(orders("/basket?item=a").body)).toEqual({ items: ["a"] });
     expect(orders("/invoice").body).toBe("invoice 7 in EUR");
     expect(JSON.parse(a["GET api.acme.test/orders"]!.body)).toMatchObject({
