@@ -86,6 +86,8 @@ export function plan(
   }
   // A release that cannot be gradual goes one target at a time (each its own wave, in wave order).
   const nonGradual = nonGradualOf(planned);
+  const sources = worker.sources ? Object.values(worker.sources) : worker.source ? [worker.source] : [];
+  const warnings = [...new Set(sources.flatMap((s) => s.warnings))];
   return {
     worker: worker.name,
     tenant: worker.tenant,
@@ -99,6 +101,7 @@ export function plan(
     targets: planned,
     actions,
     apiCalls,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 
