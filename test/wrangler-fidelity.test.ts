@@ -25,6 +25,7 @@ import { createEdgeReader, type WorkerSnapshot } from "./support/edge-snapshot.t
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually } from "./support/http.ts";
 import { runCbo } from "./support/run-cbo.ts";
+import { stripAnsi } from "./support/text.ts";
 import { createWranglerProject, describeRun, type WranglerProject } from "./support/wrangler.ts";
 
 type Answer = { status: number; body: string; headers: Record<string, string | string[] | undefined> };
@@ -78,6 +79,7 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
   let root: string;
   let d: Daemon;
   const wr = {} as Record<Project, WranglerProject>;
+  const outputs: Record<string, { cbo: string; wrangler: string }> = {};
   const cbo = (args: string[]) => runCbo([...args, "--data", join(root, "cbo", "data")], { cwd: join(root, "cbo"), timeoutMs: 120_000 });
   const eu = () => createEdgeReader(t.edge, t.edge.region("eu").accountId);
   const us = () => createEdgeReader(t.edge, t.edge.region("us").accountId);
@@ -126,6 +128,7 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
       expect(r.code, `cbo release ${scriptOf(p, env)}\n${r.stdout}\n${r.stderr}`).toBe(0);
       const w = await wr[p].run(["deploy", `--env=${env}`], { timeoutMs: 90_000 });
       expect(w.code, describeRun(w)).toBe(0);
+      outputs[scriptOf(p, env)] = { cbo: r.stdout, wrangler: stripAnsi(w.stdout + w.stderr) };
     }
     // wrangler deploy leaves D1 migrations to `wrangler d1 migrations apply`; a cbo release applies them.
     await wr.orders.ok(["d1", "migrations", "apply", "DB", "--remote", "--env=production"]);
@@ -177,6 +180,15 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     expect(gateway.domains).toEqual(["api.acme.test"]);
     expect(gateway.routes).toEqual([{ pattern: "acme.test/api/*", zone: "acme.test" }]);
     expect(gateway.scriptSettings).toMatchObject({ logpush: true, tail_consumers: [{ service: "audit-tail-production" }] });
+    // A binding given only at the top level is not used by an environment: both say so, neither binds it.
+    for (const env of ["production", "staging"]) {
+      const { cbo: ourOut, wrangler: theirOut } = outputs[`storefront-${env}`]!;
+      expect(ourOut).toContain(`warning: "r2_buckets" exists at the top level, but not on "env.${env}"`);
+      expect(theirOut).toMatch(new RegExp(`"r2_buckets" exists at the top level, but not on "env.${env}"`));
+      expect((await ours.worker(`storefront-${env}`)).bindings.map((b) => b["name"])).not.toContain("MEDIA");
+    }
+    const plan = await cbo(["plan", "storefront-production"]);
+    expect(plan.stdout).toContain('warning: "r2_buckets" exists at the top level, but not on "env.production"');
     const staging = await ours.worker("storefront-staging");
     expect(staging.subdomain).toMatchObject({ enabled: true });
     expect(staging.routes).toEqual([]);
