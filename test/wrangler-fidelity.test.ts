@@ -187,6 +187,12 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
       expect(theirOut).toMatch(new RegExp(`"r2_buckets" exists at the top level, but not on "env.${env}"`));
       expect((await ours.worker(`storefront-${env}`)).bindings.map((b) => b["name"])).not.toContain("MEDIA");
     }
+    // Read back, every setting cbo wrote is what it wants: nothing differs and a release is a no-op.
+    for (const [p, env] of RELEASES) {
+      const diff = await cbo(["diff", scriptOf(p, env), "--json"]);
+      expect(diff.code, diff.stderr).toBe(0);
+      expect(JSON.parse(diff.stdout), scriptOf(p, env)).toMatchObject({ changed: false, drift: false });
+    }
     const plan = await cbo(["plan", "storefront-production"]);
     expect(plan.stdout).toContain('warning: "r2_buckets" exists at the top level, but not on "env.production"');
     const staging = await ours.worker("storefront-staging");
