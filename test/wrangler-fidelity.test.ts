@@ -175,6 +175,12 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     expect(orders.scriptSettings["tags"]).toEqual(["cf:service=orders", "cf:environment=production"]);
     // Top level of a file with environments: the service tag only.
     expect((await ours.worker("audit-tail")).scriptSettings["tags"]).toEqual(["cf:service=audit-tail"]);
+    // A Durable Object from before SQLite storage (new_classes): kept key-value backed on both sides.
+    expect((await ours.worker("audit-tail-production")).durableObjects).toMatchObject([{ class: "DailyCounts", use_sqlite: false }]);
+    expect((await ours.worker("storefront-production")).routes).toEqual([
+      { pattern: "acme.test/shop-legacy/*", zone: "acme.test" },
+      { pattern: "shop.acme.test/*", zone: "acme.test" },
+    ]);
     const gateway = await ours.worker("gateway-production");
     expect(gateway.subdomain).toMatchObject({ enabled: false });
     expect(gateway.domains).toEqual(["api.acme.test"]);
