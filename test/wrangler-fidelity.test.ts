@@ -201,6 +201,9 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     }
     const plan = await cbo(["plan", "storefront-production"]);
     expect(plan.stdout).toContain('warning: "r2_buckets" exists at the top level, but not on "env.production"');
+    // A _redirects line Cloudflare skips (wrangler deploy sends the file unparsed, so it says nothing): cbo says why.
+    expect(plan.stdout).toContain("warning: _redirects:4: Infinite loop detected in this rule and has been ignored.");
+    expect(plan.stdout).toContain("(/app/* /index.html 200)");
     const staging = await ours.worker("storefront-staging");
     expect(staging.subdomain).toMatchObject({ enabled: true });
     expect(staging.routes).toEqual([]);
@@ -223,6 +226,7 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
       ["shop.acme.test", "/api/docs/index.txt"],
       ["shop.acme.test", "/api/docs/none"],
       ["shop.acme.test", "/api/nope"],
+      ["shop.acme.test", "/app/settings"],
       ["storefront-staging.SUB.workers.dev", "/api/info"],
       ["orders-production.SUB.workers.dev", "/orders", "POST", '{"item":"tea","qty":2}'],
       ["orders-production.SUB.workers.dev", "/basket?item=a"],
@@ -269,6 +273,7 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     expect(shop("/api/docs/index.txt")).toMatchObject({ status: 200, body: "# API docs\n" });
     expect(shop("/api/docs/none")).toMatchObject({ status: 404, body: "<h1>Nothing here</h1>\n" });
     expect(shop("/api/nope")).toMatchObject({ status: 404, body: "api route /api/nope not found" });
+    expect(shop("/app/settings")).toMatchObject({ status: 404, body: "<h1>Nothing here</h1>\n" });
     expect(shop("/api/page")).toMatchObject({ status: 200, body: "<h1>About Acme</h1>\n" });
     expect(JSON.parse(shop("/api/info").body)).toEqual({
       site: "Acme",

@@ -4,7 +4,7 @@
 import type { ScriptStore } from "../state/scripts.ts";
 import { kvKeyJson, type KvStore } from "../state/kv.ts";
 import type { Fault } from "../types.ts";
-import { parseHeaders, parseRedirects } from "../workers/assets-rules.ts";
+import { parseHeaders, parseRedirects } from "../../kit/assets-rules.ts";
 import type { TunnelRoute } from "../workers/tunnel-ingress.ts";
 import type { WorkerStores } from "../state/worker-stores.ts";
 import { resolvePreview } from "./preview-resolve.ts";

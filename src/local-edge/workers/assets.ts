@@ -4,7 +4,7 @@
 // from the edge's content-addressed store; small files stay cached in the router's memory.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { assetIntent, decodeAssetPath, encodeAssetPath, globMatch, runsWorkerFirst, type AssetConfig } from "./assets-intent.ts";
-import { type AssetRules, applyHeaders, applyRedirects } from "./assets-rules.ts";
+import { type AssetRules, applyHeaders, applyRedirects } from "../../kit/assets-rules.ts";
 
 type Env = { CONTROL: Fetcher };
 

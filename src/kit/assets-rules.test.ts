@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyHeaders, applyRedirects, parseHeaders, parseRedirects } from "./workers/assets-rules.ts";
+import { applyHeaders, applyRedirects, type InvalidRule, parseHeaders, parseRedirects } from "./assets-rules.ts";
 
 const req = (path: string, host = "shop.test") => new Request(`https://${host}${path}`);
 
@@ -29,6 +29,26 @@ describe("_redirects, as Cloudflare parses and applies it", () => {
     expect(rules.staticRules["/old"]).toEqual({ status: 301, to: "/new", lineNumber: 3 });
     expect(rules.staticRules["/temp"]!.status).toBe(302);
     expect(Object.keys(rules.rules)).toEqual(["/users/:id", "/docs/*", "/app/*", "/after-dynamic"]);
+  });
+
+  it("says why each skipped line is skipped, in wrangler's words, with its line number", () => {
+    const invalid: InvalidRule[] = [];
+    parseRedirects("/a /b\n/a /c\n/x /y 404\n/p https://e.test/ 200\n/one two three four\n/l/* /index.html", undefined, invalid);
+    expect(invalid.map((r) => [r.lineNumber, r.message.split(".")[0]])).toEqual([
+      [2, "Ignoring duplicate rule for path /a"],
+      [3, "Valid status codes are 200, 301, 302 (default), 303, 307, or 308"],
+      [4, "Proxy (200) redirects can only point to relative paths"],
+      [5, "Expected exactly 2 or 3 whitespace-separated tokens"],
+      [6, "Infinite loop detected in this rule and has been ignored"],
+    ]);
+    const headers: InvalidRule[] = [];
+    parseHeaders("X-A: 1\n/a/*/b/*\n  X-B: 2\n/empty\n/ok\n  no colon here\n  X-C: 3\n", headers);
+    expect(headers.map((r) => r.message.split(".")[0])).toEqual([
+      "Path should come before header (x-a: 1)",
+      "Only one wildcard is allowed per rule",
+      "No headers specified",
+      "Expected a colon-separated header pair (e",
+    ]);
   });
 
   it("answers redirects with the status, keeping the query unless the target sets one", () => {

@@ -45,7 +45,10 @@ const hasHost = (token: string) => Boolean(URL_RE.exec(token)?.groups?.["host"])
 const lines = (text: string) => text.split("\n").map((l) => l.trim());
 const dynamic = (from: string) => Boolean(from.match(SPLAT) || from.match(PLACEHOLDER));
 
-export function parseRedirects(text: string, htmlHandling?: string): AssetRules["redirects"] {
+/** A line Cloudflare skips, with wrangler's reason (wrangler prints them at deploy time). */
+export type InvalidRule = { lineNumber?: number; line?: string; message: string };
+
+export function parseRedirects(text: string, htmlHandling?: string, invalid: InvalidRule[] = []): AssetRules["redirects"] {
   const out: AssetRules["redirects"] = { staticRules: {}, rules: {} };
   const seen = new Set<string>();
   let statics = 0;
@@ -54,28 +57,69 @@ export function parseRedirects(text: string, htmlHandling?: string): AssetRules[
   const all = lines(text);
   for (let i = 0; i < all.length; i++) {
     const line = all[i]!;
-    if (line === "" || line.startsWith("#") || line.length > MAX_LINE_LENGTH) continue;
+    const skip = (message: string) => void invalid.push({ lineNumber: i + 1, line, message });
+    if (line === "" || line.startsWith("#")) continue;
+    if (line.length > MAX_LINE_LENGTH) {
+      invalid.push({ message: `Ignoring line ${i + 1} as it exceeds the maximum allowed length of ${MAX_LINE_LENGTH}.` });
+      continue;
+    }
     const tokens = line.replace(/\s+#.*$/, "").split(/\s+/);
-    if (tokens.length < 2 || tokens.length > 3) continue;
+    if (tokens.length < 2 || tokens.length > 3) {
+      skip(`Expected exactly 2 or 3 whitespace-separated tokens. Got ${tokens.length}.`);
+      continue;
+    }
     const [rawFrom, rawTo, rawStatus = "302"] = tokens as [string, string, string?];
     const from = validUrl(rawFrom, true, true, false, false);
-    if (from === undefined) continue;
+    if (from === undefined) {
+      skip(
+        hasHost(rawFrom) ? `Only relative URLs are allowed. Skipping absolute URL ${rawFrom}.` : "URLs should begin with a forward-slash.",
+      );
+      continue;
+    }
     // The limits count every rule that got this far, valid or not, as Cloudflare's parser does.
     if (canBeStatic && !dynamic(from)) {
-      if (++statics > MAX_STATIC_REDIRECTS) continue;
+      if (++statics > MAX_STATIC_REDIRECTS) {
+        invalid.push({ message: `Maximum number of static rules supported is ${MAX_STATIC_REDIRECTS}. Skipping line.` });
+        continue;
+      }
     } else {
       canBeStatic = false;
-      if (++dynamics > MAX_DYNAMIC_REDIRECTS) break;
+      if (++dynamics > MAX_DYNAMIC_REDIRECTS) {
+        invalid.push({
+          message: `Maximum number of dynamic rules supported is ${MAX_DYNAMIC_REDIRECTS}. Skipping remaining ${all.length - i} lines of file.`,
+        });
+        break;
+      }
     }
     const to = validUrl(rawTo, false, false, true, true);
+    if (to === undefined) {
+      skip('URLs should either be relative (e.g. begin with a forward-slash), or use HTTPS (e.g. begin with "https://").');
+      continue;
+    }
     const status = Number(rawStatus);
-    if (to === undefined || !PERMITTED_STATUS.has(status)) continue;
+    if (!PERMITTED_STATUS.has(status)) {
+      skip(`Valid status codes are 200, 301, 302 (default), 303, 307, or 308. Got ${rawStatus}.`);
+      continue;
+    }
     const relative = !hasHost(to);
     const loops =
       (from.endsWith("/*") && /\/index(.html)?$/.test(to)) ||
       (from.endsWith("/") && /\/index(.html)?$/.test(to) && htmlHandling !== "none");
-    if ((relative && loops) || seen.has(from) || (status === 200 && !relative)) continue;
+    if (relative && loops) {
+      skip(
+        "Infinite loop detected in this rule and has been ignored. This will cause a redirect to strip `.html` or `/index` and end up triggering this rule again. Please fix or remove this rule to silence this warning.",
+      );
+      continue;
+    }
+    if (seen.has(from)) {
+      skip(`Ignoring duplicate rule for path ${from}.`);
+      continue;
+    }
     seen.add(from);
+    if (status === 200 && !relative) {
+      skip(`Proxy (200) redirects can only point to relative paths. Got ${to}`);
+      continue;
+    }
     // constructRedirects: rules before the first dynamic one are looked up exactly; the rest in order.
     if (!dynamic(from) && Object.keys(out.rules).length === 0) out.staticRules[from] = { status, to, lineNumber: i + 1 };
     else out.rules[from] = { status, to };
@@ -83,39 +127,69 @@ export function parseRedirects(text: string, htmlHandling?: string): AssetRules[
   return out;
 }
 
-export function parseHeaders(text: string): AssetRules["headers"] {
+export function parseHeaders(text: string, invalid: InvalidRule[] = []): AssetRules["headers"] {
   const out: AssetRules["headers"] = {};
   let count = 0;
-  let rule: { path: string; set: Record<string, string>; unset: string[] } | undefined;
+  let rule: { path: string; line: string; set: Record<string, string>; unset: string[] } | undefined;
   let skipping = false;
   const close = () => {
-    if (rule && (Object.keys(rule.set).length > 0 || rule.unset.length > 0)) {
+    if (!rule) return;
+    if (Object.keys(rule.set).length > 0 || rule.unset.length > 0) {
       out[rule.path] = { ...(Object.keys(rule.set).length ? { set: rule.set } : {}), ...(rule.unset.length ? { unset: rule.unset } : {}) };
       count++;
-    }
+    } else invalid.push({ line: rule.line, message: "No headers specified" });
   };
-  for (const line of lines(text)) {
-    if (line === "" || line.startsWith("#") || line.length > MAX_LINE_LENGTH) continue;
-    if (/^([^\s]+:\/\/|^\/)/.test(line)) {
-      close();
-      rule = undefined;
-      if (count >= MAX_HEADER_RULES) break;
-      const path = validUrl(line, false, true, false, false);
-      const wildcards = (path?.match(SPLAT) ?? []).length;
-      skipping = path === undefined || wildcards > 1 || (wildcards > 0 && /:splat(?!\w)/.test(path));
-      if (!skipping) rule = { path: path!, set: {}, unset: [] };
+  const all = lines(text);
+  for (let i = 0; i < all.length; i++) {
+    const line = all[i]!;
+    const skip = (message: string) => void invalid.push({ lineNumber: i + 1, line, message });
+    if (line === "" || line.startsWith("#")) continue;
+    if (line.length > MAX_LINE_LENGTH) {
+      invalid.push({ message: `Ignoring line ${i + 1} as it exceeds the maximum allowed length of ${MAX_LINE_LENGTH}.` });
       continue;
     }
-    if (skipping || !rule) continue;
+    if (/^([^\s]+:\/\/|^\/)/.test(line)) {
+      // As Cloudflare's parser: the limit counts the rules closed so far; the open one still closes at the end.
+      if (count >= MAX_HEADER_RULES) {
+        invalid.push({
+          message: `Maximum number of rules supported is ${MAX_HEADER_RULES}. Skipping remaining ${all.length - i} lines of file.`,
+        });
+        break;
+      }
+      close();
+      rule = undefined;
+      const path = validUrl(line, false, true, false, false);
+      const wildcards = (path?.match(SPLAT) ?? []).length;
+      skipping = true;
+      if (path === undefined)
+        skip('URLs should either be relative (e.g. begin with a forward-slash), or use HTTPS (e.g. begin with "https://").');
+      else if (wildcards > 1)
+        skip(`Only one wildcard is allowed per rule. Use a named placeholder (e.g. :project) instead. Skipping ${path}.`);
+      else if (wildcards > 0 && /:splat(?!\w)/.test(path))
+        skip(
+          `Cannot combine a wildcard * with a :splat placeholder because wildcards are converted to :splat at runtime. Skipping ${path}.`,
+        );
+      else {
+        skipping = false;
+        rule = { path, line, set: {}, unset: [] };
+      }
+      continue;
+    }
+    if (skipping) continue;
     if (!line.includes(":")) {
-      if (line.startsWith("! ")) rule.unset.push(line.slice(2));
+      if (!rule) skip("Expected a path beginning with at least one forward-slash");
+      else if (line.startsWith("! ")) rule.unset.push(line.slice(2));
+      else skip("Expected a colon-separated header pair (e.g. name: value)");
       continue;
     }
     const [rawName, ...rest] = line.split(":");
     const name = (rawName ?? "").trim().toLowerCase();
     const value = rest.join(":").trim();
-    if (name === "" || name.includes(" ") || value === "") continue;
-    rule.set[name] = rule.set[name] ? `${rule.set[name]}, ${value}` : value;
+    if (name.includes(" ")) skip("Header name cannot include spaces");
+    else if (name === "") skip("No header name specified");
+    else if (value === "") skip("No header value specified");
+    else if (!rule) skip(`Path should come before header (${name}: ${value})`);
+    else rule.set[name] = rule.set[name] ? `${rule.set[name]}, ${value}` : value;
   }
   close();
   return out;
