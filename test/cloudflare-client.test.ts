@@ -188,10 +188,13 @@ describe("our Cloudflare client against the local edge", () => {
     expect(refusal.details?.cloudflareErrors).toEqual([expect.objectContaining({ code: 10215 })]);
     expect(refusal.message).toMatch(/^Cloudflare API error 10215/);
 
+    // The live version is the one `putSecret` created from v2 (same code, with the secret): a split
+    // with the pre-secret v2 would put traffic back past a secret change (10220).
+    const [before] = await cf.listDeployments(WORKER);
     const split = await cf.createDeployment(
       WORKER,
       [
-        { versionId: ids.v2!, percentage: 50 },
+        { versionId: before!.versions[0]!.version_id, percentage: 50 },
         { versionId: ids.v3, percentage: 50 },
       ],
       { message: "50/50" },
@@ -220,7 +223,13 @@ describe("our Cloudflare client against the local edge", () => {
   });
 
   it("rollback: to an explicit version, and implicitly to the previous 100% deployment", async () => {
-    await cf.rollback(WORKER, { versionId: ids.v1! });
+    // v1 predates every secret: Cloudflare refuses to go back past a secret change unless forced.
+    const refused = await caught(cf.rollback(WORKER, { versionId: ids.v1! }));
+    expect(refused.details?.cloudflareErrors).toEqual([
+      expect.objectContaining({ code: 10220, message: expect.stringMatching(/The following secrets have changed: API_KEY$/) }),
+    ]);
+    await expectAlwaysServes({ v: "v3" });
+    await cf.rollback(WORKER, { versionId: ids.v1!, force: true });
     await expectAlwaysServes({ v: "v1" });
     const deployments = await cf.listDeployments(WORKER);
     expect(deployments[0]!.annotations?.["workers/message"]).toBe("Rollback");

@@ -3,7 +3,7 @@
 // serving (--serve) reports the same steps on GET /v1/setup and runs the first-release step; then
 // everything stops. The Cloudflare path runs against a local edge's Cloudflare-compatible API
 // (real HTTP): a token it refuses fails the step with the fix naming the token's permissions.
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -149,6 +149,18 @@ describe("cbo init --local --yes on a fresh data directory", () => {
     // Everything stopped: the region no longer answers.
     const url = new URL(summaryOf(child.output.stdout)!.workers[0]!.url);
     await expect(httpGet(Number(url.port), url.hostname, { timeoutMs: 2_000 })).rejects.toThrow();
+  });
+
+  it("refuses orchestrator.yaml inside the data directory before writing anything", async () => {
+    const run = await runCbo(["init", "--local", "--no-release", "--data", "inside", "--config", "inside/sub/orchestrator.yaml"], {
+      cwd: dir,
+      timeoutMs: 20_000,
+    });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain("ERR_VALIDATION");
+    expect(run.stderr).toMatch(/is inside the data directory \S*inside: /);
+    expect(run.stderr).toMatch(/--config .*orchestrator\.yaml/);
+    expect(existsSync(join(dir, "inside"))).toBe(false);
   });
 
   it("refuses to guess without a terminal: --local, --account-id or --yes", async () => {

@@ -28,9 +28,13 @@ const TOOLS = [
   "plan",
   "release",
   "release_control",
+  "release_show",
+  "releases",
   "rollback",
   "secret_rotate",
+  "secrets",
   "status",
+  "versions",
 ];
 const MUTATING = ["config_publish", "d1_restore", "release", "release_control", "rollback", "secret_rotate"];
 

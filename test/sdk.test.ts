@@ -2,7 +2,7 @@
 // item and stop, and the calls the orchestrator makes (through its own typed client at run time,
 // src/cloudflare) work through the SDK too, so that users' SDK code runs unchanged. Each loop runs under a request budget, so a server that ignores `page` (which
 // sends the SDK into an endless loop) fails the test instead of hanging it.
-import Cloudflare, { AuthenticationError, NotFoundError } from "cloudflare";
+import Cloudflare, { AuthenticationError, BadRequestError, NotFoundError } from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKvNamespace, deployVersions, putScript, uploadVersion } from "./support/api.ts";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -161,10 +161,15 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
     );
     await client.workers.scripts.secrets.delete("ONE", { account_id: acct, script_name: name, url_encoded: true });
     expect((await drain(client.workers.scripts.secrets.list(name, { account_id: acct }))).items.map((x) => x.name)).toEqual(["TWO"]);
+    // Back to the first version, from before the secrets: refused (10220) unless forced, as the
+    // orchestrator's rollbacks do.
+    const back = { account_id: acct, strategy: "percentage" as const, versions: [{ version_id: first, percentage: 100 }] };
+    const refused = await client.workers.scripts.deployments.create(name, back).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BadRequestError);
+    expect((refused as BadRequestError).errors[0]).toMatchObject({ code: 10220 });
     const deployment = await client.workers.scripts.deployments.create(name, {
-      account_id: acct,
-      strategy: "percentage",
-      versions: [{ version_id: first, percentage: 100 }],
+      ...back,
+      force: true,
       annotations: { "workers/message": "back" },
     });
     expect(deployment.versions).toEqual([{ version_id: first, percentage: 100 }]);

@@ -206,6 +206,25 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     expect(eu.stdout, describeRun(eu)).toMatch(/object_count:\s+2\n/);
   });
 
+  it("d1 insights lists each query with its runs, rows and time, sorted as asked", async () => {
+    type Insight = { query: string; numberOfTimesRun: number; totalRowsRead: number; totalRowsWritten: number; totalDurationMs: number };
+    const insights = async (...args: string[]) =>
+      parseJsonOutput<Insight[]>(await api.ok(["d1", "insights", "notes-db", "--json", ...args]));
+    const byCount = await insights("--sort-by", "count", "--limit", "50");
+    const update = byCount.find((q) => q.query === "UPDATE notes SET body = body WHERE id = 1");
+    expect(update, JSON.stringify(byCount)).toMatchObject({ numberOfTimesRun: 1, totalRowsWritten: 1 });
+    // The Worker's SELECT through its binding, and the test's own through the API: one text, counted together.
+    const select = byCount.find((q) => q.query === "SELECT body FROM notes ORDER BY id");
+    expect(select!.numberOfTimesRun).toBeGreaterThanOrEqual(2);
+    expect(select!.totalRowsRead).toBeGreaterThanOrEqual(4);
+    const runs = byCount.map((q) => q.numberOfTimesRun);
+    expect(runs).toEqual([...runs].sort((a, b) => b - a));
+    expect(byCount[0]!.numberOfTimesRun).toBeGreaterThan(update!.numberOfTimesRun);
+    const byWrites = await insights("--sort-by", "writes", "--sort-direction", "ASC", "--limit", "1");
+    expect(byWrites).toHaveLength(1);
+    expect(byWrites[0]!.totalRowsWritten).toBe(Math.min(...byCount.map((q) => q.totalRowsWritten)));
+  });
+
   it("deploy of a queue consumer: a message the producer sends arrives at the consumer", async () => {
     await consumer.writeConfig({
       name: "consumer",

@@ -266,4 +266,31 @@ describe.each<WranglerVersion>(["latest", "4.86"])("real wrangler %s against the
     await project.ok(["kv", "key", "delete", "k", "--namespace-id", kvId, "--remote"]);
     await expectServes({ v: "v3", kv: null });
   });
+
+  it("rollback past a secret change: the edge refuses with 10220 naming the secrets; wrangler asks (yes when non-interactive) and forces", async () => {
+    // v1 was deployed before `secret put API_KEY`: its secrets differ from the live v3's.
+    const deploy = (versionId: string, query = "") =>
+      fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/workers/scripts/${WORKER}/deployments${query}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.edge.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ strategy: "percentage", versions: [{ version_id: versionId, percentage: 100 }] }),
+      });
+    const refused = await deploy(ids["v1"]!);
+    const body = (await refused.json()) as { success: boolean; errors: { code: number; message: string }[] };
+    expect(refused.status).toBe(400);
+    expect(body.errors[0]!.code).toBe(10220);
+    expect(body.errors[0]!.message).toMatch(/\?force=true .*The following secrets have changed: API_KEY$/);
+    expect(body.errors[0]!.message).not.toContain("s3cret");
+    await expectAlwaysServes({ v: "v3", secret: "s3cret-2" });
+
+    const r = await project.ok(["rollback", ids["v1"]!, "-y", "--message", "before the secret"]);
+    expect(stripAnsi(r.stdout), describeRun(r)).toMatch(
+      /The following secrets have changed since version .* was deployed[\s\S]*\* API_KEY/,
+    );
+    await expectAlwaysServes({ v: "v1", secret: null });
+
+    // Forward again, to a newer version whose secrets differ from the live v1's: never refused.
+    expect((await deploy(ids["v3"]!)).status).toBe(200);
+    await expectAlwaysServes({ v: "v3", secret: "s3cret-2" });
+  });
 });

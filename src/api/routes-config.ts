@@ -11,7 +11,7 @@ import {
   ConfigRollbackBodySchema,
 } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
-import type { ConfigSync } from "../sync/index.ts";
+import { maskSecretValues, type ConfigSync } from "../sync/index.ts";
 import { actorOf, createdByOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
@@ -31,7 +31,16 @@ export function configRoutes(ctx: RouteContext): RouteDef[] {
       params: ConfigParamsSchema,
       response: z.array(ConfigDiffSchema),
       errors: [404],
-      handle: ({ params }) => sync().diff(params.name),
+      // Shown with secret-named keys masked, as in `changes`: a viewer reads this (the configs
+      // themselves are published in clear to the targets' KV, not to the API's readers).
+      handle: ({ params }) =>
+        sync()
+          .diff(params.name)
+          .map((d) => ({
+            ...d,
+            published: d.published && { version: d.published.version, config: maskSecretValues(d.published.config) },
+            desired: maskSecretValues(d.desired),
+          })),
     }),
     route({
       id: "configHistory",

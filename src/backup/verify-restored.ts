@@ -11,6 +11,7 @@ import { checkSignatures } from "../audit/verify.ts";
 import { CboError, isCboError } from "../kit/errors.ts";
 import { base64urlToBytes, exportEd25519PublicKey, importEd25519KeyPair } from "../kit/signing/index.ts";
 import { createReleaseStore } from "../store/releases.ts";
+import { refuseNewerSchema, STORE_SCHEMA_VERSION, storedSchemaVersion } from "../store/schema-version.ts";
 import { createVault, type MasterKey, type Vault } from "../vault/index.ts";
 import { integrity } from "./errors.ts";
 
@@ -49,6 +50,12 @@ export async function verifyRestored(opts: {
     try {
       const check = db.prepare("PRAGMA quick_check").all() as Array<Record<string, unknown>>;
       if (check.length !== 1 || Object.values(check[0]!)[0] !== "ok") throw integrity("holds a database that fails SQLite's quick_check");
+      // An archive a newer cbo made: this build cannot vouch for (or later migrate) a schema it does not know.
+      refuseNewerSchema(storedSchemaVersion(db), STORE_SCHEMA_VERSION, {
+        path: opts.dbFile,
+        label: "The backup's database",
+        hint: "Restore it with the cbo that made it, or a newer one (git pull && npm install); nothing was restored. An older archive, made by this version or before, restores here.",
+      });
       const vault = createVault({ db, masterKey: opts.masterKey }); // throws ERR_VAULT_INTEGRITY for a key that does not open it
       const fromVault = opts.publicKey ? undefined : await signingPublicKey(vault);
       const publicKey = opts.publicKey ?? fromVault;

@@ -27,7 +27,9 @@ const CLI_WORDS = {
   label: "daemon",
   hints: CLI_HINTS,
   downHint: DAEMON_DOWN_HINT,
-  versionHint: "are the cbo CLI and the daemon the same version?",
+  // What an answer of another shape most often means: the daemon still runs the version before an upgrade.
+  versionHint:
+    "the daemon probably runs another cbo version than this command (after git pull && npm install, or a new kit, restart the daemon: stop cbo up or cbo daemon and start it again, or restart its service)",
   refusedHint: "check the token (--token-file, --token, CBO_TOKEN_FILE, CBO_TOKEN or <data>/admin-token)",
 } satisfies Partial<Connection> & { refusedHint: string };
 

@@ -39,6 +39,7 @@ import {
   SecretUndeletedSchema,
   SecretValueSchema,
   SecretVersionSchema,
+  withOlderCreatedBy,
   SecretWrittenSchema,
   SetupSchema,
   SetupStepRunSchema,
@@ -196,7 +197,7 @@ export function createDaemonClient(opts: DaemonClientOptions) {
 
     // --- secrets ------------------------------------------------------------------------------
     listSecrets: () => get("/v1/secrets", z.array(SecretSchema)),
-    secretVersions: (name: string) => get(`${secret(name)}/versions`, z.array(SecretVersionSchema)),
+    secretVersions: (name: string) => get(`${secret(name)}/versions`, z.array(withOlderCreatedBy(SecretVersionSchema))),
     putSecret: (name: string, body: PutSecretBody) => send("PUT", secret(name), SecretWrittenSchema, body),
     getSecret: (name: string, version?: number) => get(`${secret(name)}/value${query({ version })}`, SecretValueSchema),
     rollbackSecret: (name: string, to: number, cas?: number) =>
@@ -232,7 +233,7 @@ export function createDaemonClient(opts: DaemonClientOptions) {
 
     // --- config sync --------------------------------------------------------------------------
     configDiff: (name: string) => get(`${worker(name)}/config/diff`, z.array(ConfigDiffSchema)),
-    configHistory: (name: string) => get(`${worker(name)}/config/history`, z.array(ConfigHistorySchema)),
+    configHistory: (name: string) => get(`${worker(name)}/config/history`, z.array(withOlderCreatedBy(ConfigHistorySchema))),
     configPublish: (name: string, body: { force?: boolean } = {}) =>
       send("POST", `${worker(name)}/config/publish`, ConfigPublishSchema, body),
     configRollback: (name: string, to: number) => send("POST", `${worker(name)}/config/rollback`, ConfigPublishSchema, { to }),

@@ -16,6 +16,7 @@ export * from "./security.ts";
 export * from "./audit.ts";
 export * from "./backups.ts";
 export * from "./config-sync.ts";
+export * from "./created-by.ts";
 export * from "./tunnel.ts";
 export * from "./setup.ts";
 export * from "./meta.ts";

@@ -3,6 +3,13 @@
 // failed attempt (or when asked) it first reads what the edge serves, so a call that landed but
 // whose answer was lost is not sent twice, and a target already serving it costs one read and no
 // write.
+//
+// Always with force: Cloudflare refuses (10220) to put traffic back on a version whose secrets differ
+// from the live ones unless forced. Every caller restores a version on purpose, with the secrets it
+// shipped with: a failed release's rollback and its recovery (the version that served before),
+// `cbo rollback` (after its preview and the secret-downgrade confirmation, our own gate for what
+// wrangler asks interactively), a drift revert (the split we deployed). Without force, a release that
+// rotated a binding secret and failed after reaching 100% could not be rolled back.
 import { backoffDelay, sleep } from "../kit/backoff.ts";
 import { isCboError } from "../kit/errors.ts";
 import { readDeployment, sameSplit, servesOnly } from "../targets/live-read.ts";
@@ -16,11 +23,6 @@ export type RestoreOptions = {
   message?: string;
   /** Between attempts. */
   backoff?: { baseMs: number; maxMs: number };
-  /**
-   * Deploy even a version whose secrets changed since (Cloudflare refuses that with 10220 unless
-   * forced): a drift revert puts back a version with the secrets it shipped.
-   */
-  force?: boolean;
 };
 
 export type RestoreResult = { changed: boolean; attempts: number };
@@ -52,7 +54,7 @@ export async function restoreSplit(
       if (check && served(await readDeployment(runtime, worker))) return { changed: false, attempts: attempt + 1 };
       await runtime.client.createDeployment(worker, split, {
         message: opts.message ?? "cbo rollback",
-        ...(opts.force ? { force: true } : {}),
+        force: true,
       });
       return { changed: true, attempts: attempt + 1 };
     } catch (e) {

@@ -56,6 +56,10 @@ export const ERROR_CODES = {
    *  migration, a deleted or renamed class, a secret downgrade, a D1 restore); details say which
    *  flag or field gives it. */
   ERR_CONFIRMATION_REQUIRED: { status: 428, user: true, retryable: false },
+  /** A database (the store, the local edge's state, a backup's) was written by a newer cbo: its
+   *  schema version is beyond this build's, so it is left unchanged rather than migrated or written
+   *  by code that does not know its tables. Details: path, found and known versions. Run that cbo. */
+  ERR_STORE_TOO_NEW: { status: 409, user: true, retryable: false },
   // --- system errors -----------------------------------------------------------------------
   /** Cloudflare kept answering 429 until our retries ran out. */
   ERR_CF_RATE_LIMITED: { status: 503, user: false, retryable: true },

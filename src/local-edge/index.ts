@@ -43,6 +43,8 @@ export { stopLeftoverWorkerd } from "./runtime/leftover-workerd.ts";
 const REGION_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const MAX_PORT = 65_535;
 const DAY_MS = 86_400_000;
+/** `d1 insights` without a database reads this many of the account's databases at most (each opens its file). */
+const D1_INSIGHTS_DATABASES = 1000;
 
 function loadOrCreateToken(dataDir: string): string {
   const file = join(dataDir, "token");
@@ -254,6 +256,18 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
       retentionMs: retentionDays * DAY_MS,
       coloCode: (region) => String(regionCf(region)["colo"]),
       d1Usage: (accountId, id, fromMs, toMs) => (d1.byId(id)?.account_id === accountId ? d1Pool.get(id).usage(fromMs, toMs) : undefined),
+      d1Queries: (accountId, id, fromMs, toMs) => {
+        const dbs =
+          id === undefined
+            ? d1.list(accountId, { limit: D1_INSIGHTS_DATABASES, offset: 0 })
+            : [d1.byId(id)].filter((x) => x?.account_id === accountId);
+        return dbs.flatMap((x) =>
+          d1Pool
+            .get(x!.uuid)
+            .queries(fromMs, toMs)
+            .map((q) => ({ ...q, databaseId: x!.uuid })),
+        );
+      },
       // `<jurisdiction>_<name>` names a bucket in a jurisdiction (R2 bucket names have no "_").
       r2Storage: (accountId, bucketName) => {
         const [jurisdiction, name] = bucketName.includes("_") ? bucketName.split("_", 2) : ["default", bucketName];

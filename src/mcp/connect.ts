@@ -15,7 +15,8 @@ export function mcpClient(o: { url: string; token: string; timeoutMs?: number; f
     traceparent: newTraceparent,
     downHint: UNREACHABLE,
     timeoutHint: UNREACHABLE,
-    versionHint: "Are `cbo mcp` and the daemon the same version?",
+    versionHint:
+      "The daemon probably runs another cbo version than `cbo mcp`: tell the user to restart the daemon (and this MCP server) on the same version.",
     hints: {
       ERR_FORBIDDEN:
         "This agent's token may not do this. Tell the user; the operator can run the matching `cbo` command or grant a token with a higher role.",

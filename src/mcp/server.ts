@@ -11,14 +11,19 @@ import type { AnyTool, ToolOutcome } from "./tool.ts";
 import { READ_TOOLS } from "./tools-read.ts";
 import { WRITE_TOOLS } from "./tools-write.ts";
 import { D1_TOOLS } from "./tools-d1.ts";
+import { RELEASE_TOOLS } from "./tools-releases.ts";
+import { SECRET_TOOLS } from "./tools-secrets.ts";
 
-export const MCP_TOOLS: AnyTool[] = [...READ_TOOLS, ...WRITE_TOOLS, ...D1_TOOLS];
+export const MCP_TOOLS: AnyTool[] = [...READ_TOOLS, ...RELEASE_TOOLS, ...SECRET_TOOLS, ...WRITE_TOOLS, ...D1_TOOLS];
 
 const INSTRUCTIONS = `Tools for the operator's Clawdbot Orchestrator (Cloudflare Workers releases, config, secrets, audit).
-Read first (status, plan, diff, config_diff, audit_search). Mutating tools (release, rollback, release_control, config_publish, secret_rotate, d1_restore)
-do nothing without confirm: true: call them without it to learn what they would do, tell the user, and set confirm
-only after the user explicitly agreed to that exact action. Never pass or ask for a secret value: secret_rotate takes a
-file path or generates one. Everything is recorded in the audit log under this agent's token.`;
+Read first: status (what runs where), plan and diff (what a release would do), releases and release_show (what ran, why
+it failed), versions (ids to roll back to), secrets (names and versions), config_diff, audit_search.
+Mutating tools (release, rollback, release_control, config_publish, secret_rotate, d1_restore) do nothing without
+confirm: true: call them without it to learn what they would do, tell the user, and set confirm only after the user
+explicitly agreed to that exact action. Never pass or ask for a secret value: secret_rotate takes a file path or
+generates one. Not for agents (the operator runs them): backups (cbo backup), tokens (cbo tokens), verifying the
+audit chain (cbo audit verify). Everything is recorded in the audit log under this agent's token.`;
 
 export function createMcpServer(opts: { api: DaemonClient; version: string; tools?: AnyTool[] }): McpServer {
   const server = new McpServer({ name: "clawdbot-orchestrator", version: opts.version }, { instructions: INSTRUCTIONS });
@@ -33,9 +38,19 @@ export function createMcpServer(opts: { api: DaemonClient; version: string; tool
           ? { title: tool.title, readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true }
           : { title: tool.title, readOnlyHint: true, openWorldHint: false },
       },
-      async (args: Record<string, unknown>): Promise<CallToolResult> => {
+      async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+        const token = extra._meta?.progressToken;
+        let sent = 0;
+        const progress =
+          token === undefined
+            ? undefined
+            : (message: string) =>
+                extra
+                  .sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: ++sent, message } })
+                  .catch(() => {}); // a client gone away is not this tool's failure
         try {
-          return render(tool, await tool.run(args, { api: opts.api.via(`mcp:${tool.name}`) }));
+          const ctx = { api: opts.api.via(`mcp:${tool.name}`), signal: extra.signal, ...(progress ? { progress } : {}) };
+          return render(tool, await tool.run(args, ctx));
         } catch (e) {
           const err = toCboError(e);
           const lines = [
@@ -63,4 +78,5 @@ function render(tool: AnyTool, o: ToolOutcome): CallToolResult {
   return { content: [{ type: "text", text: o.summary }, ...(o.data === undefined ? [] : [json(o.data)])] };
 }
 
-const json = (value: unknown) => ({ type: "text" as const, text: JSON.stringify(value, null, 2) });
+// One line of JSON: indentation would be a third of the bytes an agent's context pays for.
+const json = (value: unknown) => ({ type: "text" as const, text: JSON.stringify(value) });

@@ -3,6 +3,7 @@
 // refused by the strict schema instead of being dropped silently.
 import * as z from "zod";
 import type { DaemonClient } from "../client/index.ts";
+import { CboError, toCboError, type ErrorCode } from "../kit/errors.ts";
 
 /** What a handler returns: a sentence for the agent, and the data behind it. */
 export type ToolOutcome =
@@ -10,8 +11,12 @@ export type ToolOutcome =
   /** A mutation called without `confirm: true`: nothing was done; `wouldDo` says what would be. */
   | { kind: "needs_confirmation"; wouldDo: string; preview?: unknown };
 
-/** The daemon client, acting as this tool (`x-cbo-via: mcp:<tool>`, server.ts). */
-export type ToolContext = { api: DaemonClient };
+/**
+ * The daemon client, acting as this tool (`x-cbo-via: mcp:<tool>`, server.ts); `progress` sends an
+ * MCP progress notification when the caller asked for them (a progressToken), else does nothing;
+ * `signal` aborts when the caller cancels the call (notifications/cancelled).
+ */
+export type ToolContext = { api: DaemonClient; progress?: (message: string) => Promise<void>; signal?: AbortSignal };
 
 export type ToolDef<S extends z.ZodObject> = {
   name: string;
@@ -47,3 +52,18 @@ export const needsConfirmation = (wouldDo: string, preview?: unknown): ToolOutco
   wouldDo,
   ...(preview === undefined ? {} : { preview }),
 });
+
+/**
+ * The daemon's hints speak to a person at a terminal (`--to`, `cbo versions`, the dashboard); an
+ * agent has only these tools. For a failure with `code` (and a message matching `when`), the same
+ * error with a hint in the tools' words.
+ */
+export async function withToolHint<T>(p: Promise<T>, code: ErrorCode, hint: string, when?: RegExp): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    const err = toCboError(e);
+    if (err.code !== code || (when && !when.test(err.message))) throw err;
+    throw new CboError(err.code, err.message, { hint, ...(err.details ? { details: err.details } : {}) });
+  }
+}

@@ -3,7 +3,7 @@
 // loses); with confirm: true, after the user agreed to exactly that, it restores (audited under the
 // agent's token, as every change through the daemon).
 import * as z from "zod";
-import { Confirm, defineTool, done, needsConfirmation, WorkerName } from "./tool.ts";
+import { Confirm, defineTool, done, needsConfirmation, WorkerName, withToolHint } from "./tool.ts";
 
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/);
 
@@ -24,7 +24,12 @@ export const d1Restore = defineTool({
   mutating: true,
   async run({ binding, target, release, worker, confirm }, { api }) {
     const req = { binding, target, release, ...(worker ? { worker } : {}) };
-    const p = await api.d1RestorePreview(req);
+    const p = await withToolHint(
+      api.d1RestorePreview(req),
+      "ERR_NOT_FOUND",
+      "The releases tool lists a worker's releases; release_show shows the ones that migrated a D1 database (their d1.applied steps, per target).",
+      /^No release /,
+    );
     const what = `Restore D1 ${p.database} (${p.binding} of ${p.worker}) on ${p.target} to the bookmark taken before release ${p.release} at ${p.bookmarkAt}: about ${p.minutesLost} minute(s) of writes since then will be lost${p.migrations.length > 0 ? `, and the schema loses ${p.migrations.join(", ")}` : ""}.`;
     if (confirm !== true) return needsConfirmation(what, p);
     const r = await api.d1Restore({ ...req, confirm: true });

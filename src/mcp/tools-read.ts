@@ -3,12 +3,13 @@
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { formatConfigChange, type ReleasePlan, type Status, type WorkerDiff } from "../contract/index.ts";
+import { compactAudit, compactConfigDiff, compactStatus } from "./compact.ts";
 import { defineTool, done, WorkerName, type AnyTool } from "./tool.ts";
 
-const short = (id: string) => id.slice(0, 8);
 type Live = Array<{ versionId: string; percentage: number }>;
+/** Whole version ids: an agent copies what it reads into rollback's `to`, which takes no prefix. */
 export const liveText = (live: Live) =>
-  live.length === 0 ? "not deployed" : live.map((l) => `${short(l.versionId)} ${l.percentage}%`).join(" + ");
+  live.length === 0 ? "not deployed" : live.map((l) => `${l.versionId} ${l.percentage}%`).join(" + ");
 
 export const status = defineTool({
   name: "status",
@@ -26,15 +27,24 @@ export const status = defineTool({
       });
     }
     const lines = workers.flatMap((w) => [
-      `${w.name}: last release ${w.lastRelease ? `${w.lastRelease.id} ${w.lastRelease.kind} ${w.lastRelease.status}` : "none"}`,
-      ...w.targets.map((t) => `  ${t.target}: ${liveText(t.live)}${healthText(t)}`),
+      `${w.name}: last release ${w.lastRelease ? `${w.lastRelease.id} ${w.lastRelease.kind} ${w.lastRelease.status}${w.lastRelease.reason ? ` (${w.lastRelease.reason})` : ""}` : "none"}`,
+      ...w.targets.map((t) => `  ${t.target}: ${liveText(t.live)}${healthText(t)}${driftText(t)}`),
     ]);
-    return done(lines.join("\n") || "No workers are declared.", { ...parsed, workers });
+    return done(lines.join("\n") || "No workers are declared.", compactStatus({ ...parsed, workers }));
   },
 });
 
-function healthText(t: Status["workers"][number]["targets"][number]): string {
-  return t.health ? `, health ${t.health.status}` : "";
+type TargetStatus = Status["workers"][number]["targets"][number];
+
+function healthText(t: TargetStatus): string {
+  return t.health ? `, health ${t.health.status}` : t.liveError ? `, unreadable: ${t.liveError}` : "";
+}
+
+function driftText(t: TargetStatus): string {
+  const stale = t.staleSecrets?.length
+    ? `, older secrets: ${t.staleSecrets.map((x) => `${x.name}@${x.pinned} (vault ${x.current})`).join(", ")}`
+    : "";
+  return `${t.drift?.status === "drifted" ? `, DRIFT: ${t.drift.detail}` : ""}${t.restore ? ", rollback owed" : ""}${stale}`;
 }
 
 export const plan = defineTool({
@@ -51,11 +61,17 @@ export const plan = defineTool({
 });
 
 export function planText(
-  p: Pick<ReleasePlan, "worker" | "waves" | "steps" | "targets"> & { apiCalls?: number; nonGradual?: ReleasePlan["nonGradual"] },
+  p: Pick<ReleasePlan, "worker" | "waves" | "steps" | "targets"> &
+    Partial<Pick<ReleasePlan, "apiCalls" | "nonGradual" | "pauses" | "secrets">>,
 ): string {
   const ng = p.nonGradual;
+  const pauses = (p.pauses ?? []).map(
+    (x) =>
+      `after ${x.after}% ${x.pause === "approve" ? "wait for approval (release_control promote)" : `wait ${Math.round(x.pause.ms / 1000)} s`}`,
+  );
   return [
     `Release ${p.worker} in ${p.waves.length} wave(s): ${p.waves.map((w) => `[${w.join(", ")}]`).join(" then ")}, steps ${p.steps.join("% → ")}%, each step gated.`,
+    ...(pauses.length ? [`  Pauses: ${pauses.join("; ")}.`] : []),
     ...(ng
       ? [
           `NOT GRADUAL on ${ng.targets.join(", ")}: ${ng.reason}. Needs allow_non_gradual: true${ng.deletesClasses.length > 0 ? `, and confirm_class_deletion: true (deletes or renames ${ng.deletesClasses.join(", ")})` : ""}.`,
@@ -65,6 +81,9 @@ export function planText(
       `  ${t.name}: now ${liveText(t.live)}`,
       ...(t.d1Migrations ?? []).map((d) => `    D1 ${d.database}: before any traffic shifts, bookmark then apply ${d.pending.join(", ")}`),
       ...(t.d1Contract ?? []).map((d) => `    D1 ${d.database}: after the last gate of every target, contract ${d.pending.join(", ")}`),
+      ...(p.secrets ?? [])
+        .filter((x) => x.target === t.name)
+        .map((x) => `    secret ${x.name}@${x.version} (${x.mode})${x.delivered ? "" : ` WITHHELD: ${x.reason ?? "not delivered"}`}`),
     ]),
     ...(p.apiCalls === undefined ? [] : [`  about ${p.apiCalls} Cloudflare API calls`]),
   ].join("\n");
@@ -113,7 +132,7 @@ export const configDiff = defineTool({
       changed.length
         ? [`Config of ${worker} differs from the published one on ${changed.map((d) => d.target).join(", ")}:`, ...lines].join("\n")
         : `Config of ${worker} is published as desired on every target.`,
-      diff,
+      diff.map(compactConfigDiff),
     );
   },
 });
@@ -129,16 +148,27 @@ export const auditSearch = defineTool({
       action: z.string().min(1).optional().describe('Exact action, or a prefix ending in "*": "release.*"'),
       target: z.string().min(1).optional().describe('e.g. "worker:ads-api", "secret:STRIPE_KEY"'),
       outcome: z.enum(["ok", "denied", "error"]).optional(),
-      since: z.iso.datetime({ offset: true }).optional().describe("ISO 8601, inclusive"),
-      until: z.iso.datetime({ offset: true }).optional().describe("ISO 8601, inclusive"),
+      since: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe('ISO 8601 date and time, inclusive, e.g. "2026-01-01T00:00:00Z" (for "yesterday", compute it from today\'s date)'),
+      until: z.iso.datetime({ offset: true }).optional().describe('ISO 8601 date and time, inclusive, e.g. "2026-01-01T23:59:59Z"'),
       text: z.string().min(1).max(200).optional().describe("Case-insensitive substring of actor, action, target or details"),
       limit: z.number().int().min(1).max(500).optional().describe("At most this many (default 50)"),
+      cursor: z.string().min(1).max(2000).optional().describe("The previous answer's `next`, for the following (older) page"),
     })
     .strict(),
   mutating: false,
   async run(q, { api }) {
-    const { items: entries } = await api.audit({ ...q, limit: q.limit ?? 50 });
-    return done(`${entries.length} audit entr${entries.length === 1 ? "y" : "ies"}, newest first.`, entries);
+    const page = await api.audit({ ...q, limit: q.limit ?? 50 });
+    const entries = page.items.map(compactAudit);
+    const lines = entries.map((e) => `  #${e.seq} ${e.at} ${e.actor} ${e.action}${e.target ? ` ${e.target}` : ""} ${e.outcome}`);
+    const more = page.next ? [`More (older): call audit_search again with the same filters and cursor "${page.next}".`] : [];
+    // The data stays the list of entries; the next page's cursor is in the summary.
+    return done(
+      [`${entries.length} audit entr${entries.length === 1 ? "y" : "ies"}, newest first:`, ...lines, ...more].join("\n"),
+      entries,
+    );
   },
 });
 

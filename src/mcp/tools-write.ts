@@ -4,35 +4,12 @@
 // under the agent's token, with `via: mcp:<tool>` (server.ts binds the client to the tool).
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import type { DaemonClient } from "../client/index.ts";
-import { isTerminal, rollbackPreviewLines, waitPlace, type Release } from "../contract/index.ts";
+import { rollbackPreviewLines, waitPlace } from "../contract/index.ts";
+import { compactConfigDiff, compactRelease } from "./compact.ts";
+import { answer, follow, outcome, Wait } from "./follow.ts";
 import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
-import { Confirm, defineTool, done, needsConfirmation, WorkerName, type AnyTool } from "./tool.ts";
+import { Confirm, defineTool, done, needsConfirmation, WorkerName, withToolHint, type AnyTool } from "./tool.ts";
 import { diffText, planText } from "./tools-read.ts";
-
-const Wait = z
-  .number()
-  .int()
-  .min(0)
-  .max(600)
-  .optional()
-  .describe("Seconds to wait for the release to end before answering (default 45; 0 answers at once)");
-
-/** Polls the release until it ends or `waitS` pass; a release still running is reported as such. */
-async function follow(api: DaemonClient, started: Release, waitS: number): Promise<Release> {
-  const until = Date.now() + waitS * 1000;
-  let r = started;
-  while (!isTerminal(r.status) && Date.now() < until) {
-    await new Promise((res) => setTimeout(res, 300));
-    r = (await api.getRelease(r.id)).release;
-  }
-  return r;
-}
-
-const outcome = (r: Release, what: string) =>
-  isTerminal(r.status)
-    ? `${what} ${r.id} of ${r.worker} ended: ${r.status}${r.reason ? ` (${r.reason})` : ""}.`
-    : `${what} ${r.id} of ${r.worker} is still ${r.status}; call status to follow it.`;
 
 export const release = defineTool({
   name: "release",
@@ -56,7 +33,8 @@ export const release = defineTool({
     })
     .strict(),
   mutating: true,
-  async run({ worker, force, confirm, allow_non_gradual, confirm_class_deletion, wait_seconds }, { api }) {
+  async run({ worker, force, confirm, allow_non_gradual, confirm_class_deletion, wait_seconds }, ctx) {
+    const { api } = ctx;
     if (confirm !== true) {
       const p = await api.plan(worker);
       return needsConfirmation([...(p.diff ? [diffText(p.diff)] : []), planText(p)].join("\n"), p);
@@ -66,8 +44,7 @@ export const release = defineTool({
       ...(allow_non_gradual !== undefined ? { allow_non_gradual } : {}),
       ...(confirm_class_deletion !== undefined ? { confirm_class_deletion } : {}),
     });
-    const r = await follow(api, started, wait_seconds ?? 45);
-    return done(outcome(r, "Release"), r);
+    return answer(await follow(ctx, started, wait_seconds ?? 45), "Release");
   },
 });
 
@@ -94,9 +71,14 @@ export const rollback = defineTool({
     })
     .strict(),
   mutating: true,
-  async run({ worker, to, confirm, confirm_secret_downgrade, force, wait_seconds }, { api }) {
+  async run({ worker, to, confirm, confirm_secret_downgrade, force, wait_seconds }, ctx) {
+    const { api } = ctx;
     // The preview is the daemon's: where each target goes (code, secrets, config) and the schema that stays.
-    const preview = await api.rollbackPreview(worker, to);
+    const preview = await withToolHint(
+      api.rollbackPreview(worker, to),
+      "ERR_NOT_FOUND",
+      "Pass `to`: a version id or a release id. The versions tool lists each target's versions with the release that uploaded them; releases lists the releases.",
+    );
     const text = rollbackPreviewLines(preview).join("\n");
     if (confirm !== true) return needsConfirmation(text, preview);
     if (preview.refused) throw new CboError("ERR_CONFLICT", `Refused: ${preview.refused}.`);
@@ -114,8 +96,7 @@ export const rollback = defineTool({
       ...(confirm_secret_downgrade !== undefined ? { confirm_secret_downgrade } : {}),
       ...(force !== undefined ? { force } : {}),
     });
-    const r = await follow(api, started, wait_seconds ?? 45);
-    return done(outcome(r, "Rollback"), r);
+    return answer(await follow(ctx, started, wait_seconds ?? 45), "Rollback");
   },
 });
 
@@ -123,7 +104,7 @@ export const releaseControl = defineTool({
   name: "release_control",
   title: "Pause, resume, promote or abort a running release",
   description:
-    "Controls a running release: pause (no target starts another step until resume), resume, promote (go on past a {pause: approve} or timed pause step the targets wait at), abort (stop and roll back every touched target). Without confirm: true it answers what the release waits for now. Mutating: needs confirm: true after the user agreed.",
+    "Controls a running release: pause (no target starts another step until resume), resume, promote (go on past a {pause: approve} or timed pause step the targets wait at), abort (stop and roll back every touched target). After promote or resume it follows the release (as release does) to its end or the next approval. Without confirm: true it answers what the release waits for now. Mutating: needs confirm: true after the user agreed.",
   input: z
     .object({
       release_id: z
@@ -133,10 +114,12 @@ export const releaseControl = defineTool({
       action: z.enum(["pause", "resume", "promote", "abort"]),
       reason: z.string().trim().min(1).max(500).optional().describe("Why (kept in the audit log)"),
       confirm: Confirm,
+      wait_seconds: Wait,
     })
     .strict(),
   mutating: true,
-  async run({ release_id, action, reason, confirm }, { api }) {
+  async run({ release_id, action, reason, confirm, wait_seconds }, ctx) {
+    const { api } = ctx;
     if (confirm !== true) {
       const control = await api.releaseControl(release_id);
       const waits = control.waiting.map(
@@ -149,11 +132,16 @@ export const releaseControl = defineTool({
     }
     if (action === "abort") {
       const r = await api.abortRelease(release_id, reason);
-      return done(outcome(r, "Release"), r);
+      return answer({ release: r }, "Release");
     }
     const call = { pause: api.pauseRelease, resume: api.resumeRelease, promote: api.promoteRelease }[action];
     const result = await call(release_id, reason);
-    return done(`Release ${release_id}: ${action} done; ${result.control.waiting.length} target(s) waiting now.`, result);
+    const data = { ...result, release: compactRelease(result.release) };
+    // A pause holds the release by design: nothing to follow. Promote and resume let it go on, so
+    // the answer follows it to its end or to the next step that waits for the user, as release does.
+    if (action === "pause") return done(`Release ${release_id}: paused; release_control resume goes on.`, data);
+    const followed = await follow(ctx, result.release, wait_seconds ?? 45);
+    return done(`${action} done. ${outcome(followed, "Release")}`, { ...data, release: compactRelease(followed.release) });
   },
 });
 
@@ -175,7 +163,10 @@ export const configPublish = defineTool({
         : force
           ? "the unchanged config again (force)"
           : "nothing (no target's config changed; force: true publishes anyway)";
-      return needsConfirmation(`Would sign and publish ${what} for ${worker}, then poke its Workers to refresh.`, diff);
+      return needsConfirmation(
+        `Would sign and publish ${what} for ${worker}, then poke its Workers to refresh.`,
+        diff.map(compactConfigDiff),
+      );
     }
     const r = await api.configPublish(worker, { force: force ?? false });
     return done(

@@ -10,12 +10,9 @@ export const actorOf = (p: Principal): string => `token:${p.name}:${p.id}`;
 /**
  * Who an actor is for a "By" column: a token's name, and its id apart (for a title or --json, where
  * two tokens with one name must be told apart). Any other actor (daemon, engine, a name already)
- * is shown as it is.
+ * is shown as it is. The contract's, so that clients read an older daemon's answers the same way.
  */
-export function createdByOf(actor: string | null): { createdBy: string | null; createdByToken: string | null } {
-  const m = actor === null ? null : /^token:(.*):([^:]+)$/s.exec(actor);
-  return m ? { createdBy: m[1]!, createdByToken: m[2]! } : { createdBy: actor, createdByToken: null };
-}
+export { createdByOf } from "../contract/index.ts";
 /** The actor of what the daemon does by itself (its signing key, recovery). */
 export const DAEMON_ACTOR = "daemon";
 /** The actor of the release engine's lifecycle events. */

@@ -1,15 +1,22 @@
 // The orchestrator's SQLite file (node:sqlite, WAL). Migrations are the numbered .sql files in
-// ./migrations, applied forward-only in order; each in one transaction.
+// ./migrations, applied forward-only in order; each in one transaction (schema-version.ts: what a
+// file written by a newer build gets).
 import { DatabaseSync } from "node:sqlite";
-import { chmodSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { transaction as tx } from "../kit/transaction.ts";
 import { classifyStorageError, corruptError, DEFAULT_HEADROOM_BYTES } from "./storage-errors.ts";
+import {
+  checkMigrationNames,
+  MIGRATIONS_DIR,
+  migrationFiles,
+  NEWER_STORE_HINT,
+  refuseNewerSchema,
+  STORE_SCHEMA_VERSION,
+  storedSchemaVersion,
+} from "./schema-version.ts";
 
 export type Db = DatabaseSync;
-
-const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
 
 export type OpenDbOptions = {
   /** Run SQLite's quick_check first (b-tree structure of every page; ~0.1 s per 100 MB): what the daemon does at start. */
@@ -37,7 +44,7 @@ export function openDb(file: string, opts: OpenDbOptions = {}): Db {
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 4194304;",
     );
     if (opts.check && !memory) quickCheck(db, file);
-    migrate(db);
+    migrate(db, file);
     return db;
   } catch (e) {
     try {
@@ -56,19 +63,36 @@ function quickCheck(db: Db, file: string): void {
   throw corruptError(file, undefined, `SQLite's quick_check: ${found.join("; ").slice(0, 300)}`);
 }
 
-export function migrate(db: Db): void {
+/**
+ * Applies the migrations this file lacks, each in one transaction with its schema_migrations row and
+ * the user_version it reaches: a process killed part-way leaves the file at the last whole one, and
+ * the next open goes on from there. A file written by a newer build is refused before any write.
+ */
+export function migrate(db: Db, file = ":memory:"): void {
+  refuseNewerSchema(storedSchemaVersion(db), STORE_SCHEMA_VERSION, { path: file, label: file, hint: NEWER_STORE_HINT });
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-  const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version));
-  const files = readdirSync(MIGRATIONS_DIR)
-    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
-    .sort();
-  for (const f of files) {
-    const version = Number(f.slice(0, 3));
-    if (applied.has(version)) continue;
+  checkMigrationNames(db, file);
+  const applied = (): Set<number> =>
+    new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version));
+  const before = applied();
+  for (const m of migrationFiles()) {
+    if (before.has(m.version)) continue;
     tx(db, () => {
-      db.exec(readFileSync(join(MIGRATIONS_DIR, f), "utf8"));
-      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, new Date().toISOString());
+      // Another process may have applied it since the read above (an offline command and a start).
+      if (applied().has(m.version)) return;
+      db.exec(readFileSync(join(MIGRATIONS_DIR, m.file), "utf8"));
+      db.prepare("INSERT INTO schema_migrations (version, applied_at, name) VALUES (?, ?, ?)").run(
+        m.version,
+        new Date().toISOString(),
+        m.file,
+      );
+      db.exec(`PRAGMA user_version = ${m.version}`);
     });
+  }
+  // A file every migration of which an older build applied has user_version 0: stamp it, so that
+  // a later build can read the version from the header alone.
+  if (storedSchemaVersion(db) > Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version)) {
+    tx(db, () => db.exec(`PRAGMA user_version = ${storedSchemaVersion(db)}`));
   }
 }
 

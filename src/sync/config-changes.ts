@@ -17,6 +17,17 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 export const MASKED = "***";
 
+/** `v` with every value under a secret-named key (at any depth) replaced by MASKED: how a config is shown. */
+export function maskSecretValues<T>(v: T): T {
+  const walk = (x: unknown, masked: boolean): unknown => {
+    if (masked) return MASKED;
+    if (Array.isArray(x)) return x.map((y) => walk(y, false));
+    if (!isObj(x)) return x;
+    return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y, isSecretKey(k))]));
+  };
+  return walk(v, false) as T;
+}
+
 /** Every key path whose value differs, in key order; `before`/`after` absent for an added/removed key. */
 export function configChanges(before: Obj | undefined, after: Obj | undefined, prefix = "", masked = false): ConfigChange[] {
   const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].sort();

@@ -9,3 +9,4 @@ export {
 } from "./service.ts";
 export { createHeartbeatSink, type HeartbeatSink } from "./heartbeats.ts";
 export { configFor, configsFor, deepMerge } from "./merge.ts";
+export { maskSecretValues } from "./config-changes.ts";

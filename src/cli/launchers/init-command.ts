@@ -4,7 +4,7 @@
 // tunnel → first release (the daemon started here, the example worker released through the
 // engine and probed). Then it stops everything, or with --serve keeps serving until Ctrl-C.
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { CboError, isCboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
 import type { ResolvedSpec } from "../../config/load.ts";
@@ -23,6 +23,7 @@ import { runWizard, type StepActions } from "../../setup/wizard.ts";
 import { parse, portFlag, regionsFlag } from "../args.ts";
 import { assertPortsFree } from "../../api/port-check.ts";
 import { refuseDataDirInUse } from "../../store/in-use.ts";
+import { realish } from "../../build/confine.ts";
 import { DEFAULT_DAEMON_PORT, DEFAULT_DATA, DEFAULT_EDGE_PORT, edgePorts } from "../defaults.ts";
 import { printJsonLine, untilSignal } from "../output.ts";
 import { EXIT, exitForError, exitForOutcome } from "../exit-codes.ts";
@@ -89,6 +90,7 @@ export async function initCommand(args: string[]): Promise<number> {
   // A daemon already serving this data directory (`npm start` running): set up already; named
   // before the first step writes anything, as the ports are.
   await refuseDataDirInUse(resolve(choices.dataDir));
+  refuseProjectInDataDir(choices.configFile, choices.dataDir);
   // The ports this run will listen on, before the first step writes anything (the master key);
   // first, the workerd processes a killed run on this directory left on them (leftover-workerd.ts).
   if (choices.targets.kind === "local") {
@@ -278,4 +280,20 @@ export function nextSteps(ok: boolean, c: InitChoices, serving: boolean): string
     `  AI agent:    cbo tokens create --name clawdbot --role agent ${data}   (then CBO_TOKEN=… cbo mcp, or the skill in skills/cf-orchestrator)`,
     `  tunnel:      cbo tunnel create ${data}   (optional: reach the orchestrator from outside through Cloudflare Tunnel)`,
   ].join("\n");
+}
+
+/**
+ * orchestrator.yaml and the Workers beside it may not live in the data directory: bundles never
+ * read the orchestrator's own data (build/confine.ts), so the example Worker written there could
+ * never be released. Refused before anything is written.
+ */
+function refuseProjectInDataDir(configFile: string, dataDir: string): void {
+  const project = realish(dirname(resolve(configFile)));
+  const data = realish(resolve(dataDir));
+  if (project !== data && !project.startsWith(data + sep)) return;
+  throw new CboError(
+    "ERR_VALIDATION",
+    `--config ${configFile} is inside the data directory ${dataDir}: the Workers beside it could never be released, since bundles never read the orchestrator's own data.`,
+    { hint: `Put orchestrator.yaml outside the data directory, e.g. --config ${join(dirname(resolve(dataDir)), "orchestrator.yaml")}.` },
+  );
 }

@@ -65,7 +65,8 @@ export const mcp: CommandUsage = {
   summary:
     "a stdio MCP server for AI agents, acting with the agent's own token (--token-file, CBO_TOKEN_FILE\nor CBO_TOKEN, never the admin token by default); mutating tools need confirm: true",
   synopsis: ["[--url URL] [--data DIR] [--token-file FILE]"],
-  about: `tools: status, plan, diff, config_diff, audit_search (read only); release, rollback, release_control, config_publish, secret_rotate, d1_restore.
+  about: `tools: status, plan, diff, releases, release_show, versions, secrets, config_diff, audit_search (read only);
+release, rollback, release_control, config_publish, secret_rotate, d1_restore (need confirm: true).
 The token is the agent's own: --token-file FILE, else CBO_TOKEN_FILE, else CBO_TOKEN (a token file others
 can read is refused). The daemon: --url, CBO_URL, or <data>/daemon.json.`,
 };

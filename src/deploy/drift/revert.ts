@@ -24,10 +24,10 @@ export async function revertTarget(
   desired: Split,
 ): Promise<{ ok: true } | { ok: false; why: string }> {
   try {
-    // Through the engine's own restore path, once (the checker retries next interval). force:
-    // Cloudflare refuses (10220) to deploy a version whose secrets changed since unless forced;
-    // putting back the version with the secrets it shipped is exactly what revert is for.
-    await restoreSplit(runtime, worker, desired, { attempts: 1, message: REVERT_MESSAGE, force: true });
+    // Through the engine's own restore path (which forces past Cloudflare's 10220: putting back the
+    // version with the secrets it shipped is exactly what revert is for), once (the checker retries
+    // next interval).
+    await restoreSplit(runtime, worker, desired, { attempts: 1, message: REVERT_MESSAGE });
     return { ok: true };
   } catch (e) {
     const err = toCboError(e);

@@ -43,6 +43,11 @@ export const CF_CODES = {
   MIGRATION_TAG_PRECONDITION: 10079,
   /** (real) a versions upload (POST …/versions) that carries a Durable Object migration. */
   VERSION_HAS_MIGRATION: 10211,
+  /**
+   * (real, rule unconfirmed) a deployment that puts traffic back on an older version whose secrets differ from
+   * the live ones, without ?force=true (wrangler's `rollback` parses the names and asks, then forces).
+   */
+  SECRETS_CHANGED: 10220,
   /** (real) PATCH …/settings while the latest version is not deployed at 100%. */
   SETTINGS_LATEST_NOT_DEPLOYED: 10214,
   /** (ours) a deployment naming a version older than the script's last Durable Object migration. */

@@ -205,6 +205,41 @@ export function createOps(deps: OpsDeps) {
     }
   }
 
+  /**
+   * Cloudflare refuses (10220) to put traffic back on a version whose secrets differ from the live
+   * ones unless the request says ?force=true, naming the secrets; wrangler's `rollback` parses that
+   * list, asks, and repeats with force. Going back means: a version not in the live deployment and
+   * older than its newest version. A forward move (a new version carrying rotated secrets, the usual
+   * canary step) is never refused.
+   */
+  function assertSecretsUnchangedSince(accountId: string, script: string, entries: DeploymentEntry[]): void {
+    const current = scripts.currentDeployment(accountId, script);
+    if (!current) return;
+    const live = current.versions
+      .map((e) => scripts.getVersion(e.version_id))
+      .filter((v): v is Version => v !== undefined)
+      .sort((a, b) => b.number - a.number)[0];
+    if (!live) return;
+    const secretsOf = (v: Version) =>
+      new Map(v.bindings.filter((b) => b.type === "secret_text").map((b) => [b.name, (b as { text?: unknown }).text]));
+    const now = secretsOf(live);
+    const changed = new Set<string>();
+    for (const e of entries) {
+      if (current.versions.some((x) => x.version_id === e.version_id)) continue;
+      const v = scripts.getVersion(e.version_id)!;
+      if (v.number >= live.number) continue;
+      const then = secretsOf(v);
+      for (const n of new Set([...now.keys(), ...then.keys()])) if (now.get(n) !== then.get(n)) changed.add(n);
+    }
+    if (changed.size === 0) return;
+    throw new CfApiError(
+      400,
+      CF_CODES.SECRETS_CHANGED,
+      "A secret has changed since this version was active. If you are sure this is ok, add a ?force=true query parameter to allow the rollback. " +
+        `The following secrets have changed: ${[...changed].sort().join(", ")}`,
+    );
+  }
+
   function insertDeployment(
     accountId: string,
     script: string,
@@ -350,7 +385,8 @@ export function createOps(deps: OpsDeps) {
       return out;
     },
 
-    async deploy(accountId: string, name: string, body: unknown): Promise<Deployment> {
+    /** POST …/deployments; `force` is the query's `?force=true` (deploy back past a secret change). */
+    async deploy(accountId: string, name: string, body: unknown, opts: { force?: boolean } = {}): Promise<Deployment> {
       const d = transaction(db, () => {
         if (!scripts.get(accountId, name)) throw notFoundScript(name);
         const b = (body ?? {}) as { strategy?: unknown; versions?: unknown; annotations?: unknown };
@@ -392,6 +428,7 @@ export function createOps(deps: OpsDeps) {
         if (Math.abs(total - 100) > 1e-6) {
           throw new CfApiError(400, CF_CODES.DEPLOYMENT_INVALID, `Deployment percentages must add up to 100; these add up to ${total}.`);
         }
+        if (opts.force !== true) assertSecretsUnchangedSince(accountId, name, entries);
         const raw = (b.annotations ?? {}) as Record<string, unknown>;
         const annotations: Record<string, string> = { "workers/triggered_by": "deployment" };
         for (const [k, v] of Object.entries(raw)) if (typeof v === "string" && v !== "") annotations[k] = v;

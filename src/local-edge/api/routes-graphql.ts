@@ -10,7 +10,7 @@ import type { InvocationStore } from "../state/invocations.ts";
 import type { Faults } from "../faults.ts";
 import { GraphqlError, graphqlErrorResponse } from "../graphql/errors.ts";
 import { executeGraphql, GraphqlRequestSchema, type AccountResolver } from "../graphql/execute.ts";
-import type { D1UsageRow, R2StorageRow } from "../graphql/storage-datasets.ts";
+import type { D1QueryRow, D1UsageRow, R2StorageRow } from "../graphql/storage-datasets.ts";
 import { deeperThan } from "./json-body.ts";
 import { LIMITS } from "./limits.ts";
 
@@ -25,6 +25,8 @@ export type GraphqlDeps = {
   coloCode: (region: string) => string;
   /** The account's D1 database's hours (d1/usage.ts); undefined when the account has no such database. */
   d1Usage?: (accountId: string, databaseId: string, fromMs: number, toMs: number) => D1UsageRow[] | undefined;
+  /** Per query text, the account's databases (one, or all when databaseId is undefined). */
+  d1Queries?: (accountId: string, databaseId: string | undefined, fromMs: number, toMs: number) => D1QueryRow[];
   /** What the account's bucket (`<jurisdiction>_<name>` in a jurisdiction) stores now. */
   r2Storage?: (accountId: string, bucketName: string) => R2StorageRow | undefined;
 };
@@ -48,6 +50,9 @@ export function graphqlRoutes(deps: GraphqlDeps) {
       retentionMs: deps.retentionMs,
       lagMs: (fault.analyticsLagSec ?? 0) * 1000,
       ...(deps.d1Usage ? { d1Usage: (id: string, from: number, to: number) => deps.d1Usage!(account.id, id, from, to) } : {}),
+      ...(deps.d1Queries
+        ? { d1Queries: (id: string | undefined, from: number, to: number) => deps.d1Queries!(account.id, id, from, to) }
+        : {}),
       ...(deps.r2Storage ? { r2Storage: (bucket: string) => deps.r2Storage!(account.id, bucket) } : {}),
     };
   };

@@ -163,7 +163,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     return ok(c, { deployments: scripts.listDeployments(s.account_id, s.name).map(deploymentJson) });
   });
   app.post("/workers/scripts/:name/deployments", async (c) => {
-    const d = await ops.deploy(c.var.account.id, c.req.param("name"), await readJson(c));
+    const d = await ops.deploy(c.var.account.id, c.req.param("name"), await readJson(c), { force: c.req.query("force") === "true" });
     return ok(c, deploymentJson(d));
   });
   app.get("/workers/scripts/:name/deployments/:id", (c) => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { D1SqlError, openD1Engine, type D1Engine } from "./engine.ts";
 import { splitSql } from "../../kit/split-sql.ts";
 import { dumpSql } from "./dump.ts";
+import { MAX_QUERIES_PER_HOUR, MAX_QUERY_CHARS } from "./usage.ts";
 
 const dirs: string[] = [];
 const engines: D1Engine[] = [];
@@ -143,5 +144,44 @@ describe("D1 engine", () => {
     other.runAtomic([{ sql }]);
     expect(rows(other, "SELECT id, s, b FROM a ORDER BY id")).toEqual(rows(e, "SELECT id, s, b FROM a ORDER BY id"));
     expect(e.read((db) => dumpSql(db, { no_data: true }))).not.toContain("INSERT");
+  });
+});
+
+describe("D1 per-query usage (d1 insights)", () => {
+  it("counts each statement text per hour with its rows and time; a failed call counts nothing", () => {
+    let t = Date.parse("2026-03-02T10:15:00Z");
+    const e = open(undefined, () => t);
+    e.runAtomic([{ sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)" }]);
+    for (const v of ["a", "b", "c"]) e.runAtomic([{ sql: "INSERT INTO t (v) VALUES (?)", params: [v] }]);
+    e.runEach([{ sql: "SELECT v FROM t" }, { sql: "  SELECT v FROM t  " }]);
+    expect(() => e.runAtomic([{ sql: "SELECT v FROM t" }, { sql: "INSERT INTO nope VALUES (1)" }])).toThrow(D1SqlError);
+    t += 3600_000;
+    e.runAtomic([{ sql: "SELECT v FROM t" }]);
+    const all = e.queries(0, t);
+    const by = (q: string) => all.find((x) => x.query === q);
+    expect(by("INSERT INTO t (v) VALUES (?)")).toMatchObject({ count: 3, rowsWritten: 3, rowsReturned: 0 });
+    // Two runs in the first hour (whitespace trimmed, same text), none from the failed call, one in the next hour.
+    expect(by("SELECT v FROM t")).toMatchObject({ count: 3, rowsRead: 9, rowsReturned: 9, rowsWritten: 0 });
+    expect(by("SELECT v FROM t")!.durationMs).toBeGreaterThan(0);
+    expect(by("INSERT INTO nope VALUES (1)")).toBeUndefined();
+    expect(e.queries(0, Date.parse("2026-03-02T10:59:59Z")).find((x) => x.query === "SELECT v FROM t")!.count).toBe(2);
+  });
+
+  it("keeps at most MAX_QUERIES_PER_HOUR texts an hour and cuts long texts", () => {
+    const t = Date.parse("2026-03-02T10:15:00Z");
+    const e = open(undefined, () => t);
+    e.runAtomic([{ sql: "CREATE TABLE t (id INTEGER PRIMARY KEY)" }]);
+    for (let i = 0; i < MAX_QUERIES_PER_HOUR + 20; i++) e.runAtomic([{ sql: `SELECT ${i} AS n FROM t` }]);
+    // Texts seen before the cap keep counting.
+    e.runAtomic([{ sql: "SELECT 5 AS n FROM t" }]);
+    const all = e.queries(0, t);
+    expect(all).toHaveLength(MAX_QUERIES_PER_HOUR);
+    expect(all.find((x) => x.query === "SELECT 5 AS n FROM t")!.count).toBe(2);
+    expect(all.find((x) => x.query === `SELECT ${MAX_QUERIES_PER_HOUR + 5} AS n FROM t`)).toBeUndefined();
+
+    const e2 = open(undefined, () => t);
+    const long = `SELECT '${"x".repeat(MAX_QUERY_CHARS * 2)}' AS v`;
+    e2.runAtomic([{ sql: long }]);
+    expect(e2.queries(0, t).map((x) => x.query)).toEqual([long.slice(0, MAX_QUERY_CHARS)]);
   });
 });

@@ -10,7 +10,7 @@ import { DatabaseSync, constants } from "node:sqlite";
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { splitSql } from "../../kit/split-sql.ts";
-import { noUsage, openUsage, type Usage, type UsageHour } from "./usage.ts";
+import { countQuery, noUsage, openUsage, type QueryRow, type QueryStats, type Usage, type UsageHour } from "./usage.ts";
 import { openHistory, type History, type HistoryEntry } from "./history.ts";
 import { formatBookmark, parseBookmark } from "./bookmark.ts";
 import { ensurePrivateDir, ensurePrivateFile, tighten } from "../../config/private-fs.ts";
@@ -187,6 +187,8 @@ export function openD1Engine(opts: D1EngineOptions) {
   const usage: Usage = openUsage(join(opts.dir, "usage.sqlite"));
   /** What the statements of the current call did; recorded when the call ends (failed ones are not counted). */
   let pending = noUsage();
+  /** The same per statement text (d1QueriesAdaptiveGroups). */
+  let pendingQueries = new Map<string, QueryStats>();
   // A clean close checkpoints and removes the wal. One still holding frames means the edge
   // stopped between a commit and its capture: record the state found as a whole image.
   if (existsSync(walPath) && statSync(walPath).size > 0) {
@@ -242,6 +244,7 @@ export function openD1Engine(opts: D1EngineOptions) {
     else pending.readQueries++;
     pending.rowsRead += rowsRead;
     pending.rowsWritten += changes;
+    countQuery(pendingQueries, sql, { durationMs: ms, rowsRead, rowsWritten: changes, rowsReturned: rows.length });
     return {
       columns,
       rows,
@@ -282,17 +285,19 @@ export function openD1Engine(opts: D1EngineOptions) {
 
   function inTransaction<T>(fn: () => T): T {
     pending = noUsage();
+    pendingQueries = new Map();
     asInternal(() => db.exec("BEGIN"));
     try {
       const out = fn();
       asInternal(() => db.exec("COMMIT"));
-      usage.add(now(), pending);
+      usage.add(now(), pending, pendingQueries);
       return out;
     } catch (e) {
       if (db.isTransaction) asInternal(() => db.exec("ROLLBACK"));
       throw e;
     } finally {
       pending = noUsage();
+      pendingQueries = new Map();
     }
   }
 
@@ -389,6 +394,10 @@ export function openD1Engine(opts: D1EngineOptions) {
     /** Queries served per hour, for the hours starting in [fromMs, toMs] (usage.ts). */
     usage(fromMs: number, toMs: number): UsageHour[] {
       return usage.hours(fromMs, toMs);
+    },
+    /** Each statement text's figures over the hours starting in [fromMs, toMs] (usage.ts). */
+    queries(fromMs: number, toMs: number): QueryRow[] {
+      return usage.queries(fromMs, toMs);
     },
 
     /** Reads through the edge's own connection (for dumps): no authorizer limits, no capture. */

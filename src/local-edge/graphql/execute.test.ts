@@ -8,6 +8,7 @@ import { openEdgeDb, type EdgeDb } from "../state/db.ts";
 import { createInvocationStore, type Cell } from "../state/invocations.ts";
 import { GraphqlError } from "./errors.ts";
 import { executeGraphql, type AccountResolver } from "./execute.ts";
+import type { D1QueryRow } from "./storage-datasets.ts";
 
 const ACCT = "a".repeat(32);
 const T0 = Date.parse("2026-03-02T10:00:00Z");
@@ -214,5 +215,86 @@ describe("GraphQL workersInvocationsAdaptive over stored minutes", () => {
       data: { __typename: "Query" },
       errors: null,
     });
+  });
+});
+
+describe("GraphQL d1QueriesAdaptiveGroups (wrangler d1 insights)", () => {
+  const rowsOf = (databaseId: string | undefined): D1QueryRow[] =>
+    [
+      { databaseId: "db-1", query: "SELECT a", count: 4, durationMs: 8, rowsRead: 40, rowsWritten: 0, rowsReturned: 4 },
+      { databaseId: "db-1", query: "UPDATE b", count: 1, durationMs: 20, rowsRead: 3, rowsWritten: 3, rowsReturned: 0 },
+      { databaseId: "db-2", query: "SELECT c", count: 2, durationMs: 1, rowsRead: 2, rowsWritten: 0, rowsReturned: 2 },
+    ].filter((r) => databaseId === undefined || r.databaseId === databaseId);
+  let asked: Array<[string | undefined, number, number]> = [];
+  const resolve: AccountResolver = async () => ({
+    coloCode: "FRA",
+    rows: () => [],
+    now: NOW,
+    retentionMs: 86_400_000,
+    lagMs: 0,
+    d1Queries: (id, from, to) => {
+      asked.push([id, from, to]);
+      return rowsOf(id);
+    },
+  });
+  const run = (args: string, selection: string, variables: Record<string, unknown> = {}) =>
+    executeGraphql(
+      {
+        query: `query Q($acct: string, $filter: ZoneWorkersRequestsFilter_InputObject) { viewer { accounts(filter: {accountTag: $acct}) { d1QueriesAdaptiveGroups(${args}) { ${selection} } } } }`,
+        variables: { acct: ACCT, ...variables },
+      },
+      resolve,
+    );
+  const groups = async (args: string, selection: string, variables: Record<string, unknown> = {}) =>
+    ((await run(args, selection, variables)) as { data: { viewer: { accounts: Array<{ d1QueriesAdaptiveGroups: unknown[] }> } } }).data
+      .viewer.accounts[0]!.d1QueriesAdaptiveGroups;
+
+  it("answers wrangler's query: sum, avg, count and dimensions, filtered and ordered as asked", async () => {
+    asked = [];
+    const filter = { AND: [{ datetimeHour_geq: "2026-03-01T10:00:00Z", datetimeHour_leq: "2026-03-02T10:00:00Z", databaseId: "db-1" }] };
+    const out = await groups(
+      "limit: 5, filter: $filter, orderBy: [sum_queryDurationMs_DESC]",
+      "sum { queryDurationMs rowsRead rowsWritten rowsReturned } avg { queryDurationMs rowsRead } count dimensions { query databaseId }",
+      { filter },
+    );
+    expect(asked).toEqual([["db-1", Date.parse("2026-03-01T10:00:00Z"), Date.parse("2026-03-02T10:00:00Z")]]);
+    expect(out).toEqual([
+      {
+        sum: { queryDurationMs: 20, rowsRead: 3, rowsWritten: 3, rowsReturned: 0 },
+        avg: { queryDurationMs: 20, rowsRead: 3 },
+        count: 1,
+        dimensions: { query: "UPDATE b", databaseId: "db-1" },
+      },
+      {
+        sum: { queryDurationMs: 8, rowsRead: 40, rowsWritten: 0, rowsReturned: 4 },
+        avg: { queryDurationMs: 2, rowsRead: 10 },
+        count: 4,
+        dimensions: { query: "SELECT a", databaseId: "db-1" },
+      },
+    ]);
+    // No databaseId: the whole account. count_ASC and avg orderings; limit cuts.
+    expect(await groups("limit: 2, orderBy: [count_ASC]", "count dimensions { query }")).toEqual([
+      { count: 1, dimensions: { query: "UPDATE b" } },
+      { count: 2, dimensions: { query: "SELECT c" } },
+    ]);
+    expect(asked.at(-1)![0]).toBeUndefined();
+    expect(await groups("orderBy: [avg_rowsRead_DESC]", "dimensions { query }")).toEqual([
+      { dimensions: { query: "SELECT a" } },
+      { dimensions: { query: "UPDATE b" } },
+      { dimensions: { query: "SELECT c" } },
+    ]);
+  });
+
+  it("refuses what Cloudflare's schema does not have, by name", async () => {
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(await failure(groups("orderBy: [sum_bogus_DESC]", "count"))).toMatchObject({ message: /orderBy takes values like count_DESC/ });
+    expect(await failure(groups("limit: -1", "count"))).toMatchObject({ message: /limit must be an integer/ });
+    expect(await failure(groups("limit: 1", "sum { cpuTime }"))).toMatchObject({ message: /unknown field "cpuTime"/ });
+    expect(await failure(groups("limit: 1", "count { x }"))).toMatchObject({ message: "scalar fields must have no selections" });
+    expect(await failure(groups('limit: 1, filter: {scriptName: "x"}', "count"))).toMatchObject({ message: /filters by databaseId/ });
   });
 });

@@ -8,6 +8,7 @@ import * as z from "zod";
 import { argsOf, expectObject, fieldsOf, keyOf, variablesOf, type Fragments, type Vars } from "./ast.ts";
 import { GraphqlError } from "./errors.ts";
 import { workersInvocationsAdaptive, type DatasetContext } from "./invocations.ts";
+import { d1QueriesAdaptiveGroups } from "./d1-queries.ts";
 import { d1AnalyticsAdaptiveGroups, r2StorageAdaptiveGroups, type StorageContext } from "./storage-datasets.ts";
 
 export const GraphqlRequestSchema = z.object({
@@ -18,7 +19,7 @@ export const GraphqlRequestSchema = z.object({
 export type GraphqlRequest = z.infer<typeof GraphqlRequestSchema>;
 
 /** Datasets real Cloudflare has that wrangler queries but the edge does not record: they answer no rows. */
-const EMPTY_DATASETS = new Set(["d1QueriesAdaptiveGroups", "r2OperationsAdaptiveGroups"]);
+const EMPTY_DATASETS = new Set(["r2OperationsAdaptiveGroups"]);
 
 /** A parsed document stops at this many tokens: a query is a few hundred. */
 const MAX_TOKENS = 20_000;
@@ -26,7 +27,7 @@ const MAX_TOKENS = 20_000;
 export type AccountResolver = (
   accountTag: string,
   path: Array<string | number>,
-) => Promise<Omit<DatasetContext, "fragments" | "vars"> & Pick<StorageContext, "d1Usage" | "r2Storage">>;
+) => Promise<Omit<DatasetContext, "fragments" | "vars"> & Pick<StorageContext, "d1Usage" | "d1Queries" | "r2Storage">>;
 
 function operationOf(defs: readonly OperationDefinitionNode[], name: string | null | undefined): OperationDefinitionNode {
   if (name) {
@@ -63,7 +64,14 @@ async function account(
   const base = [...path, k, 0];
   const resolved = await resolve(tag, base);
   const ctx: DatasetContext = { ...resolved, fragments, vars };
-  const storage: StorageContext = { now: resolved.now, d1Usage: resolved.d1Usage, r2Storage: resolved.r2Storage, fragments, vars };
+  const storage: StorageContext = {
+    now: resolved.now,
+    d1Usage: resolved.d1Usage,
+    d1Queries: resolved.d1Queries,
+    r2Storage: resolved.r2Storage,
+    fragments,
+    vars,
+  };
   const out: Record<string, unknown> = {};
   for (const f of fieldsOf(field.selectionSet, fragments, vars)) {
     const name = f.name.value;
@@ -71,11 +79,12 @@ async function account(
     if (name === "__typename") out[fk] = "account";
     else if (name === "workersInvocationsAdaptive") out[fk] = workersInvocationsAdaptive(f, ctx, [...base, fk]);
     else if (name === "d1AnalyticsAdaptiveGroups") out[fk] = d1AnalyticsAdaptiveGroups(f, storage, [...base, fk]);
+    else if (name === "d1QueriesAdaptiveGroups") out[fk] = d1QueriesAdaptiveGroups(f, storage, [...base, fk]);
     else if (name === "r2StorageAdaptiveGroups") out[fk] = r2StorageAdaptiveGroups(f, storage, [...base, fk]);
     else if (EMPTY_DATASETS.has(name)) out[fk] = [];
     else
       throw new GraphqlError(
-        `unknown field "${name}" on type "account" (the local edge answers workersInvocationsAdaptive, d1AnalyticsAdaptiveGroups and r2StorageAdaptiveGroups)`,
+        `unknown field "${name}" on type "account" (the local edge answers workersInvocationsAdaptive, d1AnalyticsAdaptiveGroups, d1QueriesAdaptiveGroups and r2StorageAdaptiveGroups)`,
         400,
         [...base, fk],
       );

@@ -11,22 +11,36 @@ import { argsOf, expectObject, expectScalar, fieldsOf, keyOf, type Fragments, ty
 import { GraphqlError } from "./errors.ts";
 
 export type D1UsageRow = { hourMs: number; readQueries: number; writeQueries: number; rowsRead: number; rowsWritten: number };
+export type D1QueryRow = {
+  databaseId: string;
+  query: string;
+  count: number;
+  durationMs: number;
+  rowsRead: number;
+  rowsWritten: number;
+  rowsReturned: number;
+};
 export type R2StorageRow = { objectCount: number; payloadSize: number; metadataSize: number };
 
 export type StorageContext = {
   now: number;
   /** The database's hours in [fromMs, toMs]; undefined for a database the account does not have. */
   d1Usage?: (databaseId: string, fromMs: number, toMs: number) => D1UsageRow[] | undefined;
+  /**
+   * Each query text's figures per database over the hours starting in [fromMs, toMs]: one database,
+   * or every database of the account when `databaseId` is undefined (d1/usage.ts).
+   */
+  d1Queries?: (databaseId: string | undefined, fromMs: number, toMs: number) => D1QueryRow[];
   /** `bucketName` is `<jurisdiction>_<name>` for a bucket in a jurisdiction; undefined for an unknown bucket. */
   r2Storage?: (bucketName: string) => R2StorageRow | undefined;
   fragments: Fragments;
   vars: Vars;
 };
 
-type Path = Array<string | number>;
+export type Path = Array<string | number>;
 
 /** `{AND: [{…}, {…}]}` and plain `{…}` filters, merged into one object of conditions. */
-function conditions(filter: unknown, path: Path): Record<string, unknown> {
+export function conditions(filter: unknown, path: Path): Record<string, unknown> {
   if (filter === undefined || filter === null) return {};
   if (typeof filter !== "object" || Array.isArray(filter))
     throw new GraphqlError("error parsing args: filter must be an object", 400, path);
@@ -38,36 +52,48 @@ function conditions(filter: unknown, path: Path): Record<string, unknown> {
   return out;
 }
 
-function timeArg(v: unknown, name: string, path: Path): number | undefined {
+export function timeArg(v: unknown, name: string, path: Path): number | undefined {
   if (v === undefined) return undefined;
   const ms = typeof v === "string" ? Date.parse(v) : Number.NaN;
   if (Number.isNaN(ms)) throw new GraphqlError(`error parsing args: ${name} must be an ISO 8601 time`, 400, path);
   return ms;
 }
 
-function onlyKnown(cond: Record<string, unknown>, known: string[], dataset: string, path: Path): void {
+export function onlyKnown(cond: Record<string, unknown>, known: string[], dataset: string, path: Path): void {
   for (const k of Object.keys(cond))
     if (!known.includes(k))
       throw new GraphqlError(`error parsing args: the local edge's ${dataset} filters by ${known.join(", ")}, not "${k}"`, 400, path);
 }
 
-/** Renders `row` with the selection of `field`: `groups` maps a group name (sum, max, dimensions) to its values. */
-function render(field: FieldNode, ctx: StorageContext, typeName: string, groups: Record<string, Record<string, unknown>>, path: Path) {
+/**
+ * Renders one row with the selection of `field`: `groups` maps a group name (sum, max, dimensions)
+ * to its values; `scalars` the row's plain fields (`count`).
+ */
+export function render(
+  field: FieldNode,
+  ctx: Pick<StorageContext, "fragments" | "vars">,
+  typeName: string,
+  groups: Record<string, Record<string, unknown>>,
+  path: Path,
+  scalars: Record<string, unknown> = {},
+) {
   const out: Record<string, unknown> = {};
   for (const g of fieldsOf(field.selectionSet, ctx.fragments, ctx.vars)) {
     const gk = keyOf(g);
-    if (g.name.value === "__typename") {
-      out[gk] = typeName;
+    const name = g.name.value;
+    if (name === "__typename" || name in scalars) {
+      expectScalar(g, path);
+      out[gk] = name === "__typename" ? typeName : scalars[name];
       continue;
     }
-    const values = groups[g.name.value];
-    if (!values) throw new GraphqlError(`unknown field "${g.name.value}" on type "${typeName}"`, 400, [...path, gk]);
+    const values = groups[name];
+    if (!values) throw new GraphqlError(`unknown field "${name}" on type "${typeName}"`, 400, [...path, gk]);
     expectObject(g, path);
     const sub: Record<string, unknown> = {};
     for (const f of fieldsOf(g.selectionSet, ctx.fragments, ctx.vars)) {
       expectScalar(f, [...path, gk]);
       if (!(f.name.value in values))
-        throw new GraphqlError(`unknown field "${f.name.value}" on type "${typeName}_${g.name.value}"`, 400, [...path, gk, keyOf(f)]);
+        throw new GraphqlError(`unknown field "${f.name.value}" on type "${typeName}_${name}"`, 400, [...path, gk, keyOf(f)]);
       sub[keyOf(f)] = values[f.name.value];
     }
     out[gk] = sub;

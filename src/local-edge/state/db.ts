@@ -5,6 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ensurePrivateDir, ensurePrivateFile, tighten } from "../../config/private-fs.ts";
+import { CboError } from "../../kit/errors.ts";
 import { transaction } from "../../kit/transaction.ts";
 
 const MIGRATIONS: string[] = [
@@ -146,16 +147,51 @@ export function openEdgeDb(dataDir: string): EdgeDb {
   for (const extra of [`${file}-wal`, `${file}-shm`]) if (existsSync(extra)) tighten(extra, 0o600);
   const db = new DatabaseSync(file);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");
-  const row = db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as { v: number | null };
-  const current = row.v ?? 0;
-  for (let i = current; i < MIGRATIONS.length; i++) {
-    transaction(db, () => {
-      db.exec(MIGRATIONS[i]!);
-      db.prepare("INSERT INTO schema_migrations (version) VALUES (?)").run(i + 1);
-    });
+  try {
+    migrateEdge(db, file);
+  } catch (e) {
+    db.close();
+    throw e;
   }
   return db;
+}
+
+/**
+ * Each migration in one transaction with its schema_migrations row and the user_version it reaches
+ * (a process killed part-way leaves the last whole one). A file a newer build wrote (a version
+ * beyond MIGRATIONS) is refused before any write: this build does not know its tables.
+ */
+function migrateEdge(db: EdgeDb, file: string): void {
+  const version = (): number => {
+    const user = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    const row = table ? (db.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as { v: number | null }) : { v: 0 };
+    return Math.max(user, row.v ?? 0);
+  };
+  const found = version();
+  if (found > MIGRATIONS.length) {
+    throw new CboError(
+      "ERR_STORE_TOO_NEW",
+      `The local edge's state ${file} was written by a newer cbo (schema version ${found}; this cbo knows up to ${MIGRATIONS.length}); it was left unchanged.`,
+      {
+        details: { path: file, found, known: MIGRATIONS.length },
+        hint: "Run the cbo that wrote it, or a newer one (git pull && npm install); or give this edge another directory (--edge DIR, or a new --data DIR).",
+      },
+    );
+  }
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");
+  for (let i = found; i < MIGRATIONS.length; i++) {
+    transaction(db, () => {
+      if (version() > i) return; // applied by another process since the read above
+      db.exec(MIGRATIONS[i]!);
+      db.prepare("INSERT INTO schema_migrations (version) VALUES (?)").run(i + 1);
+      db.exec(`PRAGMA user_version = ${i + 1}`);
+    });
+  }
+  // A file an older build brought up to date has user_version 0: stamp it for later builds.
+  if (Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version) < MIGRATIONS.length) {
+    transaction(db, () => db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`));
+  }
 }
 
 /** Runs fn in one transaction: every API mutation is all-or-nothing. */

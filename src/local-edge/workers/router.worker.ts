@@ -26,6 +26,7 @@ import { loaderModules, probeStartup, type ProbeSpec } from "./startup-probe.ts"
 import { shimBinding } from "./shim-bindings.ts";
 import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
+import { ALARMS_ENV_KEY, withAlarmsSource } from "./do-alarms.ts";
 import type { ShimDescriptor } from "./env-shim/shim.ts";
 import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
 import {
@@ -37,7 +38,7 @@ import {
   type InvocationStatus,
 } from "./invocation-counter.ts";
 
-export { DoHost, DoGateway } from "./durable-objects.ts";
+export { DoHost, DoGateway, DoAlarms } from "./durable-objects.ts";
 export { AssetsBinding } from "./assets.ts";
 export { RateLimitBinding, AnalyticsSink } from "./local-bindings.ts";
 export { D1Binding, R2Binding, QueueBinding } from "./data-bindings.ts";
@@ -156,6 +157,14 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string, tailed = false
     }
   }
   const mainModule = installEnvShim({ mainModule: spec.mainModule, modules, env: workerEnv, descriptors: shim, code: env.SHIM_CODE });
+  // The Durable Object classes this script implements get their alarms through the host (do-alarms.ts).
+  const t = await getTable(env);
+  const classes = [...new Set(Object.values(t.namespaces ?? {}).flatMap((n) => (n.script === spec.script ? [n.class] : [])))];
+  const main = modules[mainModule] as { js?: string } | undefined;
+  if (classes.length > 0 && typeof main?.js === "string") {
+    modules[mainModule] = { js: main.js + withAlarmsSource(mainModule, classes) };
+    workerEnv[ALARMS_ENV_KEY] = ctx.exports.DoAlarms!({ props: { script: spec.script } });
+  }
   const limits = spec.limits && {
     ...(spec.limits.cpu_ms !== undefined ? { cpuMs: spec.limits.cpu_ms } : {}),
     ...(spec.limits.subrequests !== undefined ? { subRequests: spec.limits.subrequests } : {}),

@@ -4,8 +4,13 @@
 import { sha256Hex } from "./sha256.ts";
 import type { ShimDescriptor } from "./descriptor.ts";
 
+/** Which object a stub's fetch() is for, on its way through DoGateway (durable-objects.ts). */
+export const DO_NS_HEADER = "cf-cbo-do-namespace";
+export const DO_ID_HEADER = "cf-cbo-do-object";
+
 type Gateway = {
-  fetchObject(ns: string, id: string, request: Request): Promise<Response>;
+  /** A fetch, not RPC: a Response carrying a WebSocket cannot cross RPC, and a Durable Object's often does. */
+  fetch(request: Request): Promise<Response>;
   callObject(ns: string, id: string, method: string, args: unknown[]): Promise<unknown>;
 };
 /** What the router puts under __CBO_SHIM for a durable_object_namespace binding. */
@@ -58,7 +63,13 @@ export function durableObjectNamespace(descriptor: ShimDescriptor, binding: stri
     const target: Record<string, unknown> = {
       id,
       name: id.name,
-      fetch: (input: RequestInfo | URL, init?: RequestInit) => d.gateway.fetchObject(ns(), hex, new Request(input, init)),
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init);
+        const headers = new Headers(request.headers);
+        headers.set(DO_NS_HEADER, ns());
+        headers.set(DO_ID_HEADER, hex);
+        return d.gateway.fetch(new Request(request, { headers }));
+      },
       connect: () => {
         throw new Error("connect() on Durable Object stubs is not emulated by the local edge.");
       },

@@ -1,0 +1,145 @@
+// Durable Object alarms on the local edge, through real workerd: the user's class runs as a facet,
+// which workerd lets set no alarm, so the edge keeps each object's alarm on its host
+// (src/local-edge/workers/do-alarms.ts). setAlarm / getAlarm / deleteAlarm behave as at Cloudflare,
+// alarm() may set the next one, a throw is retried, and an alarm runs the code deployed when it fires.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestEdge, type TestEdge } from "./support/edge.ts";
+import { edgeApi, type EdgeApi } from "./support/edge-api.ts";
+import { eventually, httpGet } from "./support/http.ts";
+
+const worker = (v: string) => `
+import { DurableObject } from "cloudflare:workers";
+export class Timer extends DurableObject {
+  async fetch(req) {
+    const u = new URL(req.url);
+    const kv = this.ctx.storage.kv;
+    if (u.pathname === "/set") {
+      kv.put("repeat", Number(u.searchParams.get("repeat") ?? 0));
+      kv.put("fail", Number(u.searchParams.get("fail") ?? 0));
+      await this.ctx.storage.setAlarm(new Date(Date.now() + Number(u.searchParams.get("ms"))));
+    }
+    if (u.pathname === "/delete") await this.ctx.storage.deleteAlarm();
+    return Response.json({ alarm: await this.ctx.storage.getAlarm(), runs: kv.get("runs") ?? [] });
+  }
+  async alarm(info) {
+    const kv = this.ctx.storage.kv;
+    const fail = kv.get("fail") ?? 0;
+    if (fail > 0) {
+      kv.put("fail", fail - 1);
+      throw new Error("alarm failed on purpose");
+    }
+    const runs = [...(kv.get("runs") ?? []), { v: "${v}", retry: info?.retryCount ?? 0, alarmNow: await this.ctx.storage.getAlarm() }];
+    kv.put("runs", runs);
+    const repeat = kv.get("repeat") ?? 0;
+    if (repeat > 0) {
+      kv.put("repeat", repeat - 1);
+      await this.ctx.storage.setAlarm(Date.now() + 50);
+    }
+  }
+}
+export class NoAlarm extends DurableObject {
+  async fetch() {
+    try { await this.ctx.storage.setAlarm(Date.now() + 50); return new Response("set"); } catch (e) { return new Response(String(e.message), { status: 500 }); }
+  }
+}
+export default {
+  async fetch(req, env) {
+    const u = new URL(req.url);
+    const ns = u.searchParams.get("class") === "NoAlarm" ? env.NO_ALARM : env.TIMER;
+    return ns.get(ns.idFromName(u.searchParams.get("name") ?? "a")).fetch(req);
+  },
+};`;
+
+type Run = { v: string; retry: number; alarmNow: number | null };
+type State = { alarm: number | null; runs: Run[] };
+
+describe("Durable Object alarms on the local edge", () => {
+  let t: TestEdge;
+  let api: EdgeApi;
+  const get = async (path: string): Promise<State> => {
+    const r = await httpGet(t.region.port, "timers.localhost", { path });
+    expect(r.status, r.body).toBe(200);
+    return JSON.parse(r.body) as State;
+  };
+  const deploy = async (v: string, migrations?: unknown) => {
+    const r = await api.call(
+      "PUT",
+      "/workers/scripts/timers",
+      api.upload(
+        {
+          main_module: "index.js",
+          compatibility_date: "2025-01-01",
+          bindings: [
+            { type: "durable_object_namespace", name: "TIMER", class_name: "Timer" },
+            { type: "durable_object_namespace", name: "NO_ALARM", class_name: "NoAlarm" },
+          ],
+          ...(migrations ? { migrations } : {}),
+        },
+        { "index.js": worker(v) },
+      ),
+    );
+    expect(r.status, JSON.stringify(r.errors)).toBe(200);
+  };
+
+  beforeAll(async () => {
+    t = await startTestEdge();
+    api = edgeApi(t.edge, t.region);
+    await deploy("v1", { new_tag: "v1", steps: [{ new_sqlite_classes: ["Timer", "NoAlarm"] }] });
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it("setAlarm schedules, getAlarm reads it back, alarm() runs once and the alarm is then gone", async () => {
+    const before = Date.now();
+    const set = await get("/set?name=once&ms=300");
+    expect(set.alarm).toBeGreaterThanOrEqual(before + 300);
+    expect(set.alarm).toBeLessThan(before + 5_000);
+    expect(set.runs).toEqual([]);
+    await eventually(async () => {
+      expect((await get("/?name=once")).runs).toEqual([{ v: "v1", retry: 0, alarmNow: null }]);
+    });
+    expect((await get("/?name=once")).alarm).toBeNull();
+    // Objects do not share alarms.
+    expect((await get("/?name=other")).runs).toEqual([]);
+  });
+
+  it("alarm() may set the next one", async () => {
+    await get("/set?name=repeat&ms=50&repeat=2");
+    await eventually(async () => {
+      expect((await get("/?name=repeat")).runs).toHaveLength(3);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await get("/?name=repeat")).runs).toHaveLength(3);
+  });
+
+  it("deleteAlarm cancels it", async () => {
+    expect((await get("/set?name=cancelled&ms=400")).alarm).not.toBeNull();
+    expect((await get("/delete?name=cancelled")).alarm).toBeNull();
+    await new Promise((r) => setTimeout(r, 800));
+    expect((await get("/?name=cancelled")).runs).toEqual([]);
+  });
+
+  it("a throwing alarm() is retried", async () => {
+    await get("/set?name=flaky&ms=50&fail=1");
+    await eventually(async () => {
+      const runs = (await get("/?name=flaky")).runs;
+      expect(runs).toHaveLength(1);
+      expect(runs[0]!.retry).toBeGreaterThanOrEqual(1);
+    }, 20_000);
+  });
+
+  it("an alarm runs the code deployed when it fires", async () => {
+    await get("/set?name=upgraded&ms=1500");
+    await deploy("v2");
+    await eventually(async () => {
+      expect((await get("/?name=upgraded")).runs.map((r) => r.v)).toEqual(["v2"]);
+    });
+  });
+
+  it("a class without alarm() cannot set one, in Cloudflare's words", async () => {
+    const r = await httpGet(t.region.port, "timers.localhost", { path: "/?class=NoAlarm" });
+    expect(r.status).toBe(500);
+    expect(r.body).toBe("Your Durable Object class must have an alarm() handler in order to call setAlarm()");
+  });
+});
