@@ -250,7 +250,12 @@ describe("a real fleet Worker released by the orchestrator to three targets", ()
       durableObjectMigration: { oldTag: null, newTag: "v1", steps: 1 },
       d1Migrations: [{ binding: "DB", database: "sites", pending: ["0001_sites.sql", "0002_conversions.sql"] }],
       assets: { files: 3, upload: 3 },
-      settings: [{ setting: "crons", current: null, desired: ["*/5 * * * *"], change: true }],
+      // workers.dev on (no routes) and observability off: what wrangler deploy sets when the file is silent.
+      settings: [
+        { setting: "crons", current: null, desired: ["*/5 * * * *"], change: true },
+        { setting: "workersDev", current: null, desired: true, change: true },
+        { setting: "observability", current: null, desired: { enabled: false }, change: true },
+      ],
     });
 
     const r = await release("shop");

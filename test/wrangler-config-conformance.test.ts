@@ -178,11 +178,13 @@ function fromWrangler(c: Unstable_Config, file: string): Omit<WorkerSource, "ori
       jsxFragment: c.jsx_fragment,
     },
     settings: {
-      ...opt("workersDev", c.workers_dev),
+      // What wrangler deploy then sets (getSubdomainValues): unset, workers.dev is on only without routes.
+      workersDev: c.workers_dev ?? (c.routes ?? (c.route !== undefined ? [c.route] : [])).length === 0,
       ...opt("previewUrls", c.preview_urls),
       ...opt("placement", c.placement),
       ...(c.limits ? { limits: { ...opt("cpuMs", c.limits.cpu_ms), ...opt("subrequests", c.limits.subrequests) } } : {}),
-      ...opt("observability", c.observability),
+      // wrangler deploy's default (it PATCHes `observability ?? { enabled: false }`).
+      observability: (c.observability as Record<string, never> | undefined) ?? { enabled: false },
       ...opt("logpush", c.logpush),
       ...opt("tailConsumers", c.tail_consumers),
       keepVars: c.keep_vars ?? false,

@@ -13,7 +13,7 @@ import { clock, createPaint, percent, useColour, type Paint } from "./table.ts";
 import { asInvoked } from "./invocation.ts";
 
 /** What the first line needs of a stored plan (read alone: the rest of the plan may be of another version). */
-const PlanHead = ReleasePlanSchema.pick({ waves: true, steps: true });
+const PlanHead = ReleasePlanSchema.pick({ waves: true, steps: true, warnings: true });
 
 /** First line of the live view: what is being released where, from the plan stored with it. */
 export function startLine(r: Release): string {
@@ -25,7 +25,9 @@ export function startLine(r: Release): string {
   if (r.status === "unchanged") return `release ${r.id} of ${r.worker}: nothing to do`;
   if (!plan.success) return `release ${r.id} of ${r.worker} started`;
   const waves = plan.data.waves.map((w) => `[${w.join(", ")}]`).join(" -> ");
-  return `release ${r.id} of ${r.worker} started: waves ${waves}, steps ${plan.data.steps.map(percent).join(" -> ")}`;
+  // What wrangler deploy would have warned about, said where the release starts.
+  const warnings = (plan.data.warnings ?? []).map((w) => `\nwarning: ${w}`).join("");
+  return `release ${r.id} of ${r.worker} started: waves ${waves}, steps ${plan.data.steps.map(percent).join(" -> ")}${warnings}`;
 }
 
 export function progressLine(e: AnyEvent, paint: Paint): string {

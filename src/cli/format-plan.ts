@@ -58,6 +58,8 @@ export function formatPlan(plan: ReleasePlan): string {
     `plan: release ${plan.worker}${plan.tenant ? ` (tenant ${plan.tenant})` : ""}${plan.bundleHash ? `, bundle ${plan.bundleHash.slice(0, 12)}` : ""}`,
   );
   lines.push("");
+  for (const w of plan.warnings ?? []) lines.push(`warning: ${w}`);
+  if (plan.warnings?.length) lines.push("");
   if (plan.diff) {
     lines.push("diff against what each target runs now:");
     lines.push(

@@ -306,6 +306,11 @@ export const ReleasePlanSchema = z.object({
    * Worker): those targets take it at 100% one at a time, and the release needs the opt-in.
    */
   nonGradual: z.object({ targets: z.array(z.string()), reason: z.string(), deletesClasses: z.array(z.string()) }).optional(),
+  /**
+   * What wrangler would warn about for the Worker's source (e.g. a top-level binding an environment
+   * does not repeat, so it is not used there), once each; absent when there is nothing to say.
+   */
+  warnings: z.array(z.string()).optional(),
   /** What the release changes against what each target runs now (src/contract/diff.ts). */
   diff: WorkerDiffSchema.optional(),
   /** The Cloudflare reads this plan took to answer, some reused (absent from older daemons and in stored plans). */

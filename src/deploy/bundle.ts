@@ -11,9 +11,9 @@ import { CboError } from "../kit/errors.ts";
 import { createHash } from "node:crypto";
 
 export type Bundle = {
-  /** The name of the entry module. */
-  mainModule: string;
-  /** The entry module's code. */
+  /** The name of the entry module; absent for an assets-only Worker. */
+  mainModule?: string;
+  /** The entry module's code ("" for an assets-only Worker). */
   code: string;
   /** Every part to upload: the entry, the rule-matched and additional modules, the source map. */
   modules: WorkerModule[];
@@ -113,12 +113,12 @@ export async function bundleWorker(worker: ResolvedWorker, opts: BundleOptions =
 export async function bundleSource(name: string, source: WorkerSource, root: string, opts: BundleOptions = {}): Promise<Bundle> {
   const build = await buildWorker(source, { root, protect: opts.protect ?? [] });
   const main = build.modules[0];
+  // An assets-only Worker (no `main`, only `assets`) uploads no modules, as wrangler's does.
+  if (!build.mainModule && build.modules.length === 0 && source.assets) return { code: "", modules: [], hash: build.hash, build };
   if (!build.mainModule || !main) {
-    throw new CboError(
-      "ERR_VALIDATION",
-      `Worker ${name} has no main module (an assets-only Worker), which this release path does not upload yet.`,
-      { hint: "Give the Worker a `main` entry module." },
-    );
+    throw new CboError("ERR_VALIDATION", `Worker ${name} has no main module and no assets.`, {
+      hint: "Give the Worker a `main` entry module, or `assets` for an assets-only Worker.",
+    });
   }
   const modules: WorkerModule[] = [
     ...build.modules.map((m) => ({ name: m.name, content: m.content, type: UPLOAD_TYPE[m.type] })),

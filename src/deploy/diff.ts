@@ -56,6 +56,7 @@ const SETTING_AREA: Record<SettingKey, DiffArea> = {
   logpush: "settings",
   observability: "settings",
   tailConsumers: "settings",
+  serviceTags: "settings",
 };
 
 const text = (v: unknown) => (typeof v === "string" ? v : canonicalJson(v ?? null));

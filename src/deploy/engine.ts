@@ -20,7 +20,7 @@ import type { Release } from "../store/index.ts";
 import { applyRelease, ReleaseStop } from "./apply.ts";
 import { createRestoreBoard, finishRecorded } from "./owed.ts";
 import { diffOf } from "./diff-desired.ts";
-import { buildRelease, type ReleaseBuild } from "./release-build.ts";
+import { assetRuleWarnings, buildRelease, type ReleaseBuild } from "./release-build.ts";
 import { observeForRelease, type TargetFacts } from "./observe.ts";
 import { plan as planRelease } from "./plan.ts";
 import { createRecorder, describeError, type PendingEvent } from "./record.ts";
@@ -133,6 +133,8 @@ export function createEngine(deps: EngineDeps): Engine {
     const facts = new Map(observed.map((o) => [o.target, o]));
     const targets = new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId, bundleHash: build.of(n).hash }]));
     let plan = planRelease(worker, build.main.hash, targets, observed);
+    const ruleWarnings = [...new Set([build.main, ...worker.targets.map((t) => build.of(t))].flatMap(assetRuleWarnings))];
+    if (ruleWarnings.length > 0) plan = { ...plan, warnings: [...(plan.warnings ?? []), ...ruleWarnings] };
     if (worker.secrets.length > 0 || worker.agent) {
       if (!deps.secrets)
         throw new CboError("ERR_VALIDATION", `Worker ${worker.name} uses secrets, but this orchestrator runs without a vault.`);

@@ -176,3 +176,16 @@ describe("plan", () => {
     expect(() => plan(worker({ targets: ["eu", "mars"], waves: [["eu"], ["mars"]] }), "h", accounts, [])).toThrow(/mars/);
   });
 });
+
+describe("plan warnings", () => {
+  it("carries the sources' warnings once, and names a secrets.required secret the vault does not ship", () => {
+    const w = worker();
+    const source = { ...legacySource(w), requiredSecrets: ["STRIPE_KEY", "SHOP_TOKEN"], warnings: ["top-level only binding"] };
+    const p = plan({ ...w, secrets: ["SHOP_TOKEN"], source, sources: { eu: source, us: source, ap: source } }, "h", accounts, []);
+    expect(p.warnings).toEqual([
+      "top-level only binding",
+      "secrets.required names STRIPE_KEY, which is not one of this worker's vault secrets: the release neither sets nor checks it (targets keep what they hold); add it to the worker's `secrets:` and `cbo secrets set STRIPE_KEY`",
+    ]);
+    expect(plan(w, "h", accounts, []).warnings).toBeUndefined();
+  });
+});

@@ -86,6 +86,17 @@ export function plan(
   }
   // A release that cannot be gradual goes one target at a time (each its own wave, in wave order).
   const nonGradual = nonGradualOf(planned);
+  const sources = worker.sources ? Object.values(worker.sources) : worker.source ? [worker.source] : [];
+  // wrangler refuses a first deploy without the file's `secrets.required`; a release ships only
+  // the vault's secrets, so one that is not among them is said, not silently left to chance.
+  const unvaulted = [...new Set(sources.flatMap((s) => s.requiredSecrets))].filter((n) => !worker.secrets.includes(n));
+  const warnings = [
+    ...new Set(sources.flatMap((s) => s.warnings)),
+    ...unvaulted.map(
+      (n) =>
+        `secrets.required names ${n}, which is not one of this worker's vault secrets: the release neither sets nor checks it (targets keep what they hold); add it to the worker's \`secrets:\` and \`cbo secrets set ${n}\``,
+    ),
+  ];
   return {
     worker: worker.name,
     tenant: worker.tenant,
@@ -99,6 +110,7 @@ export function plan(
     targets: planned,
     actions,
     apiCalls,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type D1MigrationMarkers,
 } from "../build/index.ts";
 import type { VersionFacts } from "../store/index.ts";
+import { parseHeaders, parseRedirects, type InvalidRule } from "../kit/assets-rules.ts";
 import { bundleSource, legacySource, type Bundle, type BundleOptions } from "./bundle.ts";
 
 /**
@@ -128,4 +129,19 @@ export function versionFacts(build: SourceBuild): VersionFacts {
   const code = createHash("sha256").update(canonicalJson(modules)).digest("hex");
   const assets = build.assets ? Object.fromEntries(Object.entries(build.assets.manifest).map(([path, e]) => [path, e.hash])) : undefined;
   return { code, modules, ...(assets ? { assets } : {}) };
+}
+
+/**
+ * The `_redirects` and `_headers` lines Cloudflare will skip, with wrangler's reasons (wrangler
+ * prints them when it deploys): a release says so in its plan rather than dropping them silently.
+ */
+export function assetRuleWarnings(b: SourceBuild): string[] {
+  if (!b.assets) return [];
+  const say = (file: string, invalid: InvalidRule[]) =>
+    invalid.map((r) => `${file}${r.lineNumber ? `:${r.lineNumber}` : ""}: ${r.message}${r.line ? ` (${r.line})` : ""}`);
+  const redirects: InvalidRule[] = [];
+  const headers: InvalidRule[] = [];
+  if (b.assets.redirects !== undefined) parseRedirects(b.assets.redirects, b.source.assets?.htmlHandling, redirects);
+  if (b.assets.headers !== undefined) parseHeaders(b.assets.headers, headers);
+  return [...say("_redirects", redirects), ...say("_headers", headers)];
 }

@@ -22,6 +22,38 @@ const source = (over: Partial<WorkerSource> = {}): WorkerSource =>
     ...over,
   }) as WorkerSource;
 
+describe("wrangler's service and environment tags", () => {
+  const wrangler = (env: string | undefined, definedEnvironments: string[], topLevelName: string | undefined = "shop") =>
+    source({
+      origin: {
+        kind: "wrangler",
+        file: "/x/wrangler.toml",
+        definedEnvironments,
+        ...(env ? { env } : {}),
+        ...(topLevelName ? { topLevelName } : {}),
+      },
+    });
+
+  it("tags a Worker of a file with environments, as wrangler deploy does, and nothing else", () => {
+    expect(desiredState("shop-production", wrangler("production", ["production", "staging"])).serviceTags).toEqual([
+      "cf:service=shop",
+      "cf:environment=production",
+    ]);
+    expect(desiredState("shop", wrangler(undefined, ["production"])).serviceTags).toEqual(["cf:service=shop"]);
+    expect(desiredState("shop", wrangler(undefined, [])).serviceTags).toBeUndefined();
+    expect(desiredState("shop-production", wrangler("production", ["production"], "")).serviceTags).toBeUndefined();
+    expect(desiredState("jobs", source()).serviceTags).toBeUndefined();
+  });
+
+  it("compares the two tags as a list, shares the script-settings read, and reads the other tags before writing", () => {
+    const want = desiredState("shop-production", wrangler("production", ["production"]));
+    expect(changedKeys({ serviceTags: ["cf:service=shop", "cf:environment=production"] }, want)).toEqual([]);
+    expect(changedKeys({ serviceTags: ["cf:service=shop", "cf:environment=staging"] }, want)).toEqual(["serviceTags"]);
+    expect(readCount({ ...want, logpush: true })).toBe(1);
+    expect(writeCount(want, ["serviceTags"])).toBe(2);
+  });
+});
+
 describe("desiredState", () => {
   it("manages only what the source sets: unset crons, routes, settings are never touched", () => {
     expect(desiredState("jobs", source())).toEqual({});

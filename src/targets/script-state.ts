@@ -7,13 +7,15 @@
 //   customDomains   GET  …/workers/domains?service POST-less: PUT …/domains/records (override_scope)
 //   workersDev      GET  …/subdomain              POST …/subdomain {enabled, previews_enabled}
 //   previewUrls     (same read)                   (same write)
-//   logpush, observability, tailConsumers
+//   logpush, observability, tailConsumers, serviceTags
 //                   GET  …/script-settings        PATCH …/script-settings (the keys managed)
 //   consumers       GET  …/queues?name= per queue PUT/POST …/consumers of this script (or DELETE)
 //
 // A state holds only the keys the orchestrator manages for that Worker: a key the source leaves
 // unset is never read, compared or written, so what the dashboard set stays (as `wrangler versions
-// deploy` leaves unset settings alone). Reads and writes each return how many requests they made,
+// deploy` leaves unset settings alone). `serviceTags` are the `cf:service=`/`cf:environment=` tags
+// wrangler deploy sets on a Worker of a file with environments (the dashboard groups the
+// environments of one service by them); writing them keeps every other tag. Reads and writes each return how many requests they made,
 // because a release's plan promises its request count.
 import type { Route, WorkerSource } from "../config/source/model.ts";
 import { workerConsumerBody, type Queue, type TailConsumer, type WorkerConsumerBody } from "../cloudflare/index.ts";
@@ -29,6 +31,8 @@ export type ScriptState = {
   logpush?: boolean;
   observability?: Record<string, unknown>;
   tailConsumers?: TailConsumer[];
+  /** wrangler's service and environment tags (`cf:service=<top-level name>`, `cf:environment=<env>`). */
+  serviceTags?: string[];
   /** Per consumed queue, this script's consumer (body as the API takes it), or null for none. */
   consumers?: Array<{ queue: string; consumer: WorkerConsumerBody | null }>;
 };
@@ -45,8 +49,25 @@ export const SETTING_KEYS: readonly SettingKey[] = [
   "logpush",
   "observability",
   "tailConsumers",
+  "serviceTags",
   "consumers",
 ];
+
+const SERVICE_TAG = /^cf:(service|environment)=/;
+/** The same GET and PATCH of …/script-settings serve all of these. */
+const SCRIPT_SETTINGS_KEYS: readonly SettingKey[] = ["logpush", "observability", "tailConsumers", "serviceTags"];
+const usesScriptSettings = (keys: SettingKey[]) => keys.some((k) => SCRIPT_SETTINGS_KEYS.includes(k));
+
+/**
+ * The tags wrangler deploy gives a Worker (deploy-helpers applyServiceAndEnvironmentTags): only
+ * when the file defines environments, `cf:service=<top-level name>`, and `cf:environment=<env>`
+ * when one is released.
+ */
+export function serviceTagsOf(source: WorkerSource): string[] | undefined {
+  const o = source.origin;
+  if (o.kind !== "wrangler" || o.definedEnvironments.length === 0 || !o.topLevelName) return undefined;
+  return [`cf:service=${o.topLevelName}`, ...(o.env ? [`cf:environment=${o.env}`] : [])];
+}
 
 /** The settings a source manages, as they should be in a target (`queueName` maps logical names to the target's). */
 export function desiredState(script: string, source: WorkerSource): ScriptState {
@@ -62,6 +83,7 @@ export function desiredState(script: string, source: WorkerSource): ScriptState 
     ...(s.logpush === undefined ? {} : { logpush: s.logpush }),
     ...(s.observability === undefined ? {} : { observability: s.observability as Record<string, unknown> }),
     ...(s.tailConsumers === undefined ? {} : { tailConsumers: s.tailConsumers }),
+    ...(serviceTagsOf(source) === undefined ? {} : { serviceTags: serviceTagsOf(source) }),
     ...(source.queueConsumers.length > 0
       ? { consumers: source.queueConsumers.map((c) => ({ queue: c.queue.name, consumer: workerConsumerBody(script, c) })) }
       : {}),
@@ -99,9 +121,10 @@ export async function readState(runtime: TargetRuntime, script: string, like: Sc
       if (keys.includes("workersDev")) out.workersDev = sub.enabled;
       if (keys.includes("previewUrls")) out.previewUrls = sub.previews_enabled ?? false;
     });
-  if (keys.includes("logpush") || keys.includes("observability") || keys.includes("tailConsumers"))
+  if (usesScriptSettings(keys))
     task(async () => {
       const s = await c.getScriptSettings(script);
+      if (keys.includes("serviceTags")) out.serviceTags = (s.tags ?? []).filter((t) => SERVICE_TAG.test(t));
       if (keys.includes("logpush")) out.logpush = s.logpush ?? false;
       if (keys.includes("observability")) out.observability = (s.observability as Record<string, unknown> | null | undefined) ?? {};
       if (keys.includes("tailConsumers"))
@@ -158,6 +181,7 @@ export function changedKeys(current: ScriptState | null, desired: ScriptState): 
   return managedKeys(desired).filter((k) => {
     if (current === null) return true;
     if (k === "crons" || k === "routes" || k === "customDomains") return !sameSet(current[k], desired[k]);
+    if (k === "serviceTags") return JSON.stringify(current.serviceTags ?? []) !== JSON.stringify(desired.serviceTags);
     if (k === "consumers")
       return (desired.consumers ?? []).some((d, i) => !sameConsumer(current.consumers?.[i]?.consumer ?? null, d.consumer));
     return !satisfies(current[k], desired[k]);
@@ -187,7 +211,7 @@ export function readCount(like: ScriptState): number {
   let n = 0;
   for (const k of ["crons", "routes", "customDomains"] as const) if (keys.includes(k)) n += 1;
   if (keys.includes("workersDev") || keys.includes("previewUrls")) n += 1;
-  if (keys.includes("logpush") || keys.includes("observability") || keys.includes("tailConsumers")) n += 1;
+  if (usesScriptSettings(keys)) n += 1;
   return n + (like.consumers?.length ?? 0);
 }
 
@@ -196,7 +220,9 @@ export function writeCount(state: ScriptState, keys: SettingKey[]): number {
   let n = 0;
   for (const k of ["crons", "routes", "customDomains"] as const) if (keys.includes(k)) n += 1;
   if (keys.includes("workersDev") || keys.includes("previewUrls")) n += state.workersDev === undefined ? 2 : 1;
-  if (keys.includes("logpush") || keys.includes("observability") || keys.includes("tailConsumers")) n += 1;
+  if (usesScriptSettings(keys)) n += 1;
+  // Tags are one list: the other tags are read first, so that only wrangler's two are replaced.
+  if (keys.includes("serviceTags")) n += 1;
   // A consumer write reads its queue first (for the queue id and the consumer's id).
   if (keys.includes("consumers")) n += 2 * (state.consumers ?? []).length;
   return n;
@@ -220,13 +246,17 @@ export async function writeState(runtime: TargetRuntime, script: string, state: 
       c.setScriptSubdomain(script, { enabled, ...(state.previewUrls === undefined ? {} : { previewsEnabled: state.previewUrls }) }),
     );
   }
-  if (has("logpush") || has("observability") || has("tailConsumers")) {
+  if (has("logpush") || has("observability") || has("tailConsumers") || has("serviceTags")) {
     writes.push(
-      c.patchScriptSettings(script, {
-        ...(has("logpush") ? { logpush: state.logpush! } : {}),
-        ...(has("observability") ? { observability: state.observability! } : {}),
-        ...(has("tailConsumers") ? { tail_consumers: state.tailConsumers! } : {}),
-      }),
+      (async () => {
+        const others = has("serviceTags") ? ((await c.getScriptSettings(script)).tags ?? []).filter((t) => !SERVICE_TAG.test(t)) : [];
+        await c.patchScriptSettings(script, {
+          ...(has("logpush") ? { logpush: state.logpush! } : {}),
+          ...(has("observability") ? { observability: state.observability! } : {}),
+          ...(has("tailConsumers") ? { tail_consumers: state.tailConsumers! } : {}),
+          ...(has("serviceTags") ? { tags: [...others, ...state.serviceTags!] } : {}),
+        });
+      })(),
     );
   }
   if (has("consumers")) {

@@ -5,6 +5,7 @@
 import * as z from "zod";
 import { MigrationSchema, ModuleRuleSchema } from "./model.ts";
 import { CronSchema } from "../cron.ts";
+import { RunWorkerFirstSchema } from "./run-worker-first.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const BINDING = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -120,7 +121,7 @@ export const WorkerSourceSpecShape = {
       binding: Binding.optional(),
       html_handling: z.enum(["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"]).optional(),
       not_found_handling: z.enum(["single-page-application", "404-page", "none"]).optional(),
-      run_worker_first: z.union([z.boolean(), z.array(z.string())]).optional(),
+      run_worker_first: RunWorkerFirstSchema.optional(),
     })
     .strict()
     .optional(),

@@ -4,6 +4,7 @@
 import * as z from "zod";
 import { MigrationSchema, ModuleRuleSchema } from "../source/model.ts";
 import { CronSchema } from "../cron.ts";
+import { RunWorkerFirstSchema } from "../source/run-worker-first.ts";
 import { closest } from "../../kit/did-you-mean.ts";
 import { keysAt } from "../schema-keys.ts";
 import { DEV_ONLY_SUBKEYS } from "./keys.ts";
@@ -62,7 +63,7 @@ export const SHAPES = {
       binding: S.optional(),
       html_handling: z.enum(["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"]).optional(),
       not_found_handling: z.enum(["single-page-application", "404-page", "none"]).optional(),
-      run_worker_first: z.union([Bool, z.array(S)]).optional(),
+      run_worker_first: RunWorkerFirstSchema.optional(),
     })
     .strict(),
   limits: z.object({ cpu_ms: Num.optional(), subrequests: Num.optional() }).strict(),

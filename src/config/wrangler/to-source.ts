@@ -193,7 +193,9 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
       jsxFragment: get("jsx_fragment") ?? b.jsxFragment,
     },
     settings: {
-      ...(get("workers_dev") !== undefined ? { workersDev: get("workers_dev")! } : {}),
+      // wrangler deploy always sets workers.dev: unset, it is on only for a Worker without routes
+      // (deploy-helpers getSubdomainValues), so routes never leave a workers.dev URL open by default.
+      workersDev: get("workers_dev") ?? (routes ?? (route !== undefined ? [route] : [])).length === 0,
       ...(get("preview_urls") !== undefined ? { previewUrls: get("preview_urls")! } : {}),
       ...(get("placement") !== undefined ? { placement: get("placement")! } : {}),
       ...(limits
@@ -204,7 +206,9 @@ export function toWorkerSource(file: string, sel: SelectedEnvironment): Wrangler
             },
           }
         : {}),
-      ...(get("observability") !== undefined ? { observability: get("observability")! } : {}),
+      // wrangler deploy PATCHes `observability ?? { enabled: false }` ("if the user hasn't specified
+      // observability assume that they want it disabled"): removing the key turns it off there too.
+      observability: get("observability") ?? { enabled: false },
       ...(get("logpush") !== undefined ? { logpush: get("logpush")! } : {}),
       ...(get("tail_consumers") !== undefined
         ? {

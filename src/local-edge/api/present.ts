@@ -48,7 +48,13 @@ export function deploymentJson(d: Deployment): Record<string, unknown> {
   };
 }
 
-export function scriptJson(s: Script, latest: Version | undefined, migrationTag?: string): Record<string, unknown> {
+/** `handlers`: what the latest version's code exports (its startup probe found them), as Cloudflare lists them. */
+export function scriptJson(
+  s: Script,
+  latest: Version | undefined,
+  migrationTag?: string,
+  handlers: string[] = ["fetch"],
+): Record<string, unknown> {
   return {
     // wrangler reads the current Durable Object migration tag from here (4.86: the scripts list;
     // 4.1xx: the services GET's default_environment.script) to choose which migrations to send.
@@ -56,7 +62,7 @@ export function scriptJson(s: Script, latest: Version | undefined, migrationTag?
     id: s.name,
     tag: s.tag,
     etag: latest?.etag ?? s.tag,
-    handlers: ["fetch"],
+    handlers,
     created_on: s.created_on,
     modified_on: s.modified_on,
     has_modules: true,
@@ -70,8 +76,8 @@ export function scriptJson(s: Script, latest: Version | undefined, migrationTag?
   };
 }
 
-export function serviceJson(s: Script, latest: Version | undefined, migrationTag?: string): Record<string, unknown> {
-  const script = scriptJson(s, latest, migrationTag);
+export function serviceJson(s: Script, latest: Version | undefined, migrationTag?: string, handlers?: string[]): Record<string, unknown> {
+  const script = scriptJson(s, latest, migrationTag, handlers);
   return {
     id: s.name,
     default_environment: {

@@ -21,6 +21,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   const { accounts, scripts, ops } = deps;
   const { dos, extras } = deps.stores;
   const tagOf = (acct: string, name: string) => dos.migrationTag(acct, name);
+  const handlersOf = (v: Version | undefined) => (v ? (extras.get(v.id).settings as { handlers?: string[] }).handlers : undefined);
   /** Preview URLs exist while previews are on, and (as at Cloudflare) not for Workers implementing Durable Objects. */
   const versionOut = (v: Version) => {
     const s = scripts.get(v.account_id, v.script);
@@ -67,7 +68,8 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   app.get("/workers/services/:name", (c) => {
     const s = scripts.get(c.var.account.id, c.req.param("name"));
     if (!s) throw new CfApiError(404, CF_CODES.SERVICE_NOT_FOUND, "This Worker does not exist on your account. [code: 10090]");
-    return ok(c, serviceJson(s, scripts.latestVersion(s.account_id, s.name), tagOf(s.account_id, s.name)));
+    const latest = scripts.latestVersion(s.account_id, s.name);
+    return ok(c, serviceJson(s, latest, tagOf(s.account_id, s.name), handlersOf(latest)));
   });
   app.get("/workers/workers/:name", (c) => ok(c, workerJson(script(c.var.account.id, c.req.param("name")), c.var.account)));
   app.get("/workers/workers", (c) => {
@@ -84,7 +86,10 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   app.get("/workers/scripts", (c) =>
     ok(
       c,
-      scripts.list(c.var.account.id).map((s) => scriptJson(s, scripts.latestVersion(s.account_id, s.name), tagOf(s.account_id, s.name))),
+      scripts.list(c.var.account.id).map((s) => {
+        const latest = scripts.latestVersion(s.account_id, s.name);
+        return scriptJson(s, latest, tagOf(s.account_id, s.name), handlersOf(latest));
+      }),
     ),
   );
 
@@ -95,7 +100,11 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
       strictInherit: c.req.query("bindings_inherit") === "strict",
     });
     const s = script(c.var.account.id, c.req.param("name"));
-    return ok(c, { ...scriptJson(s, version, tagOf(s.account_id, s.name)), startup_time_ms: 1, deployment_id: version.id });
+    return ok(c, {
+      ...scriptJson(s, version, tagOf(s.account_id, s.name), handlersOf(version)),
+      startup_time_ms: 1,
+      deployment_id: version.id,
+    });
   });
   app.get("/workers/scripts/:name", (c) => {
     const s = script(c.var.account.id, c.req.param("name"));

@@ -4,6 +4,7 @@
 import type { ScriptStore } from "../state/scripts.ts";
 import { kvKeyJson, type KvStore } from "../state/kv.ts";
 import type { Fault } from "../types.ts";
+import { parseHeaders, parseRedirects } from "../../kit/assets-rules.ts";
 import type { TunnelRoute } from "../workers/tunnel-ingress.ts";
 import type { WorkerStores } from "../state/worker-stores.ts";
 import { resolvePreview } from "./preview-resolve.ts";
@@ -152,6 +153,13 @@ export function createControlHandler(deps: ControlDeps) {
             html_handling: config.html_handling ?? "auto-trailing-slash",
             not_found_handling: config.not_found_handling ?? "none",
             run_worker_first: config.run_worker_first ?? false,
+          },
+          rules: {
+            redirects: parseRedirects(
+              typeof config._redirects === "string" ? config._redirects : "",
+              config.html_handling as string | undefined,
+            ),
+            headers: parseHeaders(typeof config._headers === "string" ? config._headers : ""),
           },
           hasWorker: v.main_module !== "",
           navigationPrefersAssets:
