@@ -180,6 +180,22 @@ describe.each<WranglerVersion>(["latest", "4.86"])("a team's day with wrangler %
     expect(versions).toHaveLength(1);
   });
 
+  it("deploy prints the Worker's startup time as the edge measured it: a slow global scope shows", async () => {
+    const slow = await createWranglerProject(path.join(t.dataDir, "slowboot"), t.edge, t.region.accountId, { wrangler: version });
+    await slow.writeConfig({ name: "slowboot", main: "src/index.js", compatibility_date: "2025-01-01" });
+    await slow.writeSource('export default { fetch() { return new Response("quick"); } };');
+    const quick = stripAnsi((await slow.ok(["deploy"])).stdout);
+    const quickMs = Number(/Worker Startup Time: (\d+) ms/.exec(quick)?.[1]);
+    expect(quickMs, quick).toBeGreaterThanOrEqual(1);
+    // About half a second of work in global scope, which every start of the Worker pays.
+    await slow.writeSource(
+      'let x = 0; for (let i = 0; i < 1e8; i++) x = (x + i) % 7919;\nexport default { fetch() { return new Response("slow " + x); } };',
+    );
+    const slowOut = stripAnsi((await slow.ok(["deploy"])).stdout);
+    const slowMs = Number(/Worker Startup Time: (\d+) ms/.exec(slowOut)?.[1]);
+    expect(slowMs, slowOut).toBeGreaterThan(quickMs + 50);
+  });
+
   it("deploy keeps the Worker's secrets (4.86 sends no keep_bindings), global scope included", async () => {
     const boot = await createWranglerProject(path.join(t.dataDir, "boot"), t.edge, t.region.accountId, { wrangler: version });
     await boot.ok(["secret", "put", "TOKEN"], { input: "s3cret" });

@@ -332,7 +332,10 @@ export function createOps(deps: OpsDeps) {
       // As at Cloudflare, code that cannot start is refused before anything is stored (an
       // assets-only Worker has no code).
       const kept = scripts.latestVersion(accountId, name)?.bindings;
+      // Cloudflare answers how long the code took to start; here, the probe's load and run of its top level.
+      const probeFrom = performance.now();
       const started = upload.mainModule ? await deps.checkStartup?.(accountId, startupSpec(upload, kept)) : undefined;
+      const startupMs = started ? Math.max(1, Math.round(performance.now() - probeFrom)) : undefined;
       if (started && !started.ok) throw new CfApiError(400, CF_CODES.SCRIPT_INVALID, started.error);
       const out = transaction(db, () => {
         // Like the real API: a version upload needs the Worker to exist (first deploys PUT the script).
@@ -349,6 +352,7 @@ export function createOps(deps: OpsDeps) {
         const settings: Record<string, unknown> = {
           ...versionSettingsOf(meta),
           ...(started?.ok && started.handlers ? { handlers: started.handlers } : {}),
+          ...(startupMs !== undefined ? { startup_time_ms: startupMs } : {}),
         };
         const more: VersionExtras = { migrations: migrations ?? null, settings, assets: resolveAssets(accountId, meta, previous) };
         if (opts.deploy) {

@@ -7,7 +7,7 @@ export function publicBindings(bindings: Binding[]): Binding[] {
 }
 
 /** What a version's JSON says beyond the version row: preview URL availability and its limits. */
-export type VersionJsonExtras = { hasPreview?: boolean; limits?: Record<string, unknown> };
+export type VersionJsonExtras = { hasPreview?: boolean; limits?: Record<string, unknown>; startupMs?: number };
 
 export function versionJson(v: Version, handlers: string[] = ["fetch"], more: VersionJsonExtras = {}): Record<string, unknown> {
   return {
@@ -32,7 +32,7 @@ export function versionJson(v: Version, handlers: string[] = ["fetch"], more: Ve
         limits: { cpu_ms: 30000, ...(more.limits ?? {}) },
       },
     },
-    startup_time_ms: 1,
+    startup_time_ms: more.startupMs ?? 1,
   };
 }
 

@@ -22,11 +22,14 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   const { dos, extras } = deps.stores;
   const tagOf = (acct: string, name: string) => dos.migrationTag(acct, name);
   const handlersOf = (v: Version | undefined) => (v ? (extras.get(v.id).settings as { handlers?: string[] }).handlers : undefined);
+  /** What the startup probe measured at upload (operations.ts); 1 for a version from before it, or without code. */
+  const startupOf = (v: Version) => (extras.get(v.id).settings as { startup_time_ms?: number }).startup_time_ms ?? 1;
   /** Preview URLs exist while previews are on, and (as at Cloudflare) not for Workers implementing Durable Objects. */
   const versionOut = (v: Version) => {
     const s = scripts.get(v.account_id, v.script);
     const { limits, handlers } = extras.get(v.id).settings as { limits?: Record<string, unknown>; handlers?: string[] };
     return versionJson(v, handlers ?? ["fetch"], {
+      startupMs: startupOf(v),
       hasPreview: Boolean(s?.previews_enabled) && dos.ofScript(v.account_id, v.script).length === 0,
       ...(limits ? { limits } : {}),
     });
@@ -102,7 +105,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     const s = script(c.var.account.id, c.req.param("name"));
     return ok(c, {
       ...scriptJson(s, version, tagOf(s.account_id, s.name), handlersOf(version)),
-      startup_time_ms: 1,
+      startup_time_ms: startupOf(version),
       deployment_id: version.id,
     });
   });
