@@ -27,6 +27,7 @@ import { shimBinding } from "./shim-bindings.ts";
 import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
 import { ALARMS_ENV_KEY, withAlarmsSource } from "./do-alarms.ts";
+import { CACHE_ENV_KEY } from "./cache-binding-key.ts";
 import type { ShimDescriptor } from "./env-shim/shim.ts";
 import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
 import {
@@ -43,6 +44,7 @@ export { AssetsBinding } from "./assets.ts";
 export { RateLimitBinding, AnalyticsSink } from "./local-bindings.ts";
 export { D1Binding, R2Binding, QueueBinding } from "./data-bindings.ts";
 export { TailSink } from "./tail-sink.ts";
+export { CacheBinding } from "./cache-binding.ts";
 
 type Fault = { outage?: boolean; latencyMs?: number; errorRate?: number };
 type Table = {
@@ -156,7 +158,17 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string, tailed = false
       if (descriptor) shim[b.name] = descriptor;
     }
   }
-  const mainModule = installEnvShim({ mainModule: spec.mainModule, modules, env: workerEnv, descriptors: shim, code: env.SHIM_CODE });
+  // The Cache API, which workerd gives loaded Workers none of (cache-binding.ts), for code that names it.
+  const usesCache = spec.modules.some((m) => typeof m.text === "string" && m.text.includes("caches"));
+  if (usesCache) workerEnv[CACHE_ENV_KEY] = ctx.exports.CacheBinding!({ props: {} });
+  const mainModule = installEnvShim({
+    mainModule: spec.mainModule,
+    modules,
+    env: workerEnv,
+    descriptors: shim,
+    code: env.SHIM_CODE,
+    always: usesCache,
+  });
   // The Durable Object classes this script implements get their alarms through the host (do-alarms.ts).
   const t = await getTable(env);
   const classes = [...new Set(Object.values(t.namespaces ?? {}).flatMap((n) => (n.script === spec.script ? [n.class] : [])))];

@@ -26,6 +26,8 @@ import { R2Bucket, type R2RawStub } from "./r2.ts";
 import { Queue, type QueueRawStub } from "./queue.ts";
 import { SHIM_ENV_KEY } from "./install.ts";
 import type { ShimDescriptor, ShimFactory } from "./descriptor.ts";
+import { installCaches } from "./cache.ts";
+import { CACHE_ENV_KEY } from "../cache-binding-key.ts";
 
 export type { ShimDescriptor, ShimFactory } from "./descriptor.ts";
 
@@ -55,3 +57,17 @@ export function applyShims(target: Record<string, unknown>, factories: Record<st
 }
 
 applyShims(env as unknown as Record<string, unknown>);
+
+// The Cache API, for a Worker whose code names `caches` (cache.ts): its stub is taken out of env.
+{
+  const e = env as unknown as Record<string, unknown>;
+  const stub = e[CACHE_ENV_KEY];
+  if (stub) {
+    installCaches(stub as Parameters<typeof installCaches>[0]);
+    try {
+      delete e[CACHE_ENV_KEY];
+    } catch {
+      // a frozen env keeps the stub; it does no harm
+    }
+  }
+}

@@ -1,0 +1,81 @@
+// The Cache API in Workers on the local edge (real workerd): workerd gives a Worker Loader's
+// Workers no cache, so the env shim hands them one backed by the region router's cache
+// (src/local-edge/workers/cache-binding.ts). put/match/delete on caches.default and a named cache,
+// expiry by Cache-Control, what may not be cached, and one cache shared by the account's Workers.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestEdge, type TestEdge } from "./support/edge.ts";
+import { edgeApi, type EdgeApi } from "./support/edge-api.ts";
+import { httpGet } from "./support/http.ts";
+
+const WORKER = `
+export default {
+  async fetch(req) {
+    const u = new URL(req.url);
+    const name = u.searchParams.get("cache");
+    const cache = name ? await caches.open(name) : caches.default;
+    const key = new Request("https://cached.example/" + (u.searchParams.get("key") ?? "k"));
+    try {
+      if (u.pathname === "/put") {
+        await cache.put(key, new Response(u.searchParams.get("body") ?? "v", { headers: { "cache-control": "max-age=" + (u.searchParams.get("ttl") ?? "60"), "x-mine": "1" } }));
+        return new Response("stored");
+      }
+      if (u.pathname === "/post") {
+        await cache.put(new Request(key, { method: "POST" }), new Response("x"));
+        return new Response("stored");
+      }
+      if (u.pathname === "/delete") return Response.json({ deleted: await cache.delete(key) });
+      const hit = await cache.match(key);
+      return Response.json(hit ? { hit: await hit.text(), status: hit.headers.get("cf-cache-status"), mine: hit.headers.get("x-mine") } : { hit: null });
+    } catch (e) {
+      return new Response(e.constructor.name + ": " + e.message, { status: 500 });
+    }
+  },
+};`;
+
+describe("the Cache API on the local edge", () => {
+  let t: TestEdge;
+  let api: EdgeApi;
+  const get = async (worker: string, path: string) => {
+    const r = await httpGet(t.region.port, `${worker}.localhost`, { path });
+    return { status: r.status, body: r.status === 200 && r.body.startsWith("{") ? JSON.parse(r.body) : r.body };
+  };
+  const deploy = async (name: string) => {
+    const r = await api.call(
+      "PUT",
+      `/workers/scripts/${name}`,
+      api.upload({ main_module: "index.js", compatibility_date: "2025-01-01" }, { "index.js": WORKER }),
+    );
+    expect(r.status, JSON.stringify(r.errors)).toBe(200);
+  };
+
+  beforeAll(async () => {
+    t = await startTestEdge();
+    api = edgeApi(t.edge, t.region);
+    await deploy("cachey");
+    await deploy("neighbour");
+  });
+  afterAll(async () => t?.dispose());
+
+  it("put, match (a HIT with the stored headers) and delete on caches.default", async () => {
+    expect((await get("cachey", "/get?key=a")).body).toEqual({ hit: null });
+    expect((await get("cachey", "/put?key=a&body=hello")).body).toBe("stored");
+    expect((await get("cachey", "/get?key=a")).body).toEqual({ hit: "hello", status: "HIT", mine: "1" });
+    // The account's other Worker sees the same default cache, as Workers on one zone do.
+    expect((await get("neighbour", "/get?key=a")).body).toEqual({ hit: "hello", status: "HIT", mine: "1" });
+    expect((await get("cachey", "/delete?key=a")).body).toEqual({ deleted: true });
+    expect((await get("cachey", "/delete?key=a")).body).toEqual({ deleted: false });
+    expect((await get("cachey", "/get?key=a")).body).toEqual({ hit: null });
+  });
+
+  it("a named cache is its own; an entry expires with its max-age; a non-GET put is refused in the runtime's words", async () => {
+    await get("cachey", "/put?key=b&body=named&cache=mine");
+    expect((await get("cachey", "/get?key=b&cache=mine")).body).toMatchObject({ hit: "named" });
+    expect((await get("cachey", "/get?key=b")).body).toEqual({ hit: null });
+    await get("cachey", "/put?key=short&body=soon&ttl=1");
+    expect((await get("cachey", "/get?key=short")).body).toMatchObject({ hit: "soon" });
+    await new Promise((r) => setTimeout(r, 2_200));
+    expect((await get("cachey", "/get?key=short")).body).toEqual({ hit: null });
+    const post = await get("cachey", "/post");
+    expect(post).toEqual({ status: 500, body: "TypeError: Cannot cache response to non-GET request." });
+  });
+});
