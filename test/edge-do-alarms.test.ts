@@ -19,6 +19,7 @@ export class Timer extends DurableObject {
       await this.ctx.storage.setAlarm(new Date(Date.now() + Number(u.searchParams.get("ms"))));
     }
     if (u.pathname === "/delete") await this.ctx.storage.deleteAlarm();
+    if (u.pathname === "/txn") await this.ctx.storage.transaction(async (txn) => txn.setAlarm(Date.now() + Number(u.searchParams.get("ms"))));
     return Response.json({ alarm: await this.ctx.storage.getAlarm(), runs: kv.get("runs") ?? [] });
   }
   async alarm(info) {
@@ -118,6 +119,13 @@ describe("Durable Object alarms on the local edge", () => {
     expect((await get("/delete?name=cancelled")).alarm).toBeNull();
     await new Promise((r) => setTimeout(r, 800));
     expect((await get("/?name=cancelled")).runs).toEqual([]);
+  });
+
+  it("a transaction's txn sets one too", async () => {
+    expect((await get("/txn?name=txn&ms=100")).alarm).not.toBeNull();
+    await eventually(async () => {
+      expect((await get("/?name=txn")).runs).toHaveLength(1);
+    });
   });
 
   it("a throwing alarm() is retried", async () => {

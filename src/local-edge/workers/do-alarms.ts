@@ -37,17 +37,24 @@ function __cbo_withAlarms(Base, className) {
       const id = String(ctx.id);
       const storage = ctx.storage;
       const time = (t) => (t instanceof Date ? t.getTime() : Number(t));
-      Object.defineProperty(storage, "setAlarm", {
-        configurable: true,
-        value: async (t) => {
-          // Cloudflare's words when the class cannot run one.
-          if (typeof Base.prototype.alarm !== "function")
-            throw new Error("Your Durable Object class must have an alarm() handler in order to call setAlarm()");
-          await alarms().set(className, id, time(t));
-        },
-      });
-      Object.defineProperty(storage, "getAlarm", { configurable: true, value: async () => alarms().get(className, id) });
-      Object.defineProperty(storage, "deleteAlarm", { configurable: true, value: async () => { await alarms().delete(className, id); } });
+      // On the storage and on a transaction's txn (there the alarm is not rolled back with it).
+      const patch = (o) => {
+        Object.defineProperty(o, "setAlarm", {
+          configurable: true,
+          value: async (t) => {
+            // Cloudflare's words when the class cannot run one.
+            if (typeof Base.prototype.alarm !== "function")
+              throw new Error("Your Durable Object class must have an alarm() handler in order to call setAlarm()");
+            await alarms().set(className, id, time(t));
+          },
+        });
+        Object.defineProperty(o, "getAlarm", { configurable: true, value: async () => alarms().get(className, id) });
+        Object.defineProperty(o, "deleteAlarm", { configurable: true, value: async () => { await alarms().delete(className, id); } });
+        return o;
+      };
+      patch(storage);
+      const transaction = storage.transaction.bind(storage);
+      Object.defineProperty(storage, "transaction", { configurable: true, value: (fn) => transaction((txn) => fn(patch(txn))) });
       super(ctx, env);
     }
     async ${RUN_ALARM}(info) {
