@@ -17,7 +17,7 @@ export const J = {
   // before the request that applies it and after its answer. Its SQL and its row in the migrations
   // table go in one transaction, so after a crash the table alone says whether it landed.
   d1Intent: "d1.intent", // {phase, database, databaseId, table, name, breaksRollback?}
-  d1Applied: "d1.applied", // {phase, database, name}
+  d1Applied: "d1.applied", // {phase, database, name, recovery?, confirmed?: "table" (its answer lost, the table holds it)}
   d1Failed: "d1.failed", // {phase, database, name, statement?, error}
   // `put`: the script PUT (a first deploy, or Durable Object migrations), which serves the new
   // version at 100% as soon as it lands; `migration` {oldTag, newTag} when it carries one.
