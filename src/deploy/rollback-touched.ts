@@ -8,6 +8,7 @@
 import type { Release } from "../store/index.ts";
 import type { ApplyContext, Progress } from "./apply-context.ts";
 import { J } from "./journal.ts";
+import { migrationLanded } from "./migration-landed.ts";
 import { readDeployment } from "../targets/live-read.ts";
 import { finishRecorded, untilRestored, type OwedContext } from "./owed.ts";
 import { describeError } from "./record.ts";
@@ -81,6 +82,16 @@ async function rollBackCode(ctx: ApplyContext, owed: OwedContext, name: string, 
     // keeps the new version, and the release says so (it ends failed, never rolled_back).
     const why = `Durable Object migration ${p.migrated.oldTag ?? "(none)"} -> ${p.migrated.newTag} applied: no version from before it can be deployed`;
     return { name, ok: true, kept: true, text: `${name} stays on ${p.versionId} (${why})` };
+  }
+  if (p.migrated && p.versionId === null) {
+    // The PUT's answer never came: if its migration landed, the target keeps the new code, as above.
+    const m = await migrationLanded(runtime, worker.name, p.migrated.newTag).catch((e: unknown) => e as Error);
+    if (m instanceof Error)
+      return { name, ok: false, kept: false, text: `${name}: its Durable Object migration tag could not be read: ${describeError(m)}` };
+    if (m.landed) {
+      const why = `Durable Object migration ${p.migrated.oldTag ?? "(none)"} -> ${p.migrated.newTag} landed though its answer was lost: no version from before it can be deployed`;
+      return { name, ok: true, kept: true, text: `${name} stays on ${m.serving ?? "the new version"} (${why})` };
+    }
   }
   // A first deploy has nothing earlier to serve: it stays on the new version, at 100%.
   const to = p.previousVersionId ?? p.versionId;

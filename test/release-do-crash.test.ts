@@ -1,0 +1,152 @@
+// kill -9 of the daemon (a real child process, test/support/migration-child.ts) during a release
+// that carries a Durable Object migration (non-gradual: the script PUT serves it at 100% at once),
+// at exact moments: just before the upload is journaled sent (nothing on the edge yet) and just
+// after the PUT landed but before its answer was journaled (the migration applied, its record
+// never written). The restarted daemon recovers: the release ends (nothing left unfinished, no
+// restore retried for ever), a target the migration reached keeps the new code (Cloudflare deploys
+// nothing from before a Durable Object migration, 10238), the others serve what they served, the
+// objects' stored state is intact, and the record names what each target serves.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDaemon } from "../src/daemon.ts";
+import { createStore } from "../src/store/index.ts";
+import type { TargetRuntime } from "../src/targets/types.ts";
+import { releaseOnce } from "./support/seed-release.ts";
+import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { httpGet } from "./support/http.ts";
+import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
+import { runMigrationChild } from "./support/run-migration-child.ts";
+
+const REGIONS = ["eu", "us"];
+const WORKER = "counter";
+const yaml = (classes: Record<string, string>, migrations: unknown[]) => `version: 1
+targets:
+  - { name: eu, api: local }
+  - { name: us, api: local }
+rollout:
+  waves: [[eu], [us]]
+  steps: [100]
+  allow_non_gradual: true
+  gate: { probe_path: /health, interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 }
+workers:
+  - name: ${WORKER}
+    main: ${WORKER}.js
+    compatibility_date: "2025-01-01"
+    durable_objects: ${JSON.stringify(classes)}
+    migrations: ${JSON.stringify(migrations)}
+`;
+const CLASS = (name: string) => `
+export class ${name} extends DurableObject {
+  async increment() {
+    const n = (this.ctx.storage.kv.get("n") ?? 0) + 1;
+    this.ctx.storage.kv.put("n", n);
+    return n;
+  }
+}`;
+const source = (tag: string, classes: string[]) => `
+import { DurableObject } from "cloudflare:workers";
+${classes.map(CLASS).join("\n")}
+export default {
+  async fetch(req, env) {
+    const url = new URL(req.url);
+    if (url.pathname === "/health") return new Response("ok");
+    if (url.pathname === "/count") return Response.json({ v: ${JSON.stringify(tag)}, n: await env.COUNTER.get(env.COUNTER.idFromName("a")).increment() });
+    return Response.json({ v: ${JSON.stringify(tag)} });
+  },
+};
+`;
+
+describe("kill -9 during a release that carries a Durable Object migration", () => {
+  let t: TestEdge;
+  let info: EdgeInfo;
+  let runtimes: Map<string, TargetRuntime>;
+
+  beforeAll(async () => {
+    t = await startTestEdge({ regions: REGIONS });
+    info = edgeInfo(t.edge);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  const count = async (region: string) => {
+    const r = await httpGet(t.edge.region(region).port, `${WORKER}.localhost`, { path: "/count" });
+    expect(r.status, r.body).toBe(200);
+    return JSON.parse(r.body) as { v: string; n: number };
+  };
+
+  for (const moment of [
+    { kind: "upload.intent", landed: false, why: "before the PUT is sent" },
+    { kind: "uploaded", landed: true, why: "after the PUT landed, before its answer is journaled" },
+  ]) {
+    it(`killed ${moment.why} on eu: the release ends, eu ${moment.landed ? "keeps the migrated code" : "serves what it served"}, us untouched`, {
+      timeout: 120_000,
+    }, async () => {
+      const dir = await makeTempDir("do-crash");
+      const dataDir = join(dir, "data");
+      const storeFile = join(dataDir, "orchestrator.sqlite");
+      await mkdir(dataDir, { recursive: true });
+      const worker = `${WORKER}`;
+      // Each case on its own script state: the seed deploys v1 (one class) to both regions.
+      for (const region of REGIONS) await t.edge.setFault(region, null);
+      const fleet: Fleet = await writeFleet(dir, yaml({ COUNTER: "Counter" }, [{ tag: "v1", new_sqlite_classes: ["Counter"] }]), {
+        [worker]: source(`v1-${moment.kind}`, ["Counter"]),
+      });
+      runtimes = localRuntimes(info, fleet.spec);
+      const seed = await releaseOnce(storeFile, fleet.spec, runtimes, worker);
+      expect(seed.status, seed.reason ?? "").toBe("succeeded");
+      const before = Object.fromEntries(
+        await Promise.all(REGIONS.map(async (r) => [r, (await liveOf(runtimes.get(r)!, worker))[0]!.versionId] as const)),
+      );
+      const stored = (await count("eu")).n;
+
+      // v2 adds a class: a non-gradual release.
+      await writeFile(
+        fleet.file,
+        yaml({ COUNTER: "Counter", LIMITER: "Limiter" }, [
+          { tag: "v1", new_sqlite_classes: ["Counter"] },
+          { tag: "v2", new_sqlite_classes: ["Limiter"] },
+        ]),
+      );
+      await fleet.setSource(worker, source(`v2-${moment.kind}`, ["Counter", "Limiter"]));
+      const child = await runMigrationChild(info, fleet.file, storeFile, worker, { killAt: { kind: moment.kind, target: "eu" } });
+      const exit = await child.exited;
+      expect(exit.signal).toBe("SIGKILL");
+
+      const daemon = await startDaemon({
+        dataDir,
+        configFile: fleet.file,
+        port: 0,
+        edge: t.edge,
+        log: () => {},
+        fallbackMasterKeyFile: join(dataDir, "master.key"),
+      });
+      // Recovery ends the release (startDaemon waits for it unless a restore is owed: none may be).
+      const record = await daemon.engine.wait(child.id);
+      await daemon.close();
+      const store = createStore(storeFile);
+      try {
+        expect(store.releases.unfinished()).toEqual([]);
+        expect(record.status, record.reason ?? "").toBe("rolled_back");
+        const eu = await liveOf(runtimes.get("eu")!, worker);
+        expect(eu).toHaveLength(1);
+        expect(eu[0]!.percentage).toBe(100);
+        const now = await count("eu");
+        if (moment.landed) {
+          expect(eu[0]!.versionId).not.toBe(before.eu);
+          expect(now.v).toBe(`v2-${moment.kind}`);
+          expect(record.reason).toMatch(/eu keeps .*Durable Object migration to v2 landed/);
+        } else {
+          expect(eu[0]!.versionId).toBe(before.eu);
+          expect(now.v).toBe(`v1-${moment.kind}`);
+        }
+        // The objects' state survived whatever code serves.
+        expect(now.n).toBe(stored + 1);
+        expect(await liveOf(runtimes.get("us")!, worker)).toEqual([{ versionId: before.us, percentage: 100 }]);
+      } finally {
+        store.close();
+      }
+    });
+  }
+});
