@@ -5,11 +5,17 @@
 // never written). The restarted daemon recovers: the release ends (nothing left unfinished, no
 // restore retried for ever), a target the migration reached keeps the new code (Cloudflare deploys
 // nothing from before a Durable Object migration, 10238), the others serve what they served, the
-// objects' stored state is intact, and the record names what each target serves.
+// objects' stored state is intact, and the record names what each target serves. And without a
+// kill: the PUT's answer lost (the region slower than the client's attempt timeout) while its
+// migration landed: the release's own rollback keeps the new code instead of asking Cloudflare for
+// a deployment it refuses for good (10238).
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCloudflareClient } from "../src/cloudflare/index.ts";
+import { parseSpec, resolveSpec } from "../src/config/load.ts";
 import { startDaemon } from "../src/daemon.ts";
+import { createEngine } from "../src/deploy/index.ts";
 import { createStore } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { releaseOnce } from "./support/seed-release.ts";
@@ -149,4 +155,85 @@ describe("kill -9 during a release that carries a Durable Object migration", () 
       }
     });
   }
+
+  it("the PUT's answer lost after its migration landed: the release keeps the new code there, no rollback is tried", {
+    timeout: 120_000,
+  }, async () => {
+    const dir = await makeTempDir("do-lost");
+    const worker = "lost";
+    const v1 = yaml({ COUNTER: "Counter" }, [{ tag: "v1", new_sqlite_classes: ["Counter"] }]).replaceAll(WORKER, worker);
+    const fleet = await writeFleet(dir, v1, { [worker]: source("v1", ["Counter"]) });
+    // Attempts time out after 1.5 s; the edge answers the first PUT after 2 s (it lands), and the
+    // retry comes 2.5 s later, when the script already carries the migration (and is refused).
+    const lost = new Map(
+      REGIONS.map((name) => {
+        const region = info.regions.find((r) => r.name === name)!;
+        const client = createCloudflareClient({
+          baseUrl: info.apiUrl,
+          apiToken: info.token,
+          accountId: region.accountId,
+          timeoutMs: 1_500,
+          maxRetries: 2,
+          baseDelayMs: 2_500,
+          maxDelayMs: 2_500,
+          random: () => 1,
+        });
+        const runtime: TargetRuntime = {
+          name,
+          accountId: region.accountId,
+          client,
+          endpoint: (w: string) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${w}.localhost` }),
+        };
+        return [name, runtime] as const;
+      }),
+    );
+    const store = createStore(join(dir, "orchestrator.sqlite"));
+    let spec = fleet.spec;
+    const engine = createEngine({ store, spec: () => spec, targets: () => lost });
+    try {
+      const seed = await engine.wait((await engine.release(worker)).id);
+      expect(seed.status, seed.reason ?? "").toBe("succeeded");
+      const before = (await liveOf(lost.get("us")!, worker))[0]!.versionId;
+      const v2 = yaml({ COUNTER: "Counter", LIMITER: "Limiter" }, [
+        { tag: "v1", new_sqlite_classes: ["Counter"] },
+        { tag: "v2", new_sqlite_classes: ["Limiter"] },
+      ]).replaceAll(WORKER, worker);
+      await writeFile(fleet.file, v2);
+      spec = resolveSpec(parseSpec(v2, fleet.file), fleet.file);
+      await fleet.setSource(worker, source("v2", ["Counter", "Limiter"]));
+      const eu = t.edge.region("eu");
+      const journal = store.releases.journal.bind(store.releases);
+      let injected = false;
+      store.releases.journal = (id, kind, target, data = {}) => {
+        const entry = journal(id, kind, target, data);
+        if (kind === "upload.intent" && target === "eu" && !injected) {
+          injected = true;
+          // Slow only the PUT's first attempt: cleared once the edge has taken that request.
+          const seen = t.edge.apiRequestCount(eu.accountId);
+          void t.edge.setFault("eu", { latencyMs: 2_000 });
+          const timer = setInterval(() => {
+            if (t.edge.apiRequestCount(eu.accountId) > seen) {
+              clearInterval(timer);
+              void t.edge.setFault("eu", null);
+            }
+          }, 5);
+        }
+        return entry;
+      };
+      const r = await engine.wait((await engine.release(worker)).id);
+      await t.edge.setFault("eu", null);
+      expect(injected).toBe(true);
+      // A target kept on the new code: the release cannot say every target is back (failed, as documented).
+      expect(r.status, r.reason ?? "").toBe("failed");
+      expect(r.reason).toMatch(/eu stays on .*landed though its answer was lost/);
+      expect(r.reason).not.toMatch(/10238/);
+      expect(store.releases.entries(r.id).filter((e) => e.kind === "rollback.intent" && e.target === "eu")).toEqual([]);
+      const now = await httpGet(eu.port, `${worker}.localhost`, { path: "/" });
+      expect(JSON.parse(now.body)).toMatchObject({ v: "v2" });
+      expect(await liveOf(lost.get("us")!, worker)).toEqual([{ versionId: before, percentage: 100 }]);
+    } finally {
+      await engine.close();
+      store.close();
+    }
+  });
 });
