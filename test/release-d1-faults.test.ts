@@ -5,7 +5,12 @@
 //      unknown, no traffic moved, and a release once the region answers applies it once;
 //   2. a migration's answer is lost after it committed (the region answers slower than the
 //      client's attempt timeout, so the client retries a file that already landed and D1 refuses
-//      the copy): the file is journaled applied, not failed, and the release goes on.
+//      the copy): the file is journaled applied, not failed, and the release goes on;
+//   3. the disk holding the orchestrator's database fills as a file is sent (SQLite's real
+//      SQLITE_FULL: the store's connection capped at its file's size, its free pages taken): the
+//      file lands, the release stops at its next write that needs room before any traffic moved,
+//      ends once there is room with the journal holding what the table holds, and the next
+//      release does not send the file again.
 // Each file's SQL logs its own name into a table without a unique key, so "applied once" is read
 // from the database itself; the journal of every release must equal the d1_migrations table.
 import { mkdir, writeFile } from "node:fs/promises";
@@ -135,7 +140,8 @@ describe("faults inside a D1 migration phase", () => {
       onJournal(kind, target, data);
       return entry;
     };
-    engine = createEngine({ store, spec: () => spec, targets: () => runtimes });
+    store.db.exec("CREATE TABLE test_filler (b BLOB)");
+    engine = createEngine({ store, spec: () => spec, targets: () => runtimes, restoreBackoff: { baseMs: 200, maxMs: 500 } });
     const r = await release();
     expect(r.status, r.reason ?? "").toBe("succeeded");
   }, 120_000);
@@ -211,5 +217,48 @@ describe("faults inside a D1 migration phase", () => {
     expect(entries.filter((e) => e.kind === "d1.failed")).toEqual([]);
     expect(entries.find((e) => e.kind === "d1.applied" && e.target === "eu" && e.data.name === "002_a.sql")).toBeDefined();
     for (const region of REGIONS) expect(await agree(region)).toEqual(["000_init.sql", "001_a.sql", "001_b.sql", "002_a.sql"]);
+  });
+
+  it("the disk fills as a file is sent: the release ends once there is room, its journal holding what the table holds", {
+    timeout: 120_000,
+  }, async () => {
+    /** Caps the file at its size and takes every free page: SQLITE_FULL from here, as on a full disk. */
+    const fillDisk = () => {
+      store.db.exec("PRAGMA max_page_count = 1");
+      const insert = store.db.prepare("INSERT INTO test_filler (b) VALUES (zeroblob(?))");
+      for (const size of [65_536, 4_096, 1_024, 256, 64, 16, 1]) {
+        for (;;) {
+          try {
+            insert.run(size);
+          } catch (e) {
+            expect(String(e)).toMatch(/database or disk is full|ERR_DISK_FULL/);
+            break;
+          }
+        }
+      }
+    };
+    const makeRoom = () => {
+      store.db.exec("PRAGMA max_page_count = 1073741823");
+      store.db.exec("DELETE FROM test_filler");
+    };
+    await addFile("003_a.sql");
+    let injected = false;
+    onJournal = (kind, target, data) => {
+      if (kind === "d1.intent" && target === "eu" && data.name === "003_a.sql" && !injected) {
+        injected = true;
+        fillDisk();
+        setTimeout(makeRoom, 1_500);
+      }
+    };
+    const r = await release();
+    onJournal = () => {};
+    expect(injected).toBe(true);
+    expect(r.status, r.reason ?? "").toBe("rolled_back");
+    expect(r.reason).toMatch(/database or disk is full|ERR_DISK_FULL/);
+    expect(await agree("eu")).toContain("003_a.sql");
+    expect(await agree("us")).not.toContain("003_a.sql");
+    const again = await release();
+    expect(again.status, again.reason ?? "").toBe("succeeded");
+    for (const region of REGIONS) expect(await agree(region)).toContain("003_a.sql");
   });
 });
