@@ -10,7 +10,10 @@
 //      SQLITE_FULL: the store's connection capped at its file's size, its free pages taken): the
 //      file lands, the release stops at its next write that needs room before any traffic moved,
 //      ends once there is room with the journal holding what the table holds, and the next
-//      release does not send the file again.
+//      release does not send the file again;
+//   4. a file's answer lost after it landed, then the region out (the retries and the table read
+//      unanswered): the release rolls back but stays unfinished, reading the table again until
+//      the region answers, and then journals the file applied, so the journal agrees.
 // Each file's SQL logs its own name into a table without a unique key, so "applied once" is read
 // from the database itself; the journal of every release must equal the d1_migrations table.
 import { mkdir, writeFile } from "node:fs/promises";
@@ -75,6 +78,21 @@ describe("faults inside a D1 migration phase", () => {
   let onJournal: (kind: string, target: string | null, data: Record<string, unknown>) => void = () => {};
 
   const release = async (): Promise<Release> => engine.wait((await engine.release(WORKER, { by: "test" })).id);
+  /** A release whose eu fault is cleared once it rolls back (it waits for eu's tables to answer). */
+  const releaseHealingOnRollback = async (): Promise<Release> => {
+    const { id } = await engine.release(WORKER, { by: "test" });
+    for (let i = 0; i < 1200; i++) {
+      const now = store.releases.get(id)!;
+      if (now.status !== "running") break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // Still unfinished here: it reads the unanswered file's table until eu answers.
+    expect(store.releases.get(id)!.status).toBe("rolling_back");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(store.releases.get(id)!.status).toBe("rolling_back");
+    await t.edge.setFault("eu", null);
+    return engine.wait(id);
+  };
   const addFile = async (name: string) => {
     await writeFile(join(dir, "migrations", name), logged(name, `t_${name.replace(/\W/g, "_")}`));
     files.push(name);
@@ -164,7 +182,7 @@ describe("faults inside a D1 migration phase", () => {
         void t.edge.setFault("eu", { outage: true });
       }
     };
-    const r = await release();
+    const r = await releaseHealingOnRollback();
     onJournal = () => {};
     await t.edge.setFault("eu", null);
     expect(injected).toBe(true);
@@ -260,5 +278,39 @@ describe("faults inside a D1 migration phase", () => {
     const again = await release();
     expect(again.status, again.reason ?? "").toBe("succeeded");
     for (const region of REGIONS) expect(await agree(region)).toContain("003_a.sql");
+  });
+
+  it("an answer lost after the file landed while the table cannot be read: the release ends only once it can, journaling the file", {
+    timeout: 120_000,
+  }, async () => {
+    await addFile("004_a.sql");
+    const eu = t.edge.region("eu");
+    let injected = false;
+    onJournal = (kind, target, data) => {
+      if (kind === "d1.intent" && target === "eu" && data.name === "004_a.sql" && !injected) {
+        injected = true;
+        // The first attempt slowed past the client's timeout (it lands); then the region goes out,
+        // so the retries and the table read get no answer.
+        const seen = t.edge.apiRequestCount(eu.accountId);
+        void t.edge.setFault("eu", { latencyMs: LATENCY_MS });
+        const timer = setInterval(() => {
+          if (t.edge.apiRequestCount(eu.accountId) > seen) {
+            clearInterval(timer);
+            void t.edge.setFault("eu", { outage: true });
+          }
+        }, 5);
+      }
+    };
+    const r = await releaseHealingOnRollback();
+    onJournal = () => {};
+    expect(injected).toBe(true);
+    expect(r.status, r.reason ?? "").toBe("rolled_back");
+    expect(r.reason).toMatch(/004_a\.sql on database faulty in eu got no answer/);
+    const applied = store.releases.entries(r.id).find((e) => e.kind === "d1.applied" && e.data.name === "004_a.sql");
+    expect(applied?.data).toMatchObject({ recovery: true });
+    expect(await agree("eu")).toContain("004_a.sql");
+    const again = await release();
+    expect(again.status, again.reason ?? "").toBe("succeeded");
+    for (const region of REGIONS) expect(await agree(region)).toContain("004_a.sql");
   });
 });
