@@ -8,7 +8,7 @@
 //      and that bookmark does bring the overwritten writes back;
 //   3. while it runs, a release of the same worker is refused naming the restore, and a restore
 //      while a release runs is refused naming the release.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
@@ -111,6 +111,7 @@ describe("faults during a D1 restore", () => {
     await engine?.close();
     store?.close();
     await t?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("the region out: ERR_CF_UNAVAILABLE, nothing restored; the same restore completes once it answers", { timeout: 60_000 }, async () => {

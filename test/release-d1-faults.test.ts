@@ -16,7 +16,7 @@
 //      the region answers, and then journals the file applied, so the journal agrees.
 // Each file's SQL logs its own name into a table without a unique key, so "applied once" is read
 // from the database itself; the journal of every release must equal the d1_migrations table.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
@@ -167,6 +167,7 @@ describe("faults inside a D1 migration phase", () => {
     await engine?.close();
     store?.close();
     await t?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("an outage as a file is sent: ERR_CF_UNAVAILABLE naming the file, nothing moved, the retry applies it once", {

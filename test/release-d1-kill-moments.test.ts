@@ -7,7 +7,7 @@
 // database's d1_migrations table; each file ran once (it logs itself into a table without a
 // unique key); no target serves code whose schema is missing; `cbo audit verify` passes; and a
 // release afterwards applies what is pending and succeeds.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon } from "../src/daemon.ts";
@@ -140,6 +140,7 @@ describe("kill -9 at exact moments of a release with D1 migrations", () => {
   }, 120_000);
   afterAll(async () => {
     await t?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   for (const moment of MOMENTS) {

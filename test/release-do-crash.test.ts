@@ -9,7 +9,7 @@
 // kill: the PUT's answer lost (the region slower than the client's attempt timeout) while its
 // migration landed: the release's own rollback keeps the new code instead of asking Cloudflare for
 // a deployment it refuses for good (10238).
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
@@ -72,8 +72,15 @@ describe("kill -9 during a release that carries a Durable Object migration", () 
     t = await startTestEdge({ regions: REGIONS });
     info = edgeInfo(t.edge);
   }, 60_000);
+  const dirs: string[] = [];
+  const tempDir = async (prefix: string) => {
+    const d = await makeTempDir(prefix);
+    dirs.push(d);
+    return d;
+  };
   afterAll(async () => {
     await t?.dispose();
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
   const count = async (region: string) => {
@@ -89,7 +96,7 @@ describe("kill -9 during a release that carries a Durable Object migration", () 
     it(`killed ${moment.why} on eu: the release ends, eu ${moment.landed ? "keeps the migrated code" : "serves what it served"}, us untouched`, {
       timeout: 120_000,
     }, async () => {
-      const dir = await makeTempDir("do-crash");
+      const dir = await tempDir("do-crash");
       const dataDir = join(dir, "data");
       const storeFile = join(dataDir, "orchestrator.sqlite");
       await mkdir(dataDir, { recursive: true });
@@ -159,7 +166,7 @@ describe("kill -9 during a release that carries a Durable Object migration", () 
   it("the PUT's answer lost after its migration landed: the release keeps the new code there, no rollback is tried", {
     timeout: 120_000,
   }, async () => {
-    const dir = await makeTempDir("do-lost");
+    const dir = await tempDir("do-lost");
     const worker = "lost";
     const v1 = yaml({ COUNTER: "Counter" }, [{ tag: "v1", new_sqlite_classes: ["Counter"] }]).replaceAll(WORKER, worker);
     const fleet = await writeFleet(dir, v1, { [worker]: source("v1", ["Counter"]) });
