@@ -19,6 +19,8 @@ export type RawInit = {
   /** A plain object or array is sent as JSON; anything else (FormData, bytes, text) as it is. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** Not retried after an answer that may follow the change (transport.ts, TransportInit.once). */
+  once?: boolean;
 };
 
 /** A successful v4 envelope: its `result` and `result_info` (paging), both still unchecked. */
@@ -72,6 +74,7 @@ export function createApiContext(opts: { transport: Transport; accountId?: strin
       headers,
       ...(body === undefined ? {} : { body }),
       ...(init.endpoint === undefined ? {} : { endpoint: init.endpoint }),
+      ...(init.once ? { once: true } : {}),
     });
   }
 

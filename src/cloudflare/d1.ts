@@ -113,6 +113,8 @@ export function createD1Api(ctx: ApiContext) {
     async restoreD1(databaseId: string, bookmark: string): Promise<D1Restore> {
       return ctx.json("POST", `${await dbPath(databaseId)}/time_travel/restore`, D1RestoreSchema, {
         endpoint: "d1.time-travel.restore",
+        // Sent twice, a restore whose answer was lost would answer a previous_bookmark that undoes nothing.
+        once: true,
         query: { bookmark },
         headers: { "content-type": "application/json" },
       });

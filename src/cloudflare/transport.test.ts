@@ -120,6 +120,23 @@ describe("transport", () => {
     expect(responseInfo(res)?.attempts).toBe(1);
   });
 
+  it("sends a request marked once a single time after a 5xx or a timeout (it may have landed), but retries its 429", async () => {
+    const { seen, baseUrl } = await scriptedServer([{ status: 429, headers: { "retry-after": "0" } }, { status: 503 }]);
+    const { transport } = transportFor(baseUrl);
+    const res = await transport("/restore", { method: "POST", once: true });
+    expect(res.status).toBe(503);
+    expect(seen).toHaveLength(2);
+    // A peer that never answers: one attempt, then ERR_CF_UNAVAILABLE.
+    let hits = 0;
+    const silent = http.createServer(() => void hits++);
+    servers.push(silent);
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const { port } = silent.address() as AddressInfo;
+    const slow = transportFor(`http://127.0.0.1:${port}/client/v4`, { timeoutMs: 100 }).transport;
+    await expect(slow("/restore", { method: "POST", once: true })).rejects.toMatchObject({ code: "ERR_CF_UNAVAILABLE" });
+    expect(hits).toBe(1);
+  });
+
   it("returns the last response when retries run out", async () => {
     const { seen, baseUrl } = await scriptedServer([], { status: 429, headers: { "retry-after": "0" } });
     const { transport } = transportFor(baseUrl, { maxRetries: 2 });

@@ -6,6 +6,7 @@
 //   ├─ 429 / 5xx ── retries left ──> wait max(retry-after, jittered backoff) ──> attempt n+1
 //   │            └─ none left, or retry-after beyond maxRetryAfterMs ──> return the response
 //   └─ network error / attempt timeout ── retries left ──> wait backoff ──> attempt n+1
+//   (a request marked `once` gets no retry after a 5xx, a network error or a timeout: it may have landed)
 //                                       └─ none left ──> throw ERR_CF_UNAVAILABLE
 // A caller's abort ends it at once with the abort reason. The call scope (call-scope.ts) gives the
 // budget slot its priority and longest wait, and its signal cancels the call like the caller's.
@@ -56,7 +57,15 @@ export type TransportOptions = {
 };
 
 /** A fetch init that may name the endpoint class (never sent: it only labels the request). */
-export type TransportInit = RequestInit & { endpoint?: string };
+export type TransportInit = RequestInit & {
+  endpoint?: string;
+  /**
+   * Not to be sent twice (a D1 Time Travel restore): a timeout, a lost connection or a 5xx may
+   * follow the change landing, so it is not retried and the caller learns the outcome is unknown.
+   * A 429 is still retried: Cloudflare refused it before running it.
+   */
+  once?: boolean;
+};
 
 export type Transport = (input: string | URL | Request, init?: TransportInit) => Promise<Response>;
 
@@ -92,7 +101,7 @@ export function createTransport(opts: TransportOptions): Transport {
     );
 
   async function call(input: string | URL | Request, given: TransportInit | undefined, s: Span): Promise<Response> {
-    const { endpoint = UNCLASSIFIED, ...init } = given ?? {};
+    const { endpoint = UNCLASSIFIED, once = false, ...init } = given ?? {};
     const req = await normalize(input, init, baseUrl);
     const method = (req.init.method ?? "GET").toUpperCase();
     const url = new URL(req.url);
@@ -124,7 +133,7 @@ export function createTransport(opts: TransportOptions): Transport {
       } catch (e) {
         m?.cloudflareRequests.inc({ endpoint, status: "error" });
         if (callerSignal?.aborted) throw e;
-        if (attempt >= maxRetries) {
+        if (once || attempt >= maxRetries) {
           throw new CboError(
             "ERR_CF_UNAVAILABLE",
             `Cloudflare API unreachable: ${method} ${path} failed after ${attempt + 1} attempt(s): ${describe(e)}`,
@@ -138,7 +147,7 @@ export function createTransport(opts: TransportOptions): Transport {
       m?.cloudflareRequests.inc({ endpoint, status: String(response.status) });
       m?.cloudflareDuration.observe({ endpoint }, (performance.now() - sent) / 1000);
       if (response.status === 429) m?.cloudflareRateLimited.inc({ endpoint });
-      const retryable = response.status === 429 || response.status >= 500;
+      const retryable = response.status === 429 || (!once && response.status >= 500);
       const retryAfter = retryable ? parseRetryAfter(response.headers) : undefined;
       if (!retryable || attempt >= maxRetries || (retryAfter ?? 0) > maxRetryAfterMs) {
         responseInfos.set(response, { method, path, attempts: attempt + 1, endpoint });

@@ -73,6 +73,16 @@ export async function d1Phase(
       try {
         await runtime.client.applyD1Migration(db.id, { name: f.name, sql: f.sql, table: m.table });
       } catch (e) {
+        // The answer is not the whole story: one that timed out or was lost may follow a commit,
+        // and the transport's retry of such a file is then refused (its table already exists).
+        // The table says whether it landed (the file and its row are one transaction).
+        const landed = await holds(runtime, db.id, m.table, f.name);
+        if (landed === true) {
+          ctx.rec.journal(J.d1Applied, name, { phase, database: m.database, name: f.name, confirmed: "table" });
+          done.push(f.name);
+          continue;
+        }
+        if (!refused(e)) throw unanswered(e, { phase, target: name, database: m.database, file: f.name, landed, done, bookmark, ctx });
         const why = d1Message(e);
         const statement = failingStatement(f.sql, why);
         ctx.rec.tryTo(() =>
@@ -113,6 +123,62 @@ export async function d1Phase(
       bookmark,
     });
   }
+}
+
+/** Whether the migrations table holds `file`; undefined when it cannot be read now. */
+async function holds(runtime: TargetRuntime, databaseId: string, table: string, file: string): Promise<boolean | undefined> {
+  try {
+    return (await readApplied(runtime, databaseId, table)).names.includes(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** D1 answered and refused the file (a 4xx): the file is what needs fixing. */
+function refused(e: unknown): boolean {
+  return isCboError(e) && e.code === "ERR_CF_REQUEST";
+}
+
+/**
+ * A file sent without a clear answer (the region unavailable, rate limited, an answer lost, the
+ * release halted): not the file's fault, so not ERR_D1_MIGRATION. When the table says it did not
+ * land, d1.failed is journaled (landed: false); when it cannot say, nothing is: the intent stays
+ * unanswered, and recovery or the next release reads the table before sending anything.
+ */
+function unanswered(
+  e: unknown,
+  w: {
+    phase: D1PhaseKind;
+    target: string;
+    database: string;
+    file: string;
+    landed: false | undefined;
+    done: string[];
+    bookmark: string | null;
+    ctx: Pick<ApplyContext, "rec">;
+  },
+): unknown {
+  // A halt or an abort: its own reason, so the release stops as such (recovery reads the table).
+  if (!isCboError(e)) return e;
+  if (w.landed === false)
+    w.ctx.rec.tryTo(() =>
+      w.ctx.rec.journal(J.d1Failed, w.target, {
+        phase: w.phase,
+        database: w.database,
+        name: w.file,
+        landed: false,
+        error: describeError(e),
+      }),
+    );
+  const fate =
+    w.landed === false
+      ? "it did not land (its migrations table says so)"
+      : "whether it landed is unknown until the region answers (its migrations table could not be read)";
+  return new CboError(e.code, `D1 migration ${w.file} on database ${w.database} in ${w.target} got no answer: ${e.message}; ${fate}.`, {
+    details: { target: w.target, database: w.database, file: w.file, landed: w.landed ?? null, applied: w.done, bookmark: w.bookmark },
+    hint: `Release again once ${w.target} answers: the file needs no change, no traffic shifted in ${w.target}, and the next release reads the migrations table first, so a file that landed is not sent twice.`,
+    cause: e,
+  });
 }
 
 /** What D1 said about a failed query (Cloudflare's own message when it gave one). */

@@ -10,6 +10,7 @@ import type { JournalEntry } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import { d1Replay, J } from "./journal.ts";
 import { readApplied } from "./observe.ts";
+import { isCboError } from "../kit/errors.ts";
 import { describeError, type Recorder } from "./record.ts";
 
 export type D1Recovered = {
@@ -70,4 +71,34 @@ export function describeD1Recovery(list: D1Recovered[], opts: { finishing?: bool
       return `${where}, ${parts.join(", ")}${opts.finishing ? "" : " (the schema stays; the next release applies what is pending)"}`;
     })
     .join("; ");
+}
+
+/**
+ * A release ending on its own (rolled back) with D1 files sent but unanswered in its journal (the
+ * answer lost, the table unreadable then): reads their tables now and journals d1.applied
+ * (recovery) for each that landed, skipping what the journal holds by then. `unreadable`: tables
+ * that could not be read for a reason that passes (the region out), to be read again.
+ */
+export async function settleUnansweredD1(
+  rec: Recorder,
+  entries: () => JournalEntry[],
+  runtimes: Map<string, TargetRuntime>,
+): Promise<{ unreadable: string[] }> {
+  const unreadable: string[] = [];
+  for (const r of d1Replay(entries())) {
+    const unanswered = r.sent.filter((n) => !r.applied.includes(n) && r.failed?.name !== n);
+    const runtime = runtimes.get(r.target);
+    if (unanswered.length === 0 || !runtime || !r.databaseId) continue;
+    let names: Set<string>;
+    try {
+      names = new Set((await readApplied(runtime, r.databaseId, r.table || "d1_migrations")).names);
+    } catch (e) {
+      // Gone for good (deleted, refused): nothing to wait for; the next release reads it again.
+      if (isCboError(e) && e.retryable) unreadable.push(`${r.target}: D1 ${r.database} (${describeError(e)})`);
+      continue;
+    }
+    for (const n of unanswered)
+      if (names.has(n)) rec.journal(J.d1Applied, r.target, { phase: r.phaseOf[n] ?? "", database: r.database, name: n, recovery: true });
+  }
+  return { unreadable };
 }

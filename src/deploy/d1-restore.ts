@@ -6,7 +6,7 @@
 // Never automatic: nothing in the engine calls it.
 import type { D1RestorePreview, D1RestoreResult } from "../contract/index.ts";
 import type { ResolvedWorker } from "../config/load.ts";
-import { CboError } from "../kit/errors.ts";
+import { CboError, isCboError } from "../kit/errors.ts";
 import type { Store } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
 import { d1Replay } from "./journal.ts";
@@ -61,8 +61,24 @@ export function previewD1Restore(
 }
 
 export async function restoreD1ToBookmark(runtime: TargetRuntime, preview: D1RestorePreview): Promise<D1RestoreResult> {
-  const r = await runtime.client.restoreD1(preview.databaseId, preview.bookmark);
-  return { ...preview, undoBookmark: r.previous_bookmark ?? null, restoredAt: new Date().toISOString() };
+  // The moment before, read first: if the restore's answer is lost (it is sent once, as a second
+  // restore would answer a previous_bookmark that undoes nothing), this is the way back.
+  const before = await runtime.client.getD1Bookmark(preview.databaseId);
+  try {
+    const r = await runtime.client.restoreD1(preview.databaseId, preview.bookmark);
+    return { ...preview, undoBookmark: r.previous_bookmark ?? before, restoredAt: new Date().toISOString() };
+  } catch (e) {
+    if (!isCboError(e) || e.code === "ERR_CF_REQUEST") throw e;
+    throw new CboError(
+      e.code,
+      `The restore of D1 ${preview.database} on ${preview.target} got no answer (${e.message}): whether it landed is unknown. If it did, bookmark ${before} undoes it.`,
+      {
+        details: { database: preview.database, target: preview.target, bookmark: preview.bookmark, undoBookmark: before },
+        hint: `Run the same cbo d1 restore again once ${preview.target} answers (restoring to the same bookmark twice leaves the same data); keep ${before}: it holds the writes from before this attempt.`,
+        cause: e,
+      },
+    );
+  }
 }
 
 /** What the user agrees to, in one sentence (CLI prompt, API refusal, MCP). */

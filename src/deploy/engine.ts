@@ -48,6 +48,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const { store } = deps;
   const log = deps.log ?? silentLogger;
   const claimed = new Set<string>();
+  /** Workers claimed by a D1 restore (no release record): what a refused release names. */
+  const restoring = new Map<string, string>();
   const active = new Map<string, Active>();
   const halt = new AbortController();
   const board = createRestoreBoard();
@@ -85,6 +87,12 @@ export function createEngine(deps: EngineDeps): Engine {
     if (closed) throw new CboError("ERR_CONFLICT", "The engine is shutting down.");
     const key = keyOf(worker.tenant, worker.name);
     const running = store.releases.unfinished().find((r) => r.tenant === worker.tenant && r.worker === worker.name);
+    const restore = restoring.get(key);
+    if (claimed.has(key) && !running && restore !== undefined)
+      throw new CboError("ERR_CONFLICT", `Worker ${worker.name} has a D1 restore in progress (${restore}).`, {
+        details: { worker: worker.name, restore },
+        hint: "Wait for it to finish (it is one request to the database), then release again: the plan reads the restored schema.",
+      });
     if (claimed.has(key) || running) {
       const owed = running ? board.of(running.id).map((p) => p.target) : [];
       throw new CboError(
@@ -414,6 +422,8 @@ export function createEngine(deps: EngineDeps): Engine {
       const worker = findWorker(preview.worker);
       // Not under a running release: its migrations would race the restore.
       const unclaim = claim(worker);
+      const key = keyOf(worker.tenant, worker.name);
+      restoring.set(key, `D1 ${preview.database} on ${req.target} to the bookmark before release ${preview.release}`);
       try {
         const runtime = runtimesFor(worker).get(req.target);
         if (!runtime) throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no target ${req.target}.`);
@@ -421,6 +431,7 @@ export function createEngine(deps: EngineDeps): Engine {
         log.info(`${worker.name}: D1 ${preview.database} on ${req.target} restored to the bookmark before release ${preview.release}`);
         return done;
       } finally {
+        restoring.delete(key);
         unclaim();
       }
     },

@@ -17,7 +17,7 @@ export const J = {
   // before the request that applies it and after its answer. Its SQL and its row in the migrations
   // table go in one transaction, so after a crash the table alone says whether it landed.
   d1Intent: "d1.intent", // {phase, database, databaseId, table, name, breaksRollback?}
-  d1Applied: "d1.applied", // {phase, database, name}
+  d1Applied: "d1.applied", // {phase, database, name, recovery?, confirmed?: "table" (its answer lost, the table holds it)}
   d1Failed: "d1.failed", // {phase, database, name, statement?, error}
   // `put`: the script PUT (a first deploy, or Durable Object migrations), which serves the new
   // version at 100% as soon as it lands; `migration` {oldTag, newTag} when it carries one.
@@ -58,6 +58,8 @@ export type TargetReplay = {
   put: boolean;
   /** The upload carried Durable Object migrations: no deployment can go back past them. */
   migrated: boolean;
+  /** The migration tag that upload moves the script to (its intent's newTag). */
+  migrationTag?: string;
   /** Per phase (target-phases.ts), the data of its last intent and of its outcome after that intent. */
   phases: Record<string, { intent: Record<string, unknown>; done?: Record<string, unknown> }>;
 };
@@ -193,7 +195,11 @@ export function replay(entries: JournalEntry[]): Map<string, TargetReplay> {
         t.uploadIntent = true;
         if (prev === null || typeof prev === "string") t.previousVersionId = prev;
         if (d.put === true) t.put = true;
-        if (d.migration) t.migrated = true;
+        if (d.migration) {
+          t.migrated = true;
+          const tag = (d.migration as { newTag?: unknown }).newTag;
+          if (typeof tag === "string") t.migrationTag = tag;
+        }
         break;
       case J.phaseIntent:
         if (typeof d.phase === "string") t.phases[d.phase] = { intent: d };

@@ -30,6 +30,7 @@ import type { Recorder } from "./record.ts";
 import { changedKeys, managedKeys, readState, writeState, type ScriptState, type SettingKey } from "../targets/script-state.ts";
 import { releasePlanOf, rollbackPlanOf } from "./stored.ts";
 import { describeD1Recovery, recoverD1 } from "./d1-recover.ts";
+import { migrationLanded } from "./migration-landed.ts";
 import { describeContractRecovery, finishContract } from "./d1-contract-recover.ts";
 import type { ResolvedWorker } from "../config/load.ts";
 import type { TargetPlace } from "./observe.ts";
@@ -224,6 +225,19 @@ async function settle(
       serving: s.versionId,
       note: "a Durable Object migration was applied: nothing from before it can serve",
     };
+  }
+  if (s.migrated && !s.versionId && s.migrationTag) {
+    // Killed with the PUT in flight: if its migration landed, nothing from before it can serve
+    // (a rollback would be refused for good, 10238), so the target keeps what it serves.
+    const m = await migrationLanded(runtime, worker, s.migrationTag).catch((e: unknown) => e as Error);
+    if (m instanceof Error) return { target: name, error: `${name}: could not read its Durable Object migration tag: ${describeError(m)}` };
+    if (m.landed)
+      return {
+        target: name,
+        action: "kept",
+        serving: m.serving,
+        note: `the Durable Object migration to ${s.migrationTag} landed before its answer was recorded: nothing from before it can serve`,
+      };
   }
   const restored = await settleCode(ctx, owed, name, s, runtime, worker, readLive);
   // The code is back: so are the script settings the release had started to change.

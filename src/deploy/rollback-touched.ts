@@ -8,8 +8,11 @@
 import type { Release } from "../store/index.ts";
 import type { ApplyContext, Progress } from "./apply-context.ts";
 import { J } from "./journal.ts";
+import { migrationLanded } from "./migration-landed.ts";
+import { settleUnansweredD1 } from "./d1-recover.ts";
+import { backoffDelay, sleep } from "../kit/backoff.ts";
 import { readDeployment } from "../targets/live-read.ts";
-import { finishRecorded, untilRestored, type OwedContext } from "./owed.ts";
+import { DEFAULT_RESTORE_BACKOFF, finishRecorded, untilRestored, type OwedContext } from "./owed.ts";
 import { describeError } from "./record.ts";
 import { restoreTarget } from "./restore-target.ts";
 import { restoreSettings } from "./target-phases.ts";
@@ -31,6 +34,7 @@ export async function rollBackTouched(ctx: ApplyContext, stop: ReleaseStop, touc
     ...(ctx.restoreBackoff ? { backoff: ctx.restoreBackoff } : {}),
   };
   const settled = await Promise.allSettled(names.map((name) => rollBackOne(ctx, owed, name, touched.get(name)!)));
+  await settleD1(ctx, owed);
   if (ctx.halt.aborted) {
     rec.log("halted while rolling back; the next start recovers it from the journal");
     return ctx.store.releases.get(ctx.release.id)!;
@@ -82,6 +86,16 @@ async function rollBackCode(ctx: ApplyContext, owed: OwedContext, name: string, 
     const why = `Durable Object migration ${p.migrated.oldTag ?? "(none)"} -> ${p.migrated.newTag} applied: no version from before it can be deployed`;
     return { name, ok: true, kept: true, text: `${name} stays on ${p.versionId} (${why})` };
   }
+  if (p.migrated && p.versionId === null) {
+    // The PUT's answer never came: if its migration landed, the target keeps the new code, as above.
+    const m = await migrationLanded(runtime, worker.name, p.migrated.newTag).catch((e: unknown) => e as Error);
+    if (m instanceof Error)
+      return { name, ok: false, kept: false, text: `${name}: its Durable Object migration tag could not be read: ${describeError(m)}` };
+    if (m.landed) {
+      const why = `Durable Object migration ${p.migrated.oldTag ?? "(none)"} -> ${p.migrated.newTag} landed though its answer was lost: no version from before it can be deployed`;
+      return { name, ok: true, kept: true, text: `${name} stays on ${m.serving ?? "the new version"} (${why})` };
+    }
+  }
   // A first deploy has nothing earlier to serve: it stays on the new version, at 100%.
   const to = p.previousVersionId ?? p.versionId;
   const note = p.previousVersionId === null ? "no previous version: keeps serving the new version" : undefined;
@@ -118,4 +132,32 @@ async function rollBackCode(ctx: ApplyContext, owed: OwedContext, name: string, 
   }
   rec.tryTo(() => rec.journal(J.rollbackFailed, name, { versionId: to, error: describeError(settled.error) }));
   return { name, ok: false, kept: false, text: `${name} could not be rolled back to ${to}: ${describeError(settled.error)}` };
+}
+
+/**
+ * D1 files the release sent without an answer, settled from their tables before it ends, so its
+ * journal agrees with them: a table that cannot be read yet (its region out) is read again with
+ * the restore backoff until it answers, as a restore is retried; the release stays rolling_back
+ * meanwhile. A halt leaves it to recovery (d1-recover.ts reads the same tables).
+ */
+async function settleD1(ctx: ApplyContext, owed: OwedContext): Promise<void> {
+  const backoff = owed.backoff ?? DEFAULT_RESTORE_BACKOFF;
+  for (let round = 0; ; round++) {
+    let unreadable: string[];
+    try {
+      ({ unreadable } = await settleUnansweredD1(ctx.rec, () => ctx.store.releases.entries(ctx.release.id), ctx.runtimes));
+    } catch (e) {
+      unreadable = [describeError(e)];
+    }
+    if (unreadable.length === 0) return;
+    if (round === 0)
+      ctx.rec.tryTo(() =>
+        ctx.rec.log(`D1 migrations sent without an answer; reading their tables again until they answer: ${unreadable.join("; ")}`),
+      );
+    try {
+      await sleep(Math.max(100, backoffDelay(round, backoff)), ctx.halt);
+    } catch {
+      return;
+    }
+  }
 }

@@ -4,13 +4,15 @@
 // `{"phase": "d1-migrations", "target": "eu"}` right after each D1 phase's intent is journaled (the
 // store's own write, seen through a wrapper; pipes are synchronous on Linux, so the line is out
 // before the phase's first request), and `{"done": id, "status": …}` at the end.
-// Input: env CBO_TEST_CHILD = JSON {edge: EdgeInfo, specFile, storeFile, worker}.
+// Input: env CBO_TEST_CHILD = JSON {edge: EdgeInfo, specFile, storeFile, worker, killAt?}. killAt
+// {kind, target}: the child SIGKILLs itself as it is about to journal that entry (the step before it
+// done on the edge, its record never written): a kill -9 at an exact moment.
 import { dirname, join } from "node:path";
 import { startDaemon } from "../../src/daemon.ts";
 import type { RegionInfo } from "../../src/local-edge/types.ts";
 import type { EdgeInfo } from "./orchestrator.ts";
 
-type Input = { edge: EdgeInfo; specFile: string; storeFile: string; worker: string };
+type Input = { edge: EdgeInfo; specFile: string; storeFile: string; worker: string; killAt?: { kind: string; target: string } };
 
 const input = JSON.parse(process.env["CBO_TEST_CHILD"] ?? "null") as Input | null;
 if (!input) throw new Error("CBO_TEST_CHILD is not set");
@@ -25,6 +27,7 @@ const daemon = await startDaemon({
 const releases = daemon.store.releases;
 const journal = releases.journal.bind(releases);
 releases.journal = (id, kind, target, data = {}) => {
+  if (input.killAt && kind === input.killAt.kind && target === input.killAt.target) process.kill(process.pid, "SIGKILL");
   const entry = journal(id, kind, target, data);
   if (kind === "phase.intent" && typeof data.phase === "string" && data.phase.startsWith("d1-"))
     process.stdout.write(`${JSON.stringify({ phase: data.phase, target })}\n`);

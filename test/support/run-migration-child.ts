@@ -17,9 +17,15 @@ export type MigrationChild = {
   kill(): void;
 };
 
-export function runMigrationChild(info: EdgeInfo, specFile: string, storeFile: string, worker: string): Promise<MigrationChild> {
+export function runMigrationChild(
+  info: EdgeInfo,
+  specFile: string,
+  storeFile: string,
+  worker: string,
+  opts: { killAt?: { kind: string; target: string } } = {},
+): Promise<MigrationChild> {
   const child = spawn(process.execPath, [CHILD], {
-    env: { ...process.env, CBO_TEST_CHILD: JSON.stringify({ edge: info, specFile, storeFile, worker }) },
+    env: { ...process.env, CBO_TEST_CHILD: JSON.stringify({ edge: info, specFile, storeFile, worker, ...opts }) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";

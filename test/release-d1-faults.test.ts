@@ -1,0 +1,317 @@
+// Faults inside a release's D1 migration phase, on a real two-region local edge (its own fault
+// injection, as `cbo edge fault` sets it), with a real engine and a real store file:
+//   1. the region's API goes down (outage) just as a migration file is sent: the release stops
+//      with ERR_CF_UNAVAILABLE (not ERR_D1_MIGRATION: the file is fine), says whether it landed is
+//      unknown, no traffic moved, and a release once the region answers applies it once;
+//   2. a migration's answer is lost after it committed (the region answers slower than the
+//      client's attempt timeout, so the client retries a file that already landed and D1 refuses
+//      the copy): the file is journaled applied, not failed, and the release goes on;
+//   3. the disk holding the orchestrator's database fills as a file is sent (SQLite's real
+//      SQLITE_FULL: the store's connection capped at its file's size, its free pages taken): the
+//      file lands, the release stops at its next write that needs room before any traffic moved,
+//      ends once there is room with the journal holding what the table holds, and the next
+//      release does not send the file again;
+//   4. a file's answer lost after it landed, then the region out (the retries and the table read
+//      unanswered): the release rolls back but stays unfinished, reading the table again until
+//      the region answers, and then journals the file applied, so the journal agrees.
+// Each file's SQL logs its own name into a table without a unique key, so "applied once" is read
+// from the database itself; the journal of every release must equal the d1_migrations table.
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCloudflareClient } from "../src/cloudflare/index.ts";
+import { parseSpec, resolveSpec, type ResolvedSpec } from "../src/config/load.ts";
+import { createEngine } from "../src/deploy/index.ts";
+import { d1Replay } from "../src/deploy/journal.ts";
+import type { Engine } from "../src/deploy/types.ts";
+import { createStore, type Release, type Store } from "../src/store/index.ts";
+import type { TargetRuntime } from "../src/targets/types.ts";
+import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+import { httpGet } from "./support/http.ts";
+import { edgeInfo, liveOf } from "./support/orchestrator.ts";
+
+const REGIONS = ["eu", "us"];
+const WORKER = "faulty";
+const YAML = `version: 1
+targets:
+  - { name: eu, api: local }
+  - { name: us, api: local }
+rollout:
+  waves: [[eu], [us]]
+  steps: [100]
+  gate: { probe_path: /health, interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 }
+workers:
+  - name: ${WORKER}
+    main: ${WORKER}.js
+    compatibility_date: "2025-01-01"
+    d1: { DB: { name: faulty, migrations_dir: migrations } }
+`;
+// The client's attempt timeout, and the latency that outlasts it (the answer is lost, the file
+// lands); the retry comes a fixed backoff later, well after the first attempt committed.
+const ATTEMPT_MS = 1_500;
+const LATENCY_MS = 2_000;
+const BACKOFF_MS = 2_500;
+
+/** Code that needs `need` applied: /health fails without them. */
+const source = (tag: string, need: string[]) => `
+export default {
+  async fetch(req, env) {
+    const { results } = await env.DB.prepare("SELECT name FROM d1_migrations").all();
+    const have = new Set(results.map((r) => r.name));
+    const ok = ${JSON.stringify(need)}.every((n) => have.has(n));
+    if (new URL(req.url).pathname === "/health") return new Response(ok ? "ok" : "schema missing", { status: ok ? 200 : 500 });
+    return Response.json({ v: ${JSON.stringify(tag)}, ok });
+  },
+};
+`;
+const logged = (name: string, table: string) => `CREATE TABLE ${table} (n INTEGER);\nINSERT INTO applied_log (name) VALUES ('${name}');\n`;
+
+describe("faults inside a D1 migration phase", () => {
+  let t: TestEdge;
+  let dir: string;
+  let store: Store;
+  let spec: ResolvedSpec;
+  let runtimes: Map<string, TargetRuntime>;
+  let engine: Engine;
+  const files: string[] = [];
+  /** Called as each journal entry is written (the engine's own write), to inject a fault at a moment. */
+  let onJournal: (kind: string, target: string | null, data: Record<string, unknown>) => void = () => {};
+
+  const release = async (): Promise<Release> => engine.wait((await engine.release(WORKER, { by: "test" })).id);
+  /** A release whose eu fault is cleared once it rolls back (it waits for eu's tables to answer). */
+  const releaseHealingOnRollback = async (): Promise<Release> => {
+    const { id } = await engine.release(WORKER, { by: "test" });
+    for (let i = 0; i < 1200; i++) {
+      const now = store.releases.get(id)!;
+      if (now.status !== "running") break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // Still unfinished here: it reads the unanswered file's table until eu answers.
+    expect(store.releases.get(id)!.status).toBe("rolling_back");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(store.releases.get(id)!.status).toBe("rolling_back");
+    await t.edge.setFault("eu", null);
+    return engine.wait(id);
+  };
+  const addFile = async (name: string) => {
+    await writeFile(join(dir, "migrations", name), logged(name, `t_${name.replace(/\W/g, "_")}`));
+    files.push(name);
+    await writeFile(join(dir, `${WORKER}.js`), source(name, files));
+  };
+  const dbId = (target: string) => store.resources.list("default", target).find((r) => r.kind === "d1" && r.name === "faulty")!.resource_id;
+  const names = async (target: string, sql: string) =>
+    ((await runtimes.get(target)!.client.queryD1(dbId(target), sql))[0]?.results ?? []).map((r) => String((r as { name: unknown }).name));
+
+  /** The journal of every release, the d1_migrations table and the applied log agree, per region. */
+  async function agree(target: string): Promise<string[]> {
+    const table = await names(target, "SELECT name FROM d1_migrations ORDER BY id");
+    const journaled = store.releases.list({ worker: WORKER, limit: 100 }).flatMap((r) =>
+      d1Replay(store.releases.entries(r.id))
+        .filter((x) => x.target === target)
+        .flatMap((x) => x.applied),
+    );
+    expect([...journaled].sort(), `${target}: journal vs d1_migrations`).toEqual([...table].sort());
+    expect((await names(target, "SELECT name FROM applied_log")).sort(), `${target}: each file ran once`).toEqual([...table].sort());
+    return table;
+  }
+
+  beforeAll(async () => {
+    t = await startTestEdge({ regions: REGIONS });
+    dir = await makeTempDir("d1-faults");
+    await mkdir(join(dir, "migrations"), { recursive: true });
+    await writeFile(
+      join(dir, "migrations", "000_init.sql"),
+      "CREATE TABLE applied_log (name TEXT);\nINSERT INTO applied_log (name) VALUES ('000_init.sql');\n",
+    );
+    files.push("000_init.sql");
+    await writeFile(join(dir, `${WORKER}.js`), source("seed", files));
+    const file = join(dir, "orchestrator.yaml");
+    await writeFile(file, YAML);
+    spec = resolveSpec(parseSpec(YAML, file), file);
+    const info = edgeInfo(t.edge);
+    runtimes = new Map(
+      REGIONS.map((name) => {
+        const region = info.regions.find((r) => r.name === name)!;
+        const client = createCloudflareClient({
+          baseUrl: info.apiUrl,
+          apiToken: info.token,
+          accountId: region.accountId,
+          timeoutMs: ATTEMPT_MS,
+          maxRetries: 2,
+          baseDelayMs: BACKOFF_MS,
+          maxDelayMs: BACKOFF_MS,
+          random: () => 1,
+        });
+        const runtime: TargetRuntime = {
+          name,
+          accountId: region.accountId,
+          client,
+          endpoint: (w: string) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${w}.localhost` }),
+        };
+        return [name, runtime];
+      }),
+    );
+    store = createStore(join(dir, "orchestrator.sqlite"));
+    const journal = store.releases.journal.bind(store.releases);
+    store.releases.journal = (id, kind, target, data = {}) => {
+      const entry = journal(id, kind, target, data);
+      onJournal(kind, target, data);
+      return entry;
+    };
+    store.db.exec("CREATE TABLE test_filler (b BLOB)");
+    engine = createEngine({ store, spec: () => spec, targets: () => runtimes, restoreBackoff: { baseMs: 200, maxMs: 500 } });
+    const r = await release();
+    expect(r.status, r.reason ?? "").toBe("succeeded");
+  }, 120_000);
+  afterAll(async () => {
+    await engine?.close();
+    store?.close();
+    await t?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("an outage as a file is sent: ERR_CF_UNAVAILABLE naming the file, nothing moved, the retry applies it once", {
+    timeout: 120_000,
+  }, async () => {
+    const before = await Promise.all(REGIONS.map(async (r) => (await liveOf(runtimes.get(r)!, WORKER))[0]!.versionId));
+    await addFile("001_a.sql");
+    await addFile("001_b.sql");
+    let injected = false;
+    onJournal = (kind, target, data) => {
+      if (kind === "d1.intent" && target === "eu" && data.name === "001_b.sql" && !injected) {
+        injected = true;
+        void t.edge.setFault("eu", { outage: true });
+      }
+    };
+    const r = await releaseHealingOnRollback();
+    onJournal = () => {};
+    await t.edge.setFault("eu", null);
+    expect(injected).toBe(true);
+    expect(r.status, r.reason ?? "").toBe("rolled_back");
+    expect(r.reason).toMatch(/ERR_CF_UNAVAILABLE/);
+    expect(r.reason).toMatch(/001_b\.sql/);
+    expect(r.reason).not.toMatch(/ERR_D1_MIGRATION/);
+    expect(r.reason).toMatch(/001_b\.sql on database faulty in eu got no answer: .*unavailable.*whether it landed is unknown/);
+    // Not journaled as failed (D1 never refused it): the intent stays unanswered for the table to settle.
+    expect(store.releases.entries(r.id).filter((e) => e.kind === "d1.failed")).toEqual([]);
+    // Nothing moved: both regions serve what they served.
+    for (const [i, region] of REGIONS.entries())
+      expect(await liveOf(runtimes.get(region)!, WORKER)).toEqual([{ versionId: before[i], percentage: 100 }]);
+    expect(await agree("eu")).toEqual(["000_init.sql", "001_a.sql"]);
+    expect(await agree("us")).toEqual(["000_init.sql"]);
+
+    const again = await release();
+    expect(again.status, again.reason ?? "").toBe("succeeded");
+    for (const region of REGIONS) {
+      expect(await agree(region)).toEqual(["000_init.sql", "001_a.sql", "001_b.sql"]);
+      const res = await httpGet(t.edge.region(region).port, `${WORKER}.localhost`, { path: "/" });
+      expect(JSON.parse(res.body)).toMatchObject({ ok: true });
+    }
+  });
+
+  it("a migration whose answer is lost after it landed is journaled applied, and the release goes on", { timeout: 120_000 }, async () => {
+    await addFile("002_a.sql");
+    const eu = t.edge.region("eu");
+    let injected = false;
+    onJournal = (kind, target, data) => {
+      if (kind === "d1.intent" && target === "eu" && data.name === "002_a.sql" && !injected) {
+        injected = true;
+        // Slow only the first attempt: the fault is cleared once the edge has taken that request.
+        const seen = t.edge.apiRequestCount(eu.accountId);
+        void t.edge.setFault("eu", { latencyMs: LATENCY_MS });
+        const timer = setInterval(() => {
+          if (t.edge.apiRequestCount(eu.accountId) > seen) {
+            clearInterval(timer);
+            void t.edge.setFault("eu", null);
+          }
+        }, 5);
+      }
+    };
+    const r = await release();
+    onJournal = () => {};
+    await t.edge.setFault("eu", null);
+    expect(injected).toBe(true);
+    expect(r.status, r.reason ?? "").toBe("succeeded");
+    const entries = store.releases.entries(r.id);
+    expect(entries.filter((e) => e.kind === "d1.failed")).toEqual([]);
+    expect(entries.find((e) => e.kind === "d1.applied" && e.target === "eu" && e.data.name === "002_a.sql")).toBeDefined();
+    for (const region of REGIONS) expect(await agree(region)).toEqual(["000_init.sql", "001_a.sql", "001_b.sql", "002_a.sql"]);
+  });
+
+  it("the disk fills as a file is sent: the release ends once there is room, its journal holding what the table holds", {
+    timeout: 120_000,
+  }, async () => {
+    /** Caps the file at its size and takes every free page: SQLITE_FULL from here, as on a full disk. */
+    const fillDisk = () => {
+      store.db.exec("PRAGMA max_page_count = 1");
+      const insert = store.db.prepare("INSERT INTO test_filler (b) VALUES (zeroblob(?))");
+      for (const size of [65_536, 4_096, 1_024, 256, 64, 16, 1]) {
+        for (;;) {
+          try {
+            insert.run(size);
+          } catch (e) {
+            expect(String(e)).toMatch(/database or disk is full|ERR_DISK_FULL/);
+            break;
+          }
+        }
+      }
+    };
+    const makeRoom = () => {
+      store.db.exec("PRAGMA max_page_count = 1073741823");
+      store.db.exec("DELETE FROM test_filler");
+    };
+    await addFile("003_a.sql");
+    let injected = false;
+    onJournal = (kind, target, data) => {
+      if (kind === "d1.intent" && target === "eu" && data.name === "003_a.sql" && !injected) {
+        injected = true;
+        fillDisk();
+        setTimeout(makeRoom, 1_500);
+      }
+    };
+    const r = await release();
+    onJournal = () => {};
+    expect(injected).toBe(true);
+    expect(r.status, r.reason ?? "").toBe("rolled_back");
+    expect(r.reason).toMatch(/database or disk is full|ERR_DISK_FULL/);
+    expect(await agree("eu")).toContain("003_a.sql");
+    expect(await agree("us")).not.toContain("003_a.sql");
+    const again = await release();
+    expect(again.status, again.reason ?? "").toBe("succeeded");
+    for (const region of REGIONS) expect(await agree(region)).toContain("003_a.sql");
+  });
+
+  it("an answer lost after the file landed while the table cannot be read: the release ends only once it can, journaling the file", {
+    timeout: 120_000,
+  }, async () => {
+    await addFile("004_a.sql");
+    const eu = t.edge.region("eu");
+    let injected = false;
+    onJournal = (kind, target, data) => {
+      if (kind === "d1.intent" && target === "eu" && data.name === "004_a.sql" && !injected) {
+        injected = true;
+        // The first attempt slowed past the client's timeout (it lands); then the region goes out,
+        // so the retries and the table read get no answer.
+        const seen = t.edge.apiRequestCount(eu.accountId);
+        void t.edge.setFault("eu", { latencyMs: LATENCY_MS });
+        const timer = setInterval(() => {
+          if (t.edge.apiRequestCount(eu.accountId) > seen) {
+            clearInterval(timer);
+            void t.edge.setFault("eu", { outage: true });
+          }
+        }, 5);
+      }
+    };
+    const r = await releaseHealingOnRollback();
+    onJournal = () => {};
+    expect(injected).toBe(true);
+    expect(r.status, r.reason ?? "").toBe("rolled_back");
+    expect(r.reason).toMatch(/004_a\.sql on database faulty in eu got no answer/);
+    const applied = store.releases.entries(r.id).find((e) => e.kind === "d1.applied" && e.data.name === "004_a.sql");
+    expect(applied?.data).toMatchObject({ recovery: true });
+    expect(await agree("eu")).toContain("004_a.sql");
+    const again = await release();
+    expect(again.status, again.reason ?? "").toBe("succeeded");
+    for (const region of REGIONS) expect(await agree(region)).toContain("004_a.sql");
+  });
+});
