@@ -60,9 +60,19 @@ export function table(caption: string, head: string[], rows: Child[][], attrs: A
   );
 }
 
-/** A message for a failed load, in a live region so that screen readers hear it. */
+/**
+ * A message for a failed load or action, in a live region so that screen readers hear it: the
+ * API's code and message, and its hint (what to do about it) when it sends one.
+ */
 export const failure = (e: unknown): El =>
-  h("p", { class: "error", role: "alert" }, isCboError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
+  isCboError(e)
+    ? h(
+        "p",
+        { class: "error", role: "alert", "data-code": e.code },
+        `${e.code}: ${e.message}`,
+        e.hint ? h("span", { class: "hint" }, ` Hint: ${e.hint}`) : null,
+      )
+    : h("p", { class: "error", role: "alert" }, e instanceof Error ? e.message : String(e));
 
 /**
  * Asks before something that cannot be taken back: a modal <dialog> (focus stays in it, Escape

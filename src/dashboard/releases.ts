@@ -101,10 +101,26 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
     }
   }
 
+  // One rollback at a time: a double click (or Enter pressed twice) while the preview loads or a
+  // dialog is open must not ask twice, nor start two rollbacks.
+  let busy = false;
   async function submit(): Promise<void> {
+    if (busy) return;
+    busy = true;
+    button.disabled = true;
+    try {
+      await confirmAndRollBack();
+    } finally {
+      busy = false;
+      button.disabled = choices.length === 0;
+    }
+  }
+
+  async function confirmAndRollBack(): Promise<void> {
     const w = workerSel.value;
     const choice = choices.find((c) => c.value === toSel.value);
     if (!w || !choice) return;
+    put(note);
     // The daemon's preview: per target the code, secret and config versions, and the schema that stays.
     let preview: RollbackPreview;
     try {
@@ -145,7 +161,6 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
       ))
     )
       return;
-    button.disabled = true;
     try {
       const r: Release = await ctx.api.rollback(w, choice.value, {
         ...(preview.needs.confirmSecretDowngrade ? { confirm_secret_downgrade: true } : {}),
@@ -154,7 +169,6 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
       ctx.go(`#/releases/${r.id}`);
     } catch (e) {
       put(note, failure(e));
-      button.disabled = false;
     }
   }
 

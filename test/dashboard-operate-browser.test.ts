@@ -1,0 +1,127 @@
+// An operator DOING things in the dashboard, in real Chromium (Debian's, through playwright-core),
+// against a real daemon on a real two-region local edge: where the earlier browser tests show that
+// each control works once, these press them as people do, and check what goes wrong then:
+//   - a refusal on screen carries the API's code and its hint (what to do), not the message alone;
+//   - a double click on "Roll back…" asks once and starts one rollback; a double click on "Start
+//     release" starts one release; Escape in a confirmation cancels it, and nothing starts.
+// No failed request (beyond the refusal provoked) or console error on the way.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Daemon } from "../src/daemon.ts";
+import { launchChromium, logIn, watchProblems } from "./support/browser-page.ts";
+import { bearerApi, startDaemonIn } from "./support/daemon-rig.ts";
+import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
+
+const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard-operate/", import.meta.url));
+const REGIONS = ["eu", "us"];
+const shop = (tag: string) => `export default { fetch() { return new Response(${JSON.stringify(tag)}); } };\n`;
+// Fast releases: one step per target, a short bake, no canary analysis (no traffic here).
+const SPEC = `version: 1
+targets:
+${REGIONS.map((r) => `  - { name: ${r}, api: local }`).join("\n")}
+rollout:
+  steps: [100]
+  gate: { probe_path: /, bake_ms: 300, min_samples: 2, interval_ms: 100 }
+  analysis: { enabled: false }
+workers:
+  - { name: shop, main: shop.js, compatibility_date: "2025-01-01" }
+  - { name: needs, main: shop.js, compatibility_date: "2025-01-01", secrets: [NOT_IN_THE_VAULT] }
+`;
+
+type Release = { id: string; status: string; kind: string };
+
+describe("an operator pressing the dashboard's controls in Chromium", () => {
+  let t: TestEdge;
+  let dir: string;
+  let daemon: Daemon;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  const api = bearerApi(() => ({ url: daemon.url, token: daemon.initialAdminToken! }));
+  const releases = async (worker: string) => (await api<{ items: Release[] }>("GET", `/v1/releases?worker=${worker}`)).items;
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    t = await startTestEdge({ regions: REGIONS });
+    dir = await makeTempDir("dashboard-operate");
+    writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
+    for (const tag of ["v1", "v2"]) {
+      writeFileSync(join(dir, "shop.js"), shop(tag));
+      if (!daemon) daemon = await startDaemonIn(dir, t.edge);
+      const r = await api<Release>("POST", "/v1/releases", { worker: "shop" });
+      const done = await daemon.engine.wait(r.id);
+      expect(done.status, done.reason ?? "").toBe("succeeded");
+    }
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    // The one refusal provoked on purpose: the plan of a worker whose secret is missing (400).
+    watchProblems(page, problems, { allowed: [400] });
+    await logIn(page, daemon.url, daemon.initialAdminToken!);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await daemon?.close();
+    await t?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a refusal on screen says the API's code and its hint", async () => {
+    await page.click("nav a[data-nav=releases]");
+    await page.selectOption("#release-worker", "needs");
+    await page.click("#release-review");
+    const alert = page.locator(".release-review [role=alert]");
+    await alert.waitFor({ timeout: 20_000 });
+    expect(await alert.getAttribute("data-code")).toBe("ERR_VALIDATION");
+    const text = (await alert.textContent())!;
+    expect(text).toMatch(/^ERR_VALIDATION: Worker needs uses secret\(s\) NOT_IN_THE_VAULT/);
+    expect(text).toContain("Hint: Set each with: cbo secrets set NOT_IN_THE_VAULT");
+    await shot("refusal-with-hint");
+  });
+
+  it("a double click on Roll back… asks once and rolls back once; Escape cancels the dialog", async () => {
+    const before = await releases("shop");
+    await page.goto(new URL("/ui/#/releases?worker=shop", daemon.url).href);
+    await expect.poll(() => page.locator("#rollback-to option").count()).toBeGreaterThan(1);
+    const rollBack = page.locator("#rollback-worker ~ button[type=submit]");
+
+    // Keyboard: Escape closes the confirmation; nothing is rolled back, and the form works again.
+    await rollBack.click();
+    await page.locator("dialog.confirm[open]").waitFor();
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.locator("dialog.confirm").count()).toBe(0);
+    expect(await rollBack.isEnabled()).toBe(true);
+
+    await rollBack.dblclick();
+    await page.locator("dialog.confirm[open]").waitFor();
+    // Give a second preview the time to come back and open its own dialog, had it been asked.
+    await page.waitForTimeout(1_000);
+    expect(await page.locator("dialog.confirm").count()).toBe(1);
+    await shot("rollback-one-dialog");
+    await page.locator("dialog.confirm[open] button[data-confirm]").click();
+    await page.locator("[data-page=releases-detail]").waitFor();
+    await expect.poll(() => page.locator(".release-phase").textContent(), { timeout: 20_000 }).toBe("succeeded");
+    expect(await page.locator("dialog.confirm").count()).toBe(0);
+    const after = await releases("shop");
+    expect(after.length - before.length).toBe(1);
+    expect(after[0]).toMatchObject({ kind: "rollback", status: "succeeded" });
+  });
+
+  it("a double click on Start release starts one release", async () => {
+    const before = await releases("shop");
+    await page.click("nav a[data-nav=releases]");
+    await page.selectOption("#release-worker", "shop");
+    await page.click("#release-review");
+    await page.locator("#release-start").waitFor({ timeout: 20_000 });
+    // The rollback above left v1 live while the spec says v2: a real change, no force needed.
+    await page.locator("#release-start").dblclick();
+    await page.locator("[data-page=releases-detail]").waitFor();
+    await expect.poll(() => page.locator(".release-phase").textContent(), { timeout: 20_000 }).toBe("succeeded");
+    const after = await releases("shop");
+    expect(after.length - before.length).toBe(1);
+    expect(problems).toEqual([]);
+  });
+});
