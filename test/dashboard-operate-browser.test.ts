@@ -122,6 +122,40 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     await expect.poll(() => page.locator(".release-phase").textContent(), { timeout: 20_000 }).toBe("succeeded");
     const after = await releases("shop");
     expect(after.length - before.length).toBe(1);
+  });
+
+  it("on a phone (375 px) no page is wider than the screen, and the charts' axes say the numbers they mark", async () => {
+    const [newest] = await releases("shop");
+    const phone = await (await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true })).newPage();
+    watchProblems(phone, problems);
+    try {
+      await logIn(phone, daemon.url, daemon.initialAdminToken!);
+      const pages = ["architecture", "releases", `releases/${newest!.id}`, "metrics", "logs", "config", "d1", "secrets", "audit", "setup"];
+      const wide: string[] = [];
+      for (const p of pages) {
+        await phone.goto(new URL(`/ui/#/${p}`, daemon.url).href);
+        await phone.locator(`nav a[aria-current=page]`).waitFor();
+        if (p === "metrics") await phone.locator("svg.chart").first().waitFor({ timeout: 20_000 });
+        else await phone.waitForTimeout(300);
+        const [scroll, client] = await phone.evaluate(() => {
+          const el = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document
+            .documentElement;
+          return [el.scrollWidth, el.clientWidth];
+        });
+        if (scroll > client) wide.push(`${p}: ${scroll} px wide on a ${client} px screen`);
+      }
+      expect(wide).toEqual([]);
+      // Narrowed to the worker that never ran: nothing to draw, so each axis is the least one, 0..1.
+      await phone.goto(new URL("/ui/#/metrics", daemon.url).href);
+      await phone.locator("#metrics-worker option[value=needs]").waitFor({ state: "attached" });
+      await phone.selectOption("#metrics-worker", "needs");
+      await expect
+        .poll(() => phone.locator("svg.chart .tick text").allTextContents(), { timeout: 20_000 })
+        .toEqual(["0", "0.5", "1", "0%", "0.5%", "1%", "0 ms", "0.5 ms", "1 ms"]);
+      await phone.screenshot({ path: join(ARTIFACTS, "phone-metrics.png"), fullPage: true });
+    } finally {
+      await phone.close();
+    }
     expect(problems).toEqual([]);
   });
 });

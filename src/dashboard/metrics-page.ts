@@ -2,6 +2,7 @@
 // (GET /v1/metrics/series: Cloudflare's invocation analytics, and the edge agents' heartbeats
 // where a target has no analytics), read again every few seconds while the page is shown.
 import type { Field } from "./browser.ts";
+import { tickNumber } from "./chart-geometry.ts";
 import { lineChart } from "./chart.ts";
 import { failure, h, put, when } from "./dom.ts";
 import type { Page } from "./page.ts";
@@ -66,7 +67,7 @@ export const metricsPage: Page = (root, ctx) => {
               title: "Requests per minute",
               lines: lines((p) => p.requests),
               times,
-              format: (v) => `${Math.round(v)}`,
+              format: tickNumber,
             }),
             lineChart({
               metric: "error-rate",
@@ -81,7 +82,7 @@ export const metricsPage: Page = (root, ctx) => {
               title: "p99 wall time (ms)",
               lines: lines((p) => p.p99Ms),
               times,
-              format: (v) => `${Math.round(v)} ms`,
+              format: (v) => `${tickNumber(v)} ms`,
             }),
           ),
     );
