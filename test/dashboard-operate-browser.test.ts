@@ -124,6 +124,75 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     expect(after.length - before.length).toBe(1);
   });
 
+  it("a reload shows what each page showed (its filters are in the address); Back and Forward go between pages", async () => {
+    const value = (sel: string) => page.locator(sel).inputValue();
+    const reload = async (landed: string) => {
+      await page.reload();
+      await page.locator(landed).waitFor();
+    };
+    // Releases, narrowed to a worker.
+    await page.goto(new URL("/ui/#/releases", daemon.url).href);
+    await page.locator("#release-filter option[value=shop]").waitFor({ state: "attached" });
+    await page.selectOption("#release-filter", "shop");
+    await expect.poll(() => page.url()).toMatch(/#\/releases\?worker=shop$/);
+    await reload("nav a[data-nav=releases][aria-current=page]");
+    await expect.poll(() => value("#release-filter")).toBe("shop");
+    await expect
+      .poll(() => page.locator(".releases-list tbody td:nth-child(2)").allTextContents())
+      .toEqual(Array.from({ length: (await releases("shop")).length }, () => "shop"));
+    // Back from a release's page comes back to the narrowed list, Forward to the release again.
+    const first = page.locator("a[data-release]").first();
+    const id = (await first.getAttribute("data-release"))!;
+    await first.click();
+    await page.locator("[data-page=releases-detail]").waitFor();
+    await page.goBack();
+    await page.locator("[data-page=releases]").waitFor();
+    await expect.poll(() => value("#release-filter")).toBe("shop");
+    await page.goForward();
+    await page.locator("[data-page=releases-detail]").waitFor();
+    expect(page.url()).toContain(`#/releases/${id}`);
+    await reload("[data-page=releases-detail] .release-phase");
+
+    // Config, on the worker chosen.
+    await page.goto(new URL("/ui/#/config", daemon.url).href);
+    await page.locator("#config-worker option[value=needs]").waitFor({ state: "attached" });
+    await page.selectOption("#config-worker", "needs");
+    await expect.poll(() => page.url()).toMatch(/#\/config\?worker=needs$/);
+    await reload("nav a[data-nav=config][aria-current=page]");
+    await expect.poll(() => value("#config-worker")).toBe("needs");
+
+    // Metrics, narrowed to a worker and a target, over 3 hours.
+    await page.goto(new URL("/ui/#/metrics", daemon.url).href);
+    await page.locator("#metrics-target option[value=us]").waitFor({ state: "attached" });
+    await page.selectOption("#metrics-worker", "shop");
+    await page.selectOption("#metrics-target", "us");
+    await page.selectOption("#metrics-range", "180");
+    await expect.poll(() => page.url()).toMatch(/#\/metrics\?worker=shop&target=us&minutes=180$/);
+    await reload("nav a[data-nav=metrics][aria-current=page]");
+    await expect
+      .poll(() => Promise.all(["#metrics-worker", "#metrics-target", "#metrics-range"].map(value)))
+      .toEqual(["shop", "us", "180"]);
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('svg.chart[data-metric="requests"] path.series')
+            .evaluateAll((ps) => ps.map((p) => `${p.getAttribute("data-worker")}@${p.getAttribute("data-target")}`)),
+        { timeout: 20_000 },
+      )
+      .toEqual(["shop@us"]);
+
+    // Logs, following a worker's errors.
+    await page.goto(new URL("/ui/#/logs", daemon.url).href);
+    await page.locator("#logs-worker option[value=shop]").waitFor({ state: "attached" });
+    await page.selectOption("#logs-worker", "shop");
+    await page.selectOption("#logs-status", "error");
+    await expect.poll(() => page.url()).toMatch(/#\/logs\?worker=shop&status=error$/);
+    await reload("nav a[data-nav=logs][aria-current=page]");
+    await expect.poll(() => Promise.all(["#logs-worker", "#logs-status"].map(value))).toEqual(["shop", "error"]);
+    await page.locator('.live[data-state="live"]').first().waitFor();
+  });
+
   it("on a phone (375 px) no page is wider than the screen, and the charts' axes say the numbers they mark", async () => {
     const [newest] = await releases("shop");
     const phone = await (await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true })).newPage();

@@ -59,10 +59,12 @@ type Doc = {
 };
 type Loc = { hash: string; host: string; protocol: string; search: string; pathname: string; replace(url: string): void };
 type Win = { addEventListener(type: string, fn: Listener): void; removeEventListener(type: string, fn: Listener): void };
+type Hist = { replaceState(data: unknown, unused: string, url: string): void };
 
-const g = globalThis as unknown as { document: Doc; location: Loc; window: Win };
+const g = globalThis as unknown as { document: Doc; location: Loc; window: Win; history: Hist };
 
 /** The page's document (only in a browser). */
 export const doc = (): Doc => g.document;
 export const loc = (): Loc => g.location;
 export const win = (): Win => g.window;
+export const hist = (): Hist => g.history;

@@ -4,7 +4,7 @@
 import type { El, Field } from "./browser.ts";
 import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
 import { liveList, workerFilter } from "./list-page.ts";
-import type { Page, PageCtx } from "./page.ts";
+import { keepQuery, type Page, type PageCtx } from "./page.ts";
 import { releaseStartForm } from "./release-start.ts";
 import type { Release, VersionEntry, WorkerSummary } from "./types.ts";
 import { rollbackPreviewLines, type RollbackPreview } from "../contract/index.ts";
@@ -14,7 +14,11 @@ const LIST_ON = /^(release\.(created|succeeded|rolled_back|failed|aborted|rollin
 export const releasesPage: Page = (root, ctx, route) => {
   let worker = route.query.get("worker") ?? "";
   const list = h("div", { class: "releases-list" }, h("p", { class: "muted" }, "Loading…"));
-  const filter = workerFilter(ctx, "release-filter", worker, (w) => ((worker = w), void load()));
+  const filter = workerFilter(ctx, "release-filter", worker, (w) => {
+    worker = w;
+    keepQuery({ worker });
+    void load();
+  });
   put(
     root,
     h("div", { class: "page-head" }, h("h1", {}, "Releases"), h("label", { for: "release-filter" }, "Show ", filter)),
