@@ -193,6 +193,32 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     await page.locator('.live[data-state="live"]').first().waitFor();
   });
 
+  it("a viewer's session has no control on any page: only the filters that read", async () => {
+    const viewer = await api<{ token: string }>("POST", "/v1/tokens", { name: "looker", role: "viewer" });
+    const [newest] = await releases("shop");
+    const vp = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    watchProblems(vp, problems);
+    try {
+      await logIn(vp, daemon.url, viewer.token);
+      const pages = ["architecture", "releases", `releases/${newest!.id}`, "metrics", "logs", "config", "d1", "secrets", "audit", "setup"];
+      const controls: Record<string, string[]> = {};
+      for (const p of pages) {
+        await vp.goto(new URL(`/ui/#/${p}`, daemon.url).href);
+        await vp.locator("nav a[aria-current=page]").waitFor();
+        await expect.poll(() => vp.locator("main .muted", { hasText: /^Loading…$/ }).count()).toBe(0);
+        await vp.waitForTimeout(300);
+        // Buttons, links styled as buttons and downloads; a select or search box that narrows what is read is fine.
+        const found = await vp
+          .locator("body button:not(header button.secondary), body a.button, body a[download]")
+          .evaluateAll((els) => els.map((e) => `${e.tagName.toLowerCase()} "${(e.textContent ?? "").trim()}"`));
+        if (found.length) controls[p] = found;
+      }
+      expect(controls).toEqual({});
+    } finally {
+      await vp.close();
+    }
+  });
+
   it("on a phone (375 px) no page is wider than the screen, and the charts' axes say the numbers they mark", async () => {
     const [newest] = await releases("shop");
     const phone = await (await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true })).newPage();
