@@ -29,6 +29,10 @@ rollout:
 workers:
   - { name: shop, main: shop.js, compatibility_date: "2025-01-01" }
   - { name: needs, main: shop.js, compatibility_date: "2025-01-01", secrets: [NOT_IN_THE_VAULT] }
+  - name: gated
+    main: shop.js
+    compatibility_date: "2025-01-01"
+    rollout: { steps: [50, { pause: approve }, 100] }
 `;
 
 type Release = { id: string; status: string; kind: string };
@@ -52,9 +56,11 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     for (const tag of ["v1", "v2"]) {
       writeFileSync(join(dir, "shop.js"), shop(tag));
       if (!daemon) daemon = await startDaemonIn(dir, t.edge);
-      const r = await api<Release>("POST", "/v1/releases", { worker: "shop" });
-      const done = await daemon.engine.wait(r.id);
-      expect(done.status, done.reason ?? "").toBe("succeeded");
+      for (const worker of tag === "v1" ? ["shop", "gated"] : ["shop"]) {
+        const r = await api<Release>("POST", "/v1/releases", { worker });
+        const done = await daemon.engine.wait(r.id);
+        expect(done.status, done.reason ?? "").toBe("succeeded");
+      }
     }
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
@@ -191,6 +197,73 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     await reload("nav a[data-nav=logs][aria-current=page]");
     await expect.poll(() => Promise.all(["#logs-worker", "#logs-status"].map(value))).toEqual(["shop", "error"]);
     await page.locator('.live[data-state="live"]').first().waitFor();
+  });
+
+  it("keyboard only: Tab reaches a running release's controls, they keep the focus while the page updates, Enter and Escape work the dialogs", async () => {
+    const focused = () =>
+      page.evaluate(() => {
+        const el = (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document
+          .activeElement;
+        return el?.getAttribute("data-control") ?? el?.getAttribute("data-confirm") ?? null;
+      });
+    const outline = () =>
+      page.evaluate(() => {
+        const g = globalThis as unknown as {
+          document: { activeElement: unknown };
+          getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string };
+        };
+        const s = g.getComputedStyle(g.document.activeElement);
+        return `${s.outlineStyle} ${s.outlineWidth}`;
+      });
+    // A second release (the first of a worker goes to 100% at once): forced, as nothing changed.
+    const r = await api<Release>("POST", "/v1/releases", { worker: "gated", force: true });
+    await page.goto(new URL(`/ui/#/releases/${r.id}`, daemon.url).href);
+    await page.locator("button[data-control=pause]").waitFor({ timeout: 20_000 });
+    // From the top of the page, Tab alone reaches Pause, shown with a visible focus ring.
+    for (let i = 0; i < 40 && (await focused()) !== "pause"; i++) await page.keyboard.press("Tab");
+    expect(await focused()).toBe("pause");
+    expect(await outline()).toMatch(/^solid [1-9]/);
+    // The page reads the release's control state every 2 s and draws again: the focus stays.
+    await page.waitForTimeout(2_500);
+    expect(await focused()).toBe("pause");
+    await page.keyboard.press("Enter");
+    await page.locator(".release-paused").waitFor();
+    expect(await focused()).toBe("resume");
+    await page.keyboard.press("Enter");
+    await page.locator("button[data-control=pause]").waitFor();
+    expect(await focused()).toBe("pause");
+
+    // At the approval step Promote appears before Pause; the focus stays on Pause meanwhile.
+    await page.locator('tr[data-target="eu"][data-waiting="approval"]').waitFor({ timeout: 20_000 });
+    await page.locator("button[data-control=promote]").waitFor();
+    expect(await focused()).toBe("pause");
+    await page.keyboard.press("Shift+Tab");
+    expect(await focused()).toBe("promote");
+    // Enter opens the dialog on Cancel; Escape closes it and nothing is promoted.
+    await page.keyboard.press("Enter");
+    await page.locator("dialog.confirm[open]").waitFor();
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.locator("dialog.confirm").count()).toBe(0);
+    expect(daemon.security.audit.search({ action: "release.promote", limit: 10 }).length).toBe(0);
+    // Enter, Tab to the confirm button, Enter: promoted.
+    await page.keyboard.press("Enter");
+    await page.locator("dialog.confirm[open]").waitFor();
+    await page.keyboard.press("Tab");
+    expect(await focused()).toBe("");
+    await page.keyboard.press("Enter");
+    await page.locator('tr[data-target="eu"] .step.pause[data-state="done"]').waitFor({ timeout: 10_000 });
+    expect(daemon.security.audit.search({ action: "release.promote", limit: 10 }).length).toBe(1);
+
+    // Abort by keyboard too: the focus is still among the controls.
+    await page.locator('tr[data-target="us"][data-waiting="approval"]').waitFor({ timeout: 20_000 });
+    for (let i = 0; i < 5 && (await focused()) !== "abort"; i++) await page.keyboard.press("Tab");
+    expect(await focused()).toBe("abort");
+    await page.keyboard.press("Enter");
+    await page.locator("dialog.confirm[open]").waitFor();
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator(".release-phase").textContent(), { timeout: 20_000 }).toMatch(/^(aborted|rolled back)$/);
+    expect((await daemon.engine.wait(r.id)).status).toBe("aborted");
   });
 
   it("a viewer's session has no control on any page: only the filters that read", async () => {

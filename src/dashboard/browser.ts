@@ -33,6 +33,7 @@ export interface El {
   replaceChildren(...nodes: Array<El | string>): void;
   addEventListener(type: string, fn: Listener): void;
   querySelector(selector: string): El | null;
+  contains(other: El | null): boolean;
   querySelectorAll(selector: string): ArrayLike<El>;
   remove(): void;
   focus(): void;
@@ -55,6 +56,7 @@ type Doc = {
   createElementNS(ns: string, tag: string): El;
   getElementById(id: string): El | null;
   readonly body: El;
+  readonly activeElement: El | null;
   title: string;
 };
 type Loc = { hash: string; host: string; protocol: string; search: string; pathname: string; replace(url: string): void };
