@@ -266,6 +266,22 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     expect((await daemon.engine.wait(r.id)).status).toBe("aborted");
   });
 
+  it("the secrets page shows a secret rotated and a token created and revoked elsewhere, without a reload", async () => {
+    await api("PUT", "/v1/secrets/ROTATED_KEY", { value: `first-${crypto.randomUUID()}`, mode: "binding" });
+    await page.goto(new URL("/ui/#/secrets", daemon.url).href);
+    const secretRow = page.locator("table[data-table=secrets] tbody tr", { hasText: "ROTATED_KEY" });
+    await expect.poll(() => secretRow.locator("td:nth-child(2)").textContent()).toBe("v1");
+    // Rotated by the CLI (a bearer token): the open page shows v2 by itself.
+    await api("PUT", "/v1/secrets/ROTATED_KEY", { value: `second-${crypto.randomUUID()}`, mode: "binding" });
+    await expect.poll(() => secretRow.locator("td:nth-child(2)").textContent(), { timeout: 10_000 }).toBe("v2");
+    const created = await api<{ id: string }>("POST", "/v1/tokens", { name: "ci-deployer", role: "deployer" });
+    const tokenRow = page.locator("table[data-table=tokens] tbody tr", { hasText: "ci-deployer" });
+    await expect.poll(() => tokenRow.locator("td:last-child").textContent(), { timeout: 10_000 }).toBe("active");
+    await api("DELETE", `/v1/tokens/${created.id}`);
+    await expect.poll(() => tokenRow.locator("td:last-child").textContent(), { timeout: 10_000 }).toBe("revoked");
+    expect(await page.locator("main").textContent()).not.toMatch(/first-|second-/);
+  });
+
   it("a viewer's session has no control on any page: only the filters that read", async () => {
     const viewer = await api<{ token: string }>("POST", "/v1/tokens", { name: "looker", role: "viewer" });
     const [newest] = await releases("shop");
