@@ -33,6 +33,7 @@ workers:
     main: shop.js
     compatibility_date: "2025-01-01"
     rollout: { steps: [50, { pause: approve }, 100] }
+  - { name: keyed, main: shop.js, compatibility_date: "2025-01-01", secrets: [ROLL_KEY] }
 `;
 
 type Release = { id: string; status: string; kind: string };
@@ -55,7 +56,10 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     writeFileSync(join(dir, "orchestrator.yaml"), SPEC);
     for (const tag of ["v1", "v2"]) {
       writeFileSync(join(dir, "shop.js"), shop(tag));
-      if (!daemon) daemon = await startDaemonIn(dir, t.edge);
+      if (!daemon) {
+        daemon = await startDaemonIn(dir, t.edge);
+        await api("PUT", "/v1/secrets/ROLL_KEY", { value: `one-${crypto.randomUUID()}`, mode: "binding" });
+      }
       for (const worker of tag === "v1" ? ["shop", "gated"] : ["shop"]) {
         const r = await api<Release>("POST", "/v1/releases", { worker });
         const done = await daemon.engine.wait(r.id);
@@ -114,6 +118,39 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     const after = await releases("shop");
     expect(after.length - before.length).toBe(1);
     expect(after[0]).toMatchObject({ kind: "rollback", status: "succeeded" });
+  });
+
+  it("a rollback that pins an older secret asks for that too: cancelling either dialog rolls nothing back", async () => {
+    const first = await api<Release>("POST", "/v1/releases", { worker: "keyed" }).catch(() => undefined);
+    expect(first, "the vault holds ROLL_KEY").toBeDefined();
+    expect((await daemon.engine.wait(first!.id)).status).toBe("succeeded");
+    await api("PUT", "/v1/secrets/ROLL_KEY", { value: `two-${crypto.randomUUID()}`, mode: "binding" });
+    const second = await api<Release>("POST", "/v1/releases", { worker: "keyed", force: true });
+    expect((await daemon.engine.wait(second.id)).status).toBe("succeeded");
+    const before = (await releases("keyed")).length;
+
+    await page.goto(new URL("/ui/#/releases?worker=keyed", daemon.url).href);
+    await expect.poll(() => page.locator("#rollback-to option").count()).toBeGreaterThan(1);
+    await page.selectOption("#rollback-to", first!.id);
+    const rollBack = page.locator("#rollback-worker ~ button[type=submit]");
+    const dialog = page.locator("dialog.confirm[open]");
+    // The preview names the downgrade; past the first dialog, the second one asks for it alone.
+    await rollBack.click();
+    await expect.poll(() => dialog.locator("pre.preview").textContent()).toMatch(/ROLL_KEY.*DOWNGRADE/);
+    await dialog.locator("button[data-confirm]").click();
+    await expect.poll(() => dialog.locator("h2").textContent()).toBe("Downgrade secrets?");
+    await dialog.locator("button.secondary").click();
+    await expect.poll(() => page.locator("dialog.confirm").count()).toBe(0);
+    expect((await releases("keyed")).length).toBe(before);
+    // Both confirmed: the rollback runs, with the downgrade confirmed on the record.
+    await rollBack.click();
+    await dialog.locator("pre.preview").waitFor();
+    await dialog.locator("button[data-confirm]").click();
+    await expect.poll(() => dialog.locator("h2").textContent()).toBe("Downgrade secrets?");
+    await dialog.locator("button[data-confirm]").click();
+    await page.locator("[data-page=releases-detail]").waitFor();
+    await expect.poll(() => page.locator(".release-phase").textContent(), { timeout: 20_000 }).toBe("succeeded");
+    expect((await releases("keyed")).length).toBe(before + 1);
   });
 
   it("a double click on Start release starts one release", async () => {
