@@ -351,21 +351,50 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     watchProblems(phone, problems);
     try {
       await logIn(phone, daemon.url, daemon.initialAdminToken!);
-      const pages = ["architecture", "releases", `releases/${newest!.id}`, "metrics", "logs", "config", "d1", "secrets", "audit", "setup"];
+      // releases?worker=keyed: its rollback choices are long lines.
+      const pages = [
+        "architecture",
+        "releases?worker=keyed",
+        `releases/${newest!.id}`,
+        "metrics",
+        "logs",
+        "config",
+        "d1",
+        "secrets",
+        "audit",
+        "setup",
+      ];
       const wide: string[] = [];
       for (const p of pages) {
         await phone.goto(new URL(`/ui/#/${p}`, daemon.url).href);
         await phone.locator(`nav a[aria-current=page]`).waitFor();
         if (p === "metrics") await phone.locator("svg.chart").first().waitFor({ timeout: 20_000 });
+        else if (p.startsWith("releases?")) await expect.poll(() => phone.locator("#rollback-to option").count()).toBeGreaterThan(1);
         else await phone.waitForTimeout(300);
-        const [scroll, client] = await phone.evaluate(() => {
-          const el = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document
-            .documentElement;
-          return [el.scrollWidth, el.clientWidth];
-        });
-        if (scroll > client) wide.push(`${p}: ${scroll} px wide on a ${client} px screen`);
+        // Against the screen's 375 px: a phone widens its layout to fit a page wider than that.
+        const scroll = await phone.evaluate(
+          () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
+        );
+        if (scroll > 375) wide.push(`${p}: ${scroll} px wide on a 375 px screen`);
       }
       expect(wide).toEqual([]);
+      // A confirmation on a phone: the dialog, its title and its buttons on the screen, whatever its preview holds.
+      await phone.goto(new URL("/ui/#/releases?worker=keyed", daemon.url).href);
+      await expect.poll(() => phone.locator("#rollback-to option").count()).toBeGreaterThan(1);
+      await phone.locator("#rollback-worker ~ button[type=submit]").click();
+      await phone.locator("dialog.confirm[open] pre.preview").waitFor();
+      // The phone's screen is 375 px wide, whatever a wider layout makes of the page's own width.
+      const offscreen = await phone
+        .locator("dialog.confirm[open], dialog.confirm[open] h2, dialog.confirm[open] button")
+        .evaluateAll((els) =>
+          els
+            .map((e) => [e.tagName, e.getBoundingClientRect(), e.scrollWidth - e.clientWidth] as const)
+            .filter(([, r, hidden]) => r.left < 0 || r.right > 375 || hidden > 0)
+            .map(([tag, r, hidden]) => `${tag}: ${Math.round(r.left)}..${Math.round(r.right)} px, ${hidden} px hidden`),
+        );
+      await phone.screenshot({ path: join(ARTIFACTS, "phone-rollback-confirm.png") });
+      expect(offscreen).toEqual([]);
+      await phone.keyboard.press("Escape");
       // Narrowed to the worker that never ran: nothing to draw, so each axis is the least one, 0..1.
       await phone.goto(new URL("/ui/#/metrics", daemon.url).href);
       await phone.locator("#metrics-worker option[value=needs]").waitFor({ state: "attached" });
