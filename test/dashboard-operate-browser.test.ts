@@ -377,6 +377,17 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
         );
         if (scroll > 375) wide.push(`${p}: ${scroll} px wide on a 375 px screen`);
       }
+      // A release's review: the diff and the plan, with their tables.
+      await phone.goto(new URL("/ui/#/releases", daemon.url).href);
+      await phone.locator("#release-worker option[value=shop]").waitFor({ state: "attached" });
+      await phone.selectOption("#release-worker", "shop");
+      await phone.click("#release-review");
+      await phone.locator("#release-start").waitFor({ timeout: 20_000 });
+      const reviewWidth = await phone.evaluate(
+        () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
+      );
+      if (reviewWidth > 375) wide.push(`release review: ${reviewWidth} px wide on a 375 px screen`);
+      await phone.screenshot({ path: join(ARTIFACTS, "phone-release-review.png"), fullPage: true });
       expect(wide).toEqual([]);
       // A confirmation on a phone: the dialog, its title and its buttons on the screen, whatever its preview holds.
       await phone.goto(new URL("/ui/#/releases?worker=keyed", daemon.url).href);
