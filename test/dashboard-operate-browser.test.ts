@@ -3,14 +3,22 @@
 // each control works once, these press them as people do, and check what goes wrong then:
 //   - a refusal on screen carries the API's code and its hint (what to do), not the message alone;
 //   - a double click on "Roll back…" asks once and starts one rollback; a double click on "Start
-//     release" starts one release; Escape in a confirmation cancels it, and nothing starts.
+//     release" starts one release; Escape in a confirmation cancels it, and nothing starts;
+//   - a rollback that pins an older secret asks for the downgrade too; cancelling rolls nothing back;
+//   - a reload keeps each page's filters (they are in the address); Back and Forward go between pages;
+//   - keyboard only: Tab reaches a running release's controls with a visible focus ring, the focus
+//     survives the page's redraws, Enter and Escape work the dialogs (pause, resume, promote, abort);
+//   - the secrets page follows a secret rotated and a token created and revoked elsewhere;
+//   - a viewer sees no control on any page; on a phone no page, review or dialog is wider than the
+//     screen, and the charts' axes say the numbers they mark;
+//   - the daemon restarted under an open page: reconnecting, then log in again, on the same page.
 // No failed request (beyond the refusal provoked) or console error on the way.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Daemon } from "../src/daemon.ts";
+import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { launchChromium, logIn, watchProblems } from "./support/browser-page.ts";
 import { bearerApi, startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -45,7 +53,9 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
-  const api = bearerApi(() => ({ url: daemon.url, token: daemon.initialAdminToken! }));
+  // The first start's admin token (a restarted daemon prints none: it made it already).
+  let adminToken = "";
+  const api = bearerApi(() => ({ url: daemon.url, token: adminToken }));
   const releases = async (worker: string) => (await api<{ items: Release[] }>("GET", `/v1/releases?worker=${worker}`)).items;
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
@@ -58,6 +68,7 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
       writeFileSync(join(dir, "shop.js"), shop(tag));
       if (!daemon) {
         daemon = await startDaemonIn(dir, t.edge);
+        adminToken = daemon.initialAdminToken!;
         await api("PUT", "/v1/secrets/ROLL_KEY", { value: `one-${crypto.randomUUID()}`, mode: "binding" });
       }
       for (const worker of tag === "v1" ? ["shop", "gated"] : ["shop"]) {
@@ -70,7 +81,7 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     // The one refusal provoked on purpose: the plan of a worker whose secret is missing (400).
     watchProblems(page, problems, { allowed: [400] });
-    await logIn(page, daemon.url, daemon.initialAdminToken!);
+    await logIn(page, daemon.url, adminToken);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -350,7 +361,7 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     const phone = await (await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true })).newPage();
     watchProblems(phone, problems);
     try {
-      await logIn(phone, daemon.url, daemon.initialAdminToken!);
+      await logIn(phone, daemon.url, adminToken);
       // releases?worker=keyed: its rollback choices are long lines.
       const pages = [
         "architecture",
@@ -418,5 +429,34 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
       await phone.close();
     }
     expect(problems).toEqual([]);
+  });
+  it("the daemon restarted under an open page: it says it is reconnecting, then asks to log in again, and lands on the same page", async () => {
+    const [newest] = await releases("shop");
+    const port = Number(new URL(daemon.url).port);
+    await page.goto(new URL(`/ui/#/releases/${newest!.id}`, daemon.url).href);
+    await page.locator(".release-phase").waitFor();
+    await page.locator('header .live[data-state="live"]').waitFor();
+    await daemon.close();
+    // The browser's own "WebSocket connection … failed" lines while the daemon is away are expected.
+    problems.length = 0;
+    await page.locator('header .live[data-state="retrying"]').waitFor({ timeout: 10_000 });
+    daemon = await startDaemon({
+      dataDir: join(dir, "data"),
+      configFile: join(dir, "orchestrator.yaml"),
+      edge: t.edge,
+      masterKeyFile: join(dir, "master.key"),
+      env: {},
+      port,
+      monitorIntervalMs: 60_000,
+      log: () => {},
+    });
+    // Sessions live in the daemon's memory: the new one knows none, so the page asks to log in.
+    await expect.poll(() => page.locator("main.login [role=alert]").textContent(), { timeout: 20_000 }).toMatch(/session has ended/);
+    expect(page.url()).toContain(`#/releases/${newest!.id}`);
+    await page.fill("#token", adminToken);
+    await page.click("button[type=submit]");
+    await expect.poll(() => page.locator(".release-phase").textContent(), { timeout: 10_000 }).toBe("succeeded");
+    await page.locator('header .live[data-state="live"]').waitFor();
+    expect(problems.filter((p) => !/WebSocket connection to .* failed|HTTP 401/.test(p))).toEqual([]);
   });
 });
