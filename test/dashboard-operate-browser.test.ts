@@ -115,6 +115,8 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
     await page.keyboard.press("Escape");
     await expect.poll(() => page.locator("dialog.confirm").count()).toBe(0);
     expect(await rollBack.isEnabled()).toBe(true);
+    // The focus is back on the button (disabled while the dialog was open), not lost to the page.
+    expect(await rollBack.evaluate((b) => b === (b.ownerDocument as { activeElement: unknown }).activeElement)).toBe(true);
 
     await rollBack.dblclick();
     await page.locator("dialog.confirm[open]").waitFor();

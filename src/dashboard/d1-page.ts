@@ -5,7 +5,7 @@
 // (GET /v1/d1/restore) and shown in the confirmation; the restore runs only after it, its progress
 // and outcome (with the bookmark that undoes it) shown on the row's result line.
 import type { El } from "./browser.ts";
-import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
+import { badge, confirmDialog, failure, h, put, refocus, short, table, when } from "./dom.ts";
 import { d1Rows, type D1Row } from "./d1-rows.ts";
 import { liveList, workerFilter } from "./list-page.ts";
 import { keepQuery, type Page, type PageCtx } from "./page.ts";
@@ -127,6 +127,7 @@ function restoreButton(ctx: PageCtx, r: D1Row, outcome: El): El {
       put(outcome, failure(e));
     } finally {
       button.disabled = false;
+      refocus(button);
     }
   }
   return button;

@@ -75,6 +75,16 @@ export const failure = (e: unknown): El =>
     : h("p", { class: "error", role: "alert" }, e instanceof Error ? e.message : String(e));
 
 /**
+ * Gives the focus back to the button that started an action, when nothing holds it any more: the
+ * button was disabled while the action ran (which drops its focus) and a keyboard user would
+ * otherwise start again from the top of the page.
+ */
+export function refocus(el: El): void {
+  const active = doc().activeElement;
+  if (active === null || active === doc().body) el.focus();
+}
+
+/**
  * Asks before something that cannot be taken back: a modal <dialog> (focus stays in it, Escape
  * cancels). Resolves true only when the confirm button is pressed.
  */

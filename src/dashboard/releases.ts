@@ -2,7 +2,7 @@
 // are reviewed (release-start.ts), and rollback of a worker to a version it ran before, chosen
 // from its versions and confirmed in a dialog. Both forms only for deployers.
 import type { El, Field } from "./browser.ts";
-import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
+import { badge, confirmDialog, failure, h, put, refocus, short, table, when } from "./dom.ts";
 import { liveList, workerFilter } from "./list-page.ts";
 import { keepQuery, type Page, type PageCtx } from "./page.ts";
 import { releaseStartForm } from "./release-start.ts";
@@ -117,6 +117,7 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
     } finally {
       busy = false;
       button.disabled = choices.length === 0;
+      refocus(button);
     }
   }
 
