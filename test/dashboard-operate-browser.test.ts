@@ -238,6 +238,18 @@ describe("an operator pressing the dashboard's controls in Chromium", () => {
       )
       .toEqual(["shop@us"]);
 
+    // Audit, filtered by action and outcome.
+    await page.goto(new URL("/ui/#/audit", daemon.url).href);
+    await page.fill("#audit-action", "rollback.*");
+    await page.selectOption("#audit-outcome", "ok");
+    await page.click("form.filters button[type=submit]");
+    await expect.poll(() => page.url()).toMatch(/#\/audit\?action=rollback\.\*&outcome=ok$/);
+    await reload("nav a[data-nav=audit][aria-current=page]");
+    expect(await Promise.all(["#audit-action", "#audit-outcome"].map(value))).toEqual(["rollback.*", "ok"]);
+    const actions = page.locator("table[data-table=audit] tbody td:nth-child(4)");
+    await actions.first().waitFor();
+    expect((await actions.allTextContents()).every((a) => a.startsWith("rollback."))).toBe(true);
+
     // Logs, following a worker's errors.
     await page.goto(new URL("/ui/#/logs", daemon.url).href);
     await page.locator("#logs-worker option[value=shop]").waitFor({ state: "attached" });
