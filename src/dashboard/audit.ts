@@ -3,12 +3,12 @@
 import type { El, Field } from "./browser.ts";
 import { badge, failure, h, put, table, when } from "./dom.ts";
 import { auditQuery, detailLine, type AuditFilter } from "./audit-query.ts";
-import type { Page } from "./page.ts";
+import { keepQuery, type Page } from "./page.ts";
 import type { AuditEntry, AuditVerify } from "./types.ts";
 
 const FIELDS = ["action", "actor", "target", "text"] as const;
 
-export const auditPage: Page = (root, ctx) => {
+export const auditPage: Page = (root, ctx, route) => {
   if (!ctx.can("admin")) {
     put(root, h("h1", {}, "Audit log"), h("p", { class: "muted" }, "The audit log is shown to admins only."));
     return {};
@@ -57,7 +57,21 @@ export const auditPage: Page = (root, ctx) => {
     more,
   );
 
+  // A deep link (#/audit?action=release.*&outcome=denied) searches what it names; each search
+  // writes its filter back into the address.
+  for (const k of FIELDS) inputs[k].value = route.query.get(k) ?? "";
+  outcome.value = ["ok", "denied", "error"].includes(route.query.get("outcome") ?? "") ? route.query.get("outcome")! : "";
+  since.value = route.query.get("since") ?? "";
+  until.value = route.query.get("until") ?? "";
+
   async function search(older: boolean): Promise<void> {
+    if (!older)
+      keepQuery({
+        ...Object.fromEntries(FIELDS.map((k) => [k, inputs[k].value.trim()])),
+        outcome: outcome.value,
+        since: since.value,
+        until: until.value,
+      });
     const f: AuditFilter = {
       ...Object.fromEntries(FIELDS.map((k) => [k, inputs[k].value])),
       outcome: outcome.value,

@@ -33,6 +33,7 @@ export interface El {
   replaceChildren(...nodes: Array<El | string>): void;
   addEventListener(type: string, fn: Listener): void;
   querySelector(selector: string): El | null;
+  contains(other: El | null): boolean;
   querySelectorAll(selector: string): ArrayLike<El>;
   remove(): void;
   focus(): void;
@@ -55,14 +56,17 @@ type Doc = {
   createElementNS(ns: string, tag: string): El;
   getElementById(id: string): El | null;
   readonly body: El;
+  readonly activeElement: El | null;
   title: string;
 };
 type Loc = { hash: string; host: string; protocol: string; search: string; pathname: string; replace(url: string): void };
 type Win = { addEventListener(type: string, fn: Listener): void; removeEventListener(type: string, fn: Listener): void };
+type Hist = { replaceState(data: unknown, unused: string, url: string): void };
 
-const g = globalThis as unknown as { document: Doc; location: Loc; window: Win };
+const g = globalThis as unknown as { document: Doc; location: Loc; window: Win; history: Hist };
 
 /** The page's document (only in a browser). */
 export const doc = (): Doc => g.document;
 export const loc = (): Loc => g.location;
 export const win = (): Win => g.window;
+export const hist = (): Hist => g.history;

@@ -6,7 +6,7 @@
 import type { StepAnalysis, VersionWindow } from "../contract/index.ts";
 import type { El } from "./browser.ts";
 import { canaryView, ms, pct, type CanaryPanel } from "./canary-series.ts";
-import { chartGeometry, yAt, type ChartBox } from "./chart-geometry.ts";
+import { chartGeometry, tickNumber, yAt, type ChartBox } from "./chart-geometry.ts";
 import { badge, h, short, svg, type Child } from "./dom.ts";
 
 const BOX: ChartBox = { width: 320, height: 150, left: 52, right: 10, top: 10, bottom: 24 };
@@ -41,7 +41,7 @@ export function canaryStep(step: StepAnalysis): El {
 }
 
 function panelChart(p: CanaryPanel, step: StepAnalysis, partialLast: boolean): El {
-  const format = p.metric === "error-rate" ? pct : p.metric === "p99" ? ms : (v: number) => String(Math.round(v));
+  const format = p.metric === "error-rate" ? pct : p.metric === "p99" ? ms : tickNumber;
   const g = chartGeometry(
     SERIES.map((k) => ({ key: k, values: k === "canary" ? p.canary : p.baseline })),
     BOX,

@@ -1,11 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { chartGeometry, niceMax } from "./chart-geometry.ts";
+import { chartGeometry, niceMax, tickNumber } from "./chart-geometry.ts";
 
 const box = { width: 110, height: 60, left: 10, right: 0, top: 10, bottom: 0 };
 
 describe("chart geometry", () => {
   it("rounds the y axis up to 1, 2 or 5 times a power of ten", () => {
     expect([niceMax(0), niceMax(0.03, 0.01), niceMax(7), niceMax(12), niceMax(20), niceMax(201)]).toEqual([1, 0.05, 10, 20, 20, 500]);
+  });
+
+  it("writes a tick's number with the decimals it needs: the middle of 0..5 is 2.5, of 0..1 is 0.5", () => {
+    expect([0, 0.5, 1, 2.5, 5, 25, 0.25, 1 / 3].map(tickNumber)).toEqual(["0", "0.5", "1", "2.5", "5", "25", "0.25", "0.33"]);
   });
 
   it("places each value on the shared time axis, from 0 at the bottom to the maximum at the top", () => {

@@ -21,6 +21,12 @@ export function niceMax(v: number, floor = 1): number {
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
+/**
+ * A y tick's number as written on the axis: whole numbers as they are, others with the decimals
+ * they need (at most 2). The middle tick of a 0..5 axis is 2.5, never "3" (nor 0.5 "1").
+ */
+export const tickNumber = (v: number): string => String(Math.round(v * 100) / 100);
+
 /** Where `v` sits on a y axis from 0 (bottom) to `yMax` (top), clamped to the box. */
 export const yAt = (v: number, yMax: number, box: ChartBox): number => {
   const y0 = box.height - box.bottom;

@@ -4,7 +4,7 @@
 // anywhere the dialog says so, and confirming re-signs and re-sends the same config (force).
 import { formatConfigChange, type ConfigDiff } from "../contract/index.ts";
 import type { El, Field } from "./browser.ts";
-import { confirmDialog, failure, h, put } from "./dom.ts";
+import { confirmDialog, failure, h, put, refocus } from "./dom.ts";
 import type { PageCtx } from "./page.ts";
 
 export function configPublishControl(ctx: PageCtx, worker: () => string, published: () => void): { el: El; enable(on: boolean): void } {
@@ -58,6 +58,7 @@ export function configPublishControl(ctx: PageCtx, worker: () => string, publish
       put(note, failure(e));
     } finally {
       button.disabled = false;
+      refocus(button);
     }
   }
 

@@ -5,13 +5,19 @@ import { isCboError } from "../kit/errors.ts";
 import type { Field } from "./browser.ts";
 import { badge, failure, h, put, short, table, when } from "./dom.ts";
 import { configPublishControl } from "./config-publish.ts";
-import { debounce, type Page } from "./page.ts";
+import { debounce, keepQuery, type Page } from "./page.ts";
 import type { Status, WorkerSummary } from "./types.ts";
 
 const RELOAD_ON = /^(config\.|drift\.|release\.succeeded|rollback\.completed)/;
 
 export const configPage: Page = (root, ctx, route) => {
-  const workerSel = h("select", { id: "config-worker", onchange: () => void loadWorker() }) as Field;
+  const workerSel = h("select", {
+    id: "config-worker",
+    onchange: () => {
+      keepQuery({ worker: workerSel.value });
+      void loadWorker();
+    },
+  }) as Field;
   const history = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   const diff = h("div", {});
   const drift = h("div", {}, h("p", { class: "muted" }, "Loading…"));

@@ -5,10 +5,10 @@
 // (GET /v1/d1/restore) and shown in the confirmation; the restore runs only after it, its progress
 // and outcome (with the bookmark that undoes it) shown on the row's result line.
 import type { El } from "./browser.ts";
-import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
+import { badge, confirmDialog, failure, h, put, refocus, short, table, when } from "./dom.ts";
 import { d1Rows, type D1Row } from "./d1-rows.ts";
 import { liveList, workerFilter } from "./list-page.ts";
-import type { Page, PageCtx } from "./page.ts";
+import { keepQuery, type Page, type PageCtx } from "./page.ts";
 import type { Release } from "./types.ts";
 
 const LIST_ON = /^release\.(created|succeeded|rolled_back|failed|aborted|recovered|phase\.done)$/;
@@ -17,7 +17,11 @@ export const d1Page: Page = (root, ctx, route) => {
   let worker = route.query.get("worker") ?? "";
   const list = h("div", { class: "d1-list" }, h("p", { class: "muted" }, "Loading…"));
   const outcome = h("div", { class: "d1-outcome", role: "status", "aria-live": "polite", "data-d1-outcome": "" });
-  const filter = workerFilter(ctx, "d1-filter", worker, (w) => ((worker = w), void load()));
+  const filter = workerFilter(ctx, "d1-filter", worker, (w) => {
+    worker = w;
+    keepQuery({ worker });
+    void load();
+  });
   put(
     root,
     h("div", { class: "page-head" }, h("h1", {}, "D1 databases"), h("label", { for: "d1-filter" }, "Show ", filter)),
@@ -123,6 +127,7 @@ function restoreButton(ctx: PageCtx, r: D1Row, outcome: El): El {
       put(outcome, failure(e));
     } finally {
       button.disabled = false;
+      refocus(button);
     }
   }
   return button;

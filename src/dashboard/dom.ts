@@ -60,9 +60,29 @@ export function table(caption: string, head: string[], rows: Child[][], attrs: A
   );
 }
 
-/** A message for a failed load, in a live region so that screen readers hear it. */
+/**
+ * A message for a failed load or action, in a live region so that screen readers hear it: the
+ * API's code and message, and its hint (what to do about it) when it sends one.
+ */
 export const failure = (e: unknown): El =>
-  h("p", { class: "error", role: "alert" }, isCboError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e));
+  isCboError(e)
+    ? h(
+        "p",
+        { class: "error", role: "alert", "data-code": e.code },
+        `${e.code}: ${e.message}`,
+        e.hint ? h("span", { class: "hint" }, ` Hint: ${e.hint}`) : null,
+      )
+    : h("p", { class: "error", role: "alert" }, e instanceof Error ? e.message : String(e));
+
+/**
+ * Gives the focus back to the button that started an action, when nothing holds it any more: the
+ * button was disabled while the action ran (which drops its focus) and a keyboard user would
+ * otherwise start again from the top of the page.
+ */
+export function refocus(el: El): void {
+  const active = doc().activeElement;
+  if (active === null || active === doc().body) el.focus();
+}
 
 /**
  * Asks before something that cannot be taken back: a modal <dialog> (focus stays in it, Escape

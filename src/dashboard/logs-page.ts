@@ -10,7 +10,7 @@ import { isCboError } from "../kit/errors.ts";
 import { backoffDelay } from "../kit/backoff.ts";
 import type { El, Field } from "./browser.ts";
 import { badge, failure, h, put, short, when } from "./dom.ts";
-import { debounce, type Page } from "./page.ts";
+import { debounce, keepQuery, type Page } from "./page.ts";
 import type { LogLine, WorkerSummary } from "./types.ts";
 
 /** Lines kept on screen; older ones scroll away. */
@@ -59,7 +59,7 @@ function lineView(l: LogLine): El {
   );
 }
 
-export const logsPage: Page = (root, ctx) => {
+export const logsPage: Page = (root, ctx, route) => {
   const worker = h("select", { id: "logs-worker", name: "worker" }, h("option", { value: "" }, "kept workers")) as Field;
   const target = h("select", { id: "logs-target", name: "target" }, h("option", { value: "" }, "all targets")) as Field;
   const status = h(
@@ -137,6 +137,7 @@ export const logsPage: Page = (root, ctx) => {
 
   async function restart(): Promise<void> {
     const gen = ++generation;
+    keepQuery({ worker: worker.value, target: target.value, status: status.value, search: text.value.trim() });
     conn?.close();
     if (retry) clearTimeout(retry);
     put(list);
@@ -170,16 +171,23 @@ export const logsPage: Page = (root, ctx) => {
   for (const el of [worker, target, status]) el.addEventListener("change", () => void restart());
   text.addEventListener("input", () => typed());
 
+  // A deep link (#/logs?worker=x&target=eu&status=error&search=…) follows what it names: the
+  // stream starts once the choices are there to show it.
+  const asked = (k: string) => route.query.get(k) ?? "";
+  if (asked("status") === "ok" || asked("status") === "error") status.value = asked("status");
+  text.value = asked("search");
   void (async () => {
     try {
       const workers: WorkerSummary[] = await ctx.api.workers();
       for (const w of workers) worker.append(h("option", { value: w.name }, w.name));
       for (const t of [...new Set(workers.flatMap((w) => w.targets))]) target.append(h("option", { value: t }, t));
+      if (workers.some((w) => w.name === asked("worker"))) worker.value = asked("worker");
+      if (workers.some((w) => w.targets.includes(asked("target")))) target.value = asked("target");
     } catch {
       // The stream's own errors say what is wrong.
     }
+    if (!disposed) void restart();
   })();
-  void restart();
 
   return {
     dispose() {

@@ -2,22 +2,26 @@
 // (GET /v1/metrics/series: Cloudflare's invocation analytics, and the edge agents' heartbeats
 // where a target has no analytics), read again every few seconds while the page is shown.
 import type { Field } from "./browser.ts";
+import { tickNumber } from "./chart-geometry.ts";
 import { lineChart } from "./chart.ts";
 import { failure, h, put, when } from "./dom.ts";
-import type { Page } from "./page.ts";
+import { keepQuery, type Page } from "./page.ts";
 import type { MetricsSeries, WorkerSummary } from "./types.ts";
 
 /** How often the series are asked for again (the daemon reads Cloudflare at most every 10 s). */
 export const METRICS_REFRESH_MS = 3_000;
 const RANGES = [30, 60, 180, 360];
 
-export const metricsPage: Page = (root, ctx) => {
+export const metricsPage: Page = (root, ctx, route) => {
   const worker = h("select", { id: "metrics-worker", name: "worker" }, h("option", { value: "" }, "all workers")) as Field;
   const target = h("select", { id: "metrics-target", name: "target" }, h("option", { value: "" }, "all targets")) as Field;
+  // A deep link (#/metrics?worker=x&target=eu&minutes=180) shows what it names.
+  const asked = { worker: route.query.get("worker") ?? "", target: route.query.get("target") ?? "", minutes: route.query.get("minutes") };
+  const minutes = RANGES.find((m) => String(m) === asked.minutes) ?? 60;
   const range = h(
     "select",
     { id: "metrics-range", name: "minutes" },
-    ...RANGES.map((m) => h("option", { value: m, selected: m === 60 }, `last ${m} min`)),
+    ...RANGES.map((m) => h("option", { value: m, selected: m === minutes }, `last ${m} min`)),
   ) as Field;
   const charts = h("div", { class: "charts", "aria-live": "off" }, h("p", { class: "muted" }, "Loading…"));
   const sources = h("p", { class: "muted sources", role: "status" });
@@ -27,7 +31,7 @@ export const metricsPage: Page = (root, ctx) => {
     h("div", { class: "page-head" }, h("h1", {}, "Metrics")),
     h(
       "form",
-      { class: "filters", "aria-label": "Which series", onsubmit: (e) => e.preventDefault(), onchange: () => void load() },
+      { class: "filters", "aria-label": "Which series", onsubmit: (e) => e.preventDefault(), onchange: () => changed() },
       field("Worker", worker),
       field("Target", target),
       field("Range", range),
@@ -45,9 +49,17 @@ export const metricsPage: Page = (root, ctx) => {
       const workers: WorkerSummary[] = await ctx.api.workers();
       for (const w of workers) worker.append(h("option", { value: w.name }, w.name));
       for (const t of [...new Set(workers.flatMap((w) => w.targets))]) target.append(h("option", { value: t }, t));
+      // What the address asked for, once it is a choice (an unknown name stays "all").
+      if (workers.some((w) => w.name === asked.worker)) worker.value = asked.worker;
+      if (workers.some((w) => w.targets.includes(asked.target))) target.value = asked.target;
     } catch {
       // The charts say what failed.
     }
+  }
+
+  function changed(): void {
+    keepQuery({ worker: worker.value, target: target.value, minutes: range.value === "60" ? "" : range.value });
+    void load();
   }
 
   function draw(s: MetricsSeries): void {
@@ -66,7 +78,7 @@ export const metricsPage: Page = (root, ctx) => {
               title: "Requests per minute",
               lines: lines((p) => p.requests),
               times,
-              format: (v) => `${Math.round(v)}`,
+              format: tickNumber,
             }),
             lineChart({
               metric: "error-rate",
@@ -81,7 +93,7 @@ export const metricsPage: Page = (root, ctx) => {
               title: "p99 wall time (ms)",
               lines: lines((p) => p.p99Ms),
               times,
-              format: (v) => `${Math.round(v)} ms`,
+              format: (v) => `${tickNumber(v)} ms`,
             }),
           ),
     );
@@ -126,8 +138,8 @@ export const metricsPage: Page = (root, ctx) => {
     }
   }
 
-  void options();
-  void load();
+  // The first read waits for the choices, so that a deep link's series are the first drawn.
+  void options().then(load);
   return {
     dispose() {
       disposed = true;

@@ -1,7 +1,7 @@
 // What every page gets and gives back. A page draws into its root at once (a skeleton), loads
 // what it shows, and receives each live event while it is on screen.
 import type { DaemonClient } from "../client/index.ts";
-import type { El } from "./browser.ts";
+import { hist, loc, type El } from "./browser.ts";
 import type { Features } from "./features.ts";
 import type { Role, SessionInfo, StoredEvent } from "./types.ts";
 
@@ -35,4 +35,16 @@ export function debounce(fn: () => void, ms: number): { (): void; cancel(): void
   };
   run.cancel = () => t && clearTimeout(t);
   return run;
+}
+
+/**
+ * Writes what a page shows (its filters) into the address, `#/metrics?worker=x&target=eu`, so that
+ * a reload or a copied link shows the same. It replaces the history entry (no hashchange, so the
+ * page is not built again; Back leaves the page rather than stepping through each filter).
+ */
+export function keepQuery(values: Record<string, string>): void {
+  const path = loc().hash.replace(/^#\/?/, "").split("?")[0] ?? "";
+  const q = new URLSearchParams(Object.entries(values).filter(([, v]) => v !== ""));
+  const hash = `#/${path}${q.size ? `?${q}` : ""}`;
+  if (hash !== loc().hash) hist().replaceState(null, "", hash);
 }

@@ -4,6 +4,7 @@
 // buttons; the API refuses it anyway.
 import { allItems } from "../client/index.ts";
 import type { ReleaseControl } from "../contract/index.ts";
+import { doc } from "./browser.ts";
 import { badge, confirmDialog, failure, h, put, short, when } from "./dom.ts";
 import type { Page } from "./page.ts";
 import { analysisSection } from "./release-analysis.ts";
@@ -21,7 +22,13 @@ const LABELS: Record<ControlAction, string> = { promote: "Promote", pause: "Paus
 
 export const releaseDetailPage: Page = (root, ctx, route) => {
   const id = route.param!;
-  const head = h("div", { class: "page-head" }, h("h1", {}, `Release ${short(id)}`));
+  const title = h("h1", {}, `Release ${short(id)}`);
+  // The buttons live in their own slot, built again only when the set of actions changes: the page
+  // draws on every event and every control read (each 2 s while it runs), and a button built anew
+  // each time lost a keyboard user's focus, and a click whose press and release straddled a draw.
+  const controlsSlot = h("div", { class: "controls-slot" });
+  const head = h("div", { class: "page-head" }, title, controlsSlot);
+  let shownActions = "";
   const summary = h("div", { class: "release-summary", "aria-live": "polite" }, h("p", { class: "muted" }, "Loading…"));
   const notice = h("div", { class: "release-notice", role: "status" });
   const steps = h("div", { class: "release-steps" });
@@ -47,29 +54,8 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
     const p = releaseProgress(release, [...events.values()]);
     // An end event ends the buttons at once, before the record is read again.
     const actions = p.ended ? [] : controlActions(release, control, ctx.can("deployer"));
-    put(
-      head,
-      h("h1", {}, `${release.kind === "rollback" ? "Rollback" : "Release"} ${short(release.id)} of ${release.worker}`),
-      actions.length
-        ? h(
-            "div",
-            { class: "release-controls", role: "group", "aria-label": "Control this release" },
-            ...actions.map((a) =>
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: a === "abort" ? "danger" : a === "promote" ? undefined : "secondary",
-                  "data-control": a,
-                  disabled: busy,
-                  onclick: () => void act(a),
-                },
-                LABELS[a],
-              ),
-            ),
-          )
-        : null,
-    );
+    put(title, `${release.kind === "rollback" ? "Rollback" : "Release"} ${short(release.id)} of ${release.worker}`);
+    drawControls(actions);
     const paused = control?.paused ?? p.paused;
     const waits = waitingWords(control);
     put(
@@ -102,6 +88,45 @@ export const releaseDetailPage: Page = (root, ctx, route) => {
           h("li", { "data-type": e.type }, h("time", {}, when(e.at)), " ", e.target ? h("strong", {}, e.target) : null, " ", describe(e)),
         ),
     );
+  }
+
+  function drawControls(actions: ControlAction[]): void {
+    const key = actions.join(",");
+    if (key !== shownActions) {
+      shownActions = key;
+      // The button that had the focus, or the one that takes its place (pause <-> resume).
+      const active = doc().activeElement;
+      const had = active && controlsSlot.contains(active) ? (active.getAttribute("data-control") as ControlAction | null) : null;
+      put(
+        controlsSlot,
+        actions.length
+          ? h(
+              "div",
+              { class: "release-controls", role: "group", "aria-label": "Control this release" },
+              ...actions.map((a) =>
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: a === "abort" ? "danger" : a === "promote" ? undefined : "secondary",
+                    "data-control": a,
+                    onclick: () => void act(a),
+                  },
+                  LABELS[a],
+                ),
+              ),
+            )
+          : null,
+      );
+      if (had) {
+        const twin = had === "pause" ? "resume" : had === "resume" ? "pause" : had;
+        const at = (a: string) => controlsSlot.querySelector(`button[data-control="${a}"]`);
+        (at(had) ?? at(twin) ?? controlsSlot.querySelector("button"))?.focus();
+      }
+    }
+    // aria-disabled, not disabled: a disabled button drops the focus (act() ignores a press while busy).
+    for (const b of Array.from(controlsSlot.querySelectorAll("button")))
+      busy ? b.setAttribute("aria-disabled", "true") : b.removeAttribute("aria-disabled");
   }
 
   const running = () => release?.status === "running" || release?.status === "rolling_back";

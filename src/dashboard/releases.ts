@@ -2,9 +2,9 @@
 // are reviewed (release-start.ts), and rollback of a worker to a version it ran before, chosen
 // from its versions and confirmed in a dialog. Both forms only for deployers.
 import type { El, Field } from "./browser.ts";
-import { badge, confirmDialog, failure, h, put, short, table, when } from "./dom.ts";
+import { badge, confirmDialog, failure, h, put, refocus, short, table, when } from "./dom.ts";
 import { liveList, workerFilter } from "./list-page.ts";
-import type { Page, PageCtx } from "./page.ts";
+import { keepQuery, type Page, type PageCtx } from "./page.ts";
 import { releaseStartForm } from "./release-start.ts";
 import type { Release, VersionEntry, WorkerSummary } from "./types.ts";
 import { rollbackPreviewLines, type RollbackPreview } from "../contract/index.ts";
@@ -14,7 +14,11 @@ const LIST_ON = /^(release\.(created|succeeded|rolled_back|failed|aborted|rollin
 export const releasesPage: Page = (root, ctx, route) => {
   let worker = route.query.get("worker") ?? "";
   const list = h("div", { class: "releases-list" }, h("p", { class: "muted" }, "Loading…"));
-  const filter = workerFilter(ctx, "release-filter", worker, (w) => ((worker = w), void load()));
+  const filter = workerFilter(ctx, "release-filter", worker, (w) => {
+    worker = w;
+    keepQuery({ worker });
+    void load();
+  });
   put(
     root,
     h("div", { class: "page-head" }, h("h1", {}, "Releases"), h("label", { for: "release-filter" }, "Show ", filter)),
@@ -101,10 +105,27 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
     }
   }
 
+  // One rollback at a time: a double click (or Enter pressed twice) while the preview loads or a
+  // dialog is open must not ask twice, nor start two rollbacks.
+  let busy = false;
   async function submit(): Promise<void> {
+    if (busy) return;
+    busy = true;
+    button.disabled = true;
+    try {
+      await confirmAndRollBack();
+    } finally {
+      busy = false;
+      button.disabled = choices.length === 0;
+      refocus(button);
+    }
+  }
+
+  async function confirmAndRollBack(): Promise<void> {
     const w = workerSel.value;
     const choice = choices.find((c) => c.value === toSel.value);
     if (!w || !choice) return;
+    put(note);
     // The daemon's preview: per target the code, secret and config versions, and the schema that stays.
     let preview: RollbackPreview;
     try {
@@ -145,7 +166,6 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
       ))
     )
       return;
-    button.disabled = true;
     try {
       const r: Release = await ctx.api.rollback(w, choice.value, {
         ...(preview.needs.confirmSecretDowngrade ? { confirm_secret_downgrade: true } : {}),
@@ -154,7 +174,6 @@ function rollbackForm(ctx: PageCtx, current: () => string): El {
       ctx.go(`#/releases/${r.id}`);
     } catch (e) {
       put(note, failure(e));
-      button.disabled = false;
     }
   }
 

@@ -6,7 +6,16 @@ import { badge, failure, h, put, table, when } from "./dom.ts";
 import type { Page } from "./page.ts";
 import type { Secret, Token } from "./types.ts";
 
+/**
+ * How often the lists are read again while the page is shown: a secret set or rotated and a token
+ * created or revoked (by the CLI, another session) send no live event, and the page must not
+ * show a version or a token state that is no longer true.
+ */
+export const SECRETS_REFRESH_MS = 3_000;
+
 export const secretsPage: Page = (root, ctx) => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let disposed = false;
   const secrets = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   const tokens = h("div", {}, h("p", { class: "muted" }, ctx.can("admin") ? "Loading…" : "Tokens are shown to admins only."));
   put(
@@ -72,6 +81,15 @@ export const secretsPage: Page = (root, ctx) => {
       );
     }
   }
-  void load();
-  return {};
+  async function loop(): Promise<void> {
+    await load();
+    if (!disposed) timer = setTimeout(() => void loop(), SECRETS_REFRESH_MS);
+  }
+  void loop();
+  return {
+    dispose() {
+      disposed = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
 };

@@ -23,7 +23,8 @@ export const setupPage: Page = (root, ctx) => {
       "div",
       { class: "page-head" },
       h("h1", {}, "Setup"),
-      ctx.features.kit ? h("a", { class: "button", href: "/v1/kit", download: true }, "Download deployment kit") : null,
+      // Admins only, as the header's link: GET /v1/kit refuses anyone else (a download of a 403).
+      ctx.features.kit && ctx.can("admin") ? h("a", { class: "button", href: "/v1/kit", download: true }, "Download deployment kit") : null,
     ),
     h(
       "p",
