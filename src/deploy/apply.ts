@@ -33,6 +33,7 @@ import type { WorkerSource } from "../config/source/model.ts";
 import { CboError } from "../kit/errors.ts";
 import type { Release } from "../store/index.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import { workerEndpoint } from "../targets/worker-endpoint.ts";
 import type { ReleasePlan } from "./types.ts";
 import { assetsPhase, resourcesPhase, settingsPhase, targetPlace, uploadBindings, type ResourceIds } from "./target-phases.ts";
 import { contractPhase } from "./d1-contract.ts";
@@ -241,7 +242,7 @@ async function applyTarget(
       const gate = await step
         .within(() =>
           runGate({
-            endpoint: runtime.endpoint(worker.name),
+            endpoint: workerEndpoint(runtime, worker),
             worker: worker.name,
             versionId,
             gate: plan.gate,

@@ -13,6 +13,7 @@
 // and targets(): a changed orchestrator.yaml is picked up without a restart.
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import { workerEndpoint } from "../targets/worker-endpoint.ts";
 import type { Store } from "../store/index.ts";
 import { createPassLoop } from "../kit/pass-loop.ts";
 import { forEachBounded } from "../kit/bounded-concurrency.ts";
@@ -65,7 +66,7 @@ export function createMonitor(opts: MonitorOptions): Monitor {
   }
 
   async function check({ worker, target }: Job): Promise<void> {
-    const result = await probe(target.endpoint(worker.name), worker.gate.probe_path, timeoutMs);
+    const result = await probe(workerEndpoint(target, worker), worker.gate.probe_path, timeoutMs);
     const known = store.catalog.versions(worker.tenant, worker.name, target.name, 1).length > 0;
     const verdict = decideHealth(result, { known });
     if (verdict.latencyMs !== null)

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import { ensureConfigNamespace } from "../targets/kv-namespaces.ts";
 import type { TargetRuntime } from "../targets/types.ts";
+import { workerEndpoint } from "../targets/worker-endpoint.ts";
 import { CboError } from "../kit/errors.ts";
 import { canonicalJson } from "../kit/protocol/canonical-json.ts";
 import { configKvKey } from "../kit/protocol/bindings.ts";
@@ -114,7 +115,7 @@ export function createConfigSync(deps: ConfigSyncDeps) {
     });
     if (!poke) return { target, version, written: true, poke: "skipped: polling only" };
     const poked = await sendPoke(
-      runtime.endpoint(w.name),
+      workerEndpoint(runtime, w),
       { worker: w.name, target, configVersion: version },
       deps.workerKeys(w.tenant, w.name, target),
     );

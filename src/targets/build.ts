@@ -78,6 +78,8 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
       tokenSource: "the local edge",
       client: src.reuse ? src.reuse.of(edge.apiUrl, region.accountId).wrap(client) : client,
       endpoint: (worker) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${worker}.localhost` }),
+      // The region's port routes by Host, routes and custom domains included.
+      hostEndpoint: (host) => ({ url: `http://127.0.0.1:${region.port}/`, host }),
     };
   }
   const accountId = t.account_id ?? src.defaultAccountId;
@@ -143,6 +145,7 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
     ...(secret ? { tokenSecret: { name: secret, set: token !== undefined } } : {}),
     client,
     endpoint: (worker) => ({ url: `https://${worker}.${subdomain ?? "workers"}.workers.dev/` }),
+    hostEndpoint: (host) => ({ url: `https://${host}/` }),
   };
 }
 

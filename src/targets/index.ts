@@ -5,4 +5,5 @@ export { observeTarget, readDeployment, readVersion, readVersionIds, sameSplit, 
 export { createReadReuse, createReadReuseRegistry, DEFAULT_REUSE_MS, type ReadReuse, type ReadReuseRegistry } from "./read-reuse.ts";
 export { createObserver, NOT_OBSERVED, type Observation, type ObserverDeps } from "./live-cache.ts";
 export { callWorker, workerAgent, workerUrl, type WorkerAnswer, type WorkerRequest } from "./worker-http.ts";
+export { ownHost, workerEndpoint } from "./worker-endpoint.ts";
 export { ensureConfigNamespace, DEFAULT_CONFIG_NAMESPACE, ensureKvNamespaces } from "./kv-namespaces.ts";

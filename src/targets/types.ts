@@ -18,6 +18,11 @@ export type TargetRuntime = {
   tokenSecret?: { name: string; set: boolean };
   /** e.g. `{url: "http://127.0.0.1:8781/", host: "hello.localhost"}` on the local edge. */
   endpoint(worker: string): Endpoint;
+  /**
+   * A Worker reached by a hostname of its own (a custom domain or a route's host), for Workers
+   * with workers.dev turned off (worker-endpoint.ts); absent: such Workers are probed on workers.dev.
+   */
+  hostEndpoint?(host: string): Endpoint;
 };
 
 /** Versions and their traffic shares, as a deployment lists them. */

@@ -43,6 +43,7 @@ export function localRuntimes(
           accountId: region.accountId,
           client,
           endpoint: (w: string) => ({ url: `http://127.0.0.1:${region.port}/`, host: `${w}.localhost` }),
+          hostEndpoint: (host: string) => ({ url: `http://127.0.0.1:${region.port}/`, host }),
         },
       ];
     }),
