@@ -5,7 +5,8 @@ import type { RollbackPreview } from "./releases.ts";
 
 const short = (id: string | null) => id ?? "(unknown)";
 
-export function rollbackPreviewLines(p: RollbackPreview): string[] {
+/** `given`: the confirmations the caller already sent (the CLI's flags), said as given rather than needed. */
+export function rollbackPreviewLines(p: RollbackPreview, given: { force?: boolean; confirmSecretDowngrade?: boolean } = {}): string[] {
   const lines = [`Roll ${p.worker} back on every target at once, without gates, to ${p.resolved}:`];
   for (const t of p.targets) {
     lines.push(`  ${t.name}: code ${short(t.from)} -> ${short(t.to)}`);
@@ -26,8 +27,17 @@ export function rollbackPreviewLines(p: RollbackPreview): string[] {
   for (const s of p.skipped) lines.push(`  ${s.name}: unchanged (${s.why})`);
   for (const w of p.warnings) lines.push(`warning: ${w}`);
   if (p.refused) lines.push(`refused: ${p.refused}`);
-  if (p.needs.force) lines.push("needs --force (API: force: true): a newer migration is marked -- cbo:breaks-rollback");
+  if (p.needs.force)
+    lines.push(
+      given.force
+        ? "forced (--force): a newer migration is marked -- cbo:breaks-rollback"
+        : "needs --force (API: force: true): a newer migration is marked -- cbo:breaks-rollback",
+    );
   if (p.needs.confirmSecretDowngrade)
-    lines.push("needs --confirm-secret-downgrade (API: confirm_secret_downgrade: true): a secret goes back to an older version");
+    lines.push(
+      given.confirmSecretDowngrade
+        ? "confirmed (--confirm-secret-downgrade): a secret goes back to an older version"
+        : "needs --confirm-secret-downgrade (API: confirm_secret_downgrade: true): a secret goes back to an older version",
+    );
   return lines;
 }

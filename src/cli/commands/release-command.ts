@@ -136,7 +136,8 @@ export async function rollbackCommand(args: string[]): Promise<number> {
     else process.stdout.write(`${rollbackPreviewLines(preview).join("\n")}\n`);
     return 0;
   }
-  if (!values.json) process.stdout.write(`${rollbackPreviewLines(preview).join("\n")}\n`);
+  const given = { force: values.force === true, confirmSecretDowngrade: values["confirm-secret-downgrade"] === true };
+  if (!values.json) process.stdout.write(`${rollbackPreviewLines(preview, given).join("\n")}\n`);
   const opts = {
     ...(values["confirm-secret-downgrade"] ? { confirm_secret_downgrade: true } : {}),
     ...(values.force ? { force: true } : {}),
