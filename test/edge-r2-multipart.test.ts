@@ -3,6 +3,8 @@
 // with R2's etag (md5 of the parts' md5s, "-", the count); resumeMultipartUpload continues in another
 // request; R2's rules and words for a part too small, an unknown or aborted upload, a wrong etag.
 import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -137,5 +139,45 @@ describe("R2 multipart uploads through a Worker's binding", () => {
     const other = await create("mine");
     expect((await part("yours", other, 1, 10)).body.error).toBe("uploadPart: The specified multipart upload does not exist. (10024)");
     expect((await part("mine", other, 0, 10)).body.error).toBe("uploadPart: Part number must be an integer between 1 and 10000. (10001)");
+  });
+
+  it("complete sent twice at once makes one object; the second is told the upload is gone (10024), as is an abort racing a complete", async () => {
+    const sizes = [5 * MIB, 5 * MIB, 5 * MIB, 1000];
+    const upload = async (key: string) => {
+      const id = await create(key);
+      const sent = [];
+      for (const [i, s] of sizes.entries()) sent.push((await part(key, id, i + 1, s)).body);
+      return { id, parts: encodeURIComponent(JSON.stringify(sent)) };
+    };
+    const files = () => readdirSync(join(t.dataDir, "r2"), { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).length;
+    const before = files();
+    const twice = await upload("twice");
+    const answers = await Promise.all([1, 2].map(() => call(`/complete?key=twice&id=${twice.id}&parts=${twice.parts}`)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 500]);
+    expect(answers.find((a) => a.status === 500)!.body).toEqual({
+      error: "completeMultipartUpload: The specified multipart upload does not exist. (10024)",
+    });
+    const whole = Buffer.concat(sizes.map((s, i) => partBytes(i + 1, s)));
+    expect((await call("/read?key=twice")).body).toEqual({ size: whole.length, sha256: createHash("sha256").update(whole).digest("hex") });
+
+    // An abort while complete joins the parts: one of them wins, in R2's words, never half an object.
+    const raced = await upload("raced");
+    const [done, aborted] = await Promise.all([
+      call(`/complete?key=raced&id=${raced.id}&parts=${raced.parts}`),
+      call(`/abort?key=raced&id=${raced.id}`),
+    ]);
+    if (done.status === 200) {
+      expect((await call("/read?key=raced")).body).toEqual({
+        size: whole.length,
+        sha256: createHash("sha256").update(whole).digest("hex"),
+      });
+      expect(aborted.status === 200 || (aborted.body as { error?: string }).error?.endsWith("(10024)")).toBe(true);
+    } else {
+      expect(done.body).toEqual({ error: "completeMultipartUpload: The specified multipart upload does not exist. (10024)" });
+      expect(aborted.status).toBe(200);
+      expect((await call("/read?key=raced")).status).toBe(500);
+    }
+    // Nothing is left behind: no part file, no second copy; only the objects made.
+    expect(files() - before).toBe(done.status === 200 ? 2 : 1);
   });
 });

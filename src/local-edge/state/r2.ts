@@ -103,6 +103,11 @@ async function streamToFile(
 export function createR2Store(db: EdgeDb, root: string) {
   const dirOf = (bucketId: string) => join(root, bucketId);
   const getObjectStmt = db.prepare("SELECT * FROM r2_objects WHERE bucket_id = ? AND key = ?");
+  // Uploads whose complete is joining their parts now: a second complete (a retry, a double
+  // click) or a part sent meanwhile would otherwise make a second object or pull a part's file
+  // from under the join; to them the upload is already gone, as it is once complete returns.
+  const completing = new Set<string>();
+  const gone = (verb: string) => new R2UploadError(`${verb}: The specified multipart upload does not exist. (10024)`);
 
   /** Makes `file` (already in the bucket's directory) the object `key`, replacing (and removing) `existing`. */
   function insertRow(
@@ -252,10 +257,10 @@ export function createR2Store(db: EdgeDb, root: string) {
       if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS)
         throw new R2UploadError(`uploadPart: Part number must be an integer between 1 and ${MAX_PARTS}. (10001)`);
       const file = await streamToFile(dirOf(u.bucket_id), body);
-      // Aborted or completed while the part streamed in: nothing to add it to.
-      if (!this.getUpload(u.bucket_id, u.key, u.upload_id)) {
+      // Aborted or completed (or completing) while the part streamed in: nothing to add it to.
+      if (completing.has(u.upload_id) || !this.getUpload(u.bucket_id, u.key, u.upload_id)) {
         rmSync(join(dirOf(u.bucket_id), file.blob), { force: true });
-        throw new R2UploadError("uploadPart: The specified multipart upload does not exist. (10024)");
+        throw gone("uploadPart");
       }
       const old = db.prepare("SELECT blob FROM r2_parts WHERE upload_id = ? AND part_number = ?").get(u.upload_id, partNumber) as
         | { blob: string }
@@ -270,6 +275,16 @@ export function createR2Store(db: EdgeDb, root: string) {
 
     /** Joins the named parts, in part order, into the object; the upload and its parts go away. */
     async completeUpload(bucket: R2Bucket, u: R2Upload, named: Array<{ partNumber: number; etag: string }>): Promise<R2ObjectRow> {
+      if (completing.has(u.upload_id)) throw gone("completeMultipartUpload");
+      completing.add(u.upload_id);
+      try {
+        return await this.joinParts(bucket, u, named);
+      } finally {
+        completing.delete(u.upload_id);
+      }
+    },
+
+    async joinParts(bucket: R2Bucket, u: R2Upload, named: Array<{ partNumber: number; etag: string }>): Promise<R2ObjectRow> {
       const stored = new Map(
         (db.prepare("SELECT part_number, blob, size, etag FROM r2_parts WHERE upload_id = ?").all(u.upload_id) as R2Part[]).map((p) => [
           Number(p.part_number),
@@ -307,7 +322,13 @@ export function createR2Store(db: EdgeDb, root: string) {
         await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
       } catch (e) {
         rmSync(path, { force: true });
+        // An abort removed the parts' files while they were joined: the abort won.
+        if (!this.getUpload(u.bucket_id, u.key, u.upload_id)) throw gone("completeMultipartUpload");
         throw e;
+      }
+      if (!this.getUpload(u.bucket_id, u.key, u.upload_id)) {
+        rmSync(path, { force: true });
+        throw gone("completeMultipartUpload");
       }
       const etag = `${createHash("md5")
         .update(Buffer.concat(parts.map((p) => Buffer.from(p.etag, "hex"))))
