@@ -180,4 +180,25 @@ describe("R2 multipart uploads through a Worker's binding", () => {
     // Nothing is left behind: no part file, no second copy; only the objects made.
     expect(files() - before).toBe(done.status === 200 ? 2 : 1);
   });
+
+  it("part numbers 10001 and NaN, a key of 1025 bytes, and one part sent twice at once: R2's words, one part file kept", async () => {
+    const id = await create("odd");
+    expect((await part("odd", id, 10001, 10)).body.error).toBe("uploadPart: Part number must be an integer between 1 and 10000. (10001)");
+    expect((await call(`/part?key=odd&id=${id}&n=NaN&size=10`)).body).toEqual({
+      error: "uploadPart: Part number must be an integer between 1 and 10000. (10001)",
+    });
+    const long = "k".repeat(1025);
+    expect((await call(`/create?key=${long}`)).body).toEqual({
+      error: "createMultipartUpload: The specified object name is too long (10017)",
+    });
+    const files = () => readdirSync(join(t.dataDir, "r2"), { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).length;
+    const before = files();
+    const [a, b] = await Promise.all([part("odd", id, 1, 3 * MIB), part("odd", id, 1, 2 * MIB)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(files() - before).toBe(1);
+    // Whichever landed last is the part complete takes; the other's etag is not found.
+    const kept = [a.body, b.body];
+    const answers = await Promise.all(kept.map((p) => call(`/complete?key=odd&id=${id}&parts=${encodeURIComponent(JSON.stringify([p]))}`)));
+    expect(answers.filter((x) => x.status === 200)).toHaveLength(1);
+  });
 });
