@@ -3,11 +3,12 @@
 // with R2's etag (md5 of the parts' md5s, "-", the count); resumeMultipartUpload continues in another
 // request; R2's rules and words for a part too small, an unknown or aborted upload, a wrong etag.
 import { createHash } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
-import { startTestEdge, type TestEdge } from "./support/edge.ts";
+import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 
 const MIB = 1024 * 1024;
@@ -200,5 +201,57 @@ describe("R2 multipart uploads through a Worker's binding", () => {
     const kept = [a.body, b.body];
     const answers = await Promise.all(kept.map((p) => call(`/complete?key=odd&id=${id}&parts=${encodeURIComponent(JSON.stringify([p]))}`)));
     expect(answers.filter((x) => x.status === 200)).toHaveLength(1);
+  });
+});
+
+describe("R2 multipart uploads across an edge restart", () => {
+  it("an open upload survives and completes; one past R2's 7 days is aborted with its parts; a cut-off write's file is removed", async () => {
+    const dataDir = await makeTempDir("mpu-restart");
+    let t: TestEdge | undefined;
+    try {
+      t = await startTestEdge({ dataDir });
+      const cf = createCloudflareClient({ baseUrl: t.edge.apiUrl, apiToken: t.edge.token, accountId: t.region.accountId });
+      await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/r2/buckets`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.edge.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "uploads" }),
+      });
+      await cf.deploy("mpu", {
+        mainModule: "index.js",
+        modules: [{ name: "index.js", content: WORKER }],
+        compatibilityDate: "2025-01-01",
+        bindings: [{ type: "r2_bucket", name: "BUCKET", bucket_name: "uploads" }],
+      });
+      const call = async (path: string) => {
+        const r = await httpGet(t!.region.port, "mpu.localhost", { path, timeoutMs: 60_000 });
+        return { status: r.status, body: JSON.parse(r.body) as Record<string, unknown> };
+      };
+      const create = async (key: string) => (await call(`/create?key=${key}`)).body.uploadId as string;
+      const fresh = await create("fresh");
+      const stale = await create("stale");
+      const p1 = (await call(`/part?key=fresh&id=${fresh}&n=1&size=${5 * MIB}`)).body;
+      await call(`/part?key=stale&id=${stale}&n=1&size=${5 * MIB}`);
+      const bucketDir = readdirSync(join(dataDir, "r2"))[0]!;
+      writeFileSync(join(dataDir, "r2", bucketDir, "cut-off-write"), "half a part");
+      const filesOf = () => readdirSync(join(dataDir, "r2", bucketDir)).sort();
+      expect(filesOf()).toHaveLength(3);
+      await t.edge.close();
+
+      const db = new DatabaseSync(join(dataDir, "edge.sqlite"));
+      db.prepare("UPDATE r2_uploads SET created_ms = created_ms - ? WHERE key = 'stale'").run(8 * 24 * 3600 * 1000);
+      db.close();
+      t = await startTestEdge({ dataDir });
+      expect(filesOf()).toHaveLength(1);
+      expect((await call(`/part?key=stale&id=${stale}&n=2&size=10`)).body.error).toBe(
+        "uploadPart: The specified multipart upload does not exist. (10024)",
+      );
+      const p2 = (await call(`/part?key=fresh&id=${fresh}&n=2&size=10`)).body;
+      const done = await call(`/complete?key=fresh&id=${fresh}&parts=${encodeURIComponent(JSON.stringify([p1, p2]))}`);
+      expect(done.body).toMatchObject({ key: "fresh", size: 5 * MIB + 10 });
+      expect(filesOf()).toHaveLength(1);
+    } finally {
+      await t?.edge.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

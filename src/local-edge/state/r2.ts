@@ -3,7 +3,7 @@
 // streams to a temporary file, hashing as it goes, and only then replaces the row and the old
 // file, so readers never see half an object and a failed upload leaves the old one in place.
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, rmSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -54,6 +54,8 @@ export class R2UploadError extends Error {}
 
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
+/** R2 aborts an incomplete multipart upload 7 days after it was created (its default lifecycle rule). */
+export const UPLOAD_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
 function toObject(r: Row): R2ObjectRow {
   return {
@@ -351,6 +353,40 @@ export function createR2Store(db: EdgeDb, root: string) {
       db.prepare("DELETE FROM r2_parts WHERE upload_id = ?").run(u.upload_id);
       db.prepare("DELETE FROM r2_uploads WHERE upload_id = ?").run(u.upload_id);
       for (const p of parts) rmSync(join(dirOf(u.bucket_id), p.blob), { force: true });
+    },
+
+    /**
+     * At the edge's start, when nothing streams: uploads past R2's 7 days are aborted, and files no
+     * object or part names (a part or put cut off by a kill while it streamed) are removed, so
+     * neither stays on disk for good. Answers how many of each went.
+     */
+    sweep(now = Date.now()): { uploads: number; files: number } {
+      const old = db
+        .prepare("SELECT upload_id, bucket_id, key FROM r2_uploads WHERE created_ms < ?")
+        .all(now - UPLOAD_LIFETIME_MS) as Array<{
+        upload_id: string;
+        bucket_id: string;
+        key: string;
+      }>;
+      for (const u of old) this.abortUpload({ ...u, http_metadata: {}, custom_metadata: {}, storage_class: "" });
+      const named = new Set<string>();
+      for (const r of db
+        .prepare(
+          "SELECT bucket_id, blob FROM r2_objects UNION ALL SELECT u.bucket_id, p.blob FROM r2_parts p JOIN r2_uploads u USING (upload_id)",
+        )
+        .all() as Array<{ bucket_id: string; blob: string }>)
+        named.add(`${r.bucket_id}/${r.blob}`);
+      let files = 0;
+      if (!existsSync(root)) return { uploads: old.length, files };
+      for (const bucket of readdirSync(root, { withFileTypes: true })) {
+        if (!bucket.isDirectory()) continue;
+        for (const f of readdirSync(join(root, bucket.name), { withFileTypes: true })) {
+          if (!f.isFile() || named.has(`${bucket.name}/${f.name}`)) continue;
+          rmSync(join(root, bucket.name, f.name), { force: true });
+          files++;
+        }
+      }
+      return { uploads: old.length, files };
     },
 
     /** The object's bytes, or a range of them (`end` inclusive). */
