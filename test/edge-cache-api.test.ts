@@ -23,6 +23,23 @@ export default {
         await cache.put(new Request(key, { method: "POST" }), new Response("x"));
         return new Response("stored");
       }
+      if (u.pathname === "/odd") {
+        const what = u.searchParams.get("what");
+        const out = {};
+        const tryIt = async (label, fn) => { try { out[label] = await fn(); } catch (e) { out[label] = e.constructor.name + ": " + e.message; } };
+        if (what === "vary") await tryIt("put", () => cache.put(key, new Response("v", { headers: { vary: "*", "cache-control": "max-age=60" } })).then(() => "stored"));
+        if (what === "cookie") await tryIt("put", () => cache.put(key, new Response("c", { headers: { "set-cookie": "a=b", "cache-control": "max-age=60" } })).then(() => "stored"));
+        if (what === "scheme") await tryIt("put", () => cache.put("ftp://cached.example/x", new Response("f")).then(() => "stored"));
+        if (what === "huge") await tryIt("put", () => cache.put(key, new Response(new Uint8Array(64 * 1024 * 1024), { headers: { "cache-control": "max-age=60" } })).then(() => "stored"));
+        if (what === "odd") {
+          const k = "https://cached.example/" + encodeURIComponent("ü \u0000%/?#*") + "?q=%ZZ&" + "x".repeat(8000);
+          await tryIt("put", () => cache.put(k, new Response("odd", { headers: { "cache-control": "max-age=60" } })).then(() => "stored"));
+          await tryIt("match", async () => (await cache.match(k))?.text() ?? null);
+        }
+        const hit = await cache.match(key);
+        out.after = hit ? (await hit.arrayBuffer()).byteLength : null;
+        return Response.json(out);
+      }
       if (u.pathname === "/delete") return Response.json({ deleted: await cache.delete(key) });
       const hit = await cache.match(key);
       return Response.json(hit ? { hit: await hit.text(), status: hit.headers.get("cf-cache-status"), mine: hit.headers.get("x-mine") } : { hit: null });
@@ -77,5 +94,15 @@ describe("the Cache API on the local edge", () => {
     expect((await get("cachey", "/get?key=short")).body).toEqual({ hit: null });
     const post = await get("cachey", "/post");
     expect(post).toEqual({ status: 500, body: "TypeError: Cannot cache response to non-GET request." });
+  });
+
+  it("odd puts: Vary: * refused in the runtime's words; Set-Cookie not kept; 64 MiB and a key of odd characters round-trip", async () => {
+    const odd = async (what: string) => (await get("cachey", `/odd?what=${what}&key=odd-${what}`)).body;
+    expect(await odd("vary")).toEqual({ put: "TypeError: Cannot cache response with 'Vary: *' header.", after: null });
+    expect(await odd("cookie")).toEqual({ put: "stored", after: null });
+    expect(await odd("huge")).toEqual({ put: "stored", after: 64 * 1024 * 1024 });
+    expect(await odd("odd")).toEqual({ put: "stored", match: "odd", after: null });
+    // The router's workerd still answers.
+    expect((await get("neighbour", "/get?key=none")).body).toEqual({ hit: null });
   });
 });

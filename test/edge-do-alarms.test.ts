@@ -18,6 +18,10 @@ export class Timer extends DurableObject {
       kv.put("fail", Number(u.searchParams.get("fail") ?? 0));
       await this.ctx.storage.setAlarm(new Date(Date.now() + Number(u.searchParams.get("ms"))));
     }
+    if (u.pathname === "/odd") {
+      const v = { nan: NaN, invalid: new Date("not a date"), past: 1, negative: -1, far: 8.64e15, beyond: 8.64e15 + 1, text: "soon", none: undefined }[u.searchParams.get("at")];
+      try { await this.ctx.storage.setAlarm(v); } catch (e) { return Response.json({ error: String(e.message), alarm: await this.ctx.storage.getAlarm() }); }
+    }
     if (u.pathname === "/delete") await this.ctx.storage.deleteAlarm();
     if (u.pathname === "/txn") await this.ctx.storage.transaction(async (txn) => txn.setAlarm(Date.now() + Number(u.searchParams.get("ms"))));
     return Response.json({ alarm: await this.ctx.storage.getAlarm(), runs: kv.get("runs") ?? [] });
@@ -149,5 +153,29 @@ describe("Durable Object alarms on the local edge", () => {
     const r = await httpGet(t.region.port, "timers.localhost", { path: "/?class=NoAlarm" });
     expect(r.status).toBe(500);
     expect(r.body).toBe("Your Durable Object class must have an alarm() handler in order to call setAlarm()");
+  });
+
+  it("odd alarm times are refused in workerd's words and set nothing; a time in the past runs at once; workerd stays up", async () => {
+    const odd = async (at: string, name: string) => (await get(`/odd?at=${at}&name=${name}`)) as State & { error?: string };
+    const refusals: Record<string, string> = {};
+    for (const at of ["nan", "invalid", "text", "none", "negative", "far", "beyond"]) {
+      const r = await odd(at, `odd-${at}`);
+      expect(r.alarm, at).toBeNull();
+      refusals[at] = r.error ?? "";
+    }
+    const needsTime = "setAlarm() needs a time: a Date or milliseconds since the epoch.";
+    expect(refusals).toEqual({
+      nan: needsTime,
+      invalid: needsTime,
+      text: needsTime,
+      none: needsTime,
+      negative: "setAlarm() cannot be called with an alarm time <= 0",
+      far: "This API doesn't support dates after 2189.",
+      beyond: "This API doesn't support dates after 2189.",
+    });
+    expect((await odd("past", "odd-past")).error).toBeUndefined();
+    await eventually(async () => {
+      expect((await get("/?name=odd-past")).runs).toHaveLength(1);
+    });
   });
 });

@@ -3,9 +3,12 @@
 // with R2's etag (md5 of the parts' md5s, "-", the count); resumeMultipartUpload continues in another
 // request; R2's rules and words for a part too small, an unknown or aborted upload, a wrong etag.
 import { createHash } from "node:crypto";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
-import { startTestEdge, type TestEdge } from "./support/edge.ts";
+import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 
 const MIB = 1024 * 1024;
@@ -137,5 +140,118 @@ describe("R2 multipart uploads through a Worker's binding", () => {
     const other = await create("mine");
     expect((await part("yours", other, 1, 10)).body.error).toBe("uploadPart: The specified multipart upload does not exist. (10024)");
     expect((await part("mine", other, 0, 10)).body.error).toBe("uploadPart: Part number must be an integer between 1 and 10000. (10001)");
+  });
+
+  it("complete sent twice at once makes one object; the second is told the upload is gone (10024), as is an abort racing a complete", async () => {
+    const sizes = [5 * MIB, 5 * MIB, 5 * MIB, 1000];
+    const upload = async (key: string) => {
+      const id = await create(key);
+      const sent = [];
+      for (const [i, s] of sizes.entries()) sent.push((await part(key, id, i + 1, s)).body);
+      return { id, parts: encodeURIComponent(JSON.stringify(sent)) };
+    };
+    const files = () => readdirSync(join(t.dataDir, "r2"), { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).length;
+    const before = files();
+    const twice = await upload("twice");
+    const answers = await Promise.all([1, 2].map(() => call(`/complete?key=twice&id=${twice.id}&parts=${twice.parts}`)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 500]);
+    expect(answers.find((a) => a.status === 500)!.body).toEqual({
+      error: "completeMultipartUpload: The specified multipart upload does not exist. (10024)",
+    });
+    const whole = Buffer.concat(sizes.map((s, i) => partBytes(i + 1, s)));
+    expect((await call("/read?key=twice")).body).toEqual({ size: whole.length, sha256: createHash("sha256").update(whole).digest("hex") });
+
+    // An abort while complete joins the parts: one of them wins, in R2's words, never half an object.
+    const raced = await upload("raced");
+    const [done, aborted] = await Promise.all([
+      call(`/complete?key=raced&id=${raced.id}&parts=${raced.parts}`),
+      call(`/abort?key=raced&id=${raced.id}`),
+    ]);
+    if (done.status === 200) {
+      expect((await call("/read?key=raced")).body).toEqual({
+        size: whole.length,
+        sha256: createHash("sha256").update(whole).digest("hex"),
+      });
+      expect(aborted.status === 200 || (aborted.body as { error?: string }).error?.endsWith("(10024)")).toBe(true);
+    } else {
+      expect(done.body).toEqual({ error: "completeMultipartUpload: The specified multipart upload does not exist. (10024)" });
+      expect(aborted.status).toBe(200);
+      expect((await call("/read?key=raced")).status).toBe(500);
+    }
+    // Nothing is left behind: no part file, no second copy; only the objects made.
+    expect(files() - before).toBe(done.status === 200 ? 2 : 1);
+  });
+
+  it("part numbers 10001 and NaN, a key of 1025 bytes, and one part sent twice at once: R2's words, one part file kept", async () => {
+    const id = await create("odd");
+    expect((await part("odd", id, 10001, 10)).body.error).toBe("uploadPart: Part number must be an integer between 1 and 10000. (10001)");
+    expect((await call(`/part?key=odd&id=${id}&n=NaN&size=10`)).body).toEqual({
+      error: "uploadPart: Part number must be an integer between 1 and 10000. (10001)",
+    });
+    const long = "k".repeat(1025);
+    expect((await call(`/create?key=${long}`)).body).toEqual({
+      error: "createMultipartUpload: The specified object name is too long (10017)",
+    });
+    const files = () => readdirSync(join(t.dataDir, "r2"), { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).length;
+    const before = files();
+    const [a, b] = await Promise.all([part("odd", id, 1, 3 * MIB), part("odd", id, 1, 2 * MIB)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(files() - before).toBe(1);
+    // Whichever landed last is the part complete takes; the other's etag is not found.
+    const kept = [a.body, b.body];
+    const answers = await Promise.all(kept.map((p) => call(`/complete?key=odd&id=${id}&parts=${encodeURIComponent(JSON.stringify([p]))}`)));
+    expect(answers.filter((x) => x.status === 200)).toHaveLength(1);
+  });
+});
+
+describe("R2 multipart uploads across an edge restart", () => {
+  it("an open upload survives and completes; one past R2's 7 days is aborted with its parts; a cut-off write's file is removed", async () => {
+    const dataDir = await makeTempDir("mpu-restart");
+    let t: TestEdge | undefined;
+    try {
+      t = await startTestEdge({ dataDir });
+      const cf = createCloudflareClient({ baseUrl: t.edge.apiUrl, apiToken: t.edge.token, accountId: t.region.accountId });
+      await fetch(`${t.edge.apiUrl}/accounts/${t.region.accountId}/r2/buckets`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.edge.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "uploads" }),
+      });
+      await cf.deploy("mpu", {
+        mainModule: "index.js",
+        modules: [{ name: "index.js", content: WORKER }],
+        compatibilityDate: "2025-01-01",
+        bindings: [{ type: "r2_bucket", name: "BUCKET", bucket_name: "uploads" }],
+      });
+      const call = async (path: string) => {
+        const r = await httpGet(t!.region.port, "mpu.localhost", { path, timeoutMs: 60_000 });
+        return { status: r.status, body: JSON.parse(r.body) as Record<string, unknown> };
+      };
+      const create = async (key: string) => (await call(`/create?key=${key}`)).body.uploadId as string;
+      const fresh = await create("fresh");
+      const stale = await create("stale");
+      const p1 = (await call(`/part?key=fresh&id=${fresh}&n=1&size=${5 * MIB}`)).body;
+      await call(`/part?key=stale&id=${stale}&n=1&size=${5 * MIB}`);
+      const bucketDir = readdirSync(join(dataDir, "r2"))[0]!;
+      writeFileSync(join(dataDir, "r2", bucketDir, "cut-off-write"), "half a part");
+      const filesOf = () => readdirSync(join(dataDir, "r2", bucketDir)).sort();
+      expect(filesOf()).toHaveLength(3);
+      await t.edge.close();
+
+      const db = new DatabaseSync(join(dataDir, "edge.sqlite"));
+      db.prepare("UPDATE r2_uploads SET created_ms = created_ms - ? WHERE key = 'stale'").run(8 * 24 * 3600 * 1000);
+      db.close();
+      t = await startTestEdge({ dataDir });
+      expect(filesOf()).toHaveLength(1);
+      expect((await call(`/part?key=stale&id=${stale}&n=2&size=10`)).body.error).toBe(
+        "uploadPart: The specified multipart upload does not exist. (10024)",
+      );
+      const p2 = (await call(`/part?key=fresh&id=${fresh}&n=2&size=10`)).body;
+      const done = await call(`/complete?key=fresh&id=${fresh}&parts=${encodeURIComponent(JSON.stringify([p1, p2]))}`);
+      expect(done.body).toMatchObject({ key: "fresh", size: 5 * MIB + 10 });
+      expect(filesOf()).toHaveLength(1);
+    } finally {
+      await t?.edge.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

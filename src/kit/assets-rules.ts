@@ -3,6 +3,7 @@
 // rules engine): parsed once per version on the edge's side, matched per request in the router.
 // Invalid lines are skipped, as Cloudflare skips them (wrangler prints the reasons at deploy time).
 // Pure, so Node tests run it too.
+import { matchTokens, patternTokens } from "./rule-match.ts";
 
 export type RedirectRule = { status: number; to: string };
 export type AssetRules = {
@@ -198,11 +199,11 @@ export function parseHeaders(text: string, invalid: InvalidRule[] = []): AssetRu
 const escapeRegex = (s: string) => s.replace(/[-/\\^$*+?.()|[\]{}]/g, "\\$&");
 
 /** A rule's pattern as the asset-worker compiles it: `*` is the splat, `:name` one segment. */
-function ruleRegExp(rule: string): RegExp {
+export function ruleSource(rule: string): string {
   let re = rule.split("*").map(escapeRegex).join("(?<splat>.*)");
   for (const m of re.matchAll(/(?<=^https:\\\/\\\/[^/]*?):([A-Za-z]\w*)(?=\\)/g)) re = re.split(m[0]).join(`(?<${m[1]}>[^/.]+)`);
   for (const m of re.matchAll(/:([A-Za-z]\w*)/g)) re = re.split(m[0]).join(`(?<${m[1]}>[^/]+)`);
-  return new RegExp(`^${re}$`);
+  return re;
 }
 
 const replace = (s: string, groups: Record<string, string>) =>
@@ -211,14 +212,18 @@ const replace = (s: string, groups: Record<string, string>) =>
 function matchRules<T>(rules: Record<string, T>, url: URL): Array<{ rule: T; groups: Record<string, string> }> {
   const out: Array<{ rule: T; groups: Record<string, string> }> = [];
   for (const [pattern, rule] of Object.entries(rules)) {
-    let re: RegExp;
+    const source = ruleSource(pattern);
     try {
-      re = ruleRegExp(pattern);
+      new RegExp(`^${source}$`);
     } catch {
       continue;
     }
-    const m = re.exec(pattern.startsWith("https://") ? `https://${url.hostname}${url.pathname}` : url.pathname);
-    if (m) out.push({ rule, groups: { ...m.groups } });
+    // The regex only says the pattern is valid (a name used twice is not); its exec could take minutes.
+    const groups = matchTokens(
+      patternTokens(source),
+      pattern.startsWith("https://") ? `https://${url.hostname}${url.pathname}` : url.pathname,
+    );
+    if (groups) out.push({ rule, groups });
   }
   return out;
 }

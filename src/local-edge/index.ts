@@ -121,6 +121,9 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   const stores = createWorkerStores(db);
   const d1 = createD1Store(db);
   const r2 = createR2Store(db, join(opts.dataDir, "r2"));
+  const swept = r2.sweep();
+  if (swept.uploads + swept.files > 0)
+    log(`local-edge: R2: ${swept.uploads} multipart upload(s) past 7 days aborted, ${swept.files} file(s) of cut-off writes removed`);
   const queues = createQueueStore(db);
   const invocations = createInvocationStore(db);
   const d1Pool = createD1Pool(join(opts.dataDir, "d1"), (id) => {

@@ -70,13 +70,58 @@ function quickCheck(db: Db, file: string): void {
  */
 export function migrate(db: Db, file = ":memory:"): void {
   refuseNewerSchema(storedSchemaVersion(db), STORE_SCHEMA_VERSION, { path: file, label: file, hint: NEWER_STORE_HINT });
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-  checkMigrationNames(db, file);
+  refuseUnrecordedTables(db, file);
+  let step = "reading schema_migrations";
+  try {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    checkMigrationNames(db, file);
+    applyMissing(db, (m) => {
+      step = `applying ${m}`;
+    });
+  } catch (e) {
+    // SQLITE_ERROR (a table already there, a view in the table's place): schema_migrations does not
+    // say what the file holds, a damaged store rather than SQLite's bare words. Each migration is one
+    // transaction, so the failing one left nothing. A full disk or I/O error keeps its own name.
+    if ((e as { errcode?: number }).errcode === 1)
+      throw corruptError(
+        file,
+        e,
+        `its schema_migrations table does not match its tables: ${step} failed with "${(e as Error).message}", and was rolled back`,
+      );
+    throw e;
+  }
+}
+
+/**
+ * A file with our tables but no record of the migrations that made them (schema_migrations dropped
+ * or emptied) is refused before the table is made again: migrating it would start from 001 over
+ * tables that are there, and a fresh schema_migrations left behind would hide what happened.
+ */
+function refuseUnrecordedTables(db: Db, file: string): void {
+  const names = (
+    db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{
+      name: string;
+    }>
+  ).map((r) => r.name);
+  const others = names.filter((n) => n !== "schema_migrations");
+  if (others.length === 0) return;
+  const recorded =
+    names.includes("schema_migrations") && Number((db.prepare("SELECT count(*) AS n FROM schema_migrations").get() as { n: number }).n) > 0;
+  if (!recorded)
+    throw corruptError(
+      file,
+      undefined,
+      `it holds tables (${others.slice(0, 3).join(", ")}${others.length > 3 ? ", …" : ""}) but its schema_migrations table records no migration; it was left as it was`,
+    );
+}
+
+function applyMissing(db: Db, applying: (file: string) => void): void {
   const applied = (): Set<number> =>
     new Set((db.prepare("SELECT version FROM schema_migrations").all() as Array<{ version: number }>).map((r) => r.version));
   const before = applied();
   for (const m of migrationFiles()) {
     if (before.has(m.version)) continue;
+    applying(m.file);
     tx(db, () => {
       // Another process may have applied it since the read above (an offline command and a start).
       if (applied().has(m.version)) return;

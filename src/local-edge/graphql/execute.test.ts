@@ -184,6 +184,12 @@ describe("GraphQL workersInvocationsAdaptive over stored minutes", () => {
     expect(
       await failure(q(`workersInvocationsAdaptive(limit: 1, filter: {datetime_geq: "yesterday"}) { sum { requests } }`)),
     ).toMatchObject({ message: /must be an ISO 8601 time/ });
+    // A filter nested 3,000 levels (within the token limit) is a plain refusal, not the parser's stack overflow.
+    const deep = Array.from({ length: 3000 }).reduce<string>((inner) => `{AND: [${inner}]}`, '{scriptName: "web"}');
+    expect(await failure(q(`workersInvocationsAdaptive(limit: 1, filter: ${deep}) { sum { requests } }`))).toMatchObject({
+      message: "query contains error, please review it and retry: the query nests too deeply",
+      status: 400,
+    });
     expect(await failure(q("workersInvocationsAdaptive(limit: 1) { sum }"))).toMatchObject({
       message: "object field must have selections",
       path: ["viewer", "accounts", 0, "workersInvocationsAdaptive", "sum"],

@@ -97,7 +97,9 @@ export async function executeGraphql(req: GraphqlRequest, resolve: AccountResolv
   try {
     doc = parse(req.query, { maxTokens: MAX_TOKENS });
   } catch (e) {
-    throw new GraphqlError(`query contains error, please review it and retry: ${e instanceof Error ? e.message : String(e)}`);
+    // graphql-js parses recursively: a value nested a few thousand levels (within MAX_TOKENS) overflows the stack.
+    const why = e instanceof RangeError ? "the query nests too deeply" : e instanceof Error ? e.message : String(e);
+    throw new GraphqlError(`query contains error, please review it and retry: ${why}`);
   }
   const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const fragments: Fragments = new Map(

@@ -3,7 +3,7 @@
 // streams to a temporary file, hashing as it goes, and only then replaces the row and the old
 // file, so readers never see half an object and a failed upload leaves the old one in place.
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, rmSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -54,6 +54,8 @@ export class R2UploadError extends Error {}
 
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
+/** R2 aborts an incomplete multipart upload 7 days after it was created (its default lifecycle rule). */
+export const UPLOAD_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
 function toObject(r: Row): R2ObjectRow {
   return {
@@ -103,6 +105,11 @@ async function streamToFile(
 export function createR2Store(db: EdgeDb, root: string) {
   const dirOf = (bucketId: string) => join(root, bucketId);
   const getObjectStmt = db.prepare("SELECT * FROM r2_objects WHERE bucket_id = ? AND key = ?");
+  // Uploads whose complete is joining their parts now: a second complete (a retry, a double
+  // click) or a part sent meanwhile would otherwise make a second object or pull a part's file
+  // from under the join; to them the upload is already gone, as it is once complete returns.
+  const completing = new Set<string>();
+  const gone = (verb: string) => new R2UploadError(`${verb}: The specified multipart upload does not exist. (10024)`);
 
   /** Makes `file` (already in the bucket's directory) the object `key`, replacing (and removing) `existing`. */
   function insertRow(
@@ -252,10 +259,10 @@ export function createR2Store(db: EdgeDb, root: string) {
       if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS)
         throw new R2UploadError(`uploadPart: Part number must be an integer between 1 and ${MAX_PARTS}. (10001)`);
       const file = await streamToFile(dirOf(u.bucket_id), body);
-      // Aborted or completed while the part streamed in: nothing to add it to.
-      if (!this.getUpload(u.bucket_id, u.key, u.upload_id)) {
+      // Aborted or completed (or completing) while the part streamed in: nothing to add it to.
+      if (completing.has(u.upload_id) || !this.getUpload(u.bucket_id, u.key, u.upload_id)) {
         rmSync(join(dirOf(u.bucket_id), file.blob), { force: true });
-        throw new R2UploadError("uploadPart: The specified multipart upload does not exist. (10024)");
+        throw gone("uploadPart");
       }
       const old = db.prepare("SELECT blob FROM r2_parts WHERE upload_id = ? AND part_number = ?").get(u.upload_id, partNumber) as
         | { blob: string }
@@ -270,6 +277,16 @@ export function createR2Store(db: EdgeDb, root: string) {
 
     /** Joins the named parts, in part order, into the object; the upload and its parts go away. */
     async completeUpload(bucket: R2Bucket, u: R2Upload, named: Array<{ partNumber: number; etag: string }>): Promise<R2ObjectRow> {
+      if (completing.has(u.upload_id)) throw gone("completeMultipartUpload");
+      completing.add(u.upload_id);
+      try {
+        return await this.joinParts(bucket, u, named);
+      } finally {
+        completing.delete(u.upload_id);
+      }
+    },
+
+    async joinParts(bucket: R2Bucket, u: R2Upload, named: Array<{ partNumber: number; etag: string }>): Promise<R2ObjectRow> {
       const stored = new Map(
         (db.prepare("SELECT part_number, blob, size, etag FROM r2_parts WHERE upload_id = ?").all(u.upload_id) as R2Part[]).map((p) => [
           Number(p.part_number),
@@ -307,7 +324,13 @@ export function createR2Store(db: EdgeDb, root: string) {
         await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
       } catch (e) {
         rmSync(path, { force: true });
+        // An abort removed the parts' files while they were joined: the abort won.
+        if (!this.getUpload(u.bucket_id, u.key, u.upload_id)) throw gone("completeMultipartUpload");
         throw e;
+      }
+      if (!this.getUpload(u.bucket_id, u.key, u.upload_id)) {
+        rmSync(path, { force: true });
+        throw gone("completeMultipartUpload");
       }
       const etag = `${createHash("md5")
         .update(Buffer.concat(parts.map((p) => Buffer.from(p.etag, "hex"))))
@@ -330,6 +353,40 @@ export function createR2Store(db: EdgeDb, root: string) {
       db.prepare("DELETE FROM r2_parts WHERE upload_id = ?").run(u.upload_id);
       db.prepare("DELETE FROM r2_uploads WHERE upload_id = ?").run(u.upload_id);
       for (const p of parts) rmSync(join(dirOf(u.bucket_id), p.blob), { force: true });
+    },
+
+    /**
+     * At the edge's start, when nothing streams: uploads past R2's 7 days are aborted, and files no
+     * object or part names (a part or put cut off by a kill while it streamed) are removed, so
+     * neither stays on disk for good. Answers how many of each went.
+     */
+    sweep(now = Date.now()): { uploads: number; files: number } {
+      const old = db
+        .prepare("SELECT upload_id, bucket_id, key FROM r2_uploads WHERE created_ms < ?")
+        .all(now - UPLOAD_LIFETIME_MS) as Array<{
+        upload_id: string;
+        bucket_id: string;
+        key: string;
+      }>;
+      for (const u of old) this.abortUpload({ ...u, http_metadata: {}, custom_metadata: {}, storage_class: "" });
+      const named = new Set<string>();
+      for (const r of db
+        .prepare(
+          "SELECT bucket_id, blob FROM r2_objects UNION ALL SELECT u.bucket_id, p.blob FROM r2_parts p JOIN r2_uploads u USING (upload_id)",
+        )
+        .all() as Array<{ bucket_id: string; blob: string }>)
+        named.add(`${r.bucket_id}/${r.blob}`);
+      let files = 0;
+      if (!existsSync(root)) return { uploads: old.length, files };
+      for (const bucket of readdirSync(root, { withFileTypes: true })) {
+        if (!bucket.isDirectory()) continue;
+        for (const f of readdirSync(join(root, bucket.name), { withFileTypes: true })) {
+          if (!f.isFile() || named.has(`${bucket.name}/${f.name}`)) continue;
+          rmSync(join(root, bucket.name, f.name), { force: true });
+          files++;
+        }
+      }
+      return { uploads: old.length, files };
     },
 
     /** The object's bytes, or a range of them (`end` inclusive). */
