@@ -9,7 +9,7 @@
 //     build's numbering) is refused unchanged instead of skipping this build's N;
 //   - a store a newer build wrote (a migration beyond this build's, or only its user_version) is
 //     refused with ERR_STORE_TOO_NEW naming both versions, byte for byte unchanged: by createStore,
-//     by the daemon's start, by an offline CLI command (exit 1, one line, no stack);
+//     by the daemon's start, by an offline CLI command (exit 1, one line, no stack), `audit verify` too;
 //   - a migration killed with SIGKILL part-way (a real child process) leaves the file at its last
 //     whole migration, and the next open completes it with every row kept;
 //   - the local edge's state file: the same refusal and stamp;
@@ -227,6 +227,17 @@ describe("a store a newer version wrote", () => {
     expect(r.stderr).toContain(`error ERR_STORE_TOO_NEW: ${file} was written by a newer cbo (schema version ${STORE_SCHEMA_VERSION + 1};`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stdout).not.toMatch(/cbo_admin_/);
+    expect(sha(file)).toBe(before);
+  });
+
+  it("cbo audit verify (read-only, offline) refuses it too, rather than judge a newer log by this build's rules", async () => {
+    const file = newerStore("newer-verify", "user_version");
+    const before = sha(file);
+    const r = await runCbo(["audit", "verify", "--db", file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error ERR_STORE_TOO_NEW: ${file} was written by a newer cbo (schema version ${STORE_SCHEMA_VERSION + 3};`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).not.toMatch(/verifies/);
     expect(sha(file)).toBe(before);
   });
 });

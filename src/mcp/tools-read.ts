@@ -62,7 +62,7 @@ export const plan = defineTool({
 
 export function planText(
   p: Pick<ReleasePlan, "worker" | "waves" | "steps" | "targets"> &
-    Partial<Pick<ReleasePlan, "apiCalls" | "nonGradual" | "pauses" | "secrets">>,
+    Partial<Pick<ReleasePlan, "apiCalls" | "nonGradual" | "pauses" | "secrets" | "warnings">>,
 ): string {
   const ng = p.nonGradual;
   const pauses = (p.pauses ?? []).map(
@@ -86,6 +86,9 @@ export function planText(
         .map((x) => `    secret ${x.name}@${x.version} (${x.mode})${x.delivered ? "" : ` WITHHELD: ${x.reason ?? "not delivered"}`}`),
     ]),
     ...(p.apiCalls === undefined ? [] : [`  about ${p.apiCalls} Cloudflare API calls`]),
+    // What wrangler would warn about (a binding an environment drops, a _redirects line Cloudflare
+    // skips): `cbo plan` prints these, and an agent shows this text to the user before a release.
+    ...(p.warnings ?? []).map((w) => `  Warning: ${w}`),
   ].join("\n");
 }
 

@@ -8,6 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { auditSource, verifyAuditLog, type VerifyCheckpoint, type VerifyResult } from "../../audit/index.ts";
 import { verifyStoredLog, type StoredVerifyOptions } from "../../audit/index.ts";
 import { CboError } from "../../kit/errors.ts";
+import { NEWER_STORE_HINT, refuseNewerSchema, STORE_SCHEMA_VERSION, storedSchemaVersion } from "../../store/schema-version.ts";
 
 export type DatabaseVerification = {
   result: VerifyResult;
@@ -58,6 +59,9 @@ export async function verifyDatabase(opts: {
   const db = open(opts.dbFile);
   try {
     const has = tables(db, opts.dbFile);
+    // A newer build may hash or sign its entries otherwise: verified with this build's rules, an
+    // intact log could read as tampered. Refused like every other offline command (README, "Upgrades").
+    refuseNewerSchema(storedSchemaVersion(db), STORE_SCHEMA_VERSION, { path: opts.dbFile, label: opts.dbFile, hint: NEWER_STORE_HINT });
     // A database without the log is only evidence when checkpoints say there was one.
     if (!has.has("audit_entries") && opts.external.length === 0) {
       throw new CboError("ERR_NOT_FOUND", `${opts.dbFile} holds no audit log.`, {
