@@ -107,6 +107,11 @@ export class DoHost extends DurableObject<Env> {
   override async alarm(info?: AlarmInvocationInfo): Promise<void> {
     const owner = await this.ctx.storage.get<AlarmOwner>(ALARM_OWNER);
     if (!owner) return;
+    // A class a migration deleted has no objects to run: its alarm is dropped, not retried.
+    if (!(await hooks!.table(this.env)).namespaces?.[owner.ns]) {
+      await this.ctx.storage.delete(ALARM_OWNER);
+      return;
+    }
     const { target } = await targetOf(this.env, owner.ns, owner.objectId);
     const facet = this.#facet(target) as unknown as Record<string, (info: { retryCount: number; isRetry: boolean }) => Promise<unknown>>;
     // workerd's AlarmInvocationInfo cannot cross RPC: its fields as a plain object.
