@@ -49,6 +49,22 @@ describe("orchestrator.yaml", () => {
     expect(w.steps).toEqual([25, 100]);
   });
 
+  it("a worker's rollout overrides only the keys it names; the rest come from the spec's rollout", () => {
+    const text = `${BASE.replace(
+      "{ name: api, main: src/index.js }",
+      "{ name: api, main: a.js, rollout: { allow_non_gradual: true } }\n  - { name: web, main: b.js, rollout: { gate: { bake_ms: 5 } } }",
+    )}rollout:\n  steps: [100]\n  gate: { probe_path: /health, bake_ms: 1, min_samples: 1 }\n  analysis: { enabled: false }\n`;
+    const [api, web] = resolveSpec(parseSpec(text, "o.yaml"), "o.yaml").workers;
+    expect(api!.allowNonGradual).toBe(true);
+    expect(api!.steps).toEqual([100]);
+    expect(api!.gate).toMatchObject({ probe_path: "/health", bake_ms: 1, min_samples: 1 });
+    expect(api!.analysis?.enabled).toBe(false);
+    // A key it names is taken whole: web's gate is its own, with the gate's defaults.
+    expect(web!.allowNonGradual).toBe(false);
+    expect(web!.steps).toEqual([100]);
+    expect(web!.gate).toMatchObject({ probe_path: "/", bake_ms: 5, min_samples: 8 });
+  });
+
   it("names the file, the path and the fix for a misspelt key", () => {
     const e = refusal(BASE.replace("{ name: api, main: src/index.js }", "{ name: api, main: a.js, varz: { A: 1 } }"));
     expect(e.message).toBe('orchestrator.yaml: workers[0]: unknown key "varz" (did you mean "vars"?)');

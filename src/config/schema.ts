@@ -78,6 +78,8 @@ export function pauseOf(step: PauseStep): "approve" | { ms: number } {
   return { ms: Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as "s" | "m" | "h"] };
 }
 
+const StepsSchema = z.array(z.union([z.number().gt(0).max(100), PauseStepSchema])).min(1);
+
 export const RolloutSchema = z
   .object({
     /** Target names per wave, canary wave first. Default: the first target, then all the others. */
@@ -89,10 +91,7 @@ export const RolloutSchema = z
      * Traffic percentages per step within a target; increasing, ending at 100. Between two, a
      * `{pause: approve}` waits for `cbo release promote`, a `{pause: 10m}` waits that long.
      */
-    steps: z
-      .array(z.union([z.number().gt(0).max(100), PauseStepSchema]))
-      .min(1)
-      .default([10, 50, 100]),
+    steps: StepsSchema.default([10, 50, 100]),
     gate: GateSchema.default(GateSchema.parse({})),
     /** Opt in to releases that cannot be gradual (Durable Object migrations: 100% per target, one at a time). */
     allow_non_gradual: z.boolean().default(false),
@@ -100,6 +99,22 @@ export const RolloutSchema = z
   })
   .strict();
 export type Rollout = z.infer<typeof RolloutSchema>;
+
+/**
+ * A worker's `rollout:`: only the keys it names override the spec's rollout, so none has a default
+ * here (with RolloutSchema.partial() the defaults filled every key a worker left out, and
+ * `rollout: {allow_non_gradual: true}` reset its steps and gate to the defaults). A key it names is
+ * taken whole, `gate` and `analysis` with their own defaults for what they leave out.
+ */
+export const WorkerRolloutSchema = z
+  .object({
+    waves: RolloutSchema.shape.waves,
+    steps: StepsSchema.optional(),
+    gate: GateSchema.optional(),
+    allow_non_gradual: z.boolean().optional(),
+    analysis: AnalysisSchema.optional(),
+  })
+  .strict();
 
 export const TargetSchema = z
   .object({
@@ -185,7 +200,7 @@ export const WorkerSpecSchema = z
     drift: z.enum(["report", "revert"]).default("report"),
     /** Targets this Worker runs in; default: all. */
     targets: z.array(z.string().regex(NAME)).min(1).optional(),
-    rollout: RolloutSchema.partial().optional(),
+    rollout: WorkerRolloutSchema.optional(),
   })
   .strict();
 export type WorkerSpec = z.infer<typeof WorkerSpecSchema>;
