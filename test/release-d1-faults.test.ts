@@ -29,6 +29,7 @@ import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { edgeInfo, liveOf } from "./support/orchestrator.ts";
+import { schemaNeedingSource } from "./support/worker-source.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "faulty";
@@ -52,18 +53,7 @@ const ATTEMPT_MS = 1_500;
 const LATENCY_MS = 2_000;
 const BACKOFF_MS = 2_500;
 
-/** Code that needs `need` applied: /health fails without them. */
-const source = (tag: string, need: string[]) => `
-export default {
-  async fetch(req, env) {
-    const { results } = await env.DB.prepare("SELECT name FROM d1_migrations").all();
-    const have = new Set(results.map((r) => r.name));
-    const ok = ${JSON.stringify(need)}.every((n) => have.has(n));
-    if (new URL(req.url).pathname === "/health") return new Response(ok ? "ok" : "schema missing", { status: ok ? 200 : 500 });
-    return Response.json({ v: ${JSON.stringify(tag)}, ok });
-  },
-};
-`;
+const source = schemaNeedingSource;
 const logged = (name: string, table: string) => `CREATE TABLE ${table} (n INTEGER);\nINSERT INTO applied_log (name) VALUES ('${name}');\n`;
 
 describe("faults inside a D1 migration phase", () => {

@@ -20,6 +20,7 @@ import { httpGet } from "./support/http.ts";
 import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
+import { schemaNeedingSource } from "./support/worker-source.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "moments";
@@ -37,17 +38,7 @@ workers:
     compatibility_date: "2025-01-01"
     d1: { DB: { name: moments, migrations_dir: migrations } }
 `;
-const source = (tag: string, need: string[]) => `
-export default {
-  async fetch(req, env) {
-    const { results } = await env.DB.prepare("SELECT name FROM d1_migrations").all();
-    const have = new Set(results.map((r) => r.name));
-    const ok = ${JSON.stringify(need)}.every((n) => have.has(n));
-    if (new URL(req.url).pathname === "/health") return new Response(ok ? "ok" : "schema missing", { status: ok ? 200 : 500 });
-    return Response.json({ v: ${JSON.stringify(tag)}, ok });
-  },
-};
-`;
+const source = schemaNeedingSource;
 const MOMENTS = [
   { kind: "d1.intent", target: "eu", why: "before the migration phase sends a file (bookmark journaled)" },
   { kind: "d1.applied", target: "eu", why: "with a file landed, its answer not journaled" },

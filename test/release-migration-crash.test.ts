@@ -27,6 +27,7 @@ import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
+import { schemaNeedingSource } from "./support/worker-source.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const WORKER = "migr";
@@ -49,18 +50,7 @@ workers:
     d1: { DB: { name: migr, migrations_dir: migrations } }
 `;
 
-/** Code that needs `need` applied: /health fails without them, / says whether it has them. */
-const source = (tag: string, need: string[]) => `
-export default {
-  async fetch(req, env) {
-    const { results } = await env.DB.prepare("SELECT name FROM d1_migrations").all();
-    const have = new Set(results.map((r) => r.name));
-    const ok = ${JSON.stringify(need)}.every((n) => have.has(n));
-    if (new URL(req.url).pathname === "/health") return new Response(ok ? "ok" : "schema missing", { status: ok ? 200 : 500 });
-    return Response.json({ v: ${JSON.stringify(tag)}, ok });
-  },
-};
-`;
+const source = schemaNeedingSource;
 
 const bulk = (name: string, table: string) =>
   `CREATE TABLE ${table} (n INTEGER);

@@ -15,3 +15,21 @@ export function workerSource(tag: string): string {
 };
 `;
 }
+
+/**
+ * A Worker that needs the D1 migrations `need` applied (binding DB): /health answers 500 without
+ * them, / says its tag and whether it has them. For releases whose code must never run ahead of its schema.
+ */
+export function schemaNeedingSource(tag: string, need: string[]): string {
+  return `
+export default {
+  async fetch(req, env) {
+    const { results } = await env.DB.prepare("SELECT name FROM d1_migrations").all();
+    const have = new Set(results.map((r) => r.name));
+    const ok = ${JSON.stringify(need)}.every((n) => have.has(n));
+    if (new URL(req.url).pathname === "/health") return new Response(ok ? "ok" : "schema missing", { status: ok ? 200 : 500 });
+    return Response.json({ v: ${JSON.stringify(tag)}, ok });
+  },
+};
+`;
+}
