@@ -21,6 +21,7 @@ import { applyRelease, ReleaseStop } from "./apply.ts";
 import { createRestoreBoard, finishRecorded } from "./owed.ts";
 import { diffOf } from "./diff-desired.ts";
 import { assetRuleWarnings, buildRelease, type ReleaseBuild } from "./release-build.ts";
+import { probeWarning } from "./probe-reach.ts";
 import { observeForRelease, type TargetFacts } from "./observe.ts";
 import { plan as planRelease } from "./plan.ts";
 import { createRecorder, describeError, type PendingEvent } from "./record.ts";
@@ -141,7 +142,21 @@ export function createEngine(deps: EngineDeps): Engine {
     const facts = new Map(observed.map((o) => [o.target, o]));
     const targets = new Map([...runtimes].map(([n, r]) => [n, { accountId: r.accountId, bundleHash: build.of(n).hash }]));
     let plan = planRelease(worker, build.main.hash, targets, observed);
-    const ruleWarnings = [...new Set([build.main, ...worker.targets.map((t) => build.of(t))].flatMap(assetRuleWarnings))];
+    const builds = [build.main, ...worker.targets.map((t) => build.of(t))];
+    const ruleWarnings = [
+      ...new Set([
+        ...builds.flatMap(assetRuleWarnings),
+        ...builds.flatMap(
+          (b) =>
+            probeWarning({
+              hasWorker: b.source.main !== undefined,
+              assets: b.source.assets,
+              manifest: b.assets?.manifest,
+              probePath: worker.gate.probe_path,
+            }) ?? [],
+        ),
+      ]),
+    ];
     if (ruleWarnings.length > 0) plan = { ...plan, warnings: [...(plan.warnings ?? []), ...ruleWarnings] };
     if (worker.secrets.length > 0 || worker.agent) {
       if (!deps.secrets)

@@ -3,7 +3,7 @@
 // the Worker (run_worker_first, navigation requests), `_redirects` and `_headers`, and the ASSETS binding. File contents come
 // from the edge's content-addressed store; small files stay cached in the router's memory.
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { assetIntent, decodeAssetPath, encodeAssetPath, globMatch, runsWorkerFirst, type AssetConfig } from "./assets-intent.ts";
+import { assetIntent, decodeAssetPath, encodeAssetPath, globMatch, runsWorkerFirst, type AssetConfig } from "../../kit/assets-intent.ts";
 import { type AssetRules, applyHeaders, applyRedirects } from "../../kit/assets-rules.ts";
 
 type Env = { CONTROL: Fetcher };

@@ -2,7 +2,7 @@
 // asset-worker/src/handler.ts): html_handling maps `/foo`, `/foo/`, `/foo.html` and
 // `/foo/index.html` onto one file and redirects (307) the other spellings to the canonical one;
 // not_found_handling picks what answers a path no file claims. Pure, so Node tests run it too.
-import { wildcardMatch } from "../../kit/wildcard-match.ts";
+import { wildcardMatch } from "./wildcard-match.ts";
 
 export type HtmlHandling = "auto-trailing-slash" | "force-trailing-slash" | "drop-trailing-slash" | "none";
 export type NotFoundHandling = "single-page-application" | "404-page" | "none";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assetIntent, decodeAssetPath, runsWorkerFirst, type AssetConfig } from "./workers/assets-intent.ts";
+import { assetIntent, decodeAssetPath, runsWorkerFirst, type AssetConfig } from "./assets-intent.ts";
 
 const files = (paths: string[]) => {
   const m = new Map(paths.map((p, i) => [p, `h${i}`]));
