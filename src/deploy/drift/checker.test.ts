@@ -9,9 +9,11 @@ import type { TargetRuntime } from "../../targets/types.ts";
 import { CboError } from "../../kit/errors.ts";
 import { createStore, type Store } from "../../store/index.ts";
 import { lineLogger, type LogEntry } from "../../telemetry/index.ts";
-import { BEHIND_INTERVALS, createDriftChecker, type DriftCheckerOptions } from "./checker.ts";
+import { BEHIND_INTERVALS, BEHIND_MIN_MS, createDriftChecker, type DriftCheckerOptions } from "./checker.ts";
 
 const INTERVAL = 1000;
+/** How long a target may wait for its check before "running behind" is said. */
+const BEHIND = Math.max(BEHIND_INTERVALS * INTERVAL, BEHIND_MIN_MS);
 type Split = Array<{ versionId: string; percentage: number }>;
 const full = (versionId: string): Split => [{ versionId, percentage: 100 }];
 const notFound = () => new CboError("ERR_CF_REQUEST", "not found", { details: { status: 404, cloudflareErrors: [{ code: 10235 }] } });
@@ -297,7 +299,7 @@ describe("drift checker", () => {
     await s.checker.checkNow();
     expect(lines.filter((l) => l.level !== "debug")).toEqual([]);
     expect(lines.some((l) => l.level === "debug" && l.msg.includes("spread over several passes"))).toBe(true);
-    s.advance(BEHIND_INTERVALS * INTERVAL);
+    s.advance(BEHIND);
     await s.checker.checkNow();
     const warned = lines.filter((l) => l.level === "warn");
     expect(warned).toHaveLength(1);
@@ -305,6 +307,36 @@ describe("drift checker", () => {
     s.advance(INTERVAL);
     await s.checker.checkNow();
     expect(lines.filter((l) => l.level === "warn")).toHaveLength(1);
+  });
+
+  it("running behind is said once while waits hover near the limit, and cleared once every wait is under half", async () => {
+    const lines: LogEntry[] = [];
+    const log = lineLogger((_line, entry) => void lines.push(entry));
+    // While someone waits for the budget (queued), drift reads nothing: a fleet that gets its reads
+    // only now and then, each target waiting about the limit, as the example fleet's do.
+    let queued = 0;
+    const real = createRequestBudget();
+    const budget: RequestBudget = {
+      acquire: (sig) => real.acquire(sig),
+      predictWait: (p) => real.predictWait(p),
+      stats: () => ({ ...real.stats(), queued }),
+    };
+    const s = setup({ budget, log });
+    released(s.store);
+    await s.checker.checkNow();
+    const said = () => lines.filter((l) => l.level !== "debug").map((l) => l.msg.slice(0, 40));
+    for (let round = 0; round < 3; round++) {
+      queued = 1;
+      s.advance(BEHIND);
+      await s.checker.checkNow(); // deferred after a wait of the whole limit
+      queued = 0;
+      s.advance(INTERVAL);
+      await s.checker.checkNow(); // read, after a wait still over half the limit
+    }
+    expect(said()).toEqual(["drift: checks are running behind: a targ"]);
+    s.advance(INTERVAL);
+    await s.checker.checkNow(); // read one interval after the last: caught up
+    expect(said()).toEqual(["drift: checks are running behind: a targ", "drift: checks keep up with their interva"]);
   });
 
   it("config: applied behind published counts as drift once it lasts longer than an interval", async () => {

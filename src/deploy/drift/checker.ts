@@ -11,7 +11,8 @@
 //   nothing desired yet, or the journal left it uncertain, or the edge unreadable ──> unknown
 //   no read allowed by the budget (pace.ts) ──> unchanged, read first next pass (normal for a
 //     fleet bigger than the budget share: said at debug; a warning only once a target has waited
-//     BEHIND_INTERVALS intervals for its check)
+//     BEHIND_INTERVALS intervals (at least BEHIND_MIN_MS) for its check, cleared once every wait is
+//     under half that)
 //   otherwise ──> in_sync | drifted; drift.detected on a new drift, drift.resolved when it is gone
 //   drifted and `drift: revert` ──> the desired split deployed again (revert.ts, through the
 //     engine's restore path), at most once per interval per target, never while the engine moves
@@ -59,8 +60,10 @@ type Job = { worker: ResolvedWorker; runtime: TargetRuntime; desired: DesiredTar
 
 type DriftEvent = Extract<EventType, `drift.${string}`>;
 
-/** A target unchecked for this many intervals makes the budget share worth a warning. */
+/** A target unchecked for this many intervals (and at least BEHIND_MIN_MS) makes the budget share worth a warning. */
 export const BEHIND_INTERVALS = 10;
+/** Drift seen within half a minute is no news: below this, spreading checks is said at debug only. */
+export const BEHIND_MIN_MS = 30_000;
 
 const headOf = (r: Release | undefined) => (r ? `${r.id}:${r.status}` : "none");
 
@@ -75,9 +78,13 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
   const revertFailure = new Map<string, string>();
   const configLagSince = new Map<string, { desired: number; at: number }>();
   let deferring = false;
-  // The longest a deferred target has waited for its check this pass, and whether that was said.
+  // The longest a target has waited for its check this pass (read or deferred), and whether
+  // "running behind" was said. The warning clears only once every wait is under half its threshold:
+  // a fleet whose waits hover at the threshold (the example fleet's do, at ~10 s) would otherwise
+  // print "running behind" and "keep up again" every few seconds.
   let behindMs = 0;
   let warnedBehind = false;
+  const behindLimitMs = Math.max(BEHIND_INTERVALS * intervalMs, BEHIND_MIN_MS);
   const startedAt = now();
 
   const keyOf = (k: DriftKey) => `${k.tenant}/${k.worker}/${k.target}`;
@@ -115,6 +122,8 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
       behindMs = Math.max(behindMs, now() - (lastRead.get(keyOf(k)) ?? startedAt));
       return;
     }
+    const prev = lastRead.get(keyOf(k));
+    if (prev !== undefined) behindMs = Math.max(behindMs, now() - prev);
     lastRead.set(keyOf(k), now());
     let observed: Split;
     try {
@@ -267,7 +276,7 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
   function reportPace(wasDeferring: boolean): void {
     if (deferring && !wasDeferring) log.debug("drift: checks are spread over several passes to stay within their API budget share");
     if (wasDeferring && !deferring) log.debug("drift: every target checked in one pass again");
-    const behind = deferring && behindMs >= BEHIND_INTERVALS * intervalMs;
+    const behind = warnedBehind ? behindMs >= behindLimitMs / 2 : deferring && behindMs >= behindLimitMs;
     if (behind && !warnedBehind)
       log.warn(
         `drift: checks are running behind: a target waited ${Math.round(behindMs / 1000)}s for its check (interval ${intervalMs}ms) ` +
