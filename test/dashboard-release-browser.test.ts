@@ -35,6 +35,8 @@ const shop = (tag: string) => `export default {
 };
 `;
 const settings = `export default { fetch() { return new Response("settings"); } };\n`;
+/** An SPA with its API under /api/: Cloudflare answers /health from its assets, so the plan warns. */
+const spa = (tag: string) => `export default { fetch() { return Response.json({ v: ${JSON.stringify(tag)} }); } };\n`;
 const spec = (banner: string) => `version: 1
 targets:
 ${REGIONS.map((r) => `  - { name: ${r}, api: local }`).join("\n")}
@@ -52,6 +54,10 @@ workers:
     compatibility_date: "2025-01-01"
     agent: true
     config: { values: { banner: ${JSON.stringify(banner)}, limits: { rate: 10 } } }
+  - name: spa
+    main: spa.js
+    compatibility_date: "2025-09-01"
+    assets: { directory: public, not_found_handling: single-page-application, run_worker_first: ["/api/*"] }
 `;
 
 type Release = { id: string; status: string; worker: string };
@@ -82,9 +88,12 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
     writeFileSync(join(dir, "orchestrator.yaml"), spec("hello"));
     writeFileSync(join(dir, "shop.js"), shop("v1"));
     writeFileSync(join(dir, "settings.js"), settings);
+    writeFileSync(join(dir, "spa.js"), spa("v1"));
+    mkdirSync(join(dir, "public"));
+    writeFileSync(join(dir, "public", "index.html"), "<h1>spa</h1>");
     daemon = await startDaemonIn(dir, t.edge);
     token = daemon.initialAdminToken!;
-    for (const w of ["shop", "settings"]) {
+    for (const w of ["shop", "settings", "spa"]) {
       const r = await api<Release>("POST", "/v1/releases", { worker: w });
       const done = await daemon.engine.wait(r.id);
       expect(done.status, done.reason ?? "").toBe("succeeded");
@@ -252,6 +261,37 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
       expect(daemon.store.releases.get(r.id)!.status).toBe("running");
     } finally {
       await vp.close();
+      await api("POST", `/v1/releases/${r.id}/abort`, {});
+      expect((await daemon.engine.wait(r.id)).status).toBe("aborted");
+    }
+  });
+
+  it("shows the plan's warnings before a start, and a refused start says why once, however often it is pressed", async () => {
+    writeFileSync(join(dir, "spa.js"), spa("v2"));
+    // Another release of spa, waiting for approval on eu: a second one is refused (ERR_CONFLICT).
+    const r = await api<Release>("POST", "/v1/releases", { worker: "spa" });
+    try {
+      await page.goto(new URL("/ui/#/releases", daemon.url).href);
+      await page.selectOption("#release-worker", "spa");
+      await page.click("#release-review");
+      const warnings = page.locator("[data-plan-warnings] li");
+      await warnings.first().waitFor({ timeout: 20_000 });
+      expect(await warnings.allTextContents()).toContainEqual(
+        expect.stringContaining("Warning: gate probe_path /health reaches the static assets, not the Worker's code"),
+      );
+      const refusal = page.locator('[data-start-error] [data-code="ERR_CONFLICT"]');
+      const seen = problems.length;
+      for (let press = 1; press <= 3; press++) {
+        await page.click("#release-start");
+        await refusal.waitFor();
+        await expect.poll(() => page.locator("#release-start").isDisabled()).toBe(false);
+        expect(await page.locator(".release-review [role=alert][data-code]").count()).toBe(1);
+      }
+      expect(await refusal.textContent()).toContain(`Worker spa already has a release in progress (${r.id}`);
+      // The three refusals this test asked for are the only failed requests it made.
+      expect(problems.splice(seen)).toEqual(Array.from({ length: 3 }, () => "HTTP 409 POST /v1/releases"));
+      await shot(page, "release-start-refused");
+    } finally {
       await api("POST", `/v1/releases/${r.id}/abort`, {});
       expect((await daemon.engine.wait(r.id)).status).toBe("aborted");
     }

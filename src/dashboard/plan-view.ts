@@ -1,5 +1,5 @@
 // What a release would do and change, shown before it starts (GET /v1/workers/:name/plan, which
-// carries the diff): the rollout (waves, steps with their pauses, gate, analysis, API requests),
+// carries the diff): its warnings first, the rollout (waves, steps with their pauses, gate, analysis, API requests),
 // each target's phases, and per target what differs from what it runs now, drift first.
 import type { DiffChange, ReleasePlan, TargetDiff, WorkerDiff } from "../contract/index.ts";
 import type { El } from "./browser.ts";
@@ -21,6 +21,15 @@ export function planView(plan: ReleasePlan): El {
   return h(
     "div",
     { class: "plan", "data-plan": plan.worker },
+    // What `cbo plan` prints as `warning:` lines (a gate probe the assets answer, skipped
+    // _redirects lines, secrets.required outside the vault…): read before starting, not after.
+    plan.warnings?.length
+      ? h(
+          "ul",
+          { class: "warnings", role: "alert", "data-plan-warnings": plan.warnings.length },
+          ...plan.warnings.map((w) => h("li", {}, `Warning: ${w}`)),
+        )
+      : null,
     h(
       "dl",
       { class: "facts" },

@@ -29,10 +29,12 @@ export function releaseStartForm(ctx: PageCtx, current: () => string): El {
       const force = h("input", { type: "checkbox", id: "release-force" }) as Field;
       const start = h(
         "button",
-        { type: "button", id: "release-start", "data-start": w, onclick: () => void begin(w, force.checked) },
+        { type: "button", id: "release-start", "data-start": w, onclick: () => void begin(w, force.checked, startError) },
         "Start release",
       ) as Field;
       const cancel = h("button", { type: "button", class: "secondary", onclick: () => put(out) }, "Cancel");
+      // A failed start says why here, replacing the previous failure rather than adding to it.
+      const startError = h("div", { "data-start-error": "" });
       const unchanged = diff !== undefined && !diff.changed;
       if (unchanged) start.disabled = true;
       force.addEventListener("change", () => (start.disabled = unchanged && !force.checked));
@@ -52,6 +54,7 @@ export function releaseStartForm(ctx: PageCtx, current: () => string): El {
         planView(plan),
         h("p", { class: "muted" }, "It plans again when it starts: what changed since is released too."),
         h("div", { class: "actions" }, cancel, start),
+        startError,
       );
     } catch (e) {
       if (mine === seq) put(out, failure(e));
@@ -60,7 +63,7 @@ export function releaseStartForm(ctx: PageCtx, current: () => string): El {
     }
   }
 
-  async function begin(w: string, force: boolean, overrideReason?: string): Promise<void> {
+  async function begin(w: string, force: boolean, errorSlot: El, overrideReason?: string): Promise<void> {
     for (const b of Array.from(out.querySelectorAll("button")) as Field[]) b.disabled = true;
     try {
       const r: Release = await ctx.api.release(w, {
@@ -70,7 +73,7 @@ export function releaseStartForm(ctx: PageCtx, current: () => string): El {
       ctx.go(`#/releases/${r.id}`);
     } catch (e) {
       if (isCboError(e) && e.code === "ERR_RELEASE_WINDOW") return windowRefused(w, force, e);
-      out.append(failure(e));
+      put(errorSlot, failure(e));
       for (const b of Array.from(out.querySelectorAll("button")) as Field[]) b.disabled = false;
     }
   }
@@ -78,6 +81,7 @@ export function releaseStartForm(ctx: PageCtx, current: () => string): El {
   /** A release window denies releases now: going ahead needs a reason, kept in the audit. */
   function windowRefused(w: string, force: boolean, e: unknown): void {
     const reason = h("input", { type: "text", id: "release-window-reason", required: true, maxlength: 500, size: 40 }) as Field;
+    const windowError = h("div", { "data-start-error": "" });
     put(
       out,
       failure(e),
@@ -87,7 +91,7 @@ export function releaseStartForm(ctx: PageCtx, current: () => string): El {
           class: "inline",
           onsubmit: (ev) => {
             ev.preventDefault();
-            if (reason.value.trim()) void begin(w, force, reason.value.trim());
+            if (reason.value.trim()) void begin(w, force, windowError, reason.value.trim());
           },
         },
         h("label", { for: "release-window-reason" }, "Why it may run now (audited)"),
@@ -95,6 +99,7 @@ export function releaseStartForm(ctx: PageCtx, current: () => string): El {
         h("button", { type: "submit", class: "danger" }, "Release outside the window"),
         h("button", { type: "button", class: "secondary", onclick: () => put(out) }, "Cancel"),
       ),
+      windowError,
     );
   }
 
