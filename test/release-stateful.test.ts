@@ -260,7 +260,7 @@ describe("D1 migrations as phases of a canary release (three targets)", () => {
       expect(x.newerMigrations).toEqual([{ database: "notes", files: ["0007_strict.sql"], release: r.id }]);
       expect(x.breaksRollback).toEqual(["0007_strict.sql"]);
       expect(p.warnings).toContain(
-        `${target}: the schema of D1 notes stays as it is: 0007_strict.sql (applied by release ${r.id}) are newer than ${x.to}; D1 migrations only go forward (cbo d1 restore is the explicit way back)`,
+        `${target}: the schema of D1 notes stays as it is: 0007_strict.sql (applied by release ${r.id}) is newer than ${x.to}; D1 migrations only go forward (cbo d1 restore is the explicit way back)`,
       );
     }
     const count = store.releases.list({ worker: "notes", limit: 100 }).length;

@@ -88,7 +88,7 @@ export async function previewRollback(
   for (const t of targets) {
     for (const m of t.newerMigrations)
       warnings.push(
-        `${t.name}: the schema of D1 ${m.database} stays as it is: ${m.files.join(", ")} (applied by release ${m.release}) are newer than ${t.to}; D1 migrations only go forward (cbo d1 restore is the explicit way back)`,
+        `${t.name}: the schema of D1 ${m.database} stays as it is: ${m.files.join(", ")} (applied by release ${m.release}) ${m.files.length === 1 ? "is" : "are"} newer than ${t.to}; D1 migrations only go forward (cbo d1 restore is the explicit way back)`,
       );
     for (const s of t.secrets.filter((x) => x.change === "downgrade"))
       warnings.push(`${t.name}: secret ${s.name} goes back from v${s.from} to v${s.to} (the vault's current is v${s.current ?? "?"})`);
