@@ -6,7 +6,7 @@
 // scanned at the end for the planted secret values and the tokens.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -31,10 +31,10 @@ type Session = { client: Client; stderr: () => string; errors: Error[]; close():
 /** Everything any session showed the assistant or logged: scanned for secrets at the end. */
 const seen: string[] = [];
 
-async function connect(url: string, token: string): Promise<Session> {
+async function connect(url: string, token: string, secretFiles?: string): Promise<Session> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CBO_BIN, "mcp", "--url", url],
+    args: [CBO_BIN, "mcp", "--url", url, ...(secretFiles ? ["--secret-files", secretFiles] : [])],
     env: cboEnv({ CBO_TOKEN: token }) as Record<string, string>,
     stderr: "pipe",
   });
@@ -132,7 +132,8 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
       ["hello", "gated", "slow", "cfg", "timed"].map(async (w) => daemon.engine.wait((await daemon.engine.release(w, { by: "test" })).id)),
     );
     for (const r of first) expect(r.status, r.worker).toBe("succeeded");
-    mcp = await connect(daemon.url, agent.token);
+    mkdirSync(join(dir, "incoming"));
+    mcp = await connect(daemon.url, agent.token, join(dir, "incoming"));
   }, 120_000);
 
   afterAll(async () => {
@@ -298,7 +299,7 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     expect(texts(list)[0]).toContain("API_KEY: version 1, binding");
     const plan = await call(mcp, "plan", { worker: "hello" });
     expect(texts(plan)[0]).toContain("secret API_KEY@1 (binding)");
-    const file = join(dir, "new-api-key");
+    const file = join(dir, "incoming", "new-api-key");
     writeFileSync(file, `${PLANTED}-v2`, { mode: 0o600 });
     const preview = await call(mcp, "secret_rotate", { name: "API_KEY", from_file: file });
     expect(texts(preview)[0]).toContain("Would write version 2 of API_KEY");

@@ -3,7 +3,7 @@
 // local edge. The agent acts with its own `agent` token; what it changes is checked on the edge
 // (which version each region serves), in the vault, and in the audit log.
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -41,10 +41,10 @@ const MUTATING = ["config_publish", "d1_restore", "release", "release_control", 
 type Session = { client: Client; stderr: () => string; close(): Promise<void> };
 
 /** The SDK's client spawning `cbo mcp` with `token` in CBO_TOKEN (never on the command line). */
-async function connect(url: string, token: string): Promise<Session> {
+async function connect(url: string, token: string, secretFiles?: string): Promise<Session> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CBO_BIN, "mcp", "--url", url],
+    args: [CBO_BIN, "mcp", "--url", url, ...(secretFiles ? ["--secret-files", secretFiles] : [])],
     env: cboEnv({ CBO_TOKEN: token }) as Record<string, string>,
     stderr: "pipe",
   });
@@ -110,7 +110,8 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
         await Promise.all(REGIONS.map(async (reg) => [reg, (await liveOf(runtimes.get(reg)!, "hello"))[0]!.versionId] as const)),
       );
     }
-    mcp = await connect(daemon.url, agent.token);
+    mkdirSync(join(dir, "incoming"));
+    mcp = await connect(daemon.url, agent.token, join(dir, "incoming"));
   });
 
   afterAll(async () => {
@@ -201,7 +202,15 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
 
   it("a confirmed rotation reads the value from the file, stores it, and never shows it", async () => {
     const planted = `planted-${randomBytes(12).toString("hex")}`;
-    const file = join(dir, "new-webhook-key");
+    // A file outside --secret-files is never read, whatever the agent is asked (the key below stays at 1).
+    const outside = join(dir, "not-a-secret-file");
+    writeFileSync(outside, `${planted}-outside`, { mode: 0o600 });
+    const refused = await call(mcp, "secret_rotate", { name: "WEBHOOK_KEY", from_file: outside, confirm: true });
+    expect(refused.isError).toBe(true);
+    expect(texts(refused)[0]).toMatch(
+      /^error ERR_FORBIDDEN: .* is outside .*incoming, the one directory this `cbo mcp` reads secret values from/,
+    );
+    const file = join(dir, "incoming", "new-webhook-key");
     writeFileSync(file, planted, { mode: 0o600 });
     const r = await call(mcp, "secret_rotate", { name: "WEBHOOK_KEY", from_file: file, confirm: true });
     expect(r.isError).toBeFalsy();
@@ -211,6 +220,7 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
     expect(put).toMatchObject({ actor: `token:clawdbot:${agent.id}`, details: { version: 2, via: "mcp:secret_rotate" } });
     expect(JSON.stringify(r)).not.toContain(planted);
     expect(mcp.stderr()).not.toContain(planted);
+    expect(JSON.stringify(refused)).not.toContain(planted);
     expect(JSON.stringify(daemon.security.audit.search({ limit: 1000 }))).not.toContain(planted);
   });
 

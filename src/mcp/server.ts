@@ -25,7 +25,7 @@ explicitly agreed to that exact action. Never pass or ask for a secret value: se
 generates one. Not for agents (the operator runs them): backups (cbo backup), tokens (cbo tokens), verifying the
 audit chain (cbo audit verify). Everything is recorded in the audit log under this agent's token.`;
 
-export function createMcpServer(opts: { api: DaemonClient; version: string; tools?: AnyTool[] }): McpServer {
+export function createMcpServer(opts: { api: DaemonClient; version: string; tools?: AnyTool[]; secretFilesDir?: string }): McpServer {
   const server = new McpServer({ name: "clawdbot-orchestrator", version: opts.version }, { instructions: INSTRUCTIONS });
   for (const tool of opts.tools ?? MCP_TOOLS) {
     server.registerTool(
@@ -49,7 +49,12 @@ export function createMcpServer(opts: { api: DaemonClient; version: string; tool
                   .sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: ++sent, message } })
                   .catch(() => {}); // a client gone away is not this tool's failure
         try {
-          const ctx = { api: opts.api.via(`mcp:${tool.name}`), signal: extra.signal, ...(progress ? { progress } : {}) };
+          const ctx = {
+            api: opts.api.via(`mcp:${tool.name}`),
+            signal: extra.signal,
+            ...(progress ? { progress } : {}),
+            ...(opts.secretFilesDir ? { secretFilesDir: opts.secretFilesDir } : {}),
+          };
           return render(tool, await tool.run(args, ctx));
         } catch (e) {
           const err = toCboError(e);

@@ -16,7 +16,13 @@ export type ToolOutcome =
  * MCP progress notification when the caller asked for them (a progressToken), else does nothing;
  * `signal` aborts when the caller cancels the call (notifications/cancelled).
  */
-export type ToolContext = { api: DaemonClient; progress?: (message: string) => Promise<void>; signal?: AbortSignal };
+export type ToolContext = {
+  api: DaemonClient;
+  progress?: (message: string) => Promise<void>;
+  signal?: AbortSignal;
+  /** `cbo mcp --secret-files DIR`, resolved: the only directory secret_rotate reads a value from. */
+  secretFilesDir?: string;
+};
 
 export type ToolDef<S extends z.ZodObject> = {
   name: string;

@@ -1,9 +1,13 @@
 // The confirmation gate of the mutating tools, over a TEST DOUBLE of the daemon's HTTP answers (a
 // fetch that records every request and answers what the contract says the daemon answers);
 // test/mcp-server.test.ts runs them against a real daemon and local edge.
-import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import type { PutSecretBody } from "../contract/index.ts";
 import { mcpClient } from "./connect.ts";
+import { secretFilesDir } from "./secret-value.ts";
 import { configPublish, release, releaseControl, rollback, secretRotate, WRITE_TOOLS } from "./tools-write.ts";
 
 function fakeApi(answers: Record<string, unknown>) {
@@ -102,6 +106,48 @@ describe("secret_rotate", () => {
     await expect(secretRotate.run({ name: "K", from_file: "relative/file" }, { api: api2 })).rejects.toMatchObject({
       code: "ERR_VALIDATION",
     });
+  });
+});
+
+describe("secret_rotate reads files only inside --secret-files", () => {
+  const root = mkdtempSync(join(tmpdir(), "mcp-secret-files-"));
+  const allowed = join(root, "incoming");
+  mkdirSync(allowed);
+  const outside = join(root, "outside-key");
+  writeFileSync(outside, "OUTSIDE-PLANTED-VALUE", { mode: 0o600 });
+  writeFileSync(join(allowed, "new-key"), "INSIDE-PLANTED-VALUE", { mode: 0o600 });
+  symlinkSync(outside, join(allowed, "link-out"));
+  const dir = secretFilesDir(allowed);
+  const answers = () => fakeApi({ "GET /v1/secrets": [secret("K", 1, "relay")], "PUT /v1/secrets/K": { name: "K", version: 2 } });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it("without --secret-files, from_file is refused before anything is read or asked", async () => {
+    const { api, requests } = answers();
+    const refused = secretRotate.run({ name: "K", from_file: outside, confirm: true }, { api });
+    await expect(refused).rejects.toMatchObject({ code: "ERR_FORBIDDEN", message: expect.stringContaining("--secret-files") });
+    expect(requests).toEqual([]);
+  });
+
+  it("a file outside the directory, or a link inside it to one outside, is refused", async () => {
+    for (const path of [outside, join(allowed, "link-out"), join(allowed, "..", "outside-key"), allowed]) {
+      const { api, requests } = answers();
+      await expect(
+        secretRotate.run({ name: "K", from_file: path, confirm: true }, { api, secretFilesDir: dir }),
+        path,
+      ).rejects.toMatchObject({
+        code: "ERR_FORBIDDEN",
+      });
+      expect(requests).toEqual([]);
+    }
+  });
+
+  it("a file inside it is written, and --secret-files must name a directory", async () => {
+    const { api, bodies } = answers();
+    const out = await secretRotate.run({ name: "K", from_file: join(allowed, "new-key"), confirm: true }, { api, secretFilesDir: dir });
+    expect(out.kind).toBe("done");
+    expect(Buffer.from((bodies["PUT /v1/secrets/K"] as PutSecretBody).value, "base64").toString("utf8")).toBe("INSIDE-PLANTED-VALUE");
+    expect(() => secretFilesDir(outside)).toThrow(/is not a directory/);
+    expect(() => secretFilesDir(join(root, "nope"))).toThrow(/ENOENT/);
   });
 });
 

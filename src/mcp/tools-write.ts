@@ -7,7 +7,7 @@ import { CboError } from "../kit/errors.ts";
 import { rollbackPreviewLines, waitPlace } from "../contract/index.ts";
 import { compactConfigDiff, compactRelease } from "./compact.ts";
 import { answer, follow, outcome, Wait } from "./follow.ts";
-import { generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
+import { confineSecretFile, generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
 import { Confirm, defineTool, done, needsConfirmation, WorkerName, withToolHint, type AnyTool } from "./tool.ts";
 import { diffText, planText } from "./tools-read.ts";
 
@@ -184,7 +184,7 @@ export const configPublish = defineTool({
 export const secretRotate = defineTool({
   name: "secret_rotate",
   title: "Rotate a secret",
-  description: `Writes a new version of a vault secret from a file on the orchestrator's machine (from_file, byte for byte, at most ${MAX_SECRET_BYTES} bytes) or a freshly generated random value (generate_bytes). The value is never returned, shown or logged. deliver: true then starts a gated release of every worker that uses it. Mutating: needs confirm: true after the user agreed.`,
+  description: `Writes a new version of a vault secret from a file on the orchestrator's machine (from_file, byte for byte, at most ${MAX_SECRET_BYTES} bytes, only inside the directory the operator gave cbo mcp with --secret-files) or a freshly generated random value (generate_bytes). The value is never returned, shown or logged. deliver: true then starts a gated release of every worker that uses it. Mutating: needs confirm: true after the user agreed.`,
   input: z
     .object({
       name: z
@@ -208,26 +208,28 @@ export const secretRotate = defineTool({
     })
     .strict(),
   mutating: true,
-  async run({ name, from_file, generate_bytes, deliver, confirm }, { api }) {
+  async run({ name, from_file, generate_bytes, deliver, confirm }, { api, secretFilesDir }) {
     if ((from_file === undefined) === (generate_bytes === undefined)) {
       throw new CboError("ERR_VALIDATION", "Give exactly one of from_file (a path) or generate_bytes (a length).", {
         hint: "Never pass a secret value itself: it would stay in the conversation.",
       });
     }
+    // Refused before anything is asked of the daemon: a path outside --secret-files is never opened.
+    const file = from_file !== undefined ? confineSecretFile(from_file, secretFilesDir) : undefined;
     const current = (await api.listSecrets()).find((s) => s.name === name);
     if (!current || current.deleted) {
       throw new CboError("ERR_NOT_FOUND", `No secret named "${name}" in the vault${current?.deleted ? " (it is deleted)" : ""}.`, {
         hint: "Rotation replaces an existing secret; the operator creates new ones with `cbo secrets set`.",
       });
     }
-    const source = from_file !== undefined ? fileSource(from_file) : `a new random value (${generate_bytes} bytes, base64url)`;
+    const source = file !== undefined ? fileSource(from_file!, file) : `a new random value (${generate_bytes} bytes, base64url)`;
     if (confirm !== true) {
       return needsConfirmation(
         `Would write version ${current.version + 1} of ${name} (${current.mode}) from ${source}${deliver ? ", then start a gated release of every worker that uses it" : "; Workers get it with their next release (deliver: true releases them now)"}.`,
         { name, currentVersion: current.version, mode: current.mode, deliver: deliver ?? false },
       );
     }
-    const value = from_file !== undefined ? readSecretFile(from_file) : generateSecret(generate_bytes!);
+    const value = file !== undefined ? readSecretFile(file) : generateSecret(generate_bytes!);
     let written: { name: string; version: number };
     try {
       // cas: a concurrent change between the read above and this write is refused, not overwritten.
@@ -248,8 +250,8 @@ export const secretRotate = defineTool({
   },
 });
 
-function fileSource(path: string): string {
-  const f = inspectSecretFile(path);
+function fileSource(path: string, real: string): string {
+  const f = inspectSecretFile(real);
   return `${path} (${f.bytes} bytes${f.readableByOthers ? "; warning: other users can read this file" : ""})`;
 }
 

@@ -3,6 +3,7 @@
 import { CboError } from "../../kit/errors.ts";
 import { mcpClient } from "../../mcp/connect.ts";
 import { createMcpServer } from "../../mcp/server.ts";
+import { secretFilesDir } from "../../mcp/secret-value.ts";
 import { agentToken } from "../../mcp/token.ts";
 import { parse } from "../args.ts";
 import { discoverUrl } from "../discover.ts";
@@ -15,7 +16,7 @@ const USAGE = usageOf("mcp");
 export async function mcpCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { url: { type: "string" }, data: { type: "string" }, "token-file": { type: "string" } },
+    { url: { type: "string" }, data: { type: "string" }, "token-file": { type: "string" }, "secret-files": { type: "string" } },
     USAGE,
   );
   if (positionals.length > 0) throw new CboError("ERR_USAGE", "cbo mcp takes no arguments.", { hint: USAGE });
@@ -24,9 +25,11 @@ export async function mcpCommand(args: string[]): Promise<number> {
   // Discovery only finds the URL: the data directory's admin-token is not read.
   const { url } = discoverUrl({ url: values.url, data: values.data });
   const api = mcpClient({ url, token: agent.token });
+  const filesFrom = values["secret-files"] ?? process.env["CBO_MCP_SECRET_FILES"];
+  const secretFiles = filesFrom ? secretFilesDir(filesFrom) : undefined;
 
   const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js");
-  const server = createMcpServer({ api, version: packageVersion() });
+  const server = createMcpServer({ api, version: packageVersion(), ...(secretFiles ? { secretFilesDir: secretFiles } : {}) });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     server.server.onclose = () => resolve();
@@ -34,7 +37,9 @@ export async function mcpCommand(args: string[]): Promise<number> {
     process.stdin.once("end", () => void server.close().finally(resolve));
   });
   await server.connect(transport);
-  process.stderr.write(`cbo mcp: serving on stdio for ${url} (token from ${agent.source})\n`);
+  process.stderr.write(
+    `cbo mcp: serving on stdio for ${url} (token from ${agent.source}; secret_rotate reads files ${secretFiles ? `from ${secretFiles} only` : "from nowhere (no --secret-files)"})\n`,
+  );
   await closed;
   return 0;
 }

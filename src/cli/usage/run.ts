@@ -64,11 +64,12 @@ name for it here (deprecated: elsewhere --data is the data directory)
 export const mcp: CommandUsage = {
   summary:
     "a stdio MCP server for AI agents, acting with the agent's own token (--token-file, CBO_TOKEN_FILE\nor CBO_TOKEN, never the admin token by default); mutating tools need confirm: true",
-  synopsis: ["[--url URL] [--data DIR] [--token-file FILE]"],
+  synopsis: ["[--url URL] [--data DIR] [--token-file FILE] [--secret-files DIR]"],
   about: `tools: status, plan, diff, releases, release_show, versions, secrets, config_diff, audit_search (read only);
 release, rollback, release_control, config_publish, secret_rotate, d1_restore (need confirm: true).
 The token is the agent's own: --token-file FILE, else CBO_TOKEN_FILE, else CBO_TOKEN (a token file others
-can read is refused). The daemon: --url, CBO_URL, or <data>/daemon.json.`,
+can read is refused). The daemon: --url, CBO_URL, or <data>/daemon.json. secret_rotate reads a value's file
+only inside --secret-files DIR (else CBO_MCP_SECRET_FILES); without either, only generate_bytes.`,
 };
 
 export const tunnel: CommandUsage = {
