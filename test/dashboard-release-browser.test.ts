@@ -121,6 +121,20 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
   it("starts a release from the dashboard only after its diff and plan are shown", async () => {
     const before = (await releases("shop")).length;
     await page.click("nav a[data-nav=releases]");
+    // On a narrow window the list's short cells keep their words whole ("release", "succeeded"),
+    // rather than giving the reason column the width and breaking them letter by letter.
+    await page.locator(".releases-list table tbody tr").first().waitFor();
+    await page.setViewportSize({ width: 560, height: 1000 });
+    const lines = await page.evaluate(() =>
+      Array.from(document.querySelectorAll(".releases-list table tbody tr td:nth-child(3), .releases-list table thead th")).map((cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        const words = (cell.textContent ?? "").trim().split(/\s+/).length;
+        return { text: cell.textContent, lines: new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size, words };
+      }),
+    );
+    expect(lines.filter((l) => l.lines > l.words)).toEqual([]);
+    await page.setViewportSize({ width: 1400, height: 1000 });
     await page.selectOption("#release-worker", "shop");
     await page.click("#release-review");
     const diff = page.locator('.diff[data-diff="shop"]');
