@@ -66,6 +66,8 @@ export type RecoverContext = {
   protect?: string[];
   /** A target's jurisdiction, to find its D1 database as the release placed it. */
   place?: (target: string) => TargetPlace;
+  /** The release waited when the daemon stopped, and could not go on (resume.ts): why. */
+  cannotResume?: string;
 };
 
 export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
@@ -193,7 +195,7 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
   // A release cut short while it waited (an approval, a pause) says so: the wait is what was lost.
   const waited =
     release.status === "running"
-      ? restartDuringWait(openWaits(store.events.list({ releaseId: release.id, order: "desc", limit: 1000 })))
+      ? restartDuringWait(openWaits(store.events.list({ releaseId: release.id, order: "desc", limit: 1000 })), ctx.cannotResume)
       : null;
   const reason = `${earlier}${waited ?? RESTART}; ${what}: ${text}${d1Note}`;
   return finishRecorded(
