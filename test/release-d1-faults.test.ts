@@ -30,6 +30,9 @@ import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { edgeInfo, liveOf } from "./support/orchestrator.ts";
 import { schemaNeedingSource } from "./support/worker-source.ts";
+import { restoreSummary } from "../src/api/status-view.ts";
+import { restoreText } from "../src/cli/format-status.ts";
+import { createPaint } from "../src/cli/table.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "faulty";
@@ -69,7 +72,7 @@ describe("faults inside a D1 migration phase", () => {
 
   const release = async (): Promise<Release> => engine.wait((await engine.release(WORKER, { by: "test" })).id);
   /** A release whose eu fault is cleared once it rolls back (it waits for eu's tables to answer). */
-  const releaseHealingOnRollback = async (): Promise<Release> => {
+  const releaseHealingOnRollback = async (whileWaiting?: (id: string) => Promise<void>): Promise<Release> => {
     const { id } = await engine.release(WORKER, { by: "test" });
     for (let i = 0; i < 1200; i++) {
       const now = store.releases.get(id)!;
@@ -80,6 +83,7 @@ describe("faults inside a D1 migration phase", () => {
     expect(store.releases.get(id)!.status).toBe("rolling_back");
     await new Promise((r) => setTimeout(r, 500));
     expect(store.releases.get(id)!.status).toBe("rolling_back");
+    await whileWaiting?.(id);
     await t.edge.setFault("eu", null);
     return engine.wait(id);
   };
@@ -292,11 +296,34 @@ describe("faults inside a D1 migration phase", () => {
         }, 5);
       }
     };
-    const r = await releaseHealingOnRollback();
+    // While it waits, the wait is where an operator looks: the target's restore in `cbo status`
+    // (/v1/status), and a phase with its reason in the release's journal (GET /v1/releases/:id).
+    let shown = "";
+    const r = await releaseHealingOnRollback(async (id) => {
+      // The first read of the table takes the client's attempts before it says it cannot.
+      const pendingOf = () => engine.restores().find((p) => p.releaseId === id && p.target === "eu");
+      for (let i = 0; i < 600 && !pendingOf(); i++) await new Promise((r) => setTimeout(r, 50));
+      const pending = pendingOf();
+      expect(pending?.waitingFor).toBe("D1 faulty: whether 004_a.sql landed (its migrations table cannot be read yet)");
+      expect(pending?.lastError).toMatch(/^ERR_CF_UNAVAILABLE/);
+      shown = restoreText(WORKER, "eu", restoreSummary(pending!), createPaint(false));
+      const phase = store.releases.entries(id).find((e) => e.kind === "phase.intent" && e.data.phase === "rollback-d1-wait");
+      expect(phase?.target).toBe("eu");
+      expect(phase?.data).toMatchObject({ database: "faulty", files: ["004_a.sql"], reason: pending!.waitingFor });
+      expect(store.events.list({ releaseId: id }).some((e) => e.type === "release.restore.pending" && e.target === "eu")).toBe(true);
+    });
     onJournal = () => {};
     expect(injected).toBe(true);
+    expect(shown).toMatch(
+      new RegExp(
+        `^  ${WORKER}/eu  rollback waits for D1 faulty: whether 004_a\\.sql landed \\(its migrations table cannot be read yet\\) for release ${r.id}: \\d+ attempts? since`,
+      ),
+    );
     expect(r.status, r.reason ?? "").toBe("rolled_back");
     expect(r.reason).toMatch(/004_a\.sql on database faulty in eu got no answer/);
+    // Read at last: the wait is over everywhere.
+    expect(engine.restores().filter((p) => p.releaseId === r.id)).toEqual([]);
+    expect(store.releases.entries(r.id).some((e) => e.kind === "phase.done" && e.data.phase === "rollback-d1-wait")).toBe(true);
     const applied = store.releases.entries(r.id).find((e) => e.kind === "d1.applied" && e.data.name === "004_a.sql");
     expect(applied?.data).toMatchObject({ recovery: true });
     expect(await agree("eu")).toContain("004_a.sql");

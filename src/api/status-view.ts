@@ -15,6 +15,7 @@ export function restoreSummary(p: PendingRestore): RestoreSummary {
     attempts: p.attempts,
     lastError: p.lastError,
     nextAttemptAt: p.nextAttemptAt,
+    ...(p.waitingFor ? { waitingFor: p.waitingFor } : {}),
   };
 }
 

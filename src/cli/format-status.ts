@@ -17,7 +17,7 @@ function restoreOf(t: StatusTarget): Restore | undefined {
 
 /** "hello/eu  back to v1 for release r2: 3 attempts since 2 min ago, next in 12 s; last: ERR_…". */
 export function restoreText(worker: string, target: string, r: Restore, paint: Paint, now: number = Date.now()): string {
-  const to = r.versionId ? `back to ${r.versionId}` : "back to its previous version";
+  const to = r.waitingFor ? `rollback waits for ${r.waitingFor}` : r.versionId ? `back to ${r.versionId}` : "back to its previous version";
   const next = r.nextAttemptAt ? Math.max(0, Math.round((Date.parse(r.nextAttemptAt) - now) / 1000)) : undefined;
   const when = [
     `${r.attempts} attempt${r.attempts === 1 ? "" : "s"} since ${ago(r.since, now)}`,

@@ -81,6 +81,12 @@ export const RestorePendingSchema = z
     attempts: z.number().int(),
     lastError: z.string().describe("Why the last attempt did not land, e.g. ERR_CF_UNAVAILABLE: …"),
     nextAttemptAt: z.string().nullable(),
+    waitingFor: z
+      .string()
+      .optional()
+      .describe(
+        "Set when the rollback waits there for a D1 migrations table it must read (whether a file sent without an answer landed), not for the code",
+      ),
   })
   .describe("restore pending: the target may still serve the release's version (a split) until it lands");
 export type RestoreSummary = z.output<typeof RestorePendingSchema>;
