@@ -331,4 +331,41 @@ describe("faults inside a D1 migration phase", () => {
     expect(again.status, again.reason ?? "").toBe("succeeded");
     for (const region of REGIONS) expect(await agree(region)).toContain("004_a.sql");
   });
+  it("an abort during an expand migration stops the phase before its next file: aborted, no traffic shifted, and the reason names the schema it leaves", {
+    timeout: 120_000,
+  }, async () => {
+    const before = await Promise.all(REGIONS.map(async (r) => (await liveOf(runtimes.get(r)!, WORKER))[0]!.versionId));
+    await addFile("005_a.sql");
+    await addFile("005_b.sql");
+    let aborting: Promise<Release> | undefined;
+    onJournal = (kind, target, data) => {
+      if (kind === "d1.intent" && target === "eu" && data.name === "005_a.sql" && !aborting) {
+        const id = store.releases.unfinished().find((x) => x.worker === WORKER)!.id;
+        aborting = engine.abort(id, { by: "ops", reason: "wrong migration" });
+      }
+    };
+    const { id } = await engine.release(WORKER, { by: "test" });
+    const r = await engine.wait(id);
+    onJournal = () => {};
+    expect(aborting).toBeDefined();
+    expect((await aborting)!.status).toBe("aborted");
+    expect(r.status, r.reason ?? "").toBe("aborted");
+    // The file under way landed (a file is never cut in half); the next one was never sent.
+    const entries = store.releases.entries(r.id);
+    expect(entries.filter((e) => e.kind === "d1.intent").map((e) => e.data.name)).toEqual(["005_a.sql"]);
+    expect(entries.find((e) => e.kind === "phase.done" && e.data.phase === "d1-migrations")?.data).toMatchObject({
+      applied: ["005_a.sql"],
+      stopped: true,
+    });
+    expect(r.reason).toBe(
+      `aborted by ops: wrong migration; no traffic was shifted; code untouched: eu, us; D1 schema stays as migrated (migrations are forward only; cbo d1 restore <binding> --target <target> --to-release ${r.id} undoes them): eu D1 faulty 005_a.sql`,
+    );
+    for (const [i, region] of REGIONS.entries())
+      expect(await liveOf(runtimes.get(region)!, WORKER)).toEqual([{ versionId: before[i], percentage: 100 }]);
+    expect((await agree("eu")).slice(-1)).toEqual(["005_a.sql"]);
+
+    const again = await release();
+    expect(again.status, again.reason ?? "").toBe("succeeded");
+    for (const region of REGIONS) expect((await agree(region)).slice(-2)).toEqual(["005_a.sql", "005_b.sql"]);
+  });
 });

@@ -106,3 +106,17 @@ export async function settleUnansweredD1(
   }
   return { unreadable };
 }
+
+/**
+ * The expand migrations a release applied, which its rollback leaves in place (forward only), for
+ * its reason: "D1 schema stays (…): eu notes 0005_title.sql". A reason that said only "no target was
+ * changed" after an abort in a migration phase would hide that the schema moved. null: none.
+ */
+export function describeSchemaLeft(entries: JournalEntry[], releaseId: string): string | null {
+  const left = d1Replay(entries)
+    .map((r) => ({ r, files: r.applied.filter((n) => (r.phaseOf[n] ?? "d1-migrations") === "d1-migrations") }))
+    .filter((x) => x.files.length > 0);
+  if (left.length === 0) return null;
+  const what = left.map(({ r, files }) => `${r.target} D1 ${r.database} ${files.join(", ")}`).join(", ");
+  return `D1 schema stays as migrated (migrations are forward only; cbo d1 restore <binding> --target <target> --to-release ${releaseId} undoes them): ${what}`;
+}

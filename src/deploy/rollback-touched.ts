@@ -9,7 +9,7 @@ import type { Release } from "../store/index.ts";
 import type { ApplyContext, Progress } from "./apply-context.ts";
 import { J } from "./journal.ts";
 import { migrationLanded } from "./migration-landed.ts";
-import { settleUnansweredD1, type UnreadableD1 } from "./d1-recover.ts";
+import { describeSchemaLeft, settleUnansweredD1, type UnreadableD1 } from "./d1-recover.ts";
 import { backoffDelay, sleep } from "../kit/backoff.ts";
 import { readDeployment } from "../targets/live-read.ts";
 import { DEFAULT_RESTORE_BACKOFF, finishRecorded, untilRestored, type OwedContext } from "./owed.ts";
@@ -44,9 +44,11 @@ export async function rollBackTouched(ctx: ApplyContext, stop: ReleaseStop, touc
       s.status === "fulfilled" ? s.value : { name: names[i]!, ok: false, kept: false, text: `${names[i]}: ${describeError(s.reason)}` },
   );
   const untouched = ctx.plan.targets.map((t) => t.name).filter((n) => !touched.has(n));
+  const schema = describeSchemaLeft(ctx.store.releases.entries(ctx.release.id), ctx.release.id);
   const summary = [
-    outcomes.length === 0 ? "no target was changed" : outcomes.map((o) => o.text).join(", "),
-    ...(untouched.length > 0 ? [`untouched: ${untouched.join(", ")}`] : []),
+    outcomes.length === 0 ? (schema ? "no traffic was shifted" : "no target was changed") : outcomes.map((o) => o.text).join(", "),
+    ...(untouched.length > 0 ? [`${schema ? "code untouched" : "untouched"}: ${untouched.join(", ")}`] : []),
+    ...(schema ? [schema] : []),
   ].join("; ");
   const reason = `${stop.message}; ${summary}`;
   const data = { reason, targets: outcomes.map((o) => ({ target: o.name, ok: o.ok })), untouched };

@@ -47,7 +47,7 @@ export async function uploadTarget(
   const facts = ctx.facts?.get(name);
   const bundleHash = planned.bundleHash ?? plan.bundleHash;
   at.setStage("D1 migrations");
-  await d1Phase(ctx, "d1-migrations", name, runtime, build, ids, place);
+  await d1Phase({ ...ctx, stop: signal }, "d1-migrations", name, runtime, build, ids, place);
   signal.throwIfAborted();
   at.setStage("assets");
   const assets = await assetsPhase(ctx, name, runtime, build, facts);
