@@ -329,6 +329,11 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
         await untilWaits(id, ["eu:approval:50"]);
         expect((await record(id)).status).toBe("running");
         expect(await live()).toEqual(split);
+        // `cbo status` says why eu serves a split, and what lets it go on.
+        const status = await cbo(["status"]);
+        expect(status.code, status.stderr).toBe(0);
+        expect(status.stdout).toMatch(/^hello\s+eu\s+\S+ 50% \+ \S+ 50% \(waits: approval\)/m);
+        expect(status.stdout).toContain(`  hello/eu  release ${id} at step 50%: waits for approval (cbo release promote ${id})`);
 
         const promoted = await cbo(["release", "promote", id]);
         expect(promoted.code, promoted.stderr).toBe(0);
@@ -369,6 +374,7 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
       // Still paused, by whom it was; eu waits for the resume, not for the approval it was given.
       await untilWaits(id, ["eu:manual:50"]);
       expect(await control(id)).toMatchObject({ paused: true, pausedBy: "deployer" });
+      expect((await cbo(["status"])).stdout).toContain(`  hello  release ${id} paused by deployer (cbo release resume ${id})`);
       expect(await live()).toEqual(split);
       const promoteAgain = await cbo(["release", "promote", id]);
       expect(promoteAgain.code).toBe(1);

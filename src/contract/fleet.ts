@@ -6,6 +6,7 @@ import { DRIFT_STATUSES, HEALTH_STATUSES } from "./statuses.ts";
 import { SpecRefusalSchema } from "./meta.ts";
 import { CursorQueryShape, pageOf } from "./pages.ts";
 import { GateSchema, LiveSplitSchema, ReleaseSchema } from "./releases.ts";
+import { ReleaseControlSchema } from "./release-control.ts";
 
 export const HealthQuerySchema = z.object({
   fresh: z.enum(["0", "1"]).optional().describe("1: run a probe pass before answering"),
@@ -116,6 +117,11 @@ export const StatusSchema = z.object({
         }),
       ),
       lastRelease: ReleaseSchema.nullable(),
+      /**
+       * While the last release runs in this daemon: whether it is paused and what each target waits
+       * for (why a target serves a split and stays there). Absent when nothing runs.
+       */
+      control: ReleaseControlSchema.optional(),
     }),
   ),
   /** Set while orchestrator.yaml on disk is refused: what this status shows is the previous spec's. */
