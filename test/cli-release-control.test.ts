@@ -358,6 +358,29 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
       }
     });
 
+  it("a release resumed after a restart can still be aborted while it waits: every touched target goes back, the follow exits 3", {
+    timeout: 180_000,
+  }, async () => {
+    const before = await live();
+    await newVersion();
+    const cli = follow();
+    try {
+      const id = await waitingFor(cli, "eu");
+      await restart(cli, "SIGKILL");
+      await untilWaits(id, ["eu:approval:50"]);
+      const aborted = await cbo(["release", "abort", id, "--json", "--reason", "not after all"]);
+      expect(aborted.code, aborted.stderr).toBe(0);
+      expect(JSON.parse(aborted.stdout)).toMatchObject({
+        release: { id, status: "aborted", reason: expect.stringMatching(/^aborted by deployer: not after all; eu back on /) },
+      });
+      const done = await cli.done;
+      expect(done.code, done.stdout + done.stderr).toBe(3);
+      expect(await live()).toEqual(before);
+    } finally {
+      await settle(cli);
+    }
+  });
+
   it("a pause, and an approval given during it, survive kill -9: the restarted daemon holds the release paused, and resume goes on without asking that approval again", {
     timeout: 180_000,
   }, async () => {
