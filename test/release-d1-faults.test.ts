@@ -368,4 +368,32 @@ describe("faults inside a D1 migration phase", () => {
     expect(again.status, again.reason ?? "").toBe("succeeded");
     for (const region of REGIONS) expect((await agree(region)).slice(-2)).toEqual(["005_a.sql", "005_b.sql"]);
   });
+  it("an abort once every target passed its last step is refused (the contract migrations cannot be undone), and the release ends succeeded", {
+    timeout: 120_000,
+  }, async () => {
+    const name = "006_contract.sql";
+    await writeFile(join(dir, "migrations", name), `-- cbo:contract\n${logged(name, "t_006_contract")}`);
+    // The code does not need a contract file (it runs before it): the gates pass without it.
+    await writeFile(join(dir, `${WORKER}.js`), source(name, [...files]));
+    files.push(name);
+    let refused: unknown;
+    onJournal = (kind, target, data) => {
+      if (kind === "phase.intent" && target === "eu" && data.phase === "d1-contract" && refused === undefined) {
+        const id = store.releases.unfinished().find((x) => x.worker === WORKER)!.id;
+        refused = null;
+        engine.abort(id, { by: "ops" }).then(
+          () => (refused = "accepted"),
+          (e: unknown) => (refused = e),
+        );
+      }
+    };
+    const r = await release();
+    onJournal = () => {};
+    expect(r.status, r.reason ?? "").toBe("succeeded");
+    expect(refused).toMatchObject({
+      code: "ERR_CONFLICT",
+      message: `Release ${r.id} passed every step on every target and is finishing (its D1 contract migrations): it can no longer be rolled back.`,
+    });
+    for (const region of REGIONS) expect((await agree(region)).at(-1)).toBe(name);
+  });
 });

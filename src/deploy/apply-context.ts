@@ -44,6 +44,11 @@ export type ApplyContext = {
   analyses?: AnalysisBoard;
   /** Pauses, approvals and waits (cbo release pause|resume|promote). */
   control?: ControlBoard;
+  /**
+   * Told once every target passed its last step: the release only finishes from here (its D1
+   * contract migrations cannot be undone), so an abort is refused rather than ignored.
+   */
+  finishing?: () => void;
   /** A release resumed after a restart: where each target it had begun stands (control/resume-point.ts). */
   resume?: Map<string, ResumePoint>;
 };

@@ -75,6 +75,11 @@ export async function applyRelease(ctx: ApplyContext): Promise<Release> {
     }
     return rollBackTouched(ctx, stop, touched);
   }
+  // An abort that came while the last target finished (its script settings) still rolls back:
+  // nothing irreversible ran yet. From here on the release only finishes (finishing()).
+  if (ctx.signal.aborted && ctx.signal.reason instanceof ReleaseStop && ctx.signal.reason.kind === "abort")
+    return rollBackTouched(ctx, ctx.signal.reason, touched);
+  ctx.finishing?.();
   const versions = Object.fromEntries([...touched].map(([t, p]) => [t, p.versionId]));
   // Every target at 100% with its last gate passed: the contract migrations (the second phase).
   // A failure there leaves the code where it is (it runs on the expanded schema) and fails the release.

@@ -46,7 +46,14 @@ import { preparing, releaseCallScope } from "./budget-wait.ts";
 
 const UNCHANGED_REASON = "every target already runs what the spec says: nothing to release (--force releases anyway)";
 
-type Active = { id: string; key: string; abort: AbortController; done: Promise<Release> };
+type Active = {
+  id: string;
+  key: string;
+  abort: AbortController;
+  done: Promise<Release>;
+  /** Every target passed its last step: it only finishes now (apply.ts), and an abort is refused. */
+  finishing?: boolean;
+};
 
 export function createEngine(deps: EngineDeps): Engine {
   const { store } = deps;
@@ -259,6 +266,10 @@ export function createEngine(deps: EngineDeps): Engine {
       ...(deps.agentTraffic ? { agentTraffic: deps.agentTraffic } : {}),
       analyses,
       control,
+      finishing: () => {
+        const a = active.get(own.release.id);
+        if (a) a.finishing = true;
+      },
     };
   }
   /** A release stopped while it waited goes on from where it was (resume.ts); recover() does not wait for it. */
@@ -394,6 +405,15 @@ export function createEngine(deps: EngineDeps): Engine {
           },
         );
       }
+      if (running.finishing)
+        throw new CboError(
+          "ERR_CONFLICT",
+          `Release ${id} passed every step on every target and is finishing (its D1 contract migrations): it can no longer be rolled back.`,
+          {
+            details: { releaseId: id },
+            hint: "Wait for it to end; to go back afterwards, cbo rollback <worker> (the contract migrations stay: cbo d1 restore undoes them).",
+          },
+        );
       const who = `${opts.by ? ` by ${opts.by}` : ""}${opts.reason ? `: ${opts.reason}` : ""}`;
       createRecorder(store, record, log).log(`abort requested${who}`);
       running.abort.abort(new ReleaseStop("abort", `aborted${who}`));
