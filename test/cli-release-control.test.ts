@@ -5,7 +5,8 @@
 // lets it go on (the follow exits 0), a viewer's is refused (exit 1, ERR_FORBIDDEN) and nothing
 // moves; pause holds it until resume; abort rolls it back (the follow exits 3). Then the errors
 // (an unknown release: exit 1; a daemon that does not answer: exit 2), and a daemon stopped during
-// an approval wait: its next start rolls the release back and says why, and the follow exits 3.
+// an approval wait or a pause: its next start goes on with the release, still waiting, still paused,
+// an approval given before counted; one whose project changed meanwhile is rolled back, saying why.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -290,10 +291,31 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
     }
   });
 
-  // SIGKILL: a crash; SIGTERM: a clean stop (an upgrade, systemctl restart), which leaves the
-  // release to the next start's recovery just the same.
+  /** Stops the daemon with `signal`, waits for the follow to notice, and starts it again on the same data. */
+  async function restart(cli: ReturnType<typeof follow>, signal: NodeJS.Signals): Promise<void> {
+    daemon!.kill(signal);
+    await new Promise((r) => daemon!.once("exit", r));
+    await eventually(
+      async () =>
+        /the daemon is not answering/.test(cli.output.stderr)
+          ? true
+          : Promise.reject(new Error(`the follow has not noticed: ${cli.output.stderr}`)),
+      30_000,
+    );
+    await startChild();
+  }
+  const waits = async (id: string) => (await control(id)).waiting.map((w) => `${w.target}:${w.kind}:${w.percent}`);
+  async function untilWaits(id: string, want: string[]): Promise<void> {
+    await eventually(async () => {
+      const now = await waits(id);
+      return JSON.stringify(now) === JSON.stringify(want) ? true : Promise.reject(new Error(`waiting: ${now.join(", ")}`));
+    }, 60_000);
+  }
+
+  // SIGKILL: a crash; SIGTERM: a clean stop (an upgrade, systemctl restart). Either way the release
+  // that waited goes on at the next start, as a paused Argo rollout stays paused across a controller restart.
   for (const signal of ["SIGKILL", "SIGTERM"] as const)
-    it(`a daemon stopped (${signal}) while the release waits for approval rolls it back at its next start and says why; the follow exits 3`, {
+    it(`a daemon stopped (${signal}) while the release waits for approval: the restarted daemon waits at the same approval, traffic untouched; promote goes on and the follow exits 0`, {
       timeout: 180_000,
     }, async () => {
       const before = await live();
@@ -301,29 +323,125 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
       const cli = follow();
       try {
         const id = await waitingFor(cli, "eu");
-        daemon!.kill(signal);
-        await new Promise((r) => daemon!.once("exit", r));
-        await eventually(
-          async () =>
-            /the daemon is not answering/.test(cli.output.stderr)
-              ? true
-              : Promise.reject(new Error(`the follow has not noticed: ${cli.output.stderr}`)),
-          30_000,
-        );
-        await startChild();
+        const split = await live();
+        expect(split.eu!.map((s) => s.percentage)).toEqual([50, 50]);
+        await restart(cli, signal);
+        await untilWaits(id, ["eu:approval:50"]);
+        expect((await record(id)).status).toBe("running");
+        expect(await live()).toEqual(split);
+        // `cbo status` says why eu serves a split, and what lets it go on.
+        const status = await cbo(["status"]);
+        expect(status.code, status.stderr).toBe(0);
+        expect(status.stdout).toMatch(/^hello\s+eu\s+\S+ 50% \+ \S+ 50% \(waits: approval\)/m);
+        expect(status.stdout).toContain(`  hello/eu  release ${id} at step 50%: waits for approval (cbo release promote ${id})`);
+
+        const promoted = await cbo(["release", "promote", id]);
+        expect(promoted.code, promoted.stderr).toBe(0);
+        expect(promoted.stdout).toBe(`release ${id}: promoted (eu)\n`);
+        await untilWaits(id, ["us:approval:50"]);
+        expect((await cbo(["release", "promote", id])).code).toBe(0);
         const done = await cli.done;
-        expect(done.code, done.stdout + done.stderr).toBe(3);
-        const r = await record(id);
-        expect(r.status, r.reason ?? "").toBe("rolled_back");
-        expect(r.reason).toMatch(
-          /^daemon restarted while eu waited for approval at step 50% \(approvals and pauses do not outlive the daemon: release again\); rolled back: eu rolled back to /,
+        expect(done.code, done.stdout + done.stderr).toBe(0);
+        expect(done.stdout).toMatch(
+          /goes on after a restart: daemon restarted while the release waited; it goes on where it was: eu after its 50% step/,
         );
-        expect(done.stdout).toContain(`release ${id} rolled back after`);
-        expect(done.stdout).toContain("daemon restarted while eu waited for approval");
-        expect(await live()).toEqual(before);
-        expect((await control(id)).waiting).toEqual([]);
+        const r = await record(id);
+        expect(r.status, r.reason ?? "").toBe("succeeded");
+        // eu serves the version it had at 50% (the one uploaded before the restart), us the same code.
+        const fresh = split.eu!.find((x) => x.versionId !== before.eu![0]!.versionId)!.versionId;
+        const now = await live();
+        expect(now.eu).toEqual([{ versionId: fresh, percentage: 100 }]);
+        expect(now.us).toHaveLength(1);
+        expect(now.us![0]!.versionId).not.toBe(before.us![0]!.versionId);
       } finally {
         await settle(cli);
       }
     });
+
+  it("a release resumed after a restart can still be aborted while it waits: every touched target goes back, the follow exits 3", {
+    timeout: 180_000,
+  }, async () => {
+    const before = await live();
+    await newVersion();
+    const cli = follow();
+    try {
+      const id = await waitingFor(cli, "eu");
+      await restart(cli, "SIGKILL");
+      await untilWaits(id, ["eu:approval:50"]);
+      const aborted = await cbo(["release", "abort", id, "--json", "--reason", "not after all"]);
+      expect(aborted.code, aborted.stderr).toBe(0);
+      expect(JSON.parse(aborted.stdout)).toMatchObject({
+        release: { id, status: "aborted", reason: expect.stringMatching(/^aborted by deployer: not after all; eu back on /) },
+      });
+      const done = await cli.done;
+      expect(done.code, done.stdout + done.stderr).toBe(3);
+      expect(await live()).toEqual(before);
+    } finally {
+      await settle(cli);
+    }
+  });
+
+  it("a pause, and an approval given during it, survive kill -9: the restarted daemon holds the release paused, and resume goes on without asking that approval again", {
+    timeout: 180_000,
+  }, async () => {
+    await newVersion();
+    const cli = follow();
+    try {
+      const id = await waitingFor(cli, "eu");
+      expect((await cbo(["release", "pause", id, "--reason", "freeze"])).code).toBe(0);
+      expect((await cbo(["release", "promote", id, "--reason", "canary fine"])).code).toBe(0);
+      // Approved, but held by the pause before its 100% step.
+      await untilWaits(id, ["eu:manual:50"]);
+      const split = await live();
+      await restart(cli, "SIGKILL");
+      // Still paused, by whom it was; eu waits for the resume, not for the approval it was given.
+      await untilWaits(id, ["eu:manual:50"]);
+      expect(await control(id)).toMatchObject({ paused: true, pausedBy: "deployer" });
+      expect((await cbo(["status"])).stdout).toContain(`  hello  release ${id} paused by deployer (cbo release resume ${id})`);
+      expect(await live()).toEqual(split);
+      const promoteAgain = await cbo(["release", "promote", id]);
+      expect(promoteAgain.code).toBe(1);
+      expect(promoteAgain.stderr).toMatch(/^error ERR_CONFLICT: Release \S+ is not waiting for an approval/);
+
+      const resumed = await cbo(["release", "resume", id]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      await untilWaits(id, ["us:approval:50"]);
+      expect((await live()).eu).toHaveLength(1);
+      expect((await cbo(["release", "promote", id])).code).toBe(0);
+      const done = await cli.done;
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+      // The audit trail holds what people did, once each: the restart promoted nothing.
+      const promotes = await audited("release.promote", id);
+      expect(promotes.filter((e) => e.outcome === "ok").map((e) => e.details.reason ?? null)).toEqual([null, "canary fine"]);
+      expect((await audited("release.pause", id)).map((e) => e.details.reason)).toEqual(["freeze"]);
+    } finally {
+      await settle(cli);
+    }
+  });
+
+  it("a release that waited but whose project changed before the restart is rolled back, and says why it could not go on; the follow exits 3", {
+    timeout: 180_000,
+  }, async () => {
+    const before = await live();
+    await newVersion();
+    const cli = follow();
+    try {
+      const id = await waitingFor(cli, "eu");
+      daemon!.kill("SIGKILL");
+      await new Promise((r) => daemon!.once("exit", r));
+      await newVersion();
+      await startChild();
+      const done = await cli.done;
+      expect(done.code, done.stdout + done.stderr).toBe(3);
+      const r = await record(id);
+      expect(r.status, r.reason ?? "").toBe("rolled_back");
+      expect(r.reason).toMatch(
+        /^daemon restarted while eu waited for approval at step 50% \(it could not go on: the project changed since the release planned it \(the bundle of eu, us is not the one planned\); release again\); rolled back: eu rolled back to /,
+      );
+      expect(await live()).toEqual(before);
+      expect((await control(id)).waiting).toEqual([]);
+    } finally {
+      await settle(cli);
+    }
+  });
 });

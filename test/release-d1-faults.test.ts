@@ -30,6 +30,9 @@ import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { edgeInfo, liveOf } from "./support/orchestrator.ts";
 import { schemaNeedingSource } from "./support/worker-source.ts";
+import { restoreSummary } from "../src/api/status-view.ts";
+import { restoreText } from "../src/cli/format-status.ts";
+import { createPaint } from "../src/cli/table.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "faulty";
@@ -69,7 +72,7 @@ describe("faults inside a D1 migration phase", () => {
 
   const release = async (): Promise<Release> => engine.wait((await engine.release(WORKER, { by: "test" })).id);
   /** A release whose eu fault is cleared once it rolls back (it waits for eu's tables to answer). */
-  const releaseHealingOnRollback = async (): Promise<Release> => {
+  const releaseHealingOnRollback = async (whileWaiting?: (id: string) => Promise<void>): Promise<Release> => {
     const { id } = await engine.release(WORKER, { by: "test" });
     for (let i = 0; i < 1200; i++) {
       const now = store.releases.get(id)!;
@@ -80,6 +83,7 @@ describe("faults inside a D1 migration phase", () => {
     expect(store.releases.get(id)!.status).toBe("rolling_back");
     await new Promise((r) => setTimeout(r, 500));
     expect(store.releases.get(id)!.status).toBe("rolling_back");
+    await whileWaiting?.(id);
     await t.edge.setFault("eu", null);
     return engine.wait(id);
   };
@@ -292,16 +296,104 @@ describe("faults inside a D1 migration phase", () => {
         }, 5);
       }
     };
-    const r = await releaseHealingOnRollback();
+    // While it waits, the wait is where an operator looks: the target's restore in `cbo status`
+    // (/v1/status), and a phase with its reason in the release's journal (GET /v1/releases/:id).
+    let shown = "";
+    const r = await releaseHealingOnRollback(async (id) => {
+      // The first read of the table takes the client's attempts before it says it cannot.
+      const pendingOf = () => engine.restores().find((p) => p.releaseId === id && p.target === "eu");
+      for (let i = 0; i < 600 && !pendingOf(); i++) await new Promise((r) => setTimeout(r, 50));
+      const pending = pendingOf();
+      expect(pending?.waitingFor).toBe("D1 faulty: whether 004_a.sql landed (its migrations table cannot be read yet)");
+      expect(pending?.lastError).toMatch(/^ERR_CF_UNAVAILABLE/);
+      shown = restoreText(WORKER, "eu", restoreSummary(pending!), createPaint(false));
+      const phase = store.releases.entries(id).find((e) => e.kind === "phase.intent" && e.data.phase === "rollback-d1-wait");
+      expect(phase?.target).toBe("eu");
+      expect(phase?.data).toMatchObject({ database: "faulty", files: ["004_a.sql"], reason: pending!.waitingFor });
+      expect(store.events.list({ releaseId: id }).some((e) => e.type === "release.restore.pending" && e.target === "eu")).toBe(true);
+    });
     onJournal = () => {};
     expect(injected).toBe(true);
+    expect(shown).toMatch(
+      new RegExp(
+        `^  ${WORKER}/eu  rollback waits for D1 faulty: whether 004_a\\.sql landed \\(its migrations table cannot be read yet\\) for release ${r.id}: \\d+ attempts? since`,
+      ),
+    );
     expect(r.status, r.reason ?? "").toBe("rolled_back");
     expect(r.reason).toMatch(/004_a\.sql on database faulty in eu got no answer/);
+    // Read at last: the wait is over everywhere.
+    expect(engine.restores().filter((p) => p.releaseId === r.id)).toEqual([]);
+    expect(store.releases.entries(r.id).some((e) => e.kind === "phase.done" && e.data.phase === "rollback-d1-wait")).toBe(true);
     const applied = store.releases.entries(r.id).find((e) => e.kind === "d1.applied" && e.data.name === "004_a.sql");
     expect(applied?.data).toMatchObject({ recovery: true });
     expect(await agree("eu")).toContain("004_a.sql");
     const again = await release();
     expect(again.status, again.reason ?? "").toBe("succeeded");
     for (const region of REGIONS) expect(await agree(region)).toContain("004_a.sql");
+  });
+  it("an abort during an expand migration stops the phase before its next file: aborted, no traffic shifted, and the reason names the schema it leaves", {
+    timeout: 120_000,
+  }, async () => {
+    const before = await Promise.all(REGIONS.map(async (r) => (await liveOf(runtimes.get(r)!, WORKER))[0]!.versionId));
+    await addFile("005_a.sql");
+    await addFile("005_b.sql");
+    let aborting: Promise<Release> | undefined;
+    onJournal = (kind, target, data) => {
+      if (kind === "d1.intent" && target === "eu" && data.name === "005_a.sql" && !aborting) {
+        const id = store.releases.unfinished().find((x) => x.worker === WORKER)!.id;
+        aborting = engine.abort(id, { by: "ops", reason: "wrong migration" });
+      }
+    };
+    const { id } = await engine.release(WORKER, { by: "test" });
+    const r = await engine.wait(id);
+    onJournal = () => {};
+    expect(aborting).toBeDefined();
+    expect((await aborting)!.status).toBe("aborted");
+    expect(r.status, r.reason ?? "").toBe("aborted");
+    // The file under way landed (a file is never cut in half); the next one was never sent.
+    const entries = store.releases.entries(r.id);
+    expect(entries.filter((e) => e.kind === "d1.intent").map((e) => e.data.name)).toEqual(["005_a.sql"]);
+    expect(entries.find((e) => e.kind === "phase.done" && e.data.phase === "d1-migrations")?.data).toMatchObject({
+      applied: ["005_a.sql"],
+      stopped: true,
+    });
+    expect(r.reason).toBe(
+      `aborted by ops: wrong migration; no traffic was shifted; code untouched: eu, us; D1 schema stays as migrated (migrations are forward only; cbo d1 restore <binding> --target <target> --to-release ${r.id} undoes them): eu D1 faulty 005_a.sql`,
+    );
+    for (const [i, region] of REGIONS.entries())
+      expect(await liveOf(runtimes.get(region)!, WORKER)).toEqual([{ versionId: before[i], percentage: 100 }]);
+    expect((await agree("eu")).slice(-1)).toEqual(["005_a.sql"]);
+
+    const again = await release();
+    expect(again.status, again.reason ?? "").toBe("succeeded");
+    for (const region of REGIONS) expect((await agree(region)).slice(-2)).toEqual(["005_a.sql", "005_b.sql"]);
+  });
+  it("an abort once every target passed its last step is refused (the contract migrations cannot be undone), and the release ends succeeded", {
+    timeout: 120_000,
+  }, async () => {
+    const name = "006_contract.sql";
+    await writeFile(join(dir, "migrations", name), `-- cbo:contract\n${logged(name, "t_006_contract")}`);
+    // The code does not need a contract file (it runs before it): the gates pass without it.
+    await writeFile(join(dir, `${WORKER}.js`), source(name, [...files]));
+    files.push(name);
+    let refused: unknown;
+    onJournal = (kind, target, data) => {
+      if (kind === "phase.intent" && target === "eu" && data.phase === "d1-contract" && refused === undefined) {
+        const id = store.releases.unfinished().find((x) => x.worker === WORKER)!.id;
+        refused = null;
+        engine.abort(id, { by: "ops" }).then(
+          () => (refused = "accepted"),
+          (e: unknown) => (refused = e),
+        );
+      }
+    };
+    const r = await release();
+    onJournal = () => {};
+    expect(r.status, r.reason ?? "").toBe("succeeded");
+    expect(refused).toMatchObject({
+      code: "ERR_CONFLICT",
+      message: `Release ${r.id} passed every step on every target and is finishing (its D1 contract migrations): it can no longer be rolled back.`,
+    });
+    for (const region of REGIONS) expect((await agree(region)).at(-1)).toBe(name);
   });
 });

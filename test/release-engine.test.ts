@@ -414,7 +414,9 @@ describe("release engine on a 3-region local edge", () => {
     const f = store.releases.get(first.id)!;
     const euLive = await liveOf(runtimes.get("eu")!, "fresh");
     expect(euLive).toHaveLength(1);
-    expect(f.status).toBe("rolled_back");
+    // As the release's own rollback of a first deploy: `failed`, since eu still serves the new code.
+    expect(f.status).toBe("failed");
+    expect(f.reason).toContain("not rolled back where the new code stays (eu)");
     expect(f.reason).toContain(`eu keeps ${euLive[0]!.versionId} (first release there: nothing earlier to serve)`);
     expect(f.reason).toContain("us serves nothing");
     expect(await liveOf(runtimes.get("us")!, "fresh").catch(() => [])).toEqual([]);

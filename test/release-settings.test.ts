@@ -184,4 +184,27 @@ describe("script settings released, diffed, rolled back and recovered with the c
     expect(r.reason).toContain(`eu rolled back to ${before} (script settings restored)`);
     for (const region of REGIONS) await expectSettings(region, B);
   });
+  it("an abort as the last target writes its settings still rolls every target back, settings too (not ignored as the release finishes)", {
+    timeout: 60_000,
+  }, async () => {
+    await setSpec(A, "v4");
+    const before = Object.fromEntries(
+      await Promise.all(REGIONS.map(async (x) => [x, (await liveOf(runtimes.get(x)!, "jobs"))[0]!.versionId])),
+    );
+    let aborting: Promise<Release> | undefined;
+    const off = store.events.subscribe((e) => {
+      if (e.worker === "jobs" && e.type === "release.phase.done" && e.data.phase === "settings" && e.target === "ap" && e.release_id)
+        aborting ??= engine.abort(e.release_id, { by: "ops", reason: "stop" });
+    });
+    const r = await release().finally(off);
+    expect(aborting).toBeDefined();
+    expect((await aborting)!.id).toBe(r.id);
+    expect(r.status, r.reason ?? "").toBe("aborted");
+    expect(r.reason).toMatch(/^aborted by ops: stop; /);
+    for (const region of REGIONS) {
+      expect(await liveOf(runtimes.get(region)!, "jobs")).toEqual([{ versionId: before[region], percentage: 100 }]);
+      // What they had before it: the settings the recovery above put back.
+      await expectSettings(region, B);
+    }
+  });
 });

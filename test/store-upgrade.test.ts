@@ -117,6 +117,11 @@ describe("a store an older version wrote", () => {
       expect(s.drift.list()).toHaveLength(6);
       expect(s.health.list()).toHaveLength(6);
       expect(s.agents.isolates("default", "ads-api")).toHaveLength(3);
+      // 011: no release of an older build was held (they did not keep pauses); a new hold is kept.
+      for (const r of releases) expect(s.holds.get(r.id)).toBeUndefined();
+      s.holds.put(releases[0]!.id, { paused: true, pausedBy: "ops", granted: { "0:0": null }, timers: {} });
+      expect(s.holds.get(releases[0]!.id)).toEqual({ paused: true, pausedBy: "ops", granted: { "0:0": null }, timers: {} });
+      s.holds.drop(releases[0]!.id);
     } finally {
       s.close();
     }

@@ -51,6 +51,13 @@ export function catalogRoutes(ctx: RouteContext): RouteDef[] {
           drift: store.drift.list(tenant),
           restores: engine.restores().filter((p) => p.tenant === tenant),
           lastRelease: (worker) => store.releases.list({ worker, tenant, limit: 1 })[0] ?? null,
+          control: (id) => {
+            try {
+              return engine.control(id);
+            } catch {
+              return undefined;
+            }
+          },
           observations,
           specRefused: ctx.deps.specRefusal?.(),
           pins: (_worker, target, versionId) => store.catalog.version(tenant, target, versionId)?.secrets?.secrets,

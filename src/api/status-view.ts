@@ -5,7 +5,7 @@ import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
 import type { PendingRestore } from "../deploy/types.ts";
 import type { DriftRow, HealthRow, Release, TargetRow } from "../store/index.ts";
 import type { Observation } from "../targets/live-cache.ts";
-import type { DriftSummary, RestoreSummary, SpecRefusal, Status, TargetSummary, WorkerSummary } from "../contract/index.ts";
+import type { DriftSummary, ReleaseControl, RestoreSummary, SpecRefusal, Status, TargetSummary, WorkerSummary } from "../contract/index.ts";
 
 export function restoreSummary(p: PendingRestore): RestoreSummary {
   return {
@@ -15,6 +15,7 @@ export function restoreSummary(p: PendingRestore): RestoreSummary {
     attempts: p.attempts,
     lastError: p.lastError,
     nextAttemptAt: p.nextAttemptAt,
+    ...(p.waitingFor ? { waitingFor: p.waitingFor } : {}),
   };
 }
 
@@ -77,6 +78,8 @@ export function buildStatus(input: {
   /** The secret versions a version we uploaded pinned there (the catalog), and the vault's current version of a secret. */
   pins?: (worker: string, target: string, versionId: string) => Record<string, number> | undefined;
   currentSecret?: (name: string) => number | undefined;
+  /** A running release's pause and waits (the engine's control board); undefined when it runs nowhere here. */
+  control?: (releaseId: string) => ReleaseControl | undefined;
 }): Status {
   const stale = (worker: string, target: string, live: Array<{ versionId: string; percentage: number }> | undefined) => {
     if (!input.pins || !input.currentSecret || !live || live.length === 0) return [];
@@ -95,6 +98,8 @@ export function buildStatus(input: {
     targets: targetSummaries(input.spec, input.catalogTargets),
     workers: input.spec.workers.map((w) => {
       const seen = input.observations.get(w.name);
+      const last = input.lastRelease(w.name);
+      const control = last && (last.status === "running" || last.status === "rolling_back") ? input.control?.(last.id) : undefined;
       return {
         name: w.name,
         targets: w.targets.map((target) => {
@@ -113,7 +118,8 @@ export function buildStatus(input: {
               : {}),
           };
         }),
-        lastRelease: input.lastRelease(w.name),
+        lastRelease: last,
+        ...(control ? { control } : {}),
       };
     }),
   };

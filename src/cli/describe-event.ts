@@ -105,6 +105,8 @@ function describeRaw(e: Pick<AnyEvent, "type" | "data">, paint?: Paint): string 
     }
     case "release.recovered":
       return `recovered after a restart${because}`;
+    case "release.continued":
+      return `goes on after a restart${because}`;
     case "release.restore.pending":
       return `${p.warn("restore pending")}${version ? `: back to ${version} once it answers; retrying` : ": retrying until it answers"}${because}`;
     case "release.restore.completed": {

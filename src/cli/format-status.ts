@@ -1,7 +1,17 @@
 // `cbo status` for people: one row per worker and target with what is live (and at what share),
 // its health and (when the daemon checks drift) its drift; then what each drift is, each restore
 // still pending, and each worker's last release with its reason, which are too long for a column.
-import { DriftSchema, RestorePendingSchema, type DriftSummary, type Release, type RestoreSummary, type Status } from "../contract/index.ts";
+import {
+  DriftSchema,
+  ReleaseControlSchema,
+  RestorePendingSchema,
+  waitPlace,
+  type DriftSummary,
+  type Release,
+  type ReleaseControl,
+  type RestoreSummary,
+  type Status,
+} from "../contract/index.ts";
 import { ago, percent, table, type Paint } from "./table.ts";
 
 type StatusTarget = Status["workers"][number]["targets"][number];
@@ -17,13 +27,42 @@ function restoreOf(t: StatusTarget): Restore | undefined {
 
 /** "hello/eu  back to v1 for release r2: 3 attempts since 2 min ago, next in 12 s; last: ERR_…". */
 export function restoreText(worker: string, target: string, r: Restore, paint: Paint, now: number = Date.now()): string {
-  const to = r.versionId ? `back to ${r.versionId}` : "back to its previous version";
+  const to = r.waitingFor ? `rollback waits for ${r.waitingFor}` : r.versionId ? `back to ${r.versionId}` : "back to its previous version";
   const next = r.nextAttemptAt ? Math.max(0, Math.round((Date.parse(r.nextAttemptAt) - now) / 1000)) : undefined;
   const when = [
     `${r.attempts} attempt${r.attempts === 1 ? "" : "s"} since ${ago(r.since, now)}`,
     ...(next !== undefined && Number.isFinite(next) ? [`next in ${next} s`] : []),
   ].join(", ");
   return `  ${worker}/${target}  ${to} for release ${r.releaseId}: ${when}${r.lastError ? paint.dim(`; last: ${r.lastError}`) : ""}`;
+}
+
+function controlOf(w: Status["workers"][number]): ReleaseControl | undefined {
+  const parsed = ReleaseControlSchema.safeParse((w as { control?: unknown }).control);
+  return parsed.success && (parsed.data.paused || parsed.data.waiting.length > 0) ? parsed.data : undefined;
+}
+
+const WAIT_WORDS: Readonly<Record<string, string>> = {
+  approval: "approval",
+  timer: "timed pause",
+  manual: "paused",
+  data: "analytics",
+};
+
+/** "hello/eu  release R at step 50%: waits for approval (npx cbo release promote R)", and the release's pause. */
+export function waitLines(worker: string, id: string, c: ReleaseControl, paint: Paint, now: number = Date.now()): string[] {
+  const lines = c.waiting.map((x) => {
+    const what =
+      x.kind === "approval"
+        ? `waits for approval (cbo release promote ${id})`
+        : x.kind === "timer"
+          ? `in a timed pause${x.until ? ` until ${x.until}` : ""} (cbo release promote ${id} ends it)`
+          : x.kind === "manual"
+            ? `held by the release's pause (cbo release resume ${id})`
+            : "waits for analytics it cannot see yet";
+    return `  ${worker}/${x.target}  release ${id} ${waitPlace(x.percent)}: ${what}${paint.dim(` since ${ago(x.since, now)}`)}`;
+  });
+  if (c.paused) lines.unshift(`  ${worker}  release ${id} paused${c.pausedBy ? ` by ${c.pausedBy}` : ""} (cbo release resume ${id})`);
+  return lines;
 }
 
 function driftOf(t: StatusTarget): Drift | null | undefined {
@@ -72,7 +111,10 @@ export function formatStatus(s: Status, paint: Paint, now?: number): string {
   const drifts: string[] = [];
   const restores: string[] = [];
   const stale: string[] = [];
+  const waits: string[] = [];
   for (const w of s.workers) {
+    const control = controlOf(w);
+    if (control && w.lastRelease) waits.push(...waitLines(w.name, w.lastRelease.id, control, paint, now));
     if (w.targets.length === 0) rows.push([w.name, "-", "-", "-", ...(withDrift ? ["-"] : [])]);
     w.targets.forEach((t, i) => {
       let live = liveText(t.live);
@@ -82,6 +124,9 @@ export function formatStatus(s: Status, paint: Paint, now?: number): string {
       }
       const drift = driftOf(t);
       const restore = restoreOf(t);
+      // A split that stays because the release waits there says so in its row.
+      const wait = control?.waiting.find((x) => x.target === t.target);
+      if (wait && wait.kind !== "data") live = `${live} ${paint.warn(`(waits: ${WAIT_WORDS[wait.kind]})`)}`;
       if (restore) {
         live = `${live} ${paint.warn("(restore pending)")}`;
         restores.push(restoreText(w.name, t.target, restore, paint, now));
@@ -108,6 +153,7 @@ export function formatStatus(s: Status, paint: Paint, now?: number): string {
     ...(restores.length > 0
       ? ["", paint.warn("restore pending (the daemon retries until the region takes it; the release ends then):"), ...restores]
       : []),
+    ...(waits.length > 0 ? ["", paint.warn("releases waiting (traffic stays where it is until they go on):"), ...waits] : []),
     "",
     "last release:",
     ...s.workers.map((w) => `  ${w.name.padEnd(width)}  ${releaseText(w.lastRelease, paint, now)}`),

@@ -210,6 +210,52 @@ describe("status", () => {
     );
     expect(formatStatus(status, plain, NOW)).not.toContain("restore pending");
   });
+  it("a target left half-way by a release that waits says why, and how to let it go on", () => {
+    const waiting: Status = {
+      tenant: "default",
+      targets: [target("eu"), target("us")],
+      workers: [
+        {
+          name: "hello",
+          targets: [
+            {
+              target: "eu",
+              live: [
+                { versionId: "v2", percentage: 50 },
+                { versionId: "v1", percentage: 50 },
+              ],
+              liveError: null,
+              health: null,
+            },
+            { target: "us", live: [{ versionId: "u1", percentage: 100 }], liveError: null, health: null },
+          ],
+          lastRelease: release({ id: "r7", status: "running", reason: null }),
+          control: {
+            releaseId: "r7",
+            paused: true,
+            pausedBy: "ops",
+            waiting: [{ target: "eu", kind: "approval", percent: 50, since: new Date(NOW - 90_000).toISOString(), until: null }],
+          },
+        },
+      ],
+    };
+    const out = formatStatus(waiting, plain, NOW);
+    expect(out).toMatch(/^hello\s+eu\s+v2 50% \+ v1 50% \(waits: approval\)\s+unknown$/m);
+    expect(out).toMatch(/^\s+us\s+u1 100%\s+unknown$/m);
+    expect(out).toContain(
+      [
+        "releases waiting (traffic stays where it is until they go on):",
+        "  hello  release r7 paused by ops (cbo release resume r7)",
+        "  hello/eu  release r7 at step 50%: waits for approval (cbo release promote r7) since 1 min ago",
+      ].join("\n"),
+    );
+    // Nothing waits: no such section.
+    const idle = {
+      ...waiting,
+      workers: [{ ...waiting.workers[0]!, control: { releaseId: "r7", paused: false, pausedBy: null, waiting: [] } }],
+    };
+    expect(formatStatus(idle, plain, NOW)).not.toContain("releases waiting");
+  });
   it("says when nothing is deployed", () => {
     expect(liveText([])).toBe("(not deployed)");
     expect(formatStatus({ tenant: "t", targets: [], workers: [] }, plain)).toBe("tenant t: 0 targets (none), 0 workers\n");

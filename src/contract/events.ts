@@ -86,6 +86,12 @@ export const EVENT_PAYLOADS = {
     by: z.string().nullable(),
     waitedMs: z.number(),
   }),
+  // The daemon stopped while the release waited, and its next start goes on with it from where
+  // each target was (after the step whose gate it had passed), rather than roll it back.
+  "release.continued": z.looseObject({
+    reason: Reason,
+    targets: z.array(z.looseObject({ target: z.string(), after: z.number(), versionId: z.string() })),
+  }),
   // The release's Cloudflare requests wait for the token's request budget (960 per 5 minutes by
   // default): how long, about, and how many wait; said at most every few seconds while it lasts.
   "release.budget.waiting": z.looseObject({ waitMs: z.number(), queued: z.number().int(), reason: Reason }),

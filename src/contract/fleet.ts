@@ -6,6 +6,7 @@ import { DRIFT_STATUSES, HEALTH_STATUSES } from "./statuses.ts";
 import { SpecRefusalSchema } from "./meta.ts";
 import { CursorQueryShape, pageOf } from "./pages.ts";
 import { GateSchema, LiveSplitSchema, ReleaseSchema } from "./releases.ts";
+import { ReleaseControlSchema } from "./release-control.ts";
 
 export const HealthQuerySchema = z.object({
   fresh: z.enum(["0", "1"]).optional().describe("1: run a probe pass before answering"),
@@ -81,6 +82,12 @@ export const RestorePendingSchema = z
     attempts: z.number().int(),
     lastError: z.string().describe("Why the last attempt did not land, e.g. ERR_CF_UNAVAILABLE: …"),
     nextAttemptAt: z.string().nullable(),
+    waitingFor: z
+      .string()
+      .optional()
+      .describe(
+        "Set when the rollback waits there for a D1 migrations table it must read (whether a file sent without an answer landed), not for the code",
+      ),
   })
   .describe("restore pending: the target may still serve the release's version (a split) until it lands");
 export type RestoreSummary = z.output<typeof RestorePendingSchema>;
@@ -110,6 +117,11 @@ export const StatusSchema = z.object({
         }),
       ),
       lastRelease: ReleaseSchema.nullable(),
+      /**
+       * While the last release runs in this daemon: whether it is paused and what each target waits
+       * for (why a target serves a split and stays there). Absent when nothing runs.
+       */
+      control: ReleaseControlSchema.optional(),
     }),
   ),
   /** Set while orchestrator.yaml on disk is refused: what this status shows is the previous spec's. */

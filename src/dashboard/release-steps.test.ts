@@ -122,6 +122,14 @@ describe("release progress", () => {
       "step 50% FAILED: error rate 20%",
     );
     expect(describeEvent(ev("release.rolled_back", null, {}))).toBe("rolled back");
+    expect(
+      describeEvent(
+        ev("release.continued", null, {
+          reason: "daemon restarted while the release waited; it goes on where it was: eu after its 50% step",
+          targets: [],
+        }),
+      ),
+    ).toBe("goes on after a restart: daemon restarted while the release waited; it goes on where it was: eu after its 50% step");
     const held = { kind: "manual", percent: 0, until: null, reason: "paused: cbo release resume r1" };
     expect(describeEvent(ev("release.waiting", "eu", held))).toBe("waiting before its first step: paused: cbo release resume r1");
     expect(describeEvent(ev("release.wait.ended", "eu", { kind: "manual", percent: 0, by: "ops" }))).toBe(

@@ -242,6 +242,8 @@ export function describe(e: StoredEvent): string {
       return `promoted${strOf(d.by) ? ` by ${d.by}` : ""} (${strings(d.targets).join(", ") || "no target"})${why}`;
     case "release.unchanged":
       return `nothing to release${why}`;
+    case "release.continued":
+      return `goes on after a restart${why}`;
     default:
       return `${e.type.replace(/^(release|rollback)\./, "").replace(/_/g, " ")}${why}`;
   }

@@ -11,6 +11,7 @@ import type { RestoreBoard } from "./owed.ts";
 import type { AnalysisBoard } from "./analysis/board.ts";
 import type { ControlBoard } from "./control/board.ts";
 import type { Recorder } from "./record.ts";
+import type { ResumePoint } from "./control/resume-point.ts";
 import type { EngineDeps, ReleasePlan, SecretSource } from "./types.ts";
 
 export type ApplyContext = {
@@ -43,6 +44,13 @@ export type ApplyContext = {
   analyses?: AnalysisBoard;
   /** Pauses, approvals and waits (cbo release pause|resume|promote). */
   control?: ControlBoard;
+  /**
+   * Told once every target passed its last step: the release only finishes from here (its D1
+   * contract migrations cannot be undone), so an abort is refused rather than ignored.
+   */
+  finishing?: () => void;
+  /** A release resumed after a restart: where each target it had begun stands (control/resume-point.ts). */
+  resume?: Map<string, ResumePoint>;
 };
 
 export type Progress = {

@@ -8,6 +8,8 @@
 //                  journaled yet (full disk)──> (unchanged: owed, retried with backoff; owed.ts)
 //   rolling_back ──the edge refused a rollback for good, or a first deploy has nothing earlier──> failed
 //   running | rolling_back ──daemon stopped or killed──> (unchanged; recover() finishes it at next start)
+//   running, stopped while it waited ──next start──> running again (resume.ts: each target from the
+//                  step whose gate it had passed, ctx.resume; no phase or upload is done twice)
 //
 // Per target, within its wave (targets of one wave run in parallel; waves one after another):
 //   pending ─upload.intent─> uploading ─uploaded─> for each planned step p:
@@ -19,38 +21,24 @@
 //   Nothing moves on the edge before its journal entry is written: a store that refuses the entry
 //   stops the release there (ReleaseStop "record"). Untouched targets are never written to. A
 //   failure in one target stops its wave's siblings at their next await point, and no later wave
-//   starts. Rolling back is rollback-touched.ts.
-import {
-  CF_ERROR,
-  hasCloudflareCode,
-  migrationsToUpload,
-  uploadSettingsFromSource,
-  type DurableObjectMigrations,
-  type WorkerUpload,
-} from "../cloudflare/index.ts";
-import { DEFAULT_KEEP_BINDINGS } from "../cloudflare/upload.ts";
-import type { WorkerSource } from "../config/source/model.ts";
-import { CboError } from "../kit/errors.ts";
+//   starts. Rolling back is rollback-touched.ts; a target's phases and upload before its steps are
+//   upload-target.ts.
 import type { Release } from "../store/index.ts";
-import type { TargetRuntime } from "../targets/types.ts";
 import { workerEndpoint } from "../targets/worker-endpoint.ts";
-import type { ReleasePlan } from "./types.ts";
-import { assetsPhase, resourcesPhase, settingsPhase, targetPlace, uploadBindings, type ResourceIds } from "./target-phases.ts";
+import { resourcesPhase, settingsPhase, targetPlace, type ResourceIds } from "./target-phases.ts";
 import { contractPhase } from "./d1-contract.ts";
-import { d1Phase } from "./d1-phase.ts";
 import { J } from "./journal.ts";
 import { finishRecorded } from "./owed.ts";
 import { plannedSteps, splitFor } from "./plan.ts";
 import { runGate } from "./gate-probes.ts";
 import { analysisOutcome, gateAnalysis } from "./analysis/gate-analysis.ts";
 import { holdBeforeStep, pauseAfterStep } from "./control/step-holds.ts";
-import { RecordFailure, describeError, recording } from "./record.ts";
+import { RecordFailure, describeError } from "./record.ts";
 import { rollBackTouched } from "./rollback-touched.ts";
+import { uploadTarget } from "./upload-target.ts";
+import type { ResumePoint } from "./control/resume-point.ts";
 import { ReleaseStop } from "./stop.ts";
-import { secretBindings } from "./secret-plan.ts";
 import type { ApplyContext, Progress } from "./apply-context.ts";
-import { ensureConfigNamespace } from "../targets/kv-namespaces.ts";
-import { versionFacts } from "./release-build.ts";
 import { NO_SPAN, span, startSpan, type Span } from "../telemetry/index.ts";
 
 export { ReleaseStop };
@@ -87,6 +75,11 @@ export async function applyRelease(ctx: ApplyContext): Promise<Release> {
     }
     return rollBackTouched(ctx, stop, touched);
   }
+  // An abort that came while the last target finished (its script settings) still rolls back:
+  // nothing irreversible ran yet. From here on the release only finishes (finishing()).
+  if (ctx.signal.aborted && ctx.signal.reason instanceof ReleaseStop && ctx.signal.reason.kind === "abort")
+    return rollBackTouched(ctx, ctx.signal.reason, touched);
+  ctx.finishing?.();
   const versions = Object.fromEntries([...touched].map(([t, p]) => [t, p.versionId]));
   // Every target at 100% with its last gate passed: the contract migrations (the second phase).
   // A failure there leaves the code where it is (it runs on the expanded schema) and fails the release.
@@ -131,7 +124,6 @@ async function applyTarget(
   const build = ctx.build.of(name);
   const source = build.source;
   const facts = ctx.facts?.get(name);
-  const bundleHash = planned.bundleHash ?? plan.bundleHash;
   let stage = "resources";
   try {
     signal.throwIfAborted();
@@ -139,90 +131,18 @@ async function applyTarget(
     const ids = await resourcesPhase(ctx, name, runtime, source, facts);
     resourceIds.set(name, ids);
     signal.throwIfAborted();
-    stage = "D1 migrations";
-    await d1Phase(ctx, "d1-migrations", name, runtime, build, ids, place);
-    signal.throwIfAborted();
-    stage = "assets";
-    const assets = await assetsPhase(ctx, name, runtime, build, facts);
-    signal.throwIfAborted();
-    stage = "upload";
-    const migrations = await durableObjectMigrations(runtime, worker.name, source, planned);
-    const put = planned.upload === "script" || previousVersionId === null;
-    rec.journal(J.uploadIntent, name, {
-      previousVersionId,
-      bundleHash,
-      put,
-      ...(migrations ? { migration: migrationTags(migrations) } : {}),
-    });
-    // The plan's read found it (no request now), or it is created here (looked up again first).
-    const configNamespaceId = worker.agent
-      ? (facts?.configNamespace?.id ?? (await ensureConfigNamespace(runtime, ctx.spec?.targets.find((t) => t.name === name)?.kv_namespace)))
-      : undefined;
-    const secrets = secretBindings(worker, name, plan.secrets, ctx.secrets, {
-      by: `release:${release.id}`,
-      orchestratorUrl: ctx.orchestratorUrl,
-      publicKey: ctx.publicKey,
-      configNamespaceId,
-    });
-    // A Worker that uses vault secrets gets exactly the ones its plan ships: none carried over
-    // from the previous version (a withheld or removed secret must not linger there). keep_vars
-    // keeps vars set outside the release, as wrangler's does.
-    const keep = worker.secrets.length > 0 ? [] : [...DEFAULT_KEEP_BINDINGS];
-    if (source.settings.keepVars) keep.push("plain_text", "json");
-    const upload: WorkerUpload = {
-      mainModule: build.bundle.mainModule,
-      modules: build.bundle.modules,
-      compatibilityDate: source.compatibilityDate ?? worker.compatibilityDate,
-      compatibilityFlags: source.compatibilityFlags,
-      bindings: [...uploadBindings(source, place, ids), ...secrets.bindings],
-      ...(worker.secrets.length > 0 || source.settings.keepVars ? { keepBindings: keep } : {}),
-      annotations: { "workers/message": `cbo release ${release.id}` },
-      ...uploadSettingsFromSource(source.settings),
-      ...(migrations ? { migrations } : {}),
-      ...(assets ? { assets } : {}),
-    };
-    signal.throwIfAborted();
-    let versionId: string;
-    const progress = (v: string | null): Progress => ({
-      previousVersionId,
-      versionId: v,
-      ...(secrets.pins?.workerKey ? { workerKey: secrets.pins.workerKey } : {}),
-      ...(migrations ? { migrated: migrationTags(migrations) } : {}),
-    });
-    if (put) {
-      // The script PUT serves the new version at once: nothing served yet (a first deploy), or
-      // Durable Object migrations, which only a non-versioned deploy applies (as wrangler deploy).
-      touched.set(name, progress(null));
-      const result = await runtime.client.uploadScript(worker.name, upload);
-      if (!result.deployment_id) throw new CboError("ERR_CF_RESPONSE", `the upload of ${worker.name} to ${name} returned no version id`);
-      versionId = result.deployment_id;
-      touched.set(name, progress(versionId));
-    } else {
-      versionId = (await runtime.client.uploadVersion(worker.name, upload).catch(explainVersionRefusal(worker.name, name))).id;
-    }
-    rec.journal(J.uploaded, name, {
-      versionId,
-      previousVersionId,
-      created: previousVersionId === null,
-      put,
-      ...(migrations ? { migration: migrationTags(migrations) } : {}),
-    });
-    recording("the version in the catalog", () =>
-      ctx.store.catalog.recordVersion({
-        tenant: release.tenant,
-        worker: worker.name,
-        target: name,
-        version_id: versionId,
-        release_id: release.id,
-        bundle_hash: bundleHash,
-        secrets: secrets.pins,
-        facts: versionFacts(build),
-      }),
-    );
-    rec.emit("release.target.uploaded", name, { versionId, previousVersionId, ...(secrets.pins ? { secrets: secrets.pins } : {}) });
+    // A release resumed after a restart goes on from where the journal left the target.
+    const point = ctx.resume?.get(name);
+    const { versionId, progress } = point
+      ? resumed(ctx, name, point, touched)
+      : await uploadTarget(ctx, { name, runtime, ids, place, signal, touched, setStage: (s) => (stage = s) });
+    if (point?.settled) return;
 
-    let serving = 0;
+    let serving = point?.after ?? 0;
+    // Back in the `pause:` step it waited at (an approval granted before the restart counts).
+    if (point && point.after > 0) await pauseAfterStep(ctx, name, point.after, signal);
     for (const percent of plannedSteps(plan, name)) {
+      if (percent <= serving) continue;
       signal.throwIfAborted();
       stage = `the ${percent}% step`;
       await holdBeforeStep(ctx, name, serving, signal);
@@ -313,45 +233,21 @@ function asStop(e: unknown, signal: AbortSignal): ReleaseStop {
   return new ReleaseStop("edge", `unexpected: ${describeError(e)}`);
 }
 
-/**
- * The Durable Object migrations this target's upload carries, from its tag read again now. The
- * plan chose the upload path from the tag it read: a tag that moved since (another deploy applied
- * or undid a migration) changes what the upload must be, so the release stops rather than upload
- * what the plan did not say.
- */
-async function durableObjectMigrations(
-  runtime: TargetRuntime,
-  script: string,
-  source: WorkerSource,
-  planned: ReleasePlan["targets"][number],
-): Promise<DurableObjectMigrations | undefined> {
-  if (source.migrations.length === 0) return undefined;
-  const tag = await runtime.client.getMigrationTag(script);
-  const { migrations } = migrationsToUpload(source.migrations, tag);
-  const want = planned.durableObjectMigration ?? null;
-  const same = migrations
-    ? want !== null && want.newTag === migrations.new_tag && want.oldTag === (migrations.old_tag ?? null)
-    : want === null;
-  if (!same) {
-    throw new CboError(
-      "ERR_CONFLICT",
-      `The Durable Object migration tag of ${script} in ${runtime.name} is now ${tag ?? "none"}, not what the plan read: ${migrations ? `the upload would carry migrations ${migrations.old_tag ?? "(none)"} -> ${migrations.new_tag}, which only a script PUT (100% at once) applies, not a gradual version upload` : "the upload no longer carries the migrations the plan said"}.`,
-      { details: { target: runtime.name, tag, planned: want }, hint: "Someone deployed this Worker meanwhile; plan and release again." },
-    );
-  }
-  return migrations;
-}
-
-const migrationTags = (m: DurableObjectMigrations) => ({ oldTag: m.old_tag ?? null, newTag: m.new_tag });
-
-/** Cloudflare's 10211 (a version upload with a Durable Object migration), said in our words. */
-function explainVersionRefusal(script: string, target: string) {
-  return (e: unknown): never => {
-    if (!hasCloudflareCode(e, CF_ERROR.VERSION_HAS_MIGRATION)) throw e;
-    throw new CboError(
-      "ERR_CONFLICT",
-      `${target} refused the version upload of ${script}: it carries a Durable Object migration, which Cloudflare applies only through a non-versioned deploy (code 10211).`,
-      { hint: "Plan and release again: the plan then PUTs the script with its migration, at 100% at once.", cause: e },
-    );
-  };
+/** What a target resumed after a restart had: its version uploaded, the steps up to `after` passed. */
+function resumed(
+  ctx: ApplyContext,
+  name: string,
+  point: ResumePoint,
+  touched: Map<string, Progress>,
+): { versionId: string; progress: (v: string | null) => Progress } {
+  const pins = ctx.store.catalog.version(ctx.release.tenant, name, point.versionId)?.secrets;
+  const progress = (v: string | null): Progress => ({
+    previousVersionId: point.previousVersionId,
+    versionId: v,
+    ...(pins?.workerKey ? { workerKey: pins.workerKey } : {}),
+    ...(point.migrated ? { migrated: point.migrated } : {}),
+  });
+  // Traffic moved there already (a step, or the script PUT): a stop now rolls it back.
+  if (point.after > 0 || point.put) touched.set(name, progress(point.versionId));
+  return { versionId: point.versionId, progress };
 }

@@ -11,7 +11,8 @@
 //   applied    the table read again (level-based: a file another run applied is never sent twice)
 //   each file  d1.intent, one request (its SQL and its row in one transaction), d1.applied; a file
 //              D1 refuses is journaled as d1.failed and stops the target with ERR_D1_MIGRATION,
-//              naming the file and the statement
+//              naming the file and the statement; an abort stops the phase before its next file
+//              (phase.done with `stopped`), never in the middle of one
 //   phase.done
 import type { TargetRuntime } from "../targets/types.ts";
 import { pendingD1Migrations } from "../build/index.ts";
@@ -28,7 +29,8 @@ import type { ResourceIds } from "./target-phases.ts";
 export type D1PhaseKind = "d1-migrations" | "d1-contract";
 
 export async function d1Phase(
-  ctx: Pick<ApplyContext, "rec" | "plan">,
+  /** `stop`: an abort (or a sibling's failure, or the daemon stopping) ends the phase before its next file. */
+  ctx: Pick<ApplyContext, "rec" | "plan"> & { stop?: AbortSignal },
   phase: D1PhaseKind,
   name: string,
   runtime: TargetRuntime,
@@ -62,6 +64,11 @@ export async function d1Phase(
       m.files.filter((x) => x.contract === contract),
       applied,
     )) {
+      if (ctx.stop?.aborted) {
+        // Stopped between two files: the journal says what landed, and the table agrees.
+        ctx.rec.journal(J.phaseDone, name, { phase, database: m.database, applied: done, bookmark, stopped: true });
+        throw ctx.stop.reason;
+      }
       ctx.rec.journal(J.d1Intent, name, {
         phase,
         database: m.database,

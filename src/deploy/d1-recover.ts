@@ -79,12 +79,15 @@ export function describeD1Recovery(list: D1Recovered[], opts: { finishing?: bool
  * (recovery) for each that landed, skipping what the journal holds by then. `unreadable`: tables
  * that could not be read for a reason that passes (the region out), to be read again.
  */
+/** A database whose migrations table could not be read yet: the files sent there without an answer. */
+export type UnreadableD1 = { target: string; database: string; files: string[]; error: string };
+
 export async function settleUnansweredD1(
   rec: Recorder,
   entries: () => JournalEntry[],
   runtimes: Map<string, TargetRuntime>,
-): Promise<{ unreadable: string[] }> {
-  const unreadable: string[] = [];
+): Promise<{ unreadable: UnreadableD1[] }> {
+  const unreadable: UnreadableD1[] = [];
   for (const r of d1Replay(entries())) {
     const unanswered = r.sent.filter((n) => !r.applied.includes(n) && r.failed?.name !== n);
     const runtime = runtimes.get(r.target);
@@ -94,11 +97,26 @@ export async function settleUnansweredD1(
       names = new Set((await readApplied(runtime, r.databaseId, r.table || "d1_migrations")).names);
     } catch (e) {
       // Gone for good (deleted, refused): nothing to wait for; the next release reads it again.
-      if (isCboError(e) && e.retryable) unreadable.push(`${r.target}: D1 ${r.database} (${describeError(e)})`);
+      if (isCboError(e) && e.retryable)
+        unreadable.push({ target: r.target, database: r.database, files: unanswered, error: describeError(e) });
       continue;
     }
     for (const n of unanswered)
       if (names.has(n)) rec.journal(J.d1Applied, r.target, { phase: r.phaseOf[n] ?? "", database: r.database, name: n, recovery: true });
   }
   return { unreadable };
+}
+
+/**
+ * The expand migrations a release applied, which its rollback leaves in place (forward only), for
+ * its reason: "D1 schema stays (…): eu notes 0005_title.sql". A reason that said only "no target was
+ * changed" after an abort in a migration phase would hide that the schema moved. null: none.
+ */
+export function describeSchemaLeft(entries: JournalEntry[], releaseId: string): string | null {
+  const left = d1Replay(entries)
+    .map((r) => ({ r, files: r.applied.filter((n) => (r.phaseOf[n] ?? "d1-migrations") === "d1-migrations") }))
+    .filter((x) => x.files.length > 0);
+  if (left.length === 0) return null;
+  const what = left.map(({ r, files }) => `${r.target} D1 ${r.database} ${files.join(", ")}`).join(", ");
+  return `D1 schema stays as migrated (migrations are forward only; cbo d1 restore <binding> --target <target> --to-release ${releaseId} undoes them): ${what}`;
 }

@@ -10,7 +10,8 @@
 //              rolling back ──a touched target cannot be put back yet──> owed (retried until it
 //                lands: "restore pending" in restores()) ──> idle
 // recover() at start claims each unfinished release the same way and runs its recovery as an
-// active release, waiting for it until it ends or a restore in it is owed.
+// active release, waiting for it until it ends or a restore in it is owed; a release stopped while
+// it waited (an approval, a pause) goes on instead (resume.ts), and recover() does not wait for it.
 import type { ResolvedWorker } from "../config/load.ts";
 import { sleep } from "../kit/backoff.ts";
 import { CboError } from "../kit/errors.ts";
@@ -27,6 +28,9 @@ import { plan as planRelease } from "./plan.ts";
 import { createRecorder, describeError, type PendingEvent } from "./record.ts";
 import { planSecrets } from "./secret-plan.ts";
 import { recoverRelease } from "./recover.ts";
+import { resumable, type Resumable } from "./resume.ts";
+import { J } from "./journal.ts";
+import type { ApplyContext } from "./apply-context.ts";
 import { checkNonGradual } from "./non-gradual.ts";
 import { pendingStateChanges } from "./state-changes.ts";
 import { checkRollback, previewRollback } from "./rollback-state.ts";
@@ -43,7 +47,14 @@ import { preparing, releaseCallScope } from "./budget-wait.ts";
 
 const UNCHANGED_REASON = "every target already runs what the spec says: nothing to release (--force releases anyway)";
 
-type Active = { id: string; key: string; abort: AbortController; done: Promise<Release> };
+type Active = {
+  id: string;
+  key: string;
+  abort: AbortController;
+  done: Promise<Release>;
+  /** Every target passed its last step: it only finishes now (apply.ts), and an abort is refused. */
+  finishing?: boolean;
+};
 
 export function createEngine(deps: EngineDeps): Engine {
   const { store } = deps;
@@ -54,7 +65,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const active = new Map<string, Active>();
   const halt = new AbortController();
   const board = createRestoreBoard();
-  const control = createControlBoard();
+  const control = createControlBoard(store.holds);
   const analyses = createAnalysisBoard();
   let closed = false;
 
@@ -207,6 +218,14 @@ export function createEngine(deps: EngineDeps): Engine {
         );
       })
       .finally(() => {
+        // What people said about it is kept only while it runs (a halted release keeps it for the next start).
+        if (TERMINAL_STATUSES.has(store.releases.get(record.id)?.status ?? "running")) {
+          try {
+            store.holds.drop(record.id);
+          } catch (e) {
+            log.warn(`${record.worker} ${record.id}: its pause and approvals could not be dropped: ${describeError(e)}`);
+          }
+        }
         active.delete(record.id);
         control.close(record.id);
         analyses.drop(record.id);
@@ -243,6 +262,56 @@ export function createEngine(deps: EngineDeps): Engine {
         hint: 'Wait for the window to end, or override it with a reason (audited): cbo release <worker> --override-window --reason "…".',
       });
     return { reason: override.reason.trim(), window: refusal };
+  }
+  /** What apply needs besides the release's own parts: the daemon's. */
+  function applyContext(
+    own: Pick<ApplyContext, "rec" | "release" | "plan" | "worker" | "build" | "runtimes" | "signal" | "facts" | "resume">,
+  ): ApplyContext {
+    return {
+      store,
+      ...own,
+      ...(deps.protectedPaths ? { protect: deps.protectedPaths } : {}),
+      spec: deps.spec(),
+      halt: halt.signal,
+      board,
+      ...(deps.restoreBackoff ? { restoreBackoff: deps.restoreBackoff } : {}),
+      ...(deps.secrets ? { secrets: deps.secrets } : {}),
+      ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}),
+      ...(deps.publicKey?.() ? { publicKey: deps.publicKey()! } : {}),
+      ...(deps.agentTraffic ? { agentTraffic: deps.agentTraffic } : {}),
+      analyses,
+      control,
+      finishing: () => {
+        const a = active.get(own.release.id);
+        if (a) a.finishing = true;
+      },
+    };
+  }
+  /** A release stopped while it waited goes on from where it was (resume.ts); recover() does not wait for it. */
+  function goOn(r: Release, how: Extract<Resumable, { ok: true }>, unclaim: () => void): void {
+    const rec = createRecorder(store, r, log);
+    const where = [...how.points]
+      .map(([t, p]) => `${t} ${p.settled ? "done" : p.after > 0 ? `after its ${p.after}% step` : "before its first step"}`)
+      .join(", ");
+    const reason = `daemon restarted while the release waited; it goes on where it was: ${where}`;
+    const targets = [...how.points].map(([target, p]) => ({ target, after: p.after, versionId: p.versionId }));
+    rec.tryTo(() => rec.journal(J.resumed, null, { targets }));
+    rec.tryTo(() => rec.emit("release.continued", null, { reason, targets }));
+    rec.log(reason);
+    void start(r, unclaim, (signal) =>
+      applyRelease(
+        applyContext({
+          rec,
+          release: r,
+          plan: how.plan,
+          worker: how.worker,
+          build: how.build,
+          runtimes: how.runtimes,
+          signal,
+          resume: how.points,
+        }),
+      ),
+    );
   }
   const reasonOf = (o: ControlOpts) => (o.reason === undefined ? {} : { reason: o.reason });
 
@@ -319,28 +388,7 @@ export function createEngine(deps: EngineDeps): Engine {
       if (window) rec.log(`outside the release windows (${window.window}), overridden: ${window.reason}`);
       rec.log(`release of ${context.plan.bundleHash.slice(0, 12)} to ${context.plan.waves.map((w) => w.join("+")).join(" -> ")}`);
       start(record, unclaim, (signal) =>
-        applyRelease({
-          store,
-          rec,
-          release: record,
-          plan: context.plan,
-          worker,
-          build: context.build,
-          facts: context.facts,
-          ...(deps.protectedPaths ? { protect: deps.protectedPaths } : {}),
-          runtimes: context.runtimes,
-          signal,
-          spec: deps.spec(),
-          halt: halt.signal,
-          board,
-          ...(deps.restoreBackoff ? { restoreBackoff: deps.restoreBackoff } : {}),
-          ...(deps.secrets ? { secrets: deps.secrets } : {}),
-          ...(deps.orchestratorUrl?.() ? { orchestratorUrl: deps.orchestratorUrl()! } : {}),
-          ...(deps.publicKey?.() ? { publicKey: deps.publicKey()! } : {}),
-          ...(deps.agentTraffic ? { agentTraffic: deps.agentTraffic } : {}),
-          analyses,
-          control,
-        }),
+        applyRelease(applyContext({ rec, release: record, worker, ...context, signal, facts: context.facts })),
       );
       return record;
     },
@@ -356,7 +404,7 @@ export function createEngine(deps: EngineDeps): Engine {
           });
         throw new CboError(
           "ERR_CONFLICT",
-          `Release ${id} is not running in this daemon; it is rolled back when the daemon that ran it starts again.`,
+          `Release ${id} is not running in this daemon; the daemon that ran it recovers it when it starts again (it goes on if it was waiting, else it is rolled back).`,
           { details: { releaseId: id } },
         );
       }
@@ -372,6 +420,15 @@ export function createEngine(deps: EngineDeps): Engine {
           },
         );
       }
+      if (running.finishing)
+        throw new CboError(
+          "ERR_CONFLICT",
+          `Release ${id} passed every step on every target and is finishing (its D1 contract migrations): it can no longer be rolled back.`,
+          {
+            details: { releaseId: id },
+            hint: "Wait for it to end; to go back afterwards, cbo rollback <worker> (the contract migrations stay: cbo d1 restore undoes them).",
+          },
+        );
       const who = `${opts.by ? ` by ${opts.by}` : ""}${opts.reason ? `: ${opts.reason}` : ""}`;
       createRecorder(store, record, log).log(`abort requested${who}`);
       running.abort.abort(new ReleaseStop("abort", `aborted${who}`));
@@ -472,6 +529,15 @@ export function createEngine(deps: EngineDeps): Engine {
         const key = keyOf(r.tenant, r.worker);
         if (claimed.has(key)) continue;
         claimed.add(key);
+        const worker = deps.spec().workers.find((w) => w.tenant === r.tenant && w.name === r.worker);
+        const resume = await resumable(store, r, { worker, runtimes, protect: deps.protectedPaths ?? [] }).catch(
+          (e: unknown): Resumable => ({ ok: false, why: describeError(e) }),
+        );
+        if (resume?.ok) {
+          log.info(`${r.worker} ${r.id}: resuming (it waited when the daemon stopped)`);
+          goOn(r, resume, () => claimed.delete(key));
+          continue;
+        }
         log.info(`${r.worker} ${r.id}: recovering (${r.kind}, ${r.status})`);
         let owed: () => void = () => {};
         const owedOnce = new Promise<void>((resolve) => (owed = resolve));
@@ -493,7 +559,8 @@ export function createEngine(deps: EngineDeps): Engine {
                 onOwed: owed,
                 ...(deps.restoreBackoff ? { backoff: deps.restoreBackoff } : {}),
                 // A contract phase left after the last gate is finished from the project as it is now.
-                worker: deps.spec().workers.find((w) => w.tenant === r.tenant && w.name === r.worker),
+                worker,
+                ...(resume ? { cannotResume: resume.why } : {}),
                 protect: deps.protectedPaths ?? [],
                 place: (name) => {
                   const t = deps.spec().targets.find((x) => x.name === name);

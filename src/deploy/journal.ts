@@ -35,6 +35,9 @@ export const J = {
   rollbackFailed: "rollback.failed", // {versionId, error}
   restoreOwed: "restore.owed", // {versionId, error}: could not be put back yet; retried until it is
   recovered: "recovered", // {targets}
+  // A release the daemon stopped while it waited, going on after the restart (resume.ts): where
+  // each target it had begun stood. Apply then journals from there as always.
+  resumed: "resumed", // {targets: [{target, after, versionId}]}
   finished: "finished", // {status, reason}
 } as const;
 

@@ -9,7 +9,8 @@
 //   release, otherwise: each touched target back on its previous version (a first deploy keeps
 //            the one version it has, and so does a target a Durable Object migration reached),
 //            with the script settings the release had begun to change put back
-//            ──> rolled_back, reason naming what every target serves
+//            ──> rolled_back, reason naming what every target serves; failed when a target kept
+//            the new code (a Durable Object migration, a first deploy), as a release's own rollback
 //   rollback (kind) ──> finished: each target to its planned version ──> succeeded
 //   a target that cannot be read or written yet (its region out, a full disk) ──> owed: retried
 //            with backoff until it lands (owed.ts), the release unfinished meanwhile; the engine
@@ -65,6 +66,8 @@ export type RecoverContext = {
   protect?: string[];
   /** A target's jurisdiction, to find its D1 database as the release placed it. */
   place?: (target: string) => TargetPlace;
+  /** The release waited when the daemon stopped, and could not go on (resume.ts): why. */
+  cannotResume?: string;
 };
 
 export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
@@ -175,13 +178,24 @@ export async function recoverRelease(ctx: RecoverContext): Promise<Release> {
     )
     .concat(failures.map((f) => f.error))
     .join(", ");
-  const status = failures.length > 0 ? "failed" : "rolled_back";
+  // A target that keeps the new code (a Durable Object migration landed there, or a first deploy
+  // has nothing earlier) makes the release `failed`, as the release's own rollback does
+  // (rollback-touched.ts): `rolled_back` promises every touched target serves what it served before.
+  const kept = outcomes.filter((o) => o.action === "kept" && o.serving !== null);
+  const status = failures.length > 0 || kept.length > 0 ? "failed" : "rolled_back";
   const changed = outcomes.some((o) => o.action !== "untouched");
-  const what = failures.length > 0 ? "rollback incomplete" : changed ? "rolled back" : "stopped before any region changed";
+  const what =
+    failures.length > 0
+      ? "rollback incomplete"
+      : kept.length > 0
+        ? `not rolled back where the new code stays (${kept.map((o) => o.target).join(", ")})`
+        : changed
+          ? "rolled back"
+          : "stopped before any region changed";
   // A release cut short while it waited (an approval, a pause) says so: the wait is what was lost.
   const waited =
     release.status === "running"
-      ? restartDuringWait(openWaits(store.events.list({ releaseId: release.id, order: "desc", limit: 1000 })))
+      ? restartDuringWait(openWaits(store.events.list({ releaseId: release.id, order: "desc", limit: 1000 })), ctx.cannotResume)
       : null;
   const reason = `${earlier}${waited ?? RESTART}; ${what}: ${text}${d1Note}`;
   return finishRecorded(

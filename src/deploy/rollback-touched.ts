@@ -9,7 +9,7 @@ import type { Release } from "../store/index.ts";
 import type { ApplyContext, Progress } from "./apply-context.ts";
 import { J } from "./journal.ts";
 import { migrationLanded } from "./migration-landed.ts";
-import { settleUnansweredD1 } from "./d1-recover.ts";
+import { describeSchemaLeft, settleUnansweredD1, type UnreadableD1 } from "./d1-recover.ts";
 import { backoffDelay, sleep } from "../kit/backoff.ts";
 import { readDeployment } from "../targets/live-read.ts";
 import { DEFAULT_RESTORE_BACKOFF, finishRecorded, untilRestored, type OwedContext } from "./owed.ts";
@@ -44,9 +44,11 @@ export async function rollBackTouched(ctx: ApplyContext, stop: ReleaseStop, touc
       s.status === "fulfilled" ? s.value : { name: names[i]!, ok: false, kept: false, text: `${names[i]}: ${describeError(s.reason)}` },
   );
   const untouched = ctx.plan.targets.map((t) => t.name).filter((n) => !touched.has(n));
+  const schema = describeSchemaLeft(ctx.store.releases.entries(ctx.release.id), ctx.release.id);
   const summary = [
-    outcomes.length === 0 ? "no target was changed" : outcomes.map((o) => o.text).join(", "),
-    ...(untouched.length > 0 ? [`untouched: ${untouched.join(", ")}`] : []),
+    outcomes.length === 0 ? (schema ? "no traffic was shifted" : "no target was changed") : outcomes.map((o) => o.text).join(", "),
+    ...(untouched.length > 0 ? [`${schema ? "code untouched" : "untouched"}: ${untouched.join(", ")}`] : []),
+    ...(schema ? [schema] : []),
   ].join("; ");
   const reason = `${stop.message}; ${summary}`;
   const data = { reason, targets: outcomes.map((o) => ({ target: o.name, ok: o.ok })), untouched };
@@ -138,26 +140,80 @@ async function rollBackCode(ctx: ApplyContext, owed: OwedContext, name: string, 
  * D1 files the release sent without an answer, settled from their tables before it ends, so its
  * journal agrees with them: a table that cannot be read yet (its region out) is read again with
  * the restore backoff until it answers, as a restore is retried; the release stays rolling_back
- * meanwhile. A halt leaves it to recovery (d1-recover.ts reads the same tables).
+ * meanwhile. The wait is shown where an operator looks: on the restore board (`cbo status`,
+ * /v1/status: "rollback waits for D1 …" on the target), in the journal (a `d1-wait` phase with its
+ * reason, GET /v1/releases/:id) and in the events (release.restore.pending). A halt leaves it to
+ * recovery (d1-recover.ts reads the same tables).
  */
 async function settleD1(ctx: ApplyContext, owed: OwedContext): Promise<void> {
   const backoff = owed.backoff ?? DEFAULT_RESTORE_BACKOFF;
-  for (let round = 0; ; round++) {
-    let unreadable: string[];
-    try {
-      ({ unreadable } = await settleUnansweredD1(ctx.rec, () => ctx.store.releases.entries(ctx.release.id), ctx.runtimes));
-    } catch (e) {
-      unreadable = [describeError(e)];
+  const { rec, board, release } = ctx;
+  const waiting = new Map<string, { since: string; reason: string }>();
+  try {
+    for (let round = 0; ; round++) {
+      let unreadable: UnreadableD1[];
+      try {
+        ({ unreadable } = await settleUnansweredD1(rec, () => ctx.store.releases.entries(release.id), ctx.runtimes));
+      } catch (e) {
+        unreadable = [{ target: "", database: "", files: [], error: describeError(e) }];
+      }
+      const now = new Set(unreadable.map((u) => u.target));
+      for (const [target, w] of waiting) {
+        if (now.has(target)) continue;
+        // Read at last: the journal agrees with the table there now.
+        waiting.delete(target);
+        board.clear(release.id, target);
+        rec.tryTo(() => rec.journal(J.phaseDone, target, { phase: D1_WAIT, since: w.since }));
+      }
+      if (unreadable.length === 0) return;
+      if (round === 0)
+        rec.tryTo(() =>
+          rec.log(
+            `D1 migrations sent without an answer; reading their tables again until they answer: ${unreadable.map((u) => `${u.target}: D1 ${u.database} (${u.error})`).join("; ")}`,
+          ),
+        );
+      const delay = Math.max(100, backoffDelay(round, backoff));
+      for (const u of unreadable) {
+        if (!u.target) continue;
+        const reason = `D1 ${u.database}: whether ${u.files.join(", ")} landed (its migrations table cannot be read yet)`;
+        const first = !waiting.has(u.target);
+        const since = waiting.get(u.target)?.since ?? new Date().toISOString();
+        waiting.set(u.target, { since, reason });
+        board.set({
+          releaseId: release.id,
+          tenant: release.tenant,
+          worker: release.worker,
+          target: u.target,
+          versionId: null,
+          since,
+          attempts: round + 1,
+          lastError: u.error,
+          nextAttemptAt: new Date(Date.now() + delay).toISOString(),
+          waitingFor: reason,
+        });
+        if (first) {
+          rec.tryTo(() =>
+            rec.journal(J.phaseIntent, u.target, { phase: D1_WAIT, database: u.database, files: u.files, reason, error: u.error }),
+          );
+          rec.tryTo(() =>
+            rec.emit("release.restore.pending", u.target, {
+              versionId: null,
+              reason: `rollback waits for ${reason}: ${u.error}`,
+              retryInMs: delay,
+            }),
+          );
+        }
+      }
+      try {
+        await sleep(delay, ctx.halt);
+      } catch {
+        return;
+      }
     }
-    if (unreadable.length === 0) return;
-    if (round === 0)
-      ctx.rec.tryTo(() =>
-        ctx.rec.log(`D1 migrations sent without an answer; reading their tables again until they answer: ${unreadable.join("; ")}`),
-      );
-    try {
-      await sleep(Math.max(100, backoffDelay(round, backoff)), ctx.halt);
-    } catch {
-      return;
-    }
+  } finally {
+    for (const target of waiting.keys()) board.clear(release.id, target);
   }
 }
+
+/** The journal's phase for a rollback waiting on a D1 migrations table (not `d1-…`: no migration phase of its own). */
+const D1_WAIT = "rollback-d1-wait";

@@ -96,6 +96,12 @@ export type PendingRestore = {
   /** Why the last attempt did not land (`ERR_CF_UNAVAILABLE: …`). */
   lastError: string;
   nextAttemptAt: string | null;
+  /**
+   * Set when what the rollback waits for there is not the code but a D1 migrations table it must
+   * read to know whether a file sent without an answer landed: e.g. `D1 notes: whether 0002_b.sql
+   * landed (its migrations table cannot be read yet)`.
+   */
+  waitingFor?: string;
 };
 
 /** The confirmations a release may need (non-gradual.ts): refused with ERR_CONFIRMATION_REQUIRED without them. */

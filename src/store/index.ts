@@ -10,6 +10,7 @@ import { createEventStore } from "./events.ts";
 import { createHealthStore } from "./health.ts";
 import { createIdempotencyStore } from "./idempotency.ts";
 import { createReleaseStore } from "./releases.ts";
+import { createReleaseHoldStore } from "./release-holds.ts";
 import { createTargetResourceStore } from "./target-resources.ts";
 import { createTokenStore } from "./tokens.ts";
 
@@ -30,6 +31,8 @@ export function createStore(file: string, opts: StoreOptions = {}) {
     storage,
     catalog: createCatalogStore(db),
     releases: createReleaseStore(db),
+    /** Pauses, approvals and timed pauses of running releases: they outlive a restart. */
+    holds: createReleaseHoldStore(db),
     events: createEventStore(db),
     health: createHealthStore(db),
     drift: createDriftStore(db),
@@ -48,6 +51,7 @@ export type Store = ReturnType<typeof createStore>;
 export type { Storage, StorageState } from "./storage.ts";
 export type { StoredEvent, EventType, NewEvent } from "./events.ts";
 export type { Release, ReleaseStatus, JournalEntry } from "./releases.ts";
+export type { ReleaseHold } from "./release-holds.ts";
 export type { Role, TokenRow } from "./tokens.ts";
 export type { HealthRow, HealthStatus } from "./health.ts";
 export type { TargetRow, WorkerRow, VersionRow, VersionFacts } from "./catalog.ts";

@@ -1,7 +1,8 @@
 // The control board: what each running release waits for, and what people said about it (pause,
-// resume, promote). In memory, one entry per running release: a release lives in one daemon and a
-// restart recovers it from the journal (which rolls an unfinished release back or finishes it), so
-// a pause or an approval never needs to outlive the process.
+// resume, promote). What people said is kept in the store too (`holds`, 011_release_holds.sql) as
+// it is said: a restarted daemon resumes a release that waited (recover.ts, resume.ts), and opens
+// its entry from there, still paused if it was, its approvals granted, its timed pauses ending when
+// they would have. What each target waits for now is memory only (the resumed release waits again).
 //
 // Per release:   running ──pause()──> paused ──resume()──> running
 // Per target, between two steps (apply.ts calls holdAt before each step and at each `pause:` step):
@@ -13,6 +14,13 @@
 // approval lets its siblings pass that same approval too when they reach it.
 import type { ReleaseControl, ReleaseWait, WaitKind } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
+import type { ReleaseHold } from "../../store/index.ts";
+
+/** Where the board keeps what people said (the store's `holds`); a write it refuses refuses the request. */
+export type HoldStore = {
+  get(releaseId: string): ReleaseHold | undefined;
+  put(releaseId: string, hold: ReleaseHold): void;
+};
 
 type Entry = {
   paused: boolean;
@@ -22,13 +30,26 @@ type Entry = {
   granted: Map<string, string | null>;
   /** Who lifted the last pause (the manual waits it ended say so). */
   resumedBy: string | null;
+  /** Each timed pause's end (`<key>/<target>` -> epoch ms), kept so a restart does not start it over. */
+  timers: Map<string, number>;
   wake: Array<() => void>;
 };
 
 export type ControlBoard = ReturnType<typeof createControlBoard>;
 
-export function createControlBoard() {
+export function createControlBoard(holds?: HoldStore) {
   const entries = new Map<string, Entry>();
+
+  function held(e: Entry): ReleaseHold {
+    return { paused: e.paused, pausedBy: e.pausedBy, granted: Object.fromEntries(e.granted), timers: Object.fromEntries(e.timers) };
+  }
+  /** Writes the entry as it would be after `change`, then makes the change: a refused write changes nothing. */
+  function keep(id: string, e: Entry, change: (draft: Entry) => void): void {
+    const draft: Entry = { ...e, granted: new Map(e.granted), timers: new Map(e.timers) };
+    change(draft);
+    holds?.put(id, held(draft));
+    change(e);
+  }
 
   function entry(id: string): Entry | undefined {
     return entries.get(id);
@@ -62,8 +83,24 @@ export function createControlBoard() {
   return {
     /** A release starts (or is recovered): it can be paused and promoted from now on. */
     open(id: string): void {
-      if (!entries.has(id))
-        entries.set(id, { paused: false, pausedBy: null, waits: new Map(), granted: new Map(), resumedBy: null, wake: [] });
+      if (entries.has(id)) return;
+      // A release resumed after a restart picks up what was said before it.
+      // (resume.ts checked the row reads; one that does not parse by now is treated as absent.)
+      let h: ReleaseHold | undefined;
+      try {
+        h = holds?.get(id);
+      } catch {
+        h = undefined;
+      }
+      entries.set(id, {
+        paused: h?.paused ?? false,
+        pausedBy: h?.pausedBy ?? null,
+        waits: new Map(),
+        granted: new Map(Object.entries(h?.granted ?? {})),
+        resumedBy: null,
+        timers: new Map(Object.entries(h?.timers ?? {})),
+        wake: [],
+      });
     },
     close(id: string): void {
       const e = entries.get(id);
@@ -77,8 +114,10 @@ export function createControlBoard() {
     pause(id: string, by: string | null): ReleaseControl {
       const e = mustRun(entry(id), id);
       if (e.paused) throw new CboError("ERR_CONFLICT", `Release ${id} is already paused (by ${e.pausedBy ?? "unknown"}).`);
-      e.paused = true;
-      e.pausedBy = by;
+      keep(id, e, (x) => {
+        x.paused = true;
+        x.pausedBy = by;
+      });
       notify(e);
       return view(id);
     },
@@ -88,9 +127,11 @@ export function createControlBoard() {
         throw new CboError("ERR_CONFLICT", `Release ${id} is not paused.`, {
           hint: e.waits.size > 0 ? `It waits for ${describeWaits(e)}: promote it with cbo release promote ${id}.` : undefined,
         });
-      e.paused = false;
-      e.pausedBy = null;
-      e.resumedBy = by;
+      keep(id, e, (x) => {
+        x.paused = false;
+        x.pausedBy = null;
+        x.resumedBy = by;
+      });
       notify(e);
       return view(id);
     },
@@ -103,7 +144,9 @@ export function createControlBoard() {
           details: { releaseId: id, waiting: [...e.waits.values()].map((w) => ({ target: w.target, kind: w.kind })) },
           hint: e.paused ? `It is paused: resume it with cbo release resume ${id}.` : "Promote it once it reaches a `pause:` step.",
         });
-      for (const w of waiting) e.granted.set(w.key!, by);
+      keep(id, e, (x) => {
+        for (const w of waiting) x.granted.set(w.key!, by);
+      });
       notify(e);
       return { control: view(id), targets: waiting.map((w) => w.target) };
     },
@@ -133,7 +176,19 @@ export function createControlBoard() {
     ): Promise<void> {
       const e = entries.get(id);
       if (!e || e.granted.has(at.key)) return;
-      const end = at.ms === undefined ? null : Date.now() + at.ms;
+      // A timed pause begun before a restart ends when it would have.
+      const timer = `${at.key}/${at.target}`;
+      const end = at.ms === undefined ? null : (e.timers.get(timer) ?? Date.now() + at.ms);
+      // Ended while the daemon was down: nothing left to wait.
+      if (end !== null && end <= Date.now()) return;
+      if (end !== null && !e.timers.has(timer)) {
+        try {
+          keep(id, e, (x) => x.timers.set(timer, end));
+        } catch {
+          // Not kept (the store refuses writes): the pause still runs; a restart would start it over.
+          e.timers.set(timer, end);
+        }
+      }
       const kind: WaitKind = at.ms === undefined ? "approval" : "timer";
       await waitFor(
         e,

@@ -24,18 +24,18 @@ describe("the waits a restart cut short", () => {
       { target: "eu", kind: "approval", percent: 50 },
       { target: "us", kind: "approval", percent: 50 },
     ]);
-    expect(restartDuringWait(open)).toBe(
-      "daemon restarted while ap was paused at step 10%, eu and us waited for approval at step 50% (approvals and pauses do not outlive the daemon: release again)",
+    expect(restartDuringWait(open, "us had its 50% step under way")).toBe(
+      "daemon restarted while ap was paused at step 10%, eu and us waited for approval at step 50% (it could not go on: us had its 50% step under way; release again)",
     );
   });
   it("says nothing when every wait had ended, or when only the gate waited for data", () => {
     expect(openWaits([ended("eu", "timer"), waiting("eu", "timer")])).toEqual([]);
     expect(restartDuringWait(openWaits([waiting("eu", "data")]))).toBeNull();
-    expect(restartDuringWait([{ target: "eu", kind: "timer", percent: 20 }])).toBe(
-      "daemon restarted while eu was in a timed pause at step 20% (approvals and pauses do not outlive the daemon: release again)",
+    expect(restartDuringWait([{ target: "eu", kind: "timer", percent: 20 }], "the project changed")).toBe(
+      "daemon restarted while eu was in a timed pause at step 20% (it could not go on: the project changed; release again)",
     );
     expect(restartDuringWait([{ target: "eu", kind: "manual", percent: 0 }])).toBe(
-      "daemon restarted while eu was paused before its first step (approvals and pauses do not outlive the daemon: release again)",
+      "daemon restarted while eu was paused before its first step (it could not go on: it was not resumed; release again)",
     );
   });
 });

@@ -1,9 +1,9 @@
-// What a release was waiting for when its daemon stopped. Approvals, pauses and timed pauses live
-// in the daemon's memory (board.ts), so a restart cannot carry them over: recovery rolls the
-// release back like any unfinished one, and this says why in words an operator acts on ("it
-// waited for approval: release again") instead of a bare "daemon restarted during the release".
-// Read from the release's stored events: each target's newest release.waiting with no
-// release.wait.ended after it is a wait the restart cut short.
+// What a release was waiting for when its daemon stopped. Such a release goes on after the restart
+// (resume.ts) when it can; when it cannot (a target was mid-step, the project changed since it was
+// planned), recovery rolls it back like any unfinished one, and this says why in words an operator
+// acts on ("it waited for approval and could not go on: …") instead of a bare "daemon restarted
+// during the release". Read from the release's stored events: each target's newest
+// release.waiting with no release.wait.ended after it is a wait the restart cut short.
 import { type StoredEvent, waitPlace } from "../../contract/index.ts";
 
 type OpenWait = { target: string; kind: string; percent: number };
@@ -27,8 +27,8 @@ export function openWaits(newestFirst: StoredEvent[]): OpenWait[] {
   return open.filter((w) => Object.hasOwn(KIND_WORDS, w.kind)).sort((a, b) => a.target.localeCompare(b.target));
 }
 
-/** "daemon restarted while eu waited for approval at step 50% (…: release again)", or null when nothing waited. */
-export function restartDuringWait(waits: OpenWait[]): string | null {
+/** "daemon restarted while eu waited for approval at step 50% (it could not go on: …; release again)", or null when nothing waited. */
+export function restartDuringWait(waits: OpenWait[], why = "it was not resumed"): string | null {
   if (waits.length === 0) return null;
   const groups = new Map<string, string[]>();
   for (const w of waits) {
@@ -36,5 +36,5 @@ export function restartDuringWait(waits: OpenWait[]): string | null {
     groups.set(words, [...(groups.get(words) ?? []), w.target]);
   }
   const what = [...groups].map(([words, targets]) => `${targets.join(" and ")} ${words}`).join(", ");
-  return `daemon restarted while ${what} (approvals and pauses do not outlive the daemon: release again)`;
+  return `daemon restarted while ${what} (it could not go on: ${why}; release again)`;
 }
