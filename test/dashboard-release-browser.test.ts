@@ -125,14 +125,23 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
     // rather than giving the reason column the width and breaking them letter by letter.
     await page.locator(".releases-list table tbody tr").first().waitFor();
     await page.setViewportSize({ width: 560, height: 1000 });
-    const lines = await page.evaluate(() =>
-      Array.from(document.querySelectorAll(".releases-list table tbody tr td:nth-child(3), .releases-list table thead th")).map((cell) => {
+    type Cell = { textContent: string | null };
+    type Dom = {
+      document: {
+        querySelectorAll(q: string): ArrayLike<Cell>;
+        createRange(): { selectNodeContents(n: Cell): void; getClientRects(): ArrayLike<{ top: number }> };
+      };
+    };
+    const lines = await page.evaluate(() => {
+      const { document } = globalThis as unknown as Dom;
+      const cells = document.querySelectorAll(".releases-list table tbody tr td:nth-child(3), .releases-list table thead th");
+      return Array.from(cells, (cell) => {
         const range = document.createRange();
         range.selectNodeContents(cell);
         const words = (cell.textContent ?? "").trim().split(/\s+/).length;
         return { text: cell.textContent, lines: new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size, words };
-      }),
-    );
+      });
+    });
     expect(lines.filter((l) => l.lines > l.words)).toEqual([]);
     await page.setViewportSize({ width: 1400, height: 1000 });
     await page.selectOption("#release-worker", "shop");
