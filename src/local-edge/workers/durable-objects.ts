@@ -103,19 +103,31 @@ export class DoHost extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
   }
 
-  /** The object's alarm: its alarm() runs on the version serving it now; a throw makes workerd retry. */
+  /**
+   * The object's alarm: its alarm() runs on the version serving it now; a throw makes workerd retry.
+   * Both fates are written to the region's log, since no caller sees them.
+   */
   override async alarm(info?: AlarmInvocationInfo): Promise<void> {
     const owner = await this.ctx.storage.get<AlarmOwner>(ALARM_OWNER);
     if (!owner) return;
-    // A class a migration deleted has no objects to run: its alarm is dropped, not retried.
+    // A class a migration deleted has no objects to run: its alarm is dropped, not retried
+    // (unconfirmed at Cloudflare, where the objects' storage goes with the class).
     if (!(await hooks!.table(this.env)).namespaces?.[owner.ns]) {
       await this.ctx.storage.delete(ALARM_OWNER);
+      console.warn(`Durable Object alarm of object ${owner.objectId} dropped: its namespace ${owner.ns} was deleted by a migration.`);
       return;
     }
-    const { target } = await targetOf(this.env, owner.ns, owner.objectId);
-    const facet = this.#facet(target) as unknown as Record<string, (info: { retryCount: number; isRetry: boolean }) => Promise<unknown>>;
-    // workerd's AlarmInvocationInfo cannot cross RPC: its fields as a plain object.
-    await facet[RUN_ALARM]!({ retryCount: info?.retryCount ?? 0, isRetry: info?.isRetry ?? false });
+    try {
+      const { target } = await targetOf(this.env, owner.ns, owner.objectId);
+      const facet = this.#facet(target) as unknown as Record<string, (info: { retryCount: number; isRetry: boolean }) => Promise<unknown>>;
+      // workerd's AlarmInvocationInfo cannot cross RPC: its fields as a plain object.
+      await facet[RUN_ALARM]!({ retryCount: info?.retryCount ?? 0, isRetry: info?.isRetry ?? false });
+    } catch (e) {
+      console.error(
+        `Durable Object alarm of object ${owner.objectId} in namespace ${owner.ns} failed (retry ${info?.retryCount ?? 0}, retried with backoff): ${e instanceof Error ? e.message : String(e)}`,
+      );
+      throw e;
+    }
   }
 }
 

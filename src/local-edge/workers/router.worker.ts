@@ -26,7 +26,7 @@ import { loaderModules, probeStartup, type ProbeSpec } from "./startup-probe.ts"
 import { shimBinding } from "./shim-bindings.ts";
 import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
-import { ALARMS_ENV_KEY, withAlarmsSource } from "./do-alarms.ts";
+import { ALARMS_ENV_KEY, deleteAllDeletesAlarm, withAlarmsSource } from "./do-alarms.ts";
 import { CACHE_ENV_KEY } from "./cache-binding-key.ts";
 import type { ShimDescriptor } from "./env-shim/shim.ts";
 import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
@@ -174,7 +174,9 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string, tailed = false
   const classes = [...new Set(Object.values(t.namespaces ?? {}).flatMap((n) => (n.script === spec.script ? [n.class] : [])))];
   const main = modules[mainModule] as { js?: string } | undefined;
   if (classes.length > 0 && typeof main?.js === "string") {
-    modules[mainModule] = { js: main.js + withAlarmsSource(mainModule, classes) };
+    modules[mainModule] = {
+      js: main.js + withAlarmsSource(mainModule, classes, deleteAllDeletesAlarm(spec.compatibilityDate, spec.compatibilityFlags)),
+    };
     workerEnv[ALARMS_ENV_KEY] = ctx.exports.DoAlarms!({ props: { script: spec.script } });
   }
   const limits = spec.limits && {
