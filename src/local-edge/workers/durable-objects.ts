@@ -15,6 +15,7 @@ import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
 import { versionForObject, type Entry } from "./routing.ts";
 import { RUN_ALARM, WRAPPED_PREFIX } from "./do-alarms.ts";
 import { DO_ID_HEADER, DO_NS_HEADER } from "./env-shim/durable-objects.ts";
+import { CONNECTED, hopAddress, hopOf, splice } from "./env-shim/do-connect.ts";
 
 /** The object a request through DoGateway is for, from the gateway to its host. */
 const TARGET_HEADER = "cf-cbo-do-target";
@@ -82,6 +83,20 @@ export class DoHost extends DurableObject<Env> {
     const t = JSON.parse(request.headers.get(TARGET_HEADER) ?? "null") as Target | null;
     if (!t) return new Response("Durable Object host: no target", { status: 400 });
     return this.#facet(t).fetch(withoutEdgeHeaders(request));
+  }
+
+  /** A stub's connect(), from DoGateway: to the object's connect(socket) handler (do-connect.ts). */
+  override async connect(socket: Socket): Promise<void> {
+    const hop = hopOf((await socket.opened).localAddress);
+    if (!hop) throw new Error("Durable Object host: a connect() with no object named");
+    const { target } = await targetOf(this.env, hop.ns, hop.id);
+    const inner = this.#facet(target).connect(hop.address);
+    // An object without a connect() handler fails here, and so the caller's socket (do-connect.ts).
+    await inner.opened;
+    const writer = socket.writable.getWriter();
+    await writer.write(new Uint8Array([CONNECTED]));
+    writer.releaseLock();
+    await splice(socket, inner);
   }
 
   async callObject(t: Target, method: string, args: unknown[]): Promise<unknown> {
@@ -156,6 +171,7 @@ export class DoAlarms extends WorkerEntrypoint<Env, { script: string }> {
 
 type HostStub = {
   fetch(r: Request): Promise<Response>;
+  connect(address: string): Socket;
   callObject(t: Target, m: string, a: unknown[]): Promise<unknown>;
   setObjectAlarm(owner: AlarmOwner, at: number): Promise<void>;
   getObjectAlarm(): Promise<number | null>;
@@ -181,5 +197,13 @@ export class DoGateway extends WorkerEntrypoint<Env> {
   async callObject(ns: string, objectId: string, method: string, args: unknown[]): Promise<unknown> {
     const { host, target } = await this.#target(ns, objectId);
     return host.callObject(target, method, args);
+  }
+
+  /** A stub's connect(): the object and the caller's address are in the address (do-connect.ts). */
+  override async connect(socket: Socket): Promise<void> {
+    const hop = hopOf((await socket.opened).localAddress);
+    if (!hop) throw new Error("Durable Object gateway: a connect() with no object named");
+    const { host } = await this.#target(hop.ns, hop.id);
+    await splice(socket, host.connect(hopAddress(hop)));
   }
 }
