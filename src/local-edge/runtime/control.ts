@@ -8,7 +8,7 @@ import { parseHeaders, parseRedirects } from "../../kit/assets-rules.ts";
 import type { TunnelRoute } from "../workers/tunnel-ingress.ts";
 import type { WorkerStores } from "../state/worker-stores.ts";
 import { resolvePreview } from "./preview-resolve.ts";
-import { kvPutRefusal } from "./kv-put-checks.ts";
+import { kvPutRefusal } from "../api/kv-put-checks.ts";
 
 export type RouterTable = {
   scripts: Record<string, Array<{ version_id: string; percentage: number }>>;

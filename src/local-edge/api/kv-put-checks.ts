@@ -1,7 +1,7 @@
 // What Cloudflare's KV service refuses of a Worker's `put()`, as status and message; the binding
 // (workers/kv-binding.ts) words it as workerd does: "KV PUT failed: <status> <message>". Checked in
 // the order of Miniflare's KV service, which mirrors Cloudflare's: expiration, metadata, value.
-import { LIMITS } from "../api/limits.ts";
+import { LIMITS } from "./limits.ts";
 
 const MIN_TTL = 60;
 
