@@ -38,7 +38,10 @@ export default { async fetch(req, env) {
   await t("delEmpty", () => env.KV.delete(""));
   await t("getMany101", () => env.KV.get(Array.from({ length: 101 }, (_, i) => "k" + i)));
   await t("getMany", () => env.KV.get(["m", "nothing", "t60"]));
-  await t("getManyMeta", () => env.KV.getWithMetadata(["m"], "text"));
+  await t("getManyMeta", () => env.KV.getWithMetadata(["m", "nothing"], "text"));
+  await t("getManyBytes", () => env.KV.get(["m"], "arrayBuffer"));
+  await t("getOneMeta", () => env.KV.getWithMetadata("t60"));
+  await t("getNoneMeta", () => env.KV.getWithMetadata("nothing"));
   await t("stored", async () => (await env.KV.list()).keys.map((k) => k.name));
   return Response.json(out);
 } };`;
@@ -106,7 +109,13 @@ describe("a Worker's KV binding keeps Cloudflare's limits, in the runtime's word
         ["nothing", null],
         ["t60", "v"],
       ])}`,
-      getManyMeta: `Map ${JSON.stringify([["m", { value: "v", metadata: "x".repeat(1022) }]])}`,
+      getManyMeta: `Map ${JSON.stringify([
+        ["m", { value: "v", metadata: "x".repeat(1022) }],
+        ["nothing", null],
+      ])}`,
+      getManyBytes: 'Error: KV GET_BULK failed: 400 "arrayBuffer" is not a valid type. Use "json" or "text"',
+      getOneMeta: `ok ${JSON.stringify({ value: "v", metadata: null, cacheStatus: null })}`,
+      getNoneMeta: `ok ${JSON.stringify({ value: null, metadata: null, cacheStatus: null })}`,
       stored: `ok ${JSON.stringify(["big", "k".repeat(512), "m", "t60"])}`,
     });
   });

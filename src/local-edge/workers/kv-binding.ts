@@ -57,18 +57,17 @@ export class KvBinding extends WorkerEntrypoint<Env> {
     else value = await r.text();
     return { value, metadata };
   }
-  /** get(keys[]): a Map of each key to its value (or value and metadata), up to 100 keys, text or json. */
+  /** get(keys[]): a Map of each key to its value (or value and metadata, null when missing), up to 100 keys, text or json. */
   async #bulk(keys: unknown[], opts: string | GetOptions | undefined, withMetadata: boolean): Promise<Map<string, unknown>> {
     const list = keys.map(String);
     for (const k of list) checkKey("GET_BULK", k);
     if (list.length > MAX_BULK_KEYS) throw new Error(`KV GET_BULK failed: 400 You can request a maximum of ${MAX_BULK_KEYS} keys`);
     const type = typeof opts === "string" ? opts : (opts?.type ?? "text");
-    if (type !== "text" && type !== "json")
-      throw new TypeError(`Unsupported type "${type}" for bulk get: only "text" and "json" are supported.`);
+    if (type !== "text" && type !== "json") throw new Error(`KV GET_BULK failed: 400 "${type}" is not a valid type. Use "json" or "text"`);
     const out = new Map<string, unknown>();
     for (const k of list) {
       const e = await this.#read(k, opts);
-      out.set(k, withMetadata ? (e ?? { value: null, metadata: null }) : (e?.value ?? null));
+      out.set(k, withMetadata ? (e ?? null) : (e?.value ?? null));
     }
     return out;
   }
@@ -80,7 +79,7 @@ export class KvBinding extends WorkerEntrypoint<Env> {
   async getWithMetadata(key: string | string[], opts?: string | GetOptions): Promise<unknown> {
     if (Array.isArray(key)) return this.#bulk(key, opts, true);
     checkKey("GET", String(key));
-    return (await this.#read(String(key), opts)) ?? { value: null, metadata: null };
+    return { ...((await this.#read(String(key), opts)) ?? { value: null, metadata: null }), cacheStatus: null };
   }
   async put(
     key: string,
