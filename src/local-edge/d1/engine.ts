@@ -10,6 +10,7 @@ import { DatabaseSync, constants } from "node:sqlite";
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { splitSql } from "../../kit/split-sql.ts";
+import { variableOffset } from "./variable-offset.ts";
 import { countQuery, noUsage, openUsage, type QueryRow, type QueryStats, type Usage, type UsageHour } from "./usage.ts";
 import { openHistory, type History, type HistoryEntry } from "./history.ts";
 import { formatBookmark, parseBookmark } from "./bookmark.ts";
@@ -313,6 +314,10 @@ export function openD1Engine(opts: D1EngineOptions) {
       } catch (e) {
         if (e instanceof D1SqlError) throw e;
         if (e instanceof TypeError && !(e as { errcode?: number }).errcode) throw new D1SqlError(`D1_TYPE_ERROR: ${e.message}`, index);
+        // With the offset workerd's D1 shows (variable-offset.ts).
+        const offset =
+          limitedNow && (e as Error).message === "too many SQL variables" ? variableOffset(s.sql, D1_LIMITS.variableNumber) : undefined;
+        if (offset !== undefined) throw new D1SqlError(`too many SQL variables at offset ${offset}: SQLITE_ERROR`, index);
         throw sqlError(e, index);
       }
     }
