@@ -38,6 +38,11 @@ export class Timer extends DurableObject {
       out.afterRollback = await s.getAlarm();
       try { s.transactionSync(() => { s.setAlarm(Date.now() + 200); throw new Error("undo sync"); }); } catch (e) { out.thrownSync = e.message; }
       out.afterSync = await s.getAlarm();
+      // A time the runtime refuses is refused in a transaction too, in the same words.
+      for (const [name, v] of [["txnNegative", -1], ["txnFar", 8.64e15], ["txnNaN", NaN]]) {
+        try { await s.transaction(async (txn) => { await txn.setAlarm(v); }); out[name] = "taken"; } catch (e) { out[name] = e.message; }
+      }
+      out.afterOdd = await s.getAlarm();
       out.k = (await s.get("k")) ?? null;
       s.transactionSync(() => { s.deleteAlarm(); });
       out.afterSyncCommit = await s.getAlarm();
@@ -175,6 +180,10 @@ describe("Durable Object alarms on the local edge", () => {
       afterRollback: at,
       thrownSync: "undo sync",
       afterSync: at,
+      txnNegative: "setAlarm() cannot be called with an alarm time <= 0",
+      txnFar: "This API doesn't support dates after 2189.",
+      txnNaN: "setAlarm() needs a time: a Date or milliseconds since the epoch.",
+      afterOdd: at,
       k: null,
       afterSyncCommit: null,
       afterCommit: at + 1,
