@@ -29,6 +29,17 @@ export default {
         const tryIt = async (label, fn) => { try { out[label] = await fn(); } catch (e) { out[label] = e.constructor.name + ": " + e.message; } };
         if (what === "vary") await tryIt("put", () => cache.put(key, new Response("v", { headers: { vary: "*", "cache-control": "max-age=60" } })).then(() => "stored"));
         if (what === "cookie") await tryIt("put", () => cache.put(key, new Response("c", { headers: { "set-cookie": "a=b", "cache-control": "max-age=60" } })).then(() => "stored"));
+        if (what === "partial") await tryIt("put", () => cache.put(key, new Response("p", { status: 206, headers: { "content-range": "bytes 0-0/8", "cache-control": "max-age=60" } })).then(() => "stored"));
+        if (what === "private") await tryIt("put", () => cache.put(key, new Response("p", { headers: { "cache-control": "private, max-age=60" } })).then(() => "stored"));
+        if (what === "nostore") await tryIt("put", () => cache.put(key, new Response("n", { headers: { "cache-control": "no-store" } })).then(() => "stored"));
+        if (what === "notmodified") await tryIt("put", () => cache.put(key, new Response(null, { status: 304, headers: { "cache-control": "max-age=60" } })).then(() => "stored"));
+        if (what === "toolarge") {
+          // Declared over 512 MiB; the body is made as it is read, and counted.
+          let sent = 0;
+          const body = new ReadableStream({ pull(c) { if (sent >= 8) return c.close(); c.enqueue(new Uint8Array(1)); sent += 1; } }, { highWaterMark: 0 });
+          await tryIt("put", () => cache.put(key, new Response(body, { headers: { "content-length": String(512 * 1024 * 1024 + 1), "cache-control": "max-age=60" } })).then(() => "stored"));
+          out.sent = sent;
+        }
         if (what === "scheme") await tryIt("put", () => cache.put("ftp://cached.example/x", new Response("f")).then(() => "stored"));
         if (what === "huge") await tryIt("put", () => cache.put(key, new Response(new Uint8Array(64 * 1024 * 1024), { headers: { "cache-control": "max-age=60" } })).then(() => "stored"));
         if (what === "odd") {
@@ -96,10 +107,27 @@ describe("the Cache API on the local edge", () => {
     expect(post).toEqual({ status: 500, body: "TypeError: Cannot cache response to non-GET request." });
   });
 
-  it("odd puts: Vary: * refused in the runtime's words; Set-Cookie not kept; 64 MiB and a key of odd characters round-trip", async () => {
+  it("an entry over Cloudflare's 512 MB is not kept and put() resolves (its cache answers 413, which workerd ignores)", async () => {
+    const over = (await get("cachey", "/odd?what=toolarge&key=too-large")).body as { put: string; after: number | null; sent: number };
+    expect(over).toMatchObject({ put: "stored", after: null });
+    // Refused on its declared length: hardly any of the body was read.
+    expect(over.sent).toBeLessThan(8);
+  });
+
+  it("odd puts: Vary: * and 206 refused in the runtime's words; Set-Cookie, private and no-store not kept; 64 MiB and a key of odd characters round-trip", async () => {
     const odd = async (what: string) => (await get("cachey", `/odd?what=${what}&key=odd-${what}`)).body;
     expect(await odd("vary")).toEqual({ put: "TypeError: Cannot cache response with 'Vary: *' header.", after: null });
     expect(await odd("cookie")).toEqual({ put: "stored", after: null });
+    // workerd's own refusal of a 206; private and no-store are taken and not kept, as Cloudflare
+    // documents for cache.put (developers.cloudflare.com/workers/runtime-apis/cache).
+    expect(await odd("partial")).toEqual({
+      put: "TypeError: Cannot cache response to a range request (206 Partial Content).",
+      after: null,
+    });
+    expect(await odd("private")).toEqual({ put: "stored", after: null });
+    expect(await odd("nostore")).toEqual({ put: "stored", after: null });
+    // A 304 is silently not kept (workerd's Cache.put()).
+    expect(await odd("notmodified")).toEqual({ put: "stored", after: null });
     expect(await odd("huge")).toEqual({ put: "stored", after: 64 * 1024 * 1024 });
     expect(await odd("odd")).toEqual({ put: "stored", match: "odd", after: null });
     // The router's workerd still answers.

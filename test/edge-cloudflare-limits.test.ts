@@ -184,4 +184,33 @@ describe("the local edge keeps Cloudflare's limits", () => {
     );
     expectRefused(await api(t.edge, "GET", `${kvBase}/values/ok`), 404, 10009, "a bulk write with one bad pair writes none");
   });
+
+  it("expirations keep KV's rules in the KV service's words: a TTL of at least 60 s, a time at least 60 s ahead", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const refusal = async (query: string) => {
+      const r = await api(t.edge, "PUT", `${kvBase}/values/exp?${query}`, { body: "v" });
+      expectRefused(r, 400, 10001, query);
+      return r.json!.errors[0]!.message;
+    };
+    expect(await refusal("expiration_ttl=30")).toBe("Invalid expiration_ttl of 30. Expiration TTL must be at least 60.");
+    expect(await refusal("expiration_ttl=0")).toBe("Invalid expiration_ttl of 0. Please specify integer greater than 0.");
+    expect(await refusal(`expiration=${now + 10}`)).toBe(
+      `Invalid expiration of ${now + 10}. Expiration times must be at least 60 seconds in the future.`,
+    );
+    expect(await refusal(`expiration=${now - 10}`)).toBe(
+      `Invalid expiration of ${now - 10}. Please specify integer greater than the current number of seconds since the UNIX epoch.`,
+    );
+    expectRefused(
+      await api(t.edge, "PUT", `${kvBase}/bulk`, { json: [{ key: "b", value: "v", expiration_ttl: 30 }] }),
+      400,
+      10001,
+      "bulk ttl 30",
+    );
+    expect((await api(t.edge, "PUT", `${kvBase}/values/exp?expiration_ttl=60`, { body: "v" })).status).toBe(200);
+    // A TTL wins over a time, as in the KV service.
+    expect((await api(t.edge, "PUT", `${kvBase}/values/both?expiration_ttl=120&expiration=${now + 10}`, { body: "v" })).status).toBe(200);
+    const keys = await apiOk<Array<{ name: string; expiration?: number }>>(t.edge, "GET", `${kvBase}/keys`);
+    const both = keys.find((k) => k.name === "both")!;
+    expect(both.expiration).toBeGreaterThanOrEqual(now + 120);
+  });
 });

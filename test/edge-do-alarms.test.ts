@@ -24,6 +24,38 @@ export class Timer extends DurableObject {
     }
     if (u.pathname === "/delete") await this.ctx.storage.deleteAlarm();
     if (u.pathname === "/txn") await this.ctx.storage.transaction(async (txn) => txn.setAlarm(Date.now() + Number(u.searchParams.get("ms"))));
+    if (u.pathname === "/txn-undone") {
+      // Each alarm change below is undone with its transaction; "seen" is what the transaction saw.
+      const s = this.ctx.storage;
+      const at = Date.now() + 60_000;
+      await s.setAlarm(at);
+      const out = { at };
+      try {
+        await s.transaction(async (txn) => { await txn.put("k", 1); await txn.setAlarm(Date.now() + 200); out.seen = await txn.getAlarm(); throw new Error("undo"); });
+      } catch (e) { out.thrown = e.message; }
+      out.afterThrow = await s.getAlarm();
+      await s.transaction(async (txn) => { await txn.deleteAlarm(); out.seenDeleted = await txn.getAlarm(); txn.rollback(); });
+      out.afterRollback = await s.getAlarm();
+      try { s.transactionSync(() => { s.setAlarm(Date.now() + 200); throw new Error("undo sync"); }); } catch (e) { out.thrownSync = e.message; }
+      out.afterSync = await s.getAlarm();
+      // A time the runtime refuses is refused in a transaction too, in the same words.
+      for (const [name, v] of [["txnNegative", -1], ["txnFar", 8.64e15], ["txnNaN", NaN]]) {
+        try { await s.transaction(async (txn) => { await txn.setAlarm(v); }); out[name] = "taken"; } catch (e) { out[name] = e.message; }
+      }
+      out.afterOdd = await s.getAlarm();
+      out.k = (await s.get("k")) ?? null;
+      s.transactionSync(() => { s.deleteAlarm(); });
+      out.afterSyncCommit = await s.getAlarm();
+      await s.transaction(async (txn) => { await txn.setAlarm(at + 1); });
+      out.afterCommit = await s.getAlarm();
+      return Response.json(out);
+    }
+    if (u.pathname === "/delete-all") {
+      kv.put("kept", 1);
+      await this.ctx.storage.setAlarm(Date.now() + Number(u.searchParams.get("ms")));
+      await this.ctx.storage.deleteAll();
+      return Response.json({ alarm: await this.ctx.storage.getAlarm(), kept: kv.get("kept") ?? null, runs: kv.get("runs") ?? [] });
+    }
     return Response.json({ alarm: await this.ctx.storage.getAlarm(), runs: kv.get("runs") ?? [] });
   }
   async alarm(info) {
@@ -66,14 +98,14 @@ describe("Durable Object alarms on the local edge", () => {
     expect(r.status, r.body).toBe(200);
     return JSON.parse(r.body) as State;
   };
-  const deploy = async (v: string, migrations?: unknown) => {
+  const deploy = async (v: string, migrations?: unknown, script = "timers", compatibilityDate = "2025-01-01") => {
     const r = await api.call(
       "PUT",
-      "/workers/scripts/timers",
+      `/workers/scripts/${script}`,
       api.upload(
         {
           main_module: "index.js",
-          compatibility_date: "2025-01-01",
+          compatibility_date: compatibilityDate,
           bindings: [
             { type: "durable_object_namespace", name: "TIMER", class_name: "Timer" },
             { type: "durable_object_namespace", name: "NO_ALARM", class_name: "NoAlarm" },
@@ -90,6 +122,8 @@ describe("Durable Object alarms on the local edge", () => {
     t = await startTestEdge();
     api = edgeApi(t.edge, t.region);
     await deploy("v1", { new_tag: "v1", steps: [{ new_sqlite_classes: ["Timer", "NoAlarm"] }] });
+    // deleteAll() deletes the alarm from compatibility date 2026-02-24 on.
+    await deploy("v1", { new_tag: "v1", steps: [{ new_sqlite_classes: ["Timer", "NoAlarm"] }] }, "timers-2026", "2026-03-01");
   });
   afterAll(async () => {
     await t?.dispose();
@@ -132,6 +166,47 @@ describe("Durable Object alarms on the local edge", () => {
     });
   });
 
+  it("a transaction's alarm change is undone with it: a throw, txn.rollback(), a throwing transactionSync()", async () => {
+    const r = await httpGet(t.region.port, "timers.localhost", { path: "/txn-undone?name=undone" });
+    expect(r.status, r.body).toBe(200);
+    const out = JSON.parse(r.body) as Record<string, number | string | null>;
+    const at = out["at"] as number;
+    expect(out).toEqual({
+      at,
+      seen: expect.any(Number),
+      thrown: "undo",
+      afterThrow: at,
+      seenDeleted: null,
+      afterRollback: at,
+      thrownSync: "undo sync",
+      afterSync: at,
+      txnNegative: "setAlarm() cannot be called with an alarm time <= 0",
+      txnFar: "This API doesn't support dates after 2189.",
+      txnNaN: "setAlarm() needs a time: a Date or milliseconds since the epoch.",
+      afterOdd: at,
+      k: null,
+      afterSyncCommit: null,
+      afterCommit: at + 1,
+    });
+    expect(out["seen"]).toBeLessThan(at);
+    await get("/delete?name=undone");
+  });
+
+  it("deleteAll() keeps the alarm before compatibility date 2026-02-24 and deletes it from then on, as workerd does", async () => {
+    const before = await get("/delete-all?name=wiped&ms=400");
+    expect(before.alarm).not.toBeNull();
+    const r = await httpGet(t.region.port, "timers-2026.localhost", { path: "/delete-all?name=wiped&ms=400" });
+    expect(r.status, r.body).toBe(200);
+    expect(JSON.parse(r.body)).toEqual({ alarm: null, kept: null, runs: [] });
+    // The old date's alarm still runs (on the emptied storage); the new date's never does.
+    await eventually(async () => {
+      expect((await get("/?name=wiped")).runs).toHaveLength(1);
+    });
+    await new Promise((res) => setTimeout(res, 500));
+    const after = await httpGet(t.region.port, "timers-2026.localhost", { path: "/?name=wiped" });
+    expect(JSON.parse(after.body)).toEqual({ alarm: null, runs: [] });
+  });
+
   it("a throwing alarm() is retried", async () => {
     await get("/set?name=flaky&ms=50&fail=1");
     await eventually(async () => {
@@ -139,6 +214,10 @@ describe("Durable Object alarms on the local edge", () => {
       expect(runs).toHaveLength(1);
       expect(runs[0]!.retry).toBeGreaterThanOrEqual(1);
     }, 20_000);
+    // The failure no caller sees is in the region's log.
+    expect(
+      t.lines.some((l) => /Durable Object alarm of object \w+ in namespace \w+ failed \(retry 0, .*\): alarm failed on purpose/.test(l)),
+    ).toBe(true);
   });
 
   it("an alarm runs the code deployed when it fires", async () => {
@@ -177,5 +256,57 @@ describe("Durable Object alarms on the local edge", () => {
     await eventually(async () => {
       expect((await get("/?name=odd-past")).runs).toHaveLength(1);
     });
+  });
+});
+
+describe("a Durable Object alarm of a class a migration deleted", () => {
+  let t: TestEdge;
+  let api: EdgeApi;
+  const source = (withClass: boolean) => `
+import { DurableObject } from "cloudflare:workers";
+${
+  withClass
+    ? `export class Doomed extends DurableObject {
+  async fetch() { await this.ctx.storage.setAlarm(Date.now() + 700); return new Response("set"); }
+  async alarm() { console.log("doomed alarm ran"); }
+}`
+    : ""
+}
+export default { async fetch(req, env) { return env.DOOMED ? env.DOOMED.getByName("a").fetch(req) : new Response("gone"); } };`;
+  const deploy = async (withClass: boolean, migrations: unknown) => {
+    const r = await api.call(
+      "PUT",
+      "/workers/scripts/doomed",
+      api.upload(
+        {
+          main_module: "index.js",
+          compatibility_date: "2025-01-01",
+          bindings: withClass ? [{ type: "durable_object_namespace", name: "DOOMED", class_name: "Doomed" }] : [],
+          migrations,
+        },
+        { "index.js": source(withClass) },
+      ),
+    );
+    expect(r.status, JSON.stringify(r.errors)).toBe(200);
+  };
+
+  beforeAll(async () => {
+    t = await startTestEdge();
+    api = edgeApi(t.edge, t.region);
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it("is dropped, not retried", async () => {
+    await deploy(true, { new_tag: "v1", steps: [{ new_sqlite_classes: ["Doomed"] }] });
+    expect((await httpGet(t.region.port, "doomed.localhost", { path: "/" })).body).toBe("set");
+    await deploy(false, { old_tag: "v1", new_tag: "v2", steps: [{ deleted_classes: ["Doomed"] }] });
+    expect((await httpGet(t.region.port, "doomed.localhost", { path: "/" })).body).toBe("gone");
+    // workerd would retry a throwing alarm after 2 s, then 4 s: 7 s cover the first two retries.
+    await new Promise((res) => setTimeout(res, 7_000));
+    const ours = t.lines.filter((l) => l.includes("Durable Object alarm of object"));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(/Durable Object alarm of object [0-9a-f]{64} dropped: its namespace [0-9a-f]+ was deleted by a migration\./);
   });
 });

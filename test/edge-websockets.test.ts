@@ -126,4 +126,15 @@ describe("WebSockets on the local edge", () => {
     // The dropped socket is gone from the object; the other 59 stay.
     expect(await room("crowd")).toEqual({ sockets: 59, edgeHeaders: [] });
   });
+
+  it("a Durable Object's socket takes a message of 32 MiB and closes with 1009 on one byte more (Cloudflare's limit since October 2025, workerd's own)", async () => {
+    const outcome = async (size: number) => {
+      const c = await connect(`/?room=size${size}&who=s`);
+      const closed = new Promise<[number, string]>((r) => c.ws.on("close", (code, reason) => r([code, String(reason)])));
+      c.ws.send("x".repeat(size));
+      return Promise.race([c.next().then((m) => `message of ${m.length}`), closed.then((x) => `closed ${x[0]} ${x[1]}`)]);
+    };
+    expect(await outcome(32 * 1024 * 1024 + 1)).toBe("closed 1009 Message is too large");
+    expect(await outcome(32 * 1024 * 1024)).toBe(`message of ${32 * 1024 * 1024 + "s: ".length}`);
+  }, 60_000);
 });

@@ -88,7 +88,12 @@ describe("Worker bindings on the local edge", () => {
     expect(JSON.parse(await get("/kv/get?k=greeting"))).toEqual({ text: "hello from the API", missing: null });
     expect(JSON.parse(await get("/kv/json?k=doc"))).toEqual({ a: 1 });
     expect(JSON.parse(await get("/kv/bytes?k=bin"))).toEqual({ len: 3, first: 7 });
-    expect(JSON.parse(await get("/kv/meta?k=doc"))).toEqual({ value: JSON.stringify({ a: 1 }), metadata: { owner: "api" } });
+    // With workerd's cacheStatus (null: not from a cache).
+    expect(JSON.parse(await get("/kv/meta?k=doc"))).toEqual({
+      value: JSON.stringify({ a: 1 }),
+      metadata: { owner: "api" },
+      cacheStatus: null,
+    });
   });
 
   it("writes and deletes what the API then reads", async () => {

@@ -208,7 +208,7 @@ export function d1Routes(deps: D1ApiDeps, transfers: D1Transfers) {
       const engine = d1Pool.get(db.uuid);
       let status: unknown;
       try {
-        const out = engine.runAtomic([{ sql: upload.sql }]);
+        const out = engine.runAtomic([{ sql: upload.sql }], { import: true });
         const results = out.results[0]!;
         status = {
           success: true,

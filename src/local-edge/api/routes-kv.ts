@@ -4,6 +4,7 @@ import { hexId } from "../../kit/ids.ts";
 import { kvKeyJson, type KvStore } from "../state/kv.ts";
 import type { KvEntry } from "../state/model.ts";
 import { CF_CODES, CfApiError, badRequest, ok, pageInfo, pageParams } from "./envelope.ts";
+import { kvPutRefusal } from "./kv-put-checks.ts";
 import { deeperThan, parseJson, readJson, readJsonObject } from "./json-body.ts";
 import { LIMITS, checkBulkCount, checkKvKey, checkKvMetadata, checkKvTitle, checkKvValue } from "./limits.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
@@ -63,17 +64,14 @@ export function kvRoutes(deps: { kv: KvStore }) {
     return ok(c, null);
   });
 
+  /** The entry's expiration, refused in the KV service's words (kv-put-checks.ts); a TTL wins over a time. */
   function expirationFrom(expiration: unknown, ttl: unknown): number | null {
-    if (expiration !== undefined && expiration !== null && expiration !== "") {
-      const e = Number(expiration);
-      if (!Number.isInteger(e) || e <= kv.nowSec()) throw badRequest("expiration must be a UNIX time (seconds) in the future.");
-      return e;
-    }
-    if (ttl !== undefined && ttl !== null && ttl !== "") {
-      const t = Number(ttl);
-      if (!Number.isInteger(t) || t < 60) throw badRequest("expiration_ttl must be an integer of at least 60 seconds.");
-      return kv.nowSec() + t;
-    }
+    const text = (v: unknown) => (v === undefined || v === null || v === "" ? null : String(v));
+    const q = { expiration: text(expiration), expirationTtl: text(ttl), metadata: null };
+    const refusal = kvPutRefusal(q, 0, kv.nowSec());
+    if (refusal) throw badRequest(refusal.message);
+    if (q.expirationTtl !== null) return kv.nowSec() + Number.parseInt(q.expirationTtl, 10);
+    if (q.expiration !== null) return Number.parseInt(q.expiration, 10);
     return null;
   }
 

@@ -85,6 +85,46 @@ describe("D1 engine", () => {
     expect(fails("PRAGMA table_list")).toBe("ok");
   });
 
+  it("keeps D1's limits on queries (statement, parameters, columns, function arguments, LIKE pattern, value size), not on imports", () => {
+    const e = open();
+    const refusal = (sql: string, params: unknown[] = [], each = false) => {
+      try {
+        if (each) e.runEach([{ sql, params }]);
+        else e.runAtomic([{ sql, params }]);
+        return "ran";
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const vars = (n: number) => Array.from({ length: n }, () => "?").join(",");
+    const cols = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`).join(",");
+    /** A statement of exactly `n` bytes. */
+    const stmt = (n: number) => `SELECT '${"x".repeat(n - 9)}'`;
+    expect(refusal(`SELECT ${vars(100)}`, Array(100).fill(1))).toBe("ran");
+    // workerd's words, offset and all.
+    expect(refusal(`SELECT ${vars(101)}`, Array(101).fill(1))).toBe("too many SQL variables at offset 207: SQLITE_ERROR");
+    expect(refusal(stmt(100_000))).toBe("ran");
+    expect(refusal(stmt(100_001))).toBe("statement too long: SQLITE_TOOBIG");
+    expect(refusal(`CREATE TABLE c100 (${cols(100)})`)).toBe("ran");
+    expect(refusal(`CREATE TABLE c101 (${cols(101)})`)).toBe("too many columns on c101: SQLITE_ERROR");
+    expect(refusal(`SELECT max(${Array(32).fill(1).join(",")})`)).toBe("ran");
+    expect(refusal(`SELECT max(${Array(33).fill(1).join(",")})`)).toBe("too many arguments on function max: SQLITE_ERROR");
+    expect(refusal("SELECT 'a' LIKE ?", ["a".repeat(50)])).toBe("ran");
+    expect(refusal("SELECT 'a' LIKE ?", ["a".repeat(51)])).toBe("LIKE or GLOB pattern too complex: SQLITE_ERROR");
+    expect(refusal("SELECT length(?)", ["x".repeat(2_000_000)])).toBe("ran");
+    expect(refusal("SELECT length(?)", ["x".repeat(2_000_001)])).toBe("string or blob too big: SQLITE_TOOBIG");
+    expect(refusal("SELECT length(zeroblob(2000001))")).toBe("string or blob too big: SQLITE_TOOBIG");
+    // exec() (runEach) keeps them too.
+    expect(refusal(stmt(100_001), [], true)).toBe("statement too long: SQLITE_TOOBIG");
+    // An import is one file: a long statement (a dump's INSERT of a big row) and 101 columns go in.
+    const long = `CREATE TABLE big (${cols(101)}); INSERT INTO big (c0) VALUES ('${"y".repeat(150_000)}')`;
+    expect(e.runAtomic([{ sql: long }], { import: true }).results[0]).toHaveLength(2);
+    // The same text as a query afterwards is refused again (not reused from the import's cache).
+    e.runAtomic([{ sql: stmt(100_001) }], { import: true });
+    expect(refusal(stmt(100_001))).toBe("statement too long: SQLITE_TOOBIG");
+    expect(rows(e, "SELECT length(c0) FROM big")).toEqual([[150_000]]);
+  });
+
   it("Time Travel: a bookmark at any moment restores exactly, including random() and CURRENT_TIMESTAMP values", () => {
     let clock = 1_000_000;
     const e = open(undefined, () => clock);

@@ -10,6 +10,7 @@ import { DatabaseSync, constants } from "node:sqlite";
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { splitSql } from "../../kit/split-sql.ts";
+import { variableOffset } from "./variable-offset.ts";
 import { countQuery, noUsage, openUsage, type QueryRow, type QueryStats, type Usage, type UsageHour } from "./usage.ts";
 import { openHistory, type History, type HistoryEntry } from "./history.ts";
 import { formatBookmark, parseBookmark } from "./bookmark.ts";
@@ -117,6 +118,20 @@ function fromSqlValue(v: unknown): unknown {
   return v;
 }
 
+/**
+ * What SQLite lets a D1 query do, as D1's limits page lists them (developers.cloudflare.com/d1/
+ * platform/limits: statement 100,000 bytes, 100 bound parameters, 100 columns, 32 function
+ * arguments, LIKE/GLOB pattern 50 bytes, string/BLOB/row 2,000,000 bytes). workerd sets the first
+ * four it checks the same way for wrangler dev (checked against it: "statement too long:
+ * SQLITE_TOOBIG", "too many SQL variables", "too many columns on t", "LIKE or GLOB pattern too
+ * complex"); the 32 arguments and 2,000,000 bytes are the page's, which workerd does not keep.
+ * They hold for a Worker's queries and the query API; an import (`d1 execute --file`) is one
+ * file of statements and keeps SQLite's defaults (whether Cloudflare's import checks them is
+ * unconfirmed).
+ */
+const D1_LIMITS = { sqlLength: 100_000, variableNumber: 100, column: 100, functionArg: 32, likePatternLength: 50, length: 2_000_000 };
+type Limits = typeof D1_LIMITS;
+
 export type D1EngineOptions = { id: string; dir: string; region: string; now?: () => number };
 
 export function openD1Engine(opts: D1EngineOptions) {
@@ -131,6 +146,22 @@ export function openD1Engine(opts: D1EngineOptions) {
   let pageSize = 4096;
   let cache = new Map<string, Stmt>();
   let probe!: { changes: Stmt; pages: Stmt };
+  /** SQLite's own limits of the connection, for imports and the edge's statements. */
+  let defaults!: Limits;
+
+  /** Runs `fn` with D1's limits (or SQLite's defaults when `limited` is false). */
+  let limitedNow = false;
+  const limitedTo = <T>(limited: boolean, fn: () => T): T => {
+    const want = limited ? D1_LIMITS : defaults;
+    for (const [k, v] of Object.entries(want)) db.limits[k as keyof Limits] = v;
+    limitedNow = limited;
+    try {
+      return fn();
+    } finally {
+      limitedNow = false;
+      for (const [k, v] of Object.entries(defaults)) db.limits[k as keyof Limits] = v;
+    }
+  };
 
   const asInternal = <T>(fn: () => T): T => {
     const was = internal;
@@ -169,6 +200,7 @@ export function openD1Engine(opts: D1EngineOptions) {
     db.enableDefensive(true);
     pageSize = Number((db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size);
     db.setAuthorizer((code, a1) => authorize(code, a1));
+    defaults = Object.fromEntries(Object.keys(D1_LIMITS).map((k) => [k, db.limits[k as keyof Limits]])) as Limits;
     cache = new Map();
     probe = asInternal(() => ({
       changes: db.prepare("SELECT total_changes() AS t, last_insert_rowid() AS r"),
@@ -200,16 +232,18 @@ export function openD1Engine(opts: D1EngineOptions) {
   const sizeBytes = () => asInternal(() => Number((probe.pages.get() as { page_count: number }).page_count)) * pageSize;
 
   function prepare(sql: string): Stmt {
-    let s = cache.get(sql);
+    // A statement prepared without D1's limits (an import) is not reused under them.
+    const key = `${limitedNow ? "d1" : "import"}\0${sql}`;
+    let s = cache.get(key);
     if (s) {
-      cache.delete(sql);
-      cache.set(sql, s);
+      cache.delete(key);
+      cache.set(key, s);
       return s;
     }
     s = db.prepare(sql);
     s.setReadBigInts(true);
     s.setReturnArrays(true);
-    cache.set(sql, s);
+    cache.set(key, s);
     if (cache.size > STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
     return s;
   }
@@ -222,11 +256,14 @@ export function openD1Engine(opts: D1EngineOptions) {
     return new D1SqlError(`${reason}: SQLITE_${SQLITE_CODES[primary] ?? "ERROR"}`, index);
   }
 
-  function runStatement(sql: string, keyword: string, params: unknown[]): StatementResult {
+  function runStatement(sql: string, keyword: string, params: unknown[], statementIndex: number): StatementResult {
     if (keyword === "vacuum") {
       denied = "VACUUM is not allowed in D1";
       throw Object.assign(new Error("not authorized"), { errcode: 23 });
     }
+    // SQLite says it so, as workerd shows it; node:sqlite words this code "string or blob too big".
+    if (limitedNow && Buffer.byteLength(sql) > D1_LIMITS.sqlLength)
+      throw new D1SqlError("statement too long: SQLITE_TOOBIG", statementIndex);
     const stmt = prepare(sql);
     const values = params.map(toSqlValue);
     const t0 = performance.now();
@@ -273,10 +310,14 @@ export function openD1Engine(opts: D1EngineOptions) {
     const out: StatementResult[] = [];
     for (const s of statements) {
       try {
-        out.push(runStatement(s.sql, s.keyword, params));
+        out.push(runStatement(s.sql, s.keyword, params, index));
       } catch (e) {
         if (e instanceof D1SqlError) throw e;
         if (e instanceof TypeError && !(e as { errcode?: number }).errcode) throw new D1SqlError(`D1_TYPE_ERROR: ${e.message}`, index);
+        // With the offset workerd's D1 shows (variable-offset.ts).
+        const offset =
+          limitedNow && (e as Error).message === "too many SQL variables" ? variableOffset(s.sql, D1_LIMITS.variableNumber) : undefined;
+        if (offset !== undefined) throw new D1SqlError(`too many SQL variables at offset ${offset}: SQLITE_ERROR`, index);
         throw sqlError(e, index);
       }
     }
@@ -325,9 +366,9 @@ export function openD1Engine(opts: D1EngineOptions) {
      * Runs `groups` in one transaction: all of them apply or none. Each group is one query body
      * and may hold several statements; the result holds every statement's result, per group.
      */
-    runAtomic(groups: D1Query[]): { results: StatementResult[][]; bookmark: string } {
+    runAtomic(groups: D1Query[], opts: { import?: boolean } = {}): { results: StatementResult[][]; bookmark: string } {
       try {
-        return finish(inTransaction(() => groups.map((g, i) => runGroup(g, i))));
+        return finish(limitedTo(!opts.import, () => inTransaction(() => groups.map((g, i) => runGroup(g, i)))));
       } finally {
         settle();
       }
@@ -337,7 +378,7 @@ export function openD1Engine(opts: D1EngineOptions) {
     runEach(groups: D1Query[]): { results: StatementResult[][]; bookmark: string } {
       const results: StatementResult[][] = [];
       try {
-        for (const [i, g] of groups.entries()) results.push(inTransaction(() => runGroup(g, i)));
+        for (const [i, g] of groups.entries()) results.push(limitedTo(true, () => inTransaction(() => runGroup(g, i))));
         return finish(results);
       } finally {
         settle();

@@ -9,13 +9,22 @@
 import type { FieldNode } from "graphql/language";
 import { argsOf, expectObject } from "./ast.ts";
 import { GraphqlError } from "./errors.ts";
-import { conditions, onlyKnown, render, timeArg, type D1QueryRow, type Path, type StorageContext } from "./storage-datasets.ts";
+import {
+  checkedArgs,
+  conditions,
+  onlyKnown,
+  render,
+  stringCondition,
+  timeArg,
+  type D1QueryRow,
+  type Path,
+  type StorageContext,
+} from "./storage-datasets.ts";
 
 const TYPE = "AccountD1QueriesAdaptiveGroups";
 const MEASURES = ["queryDurationMs", "rowsRead", "rowsWritten", "rowsReturned"] as const;
 type Measure = (typeof MEASURES)[number];
 const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 10_000;
 
 const sumOf = (r: D1QueryRow): Record<Measure, number> => ({
   queryDurationMs: r.durationMs,
@@ -57,21 +66,14 @@ function sorterOf(orderBy: unknown, path: Path): (a: D1QueryRow, b: D1QueryRow) 
 
 export function d1QueriesAdaptiveGroups(field: FieldNode, ctx: StorageContext, path: Path): Record<string, unknown>[] {
   expectObject(field, path);
-  const args = argsOf(field, ctx.vars);
-  for (const name of Object.keys(args))
-    if (name !== "limit" && name !== "filter" && name !== "orderBy")
-      throw new GraphqlError(`unknown argument "${name}" on field "d1QueriesAdaptiveGroups"`, 400, path);
-  const cond = conditions(args["filter"], path);
+  const args = checkedArgs(argsOf(field, ctx.vars), "d1QueriesAdaptiveGroups", path, DEFAULT_LIMIT);
+  const cond = conditions(args.filter, path);
   onlyKnown(cond, ["databaseId", "datetimeHour_geq", "datetimeHour_leq", "date_geq", "date_leq"], "d1QueriesAdaptiveGroups", path);
   const from = timeArg(cond["datetimeHour_geq"] ?? cond["date_geq"], "datetimeHour_geq", path) ?? 0;
   const to = timeArg(cond["datetimeHour_leq"] ?? cond["date_leq"], "datetimeHour_leq", path) ?? ctx.now;
-  const id = cond["databaseId"];
-  if (id !== undefined && typeof id !== "string") throw new GraphqlError("error parsing args: databaseId must be a string", 400, path);
-  const limit = args["limit"] === undefined ? DEFAULT_LIMIT : args["limit"];
-  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT)
-    throw new GraphqlError(`error parsing args: limit must be an integer from 0 to ${MAX_LIMIT}`, 400, path);
-  const rows = [...(ctx.d1Queries?.(id, from, to) ?? [])].sort(sorterOf(args["orderBy"], path));
-  return rows.slice(0, limit).map((r, i) =>
+  const id = stringCondition(cond, "databaseId", path);
+  const rows = [...(ctx.d1Queries?.(id, from, to) ?? [])].sort(sorterOf(args.orderBy, path));
+  return rows.slice(0, args.limit).map((r, i) =>
     render(field, ctx, TYPE, { sum: sumOf(r), avg: avgOf(r), dimensions: { query: r.query, databaseId: r.databaseId } }, [...path, i], {
       count: r.count,
     }),

@@ -304,3 +304,84 @@ describe("GraphQL d1QueriesAdaptiveGroups (wrangler d1 insights)", () => {
     expect(await failure(groups('limit: 1, filter: {scriptName: "x"}', "count"))).toMatchObject({ message: /filters by databaseId/ });
   });
 });
+
+describe("GraphQL storage datasets (wrangler d1 info, r2 bucket info) check their arguments as d1QueriesAdaptiveGroups does", () => {
+  const H = 3_600_000;
+  const usage = [
+    { hourMs: T0 - 2 * H, readQueries: 5, writeQueries: 1, rowsRead: 50, rowsWritten: 1 },
+    { hourMs: T0 - H, readQueries: 1, writeQueries: 7, rowsRead: 2, rowsWritten: 70 },
+    { hourMs: T0, readQueries: 3, writeQueries: 0, rowsRead: 9, rowsWritten: 0 },
+  ];
+  const resolve: AccountResolver = async () => ({
+    coloCode: "FRA",
+    rows: () => [],
+    now: NOW,
+    retentionMs: 86_400_000,
+    lagMs: 0,
+    d1Usage: (id) => (id === "db-1" ? usage : undefined),
+    r2Storage: (bucket) => (bucket === "b" ? { objectCount: 2, payloadSize: 10, metadataSize: 1 } : undefined),
+  });
+  const field = async (dataset: string, args: string, selection: string) => {
+    const out = (await executeGraphql(
+      { query: `{ viewer { accounts(filter: {accountTag: "${ACCT}"}) { ${dataset}(${args}) { ${selection} } } } }` },
+      resolve,
+    )) as { data: { viewer: { accounts: Array<Record<string, unknown[]>> } } };
+    return out.data.viewer.accounts[0]![dataset];
+  };
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => "answered",
+      (e: unknown) => (e instanceof GraphqlError ? `${e.status} ${e.message}` : String(e)),
+    );
+  const D1 = 'filter: {AND: [{databaseId: "db-1"}]}';
+  const hours = "sum { writeQueries } dimensions { datetimeHour }";
+
+  it("answers wrangler's queries, cut to the limit and ordered as asked", async () => {
+    expect(await field("d1AnalyticsAdaptiveGroups", `limit: 10000, ${D1}`, hours)).toHaveLength(3);
+    expect(await field("d1AnalyticsAdaptiveGroups", `limit: 2, ${D1}`, hours)).toHaveLength(2);
+    expect(await field("d1AnalyticsAdaptiveGroups", `limit: 0, ${D1}`, hours)).toEqual([]);
+    expect(await field("d1AnalyticsAdaptiveGroups", `limit: 1, ${D1}, orderBy: [sum_writeQueries_DESC]`, hours)).toEqual([
+      { sum: { writeQueries: 7 }, dimensions: { datetimeHour: new Date(T0 - H).toISOString().replace(".000", "") } },
+    ]);
+    expect(
+      (await field("d1AnalyticsAdaptiveGroups", `limit: 3, ${D1}, orderBy: [datetimeHour_DESC]`, hours)).map(
+        (r) => (r as { sum: { writeQueries: number } }).sum.writeQueries,
+      ),
+    ).toEqual([0, 7, 1]);
+    const r2 = 'limit: 1, filter: {bucketName: "b"}, orderBy: [datetime_DESC]';
+    expect(await field("r2StorageAdaptiveGroups", r2, "max { objectCount }")).toEqual([{ max: { objectCount: 2 } }]);
+    expect(await field("r2StorageAdaptiveGroups", 'limit: 0, filter: {bucketName: "b"}', "max { objectCount }")).toEqual([]);
+    expect(await field("r2OperationsAdaptiveGroups", "limit: 5", "sum { requests }")).toEqual([]);
+  });
+
+  it("refuses a negative, fractional or huge limit, unknown arguments and orderings, and non-string ids", async () => {
+    const limit = "400 error parsing args: limit must be an integer from 0 to 10000";
+    for (const dataset of [
+      "d1AnalyticsAdaptiveGroups",
+      "r2StorageAdaptiveGroups",
+      "r2OperationsAdaptiveGroups",
+      "d1QueriesAdaptiveGroups",
+    ]) {
+      for (const bad of ["-1", "1.5", "10001", '"5"', "-9007199254740993"])
+        expect(await refusal(field(dataset, `limit: ${bad}`, "count")), `${dataset} limit ${bad}`).toBe(limit);
+      expect(await refusal(field(dataset, "limit: 1, first: 2", "count")), dataset).toBe(
+        `400 unknown argument "first" on field "${dataset}"`,
+      );
+    }
+    expect(await refusal(field("d1AnalyticsAdaptiveGroups", `limit: 1, ${D1}, orderBy: [bogus_DESC]`, hours))).toMatch(
+      /^400 error parsing args: the local edge's d1AnalyticsAdaptiveGroups orders by datetimeHour_ASC, .*, not "bogus_DESC"$/,
+    );
+    expect(
+      await refusal(field("r2StorageAdaptiveGroups", 'limit: 1, filter: {bucketName: "b"}, orderBy: [1]', "max { objectCount }")),
+    ).toMatch(/orders by datetime_ASC, .*, not 1$/);
+    expect(await refusal(field("d1AnalyticsAdaptiveGroups", "limit: 1, filter: {databaseId: 5}", hours))).toBe(
+      "400 error parsing args: databaseId must be a string",
+    );
+    expect(await refusal(field("r2StorageAdaptiveGroups", "limit: 1, filter: {bucketName: [1]}", "max { objectCount }"))).toBe(
+      "400 error parsing args: bucketName must be a string",
+    );
+    expect(await refusal(field("r2OperationsAdaptiveGroups", "limit: 1, filter: 3", "sum { requests }"))).toBe(
+      "400 error parsing args: filter must be an object",
+    );
+  });
+});

@@ -9,7 +9,7 @@ import { argsOf, expectObject, fieldsOf, keyOf, variablesOf, type Fragments, typ
 import { GraphqlError } from "./errors.ts";
 import { workersInvocationsAdaptive, type DatasetContext } from "./invocations.ts";
 import { d1QueriesAdaptiveGroups } from "./d1-queries.ts";
-import { d1AnalyticsAdaptiveGroups, r2StorageAdaptiveGroups, type StorageContext } from "./storage-datasets.ts";
+import { d1AnalyticsAdaptiveGroups, emptyDataset, r2StorageAdaptiveGroups, type StorageContext } from "./storage-datasets.ts";
 
 export const GraphqlRequestSchema = z.object({
   query: z.string().min(1),
@@ -81,7 +81,7 @@ async function account(
     else if (name === "d1AnalyticsAdaptiveGroups") out[fk] = d1AnalyticsAdaptiveGroups(f, storage, [...base, fk]);
     else if (name === "d1QueriesAdaptiveGroups") out[fk] = d1QueriesAdaptiveGroups(f, storage, [...base, fk]);
     else if (name === "r2StorageAdaptiveGroups") out[fk] = r2StorageAdaptiveGroups(f, storage, [...base, fk]);
-    else if (EMPTY_DATASETS.has(name)) out[fk] = [];
+    else if (EMPTY_DATASETS.has(name)) out[fk] = emptyDataset(f, storage, name, [...base, fk]);
     else
       throw new GraphqlError(
         `unknown field "${name}" on type "account" (the local edge answers workersInvocationsAdaptive, d1AnalyticsAdaptiveGroups, d1QueriesAdaptiveGroups and r2StorageAdaptiveGroups)`,

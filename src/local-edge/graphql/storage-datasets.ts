@@ -59,6 +59,53 @@ export function timeArg(v: unknown, name: string, path: Path): number | undefine
   return ms;
 }
 
+/** Most rows an adaptive-groups dataset answers (Cloudflare's GraphQL limit for these datasets). */
+export const MAX_LIMIT = 10_000;
+
+/**
+ * The arguments a dataset takes, refused by name otherwise, and its `limit`: an integer from 0 to
+ * MAX_LIMIT, `fallback` when absent. A negative, fractional or huge limit is refused in the words
+ * d1QueriesAdaptiveGroups uses, the one of these datasets that checked it first (Cloudflare's
+ * exact wording for it is unconfirmed).
+ */
+export function checkedArgs(
+  args: Record<string, unknown>,
+  dataset: string,
+  path: Path,
+  fallback: number,
+): { limit: number; filter: unknown; orderBy: unknown[] } {
+  for (const name of Object.keys(args))
+    if (name !== "limit" && name !== "filter" && name !== "orderBy")
+      throw new GraphqlError(`unknown argument "${name}" on field "${dataset}"`, 400, path);
+  const limit = args["limit"] === undefined ? fallback : args["limit"];
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT)
+    throw new GraphqlError(`error parsing args: limit must be an integer from 0 to ${MAX_LIMIT}`, 400, path);
+  const orderBy = args["orderBy"] === undefined ? [] : Array.isArray(args["orderBy"]) ? args["orderBy"] : [args["orderBy"]];
+  return { limit, filter: args["filter"], orderBy };
+}
+
+/** A filter value that must be a string when given. */
+export function stringCondition(cond: Record<string, unknown>, name: string, path: Path): string | undefined {
+  const v = cond[name];
+  if (v !== undefined && typeof v !== "string") throw new GraphqlError(`error parsing args: ${name} must be a string`, 400, path);
+  return v;
+}
+
+/**
+ * `orderBy` of a dataset whose rows are ordered by one of `allowed` (e.g. datetimeHour_ASC),
+ * refused by name otherwise; the first one decides: ascending or not.
+ */
+export function orderedAscending(orderBy: unknown[], allowed: string[], dataset: string, path: Path): boolean | undefined {
+  for (const item of orderBy)
+    if (typeof item !== "string" || !allowed.includes(item))
+      throw new GraphqlError(
+        `error parsing args: the local edge's ${dataset} orders by ${allowed.join(", ")}, not ${JSON.stringify(item)}`,
+        400,
+        path,
+      );
+  return orderBy.length === 0 ? undefined : (orderBy[0] as string).endsWith("_ASC");
+}
+
 export function onlyKnown(cond: Record<string, unknown>, known: string[], dataset: string, path: Path): void {
   for (const k of Object.keys(cond))
     if (!known.includes(k))
@@ -103,18 +150,27 @@ export function render(
 
 const hourIso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
+const D1_MEASURES = ["readQueries", "writeQueries", "rowsRead", "rowsWritten"] as const;
+
 export function d1AnalyticsAdaptiveGroups(field: FieldNode, ctx: StorageContext, path: Path): Record<string, unknown>[] {
   expectObject(field, path);
-  const args = argsOf(field, ctx.vars);
-  const cond = conditions(args["filter"], path);
-  onlyKnown(cond, ["databaseId", "datetimeHour_geq", "datetimeHour_leq", "date_geq", "date_leq"], "d1AnalyticsAdaptiveGroups", path);
+  const name = "d1AnalyticsAdaptiveGroups";
+  const args = checkedArgs(argsOf(field, ctx.vars), name, path, MAX_LIMIT);
+  const cond = conditions(args.filter, path);
+  onlyKnown(cond, ["databaseId", "datetimeHour_geq", "datetimeHour_leq", "date_geq", "date_leq"], name, path);
   const from = timeArg(cond["datetimeHour_geq"] ?? cond["date_geq"], "datetimeHour_geq", path) ?? 0;
   const to = timeArg(cond["datetimeHour_leq"] ?? cond["date_leq"], "datetimeHour_leq", path) ?? ctx.now;
-  const id = cond["databaseId"];
-  const hours = typeof id === "string" ? (ctx.d1Usage?.(id, from, to) ?? []) : [];
+  const id = stringCondition(cond, "databaseId", path);
+  const ascending = orderedAscending(
+    args.orderBy,
+    ["datetimeHour", "date", ...D1_MEASURES.map((m) => `sum_${m}`)].flatMap((k) => [`${k}_ASC`, `${k}_DESC`]),
+    name,
+    path,
+  );
+  const hours = id !== undefined ? (ctx.d1Usage?.(id, from, to) ?? []) : [];
   const byHour = fieldsOf(field.selectionSet, ctx.fragments, ctx.vars).some((g) => g.name.value === "dimensions");
   const rows = byHour
-    ? hours
+    ? [...hours]
     : hours.length === 0
       ? []
       : [
@@ -126,8 +182,13 @@ export function d1AnalyticsAdaptiveGroups(field: FieldNode, ctx: StorageContext,
             rowsWritten: a.rowsWritten + h.rowsWritten,
           })),
         ];
-  const limit = typeof args["limit"] === "number" ? args["limit"] : rows.length;
-  return rows.slice(0, limit).map((h, i) =>
+  const first = args.orderBy[0] as string | undefined;
+  const measure = first?.startsWith("sum_") ? (first.slice(4, first.lastIndexOf("_")) as (typeof D1_MEASURES)[number]) : undefined;
+  if (ascending !== undefined) {
+    const value = (h: D1UsageRow) => (measure ? h[measure] : h.hourMs);
+    rows.sort((a, b) => (ascending ? value(a) - value(b) : value(b) - value(a)) || a.hourMs - b.hourMs);
+  }
+  return rows.slice(0, args.limit).map((h, i) =>
     render(
       field,
       ctx,
@@ -143,14 +204,23 @@ export function d1AnalyticsAdaptiveGroups(field: FieldNode, ctx: StorageContext,
 
 export function r2StorageAdaptiveGroups(field: FieldNode, ctx: StorageContext, path: Path): Record<string, unknown>[] {
   expectObject(field, path);
-  const cond = conditions(argsOf(field, ctx.vars)["filter"], path);
-  onlyKnown(cond, ["bucketName", "datetime_geq", "datetime_leq"], "r2StorageAdaptiveGroups", path);
+  const name = "r2StorageAdaptiveGroups";
+  const args = checkedArgs(argsOf(field, ctx.vars), name, path, MAX_LIMIT);
+  const cond = conditions(args.filter, path);
+  onlyKnown(cond, ["bucketName", "datetime_geq", "datetime_leq"], name, path);
   const from = timeArg(cond["datetime_geq"], "datetime_geq", path) ?? 0;
   const to = timeArg(cond["datetime_leq"], "datetime_leq", path) ?? ctx.now;
+  const bucket = stringCondition(cond, "bucketName", path);
+  // One row at most: any order is the same.
+  orderedAscending(
+    args.orderBy,
+    ["datetime", "max_objectCount", "max_payloadSize", "max_metadataSize"].flatMap((k) => [`${k}_ASC`, `${k}_DESC`]),
+    name,
+    path,
+  );
   const minute = Math.floor(ctx.now / 60_000) * 60_000;
-  const bucket = cond["bucketName"];
-  const stored = typeof bucket === "string" && minute >= from - 60_000 && minute <= to ? ctx.r2Storage?.(bucket) : undefined;
-  if (!stored) return [];
+  const stored = bucket !== undefined && minute >= from - 60_000 && minute <= to ? ctx.r2Storage?.(bucket) : undefined;
+  if (!stored || args.limit === 0) return [];
   return [
     render(
       field,
@@ -160,4 +230,12 @@ export function r2StorageAdaptiveGroups(field: FieldNode, ctx: StorageContext, p
       [...path, 0],
     ),
   ];
+}
+
+/** A dataset the edge records nothing for (execute.ts): no rows, after the same checks of its arguments. */
+export function emptyDataset(field: FieldNode, ctx: Pick<StorageContext, "vars">, name: string, path: Path): [] {
+  expectObject(field, path);
+  const args = checkedArgs(argsOf(field, ctx.vars), name, path, MAX_LIMIT);
+  conditions(args.filter, path);
+  return [];
 }

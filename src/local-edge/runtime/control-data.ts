@@ -85,7 +85,7 @@ export function createDataControl(deps: DataControlDeps) {
     try {
       if (op === "mpu-create") {
         if (new TextEncoder().encode(key).byteLength > 1024)
-          return fail("createMultipartUpload: The specified object name is too long (10017)");
+          return fail("createMultipartUpload: The specified object name is not valid. (10020)");
         const o = opts as { httpMetadata?: Record<string, string>; customMetadata?: Record<string, string>; storageClass?: string };
         const u = deps.r2.createUpload(bucket, key, {
           httpMetadata: o.httpMetadata ?? {},
@@ -125,7 +125,8 @@ export function createDataControl(deps: DataControlDeps) {
         `The specified bucket does not exist. (10006) (bucket ${q.get("bucket")}${jurisdiction !== "default" ? `, jurisdiction ${jurisdiction}` : ""})`,
       );
     const key = q.get("key") ?? "";
-    const opts = JSON.parse(q.get("opts") ?? "{}") as Record<string, unknown>;
+    const ref = q.get("optsRef");
+    const opts = JSON.parse((ref !== null ? takeStaged(ref) : undefined) ?? q.get("opts") ?? "{}") as Record<string, unknown>;
     if (op === "head") {
       const o = deps.r2.getObject(bucket.id, key);
       return o ? json(r2Meta(o)) : new Response(null, { status: 404 });
@@ -148,7 +149,7 @@ export function createDataControl(deps: DataControlDeps) {
       return new Response(body, { headers: { "x-r2-meta": encodeURIComponent(JSON.stringify(r2Meta(o, undefined, range))) } });
     }
     if (op === "put") {
-      if (new TextEncoder().encode(key).byteLength > 1024) return fail("put: The specified object name is too long (10017)");
+      if (new TextEncoder().encode(key).byteLength > 1024) return fail("put: The specified object name is not valid. (10020)");
       const o = opts as {
         httpMetadata?: Record<string, string>;
         customMetadata?: Record<string, string>;
@@ -156,7 +157,7 @@ export function createDataControl(deps: DataControlDeps) {
         storageClass?: string;
         md5?: string;
       };
-      let md5Mismatch = false;
+      let md5Mismatch: string | undefined;
       const row = await deps.r2.putObject(
         bucket,
         key,
@@ -167,11 +168,15 @@ export function createDataControl(deps: DataControlDeps) {
           ...(o.storageClass ? { storageClass: o.storageClass } : {}),
         },
         (existing, etag) => {
-          md5Mismatch = o.md5 !== undefined && o.md5 !== etag;
-          return !md5Mismatch && preconditionHolds(existing, o.onlyIf);
+          md5Mismatch = o.md5 !== undefined && o.md5 !== etag ? etag : undefined;
+          return md5Mismatch === undefined && preconditionHolds(existing, o.onlyIf);
         },
       );
-      if (md5Mismatch) return fail("put: The Content-MD5 you specified did not match what we received. (10037)");
+      // R2's words (Miniflare's R2 service, which mirrors them).
+      if (md5Mismatch !== undefined)
+        return fail(
+          `put: The MD5 checksum you specified did not match what we received.\nYou provided a MD5 checksum with value: ${o.md5}\nActual MD5 was: ${md5Mismatch} (10037)`,
+        );
       return row ? json(r2Meta(row)) : new Response(null, { status: 412 });
     }
     if (op === "delete") {
@@ -232,11 +237,30 @@ export function createDataControl(deps: DataControlDeps) {
     return fail(`no queue operation ${op}`, 404);
   }
 
+  /**
+   * Options too long for a URL (R2's custom metadata may be 8 KiB, more once encoded, and the
+   * loopback refuses long request heads with 431): the binding stages them first, then names them
+   * in the call (workers/data-bindings.ts). Taken once; the oldest go beyond STAGED_MAX.
+   */
+  const staged = new Map<string, string>();
+  const STAGED_MAX = 1000;
+  function takeStaged(ref: string): string | undefined {
+    const v = staged.get(ref);
+    staged.delete(ref);
+    return v;
+  }
+
   /** Answers /d1, /r2 and /queue control calls; undefined for any other path. */
   return async function dataControl(request: Request): Promise<Response | undefined> {
     const url = new URL(request.url);
     const parts = url.pathname.split("/").filter(Boolean);
     if (parts[0] === "d1") return d1(parts, request);
+    if (parts[0] === "r2" && parts[1] === "stage-opts") {
+      const ref = hexId(16);
+      staged.set(ref, await request.text());
+      if (staged.size > STAGED_MAX) staged.delete(staged.keys().next().value!);
+      return json({ ref });
+    }
     if (parts[0] === "r2" && parts[1]) return r2(parts[1], url, request);
     if (parts[0] === "queue" && parts[1]) return queue(parts[1], url, request);
     return undefined;

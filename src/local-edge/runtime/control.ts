@@ -8,6 +8,7 @@ import { parseHeaders, parseRedirects } from "../../kit/assets-rules.ts";
 import type { TunnelRoute } from "../workers/tunnel-ingress.ts";
 import type { WorkerStores } from "../state/worker-stores.ts";
 import { resolvePreview } from "./preview-resolve.ts";
+import { kvPutRefusal } from "../api/kv-put-checks.ts";
 
 export type RouterTable = {
   scripts: Record<string, Array<{ version_id: string; percentage: number }>>;
@@ -202,6 +203,8 @@ export function createControlHandler(deps: ControlDeps) {
             const exp = url.searchParams.get("expiration");
             const ttl = url.searchParams.get("expiration_ttl");
             const meta = url.searchParams.get("metadata");
+            const refusal = kvPutRefusal({ expiration: exp, expirationTtl: ttl, metadata: meta }, value.byteLength, kv.nowSec());
+            if (refusal) return new Response(refusal.message, { status: refusal.status });
             const expiration = exp ? Number(exp) : ttl ? kv.nowSec() + Number(ttl) : null;
             kv.put(ns.id, { key, value, metadata: meta ? JSON.parse(meta) : null, expiration });
             return new Response(null, { status: 204 });

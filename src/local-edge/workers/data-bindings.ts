@@ -7,6 +7,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import type { ShimDescriptor } from "./env-shim/shim.ts";
 import type { EncodedMessage } from "./env-shim/queue.ts";
 import type { R2Meta } from "./env-shim/r2.ts";
+import { checkR2Key, checkR2ListLimit, checkR2Metadata } from "./r2-checks.ts";
 
 type Env = { CONTROL: Fetcher };
 type Binding = { type: string; name: string; [k: string]: unknown };
@@ -46,7 +47,7 @@ async function failure(r: Response, what: string): Promise<Error> {
   return new Error(`${what}: ${body.error ?? `the local edge answered ${r.status}`}`);
 }
 
-/** R2's own words for a multipart refusal ("uploadPart: … (10024)"), as its binding throws them. */
+/** R2's own words for a refusal ("put: … (10037)", "uploadPart: … (10024)"), as its binding throws them. */
 async function r2Failure(r: Response, what: string): Promise<Error> {
   const body = (await r.json().catch(() => ({}))) as { error?: string };
   return new Error(body.error ?? `${what}: the local edge answered ${r.status}`);
@@ -61,43 +62,62 @@ export class D1Binding extends WorkerEntrypoint<Env> {
   }
 }
 
+/** Longest options JSON sent in the URL; longer ones are staged first (control-data.ts). */
+const MAX_INLINE_OPTS = 2000;
+
 export class R2Binding extends WorkerEntrypoint<Env> {
   #url(op: string, params: Record<string, string> = {}): string {
     const p = propsOf(this.ctx) as { bucket: string; jurisdiction: string };
     return `http://control/r2/${op}?${new URLSearchParams({ bucket: p.bucket, jurisdiction: p.jurisdiction, ...params })}`;
   }
+  /** `opts` as URL parameters: inline, or staged when long (custom metadata of up to 8 KiB). */
+  async #opts(opts: unknown): Promise<Record<string, string>> {
+    const text = JSON.stringify(opts ?? {});
+    if (text.length <= MAX_INLINE_OPTS) return { opts: text };
+    const r = await this.env.CONTROL.fetch(this.#url("stage-opts"), { method: "POST", body: text });
+    if (!r.ok) throw await r2Failure(r, "put");
+    return { optsRef: ((await r.json()) as { ref: string }).ref };
+  }
   async head(key: string): Promise<R2Meta | null> {
+    checkR2Key("head", key);
     const r = await this.env.CONTROL.fetch(this.#url("head", { key }));
     if (r.status === 404) return null;
-    if (!r.ok) throw await failure(r, "R2 head failed");
+    if (!r.ok) throw await r2Failure(r, "head");
     return r.json();
   }
   async get(key: string, opts: unknown): Promise<{ meta: R2Meta; body: ReadableStream | null } | null> {
+    checkR2Key("get", key);
     const r = await this.env.CONTROL.fetch(this.#url("get", { key, opts: JSON.stringify(opts ?? {}) }));
     if (r.status === 404) return null;
-    if (!r.ok) throw await failure(r, "R2 get failed");
+    if (!r.ok) throw await r2Failure(r, "get");
     const meta = JSON.parse(decodeURIComponent(r.headers.get("x-r2-meta") ?? "")) as R2Meta;
     // 412: the onlyIf precondition failed; R2 then answers the object without a body.
     return { meta, body: r.status === 412 ? null : r.body };
   }
   async put(key: string, body: ReadableStream | Uint8Array | string, opts: unknown): Promise<R2Meta | null> {
-    const r = await this.env.CONTROL.fetch(this.#url("put", { key, opts: JSON.stringify(opts ?? {}) }), { method: "PUT", body });
+    checkR2Key("put", key);
+    checkR2Metadata("put", (opts as { customMetadata?: Record<string, string> } | undefined)?.customMetadata);
+    const r = await this.env.CONTROL.fetch(this.#url("put", { key, ...(await this.#opts(opts)) }), { method: "PUT", body });
     if (r.status === 412) return null;
-    if (!r.ok) throw await failure(r, "R2 put failed");
+    if (!r.ok) throw await r2Failure(r, "put");
     return r.json();
   }
   async delete(keys: string[]): Promise<void> {
+    for (const k of keys) checkR2Key("delete", k);
     const r = await this.env.CONTROL.fetch(this.#url("delete"), { method: "POST", body: JSON.stringify(keys) });
-    if (!r.ok) throw await failure(r, "R2 delete failed");
+    if (!r.ok) throw await r2Failure(r, "delete");
   }
   async list(opts: unknown): Promise<unknown> {
+    checkR2ListLimit((opts as { limit?: unknown } | undefined)?.limit);
     const r = await this.env.CONTROL.fetch(this.#url("list", { opts: JSON.stringify(opts ?? {}) }));
-    if (!r.ok) throw await failure(r, "R2 list failed");
+    if (!r.ok) throw await r2Failure(r, "list");
     return r.json();
   }
   // Multipart uploads (state/r2.ts keeps the parts).
   async createMultipart(key: string, opts: unknown): Promise<{ uploadId: string }> {
-    const r = await this.env.CONTROL.fetch(this.#url("mpu-create", { key, opts: JSON.stringify(opts ?? {}) }), { method: "POST" });
+    checkR2Key("createMultipartUpload", key);
+    checkR2Metadata("createMultipartUpload", (opts as { customMetadata?: Record<string, string> } | undefined)?.customMetadata);
+    const r = await this.env.CONTROL.fetch(this.#url("mpu-create", { key, ...(await this.#opts(opts)) }), { method: "POST" });
     if (!r.ok) throw await r2Failure(r, "createMultipartUpload");
     return r.json();
   }

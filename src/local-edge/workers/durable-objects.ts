@@ -15,6 +15,7 @@ import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
 import { versionForObject, type Entry } from "./routing.ts";
 import { RUN_ALARM, WRAPPED_PREFIX } from "./do-alarms.ts";
 import { DO_ID_HEADER, DO_NS_HEADER } from "./env-shim/durable-objects.ts";
+import { CONNECTED, hopAddress, hopOf, splice } from "./env-shim/do-connect.ts";
 
 /** The object a request through DoGateway is for, from the gateway to its host. */
 const TARGET_HEADER = "cf-cbo-do-target";
@@ -84,6 +85,20 @@ export class DoHost extends DurableObject<Env> {
     return this.#facet(t).fetch(withoutEdgeHeaders(request));
   }
 
+  /** A stub's connect(), from DoGateway: to the object's connect(socket) handler (do-connect.ts). */
+  override async connect(socket: Socket): Promise<void> {
+    const hop = hopOf((await socket.opened).localAddress);
+    if (!hop) throw new Error("Durable Object host: a connect() with no object named");
+    const { target } = await targetOf(this.env, hop.ns, hop.id);
+    const inner = this.#facet(target).connect(hop.address);
+    // An object without a connect() handler fails here, and so the caller's socket (do-connect.ts).
+    await inner.opened;
+    const writer = socket.writable.getWriter();
+    await writer.write(new Uint8Array([CONNECTED]));
+    writer.releaseLock();
+    await splice(socket, inner);
+  }
+
   async callObject(t: Target, method: string, args: unknown[]): Promise<unknown> {
     const facet = this.#facet(t) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
     return facet[method]!(...args);
@@ -103,19 +118,31 @@ export class DoHost extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
   }
 
-  /** The object's alarm: its alarm() runs on the version serving it now; a throw makes workerd retry. */
+  /**
+   * The object's alarm: its alarm() runs on the version serving it now; a throw makes workerd retry.
+   * Both fates are written to the region's log, since no caller sees them.
+   */
   override async alarm(info?: AlarmInvocationInfo): Promise<void> {
     const owner = await this.ctx.storage.get<AlarmOwner>(ALARM_OWNER);
     if (!owner) return;
-    // A class a migration deleted has no objects to run: its alarm is dropped, not retried.
+    // A class a migration deleted has no objects to run: its alarm is dropped, not retried
+    // (unconfirmed at Cloudflare, where the objects' storage goes with the class).
     if (!(await hooks!.table(this.env)).namespaces?.[owner.ns]) {
       await this.ctx.storage.delete(ALARM_OWNER);
+      console.warn(`Durable Object alarm of object ${owner.objectId} dropped: its namespace ${owner.ns} was deleted by a migration.`);
       return;
     }
-    const { target } = await targetOf(this.env, owner.ns, owner.objectId);
-    const facet = this.#facet(target) as unknown as Record<string, (info: { retryCount: number; isRetry: boolean }) => Promise<unknown>>;
-    // workerd's AlarmInvocationInfo cannot cross RPC: its fields as a plain object.
-    await facet[RUN_ALARM]!({ retryCount: info?.retryCount ?? 0, isRetry: info?.isRetry ?? false });
+    try {
+      const { target } = await targetOf(this.env, owner.ns, owner.objectId);
+      const facet = this.#facet(target) as unknown as Record<string, (info: { retryCount: number; isRetry: boolean }) => Promise<unknown>>;
+      // workerd's AlarmInvocationInfo cannot cross RPC: its fields as a plain object.
+      await facet[RUN_ALARM]!({ retryCount: info?.retryCount ?? 0, isRetry: info?.isRetry ?? false });
+    } catch (e) {
+      console.error(
+        `Durable Object alarm of object ${owner.objectId} in namespace ${owner.ns} failed (retry ${info?.retryCount ?? 0}, retried with backoff): ${e instanceof Error ? e.message : String(e)}`,
+      );
+      throw e;
+    }
   }
 }
 
@@ -144,6 +171,7 @@ export class DoAlarms extends WorkerEntrypoint<Env, { script: string }> {
 
 type HostStub = {
   fetch(r: Request): Promise<Response>;
+  connect(address: string): Socket;
   callObject(t: Target, m: string, a: unknown[]): Promise<unknown>;
   setObjectAlarm(owner: AlarmOwner, at: number): Promise<void>;
   getObjectAlarm(): Promise<number | null>;
@@ -169,5 +197,13 @@ export class DoGateway extends WorkerEntrypoint<Env> {
   async callObject(ns: string, objectId: string, method: string, args: unknown[]): Promise<unknown> {
     const { host, target } = await this.#target(ns, objectId);
     return host.callObject(target, method, args);
+  }
+
+  /** A stub's connect(): the object and the caller's address are in the address (do-connect.ts). */
+  override async connect(socket: Socket): Promise<void> {
+    const hop = hopOf((await socket.opened).localAddress);
+    if (!hop) throw new Error("Durable Object gateway: a connect() with no object named");
+    const { host } = await this.#target(hop.ns, hop.id);
+    await splice(socket, host.connect(hopAddress(hop)));
   }
 }

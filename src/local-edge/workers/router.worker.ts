@@ -26,7 +26,7 @@ import { loaderModules, probeStartup, type ProbeSpec } from "./startup-probe.ts"
 import { shimBinding } from "./shim-bindings.ts";
 import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
-import { ALARMS_ENV_KEY, withAlarmsSource } from "./do-alarms.ts";
+import { ALARMS_ENV_KEY, deleteAllDeletesAlarm, withAlarmsSource } from "./do-alarms.ts";
 import { CACHE_ENV_KEY } from "./cache-binding-key.ts";
 import type { ShimDescriptor } from "./env-shim/shim.ts";
 import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
@@ -45,6 +45,7 @@ export { RateLimitBinding, AnalyticsSink } from "./local-bindings.ts";
 export { D1Binding, R2Binding, QueueBinding } from "./data-bindings.ts";
 export { TailSink } from "./tail-sink.ts";
 export { CacheBinding } from "./cache-binding.ts";
+export { KvBinding } from "./kv-binding.ts";
 
 type Fault = { outage?: boolean; latencyMs?: number; errorRate?: number };
 type Table = {
@@ -174,7 +175,9 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string, tailed = false
   const classes = [...new Set(Object.values(t.namespaces ?? {}).flatMap((n) => (n.script === spec.script ? [n.class] : [])))];
   const main = modules[mainModule] as { js?: string } | undefined;
   if (classes.length > 0 && typeof main?.js === "string") {
-    modules[mainModule] = { js: main.js + withAlarmsSource(mainModule, classes) };
+    modules[mainModule] = {
+      js: main.js + withAlarmsSource(mainModule, classes, deleteAllDeletesAlarm(spec.compatibilityDate, spec.compatibilityFlags)),
+    };
     workerEnv[ALARMS_ENV_KEY] = ctx.exports.DoAlarms!({ props: { script: spec.script } });
   }
   const limits = spec.limits && {
@@ -280,67 +283,6 @@ async function eventTarget(env: Env, ctx: Ctx, script: string): Promise<EventTar
     queue: (queue, messages) => counted(() => target.queue(queue, messages)),
     scheduled: (opts) => counted(() => target.scheduled(opts)),
   };
-}
-
-export class KvBinding extends WorkerEntrypoint<Env> {
-  private path(op: string, params: Record<string, string | undefined> = {}): string {
-    const ns = (this.ctx as unknown as { props: { ns: string } }).props.ns;
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
-    return `http://control/kv/${ns}/${op}?${q}`;
-  }
-  private async read(key: string, type: string): Promise<{ value: unknown; metadata: unknown } | null> {
-    const r = await this.env.CONTROL.fetch(this.path("value", { key }));
-    if (r.status === 404) return null;
-    if (!r.ok) throw new Error(`KV get failed: ${await r.text()}`);
-    const meta = r.headers.get("x-kv-metadata");
-    const metadata = meta ? JSON.parse(decodeURIComponent(meta)) : null;
-    let value: unknown;
-    if (type === "json") value = await r.json();
-    else if (type === "arrayBuffer") value = await r.arrayBuffer();
-    else if (type === "stream") value = r.body;
-    else value = await r.text();
-    return { value, metadata };
-  }
-  async get(key: string, opts?: string | { type?: string }): Promise<unknown> {
-    const type = typeof opts === "string" ? opts : (opts?.type ?? "text");
-    return (await this.read(key, type))?.value ?? null;
-  }
-  async getWithMetadata(key: string, opts?: string | { type?: string }): Promise<{ value: unknown; metadata: unknown }> {
-    const type = typeof opts === "string" ? opts : (opts?.type ?? "text");
-    return (await this.read(key, type)) ?? { value: null, metadata: null };
-  }
-  async put(
-    key: string,
-    value: string | ArrayBuffer | ArrayBufferView | ReadableStream,
-    opts?: { expiration?: number; expirationTtl?: number; metadata?: unknown },
-  ): Promise<void> {
-    const body =
-      typeof value === "string" || value instanceof ArrayBuffer || ArrayBuffer.isView(value) || value instanceof ReadableStream
-        ? value
-        : String(value);
-    const r = await this.env.CONTROL.fetch(
-      this.path("value", {
-        key,
-        expiration: opts?.expiration?.toString(),
-        expiration_ttl: opts?.expirationTtl?.toString(),
-        metadata: opts?.metadata === undefined ? undefined : JSON.stringify(opts.metadata),
-      }),
-      { method: "PUT", body: body as BodyInit },
-    );
-    if (!r.ok) throw new Error(`KV put failed: ${await r.text()}`);
-  }
-  async delete(key: string): Promise<void> {
-    const r = await this.env.CONTROL.fetch(this.path("value", { key }), { method: "DELETE" });
-    if (!r.ok) throw new Error(`KV delete failed: ${await r.text()}`);
-  }
-  async list(opts?: { prefix?: string; limit?: number; cursor?: string }): Promise<unknown> {
-    const r = await this.env.CONTROL.fetch(
-      this.path("list", { prefix: opts?.prefix, limit: opts?.limit?.toString(), cursor: opts?.cursor }),
-    );
-    if (!r.ok) throw new Error(`KV list failed: ${await r.text()}`);
-    return r.json();
-  }
 }
 
 /**

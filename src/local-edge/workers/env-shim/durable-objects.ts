@@ -3,6 +3,7 @@
 // which runs the object as a facet of its host (workers/durable-objects.ts).
 import { sha256Hex } from "./sha256.ts";
 import type { ShimDescriptor } from "./descriptor.ts";
+import { addressText, callerSocket, hopAddress } from "./do-connect.ts";
 
 /** Which object a stub's fetch() is for, on its way through DoGateway (durable-objects.ts). */
 export const DO_NS_HEADER = "cf-cbo-do-namespace";
@@ -12,6 +13,8 @@ type Gateway = {
   /** A fetch, not RPC: a Response carrying a WebSocket cannot cross RPC, and a Durable Object's often does. */
   fetch(request: Request): Promise<Response>;
   callObject(ns: string, id: string, method: string, args: unknown[]): Promise<unknown>;
+  /** Delivered to DoGateway's connect(socket) handler (do-connect.ts). */
+  connect(address: string, options?: unknown): Socket;
 };
 /** What the router puts under __CBO_SHIM for a durable_object_namespace binding. */
 export type DurableObjectDescriptor = {
@@ -70,8 +73,10 @@ export function durableObjectNamespace(descriptor: ShimDescriptor, binding: stri
         headers.set(DO_ID_HEADER, hex);
         return d.gateway.fetch(new Request(request, { headers }));
       },
-      connect: () => {
-        throw new Error("connect() on Durable Object stubs is not emulated by the local edge.");
+      // To the object's connect(socket) handler (do-connect.ts).
+      connect: (address: unknown, options?: unknown) => {
+        const a = addressText(address);
+        return callerSocket(d.gateway.connect(hopAddress({ ns: ns(), id: hex, address: a }), options), a);
       },
     };
     // Any other property is an RPC method, as on a real stub; `then` must stay undefined so that

@@ -79,7 +79,10 @@ export class R2MultipartUpload {
     this.uploadId = uploadId;
   }
   async uploadPart(partNumber: number, value: Body): Promise<R2UploadedPart> {
-    return this.#raw.uploadPart(this.key, this.uploadId, Number(partNumber), await bodyOf(value, "uploadPart"));
+    // workerd's binding takes an integer (1.5 is 1, NaN is 0) and refuses one out of range itself.
+    const n = Math.trunc(Number(partNumber)) || 0;
+    if (n < 1 || n > 10_000) throw new TypeError(`Part number must be between 1 and 10000 (inclusive). Actual value was: ${n}`);
+    return this.#raw.uploadPart(this.key, this.uploadId, n, await bodyOf(value, "uploadPart"));
   }
   async abort(): Promise<void> {
     await this.#raw.abortMultipart(this.key, this.uploadId);
