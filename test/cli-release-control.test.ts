@@ -14,25 +14,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually } from "./support/http.ts";
-import { edgeInfo, liveOf, localRuntimes, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
+import { edgeInfo, liveOf, localRuntimes, versionSource, writeFleet, type Fleet, fleetYaml } from "./support/orchestrator.ts";
 import { freePort, startDaemonChild } from "./support/daemon-process.ts";
 import { runCbo, startCbo, type CboRun } from "./support/run-cbo.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "hello";
 const NO_STACK = /\n\s+at /;
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [50, { pause: approve }, 100]
-  gate: { bake_ms: 300, min_samples: 4, interval_ms: 50, timeout_ms: 1000 }
-  analysis: { enabled: false }
-workers:
-  - { name: ${WORKER}, main: ${WORKER}.js, compatibility_date: "2025-01-01" }
-`;
+const YAML = fleetYaml({
+  regions: REGIONS,
+  waves: [["eu"], ["us"]],
+  steps: [50, { pause: "approve" }, 100],
+  gate: { bake_ms: 300, min_samples: 4, interval_ms: 50, timeout_ms: 1000 },
+  rollout: { analysis: { enabled: false } },
+  workers: [WORKER],
+});
 
 type Control = {
   releaseId: string;

@@ -20,21 +20,16 @@ import { createStore, type Release, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
-import { edgeInfo } from "./support/orchestrator.ts";
+import { edgeInfo, fleetYaml } from "./support/orchestrator.ts";
 
 const WORKER = "notes";
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-rollout:
-  steps: [100]
-  gate: { probe_path: /health, interval_ms: 30, bake_ms: 1500, min_samples: 2, failure_limit: 2, timeout_ms: 3000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    d1: { DB: { name: notes, migrations_dir: migrations } }
-`;
+const YAML = fleetYaml({
+  regions: ["eu"],
+  steps: [100],
+  gate: { probe_path: "/health", interval_ms: 30, bake_ms: 1500, min_samples: 2, failure_limit: 2, timeout_ms: 3000 },
+  workers: [WORKER],
+  perWorker: { [WORKER]: { d1: { DB: { name: "notes", migrations_dir: "migrations" } } } },
+});
 const SOURCE = `
 export default {
   async fetch(req, env) {

@@ -14,27 +14,21 @@ import { createStore, type Release } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { releaseOnce } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
-import { edgeInfo, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
+import { edgeInfo, localRuntimes, writeFleet, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "migr";
 const ROWS = 40_000;
 
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [100]
-  gate: { probe_path: /, interval_ms: 30, bake_ms: 50, min_samples: 1, failure_limit: 2, timeout_ms: 2000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    d1: { DB: { name: migr, migrations_dir: migrations } }
-`;
+const YAML = fleetYaml({
+  regions: REGIONS,
+  waves: [["eu"], ["us"]],
+  steps: [100],
+  gate: { probe_path: "/", interval_ms: 30, bake_ms: 50, min_samples: 1, failure_limit: 2, timeout_ms: 2000 },
+  workers: [WORKER],
+  perWorker: { [WORKER]: { d1: { DB: { name: "migr", migrations_dir: "migrations" } } } },
+});
 
 const code = (tag: string) => `export default { fetch() { return new Response(${JSON.stringify(tag)}); } };`;
 

@@ -28,25 +28,19 @@ import { createStore, type Release, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
-import { edgeInfo, liveOf } from "./support/orchestrator.ts";
+import { edgeInfo, liveOf, fleetYaml } from "./support/orchestrator.ts";
 import { schemaNeedingSource } from "./support/worker-source.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "faulty";
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [100]
-  gate: { probe_path: /health, interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    d1: { DB: { name: faulty, migrations_dir: migrations } }
-`;
+const YAML = fleetYaml({
+  regions: REGIONS,
+  waves: [["eu"], ["us"]],
+  steps: [100],
+  gate: { probe_path: "/health", interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 },
+  workers: [WORKER],
+  perWorker: { [WORKER]: { d1: { DB: { name: "faulty", migrations_dir: "migrations" } } } },
+});
 // The client's attempt timeout, and the latency that outlasts it (the answer is lost, the file
 // lands); the retry comes a fixed backoff later, well after the first attempt committed.
 const ATTEMPT_MS = 1_500;

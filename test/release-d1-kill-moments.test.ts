@@ -17,27 +17,21 @@ import type { TargetRuntime } from "../src/targets/types.ts";
 import { releaseOnce } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
-import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
+import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
 import { schemaNeedingSource } from "./support/worker-source.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "moments";
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [50, 100]
-  gate: { probe_path: /health, interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    d1: { DB: { name: moments, migrations_dir: migrations } }
-`;
+const YAML = fleetYaml({
+  regions: REGIONS,
+  waves: [["eu"], ["us"]],
+  steps: [50, 100],
+  gate: { probe_path: "/health", interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 },
+  workers: [WORKER],
+  perWorker: { [WORKER]: { d1: { DB: { name: "moments", migrations_dir: "migrations" } } } },
+});
 const source = schemaNeedingSource;
 const MOMENTS = [
   { kind: "d1.intent", target: "eu", why: "before the migration phase sends a file (bookmark journaled)" },

@@ -22,27 +22,21 @@ import { releaseOnce } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { countingObjectsSource } from "./support/worker-source.ts";
-import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
+import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "counter";
-const yaml = (classes: Record<string, string>, migrations: unknown[]) => `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [100]
-  allow_non_gradual: true
-  gate: { probe_path: /health, interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    durable_objects: ${JSON.stringify(classes)}
-    migrations: ${JSON.stringify(migrations)}
-`;
+const yaml = (classes: Record<string, string>, migrations: unknown[]) =>
+  fleetYaml({
+    regions: REGIONS,
+    waves: [["eu"], ["us"]],
+    steps: [100],
+    gate: { probe_path: "/health", interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 },
+    rollout: { allow_non_gradual: true },
+    workers: [WORKER],
+    perWorker: { [WORKER]: { durable_objects: classes, migrations } },
+  });
 describe("kill -9 during a release that carries a Durable Object migration", () => {
   let t: TestEdge;
   let info: EdgeInfo;

@@ -81,25 +81,30 @@ export async function writeFleet(dir: string, yaml: string, sources: Record<stri
   return { dir, file, spec: resolveSpec(parseSpec(yaml, file), file), setSource };
 }
 
-/** orchestrator.yaml for the three test regions with one rollout for every worker. */
+/**
+ * orchestrator.yaml with one local target per region (the three test regions unless `regions`)
+ * and one rollout for every worker: the spec the release tests would otherwise write out again.
+ */
 export function fleetYaml(opts: {
   workers: string[];
-  steps: number[];
+  steps: Array<number | { pause: string }>;
   waves?: string[][];
   gate: Record<string, number | string>;
-  /** Extra keys per worker (vars, kv, rollout…), written as JSON flow values. */
+  regions?: string[];
+  /** Extra rollout keys (allow_non_gradual, analysis…), written as JSON flow values. */
+  rollout?: Record<string, unknown>;
+  /** Extra keys per worker (vars, kv, d1, rollout…), written as JSON flow values. */
   perWorker?: Record<string, Record<string, unknown>>;
 }): string {
   const lines = [
     "version: 1",
     "targets:",
-    "  - { name: eu, api: local }",
-    "  - { name: us, api: local }",
-    "  - { name: ap, api: local }",
+    ...(opts.regions ?? ["eu", "us", "ap"]).map((r) => `  - { name: ${r}, api: local }`),
     "rollout:",
     ...(opts.waves ? [`  waves: ${JSON.stringify(opts.waves)}`] : []),
     `  steps: ${JSON.stringify(opts.steps)}`,
     `  gate: ${JSON.stringify(opts.gate)}`,
+    ...Object.entries(opts.rollout ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
     "workers:",
     ...opts.workers.flatMap((w) => [
       `  - name: ${w}`,
