@@ -15,12 +15,13 @@ import { createCloudflareClient } from "../src/cloudflare/index.ts";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../src/config/load.ts";
 import { createEngine } from "../src/deploy/index.ts";
 import type { Engine } from "../src/deploy/types.ts";
-import { isCboError, type CboError } from "../src/kit/errors.ts";
+import type { CboError } from "../src/kit/errors.ts";
 import { createStore, type Release, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { edgeInfo, fleetYaml } from "./support/orchestrator.ts";
+import { refusal } from "./support/refusal.ts";
 
 const WORKER = "notes";
 const YAML = fleetYaml({
@@ -39,15 +40,6 @@ export default {
   },
 };
 `;
-
-async function refusal(p: Promise<unknown>): Promise<CboError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!isCboError(e)) throw new Error(`expected a CboError, got ${String(e)}`);
-  return e;
-}
 
 describe("faults during a D1 restore", () => {
   let t: TestEdge;

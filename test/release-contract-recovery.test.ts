@@ -5,16 +5,16 @@
 // holds back a file that changed or vanished, naming it and the command that finishes the job.
 // Real parts: the daemon in a child process (test/support/migration-child.ts), a real two-region
 // local edge, the restart through startDaemon on the same data directory (which recovers).
-import { mkdir, rm, writeFile, appendFile } from "node:fs/promises";
+import { rm, writeFile, appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon } from "../src/daemon.ts";
 import { d1Replay } from "../src/deploy/journal.ts";
 import { createStore, type Release } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
-import { releaseOnce } from "./support/seed-release.ts";
+import { seedMigratedFleet } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
-import { edgeInfo, localRuntimes, writeFleet, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
+import { edgeInfo, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
 
 const REGIONS = ["eu", "us"];
@@ -119,18 +119,8 @@ describe("recovery finishes a D1 contract phase a SIGKILL cut short", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("contract-recovery");
-    storeFile = join(dataDir(), "orchestrator.sqlite");
-    await mkdir(dataDir(), { recursive: true });
-    await mkdir(join(dir, "migrations"), { recursive: true });
-    await writeFile(
-      join(dir, "migrations", "000_init.sql"),
-      "CREATE TABLE applied_log (name TEXT);\nINSERT INTO applied_log (name) VALUES ('000_init.sql');\n",
-    );
-    fleet = await writeFleet(dir, YAML, { [WORKER]: code("seed") });
     info = edgeInfo(t.edge);
-    runtimes = localRuntimes(info, fleet.spec);
-    const r = await releaseOnce(storeFile, fleet.spec, runtimes, WORKER);
-    expect(r.status, r.reason ?? "").toBe("succeeded");
+    ({ fleet, runtimes, storeFile } = await seedMigratedFleet(dir, YAML, WORKER, code("seed"), info));
   }, 120_000);
   afterAll(async () => {
     await t?.dispose();

@@ -16,7 +16,7 @@
 //      the region answers, and then journals the file applied, so the journal agrees.
 // Each file's SQL logs its own name into a table without a unique key, so "applied once" is read
 // from the database itself; the journal of every release must equal the d1_migrations table.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
@@ -30,6 +30,7 @@ import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { edgeInfo, liveOf, fleetYaml } from "./support/orchestrator.ts";
 import { schemaNeedingSource } from "./support/worker-source.ts";
+import { writeInitMigration } from "./support/seed-release.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "faulty";
@@ -102,11 +103,7 @@ describe("faults inside a D1 migration phase", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("d1-faults");
-    await mkdir(join(dir, "migrations"), { recursive: true });
-    await writeFile(
-      join(dir, "migrations", "000_init.sql"),
-      "CREATE TABLE applied_log (name TEXT);\nINSERT INTO applied_log (name) VALUES ('000_init.sql');\n",
-    );
+    await writeInitMigration(dir);
     files.push("000_init.sql");
     await writeFile(join(dir, `${WORKER}.js`), source("seed", files));
     const file = join(dir, "orchestrator.yaml");

@@ -7,17 +7,17 @@
 // database's d1_migrations table; each file ran once (it logs itself into a table without a
 // unique key); no target serves code whose schema is missing; `cbo audit verify` passes; and a
 // release afterwards applies what is pending and succeeds.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon } from "../src/daemon.ts";
 import { d1Replay } from "../src/deploy/journal.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
-import { releaseOnce } from "./support/seed-release.ts";
+import { releaseOnce, seedMigratedFleet } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
-import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
+import { edgeInfo, liveOf, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
 import { schemaNeedingSource } from "./support/worker-source.ts";
@@ -111,17 +111,7 @@ describe("kill -9 at exact moments of a release with D1 migrations", () => {
     t = await startTestEdge({ regions: REGIONS });
     info = edgeInfo(t.edge);
     dir = await makeTempDir("d1-kill-moments");
-    storeFile = join(dir, "data", "orchestrator.sqlite");
-    await mkdir(join(dir, "data"), { recursive: true });
-    await mkdir(join(dir, "migrations"), { recursive: true });
-    await writeFile(
-      join(dir, "migrations", "000_init.sql"),
-      "CREATE TABLE applied_log (name TEXT);\nINSERT INTO applied_log (name) VALUES ('000_init.sql');\n",
-    );
-    fleet = await writeFleet(dir, YAML, { [WORKER]: source("seed", ["000_init.sql"]) });
-    runtimes = localRuntimes(info, fleet.spec);
-    const r = await releaseOnce(storeFile, fleet.spec, runtimes, WORKER);
-    expect(r.status, r.reason ?? "").toBe("succeeded");
+    ({ fleet, runtimes, storeFile } = await seedMigratedFleet(dir, YAML, WORKER, source("seed", ["000_init.sql"]), info));
   }, 120_000);
   afterAll(async () => {
     await t?.dispose();

@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../src/config/load.ts";
 import { createEngine } from "../src/deploy/index.ts";
 import type { Engine } from "../src/deploy/types.ts";
-import { isCboError, type CboError } from "../src/kit/errors.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { countingObjectsSource } from "./support/worker-source.ts";
 import { edgeInfo, liveOf, localRuntimes } from "./support/orchestrator.ts";
+import { refusal } from "./support/refusal.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const GATE = {
@@ -47,15 +47,6 @@ function specYaml(opts: { classes: Record<string, string>; migrations: unknown[]
     `    durable_objects: ${JSON.stringify(opts.classes)}`,
     `    migrations: ${JSON.stringify(opts.migrations)}`,
   ].join("\n");
-}
-
-async function refusal(p: Promise<unknown>): Promise<CboError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!isCboError(e)) throw new Error(`expected a CboError, got ${String(e)}`);
-  return e;
 }
 
 describe("a release that adds a Durable Object class (three targets)", () => {

@@ -93,9 +93,14 @@ export function fleetYaml(opts: {
   regions?: string[];
   /** Extra rollout keys (allow_non_gradual, analysis…), written as JSON flow values. */
   rollout?: Record<string, unknown>;
-  /** Extra keys per worker (vars, kv, d1, rollout…), written as JSON flow values. */
+  /** Extra keys per worker (vars, kv, d1, rollout…; `main` replaces `<name>.js`), written as JSON flow values. */
   perWorker?: Record<string, Record<string, unknown>>;
+  /** Every worker's compatibility_date; null writes none (the spec's default). */
+  compatibilityDate?: string | null;
+  /** Top-level keys after the workers (logs…), written as JSON flow values. */
+  top?: Record<string, unknown>;
 }): string {
+  const date = opts.compatibilityDate === undefined ? "2025-01-01" : opts.compatibilityDate;
   const lines = [
     "version: 1",
     "targets:",
@@ -106,12 +111,16 @@ export function fleetYaml(opts: {
     `  gate: ${JSON.stringify(opts.gate)}`,
     ...Object.entries(opts.rollout ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
     "workers:",
-    ...opts.workers.flatMap((w) => [
-      `  - name: ${w}`,
-      `    main: ${w}.js`,
-      '    compatibility_date: "2025-01-01"',
-      ...Object.entries(opts.perWorker?.[w] ?? {}).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
-    ]),
+    ...opts.workers.flatMap((w) => {
+      const { main = `${w}.js`, ...extra } = opts.perWorker?.[w] ?? {};
+      return [
+        `  - name: ${w}`,
+        `    main: ${String(main)}`,
+        ...(date === null ? [] : [`    compatibility_date: ${JSON.stringify(date)}`]),
+        ...Object.entries(extra).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
+      ];
+    }),
+    ...Object.entries(opts.top ?? {}).map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
   ];
   return lines.join("\n") + "\n";
 }
