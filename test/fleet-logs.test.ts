@@ -18,7 +18,6 @@ import { RAW_LOGS_FILE } from "../src/fleet-logs/index.ts";
 import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
-import { fleetYaml } from "./support/orchestrator.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const PLANTED = `planted-${randomBytes(12).toString("hex")}`;
@@ -41,29 +40,31 @@ const WORKER = `export default {
 };
 `;
 
-const spec = (sink: string, o: { format?: string; keep?: string } = {}) =>
-  fleetYaml({
-    regions: REGIONS,
-    waves: [["eu", "us", "ap"]],
-    steps: [100],
-    gate: { bake_ms: 100, min_samples: 2, interval_ms: 20 },
-    compatibilityDate: null,
-    workers: ["echo", "unkept"],
-    perWorker: { echo: { secrets: ["PLANTED_TOKEN"], agent: false }, unkept: { main: "echo.js", agent: false } },
-    top: {
-      logs: {
-        keep: o.keep ?? "1d",
-        workers: ["echo"],
-        ship: {
-          url: `${sink}?api_key=in-the-url`,
-          format: o.format ?? "jsonl",
-          headers: { authorization: "SINK_AUTH" },
-          redact: ["event.request.headers.x-user-id", "logs.message.user.ssn"],
-          flush_ms: 50,
-        },
-      },
-    },
-  });
+const spec = (sink: string, o: { format?: string; keep?: string } = {}) => `version: 1
+targets:
+${REGIONS.map((r) => `  - { name: ${r}, api: local }`).join("\n")}
+rollout:
+  waves: [[eu, us, ap]]
+  steps: [100]
+  gate: { bake_ms: 100, min_samples: 2, interval_ms: 20 }
+workers:
+  - name: echo
+    main: echo.js
+    secrets: [PLANTED_TOKEN]
+    agent: false
+  - name: unkept
+    main: echo.js
+    agent: false
+logs:
+  keep: ${o.keep ?? "1d"}
+  workers: [echo]
+  ship:
+    url: ${sink}?api_key=in-the-url
+    format: ${o.format ?? "jsonl"}
+    headers: { authorization: SINK_AUTH }
+    redact: [event.request.headers.x-user-id, logs.message.user.ssn]
+    flush_ms: 50
+`;
 
 type Shipped = { headers: IncomingMessage["headers"]; body: string };
 type Line = {

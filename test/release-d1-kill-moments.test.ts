@@ -10,11 +10,10 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon } from "../src/daemon.ts";
 import { d1Replay } from "../src/deploy/journal.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
-import { releaseOnce, seedMigratedFleet } from "./support/seed-release.ts";
+import { releaseOnce, seedMigratedFleet, restartDaemon } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { edgeInfo, liveOf, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
@@ -83,14 +82,7 @@ describe("kill -9 at exact moments of a release with D1 migrations", () => {
     }
   }
   async function restart(): Promise<void> {
-    const daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: fleet.file,
-      port: 0,
-      edge: t.edge,
-      log: () => {},
-      fallbackMasterKeyFile: join(dir, "data", "master.key"),
-    });
+    const daemon = await restartDaemon(dir, fleet.file, t.edge);
     for (const r of daemon.store.releases.unfinished()) await daemon.engine.wait(r.id);
     await daemon.close();
   }

@@ -16,13 +16,12 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon } from "../src/daemon.ts";
 import { replay } from "../src/deploy/index.ts";
 import { d1Replay } from "../src/deploy/journal.ts";
 import type { ReleasePlan } from "../src/deploy/types.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
-import { seedMigratedFleet } from "./support/seed-release.ts";
+import { seedMigratedFleet, restartDaemon } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { edgeInfo, liveOf, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
@@ -131,14 +130,7 @@ describe("kill -9 inside D1 migration phases", () => {
       const exit = await child.exited;
 
       // Restarting the daemon is what recovers: startDaemon runs engine.recover() before serving.
-      const daemon = await startDaemon({
-        dataDir: join(dir, "data"),
-        configFile: fleet.file,
-        port: 0,
-        edge: t.edge,
-        log: () => {},
-        fallbackMasterKeyFile: join(dir, "data", "master.key"),
-      });
+      const daemon = await restartDaemon(dir, fleet.file, t.edge);
       await daemon.close();
       const store = createStore(storeFile);
       try {

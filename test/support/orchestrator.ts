@@ -91,6 +91,8 @@ export function fleetYaml(opts: {
   waves?: string[][];
   gate: Record<string, number | string>;
   regions?: string[];
+  /** Each target in the jurisdiction named as its region (eu, us), for the secret tests. */
+  jurisdictions?: boolean;
   /** Extra rollout keys (allow_non_gradual, analysis…), written as JSON flow values. */
   rollout?: Record<string, unknown>;
   /** Extra keys per worker (vars, kv, d1, rollout…; `main` replaces `<name>.js`), written as JSON flow values. */
@@ -104,7 +106,7 @@ export function fleetYaml(opts: {
   const lines = [
     "version: 1",
     "targets:",
-    ...(opts.regions ?? ["eu", "us", "ap"]).map((r) => `  - { name: ${r}, api: local }`),
+    ...(opts.regions ?? ["eu", "us", "ap"]).map((r) => `  - { name: ${r}, api: local${opts.jurisdictions ? `, jurisdiction: ${r}` : ""} }`),
     "rollout:",
     ...(opts.waves ? [`  waves: ${JSON.stringify(opts.waves)}`] : []),
     `  steps: ${JSON.stringify(opts.steps)}`,

@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ResolvedSpec } from "../../src/config/load.ts";
+import { startDaemon, type Daemon, type DaemonOptions } from "../../src/daemon.ts";
 import { createEngine } from "../../src/deploy/index.ts";
 import { createStore, type Release } from "../../src/store/index.ts";
 import type { TargetRuntime } from "../../src/targets/types.ts";
@@ -51,4 +52,19 @@ export async function seedMigratedFleet(
   const r = await releaseOnce(storeFile, fleet.spec, runtimes, worker);
   if (r.status !== "succeeded") throw new Error(`the seed release of ${worker} ended ${r.status}: ${r.reason}`);
   return { fleet, runtimes, storeFile };
+}
+
+/**
+ * The crash suites' recovery: the real daemon started on `dir`/data (startDaemon runs
+ * engine.recover() before it serves), with the master key file it made on its first start.
+ */
+export function restartDaemon(dir: string, configFile: string, edge: DaemonOptions["edge"]): Promise<Daemon> {
+  return startDaemon({
+    dataDir: join(dir, "data"),
+    configFile,
+    port: 0,
+    edge,
+    log: () => {},
+    fallbackMasterKeyFile: join(dir, "data", "master.key"),
+  });
 }
