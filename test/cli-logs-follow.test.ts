@@ -13,7 +13,7 @@ import { apiOk } from "./support/api.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 import { runCbo, startCbo } from "./support/run-cbo.ts";
-import { fleetYaml } from "./support/orchestrator.ts";
+import { ALL_AT_ONCE, fleetYaml } from "./support/orchestrator.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const WORKER = `export default {
@@ -27,10 +27,7 @@ const WORKER = `export default {
 `;
 const SPEC = fleetYaml({
   regions: REGIONS,
-  waves: [["eu", "us", "ap"]],
-  steps: [100],
-  gate: { bake_ms: 100, min_samples: 2, interval_ms: 20 },
-  compatibilityDate: null,
+  ...ALL_AT_ONCE,
   workers: ["chatty"],
 });
 

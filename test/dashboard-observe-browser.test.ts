@@ -15,7 +15,7 @@ import { launchChromium, logIn, watchProblems } from "./support/browser-page.ts"
 import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
-import { fleetYaml } from "./support/orchestrator.ts";
+import { ALL_AT_ONCE, fleetYaml } from "./support/orchestrator.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard-observe/", import.meta.url));
 const REGIONS = ["eu", "us", "ap"];
@@ -30,10 +30,7 @@ const CODE = `export default {
 `;
 const SPEC = fleetYaml({
   regions: REGIONS,
-  waves: [["eu", "us", "ap"]],
-  steps: [100],
-  gate: { bake_ms: 100, min_samples: 2, interval_ms: 20 },
-  compatibilityDate: null,
+  ...ALL_AT_ONCE,
   workers: ["shop", "ledger"],
   perWorker: { shop: { main: "w.js" }, ledger: { main: "w.js" } },
   top: { logs: { workers: ["shop"] } },

@@ -147,3 +147,24 @@ export async function servedTags(port: number, worker: string, n = 20): Promise<
   }
   return tags;
 }
+
+/** The rollout of the tests that release only to have something serving: every region at once, a short gate. */
+export const ALL_AT_ONCE = {
+  waves: [["eu", "us", "ap"]],
+  steps: [100],
+  gate: { bake_ms: 100, min_samples: 2, interval_ms: 20 },
+  compatibilityDate: null,
+};
+
+/** The secret suites' fleet: eu and us, each in its own jurisdiction, and one worker holding `secrets`. */
+export function jurisdictionsFleetYaml(worker: string, secrets: string[], gate: Record<string, number> = {}): string {
+  return fleetYaml({
+    regions: ["eu", "us"],
+    jurisdictions: true,
+    steps: [50, 100],
+    gate: { bake_ms: 100, min_samples: 2, interval_ms: 20, ...gate },
+    compatibilityDate: null,
+    workers: [worker],
+    perWorker: { [worker]: { secrets } },
+  });
+}
