@@ -4,10 +4,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, VIEWER_TOKEN, fakeDaemonForCliTests, type FakeDaemon } from "./support/fake-daemon-for-cli-tests.ts";
 import { runCbo, startCbo } from "./support/run-cbo.ts";
+import { freePort } from "./support/daemon-process.ts";
 
 let daemon: FakeDaemon;
 let dataDir: string;
@@ -31,14 +31,6 @@ afterAll(async () => {
 const cbo = (args: string[], env: Record<string, string> = {}) =>
   runCbo(args, { cwd, env: { CBO_URL: daemon.url, CBO_TOKEN: ADMIN_TOKEN, ...env } });
 const NO_STACK = /\n\s+at /;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe("cbo against the daemon API (test double)", () => {
   it("finds the daemon and its token through --data and prints status as one JSON document", async () => {

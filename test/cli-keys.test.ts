@@ -13,19 +13,9 @@ import { startDaemon, type Daemon } from "../src/daemon.ts";
 import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { runCbo, type CboRun } from "./support/run-cbo.ts";
+import { jurisdictionsFleetYaml } from "./support/orchestrator.ts";
 
-const SPEC = `version: 1
-targets:
-  - { name: eu, api: local, jurisdiction: eu }
-  - { name: us, api: local, jurisdiction: us }
-rollout:
-  steps: [50, 100]
-  gate: { bake_ms: 100, min_samples: 2, interval_ms: 20, failure_limit: 2 }
-workers:
-  - name: keyed
-    main: keyed.js
-    secrets: [GLOBAL_KEY, EU_KEY, RELAY_TOKEN]
-`;
+const SPEC = jurisdictionsFleetYaml("keyed", ["GLOBAL_KEY", "EU_KEY", "RELAY_TOKEN"], { failure_limit: 2 });
 const HEALTHY = `export default { fetch(req, env) { return new Response("ok " + env.CBO_TARGET); } };\n`;
 const FAILING = `export default { fetch() { return new Response("broken", { status: 500 }); } };\n`;
 

@@ -13,6 +13,7 @@ import { apiOk } from "./support/api.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 import { runCbo, startCbo } from "./support/run-cbo.ts";
+import { ALL_AT_ONCE, fleetYaml } from "./support/orchestrator.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const WORKER = `export default {
@@ -24,17 +25,11 @@ const WORKER = `export default {
   },
 };
 `;
-const SPEC = `version: 1
-targets:
-${REGIONS.map((r) => `  - { name: ${r}, api: local }`).join("\n")}
-rollout:
-  waves: [[eu, us, ap]]
-  steps: [100]
-  gate: { bake_ms: 100, min_samples: 2, interval_ms: 20 }
-workers:
-  - name: chatty
-    main: chatty.js
-`;
+const SPEC = fleetYaml({
+  regions: REGIONS,
+  ...ALL_AT_ONCE,
+  workers: ["chatty"],
+});
 
 type Line = { target: string; worker: string; verdict: string; outcome: string; logs: Array<{ message: unknown[] }>; versionId: string };
 

@@ -7,36 +7,29 @@
 // (an unknown release: exit 1; a daemon that does not answer: exit 2), and a daemon stopped during
 // an approval wait or a pause: its next start goes on with the release, still waiting, still paused,
 // an approval given before counted; one whose project changed meanwhile is rolled back, saying why.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually } from "./support/http.ts";
-import { edgeInfo, liveOf, localRuntimes, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
+import { edgeInfo, liveOf, localRuntimes, versionSource, writeFleet, type Fleet, fleetYaml } from "./support/orchestrator.ts";
+import { freePort, startDaemonChild } from "./support/daemon-process.ts";
 import { runCbo, startCbo, type CboRun } from "./support/run-cbo.ts";
 
-const CHILD = fileURLToPath(new URL("./support/daemon-child.ts", import.meta.url));
 const REGIONS = ["eu", "us"];
 const WORKER = "hello";
 const NO_STACK = /\n\s+at /;
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [50, { pause: approve }, 100]
-  gate: { bake_ms: 300, min_samples: 4, interval_ms: 50, timeout_ms: 1000 }
-  analysis: { enabled: false }
-workers:
-  - { name: ${WORKER}, main: ${WORKER}.js, compatibility_date: "2025-01-01" }
-`;
+const YAML = fleetYaml({
+  regions: REGIONS,
+  waves: [["eu"], ["us"]],
+  steps: [50, { pause: "approve" }, 100],
+  gate: { bake_ms: 300, min_samples: 4, interval_ms: 50, timeout_ms: 1000 },
+  rollout: { analysis: { enabled: false } },
+  workers: [WORKER],
+});
 
 type Control = {
   releaseId: string;
@@ -44,14 +37,6 @@ type Control = {
   pausedBy: string | null;
   waiting: Array<{ target: string; kind: string; percent: number }>;
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("cbo release pause|resume|promote|abort against the real daemon", () => {
   let t: TestEdge;
@@ -67,24 +52,9 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
   const data = () => join(dir, "data");
 
   async function startChild(): Promise<void> {
-    let stderr = "";
-    const child = spawn(process.execPath, [CHILD], {
-      env: {
-        ...process.env,
-        CBO_MASTER_KEY: masterKey,
-        CBO_TEST_DAEMON: JSON.stringify({ dataDir: data(), configFile: fleet.file, edge: edgeInfo(t.edge), port }),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    daemon = child;
-    child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the daemon did not start: ${stderr}`)), 60_000);
-      createInterface({ input: child.stdout! }).once("line", (l) => (clearTimeout(timer), resolve(l)));
-      void exited.then((code) => reject(new Error(`the daemon exited (${code}): ${stderr}`)));
-    });
-    url = (JSON.parse(line) as { url: string }).url;
+    const started = await startDaemonChild({ dataDir: data(), configFile: fleet.file, edge: edgeInfo(t.edge), port }, masterKey);
+    daemon = started.child;
+    url = started.url;
   }
   /** `cbo` as the holder of `token` (a deployer's by default), finding the daemon by its URL. */
   const cbo = (args: string[], token: string = tokens.deployer): Promise<CboRun> =>

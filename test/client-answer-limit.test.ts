@@ -5,8 +5,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as z from "zod";
 import { MAX_DETAILS_BYTES } from "../src/audit/details-guard.ts";
-import { isCboError } from "../src/kit/errors.ts";
 import { MAX_ANSWER_BYTES, requestJson } from "../src/client/request.ts";
+import { refusal } from "./support/refusal.ts";
 
 const MiB = 1024 * 1024;
 let server: Server;
@@ -49,16 +49,6 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
 });
-
-async function refusal(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    if (isCboError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a refusal");
-}
 
 describe("the client's answer limit", () => {
   const conn = { token: "t", maxAnswerBytes: MiB };

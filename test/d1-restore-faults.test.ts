@@ -15,26 +15,22 @@ import { createCloudflareClient } from "../src/cloudflare/index.ts";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../src/config/load.ts";
 import { createEngine } from "../src/deploy/index.ts";
 import type { Engine } from "../src/deploy/types.ts";
-import { isCboError, type CboError } from "../src/kit/errors.ts";
+import type { CboError } from "../src/kit/errors.ts";
 import { createStore, type Release, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
-import { edgeInfo } from "./support/orchestrator.ts";
+import { edgeInfo, fleetYaml } from "./support/orchestrator.ts";
+import { refusal } from "./support/refusal.ts";
 
 const WORKER = "notes";
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-rollout:
-  steps: [100]
-  gate: { probe_path: /health, interval_ms: 30, bake_ms: 1500, min_samples: 2, failure_limit: 2, timeout_ms: 3000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    d1: { DB: { name: notes, migrations_dir: migrations } }
-`;
+const YAML = fleetYaml({
+  regions: ["eu"],
+  steps: [100],
+  gate: { probe_path: "/health", interval_ms: 30, bake_ms: 1500, min_samples: 2, failure_limit: 2, timeout_ms: 3000 },
+  workers: [WORKER],
+  perWorker: { [WORKER]: { d1: { DB: { name: "notes", migrations_dir: "migrations" } } } },
+});
 const SOURCE = `
 export default {
   async fetch(req, env) {
@@ -44,15 +40,6 @@ export default {
   },
 };
 `;
-
-async function refusal(p: Promise<unknown>): Promise<CboError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!isCboError(e)) throw new Error(`expected a CboError, got ${String(e)}`);
-  return e;
-}
 
 describe("faults during a D1 restore", () => {
   let t: TestEdge;

@@ -5,24 +5,22 @@
 // the shipped checkpoint file, the audit export and the SQLite files' bytes are searched for each
 // value, as text, base64 and hex: none may appear. Failures report where and which secret (by
 // index), never the value.
-import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { DatabaseSync } from "node:sqlite";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as z from "zod";
 import type { CreatedTokenSchema } from "../src/contract/index.ts";
 import { call, type Answer } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
+import { startDaemonChild } from "./support/daemon-process.ts";
 import { UNREACHABLE_EDGE as EDGE } from "./support/daemon-rig.ts";
 
 type CreatedToken = z.infer<typeof CreatedTokenSchema>;
 
-const CHILD = fileURLToPath(new URL("./support/daemon-child.ts", import.meta.url));
 const NAMES = ["DB_PASSWORD", "STRIPE_KEY", "SIGNING_SEED", "WEBHOOK_SECRET", "OAUTH_CLIENT"];
 
 /** Unique values: v1 and v2 of each secret, and values only ever sent in refused requests. */
@@ -48,8 +46,8 @@ function leaks(where: string, haystack: string | Buffer): Array<[string, number]
 
 describe("planted secrets never leak from the daemon", () => {
   let dir: string;
-  let stderr = "";
-  let child: ReturnType<typeof spawn>;
+  let stderr: () => string;
+  let child: ChildProcess;
   let exited: Promise<number | null>;
   const responses: Array<{ label: string; answer: Answer }> = [];
   let readOnce: Answer | undefined;
@@ -57,27 +55,14 @@ describe("planted secrets never leak from the daemon", () => {
   beforeAll(async () => {
     dir = await makeTempDir("daemon-leak");
     writeFileSync(join(dir, "orchestrator.yaml"), "version: 1\ntargets:\n  - { name: eu, api: local }\n");
-    child = spawn(process.execPath, [CHILD], {
-      env: {
-        ...process.env,
-        CBO_MASTER_KEY: randomBytes(32).toString("base64"),
-        CBO_TEST_DAEMON: JSON.stringify({
-          dataDir: join(dir, "data"),
-          configFile: join(dir, "orchestrator.yaml"),
-          edge: EDGE,
-          checkpointEveryMs: 100,
-        }),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
-    const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the daemon did not start: ${stderr}`)), 30_000);
-      createInterface({ input: child.stdout! }).once("line", (l) => (clearTimeout(timer), resolve(l)));
-      void exited.then((code) => reject(new Error(`the daemon exited (${code}): ${stderr}`)));
-    });
-    const { url, adminTokenFile } = JSON.parse(line) as { url: string; adminTokenFile: string };
+    const started = await startDaemonChild(
+      { dataDir: join(dir, "data"), configFile: join(dir, "orchestrator.yaml"), edge: EDGE, checkpointEveryMs: 100 },
+      randomBytes(32).toString("base64"),
+      30_000,
+    );
+    ({ child, exited } = started);
+    const { url, adminTokenFile } = started;
+    stderr = started.stderr;
     const admin = readFileSync(adminTokenFile, "utf8").trim();
     const req = async <T = unknown>(label: string, method: string, path: string, opts: Parameters<typeof call>[3] = {}) => {
       const answer = await call<T>(url, method, path, opts);
@@ -174,7 +159,7 @@ describe("planted secrets never leak from the daemon", () => {
   it("no response, log line, audit entry, export or database byte holds a value", () => {
     const found: Array<[string, number]> = [];
     for (const r of responses) found.push(...leaks(`response ${r.label}`, r.answer.text));
-    found.push(...leaks("daemon stderr", stderr));
+    found.push(...leaks("daemon stderr", stderr()));
     const data = join(dir, "data");
     found.push(...leaks("audit-checkpoints.jsonl", readFileSync(join(data, "audit-checkpoints.jsonl"))));
     const db = new DatabaseSync(join(data, "orchestrator.sqlite"), { readOnly: true });
@@ -225,6 +210,6 @@ describe("planted secrets never leak from the daemon", () => {
         },
       }),
     ]);
-    expect(stderr).toMatch(/vault: new vault sealed/);
+    expect(stderr()).toMatch(/vault: new vault sealed/);
   });
 });

@@ -16,23 +16,18 @@ import { launchChromium, logIn, watchProblems } from "./support/browser-page.ts"
 import { startDaemonIn, bearerApi } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
+import { fleetYaml } from "./support/orchestrator.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard-d1/", import.meta.url));
 const REGIONS = ["eu", "us"];
-const SPEC = `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [100]
-  gate: { probe_path: /health, bake_ms: 50, min_samples: 2, interval_ms: 20 }
-workers:
-  - name: notes
-    main: notes.js
-    compatibility_date: "2025-01-01"
-    d1: { DB: { name: notes, migrations_dir: migrations } }
-`;
+const SPEC = fleetYaml({
+  regions: REGIONS,
+  waves: [["eu"], ["us"]],
+  steps: [100],
+  gate: { probe_path: "/health", bake_ms: 50, min_samples: 2, interval_ms: 20 },
+  workers: ["notes"],
+  perWorker: { notes: { d1: { DB: { name: "notes", migrations_dir: "migrations" } } } },
+});
 const NOTES = (tag: string) => `
 export default {
   async fetch(req, env) {

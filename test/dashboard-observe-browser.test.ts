@@ -15,6 +15,7 @@ import { launchChromium, logIn, watchProblems } from "./support/browser-page.ts"
 import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
+import { ALL_AT_ONCE, fleetYaml } from "./support/orchestrator.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/dashboard-observe/", import.meta.url));
 const REGIONS = ["eu", "us", "ap"];
@@ -27,19 +28,13 @@ const CODE = `export default {
   },
 };
 `;
-const SPEC = `version: 1
-targets:
-${REGIONS.map((r) => `  - { name: ${r}, api: local }`).join("\n")}
-rollout:
-  waves: [[eu, us, ap]]
-  steps: [100]
-  gate: { bake_ms: 100, min_samples: 2, interval_ms: 20 }
-workers:
-  - { name: shop, main: w.js }
-  - { name: ledger, main: w.js }
-logs:
-  workers: [shop]
-`;
+const SPEC = fleetYaml({
+  regions: REGIONS,
+  ...ALL_AT_ONCE,
+  workers: ["shop", "ledger"],
+  perWorker: { shop: { main: "w.js" }, ledger: { main: "w.js" } },
+  top: { logs: { workers: ["shop"] } },
+});
 
 describe("the dashboard's metrics page and live log view in Chromium", () => {
   let t: TestEdge;

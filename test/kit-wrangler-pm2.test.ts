@@ -10,7 +10,6 @@
 // and the master key and env file are made here as setup-vps.sh makes them.
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -20,19 +19,12 @@ import { generateKeyFile } from "../src/vault/index.ts";
 import { makeTempDir } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
 import { cboEnv, runCbo } from "./support/run-cbo.ts";
+import { freePort } from "./support/daemon-process.ts";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PM2 = join(ROOT, "node_modules", ".bin", "pm2");
 const PLANTED = `planted-${crypto.randomUUID()}`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 const API = `export default {
   async fetch(req, env) {

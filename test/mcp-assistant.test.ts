@@ -9,13 +9,11 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { LATEST_PROTOCOL_VERSION, type CallToolResult, type Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
+import type { Daemon } from "../src/daemon.ts";
 import { MCP_TOOLS } from "../src/mcp/server.ts";
-import { testMasterKey } from "./support/api-fixtures.ts";
+import { connectMcp, type McpSession, startMcpDaemon, texts } from "./support/mcp-client.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
 import { CBO_BIN, cboEnv } from "./support/run-cbo.ts";
@@ -26,39 +24,23 @@ const PLANTED = `planted-api-key-${randomBytes(12).toString("hex")}`;
 /** A config value under a key that names a secret: the daemon masks it in diffs, so must every answer. */
 const PLANTED_CONFIG = `planted-config-key-${randomBytes(12).toString("hex")}`;
 
-type Session = { client: Client; stderr: () => string; errors: Error[]; close(): Promise<void> };
-
 /** Everything any session showed the assistant or logged: scanned for secrets at the end. */
 const seen: string[] = [];
 
-async function connect(url: string, token: string, secretFiles?: string): Promise<Session> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CBO_BIN, "mcp", "--url", url, ...(secretFiles ? ["--secret-files", secretFiles] : [])],
-    env: cboEnv({ CBO_TOKEN: token }) as Record<string, string>,
-    stderr: "pipe",
-  });
-  let err = "";
-  transport.stderr?.on("data", (c: Buffer) => (err += c.toString("utf8")));
-  const client = new Client({ name: "assistant", version: "1.0.0" });
-  const errors: Error[] = [];
-  client.onerror = (e) => errors.push(e);
-  await client.connect(transport);
+/** A session whose stderr joins `seen` when it closes. */
+async function connect(url: string, token: string, secretFiles?: string): Promise<McpSession> {
+  const session = await connectMcp(url, token, "assistant", secretFiles ? { secretFiles } : {});
   return {
-    client,
-    stderr: () => err,
-    errors,
+    ...session,
     close: async () => {
-      await client.close();
-      seen.push(err);
+      await session.close();
+      seen.push(session.stderr());
     },
   };
 }
 
-const texts = (r: CallToolResult) => r.content.flatMap((c) => (c.type === "text" ? [c.text] : []));
-
 async function call(
-  s: Session,
+  s: McpSession,
   name: string,
   args: Record<string, unknown> = {},
   opts: { onprogress?: (p: Progress) => void; signal?: AbortSignal; timeout?: number; resetTimeoutOnProgress?: boolean } = {},
@@ -75,7 +57,7 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
   let daemon: Daemon;
   let agent: { id: string; token: string };
   let viewerToken: string;
-  let mcp: Session;
+  let mcp: McpSession;
   const daemonLog: string[] = [];
   const runtimes = () => localRuntimes(edgeInfo(t.edge), fleet.spec);
   const mint = async (name: string, role: string) => {
@@ -115,15 +97,7 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
       cfg: versionSource("c1"),
       timed: versionSource("t1"),
     });
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: fleet.file,
-      port: 0,
-      edge: t.edge,
-      masterKey: testMasterKey(),
-      log: (l: unknown) => daemonLog.push(typeof l === "string" ? l : JSON.stringify(l)),
-      monitorIntervalMs: 500,
-    });
+    daemon = await startMcpDaemon(dir, fleet.file, t.edge, (l: unknown) => daemonLog.push(typeof l === "string" ? l : JSON.stringify(l)));
     agent = await mint("clawdbot", "agent");
     viewerToken = (await mint("watcher", "viewer")).token;
     daemon.security.vault.put("API_KEY", PLANTED, { cas: 0, mode: "binding", by: "test" });

@@ -6,16 +6,14 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
+import type { Daemon } from "../src/daemon.ts";
 import { usageOf } from "../src/cli/usage/index.ts";
-import { testMasterKey } from "./support/api-fixtures.ts";
+import { connectMcp, type McpSession, startMcpDaemon, texts } from "./support/mcp-client.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, servedTags, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
-import { CBO_BIN, cboEnv, runCbo } from "./support/run-cbo.ts";
+import { runCbo } from "./support/run-cbo.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const GATE = { probe_path: "/", interval_ms: 50, timeout_ms: 1000, failure_limit: 3, max_error_rate: 0.05, bake_ms: 200, min_samples: 3 };
@@ -38,25 +36,7 @@ const TOOLS = [
 ];
 const MUTATING = ["config_publish", "d1_restore", "release", "release_control", "rollback", "secret_rotate"];
 
-type Session = { client: Client; stderr: () => string; close(): Promise<void> };
-
-/** The SDK's client spawning `cbo mcp` with `token` in CBO_TOKEN (never on the command line). */
-async function connect(url: string, token: string, secretFiles?: string): Promise<Session> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CBO_BIN, "mcp", "--url", url, ...(secretFiles ? ["--secret-files", secretFiles] : [])],
-    env: cboEnv({ CBO_TOKEN: token }) as Record<string, string>,
-    stderr: "pipe",
-  });
-  let err = "";
-  transport.stderr?.on("data", (c: Buffer) => (err += c.toString("utf8")));
-  const client = new Client({ name: "cbo-mcp-test", version: "1.0.0" });
-  await client.connect(transport);
-  return { client, stderr: () => err, close: () => client.close() };
-}
-
-const texts = (r: CallToolResult) => r.content.flatMap((c) => (c.type === "text" ? [c.text] : []));
-const call = async (s: Session, name: string, args: Record<string, unknown> = {}) =>
+const call = async (s: McpSession, name: string, args: Record<string, unknown> = {}) =>
   (await s.client.callTool({ name, arguments: args })) as CallToolResult;
 
 describe("cbo mcp (official SDK client over stdio) against a real daemon and local edge", () => {
@@ -65,7 +45,7 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
   let fleet: Fleet;
   let daemon: Daemon;
   let agent: { id: string; token: string };
-  let mcp: Session;
+  let mcp: McpSession;
   const versions: Record<string, Record<string, string>> = {};
   const port = (r: string) => t.edge.region(r).port;
   const rest = async <T = unknown>(method: string, path: string, token: string, body?: unknown) => {
@@ -84,15 +64,7 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
     fleet = await writeFleet(dir, fleetYaml({ workers: ["hello"], steps: [50, 100], waves: [["eu"], ["us", "ap"]], gate: GATE }), {
       hello: versionSource("v1"),
     });
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: fleet.file,
-      port: 0,
-      edge: t.edge,
-      masterKey: testMasterKey(),
-      log: () => {},
-      monitorIntervalMs: 500,
-    });
+    daemon = await startMcpDaemon(dir, fleet.file, t.edge);
     const created = await rest<{ id: string; token: string }>("POST", "/v1/tokens", daemon.initialAdminToken!, {
       name: "clawdbot",
       role: "agent",
@@ -111,7 +83,7 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
       );
     }
     mkdirSync(join(dir, "incoming"));
-    mcp = await connect(daemon.url, agent.token, join(dir, "incoming"));
+    mcp = await connectMcp(daemon.url, agent.token, undefined, { secretFiles: join(dir, "incoming") });
   });
 
   afterAll(async () => {
@@ -234,7 +206,7 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
       headers: { authorization: `Bearer ${daemon.initialAdminToken}`, "content-type": "application/json" },
       body: JSON.stringify({ name: "watcher", role: "viewer" }),
     }).then((x) => x.json() as Promise<{ token: string }>);
-    const watcher = await connect(daemon.url, viewer.token);
+    const watcher = await connectMcp(daemon.url, viewer.token);
     try {
       const refused = await call(watcher, "audit_search", { action: "rollback.*" });
       expect(refused.isError).toBe(true);

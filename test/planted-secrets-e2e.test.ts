@@ -25,6 +25,7 @@ import { descendants, psOutput } from "./support/processes.ts";
 import { relayWorkerSource } from "./support/relay-worker.ts";
 import { httpGet } from "./support/http.ts";
 import { runCbo, type CboRun } from "./support/run-cbo.ts";
+import { jurisdictionsFleetYaml } from "./support/orchestrator.ts";
 
 const sha = (v: string) => createHash("sha256").update(v).digest("hex");
 const plant = (tag: string) => `pl4nted-${tag}-${randomBytes(12).toString("hex")}`;
@@ -54,18 +55,7 @@ const WORKER = relayWorkerSource(
   "{ DB_PASSWORD: await sha(env.DB_PASSWORD), STRIPE_KEY: await sha(env.STRIPE_KEY), EU_SIGNING_SEED: await sha(env.EU_SIGNING_SEED) }",
 );
 
-const SPEC = `version: 1
-targets:
-  - { name: eu, api: local, jurisdiction: eu }
-  - { name: us, api: local, jurisdiction: us }
-rollout:
-  steps: [50, 100]
-  gate: { bake_ms: 100, min_samples: 2, interval_ms: 20 }
-workers:
-  - name: shop
-    main: shop.js
-    secrets: [${NAMES.join(", ")}]
-`;
+const SPEC = jurisdictionsFleetYaml("shop", NAMES);
 
 // Once with text log lines and once with JSON lines (--log-format json): the scan covers both.
 describe.each(["text", "json"] as const)(

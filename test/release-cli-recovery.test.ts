@@ -4,34 +4,23 @@
 // daemon is killed with SIGKILL while eu's 50% step runs and started again on the same data
 // directory only after longer than a follow used to wait (30 s). The CLI must wait for it and exit
 // with the outcome's code (rolled back: 1), whoever finished the release.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitForOutcome } from "../src/cli/exit-codes.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually } from "./support/http.ts";
 import { edgeInfo, fleetYaml, liveOf, localRuntimes, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
+import { freePort, startDaemonChild } from "./support/daemon-process.ts";
 import { runCbo, startCbo } from "./support/run-cbo.ts";
 
-const CHILD = fileURLToPath(new URL("./support/daemon-child.ts", import.meta.url));
 const REGIONS = ["eu", "us", "ap"];
 const GATE = { interval_ms: 50, bake_ms: 3000, min_samples: 5, failure_limit: 3, max_error_rate: 0.05, timeout_ms: 1000 };
 const WORKER = "kept";
 /** Longer than the 30 s the CLI's follow used to wait for a daemon that went away. */
 const AWAY_MS = 33_000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("cbo release after the daemon died and recovered the release", () => {
   let t: TestEdge;
@@ -44,24 +33,9 @@ describe("cbo release after the daemon died and recovered the release", () => {
   const data = () => join(dir, "data");
 
   async function startChild(): Promise<{ url: string }> {
-    let stderr = "";
-    const child = spawn(process.execPath, [CHILD], {
-      env: {
-        ...process.env,
-        CBO_MASTER_KEY: masterKey,
-        CBO_TEST_DAEMON: JSON.stringify({ dataDir: data(), configFile: fleet.file, edge: edgeInfo(t.edge), port }),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    daemon = child;
-    child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the daemon did not start: ${stderr}`)), 60_000);
-      createInterface({ input: child.stdout! }).once("line", (l) => (clearTimeout(timer), resolve(l)));
-      void exited.then((code) => reject(new Error(`the daemon exited (${code}): ${stderr}`)));
-    });
-    return JSON.parse(line) as { url: string };
+    const started = await startDaemonChild({ dataDir: data(), configFile: fleet.file, edge: edgeInfo(t.edge), port }, masterKey);
+    daemon = started.child;
+    return started;
   }
 
   beforeAll(async () => {

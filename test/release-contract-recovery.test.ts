@@ -5,36 +5,30 @@
 // holds back a file that changed or vanished, naming it and the command that finishes the job.
 // Real parts: the daemon in a child process (test/support/migration-child.ts), a real two-region
 // local edge, the restart through startDaemon on the same data directory (which recovers).
-import { mkdir, rm, writeFile, appendFile } from "node:fs/promises";
+import { rm, writeFile, appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon } from "../src/daemon.ts";
 import { d1Replay } from "../src/deploy/journal.ts";
 import { createStore, type Release } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
-import { releaseOnce } from "./support/seed-release.ts";
+import { seedMigratedFleet } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
-import { edgeInfo, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
+import { edgeInfo, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "migr";
 const ROWS = 40_000;
 
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [100]
-  gate: { probe_path: /, interval_ms: 30, bake_ms: 50, min_samples: 1, failure_limit: 2, timeout_ms: 2000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    d1: { DB: { name: migr, migrations_dir: migrations } }
-`;
+const YAML = fleetYaml({
+  regions: REGIONS,
+  waves: [["eu"], ["us"]],
+  steps: [100],
+  gate: { probe_path: "/", interval_ms: 30, bake_ms: 50, min_samples: 1, failure_limit: 2, timeout_ms: 2000 },
+  workers: [WORKER],
+  perWorker: { [WORKER]: { d1: { DB: { name: "migr", migrations_dir: "migrations" } } } },
+});
 
 const code = (tag: string) => `export default { fetch() { return new Response(${JSON.stringify(tag)}); } };`;
 
@@ -125,18 +119,8 @@ describe("recovery finishes a D1 contract phase a SIGKILL cut short", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("contract-recovery");
-    storeFile = join(dataDir(), "orchestrator.sqlite");
-    await mkdir(dataDir(), { recursive: true });
-    await mkdir(join(dir, "migrations"), { recursive: true });
-    await writeFile(
-      join(dir, "migrations", "000_init.sql"),
-      "CREATE TABLE applied_log (name TEXT);\nINSERT INTO applied_log (name) VALUES ('000_init.sql');\n",
-    );
-    fleet = await writeFleet(dir, YAML, { [WORKER]: code("seed") });
     info = edgeInfo(t.edge);
-    runtimes = localRuntimes(info, fleet.spec);
-    const r = await releaseOnce(storeFile, fleet.spec, runtimes, WORKER);
-    expect(r.status, r.reason ?? "").toBe("succeeded");
+    ({ fleet, runtimes, storeFile } = await seedMigratedFleet(dir, YAML, WORKER, code("seed"), info));
   }, 120_000);
   afterAll(async () => {
     await t?.dispose();

@@ -4,7 +4,6 @@
 // version at 100%, the one the release record says, for the reason it gives.
 import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
-import { startDaemon } from "../src/daemon.ts";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -13,7 +12,7 @@ import { replay } from "../src/deploy/index.ts";
 import type { ReleasePlan } from "../src/deploy/types.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { createStore } from "../src/store/index.ts";
-import { releaseOnce } from "./support/seed-release.ts";
+import { releaseOnce, restartDaemon } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import {
   edgeInfo,
@@ -121,14 +120,7 @@ describe("kill -9 during a release", () => {
         const wasUnfinished = store.releases.unfinished().some((r) => r.id === child.id);
         store.close();
         // Restarting the daemon is what recovers: startDaemon runs engine.recover() before serving.
-        const daemon = await startDaemon({
-          dataDir: join(dir, "data"),
-          configFile: fleet.file,
-          port: 0,
-          edge: t.edge,
-          log: () => {},
-          fallbackMasterKeyFile: join(dir, "data", "master.key"),
-        });
+        const daemon = await restartDaemon(dir, fleet.file, t.edge);
         await daemon.close();
         store = createStore(storeFile);
         if (wasUnfinished) recovered++;

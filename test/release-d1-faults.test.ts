@@ -16,7 +16,7 @@
 //      the region answers, and then journals the file applied, so the journal agrees.
 // Each file's SQL logs its own name into a table without a unique key, so "applied once" is read
 // from the database itself; the journal of every release must equal the d1_migrations table.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/cloudflare/index.ts";
@@ -28,28 +28,23 @@ import { createStore, type Release, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
-import { edgeInfo, liveOf } from "./support/orchestrator.ts";
+import { edgeInfo, liveOf, fleetYaml } from "./support/orchestrator.ts";
 import { schemaNeedingSource } from "./support/worker-source.ts";
 import { restoreSummary } from "../src/api/status-view.ts";
 import { restoreText } from "../src/cli/format-status.ts";
 import { createPaint } from "../src/cli/table.ts";
+import { writeInitMigration } from "./support/seed-release.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "faulty";
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [100]
-  gate: { probe_path: /health, interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    d1: { DB: { name: faulty, migrations_dir: migrations } }
-`;
+const YAML = fleetYaml({
+  regions: REGIONS,
+  waves: [["eu"], ["us"]],
+  steps: [100],
+  gate: { probe_path: "/health", interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 },
+  workers: [WORKER],
+  perWorker: { [WORKER]: { d1: { DB: { name: "faulty", migrations_dir: "migrations" } } } },
+});
 // The client's attempt timeout, and the latency that outlasts it (the answer is lost, the file
 // lands); the retry comes a fixed backoff later, well after the first attempt committed.
 const ATTEMPT_MS = 1_500;
@@ -112,11 +107,7 @@ describe("faults inside a D1 migration phase", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("d1-faults");
-    await mkdir(join(dir, "migrations"), { recursive: true });
-    await writeFile(
-      join(dir, "migrations", "000_init.sql"),
-      "CREATE TABLE applied_log (name TEXT);\nINSERT INTO applied_log (name) VALUES ('000_init.sql');\n",
-    );
+    await writeInitMigration(dir);
     files.push("000_init.sql");
     await writeFile(join(dir, `${WORKER}.js`), source("seed", files));
     const file = join(dir, "orchestrator.yaml");

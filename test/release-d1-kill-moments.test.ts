@@ -7,37 +7,30 @@
 // database's d1_migrations table; each file ran once (it logs itself into a table without a
 // unique key); no target serves code whose schema is missing; `cbo audit verify` passes; and a
 // release afterwards applies what is pending and succeeds.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon } from "../src/daemon.ts";
 import { d1Replay } from "../src/deploy/journal.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
-import { releaseOnce } from "./support/seed-release.ts";
+import { releaseOnce, seedMigratedFleet, restartDaemon } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
-import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
+import { edgeInfo, liveOf, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
 import { schemaNeedingSource } from "./support/worker-source.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "moments";
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [50, 100]
-  gate: { probe_path: /health, interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    d1: { DB: { name: moments, migrations_dir: migrations } }
-`;
+const YAML = fleetYaml({
+  regions: REGIONS,
+  waves: [["eu"], ["us"]],
+  steps: [50, 100],
+  gate: { probe_path: "/health", interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 },
+  workers: [WORKER],
+  perWorker: { [WORKER]: { d1: { DB: { name: "moments", migrations_dir: "migrations" } } } },
+});
 const source = schemaNeedingSource;
 const MOMENTS = [
   { kind: "d1.intent", target: "eu", why: "before the migration phase sends a file (bookmark journaled)" },
@@ -89,14 +82,7 @@ describe("kill -9 at exact moments of a release with D1 migrations", () => {
     }
   }
   async function restart(): Promise<void> {
-    const daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: fleet.file,
-      port: 0,
-      edge: t.edge,
-      log: () => {},
-      fallbackMasterKeyFile: join(dir, "data", "master.key"),
-    });
+    const daemon = await restartDaemon(dir, fleet.file, t.edge);
     for (const r of daemon.store.releases.unfinished()) await daemon.engine.wait(r.id);
     await daemon.close();
   }
@@ -117,17 +103,7 @@ describe("kill -9 at exact moments of a release with D1 migrations", () => {
     t = await startTestEdge({ regions: REGIONS });
     info = edgeInfo(t.edge);
     dir = await makeTempDir("d1-kill-moments");
-    storeFile = join(dir, "data", "orchestrator.sqlite");
-    await mkdir(join(dir, "data"), { recursive: true });
-    await mkdir(join(dir, "migrations"), { recursive: true });
-    await writeFile(
-      join(dir, "migrations", "000_init.sql"),
-      "CREATE TABLE applied_log (name TEXT);\nINSERT INTO applied_log (name) VALUES ('000_init.sql');\n",
-    );
-    fleet = await writeFleet(dir, YAML, { [WORKER]: source("seed", ["000_init.sql"]) });
-    runtimes = localRuntimes(info, fleet.spec);
-    const r = await releaseOnce(storeFile, fleet.spec, runtimes, WORKER);
-    expect(r.status, r.reason ?? "").toBe("succeeded");
+    ({ fleet, runtimes, storeFile } = await seedMigratedFleet(dir, YAML, WORKER, source("seed", ["000_init.sql"]), info));
   }, 120_000);
   afterAll(async () => {
     await t?.dispose();

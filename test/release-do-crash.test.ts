@@ -21,48 +21,22 @@ import type { TargetRuntime } from "../src/targets/types.ts";
 import { releaseOnce } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
-import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
+import { countingObjectsSource } from "./support/worker-source.ts";
+import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
 
 const REGIONS = ["eu", "us"];
 const WORKER = "counter";
-const yaml = (classes: Record<string, string>, migrations: unknown[]) => `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-rollout:
-  waves: [[eu], [us]]
-  steps: [100]
-  allow_non_gradual: true
-  gate: { probe_path: /health, interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    durable_objects: ${JSON.stringify(classes)}
-    migrations: ${JSON.stringify(migrations)}
-`;
-const CLASS = (name: string) => `
-export class ${name} extends DurableObject {
-  async increment() {
-    const n = (this.ctx.storage.kv.get("n") ?? 0) + 1;
-    this.ctx.storage.kv.put("n", n);
-    return n;
-  }
-}`;
-const source = (tag: string, classes: string[]) => `
-import { DurableObject } from "cloudflare:workers";
-${classes.map(CLASS).join("\n")}
-export default {
-  async fetch(req, env) {
-    const url = new URL(req.url);
-    if (url.pathname === "/health") return new Response("ok");
-    if (url.pathname === "/count") return Response.json({ v: ${JSON.stringify(tag)}, n: await env.COUNTER.get(env.COUNTER.idFromName("a")).increment() });
-    return Response.json({ v: ${JSON.stringify(tag)} });
-  },
-};
-`;
-
+const yaml = (classes: Record<string, string>, migrations: unknown[]) =>
+  fleetYaml({
+    regions: REGIONS,
+    waves: [["eu"], ["us"]],
+    steps: [100],
+    gate: { probe_path: "/health", interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 3000 },
+    rollout: { allow_non_gradual: true },
+    workers: [WORKER],
+    perWorker: { [WORKER]: { durable_objects: classes, migrations } },
+  });
 describe("kill -9 during a release that carries a Durable Object migration", () => {
   let t: TestEdge;
   let info: EdgeInfo;
@@ -104,7 +78,7 @@ describe("kill -9 during a release that carries a Durable Object migration", () 
       // Each case on its own script state: the seed deploys v1 (one class) to both regions.
       for (const region of REGIONS) await t.edge.setFault(region, null);
       const fleet: Fleet = await writeFleet(dir, yaml({ COUNTER: "Counter" }, [{ tag: "v1", new_sqlite_classes: ["Counter"] }]), {
-        [worker]: source(`v1-${moment.kind}`, ["Counter"]),
+        [worker]: countingObjectsSource(`v1-${moment.kind}`, ["Counter"]),
       });
       runtimes = localRuntimes(info, fleet.spec);
       const seed = await releaseOnce(storeFile, fleet.spec, runtimes, worker);
@@ -122,7 +96,7 @@ describe("kill -9 during a release that carries a Durable Object migration", () 
           { tag: "v2", new_sqlite_classes: ["Limiter"] },
         ]),
       );
-      await fleet.setSource(worker, source(`v2-${moment.kind}`, ["Counter", "Limiter"]));
+      await fleet.setSource(worker, countingObjectsSource(`v2-${moment.kind}`, ["Counter", "Limiter"]));
       const child = await runMigrationChild(info, fleet.file, storeFile, worker, { killAt: { kind: moment.kind, target: "eu" } });
       const exit = await child.exited;
       expect(exit.signal).toBe("SIGKILL");
@@ -175,7 +149,7 @@ describe("kill -9 during a release that carries a Durable Object migration", () 
     const dir = await tempDir("do-lost");
     const worker = "lost";
     const v1 = yaml({ COUNTER: "Counter" }, [{ tag: "v1", new_sqlite_classes: ["Counter"] }]).replaceAll(WORKER, worker);
-    const fleet = await writeFleet(dir, v1, { [worker]: source("v1", ["Counter"]) });
+    const fleet = await writeFleet(dir, v1, { [worker]: countingObjectsSource("v1", ["Counter"]) });
     // Attempts time out after 1.5 s; the edge answers the first PUT after 2 s (it lands), and the
     // retry comes 2.5 s later, when the script already carries the migration (and is refused).
     const lost = new Map(
@@ -213,7 +187,7 @@ describe("kill -9 during a release that carries a Durable Object migration", () 
       ]).replaceAll(WORKER, worker);
       await writeFile(fleet.file, v2);
       spec = resolveSpec(parseSpec(v2, fleet.file), fleet.file);
-      await fleet.setSource(worker, source("v2", ["Counter", "Limiter"]));
+      await fleet.setSource(worker, countingObjectsSource("v2", ["Counter", "Limiter"]));
       const eu = t.edge.region("eu");
       const journal = store.releases.journal.bind(store.releases);
       let injected = false;

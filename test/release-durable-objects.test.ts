@@ -10,12 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../src/config/load.ts";
 import { createEngine } from "../src/deploy/index.ts";
 import type { Engine } from "../src/deploy/types.ts";
-import { isCboError, type CboError } from "../src/kit/errors.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
+import { countingObjectsSource } from "./support/worker-source.ts";
 import { edgeInfo, liveOf, localRuntimes } from "./support/orchestrator.ts";
+import { refusal } from "./support/refusal.ts";
 
 const REGIONS = ["eu", "us", "ap"];
 const GATE = {
@@ -27,28 +28,6 @@ const GATE = {
   max_error_rate: 0.05,
   timeout_ms: 3000,
 };
-
-const CLASS = (name: string) => `
-export class ${name} extends DurableObject {
-  async increment() {
-    const n = (this.ctx.storage.kv.get("n") ?? 0) + 1;
-    this.ctx.storage.kv.put("n", n);
-    return n;
-  }
-}`;
-const SOURCE = (tag: string, classes: string[]) => `
-import { DurableObject } from "cloudflare:workers";
-${classes.map(CLASS).join("\n")}
-export default {
-  async fetch(req, env) {
-    const url = new URL(req.url);
-    if (url.pathname === "/health") return new Response("ok");
-    if (url.pathname === "/count") return Response.json({ v: ${JSON.stringify(tag)}, n: await env.COUNTER.get(env.COUNTER.idFromName("a")).increment() });
-    if (url.pathname === "/limit") return Response.json({ v: ${JSON.stringify(tag)}, n: await env.LIMITER.get(env.LIMITER.idFromName("a")).increment() });
-    return Response.json({ v: ${JSON.stringify(tag)} });
-  },
-};
-`;
 
 function specYaml(opts: { classes: Record<string, string>; migrations: unknown[]; allow?: boolean }): string {
   return [
@@ -68,15 +47,6 @@ function specYaml(opts: { classes: Record<string, string>; migrations: unknown[]
     `    durable_objects: ${JSON.stringify(opts.classes)}`,
     `    migrations: ${JSON.stringify(opts.migrations)}`,
   ].join("\n");
-}
-
-async function refusal(p: Promise<unknown>): Promise<CboError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!isCboError(e)) throw new Error(`expected a CboError, got ${String(e)}`);
-  return e;
 }
 
 describe("a release that adds a Durable Object class (three targets)", () => {
@@ -103,7 +73,7 @@ describe("a release that adds a Durable Object class (three targets)", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("do-release");
-    await setSpec(specYaml({ classes: { COUNTER: "Counter" }, migrations: V1 }), SOURCE("v1", ["Counter"]));
+    await setSpec(specYaml({ classes: { COUNTER: "Counter" }, migrations: V1 }), countingObjectsSource("v1", ["Counter"]));
     runtimes = localRuntimes(edgeInfo(t.edge), spec);
     store = createStore(join(dir, "state.db"));
     engine = createEngine({ store, spec: () => spec, targets: () => runtimes });
@@ -123,7 +93,10 @@ describe("a release that adds a Durable Object class (three targets)", () => {
   });
 
   it("is refused without the opt-in, before anything is recorded", { timeout: 60_000 }, async () => {
-    await setSpec(specYaml({ classes: { COUNTER: "Counter", LIMITER: "Limiter" }, migrations: V2 }), SOURCE("v2", ["Counter", "Limiter"]));
+    await setSpec(
+      specYaml({ classes: { COUNTER: "Counter", LIMITER: "Limiter" }, migrations: V2 }),
+      countingObjectsSource("v2", ["Counter", "Limiter"]),
+    );
     const p = await engine.plan("counter");
     expect(p.nonGradual).toMatchObject({ targets: ["eu", "us", "ap"], deletesClasses: [] });
     expect(p.waves).toEqual([["eu"], ["us"], ["ap"]]);
@@ -178,7 +151,7 @@ describe("a release that adds a Durable Object class (three targets)", () => {
 
   it("deleting a class needs its own confirmation, even with the rollout's opt-in", { timeout: 120_000 }, async () => {
     const V3 = [...V2, { tag: "v3", deleted_classes: ["Limiter"] }];
-    await setSpec(specYaml({ classes: { COUNTER: "Counter" }, migrations: V3, allow: true }), SOURCE("v3", ["Counter"]));
+    await setSpec(specYaml({ classes: { COUNTER: "Counter" }, migrations: V3, allow: true }), countingObjectsSource("v3", ["Counter"]));
     const e = await refusal(engine.release("counter"));
     expect(e.code).toBe("ERR_CONFIRMATION_REQUIRED");
     expect(e.message).toMatch(/deletes or renames Durable Object class\(es\) Limiter/);

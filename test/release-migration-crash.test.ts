@@ -13,19 +13,18 @@
 // Kills go on until 10 have landed inside a phase (one may land just after a short phase ended;
 // those are checked the same way). Each release adds two expand files (each inserting enough rows to take a while) and every third
 // also a contract file, so kills land between and inside files.
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon } from "../src/daemon.ts";
 import { replay } from "../src/deploy/index.ts";
 import { d1Replay } from "../src/deploy/journal.ts";
 import type { ReleasePlan } from "../src/deploy/types.ts";
 import { createStore, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
-import { releaseOnce } from "./support/seed-release.ts";
+import { seedMigratedFleet, restartDaemon } from "./support/seed-release.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
-import { edgeInfo, liveOf, localRuntimes, writeFleet, type EdgeInfo, type Fleet } from "./support/orchestrator.ts";
+import { edgeInfo, liveOf, type EdgeInfo, type Fleet, fleetYaml } from "./support/orchestrator.ts";
 import { runMigrationChild } from "./support/run-migration-child.ts";
 import { schemaNeedingSource } from "./support/worker-source.ts";
 
@@ -34,21 +33,14 @@ const WORKER = "migr";
 const KILLS = 10;
 const ROWS = 30_000;
 
-const YAML = `version: 1
-targets:
-  - { name: eu, api: local }
-  - { name: us, api: local }
-  - { name: ap, api: local }
-rollout:
-  waves: [[eu], [us, ap]]
-  steps: [100]
-  gate: { probe_path: /health, interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 2000 }
-workers:
-  - name: ${WORKER}
-    main: ${WORKER}.js
-    compatibility_date: "2025-01-01"
-    d1: { DB: { name: migr, migrations_dir: migrations } }
-`;
+const YAML = fleetYaml({
+  regions: REGIONS,
+  waves: [["eu"], ["us", "ap"]],
+  steps: [100],
+  gate: { probe_path: "/health", interval_ms: 30, bake_ms: 100, min_samples: 2, failure_limit: 2, timeout_ms: 2000 },
+  workers: [WORKER],
+  perWorker: { [WORKER]: { d1: { DB: { name: "migr", migrations_dir: "migrations" } } } },
+});
 
 const source = schemaNeedingSource;
 
@@ -95,18 +87,8 @@ describe("kill -9 inside D1 migration phases", () => {
   beforeAll(async () => {
     t = await startTestEdge({ regions: REGIONS });
     dir = await makeTempDir("migration-crash");
-    storeFile = join(dir, "data", "orchestrator.sqlite");
-    await mkdir(join(dir, "data"), { recursive: true });
-    await mkdir(join(dir, "migrations"), { recursive: true });
-    await writeFile(
-      join(dir, "migrations", "000_init.sql"),
-      "CREATE TABLE applied_log (name TEXT);\nINSERT INTO applied_log (name) VALUES ('000_init.sql');\n",
-    );
-    fleet = await writeFleet(dir, YAML, { [WORKER]: source("seed", ["000_init.sql"]) });
     info = edgeInfo(t.edge);
-    runtimes = localRuntimes(info, fleet.spec);
-    const r = await releaseOnce(storeFile, fleet.spec, runtimes, WORKER);
-    expect(r.status, r.reason ?? "").toBe("succeeded");
+    ({ fleet, runtimes, storeFile } = await seedMigratedFleet(dir, YAML, WORKER, source("seed", ["000_init.sql"]), info));
   }, 120_000);
   afterAll(async () => {
     await t?.dispose();
@@ -148,14 +130,7 @@ describe("kill -9 inside D1 migration phases", () => {
       const exit = await child.exited;
 
       // Restarting the daemon is what recovers: startDaemon runs engine.recover() before serving.
-      const daemon = await startDaemon({
-        dataDir: join(dir, "data"),
-        configFile: fleet.file,
-        port: 0,
-        edge: t.edge,
-        log: () => {},
-        fallbackMasterKeyFile: join(dir, "data", "master.key"),
-      });
+      const daemon = await restartDaemon(dir, fleet.file, t.edge);
       await daemon.close();
       const store = createStore(storeFile);
       try {

@@ -17,8 +17,9 @@ import { edgeInfo, fleetYaml, liveOf, localRuntimes, servedTags, versionSource, 
 import { runCbo } from "./support/run-cbo.ts";
 
 const REGIONS = ["eu", "us", "ap"];
-// Long enough a bake that the fault lands while the step's gate still runs.
-const GATE = { interval_ms: 50, bake_ms: 2500, min_samples: 5, failure_limit: 3, max_error_rate: 0.05, timeout_ms: 1000 };
+// Long enough a bake that the fault lands while the step's gate still runs: the fault is injected
+// as the step starts and fails the gate within failure_limit probes (~150 ms), well inside 1.2 s.
+const GATE = { interval_ms: 50, bake_ms: 1200, min_samples: 5, failure_limit: 3, max_error_rate: 0.05, timeout_ms: 1000 };
 const CHROMIUM = "/usr/bin/chromium";
 
 type TargetStatus = {

@@ -19,6 +19,7 @@ import { startDaemonIn } from "./support/daemon-rig.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { relayWorkerSource } from "./support/relay-worker.ts";
 import { httpGet } from "./support/http.ts";
+import { jurisdictionsFleetYaml } from "./support/orchestrator.ts";
 
 const sha = (v: string) => createHash("sha256").update(v).digest("hex");
 const VALUES = {
@@ -32,18 +33,7 @@ const WORKER = relayWorkerSource(
   "{ GLOBAL_KEY: await sha(env.GLOBAL_KEY), EU_KEY: await sha(env.EU_KEY), RELAY_TOKEN: env.RELAY_TOKEN ?? null, pins: env.CBO_SECRET_VERSIONS ?? null }",
 );
 
-const SPEC = `version: 1
-targets:
-  - { name: eu, api: local, jurisdiction: eu }
-  - { name: us, api: local, jurisdiction: us }
-rollout:
-  steps: [50, 100]
-  gate: { bake_ms: 100, min_samples: 2, interval_ms: 20 }
-workers:
-  - name: vaulted
-    main: vaulted.js
-    secrets: [GLOBAL_KEY, EU_KEY, RELAY_TOKEN, EU_RELAY]
-`;
+const SPEC = jurisdictionsFleetYaml("vaulted", ["GLOBAL_KEY", "EU_KEY", "RELAY_TOKEN", "EU_RELAY"]);
 
 describe("secret delivery through releases and the relay", () => {
   let t: TestEdge;

@@ -10,8 +10,8 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDaemon, type Daemon } from "../src/daemon.ts";
-import { testMasterKey } from "./support/api-fixtures.ts";
+import type { Daemon } from "../src/daemon.ts";
+import { startMcpDaemon } from "./support/mcp-client.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { fleetYaml, versionSource, writeFleet } from "./support/orchestrator.ts";
 
@@ -74,15 +74,7 @@ describe("the skill's shell commands, run with bash and curl against a real daem
       }).replace("  - { name: ap, api: local }\n", ""),
       { hello: versionSource("v1") },
     );
-    daemon = await startDaemon({
-      dataDir: join(dir, "data"),
-      configFile: fleet.file,
-      port: 0,
-      edge: t.edge,
-      masterKey: testMasterKey(),
-      log: () => {},
-      monitorIntervalMs: 500,
-    });
+    daemon = await startMcpDaemon(dir, fleet.file, t.edge);
     const res = await fetch(`${daemon.url}/v1/tokens`, {
       method: "POST",
       headers: { authorization: `Bearer ${daemon.initialAdminToken}`, "content-type": "application/json" },

@@ -81,32 +81,48 @@ export async function writeFleet(dir: string, yaml: string, sources: Record<stri
   return { dir, file, spec: resolveSpec(parseSpec(yaml, file), file), setSource };
 }
 
-/** orchestrator.yaml for the three test regions with one rollout for every worker. */
+/**
+ * orchestrator.yaml with one local target per region (the three test regions unless `regions`)
+ * and one rollout for every worker: the spec the release tests would otherwise write out again.
+ */
 export function fleetYaml(opts: {
   workers: string[];
-  steps: number[];
+  steps: Array<number | { pause: string }>;
   waves?: string[][];
   gate: Record<string, number | string>;
-  /** Extra keys per worker (vars, kv, rollout…), written as JSON flow values. */
+  regions?: string[];
+  /** Each target in the jurisdiction named as its region (eu, us), for the secret tests. */
+  jurisdictions?: boolean;
+  /** Extra rollout keys (allow_non_gradual, analysis…), written as JSON flow values. */
+  rollout?: Record<string, unknown>;
+  /** Extra keys per worker (vars, kv, d1, rollout…; `main` replaces `<name>.js`), written as JSON flow values. */
   perWorker?: Record<string, Record<string, unknown>>;
+  /** Every worker's compatibility_date; null writes none (the spec's default). */
+  compatibilityDate?: string | null;
+  /** Top-level keys after the workers (logs…), written as JSON flow values. */
+  top?: Record<string, unknown>;
 }): string {
+  const date = opts.compatibilityDate === undefined ? "2025-01-01" : opts.compatibilityDate;
   const lines = [
     "version: 1",
     "targets:",
-    "  - { name: eu, api: local }",
-    "  - { name: us, api: local }",
-    "  - { name: ap, api: local }",
+    ...(opts.regions ?? ["eu", "us", "ap"]).map((r) => `  - { name: ${r}, api: local${opts.jurisdictions ? `, jurisdiction: ${r}` : ""} }`),
     "rollout:",
     ...(opts.waves ? [`  waves: ${JSON.stringify(opts.waves)}`] : []),
     `  steps: ${JSON.stringify(opts.steps)}`,
     `  gate: ${JSON.stringify(opts.gate)}`,
+    ...Object.entries(opts.rollout ?? {}).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
     "workers:",
-    ...opts.workers.flatMap((w) => [
-      `  - name: ${w}`,
-      `    main: ${w}.js`,
-      '    compatibility_date: "2025-01-01"',
-      ...Object.entries(opts.perWorker?.[w] ?? {}).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
-    ]),
+    ...opts.workers.flatMap((w) => {
+      const { main = `${w}.js`, ...extra } = opts.perWorker?.[w] ?? {};
+      return [
+        `  - name: ${w}`,
+        `    main: ${String(main)}`,
+        ...(date === null ? [] : [`    compatibility_date: ${JSON.stringify(date)}`]),
+        ...Object.entries(extra).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
+      ];
+    }),
+    ...Object.entries(opts.top ?? {}).map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
   ];
   return lines.join("\n") + "\n";
 }
@@ -130,4 +146,25 @@ export async function servedTags(port: number, worker: string, n = 20): Promise<
     else tags.add((JSON.parse(r.body) as { v: string }).v);
   }
   return tags;
+}
+
+/** The rollout of the tests that release only to have something serving: every region at once, a short gate. */
+export const ALL_AT_ONCE = {
+  waves: [["eu", "us", "ap"]],
+  steps: [100],
+  gate: { bake_ms: 100, min_samples: 2, interval_ms: 20 },
+  compatibilityDate: null,
+};
+
+/** The secret suites' fleet: eu and us, each in its own jurisdiction, and one worker holding `secrets`. */
+export function jurisdictionsFleetYaml(worker: string, secrets: string[], gate: Record<string, number> = {}): string {
+  return fleetYaml({
+    regions: ["eu", "us"],
+    jurisdictions: true,
+    steps: [50, 100],
+    gate: { bake_ms: 100, min_samples: 2, interval_ms: 20, ...gate },
+    compatibilityDate: null,
+    workers: [worker],
+    perWorker: { [worker]: { secrets } },
+  });
 }

@@ -33,3 +33,34 @@ export default {
 };
 `;
 }
+
+/** A Durable Object class counting calls in its storage (`n`), under `name`. */
+const counterClass = (name: string) => `
+export class ${name} extends DurableObject {
+  async increment() {
+    const n = (this.ctx.storage.kv.get("n") ?? 0) + 1;
+    this.ctx.storage.kv.put("n", n);
+    return n;
+  }
+}`;
+
+/**
+ * A Worker exporting counting Durable Object `classes`: /health answers ok, /count and /limit
+ * increment the object "a" of binding COUNTER and LIMITER, every answer carries its tag. For the
+ * releases that add, keep or delete classes.
+ */
+export function countingObjectsSource(tag: string, classes: string[]): string {
+  return `
+import { DurableObject } from "cloudflare:workers";
+${classes.map(counterClass).join("\n")}
+export default {
+  async fetch(req, env) {
+    const url = new URL(req.url);
+    if (url.pathname === "/health") return new Response("ok");
+    if (url.pathname === "/count") return Response.json({ v: ${JSON.stringify(tag)}, n: await env.COUNTER.get(env.COUNTER.idFromName("a")).increment() });
+    if (url.pathname === "/limit") return Response.json({ v: ${JSON.stringify(tag)}, n: await env.LIMITER.get(env.LIMITER.idFromName("a")).increment() });
+    return Response.json({ v: ${JSON.stringify(tag)} });
+  },
+};
+`;
+}
