@@ -39,6 +39,9 @@ export type R2PutMeta = { httpMetadata: Record<string, string>; customMetadata: 
 
 type Row = Record<string, unknown>;
 
+/** The bucket settings the REST API stores as rule lists (api/r2-bucket-rules.ts validates them). */
+export type R2ConfigKind = "cors" | "lifecycle" | "lock";
+
 export type R2Upload = {
   upload_id: string;
   bucket_id: string;
@@ -187,11 +190,27 @@ export function createR2Store(db: EdgeDb, root: string) {
         .get(bucketId) as { n: number; p: number; m: number };
       return { objectCount: Number(r.n), payloadSize: Number(r.p), metadataSize: Number(r.m) };
     },
+    /** The bucket's stored rules of `kind`, or undefined when none were ever set (or they were deleted). */
+    getConfig(bucketId: string, kind: R2ConfigKind): unknown[] | undefined {
+      const r = db.prepare("SELECT rules FROM r2_bucket_config WHERE bucket_id = ? AND kind = ?").get(bucketId, kind) as
+        | { rules: string }
+        | undefined;
+      return r && (JSON.parse(r.rules) as unknown[]);
+    },
+    setConfig(bucketId: string, kind: R2ConfigKind, rules: unknown[]): void {
+      db.prepare(
+        "INSERT INTO r2_bucket_config (bucket_id, kind, rules) VALUES (?, ?, ?) ON CONFLICT (bucket_id, kind) DO UPDATE SET rules = excluded.rules",
+      ).run(bucketId, kind, JSON.stringify(rules));
+    },
+    deleteConfig(bucketId: string, kind: R2ConfigKind): void {
+      db.prepare("DELETE FROM r2_bucket_config WHERE bucket_id = ? AND kind = ?").run(bucketId, kind);
+    },
     deleteBucket(id: string): void {
       db.prepare("DELETE FROM r2_buckets WHERE id = ?").run(id);
       db.prepare("DELETE FROM r2_objects WHERE bucket_id = ?").run(id);
       db.prepare("DELETE FROM r2_parts WHERE upload_id IN (SELECT upload_id FROM r2_uploads WHERE bucket_id = ?)").run(id);
       db.prepare("DELETE FROM r2_uploads WHERE bucket_id = ?").run(id);
+      db.prepare("DELETE FROM r2_bucket_config WHERE bucket_id = ?").run(id);
       rmSync(dirOf(id), { recursive: true, force: true });
     },
 
