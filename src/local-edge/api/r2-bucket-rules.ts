@@ -11,20 +11,6 @@ export const CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"] as const;
 /** Cloudflare caps a bucket's lifecycle rules at 1000 (R2 limits); we apply it to every list. */
 const MAX_RULES = 1000;
 
-/**
- * R2's default lifecycle rule, what a bucket answers until its lifecycle is set. The R2 docs say
- * "Buckets have a default lifecycle rule to expire multipart uploads seven days after initiation";
- * this exact JSON (id, prefix "", maxAge in seconds) is unconfirmed against the real API.
- */
-export const DEFAULT_LIFECYCLE_RULES = [
-  {
-    id: "Default Multipart Abort Rule",
-    enabled: true,
-    conditions: { prefix: "" },
-    abortMultipartUploadsTransition: { condition: { maxAge: 604800, type: "Age" } },
-  },
-];
-
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 date such as 2026-12-31T00:00:00Z");
 const ruleId = z.string().min(1, "must be a non-empty string");
 const ageSeconds = z.number().int("must be a whole number of seconds").positive("must be a positive number of seconds");

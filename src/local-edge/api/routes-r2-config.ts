@@ -1,12 +1,14 @@
 // /accounts/:acct/r2/buckets/:bucket/{cors,lifecycle,lock}: a bucket's rule lists, as
 // `wrangler r2 bucket cors|lifecycle|lock …` read and write them (always the whole list; wrangler's
-// add and remove are a GET and a PUT). Stored and served only: the rules' effects (CORS headers on
-// a public bucket, lifecycle expiry, lock retention) are not emulated.
+// add and remove are a GET and a PUT). Stored and served; of their effects only lifecycle's abort
+// of incomplete multipart uploads is carried out (state/r2-lifecycle.ts), not CORS headers (no
+// public buckets here), object expiry, storage-class transitions or lock retention.
 import { Hono, type Context } from "hono";
 import type { R2ConfigKind, R2Store } from "../state/r2.ts";
 import { ok } from "./envelope.ts";
 import { readJson } from "./json-body.ts";
-import { DEFAULT_LIFECYCLE_RULES, parseBucketRules } from "./r2-bucket-rules.ts";
+import { DEFAULT_LIFECYCLE_RULES } from "../state/r2-lifecycle.ts";
+import { parseBucketRules } from "./r2-bucket-rules.ts";
 import { bucketLookup } from "./routes-r2.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
 

@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { hexId } from "../../kit/ids.ts";
 import type { EdgeDb } from "./db.ts";
+import { DEFAULT_LIFECYCLE_RULES, uploadLifetimeMs } from "./r2-lifecycle.ts";
 import { ensurePrivateDir } from "../../config/private-fs.ts";
 
 export type R2Bucket = {
@@ -57,8 +58,6 @@ export class R2UploadError extends Error {}
 
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
-/** R2 aborts an incomplete multipart upload 7 days after it was created (its default lifecycle rule). */
-export const UPLOAD_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
 function toObject(r: Row): R2ObjectRow {
   return {
@@ -375,19 +374,37 @@ export function createR2Store(db: EdgeDb, root: string) {
     },
 
     /**
-     * At the edge's start, when nothing streams: uploads past R2's 7 days are aborted, and files no
-     * object or part names (a part or put cut off by a kill while it streamed) are removed, so
-     * neither stays on disk for good. Answers how many of each went.
+     * At the edge's start, when nothing streams: uploads older than their bucket's lifecycle lets
+     * them stay open (R2's default rule: 7 days) are aborted, and files no object or part names (a
+     * part or put cut off by a kill while it streamed) are removed, so neither stays on disk for
+     * good. Answers how many of each went.
      */
     sweep(now = Date.now()): { uploads: number; files: number } {
-      const old = db
-        .prepare("SELECT upload_id, bucket_id, key FROM r2_uploads WHERE created_ms < ?")
-        .all(now - UPLOAD_LIFETIME_MS) as Array<{
-        upload_id: string;
-        bucket_id: string;
-        key: string;
-      }>;
-      for (const u of old) this.abortUpload({ ...u, http_metadata: {}, custom_metadata: {}, storage_class: "" });
+      const lifecycles = new Map<string, unknown[]>();
+      const lifecycleOf = (bucketId: string) => {
+        if (!lifecycles.has(bucketId)) lifecycles.set(bucketId, this.getConfig(bucketId, "lifecycle") ?? DEFAULT_LIFECYCLE_RULES);
+        return lifecycles.get(bucketId)!;
+      };
+      const old = (
+        db.prepare("SELECT upload_id, bucket_id, key, created_ms FROM r2_uploads").all() as Array<{
+          upload_id: string;
+          bucket_id: string;
+          key: string;
+          created_ms: number;
+        }>
+      ).filter((u) => {
+        const lifetime = uploadLifetimeMs(lifecycleOf(u.bucket_id), u.key);
+        return lifetime !== undefined && Number(u.created_ms) < now - lifetime;
+      });
+      for (const u of old)
+        this.abortUpload({
+          upload_id: u.upload_id,
+          bucket_id: u.bucket_id,
+          key: u.key,
+          http_metadata: {},
+          custom_metadata: {},
+          storage_class: "",
+        });
       const named = new Set<string>();
       for (const r of db
         .prepare(
