@@ -1,7 +1,8 @@
 // Real wrangler's `r2 bucket cors|lifecycle|lock` against the local edge: each command as a user
 // runs it, its output, and what the edge then stores (read back over the REST API), per
-// jurisdiction; the rules survive an edge restart and go with their bucket. Then the API itself
-// with malformed rule lists: a 400 in Cloudflare's envelope naming the field, nothing stored.
+// jurisdiction (and the same with wrangler 4.86); the rules survive an edge restart and go with
+// their bucket. Then the API itself with malformed rule lists: a 400 in Cloudflare's envelope
+// naming the field, nothing stored.
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -321,4 +322,23 @@ describe("wrangler r2 bucket cors / lifecycle / lock against the local edge", ()
     expect(await rules("assets", "lock")).toEqual([]);
     expect(await rules("assets", "cors", "eu")).toHaveLength(1);
   }, 90_000);
+  it("wrangler 4.86 drives the same routes", async () => {
+    const old = await createWranglerProject(path.join(t.dataDir, "proj-4.86"), t.edge, t.region.accountId, { wrangler: "4.86" });
+    await old.writeConfig({ name: "cfg-old", main: "src/index.js", compatibility_date: "2025-01-01" });
+    await old.writeSource("export default { fetch() { return new Response('ok'); } };");
+    await old.ok(["r2", "bucket", "create", "older"]);
+    await old.writeFile("cors.json", JSON.stringify(CORS));
+    await old.ok(["r2", "bucket", "cors", "set", "older", "--file", "cors.json", "--force"]);
+    expect((await old.ok(["r2", "bucket", "cors", "list", "older"])).stdout).toMatch(/allowed_methods:\s+GET, PUT/);
+    await old.ok(["r2", "bucket", "lifecycle", "add", "older", "expire-all", "--expire-days", "3", "--force"]);
+    expect((await old.ok(["r2", "bucket", "lifecycle", "list", "older"])).stdout).toContain("Expire objects after 3 days");
+    await old.ok(["r2", "bucket", "lock", "add", "older", "hold", "--retention-days", "1", "--force"]);
+    expect((await old.ok(["r2", "bucket", "lock", "list", "older"])).stdout).toContain("after 1 day");
+    expect(await rules("older", "cors")).toEqual(CORS.rules);
+    expect((await rules("older", "lifecycle")).map((r) => (r as { id: string }).id)).toEqual([
+      "Default Multipart Abort Rule",
+      "expire-all",
+    ]);
+    expect(await rules("older", "lock")).toEqual([{ id: "hold", enabled: true, condition: { type: "Age", maxAgeSeconds: 86400 } }]);
+  }, 60_000);
 });
