@@ -19,6 +19,7 @@ import { referencesRoutes } from "./routes-references.ts";
 import { accountRoutes, identityRoutes } from "./routes-account.ts";
 import { createD1Transfers, d1Routes, d1TransferRoutes } from "./routes-d1.ts";
 import { r2Routes } from "./routes-r2.ts";
+import { r2ConfigRoutes } from "./routes-r2-config.ts";
 import { queueRoutes } from "./routes-queues.ts";
 import { cronRoutes } from "./routes-crons.ts";
 import type { D1Store } from "../state/d1.ts";
@@ -196,6 +197,7 @@ export function createApiApp(deps: ApiDeps) {
     app.route("/", d1TransferRoutes(transfers));
     app.route("/client/v4/accounts/:acct", d1Routes(deps.data, transfers));
     app.route("/client/v4/accounts/:acct", r2Routes(deps.data));
+    app.route("/client/v4/accounts/:acct", r2ConfigRoutes(deps.data));
     app.route(
       "/client/v4/accounts/:acct",
       queueRoutes({ queues: deps.data.queues, scripts: deps.scripts, changed: deps.data.queuesChanged }),

@@ -104,7 +104,7 @@ export const CF_CODES = {
   R2_INVALID_BUCKET_NAME: 10005,
   /** (real) R2 BucketConflict: the name is taken. */
   R2_BUCKET_EXISTS: 10073,
-  /** (ours) R2 request invalid (storage class, location hint, object key). */
+  /** (ours) R2 request invalid (storage class, location hint, object key, a CORS/lifecycle/lock rule list). */
   R2_BAD_REQUEST: 10040,
   /** (ours) queue not found. */
   QUEUE_NOT_FOUND: 11000,

@@ -34,9 +34,11 @@ export function bucketJson(b: R2Bucket) {
   };
 }
 
-export function r2Routes(deps: { r2: R2Store }) {
-  const { r2 } = deps;
-  const app = new Hono<EdgeEnv>();
+/**
+ * The request's jurisdiction (the cf-r2-jurisdiction header, "default" when absent) and its
+ * :bucket there, or R2's NoSuchBucket; shared by every route under /r2/buckets/:bucket.
+ */
+export function bucketLookup(r2: R2Store) {
   const jurisdiction = (c: Context<EdgeEnv>) => {
     const j = (c.req.header("cf-r2-jurisdiction") ?? "default").toLowerCase();
     if (!JURISDICTIONS.includes(j)) throw bad(`cf-r2-jurisdiction must be one of eu, fedramp (or absent), not "${j}".`);
@@ -53,6 +55,13 @@ export function r2Routes(deps: { r2: R2Store }) {
       );
     return b;
   };
+  return { jurisdiction, bucket };
+}
+
+export function r2Routes(deps: { r2: R2Store }) {
+  const { r2 } = deps;
+  const app = new Hono<EdgeEnv>();
+  const { jurisdiction, bucket } = bucketLookup(r2);
 
   app.post("/r2/buckets", async (c) => {
     const body = (await readJson(c)) as { name?: unknown; storageClass?: unknown; locationHint?: unknown };

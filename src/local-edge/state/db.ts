@@ -146,6 +146,13 @@ const MIGRATIONS: string[] = [
     etag TEXT NOT NULL, PRIMARY KEY (upload_id, part_number)
   );
   `,
+  // 6: R2 bucket configuration as the REST API keeps it (CORS, lifecycle and lock rules, as JSON):
+  // one row per bucket and kind; no lifecycle row means R2's default rule (state/r2.ts)
+  `
+  CREATE TABLE r2_bucket_config (
+    bucket_id TEXT NOT NULL, kind TEXT NOT NULL, rules TEXT NOT NULL, PRIMARY KEY (bucket_id, kind)
+  );
+  `,
 ];
 
 export type EdgeDb = DatabaseSync;

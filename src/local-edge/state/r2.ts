@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { hexId } from "../../kit/ids.ts";
 import type { EdgeDb } from "./db.ts";
+import { DEFAULT_LIFECYCLE_RULES, uploadLifetimeMs } from "./r2-lifecycle.ts";
 import { ensurePrivateDir } from "../../config/private-fs.ts";
 
 export type R2Bucket = {
@@ -39,6 +40,9 @@ export type R2PutMeta = { httpMetadata: Record<string, string>; customMetadata: 
 
 type Row = Record<string, unknown>;
 
+/** The bucket settings the REST API stores as rule lists (api/r2-bucket-rules.ts validates them). */
+export type R2ConfigKind = "cors" | "lifecycle" | "lock";
+
 export type R2Upload = {
   upload_id: string;
   bucket_id: string;
@@ -54,8 +58,6 @@ export class R2UploadError extends Error {}
 
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
-/** R2 aborts an incomplete multipart upload 7 days after it was created (its default lifecycle rule). */
-export const UPLOAD_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
 function toObject(r: Row): R2ObjectRow {
   return {
@@ -187,11 +189,27 @@ export function createR2Store(db: EdgeDb, root: string) {
         .get(bucketId) as { n: number; p: number; m: number };
       return { objectCount: Number(r.n), payloadSize: Number(r.p), metadataSize: Number(r.m) };
     },
+    /** The bucket's stored rules of `kind`, or undefined when none were ever set (or they were deleted). */
+    getConfig(bucketId: string, kind: R2ConfigKind): unknown[] | undefined {
+      const r = db.prepare("SELECT rules FROM r2_bucket_config WHERE bucket_id = ? AND kind = ?").get(bucketId, kind) as
+        | { rules: string }
+        | undefined;
+      return r && (JSON.parse(r.rules) as unknown[]);
+    },
+    setConfig(bucketId: string, kind: R2ConfigKind, rules: unknown[]): void {
+      db.prepare(
+        "INSERT INTO r2_bucket_config (bucket_id, kind, rules) VALUES (?, ?, ?) ON CONFLICT (bucket_id, kind) DO UPDATE SET rules = excluded.rules",
+      ).run(bucketId, kind, JSON.stringify(rules));
+    },
+    deleteConfig(bucketId: string, kind: R2ConfigKind): void {
+      db.prepare("DELETE FROM r2_bucket_config WHERE bucket_id = ? AND kind = ?").run(bucketId, kind);
+    },
     deleteBucket(id: string): void {
       db.prepare("DELETE FROM r2_buckets WHERE id = ?").run(id);
       db.prepare("DELETE FROM r2_objects WHERE bucket_id = ?").run(id);
       db.prepare("DELETE FROM r2_parts WHERE upload_id IN (SELECT upload_id FROM r2_uploads WHERE bucket_id = ?)").run(id);
       db.prepare("DELETE FROM r2_uploads WHERE bucket_id = ?").run(id);
+      db.prepare("DELETE FROM r2_bucket_config WHERE bucket_id = ?").run(id);
       rmSync(dirOf(id), { recursive: true, force: true });
     },
 
@@ -356,19 +374,37 @@ export function createR2Store(db: EdgeDb, root: string) {
     },
 
     /**
-     * At the edge's start, when nothing streams: uploads past R2's 7 days are aborted, and files no
-     * object or part names (a part or put cut off by a kill while it streamed) are removed, so
-     * neither stays on disk for good. Answers how many of each went.
+     * At the edge's start, when nothing streams: uploads older than their bucket's lifecycle lets
+     * them stay open (R2's default rule: 7 days) are aborted, and files no object or part names (a
+     * part or put cut off by a kill while it streamed) are removed, so neither stays on disk for
+     * good. Answers how many of each went.
      */
     sweep(now = Date.now()): { uploads: number; files: number } {
-      const old = db
-        .prepare("SELECT upload_id, bucket_id, key FROM r2_uploads WHERE created_ms < ?")
-        .all(now - UPLOAD_LIFETIME_MS) as Array<{
-        upload_id: string;
-        bucket_id: string;
-        key: string;
-      }>;
-      for (const u of old) this.abortUpload({ ...u, http_metadata: {}, custom_metadata: {}, storage_class: "" });
+      const lifecycles = new Map<string, unknown[]>();
+      const lifecycleOf = (bucketId: string) => {
+        if (!lifecycles.has(bucketId)) lifecycles.set(bucketId, this.getConfig(bucketId, "lifecycle") ?? DEFAULT_LIFECYCLE_RULES);
+        return lifecycles.get(bucketId)!;
+      };
+      const old = (
+        db.prepare("SELECT upload_id, bucket_id, key, created_ms FROM r2_uploads").all() as Array<{
+          upload_id: string;
+          bucket_id: string;
+          key: string;
+          created_ms: number;
+        }>
+      ).filter((u) => {
+        const lifetime = uploadLifetimeMs(lifecycleOf(u.bucket_id), u.key);
+        return lifetime !== undefined && Number(u.created_ms) < now - lifetime;
+      });
+      for (const u of old)
+        this.abortUpload({
+          upload_id: u.upload_id,
+          bucket_id: u.bucket_id,
+          key: u.key,
+          http_metadata: {},
+          custom_metadata: {},
+          storage_class: "",
+        });
       const named = new Set<string>();
       for (const r of db
         .prepare(
