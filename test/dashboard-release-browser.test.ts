@@ -124,7 +124,7 @@ describe("the dashboard's release controls and canary chart in Chromium", () => 
     // On a narrow window the list's short cells keep their words whole ("release", "succeeded"),
     // rather than giving the reason column the width and breaking them letter by letter.
     await page.locator(".releases-list table tbody tr").first().waitFor();
-    await page.setViewportSize({ width: 560, height: 1000 });
+    await page.setViewportSize({ width: 640, height: 1000 });
     type Cell = { textContent: string | null };
     type Dom = {
       document: {
