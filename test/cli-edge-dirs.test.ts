@@ -2,7 +2,7 @@
 // real local edge kept where `cbo up --data DIR` keeps it (DIR/edge), named by --data DIR or by
 // --edge DIR/edge; the old meaning (--data naming the edge's own directory) still works, with a
 // warning. The fault is read back from the edge's admin API.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,6 +59,55 @@ describe("which directory cbo edge fault talks to", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error ERR_NOT_FOUND: No local edge found in ${join(dir, "nothing", "edge")}.`);
     expect(r.stderr).toMatch(/hint: .*--edge DIR/);
+  });
+
+  // A file of the edge's directory cut off (a kill -9 or a full disk as it was written) or emptied:
+  // named as damaged, not "no edge found", with what to do, and never taken (an empty token would
+  // let an empty X-Auth-Key header into the edge's API).
+  describe("a damaged edge.json or token", () => {
+    const edgeJson = JSON.stringify({
+      apiUrl: "http://127.0.0.1:9/client/v4",
+      adminUrl: "http://127.0.0.1:9/__edge",
+      pid: 999_999_999,
+      regions: [{ name: "eu", accountId: "a".repeat(32), port: 10, publicUrl: "http://localhost:10/" }],
+    });
+    const damagedDir = (name: string, files: { "edge.json"?: string; token?: string }) => {
+      const d = join(dir, name);
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+      for (const [f, text] of Object.entries(files)) writeFileSync(join(d, f), text, { mode: 0o600 });
+      return d;
+    };
+    const oneError = (r: { code: number | null; stdout: string; stderr: string }) => {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      return r.stderr.split("\n")[0];
+    };
+
+    it("cbo daemon --edge DIR with edge.json cut off: the file named, how to rewrite it", async () => {
+      const d = damagedDir("cut-json", { "edge.json": edgeJson.slice(0, 40), token: `cbo_edge_${"0".repeat(40)}\n` });
+      const r = await runCbo(["daemon", "--edge", d, "--data", join(dir, "cut-json-data"), "--port", "0"], { cwd: dir });
+      expect(oneError(r)).toBe(`error ERR_VALIDATION: The local edge's file ${join(d, "edge.json")} is damaged (not JSON).`);
+      expect(r.stderr).toContain(`hint: start the edge again on ${d} (\`npx cbo edge --edge ${d}\``);
+      expect(existsSync(join(dir, "cut-json-data"))).toBe(false);
+    });
+
+    it("cbo daemon --edge DIR and cbo edge fault with an empty token: refused, the file named", async () => {
+      const d = damagedDir("empty-token", { "edge.json": edgeJson, token: "" });
+      const want = `error ERR_VALIDATION: The local edge's file ${join(d, "token")} is damaged (empty).`;
+      const daemon = await runCbo(["daemon", "--edge", d, "--data", join(dir, "empty-token-data"), "--port", "0"], { cwd: dir });
+      expect(oneError(daemon)).toBe(want);
+      expect(daemon.stderr).toMatch(/hint: stop the edge, remove .*token and start the edge again \(it writes a new token\)/);
+      const fault = await runCbo(["edge", "fault", "eu", "outage", "--edge", d], { cwd: dir });
+      expect(oneError(fault)).toBe(want);
+    });
+
+    it("cbo edge on a directory whose token is empty refuses to start, before it opens or writes anything", async () => {
+      const d = damagedDir("edge-empty-token", { token: "\n" });
+      const r = await runCbo(["edge", "--edge", d, "--port", "0", "--regions", "eu"], { cwd: dir });
+      expect(oneError(r)).toBe(`error ERR_VALIDATION: The local edge's file ${join(d, "token")} is damaged (empty).`);
+      expect(readdirSync(d).sort()).toEqual(["token", "workerd"]);
+      expect(readFileSync(join(d, "token"), "utf8")).toBe("\n");
+    });
   });
 
   it("cbo daemon on a local target with no edge running says how to run one, and leaves no data directory", async () => {
