@@ -101,13 +101,17 @@ describe("which directory cbo edge fault talks to", () => {
       expect(oneError(fault)).toBe(want);
     });
 
-    it("cbo edge on a directory whose token is empty refuses to start, before it opens or writes anything", async () => {
-      const d = damagedDir("edge-empty-token", { token: "\n" });
-      const r = await runCbo(["edge", "--edge", d, "--port", "0", "--regions", "eu"], { cwd: dir });
-      expect(oneError(r)).toBe(`error ERR_VALIDATION: The local edge's file ${join(d, "token")} is damaged (empty).`);
-      expect(readdirSync(d).sort()).toEqual(["token", "workerd"]);
-      expect(readFileSync(join(d, "token"), "utf8")).toBe("\n");
-    });
+    for (const [what, text, why] of [
+      ["empty", "\n", "empty"],
+      ["cut off", "cbo_edge_3f\n", "11 characters; the edge's token has at least 16"],
+    ] as const)
+      it(`cbo edge on a directory whose token is ${what} refuses to start, before it opens or writes anything`, async () => {
+        const d = damagedDir(`edge-token-${what.replace(" ", "-")}`, { token: text });
+        const r = await runCbo(["edge", "--edge", d, "--port", "0", "--regions", "eu"], { cwd: dir });
+        expect(oneError(r)).toBe(`error ERR_VALIDATION: The local edge's file ${join(d, "token")} is damaged (${why}).`);
+        expect(readdirSync(d).sort()).toEqual(["token", "workerd"]);
+        expect(readFileSync(join(d, "token"), "utf8")).toBe(text);
+      });
   });
 
   it("cbo daemon on a local target with no edge running says how to run one, and leaves no data directory", async () => {

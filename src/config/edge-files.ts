@@ -3,11 +3,11 @@
 // Read by the edge itself (the token), and by `cbo daemon --edge DIR` and `cbo edge fault|trigger`.
 // A damaged one is named as such: it is not "no edge here", and an empty token must never be
 // taken, since the edge compares a presented token with it and an empty header would match.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { removeDeadTemps, tempOf } from "./dead-temps.ts";
+import { writePrivateFileWhole } from "./private-fs.ts";
 
 /** The scoped tokens' minimum too (local-edge/api/app.ts): shorter is not a token the edge made. */
 export const EDGE_TOKEN_MIN_CHARS = 16;
@@ -15,7 +15,8 @@ const TOKEN_SHAPE = /^[\x21-\x7e]+$/;
 
 const EdgeFileSchema = z.looseObject({
   apiUrl: z.string().min(1),
-  adminUrl: z.string().min(1),
+  /** Older edges' files, and stand-ins, may lack it: only `cbo edge fault|trigger` need it. */
+  adminUrl: z.string().min(1).optional(),
   regions: z.array(z.looseObject({ name: z.string(), accountId: z.string(), port: z.number().int(), publicUrl: z.string() })),
 });
 export type EdgeFile = z.infer<typeof EdgeFileSchema>;
@@ -23,15 +24,19 @@ export type EdgeFile = z.infer<typeof EdgeFileSchema>;
 const damaged = (file: string, why: string, hint: string) =>
   new CboError("ERR_VALIDATION", `The local edge's file ${file} is damaged (${why}).`, { details: { file }, hint });
 
-/** The token in `<dir>/token`, refused with ERR_VALIDATION naming the file when it is empty or not a token. */
-export function readEdgeToken(dir: string): string {
+/**
+ * The token in `<dir>/token`, refused with ERR_VALIDATION naming the file when it is empty, not one
+ * printable word, or shorter than `minChars` (the edge itself asks for EDGE_TOKEN_MIN_CHARS: it
+ * made the token; a client of it takes any non-empty one).
+ */
+export function readEdgeToken(dir: string, minChars = 1): string {
   const file = join(dir, "token");
   const token = readFileSync(file, "utf8").trim();
   const why =
     token === ""
       ? "empty"
-      : token.length < EDGE_TOKEN_MIN_CHARS
-        ? `${token.length} characters; the edge's token has at least ${EDGE_TOKEN_MIN_CHARS}`
+      : token.length < minChars
+        ? `${token.length} characters; the edge's token has at least ${minChars}`
         : !TOKEN_SHAPE.test(token)
           ? "not one printable word"
           : undefined;
@@ -43,18 +48,9 @@ export function readEdgeToken(dir: string): string {
   );
 }
 
-/** Writes a new token to `<dir>/token`, whole or not at all (a working copy renamed over it). */
+/** Writes a new token to `<dir>/token`, whole or not at all. */
 export function writeEdgeToken(dir: string, token: string): void {
-  const file = join(dir, "token");
-  removeDeadTemps(file);
-  const tmp = tempOf(file);
-  try {
-    writeFileSync(tmp, token + "\n", { mode: 0o600, flush: true });
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writePrivateFileWhole(join(dir, "token"), token + "\n");
 }
 
 /** The running edge's edge.json and token in `dir`: ERR_NOT_FOUND when it holds no edge, ERR_VALIDATION naming a damaged file. */

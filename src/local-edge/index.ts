@@ -7,7 +7,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { CboError } from "../kit/errors.ts";
 import { hexId } from "../kit/ids.ts";
 import { ensurePrivateDir, tighten, writePrivateFile } from "../config/private-fs.ts";
-import { readEdgeToken, writeEdgeToken } from "../config/edge-files.ts";
+import { EDGE_TOKEN_MIN_CHARS, readEdgeToken, writeEdgeToken } from "../config/edge-files.ts";
 import { openEdgeDb } from "./state/db.ts";
 import { createAccountStore } from "./state/accounts.ts";
 import { createScriptStore } from "./state/scripts.ts";
@@ -53,7 +53,7 @@ function loadOrCreateToken(dataDir: string): string {
     tighten(file, 0o600);
     // An empty or cut-off token (a disk that filled as it was written, a hand edit) is refused:
     // taken, it would let an empty X-Auth-Key header in.
-    return readEdgeToken(dataDir);
+    return readEdgeToken(dataDir, EDGE_TOKEN_MIN_CHARS);
   }
   const token = `cbo_edge_${hexId(20)}`;
   writeEdgeToken(dataDir, token);

@@ -129,6 +129,10 @@ function runningEdge(dataDir: string): { adminUrl: string; token: string } {
     dataDir,
     "Start one with `cbo edge` (or `cbo up`), or name its directory with --edge DIR (or the data directory of `cbo up --data DIR` with --data DIR).",
   );
+  if (adminUrl === undefined)
+    throw new CboError("ERR_VALIDATION", `The local edge's file ${join(dataDir, "edge.json")} is damaged (no adminUrl).`, {
+      hint: `start the edge again on ${dataDir} (\`cbo edge --edge ${dataDir}\`, or \`cbo up\`), which rewrites it`,
+    });
   return { adminUrl, token };
 }
 
