@@ -133,6 +133,37 @@ describe("a data directory that has held state", () => {
   });
 });
 
+// The admin token is shown once: a first start that stores it but cannot write <data>/admin-token
+// (a full disk, a kill -9 at that moment) must not keep the token, or every later start finds a
+// token in the store and issues none, and nobody holds one. The file is written through a working
+// copy, <file>.tmp-<pid> (this process's pid: the daemon runs in it); a directory in its place
+// makes that write fail at that exact moment, as ENOSPC would.
+describe("a first start that cannot write the admin token file", () => {
+  it("keeps no token; the next start issues one, written to the file, that the daemon takes", async () => {
+    const data = join(dir, "token-unwritten");
+    generateKeyFile(join(data, "master.key"));
+    const workingCopy = join(data, `admin-token.tmp-${process.pid}`);
+    mkdirSync(workingCopy);
+    const r = await failure(start(data));
+    expect(r.code).not.toBe("started");
+    expect(r).toMatchObject({
+      code: "ERR_IO",
+      message: expect.stringContaining(`The admin token file ${join(data, "admin-token")} could not`),
+    });
+    expect(r.hint).toMatch(/start the daemon again: it issues the admin token then/);
+    expect(existsSync(join(data, "admin-token"))).toBe(false);
+    rmSync(workingCopy, { recursive: true });
+    const d = await start(data);
+    try {
+      expect(d.initialAdminToken).toMatch(/^cbo_admin_/);
+      expect(readFileSync(join(data, "admin-token"), "utf8")).toBe(`${d.initialAdminToken}\n`);
+      expect((await call(d.url, "GET", "/v1/tokens", { token: d.initialAdminToken! })).status).toBe(200);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
 describe("a damaged database", () => {
   it("pages overwritten in the middle of the file: ERR_STORE_CORRUPT with the way back, not an audit error", async () => {
     const data = await usedDataDir("damaged");
