@@ -33,6 +33,7 @@ import { listArchives, restoreBackup, RESTORE_MARKER } from "../src/backup/index
 import { generateKeyFile, masterKeyFromFile } from "../src/vault/index.ts";
 import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
+import { CBO_BIN, cboEnv } from "./support/run-cbo.ts";
 
 let dir: string;
 const start = (dataDir: string, more: Partial<DaemonOptions> = {}) =>
@@ -161,6 +162,27 @@ describe("a first start that cannot write the admin token file", () => {
     } finally {
       await d.close();
     }
+  });
+});
+
+// A kill -9 (or the power going) as a checkpoint line is appended to audit-checkpoints.jsonl leaves
+// it cut off, without its newline. The next start's append ran on from it, so the new checkpoint was
+// unreadable too and `cbo audit verify` failed on that file for good.
+describe("a checkpoint file whose last line was cut off", () => {
+  it("the next start appends on a line of its own; cbo audit verify passes", async () => {
+    const data = await usedDataDir("cut-checkpoint");
+    const file = join(data, "audit-checkpoints.jsonl");
+    const lines = readFileSync(file, "utf8").split("\n").filter(Boolean).length;
+    truncateSync(file, statSync(file).size - 40);
+    const d = await start(data);
+    await d.close();
+    const after = readFileSync(file, "utf8");
+    expect(after.endsWith("\n")).toBe(true);
+    // The cut line is gone, put back whole from the database, and the stop signed one more.
+    expect(after.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(lines + 1);
+    const verify = spawnSync(process.execPath, [CBO_BIN, "audit", "verify", "--data", data], { encoding: "utf8" });
+    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).not.toMatch(/cannot be read/);
   });
 });
 
