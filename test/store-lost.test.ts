@@ -180,7 +180,7 @@ describe("a checkpoint file whose last line was cut off", () => {
     expect(after.endsWith("\n")).toBe(true);
     // The cut line is gone, put back whole from the database, and the stop signed one more.
     expect(after.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(lines + 1);
-    const verify = spawnSync(process.execPath, [CBO_BIN, "audit", "verify", "--data", data], { encoding: "utf8" });
+    const verify = spawnSync(process.execPath, [CBO_BIN, "audit", "verify", "--data", data], { encoding: "utf8", env: cboEnv() });
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).not.toMatch(/cannot be read/);
   });
