@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { runCbo } from "./support/run-cbo.ts";
+import { openEdgeDb } from "../src/local-edge/state/db.ts";
 
 describe("which directory cbo edge fault talks to", () => {
   let dir: string;
@@ -111,6 +112,38 @@ describe("which directory cbo edge fault talks to", () => {
         expect(oneError(r)).toBe(`error ERR_VALIDATION: The local edge's file ${join(d, "token")} is damaged (${why}).`);
         expect(readdirSync(d).sort()).toEqual(["token", "workerd"]);
         expect(readFileSync(join(d, "token"), "utf8")).toBe(text);
+      });
+
+    // edge.sqlite cut off (a disk fault) or emptied: refused with the file named and left as it
+    // was, never a new empty edge over the old one's directory. The cut-off one is a real edge
+    // state file (the edge's own schema) cut to its first pages.
+    const goodToken = `cbo_edge_${"0".repeat(40)}\n`;
+    const cutOff = () => {
+      const scratch = join(dir, "whole-edge-db");
+      openEdgeDb(scratch).close();
+      return readFileSync(join(scratch, "edge.sqlite")).subarray(0, 8192);
+    };
+    for (const [what, bytes, code, says] of [
+      ["cut off", cutOff, "ERR_STORE_CORRUPT", /is damaged \(database disk image is malformed\); nothing was changed\.$/],
+      [
+        "empty",
+        () => Buffer.alloc(0),
+        "ERR_STORE_LOST",
+        /is empty, but .* has held a running edge \(edge\.json\).*so the edge refuses to start\.$/,
+      ],
+    ] as const)
+      it(`cbo edge on a directory whose edge.sqlite is ${what}: ${code}, the file left as it was`, async () => {
+        const d = damagedDir(`edge-db-${what.replace(" ", "-")}`, { "edge.json": edgeJson, token: goodToken });
+        const content = bytes();
+        writeFileSync(join(d, "edge.sqlite"), content, { mode: 0o600 });
+        const r = await runCbo(["edge", "--edge", d, "--port", "0", "--regions", "eu"], { cwd: dir });
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        const first = r.stderr.split("\n")[0]!;
+        expect(first.startsWith(`error ${code}: The local edge's state ${join(d, "edge.sqlite")} `), first).toBe(true);
+        expect(first).toMatch(says);
+        expect(r.stderr).toMatch(/\nhint: Put back a copy of /);
+        expect(readFileSync(join(d, "edge.sqlite")).equals(content)).toBe(true);
       });
   });
 
