@@ -10,7 +10,7 @@ import { basename, join, resolve } from "node:path";
 import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
 import { resolveBackupSchedule, type BackupFlags, type BackupSchedule } from "./config/backup.ts";
-import { ensurePrivateDir, tighten, writePrivateFile, writePrivateFileWhole } from "./config/private-fs.ts";
+import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
 import { createStore, type Store } from "./store/index.ts";
 import { classifyStorageError } from "./store/storage-errors.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
@@ -664,7 +664,7 @@ function budgetRegistry(given: DaemonOptions["cloudflareBudget"], setting: strin
 /** The first start's admin token, whole in its 0600 file; a failed write named (ERR_DISK_FULL, else ERR_IO). */
 function writeAdminTokenFile(file: string, token: string): void {
   try {
-    writePrivateFileWhole(file, token + "\n");
+    writePrivateFile(file, token + "\n");
   } catch (e) {
     throw (
       classifyStorageError(e, { path: file, neededBytes: 64 * 1024 }) ??

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { writePrivateFileWhole } from "./private-fs.ts";
+import { writePrivateFile } from "./private-fs.ts";
 
 /** The scoped tokens' minimum too (local-edge/api/app.ts): shorter is not a token the edge made. */
 export const EDGE_TOKEN_MIN_CHARS = 16;
@@ -50,7 +50,7 @@ export function readEdgeToken(dir: string, minChars = 1): string {
 
 /** Writes a new token to `<dir>/token`, whole or not at all. */
 export function writeEdgeToken(dir: string, token: string): void {
-  writePrivateFileWhole(join(dir, "token"), token + "\n");
+  writePrivateFile(join(dir, "token"), token + "\n");
 }
 
 /** The running edge's edge.json and token in `dir`: ERR_NOT_FOUND when it holds no edge, ERR_VALIDATION naming a damaged file. */

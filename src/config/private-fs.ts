@@ -30,18 +30,12 @@ export function ensurePrivateFile(file: string): void {
   closeSync(openSync(file, "a", 0o600));
 }
 
-/** Writes `file` as 0600 (a file that existed wider is tightened first). */
-export function writePrivateFile(file: string, content: string): void {
-  if (existsSync(file)) tighten(file, 0o600);
-  writeFileSync(file, content, { mode: 0o600 });
-}
-
 /**
  * Writes `file` as 0600, whole or not at all: a working copy (flushed) renamed over it, so a full
- * disk or a kill -9 mid-write leaves the old file (or none), never a cut-off one. For files read
- * back as one value: tokens.
+ * disk or a kill -9 mid-write leaves the old file (or none), never a cut-off one. Every file written
+ * this way is read back as one value (tokens, edge.json, daemon.json, the public key document).
  */
-export function writePrivateFileWhole(file: string, content: string): void {
+export function writePrivateFile(file: string, content: string): void {
   removeDeadTemps(file);
   const tmp = tempOf(file);
   try {
