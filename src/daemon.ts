@@ -352,7 +352,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       configVersions: (worker, target) => {
         const desired = store.configs.latest(spec.tenant, worker)?.version;
         const given = store.configs.targets(spec.tenant, worker).find((x) => x.target === target);
-        return { ...(desired ? { desired } : {}), ...(given?.applied_at && given.version === desired ? { applied: given.version } : {}) };
+        return {
+          ...(desired ? { desired } : {}),
+          ...(given?.applied_at && given.version === desired ? { applied: given.version } : {}),
+          written: given?.version ?? null,
+        };
       },
     });
 
