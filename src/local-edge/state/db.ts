@@ -212,7 +212,7 @@ function refuseLostEdgeDb(dataDir: string, file: string): void {
     `The local edge's state ${file} is ${state}, but ${dataDir} has held a running edge (edge.json); starting would give a new, empty edge (every Worker, KV value and D1 database gone, new account ids), so the edge refuses to start.`,
     {
       details: { path: file, state },
-      hint: `Put back a copy of ${file} if you have one. To start afresh on purpose, remove ${join(dataDir, "edge.json")} (or use a new --edge DIR), then restart the daemon on it and release each Worker again.`,
+      hint: `Put back a copy of ${file} if you have one. To start afresh on purpose, remove ${join(dataDir, "edge.json")}: the edge then starts empty, so restart the daemon on it and release each Worker again (\`cbo up\` does both).`,
     },
   );
 }
