@@ -88,7 +88,7 @@ describe("which directory cbo edge fault talks to", () => {
       const d = damagedDir("cut-json", { "edge.json": edgeJson.slice(0, 40), token: `cbo_edge_${"0".repeat(40)}\n` });
       const r = await runCbo(["daemon", "--edge", d, "--data", join(dir, "cut-json-data"), "--port", "0"], { cwd: dir });
       expect(oneError(r)).toBe(`error ERR_VALIDATION: The local edge's file ${join(d, "edge.json")} is damaged (not JSON).`);
-      expect(r.stderr).toContain(`hint: start the edge again on ${d} (\`npx cbo edge --edge ${d}\``);
+      expect(r.stderr).toContain(`hint: restart the edge on ${d} (stop it if it still runs, then \`npx cbo edge --edge ${d}\``);
       expect(existsSync(join(dir, "cut-json-data"))).toBe(false);
     });
 

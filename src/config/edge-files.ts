@@ -57,7 +57,7 @@ export function writeEdgeToken(dir: string, token: string): void {
 export function readEdgeDir(dir: string, notFoundHint: string): EdgeFile & { token: string } {
   const file = join(dir, "edge.json");
   if (!existsSync(file)) throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dir}.`, { hint: notFoundHint });
-  const restart = `start the edge again on ${dir} (\`cbo edge --edge ${dir}\`, or \`cbo up\`), which rewrites it`;
+  const restart = `restart the edge on ${dir} (stop it if it still runs, then \`cbo edge --edge ${dir}\`, or \`cbo up\`): it rewrites the file as it starts`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, "utf8"));

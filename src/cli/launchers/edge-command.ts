@@ -131,7 +131,7 @@ function runningEdge(dataDir: string): { adminUrl: string; token: string } {
   );
   if (adminUrl === undefined)
     throw new CboError("ERR_VALIDATION", `The local edge's file ${join(dataDir, "edge.json")} is damaged (no adminUrl).`, {
-      hint: `start the edge again on ${dataDir} (\`cbo edge --edge ${dataDir}\`, or \`cbo up\`), which rewrites it`,
+      hint: `restart the edge on ${dataDir} (stop it if it still runs, then \`cbo edge --edge ${dataDir}\`, or \`cbo up\`): it rewrites the file as it starts`,
     });
   return { adminUrl, token };
 }
