@@ -5,13 +5,14 @@
 // Start order: store -> master key -> vault, signing key, audit log (openSecurity) -> engine
 // (recovery is audited) -> monitor -> first admin token (audited) -> API -> checkpoint timer ->
 // backup schedule. close() stops them in reverse and signs a last checkpoint before the store closes.
-import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { transaction } from "./kit/transaction.ts";
 import { loadSpec, type ResolvedSpec } from "./config/load.ts";
 import { resolveBackupSchedule, type BackupFlags, type BackupSchedule } from "./config/backup.ts";
 import { ensurePrivateDir, tighten, writePrivateFile } from "./config/private-fs.ts";
 import { createStore, type Store } from "./store/index.ts";
+import { classifyStorageError } from "./store/storage-errors.ts";
 import { refuseLostStore } from "./store/lost-store.ts";
 import { refuseDataDirInUse } from "./store/in-use.ts";
 import { listArchives } from "./backup/retention.ts";
@@ -20,7 +21,7 @@ import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine } from "./deploy/types.ts";
 import { buildTarget, buildTargets, createReadReuseRegistry, type TargetRuntime } from "./targets/index.ts";
 import { createBudgetRegistry, parseBudgetSetting } from "./cloudflare/index.ts";
-import { isCboError } from "./kit/errors.ts";
+import { CboError, isCboError } from "./kit/errors.ts";
 import { createDriftChecker, createEngine, createEventMetrics, vaultSecretSource } from "./deploy/index.ts";
 import { createMonitor } from "./monitor/index.ts";
 import { specSource } from "./config/watch.ts";
@@ -351,7 +352,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       configVersions: (worker, target) => {
         const desired = store.configs.latest(spec.tenant, worker)?.version;
         const given = store.configs.targets(spec.tenant, worker).find((x) => x.target === target);
-        return { ...(desired ? { desired } : {}), ...(given?.applied_at && given.version === desired ? { applied: given.version } : {}) };
+        return {
+          ...(desired ? { desired } : {}),
+          ...(given?.applied_at && given.version === desired ? { applied: given.version } : {}),
+          written: given?.version ?? null,
+        };
       },
     });
 
@@ -369,10 +374,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           outcome: "ok",
           details: { name: row.name, role: row.role, scope: null, expiresAt: null },
         });
+        // Written before the transaction commits: a token that never reached its file (a full disk,
+        // a kill -9 here) is not kept, so the next start issues one again instead of none ever.
+        writeAdminTokenFile(adminTokenFile, token);
         return token;
       });
-      writeFileSync(adminTokenFile, initialAdminToken + "\n", { mode: 0o600 });
-      chmodSync(adminTokenFile, 0o600);
     }
 
     // Config sync (signed bundles to each target's KV); the agents' heartbeats are above.
@@ -657,4 +663,20 @@ function collectDaemonMetrics(
 function budgetRegistry(given: DaemonOptions["cloudflareBudget"], setting: string | undefined) {
   if (given) return createBudgetRegistry(given);
   return setting ? createBudgetRegistry(parseBudgetSetting(setting)) : undefined;
+}
+
+/** The first start's admin token, whole in its 0600 file; a failed write named (ERR_DISK_FULL, else ERR_IO). */
+function writeAdminTokenFile(file: string, token: string): void {
+  try {
+    writePrivateFile(file, token + "\n");
+  } catch (e) {
+    throw (
+      classifyStorageError(e, { path: file, neededBytes: 64 * 1024 }) ??
+      new CboError("ERR_IO", `The admin token file ${file} could not be written (${(e as Error).message}); no token was kept.`, {
+        details: { path: file },
+        hint: "Check the data directory's disk and permissions, then start the daemon again: it issues the admin token then.",
+        cause: e,
+      })
+    );
+  }
 }

@@ -253,6 +253,21 @@ describe("cbo audit verify (the binary, offline)", () => {
     const noKey = await verify(["--data", dir]);
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toMatch(/^error ERR_USAGE: No public key to check the checkpoint signatures with\.\nhint: pass --public-key/);
+    // Cut off (a kill -9 as the daemon rewrote it) or emptied: named, with where a good copy comes from.
+    const cut = cloneTo("cutkey");
+    const keyFile = join(cut, "orchestrator-key.json");
+    const cutOff = `error ERR_VALIDATION: Cannot read ${keyFile} as a public key document.`;
+    for (const [text, says] of [
+      [readFileSync(keyFile, "utf8").slice(0, 60), cutOff],
+      ["", cutOff],
+      ["{}", `error ERR_VALIDATION: ${keyFile} is not a public key document ({keyId, publicKey, jwk}).`],
+    ]) {
+      writeFileSync(keyFile, text!);
+      const r = await verify(["--data", cut]);
+      expect([r.code, r.stderr.split("\n")[0]]).toEqual([1, says]);
+      expect(r.stderr).toContain("hint: the daemon writes <data>/orchestrator-key.json again from its vault at every start");
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
     for (const r of [none, noKey]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

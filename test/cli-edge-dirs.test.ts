@@ -2,12 +2,13 @@
 // real local edge kept where `cbo up --data DIR` keeps it (DIR/edge), named by --data DIR or by
 // --edge DIR/edge; the old meaning (--data naming the edge's own directory) still works, with a
 // warning. The fault is read back from the edge's admin API.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { runCbo } from "./support/run-cbo.ts";
+import { openEdgeDb } from "../src/local-edge/state/db.ts";
 
 describe("which directory cbo edge fault talks to", () => {
   let dir: string;
@@ -59,6 +60,91 @@ describe("which directory cbo edge fault talks to", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error ERR_NOT_FOUND: No local edge found in ${join(dir, "nothing", "edge")}.`);
     expect(r.stderr).toMatch(/hint: .*--edge DIR/);
+  });
+
+  // A file of the edge's directory cut off (a kill -9 or a full disk as it was written) or emptied:
+  // named as damaged, not "no edge found", with what to do, and never taken (an empty token would
+  // let an empty X-Auth-Key header into the edge's API).
+  describe("a damaged edge.json or token", () => {
+    const edgeJson = JSON.stringify({
+      apiUrl: "http://127.0.0.1:9/client/v4",
+      adminUrl: "http://127.0.0.1:9/__edge",
+      pid: 999_999_999,
+      regions: [{ name: "eu", accountId: "a".repeat(32), port: 10, publicUrl: "http://localhost:10/" }],
+    });
+    const damagedDir = (name: string, files: { "edge.json"?: string; token?: string }) => {
+      const d = join(dir, name);
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+      for (const [f, text] of Object.entries(files)) writeFileSync(join(d, f), text, { mode: 0o600 });
+      return d;
+    };
+    const oneError = (r: { code: number | null; stdout: string; stderr: string }) => {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      return r.stderr.split("\n")[0];
+    };
+
+    it("cbo daemon --edge DIR with edge.json cut off: the file named, how to rewrite it", async () => {
+      const d = damagedDir("cut-json", { "edge.json": edgeJson.slice(0, 40), token: `cbo_edge_${"0".repeat(40)}\n` });
+      const r = await runCbo(["daemon", "--edge", d, "--data", join(dir, "cut-json-data"), "--port", "0"], { cwd: dir });
+      expect(oneError(r)).toBe(`error ERR_VALIDATION: The local edge's file ${join(d, "edge.json")} is damaged (not JSON).`);
+      expect(r.stderr).toContain(`hint: restart the edge on ${d} (stop it if it still runs, then \`npx cbo edge --edge ${d}\``);
+      expect(existsSync(join(dir, "cut-json-data"))).toBe(false);
+    });
+
+    it("cbo daemon --edge DIR and cbo edge fault with an empty token: refused, the file named", async () => {
+      const d = damagedDir("empty-token", { "edge.json": edgeJson, token: "" });
+      const want = `error ERR_VALIDATION: The local edge's file ${join(d, "token")} is damaged (empty).`;
+      const daemon = await runCbo(["daemon", "--edge", d, "--data", join(dir, "empty-token-data"), "--port", "0"], { cwd: dir });
+      expect(oneError(daemon)).toBe(want);
+      expect(daemon.stderr).toMatch(/hint: stop the edge, remove .*token and start the edge again \(it writes a new token\)/);
+      const fault = await runCbo(["edge", "fault", "eu", "outage", "--edge", d], { cwd: dir });
+      expect(oneError(fault)).toBe(want);
+    });
+
+    for (const [what, text, why] of [
+      ["empty", "\n", "empty"],
+      ["cut off", "cbo_edge_3f\n", "11 characters; the edge's token has at least 16"],
+    ] as const)
+      it(`cbo edge on a directory whose token is ${what} refuses to start, before it opens or writes anything`, async () => {
+        const d = damagedDir(`edge-token-${what.replace(" ", "-")}`, { token: text });
+        const r = await runCbo(["edge", "--edge", d, "--port", "0", "--regions", "eu"], { cwd: dir });
+        expect(oneError(r)).toBe(`error ERR_VALIDATION: The local edge's file ${join(d, "token")} is damaged (${why}).`);
+        expect(readdirSync(d).sort()).toEqual(["token", "workerd"]);
+        expect(readFileSync(join(d, "token"), "utf8")).toBe(text);
+      });
+
+    // edge.sqlite cut off (a disk fault) or emptied: refused with the file named and left as it
+    // was, never a new empty edge over the old one's directory. The cut-off one is a real edge
+    // state file (the edge's own schema) cut to its first pages.
+    const goodToken = `cbo_edge_${"0".repeat(40)}\n`;
+    const cutOff = () => {
+      const scratch = join(dir, "whole-edge-db");
+      openEdgeDb(scratch).close();
+      return readFileSync(join(scratch, "edge.sqlite")).subarray(0, 8192);
+    };
+    for (const [what, bytes, code, says] of [
+      ["cut off", cutOff, "ERR_STORE_CORRUPT", /is damaged \(database disk image is malformed\); nothing was changed\.$/],
+      [
+        "empty",
+        () => Buffer.alloc(0),
+        "ERR_STORE_LOST",
+        /is empty, but .* has held a running edge \(edge\.json\).*so the edge refuses to start\.$/,
+      ],
+    ] as const)
+      it(`cbo edge on a directory whose edge.sqlite is ${what}: ${code}, the file left as it was`, async () => {
+        const d = damagedDir(`edge-db-${what.replace(" ", "-")}`, { "edge.json": edgeJson, token: goodToken });
+        const content = bytes();
+        writeFileSync(join(d, "edge.sqlite"), content, { mode: 0o600 });
+        const r = await runCbo(["edge", "--edge", d, "--port", "0", "--regions", "eu"], { cwd: dir });
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        const first = r.stderr.split("\n")[0]!;
+        expect(first.startsWith(`error ${code}: The local edge's state ${join(d, "edge.sqlite")} `), first).toBe(true);
+        expect(first).toMatch(says);
+        expect(r.stderr).toMatch(/\nhint: Put back a copy of /);
+        expect(readFileSync(join(d, "edge.sqlite")).equals(content)).toBe(true);
+      });
   });
 
   it("cbo daemon on a local target with no edge running says how to run one, and leaves no data directory", async () => {

@@ -15,7 +15,7 @@ import { createCloudflareClient } from "../src/cloudflare/index.ts";
 import { parseSpec, resolveSpec, type ResolvedSpec } from "../src/config/load.ts";
 import { createEngine } from "../src/deploy/index.ts";
 import type { Engine } from "../src/deploy/types.ts";
-import type { CboError } from "../src/kit/errors.ts";
+import { CboError } from "../src/kit/errors.ts";
 import { createStore, type Release, type Store } from "../src/store/index.ts";
 import type { TargetRuntime } from "../src/targets/types.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -151,6 +151,31 @@ describe("faults during a D1 restore", () => {
     for (let i = 0; i < 100 && (await ids()).length !== 1; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await ids()).toEqual([1]);
     await runtime.client.restoreD1(dbId(), undo);
+    expect(await ids()).toEqual([1, 2]);
+  });
+
+  // A daemon killed while it waits for the restore's answer keeps only what it recorded before
+  // sending it: the route puts this bookmark on the audit record there, fail-closed.
+  it("the way back (the bookmark from before) is handed over before the restore is sent; refusing it sends nothing", {
+    timeout: 60_000,
+  }, async () => {
+    const refused = await refusal(
+      engine.restoreD1(
+        { binding: "DB", target: "eu", release: migrating.id },
+        {
+          beforeSending: () => {
+            throw new CboError("ERR_AUDIT_UNAVAILABLE", "no audit");
+          },
+        },
+      ),
+    );
+    expect(refused.code).toBe("ERR_AUDIT_UNAVAILABLE");
+    expect(await ids()).toEqual([1, 2]);
+    let handed: string | undefined;
+    await engine.restoreD1({ binding: "DB", target: "eu", release: migrating.id }, { beforeSending: (b) => void (handed = b) });
+    expect(await ids()).toEqual([1]);
+    // That bookmark alone brings row 2 back.
+    await runtime.client.restoreD1(dbId(), handed!);
     expect(await ids()).toEqual([1, 2]);
   });
 

@@ -134,6 +134,8 @@ describe("cbo d1 restore to a release's bookmark", () => {
     expect(await ids("us")).toEqual([1, 3]);
     const audit = d.security.audit.search({ action: "d1.restore", limit: 10 }).filter((e) => e.outcome === "ok");
     expect(audit.map((e) => e.details.stage)).toEqual(["requested", "restored"]);
+    // The way back is on the record before the restore is sent (a daemon killed mid-restore keeps it).
+    expect(audit[0]!.details.undoBookmark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-/);
     for (const e of audit) {
       expect(e.actor).toMatch(/^token:oncall:/);
       expect(e.target).toBe("d1:eu/DB");

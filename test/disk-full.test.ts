@@ -185,10 +185,12 @@ describe("a disk that fills under the daemon", () => {
     d = undefined;
     expect(walBytes()).toBeGreaterThan(1024 * 1024);
     const refused = await startDaemon(options()).then(
-      async (x) => (await x.close(), { code: "started", message: "", details: {} as Record<string, number> }),
-      (e: { code: string; message: string; details: Record<string, number> }) => e,
+      async (x) => (await x.close(), { code: "started", message: "", hint: "", details: {} as Record<string, number> }),
+      (e: { code: string; message: string; hint?: string; details: Record<string, number> }) => e,
     );
     expect(refused.code).toBe("ERR_DISK_FULL");
+    // A stopped daemon does not resume by itself: the hint says to start it again once there is room.
+    expect(refused.hint).toMatch(/^Free at least .* \(or raise the quota\), then retry; .* a stopped one starts again then\.$/);
     expect(refused.message).toMatch(/^The disk holding .* is full \(.* free, at least .* needed\); nothing was changed\.$/);
     const needed = refused.details.neededBytes!;
     expect(needed).toBeGreaterThanOrEqual(HEADROOM);

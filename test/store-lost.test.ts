@@ -33,6 +33,7 @@ import { listArchives, restoreBackup, RESTORE_MARKER } from "../src/backup/index
 import { generateKeyFile, masterKeyFromFile } from "../src/vault/index.ts";
 import { call } from "./support/api-fixtures.ts";
 import { makeTempDir } from "./support/edge.ts";
+import { CBO_BIN, cboEnv } from "./support/run-cbo.ts";
 
 let dir: string;
 const start = (dataDir: string, more: Partial<DaemonOptions> = {}) =>
@@ -130,6 +131,58 @@ describe("a data directory that has held state", () => {
     const again = await start(data);
     expect(again.initialAdminToken).toBeUndefined();
     await again.close();
+  });
+});
+
+// The admin token is shown once: a first start that stores it but cannot write <data>/admin-token
+// (a full disk, a kill -9 at that moment) must not keep the token, or every later start finds a
+// token in the store and issues none, and nobody holds one. The file is written through a working
+// copy, <file>.tmp-<pid> (this process's pid: the daemon runs in it); a directory in its place
+// makes that write fail at that exact moment, as ENOSPC would.
+describe("a first start that cannot write the admin token file", () => {
+  it("keeps no token; the next start issues one, written to the file, that the daemon takes", async () => {
+    const data = join(dir, "token-unwritten");
+    generateKeyFile(join(data, "master.key"));
+    const workingCopy = join(data, `admin-token.tmp-${process.pid}`);
+    mkdirSync(workingCopy);
+    const r = await failure(start(data));
+    expect(r.code).not.toBe("started");
+    expect(r).toMatchObject({
+      code: "ERR_IO",
+      message: expect.stringContaining(`The admin token file ${join(data, "admin-token")} could not`),
+    });
+    expect(r.hint).toMatch(/start the daemon again: it issues the admin token then/);
+    expect(existsSync(join(data, "admin-token"))).toBe(false);
+    rmSync(workingCopy, { recursive: true });
+    const d = await start(data);
+    try {
+      expect(d.initialAdminToken).toMatch(/^cbo_admin_/);
+      expect(readFileSync(join(data, "admin-token"), "utf8")).toBe(`${d.initialAdminToken}\n`);
+      expect((await call(d.url, "GET", "/v1/tokens", { token: d.initialAdminToken! })).status).toBe(200);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
+// A kill -9 (or the power going) as a checkpoint line is appended to audit-checkpoints.jsonl leaves
+// it cut off, without its newline. The next start's append ran on from it, so the new checkpoint was
+// unreadable too and `cbo audit verify` failed on that file for good.
+describe("a checkpoint file whose last line was cut off", () => {
+  it("the next start appends on a line of its own; cbo audit verify passes", async () => {
+    const data = await usedDataDir("cut-checkpoint");
+    const file = join(data, "audit-checkpoints.jsonl");
+    const lines = readFileSync(file, "utf8").split("\n").filter(Boolean).length;
+    truncateSync(file, statSync(file).size - 40);
+    const d = await start(data);
+    await d.close();
+    const after = readFileSync(file, "utf8");
+    expect(after.endsWith("\n")).toBe(true);
+    // The cut line is gone, put back whole from the database, and the stop signed one more.
+    expect(after.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(lines + 1);
+    const verify = spawnSync(process.execPath, [CBO_BIN, "audit", "verify", "--data", data], { encoding: "utf8", env: cboEnv() });
+    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).not.toMatch(/cannot be read/);
   });
 });
 

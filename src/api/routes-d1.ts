@@ -53,8 +53,19 @@ export function d1Routes(ctx: RouteContext): RouteDef[] {
           bookmark: preview.bookmark,
           minutesLost: preview.minutesLost,
         };
-        trail.record({ actor, action: "d1.restore", target, tenant, outcome: "ok", details: { stage: "requested", ...what } });
-        const done = await engine.restoreD1(req);
+        // Recorded (fail-closed) once the bookmark of the moment before is known, before the restore
+        // is sent: if the daemon dies waiting for the answer, the audit log still holds the way back.
+        const done = await engine.restoreD1(req, {
+          beforeSending: (undoBookmark) =>
+            trail.record({
+              actor,
+              action: "d1.restore",
+              target,
+              tenant,
+              outcome: "ok",
+              details: { stage: "requested", ...what, undoBookmark },
+            }),
+        });
         trail.note({
           actor,
           action: "d1.restore",

@@ -7,6 +7,7 @@ import { DAEMON_DOWN_HINT, discoverDaemon, type DaemonFlags } from "./discover.t
 import { asInvoked } from "./invocation.ts";
 import { nodeSocket } from "./node-socket.ts";
 import { startingError, upStarting } from "./starting.ts";
+import { goneDaemonError } from "./daemon-gone.ts";
 import { parseTraceparent } from "../kit/trace-context.ts";
 
 export { DAEMON_DOWN_HINT };
@@ -50,8 +51,11 @@ export function cliClient(o: { url: string; token: string | undefined; timeoutMs
   const dataDir = o.dataDir;
   return createDaemonClient({
     ...CLI_WORDS,
-    // Not answering because its `cbo up` is still starting it: said so, rather than "start it".
-    ...(dataDir === undefined ? {} : { downError: (_url: string, cause: unknown) => startingDown(dataDir, cause) }),
+    // Not answering because its `cbo up` is still starting it, or because it is gone: said so,
+    // rather than "start it with cbo up".
+    ...(dataDir === undefined
+      ? {}
+      : { downError: (url: string, cause: unknown) => startingDown(dataDir, cause) ?? goneDaemonError(dataDir, url, cause) }),
     url: o.url,
     token: o.token,
     socket: nodeSocket,

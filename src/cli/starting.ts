@@ -15,7 +15,7 @@ export type Starting = z.infer<typeof StartingSchema>;
 const fileOf = (dataDir: string) => join(dataDir, "starting.json");
 
 // Its own copy of config/process-alive.ts: the CLI's client layer may not import config.
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

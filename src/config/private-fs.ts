@@ -2,7 +2,8 @@
 // They hold the vault, tokens, per-Worker keys and binding secrets (what Cloudflare would hold for
 // the local edge's accounts). Modes given at creation are cut by the umask but never widened by
 // it; a file or directory left wider by an older version is tightened when it is opened again.
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { removeDeadTemps, tempOf } from "./dead-temps.ts";
 
 const ours = (uid: number) => typeof process.getuid !== "function" || uid === process.getuid();
 
@@ -29,8 +30,19 @@ export function ensurePrivateFile(file: string): void {
   closeSync(openSync(file, "a", 0o600));
 }
 
-/** Writes `file` as 0600 (a file that existed wider is tightened first). */
+/**
+ * Writes `file` as 0600, whole or not at all: a working copy (flushed) renamed over it, so a full
+ * disk or a kill -9 mid-write leaves the old file (or none), never a cut-off one. Every file written
+ * this way is read back as one value (tokens, edge.json, daemon.json, the public key document).
+ */
 export function writePrivateFile(file: string, content: string): void {
-  if (existsSync(file)) tighten(file, 0o600);
-  writeFileSync(file, content, { mode: 0o600 });
+  removeDeadTemps(file);
+  const tmp = tempOf(file);
+  try {
+    writeFileSync(tmp, content, { mode: 0o600, flush: true });
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

@@ -60,10 +60,17 @@ export function previewD1Restore(
   };
 }
 
-export async function restoreD1ToBookmark(runtime: TargetRuntime, preview: D1RestorePreview): Promise<D1RestoreResult> {
+export async function restoreD1ToBookmark(
+  runtime: TargetRuntime,
+  preview: D1RestorePreview,
+  beforeSending?: (undoBookmark: string) => void,
+): Promise<D1RestoreResult> {
   // The moment before, read first: if the restore's answer is lost (it is sent once, as a second
-  // restore would answer a previous_bookmark that undoes nothing), this is the way back.
+  // restore would answer a previous_bookmark that undoes nothing), this is the way back. The caller
+  // records it before the restore is sent (throwing there sends nothing): a daemon killed while it
+  // waits for the answer leaves that record as the only way back.
   const before = await runtime.client.getD1Bookmark(preview.databaseId);
+  beforeSending?.(before);
   try {
     const r = await runtime.client.restoreD1(preview.databaseId, preview.bookmark);
     return { ...preview, undoBookmark: r.previous_bookmark ?? before, restoredAt: new Date().toISOString() };

@@ -489,7 +489,7 @@ export function createEngine(deps: EngineDeps): Engine {
       return previewD1Restore(store, findWorker, req);
     },
 
-    async restoreD1(req) {
+    async restoreD1(req, opts = {}) {
       const preview = previewD1Restore(store, findWorker, req);
       const worker = findWorker(preview.worker);
       // Not under a running release: its migrations would race the restore.
@@ -499,7 +499,7 @@ export function createEngine(deps: EngineDeps): Engine {
       try {
         const runtime = runtimesFor(worker).get(req.target);
         if (!runtime) throw new CboError("ERR_NOT_FOUND", `Worker ${worker.name} has no target ${req.target}.`);
-        const done = await restoreD1ToBookmark(runtime, preview);
+        const done = await restoreD1ToBookmark(runtime, preview, opts.beforeSending);
         log.info(`${worker.name}: D1 ${preview.database} on ${req.target} restored to the bookmark before release ${preview.release}`);
         return done;
       } finally {

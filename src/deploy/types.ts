@@ -160,7 +160,13 @@ export type Engine = {
   /** What `cbo d1 restore` would do: the bookmark a release took before its migrations on a target, and the minutes of writes lost. */
   previewD1Restore(req: D1RestoreRequest): D1RestorePreview;
   /** Restores that bookmark (explicit, never automatic; refused while the worker has a release running). */
-  restoreD1(req: D1RestoreRequest): Promise<D1RestoreResult>;
+  restoreD1(
+    req: D1RestoreRequest,
+    opts?: {
+      /** Called with the bookmark of the moment before (the way back) just before the restore is sent; throwing sends nothing. */
+      beforeSending?: (undoBookmark: string) => void;
+    },
+  ): Promise<D1RestoreResult>;
   /** Resolves when the release is in a terminal status. */
   wait(releaseId: string): Promise<Release>;
   /**

@@ -1,12 +1,13 @@
 // startLocalEdge: the embedded Cloudflare-API-compatible edge. One API server on 127.0.0.1 for
 // every region account, and one workerd per region serving that region's Workers on its own port.
-import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { CboError } from "../kit/errors.ts";
 import { hexId } from "../kit/ids.ts";
 import { ensurePrivateDir, tighten, writePrivateFile } from "../config/private-fs.ts";
+import { EDGE_TOKEN_MIN_CHARS, readEdgeToken, writeEdgeToken } from "../config/edge-files.ts";
 import { openEdgeDb } from "./state/db.ts";
 import { createAccountStore } from "./state/accounts.ts";
 import { createScriptStore } from "./state/scripts.ts";
@@ -50,11 +51,12 @@ function loadOrCreateToken(dataDir: string): string {
   const file = join(dataDir, "token");
   if (existsSync(file)) {
     tighten(file, 0o600);
-    return readFileSync(file, "utf8").trim();
+    // An empty or cut-off token (a disk that filled as it was written, a hand edit) is refused:
+    // taken, it would let an empty X-Auth-Key header in.
+    return readEdgeToken(dataDir, EDGE_TOKEN_MIN_CHARS);
   }
   const token = `cbo_edge_${hexId(20)}`;
-  writeFileSync(file, token + "\n", { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeEdgeToken(dataDir, token);
   return token;
 }
 
@@ -109,6 +111,8 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   if (ensurePrivateDir(opts.dataDir)) log(`local-edge: ${opts.dataDir} was open to other users; it is 0700 now`);
   // Durable Object storage, one directory per region (runtime/region-runtime.ts keeps it private too).
   ensurePrivateDir(join(opts.dataDir, "workerd"));
+  // Before any state is opened: a damaged token file stops the start here, with nothing changed.
+  const token = opts.token ?? loadOrCreateToken(opts.dataDir);
   // A killed edge's workerd processes still hold its ports and serve its old state (leftover-workerd.ts).
   await stopLeftoverWorkerd(opts.dataDir, log);
   const workerdBefore = workerdChildren();
@@ -131,7 +135,6 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     return ({ eu: "WEUR", us: "ENAM", ap: "APAC" } as Record<string, string>)[region] ?? "WNAM";
   });
   const faults = createFaults();
-  const token = opts.token ?? loadOrCreateToken(opts.dataDir);
   const assetTokens = createAssetTokens(token);
 
   for (const region of regionNames) {

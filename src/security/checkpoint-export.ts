@@ -3,7 +3,7 @@
 // the VPS cannot rewrite" (point it at a mount or sync it away); a URL is that place. Each line is
 // a checkpoint line of the export format (src/audit/FORMAT.md), so readAuditExport reads the file
 // and `cbo audit verify --checkpoint <file>` checks the log against it.
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { canonicalJson, parseAuditExport, type AuditCheckpoint, type AuditLog } from "../audit/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { classifyStorageError } from "../store/storage-errors.ts";
@@ -20,6 +20,10 @@ export type CheckpointExport = {
   read(): ReturnType<typeof parseAuditExport>["checkpoints"];
 };
 
+const NEWLINE = 0x0a;
+/** How far back a cut-off last line is looked for: a checkpoint line is under 1 KiB. */
+const TAIL_BYTES = 64 * 1024;
+
 export function createCheckpointExport(opts: { dest: string; audit: () => AuditLog | undefined; fetch?: typeof fetch }): CheckpointExport {
   const isUrl = /^https?:\/\//i.test(opts.dest);
   let shipped = -1;
@@ -30,8 +34,11 @@ export function createCheckpointExport(opts: { dest: string; audit: () => AuditL
     let fd: number | undefined;
     let size: number | undefined;
     try {
-      fd = openSync(opts.dest, "a", 0o644);
-      size = fstatSync(fd).size;
+      fd = openSync(opts.dest, "a+", 0o644);
+      size = wholeLinesEnd(fd, fstatSync(fd).size);
+      // A line a writer killed mid-way (kill -9, power off) left without its newline: cut off too,
+      // or this append would run on from it and make the new checkpoint unreadable with it.
+      if (size !== fstatSync(fd).size) ftruncateSync(fd, size);
       writeSync(fd, text);
       fsyncSync(fd);
     } catch (e) {
@@ -51,6 +58,22 @@ export function createCheckpointExport(opts: { dest: string; audit: () => AuditL
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
+  }
+
+  /** Where the file's whole lines end: `size`, or just after its last newline when its tail is a cut-off line. */
+  function wholeLinesEnd(fd: number, size: number): number {
+    if (size === 0) return 0;
+    const tail = Buffer.alloc(Math.min(size, TAIL_BYTES));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    if (tail[tail.length - 1] === NEWLINE) return size;
+    const nl = tail.lastIndexOf(NEWLINE);
+    // No newline in the tail: more than a line's worth of bytes that are no checkpoint line; left
+    // to the readers, which report it by position, and the append starts on a line of its own.
+    if (nl < 0) {
+      writeSync(fd, "\n");
+      return size + 1;
+    }
+    return size - tail.length + nl + 1;
   }
 
   function lastInFile(): number {

@@ -69,7 +69,7 @@ export function diskFullError(where: StorageWhere, cause?: unknown): CboError {
     `The disk holding ${where.path} is full (${has}at least ${formatBytes(where.neededBytes)} needed); nothing was changed.`,
     {
       details: { path: where.path, freeBytes: free ?? null, neededBytes: where.neededBytes },
-      hint: `Free at least ${formatBytes(where.neededBytes)} on the filesystem of ${dirname(where.path)} (or raise the quota); the daemon resumes writing by itself, so retry then.`,
+      hint: `Free at least ${formatBytes(where.neededBytes)} on the filesystem of ${dirname(where.path)} (or raise the quota), then retry; a running daemon resumes writing by itself once there is room, a stopped one starts again then.`,
       ...(cause === undefined ? {} : { cause }),
     },
   );

@@ -3,7 +3,7 @@
 import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, chmodSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
-import { CboError } from "../kit/errors.ts";
+import { CboError, isCboError } from "../kit/errors.ts";
 import { classifyStorageError } from "../store/storage-errors.ts";
 import { KEY_BYTES } from "./gcm.ts";
 import { MasterKey, parseKeyText } from "./master-key.ts";
@@ -44,10 +44,15 @@ export function masterKeyFromFile(file: string): MasterKey {
       throw new CboError("ERR_VALIDATION", `master key file ${file} is ${st.size} bytes; a key file holds one 32-byte key`);
     const buf = readFileSync(fd);
     try {
+      if (buf.toString("latin1").trim() === "")
+        throw new CboError("ERR_VALIDATION", `master key file ${file} is empty (a write of it was cut off, or it was emptied)`, {
+          details: { file },
+          hint: damagedKeyFileHint(file),
+        });
       // The key as hex/base64 text (what generateKeyFile writes), or raw 32 bytes. Text first: a
       // 32-character hex line (a 16-byte key) must be refused, not taken for raw bytes.
       const raw = buf.length === KEY_BYTES && !/^[\sA-Za-z0-9+/=_-]*$/.test(buf.toString("latin1"));
-      const bytes = raw ? Buffer.from(buf) : parseKeyText(buf.toString("utf8"), `master key file ${file}`);
+      const bytes = raw ? Buffer.from(buf) : keyFileText(buf.toString("utf8"), file);
       try {
         return new MasterKey(bytes, "file");
       } finally {
@@ -58,6 +63,24 @@ export function masterKeyFromFile(file: string): MasterKey {
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * What to do about a master key file that does not hold a key. Not "generate one": a new key opens
+ * nothing a vault sealed with the old one holds.
+ */
+const damagedKeyFileHint = (file: string) =>
+  "put back the copy of this key you keep apart from the machine (the daemon names the key id its vault needs); " +
+  `only a key file that never sealed a vault (a first start cut off) may be replaced: remove it and write a new one ((umask 077; openssl rand -base64 32 > ${file}); \`cbo up\` and \`cbo init\` do that for <data>/master.key)`;
+
+/** parseKeyText with the key file's own hint. */
+function keyFileText(text: string, file: string): Buffer {
+  try {
+    return parseKeyText(text, `master key file ${file}`);
+  } catch (e) {
+    if (!isCboError(e)) throw e;
+    throw new CboError(e.code, e.message, { details: { file }, hint: damagedKeyFileHint(file) });
   }
 }
 

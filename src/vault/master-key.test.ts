@@ -91,6 +91,28 @@ describe("master key from a key file", () => {
     expect(caught(() => masterKeyFromFile(join(d, "short.key"))).message).toContain("decodes to 16 bytes");
   });
 
+  // A key file cut off as it was written (a kill -9 on the first start), emptied or overwritten:
+  // named, with a hint that does not invite replacing a key that sealed a vault.
+  it("a key file that is empty or holds no key: named, and the way back is the kept copy", () => {
+    const d = dir();
+    const empty = join(d, "empty.key");
+    writeFileSync(empty, "\n", { mode: 0o600 });
+    expect(caught(() => masterKeyFromFile(empty))).toMatchObject({
+      code: "ERR_VALIDATION",
+      message: `master key file ${empty} is empty (a write of it was cut off, or it was emptied)`,
+      hint: expect.stringMatching(
+        /^put back the copy of this key you keep apart from the machine .*only a key file that never sealed a vault/,
+      ),
+    });
+    const garbage = join(d, "garbage.key");
+    writeFileSync(garbage, "not a key at all!", { mode: 0o600 });
+    expect(caught(() => masterKeyFromFile(garbage))).toMatchObject({
+      message: `master key file ${garbage} is neither hex nor base64`,
+      hint: expect.stringContaining(`openssl rand -base64 32 > ${garbage}`),
+    });
+    expect(caught(() => masterKeyFromFile(garbage)).hint).toMatch(/^put back the copy/);
+  });
+
   it("refuses a FIFO at once (opening one blocked until a writer came) and a file far bigger than a key", () => {
     const d = dir();
     const fifo = join(d, "fifo.key");

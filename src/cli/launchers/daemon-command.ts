@@ -1,10 +1,11 @@
 // `cbo daemon`: the orchestrator daemon alone, driving Cloudflare targets, or the regions of a
 // local edge started separately with `cbo edge` (found through its data directory). It never loads
 // the local edge's code (Miniflare, workerd): a production install may leave those packages out.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
+import { readEdgeDir } from "../../config/edge-files.ts";
 import type { RegionInfo } from "../../local-edge/types.ts";
 import { startDaemon } from "../../daemon.ts";
 import { logSettings } from "../../telemetry/index.ts";
@@ -17,14 +18,8 @@ import { usageOf } from "../usage/index.ts";
 const USAGE = usageOf("daemon");
 
 function readEdge(dir: string): { apiUrl: string; token: string; regions: RegionInfo[] } {
-  try {
-    const info = JSON.parse(readFileSync(join(dir, "edge.json"), "utf8")) as { apiUrl: string; regions: RegionInfo[] };
-    return { apiUrl: info.apiUrl, regions: info.regions, token: readFileSync(join(dir, "token"), "utf8").trim() };
-  } catch {
-    throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dir}.`, {
-      hint: "Start one with `cbo edge --edge DIR`, or use `cbo up`.",
-    });
-  }
+  const edge = readEdgeDir(dir, "Start one with `cbo edge --edge DIR`, or use `cbo up`.");
+  return { apiUrl: edge.apiUrl, regions: edge.regions as RegionInfo[], token: edge.token };
 }
 
 export async function daemonCommand(args: string[]): Promise<number> {

@@ -7,10 +7,11 @@
 // <DIR>/edge (where `cbo up --data DIR` keeps it). Older command lines said `--data` for the edge's
 // own directory: still taken, with a warning, when DIR is one (it holds edge.json), and on
 // `cbo edge` itself, where deployment kits and scripts start the edge that way.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CboError } from "../../kit/errors.ts";
 import { takeSecretEnv } from "../../config/child-env.ts";
+import { readEdgeDir } from "../../config/edge-files.ts";
 import type { Fault } from "../../local-edge/types.ts";
 import { parse, portFlag, regionsFlag, WHOLE_NUMBER } from "../args.ts";
 import { DEFAULT_EDGE_DATA, DEFAULT_EDGE_PORT } from "../defaults.ts";
@@ -124,16 +125,15 @@ export function parseFault(words: string[]): Fault | null {
 
 /** The admin URL and token of the edge running in `dataDir`. */
 function runningEdge(dataDir: string): { adminUrl: string; token: string } {
-  try {
-    return {
-      adminUrl: JSON.parse(readFileSync(join(dataDir, "edge.json"), "utf8")).adminUrl,
-      token: readFileSync(join(dataDir, "token"), "utf8").trim(),
-    };
-  } catch {
-    throw new CboError("ERR_NOT_FOUND", `No local edge found in ${dataDir}.`, {
-      hint: "Start one with `cbo edge` (or `cbo up`), or name its directory with --edge DIR (or the data directory of `cbo up --data DIR` with --data DIR).",
+  const { adminUrl, token } = readEdgeDir(
+    dataDir,
+    "Start one with `cbo edge` (or `cbo up`), or name its directory with --edge DIR (or the data directory of `cbo up --data DIR` with --data DIR).",
+  );
+  if (adminUrl === undefined)
+    throw new CboError("ERR_VALIDATION", `The local edge's file ${join(dataDir, "edge.json")} is damaged (no adminUrl).`, {
+      hint: `restart the edge on ${dataDir} (stop it if it still runs, then \`cbo edge --edge ${dataDir}\`, or \`cbo up\`): it rewrites the file as it starts`,
     });
-  }
+  return { adminUrl, token };
 }
 
 async function triggerCommand(args: string[]): Promise<number> {

@@ -52,15 +52,25 @@ export function keyFromDocument(json: unknown, source: string): PublicKey {
   return decodePublicKey(text, source, doc.data.keyId);
 }
 
+/** What to do about a public key file that is cut off or damaged (a kill -9 or a full disk as it was written). */
+const KEY_FILE_HINT =
+  "the daemon writes <data>/orchestrator-key.json again from its vault at every start; or pass the key with --public-key (the publicKey of GET /v1/keys/orchestrator) or --key-url";
+
 export function readKeyFile(file: string): PublicKey {
   let json: unknown;
   try {
     json = JSON.parse(readRegularFile(file, "public key document"));
   } catch (e) {
     if (e instanceof CboError) throw e;
-    throw new CboError("ERR_VALIDATION", `Cannot read ${file} as a public key document.`, { cause: e });
+    throw new CboError("ERR_VALIDATION", `Cannot read ${file} as a public key document.`, { hint: KEY_FILE_HINT, cause: e });
   }
-  return keyFromDocument(json, file);
+  try {
+    return keyFromDocument(json, file);
+  } catch (e) {
+    if (e instanceof CboError && e.hint === undefined)
+      throw new CboError(e.code, e.message, { ...(e.details ? { details: e.details } : {}), hint: KEY_FILE_HINT });
+    throw e;
+  }
 }
 
 export async function fetchKey(url: string): Promise<PublicKey> {

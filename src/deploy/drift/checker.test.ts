@@ -353,6 +353,26 @@ describe("drift checker", () => {
     expect(s.events()).toEqual(["drift.detected", "drift.resolved"]);
   });
 
+  it("config: a version published but never written to the target (a publish cut off there) says so", async () => {
+    let written: number | null = 1;
+    const s = setup({ configVersions: () => ({ desired: 2, written }) });
+    released(s.store);
+    await s.checker.checkNow();
+    s.advance(INTERVAL + 1);
+    await s.checker.checkNow();
+    expect(s.row()).toMatchObject({
+      status: "drifted",
+      detail: "config vnone applied, v2 published but v1 written there (a publish cut off or failed on this target: publish again)",
+    });
+    written = null;
+    await s.checker.checkNow();
+    expect(s.row()?.detail).toContain("but vnone written there");
+    // Written, not yet applied: the agents' part, no word about publishing.
+    written = 2;
+    await s.checker.checkNow();
+    expect(s.row()?.detail).toBe("config vnone applied, v2 published");
+  });
+
   it("an unreadable edge gives no verdict and keeps the last one (no event either way)", async () => {
     const s = setup();
     released(s.store);

@@ -48,7 +48,12 @@ export type DriftCheckerOptions = {
   /** True while something other than a stored release moves the worker; stored unfinished releases always count. */
   busy?: (tenant: string, worker: string) => boolean;
   /** Config versions published (desired) and applied by the agents, from config sync. */
-  configVersions?: (worker: string, target: string) => { desired?: number; applied?: number };
+  /**
+   * The config versions of a Worker on a target: the latest published, the one its agents applied,
+   * and the one in the target's KV (null: none; absent: not known): a publish cut off (a kill -9) or
+   * failed on that target leaves it behind, and a publish again is what writes it.
+   */
+  configVersions?: (worker: string, target: string) => { desired?: number; applied?: number; written?: number | null };
   log?: Logger;
   random?: () => number;
   now?: () => number;
@@ -103,13 +108,14 @@ export function createDriftChecker(opts: DriftCheckerOptions): DriftChecker {
   }
 
   /** Applied < desired counts once it has lasted longer than one interval (the agents poll and apply). */
-  function configLag(k: DriftKey): { desired: number; applied: number | null } | undefined {
+  function configLag(k: DriftKey): { desired: number; applied: number | null; written?: number | null } | undefined {
     const v = opts.configVersions?.(k.worker, k.target);
     const key = keyOf(k);
     if (!v || v.desired === undefined || (v.applied ?? 0) >= v.desired) return void configLagSince.delete(key);
     const since = configLagSince.get(key);
     if (!since || since.desired !== v.desired) return void configLagSince.set(key, { desired: v.desired, at: now() });
-    return now() - since.at > intervalMs ? { desired: v.desired, applied: v.applied ?? null } : undefined;
+    if (now() - since.at <= intervalMs) return undefined;
+    return { desired: v.desired, applied: v.applied ?? null, ...(v.written !== undefined ? { written: v.written } : {}) };
   }
 
   async function check(job: Job): Promise<void> {

@@ -45,7 +45,7 @@ export type Difference =
       observed: string;
       against: "desired version" | "spec";
     }
-  | { kind: "config"; desired: number; applied: number | null };
+  | { kind: "config"; desired: number; applied: number | null; written?: number | null };
 
 export type CompareInput = {
   desired: Split;
@@ -56,7 +56,7 @@ export type CompareInput = {
   catalog: (versionId: string) => CatalogFacts;
   spec: { compatibilityDate: string; compatibilityFlags: string[] };
   /** Set by the checker once applied < desired has lasted longer than the grace. */
-  configLag?: { desired: number; applied: number | null };
+  configLag?: { desired: number; applied: number | null; written?: number | null };
 };
 
 export type Verdict = { drifted: boolean; kinds: DriftKind[]; differences: Difference[]; detail: string; signature: string | null };
@@ -193,7 +193,13 @@ export function describe(differences: Difference[]): string {
         parts.push(`${d.setting} of ${short(d.versionId)}: ${d.observed} (${d.against}: ${d.desired})`);
         break;
       case "config":
-        parts.push(`config v${d.applied ?? "none"} applied, v${d.desired} published`);
+        parts.push(
+          `config v${d.applied ?? "none"} applied, v${d.desired} published` +
+            // Not even in the target's KV: no agent can apply it; only a publish again writes it.
+            (d.written !== undefined && (d.written ?? 0) < d.desired
+              ? ` but v${d.written ?? "none"} written there (a publish cut off or failed on this target: publish again)`
+              : ""),
+        );
         break;
     }
   }

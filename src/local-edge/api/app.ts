@@ -83,6 +83,8 @@ const GRAPHQL_PATH = "/client/v4/graphql";
 const ASSET_UPLOAD_PATH = /^\/client\/v4\/accounts\/[^/]+\/workers\/assets\/upload(\/[^/]+)?$/;
 
 function sameToken(given: string, expected: string): boolean {
+  // An empty token is no credential, even against an empty expected one.
+  if (given === "" || expected === "") return false;
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

@@ -2,7 +2,7 @@
 // for the region accounts. Forward-only numbered migrations; workerd holds no state of its own,
 // so a restart rebuilds every region from this file.
 import { DatabaseSync } from "node:sqlite";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ensurePrivateDir, ensurePrivateFile, tighten } from "../../config/private-fs.ts";
 import { CboError } from "../../kit/errors.ts";
@@ -162,17 +162,59 @@ export function openEdgeDb(dataDir: string): EdgeDb {
   // It holds per-Worker keys and binding secrets: 0600 before SQLite opens it, since SQLite gives
   // the -wal and -shm files it creates the main file's mode; ones left wider earlier are tightened.
   const file = join(dataDir, "edge.sqlite");
+  refuseLostEdgeDb(dataDir, file);
   ensurePrivateFile(file);
   for (const extra of [`${file}-wal`, `${file}-shm`]) if (existsSync(extra)) tighten(extra, 0o600);
-  const db = new DatabaseSync(file);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+  let db: EdgeDb | undefined;
   try {
+    db = new DatabaseSync(file);
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     migrateEdge(db, file);
   } catch (e) {
-    db.close();
-    throw e;
+    db?.close();
+    throw damagedEdgeDb(e, file) ?? e;
   }
   return db;
+}
+
+// SQLite's primary result codes for a damaged file (https://sqlite.org/rescode.html); node:sqlite
+// puts the extended code in `errcode`, whose low byte is the primary one.
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+
+/** ERR_STORE_CORRUPT naming the file and the way out, for SQLite's "malformed" and "not a database"; else undefined. */
+function damagedEdgeDb(e: unknown, file: string): CboError | undefined {
+  const x = e as { code?: unknown; errcode?: unknown } | null;
+  if (x?.code !== "ERR_SQLITE_ERROR" || typeof x.errcode !== "number") return undefined;
+  const primary = x.errcode & 0xff;
+  if (primary !== SQLITE_CORRUPT && primary !== SQLITE_NOTADB) return undefined;
+  return new CboError("ERR_STORE_CORRUPT", `The local edge's state ${file} is damaged (${(e as Error).message}); nothing was changed.`, {
+    details: { path: file },
+    hint:
+      "Put back a copy of the file if you have one. Otherwise move the edge's directory aside and start the edge on a new one: " +
+      "its regions get new accounts, so restart the daemon on it and release each Worker again (D1, KV and R2 data start empty).",
+    cause: e,
+  });
+}
+
+/**
+ * A missing or empty edge.sqlite in a directory an edge has run in (edge.json, written once an edge
+ * is up, is there): starting would be a new, empty edge under the old one's name (every Worker,
+ * KV value and D1 database gone, the regions' account ids new), so it is refused.
+ */
+function refuseLostEdgeDb(dataDir: string, file: string): void {
+  const size = existsSync(file) ? statSync(file).size : undefined;
+  if (size !== undefined && size > 0) return;
+  if (!existsSync(join(dataDir, "edge.json"))) return;
+  const state = size === undefined ? "missing" : "empty";
+  throw new CboError(
+    "ERR_STORE_LOST",
+    `The local edge's state ${file} is ${state}, but ${dataDir} has held a running edge (edge.json); starting would give a new, empty edge (every Worker, KV value and D1 database gone, new account ids), so the edge refuses to start.`,
+    {
+      details: { path: file, state },
+      hint: `Put back a copy of ${file} if you have one. To start afresh on purpose, remove ${join(dataDir, "edge.json")}: the edge then starts empty, so restart the daemon on it and release each Worker again (\`cbo up\` does both).`,
+    },
+  );
 }
 
 /**
