@@ -135,6 +135,43 @@ describe("the dashboard's login form", () => {
   });
 });
 
+describe("a method a path does not take", () => {
+  it("is 405 ERR_METHOD_NOT_ALLOWED naming the methods it takes (and Allow), not a 404 that says the path is wrong", async () => {
+    for (const [method, path, allowed] of [
+      ["PATCH", "/v1/secrets/PLANT", ["DELETE", "PUT"]],
+      ["DELETE", "/v1/releases", ["GET", "HEAD", "POST"]],
+      ["OPTIONS", "/v1/workers/tiny/versions", ["GET", "HEAD"]],
+      ["HEAD", "/v1/releases/r1/abort", ["POST"]],
+    ] as const) {
+      const r = await rawRequest<ErrorBody>(d.url, { method, path, headers: { authorization: `Bearer ${token}` } });
+      expect([method, path, r.status, r.headers.allow]).toEqual([method, path, 405, allowed.join(", ")]);
+      if (method !== "HEAD") expect(r.body.error).toMatchObject({ code: "ERR_METHOD_NOT_ALLOWED", details: { allowed } });
+    }
+    // HEAD answers as GET does, headers and all (Hono's own HEAD kept only the content type), without a body.
+    const [get, head] = await Promise.all(
+      ["GET", "HEAD"].map((method) => rawRequest(d.url, { method, path: "/v1/secrets", headers: { authorization: `Bearer ${token}` } })),
+    );
+    expect([head!.status, head!.text, head!.headers["x-content-type-options"], head!.headers["x-frame-options"]]).toEqual([
+      200,
+      "",
+      "nosniff",
+      "DENY",
+    ]);
+    expect(Object.keys(head!.headers).sort()).toEqual(
+      Object.keys(get!.headers)
+        .filter((h) => h !== "content-length")
+        .sort(),
+    );
+    // A path no route has stays a 404, whatever the method.
+    const none = await rawRequest<ErrorBody>(d.url, {
+      method: "PATCH",
+      path: "/v1/nothing/here",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect([none.status, none.body.error.code]).toEqual([404, "ERR_NOT_FOUND"]);
+  });
+});
+
 describe("HTTP that never reaches a route", () => {
   const auth = () => `authorization: Bearer ${token}\r\nhost: 127.0.0.1\r\n`;
   it("a header block over 16 KiB: 431 ERR_HEADERS_TOO_LARGE, the header not echoed", async () => {

@@ -10,6 +10,9 @@ export const ERROR_CODES = {
   ERR_VALIDATION: { status: 400, user: true, retryable: false },
   /** A named thing (worker, version, region, key) does not exist. */
   ERR_NOT_FOUND: { status: 404, user: true, retryable: false },
+  /** The path is served, but not with this method (PATCH, OPTIONS, DELETE where only GET is);
+   *  details and the Allow header list the methods it takes. */
+  ERR_METHOD_NOT_ALLOWED: { status: 405, user: true, retryable: false },
   /** The request contradicts current state (duplicate name, stale version). */
   ERR_CONFLICT: { status: 409, user: true, retryable: false },
   /** A release asked for while orchestrator.yaml's `windows` deny releases (override with a reason). */
