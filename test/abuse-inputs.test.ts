@@ -172,6 +172,32 @@ describe("a method a path does not take", () => {
   });
 });
 
+describe("a body that says it is not JSON", () => {
+  it("is 415 ERR_UNSUPPORTED_MEDIA_TYPE naming the header to fix, and nothing is written; JSON types with parameters pass", async () => {
+    const headBefore = d.security.audit.head().seq;
+    for (const type of ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+      const r = await rawRequest<ErrorBody>(d.url, {
+        method: "PUT",
+        path: "/v1/secrets/TYPED",
+        body: '{"value":"v"}',
+        headers: { authorization: `Bearer ${token}`, "content-type": type },
+      });
+      expect([type, r.status, r.body.error.code]).toEqual([type, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"]);
+      expect(r.body.error.hint).toContain("content-type: application/json");
+    }
+    expect(d.security.audit.head().seq).toBe(headBefore);
+    for (const type of ["application/json; charset=utf-8", "application/merge-patch+json"]) {
+      const r = await rawRequest(d.url, {
+        method: "PUT",
+        path: "/v1/secrets/TYPED",
+        body: '{"value":"v"}',
+        headers: { authorization: `Bearer ${token}`, "content-type": type },
+      });
+      expect([type, r.status]).toEqual([type, 200]);
+    }
+  });
+});
+
 describe("HTTP that never reaches a route", () => {
   const auth = () => `authorization: Bearer ${token}\r\nhost: 127.0.0.1\r\n`;
   it("a header block over 16 KiB: 431 ERR_HEADERS_TOO_LARGE, the header not echoed", async () => {

@@ -17,7 +17,7 @@ import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.
 import type { RouteContext } from "./context.ts";
 import { endWithError } from "./client-error.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
-import { jsonOf } from "./json-body.ts";
+import { checkJsonType, jsonOf } from "./json-body.ts";
 import { createIdempotency, IDEMPOTENCY_HEADER, REPLAYED_HEADER } from "./idempotency.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
 import { createObserver } from "../targets/live-cache.ts";
@@ -221,6 +221,7 @@ export function createApi(deps: ApiDeps): Api {
       const raw = r.body || r.signatureHeader ? await readBody(c, r.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
       if (raw === undefined && Number(c.req.header("content-length") ?? 0) > DEFAULT_MAX_BODY_BYTES)
         throw payloadTooLarge(DEFAULT_MAX_BODY_BYTES);
+      if (raw !== undefined && raw.trim() !== "") checkJsonType(c.req.header("content-type"));
       const input = {
         params: r.params ? parse(r.params, c.req.param(), "params") : undefined,
         query: r.query ? parse(r.query, c.req.query(), "query") : undefined,

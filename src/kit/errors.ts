@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   /** A request body larger than its route takes (counted while it streams in, whatever the
    *  content-length says); details say the limit. */
   ERR_PAYLOAD_TOO_LARGE: { status: 413, user: true, retryable: false },
+  /** A request body sent with a content-type other than JSON (form encoding, text/plain). */
+  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, user: true, retryable: false },
   /** The request's header block is larger than the daemon reads (16 KiB, node:http's limit);
    *  answered before any route, so before authentication. */
   ERR_HEADERS_TOO_LARGE: { status: 431, user: true, retryable: false },
