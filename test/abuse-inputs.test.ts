@@ -198,6 +198,19 @@ describe("a body that says it is not JSON", () => {
   });
 });
 
+describe("a query parameter given twice", () => {
+  it("is refused naming it (it was read as its first value, dropping the other); other parameters still parse", async () => {
+    const get = (path: string) => rawRequest<ErrorBody>(d.url, { path, headers: { authorization: `Bearer ${token}` } });
+    const twice = await get("/v1/releases?limit=1&worker=tiny&limit=500");
+    expect([twice.status, twice.body.error.code, twice.body.error.details]).toEqual([
+      400,
+      "ERR_VALIDATION",
+      { issues: [{ path: "query.limit", message: "given 2 times; give it once" }] },
+    ]);
+    expect((await get("/v1/releases?limit=1&worker=tiny")).status).toBe(200);
+  });
+});
+
 describe("HTTP that never reaches a route", () => {
   const auth = () => `authorization: Bearer ${token}\r\nhost: 127.0.0.1\r\n`;
   it("a header block over 16 KiB: 431 ERR_HEADERS_TOO_LARGE, the header not echoed", async () => {

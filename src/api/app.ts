@@ -18,6 +18,7 @@ import type { RouteContext } from "./context.ts";
 import { endWithError } from "./client-error.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
 import { checkJsonType, jsonOf } from "./json-body.ts";
+import { singleQuery } from "./query-params.ts";
 import { createIdempotency, IDEMPOTENCY_HEADER, REPLAYED_HEADER } from "./idempotency.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
 import { createObserver } from "../targets/live-cache.ts";
@@ -224,7 +225,7 @@ export function createApi(deps: ApiDeps): Api {
       if (raw !== undefined && raw.trim() !== "") checkJsonType(c.req.header("content-type"));
       const input = {
         params: r.params ? parse(r.params, c.req.param(), "params") : undefined,
-        query: r.query ? parse(r.query, c.req.query(), "query") : undefined,
+        query: r.query ? parse(r.query, singleQuery(c.req.queries(), r.query), "query") : undefined,
         body: r.body ? parse(r.body, jsonOf(raw ?? ""), "body") : undefined,
         principal,
         tenant,
