@@ -219,6 +219,9 @@ describe("HTTP that never reaches a route", () => {
     expect(JSON.parse(r.body).error).toMatchObject({ code: "ERR_HEADERS_TOO_LARGE", details: { limit: 16384 } });
     expect(r.body).not.toContain("secretish");
     expect(r.body).not.toContain(token);
+    // A long URL overflows the same count: the message names the URL too, not only headers.
+    const url = await raw(`GET /v1/audit?actor=${"a".repeat(20_000)} HTTP/1.1\r\n${auth()}\r\n`);
+    expect([url.status, JSON.parse(url.body).error.message]).toEqual([431, expect.stringContaining("URL and headers are larger")]);
   });
 
   it("malformed HTTP, a bad Host, a backslash: 400 ERR_VALIDATION saying what is wrong", async () => {
