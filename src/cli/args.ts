@@ -55,6 +55,8 @@ export const WHOLE_NUMBER = /^-?\d+$/;
 function usageMessage(e: Error & { code?: string }, flags: string[]): string {
   const unknown = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /^Unknown option '([^']+)'/.exec(e.message)?.[1] : undefined;
   if (!unknown) return e.message.split("\n")[0]!;
+  // `edge fault eu latency -5`: a negative number where a value goes reads as a flag.
+  if (/^-\d/.test(unknown)) return `${unknown} is not a flag, and a negative number is not a value this command takes.`;
   const meant = unknown.startsWith("--") ? closest(unknown.slice(2).split("=")[0]!, flags) : undefined;
   return `Unknown flag ${unknown}${meant ? ` (did you mean --${meant}?)` : ""}.`;
 }

@@ -211,6 +211,10 @@ describe("orchestrator.yaml", () => {
     expect(() => loadSpec("/dev/zero")).toThrowError(`/dev/zero: the file is more than ${MAX_SPEC_FILE_BYTES} bytes; it may be at most`);
     const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
     expect(() => loadSpec(dir)).toThrowError(`${dir} is a directory, not a file.`);
+    // Its hint is about naming the file, not about sizes.
+    expect(() => loadSpec(dir)).toThrowError(
+      expect.objectContaining({ hint: "Name the file itself, e.g. orchestrator.yaml or wrangler.toml inside that directory." }),
+    );
     writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: /dev/zero }\n");
     expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrowError(/\/dev\/zero: the file is more than/);
     rmSync(dir, { recursive: true, force: true });
