@@ -211,6 +211,28 @@ describe("a query parameter given twice", () => {
   });
 });
 
+describe("a connection that breaks as its request starts", () => {
+  it("a plan whose client is gone before its reads begin leaves no unhandled rejection (it ended the daemon process)", async () => {
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", note);
+    try {
+      // Bytes after the request that are not HTTP: node answers 400 and closes, aborting the plan.
+      for (const route of ["plan", "diff"]) {
+        const r = await raw(
+          `GET /v1/workers/tiny/${route} HTTP/1.1\r\nauthorization: Bearer ${token}\r\nhost: 127.0.0.1\r\n\r\nNOT HTTP\r\n\r\n`,
+        );
+        expect([route, r.status]).toEqual([route, 400]);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", note);
+    }
+    expect((await rawRequest(d.url, { path: "/v1/workers/tiny/plan", headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+  });
+});
+
 describe("HTTP that never reaches a route", () => {
   const auth = () => `authorization: Bearer ${token}\r\nhost: 127.0.0.1\r\n`;
   it("a header block over 16 KiB: 431 ERR_HEADERS_TOO_LARGE, the header not echoed", async () => {
