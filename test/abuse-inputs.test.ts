@@ -96,6 +96,29 @@ describe("an unpaired UTF-16 surrogate in a JSON body", () => {
   });
 });
 
+describe("free text people read back later (a token's name, a release's reason)", () => {
+  it("refuses line breaks, NUL, bidi controls and blanks by path, and nothing is created", async () => {
+    const tokensBefore = d.store.tokens.list().length;
+    for (const name of ["a\u0000b", "ci\n#99 2026-01-01 admin secret.get ok", "\u202egnp.exe", "   ", "tab\there"]) {
+      const r = await send("POST", "/v1/tokens", JSON.stringify({ name, role: "viewer" }));
+      expect([JSON.stringify(name), r.status, r.body.error.code, r.body.error.details]).toEqual([
+        JSON.stringify(name),
+        400,
+        "ERR_VALIDATION",
+        { issues: [{ path: "body.name", message: expect.stringMatching(/one line of text|empty or blank/) }] },
+      ]);
+    }
+    expect(d.store.tokens.list().length).toBe(tokensBefore);
+    const reason = await send("POST", "/v1/releases", JSON.stringify({ worker: "tiny", overrideWindow: { reason: "ok\r\nforged" } }));
+    expect([reason.status, reason.body.error.details]).toEqual([
+      400,
+      { issues: [expect.objectContaining({ path: "body.overrideWindow.reason" })] },
+    ]);
+    // Spaces inside, accents and emoji are text.
+    expect((await send("POST", "/v1/tokens", JSON.stringify({ name: "CI déploiement 🚀", role: "viewer" }))).status).toBe(200);
+  });
+});
+
 describe("a token pasted where an id or name goes", () => {
   it("is refused without being named back: the error says cbo_admin_[redacted]", async () => {
     const secretPart = token.slice("cbo_admin_".length);
