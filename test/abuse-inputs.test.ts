@@ -290,6 +290,24 @@ describe("HTTP that never reaches a route", () => {
       `GET /v1/nope/stream HTTP/1.1\r\n${auth()}connection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
     );
     expect([ws.status, (JSON.parse(ws.body) as ErrorBody).error.code]).toEqual([404, "ERR_NOT_FOUND"]);
+    // A broken handshake to a stream: named in the same shape (ws's own answer was text/html with no code).
+    const upgrade = `GET /v1/events/stream HTTP/1.1\r\n${auth()}connection: Upgrade\r\nupgrade: websocket\r\n`;
+    for (const [headers, header] of [
+      ["sec-websocket-version: 13\r\n", "Sec-WebSocket-Key"],
+      ["sec-websocket-version: 13\r\nsec-websocket-key: short\r\n", "Sec-WebSocket-Key"],
+      ["sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "Sec-WebSocket-Version"],
+      [
+        "sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-protocol: cbo.v1, cbo.v1\r\n",
+        "Sec-WebSocket-Protocol",
+      ],
+    ] as const) {
+      const r = await raw(`${upgrade}${headers}\r\n`);
+      expect([header, r.status, JSON.parse(r.body).error]).toEqual([
+        header,
+        400,
+        expect.objectContaining({ code: "ERR_VALIDATION", details: { header } }),
+      ]);
+    }
     // No Host at all is the Host check's: 421, as for HTTP/1.0.
     expect((await raw(`GET /v1/health HTTP/1.1\r\n\r\n`)).status).toBe(421);
     // And the daemon still answers.
