@@ -221,7 +221,7 @@ describe("a body that says it is not JSON", () => {
   });
 });
 
-describe("a query parameter given twice", () => {
+describe("a query parameter given twice, or one the route does not take", () => {
   it("is refused naming it (it was read as its first value, dropping the other); other parameters still parse", async () => {
     const get = (path: string) => rawRequest<ErrorBody>(d.url, { path, headers: { authorization: `Bearer ${token}` } });
     const twice = await get("/v1/releases?limit=1&worker=tiny&limit=500");
@@ -231,6 +231,13 @@ describe("a query parameter given twice", () => {
       { issues: [{ path: "query.limit", message: "given 2 times; give it once" }] },
     ]);
     expect((await get("/v1/releases?limit=1&worker=tiny")).status).toBe(200);
+    // A parameter the route does not take is named, with the one it most likely meant (it was ignored).
+    const typo = await get("/v1/releases?limt=1");
+    expect([typo.status, typo.body.error.message, typo.body.error.hint]).toEqual([
+      400,
+      'Invalid request: query: unknown parameter "limt" (did you mean "limit"?)',
+      "This route takes: worker, limit, cursor.",
+    ]);
   });
 });
 
