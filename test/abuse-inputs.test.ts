@@ -96,6 +96,29 @@ describe("an unpaired UTF-16 surrogate in a JSON body", () => {
   });
 });
 
+describe("free text people read back later (a token's name, a release's reason)", () => {
+  it("refuses line breaks, NUL, bidi controls and blanks by path, and nothing is created", async () => {
+    const tokensBefore = d.store.tokens.list().length;
+    for (const name of ["a\u0000b", "ci\n#99 2026-01-01 admin secret.get ok", "\u202egnp.exe", "   ", "tab\there"]) {
+      const r = await send("POST", "/v1/tokens", JSON.stringify({ name, role: "viewer" }));
+      expect([JSON.stringify(name), r.status, r.body.error.code, r.body.error.details]).toEqual([
+        JSON.stringify(name),
+        400,
+        "ERR_VALIDATION",
+        { issues: [{ path: "body.name", message: expect.stringMatching(/one line of text|empty or blank/) }] },
+      ]);
+    }
+    expect(d.store.tokens.list().length).toBe(tokensBefore);
+    const reason = await send("POST", "/v1/releases", JSON.stringify({ worker: "tiny", overrideWindow: { reason: "ok\r\nforged" } }));
+    expect([reason.status, reason.body.error.details]).toEqual([
+      400,
+      { issues: [expect.objectContaining({ path: "body.overrideWindow.reason" })] },
+    ]);
+    // Spaces inside, accents and emoji are text.
+    expect((await send("POST", "/v1/tokens", JSON.stringify({ name: "CI déploiement 🚀", role: "viewer" }))).status).toBe(200);
+  });
+});
+
 describe("a token pasted where an id or name goes", () => {
   it("is refused without being named back: the error says cbo_admin_[redacted]", async () => {
     const secretPart = token.slice("cbo_admin_".length);
@@ -135,6 +158,111 @@ describe("the dashboard's login form", () => {
   });
 });
 
+describe("a method a path does not take", () => {
+  it("is 405 ERR_METHOD_NOT_ALLOWED naming the methods it takes (and Allow), not a 404 that says the path is wrong", async () => {
+    for (const [method, path, allowed] of [
+      ["PATCH", "/v1/secrets/PLANT", ["DELETE", "PUT"]],
+      ["DELETE", "/v1/releases", ["GET", "HEAD", "POST"]],
+      ["OPTIONS", "/v1/workers/tiny/versions", ["GET", "HEAD"]],
+      ["HEAD", "/v1/releases/r1/abort", ["POST"]],
+    ] as const) {
+      const r = await rawRequest<ErrorBody>(d.url, { method, path, headers: { authorization: `Bearer ${token}` } });
+      expect([method, path, r.status, r.headers.allow]).toEqual([method, path, 405, allowed.join(", ")]);
+      if (method !== "HEAD") expect(r.body.error).toMatchObject({ code: "ERR_METHOD_NOT_ALLOWED", details: { allowed } });
+    }
+    // HEAD answers as GET does, headers and all (Hono's own HEAD kept only the content type), without a body.
+    const [get, head] = await Promise.all(
+      ["GET", "HEAD"].map((method) => rawRequest(d.url, { method, path: "/v1/secrets", headers: { authorization: `Bearer ${token}` } })),
+    );
+    expect([head!.status, head!.text, head!.headers["x-content-type-options"], head!.headers["x-frame-options"]]).toEqual([
+      200,
+      "",
+      "nosniff",
+      "DENY",
+    ]);
+    expect(Object.keys(head!.headers).sort()).toEqual(
+      Object.keys(get!.headers)
+        .filter((h) => h !== "content-length")
+        .sort(),
+    );
+    // A path no route has stays a 404, whatever the method.
+    const none = await rawRequest<ErrorBody>(d.url, {
+      method: "PATCH",
+      path: "/v1/nothing/here",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect([none.status, none.body.error.code]).toEqual([404, "ERR_NOT_FOUND"]);
+  });
+});
+
+describe("a body that says it is not JSON", () => {
+  it("is 415 ERR_UNSUPPORTED_MEDIA_TYPE naming the header to fix, and nothing is written; JSON types with parameters pass", async () => {
+    const headBefore = d.security.audit.head().seq;
+    for (const type of ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+      const r = await rawRequest<ErrorBody>(d.url, {
+        method: "PUT",
+        path: "/v1/secrets/TYPED",
+        body: '{"value":"v"}',
+        headers: { authorization: `Bearer ${token}`, "content-type": type },
+      });
+      expect([type, r.status, r.body.error.code]).toEqual([type, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"]);
+      expect(r.body.error.hint).toContain("content-type: application/json");
+    }
+    expect(d.security.audit.head().seq).toBe(headBefore);
+    for (const type of ["application/json; charset=utf-8", "application/merge-patch+json"]) {
+      const r = await rawRequest(d.url, {
+        method: "PUT",
+        path: "/v1/secrets/TYPED",
+        body: '{"value":"v"}',
+        headers: { authorization: `Bearer ${token}`, "content-type": type },
+      });
+      expect([type, r.status]).toEqual([type, 200]);
+    }
+  });
+});
+
+describe("a query parameter given twice, or one the route does not take", () => {
+  it("is refused naming it (it was read as its first value, dropping the other); other parameters still parse", async () => {
+    const get = (path: string) => rawRequest<ErrorBody>(d.url, { path, headers: { authorization: `Bearer ${token}` } });
+    const twice = await get("/v1/releases?limit=1&worker=tiny&limit=500");
+    expect([twice.status, twice.body.error.code, twice.body.error.details]).toEqual([
+      400,
+      "ERR_VALIDATION",
+      { issues: [{ path: "query.limit", message: "given 2 times; give it once" }] },
+    ]);
+    expect((await get("/v1/releases?limit=1&worker=tiny")).status).toBe(200);
+    // A parameter the route does not take is named, with the one it most likely meant (it was ignored).
+    const typo = await get("/v1/releases?limt=1");
+    expect([typo.status, typo.body.error.message, typo.body.error.hint]).toEqual([
+      400,
+      'Invalid request: query: unknown parameter "limt" (did you mean "limit"?)',
+      "This route takes: worker, limit, cursor.",
+    ]);
+  });
+});
+
+describe("a connection that breaks as its request starts", () => {
+  it("a plan whose client is gone before its reads begin leaves no unhandled rejection (it ended the daemon process)", async () => {
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", note);
+    try {
+      // Bytes after the request that are not HTTP: node answers 400 and closes, aborting the plan.
+      for (const route of ["plan", "diff"]) {
+        const r = await raw(
+          `GET /v1/workers/tiny/${route} HTTP/1.1\r\nauthorization: Bearer ${token}\r\nhost: 127.0.0.1\r\n\r\nNOT HTTP\r\n\r\n`,
+        );
+        expect([route, r.status]).toEqual([route, 400]);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", note);
+    }
+    expect((await rawRequest(d.url, { path: "/v1/workers/tiny/plan", headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+  });
+});
+
 describe("HTTP that never reaches a route", () => {
   const auth = () => `authorization: Bearer ${token}\r\nhost: 127.0.0.1\r\n`;
   it("a header block over 16 KiB: 431 ERR_HEADERS_TOO_LARGE, the header not echoed", async () => {
@@ -143,6 +271,9 @@ describe("HTTP that never reaches a route", () => {
     expect(JSON.parse(r.body).error).toMatchObject({ code: "ERR_HEADERS_TOO_LARGE", details: { limit: 16384 } });
     expect(r.body).not.toContain("secretish");
     expect(r.body).not.toContain(token);
+    // A long URL overflows the same count: the message names the URL too, not only headers.
+    const url = await raw(`GET /v1/audit?actor=${"a".repeat(20_000)} HTTP/1.1\r\n${auth()}\r\n`);
+    expect([url.status, JSON.parse(url.body).error.message]).toEqual([431, expect.stringContaining("URL and headers are larger")]);
   });
 
   it("malformed HTTP, a bad Host, a backslash: 400 ERR_VALIDATION saying what is wrong", async () => {
@@ -166,6 +297,24 @@ describe("HTTP that never reaches a route", () => {
       `GET /v1/nope/stream HTTP/1.1\r\n${auth()}connection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
     );
     expect([ws.status, (JSON.parse(ws.body) as ErrorBody).error.code]).toEqual([404, "ERR_NOT_FOUND"]);
+    // A broken handshake to a stream: named in the same shape (ws's own answer was text/html with no code).
+    const upgrade = `GET /v1/events/stream HTTP/1.1\r\n${auth()}connection: Upgrade\r\nupgrade: websocket\r\n`;
+    for (const [headers, header] of [
+      ["sec-websocket-version: 13\r\n", "Sec-WebSocket-Key"],
+      ["sec-websocket-version: 13\r\nsec-websocket-key: short\r\n", "Sec-WebSocket-Key"],
+      ["sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "Sec-WebSocket-Version"],
+      [
+        "sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-protocol: cbo.v1, cbo.v1\r\n",
+        "Sec-WebSocket-Protocol",
+      ],
+    ] as const) {
+      const r = await raw(`${upgrade}${headers}\r\n`);
+      expect([header, r.status, JSON.parse(r.body).error]).toEqual([
+        header,
+        400,
+        expect.objectContaining({ code: "ERR_VALIDATION", details: { header } }),
+      ]);
+    }
     // No Host at all is the Host check's: 421, as for HTTP/1.0.
     expect((await raw(`GET /v1/health HTTP/1.1\r\n\r\n`)).status).toBe(421);
     // And the daemon still answers.

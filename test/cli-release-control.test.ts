@@ -252,6 +252,12 @@ describe("cbo release pause|resume|promote|abort against the real daemon", () =>
       expect(json.code, verb).toBe(1);
       expect(JSON.parse(json.stdout), verb).toMatchObject({ error: { code: "ERR_NOT_FOUND" } });
     }
+    // The verb without its id (no worker has that name): said as a missing id, not "no worker named pause".
+    const bare = await cbo(["release", "pause"]);
+    expect([bare.code, bare.stderr.split("\n")[0]]).toEqual([
+      1,
+      "error ERR_USAGE: Missing <release id>: cbo release pause takes the id of the release to pause.",
+    ]);
     const nobody = `http://127.0.0.1:${await freePort()}`;
     for (const verb of ["pause", "promote", "abort"]) {
       const r = await runCbo(["release", verb, unknown, "--url", nobody], { env: { CBO_TOKEN: tokens.deployer } });

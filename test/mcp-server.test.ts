@@ -109,6 +109,16 @@ describe("cbo mcp (official SDK client over stdio) against a real daemon and loc
     expect(mcp.stderr()).not.toContain("warning");
   });
 
+  it("a tool call over the 4 MiB message limit is answered -32600 and dropped; the session goes on (it used to end it)", async () => {
+    const huge = await mcp.client.callTool({ name: "status", arguments: { worker: "x".repeat(5 * 1024 * 1024) } }).then(
+      () => undefined,
+      (e: Error & { code?: number }) => e,
+    );
+    expect([huge?.code, huge?.message]).toEqual([-32600, expect.stringContaining("cbo mcp reads at most 4194304 bytes per message")]);
+    expect(mcp.stderr()).toMatch(/a \d+-byte message was dropped/);
+    expect((await call(mcp, "status", { worker: "hello" })).isError).toBeFalsy();
+  });
+
   it("status answers with what each region runs", async () => {
     const r = await call(mcp, "status");
     expect(r.isError).toBeFalsy();

@@ -112,6 +112,25 @@ describe("a restored data directory and its admin token", () => {
     const noKey = await cbo(["tokens", "create", "--offline", "--data", restored(), "--name", "admin", "--role", "admin"]);
     expect(noKey.code).toBe(1);
     expect(existsSync(join(restored(), "admin-token"))).toBe(false);
+    // A name the API would refuse (a line break forges a line of `cbo audit tail`) is refused offline too.
+    const forged = await cbo([
+      "tokens",
+      "create",
+      "--offline",
+      "--data",
+      restored(),
+      "--name",
+      "a\nb",
+      "--role",
+      "admin",
+      "--master-key-file",
+      keyFile(),
+    ]);
+    expect([forged.code, forged.stderr.split("\n")[0]]).toEqual([
+      1,
+      expect.stringMatching(/^error ERR_USAGE: --name must be one line of text/),
+    ]);
+    expect(existsSync(join(restored(), "admin-token"))).toBe(false);
     const made = await cbo([
       "tokens",
       "create",

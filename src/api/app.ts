@@ -11,12 +11,14 @@ import { bodyLimit } from "hono/body-limit";
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { actorOf, viaOf } from "../security/index.ts";
+import { createAllowedMethods } from "./allowed-methods.ts";
 import { createAuthGate } from "./auth-gate.ts";
 import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
 import type { RouteContext } from "./context.ts";
 import { endWithError } from "./client-error.ts";
 import { errorResponse, toErrorResponse, validationError } from "./errors.ts";
-import { jsonOf } from "./json-body.ts";
+import { checkJsonType, jsonOf } from "./json-body.ts";
+import { singleQuery } from "./query-params.ts";
 import { createIdempotency, IDEMPOTENCY_HEADER, REPLAYED_HEADER } from "./idempotency.ts";
 import { createEventStream, type EventStream } from "./events-ws.ts";
 import { createObserver } from "../targets/live-cache.ts";
@@ -131,11 +133,22 @@ export function createApi(deps: ApiDeps): Api {
     }
     return res;
   });
-  app.notFound((c) =>
-    errorResponse(
-      new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." }),
-    ),
-  );
+  const allowedAt = createAllowedMethods(routes);
+  app.notFound((c) => {
+    const allowed = allowedAt(c.req.path);
+    if (allowed.length === 0)
+      return errorResponse(
+        new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." }),
+      );
+    const res = errorResponse(
+      new CboError("ERR_METHOD_NOT_ALLOWED", `${c.req.method} is not served at ${c.req.path}: use ${allowed.join(" or ")}.`, {
+        details: { allowed },
+        hint: "GET /v1/openapi.json lists every route.",
+      }),
+    );
+    res.headers.set("allow", allowed.join(", "));
+    return res;
+  });
   // First of all: every request's span, access log line and counters (observe-requests.ts).
   const quiet = new Set(routes.filter((x) => x.hot).map((x) => x.path));
   app.use("*", observeRequests({ log, metrics: deps.metrics, tracer: deps.tracer, quiet: (path) => quiet.has(path) }));
@@ -209,9 +222,10 @@ export function createApi(deps: ApiDeps): Api {
       const raw = r.body || r.signatureHeader ? await readBody(c, r.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
       if (raw === undefined && Number(c.req.header("content-length") ?? 0) > DEFAULT_MAX_BODY_BYTES)
         throw payloadTooLarge(DEFAULT_MAX_BODY_BYTES);
+      if (raw !== undefined && raw.trim() !== "") checkJsonType(c.req.header("content-type"));
       const input = {
         params: r.params ? parse(r.params, c.req.param(), "params") : undefined,
-        query: r.query ? parse(r.query, c.req.query(), "query") : undefined,
+        query: r.query ? parse(r.query, singleQuery(c.req.queries(), r.query), "query") : undefined,
         body: r.body ? parse(r.body, jsonOf(raw ?? ""), "body") : undefined,
         principal,
         tenant,

@@ -26,8 +26,10 @@ const PARSER_ERRORS: Record<string, string> = {
 /** The CboError for a request node's HTTP parser refused (`err.code` is its HPE_* or ERR_* code). */
 export function parserRefusal(code: string | undefined): CboError {
   if (code === "HPE_HEADER_OVERFLOW")
-    return new CboError("ERR_HEADERS_TOO_LARGE", "The request's headers are larger than the 16 KiB the daemon reads.", {
-      hint: "Send shorter headers: a token is about 60 characters, and nothing else the API reads needs more than a few hundred.",
+    // The parser counts the request line with the headers: a long URL (a pasted value as a name or
+    // filter) overflows it as surely as a long header, so the message names both.
+    return new CboError("ERR_HEADERS_TOO_LARGE", "The request's URL and headers are larger than the 16 KiB the daemon reads.", {
+      hint: "Send a shorter URL and shorter headers: a token is about 60 characters, and no name, id or filter the API reads needs more than a few hundred.",
       details: { limit: 16 * 1024 },
     });
   if (code === "HPE_CHUNK_EXTENSIONS_OVERFLOW")

@@ -6,6 +6,25 @@
 import { CboError } from "../kit/errors.ts";
 import { issuePath } from "./errors.ts";
 
+/**
+ * A body said to be something other than JSON (curl -d's form encoding, a text/plain fetch) is
+ * refused by its type rather than read as JSON anyway: the client learns which header to fix
+ * before its body's shape is judged. No content-type at all is read as JSON.
+ */
+export function checkJsonType(contentType: string | undefined): void {
+  if (contentType === undefined) return;
+  const type = contentType.split(";")[0]!.trim().toLowerCase();
+  if (type === "application/json" || /^application\/[\w.+-]+\+json$/.test(type)) return;
+  throw new CboError(
+    "ERR_UNSUPPORTED_MEDIA_TYPE",
+    `The request body is sent as ${JSON.stringify(type.slice(0, 100))}; the API reads JSON only.`,
+    {
+      hint: "Send the JSON body with content-type: application/json (curl: -H 'content-type: application/json').",
+      details: { contentType: type.slice(0, 100) },
+    },
+  );
+}
+
 /** A body's JSON; an empty body is `{}` so that a missing field is reported by name. */
 export function jsonOf(text: string): unknown {
   if (text.trim() === "") return {};

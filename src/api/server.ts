@@ -29,7 +29,7 @@ export async function startApiServer(opts: { api: Api; host?: string; port?: num
     // the Host check (421, as for HTTP/1.0) rather than node's bare 400.
     const s = createServer(
       { requireHostHeader: false },
-      getRequestListener(opts.api.app.fetch, { hostname, errorHandler: adapterRefusal }),
+      getRequestListener(headAsGet(opts.api.app.fetch), { hostname, errorHandler: adapterRefusal }),
     );
     s.on("clientError", answerClientError);
     s.listen(opts.port ?? 0, hostname);
@@ -55,5 +55,24 @@ export async function startApiServer(opts: { api: Api; host?: string; port?: num
       })();
       return closed;
     },
+  };
+}
+
+type Fetch = (req: Request, env: unknown) => Response | Promise<Response>;
+
+/**
+ * HEAD as GET without the body. Hono answers HEAD itself by wrapping GET's answer
+ * (`new Response(null, res)`), and with the node adapter's lightweight Response that keeps only
+ * the headers the answer was made with: the ones middleware adds (security headers, request id,
+ * Allow on a 405) were lost, and HEAD said less than GET about the same resource.
+ */
+function headAsGet(fetch: Fetch): Fetch {
+  return async (req, env) => {
+    if (req.method !== "HEAD") return fetch(req, env);
+    const res = await fetch(new Request(req.url, { method: "GET", headers: req.headers, signal: req.signal }), env);
+    // Headers first: reading the adapter's Response's body rebuilds it from what it was made with.
+    const head = { status: res.status, headers: new Headers(res.headers) };
+    await res.body?.cancel();
+    return new Response(null, head);
   };
 }

@@ -310,6 +310,27 @@ function credentialsRefusal(req: IncomingMessage): CboError | undefined {
     return new CboError("ERR_VALIDATION", `A ${TOKEN_PROTOCOL_PREFIX}<token> subprotocol needs "${STREAM_PROTOCOL}" offered beside it.`, {
       hint: `Offer ["${STREAM_PROTOCOL}", "${TOKEN_PROTOCOL_PREFIX}<token>"]: the server answers ${STREAM_PROTOCOL}, never the token.`,
     });
+  return handshakeRefusal(req, offered);
+}
+
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * The handshake headers ws would refuse with a bare text/html 400 ("Missing or invalid
+ * Sec-WebSocket-Key header"): refused here first, in the API's error shape, naming the header.
+ */
+function handshakeRefusal(req: IncomingMessage, offered: string[]): CboError | undefined {
+  const bad = (header: string, what: string) =>
+    new CboError("ERR_VALIDATION", `The WebSocket handshake's ${header} ${what}.`, {
+      hint: "Use a WebSocket client library (RFC 6455, version 13); it sends these headers itself.",
+      details: { header },
+    });
+  if (!/^[+/0-9A-Za-z]{22}==$/.test(req.headers["sec-websocket-key"] ?? ""))
+    return bad("Sec-WebSocket-Key", "is missing or is not 16 bytes in base64");
+  const version = req.headers["sec-websocket-version"];
+  if (version !== "13" && version !== "8") return bad("Sec-WebSocket-Version", "is missing or not 13");
+  if (offered.some((p) => !HTTP_TOKEN.test(p)) || new Set(offered).size !== offered.length)
+    return bad("Sec-WebSocket-Protocol", "lists a subprotocol twice or one with characters a subprotocol cannot have");
   return undefined;
 }
 

@@ -121,4 +121,20 @@ describe("finding the daemon and its token", () => {
     expect(codeOf(() => discoverDaemon({ data: dir, url: "not a url" }, {}))).toBe("ERR_USAGE");
     expect(codeOf(() => discoverDaemon({ data: dir }, { CBO_URL: "nope" }))).toBe("ERR_USAGE");
   });
+  it("refuses a URL with a user or password without printing it back (every later error would name the URL)", () => {
+    for (const url of ["http://ops:hunter2hunter2@127.0.0.1:1", "https://ops@127.0.0.1:1"]) {
+      let e: CboError | undefined;
+      try {
+        discoverDaemon({ data: dir, url }, {});
+      } catch (x) {
+        e = x as CboError;
+      }
+      expect([url, e?.code, e?.message]).toEqual([
+        url,
+        "ERR_USAGE",
+        "--url holds a user name or password (user:pass@host); the daemon takes a token instead.",
+      ]);
+      expect(e?.hint).toBe("give the URL without them, e.g. " + url.replace(/\/\/.*@/, "//") + ", and the token with --token-file FILE");
+    }
+  });
 });

@@ -75,6 +75,13 @@ function checkUrl(url: string, from: string): string {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new CboError("ERR_USAGE", `${from} must be an http:// or https:// URL (got "${url}").`);
   }
+  // user:password@ would be printed back in every error naming the daemon's URL, and the daemon
+  // reads none: it takes a token. Refused without echoing the URL.
+  if (parsed.username !== "" || parsed.password !== "") {
+    throw new CboError("ERR_USAGE", `${from} holds a user name or password (user:pass@host); the daemon takes a token instead.`, {
+      hint: `give the URL without them, e.g. ${parsed.protocol}//${parsed.host}, and the token with --token-file FILE`,
+    });
+  }
   return url.replace(/\/+$/, "");
 }
 

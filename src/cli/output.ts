@@ -3,6 +3,7 @@
 // on stdout and nothing else there; exit 1 for user errors, 2 for system errors (exit-codes.ts);
 // stacks only with --debug (on stderr, either way).
 import { toCboError, type CboError } from "../kit/errors.ts";
+import { maskTokens } from "../kit/mask-tokens.ts";
 import { exitForError } from "./exit-codes.ts";
 import { asInvoked } from "./invocation.ts";
 
@@ -20,13 +21,14 @@ export function errorJson(err: CboError): { error: { code: string; message: stri
 
 export function printError(e: unknown, debug: boolean, json = false): number {
   const err = toCboError(e);
-  if (json) process.stdout.write(JSON.stringify(errorJson(err)) + "\n");
+  // An error may echo a flag's value back ("--url is not a URL: …"): a token pasted there is masked.
+  if (json) process.stdout.write(maskTokens(JSON.stringify(errorJson(err))) + "\n");
   else {
-    process.stderr.write(`error ${err.code}: ${err.message}\n`);
-    if (err.hint) process.stderr.write(`hint: ${asInvoked(err.hint)}\n`);
+    process.stderr.write(maskTokens(`error ${err.code}: ${err.message}\n`));
+    if (err.hint) process.stderr.write(maskTokens(`hint: ${asInvoked(err.hint)}\n`));
   }
-  if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
-  if (debug && err.cause instanceof Error && err.cause.stack) process.stderr.write(`cause: ${err.cause.stack}\n`);
+  if (debug && err.stack) process.stderr.write(maskTokens(`${err.stack}\n`));
+  if (debug && err.cause instanceof Error && err.cause.stack) process.stderr.write(maskTokens(`cause: ${err.cause.stack}\n`));
   return exitForError(err);
 }
 

@@ -156,7 +156,24 @@ export async function requestRaw(c: Connection, method: string, path: string, bo
 /** Errors of requests that got no answer at all (refused, reset): a keyed retry is safe. */
 const noAnswer = new WeakSet<CboError>();
 
+/**
+ * A token is one word of visible ASCII (`cbo_admin_…`). One with a line break, a space or a
+ * non-ASCII byte (a pasted line, a file in another encoding) cannot go in a header: fetch refused
+ * it before sending, and that was reported as "the daemon is not answering".
+ */
+export function checkTokenText(token: string | undefined, hint?: string): void {
+  if (token === undefined || /^[\x21-\x7e]+$/.test(token)) return;
+  throw new CboError(
+    "ERR_VALIDATION",
+    "The token holds a character no token has (a space, line break, control or non-ASCII character), so it was not sent.",
+    {
+      hint: hint ?? "Give the token as one line of text, e.g. cbo_admin_… (a token file is read with its surrounding whitespace trimmed).",
+    },
+  );
+}
+
 async function requestOnce(c: Connection, method: string, path: string, body: unknown, o: RequestOptions): Promise<Response> {
+  checkTokenText(c.token);
   const base = c.url.replace(/\/+$/, "");
   const timeoutMs = c.timeoutMs ?? 30_000;
   const headers: Record<string, string> = { accept: "application/json" };

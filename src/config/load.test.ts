@@ -72,6 +72,13 @@ describe("orchestrator.yaml", () => {
     expect(nested.message).toBe('orchestrator.yaml: rollout: unknown key "stpes" (did you mean "steps"?)');
     const far = refusal(BASE.replace("{ name: api, main: src/index.js }", "{ name: api, main: a.js, zzzzzz: 1 }"));
     expect(far.message).toBe('orchestrator.yaml: workers[0]: unknown key "zzzzzz" (check the spelling)');
+    // A YAML merge key is named as what it is, not as a misspelling.
+    const merged = refusal(
+      BASE.replace("{ name: api, main: src/index.js }", "&api { name: api, main: a.js }\n  - { <<: *api, name: web }"),
+    );
+    expect(merged.message.split("\n")[0]).toBe(
+      'orchestrator.yaml: workers[1]: a YAML merge key "<<" is not supported: write the keys out (an alias of a whole value, `*name`, works)',
+    );
   });
 
   it("refuses steps that do not end at 100, unknown targets, duplicates and main+wrangler together", () => {
@@ -204,6 +211,10 @@ describe("orchestrator.yaml", () => {
     expect(() => loadSpec("/dev/zero")).toThrowError(`/dev/zero: the file is more than ${MAX_SPEC_FILE_BYTES} bytes; it may be at most`);
     const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
     expect(() => loadSpec(dir)).toThrowError(`${dir} is a directory, not a file.`);
+    // Its hint is about naming the file, not about sizes.
+    expect(() => loadSpec(dir)).toThrowError(
+      expect.objectContaining({ hint: "Name the file itself, e.g. orchestrator.yaml or wrangler.toml inside that directory." }),
+    );
     writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: /dev/zero }\n");
     expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrowError(/\/dev\/zero: the file is more than/);
     rmSync(dir, { recursive: true, force: true });

@@ -104,6 +104,8 @@ export function formatIssues(file: string, issues: z.core.$ZodIssue[], schema?: 
 
 /** `unknown key "varz" (did you mean "vars"?)`: a close match among the keys the object knows, else a nudge. */
 function unknownKeys(keys: string[], known: string[]): string {
+  // YAML 1.1's merge key: YAML 1.2 (what the spec is read as) has none, so it arrives as a key.
+  if (keys.includes("<<")) return 'a YAML merge key "<<" is not supported: write the keys out (an alias of a whole value, `*name`, works)';
   const meant = keys.flatMap((k) => {
     const c = closest(k, known);
     return c ? [keys.length > 1 ? `"${k}" -> "${c}"` : `"${c}"`] : [];

@@ -23,7 +23,10 @@ export function readSpecFile(file: string): string {
   const fd = openSync(file, "r");
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new CboError("ERR_VALIDATION", `${file} is a directory, not a file.`, { hint });
+    if (st.isDirectory())
+      throw new CboError("ERR_VALIDATION", `${file} is a directory, not a file.`, {
+        hint: "Name the file itself, e.g. orchestrator.yaml or wrangler.toml inside that directory.",
+      });
     if (st.size > MAX_SPEC_FILE_BYTES) throw fileTooLarge(file, st.size);
     const buf = Buffer.alloc(MAX_SPEC_FILE_BYTES + 1);
     let got = 0;

@@ -4,12 +4,11 @@
 // dashboard draws the step series from GET /v1/releases/:id/analysis; the CLI and MCP call the
 // control routes. Times are ISO 8601; latencies in ms.
 import * as z from "zod";
+import { lineOfText } from "./line-of-text.ts";
 import { ReleaseSchema } from "./releases.ts";
 
 /** What a human may write with a control request (kept in the audit and the events). */
-export const ControlBodySchema = z
-  .object({ reason: z.string().trim().min(1).max(500).optional().describe("Why, for the audit and the events") })
-  .strict();
+export const ControlBodySchema = z.object({ reason: lineOfText(500).optional().describe("Why, for the audit and the events") }).strict();
 export type ControlBody = z.infer<typeof ControlBodySchema>;
 
 /**

@@ -2,6 +2,7 @@
 // release stores, and the requests that start, list, abort and roll back releases. The routes
 // validate with these and the OpenAPI document is generated from them (src/api/openapi.ts).
 import * as z from "zod";
+import { lineOfText } from "./line-of-text.ts";
 import { LiveReadsSchema, WorkerDiffSchema } from "./diff.ts";
 import { CursorQueryShape, pageOf } from "./pages.ts";
 import { RELEASE_KINDS, RELEASE_STATUSES, SECRET_MODES } from "./statuses.ts";
@@ -22,7 +23,7 @@ export const CreateReleaseBodySchema = z
     confirm_class_deletion: z.boolean().optional().describe("Confirm that the release deletes or renames Durable Object classes"),
     force: z.boolean().optional().describe("Release even when no target would change (otherwise such a release ends `unchanged`)"),
     overrideWindow: z
-      .object({ reason: z.string().trim().min(1).max(500).describe("Why this release may run outside the release windows (audited)") })
+      .object({ reason: lineOfText(500).describe("Why this release may run outside the release windows (audited)") })
       .strict()
       .optional()
       .describe("Release even though orchestrator.yaml's `windows` deny it now (cbo release --override-window --reason)"),

@@ -2,6 +2,7 @@
 // exactly two shapes: PutSecretBody (in) and SecretValue (out, admin only); no list carries one,
 // and no key material is ever sent (worker keys are versions only).
 import * as z from "zod";
+import { lineOfText } from "./line-of-text.ts";
 import { ROLES, SECRET_MODES } from "./statuses.ts";
 import { ReleaseSchema } from "./releases.ts";
 
@@ -94,10 +95,7 @@ export const DeliverySchema = z.object({
 export const TokenParamsSchema = z.object({ id: z.string().min(1).max(100).describe("Token id") });
 export const CreateTokenBodySchema = z
   .object({
-    name: z
-      .string()
-      .min(1)
-      .max(100)
+    name: lineOfText(100)
       .refine((n) => !/cbo_(admin|deployer|viewer|agent|metrics)_/.test(n), "a token's name must not look like a token")
       .describe("Who or what uses it, e.g. ci"),
     role: z.enum(ROLES),

@@ -10,6 +10,9 @@ export const ERROR_CODES = {
   ERR_VALIDATION: { status: 400, user: true, retryable: false },
   /** A named thing (worker, version, region, key) does not exist. */
   ERR_NOT_FOUND: { status: 404, user: true, retryable: false },
+  /** The path is served, but not with this method (PATCH, OPTIONS, DELETE where only GET is);
+   *  details and the Allow header list the methods it takes. */
+  ERR_METHOD_NOT_ALLOWED: { status: 405, user: true, retryable: false },
   /** The request contradicts current state (duplicate name, stale version). */
   ERR_CONFLICT: { status: 409, user: true, retryable: false },
   /** A release asked for while orchestrator.yaml's `windows` deny releases (override with a reason). */
@@ -31,6 +34,8 @@ export const ERROR_CODES = {
   /** A request body larger than its route takes (counted while it streams in, whatever the
    *  content-length says); details say the limit. */
   ERR_PAYLOAD_TOO_LARGE: { status: 413, user: true, retryable: false },
+  /** A request body sent with a content-type other than JSON (form encoding, text/plain). */
+  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, user: true, retryable: false },
   /** The request's header block is larger than the daemon reads (16 KiB, node:http's limit);
    *  answered before any route, so before authentication. */
   ERR_HEADERS_TOO_LARGE: { status: 431, user: true, retryable: false },

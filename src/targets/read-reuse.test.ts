@@ -204,4 +204,24 @@ describe("read reuse", () => {
     await expect(third).rejects.toMatchObject({ code: "ERR_IO" });
     await expect(fourth).rejects.toMatchObject({ code: "ERR_IO" });
   });
+
+  it("a person gone before the read starts cancels it with no unhandled rejection (it took the daemon process down)", async () => {
+    const fake = fakeClient();
+    const client = createReadReuse().wrap(fake.client);
+    fake.holdAnswers(true);
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", note);
+    try {
+      // As @hono/node-server aborts a request whose connection broke: with a string reason.
+      const gone = new AbortController();
+      gone.abort("Error: aborted");
+      await expect(interactive(gone.signal, () => client.listDeployments("api"))).rejects.toMatchObject({ code: "ERR_IO" });
+      expect(fake.held[0]!.signal?.aborted).toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", note);
+    }
+  });
 });

@@ -192,6 +192,10 @@ export function createReadReuse(opts: { ttlMs?: number; now?: () => number } = {
         throw error;
       },
     );
+    // A flight everyone left before it was joined (the request's connection broke before the read
+    // began) is aborted with nobody awaiting it: its rejection, kept by settle(), must not go
+    // unhandled, which ends the daemon process.
+    flight.promise.catch(() => {});
     flights.set(key, flight);
     return flight;
   }

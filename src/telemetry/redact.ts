@@ -7,8 +7,9 @@
 //     and each secret value the vault hands out (as text, base64, base64url and hex).
 // Values never reach the logger on purpose (fields are scalars, messages name things, not
 // values); this catches the mistake.
+import { maskTokens, TOKEN_SHAPE } from "../kit/mask-tokens.ts";
 const SHAPES: Array<[RegExp, string]> = [
-  [/\bcbo_([a-z]+)_[A-Za-z0-9_-]{16,}/g, "cbo_$1_[redacted]"],
+  [TOKEN_SHAPE, "cbo_$1_[redacted]"],
   [/\b(Bearer[ \t]+)[^\s"',;]+/gi, "$1[redacted]"],
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, "[redacted private key]"],
 ];
@@ -18,10 +19,7 @@ const OPAQUE = /[A-Za-z0-9+_-]{40,}={0,2}/g;
  * Only the daemon's token shapes masked: for text that goes back to a client, such as an error
  * answer that names what it was given ("No token with id …") when a token was pasted for an id.
  */
-export function maskTokens(text: string): string {
-  const [shape, to] = SHAPES[0]!;
-  return text.replace(shape, to);
-}
+export { maskTokens };
 
 /** The registered values kept at most (the oldest are forgotten first). */
 const MAX_VALUES = 4096;

@@ -74,7 +74,18 @@ export async function releaseCommand(args: string[]): Promise<number> {
     ...(values["allow-non-gradual"] ? { allow_non_gradual: true } : {}),
     ...(values["confirm-class-deletion"] ? { confirm_class_deletion: true } : {}),
   };
-  return startAndFollow(() => client.release(worker, opts), client, values);
+  return startAndFollow(() => client.release(worker, opts).catch((e: unknown) => Promise.reject(verbWithoutId(worker, e))), client, values);
+}
+
+/**
+ * `cbo release pause` without its id reads as a release of a worker named "pause" (a worker may
+ * have that name): when there is none, the error says how the verb is given.
+ */
+function verbWithoutId(worker: string, e: unknown): unknown {
+  if (!(CONTROL_VERBS as readonly string[]).includes(worker) || !(e instanceof CboError) || e.code !== "ERR_NOT_FOUND") return e;
+  return new CboError("ERR_USAGE", `Missing <release id>: cbo release ${worker} takes the id of the release to ${worker}.`, {
+    hint: `cbo release ${worker} <release id> (the ids: cbo status, or cbo events); no worker is named "${worker}" either`,
+  });
 }
 
 async function controlCommand(

@@ -2,6 +2,7 @@
 // agent's own token. stdout carries the protocol only: everything else goes to stderr.
 import { CboError } from "../../kit/errors.ts";
 import { mcpClient } from "../../mcp/connect.ts";
+import { droppedAnswer, lineLimit, MAX_MCP_MESSAGE_BYTES } from "../../mcp/line-limit.ts";
 import { createMcpServer } from "../../mcp/server.ts";
 import { secretFilesDir } from "../../mcp/secret-value.ts";
 import { agentToken } from "../../mcp/token.ts";
@@ -30,7 +31,15 @@ export async function mcpCommand(args: string[]): Promise<number> {
 
   const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js");
   const server = createMcpServer({ api, version: packageVersion(), ...(secretFiles ? { secretFilesDir: secretFiles } : {}) });
-  const transport = new StdioServerTransport();
+  // Every message through the line limit (line-limit.ts): an oversized one is answered and dropped
+  // instead of closing the session.
+  const input = process.stdin.pipe(
+    lineLimit(MAX_MCP_MESSAGE_BYTES, (d) => {
+      process.stderr.write(`cbo mcp: a ${d.bytes}-byte message was dropped (the limit is ${MAX_MCP_MESSAGE_BYTES})\n`);
+      if (d.id !== null) process.stdout.write(droppedAnswer(d, MAX_MCP_MESSAGE_BYTES));
+    }),
+  );
+  const transport = new StdioServerTransport(input);
   const closed = new Promise<void>((resolve) => {
     server.server.onclose = () => resolve();
     // The client going away (stdin closed) ends the server too.

@@ -8,7 +8,7 @@
 import { existsSync, writeFileSync, chmodSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CHECKPOINTS_FILE, DB_FILE, passphraseKeyForDatabase } from "../../backup/index.ts";
-import { ROLES, type Role } from "../../contract/index.ts";
+import { CreateTokenBodySchema, ROLES, type Role } from "../../contract/index.ts";
 import { CboError } from "../../kit/errors.ts";
 import { transaction } from "../../kit/transaction.ts";
 import { openSecurity } from "../../security/index.ts";
@@ -47,6 +47,10 @@ export async function tokensOffline(args: string[]): Promise<number> {
   positionals(rest, [], USAGE);
   if (!values.name)
     throw new CboError("ERR_USAGE", "Missing --name: what the token is for (it appears in the audit log).", { hint: USAGE });
+  // The API's rule for a name (one line, not blank, not a token): offline makes the same row.
+  const named = CreateTokenBodySchema.shape.name.safeParse(values.name);
+  if (!named.success)
+    throw new CboError("ERR_USAGE", `--name ${named.error.issues[0]?.message ?? "is not a valid token name"}.`, { hint: USAGE });
   if (!values.role || !(ROLES as readonly string[]).includes(values.role))
     throw new CboError("ERR_USAGE", `--role is one of ${ROLES.join(", ")}.`, { hint: USAGE });
   const role = values.role as Role;
@@ -77,7 +81,7 @@ export async function tokensOffline(args: string[]): Promise<number> {
     try {
       const tokens = createTokenStore(db);
       made = transaction(db, () => {
-        const { token, row } = tokens.create({ name: values.name!, role, tenant: values.tenant ?? null, expiresAt });
+        const { token, row } = tokens.create({ name: named.data, role, tenant: values.tenant ?? null, expiresAt });
         sec.trail.record({
           actor: by,
           action: "token.create",

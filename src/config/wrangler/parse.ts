@@ -5,6 +5,7 @@ import type { ParseError } from "jsonc-parser";
 import { CboError } from "../../kit/errors.ts";
 import { checkTextSize, checkValueSizes, readSpecFile } from "../size-limits.ts";
 import { checkWellFormed } from "../well-formed.ts";
+import { checkJsoncDepth, checkJsoncDuplicates } from "./jsonc-shape.ts";
 
 export type RawWranglerConfig = Record<string, unknown>;
 
@@ -40,6 +41,9 @@ export function parseWranglerText(text: string, file: string): RawWranglerConfig
       throw new CboError("ERR_VALIDATION", `${file}: ${(e as Error).message.split("\n")[0]}`);
     }
   } else {
+    // A byte order mark (an editor's UTF-8 with BOM), as YAML and TOML take it.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    checkJsoncDepth(jsonc(), text, file);
     const errors: ParseError[] = [];
     raw = jsonc().parse(text, errors, { allowTrailingComma: true });
     if (errors.length > 0) {
@@ -47,6 +51,7 @@ export function parseWranglerText(text: string, file: string): RawWranglerConfig
       const line = text.slice(0, e.offset).split("\n").length;
       throw new CboError("ERR_VALIDATION", `${file}:${line}: ${jsonc().printParseErrorCode(e.error)}`);
     }
+    checkJsoncDuplicates(jsonc(), text, file);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new CboError("ERR_VALIDATION", `${file}: a wrangler config is an object of keys.`);

@@ -20,3 +20,36 @@ describe("wrangler files: unpaired surrogates", () => {
     expect(() => readRawWranglerConfig(toml)).toThrowError(`${toml}: Invalid TOML document: invalid unicode escape`);
   });
 });
+
+describe("wrangler.jsonc: what jsonc-parser lets through or cannot take", () => {
+  const write = (text: string) => {
+    const file = join(dir, "wrangler.jsonc");
+    writeFileSync(file, text);
+    return file;
+  };
+  const refusal = (file: string) => {
+    try {
+      readRawWranglerConfig(file);
+    } catch (e) {
+      return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+    }
+    return "accepted";
+  };
+
+  it("a key given twice in one object is refused with its path and line (the first would do nothing)", () => {
+    const top = write('{\n  "name": "a",\n  "main": "i.js",\n  "name": "b"\n}');
+    expect(refusal(top)).toBe(`ERR_VALIDATION: ${top}:4: name: the key is given twice in one object.`);
+    const inner = write('{ "name": "a", "vars": { "A": "1" },\n "kv_namespaces": [{ "binding": "K", "id": "x", "binding": "L" }] }');
+    expect(refusal(inner)).toBe(`ERR_VALIDATION: ${inner}:2: kv_namespaces[0].binding: the key is given twice in one object.`);
+    // The same key in two objects is two keys.
+    expect(readRawWranglerConfig(write('{ "name": "a", "vars": { "name": "x" }, "env": { "p": { "name": "a" } } }'))).toMatchObject({
+      vars: { name: "x" },
+    });
+  });
+
+  it("nesting thousands deep is ERR_VALIDATION with the line, not a stack overflow; a byte order mark is read past", () => {
+    const deep = write(`{ "name": "a",\n "vars": ${'{"a":'.repeat(5000)}1${"}".repeat(5000)} }`);
+    expect(refusal(deep)).toBe(`ERR_VALIDATION: ${deep}:2: values are nested more than 1000 levels deep here.`);
+    expect(readRawWranglerConfig(write('\uFEFF{ "name": "a" }'))).toEqual({ name: "a" });
+  });
+});
