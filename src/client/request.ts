@@ -141,13 +141,18 @@ const RETRY_DELAYS_MS = [200, 800];
  * the daemon says its first attempt is still running; without a key nothing is retried.
  */
 export async function requestRaw(c: Connection, method: string, path: string, body?: unknown, o: RequestOptions = {}): Promise<Response> {
+  // Whether some attempt of a mutation may have reached the daemon: its connection broke after it
+  // was made (reset, closed, timed out), where a refused one never carried the request.
+  let mayHaveArrived = false;
   for (let attempt = 0; ; attempt++) {
     const last = o.idempotencyKey === undefined || attempt >= RETRY_DELAYS_MS.length;
     try {
       return await requestOnce(c, method, path, body, o);
     } catch (e) {
+      mayHaveArrived ||= method !== "GET" && method !== "HEAD" && e instanceof CboError && cutOff.has(e);
       const retry = e instanceof CboError && (noAnswer.has(e) || e.code === "ERR_IDEMPOTENCY_IN_FLIGHT");
-      if (last || !retry) throw e;
+      if (last || !retry)
+        throw mayHaveArrived && e instanceof CboError && (cutOff.has(e) || noAnswer.has(e)) ? outcomeUnknown(c, method, path, e) : e;
     }
     await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt]));
   }
@@ -155,6 +160,38 @@ export async function requestRaw(c: Connection, method: string, path: string, bo
 
 /** Errors of requests that got no answer at all (refused, reset): a keyed retry is safe. */
 const noAnswer = new WeakSet<CboError>();
+/** Errors of requests cut off after they were sent (reset, closed, timed out): the daemon may have run them. */
+const cutOff = new WeakSet<CboError>();
+/**
+ * Errors (undici's and the system's) of a connection that was made and then broke: the request had
+ * gone out on it. Anything else (refused, no such host, a port fetch never dials) never left here.
+ */
+const CUT_OFF_CODES = new Set(["UND_ERR_SOCKET", "UND_ERR_CLOSED", "ECONNRESET", "EPIPE", "ECONNABORTED", "ETIMEDOUT"]);
+
+/** Whether a failed fetch broke a connection after the request went out (its cause chain names a code above). */
+function brokeAfterSending(e: unknown): boolean {
+  for (let cur = e, depth = 0; cur && depth < 4; cur = (cur as { cause?: unknown }).cause, depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === "string" && CUT_OFF_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+/**
+ * A mutation whose connection broke after it was sent: the daemon may have done it before it went
+ * away (a kill -9 mid-request, a restart). Saying only "not answering" invites running it again,
+ * which can release twice or rotate twice; the outcome has to be looked up first.
+ */
+function outcomeUnknown(c: Pick<Connection, "label">, method: string, path: string, down: CboError): CboError {
+  return new CboError(
+    "ERR_IO",
+    `${down.message} ${method} ${path} had been sent, so ${The(c).toLowerCase()} may have done it (or may still be doing it).`,
+    {
+      hint: `Once it answers again, check what it did (the event log: \`cbo events\`, or \`cbo status\`) before you run the command again.${down.hint ? ` ${down.hint}` : ""}`,
+      cause: down,
+    },
+  );
+}
 
 /**
  * A token is one word of visible ASCII (`cbo_admin_…`). One with a line break, a space or a
@@ -195,13 +232,16 @@ async function requestOnce(c: Connection, method: string, path: string, body: un
     });
   } catch (e) {
     if ((e as Error).name === "TimeoutError") {
-      throw new CboError("ERR_IO", `${The(c)} at ${base} did not answer ${method} ${path} within ${timeoutMs / 1000} s.`, {
+      const late = new CboError("ERR_IO", `${The(c)} at ${base} did not answer ${method} ${path} within ${timeoutMs / 1000} s.`, {
         ...(c.timeoutHint ? { hint: c.timeoutHint } : {}),
         cause: e,
       });
+      cutOff.add(late);
+      throw late;
     }
     const down = daemonDown(c, base, e);
     noAnswer.add(down);
+    if (brokeAfterSending(e)) cutOff.add(down);
     throw down;
   }
   if (c.onSpecRefused) {
