@@ -319,6 +319,24 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     }
   });
 
+  it("deploy naming a D1 id or KV id that does not exist gets wrangler's own D1 help, and each code once", async () => {
+    const bad = await createWranglerProject(path.join(t.dataDir, "bad-ids"), t.edge, t.region.accountId, { wrangler: version });
+    await bad.writeSource(`export default { fetch() { return new Response("x"); } };`);
+    const base = { name: "bad-ids", main: "src/index.js", compatibility_date: "2025-01-01" };
+    await bad.writeConfig({
+      ...base,
+      d1_databases: [{ binding: "DB", database_name: "x", database_id: "00000000-0000-4000-8000-000000000000" }],
+    });
+    const d1 = await bad.run(["deploy"]);
+    expect(d1.code, describeRun(d1)).toBe(1);
+    // wrangler matches Cloudflare's text plus the one "[code: 10021]" it appends itself.
+    expect(d1.stdout + d1.stderr).toContain("You must use a real database in the database_id configuration");
+    await bad.writeConfig({ ...base, kv_namespaces: [{ binding: "KV", id: "0".repeat(32) }] });
+    const kv = await bad.run(["deploy"]);
+    expect(kv.code, describeRun(kv)).toBe(1);
+    expect((kv.stdout + kv.stderr).match(/\[code: 10041\]/g), describeRun(kv)).toHaveLength(1);
+  });
+
   it("cbo edge trigger fires a cron on the live version; a bad cron is refused", async () => {
     const r = await runCbo(["edge", "trigger", "eu", "api", "--cron", "*/5 * * * *", "--data", t.dataDir]);
     expect(r.code, r.stderr).toBe(0);

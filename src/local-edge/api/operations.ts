@@ -123,7 +123,7 @@ export function createOps(deps: OpsDeps) {
         throw new CfApiError(
           400,
           CF_CODES.KV_BINDING_INVALID,
-          `KV namespace '${String(b.namespace_id)}' is not valid. [code: 10041] (binding ${b.name})`,
+          `KV namespace '${String(b.namespace_id)}' is not valid. (binding ${b.name})`,
         );
       }
     }

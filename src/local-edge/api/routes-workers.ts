@@ -70,7 +70,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
 
   app.get("/workers/services/:name", (c) => {
     const s = scripts.get(c.var.account.id, c.req.param("name"));
-    if (!s) throw new CfApiError(404, CF_CODES.SERVICE_NOT_FOUND, "This Worker does not exist on your account. [code: 10090]");
+    if (!s) throw new CfApiError(404, CF_CODES.SERVICE_NOT_FOUND, "This Worker does not exist on your account.");
     const latest = scripts.latestVersion(s.account_id, s.name);
     return ok(c, serviceJson(s, latest, tagOf(s.account_id, s.name), handlersOf(latest)));
   });
