@@ -3,6 +3,7 @@
 // effect (the D1 row, the R2 object, a queued message arriving at the consumer, the cron firing),
 // what `d1 info` and `r2 bucket info` count, and that all of it survives an edge restart.
 import { readFile } from "node:fs/promises";
+import { DatabaseSync } from "node:sqlite";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalEdge } from "../src/local-edge/index.ts";
@@ -136,6 +137,40 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     const dump = await readFile(path.join(api.dir, "dump.sql"), "utf8");
     expect(dump).toContain("CREATE TABLE notes");
     expect(dump).toContain(`INSERT INTO "notes" ("id","body") VALUES(4,'it''s; fine');`);
+  });
+
+  it("d1 export of a database with an FTS5 table: D1's format refuses it (its dump would not import); sqlite3_cli_only writes the shell's .dump", async () => {
+    await api.ok(["d1", "create", "search-db"]);
+    await api.ok([
+      "d1",
+      "execute",
+      "search-db",
+      "--remote",
+      "--command",
+      "CREATE VIRTUAL TABLE docs USING fts5(body); INSERT INTO docs VALUES ('hello\nworld')",
+    ]);
+    const refused = await api.run(["d1", "export", "search-db", "--remote", "--output", "search.sql"]);
+    expect(refused.code, describeRun(refused)).toBe(1);
+    expect(refused.stdout + refused.stderr).toContain("D1 Export error: cannot export databases with Virtual Tables (fts5)");
+    if (version === "4.86") return; // --compatibility came with 4.1xx
+    await api.ok(["d1", "export", "search-db", "--remote", "--output", "search.sql", "--compatibility", "sqlite3_cli_only"]);
+    const dump = await readFile(path.join(api.dir, "search.sql"), "utf8");
+    expect(dump).toContain(
+      "INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table','docs','docs',0,'CREATE VIRTUAL TABLE docs USING fts5(body)');",
+    );
+    // What the sqlite3 shell does with it: load it into a fresh file, then search it.
+    const file = path.join(api.dir, "search.sqlite");
+    const load = new DatabaseSync(file, { defensive: false });
+    load.exec(dump);
+    load.close();
+    const db = new DatabaseSync(file, { readOnly: true });
+    expect(
+      db
+        .prepare("SELECT body FROM docs WHERE docs MATCH 'world'")
+        .all()
+        .map((r) => r["body"]),
+    ).toEqual(["hello\nworld"]);
+    db.close();
   });
 
   it("r2 bucket create and r2 object put/get --remote, with and without a jurisdiction", async () => {
