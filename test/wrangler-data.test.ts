@@ -173,6 +173,15 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     db.close();
   });
 
+  it("d1 execute --remote past 8 MiB of changed pages (a Time Travel snapshot), then another write: both succeed", async () => {
+    const blobs =
+      "CREATE TABLE blobs (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) INSERT INTO blobs SELECT randomblob(1000000) FROM n";
+    await api.ok(["d1", "execute", "search-db", "--remote", "--command", blobs]);
+    await api.ok(["d1", "execute", "search-db", "--remote", "--command", "INSERT INTO blobs VALUES (x'00')"]);
+    const n = await api.ok(["d1", "execute", "search-db", "--remote", "--command", "SELECT count(*) AS n FROM blobs", "--json"]);
+    expect(parseJsonOutput<Array<{ results: Array<{ n: number }> }>>(n)[0]!.results).toEqual([{ n: 11 }]);
+  });
+
   it("r2 bucket create and r2 object put/get --remote, with and without a jurisdiction", async () => {
     await api.ok(["r2", "bucket", "create", "files"]);
     const dup = await api.run(["r2", "bucket", "create", "files"]);
