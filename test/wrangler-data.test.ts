@@ -2,13 +2,14 @@
 // triggers: each command as a user runs it, then what the deployed Workers serve proves it took
 // effect (the D1 row, the R2 object, a queued message arriving at the consumer, the cron firing),
 // what `d1 info` and `r2 bucket info` count, and that all of it survives an edge restart.
-import { readFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { DatabaseSync } from "node:sqlite";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalEdge } from "../src/local-edge/index.ts";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
+import { rawRequest } from "./support/raw-http.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { createWranglerProject, describeRun, parseJsonOutput, type WranglerProject, type WranglerVersion } from "./support/wrangler.ts";
 
@@ -195,6 +196,28 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     await api.ok(["r2", "object", "put", "files/docs/a.txt", "--file", "a.txt", "--jurisdiction", "eu", "--remote"]);
     const missing = await api.run(["r2", "object", "get", "files/none.txt", "--remote", "--pipe"]);
     expect(missing.code, describeRun(missing)).not.toBe(0);
+  });
+
+  it("r2 object put --remote of a 110 MB file (past the API's 100 MiB, within R2's 300 MiB) is stored whole; over 300 MiB is a 413", async () => {
+    await api.ok(["r2", "bucket", "create", "big-files"]);
+    await writeFile(path.join(api.dir, "big.bin"), Buffer.alloc(110_000_000, 7));
+    await api.ok(["r2", "object", "put", "big-files/big.bin", "--file", "big.bin", "--remote"], { timeoutMs: 120_000 });
+    await rm(path.join(api.dir, "big.bin"));
+    const objectUrl = `${t.edge.apiUrl}/accounts/${t.region.accountId}/r2/buckets/big-files/objects/big.bin`;
+    const auth = { authorization: `Bearer ${t.edge.token}` };
+    const got = await fetch(objectUrl, { headers: auth });
+    expect(got.headers.get("content-length")).toBe("110000000");
+    await got.body?.cancel();
+    // Refused from its Content-Length, before any of it is read.
+    const tooBig = await rawRequest<{ errors: Array<{ code: number }> }>(t.edge.apiUrl, {
+      method: "PUT",
+      path: `${new URL(objectUrl).pathname.replace("big.bin", "huge.bin")}`,
+      headers: { ...auth, "content-length": String(300 * 1024 * 1024 + 1) },
+    });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.errors[0]!.code).toBe(10413);
+    expect((await fetch(objectUrl, { method: "DELETE", headers: auth })).status).toBe(200);
+    expect((await fetch(objectUrl.replace("/objects/big.bin", ""), { method: "DELETE", headers: auth })).status).toBe(200);
   });
 
   it("queues create", async () => {
