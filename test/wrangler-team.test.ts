@@ -180,6 +180,19 @@ describe.each<WranglerVersion>(["latest", "4.86"])("a team's day with wrangler %
     expect(versions).toHaveLength(1);
   });
 
+  it("a request the Worker throws on gets Cloudflare's 500 'error code: 1101', not the exception's text, which goes to the edge's log", async () => {
+    const thrower = await createWranglerProject(path.join(t.dataDir, "thrower"), t.edge, t.region.accountId, { wrangler: version });
+    await thrower.writeConfig({ name: "thrower", main: "src/index.js", compatibility_date: "2025-01-01" });
+    await thrower.writeSource(
+      'export default { fetch(req) { throw new Error("upstream refused key sk-live-" + new URL(req.url).searchParams.get("k")); } };',
+    );
+    await thrower.ok(["deploy"]);
+    const res = await httpGet(t.region.port, "thrower.localhost", { path: `/?k=${version}` });
+    expect(res.status).toBe(500);
+    expect(res.body).toBe("error code: 1101");
+    await eventually(async () => expect(t.lines.join("\n")).toContain(`upstream refused key sk-live-${version}`));
+  });
+
   it("deploy prints the Worker's startup time as the edge measured it: a slow global scope shows", async () => {
     const slow = await createWranglerProject(path.join(t.dataDir, "slowboot"), t.edge, t.region.accountId, { wrangler: version });
     await slow.writeConfig({ name: "slowboot", main: "src/index.js", compatibility_date: "2025-01-01" });
