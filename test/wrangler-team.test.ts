@@ -174,6 +174,26 @@ describe.each<WranglerVersion>(["latest", "4.86"])("a team's day with wrangler %
     expect(exported.code, describeRun(exported)).not.toBe(0);
     expect(stripAnsi(exported.stdout + exported.stderr)).toContain("Incorrect type for map entry 'notAHandler'");
 
+    // Compatibility settings workerd cannot run: refused at upload, not deployed to fail every request.
+    await boot.writeSource('export default { fetch() { return new Response("flagged"); } };');
+    for (const [settings, why] of [
+      [{ compatibility_flags: ["no_such_flag"] }, "No such compatibility flag: no_such_flag"],
+      [{ compatibility_flags: ["nodejs_compat", "no_nodejs_compat"] }, "Compatibility flags are mutually contradictory"],
+      [{ compatibility_date: "2099-01-01" }, 'This Worker requires compatibility date "2099-01-01"'],
+    ] as const) {
+      await boot.writeConfig({
+        name: "boot",
+        main: "src/index.js",
+        compatibility_date: "2025-01-01",
+        vars: { GREETING: "hello" },
+        ...settings,
+      });
+      const r = await boot.run(["deploy"]);
+      expect(r.code, describeRun(r)).not.toBe(0);
+      expect(stripAnsi(r.stdout + r.stderr)).toContain(`${why}`);
+    }
+    await boot.writeConfig({ name: "boot", main: "src/index.js", compatibility_date: "2025-01-01", vars: { GREETING: "hello" } });
+
     // Nothing was stored: the deployed version serves, and no version was added.
     expect((await httpGet(t.region.port, "boot.localhost")).body).toBe("HELLO");
     const versions = parseJsonOutput<VersionJson[]>(await boot.ok(["versions", "list", "--json"]));
