@@ -179,7 +179,7 @@ describe.each<WranglerVersion>(["latest", "4.86"])("a team's day with wrangler %
     for (const [settings, why] of [
       [{ compatibility_flags: ["no_such_flag"] }, "No such compatibility flag: no_such_flag"],
       [{ compatibility_flags: ["nodejs_compat", "no_nodejs_compat"] }, "Compatibility flags are mutually contradictory"],
-      [{ compatibility_date: "2099-01-01" }, 'This Worker requires compatibility date "2099-01-01"'],
+      [{ compatibility_date: "2099-01-01" }, 'Compatibility date "2099-01-01" is in the future and unsupported'],
     ] as const) {
       await boot.writeConfig({
         name: "boot",
@@ -198,6 +198,13 @@ describe.each<WranglerVersion>(["latest", "4.86"])("a team's day with wrangler %
     expect((await httpGet(t.region.port, "boot.localhost")).body).toBe("HELLO");
     const versions = parseJsonOutput<VersionJson[]>(await boot.ok(["versions", "list", "--json"]));
     expect(versions).toHaveLength(1);
+
+    // Dated today, as `wrangler init` dates a project: past what the edge's workerd knows, still a Worker that serves.
+    const today = new Date().toISOString().slice(0, 10);
+    await boot.writeConfig({ name: "boot", main: "src/index.js", compatibility_date: today });
+    const dated = parseLabelledId(await boot.ok(["deploy"]), "Current Version ID");
+    expect((await httpGet(t.region.port, "boot.localhost")).body).toBe("flagged");
+    expect(stripAnsi((await boot.ok(["versions", "view", dated])).stdout)).toContain(`Compatibility Date:   ${today}`);
   });
 
   it("a request the Worker throws on gets Cloudflare's 500 'error code: 1101', not the exception's text, which goes to the edge's log", async () => {
