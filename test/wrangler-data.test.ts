@@ -2,12 +2,14 @@
 // triggers: each command as a user runs it, then what the deployed Workers serve proves it took
 // effect (the D1 row, the R2 object, a queued message arriving at the consumer, the cron firing),
 // what `d1 info` and `r2 bucket info` count, and that all of it survives an edge restart.
-import { readFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { DatabaseSync } from "node:sqlite";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalEdge } from "../src/local-edge/index.ts";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually, httpGet } from "./support/http.ts";
+import { rawRequest } from "./support/raw-http.ts";
 import { runCbo } from "./support/run-cbo.ts";
 import { createWranglerProject, describeRun, parseJsonOutput, type WranglerProject, type WranglerVersion } from "./support/wrangler.ts";
 
@@ -138,6 +140,49 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     expect(dump).toContain(`INSERT INTO "notes" ("id","body") VALUES(4,'it''s; fine');`);
   });
 
+  it("d1 export of a database with an FTS5 table: D1's format refuses it (its dump would not import); sqlite3_cli_only writes the shell's .dump", async () => {
+    await api.ok(["d1", "create", "search-db"]);
+    await api.ok([
+      "d1",
+      "execute",
+      "search-db",
+      "--remote",
+      "--command",
+      "CREATE VIRTUAL TABLE docs USING fts5(body); INSERT INTO docs VALUES ('hello\nworld')",
+    ]);
+    const refused = await api.run(["d1", "export", "search-db", "--remote", "--output", "search.sql"]);
+    expect(refused.code, describeRun(refused)).toBe(1);
+    expect(refused.stdout + refused.stderr).toContain("D1 Export error: cannot export databases with Virtual Tables (fts5)");
+    if (version === "4.86") return; // --compatibility came with 4.1xx
+    await api.ok(["d1", "export", "search-db", "--remote", "--output", "search.sql", "--compatibility", "sqlite3_cli_only"]);
+    const dump = await readFile(path.join(api.dir, "search.sql"), "utf8");
+    expect(dump).toContain(
+      "INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table','docs','docs',0,'CREATE VIRTUAL TABLE docs USING fts5(body)');",
+    );
+    // What the sqlite3 shell does with it: load it into a fresh file, then search it.
+    const file = path.join(api.dir, "search.sqlite");
+    const load = new DatabaseSync(file, { defensive: false });
+    load.exec(dump);
+    load.close();
+    const db = new DatabaseSync(file, { readOnly: true });
+    expect(
+      db
+        .prepare("SELECT body FROM docs WHERE docs MATCH 'world'")
+        .all()
+        .map((r) => r["body"]),
+    ).toEqual(["hello\nworld"]);
+    db.close();
+  });
+
+  it("d1 execute --remote past 8 MiB of changed pages (a Time Travel snapshot), then another write: both succeed", async () => {
+    const blobs =
+      "CREATE TABLE blobs (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) INSERT INTO blobs SELECT randomblob(1000000) FROM n";
+    await api.ok(["d1", "execute", "search-db", "--remote", "--command", blobs]);
+    await api.ok(["d1", "execute", "search-db", "--remote", "--command", "INSERT INTO blobs VALUES (x'00')"]);
+    const n = await api.ok(["d1", "execute", "search-db", "--remote", "--command", "SELECT count(*) AS n FROM blobs", "--json"]);
+    expect(parseJsonOutput<Array<{ results: Array<{ n: number }> }>>(n)[0]!.results).toEqual([{ n: 11 }]);
+  });
+
   it("r2 bucket create and r2 object put/get --remote, with and without a jurisdiction", async () => {
     await api.ok(["r2", "bucket", "create", "files"]);
     const dup = await api.run(["r2", "bucket", "create", "files"]);
@@ -151,6 +196,28 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     await api.ok(["r2", "object", "put", "files/docs/a.txt", "--file", "a.txt", "--jurisdiction", "eu", "--remote"]);
     const missing = await api.run(["r2", "object", "get", "files/none.txt", "--remote", "--pipe"]);
     expect(missing.code, describeRun(missing)).not.toBe(0);
+  });
+
+  it("r2 object put --remote of a 110 MB file (past the API's 100 MiB, within R2's 300 MiB) is stored whole; over 300 MiB is a 413", async () => {
+    await api.ok(["r2", "bucket", "create", "big-files"]);
+    await writeFile(path.join(api.dir, "big.bin"), Buffer.alloc(110_000_000, 7));
+    await api.ok(["r2", "object", "put", "big-files/big.bin", "--file", "big.bin", "--remote"], { timeoutMs: 120_000 });
+    await rm(path.join(api.dir, "big.bin"));
+    const objectUrl = `${t.edge.apiUrl}/accounts/${t.region.accountId}/r2/buckets/big-files/objects/big.bin`;
+    const auth = { authorization: `Bearer ${t.edge.token}` };
+    const got = await fetch(objectUrl, { headers: auth });
+    expect(got.headers.get("content-length")).toBe("110000000");
+    await got.body?.cancel();
+    // Refused from its Content-Length, before any of it is read.
+    const tooBig = await rawRequest<{ errors: Array<{ code: number }> }>(t.edge.apiUrl, {
+      method: "PUT",
+      path: `${new URL(objectUrl).pathname.replace("big.bin", "huge.bin")}`,
+      headers: { ...auth, "content-length": String(300 * 1024 * 1024 + 1) },
+    });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.errors[0]!.code).toBe(10413);
+    expect((await fetch(objectUrl, { method: "DELETE", headers: auth })).status).toBe(200);
+    expect((await fetch(objectUrl.replace("/objects/big.bin", ""), { method: "DELETE", headers: auth })).status).toBe(200);
   });
 
   it("queues create", async () => {
@@ -317,6 +384,24 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
       });
       expect(((await q.json()) as { result: unknown[] }).result).toHaveLength(1);
     }
+  });
+
+  it("deploy naming a D1 id or KV id that does not exist gets wrangler's own D1 help, and each code once", async () => {
+    const bad = await createWranglerProject(path.join(t.dataDir, "bad-ids"), t.edge, t.region.accountId, { wrangler: version });
+    await bad.writeSource(`export default { fetch() { return new Response("x"); } };`);
+    const base = { name: "bad-ids", main: "src/index.js", compatibility_date: "2025-01-01" };
+    await bad.writeConfig({
+      ...base,
+      d1_databases: [{ binding: "DB", database_name: "x", database_id: "00000000-0000-4000-8000-000000000000" }],
+    });
+    const d1 = await bad.run(["deploy"]);
+    expect(d1.code, describeRun(d1)).toBe(1);
+    // wrangler matches Cloudflare's text plus the one "[code: 10021]" it appends itself.
+    expect(d1.stdout + d1.stderr).toContain("You must use a real database in the database_id configuration");
+    await bad.writeConfig({ ...base, kv_namespaces: [{ binding: "KV", id: "0".repeat(32) }] });
+    const kv = await bad.run(["deploy"]);
+    expect(kv.code, describeRun(kv)).toBe(1);
+    expect((kv.stdout + kv.stderr).match(/\[code: 10041\]/g), describeRun(kv)).toHaveLength(1);
   });
 
   it("cbo edge trigger fires a cron on the live version; a bad cron is refused", async () => {

@@ -174,10 +174,50 @@ describe.each<WranglerVersion>(["latest", "4.86"])("a team's day with wrangler %
     expect(exported.code, describeRun(exported)).not.toBe(0);
     expect(stripAnsi(exported.stdout + exported.stderr)).toContain("Incorrect type for map entry 'notAHandler'");
 
+    // Compatibility settings workerd cannot run: refused at upload, not deployed to fail every request.
+    await boot.writeSource('export default { fetch() { return new Response("flagged"); } };');
+    for (const [settings, why] of [
+      [{ compatibility_flags: ["no_such_flag"] }, "No such compatibility flag: no_such_flag"],
+      [{ compatibility_flags: ["nodejs_compat", "no_nodejs_compat"] }, "Compatibility flags are mutually contradictory"],
+      [{ compatibility_date: "2099-01-01" }, 'Compatibility date "2099-01-01" is in the future and unsupported'],
+    ] as const) {
+      await boot.writeConfig({
+        name: "boot",
+        main: "src/index.js",
+        compatibility_date: "2025-01-01",
+        vars: { GREETING: "hello" },
+        ...settings,
+      });
+      const r = await boot.run(["deploy"]);
+      expect(r.code, describeRun(r)).not.toBe(0);
+      expect(stripAnsi(r.stdout + r.stderr)).toContain(`${why}`);
+    }
+    await boot.writeConfig({ name: "boot", main: "src/index.js", compatibility_date: "2025-01-01", vars: { GREETING: "hello" } });
+
     // Nothing was stored: the deployed version serves, and no version was added.
     expect((await httpGet(t.region.port, "boot.localhost")).body).toBe("HELLO");
     const versions = parseJsonOutput<VersionJson[]>(await boot.ok(["versions", "list", "--json"]));
     expect(versions).toHaveLength(1);
+
+    // Dated today, as `wrangler init` dates a project: past what the edge's workerd knows, still a Worker that serves.
+    const today = new Date().toISOString().slice(0, 10);
+    await boot.writeConfig({ name: "boot", main: "src/index.js", compatibility_date: today });
+    const dated = parseLabelledId(await boot.ok(["deploy"]), "Current Version ID");
+    expect((await httpGet(t.region.port, "boot.localhost")).body).toBe("flagged");
+    expect(stripAnsi((await boot.ok(["versions", "view", dated])).stdout)).toContain(`Compatibility Date:   ${today}`);
+  });
+
+  it("a request the Worker throws on gets Cloudflare's 500 'error code: 1101', not the exception's text, which goes to the edge's log", async () => {
+    const thrower = await createWranglerProject(path.join(t.dataDir, "thrower"), t.edge, t.region.accountId, { wrangler: version });
+    await thrower.writeConfig({ name: "thrower", main: "src/index.js", compatibility_date: "2025-01-01" });
+    await thrower.writeSource(
+      'export default { fetch(req) { throw new Error("upstream refused key sk-live-" + new URL(req.url).searchParams.get("k")); } };',
+    );
+    await thrower.ok(["deploy"]);
+    const res = await httpGet(t.region.port, "thrower.localhost", { path: `/?k=${version}` });
+    expect(res.status).toBe(500);
+    expect(res.body).toBe("error code: 1101");
+    await eventually(async () => expect(t.lines.join("\n")).toContain(`upstream refused key sk-live-${version}`));
   });
 
   it("deploy prints the Worker's startup time as the edge measured it: a slow global scope shows", async () => {

@@ -293,4 +293,13 @@ describe.each<WranglerVersion>(["latest", "4.86"])("real wrangler %s against the
     expect((await deploy(ids["v3"]!)).status).toBe(200);
     await expectAlwaysServes({ v: "v3", secret: "s3cret-2" });
   });
+
+  it("deployments list shows the 10 most recent deployments, newest (the live one) first, as Cloudflare lists them", async () => {
+    // 12 deployments by now: the first deploy (v1 at 100%) and the second (v2) are past the ten.
+    const list = parseJsonOutput<DeploymentJson[]>(await project.ok(["deployments", "list", "--json"]));
+    expect(list).toHaveLength(10);
+    const newest = [...list].sort((a, b) => b.created_on.localeCompare(a.created_on))[0]!;
+    expect(newest.versions.map((v) => [v.version_id.replaceAll("-", ""), v.percentage])).toEqual([[ids["v3"]!.replaceAll("-", ""), 100]]);
+    expect(list.some((d) => d.versions.some((v) => sameId(v.version_id, ids["v2"]!)))).toBe(false);
+  });
 });

@@ -42,6 +42,9 @@ import { GraphqlError, graphqlErrorResponse } from "../graphql/errors.ts";
 import { createScopedTokens } from "./scoped-tokens.ts";
 import { readJsonObject } from "./json-body.ts";
 
+/** The one API call whose body may pass LIMITS.requestBytes: an R2 object's bytes. */
+const R2_OBJECT_PATH = /^\/client\/v4\/accounts\/[^/]+\/r2\/buckets\/[^/]+\/objects\//;
+
 export type ApiDeps = {
   token: string;
   accounts: AccountStore;
@@ -148,7 +151,17 @@ export function createApiApp(deps: ApiDeps) {
       throw new CfApiError(413, CF_CODES.REQUEST_TOO_LARGE, `Request body is larger than ${LIMITS.requestBytes / 1024 / 1024} MiB.`);
     },
   });
-  app.use("/client/v4/*", limit);
+  const objectLimit = bodyLimit({
+    maxSize: LIMITS.r2ObjectBytes,
+    onError: () => {
+      throw new CfApiError(
+        413,
+        CF_CODES.REQUEST_TOO_LARGE,
+        `An R2 object uploaded through the API is at most ${LIMITS.r2ObjectBytes / 1024 / 1024} MiB.`,
+      );
+    },
+  });
+  app.use("/client/v4/*", (c, next) => (c.req.method === "PUT" && R2_OBJECT_PATH.test(c.req.path) ? objectLimit(c, next) : limit(c, next)));
   app.use("/__edge/*", limit);
 
   const perAccount = async (c: Context<EdgeEnv>, next: Next) => {

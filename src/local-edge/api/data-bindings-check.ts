@@ -1,13 +1,14 @@
 // A version upload's D1, R2 and queue bindings must name resources of the same account, as at
 // Cloudflare, which refuses the upload (10021) rather than let the Worker fail at run time. The
-// D1 message is Cloudflare's own text (wrangler has special help for it).
+// D1 message is Cloudflare's own text (wrangler has special help for it). Messages carry no
+// "[code: N]": wrangler appends that itself, and matches the D1 text with exactly one.
 import type { D1Store } from "../state/d1.ts";
 import type { R2Store } from "../state/r2.ts";
 import type { QueueStore } from "../state/queues.ts";
 import type { Binding } from "../state/model.ts";
 import { CF_CODES, CfApiError } from "./envelope.ts";
 
-const invalid = (message: string) => new CfApiError(400, CF_CODES.SCRIPT_INVALID, `${message} [code: 10021]`);
+const invalid = (message: string) => new CfApiError(400, CF_CODES.SCRIPT_INVALID, message);
 
 export function createDataBindingCheck(deps: { d1: D1Store; r2: R2Store; queues: QueueStore }) {
   return function checkDataBindings(accountId: string, bindings: Binding[]): void {

@@ -13,6 +13,11 @@ import { CF_CODES, CfApiError } from "./envelope.ts";
 export const LIMITS = {
   /** Any API request body (Cloudflare's own cap for the API; KV's bulk writes say "100 MB or less"). */
   requestBytes: 100 * 1024 * 1024,
+  /**
+   * An R2 object PUT through the API (`wrangler r2 object put --remote`): 300 MiB, wrangler's own
+   * MAX_UPLOAD_SIZE_BYTES for that call and R2's documented Wrangler upload limit (315 MB).
+   */
+  r2ObjectBytes: 300 * 1024 * 1024,
   /** Nesting of any JSON the edge parses (ours: Cloudflare's is not documented). */
   jsonDepth: 128,
   scriptName: { pattern: /^[a-z0-9_][a-z0-9_-]*$/, maxLength: 63 },

@@ -4,6 +4,7 @@
 // what it now serves.
 import type { ProbeOutcome, ProbeSpec } from "../workers/startup-probe.ts";
 import { startupSpec } from "./startup-spec.ts";
+import { checkCompatibilityDate } from "../runtime/compat-date.ts";
 import { hexId, uuid } from "../../kit/ids.ts";
 import { transaction, type EdgeDb } from "../state/db.ts";
 import type { ScriptStore } from "../state/scripts.ts";
@@ -123,7 +124,7 @@ export function createOps(deps: OpsDeps) {
         throw new CfApiError(
           400,
           CF_CODES.KV_BINDING_INVALID,
-          `KV namespace '${String(b.namespace_id)}' is not valid. [code: 10041] (binding ${b.name})`,
+          `KV namespace '${String(b.namespace_id)}' is not valid. (binding ${b.name})`,
         );
       }
     }
@@ -331,6 +332,7 @@ export function createOps(deps: OpsDeps) {
     ): Promise<{ version: Version; deployment?: Deployment }> {
       // As at Cloudflare, code that cannot start is refused before anything is stored (an
       // assets-only Worker has no code).
+      checkCompatibilityDate(upload.metadata.compatibility_date, Date.now());
       const kept = scripts.latestVersion(accountId, name)?.bindings;
       // Cloudflare answers how long the code took to start; here, the probe's load and run of its top level.
       const probeFrom = performance.now();

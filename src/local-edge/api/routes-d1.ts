@@ -7,7 +7,8 @@ import { Hono, type Context } from "hono";
 import { hexId, uuid } from "../../kit/ids.ts";
 import type { D1Pool } from "../d1/pool.ts";
 import { D1SqlError, type StatementResult } from "../d1/engine.ts";
-import { dumpSql, type DumpOptions } from "../d1/dump.ts";
+import { D1ExportRefused, dumpSql, type DumpOptions } from "../d1/dump.ts";
+import { dumpSqlite3Cli } from "../d1/dump-sqlite3.ts";
 import { RETENTION_MS } from "../d1/history.ts";
 import type { D1Database, D1Store } from "../state/d1.ts";
 import type { Account } from "../state/model.ts";
@@ -248,9 +249,18 @@ export function d1Routes(deps: D1ApiDeps, transfers: D1Transfers) {
     const opts = body.dump_options ?? {};
     if (opts.tables !== undefined && (!Array.isArray(opts.tables) || !opts.tables.every((t) => typeof t === "string")))
       throw bad("dump_options.tables must be an array of table names.");
+    if (opts.compatibility !== undefined && opts.compatibility !== "d1" && opts.compatibility !== "sqlite3_cli_only")
+      throw bad('dump_options.compatibility must be "d1" or "sqlite3_cli_only".');
     const engine = d1Pool.get(db.uuid);
-    const sql = engine.read((conn) => dumpSql(conn, opts));
     const bookmark = engine.bookmark();
+    let sql: string;
+    try {
+      sql = engine.read((conn) => (opts.compatibility === "sqlite3_cli_only" ? dumpSqlite3Cli(conn, opts.tables) : dumpSql(conn, opts)));
+    } catch (err) {
+      if (!(err instanceof D1ExportRefused)) throw err;
+      // In the polling object, as D1 reports a failed export: wrangler prints `error` and exits 1.
+      return ok(c, { success: true, type: "export", at_bookmark: bookmark, messages: [], status: "error", error: err.message });
+    }
     transfers.sweep();
     const token = hexId(20);
     const filename = `${db.name}-${bookmark}.sql`;

@@ -17,6 +17,9 @@ import type { Version } from "../state/model.ts";
 /** The request's account; `scopedAccounts`: what a token scoped to some accounts reaches (scoped-tokens.ts). */
 export type EdgeEnv = { Variables: { account: Account; scopedAccounts?: Set<string> } };
 
+/** How many deployments GET …/deployments lists, newest first, as Cloudflare does. */
+const DEPLOYMENTS_LISTED = 10;
+
 export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptStore; ops: Ops; stores: WorkerStores }) {
   const { accounts, scripts, ops } = deps;
   const { dos, extras } = deps.stores;
@@ -70,7 +73,7 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
 
   app.get("/workers/services/:name", (c) => {
     const s = scripts.get(c.var.account.id, c.req.param("name"));
-    if (!s) throw new CfApiError(404, CF_CODES.SERVICE_NOT_FOUND, "This Worker does not exist on your account. [code: 10090]");
+    if (!s) throw new CfApiError(404, CF_CODES.SERVICE_NOT_FOUND, "This Worker does not exist on your account.");
     const latest = scripts.latestVersion(s.account_id, s.name);
     return ok(c, serviceJson(s, latest, tagOf(s.account_id, s.name), handlersOf(latest)));
   });
@@ -161,9 +164,12 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
   });
 
   // --- deployments ---
+  // Cloudflare lists the 10 most recent deployments (wrangler's `deployments list` says so and
+  // prints what it gets, fetching each one's versions); older ones stay readable by id.
   app.get("/workers/scripts/:name/deployments", (c) => {
     const s = script(c.var.account.id, c.req.param("name"));
-    return ok(c, { deployments: scripts.listDeployments(s.account_id, s.name).map(deploymentJson) });
+    const recent = scripts.listDeployments(s.account_id, s.name).slice(0, DEPLOYMENTS_LISTED);
+    return ok(c, { deployments: recent.map(deploymentJson) });
   });
   app.post("/workers/scripts/:name/deployments", async (c) => {
     const d = await ops.deploy(c.var.account.id, c.req.param("name"), await readJson(c), { force: c.req.query("force") === "true" });

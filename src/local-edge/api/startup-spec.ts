@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import type { Binding } from "../state/model.ts";
 import type { ProbeSpec } from "../workers/startup-probe.ts";
 import type { ParsedUpload } from "./multipart.ts";
+import { runnableCompatibilityDate } from "../runtime/compat-date.ts";
 
 /**
  * What the startup probe loads: the upload's code and its text and JSON vars (no other bindings),
@@ -18,7 +19,7 @@ export function startupSpec(upload: ParsedUpload, previous: Binding[] = []): Pro
     else if (b.type === "json") vars[b.name] = b.json;
   }
   const spec = {
-    compatibilityDate: typeof meta.compatibility_date === "string" ? meta.compatibility_date : "2021-11-02",
+    compatibilityDate: runnableCompatibilityDate(typeof meta.compatibility_date === "string" ? meta.compatibility_date : "2021-11-02"),
     compatibilityFlags: Array.isArray(meta.compatibility_flags) ? (meta.compatibility_flags as string[]) : [],
     mainModule: upload.mainModule,
     modules: upload.modules

@@ -1,9 +1,20 @@
 // `wrangler d1 export --remote`: the database as SQL text that `d1 execute --file` can import
 // again, shaped like D1's own export (and sqlite3's .dump): foreign keys deferred, each table's
-// CREATE followed by its rows as INSERTs, then indexes, triggers and views.
+// CREATE followed by its rows as INSERTs, then indexes, triggers and views. A virtual table (FTS5)
+// cannot go through that round trip (its shadow tables are the engine's own), so D1 refuses to
+// export one, with the text below; `--compatibility sqlite3_cli_only` is the way (dump-sqlite3.ts).
 import type { DatabaseSync } from "node:sqlite";
 
-export type DumpOptions = { no_schema?: boolean; no_data?: boolean; tables?: string[] };
+export type DumpOptions = {
+  no_schema?: boolean;
+  no_data?: boolean;
+  tables?: string[];
+  /** wrangler 4.1xx `--compatibility`: D1's format (the default) or the sqlite3 shell's `.dump`. */
+  compatibility?: "d1" | "sqlite3_cli_only";
+};
+
+/** An export D1's format cannot express; the API answers it in the polling object's `error`. */
+export class D1ExportRefused extends Error {}
 
 const quoteIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
@@ -27,6 +38,11 @@ export function dumpSql(db: DatabaseSync, opts: DumpOptions): string {
   const tables = master.filter((m) => m.type === "table" && (!wanted || wanted.has(m.name)));
   const lines: string[] = ["PRAGMA defer_foreign_keys=TRUE;"];
   for (const t of tables) {
+    if (t.sql?.startsWith("CREATE VIRTUAL TABLE")) {
+      throw new D1ExportRefused(
+        "D1 Export error: cannot export databases with Virtual Tables (fts5). Export with `--compatibility sqlite3_cli_only` (for the sqlite3 shell, not D1), or name the other tables with --table.",
+      );
+    }
     if (!opts.no_schema) lines.push(`${t.sql};`);
     if (opts.no_data) continue;
     const stmt = db.prepare(`SELECT * FROM ${quoteIdent(t.name)}`);

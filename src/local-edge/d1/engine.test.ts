@@ -156,6 +156,25 @@ describe("D1 engine", () => {
     expect(e.knows("00000000-00000001-00000000-" + "0".repeat(32))).toBe(false);
   });
 
+  it("a call that takes the history past 8 MiB since its last snapshot snapshots and answers as usual, and so do the next", () => {
+    const e = open();
+    e.runAtomic([{ sql: "CREATE TABLE t (v BLOB)" }]);
+    const before = e.bookmark();
+    // 10 MB of pages in one import-sized call: the snapshot (a serialize) comes right after it.
+    const big = e.runAtomic(
+      [{ sql: "WITH n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) INSERT INTO t SELECT randomblob(1000000) FROM n" }],
+      {
+        import: true,
+      },
+    );
+    expect(big.results[0]![0]!.meta.changes).toBe(10);
+    const small = e.runAtomic([{ sql: "INSERT INTO t VALUES (x'00')" }]);
+    expect(small.results[0]![0]!.meta.changes).toBe(1);
+    expect(rows(e, "SELECT count(*) FROM t")).toEqual([[11]]);
+    e.restore(before);
+    expect(rows(e, "SELECT count(*) FROM t")).toEqual([[0]]);
+  });
+
   it("survives a stop between a commit and its capture: the frames left in the wal become history", () => {
     const e = open();
     e.runAtomic([{ sql: "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('kept')" }]);

@@ -346,7 +346,12 @@ export function openD1Engine(opts: D1EngineOptions) {
   function settle(): HistoryEntry {
     const entry = history.capture(now());
     if (entry) {
-      if (history.snapshotDue()) history.snapshot(entry.seq, db.serialize());
+      // serialize() reads PRAGMA page_count, which the authorizer denies to Workers' SQL.
+      if (history.snapshotDue())
+        history.snapshot(
+          entry.seq,
+          asInternal(() => db.serialize()),
+        );
       if (existsSync(walPath) && statSync(walPath).size > WAL_CHECKPOINT_BYTES) checkpoint();
     }
     return history.head();

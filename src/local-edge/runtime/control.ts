@@ -9,6 +9,7 @@ import type { TunnelRoute } from "../workers/tunnel-ingress.ts";
 import type { WorkerStores } from "../state/worker-stores.ts";
 import { resolvePreview } from "./preview-resolve.ts";
 import { kvPutRefusal } from "../api/kv-put-checks.ts";
+import { runnableCompatibilityDate } from "./compat-date.ts";
 
 export type RouterTable = {
   scripts: Record<string, Array<{ version_id: string; percentage: number }>>;
@@ -135,7 +136,7 @@ export function createControlHandler(deps: ControlDeps) {
           script: v.script,
           tag: v.annotations["workers/tag"] ?? "",
           createdOn: v.created_on,
-          compatibilityDate: v.compatibility_date,
+          compatibilityDate: runnableCompatibilityDate(v.compatibility_date),
           compatibilityFlags: v.compatibility_flags,
           mainModule: v.main_module,
           modules,

@@ -246,8 +246,12 @@ async function dispatch(
       return await stub.getEntrypoint(entrypoint).fetch(withCf);
     } catch (e) {
       status = statusOfError(e);
-      return new Response(`Error 1101: Worker threw exception (${script}@${versionId}): ${e instanceof Error ? e.message : String(e)}`, {
+      // Cloudflare's answer to a client: the error code alone, never the exception's text, which
+      // may hold anything the code put in it. The text goes to the edge's log (and `wrangler tail`).
+      console.error(`${script}@${versionId}: uncaught ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      return new Response(`error code: ${status === "exceededResources" ? 1102 : 1101}`, {
         status: 500,
+        headers: { "content-type": "text/plain; charset=UTF-8" },
       });
     } finally {
       if (t.analytics !== false) countInvocation(script, versionId, start, Date.now() - start, status);

@@ -24,6 +24,12 @@ type Loader = {
 
 const INTROSPECT = "__CboStartupProbe";
 const FAILED_TO_START = /^Failed to start Worker:\s*/;
+/**
+ * workerd's refusals of a version's compatibility settings (an unknown or contradictory flag, a
+ * date past what the runtime knows): Cloudflare refuses such an upload, so the probe does too.
+ */
+const BAD_COMPATIBILITY =
+  /^(No such compatibility flag|Compatibility flag specified multiple times|Compatibility flags are mutually contradictory|This Worker requires compatibility date|Invalid compatibility date)/;
 /** The handlers a default export can implement that Cloudflare lists (alphabetical, as listed). */
 const HANDLERS = ["alarm", "email", "fetch", "queue", "scheduled", "tail", "tailStream", "test", "trace"];
 
@@ -90,6 +96,7 @@ export async function probeStartup(loader: Loader, spec: ProbeSpec, compatibilit
     return { ok: true, handlers: await introspect.handlers() };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
+    if (BAD_COMPATIBILITY.test(message)) return { ok: false, error: message };
     // Anything else (say, a default export the re-export cannot carry) is no startup failure.
     return FAILED_TO_START.test(message) ? { ok: false, error: message.replace(FAILED_TO_START, "") } : { ok: true };
   }
