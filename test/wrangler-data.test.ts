@@ -174,15 +174,6 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     db.close();
   });
 
-  it("d1 execute --remote past 8 MiB of changed pages (a Time Travel snapshot), then another write: both succeed", async () => {
-    const blobs =
-      "CREATE TABLE blobs (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) INSERT INTO blobs SELECT randomblob(1000000) FROM n";
-    await api.ok(["d1", "execute", "search-db", "--remote", "--command", blobs]);
-    await api.ok(["d1", "execute", "search-db", "--remote", "--command", "INSERT INTO blobs VALUES (x'00')"]);
-    const n = await api.ok(["d1", "execute", "search-db", "--remote", "--command", "SELECT count(*) AS n FROM blobs", "--json"]);
-    expect(parseJsonOutput<Array<{ results: Array<{ n: number }> }>>(n)[0]!.results).toEqual([{ n: 11 }]);
-  });
-
   it("r2 bucket create and r2 object put/get --remote, with and without a jurisdiction", async () => {
     await api.ok(["r2", "bucket", "create", "files"]);
     const dup = await api.run(["r2", "bucket", "create", "files"]);
@@ -198,27 +189,40 @@ describe.each<WranglerVersion>(["latest", "4.86"])("wrangler %s: D1, R2, Queues 
     expect(missing.code, describeRun(missing)).not.toBe(0);
   });
 
-  it("r2 object put --remote of a 110 MB file (past the API's 100 MiB, within R2's 300 MiB) is stored whole; over 300 MiB is a 413", async () => {
-    await api.ok(["r2", "bucket", "create", "big-files"]);
-    await writeFile(path.join(api.dir, "big.bin"), Buffer.alloc(110_000_000, 7));
-    await api.ok(["r2", "object", "put", "big-files/big.bin", "--file", "big.bin", "--remote"], { timeoutMs: 120_000 });
-    await rm(path.join(api.dir, "big.bin"));
-    const objectUrl = `${t.edge.apiUrl}/accounts/${t.region.accountId}/r2/buckets/big-files/objects/big.bin`;
-    const auth = { authorization: `Bearer ${t.edge.token}` };
-    const got = await fetch(objectUrl, { headers: auth });
-    expect(got.headers.get("content-length")).toBe("110000000");
-    await got.body?.cancel();
-    // Refused from its Content-Length, before any of it is read.
-    const tooBig = await rawRequest<{ errors: Array<{ code: number }> }>(t.edge.apiUrl, {
-      method: "PUT",
-      path: `${new URL(objectUrl).pathname.replace("big.bin", "huge.bin")}`,
-      headers: { ...auth, "content-length": String(300 * 1024 * 1024 + 1) },
+  // What these two check is the edge's own (its D1 history past 8 MiB, R2's 300 MiB object limit);
+  // each costs seconds of data, so they are registered for one wrangler only, not skipped for the other.
+  if (version === "latest") {
+    it("d1 execute --remote past 8 MiB of changed pages (a Time Travel snapshot), then another write: both succeed", async () => {
+      const blobs =
+        "CREATE TABLE blobs (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) INSERT INTO blobs SELECT randomblob(1000000) FROM n";
+      await api.ok(["d1", "execute", "search-db", "--remote", "--command", blobs]);
+      await api.ok(["d1", "execute", "search-db", "--remote", "--command", "INSERT INTO blobs VALUES (x'00')"]);
+      const n = await api.ok(["d1", "execute", "search-db", "--remote", "--command", "SELECT count(*) AS n FROM blobs", "--json"]);
+      expect(parseJsonOutput<Array<{ results: Array<{ n: number }> }>>(n)[0]!.results).toEqual([{ n: 11 }]);
     });
-    expect(tooBig.status).toBe(413);
-    expect(tooBig.body.errors[0]!.code).toBe(10413);
-    expect((await fetch(objectUrl, { method: "DELETE", headers: auth })).status).toBe(200);
-    expect((await fetch(objectUrl.replace("/objects/big.bin", ""), { method: "DELETE", headers: auth })).status).toBe(200);
-  });
+
+    it("r2 object put --remote of a 110 MB file (past the API's 100 MiB, within R2's 300 MiB) is stored whole; over 300 MiB is a 413", async () => {
+      await api.ok(["r2", "bucket", "create", "big-files"]);
+      await writeFile(path.join(api.dir, "big.bin"), Buffer.alloc(110_000_000, 7));
+      await api.ok(["r2", "object", "put", "big-files/big.bin", "--file", "big.bin", "--remote"], { timeoutMs: 120_000 });
+      await rm(path.join(api.dir, "big.bin"));
+      const objectUrl = `${t.edge.apiUrl}/accounts/${t.region.accountId}/r2/buckets/big-files/objects/big.bin`;
+      const auth = { authorization: `Bearer ${t.edge.token}` };
+      const got = await fetch(objectUrl, { headers: auth });
+      expect(got.headers.get("content-length")).toBe("110000000");
+      await got.body?.cancel();
+      // Refused from its Content-Length, before any of it is read.
+      const tooBig = await rawRequest<{ errors: Array<{ code: number }> }>(t.edge.apiUrl, {
+        method: "PUT",
+        path: `${new URL(objectUrl).pathname.replace("big.bin", "huge.bin")}`,
+        headers: { ...auth, "content-length": String(300 * 1024 * 1024 + 1) },
+      });
+      expect(tooBig.status).toBe(413);
+      expect(tooBig.body.errors[0]!.code).toBe(10413);
+      expect((await fetch(objectUrl, { method: "DELETE", headers: auth })).status).toBe(200);
+      expect((await fetch(objectUrl.replace("/objects/big.bin", ""), { method: "DELETE", headers: auth })).status).toBe(200);
+    });
+  }
 
   it("queues create", async () => {
     await api.ok(["queues", "create", "jobs"]);
