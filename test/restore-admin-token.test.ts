@@ -21,6 +21,9 @@ describe("a restored data directory and its admin token", () => {
   const spec = () => join(dir, "orchestrator.yaml");
   const restored = () => join(dir, "restored");
   const cbo = (args: string[]) => runCbo(args, { cwd: dir, timeoutMs: 60_000 });
+  /** `cbo tokens create --offline` of an admin token named `name` on the restored directory, with its key. */
+  const mintOffline = (name: string) =>
+    cbo(["tokens", "create", "--offline", "--data", restored(), "--name", name, "--role", "admin", "--master-key-file", keyFile()]);
 
   /** `cbo daemon` on `data` until its JSON line; then stop it with SIGTERM. */
   async function daemon(data: string) {
@@ -89,19 +92,7 @@ describe("a restored data directory and its admin token", () => {
       expect(d.line.adminTokenMissing).toContain(`tokens create --offline --data ${restored()}`);
       expect(d.stderr()).toMatch(/^cbo: admin token: none in /m);
       // While it runs, the offline way is refused: the daemon holds the audit log.
-      const busy = await cbo([
-        "tokens",
-        "create",
-        "--offline",
-        "--data",
-        restored(),
-        "--name",
-        "x",
-        "--role",
-        "admin",
-        "--master-key-file",
-        keyFile(),
-      ]);
+      const busy = await mintOffline("x");
       expect([busy.code, busy.stderr.split("\n")[0]]).toEqual([1, expect.stringMatching(/^error ERR_CONFLICT: A daemon runs on /)]);
     } finally {
       await d.stop();
@@ -113,37 +104,13 @@ describe("a restored data directory and its admin token", () => {
     expect(noKey.code).toBe(1);
     expect(existsSync(join(restored(), "admin-token"))).toBe(false);
     // A name the API would refuse (a line break forges a line of `cbo audit tail`) is refused offline too.
-    const forged = await cbo([
-      "tokens",
-      "create",
-      "--offline",
-      "--data",
-      restored(),
-      "--name",
-      "a\nb",
-      "--role",
-      "admin",
-      "--master-key-file",
-      keyFile(),
-    ]);
+    const forged = await mintOffline("a\nb");
     expect([forged.code, forged.stderr.split("\n")[0]]).toEqual([
       1,
       expect.stringMatching(/^error ERR_USAGE: --name must be one line of text/),
     ]);
     expect(existsSync(join(restored(), "admin-token"))).toBe(false);
-    const made = await cbo([
-      "tokens",
-      "create",
-      "--offline",
-      "--data",
-      restored(),
-      "--name",
-      "admin",
-      "--role",
-      "admin",
-      "--master-key-file",
-      keyFile(),
-    ]);
+    const made = await mintOffline("admin");
     expect(made.code, made.stderr).toBe(0);
     const token = made.stdout.trim();
     expect(token).toMatch(/^cbo_admin_/);
