@@ -211,7 +211,14 @@ describe("our Cloudflare client against the local edge", () => {
   });
 
   it("deploying at 100% ends the split; bulk secrets and delete then work", async () => {
-    await cf.createDeployment(WORKER, [{ versionId: ids.v3!, percentage: 100 }]);
+    // [latest 100%, older 0%] is what `wrangler versions deploy` leaves when the old version is dialled
+    // to 0: the latest version is fully deployed, so Cloudflare takes secret changes (no 10215).
+    const [split] = await cf.listDeployments(WORKER);
+    const older = split!.versions.find((v) => v.version_id !== ids.v3)!.version_id;
+    await cf.createDeployment(WORKER, [
+      { versionId: ids.v3!, percentage: 100 },
+      { versionId: older, percentage: 0 },
+    ]);
     await expectAlwaysServes({ v: "v3", secret: "s3cret" });
     await cf.bulkSecrets(WORKER, { OTHER: "other-value", TEMP: "t" });
     expect(await secretNames()).toEqual(["API_KEY", "OTHER", "TEMP"]);

@@ -1,7 +1,7 @@
 // Durable Objects on the local edge, through the Cloudflare API and real workerd: namespaces made
 // by migrations (tags, 10061, 10079, 10211), objects reached by fetch() and RPC with storage (KV and
 // SQL) that survives new versions, a gradual deployment, a rename and an edge restart, and no
-// deployment back past a migration (10238).
+// deployment back past a migration (10238); a key-value-backed class (new_classes) has no SQL API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeApi, type EdgeApi } from "./support/edge-api.ts";
@@ -231,6 +231,44 @@ describe("Durable Objects on the local edge", () => {
       ),
     );
     expect(await get("/", "client.localhost")).toEqual({ v: "v4", sum: 108 });
+  });
+
+  it("gives a key-value-backed class (new_classes) no SQL API, as Cloudflare, and a SQLite one keeps it", async () => {
+    const legacy = `
+import { DurableObject } from "cloudflare:workers";
+export class Legacy extends DurableObject {
+  async fetch() {
+    const n = ((await this.ctx.storage.get("n")) ?? 0) + 1;
+    await this.ctx.storage.put("n", n);
+    const refused = (f) => { try { f(); return null; } catch (e) { return e.constructor.name + ": " + e.message; } };
+    return Response.json({
+      n,
+      sql: refused(() => this.ctx.storage.sql.exec("SELECT 1")),
+      kv: refused(() => this.ctx.storage.kv.get("n")),
+    });
+  }
+}
+export default { fetch: (req, env) => env.LEGACY.get(env.LEGACY.idFromName("a")).fetch(req) };`;
+    await api.ok(
+      "PUT",
+      "/workers/scripts/legacy",
+      api.upload(
+        meta({
+          bindings: [{ type: "durable_object_namespace", name: "LEGACY", class_name: "Legacy" }],
+          migrations: { new_tag: "v1", steps: [{ new_classes: ["Legacy"] }] },
+        }),
+        { "index.js": legacy },
+      ),
+    );
+    const r = await get("/", "legacy.localhost");
+    expect(r.n).toBe(1);
+    expect(r.sql).toMatch(
+      /^Error: SQL is not enabled for this Durable Object class\. To enable it, change `new_classes` to `new_sqlite_classes`/,
+    );
+    expect(r.kv).toMatch(/^Error: The storage\.kv \(synchronous KV\) API is only available for SQLite-backed Durable Objects/);
+    expect((await get("/", "legacy.localhost")).n).toBe(2);
+    // The SQLite-backed Counter of the same account still has SQL.
+    expect(await get("/add?x=0")).toMatchObject({ sum: 108 });
   });
 
   it("keeps every object's storage across an edge restart", async () => {

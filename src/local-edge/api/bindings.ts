@@ -66,6 +66,13 @@ export const KNOWN_BINDING_KINDS = Object.keys(SHAPES);
 
 const invalid = (message: string) => new CfApiError(400, CF_CODES.SCRIPT_INVALID, message);
 
+/**
+ * The most a var (plain_text) or a secret (secret_text) may hold, in UTF-8 bytes: Cloudflare's limits
+ * page says "Environment variables: 5 KB per variable", secrets the same. The code (10021) and the
+ * words of Cloudflare's refusal are unconfirmed (neither wrangler nor the API docs here show them).
+ */
+export const MAX_TEXT_BINDING_BYTES = 5 * 1024;
+
 /** Throws 10021 for the first binding that is not of a known kind in its known shape. */
 export function checkBindings(bindings: Binding[]): void {
   const seen = new Set<string>();
@@ -87,6 +94,14 @@ export function checkBindings(bindings: Binding[]): void {
       const i = parsed.error.issues[0]!;
       const where = i.path.length ? `"${i.path.join(".")}"` : "it";
       throw invalid(`Binding "${b.name}" (${b.type}) is not valid: ${where} ${i.message}.`);
+    }
+    // The size only, never the value: a secret must not come back in an error.
+    if ((b.type === "plain_text" || b.type === "secret_text") && typeof b.text === "string") {
+      const bytes = Buffer.byteLength(b.text, "utf8");
+      if (bytes > MAX_TEXT_BINDING_BYTES)
+        throw invalid(
+          `Binding "${b.name}" (${b.type}) is ${bytes} bytes; an environment variable or secret may be at most 5 KiB (${MAX_TEXT_BINDING_BYTES} bytes). Keep a larger value in KV, R2 or D1 and bind that instead.`,
+        );
     }
     if (b.type === "service") {
       try {

@@ -271,7 +271,9 @@ export function createOps(deps: OpsDeps) {
     const latest = scripts.latestVersion(accountId, script);
     const current = scripts.currentDeployment(accountId, script);
     if (!latest) throw notFoundScript(script);
-    const live = current?.versions.length === 1 && current.versions[0]!.percentage === 100 ? current.versions[0]!.version_id : undefined;
+    // The rule is "the latest version is the one fully deployed" (wrangler reads a deployment's stable
+    // version the same way: the entry at 100%), so [latest 100%, older 0%] passes like [latest 100%].
+    const live = current?.versions.find((v) => v.percentage === 100)?.version_id;
     if (live !== latest.id) throw new CfApiError(400, refusal.code, refusal.message);
     return latest;
   }

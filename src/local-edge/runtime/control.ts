@@ -19,7 +19,8 @@ export type RouterTable = {
   domains?: Record<string, string>;
   workersDevOff?: string[];
   previewsOff?: string[];
-  namespaces?: Record<string, { script: string; class: string }>;
+  /** `sqlite: false`: a class made by `new_classes` (key-value storage, no SQL API). */
+  namespaces?: Record<string, { script: string; class: string; sqlite: boolean }>;
   assets?: Record<string, true>;
   /** Scripts with a tail session open. */
   tails?: Record<string, true>;
@@ -77,7 +78,8 @@ export function buildTable(
   const domains = stores.routes.domains(accountId).filter((d) => d.enabled);
   if (domains.length) table.domains = Object.fromEntries(domains.map((d) => [d.hostname, d.service]));
   const namespaces = stores.dos.list(accountId);
-  if (namespaces.length) table.namespaces = Object.fromEntries(namespaces.map((n) => [n.id, { script: n.script, class: n.class }]));
+  if (namespaces.length)
+    table.namespaces = Object.fromEntries(namespaces.map((n) => [n.id, { script: n.script, class: n.class, sqlite: n.use_sqlite }]));
   const withAssets = Object.values(out)
     .flat()
     .filter((e) => stores.extras.get(e.version_id).assets !== null);

@@ -32,15 +32,27 @@ export function deleteAllDeletesAlarm(compatibilityDate: string, compatibilityFl
   return compatibilityDate >= "2026-02-24";
 }
 
+/** workerd's words when a class without SQLite storage touches `ctx.storage.sql` (as at Cloudflare). */
+export const SQL_NOT_ENABLED =
+  "SQL is not enabled for this Durable Object class. To enable it, change `new_classes` to `new_sqlite_classes` within the 'migrations' field in your wrangler.jsonc or wrangler.toml file. If using workerd directly,set `enableSql = true` in your workerd config for the class. Note that this change cannot be made after the class is already deployed to production.";
+/** workerd's words for `ctx.storage.kv` (the synchronous KV API) in such a class. */
+export const KV_NOT_ENABLED =
+  "The storage.kv (synchronous KV) API is only available for SQLite-backed Durable Objects, but this object's namespace is not declared to use SQLite. You can use the older, asyncronous interface via methods of `storage` itself (e.g. `storage.get()`). Alternatively, to enable SQLite, change `new_classes` to `new_sqlite_classes` within the 'migrations' field in your wrangler.jsonc or wrangler.toml file. If using workerd directly, set `enableSql = true` in your workerd config for the class. Note that this change cannot be made after the class is already deployed to production.";
+
 /**
  * The lines appended to the main module `mainModule` for the Durable Object classes `classes`;
- * `deletesAlarm` as deleteAllDeletesAlarm() says for the version.
+ * `deletesAlarm` as deleteAllDeletesAlarm() says for the version. The classes in `kvBacked` (made by
+ * `new_classes`) lose `ctx.storage.sql` and `ctx.storage.kv`: the facet they run in always has SQLite
+ * storage, but at Cloudflare a key-value-backed class has neither API and touching one throws.
  */
-export function withAlarmsSource(mainModule: string, classes: string[], deletesAlarm = false): string {
+export function withAlarmsSource(mainModule: string, classes: string[], deletesAlarm = false, kvBacked: readonly string[] = []): string {
   const self = `./${mainModule.slice(mainModule.lastIndexOf("/") + 1)}`;
   const exports = classes
     .filter((c) => IDENT.test(c))
-    .map((c) => `export const ${WRAPPED_PREFIX}${c} = __cbo_withAlarms(__cbo_self[${JSON.stringify(c)}], ${JSON.stringify(c)});`)
+    .map(
+      (c) =>
+        `export const ${WRAPPED_PREFIX}${c} = __cbo_withAlarms(__cbo_self[${JSON.stringify(c)}], ${JSON.stringify(c)}, ${kvBacked.includes(c)});`,
+    )
     .join("\n");
   // One line before the exports, so the user's line numbers stay as they were.
   //
@@ -58,7 +70,7 @@ function __cbo_alarmTime(t) {
   if (at <= 0) throw new TypeError("setAlarm() cannot be called with an alarm time <= 0");
   return at;
 }
-function __cbo_withAlarms(Base, className) {
+function __cbo_withAlarms(Base, className, kvBacked) {
   if (typeof Base !== "function") return undefined;
   const alarms = () => __cbo_env[${JSON.stringify(ALARMS_ENV_KEY)}];
   const deletesAlarm = ${deletesAlarm ? "true" : "false"};
@@ -77,6 +89,11 @@ function __cbo_withAlarms(Base, className) {
       let held;
       let landing = Promise.resolve();
       const define = (o, name, value) => Object.defineProperty(o, name, { configurable: true, value });
+      if (kvBacked) {
+        const refuse = (message) => ({ configurable: true, get() { throw new Error(message); } });
+        Object.defineProperty(storage, "sql", refuse(${JSON.stringify(SQL_NOT_ENABLED)}));
+        Object.defineProperty(storage, "kv", refuse(${JSON.stringify(KV_NOT_ENABLED)}));
+      }
       define(storage, "setAlarm", async (t) => {
         mustHaveAlarm();
         if (held) return void (held.change = { at: __cbo_alarmTime(t) });

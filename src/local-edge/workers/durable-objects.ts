@@ -27,7 +27,7 @@ function withoutEdgeHeaders(request: Request): Request {
   return new Request(request, { headers });
 }
 
-type Table = { scripts: Record<string, Entry[]>; namespaces?: Record<string, { script: string; class: string }> };
+type Table = { scripts: Record<string, Entry[]>; namespaces?: Record<string, { script: string; class: string; sqlite?: boolean }> };
 type Env = {
   LOADER: { get(id: string, load: () => Promise<unknown>): { getDurableObjectClass(name: string): unknown } };
   DO_HOST: DurableObjectNamespace;

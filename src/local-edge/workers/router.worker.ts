@@ -59,7 +59,7 @@ type Table = {
   workersDevOff?: string[];
   previewsOff?: string[];
   /** Durable Object namespace id -> the script and class that implement it. */
-  namespaces?: Record<string, { script: string; class: string }>;
+  namespaces?: Record<string, { script: string; class: string; sqlite?: boolean }>;
   /** Live versions that carry static assets. */
   assets?: Record<string, true>;
   /** Scripts with a tail session open: their versions load with the tail Worker attached. */
@@ -172,11 +172,15 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string, tailed = false
   });
   // The Durable Object classes this script implements get their alarms through the host (do-alarms.ts).
   const t = await getTable(env);
-  const classes = [...new Set(Object.values(t.namespaces ?? {}).flatMap((n) => (n.script === spec.script ? [n.class] : [])))];
+  const mine = Object.values(t.namespaces ?? {}).filter((n) => n.script === spec.script);
+  const classes = [...new Set(mine.map((n) => n.class))];
+  // Key-value-backed classes (`new_classes`): their objects run as facets, which workerd always gives
+  // SQLite storage, so the SQL API is taken away in the wrapper, as Cloudflare has none for them.
+  const kvBacked = mine.filter((n) => n.sqlite === false).map((n) => n.class);
   const main = modules[mainModule] as { js?: string } | undefined;
   if (classes.length > 0 && typeof main?.js === "string") {
     modules[mainModule] = {
-      js: main.js + withAlarmsSource(mainModule, classes, deleteAllDeletesAlarm(spec.compatibilityDate, spec.compatibilityFlags)),
+      js: main.js + withAlarmsSource(mainModule, classes, deleteAllDeletesAlarm(spec.compatibilityDate, spec.compatibilityFlags), kvBacked),
     };
     workerEnv[ALARMS_ENV_KEY] = ctx.exports.DoAlarms!({ props: { script: spec.script } });
   }
