@@ -22,6 +22,8 @@ export const JurisdictionsSchema = z
 export const VersionSchema = z.number().int().min(1);
 /** The most a secret value may hold (src/contract/security.ts). */
 export const MAX_VALUE_BYTES = MAX_SECRET_VALUE_BYTES;
+/** The most a `binding` secret may hold: it becomes a Workers secret, which Cloudflare caps at 5 KiB. */
+export const MAX_BINDING_VALUE_BYTES = 5 * 1024;
 
 export const DEFAULT_TENANT = "default";
 
@@ -35,6 +37,20 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string
     `invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`,
     { details: { issues } },
   );
+}
+
+/**
+ * A `binding` secret over Cloudflare's 5 KiB would be stored here and then fail every release that
+ * ships it (the upload is refused); so it is refused when it is written. Says only the size.
+ */
+export function checkBindingSize(name: string, mode: Mode, bytes: number): void {
+  if (mode === "binding" && bytes > MAX_BINDING_VALUE_BYTES) {
+    throw new CboError(
+      "ERR_VALIDATION",
+      `secret ${name} is ${bytes} bytes; with mode binding it becomes a Workers secret, which Cloudflare caps at ${MAX_BINDING_VALUE_BYTES} bytes (5 KiB)`,
+      { hint: `deliver it with mode relay (fetched at run time, up to ${MAX_VALUE_BYTES} bytes), or make it smaller` },
+    );
+  }
 }
 
 export function checkBindingName(name: string, mode: Mode): void {

@@ -12,6 +12,7 @@ import { destroy, pruneHistory, scrubbedWrite, softDelete, undelete, writeVersio
 import type { MasterKey } from "./master-key.ts";
 import {
   checkBindingName,
+  checkBindingSize,
   DEFAULT_MODE,
   DEFAULT_TENANT,
   JurisdictionsSchema,
@@ -150,6 +151,7 @@ export function createVault(opts: VaultOptions) {
           const mode = p.mode ?? s?.mode ?? DEFAULT_MODE,
             jurisdictions = p.jurisdictions ?? s?.jurisdictions ?? [];
           checkBindingName(n, mode);
+          checkBindingSize(n, mode, bytes.length);
           const who = { tenant: p.tenant, name: n, by: p.by ?? null };
           const v = writeVersion(ctx, s, { ...who, mode, jurisdictions }, bytes);
           ctx.emit({ type: "secret.written", ...who, version: v, value_hash: keyedHash(bytes), mode, jurisdictions });

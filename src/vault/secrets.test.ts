@@ -76,8 +76,17 @@ describe("vault secrets", () => {
     fails("ERR_VALIDATION", () => vault.put("dotted.name", "v", { mode: "binding" }));
     fails("ERR_VALIDATION", () => vault.put("OK", "v", { jurisdictions: ["EU"] }));
     fails("ERR_VALIDATION", () => vault.put("OK", Buffer.alloc(64 * 1024 + 1, 1)));
+    // A binding secret becomes a Workers secret, which Cloudflare caps at 5 KiB (UTF-8 bytes).
+    const big = "\u00e9".repeat(2561); // 5,122 bytes
+    const e = fails("ERR_VALIDATION", () => vault.put("BIG", big, { mode: "binding" }));
+    expect([e.message, e.hint]).toEqual([
+      "secret BIG is 5122 bytes; with mode binding it becomes a Workers secret, which Cloudflare caps at 5120 bytes (5 KiB)",
+      "deliver it with mode relay (fetched at run time, up to 65536 bytes), or make it smaller",
+    ]);
     expect(snapshot(db)).toBe(before);
     expect(vault.put("dotted.name", "v").version).toBe(1); // relay mode allows any vault name
+    expect(vault.put("BIG", big).version).toBe(1); // relay: up to 64 KiB
+    expect(vault.put("EXACT", "x".repeat(5120), { mode: "binding" }).version).toBe(1);
   });
 
   it("binds each ciphertext to its secret and version: rows copied in SQLite fail to decrypt", () => {
