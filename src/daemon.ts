@@ -510,6 +510,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await tunnel.start(server.url);
     drift.start();
     sec.start();
+    // A publish cut off by a kill (or a write that failed) left some targets on an older config
+    // version: the latest is written to them again now, in the background (a target that does not
+    // answer must not hold up the start), as a recovery of the publish, whatever the drift policy.
+    const resumingConfig = configSync
+      .resumeLagging()
+      .catch((e: unknown) => log.error(`config: could not finish an earlier publish: ${e instanceof Error ? e.message : String(e)}`));
     const memory = opts.reduceMemory
       ? startMemoryReducer({
           log,
@@ -584,6 +590,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await backups?.stop();
         await monitor.stop();
         await drift.stop();
+        await resumingConfig;
         await engine.close();
         await server.close();
         await fleetLogs.close();

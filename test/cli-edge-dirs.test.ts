@@ -62,6 +62,31 @@ describe("which directory cbo edge fault talks to", () => {
     expect(r.stderr).toMatch(/hint: .*--edge DIR/);
   });
 
+  // The running edge's edge.json damaged under it: a second edge on its directory is still refused,
+  // found by the processes in workerd.pids (this test process, whose workerd serve the edge), named
+  // by its pid with how to stop it, and nothing of the directory is touched.
+  it("cbo edge on the directory of a running edge whose edge.json is damaged: refused, naming its pid", async () => {
+    const edgeDir = join(data(), "edge");
+    const file = join(edgeDir, "edge.json");
+    const whole = readFileSync(file, "utf8");
+    const pids = readFileSync(join(edgeDir, "workerd.pids"), "utf8");
+    writeFileSync(file, whole.slice(0, 30));
+    try {
+      const r = await runCbo(["edge", "--edge", edgeDir, "--port", "0", "--regions", "eu"], { cwd: dir });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr.split("\n")[0]).toBe(
+        `error ERR_CONFLICT: A local edge already runs on ${edgeDir} (pid ${process.pid}), though its ${file} is damaged or missing.`,
+      );
+      expect(r.stderr).toContain(`hint: stop it first (Ctrl-C where it runs, or kill ${process.pid})`);
+      expect([readFileSync(file, "utf8"), readFileSync(join(edgeDir, "workerd.pids"), "utf8")]).toEqual([whole.slice(0, 30), pids]);
+    } finally {
+      writeFileSync(file, whole);
+    }
+    // The edge still serves.
+    expect(await fault()).toBeNull();
+  });
+
   // A file of the edge's directory cut off (a kill -9 or a full disk as it was written) or emptied:
   // named as damaged, not "no edge found", with what to do, and never taken (an empty token would
   // let an empty X-Auth-Key header into the edge's API).

@@ -265,4 +265,53 @@ describe("config sync and heartbeats", () => {
     expect(d.store.agents.isolates("default", "ads").length).toBe(before + 1);
     expect(d.security.audit.search({ action: "agent.denied", limit: 10 }).length).toBe(4);
   });
+
+  // A publish written to eu but not to us: what a kill -9 between the two writes leaves (here the
+  // us region's API is out during the publish). The daemon's next start writes the same version to
+  // us by itself, with no new version, and says so (config.resumed, on the audit record too).
+  it("a publish left unwritten on a target is finished on the next start, as the same version", async () => {
+    t.edge.setFault("us", { outage: true });
+    const pub = await api<{ version: number; targets: Array<{ target: string; written: boolean }> }>(
+      "POST",
+      "/v1/workers/ads/config/publish",
+      {},
+    );
+    t.edge.setFault("us", {});
+    expect(pub.body.version).toBe(4);
+    expect(pub.body.targets.map((x) => [x.target, x.written])).toEqual([
+      ["eu", true],
+      ["us", false],
+    ]);
+    expect(await verify((await kvBundle("us"))!, "us")).toMatchObject({ ok: true, payload: { version: 3 } });
+    const restart = async () => {
+      await d.close();
+      d = await startDaemon({
+        dataDir: join(dir, "data"),
+        configFile: join(dir, "orchestrator.yaml"),
+        edge: t.edge,
+        masterKeyFile: join(dir, "master.key"),
+        env: {},
+        port: 0,
+        monitorIntervalMs: 60_000,
+        log: (l) => logs.push(l),
+      });
+    };
+    await restart();
+    for (let i = 0; i < 200 && events("config.resumed").length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(events("config.resumed").map((e) => [e.worker, e.data])).toEqual([
+      ["ads", expect.objectContaining({ version: 4, targets: [expect.objectContaining({ target: "us", written: true, from: 3 })] })],
+    ]);
+    expect(await verify((await kvBundle("us"))!, "us")).toMatchObject({ ok: true, payload: { version: 4, config: { bid: 2 } } });
+    expect(d.store.configs.targets("default", "ads").map((x) => [x.target, x.version])).toEqual([
+      ["eu", 4],
+      ["us", 4],
+    ]);
+    expect(d.store.configs.latest("default", "ads")?.version).toBe(4);
+    expect(d.security.audit.search({ action: "config.resumed", limit: 10 })).toHaveLength(1);
+    expect(JSON.stringify(d.security.audit.search({ limit: 1000 }))).not.toContain("sk-test");
+    // Nothing left behind: the next start (closed once its resume is done) writes nothing again.
+    await restart();
+    await restart();
+    expect(events("config.resumed")).toHaveLength(1);
+  });
 });

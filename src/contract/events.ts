@@ -139,6 +139,13 @@ export const EVENT_PAYLOADS = {
     rollbackOf: z.number().int().nullable(),
     targets: z.array(z.looseObject({ target: z.string(), written: z.boolean(), poke: z.string() })),
   }),
+  // The latest version written again on the daemon's start to targets a publish left behind (cut
+  // off by a kill, or a write that failed): same version and config, no new one (sync/service.ts).
+  "config.resumed": z.looseObject({
+    version: z.number().int(),
+    hash: z.string(),
+    targets: z.array(z.looseObject({ target: z.string(), written: z.boolean(), poke: z.string(), from: z.number().int().nullable() })),
+  }),
   "config.applied": z.looseObject({ version: z.number().int(), isolate: z.string(), versionId: VersionId }),
   "config.rejected": z.looseObject({
     reason: z.string(),

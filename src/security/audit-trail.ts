@@ -217,7 +217,7 @@ const ENGINE_FIELDS = [
 ] as const;
 
 /** Store events that go on the record as they happen (a publish is recorded by its route, fail closed). */
-const AUDITED_EVENTS = ["release.", "rollback.", "drift.", "config.rejected", "config.write_failed"];
+const AUDITED_EVENTS = ["release.", "rollback.", "drift.", "config.rejected", "config.write_failed", "config.resumed"];
 
 export function engineEntry(e: StoredEvent): NewAuditEntry {
   const details: Record<string, string | number | boolean | null> = { eventId: e.id };

@@ -6,6 +6,10 @@
 //     ──poke──> agent re-reads KV ──heartbeat {configVersion: N}──> config_targets.applied_at
 //   A target whose write failed keeps its old bundle; the next publish (even with no change)
 //   writes it again. A failed poke changes nothing: the agent's polling picks N up.
+//   resumeLagging(): on the daemon's start, the latest version written again (same version, same
+//   config; no new version) to each target that does not hold it: a publish cut off by a kill -9
+//   (written to some targets, not others) or a write that failed is finished without anyone
+//   having to publish again (config.resumed).
 //   rollback(worker, K): K's configs again, as version N+1 marked rollback (agents accept it even
 //     though it may not be "newer" in content; a later publish moves on from N+1).
 import { createHash } from "node:crypto";
@@ -155,6 +159,14 @@ export function createConfigSync(deps: ConfigSyncDeps) {
     });
   }
 
+  /** The latest version written again to `only` (same version and config, signed again), poked. */
+  async function writeLatestAgain(w: ResolvedWorker, latest: ConfigVersionRow, only: string[]): Promise<PublishResult> {
+    const targets = await Promise.all(
+      only.map((t) => writeTarget(w, t, latest.version, latest.configs[t] ?? {}, latest.rollback_of !== null)),
+    );
+    return { worker: w.name, version: latest.version, hash: latest.hash, rollbackOf: latest.rollback_of, targets };
+  }
+
   const sync = {
     /** Per target: what was published last, what the spec wants now, and whether an agent runs it. */
     diff(worker: string): DiffEntry[] {
@@ -204,10 +216,7 @@ export function createConfigSync(deps: ConfigSyncDeps) {
             },
           );
         }
-        const targets = await Promise.all(
-          lagging.map((t) => writeTarget(w, t, latest.version, latest.configs[t] ?? {}, latest.rollback_of !== null)),
-        );
-        return { worker: w.name, version: latest.version, hash: latest.hash, rollbackOf: latest.rollback_of, targets };
+        return writeLatestAgain(w, latest, lagging);
       }
       return publishConfigs(w, Object.fromEntries(diff.map((d) => [d.target, d.desired])), opts.by, null, w.targets, opts.poke ?? true);
     },
@@ -227,6 +236,43 @@ export function createConfigSync(deps: ConfigSyncDeps) {
         to,
         w.targets.filter((t) => t in old.configs),
       );
+    },
+
+    /**
+     * Per worker of the spec that runs the agent: the latest published version written again to
+     * each of its targets (of that version) whose KV does not hold it, with a config.resumed event.
+     * What the store says was written is what counts: a target written but not recorded (a kill
+     * between the two) is written again, which is harmless (same version, same config).
+     */
+    async resumeLagging(): Promise<PublishResult[]> {
+      const out: PublishResult[] = [];
+      for (const w of deps.spec().workers) {
+        if (!w.agent) continue;
+        const latest = store.configs.latest(w.tenant, w.name);
+        if (!latest) continue;
+        const written = new Map(store.configs.targets(w.tenant, w.name).map((t) => [t.target, t.version]));
+        const lagging = w.targets.filter((t) => t in latest.configs && written.get(t) !== latest.version);
+        if (lagging.length === 0) continue;
+        const r = await writeLatestAgain(w, latest, lagging);
+        store.events.append({
+          tenant: w.tenant,
+          type: "config.resumed",
+          worker: w.name,
+          data: {
+            version: r.version,
+            hash: r.hash,
+            targets: r.targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke, from: written.get(t.target) ?? null })),
+          },
+        });
+        const done = r.targets.filter((t) => t.written).map((t) => t.target);
+        const failed = r.targets.filter((t) => !t.written).map((t) => t.target);
+        log.info(
+          `config ${w.name} v${r.version}: written again to ${done.join(", ") || "no target"} (a publish cut off or failed there)` +
+            (failed.length ? `; still not written to ${failed.join(", ")}: \`cbo config publish ${w.name}\` tries again` : ""),
+        );
+        out.push(r);
+      }
+      return out;
     },
 
     history(worker: string, limit = 100): ConfigVersionRow[] {

@@ -62,6 +62,23 @@ export function forgetWorkerd(dataDir: string): void {
 }
 
 /**
+ * The pid of the edge that recorded `dataDir`'s workerd processes, when it still runs (the same
+ * process: pid and start time) and so does at least one of them: an edge serving that directory,
+ * whatever its edge.json says (in-use.ts asks when that file is damaged or missing). Undefined when
+ * nothing is recorded, the file is unreadable, or that edge is gone.
+ */
+export function recordedEdgeRunning(dataDir: string): number | undefined {
+  let recorded: Recorded;
+  try {
+    recorded = JSON.parse(readFileSync(join(dataDir, FILE), "utf8")) as Recorded;
+  } catch {
+    return undefined;
+  }
+  if (!recorded?.edge || !Array.isArray(recorded.workerd) || !alive(recorded.edge)) return undefined;
+  return recorded.workerd.some((p) => alive(p) && stat(p.pid)?.comm === "workerd") ? recorded.edge.pid : undefined;
+}
+
+/**
  * Stops the workerd processes a previous edge on `dataDir` recorded, if that edge is gone and they
  * still run; waits (up to 5 s) until they have exited and freed their ports. Returns how many.
  */
