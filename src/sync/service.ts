@@ -28,6 +28,7 @@ import { auditedChanges, configChanges } from "./config-changes.ts";
 import { configsFor } from "./merge.ts";
 import { sendPoke } from "./send-poke.ts";
 import { type Logger, silentLogger, span } from "../telemetry/index.ts";
+import { oneAtATime } from "../kit/one-at-a-time.ts";
 
 export type ConfigSyncDeps = {
   store: Store;
@@ -71,6 +72,11 @@ const hashOf = (configs: Record<string, unknown>) => createHash("sha256").update
 export function createConfigSync(deps: ConfigSyncDeps) {
   const { store } = deps;
   const log = deps.log ?? silentLogger;
+  // One config change per worker at a time: publish, rollback and the start's resume each read the
+  // latest version and then write every target; two at once could land the older one's KV writes
+  // last, leaving targets (and the store's record of them) behind what agents already applied.
+  const perWorker = oneAtATime();
+  const keyOf = (w: ResolvedWorker) => `${w.tenant}/${w.name}`;
 
   function workerOf(name: string): ResolvedWorker {
     const spec = deps.spec();
@@ -167,6 +173,33 @@ export function createConfigSync(deps: ConfigSyncDeps) {
     return { worker: w.name, version: latest.version, hash: latest.hash, rollbackOf: latest.rollback_of, targets };
   }
 
+  /** resumeLagging for one worker: its latest version written again where it is missing, or undefined. */
+  async function resumeWorker(w: ResolvedWorker): Promise<PublishResult | undefined> {
+    const latest = store.configs.latest(w.tenant, w.name);
+    if (!latest) return undefined;
+    const written = new Map(store.configs.targets(w.tenant, w.name).map((t) => [t.target, t.version]));
+    const lagging = w.targets.filter((t) => t in latest.configs && written.get(t) !== latest.version);
+    if (lagging.length === 0) return undefined;
+    const r = await writeLatestAgain(w, latest, lagging);
+    store.events.append({
+      tenant: w.tenant,
+      type: "config.resumed",
+      worker: w.name,
+      data: {
+        version: r.version,
+        hash: r.hash,
+        targets: r.targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke, from: written.get(t.target) ?? null })),
+      },
+    });
+    const done = r.targets.filter((t) => t.written).map((t) => t.target);
+    const failed = r.targets.filter((t) => !t.written).map((t) => t.target);
+    log.info(
+      `config ${w.name} v${r.version}: written again to ${done.join(", ") || "no target"} (a publish cut off or failed there)` +
+        (failed.length ? `; still not written to ${failed.join(", ")}: \`cbo config publish ${w.name}\` tries again` : ""),
+    );
+    return r;
+  }
+
   const sync = {
     /** Per target: what was published last, what the spec wants now, and whether an agent runs it. */
     diff(worker: string): DiffEntry[] {
@@ -202,40 +235,44 @@ export function createConfigSync(deps: ConfigSyncDeps) {
       },
     ): Promise<PublishResult> {
       const w = workerOf(worker);
-      const diff = sync.diff(worker);
-      const latest = store.configs.latest(w.tenant, w.name);
-      if (!opts.force && latest && diff.every((d) => !d.changed)) {
-        const lagging = diff.filter((d) => d.written !== latest.version).map((d) => d.target);
-        if (lagging.length === 0) {
-          throw new CboError(
-            "ERR_CONFLICT",
-            `Config of ${worker} is unchanged since version ${latest.version}, and every target holds it.`,
-            {
-              details: { version: latest.version },
-              hint: "Edit `config:` in orchestrator.yaml, or pass --force to re-sign and re-send it.",
-            },
-          );
+      return perWorker(keyOf(w), async () => {
+        const diff = sync.diff(worker);
+        const latest = store.configs.latest(w.tenant, w.name);
+        if (!opts.force && latest && diff.every((d) => !d.changed)) {
+          const lagging = diff.filter((d) => d.written !== latest.version).map((d) => d.target);
+          if (lagging.length === 0) {
+            throw new CboError(
+              "ERR_CONFLICT",
+              `Config of ${worker} is unchanged since version ${latest.version}, and every target holds it.`,
+              {
+                details: { version: latest.version },
+                hint: "Edit `config:` in orchestrator.yaml, or pass --force to re-sign and re-send it.",
+              },
+            );
+          }
+          return writeLatestAgain(w, latest, lagging);
         }
-        return writeLatestAgain(w, latest, lagging);
-      }
-      return publishConfigs(w, Object.fromEntries(diff.map((d) => [d.target, d.desired])), opts.by, null, w.targets, opts.poke ?? true);
+        return publishConfigs(w, Object.fromEntries(diff.map((d) => [d.target, d.desired])), opts.by, null, w.targets, opts.poke ?? true);
+      });
     },
 
     /** Sends an earlier version's configs again, as a new version that agents accept as a rollback. */
     async rollback(worker: string, to: number, opts: { by: string }): Promise<PublishResult> {
       const w = workerOf(worker);
-      const old = store.configs.version(w.tenant, w.name, to);
-      if (!old)
-        throw new CboError("ERR_NOT_FOUND", `Worker ${worker} has no config version ${to}.`, {
-          hint: `cbo config history ${worker} lists them.`,
-        });
-      return publishConfigs(
-        w,
-        old.configs,
-        opts.by,
-        to,
-        w.targets.filter((t) => t in old.configs),
-      );
+      return perWorker(keyOf(w), async () => {
+        const old = store.configs.version(w.tenant, w.name, to);
+        if (!old)
+          throw new CboError("ERR_NOT_FOUND", `Worker ${worker} has no config version ${to}.`, {
+            hint: `cbo config history ${worker} lists them.`,
+          });
+        return publishConfigs(
+          w,
+          old.configs,
+          opts.by,
+          to,
+          w.targets.filter((t) => t in old.configs),
+        );
+      });
     },
 
     /**
@@ -248,29 +285,8 @@ export function createConfigSync(deps: ConfigSyncDeps) {
       const out: PublishResult[] = [];
       for (const w of deps.spec().workers) {
         if (!w.agent) continue;
-        const latest = store.configs.latest(w.tenant, w.name);
-        if (!latest) continue;
-        const written = new Map(store.configs.targets(w.tenant, w.name).map((t) => [t.target, t.version]));
-        const lagging = w.targets.filter((t) => t in latest.configs && written.get(t) !== latest.version);
-        if (lagging.length === 0) continue;
-        const r = await writeLatestAgain(w, latest, lagging);
-        store.events.append({
-          tenant: w.tenant,
-          type: "config.resumed",
-          worker: w.name,
-          data: {
-            version: r.version,
-            hash: r.hash,
-            targets: r.targets.map((t) => ({ target: t.target, written: t.written, poke: t.poke, from: written.get(t.target) ?? null })),
-          },
-        });
-        const done = r.targets.filter((t) => t.written).map((t) => t.target);
-        const failed = r.targets.filter((t) => !t.written).map((t) => t.target);
-        log.info(
-          `config ${w.name} v${r.version}: written again to ${done.join(", ") || "no target"} (a publish cut off or failed there)` +
-            (failed.length ? `; still not written to ${failed.join(", ")}: \`cbo config publish ${w.name}\` tries again` : ""),
-        );
-        out.push(r);
+        const r = await perWorker(keyOf(w), () => resumeWorker(w));
+        if (r) out.push(r);
       }
       return out;
     },
