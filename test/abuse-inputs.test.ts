@@ -156,6 +156,42 @@ describe("the dashboard's login form", () => {
     expect([r.status, r.headers.location]).toEqual([303, "/ui/?login=ERR_VALIDATION"]);
     expect(logs.filter((l) => l.includes("unexpected error"))).toEqual([]);
   });
+
+  it("another method is 405 with Allow, as on /v1; a body that is neither a form nor JSON is 415, JSON that does not parse is named", async () => {
+    for (const [method, path, allowed] of [
+      ["PUT", "/ui/login", ["POST"]],
+      ["GET", "/ui/login", ["POST"]],
+      ["DELETE", "/ui/session", ["GET", "HEAD"]],
+      ["POST", "/ui/", ["GET", "HEAD"]],
+    ] as const) {
+      const r = await rawRequest<ErrorBody>(d.url, { method, path, headers: { origin: d.url } });
+      expect([method, path, r.status, r.headers.allow, r.body.error.code]).toEqual([
+        method,
+        path,
+        405,
+        allowed.join(", "),
+        "ERR_METHOD_NOT_ALLOWED",
+      ]);
+      expect(r.body.error.details).toEqual({ allowed });
+    }
+    // A page the dashboard does not have stays a 404.
+    expect((await rawRequest<ErrorBody>(d.url, { method: "PUT", path: "/ui/no/such/page" })).status).toBe(404);
+    const headBefore = d.security.audit.head().seq;
+    const login = (body: string, type: string) =>
+      rawRequest<ErrorBody>(d.url, { method: "POST", path: "/ui/login", body, headers: { "content-type": type, origin: d.url } });
+    const typed = await login(JSON.stringify({ token }), "text/plain;charset=UTF-8");
+    expect([typed.status, typed.body.error.code, typed.headers["set-cookie"]]).toEqual([415, "ERR_UNSUPPORTED_MEDIA_TYPE", undefined]);
+    expect(typed.body.error.hint).toContain("content-type: application/json");
+    const broken = await login('{"token": ', "application/json");
+    expect([broken.status, broken.body.error.code, broken.body.error.message]).toEqual([
+      400,
+      "ERR_VALIDATION",
+      "The request body is not valid JSON.",
+    ]);
+    // Refused before any token was looked at: no login, no failed authentication on the record.
+    expect(d.security.audit.head().seq).toBe(headBefore);
+    expect((await login(JSON.stringify({ token }), "application/json")).status).toBe(200);
+  });
 });
 
 describe("a method a path does not take", () => {

@@ -11,7 +11,7 @@ import { bodyLimit } from "hono/body-limit";
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { actorOf, viaOf } from "../security/index.ts";
-import { createAllowedMethods } from "./allowed-methods.ts";
+import { createAllowedMethods, methodNotAllowed } from "./allowed-methods.ts";
 import { createAuthGate } from "./auth-gate.ts";
 import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
 import type { RouteContext } from "./context.ts";
@@ -140,14 +140,7 @@ export function createApi(deps: ApiDeps): Api {
       return errorResponse(
         new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." }),
       );
-    const res = errorResponse(
-      new CboError("ERR_METHOD_NOT_ALLOWED", `${c.req.method} is not served at ${c.req.path}: use ${allowed.join(" or ")}.`, {
-        details: { allowed },
-        hint: "GET /v1/openapi.json lists every route.",
-      }),
-    );
-    res.headers.set("allow", allowed.join(", "));
-    return res;
+    return methodNotAllowed(c.req.method, c.req.path, allowed, "GET /v1/openapi.json lists every route.");
   });
   // First of all: every request's span, access log line and counters (observe-requests.ts).
   const quiet = new Set(routes.filter((x) => x.hot).map((x) => x.path));
