@@ -1,6 +1,7 @@
 // Which methods the API serves at a path, so that a request with another method is told 405 and
 // the methods to use (Allow) rather than a 404 that suggests the path itself is wrong. The
 // dashboard's routes (/ui/…) answer the same way from their own list.
+import { shownText } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import { errorResponse } from "./errors.ts";
 
@@ -29,7 +30,7 @@ export function createAllowedMethods(routes: readonly RoutePattern[]): (path: st
 /** 405 ERR_METHOD_NOT_ALLOWED with Allow: `method` is not served at `path`, the `allowed` ones are. */
 export function methodNotAllowed(method: string, path: string, allowed: string[], hint?: string): Response {
   const res = errorResponse(
-    new CboError("ERR_METHOD_NOT_ALLOWED", `${method} is not served at ${path}: use ${allowed.join(" or ")}.`, {
+    new CboError("ERR_METHOD_NOT_ALLOWED", `${shownText(method, 20)} is not served at ${shownText(path)}: use ${allowed.join(" or ")}.`, {
       details: { allowed },
       ...(hint ? { hint } : {}),
     }),

@@ -45,7 +45,7 @@ import { deploymentKitRoutes } from "./routes-deployment-kit.ts";
 import { logRoutes } from "./routes-logs.ts";
 import { createLogStream, type LogStream } from "./logs-ws.ts";
 import type { ApiDeps } from "./types.ts";
-import { encodeSpecRefused, SPEC_REFUSED_HEADER } from "../contract/index.ts";
+import { encodeSpecRefused, shownText, SPEC_REFUSED_HEADER } from "../contract/index.ts";
 // Dashboard: its page and session routes, and what a session-authenticated request must show.
 import { createDashboardAssets } from "./dashboard/assets.ts";
 import { baseSecurityHeaders } from "./dashboard/headers.ts";
@@ -138,7 +138,9 @@ export function createApi(deps: ApiDeps): Api {
     const allowed = allowedAt(c.req.path);
     if (allowed.length === 0)
       return errorResponse(
-        new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." }),
+        new CboError("ERR_NOT_FOUND", `No route ${shownText(c.req.method, 20)} ${shownText(c.req.path)}.`, {
+          hint: "GET /v1/openapi.json lists every route.",
+        }),
       );
     return methodNotAllowed(c.req.method, c.req.path, allowed, "GET /v1/openapi.json lists every route.");
   });

@@ -7,6 +7,7 @@
 // against the rate limit of its client address and token prefix).
 import { Hono, type Context } from "hono";
 import * as z from "zod";
+import { shownText } from "../../contract/index.ts";
 import { CboError, isCboError } from "../../kit/errors.ts";
 import { actorOf, type AuditTrail } from "../../security/index.ts";
 import type { AuthGate } from "../auth-gate.ts";
@@ -62,7 +63,9 @@ function dashboardApp(deps: DashboardDeps): Hono {
   app.notFound((c) => {
     const allowed = allowedAt(c.req.path);
     if (allowed.length) return methodNotAllowed(c.req.method, c.req.path, allowed);
-    return errorResponse(new CboError("ERR_NOT_FOUND", `The dashboard has no page ${c.req.method} ${c.req.path}.`));
+    return errorResponse(
+      new CboError("ERR_NOT_FOUND", `The dashboard has no page ${shownText(c.req.method, 20)} ${shownText(c.req.path)}.`),
+    );
   });
   const info = (s: Session) => ({
     authenticated: true as const,
