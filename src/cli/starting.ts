@@ -38,7 +38,7 @@ function zombie(pid: number): boolean {
     return false;
   }
   // "pid (comm) state …": comm may hold spaces and parentheses, so the state follows the last ")".
-  return text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3) === "Z";
+  return text[text.lastIndexOf(")") + 2] === "Z";
 }
 
 /** Says that this process starts the daemon of `dataDir`; the function returned takes it back. */
