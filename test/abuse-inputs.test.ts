@@ -156,6 +156,42 @@ describe("the dashboard's login form", () => {
     expect([r.status, r.headers.location]).toEqual([303, "/ui/?login=ERR_VALIDATION"]);
     expect(logs.filter((l) => l.includes("unexpected error"))).toEqual([]);
   });
+
+  it("another method is 405 with Allow, as on /v1; a body that is neither a form nor JSON is 415, JSON that does not parse is named", async () => {
+    for (const [method, path, allowed] of [
+      ["PUT", "/ui/login", ["POST"]],
+      ["GET", "/ui/login", ["POST"]],
+      ["DELETE", "/ui/session", ["GET", "HEAD"]],
+      ["POST", "/ui/", ["GET", "HEAD"]],
+    ] as const) {
+      const r = await rawRequest<ErrorBody>(d.url, { method, path, headers: { origin: d.url } });
+      expect([method, path, r.status, r.headers.allow, r.body.error.code]).toEqual([
+        method,
+        path,
+        405,
+        allowed.join(", "),
+        "ERR_METHOD_NOT_ALLOWED",
+      ]);
+      expect(r.body.error.details).toEqual({ allowed });
+    }
+    // A page the dashboard does not have stays a 404.
+    expect((await rawRequest<ErrorBody>(d.url, { method: "PUT", path: "/ui/no/such/page" })).status).toBe(404);
+    const headBefore = d.security.audit.head().seq;
+    const login = (body: string, type: string) =>
+      rawRequest<ErrorBody>(d.url, { method: "POST", path: "/ui/login", body, headers: { "content-type": type, origin: d.url } });
+    const typed = await login(JSON.stringify({ token }), "text/plain;charset=UTF-8");
+    expect([typed.status, typed.body.error.code, typed.headers["set-cookie"]]).toEqual([415, "ERR_UNSUPPORTED_MEDIA_TYPE", undefined]);
+    expect(typed.body.error.hint).toContain("content-type: application/json");
+    const broken = await login('{"token": ', "application/json");
+    expect([broken.status, broken.body.error.code, broken.body.error.message]).toEqual([
+      400,
+      "ERR_VALIDATION",
+      "The request body is not valid JSON.",
+    ]);
+    // Refused before any token was looked at: no login, no failed authentication on the record.
+    expect(d.security.audit.head().seq).toBe(headBefore);
+    expect((await login(JSON.stringify({ token }), "application/json")).status).toBe(200);
+  });
 });
 
 describe("a method a path does not take", () => {
@@ -218,6 +254,59 @@ describe("a body that says it is not JSON", () => {
       });
       expect([type, r.status]).toEqual([type, 200]);
     }
+  });
+});
+
+describe("a path parameter or path that names nothing", () => {
+  const UNSHOWABLE = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+  const get = (path: string, method = "GET") =>
+    rawRequest<ErrorBody>(d.url, { method, path, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
+
+  it("is named back with its control and bidi characters escaped, on every route of the OpenAPI document (an RTL override reversed the message)", async () => {
+    const doc = (
+      await rawRequest<{ paths: Record<string, Record<string, unknown>> }>(d.url, {
+        path: "/v1/openapi.json",
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).body;
+    const sent = "p\u202exx\n\u2066tail";
+    const named: string[] = [];
+    for (const [template, methods] of Object.entries(doc.paths)) {
+      if (!template.includes("{")) continue;
+      for (const method of Object.keys(methods)) {
+        const r = await rawRequest<ErrorBody>(d.url, {
+          method: method.toUpperCase(),
+          path: template.replace(/\{[^}]+\}/g, encodeURIComponent(sent)),
+          ...(method === "get" || method === "delete" ? {} : { body: "{}" }),
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        });
+        expect([method, template, UNSHOWABLE.test(JSON.stringify(r.body.error))]).toEqual([method, template, false]);
+        if (r.status === 404) named.push(`${method} ${template}: ${r.body.error.message}`);
+      }
+    }
+    // The routes that look the parameter up name it, escaped: "No worker named", "No release", "No token".
+    expect(named.length).toBeGreaterThanOrEqual(10);
+    for (const line of named) expect(line).toContain("p\\u202exx\\u000a\\u2066tail");
+    expect(named).toContain('delete /v1/tokens/{id}: No token with id "p\\u202exx\\u000a\\u2066tail".');
+  });
+
+  it("a path no route has, or one a method does not take (API and dashboard): named cut to 100 characters, not the up to 16 KiB sent; a token in it stays masked", async () => {
+    const long = `/v1/workers/\u202e${"x".repeat(6000)}/nothing`;
+    const none = await get(encodeURI(long));
+    expect([none.status, none.body.error.message]).toEqual([404, `No route GET /v1/workers/\\u202e${"x".repeat(87)}….`]);
+    const method = await get(encodeURI(`/v1/secrets/${"y".repeat(6000)}`), "PATCH");
+    expect([method.status, method.body.error.message]).toEqual([
+      405,
+      `PATCH is not served at /v1/secrets/${"y".repeat(88)}…: use DELETE or PUT.`,
+    ]);
+    const page = await get(encodeURI(`/ui/${"z".repeat(6000)}/page`));
+    expect([page.status, page.body.error.message]).toEqual([404, `The dashboard has no page GET /ui/${"z".repeat(96)}….`]);
+    // A token whose start fits in the 100 characters and whose end does not: masked whole, not cut into an unmasked part.
+    const pasted = await get(`/v1/${"a".repeat(80)}/${token}`);
+    expect(pasted.status).toBe(404);
+    expect(pasted.text).not.toContain(token.slice(0, 12));
+    expect(pasted.body.error.message).toMatch(/\/cbo_admin_\[reda….$/);
+    for (const r of [none, method, page, pasted]) expect(r.text.length).toBeLessThan(400);
   });
 });
 

@@ -121,6 +121,25 @@ describe("secrets: values, versions, check-and-set", () => {
     expect(read.body).toEqual({ name: "DB_URL", version: 1, value: "postgres://u:pw-1@db/x", encoding: "utf8" });
   });
 
+  it("a jurisdiction no target has is written all the same, with a warning naming the targets' jurisdictions and the likely one", async () => {
+    // The fixture's targets: eu (jurisdiction eu), us and ap (none).
+    const typo = await put("JUR_TYPO", "v", "deployer", { jurisdictions: ["euu", "eu", "mars", "mars"] });
+    expect(typo.status).toBe(200);
+    expect(typo.body).toEqual({
+      name: "JUR_TYPO",
+      version: 1,
+      warnings: [
+        'no target in orchestrator.yaml has jurisdiction "euu" (the targets have eu), so JUR_TYPO reaches no target through it; did you mean "eu"?',
+        'no target in orchestrator.yaml has jurisdiction "mars" (the targets have eu), so JUR_TYPO reaches no target through it',
+      ],
+    });
+    // Written as asked: a target in mars may be declared later.
+    expect(f.security.vault.info("JUR_TYPO").jurisdictions).toEqual(["eu", "euu", "mars"]);
+    // Known tags, or none: no warnings field at all.
+    expect((await put("JUR_OK", "v", "deployer", { jurisdictions: ["eu"] })).body).toEqual({ name: "JUR_OK", version: 1 });
+    expect((await put("JUR_OK", "v2")).body).toEqual({ name: "JUR_OK", version: 2 });
+  });
+
   it("binary values round-trip as base64; invalid base64 is 400 without echoing it", async () => {
     const bytes = Buffer.from([0xff, 0x00, 0xfe, 0x80, 0x41]);
     expect((await put("BLOB", bytes.toString("base64"), "deployer", { encoding: "base64" })).body.version).toBe(1);

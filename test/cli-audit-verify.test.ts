@@ -242,6 +242,28 @@ describe("cbo audit verify (the binary, offline)", () => {
     expect(JSON.parse(wrongKey.stdout).firstBad).toMatchObject({ reason: "bad checkpoint signature", checkpoint: 10 });
   });
 
+  it("a checkpoint file whose last line was cut off (a kill -9 as it was appended): a warning naming it, the rest verified, exit 0", async () => {
+    const dir = cloneTo("cutline");
+    const file = join(dir, "audit-checkpoints.jsonl");
+    // Two whole checkpoint lines, and a third cut off 40 bytes before its end (the newline with it).
+    const last = readFileSync(file, "utf8").split("\n")[1]!;
+    appendFileSync(file, last.replace('"tree_size":20', '"tree_size":25').slice(0, -40));
+    const r = await verify(["--data", dir]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toMatch(/^ok: the audit log in .* verifies: 25 entries/);
+    expect(r.stdout).toContain(
+      `${file}: line 3 is cut off (no newline at its end: the daemon was stopped while writing it); left out, and the daemon drops it at its next start`,
+    );
+    expect(r.stdout).not.toContain("cannot be read");
+    const json = await verify(["--data", dir, "--json"]);
+    expect(JSON.parse(json.stdout).checkpointFiles).toEqual([{ file, checkpoints: 2, unreadableLines: [], cutOffLine: 3 }]);
+    // The same line with its newline is no interrupted write: evidence, exit 1.
+    appendFileSync(file, "\n");
+    const ended = await verify(["--data", dir, "--json"]);
+    expect(ended.code).toBe(1);
+    expect(JSON.parse(ended.stdout).checkpointFiles).toEqual([{ file, checkpoints: 3, unreadableLines: [3] }]);
+  });
+
   it("refusals: no database (ERR_NOT_FOUND), no key for the checkpoints (ERR_USAGE), both exit 1 without a stack", async () => {
     const none = await verify(["--data", join(root, "nowhere")]);
     expect([none.code, none.stderr.split("\n")[0]]).toEqual([

@@ -93,23 +93,25 @@ describe("cbo secrets, tokens and audit against the real daemon", () => {
   it("set from files, with check-and-set; a value typed as an argument is refused", async () => {
     const a1 = await cbo(["secrets", "set", "A", "--from-file", valueFile("a1", PLANTED.A1), "--cas", "0"]);
     expect([a1.code, a1.stderr, a1.stdout]).toEqual([0, "", "secret A is at version 1\n"]);
-    expect(
-      (
-        await cbo([
-          "secrets",
-          "set",
-          "A",
-          "--from-file",
-          valueFile("a2", PLANTED.A2),
-          "--cas",
-          "1",
-          "--mode",
-          "binding",
-          "--jurisdiction",
-          "eu",
-        ])
-      ).code,
-    ).toBe(0);
+    const a2 = await cbo([
+      "secrets",
+      "set",
+      "A",
+      "--from-file",
+      valueFile("a2", PLANTED.A2),
+      "--cas",
+      "1",
+      "--mode",
+      "binding",
+      "--jurisdiction",
+      "eu",
+    ]);
+    // The target is named eu but has no `jurisdiction:`: written as asked, with a warning on stderr.
+    expect([a2.code, a2.stderr, a2.stdout]).toEqual([
+      0,
+      'warning: no target in orchestrator.yaml has jurisdiction "eu" (no target has a jurisdiction), so A reaches no target through it\n',
+      "secret A is at version 2\n",
+    ]);
     expect((await cbo(["secrets", "set", "B", "--from-file", valueFile("b", PLANTED.B)])).code).toBe(0);
     expect((await cbo(["secrets", "set", "C", "--from-file", valueFile("c", PLANTED.C)])).code).toBe(0);
     expect((await cbo(["secrets", "set", "D", "--from-file", valueFile("d", PLANTED.D)])).code).toBe(0);

@@ -11,7 +11,7 @@ import { bodyLimit } from "hono/body-limit";
 import type * as z from "zod";
 import { CboError } from "../kit/errors.ts";
 import { actorOf, viaOf } from "../security/index.ts";
-import { createAllowedMethods } from "./allowed-methods.ts";
+import { createAllowedMethods, methodNotAllowed } from "./allowed-methods.ts";
 import { createAuthGate } from "./auth-gate.ts";
 import { DEFAULT_MAX_BODY_BYTES, payloadTooLarge, readBody } from "./body-limit.ts";
 import type { RouteContext } from "./context.ts";
@@ -45,7 +45,7 @@ import { deploymentKitRoutes } from "./routes-deployment-kit.ts";
 import { logRoutes } from "./routes-logs.ts";
 import { createLogStream, type LogStream } from "./logs-ws.ts";
 import type { ApiDeps } from "./types.ts";
-import { encodeSpecRefused, SPEC_REFUSED_HEADER } from "../contract/index.ts";
+import { encodeSpecRefused, shownText, SPEC_REFUSED_HEADER } from "../contract/index.ts";
 // Dashboard: its page and session routes, and what a session-authenticated request must show.
 import { createDashboardAssets } from "./dashboard/assets.ts";
 import { baseSecurityHeaders } from "./dashboard/headers.ts";
@@ -138,16 +138,11 @@ export function createApi(deps: ApiDeps): Api {
     const allowed = allowedAt(c.req.path);
     if (allowed.length === 0)
       return errorResponse(
-        new CboError("ERR_NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`, { hint: "GET /v1/openapi.json lists every route." }),
+        new CboError("ERR_NOT_FOUND", `No route ${shownText(c.req.method, 20)} ${shownText(c.req.path)}.`, {
+          hint: "GET /v1/openapi.json lists every route.",
+        }),
       );
-    const res = errorResponse(
-      new CboError("ERR_METHOD_NOT_ALLOWED", `${c.req.method} is not served at ${c.req.path}: use ${allowed.join(" or ")}.`, {
-        details: { allowed },
-        hint: "GET /v1/openapi.json lists every route.",
-      }),
-    );
-    res.headers.set("allow", allowed.join(", "));
-    return res;
+    return methodNotAllowed(c.req.method, c.req.path, allowed, "GET /v1/openapi.json lists every route.");
   });
   // First of all: every request's span, access log line and counters (observe-requests.ts).
   const quiet = new Set(routes.filter((x) => x.hot).map((x) => x.path));

@@ -1,5 +1,6 @@
 // What every route module receives, and the lookups several of them share.
 import type { ResolvedSpec, ResolvedWorker } from "../config/load.ts";
+import { shownText } from "../contract/index.ts";
 import { CboError } from "../kit/errors.ts";
 import type { Release, Store } from "../store/index.ts";
 import type { AuthGate } from "./auth-gate.ts";
@@ -21,8 +22,8 @@ export function requireWorker(spec: ResolvedSpec, name: string): ResolvedWorker 
   const w = spec.workers.find((x) => x.name === name);
   if (w) return w;
   const known = spec.workers.map((x) => x.name);
-  throw new CboError("ERR_NOT_FOUND", `No worker named "${name}" in ${spec.file}.`, {
-    details: { worker: name, known },
+  throw new CboError("ERR_NOT_FOUND", `No worker named "${shownText(name)}" in ${spec.file}.`, {
+    details: { worker: shownText(name), known },
     hint: known.length ? `Known workers: ${known.join(", ")}.` : "Declare it under `workers:` in orchestrator.yaml.",
   });
 }
@@ -30,6 +31,7 @@ export function requireWorker(spec: ResolvedSpec, name: string): ResolvedWorker 
 /** The release of this tenant, or ERR_NOT_FOUND (another tenant's release does not exist for the caller). */
 export function requireRelease(store: Store, id: string, tenant: string): Release {
   const r = store.releases.get(id);
-  if (!r || r.tenant !== tenant) throw new CboError("ERR_NOT_FOUND", `No release with id "${id}".`, { details: { release: id } });
+  if (!r || r.tenant !== tenant)
+    throw new CboError("ERR_NOT_FOUND", `No release with id "${shownText(id)}".`, { details: { release: shownText(id) } });
   return r;
 }

@@ -8,6 +8,7 @@ import { CboError } from "../kit/errors.ts";
 import { MAX_VALUE_BYTES, type Vault } from "../vault/index.ts";
 import { actorOf, createdByOf, RESERVED_PREFIX } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
+import { jurisdictionWarnings } from "./jurisdiction-warnings.ts";
 import { route, type RouteDef } from "./route.ts";
 import {
   DeleteSecretQuerySchema,
@@ -93,7 +94,8 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
       id: "putSecret",
       method: "put",
       path: "/v1/secrets/:name",
-      summary: "Writes a new version of a secret (check-and-set with cas); answers with the version, never the value",
+      summary:
+        "Writes a new version of a secret (check-and-set with cas); answers with the version, never the value, and warnings (a jurisdiction no target has)",
       role: "deployer",
       params: SecretParamsSchema,
       body: PutSecretBodySchema,
@@ -113,7 +115,8 @@ export function secretRoutes(ctx: RouteContext): RouteDef[] {
             ...(body.mode ? { mode: body.mode } : {}),
             ...(body.jurisdictions ? { jurisdictions: body.jurisdictions } : {}),
           });
-          return { name: params.name, version };
+          const warnings = jurisdictionWarnings(params.name, body.jurisdictions ?? [], ctx.deps.spec().targets);
+          return { name: params.name, version, ...(warnings.length ? { warnings } : {}) };
         } finally {
           if (typeof value !== "string") value.fill(0);
         }

@@ -9,7 +9,14 @@ import type { TokenRow } from "../store/index.ts";
 import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
-import { CreatedTokenSchema, CreateTokenBodySchema, TokenParamsSchema, TokenRevokedSchema, TokenSchema } from "../contract/index.ts";
+import {
+  CreatedTokenSchema,
+  CreateTokenBodySchema,
+  shownText,
+  TokenParamsSchema,
+  TokenRevokedSchema,
+  TokenSchema,
+} from "../contract/index.ts";
 import type { Principal } from "./types.ts";
 
 const toApi = (t: TokenRow) => ({
@@ -97,7 +104,8 @@ export function tokenRoutes(ctx: RouteContext): RouteDef[] {
             .list()
             .filter(visibleTo(p))
             .find((t) => t.id === params.id);
-          if (!row) throw new CboError("ERR_NOT_FOUND", `No token with id "${params.id}".`, { details: { id: params.id } });
+          if (!row)
+            throw new CboError("ERR_NOT_FOUND", `No token with id "${shownText(params.id)}".`, { details: { id: shownText(params.id) } });
           if (store.tokens.revoke(row.id)) {
             trail.record({
               actor: actorOf(p),

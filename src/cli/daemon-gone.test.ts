@@ -1,7 +1,7 @@
 // "Not answering" for a daemon whose process is gone says so, naming its data directory and pid and
 // how to start it again; a daemon.json naming a live process or another URL keeps the plain words.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,6 +44,25 @@ describe("a daemon that is no longer running", () => {
     );
     expect(e?.hint).toContain(`\`cbo daemon --data ${dir}\``);
     expect(e?.hint).toContain("`cbo status` and `cbo events` then say which");
+  });
+
+  it("killed but not yet reaped by its parent (a zombie, as just after kill -9): gone, not the plain 'not answering'", async () => {
+    // bash starts a sleep in the background and becomes another sleep, which never reaps it.
+    const parent = spawn("bash", ["-c", "sleep 60 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const pid = Number(await new Promise<string>((r) => parent.stdout.once("data", (b: Buffer) => r(String(b).trim()))));
+      process.kill(pid, "SIGKILL");
+      const state = () => readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0];
+      while (state() !== "Z") await new Promise((r) => setTimeout(r, 10));
+      // Signal 0 still reaches it: what made it look alive.
+      expect(() => process.kill(pid, 0)).not.toThrow();
+      const e = await statusError({ url, pid });
+      expect(e?.message).toBe(
+        `The daemon at ${url} is not answering: the daemon that last ran on ${dir} (pid ${pid}) is no longer running (stopped, killed or crashed).`,
+      );
+    } finally {
+      parent.kill("SIGKILL");
+    }
   });
 
   it("a live pid, or daemon.json naming another URL: the plain 'not answering'", async () => {

@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -79,5 +81,73 @@ describe("readSecretInput", () => {
   it("exactly the limit passes, with one trailing newline on stdin on top", async () => {
     const max = "x".repeat(64 * 1024);
     expect((await readSecretInput({ stdin: stdin(max + "\n") })).bytes).toBe(64 * 1024);
+  });
+
+  it("a FIFO nobody writes to, or whose writer stays silent, is refused by name after the wait instead of hanging in open()", async () => {
+    const fifo = join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    const none = await fails(readSecretInput({ fromFile: fifo, stdin: stdin(), waitMs: 100 }));
+    expect([none.code, none.message]).toEqual([
+      "ERR_VALIDATION",
+      `${fifo} is a pipe and nothing was written to it within 0.1 s; giving up.`,
+    ]);
+    // A writer that opened it and sent part of a value, then nothing (no end either).
+    const reading = fails(readSecretInput({ fromFile: fifo, stdin: stdin(), waitMs: 100 }));
+    const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      writeSync(w, "s3cr3t-part");
+      const silent = await reading;
+      expect([silent.code, silent.message]).toEqual([
+        "ERR_VALIDATION",
+        `${fifo} is a pipe that sent part of a value, then nothing for 0.1 s without ending; giving up.`,
+      ]);
+      expect(JSON.stringify([silent.message, silent.hint, silent.details])).not.toContain("s3cr3t");
+    } finally {
+      closeSync(w);
+    }
+  });
+
+  it("a FIFO whose writer comes after the read began: its bytes, to the writer's end", async () => {
+    const fifo = join(dir, "fifo-late");
+    execFileSync("mkfifo", [fifo]);
+    const reading = readSecretInput({ fromFile: fifo, stdin: stdin(), waitMs: 5000 });
+    await new Promise((r) => setTimeout(r, 60));
+    const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    writeSync(w, "la");
+    await new Promise((r) => setTimeout(r, 60));
+    writeSync(w, "te\n");
+    closeSync(w);
+    expect(await reading).toEqual({ value: "late\n", encoding: "utf8", bytes: 5 });
+  });
+
+  it("a socket is refused by name", async () => {
+    const sock = join(dir, "sock");
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(sock, done));
+    try {
+      const e = await fails(readSecretInput({ fromFile: sock, stdin: stdin() }));
+      expect([e.code, e.message]).toEqual(["ERR_VALIDATION", `${sock} is a socket, not a file.`]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("pipes a shell makes still work: --from-file /dev/stdin on a pipe, <(command), and an empty <(true) is empty at once", () => {
+    const script = join(dir, "read.ts");
+    writeFileSync(
+      script,
+      `import { readSecretInput } from ${JSON.stringify(join(import.meta.dirname, "read-secret-input.ts"))};
+readSecretInput({ fromFile: process.argv[2], stdin: process.stdin, waitMs: 3_000 }).then(
+  (v) => console.log(JSON.stringify(v.value)),
+  (e) => console.log(e.code, e.message),
+);
+`,
+    );
+    const run = (shell: string) =>
+      execFileSync("bash", ["-c", shell.replaceAll("NODE", `'${process.execPath}' '${script}'`)], { encoding: "utf8" }).trim();
+    expect(run("printf 'piped\\n' | NODE /dev/stdin")).toBe('"piped\\n"');
+    expect(run("NODE <(sleep 0.2; printf 'sub\\n')")).toBe('"sub\\n"');
+    // Its writer may be gone before the read: that is the end, not a FIFO to wait for.
+    expect(run("NODE <(true)")).toMatch(/^ERR_VALIDATION The value is empty \(\/dev\/fd\/\d+ is empty\)\.$/);
   });
 });

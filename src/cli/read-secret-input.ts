@@ -4,7 +4,8 @@
 // here-strings add one that is not part of the value. A file is taken byte for byte (a PEM file's
 // final newline is the file's); to keep a newline on piped input, use `--from-file /dev/stdin`.
 // Valid UTF-8 travels as text, anything else as base64, so binary values survive unchanged.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from "node:fs";
+import { isatty } from "node:tty";
 import { CboError } from "../kit/errors.ts";
 import { MAX_SECRET_VALUE_BYTES as MAX_VALUE_BYTES } from "../contract/index.ts";
 import type { CliIo } from "./cli-io.ts";
@@ -35,23 +36,57 @@ async function readStdin(stdin: CliIo["stdin"]): Promise<Uint8Array> {
   return all.length > 0 && all[all.length - 1] === 0x0a ? all.subarray(0, all.length - 1) : all;
 }
 
-function readFile(file: string): Uint8Array {
+/** How long a pipe, FIFO or device may stay silent before --from-file gives up on it. */
+export const FROM_FILE_WAIT_MS = 10_000;
+const FROM_FILE_HINT = "--from-file takes the path of a file holding the value";
+
+/**
+ * Opened non-blocking, as token files are (src/cli/token-file.ts): a FIFO's blocking open waits
+ * for a writer, and with none `cbo secrets set X --from-file FIFO` hung forever. A pipe is still
+ * taken (`--from-file /dev/stdin` keeps a newline on piped input, `<(command)` is a pipe too), so
+ * a pipe or device is read as its bytes come, for as long as they keep coming: a FIFO nobody has
+ * opened yet is waited for rather than read as empty, and one silent for `waitMs` is refused by
+ * name.
+ */
+async function readFile(file: string, waitMs: number): Promise<Uint8Array> {
   let fd: number | undefined;
   try {
-    fd = openSync(file, "r");
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     const stat = fstatSync(fd);
-    if (stat.isDirectory())
-      throw new CboError("ERR_VALIDATION", `${file} is a directory.`, { hint: "--from-file takes the path of a file holding the value" });
+    if (stat.isDirectory()) throw new CboError("ERR_VALIDATION", `${file} is a directory.`, { hint: FROM_FILE_HINT });
+    // As on stdin: a value is not typed in (`--from-file /dev/stdin` at a terminal, /dev/tty).
+    if (isatty(fd)) throw new CboError("ERR_USAGE", `No value: ${file} is a terminal, and a value is never typed in.`, { hint: PIPE_HINT });
     // A size check first, so that pointing at a huge file fails fast.
     if (stat.size > MAX_VALUE_BYTES) throw tooLarge();
     // Then never more than one byte past the limit: a device or pipe reports size 0 and may never
     // end (/dev/zero, /dev/urandom), which a whole-file read would take until memory ran out.
     const buf = Buffer.alloc(MAX_VALUE_BYTES + 1);
     let got = 0;
+    const namedPipe = stat.isFIFO() && !isAnonymousPipe(fd);
+    let lastProgress = Date.now();
     while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, null);
-      if (n === 0) break;
-      got += n;
+      const n = readNow(fd, buf, got);
+      // The end of a file, device or pipe; but a FIFO (a named pipe) reads as ended until its
+      // first writer opens it, so there the end is only believed once something came.
+      if (n === 0 && (!namedPipe || got > 0)) break;
+      if (n !== undefined && n > 0) {
+        got += n;
+        lastProgress = Date.now();
+        continue;
+      }
+      if (Date.now() - lastProgress >= waitMs) {
+        buf.fill(0);
+        const what = stat.isFIFO() ? "a pipe" : "a device";
+        const silent = `${waitMs / 1000} s`;
+        throw new CboError(
+          "ERR_VALIDATION",
+          got > 0
+            ? `${file} is ${what} that sent part of a value, then nothing for ${silent} without ending; giving up.`
+            : `${file} is ${what} and nothing was written to it within ${silent}; giving up.`,
+          { hint: `start the command writing to it first, or save the value to a file; ${PIPE_HINT}` },
+        );
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
     }
     if (got > MAX_VALUE_BYTES) {
       buf.fill(0);
@@ -61,21 +96,52 @@ function readFile(file: string): Uint8Array {
   } catch (e) {
     if (e instanceof CboError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT")
-      throw new CboError("ERR_NOT_FOUND", `${file} does not exist.`, { hint: "--from-file takes the path of a file holding the value" });
-    if (code === "EISDIR")
-      throw new CboError("ERR_VALIDATION", `${file} is a directory.`, { hint: "--from-file takes the path of a file holding the value" });
+    if (code === "ENOENT") throw new CboError("ERR_NOT_FOUND", `${file} does not exist.`, { hint: FROM_FILE_HINT });
+    if (code === "EISDIR") throw new CboError("ERR_VALIDATION", `${file} is a directory.`, { hint: FROM_FILE_HINT });
+    // ENXIO: a Unix socket, which cannot be opened at all.
+    if (code === "ENXIO") throw new CboError("ERR_VALIDATION", `${file} is a socket, not a file.`, { hint: FROM_FILE_HINT });
     throw new CboError("ERR_IO", `Cannot read ${file} (${code ?? "error"}).`, { cause: e });
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
 }
 
+/**
+ * `/dev/stdin` on a pipe, `<(command)`: a pipe made with both ends, whose writer may be done
+ * already, so reading nothing is its end (`<(true)` is empty, not a FIFO awaiting a writer).
+ * Linux names it `pipe:[inode]` in /proc; elsewhere every pipe is taken for a FIFO.
+ */
+function isAnonymousPipe(fd: number): boolean {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`).startsWith("pipe:");
+  } catch {
+    return false;
+  }
+}
+
+/** Between reads of a pipe or device with nothing to read yet. */
+const POLL_MS = 25;
+
+/** Bytes read into `buf` at `at`; undefined when a pipe or device has none yet (EAGAIN). */
+function readNow(fd: number, buf: Buffer, at: number): number | undefined {
+  try {
+    return readSync(fd, buf, at, buf.length - at, null);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EAGAIN") return undefined;
+    throw e;
+  }
+}
+
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The value to store, as the API's {value, encoding}. Errors never contain any of its bytes. */
-export async function readSecretInput(opts: { fromFile?: string | undefined; stdin: CliIo["stdin"] }): Promise<SecretInput> {
-  const bytes = opts.fromFile !== undefined ? readFile(opts.fromFile) : await readStdin(opts.stdin);
+export async function readSecretInput(opts: {
+  fromFile?: string | undefined;
+  stdin: CliIo["stdin"];
+  /** How long a pipe or device may stay silent (tests shorten it). */
+  waitMs?: number;
+}): Promise<SecretInput> {
+  const bytes = opts.fromFile !== undefined ? await readFile(opts.fromFile, opts.waitMs ?? FROM_FILE_WAIT_MS) : await readStdin(opts.stdin);
   try {
     if (bytes.length === 0) {
       throw new CboError("ERR_VALIDATION", `The value is empty${opts.fromFile !== undefined ? ` (${opts.fromFile} is empty)` : ""}.`, {

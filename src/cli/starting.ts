@@ -18,10 +18,27 @@ const fileOf = (dataDir: string) => join(dataDir, "starting.json");
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+  return !zombie(pid);
+}
+
+/**
+ * A process that has exited but whose parent has not reaped it yet (state Z in /proc/<pid>/stat)
+ * still answers signal 0. Just after a `kill -9` of a daemon started by a shell or a supervisor
+ * that reaps late, that made the CLI say the plain "not answering" instead of "no longer running".
+ * Where /proc is not there (macOS), no process counts as a zombie.
+ */
+function zombie(pid: number): boolean {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  // "pid (comm) state …": comm may hold spaces and parentheses, so the state follows the last ")".
+  return text[text.lastIndexOf(")") + 2] === "Z";
 }
 
 /** Says that this process starts the daemon of `dataDir`; the function returned takes it back. */

@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -207,16 +209,29 @@ describe("orchestrator.yaml", () => {
     expect(() => loadSpec(file)).toThrowError(/w\.jsonc: vars\.A: the value is 65537 bytes; a value may be at most 65536 bytes/);
   });
 
-  it("reads a device or pipe no further than the limit (/dev/zero never ends), and names a directory", () => {
-    expect(() => loadSpec("/dev/zero")).toThrowError(`/dev/zero: the file is more than ${MAX_SPEC_FILE_BYTES} bytes; it may be at most`);
+  it("refuses a device, a FIFO with no writer or a socket by name, at once (a FIFO's open hung; /dev/zero never ends), and names a directory", async () => {
+    const notAFile = (f: string) => `${f} is not a regular file (a pipe, socket or device); it cannot be read again when it changes.`;
+    expect(() => loadSpec("/dev/zero")).toThrowError(notAFile("/dev/zero"));
     const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
+    const fifo = join(dir, "fifo.yaml");
+    execFileSync("mkfifo", [fifo]);
+    expect(() => loadSpec(fifo)).toThrowError(expect.objectContaining({ code: "ERR_VALIDATION", message: notAFile(fifo) }));
+    const sock = join(dir, "sock.yaml");
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(sock, done));
+    try {
+      expect(() => loadSpec(sock)).toThrowError(notAFile(sock));
+    } finally {
+      server.close();
+    }
     expect(() => loadSpec(dir)).toThrowError(`${dir} is a directory, not a file.`);
     // Its hint is about naming the file, not about sizes.
     expect(() => loadSpec(dir)).toThrowError(
       expect.objectContaining({ hint: "Name the file itself, e.g. orchestrator.yaml or wrangler.toml inside that directory." }),
     );
-    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: /dev/zero }\n");
-    expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrowError(/\/dev\/zero: the file is more than/);
+    // A wrangler config the spec names too.
+    writeFileSync(join(dir, "orchestrator.yaml"), "targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: fifo.yaml }\n");
+    expect(() => loadSpec(join(dir, "orchestrator.yaml"))).toThrowError(notAFile(fifo));
     rmSync(dir, { recursive: true, force: true });
   });
 

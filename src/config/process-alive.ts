@@ -4,11 +4,28 @@
 // sending anything. EPERM means it exists under another user: still alive, and maybe still holding
 // the files. A pid can be reused by an unrelated process; callers that must not be fooled by that
 // check more than the pid (the daemon's and edge's answers on their URL, workerd's start time).
+import { readFileSync } from "node:fs";
+
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+  return !zombie(pid);
+}
+
+/**
+ * Exited but not yet reaped by its parent (state Z in /proc/<pid>/stat): it still answers signal 0
+ * but holds no file any more, so just after a `kill -9` it is gone. Without /proc, never a zombie.
+ */
+function zombie(pid: number): boolean {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  // "pid (comm) state …": comm may hold spaces and parentheses, so the state follows the last ")".
+  return text[text.lastIndexOf(")") + 2] === "Z";
 }

@@ -3,7 +3,7 @@
 // 50 MB value once made one GET take 10 s and the daemon 2 GiB. Real specs are a few KiB; a value
 // is a name, a path, a var or a config entry, and the whole `config:` of a worker is capped at
 // 256 KiB by the schema already (it is signed into every target's bundle).
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { CboError } from "../kit/errors.ts";
 
 /** The file, in bytes. */
@@ -15,18 +15,29 @@ const hint = `Keep orchestrator.yaml under ${MAX_SPEC_FILE_BYTES} bytes and each
 
 /**
  * The file's text, read no further than one byte past the limit: ERR_VALIDATION when it is larger
- * (a regular file's size is checked before a byte is read; a device or pipe, which reports size 0
- * and may never end, such as /dev/zero, is cut off at the limit) or is a directory. Other failures
- * (a missing file) are thrown as they come, for the caller to say what the file was for.
+ * (its size is checked before a byte is read, and the read stops at the limit should it grow
+ * meanwhile), a directory, or not a regular file. The spec is watched and read again on every
+ * change, which a pipe or device cannot give: a FIFO's open waited for a writer forever (`cbo
+ * daemon --config FIFO` hung), /dev/zero never ends. So the open is non-blocking and anything but
+ * a regular file is refused by name, as token files are (src/cli/token-file.ts). Other failures (a
+ * missing file) are thrown as they come, for the caller to say what the file was for.
  */
 export function readSpecFile(file: string): string {
-  const fd = openSync(file, "r");
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    // ENXIO: a Unix socket, which cannot be opened at all.
+    if ((e as NodeJS.ErrnoException).code === "ENXIO") throw notAFile(file);
+    throw e;
+  }
   try {
     const st = fstatSync(fd);
     if (st.isDirectory())
       throw new CboError("ERR_VALIDATION", `${file} is a directory, not a file.`, {
         hint: "Name the file itself, e.g. orchestrator.yaml or wrangler.toml inside that directory.",
       });
+    if (!st.isFile()) throw notAFile(file);
     if (st.size > MAX_SPEC_FILE_BYTES) throw fileTooLarge(file, st.size);
     const buf = Buffer.alloc(MAX_SPEC_FILE_BYTES + 1);
     let got = 0;
@@ -40,6 +51,16 @@ export function readSpecFile(file: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+function notAFile(file: string): CboError {
+  return new CboError(
+    "ERR_VALIDATION",
+    `${file} is not a regular file (a pipe, socket or device); it cannot be read again when it changes.`,
+    {
+      hint: "Save the configuration to a file and name that file.",
+    },
+  );
 }
 
 export function checkTextSize(text: string, file: string): void {

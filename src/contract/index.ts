@@ -9,6 +9,7 @@ export * from "./events.ts";
 export * from "./error-body.ts";
 export * from "./releases.ts";
 export { rollbackPreviewLines } from "./rollback-preview-text.ts";
+export { shownText } from "./line-of-text.ts";
 export * from "./release-control.ts";
 export * from "./diff.ts";
 export * from "./fleet.ts";

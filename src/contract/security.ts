@@ -78,7 +78,14 @@ export const SecretVersionSchema = z.object({
   destroyed: z.boolean(),
 });
 export type SecretVersion = z.output<typeof SecretVersionSchema>;
-export const SecretWrittenSchema = z.object({ name: z.string(), version: z.number().int() });
+export const SecretWrittenSchema = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe("What the write may not do as meant: a jurisdiction no target has (the secret is written all the same)"),
+});
 export const SecretValueSchema = z.object({ name: z.string(), version: z.number().int(), value: z.string(), encoding: Encoding });
 export const SecretDeletedSchema = z.object({ name: z.string(), deleted: z.literal(true) });
 export const SecretUndeletedSchema = z.object({ name: z.string(), deleted: z.literal(false) });

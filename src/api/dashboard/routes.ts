@@ -7,13 +7,16 @@
 // against the rate limit of its client address and token prefix).
 import { Hono, type Context } from "hono";
 import * as z from "zod";
+import { shownText } from "../../contract/index.ts";
 import { CboError, isCboError } from "../../kit/errors.ts";
 import { actorOf, type AuditTrail } from "../../security/index.ts";
 import type { AuthGate } from "../auth-gate.ts";
 import { limitKeyOf } from "../client-address.ts";
 import type { DashboardAssets } from "./assets.ts";
 import { dashboardSecurityHeaders } from "./headers.ts";
+import { createAllowedMethods, methodNotAllowed } from "../allowed-methods.ts";
 import { errorResponse, toErrorResponse, validationError } from "../errors.ts";
+import { checkJsonType, jsonOf } from "../json-body.ts";
 import { clearSessionCookie, CSRF_HEADER, isHttps, readSessionCookie, sessionCookie } from "./session-cookie.ts";
 import { crossSiteReason, guardSession, type RequestSite } from "./session-guard.ts";
 import { sessionRef, type Session, type SessionStore } from "./session.ts";
@@ -57,7 +60,13 @@ function dashboardApp(deps: DashboardDeps): Hono {
   const { gate, sessions, trail } = deps;
   const app = new Hono();
   app.onError((err) => toErrorResponse(err, deps.log));
-  app.notFound((c) => errorResponse(new CboError("ERR_NOT_FOUND", `The dashboard has no page ${c.req.method} ${c.req.path}.`)));
+  app.notFound((c) => {
+    const allowed = allowedAt(c.req.path);
+    if (allowed.length) return methodNotAllowed(c.req.method, c.req.path, allowed);
+    return errorResponse(
+      new CboError("ERR_NOT_FOUND", `The dashboard has no page ${shownText(c.req.method, 20)} ${shownText(c.req.path)}.`),
+    );
+  });
   const info = (s: Session) => ({
     authenticated: true as const,
     name: s.principal.name,
@@ -101,7 +110,9 @@ function dashboardApp(deps: DashboardDeps): Hono {
         );
         throw new CboError("ERR_FORBIDDEN", `Login refused: ${cross}.`, { hint: "Log in from the dashboard's own page." });
       }
-      const raw = form ? await formFields(c) : await c.req.json().catch(() => ({}));
+      // As the API reads a body (json-body.ts): a type that is neither a form nor JSON is 415, JSON
+      // that does not parse is named as such (it was read as {} and answered "token: required").
+      const raw = form ? await formFields(c) : await jsonBody(c);
       const body = LoginBodySchema.safeParse(raw);
       if (!body.success) throw validationError("body", body.error);
       const principal = gate.authenticate({ header: undefined, fallbackToken: body.data.token, client, route }, tenant);
@@ -179,7 +190,15 @@ function dashboardApp(deps: DashboardDeps): Hono {
   };
   app.get(DASHBOARD_PATH, (c) => serve(c, "index.html"));
   app.get("/ui/:file{[a-z0-9-]+\\.[a-z]+}", (c) => serve(c, c.req.param("file")));
+  // Read after every route is on: Hono lists them (the middleware, method ALL, is left out).
+  const allowedAt = createAllowedMethods(app.routes.filter((r) => r.method !== "ALL"));
   return app;
+}
+
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() !== "") checkJsonType(c.req.header("content-type"));
+  return jsonOf(text);
 }
 
 /** A login form's text fields; a body that does not parse as the form it claims is the client's error. */

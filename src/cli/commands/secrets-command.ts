@@ -61,6 +61,7 @@ async function setSecret(args: string[], io: CliIo): Promise<number> {
     }),
     { ERR_CONFLICT: conflictHint, ERR_FORBIDDEN: "writing a secret needs a deployer or admin token" },
   );
+  for (const w of written.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
   if (values.json) writeJson(io, written);
   else io.stdout.write(`secret ${written.name} is at version ${written.version}\n`);
   return 0;

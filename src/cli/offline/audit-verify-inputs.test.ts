@@ -39,6 +39,21 @@ describe("checkpoint files", () => {
     expect(got.keys).toHaveLength(1);
     expect(Buffer.from(got.keys[0]!.raw).equals(Buffer.from(s.publicKey))).toBe(true);
   });
+  it("a last line without its newline that cannot be read is an interrupted append (cutOffLine), not an unreadable checkpoint; with its newline it is evidence", () => {
+    const whole = canonicalJson({ ...CP, kind: "checkpoint" });
+    const cut = canonicalJson({ ...CP, tree_size: 20, kind: "checkpoint" }).slice(0, 70);
+    const file = join(dir, "cut.jsonl");
+    writeFileSync(file, `${whole}\n${cut}`);
+    expect(readCheckpointFile(file)).toMatchObject({ checkpoints: [CP], unreadableLines: [], cutOffLine: 2 });
+    writeFileSync(file, `${whole}\n${cut}\n`);
+    const ended = readCheckpointFile(file);
+    expect(ended).toMatchObject({ checkpoints: [CP, { unreadable: true, line: 2 }], unreadableLines: [2] });
+    expect(ended.cutOffLine).toBeUndefined();
+    // A whole checkpoint that only lacks its newline is read as one.
+    writeFileSync(file, whole);
+    expect(readCheckpointFile(file)).toMatchObject({ checkpoints: [CP], unreadableLines: [] });
+    expect(readCheckpointFile(file).cutOffLine).toBeUndefined();
+  });
 });
 
 describe("public keys", () => {

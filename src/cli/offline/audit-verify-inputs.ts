@@ -3,7 +3,8 @@
 // A checkpoint file is JSON lines. Checkpoint lines (the audit export's format: a checkpoint plus
 // "kind":"checkpoint") are used; header and entry lines (a full export passed as --checkpoint) are
 // skipped; a line that cannot be read is kept as an unreadable checkpoint, which the verifier
-// reports: a damaged checkpoint file is evidence, not noise. A line {"kind":"key", "key_id",
+// reports: a damaged checkpoint file is evidence, not noise (but for a last line cut off before its
+// newline, an interrupted write, reported as such). A line {"kind":"key", "key_id",
 // "public_key"} names a public key. Public keys come as base64url (as GET /v1/keys/orchestrator
 // answers), base64 or hex of the 32 raw bytes, or as that route's JSON {keyId, publicKey, jwk}.
 import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync } from "node:fs";
@@ -13,7 +14,14 @@ import { CboError } from "../../kit/errors.ts";
 import { ed25519KeyId, importEd25519PublicKey } from "../../kit/signing/ed25519.ts";
 
 export type PublicKey = { raw: Uint8Array; keyId?: string; source: string };
-export type CheckpointFile = { file: string; checkpoints: VerifyCheckpoint[]; keys: PublicKey[]; unreadableLines: number[] };
+export type CheckpointFile = {
+  file: string;
+  checkpoints: VerifyCheckpoint[];
+  keys: PublicKey[];
+  unreadableLines: number[];
+  /** The last line, unreadable and without its newline: a write interrupted, not evidence (see below). */
+  cutOffLine?: number;
+};
 
 const CheckpointLine = AuditCheckpointSchema.extend({ kind: z.literal("checkpoint") });
 const KeyLine = z.looseObject({ kind: z.literal("key"), key_id: z.string().optional(), public_key: z.string() });
@@ -94,7 +102,8 @@ export function readCheckpointFile(file: string): CheckpointFile {
   if (!existsSync(file)) throw new CboError("ERR_NOT_FOUND", `The checkpoint file ${file} does not exist.`);
   const text = readRegularFile(file, "checkpoint file");
   const out: CheckpointFile = { file, checkpoints: [], keys: [], unreadableLines: [] };
-  text.split("\n").forEach((line, i) => {
+  const lines = text.split("\n");
+  lines.forEach((line, i) => {
     if (line.trim() === "") return;
     let json: unknown;
     try {
@@ -111,6 +120,11 @@ export function readCheckpointFile(file: string): CheckpointFile {
       const { kind: _kind, ...checkpoint } = cp.data;
       return void out.checkpoints.push(checkpoint);
     }
+    // The last line without its newline: the daemon was killed (or the disk filled) while it
+    // appended it, and drops it at its next start (src/security/checkpoint-export.ts). Not taken
+    // as a forged checkpoint, which failed the whole check as "bad checkpoint signature" until the
+    // daemon ran again; told apart, and the rest verified. Any other unreadable line stays evidence.
+    if (i === lines.length - 1) return void (out.cutOffLine = i + 1);
     const size = /"tree_size":(\d+)/.exec(line)?.[1];
     out.unreadableLines.push(i + 1);
     out.checkpoints.push({ unreadable: true, line: i + 1, ...(size ? { tree_size: Number(size) } : {}) });

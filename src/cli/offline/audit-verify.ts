@@ -61,7 +61,12 @@ export async function auditVerify(args: string[], io: CliIo): Promise<number> {
   const report = {
     ...run.result,
     db: dbFile,
-    checkpointFiles: files.map((f) => ({ file: f.file, checkpoints: f.checkpoints.length, unreadableLines: f.unreadableLines })),
+    checkpointFiles: files.map((f) => ({
+      file: f.file,
+      checkpoints: f.checkpoints.length,
+      unreadableLines: f.unreadableLines,
+      ...(f.cutOffLine === undefined ? {} : { cutOffLine: f.cutOffLine }),
+    })),
     storedCheckpoints: run.stored,
     keys: keys.map((k) => ({ source: k.source, ...(k.keyId ? { keyId: k.keyId } : {}) })),
     keyBesideLog: keys.some((k) => k.source === keyFile),

@@ -6,7 +6,8 @@ import type { Paint } from "../table.ts";
 
 export type VerifyReport = VerifyResult & {
   db: string;
-  checkpointFiles: Array<{ file: string; checkpoints: number; unreadableLines: number[] }>;
+  /** cutOffLine: the file's last line, without its newline (an interrupted append), left out. */
+  checkpointFiles: Array<{ file: string; checkpoints: number; unreadableLines: number[]; cutOffLine?: number }>;
   storedCheckpoints: number;
   keys: Array<{ source: string; keyId?: string }>;
   /** The key came from the data directory, where whoever can rewrite the log can replace it too. */
@@ -59,6 +60,12 @@ export function formatVerifyResult(r: VerifyReport, paint: Paint): string {
   }
   for (const f of r.checkpointFiles) {
     if (f.unreadableLines.length) lines.push(paint.bad(`${f.file}: line ${f.unreadableLines.join(", ")} cannot be read as a checkpoint`));
+    if (f.cutOffLine !== undefined)
+      lines.push(
+        paint.warn(
+          `${f.file}: line ${f.cutOffLine} is cut off (no newline at its end: the daemon was stopped while writing it); left out, and the daemon drops it at its next start`,
+        ),
+      );
   }
   return lines.join("\n") + "\n";
 }
