@@ -35,6 +35,24 @@ const alive = (p: Proc) => {
   return s !== undefined && s.start === p.start && s.state !== "Z";
 };
 
+/**
+ * Whether a killed process may still hold its files (the region ports above all). A multithreaded
+ * process's main thread shows as a zombie while its other threads are still exiting, and those hold
+ * the shared file table, listening sockets included, until the last of them is gone: starting the
+ * edge then met EADDRINUSE on the port the dying workerd still held. Done once only the main thread
+ * is left in /proc/<pid>/task (every other thread has closed its files), or the pid is gone.
+ */
+function holdsFiles(p: Proc): boolean {
+  const s = stat(p.pid);
+  if (s === undefined || s.start !== p.start) return false;
+  if (s.state !== "Z") return true;
+  try {
+    return readdirSync(`/proc/${p.pid}/task`).length > 1;
+  } catch {
+    return false;
+  }
+}
+
 /** This process's workerd children now (none where there is no /proc). */
 export function workerdChildren(): Proc[] {
   if (!existsSync("/proc/self/stat")) return [];
@@ -99,7 +117,7 @@ export async function stopLeftoverWorkerd(dataDir: string, log: (line: string) =
     }
   }
   const deadline = Date.now() + 5_000;
-  while (left.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (left.some(holdsFiles) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   if (left.length > 0)
     log(
       `local-edge: stopped ${left.length} workerd process(es) (pid ${left.map((p) => p.pid).join(", ")}) left running by the edge (pid ${recorded.edge.pid}) that last ran on ${dataDir} and was killed`,
