@@ -4,7 +4,7 @@
 // to someone who just did. So `cbo up` writes <data>/starting.json ({pid}) before it starts
 // anything and removes it once the daemon answers; the CLI reads it only when no daemon answers.
 // A file left by a `cbo up` that was killed (its pid gone) means nothing.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
@@ -38,7 +38,15 @@ function zombie(pid: number): boolean {
     return false;
   }
   // "pid (comm) state …": comm may hold spaces and parentheses, so the state follows the last ")".
-  return text[text.lastIndexOf(")") + 2] === "Z";
+  if (text[text.lastIndexOf(")") + 2] !== "Z") return false;
+  // The main thread of a multithreaded process (node, workerd) is a zombie while its other threads
+  // are still exiting, and they hold the shared files (a port, a SQLite lock) until the last is gone:
+  // it has exited only once the main thread is all that is left.
+  try {
+    return readdirSync(`/proc/${pid}/task`).length <= 1;
+  } catch {
+    return true;
+  }
 }
 
 /** Says that this process starts the daemon of `dataDir`; the function returned takes it back. */

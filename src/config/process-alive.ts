@@ -4,7 +4,7 @@
 // sending anything. EPERM means it exists under another user: still alive, and maybe still holding
 // the files. A pid can be reused by an unrelated process; callers that must not be fooled by that
 // check more than the pid (the daemon's and edge's answers on their URL, workerd's start time).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 export function processAlive(pid: number): boolean {
   try {
@@ -27,5 +27,13 @@ function zombie(pid: number): boolean {
     return false;
   }
   // "pid (comm) state …": comm may hold spaces and parentheses, so the state follows the last ")".
-  return text[text.lastIndexOf(")") + 2] === "Z";
+  if (text[text.lastIndexOf(")") + 2] !== "Z") return false;
+  // The main thread of a multithreaded process (node, workerd) is a zombie while its other threads
+  // are still exiting, and they hold the shared files (a port, a SQLite lock) until the last is gone:
+  // it has exited only once the main thread is all that is left.
+  try {
+    return readdirSync(`/proc/${pid}/task`).length <= 1;
+  } catch {
+    return true;
+  }
 }
