@@ -51,6 +51,9 @@ describe("a daemon that is no longer running", () => {
     const parent = spawn("bash", ["-c", "sleep 60 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
     try {
       const pid = Number(await new Promise<string>((r) => parent.stdout.once("data", (b: Buffer) => r(String(b).trim()))));
+      // Until bash has become sleep it still reaps its children itself (CI once saw the killed sleep
+      // reaped at once, /proc/<pid> gone): kill only after the exec.
+      while (readFileSync(`/proc/${parent.pid}/comm`, "utf8").trim() !== "sleep") await new Promise((r) => setTimeout(r, 5));
       process.kill(pid, "SIGKILL");
       const state = () => readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0];
       while (state() !== "Z") await new Promise((r) => setTimeout(r, 10));
