@@ -16,6 +16,13 @@ export const CF_CODES = {
   KV_DUPLICATE_TITLE: 10014,
   /** (real) upload validation / script startup error. */
   SCRIPT_INVALID: 10021,
+  /**
+   * (real) a plain_text or secret_text binding over 5 KiB (workers.api.error.text_binding_too_large):
+   * wrangler-legacy's `secret put` explains 10054 as "Your secret is too large, it must be 5kB or
+   * less" (src/commands/secret.rs), and Reflect's deploy code (rocicorp) records this code and message
+   * for a var over 5,120 bytes. Status 400 assumed.
+   */
+  TEXT_BINDING_TOO_LARGE: 10054,
   /** (real) KV namespace not found. */
   KV_NAMESPACE_NOT_FOUND: 10013,
   /** (real) KV binding to a namespace that does not exist. */
