@@ -121,6 +121,11 @@ export const CF_CODES = {
   QUEUE_CONSUMER_NOT_FOUND: 11001,
   /** (real) invalid queue consumer settings. */
   QUEUE_INVALID_CONSUMER: 100127,
+  /**
+   * (real) a queue that already has a consumer given another (workers.api.error.consumer_exists),
+   * as `wrangler deploy` reported it (cloudflare/workers-sdk#5347). Status 400 assumed.
+   */
+  QUEUE_CONSUMER_EXISTS: 11004,
   /** (real) invalid queue settings. */
   QUEUE_INVALID_SETTINGS: 100128,
   /** (ours) a cron schedule that does not parse. */
