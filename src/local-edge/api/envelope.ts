@@ -91,6 +91,12 @@ export const CF_CODES = {
   NO_VERSIONS: 10222,
   /** (ours) a Worker other Workers bind to (service, Durable Object, tail consumer) deleted without force=true; status 409. */
   SCRIPT_IN_USE: 10244,
+  /**
+   * (real) a Worker that is a queue's consumer deleted without force=true: "script still in use as a
+   * consumer for a queue" (cloudflare/workers-sdk#3370; tldraw/tldraw#6133 deletes the consumer first
+   * or forces). Status 409 assumed, as for SCRIPT_IN_USE.
+   */
+  SCRIPT_QUEUE_CONSUMER: 10064,
 
   // --- D1, R2, Queues, crons (CLOUDFLARE-API-FLEET.md §11, §12) ---
   /** (real) D1 database not found (HTTP 404; wrangler branches on the status and the code). */
