@@ -9,7 +9,7 @@
 //   - a checkpoint the archive reaches but contradicts (validly signed with the daemon's own key,
 //     over another log) is still refused as tampering, and so is a later one with a bad signature.
 // The edge is never called: the spec has one local target and no workers.
-import { appendFileSync, copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, checkpointBody, readAuditExport, type AuditCheckpoint } from "../src/audit/index.ts";
@@ -121,6 +121,55 @@ describe("a backup restored with the checkpoint file kept off the VPS", () => {
       /^error ERR_VAULT_INTEGRITY: This backup archive holds an audit log that does not verify: entry \d+: checkpoint root mismatch/,
     );
     expect(() => readFileSync(join(dir, "tampered", "orchestrator.sqlite"))).toThrow(/ENOENT/);
+  });
+
+  it("a cut-off last line (an append interrupted by power loss) is left out with a warning, in a --checkpoint file and in the archive's own; damage anywhere else is still refused", async () => {
+    const lines = readFileSync(checkpointFile(), "utf8").split("\n").filter(Boolean);
+    // Cut in its signature: every field name before it is there, as a write stopped by power loss leaves it.
+    const half = await forge({ tree_size: archiveHead + 60, merkle_root: "ab".repeat(32), head_hash: "cd".repeat(32) });
+    const cut = canonicalJson({ ...half, kind: "checkpoint" })
+      .split('"tree_size"')[0]!
+      .slice(0, -40);
+    const file = join(dir, "cut-off.jsonl");
+    writeFileSync(file, lines.join("\n") + "\n" + cut);
+    const r = await restore("cut-off", "--checkpoint", file);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `warning: ${file}: line ${lines.length + 1} is cut off (no newline at its end: the daemon was stopped while writing it); left out\n`,
+    );
+    expect(r.stdout).toContain(`checkpoint  the newest given checkpoint the archive reaches (tree size ${archiveHead}) matches it;`);
+    // The same line with its newline was written whole: it is damage, and refused.
+    writeFileSync(file, lines.join("\n") + "\n" + cut + "\n");
+    const ended = await restore("cut-off-ended", "--checkpoint", file);
+    expect(ended.code).toBe(2);
+    expect(ended.stderr).toMatch(
+      /^error ERR_VAULT_INTEGRITY: This backup archive holds an audit log that does not verify: entry 0: bad checkpoint signature/,
+    );
+    // A damaged line before the end is refused even when the last line is only cut off.
+    writeFileSync(file, [lines[0]!.slice(0, 40), ...lines.slice(1)].join("\n") + "\n" + cut);
+    const damaged = await restore("cut-off-damaged", "--checkpoint", file);
+    expect(damaged.code).toBe(2);
+    expect(damaged.stderr).toMatch(
+      /^warning: .* is cut off .*\nerror ERR_VAULT_INTEGRITY: This backup archive holds an audit log that does not verify: entry 0: bad checkpoint signature/,
+    );
+    expect(() => readFileSync(join(dir, "cut-off-damaged", "orchestrator.sqlite"))).toThrow(/ENOENT/);
+
+    // The daemon was killed while it appended, and the stopped data directory was backed up as it was.
+    const killed = join(dir, "killed-data");
+    cpSync(data, killed, { recursive: true });
+    appendFileSync(join(killed, "audit-checkpoints.jsonl"), cut);
+    const out = join(dir, "killed.cbobak");
+    const made = await runCbo(["backup", "--data", killed, "--out", out, "--master-key-file", keyFile], { cwd: dir, timeoutMs: 60_000 });
+    expect(made.code).toBe(0);
+    const own = await runCbo(["restore", out, "--data", join(dir, "killed-restored"), "--master-key-file", keyFile], {
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
+    expect(own.stderr).toBe("");
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain(
+      `  warning     the archive's audit checkpoint file: line ${lines.length + 1} is cut off (no newline at its end: the daemon was stopped while writing it); left out; the daemon drops it at its start\n`,
+    );
   });
 
   it("a later checkpoint whose signature does not verify is refused too", async () => {

@@ -8,6 +8,7 @@ import { workerConsumerBody, type Queue } from "../src/cloudflare/index.ts";
 import type { Resource } from "../src/config/source/model.ts";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { expectClassified, failure, recordingClient, summary, type RecordingClient } from "./support/cf-client.ts";
+import { edgeApi } from "./support/edge-api.ts";
 import { eventually, httpGet } from "./support/http.ts";
 
 const res = (name: string): Resource => ({ kind: "queue", name, nameFrom: "wrangler" });
@@ -123,6 +124,15 @@ describe("Cloudflare client: Queues", () => {
     expect((await c.cf.listQueueConsumers(jobs.queue_id)).map((k) => k.settings?.batch_size)).toEqual([5]);
     const updated = await c.cf.updateQueueConsumer(jobs.queue_id, consumer.consumer_id, { ...body, settings: { batch_size: 7 } });
     expect(updated.settings?.batch_size).toBe(7);
+    // Deleting the consumer Worker as wrangler does (it sends force=false, not knowing of consumers)
+    // is refused in Cloudflare's words (workers-sdk#3370), and the Worker keeps serving.
+    const refused = await edgeApi(t.edge, t.region).call("DELETE", "/workers/services/consumer?force=false");
+    expect(refused.status).toBe(409);
+    expect(refused.errors[0]).toMatchObject({
+      code: 10064,
+      message: expect.stringMatching(/^script still in use as a consumer for a queue: Worker consumer consumes jobs;/),
+    });
+    expect((await httpGet(t.region.port, "consumer.localhost")).status).toBe(200);
     await c.cf.deleteQueueConsumer(jobs.queue_id, consumer.consumer_id);
     expect(await c.cf.listQueueConsumers(jobs.queue_id)).toEqual([]);
   });

@@ -213,15 +213,17 @@ describe("the local edge keeps Cloudflare's limits", () => {
     const both = keys.find((k) => k.name === "both")!;
     expect(both.expiration).toBeGreaterThanOrEqual(now + 120);
   });
-  it("a var or a secret over 5 KiB (in UTF-8 bytes) is 10021 at upload and at PUT secrets; the live version stays, the value is never echoed", async () => {
+  it("a var or a secret over 5 KiB (in UTF-8 bytes) is 10054 (text_binding_too_large) at upload and at PUT secrets; the live version stays, the value is never echoed", async () => {
     const script = `/accounts/${acct}/workers/scripts/sized`;
     // 2,561 × "é" is 2,561 characters but 5,122 bytes: the limit is on bytes.
     const big = "é".repeat(2561);
     const up = await api(t.edge, "PUT", script, {
       body: uploadForm({ code: workerSource("x"), bindings: [{ type: "plain_text", name: "BIG", text: big }] }),
     });
-    expectRefused(up, 400, 10021, "an over-size var");
-    expect(up.json!.errors[0]!.message).toContain('Binding "BIG" (plain_text) is 5122 bytes');
+    expectRefused(up, 400, 10054, "an over-size var");
+    expect(up.json!.errors[0]!.message).toMatch(
+      /^workers\.api\.error\.text_binding_too_large: Binding "BIG" \(plain_text\) is 5122 bytes;/,
+    );
     expect(up.text).not.toContain("éé");
     expectRefused(await api(t.edge, "GET", `${script}/settings`), 404, 10007, "nothing was stored");
 
@@ -235,7 +237,7 @@ describe("the local edge keeps Cloudflare's limits", () => {
     });
     const secret = "s".repeat(5121);
     const put = await api(t.edge, "PUT", `${script}/secrets`, { json: { name: "TOKEN", text: secret, type: "secret_text" } });
-    expectRefused(put, 400, 10021, "an over-size secret");
+    expectRefused(put, 400, 10054, "an over-size secret");
     expect(put.json!.errors[0]!.message).toContain('Binding "TOKEN" (secret_text) is 5121 bytes');
     expect(put.text).not.toContain("sssss");
     const secrets = await apiOk<Array<{ name: string }>>(t.edge, "GET", `${script}/secrets`);

@@ -177,7 +177,7 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
     expect((await call("DELETE", "/r2/buckets/assets")).body.success).toBe(true);
   });
 
-  it("Queues: settings (100128) and consumer (100127) validation, name filter, one consumer per queue", async () => {
+  it("Queues: settings (100128) and consumer (100127) validation, name filter, one consumer per queue (11004)", async () => {
     expect(errorOf(await call("POST", "/queues", { queue_name: "q1", settings: { delivery_delay: 90_000 } }))).toEqual({
       status: 400,
       code: 100128,
@@ -205,9 +205,10 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
       })
     ).body.result;
     expect(c).toMatchObject({ script: "w", settings: { batch_size: 50, max_wait_time_ms: 2000, max_retries: 3 } });
+    // A second consumer: Cloudflare's consumer_exists (workers-sdk#5347).
     expect(errorOf(await call("POST", `/queues/${q.queue_id}/consumers`, { type: "worker", script_name: "other" }))).toEqual({
       status: 400,
-      code: 100127,
+      code: 11004,
     });
     const updated = await call<Consumer>("PUT", `/queues/${q.queue_id}/consumers/${c.consumer_id}`, {
       type: "worker",

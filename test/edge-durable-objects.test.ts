@@ -1,7 +1,7 @@
 // Durable Objects on the local edge, through the Cloudflare API and real workerd: namespaces made
 // by migrations (tags, 10061, 10079, 10211), objects reached by fetch() and RPC with storage (KV and
 // SQL) that survives new versions, a gradual deployment, a rename and an edge restart, and no
-// deployment back past a migration (10238); a key-value-backed class (new_classes) has no SQL API.
+// deployment back past a migration (10238); a key-value-backed class (new_classes) has no SQLite-only API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
 import { edgeApi, type EdgeApi } from "./support/edge-api.ts";
@@ -233,40 +233,86 @@ describe("Durable Objects on the local edge", () => {
     expect(await get("/", "client.localhost")).toEqual({ v: "v4", sum: 108 });
   });
 
-  it("gives a key-value-backed class (new_classes) no SQL API, as Cloudflare, and a SQLite one keeps it", async () => {
+  it("gives a key-value-backed class (new_classes) none of the SQLite-only storage APIs, in workerd's words, and a SQLite one keeps them", async () => {
+    // What each SQLite-only API does: returns, resolves, rejects or throws at the call, and with what.
     const legacy = `
 import { DurableObject } from "cloudflare:workers";
+const outcome = async (f) => {
+  let r;
+  try { r = f(); } catch (e) { return "throws " + e.constructor.name + ": " + e.message; }
+  if (!(r instanceof Promise)) return "returns";
+  try { await r; return "resolves"; } catch (e) { return "rejects " + e.constructor.name + ": " + e.message; }
+};
+const probe = async (s) => ({
+  sql: await outcome(() => s.sql.exec("SELECT 1")),
+  kv: await outcome(() => s.kv.get("n")),
+  transactionSync: await outcome(() => s.transactionSync(() => 1)),
+  getCurrentBookmark: await outcome(() => s.getCurrentBookmark()),
+  getBookmarkForTime: await outcome(() => s.getBookmarkForTime(Date.now() - 1000)),
+  onNextSessionRestoreBookmark: await outcome(() => s.onNextSessionRestoreBookmark("0000000000000000-0000000000000000-00000000-00000000000000000000000000000000")),
+});
 export class Legacy extends DurableObject {
   async fetch() {
     const n = ((await this.ctx.storage.get("n")) ?? 0) + 1;
     await this.ctx.storage.put("n", n);
-    const refused = (f) => { try { f(); return null; } catch (e) { return e.constructor.name + ": " + e.message; } };
-    return Response.json({
-      n,
-      sql: refused(() => this.ctx.storage.sql.exec("SELECT 1")),
-      kv: refused(() => this.ctx.storage.kv.get("n")),
-    });
+    return Response.json({ n, ...(await probe(this.ctx.storage)) });
   }
 }
-export default { fetch: (req, env) => env.LEGACY.get(env.LEGACY.idFromName("a")).fetch(req) };`;
+export class Modern extends DurableObject {
+  async fetch() { return Response.json(await probe(this.ctx.storage)); }
+}
+export default {
+  fetch: (req, env) => {
+    const ns = new URL(req.url).pathname === "/modern" ? env.MODERN : env.LEGACY;
+    return ns.get(ns.idFromName("a")).fetch(req);
+  },
+};`;
+    const bindings = [
+      { type: "durable_object_namespace", name: "LEGACY", class_name: "Legacy" },
+      { type: "durable_object_namespace", name: "MODERN", class_name: "Modern" },
+    ];
+    const steps = [{ new_classes: ["Legacy"], new_sqlite_classes: ["Modern"] }];
     await api.ok(
       "PUT",
       "/workers/scripts/legacy",
-      api.upload(
-        meta({
-          bindings: [{ type: "durable_object_namespace", name: "LEGACY", class_name: "Legacy" }],
-          migrations: { new_tag: "v1", steps: [{ new_classes: ["Legacy"] }] },
-        }),
-        { "index.js": legacy },
-      ),
+      api.upload(meta({ bindings, migrations: { new_tag: "v1", steps } }), { "index.js": legacy }),
     );
     const r = await get("/", "legacy.localhost");
-    expect(r.n).toBe(1);
+    // workerd's words (src/workerd/api/actor-state.c++, src/workerd/io/actor-cache.h) for storage without SQLite.
+    const noPitr = "rejects Error: This Durable Object's storage back-end does not implement point-in-time recovery.";
+    expect(r).toMatchObject({
+      n: 1,
+      transactionSync: "throws Error: Durable Object is not backed by SQL.",
+      getCurrentBookmark: noPitr,
+      getBookmarkForTime: noPitr,
+      onNextSessionRestoreBookmark: noPitr,
+    });
     expect(r.sql).toMatch(
-      /^Error: SQL is not enabled for this Durable Object class\. To enable it, change `new_classes` to `new_sqlite_classes`/,
+      /^throws Error: SQL is not enabled for this Durable Object class\. To enable it, change `new_classes` to `new_sqlite_classes`/,
     );
-    expect(r.kv).toMatch(/^Error: The storage\.kv \(synchronous KV\) API is only available for SQLite-backed Durable Objects/);
+    expect(r.kv).toMatch(/^throws Error: The storage\.kv \(synchronous KV\) API is only available for SQLite-backed Durable Objects/);
     expect((await get("/", "legacy.localhost")).n).toBe(2);
+    // The SQLite-backed class of the same script keeps them. (workerd itself implements only the
+    // current bookmark locally, as under wrangler dev: the other two PITR calls reject there too.)
+    expect(await get("/modern", "legacy.localhost")).toEqual({
+      sql: "returns",
+      kv: "returns",
+      transactionSync: "returns",
+      getCurrentBookmark: "resolves",
+      getBookmarkForTime: noPitr,
+      onNextSessionRestoreBookmark: noPitr,
+    });
+    // Before compatibility date 2022-10-31 (capture_async_api_throws) workerd throws at the call instead.
+    await api.ok(
+      "PUT",
+      "/workers/scripts/legacy-old",
+      api.upload(meta({ compatibility_date: "2022-10-30", bindings, migrations: { new_tag: "v1", steps } }), { "index.js": legacy }),
+    );
+    expect(await get("/", "legacy-old.localhost")).toMatchObject({
+      transactionSync: "throws Error: Durable Object is not backed by SQL.",
+      getCurrentBookmark: noPitr.replace("rejects", "throws"),
+      onNextSessionRestoreBookmark: noPitr.replace("rejects", "throws"),
+    });
     // The SQLite-backed Counter of the same account still has SQL.
     expect(await get("/add?x=0")).toMatchObject({ sum: 108 });
   });

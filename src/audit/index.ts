@@ -2,7 +2,7 @@
 // no private key: readAuditExport + verifyAuditLog (or auditSource over a database file).
 export { createAuditLog, auditSource, type AuditLog, type AuditLogOptions } from "./log.ts";
 export { verifyAuditLog, type AuditFault, type AuditFaultReason, type VerifyInput, type VerifyResult } from "./verify.ts";
-export { readAuditExport, parseAuditExport, type AuditExport, type ExportHeader } from "./read-export.ts";
+export { readAuditExport, parseAuditExport, type AuditExport, type ExportHeader, type ReadExportOptions } from "./read-export.ts";
 export { exportLines, exportTo, EXPORT_FORMAT, type ExportOptions, type ExportToOptions, type ExportResult } from "./export.ts";
 export { AuditSearchSchema, type AuditSearch } from "./search.ts";
 export { canonicalJson, type Json } from "./canonical.ts";

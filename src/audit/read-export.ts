@@ -27,15 +27,33 @@ export type ExportHeader = z.infer<typeof HeaderSchema>;
 const EntryLine = AuditEntrySchema.extend({ kind: z.literal("entry") });
 const CheckpointLine = AuditCheckpointSchema.extend({ kind: z.literal("checkpoint") });
 
-export type AuditExport = { header: ExportHeader | undefined; entries: VerifyEntry[]; checkpoints: VerifyCheckpoint[] };
+export type AuditExport = {
+  header: ExportHeader | undefined;
+  entries: VerifyEntry[];
+  checkpoints: VerifyCheckpoint[];
+  /** The last line, unreadable and without its newline, left out (only with `appended`). */
+  cutOffLine?: number;
+};
 
-export function readAuditExport(file: string): AuditExport {
-  return parseAuditExport(readFileSync(file, "utf8"));
+export type ReadExportOptions = {
+  /**
+   * The file is appended to line by line (the daemon's checkpoint file, src/security/
+   * checkpoint-export.ts): an unreadable last line without its newline is an append that was
+   * interrupted (kill -9, power loss), which the daemon drops at its next start. It is left out
+   * and reported as `cutOffLine`, as `cbo audit verify` does, instead of counting as a damaged
+   * checkpoint. Damage anywhere else, or a last line that has its newline, stays evidence.
+   */
+  appended?: boolean;
+};
+
+export function readAuditExport(file: string, opts: ReadExportOptions = {}): AuditExport {
+  return parseAuditExport(readFileSync(file, "utf8"), opts);
 }
 
-export function parseAuditExport(text: string): AuditExport {
+export function parseAuditExport(text: string, opts: ReadExportOptions = {}): AuditExport {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
+  const unterminated = !text.endsWith("\n") && lines.length > 0;
   let header: ExportHeader | undefined;
   let start = 0;
   if (lines.length > 0) {
@@ -58,6 +76,7 @@ export function parseAuditExport(text: string): AuditExport {
       checkpoints.push(strip(cp.data) as AuditCheckpoint);
       continue;
     }
+    if (opts.appended && unterminated && i === lines.length - 1) return { header, entries, checkpoints, cutOffLine: i + 1 };
     const isCheckpoint = header
       ? i - start >= header.entries
       : (line.match(/"(tree_size|merkle_root|head_hash|signature|key_id)":/g) ?? []).length >= 2;

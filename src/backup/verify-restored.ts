@@ -31,6 +31,8 @@ export type RestoredState = {
     externalCheckpoint: number | null;
     /** Checkpoints given from outside beyond the archive's log: signed for entries written after the backup. */
     afterArchive: { checkpoints: number; entries: number; upTo: number } | null;
+    /** The archive's checkpoint file ends in a cut-off line (an interrupted append), left out: its line number. */
+    cutOffCheckpointLine?: number;
   };
   releases: { total: number; unfinished: Array<{ id: string; worker: string; status: string }> };
   /** Secrets in the vault, every tenant, the orchestrator's own key included. */
@@ -60,9 +62,12 @@ export async function verifyRestored(opts: {
       const fromVault = opts.publicKey ? undefined : await signingPublicKey(vault);
       const publicKey = opts.publicKey ?? fromVault;
       const source = auditSource(db);
-      const fileCheckpoints = existsSync(opts.checkpointsFile)
-        ? parseAuditExport(readFileSync(opts.checkpointsFile, "utf8")).checkpoints
-        : [];
+      // The daemon appends to this file; a backup taken as it appended may end in a cut-off line,
+      // which is left out (and reported) rather than failing the restore; the daemon drops it.
+      const fromFile = existsSync(opts.checkpointsFile)
+        ? parseAuditExport(readFileSync(opts.checkpointsFile, "utf8"), { appended: true })
+        : undefined;
+      const fileCheckpoints = fromFile?.checkpoints ?? [];
       // Checkpoints kept outside the VPS go on after the backup: the daemon signs more as it runs
       // (and one when it stops). Those the archive's log reaches must match it, or it was altered;
       // those beyond it are signed for entries written after the backup, which this archive cannot
@@ -107,6 +112,7 @@ export async function verifyRestored(opts: {
           publicKeyFrom: opts.publicKey ? "option" : fromVault ? "vault" : "none",
           externalCheckpoint,
           afterArchive: beyond.length > 0 ? { checkpoints: beyond.length, entries: upTo - result.head.seq, upTo } : null,
+          ...(fromFile?.cutOffLine !== undefined ? { cutOffCheckpointLine: fromFile.cutOffLine } : {}),
         },
         releases: {
           total: Number((db.prepare("SELECT count(*) AS n FROM releases").get() as { n: number }).n),

@@ -121,6 +121,51 @@ describe("orchestrator.yaml", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("refuses a string var over 5 KiB of UTF-8 (Cloudflare refuses its upload), naming worker and var, never the value", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
+    const file = join(dir, "orchestrator.yaml");
+    const refused = () => {
+      try {
+        loadSpec(file);
+      } catch (e) {
+        expect((e as CboError).code).toBe("ERR_VALIDATION");
+        return e as CboError;
+      }
+      throw new Error("expected the spec to be refused");
+    };
+    // 2,561 "é": 2,561 characters but 5,122 bytes, as the edge counts.
+    const big = "é".repeat(2561);
+    writeFileSync(file, `targets: [{ name: eu }]\nworkers:\n  - { name: api, main: a.js, vars: { SMALL: x, BIG: "${big}" } }\n`);
+    const e = refused();
+    expect(e.message).toBe(
+      `${file}: workers[0]: worker "api": var "BIG" is 5122 bytes; Cloudflare takes a var of at most 5120 bytes (5 KiB), so every upload of this worker would be refused.`,
+    );
+    expect(e.details).toEqual({ worker: "api", var: "BIG", bytes: 5122, limit: 5120 });
+    expect(JSON.stringify({ m: e.message, d: e.details, h: e.hint })).not.toContain("éé");
+    // Exactly 5 KiB is taken, and so is a JSON var of any size (a json binding, not plain_text).
+    writeFileSync(
+      file,
+      `targets: [{ name: eu }]\nworkers:\n  - { name: api, main: a.js, vars: { EXACT: "${"é".repeat(2560)}", OBJ: { a: "${"y".repeat(6000)}" } } }\n`,
+    );
+    expect(loadSpec(file).workers[0]!.vars.EXACT).toHaveLength(2560);
+    // From a wrangler file, in the environment a target releases; the file and env are named.
+    writeFileSync(
+      join(dir, "w.jsonc"),
+      `{ "name": "w", "main": "m.js", "env": { "prod": { "vars": { "CERT": "${"z".repeat(5121)}" } } } }`,
+    );
+    writeFileSync(file, "targets: [{ name: eu }, { name: us }]\nworkers:\n  - { name: w, wrangler: w.jsonc, env: { us: prod } }\n");
+    expect(refused().message).toContain(`worker "w": var "CERT" (from ${join(dir, "w.jsonc")}, env prod) is 5121 bytes;`);
+    // orchestrator.yaml's value replaces the file's: fine when small, and named as its own when not.
+    writeFileSync(
+      file,
+      "targets: [{ name: eu }, { name: us }]\nworkers:\n  - { name: w, wrangler: w.jsonc, env: { us: prod }, vars: { CERT: c } }\n",
+    );
+    expect(loadSpec(file).workers[0]!.sources!.us!.vars.CERT).toBe("c");
+    writeFileSync(file, `targets: [{ name: eu }]\nworkers:\n  - { name: w, wrangler: w.jsonc, vars: { CERT: "${"c".repeat(5121)}" } }\n`);
+    expect(refused().message).toContain(`workers[0]: worker "w": var "CERT" is 5121 bytes;`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("reads workers from wrangler.toml and wrangler.jsonc", () => {
     const dir = mkdtempSync(join(tmpdir(), "cbo-spec-"));
     mkdirSync(join(dir, "w1"));

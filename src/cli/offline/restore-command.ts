@@ -6,7 +6,8 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { passphraseKeyFor, readArchiveHeader, restoreBackup, type Header, type RestoreResult } from "../../backup/index.ts";
-import { readAuditExport, type VerifyCheckpoint } from "../../audit/index.ts";
+import type { VerifyCheckpoint } from "../../audit/index.ts";
+import { readCheckpointFile } from "./audit-verify-inputs.ts";
 import { CboError } from "../../kit/errors.ts";
 import { base64urlToBytes } from "../../kit/signing/index.ts";
 import { masterKeyFromFile, type MasterKey } from "../../vault/index.ts";
@@ -54,7 +55,13 @@ export async function restoreCommand(args: string[]): Promise<number> {
     header.master_key_id,
     masterKeyFile({ env: process.env, keyFile: values["master-key-file"] }),
   );
-  const checkpoints: VerifyCheckpoint[] = (values.checkpoint ?? []).flatMap((f) => readAuditExport(resolve(f)).checkpoints);
+  // Read as `cbo audit verify` reads it: every line that cannot be read is an unreadable checkpoint,
+  // which fails the restore (a line damaged down to one field name was taken for an entry and
+  // dropped unseen), but for a cut-off last line, an append interrupted by a kill or power loss,
+  // which is left out with a warning (it failed every restore until the daemon ran again).
+  const files = (values.checkpoint ?? []).map((f) => readCheckpointFile(resolve(f)));
+  for (const f of files) if (f.cutOffLine !== undefined) process.stderr.write(`warning: ${cutOff(f.file, f.cutOffLine)}\n`);
+  const checkpoints: VerifyCheckpoint[] = files.flatMap((f) => f.checkpoints);
   const result = await restoreBackup({
     archive,
     dataDir,
@@ -62,10 +69,15 @@ export async function restoreCommand(args: string[]): Promise<number> {
     ...(checkpoints.length ? { checkpoints } : {}),
     ...(values["public-key"] ? { publicKey: publicKey(values["public-key"]) } : {}),
   });
-  if (values.json) printJsonLine({ ...result, ...(retired ? { retiredKeyFile: retired } : {}) });
+  const cutOffLines = files.flatMap((f) => (f.cutOffLine !== undefined ? [{ file: f.file, line: f.cutOffLine }] : []));
+  if (values.json)
+    printJsonLine({ ...result, ...(retired ? { retiredKeyFile: retired } : {}), ...(cutOffLines.length ? { cutOffLines } : {}) });
   else process.stdout.write(asInvoked(describe(archive, result, retired, checkpoints.length > 0)));
   return 0;
 }
+
+const cutOff = (file: string, line: number) =>
+  `${file}: line ${line} is cut off (no newline at its end: the daemon was stopped while writing it); left out`;
 
 /**
  * An archive made before an online master-key rotation is sealed with the key that is now retired;
@@ -130,6 +142,9 @@ function describe(archive: string, r: RestoreResult, retired: string | undefined
       `  audit log   ${a.entries} entries verified against ${a.checkpoints} signed checkpoint(s), head ${a.head.seq} ${a.head.hash.slice(0, 16)}…` +
         (a.uncovered > 0 ? `; the last ${a.uncovered} are covered by the hash chain only (after the newest checkpoint)` : ""),
       ...(external ? [`  checkpoint  ${external}`] : []),
+      ...(a.cutOffCheckpointLine !== undefined
+        ? [`  warning     the archive's ${cutOff("audit checkpoint file", a.cutOffCheckpointLine)}; the daemon drops it at its start`]
+        : []),
       `  releases    ${r.releases.total}` +
         (unfinished.length
           ? `; ${unfinished.length} unfinished (${unfinished.map((u) => `${u.worker} ${u.id} ${u.status}`).join(", ")}): the daemon resumes or rolls them back`

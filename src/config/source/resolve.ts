@@ -17,6 +17,7 @@ import { readRawWranglerConfig, wranglerSourceFromRaw } from "../wrangler/index.
 import { applySpecKeys, emptySource, type SpecContext } from "./from-spec.ts";
 import type { WorkerSource } from "./model.ts";
 import { applyResourceOverrides } from "./resources.ts";
+import { checkVarSizes } from "./var-sizes.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** The compatibility date of a worker that gives none (wrangler refuses to deploy without one). */
@@ -70,6 +71,10 @@ export function resolveWorkerSources(w: WorkerSpec, index: number, targets: stri
         },
       );
     }
+    // A var orchestrator.yaml gives replaces the wrangler file's: only the file's are "from" it.
+    checkVarSizes(s, `${ctx.file}: ${ctx.where}`, (v) =>
+      wranglerFile && !Object.hasOwn(w.vars ?? {}, v) ? ` (from ${wranglerFile}${env ? `, env ${env}` : ""})` : "",
+    );
     byEnv.set(key, s);
     return s;
   };

@@ -192,7 +192,7 @@ export function createApiApp(deps: ApiDeps) {
   const identity = identityRoutes({ accounts: deps.accounts });
   app.route("/client/v4", identity.app);
   app.route("/client/v4/accounts/:acct", workersRoutes(deps));
-  app.route("/client/v4/accounts/:acct", referencesRoutes(deps));
+  app.route("/client/v4/accounts/:acct", referencesRoutes({ ...deps, ...(deps.data ? { queues: deps.data.queues } : {}) }));
   app.route("/client/v4/accounts/:acct", kvRoutes(deps));
   app.route("/client/v4/accounts/:acct", accountRoutes({ tunnels: deps.tunnels, accountJson: identity.accountJson }));
   app.route("/client/v4/accounts/:acct", assetsRoutes(deps));

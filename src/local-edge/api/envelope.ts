@@ -16,6 +16,13 @@ export const CF_CODES = {
   KV_DUPLICATE_TITLE: 10014,
   /** (real) upload validation / script startup error. */
   SCRIPT_INVALID: 10021,
+  /**
+   * (real) a plain_text or secret_text binding over 5 KiB (workers.api.error.text_binding_too_large):
+   * wrangler-legacy's `secret put` explains 10054 as "Your secret is too large, it must be 5kB or
+   * less" (src/commands/secret.rs), and Reflect's deploy code (rocicorp) records this code and message
+   * for a var over 5,120 bytes. Status 400 assumed.
+   */
+  TEXT_BINDING_TOO_LARGE: 10054,
   /** (real) KV namespace not found. */
   KV_NAMESPACE_NOT_FOUND: 10013,
   /** (real) KV binding to a namespace that does not exist. */
@@ -84,6 +91,12 @@ export const CF_CODES = {
   NO_VERSIONS: 10222,
   /** (ours) a Worker other Workers bind to (service, Durable Object, tail consumer) deleted without force=true; status 409. */
   SCRIPT_IN_USE: 10244,
+  /**
+   * (real) a Worker that is a queue's consumer deleted without force=true: "script still in use as a
+   * consumer for a queue" (cloudflare/workers-sdk#3370; tldraw/tldraw#6133 deletes the consumer first
+   * or forces). Status 409 assumed, as for SCRIPT_IN_USE.
+   */
+  SCRIPT_QUEUE_CONSUMER: 10064,
 
   // --- D1, R2, Queues, crons (CLOUDFLARE-API-FLEET.md §11, §12) ---
   /** (real) D1 database not found (HTTP 404; wrangler branches on the status and the code). */
@@ -114,6 +127,11 @@ export const CF_CODES = {
   QUEUE_CONSUMER_NOT_FOUND: 11001,
   /** (real) invalid queue consumer settings. */
   QUEUE_INVALID_CONSUMER: 100127,
+  /**
+   * (real) a queue that already has a consumer given another (workers.api.error.consumer_exists),
+   * as `wrangler deploy` reported it (cloudflare/workers-sdk#5347). Status 400 assumed.
+   */
+  QUEUE_CONSUMER_EXISTS: 11004,
   /** (real) invalid queue settings. */
   QUEUE_INVALID_SETTINGS: 100128,
   /** (ours) a cron schedule that does not parse. */

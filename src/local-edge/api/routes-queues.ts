@@ -194,7 +194,11 @@ export function queueRoutes(deps: { queues: QueueStore; scripts: ScriptStore; ch
     const q = queueOf(c);
     const k = consumerFrom(q, await readJson(c));
     if (queues.consumers(q.id).length > 0) {
-      throw invalidConsumer(`queue ${q.name} already has a consumer; a queue has one consumer (update it, or delete it first).`);
+      throw new CfApiError(
+        400,
+        CF_CODES.QUEUE_CONSUMER_EXISTS,
+        `workers.api.error.consumer_exists: queue ${q.name} already has a consumer; a queue has one consumer (update it, or delete it first).`,
+      );
     }
     queues.insertConsumer(k);
     deps.changed();

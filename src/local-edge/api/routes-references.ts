@@ -1,9 +1,10 @@
 // What `wrangler delete` reads before it deletes a Worker, and the delete it then sends:
 // `GET …/scripts/:name/references` (other Workers' service and Durable Object bindings to it),
 // `GET …/workers/tails/by-consumer/:name` (Workers that name it as a tail consumer) and
-// `DELETE …/workers/services/:name?force=`. A Worker's references are the bindings of the
+// `DELETE …/workers/services/:name?force=` (refused without force for a queue's consumer too). A Worker's references are the bindings of the
 // versions its current deployment serves, as those are what a delete would break.
 import { Hono } from "hono";
+import type { QueueStore } from "../state/queues.ts";
 import type { ScriptStore } from "../state/scripts.ts";
 import type { WorkerStores } from "../state/worker-stores.ts";
 import type { Binding } from "../state/model.ts";
@@ -13,7 +14,13 @@ import type { EdgeEnv } from "./routes-workers.ts";
 
 type Ref = { name: string; service: string; environment: string };
 
-export function referencesRoutes(deps: { scripts: ScriptStore; ops: Ops; stores: WorkerStores }) {
+export function referencesRoutes(deps: {
+  scripts: ScriptStore;
+  ops: Ops;
+  stores: WorkerStores;
+  /** Absent when the edge runs without its data APIs (no queues, so no consumers). */
+  queues?: Pick<QueueStore, "list" | "consumers">;
+}) {
   const { scripts } = deps;
   const { dos } = deps.stores;
   const app = new Hono<EdgeEnv>();
@@ -85,6 +92,18 @@ export function referencesRoutes(deps: { scripts: ScriptStore; ops: Ops; stores:
     const acct = c.var.account.id;
     const name = existing(acct, c.req.param("name"));
     if (c.req.query("force") !== "true") {
+      // A queue's consumer first, in Cloudflare's words: wrangler's delete does not look for these,
+      // so it sends force=false and the API's refusal is what the user reads.
+      const queues = deps.queues;
+      const consumed = (queues?.list(acct) ?? [])
+        .filter((q) => queues!.consumers(q.id).some((k) => k.type === "worker" && k.script === name))
+        .map((q) => q.name);
+      if (consumed.length > 0)
+        throw new CfApiError(
+          409,
+          CF_CODES.SCRIPT_QUEUE_CONSUMER,
+          `script still in use as a consumer for a queue: Worker ${name} consumes ${consumed.join(", ")}; delete its consumer first, or delete with force=true.`,
+        );
       const refs = references(acct, name);
       const users = [
         ...refs.services.incoming.map((r) => r.service),

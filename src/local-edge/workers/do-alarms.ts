@@ -13,6 +13,8 @@
 // of the script, an export `__cbo_do_<Class>` that extends the user's class, patches the alarm
 // methods of its `ctx.storage` before the user's constructor runs, and adds the method the host
 // calls. The host asks the Worker Loader for that export instead of the class itself.
+import { KV_BACKED_SOURCE } from "./do-kv-backed.ts";
+
 export const ALARMS_ENV_KEY = "__CBO_DO_ALARMS";
 export const WRAPPED_PREFIX = "__cbo_do_";
 export const RUN_ALARM = "__cbo_runAlarm";
@@ -32,20 +34,21 @@ export function deleteAllDeletesAlarm(compatibilityDate: string, compatibilityFl
   return compatibilityDate >= "2026-02-24";
 }
 
-/** workerd's words when a class without SQLite storage touches `ctx.storage.sql` (as at Cloudflare). */
-export const SQL_NOT_ENABLED =
-  "SQL is not enabled for this Durable Object class. To enable it, change `new_classes` to `new_sqlite_classes` within the 'migrations' field in your wrangler.jsonc or wrangler.toml file. If using workerd directly,set `enableSql = true` in your workerd config for the class. Note that this change cannot be made after the class is already deployed to production.";
-/** workerd's words for `ctx.storage.kv` (the synchronous KV API) in such a class. */
-export const KV_NOT_ENABLED =
-  "The storage.kv (synchronous KV) API is only available for SQLite-backed Durable Objects, but this object's namespace is not declared to use SQLite. You can use the older, asyncronous interface via methods of `storage` itself (e.g. `storage.get()`). Alternatively, to enable SQLite, change `new_classes` to `new_sqlite_classes` within the 'migrations' field in your wrangler.jsonc or wrangler.toml file. If using workerd directly, set `enableSql = true` in your workerd config for the class. Note that this change cannot be made after the class is already deployed to production.";
+export type WrapOptions = {
+  /** As deleteAllDeletesAlarm() says for the version. */
+  deletesAlarm?: boolean;
+  /**
+   * The classes made by `new_classes`: they lose every SQLite-only storage API (do-kv-backed.ts),
+   * which the facet they run in always has but a key-value-backed class at Cloudflare does not.
+   */
+  kvBacked?: readonly string[];
+  /** As capturesAsyncThrows() says for the version: the refused async APIs reject rather than throw. */
+  rejectsAsync?: boolean;
+};
 
-/**
- * The lines appended to the main module `mainModule` for the Durable Object classes `classes`;
- * `deletesAlarm` as deleteAllDeletesAlarm() says for the version. The classes in `kvBacked` (made by
- * `new_classes`) lose `ctx.storage.sql` and `ctx.storage.kv`: the facet they run in always has SQLite
- * storage, but at Cloudflare a key-value-backed class has neither API and touching one throws.
- */
-export function withAlarmsSource(mainModule: string, classes: string[], deletesAlarm = false, kvBacked: readonly string[] = []): string {
+/** The lines appended to the main module `mainModule` for the Durable Object classes `classes`. */
+export function withAlarmsSource(mainModule: string, classes: string[], opts: WrapOptions = {}): string {
+  const { deletesAlarm = false, kvBacked = [], rejectsAsync = true } = opts;
   const self = `./${mainModule.slice(mainModule.lastIndexOf("/") + 1)}`;
   const exports = classes
     .filter((c) => IDENT.test(c))
@@ -70,6 +73,7 @@ function __cbo_alarmTime(t) {
   if (at <= 0) throw new TypeError("setAlarm() cannot be called with an alarm time <= 0");
   return at;
 }
+${KV_BACKED_SOURCE}
 function __cbo_withAlarms(Base, className, kvBacked) {
   if (typeof Base !== "function") return undefined;
   const alarms = () => __cbo_env[${JSON.stringify(ALARMS_ENV_KEY)}];
@@ -89,11 +93,6 @@ function __cbo_withAlarms(Base, className, kvBacked) {
       let held;
       let landing = Promise.resolve();
       const define = (o, name, value) => Object.defineProperty(o, name, { configurable: true, value });
-      if (kvBacked) {
-        const refuse = (message) => ({ configurable: true, get() { throw new Error(message); } });
-        Object.defineProperty(storage, "sql", refuse(${JSON.stringify(SQL_NOT_ENABLED)}));
-        Object.defineProperty(storage, "kv", refuse(${JSON.stringify(KV_NOT_ENABLED)}));
-      }
       define(storage, "setAlarm", async (t) => {
         mustHaveAlarm();
         if (held) return void (held.change = { at: __cbo_alarmTime(t) });
@@ -157,6 +156,8 @@ function __cbo_withAlarms(Base, className, kvBacked) {
           }
         });
       }
+      // Last, over the transactionSync() above: a key-value-backed class has none of it.
+      if (kvBacked) __cbo_kvBacked(storage, ${rejectsAsync ? "true" : "false"});
       super(ctx, env);
     }
     async ${RUN_ALARM}(info) {

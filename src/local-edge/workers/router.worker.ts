@@ -27,6 +27,7 @@ import { shimBinding } from "./shim-bindings.ts";
 import { dataBinding } from "./data-bindings.ts";
 import { installEnvShim } from "./env-shim/install.ts";
 import { ALARMS_ENV_KEY, deleteAllDeletesAlarm, withAlarmsSource } from "./do-alarms.ts";
+import { capturesAsyncThrows } from "./do-kv-backed.ts";
 import { CACHE_ENV_KEY } from "./cache-binding-key.ts";
 import type { ShimDescriptor } from "./env-shim/shim.ts";
 import { handleEvent, type EventRequest, type EventTarget } from "./events.ts";
@@ -175,12 +176,18 @@ async function loadVersion(env: Env, ctx: Ctx, versionId: string, tailed = false
   const mine = Object.values(t.namespaces ?? {}).filter((n) => n.script === spec.script);
   const classes = [...new Set(mine.map((n) => n.class))];
   // Key-value-backed classes (`new_classes`): their objects run as facets, which workerd always gives
-  // SQLite storage, so the SQL API is taken away in the wrapper, as Cloudflare has none for them.
+  // SQLite storage, so the SQLite-only APIs are taken away in the wrapper, as Cloudflare has none for them.
   const kvBacked = mine.filter((n) => n.sqlite === false).map((n) => n.class);
   const main = modules[mainModule] as { js?: string } | undefined;
   if (classes.length > 0 && typeof main?.js === "string") {
     modules[mainModule] = {
-      js: main.js + withAlarmsSource(mainModule, classes, deleteAllDeletesAlarm(spec.compatibilityDate, spec.compatibilityFlags), kvBacked),
+      js:
+        main.js +
+        withAlarmsSource(mainModule, classes, {
+          deletesAlarm: deleteAllDeletesAlarm(spec.compatibilityDate, spec.compatibilityFlags),
+          kvBacked,
+          rejectsAsync: capturesAsyncThrows(spec.compatibilityDate, spec.compatibilityFlags),
+        }),
     };
     workerEnv[ALARMS_ENV_KEY] = ctx.exports.DoAlarms!({ props: { script: spec.script } });
   }
