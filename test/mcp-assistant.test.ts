@@ -217,6 +217,12 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     const last = await call(mcp, "release_control", { release_id: id, action: "promote", confirm: true, wait_seconds: 50 });
     expect(texts(last)[0]).toMatch(/^promote done\. Release \S+ of gated ended: succeeded/);
     for (const reg of REGIONS) expect((await liveOf(runtimes().get(reg)!, "gated")).map((l) => l.percentage)).toEqual([100]);
+    // Asked again once it ended: said at once, not put to the user for a confirmation the daemon would refuse.
+    const ended = await call(mcp, "release_control", { release_id: id, action: "pause" });
+    expect(ended.isError).toBe(true);
+    expect(texts(ended)[0]).toMatch(
+      /^error ERR_CONFLICT: Release \S+ already ended \(succeeded\): there is nothing to pause\.\nhint: release_show /,
+    );
   });
 
   it("cancelling a long release call stops the waiting (no more reads of it), not the release", async () => {
@@ -273,6 +279,8 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     expect(texts(list)[0]).toContain("API_KEY: version 1, binding");
     const plan = await call(mcp, "plan", { worker: "hello" });
     expect(texts(plan)[0]).toContain("secret API_KEY@1 (binding)");
+    // The diff comes first, as in `cbo plan`: every target runs this already, so a release would end unchanged.
+    expect(texts(plan)[0]).toMatch(/^Releasing hello would change nothing \(it would end unchanged\)\.\nRelease hello in 2 wave\(s\)/);
     const file = join(dir, "incoming", "new-api-key");
     writeFileSync(file, `${PLANTED}-v2`, { mode: 0o600 });
     const preview = await call(mcp, "secret_rotate", { name: "API_KEY", from_file: file });

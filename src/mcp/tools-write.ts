@@ -4,7 +4,7 @@
 // under the agent's token, with `via: mcp:<tool>` (server.ts binds the client to the tool).
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { rollbackPreviewLines, waitPlace } from "../contract/index.ts";
+import { isTerminal, rollbackPreviewLines, waitPlace } from "../contract/index.ts";
 import { compactConfigDiff, compactRelease } from "./compact.ts";
 import { answer, follow, outcome, Wait } from "./follow.ts";
 import { confineSecretFile, generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
@@ -121,7 +121,14 @@ export const releaseControl = defineTool({
   async run({ release_id, action, reason, confirm, wait_seconds }, ctx) {
     const { api } = ctx;
     if (confirm !== true) {
-      const control = await api.releaseControl(release_id);
+      const [control, { release }] = await Promise.all([api.releaseControl(release_id), api.getRelease(release_id)]);
+      // An ended release has nothing left to control: asking the user to confirm would only lead
+      // to the daemon's refusal (ERR_CONFLICT) after they agreed.
+      if (isTerminal(release.status))
+        throw new CboError("ERR_CONFLICT", `Release ${release_id} already ended (${release.status}): there is nothing to ${action}.`, {
+          hint: "release_show says how it ended; the releases tool lists the ones still running.",
+          details: { releaseId: release_id, status: release.status },
+        });
       const waits = control.waiting.map(
         (w) => `  ${w.target}: ${w.kind} ${waitPlace(w.percent, "at")}${w.until ? ` until ${w.until}` : ""}`,
       );
