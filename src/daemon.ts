@@ -239,7 +239,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (keyFile) completeKeyFileRotation(keyFile, store.db, log);
     let masterKey = openDaemonMasterKey(keyConfig, store.db, log);
     const startedAt = Date.now();
-    // Signed checkpoints are public, but an older file left 0644 is tightened like the rest.
+    // Signed checkpoints are public, but the file is 0600 like the rest: one an older version left 0644 is tightened.
     if (opts.auditExport === undefined && existsSync(auditExport)) tighten(auditExport, 0o600);
     const sec = (security = await openSecurity({
       db: store.db,
