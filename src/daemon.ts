@@ -505,7 +505,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       throw e;
     }
     collectDaemonMetrics(telemetry, { targets, audit: sec.audit, tunnel });
-    writePrivateFile(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
+    // `config`: the spec it reads, so that a CLI finding this daemon gone says how to start it again on it (cli/daemon-gone.ts).
+    writePrivateFile(
+      join(dataDir, "daemon.json"),
+      JSON.stringify({ url: server.url, pid: process.pid, config: resolve(opts.configFile) }, null, 2) + "\n",
+    );
     monitor.start();
     await tunnel.start(server.url);
     drift.start();
