@@ -177,6 +177,12 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     expect(text).toContain("versions tool");
     expect(text).not.toContain("--to");
     // "restore D1 to before release R", with a release id the user misremembered: the hint names the tools to find it.
+    // A worker named as the user said it: refused by the input schema, in words that say what a name is and where to find one.
+    const named = await call(mcp, "plan", { worker: "Hello World" });
+    expect(named.isError).toBe(true);
+    expect(texts(named)[0]).toMatch(
+      /not a worker name: lowercase letters, digits and dashes, as in orchestrator\.yaml \(the status tool lists them\)/,
+    );
     const d1 = await call(mcp, "d1_restore", { binding: "DB", target: "eu", release: "no-such-release" });
     expect(texts(d1)[0]).toMatch(/^error ERR_NOT_FOUND: No release no-such-release\.\nhint: The releases tool /);
     const versions = await call(mcp, "versions", { worker: "hello", limit: 10 });

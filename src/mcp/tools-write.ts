@@ -58,7 +58,10 @@ export const rollback = defineTool({
       worker: WorkerName,
       to: z
         .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/)
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/,
+          "not a release or version id: letters, digits and dashes (the releases and versions tools list them)",
+        )
         .optional()
         .describe("A release id or version id; default: the last release that succeeded before the one being undone"),
       confirm: Confirm,
@@ -109,7 +112,7 @@ export const releaseControl = defineTool({
     .object({
       release_id: z
         .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/, "not a release id: letters, digits and dashes (the releases tool lists them)")
         .describe("The release's id"),
       action: z.enum(["pause", "resume", "promote", "abort"]),
       reason: z.string().trim().min(1).max(500).optional().describe("Why (kept in the audit log)"),
@@ -196,7 +199,10 @@ export const secretRotate = defineTool({
     .object({
       name: z
         .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/)
+        .regex(
+          /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/,
+          "not a secret name: a letter or _, then letters, digits, _ . - (the secrets tool lists them)",
+        )
         .describe("Secret name"),
       from_file: z
         .string()
