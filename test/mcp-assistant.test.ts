@@ -394,6 +394,22 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     expect(await init("1999-01-01")).toBe(LATEST_PROTOCOL_VERSION);
   });
 
+  it("started with an admin token: the warning's way out is a command that runs as printed (npx cbo when cbo is not on PATH)", async () => {
+    const child = spawn(process.execPath, [CBO_BIN, "mcp", "--url", daemon.url], {
+      env: cboEnv({ CBO_TOKEN: daemon.initialAdminToken }),
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString("utf8");
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.stdin.end();
+    await exited;
+    expect(stderr).toContain("this is an admin token");
+    expect(stderr).toContain("Give the agent its own: npx cbo tokens create --name clawdbot --role agent");
+  });
+
   it("no answer, progress message or log line of any session held a secret value or a token", () => {
     const generated = Buffer.from(daemon.security.vault.get("API_KEY", { by: "test" }).value).toString("utf8");
     expect(generated).not.toContain(PLANTED);
