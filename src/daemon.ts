@@ -239,7 +239,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (keyFile) completeKeyFileRotation(keyFile, store.db, log);
     let masterKey = openDaemonMasterKey(keyConfig, store.db, log);
     const startedAt = Date.now();
-    // Signed checkpoints are public, but an older file left 0644 is tightened like the rest.
+    // Signed checkpoints are public, but the file is 0600 like the rest: one an older version left 0644 is tightened.
     if (opts.auditExport === undefined && existsSync(auditExport)) tighten(auditExport, 0o600);
     const sec = (security = await openSecurity({
       db: store.db,
@@ -505,7 +505,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       throw e;
     }
     collectDaemonMetrics(telemetry, { targets, audit: sec.audit, tunnel });
-    writePrivateFile(join(dataDir, "daemon.json"), JSON.stringify({ url: server.url, pid: process.pid }, null, 2) + "\n");
+    // `config`: the spec it reads, so that a CLI finding this daemon gone says how to start it again on it (cli/daemon-gone.ts).
+    writePrivateFile(
+      join(dataDir, "daemon.json"),
+      JSON.stringify({ url: server.url, pid: process.pid, config: resolve(opts.configFile) }, null, 2) + "\n",
+    );
     monitor.start();
     await tunnel.start(server.url);
     drift.start();

@@ -85,8 +85,7 @@ describe("cbo up on the host: children's environments, ps, file modes", () => {
       const st = statSync(join(data, f));
       const want = st.isDirectory() ? 0o700 : 0o600;
       seen.push(f);
-      // Signed checkpoints are public and appended by src/api's shipper; not judged here.
-      if (f !== "audit-checkpoints.jsonl" && (st.mode & 0o777) !== want) wrong.push(`${f || "."}: ${(st.mode & 0o777).toString(8)}`);
+      if ((st.mode & 0o777) !== want) wrong.push(`${f || "."}: ${(st.mode & 0o777).toString(8)}`);
     }
     expect(seen).toEqual(
       expect.arrayContaining(["edge", "edge/edge.sqlite", "edge/edge.sqlite-wal", "edge/token", "orchestrator.sqlite", "admin-token"]),

@@ -94,6 +94,14 @@ describe("help, from the command table", () => {
       1,
       'error ERR_USAGE: --port must be a whole number from 1 to 65535 (got "abc").',
     ]);
+    // Flags typed before the command: the line that runs, the command first and the rest as typed.
+    const early = await cbo(["--data", "d", "--json", "status"]);
+    expect([early.code, JSON.parse(early.stdout)]).toEqual([
+      1,
+      {
+        error: { code: "ERR_USAGE", message: "--data is a flag; flags go after the command.", hint: "run: npx cbo status --data d --json" },
+      },
+    ]);
     // Nothing close: just the flag, without parseArgs' note about positionals that start with '-'.
     const far = await cbo(["status", "--zzz"]);
     expect(far.stderr.split("\n")[0]).toBe("error ERR_USAGE: Unknown flag --zzz.");

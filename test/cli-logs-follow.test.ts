@@ -175,5 +175,7 @@ describe("cbo logs --follow merges three regions", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("ERR_CONFLICT");
     expect(r.stderr).toMatch(/keeps no fleet logs/);
+    // The way out names this worker, so it runs as printed.
+    expect(r.stderr).toMatch(/follow them live \((npx )?cbo logs chatty --follow\)/);
   });
 });

@@ -48,6 +48,10 @@ describe("a data directory another daemon serves", () => {
     expect(existsSync(join(data, "edge"))).toBe(false);
   };
 
+  it("daemon.json names the daemon's URL, pid and the spec it reads (how a CLI that finds it gone says to start it again)", () => {
+    expect(JSON.parse(daemonJson)).toEqual({ url: daemon.url, pid: process.pid, config: join(dir, "orchestrator.yaml") });
+  });
+
   it("a second cbo up is refused before its edge starts, naming the running daemon", async () => {
     const args = ["up", "--data", data, "--config", join(dir, "orchestrator.yaml"), "--port", "0", "--edge-port", "0"];
     expectRefused(await runCbo(args, { cwd: dir, timeoutMs: 60_000 }));

@@ -177,6 +177,12 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     expect(text).toContain("versions tool");
     expect(text).not.toContain("--to");
     // "restore D1 to before release R", with a release id the user misremembered: the hint names the tools to find it.
+    // A worker named as the user said it: refused by the input schema, in words that say what a name is and where to find one.
+    const named = await call(mcp, "plan", { worker: "Hello World" });
+    expect(named.isError).toBe(true);
+    expect(texts(named)[0]).toMatch(
+      /not a worker name: lowercase letters, digits and dashes, as in orchestrator\.yaml \(the status tool lists them\)/,
+    );
     const d1 = await call(mcp, "d1_restore", { binding: "DB", target: "eu", release: "no-such-release" });
     expect(texts(d1)[0]).toMatch(/^error ERR_NOT_FOUND: No release no-such-release\.\nhint: The releases tool /);
     const versions = await call(mcp, "versions", { worker: "hello", limit: 10 });
@@ -217,6 +223,12 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     const last = await call(mcp, "release_control", { release_id: id, action: "promote", confirm: true, wait_seconds: 50 });
     expect(texts(last)[0]).toMatch(/^promote done\. Release \S+ of gated ended: succeeded/);
     for (const reg of REGIONS) expect((await liveOf(runtimes().get(reg)!, "gated")).map((l) => l.percentage)).toEqual([100]);
+    // Asked again once it ended: said at once, not put to the user for a confirmation the daemon would refuse.
+    const ended = await call(mcp, "release_control", { release_id: id, action: "pause" });
+    expect(ended.isError).toBe(true);
+    expect(texts(ended)[0]).toMatch(
+      /^error ERR_CONFLICT: Release \S+ already ended \(succeeded\): there is nothing to pause\.\nhint: release_show /,
+    );
   });
 
   it("cancelling a long release call stops the waiting (no more reads of it), not the release", async () => {
@@ -273,6 +285,8 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     expect(texts(list)[0]).toContain("API_KEY: version 1, binding");
     const plan = await call(mcp, "plan", { worker: "hello" });
     expect(texts(plan)[0]).toContain("secret API_KEY@1 (binding)");
+    // The diff comes first, as in `cbo plan`: every target runs this already, so a release would end unchanged.
+    expect(texts(plan)[0]).toMatch(/^Releasing hello would change nothing \(it would end unchanged\)\.\nRelease hello in 2 wave\(s\)/);
     const file = join(dir, "incoming", "new-api-key");
     writeFileSync(file, `${PLANTED}-v2`, { mode: 0o600 });
     const preview = await call(mcp, "secret_rotate", { name: "API_KEY", from_file: file });
@@ -378,6 +392,22 @@ describe("an assistant operating the fleet through cbo mcp (SDK client, stdio, r
     };
     expect(await init("2025-03-26")).toBe("2025-03-26");
     expect(await init("1999-01-01")).toBe(LATEST_PROTOCOL_VERSION);
+  });
+
+  it("started with an admin token: the warning's way out is a command that runs as printed (npx cbo when cbo is not on PATH)", async () => {
+    const child = spawn(process.execPath, [CBO_BIN, "mcp", "--url", daemon.url], {
+      env: cboEnv({ CBO_TOKEN: daemon.initialAdminToken }),
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString("utf8");
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.stdin.end();
+    await exited;
+    expect(stderr).toContain("this is an admin token");
+    expect(stderr).toContain("Give the agent its own: npx cbo tokens create --name clawdbot --role agent");
   });
 
   it("no answer, progress message or log line of any session held a secret value or a token", () => {

@@ -84,8 +84,7 @@ describe("private files", () => {
     try {
       const r = await d.engine.release("tiny");
       expect((await d.engine.wait(r.id)).status).toBe("succeeded");
-      // The checkpoint shipper (src/api) appends public, signed checkpoints; it is not ours to judge here.
-      const seen = expectPrivate(data, (f) => f === "audit-checkpoints.jsonl");
+      const seen = expectPrivate(data);
       expect(Object.keys(seen)).toEqual(
         expect.arrayContaining([
           "orchestrator.sqlite",
@@ -103,6 +102,9 @@ describe("private files", () => {
       await d.close();
       await edge.close();
     }
+    // The daemon signs a checkpoint as it stops and appends it to the checkpoint file, which a
+    // first start creates: 0600 from the start, not only once a restart has tightened it.
+    expect(mode(join(data, "audit-checkpoints.jsonl"))).toBe("600");
     // An older, wider data directory is tightened on the next start.
     chmodSync(data, 0o755);
     chmodSync(join(data, "daemon.json"), 0o644);

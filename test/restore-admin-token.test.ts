@@ -80,7 +80,11 @@ describe("a restored data directory and its admin token", () => {
     const r = await cbo(["restore", join(dir, "a.cboarchive"), "--data", restored(), "--master-key-file", keyFile()]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("the admin-token file is never in an archive");
-    expect(r.stdout).toContain(`npx cbo tokens create --offline --data ${restored()} --name admin --role admin`);
+    // With the key file that opened the archive, so that each next step runs as printed.
+    expect(r.stdout).toContain(
+      `CBO_MASTER_KEY_FILE=${keyFile()} npx cbo tokens create --offline --data ${restored()} --name admin --role admin`,
+    );
+    expect(r.stdout).toContain(`  CBO_MASTER_KEY_FILE=${keyFile()} npx cbo daemon --data ${restored()}    (or put a copy of it at`);
     expect(existsSync(join(restored(), "admin-token"))).toBe(false);
   });
 

@@ -1,7 +1,7 @@
 // "Not answering" for a daemon whose process is gone says so, naming its data directory and pid and
 // how to start it again; a daemon.json naming a live process or another URL keeps the plain words.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const statusError = async (daemonJson: { url: string; pid: number }) => {
+const statusError = async (daemonJson: { url: string; pid: number; config?: string }) => {
   writeFileSync(join(dir, "daemon.json"), JSON.stringify(daemonJson));
   return cliClient({ url, token: "t", dataDir: dir })
     .status()
@@ -42,8 +42,27 @@ describe("a daemon that is no longer running", () => {
     expect(e?.message).toBe(
       `The daemon at ${url} is not answering: the daemon that last ran on ${dir} (pid ${pid}) is no longer running (stopped, killed or crashed).`,
     );
-    expect(e?.hint).toContain(`\`cbo daemon --data ${dir}\``);
+    // Not the default port: said, or the command would start it on 8700.
+    const port = new URL(url).port;
+    expect(e?.hint).toContain(`\`cbo daemon --data ${dir} --port ${port}\``);
     expect(e?.hint).toContain("`cbo status` and `cbo events` then say which");
+  });
+
+  it("started again as it ran: the spec daemon.json names and the ports it and its edge listened on", async () => {
+    const pid = Number(gonePid());
+    mkdirSync(join(dir, "edge"), { recursive: true });
+    writeFileSync(join(dir, "edge", "edge.json"), JSON.stringify({ apiUrl: "http://127.0.0.1:18790/client/v4" }));
+    try {
+      // Without --config, `cbo up` run from elsewhere would read ./orchestrator.yaml or the bundled example fleet.
+      const e = await statusError({ url, pid, config: "/srv/fleet/orchestrator.yaml" });
+      const port = new URL(url).port;
+      expect(e?.hint).toContain(
+        `\`cbo daemon --data ${dir} --config /srv/fleet/orchestrator.yaml --port ${port}\` beside its \`cbo edge\``,
+      );
+      expect(e?.hint).toContain(`\`cbo up --data ${dir} --config /srv/fleet/orchestrator.yaml --port ${port} --edge-port 18790\``);
+    } finally {
+      rmSync(join(dir, "edge"), { recursive: true, force: true });
+    }
   });
 
   it("killed but not yet reaped by its parent (a zombie, as just after kill -9): gone, not the plain 'not answering'", async () => {

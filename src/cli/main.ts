@@ -164,6 +164,13 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "help" || command === "--help" || command === "-h") return help(rest.filter((a) => !a.startsWith("-")));
     // Own keys only: `cbo toString` is an unknown command, not Object.prototype's method.
     if (!isCommand(command)) {
+      // `cbo --json status`, `cbo --data DIR plan w`: the flags belong after the command; say the
+      // line that runs (the command first, everything else as typed, in order).
+      const at = command.startsWith("-") ? argv.findIndex((a) => isCommand(a)) : -1;
+      if (at > 0) {
+        const line = ["cbo", argv[at]!, ...argv.filter((_, i) => i !== at)].join(" ");
+        throw new CboError("ERR_USAGE", `${command} is a flag; flags go after the command.`, { hint: `run: ${line}` });
+      }
       const meant = closest(command, COMMAND_NAMES);
       throw new CboError("ERR_USAGE", `Unknown command "${command}".${meant ? ` Did you mean "${meant}"?` : ""}`, {
         hint: "Run `cbo help` for the list of commands.",

@@ -212,7 +212,8 @@ export function createFleetLogs(deps: FleetLogsDeps) {
     list(q: LineFilter & { limit?: number | undefined; before?: number | undefined }, level: ReadLevel): LogLine[] {
       if (!store)
         throw new CboError("ERR_CONFLICT", "This daemon keeps no fleet logs.", {
-          hint: "Add logs: {workers: [...], keep: 7d} to orchestrator.yaml, or follow them live (cbo logs <worker> --follow).",
+          // The worker asked about when there is one, so that the command runs as printed.
+          hint: `Add logs: {workers: [...], keep: 7d} to orchestrator.yaml, or follow them live (cbo logs ${q.worker ?? "<worker>"} --follow).`,
         });
       store.flush();
       const limit = q.limit ?? 100;

@@ -42,7 +42,10 @@ export function defineTool<S extends z.ZodObject>(def: ToolDef<S>): AnyTool {
 
 export const WorkerName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/)
+  .regex(
+    /^[a-z][a-z0-9-]{0,62}$/,
+    "not a worker name: lowercase letters, digits and dashes, as in orchestrator.yaml (the status tool lists them)",
+  )
   .describe("Worker name, as in orchestrator.yaml (see the status tool)");
 
 export const Confirm = z

@@ -5,7 +5,7 @@
 import * as z from "zod";
 import { Confirm, defineTool, done, needsConfirmation, WorkerName, withToolHint } from "./tool.ts";
 
-const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/);
+const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, "only letters, digits, _ and -, starting with a letter or digit");
 
 export const d1Restore = defineTool({
   name: "d1_restore",

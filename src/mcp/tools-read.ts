@@ -51,12 +51,14 @@ export const plan = defineTool({
   name: "plan",
   title: "Preview a release",
   description:
-    "What releasing a worker would do: targets and what they run now, waves (canary first), traffic steps, the gate, API calls, and the secret versions each target ships. Read-only: show it to the user before asking to release.",
+    "What releasing a worker would do: first what it would change on each target (as the diff tool says; nothing: it would end unchanged), then the targets and what they run now, waves (canary first), traffic steps, the gate, API calls, and the secret versions each target ships. Read-only: show it to the user before asking to release.",
   input: z.object({ worker: WorkerName }).strict(),
   mutating: false,
   async run({ worker }, { api }) {
     const p = await api.plan(worker);
-    return done(planText(p), p);
+    // The diff first, as `cbo plan` prints it: a plan alone reads as a release to run even when
+    // every target already runs this (the release would end `unchanged`).
+    return done([...(p.diff ? [diffText(p.diff)] : []), planText(p)].join("\n"), p);
   },
 });
 

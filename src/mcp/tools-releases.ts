@@ -7,7 +7,7 @@ import { defineTool, done, WorkerName, type AnyTool } from "./tool.ts";
 
 const ReleaseId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/, "not a release id: letters, digits and dashes (the releases tool lists them)")
   .describe("A release id (from releases, status or a release answer)");
 const Cursor = z.string().min(1).max(2000).optional().describe("The previous answer's `next`, for the following page");
 

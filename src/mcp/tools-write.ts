@@ -4,7 +4,7 @@
 // under the agent's token, with `via: mcp:<tool>` (server.ts binds the client to the tool).
 import * as z from "zod";
 import { CboError } from "../kit/errors.ts";
-import { rollbackPreviewLines, waitPlace } from "../contract/index.ts";
+import { isTerminal, rollbackPreviewLines, waitPlace } from "../contract/index.ts";
 import { compactConfigDiff, compactRelease } from "./compact.ts";
 import { answer, follow, outcome, Wait } from "./follow.ts";
 import { confineSecretFile, generateSecret, inspectSecretFile, MAX_SECRET_BYTES, readSecretFile } from "./secret-value.ts";
@@ -58,7 +58,10 @@ export const rollback = defineTool({
       worker: WorkerName,
       to: z
         .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/)
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/,
+          "not a release or version id: letters, digits and dashes (the releases and versions tools list them)",
+        )
         .optional()
         .describe("A release id or version id; default: the last release that succeeded before the one being undone"),
       confirm: Confirm,
@@ -109,7 +112,7 @@ export const releaseControl = defineTool({
     .object({
       release_id: z
         .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,99}$/, "not a release id: letters, digits and dashes (the releases tool lists them)")
         .describe("The release's id"),
       action: z.enum(["pause", "resume", "promote", "abort"]),
       reason: z.string().trim().min(1).max(500).optional().describe("Why (kept in the audit log)"),
@@ -121,7 +124,14 @@ export const releaseControl = defineTool({
   async run({ release_id, action, reason, confirm, wait_seconds }, ctx) {
     const { api } = ctx;
     if (confirm !== true) {
-      const control = await api.releaseControl(release_id);
+      const [control, { release }] = await Promise.all([api.releaseControl(release_id), api.getRelease(release_id)]);
+      // An ended release has nothing left to control: asking the user to confirm would only lead
+      // to the daemon's refusal (ERR_CONFLICT) after they agreed.
+      if (isTerminal(release.status))
+        throw new CboError("ERR_CONFLICT", `Release ${release_id} already ended (${release.status}): there is nothing to ${action}.`, {
+          hint: "release_show says how it ended; the releases tool lists the ones still running.",
+          details: { releaseId: release_id, status: release.status },
+        });
       const waits = control.waiting.map(
         (w) => `  ${w.target}: ${w.kind} ${waitPlace(w.percent, "at")}${w.until ? ` until ${w.until}` : ""}`,
       );
@@ -189,7 +199,10 @@ export const secretRotate = defineTool({
     .object({
       name: z
         .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/)
+        .regex(
+          /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/,
+          "not a secret name: a letter or _, then letters, digits, _ . - (the secrets tool lists them)",
+        )
         .describe("Secret name"),
       from_file: z
         .string()

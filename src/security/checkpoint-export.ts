@@ -34,7 +34,10 @@ export function createCheckpointExport(opts: { dest: string; audit: () => AuditL
     let fd: number | undefined;
     let size: number | undefined;
     try {
-      fd = openSync(opts.dest, "a+", 0o644);
+      // 0600 like every file of the data directory (README "Security on the host"): a checkpoint
+      // is public, but the daemon tightens this file to 0600 on every start anyway, so a 0644 one
+      // lived only until the first restart and made a fresh data directory the odd one out.
+      fd = openSync(opts.dest, "a+", 0o600);
       size = wholeLinesEnd(fd, fstatSync(fd).size);
       // A line a writer killed mid-way (kill -9, power off) left without its newline: cut off too,
       // or this append would run on from it and make the new checkpoint unreadable with it.

@@ -37,7 +37,8 @@ export type InitChoices = {
 export type Ask = (question: string, fallback: string) => Promise<string>;
 
 const ACCOUNT = /^[0-9a-f]{32}$/;
-const DEFAULT_REGIONS = ["eu", "us", "ap"];
+/** The local edge's regions when --regions is not given (as `cbo up` and `cbo edge` start them). */
+export const DEFAULT_REGIONS = ["eu", "us", "ap"];
 
 /** "ID" or "name=ID" per --account-id; names default to cf, or cf1, cf2, … for several. */
 export function parseAccounts(given: string[]): Array<{ name: string; accountId: string }> {

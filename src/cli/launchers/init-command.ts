@@ -12,7 +12,7 @@ import { createCloudflareClient } from "../../cloudflare/index.ts";
 import type { LocalEdge } from "../../local-edge/types.ts";
 import { startDaemon, type Daemon } from "../../daemon.ts";
 import { checkCloudflareToken, checkTargets } from "../../setup/cloudflare-check.ts";
-import { decide, terminalAsk, type InitChoices } from "../../setup/choices.ts";
+import { DEFAULT_REGIONS, decide, terminalAsk, type InitChoices } from "../../setup/choices.ts";
 import { prepareMasterKey, readApiTokenFile, writeProject } from "../../setup/files.ts";
 import { checkServing, firstRelease } from "../../setup/first-release.ts";
 import type { SetupStep } from "../../setup/steps.ts";
@@ -231,7 +231,7 @@ export async function initCommand(args: string[]): Promise<number> {
       workers: served,
     };
     if (json) printJsonLine(summary);
-    else process.stdout.write(asInvoked(nextSteps(result.ok, choices, Boolean(daemon && choices.serve))) + "\n");
+    else process.stdout.write(asInvoked(nextSteps(result.ok, choices, Boolean(daemon && choices.serve), { port, edgePort })) + "\n");
     if (!result.ok) code = result.error ? initExit(result.error) : EXIT.systemError;
     if (result.ok && daemon && choices.serve) {
       if (!json)
@@ -257,10 +257,24 @@ export function stepLine(s: SetupStep): string {
   return asInvoked(s.fix ? `${head}\n      fix: ${s.fix}` : head);
 }
 
-export function nextSteps(ok: boolean, c: InitChoices, serving: boolean): string {
+export function nextSteps(
+  ok: boolean,
+  c: InitChoices,
+  serving: boolean,
+  listen: { port: number; edgePort: number } = { port: DEFAULT_DAEMON_PORT, edgePort: DEFAULT_EDGE_PORT },
+): string {
   if (!ok) return "Setup stopped at the failed step: apply its fix and run `cbo init` again (finished steps are kept).";
   const data = `--data ${c.dataDir}`;
   const config = `--config ${c.configFile}`;
+  // The ports and regions this run was given: the defaults may be what made the user pick others
+  // (taken by another program), so a start line without them could meet a busy port.
+  const port = listen.port !== DEFAULT_DAEMON_PORT ? ` --port ${listen.port}` : "";
+  const edge =
+    c.targets.kind === "local"
+      ? `${listen.edgePort !== DEFAULT_EDGE_PORT ? ` --edge-port ${listen.edgePort}` : ""}${
+          c.targets.regions.join(",") !== DEFAULT_REGIONS.join(",") ? ` --regions ${c.targets.regions.join(",")}` : ""
+        }`
+      : "";
   const key =
     c.masterKey.kind === "file" && c.masterKey.file !== join(c.dataDir, "master.key")
       ? `CBO_MASTER_KEY_FILE=${c.masterKey.file} `
@@ -269,15 +283,15 @@ export function nextSteps(ok: boolean, c: InitChoices, serving: boolean): string
         : "";
   const start =
     c.targets.kind === "local"
-      ? `${key}cbo up ${data} ${config}`
+      ? `${key}cbo up ${data} ${config}${port}${edge}`
       : c.apiTokenFile
-        ? `${key}CLOUDFLARE_API_TOKEN="$(cat ${c.apiTokenFile})" cbo daemon ${data} ${config}`
-        : `${key}cbo daemon ${data} ${config}   (with CLOUDFLARE_API_TOKEN set, as now)`;
+        ? `${key}CLOUDFLARE_API_TOKEN="$(cat ${c.apiTokenFile})" cbo daemon ${data} ${config}${port}`
+        : `${key}cbo daemon ${data} ${config}${port}   (with CLOUDFLARE_API_TOKEN set, as now)`;
   return [
     "Setup complete.",
     ...(serving ? [] : [`  start:       ${start}`]),
     `  status:      cbo status ${data}`,
-    `  AI agent:    cbo tokens create --name clawdbot --role agent ${data}   (then CBO_TOKEN=… cbo mcp, or the skill in skills/cf-orchestrator)`,
+    `  AI agent:    cbo tokens create --name clawdbot --role agent ${data}   (then CBO_TOKEN=… cbo mcp ${data}, or the skill in skills/cf-orchestrator)`,
     `  tunnel:      cbo tunnel create ${data}   (optional: reach the orchestrator from outside through Cloudflare Tunnel)`,
   ].join("\n");
 }

@@ -31,5 +31,40 @@ describe("cbo init's step lines and next steps", () => {
     expect(lines.length).toBe(4);
     for (const l of lines) expect(l, l).toContain("--data /srv/x/.cbo");
     expect(out).toContain("  tunnel:      cbo tunnel create --data /srv/x/.cbo");
+    // The MCP server finds its daemon through --data too; without it, `cbo mcp` from the same
+    // directory reads ./.cbo/daemon.json and talks to another daemon (or none) with this token.
+    expect(out).toMatch(/CBO_TOKEN=… cbo mcp --data \/srv\/x\/\.cbo/);
+    // Default ports add nothing; regions other than the default (eu, us, ap) are kept.
+    expect(out).toContain("  start:       cbo up --data /srv/x/.cbo --config /srv/x/orchestrator.yaml --regions eu\n");
+  });
+
+  it("the start line keeps the ports and regions this run was given, so it does not meet the busy defaults", () => {
+    const choices = {
+      dataDir: "/srv/x/.cbo",
+      configFile: "/srv/x/orchestrator.yaml",
+      targets: { kind: "local" as const, regions: ["eu", "us"] },
+      masterKey: { kind: "file" as const, file: "/srv/x/.cbo/master.key" },
+      release: true,
+      serve: false,
+    };
+    const out = nextSteps(true, choices, false, { port: 18720, edgePort: 18790 });
+    expect(out).toContain(
+      "  start:       cbo up --data /srv/x/.cbo --config /srv/x/orchestrator.yaml --port 18720 --edge-port 18790 --regions eu,us\n",
+    );
+    const cf = nextSteps(
+      true,
+      {
+        ...choices,
+        targets: {
+          kind: "cloudflare",
+          accounts: [{ name: "cf", accountId: "0".repeat(32) }],
+          apiUrl: "https://api.cloudflare.com/client/v4",
+        },
+      },
+      false,
+      { port: 18720, edgePort: 18790 },
+    );
+    expect(cf).toContain("cbo daemon --data /srv/x/.cbo --config /srv/x/orchestrator.yaml --port 18720   (with CLOUDFLARE_API_TOKEN");
+    expect(cf).not.toContain("--edge-port");
   });
 });

@@ -8,7 +8,7 @@ import { secretFilesDir } from "../../mcp/secret-value.ts";
 import { agentToken } from "../../mcp/token.ts";
 import { parse } from "../args.ts";
 import { discoverUrl } from "../discover.ts";
-import { packageVersion } from "../invocation.ts";
+import { asInvoked, packageVersion } from "../invocation.ts";
 import { readTokenFile } from "../token-file.ts";
 import { usageOf } from "../usage/index.ts";
 
@@ -22,7 +22,8 @@ export async function mcpCommand(args: string[]): Promise<number> {
   );
   if (positionals.length > 0) throw new CboError("ERR_USAGE", "cbo mcp takes no arguments.", { hint: USAGE });
   const agent = agentToken({ tokenFile: values["token-file"], env: process.env, readTokenFile });
-  for (const w of agent.warnings) process.stderr.write(`cbo mcp: warning: ${w}\n`);
+  // Each names a `cbo` command: said the way it runs here (`npx cbo …` unless cbo is on PATH), as hints are.
+  for (const w of agent.warnings) process.stderr.write(`cbo mcp: warning: ${asInvoked(w)}\n`);
   // Discovery only finds the URL: the data directory's admin-token is not read.
   const { url } = discoverUrl({ url: values.url, data: values.data });
   const api = mcpClient({ url, token: agent.token });

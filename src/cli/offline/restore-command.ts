@@ -50,11 +50,8 @@ export async function restoreCommand(args: string[]): Promise<number> {
   // No key at all: say which one opens this archive, and how to pass it (a new one never will).
   if (configuredMasterKey({ env: process.env, keyFile: values["master-key-file"] }).kind === "none") throw noKeyFor(archive, header);
   const given = cliMasterKey({ env: process.env, keyFile: values["master-key-file"], fromPassphrase: (p) => passphraseKeyFor(header, p) });
-  const { masterKey, retired } = keyForArchive(
-    given,
-    header.master_key_id,
-    masterKeyFile({ env: process.env, keyFile: values["master-key-file"] }),
-  );
+  const givenFile = masterKeyFile({ env: process.env, keyFile: values["master-key-file"] });
+  const { masterKey, retired } = keyForArchive(given, header.master_key_id, givenFile);
   // Read as `cbo audit verify` reads it: every line that cannot be read is an unreadable checkpoint,
   // which fails the restore (a line damaged down to one field name was taken for an entry and
   // dropped unseen), but for a cut-off last line, an append interrupted by a kill or power loss,
@@ -72,7 +69,12 @@ export async function restoreCommand(args: string[]): Promise<number> {
   const cutOffLines = files.flatMap((f) => (f.cutOffLine !== undefined ? [{ file: f.file, line: f.cutOffLine }] : []));
   if (values.json)
     printJsonLine({ ...result, ...(retired ? { retiredKeyFile: retired } : {}), ...(cutOffLines.length ? { cutOffLines } : {}) });
-  else process.stdout.write(asInvoked(describe(archive, result, retired, checkpoints.length > 0)));
+  else {
+    // The key file that opened it, named in the next steps so that they run as printed (a key
+    // given as a value or passphrase is not repeated: "the master key as above").
+    const keyFile = retired ?? (givenFile === undefined ? undefined : resolve(givenFile));
+    process.stdout.write(asInvoked(describe(archive, result, retired, keyFile, checkpoints.length > 0)));
+  }
   return 0;
 }
 
@@ -121,7 +123,8 @@ function publicKey(b64url: string): Uint8Array {
   return raw;
 }
 
-function describe(archive: string, r: RestoreResult, retired: string | undefined, given: boolean): string {
+function describe(archive: string, r: RestoreResult, retired: string | undefined, keyFile: string | undefined, given: boolean): string {
+  const withKey = keyFile === undefined ? "" : `CBO_MASTER_KEY_FILE=${keyFile} `;
   const a = r.audit;
   const later = a.afterArchive;
   const reached =
@@ -151,9 +154,9 @@ function describe(archive: string, r: RestoreResult, retired: string | undefined
           : ""),
       `  secrets     ${r.secrets} (sealed with master key ${r.masterKeyId})`,
       `  tokens      API tokens restored as they were; the admin-token file is never in an archive: use an admin token you kept,`,
-      `              or make one now (the master key as above): ${offlineAdminTokenCommand(r.dataDir)}`,
+      `              or make one now (the master key as above): ${withKey}${offlineAdminTokenCommand(r.dataDir)}`,
       "next: start the daemon on it with the same master key; on start it reconciles with what the edge runs:",
-      `  CBO_MASTER_KEY_FILE=${retired ?? "<key file>"} cbo daemon --data ${r.dataDir}    (or put ${retired ? "a copy of it" : "the key file"} at ${r.dataDir}/master.key, mode 0600, for cbo up)`,
+      `  ${withKey || "CBO_MASTER_KEY_FILE=<key file> "}cbo daemon --data ${r.dataDir}    (or put ${keyFile ? "a copy of it" : "the key file"} at ${r.dataDir}/master.key, mode 0600, for cbo up)`,
       ...(retired ? ["  then rotate it (`cbo vault rotate-master-key`): the restored vault is sealed with a key that was retired"] : []),
     ].join("\n") + "\n"
   );
