@@ -476,6 +476,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       heartbeats,
       tunnel,
       daemonUrl: () => listening,
+      ...(opts.edge ? { edgeApiUrl: opts.edge.apiUrl } : {}),
       protectedPaths: protectedPaths(opts, dataDir, backupDir),
       allowedHosts,
       fleetLogs,

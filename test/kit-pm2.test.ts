@@ -243,6 +243,8 @@ describe("the deployment kit under PM2", () => {
       const eco = readFileSync(join(out, KIT_DIR_NAME, "ecosystem.config.cjs"), "utf8");
       expect(eco).toContain(`env.CBO_PORT || "${port}"`);
       expect(eco).toContain(`env.CBO_DATA_DIR || "${dataDir}"`);
+      // ...and its local edge's port, not the default 8780 beside this daemon's own port.
+      expect(eco).toContain(`env.CBO_EDGE_PORT || "${new URL(t.edge.apiUrl).port}"`);
       expect(readFileSync(join(out, KIT_DIR_NAME, "README.md"), "utf8")).toContain("| hello | `hello/index.js` | eu | - |");
     }
     // Each download is on the audit record, with the archive's hash.

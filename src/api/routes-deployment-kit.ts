@@ -9,13 +9,19 @@ import { actorOf } from "../security/index.ts";
 import type { RouteContext } from "./context.ts";
 import { route, type RouteDef } from "./route.ts";
 
-/** What the running daemon knows about itself: the port it listens on and its tunnel's hostname. */
+/**
+ * What the running daemon knows about itself: the port it listens on, its local edge's port (else
+ * the kit's README and launchers named the default edge port beside this daemon's own port), and
+ * its tunnel's hostname.
+ */
 function daemonFacts(ctx: RouteContext): KitOptions {
   const url = ctx.deps.daemonUrl?.();
   const port = url ? Number(new URL(url).port) : undefined;
+  const edgePort = ctx.deps.edgeApiUrl ? Number(new URL(ctx.deps.edgeApiUrl).port) : undefined;
   const tunnel = ctx.deps.tunnel;
   return {
     ...(port ? { port } : {}),
+    ...(edgePort ? { edgePort } : {}),
     ...(tunnel?.health().configured ? { tunnelHostname: tunnel.config().hostname } : {}),
   };
 }

@@ -77,6 +77,8 @@ export type ApiDeps = {
   protectedPaths?: string[];
   /** The URL the API listens at, once it does (the deployment kit takes the daemon's port from it). */
   daemonUrl?: () => string | undefined;
+  /** The local edge's API URL when the daemon drives one (the deployment kit takes its port, as it takes the daemon's). */
+  edgeApiUrl?: string;
   /** Fleet logs (src/fleet-logs): kept lines, the live stream, status; the log routes answer ERR_CONFLICT without them. */
   fleetLogs?: FleetLogs;
   /** The metrics page's series (src/fleet-metrics); GET /v1/metrics/series answers ERR_CONFLICT without it. */
