@@ -47,6 +47,9 @@ describe("a region outage during a release", () => {
       fallbackMasterKeyFile: join(dataDir(), "master.key"),
       monitorIntervalMs: 500,
       restoreBackoff: { baseMs: 200, maxMs: 1_500 },
+      // Each call to the region held out fails after its retries: the production backoff (~8 s per
+      // call) is shortened, the retries themselves kept.
+      cloudflareRetry: { baseDelayMs: 20, maxDelayMs: 100 },
       log: (l) => logs.push(l),
     }));
   const token = () => readFileSync(join(dataDir(), "admin-token"), "utf8").trim();
