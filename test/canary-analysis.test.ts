@@ -105,7 +105,10 @@ describe("canary analysis on real traffic (local edge GraphQL analytics)", () =>
   it("a healthy version passes while its baseline errs steadily (2%), with both versions' numbers in the record", async () => {
     configure({ enabled: false }, source("steady-2pct", { delayMs: 30, allFail: 0.02 }), SETUP_GATE);
     expect((await release(false)).result.status).toBe("succeeded");
-    configure({}, source("healthy", { delayMs: 30 }));
+    // The latency rules are judged too, with a floor above a loaded 2-core machine's scheduling
+    // noise (a p99 of 162 ms against 43 ms was seen at load 7): this case is about errors; the
+    // latency rule has its own case below.
+    configure({ min_latency_increase_ms: 300 }, source("healthy", { delayMs: 30 }));
     const { result, sent } = await release(true);
     expect(result.status, result.reason ?? "").toBe("succeeded");
     expect(sent).toBeGreaterThan(200);
