@@ -19,7 +19,7 @@ import { listArchives } from "./backup/retention.ts";
 import { refuseInterruptedRestore } from "./backup/interrupted-restore.ts";
 import type { LocalEdge } from "./local-edge/types.ts";
 import type { Engine } from "./deploy/types.ts";
-import { buildTarget, buildTargets, createReadReuseRegistry, type TargetRuntime } from "./targets/index.ts";
+import { buildTarget, buildTargets, createReadReuseRegistry, type TargetRuntime, type TargetSources } from "./targets/index.ts";
 import { createBudgetRegistry, parseBudgetSetting } from "./cloudflare/index.ts";
 import { CboError, isCboError } from "./kit/errors.ts";
 import { createDriftChecker, createEngine, createEventMetrics, vaultSecretSource } from "./deploy/index.ts";
@@ -95,6 +95,8 @@ export type DaemonOptions = {
   allowedHosts?: string[];
   /** How refused requests are grouped and counted in the audit log (default: 10 in full per client and kind per 60 s, then counted). */
   denials?: DenialOptions;
+  /** Retries of each Cloudflare API request (default 5, backoff 250 ms doubling to 20 s); tests holding a region out shorten the backoff. */
+  cloudflareRetry?: TargetSources["retry"];
   /** Between attempts at a rollback that did not land (a region out, a full disk): default 1 s doubling to 30 s, jittered. */
   restoreBackoff?: { baseMs: number; maxMs: number };
   /**
@@ -182,6 +184,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     budgets: budgetRegistry(opts.cloudflareBudget, env.CBO_CF_BUDGET),
     // Reads that plan, diff and status share for a few seconds, dropped on any write to the target.
     reuse: createReadReuseRegistry(opts.reuseReadsMs === undefined ? {} : { ttlMs: opts.reuseReadsMs }),
+    retry: opts.cloudflareRetry,
   };
   // Checked now, before anything is opened; a target with its own token (`api_token_secret`) gets
   // it once the vault is open (readTargetTokens below).

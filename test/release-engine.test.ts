@@ -16,6 +16,7 @@ import {
   fleetYaml,
   liveOf,
   localRuntimes,
+  SHORT_RETRY,
   servedTags,
   versionIdsOf,
   versionSource,
@@ -49,7 +50,8 @@ describe("release engine on a 3-region local edge", () => {
     const sources = Object.fromEntries(workers.map((w) => [w, versionSource("v1")]));
     fleet = await writeFleet(dir, fleetYaml({ workers, steps: [10, 50, 100], gate: GATE, perWorker }), sources);
     const spec = fleet.spec;
-    runtimes = localRuntimes(edgeInfo(t.edge), spec);
+    // us held out (the outage case): each failing call retries on a short backoff.
+    runtimes = localRuntimes(edgeInfo(t.edge), spec, { retry: SHORT_RETRY });
     store = createStore(`${dir}/state.db`);
     engine = createEngine({ store, spec: () => spec, targets: () => runtimes });
   });

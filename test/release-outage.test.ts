@@ -13,7 +13,17 @@ import type { TargetRuntime } from "../src/targets/types.ts";
 import { createStore, type StoredEvent } from "../src/store/index.ts";
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { eventually } from "./support/http.ts";
-import { edgeInfo, fleetYaml, liveOf, localRuntimes, servedTags, versionSource, writeFleet, type Fleet } from "./support/orchestrator.ts";
+import {
+  edgeInfo,
+  fleetYaml,
+  liveOf,
+  localRuntimes,
+  SHORT_RETRY,
+  servedTags,
+  versionSource,
+  writeFleet,
+  type Fleet,
+} from "./support/orchestrator.ts";
 import { runCbo } from "./support/run-cbo.ts";
 
 const REGIONS = ["eu", "us", "ap"];
@@ -47,6 +57,8 @@ describe("a region outage during a release", () => {
       fallbackMasterKeyFile: join(dataDir(), "master.key"),
       monitorIntervalMs: 500,
       restoreBackoff: { baseMs: 200, maxMs: 1_500 },
+      // Each call to the region held out fails after its retries, on a short backoff.
+      cloudflareRetry: SHORT_RETRY,
       log: (l) => logs.push(l),
     }));
   const token = () => readFileSync(join(dataDir(), "admin-token"), "utf8").trim();

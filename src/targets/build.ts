@@ -33,6 +33,12 @@ export type TargetSources = {
   budgets?: BudgetRegistry | undefined;
   /** Reads that plan, diff and status share for a few seconds (read-reuse.ts); default: none shared. */
   reuse?: ReadReuseRegistry | undefined;
+  /**
+   * Each Cloudflare API request's retries after a 429/5xx or a lost connection (default 5, backoff
+   * from 250 ms doubling to 20 s): tests that hold a region out shorten the backoff, as waiting out
+   * production's ~8 s per failing call is all such a test would spend its time on.
+   */
+  retry?: { maxRetries?: number; baseDelayMs?: number; maxDelayMs?: number } | undefined;
   /** What to do when a target cannot be built, in the caller's words (default: the daemon's). */
   hints?: { noEdge?: string; noRegion?: string; noToken?: string };
 };
@@ -69,6 +75,7 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
       baseUrl: edge.apiUrl,
       apiToken: edge.token,
       accountId: region.accountId,
+      ...src.retry,
       ...(src.metrics ? { metrics: src.metrics } : {}),
       ...(src.budgets ? { budget: src.budgets.getBudgetFor(edge.token) } : {}),
     });
@@ -114,6 +121,7 @@ export function buildTarget(t: Target, src: TargetSources): TargetRuntime {
     baseUrl: t.api,
     apiToken: token ?? `unset:${secret}`,
     accountId,
+    ...src.retry,
     ...(src.metrics ? { metrics: src.metrics } : {}),
     ...(src.budgets ? { budget: src.budgets.getBudgetFor(token ?? `unset:${secret}`) } : {}),
   });

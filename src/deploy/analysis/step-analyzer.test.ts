@@ -43,6 +43,19 @@ function analyzer(lagSec: number, answer: (ws: Array<{ versionId: string }>) => 
 }
 
 describe("step analyzer", () => {
+  it("is due for its first final read as soon as the bake is visible, not an interval after the last read", async () => {
+    const clock = { t: T0 + 9_500 };
+    const { a } = analyzer(0, rows([100, 0], [1000, 0]), clock);
+    expect((await a.read()).verdict).toBe("pending");
+    clock.t = T0 + 10_000; // the bake is over 500 ms after that read, half an interval
+    expect(a.due()).toBe(true);
+    expect(await a.read()).toMatchObject({ verdict: "pass", final: true });
+    clock.t += 500; // after the final read the interval holds again
+    expect(a.due()).toBe(false);
+    clock.t += 500;
+    expect(a.due()).toBe(true);
+  });
+
   it("without lag reads up to now, from the step's minute (baseline from the look-back), and passes only once the bake is visible", async () => {
     const clock = { t: T0 + 5_000 };
     const { a, asked } = analyzer(0, rows([100, 0], [1000, 0]), clock);

@@ -50,6 +50,11 @@ export function createStepAnalyzer(o: {
     step: stepOf("running", "pending", "no analytics read yet", null, null, []),
   };
 
+  /** The deadline of the first final read: the bake, plus the lag and a minute's alignment. */
+  function visibleBy(): number {
+    return o.stepStart + o.bakeMs + (o.lagSec === 0 ? 0 : o.lagSec * 1000 + MINUTE);
+  }
+
   function visibleEnd(t: number): number {
     return o.lagSec === 0 ? t : floorMinute(t - o.lagSec * 1000);
   }
@@ -79,18 +84,21 @@ export function createStepAnalyzer(o: {
   }
 
   return {
-    /** Whether a read now could tell anything new (interval passed; with a lag, a new minute shows). */
+    /**
+     * Whether a read now could tell anything new (interval passed; with a lag, a new minute shows).
+     * The first read that can be final is due as soon as the bake is visible, whatever the
+     * interval: else a step whose probes passed waits up to interval_ms more for it (a 150 ms
+     * bake took 1 s at the default 1 s interval).
+     */
     due(): boolean {
       if (unsupported) return false;
       const t = now();
-      if (t - lastReadAt < o.spec.interval_ms) return false;
+      const firstFinal = t >= visibleBy() && lastReadAt < visibleBy();
+      if (!firstFinal && t - lastReadAt < o.spec.interval_ms) return false;
       return o.lagSec === 0 || visibleEnd(t) > lastVisibleEnd;
     },
     latest: () => latest,
-    /** The deadline of the first final read: the bake, plus the lag and a minute's alignment. */
-    visibleBy(): number {
-      return o.stepStart + o.bakeMs + (o.lagSec === 0 ? 0 : o.lagSec * 1000 + MINUTE);
-    },
+    visibleBy,
     async read(): Promise<AnalyzerRead> {
       const t = now();
       lastReadAt = t;
