@@ -12,7 +12,7 @@
 //   - a daemon stopped on a full disk refuses to start with ERR_DISK_FULL saying how much room it
 //     needs, and starts as soon as that much is free.
 import { randomBytes } from "node:crypto";
-import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon, type Daemon, type DaemonOptions } from "../src/daemon.ts";
@@ -47,6 +47,7 @@ describe("a disk that fills under the daemon", () => {
   let data: string;
   let keyFile: string;
   let d: Daemon | undefined;
+  let adminToken = "";
   const logs: string[] = [];
   const db = () => join(data, "orchestrator.sqlite");
   const walBytes = () => (existsSync(`${db()}-wal`) ? statSync(`${db()}-wal`).size : 0);
@@ -75,6 +76,7 @@ describe("a disk that fills under the daemon", () => {
     writeFileSync(join(dir, "w.ts"), "export default { fetch: () => new Response('ok') };\n");
     writeFileSync(join(dir, "value.txt"), "disk-full-secret");
     d = await startDaemon(options());
+    adminToken = d.initialAdminToken!;
     // The loops have been writing before the disk fills.
     await until("a few monitor passes", () => d!.store.health.list().length === 6);
   });
@@ -200,5 +202,36 @@ describe("a disk that fills under the daemon", () => {
     const r = await call(d.url, "PUT", "/v1/secrets/RESTARTED", { token, json: { value: "started again" } });
     expect(r.status).toBe(200);
     expect(logs.some((l) => /^storage: folded the .* WAL the last run left into /.test(l))).toBe(true);
+  });
+
+  it("a backup onto a full disk of its own names the archive (not the data directory's files) and leaves nothing there", async () => {
+    const token = adminToken;
+    const other = join(dir, "archives"); // off the data directory's disk, which has room now
+    rmSync(join(disk, "filler"));
+    mountTmpfs(other, 32 * 1024 * 1024);
+    try {
+      fill(other);
+      const out = join(other, "full.cbobak");
+      const r = await call<Refusal<{ path: string }>>(d!.url, "POST", "/v1/backups", { token, json: { out } });
+      expect([r.status, r.body.error?.code, r.body.error?.details?.path], r.text).toEqual([507, "ERR_DISK_FULL", out]);
+      expect(r.body.error.message).toMatch(new RegExp(`^The disk holding ${out} is full \\(0 B free, at least .* needed\\)`));
+      const cli = await runCbo(["backup", "--out", join(other, "cli.cbobak"), "--url", d!.url], {
+        cwd: dir,
+        env: { CBO_TOKEN: token },
+        timeoutMs: 30_000,
+      });
+      expect([cli.code, cli.stderr.split("\n")[0]]).toEqual([
+        2,
+        expect.stringMatching(new RegExp(`^error ERR_DISK_FULL: The disk holding ${other}/cli\\.cbobak is full`)),
+      ]);
+      expect(readdirSync(other)).toEqual(["filler"]);
+      // The daemon's own disk was never the problem: its writers are not paused for another disk.
+      expect(count(/^storage: the disk holding .*archives/)).toBe(0);
+      expect(d!.store.storage.paused()).toBe(false);
+      freeUp(other, 24 * 1024 * 1024);
+      expect((await call(d!.url, "POST", "/v1/backups", { token, json: { out } })).status).toBe(200);
+    } finally {
+      unmount(other);
+    }
   });
 });

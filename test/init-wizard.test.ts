@@ -3,7 +3,7 @@
 // serving (--serve) reports the same steps on GET /v1/setup and runs the first-release step; then
 // everything stops. The Cloudflare path runs against a local edge's Cloudflare-compatible API
 // (real HTTP): a token it refuses fails the step with the fix naming the token's permissions.
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import type { AuditEntryResponse, Page, ReleaseDetail } from "../src/contract/in
 import { makeTempDir, startTestEdge, type TestEdge } from "./support/edge.ts";
 import { httpGet } from "./support/http.ts";
 import { runCbo, startCbo } from "./support/run-cbo.ts";
+import { fill, freeUp, mountTmpfs, unmount } from "./support/tmpfs.ts";
 
 type Step = { id: string; title: string; status: string; detail: string; fix?: string };
 type Done = {
@@ -161,6 +162,33 @@ describe("cbo init --local --yes on a fresh data directory", () => {
     expect(run.stderr).toMatch(/is inside the data directory \S*inside: /);
     expect(run.stderr).toMatch(/--config .*orchestrator\.yaml/);
     expect(existsSync(join(dir, "inside"))).toBe(false);
+  });
+
+  it("a full disk under --config fails the targets step with ERR_DISK_FULL and leaves no empty file; freed, init finishes", async () => {
+    const disk = join(dir, "small");
+    mountTmpfs(disk, 1024 * 1024);
+    try {
+      fill(disk);
+      const args = ["init", "--local", "--yes", "--no-release", "--json", "--edge-port", "0", "--data", "full-data"];
+      const config = join(disk, "proj", "orchestrator.yaml");
+      const full = await runCbo([...args, "--config", config], { cwd: dir, timeoutMs: 60_000 });
+      const failed = summaryOf(full.stdout)!.steps.find((s) => s.id === "targets")!;
+      expect(failed).toMatchObject({
+        status: "failed",
+        detail: expect.stringMatching(/^The disk holding .*proj\/workers\/hello\/index\.js is full \(/),
+      });
+      expect(failed.fix).toMatch(/^Free at least .* on the filesystem of /);
+      // Nothing under the real names: an empty example Worker was kept by the next run and released.
+      const files = (d: string): string[] =>
+        readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : [join(d, e.name)]));
+      expect(files(disk)).toEqual([join(disk, "filler")]);
+      freeUp(disk, 256 * 1024);
+      const again = await runCbo([...args, "--config", config], { cwd: dir, timeoutMs: 60_000 });
+      expect(summaryOf(again.stdout)?.ok, again.stderr).toBe(true);
+      expect(readFileSync(join(disk, "proj", "workers", "hello", "index.js"), "utf8")).toMatch(/export default/);
+    } finally {
+      unmount(disk);
+    }
   });
 
   it("refuses to guess without a terminal: --local, --account-id or --yes", async () => {

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "../store/db.ts";
-import { classifyStorageError } from "../store/storage-errors.ts";
+import { classifyStorageError, diskFullError } from "../store/storage-errors.ts";
 import type { MasterKey } from "../vault/index.ts";
 import { sealArchive } from "./seal.ts";
 import { snapshot } from "./snapshot.ts";
@@ -63,9 +63,14 @@ export async function createBackup(opts: BackupOptions): Promise<BackupResult> {
     });
     return { file: out, bytes, createdAt, masterKeyId: opts.masterKey.id, files: header.files, audit: snap.audit };
   } catch (e) {
-    if (isCboError(e) && !(e.code === "ERR_IO" && e.cause !== undefined)) throw e;
+    if (isCboError(e) && e.code !== "ERR_DISK_FULL" && !(e.code === "ERR_IO" && e.cause !== undefined)) throw e;
     // A full disk is named with what the archive needs: about the size of the database and checkpoint file.
-    const full = classifyStorageError(e, { path: out, neededBytes: archiveEstimate(dataDir) });
+    // Everything from here is written beside the archive (the temp directory), so a full disk is
+    // the archive's, whichever copy met it: named by the archive's path, not a temp file's or the
+    // source's (a copy's ENOSPC carries the file it read from, on the roomy data disk).
+    const where = { path: out, neededBytes: archiveEstimate(dataDir) };
+    const full = classifyStorageError(e, where);
+    if (full?.code === "ERR_DISK_FULL") throw diskFullError(where, e);
     if (full) throw full;
     if (isCboError(e)) throw e;
     throw new CboError("ERR_IO", `The backup could not be written to ${out}.`, { cause: e });

@@ -253,6 +253,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
     stores,
     assetTokens,
     db,
+    dataDir: opts.dataDir,
     info: () => ({ regions: regionInfos }),
     countRequest: (id) => requestCounts.set(id, (requestCounts.get(id) ?? 0) + 1),
     data: { d1, d1Pool, r2, queues, queuesChanged: () => dispatcher.poke(), fire },

@@ -1,9 +1,10 @@
 // What `cbo init` puts on disk: the data directory (0700), the master key, orchestrator.yaml and
 // the example Worker. Nothing existing is overwritten: a key file replaced would make every secret
 // sealed with it unreadable, and an orchestrator.yaml is the user's.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { CboError } from "../kit/errors.ts";
+import { classifyStorageError } from "../store/storage-errors.ts";
 import { ensurePrivateDir } from "../config/private-fs.ts";
 import { loadSpec, type ResolvedSpec } from "../config/load.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "../vault/index.ts";
@@ -73,13 +74,41 @@ export function writeProject(configFile: string, targets: TargetChoice): { spec:
     const worker = join(dirname(configFile), EXAMPLE_WORKER_FILE);
     mkdirSync(dirname(worker), { recursive: true });
     if (!existsSync(worker)) {
-      writeFileSync(worker, EXAMPLE_WORKER_SOURCE);
+      writeWhole(worker, EXAMPLE_WORKER_SOURCE);
       wrote.push(worker);
     }
-    writeFileSync(configFile, specYaml(targets));
+    writeWhole(configFile, specYaml(targets));
     wrote.push(configFile);
   }
   return { spec: loadSpec(configFile), wrote };
+}
+
+/**
+ * Writes `file` whole or not at all: a temp file beside it, synced, then renamed. A plain write cut
+ * off (a full disk, a kill) left an empty or partial file under the real name, which the next
+ * `cbo init` keeps as the user's (it never overwrites) and the first release then ships.
+ */
+function writeWhole(file: string, text: string): void {
+  const tmp = join(dirname(file), `.${basename(file)}.cbo-init-tmp`);
+  try {
+    const fd = openSync(tmp, "w", 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw (
+      classifyStorageError(e, { path: file, neededBytes: 1024 * 1024 }) ??
+      new CboError("ERR_IO", `Cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? "error"}).`, {
+        hint: "Pick a --config path in a directory you can write.",
+        cause: e,
+      })
+    );
+  }
 }
 
 /** The Cloudflare API token from its file (never the command line); refused when others can read it. */

@@ -56,6 +56,15 @@ describe("classifyStorageError", () => {
       "ERR_DISK_FULL",
       { path: "/dev/full", freeBytes: expect.any(Number), neededBytes: 4096 },
     ]);
+    // A copy names the file it writes, not the one it reads (often on another disk). Node's shape
+    // for copyFileSync's ENOSPC, built here: a real copy onto /dev/full would unlink /dev/full
+    // (libuv removes a copy's destination when the copy fails).
+    const copy = Object.assign(new Error("ENOSPC: no space left on device, copyfile '/roomy/a' -> '/full/b'"), {
+      code: "ENOSPC",
+      path: "/roomy/a",
+      dest: "/full/b",
+    });
+    expect(classifyStorageError(copy, { path: "/elsewhere", neededBytes: 4096 })?.details).toMatchObject({ path: "/full/b" });
     const efbig = Object.assign(new Error("EFBIG: file too large, write"), { code: "EFBIG" });
     expect(classifyStorageError(efbig, where)).toBeUndefined();
     expect(classifyStorageError(new Error("boom"), where)).toBeUndefined();

@@ -113,8 +113,10 @@ export function classifyStorageError(e: unknown, where: StorageWhere): CboError 
   }
   const errno = errnoOf(e);
   if (errno !== undefined && FULL_ERRNOS.has(errno)) {
-    const path = (e as { path?: unknown }).path;
-    return diskFullError({ ...where, path: typeof path === "string" ? path : where.path }, e);
+    // A copy, link or rename writes its `dest`; its `path` is the source, on another disk maybe.
+    const { path, dest } = e as { path?: unknown; dest?: unknown };
+    const written = typeof dest === "string" ? dest : path;
+    return diskFullError({ ...where, path: typeof written === "string" ? written : where.path }, e);
   }
   return undefined;
 }

@@ -16,6 +16,7 @@
 // settle() at open does the same checkpoint, so a daemon starts again as soon as the WAL a full
 // disk left behind fits, and says how much room that takes when it does not.
 import { existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { type CboError, isCboError } from "../kit/errors.ts";
 import type { Db } from "./db.ts";
 import { classifyStorageError, DEFAULT_HEADROOM_BYTES, formatBytes, freeBytes } from "./storage-errors.ts";
@@ -104,8 +105,21 @@ export function createStorage(o: StorageOptions): Storage {
 
   function classify(e: unknown): unknown {
     const err = name(e);
-    if (isCboError(err) && err.code === "ERR_DISK_FULL") enterFull(err);
+    if (isCboError(err) && err.code === "ERR_DISK_FULL" && onOurDisk(err)) enterFull(err);
     return err;
+  }
+
+  /**
+   * Whether a full disk is the one under the store: a backup archive or an export on another disk
+   * fails with ERR_DISK_FULL too, and must not pause the writers (and say the data disk is full)
+   * for room this disk has. Unknown (no path, a device that cannot be read): counted as ours.
+   */
+  function onOurDisk(err: CboError): boolean {
+    const path = (err.details as { path?: unknown } | undefined)?.path;
+    if (memory || typeof path !== "string") return true;
+    const ours = deviceOf(o.file);
+    const theirs = deviceOf(path);
+    return ours === undefined || theirs === undefined || ours === theirs;
   }
 
   /** wal_checkpoint(TRUNCATE); throws what name() names. */
@@ -161,4 +175,15 @@ export function createStorage(o: StorageOptions): Storage {
       timer = undefined;
     },
   };
+}
+
+/** The device of `path`, or of its nearest existing parent. */
+function deviceOf(path: string): number | undefined {
+  let p = path;
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  try {
+    return statSync(p).dev;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ACCESS_LOG_MSG } from "../../telemetry/index.ts";
+import { fill, freeUp, mountTmpfs, unmount } from "../../../test/support/tmpfs.ts";
 import { upDaemonLog } from "./up-log.ts";
 
 const dirs: string[] = [];
@@ -53,5 +54,34 @@ describe("upDaemonLog", () => {
     second.close();
     expect(readFileSync(`${first.file}.1`, "utf8")).toBe(`${"a".repeat(40)}\n`);
     expect(readFileSync(first.file, "utf8")).toBe(`${"b".repeat(40)}\n`);
+  });
+
+  it("a full disk: the lines go to the terminal, the file keeps whole lines only, and takes lines again once there is room", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cbo-up-log-"));
+    dirs.push(dir);
+    const disk = join(dir, "disk");
+    mountTmpfs(disk, 256 * 1024);
+    try {
+      let clock = 0;
+      const shown: string[] = [];
+      const log = upDaemonLog({ dataDir: disk, verbose: false, terminal: (l) => shown.push(l), retryMs: 1_000, now: () => clock });
+      log.sink("before", { level: "info", msg: ACCESS_LOG_MSG });
+      fill(disk);
+      // Lines longer than what is left: some of one gets in before the disk is full.
+      for (let i = 0; i < 3; i++) log.sink(`full ${i} ${"x".repeat(8 * 1024)}`, { level: "info", msg: ACCESS_LOG_MSG });
+      expect(shown[0]).toMatch(
+        /^cbo: cannot write .*daemon\.log \(.*\); the daemon's whole log goes to the terminal, the file is tried again every 1 s$/,
+      );
+      expect(shown.filter((l) => l.startsWith("full "))).toHaveLength(3); // the one that failed too
+      expect(readFileSync(log.file, "utf8")).toBe("before\n");
+      freeUp(disk, 128 * 1024);
+      clock += 1_000;
+      log.sink("after", { level: "info", msg: ACCESS_LOG_MSG });
+      log.close();
+      expect(shown.at(-1)).toMatch(/^cbo: writing .*daemon\.log again$/);
+      expect(readFileSync(log.file, "utf8")).toBe("before\nafter\n");
+    } finally {
+      unmount(disk);
+    }
   });
 });

@@ -41,6 +41,7 @@ import type { TailHub } from "../tail/hub.ts";
 import { GraphqlError, graphqlErrorResponse } from "../graphql/errors.ts";
 import { createScopedTokens } from "./scoped-tokens.ts";
 import { readJsonObject } from "./json-body.ts";
+import { diskFullAnswer } from "./disk-full.ts";
 
 /** The one API call whose body may pass LIMITS.requestBytes: an R2 object's bytes. */
 const R2_OBJECT_PATH = /^\/client\/v4\/accounts\/[^/]+\/r2\/buckets\/[^/]+\/objects\//;
@@ -60,6 +61,8 @@ export type ApiDeps = {
   stores: WorkerStores;
   assetTokens: AssetTokens;
   db: EdgeDb;
+  /** The edge's data directory: a full disk's answer names it. */
+  dataDir?: string;
   /** D1, R2, queues and cron triggers. */
   data?: DataApiDeps;
   /** The GraphQL Analytics API over the invocations the routers counted. */
@@ -98,6 +101,11 @@ export function createApiApp(deps: ApiDeps) {
 
   app.onError((err) => {
     if (err instanceof CfApiError) return errorResponse(err);
+    const full = diskFullAnswer(err, deps.dataDir);
+    if (full) {
+      deps.log?.(`local-edge: ${full.message}`);
+      return errorResponse(full);
+    }
     deps.log?.(`local-edge: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
     return errorResponse(new CfApiError(500, CF_CODES.INTERNAL, "The local edge hit an internal error; see its log."));
   });

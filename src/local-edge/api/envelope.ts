@@ -83,6 +83,8 @@ export const CF_CODES = {
   UNAVAILABLE: 10503,
   /** (ours) a bug in the local edge: it answers in the envelope rather than crash. */
   INTERNAL: 10500,
+  /** (ours) the edge's data directory is out of room (SQLITE_FULL, ENOSPC): nothing was written; status 507. */
+  DISK_FULL: 10507,
   /** (ours) an eleventh tail session on one Worker (Cloudflare allows 10 viewers); status 429. */
   TOO_MANY_TAILS: 10242,
   /** (ours) no tail session with that id on this Worker. */

@@ -331,7 +331,12 @@ export function openD1Engine(opts: D1EngineOptions) {
     try {
       const out = fn();
       asInternal(() => db.exec("COMMIT"));
-      usage.add(now(), pending, pendingQueries);
+      try {
+        usage.add(now(), pending, pendingQueries);
+      } catch {
+        // Committed: the call's answer must say so. Its counts (analytics only) are lost when
+        // they cannot be stored, e.g. on a full disk, where a read would otherwise fail.
+      }
       return out;
     } catch (e) {
       if (db.isTransaction) asInternal(() => db.exec("ROLLBACK"));
@@ -357,10 +362,25 @@ export function openD1Engine(opts: D1EngineOptions) {
     return history.head();
   }
 
+  /**
+   * settle() after a call that committed (or failed): its answer must say what happened to the SQL,
+   * not that the history entry could not be stored (a full disk); those frames stay in the wal and
+   * go into the next call's entry.
+   */
+  function settleQuietly(): HistoryEntry {
+    try {
+      return settle();
+    } catch {
+      return history.head();
+    }
+  }
+
   const bookmarkOf = (e: HistoryEntry) => formatBookmark(opts.id, e.seq, e.atMs);
 
   function finish(results: StatementResult[][]) {
-    const head = settle();
+    // The call committed: its answer must say so even when its history entry cannot be stored
+    // (a full disk); the frames stay in the wal and go into the next call's entry.
+    const head = settleQuietly();
     const size = sizeBytes();
     for (const g of results) for (const r of g) r.meta.size_after = size;
     return { results, bookmark: bookmarkOf(head) };
@@ -375,7 +395,7 @@ export function openD1Engine(opts: D1EngineOptions) {
       try {
         return finish(limitedTo(!opts.import, () => inTransaction(() => groups.map((g, i) => runGroup(g, i)))));
       } finally {
-        settle();
+        settleQuietly();
       }
     },
 
@@ -386,7 +406,7 @@ export function openD1Engine(opts: D1EngineOptions) {
         for (const [i, g] of groups.entries()) results.push(limitedTo(true, () => inTransaction(() => runGroup(g, i))));
         return finish(results);
       } finally {
-        settle();
+        settleQuietly();
       }
     },
 
@@ -410,15 +430,24 @@ export function openD1Engine(opts: D1EngineOptions) {
       const previous = bookmarkOf(settle());
       const image = history.image(seq);
       checkpoint();
-      db.close();
+      // The new image is written aside and its history entry stored before it replaces the
+      // database: either can fail (a full disk), and then the database stays as it was, open,
+      // with no entry claiming a restore that did not happen and no partial file left behind.
       const tmp = `${dbPath}.restore`;
-      writeFileSync(tmp, image, { mode: 0o600 });
+      let entry: HistoryEntry;
+      try {
+        writeFileSync(tmp, image, { mode: 0o600 });
+        entry = history.appendFull(image, pageSize, now());
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+      db.close();
       renameSync(tmp, dbPath);
       rmSync(walPath, { force: true });
       rmSync(`${dbPath}-shm`, { force: true });
       open();
       history.walReset();
-      const entry = history.appendFull(image, pageSize, now());
       return { bookmark: bookmarkOf(entry), previous_bookmark: previous };
     },
 

@@ -148,10 +148,16 @@ export function openHistory(path: string, walPath: string) {
           committedEnd = at + FRAME_HEADER + pageSize;
         }
       }
+      if (committedEnd === 0) {
+        salts = wal.salts;
+        return undefined;
+      }
+      // Moved past these frames only once their entry is stored: an append that fails (a full
+      // disk) leaves them to the next capture, else their pages were missing from every later image.
+      const entry = append("pages", dbPages, pageSize, encodePages(committed, pageSize), atMs);
       salts = wal.salts;
-      if (committedEnd === 0) return undefined;
       walOffset = wal.start + committedEnd;
-      return append("pages", dbPages, pageSize, encodePages(committed, pageSize), atMs);
+      return entry;
     },
 
     /** The wal was checkpointed and truncated: the next capture starts from its header again. */
@@ -226,7 +232,7 @@ export function openHistory(path: string, walPath: string) {
         db.prepare("DELETE FROM snapshots WHERE seq < ?").run(keep.seq);
         db.exec("COMMIT");
       } catch (e) {
-        db.exec("ROLLBACK");
+        if (db.isTransaction) db.exec("ROLLBACK"); // SQLITE_FULL may have rolled it back already
         throw e;
       }
     },

@@ -88,7 +88,9 @@ export function openUsage(path: string) {
         pruneQueries.run(hour - RETENTION_MS);
         db.exec("COMMIT");
       } catch (e) {
-        db.exec("ROLLBACK");
+        // SQLITE_FULL may have rolled the transaction back already: a ROLLBACK then would throw
+        // "no transaction is active" in place of the error that says what happened.
+        if (db.isTransaction) db.exec("ROLLBACK");
         throw e;
       }
     },
