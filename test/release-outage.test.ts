@@ -215,6 +215,13 @@ describe("a region outage during a release", () => {
     const types = eventsOf(id).map((e) => e.type);
     expect(types).toContain("release.restore.completed");
     expect(types.at(-1)).toBe("release.rolled_back");
+    // While eu was out, its requests were tried again, and the release said so (what, why, which attempt).
+    const retrying = eventsOf(id).filter((e) => e.type === "release.cloudflare.retrying");
+    expect(retrying.length).toBeGreaterThan(0);
+    for (const e of retrying) {
+      expect(e.target).toBe("eu");
+      expect(e.data.reason).toMatch(/^eu: Cloudflare API [A-Z]+ \/\S+: HTTP 503 \(attempt \d of 6\); trying again in \d+ s$/);
+    }
     expect((await targetStatus("split", "eu")).restore).toBeNull();
     expect(daemon!.engine.restores()).toEqual([]);
   });

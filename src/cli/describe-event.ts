@@ -90,6 +90,8 @@ function describeRaw(e: Pick<AnyEvent, "type" | "data">, paint?: Paint): string 
       const waited = num(d, "waitMs");
       return `${p.warn("waiting for Cloudflare request budget")}${waited === undefined ? "" : `, ~${Math.max(1, Math.ceil(waited / 1000))} s`}`;
     }
+    case "release.cloudflare.retrying":
+      return `${p.warn("retrying")} ${str(d, "reason") ?? "a Cloudflare API request"}`;
     case "release.wait.ended": {
       const waited = num(d, "waitedMs");
       const by = str(d, "by");

@@ -16,6 +16,23 @@ import type { BudgetPriority } from "./budget.ts";
 /** What the requests made in a scope spent: sent to Cloudflare, or answered from a read made moments ago. */
 export type CallTally = { sent: number; reused: number };
 
+/** One request about to be tried again: which, after what, and when. */
+export type CallRetry = {
+  /** The target whose client made it, when its transport was labelled. */
+  target?: string | undefined;
+  method: string;
+  /** API path below the base URL, without the query (account and script names, never a token). */
+  path: string;
+  endpoint: string;
+  /** The attempt that failed (1 for the first) and how many there may be in all. */
+  attempt: number;
+  attempts: number;
+  /** What went wrong, in words: `HTTP 503`, `timed out after 60 s`, `fetch failed (ECONNRESET)`. */
+  why: string;
+  /** How long until the next attempt (ms). */
+  delayMs: number;
+};
+
 export type CallScope = {
   /** Aborted (the client went away, the answer is no longer wanted): queued requests are dropped. */
   signal?: AbortSignal | undefined;
@@ -24,6 +41,12 @@ export type CallScope = {
   maxWaitMs?: number | undefined;
   /** Told when a request has to wait for the budget (predicted wait in ms, how many wait): a release says so in its events. */
   onQueued?: ((waitMs: number, queued: number) => void) | undefined;
+  /**
+   * Told when a request is tried again (a 429, a 5xx, a lost connection, an attempt that timed out):
+   * a release says so in its events, else a hung Cloudflare looks like a release that does nothing
+   * for minutes (six attempts of up to 60 s each).
+   */
+  onRetry?: ((retry: CallRetry) => void) | undefined;
   /** Counts the requests sent and the reads reused on behalf of this scope. */
   tally?: CallTally | undefined;
   /**

@@ -66,5 +66,6 @@ export {
   withCallScope,
   withoutCallScope,
   type CallScope,
+  type CallRetry,
   type CallTally,
 } from "./call-scope.ts";

@@ -3,6 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRequestBudget } from "./budget.ts";
+import { type CallRetry, withCallScope } from "./call-scope.ts";
 import { createTransport, responseInfo, type TransportRequestInfo } from "./transport.ts";
 
 type Seen = { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer; at: number };
@@ -220,10 +221,36 @@ describe("transport", () => {
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as AddressInfo;
-    const { transport } = transportFor(`http://127.0.0.1:${port}/client/v4`, { timeoutMs: 200 });
-    const res = await transport("/slow");
+    const { transport } = transportFor(`http://127.0.0.1:${port}/client/v4`, { timeoutMs: 200, label: "eu" });
+    // The call scope hears of the retry: whose, what, why, which attempt of how many, and when.
+    const retries: CallRetry[] = [];
+    const res = await withCallScope({ onRetry: (r) => retries.push(r) }, () => transport("/slow", { endpoint: "test.slow" }));
     expect(res.status).toBe(200);
     expect(calls).toBe(2);
+    expect(retries).toEqual([
+      {
+        target: "eu",
+        method: "GET",
+        path: "/slow",
+        endpoint: "test.slow",
+        attempt: 1,
+        attempts: 6,
+        why: "timed out after 200 ms",
+        delayMs: expect.any(Number),
+      },
+    ]);
+  });
+
+  it("tells the call scope of each retry after a 5xx or 429, with the status", async () => {
+    const { baseUrl } = await scriptedServer([{ status: 503 }, { status: 429, headers: { "retry-after": "0" } }]);
+    const { transport } = transportFor(baseUrl);
+    const retries: CallRetry[] = [];
+    const res = await withCallScope({ onRetry: (r) => retries.push(r) }, () => transport("/accounts/a/x", { method: "PUT", body: "b" }));
+    expect(res.status).toBe(200);
+    expect(retries.map((r) => [r.target, r.method, r.path, r.attempt, r.why])).toEqual([
+      [undefined, "PUT", "/accounts/a/x", 1, "HTTP 503"],
+      [undefined, "PUT", "/accounts/a/x", 2, "HTTP 429"],
+    ]);
   });
 
   it("stops at once when the caller aborts", async () => {

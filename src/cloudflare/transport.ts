@@ -48,6 +48,8 @@ export type TransportOptions = {
   timeoutMs?: number;
   /** Default: nodeFetch (node-fetch.ts), not the global fetch. */
   fetch?: typeof globalThis.fetch;
+  /** Whose requests these are (a target's name), for the call scope's retry notices. */
+  label?: string;
   /** Called as each attempt starts (after its budget slot is granted). */
   onRequest?: (info: TransportRequestInfo) => void;
   /** For tests: the jitter source. */
@@ -141,7 +143,12 @@ export function createTransport(opts: TransportOptions): Transport {
           );
         }
         m?.cloudflareRetries.inc({ endpoint });
-        await sleep(backoffDelay(attempt, backoff), callerSignal);
+        const delayMs = backoffDelay(attempt, backoff);
+        const why = signal.aborted
+          ? `timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`
+          : describe(e);
+        scope?.onRetry?.({ target: opts.label, method, path, endpoint, attempt: attempt + 1, attempts: maxRetries + 1, why, delayMs });
+        await sleep(delayMs, callerSignal);
         continue;
       }
       m?.cloudflareRequests.inc({ endpoint, status: String(response.status) });
@@ -158,7 +165,18 @@ export function createTransport(opts: TransportOptions): Transport {
       }
       m?.cloudflareRetries.inc({ endpoint });
       await response.body?.cancel().catch(() => {});
-      await sleep(Math.max(retryAfter ?? 0, backoffDelay(attempt, backoff)), callerSignal);
+      const delayMs = Math.max(retryAfter ?? 0, backoffDelay(attempt, backoff));
+      scope?.onRetry?.({
+        target: opts.label,
+        method,
+        path,
+        endpoint,
+        attempt: attempt + 1,
+        attempts: maxRetries + 1,
+        why: `HTTP ${response.status}`,
+        delayMs,
+      });
+      await sleep(delayMs, callerSignal);
     }
   }
 }

@@ -95,6 +95,17 @@ export const EVENT_PAYLOADS = {
   // The release's Cloudflare requests wait for the token's request budget (960 per 5 minutes by
   // default): how long, about, and how many wait; said at most every few seconds while it lasts.
   "release.budget.waiting": z.looseObject({ waitMs: z.number(), queued: z.number().int(), reason: Reason }),
+  // A release's Cloudflare request failed (429, 5xx, lost connection, an attempt timed out) and is
+  // tried again: what, why, which attempt of how many, and when; at most every few seconds.
+  "release.cloudflare.retrying": z.looseObject({
+    method: z.string(),
+    path: z.string(),
+    attempt: z.number().int(),
+    attempts: z.number().int(),
+    why: z.string(),
+    delayMs: z.number(),
+    reason: Reason,
+  }),
   "release.rolling_back": z.looseObject({ reason: Reason, kind: z.string(), targets: z.array(z.string()) }),
   "release.succeeded": z.looseObject({
     versions: z.record(z.string(), VersionId),
