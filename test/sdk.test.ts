@@ -2,7 +2,7 @@
 // item and stop, and the calls the orchestrator makes (through its own typed client at run time,
 // src/cloudflare) work through the SDK too, so that users' SDK code runs unchanged. Each loop runs under a request budget, so a server that ignores `page` (which
 // sends the SDK into an endless loop) fails the test instead of hanging it.
-import Cloudflare, { AuthenticationError, BadRequestError, NotFoundError } from "cloudflare";
+import Cloudflare, { AuthenticationError, BadRequestError, NotFoundError, PermissionDeniedError } from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKvNamespace, deployVersions, putScript, uploadVersion } from "./support/api.ts";
 import { startTestEdge, type TestEdge } from "./support/edge.ts";
@@ -142,6 +142,19 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
     const denied = await drain(stranger.kv.namespaces.list({ account_id: acct })).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(AuthenticationError);
     expect((denied as AuthenticationError).errors[0]).toMatchObject({ code: 10000 });
+
+    // An account id the token does not reach: Cloudflare's 403 with 10000, on every service.
+    const elsewhere = { account_id: "f".repeat(32) };
+    for (const call of [
+      () => client.workers.scripts.settings.get(WORKER, elsewhere),
+      () => drain(client.kv.namespaces.list(elsewhere)),
+      () => drain(client.d1.database.list(elsewhere)),
+      () => client.r2.buckets.list(elsewhere),
+    ]) {
+      const foreign = await call().catch((e: unknown) => e);
+      expect(foreign).toBeInstanceOf(PermissionDeniedError);
+      expect((foreign as PermissionDeniedError).errors).toEqual([{ code: 10000, message: "Authentication error" }]);
+    }
   });
   it("the orchestrator's calls, made through the SDK: whoami, scripts, deployments, secrets, KV, tunnels", async () => {
     expect(await client.user.tokens.verify()).toMatchObject({ status: "active" });

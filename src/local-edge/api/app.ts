@@ -43,6 +43,9 @@ import { createScopedTokens } from "./scoped-tokens.ts";
 import { readJsonObject } from "./json-body.ts";
 
 /** The one API call whose body may pass LIMITS.requestBytes: an R2 object's bytes. */
+/** What an account id looks like: 32 hex digits. */
+const ACCOUNT_ID = /^[0-9a-f]{32}$/;
+
 const R2_OBJECT_PATH = /^\/client\/v4\/accounts\/[^/]+\/r2\/buckets\/[^/]+\/objects\//;
 
 export type ApiDeps = {
@@ -165,8 +168,15 @@ export function createApiApp(deps: ApiDeps) {
   app.use("/__edge/*", limit);
 
   const perAccount = async (c: Context<EdgeEnv>, next: Next) => {
-    const account = deps.accounts.get(c.req.param("acct") ?? "");
+    const id = c.req.param("acct") ?? "";
+    const account = deps.accounts.get(id);
     if (!account) {
+      // A well-formed id the token cannot reach is answered as Cloudflare answers an account of
+      // someone else's: 403, 10000 "Authentication error" (workers-sdk#14667, #9358: deploys and
+      // `d1 create` against an account not the token's). Cloudflare cannot tell "no such account"
+      // from "not yours" apart to a caller, so neither does the edge. An id that is not 32 hex is
+      // no identifier at all: 7003, as for any path that routes nowhere.
+      if (ACCOUNT_ID.test(id)) throw new CfApiError(403, CF_CODES.AUTH, "Authentication error");
       throw new CfApiError(
         404,
         CF_CODES.NO_ROUTE,
