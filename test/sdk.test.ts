@@ -156,6 +156,70 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
       expect((foreign as PermissionDeniedError).errors).toEqual([{ code: 10000, message: "Authentication error" }]);
     }
   });
+  it("queues.messages: push / bulkPush, pull with leases, ack, retry, and the dead-letter queue after max_retries", async () => {
+    const q = await client.queues.create({ account_id: acct, queue_name: "sdk-pull" });
+    const dlq = await client.queues.create({ account_id: acct, queue_name: "sdk-pull-dlq" });
+    const Q = { account_id: acct };
+    const refusal = async (p: Promise<unknown>) => {
+      const e = await p.catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(BadRequestError);
+      return (e as BadRequestError).errors[0]!.code;
+    };
+    // No pull consumer yet: Cloudflare's HTTP pull has to be switched on first.
+    expect(await refusal(client.queues.messages.pull(q.queue_id!, { ...Q, batch_size: 1 }))).toBe(11010);
+    await client.queues.consumers.create(q.queue_id!, {
+      ...Q,
+      type: "http_pull",
+      dead_letter_queue: "sdk-pull-dlq",
+      settings: { max_retries: 1 },
+    } as Parameters<typeof client.queues.consumers.create>[1]);
+    await client.queues.consumers.create(dlq.queue_id!, { ...Q, type: "http_pull" } as Parameters<
+      typeof client.queues.consumers.create
+    >[1]);
+
+    await client.queues.messages.push(q.queue_id!, { ...Q, body: { n: 1 } });
+    await client.queues.messages.bulkPush(q.queue_id!, {
+      ...Q,
+      messages: [
+        { body: "two", content_type: "text" },
+        { body: { n: 3 }, content_type: "json" },
+      ],
+    });
+    expect(await refusal(client.queues.messages.push(q.queue_id!, { ...Q, body: 4, content_type: "v8" } as never))).toBe(11011);
+    expect(await refusal(client.queues.messages.push(q.queue_id!, { ...Q, body: { not: "text" }, content_type: "text" } as never))).toBe(
+      11011,
+    );
+
+    const first = await client.queues.messages.pull(q.queue_id!, { ...Q, batch_size: 2, visibility_timeout_ms: 60_000 });
+    expect(first.messages!.map((m) => [m.body, m.attempts])).toEqual([
+      ['{"n":1}', 1],
+      ["two", 1],
+    ]);
+    expect(first.message_backlog_count).toBe(3);
+    // Leased messages are not handed out twice.
+    const second = await client.queues.messages.pull(q.queue_id!, { ...Q, batch_size: 10 });
+    expect(second.messages!.map((m) => m.body)).toEqual(['{"n":3}']);
+
+    const [one, two] = first.messages!;
+    const acked = await client.queues.messages.ack(q.queue_id!, {
+      ...Q,
+      acks: [{ lease_id: one!.lease_id! }, { lease_id: "not-a-lease" }],
+      retries: [{ lease_id: two!.lease_id!, delay_seconds: 0 }],
+    });
+    expect(acked).toMatchObject({ ackCount: 1, retryCount: 1 });
+    expect(Object.keys(acked.warnings!)).toEqual(["not-a-lease"]);
+
+    // "two" comes back for its second (and last) attempt; retried again, it goes to the dead-letter queue.
+    const again = await client.queues.messages.pull(q.queue_id!, { ...Q, batch_size: 10 });
+    expect(again.messages!.map((m) => [m.body, m.attempts])).toEqual([["two", 2]]);
+    await client.queues.messages.ack(q.queue_id!, { ...Q, retries: [{ lease_id: again.messages![0]!.lease_id! }] });
+    expect((await client.queues.messages.pull(q.queue_id!, { ...Q, batch_size: 10 })).messages).toEqual([]);
+    const dead = await client.queues.messages.pull(dlq.queue_id!, { ...Q, batch_size: 10 });
+    expect(dead.messages!.map((m) => m.body)).toEqual(["two"]);
+    // An ack with a lease that is no longer held changes nothing.
+    expect(await client.queues.messages.ack(q.queue_id!, { ...Q, acks: [{ lease_id: two!.lease_id! }] })).toMatchObject({ ackCount: 0 });
+  });
+
   it("the orchestrator's calls, made through the SDK: whoami, scripts, deployments, secrets, KV, tunnels", async () => {
     expect(await client.user.tokens.verify()).toMatchObject({ status: "active" });
     expect((await drain(client.accounts.list())).items.map((a) => a.id)).toContain(acct);

@@ -21,6 +21,7 @@ import { createD1Transfers, d1Routes, d1TransferRoutes } from "./routes-d1.ts";
 import { r2Routes } from "./routes-r2.ts";
 import { r2ConfigRoutes } from "./routes-r2-config.ts";
 import { queueRoutes } from "./routes-queues.ts";
+import { queueMessageRoutes } from "./routes-queue-messages.ts";
 import { cronRoutes } from "./routes-crons.ts";
 import type { D1Store } from "../state/d1.ts";
 import type { D1Pool } from "../d1/pool.ts";
@@ -227,6 +228,7 @@ export function createApiApp(deps: ApiDeps) {
       "/client/v4/accounts/:acct",
       queueRoutes({ queues: deps.data.queues, scripts: deps.scripts, changed: deps.data.queuesChanged }),
     );
+    app.route("/client/v4/accounts/:acct", queueMessageRoutes({ queues: deps.data.queues, changed: deps.data.queuesChanged }));
     app.route("/", cronRoutes({ accounts: deps.accounts, scripts: deps.scripts, fire: deps.data.fire }));
   }
 
