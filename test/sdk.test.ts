@@ -133,6 +133,21 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
     expect(named.items.map((x) => x.name)).toEqual(["tun-3"]);
   });
 
+  it("zones.list pages a name lookup and stops; workers.routes lists a zone's routes", async () => {
+    // /zones is not under an account, so drain's request budget does not see it: cap the items instead.
+    const items = [];
+    for await (const z of client.zones.list({ name: "example.com" })) {
+      items.push(z);
+      if (items.length > 5) throw new Error("zones.list did not end: the same zone came back page after page");
+    }
+    expect(items.map((z) => [z.name, z.account?.id])).toEqual([["example.com", acct]]);
+    const zone = items[0]!.id;
+    await client.workers.routes.create({ zone_id: zone, pattern: "sdk.example.com/*", script: WORKER });
+    const routes = await client.workers.routes.list({ zone_id: zone });
+    expect(routes.result.map((r) => [r.pattern, r.script])).toEqual([["sdk.example.com/*", WORKER]]);
+    expect((routes as unknown as { body: { result_info: { count: number } } }).body.result_info.count).toBe(1);
+  });
+
   it("errors arrive as typed SDK errors carrying Cloudflare's codes", async () => {
     const missing = await client.workers.scripts.versions.list("no-such-worker", { account_id: acct }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NotFoundError);
