@@ -133,6 +133,23 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
     expect(named.items.map((x) => x.name)).toEqual(["tun-3"]);
   });
 
+  it("scriptAndVersionSettings.edit: SDK 7's bracket-encoded form is refused, not answered 200 with nothing changed", async () => {
+    // Its own Worker, deployed at 100% (WORKER is mid-split, where settings edits are refused with 10214).
+    const name = "sdk-settings";
+    await putScript(t.edge, acct, name, { code: workerSource("settings") });
+    const refused = await client.workers.scripts.scriptAndVersionSettings
+      .edit(name, { account_id: acct, settings: { logpush: true } })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BadRequestError);
+    expect((refused as BadRequestError).errors[0]).toMatchObject({ code: 10021, message: expect.stringContaining("settings") });
+    expect((await client.workers.scripts.scriptAndVersionSettings.get(name, { account_id: acct })).logpush).toBe(false);
+    // The form wrangler sends (one JSON `settings` part), through the SDK's raw call, applies.
+    const form = new FormData();
+    form.append("settings", JSON.stringify({ logpush: true }));
+    await client.patch(`/accounts/${acct}/workers/scripts/${name}/settings`, { body: form });
+    expect((await client.workers.scripts.scriptAndVersionSettings.get(name, { account_id: acct })).logpush).toBe(true);
+  });
+
   it("zones.list pages a name lookup and stops; workers.routes lists a zone's routes", async () => {
     // /zones is not under an account, so drain's request budget does not see it: cap the items instead.
     const items = [];

@@ -275,6 +275,13 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     let settings: { bindings?: Binding[] };
     try {
       const form = await c.req.raw.formData();
+      // SDK 7 flattens the object into settings[logpush]=… fields (as it does upload metadata,
+      // multipart.ts): without a `settings` part this would answer 200 and change nothing.
+      if ([...form.keys()].some((k) => k.startsWith("settings[")))
+        throw badRequest(
+          "Bracket-encoded settings (cloudflare SDK 7 multipart) are not accepted; send `settings` as one JSON part.",
+          CF_CODES.SCRIPT_INVALID,
+        );
       const raw = form.get("settings");
       settings = parseJson(
         typeof raw === "string" ? raw : raw ? await raw.text() : "{}",
