@@ -150,6 +150,27 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
     expect((await client.workers.scripts.scriptAndVersionSettings.get(name, { account_id: acct })).logpush).toBe(true);
   });
 
+  it("r2.buckets.list: a page cut at per_page carries a cursor, and the cursor reaches every bucket once", async () => {
+    const names = ["sdk-b-1", "sdk-b-2", "sdk-b-3", "sdk-b-4", "sdk-b-5"];
+    for (const name of names) await client.r2.buckets.create({ account_id: acct, name });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 10; i++) {
+      // The SDK unwraps `result` only, so the raw answer gives the page's result_info.
+      const res = await client.r2.buckets
+        .list({ account_id: acct, name_contains: "sdk-b-", per_page: 2, ...(cursor ? { cursor } : {}) })
+        .asResponse();
+      const body = (await res.json()) as { result: { buckets: { name: string }[] }; result_info?: { cursor?: string; per_page?: number } };
+      expect(body.result_info?.per_page).toBe(2);
+      seen.push(...body.result.buckets.map((b) => b.name));
+      cursor = body.result_info?.cursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(names);
+    const bad = await client.r2.buckets.list({ account_id: acct, cursor: "not-a-cursor" }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(BadRequestError);
+  });
+
   it("zones.list pages a name lookup and stops; workers.routes lists a zone's routes", async () => {
     // /zones is not under an account, so drain's request budget does not see it: cap the items instead.
     const items = [];
