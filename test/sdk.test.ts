@@ -171,6 +171,42 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
     expect(bad).toBeInstanceOf(BadRequestError);
   });
 
+  it("d1.database: list pages end on an empty page; edit and update set read replication; query and raw parse", async () => {
+    const made: string[] = [];
+    for (const i of [1, 2, 3]) made.push((await client.d1.database.create({ account_id: acct, name: `sdk-db-${i}` })).uuid!);
+    const { items, requests } = await drain(client.d1.database.list({ account_id: acct, per_page: 2 }));
+    expect(items.map((d) => d.uuid)).toEqual(made);
+    expect(requests).toBe(3); // 2 + 1 + the empty page
+    const id = made[0]!;
+    expect((await client.d1.database.edit(id, { account_id: acct, read_replication: { mode: "auto" } })).read_replication).toEqual({
+      mode: "auto",
+    });
+    expect((await client.d1.database.get(id, { account_id: acct })).read_replication).toEqual({ mode: "auto" });
+    await client.d1.database.update(id, { account_id: acct, read_replication: { mode: "disabled" } });
+    expect((await client.d1.database.get(id, { account_id: acct })).read_replication).toEqual({ mode: "disabled" });
+    const bad = await client.d1.database
+      .update(id, { account_id: acct, read_replication: { mode: "sometimes" as "auto" } })
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(BadRequestError);
+    expect((bad as BadRequestError).errors[0]).toMatchObject({ code: 7400 });
+
+    const [created, selected] = (
+      await drain(
+        client.d1.database.query(id, {
+          account_id: acct,
+          sql: "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2); SELECT a FROM t",
+        }),
+      )
+    ).items.slice(1);
+    expect(created?.meta?.changes).toBe(2);
+    expect(selected?.results).toEqual([{ a: 1 }, { a: 2 }]);
+    const raw = (await drain(client.d1.database.raw(id, { account_id: acct, sql: "SELECT a FROM t WHERE a > ?", params: ["1"] }))).items;
+    expect(raw.map((r) => r.results)).toEqual([{ columns: ["a"], rows: [[2]] }]);
+    const missing = await client.d1.database.get("00000000-0000-0000-0000-000000000000", { account_id: acct }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect((missing as NotFoundError).errors[0]).toMatchObject({ code: 7404 });
+  });
+
   it("zones.list pages a name lookup and stops; workers.routes lists a zone's routes", async () => {
     // /zones is not under an account, so drain's request budget does not see it: cap the items instead.
     const items = [];

@@ -153,6 +153,11 @@ const MIGRATIONS: string[] = [
     bucket_id TEXT NOT NULL, kind TEXT NOT NULL, rules TEXT NOT NULL, PRIMARY KEY (bucket_id, kind)
   );
   `,
+  // 7: a D1 database's read replication mode as PATCH/PUT …/d1/database/:id set it (stored and
+  // served; sessions still read the primary)
+  `
+  ALTER TABLE d1_databases ADD COLUMN read_replication TEXT NOT NULL DEFAULT 'disabled';
+  `,
 ];
 
 export type EdgeDb = DatabaseSync;
