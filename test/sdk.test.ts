@@ -207,6 +207,23 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
     expect((missing as NotFoundError).errors[0]).toMatchObject({ code: 7404 });
   });
 
+  it("workers.accountSettings: get the defaults, update, read back; a bad value is a 400", async () => {
+    expect(await client.workers.accountSettings.get({ account_id: acct })).toEqual({
+      default_usage_model: "standard",
+      green_compute: false,
+    });
+    expect(await client.workers.accountSettings.update({ account_id: acct, green_compute: true })).toEqual({
+      default_usage_model: "standard",
+      green_compute: true,
+    });
+    expect((await client.workers.accountSettings.get({ account_id: acct })).green_compute).toBe(true);
+    const bad = await client.workers.accountSettings
+      .update({ account_id: acct, default_usage_model: "free-lunch" })
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(BadRequestError);
+    expect((await client.workers.accountSettings.get({ account_id: acct })).default_usage_model).toBe("standard");
+  });
+
   it("zones.list pages a name lookup and stops; workers.routes lists a zone's routes", async () => {
     // /zones is not under an account, so drain's request budget does not see it: cap the items instead.
     const items = [];

@@ -53,6 +53,23 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     return s;
   };
 
+  // The SDK's workers.accountSettings: stored and served; the usage model changes no limit here.
+  app.get("/workers/account-settings", (c) => ok(c, deps.accounts.workerSettings(c.var.account.id)));
+  app.put("/workers/account-settings", async (c) => {
+    const body = await readJsonObject(c);
+    const next = { ...deps.accounts.workerSettings(c.var.account.id) };
+    if (body.default_usage_model !== undefined) {
+      if (!["standard", "bundled", "unbound"].includes(body.default_usage_model as string))
+        throw badRequest('default_usage_model must be "standard", "bundled" or "unbound".');
+      next.default_usage_model = body.default_usage_model as string;
+    }
+    if (body.green_compute !== undefined) {
+      if (typeof body.green_compute !== "boolean") throw badRequest("green_compute must be true or false.");
+      next.green_compute = body.green_compute;
+    }
+    deps.accounts.setWorkerSettings(c.var.account.id, next);
+    return ok(c, next);
+  });
   app.get("/workers/subdomain", (c) => ok(c, { subdomain: c.var.account.subdomain }));
   app.put("/workers/subdomain", async (c) => {
     const body = (await readJsonObject(c)) as { subdomain?: unknown };

@@ -154,9 +154,11 @@ const MIGRATIONS: string[] = [
   );
   `,
   // 7: a D1 database's read replication mode as PATCH/PUT …/d1/database/:id set it (stored and
-  // served; sessions still read the primary)
+  // served; sessions still read the primary), and an account's Workers settings (PUT
+  // …/workers/account-settings, as JSON)
   `
   ALTER TABLE d1_databases ADD COLUMN read_replication TEXT NOT NULL DEFAULT 'disabled';
+  ALTER TABLE accounts ADD COLUMN worker_settings TEXT NOT NULL DEFAULT '{}';
   `,
 ];
 
