@@ -329,7 +329,10 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
   it("the orchestrator's calls, made through the SDK: whoami, scripts, deployments, secrets, KV, tunnels", async () => {
     expect(await client.user.tokens.verify()).toMatchObject({ status: "active" });
     expect((await drain(client.accounts.list())).items.map((a) => a.id)).toContain(acct);
-    expect((await drain(client.memberships.list())).items.map((m) => m.account?.id)).toContain(acct);
+    const memberships = (await drain(client.memberships.list())).items;
+    expect(memberships.map((m) => m.account?.id)).toContain(acct);
+    expect((await client.memberships.get(memberships[0]!.id!)).account?.id).toBe(memberships[0]!.account?.id);
+    expect(await client.memberships.get("m-nope").catch((e: unknown) => e)).toBeInstanceOf(NotFoundError);
     expect((await client.workers.subdomains.get({ account_id: acct })).subdomain).toBe(t.region.subdomain);
 
     // A Worker deployed at 100% by its first upload, so that secrets may change.
