@@ -207,6 +207,18 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
     expect((missing as NotFoundError).errors[0]).toMatchObject({ code: 7404 });
   });
 
+  it("workers.scripts.list filters by ?tags=tag:yes,tag:no, the tags script-settings set", async () => {
+    await putScript(t.edge, acct, "sdk-tagged", { code: workerSource("tagged") });
+    await client.workers.scripts.settings.edit("sdk-tagged", { account_id: acct, tags: ["team-a"] });
+    const names = async (tags: string) => (await drain(client.workers.scripts.list({ account_id: acct, tags }))).items.map((x) => x.id);
+    expect(await names("team-a:yes")).toEqual(["sdk-tagged"]);
+    expect(await names("team-a:no")).not.toContain("sdk-tagged");
+    expect(await names("team-a:no")).toContain(WORKER);
+    expect(await client.workers.scripts.list({ account_id: acct, tags: "team-a:maybe" }).catch((e: unknown) => e)).toBeInstanceOf(
+      BadRequestError,
+    );
+  });
+
   it("workers.accountSettings: get the defaults, update, read back; a bad value is a 400", async () => {
     expect(await client.workers.accountSettings.get({ account_id: acct })).toEqual({
       default_usage_model: "standard",

@@ -2,7 +2,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import type { AccountStore } from "../state/accounts.ts";
 import type { ScriptStore } from "../state/scripts.ts";
-import type { Account, Binding } from "../state/model.ts";
+import type { Account, Binding, Script } from "../state/model.ts";
 import { CF_CODES, CfApiError, badRequest, notFoundScript, ok, pageInfo, pageParams } from "./envelope.ts";
 import { parseJson, readJson, readJsonObject } from "./json-body.ts";
 import { checkScriptName } from "./limits.ts";
@@ -106,15 +106,32 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     );
   });
 
-  app.get("/workers/scripts", (c) =>
-    ok(
+  app.get("/workers/scripts", (c) => {
+    // ?tags=a:yes,b:no keeps the scripts tagged a and not tagged b (tags as script-settings set them).
+    const wanted = (c.req.query("tags") ?? "")
+      .split(",")
+      .filter((t) => t.trim() !== "")
+      .map((pair) => {
+        const at = pair.lastIndexOf(":");
+        const [tag, allowed] = at < 0 ? [pair, "yes"] : [pair.slice(0, at), pair.slice(at + 1)];
+        if (allowed !== "yes" && allowed !== "no") throw badRequest(`tags takes comma-separated tag:yes or tag:no pairs (got "${pair}").`);
+        return { tag, yes: allowed === "yes" };
+      });
+    const tagged = (s: Script) => {
+      const tags = Array.isArray(s.settings.tags) ? (s.settings.tags as unknown[]) : [];
+      return wanted.every((w) => tags.includes(w.tag) === w.yes);
+    };
+    return ok(
       c,
-      scripts.list(c.var.account.id).map((s) => {
-        const latest = scripts.latestVersion(s.account_id, s.name);
-        return scriptJson(s, latest, tagOf(s.account_id, s.name), handlersOf(latest));
-      }),
-    ),
-  );
+      scripts
+        .list(c.var.account.id)
+        .filter(tagged)
+        .map((s) => {
+          const latest = scripts.latestVersion(s.account_id, s.name);
+          return scriptJson(s, latest, tagOf(s.account_id, s.name), handlersOf(latest));
+        }),
+    );
+  });
 
   app.put("/workers/scripts/:name", async (c) => {
     const upload = await parseUpload(c.req.raw);
