@@ -308,6 +308,12 @@ describe("cloudflare SDK 7.3.0 against the local edge", () => {
       11011,
     );
 
+    // Sizes as the producer binding's: 128 KB a message, 288 KB a batch; a refused batch queues nothing.
+    const big = "x".repeat(100_000);
+    const tooHeavy = await client.queues.messages
+      .bulkPush(q.queue_id!, { ...Q, messages: [1, 2, 3].map(() => ({ body: big, content_type: "text" as const })) })
+      .catch((e: unknown) => e);
+    expect((tooHeavy as { status?: number }).status).toBe(413);
     const first = await client.queues.messages.pull(q.queue_id!, { ...Q, batch_size: 2, visibility_timeout_ms: 60_000 });
     expect(first.messages!.map((m) => [m.body, m.attempts])).toEqual([
       ['{"n":1}', 1],

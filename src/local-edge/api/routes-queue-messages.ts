@@ -14,9 +14,10 @@ import { parseJson, readJson } from "./json-body.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
 
 // Cloudflare's limits (developers.cloudflare.com/queues/platform/limits), as the producer binding
-// keeps them (workers/env-shim/queue.ts): 128 KB a message, 100 messages a batch.
+// keeps them (workers/env-shim/queue.ts): 128 KB a message, 100 messages and 288 KB a batch.
 const MAX_MESSAGE_BYTES = 128_000;
 const MAX_BATCH_MESSAGES = 100;
+const MAX_BATCH_BYTES = 288_000;
 const MAX_PULL_BATCH = 100;
 const DEFAULT_PULL_BATCH = 5;
 const DEFAULT_VISIBILITY_MS = 30_000;
@@ -97,7 +98,10 @@ export function queueMessageRoutes(deps: { queues: QueueStore; changed: () => vo
       throw invalid(`A batch holds at most ${MAX_BATCH_MESSAGES} messages (got ${b.messages.length}).`, 413);
     const t = now();
     // Every message is checked before any is queued: a bad one refuses the whole batch.
-    queues.enqueue(b.messages.map((m, i) => encode(q, m, b.delay_seconds, `messages[${i}]`, t)));
+    const messages = b.messages.map((m, i) => encode(q, m, b.delay_seconds, `messages[${i}]`, t));
+    const bytes = messages.reduce((n, m) => n + m.body.byteLength, 0);
+    if (bytes > MAX_BATCH_BYTES) throw invalid(`The batch's messages weigh ${bytes} bytes; a batch is at most ${MAX_BATCH_BYTES}.`, 413);
+    queues.enqueue(messages);
     deps.changed();
     return ok(c, { metadata: metrics(q) });
   });
