@@ -85,6 +85,8 @@ describe("bad input gets Cloudflare's error envelope", () => {
       ["GET", "/no/such/route"],
       ["GET", `/accounts/${acct}/workers/no-such-thing`],
       ["POST", `/accounts/${acct}/storage/kv/frobnicate`],
+      // Not an account id at all (32 hex digits are; a well-formed unknown one is 403, sdk.test.ts).
+      ["GET", "/accounts/not-an-account/workers/scripts"],
     ] as const) {
       const r = await api(t.edge, method, path, method === "POST" ? { json: {} } : {});
       expectCfError(r, { status: [404], codes: [7003, 7000] }, `${method} ${path}`);

@@ -299,6 +299,15 @@ describe("D1, R2, Queues and cron endpoints of the local edge", () => {
     }, 15_000);
     expect(row.attempts).toBe(1);
     expect(row.at).toBeGreaterThanOrEqual(cleared);
+
+    // A message pushed over the REST API (queues.messages.push) reaches the Worker consumer too.
+    expect((await call("POST", `/queues/${dead.queue_id}/messages`, { body: "over-http", content_type: "text" })).status).toBe(200);
+    await eventually(async () => {
+      const rows = JSON.parse((await httpGet(t.region.port, "worker.localhost")).body) as Array<{ queue: string; body: string }>;
+      expect(rows.filter((r) => r.body === "over-http")).toEqual([
+        expect.objectContaining({ queue: "dead", body: "over-http", attempts: 1 }),
+      ]);
+    }, 15_000);
   });
 
   it("crons: PUT schedules validates and replaces, GET answers them with timestamps, an invalid cron is 10100", async () => {

@@ -65,7 +65,7 @@ export function isNotFound(e: unknown): boolean {
 
 /**
  * The call's value, or null when it failed with 404 meaning "no such thing": one of `codes`, or
- * no Cloudflare code at all. A 404 with another code (7003, a wrong account) still throws.
+ * no Cloudflare code at all. A 404 with another code (7003, a path that routes nowhere) still throws.
  */
 export async function nullIfMissing<T>(call: Promise<T>, ...codes: number[]): Promise<T | null> {
   try {

@@ -21,6 +21,7 @@ import { createD1Transfers, d1Routes, d1TransferRoutes } from "./routes-d1.ts";
 import { r2Routes } from "./routes-r2.ts";
 import { r2ConfigRoutes } from "./routes-r2-config.ts";
 import { queueRoutes } from "./routes-queues.ts";
+import { queueMessageRoutes } from "./routes-queue-messages.ts";
 import { cronRoutes } from "./routes-crons.ts";
 import type { D1Store } from "../state/d1.ts";
 import type { D1Pool } from "../d1/pool.ts";
@@ -44,6 +45,9 @@ import { readJsonObject } from "./json-body.ts";
 import { diskFullAnswer } from "./disk-full.ts";
 
 /** The one API call whose body may pass LIMITS.requestBytes: an R2 object's bytes. */
+/** What an account id looks like: 32 hex digits. */
+const ACCOUNT_ID = /^[0-9a-f]{32}$/;
+
 const R2_OBJECT_PATH = /^\/client\/v4\/accounts\/[^/]+\/r2\/buckets\/[^/]+\/objects\//;
 
 export type ApiDeps = {
@@ -173,8 +177,15 @@ export function createApiApp(deps: ApiDeps) {
   app.use("/__edge/*", limit);
 
   const perAccount = async (c: Context<EdgeEnv>, next: Next) => {
-    const account = deps.accounts.get(c.req.param("acct") ?? "");
+    const id = c.req.param("acct") ?? "";
+    const account = deps.accounts.get(id);
     if (!account) {
+      // A well-formed id the token cannot reach is answered as Cloudflare answers an account of
+      // someone else's: 403, 10000 "Authentication error" (workers-sdk#14667, #9358: deploys and
+      // `d1 create` against an account not the token's). Cloudflare cannot tell "no such account"
+      // from "not yours" apart to a caller, so neither does the edge. An id that is not 32 hex is
+      // no identifier at all: 7003, as for any path that routes nowhere.
+      if (ACCOUNT_ID.test(id)) throw new CfApiError(403, CF_CODES.AUTH, "Authentication error");
       throw new CfApiError(
         404,
         CF_CODES.NO_ROUTE,
@@ -225,6 +236,7 @@ export function createApiApp(deps: ApiDeps) {
       "/client/v4/accounts/:acct",
       queueRoutes({ queues: deps.data.queues, scripts: deps.scripts, changed: deps.data.queuesChanged }),
     );
+    app.route("/client/v4/accounts/:acct", queueMessageRoutes({ queues: deps.data.queues, changed: deps.data.queuesChanged }));
     app.route("/", cronRoutes({ accounts: deps.accounts, scripts: deps.scripts, fire: deps.data.fire }));
   }
 

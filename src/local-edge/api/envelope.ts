@@ -136,6 +136,10 @@ export const CF_CODES = {
   QUEUE_CONSUMER_EXISTS: 11004,
   /** (real) invalid queue settings. */
   QUEUE_INVALID_SETTINGS: 100128,
+  /** (ours) pull or ack on a queue without an HTTP pull consumer (`wrangler queues consumer http add`). */
+  QUEUE_NO_PULL_CONSUMER: 11010,
+  /** (ours) a message pushed over HTTP that Queues would refuse: content type, body, delay or size. */
+  QUEUE_MESSAGE_INVALID: 11011,
   /** (ours) a cron schedule that does not parse. */
   CRON_INVALID: 10100,
 } as const;

@@ -35,17 +35,29 @@ export function identityRoutes(deps: { accounts: AccountStore }) {
     const items = all.slice(offset, offset + perPage);
     return ok(c, items.map(accountJson), pageInfo(page, perPage, items.length, all.length));
   });
+  const membershipJson = (a: Account) => ({
+    id: `m-${a.id}`,
+    status: "accepted",
+    account: { id: a.id, name: a.name },
+    roles: ["Administrator"],
+    permissions: {},
+  });
   app.get("/memberships", (c) => {
     const all = visible(c);
     const { page, perPage, offset } = pageParams(c);
-    const items = all.slice(offset, offset + perPage).map((a) => ({
-      id: `m-${a.id}`,
-      status: "accepted",
-      account: { id: a.id, name: a.name },
-      roles: ["Administrator"],
-      permissions: {},
-    }));
+    const items = all.slice(offset, offset + perPage).map(membershipJson);
     return ok(c, items, pageInfo(page, perPage, items.length, all.length));
+  });
+  // The SDK's memberships.get: one of the ids the list gave; any other id routes nowhere.
+  app.get("/memberships/:id", (c) => {
+    const a = visible(c).find((x) => `m-${x.id}` === c.req.param("id"));
+    if (!a)
+      throw new CfApiError(
+        404,
+        CF_CODES.NO_ROUTE,
+        `Could not route to ${new URL(c.req.url).pathname}, perhaps your object identifier is invalid?`,
+      );
+    return ok(c, membershipJson(a));
   });
   return { app, accountJson, TOKEN_ID };
 }

@@ -13,7 +13,7 @@ import { RETENTION_MS } from "../d1/history.ts";
 import type { D1Database, D1Store } from "../state/d1.ts";
 import type { Account } from "../state/model.ts";
 import { CF_CODES, CfApiError, ok, pageInfo } from "./envelope.ts";
-import { readJson } from "./json-body.ts";
+import { readJson, readJsonObject } from "./json-body.ts";
 import type { EdgeEnv } from "./routes-workers.ts";
 
 const LOCATIONS = ["weur", "eeur", "apac", "oc", "wnam", "enam"];
@@ -133,15 +133,32 @@ export function d1Routes(deps: D1ApiDeps, transfers: D1Transfers) {
       const full: Record<string, unknown> = { uuid: db.uuid, name: db.name };
       return ok(c, Object.fromEntries(Object.entries(full).filter(([k]) => fields.includes(k))));
     }
+    return ok(c, details(c, db));
+  });
+  const details = (c: Context<EdgeEnv>, db: D1Database) => {
     const engine = d1Pool.get(db.uuid);
-    return ok(c, {
+    return {
       ...listJson(db),
       num_tables: engine.numTables(),
       file_size: engine.sizeBytes(),
       running_in_region: locationOf(db, c.var.account),
-      read_replication: { mode: "disabled" },
-    });
-  });
+      read_replication: { mode: db.read_replication ?? "disabled" },
+    };
+  };
+  // The SDK's d1.database.edit (PATCH, every field optional) and update (PUT, read_replication
+  // required): the one setting they carry is the read replication mode.
+  const setReplication = (required: boolean) => async (c: Context<EdgeEnv>) => {
+    const db = database(c);
+    const body = (await readJsonObject(c)) as { read_replication?: unknown };
+    const rr = body.read_replication as { mode?: unknown } | undefined;
+    if (rr === undefined && !required) return ok(c, details(c, db));
+    if (rr === null || typeof rr !== "object" || (rr.mode !== "auto" && rr.mode !== "disabled"))
+      throw new CfApiError(400, CF_CODES.D1_BAD_REQUEST, 'read_replication must be {"mode": "auto"} or {"mode": "disabled"}.');
+    d1.setReadReplication(db.uuid, rr.mode);
+    return ok(c, details(c, { ...db, read_replication: rr.mode }));
+  };
+  app.patch("/d1/database/:db", setReplication(false));
+  app.put("/d1/database/:db", setReplication(true));
 
   app.delete("/d1/database/:db", (c) => {
     const db = database(c);

@@ -58,6 +58,18 @@ export function bucketLookup(r2: R2Store) {
   return { jurisdiction, bucket };
 }
 
+/** A bucket-list cursor: where the next page starts, after this name. */
+const bucketCursor = (name: string) => Buffer.from(JSON.stringify({ startAfter: name })).toString("base64url");
+function bucketCursorName(cursor: string): string {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { startAfter?: unknown };
+    if (typeof v.startAfter === "string") return v.startAfter;
+  } catch {
+    // falls through to the refusal
+  }
+  throw new CfApiError(400, CF_CODES.R2_BAD_REQUEST, "The cursor is not one this bucket list gave; start again without it.");
+}
+
 export function r2Routes(deps: { r2: R2Store }) {
   const { r2 } = deps;
   const app = new Hono<EdgeEnv>();
@@ -101,10 +113,17 @@ export function r2Routes(deps: { r2: R2Store }) {
     let list = r2.listBuckets(c.var.account.id, jurisdiction(c));
     const contains = c.req.query("name_contains");
     const after = c.req.query("start_after");
+    // `cursor` continues where a page cut off (an opaque start_after, as Cloudflare's own), and a
+    // cut-off page says so with a cursor in result_info: without one, buckets past per_page could
+    // not be reached at all.
+    const cursor = c.req.query("cursor");
+    const from = cursor ? bucketCursorName(cursor) : after;
     if (contains) list = list.filter((b) => b.name.includes(contains));
-    if (after) list = list.filter((b) => b.name > after);
+    if (from) list = list.filter((b) => b.name > from);
     const perPage = Math.min(1000, Math.max(1, Number(c.req.query("per_page") ?? 1000) || 1000));
-    return ok(c, { buckets: list.slice(0, perPage).map(bucketJson) });
+    const page = list.slice(0, perPage);
+    const more = list.length > perPage;
+    return ok(c, { buckets: page.map(bucketJson) }, { per_page: perPage, ...(more ? { cursor: bucketCursor(page.at(-1)!.name) } : {}) });
   });
   app.get("/r2/buckets/:bucket", (c) => ok(c, bucketJson(bucket(c))));
   app.patch("/r2/buckets/:bucket", (c) => {

@@ -2,7 +2,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import type { AccountStore } from "../state/accounts.ts";
 import type { ScriptStore } from "../state/scripts.ts";
-import type { Account, Binding } from "../state/model.ts";
+import type { Account, Binding, Script } from "../state/model.ts";
 import { CF_CODES, CfApiError, badRequest, notFoundScript, ok, pageInfo, pageParams } from "./envelope.ts";
 import { parseJson, readJson, readJsonObject } from "./json-body.ts";
 import { checkScriptName } from "./limits.ts";
@@ -53,6 +53,23 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     return s;
   };
 
+  // The SDK's workers.accountSettings: stored and served; the usage model changes no limit here.
+  app.get("/workers/account-settings", (c) => ok(c, deps.accounts.workerSettings(c.var.account.id)));
+  app.put("/workers/account-settings", async (c) => {
+    const body = await readJsonObject(c);
+    const next = { ...deps.accounts.workerSettings(c.var.account.id) };
+    if (body.default_usage_model !== undefined) {
+      if (!["standard", "bundled", "unbound"].includes(body.default_usage_model as string))
+        throw badRequest('default_usage_model must be "standard", "bundled" or "unbound".');
+      next.default_usage_model = body.default_usage_model as string;
+    }
+    if (body.green_compute !== undefined) {
+      if (typeof body.green_compute !== "boolean") throw badRequest("green_compute must be true or false.");
+      next.green_compute = body.green_compute;
+    }
+    deps.accounts.setWorkerSettings(c.var.account.id, next);
+    return ok(c, next);
+  });
   app.get("/workers/subdomain", (c) => ok(c, { subdomain: c.var.account.subdomain }));
   app.put("/workers/subdomain", async (c) => {
     const body = (await readJsonObject(c)) as { subdomain?: unknown };
@@ -89,15 +106,32 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     );
   });
 
-  app.get("/workers/scripts", (c) =>
-    ok(
+  app.get("/workers/scripts", (c) => {
+    // ?tags=a:yes,b:no keeps the scripts tagged a and not tagged b (tags as script-settings set them).
+    const wanted = (c.req.query("tags") ?? "")
+      .split(",")
+      .filter((t) => t.trim() !== "")
+      .map((pair) => {
+        const at = pair.lastIndexOf(":");
+        const [tag, allowed] = at < 0 ? [pair, "yes"] : [pair.slice(0, at), pair.slice(at + 1)];
+        if (allowed !== "yes" && allowed !== "no") throw badRequest(`tags takes comma-separated tag:yes or tag:no pairs (got "${pair}").`);
+        return { tag, yes: allowed === "yes" };
+      });
+    const tagged = (s: Script) => {
+      const tags = Array.isArray(s.settings.tags) ? (s.settings.tags as unknown[]) : [];
+      return wanted.every((w) => tags.includes(w.tag) === w.yes);
+    };
+    return ok(
       c,
-      scripts.list(c.var.account.id).map((s) => {
-        const latest = scripts.latestVersion(s.account_id, s.name);
-        return scriptJson(s, latest, tagOf(s.account_id, s.name), handlersOf(latest));
-      }),
-    ),
-  );
+      scripts
+        .list(c.var.account.id)
+        .filter(tagged)
+        .map((s) => {
+          const latest = scripts.latestVersion(s.account_id, s.name);
+          return scriptJson(s, latest, tagOf(s.account_id, s.name), handlersOf(latest));
+        }),
+    );
+  });
 
   app.put("/workers/scripts/:name", async (c) => {
     const upload = await parseUpload(c.req.raw);
@@ -275,6 +309,13 @@ export function workersRoutes(deps: { accounts: AccountStore; scripts: ScriptSto
     let settings: { bindings?: Binding[] };
     try {
       const form = await c.req.raw.formData();
+      // SDK 7 flattens the object into settings[logpush]=… fields (as it does upload metadata,
+      // multipart.ts): without a `settings` part this would answer 200 and change nothing.
+      if ([...form.keys()].some((k) => k.startsWith("settings[")))
+        throw badRequest(
+          "Bracket-encoded settings (cloudflare SDK 7 multipart) are not accepted; send `settings` as one JSON part.",
+          CF_CODES.SCRIPT_INVALID,
+        );
       const raw = form.get("settings");
       settings = parseJson(
         typeof raw === "string" ? raw : raw ? await raw.text() : "{}",

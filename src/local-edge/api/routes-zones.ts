@@ -3,7 +3,7 @@
 // a zone. Zones name their account, so these sit outside /accounts/:acct.
 import { Hono, type Context } from "hono";
 import { hexId } from "../../kit/ids.ts";
-import { CF_CODES, CfApiError, badRequest, ok } from "./envelope.ts";
+import { CF_CODES, CfApiError, badRequest, ok, pageInfo, pageParams } from "./envelope.ts";
 import { readJson } from "./json-body.ts";
 import type { AccountStore } from "../state/accounts.ts";
 import type { ScriptStore } from "../state/scripts.ts";
@@ -30,23 +30,20 @@ export function zoneRoutes(deps: { accounts: AccountStore; scripts: ScriptStore;
     const acct = c.req.query("account.id");
     const accounts = acct ? deps.accounts.list().filter((a) => a.id === acct) : deps.accounts.list();
     const zones = name ? accounts.flatMap((a) => routes.zone(a.id, name) ?? []) : [];
-    // wrangler pages these with a cursor: an empty one ends the loop.
-    return ok(c, zones.map(zoneJson), {
-      page: 1,
-      per_page: 50,
-      count: zones.length,
-      total_count: zones.length,
-      total_pages: 1,
-      cursor: "",
-    });
+    // wrangler pages these with a cursor (an empty one ends its loop); the SDK's zones.list asks
+    // for page+1 until a page is empty, so a later page must be empty, not the same zones again.
+    const { page, perPage, offset } = pageParams(c, 20, 50);
+    const items = zones.slice(offset, offset + perPage);
+    return ok(c, items.map(zoneJson), { ...pageInfo(page, perPage, items.length, zones.length), cursor: "" });
   });
   app.get("/zones/:zone", (c) => ok(c, zoneJson(zoneOf(c))));
   app.get("/zones/:zone/workers/routes", (c) => {
     const z = zoneOf(c);
+    const all = routes.routesOfZone(z.id);
     return ok(
       c,
-      routes.routesOfZone(z.id).map((r) => routeJson(r)),
-      { page: 1, per_page: 1000, count: 0, total_count: 0, cursor: "" },
+      all.map((r) => routeJson(r)),
+      { page: 1, per_page: 1000, count: all.length, total_count: all.length, cursor: "" },
     );
   });
   const routeBody = async (c: Context, z: Zone) => {

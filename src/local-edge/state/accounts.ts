@@ -2,6 +2,9 @@
 import type { EdgeDb } from "./db.ts";
 import type { Account } from "./model.ts";
 
+export type WorkerAccountSettings = { default_usage_model: string; green_compute: boolean };
+const DEFAULT_WORKER_SETTINGS: WorkerAccountSettings = { default_usage_model: "standard", green_compute: false };
+
 export function createAccountStore(db: EdgeDb) {
   return {
     list(): Account[] {
@@ -21,6 +24,14 @@ export function createAccountStore(db: EdgeDb) {
         a.subdomain,
         a.created_on,
       );
+    },
+    /** The account's Workers settings (GET/PUT …/workers/account-settings), over Cloudflare's defaults. */
+    workerSettings(id: string): WorkerAccountSettings {
+      const r = db.prepare("SELECT worker_settings FROM accounts WHERE id = ?").get(id) as { worker_settings: string } | undefined;
+      return { ...DEFAULT_WORKER_SETTINGS, ...(r ? (JSON.parse(r.worker_settings) as Partial<WorkerAccountSettings>) : {}) };
+    },
+    setWorkerSettings(id: string, settings: WorkerAccountSettings): void {
+      db.prepare("UPDATE accounts SET worker_settings = ? WHERE id = ?").run(JSON.stringify(settings), id);
     },
     setSubdomain(id: string, subdomain: string): void {
       db.prepare("UPDATE accounts SET subdomain = ? WHERE id = ?").run(subdomain, id);

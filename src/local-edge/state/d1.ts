@@ -9,6 +9,8 @@ export type D1Database = {
   created_at: string;
   jurisdiction: string | null;
   location: string | null;
+  /** "auto" or "disabled" (the default); stored and served, replicas are not emulated. */
+  read_replication?: string;
 };
 
 export function createD1Store(db: EdgeDb) {
@@ -44,6 +46,9 @@ export function createD1Store(db: EdgeDb) {
         : (db
             .prepare("SELECT * FROM d1_databases WHERE account_id = ? ORDER BY created_at, uuid LIMIT ? OFFSET ?")
             .all(accountId, opts.limit, opts.offset) as D1Database[]);
+    },
+    setReadReplication(uuid: string, mode: string): void {
+      db.prepare("UPDATE d1_databases SET read_replication = ? WHERE uuid = ?").run(mode, uuid);
     },
     count(accountId: string): number {
       return Number((db.prepare("SELECT count(*) AS n FROM d1_databases WHERE account_id = ?").get(accountId) as { n: number }).n);

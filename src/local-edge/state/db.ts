@@ -153,6 +153,13 @@ const MIGRATIONS: string[] = [
     bucket_id TEXT NOT NULL, kind TEXT NOT NULL, rules TEXT NOT NULL, PRIMARY KEY (bucket_id, kind)
   );
   `,
+  // 7: a D1 database's read replication mode as PATCH/PUT …/d1/database/:id set it (stored and
+  // served; sessions still read the primary), and an account's Workers settings (PUT
+  // …/workers/account-settings, as JSON)
+  `
+  ALTER TABLE d1_databases ADD COLUMN read_replication TEXT NOT NULL DEFAULT 'disabled';
+  ALTER TABLE accounts ADD COLUMN worker_settings TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
 
 export type EdgeDb = DatabaseSync;

@@ -168,6 +168,11 @@ export function createQueueStore(db: EdgeDb) {
         .get(queueId) as { t: number | null };
       return r.t === null ? undefined : Number(r.t);
     },
+    /** One message and, while it is leased, until when. */
+    message(id: string): (QueueMessage & { leased_until: number | null }) | undefined {
+      const r = db.prepare("SELECT * FROM queue_messages WHERE id = ?").get(id) as Row | undefined;
+      return r ? { ...toMessage(r), leased_until: r.leased_until === null ? null : Number(r.leased_until) } : undefined;
+    },
     lease(ids: string[], untilMs: number): void {
       const st = db.prepare("UPDATE queue_messages SET leased_until = ?, attempts = attempts + 1 WHERE id = ?");
       for (const id of ids) st.run(untilMs, id);
