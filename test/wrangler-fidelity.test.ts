@@ -1,4 +1,4 @@
-// Seven wrangler projects written the way teams write them (test/fixtures/fidelity): a storefront
+// Eight wrangler projects written the way teams write them (test/fixtures/fidelity): a storefront
 // (wrangler.toml: TypeScript entry importing local modules, nodejs_compat with node:buffer and
 // node:crypto, KV, JSON vars, assets with _headers/_redirects, 404-page, drop-trailing-slash,
 // run_worker_first rules, observability, smart placement, cpu limit, [env.staging] and
@@ -8,7 +8,8 @@
 // metadata, logpush, tail consumer, custom domain and zone route, no workers_dev: the default) and
 // the tail consumer itself (Analytics Engine, crons, also released from its top level), a jobs
 // Worker and a media service (placement region, subrequest limits, traces, AI, rate limiters,
-// run_worker_first = true, keep_vars, consumer defaults; see test/fixtures/fidelity/README.md).
+// run_worker_first = true, keep_vars, consumer defaults) and an SPA whose settings are taken out again
+// (see test/fixtures/fidelity/README.md).
 //
 // Each is released through the real `cbo` (orchestrator.yaml `wrangler:` + `env:`) into region eu,
 // and deployed with the real `wrangler deploy --env …` into region us, another account of the same
@@ -57,6 +58,7 @@ const FILES = {
   docs: "docs/wrangler.jsonc",
   jobs: "jobs/wrangler.jsonc",
   media: "media/wrangler.toml",
+  edgy: "edgy/wrangler.toml",
 } as const;
 type Project = keyof typeof FILES;
 /** [project, environment ("" for the top level)], in an order where bound Workers come first. */
@@ -70,6 +72,7 @@ const RELEASES: Array<[Project, string]> = [
   ["docs", ""],
   ["jobs", ""],
   ["media", "staging"],
+  ["edgy", "production"],
 ];
 const scriptOf = (p: Project, env: string) => (env ? `${p}-${env}` : p);
 
@@ -429,6 +432,17 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
           .replace(', "max_retries": 0', "")
           .replace(/ {6}\{ "queue": "job-results".*\n/, ""),
       );
+      // Settings taken out of the file: both leave what Cloudflare leaves (the custom domain stays).
+      await edit("edgy/wrangler.toml", (c) =>
+        c
+          .replace('compatibility_flags = ["nodejs_compat"]\nlogpush = true\npreview_urls = true\n', "")
+          .replace(/\[placement\][^]*?\n\n/, "")
+          .replace(/\[observability\][^]*?\n\n/, "")
+          .replace(/\[assets\][^]*?\n\n/, "")
+          .replace("workers_dev = false\n", "")
+          .replace(', { pattern = "edgy-cd.acme.test", custom_domain = true }', "")
+          .replace(', B = "2"', ""),
+      );
       await edit("media/wrangler.toml", (c) =>
         c
           .replace(", RATIO = 0.5", "")
@@ -444,7 +458,7 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     }
     // The daemon looks at its spec files at most every 250 ms.
     await new Promise((r) => setTimeout(r, 300));
-    const edited: Project[] = ["orders", "storefront", "jobs", "media"];
+    const edited: Project[] = ["orders", "storefront", "jobs", "media", "edgy"];
     for (const [p, env] of RELEASES.filter(([p]) => edited.includes(p))) {
       const r = await cbo(["release", scriptOf(p, env)]);
       expect(r.code, `cbo release ${scriptOf(p, env)}\n${r.stdout}\n${r.stderr}`).toBe(0);
@@ -452,7 +466,7 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
       expect(w.code, describeRun(w)).toBe(0);
     }
     const [ours, theirs] = [eu(), us()];
-    for (const name of ["orders-production", "storefront-production", "storefront-staging", "jobs", "media-staging"])
+    for (const name of ["orders-production", "storefront-production", "storefront-staging", "jobs", "media-staging", "edgy-production"])
       expect(comparable(await ours.worker(name)), name).toEqual(comparable(await theirs.worker(name)));
     const orders = await ours.worker("orders-production");
     expect(orders.script["migration_tag"]).toBe("v4");
@@ -469,6 +483,15 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     const media = await ours.worker("media-staging");
     expect(media.bindings.map((b) => b["name"])).toEqual(["AI", "DEBUG", "JOBS", "LABEL", "RATIO", "RETRIES", "RL", "ROOM", "STATIC"]);
     expect(media.settings).toMatchObject({ logpush: true, tail_consumers: [{ service: "jobs" }] });
+    const edgy = await ours.worker("edgy-production");
+    expect(edgy.settings).toMatchObject({ compatibility_flags: [], placement: {}, observability: { enabled: false } });
+    expect(edgy.bindings.map((b) => b["name"])).toEqual(["A"]);
+    expect(edgy.domains).toEqual(["edgy-cd.acme.test"]);
+    for (const region of ["eu", "us"]) {
+      // No assets any more: the Worker answers / itself.
+      const home = await send(t.edge.region(region).port, "edgy.acme.test", "/");
+      expect(JSON.parse(home.body), region).toEqual({ path: "/", A: "1", B: null, proc: "undefined" });
+    }
     expect((await ours.worker("storefront-production")).scriptSettings["observability"]).toEqual({ enabled: false });
     for (const region of ["eu", "us"]) {
       const port = t.edge.region(region).port;
