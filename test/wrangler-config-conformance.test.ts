@@ -251,6 +251,11 @@ const BOTH_REFUSE: (Job & { why: string; ours: RegExp })[] = [
     ours: /durable_objects\.bindings\[0\]\.class_name/,
   },
   {
+    why: "an http_pull queue consumer (set up with `wrangler queues consumer http add`, not the file)",
+    config: file("http-pull.toml", `${BASE}[[queues.consumers]]\nqueue = "q"\ntype = "http_pull"\nvisibility_timeout_ms = 5000\n`),
+    ours: /queues\.consumers\[0\]\.type: only "worker" consumers can be configured in a wrangler file.*wrangler queues consumer http add q/,
+  },
+  {
     why: "route and routes together",
     config: file("both-routes.toml", `${BASE}route = "a.com/*"\nroutes = ["b.com/*"]\n`),
     ours: /route: give `route` or `routes`, not both/,

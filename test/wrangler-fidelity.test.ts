@@ -1,4 +1,4 @@
-// Four wrangler projects written the way teams write them (test/fixtures/fidelity): a storefront
+// Eight wrangler projects written the way teams write them (test/fixtures/fidelity): a storefront
 // (wrangler.toml: TypeScript entry importing local modules, nodejs_compat with node:buffer and
 // node:crypto, KV, JSON vars, assets with _headers/_redirects, 404-page, drop-trailing-slash,
 // run_worker_first rules, observability, smart placement, cpu limit, [env.staging] and
@@ -6,7 +6,10 @@
 // Durable Object over three migration tags with a rename and a delete, a queue with a consumer and
 // a dead-letter queue, R2, crons), a gateway (service binding, define, alias, a Text rule, version
 // metadata, logpush, tail consumer, custom domain and zone route, no workers_dev: the default) and
-// the tail consumer itself (Analytics Engine, crons, also released from its top level).
+// the tail consumer itself (Analytics Engine, crons, also released from its top level), a jobs
+// Worker and a media service (placement region, subrequest limits, traces, AI, rate limiters,
+// run_worker_first = true, keep_vars, consumer defaults) and an SPA whose settings are taken out again
+// (see test/fixtures/fidelity/README.md).
 //
 // Each is released through the real `cbo` (orchestrator.yaml `wrangler:` + `env:`) into region eu,
 // and deployed with the real `wrangler deploy --env …` into region us, another account of the same
@@ -53,6 +56,9 @@ const FILES = {
   storefront: "storefront/wrangler.toml",
   gateway: "gateway/wrangler.jsonc",
   docs: "docs/wrangler.jsonc",
+  jobs: "jobs/wrangler.jsonc",
+  media: "media/wrangler.toml",
+  edgy: "edgy/wrangler.toml",
 } as const;
 type Project = keyof typeof FILES;
 /** [project, environment ("" for the top level)], in an order where bound Workers come first. */
@@ -64,6 +70,9 @@ const RELEASES: Array<[Project, string]> = [
   ["storefront", "staging"],
   ["gateway", "production"],
   ["docs", ""],
+  ["jobs", ""],
+  ["media", "staging"],
+  ["edgy", "production"],
 ];
 const scriptOf = (p: Project, env: string) => (env ? `${p}-${env}` : p);
 
@@ -124,6 +133,7 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
       ["queues", "create", "order-events"],
       ["queues", "create", "order-events-dlq"],
       ["r2", "bucket", "create", "order-invoices"],
+      ...["media-jobs", "job-requests", "job-requests-dlq", "job-results"].map((q) => ["queues", "create", q]),
     ])
       await wr.orders.ok(args);
     for (const [p, env] of RELEASES) {
@@ -211,6 +221,37 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     expect(staging.subdomain).toMatchObject({ enabled: true });
     expect(staging.routes).toEqual([]);
     expect(staging.settings).toMatchObject({ placement: { mode: "smart" }, limits: { cpu_ms: 100 } });
+    const jobs = await ours.worker("jobs");
+    expect(jobs.settings).toMatchObject({ placement: { mode: "targeted", region: "aws:us-east-1" }, limits: { subrequests: 25 } });
+    expect(jobs.script["migration_tag"]).toBe("a2");
+    expect(jobs.durableObjects).toMatchObject([{ class: "Ledger", use_sqlite: false }]);
+    expect(jobs.routes).toEqual([{ pattern: "jobs.acme.test/*", zone: "acme.test" }]);
+    const byQueue = (w: WorkerSnapshot) => Object.fromEntries(w.consumers.map((c) => [c["queue"], c]));
+    expect(byQueue(jobs)).toMatchObject({
+      "job-requests": { dead_letter_queue: "job-requests-dlq", settings: { max_retries: 0, max_wait_time_ms: 7000, batch_size: 10 } },
+      "job-results": { settings: { batch_size: 100, max_concurrency: 1, max_retries: 3 } },
+    });
+    const media = await ours.worker("media-staging");
+    expect(media.schedules).toEqual([]);
+    expect(media.subdomain).toEqual({ enabled: true, previews_enabled: false });
+    expect(media.settings).toMatchObject({
+      logpush: false,
+      limits: { cpu_ms: 250, subrequests: 40 },
+      tail_consumers: [{ service: "jobs" }],
+      observability: { logs: { head_sampling_rate: 0.1 }, traces: { enabled: true, head_sampling_rate: 0.05 } },
+    });
+    expect(media.bindings.map((b) => [b["name"], b["type"]])).toEqual([
+      ["AI", "ai"],
+      ["DEBUG", "json"],
+      ["JOBS", "queue"],
+      ["LABEL", "plain_text"],
+      ["RATIO", "json"],
+      ["RETRIES", "json"],
+      ["RL", "ratelimit"],
+      ["RL_OLD", "ratelimit"],
+      ["ROOM", "durable_object_namespace"],
+      ["STATIC", "assets"],
+    ]);
   });
 
   it("the Workers answer the same requests alike, and as Cloudflare does", { timeout: 60_000 }, async () => {
@@ -250,6 +291,21 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
       ["docs.acme.test", "/start"],
       ["docs.acme.test", "/v1/intro"],
       ["audit-tail.SUB.workers.dev", "/"],
+      ["media-staging.SUB.workers.dev", "/"],
+      ["media-staging.SUB.workers.dev", "/gallery"],
+      ["media-staging.SUB.workers.dev", "/gallery/"],
+      ["media-staging.SUB.workers.dev", "/about.html"],
+      ["media-staging.SUB.workers.dev", "/old"],
+      ["media-staging.SUB.workers.dev", "/g/x"],
+      ["media-staging.SUB.workers.dev", "/nope"],
+      ["media-staging.SUB.workers.dev", "/api/env"],
+      ["media-staging.SUB.workers.dev", "/api/room"],
+      ["media-staging.SUB.workers.dev", "/api/limit"],
+      ["jobs.acme.test", "/"],
+      ["jobs.acme.test", "/docs/"],
+      ["jobs.acme.test", "/docs/index.html"],
+      ["jobs.acme.test", "/api/meta"],
+      ["jobs.acme.test", "/api/ledger"],
     ];
     const answers: Record<string, Record<string, Answer>> = { eu: {}, us: {} };
     for (const region of ["eu", "us"]) {
@@ -324,9 +380,26 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     // Routes without workers_dev: workers.dev stays off, as wrangler leaves it.
     expect(a["GET gateway-production.SUB.workers.dev/version"]!.status).toBe(404);
     expect(a["GET audit-tail.SUB.workers.dev/"]!.status).toBe(404);
+    // run_worker_first = true: the Worker answers everything and passes through env.STATIC, whose
+    // answers keep _headers, _redirects and auto-trailing-slash.
+    const media = (p: string) => a[`GET media-staging.SUB.workers.dev${p}`]!;
+    expect(media("/gallery/")).toMatchObject({ status: 200, body: "<h1>gallery</h1>\n" });
+    expect(media("/gallery/").headers).toMatchObject({
+      "x-served-by": "media",
+      "cache-control": "public, max-age=60",
+      "x-frame-options": "DENY",
+    });
+    expect([media("/gallery").status, media("/gallery").headers["location"]]).toEqual([307, "/gallery/"]);
+    expect([media("/g/x").status, media("/g/x").headers["location"]]).toEqual([302, "/gallery/x"]);
+    expect(JSON.parse(media("/api/env").body)).toEqual({ RETRIES: 3, DEBUG: true, LABEL: "staging", RATIO: 0.5, b64: "aGk=" });
+    // html_handling none, not_found_handling none: only exact files; the rest is the Worker's.
+    const jobs = (p: string) => a[`GET jobs.acme.test${p}`]!;
+    expect(jobs("/docs/")).toMatchObject({ status: 404, body: "jobs worker: /docs/" });
+    expect(jobs("/docs/index.html")).toMatchObject({ status: 200, body: "<h1>docs</h1>\n" });
+    expect(JSON.parse(jobs("/api/meta").body)).toEqual({ mode: "batch", flags: ["a", "b"], meta: "string" });
   });
 
-  it("a second round as teams make it: a new Durable Object class (tag v4), other crons, observability and a redirect removed, a header changed", {
+  it("a second round as teams make it: a new Durable Object class (tag v4), other crons, observability, a redirect, consumer settings, a kept var and a tail consumer removed, a header changed", {
     timeout: 300_000,
   }, async () => {
     for (const side of ["cbo", "wrangler"]) {
@@ -345,7 +418,38 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
             '"bindings": [{ "name": "BASKET", "class_name": "Basket" }],\n      },\n      "d1_databases"',
             '"bindings": [{ "name": "BASKET", "class_name": "Basket" }, { "name": "LEDGER", "class_name": "Ledger" }],\n      },\n      "d1_databases"',
           )
-          .replace('"crons": ["*/15 * * * *", "0 3 * * *"]', '"crons": ["*/30 * * * *"]'),
+          .replace('"crons": ["*/15 * * * *", "0 3 * * *"]', '"crons": ["*/30 * * * *"]')
+          // Back to Cloudflare's defaults (3 retries, autoscaling), as the consumer PUT without them leaves it.
+          .replace('"max_retries": 2,', "")
+          .replace('"max_concurrency": 3,', ""),
+      );
+      await edit("jobs/wrangler.jsonc", (c) =>
+        c
+          .replace(/ {2}"placement".*\n/, "")
+          .replace(/ {2}"limits".*\n/, "")
+          .replace(/ {2}"triggers".*\n/, "")
+          .replace('"route": "jobs.acme.test/*"', '"route": "jobs.acme.test/v2/*"')
+          .replace(', "max_retries": 0', "")
+          .replace(/ {6}\{ "queue": "job-results".*\n/, ""),
+      );
+      // Settings taken out of the file: both leave what Cloudflare leaves (the custom domain stays).
+      await edit("edgy/wrangler.toml", (c) =>
+        c
+          .replace('compatibility_flags = ["nodejs_compat"]\nlogpush = true\npreview_urls = true\n', "")
+          .replace(/\[placement\][^]*?\n\n/, "")
+          .replace(/\[observability\][^]*?\n\n/, "")
+          .replace(/\[assets\][^]*?\n\n/, "")
+          .replace("workers_dev = false\n", "")
+          .replace(', { pattern = "edgy-cd.acme.test", custom_domain = true }', "")
+          .replace(', B = "2"', ""),
+      );
+      await edit("media/wrangler.toml", (c) =>
+        c
+          .replace(", RATIO = 0.5", "")
+          .replace('tail_consumers = [{ service = "jobs" }]\n', "")
+          .replace("run_worker_first = true\n", "")
+          .replace("logpush = false\n", "logpush = true\n")
+          .replace(/\[\[env\.staging\.unsafe\.bindings\]\][^]*$/, ""),
       );
       await edit("orders/src/index.ts", (c) => `${c}\nexport class Ledger extends DurableObject<Env> {}\n`);
       await edit("storefront/wrangler.toml", (c) => c.replace(/\[observability\][^[]*/, ""));
@@ -354,19 +458,40 @@ describe("wrangler projects released by cbo end up on the edge as wrangler deplo
     }
     // The daemon looks at its spec files at most every 250 ms.
     await new Promise((r) => setTimeout(r, 300));
-    for (const [p, env] of RELEASES.filter(([p]) => p === "orders" || p === "storefront")) {
+    const edited: Project[] = ["orders", "storefront", "jobs", "media", "edgy"];
+    for (const [p, env] of RELEASES.filter(([p]) => edited.includes(p))) {
       const r = await cbo(["release", scriptOf(p, env)]);
       expect(r.code, `cbo release ${scriptOf(p, env)}\n${r.stdout}\n${r.stderr}`).toBe(0);
       const w = await wr[p].run(["deploy", `--env=${env}`], { timeoutMs: 90_000 });
       expect(w.code, describeRun(w)).toBe(0);
     }
     const [ours, theirs] = [eu(), us()];
-    for (const name of ["orders-production", "storefront-production", "storefront-staging"])
+    for (const name of ["orders-production", "storefront-production", "storefront-staging", "jobs", "media-staging", "edgy-production"])
       expect(comparable(await ours.worker(name)), name).toEqual(comparable(await theirs.worker(name)));
     const orders = await ours.worker("orders-production");
     expect(orders.script["migration_tag"]).toBe("v4");
     expect(orders.durableObjects.map((n) => n["class"]).sort()).toEqual(["Basket", "Ledger"]);
     expect(orders.schedules).toEqual(["*/30 * * * *"]);
+    expect(orders.consumers).toMatchObject([{ settings: { batch_size: 5, max_retries: 3, max_concurrency: null, retry_delay: 30 } }]);
+    const jobs = await ours.worker("jobs");
+    expect(jobs.consumers.find((c) => c["queue"] === "job-requests")).toMatchObject({ settings: { max_retries: 3 } });
+    // What wrangler deploy leaves alone when the file drops it, cbo leaves too: crons (no
+    // \`triggers\`), a consumer no longer listed, and (keep_vars) a var; the tail consumer stays set.
+    expect(jobs.schedules).toEqual(["*/30 * * * *", "5 4 * * sun"]);
+    expect(jobs.consumers.map((c) => c["queue"])).toEqual(["job-requests", "job-results"]);
+    expect(jobs.settings).toMatchObject({ placement: {} });
+    const media = await ours.worker("media-staging");
+    expect(media.bindings.map((b) => b["name"])).toEqual(["AI", "DEBUG", "JOBS", "LABEL", "RATIO", "RETRIES", "RL", "ROOM", "STATIC"]);
+    expect(media.settings).toMatchObject({ logpush: true, tail_consumers: [{ service: "jobs" }] });
+    const edgy = await ours.worker("edgy-production");
+    expect(edgy.settings).toMatchObject({ compatibility_flags: [], placement: {}, observability: { enabled: false } });
+    expect(edgy.bindings.map((b) => b["name"])).toEqual(["A"]);
+    expect(edgy.domains).toEqual(["edgy-cd.acme.test"]);
+    for (const region of ["eu", "us"]) {
+      // No assets any more: the Worker answers / itself.
+      const home = await send(t.edge.region(region).port, "edgy.acme.test", "/");
+      expect(JSON.parse(home.body), region).toEqual({ path: "/", A: "1", B: null, proc: "undefined" });
+    }
     expect((await ours.worker("storefront-production")).scriptSettings["observability"]).toEqual({ enabled: false });
     for (const region of ["eu", "us"]) {
       const port = t.edge.region(region).port;

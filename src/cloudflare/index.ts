@@ -46,7 +46,7 @@ export {
   migrationSql,
 } from "./d1-migrations.ts";
 export type { R2Jurisdiction, R2LocationHint, R2Options, R2StorageClass } from "./r2.ts";
-export { workerConsumerBody, type QueueSettingsInput, type WorkerConsumerBody } from "./queues.ts";
+export { CONSUMER_SETTING_DEFAULTS, workerConsumerBody, type QueueSettingsInput, type WorkerConsumerBody } from "./queues.ts";
 export { migrationsToUpload } from "./durable-objects.ts";
 export { originBody, routeBody, SCRIPT_API_DATE, type CustomDomainInput, type CustomDomainsOptions, type RouteInput } from "./triggers.ts";
 export type { ScriptSettingsPatch, TailConsumer } from "./script-settings.ts";

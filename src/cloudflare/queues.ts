@@ -29,6 +29,19 @@ export type WorkerConsumerBody = {
 };
 
 /**
+ * What Cloudflare gives a consumer setting the body leaves out. A consumer write is a PUT of the
+ * whole body, so a setting removed from the file goes back to this (as it does under wrangler
+ * deploy), and a live value compares against the file's value or this default.
+ */
+export const CONSUMER_SETTING_DEFAULTS: Required<WorkerConsumerBody["settings"]> = {
+  batch_size: 10,
+  max_retries: 3,
+  max_wait_time_ms: 5000,
+  max_concurrency: null,
+  retry_delay: 0,
+};
+
+/**
  * wrangler deploy's consumer body for `script` from a `[[queues.consumers]]` entry:
  * max_batch_timeout (seconds) becomes max_wait_time_ms; visibility_timeout_ms is not sent.
  */

@@ -36,6 +36,22 @@ describe("where the gate's probe lands on a Worker with static assets", () => {
     expect(reach({ runWorkerFirst: true }, "/status")).toEqual({ reaches: "worker" });
   });
 
+  it("names the index.html that answers a directory (the default probe path /), not a not_found_handling the Worker does not have", () => {
+    // Found by releasing a wrangler project whose run_worker_first = true was removed: the warning
+    // said "not_found_handling: 404-page … so every probe fails" while index.html answered / with a 200.
+    for (const htmlHandling of ["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash"] as const) {
+      const root = reach({ htmlHandling }, "/");
+      expect(root.reaches === "assets" && root.why, htmlHandling).toBe("the asset /index.html answers it");
+    }
+    const docs = probeReach({
+      hasWorker: true,
+      assets: assets({ htmlHandling: "auto-trailing-slash" }),
+      manifest: { ...manifest, "/docs/index.html": { hash: "h-docs", size: 3 } },
+      probePath: "/docs/",
+    });
+    expect(docs.reaches === "assets" && docs.why).toBe("the asset /docs/index.html answers it");
+  });
+
   it("a negative rule sends the path to the assets, even under a positive one", () => {
     const r = reach({ runWorkerFirst: ["/api/*", "!/api/ping"] }, "/api/ping");
     expect(r.reaches === "assets" && r.why).toBe('the run_worker_first rule "!/api/ping" sends it to the assets');

@@ -39,14 +39,19 @@ export function probeReach(o: { hasWorker: boolean; assets: Assets | undefined; 
 
 function claimedBy(intent: Exclude<Intent, null>, path: string, cfg: AssetConfig, manifest: AssetManifest, rules: unknown): string {
   if ("redirect" in intent) return `the assets redirect it to ${intent.redirect} (html_handling: ${cfg.html_handling})`;
-  const file = Object.keys(manifest).find(
-    (k) => manifest[k]!.hash === intent.hash && (k === path || k.startsWith(`${path}.`) || k.startsWith(`${path}/`)),
-  );
+  // The files html_handling maps the path onto; "/" (or "/docs/") is its directory's index.html.
+  const dir = path.endsWith("/") ? path.slice(0, -1) : path;
+  const near = [path, `${path}.html`, `${dir}.html`, `${dir}/index.html`];
+  const file =
+    near.find((k) => manifest[k]?.hash === intent.hash) ??
+    Object.keys(manifest).find((k) => manifest[k]!.hash === intent.hash && (k.startsWith(`${path}.`) || k.startsWith(`${dir}/`)));
   if (file) return `the asset ${file} answers it`;
   const ruleList = Array.isArray(rules) ? ` (run_worker_first: ${JSON.stringify(rules)})` : "";
-  return cfg.not_found_handling === "single-page-application"
-    ? `not_found_handling: single-page-application answers every path that no file and no run_worker_first rule claims${ruleList} with /index.html and a 200`
-    : `not_found_handling: 404-page answers every path that no file and no run_worker_first rule claims${ruleList} with a 404 page, so every probe fails`;
+  if (cfg.not_found_handling === "single-page-application")
+    return `not_found_handling: single-page-application answers every path that no file and no run_worker_first rule claims${ruleList} with /index.html and a 200`;
+  if (cfg.not_found_handling === "404-page")
+    return `not_found_handling: 404-page answers every path that no file and no run_worker_first rule claims${ruleList} with a 404 page, so every probe fails`;
+  return "a static asset answers it";
 }
 
 /** The plan's warning for one environment's build, or none when the probe reaches the code. */

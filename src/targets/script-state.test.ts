@@ -99,6 +99,21 @@ describe("changedKeys", () => {
     expect(changedKeys({ ...same, consumers: [{ queue: "q", consumer: null }] }, desired)).toEqual(["consumers"]);
   });
 
+  it("a consumer setting the file no longer sets is Cloudflare's default again, not whatever the edge holds", () => {
+    // The file had max_retries = 0 and max_concurrency = 1, then dropped them: wrangler deploy PUTs
+    // the consumer without them and Cloudflare puts back 3 and null (autoscaling).
+    const consumer = (settings: Record<string, number | null>) => [
+      { queue: "q", consumer: { type: "worker" as const, script_name: "jobs", settings } },
+    ];
+    const desired = { consumers: consumer({ batch_size: 5 }) };
+    const live = { batch_size: 5, max_retries: 0, max_wait_time_ms: 5000, max_concurrency: 1, retry_delay: 0 };
+    expect(changedKeys({ consumers: consumer(live) }, desired)).toEqual(["consumers"]);
+    expect(changedKeys({ consumers: consumer({ ...live, max_concurrency: null }) }, desired)).toEqual(["consumers"]);
+    expect(changedKeys({ consumers: consumer({ ...live, max_retries: 3, max_concurrency: null }) }, desired)).toEqual([]);
+    // The edge leaves out a null max_concurrency: it is the default too.
+    expect(changedKeys({ consumers: consumer({ batch_size: 5, max_retries: 3 }) }, desired)).toEqual([]);
+  });
+
   it("satisfies: arrays by position, objects by the desired keys", () => {
     expect(satisfies({ a: 1, b: 2 }, { a: 1 })).toBe(true);
     expect(satisfies({ a: 1 }, { a: 1, b: 2 })).toBe(false);

@@ -18,7 +18,13 @@
 // environments of one service by them); writing them keeps every other tag. Reads and writes each return how many requests they made,
 // because a release's plan promises its request count.
 import type { Route, WorkerSource } from "../config/source/model.ts";
-import { workerConsumerBody, type Queue, type TailConsumer, type WorkerConsumerBody } from "../cloudflare/index.ts";
+import {
+  CONSUMER_SETTING_DEFAULTS,
+  workerConsumerBody,
+  type Queue,
+  type TailConsumer,
+  type WorkerConsumerBody,
+} from "../cloudflare/index.ts";
 import { CboError } from "../kit/errors.ts";
 import type { TargetRuntime } from "./types.ts";
 
@@ -200,9 +206,19 @@ function sameSet(a: unknown[] | undefined, b: unknown[] | undefined): boolean {
   return as.size === bs.size && [...as].every((x) => bs.has(x));
 }
 
+/**
+ * Settings compare with Cloudflare's defaults filled in on both sides: a setting the file leaves
+ * out is not "anything", it is the default the write puts back (a removed max_retries: 0 is 3 again).
+ */
 function sameConsumer(current: WorkerConsumerBody | null, desired: WorkerConsumerBody | null): boolean {
   if (current === null || desired === null) return current === desired;
-  return (current.dead_letter_queue ?? null) === (desired.dead_letter_queue ?? null) && satisfies(current.settings, desired.settings);
+  const value = (s: WorkerConsumerBody["settings"], k: keyof WorkerConsumerBody["settings"]) => s[k] ?? CONSUMER_SETTING_DEFAULTS[k];
+  return (
+    (current.dead_letter_queue ?? null) === (desired.dead_letter_queue ?? null) &&
+    (Object.keys(CONSUMER_SETTING_DEFAULTS) as Array<keyof WorkerConsumerBody["settings"]>).every(
+      (k) => value(current.settings, k) === value(desired.settings, k),
+    )
+  );
 }
 
 /** How many requests reading `like`'s keys takes (readState). */

@@ -91,6 +91,8 @@ export function createEdgeReader(edge: LocalEdge, accountId: string) {
       for (const c of (await call(`/queues/${q.queue_id}/consumers`)) as Json[])
         if (c["script"] === name || c["service"] === name)
           consumers.push({ queue: q.queue_name, ...(strip(c, ["consumer_id", "created_on", "queue_id", "queue_name"]) as Json) });
+    // The queue list is in creation order, which differs between accounts; a Worker's consumers have none.
+    consumers.sort((a, b) => String(a["queue"]).localeCompare(String(b["queue"])));
     const namespaces = ((await call("/workers/durable_objects/namespaces?per_page=100")) as Json[])
       .filter((n) => n["script"] === name)
       .map((n) => strip(n, ["id"]));

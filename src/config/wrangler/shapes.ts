@@ -95,7 +95,7 @@ export const SHAPES = {
           z
             .object({
               queue: S,
-              type: z.literal("worker").optional(),
+              type: S.optional(),
               max_batch_size: Num.optional(),
               max_batch_timeout: Num.optional(),
               max_retries: Num.optional(),
@@ -104,7 +104,16 @@ export const SHAPES = {
               visibility_timeout_ms: Num.optional(),
               retry_delay: Num.optional(),
             })
-            .strict(),
+            .strict()
+            // Wrangler refuses any other type too; an HTTP pull consumer is made with a command, not the file.
+            .superRefine((c, ctx) => {
+              if (c.type !== undefined && c.type !== "worker")
+                ctx.addIssue({
+                  code: "custom",
+                  path: ["type"],
+                  message: `only "worker" consumers can be configured in a wrangler file (wrangler refuses "${c.type}" too); remove this entry and make the consumer with \`wrangler queues consumer http add ${c.queue}\``,
+                });
+            }),
         )
         .optional(),
     })
