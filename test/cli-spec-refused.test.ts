@@ -103,6 +103,19 @@ describe("a refused orchestrator.yaml, said by every CLI command", () => {
     }
   });
 
+  it("cbo release is refused while the file is refused (it would ship the code with the previous file's settings); nothing starts", async () => {
+    const before = await cbo(["events", "--json", "--limit", "1000"]);
+    const r = await cbo(["release", "hello"]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(WARNING);
+    expect(r.stderr).toContain(`error ERR_CONFLICT: The daemon refuses ${file()} as it is on disk (it does not validate: `);
+    expect(r.stderr).toContain(
+      "with the previous file's settings.\nhint: Fix the file (npx cbo plan names the problem) and release again. A rollback works meanwhile.",
+    );
+    expect(daemon.store.releases.list({ tenant: "default", limit: 10 })).toEqual([]);
+    expect((await cbo(["events", "--json", "--limit", "1000"])).stdout).toBe(before.stdout);
+  });
+
   it("tells an unauthenticated caller only that there is a refusal, on the public health route", async () => {
     const health = await fetch(`${daemon.url}/v1/health`);
     expect(health.headers.get("cbo-spec-refused")).toBeNull();

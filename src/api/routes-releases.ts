@@ -60,6 +60,7 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       errors: [404, 409, 422, 428, 503],
       audit: { action: "release.create", target: ({ body }) => `worker:${body.worker}` },
       handle({ body, principal, tenant }) {
+        refuseWhileSpecRefused(ctx);
         requireWorker(ctx.deps.spec(), body.worker);
         return audited(
           principal!,
@@ -249,4 +250,25 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       },
     }),
   ];
+}
+
+/**
+ * A release ships what is on disk: the Worker's code is built from its files at release time. While
+ * the daemon refuses the spec file on disk (it does not validate, or it changes the targets), the
+ * settings in use are the previous file's, so a release would ship today's code with yesterday's
+ * bindings, routes and rollout (another Worker's broken wrangler file was enough). Refused until
+ * the file is fixed; a rollback needs no spec and is never refused for this.
+ */
+function refuseWhileSpecRefused(ctx: RouteContext): void {
+  const refused = ctx.deps.specRefusal?.();
+  if (!refused) return;
+  throw new CboError(
+    "ERR_CONFLICT",
+    `The daemon refuses ${refused.file} as it is on disk (${refused.reason}), and a release would ship the Workers' code as it is now with the previous file's settings.`,
+    {
+      hint: refused.reason.includes("restart")
+        ? "Restart the daemon to take the new targets, or undo that change; then release again. A rollback works meanwhile."
+        : "Fix the file (cbo plan names the problem) and release again. A rollback works meanwhile.",
+    },
+  );
 }
