@@ -470,6 +470,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       security: sec,
       spec: currentSpec,
       specRefusal: () => (currentSpec(), loadedSpec.refusal()),
+      refreshSpec: () => {
+        loadedSpec.fresh();
+        currentSpec();
+      },
       targets: () => targets,
       ...(opts.reuseReadsMs === undefined ? {} : { reuseReadsMs: opts.reuseReadsMs }),
       log,

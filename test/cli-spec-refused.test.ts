@@ -139,4 +139,16 @@ describe("a refused orchestrator.yaml, said by every CLI command", () => {
     const health = (await (await fetch(`${daemon.url}/v1/health`)).json()) as { specRefused?: boolean };
     expect(health.specRefused).toBeUndefined();
   });
+
+  it("a release asked for right after an edit is saved takes that edit (the daemon otherwise looks every 250 ms)", async () => {
+    const token = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    // The daemon has just looked at the file (this answer), then the edit lands, then the release is asked for.
+    expect((await fetch(`${daemon.url}/v1/status`, { headers })).status).toBe(200);
+    write(`${SPEC}  - name: second\n    main: [this is not a path\n`);
+    const res = await fetch(`${daemon.url}/v1/releases`, { method: "POST", headers, body: JSON.stringify({ worker: "hello" }) });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(`The daemon refuses ${file()} as it is on disk`);
+    expect(daemon.store.releases.list({ tenant: "default", limit: 10 })).toEqual([]);
+  });
 });

@@ -60,6 +60,7 @@ export function releaseRoutes(ctx: RouteContext): RouteDef[] {
       errors: [404, 409, 422, 428, 503],
       audit: { action: "release.create", target: ({ body }) => `worker:${body.worker}` },
       handle({ body, principal, tenant }) {
+        ctx.deps.refreshSpec?.();
         refuseWhileSpecRefused(ctx);
         requireWorker(ctx.deps.spec(), body.worker);
         return audited(

@@ -38,6 +38,8 @@ export type ApiDeps = {
   spec: () => ResolvedSpec;
   /** Set while orchestrator.yaml on disk is refused and `spec` is the previous one (config/watch.ts). */
   specRefusal?: () => SpecRefusal | undefined;
+  /** Looks at the spec files now (else at most every 250 ms): a release takes an edit saved just before it. */
+  refreshSpec?: () => void;
   /**
    * The target runtimes (as the engine gets them), to read what each target serves now for
    * /v1/status and the versions list. Without them `live` is empty and `liveError` says why.

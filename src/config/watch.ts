@@ -14,6 +14,7 @@ import type { Logger } from "../telemetry/index.ts";
 export type SpecRefusal = { file: string; reason: string; since: string };
 
 export type SpecSource = (() => ResolvedSpec) & {
+  fresh(): ResolvedSpec;
   /** Set while the file on disk is refused (after the source last looked at it). */
   refusal(): SpecRefusal | undefined;
 };
@@ -28,9 +29,9 @@ export function specSource(file: string, initial: ResolvedSpec, log: Logger): Sp
   const refuse = (m: string, reason: string) => {
     refused = { mtime: m, refusal: { file, reason, since: new Date().toISOString() } };
   };
-  const read = () => {
+  const read = (fresh = false) => {
     const now = Date.now();
-    if (now - lookedAt < 250) return current;
+    if (!fresh && now - lookedAt < 250) return current;
     lookedAt = now;
     const m = stampOf(file, current);
     if (m === seen || m === refused?.mtime) return current;
@@ -59,7 +60,9 @@ export function specSource(file: string, initial: ResolvedSpec, log: Logger): Sp
     log.info(`spec: reloaded ${file} (${next.workers.length} worker(s))`);
     return current;
   };
-  return Object.assign(read, {
+  return Object.assign(() => read(), {
+    /** Looks at the files now, whenever it last did: a release takes the edit saved just before it. */
+    fresh: () => read(true),
     refusal: () => {
       read();
       return refused?.refusal;
