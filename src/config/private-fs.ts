@@ -36,10 +36,15 @@ export function ensurePrivateFile(file: string): void {
  * this way is read back as one value (tokens, edge.json, daemon.json, the public key document).
  */
 export function writePrivateFile(file: string, content: string): void {
+  writeWholeFile(file, content, 0o600);
+}
+
+/** Writes `file` whole or not at all, as writePrivateFile does, with the given mode (a new file's). */
+export function writeWholeFile(file: string, content: string, mode: number): void {
   removeDeadTemps(file);
   const tmp = tempOf(file);
   try {
-    writeFileSync(tmp, content, { mode: 0o600, flush: true });
+    writeFileSync(tmp, content, { mode, flush: true });
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });

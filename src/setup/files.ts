@@ -1,11 +1,11 @@
 // What `cbo init` puts on disk: the data directory (0700), the master key, orchestrator.yaml and
 // the example Worker. Nothing existing is overwritten: a key file replaced would make every secret
 // sealed with it unreadable, and an orchestrator.yaml is the user's.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { CboError } from "../kit/errors.ts";
 import { classifyStorageError } from "../store/storage-errors.ts";
-import { ensurePrivateDir } from "../config/private-fs.ts";
+import { ensurePrivateDir, writeWholeFile } from "../config/private-fs.ts";
 import { loadSpec, type ResolvedSpec } from "../config/load.ts";
 import { generateKeyFile, loadMasterKey, type MasterKey } from "../vault/index.ts";
 import { EXAMPLE_WORKER_FILE, EXAMPLE_WORKER_SOURCE, specYaml, type TargetChoice } from "./spec-template.ts";
@@ -89,18 +89,9 @@ export function writeProject(configFile: string, targets: TargetChoice): { spec:
  * `cbo init` keeps as the user's (it never overwrites) and the first release then ships.
  */
 function writeWhole(file: string, text: string): void {
-  const tmp = join(dirname(file), `.${basename(file)}.cbo-init-tmp`);
   try {
-    const fd = openSync(tmp, "w", 0o644);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
+    writeWholeFile(file, text, 0o644);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw (
       classifyStorageError(e, { path: file, neededBytes: 1024 * 1024 }) ??
       new CboError("ERR_IO", `Cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? "error"}).`, {
