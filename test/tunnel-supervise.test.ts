@@ -12,8 +12,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon } from "../src/daemon.ts";
-import { processAlive } from "../src/config/process-alive.ts";
-import { startDaemonChild } from "./support/daemon-process.ts";
 import { startTunnelRig, type TunnelRig } from "./tunnel-fixture.ts";
 import { makeTempDir } from "./support/edge.ts";
 
@@ -217,48 +215,5 @@ describe("cloudflared supervision (with a stand-in cloudflared)", () => {
     });
     expect(starts()).toHaveLength(before + 1);
     expect(s).toMatchObject({ pid: starts().at(-1)!.pid, restarts: 0, attempt: 0 });
-  });
-
-  it("a daemon killed with -9 leaves its cloudflared behind: the next daemon stops that one before starting its own", async () => {
-    await rig.d.close();
-    const input = {
-      dataDir: rig.dataDir,
-      configFile: join(rig.dir, "orchestrator.yaml"),
-      edge: { apiUrl: rig.t.edge.apiUrl, token: rig.t.edge.token, regions: rig.t.edge.regions },
-      env: { PATH: `${bin}:${process.env.PATH}` },
-    };
-    const key = readFileSync(join(rig.dir, "master.key"), "utf8").trim();
-    const started = async (after: number) => {
-      const s = await until("a stand-in start", () =>
-        starts().length > after && alive(starts().at(-1)!.pid) ? starts().at(-1) : undefined,
-      );
-      return s.pid;
-    };
-    const children: Array<{ kill(signal: string): boolean; exited: Promise<number | null> }> = [];
-    try {
-      const none = starts().length;
-      const first = await startDaemonChild(input, key);
-      children.push({ kill: (s) => first.child.kill(s as NodeJS.Signals), exited: first.exited });
-      const orphan = await started(none);
-      first.child.kill("SIGKILL");
-      await first.exited;
-      expect(processAlive(orphan), "nothing stops a child when its parent is killed with -9").toBe(true);
-
-      const before = starts().length;
-      const second = await startDaemonChild(input, key);
-      children.push({ kill: (s) => second.child.kill(s as NodeJS.Signals), exited: second.exited });
-      const fresh = await started(before);
-      // Killed, it may stay a zombie: its new parent (pid 1 here) need not reap it.
-      await until("the orphan to be gone", () => (!processAlive(orphan) ? true : undefined));
-      expect(fresh).not.toBe(orphan);
-      expect(second.stderr()).toMatch(new RegExp(`stopped cloudflared \\(pid ${orphan}\\) left running by a daemon that was killed`));
-    } finally {
-      for (const c of children) {
-        c.kill("SIGTERM");
-        await c.exited;
-      }
-      for (const s of starts()) if (processAlive(s.pid)) process.kill(s.pid, "SIGKILL");
-      // afterAll closes rig.d: a closed daemon closes again quietly
-    }
   });
 });

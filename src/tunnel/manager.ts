@@ -4,7 +4,6 @@
 //
 // Nothing runs until start(daemonUrl): the ingress points at the daemon's own loopback URL, which
 // is known only once the API listens.
-import { join } from "node:path";
 import { CboError, isCboError } from "../kit/errors.ts";
 import { cloudflaredArgs } from "./cloudflared-config.ts";
 import { childEnv, findCloudflared, installHint, type Env } from "./find-binary.ts";
@@ -77,7 +76,6 @@ export function createTunnelManager(o: TunnelManagerOptions) {
         policy,
         log: o.log,
         secrets: () => [readToken(files) ?? ""],
-        pidFile: join(files.dir, "cloudflared.pid"),
       });
       supervisor.start();
     } else if (changed) await supervisor.restart();

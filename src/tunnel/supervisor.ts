@@ -12,7 +12,6 @@ import { createInterface } from "node:readline";
 import { attemptFor, restartDelay, type RestartPolicy } from "./restart-policy.ts";
 import type { ExitInfo } from "./types.ts";
 import type { Logger } from "../telemetry/index.ts";
-import { forgetChild, recordChild, stopRecordedChild } from "./leftover-child.ts";
 
 export type SupervisorState = "idle" | "starting" | "running" | "backoff" | "stopped";
 
@@ -43,8 +42,6 @@ export function createSupervisor(o: {
   /** Values never to copy from the child's output into the log. */
   secrets?: () => string[];
   killAfterMs?: number;
-  /** Where the running child is recorded, so that the next start stops one a kill -9 left behind. */
-  pidFile?: string;
 }): Supervisor {
   let state: SupervisorState = "idle";
   let child: ChildProcess | undefined;
@@ -79,14 +76,12 @@ export function createSupervisor(o: {
     const onGone = (code: number | null, signal: string | null) => {
       if (done) return;
       done = true;
-      if (o.pidFile && c.pid !== undefined) forgetChild(o.pidFile, c.pid);
       settle();
       if (gen === generation) afterExit(code, signal);
     };
     const c = spawn(o.command, o.args(), { env: o.env, stdio: ["ignore", "pipe", "pipe"] });
     child = c;
     c.once("spawn", () => {
-      if (o.pidFile && c.pid !== undefined) recordChild(o.pidFile, c.pid);
       if (gen === generation && state === "starting") state = "running";
     });
     // A binary that vanished or lost its exec bit: no 'exit' follows, so this counts as the exit.
@@ -141,10 +136,7 @@ export function createSupervisor(o: {
 
   return {
     start() {
-      if (state !== "idle") return;
-      const left = o.pidFile ? stopRecordedChild(o.pidFile) : undefined;
-      if (left !== undefined) o.log.warn(`stopped ${o.name} (pid ${left}) left running by a daemon that was killed`);
-      spawnOnce();
+      if (state === "idle") spawnOnce();
     },
     async restart() {
       if (state === "stopped") return;

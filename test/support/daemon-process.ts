@@ -14,8 +14,6 @@ export type DaemonChildInput = {
   edge: unknown;
   checkpointEveryMs?: number;
   port?: number;
-  /** Set in the daemon's environment (PATH with a stand-in cloudflared first, say). */
-  env?: Record<string, string>;
 };
 
 export type DaemonChild = {
@@ -41,7 +39,7 @@ export async function freePort(): Promise<number> {
 export async function startDaemonChild(input: DaemonChildInput, masterKey: string, startMs = 60_000): Promise<DaemonChild> {
   let stderr = "";
   const child = spawn(process.execPath, [CHILD], {
-    env: { ...process.env, ...input.env, CBO_MASTER_KEY: masterKey, CBO_TEST_DAEMON: JSON.stringify(input) },
+    env: { ...process.env, CBO_MASTER_KEY: masterKey, CBO_TEST_DAEMON: JSON.stringify(input) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
